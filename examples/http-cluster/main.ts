@@ -1,0 +1,32 @@
+/**
+ * The http-cluster example: `npm start` runs it. One primary, one worker per core, all serving
+ * one port; the primary counts requests through messages. Ctrl-C (or SIGTERM) shuts down
+ * gracefully; SIGHUP reloads the workers one by one without dropping a request.
+ */
+import { ClusterPrimary, type WorkerHandle } from 'clusterkit';
+import type { ToPrimary, ToWorker } from './messages.js';
+
+class CountingPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+  #total = 0;
+
+  _onMessage_requestServed(_payload: { path: string }, _worker: WorkerHandle) {
+    return ++this.#total;
+  }
+}
+
+const primary = new CountingPrimary({
+  workerScript: new URL('./worker.ts', import.meta.url),
+  workerCount: process.env.WORKERS ? Number(process.env.WORKERS) : 'auto',
+});
+
+let announced = false;
+primary.on('workerListening', ({ address }) => {
+  if (announced) return;
+  announced = true;
+  const { port } = address;
+  console.log(`clusterkit demo listening on http://127.0.0.1:${port} (primary pid ${process.pid})`);
+  console.log(`  try: curl http://127.0.0.1:${port}/   |   kill -HUP ${process.pid} (reload)   |   Ctrl-C (graceful stop)`);
+});
+
+const workers = await primary.start();
+console.log(`${workers.length} workers ready: ${workers.map((worker) => worker.pid).join(', ')}`);

@@ -1,0 +1,329 @@
+/**
+ * The error catalogue. Every failure clusterkit reports is one of these classes, each with a
+ * stable `code` users can branch on. Messages say what happened and what to do next; the
+ * original error, when there is one, is kept as `cause`.
+ *
+ * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
+ */
+
+/** Where a worker's exit is described in errors: its id, pid and how it ended. */
+export interface ExitDescription {
+  workerId: number;
+  pid: number | undefined;
+  exitCode: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** Base class of every clusterkit error. */
+export abstract class ClusterKitError extends Error {
+  /** Stable, documented identifier of the failure (for example `ERR_WORKER_EXITED`). */
+  abstract readonly code: string;
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** An option passed to a constructor or method has the wrong type or value. */
+export class InvalidOptionError extends ClusterKitError {
+  override readonly name = 'InvalidOptionError';
+  readonly code = 'ERR_INVALID_OPTION';
+
+  constructor(
+    /** Dotted path of the option, such as `restart.backoff.factor`. */
+    readonly option: string,
+    /** What the option accepts, as a phrase: `a positive integer`. */
+    readonly expected: string,
+    readonly received: unknown,
+  ) {
+    super(`The "${option}" option must be ${expected}. Received ${describeValue(received)}`);
+  }
+}
+
+/** A method argument is wrong (a message type that is not a string, an unknown worker...). */
+export class InvalidArgumentError extends ClusterKitError {
+  override readonly name = 'InvalidArgumentError';
+  readonly code = 'ERR_INVALID_ARGUMENT';
+}
+
+/** The object is not in a state that allows the call (starting twice, sending after stop...). */
+export class InvalidStateError extends ClusterKitError {
+  override readonly name = 'InvalidStateError';
+  readonly code = 'ERR_INVALID_STATE';
+}
+
+/** `ClusterWorker.start()` was called in a process that was not forked by a clusterkit primary. */
+export class NotAWorkerError extends ClusterKitError {
+  override readonly name = 'NotAWorkerError';
+  readonly code = 'ERR_NOT_A_WORKER';
+
+  constructor() {
+    super(
+      'ClusterWorker.start() must run in a process forked by a ClusterPrimary, but this process has no ' +
+        'cluster IPC channel. Start the primary script instead, and point its "workerScript" option at this file.',
+    );
+  }
+}
+
+/** A payload cannot cross the IPC channel with the configured serialization. */
+export class NotSerializableError extends ClusterKitError {
+  override readonly name = 'NotSerializableError';
+  readonly code = 'ERR_NOT_SERIALIZABLE';
+
+  constructor(
+    /** Where in the payload the problem is, such as `payload.user.id`. */
+    readonly path: string,
+    readonly reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`Cannot send ${path}: ${reason}`, options);
+  }
+}
+
+/** A payload is larger than the `maxMessageBytes` option allows. */
+export class MessageTooLargeError extends ClusterKitError {
+  override readonly name = 'MessageTooLargeError';
+  readonly code = 'ERR_MESSAGE_TOO_LARGE';
+
+  constructor(
+    readonly messageType: string,
+    readonly estimatedBytes: number,
+    readonly limitBytes: number,
+  ) {
+    super(
+      `The payload of "${messageType}" is about ${formatBytes(estimatedBytes)}, over the ${formatBytes(limitBytes)} ` +
+        'limit (option "maxMessageBytes"). Large payloads block both event loops while they are copied; ' +
+        'pass a file path or shared storage key instead, or raise the limit.',
+    );
+  }
+}
+
+/** No reply arrived within the request's timeout. The request's pending entry is freed. */
+export class MessageTimeoutError extends ClusterKitError {
+  override readonly name = 'MessageTimeoutError';
+  readonly code = 'ERR_MESSAGE_TIMEOUT';
+
+  constructor(
+    readonly messageType: string,
+    readonly timeoutMs: number,
+    /** Who was asked, such as `worker 3 (pid 4242)` or `the primary`. */
+    readonly peer: string,
+  ) {
+    super(
+      `${capitalize(peer)} did not reply to "${messageType}" within ${timeoutMs} ms. The handler may be slow or ` +
+        'its event loop blocked; raise "timeoutMs" for slow work, and a late reply will be ignored.',
+    );
+  }
+}
+
+/** The plain-object form of an error, as it crosses IPC. */
+export interface SerializedError {
+  name: string;
+  message: string;
+  code?: string | undefined;
+  stack?: string | undefined;
+  /** The error's other own enumerable fields, when they are JSON-safe. */
+  data?: Record<string, unknown> | undefined;
+}
+
+/** The remote handler threw or rejected; the remote error's fields are kept. */
+export class RemoteError extends ClusterKitError {
+  override readonly name = 'RemoteError';
+  readonly code = 'ERR_REMOTE';
+  /** `name` of the error thrown on the other side (`TypeError`, `ValidationError`...). */
+  readonly remoteName: string;
+  /** `message` of the error thrown on the other side. */
+  readonly remoteMessage: string;
+  /** `code` of the error thrown on the other side, if it had one. */
+  readonly remoteCode: string | undefined;
+  /** Stack of the error thrown on the other side, with its file paths. */
+  readonly remoteStack: string | undefined;
+  /** Other own fields of the remote error (JSON-safe ones only). */
+  readonly data: Record<string, unknown> | undefined;
+
+  constructor(
+    readonly messageType: string,
+    readonly peer: string,
+    remote: SerializedError,
+  ) {
+    super(`Handler for "${messageType}" in ${peer} failed: ${remote.name}: ${remote.message}`);
+    this.remoteName = remote.name;
+    this.remoteMessage = remote.message;
+    this.remoteCode = remote.code;
+    this.remoteStack = remote.stack;
+    this.data = remote.data;
+  }
+}
+
+/** The receiver has no `_onMessage_<type>` method, and no event listener answered the message. */
+export class NoHandlerError extends ClusterKitError {
+  override readonly name = 'NoHandlerError';
+  readonly code = 'ERR_NO_HANDLER';
+
+  constructor(
+    readonly messageType: string,
+    readonly peer: string,
+  ) {
+    super(
+      `${capitalize(peer)} has no handler for "${messageType}". Add a method named "_onMessage_${messageType}" ` +
+        'to its class, or answer it from a message listener with respondWith().',
+    );
+  }
+}
+
+/** The worker died or was stopped before it replied (rejected at its exit, not at the timeout). */
+export class WorkerExitedError extends ClusterKitError {
+  override readonly name = 'WorkerExitedError';
+  readonly code = 'ERR_WORKER_EXITED';
+  readonly workerId: number;
+  readonly pid: number | undefined;
+  readonly exitCode: number | null;
+  readonly signal: NodeJS.Signals | null;
+
+  constructor(
+    exit: ExitDescription,
+    /** What was lost, such as `before it replied to "greet"`. */
+    context: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Worker ${exit.workerId} (pid ${exit.pid ?? 'none'}) ${describeExit(exit.exitCode, exit.signal, exit.pid)} ${context}. ` +
+        'The request was not answered; retry it on another worker if it is safe to repeat.',
+      options,
+    );
+    this.workerId = exit.workerId;
+    this.pid = exit.pid;
+    this.exitCode = exit.exitCode;
+    this.signal = exit.signal;
+  }
+}
+
+/** The worker lost its IPC channel to the primary (the primary exited or disconnected it). */
+export class PrimaryDisconnectedError extends ClusterKitError {
+  override readonly name = 'PrimaryDisconnectedError';
+  readonly code = 'ERR_PRIMARY_DISCONNECTED';
+
+  constructor(context: string, options?: { cause?: unknown }) {
+    super(
+      `The IPC channel to the primary is closed ${context}. This worker is shutting down; ` +
+        'the primary starts a replacement if it is still running.',
+      options,
+    );
+  }
+}
+
+/** No ready worker matches (round-robin with none ready, an unknown id or name). */
+export class NoWorkerAvailableError extends ClusterKitError {
+  override readonly name = 'NoWorkerAvailableError';
+  readonly code = 'ERR_NO_WORKER_AVAILABLE';
+}
+
+/** A worker could not start: spawn failure, `_init` threw, exit before ready, or ready timeout. */
+export class WorkerStartupError extends ClusterKitError {
+  override readonly name = 'WorkerStartupError';
+  readonly code = 'ERR_WORKER_STARTUP';
+
+  constructor(
+    readonly workerId: number,
+    readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
+/** A worker slot failed to start too often in a row; it is no longer restarted. */
+export class CrashLoopError extends ClusterKitError {
+  override readonly name = 'CrashLoopError';
+  readonly code = 'ERR_CRASH_LOOP';
+
+  constructor(
+    readonly slot: number,
+    readonly failures: number,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `Worker slot ${slot} failed ${failures} times in a row, so it is no longer restarted` +
+        `${describeCause(options?.cause)}. Fix the cause (see "cause"), then start or reload again.`,
+      options,
+    );
+  }
+}
+
+/** The call is refused because the primary or worker is shutting down. */
+export class ShutdownInProgressError extends ClusterKitError {
+  override readonly name = 'ShutdownInProgressError';
+  readonly code = 'ERR_SHUTDOWN_IN_PROGRESS';
+}
+
+/** Too many requests are waiting for replies from one peer; see `maxPendingPerWorker`. */
+export class BackpressureError extends ClusterKitError {
+  override readonly name = 'BackpressureError';
+  readonly code = 'ERR_BACKPRESSURE';
+
+  constructor(
+    readonly peer: string,
+    readonly limit: number,
+  ) {
+    super(
+      `${capitalize(peer)} already has ${limit} requests waiting for replies (option "maxPendingPerWorker"). ` +
+        'Await earlier replies before sending more, or set "backpressure" to "wait" to queue instead of failing.',
+    );
+  }
+}
+
+/** A rolling reload stopped because a replacement worker failed; old workers keep serving. */
+export class ReloadError extends ClusterKitError {
+  override readonly name = 'ReloadError';
+  readonly code = 'ERR_RELOAD_FAILED';
+
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+  }
+}
+
+/** A lifecycle hook (`_init`, `_destroy`) did not settle within its time limit. */
+export class HookTimeoutError extends ClusterKitError {
+  override readonly name = 'HookTimeoutError';
+  readonly code = 'ERR_HOOK_TIMEOUT';
+
+  constructor(
+    readonly hook: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${hook}() did not finish within ${timeoutMs} ms; the process continues without waiting for it.`);
+  }
+}
+
+/** How an exit reads in a sentence: `exited with code 1`, `was killed by SIGKILL`. */
+export function describeExit(exitCode: number | null, signal: NodeJS.Signals | null, pid: number | undefined): string {
+  if (signal) return `was killed by ${signal}`;
+  if (exitCode !== null) return `exited with code ${exitCode}`;
+  return pid === undefined ? 'could not be spawned' : 'lost its IPC channel';
+}
+
+function describeCause(cause: unknown): string {
+  return cause instanceof Error ? ` (last failure: ${cause.message})` : '';
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes} B`;
+}
+
+/** A short, safe rendering of any value for error messages. */
+export function describeValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
+  if (value === null || typeof value !== 'object') return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
+  return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+}

@@ -1,0 +1,30 @@
+/**
+ * clusterkit: resilient multi-process Node.js clusters with a clean object model.
+ * Named exports only; internals are not part of the package's `exports`.
+ */
+export { ClusterPrimary, type PrimaryHandlers, type SendArgs } from './primary/cluster-primary.js';
+export type { PrimaryState } from './primary/primary-control.js';
+export { WorkerHandle } from './primary/worker-handle.js';
+export type { WorkerState, WorkerHealth } from './primary/worker-record.js';
+export type { PrimaryOptions, NormalizedPrimaryOptions, WorkerStdio } from './primary/primary-options.js';
+export type { RestartOptions, BackoffOptions } from './primary/restart-options.js';
+export type { HeartbeatOptions } from './primary/heartbeat-options.js';
+export type { ForkOptions } from './primary/fork-options.js';
+export type { WorkerStats } from './primary/worker-stats.js';
+export type {
+  PrimaryEvents,
+  WorkerMessageEvent,
+  WorkerExitEvent,
+  WorkerCrashEvent,
+  WorkerRestartEvent,
+  CrashLoopEvent,
+  ShutdownReport,
+} from './primary/primary-events.js';
+
+export { ClusterWorker, type WorkerHandlers, type WorkerLifecycleState } from './worker/cluster-worker.js';
+export type { WorkerOptions } from './worker/worker-options.js';
+export type { WorkerEvents, PrimaryMessageEvent, MessageContext, StopReason } from './worker/worker-events.js';
+
+export * from './errors.js';
+export type * from './types.js';
+export { createLineLogger, createJsonLogger, silentLogger, type Logger, type LineLoggerOptions } from './logger.js';

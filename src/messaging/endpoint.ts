@@ -1,0 +1,315 @@
+/**
+ * One end of a conversation with one peer (the primary's view of a worker, or a worker's view
+ * of the primary): requests with replies and timeouts, notifications, and the inbound side.
+ *
+ * Protocol traffic is routed here first: a reply goes to the pending table by its id before
+ * anything reaches user code, so a throwing user handler can never disturb the bookkeeping.
+ */
+import {
+  BackpressureError,
+  MessageTimeoutError,
+  NoHandlerError,
+  NotSerializableError,
+  RemoteError,
+  type SerializedError,
+} from '../errors.js';
+import type { Serialization } from '../types.js';
+import { Channel, ChannelClosedError, type IpcPort } from './channel.js';
+import { isHandlerNotFound } from './dispatch.js';
+import {
+  errorReplyEnvelope,
+  isSystemType,
+  notifyEnvelope,
+  readBatch,
+  readSingleEnvelope,
+  replyEnvelope,
+  requestEnvelope,
+  type SingleEnvelope,
+} from './envelope.js';
+import { checkPayload } from './payload-check.js';
+import { nextRequestId, PendingRequests, type PendingRequest } from './pending.js';
+import { serializeError } from './serialize-error.js';
+
+/**
+ * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
+ * the returned promise) is the reply; throwing or rejecting sends an error reply. Throw
+ * `handlerNotFound()` when nothing handles `type`.
+ */
+export type InboundHandler = (type: string, payload: unknown, isRequest: boolean) => unknown;
+
+export interface EndpointOptions {
+  port: IpcPort;
+  serialization: Serialization;
+  maxMessageBytes: number;
+  /** Timeout of requests that do not set their own. */
+  defaultTimeoutMs: number;
+  /** Requests that may wait for replies at once; beyond it, `backpressure` decides. */
+  maxPending: number;
+  backpressure: 'reject' | 'wait';
+  /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
+  describePeer: () => string;
+  onInbound: InboundHandler;
+  /** The error for a request whose channel closed under it (the peer is gone). */
+  channelClosedError: (type: string) => Error;
+  /** Reports failures that belong to no caller (a notification handler threw...). */
+  onError: (error: Error) => void;
+}
+
+export interface EndpointStats {
+  messagesIn: number;
+  messagesOut: number;
+  /** Malformed envelopes, and replies to unknown or expired requests, dropped on arrival. */
+  dropped: number;
+  /**
+   * Writes that failed after they were issued (EPIPE while the peer dies). Not reported as
+   * errors: the peer's exit rejects its pending requests with a precise error moments later.
+   */
+  writeErrors: number;
+}
+
+export class Endpoint {
+  readonly #options: EndpointOptions;
+  readonly #channel: Channel;
+  readonly #pending: PendingRequests;
+  /** Sends waiting for a free pending slot (`backpressure: 'wait'`), in order. */
+  #waiting: Array<() => void> = [];
+  /** Set by `close()`: the error every later request rejects with. */
+  #closedBy: ((type: string) => Error) | undefined;
+  /** Inbound user requests whose handlers have not settled yet, and who waits for them to. */
+  #inboundInFlight = 0;
+  #idleWaiters: Array<() => void> = [];
+  readonly stats: EndpointStats = { messagesIn: 0, messagesOut: 0, dropped: 0, writeErrors: 0 };
+
+  constructor(options: EndpointOptions) {
+    this.#options = options;
+    this.#channel = new Channel(options.port, () => this.stats.writeErrors++);
+    this.#pending = new PendingRequests(
+      (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer()),
+      () => this.#admitWaiting(),
+    );
+  }
+
+  get pendingCount(): number {
+    return this.#pending.size;
+  }
+
+  get isClosed(): boolean {
+    return this.#closedBy !== undefined;
+  }
+
+  get channel(): Channel {
+    return this.#channel;
+  }
+
+  /** Sends a request; the promise settles with the peer handler's reply. Never throws. */
+  request(type: string, payload: unknown, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
+    try {
+      if (this.#closedBy) return Promise.reject(this.#closedBy(type));
+      if (!this.#channel.isConnected) return Promise.reject(this.#options.channelClosedError(type));
+      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
+      const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
+      if (this.#pending.size >= this.#options.maxPending) return this.#requestWhenAdmitted(type, payload, bytes, timeout, signal);
+      return this.#issue(type, payload, bytes, timeout, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /** Sends a notification (no reply). Throws at once on a bad payload or a closed channel. */
+  notify(type: string, payload: unknown): void {
+    if (this.#closedBy) throw this.#closedBy(type);
+    if (!this.#channel.isConnected) throw this.#options.channelClosedError(type);
+    const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
+    this.stats.messagesOut++;
+    this.#channel.write(notifyEnvelope(type, payload), bytes, (error) => {
+      if (!(error instanceof ChannelClosedError)) this.#options.onError(asNotSerializable(error, type));
+    });
+  }
+
+  /** Routes one raw IPC message that carries the clusterkit marker. */
+  receive(message: unknown): void {
+    const members = readBatch(message);
+    if (members) {
+      for (const member of members) this.#receiveSingle(member);
+    } else {
+      this.#receiveSingle(message);
+    }
+  }
+
+  /**
+   * Rejects every pending and waiting request with `errorFor(type)` and refuses new ones:
+   * the peer is gone. Idempotent; the first reason wins.
+   */
+  close(errorFor: (type: string) => Error): void {
+    if (this.#closedBy) return;
+    this.#closedBy = errorFor;
+    const waiting = this.#waiting;
+    this.#waiting = [];
+    for (const admit of waiting) admit();
+    this.#pending.rejectAll((request: PendingRequest) => errorFor(request.type));
+  }
+
+  /** Resolves once no inbound request is being handled. */
+  idle(): Promise<void> {
+    if (this.#inboundInFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** Resolves once every queued outbound message has been handed to the OS. */
+  drain(): Promise<void> {
+    return this.#channel.drain();
+  }
+
+  #issue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    const id = nextRequestId();
+    const reply = this.#pending.add(id, type, timeoutMs, signal);
+    this.stats.messagesOut++;
+    this.#channel.write(requestEnvelope(id, type, payload), bytes, (error) =>
+      this.#pending.reject(id, error instanceof ChannelClosedError ? this.#options.channelClosedError(type) : asNotSerializable(error, type)),
+    );
+    return reply;
+  }
+
+  #requestWhenAdmitted(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.#options.backpressure === 'reject') {
+      return Promise.reject(new BackpressureError(this.#options.describePeer(), this.#options.maxPending));
+    }
+    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => {
+      if (this.#closedBy) throw this.#closedBy(type);
+      if (signal?.aborted) throw abortReason(signal);
+      return this.#issue(type, payload, bytes, timeoutMs, signal);
+    });
+  }
+
+  #admitWaiting(): void {
+    if (this.#waiting.length > 0 && this.#pending.size < this.#options.maxPending) this.#waiting.shift()!();
+  }
+
+  #receiveSingle(raw: unknown): void {
+    const envelope = readSingleEnvelope(raw);
+    if (!envelope) {
+      this.stats.dropped++;
+      return;
+    }
+    this.stats.messagesIn++;
+    switch (envelope.k) {
+      case 'res':
+        if (!this.#pending.resolve(envelope.id, envelope.payload)) this.stats.dropped++;
+        return;
+      case 'err':
+        this.#receiveErrorReply(envelope.id, envelope.error, envelope.fault);
+        return;
+      case 'req':
+        this.#answer(envelope);
+        return;
+      case 'ntf':
+        this.#deliverNotification(envelope.type, envelope.payload);
+        return;
+    }
+  }
+
+  #receiveErrorReply(id: number, error: SerializedError, fault: 'no-handler' | undefined): void {
+    const request = this.#pending.get(id);
+    if (!request) {
+      this.stats.dropped++;
+      return;
+    }
+    const peer = this.#options.describePeer();
+    this.#pending.reject(id, fault === 'no-handler' ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
+  }
+
+  #answer(request: SingleEnvelope & { k: 'req' }): void {
+    let result: unknown;
+    try {
+      result = this.#options.onInbound(request.type, request.payload, true);
+    } catch (error) {
+      this.#replyError(request.id, error);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.#reply(request.id, request.type, result);
+      return;
+    }
+    // System requests ($shutdown itself) are not work a stopping peer waits for.
+    const isWork = !isSystemType(request.type);
+    if (isWork) this.#inboundInFlight++;
+    result.then(
+      (value) => {
+        if (isWork) this.#inboundDone();
+        this.#reply(request.id, request.type, value);
+      },
+      (error: unknown) => {
+        if (isWork) this.#inboundDone();
+        this.#replyError(request.id, error);
+      },
+    );
+  }
+
+  #deliverNotification(type: string, payload: unknown): void {
+    try {
+      const result = this.#options.onInbound(type, payload, false);
+      // Nobody waits for a notification's outcome, so a failure goes to the error channel.
+      if (isThenable(result)) result.then(undefined, (error: unknown) => this.#reportHandlerError(type, error));
+    } catch (error) {
+      this.#reportHandlerError(type, error);
+    }
+  }
+
+  #reportHandlerError(type: string, error: unknown): void {
+    if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
+    this.#options.onError(error instanceof Error ? error : new Error(`Handler for notification "${type}" threw ${String(error)}`));
+  }
+
+  #reply(id: number, type: string, value: unknown): void {
+    if (this.#closedBy) return; // the requester is gone: nobody to answer
+    let bytes: number;
+    try {
+      bytes = checkPayload(value, this.#options.serialization, this.#options.maxMessageBytes, type);
+    } catch (error) {
+      this.#replyError(id, asReplyError(error, type));
+      return;
+    }
+    this.stats.messagesOut++;
+    this.#channel.write(replyEnvelope(id, value), bytes, (error) => {
+      if (!(error instanceof ChannelClosedError)) this.#replyError(id, asReplyError(error, type));
+    });
+  }
+
+  #replyError(id: number, error: unknown): void {
+    if (this.#closedBy) return;
+    const serialized = serializeError(error);
+    const fault = isHandlerNotFound(error) ? 'no-handler' : undefined;
+    this.stats.messagesOut++;
+    this.#channel.write(errorReplyEnvelope(id, serialized, fault), 256 + serialized.message.length + (serialized.stack?.length ?? 0));
+  }
+
+  #inboundDone(): void {
+    if (--this.#inboundInFlight > 0 || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+function asNotSerializable(error: unknown, type: string): Error {
+  if (error instanceof NotSerializableError) return error;
+  return new NotSerializableError(`the payload of "${type}"`, error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+function asReplyError(error: unknown, type: string): Error {
+  if (error instanceof NotSerializableError) {
+    return new NotSerializableError(`the reply to "${type}"`, error.reason, { cause: error });
+  }
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+function abortReason(signal: AbortSignal): Error {
+  const reason: unknown = signal.reason;
+  return reason instanceof Error ? reason : new DOMException('The request was aborted.', 'AbortError');
+}

@@ -1,0 +1,22 @@
+/**
+ * clusterkit's own message types. They start with `$`, which user types may not, and are
+ * routed to internal handlers, never to `_onMessage_` methods.
+ */
+
+/** Worker -> primary, notify: `_init` finished, the worker takes work. */
+export const kReadyNotice = '$ready';
+/** Worker -> primary, notify: `_init` threw; payload is the serialized error. The worker then exits 1. */
+export const kInitErrorNotice = '$initError';
+/** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
+export const kShutdownRequest = '$shutdown';
+/** Primary -> worker, request: heartbeat; answered with memory and event-loop figures. */
+export const kPingRequest = '$ping';
+
+/** A worker's answer to `$ping`: memory (bytes) and event-loop delay (ms) since the last ping. */
+export interface PingReport {
+  rss: number;
+  heapUsed: number;
+  heapTotal: number;
+  loopDelayMean: number;
+  loopDelayP99: number;
+}

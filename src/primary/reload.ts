@@ -1,0 +1,76 @@
+/**
+ * Zero-downtime replacement of workers: fork the replacement, wait until it is ready (and
+ * listening, if the old one was), then stop the old one gracefully. Never the other way
+ * round: killing first drops connections (in round-robin mode the primary even closes the
+ * listening socket when its last worker leaves).
+ */
+import { ReloadError } from '../errors.js';
+import { settleWithin } from '../wait.js';
+import type { PoolHost } from './pool-host.js';
+import type { NormalizedPrimaryOptions } from './primary-options.js';
+import type { Slot } from './slot.js';
+import { stopWorker } from './stop-worker.js';
+import type { WorkerPool } from './worker-pool.js';
+import type { WorkerRecord } from './worker-record.js';
+
+/** How long a failed replacement may take to go away. */
+const kFailedReplacementStopMs = 2_000;
+
+export interface ReloadContext {
+  readonly pool: WorkerPool;
+  readonly options: NormalizedPrimaryOptions;
+  readonly emit: PoolHost['emit'];
+  readonly isRunning: () => boolean;
+}
+
+/** Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure. */
+export async function rollingReload(context: ReloadContext): Promise<void> {
+  const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
+  context.emit('reload', { workers: slots.length });
+  let replaced = 0;
+  try {
+    for (const slot of slots) {
+      if (!context.isRunning()) {
+        throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`);
+      }
+      if (slot.isRetired) continue;
+      await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
+      replaced++;
+    }
+  } catch (error) {
+    const failure = error instanceof ReloadError ? error : new ReloadError(String(error), { cause: error });
+    context.emit('reloadFailed', { error: failure });
+    throw failure;
+  }
+  context.emit('reloadComplete', { replaced });
+}
+
+/** Replaces one worker the same way (used when it exceeds `maxMemoryMb`). */
+export async function replaceWorker(context: ReloadContext, record: WorkerRecord): Promise<void> {
+  if (record.slot.current !== record || record.slot.isRetired) return;
+  await replaceInSlot(context, record.slot, 'the old worker keeps running');
+}
+
+async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<void> {
+  const { pool, options } = context;
+  const old = slot.current;
+  const incoming = pool.launch(slot, true);
+  try {
+    await incoming.whenReady.promise;
+    if (old?.isListening && !incoming.isListening) {
+      await settleWithin(incoming.whenListening.promise, options.readyTimeoutMs);
+      if (!incoming.isListening) throw new Error(`it was ready but did not listen within ${options.readyTimeoutMs} ms, unlike the worker it replaces`);
+    }
+  } catch (error) {
+    await stopWorker(pool, incoming, kFailedReplacementStopMs);
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
+  }
+  // The slot may have crashed and restarted meanwhile: the newest worker wins, the rest stop.
+  const displaced = slot.current;
+  slot.current = incoming;
+  slot.cancelRestart();
+  slot.restarts++;
+  const retiring = new Set([old, displaced].filter((record): record is WorkerRecord => record !== undefined && record !== incoming));
+  await Promise.all([...retiring].map((record) => stopWorker(pool, record, options.shutdownTimeoutMs)));
+}

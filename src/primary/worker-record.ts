@@ -1,0 +1,92 @@
+/**
+ * The primary's private, mutable state for one worker process. Users see it through a
+ * read-only `WorkerHandle`.
+ */
+import type { Worker as ClusterWorkerProcess } from 'node:cluster';
+import { deferred, type Deferred } from '../deferred.js';
+import type { ExitDescription } from '../errors.js';
+import type { Endpoint } from '../messaging/endpoint.js';
+import type { Slot } from './slot.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+/** `starting` until its `_init` finished, `ready` while serving, `stopping` once asked to stop. */
+export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
+
+/** What the worker reported with its last heartbeat answer. */
+export interface WorkerHealth {
+  rssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** Mean event-loop delay since the previous heartbeat, in ms. */
+  eventLoopDelayMs: number;
+  /** 99th percentile of the event-loop delay since the previous heartbeat, in ms. */
+  eventLoopDelayP99Ms: number;
+  at: number;
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class WorkerRecord {
+  handle!: WorkerHandle;
+  endpoint!: Endpoint;
+  state: WorkerState = 'starting';
+  readonly startedAt = Date.now();
+  readyAt: number | undefined;
+  isListening = false;
+  /**
+   * The primary asked this worker to stop (stop, shutdown, reload, replacement). Our own intent
+   * flag: Node's `exitedAfterDisconnect` is false after `kill()` and can be spoofed by a worker.
+   */
+  stopRequested = false;
+  exitCode: number | null = null;
+  signal: NodeJS.Signals | null = null;
+  /** Why the worker could not start, when known (its `_init` error, spawn error, ready timeout). */
+  startupError: Error | undefined;
+  /** Armed at fork, cleared when ready or exited. */
+  readyTimer: NodeJS.Timeout | undefined;
+  /** Armed when the IPC channel closes without an exit; cleared at exit. */
+  disconnectTimer: NodeJS.Timeout | undefined;
+  /** Last time anything arrived from the worker (heartbeat). */
+  lastSeenAt = Date.now();
+  health: WorkerHealth | undefined;
+  /** Consecutive heartbeats with RSS over `maxMemoryMb`. */
+  memoryStrikes = 0;
+  /** Set while a heartbeat ping awaits its answer. */
+  isPinging = false;
+  /** Set once the heartbeat declared it unresponsive (it is being killed). */
+  isUnresponsive = false;
+  readonly whenReady: Deferred<void> = deferred();
+  readonly whenListening: Deferred<void> = deferred();
+  readonly whenExited: Deferred<WorkerExit> = deferred();
+
+  constructor(
+    readonly clusterWorker: ClusterWorkerProcess,
+    readonly slot: Slot,
+    /** The pool that owns this record: a handle from another primary is never accepted. */
+    readonly owner: object,
+  ) {}
+
+  get id(): number {
+    return this.clusterWorker.id;
+  }
+
+  get pid(): number | undefined {
+    return this.clusterWorker.process.pid;
+  }
+
+  get isConnected(): boolean {
+    return this.state !== 'exited' && this.clusterWorker.isConnected();
+  }
+
+  /** `worker 3 (pid 4242)`, for messages. */
+  describe(): string {
+    return `worker ${this.id} (pid ${this.pid ?? 'none'})`;
+  }
+
+  exitDescription(): ExitDescription {
+    return { workerId: this.id, pid: this.pid, exitCode: this.exitCode, signal: this.signal };
+  }
+}

@@ -1,0 +1,30 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { waitUntilGone } from '../helpers/processes.js';
+import { killSpawned, spawnScript } from '../helpers/spawn.js';
+
+afterEach(() => killSpawned());
+
+describe('examples', () => {
+  it('http-cluster serves one port from several workers, counts requests in the primary and stops on SIGTERM', async () => {
+    const demo = spawnScript('examples/http-cluster/main.ts', { env: { PORT: '0', WORKERS: '2' } });
+    const [, port] = await demo.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
+    const ready = await demo.waitFor(/2 workers ready: (\d+), (\d+)/);
+    const pids = [Number(ready[1]), Number(ready[2])];
+    const bodies = [];
+    for (let i = 0; i < 6; i++) bodies.push(JSON.parse((await get(`http://127.0.0.1:${port}/`)).body) as { pid: number; request: number });
+    expect(bodies.map((body) => body.request)).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(new Set(bodies.map((body) => body.pid))).toEqual(new Set(pids));
+    demo.child.kill('SIGTERM');
+    await expect(demo.exited()).resolves.toBe(0);
+    await waitUntilGone(pids);
+    expect(demo.output()).toContain('shutdown complete graceful=2 killed=0');
+  });
+
+  it('task-dispatch spreads tasks round-robin and reports a failing task', async () => {
+    const run = spawnScript('examples/task-dispatch/main.ts', { env: { WORKERS: '2' } });
+    await expect(run.exited(30_000)).resolves.toBe(0);
+    expect(run.output()).toMatch(/12 tasks done: \{ '\d+': 6, '\d+': 6 \}/);
+    expect(run.output()).toContain('a failing task rejects with RemoteError (RangeError: rounds must be at least 1)');
+  });
+});

@@ -1,0 +1,194 @@
+import cluster from 'node:cluster';
+import { describe, expect, it } from '@jest/globals';
+import {
+  ClusterPrimary,
+  ClusterWorker,
+  InvalidOptionError,
+  InvalidStateError,
+  NotAWorkerError,
+  RemoteError,
+  ShutdownInProgressError,
+  WorkerStartupError,
+} from '../../src/index.js';
+import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { testOptions, testPrimary, track } from '../helpers/primary.js';
+import { isAlive } from '../helpers/processes.js';
+import { onceEvent } from '../helpers/wait.js';
+
+const kPrimaryEvents = [
+  'initialize', 'initializeComplete', 'workerFork', 'workerOnline', 'workerListening', 'workerReady', 'workerMessage',
+  'workerDisconnect', 'workerExit', 'shutdown', 'destroy', 'destroyComplete', 'shutdownComplete',
+] as const;
+
+describe('lifecycle events', () => {
+  it('emits every primary event in order over one worker life', async () => {
+    const primary = testPrimary({ env: { FIXTURE_INIT: 'listen:0' } });
+    const seen: string[] = [];
+    for (const event of kPrimaryEvents) primary.on(event, () => seen.push(event));
+    const [worker] = await primary.start();
+    // The notification travels ahead of the reply on the same channel, so it has arrived.
+    await primary.send(worker!, 'notifyPrimary', { type: 'lifecycle', payload: { event: 'hi', workerId: worker!.id } });
+    await primary.shutdown();
+    expect(seen.slice(0, 7)).toEqual(['initialize', 'initializeComplete', 'workerFork', 'workerOnline', 'workerListening', 'workerReady', 'workerMessage']);
+    // The IPC disconnect and the exit may come in either order; both follow the shutdown start.
+    expect(seen.slice(7, 10).sort()).toEqual(['shutdown', 'workerDisconnect', 'workerExit'].sort());
+    expect(seen[7]).toBe('shutdown');
+    expect(seen.slice(10)).toEqual(['destroy', 'destroyComplete', 'shutdownComplete']);
+  });
+
+  it('runs _init and _destroy in order on both sides', async () => {
+    const order: string[] = [];
+    class OrderedPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+      protected override async _init() {
+        order.push('primary._init');
+      }
+      protected override async _destroy() {
+        order.push('primary._destroy');
+      }
+      _onMessage_lifecycle(payload: { event: string }) {
+        order.push(`worker:${payload.event}`);
+      }
+    }
+    const primary = track(new OrderedPrimary(testOptions('test-worker.ts', { env: { FIXTURE_REPORT_DESTROY: '1' } })));
+    primary.on('workerReady', () => order.push('workerReady'));
+    primary.on('workerExit', () => order.push('workerExit'));
+    const [worker] = await primary.start();
+    await primary.send(worker!, 'greet', { name: 'x' });
+    await primary.shutdown();
+    expect(order).toEqual([
+      'primary._init',
+      'workerReady',
+      'worker:initialize,_init,initializeComplete,primaryMessage,shutdown,destroy,_destroy',
+      'workerExit',
+      'primary._destroy',
+    ]);
+  });
+
+  it('reports a worker whose _init throws, and start() rejects', async () => {
+    const primary = testPrimary({ env: { FIXTURE_INIT: 'throw' }, restart: false });
+    const workerError = onceEvent(primary, 'workerError');
+    const exit = onceEvent(primary, 'workerExit');
+    const error = await primary.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerStartupError);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'init-failed' });
+    const cause = (error as WorkerStartupError).cause as RemoteError;
+    expect(cause).toBeInstanceOf(RemoteError);
+    expect(cause).toMatchObject({ remoteMessage: 'bad config: DATABASE_URL is missing', remoteCode: 'E_CONFIG' });
+    await expect(workerError).resolves.toMatchObject({ error: { remoteCode: 'E_CONFIG' } });
+    await expect(exit).resolves.toMatchObject({ code: 1, expected: false });
+    expect(primary.state).toBe('stopped');
+  });
+
+  it('rejects start() when the primary _init throws, forking nothing', async () => {
+    class BrokenPrimary extends ClusterPrimary {
+      protected override async _init() {
+        throw new Error('no database');
+      }
+    }
+    const primary = track(new BrokenPrimary(testOptions()));
+    const forked: unknown[] = [];
+    primary.on('workerFork', (event) => forked.push(event));
+    const initError = onceEvent(primary, 'initializeError');
+    await expect(primary.start()).rejects.toThrow('no database');
+    await expect(initError).resolves.toMatchObject({ error: { message: 'no database' } });
+    expect(forked).toEqual([]);
+  });
+
+  it('fails start() with a clear error when the worker never becomes ready', async () => {
+    const primary = testPrimary({ env: { FIXTURE_INIT: 'hang' }, readyTimeoutMs: 1_000, restart: false });
+    const error = await primary.start().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'ready-timeout' });
+    expect((error as Error).message).toContain('readyTimeoutMs');
+  });
+
+  it('fails start() when the worker process cannot boot', async () => {
+    const primary = testPrimary({ execArgv: ['--bogus-invalid-flag'], restart: false, silent: true });
+    const error = await primary.start().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'exited' });
+    expect((error as Error).message).toMatch(/exited with code \d+ before it was ready/);
+  });
+
+  it('is refused twice, and after shutdown', async () => {
+    const primary = testPrimary();
+    await primary.start();
+    await expect(primary.start()).rejects.toBeInstanceOf(InvalidStateError);
+    const first = primary.shutdown();
+    expect(primary.shutdown()).toBe(first);
+    await first;
+    await expect(primary.fork()).rejects.toBeInstanceOf(ShutdownInProgressError);
+    await expect(primary.reload()).rejects.toBeInstanceOf(ShutdownInProgressError);
+  });
+});
+
+describe('workers', () => {
+  it('adds workers with fork({ count }) and tracks them by id', async () => {
+    const primary = testPrimary();
+    const [first] = await primary.start();
+    const added = await primary.fork({ count: 2 });
+    expect(added).toHaveLength(2);
+    expect(primary.workers.map((worker) => worker.id)).toEqual([first!.id, ...added.map((worker) => worker.id)]);
+    for (const worker of primary.workers) {
+      expect(worker.state).toBe('ready');
+      expect(primary.workerById(worker.id)).toBe(worker);
+      expect(isAlive(worker.pid!)).toBe(true);
+      expect(worker.startedAt).toBeLessThanOrEqual(worker.readyAt!);
+      expect(worker.clusterWorker).toBe(cluster.workers![worker.id]);
+    }
+    expect(added.map((worker) => worker.slot)).toEqual([1, 2]);
+    await expect(primary.send(added[1]!, 'whoami')).resolves.toMatchObject({ id: added[1]!.id, slot: 2, pid: added[1]!.pid });
+  });
+
+  it('keeps several primaries in one process apart', async () => {
+    const first = testPrimary();
+    const second = testPrimary({ workerCount: 2 });
+    const firstForks: number[] = [];
+    first.on('workerFork', ({ worker }) => firstForks.push(worker.id));
+    const [a] = await first.start();
+    const secondHandles = await second.start();
+    expect(first.workers).toEqual([a]);
+    expect(second.workers).toEqual(secondHandles);
+    expect(firstForks).toEqual([a!.id]);
+    expect(first.workerById(secondHandles[0]!.id)).toBeUndefined();
+    await expect(first.send(secondHandles[0]!, 'echo', 1)).rejects.toThrow('does not belong to this primary');
+    await second.shutdown();
+    expect(first.workers).toEqual([a]);
+    await expect(first.send(a!, 'echo', 'still here')).resolves.toBe('still here');
+  });
+
+  it('replaces a worker that dies unexpectedly', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const replaced = onceEvent(primary, 'workerReady');
+    await primary.send(worker!, 'exit', { code: 7 });
+    const { worker: replacement } = await replaced;
+    expect(replacement.id).not.toBe(worker!.id);
+    expect(replacement.slot).toBe(worker!.slot);
+    expect(worker!.state).toBe('exited');
+    expect(worker!.exitCode).toBe(7);
+    await expect(primary.send(replacement, 'echo', 'new')).resolves.toBe('new');
+  });
+});
+
+describe('bad input', () => {
+  it('names the invalid option', () => {
+    expect(() => new ClusterPrimary({ workerCount: 0 })).toThrow('The "workerCount" option must be a positive integer. Received 0');
+    expect(() => new ClusterPrimary({ shutdownTimeoutMs: -1 })).toThrow(InvalidOptionError);
+    expect(() => new ClusterPrimary({ serialization: 'xml' as 'json' })).toThrow('"serialization" option must be one of "json", "advanced"');
+    expect(() => new ClusterPrimary({ workerCount: 2, wokerCount: 3 } as object)).toThrow('"wokerCount"');
+    expect(() => new ClusterPrimary({ restart: { backoff: { factor: 0.5 } } })).toThrow('restart.backoff.factor');
+    expect(() => new ClusterPrimary({ workerScript: new URL('https://example.com/w.js') })).toThrow('"workerScript"');
+  });
+
+  it('refuses to start a ClusterWorker outside a cluster worker process', async () => {
+    await expect(new ClusterWorker().start()).rejects.toBeInstanceOf(NotAWorkerError);
+  });
+
+  it('refuses unknown workers and fork before start', async () => {
+    const primary = testPrimary();
+    await expect(primary.fork()).rejects.toBeInstanceOf(InvalidStateError);
+    await primary.start();
+    await expect(primary.send(987_654, 'echo', 1)).rejects.toMatchObject({ code: 'ERR_NO_WORKER_AVAILABLE' });
+    await expect(primary.send({} as never, 'echo', 1)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    await expect(primary.fork({ count: -1 })).rejects.toBeInstanceOf(InvalidOptionError);
+  });
+});

@@ -1,0 +1,203 @@
+import { describe, expect, it } from '@jest/globals';
+import {
+  ClusterPrimary,
+  InvalidArgumentError,
+  MessageTimeoutError,
+  NoHandlerError,
+  NotSerializableError,
+  RemoteError,
+  WorkerExitedError,
+  type WorkerHandle,
+} from '../../src/index.js';
+import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { testOptions, testPrimary, track } from '../helpers/primary.js';
+import { onceEvent } from '../helpers/wait.js';
+
+async function startedPrimary(extra = {}) {
+  const primary = testPrimary(extra);
+  const [worker] = await primary.start();
+  return { primary, worker: worker! };
+}
+
+describe('replies', () => {
+  it('resolves with sync, async, undefined and nested handler results', async () => {
+    const { primary, worker } = await startedPrimary();
+    await expect(primary.send(worker, 'greet', { name: 'Ada' })).resolves.toBe('hi Ada (greet)');
+    await expect(primary.send(worker, 'asyncEcho', { deep: [1, { x: 'y' }] })).resolves.toEqual({ deep: [1, { x: 'y' }] });
+    await expect(primary.send(worker, 'nothing')).resolves.toBeUndefined();
+    await expect(primary.send(worker, 'nested')).resolves.toEqual({ a: { b: { c: [1, 2, 3] } }, list: [{ id: 1 }, { id: 2 }] });
+    await expect(primary.send(worker.id, 'echo', 'by id')).resolves.toBe('by id');
+  });
+
+  it('lets a worker send to the primary and get the handler reply', async () => {
+    class AddingPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+      _onMessage_add(payload: { a: number; b: number }, from: WorkerHandle) {
+        return payload.a + payload.b + from.id * 0;
+      }
+    }
+    const primary = track(new AddingPrimary(testOptions()));
+    const [worker] = await primary.start();
+    await expect(primary.send(worker!, 'askPrimary', { type: 'add', payload: { a: 2, b: 3 } })).resolves.toBe(5);
+  });
+
+  it('answers a message without a handler method through respondWith in a listener', async () => {
+    const { primary, worker } = await startedPrimary();
+    primary.on('workerMessage', (message) => {
+      if (message.type === 'slowPrimary') message.respondWith(Promise.resolve(`waited ${message.payload.ms}`));
+    });
+    await expect(primary.send(worker, 'askPrimary', { type: 'slowPrimary', payload: { ms: 5 } })).resolves.toBe('waited 5');
+  });
+
+  it('keeps order within one worker for messages sent in one burst', async () => {
+    const { primary, worker } = await startedPrimary();
+    const replies = await Promise.all(Array.from({ length: 500 }, () => primary.send(worker, 'counter')));
+    expect(replies).toEqual(Array.from({ length: 500 }, (_, index) => index + 1));
+  });
+});
+
+describe('failures', () => {
+  it('rejects with RemoteError keeping the remote name, message, code, stack and fields', async () => {
+    const { primary, worker } = await startedPrimary();
+    const error = await primary.send(worker, 'fail', { message: 'no such user', code: 'E_NO_USER' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    const remote = error as RemoteError;
+    expect(remote.code).toBe('ERR_REMOTE');
+    expect(remote.remoteName).toBe('TypeError');
+    expect(remote.remoteMessage).toBe('no such user');
+    expect(remote.remoteCode).toBe('E_NO_USER');
+    expect(remote.remoteStack).toContain('_onMessage_fail');
+    expect(remote.data).toEqual({ detail: { retryable: false } });
+    expect(remote.message).toContain(`worker ${worker.id}`);
+    await expect(primary.send(worker, 'failAsync', { message: 'async' })).rejects.toMatchObject({ remoteName: 'RangeError', remoteMessage: 'async' });
+  });
+
+  it('rejects a worker-to-primary request whose handler throws', async () => {
+    class FailingPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+      _onMessage_primaryFail(): never {
+        throw new Error('primary says no');
+      }
+    }
+    const primary = track(new FailingPrimary(testOptions()));
+    const [worker] = await primary.start();
+    const error = await primary.send(worker!, 'askPrimary', { type: 'primaryFail' }).catch((e: RemoteError) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect((error as RemoteError).remoteMessage).toContain('primary says no');
+  });
+
+  it('rejects with NoHandlerError for unknown and hostile types, without touching prototypes', async () => {
+    const { primary, worker } = await startedPrimary();
+    const untyped = primary as unknown as ClusterPrimary;
+    for (const type of ['unknownType', '__proto__', 'constructor', 'toString', 'hasOwnProperty']) {
+      const error = await untyped.send(worker, type, {}).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NoHandlerError);
+      expect((error as NoHandlerError).code).toBe('ERR_NO_HANDLER');
+    }
+    await expect(primary.send(worker, 'askPrimary', { type: 'constructor' })).rejects.toMatchObject({ remoteName: 'NoHandlerError' });
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    await expect(primary.send(worker, 'echo', 'still fine')).resolves.toBe('still fine');
+  });
+
+  it('rejects with MessageTimeoutError and frees the pending entry', async () => {
+    const { primary, worker } = await startedPrimary();
+    const error = await primary.send(worker, 'hang', undefined, { timeoutMs: 100 }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageTimeoutError);
+    expect((error as MessageTimeoutError).code).toBe('ERR_MESSAGE_TIMEOUT');
+    expect((error as MessageTimeoutError).message).toContain('"hang"');
+    expect(primary.stats()[0]!.pending).toBe(0);
+    // A late reply to an expired request is dropped without disturbing later requests.
+    await expect(primary.send(worker, 'slow', { ms: 150 }, { timeoutMs: 50 })).rejects.toBeInstanceOf(MessageTimeoutError);
+    await expect(primary.send(worker, 'slow', { ms: 200 })).resolves.toBe('done');
+  });
+
+  it('rejects at the call site for payloads that cannot cross IPC', async () => {
+    const { primary, worker } = await startedPrimary();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    const cases: unknown[] = [circular, { fn: () => 1 }, { big: 10n }, new Map([[1, 2]]), { when: Symbol('x') }];
+    for (const payload of cases) {
+      const error = await primary.send(worker, 'echo', payload).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(NotSerializableError);
+      expect((error as NotSerializableError).code).toBe('ERR_NOT_SERIALIZABLE');
+    }
+    expect(() => primary.notify(worker, 'echo', circular)).toThrow(NotSerializableError);
+    expect(primary.stats()[0]!.pending).toBe(0);
+  });
+
+  it('turns an unserializable reply into an error for the sender, not a crash', async () => {
+    const { primary, worker } = await startedPrimary();
+    const error = await primary.send(worker, 'badReply').catch((e: RemoteError) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect((error as RemoteError).remoteName).toBe('NotSerializableError');
+    await expect(primary.send(worker, 'echo', 1)).resolves.toBe(1);
+  });
+
+  it('rejects a bad message type at the call site', async () => {
+    const { primary, worker } = await startedPrimary();
+    const untyped = primary as unknown as ClusterPrimary;
+    await expect(untyped.send(worker, '', 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(untyped.send(worker, '$ready', 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(untyped.send(worker, 42 as unknown as string, 1)).rejects.toBeInstanceOf(InvalidArgumentError);
+  });
+
+  it('rejects all 100 in-flight requests with WorkerExitedError when the worker is SIGKILLed', async () => {
+    const { primary, worker } = await startedPrimary();
+    const inFlight = Array.from({ length: 100 }, () => primary.send(worker, 'slow', { ms: 20_000 }).catch((e: unknown) => e));
+    await primary.send(worker, 'echo', 'flushed');
+    const killedAt = Date.now();
+    process.kill(worker.pid!, 'SIGKILL');
+    const errors = await Promise.all(inFlight);
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+    for (const error of errors) {
+      expect(error).toBeInstanceOf(WorkerExitedError);
+      expect(error).toMatchObject({ code: 'ERR_WORKER_EXITED', workerId: worker.id, signal: 'SIGKILL' });
+    }
+    await expect(primary.send(worker, 'echo', 1)).rejects.toBeInstanceOf(WorkerExitedError);
+  });
+});
+
+describe('foreign messages', () => {
+  it('ignores raw messages from a worker and keeps working', async () => {
+    const { primary, worker } = await startedPrimary();
+    for (const message of ['ready', { cmd: 'foo' }, { type: 'greet', payload: {} }, { __ck: 1, k: 'req' }, { __ck: 1, k: 'bat', msgs: [null, 5] }, [1, 2]]) {
+      await primary.send(worker, 'sendRaw', { message });
+    }
+    await expect(primary.send(worker, 'echo', 'alive')).resolves.toBe('alive');
+  });
+
+  it('ignores raw messages from the primary on the worker side', async () => {
+    const { primary, worker } = await startedPrimary();
+    worker.clusterWorker.send('ready');
+    worker.clusterWorker.send({ type: 'greet', payload: { name: 'raw' } });
+    worker.clusterWorker.send({ __ck: 1, k: 'res', id: 999_999, payload: 1 });
+    await expect(primary.send(worker, 'echo', 'alive')).resolves.toBe('alive');
+  });
+});
+
+describe('notify and broadcast', () => {
+  it('delivers notifications without replies, in order with requests', async () => {
+    const { primary, worker } = await startedPrimary();
+    primary.notify(worker, 'counter');
+    primary.notify(worker, 'counter');
+    await expect(primary.send(worker, 'counter')).resolves.toBe(3);
+  });
+
+  it('delivers worker notifications to workerMessage listeners', async () => {
+    const { primary, worker } = await startedPrimary();
+    const seen = onceEvent(primary, 'workerMessage');
+    await primary.send(worker, 'notifyPrimary', { type: 'lifecycle', payload: { event: 'hello', workerId: worker.id } });
+    await expect(seen).resolves.toMatchObject({ type: 'lifecycle', isRequest: false, hasHandler: false, payload: { event: 'hello' }, worker });
+  });
+
+  it('returns one settled result per ready worker, one of them failing', async () => {
+    const primary = testPrimary({ workerCount: 3 });
+    await primary.start();
+    const results = await primary.broadcast('failOnSlot', { slot: 1 });
+    expect(results).toHaveLength(3);
+    const bySlot = new Map(results.map((result) => [result.worker.slot, result]));
+    expect(bySlot.get(0)).toMatchObject({ status: 'fulfilled', value: 0 });
+    expect(bySlot.get(2)).toMatchObject({ status: 'fulfilled', value: 2 });
+    const failed = bySlot.get(1)!;
+    expect(failed.status).toBe('rejected');
+    expect(failed.status === 'rejected' && failed.reason).toBeInstanceOf(RemoteError);
+  });
+});

@@ -1,0 +1,14 @@
+/**
+ * After every test: shut down the primaries it created and check that no cluster worker is
+ * left. A leaked worker is a bug in the test or the library.
+ */
+import cluster from 'node:cluster';
+import { afterEach, expect } from '@jest/globals';
+import { shutdownTrackedPrimaries } from '../helpers/primary.js';
+import { until } from '../helpers/wait.js';
+
+afterEach(async () => {
+  await shutdownTrackedPrimaries();
+  await until(() => Object.keys(cluster.workers ?? {}).length === 0, 5_000, 'no cluster worker left').catch(() => {});
+  expect(Object.keys(cluster.workers ?? {})).toEqual([]);
+});

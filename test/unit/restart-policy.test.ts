@@ -1,0 +1,57 @@
+import { describe, expect, it } from '@jest/globals';
+import { normalizeRestartOptions } from '../../src/primary/restart-options.js';
+import { backoffDelay, decideRestart, kFreshHistory, type RestartHistory } from '../../src/primary/restart-policy.js';
+
+const options = normalizeRestartOptions({ backoff: { initialMs: 100, factor: 2, maxMs: 1_000 }, stableAfterMs: 30_000, startupWindowMs: 5_000, maxStartupFailures: 3, maxRestarts: 5, windowMs: 60_000 });
+const crash = { wasReady: true, uptimeMs: 10_000 };
+
+describe('restart policy', () => {
+  it('grows the delay exponentially up to the cap', () => {
+    expect([1, 2, 3, 4, 5, 6].map((attempt) => backoffDelay(attempt, options))).toEqual([100, 200, 400, 800, 1_000, 1_000]);
+  });
+
+  it('grows the delay for repeated crashes and resets it after a stable run', () => {
+    let history: RestartHistory = kFreshHistory;
+    const delays: number[] = [];
+    for (let i = 0; i < 3; i++) {
+      const decision = decideRestart(history, crash, options, i * 11_000);
+      if (!decision.restart) throw new Error('expected a restart');
+      delays.push(decision.delayMs);
+      history = decision.history;
+    }
+    expect(delays).toEqual([100, 200, 400]);
+    const afterStable = decideRestart(history, { wasReady: true, uptimeMs: 31_000 }, options, 40_000);
+    expect(afterStable).toMatchObject({ restart: true, delayMs: 100, attempt: 1 });
+  });
+
+  it('trips the crash-loop breaker after maxStartupFailures startup failures in a row', () => {
+    let history: RestartHistory = kFreshHistory;
+    const failures = [{ wasReady: false, uptimeMs: 50 }, { wasReady: true, uptimeMs: 1_000 }, { wasReady: false, uptimeMs: 80 }];
+    const decisions = failures.map((ended, i) => {
+      const decision = decideRestart(history, ended, options, i * 100);
+      history = decision.history;
+      return decision;
+    });
+    expect(decisions.map((decision) => decision.restart)).toEqual([true, true, false]);
+    expect(decisions[2]).toMatchObject({ restart: false, reason: 'startup-failures', failures: 3 });
+  });
+
+  it('does not count a crash after the startup window as a startup failure', () => {
+    const first = decideRestart(kFreshHistory, { wasReady: false, uptimeMs: 10 }, options, 0);
+    const second = decideRestart(first.history, crash, options, 1_000);
+    expect(second.history.startupFailures).toBe(0);
+  });
+
+  it('bounds ordinary crashes with maxRestarts per window', () => {
+    let history: RestartHistory = kFreshHistory;
+    const outcomes: boolean[] = [];
+    for (let i = 0; i < 7; i++) {
+      const decision = decideRestart(history, crash, options, i * 1_000);
+      outcomes.push(decision.restart);
+      history = decision.history;
+    }
+    expect(outcomes).toEqual([true, true, true, true, true, false, false]);
+    const later = decideRestart(history, crash, options, 200_000);
+    expect(later.restart).toBe(true);
+  });
+});

@@ -1,0 +1,55 @@
+import { describe, expect, it } from '@jest/globals';
+import { kMaxRotations, RoundRobin } from '../../src/primary/round-robin.js';
+
+describe('RoundRobin', () => {
+  it('picks the least recently picked member, each tag on its own', () => {
+    const rr = new RoundRobin<string>();
+    for (const member of ['a', 'b', 'c']) rr.add(member);
+    expect([1, 2, 3, 4, 5, 6].map(() => rr.pick('x'))).toEqual(['a', 'b', 'c', 'a', 'b', 'c']);
+    expect(rr.pick('y')).toBe('a');
+    expect(rr.pick('x')).toBe('a');
+  });
+
+  it('puts a member that was never picked first, and forgets removed ones', () => {
+    const rr = new RoundRobin<string>();
+    rr.add('a');
+    rr.add('b');
+    expect(rr.pick('t')).toBe('a');
+    rr.add('c');
+    expect(rr.pick('t')).toBe('b');
+    expect(rr.pick('t')).toBe('c');
+    rr.remove('a');
+    expect([rr.pick('t'), rr.pick('t'), rr.pick('t')]).toEqual(['b', 'c', 'b']);
+    rr.remove('b');
+    rr.remove('c');
+    expect(rr.pick('t')).toBeUndefined();
+    expect(rr.size).toBe(0);
+  });
+
+  it('limits picks to members with a role', () => {
+    const rr = new RoundRobin<string>();
+    rr.add('a', ['db']);
+    rr.add('b');
+    rr.add('c', ['db', 'io']);
+    expect([rr.pick('t', 'db'), rr.pick('t', 'db'), rr.pick('t', 'db')]).toEqual(['a', 'c', 'a']);
+    expect(rr.pick('t', 'io')).toBe('c');
+    expect(rr.pick('t', 'none')).toBeUndefined();
+    rr.add('d', ['io']);
+    expect([rr.pick('t', 'io'), rr.pick('t', 'io')]).toEqual(['d', 'c']);
+    expect(rr.pick('t')).toBe('a');
+  });
+
+  it('is fair to within one pick over many picks', () => {
+    const rr = new RoundRobin<number>();
+    for (let i = 0; i < 7; i++) rr.add(i);
+    const counts = new Array(7).fill(0);
+    for (let i = 0; i < 10_000; i++) counts[rr.pick('t')!]++;
+    expect(Math.max(...counts) - Math.min(...counts)).toBeLessThanOrEqual(1);
+  });
+
+  it('bounds the number of rotations it remembers', () => {
+    const rr = new RoundRobin<string>();
+    rr.add('a');
+    for (let i = 0; i < kMaxRotations + 10; i++) expect(rr.pick(`tag-${i}`)).toBe('a');
+  });
+});

@@ -9,6 +9,8 @@
  * Back-pressure: `send()` returning false means Node's write queue is over 128 KiB. Then no
  * further write is issued until the ones in flight complete; envelopes wait here, where
  * `queuedBytes` makes the backlog visible to the endpoint's limits.
+ *
+ * A channel can start held: envelopes queue until `open()`, for a peer that cannot receive yet.
  */
 import { batchEnvelope, type SingleEnvelope } from './envelope.js';
 
@@ -56,13 +58,23 @@ export class Channel {
   /** Set when `send()` returned false; cleared when every write in flight has completed. */
   #congested = false;
   #writesInFlight = 0;
+  /** False while held (the peer cannot receive yet); see `open()`. */
+  #isOpen: boolean;
   /** Resolvers of `drain()` calls, settled when the queue and the writes in flight are empty. */
   #drainWaiters: Array<() => void> = [];
   readonly stats: ChannelStats = { writes: 0, messages: 0 };
 
-  constructor(port: IpcPort, onWriteError: (error: Error) => void) {
+  constructor(port: IpcPort, onWriteError: (error: Error) => void, options: { held?: boolean } = {}) {
     this.#port = port;
     this.#onWriteError = onWriteError;
+    this.#isOpen = !options.held;
+  }
+
+  /** Starts writing (a held channel): everything queued so far goes out, in order. */
+  open(): void {
+    if (this.#isOpen) return;
+    this.#isOpen = true;
+    this.#scheduleFlush();
   }
 
   get isConnected(): boolean {
@@ -78,10 +90,7 @@ export class Channel {
   write(envelope: SingleEnvelope, bytes: number, onFailure?: WriteFailure): void {
     this.#queue.push(new Queued(envelope, bytes, onFailure));
     this.#queuedBytes += bytes;
-    if (!this.#flushScheduled && !this.#congested) {
-      this.#flushScheduled = true;
-      process.nextTick(this.#flush);
-    }
+    this.#scheduleFlush();
   }
 
   /** Resolves once everything queued so far has been handed to the operating system. */
@@ -99,6 +108,12 @@ export class Channel {
     while (this.#queue.length > 0 && !this.#congested) this.#writeNextBatch();
     this.#settleDrainWaiters();
   };
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled || this.#congested || !this.#isOpen || this.#queue.length === 0) return;
+    this.#flushScheduled = true;
+    process.nextTick(this.#flush);
+  }
 
   #writeNextBatch(): void {
     const queue = this.#queue;
@@ -139,10 +154,7 @@ export class Channel {
     if (error) this.#onWriteError(error);
     if (this.#writesInFlight === 0 && this.#congested) {
       this.#congested = false;
-      if (this.#queue.length > 0 && !this.#flushScheduled) {
-        this.#flushScheduled = true;
-        process.nextTick(this.#flush);
-      }
+      this.#scheduleFlush();
     }
     this.#settleDrainWaiters();
   };

@@ -53,6 +53,8 @@ export interface EndpointOptions {
   channelClosedError: (type: string) => Error;
   /** Reports failures that belong to no caller (a notification handler threw...). */
   onError: (error: Error) => void;
+  /** Hold outbound messages until `channel.open()`: the peer cannot receive yet. */
+  held?: boolean;
 }
 
 export interface EndpointStats {
@@ -82,7 +84,7 @@ export class Endpoint {
 
   constructor(options: EndpointOptions) {
     this.#options = options;
-    this.#channel = new Channel(options.port, () => this.stats.writeErrors++);
+    this.#channel = new Channel(options.port, () => this.stats.writeErrors++, { held: options.held ?? false });
     this.#pending = new PendingRequests(
       (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer()),
       () => this.#admitWaiting(),

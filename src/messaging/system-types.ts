@@ -3,6 +3,12 @@
  * routed to internal handlers, never to `_onMessage_` methods.
  */
 
+/**
+ * Worker -> primary, notify: the worker listens for messages (sent first thing in `start()`).
+ * Until then the primary holds what it sends: Node drops IPC messages that arrive before the
+ * worker has a 'message' listener.
+ */
+export const kHelloNotice = '$hello';
 /** Worker -> primary, notify: `_init` finished, the worker takes work. */
 export const kReadyNotice = '$ready';
 /** Worker -> primary, notify: `_init` threw; payload is the serialized error. The worker then exits 1. */

@@ -131,6 +131,8 @@ export class WorkerPool {
       onInbound: (type, payload, isRequest) => this.#host.onInbound(record, type, payload, isRequest),
       channelClosedError: (type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel is closed) before "${type}" was delivered`),
       onError: (error) => this.#host.reportError(error),
+      // Opened by the worker's $hello: until it listens, Node would drop what we send.
+      held: true,
     });
   }
 

@@ -20,7 +20,7 @@ import { Endpoint } from '../messaging/endpoint.js';
 import { checkUserType, isClusterKitMessage, isSystemType } from '../messaging/envelope.js';
 import { routeUserMessage } from '../messaging/route.js';
 import { serializeError } from '../messaging/serialize-error.js';
-import { kInitErrorNotice, kPingRequest, kReadyNotice, kShutdownRequest } from '../messaging/system-types.js';
+import { kHelloNotice, kInitErrorNotice, kPingRequest, kReadyNotice, kShutdownRequest } from '../messaging/system-types.js';
 import { kNameEnv, kSerializationEnv, kSlotEnv, kTagsEnv } from '../worker-env.js';
 import { normalizeSendOptions } from '../messaging/send-options.js';
 import { safeEmitter, type SafeEmitter } from '../safe-emit.js';
@@ -149,6 +149,7 @@ export class ClusterWorker<
     activeWorker = this;
     this.#state = 'starting';
     const endpoint = this.#connect();
+    endpoint.notify(kHelloNotice, undefined);
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
     if (this.#options.handleSignals) {
       process.on('SIGINT', this.#onSignal);

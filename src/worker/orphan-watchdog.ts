@@ -1,38 +1,53 @@
 /**
  * Orphan protection for a worker whose event loop is blocked: it cannot see its IPC channel
- * close when the primary dies, so a thread watches the parent pid and kills the process once
- * the parent is gone (after a grace period in which a healthy worker exits on its own).
+ * close when the primary dies, so a thread watches the parent pid and kills the process.
+ *
+ * The main thread ticks a shared counter. Once the parent is gone, a main thread that still
+ * ticks gets `graceMs` to run `_destroy` and exit on its own; one whose counter is stuck
+ * (blocked loop) is killed at once.
  */
 import { Worker } from 'node:worker_threads';
 
 const kWatchdogSource = `
 const { workerData } = require('node:worker_threads');
-const { parentPid, pollMs, graceMs } = workerData;
-const timer = setInterval(() => {
-  if (process.ppid === parentPid) return;
-  clearInterval(timer);
-  setTimeout(() => process.kill(process.pid, 'SIGKILL'), graceMs);
+const { parentPid, pollMs, graceMs, stuckMs, ticks } = workerData;
+const counter = new Int32Array(ticks);
+const kill = () => process.kill(process.pid, 'SIGKILL');
+let orphanedAt = 0;
+let lastTick = Atomics.load(counter, 0);
+let lastTickAt = Date.now();
+setInterval(() => {
+  const now = Date.now();
+  const tick = Atomics.load(counter, 0);
+  if (tick !== lastTick) { lastTick = tick; lastTickAt = now; }
+  if (!orphanedAt) {
+    if (process.ppid === parentPid) return;
+    orphanedAt = now;
+  }
+  if (now - lastTickAt >= stuckMs || now - orphanedAt >= graceMs) kill();
 }, pollMs);
 `;
 
 export interface WatchdogOptions {
   parentPid: number;
-  /** How often the parent pid is checked. */
+  /** How often the parent pid and the main thread's counter are checked. */
   pollMs: number;
-  /** Time a healthy worker has to run `_destroy` and exit before it is killed. */
+  /** Time a responsive worker has to run `_destroy` and exit before it is killed. */
   graceMs: number;
 }
 
-/** Starts the watchdog thread; it never keeps the process alive. */
-export function startOrphanWatchdog(options: WatchdogOptions): Worker {
+/** Starts the watchdog thread and the main thread's ticks; neither keeps the process alive. */
+export function startOrphanWatchdog(options: WatchdogOptions): void {
+  const ticks = new SharedArrayBuffer(4);
+  const counter = new Int32Array(ticks);
+  setInterval(() => Atomics.add(counter, 0, 1), options.pollMs).unref();
   const thread = new Worker(kWatchdogSource, {
     eval: true,
-    workerData: options,
+    workerData: { ...options, stuckMs: options.pollMs * 4, ticks },
     stdout: true,
     stderr: true,
     resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },
   });
   thread.unref();
   thread.on('error', () => {}); // a failing watchdog must not take the worker down
-  return thread;
 }

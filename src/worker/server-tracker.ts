@@ -1,27 +1,38 @@
 /**
- * Graceful draining of servers a worker registers with `trackServer()`: on stop, the server
- * stops accepting, in-flight requests finish (their responses say `Connection: close`), idle
- * keep-alive connections close at once instead of lingering for `keepAliveTimeout`, and
- * whatever is still open at the deadline is destroyed.
+ * Graceful draining of servers a worker registers with `trackServer()`.
+ *
+ * On stop the server stops accepting (in cluster mode the primary stops routing connections to
+ * it), in-flight requests finish, and every response from then on says `Connection: close`, so
+ * keep-alive clients reconnect to a live worker instead of reusing this one. Whatever is still
+ * open at the deadline is destroyed.
+ *
+ * Idle keep-alive sockets are not closed at once (which `http.Server#close()` does since Node
+ * 19): a client may be sending its next request on one at that very moment, and would see a
+ * reset. A socket is closed only after staying idle for `kIdleGraceMs`; a request that arrives
+ * meanwhile is answered with `Connection: close`.
  */
-import { Server as HttpServer, type ServerResponse } from 'node:http';
-import type { Server as NetServer, Socket } from 'node:net';
+import { Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { Server as NetServer, type Socket } from 'node:net';
+
+/** How long a keep-alive socket must stay idle during a drain before it is closed. */
+export const kIdleGraceMs = 250;
 
 export class TrackedServer {
   readonly #server: NetServer;
-  readonly #sockets = new Set<Socket>();
+  /** Open sockets, with how many requests each has in flight (HTTP only; 0 for raw TCP). */
+  readonly #sockets = new Map<Socket, number>();
   readonly #responses = new Set<ServerResponse>();
   #isDraining = false;
 
   constructor(server: NetServer) {
     this.#server = server;
     server.on('connection', (socket: Socket) => {
-      this.#sockets.add(socket);
+      this.#sockets.set(socket, 0);
       socket.once('close', () => this.#sockets.delete(socket));
     });
     if (server instanceof HttpServer) {
       // Prepended so it runs before the application's handler can write the headers.
-      server.prependListener('request', (_request, response: ServerResponse) => this.#onRequest(response));
+      server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => this.#onRequest(request, response));
     }
   }
 
@@ -35,29 +46,38 @@ export class TrackedServer {
     const server = this.#server;
     const closed = new Promise<void>((resolve) => {
       if (!server.listening) return resolve();
-      server.close(() => resolve());
+      // net.Server's close: stop accepting, but leave idle keep-alive sockets to the grace below.
+      NetServer.prototype.close.call(server, () => resolve());
     });
     for (const response of this.#responses) if (!response.headersSent) response.shouldKeepAlive = false;
-    this.#closeIdle();
+    if (server instanceof HttpServer) {
+      for (const [socket, inFlight] of this.#sockets) if (inFlight === 0) this.#closeIfStillIdle(socket);
+    }
     const timer = setTimeout(() => this.#destroyAll(), Math.max(0, deadline - Date.now()));
     return closed.finally(() => clearTimeout(timer));
   }
 
-  #onRequest(response: ServerResponse): void {
+  #onRequest(request: IncomingMessage, response: ServerResponse): void {
+    const socket = request.socket;
+    this.#sockets.set(socket, (this.#sockets.get(socket) ?? 0) + 1);
     if (this.#isDraining) response.shouldKeepAlive = false;
     this.#responses.add(response);
     response.once('close', () => {
       this.#responses.delete(response);
-      if (this.#isDraining) setImmediate(() => this.#closeIdle());
+      const inFlight = (this.#sockets.get(socket) ?? 1) - 1;
+      if (!this.#sockets.has(socket)) return;
+      this.#sockets.set(socket, inFlight);
+      if (this.#isDraining && inFlight === 0) this.#closeIfStillIdle(socket);
     });
   }
 
-  #closeIdle(): void {
-    if (this.#server instanceof HttpServer) this.#server.closeIdleConnections();
+  #closeIfStillIdle(socket: Socket): void {
+    setTimeout(() => {
+      if (this.#sockets.get(socket) === 0) socket.destroy();
+    }, kIdleGraceMs).unref();
   }
 
   #destroyAll(): void {
-    if (this.#server instanceof HttpServer) this.#server.closeAllConnections();
-    for (const socket of this.#sockets) socket.destroy();
+    for (const socket of this.#sockets.keys()) socket.destroy();
   }
 }

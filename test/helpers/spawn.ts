@@ -16,7 +16,8 @@ export interface Spawned {
   exited(ms?: number): Promise<number | string>;
 }
 
-const running = new Set<ChildProcess>();
+/** Children still running, and whether each leads its own process group. */
+const running = new Map<ChildProcess, boolean>();
 
 /** Runs `script` (relative to the repository) with node and tsx. */
 export function spawnScript(script: string, options: { env?: Record<string, string>; args?: string[]; detached?: boolean } = {}): Spawned {
@@ -26,7 +27,7 @@ export function spawnScript(script: string, options: { env?: Record<string, stri
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
-  running.add(child);
+  running.set(child, options.detached ?? false);
   let output = '';
   const waiters = new Set<() => void>();
   const onData = (chunk: Buffer) => {
@@ -74,11 +75,12 @@ export function spawnScript(script: string, options: { env?: Record<string, stri
   };
 }
 
-/** Kills every spawned process that is still running (and its group when detached). */
+/** Kills every spawned process that is still running (its whole group when detached). */
 export function killSpawned(): void {
-  for (const child of running) {
+  for (const [child, isGroupLeader] of running) {
+    if (child.pid === undefined) continue;
     try {
-      if (child.spawnargs && child.pid) process.kill(child.pid, 'SIGKILL');
+      process.kill(isGroupLeader ? -child.pid : child.pid, 'SIGKILL');
     } catch {
       // already gone
     }

@@ -48,6 +48,19 @@ describe('replies', () => {
     await expect(primary.send(worker, 'askPrimary', { type: 'slowPrimary', payload: { ms: 5 } })).resolves.toBe('waited 5');
   });
 
+  it('holds messages sent before the worker listens, and delivers them once it does', async () => {
+    const primary = testPrimary({ env: { FIXTURE_INIT: 'slow:200' } });
+    const early: Array<Promise<unknown>> = [];
+    // Sent the instant the process is forked: Node would drop them, clusterkit holds them.
+    primary.on('workerFork', ({ worker }) => {
+      early.push(primary.send(worker, 'echo', 'first'), primary.send(worker, 'counter'));
+      primary.notify(worker, 'counter');
+    });
+    const [worker] = await primary.start();
+    await expect(Promise.all(early)).resolves.toEqual(['first', 1]);
+    await expect(primary.send(worker!, 'counter')).resolves.toBe(3);
+  });
+
   it('keeps order within one worker for messages sent in one burst', async () => {
     const { primary, worker } = await startedPrimary();
     const replies = await Promise.all(Array.from({ length: 500 }, () => primary.send(worker, 'counter')));

@@ -1,0 +1,50 @@
+/**
+ * Driving a primary that runs in its own process (test/fixtures/harness-primary.ts) and reading
+ * the JSON lines it and its workers print.
+ */
+import { spawnScript, type Spawned } from './spawn.js';
+
+export interface HarnessEvent {
+  event: string;
+  [field: string]: unknown;
+}
+
+export interface Harness extends Spawned {
+  /** Every JSON line printed so far. */
+  events(): HarnessEvent[];
+  /** Resolves with the first event named `event` (matching `filter`) that has been or will be printed. */
+  waitForEvent(event: string, filter?: (line: HarnessEvent) => boolean, ms?: number): Promise<HarnessEvent>;
+  /** Resolves once `count` events named `event` have been printed. */
+  waitForCount(event: string, count: number, ms?: number): Promise<HarnessEvent[]>;
+}
+
+export function startHarness(env: Record<string, string>, options: { detached?: boolean } = {}): Harness {
+  const spawned = spawnScript('test/fixtures/harness-primary.ts', { env, detached: options.detached ?? false });
+  const events = (): HarnessEvent[] =>
+    spawned
+      .output()
+      .split('\n')
+      .filter((line) => line.startsWith('{'))
+      .map((line) => JSON.parse(line) as HarnessEvent);
+  const poll = <T>(find: () => T | undefined, what: string, ms: number): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const deadline = Date.now() + ms;
+      const check = () => {
+        const found = find();
+        if (found !== undefined) return resolve(found);
+        if (Date.now() > deadline) return reject(new Error(`${what} not printed within ${ms} ms. Output:\n${spawned.output()}`));
+        setTimeout(check, 20);
+      };
+      check();
+    });
+  return {
+    ...spawned,
+    events,
+    waitForEvent: (event, filter = () => true, ms = 15_000) => poll(() => events().find((line) => line.event === event && filter(line)), `"${event}"`, ms),
+    waitForCount: (event, count, ms = 15_000) =>
+      poll(() => {
+        const matching = events().filter((line) => line.event === event);
+        return matching.length >= count ? matching : undefined;
+      }, `${count} x "${event}"`, ms),
+  };
+}

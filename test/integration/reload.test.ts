@@ -1,0 +1,103 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ReloadError, ShutdownInProgressError, type WorkerHandle } from '../../src/index.js';
+import { freePort } from '../helpers/ports.js';
+import { testPrimary } from '../helpers/primary.js';
+import { waitUntilGone } from '../helpers/processes.js';
+import { killSpawned, spawnScript } from '../helpers/spawn.js';
+import { onceEvent, record } from '../helpers/wait.js';
+
+afterEach(() => killSpawned());
+
+function initFile(mode: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'clusterkit-')), 'init-mode');
+  writeFileSync(file, mode);
+  return file;
+}
+
+describe('rolling reload', () => {
+  it('replaces every worker one at a time, never dropping below the configured count', async () => {
+    const primary = testPrimary({ workerCount: 3 });
+    const before = await primary.start();
+    let ready = before.length;
+    let lowest = ready;
+    primary.on('workerReady', () => ready++);
+    primary.on('workerExit', () => {
+      ready--;
+      lowest = Math.min(lowest, ready);
+    });
+    const events = record(primary, 'reloadComplete');
+    const reloadStarted = onceEvent(primary, 'reload');
+    await primary.reload();
+    await expect(reloadStarted).resolves.toEqual({ workers: 3 });
+    expect(events.events).toEqual([{ replaced: 3 }]);
+    expect(lowest).toBeGreaterThanOrEqual(3);
+    const after = primary.workers;
+    expect(after.map((worker) => worker.slot).sort()).toEqual([0, 1, 2]);
+    expect(after.some((worker) => before.includes(worker))).toBe(false);
+    for (const worker of before) expect(worker).toMatchObject({ state: 'exited', exitCode: 0 });
+    expect(after.every((worker) => worker.restarts === 1)).toBe(true);
+    await waitUntilGone(before.map((worker) => worker.pid));
+  });
+
+  it('[F45] serializes control operations: a second reload shares the first, shutdown stops it', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    await primary.start();
+    const first = primary.reload();
+    expect(primary.reload()).toBe(first);
+    await first;
+    const forks = record(primary, 'workerFork');
+    // The first replacement is forked synchronously, so it is still loading when shutdown begins.
+    const reloading = primary.reload().catch((e: unknown) => e);
+    expect(forks.events).toHaveLength(1);
+    const report = await primary.shutdown({ timeoutMs: 8_000 });
+    await expect(reloading).resolves.toBeInstanceOf(ReloadError);
+    expect(forks.events).toHaveLength(1);
+    expect(report.killed).toEqual([]);
+    await expect(primary.reload()).rejects.toBeInstanceOf(ShutdownInProgressError);
+  });
+
+  it('[F44][F10] stops at a failing replacement, keeps the old workers serving and rejects with ReloadError', async () => {
+    const file = initFile('ok');
+    const primary = testPrimary({ workerCount: 2, env: { FIXTURE_INIT_FILE: file }, readyTimeoutMs: 2_000 });
+    const before = await primary.start();
+    writeFileSync(file, 'throw');
+    const failed = onceEvent(primary, 'reloadFailed');
+    const error = await primary.reload().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ReloadError);
+    expect(error).toMatchObject({ code: 'ERR_RELOAD_FAILED' });
+    expect((error as Error).message).toContain('0 of 2 workers were replaced');
+    expect((error as ReloadError).cause).toMatchObject({ reason: 'init-failed' });
+    await expect(failed).resolves.toMatchObject({ error });
+    expect(primary.workers).toEqual(before);
+    for (const worker of before) await expect(primary.send(worker, 'echo', 'still serving')).resolves.toBe('still serving');
+    // A replacement that hangs in _init fails the reload at the ready timeout.
+    writeFileSync(file, 'hang');
+    await expect(primary.reload()).rejects.toThrow(/was not ready within 2000 ms/);
+    expect(primary.workers).toEqual(before);
+  });
+
+  it.each([
+    ['new connections', 'close'],
+    ['keep-alive connections', 'keepalive'],
+  ])('[F43] reloads an HTTP cluster under continuous load with zero failed requests (%s)', async (_label, mode) => {
+    const port = await freePort();
+    const primary = testPrimary({ workerCount: 2, env: { FIXTURE_INIT: `listen:${port}` } });
+    const before = await primary.start();
+    const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '10', '/?delay=20', mode] });
+    await client.waitFor(/load started/);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await primary.reload();
+    await primary.reload();
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    client.child.kill('SIGTERM');
+    const [line] = await client.waitFor(/\{.*\}/);
+    const result = JSON.parse(line) as { ok: number; failed: number; errors: Record<string, number> };
+    expect(result.errors).toEqual({});
+    expect(result.failed).toBe(0);
+    expect(result.ok).toBeGreaterThan(100);
+    expect(primary.workers.some((worker: WorkerHandle) => before.includes(worker))).toBe(false);
+  });
+});

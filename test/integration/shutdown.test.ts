@@ -1,0 +1,124 @@
+import http from 'node:http';
+import { describe, expect, it } from '@jest/globals';
+import { ShutdownInProgressError, type ClusterPrimary } from '../../src/index.js';
+import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { freePort } from '../helpers/ports.js';
+import { testPrimary } from '../helpers/primary.js';
+import { waitUntilGone } from '../helpers/processes.js';
+import { onceEvent, record } from '../helpers/wait.js';
+
+async function httpPrimary(extra = {}): Promise<{ primary: ClusterPrimary<ToWorker, ToPrimary>; port: number }> {
+  const port = await freePort();
+  const primary = testPrimary({ env: { FIXTURE_INIT: `listen:${port}` }, ...extra });
+  await primary.start();
+  return { primary, port };
+}
+
+function request(port: number, path: string, agent: http.Agent | false = false): Promise<{ status: number; body: string; connection: string | undefined }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent }, (response) => {
+        let body = '';
+        response.on('data', (chunk: Buffer) => (body += chunk.toString()));
+        response.on('end', () => resolve({ status: response.statusCode ?? 0, body, connection: response.headers.connection }));
+      })
+      .on('error', reject);
+  });
+}
+
+describe('graceful shutdown', () => {
+  it('[F14][F46] kills a worker that ignores the stop at the timeout and reports it; shutdown resolves once', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const [fine, hanging] = await primary.start();
+    // A blocked event loop never sees the stop request.
+    primary.notify(hanging!, 'block', { ms: -1 });
+    const completions = record(primary, 'shutdownComplete');
+    const startedAt = Date.now();
+    const report = await primary.shutdown({ timeoutMs: 1_000 });
+    expect(Date.now() - startedAt).toBeLessThan(8_000);
+    expect(report.killed).toEqual([hanging]);
+    expect(report.graceful).toEqual([fine]);
+    expect(hanging!.signal).toBe('SIGKILL');
+    expect(completions.events).toHaveLength(1);
+    await waitUntilGone([hanging!.pid, fine!.pid]);
+  });
+
+  it('[F16] lets an in-flight HTTP request finish, then closes; new requests go elsewhere', async () => {
+    const { primary, port } = await httpPrimary({ workerCount: 2 });
+    const [first] = primary.workers;
+    const inFlight = request(port, '/?delay=600');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const pid = first!.pid;
+    const stopping = primary.stopWorker(first!);
+    const during = await request(port, '/');
+    expect(during.status).toBe(200);
+    const response = await inFlight;
+    expect(response.status).toBe(200);
+    await expect(stopping).resolves.toBe('graceful');
+    expect(during.body).not.toBe(`pid:${pid}`);
+  });
+
+  it('[F17] closes idle keep-alive connections at once instead of waiting for keepAliveTimeout', async () => {
+    const { primary, port } = await httpPrimary();
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const slow = request(port, '/?delay=400', agent);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const startedAt = Date.now();
+      const shutdown = primary.shutdown({ timeoutMs: 8_000 });
+      const response = await slow;
+      expect(response.status).toBe(200);
+      expect(response.connection).toBe('close');
+      const report = await shutdown;
+      expect(report.killed).toEqual([]);
+      // Without draining, the keep-alive socket would hold the worker for keepAliveTimeout (5 s).
+      expect(Date.now() - startedAt).toBeLessThan(3_000);
+    } finally {
+      agent.destroy();
+    }
+  });
+
+  it('[F16] honours the deadline when a connection never ends', async () => {
+    const { primary, port } = await httpPrimary();
+    const never = request(port, '/?delay=600000').catch((e: Error) => e);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    const startedAt = Date.now();
+    const report = await primary.shutdown({ timeoutMs: 1_500 });
+    expect(Date.now() - startedAt).toBeLessThan(6_000);
+    expect(report.graceful.length + report.killed.length).toBe(1);
+    await expect(never).resolves.toHaveProperty('code', 'ECONNRESET');
+  });
+
+  it('cuts a hanging _destroy at the deadline: the worker exits 1 on its own', async () => {
+    const primary = testPrimary({ env: { FIXTURE_DESTROY: 'hang' } });
+    const [worker] = await primary.start();
+    const exit = onceEvent(primary, 'workerExit');
+    const report = await primary.shutdown({ timeoutMs: 1_000 });
+    await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: true });
+    expect(report.graceful).toEqual([worker]);
+  });
+
+  it('stops one worker without a replacement; it refuses new messages while stopping', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const [worker, other] = await primary.start();
+    const slow = primary.send(worker!, 'slow', { ms: 300 });
+    await primary.send(worker!, 'echo', 'queued');
+    const stopping = primary.stopWorker(worker!, { timeoutMs: 5_000 });
+    const refused = await primary.send(worker!, 'echo', 'too late').catch((e: unknown) => e);
+    expect(refused).toMatchObject({ remoteName: ShutdownInProgressError.name });
+    await expect(slow).resolves.toBe('done');
+    await expect(stopping).resolves.toBe('graceful');
+    expect(primary.workers).toEqual([other]);
+  });
+
+  it('[F18][F42] classifies an exit during a requested stop as expected, whatever the code', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const crashes = record(primary, 'workerCrash');
+    const exit = onceEvent(primary, 'workerExit');
+    await primary.shutdown();
+    await expect(exit).resolves.toMatchObject({ expected: true });
+    expect(crashes.events).toEqual([]);
+    expect(worker!.state).toBe('exited');
+  });
+});

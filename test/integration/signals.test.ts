@@ -1,0 +1,96 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { killSpawned } from '../helpers/spawn.js';
+
+afterEach(() => killSpawned());
+
+async function started(harness: Harness): Promise<{ pid: number; pids: number[] }> {
+  const line = await harness.waitForEvent('started');
+  return { pid: line.pid as number, pids: line.pids as number[] };
+}
+
+const twoWorkers = (extra: object = {}) => ({
+  HARNESS_OPTIONS: JSON.stringify({ workerCount: 2, ...extra }),
+  FIXTURE_LOG_DESTROY: '1',
+});
+
+function destroyedPids(harness: Harness): number[] {
+  return harness
+    .events()
+    .filter((line) => line.event === 'workerDestroy')
+    .map((line) => line.pid as number)
+    .sort();
+}
+
+describe('signals on the primary', () => {
+  it('[F24] SIGTERM: one graceful shutdown, every _destroy once, exit 0', async () => {
+    const harness = startHarness(twoWorkers());
+    const { pid, pids } = await started(harness);
+    process.kill(pid, 'SIGTERM');
+    await expect(harness.exited()).resolves.toBe(0);
+    expect(destroyedPids(harness)).toEqual([...pids].sort());
+    expect(harness.events().filter((line) => line.event === 'shutdownComplete')).toEqual([{ event: 'shutdownComplete', graceful: 2, killed: 0 }]);
+    await waitUntilGone(pids);
+  });
+
+  it('[F22] Ctrl-C to the whole process group: workers wait for the primary, one orderly shutdown, no restarts', async () => {
+    const harness = startHarness(twoWorkers(), { detached: true });
+    const { pid, pids } = await started(harness);
+    process.kill(-pid, 'SIGINT');
+    await expect(harness.exited()).resolves.toBe(0);
+    const events = harness.events();
+    expect(events.filter((line) => line.event === 'shutdown')).toEqual([{ event: 'shutdown', signal: 'SIGINT' }]);
+    expect(events.filter((line) => line.event === 'workerRestart')).toEqual([]);
+    expect(destroyedPids(harness)).toEqual([...pids].sort());
+    expect(events.filter((line) => line.event === 'workerExit').every((line) => line.code === 0 && line.expected === true)).toBe(true);
+    await waitUntilGone(pids);
+  });
+
+  it('[F25] a second SIGINT during shutdown kills the workers at once and exits non-zero', async () => {
+    const harness = startHarness({ ...twoWorkers({ shutdownTimeoutMs: 60_000 }), FIXTURE_DESTROY: 'hang' });
+    const { pid, pids } = await started(harness);
+    process.kill(pid, 'SIGINT');
+    await harness.waitForEvent('shutdown');
+    const secondAt = Date.now();
+    process.kill(pid, 'SIGINT');
+    await expect(harness.exited()).resolves.toBe(130);
+    expect(Date.now() - secondAt).toBeLessThan(5_000);
+    await waitUntilGone(pids, 2_000);
+  });
+
+  it('SIGHUP reloads the workers without stopping the service', async () => {
+    const harness = startHarness(twoWorkers());
+    const { pid, pids } = await started(harness);
+    process.kill(pid, 'SIGHUP');
+    const reloaded = await harness.waitForEvent('reloadComplete');
+    expect(reloaded.replaced).toBe(2);
+    const fresh = reloaded.pids as number[];
+    expect(fresh.some((worker) => pids.includes(worker))).toBe(false);
+    await waitUntilGone(pids);
+    expect(fresh.every(isAlive)).toBe(true);
+    expect(isAlive(pid)).toBe(true);
+    process.kill(pid, 'SIGTERM');
+    await expect(harness.exited()).resolves.toBe(0);
+  });
+});
+
+describe('orphan protection', () => {
+  it('[F19] primary SIGKILLed: every worker runs _destroy and exits within 2 s', async () => {
+    const harness = startHarness(twoWorkers());
+    const { pid, pids } = await started(harness);
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pids, 2_000);
+    expect(destroyedPids(harness)).toEqual([...pids].sort());
+  });
+
+  it('[F20] primary SIGKILLed while the workers are blocked: the watchdog kills them within 2 s', async () => {
+    const harness = startHarness({ ...twoWorkers({ heartbeat: false }), HARNESS_AFTER_START: 'block' });
+    const { pid, pids } = await started(harness);
+    // Give the block message time to arrive and the watchdog thread time to start.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(pids.every(isAlive)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pids, 2_000);
+  });
+});

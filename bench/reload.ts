@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import net from 'node:net';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
-import { ClusterPrimary } from '../src/index.js';
+import { ClusterPrimary } from 'clusterkit';
 
 const { values } = parseArgs({
   options: {

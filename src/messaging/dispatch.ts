@@ -10,9 +10,19 @@ export const kHandlerPrefix = '_onMessage_';
 
 export type HandlerMethod = (payload: unknown, context: unknown) => unknown;
 
+/** Method names by message type, so the hot path does not build and hash a new string each time. */
+const methodNames = new Map<string, string>();
+const kMaxCachedNames = 1_024;
+
 /** The `_onMessage_<type>` method of `target`, or `undefined`. */
 export function findHandler(target: object, type: string): HandlerMethod | undefined {
-  const candidate: unknown = (target as Record<string, unknown>)[kHandlerPrefix + type];
+  let name = methodNames.get(type);
+  if (name === undefined) {
+    name = kHandlerPrefix + type;
+    if (methodNames.size >= kMaxCachedNames) methodNames.clear();
+    methodNames.set(type, name);
+  }
+  const candidate: unknown = (target as Record<string, unknown>)[name];
   return typeof candidate === 'function' ? (candidate as HandlerMethod) : undefined;
 }
 

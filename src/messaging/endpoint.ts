@@ -17,17 +17,22 @@ import type { Serialization } from '../types.js';
 import { Channel, ChannelClosedError, type IpcPort } from './channel.js';
 import { isHandlerNotFound } from './dispatch.js';
 import {
-  errorReplyEnvelope,
+  isMessageId,
+  isSerializedError,
   isSystemType,
-  notifyEnvelope,
-  readBatch,
-  readSingleEnvelope,
-  replyEnvelope,
-  requestEnvelope,
-  type SingleEnvelope,
+  isTypeName,
+  kErrorReply,
+  kFaultNoHandler,
+  kFaultNone,
+  kNoPayload,
+  kNotify,
+  kRecordSize,
+  kReply,
+  kRequest,
+  readFrame,
 } from './envelope.js';
 import { checkPayload } from './payload-check.js';
-import { nextRequestId, PendingRequests, type PendingRequest } from './pending.js';
+import { nextRequestId, PendingRequests } from './pending.js';
 import { serializeError } from './serialize-error.js';
 
 /**
@@ -55,12 +60,14 @@ export interface EndpointOptions {
   onError: (error: Error) => void;
   /** Hold outbound messages until `channel.open()`: the peer cannot receive yet. */
   held?: boolean;
+  /** This process talks to several peers (the primary): coalesce writes across their frames. */
+  hasManyPeers?: boolean;
 }
 
 export interface EndpointStats {
   messagesIn: number;
   messagesOut: number;
-  /** Malformed envelopes, and replies to unknown or expired requests, dropped on arrival. */
+  /** Malformed records, and replies to unknown or expired requests, dropped on arrival. */
   dropped: number;
   /**
    * Writes that failed after they were issued (EPIPE while the peer dies). Not reported as
@@ -68,6 +75,9 @@ export interface EndpointStats {
    */
   writeErrors: number;
 }
+
+/** Estimated size of an error reply. */
+const kErrorReplyBytes = 512;
 
 export class Endpoint {
   readonly #options: EndpointOptions;
@@ -84,7 +94,11 @@ export class Endpoint {
 
   constructor(options: EndpointOptions) {
     this.#options = options;
-    this.#channel = new Channel(options.port, () => this.stats.writeErrors++, { held: options.held ?? false });
+    this.#channel = new Channel(
+      options.port,
+      { onFailure: (kind, id, slot, error) => this.#onWriteFailure(kind, id, slot, error), onWriteError: () => this.stats.writeErrors++ },
+      { held: options.held ?? false, deferUnderLoad: options.hasManyPeers ?? false },
+    );
     this.#pending = new PendingRequests(
       (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer()),
       () => this.#admitWaiting(),
@@ -124,19 +138,17 @@ export class Endpoint {
     if (!this.#channel.isConnected) throw this.#options.channelClosedError(type);
     const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
     this.stats.messagesOut++;
-    this.#channel.write(notifyEnvelope(type, payload), bytes, (error) => {
-      if (!(error instanceof ChannelClosedError)) this.#options.onError(asNotSerializable(error, type));
-    });
+    this.#write(kNotify, 0, type, payload, bytes);
   }
 
   /** Routes one raw IPC message that carries the clusterkit marker. */
   receive(message: unknown): void {
-    const members = readBatch(message);
-    if (members) {
-      for (const member of members) this.#receiveSingle(member);
-    } else {
-      this.#receiveSingle(message);
+    const records = readFrame(message);
+    if (!records) {
+      this.stats.dropped++;
+      return;
     }
+    for (let i = 0; i < records.length; i += kRecordSize) this.#receiveRecord(records[i], records[i + 1], records[i + 2], records[i + 3]);
   }
 
   /**
@@ -149,10 +161,10 @@ export class Endpoint {
     const waiting = this.#waiting;
     this.#waiting = [];
     for (const admit of waiting) admit();
-    this.#pending.rejectAll((request: PendingRequest) => errorFor(request.type));
+    this.#pending.rejectAll((request) => errorFor(request.type));
   }
 
-  /** Resolves once no inbound request is being handled. */
+  /** Resolves once no inbound user request is being handled. */
   idle(): Promise<void> {
     if (this.#inboundInFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
@@ -163,13 +175,17 @@ export class Endpoint {
     return this.#channel.drain();
   }
 
+  #write(kind: number, id: number, slot: string | number, payload: unknown, bytes: number): void {
+    // JSON turns `undefined` into `null` inside the record array: flag it instead.
+    if (payload === undefined) this.#channel.write(kind | kNoPayload, id, slot, null, bytes);
+    else this.#channel.write(kind, id, slot, payload, bytes);
+  }
+
   #issue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
     const id = nextRequestId();
     const reply = this.#pending.add(id, type, timeoutMs, signal);
     this.stats.messagesOut++;
-    this.#channel.write(requestEnvelope(id, type, payload), bytes, (error) =>
-      this.#pending.reject(id, error instanceof ChannelClosedError ? this.#options.channelClosedError(type) : asNotSerializable(error, type)),
-    );
+    this.#write(kRequest, id, type, payload, bytes);
     return reply;
   }
 
@@ -188,62 +204,69 @@ export class Endpoint {
     if (this.#waiting.length > 0 && this.#pending.size < this.#options.maxPending) this.#waiting.shift()!();
   }
 
-  #receiveSingle(raw: unknown): void {
-    const envelope = readSingleEnvelope(raw);
-    if (!envelope) {
+  #receiveRecord(kind: unknown, id: unknown, slot: unknown, value: unknown): void {
+    if (typeof kind !== 'number') {
       this.stats.dropped++;
       return;
     }
-    this.stats.messagesIn++;
-    switch (envelope.k) {
-      case 'res':
-        if (!this.#pending.resolve(envelope.id, envelope.payload)) this.stats.dropped++;
+    const payload = kind & kNoPayload ? undefined : value;
+    switch (kind & ~kNoPayload) {
+      case kReply:
+        if (!isMessageId(id) || !this.#pending.resolve(id, payload)) this.stats.dropped++;
+        else this.stats.messagesIn++;
         return;
-      case 'err':
-        this.#receiveErrorReply(envelope.id, envelope.error, envelope.fault);
+      case kRequest:
+        if (!isMessageId(id) || !isTypeName(slot)) break;
+        this.stats.messagesIn++;
+        this.#answer(id, slot, payload);
         return;
-      case 'req':
-        this.#answer(envelope);
+      case kNotify:
+        if (!isTypeName(slot)) break;
+        this.stats.messagesIn++;
+        this.#deliverNotification(slot, payload);
         return;
-      case 'ntf':
-        this.#deliverNotification(envelope.type, envelope.payload);
+      case kErrorReply:
+        if (!isMessageId(id) || !isSerializedError(value)) break;
+        this.#receiveErrorReply(id, value, slot === kFaultNoHandler);
         return;
     }
+    this.stats.dropped++;
   }
 
-  #receiveErrorReply(id: number, error: SerializedError, fault: 'no-handler' | undefined): void {
+  #receiveErrorReply(id: number, error: SerializedError, isNoHandler: boolean): void {
     const request = this.#pending.get(id);
     if (!request) {
       this.stats.dropped++;
       return;
     }
+    this.stats.messagesIn++;
     const peer = this.#options.describePeer();
-    this.#pending.reject(id, fault === 'no-handler' ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
+    this.#pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
   }
 
-  #answer(request: SingleEnvelope & { k: 'req' }): void {
+  #answer(id: number, type: string, payload: unknown): void {
     let result: unknown;
     try {
-      result = this.#options.onInbound(request.type, request.payload, true);
+      result = this.#options.onInbound(type, payload, true);
     } catch (error) {
-      this.#replyError(request.id, error);
+      this.#replyError(id, error);
       return;
     }
     if (!isThenable(result)) {
-      this.#reply(request.id, request.type, result);
+      this.#reply(id, type, result);
       return;
     }
     // System requests ($shutdown itself) are not work a stopping peer waits for.
-    const isWork = !isSystemType(request.type);
+    const isWork = !isSystemType(type);
     if (isWork) this.#inboundInFlight++;
     result.then(
       (value) => {
         if (isWork) this.#inboundDone();
-        this.#reply(request.id, request.type, value);
+        this.#reply(id, type, value);
       },
       (error: unknown) => {
         if (isWork) this.#inboundDone();
-        this.#replyError(request.id, error);
+        this.#replyError(id, error);
       },
     );
   }
@@ -269,21 +292,34 @@ export class Endpoint {
     try {
       bytes = checkPayload(value, this.#options.serialization, this.#options.maxMessageBytes, type);
     } catch (error) {
-      this.#replyError(id, asReplyError(error, type));
+      this.#replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
       return;
     }
     this.stats.messagesOut++;
-    this.#channel.write(replyEnvelope(id, value), bytes, (error) => {
-      if (!(error instanceof ChannelClosedError)) this.#replyError(id, asReplyError(error, type));
-    });
+    this.#write(kReply, id, 0, value, bytes);
   }
 
   #replyError(id: number, error: unknown): void {
     if (this.#closedBy) return;
-    const serialized = serializeError(error);
-    const fault = isHandlerNotFound(error) ? 'no-handler' : undefined;
     this.stats.messagesOut++;
-    this.#channel.write(errorReplyEnvelope(id, serialized, fault), 256 + serialized.message.length + (serialized.stack?.length ?? 0));
+    this.#write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serializeError(error), kErrorReplyBytes);
+  }
+
+  /** A record could not be written: fail whoever waits for it. */
+  #onWriteFailure(kind: number, id: number, slot: unknown, error: unknown): void {
+    const isClosed = error instanceof ChannelClosedError;
+    switch (kind & ~kNoPayload) {
+      case kRequest:
+        this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(slot)) : notSerializable(error, `the payload of "${String(slot)}"`));
+        return;
+      case kReply:
+        if (!isClosed) this.#replyError(id, replyNotSerializable(error, 'the reply'));
+        return;
+      case kNotify:
+        if (!isClosed) this.#options.onError(notSerializable(error, `the payload of "${String(slot)}"`));
+        return;
+      // An error reply is JSON-safe by construction; if its channel closed, nobody waits for it.
+    }
   }
 
   #inboundDone(): void {
@@ -292,23 +328,20 @@ export class Endpoint {
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
-
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
 }
 
-function asNotSerializable(error: unknown, type: string): Error {
+function notSerializable(error: unknown, what: string): Error {
   if (error instanceof NotSerializableError) return error;
-  return new NotSerializableError(`the payload of "${type}"`, error instanceof Error ? error.message : String(error), { cause: error });
+  return new NotSerializableError(what, error instanceof Error ? error.message : String(error), { cause: error });
 }
 
-function asReplyError(error: unknown, type: string): Error {
-  if (error instanceof NotSerializableError) {
-    return new NotSerializableError(`the reply to "${type}"`, error.reason, { cause: error });
-  }
-  return error instanceof Error ? error : new Error(String(error));
+function replyNotSerializable(error: unknown, what: string): Error {
+  if (error instanceof NotSerializableError) return new NotSerializableError(what, error.reason, { cause: error });
+  return notSerializable(error, what);
 }
 
 function abortReason(signal: AbortSignal): Error {

@@ -1,10 +1,22 @@
 /**
  * The clusterkit wire format. Pure: no process or channel knowledge.
  *
- * Every message clusterkit writes is an object carrying the namespace marker `__ck`. User data
- * only ever travels in `payload`, never at the top level, so nothing a user sends can reach
- * Node's reserved `cmd: 'NODE_...'` routing. Messages without the marker belong to someone
- * else (a raw `process.send('ready')`, prom-client's IPC...) and are left alone.
+ * Every IPC message clusterkit writes is a **frame**: `{ __ck: 1, m: [...] }`, where `m` holds
+ * one or more **records** of four slots each, flat: `kind, id, type, payload`. One frame per
+ * write, however many records it carries: flat arrays cost far less to build, serialize, parse
+ * and collect than one object per message, which is most of what a small message costs.
+ *
+ * | kind | record                        | slot 3 (`type`)        | slot 4 (`payload`)     |
+ * | ---- | ----------------------------- | ---------------------- | ---------------------- |
+ * | 0    | request (expects a reply)     | message type           | payload                |
+ * | 1    | reply                         | 0                      | the handler's result   |
+ * | 2    | error reply                   | fault (0, or 1: no handler) | serialized error  |
+ * | 3    | notification (no reply)       | message type           | payload                |
+ *
+ * `kind | 4` marks an `undefined` payload (JSON would turn it into `null` inside an array).
+ * User data only ever travels in the payload slot, never at the top level, so nothing a user
+ * sends can reach Node's reserved `cmd: 'NODE_...'` routing. IPC messages without the marker
+ * belong to someone else (a raw `process.send('ready')`, prom-client...) and are left alone.
  */
 import type { SerializedError } from '../errors.js';
 
@@ -12,76 +24,38 @@ import type { SerializedError } from '../errors.js';
 export const kMarker = '__ck';
 export const kProtocolVersion = 1;
 
+export const kRequest = 0;
+export const kReply = 1;
+export const kErrorReply = 2;
+export const kNotify = 3;
+/** Flag on a kind: the payload is `undefined`. */
+export const kNoPayload = 4;
+/** Slots per record. */
+export const kRecordSize = 4;
+/** Fault codes of error replies. */
+export const kFaultNone = 0;
+export const kFaultNoHandler = 1;
+
 /** Message types starting with this prefix are clusterkit's own and never reach user handlers. */
 export const kSystemPrefix = '$';
 
 /** Longest accepted message type name. */
 export const kMaxTypeLength = 256;
 
-interface Base {
+/** One IPC message: a frame of flat records. */
+export interface Frame {
   [kMarker]: typeof kProtocolVersion;
+  m: unknown[];
 }
 
-/** Expects a reply (`res` or `err`) with the same `id`. */
-export interface RequestEnvelope extends Base {
-  k: 'req';
-  id: number;
-  type: string;
-  payload?: unknown;
+export function frame(records: unknown[]): Frame {
+  return { [kMarker]: kProtocolVersion, m: records };
 }
 
-/** A handler's return value. */
-export interface ReplyEnvelope extends Base {
-  k: 'res';
-  id: number;
-  payload?: unknown;
-}
-
-/** A handler's failure (or a routing failure such as a missing handler). */
-export interface ErrorReplyEnvelope extends Base {
-  k: 'err';
-  id: number;
-  error: SerializedError;
-  /** Set when the receiving framework, not the handler, failed: the requester maps it to its own error class. */
-  fault?: 'no-handler';
-}
-
-/** Fire-and-forget: no reply. */
-export interface NotifyEnvelope extends Base {
-  k: 'ntf';
-  type: string;
-  payload?: unknown;
-}
-
-/** Several envelopes written to the channel in one IPC message, in order. */
-export interface BatchEnvelope extends Base {
-  k: 'bat';
-  msgs: SingleEnvelope[];
-}
-
-export type SingleEnvelope = RequestEnvelope | ReplyEnvelope | ErrorReplyEnvelope | NotifyEnvelope;
-export type Envelope = SingleEnvelope | BatchEnvelope;
-
-export function requestEnvelope(id: number, type: string, payload: unknown): RequestEnvelope {
-  return { [kMarker]: kProtocolVersion, k: 'req', id, type, payload };
-}
-
-export function replyEnvelope(id: number, payload: unknown): ReplyEnvelope {
-  return { [kMarker]: kProtocolVersion, k: 'res', id, payload };
-}
-
-export function errorReplyEnvelope(id: number, error: SerializedError, fault?: 'no-handler'): ErrorReplyEnvelope {
-  const envelope: ErrorReplyEnvelope = { [kMarker]: kProtocolVersion, k: 'err', id, error };
-  if (fault) envelope.fault = fault;
-  return envelope;
-}
-
-export function notifyEnvelope(type: string, payload: unknown): NotifyEnvelope {
-  return { [kMarker]: kProtocolVersion, k: 'ntf', type, payload };
-}
-
-export function batchEnvelope(msgs: SingleEnvelope[]): BatchEnvelope {
-  return { [kMarker]: kProtocolVersion, k: 'bat', msgs };
+/** Appends one record to `records`. */
+export function pushRecord(records: unknown[], kind: number, id: number, slot: string | number, payload: unknown): void {
+  if (payload === undefined) records.push(kind | kNoPayload, id, slot, null);
+  else records.push(kind, id, slot, payload);
 }
 
 /** True for anything carrying the clusterkit marker, well-formed or not. */
@@ -89,36 +63,12 @@ export function isClusterKitMessage(value: unknown): value is { [kMarker]: unkno
   return typeof value === 'object' && value !== null && (value as Record<string, unknown>)[kMarker] !== undefined;
 }
 
-/**
- * Validates a received single envelope. Returns `undefined` for anything malformed, so the
- * caller can drop and count it: a bad message must never throw inside protocol routing.
- */
-export function readSingleEnvelope(value: unknown): SingleEnvelope | undefined {
+/** The records of a well-formed frame, or `undefined` for anything else. */
+export function readFrame(value: unknown): unknown[] | undefined {
   if (typeof value !== 'object' || value === null) return undefined;
   const message = value as Record<string, unknown>;
-  if (message[kMarker] !== kProtocolVersion) return undefined;
-  switch (message.k) {
-    case 'req':
-      return isMessageId(message.id) && isTypeName(message.type) ? (message as unknown as RequestEnvelope) : undefined;
-    case 'ntf':
-      return isTypeName(message.type) ? (message as unknown as NotifyEnvelope) : undefined;
-    case 'res':
-      return isMessageId(message.id) ? (message as unknown as ReplyEnvelope) : undefined;
-    case 'err':
-      return isMessageId(message.id) && isSerializedError(message.error)
-        ? (message as unknown as ErrorReplyEnvelope)
-        : undefined;
-    default:
-      return undefined;
-  }
-}
-
-/** The batch's members when `value` is a well-formed batch, else `undefined`. */
-export function readBatch(value: unknown): unknown[] | undefined {
-  const message = value as Record<string, unknown>;
-  return message[kMarker] === kProtocolVersion && message.k === 'bat' && Array.isArray(message.msgs)
-    ? message.msgs
-    : undefined;
+  const records = message[kMarker] === kProtocolVersion ? message.m : undefined;
+  return Array.isArray(records) && records.length > 0 && records.length % kRecordSize === 0 ? records : undefined;
 }
 
 /** Why a user-chosen message type is unacceptable, or `undefined` when it is fine. */
@@ -133,15 +83,17 @@ export function isSystemType(type: string): boolean {
   return type.startsWith(kSystemPrefix);
 }
 
-function isMessageId(value: unknown): value is number {
-  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
+/** A record's id slot: a safe positive integer. */
+export function isMessageId(value: unknown): value is number {
+  return typeof value === 'number' && value > 0 && Number.isSafeInteger(value);
 }
 
-function isTypeName(value: unknown): value is string {
+/** A record's type slot: a non-empty string of bounded length. */
+export function isTypeName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= kMaxTypeLength;
 }
 
-function isSerializedError(value: unknown): value is SerializedError {
+export function isSerializedError(value: unknown): value is SerializedError {
   if (typeof value !== 'object' || value === null) return false;
   const error = value as Record<string, unknown>;
   return typeof error.name === 'string' && typeof error.message === 'string';

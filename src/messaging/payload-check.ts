@@ -1,25 +1,53 @@
 /**
  * Checks a payload before it is queued, so that a value that cannot cross IPC fails at the call
  * site with a precise `NotSerializableError` (which field, why) instead of breaking a coalesced
- * batch later, and estimates its size for `maxMessageBytes` and batching.
+ * frame later, and estimates its size for `maxMessageBytes` and frame splitting.
  *
  * The rules are stricter than Node's serializers where those lose data silently: JSON turns a
  * Map into `{}` and drops functions, and both are almost always bugs.
+ *
+ * This runs for every message, so the common shapes (plain objects, arrays, strings) take a
+ * fast path: no allocation for paths (the path is rebuilt from a key stack only on failure),
+ * and cycles are found on a stack of ancestors (a cycle always leads back to one) rather than
+ * in a set of everything seen.
  */
 import { MessageTooLargeError, NotSerializableError } from '../errors.js';
 import type { Serialization } from '../types.js';
 
 const kMaxDepth = 512;
 // Rough per-value overheads of the serialized form; the estimate need not be exact.
-const kNumberBytes = 8;
+const kScalarBytes = 8;
 const kPunctuationBytes = 2;
 
-interface Walk {
-  readonly json: boolean;
-  /** JSON: objects on the current path (a cycle). Advanced: every object seen (cycles are fine). */
-  readonly seen: Set<object>;
-  bytes: number;
+class Walk {
+  bytes = 0;
+  json = true;
+  /** Keys from the payload root to the value being visited, for error paths. */
+  readonly keys: Array<string | number> = [];
+  /** Objects from the root to the one being visited. */
+  readonly ancestors: object[] = [];
+
+  reset(json: boolean): this {
+    this.bytes = 0;
+    this.json = json;
+    // Balanced after every successful walk; only a failed one leaves entries (and setting
+    // `length` is a runtime call, too slow to make on every message).
+    if (this.keys.length !== 0) this.keys.length = 0;
+    if (this.ancestors.length !== 0) this.ancestors.length = 0;
+    return this;
+  }
+
+  fail(reason: string): never {
+    let path = 'payload';
+    for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
+    throw new NotSerializableError(path, reason);
+  }
 }
+
+// One walk serves every check: checks are synchronous, and a reentrant one (a toJSON that
+// sends a message) gets its own.
+const sharedWalk = new Walk();
+let isSharedWalkBusy = false;
 
 /**
  * Returns the estimated serialized size of `payload` in bytes.
@@ -27,22 +55,27 @@ interface Walk {
  * @throws MessageTooLargeError when the estimate exceeds `limitBytes`.
  */
 export function checkPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string): number {
-  // Fast path for the common small cases: no walk, no allocation.
+  let bytes: number;
   if (typeof payload === 'string') {
-    const bytes = payload.length + kPunctuationBytes;
-    if (bytes > limitBytes) throw new MessageTooLargeError(type, bytes, limitBytes);
-    return bytes;
+    bytes = payload.length + kPunctuationBytes;
+  } else if (typeof payload === 'number' || typeof payload === 'boolean' || payload === undefined || payload === null) {
+    return kScalarBytes;
+  } else {
+    const reentrant = isSharedWalkBusy;
+    const walk = (reentrant ? new Walk() : sharedWalk).reset(serialization === 'json');
+    isSharedWalkBusy = true;
+    try {
+      visit(walk, payload, 0);
+      bytes = walk.bytes;
+    } finally {
+      if (!reentrant) isSharedWalkBusy = false;
+    }
   }
-  if (payload === undefined || payload === null || typeof payload === 'number' || typeof payload === 'boolean') {
-    return kNumberBytes;
-  }
-  const walk: Walk = { json: serialization === 'json', seen: new Set(), bytes: 0 };
-  visit(walk, payload, 'payload', 0);
-  if (walk.bytes > limitBytes) throw new MessageTooLargeError(type, walk.bytes, limitBytes);
-  return walk.bytes;
+  if (bytes > limitBytes) throw new MessageTooLargeError(type, bytes, limitBytes);
+  return bytes;
 }
 
-function visit(walk: Walk, value: unknown, path: string, depth: number): void {
+function visit(walk: Walk, value: unknown, depth: number): void {
   switch (typeof value) {
     case 'string':
       walk.bytes += value.length + kPunctuationBytes;
@@ -50,57 +83,98 @@ function visit(walk: Walk, value: unknown, path: string, depth: number): void {
     case 'number':
     case 'boolean':
     case 'undefined':
-      walk.bytes += kNumberBytes;
+      walk.bytes += kScalarBytes;
       return;
     case 'bigint':
-      if (walk.json) fail(path, 'BigInt values cannot be sent with JSON serialization; convert it to a string, or use serialization: "advanced"');
-      walk.bytes += kNumberBytes;
+      if (walk.json) walk.fail('BigInt values cannot be sent with JSON serialization; convert it to a string, or use serialization: "advanced"');
+      walk.bytes += kScalarBytes;
       return;
     case 'function':
-      fail(path, 'functions cannot be sent between processes');
-      return;
+      walk.fail('functions cannot be sent between processes');
+    // falls through: fail() throws
     case 'symbol':
-      fail(path, 'symbols cannot be sent between processes');
-      return;
+      walk.fail('symbols cannot be sent between processes');
+    // falls through: fail() throws
     default:
-      if (value === null) {
-        walk.bytes += kNumberBytes;
-        return;
-      }
-      visitObject(walk, value as object, path, depth);
+      if (value === null) walk.bytes += kScalarBytes;
+      else visitObject(walk, value as object, depth);
   }
 }
 
-function visitObject(walk: Walk, value: object, path: string, depth: number): void {
-  if (depth > kMaxDepth) fail(path, `it is nested more than ${kMaxDepth} levels deep`);
-  if (walk.seen.has(value)) {
-    if (walk.json) fail(path, 'it contains a circular reference; JSON serialization cannot represent cycles (serialization: "advanced" can)');
+function visitObject(walk: Walk, value: object, depth: number): void {
+  if (depth > kMaxDepth) walk.fail(`it is nested more than ${kMaxDepth} levels deep`);
+  const prototype: unknown = Object.getPrototypeOf(value);
+  const isPlain = prototype === Object.prototype || prototype === null;
+  const isArray = !isPlain && Array.isArray(value);
+  if (!isPlain && !isArray && visitSpecialObject(walk, value)) return;
+  if (depth > 0 && walk.ancestors.includes(value)) {
+    // JSON cannot represent a cycle; structured clone can (and the walk must not loop).
+    if (walk.json) walk.fail('it contains a circular reference; JSON serialization cannot represent cycles (serialization: "advanced" can)');
     return;
   }
-  if (visitLeafObject(walk, value, path)) return;
-  walk.seen.add(value);
-  if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) visit(walk, value[i], `${path}[${i}]`, depth + 1);
-  } else if (value instanceof Map) {
-    if (walk.json) fail(path, 'a Map becomes {} with JSON serialization; send Object.fromEntries(map), or use serialization: "advanced"');
-    for (const [key, entry] of value) {
-      visit(walk, key, `${path}.<key>`, depth + 1);
-      visit(walk, entry, `${path}.get(${String(key)})`, depth + 1);
-    }
-  } else if (value instanceof Set) {
-    if (walk.json) fail(path, 'a Set becomes {} with JSON serialization; send [...set], or use serialization: "advanced"');
-    for (const entry of value) visit(walk, entry, `${path}.<entry>`, depth + 1);
-  } else {
-    visitPlainObject(walk, value, path, depth);
-  }
-  // JSON only forbids cycles (an object on its own path); shared references are fine.
-  if (walk.json) walk.seen.delete(value);
+  walk.ancestors.push(value);
+  if (isArray) visitArray(walk, value as unknown[], depth);
+  else if (value instanceof Map) visitMap(walk, value, depth);
+  else if (value instanceof Set) visitSet(walk, value, depth);
+  else visitProperties(walk, value, depth);
+  walk.ancestors.pop();
 }
 
-/** Handles objects that are sent whole, not walked. Returns true when handled. */
-function visitLeafObject(walk: Walk, value: object, path: string): boolean {
+function visitArray(walk: Walk, array: unknown[], depth: number): void {
+  walk.bytes += kPunctuationBytes;
+  for (let i = 0; i < array.length; i++) {
+    walk.keys.push(i);
+    visit(walk, array[i], depth + 1);
+    walk.keys.pop();
+  }
+}
+
+function visitProperties(walk: Walk, value: object, depth: number): void {
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (walk.json && typeof toJSON === 'function') {
+    walk.keys.push('toJSON()');
+    visit(walk, toJSON.call(value), depth + 1);
+    walk.keys.pop();
+    return;
+  }
+  walk.bytes += kPunctuationBytes;
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue;
+    const entry = (value as Record<string, unknown>)[key];
+    walk.bytes += key.length + kPunctuationBytes;
+    if (typeof entry === 'string') {
+      walk.bytes += entry.length + kPunctuationBytes;
+      continue;
+    }
+    walk.keys.push(key);
+    visit(walk, entry, depth + 1);
+    walk.keys.pop();
+  }
+}
+
+function visitMap(walk: Walk, map: Map<unknown, unknown>, depth: number): void {
+  if (walk.json) walk.fail('a Map becomes {} with JSON serialization; send Object.fromEntries(map), or use serialization: "advanced"');
+  for (const [key, entry] of map) {
+    walk.keys.push('<key>');
+    visit(walk, key, depth + 1);
+    walk.keys.pop();
+    walk.keys.push(`get(${String(key)})`);
+    visit(walk, entry, depth + 1);
+    walk.keys.pop();
+  }
+}
+
+function visitSet(walk: Walk, set: Set<unknown>, depth: number): void {
+  if (walk.json) walk.fail('a Set becomes {} with JSON serialization; send [...set], or use serialization: "advanced"');
+  walk.keys.push('<entry>');
+  for (const entry of set) visit(walk, entry, depth + 1);
+  walk.keys.pop();
+}
+
+/** Objects sent whole, not walked, and objects that cannot be sent. Returns true when handled. */
+function visitSpecialObject(walk: Walk, value: object): boolean {
   if (value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
-    fail(path, `${value.constructor.name} objects cannot be sent between processes`);
+    walk.fail(`${value.constructor.name} objects cannot be sent between processes`);
   }
   if (Buffer.isBuffer(value)) {
     // JSON writes a Buffer as {"type":"Buffer","data":[...]}: about 4 bytes per byte, and slow.
@@ -108,7 +182,7 @@ function visitLeafObject(walk: Walk, value: object, path: string): boolean {
     return true;
   }
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
-    if (walk.json) fail(path, 'typed arrays and ArrayBuffers are mangled by JSON serialization; send a Buffer or an array, or use serialization: "advanced"');
+    if (walk.json) walk.fail('typed arrays and ArrayBuffers are mangled by JSON serialization; send a Buffer or an array, or use serialization: "advanced"');
     walk.bytes += value.byteLength;
     return true;
   }
@@ -117,25 +191,9 @@ function visitLeafObject(walk: Walk, value: object, path: string): boolean {
     return true;
   }
   if (value instanceof Error) {
-    if (walk.json) fail(path, 'an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
+    if (walk.json) walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
     walk.bytes += value.message.length + (value.stack?.length ?? 0);
     return true;
   }
   return false;
-}
-
-function visitPlainObject(walk: Walk, value: object, path: string, depth: number): void {
-  const toJSON = (value as { toJSON?: unknown }).toJSON;
-  if (walk.json && typeof toJSON === 'function') {
-    visit(walk, toJSON.call(value), `${path}.toJSON()`, depth + 1);
-    return;
-  }
-  for (const key of Object.keys(value)) {
-    walk.bytes += key.length + kPunctuationBytes;
-    visit(walk, (value as Record<string, unknown>)[key], `${path}.${key}`, depth + 1);
-  }
-}
-
-function fail(path: string, reason: string): never {
-  throw new NotSerializableError(path, reason);
 }

@@ -1,10 +1,12 @@
 /**
  * Requests waiting for a reply from one peer, and their timeouts.
  *
- * Timeouts go through p-timeout, once per *timeout group*: the requests added in the same tick
- * with the same timeout share one deadline and one timer. A pipelined burst of 64 requests costs
- * one timer instead of 64, which matters because arming p-timeout costs several microseconds
- * (it captures a stack for its own TimeoutError), about as much as an IPC round trip.
+ * Timeouts go through p-timeout, once per *timeout group*: requests with the same timeout added
+ * within a short window share one timer. Under load that is one timer per window instead of
+ * one per request, which matters because arming p-timeout costs about as much as an IPC round
+ * trip (it builds a TimeoutError). The timer is armed for the timeout plus the window, so no
+ * request ever times out early; it may time out up to the window late (at most 10 ms, and at
+ * most 1% of its timeout).
  */
 import pTimeout from 'p-timeout';
 
@@ -16,24 +18,47 @@ export function nextRequestId(): number {
   return lastRequestId;
 }
 
+/** Longest window over which requests share one timer. */
+const kMaxGroupWindowMs = 10;
+
+/** How long a group for `timeoutMs` takes new members: at most 10 ms and 1% of the timeout. */
+export function groupWindowMs(timeoutMs: number): number {
+  return Math.min(kMaxGroupWindowMs, Math.floor(timeoutMs / 100));
+}
+
+/**
+ * Requests sharing one timer. It keeps no list of its members: a settled request must become
+ * garbage at once (a list would keep thousands alive long enough to be promoted to the old
+ * generation, which made GC the largest cost under load). Expiry, which is rare, finds the
+ * members still pending in the pending table instead.
+ */
 class TimeoutGroup {
-  readonly members: PendingRequest[] = [];
   /** Members not yet settled; the group's timer is cleared when this reaches 0 after closing. */
   unsettled = 0;
-  /** Open until the end of the tick it was created in; only open groups take members. */
+  /** Takes members until `closesAt`, or until a newer group for its timeout replaces it. */
   isOpen = true;
+  readonly closesAt: number;
   finish!: () => void;
   readonly allSettled = new Promise<void>((resolve) => {
     this.finish = resolve;
   });
 
-  constructor(readonly timeoutMs: number) {}
+  constructor(
+    readonly timeoutMs: number,
+    readonly windowMs: number,
+    now: number,
+  ) {
+    this.closesAt = now + windowMs;
+  }
+
+  close(): void {
+    this.isOpen = false;
+    if (this.unsettled === 0) this.finish();
+  }
 }
 
 /** One request awaiting its reply. */
 export class PendingRequest {
-  settled = false;
-
   constructor(
     readonly id: number,
     readonly type: string,
@@ -49,9 +74,10 @@ export class PendingRequest {
 
 export class PendingRequests {
   readonly #entries = new Map<number, PendingRequest>();
-  /** Groups accepting members this tick, by timeout; emptied by the end-of-tick close. */
+  /** The group taking members for each timeout, until its window ends. */
   readonly #openGroups = new Map<number, TimeoutGroup>();
-  #closeScheduled = false;
+  /** The most recently created group: the fast path of `#groupFor`. */
+  #lastGroup: TimeoutGroup | undefined;
 
   constructor(
     /** Builds the error for a request whose timeout expired. */
@@ -70,10 +96,7 @@ export class PendingRequests {
       const group = Number.isFinite(timeoutMs) ? this.#groupFor(timeoutMs) : undefined;
       const request = new PendingRequest(id, type, resolve, reject, group, signal);
       this.#entries.set(id, request);
-      if (group) {
-        group.members.push(request);
-        group.unsettled++;
-      }
+      if (group) group.unsettled++;
       if (signal) {
         request.onAbort = () => this.reject(id, abortReason(signal));
         signal.addEventListener('abort', request.onAbort, { once: true });
@@ -112,7 +135,6 @@ export class PendingRequests {
     const request = this.#entries.get(id);
     if (!request) return undefined;
     this.#entries.delete(id);
-    request.settled = true;
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
     const group = request.group;
     if (group && --group.unsettled === 0 && !group.isOpen) group.finish();
@@ -121,33 +143,35 @@ export class PendingRequests {
   }
 
   #groupFor(timeoutMs: number): TimeoutGroup {
-    let group = this.#openGroups.get(timeoutMs);
-    if (group) return group;
-    group = new TimeoutGroup(timeoutMs);
-    this.#openGroups.set(timeoutMs, group);
-    armTimeout(group, () => this.#expire(group));
-    if (!this.#closeScheduled) {
-      this.#closeScheduled = true;
-      process.nextTick(() => this.#closeGroups());
+    const now = Date.now();
+    // Nearly every request uses the default timeout: check the last group before the map.
+    const last = this.#lastGroup;
+    if (last && last.timeoutMs === timeoutMs && last.isOpen && now <= last.closesAt) return last;
+    const current = this.#openGroups.get(timeoutMs);
+    if (current && now <= current.closesAt) {
+      this.#lastGroup = current;
+      return current;
     }
+    current?.close();
+    const group = new TimeoutGroup(timeoutMs, groupWindowMs(timeoutMs), now);
+    this.#openGroups.set(timeoutMs, group);
+    this.#lastGroup = group;
+    armTimeout(group, () => this.#expire(group));
+    // Closing at the window's end lets the group's timer be cleared once its members settle.
+    if (group.windowMs === 0) process.nextTick(() => this.#closeGroup(group));
+    else setTimeout(() => this.#closeGroup(group), group.windowMs + 1).unref();
     return group;
   }
 
-  #closeGroups(): void {
-    this.#closeScheduled = false;
-    for (const group of this.#openGroups.values()) {
-      group.isOpen = false;
-      if (group.unsettled === 0) group.finish();
-    }
-    this.#openGroups.clear();
+  #closeGroup(group: TimeoutGroup): void {
+    if (this.#openGroups.get(group.timeoutMs) === group) this.#openGroups.delete(group.timeoutMs);
+    if (group.isOpen) group.close();
   }
 
   #expire(group: TimeoutGroup): void {
-    group.isOpen = false;
-    this.#openGroups.delete(group.timeoutMs);
-    for (const request of group.members) {
-      if (!request.settled) this.reject(request.id, this.timeoutError(request, group.timeoutMs));
-    }
+    this.#closeGroup(group);
+    const expired = [...this.#entries.values()].filter((request) => request.group === group);
+    for (const request of expired) this.reject(request.id, this.timeoutError(request, group.timeoutMs));
   }
 }
 
@@ -157,7 +181,7 @@ function armTimeout(group: TimeoutGroup, onTimeout: () => void): void {
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    void pTimeout(group.allSettled, { milliseconds: group.timeoutMs, fallback: onTimeout });
+    void pTimeout(group.allSettled, { milliseconds: group.timeoutMs + group.windowMs, fallback: onTimeout });
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }

@@ -14,28 +14,28 @@ export interface RoutedMessage {
   respondWith(reply: unknown): void;
 }
 
-export interface RouteContext<Event extends RoutedMessage> {
-  /** The object whose `_onMessage_<type>` methods handle messages. */
-  readonly target: object;
-  /** Second argument of the handler method (the sending worker, or a message context). */
-  readonly handlerContext: unknown;
-  /** Whether anyone listens to the message event; when nobody does, no event is built. */
-  readonly hasListeners: boolean;
+/** How the receiver reports a message to its listeners; only built when someone listens. */
+export interface MessageEmitter<Event extends RoutedMessage> {
   /** Builds the event from the routed message's fields. */
   readonly makeEvent: (message: RoutedMessage) => Event;
   readonly emit: (event: Event) => void;
 }
 
-/** Returns the reply (a value or a promise); throws `handlerNotFound()` when nothing answers. */
+/**
+ * Returns the reply (a value or a promise); throws `handlerNotFound()` when nothing answers.
+ * `target` holds the `_onMessage_<type>` methods; `handlerContext` is their second argument.
+ */
 export function routeUserMessage<Event extends RoutedMessage>(
-  context: RouteContext<Event>,
+  target: object,
+  handlerContext: unknown,
   type: string,
   payload: unknown,
   isRequest: boolean,
+  emitter: MessageEmitter<Event> | undefined,
 ): unknown {
-  const handler = findHandler(context.target, type);
-  if (!context.hasListeners) {
-    if (handler) return handler.call(context.target, payload, context.handlerContext);
+  const handler = findHandler(target, type);
+  if (!emitter) {
+    if (handler) return handler.call(target, payload, handlerContext);
     throw handlerNotFound(type, 'the receiver');
   }
   let response: { value: unknown } | undefined;
@@ -53,9 +53,9 @@ export function routeUserMessage<Event extends RoutedMessage>(
       response = { value: reply };
     },
   };
-  context.emit(context.makeEvent(message));
+  emitter.emit(emitter.makeEvent(message));
   isOpen = false;
-  if (handler) return handler.call(context.target, payload, context.handlerContext);
+  if (handler) return handler.call(target, payload, handlerContext);
   if (response) return response.value;
   throw handlerNotFound(type, 'the receiver');
 }

@@ -5,8 +5,15 @@ import { InvalidOptionError } from '../errors.js';
 import type { SendOptions } from '../types.js';
 import { integerOption } from '../validate.js';
 
-export function normalizeSendOptions(options: SendOptions | undefined): { timeoutMs: number | undefined; signal: AbortSignal | undefined } {
-  if (options === undefined) return { timeoutMs: undefined, signal: undefined };
+export interface NormalizedSendOptions {
+  readonly timeoutMs: number | undefined;
+  readonly signal: AbortSignal | undefined;
+}
+
+const kNoOptions: NormalizedSendOptions = Object.freeze({ timeoutMs: undefined, signal: undefined });
+
+export function normalizeSendOptions(options: SendOptions | undefined): NormalizedSendOptions {
+  if (options === undefined) return kNoOptions;
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object such as { timeoutMs: 1000 }', options);
   const { timeoutMs, signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'an AbortSignal', signal);

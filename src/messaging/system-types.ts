@@ -15,6 +15,14 @@ export const kReadyNotice = '$ready';
 export const kInitErrorNotice = '$initError';
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
 export const kShutdownRequest = '$shutdown';
+/**
+ * Primary -> worker, notify: start the orphan watchdog thread. Sent once the initial workers
+ * are all ready (then at each later worker's ready): creating the thread costs as much CPU as
+ * a worker's start, so doing it during start-up would slow the workers still starting. Being
+ * ordered on the channel before anything sent later, it reaches a worker before whatever might
+ * block its event loop.
+ */
+export const kArmWatchdogNotice = '$watchdog';
 /** Primary -> worker, request: heartbeat; answered with memory and event-loop figures. */
 export const kPingRequest = '$ping';
 

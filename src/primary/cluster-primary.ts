@@ -12,7 +12,7 @@ import {
 } from '../errors.js';
 import { checkUserType, isSystemType } from '../messaging/envelope.js';
 import { checkPayload } from '../messaging/payload-check.js';
-import { routeUserMessage } from '../messaging/route.js';
+import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
 import type {
   AnyMessageMap,
   BroadcastResult,
@@ -143,10 +143,9 @@ export class ClusterPrimary<
    */
   send<K extends MessageType<ToWorker>>(worker: WorkerHandle | number, type: K, ...args: SendArgs<ToWorker, K>): Promise<ReplyOf<ToWorker, K>> {
     try {
-      const [payload, options] = args as unknown as [unknown, SendOptions | undefined];
-      const { timeoutMs, signal } = normalizeSendOptions(options);
-      const record = this.#target(worker, type);
-      return record.endpoint.request(type, payload, timeoutMs, signal) as Promise<ReplyOf<ToWorker, K>>;
+      // Indexed, not destructured: V8 then elides the rest array on this hot path.
+      const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
+      return this.#target(worker, type).endpoint.request(type, args[0], timeoutMs, signal) as Promise<ReplyOf<ToWorker, K>>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -241,18 +240,14 @@ export class ClusterPrimary<
 
   #onInbound(record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown {
     if (isSystemType(type)) return this.#system.route(record, type, payload, isRequest);
-    return routeUserMessage(
-      {
-        target: this,
-        handlerContext: record.handle,
-        hasListeners: this.listenerCount('workerMessage') > 0,
-        makeEvent: (message) => Object.assign(message, { worker: record.handle }) as unknown as WorkerMessageEvent<ToPrimary>,
-        emit: (event) => this.#emit('workerMessage', event as never),
-      },
-      type,
-      payload,
-      isRequest,
-    );
+    const emitter =
+      this.listenerCount('workerMessage') === 0
+        ? undefined
+        : {
+            makeEvent: (message: RoutedMessage) => Object.assign(message, { worker: record.handle }) as unknown as WorkerMessageEvent<ToPrimary>,
+            emit: (event: WorkerMessageEvent<ToPrimary>) => this.#emit('workerMessage', event as never),
+          };
+    return routeUserMessage(this, record.handle, type, payload, isRequest, emitter);
   }
 
   #emit<E extends keyof UntypedEvents>(event: E, payload: Parameters<UntypedEvents[E]>[0]): void {

@@ -76,6 +76,7 @@ export class PrimaryControl {
     emit('initializeComplete', {});
     try {
       const handles = await this.#host.pool.addSlots(this.#host.options.workerCount, { name: undefined, tags: [], env: {} });
+      this.#host.pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';
       this.#heartbeat?.start();
       return handles;

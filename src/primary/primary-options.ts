@@ -1,9 +1,9 @@
 /**
  * `ClusterPrimary` options: what users pass, and the normalized, frozen form the primary uses.
  */
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
+import { loadOs } from '../builtins.js';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { Serialization } from '../types.js';
@@ -154,7 +154,7 @@ export function normalizePrimaryOptions(input: PrimaryOptions | undefined): Norm
 
 /** `number | 'auto'`, resolved to a count. Shared with the service runner. */
 export function workerCountOption(value: unknown, name: string): number {
-  if (value === undefined || value === 'auto') return availableParallelism();
+  if (value === undefined || value === 'auto') return loadOs().availableParallelism();
   return integerOption(value, name, 1);
 }
 

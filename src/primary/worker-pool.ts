@@ -12,6 +12,7 @@ import {
 } from '../errors.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { isClusterKitMessage } from '../messaging/envelope.js';
+import { kArmWatchdogNotice } from '../messaging/system-types.js';
 import { decideRestart } from './restart-policy.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
@@ -31,6 +32,8 @@ export class WorkerPool {
   #nextSlotIndex = 0;
   readonly rotation = new RoundRobin<WorkerRecord>();
   #isClosed = false;
+  /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
+  #armsWatchdogs = false;
 
   constructor(host: PoolHost) {
     this.#host = host;
@@ -88,9 +91,16 @@ export class WorkerPool {
     record.readyAt = Date.now();
     record.lastSeenAt = record.readyAt;
     this.rotation.add(record, record.slot.spec.tags);
+    if (this.#armsWatchdogs) armWatchdog(record);
     this.#host.emit('workerReady', { worker: record.handle });
     record.whenReady.resolve();
     if (record.slot.current === record) record.slot.firstReady.resolve(record.handle);
+  }
+
+  /** Arms the orphan watchdogs of the ready workers, and of every worker once ready. */
+  armWatchdogs(): void {
+    this.#armsWatchdogs = true;
+    for (const record of this.#records.values()) if (record.state === 'ready') armWatchdog(record);
   }
 
   /** Takes a worker out of service (no new round-robin picks) before it is stopped. */
@@ -133,6 +143,7 @@ export class WorkerPool {
       onError: (error) => this.#host.reportError(error),
       // Opened by the worker's $hello: until it listens, Node would drop what we send.
       held: true,
+      hasManyPeers: true,
     });
   }
 
@@ -247,6 +258,10 @@ export class WorkerPool {
         'Check its output for the error; a worker script must create a ClusterWorker and call start().',
     );
   }
+}
+
+function armWatchdog(record: WorkerRecord): void {
+  if (record.isConnected) record.endpoint.notify(kArmWatchdogNotice, undefined);
 }
 
 function capitalize(text: string): string {

@@ -18,9 +18,9 @@ import type { IpcPort } from '../messaging/channel.js';
 import { handlerNotFound } from '../messaging/dispatch.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { checkUserType, isClusterKitMessage, isSystemType } from '../messaging/envelope.js';
-import { routeUserMessage } from '../messaging/route.js';
+import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
 import { serializeError } from '../messaging/serialize-error.js';
-import { kHelloNotice, kInitErrorNotice, kPingRequest, kReadyNotice, kShutdownRequest } from '../messaging/system-types.js';
+import { kArmWatchdogNotice, kHelloNotice, kInitErrorNotice, kPingRequest, kReadyNotice, kShutdownRequest } from '../messaging/system-types.js';
 import { kNameEnv, kSerializationEnv, kSlotEnv, kTagsEnv } from '../worker-env.js';
 import { normalizeSendOptions } from '../messaging/send-options.js';
 import { safeEmitter, type SafeEmitter } from '../safe-emit.js';
@@ -47,7 +47,23 @@ const kExitFlushMs = 1_000;
 /** How often the orphan watchdog checks the parent pid. */
 const kWatchdogPollMs = 100;
 
+
 let activeWorker: object | undefined;
+
+/** Handler contexts are immutable: one per type and kind, instead of one per message. */
+const contexts = [new Map<string, MessageContext>(), new Map<string, MessageContext>()] as const;
+const kMaxCachedContexts = 1_024;
+
+function messageContext(type: string, isRequest: boolean): MessageContext {
+  const cache = contexts[isRequest ? 1 : 0];
+  let context = cache.get(type);
+  if (!context) {
+    if (cache.size >= kMaxCachedContexts) cache.clear();
+    context = Object.freeze({ type, isRequest, from: 'primary' as const });
+    cache.set(type, context);
+  }
+  return context;
+}
 
 export class ClusterWorker<
   ToWorker extends MessageMapOf<ToWorker> = AnyMessageMap,
@@ -66,6 +82,9 @@ export class ClusterWorker<
   /** Armed by a SIGINT/SIGTERM while running; cleared when the stop begins. */
   #signalTimer: NodeJS.Timeout | undefined;
   readonly #probe = new HealthProbe();
+  /** The primary's pid, read at start(): the watchdog compares the current parent with it. */
+  #primaryPid = 0;
+  #isWatchdogStarted = false;
 
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options?: WorkerOptions) {
@@ -113,9 +132,9 @@ export class ClusterWorker<
   /** Sends a request to the primary; resolves with its `_onMessage_<type>` method's return value. */
   send<K extends MessageType<ToPrimary>>(type: K, ...args: [...PayloadArg<ToPrimary, K>, options?: SendOptions]): Promise<ReplyOf<ToPrimary, K>> {
     try {
-      const [payload, options] = args as unknown as [unknown, SendOptions | undefined];
-      const { timeoutMs, signal } = normalizeSendOptions(options);
-      return this.#endpointFor(type).request(type, payload, timeoutMs, signal) as Promise<ReplyOf<ToPrimary, K>>;
+      // Indexed, not destructured: V8 then elides the rest array on this hot path.
+      const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
+      return this.#endpointFor(type).request(type, args[0], timeoutMs, signal) as Promise<ReplyOf<ToPrimary, K>>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -148,6 +167,7 @@ export class ClusterWorker<
     if (activeWorker) throw new InvalidStateError('Only one ClusterWorker can run in a process, and one already started.');
     activeWorker = this;
     this.#state = 'starting';
+    this.#primaryPid = process.ppid;
     const endpoint = this.#connect();
     endpoint.notify(kHelloNotice, undefined);
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
@@ -166,7 +186,6 @@ export class ClusterWorker<
     if (this.#state === 'starting') this.#state = 'ready';
     this.#initialized.resolve();
     endpoint.notify(kReadyNotice, { pid: process.pid });
-    if (this.#options.orphanWatchdog) setImmediate(() => this.#startWatchdog());
   }
 
   #connect(): Endpoint {
@@ -208,19 +227,14 @@ export class ClusterWorker<
   }
 
   #route(type: string, payload: unknown, isRequest: boolean): unknown {
-    const context: MessageContext = { type, isRequest, from: 'primary' };
-    return routeUserMessage(
-      {
-        target: this,
-        handlerContext: context,
-        hasListeners: this.listenerCount('primaryMessage') > 0,
-        makeEvent: (message) => Object.assign(message, { from: 'primary' as const }) as unknown as PrimaryMessageEvent<ToWorker>,
-        emit: (event) => this.#events.emit('primaryMessage', event),
-      },
-      type,
-      payload,
-      isRequest,
-    );
+    const emitter =
+      this.listenerCount('primaryMessage') === 0
+        ? undefined
+        : {
+            makeEvent: (message: RoutedMessage) => Object.assign(message, { from: 'primary' as const }) as unknown as PrimaryMessageEvent<ToWorker>,
+            emit: (event: PrimaryMessageEvent<ToWorker>) => this.#events.emit('primaryMessage', event),
+          };
+    return routeUserMessage(this, messageContext(type, isRequest), type, payload, isRequest, emitter);
   }
 
   #onSystemMessage(type: string, payload: unknown): unknown {
@@ -229,6 +243,8 @@ export class ClusterWorker<
         return this.#probe.report();
       case kShutdownRequest:
         return this.#stopForPrimary((payload as { timeoutMs: number }).timeoutMs);
+      case kArmWatchdogNotice:
+        return this.#startWatchdog();
       default:
         throw handlerNotFound(type, `worker ${this.id}`);
     }
@@ -318,8 +334,8 @@ export class ClusterWorker<
   };
 
   #startWatchdog(): void {
-    const parentPid = process.ppid;
-    if (this.#state === 'stopped' || parentPid <= 1) return;
-    startOrphanWatchdog({ parentPid, pollMs: kWatchdogPollMs, graceMs: this.#options.destroyTimeoutMs + 100 });
+    if (!this.#options.orphanWatchdog || this.#isWatchdogStarted || this.#state === 'stopped') return;
+    this.#isWatchdogStarted = true;
+    startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: this.#options.destroyTimeoutMs + 100 });
   }
 }

@@ -2,7 +2,8 @@
  * What a worker answers to the primary's heartbeat: memory and event-loop delay since the
  * previous answer.
  */
-import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
+import type { IntervalHistogram } from 'node:perf_hooks';
+import { loadPerfHooks } from '../builtins.js';
 import type { PingReport } from '../messaging/system-types.js';
 
 const kNanosPerMs = 1e6;
@@ -13,7 +14,7 @@ export class HealthProbe {
 
   report(): PingReport {
     if (!this.#delay) {
-      this.#delay = monitorEventLoopDelay({ resolution: 20 });
+      this.#delay = loadPerfHooks().monitorEventLoopDelay({ resolution: 20 });
       this.#delay.enable();
     }
     const memory = process.memoryUsage();

@@ -6,7 +6,7 @@
  * ticks gets `graceMs` to run `_destroy` and exit on its own; one whose counter is stuck
  * (blocked loop) is killed at once.
  */
-import { Worker } from 'node:worker_threads';
+import { loadWorkerThreads } from '../builtins.js';
 
 const kWatchdogSource = `
 const { workerData } = require('node:worker_threads');
@@ -41,7 +41,7 @@ export function startOrphanWatchdog(options: WatchdogOptions): void {
   const ticks = new SharedArrayBuffer(4);
   const counter = new Int32Array(ticks);
   setInterval(() => Atomics.add(counter, 0, 1), options.pollMs).unref();
-  const thread = new Worker(kWatchdogSource, {
+  const thread = new (loadWorkerThreads().Worker)(kWatchdogSource, {
     eval: true,
     workerData: { ...options, stuckMs: options.pollMs * 4, ticks },
     stdout: true,

@@ -11,7 +11,7 @@
  * reset. A socket is closed only after staying idle for `kIdleGraceMs`; a request that arrives
  * meanwhile is answered with `Connection: close`.
  */
-import { Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 
 /** How long a keep-alive socket must stay idle during a drain before it is closed. */
@@ -30,7 +30,7 @@ export class TrackedServer {
       this.#sockets.set(socket, 0);
       socket.once('close', () => this.#sockets.delete(socket));
     });
-    if (server instanceof HttpServer) {
+    if (isHttpServer(server)) {
       // Prepended so it runs before the application's handler can write the headers.
       server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => this.#onRequest(request, response));
     }
@@ -50,7 +50,7 @@ export class TrackedServer {
       NetServer.prototype.close.call(server, () => resolve());
     });
     for (const response of this.#responses) if (!response.headersSent) response.shouldKeepAlive = false;
-    if (server instanceof HttpServer) {
+    if (isHttpServer(server)) {
       for (const [socket, inFlight] of this.#sockets) if (inFlight === 0) this.#closeIfStillIdle(socket);
     }
     const timer = setTimeout(() => this.#destroyAll(), Math.max(0, deadline - Date.now()));
@@ -80,4 +80,9 @@ export class TrackedServer {
   #destroyAll(): void {
     for (const socket of this.#sockets.keys()) socket.destroy();
   }
+}
+
+/** http and https servers, told apart without loading `node:http` into every worker. */
+function isHttpServer(server: NetServer): server is HttpServer {
+  return typeof (server as Partial<HttpServer>).closeIdleConnections === 'function';
 }

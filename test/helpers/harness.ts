@@ -2,7 +2,27 @@
  * Driving a primary that runs in its own process (test/fixtures/harness-primary.ts) and reading
  * the JSON lines it and its workers print.
  */
-import { spawnScript, type Spawned } from './spawn.js';
+import { killSpawned, spawnScript, type Spawned } from './spawn.js';
+
+const started: Harness[] = [];
+
+/**
+ * Kills every harness and every worker pid it printed. A harness primary that was SIGKILLed
+ * leaves its workers behind if the library failed them, and a blocked orphan would spin forever.
+ */
+export function killHarnesses(): void {
+  killSpawned();
+  for (const harness of started.splice(0)) {
+    const pids = harness.events().flatMap((line) => [line.pid, ...((line.pids as unknown[]) ?? [])]);
+    for (const pid of pids) {
+      try {
+        if (typeof pid === 'number') process.kill(pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
 
 export interface HarnessEvent {
   event: string;
@@ -37,7 +57,7 @@ export function startHarness(env: Record<string, string>, options: { detached?: 
       };
       check();
     });
-  return {
+  const harness: Harness = {
     ...spawned,
     events,
     waitForEvent: (event, filter = () => true, ms = 15_000) => poll(() => events().find((line) => line.event === event && filter(line)), `"${event}"`, ms),
@@ -47,4 +67,6 @@ export function startHarness(env: Record<string, string>, options: { detached?: 
         return matching.length >= count ? matching : undefined;
       }, `${count} x "${event}"`, ms),
   };
+  started.push(harness);
+  return harness;
 }

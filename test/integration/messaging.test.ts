@@ -171,7 +171,7 @@ describe('failures', () => {
 describe('foreign messages', () => {
   it('ignores raw messages from a worker and keeps working', async () => {
     const { primary, worker } = await startedPrimary();
-    for (const message of ['ready', { cmd: 'foo' }, { type: 'greet', payload: {} }, { __ck: 1, k: 'req' }, { __ck: 1, k: 'bat', msgs: [null, 5] }, [1, 2]]) {
+    for (const message of ['ready', { cmd: 'foo' }, { type: 'greet', payload: {} }, { __ck: 1, m: [0] }, { __ck: 1, m: [null, 5, 'x', 1] }, { __ck: 1, m: [0, 1, 'echo', 1] }, [1, 2]]) {
       await primary.send(worker, 'sendRaw', { message });
     }
     await expect(primary.send(worker, 'echo', 'alive')).resolves.toBe('alive');
@@ -181,7 +181,7 @@ describe('foreign messages', () => {
     const { primary, worker } = await startedPrimary();
     worker.clusterWorker.send('ready');
     worker.clusterWorker.send({ type: 'greet', payload: { name: 'raw' } });
-    worker.clusterWorker.send({ __ck: 1, k: 'res', id: 999_999, payload: 1 });
+    worker.clusterWorker.send({ __ck: 1, m: [1, 999_999, 0, 1] });
     await expect(primary.send(worker, 'echo', 'alive')).resolves.toBe('alive');
   });
 });

@@ -1,11 +1,10 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { CrashLoopError, RemoteError, WorkerExitedError, WorkerStartupError, type WorkerRestartEvent } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
-import { startHarness } from '../helpers/harness.js';
-import { killSpawned } from '../helpers/spawn.js';
+import { killHarnesses, startHarness } from '../helpers/harness.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
-afterEach(() => killSpawned());
+afterEach(() => killHarnesses());
 
 describe('restart policy', () => {
   it('[F3] SIGKILL of a busy worker: pending requests reject at once, the replacement serves', async () => {

@@ -1,9 +1,8 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { killHarnesses, startHarness, type Harness } from '../helpers/harness.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
-import { killSpawned } from '../helpers/spawn.js';
 
-afterEach(() => killSpawned());
+afterEach(() => killHarnesses());
 
 async function started(harness: Harness): Promise<{ pid: number; pids: number[] }> {
   const line = await harness.waitForEvent('started');
@@ -87,7 +86,7 @@ describe('orphan protection', () => {
   it('[F20] primary SIGKILLed while the workers are blocked: the watchdog kills them within 2 s', async () => {
     const harness = startHarness({ ...twoWorkers({ heartbeat: false }), HARNESS_AFTER_START: 'block' });
     const { pid, pids } = await started(harness);
-    // Give the block message time to arrive and the watchdog thread time to start.
+    // Give the block message time to arrive and the watchdog thread time to boot.
     await new Promise((resolve) => setTimeout(resolve, 300));
     expect(pids.every(isAlive)).toBe(true);
     process.kill(pid, 'SIGKILL');

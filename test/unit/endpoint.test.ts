@@ -126,10 +126,10 @@ describe('Endpoint', () => {
 
   it('counts and drops malformed envelopes and late replies', async () => {
     const { client } = endpointPair((_type, payload) => payload);
-    client.receive({ __ck: 1, k: 'res', id: 123_456, payload: 1 });
-    client.receive({ __ck: 1, k: 'nope' });
-    client.receive({ __ck: 1, k: 'bat', msgs: [null, { __ck: 1, k: 'res', id: 5 }] });
-    expect(client.stats.dropped).toBe(4);
+    client.receive({ __ck: 1, m: [1, 123_456, 0, 1] });
+    client.receive({ __ck: 1, m: ['nope', 1, 0, 1] });
+    client.receive({ __ck: 1, m: [null, 1, 0, 0, 1, 5, 0, 1, 0, -1, 't', 1] });
+    expect(client.stats.dropped).toBe(5);
     await expect(client.request('t', 'fine')).resolves.toBe('fine');
   });
 });

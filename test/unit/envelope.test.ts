@@ -1,38 +1,41 @@
 import { describe, expect, it } from '@jest/globals';
 import {
-  batchEnvelope,
   checkUserType,
-  errorReplyEnvelope,
+  frame,
   isClusterKitMessage,
-  notifyEnvelope,
-  readBatch,
-  readSingleEnvelope,
-  replyEnvelope,
-  requestEnvelope,
+  kErrorReply,
+  kNoPayload,
+  kNotify,
+  kReply,
+  kRequest,
+  pushRecord,
+  readFrame,
 } from '../../src/messaging/envelope.js';
 
-describe('envelope', () => {
-  it('round-trips every kind through JSON', () => {
-    const envelopes = [requestEnvelope(1, 'greet', { name: 'x' }), replyEnvelope(1, 'hi'), errorReplyEnvelope(2, { name: 'Error', message: 'm' }, 'no-handler'), notifyEnvelope('tick', 3)];
-    for (const envelope of envelopes) expect(readSingleEnvelope(JSON.parse(JSON.stringify(envelope)))).toEqual(envelope);
-    const batch = batchEnvelope(envelopes);
-    expect(readBatch(JSON.parse(JSON.stringify(batch)))).toEqual(envelopes);
+describe('wire format', () => {
+  it('carries flat records in one frame and survives JSON', () => {
+    const records: unknown[] = [];
+    pushRecord(records, kRequest, 1, 'greet', { name: 'x' });
+    pushRecord(records, kReply, 1, 0, 'hi');
+    pushRecord(records, kErrorReply, 2, 1, { name: 'Error', message: 'm' });
+    pushRecord(records, kNotify, 0, 'tick', undefined);
+    const copy = JSON.parse(JSON.stringify(frame(records))) as unknown;
+    expect(readFrame(copy)).toEqual([0, 1, 'greet', { name: 'x' }, 1, 1, 0, 'hi', 2, 2, 1, { name: 'Error', message: 'm' }, kNotify | kNoPayload, 0, 'tick', null]);
   });
 
   it('never puts user data at the top level or in cmd', () => {
-    const envelope = requestEnvelope(1, 'NODE_CLUSTER', { cmd: 'NODE_CLUSTER', act: 'exitedAfterDisconnect' });
-    expect(Object.keys(envelope).sort()).toEqual(['__ck', 'id', 'k', 'payload', 'type']);
-    expect((envelope as unknown as Record<string, unknown>).cmd).toBeUndefined();
+    const message = frame([kRequest, 1, 'NODE_CLUSTER', { cmd: 'NODE_CLUSTER', act: 'exitedAfterDisconnect' }]);
+    expect(Object.keys(message).sort()).toEqual(['__ck', 'm']);
+    expect((message as unknown as Record<string, unknown>).cmd).toBeUndefined();
   });
 
-  it('rejects malformed envelopes instead of throwing', () => {
-    for (const bad of [null, 1, 'ready', {}, { __ck: 2, k: 'req', id: 1, type: 't' }, { __ck: 1, k: 'req', id: 0, type: 't' }, { __ck: 1, k: 'req', id: 1.5, type: 't' },
-      { __ck: 1, k: 'req', id: 1, type: '' }, { __ck: 1, k: 'req', id: 1, type: 'x'.repeat(300) }, { __ck: 1, k: 'err', id: 1, error: 'boom' }, { __ck: 1, k: 'zzz' }, { __ck: 1, k: 'res' }]) {
-      expect(readSingleEnvelope(bad)).toBeUndefined();
+  it('rejects malformed frames instead of throwing', () => {
+    for (const bad of [null, 1, 'ready', {}, { __ck: 2, m: [0, 1, 't', 1] }, { __ck: 1, m: 'x' }, { __ck: 1, m: [] }, { __ck: 1, m: [0, 1, 't'] }]) {
+      expect(readFrame(bad)).toBeUndefined();
     }
-    expect(readBatch({ __ck: 1, k: 'bat', msgs: 'no' })).toBeUndefined();
     expect(isClusterKitMessage('ready')).toBe(false);
     expect(isClusterKitMessage({ cmd: 'NODE_CLUSTER' })).toBe(false);
+    expect(isClusterKitMessage({ __ck: 1, m: [] })).toBe(true);
   });
 
   it('validates user message types', () => {

@@ -1,0 +1,42 @@
+// Builds dist/: type declarations with tsc, and the code as one ESM bundle with esbuild.
+//
+// One file, dependencies included, instead of ~50 modules and two packages: each ESM module
+// (and the CommonJS interop eventemitter3 needs) costs every worker start-up time, and a
+// worker must be ready about as fast as a hand-written one (see docs/performance.md). The
+// bundled packages keep their MIT notices at the end of the file.
+import { execFileSync } from 'node:child_process';
+import { readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { build } from 'esbuild';
+
+const require = createRequire(import.meta.url);
+const bundled = ['eventemitter3', 'p-timeout'];
+
+rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
+execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
+await build({
+  entryPoints: ['src/index.ts'],
+  outfile: 'dist/index.js',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20.19',
+  sourcemap: true,
+  logLevel: 'warning',
+  footer: { js: bundled.map(licenseNotice).join('\n') },
+});
+
+function licenseNotice(name) {
+  const directory = new URL(`../node_modules/${name}/`, import.meta.url);
+  const { version } = JSON.parse(readFileSync(new URL('package.json', directory), 'utf8'));
+  const file = ['LICENSE', 'license', 'LICENSE.md'].map((candidate) => new URL(candidate, directory)).find((url) => {
+    try {
+      readFileSync(url);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  const text = readFileSync(file, 'utf8').trim().replaceAll('*/', '* /');
+  return `/*! Bundled: ${name}@${version}\n${text}\n*/`;
+}

@@ -1,0 +1,27 @@
+import { describe, expect, it } from '@jest/globals';
+import { spawnScript } from '../helpers/spawn.js';
+
+/** The benchmarks run with tiny counts, so they cannot rot. No speed is asserted. */
+describe('benchmark runners', () => {
+  it('npm run bench measures both implementations and prints JSON rows', async () => {
+    const run = spawnScript('bench/run.ts', { args: ['--quick', '--json', '--serialization', 'json', '--only', 'latency,pipelined,notify,broadcast,startup,memory'] });
+    await expect(run.exited(120_000)).resolves.toBe(0);
+    const report = JSON.parse(run.output().slice(run.output().indexOf('{'))) as { rows: Array<{ scenario: string; raw?: number; clusterkit?: number; memory?: object }> };
+    const scenarios = report.rows.map((row) => row.scenario);
+    expect(scenarios).toEqual(expect.arrayContaining(['round trip p50 (64 B, sequential)', 'start to ready, 4 workers', 'broadcast round trip, 4 workers']));
+    expect(report.rows.filter((row) => row.scenario.startsWith('pipelined'))).toHaveLength(6);
+    for (const row of report.rows.filter((entry) => !entry.memory)) {
+      expect(row.raw).toBeGreaterThan(0);
+      expect(row.clusterkit).toBeGreaterThan(0);
+    }
+  }, 150_000);
+
+  it('npm run bench:reload reports served and failed requests', async () => {
+    const run = spawnScript('bench/reload.ts', { args: ['--workers', '2', '--connections', '4', '--duration', '2', '--reloads', '1', '--json'] });
+    await expect(run.exited(60_000)).resolves.toBe(0);
+    const report = JSON.parse(run.output().trim().split('\n').at(-1)!) as { served: number; failed: number; reloads: number };
+    expect(report.reloads).toBe(1);
+    expect(report.served).toBeGreaterThan(0);
+    expect(report.failed).toBe(0);
+  }, 90_000);
+});

@@ -23,7 +23,9 @@ import type {
   ReplyOf,
   SendOptions,
 } from '../types.js';
+import { integerOption } from '../validate.js';
 import { normalizeForkOptions, type ForkOptions } from './fork-options.js';
+import { registerPrimaryInternals } from './primary-internals.js';
 import { PrimaryControl, type PrimaryState } from './primary-control.js';
 import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
 import { attachPrimaryLogging } from './primary-logging.js';
@@ -78,6 +80,14 @@ export class ClusterPrimary<
       init: () => this._init(),
       destroy: () => this._destroy(),
     });
+    registerPrimaryInternals(this, {
+      options: this.#options,
+      pool: this.#pool,
+      system: this.#system,
+      control: this.#control,
+      emit: (event, payload) => this.#emit(event, payload),
+      reportError: (error) => this.#reportError(error),
+    });
     if (this.#options.logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, this.#options.logger);
   }
 
@@ -98,6 +108,11 @@ export class ClusterPrimary<
   /** The live worker with this cluster id, if any. */
   workerById(id: number): WorkerHandle | undefined {
     return this.#pool.record(id)?.handle;
+  }
+
+  /** The live worker forked with this name (`fork({ name })`), if any; names survive restarts. */
+  workerByName(name: string): WorkerHandle | undefined {
+    return this.#pool.recordByName(name)?.handle;
   }
 
   /**
@@ -178,6 +193,16 @@ export class ClusterPrimary<
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * Grows or shrinks the pool to `count` workers: new slots are forked (resolving once they are
+   * ready); surplus workers, the most recently added first, stop gracefully. Resolves with the
+   * live workers.
+   */
+  async scale(count: number): Promise<WorkerHandle[]> {
+    await this.#control.scale(integerOption(count, 'count', 1));
+    return this.workers;
   }
 
   /**

@@ -95,6 +95,22 @@ export class PrimaryControl {
     return this.#host.pool.addSlots(spec.count, spec);
   }
 
+  /** Grows or shrinks the pool to `count` workers; surplus workers stop gracefully, newest first. */
+  async scale(count: number): Promise<void> {
+    if (this.#state !== 'running') {
+      throw this.#state === 'stopping' || this.#state === 'stopped'
+        ? new ShutdownInProgressError('The primary is shutting down; scale() is refused.')
+        : new InvalidStateError('scale() needs a started primary; await start() first.');
+    }
+    const slots = this.#host.pool.activeSlots();
+    if (count > slots.length) {
+      await this.#host.pool.addSlots(count - slots.length, { name: undefined, tags: [], env: {} });
+      return;
+    }
+    const surplus = slots.slice(count).reverse();
+    await Promise.all(surplus.filter((slot) => slot.current).map((slot) => this.stopWorker(slot.current!, this.#host.options.shutdownTimeoutMs)));
+  }
+
   stopWorker(record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
     this.#host.pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
     return stopWorker(this.#host.pool, record, timeoutMs);

@@ -5,6 +5,7 @@
 import type { Address } from 'node:cluster';
 import {
   CrashLoopError,
+  InvalidArgumentError,
   ShutdownInProgressError,
   WorkerExitedError,
   WorkerStartupError,
@@ -29,7 +30,6 @@ export class WorkerPool {
   /** Workers not yet exited, by cluster worker id. */
   readonly #records = new Map<number, WorkerRecord>();
   readonly #slots = new Set<Slot>();
-  #nextSlotIndex = 0;
   readonly rotation = new RoundRobin<WorkerRecord>();
   #isClosed = false;
   /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
@@ -56,11 +56,27 @@ export class WorkerPool {
     return this.#records.get(id);
   }
 
+  /** The live worker of the active slot named `name`. */
+  recordByName(name: string): WorkerRecord | undefined {
+    for (const slot of this.#slots) {
+      if (slot.spec.name === name && !slot.isRetired) return slot.current?.state === 'exited' ? undefined : slot.current;
+    }
+    return undefined;
+  }
+
+  /** Slots still served (not stopped on purpose, not crash-looped), oldest first. */
+  activeSlots(): Slot[] {
+    return [...this.#slots].filter((slot) => !slot.isRetired);
+  }
+
   /** Adds `count` slots and resolves with their first ready workers (rejects if one gives up). */
   addSlots(count: number, spec: SlotSpec): Promise<WorkerHandle[]> {
+    if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
+      return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
+    }
     const slots: Slot[] = [];
     for (let i = 0; i < count; i++) {
-      const slot = new Slot(this.#nextSlotIndex++, spec);
+      const slot = new Slot(this.#lowestFreeSlotIndex(), spec);
       this.#slots.add(slot);
       slots.push(slot);
       this.launch(slot);
@@ -80,6 +96,14 @@ export class WorkerPool {
     record.readyTimer = setTimeout(() => this.#onReadyTimeout(record), this.#host.options.readyTimeoutMs);
     this.#host.emit('workerFork', { worker: record.handle });
     return record;
+  }
+
+  /** Slot numbers stay in 0..N-1 (like PM2's NODE_APP_INSTANCE): a freed number is reused. */
+  #lowestFreeSlotIndex(): number {
+    const used = new Set([...this.#slots].map((slot) => slot.index));
+    let index = 0;
+    while (used.has(index)) index++;
+    return index;
   }
 
   /** Marks a worker ready: it joins the round-robin and its waiters resolve. */
@@ -122,6 +146,9 @@ export class WorkerPool {
     slot.isRetired = true;
     slot.cancelRestart();
     slot.firstReady.reject(reason);
+    // Its number and name are free again once its last worker is gone.
+    if (!slot.current || slot.current.state === 'exited') this.#slots.delete(slot);
+    else void slot.current.whenExited.promise.then(() => this.#slots.delete(slot));
   }
 
   get isClosed(): boolean {

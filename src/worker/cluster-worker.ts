@@ -31,6 +31,7 @@ import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { TrackedServer } from './server-tracker.js';
 import type { MessageContext, PrimaryMessageEvent, StopReason, WorkerEvents } from './worker-events.js';
 import { normalizeWorkerOptions, type NormalizedWorkerOptions, type WorkerOptions } from './worker-options.js';
+import { registerWorkerInternals, type WorkerSystemHandler } from './worker-internals.js';
 
 /**
  * Handler methods a worker may define for the messages of `ToWorker`. `start()` checks them;
@@ -86,10 +87,23 @@ export class ClusterWorker<
   #primaryPid = 0;
   #isWatchdogStarted = false;
 
+  /** System messages from the primary, by type; features add theirs through the internals. */
+  readonly #systemHandlers = new Map<string, WorkerSystemHandler>([
+    [kPingRequest, () => this.#probe.report()],
+    [kShutdownRequest, (payload) => this.#stopForPrimary((payload as { timeoutMs: number }).timeoutMs)],
+    [kArmWatchdogNotice, () => this.#startWatchdog()],
+  ]);
+
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options?: WorkerOptions) {
     super();
     this.#options = normalizeWorkerOptions(options);
+    registerWorkerInternals(this, {
+      endpoint: () => this.#endpoint,
+      registerSystemHandler: (type, handler) => this.#systemHandlers.set(type, handler),
+      emit: (event, payload) => this.#events.emit(event, payload),
+      reportError: (error) => this.#events.reportError(error),
+    });
   }
 
   /** The cluster worker id (as the primary's `WorkerHandle.id`). */
@@ -218,7 +232,11 @@ export class ClusterWorker<
   }
 
   #onInbound(type: string, payload: unknown, isRequest: boolean): unknown {
-    if (isSystemType(type)) return this.#onSystemMessage(type, payload);
+    if (isSystemType(type)) {
+      const handler = this.#systemHandlers.get(type);
+      if (!handler) throw handlerNotFound(type, `worker ${this.id}`);
+      return handler(payload, isRequest);
+    }
     if (this.#state === 'starting') return this.#initialized.promise.then(() => this.#route(type, payload, isRequest));
     if (this.#state !== 'ready') {
       throw new ShutdownInProgressError(`Worker ${this.id} (pid ${process.pid}) is shutting down and takes no new messages; "${type}" was not handled.`);
@@ -235,19 +253,6 @@ export class ClusterWorker<
             emit: (event: PrimaryMessageEvent<ToWorker>) => this.#events.emit('primaryMessage', event),
           };
     return routeUserMessage(this, messageContext(type, isRequest), type, payload, isRequest, emitter);
-  }
-
-  #onSystemMessage(type: string, payload: unknown): unknown {
-    switch (type) {
-      case kPingRequest:
-        return this.#probe.report();
-      case kShutdownRequest:
-        return this.#stopForPrimary((payload as { timeoutMs: number }).timeoutMs);
-      case kArmWatchdogNotice:
-        return this.#startWatchdog();
-      default:
-        throw handlerNotFound(type, `worker ${this.id}`);
-    }
   }
 
   async #stopForPrimary(timeoutMs: number): Promise<void> {

@@ -1,0 +1,41 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidArgumentError } from '../../src/index.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent } from '../helpers/wait.js';
+
+describe('named workers and scaling', () => {
+  it('finds workers by name, keeps names unique, and keeps name, tags and slot across restarts', async () => {
+    const primary = testPrimary();
+    await primary.start();
+    const [db] = await primary.fork({ name: 'db', tags: ['storage'] });
+    expect(primary.workerByName('db')).toBe(db);
+    await expect(primary.fork({ name: 'db' })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(primary.send(db!, 'whoami')).resolves.toMatchObject({ name: 'db', tags: ['storage'], slot: db!.slot });
+    const restarted = onceEvent(primary, 'workerReady');
+    process.kill(db!.pid!, 'SIGKILL');
+    const { worker } = await restarted;
+    expect(worker).toMatchObject({ name: 'db', tags: ['storage'], slot: db!.slot });
+    expect(primary.workerByName('db')).toBe(worker);
+    expect(primary.roundRobin({ tag: 'x', role: 'storage' })).toBe(worker);
+    await primary.stopWorker(worker);
+    expect(primary.workerByName('db')).toBeUndefined();
+    const [again] = await primary.fork({ name: 'db' });
+    expect(again!.name).toBe('db');
+  });
+
+  it('scales up and down gracefully, reusing slot numbers', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    await primary.start();
+    const up = await primary.scale(4);
+    expect(up.map((worker) => worker.slot).sort()).toEqual([0, 1, 2, 3]);
+    const exits: Array<{ expected: boolean; code: number | null }> = [];
+    primary.on('workerExit', (event) => exits.push(event));
+    const down = await primary.scale(1);
+    expect(down.map((worker) => worker.slot)).toEqual([0]);
+    expect(exits).toHaveLength(3);
+    expect(exits.every((exit) => exit.expected && exit.code === 0)).toBe(true);
+    const back = await primary.scale(3);
+    expect(back.map((worker) => worker.slot).sort()).toEqual([0, 1, 2]);
+    await expect(primary.scale(0)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+  });
+});

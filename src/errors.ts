@@ -183,7 +183,7 @@ export class WorkerExitedError extends ClusterKitError {
   constructor(
     exit: ExitDescription,
     /** What was lost, such as `before it replied to "greet"`. */
-    context: string,
+    readonly context: string,
     options?: { cause?: unknown },
   ) {
     super(
@@ -257,7 +257,10 @@ export class ShutdownInProgressError extends ClusterKitError {
   readonly code = 'ERR_SHUTDOWN_IN_PROGRESS';
 }
 
-/** Too many requests are waiting for replies from one peer; see `maxPendingPerWorker`. */
+/**
+ * Too many requests are waiting for replies from one peer (see `maxPendingPerWorker`), or too
+ * many bytes wait to be written to it (the peer reads slower than it is sent to).
+ */
 export class BackpressureError extends ClusterKitError {
   override readonly name = 'BackpressureError';
   readonly code = 'ERR_BACKPRESSURE';
@@ -265,10 +268,15 @@ export class BackpressureError extends ClusterKitError {
   constructor(
     readonly peer: string,
     readonly limit: number,
+    /** Set when the bytes waiting to be written, not the pending requests, hit the limit. */
+    readonly queuedBytes?: number,
   ) {
     super(
-      `${capitalize(peer)} already has ${limit} requests waiting for replies (option "maxPendingPerWorker"). ` +
-        'Await earlier replies before sending more, or set "backpressure" to "wait" to queue instead of failing.',
+      queuedBytes === undefined
+        ? `${capitalize(peer)} already has ${limit} requests waiting for replies (option "maxPendingPerWorker"). ` +
+            'Await earlier replies before sending more, or set "backpressure" to "wait" to queue instead of failing.'
+        : `${formatBytes(queuedBytes)} are already waiting to be written to ${peer}, which reads slower than it is sent to. ` +
+            'Slow down: await replies, or yield to the event loop between bursts of notifications.',
     );
   }
 }
@@ -327,3 +335,4 @@ export function describeValue(value: unknown): string {
   const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
   return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
 }
+

@@ -11,6 +11,10 @@ export type { RestartOptions, BackoffOptions } from './primary/restart-options.j
 export type { HeartbeatOptions } from './primary/heartbeat-options.js';
 export type { ForkOptions } from './primary/fork-options.js';
 export type { WorkerStats } from './primary/worker-stats.js';
+export { SharedStore, type StoreChange } from './primary/shared-store.js';
+export type { StickyOptions, StickyListener } from './primary/sticky-balancer.js';
+export type { HealthOptions, HealthListener } from './primary/health-server.js';
+export type { MetricsRegistry } from './prom-client.js';
 export type {
   PrimaryEvents,
   WorkerMessageEvent,
@@ -23,7 +27,8 @@ export type {
 
 export { ClusterWorker, type WorkerHandlers, type WorkerLifecycleState } from './worker/cluster-worker.js';
 export type { WorkerOptions } from './worker/worker-options.js';
-export type { WorkerEvents, PrimaryMessageEvent, MessageContext, StopReason } from './worker/worker-events.js';
+export type { WorkerEvents, PrimaryMessageEvent, MessageContext, MessageSender, RelaySender, StopReason } from './worker/worker-events.js';
+export { StoreClient, type WatchedChange } from './worker/store-client.js';
 
 export * from './errors.js';
 export type * from './types.js';

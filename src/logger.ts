@@ -63,7 +63,8 @@ function toPlainFields(fields: object): Record<string, unknown> {
 }
 
 function formatField(value: unknown): string {
-  if (value instanceof Error) return JSON.stringify(value.message);
+  // The line's message already says what failed; the field names the error, not repeat it.
+  if (value instanceof Error) return String((value as { code?: unknown }).code ?? value.name);
   if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
   return typeof value === 'object' ? JSON.stringify(value) : String(value);
 }

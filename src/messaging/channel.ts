@@ -68,6 +68,8 @@ export class Channel {
   readonly #port: IpcPort;
   readonly #onFailure: WriteFailure;
   readonly #onWriteError: (error: Error) => void;
+  /** Called after a flush handed frames to Node: the queue shrank, waiting senders may go on. */
+  readonly #onFlushed: () => void;
   /** Frames waiting to be written, oldest first; the last one takes new records. */
   #frames: PendingFrame[] = [];
   #queuedBytes = 0;
@@ -94,12 +96,13 @@ export class Channel {
 
   constructor(
     port: IpcPort,
-    handlers: { onFailure: WriteFailure; onWriteError: (error: Error) => void },
+    handlers: { onFailure: WriteFailure; onWriteError: (error: Error) => void; onFlushed?: () => void },
     options: { held?: boolean; deferUnderLoad?: boolean } = {},
   ) {
     this.#port = port;
     this.#onFailure = handlers.onFailure;
     this.#onWriteError = handlers.onWriteError;
+    this.#onFlushed = handlers.onFlushed ?? (() => {});
     this.#isOpen = !options.held;
     this.#deferUnderLoad = options.deferUnderLoad ?? false;
   }
@@ -158,13 +161,16 @@ export class Channel {
       this.#failQueued(new ChannelClosedError());
       return;
     }
+    let wrote = false;
     while (this.#frames.length > 0 && !this.#congested) {
       const pending = this.#frames.shift()!;
       this.#queuedBytes -= pending.bytes;
       this.#queuedRecords -= pending.records.length / kRecordSize;
       this.#send(pending.records, pending.bytes);
+      wrote = true;
     }
     this.#settleDrainWaiters();
+    if (wrote) this.#onFlushed();
   };
 
   #send(records: unknown[], bytes: number): void {

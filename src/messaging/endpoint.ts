@@ -6,24 +6,21 @@
  * anything reaches user code, so a throwing user handler can never disturb the bookkeeping.
  */
 import {
-  BackpressureError,
   MessageTimeoutError,
   NoHandlerError,
-  NotSerializableError,
   RemoteError,
   type SerializedError,
 } from '../errors.js';
 import type { Serialization } from '../types.js';
+import { Admission } from './admission.js';
 import { Channel, ChannelClosedError, type IpcPort } from './channel.js';
-import { isHandlerNotFound } from './dispatch.js';
+import { Inbound, notSerializable, replyNotSerializable } from './inbound.js';
 import {
   isMessageId,
   isSerializedError,
-  isSystemType,
   isTypeName,
   kErrorReply,
   kFaultNoHandler,
-  kFaultNone,
   kNoPayload,
   kNotify,
   kRecordSize,
@@ -33,7 +30,6 @@ import {
 } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { nextRequestId, PendingRequests } from './pending.js';
-import { serializeError } from './serialize-error.js';
 
 /**
  * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
@@ -76,33 +72,47 @@ export interface EndpointStats {
   writeErrors: number;
 }
 
-/** Estimated size of an error reply. */
-const kErrorReplyBytes = 512;
-
 export class Endpoint {
   readonly #options: EndpointOptions;
   readonly #channel: Channel;
   readonly #pending: PendingRequests;
-  /** Sends waiting for a free pending slot (`backpressure: 'wait'`), in order. */
-  #waiting: Array<() => void> = [];
+  readonly #admission: Admission;
   /** Set by `close()`: the error every later request rejects with. */
   #closedBy: ((type: string) => Error) | undefined;
-  /** Inbound user requests whose handlers have not settled yet, and who waits for them to. */
-  #inboundInFlight = 0;
-  #idleWaiters: Array<() => void> = [];
+  readonly #inbound: Inbound;
   readonly stats: EndpointStats = { messagesIn: 0, messagesOut: 0, dropped: 0, writeErrors: 0 };
 
   constructor(options: EndpointOptions) {
     this.#options = options;
     this.#channel = new Channel(
       options.port,
-      { onFailure: (kind, id, slot, error) => this.#onWriteFailure(kind, id, slot, error), onWriteError: () => this.stats.writeErrors++ },
+      {
+        onFailure: (kind, id, slot, error) => this.#onWriteFailure(kind, id, slot, error),
+        onWriteError: () => this.stats.writeErrors++,
+        onFlushed: () => this.#admission.admitWaiting(),
+      },
       { held: options.held ?? false, deferUnderLoad: options.hasManyPeers ?? false },
     );
     this.#pending = new PendingRequests(
       (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer()),
-      () => this.#admitWaiting(),
+      () => this.#admission.admitWaiting(),
     );
+    this.#inbound = new Inbound({
+      serialization: options.serialization,
+      maxMessageBytes: options.maxMessageBytes,
+      handle: options.onInbound,
+      onError: options.onError,
+      write: (kind, id, slot, payload, bytes) => this.#write(kind, id, slot, payload, bytes),
+      isClosed: () => this.#closedBy !== undefined,
+      countOut: () => this.stats.messagesOut++,
+    });
+    this.#admission = new Admission({
+      maxPending: options.maxPending,
+      backpressure: options.backpressure,
+      describePeer: options.describePeer,
+      pendingCount: () => this.#pending.size,
+      queuedBytes: () => this.#channel.queuedBytes,
+    });
   }
 
   get pendingCount(): number {
@@ -125,8 +135,12 @@ export class Endpoint {
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
       const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
-      if (this.#pending.size >= this.#options.maxPending) return this.#requestWhenAdmitted(type, payload, bytes, timeout, signal);
-      return this.#issue(type, payload, bytes, timeout, signal);
+      if (this.#admission.mayIssue(bytes)) return this.#issue(type, payload, bytes, timeout, signal);
+      return this.#admission.wait(bytes).then(() => {
+        if (this.#closedBy) throw this.#closedBy(type);
+        if (signal?.aborted) throw abortReason(signal);
+        return this.#issue(type, payload, bytes, timeout, signal);
+      });
     } catch (error) {
       return Promise.reject(error);
     }
@@ -137,6 +151,7 @@ export class Endpoint {
     if (this.#closedBy) throw this.#closedBy(type);
     if (!this.#channel.isConnected) throw this.#options.channelClosedError(type);
     const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
+    if (!this.#admission.hasQueueRoom(bytes)) throw this.#admission.error();
     this.stats.messagesOut++;
     this.#write(kNotify, 0, type, payload, bytes);
   }
@@ -158,16 +173,13 @@ export class Endpoint {
   close(errorFor: (type: string) => Error): void {
     if (this.#closedBy) return;
     this.#closedBy = errorFor;
-    const waiting = this.#waiting;
-    this.#waiting = [];
-    for (const admit of waiting) admit();
+    this.#admission.admitAll();
     this.#pending.rejectAll((request) => errorFor(request.type));
   }
 
   /** Resolves once no inbound user request is being handled. */
   idle(): Promise<void> {
-    if (this.#inboundInFlight === 0) return Promise.resolve();
-    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+    return this.#inbound.idle();
   }
 
   /** Resolves once every queued outbound message has been handed to the OS. */
@@ -189,21 +201,6 @@ export class Endpoint {
     return reply;
   }
 
-  #requestWhenAdmitted(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
-    if (this.#options.backpressure === 'reject') {
-      return Promise.reject(new BackpressureError(this.#options.describePeer(), this.#options.maxPending));
-    }
-    return new Promise<void>((resolve) => this.#waiting.push(resolve)).then(() => {
-      if (this.#closedBy) throw this.#closedBy(type);
-      if (signal?.aborted) throw abortReason(signal);
-      return this.#issue(type, payload, bytes, timeoutMs, signal);
-    });
-  }
-
-  #admitWaiting(): void {
-    if (this.#waiting.length > 0 && this.#pending.size < this.#options.maxPending) this.#waiting.shift()!();
-  }
-
   #receiveRecord(kind: unknown, id: unknown, slot: unknown, value: unknown): void {
     if (typeof kind !== 'number') {
       this.stats.dropped++;
@@ -218,12 +215,12 @@ export class Endpoint {
       case kRequest:
         if (!isMessageId(id) || !isTypeName(slot)) break;
         this.stats.messagesIn++;
-        this.#answer(id, slot, payload);
+        this.#inbound.answer(id, slot, payload);
         return;
       case kNotify:
         if (!isTypeName(slot)) break;
         this.stats.messagesIn++;
-        this.#deliverNotification(slot, payload);
+        this.#inbound.deliver(slot, payload);
         return;
       case kErrorReply:
         if (!isMessageId(id) || !isSerializedError(value)) break;
@@ -244,68 +241,6 @@ export class Endpoint {
     this.#pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
   }
 
-  #answer(id: number, type: string, payload: unknown): void {
-    let result: unknown;
-    try {
-      result = this.#options.onInbound(type, payload, true);
-    } catch (error) {
-      this.#replyError(id, error);
-      return;
-    }
-    if (!isThenable(result)) {
-      this.#reply(id, type, result);
-      return;
-    }
-    // System requests ($shutdown itself) are not work a stopping peer waits for.
-    const isWork = !isSystemType(type);
-    if (isWork) this.#inboundInFlight++;
-    result.then(
-      (value) => {
-        if (isWork) this.#inboundDone();
-        this.#reply(id, type, value);
-      },
-      (error: unknown) => {
-        if (isWork) this.#inboundDone();
-        this.#replyError(id, error);
-      },
-    );
-  }
-
-  #deliverNotification(type: string, payload: unknown): void {
-    try {
-      const result = this.#options.onInbound(type, payload, false);
-      // Nobody waits for a notification's outcome, so a failure goes to the error channel.
-      if (isThenable(result)) result.then(undefined, (error: unknown) => this.#reportHandlerError(type, error));
-    } catch (error) {
-      this.#reportHandlerError(type, error);
-    }
-  }
-
-  #reportHandlerError(type: string, error: unknown): void {
-    if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
-    this.#options.onError(error instanceof Error ? error : new Error(`Handler for notification "${type}" threw ${String(error)}`));
-  }
-
-  #reply(id: number, type: string, value: unknown): void {
-    if (this.#closedBy) return; // the requester is gone: nobody to answer
-    let bytes: number;
-    try {
-      bytes = checkPayload(value, this.#options.serialization, this.#options.maxMessageBytes, type);
-    } catch (error) {
-      this.#replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
-      return;
-    }
-    this.stats.messagesOut++;
-    this.#write(kReply, id, 0, value, bytes);
-  }
-
-  #replyError(id: number, error: unknown): void {
-    if (this.#closedBy) return;
-    this.stats.messagesOut++;
-    this.#write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serializeError(error), kErrorReplyBytes);
-  }
-
-  /** A record could not be written: fail whoever waits for it. */
   #onWriteFailure(kind: number, id: number, slot: unknown, error: unknown): void {
     const isClosed = error instanceof ChannelClosedError;
     switch (kind & ~kNoPayload) {
@@ -313,7 +248,7 @@ export class Endpoint {
         this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(slot)) : notSerializable(error, `the payload of "${String(slot)}"`));
         return;
       case kReply:
-        if (!isClosed) this.#replyError(id, replyNotSerializable(error, 'the reply'));
+        if (!isClosed) this.#inbound.replyError(id, replyNotSerializable(error, 'the reply'));
         return;
       case kNotify:
         if (!isClosed) this.#options.onError(notSerializable(error, `the payload of "${String(slot)}"`));
@@ -322,26 +257,6 @@ export class Endpoint {
     }
   }
 
-  #inboundDone(): void {
-    if (--this.#inboundInFlight > 0 || this.#idleWaiters.length === 0) return;
-    const waiters = this.#idleWaiters;
-    this.#idleWaiters = [];
-    for (const resolve of waiters) resolve();
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
-}
-
-function notSerializable(error: unknown, what: string): Error {
-  if (error instanceof NotSerializableError) return error;
-  return new NotSerializableError(what, error instanceof Error ? error.message : String(error), { cause: error });
-}
-
-function replyNotSerializable(error: unknown, what: string): Error {
-  if (error instanceof NotSerializableError) return new NotSerializableError(what, error.reason, { cause: error });
-  return notSerializable(error, what);
 }
 
 function abortReason(signal: AbortSignal): Error {

@@ -34,3 +34,25 @@ export interface PingReport {
   loopDelayMean: number;
   loopDelayP99: number;
 }
+
+/**
+ * Worker -> primary, request: relay a message to another worker. Payload
+ * `{ target: name | id, type, payload, timeoutMs }`; the reply is the target handler's reply.
+ */
+export const kRelayRequest = '$relay';
+/** Primary -> worker, request: a relayed message. Payload `{ from, type, payload }`. */
+export const kRelayedRequest = '$relayed';
+
+/** Who sent a relayed message. */
+export interface RelaySender {
+  readonly workerId: number;
+  readonly name: string | undefined;
+}
+
+/** Worker -> primary, request: a shared-store operation, `{ op, key, ... }`; the reply is its result. */
+export const kStoreRequest = '$store';
+/** Primary -> worker, notify: a watched key changed, `{ key, value, previous, deleted }`. */
+export const kStoreChangeNotice = '$storeChange';
+
+/** Primary -> worker, request: the worker's prom-client metrics as JSON (`getMetricsAsJSON()`), or null. */
+export const kMetricsRequest = '$metrics';

@@ -26,6 +26,12 @@ import type {
 import { integerOption } from '../validate.js';
 import { normalizeForkOptions, type ForkOptions } from './fork-options.js';
 import { registerPrimaryInternals } from './primary-internals.js';
+import { registerRelay } from './relay.js';
+import type { SharedStore } from './shared-store.js';
+import { createSharedStore } from './store-service.js';
+import { listenSticky, type StickyListener, type StickyOptions } from './sticky-balancer.js';
+import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './cluster-metrics.js';
+import { listenHealth, type HealthListener, type HealthOptions } from './health-server.js';
 import { PrimaryControl, type PrimaryState } from './primary-control.js';
 import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
 import { attachPrimaryLogging } from './primary-logging.js';
@@ -56,6 +62,8 @@ export class ClusterPrimary<
   readonly #pool: WorkerPool;
   readonly #control: PrimaryControl;
   readonly #system: SystemRouter;
+  readonly #store: SharedStore;
+  readonly #metrics: ClusterMetrics;
   readonly #events: SafeEmitter = safeEmitter(this as unknown as EventEmitter);
 
   /**
@@ -80,6 +88,9 @@ export class ClusterPrimary<
       init: () => this._init(),
       destroy: () => this._destroy(),
     });
+    registerRelay({ pool: this.#pool, system: this.#system });
+    this.#metrics = new ClusterMetrics({ pool: this.#pool });
+    this.#store = createSharedStore({ options: this.#options, system: this.#system, emit: (event, payload) => this.#emit(event, payload) });
     registerPrimaryInternals(this, {
       options: this.#options,
       pool: this.#pool,
@@ -103,6 +114,14 @@ export class ClusterPrimary<
   /** Live workers (starting, ready or stopping), in fork order. */
   get workers(): WorkerHandle[] {
     return [...this.#pool.records].map((record) => record.handle);
+  }
+
+  /**
+   * The shared store, owned by the primary: workers read and change it with `worker.store`.
+   * Changes from either side emit `storeChange`.
+   */
+  get store(): SharedStore {
+    return this.#store;
   }
 
   /** The live worker with this cluster id, if any. */
@@ -206,6 +225,39 @@ export class ClusterPrimary<
   }
 
   /**
+   * Accepts TCP connections in the primary and hands each to the worker chosen for the client's
+   * address (workers feed them to a server with `serveSticky()`): one client, one worker, as
+   * long as that worker lives. Closed when shutdown begins.
+   * @example const { address } = await primary.listenSticky({ port: 3000 })
+   */
+  async listenSticky(options: StickyOptions): Promise<StickyListener> {
+    if (this.state === 'stopping' || this.state === 'stopped') throw new ShutdownInProgressError('The primary is shutting down; listenSticky() is refused.');
+    const listener = await listenSticky({ pool: this.#pool, reportError: (error) => this.#reportError(error) }, options);
+    this.#control.onShutdown('start', () => listener.close());
+    return listener;
+  }
+
+  /**
+   * Serves `/healthz` (liveness), `/readyz` (at least `minReady` ready workers and not shutting
+   * down; 503 from the moment shutdown begins) and `/metrics` over HTTP, for Kubernetes probes
+   * and Prometheus. Keeps answering during shutdown; closed when it completes.
+   * @example await primary.listenHealth({ port: 9090, minReady: 2 })
+   */
+  async listenHealth(options: HealthOptions): Promise<HealthListener> {
+    if (this.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; listenHealth() is refused.');
+    const listener = await listenHealth(
+      {
+        state: () => this.state,
+        readyWorkers: () => this.#pool.rotation.size,
+        metrics: (timeoutMs) => this.#metrics.collect(timeoutMs),
+      },
+      options,
+    );
+    this.#control.onShutdown('end', () => listener.close());
+    return listener;
+  }
+
+  /**
    * Stops one worker gracefully (it finishes its work and runs `_destroy`), with no
    * replacement; SIGKILL at the timeout. Resolves with how it ended.
    */
@@ -246,6 +298,20 @@ export class ClusterPrimary<
   /** Per-worker figures: uptime, restarts, memory, event-loop delay, messages, pending requests. */
   stats(): WorkerStats[] {
     return collectStats(this.#pool);
+  }
+
+  /**
+   * The cluster's metrics in the Prometheus text format: the workers' prom-client registries
+   * merged (prom-client is an optional peer dependency), then clusterkit's own per-worker
+   * figures. A worker that does not answer within `timeoutMs` is left out and counted in
+   * `clusterkit_worker_scrape_errors`: the scrape never fails as a whole.
+   */
+  metrics(options: { timeoutMs?: number } = {}): Promise<string> {
+    try {
+      return this.#metrics.collect(normalizeTimeout(options.timeoutMs, kDefaultScrapeTimeoutMs));
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /** Opens the primary's resources. Runs in `start()` before any worker is forked. */

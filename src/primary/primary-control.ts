@@ -37,6 +37,8 @@ export class PrimaryControl {
   /** Removes the process signal handlers; set while they are installed. */
   #uninstallSignals: (() => void) | undefined;
   readonly #heartbeat: PrimaryHeartbeat | undefined;
+  /** Run when shutdown begins (stop accepting traffic) and when it ends (release the rest). */
+  readonly #shutdownHooks = { start: [] as Array<() => Promise<void>>, end: [] as Array<() => Promise<void>> };
 
   constructor(host: ControlHost) {
     this.#host = host;
@@ -57,6 +59,11 @@ export class PrimaryControl {
 
   get state(): PrimaryState {
     return this.#state;
+  }
+
+  /** Registers work for the start or the end of shutdown (closing listeners, health servers). */
+  onShutdown(phase: 'start' | 'end', hook: () => Promise<void>): void {
+    this.#shutdownHooks[phase].push(hook);
   }
 
   async start(): Promise<WorkerHandle[]> {
@@ -138,6 +145,7 @@ export class PrimaryControl {
     this.#heartbeat?.stop();
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
+    await this.#runHooks('start');
     const records = [...pool.records];
     const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs)));
     if (this.#isInitialized) await this.#runDestroy();
@@ -149,7 +157,14 @@ export class PrimaryControl {
       killed: records.filter((_, index) => outcomes[index] === 'killed').map((record) => record.handle),
     };
     emit('shutdownComplete', report);
+    await this.#runHooks('end');
     return report;
+  }
+
+  async #runHooks(phase: 'start' | 'end'): Promise<void> {
+    const hooks = this.#shutdownHooks[phase].splice(0);
+    const results = await Promise.allSettled(hooks.map((hook) => hook()));
+    for (const result of results) if (result.status === 'rejected') this.#host.reportError(toError(result.reason));
   }
 
   async #runDestroy(): Promise<void> {

@@ -5,6 +5,7 @@
 import type { Address } from 'node:cluster';
 import type { CrashLoopError, RemoteError } from '../errors.js';
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
+import type { StoreChange } from './shared-store.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** A message from a worker, as seen by `workerMessage` listeners. */
@@ -55,6 +56,8 @@ export interface CrashLoopEvent {
   readonly failures: number;
   readonly reason: 'startup-failures' | 'too-many-restarts';
   readonly error: CrashLoopError;
+  /** Slots still supervised after this one gave up: 0 means no worker is left to serve. */
+  readonly remainingSlots: number;
 }
 
 export interface ShutdownReport {
@@ -91,6 +94,8 @@ export interface PrimaryEvents<ToPrimary> {
   reload: (event: { readonly workers: number }) => void;
   reloadComplete: (event: { readonly replaced: number }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
+  /** A shared-store key changed (from the primary or a worker). */
+  storeChange: (event: StoreChange) => void;
 
   /** Failures that belong to no call: a throwing listener, a failed write... Unheard, it is thrown. */
   error: (error: Error) => void;

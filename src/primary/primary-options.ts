@@ -3,8 +3,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
-import { loadOs } from '../builtins.js';
 import { InvalidOptionError } from '../errors.js';
+import { autoWorkerCount } from './cpu-limit.js';
 import type { Logger } from '../logger.js';
 import type { Serialization } from '../types.js';
 import {
@@ -45,7 +45,10 @@ export interface PrimaryOptions {
   execArgv?: string[];
   /** Environment added to the inherited `process.env`; `undefined` removes a variable. @default {} */
   env?: Record<string, string | undefined>;
-  /** How many workers `start()` forks; `'auto'` is `os.availableParallelism()`. @default 'auto' */
+  /**
+   * How many workers `start()` forks. `'auto'`: the CPUs this process may use, a container's CPU
+   * quota included (`os.availableParallelism()`, capped by the cgroup quota). @default 'auto'
+   */
   workerCount?: number | 'auto';
   /** IPC serialization; see docs/messaging.md for when to use which. @default 'json' */
   serialization?: Serialization;
@@ -154,7 +157,7 @@ export function normalizePrimaryOptions(input: PrimaryOptions | undefined): Norm
 
 /** `number | 'auto'`, resolved to a count. Shared with the service runner. */
 export function workerCountOption(value: unknown, name: string): number {
-  if (value === undefined || value === 'auto') return loadOs().availableParallelism();
+  if (value === undefined || value === 'auto') return autoWorkerCount();
   return integerOption(value, name, 1);
 }
 

@@ -263,7 +263,14 @@ export class WorkerPool {
     if (!decision.restart) {
       const error = new CrashLoopError(slot.index, decision.failures, { cause });
       this.retire(slot, error);
-      this.#host.emit('crashLoop', { slot: slot.index, name: slot.spec.name, failures: decision.failures, reason: decision.reason, error });
+      this.#host.emit('crashLoop', {
+        slot: slot.index,
+        name: slot.spec.name,
+        failures: decision.failures,
+        reason: decision.reason,
+        error,
+        remainingSlots: this.activeSlots().length,
+      });
       return;
     }
     slot.restartTimer = setTimeout(() => {

@@ -9,6 +9,7 @@ import {
   HookTimeoutError,
   InvalidArgumentError,
   InvalidStateError,
+  MessageTimeoutError,
   NotAWorkerError,
   PrimaryDisconnectedError,
   ShutdownInProgressError,
@@ -20,7 +21,20 @@ import { Endpoint } from '../messaging/endpoint.js';
 import { checkUserType, isClusterKitMessage, isSystemType } from '../messaging/envelope.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
 import { serializeError } from '../messaging/serialize-error.js';
-import { kArmWatchdogNotice, kHelloNotice, kInitErrorNotice, kPingRequest, kReadyNotice, kShutdownRequest } from '../messaging/system-types.js';
+import {
+  kArmWatchdogNotice,
+  kHelloNotice,
+  kInitErrorNotice,
+  kPingRequest,
+  kReadyNotice,
+  kMetricsRequest,
+  kRelayedRequest,
+  kRelayRequest,
+  kShutdownRequest,
+  type RelaySender,
+} from '../messaging/system-types.js';
+import { reviveClusterKitError } from '../messaging/revive-error.js';
+import { loadPromClient } from '../prom-client.js';
 import { kNameEnv, kSerializationEnv, kSlotEnv, kTagsEnv } from '../worker-env.js';
 import { normalizeSendOptions } from '../messaging/send-options.js';
 import { safeEmitter, type SafeEmitter } from '../safe-emit.js';
@@ -29,9 +43,12 @@ import { settleWithin } from '../wait.js';
 import { HealthProbe } from './health-probe.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { TrackedServer } from './server-tracker.js';
-import type { MessageContext, PrimaryMessageEvent, StopReason, WorkerEvents } from './worker-events.js';
+import type { MessageContext, MessageSender, PrimaryMessageEvent, StopReason, WorkerEvents } from './worker-events.js';
 import { normalizeWorkerOptions, type NormalizedWorkerOptions, type WorkerOptions } from './worker-options.js';
-import { registerWorkerInternals, type WorkerSystemHandler } from './worker-internals.js';
+import { registerWorkerInternals, workerInternals, type WorkerSystemHandler } from './worker-internals.js';
+import { messageContext, relaySender } from './message-context.js';
+import { StickyIntake } from './sticky-intake.js';
+import { StoreClient } from './store-client.js';
 
 /**
  * Handler methods a worker may define for the messages of `ToWorker`. `start()` checks them;
@@ -48,23 +65,7 @@ const kExitFlushMs = 1_000;
 /** How often the orphan watchdog checks the parent pid. */
 const kWatchdogPollMs = 100;
 
-
 let activeWorker: object | undefined;
-
-/** Handler contexts are immutable: one per type and kind, instead of one per message. */
-const contexts = [new Map<string, MessageContext>(), new Map<string, MessageContext>()] as const;
-const kMaxCachedContexts = 1_024;
-
-function messageContext(type: string, isRequest: boolean): MessageContext {
-  const cache = contexts[isRequest ? 1 : 0];
-  let context = cache.get(type);
-  if (!context) {
-    if (cache.size >= kMaxCachedContexts) cache.clear();
-    context = Object.freeze({ type, isRequest, from: 'primary' as const });
-    cache.set(type, context);
-  }
-  return context;
-}
 
 export class ClusterWorker<
   ToWorker extends MessageMapOf<ToWorker> = AnyMessageMap,
@@ -86,12 +87,18 @@ export class ClusterWorker<
   /** The primary's pid, read at start(): the watchdog compares the current parent with it. */
   #primaryPid = 0;
   #isWatchdogStarted = false;
+  /** Created on first use of `store`. */
+  #store: StoreClient | undefined;
+  /** Sticky connections handed over by the primary go to the server given to `serveSticky()`. */
+  readonly #sticky = new StickyIntake();
 
   /** System messages from the primary, by type; features add theirs through the internals. */
   readonly #systemHandlers = new Map<string, WorkerSystemHandler>([
     [kPingRequest, () => this.#probe.report()],
     [kShutdownRequest, (payload) => this.#stopForPrimary((payload as { timeoutMs: number }).timeoutMs)],
     [kArmWatchdogNotice, () => this.#startWatchdog()],
+    [kRelayedRequest, (payload) => this.#onRelayed(payload)],
+    [kMetricsRequest, () => this.#collectMetrics()],
   ]);
 
   /** @throws InvalidOptionError naming the first invalid option. */
@@ -160,6 +167,51 @@ export class ClusterWorker<
   }
 
   /**
+   * The shared store owned by the primary (`primary.store`): `get`, `set`, `delete`,
+   * `increment`, `compareAndSet`, `entries`, `watch`. Available once the worker started.
+   */
+  get store(): StoreClient {
+    this.#store ??= new StoreClient(workerInternals(this));
+    return this.#store;
+  }
+
+  /**
+   * Sends a request to another worker, by name (`fork({ name })`) or worker id, relayed by the
+   * primary; resolves with the target handler's reply (end-to-end ack, same timeout).
+   * @throws NoWorkerAvailableError (rejects) when no live worker has that name or id.
+   * @throws WorkerExitedError (rejects) when the target dies before replying.
+   */
+  sendTo<K extends MessageType<ToWorker>>(target: string | number, type: K, ...args: [...PayloadArg<ToWorker, K>, options?: SendOptions]): Promise<ReplyOf<ToWorker, K>> {
+    try {
+      if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
+        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${JSON.stringify(target)}.`);
+      }
+      const endpoint = this.#endpointFor(type);
+      const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
+      const timeout = timeoutMs ?? this.#options.messageTimeoutMs;
+      const relay = { target, type, payload: args[0], timeoutMs: timeout };
+      return endpoint.request(kRelayRequest, relay, timeout, signal).catch((error: unknown) => {
+        // Our own timer fired before the primary's answer: name the user's message and target.
+        if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`);
+        throw reviveClusterKitError(error);
+      }) as Promise<ReplyOf<ToWorker, K>>;
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Feeds the connections the primary accepted with `listenSticky()` to `server` (an ordinary
+   * `http.Server`, WebSocket upgrades included), which must not listen itself. The server is
+   * also tracked: it drains when the worker stops. Returns the server.
+   */
+  serveSticky<S extends Server>(server: S): S {
+    this.#sticky.serve(server);
+    this.trackServer(server);
+    return server;
+  }
+
+  /**
    * Drains `server` when the worker stops: no new connections, in-flight requests finish with
    * `Connection: close`, idle keep-alive sockets close at once. Returns the server.
    */
@@ -218,10 +270,18 @@ export class ClusterWorker<
       onError: (error) => this.#events.reportError(error),
     });
     this.#endpoint = endpoint;
-    process.on('message', (message: unknown) => {
-      if (isClusterKitMessage(message)) endpoint.receive(message);
+    process.on('message', (message: unknown, handle: unknown) => {
+      if (!isClusterKitMessage(message)) return;
+      if (handle === undefined) endpoint.receive(message);
+      else this.#sticky.accept(message, handle, this.#state !== 'stopped');
     });
     return endpoint;
+  }
+
+  /** This worker's prom-client metrics, for `primary.metrics()`; null without a registry. */
+  async #collectMetrics(): Promise<unknown[] | null> {
+    const registry = this.#options.metricsRegistry ?? (await loadPromClient())?.register;
+    return registry ? await registry.getMetricsAsJSON() : null;
   }
 
   #endpointFor(type: string): Endpoint {
@@ -232,27 +292,37 @@ export class ClusterWorker<
   }
 
   #onInbound(type: string, payload: unknown, isRequest: boolean): unknown {
-    if (isSystemType(type)) {
-      const handler = this.#systemHandlers.get(type);
-      if (!handler) throw handlerNotFound(type, `worker ${this.id}`);
-      return handler(payload, isRequest);
-    }
-    if (this.#state === 'starting') return this.#initialized.promise.then(() => this.#route(type, payload, isRequest));
+    if (!isSystemType(type)) return this.#deliver(type, payload, isRequest, 'primary');
+    const handler = this.#systemHandlers.get(type);
+    if (!handler) throw handlerNotFound(type, `worker ${this.id}`);
+    return handler(payload, isRequest);
+  }
+
+  /** A user message, from the primary or relayed from another worker. */
+  #deliver(type: string, payload: unknown, isRequest: boolean, from: MessageSender): unknown {
+    if (this.#state === 'starting') return this.#initialized.promise.then(() => this.#route(type, payload, isRequest, from));
     if (this.#state !== 'ready') {
       throw new ShutdownInProgressError(`Worker ${this.id} (pid ${process.pid}) is shutting down and takes no new messages; "${type}" was not handled.`);
     }
-    return this.#route(type, payload, isRequest);
+    return this.#route(type, payload, isRequest, from);
   }
 
-  #route(type: string, payload: unknown, isRequest: boolean): unknown {
+  #route(type: string, payload: unknown, isRequest: boolean, from: MessageSender): unknown {
     const emitter =
       this.listenerCount('primaryMessage') === 0
         ? undefined
         : {
-            makeEvent: (message: RoutedMessage) => Object.assign(message, { from: 'primary' as const }) as unknown as PrimaryMessageEvent<ToWorker>,
+            makeEvent: (message: RoutedMessage) => Object.assign(message, { from }) as unknown as PrimaryMessageEvent<ToWorker>,
             emit: (event: PrimaryMessageEvent<ToWorker>) => this.#events.emit('primaryMessage', event),
           };
-    return routeUserMessage(this, messageContext(type, isRequest), type, payload, isRequest, emitter);
+    return routeUserMessage(this, messageContext(type, isRequest, from), type, payload, isRequest, emitter);
+  }
+
+  #onRelayed(raw: unknown): unknown {
+    const { from, type, payload } = raw as { from: RelaySender; type: string; payload: unknown };
+    const problem = checkUserType(type);
+    if (problem) throw new InvalidArgumentError(`The relayed message type ${JSON.stringify(type)} ${problem}.`);
+    return this.#deliver(type, payload, true, relaySender(from));
   }
 
   async #stopForPrimary(timeoutMs: number): Promise<void> {

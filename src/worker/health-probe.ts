@@ -7,6 +7,8 @@ import { loadPerfHooks } from '../builtins.js';
 import type { PingReport } from '../messaging/system-types.js';
 
 const kNanosPerMs = 1e6;
+/** Sampling period of the delay histogram. */
+const kResolutionMs = 20;
 
 export class HealthProbe {
   /** Created on the first ping, so workers without a heartbeat pay nothing. */
@@ -14,7 +16,7 @@ export class HealthProbe {
 
   report(): PingReport {
     if (!this.#delay) {
-      this.#delay = loadPerfHooks().monitorEventLoopDelay({ resolution: 20 });
+      this.#delay = loadPerfHooks().monitorEventLoopDelay({ resolution: kResolutionMs });
       this.#delay.enable();
     }
     const memory = process.memoryUsage();
@@ -23,8 +25,8 @@ export class HealthProbe {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
-      loopDelayMean: delay.count > 0 ? round(delay.mean / kNanosPerMs) : 0,
-      loopDelayP99: delay.count > 0 ? round(delay.percentile(99) / kNanosPerMs) : 0,
+      loopDelayMean: delay.count > 0 ? lateness(delay.mean) : 0,
+      loopDelayP99: delay.count > 0 ? lateness(delay.percentile(99)) : 0,
     };
     delay.reset();
     return report;
@@ -35,6 +37,11 @@ export class HealthProbe {
   }
 }
 
-function round(value: number): number {
-  return Math.round(value * 100) / 100;
+/**
+ * The histogram records the time between two samples, which is the resolution itself on an idle
+ * loop: an idle worker would show 20 ms. The delay is what exceeds it.
+ */
+function lateness(intervalNanos: number): number {
+  const ms = Math.max(0, intervalNanos / kNanosPerMs - kResolutionMs);
+  return Math.round(ms * 100) / 100;
 }

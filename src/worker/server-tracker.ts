@@ -40,12 +40,16 @@ export class TrackedServer {
     return this.#server;
   }
 
-  /** Drains the server; resolves when it is closed (at the latest at `deadline`, a timestamp). */
+  /**
+   * Drains the server; resolves when it is closed and its connections are gone (at the latest
+   * at `deadline`, a timestamp). A server fed by the primary (`serveSticky()`) never listens, so
+   * its tracked sockets are what it waits for.
+   */
   drain(deadline: number): Promise<void> {
     this.#isDraining = true;
     const server = this.#server;
     const closed = new Promise<void>((resolve) => {
-      if (!server.listening) return resolve();
+      if (!server.listening) return this.#whenNoSockets(resolve);
       // net.Server's close: stop accepting, but leave idle keep-alive sockets to the grace below.
       NetServer.prototype.close.call(server, () => resolve());
     });
@@ -55,6 +59,15 @@ export class TrackedServer {
     }
     const timer = setTimeout(() => this.#destroyAll(), Math.max(0, deadline - Date.now()));
     return closed.finally(() => clearTimeout(timer));
+  }
+
+  #whenNoSockets(resolve: () => void): void {
+    if (this.#sockets.size === 0) return resolve();
+    for (const socket of this.#sockets.keys()) {
+      socket.once('close', () => {
+        if (this.#sockets.size === 0) resolve();
+      });
+    }
   }
 
   #onRequest(request: IncomingMessage, response: ServerResponse): void {

@@ -1,10 +1,13 @@
 /**
  * Events of `ClusterWorker`. Every listener gets one payload object.
  */
+import type { RelaySender } from '../messaging/system-types.js';
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
 
-/** Who sent a message to this worker. */
-export type MessageSender = 'primary';
+export type { RelaySender };
+
+/** Who sent a message to this worker: the primary, or another worker through `sendTo()`. */
+export type MessageSender = 'primary' | RelaySender;
 
 /** The second argument of a worker's `_onMessage_<type>` methods. */
 export interface MessageContext {

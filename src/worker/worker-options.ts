@@ -1,6 +1,8 @@
 /**
  * `ClusterWorker` options.
  */
+import { InvalidOptionError } from '../errors.js';
+import type { MetricsRegistry } from '../prom-client.js';
 import { booleanOption, enumOption, integerOption, optionsObject, rejectUnknownKeys } from '../validate.js';
 
 export const kDefaultDestroyTimeoutMs = 1_500;
@@ -32,6 +34,12 @@ export interface WorkerOptions {
    * @default true
    */
   orphanWatchdog?: boolean;
+  /**
+   * The registry `primary.metrics()` collects from this worker: a prom-client `Registry` or any
+   * object with `getMetricsAsJSON()`.
+   * @default prom-client's global registry, if prom-client is installed
+   */
+  metricsRegistry?: MetricsRegistry;
 }
 
 export interface NormalizedWorkerOptions {
@@ -42,11 +50,16 @@ export interface NormalizedWorkerOptions {
   readonly backpressure: 'wait' | 'reject';
   readonly handleSignals: boolean;
   readonly orphanWatchdog: boolean;
+  readonly metricsRegistry: MetricsRegistry | undefined;
 }
 
 export function normalizeWorkerOptions(input: WorkerOptions | undefined): NormalizedWorkerOptions {
   const options = optionsObject(input, 'options');
-  rejectUnknownKeys(options, ['messageTimeoutMs', 'destroyTimeoutMs', 'maxMessageBytes', 'maxPending', 'backpressure', 'handleSignals', 'orphanWatchdog']);
+  rejectUnknownKeys(options, ['messageTimeoutMs', 'destroyTimeoutMs', 'maxMessageBytes', 'maxPending', 'backpressure', 'handleSignals', 'orphanWatchdog', 'metricsRegistry']);
+  const registry = options.metricsRegistry;
+  if (registry !== undefined && typeof (registry as Partial<MetricsRegistry> | null)?.getMetricsAsJSON !== 'function') {
+    throw new InvalidOptionError('metricsRegistry', 'a prom-client Registry (an object with getMetricsAsJSON())', registry);
+  }
   return Object.freeze({
     messageTimeoutMs: integerOption(options.messageTimeoutMs, 'messageTimeoutMs', 30_000, { allowInfinity: true }),
     destroyTimeoutMs: integerOption(options.destroyTimeoutMs, 'destroyTimeoutMs', kDefaultDestroyTimeoutMs),
@@ -55,5 +68,6 @@ export function normalizeWorkerOptions(input: WorkerOptions | undefined): Normal
     backpressure: enumOption(options.backpressure, 'backpressure', ['wait', 'reject'], 'wait'),
     handleSignals: booleanOption(options.handleSignals, 'handleSignals', true),
     orphanWatchdog: booleanOption(options.orphanWatchdog, 'orphanWatchdog', true),
+    metricsRegistry: registry,
   });
 }

@@ -1,12 +1,21 @@
 import { describe, expect, it } from '@jest/globals';
-import { spawnScript } from '../helpers/spawn.js';
+import { spawnScript, type Spawned } from '../helpers/spawn.js';
+
+/** The JSON report a bench script printed on stdout; the whole output on failure, to diagnose. */
+function parseReport<T>(run: Spawned, text: string): T {
+  try {
+    return JSON.parse(text) as T;
+  } catch (error) {
+    throw new Error(`The benchmark printed no JSON report. Output:\n${run.output()}`, { cause: error });
+  }
+}
 
 /** The benchmarks run with tiny counts, so they cannot rot. No speed is asserted. */
 describe('benchmark runners', () => {
   it('npm run bench measures both implementations and prints JSON rows', async () => {
     const run = spawnScript('bench/run.ts', { args: ['--quick', '--json', '--serialization', 'json', '--only', 'latency,pipelined,notify,broadcast,startup,memory'] });
     await expect(run.exited(120_000)).resolves.toBe(0);
-    const report = JSON.parse(run.output().slice(run.output().indexOf('{'))) as { rows: Array<{ scenario: string; raw?: number; clusterkit?: number; memory?: object }> };
+    const report = parseReport<{ rows: Array<{ scenario: string; raw?: number; clusterkit?: number; memory?: object }> }>(run, run.stdout());
     const scenarios = report.rows.map((row) => row.scenario);
     expect(scenarios).toEqual(expect.arrayContaining(['round trip p50 (64 B, sequential)', 'start to ready, 4 workers', 'broadcast round trip, 4 workers']));
     expect(report.rows.filter((row) => row.scenario.startsWith('pipelined'))).toHaveLength(6);
@@ -19,7 +28,7 @@ describe('benchmark runners', () => {
   it('npm run bench:reload reports served and failed requests', async () => {
     const run = spawnScript('bench/reload.ts', { args: ['--workers', '2', '--connections', '4', '--duration', '2', '--reloads', '1', '--json'] });
     await expect(run.exited(60_000)).resolves.toBe(0);
-    const report = JSON.parse(run.output().trim().split('\n').at(-1)!) as { served: number; failed: number; reloads: number };
+    const report = parseReport<{ served: number; failed: number; reloads: number }>(run, run.stdout().trim().split('\n').at(-1)!);
     expect(report.reloads).toBe(1);
     expect(report.served).toBeGreaterThan(0);
     expect(report.failed).toBe(0);

@@ -3,9 +3,9 @@
  */
 import http from 'node:http';
 
-export function get(url: string, ms = 5_000): Promise<{ status: number; body: string }> {
+export function get(url: string, ms = 5_000, localAddress?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const request = http.get(url, { agent: false, timeout: ms }, (response) => {
+    const request = http.get(url, { agent: false, timeout: ms, ...(localAddress ? { localAddress } : {}) }, (response) => {
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));

@@ -10,34 +10,59 @@ export interface Spawned {
   readonly child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
   output(): string;
+  /** Everything written to stdout alone: for parsing a report that stderr must not interleave. */
+  stdout(): string;
+  /** Everything written to stderr alone. */
+  stderr(): string;
   /** Resolves with the first match of `pattern` in the output; rejects after `ms`. */
   waitFor(pattern: RegExp, ms?: number): Promise<RegExpMatchArray>;
-  /** Resolves with the exit code (or signal name) within `ms`. */
+  /** Resolves with the exit code (or signal name) within `ms`, once all output was read. */
   exited(ms?: number): Promise<number | string>;
+}
+
+export interface SpawnOptions {
+  env?: Record<string, string>;
+  /** Leads its own process group: killing it kills its children too. */
+  detached?: boolean;
+  /** Names the process in failure messages; defaults to the arguments. */
+  label?: string;
 }
 
 /** Children still running, and whether each leads its own process group. */
 const running = new Map<ChildProcess, boolean>();
 
 /** Runs `script` (relative to the repository) with node and tsx. */
-export function spawnScript(script: string, options: { env?: Record<string, string>; args?: string[]; detached?: boolean } = {}): Spawned {
-  const child = spawn(process.execPath, ['--import', 'tsx', script, ...(options.args ?? [])], {
+export function spawnScript(script: string, options: SpawnOptions & { args?: string[] } = {}): Spawned {
+  return spawnNode(['--import', 'tsx', script, ...(options.args ?? [])], { label: script, ...options });
+}
+
+/** Runs node with `args` in the repository. */
+export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
+  const child = spawn(process.execPath, args, {
     cwd: kRepoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,
   });
   running.set(child, options.detached ?? false);
+  const label = options.label ?? args.join(' ');
   let output = '';
+  let stdout = '';
+  let stderr = '';
   const waiters = new Set<() => void>();
-  const onData = (chunk: Buffer) => {
+  child.stdout!.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
     output += chunk.toString();
     for (const waiter of waiters) waiter();
-  };
-  child.stdout!.on('data', onData);
-  child.stderr!.on('data', onData);
+  });
+  child.stderr!.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+    output += chunk.toString();
+    for (const waiter of waiters) waiter();
+  });
+  // 'close', not 'exit': only then has all of the output been read.
   const exit = new Promise<number | string>((resolve) => {
-    child.once('exit', (code, signal) => {
+    child.once('close', (code, signal) => {
       running.delete(child);
       resolve(code ?? signal ?? 'unknown');
     });
@@ -45,6 +70,8 @@ export function spawnScript(script: string, options: { env?: Record<string, stri
   return {
     child,
     output: () => output,
+    stdout: () => stdout,
+    stderr: () => stderr,
     waitFor(pattern, ms = 15_000) {
       return new Promise((resolve, reject) => {
         const check = () => {
@@ -55,7 +82,7 @@ export function spawnScript(script: string, options: { env?: Record<string, stri
         };
         const timer = setTimeout(() => {
           cleanup();
-          reject(new Error(`${pattern} did not appear within ${ms} ms. Output:\n${output}`));
+          reject(new Error(`${pattern} did not appear within ${ms} ms in the output of "${label}":\n${output}`));
         }, ms);
         const cleanup = () => {
           clearTimeout(timer);
@@ -68,7 +95,7 @@ export function spawnScript(script: string, options: { env?: Record<string, stri
     exited(ms = 15_000) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${script} did not exit within ${ms} ms. Output:\n${output}`)), ms);
+        timer = setTimeout(() => reject(new Error(`"${label}" did not exit within ${ms} ms. Output:\n${output}`)), ms);
       });
       return Promise.race([exit, timeout]).finally(() => clearTimeout(timer));
     },

@@ -39,6 +39,16 @@ describe('heartbeat', () => {
     expect(workers[0]!.health?.rssBytes).toBe(stats[0]!.rssBytes);
   });
 
+  it('reports event-loop delay as lateness: a worker blocked for 300 ms shows it, an idle one shows next to none', async () => {
+    const primary = testPrimary({ ...fastHeartbeat, workerCount: 2 });
+    const [busy, idle] = await primary.start();
+    await until(() => primary.stats().every((row) => row.rssBytes !== undefined), 5_000, 'a heartbeat answer from every worker');
+    await primary.send(busy!, 'block', { ms: 300 });
+    await until(() => (busy!.health?.eventLoopDelayP99Ms ?? 0) > 100, 5_000, 'the blocked worker reporting its delay');
+    // The delay histogram samples every 20 ms; an idle loop must not report that period as delay.
+    expect(idle!.health?.eventLoopDelayMs).toBeLessThan(15);
+  });
+
   it('replaces a worker whose RSS stays over maxMemoryMb gracefully: replacement first, then the old one stops', async () => {
     const primary = testPrimary({ ...fastHeartbeat, maxMemoryMb: 300 });
     const [worker] = await primary.start();

@@ -21,7 +21,7 @@ const kPrimaryEvents = [
 ] as const;
 
 describe('lifecycle events', () => {
-  it('emits every primary event in order over one worker life', async () => {
+  it('[F41] emits every primary event in order over one worker life', async () => {
     const primary = testPrimary({ env: { FIXTURE_INIT: 'listen:0' } });
     const seen: string[] = [];
     for (const event of kPrimaryEvents) primary.on(event, () => seen.push(event));
@@ -94,14 +94,14 @@ describe('lifecycle events', () => {
     expect(forked).toEqual([]);
   });
 
-  it('fails start() with a clear error when the worker never becomes ready', async () => {
+  it('[F10] fails start() with a clear error when the worker never becomes ready', async () => {
     const primary = testPrimary({ env: { FIXTURE_INIT: 'hang' }, readyTimeoutMs: 1_000, restart: false });
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'ready-timeout' });
     expect((error as Error).message).toContain('readyTimeoutMs');
   });
 
-  it('fails start() when the worker process cannot boot', async () => {
+  it('[F8] fails start() when the worker process cannot boot', async () => {
     const primary = testPrimary({ execArgv: ['--bogus-invalid-flag'], restart: false, silent: true });
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'exited' });

@@ -48,7 +48,7 @@ describe('replies', () => {
     await expect(primary.send(worker, 'askPrimary', { type: 'slowPrimary', payload: { ms: 5 } })).resolves.toBe('waited 5');
   });
 
-  it('holds messages sent before the worker listens, and delivers them once it does', async () => {
+  it('holds messages sent before the worker listens, and delivers them once it does (nothing is lost silently)', async () => {
     const primary = testPrimary({ env: { FIXTURE_INIT: 'slow:200' } });
     const early: Array<Promise<unknown>> = [];
     // Sent the instant the process is forked: Node would drop them, clusterkit holds them.
@@ -61,7 +61,7 @@ describe('replies', () => {
     await expect(primary.send(worker!, 'counter')).resolves.toBe(3);
   });
 
-  it('keeps order within one worker for messages sent in one burst', async () => {
+  it('[F32] keeps order within one worker for messages sent in one burst', async () => {
     const { primary, worker } = await startedPrimary();
     const replies = await Promise.all(Array.from({ length: 500 }, () => primary.send(worker, 'counter')));
     expect(replies).toEqual(Array.from({ length: 500 }, (_, index) => index + 1));
@@ -110,7 +110,7 @@ describe('failures', () => {
     await expect(primary.send(worker, 'echo', 'still fine')).resolves.toBe('still fine');
   });
 
-  it('rejects with MessageTimeoutError and frees the pending entry', async () => {
+  it('[F37][F38] rejects with MessageTimeoutError, frees the pending entry and drops the late reply', async () => {
     const { primary, worker } = await startedPrimary();
     const error = await primary.send(worker, 'hang', undefined, { timeoutMs: 100 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(MessageTimeoutError);
@@ -122,7 +122,7 @@ describe('failures', () => {
     await expect(primary.send(worker, 'slow', { ms: 200 })).resolves.toBe('done');
   });
 
-  it('rejects at the call site for payloads that cannot cross IPC', async () => {
+  it('[F35][F36] rejects at the call site for payloads that cannot cross IPC', async () => {
     const { primary, worker } = await startedPrimary();
     const circular: Record<string, unknown> = {};
     circular.self = circular;
@@ -152,7 +152,7 @@ describe('failures', () => {
     await expect(untyped.send(worker, 42 as unknown as string, 1)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
-  it('rejects all 100 in-flight requests with WorkerExitedError when the worker is SIGKILLed', async () => {
+  it('[F29][F37] rejects all 100 in-flight requests with WorkerExitedError when the worker is SIGKILLed', async () => {
     const { primary, worker } = await startedPrimary();
     const inFlight = Array.from({ length: 100 }, () => primary.send(worker, 'slow', { ms: 20_000 }).catch((e: unknown) => e));
     await primary.send(worker, 'echo', 'flushed');
@@ -169,7 +169,7 @@ describe('failures', () => {
 });
 
 describe('foreign messages', () => {
-  it('ignores raw messages from a worker and keeps working', async () => {
+  it('[F40] ignores raw messages from a worker and keeps working', async () => {
     const { primary, worker } = await startedPrimary();
     for (const message of ['ready', { cmd: 'foo' }, { type: 'greet', payload: {} }, { __ck: 1, m: [0] }, { __ck: 1, m: [null, 5, 'x', 1] }, { __ck: 1, m: [0, 1, 'echo', 1] }, [1, 2]]) {
       await primary.send(worker, 'sendRaw', { message });

@@ -18,7 +18,7 @@ function initFile(mode: string): string {
 }
 
 describe('rolling reload', () => {
-  it('replaces every worker one at a time, never dropping below the configured count', async () => {
+  it('[F12] replaces every worker one at a time, never dropping below the configured count', async () => {
     const primary = testPrimary({ workerCount: 3 });
     const before = await primary.start();
     let ready = before.length;
@@ -29,8 +29,13 @@ describe('rolling reload', () => {
       lowest = Math.min(lowest, ready);
     });
     const events = record(primary, 'reloadComplete');
+    const forks = record(primary, 'workerFork');
+    const restarts = record(primary, 'workerRestart');
     const reloadStarted = onceEvent(primary, 'reload');
     await primary.reload();
+    // The old workers' exits (an older generation of each slot) restart nothing.
+    expect(forks.events).toHaveLength(3);
+    expect(restarts.events).toEqual([]);
     await expect(reloadStarted).resolves.toEqual({ workers: 3 });
     expect(events.events).toEqual([{ replaced: 3 }]);
     expect(lowest).toBeGreaterThanOrEqual(3);

@@ -35,7 +35,7 @@ describe('roundRobin', () => {
     expect([...byDefault.values()]).toEqual([100, 100, 100, 100]);
   });
 
-  it('uses only ready workers: a stopping worker leaves, its replacement joins', async () => {
+  it('[F39] uses only ready workers: a stopping worker leaves, its replacement joins', async () => {
     const primary = testPrimary({ workerCount: 2 });
     const [first, second] = await primary.start();
     const stopped = primary.stopWorker(first!);

@@ -12,7 +12,7 @@ interface ToPrimary {
   taskDone: { payload: { id: number }; reply: void };
 }
 
-class GoodWorker extends ClusterWorker<ToWorker, ToPrimary> {
+export class GoodWorker extends ClusterWorker<ToWorker, ToPrimary> {
   protected override async _init() {}
   protected override async _destroy() {}
   _onMessage_greet(payload: { name: string }) {

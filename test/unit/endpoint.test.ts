@@ -115,6 +115,20 @@ describe('Endpoint', () => {
     await expect(rejecting.client.request('t', 2)).rejects.toBeInstanceOf(BackpressureError);
   });
 
+  it('makes requests wait for room when their bytes outrun the channel, and never loses one', async () => {
+    const { client } = endpointPair((_type, payload) => (payload as string).length);
+    const megabyte = 'x'.repeat(1_000_000);
+    // About 95 MiB issued in one tick: more than the channel queues at once, so some must wait.
+    const replies = await Promise.all(Array.from({ length: 100 }, () => client.request('size', megabyte)));
+    expect(replies).toEqual(Array(100).fill(megabyte.length));
+    expect(client.pendingCount).toBe(0);
+    const rejecting = endpointPair(() => 1, { backpressure: 'reject' });
+    const results = await Promise.allSettled(Array.from({ length: 100 }, () => rejecting.client.request('size', megabyte)));
+    const refused = results.filter((result) => result.status === 'rejected');
+    expect(refused.length).toBeGreaterThan(0);
+    expect((refused[0] as PromiseRejectedResult).reason).toMatchObject({ code: 'ERR_BACKPRESSURE', queuedBytes: expect.any(Number) });
+  });
+
   it('aborts a request with its signal and frees the entry', async () => {
     const { client } = endpointPair(() => new Promise(() => {}));
     const controller = new AbortController();

@@ -1,0 +1,129 @@
+/**
+ * The inbound side of an endpoint: answers the peer's requests (the handler's return value is
+ * the reply, a throw the error reply) and delivers its notifications; tracks the handlers still
+ * running, so a stopping worker can wait for them.
+ */
+import { NotSerializableError } from '../errors.js';
+import type { Serialization } from '../types.js';
+import { isHandlerNotFound } from './dispatch.js';
+import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply } from './envelope.js';
+import { checkPayload } from './payload-check.js';
+import { serializeError } from './serialize-error.js';
+
+/** Estimated size of an error reply. */
+const kErrorReplyBytes = 512;
+
+export interface InboundOptions {
+  readonly serialization: Serialization;
+  readonly maxMessageBytes: number;
+  /** Handles a request or notification; see `InboundHandler` in endpoint.ts. */
+  readonly handle: (type: string, payload: unknown, isRequest: boolean) => unknown;
+  readonly onError: (error: Error) => void;
+  /** Writes one record to the peer. */
+  readonly write: (kind: number, id: number, slot: string | number, payload: unknown, bytes: number) => void;
+  /** True once the peer is gone: replies are dropped. */
+  readonly isClosed: () => boolean;
+  /** Counts a message sent. */
+  readonly countOut: () => void;
+}
+
+export class Inbound {
+  readonly #options: InboundOptions;
+  /** Inbound user requests whose handlers have not settled yet, and who waits for them to. */
+  #inFlight = 0;
+  #idleWaiters: Array<() => void> = [];
+
+  constructor(options: InboundOptions) {
+    this.#options = options;
+  }
+
+  /** Resolves once no inbound user request is being handled. */
+  idle(): Promise<void> {
+    if (this.#inFlight === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  answer(id: number, type: string, payload: unknown): void {
+    let result: unknown;
+    try {
+      result = this.#options.handle(type, payload, true);
+    } catch (error) {
+      this.replyError(id, error);
+      return;
+    }
+    if (!isThenable(result)) {
+      this.#reply(id, type, result);
+      return;
+    }
+    // System requests ($shutdown itself) are not work a stopping peer waits for.
+    const isWork = !isSystemType(type);
+    if (isWork) this.#inFlight++;
+    result.then(
+      (value) => {
+        if (isWork) this.#done();
+        this.#reply(id, type, value);
+      },
+      (error: unknown) => {
+        if (isWork) this.#done();
+        this.replyError(id, error);
+      },
+    );
+  }
+
+  deliver(type: string, payload: unknown): void {
+    try {
+      const result = this.#options.handle(type, payload, false);
+      // Nobody waits for a notification's outcome, so a failure goes to the error channel.
+      if (isThenable(result)) result.then(undefined, (error: unknown) => this.#reportHandlerError(type, error));
+    } catch (error) {
+      this.#reportHandlerError(type, error);
+    }
+  }
+
+  #reportHandlerError(type: string, error: unknown): void {
+    if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
+    this.#options.onError(error instanceof Error ? error : new Error(`Handler for notification "${type}" threw ${String(error)}`));
+  }
+
+  #reply(id: number, type: string, value: unknown): void {
+    if (this.#options.isClosed()) return; // the requester is gone: nobody to answer
+    let bytes: number;
+    try {
+      bytes = checkPayload(value, this.#options.serialization, this.#options.maxMessageBytes, type);
+    } catch (error) {
+      this.replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
+      return;
+    }
+    this.#options.countOut();
+    this.#options.write(kReply, id, 0, value, bytes);
+  }
+
+  replyError(id: number, error: unknown): void {
+    if (this.#options.isClosed()) return;
+    this.#options.countOut();
+    this.#options.write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serializeError(error), kErrorReplyBytes);
+  }
+
+  /** A record could not be written: fail whoever waits for it. */
+  #done(): void {
+    if (--this.#inFlight > 0 || this.#idleWaiters.length === 0) return;
+    const waiters = this.#idleWaiters;
+    this.#idleWaiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+}
+
+export function notSerializable(error: unknown, what: string): Error {
+  if (error instanceof NotSerializableError) return error;
+  return new NotSerializableError(what, error instanceof Error ? error.message : String(error), { cause: error });
+}
+
+export function replyNotSerializable(error: unknown, what: string): Error {
+  if (error instanceof NotSerializableError) return new NotSerializableError(what, error.reason, { cause: error });
+  return notSerializable(error, what);
+}
+

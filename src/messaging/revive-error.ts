@@ -1,0 +1,52 @@
+/**
+ * Errors that crossed IPC arrive as `RemoteError`. When the remote error is one of
+ * clusterkit's own (a relayed request whose target died, a store operation with a bad
+ * argument...), the caller should get that class, as if the failure had happened locally:
+ * users branch on `WorkerExitedError`, not on a wrapper around it.
+ */
+import {
+  InvalidArgumentError,
+  MessageTimeoutError,
+  NoHandlerError,
+  NotSerializableError,
+  NoWorkerAvailableError,
+  RemoteError,
+  WorkerExitedError,
+} from '../errors.js';
+
+type Data = Record<string, unknown>;
+
+/** The clusterkit error `error` stands for, or `error` itself. The original is kept as `cause`. */
+export function reviveClusterKitError(error: unknown): unknown {
+  if (!(error instanceof RemoteError)) return error;
+  const data: Data = error.data ?? {};
+  const options = { cause: error };
+  switch (error.remoteCode) {
+    case 'ERR_REMOTE':
+      return new RemoteError(String(data.messageType), String(data.peer), {
+        name: String(data.remoteName),
+        message: String(data.remoteMessage),
+        code: data.remoteCode as string | undefined,
+        stack: data.remoteStack as string | undefined,
+        data: data.data as Data | undefined,
+      });
+    case 'ERR_WORKER_EXITED':
+      return new WorkerExitedError(
+        { workerId: Number(data.workerId), pid: data.pid as number | undefined, exitCode: data.exitCode as number | null, signal: data.signal as NodeJS.Signals | null },
+        String(data.context ?? 'before it replied'),
+        options,
+      );
+    case 'ERR_MESSAGE_TIMEOUT':
+      return new MessageTimeoutError(String(data.messageType), Number(data.timeoutMs), String(data.peer));
+    case 'ERR_NO_HANDLER':
+      return new NoHandlerError(String(data.messageType), String(data.peer));
+    case 'ERR_NO_WORKER_AVAILABLE':
+      return new NoWorkerAvailableError(error.remoteMessage, options);
+    case 'ERR_INVALID_ARGUMENT':
+      return new InvalidArgumentError(error.remoteMessage, options);
+    case 'ERR_NOT_SERIALIZABLE':
+      return new NotSerializableError(String(data.path), String(data.reason), options);
+    default:
+      return error;
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * prom-client is an optional peer dependency: loaded from the user's project at run time,
+ * when metrics are asked for, and never required. The specifier is a variable so the bundler
+ * leaves the import to run time instead of bundling (or requiring) the package.
+ */
+
+/** What clusterkit needs of a prom-client `Registry` (any object with this method works). */
+export interface MetricsRegistry {
+  getMetricsAsJSON(): Promise<unknown[]> | unknown[];
+}
+
+interface PromClientModule {
+  register: MetricsRegistry;
+  AggregatorRegistry: { aggregate(metrics: unknown[][]): { metrics(): Promise<string> } };
+}
+
+const kPromClient = 'prom-client';
+let loading: Promise<PromClientModule | undefined> | undefined;
+
+/** prom-client, or undefined when it is not installed. */
+export function loadPromClient(): Promise<PromClientModule | undefined> {
+  loading ??= import(kPromClient).then(
+    (module: { default?: PromClientModule } & PromClientModule) => module.default ?? module,
+    () => undefined,
+  );
+  return loading;
+}

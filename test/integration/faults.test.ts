@@ -1,0 +1,131 @@
+import net from 'node:net';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { BackpressureError, MessageTooLargeError, WorkerExitedError } from '../../src/index.js';
+import { killHarnesses, startHarness } from '../helpers/harness.js';
+import { testPrimary } from '../helpers/primary.js';
+import { waitUntilGone } from '../helpers/processes.js';
+import { onceEvent, record } from '../helpers/wait.js';
+
+afterEach(() => killHarnesses());
+
+/** Rows of the fault matrix (FAULTS.md) not covered by a feature's own tests. */
+describe('fault matrix', () => {
+  it('[F4] classifies a V8 heap exhaustion as a crash (SIGABRT) and restarts the worker', async () => {
+    const primary = testPrimary({ execArgv: ['--import', 'tsx', '--max-old-space-size=48'], silent: true });
+    const [worker] = await primary.start();
+    const crash = onceEvent(primary, 'workerCrash', 20_000);
+    const replaced = onceEvent(primary, 'workerRestart', 20_000);
+    await primary.send(worker!, 'exhaustHeap');
+    const { code, signal } = await crash;
+    expect(signal === 'SIGABRT' || code === 134).toBe(true);
+    await replaced;
+  }, 30_000);
+
+  it('[F11] reports a listen error (EADDRINUSE) as a failed start with the code', async () => {
+    const occupied = net.createServer();
+    await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', resolve));
+    const port = (occupied.address() as net.AddressInfo).port;
+    try {
+      const primary = testPrimary({ env: { FIXTURE_INIT: `listen:${port}` }, restart: false });
+      const error = await primary.start().catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'init-failed' });
+      expect((error as Error & { cause: { remoteCode?: string } }).cause.remoteCode).toBe('EADDRINUSE');
+    } finally {
+      occupied.close();
+    }
+  });
+
+  it('[F15] does not take a disconnect for an exit: a disconnected worker that lingers is killed and replaced', async () => {
+    const primary = testPrimary({ heartbeat: false });
+    const [worker] = await primary.start();
+    const exit = onceEvent(primary, 'workerExit');
+    const replaced = onceEvent(primary, 'workerReady');
+    const disconnected = onceEvent(primary, 'workerDisconnect');
+    // A stuck worker whose channel is closed from the primary's side (a raw disconnect()) can
+    // neither notice nor exit: only the primary's kill ends it.
+    primary.notify(worker!, 'block', { ms: -1 });
+    await new Promise((resolve) => setTimeout(resolve, 200)); // the worker is now blocked
+    worker!.clusterWorker.process.disconnect();
+    await disconnected;
+    await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', expected: false });
+    await replaced;
+  });
+
+  it('[F21] a primary that throws exits non-zero and takes its workers with it', async () => {
+    const harness = startHarness({ HARNESS_OPTIONS: JSON.stringify({ workerCount: 2 }), HARNESS_AFTER_START: 'throw' });
+    const started = await harness.waitForEvent('started');
+    await expect(harness.exited()).resolves.toBe(1);
+    expect(harness.output()).toContain('accidental bug in the primary');
+    await waitUntilGone(started.pids as number[], 2_000);
+  });
+
+  it('[F23] SIGTERM to the whole process group (systemd stop): one graceful shutdown', async () => {
+    const harness = startHarness({ HARNESS_OPTIONS: JSON.stringify({ workerCount: 2 }), FIXTURE_LOG_DESTROY: '1' }, { detached: true });
+    const started = await harness.waitForEvent('started');
+    process.kill(-(started.pid as number), 'SIGTERM');
+    await expect(harness.exited()).resolves.toBe(0);
+    expect(harness.events().filter((line) => line.event === 'workerDestroy')).toHaveLength(2);
+    expect(harness.events().filter((line) => line.event === 'workerRestart')).toEqual([]);
+  });
+
+  it('[F27][F28] a send right after the worker was killed rejects with a typed error; nothing crashes', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    process.kill(worker!.pid!, 'SIGKILL');
+    // The death is not known yet: the send goes into the window before the exit event.
+    const inWindow = primary.send(worker!, 'echo', 'too late').catch((e: unknown) => e);
+    await expect(inWindow).resolves.toBeInstanceOf(WorkerExitedError);
+    await expect(primary.send(worker!, 'echo', 'after exit')).rejects.toBeInstanceOf(WorkerExitedError);
+    expect(() => primary.notify(worker!, 'echo', 'after exit')).toThrow(WorkerExitedError);
+  });
+
+  it('[F30][F31] flushes what a stopping worker sent before it exits', async () => {
+    const primary = testPrimary({ env: { FIXTURE_DESTROY_NOTIFY: '1000' } });
+    await primary.start();
+    const received = record(primary, 'workerMessage');
+    await primary.shutdown();
+    expect(received.events.filter((event) => event.type === 'lifecycle')).toHaveLength(1_000);
+  });
+
+  it('[F33] refuses to queue without bound when notifications outrun the peer', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const payload = 'x'.repeat(1024 * 1024);
+    let sent = 0;
+    const flood = () => {
+      for (let i = 0; i < 200; i++) {
+        primary.notify(worker!, 'echo', payload);
+        sent++;
+      }
+    };
+    expect(flood).toThrow(BackpressureError);
+    expect(sent).toBeLessThan(70);
+    // Once the backlog is written, sending works again.
+    await expect(primary.send(worker!, 'echo', 'after the flood', { timeoutMs: 20_000 })).resolves.toBe('after the flood');
+  }, 30_000);
+
+  it('[F34] rejects a payload over maxMessageBytes before serializing it', async () => {
+    const primary = testPrimary({ maxMessageBytes: 1024 * 1024 });
+    const [worker] = await primary.start();
+    const error = await primary.send(worker!, 'echo', 'x'.repeat(2 * 1024 * 1024)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(MessageTooLargeError);
+    expect((error as Error).message).toContain('maxMessageBytes');
+  });
+
+  it('[F40] user payloads that look like Node internal commands are plain data', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const spoof = { cmd: 'NODE_CLUSTER', act: 'exitedAfterDisconnect' };
+    await expect(primary.send(worker!, 'echo', spoof)).resolves.toEqual(spoof);
+    await expect(primary.send(worker!, 'exitedAfterDisconnect')).resolves.toBeUndefined();
+    expect(worker!.clusterWorker.exitedAfterDisconnect).toBeUndefined();
+  });
+
+  it('[F48] the env option adds variables and removes inherited ones (keep secrets out of workers)', async () => {
+    const inherited = Object.keys(process.env).find((key) => key.startsWith('JEST') || key === 'PATH')!;
+    const primary = testPrimary({ env: { [inherited]: undefined, FEATURE_FLAG: 'on' } });
+    const [worker] = await primary.start();
+    await expect(primary.send(worker!, 'env', { key: inherited })).resolves.toBeNull();
+    await expect(primary.send(worker!, 'env', { key: 'FEATURE_FLAG' })).resolves.toBe('on');
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { testPrimary } from '../helpers/primary.js';
+
+describe('health endpoint', () => {
+  it('answers liveness, readiness against minReady, and metrics', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const [first] = await primary.start();
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1', minReady: 2 });
+    const url = (path: string) => `http://127.0.0.1:${address.port}${path}`;
+    await expect(get(url('/healthz'))).resolves.toMatchObject({ status: 200 });
+    const ready = await get(url('/readyz'));
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toEqual({ status: 'ready', readyWorkers: 2, minReady: 2 });
+    const metrics = await get(url('/metrics'));
+    expect(metrics.body).toContain('clusterkit_workers{state="ready"} 2');
+    await primary.stopWorker(first!);
+    const degraded = await get(url('/readyz'));
+    expect(degraded.status).toBe(503);
+    expect(JSON.parse(degraded.body)).toMatchObject({ readyWorkers: 1, reason: '1 of 2 required workers ready' });
+    await expect(get(url('/nope'))).resolves.toMatchObject({ status: 404 });
+  });
+
+  it('goes 503 on /readyz as soon as shutdown begins, keeps /healthz up, and closes when it ends', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    const url = (path: string) => `http://127.0.0.1:${address.port}${path}`;
+    await expect(get(url('/readyz'))).resolves.toMatchObject({ status: 200 });
+    // A request in flight keeps the worker, and so the shutdown, busy for a moment.
+    const inFlight = primary.send(worker!, 'slow', { ms: 800 });
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    const shutdown = primary.shutdown();
+    const during = await get(url('/readyz'));
+    expect(during.status).toBe(503);
+    expect(JSON.parse(during.body)).toMatchObject({ status: 'not ready', reason: 'shutting down' });
+    await expect(get(url('/healthz'))).resolves.toMatchObject({ status: 200 });
+    await expect(inFlight).resolves.toBe('done');
+    await shutdown;
+    await expect(get(url('/healthz'), 2_000)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});

@@ -1,0 +1,42 @@
+import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, type PrimaryOptions } from '../../src/index.js';
+import { testOptions, track } from '../helpers/primary.js';
+
+const metricsPrimary = (options: PrimaryOptions) => track(new ClusterPrimary(testOptions('metrics-worker.ts', options)));
+import { until } from '../helpers/wait.js';
+
+describe('metrics', () => {
+  it('merges the workers prom-client registries and adds clusterkit figures per slot', async () => {
+    const primary = metricsPrimary({ workerCount: 2, heartbeat: { intervalMs: 100, timeoutMs: 5_000 } });
+    const [first, second] = await primary.start();
+    for (let i = 0; i < 3; i++) await primary.send(first!, 'hit', { route: '/a' });
+    for (let i = 0; i < 2; i++) await primary.send(second!, 'hit', { route: '/a' });
+    await primary.send(second!, 'hit', { route: '/b' });
+    await until(() => primary.stats().every((row) => row.rssBytes !== undefined), 5_000, 'heartbeat figures');
+    const text = await primary.metrics();
+    expect(text).toContain('app_requests_total{route="/a"} 5');
+    expect(text).toContain('app_requests_total{route="/b"} 1');
+    expect(text).toContain('app_worker_slot 1');
+    expect(text).toContain('clusterkit_workers{state="ready"} 2');
+    expect(text).toMatch(/clusterkit_worker_rss_bytes\{slot="0"\} \d+/);
+    expect(text).toContain('clusterkit_worker_up{slot="1"} 1');
+    expect(text).toContain('# TYPE clusterkit_worker_scrape_errors counter');
+    expect(text).not.toMatch(/clusterkit_worker_scrape_errors\{/);
+  });
+
+  it('returns a partial result when a worker is hung, counting it in clusterkit_worker_scrape_errors', async () => {
+    const primary = metricsPrimary({ workerCount: 2, heartbeat: false });
+    const [healthy, hung] = await primary.start();
+    await primary.send(healthy!, 'hit', { route: '/a' });
+    await primary.send(hung!, 'hit', { route: '/a' });
+    primary.notify(hung!, 'block');
+    const startedAt = Date.now();
+    const text = await primary.metrics({ timeoutMs: 500 });
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    expect(text).toContain('app_requests_total{route="/a"} 1');
+    expect(text).toContain(`clusterkit_worker_scrape_errors{slot="${hung!.slot}"} 1`);
+    await primary.metrics({ timeoutMs: 200 });
+    expect(await primary.metrics({ timeoutMs: 200 })).toContain(`clusterkit_worker_scrape_errors{slot="${hung!.slot}"} 3`);
+    await primary.stopWorker(hung!, { timeoutMs: 500 });
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from '@jest/globals';
+import { MessageTimeoutError, NoHandlerError, NoWorkerAvailableError, RemoteError, WorkerExitedError } from '../../src/index.js';
+import { testPrimary } from '../helpers/primary.js';
+import { until } from '../helpers/wait.js';
+
+async function relayPair() {
+  const primary = testPrimary();
+  await primary.start();
+  const [alice] = await primary.fork({ name: 'alice' });
+  const [bob] = await primary.fork({ name: 'bob' });
+  return { primary, alice: alice!, bob: bob! };
+}
+
+describe('worker-to-worker messages', () => {
+  it('relays a request by name or id and returns the target handler reply, with the sender in the context', async () => {
+    const { primary, alice, bob } = await relayPair();
+    await expect(primary.send(alice, 'relay', { target: 'bob', type: 'greet', payload: { name: 'Alice' } })).resolves.toBe('hi Alice (greet)');
+    await expect(primary.send(alice, 'relay', { target: bob.id, type: 'echo', payload: { deep: [1, 2] } })).resolves.toEqual({ deep: [1, 2] });
+    await expect(primary.send(alice, 'relay', { target: 'bob', type: 'whoSent' })).resolves.toEqual({ workerId: alice.id, name: 'alice' });
+    await expect(primary.send(bob, 'whoSent')).resolves.toBe('primary');
+  });
+
+  it('rejects with NoWorkerAvailableError for an unknown target, and keeps the target errors', async () => {
+    const { primary, alice } = await relayPair();
+    const unknown = await primary.send(alice, 'relay', { target: 'carol', type: 'echo', payload: 1 }).catch((e: RemoteError) => e);
+    // The sender's sendTo rejected with NoWorkerAvailableError; the test sees it through the relay fixture.
+    expect(unknown).toMatchObject({ remoteName: 'NoWorkerAvailableError', remoteCode: 'ERR_NO_WORKER_AVAILABLE' });
+    expect((unknown as RemoteError).remoteMessage).toContain('named "carol"');
+    const failing = await primary.send(alice, 'relay', { target: 'bob', type: 'fail', payload: { message: 'bob refuses', code: 'E_BOB' } }).catch((e: RemoteError) => e);
+    expect(failing).toMatchObject({ remoteName: 'RemoteError', remoteCode: 'ERR_REMOTE' });
+    expect((failing as RemoteError).remoteMessage).toContain('bob refuses');
+    const missing = await primary.send(alice, 'relay', { target: 'bob', type: 'noSuchType' }).catch((e: RemoteError) => e);
+    expect(missing).toMatchObject({ remoteName: NoHandlerError.name });
+  });
+
+  it('rejects with WorkerExitedError when the target dies mid-request, at once', async () => {
+    const { primary, alice, bob } = await relayPair();
+    const pending = primary.send(alice, 'relay', { target: 'bob', type: 'slow', payload: { ms: 30_000 }, timeoutMs: 60_000 }).catch((e: RemoteError) => e);
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const killedAt = Date.now();
+    process.kill(bob.pid!, 'SIGKILL');
+    const error = await pending;
+    expect(Date.now() - killedAt).toBeLessThan(5_000);
+    expect(error).toMatchObject({ remoteName: WorkerExitedError.name, remoteCode: 'ERR_WORKER_EXITED' });
+    expect((error as RemoteError).remoteMessage).toContain('before it replied to "slow"');
+  });
+
+  it('applies the timeout end to end: a relay is never held forever', async () => {
+    const { primary, alice } = await relayPair();
+    const error = await primary.send(alice, 'relay', { target: 'bob', type: 'hang', timeoutMs: 300 }).catch((e: RemoteError) => e);
+    expect(error).toMatchObject({ remoteName: MessageTimeoutError.name });
+    // The primary's forwarded request times out on its own, too: nothing stays pending.
+    await until(() => primary.stats().every((row) => row.pending === 0), 5_000, 'no pending relay');
+  });
+
+  it('revives the clusterkit error classes in the sending worker', async () => {
+    // The fixture's relay handler rethrows what sendTo() rejected with; its name proves the class.
+    const { primary, alice } = await relayPair();
+    const error = await primary.send(alice, 'relay', { target: 999_999, type: 'echo' }).catch((e: RemoteError) => e);
+    expect((error as RemoteError).remoteName).toBe(NoWorkerAvailableError.name);
+  });
+});

@@ -1,0 +1,90 @@
+import net from 'node:net';
+import { describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent } from '../helpers/wait.js';
+
+const clients = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9'];
+
+async function pidFor(port: number, localAddress: string): Promise<number> {
+  const { status, body } = await get(`http://127.0.0.1:${port}/`, 5_000, localAddress);
+  expect(status).toBe(200);
+  return Number(body.slice('pid:'.length));
+}
+
+/** The pid each client address reaches over `times` fresh connections; throws if it varies. */
+async function affinity(port: number, times = 4): Promise<Map<string, number>> {
+  const result = new Map<string, number>();
+  for (const client of clients) {
+    const pids = new Set<number>();
+    for (let i = 0; i < times; i++) pids.add(await pidFor(port, client));
+    expect(pids.size).toBe(1);
+    result.set(client, [...pids][0]!);
+  }
+  return result;
+}
+
+describe('sticky sessions', () => {
+  it('sends every connection from one client address to the same worker, spreading addresses', async () => {
+    const primary = testPrimary({ workerCount: 3 }, 'sticky-worker.ts');
+    const workers = await primary.start();
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const map = await affinity(address.port);
+    expect(new Set(map.values()).size).toBeGreaterThan(1);
+    for (const pid of map.values()) expect(workers.map((worker) => worker.pid)).toContain(pid);
+  });
+
+  it('moves the clients of a dead worker to another one, where they stay', async () => {
+    const primary = testPrimary({ workerCount: 3 }, 'sticky-worker.ts');
+    const workers = await primary.start();
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const before = await affinity(address.port);
+    const victimPid = before.get(clients[0]!)!;
+    const victim = workers.find((worker) => worker.pid === victimPid)!;
+    const replaced = onceEvent(primary, 'workerReady');
+    process.kill(victimPid, 'SIGKILL');
+    await onceEvent(primary, 'workerExit');
+    const moved = await affinity(address.port);
+    for (const client of clients) {
+      if (before.get(client) === victimPid) expect(moved.get(client)).not.toBe(victimPid);
+      else expect(moved.get(client)).toBe(before.get(client));
+    }
+    await replaced;
+    // The replacement took the dead worker's slot, but moved clients stay where they went.
+    expect(await affinity(address.port)).toEqual(moved);
+    expect(victim.state).toBe('exited');
+  });
+
+  it('passes HTTP upgrades (WebSocket) through to the chosen worker', async () => {
+    const primary = testPrimary({ workerCount: 2 }, 'sticky-worker.ts');
+    await primary.start();
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const expectedPid = await pidFor(address.port, '127.0.0.2');
+    const reply = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect({ host: '127.0.0.1', port: address.port, localAddress: '127.0.0.2' });
+      let received = '';
+      socket.on('data', (chunk) => {
+        received += chunk.toString();
+        if (received.includes('\r\n\r\n') && !received.includes('echo:')) socket.write('ping');
+        if (received.includes('echo:ping')) {
+          socket.end();
+          resolve(received);
+        }
+      });
+      socket.on('error', reject);
+      socket.write('GET /chat HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: echo\r\n\r\n');
+    });
+    expect(reply).toContain('101 Switching Protocols');
+    expect(reply).toContain(`X-Pid: ${expectedPid}`);
+    expect(reply).toContain('echo:ping');
+  });
+
+  it('stops accepting when shutdown begins, and refuses bad options', async () => {
+    const primary = testPrimary({}, 'sticky-worker.ts');
+    await primary.start();
+    await expect(primary.listenSticky({ port: 70_000 })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    await primary.shutdown();
+    await expect(get(`http://127.0.0.1:${address.port}/`, 2_000)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+});

@@ -1,0 +1,78 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidArgumentError, NotSerializableError, type StoreChange } from '../../src/index.js';
+import { testPrimary } from '../helpers/primary.js';
+import { until } from '../helpers/wait.js';
+
+describe('shared store', () => {
+  it('is atomic under contention: 4 workers x 10 000 increments is exactly 40 000', async () => {
+    const primary = testPrimary({ workerCount: 4 });
+    const workers = await primary.start();
+    const lasts = await Promise.all(workers.map((worker) => primary.send(worker, 'hammer', { key: 'hits', times: 10_000 }, { timeoutMs: 120_000 })));
+    expect(primary.store.get('hits')).toBe(40_000);
+    expect(Math.max(...lasts)).toBe(40_000);
+  }, 120_000);
+
+  it('gets, sets, deletes, compares-and-sets and lists by prefix, from workers and the primary', async () => {
+    // advanced: the test passes `undefined` inside an argument array, which JSON would turn into null.
+    const primary = testPrimary({ serialization: 'advanced' });
+    const [worker] = await primary.start();
+    const op = (name: string, ...args: unknown[]) => primary.send(worker!, 'storeOp', { op: name, args });
+    await op('set', 'user:1', { name: 'Ada' });
+    primary.store.set('user:2', { name: 'Grace' });
+    await expect(op('get', 'user:1')).resolves.toEqual({ name: 'Ada' });
+    await expect(op('get', 'missing')).resolves.toBeUndefined();
+    await expect(op('entries', 'user:')).resolves.toEqual([['user:1', { name: 'Ada' }], ['user:2', { name: 'Grace' }]]);
+    await expect(op('compareAndSet', 'user:1', { name: 'Ada' }, { name: 'Ada L.' })).resolves.toBe(true);
+    await expect(op('compareAndSet', 'user:1', { name: 'Ada' }, { name: 'lost race' })).resolves.toBe(false);
+    await expect(op('compareAndSet', 'lock', undefined, 'held')).resolves.toBe(true);
+    await expect(op('compareAndSet', 'lock', undefined, 'again')).resolves.toBe(false);
+    expect(primary.store.get('user:1')).toEqual({ name: 'Ada L.' });
+    await expect(op('delete', 'user:2')).resolves.toBe(true);
+    await expect(op('delete', 'user:2')).resolves.toBe(false);
+    await expect(op('increment', 'user:1')).rejects.toMatchObject({ remoteName: 'InvalidArgumentError' });
+  });
+
+  it('treats __proto__ and constructor as ordinary keys, never polluting prototypes', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const op = (name: string, ...args: unknown[]) => primary.send(worker!, 'storeOp', { op: name, args });
+    await op('set', '__proto__', { polluted: 'yes' });
+    await op('set', 'constructor', { prototype: { polluted: 'yes' } });
+    await expect(op('get', '__proto__')).resolves.toEqual({ polluted: 'yes' });
+    expect(primary.store.keys()).toEqual(['__proto__', 'constructor']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+  });
+
+  it('rejects values that cannot cross IPC at the call site', async () => {
+    const primary = testPrimary();
+    await primary.start();
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    expect(() => primary.store.set('bad', circular)).toThrow(NotSerializableError);
+    expect(() => primary.store.set('', 1)).toThrow(InvalidArgumentError);
+  });
+
+  it('emits storeChange on the primary and notifies watching workers', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const [watcher, writer] = await primary.start();
+    const changes: StoreChange[] = [];
+    primary.on('storeChange', (change) => changes.push(change));
+    await primary.send(watcher!, 'watchKey', { key: 'config' });
+    await primary.send(writer!, 'storeOp', { op: 'set', args: ['config', { level: 1 }] });
+    primary.store.set('config', { level: 2 });
+    primary.store.set('unwatched', 1);
+    await primary.send(writer!, 'storeOp', { op: 'delete', args: ['config'] });
+    await until(async () => ((await primary.send(watcher!, 'watched')) as unknown[]).length === 3, 5_000, 'three notifications');
+    await expect(primary.send(watcher!, 'watched')).resolves.toEqual([
+      { key: 'config', value: { level: 1 }, deleted: false },
+      { key: 'config', value: { level: 2 }, previous: { level: 1 }, deleted: false },
+      { key: 'config', previous: { level: 2 }, deleted: true },
+    ]);
+    expect(changes.map((change) => [change.key, change.source === 'primary' ? 'primary' : change.source.id])).toEqual([
+      ['config', writer!.id],
+      ['config', 'primary'],
+      ['unwatched', 'primary'],
+      ['config', writer!.id],
+    ]);
+  });
+});

@@ -1,0 +1,60 @@
+/**
+ * Compile-only checks for the cluster-wide features. Each `@ts-expect-error` line must fail
+ * to compile.
+ */
+import { ClusterPrimary, ClusterWorker, type MessageContext, type StoreChange } from '../../src/index.js';
+
+interface ToWorker {
+  cacheGet: { payload: { key: string }; reply: string | null };
+  ping: { payload: void; reply: number };
+}
+
+class Worker extends ClusterWorker<ToWorker> {
+  _onMessage_cacheGet(payload: { key: string }, context: MessageContext) {
+    if (context.from !== 'primary') {
+      const sender: number = context.from.workerId;
+      const name: string | undefined = context.from.name;
+      void [sender, name];
+    }
+    return payload.key.length > 0 ? payload.key : null;
+  }
+
+  _onMessage_ping() {
+    return 1;
+  }
+
+  async run() {
+    const cached: string | null = await this.sendTo('cache', 'cacheGet', { key: 'k' }, { timeoutMs: 100 });
+    const pong: number = await this.sendTo(3, 'ping');
+    // @ts-expect-error unknown message type for another worker
+    await this.sendTo('cache', 'cacheGot', { key: 'k' });
+    // @ts-expect-error wrong payload
+    await this.sendTo('cache', 'cacheGet', { key: 1 });
+    // @ts-expect-error the target is a name or an id
+    await this.sendTo({ name: 'cache' }, 'ping');
+    const count: number = await this.store.increment('hits');
+    const value = await this.store.get<{ on: boolean }>('flag');
+    const on: boolean | undefined = value?.on;
+    const swapped: boolean = await this.store.compareAndSet('leader', undefined, 'me');
+    const stop: () => Promise<void> = await this.store.watch('flag', ({ key, value: next, deleted }) => void [key, next, deleted]);
+    return [cached, pong, count, on, swapped, stop];
+  }
+}
+void Worker;
+
+async function primarySide(primary: ClusterPrimary<ToWorker>) {
+  primary.store.set('flag', { on: true });
+  const next: number = primary.store.increment('hits', 2);
+  primary.on('storeChange', (change: StoreChange) => void [change.key, change.source === 'primary' ? 0 : change.source.id]);
+  const sticky = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+  const port: number = sticky.address.port;
+  // @ts-expect-error port is required
+  await primary.listenSticky({ host: '127.0.0.1' });
+  const health = await primary.listenHealth({ port: 9090, minReady: 2 });
+  await health.close();
+  const text: string = await primary.metrics({ timeoutMs: 500 });
+  const workers = await primary.scale(4);
+  const named = primary.workerByName('cache')?.name;
+  return [next, port, text, workers, named];
+}
+void primarySide;

@@ -14,9 +14,7 @@ const bundled = ['eventemitter3', 'p-timeout'];
 
 rmSync(new URL('../dist', import.meta.url), { recursive: true, force: true });
 execFileSync(process.execPath, [require.resolve('typescript/bin/tsc'), '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
-await build({
-  entryPoints: ['src/index.ts'],
-  outfile: 'dist/index.js',
+const shared = {
   bundle: true,
   platform: 'node',
   format: 'esm',
@@ -24,7 +22,13 @@ await build({
   sourcemap: true,
   logLevel: 'warning',
   footer: { js: bundled.map(licenseNotice).join('\n') },
-});
+};
+await build({ ...shared, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
+// The CLI (package.json `bin`, shebang kept from the source) and the bootstrap its workers
+// run. Each is self-contained like dist/index.js; the bootstrap pulls in only the worker side,
+// so a `clusterkit run` worker loads less than a worker importing the whole library.
+await build({ ...shared, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/main.js' });
+await build({ ...shared, entryPoints: ['src/cli/worker-main.ts'], outfile: 'dist/cli/worker-main.js' });
 
 function licenseNotice(name) {
   const directory = new URL(`../node_modules/${name}/`, import.meta.url);

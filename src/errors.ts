@@ -336,3 +336,117 @@ export function describeValue(value: unknown): string {
   return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
 }
 
+/** Why a worker module could not be used. */
+export type WorkerModuleProblem = 'not-found' | 'import-failed' | 'no-exports' | 'listen-failed';
+
+/**
+ * The service runner's worker module (or the CLI's script) could not be loaded: it does not
+ * exist, it threw while being imported, it exports nothing, or its server failed to listen.
+ */
+export class WorkerModuleError extends ClusterKitError {
+  override readonly name = 'WorkerModuleError';
+  readonly code = 'ERR_WORKER_MODULE';
+  /**
+   * What happened, as a clause that names the module and the cause:
+   * `the worker module /srv/api.js threw on import: Error: boom (at /srv/api.js:3:7)`.
+   * An own field, so it survives IPC in `RemoteError.data`.
+   */
+  readonly summary: string;
+
+  constructor(
+    /** Absolute path of the module. */
+    readonly modulePath: string,
+    readonly problem: WorkerModuleProblem = 'import-failed',
+    options?: { cause?: unknown; noun?: string; location?: string },
+  ) {
+    const summary = summarizeModuleProblem(modulePath, problem, options?.noun ?? 'worker module', options?.cause, options?.location);
+    super(`${capitalize(summary)}. ${kModuleAdvice[problem] ?? kModuleAdvice['import-failed']}`, options);
+    this.summary = summary;
+  }
+}
+
+/**
+ * `startClusteredService` (or `clusterkit run`) could not bring its workers up: they failed
+ * to start too often in a row, so the service stopped instead of restarting them forever.
+ */
+export class ServiceStartError extends ClusterKitError {
+  override readonly name = 'ServiceStartError';
+  readonly code = 'ERR_SERVICE_START';
+
+  constructor(
+    readonly serviceName: string,
+    /** What went wrong, as a clause: `the worker module /srv/api.js threw on import: ...`. */
+    readonly reason: string = 'its workers could not start',
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `The service "${serviceName}" could not start: ${reason}. It was stopped instead of being restarted forever; ` +
+        'fix the cause and start it again.',
+      options,
+    );
+  }
+}
+
+/** Another live primary already serves a control socket under this cluster name. */
+export class ClusterNameInUseError extends ClusterKitError {
+  override readonly name = 'ClusterNameInUseError';
+  readonly code = 'ERR_CLUSTER_NAME_IN_USE';
+
+  constructor(
+    readonly clusterName: string,
+    readonly socketPath: string = '',
+    readonly pid: number | undefined = undefined,
+  ) {
+    super(
+      `A cluster named "${clusterName}" is already running${pid === undefined ? '' : ` (primary pid ${pid})`}. ` +
+        `Stop it first ("clusterkit stop ${clusterName}"), or choose another name.`,
+    );
+  }
+}
+
+/** No running cluster has this name (no control socket, or only a stale one from a dead primary). */
+export class ClusterNotRunningError extends ClusterKitError {
+  override readonly name = 'ClusterNotRunningError';
+  readonly code = 'ERR_CLUSTER_NOT_RUNNING';
+
+  constructor(
+    readonly clusterName: string,
+    /** The names that are running, for the message. */
+    readonly running: readonly string[] = [],
+  ) {
+    super(
+      `No cluster named "${clusterName}" is running. ` +
+        (running.length > 0 ? `Running: ${running.join(', ')}.` : 'No cluster is running (for this user); start one with "clusterkit run".'),
+    );
+  }
+}
+
+/**
+ * The control socket could not be used: its directory is unsafe (not ours, or readable by
+ * others), the path is too long, or a control request failed or got no answer.
+ */
+export class ControlSocketError extends ClusterKitError {
+  override readonly name = 'ControlSocketError';
+  readonly code = 'ERR_CONTROL_SOCKET';
+}
+
+const kModuleAdvice: Record<WorkerModuleProblem, string> = {
+  'not-found': 'Check the path (a relative path is resolved from the current directory).',
+  'import-failed': 'Fix the module, then start or reload again.',
+  'no-exports': 'A worker module starts itself on import and exports what must be cleaned up (a server, a pool) for onWorkerShutdown.',
+  'listen-failed': 'Free the port or change the address, then start again.',
+};
+
+function summarizeModuleProblem(modulePath: string, problem: WorkerModuleProblem, noun: string, cause: unknown, location: string | undefined): string {
+  const detail = (cause instanceof Error ? `${cause.name}: ${cause.message}` : cause === undefined ? 'unknown error' : String(cause)) + (location ? ` (at ${location})` : '');
+  switch (problem) {
+    case 'not-found':
+      return `the ${noun} ${modulePath} does not exist`;
+    case 'no-exports':
+      return `the ${noun} ${modulePath} exports nothing`;
+    case 'listen-failed':
+      return `the ${noun} ${modulePath} failed to listen: ${detail}`;
+    default:
+      return `the ${noun} ${modulePath} threw on import: ${detail}`;
+  }
+}

@@ -1,7 +1,8 @@
 /**
- * The http-cluster example: `npm start` runs it. One primary, one worker per core, all serving
- * one port; the primary counts requests through messages. Ctrl-C (or SIGTERM) shuts down
- * gracefully; SIGHUP reloads the workers one by one without dropping a request.
+ * The http-cluster example (`npm run build`, then `node --import tsx examples/http-cluster/main.ts`).
+ * One primary, one worker per core, all serving one port; the primary counts requests through
+ * messages. Ctrl-C (or SIGTERM) shuts down gracefully; SIGHUP reloads the workers one by one
+ * without dropping a request.
  */
 import { ClusterPrimary, type WorkerHandle } from 'clusterkit';
 import type { ToPrimary, ToWorker } from './messages.js';

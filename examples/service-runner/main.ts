@@ -1,0 +1,22 @@
+/**
+ * The service-runner example: one call runs ./server.ts on every core, restarts crashed
+ * workers, stops gracefully on SIGTERM/Ctrl-C (each worker closing its pool) and reloads
+ * without downtime on SIGHUP. `clusterkit status runner-demo` shows it from another terminal.
+ *
+ *   NODE_ENV=production node --import tsx examples/service-runner/main.ts
+ */
+import { startClusteredService } from 'clusterkit';
+
+await startClusteredService<typeof import('./server.js')>({
+  serviceName: 'runner-demo',
+  workerModule: new URL('./server.ts', import.meta.url),
+  workers: process.env.WORKERS ? Number(process.env.WORKERS) : 'auto',
+  shutdownTimeoutMs: 15_000,
+  onPrimaryStartup: ({ workerCount }) => console.log(`runner-demo: ${workerCount} workers ready (primary pid ${process.pid})`),
+  onWorkerCrashed: ({ workerId, code, signal }) => console.warn(`worker ${workerId} crashed (${signal ?? `code ${code}`}); restarting it`),
+  onWorkerStartup: ({ workerModule, workerId, pid }) => console.log(`worker ${workerId} (pid ${pid}) serving on http://127.0.0.1:${workerModule.port()}`),
+  onWorkerShutdown: async ({ workerModule }) => {
+    await workerModule.pool.end();
+    console.log(`worker pid ${process.pid} closed its pool`);
+  },
+});

@@ -1,0 +1,41 @@
+/**
+ * Parsing option values (`10s`, `512M`, `auto`) into numbers. Each parser throws a
+ * `UsageError` that names the flag and shows what it accepts.
+ */
+import { UsageError } from './usage-error.js';
+
+const kDurationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
+const kSizeUnitsInMiB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024 };
+
+/** `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. */
+export function parseDuration(value: string, flag: string, command: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  const ms = match ? Math.round(Number(match[1]) * kDurationUnits[match[2] ?? 'ms']!) : Number.NaN;
+  if (!Number.isSafeInteger(ms) || ms < 1) {
+    throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2m. Received "${value}".`, command);
+  }
+  return ms;
+}
+
+/** `512M`, `1G`, `1.5GB`, `300MiB`; a bare number is MiB. Returns whole MiB. */
+export function parseSizeMb(value: string, flag: string, command: string): number {
+  const match = /^(\d+(?:\.\d+)?)\s*(?:([kmg])(?:i?b)?)?$/i.exec(value.trim());
+  const mib = match ? Math.ceil(Number(match[1]) * kSizeUnitsInMiB[(match[2] ?? 'm').toLowerCase()]!) : Number.NaN;
+  if (!Number.isSafeInteger(mib) || mib < 1) {
+    throw new UsageError(`${flag} must be a memory size such as 512M or 1G. Received "${value}".`, command);
+  }
+  return mib;
+}
+
+/** A positive integer, or `auto` (also `max`, as PM2 spells it). */
+export function parseWorkers(value: string, flag: string, command: string): number | 'auto' {
+  if (value === 'auto' || value === 'max') return 'auto';
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer or "auto". Received "${value}".`, command);
+  return parseCount(value, flag, command);
+}
+
+export function parseCount(value: string, what: string, command: string): number {
+  const count = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`${what} must be a positive integer. Received "${value}".`, command);
+  return count;
+}

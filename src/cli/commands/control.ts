@@ -1,0 +1,62 @@
+/**
+ * `clusterkit reload|stop|scale <name>`: one request to the cluster's control socket.
+ */
+import { controlRequest } from '../../control/control-client.js';
+import type { ClusterStatus } from '../../control/control-protocol.js';
+import { parseCount } from '../arg-values.js';
+import type { CommandName } from '../help.js';
+import { parseCommand } from '../parse-command.js';
+import { UsageError } from '../usage-error.js';
+
+/** How long `stop` waits for the primary process to be gone after it answered. */
+const kExitWaitMs = 10_000;
+
+export async function reloadCommand(args: string[]): Promise<number | 'help'> {
+  const name = singleName('reload', args, 1);
+  if (name === 'help') return 'help';
+  const result = (await controlRequest(name[0], 'reload')) as { workers: number };
+  process.stdout.write(`reloaded ${name[0]}: ${result.workers} worker${result.workers === 1 ? '' : 's'} replaced, no downtime\n`);
+  return 0;
+}
+
+export async function stopCommand(args: string[]): Promise<number | 'help'> {
+  const name = singleName('stop', args, 1);
+  if (name === 'help') return 'help';
+  const result = (await controlRequest(name[0], 'stop')) as { graceful: number; killed: number; pid: number };
+  await waitForExit(result.pid);
+  const killed = result.killed > 0 ? `, ${result.killed} killed at the shutdown timeout` : '';
+  process.stdout.write(`stopped ${name[0]}: ${result.graceful} worker${result.graceful === 1 ? '' : 's'} stopped gracefully${killed}\n`);
+  return 0;
+}
+
+export async function scaleCommand(args: string[]): Promise<number | 'help'> {
+  const parsed = singleName('scale', args, 2);
+  if (parsed === 'help') return 'help';
+  const [name, countText] = parsed;
+  const count = parseCount(countText!, 'The worker count', 'scale');
+  const status = (await controlRequest(name, 'scale', { count })) as ClusterStatus;
+  process.stdout.write(`scaled ${name} to ${count} worker${count === 1 ? '' : 's'} (pids ${status.workers.map((worker) => worker.pid).join(', ')})\n`);
+  return 0;
+}
+
+/** Parses `<name>` (and, for scale, `<count>`): exactly `count` positionals. */
+function singleName(command: CommandName, args: string[], count: number): [string, ...string[]] | 'help' {
+  const { values, positionals } = parseCommand(command, args, { help: { type: 'boolean', short: 'h' } });
+  if (values.help) return 'help';
+  if (positionals.length < count) throw new UsageError(count === 1 ? 'Missing the cluster name.' : positionals.length === 0 ? 'Missing the cluster name and the worker count.' : 'Missing the worker count.', command);
+  if (positionals.length > count) throw new UsageError(`Unexpected argument "${positionals[count]}".`, command);
+  return positionals as [string, ...string[]];
+}
+
+/** Polls until `pid` is gone: `stop` returns only once the primary has really exited. */
+async function waitForExit(pid: number): Promise<void> {
+  const deadline = Date.now() + kExitWaitMs;
+  while (Date.now() < deadline) {
+    try {
+      process.kill(pid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

@@ -1,0 +1,136 @@
+/**
+ * Help texts: `clusterkit --help`, and `clusterkit <command> --help` for each command, each
+ * with examples. The first line of each is its usage, printed again after a usage error.
+ */
+
+export const kCommandNames = ['run', 'status', 'list', 'reload', 'stop', 'scale'] as const;
+export type CommandName = (typeof kCommandNames)[number];
+
+const kTop = `Usage: clusterkit <command> [options]
+
+Run any Node.js server on all cores, restart it when it crashes, reload it without downtime,
+and watch it live. Control commands reach a running cluster by its name, over a local socket
+only your user can open.
+
+Commands:
+  run <script>        Run a script clustered (one worker per core)
+  status [name]       Show workers: pid, state, uptime, restarts, memory, event-loop delay
+  list                List the running clusters
+  reload <name>       Zero-downtime rolling reload (same as kill -HUP <primary pid>)
+  stop <name>         Graceful stop (same as kill -TERM <primary pid>)
+  scale <name> <n>    Grow or shrink to n workers; surplus workers stop gracefully
+
+Options:
+  -h, --help          Help for clusterkit or a command (clusterkit run --help)
+  -v, --version       Print the version
+
+Examples:
+  clusterkit run server.js --name api
+  clusterkit status api --watch
+  clusterkit reload api
+
+Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster).
+`;
+
+const kHelp: Record<CommandName, string> = {
+  run: `Usage: clusterkit run <script> [options] [-- script args]
+
+Runs <script> in a cluster: every worker runs it, and the servers it listens on share their
+ports. The script needs no clusterkit code. Crashed workers are restarted with backoff;
+SIGTERM/SIGINT (Ctrl-C) stop gracefully, draining connections; SIGHUP reloads the workers
+one by one without dropping a request. Worker output is prefixed with [name:worker-id].
+
+Options:
+  -w, --workers <n|auto>      Number of workers; auto is one per core (default: auto)
+      --dev                   Development mode: a single worker
+  -n, --name <name>           Cluster name for status/reload/stop/scale
+                              (default: the script's file name)
+      --shutdown-timeout <d>  Time a worker has to stop before it is killed (default: 10s)
+      --ready-timeout <d>     Time a worker has to start (default: 30s)
+      --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G)
+      --node-arg=<arg>        Node option for the workers; repeat it for several
+      --log-format <format>   line (default) or json
+  -h, --help                  This help
+
+Durations: 500ms, 10s, 2m (a bare number is milliseconds). Sizes: 512M, 1G (bare: MiB).
+
+Examples:
+  clusterkit run server.js
+  clusterkit run server.js -w 4 --name api --shutdown-timeout 30s --max-memory 512M
+  clusterkit run server.ts --node-arg=--import=tsx
+  clusterkit run server.js --dev -- --port 8080
+  clusterkit run server.js --log-format json | jq .
+`,
+  status: `Usage: clusterkit status [name] [options]
+
+Shows each worker of the cluster (or of every running cluster): id, pid, state, uptime,
+restarts, memory (RSS and heap), event-loop delay (mean / p99) and messages in/out.
+
+Options:
+      --json              Print JSON instead of a table
+      --watch             Refresh continuously, like pm2 monit (Ctrl-C to quit)
+      --interval <d>      Refresh interval of --watch (default: 1s)
+  -h, --help              This help
+
+Examples:
+  clusterkit status
+  clusterkit status api
+  clusterkit status api --watch --interval 500ms
+  clusterkit status api --json | jq '.workers[].pid'
+`,
+  list: `Usage: clusterkit list [options]
+
+Lists the clusters running for your user: name, primary pid, workers, uptime, script.
+
+Options:
+      --json              Print JSON instead of a table
+  -h, --help              This help
+
+Examples:
+  clusterkit list
+  clusterkit list --json
+`,
+  reload: `Usage: clusterkit reload <name>
+
+Replaces every worker, one at a time: each replacement must be ready (and listening) before
+the worker it replaces stops gracefully, so no request is lost. If a replacement fails to
+start, the reload stops and the remaining workers keep serving; the command then exits 1.
+
+Examples:
+  clusterkit reload api
+  kill -HUP <primary pid>        # the same, by signal
+`,
+  stop: `Usage: clusterkit stop <name>
+
+Stops the cluster gracefully: workers stop taking connections, finish their requests and
+exit; a worker still running after the shutdown timeout is killed. Returns once the primary
+has exited.
+
+Examples:
+  clusterkit stop api
+  kill -TERM <primary pid>       # the same, by signal
+`,
+  scale: `Usage: clusterkit scale <name> <count>
+
+Grows the cluster to <count> workers (returns once the new ones are ready), or shrinks it:
+the most recently added workers stop gracefully, finishing their requests.
+
+Examples:
+  clusterkit scale api 8
+  clusterkit scale api 2
+`,
+};
+
+export function helpText(command?: CommandName): string {
+  return command ? kHelp[command] : kTop;
+}
+
+/** The usage line(s) of a command, for after a usage error. */
+export function usageLine(command?: CommandName): string {
+  const text = helpText(command);
+  return text.slice(0, text.indexOf('\n'));
+}
+
+export function isCommandName(name: string): name is CommandName {
+  return (kCommandNames as readonly string[]).includes(name);
+}

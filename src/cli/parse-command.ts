@@ -1,0 +1,39 @@
+/**
+ * `util.parseArgs`, strict, with its errors turned into `UsageError`s for the command.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { UsageError } from './usage-error.js';
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+export interface ParsedCommand<O extends Options> {
+  values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'];
+  positionals: string[];
+  /** Arguments after a `--`, untouched. */
+  rest: string[];
+}
+
+export function parseCommand<O extends Options>(command: string, args: string[], options: O): ParsedCommand<O> {
+  const terminator = args.indexOf('--');
+  const own = terminator === -1 ? args : args.slice(0, terminator);
+  const rest = terminator === -1 ? [] : args.slice(terminator + 1);
+  try {
+    const { values, positionals } = parseArgs({ args: own, options, allowPositionals: true, strict: true });
+    return { values, positionals, rest };
+  } catch (error) {
+    throw new UsageError(describeParseError(error), command);
+  }
+}
+
+function describeParseError(error: unknown): string {
+  const { code, message } = error as { code?: string; message: string };
+  const quoted = /'([^']+)'/.exec(message)?.[1];
+  const flag = quoted ? (/--[\w-]+/.exec(quoted)?.[0] ?? quoted) : undefined;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return `Unknown option ${quoted}.`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message) && flag) return `Option ${flag} needs a value.`;
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(message) && flag) {
+    return `Option ${flag} needs a value; for a value that starts with "-", write it with "=", as in --node-arg=--import=tsx.`;
+  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message) && flag) return `Option ${flag} does not take a value.`;
+  return message;
+}

@@ -1,0 +1,94 @@
+/**
+ * The `clusterkit` command: dispatch to a command, and map failures to exit codes: 2 for bad
+ * usage (with the command's usage line), 1 for a command that failed, 0 otherwise.
+ */
+import { ClusterNotRunningError, InvalidOptionError, RemoteError } from '../errors.js';
+import { listCommand, statusCommand } from './commands/status.js';
+import { reloadCommand, scaleCommand, stopCommand } from './commands/control.js';
+import { parseRunArgs, runCommand } from './commands/run.js';
+import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
+import { UsageError } from './usage-error.js';
+
+export interface CliContext {
+  /** The worker bootstrap script `run` forks. */
+  readonly workerMain: string;
+  readonly version: string;
+}
+
+type Command = (args: string[], context: CliContext) => Promise<number | 'help'>;
+
+const kCommands: Record<CommandName, Command> = {
+  run: async (args, context) => {
+    const settings = parseRunArgs(args);
+    return settings === 'help' ? 'help' : runCommand(settings, context.workerMain);
+  },
+  status: statusCommand,
+  list: listCommand,
+  reload: reloadCommand,
+  stop: stopCommand,
+  scale: scaleCommand,
+};
+
+/** Runs the command line `args` (without node and the script); resolves with the exit code. */
+export async function runCli(args: string[], context: CliContext): Promise<number> {
+  const [first, ...rest] = args;
+  try {
+    if (first === undefined) throw new UsageError('Missing the command.');
+    if (first === '-h' || first === '--help' || first === 'help') return printHelp(rest[0]);
+    if (first === '-v' || first === '--version') {
+      process.stdout.write(`${context.version}\n`);
+      return 0;
+    }
+    if (!isCommandName(first)) throw new UsageError(first.startsWith('-') ? `Unknown option ${first}.` : `Unknown command "${first}".${suggest(first)}`);
+    const outcome = await kCommands[first](rest, context);
+    if (outcome === 'help') return printHelp(first);
+    return outcome;
+  } catch (error) {
+    return reportFailure(error, isCommandName(first ?? '') ? (first as CommandName) : undefined);
+  }
+}
+
+function printHelp(command: string | undefined): number {
+  if (command !== undefined && !isCommandName(command)) return reportFailure(new UsageError(`Unknown command "${command}".${suggest(command)}`), undefined);
+  process.stdout.write(helpText(command));
+  return 0;
+}
+
+function reportFailure(error: unknown, command: CommandName | undefined): number {
+  if (error instanceof UsageError || error instanceof InvalidOptionError) {
+    const which = error instanceof UsageError ? (error.command as CommandName | undefined) ?? command : command;
+    const help = which ? `clusterkit ${which} --help` : 'clusterkit --help';
+    process.stderr.write(`clusterkit: ${error.message}\n${usageLine(which)}\nRun "${help}" for the options and examples.\n`);
+    return 2;
+  }
+  if (error instanceof ClusterNotRunningError) {
+    process.stderr.write(`clusterkit: ${error.message}\n`);
+    return 2;
+  }
+  if (error instanceof RemoteError) {
+    process.stderr.write(`clusterkit: ${command ?? error.messageType} failed: ${error.remoteMessage}\n`);
+    return 1;
+  }
+  process.stderr.write(`clusterkit: ${error instanceof Error ? error.message : String(error)}\n`);
+  return 1;
+}
+
+/** ` Did you mean "status"?` for a near miss. */
+function suggest(typed: string): string {
+  const near = kCommandNames.find((name) => distance(name, typed) <= 2);
+  return near ? ` Did you mean "${near}"?` : ` Commands: ${kCommandNames.join(', ')}.`;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
+  for (let i = 1; i <= a.length; i++) {
+    let diagonal = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const above = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diagonal = above;
+    }
+  }
+  return row[b.length]!;
+}

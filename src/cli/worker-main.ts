@@ -1,0 +1,24 @@
+/**
+ * The worker bootstrap of `clusterkit run`: every worker runs this file with the user's
+ * script as its first argument. It becomes a ClusterWorker whose `_init` runs the script
+ * (so a script that throws is an init failure the primary reports), registers every server
+ * the script listens on for draining, and reports ready once the script listens (or its
+ * top-level code has finished). Kept small: it is what every worker loads first.
+ */
+import { kRunScriptMarker } from '../runner/run-marker.js';
+import { ServiceWorker } from '../runner/service-worker.js';
+import { loadScript } from './script-loader.js';
+
+const script = process.argv[2];
+if (!script) throw new Error('worker-main is started by "clusterkit run", with the script as its first argument.');
+// The script sees the command line it would see under plain node: [node, script, ...args].
+process.argv.splice(1, 2, script);
+(globalThis as Record<symbol, unknown>)[kRunScriptMarker] = true;
+
+await new ServiceWorker({
+  module: { path: script, noun: 'script' },
+  load: () => loadScript(script) as Promise<object>,
+  requireExports: false,
+  trackServers: true,
+  readyOnListen: true,
+}).start();

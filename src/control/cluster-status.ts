@@ -1,0 +1,27 @@
+/**
+ * The status a primary reports over its control socket.
+ */
+import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import type { ClusterStatus } from './control-protocol.js';
+
+export interface StatusSource {
+  readonly name: string;
+  readonly script: string;
+  readonly startedAt: number;
+  targetWorkers(): number;
+}
+
+export function clusterStatus(primary: ClusterPrimary, source: StatusSource): ClusterStatus {
+  const now = Date.now();
+  return {
+    name: source.name,
+    pid: process.pid,
+    state: primary.state,
+    startedAt: source.startedAt,
+    uptimeMs: now - source.startedAt,
+    script: source.script,
+    targetWorkers: source.targetWorkers(),
+    nodeVersion: process.version,
+    workers: primary.stats(),
+  };
+}

@@ -1,0 +1,102 @@
+/**
+ * The client side of the control socket, used by the CLI: one request, one response.
+ */
+import net from 'node:net';
+import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
+import { type ClusterStatus, type ControlCommand, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
+import { controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
+import { probeSocket } from './socket-probe.js';
+
+let nextId = 1;
+
+/**
+ * Sends `command` to the cluster `name` and resolves with the result.
+ * @throws ClusterNotRunningError when no live primary serves `name`.
+ * @throws RemoteError when the primary ran the command and it failed (`remoteCode` says why).
+ * @throws ControlSocketError when the connection broke or `timeoutMs` passed without an answer.
+ */
+export async function controlRequest(
+  name: string,
+  command: ControlCommand,
+  options: { count?: number; timeoutMs?: number; directory?: string } = {},
+): Promise<unknown> {
+  const directory = options.directory ?? controlDirectory();
+  const path = socketPathFor(name, directory);
+  const request: ControlRequest = { id: nextId++, command, ...(options.count === undefined ? {} : { count: options.count }) };
+  try {
+    return await requestOnce(path, request, options.timeoutMs);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw new ClusterNotRunningError(name, await liveNames(directory));
+    if (code === 'ECONNRESET' || code === 'EPIPE') {
+      throw new ControlSocketError(`The cluster "${name}" dropped the control connection before it answered "${command}"; its primary may be exiting.`, { cause: error });
+    }
+    throw error;
+  }
+}
+
+/** Status of every live cluster of this user, sorted by name; stale sockets are skipped. */
+export async function listClusters(directory = controlDirectory(), timeoutMs = 5_000): Promise<ClusterStatus[]> {
+  const statuses = await Promise.all(
+    socketNames(directory).map((name) =>
+      requestOnce(socketPathFor(name, directory), { id: nextId++, command: 'status' }, timeoutMs).then(
+        (status) => status as ClusterStatus,
+        () => undefined,
+      ),
+    ),
+  );
+  return statuses.filter((status): status is ClusterStatus => status !== undefined);
+}
+
+async function liveNames(directory: string): Promise<string[]> {
+  const names = socketNames(directory);
+  const states = await Promise.all(names.map((name) => probeSocket(socketPathFor(name, directory))));
+  return names.filter((_, index) => states[index] === 'live');
+}
+
+/**
+ * One request over a fresh connection to `path`. Connection errors reject with the socket's
+ * own error (its `code` tells ENOENT/ECONNREFUSED apart); without `timeoutMs` it waits as long
+ * as the connection stays open (a reload may take minutes).
+ */
+export function requestOnce(path: string, request: ControlRequest, timeoutMs?: number): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    let isSettled = false;
+    const settle = (error: Error | undefined, result?: unknown) => {
+      if (isSettled) return;
+      isSettled = true;
+      clearTimeout(timer);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(result);
+    };
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => settle(new ControlSocketError(`The cluster at ${path} did not answer "${request.command}" within ${timeoutMs} ms; its primary may be blocked.`)), timeoutMs);
+    socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('error', (error) => settle(error));
+    socket.once('close', () =>
+      settle(new ControlSocketError(`The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary may have crashed.`)),
+    );
+    readLines(
+      socket,
+      (line) => {
+        const response = parseResponse(line);
+        if (!response || response.id !== request.id) return;
+        if (response.ok) settle(undefined, response.result);
+        else settle(new RemoteError(request.command, `the primary at ${path}`, response.error));
+      },
+      () => settle(new ControlSocketError(`The answer to "${request.command}" from ${path} is too large.`)),
+    );
+  });
+}
+
+function parseResponse(line: string): ControlResponse | undefined {
+  try {
+    return JSON.parse(line) as ControlResponse;
+  } catch {
+    return undefined;
+  }
+}

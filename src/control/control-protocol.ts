@@ -1,0 +1,69 @@
+/**
+ * The control protocol: newline-delimited JSON over a Unix socket. A client writes one request
+ * object per line and gets one response per request, matched by `id`.
+ *
+ *   → {"id":1,"command":"scale","count":4}
+ *   ← {"id":1,"ok":true,"result":{...}}
+ *   ← {"id":2,"ok":false,"error":{"name":"ReloadError","code":"ERR_RELOAD_FAILED","message":"..."}}
+ */
+import { StringDecoder } from 'node:string_decoder';
+import type { PrimaryState } from '../primary/primary-control.js';
+import type { WorkerStats } from '../primary/worker-stats.js';
+
+/** Longest request or response line accepted; a status with hundreds of workers fits easily. */
+export const kMaxLineBytes = 1024 * 1024;
+
+export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale';
+
+export interface ControlRequest {
+  id: number;
+  command: ControlCommand;
+  /** For `scale`: the number of workers wanted. */
+  count?: number;
+}
+
+/** What `clusterkit status` shows for one cluster. */
+export interface ClusterStatus {
+  name: string;
+  pid: number;
+  state: PrimaryState;
+  startedAt: number;
+  uptimeMs: number;
+  /** The script (CLI) or worker module (runner) the workers run. */
+  script: string;
+  /** How many workers the cluster is meant to run (changed by `scale`). */
+  targetWorkers: number;
+  nodeVersion: string;
+  workers: WorkerStats[];
+}
+
+export interface ControlErrorBody {
+  name: string;
+  code?: string | undefined;
+  message: string;
+}
+
+export type ControlResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ControlErrorBody };
+
+/**
+ * Calls `onLine` for every complete line read from `stream`; `onOverflow` when a line grows
+ * past `kMaxLineBytes` (the caller then drops the connection).
+ */
+export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onOverflow: () => void): void {
+  const decoder = new StringDecoder('utf8');
+  let buffered = '';
+  stream.on('data', (chunk: Buffer) => {
+    buffered += decoder.write(chunk);
+    let newline = buffered.indexOf('\n');
+    while (newline !== -1) {
+      const line = buffered.slice(0, newline).trim();
+      buffered = buffered.slice(newline + 1);
+      if (line) onLine(line);
+      newline = buffered.indexOf('\n');
+    }
+    if (buffered.length > kMaxLineBytes) {
+      buffered = '';
+      onOverflow();
+    }
+  });
+}

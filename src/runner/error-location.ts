@@ -1,0 +1,52 @@
+/**
+ * Where an import failure happened, for error messages: the first stack frame (or, for a
+ * syntax error, the `file:line` header Node prints) that points into the user's code.
+ */
+import { dirname, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const kFrame = /(?:^|[\s(])(file:\/\/\/[^\s)]+?|\/[^\s():]+):(\d+)(?::(\d+))?/gm;
+/** This package's own code, which is never where the user's error is. */
+const kOwnDirectory = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * `/srv/api/server.js:3:7`, or undefined when the stack says nothing useful. An ES module's
+ * syntax error has no frame in the user's file: `modulePath` is then checked with
+ * `node --check`, which prints where the error is.
+ */
+export function errorLocation(error: unknown, modulePath?: string): string | undefined {
+  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : undefined;
+  if (!stack) return undefined;
+  const location = locationInStack(stack);
+  if (location || !(error instanceof SyntaxError) || !modulePath) return location;
+  return syntaxErrorLocation(modulePath);
+}
+
+function locationInStack(stack: string): string | undefined {
+  let dependency: string | undefined;
+  for (const match of stack.matchAll(kFrame)) {
+    const file = match[1]!.startsWith('file:') ? safePath(match[1]!) : match[1]!;
+    if (!file || file.startsWith(kOwnDirectory)) continue;
+    const location = `${file}:${match[2]}${match[3] ? `:${match[3]}` : ''}`;
+    // A frame in the user's own code says more than one inside a dependency it called.
+    if (!file.includes('/node_modules/')) return location;
+    dependency ??= location;
+  }
+  return dependency;
+}
+
+function safePath(url: string): string | undefined {
+  try {
+    return fileURLToPath(url);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Only on a failed start, so the extra process costs nothing in normal operation. */
+function syntaxErrorLocation(modulePath: string): string | undefined {
+  if (!['.js', '.mjs', '.cjs'].includes(extname(modulePath))) return undefined;
+  const { spawnSync } = process.getBuiltinModule('node:child_process');
+  const check = spawnSync(process.execPath, ['--check', modulePath], { encoding: 'utf8', timeout: 5_000 });
+  return locationInStack(check.stderr ?? '');
+}

@@ -1,0 +1,34 @@
+/**
+ * Importing a worker module, with failures turned into `WorkerModuleError`s that name the
+ * module, the cause and where it happened.
+ */
+import { existsSync } from 'node:fs';
+import { WorkerModuleError } from '../errors.js';
+import { errorLocation } from './error-location.js';
+
+export interface ModuleRef {
+  /** Absolute path, for messages and the existence check. */
+  readonly path: string;
+  /** What the module is called in messages: `worker module`, `script`. */
+  readonly noun: string;
+}
+
+/** @throws WorkerModuleError (`not-found`) when there is no file at `ref.path`. */
+export function checkModuleExists(ref: ModuleRef): void {
+  if (!existsSync(ref.path)) throw new WorkerModuleError(ref.path, 'not-found', { noun: ref.noun });
+}
+
+/** Runs `load` and wraps whatever it throws. */
+export async function loadModule<T>(ref: ModuleRef, load: () => Promise<T> | T): Promise<T> {
+  try {
+    return await load();
+  } catch (error) {
+    if (error instanceof WorkerModuleError) throw error;
+    throw new WorkerModuleError(ref.path, 'import-failed', { cause: error, noun: ref.noun, location: errorLocation(error, ref.path) });
+  }
+}
+
+/** @throws WorkerModuleError (`no-exports`) for a module namespace without a single export. */
+export function checkHasExports(ref: ModuleRef, namespace: object): void {
+  if (Object.keys(namespace).length === 0) throw new WorkerModuleError(ref.path, 'no-exports', { noun: ref.noun });
+}

@@ -1,0 +1,57 @@
+/**
+ * The primary-side callbacks of the service runner, fed from `ClusterPrimary` events. A
+ * callback that throws or rejects is logged; it never breaks supervision.
+ */
+import type { Logger } from '../logger.js';
+import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import type { ClusteredServiceOptions } from './service-options.js';
+
+export type PrimaryCallbacks = Pick<ClusteredServiceOptions, 'onPrimaryShutdown' | 'onWorkerSpawned' | 'onWorkerCrashed' | 'onWorkerExit'>;
+
+export interface CallbackContext {
+  readonly logger: Logger | false;
+  /** The service's target worker count, for `totalWorkers`. */
+  readonly targetWorkers: () => number;
+  /** Keeps the primary's `_destroy` waiting for an async `onPrimaryShutdown`. */
+  readonly awaitBeforeExit: (pending: Promise<unknown>) => void;
+}
+
+export function attachServiceCallbacks(primary: ClusterPrimary, callbacks: PrimaryCallbacks, context: CallbackContext): void {
+  const call = <T>(name: string, callback: ((event: T) => unknown) | undefined, event: T): void => {
+    if (!callback) return;
+    try {
+      const result = callback(event);
+      if (isPromise(result)) context.awaitBeforeExit(result.catch((error: unknown) => report(context.logger, name, error)));
+    } catch (error) {
+      report(context.logger, name, error);
+    }
+  };
+  primary.on('workerOnline', ({ worker }) =>
+    call('onWorkerSpawned', callbacks.onWorkerSpawned, { workerId: worker.id, pid: worker.pid ?? 0, totalWorkers: context.targetWorkers() }),
+  );
+  primary.on('workerCrash', ({ worker, code, signal }) => call('onWorkerCrashed', callbacks.onWorkerCrashed, { workerId: worker.id, pid: worker.pid, code, signal }));
+  primary.on('workerExit', ({ worker, code, signal, expected }) =>
+    call('onWorkerExit', callbacks.onWorkerExit, { workerId: worker.id, pid: worker.pid, code, signal, expected }),
+  );
+  primary.on('shutdown', ({ signal }) => call('onPrimaryShutdown', callbacks.onPrimaryShutdown, { signal }));
+}
+
+/** Calls `callback`, logging (not throwing) what it throws; resolves when it settled. */
+export async function runCallback<T>(logger: Logger | false, name: string, callback: ((event: T) => unknown) | undefined, event: T): Promise<void> {
+  if (!callback) return;
+  try {
+    await callback(event);
+  } catch (error) {
+    report(logger, name, error);
+  }
+}
+
+function report(logger: Logger | false, name: string, error: unknown): void {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  if (logger) logger.error({ callback: name, error: failure }, `${name} threw: ${failure.message}`);
+  else process.stderr.write(`${name} threw: ${failure.stack ?? failure.message}\n`);
+}
+
+function isPromise(value: unknown): value is Promise<unknown> {
+  return typeof (value as Promise<unknown> | undefined)?.then === 'function';
+}

@@ -1,0 +1,37 @@
+/**
+ * What the service's control socket does for `clusterkit status|reload|stop|scale`.
+ */
+import type { ShutdownReport } from '../primary/primary-events.js';
+import { startControlServer, type ControlServer } from '../control/control-server.js';
+import type { PrimaryService } from './service-primary.js';
+
+/**
+ * Serves the control socket of `name` for `service`. With `ownsProcess`, a `stop` ends the
+ * process once its reply is written, with the exit code SIGTERM would give.
+ */
+export function serveControl(name: string, service: PrimaryService, ownsProcess: boolean): Promise<ControlServer> {
+  /** Set when a control `stop` finished; the exit code follows from it. */
+  let stopReport: ShutdownReport | undefined;
+  let server: ControlServer | undefined;
+  const serving = startControlServer(name, {
+    status: () => service.status(),
+    reload: async () => {
+      await service.reload();
+      return { workers: service.primary.workers.length };
+    },
+    scale: async (count) => {
+      await service.scale(count);
+      return service.status();
+    },
+    stop: async () => {
+      stopReport = await service.primary.shutdown();
+      return { graceful: stopReport.graceful.length, killed: stopReport.killed.length, pid: process.pid };
+    },
+    afterStop: () => {
+      server?.close();
+      // 0, or 1 when a worker had to be killed at the timeout: the same as after SIGTERM.
+      if (ownsProcess) process.exit(stopReport && stopReport.killed.length > 0 ? 1 : 0);
+    },
+  });
+  return serving.then((started) => (server = started));
+}

@@ -1,0 +1,207 @@
+/**
+ * `startClusteredService` options: the runner's own, and the `ClusterPrimary` options it
+ * passes through under the same names (restart, heartbeat, maxMemoryMb, handleSignals...).
+ */
+import { basename, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { InvalidOptionError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { workerCountOption } from '../primary/primary-options.js';
+import type { PrimaryOptions } from '../primary/primary-options.js';
+import { checkClusterName } from '../control/runtime-dir.js';
+import { booleanOption, optionsObject } from '../validate.js';
+
+/** Any ES module namespace: what `import()` of the worker module returns. */
+export type WorkerModuleNamespace = Record<string, unknown>;
+
+/** Called in each worker once its module is imported; the worker is ready after it. */
+export interface WorkerStartupInfo<Module> {
+  readonly workerModule: Module;
+  readonly pid: number;
+  readonly workerId: number;
+}
+
+export interface WorkerShutdownInfo<Module> {
+  readonly workerModule: Module;
+  readonly pid: number;
+  readonly workerId: number;
+}
+
+export interface PrimaryStartupInfo {
+  /** Workers running now (all ready). */
+  readonly workerCount: number;
+}
+
+export interface PrimaryShutdownInfo {
+  /** The signal that triggered the shutdown; undefined for `stop()` or `clusterkit stop`. */
+  readonly signal: NodeJS.Signals | undefined;
+}
+
+export interface WorkerSpawnedInfo {
+  readonly workerId: number;
+  readonly pid: number;
+  /** How many workers the service is meant to run (its worker count, changed by `scale`). */
+  readonly totalWorkers: number;
+}
+
+export interface WorkerCrashedInfo {
+  readonly workerId: number;
+  readonly pid: number | undefined;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface WorkerExitInfo {
+  readonly workerId: number;
+  readonly pid: number | undefined;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  /** True when the primary stopped it (shutdown, reload, scale), false for a crash. */
+  readonly expected: boolean;
+}
+
+type MaybePromise = void | Promise<void>;
+
+export interface ClusteredServiceOptions<Module extends object = WorkerModuleNamespace> extends Omit<PrimaryOptions, 'workerCount'> {
+  /**
+   * The service's name: the prefix of its log lines and, when given, the name of its control
+   * socket (`clusterkit status <serviceName>`). Letters, digits, `.`, `_`, `-`.
+   * @default the worker module's file name, and no control socket
+   * @example 'api'
+   */
+  serviceName?: string;
+  /**
+   * The module each worker imports. It starts the service on import (listens, connects) and
+   * exports what must be cleaned up. A path (relative to the current directory) or a `file:`
+   * URL; `.ts` works when the primary runs with a loader such as `--import tsx`.
+   * @example new URL('./server.js', import.meta.url)
+   */
+  workerModule: string | URL;
+  /**
+   * Number of workers, or `'auto'` for one per core (`os.availableParallelism()`). Development
+   * mode runs one, whatever this says.
+   * @default 'auto'
+   */
+  workers?: number | 'auto';
+  /**
+   * Development mode: one worker, so logs and breakpoints stay simple.
+   * @default true unless `NODE_ENV` is `'production'`
+   */
+  dev?: boolean;
+  /**
+   * Serve `clusterkit status|reload|stop|scale <serviceName>` on a Unix socket only this user
+   * can reach. Needs `serviceName`.
+   * @default true when `serviceName` is given
+   */
+  control?: boolean;
+  /**
+   * Register every server the worker module listens on with `trackServer()`, so stop and
+   * reload drain its connections instead of cutting them. The runner then closes those servers
+   * itself, before `onWorkerShutdown`.
+   * @default true
+   */
+  trackServers?: boolean;
+  /** In the primary, once every worker is ready. @default a log line */
+  onPrimaryStartup?: (event: PrimaryStartupInfo) => MaybePromise;
+  /** In the primary, when the shutdown begins; awaited before the primary exits. */
+  onPrimaryShutdown?: (event: PrimaryShutdownInfo) => MaybePromise;
+  /** In the primary, when a worker process is running (initial, restart, reload, scale). */
+  onWorkerSpawned?: (event: WorkerSpawnedInfo) => void;
+  /** In the primary, when a worker died unexpectedly (it is restarted per `restart`). */
+  onWorkerCrashed?: (event: WorkerCrashedInfo) => void;
+  /** In the primary, after every worker exit, expected or not. */
+  onWorkerExit?: (event: WorkerExitInfo) => void;
+  /** In each worker, after the module was imported; throwing fails the worker's start. */
+  onWorkerStartup?: (event: WorkerStartupInfo<Module>) => MaybePromise;
+  /**
+   * In each worker when it stops (shutdown, reload, scale-down), after its servers drained:
+   * close pools and queues here. Bounded by `shutdownTimeoutMs`.
+   * @example async ({ workerModule }) => { await workerModule.pool.end(); }
+   */
+  onWorkerShutdown?: (event: WorkerShutdownInfo<Module>) => MaybePromise;
+}
+
+export const kCallbackNames = [
+  'onPrimaryStartup',
+  'onPrimaryShutdown',
+  'onWorkerSpawned',
+  'onWorkerCrashed',
+  'onWorkerExit',
+  'onWorkerStartup',
+  'onWorkerShutdown',
+] as const;
+
+type CallbackName = (typeof kCallbackNames)[number];
+const kRunnerKeys = ['serviceName', 'workerModule', 'workers', 'dev', 'control', 'trackServers', ...kCallbackNames] as const;
+
+export interface NormalizedServiceOptions<Module extends object> {
+  readonly serviceName: string | undefined;
+  /** `serviceName`, or the module's file name: the prefix of log lines. */
+  readonly displayName: string;
+  readonly modulePath: string;
+  readonly moduleUrl: string;
+  readonly isDev: boolean;
+  /** Workers asked for (`workers`, resolved). */
+  readonly requestedWorkers: number;
+  /** Workers to run: 1 in development mode. */
+  readonly workerCount: number;
+  readonly control: boolean;
+  readonly trackServers: boolean;
+  readonly ownsProcess: boolean;
+  readonly callbacks: Readonly<Pick<ClusteredServiceOptions<Module>, CallbackName>>;
+  /** Everything else, for `ClusterPrimary` (which validates it). */
+  readonly primaryOptions: Readonly<Omit<PrimaryOptions, 'workerCount'>> & { logger?: Logger | false };
+}
+
+/** @throws InvalidOptionError naming the first invalid option. */
+export function normalizeServiceOptions<Module extends object>(input: ClusteredServiceOptions<Module>): NormalizedServiceOptions<Module> {
+  const options = optionsObject(input, 'options') as Partial<ClusteredServiceOptions<Module>> & Record<string, unknown>;
+  if ('workerCount' in options) throw new InvalidOptionError('workerCount', 'left out: the service runner calls it "workers"', options.workerCount);
+  const modulePath = workerModuleOption(options.workerModule);
+  const serviceName = options.serviceName === undefined ? undefined : checkClusterName(options.serviceName);
+  const isDev = booleanOption(options.dev, 'dev', process.env.NODE_ENV !== 'production');
+  const requestedWorkers = workerCountOption(options.workers, 'workers');
+  const control = booleanOption(options.control, 'control', serviceName !== undefined);
+  if (control && serviceName === undefined) throw new InvalidOptionError('control', 'false (or left out) when there is no "serviceName" to name the socket', true);
+  const callbacks: Partial<Record<CallbackName, unknown>> = {};
+  for (const name of kCallbackNames) callbacks[name] = functionOption(options[name], name);
+  const primaryOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(options)) if (!(kRunnerKeys as readonly string[]).includes(key)) primaryOptions[key] = value;
+  return Object.freeze({
+    serviceName,
+    displayName: serviceName ?? moduleBaseName(modulePath),
+    modulePath,
+    moduleUrl: pathToFileURL(modulePath).href,
+    isDev,
+    requestedWorkers,
+    workerCount: isDev ? 1 : requestedWorkers,
+    control,
+    trackServers: booleanOption(options.trackServers, 'trackServers', true),
+    ownsProcess: booleanOption(options.handleSignals, 'handleSignals', true),
+    callbacks: Object.freeze(callbacks) as NormalizedServiceOptions<Module>['callbacks'],
+    primaryOptions: Object.freeze(primaryOptions),
+  });
+}
+
+function workerModuleOption(value: unknown): string {
+  if (value instanceof URL) {
+    if (value.protocol !== 'file:') throw new InvalidOptionError('workerModule', 'a path or a file: URL', value.href);
+    return fileURLToPath(value);
+  }
+  if (typeof value === 'string' && value.startsWith('file:')) return fileURLToPath(value);
+  if (typeof value === 'string' && value.length > 0) return isAbsolute(value) ? value : resolve(value);
+  throw new InvalidOptionError('workerModule', 'a path or a file: URL of the module each worker imports', value);
+}
+
+function functionOption(value: unknown, name: string): unknown {
+  if (value !== undefined && typeof value !== 'function') throw new InvalidOptionError(name, 'a function', value);
+  return value;
+}
+
+/** `/srv/api/server.ts` -> `server`. */
+export function moduleBaseName(path: string): string {
+  const file = basename(path);
+  const dot = file.indexOf('.');
+  const base = dot > 0 ? file.slice(0, dot) : file;
+  return /^[A-Za-z0-9._-]+$/.test(base) ? base : 'service';
+}

@@ -1,0 +1,169 @@
+/**
+ * The primary side of the service runner, shared by `startClusteredService` and
+ * `clusterkit run`: a `ClusterPrimary` with the runner's callbacks, a control socket, a clear
+ * start failure, and a service that stops when its last worker slot gives up.
+ */
+import type { Logger } from '../logger.js';
+import { ClusterPrimary } from '../primary/cluster-primary.js';
+import type { PrimaryOptions } from '../primary/primary-options.js';
+import type { ShutdownReport } from '../primary/primary-events.js';
+import type { WorkerHandle } from '../primary/worker-handle.js';
+import { clusterStatus } from '../control/cluster-status.js';
+import type { ClusterStatus } from '../control/control-protocol.js';
+import type { ControlServer } from '../control/control-server.js';
+import { checkModuleExists, type ModuleRef } from './module-loader.js';
+import { attachServiceCallbacks, runCallback, type PrimaryCallbacks } from './service-callbacks.js';
+import { serveControl } from './service-control.js';
+import type { PrimaryStartupInfo } from './service-options.js';
+import { describeStartFailure } from './start-failure.js';
+
+export interface ServicePrimarySpec {
+  /** Log prefix and status name. */
+  readonly name: string;
+  /** The control socket's name; undefined for no control socket. */
+  readonly controlName: string | undefined;
+  readonly module: ModuleRef;
+  readonly workerCount: number;
+  /** Development mode took the worker count down to 1 from this. */
+  readonly devFrom: number | undefined;
+  /** A control `stop` (like SIGTERM) ends the process, and so does losing every worker slot. */
+  readonly ownsProcess: boolean;
+  readonly logger: Logger | false;
+  readonly primaryOptions: Omit<PrimaryOptions, 'workerCount' | 'logger'>;
+  readonly callbacks: PrimaryCallbacks & { onPrimaryStartup?: ((info: PrimaryStartupInfo) => unknown) | undefined };
+  /** Called at each fork, before the worker runs (the CLI pipes its output here). */
+  readonly onWorkerFork?: ((worker: WorkerHandle) => void) | undefined;
+}
+
+/** The running service, in the primary process. */
+export interface PrimaryService {
+  readonly role: 'primary';
+  readonly primary: ClusterPrimary;
+  /** The service's name (its log prefix). */
+  readonly serviceName: string;
+  /** Path of the control socket, when there is one. */
+  readonly controlSocket: string | undefined;
+  /** Workers the service is meant to run (changed by `scale()`). */
+  readonly workerCount: number;
+  /** The figures `clusterkit status` shows. */
+  status(): ClusterStatus;
+  /** Grows or shrinks the service; surplus workers stop gracefully. */
+  scale(count: number): Promise<void>;
+  /** Zero-downtime rolling reload (as SIGHUP). */
+  reload(): Promise<void>;
+  /** Graceful shutdown; removes the control socket. Does not exit the process. */
+  stop(): Promise<ShutdownReport>;
+}
+
+/** Keeps the primary's `_destroy` waiting for async shutdown callbacks. */
+class ServicePrimary extends ClusterPrimary {
+  readonly #pending: Array<Promise<unknown>> = [];
+
+  awaitBeforeExit(pending: Promise<unknown>): void {
+    this.#pending.push(pending);
+  }
+
+  protected override async _destroy(): Promise<void> {
+    await Promise.allSettled(this.#pending);
+  }
+}
+
+class RunningService implements PrimaryService {
+  readonly role = 'primary';
+  readonly #startedAt = Date.now();
+  #target: number;
+  /** Set once the control socket listens; closed at shutdown. */
+  control: ControlServer | undefined;
+
+  constructor(
+    readonly primary: ClusterPrimary,
+    readonly spec: ServicePrimarySpec,
+  ) {
+    this.#target = spec.workerCount;
+  }
+
+  get serviceName(): string {
+    return this.spec.name;
+  }
+
+  get controlSocket(): string | undefined {
+    return this.control?.path;
+  }
+
+  get workerCount(): number {
+    return this.#target;
+  }
+
+  status(): ClusterStatus {
+    return clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.#target });
+  }
+
+  async scale(count: number): Promise<void> {
+    await this.primary.scale(count);
+    this.#target = count;
+  }
+
+  reload(): Promise<void> {
+    return this.primary.reload();
+  }
+
+  async stop(): Promise<ShutdownReport> {
+    const report = await this.primary.shutdown();
+    this.control?.close();
+    return report;
+  }
+}
+
+/**
+ * Starts the primary and its workers.
+ * @throws WorkerModuleError when the module does not exist (before any fork).
+ * @throws ClusterNameInUseError when a live cluster has the same name (before any fork).
+ * @throws ServiceStartError when the workers could not start (the crash-loop breaker tripped).
+ */
+export async function startServicePrimary(spec: ServicePrimarySpec): Promise<PrimaryService> {
+  checkModuleExists(spec.module);
+  const { logger } = spec;
+  const primary = new ServicePrimary({ ...spec.primaryOptions, workerCount: spec.workerCount, logger });
+  const service = new RunningService(primary, spec);
+  attachServiceCallbacks(primary, spec.callbacks, { logger, targetWorkers: () => service.workerCount, awaitBeforeExit: (pending) => primary.awaitBeforeExit(pending) });
+  if (spec.onWorkerFork) primary.on('workerFork', ({ worker }) => spec.onWorkerFork!(worker));
+  // Failures that belong to no call (a failed write, a throwing listener) are logged: a
+  // service's primary must not die of them.
+  primary.on('error', (error) => (logger ? logger.error({ error }, `primary error: ${error.message}`) : undefined));
+  // Opened before any fork, so a name already in use fails the start before anything runs.
+  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess);
+  primary.on('shutdownComplete', () => service.control?.close());
+  let workers: WorkerHandle[];
+  try {
+    workers = await primary.start();
+  } catch (error) {
+    service.control?.close();
+    throw describeStartFailure(error, spec.name);
+  }
+  watchForLostService(primary, spec);
+  if (spec.callbacks.onPrimaryStartup) await runCallback(logger, 'onPrimaryStartup', spec.callbacks.onPrimaryStartup, { workerCount: workers.length });
+  else if (logger) logStarted(logger, spec, workers, service.controlSocket);
+  return service;
+}
+
+function logStarted(logger: Logger, spec: ServicePrimarySpec, workers: WorkerHandle[], controlSocket: string | undefined): void {
+  const dev = spec.devFrom === undefined ? '' : ` (development mode; ${spec.devFrom} in production)`;
+  logger.info(
+    { pids: workers.map((worker) => worker.pid).join(','), control: controlSocket },
+    `service ${spec.name} started: ${workers.length} worker${workers.length === 1 ? '' : 's'}${dev}`,
+  );
+}
+
+/**
+ * A slot that crash-loops after the start is no longer restarted while the others serve on.
+ * When the last one gives up, nothing serves any more: stop, and exit 1 if the process is ours.
+ */
+function watchForLostService(primary: ClusterPrimary, spec: ServicePrimarySpec): void {
+  primary.on('crashLoop', ({ error, remainingSlots }) => {
+    if (primary.state !== 'running' || remainingSlots > 0) return;
+    if (spec.logger) spec.logger.error({}, `service ${spec.name} has no worker left: every slot failed too often (${error.message})`);
+    void primary.shutdown().then(() => {
+      if (spec.ownsProcess) process.exit(1);
+    });
+  });
+}

@@ -1,0 +1,74 @@
+/**
+ * The worker side of the service runner and of `clusterkit run`: a `ClusterWorker` whose
+ * `_init` imports the worker module (so an import error is an init failure the primary
+ * reports, and counts toward the crash-loop breaker) and whose `_destroy` runs the user's
+ * cleanup after the servers have drained.
+ */
+import { WorkerModuleError } from '../errors.js';
+import { ClusterWorker } from '../worker/cluster-worker.js';
+import { trackListeningServers, type ListenTracker } from './listen-tracker.js';
+import { checkHasExports, loadModule, type ModuleRef } from './module-loader.js';
+import type { WorkerShutdownInfo, WorkerStartupInfo } from './service-options.js';
+
+export interface ServiceWorkerSpec<Module extends object> {
+  readonly module: ModuleRef;
+  /** Imports (or runs) the module. Whatever it throws becomes a `WorkerModuleError`. */
+  readonly load: () => Promise<Module>;
+  /** A module without exports is an error (the runner's contract; a plain script has none). */
+  readonly requireExports: boolean;
+  /** Register the servers the module listens on with `trackServer()`. */
+  readonly trackServers: boolean;
+  /**
+   * Ready as soon as one server listens, even if the module's top-level code has not finished
+   * (a script may end with a top-level `await` that never settles).
+   */
+  readonly readyOnListen: boolean;
+  readonly onStartup?: ((info: WorkerStartupInfo<Module>) => void | Promise<void>) | undefined;
+  readonly onShutdown?: ((info: WorkerShutdownInfo<Module>) => void | Promise<void>) | undefined;
+}
+
+export class ServiceWorker<Module extends object> extends ClusterWorker {
+  readonly #spec: ServiceWorkerSpec<Module>;
+  /** Set once the module is imported. */
+  #module: Module | undefined;
+
+  constructor(spec: ServiceWorkerSpec<Module>) {
+    super();
+    this.#spec = spec;
+  }
+
+  /** The imported module namespace; undefined until it finished importing. */
+  get workerModule(): Module | undefined {
+    return this.#module;
+  }
+
+  protected override async _init(): Promise<void> {
+    const spec = this.#spec;
+    const tracker = spec.trackServers ? trackListeningServers((server) => this.trackServer(server)) : undefined;
+    const loaded = this.#loadAndListen(tracker);
+    if (spec.readyOnListen && tracker) {
+      const first = await Promise.race([loaded.then(() => 'loaded' as const), tracker.firstListening.then(() => 'listening' as const)]);
+      // Ready already: a later failure of the module's top-level code crashes the worker, as
+      // it would crash a plain `node script.js`, and the primary restarts it.
+      if (first === 'listening') loaded.catch((error: unknown) => process.nextTick(() => { throw error; }));
+    } else {
+      await loaded;
+    }
+    tracker?.markReady();
+    if (spec.requireExports) checkHasExports(spec.module, this.#module!);
+    await spec.onStartup?.({ workerModule: this.#module!, pid: process.pid, workerId: this.id });
+  }
+
+  protected override async _destroy(): Promise<void> {
+    if (this.#module) await this.#spec.onShutdown?.({ workerModule: this.#module, pid: process.pid, workerId: this.id });
+  }
+
+  async #loadAndListen(tracker: ListenTracker | undefined): Promise<void> {
+    const ref = this.#spec.module;
+    this.#module = await loadModule(ref, this.#spec.load);
+    if (!tracker) return;
+    await tracker.settled().catch((error: unknown) => {
+      throw new WorkerModuleError(ref.path, 'listen-failed', { cause: error, noun: ref.noun });
+    });
+  }
+}

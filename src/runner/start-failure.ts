@@ -1,0 +1,40 @@
+/**
+ * Turning "the workers could not start" into one sentence that names the module and the
+ * cause. The crash-loop breaker rejects `start()` with a `CrashLoopError` whose cause is the
+ * last `WorkerStartupError`; when the worker module threw, that one's cause is the worker's
+ * `WorkerModuleError`, flattened across IPC into a `RemoteError` that keeps its `summary`.
+ */
+import { CrashLoopError, RemoteError, ServiceStartError, WorkerStartupError } from '../errors.js';
+import type { Logger } from '../logger.js';
+
+export function describeStartFailure(error: unknown, serviceName: string): unknown {
+  if (!(error instanceof CrashLoopError)) return error;
+  const startup = error.cause;
+  const attempts = `${error.failures} attempts`;
+  if (!(startup instanceof WorkerStartupError)) return new ServiceStartError(serviceName, `${lowerFirst(firstSentence(error.message))} (${attempts})`, { cause: error });
+  const remote = startup.cause instanceof RemoteError ? startup.cause : undefined;
+  const summary = remote?.data?.summary;
+  let reason: string;
+  if (typeof summary === 'string') reason = summary;
+  else if (remote) reason = `a worker failed to start: ${remote.remoteName}: ${remote.remoteMessage}`;
+  else reason = `${lowerFirst(firstSentence(startup.message))}; its output above says why`;
+  return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error });
+}
+
+/** Logs a start failure as one line and ends the process with code 1. */
+export function exitAfterStartFailure(error: unknown, logger: Logger | false): never {
+  const failure = error instanceof Error ? error : new Error(String(error));
+  const code = (failure as { code?: unknown }).code;
+  if (logger && typeof logger.error === 'function') logger.error({ code }, failure.message);
+  else process.stderr.write(`${failure.message}\n`);
+  process.exit(1);
+}
+
+function firstSentence(message: string): string {
+  const end = message.indexOf('. ');
+  return end === -1 ? message.replace(/\.$/, '') : message.slice(0, end);
+}
+
+function lowerFirst(text: string): string {
+  return text.charAt(0).toLowerCase() + text.slice(1);
+}

@@ -1,0 +1,60 @@
+/**
+ * Running the built `clusterkit` CLI (dist/cli/main.js) as real processes with plain node,
+ * as users run it. Each test gets its own runtime directory (XDG_RUNTIME_DIR), so control
+ * sockets never meet a real cluster of the user running the tests, nor another test's.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { kRepoRoot, spawnNode, type Spawned } from '../helpers/spawn.js';
+
+export const kCliPath = join(kRepoRoot, 'dist/cli/main.js');
+
+const running = new Set<Spawned>();
+const directories: string[] = [];
+
+/** A fresh runtime directory (removed by `cleanUpCli`); short, so socket paths stay short. */
+export function runtimeDir(): string {
+  const directory = mkdtempSync(join(tmpdir(), 'ck-'));
+  directories.push(directory);
+  return directory;
+}
+
+/** Starts `clusterkit <args>` in its own process group. */
+export function startCli(args: string[], options: { runtime: string; env?: Record<string, string> }): Spawned {
+  if (!existsSync(kCliPath)) throw new Error(`${kCliPath} is missing: run "npm run build" before the CLI tests.`);
+  const run = spawnNode([kCliPath, ...args], {
+    env: { NODE_ENV: 'production', XDG_RUNTIME_DIR: options.runtime, ...options.env },
+    // Its own process group: the primary and its workers are killed together.
+    detached: true,
+    label: `clusterkit ${args.join(' ')}`,
+  });
+  running.add(run);
+  run.child.once('close', () => running.delete(run));
+  return run;
+}
+
+/** Runs `clusterkit <args>` to completion. */
+export async function cli(args: string[], options: { runtime: string; env?: Record<string, string>; ms?: number }): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const run = startCli(args, options);
+  const code = await run.exited(options.ms ?? 15_000);
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+/** The worker pids a `run` has reported as ready so far (from its log lines). */
+export function readyPids(run: Spawned): number[] {
+  return [...run.output().matchAll(/worker \d+ ready workerId=\d+ pid=(\d+)/g)].map((match) => Number(match[1]));
+}
+
+/** Kills every CLI process still running, with its workers, and removes the runtime directories. */
+export function cleanUpCli(): void {
+  for (const { child } of running) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+  running.clear();
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+}

@@ -1,0 +1,116 @@
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ClusterNameInUseError, ClusterNotRunningError, ControlSocketError, RemoteError, ReloadError } from '../../src/index.js';
+import { controlRequest } from '../../src/control/control-client.js';
+import type { ClusterStatus } from '../../src/control/control-protocol.js';
+import { startControlServer, type ControlHandlers, type ControlServer } from '../../src/control/control-server.js';
+import { ensureControlDirectory, socketPathFor } from '../../src/control/runtime-dir.js';
+
+const servers: ControlServer[] = [];
+const directories: string[] = [];
+afterEach(() => {
+  for (const server of servers.splice(0)) server.close();
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+function directory(): string {
+  const path = join(mkdtempSync(join(tmpdir(), 'ck-')), 'clusterkit');
+  directories.push(join(path, '..'));
+  return path;
+}
+
+const status = { name: 'proto', pid: process.pid, state: 'running', workers: [] } as unknown as ClusterStatus;
+const handlers: ControlHandlers = {
+  status: () => status,
+  reload: () => Promise.reject(new ReloadError('The replacement for worker slot 0 failed to start.')),
+  scale: async (count) => ({ count }),
+  stop: async () => ({ stopped: true }),
+  afterStop: () => {},
+};
+
+async function serve(name: string, where: string): Promise<ControlServer> {
+  const server = await startControlServer(name, handlers, where);
+  servers.push(server);
+  return server;
+}
+
+/** Writes raw lines on one connection and collects `count` response lines. */
+function exchange(path: string, lines: string[], count: number): Promise<unknown[]> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path, () => socket.write(lines.map((line) => `${line}\n`).join('')));
+    let received = '';
+    socket.on('data', (chunk) => {
+      received += chunk.toString();
+      const complete = received.split('\n').filter(Boolean);
+      if (complete.length >= count) {
+        socket.destroy();
+        resolve(complete.map((line) => JSON.parse(line) as unknown));
+      }
+    });
+    socket.on('error', reject);
+  });
+}
+
+describe('control protocol', () => {
+  it('answers each request line by id, and malformed requests with an error instead of dropping the connection', async () => {
+    const where = directory();
+    const server = await serve('proto', where);
+    const responses = await exchange(server.path, ['not json', '{"id":2,"command":"status"}', '{"id":3,"command":"scale"}', '{"id":4,"command":"launch"}', '{"id":5,"command":"scale","count":3}'], 5);
+    expect(responses).toEqual(
+      expect.arrayContaining([
+        { id: 0, ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: 'A control request must be one JSON object per line.' } },
+        { id: 2, ok: true, result: status },
+        { id: 3, ok: false, error: expect.objectContaining({ message: '"scale" needs a "count" that is a positive integer. Received undefined.' }) },
+        { id: 4, ok: false, error: expect.objectContaining({ message: expect.stringContaining('a "command" among status, reload, stop, scale') }) },
+        { id: 5, ok: true, result: { count: 3 } },
+      ]),
+    );
+  });
+
+  it('turns a failed command into a RemoteError that keeps the remote name, code and message', async () => {
+    const where = directory();
+    await serve('failing', where);
+    const error = await controlRequest('failing', 'reload', { directory: where }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ remoteName: 'ReloadError', remoteCode: 'ERR_RELOAD_FAILED', remoteMessage: 'The replacement for worker slot 0 failed to start.' });
+  });
+
+  it('refuses a second server with a live name, naming the pid that holds it', async () => {
+    const where = directory();
+    await serve('taken', where);
+    const error = await startControlServer('taken', handlers, where).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClusterNameInUseError);
+    expect(error).toMatchObject({ code: 'ERR_CLUSTER_NAME_IN_USE', pid: process.pid });
+  });
+
+  it('reports an unknown name with the names that are running', async () => {
+    const where = directory();
+    await serve('one', where);
+    await serve('two', where);
+    const error = await controlRequest('three', 'status', { directory: where }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ClusterNotRunningError);
+    expect((error as Error).message).toBe('No cluster named "three" is running. Running: one, two.');
+  });
+
+  it('removes its socket on close, and keeps the directory private', async () => {
+    const where = directory();
+    mkdirSync(where, { recursive: true, mode: 0o755 });
+    chmodSync(where, 0o755);
+    const server = await serve('tidy', where);
+    expect(statSync(where).mode & 0o777).toBe(0o700); // tightened
+    expect(statSync(server.path).mode & 0o777).toBe(0o600);
+    server.close();
+    expect(existsSync(server.path)).toBe(false);
+  });
+
+  it('refuses a directory that is not a directory, and a socket path too long for the platform', () => {
+    const where = directory();
+    expect(() => socketPathFor('x'.repeat(64), join(where, 'y'.repeat(60)))).toThrow(ControlSocketError);
+    const file = join(where, '..', 'plain-file');
+    writeFileSync(file, '');
+    expect(() => ensureControlDirectory(file)).toThrow(/exists but is not a directory/);
+  });
+});

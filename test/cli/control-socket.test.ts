@@ -1,0 +1,84 @@
+import { existsSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { waitUntilGone } from '../helpers/processes.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+describe('control socket', () => {
+  it('detects the stale socket of a SIGKILLed primary, reports the name as not running, and reuses it', async () => {
+    const runtime = runtimeDir();
+    const socket = join(runtime, 'clusterkit', 'phoenix.sock');
+    const first = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'phoenix'], { runtime, env: { PORT: String(await freePort()) } });
+    await first.waitFor(/service phoenix started/);
+    const pids = readyPids(first);
+    process.kill(first.child.pid!, 'SIGKILL');
+    await first.exited();
+    await waitUntilGone(pids); // orphan protection: the workers follow their primary
+    expect(lstatSync(socket).isSocket()).toBe(true); // a SIGKILLed primary cannot clean up
+
+    const status = await cli(['status', 'phoenix'], { runtime });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toBe('clusterkit: No cluster named "phoenix" is running. No cluster is running (for this user); start one with "clusterkit run".\n');
+    expect((await cli(['list'], { runtime })).stdout).toBe('No cluster is running.\n');
+
+    const second = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'phoenix'], { runtime, env: { PORT: String(await freePort()) } });
+    await second.waitFor(/service phoenix started/);
+    const answer = JSON.parse((await cli(['status', 'phoenix', '--json'], { runtime })).stdout) as { pid: number };
+    expect(answer.pid).toBe(second.child.pid);
+    expect((await cli(['stop', 'phoenix'], { runtime })).code).toBe(0);
+    await expect(second.exited()).resolves.toBe(0);
+    expect(existsSync(socket)).toBe(false);
+  });
+
+  it('refuses a second cluster with a live name before forking any worker', async () => {
+    const runtime = runtimeDir();
+    const first = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'solo'], { runtime, env: { PORT: String(await freePort()) } });
+    await first.waitFor(/service solo started/);
+    const second = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'solo'], { runtime, env: { PORT: String(await freePort()) } });
+    await expect(second.exited()).resolves.toBe(1);
+    expect(second.stderr()).toContain(`A cluster named "solo" is already running (primary pid ${first.child.pid}). Stop it first ("clusterkit stop solo"), or choose another name.`);
+    expect(second.output()).not.toMatch(/worker \d+ (ready|forked)/);
+    // The first cluster is untouched and still owns the name.
+    const status = JSON.parse((await cli(['status', 'solo', '--json'], { runtime })).stdout) as { pid: number };
+    expect(status.pid).toBe(first.child.pid);
+    expect((await cli(['stop', 'solo'], { runtime })).code).toBe(0);
+    await expect(first.exited()).resolves.toBe(0);
+  });
+
+  it('status without a name and list show every running cluster; status --watch refreshes until Ctrl-C', async () => {
+    const runtime = runtimeDir();
+    const clusters = await Promise.all(
+      ['alpha', 'beta'].map(async (name) => {
+        const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', name], { runtime, env: { PORT: String(await freePort()) } });
+        await run.waitFor(new RegExp(`service ${name} started`));
+        return run;
+      }),
+    );
+    const all = await cli(['status'], { runtime });
+    expect(all.stdout).toMatch(/^cluster alpha .*\n[^]*\ncluster beta /);
+    const list = JSON.parse((await cli(['list', '--json'], { runtime })).stdout) as Array<{ name: string; pid: number; workers: number }>;
+    expect(list).toEqual([
+      expect.objectContaining({ name: 'alpha', pid: clusters[0]!.child.pid, workers: 1 }),
+      expect.objectContaining({ name: 'beta', pid: clusters[1]!.child.pid, workers: 1 }),
+    ]);
+
+    const watch = startCli(['status', 'alpha', '--watch', '--interval', '100ms', '--json'], { runtime });
+    // Not a terminal: one JSON line per refresh, without screen clearing.
+    await watch.waitFor(/(\{"name":"alpha".*\}\n){3}/);
+    process.kill(watch.child.pid!, 'SIGINT');
+    await expect(watch.exited()).resolves.toBe(0);
+
+    // A watch ends by itself when its cluster stops.
+    const watchBeta = startCli(['status', 'beta', '--watch', '--interval', '100ms'], { runtime });
+    await watchBeta.waitFor(/cluster beta {2}pid/);
+    expect((await cli(['stop', 'beta'], { runtime })).code).toBe(0);
+    await expect(watchBeta.exited()).resolves.toBe(0);
+    expect(watchBeta.stdout()).toContain('cluster beta is no longer running\n');
+
+    expect((await cli(['stop', 'alpha'], { runtime })).code).toBe(0);
+    await Promise.all(clusters.map((run) => expect(run.exited()).resolves.toBe(0)));
+  });
+});

@@ -1,0 +1,66 @@
+import { writeFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { killSpawned, spawnScript } from '../helpers/spawn.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => {
+  killSpawned();
+  cleanUpCli();
+});
+
+describe('clusterkit reload', () => {
+  it.each([
+    ['new connections', 'close'],
+    ['keep-alive connections', 'keepalive'],
+  ])('reloads a plain script under HTTP load without losing a request (%s)', async (_label, mode) => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '2', '--name', 'busy'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service busy started: 2 workers/);
+    const before = readyPids(run);
+    const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '10', '/?delay=20', mode] });
+    await client.waitFor(/load started/);
+    for (let reload = 0; reload < 2; reload++) {
+      const result = await cli(['reload', 'busy'], { runtime, ms: 30_000 });
+      expect(result).toMatchObject({ code: 0, stdout: 'reloaded busy: 2 workers replaced, no downtime\n' });
+    }
+    client.child.kill('SIGTERM');
+    const [line] = await client.waitFor(/\{.*\}/);
+    const result = JSON.parse(line) as { ok: number; failed: number; errors: Record<string, number> };
+    expect(result.errors).toEqual({});
+    expect(result.failed).toBe(0);
+    expect(result.ok).toBeGreaterThan(50);
+    await waitUntilGone(before);
+    const after = (JSON.parse((await cli(['status', 'busy', '--json'], { runtime })).stdout) as { workers: Array<{ pid: number; restarts: number }> }).workers;
+    expect(after.map((worker) => worker.restarts)).toEqual([2, 2]);
+    expect(after.every((worker) => isAlive(worker.pid))).toBe(true);
+    expect((await cli(['stop', 'busy'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('also reloads on SIGHUP to the primary', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'hup'], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/service hup started/);
+    process.kill(run.child.pid!, 'SIGHUP');
+    await run.waitFor(/rolling reload complete replaced=1/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('exits 1 with the reason when a reload fails, and the old workers keep serving', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-fails-on-reload.mjs', '-w', '1', '--name', 'flaky'], { runtime, env: { CLI_FIXTURE_FLAG: `${runtime}/fail` } });
+    await run.waitFor(/service flaky started/);
+    const [pid] = readyPids(run);
+    writeFileSync(`${runtime}/fail`, 'yes');
+    const reload = await cli(['reload', 'flaky'], { runtime, ms: 30_000 });
+    expect(reload.code).toBe(1);
+    expect(reload.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start .*cli-fails-on-reload\.mjs threw on import: Error: the new release is broken/);
+    expect(isAlive(pid!)).toBe(true);
+    expect((await cli(['stop', 'flaky'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanUpCli, cli, runtimeDir } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+const demo = 'examples/demo/server.js';
+
+/** [arguments, what stderr must say]. Every one exits 2, prints the usage and forks nothing. */
+const kBadInput: Array<[string[], RegExp]> = [
+  [[], /Missing the command\./],
+  [['--frobnicate'], /Unknown option --frobnicate\./],
+  [['staus'], /Unknown command "staus"\. Did you mean "status"\?/],
+  [['help', 'nope'], /Unknown command "nope"\./],
+  [['run'], /Missing the script to run\./],
+  [['run', 'no/such/server.js'], /Script not found: \/\S+\/no\/such\/server\.js/],
+  [['run', 'examples'], /Script not found: /],
+  [['run', demo, '--bogus'], /Unknown option --bogus\./],
+  [['run', demo, '-w', 'zero'], /--workers must be a positive integer or "auto"\. Received "zero"\./],
+  [['run', demo, '-w', '0'], /--workers must be a positive integer or "auto"\. Received "0"\./],
+  [['run', demo, '-w'], /Option --workers needs a value\./],
+  [['run', demo, '--shutdown-timeout', '10x'], /--shutdown-timeout must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
+  [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout needs a value; for a value that starts with "-"/],
+  [['run', demo, '--max-memory', 'lots'], /--max-memory must be a memory size such as 512M or 1G\. Received "lots"\./],
+  [['run', demo, '--node-arg', '--import=tsx'], /Option --node-arg needs a value; for a value that starts with "-", write it with "=", as in --node-arg=--import=tsx\./],
+  [['run', demo, '--name', 'a/b'], /--name must be letters, digits, "\.", "_" or "-"/],
+  [['run', demo, 'extra'], /Unexpected argument "extra"\. Pass arguments for the script after "--"\./],
+  [['run', demo, '--dev', '-w', '2'], /--dev runs a single worker; leave out --workers, or leave out --dev\./],
+  [['run', demo, '--log-format', 'xml'], /--log-format must be "line" or "json"\. Received "xml"\./],
+  [['status', 'a', 'b'], /Unexpected argument "b"\./],
+  [['status', '--json=yes'], /Option --json does not take a value\./],
+  [['status', '--interval', '1s'], /--interval only applies with --watch\./],
+  [['status', '--watch', '--interval', 'often'], /--interval must be a duration/],
+  [['status', 'ghost'], /No cluster named "ghost" is running\./],
+  [['reload'], /Missing the cluster name\./],
+  [['reload', 'ghost'], /No cluster named "ghost" is running\./],
+  [['stop', 'ghost'], /No cluster named "ghost" is running\./],
+  [['stop', 'a', 'b'], /Unexpected argument "b"\./],
+  [['scale'], /Missing the cluster name and the worker count\./],
+  [['scale', 'ghost'], /Missing the worker count\./],
+  [['scale', 'ghost', 'many'], /The worker count must be a positive integer\. Received "many"\./],
+  [['scale', 'ghost', '0'], /The worker count must be a positive integer\. Received "0"\./],
+  [['scale', 'ghost', '2'], /No cluster named "ghost" is running\./],
+  [['list', 'extra'], /Unexpected argument "extra"\./],
+];
+
+describe('bad input', () => {
+  it('exits 2 with a message (and the usage line) for every kind of bad input', async () => {
+    const runtime = runtimeDir();
+    const results = await Promise.all(kBadInput.map(([args]) => cli(args, { runtime })));
+    results.forEach((result, index) => {
+      const [args, message] = kBadInput[index]!;
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toMatch(new RegExp(`^clusterkit: ${message.source}`));
+      expect(result.stdout).toBe('');
+      // Nothing was forked for bad input.
+      expect(result.stderr).not.toMatch(/worker \d+/);
+    });
+    const usage = results[kBadInput.findIndex(([args]) => args[0] === 'run' && args[1] === 'no/such/server.js')]!;
+    expect(usage.stderr).toContain('Usage: clusterkit run <script> [options] [-- script args]\nRun "clusterkit run --help" for the options and examples.\n');
+  });
+});
+
+describe('help', () => {
+  it('prints help with examples for the tool and every command, and the version', async () => {
+    const runtime = runtimeDir();
+    const commands = ['run', 'status', 'list', 'reload', 'stop', 'scale'];
+    const [top, ...each] = await Promise.all([cli(['--help'], { runtime }), ...commands.map((command) => cli([command, '--help'], { runtime }))]);
+    expect(top).toMatchObject({ code: 0, stderr: '' });
+    expect(top!.stdout).toMatch(/^Usage: clusterkit <command> \[options\]/);
+    for (const command of commands) expect(top!.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
+    each.forEach((result, index) => {
+      expect(result).toMatchObject({ code: 0, stderr: '' });
+      expect(result.stdout).toMatch(new RegExp(`^Usage: clusterkit ${commands[index]}`));
+      expect(result.stdout).toMatch(new RegExp(`Examples:\\n  clusterkit ${commands[index]}\\b`));
+    });
+    expect((await cli(['help', 'scale'], { runtime })).stdout).toBe(each[5]!.stdout);
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    expect(await cli(['--version'], { runtime })).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});

@@ -1,0 +1,103 @@
+import { describe, expect, it } from '@jest/globals';
+import { parseCount, parseDuration, parseSizeMb, parseWorkers } from '../../src/cli/arg-values.js';
+import { formatBytes, formatDuration, formatList, formatStatus } from '../../src/cli/format-status.js';
+import { UsageError } from '../../src/cli/usage-error.js';
+import type { ClusterStatus } from '../../src/control/control-protocol.js';
+
+describe('option values', () => {
+  it('parses durations with units; a bare number is milliseconds', () => {
+    expect(parseDuration('10s', '--x', 'run')).toBe(10_000);
+    expect(parseDuration('500ms', '--x', 'run')).toBe(500);
+    expect(parseDuration('1.5m', '--x', 'run')).toBe(90_000);
+    expect(parseDuration('1h', '--x', 'run')).toBe(3_600_000);
+    expect(parseDuration('250', '--x', 'run')).toBe(250);
+    for (const bad of ['', '10x', 's', '0s', '-1s', '1e3', '0.1ms']) expect(() => parseDuration(bad, '--x', 'run')).toThrow(UsageError);
+    expect(() => parseDuration('soon', '--shutdown-timeout', 'run')).toThrow('--shutdown-timeout must be a duration such as 10s, 500ms or 2m. Received "soon".');
+  });
+
+  it('parses memory sizes into whole MiB; a bare number is MiB', () => {
+    expect(parseSizeMb('512M', '--m', 'run')).toBe(512);
+    expect(parseSizeMb('512MB', '--m', 'run')).toBe(512);
+    expect(parseSizeMb('1G', '--m', 'run')).toBe(1024);
+    expect(parseSizeMb('1.5gib', '--m', 'run')).toBe(1536);
+    expect(parseSizeMb('1536K', '--m', 'run')).toBe(2);
+    expect(parseSizeMb('300', '--m', 'run')).toBe(300);
+    for (const bad of ['', 'lots', '0M', '12T', '-5M']) expect(() => parseSizeMb(bad, '--m', 'run')).toThrow(UsageError);
+  });
+
+  it('parses worker counts: a positive integer, auto, or max', () => {
+    expect(parseWorkers('4', '--workers', 'run')).toBe(4);
+    expect(parseWorkers('auto', '--workers', 'run')).toBe('auto');
+    expect(parseWorkers('max', '--workers', 'run')).toBe('auto');
+    for (const bad of ['0', '-1', '2.5', 'all', '']) expect(() => parseWorkers(bad, '--workers', 'run')).toThrow('--workers must be a positive integer or "auto"');
+    expect(parseCount('3', 'The worker count', 'scale')).toBe(3);
+    expect(() => parseCount('03x', 'The worker count', 'scale')).toThrow('The worker count must be a positive integer. Received "03x".');
+  });
+});
+
+describe('status rendering', () => {
+  const status: ClusterStatus = {
+    name: 'api',
+    pid: 100,
+    state: 'running',
+    startedAt: 0,
+    uptimeMs: 192_000,
+    script: '/srv/api/server.js',
+    targetWorkers: 2,
+    nodeVersion: 'v20.19.0',
+    workers: [
+      {
+        id: 1,
+        pid: 101,
+        slot: 0,
+        name: undefined,
+        state: 'ready',
+        uptimeMs: 192_000,
+        restarts: 0,
+        rssBytes: 50 * 1024 * 1024,
+        heapUsedBytes: 8.25 * 1024 * 1024,
+        heapTotalBytes: 16 * 1024 * 1024,
+        eventLoopDelayMs: 0.42,
+        eventLoopDelayP99Ms: 1.5,
+        messagesIn: 190,
+        messagesOut: 189,
+        pending: 0,
+      },
+      {
+        id: 3,
+        pid: 103,
+        slot: 1,
+        name: undefined,
+        state: 'starting',
+        uptimeMs: 300,
+        restarts: 1,
+        rssBytes: undefined,
+        heapUsedBytes: undefined,
+        heapTotalBytes: undefined,
+        eventLoopDelayMs: undefined,
+        eventLoopDelayP99Ms: undefined,
+        messagesIn: 1,
+        messagesOut: 0,
+        pending: 0,
+      },
+    ],
+  };
+
+  it('shows one row per worker, with placeholders before the first heartbeat', () => {
+    expect(formatStatus(status)).toBe(
+      'cluster api  pid 100  running  up 3m 12s  workers 2/2  node v20.19.0\n' +
+        'script /srv/api/server.js\n' +
+        '\n' +
+        'id  pid  slot  state     uptime  restarts      rss    heap    loop delay  msgs in  msgs out\n' +
+        ' 1  101     0  ready     3m 12s         0  50.0 MB  8.3 MB  0.4 / 1.5 ms      190       189\n' +
+        ' 3  103     1  starting  300ms          1        -       -             -        1         0\n',
+    );
+    expect(formatList([status])).toBe('name  pid  state    workers  uptime  script\napi   100  running  2/2      3m 12s  /srv/api/server.js\n');
+    expect(formatList([])).toBe('No cluster is running.\n');
+  });
+
+  it('formats durations and sizes compactly', () => {
+    expect([450, 12_000, 192_000, 7_500_000, 97_200_000].map(formatDuration)).toEqual(['450ms', '12s', '3m 12s', '2h 5m', '1d 3h']);
+    expect([undefined, 1024 * 1024 * 1.25, 1024 * 1024 * 512].map(formatBytes)).toEqual(['-', '1.3 MB', '512 MB']);
+  });
+});

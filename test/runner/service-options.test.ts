@@ -1,0 +1,49 @@
+import { describe, expect, it } from '@jest/globals';
+import { InvalidOptionError } from '../../src/index.js';
+import { normalizeServiceOptions } from '../../src/runner/service-options.js';
+
+const workerModule = '/srv/api/server.js';
+
+describe('service runner options', () => {
+  it('resolves the worker module, the name, development mode and the worker count', () => {
+    const production = normalizeServiceOptions({ workerModule, workers: 3, dev: false });
+    expect(production).toMatchObject({ modulePath: workerModule, moduleUrl: 'file:///srv/api/server.js', displayName: 'server', serviceName: undefined });
+    expect(production).toMatchObject({ isDev: false, requestedWorkers: 3, workerCount: 3, control: false, trackServers: true, ownsProcess: true });
+    expect(normalizeServiceOptions({ workerModule, workers: 3, dev: true })).toMatchObject({ isDev: true, requestedWorkers: 3, workerCount: 1 });
+    expect(normalizeServiceOptions({ workerModule: new URL('file:///srv/api/app.ts'), serviceName: 'api' })).toMatchObject({ modulePath: '/srv/api/app.ts', displayName: 'api', control: true });
+    expect(normalizeServiceOptions({ workerModule: 'server.js' }).modulePath).toBe(`${process.cwd()}/server.js`);
+  });
+
+  it('follows NODE_ENV for development mode unless `dev` says otherwise', () => {
+    const previous = process.env.NODE_ENV;
+    try {
+      process.env.NODE_ENV = 'production';
+      expect(normalizeServiceOptions({ workerModule, workers: 2 })).toMatchObject({ isDev: false, workerCount: 2 });
+      process.env.NODE_ENV = 'development';
+      expect(normalizeServiceOptions({ workerModule, workers: 2 })).toMatchObject({ isDev: true, workerCount: 1 });
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
+  });
+
+  it('passes the ClusterPrimary options through, under their own names', () => {
+    const options = normalizeServiceOptions({ workerModule, shutdownTimeoutMs: 5_000, restart: false, maxMemoryMb: 512, handleSignals: false, onWorkerExit: () => {} });
+    expect(options.primaryOptions).toEqual({ shutdownTimeoutMs: 5_000, restart: false, maxMemoryMb: 512, handleSignals: false });
+    expect(options.ownsProcess).toBe(false);
+    expect(typeof options.callbacks.onWorkerExit).toBe('function');
+  });
+
+  it.each([
+    [{ workerModule: '' }, 'The "workerModule" option must be a path or a file: URL of the module each worker imports. Received ""'],
+    [{ workerModule: new URL('https://example.com/x.js') }, 'The "workerModule" option must be a path or a file: URL. Received "https://example.com/x.js"'],
+    [{ workerModule, workers: 0 }, 'The "workers" option must be a positive integer. Received 0'],
+    [{ workerModule, dev: 'yes' }, 'The "dev" option must be true or false. Received "yes"'],
+    [{ workerModule, serviceName: 'a b' }, 'The "serviceName" option must be a cluster name'],
+    [{ workerModule, control: true }, 'The "control" option must be false (or left out) when there is no "serviceName" to name the socket. Received true'],
+    [{ workerModule, onWorkerStartup: 'hello' }, 'The "onWorkerStartup" option must be a function. Received "hello"'],
+    [{ workerModule, workerCount: 2 }, 'The "workerCount" option must be left out: the service runner calls it "workers". Received 2'],
+  ])('rejects %p with a message naming the option', (input, message) => {
+    expect(() => normalizeServiceOptions(input as never)).toThrow(InvalidOptionError);
+    expect(() => normalizeServiceOptions(input as never)).toThrow(message);
+  });
+});

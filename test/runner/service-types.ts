@@ -1,0 +1,43 @@
+/**
+ * Compile-only checks (run by `npm run test:types`): the worker module's type flows into the
+ * runner's callbacks and its result.
+ */
+import { startClusteredService, type ClusteredServiceOptions } from '../../src/index.js';
+
+type HttpModule = typeof import('../fixtures/runner-http-module.js');
+
+export async function typedCallbacks(): Promise<void> {
+  const service = await startClusteredService<HttpModule>({
+    workerModule: new URL('../fixtures/runner-http-module.js', import.meta.url),
+    workers: 'auto',
+    restart: { maxStartupFailures: 2 },
+    onWorkerStartup: ({ workerModule, pid, workerId }) => {
+      const listening: boolean = workerModule.server.listening;
+      void [listening, pid + workerId];
+    },
+    onWorkerShutdown: async ({ workerModule }) => {
+      await workerModule.flush();
+      // @ts-expect-error the module exports no `pool`
+      await workerModule.pool.end();
+    },
+    onWorkerCrashed: ({ code, signal }) => void [code, signal],
+    onPrimaryShutdown: ({ signal }) => void signal,
+  });
+  if (service.role === 'worker') {
+    const flushed: boolean = service.workerModule.state.flushed;
+    void flushed;
+  } else {
+    await service.scale(service.workerCount + 1);
+    // @ts-expect-error only a worker has the module
+    void service.workerModule;
+  }
+}
+
+export const badOptions: Array<ClusteredServiceOptions> = [
+  // @ts-expect-error workerModule is required
+  { workers: 2 },
+  // @ts-expect-error the runner calls it `workers`
+  { workerModule: './x.js', workerCount: 2 },
+  // @ts-expect-error workers is a number or 'auto'
+  { workerModule: './x.js', workers: 'all' },
+];

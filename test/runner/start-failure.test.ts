@@ -1,0 +1,65 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { killServices, startService } from './service-process.js';
+
+afterEach(() => killServices());
+
+describe('startClusteredService: a worker module that cannot start', () => {
+  it('stops the service with one clear error naming the module and the cause, and exits 1', async () => {
+    const service = startService({ RUNNER_MODULE: './runner-throwing-module.ts', RUNNER_OPTIONS: JSON.stringify({ workers: 2 }) });
+    await expect(service.exited()).resolves.toBe(1);
+    expect(service.output()).toMatch(
+      /\[runner-throwing-module\] ERROR The service "runner-throwing-module" could not start: the worker module \/\S+\/test\/fixtures\/runner-throwing-module\.ts threw on import: Error: DATABASE_URL is missing \(at \/\S+runner-throwing-module\.ts:4:\d+\) \(3 attempts\)\. It was stopped instead of being restarted forever; fix the cause and start it again\. code=ERR_SERVICE_START/,
+    );
+    // The crash-loop breaker: three attempts per slot at most, then nothing more is forked.
+    expect(service.lines('onWorkerSpawned').length).toBeLessThanOrEqual(6);
+    expect(service.lines('onWorkerStartup')).toEqual([]);
+    expect(service.lines('onPrimaryStartup')).toEqual([]);
+    expect(service.lines('started')).toEqual([]);
+  });
+
+  it('rejects a module that exports nothing', async () => {
+    const service = startService({ RUNNER_MODULE: './runner-empty-module.ts', RUNNER_OPTIONS: JSON.stringify({ workers: 1 }) });
+    await expect(service.exited()).resolves.toBe(1);
+    expect(service.output()).toMatch(/could not start: the worker module \/\S+\/runner-empty-module\.ts exports nothing \(3 attempts\)/);
+  });
+
+  it('reports a module that does not exist before forking anything', async () => {
+    const service = startService({ RUNNER_MODULE: './runner-no-such-module.ts' });
+    await expect(service.exited()).resolves.toBe(1);
+    expect(service.output()).toMatch(/ERROR The worker module \/\S+\/runner-no-such-module\.ts does not exist\. Check the path/);
+    expect(service.lines('onWorkerSpawned')).toEqual([]);
+  });
+
+  it('rejects with ServiceStartError instead of exiting when it does not own the process (handleSignals: false)', async () => {
+    const service = startService({
+      RUNNER_MODULE: './runner-throwing-module.ts',
+      RUNNER_OPTIONS: JSON.stringify({ workers: 1, handleSignals: false, logger: false }),
+      RUNNER_CATCH: '1',
+    });
+    await expect(service.exited()).resolves.toBe(3);
+    const [rejected] = service.lines('rejected');
+    expect(rejected).toMatchObject({ name: 'ServiceStartError', code: 'ERR_SERVICE_START' });
+    expect(rejected!.message).toMatch(/^The service "runner-throwing-module" could not start: the worker module \S+ threw on import: Error: DATABASE_URL is missing/);
+  });
+});
+
+describe('startClusteredService: development mode', () => {
+  it('runs one worker when NODE_ENV is not production', async () => {
+    const service = startService({ NODE_ENV: 'development', RUNNER_OPTIONS: JSON.stringify({ workers: 3, serviceName: 'devsvc', control: false }) });
+    const [started] = await service.waitForLines('started');
+    expect(started!.pids).toHaveLength(1);
+    expect(service.lines('onPrimaryStartup')).toEqual([expect.objectContaining({ workerCount: 1 })]);
+    process.kill(started!.pid as number, 'SIGTERM');
+    await expect(service.exited()).resolves.toBe(0);
+  });
+
+  it('runs one worker with dev: true even in production, and the default startup line says so', async () => {
+    const service = startService({ RUNNER_OPTIONS: JSON.stringify({ workers: 2, dev: true }), RUNNER_DEFAULT_STARTUP: '1' });
+    await service.waitFor(/\[runner-http-module\] service runner-http-module started: 1 worker \(development mode; 2 in production\)/);
+    const [started] = await service.waitForLines('started');
+    expect(started!.pids).toHaveLength(1);
+    expect(service.lines('onPrimaryStartup')).toEqual([]);
+    process.kill(started!.pid as number, 'SIGTERM');
+    await expect(service.exited()).resolves.toBe(0);
+  });
+});

@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -9,10 +9,17 @@ import { waitUntilGone } from '../helpers/processes.js';
 import { killSpawned, spawnScript } from '../helpers/spawn.js';
 import { onceEvent, record } from '../helpers/wait.js';
 
-afterEach(() => killSpawned());
+const directories: string[] = [];
+
+afterEach(() => {
+  killSpawned();
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
 
 function initFile(mode: string): string {
-  const file = join(mkdtempSync(join(tmpdir(), 'clusterkit-')), 'init-mode');
+  const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
+  directories.push(directory);
+  const file = join(directory, 'init-mode');
   writeFileSync(file, mode);
   return file;
 }

@@ -1,12 +1,11 @@
 /**
- * Node built-ins loaded on first use. A worker must become ready fast, and `perf_hooks`,
+ * Node built-ins loaded on first use. A worker must become ready fast, and
  * `worker_threads`, `os`, `crypto`, `util` and `http` each pull up to twenty internal modules
  * that Node compiles at load time (together more than clusterkit's own start-up cost); most
  * workers need them later or never. `process.getBuiltinModule` (Node 20.16+) loads them synchronously, without importing
  * `node:module` for `createRequire` (which itself loads source-map machinery).
  */
 export const loadOs = (): typeof import('node:os') => process.getBuiltinModule('node:os');
-export const loadPerfHooks = (): typeof import('node:perf_hooks') => process.getBuiltinModule('node:perf_hooks');
 export const loadWorkerThreads = (): typeof import('node:worker_threads') => process.getBuiltinModule('node:worker_threads');
 export const loadCrypto = (): typeof import('node:crypto') => process.getBuiltinModule('node:crypto');
 export const loadUtil = (): typeof import('node:util') => process.getBuiltinModule('node:util');

@@ -1,47 +1,88 @@
 /**
  * What a worker answers to the primary's heartbeat: memory and event-loop delay since the
  * previous answer.
+ *
+ * The delay is sampled by our own timer rather than `perf_hooks.monitorEventLoopDelay`: that
+ * histogram's `reset()` also forgets when it last sampled, so a ping answered right after a
+ * blocking stretch (the ping was queued behind it) reset the histogram before its timer could
+ * record the stretch, and the stall vanished from every report.
  */
-import type { IntervalHistogram } from 'node:perf_hooks';
-import { loadPerfHooks } from '../builtins.js';
 import type { PingReport } from '../messaging/system-types.js';
 
-const kNanosPerMs = 1e6;
-/** Sampling period of the delay histogram. */
+/** Sampling period: how late the loop runs a timer of this period is its delay. */
 const kResolutionMs = 20;
+/** More than a heartbeat interval's worth of samples; beyond it, the oldest are overwritten. */
+const kMaxSamples = 1024;
 
 export class HealthProbe {
   /** Created on the first ping, so workers without a heartbeat pay nothing. */
-  #delay: IntervalHistogram | undefined;
+  #sampler: LatenessSampler | undefined;
 
   report(): PingReport {
-    if (!this.#delay) {
-      this.#delay = loadPerfHooks().monitorEventLoopDelay({ resolution: kResolutionMs });
-      this.#delay.enable();
-    }
+    this.#sampler ??= new LatenessSampler();
     const memory = process.memoryUsage();
-    const delay = this.#delay;
-    const report: PingReport = {
+    const delay = this.#sampler.takeWindow();
+    return {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
-      loopDelayMean: delay.count > 0 ? lateness(delay.mean) : 0,
-      loopDelayP99: delay.count > 0 ? lateness(delay.percentile(99)) : 0,
+      loopDelayMean: round(delay.mean),
+      loopDelayP99: round(delay.p99),
     };
-    delay.reset();
-    return report;
   }
 
   stop(): void {
-    this.#delay?.disable();
+    this.#sampler?.stop();
   }
 }
 
-/**
- * The histogram records the time between two samples, which is the resolution itself on an idle
- * loop: an idle worker would show 20 ms. The delay is what exceeds it.
- */
-function lateness(intervalNanos: number): number {
-  const ms = Math.max(0, intervalNanos / kNanosPerMs - kResolutionMs);
+/** Lateness of a periodic timer, collected per window between two reports. */
+class LatenessSampler {
+  readonly #samples = new Float64Array(kMaxSamples);
+  #count = 0;
+  #lastTickAt = performance.now();
+  readonly #timer: NodeJS.Timeout;
+
+  constructor() {
+    this.#timer = setInterval(() => this.#tick(), kResolutionMs);
+    // Sampling must never keep a stopping worker alive.
+    this.#timer.unref();
+  }
+
+  /**
+   * Lateness in the window since the previous call, in ms. The interval still running counts
+   * too: when a ping is answered straight after a stall, the timer has not fired yet to see it.
+   */
+  takeWindow(): { mean: number; p99: number } {
+    const now = performance.now();
+    const running = now - this.#lastTickAt - kResolutionMs;
+    const samples = Array.from(this.#samples.subarray(0, Math.min(this.#count, kMaxSamples)));
+    if (running > 0) {
+      samples.push(running);
+      // The timer's next tick reports only what comes after this, not the same stall again.
+      this.#lastTickAt = now - kResolutionMs;
+    }
+    this.#count = 0;
+    if (samples.length === 0) return { mean: 0, p99: 0 };
+    samples.sort((a, b) => a - b);
+    const sum = samples.reduce((total, sample) => total + sample, 0);
+    const p99 = samples[Math.min(samples.length - 1, Math.ceil(samples.length * 0.99) - 1)]!;
+    return { mean: sum / samples.length, p99 };
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+  }
+
+  #tick(): void {
+    const now = performance.now();
+    const late = now - this.#lastTickAt - kResolutionMs;
+    this.#lastTickAt = now;
+    this.#samples[this.#count % kMaxSamples] = late > 0 ? late : 0;
+    this.#count += 1;
+  }
+}
+
+function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }

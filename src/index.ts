@@ -3,17 +3,17 @@
  * Named exports only; internals are not part of the package's `exports`.
  */
 export { ClusterPrimary, type PrimaryHandlers, type SendArgs } from './primary/cluster-primary.js';
-export type { PrimaryState } from './primary/primary-control.js';
-export { WorkerHandle } from './primary/worker-handle.js';
-export type { WorkerState, WorkerHealth } from './primary/worker-record.js';
+export type { PrimaryState } from './primary/lifecycle/primary-lifecycle.js';
+export { WorkerHandle } from './primary/pool/worker-handle.js';
+export type { WorkerState, WorkerHealth } from './primary/pool/worker-record.js';
 export type { PrimaryOptions, NormalizedPrimaryOptions, WorkerStdio } from './primary/primary-options.js';
 export type { RestartOptions, BackoffOptions } from './primary/restart-options.js';
 export type { HeartbeatOptions } from './primary/heartbeat-options.js';
 export type { ForkOptions } from './primary/fork-options.js';
-export type { WorkerStats } from './primary/worker-stats.js';
-export { SharedStore, type StoreChange } from './primary/shared-store.js';
-export type { StickyOptions, StickyListener } from './primary/sticky-balancer.js';
-export type { HealthOptions, HealthListener } from './primary/health-server.js';
+export type { WorkerStats } from './primary/features/worker-stats.js';
+export { SharedStore, type StoreChange } from './primary/features/shared-store.js';
+export type { StickyOptions, StickyListener } from './primary/features/listen-sticky.js';
+export type { HealthOptions, HealthListener } from './primary/features/listen-health.js';
 export type { MetricsRegistry } from './prom-client.js';
 export type {
   PrimaryEvents,

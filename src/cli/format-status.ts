@@ -2,7 +2,7 @@
  * Rendering cluster status as text tables (pure: no I/O).
  */
 import type { ClusterStatus } from '../control/control-protocol.js';
-import type { WorkerStats } from '../primary/worker-stats.js';
+import type { WorkerStats } from '../primary/features/worker-stats.js';
 
 type Row = readonly string[];
 

@@ -7,8 +7,8 @@
  *   ← {"id":2,"ok":false,"error":{"name":"ReloadError","code":"ERR_RELOAD_FAILED","message":"..."}}
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { PrimaryState } from '../primary/primary-control.js';
-import type { WorkerStats } from '../primary/worker-stats.js';
+import type { PrimaryState } from '../primary/lifecycle/primary-lifecycle.js';
+import type { WorkerStats } from '../primary/features/worker-stats.js';
 
 /** Longest request or response line accepted; a status with hundreds of workers fits easily. */
 export const kMaxLineBytes = 1024 * 1024;

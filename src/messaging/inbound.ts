@@ -5,7 +5,7 @@
  */
 import { NotSerializableError } from '../errors.js';
 import type { Serialization } from '../types.js';
-import { isHandlerNotFound } from './dispatch.js';
+import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { serializeError } from './serialize-error.js';

@@ -26,21 +26,21 @@ import type {
 import { integerOption } from '../validate.js';
 import { normalizeForkOptions, type ForkOptions } from './fork-options.js';
 import { registerPrimaryInternals } from './primary-internals.js';
-import { registerRelay } from './relay.js';
-import type { SharedStore } from './shared-store.js';
-import { createSharedStore } from './store-service.js';
-import { listenSticky, type StickyListener, type StickyOptions } from './sticky-balancer.js';
-import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './cluster-metrics.js';
-import { listenHealth, type HealthListener, type HealthOptions } from './health-server.js';
-import { PrimaryControl, type PrimaryState } from './primary-control.js';
+import { registerRelay } from './features/relay.js';
+import type { SharedStore } from './features/shared-store.js';
+import { createSharedStore } from './features/serve-store.js';
+import { listenSticky, type StickyListener, type StickyOptions } from './features/listen-sticky.js';
+import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
+import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
+import { PrimaryControl, type PrimaryState } from './lifecycle/primary-lifecycle.js';
 import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { normalizePrimaryOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
-import { SystemRouter } from './primary-system.js';
-import { collectStats, type WorkerStats } from './worker-stats.js';
-import { recordOf, type WorkerHandle } from './worker-handle.js';
-import { WorkerPool } from './worker-pool.js';
-import type { WorkerRecord } from './worker-record.js';
+import { SystemRouter } from './pool/startup-notices.js';
+import { collectStats, type WorkerStats } from './features/worker-stats.js';
+import { recordOf, type WorkerHandle } from './pool/worker-handle.js';
+import { WorkerPool } from './pool/worker-pool.js';
+import type { WorkerRecord } from './pool/worker-record.js';
 import { normalizeSendOptions, normalizeTimeout } from '../messaging/send-options.js';
 
 /**

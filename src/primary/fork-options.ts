@@ -3,7 +3,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { envOption, integerOption, optionsObject, rejectUnknownKeys, stringArrayOption, stringOption } from '../validate.js';
-import type { SlotSpec } from './slot.js';
+import type { SlotSpec } from './pool/slot.js';
 
 export interface ForkOptions {
   /** How many workers to add. With `name`, must be 1. @default 1 */

@@ -4,7 +4,7 @@
 import type { AnyMessageMap } from '../types.js';
 import type { PrimaryEvents } from './primary-events.js';
 import type { NormalizedPrimaryOptions } from './primary-options.js';
-import type { WorkerRecord } from './worker-record.js';
+import type { WorkerRecord } from './pool/worker-record.js';
 
 type Events = PrimaryEvents<AnyMessageMap>;
 

@@ -5,8 +5,8 @@
 import type { Address } from 'node:cluster';
 import type { CrashLoopError, RemoteError } from '../errors.js';
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
-import type { StoreChange } from './shared-store.js';
-import type { WorkerHandle } from './worker-handle.js';
+import type { StoreChange } from './features/shared-store.js';
+import type { WorkerHandle } from './pool/worker-handle.js';
 
 /** A message from a worker, as seen by `workerMessage` listeners. */
 export type WorkerMessageEvent<ToPrimary> = {

@@ -2,11 +2,11 @@
  * @internal The primary's machinery, for clusterkit's own feature modules (relay, store,
  * metrics, sticky sessions, control socket). Not part of the public API.
  */
-import type { PrimaryControl } from './primary-control.js';
+import type { PrimaryControl } from './lifecycle/primary-lifecycle.js';
 import type { NormalizedPrimaryOptions } from './primary-options.js';
 import type { PoolHost } from './pool-host.js';
-import type { SystemRouter } from './primary-system.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { SystemRouter } from './pool/startup-notices.js';
+import type { WorkerPool } from './pool/worker-pool.js';
 
 export interface PrimaryInternals {
   readonly options: NormalizedPrimaryOptions;

@@ -4,7 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
 import { InvalidOptionError } from '../errors.js';
-import { autoWorkerCount } from './cpu-limit.js';
+import { autoWorkerCount } from './pool/cpu-limit.js';
 import type { Logger } from '../logger.js';
 import type { Serialization } from '../types.js';
 import {

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
-import type { WorkerHandle } from '../primary/worker-handle.js';
+import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import { clusterStatus } from '../control/cluster-status.js';
 import type { ClusterStatus } from '../control/control-protocol.js';
 import type { ControlServer } from '../control/control-server.js';

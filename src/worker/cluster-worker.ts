@@ -16,7 +16,7 @@ import {
 } from '../errors.js';
 import { deferred } from '../deferred.js';
 import type { IpcPort } from '../messaging/channel.js';
-import { handlerNotFound } from '../messaging/dispatch.js';
+import { handlerNotFound } from '../messaging/route.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { checkUserType, isClusterKitMessage, isSystemType } from '../messaging/envelope.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
@@ -42,7 +42,7 @@ import type { AnyMessageMap, HandlerSlots, MessageMapOf, MessageType, PayloadArg
 import { settleWithin } from '../wait.js';
 import { HealthProbe } from './health-probe.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
-import { TrackedServer } from './server-tracker.js';
+import { TrackedServer } from './tracked-server.js';
 import type { MessageContext, MessageSender, PrimaryMessageEvent, StopReason, WorkerEvents } from './worker-events.js';
 import { normalizeWorkerOptions, type NormalizedWorkerOptions, type WorkerOptions } from './worker-options.js';
 import { registerWorkerInternals, workerInternals, type WorkerSystemHandler } from './worker-internals.js';

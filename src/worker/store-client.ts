@@ -7,7 +7,7 @@ import { InvalidArgumentError } from '../errors.js';
 import type { Endpoint } from '../messaging/endpoint.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { kStoreChangeNotice, kStoreRequest } from '../messaging/system-types.js';
-import type { StoreOperation } from '../primary/store-service.js';
+import type { StoreOperation } from '../primary/features/serve-store.js';
 import type { WorkerInternals } from './worker-internals.js';
 
 /** What a `watch()` callback receives. */

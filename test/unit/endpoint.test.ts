@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MessageTimeoutError, NoHandlerError, NotSerializableError, RemoteError, BackpressureError } from '../../src/errors.js';
-import { handlerNotFound } from '../../src/messaging/dispatch.js';
+import { handlerNotFound } from '../../src/messaging/route.js';
 import { Endpoint, type EndpointOptions, type InboundHandler } from '../../src/messaging/endpoint.js';
 import { memoryPortPair, type MemoryPort } from '../helpers/memory-port.js';
 

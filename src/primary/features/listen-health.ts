@@ -11,10 +11,10 @@
  */
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { loadHttp } from '../builtins.js';
-import { integerOption, optionsObject, rejectUnknownKeys, stringOption } from '../validate.js';
-import type { PrimaryState } from './primary-control.js';
-import { portOption } from './sticky-balancer.js';
+import { loadHttp } from '../../builtins.js';
+import { integerOption, optionsObject, rejectUnknownKeys, stringOption } from '../../validate.js';
+import type { PrimaryState } from '../lifecycle/primary-lifecycle.js';
+import { portOption } from './listen-sticky.js';
 
 export interface HealthOptions {
   /** Port to listen on (0 for any free port). */

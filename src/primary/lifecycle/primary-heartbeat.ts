@@ -6,10 +6,10 @@
  * If the primary's own loop stalled (a huge synchronous send, a GC pause), silence that
  * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
  */
-import { kPingRequest, type PingReport } from '../messaging/system-types.js';
-import type { NormalizedHeartbeatOptions } from './heartbeat-options.js';
-import type { WorkerPool } from './worker-pool.js';
-import type { WorkerHealth, WorkerRecord } from './worker-record.js';
+import { kPingRequest, type PingReport } from '../../messaging/system-types.js';
+import type { NormalizedHeartbeatOptions } from '../heartbeat-options.js';
+import type { WorkerPool } from '../pool/worker-pool.js';
+import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
 
 /** Consecutive over-limit answers before a worker is replaced for memory. */
 export const kMemoryStrikes = 3;

@@ -10,17 +10,17 @@ import {
   WorkerExitedError,
   WorkerStartupError,
   describeExit,
-} from '../errors.js';
-import { Endpoint } from '../messaging/endpoint.js';
-import { isClusterKitMessage } from '../messaging/envelope.js';
-import { kArmWatchdogNotice } from '../messaging/system-types.js';
+} from '../../errors.js';
+import { Endpoint } from '../../messaging/endpoint.js';
+import { isClusterKitMessage } from '../../messaging/envelope.js';
+import { kArmWatchdogNotice } from '../../messaging/system-types.js';
 import { decideRestart } from './restart-policy.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { spawnWorker } from './spawn-worker.js';
 import { WorkerHandle } from './worker-handle.js';
 import { WorkerRecord } from './worker-record.js';
-import type { PoolHost } from './pool-host.js';
+import type { PoolHost } from '../pool-host.js';
 
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;

@@ -2,10 +2,10 @@
  * Routing of clusterkit's own messages from workers (`$ready`, `$initError`...). Features add
  * their handlers here; user code never sees these types.
  */
-import { RemoteError, WorkerStartupError, type SerializedError } from '../errors.js';
-import { handlerNotFound } from '../messaging/dispatch.js';
-import { kHelloNotice, kInitErrorNotice, kReadyNotice } from '../messaging/system-types.js';
-import type { PoolHost } from './pool-host.js';
+import { RemoteError, WorkerStartupError, type SerializedError } from '../../errors.js';
+import { handlerNotFound } from '../../messaging/route.js';
+import { kHelloNotice, kInitErrorNotice, kReadyNotice } from '../../messaging/system-types.js';
+import type { PoolHost } from '../pool-host.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 

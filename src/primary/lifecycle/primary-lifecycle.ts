@@ -3,18 +3,18 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { InvalidStateError, ShutdownInProgressError } from '../errors.js';
-import { PrimaryHeartbeat } from './heartbeat.js';
-import type { NormalizedForkOptions } from './fork-options.js';
-import type { ShutdownReport } from './primary-events.js';
-import type { NormalizedPrimaryOptions } from './primary-options.js';
+import { InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { PrimaryHeartbeat } from './primary-heartbeat.js';
+import type { NormalizedForkOptions } from '../fork-options.js';
+import type { ShutdownReport } from '../primary-events.js';
+import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import { installPrimarySignals } from './primary-signals.js';
-import type { PoolHost } from './pool-host.js';
-import { replaceWorker, rollingReload } from './reload.js';
-import { stopWorker, type StopOutcome } from './stop-worker.js';
-import type { WorkerHandle } from './worker-handle.js';
-import type { WorkerPool } from './worker-pool.js';
-import type { WorkerRecord } from './worker-record.js';
+import type { PoolHost } from '../pool-host.js';
+import { replaceWorker, rollingReload } from './rolling-reload.js';
+import { stopWorker, type StopOutcome } from '../pool/stop-worker.js';
+import type { WorkerHandle } from '../pool/worker-handle.js';
+import type { WorkerPool } from '../pool/worker-pool.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
 
 export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 

@@ -5,7 +5,7 @@
  * only its own clients (to their second choice), and nobody else's. Keys are hashed with a
  * secret (HMAC), so a client cannot pick addresses that all land on one worker.
  */
-import { loadCrypto } from '../builtins.js';
+import { loadCrypto } from '../../builtins.js';
 
 export class RendezvousHash {
   readonly #secret: Buffer;

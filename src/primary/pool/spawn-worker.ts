@@ -4,9 +4,9 @@
  * in one process (as in tests) never inherit each other's settings.
  */
 import cluster, { type Worker as ClusterWorkerProcess } from 'node:cluster';
-import type { NormalizedPrimaryOptions } from './primary-options.js';
+import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
-import { kNameEnv, kSerializationEnv, kSlotEnv, kTagsEnv } from '../worker-env.js';
+import { kNameEnv, kSerializationEnv, kSlotEnv, kTagsEnv } from '../../worker-env.js';
 
 
 export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number, spec: SlotSpec): ClusterWorkerProcess {

@@ -2,7 +2,7 @@
  * A worker slot: one position in the pool, filled by successive workers as they are restarted
  * or reloaded. A restarted worker keeps its slot's number, name and tags.
  */
-import { deferred, type Deferred } from '../deferred.js';
+import { deferred, type Deferred } from '../../deferred.js';
 import { kFreshHistory, type RestartHistory } from './restart-policy.js';
 import type { WorkerHandle } from './worker-handle.js';
 import type { WorkerRecord } from './worker-record.js';

@@ -2,8 +2,8 @@
  * `primary.stats()`: one row per live worker, from the primary's bookkeeping and the worker's
  * latest heartbeat answer.
  */
-import type { WorkerPool } from './worker-pool.js';
-import type { WorkerState } from './worker-record.js';
+import type { WorkerPool } from '../pool/worker-pool.js';
+import type { WorkerState } from '../pool/worker-record.js';
 
 export interface WorkerStats {
   id: number;

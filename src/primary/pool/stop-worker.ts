@@ -4,8 +4,8 @@
  * then SIGKILL. A stop is complete only at the exit, never at the disconnect: a disconnected
  * worker with an open handle keeps running.
  */
-import { settleWithin } from '../wait.js';
-import { kShutdownRequest } from '../messaging/system-types.js';
+import { settleWithin } from '../../wait.js';
+import { kShutdownRequest } from '../../messaging/system-types.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 

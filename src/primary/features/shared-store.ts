@@ -6,11 +6,11 @@
  * Backed by a `Map`: keys such as `__proto__` or `constructor` are ordinary keys and can never
  * reach a prototype.
  */
-import { loadUtil } from '../builtins.js';
-import { InvalidArgumentError } from '../errors.js';
-import { checkPayload } from '../messaging/payload-check.js';
-import type { Serialization } from '../types.js';
-import type { WorkerHandle } from './worker-handle.js';
+import { loadUtil } from '../../builtins.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { checkPayload } from '../../messaging/payload-check.js';
+import type { Serialization } from '../../types.js';
+import type { WorkerHandle } from '../pool/worker-handle.js';
 
 /** Longest accepted key. */
 export const kMaxStoreKeyLength = 1_024;

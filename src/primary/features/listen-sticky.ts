@@ -9,11 +9,11 @@
  * proxy every client has the proxy's address, see docs/sticky-sessions.md.
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { InvalidOptionError } from '../errors.js';
-import { integerOption, optionsObject, rejectUnknownKeys, stringOption } from '../validate.js';
-import type { PrimaryInternals } from './primary-internals.js';
+import { InvalidOptionError } from '../../errors.js';
+import { integerOption, optionsObject, rejectUnknownKeys, stringOption } from '../../validate.js';
+import type { PrimaryInternals } from '../primary-internals.js';
 import { clientKey, RendezvousHash } from './rendezvous.js';
-import type { WorkerRecord } from './worker-record.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
 
 /** The IPC message that carries a sticky connection's socket as its handle. */
 export const kStickyHandleMessage = { __ck: 1, h: 'sticky' } as const;

@@ -5,10 +5,10 @@
  * time is left out of that scrape and counted in `clusterkit_worker_scrape_errors`, so one
  * silent worker never fails the whole scrape. clusterkit's own per-worker figures follow.
  */
-import { kMetricsRequest } from '../messaging/system-types.js';
-import { loadPromClient } from '../prom-client.js';
-import type { PrimaryInternals } from './primary-internals.js';
-import { formatClusterMetrics } from './prometheus-text.js';
+import { kMetricsRequest } from '../../messaging/system-types.js';
+import { loadPromClient } from '../../prom-client.js';
+import type { PrimaryInternals } from '../primary-internals.js';
+import { formatClusterMetrics } from './format-cluster-metrics.js';
 import { collectStats } from './worker-stats.js';
 
 /** Default time each worker has to answer a scrape. */

@@ -5,7 +5,7 @@
  * it says 32. The quota is read here from the cgroup files, as libuv does now.
  */
 import { readFileSync } from 'node:fs';
-import { loadOs } from '../builtins.js';
+import { loadOs } from '../../builtins.js';
 
 /** `min(os.availableParallelism(), floor(CPU quota))`, at least 1. */
 export function autoWorkerCount(root = '/'): number {

@@ -3,9 +3,9 @@
  * read-only `WorkerHandle`.
  */
 import type { Worker as ClusterWorkerProcess } from 'node:cluster';
-import { deferred, type Deferred } from '../deferred.js';
-import type { ExitDescription } from '../errors.js';
-import type { Endpoint } from '../messaging/endpoint.js';
+import { deferred, type Deferred } from '../../deferred.js';
+import type { ExitDescription } from '../../errors.js';
+import type { Endpoint } from '../../messaging/endpoint.js';
 import type { Slot } from './slot.js';
 import type { WorkerHandle } from './worker-handle.js';
 

@@ -2,11 +2,11 @@
  * Serves the shared store to workers (`$store` requests) and tells watching workers about
  * changes (`$storeChange` notifications).
  */
-import { InvalidArgumentError } from '../errors.js';
-import { kStoreChangeNotice, kStoreRequest } from '../messaging/system-types.js';
-import type { PrimaryInternals } from './primary-internals.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { kStoreChangeNotice, kStoreRequest } from '../../messaging/system-types.js';
+import type { PrimaryInternals } from '../primary-internals.js';
 import { SharedStore, type StoreChange } from './shared-store.js';
-import type { WorkerRecord } from './worker-record.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
 
 /** The operations a worker may request. */
 export type StoreOperation =

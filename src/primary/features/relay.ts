@@ -12,11 +12,11 @@ import {
   NoWorkerAvailableError,
   RemoteError,
   WorkerExitedError,
-} from '../errors.js';
-import { checkUserType } from '../messaging/envelope.js';
-import { kRelayedRequest, kRelayRequest, type RelaySender } from '../messaging/system-types.js';
-import type { PrimaryInternals } from './primary-internals.js';
-import type { WorkerRecord } from './worker-record.js';
+} from '../../errors.js';
+import { checkUserType } from '../../messaging/envelope.js';
+import { kRelayedRequest, kRelayRequest, type RelaySender } from '../../messaging/system-types.js';
+import type { PrimaryInternals } from '../primary-internals.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
 
 interface RelayPayload {
   target: string | number;

@@ -6,8 +6,8 @@
  * Ctrl-C sends SIGINT to the whole process group: clusterkit workers ignore it and wait for
  * the primary's instruction, so there is exactly one orderly shutdown.
  */
-import type { ControlHost, PrimaryControl } from './primary-control.js';
-import { killAll } from './stop-worker.js';
+import type { ControlHost, PrimaryControl } from './primary-lifecycle.js';
+import { killAll } from '../pool/stop-worker.js';
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 

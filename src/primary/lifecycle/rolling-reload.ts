@@ -4,14 +4,14 @@
  * round: killing first drops connections (in round-robin mode the primary even closes the
  * listening socket when its last worker leaves).
  */
-import { ReloadError } from '../errors.js';
-import { settleWithin } from '../wait.js';
-import type { PoolHost } from './pool-host.js';
-import type { NormalizedPrimaryOptions } from './primary-options.js';
-import type { Slot } from './slot.js';
-import { stopWorker } from './stop-worker.js';
-import type { WorkerPool } from './worker-pool.js';
-import type { WorkerRecord } from './worker-record.js';
+import { ReloadError } from '../../errors.js';
+import { settleWithin } from '../../wait.js';
+import type { PoolHost } from '../pool-host.js';
+import type { NormalizedPrimaryOptions } from '../primary-options.js';
+import type { Slot } from '../pool/slot.js';
+import { stopWorker } from '../pool/stop-worker.js';
+import type { WorkerPool } from '../pool/worker-pool.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;

@@ -5,6 +5,7 @@
  *
  * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
  */
+import { capitalize } from './capitalize.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
 export interface ExitDescription {
@@ -313,10 +314,6 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
 
 function describeCause(cause: unknown): string {
   return cause instanceof Error ? ` (last failure: ${cause.message})` : '';
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 function formatBytes(bytes: number): string {

@@ -6,10 +6,15 @@ export { ClusterPrimary, type PrimaryHandlers, type SendArgs } from './primary/c
 export type { PrimaryState } from './primary/lifecycle/primary-lifecycle.js';
 export { WorkerHandle } from './primary/pool/worker-handle.js';
 export type { WorkerState, WorkerHealth } from './primary/pool/worker-record.js';
-export type { PrimaryOptions, NormalizedPrimaryOptions, WorkerStdio } from './primary/primary-options.js';
-export type { RestartOptions, BackoffOptions } from './primary/restart-options.js';
-export type { HeartbeatOptions } from './primary/heartbeat-options.js';
-export type { ForkOptions } from './primary/fork-options.js';
+export type {
+  PrimaryOptions,
+  NormalizedPrimaryOptions,
+  WorkerStdio,
+  RestartOptions,
+  BackoffOptions,
+  HeartbeatOptions,
+  ForkOptions,
+} from './primary/primary-options.js';
 export type { WorkerStats } from './primary/features/worker-stats.js';
 export { SharedStore, type StoreChange } from './primary/features/shared-store.js';
 export type { StickyOptions, StickyListener } from './primary/features/listen-sticky.js';

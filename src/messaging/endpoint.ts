@@ -29,7 +29,7 @@ import {
   readFrame,
 } from './envelope.js';
 import { checkPayload } from './payload-check.js';
-import { nextRequestId, PendingRequests } from './pending.js';
+import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 
 /**
  * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
@@ -256,10 +256,4 @@ export class Endpoint {
       // An error reply is JSON-safe by construction; if its channel closed, nobody waits for it.
     }
   }
-
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('The request was aborted.', 'AbortError');
 }

@@ -18,7 +18,7 @@
  * sends can reach Node's reserved `cmd: 'NODE_...'` routing. IPC messages without the marker
  * belong to someone else (a raw `process.send('ready')`, prom-client...) and are left alone.
  */
-import type { SerializedError } from '../errors.js';
+import { InvalidArgumentError, type SerializedError } from '../errors.js';
 
 /** Namespace marker key and the protocol version it carries. */
 export const kMarker = '__ck';
@@ -77,6 +77,15 @@ export function checkUserType(type: unknown): string | undefined {
   if (type.length > kMaxTypeLength) return `must be at most ${kMaxTypeLength} characters`;
   if (type.startsWith(kSystemPrefix)) return `must not start with "${kSystemPrefix}" (reserved for clusterkit)`;
   return undefined;
+}
+
+/**
+ * Throws `InvalidArgumentError` for an unacceptable user message type.
+ * @param what how the message names the type, `message type` by default.
+ */
+export function assertUserType(type: unknown, what = 'message type'): asserts type is string {
+  const problem = checkUserType(type);
+  if (problem) throw new InvalidArgumentError(`The ${what} ${JSON.stringify(type)} ${problem}.`);
 }
 
 export function isSystemType(type: string): boolean {

@@ -9,9 +9,16 @@ import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { serializeError } from './serialize-error.js';
+import { toError } from '../to-error.js';
 
 /** Estimated size of an error reply. */
 const kErrorReplyBytes = 512;
+
+/**
+ * A handler's return value that means "send no reply": the system router returns it for a
+ * request it dropped (see system-router.ts).
+ */
+export const kNoReply: unique symbol = Symbol('clusterkit.noReply');
 
 export interface InboundOptions {
   readonly serialization: Serialization;
@@ -52,7 +59,7 @@ export class Inbound {
       return;
     }
     if (!isThenable(result)) {
-      this.#reply(id, type, result);
+      if (result !== kNoReply) this.#reply(id, type, result);
       return;
     }
     // System requests ($shutdown itself) are not work a stopping peer waits for.
@@ -82,7 +89,7 @@ export class Inbound {
 
   #reportHandlerError(type: string, error: unknown): void {
     if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
-    this.#options.onError(error instanceof Error ? error : new Error(`Handler for notification "${type}" threw ${String(error)}`));
+    this.#options.onError(toError(error, `Handler for notification "${type}"`));
   }
 
   #reply(id: number, type: string, value: unknown): void {
@@ -104,7 +111,7 @@ export class Inbound {
     this.#options.write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serializeError(error), kErrorReplyBytes);
   }
 
-  /** A record could not be written: fail whoever waits for it. */
+  /** A user request's handler settled: wakes the `idle()` waiters once none is left. */
   #done(): void {
     if (--this.#inFlight > 0 || this.#idleWaiters.length === 0) return;
     const waiters = this.#idleWaiters;
@@ -119,7 +126,7 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
 
 export function notSerializable(error: unknown, what: string): Error {
   if (error instanceof NotSerializableError) return error;
-  return new NotSerializableError(what, error instanceof Error ? error.message : String(error), { cause: error });
+  return new NotSerializableError(what, toError(error).message, { cause: error });
 }
 
 export function replyNotSerializable(error: unknown, what: string): Error {

@@ -187,7 +187,8 @@ function armTimeout(group: TimeoutGroup, onTimeout: () => void): void {
   }
 }
 
-function abortReason(signal: AbortSignal): Error {
+/** The error an aborted request rejects with: the signal's reason, or an `AbortError`. */
+export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
   return reason instanceof Error ? reason : new DOMException('The request was aborted.', 'AbortError');
 }

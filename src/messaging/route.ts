@@ -54,27 +54,22 @@ export interface RoutedMessage {
   respondWith(reply: unknown): void;
 }
 
-/** How the receiver reports a message to its listeners; only built when someone listens. */
-export interface MessageEmitter<Event extends RoutedMessage> {
-  /** Builds the event from the routed message's fields. */
-  readonly makeEvent: (message: RoutedMessage) => Event;
-  readonly emit: (event: Event) => void;
-}
-
 /**
  * Returns the reply (a value or a promise); throws `handlerNotFound()` when nothing answers.
  * `target` holds the `_onMessage_<type>` methods; `handlerContext` is their second argument.
+ * `emit` reports the message to the receiver's listeners (it completes the event with the
+ * sender); the receiver passes it only when someone listens, so the hot path builds nothing.
  */
-export function routeUserMessage<Event extends RoutedMessage>(
+export function routeUserMessage(
   target: object,
   handlerContext: unknown,
   type: string,
   payload: unknown,
   isRequest: boolean,
-  emitter: MessageEmitter<Event> | undefined,
+  emit: ((message: RoutedMessage) => void) | undefined,
 ): unknown {
   const handler = findHandler(target, type);
-  if (!emitter) {
+  if (!emit) {
     if (handler) return handler.call(target, payload, handlerContext);
     throw handlerNotFound(type, 'the receiver');
   }
@@ -93,7 +88,7 @@ export function routeUserMessage<Event extends RoutedMessage>(
       response = { value: reply };
     },
   };
-  emitter.emit(emitter.makeEvent(message));
+  emit(message);
   isOpen = false;
   if (handler) return handler.call(target, payload, handlerContext);
   if (response) return response.value;

@@ -1,7 +1,11 @@
 /**
  * clusterkit's own message types. They start with `$`, which user types may not, and are
- * routed to internal handlers, never to `_onMessage_` methods.
+ * routed to internal handlers by the system router (system-router.ts), never to `_onMessage_`
+ * methods. Each type's payload shape is declared here with the check the receiver applies
+ * (`is...Payload`), so sender and receiver read one definition.
  */
+import type { SerializedError } from '../errors.js';
+import { checkUserType, isSerializedError } from './envelope.js';
 
 /**
  * Worker -> primary, notify: the worker listens for messages (sent first thing in `start()`).
@@ -9,12 +13,21 @@
  * worker has a 'message' listener.
  */
 export const kHelloNotice = '$hello';
-/** Worker -> primary, notify: `_init` finished, the worker takes work. */
+/** Worker -> primary, notify: `_init` finished, the worker takes work. Payload `{ pid }`. */
 export const kReadyNotice = '$ready';
 /** Worker -> primary, notify: `_init` threw; payload is the serialized error. The worker then exits 1. */
 export const kInitErrorNotice = '$initError';
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
 export const kShutdownRequest = '$shutdown';
+
+export interface ReadyPayload {
+  readonly pid: number;
+}
+
+export interface ShutdownPayload {
+  /** The primary's deadline for this worker, in ms from receipt. */
+  readonly timeoutMs: number;
+}
 /**
  * Primary -> worker, notify: start the orphan watchdog thread. Sent once the initial workers
  * are all ready (then at each later worker's ready): creating the thread costs as much CPU as
@@ -49,10 +62,92 @@ export interface RelaySender {
   readonly name: string | undefined;
 }
 
+export interface RelayPayload {
+  /** The target worker's name or cluster id. */
+  readonly target: string | number;
+  readonly type: string;
+  readonly payload: unknown;
+  /** The sender's timeout, in ms; `null` for none (JSON writes `Infinity` as `null`). */
+  readonly timeoutMs: number | null;
+}
+
+export interface RelayedPayload {
+  readonly from: RelaySender;
+  readonly type: string;
+  readonly payload: unknown;
+}
+
 /** Worker -> primary, request: a shared-store operation, `{ op, key, ... }`; the reply is its result. */
 export const kStoreRequest = '$store';
 /** Primary -> worker, notify: a watched key changed, `{ key, value, previous, deleted }`. */
 export const kStoreChangeNotice = '$storeChange';
 
+/** The store operations a worker may request. */
+export type StoreOperation =
+  | { op: 'get'; key: string }
+  | { op: 'set'; key: string; value: unknown }
+  | { op: 'delete'; key: string }
+  | { op: 'increment'; key: string; by: number }
+  | { op: 'compareAndSet'; key: string; expected?: unknown; next?: unknown }
+  | { op: 'entries'; prefix: string }
+  | { op: 'watch'; key: string }
+  | { op: 'unwatch'; key: string };
+
+export interface StoreChangePayload {
+  readonly key: string;
+  /** The new value; `undefined` when the key was deleted. */
+  readonly value: unknown;
+  readonly previous: unknown;
+  readonly deleted: boolean;
+}
+
 /** Primary -> worker, request: the worker's prom-client metrics as JSON (`getMetricsAsJSON()`), or null. */
 export const kMetricsRequest = '$metrics';
+
+// The checks. Structure only: the handlers still reject what they cannot serve (an unknown
+// worker name, an empty store key) with an error reply that names the problem.
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `$hello`, `$watchdog`, `$ping`, `$metrics`: no payload. */
+export function isNoPayload(payload: unknown): payload is undefined {
+  return payload === undefined;
+}
+
+export function isReadyPayload(payload: unknown): payload is ReadyPayload {
+  return isRecord(payload) && typeof payload.pid === 'number';
+}
+
+export function isInitErrorPayload(payload: unknown): payload is SerializedError {
+  return isSerializedError(payload);
+}
+
+export function isShutdownPayload(payload: unknown): payload is ShutdownPayload {
+  return isRecord(payload) && typeof payload.timeoutMs === 'number' && payload.timeoutMs >= 0;
+}
+
+export function isRelayPayload(payload: unknown): payload is RelayPayload {
+  if (!isRecord(payload)) return false;
+  const { target, type, timeoutMs } = payload;
+  return (
+    (typeof target === 'string' || (typeof target === 'number' && Number.isSafeInteger(target))) &&
+    checkUserType(type) === undefined &&
+    (timeoutMs === null || (typeof timeoutMs === 'number' && timeoutMs > 0))
+  );
+}
+
+export function isRelayedPayload(payload: unknown): payload is RelayedPayload {
+  if (!isRecord(payload) || checkUserType(payload.type) !== undefined) return false;
+  const from = payload.from;
+  return isRecord(from) && typeof from.workerId === 'number' && (from.name === undefined || typeof from.name === 'string');
+}
+
+export function isStoreOperation(payload: unknown): payload is StoreOperation {
+  return isRecord(payload) && typeof payload.op === 'string';
+}
+
+export function isStoreChangePayload(payload: unknown): payload is StoreChangePayload {
+  return isRecord(payload) && typeof payload.key === 'string' && typeof payload.deleted === 'boolean';
+}

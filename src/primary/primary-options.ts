@@ -1,33 +1,34 @@
 /**
- * `ClusterPrimary` options: what users pass, and the normalized, frozen form the primary uses.
+ * Every option of the primary, in one module: `ClusterPrimary`'s own, its nested `restart` and
+ * `heartbeat`, and `fork()`'s. Each table declares an option's check and default once; the
+ * normalized types are read from the tables, and the messaging defaults are shared with the
+ * worker's options (messaging/defaults.ts).
  */
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
 import { InvalidOptionError } from '../errors.js';
-import { autoWorkerCount } from './pool/cpu-limit.js';
 import type { Logger } from '../logger.js';
+import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
 import type { Serialization } from '../types.js';
 import {
   booleanOption,
   enumOption,
   envOption,
   integerOption,
-  optionsObject,
-  rejectUnknownKeys,
+  normalizeOptions,
+  numberOption,
   stringArrayOption,
   stringOption,
+  type NormalizedOptions,
+  type OptionTable,
 } from '../validate.js';
-import { normalizeHeartbeatOptions, type HeartbeatOptions, type NormalizedHeartbeatOptions } from './heartbeat-options.js';
-import { normalizeRestartOptions, type NormalizedRestartOptions, type RestartOptions } from './restart-options.js';
+import { autoWorkerCount } from './pool/cpu-limit.js';
 
 /** A stdio array as `node:cluster` accepts it, for example `['inherit', 'pipe', 'pipe', 'ipc']`. */
 export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
 
-export const kDefaultMessageTimeoutMs = 30_000;
 export const kDefaultReadyTimeoutMs = 30_000;
 export const kDefaultShutdownTimeoutMs = 10_000;
-export const kDefaultMaxMessageBytes = 16 * 1024 * 1024;
-export const kDefaultMaxPendingPerWorker = 10_000;
 
 export interface PrimaryOptions {
   /**
@@ -82,77 +83,130 @@ export interface PrimaryOptions {
   logger?: Logger | false;
 }
 
-export interface NormalizedPrimaryOptions {
-  readonly workerScript: string;
-  readonly workerArgs: readonly string[];
-  readonly execArgv: readonly string[];
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly workerCount: number;
-  readonly serialization: Serialization;
-  readonly silent: boolean;
-  readonly stdio: WorkerStdio | undefined;
-  readonly cwd: string | undefined;
-  readonly messageTimeoutMs: number;
-  readonly readyTimeoutMs: number;
-  readonly shutdownTimeoutMs: number;
-  readonly maxMessageBytes: number;
-  readonly maxPendingPerWorker: number;
-  readonly backpressure: 'wait' | 'reject';
-  readonly restart: NormalizedRestartOptions | false;
-  readonly heartbeat: NormalizedHeartbeatOptions | false;
-  readonly maxMemoryMb: number | undefined;
-  readonly handleSignals: boolean;
-  readonly logger: Logger | false | undefined;
+export interface BackoffOptions {
+  /** Delay before the first restart of a slot. @default 100 */
+  initialMs?: number;
+  /** Each consecutive restart multiplies the delay by this. @default 2 */
+  factor?: number;
+  /** The delay never exceeds this. @default 30000 */
+  maxMs?: number;
 }
 
-const kKnownKeys = [
-  'workerScript',
-  'workerArgs',
-  'execArgv',
-  'env',
-  'workerCount',
-  'serialization',
-  'silent',
-  'stdio',
-  'cwd',
-  'messageTimeoutMs',
-  'readyTimeoutMs',
-  'shutdownTimeoutMs',
-  'maxMessageBytes',
-  'maxPendingPerWorker',
-  'backpressure',
-  'restart',
-  'heartbeat',
-  'maxMemoryMb',
-  'handleSignals',
-  'logger',
-] as const;
+/** The `restart` option: backoff and crash-loop limits (see docs/supervision.md). */
+export interface RestartOptions {
+  backoff?: BackoffOptions;
+  /** A worker up this long resets its slot's backoff and failure counts. @default 30000 */
+  stableAfterMs?: number;
+  /** A worker that exits before ready, or within this long of starting, is a startup failure. @default 5000 */
+  startupWindowMs?: number;
+  /** Consecutive startup failures after which the slot stops restarting (`crashLoop`). @default 3 */
+  maxStartupFailures?: number;
+  /** Restarts of one slot allowed within `windowMs`; one more trips `crashLoop`. @default 10 */
+  maxRestarts?: number;
+  /** The window of `maxRestarts`. @default 60000 */
+  windowMs?: number;
+}
+
+/** The `heartbeat` option: how often the primary pings workers and how long silence may last. */
+export interface HeartbeatOptions {
+  /** Time between pings to each ready worker. @default 1000 */
+  intervalMs?: number;
+  /**
+   * A worker silent for this long (no pong, no message) is unresponsive: it is reported,
+   * killed with SIGKILL and replaced. Keep it several intervals long. @default 10000
+   */
+  timeoutMs?: number;
+}
+
+/** Options of `primary.fork()`. */
+export interface ForkOptions {
+  /** How many workers to add. With `name`, must be 1. @default 1 */
+  count?: number;
+  /** A unique name for the worker, kept across restarts (`primary.workerByName()`). */
+  name?: string;
+  /** Tags for `roundRobin({ role })`, kept across restarts. */
+  tags?: string[];
+  /** Environment for these workers, added to the primary's `env` option. */
+  env?: Record<string, string | undefined>;
+}
+
+const kBackoffOptions = {
+  initialMs: (value, name) => integerOption(value, name, 100, { min: 0 }),
+  factor: (value, name) => numberOption(value, name, 2, 1),
+  maxMs: (value, name, done) => {
+    const initialMs = done.initialMs as number;
+    return integerOption(value, name, Math.max(30_000, initialMs), { min: initialMs });
+  },
+} satisfies OptionTable;
+
+const kRestartOptions = {
+  backoff: (value, name) => normalizeOptions(value, kBackoffOptions, name, `${name}.`),
+  stableAfterMs: (value, name) => integerOption(value, name, 30_000, { min: 0 }),
+  startupWindowMs: (value, name) => integerOption(value, name, 5_000, { min: 0 }),
+  maxStartupFailures: (value, name) => integerOption(value, name, 3),
+  maxRestarts: (value, name) => integerOption(value, name, 10),
+  windowMs: (value, name) => integerOption(value, name, 60_000),
+} satisfies OptionTable;
+
+const kHeartbeatOptions = {
+  intervalMs: (value, name) => integerOption(value, name, 1_000),
+  timeoutMs: (value, name, done) => {
+    const intervalMs = done.intervalMs as number;
+    const timeoutMs = integerOption(value, name, Math.max(10_000, intervalMs * 2));
+    if (timeoutMs <= intervalMs) throw new InvalidOptionError(name, `greater than heartbeat.intervalMs (${intervalMs})`, timeoutMs);
+    return timeoutMs;
+  },
+} satisfies OptionTable;
+
+const kForkOptions = {
+  count: (value, name) => integerOption(value, name, 1),
+  name: (value, name, done) => {
+    const workerName = stringOption(value, name);
+    if (workerName !== undefined && done.count !== 1) throw new InvalidOptionError('count', '1 when a name is given (names are unique)', done.count);
+    return workerName;
+  },
+  tags: (value, name) => stringArrayOption(value, name, []),
+  env: (value, name) => envOption(value, name),
+} satisfies OptionTable;
+
+const kPrimaryOptions = {
+  workerScript: (value) => workerScriptOption(value),
+  workerArgs: (value, name) => stringArrayOption(value, name, []),
+  execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
+  env: (value, name) => envOption(value, name),
+  workerCount: (value, name) => workerCountOption(value, name),
+  serialization: (value, name): Serialization => enumOption(value, name, ['json', 'advanced'], 'json'),
+  silent: (value, name) => booleanOption(value, name, false),
+  stdio: (value) => stdioOption(value),
+  cwd: (value, name) => stringOption(value, name),
+  messageTimeoutMs: (value, name) => integerOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
+  readyTimeoutMs: (value, name) => integerOption(value, name, kDefaultReadyTimeoutMs),
+  shutdownTimeoutMs: (value, name) => integerOption(value, name, kDefaultShutdownTimeoutMs),
+  maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
+  maxPendingPerWorker: (value, name) => integerOption(value, name, kDefaultMaxPending),
+  backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
+  restart: (value, name) => (value === false ? false : normalizeOptions(value, kRestartOptions, name, `${name}.`)),
+  heartbeat: (value, name) => (value === false ? false : normalizeOptions(value, kHeartbeatOptions, name, `${name}.`)),
+  maxMemoryMb: (value, name) => (value === undefined ? undefined : integerOption(value, name, 0)),
+  handleSignals: (value, name) => booleanOption(value, name, true),
+  logger: (value) => loggerOption(value),
+} satisfies OptionTable;
+
+export type NormalizedPrimaryOptions = NormalizedOptions<typeof kPrimaryOptions>;
+export type NormalizedRestartOptions = NormalizedOptions<typeof kRestartOptions>;
+export type NormalizedHeartbeatOptions = NormalizedOptions<typeof kHeartbeatOptions>;
+export type NormalizedForkOptions = NormalizedOptions<typeof kForkOptions>;
 
 export function normalizePrimaryOptions(input: PrimaryOptions | undefined): NormalizedPrimaryOptions {
-  const options = optionsObject(input, 'options');
-  rejectUnknownKeys(options, kKnownKeys);
-  return Object.freeze({
-    workerScript: workerScriptOption(options.workerScript),
-    workerArgs: stringArrayOption(options.workerArgs, 'workerArgs', []),
-    execArgv: stringArrayOption(options.execArgv, 'execArgv', process.execArgv),
-    env: envOption(options.env, 'env'),
-    workerCount: workerCountOption(options.workerCount, 'workerCount'),
-    serialization: enumOption(options.serialization, 'serialization', ['json', 'advanced'], 'json'),
-    silent: booleanOption(options.silent, 'silent', false),
-    stdio: stdioOption(options.stdio),
-    cwd: stringOption(options.cwd, 'cwd'),
-    messageTimeoutMs: integerOption(options.messageTimeoutMs, 'messageTimeoutMs', kDefaultMessageTimeoutMs, { allowInfinity: true }),
-    readyTimeoutMs: integerOption(options.readyTimeoutMs, 'readyTimeoutMs', kDefaultReadyTimeoutMs),
-    shutdownTimeoutMs: integerOption(options.shutdownTimeoutMs, 'shutdownTimeoutMs', kDefaultShutdownTimeoutMs),
-    maxMessageBytes: integerOption(options.maxMessageBytes, 'maxMessageBytes', kDefaultMaxMessageBytes),
-    maxPendingPerWorker: integerOption(options.maxPendingPerWorker, 'maxPendingPerWorker', kDefaultMaxPendingPerWorker),
-    backpressure: enumOption(options.backpressure, 'backpressure', ['wait', 'reject'], 'wait'),
-    restart: options.restart === false ? false : normalizeRestartOptions(options.restart),
-    heartbeat: options.heartbeat === false ? false : normalizeHeartbeatOptions(options.heartbeat),
-    maxMemoryMb: options.maxMemoryMb === undefined ? undefined : integerOption(options.maxMemoryMb, 'maxMemoryMb', 0),
-    handleSignals: booleanOption(options.handleSignals, 'handleSignals', true),
-    logger: loggerOption(options.logger),
-  });
+  return normalizeOptions(input, kPrimaryOptions, 'options');
+}
+
+export function normalizeRestartOptions(input: RestartOptions | undefined): NormalizedRestartOptions {
+  return normalizeOptions(input, kRestartOptions, 'restart', 'restart.');
+}
+
+export function normalizeForkOptions(input: ForkOptions | undefined): NormalizedForkOptions {
+  return normalizeOptions(input, kForkOptions, 'fork options');
 }
 
 /** `number | 'auto'`, resolved to a count. Shared with the service runner. */

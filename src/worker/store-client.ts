@@ -4,11 +4,13 @@
  * `compareAndSet` are atomic across workers.
  */
 import { InvalidArgumentError } from '../errors.js';
-import type { Endpoint } from '../messaging/endpoint.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
-import { kStoreChangeNotice, kStoreRequest } from '../messaging/system-types.js';
-import type { StoreOperation } from '../primary/features/serve-store.js';
-import type { WorkerInternals } from './worker-internals.js';
+import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
+import { toError } from '../to-error.js';
+import type { WorkerContext } from './worker-context.js';
+
+/** What the store client takes from the worker's context. */
+type StoreContext = Pick<WorkerContext, 'endpoint' | 'system' | 'lifecycle' | 'reportError'>;
 
 /** What a `watch()` callback receives. */
 export interface WatchedChange {
@@ -20,14 +22,14 @@ export interface WatchedChange {
 }
 
 export class StoreClient {
-  readonly #internals: WorkerInternals;
+  readonly #context: StoreContext;
   /** Callbacks by watched key; the primary is told when a key gains its first or loses its last. */
   readonly #watchers = new Map<string, Set<(change: WatchedChange) => void>>();
 
   /** @internal Created by `ClusterWorker#store`. */
-  constructor(internals: WorkerInternals) {
-    this.#internals = internals;
-    internals.registerSystemHandler(kStoreChangeNotice, (payload) => this.#onChange(payload as WatchedChange));
+  constructor(context: StoreContext) {
+    this.#context = context;
+    context.system.register(kStoreChangeNotice, { kind: 'notification', check: isStoreChangePayload, handle: (change) => this.#onChange(change) });
   }
 
   /** The value at `key`, or `undefined`. */
@@ -82,8 +84,8 @@ export class StoreClient {
   }
 
   #run(operation: StoreOperation): Promise<unknown> {
-    const endpoint: Endpoint | undefined = this.#internals.endpoint();
-    if (!endpoint) return Promise.reject(new InvalidArgumentError('The store is available once the worker has started: call it from _init() or later.'));
+    const { endpoint, lifecycle } = this.#context;
+    if (lifecycle.state === 'created') return Promise.reject(new InvalidArgumentError('The store is available once the worker has started: call it from _init() or later.'));
     return endpoint.request(kStoreRequest, operation).catch((error: unknown) => {
       throw reviveClusterKitError(error);
     });
@@ -94,7 +96,7 @@ export class StoreClient {
       try {
         callback(change);
       } catch (error) {
-        this.#internals.reportError(error instanceof Error ? error : new Error(String(error)));
+        this.#context.reportError(toError(error));
       }
     }
   }

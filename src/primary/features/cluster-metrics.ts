@@ -7,7 +7,7 @@
  */
 import { kMetricsRequest } from '../../messaging/system-types.js';
 import { loadPromClient } from '../../prom-client.js';
-import type { PrimaryInternals } from '../primary-internals.js';
+import type { PrimaryContext } from '../primary-context.js';
 import { formatClusterMetrics } from './format-cluster-metrics.js';
 import { collectStats } from './worker-stats.js';
 
@@ -18,10 +18,10 @@ export class ClusterMetrics {
   /** Failed scrapes by slot, since the primary started (a Prometheus counter). */
   readonly #scrapeErrors = new Map<number, number>();
 
-  constructor(private readonly internals: Pick<PrimaryInternals, 'pool'>) {}
+  constructor(private readonly context: Pick<PrimaryContext, 'pool'>) {}
 
   async collect(timeoutMs: number): Promise<string> {
-    const workers = [...this.internals.pool.records].filter((record) => record.state === 'ready');
+    const workers = [...this.context.pool.records].filter((record) => record.state === 'ready');
     const answers = await Promise.allSettled(workers.map((record) => record.endpoint.request(kMetricsRequest, undefined, timeoutMs)));
     const collected: unknown[][] = [];
     answers.forEach((answer, index) => {
@@ -32,7 +32,7 @@ export class ClusterMetrics {
       const slot = workers[index]!.slot.index;
       this.#scrapeErrors.set(slot, (this.#scrapeErrors.get(slot) ?? 0) + 1);
     });
-    const own = formatClusterMetrics(collectStats(this.internals.pool), this.#scrapeErrors);
+    const own = formatClusterMetrics(collectStats(this.context.pool), this.#scrapeErrors);
     const promClient = collected.length > 0 ? await loadPromClient() : undefined;
     if (!promClient) return own;
     const aggregated = await promClient.AggregatorRegistry.aggregate(collected).metrics();

@@ -12,9 +12,11 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadHttp } from '../../builtins.js';
-import { integerOption, optionsObject, rejectUnknownKeys, stringOption } from '../../validate.js';
+import { toError } from '../../to-error.js';
+import { integerOption, optionsObject, portOption, rejectUnknownKeys, stringOption } from '../../validate.js';
+import { ShutdownInProgressError } from '../../errors.js';
 import type { PrimaryState } from '../lifecycle/primary-lifecycle.js';
-import { portOption } from './listen-sticky.js';
+import type { PrimaryContext } from '../primary-context.js';
 
 export interface HealthOptions {
   /** Port to listen on (0 for any free port). */
@@ -39,7 +41,17 @@ export interface HealthSource {
   metrics(timeoutMs: number): Promise<string>;
 }
 
-export async function listenHealth(source: HealthSource, input: HealthOptions): Promise<HealthListener> {
+/**
+ * `primary.listenHealth()`: listens, and closes when shutdown completes. `metrics` serves
+ * `/metrics` (`primary.metrics()`).
+ */
+export async function listenHealth(
+  { lifecycle, pool }: Pick<PrimaryContext, 'lifecycle' | 'pool'>,
+  metrics: (timeoutMs: number) => Promise<string>,
+  input: HealthOptions,
+): Promise<HealthListener> {
+  if (lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; listenHealth() is refused.');
+  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => pool.rotation.size, metrics };
   const options = optionsObject(input, 'listenHealth options');
   rejectUnknownKeys(options, ['port', 'host', 'minReady', 'metricsTimeoutMs']);
   const port = portOption(options.port);
@@ -49,7 +61,7 @@ export async function listenHealth(source: HealthSource, input: HealthOptions): 
   const server = loadHttp().createServer((request, response) => {
     route(source, { minReady, metricsTimeoutMs }, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
-      response.end(`${error instanceof Error ? error.message : String(error)}\n`);
+      response.end(`${toError(error).message}\n`);
     });
   });
   await new Promise<void>((resolve, reject) => {
@@ -60,7 +72,7 @@ export async function listenHealth(source: HealthSource, input: HealthOptions): 
     });
   });
   let closing: Promise<void> | undefined;
-  return {
+  const listener: HealthListener = {
     address: server.address() as AddressInfo,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
@@ -68,6 +80,8 @@ export async function listenHealth(source: HealthSource, input: HealthOptions): 
         server.closeAllConnections();
       })),
   };
+  lifecycle.onShutdown('end', () => listener.close());
+  return listener;
 }
 
 async function route(source: HealthSource, options: { minReady: number; metricsTimeoutMs: number }, request: IncomingMessage, response: ServerResponse): Promise<void> {

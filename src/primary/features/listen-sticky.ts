@@ -9,11 +9,14 @@
  * proxy every client has the proxy's address, see docs/sticky-sessions.md.
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { InvalidOptionError } from '../../errors.js';
-import { integerOption, optionsObject, rejectUnknownKeys, stringOption } from '../../validate.js';
-import type { PrimaryInternals } from '../primary-internals.js';
+import { InvalidOptionError, ShutdownInProgressError } from '../../errors.js';
+import { integerOption, optionsObject, portOption, rejectUnknownKeys, stringOption } from '../../validate.js';
+import type { PrimaryContext } from '../primary-context.js';
 import { clientKey, RendezvousHash } from './rendezvous.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+
+/** What sticky sessions take from the primary's context. */
+type StickyContext = Pick<PrimaryContext, 'pool' | 'reportError' | 'lifecycle'>;
 
 /** The IPC message that carries a sticky connection's socket as its handle. */
 export const kStickyHandleMessage = { __ck: 1, h: 'sticky' } as const;
@@ -37,11 +40,14 @@ export interface StickyListener {
   close(): Promise<void>;
 }
 
-export async function listenSticky(internals: Pick<PrimaryInternals, 'pool' | 'reportError'>, input: StickyOptions): Promise<StickyListener> {
+/** `primary.listenSticky()`: listens, and closes when shutdown begins. */
+export async function listenSticky(context: StickyContext, input: StickyOptions): Promise<StickyListener> {
+  const { lifecycle } = context;
+  if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary is shutting down; listenSticky() is refused.');
   const options = normalizeStickyOptions(input);
-  const balancer = new StickyBalancer(internals);
+  const balancer = new StickyBalancer(context);
   const server = net.createServer({ pauseOnConnect: true }, (socket) => balancer.dispatch(socket));
-  server.on('error', (error) => internals.reportError(error));
+  server.on('error', (error) => context.reportError(error));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, options.backlog, () => {
@@ -50,20 +56,22 @@ export async function listenSticky(internals: Pick<PrimaryInternals, 'pool' | 'r
     });
   });
   let closing: Promise<void> | undefined;
-  return {
+  const listener: StickyListener = {
     address: server.address() as AddressInfo,
     close: () => (closing ??= new Promise<void>((resolve) => server.close(() => resolve()))),
   };
+  lifecycle.onShutdown('start', () => listener.close());
+  return listener;
 }
 
 class StickyBalancer {
-  readonly #internals: Pick<PrimaryInternals, 'pool' | 'reportError'>;
+  readonly #context: Pick<StickyContext, 'pool'>;
   readonly #hash = new RendezvousHash();
   /** Which worker each client address was last handed to; its insertion order is recency. */
   readonly #assignments = new Map<string, WorkerRecord>();
 
-  constructor(internals: Pick<PrimaryInternals, 'pool' | 'reportError'>) {
-    this.#internals = internals;
+  constructor(context: Pick<StickyContext, 'pool'>) {
+    this.#context = context;
   }
 
   dispatch(socket: Socket): void {
@@ -83,7 +91,7 @@ class StickyBalancer {
   #choose(key: string): WorkerRecord | undefined {
     const assigned = this.#assignments.get(key);
     this.#assignments.delete(key);
-    const worker = assigned && isServing(assigned) ? assigned : this.#hash.pick(key, readyWorkers(this.#internals.pool.records), (record) => record.slot.index);
+    const worker = assigned && isServing(assigned) ? assigned : this.#hash.pick(key, readyWorkers(this.#context.pool.records), (record) => record.slot.index);
     if (!worker) return undefined;
     this.#assignments.set(key, worker);
     if (this.#assignments.size > kMaxAssignments) this.#assignments.delete(this.#assignments.keys().next().value!);
@@ -108,11 +116,4 @@ function normalizeStickyOptions(input: StickyOptions): Required<Omit<StickyOptio
     host: stringOption(options.host, 'host'),
     backlog: integerOption(options.backlog, 'backlog', 511),
   };
-}
-
-/** A TCP port number, 0 meaning any free port. Shared with the health endpoint. */
-export function portOption(value: unknown): number {
-  const port = integerOption(value, 'port', 0, { min: 0 });
-  if (port > 65_535) throw new InvalidOptionError('port', 'a port number from 0 to 65535', value);
-  return port;
 }

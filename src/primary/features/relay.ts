@@ -6,40 +6,32 @@
  * WorkerExitedError; the sender revives both from their codes.
  */
 import {
-  InvalidArgumentError,
   MessageTimeoutError,
   NoHandlerError,
   NoWorkerAvailableError,
   RemoteError,
   WorkerExitedError,
 } from '../../errors.js';
-import { checkUserType } from '../../messaging/envelope.js';
-import { kRelayedRequest, kRelayRequest, type RelaySender } from '../../messaging/system-types.js';
-import type { PrimaryInternals } from '../primary-internals.js';
+import { isRelayPayload, kRelayedRequest, kRelayRequest, type RelayedPayload, type RelayPayload, type RelaySender } from '../../messaging/system-types.js';
+import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 
-interface RelayPayload {
-  target: string | number;
-  type: string;
-  payload: unknown;
-  timeoutMs: number;
+export function registerRelay({ pool, system }: Pick<PrimaryContext, 'pool' | 'system'>): void {
+  system.register(kRelayRequest, { kind: 'request', check: isRelayPayload, handle: (relay, sender) => forward(pool, relay, sender) });
 }
 
-export function registerRelay(internals: Pick<PrimaryInternals, 'pool' | 'system'>): void {
-  const { pool, system } = internals;
-  system.register(kRelayRequest, (sender, raw) => {
-    const { target, type, payload, timeoutMs } = readRelayPayload(raw);
-    const destination = typeof target === 'number' ? pool.record(target) : pool.recordByName(target);
-    if (!destination || !isReachable(destination)) {
-      const which = typeof target === 'number' ? `with id ${target}` : `named "${target}"`;
-      throw new NoWorkerAvailableError(
-        `No live worker ${which} can receive "${type}" from worker ${sender.id}. It may have exited or be stopping; names and ids of live workers are in primary.workers.`,
-      );
-    }
-    const from: RelaySender = { workerId: sender.id, name: sender.slot.spec.name };
-    return destination.endpoint.request(kRelayedRequest, { from, type, payload }, forwardTimeout(timeoutMs)).catch((error: unknown) => {
-      throw renamed(error, type, destination);
-    });
+function forward(pool: PrimaryContext['pool'], { target, type, payload, timeoutMs }: RelayPayload, sender: WorkerRecord): Promise<unknown> {
+  const destination = typeof target === 'number' ? pool.record(target) : pool.recordByName(target);
+  if (!destination || !isReachable(destination)) {
+    const which = typeof target === 'number' ? `with id ${target}` : `named "${target}"`;
+    throw new NoWorkerAvailableError(
+      `No live worker ${which} can receive "${type}" from worker ${sender.id}. It may have exited or be stopping; names and ids of live workers are in primary.workers.`,
+    );
+  }
+  const from: RelaySender = { workerId: sender.id, name: sender.slot.spec.name };
+  const relayed: RelayedPayload = { from, type, payload };
+  return destination.endpoint.request(kRelayedRequest, relayed, forwardTimeout(timeoutMs ?? Number.POSITIVE_INFINITY)).catch((error: unknown) => {
+    throw renamed(error, type, destination);
   });
 }
 
@@ -65,17 +57,4 @@ function forwardTimeout(timeoutMs: number): number {
 
 function isReachable(record: WorkerRecord): boolean {
   return (record.state === 'ready' || record.state === 'starting') && record.isConnected;
-}
-
-function readRelayPayload(raw: unknown): RelayPayload {
-  const relay = raw as Partial<RelayPayload> | null;
-  const target = relay?.target;
-  if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
-    throw new InvalidArgumentError(`The relay target must be a worker name or id. Received ${JSON.stringify(target)}.`);
-  }
-  const problem = checkUserType(relay?.type);
-  if (problem) throw new InvalidArgumentError(`The message type ${JSON.stringify(relay?.type)} ${problem}.`);
-  const timeoutMs = relay?.timeoutMs;
-  if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new InvalidArgumentError('The relay timeout must be a positive number.');
-  return { target, type: relay!.type!, payload: relay!.payload, timeoutMs };
 }

@@ -1,38 +1,27 @@
 /**
- * Serves the shared store to workers (`$store` requests) and tells watching workers about
- * changes (`$storeChange` notifications).
+ * Creates the primary's shared store and serves it to workers: `$store` requests run one
+ * operation each, and watching workers are told about changes (`$storeChange` notifications).
  */
 import { InvalidArgumentError } from '../../errors.js';
-import { kStoreChangeNotice, kStoreRequest } from '../../messaging/system-types.js';
-import type { PrimaryInternals } from '../primary-internals.js';
+import { isStoreOperation, kStoreChangeNotice, kStoreRequest, type StoreChangePayload, type StoreOperation } from '../../messaging/system-types.js';
+import type { PrimaryContext } from '../primary-context.js';
 import { SharedStore, type StoreChange } from './shared-store.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 
-/** The operations a worker may request. */
-export type StoreOperation =
-  | { op: 'get'; key: string }
-  | { op: 'set'; key: string; value: unknown }
-  | { op: 'delete'; key: string }
-  | { op: 'increment'; key: string; by: number }
-  | { op: 'compareAndSet'; key: string; expected?: unknown; next?: unknown }
-  | { op: 'entries'; prefix: string }
-  | { op: 'watch'; key: string }
-  | { op: 'unwatch'; key: string };
-
-export function createSharedStore(internals: Pick<PrimaryInternals, 'options' | 'system' | 'emit'>): SharedStore {
+export function serveStore({ options, system, emit }: Pick<PrimaryContext, 'options' | 'system' | 'emit'>): SharedStore {
   /** Workers watching each key; a record leaves when it exits (lazily, at the next change). */
   const watchers = new Map<string, Set<WorkerRecord>>();
-  const store = new SharedStore(internals.options.serialization, internals.options.maxMessageBytes, (change: StoreChange) => {
-    internals.emit('storeChange', change);
+  const store = new SharedStore(options.serialization, options.maxMessageBytes, (change: StoreChange) => {
+    emit('storeChange', change);
     notifyWatchers(watchers, change);
   });
-  internals.system.register(kStoreRequest, (record, payload) => runOperation(store, watchers, record, payload as StoreOperation));
+  system.register(kStoreRequest, { kind: 'request', check: isStoreOperation, handle: (operation, record) => runOperation(store, watchers, record, operation) });
   return store;
 }
 
 function runOperation(store: SharedStore, watchers: Map<string, Set<WorkerRecord>>, record: WorkerRecord, operation: StoreOperation): unknown {
   const source = record.handle;
-  switch (operation?.op) {
+  switch (operation.op) {
     case 'get':
       return store.get(operation.key);
     case 'set':
@@ -57,14 +46,14 @@ function runOperation(store: SharedStore, watchers: Map<string, Set<WorkerRecord
       watchers.get(operation.key)?.delete(record);
       return undefined;
     default:
-      throw new InvalidArgumentError(`Unknown store operation ${JSON.stringify((operation as { op?: unknown } | null)?.op)}.`);
+      throw new InvalidArgumentError(`Unknown store operation ${JSON.stringify((operation as { op: unknown }).op)}.`);
   }
 }
 
 function notifyWatchers(watchers: Map<string, Set<WorkerRecord>>, change: StoreChange): void {
   const set = watchers.get(change.key);
   if (!set) return;
-  const notice = { key: change.key, value: change.value, previous: change.previous, deleted: change.deleted };
+  const notice: StoreChangePayload = { key: change.key, value: change.value, previous: change.previous, deleted: change.deleted };
   for (const record of set) {
     if (record.state === 'exited' || !record.isConnected) {
       set.delete(record);

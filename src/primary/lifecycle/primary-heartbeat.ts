@@ -7,7 +7,7 @@
  * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
  */
 import { kPingRequest, type PingReport } from '../../messaging/system-types.js';
-import type { NormalizedHeartbeatOptions } from '../heartbeat-options.js';
+import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
 

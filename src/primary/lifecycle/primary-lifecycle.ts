@@ -4,31 +4,33 @@
  * the first one's promise, and a reload during shutdown is refused.
  */
 import { InvalidStateError, ShutdownInProgressError } from '../../errors.js';
-import { PrimaryHeartbeat } from './primary-heartbeat.js';
-import type { NormalizedForkOptions } from '../fork-options.js';
-import type { ShutdownReport } from '../primary-events.js';
-import type { NormalizedPrimaryOptions } from '../primary-options.js';
-import { installPrimarySignals } from './primary-signals.js';
-import type { PoolHost } from '../pool-host.js';
-import { replaceWorker, rollingReload } from './rolling-reload.js';
+import { toError } from '../../to-error.js';
 import { stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
-import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import type { PrimaryContext } from '../primary-context.js';
+import type { ShutdownReport } from '../primary-events.js';
+import type { NormalizedForkOptions } from '../primary-options.js';
+import { PrimaryHeartbeat } from './primary-heartbeat.js';
+import { installPrimarySignals } from './primary-signals.js';
+import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
 
 export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
-export interface ControlHost {
-  readonly pool: WorkerPool;
-  readonly options: NormalizedPrimaryOptions;
-  readonly emit: PoolHost['emit'];
-  readonly reportError: (error: Error) => void;
-  readonly init: () => Promise<void>;
-  readonly destroy: () => Promise<void>;
+/** What the lifecycle takes from the primary's context. */
+export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'emit' | 'reportError'>;
+
+/** The facade's overridable hooks, run by `start()` and `shutdown()`. */
+export interface LifecycleHooks {
+  init(): Promise<void>;
+  destroy(): Promise<void>;
 }
 
-export class PrimaryControl {
-  readonly #host: ControlHost;
+export class PrimaryLifecycle {
+  readonly #context: LifecycleContext;
+  readonly #hooks: LifecycleHooks;
+  /** Handed to reloads and replacements. */
+  readonly #reloadContext: ReloadContext;
   #state: PrimaryState = 'created';
   /** True once `_init` completed: only then does shutdown run `_destroy`. */
   #isInitialized = false;
@@ -40,17 +42,19 @@ export class PrimaryControl {
   /** Run when shutdown begins (stop accepting traffic) and when it ends (release the rest). */
   readonly #shutdownHooks = { start: [] as Array<() => Promise<void>>, end: [] as Array<() => Promise<void>> };
 
-  constructor(host: ControlHost) {
-    this.#host = host;
-    const { heartbeat, maxMemoryMb } = host.options;
+  constructor(context: LifecycleContext, hooks: LifecycleHooks) {
+    this.#context = context;
+    this.#hooks = hooks;
+    this.#reloadContext = { pool: context.pool, options: context.options, emit: context.emit, isRunning: () => this.#state === 'running' };
+    const { heartbeat, maxMemoryMb } = context.options;
     if (heartbeat) {
-      this.#heartbeat = new PrimaryHeartbeat(host.pool, heartbeat, maxMemoryMb, {
+      this.#heartbeat = new PrimaryHeartbeat(context.pool, heartbeat, maxMemoryMb, {
         onUnresponsive: (record, silentMs) => {
-          host.emit('workerUnresponsive', { worker: record.handle, silentMs });
+          context.emit('workerUnresponsive', { worker: record.handle, silentMs });
           record.clusterWorker.process.kill('SIGKILL');
         },
         onMemoryLimit: (record, rssBytes, limitBytes) => {
-          host.emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes });
+          context.emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes });
           this.#replace(record);
         },
       });
@@ -69,27 +73,27 @@ export class PrimaryControl {
   async start(): Promise<WorkerHandle[]> {
     if (this.#state !== 'created') throw new InvalidStateError(`start() can be called once; the primary is ${this.#state}.`);
     this.#state = 'starting';
-    if (this.#host.options.handleSignals) this.#uninstallSignals = installPrimarySignals(this, this.#host);
-    const { emit } = this.#host;
+    if (this.#context.options.handleSignals) this.#uninstallSignals = installPrimarySignals(this, this.#context);
+    const { emit } = this.#context;
     emit('initialize', {});
     try {
-      await this.#host.init();
+      await this.#hooks.init();
     } catch (error) {
       emit('initializeError', { error: toError(error) });
-      await this.shutdown(this.#host.options.shutdownTimeoutMs);
+      await this.shutdown(this.#context.options.shutdownTimeoutMs);
       throw error;
     }
     this.#isInitialized = true;
     emit('initializeComplete', {});
     try {
-      const handles = await this.#host.pool.addSlots(this.#host.options.workerCount, { name: undefined, tags: [], env: {} });
-      this.#host.pool.armWatchdogs();
+      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, tags: [], env: {} });
+      this.#context.pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';
       this.#heartbeat?.start();
       return handles;
     } catch (error) {
       // The initial workers cannot come up: stop whatever did, so nothing is left behind.
-      await this.shutdown(this.#host.options.shutdownTimeoutMs);
+      await this.shutdown(this.#context.options.shutdownTimeoutMs);
       throw error;
     }
   }
@@ -99,7 +103,7 @@ export class PrimaryControl {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; fork() is refused.'));
     }
-    return this.#host.pool.addSlots(spec.count, spec);
+    return this.#context.pool.addSlots(spec.count, spec);
   }
 
   /** Grows or shrinks the pool to `count` workers; surplus workers stop gracefully, newest first. */
@@ -109,18 +113,18 @@ export class PrimaryControl {
         ? new ShutdownInProgressError('The primary is shutting down; scale() is refused.')
         : new InvalidStateError('scale() needs a started primary; await start() first.');
     }
-    const slots = this.#host.pool.activeSlots();
+    const slots = this.#context.pool.activeSlots();
     if (count > slots.length) {
-      await this.#host.pool.addSlots(count - slots.length, { name: undefined, tags: [], env: {} });
+      await this.#context.pool.addSlots(count - slots.length, { name: undefined, tags: [], env: {} });
       return;
     }
     const surplus = slots.slice(count).reverse();
-    await Promise.all(surplus.filter((slot) => slot.current).map((slot) => this.stopWorker(slot.current!, this.#host.options.shutdownTimeoutMs)));
+    await Promise.all(surplus.filter((slot) => slot.current).map((slot) => this.stopWorker(slot.current!, this.#context.options.shutdownTimeoutMs)));
   }
 
   stopWorker(record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
-    this.#host.pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
-    return stopWorker(this.#host.pool, record, timeoutMs);
+    this.#context.pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
+    return stopWorker(this.#context.pool, record, timeoutMs);
   }
 
   shutdown(timeoutMs: number, signal?: NodeJS.Signals): Promise<ShutdownReport> {
@@ -133,14 +137,14 @@ export class PrimaryControl {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; reload() is refused.'));
     }
     if (this.#state !== 'running') return Promise.reject(new InvalidStateError('reload() needs a started primary; await start() first.'));
-    this.#reload ??= rollingReload(this.#reloadContext()).finally(() => {
+    this.#reload ??= rollingReload(this.#reloadContext).finally(() => {
       this.#reload = undefined;
     });
     return this.#reload;
   }
 
   async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined): Promise<ShutdownReport> {
-    const { pool, emit } = this.#host;
+    const { pool, emit } = this.#context;
     this.#state = 'stopping';
     this.#heartbeat?.stop();
     pool.close();
@@ -164,31 +168,23 @@ export class PrimaryControl {
   async #runHooks(phase: 'start' | 'end'): Promise<void> {
     const hooks = this.#shutdownHooks[phase].splice(0);
     const results = await Promise.allSettled(hooks.map((hook) => hook()));
-    for (const result of results) if (result.status === 'rejected') this.#host.reportError(toError(result.reason));
+    for (const result of results) if (result.status === 'rejected') this.#context.reportError(toError(result.reason));
   }
 
   async #runDestroy(): Promise<void> {
-    const { emit } = this.#host;
+    const { emit } = this.#context;
     emit('destroy', {});
     try {
-      await this.#host.destroy();
+      await this.#hooks.destroy();
       emit('destroyComplete', {});
     } catch (error) {
       emit('destroyComplete', { error: toError(error) });
-      this.#host.reportError(toError(error));
+      this.#context.reportError(toError(error));
     }
   }
 
   #replace(record: WorkerRecord): void {
     if (this.#state !== 'running' || record.stopRequested) return;
-    replaceWorker(this.#reloadContext(), record).catch((error: unknown) => this.#host.reportError(toError(error)));
+    replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportError(toError(error)));
   }
-
-  #reloadContext() {
-    return { pool: this.#host.pool, options: this.#host.options, emit: this.#host.emit, isRunning: () => this.#state === 'running' };
-  }
-}
-
-function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
 }

@@ -6,29 +6,29 @@
  * Ctrl-C sends SIGINT to the whole process group: clusterkit workers ignore it and wait for
  * the primary's instruction, so there is exactly one orderly shutdown.
  */
-import type { ControlHost, PrimaryControl } from './primary-lifecycle.js';
+import type { LifecycleContext, PrimaryLifecycle } from './primary-lifecycle.js';
 import { killAll } from '../pool/stop-worker.js';
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 /** Installs the handlers; returns the function that removes them. */
-export function installPrimarySignals(control: PrimaryControl, host: ControlHost): () => void {
+export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick<LifecycleContext, 'pool' | 'options'>): () => void {
   let isForced = false;
   const onStopSignal = (signal: NodeJS.Signals): void => {
-    if (control.state === 'stopping' || control.state === 'stopped') {
+    if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') {
       if (isForced) return;
       isForced = true;
-      killAll(host.pool);
+      killAll(context.pool);
       process.exit(kSignalExitCodes[signal] ?? 1);
     }
-    control.shutdown(host.options.shutdownTimeoutMs, signal).then(
+    lifecycle.shutdown(context.options.shutdownTimeoutMs, signal).then(
       (report) => process.exit(report.killed.length > 0 ? 1 : 0),
       () => process.exit(1),
     );
   };
   const onHangup = (): void => {
     // A failed reload is reported through the 'reloadFailed' event; the old workers keep serving.
-    control.reload().catch(() => {});
+    lifecycle.reload().catch(() => {});
   };
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);

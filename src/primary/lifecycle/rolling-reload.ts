@@ -6,22 +6,17 @@
  */
 import { ReloadError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
-import type { PoolHost } from '../pool-host.js';
-import type { NormalizedPrimaryOptions } from '../primary-options.js';
+import { toError } from '../../to-error.js';
+import type { PrimaryContext } from '../primary-context.js';
 import type { Slot } from '../pool/slot.js';
 import { stopWorker } from '../pool/stop-worker.js';
-import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
 
-export interface ReloadContext {
-  readonly pool: WorkerPool;
-  readonly options: NormalizedPrimaryOptions;
-  readonly emit: PoolHost['emit'];
-  readonly isRunning: () => boolean;
-}
+/** What a reload takes from the primary's context, and whether the primary still runs. */
+export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & { readonly isRunning: () => boolean };
 
 /** Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure. */
 export async function rollingReload(context: ReloadContext): Promise<void> {
@@ -63,7 +58,7 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     }
   } catch (error) {
     await stopWorker(pool, incoming, kFailedReplacementStopMs);
-    const reason = error instanceof Error ? error.message : String(error);
+    const reason = toError(error).message;
     throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
   }
   // The slot may have crashed and restarted meanwhile: the newest worker wins, the rest stop.

@@ -2,7 +2,7 @@
  * Pure restart decisions for one worker slot: exponential backoff, startup-failure counting and
  * the crash-loop breaker. No timers and no processes here, so every rule is unit-tested.
  */
-import type { NormalizedRestartOptions } from '../restart-options.js';
+import type { NormalizedRestartOptions } from '../primary-options.js';
 
 /** What a slot remembers across its workers' lives. */
 export interface RestartHistory {

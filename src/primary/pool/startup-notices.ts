@@ -1,24 +1,34 @@
 /**
- * Routing of clusterkit's own messages from workers (`$ready`, `$initError`...). Features add
- * their handlers here; user code never sees these types.
+ * The notices a worker sends while it starts: `$hello` (it listens: open the held channel),
+ * `$ready` (`_init` finished: it takes work) and `$initError` (`_init` threw; it exits next).
  */
-import { RemoteError, WorkerStartupError, type SerializedError } from '../../errors.js';
-import { handlerNotFound } from '../../messaging/route.js';
-import { kHelloNotice, kInitErrorNotice, kReadyNotice } from '../../messaging/system-types.js';
-import type { PoolHost } from '../pool-host.js';
-import type { WorkerPool } from './worker-pool.js';
-import type { WorkerRecord } from './worker-record.js';
+import { RemoteError, WorkerStartupError } from '../../errors.js';
+import {
+  isInitErrorPayload,
+  isNoPayload,
+  isReadyPayload,
+  kHelloNotice,
+  kInitErrorNotice,
+  kReadyNotice,
+} from '../../messaging/system-types.js';
+import type { PrimaryContext } from '../primary-context.js';
 
-export type SystemHandler = (record: WorkerRecord, payload: unknown, isRequest: boolean) => unknown;
-
-export class SystemRouter {
-  readonly #handlers = new Map<string, SystemHandler>();
-
-  constructor(pool: WorkerPool, emit: PoolHost['emit']) {
-    this.register(kHelloNotice, (record) => record.endpoint.channel.open());
-    this.register(kReadyNotice, (record) => pool.markReady(record));
-    this.register(kInitErrorNotice, (record, payload) => {
-      const error = new RemoteError('_init', record.describe(), payload as SerializedError);
+export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryContext, 'pool' | 'system' | 'emit'>): void {
+  system.register(kHelloNotice, {
+    kind: 'notification',
+    check: isNoPayload,
+    handle: (_, record) => record.endpoint.channel.open(),
+  });
+  system.register(kReadyNotice, {
+    kind: 'notification',
+    check: isReadyPayload,
+    handle: (_, record) => pool.markReady(record),
+  });
+  system.register(kInitErrorNotice, {
+    kind: 'notification',
+    check: isInitErrorPayload,
+    handle: (payload, record) => {
+      const error = new RemoteError('_init', record.describe(), payload);
       record.startupError = new WorkerStartupError(
         record.id,
         'init-failed',
@@ -26,16 +36,6 @@ export class SystemRouter {
         { cause: error },
       );
       emit('workerError', { worker: record.handle, error });
-    });
-  }
-
-  register(type: string, handler: SystemHandler): void {
-    this.#handlers.set(type, handler);
-  }
-
-  route(record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown {
-    const handler = this.#handlers.get(type);
-    if (!handler) throw handlerNotFound(type, 'the primary');
-    return handler(record, payload, isRequest);
-  }
+    },
+  });
 }

@@ -14,16 +14,10 @@ const kKillWaitMs = 5_000;
 
 export type StopOutcome = 'graceful' | 'killed';
 
-const inProgress = new WeakMap<WorkerRecord, Promise<StopOutcome>>();
-
 /** Stops `record` within `timeoutMs` (+ the time SIGKILL takes). Concurrent calls share one stop. */
 export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
-  let stopping = inProgress.get(record);
-  if (!stopping) {
-    stopping = runStop(pool, record, timeoutMs);
-    inProgress.set(record, stopping);
-  }
-  return stopping;
+  record.stopping ??= runStop(pool, record, timeoutMs);
+  return record.stopping;
 }
 
 /** Kills every live worker at once (a second Ctrl-C). */

@@ -3,30 +3,34 @@
  * restarts. `ClusterPrimary` is the facade; this is the engine behind it.
  */
 import type { Address } from 'node:cluster';
+import { capitalize } from '../../capitalize.js';
 import {
-  CrashLoopError,
   InvalidArgumentError,
   ShutdownInProgressError,
   WorkerExitedError,
   WorkerStartupError,
-  describeExit,
 } from '../../errors.js';
-import { Endpoint } from '../../messaging/endpoint.js';
 import { isClusterKitMessage } from '../../messaging/envelope.js';
 import { kArmWatchdogNotice } from '../../messaging/system-types.js';
-import { decideRestart } from './restart-policy.js';
+import type { PrimaryContext } from '../primary-context.js';
+import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { spawnWorker } from './spawn-worker.js';
+import { createWorkerEndpoint, type WorkerInbound } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
 import { WorkerRecord } from './worker-record.js';
-import type { PoolHost } from '../pool-host.js';
 
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;
 
+/** What the pool takes from the primary's context. */
+export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError'>;
+
 export class WorkerPool {
-  readonly #host: PoolHost;
+  readonly #context: PoolContext;
+  /** Routes what workers send (system messages and user messages). */
+  readonly #onInbound: WorkerInbound;
   /** Workers not yet exited, by cluster worker id. */
   readonly #records = new Map<number, WorkerRecord>();
   readonly #slots = new Set<Slot>();
@@ -35,8 +39,9 @@ export class WorkerPool {
   /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
   #armsWatchdogs = false;
 
-  constructor(host: PoolHost) {
-    this.#host = host;
+  constructor(context: PoolContext, onInbound: WorkerInbound) {
+    this.#context = context;
+    this.#onInbound = onInbound;
   }
 
   /** Live workers (starting, ready or stopping), oldest first. */
@@ -86,15 +91,15 @@ export class WorkerPool {
 
   /** Forks a worker for `slot`. It becomes the slot's current worker unless `asIncoming`. */
   launch(slot: Slot, asIncoming = false): WorkerRecord {
-    const clusterWorker = spawnWorker(this.#host.options, slot.index, slot.spec);
+    const clusterWorker = spawnWorker(this.#context.options, slot.index, slot.spec);
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.handle = new WorkerHandle(record);
-    record.endpoint = this.#createEndpoint(record);
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError);
     this.#records.set(record.id, record);
     if (!asIncoming) slot.current = record;
     this.#attach(record);
-    record.readyTimer = setTimeout(() => this.#onReadyTimeout(record), this.#host.options.readyTimeoutMs);
-    this.#host.emit('workerFork', { worker: record.handle });
+    record.readyTimer = setTimeout(() => this.#onReadyTimeout(record), this.#context.options.readyTimeoutMs);
+    this.#context.emit('workerFork', { worker: record.handle });
     return record;
   }
 
@@ -116,7 +121,7 @@ export class WorkerPool {
     record.lastSeenAt = record.readyAt;
     this.rotation.add(record, record.slot.spec.tags);
     if (this.#armsWatchdogs) armWatchdog(record);
-    this.#host.emit('workerReady', { worker: record.handle });
+    this.#context.emit('workerReady', { worker: record.handle });
     record.whenReady.resolve();
     if (record.slot.current === record) record.slot.firstReady.resolve(record.handle);
   }
@@ -155,36 +160,17 @@ export class WorkerPool {
     return this.#isClosed;
   }
 
-  #createEndpoint(record: WorkerRecord): Endpoint {
-    const options = this.#host.options;
-    return new Endpoint({
-      port: record.clusterWorker.process,
-      serialization: options.serialization,
-      maxMessageBytes: options.maxMessageBytes,
-      defaultTimeoutMs: options.messageTimeoutMs,
-      maxPending: options.maxPendingPerWorker,
-      backpressure: options.backpressure,
-      describePeer: () => record.describe(),
-      onInbound: (type, payload, isRequest) => this.#host.onInbound(record, type, payload, isRequest),
-      channelClosedError: (type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel is closed) before "${type}" was delivered`),
-      onError: (error) => this.#host.reportError(error),
-      // Opened by the worker's $hello: until it listens, Node would drop what we send.
-      held: true,
-      hasManyPeers: true,
-    });
-  }
-
   #attach(record: WorkerRecord): void {
     const worker = record.clusterWorker;
     worker.process.on('message', (message: unknown) => {
       record.lastSeenAt = Date.now();
       if (isClusterKitMessage(message)) record.endpoint.receive(message);
     });
-    worker.on('online', () => this.#host.emit('workerOnline', { worker: record.handle }));
+    worker.on('online', () => this.#context.emit('workerOnline', { worker: record.handle }));
     worker.on('listening', (address: Address) => {
       record.isListening = true;
       record.whenListening.resolve();
-      this.#host.emit('workerListening', { worker: record.handle, address });
+      this.#context.emit('workerListening', { worker: record.handle, address });
     });
     worker.on('disconnect', () => this.#onDisconnect(record));
     worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(record, code, signal));
@@ -196,16 +182,16 @@ export class WorkerPool {
     if (record.pid === undefined) {
       // The spawn itself failed (ENOENT, EAGAIN...): there will be a 'disconnect' but never an 'exit'.
       record.startupError = new WorkerStartupError(record.id, 'spawn-failed', `Worker ${record.id} could not be spawned: ${error.message}`, { cause: error });
-      this.#host.emit('workerError', { worker: record.handle, error });
+      this.#context.emit('workerError', { worker: record.handle, error });
       this.#onExit(record, null, null);
       return;
     }
-    this.#host.emit('workerError', { worker: record.handle, error });
+    this.#context.emit('workerError', { worker: record.handle, error });
   }
 
   #onDisconnect(record: WorkerRecord): void {
     if (record.state === 'exited') return;
-    this.#host.emit('workerDisconnect', { worker: record.handle });
+    this.#context.emit('workerDisconnect', { worker: record.handle });
     this.rotation.remove(record);
     // No reply can arrive any more. The exit normally follows within milliseconds and says how
     // the worker died; a worker that lingers without its channel is useless and is killed.
@@ -218,7 +204,7 @@ export class WorkerPool {
   #onReadyTimeout(record: WorkerRecord): void {
     record.readyTimer = undefined;
     if (record.state !== 'starting') return;
-    const timeoutMs = this.#host.options.readyTimeoutMs;
+    const timeoutMs = this.#context.options.readyTimeoutMs;
     record.startupError = new WorkerStartupError(
       record.id,
       'ready-timeout',
@@ -239,66 +225,14 @@ export class WorkerPool {
     this.rotation.remove(record);
     this.#records.delete(record.id);
     record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
-    if (!wasReady) record.whenReady.reject(this.#startupFailure(record));
-    this.#host.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested });
+    if (!wasReady) record.whenReady.reject(record.startupFailure());
+    this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested });
     record.whenExited.resolve({ code, signal });
-    if (record.slot.current === record) this.#afterSlotWorkerExit(record, wasReady);
+    if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
   }
 
-  #afterSlotWorkerExit(record: WorkerRecord, wasReady: boolean): void {
-    const slot = record.slot;
-    if (record.stopRequested || slot.isRetired || this.#isClosed) return;
-    const uptimeMs = Date.now() - record.startedAt;
-    if (record.exitCode !== 0 || record.signal) {
-      this.#host.emit('workerCrash', { worker: record.handle, code: record.exitCode, signal: record.signal, uptimeMs });
-    }
-    const policy = this.#host.options.restart;
-    const cause = wasReady ? new WorkerExitedError(record.exitDescription(), 'while it was running') : this.#startupFailure(record);
-    if (policy === false) {
-      this.retire(slot, cause);
-      return;
-    }
-    const decision = decideRestart(slot.history, { wasReady, uptimeMs }, policy, Date.now());
-    slot.history = decision.history;
-    if (!decision.restart) {
-      const error = new CrashLoopError(slot.index, decision.failures, { cause });
-      this.retire(slot, error);
-      this.#host.emit('crashLoop', {
-        slot: slot.index,
-        name: slot.spec.name,
-        failures: decision.failures,
-        reason: decision.reason,
-        error,
-        remainingSlots: this.activeSlots().length,
-      });
-      return;
-    }
-    slot.restartTimer = setTimeout(() => {
-      slot.restartTimer = undefined;
-      if (slot.isRetired || this.#isClosed || slot.current !== record) return;
-      slot.restarts++;
-      const next = this.launch(slot);
-      this.#host.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });
-    }, decision.delayMs);
-  }
-
-  /** Why a worker that exited before ready failed to start. */
-  #startupFailure(record: WorkerRecord): Error {
-    if (record.startupError) return record.startupError;
-    return new WorkerStartupError(
-      record.id,
-      'exited',
-      `${capitalize(record.describe())} ${describeExit(record.exitCode, record.signal, record.pid)} before it was ready. ` +
-        'Check its output for the error; a worker script must create a ClusterWorker and call start().',
-    );
-  }
 }
 
 function armWatchdog(record: WorkerRecord): void {
   if (record.isConnected) record.endpoint.notify(kArmWatchdogNotice, undefined);
 }
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
-}
-

@@ -3,8 +3,9 @@
  * read-only `WorkerHandle`.
  */
 import type { Worker as ClusterWorkerProcess } from 'node:cluster';
+import { capitalize } from '../../capitalize.js';
 import { deferred, type Deferred } from '../../deferred.js';
-import type { ExitDescription } from '../../errors.js';
+import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { Slot } from './slot.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -58,6 +59,8 @@ export class WorkerRecord {
   isPinging = false;
   /** Set once the heartbeat declared it unresponsive (it is being killed). */
   isUnresponsive = false;
+  /** Set by the first stop (stop-worker.ts); later stops share it. */
+  stopping: Promise<'graceful' | 'killed'> | undefined;
   readonly whenReady: Deferred<void> = deferred();
   readonly whenListening: Deferred<void> = deferred();
   readonly whenExited: Deferred<WorkerExit> = deferred();
@@ -88,5 +91,16 @@ export class WorkerRecord {
 
   exitDescription(): ExitDescription {
     return { workerId: this.id, pid: this.pid, exitCode: this.exitCode, signal: this.signal };
+  }
+
+  /** Why a worker that exited before ready failed to start. */
+  startupFailure(): Error {
+    if (this.startupError) return this.startupError;
+    return new WorkerStartupError(
+      this.id,
+      'exited',
+      `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ` +
+        'Check its output for the error; a worker script must create a ClusterWorker and call start().',
+    );
   }
 }

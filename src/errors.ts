@@ -271,10 +271,15 @@ export class BackpressureError extends ClusterKitError {
     readonly limit: number,
     /** Set when the bytes waiting to be written, not the pending requests, hit the limit. */
     readonly queuedBytes?: number,
+    /**
+     * The option that set `limit` on the side that raised the error: `maxPendingPerWorker`
+     * (`ClusterPrimary`) or `maxPending` (`ClusterWorker`).
+     */
+    readonly option: 'maxPendingPerWorker' | 'maxPending' = 'maxPendingPerWorker',
   ) {
     super(
       queuedBytes === undefined
-        ? `${capitalize(peer)} already has ${limit} requests waiting for replies (option "maxPendingPerWorker"). ` +
+        ? `${capitalize(peer)} already has ${limit} requests waiting for replies (option "${option}"). ` +
             'Await earlier replies before sending more, or set "backpressure" to "wait" to queue instead of failing.'
         : `${formatBytes(queuedBytes)} are already waiting to be written to ${peer}, which reads slower than it is sent to. ` +
             'Slow down: await replies, or yield to the event loop between bursts of notifications.',

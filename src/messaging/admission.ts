@@ -1,6 +1,6 @@
 /**
- * Backpressure for one endpoint's outbound requests: a request goes out when there is a free
- * pending slot (`maxPending`) and room for its bytes in the channel's queue. Otherwise it waits
+ * Backpressure for one endpoint's outbound requests: a request goes out when fewer than
+ * `maxPending` requests await replies and its bytes fit the channel's queue. Otherwise it waits
  * (`'wait'`), in order, or fails with BackpressureError (`'reject'`). An admitted request holds a
  * reservation until it is issued, so a burst of admissions cannot overshoot either limit.
  */
@@ -15,6 +15,8 @@ export const kMaxQueuedBytes = 64 * 1024 * 1024;
 
 export interface AdmissionLimits {
   readonly maxPending: number;
+  /** The option that set `maxPending` on this side, named by BackpressureError. */
+  readonly maxPendingOption: 'maxPendingPerWorker' | 'maxPending';
   readonly backpressure: 'wait' | 'reject';
   readonly describePeer: () => string;
   /** Requests now waiting for replies. */
@@ -74,11 +76,11 @@ export class Admission {
   error(): BackpressureError {
     const peer = this.#limits.describePeer();
     return this.#limits.pendingCount() + this.#reservedRequests >= this.#limits.maxPending
-      ? new BackpressureError(peer, this.#limits.maxPending)
-      : new BackpressureError(peer, this.#limits.maxPending, this.#limits.queuedBytes() + this.#reservedBytes);
+      ? new BackpressureError(peer, this.#limits.maxPending, undefined, this.#limits.maxPendingOption)
+      : new BackpressureError(peer, this.#limits.maxPending, this.#limits.queuedBytes() + this.#reservedBytes, this.#limits.maxPendingOption);
   }
 
-  /** A pending slot and room in the queue (a lone message always fits an empty queue). */
+  /** A free place under `maxPending` and room in the queue (a lone message always fits an empty queue). */
   #hasRoom(bytes: number): boolean {
     return this.#limits.pendingCount() + this.#reservedRequests < this.#limits.maxPending && this.hasQueueRoom(bytes);
   }

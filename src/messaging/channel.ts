@@ -26,9 +26,9 @@ export interface IpcPort {
 
 /**
  * Called for a record that could not be written at all (serialization failed, channel closed),
- * with the record's slots. One handler for all records, so a record carries no closure.
+ * with the record's fields. One handler for all records, so a record carries no closure.
  */
-export type WriteFailure = (kind: number, id: number, slot: unknown, error: unknown) => void;
+export type WriteFailure = (kind: number, id: number, typeOrFault: unknown, error: unknown) => void;
 
 /** The failure given to queued records when the channel closed before they were written. */
 export class ChannelClosedError extends Error {
@@ -124,13 +124,13 @@ export class Channel {
   }
 
   /** Queues one record (see envelope.ts) for the end-of-tick flush. */
-  write(kind: number, id: number, slot: string | number, payload: unknown, bytes: number): void {
+  write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
     let pending = this.#frames[this.#frames.length - 1];
     if (!pending || pending.records.length >= kMaxFrameRecords * kRecordSize || (pending.bytes > 0 && pending.bytes + bytes > kMaxFrameBytes)) {
       pending = new PendingFrame();
       this.#frames.push(pending);
     }
-    pending.records.push(kind, id, slot, payload);
+    pending.records.push(kind, id, typeOrFault, payload);
     pending.bytes += bytes;
     this.#queuedBytes += bytes;
     this.#queuedRecords++;

@@ -5,36 +5,19 @@
  * Protocol traffic is routed here first: a reply goes to the pending table by its id before
  * anything reaches user code, so a throwing user handler can never disturb the bookkeeping.
  */
-import {
-  MessageTimeoutError,
-  NoHandlerError,
-  RemoteError,
-  type SerializedError,
-} from '../errors.js';
+import { MessageTimeoutError, NoHandlerError, RemoteError, type SerializedError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import { Admission } from './admission.js';
 import { Channel, ChannelClosedError, type IpcPort } from './channel.js';
 import { Inbound, notSerializable, replyNotSerializable } from './inbound.js';
-import {
-  isMessageId,
-  isSerializedError,
-  isTypeName,
-  kErrorReply,
-  kFaultNoHandler,
-  kNoPayload,
-  kNotify,
-  kRecordSize,
-  kReply,
-  kRequest,
-  readFrame,
-} from './envelope.js';
+import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kNoPayload, kNotify, kRecordSize, kReply, kRequest, readFrame } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 
 /**
  * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
  * the returned promise) is the reply; throwing or rejecting sends an error reply. Throw
- * `handlerNotFound()` when nothing handles `type`.
+ * `handlerNotFound()` when nothing handles `type`; return `kNoReply` to drop a request unanswered.
  */
 export type InboundHandler = (type: string, payload: unknown, isRequest: boolean) => unknown;
 
@@ -46,6 +29,11 @@ export interface EndpointOptions {
   defaultTimeoutMs: number;
   /** Requests that may wait for replies at once; beyond it, `backpressure` decides. */
   maxPending: number;
+  /**
+   * The option that sets `maxPending` on this side, for BackpressureError to name:
+   * `maxPendingPerWorker` on the primary, `maxPending` on a worker. @default 'maxPending'
+   */
+  maxPendingOption?: 'maxPendingPerWorker' | 'maxPending';
   backpressure: 'reject' | 'wait';
   /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
   describePeer: () => string;
@@ -87,7 +75,7 @@ export class Endpoint {
     this.#channel = new Channel(
       options.port,
       {
-        onFailure: (kind, id, slot, error) => this.#onWriteFailure(kind, id, slot, error),
+        onFailure: (kind, id, typeOrFault, error) => this.#onWriteFailure(kind, id, typeOrFault, error),
         onWriteError: () => this.stats.writeErrors++,
         onFlushed: () => this.#admission.admitWaiting(),
       },
@@ -102,12 +90,13 @@ export class Endpoint {
       maxMessageBytes: options.maxMessageBytes,
       handle: options.onInbound,
       onError: options.onError,
-      write: (kind, id, slot, payload, bytes) => this.#write(kind, id, slot, payload, bytes),
+      write: (kind, id, typeOrFault, payload, bytes) => this.#write(kind, id, typeOrFault, payload, bytes),
       isClosed: () => this.#closedBy !== undefined,
       countOut: () => this.stats.messagesOut++,
     });
     this.#admission = new Admission({
       maxPending: options.maxPending,
+      maxPendingOption: options.maxPendingOption ?? 'maxPending',
       backpressure: options.backpressure,
       describePeer: options.describePeer,
       pendingCount: () => this.#pending.size,
@@ -187,10 +176,10 @@ export class Endpoint {
     return this.#channel.drain();
   }
 
-  #write(kind: number, id: number, slot: string | number, payload: unknown, bytes: number): void {
+  #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
     // JSON turns `undefined` into `null` inside the record array: flag it instead.
-    if (payload === undefined) this.#channel.write(kind | kNoPayload, id, slot, null, bytes);
-    else this.#channel.write(kind, id, slot, payload, bytes);
+    if (payload === undefined) this.#channel.write(kind | kNoPayload, id, typeOrFault, null, bytes);
+    else this.#channel.write(kind, id, typeOrFault, payload, bytes);
   }
 
   #issue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
@@ -201,7 +190,7 @@ export class Endpoint {
     return reply;
   }
 
-  #receiveRecord(kind: unknown, id: unknown, slot: unknown, value: unknown): void {
+  #receiveRecord(kind: unknown, id: unknown, typeOrFault: unknown, value: unknown): void {
     if (typeof kind !== 'number') {
       this.stats.dropped++;
       return;
@@ -213,18 +202,18 @@ export class Endpoint {
         else this.stats.messagesIn++;
         return;
       case kRequest:
-        if (!isMessageId(id) || !isTypeName(slot)) break;
+        if (!isMessageId(id) || !isTypeName(typeOrFault)) break;
         this.stats.messagesIn++;
-        this.#inbound.answer(id, slot, payload);
+        this.#inbound.answer(id, typeOrFault, payload);
         return;
       case kNotify:
-        if (!isTypeName(slot)) break;
+        if (!isTypeName(typeOrFault)) break;
         this.stats.messagesIn++;
-        this.#inbound.deliver(slot, payload);
+        this.#inbound.deliver(typeOrFault, payload);
         return;
       case kErrorReply:
         if (!isMessageId(id) || !isSerializedError(value)) break;
-        this.#receiveErrorReply(id, value, slot === kFaultNoHandler);
+        this.#receiveErrorReply(id, value, typeOrFault === kFaultNoHandler);
         return;
     }
     this.stats.dropped++;
@@ -241,17 +230,17 @@ export class Endpoint {
     this.#pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
   }
 
-  #onWriteFailure(kind: number, id: number, slot: unknown, error: unknown): void {
+  #onWriteFailure(kind: number, id: number, typeOrFault: unknown, error: unknown): void {
     const isClosed = error instanceof ChannelClosedError;
     switch (kind & ~kNoPayload) {
       case kRequest:
-        this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(slot)) : notSerializable(error, `the payload of "${String(slot)}"`));
+        this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(typeOrFault)) : notSerializable(error, `the payload of "${String(typeOrFault)}"`));
         return;
       case kReply:
         if (!isClosed) this.#inbound.replyError(id, replyNotSerializable(error, 'the reply'));
         return;
       case kNotify:
-        if (!isClosed) this.#options.onError(notSerializable(error, `the payload of "${String(slot)}"`));
+        if (!isClosed) this.#options.onError(notSerializable(error, `the payload of "${String(typeOrFault)}"`));
         return;
       // An error reply is JSON-safe by construction; if its channel closed, nobody waits for it.
     }

@@ -2,11 +2,12 @@
  * The clusterkit wire format. Pure: no process or channel knowledge.
  *
  * Every IPC message clusterkit writes is a **frame**: `{ __ck: 1, m: [...] }`, where `m` holds
- * one or more **records** of four slots each, flat: `kind, id, type, payload`. One frame per
- * write, however many records it carries: flat arrays cost far less to build, serialize, parse
- * and collect than one object per message, which is most of what a small message costs.
+ * one or more **records** of four fields each, flat: `kind, id, typeOrFault, payload`. One
+ * frame per write, however many records it carries: flat arrays cost far less to build,
+ * serialize, parse and collect than one object per message, which is most of what a small
+ * message costs. (A "slot" is a position in the worker pool, never a part of a record.)
  *
- * | kind | record                        | slot 3 (`type`)        | slot 4 (`payload`)     |
+ * | kind | record                        | `typeOrFault`          | `payload`              |
  * | ---- | ----------------------------- | ---------------------- | ---------------------- |
  * | 0    | request (expects a reply)     | message type           | payload                |
  * | 1    | reply                         | 0                      | the handler's result   |
@@ -14,7 +15,7 @@
  * | 3    | notification (no reply)       | message type           | payload                |
  *
  * `kind | 4` marks an `undefined` payload (JSON would turn it into `null` inside an array).
- * User data only ever travels in the payload slot, never at the top level, so nothing a user
+ * User data only ever travels in the payload field, never at the top level, so nothing a user
  * sends can reach Node's reserved `cmd: 'NODE_...'` routing. IPC messages without the marker
  * belong to someone else (a raw `process.send('ready')`, prom-client...) and are left alone.
  */
@@ -53,9 +54,9 @@ export function frame(records: unknown[]): Frame {
 }
 
 /** Appends one record to `records`. */
-export function pushRecord(records: unknown[], kind: number, id: number, slot: string | number, payload: unknown): void {
-  if (payload === undefined) records.push(kind | kNoPayload, id, slot, null);
-  else records.push(kind, id, slot, payload);
+export function pushRecord(records: unknown[], kind: number, id: number, typeOrFault: string | number, payload: unknown): void {
+  if (payload === undefined) records.push(kind | kNoPayload, id, typeOrFault, null);
+  else records.push(kind, id, typeOrFault, payload);
 }
 
 /** True for anything carrying the clusterkit marker, well-formed or not. */
@@ -92,12 +93,12 @@ export function isSystemType(type: string): boolean {
   return type.startsWith(kSystemPrefix);
 }
 
-/** A record's id slot: a safe positive integer. */
+/** A record's id field: a safe positive integer. */
 export function isMessageId(value: unknown): value is number {
   return typeof value === 'number' && value > 0 && Number.isSafeInteger(value);
 }
 
-/** A record's type slot: a non-empty string of bounded length. */
+/** A record's message type (requests, notifications): a non-empty string of bounded length. */
 export function isTypeName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= kMaxTypeLength;
 }

@@ -27,7 +27,7 @@ export interface InboundOptions {
   readonly handle: (type: string, payload: unknown, isRequest: boolean) => unknown;
   readonly onError: (error: Error) => void;
   /** Writes one record to the peer. */
-  readonly write: (kind: number, id: number, slot: string | number, payload: unknown, bytes: number) => void;
+  readonly write: (kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number) => void;
   /** True once the peer is gone: replies are dropped. */
   readonly isClosed: () => boolean;
   /** Counts a message sent. */

@@ -54,6 +54,7 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     maxMessageBytes: options.maxMessageBytes,
     defaultTimeoutMs: options.messageTimeoutMs,
     maxPending: options.maxPending,
+    maxPendingOption: 'maxPending',
     backpressure: options.backpressure,
     describePeer: () => 'the primary',
     // System messages are told apart here, before user code: one prefix test per message.

@@ -8,7 +8,7 @@ import { onceEvent, record } from '../helpers/wait.js';
 
 afterEach(() => killHarnesses());
 
-/** Rows of the fault matrix (FAULTS.md) not covered by a feature's own tests. */
+/** Rows of the fault matrix (docs/faults.md) not covered by a feature's own tests. */
 describe('fault matrix', () => {
   it('[F4] classifies a V8 heap exhaustion as a crash (SIGABRT) and restarts the worker', async () => {
     const primary = testPrimary({ execArgv: ['--import', 'tsx', '--max-old-space-size=48'], silent: true });

@@ -18,6 +18,7 @@ export function createWorkerEndpoint(record: WorkerRecord, options: NormalizedPr
     maxMessageBytes: options.maxMessageBytes,
     defaultTimeoutMs: options.messageTimeoutMs,
     maxPending: options.maxPendingPerWorker,
+    maxPendingOption: 'maxPendingPerWorker',
     backpressure: options.backpressure,
     describePeer: () => record.describe(),
     onInbound: (type, payload, isRequest) => onInbound(record, type, payload, isRequest),

@@ -67,6 +67,9 @@ describe('the packed tarball', () => {
     }
   });
 
+  // Relative links, so they work wherever the package's files are read: node_modules, an editor,
+  // a package CDN's file browser. npmjs.com's README page resolves them against package.json's
+  // `repository` field, which this package does not have yet.
   it('has README and docs links that all resolve to files (and headings) inside the package', () => {
     const pages = [...packed.files].filter((file) => file === 'README.md' || /^docs\/[^/]+\.md$/.test(file));
     expect(pages.length).toBeGreaterThan(10);

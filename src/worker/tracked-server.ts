@@ -51,7 +51,10 @@ export class TrackedServer {
     const closed = new Promise<void>((resolve) => {
       if (!server.listening) return this.#whenNoSockets(resolve);
       // net.Server's close: stop accepting, but leave idle keep-alive sockets to the grace below.
-      NetServer.prototype.close.call(server, () => resolve());
+      // Bun's http.Server is not a net.Server (it wraps Bun.serve; net's close throws on it), so
+      // it gets its own close, which also stops accepting and lets requests in flight finish.
+      const close = (server as object) instanceof NetServer ? NetServer.prototype.close : server.close;
+      close.call(server, () => resolve());
     });
     for (const response of this.#responses) if (!response.headersSent) response.shouldKeepAlive = false;
     if (isHttpServer(server)) {

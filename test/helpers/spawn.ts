@@ -26,6 +26,8 @@ export interface SpawnOptions {
   detached?: boolean;
   /** Names the process in failure messages; defaults to the arguments. */
   label?: string;
+  /** Working directory. @default the repository */
+  cwd?: string;
 }
 
 /** Children still running, and whether each leads its own process group. */
@@ -39,7 +41,7 @@ export function spawnScript(script: string, options: SpawnOptions & { args?: str
 /** Runs node with `args` in the repository. */
 export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
   const child = spawn(process.execPath, args, {
-    cwd: kRepoRoot,
+    cwd: options.cwd ?? kRepoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,

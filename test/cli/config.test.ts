@@ -95,21 +95,16 @@ export default defineConfig({
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('stops every app gracefully when the launcher is killed (SIGKILL): no orphaned primary', async () => {
+  it('runs examples/config; stops every app gracefully when the launcher is killed (SIGKILL): no orphaned primary', async () => {
     const runtime = runtimeDir();
-    const project = tempProject({
-      'server.mjs': kServer,
-      'clusterkit.config.json': JSON.stringify({
-        apps: [
-          { name: 'one', script: 'server.mjs', workers: 1, env: { PORT: String(await freePort()) } },
-          { name: 'two', script: 'server.mjs', workers: 1, env: { PORT: String(await freePort()) } },
-        ],
-      }),
-    });
-    const run = startCli(['run'], { runtime, cwd: project });
-    await run.waitFor(/service one started/);
-    await run.waitFor(/service two started/);
-    const statuses = await Promise.all(['one', 'two'].map(async (name) => JSON.parse((await cli(['status', name, '--json'], { runtime })).stdout) as Status));
+    const port = await freePort();
+    const run = startCli(['run'], { runtime, cwd: join(kRepoRoot, 'examples/config'), env: { PORT: String(port) } });
+    await run.waitFor(/service web started: 2 workers/);
+    await run.waitFor(/\[jobs:1\] processed job 1\n/);
+    expect((await get(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    const logs = await cli(['logs', 'jobs', '--lines', '50'], { runtime });
+    expect(logs.stdout).toMatch(/^\[jobs:1\] jobs worker \d+ polling every 1000 ms\n\[jobs:1\] processed job 1\n/);
+    const statuses = await Promise.all(['web', 'jobs'].map(async (name) => JSON.parse((await cli(['status', name, '--json'], { runtime })).stdout) as Status));
     process.kill(run.child.pid!, 'SIGKILL');
     const pids = statuses.flatMap((status) => [status.pid, ...status.workers.map((worker) => worker.pid)]);
     await waitUntilGone(pids, 10_000);

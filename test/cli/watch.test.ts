@@ -1,11 +1,22 @@
-import { appendFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { appendFileSync, closeSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { killSpawned, kRepoRoot, spawnScript } from '../helpers/spawn.js';
-import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { until } from '../helpers/wait.js';
+import { cleanUpCli, cli, kCliPath, runtimeDir, startCli, tempProject } from './cli-process.js';
 
+/** `clusterkit run` processes started with their output in a file (process group leaders). */
+const redirected: ChildProcess[] = [];
 afterEach(() => {
+  for (const child of redirected.splice(0)) {
+    try {
+      process.kill(-child.pid!, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
   killSpawned();
   cleanUpCli();
 });
@@ -60,5 +71,29 @@ describe('clusterkit run --watch', () => {
     expect(run.output()).not.toMatch(/change detected in [^\n]*(node_modules|\.env|app\.log|uploads)/);
     expect((await cli(['stop', 'live'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('does not reload on its own output when that goes to a file in the watched directory (> out.txt)', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'server.mjs': kServer, 'other.mjs': '' });
+    const outFile = join(project, 'out.txt');
+    const fd = openSync(outFile, 'a');
+    const child = spawn(process.execPath, [kCliPath, 'run', 'server.mjs', '-w', '1', '--name', 'nohup', '--watch', '--watch-delay', '50ms'], {
+      cwd: project,
+      stdio: ['ignore', fd, fd],
+      detached: true,
+      env: { ...process.env, XDG_RUNTIME_DIR: runtime, PORT: String(await freePort()) },
+    });
+    closeSync(fd);
+    redirected.push(child);
+    const output = () => readFileSync(outFile, 'utf8');
+    await until(() => output().includes('watching .'), 15_000, 'the watch started');
+    // Each reload writes to out.txt; two saves must make exactly two reloads.
+    for (const [index, file] of ['server.mjs', 'other.mjs'].entries()) {
+      appendFileSync(join(project, file), '// saved\n');
+      await until(() => count(output(), /rolling reload complete/) === index + 1, 15_000, `reload ${index + 1}`);
+    }
+    expect((await cli(['stop', 'nohup'], { runtime })).code).toBe(0);
+    expect(output().match(/change detected in [^\n]*/g)).toEqual(['change detected in server.mjs: reloading the workers one by one', 'change detected in other.mjs: reloading the workers one by one']);
   });
 });

@@ -9,6 +9,7 @@
  * option and would put an inotify watch on every directory of node_modules (and runs out of
  * them on big projects). It is imported only when --watch is given.
  */
+import { fstatSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Logger } from '../../logger.js';
 import type { WatchSettings } from '../run-settings.js';
@@ -28,6 +29,7 @@ export interface Reloadable {
 export async function watchAndReload(settings: WatchSettings, target: Reloadable, cwd: string, logger: Logger): Promise<() => Promise<void>> {
   const { watch } = await import('chokidar');
   const isIgnored = createIgnoreTest(settings.paths, settings.ignore, cwd);
+  const isOwnOutput = ownOutputTest();
   const watcher = watch([...settings.paths], { ignoreInitial: true, ignored: isIgnored, persistent: false });
   const changed = new Set<string>();
   /** The debounce timer; set from a change until the reload starts. */
@@ -59,7 +61,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     timer = setTimeout(() => void reload(), settings.delayMs);
   };
   watcher.on('all', (event, path) => {
-    if (event === 'addDir') return;
+    if (event === 'addDir' || isOwnOutput(path)) return;
     changed.add(path);
     if (!isReloading) schedule();
   });
@@ -76,5 +78,26 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     isClosed = true;
     if (timer) clearTimeout(timer);
     await watcher.close();
+  };
+}
+
+/**
+ * Our own stdout and stderr, when they are files (`clusterkit run --watch > out.txt`, nohup's
+ * nohup.out): each reload writes to them, and a change to them would reload forever.
+ */
+function ownOutputTest(): (path: string) => boolean {
+  const files = new Set<string>();
+  for (const fd of [1, 2]) {
+    try {
+      const stats = fstatSync(fd);
+      if (stats.isFile()) files.add(`${stats.dev}:${stats.ino}`);
+    } catch {
+      // closed: nothing to ignore
+    }
+  }
+  if (files.size === 0) return () => false;
+  return (path) => {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    return stats !== undefined && files.has(`${stats.dev}:${stats.ino}`);
   };
 }

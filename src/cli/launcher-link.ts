@@ -26,11 +26,20 @@ export interface LauncherLink {
 }
 
 /**
- * The link, when this process was started by a launcher; call it before anything is forked:
- * it removes the marker from the environment (workers must not inherit it) and takes over
- * SIGINT, SIGTERM and SIGHUP at once, so the start is covered too.
+ * The link, when this process was started by a launcher; call it as early as possible (before
+ * the config file is loaded): it removes the marker from the environment (workers must not
+ * inherit it) and takes over SIGINT, SIGTERM, SIGHUP and the launcher's messages at once, so a
+ * stop during the start is not lost.
  */
 export function takeLauncherLink(): LauncherLink | undefined {
+  taken ??= { link: createLink() };
+  return taken.link;
+}
+
+/** The link, once taken: the first call installs it, later calls get the same one. */
+let taken: { link: LauncherLink | undefined } | undefined;
+
+function createLink(): LauncherLink | undefined {
   const isLaunched = process.env[kLauncherEnv] === '1';
   delete process.env[kLauncherEnv];
   if (!isLaunched || !process.channel) return undefined;

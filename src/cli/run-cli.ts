@@ -8,6 +8,7 @@ import { reloadCommand, scaleCommand, stopCommand } from './commands/control.js'
 import { logsCommand } from './commands/logs.js';
 import { runCommand } from './commands/run.js';
 import { runApps } from './commands/run-apps.js';
+import { takeLauncherLink } from './launcher-link.js';
 import { planRun } from './run-plan.js';
 import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
 import { closest } from './suggest.js';
@@ -25,6 +26,8 @@ type Command = (args: string[], context: CliContext) => Promise<number | 'help'>
 
 const kCommands: Record<CommandName, Command> = {
   run: async (args, context) => {
+    // An app started by a launcher listens to it before anything else (see launcher-link.ts).
+    takeLauncherLink();
     const plan = await planRun(args, process.cwd());
     if (plan.kind === 'help') return 'help';
     if (plan.kind === 'apps') return runApps(plan, context.mainScript ?? process.argv[1]!);

@@ -40,8 +40,26 @@ export function checkConfigPath(path: string): string {
   return path;
 }
 
-/** The file's default export (or `module.exports`, or the JSON value), not yet checked. */
+/** A config that computes itself (`export default await fetchSecrets()`) gets this long. */
+const kLoadTimeoutMs = 30_000;
+
+/**
+ * The file's default export (or `module.exports`, or the JSON value), not yet checked.
+ * @throws UsageError when it cannot be loaded, or does not finish loading within 30 s.
+ */
 export async function loadConfigFile(path: string): Promise<unknown> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new UsageError(`The config file ${path} did not finish loading within ${kLoadTimeoutMs / 1000} s; does its default export wait for something that never comes?`, 'run')), kLoadTimeoutMs);
+  });
+  try {
+    return await Promise.race([load(path), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+async function load(path: string): Promise<unknown> {
   const extension = extname(path);
   try {
     if (extension === '.json') return loadJson(path);

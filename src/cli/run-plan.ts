@@ -54,7 +54,11 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
 function pickApp(apps: ConfigApp[], name: string, configFile: string, flags: RunFlags): ConfigApp {
   const app = apps.find((candidate) => candidate.name === name);
   if (app) return app;
-  const hint = flags.layer.watch ? ` To watch a path while running the file's apps, write --watch=${name}.` : '';
+  const hint = flags.layer.watch
+    ? ` To watch a path while running the file's apps, write --watch=${name}.`
+    : flags.configPath !== undefined && isFile(resolve(name))
+      ? ' With --config, name an app of the file; to run a script, leave out --config.'
+      : '';
   throw new UsageError(`"${name}" is neither a script nor an app of ${configFile} (apps: ${apps.map((candidate) => candidate.name).join(', ')}).${hint}`, 'run');
 }
 

@@ -37,7 +37,7 @@ export function streamLogs(socket: net.Socket, request: LogsRequest & { id: numb
   // The backlog is bounded by the buffer (a few MB); it is written whole.
   if (backlog.length > 0) socket.write(backlog.map((entry) => line(id, entry)).join(''));
   socket.write(`${JSON.stringify({ id, ok: true, result: { lines: backlog.length, follow } })}\n`);
-  if (!follow) return;
+  if (!follow || socket.destroyed) return;
 
   followers.set(source, (followers.get(source) ?? 0) + 1);
   let dropped = 0;

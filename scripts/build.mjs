@@ -32,13 +32,14 @@ const shared = {
 // The library, then the CLI (package.json `bin`, shebang kept from the source) and the
 // bootstrap its workers run. Each is self-contained like dist/index.js; the bootstrap pulls in
 // only the worker side, so a `clusterkit run` worker loads less than a worker importing the
-// whole library.
-for (const [entry, outfile] of [
-  ['src/index.ts', 'dist/index.js'],
-  ['src/cli/main.ts', 'dist/cli/main.js'],
-  ['src/cli/worker-main.ts', 'dist/cli/worker-main.js'],
+// whole library. The CLI's optional parts stay runtime dependencies, imported only when used:
+// jiti (2 MB) for a .ts config file, chokidar for --watch.
+for (const [entry, outfile, external] of [
+  ['src/index.ts', 'dist/index.js', []],
+  ['src/cli/main.ts', 'dist/cli/main.js', ['jiti', 'chokidar']],
+  ['src/cli/worker-main.ts', 'dist/cli/worker-main.js', []],
 ]) {
-  await build({ ...shared, entryPoints: [entry], outfile });
+  await build({ ...shared, entryPoints: [entry], outfile, external });
   mapOwnSourcesOnly(new URL(`../${outfile}.map`, import.meta.url));
 }
 

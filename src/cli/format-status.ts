@@ -15,7 +15,7 @@ export function formatStatus(status: ClusterStatus): string {
   const header =
     `cluster ${status.name}  pid ${status.pid}  ${status.state}  up ${formatDuration(status.uptimeMs)}  ` +
     `workers ${status.workers.length}/${status.targetWorkers}  node ${status.nodeVersion}\n` +
-    `script ${status.script}\n`;
+    `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n`;
   if (status.workers.length === 0) return `${header}(no workers)\n`;
   return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}`;
 }

@@ -3,7 +3,7 @@
  * with examples. The first line of each is its usage, printed again after a usage error.
  */
 
-export const kCommandNames = ['run', 'status', 'list', 'reload', 'stop', 'scale'] as const;
+export const kCommandNames = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs'] as const;
 export type CommandName = (typeof kCommandNames)[number];
 
 const kTop = `Usage: clusterkit <command> [options]
@@ -14,11 +14,13 @@ only your user can open.
 
 Commands:
   run <script>        Run a script clustered (one worker per core)
+  run [app]           Run the apps of clusterkit.config.ts (or .mjs, .js, .cjs, .json)
   status [name]       Show workers: pid, state, uptime, restarts, memory, event-loop delay
   list                List the running clusters
   reload <name>       Zero-downtime rolling reload (same as kill -HUP <primary pid>)
   stop <name>         Graceful stop (same as kill -TERM <primary pid>)
   scale <name> <n>    Grow or shrink to n workers; surplus workers stop gracefully
+  logs <name>         The cluster's output: the last lines, then new ones with --follow
 
 Options:
   -h, --help          Help for clusterkit or a command (clusterkit run --help)
@@ -26,19 +28,25 @@ Options:
 
 Examples:
   clusterkit run server.js --name api
+  clusterkit run                  # every app of clusterkit.config.ts
   clusterkit status api --watch
+  clusterkit logs api --follow
   clusterkit reload api
 
 Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster).
 `;
 
 const kHelp: Record<CommandName, string> = {
-  run: `Usage: clusterkit run <script> [options] [-- script args]
+  run: `Usage: clusterkit run [<script> | <app>] [options] [-- script args]
 
 Runs <script> in a cluster: every worker runs it, and the servers it listens on share their
 ports. The script needs no clusterkit code. Crashed workers are restarted with backoff;
 SIGTERM/SIGINT (Ctrl-C) stop gracefully, draining connections; SIGHUP reloads the workers
 one by one without dropping a request. Worker output is prefixed with [name:worker-id].
+
+Without a script, runs the apps of clusterkit.config.{ts,mjs,js,cjs,json} in the current
+directory (or --config <file>): each app in its own primary process; one Ctrl-C stops them
+all. With <app>, runs that app only. Flags override the file's values.
 
 Options:
   -w, --workers <n|auto>      Number of workers; auto is one per core (default: auto)
@@ -50,6 +58,15 @@ Options:
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G)
       --node-arg=<arg>        Node option for the workers; repeat it for several
       --log-format <format>   line (default) or json
+      --env <KEY=VALUE>       Environment variable for the workers; repeat it for several
+      --env-file <file>       Variables from a dotenv file (KEY=value lines)
+      --cwd <dir>             Working directory of the app (default: the current one)
+      --watch [path...]       Reload the workers (rolling, no downtime) when a file
+                              changes; watches the working directory without a path.
+                              node_modules, dot entries and *.log are ignored
+      --ignore-watch <path>   Also ignore a name, a path or *.ext; repeat it for several
+      --watch-delay <d>       Quiet time after a change before reloading (default: 300ms)
+  -c, --config <file>         The config file (default: clusterkit.config.* here)
   -h, --help                  This help
 
 Durations: 500ms, 10s, 2m (a bare number is milliseconds). Sizes: 512M, 1G (bare: MiB).
@@ -60,6 +77,10 @@ Examples:
   clusterkit run server.ts --node-arg=--import=tsx
   clusterkit run server.js --dev -- --port 8080
   clusterkit run server.js --log-format json | jq .
+  clusterkit run server.js --env PORT=8080 --env-file .env --cwd /srv/api
+  clusterkit run server.js --dev --watch src --ignore-watch uploads
+  clusterkit run                 # every app of clusterkit.config.ts
+  clusterkit run api -w 2        # the app "api", with 2 workers whatever the file says
 `,
   status: `Usage: clusterkit status [name] [options]
 
@@ -109,6 +130,27 @@ has exited.
 Examples:
   clusterkit stop api
   kill -TERM <primary pid>       # the same, by signal
+`,
+  logs: `Usage: clusterkit logs <name> [options]
+
+Prints the running cluster's output: the last lines its primary keeps (up to 2000), then,
+with --follow, new lines as they come, until Ctrl-C or the cluster stops. Worker stdout goes
+to stdout, worker stderr and the primary's own lines to stderr, prefixed as "run" prints
+them. Control characters in the output are shown escaped (\x1b), colors kept on a terminal.
+A reader too slow for the output never slows the cluster: lines are dropped for that reader,
+and it is told how many.
+
+Options:
+  -n, --lines <n>         How many of the last lines to print first (default: 15)
+  -f, --follow            Then print new lines as they come
+      --worker <id>       Only the lines of this worker (and the primary's about it)
+      --json              One JSON object per line: time, workerId, stream, msg
+  -h, --help              This help
+
+Examples:
+  clusterkit logs api
+  clusterkit logs api --lines 200 --follow
+  clusterkit logs api --worker 3 --json | jq -r .msg
 `,
   scale: `Usage: clusterkit scale <name> <count>
 

@@ -1,10 +1,12 @@
 /**
  * Worker output in the CLI, like `pm2 logs`: workers are forked with piped stdout/stderr and
  * every line they write comes out on ours prefixed with `[name:id]`, or, with
- * `--log-format json`, as one JSON object per line.
+ * `--log-format json`, as one JSON object per line. Each line also goes to the cluster's log
+ * buffer, for `clusterkit logs`. Lines are bounded (`LineSplitter`): a worker is untrusted.
  */
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
+import type { LogEntry } from '../control/log-protocol.js';
+import { LineSplitter, type OutputLine } from './logs/line-splitter.js';
 
 export type LogFormat = 'line' | 'json';
 
@@ -14,27 +16,35 @@ export interface OutputSource {
   readonly stderr: Readable | null;
 }
 
-export function pipeWorkerOutput(worker: OutputSource, name: string, format: LogFormat): void {
-  const render =
-    format === 'json'
-      ? (line: string, stream: string) => `${JSON.stringify({ time: Date.now(), name, workerId: worker.id, stream, msg: line })}\n`
-      : (line: string) => `[${name}:${worker.id}] ${line}\n`;
-  if (worker.stdout) forwardLines(worker.stdout, process.stdout, (line) => render(line, 'stdout'));
-  if (worker.stderr) forwardLines(worker.stderr, process.stderr, (line) => render(line, 'stderr'));
+/** Where each line goes besides our own output (the log buffer). */
+export type LineSink = (entry: LogEntry) => void;
+
+export function pipeWorkerOutput(worker: OutputSource, name: string, format: LogFormat, sink?: LineSink): void {
+  const pipe = (from: Readable | null, to: Writable, stream: 'stdout' | 'stderr') => {
+    if (!from) return;
+    const render =
+      format === 'json'
+        ? (line: OutputLine, time: number) =>
+            `${JSON.stringify({ time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
+        : (line: OutputLine) => `[${name}:${worker.id}] ${line.text}\n`;
+    forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
+  };
+  pipe(worker.stdout, process.stdout, 'stdout');
+  pipe(worker.stderr, process.stderr, 'stderr');
 }
 
-/** Writes each complete line of `from` to `to` through `render`; a last unterminated line at the end. */
-export function forwardLines(from: Readable, to: Writable, render: (line: string) => string): void {
-  const decoder = new StringDecoder('utf8');
-  let partial = '';
-  from.on('data', (chunk: Buffer) => {
-    const text = partial + decoder.write(chunk);
-    const lines = text.split('\n');
-    partial = lines.pop()!;
-    if (lines.length > 0) to.write(lines.map((line) => render(line.endsWith('\r') ? line.slice(0, -1) : line)).join(''));
-  });
-  from.on('end', () => {
-    const rest = partial + decoder.end();
-    if (rest) to.write(render(rest));
-  });
+/**
+ * Writes each line of `from` to `to` through `render` (the lines of one chunk in one write),
+ * and hands it to `onLine`; a last unterminated line at the end.
+ */
+export function forwardLines(from: Readable, to: Writable, render: (line: OutputLine, time: number) => string, onLine?: (line: OutputLine, time: number) => void): void {
+  const splitter = new LineSplitter();
+  const emit = (lines: OutputLine[]) => {
+    if (lines.length === 0) return;
+    const time = Date.now();
+    to.write(lines.map((line) => render(line, time)).join(''));
+    if (onLine) for (const line of lines) onLine(line, time);
+  };
+  from.on('data', (chunk: Buffer) => emit(splitter.push(chunk)));
+  from.on('end', () => emit(splitter.end()));
 }

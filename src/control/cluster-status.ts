@@ -20,6 +20,7 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     startedAt: source.startedAt,
     uptimeMs: now - source.startedAt,
     script: source.script,
+    cwd: process.cwd(),
     targetWorkers: source.targetWorkers(),
     nodeVersion: process.version,
     workers: primary.stats(),

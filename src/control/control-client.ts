@@ -48,7 +48,8 @@ export async function listClusters(directory = controlDirectory(), timeoutMs = 5
   return statuses.filter((status): status is ClusterStatus => status !== undefined);
 }
 
-async function liveNames(directory: string): Promise<string[]> {
+/** The names whose socket a live primary answers on. */
+export async function liveNames(directory: string): Promise<string[]> {
   const names = socketNames(directory);
   const states = await Promise.all(names.map((name) => probeSocket(socketPathFor(name, directory))));
   return names.filter((_, index) => states[index] === 'live');

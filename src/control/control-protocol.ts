@@ -13,13 +13,17 @@ import type { WorkerStats } from '../primary/features/worker-stats.js';
 /** Longest request or response line accepted; a status with hundreds of workers fits easily. */
 export const kMaxLineBytes = 1024 * 1024;
 
-export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale';
+export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale' | 'logs';
 
 export interface ControlRequest {
   id: number;
   command: ControlCommand;
   /** For `scale`: the number of workers wanted. */
   count?: number;
+  /** For `logs` (see log-protocol.ts): buffered lines to send, whether to follow, one worker's only. */
+  lines?: number;
+  follow?: boolean;
+  workerId?: number;
 }
 
 /** What `clusterkit status` shows for one cluster. */
@@ -31,6 +35,8 @@ export interface ClusterStatus {
   uptimeMs: number;
   /** The script (CLI) or worker module (runner) the workers run. */
   script: string;
+  /** The working directory of the primary and its workers (absent from older primaries). */
+  cwd?: string;
   /** How many workers the cluster is meant to run (changed by `scale`). */
   targetWorkers: number;
   nodeVersion: string;

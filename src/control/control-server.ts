@@ -8,6 +8,8 @@ import net from 'node:net';
 import { ClusterNameInUseError, ControlSocketError, InvalidArgumentError } from '../errors.js';
 import { type ClusterStatus, type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
 import { requestOnce } from './control-client.js';
+import { checkLogsRequest, type LogSource } from './log-protocol.js';
+import { streamLogs } from './log-stream.js';
 import { controlDirectory, ensureControlDirectory, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 
@@ -20,6 +22,8 @@ export interface ControlHandlers {
   stop(): Promise<unknown>;
   /** Runs once the reply to `stop` has been written (the primary then typically exits). */
   afterStop(): void;
+  /** The cluster's output for `logs`; without it, `logs` answers that there is none. */
+  logs?: LogSource | undefined;
 }
 
 export interface ControlServer {
@@ -102,6 +106,8 @@ async function answer(socket: net.Socket, line: string, handlers: ControlHandler
   let response: ControlResponse;
   try {
     request = parseRequest(line);
+    // `logs` answers with many lines, written by the log stream itself.
+    if (request.command === 'logs') return streamLogs(socket, request, handlers.logs);
     response = { id: request.id, ok: true, result: await dispatch(request, handlers) };
   } catch (error) {
     response = { id: request?.id ?? idOf(line), ok: false, error: errorBody(error) };
@@ -125,10 +131,12 @@ function dispatch(request: ControlRequest, handlers: ControlHandlers): unknown {
       return handlers.stop();
     case 'scale':
       return handlers.scale(request.count!);
+    case 'logs':
+      throw new InvalidArgumentError('"logs" is answered by the log stream.');
   }
 }
 
-const kCommands = new Set(['status', 'reload', 'stop', 'scale']);
+const kCommands = new Set(['status', 'reload', 'stop', 'scale', 'logs']);
 
 function parseRequest(line: string): ControlRequest {
   let parsed: unknown;
@@ -144,6 +152,7 @@ function parseRequest(line: string): ControlRequest {
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
     throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${JSON.stringify(request.count)}.`);
   }
+  if (request.command === 'logs') checkLogsRequest(request as Record<string, unknown>);
   return request as ControlRequest;
 }
 

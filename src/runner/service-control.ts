@@ -3,13 +3,15 @@
  */
 import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
+import type { LogSource } from '../control/log-protocol.js';
 import type { PrimaryService } from './service-primary.js';
 
 /**
  * Serves the control socket of `name` for `service`. With `ownsProcess`, a `stop` ends the
- * process once its reply is written, with the exit code SIGTERM would give.
+ * process once its reply is written, with the exit code SIGTERM would give. `logs` serves
+ * `clusterkit logs`.
  */
-export function serveControl(name: string, service: PrimaryService, ownsProcess: boolean): Promise<ControlServer> {
+export function serveControl(name: string, service: PrimaryService, ownsProcess: boolean, logs?: LogSource): Promise<ControlServer> {
   /** Set when a control `stop` finished; the exit code follows from it. */
   let stopReport: ShutdownReport | undefined;
   let server: ControlServer | undefined;
@@ -32,6 +34,7 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
       // 0, or 1 when a worker had to be killed at the timeout: the same as after SIGTERM.
       if (ownsProcess) process.exit(stopReport && stopReport.killed.length > 0 ? 1 : 0);
     },
+    logs,
   });
   return serving.then((started) => (server = started));
 }

@@ -11,6 +11,7 @@ import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import { clusterStatus } from '../control/cluster-status.js';
 import type { ClusterStatus } from '../control/control-protocol.js';
 import type { ControlServer } from '../control/control-server.js';
+import type { LogSource } from '../control/log-protocol.js';
 import { checkModuleExists, type ModuleRef } from './module-loader.js';
 import { attachServiceCallbacks, runCallback, type PrimaryCallbacks } from './service-callbacks.js';
 import { serveControl } from './service-control.js';
@@ -33,6 +34,8 @@ export interface ServicePrimarySpec {
   readonly callbacks: PrimaryCallbacks & { onPrimaryStartup?: ((info: PrimaryStartupInfo) => unknown) | undefined };
   /** Called at each fork, before the worker runs (the CLI pipes its output here). */
   readonly onWorkerFork?: ((worker: WorkerHandle) => void) | undefined;
+  /** The output `clusterkit logs` reads over the control socket (the CLI's log buffer). */
+  readonly logs?: LogSource | undefined;
 }
 
 /** The running service, in the primary process. */
@@ -131,7 +134,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   // service's primary must not die of them.
   primary.on('error', (error) => (logger ? logger.error({ error }, `primary error: ${error.message}`) : undefined));
   // Opened before any fork, so a name already in use fails the start before anything runs.
-  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess);
+  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs);
   primary.on('shutdownComplete', () => service.control?.close());
   let workers: WorkerHandle[];
   try {

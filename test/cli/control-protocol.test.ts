@@ -8,6 +8,7 @@ import { controlRequest } from '../../src/control/control-client.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import { startControlServer, type ControlHandlers, type ControlServer } from '../../src/control/control-server.js';
 import { ensureControlDirectory, socketPathFor } from '../../src/control/runtime-dir.js';
+import { LogBuffer } from '../../src/cli/logs/log-buffer.js';
 
 const servers: ControlServer[] = [];
 const directories: string[] = [];
@@ -68,6 +69,26 @@ describe('control protocol', () => {
         { id: 5, ok: true, result: { count: 3 } },
       ]),
     );
+  });
+
+  it('answers "logs" with the buffered lines then "ok"; a primary without a log buffer says so', async () => {
+    const where = directory();
+    const logs = new LogBuffer();
+    for (const msg of ['one', 'two', 'three']) logs.add({ time: 1, source: 'worker', workerId: 1, stream: 'stdout', msg });
+    const withLogs = await startControlServer('logged', { ...handlers, logs }, where);
+    servers.push(withLogs);
+    expect(await exchange(withLogs.path, ['{"id":9,"command":"logs","lines":2}'], 3)).toEqual([
+      { id: 9, log: { time: 1, source: 'worker', workerId: 1, stream: 'stdout', msg: 'two' } },
+      { id: 9, log: { time: 1, source: 'worker', workerId: 1, stream: 'stdout', msg: 'three' } },
+      { id: 9, ok: true, result: { lines: 2, follow: false } },
+    ]);
+    expect(await exchange(withLogs.path, ['{"id":3,"command":"logs","lines":-5}'], 1)).toEqual([
+      { id: 3, ok: false, error: expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('"logs" needs "lines"') }) },
+    ]);
+    const without = await serve('plain', where);
+    expect(await exchange(without.path, ['{"id":4,"command":"logs"}'], 1)).toEqual([
+      { id: 4, ok: false, error: expect.objectContaining({ code: 'ERR_INVALID_STATE', message: expect.stringContaining('This cluster keeps no log buffer') }) },
+    ]);
   });
 
   it('turns a failed command into a RemoteError that keeps the remote name, code and message', async () => {

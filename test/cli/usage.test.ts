@@ -42,6 +42,21 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['scale', 'ghost', '0'], /The worker count must be a positive integer\. Received "0"\./],
   [['scale', 'ghost', '2'], /No cluster named "ghost" is running\./],
   [['list', 'extra'], /Unexpected argument "extra"\./],
+  [['run', demo, '--env', 'NOEQUALS'], /--env must be KEY=VALUE\. Received "NOEQUALS"\./],
+  [['run', demo, '--env', '1BAD=x'], /--env: "1BAD" is not a variable name/],
+  // (A missing --env-file is not here: Node 20 reads --env-file anywhere on its command line
+  // and exits 9 itself, "node: <file>: not found". config.test.ts covers a missing envFile.)
+  [['run', demo, '--cwd', 'no/such/dir'], /--cwd: no such directory: \/\S+\/no\/such\/dir/],
+  [['run', demo, '--watch', 'no/such/dir'], /--watch: no such file or directory: \/\S+\/no\/such\/dir/],
+  [['run', demo, '--watch-delay', '1s'], /--watch-delay only applies with --watch\./],
+  [['run', demo, '--watch', '--watch-delay', 'soon'], /--watch-delay must be a duration such as 10s/],
+  [['run', '--config', 'no/such.config.ts'], /Config file not found: \/\S+\/no\/such\.config\.ts/],
+  [['run', '--config', 'package.json', 'x', 'y'], /Unexpected argument "y"\./],
+  [['logs'], /Missing the cluster name\./],
+  [['logs', 'ghost'], /No cluster named "ghost" is running\./],
+  [['logs', 'a', 'b'], /Unexpected argument "b"\./],
+  [['logs', 'ghost', '--lines', 'many'], /--lines must be a positive integer\. Received "many"\./],
+  [['logs', 'ghost', '--worker', '0'], /--worker must be a positive integer\. Received "0"\./],
 ];
 
 describe('bad input', () => {
@@ -57,14 +72,14 @@ describe('bad input', () => {
       expect(result.stderr).not.toMatch(/worker \d+/);
     });
     const usage = results[kBadInput.findIndex(([args]) => args[0] === 'run' && args[1] === 'no/such/server.js')]!;
-    expect(usage.stderr).toContain('Usage: clusterkit run <script> [options] [-- script args]\nRun "clusterkit run --help" for the options and examples.\n');
+    expect(usage.stderr).toContain('Usage: clusterkit run [<script> | <app>] [options] [-- script args]\nRun "clusterkit run --help" for the options and examples.\n');
   });
 });
 
 describe('help', () => {
   it('prints help with examples for the tool and every command, and the version', async () => {
     const runtime = runtimeDir();
-    const commands = ['run', 'status', 'list', 'reload', 'stop', 'scale'];
+    const commands = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs'];
     const [top, ...each] = await Promise.all([cli(['--help'], { runtime }), ...commands.map((command) => cli([command, '--help'], { runtime }))]);
     expect(top).toMatchObject({ code: 0, stderr: '' });
     expect(top!.stdout).toMatch(/^Usage: clusterkit <command> \[options\]/);

@@ -9,17 +9,20 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { PrimaryState } from '../primary/primary-control.js';
 import type { WorkerStats } from '../primary/worker-stats.js';
+export type { ClusterEvent, ClusterEventType, EventsPage } from './event-log.js';
 
 /** Longest request or response line accepted; a status with hundreds of workers fits easily. */
 export const kMaxLineBytes = 1024 * 1024;
 
-export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale';
+export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale' | 'events';
 
 export interface ControlRequest {
   id: number;
   command: ControlCommand;
   /** For `scale`: the number of workers wanted. */
   count?: number;
+  /** For `events`: the `seq` of the last event the reader has (0 for all); see `EventsPage`. */
+  after?: number;
 }
 
 /** What `clusterkit status` shows for one cluster. */
@@ -35,6 +38,8 @@ export interface ClusterStatus {
   targetWorkers: number;
   nodeVersion: string;
   workers: WorkerStats[];
+  /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */
+  protocolErrors: number;
 }
 
 export interface ControlErrorBody {

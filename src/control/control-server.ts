@@ -6,7 +6,7 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ClusterNameInUseError, ControlSocketError, InvalidArgumentError } from '../errors.js';
-import { type ClusterStatus, type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
+import { type ClusterStatus, type ControlErrorBody, type ControlRequest, type ControlResponse, type EventsPage, readLines } from './control-protocol.js';
 import { requestOnce } from './control-client.js';
 import { controlDirectory, ensureControlDirectory, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
@@ -20,6 +20,8 @@ export interface ControlHandlers {
   stop(): Promise<unknown>;
   /** Runs once the reply to `stop` has been written (the primary then typically exits). */
   afterStop(): void;
+  /** The lifecycle events after the cursor `after` (see `EventLog.read`). */
+  events(after: number): EventsPage;
 }
 
 export interface ControlServer {
@@ -125,10 +127,12 @@ function dispatch(request: ControlRequest, handlers: ControlHandlers): unknown {
       return handlers.stop();
     case 'scale':
       return handlers.scale(request.count!);
+    case 'events':
+      return handlers.events(request.after ?? 0);
   }
 }
 
-const kCommands = new Set(['status', 'reload', 'stop', 'scale']);
+const kCommands = new Set(['status', 'reload', 'stop', 'scale', 'events']);
 
 function parseRequest(line: string): ControlRequest {
   let parsed: unknown;
@@ -143,6 +147,9 @@ function parseRequest(line: string): ControlRequest {
   }
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
     throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${JSON.stringify(request.count)}.`);
+  }
+  if (request.command === 'events' && request.after !== undefined && !(Number.isSafeInteger(request.after) && (request.after as number) >= 0)) {
+    throw new InvalidArgumentError(`"events" needs an "after" that is a non-negative integer (the last seq read, or 0). Received ${JSON.stringify(request.after)}.`);
   }
   return request as ControlRequest;
 }

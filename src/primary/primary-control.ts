@@ -110,6 +110,7 @@ export class PrimaryControl {
         : new InvalidStateError('scale() needs a started primary; await start() first.');
     }
     const slots = this.#host.pool.activeSlots();
+    this.#host.emit('scale', { from: slots.length, to: count });
     if (count > slots.length) {
       await this.#host.pool.addSlots(count - slots.length, { name: undefined, tags: [], env: {} });
       return;

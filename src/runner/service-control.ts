@@ -3,6 +3,7 @@
  */
 import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
+import { recordClusterEvents } from '../control/record-events.js';
 import type { PrimaryService } from './service-primary.js';
 
 /**
@@ -13,6 +14,8 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
   /** Set when a control `stop` finished; the exit code follows from it. */
   let stopReport: ShutdownReport | undefined;
   let server: ControlServer | undefined;
+  // Recording starts before any fork, so the log holds the first workers' forks too.
+  const { log } = recordClusterEvents(service.primary);
   const serving = startControlServer(name, {
     status: () => service.status(),
     reload: async () => {
@@ -32,6 +35,7 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
       // 0, or 1 when a worker had to be killed at the timeout: the same as after SIGTERM.
       if (ownsProcess) process.exit(stopReport && stopReport.killed.length > 0 ? 1 : 0);
     },
+    events: (after) => log.read(after),
   });
   return serving.then((started) => (server = started));
 }

@@ -33,6 +33,8 @@ describe('heartbeat', () => {
       expect(row.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
       expect(row.heapUsedBytes).toBeGreaterThan(0);
       expect(row.eventLoopDelayMs).toBeGreaterThanOrEqual(0);
+      expect(row.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(row.protocolErrors).toBe(0);
       expect(row.uptimeMs).toBeGreaterThan(0);
       expect(row.messagesIn).toBeGreaterThan(0);
     }
@@ -47,6 +49,16 @@ describe('heartbeat', () => {
     await until(() => (busy!.health?.eventLoopDelayP99Ms ?? 0) > 100, 5_000, 'the blocked worker reporting its delay');
     // The delay histogram samples every 20 ms; an idle loop must not report that period as delay.
     expect(idle!.health?.eventLoopDelayMs).toBeLessThan(15);
+  });
+
+  it('reports CPU use per worker: one that spins shows it, an idle one next to none', async () => {
+    // A slower heartbeat keeps the figure of the window that holds the spin on show for longer.
+    const primary = testPrimary({ heartbeat: { intervalMs: 500, timeoutMs: 10_000 }, workerCount: 2 });
+    const [busy, idle] = await primary.start();
+    await until(() => primary.stats().every((row) => row.cpuPercent !== undefined), 5_000, 'a heartbeat answer from every worker');
+    await primary.send(busy!, 'block', { ms: 800 });
+    await until(() => (busy!.health?.cpuPercent ?? 0) > 20, 5_000, 'the spinning worker reporting its CPU use');
+    expect(idle!.health!.cpuPercent).toBeLessThan(busy!.health!.cpuPercent!);
   });
 
   it('replaces a worker whose RSS stays over maxMemoryMb gracefully: replacement first, then the old one stops', async () => {

@@ -5,7 +5,7 @@
 // worker must be ready about as fast as a hand-written one (see docs/performance.md). The
 // bundled packages keep their MIT notices at the end of the file.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { build } from 'esbuild';
 
@@ -29,6 +29,14 @@ await build({ ...shared, entryPoints: ['src/index.ts'], outfile: 'dist/index.js'
 // so a `clusterkit run` worker loads less than a worker importing the whole library.
 await build({ ...shared, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/main.js' });
 await build({ ...shared, entryPoints: ['src/cli/worker-main.ts'], outfile: 'dist/cli/worker-main.js' });
+// The dashboard's page and its chart library, next to the CLI bundle that serves them: the
+// package works offline and needs no CDN (see src/cli/dashboard/static-files.ts).
+const page = new URL('../dist/cli/dashboard/page/', import.meta.url);
+cpSync(new URL('../src/cli/dashboard/page/', import.meta.url), page, { recursive: true });
+const uplot = new URL('../node_modules/uplot/', import.meta.url);
+for (const file of ['dist/uPlot.iife.min.js', 'dist/uPlot.min.css', 'LICENSE']) {
+  cpSync(new URL(file, uplot), new URL(`vendor/${file.replace('dist/', '')}`, page));
+}
 
 function licenseNotice(name) {
   const directory = new URL(`../node_modules/${name}/`, import.meta.url);

@@ -5,6 +5,7 @@
 import { ClusterNotRunningError, InvalidOptionError, RemoteError } from '../errors.js';
 import { listCommand, statusCommand } from './commands/status.js';
 import { reloadCommand, scaleCommand, stopCommand } from './commands/control.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { parseRunArgs, runCommand } from './commands/run.js';
 import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
 import { UsageError } from './usage-error.js';
@@ -27,6 +28,7 @@ const kCommands: Record<CommandName, Command> = {
   reload: reloadCommand,
   stop: stopCommand,
   scale: scaleCommand,
+  dashboard: dashboardCommand,
 };
 
 /** Runs the command line `args` (without node and the script); resolves with the exit code. */

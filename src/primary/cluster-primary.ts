@@ -42,6 +42,7 @@ import { recordOf, type WorkerHandle } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 import { normalizeSendOptions, normalizeTimeout } from '../messaging/send-options.js';
+import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 
 /**
  * Handler methods a primary may define for the messages of `ToPrimary`. `start()` checks them;
@@ -139,7 +140,17 @@ export class ClusterPrimary<
    * Rejects (after stopping what it started) if `_init` throws or the workers cannot start.
    */
   start(this: ClusterPrimary<ToWorker, ToPrimary> & PrimaryHandlers<ToPrimary>): Promise<WorkerHandle[]> {
-    return (this as ClusterPrimary<ToWorker, ToPrimary>).#control.start();
+    const self = this as ClusterPrimary<ToWorker, ToPrimary>;
+    const name = self.#options.serviceName;
+    if (name === undefined || self.state !== 'created') return self.#control.start();
+    // The socket first: a name already in use fails the start before anything is forked.
+    const source = { script: self.#options.workerScript, targetWorkers: () => self.#pool.activeSlots().length };
+    return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) =>
+      self.#control.start().catch((error: unknown) => {
+        socket.close();
+        throw error;
+      }),
+    );
   }
 
   /** Adds workers (new slots) and resolves with their handles once they are ready. */

@@ -4,6 +4,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
 import { InvalidOptionError } from '../errors.js';
+import { checkClusterName } from '../control/runtime-dir.js';
 import { autoWorkerCount } from './cpu-limit.js';
 import type { Logger } from '../logger.js';
 import type { Serialization } from '../types.js';
@@ -80,6 +81,14 @@ export interface PrimaryOptions {
   handleSignals?: boolean;
   /** Where lifecycle lines go (pino-compatible). @default one line per event on stderr; `false` for silence */
   logger?: Logger | false;
+  /**
+   * Serve `clusterkit status|reload|stop|scale|dashboard <serviceName>` for this primary, on a
+   * Unix socket only this user can open: `start()` opens it before forking (and rejects with
+   * `ClusterNameInUseError` if a live primary has the name); shutdown removes it. Letters,
+   * digits, `.`, `_`, `-`. (`startClusteredService` and `clusterkit run` serve it themselves.)
+   * @default no control socket
+   */
+  serviceName?: string;
 }
 
 export interface NormalizedPrimaryOptions {
@@ -103,6 +112,7 @@ export interface NormalizedPrimaryOptions {
   readonly maxMemoryMb: number | undefined;
   readonly handleSignals: boolean;
   readonly logger: Logger | false | undefined;
+  readonly serviceName: string | undefined;
 }
 
 const kKnownKeys = [
@@ -126,6 +136,7 @@ const kKnownKeys = [
   'maxMemoryMb',
   'handleSignals',
   'logger',
+  'serviceName',
 ] as const;
 
 export function normalizePrimaryOptions(input: PrimaryOptions | undefined): NormalizedPrimaryOptions {
@@ -152,6 +163,7 @@ export function normalizePrimaryOptions(input: PrimaryOptions | undefined): Norm
     maxMemoryMb: options.maxMemoryMb === undefined ? undefined : integerOption(options.maxMemoryMb, 'maxMemoryMb', 0),
     handleSignals: booleanOption(options.handleSignals, 'handleSignals', true),
     logger: loggerOption(options.logger),
+    serviceName: options.serviceName === undefined ? undefined : checkClusterName(options.serviceName),
   });
 }
 

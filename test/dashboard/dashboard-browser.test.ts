@@ -57,7 +57,7 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
     const { run, url } = await startClusterAndDashboard('dash', 2);
     const { page, errors } = await openPage(url);
     // Every chart holds points for both workers.
-    await page.waitForFunction(() => [...document.querySelectorAll('[data-chart]')].every((chart) => Number((chart as HTMLElement).dataset.points) >= 4), undefined, { timeout: 10_000 });
+    await page.waitForFunction(chartsHold, 4, { timeout: 10_000 });
     expect(await page.locator('[data-chart]').count()).toBe(6);
     expect(await page.locator('#worker-rows tr').count()).toBe(2);
     expect(await page.textContent('#fig-ready')).toBe('2 / 2');
@@ -111,6 +111,12 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
     expect(await workerPids(runtime)).toEqual(pidsBefore);
   });
 });
+
+/** In the page: every chart holds at least `points` points (the page's own count). */
+function chartsHold(points: number): boolean {
+  const charts = [...(globalThis as any).document.querySelectorAll('[data-chart]')] as Array<{ dataset: { points?: string } }>;
+  return charts.length === 6 && charts.every((chart) => Number(chart.dataset.points) >= points);
+}
 
 async function workerPids(runtime: string): Promise<number[]> {
   const status = await cli(['status', 'guarded', '--json'], { runtime });

@@ -12,7 +12,7 @@ export const kCharts = [
   { id: 'loop-mean', index: 4, title: 'Event-loop delay, mean', unit: 'ms', format: (v) => `${formatNumber(v, 2)} ms` },
   { id: 'loop-p99', index: 5, title: 'Event-loop delay, p99', unit: 'ms', format: (v) => `${formatNumber(v, 1)} ms` },
   { id: 'cpu', index: 6, title: 'CPU', unit: '% of a core', format: (v) => `${formatNumber(v, 1)} %` },
-  { id: 'rate', index: 7, title: 'Messages', unit: 'per second', format: (v) => `${formatNumber(v, 1)}/s` },
+  { id: 'rate', index: 7, title: 'IPC messages', unit: 'per second, to and from the primary', format: (v) => `${formatNumber(v, 1)}/s` },
 ];
 
 const kHeight = 190;
@@ -76,6 +76,8 @@ export class ChartBoard {
   #appliedFocus = undefined;
   #historyMs = 600000;
   #frame = 0;
+  /** Charts still to redraw with the latest data: one per animation frame keeps every frame short. */
+  #stale = [];
 
   constructor(container) {
     this.#container = container;
@@ -115,25 +117,31 @@ export class ChartBoard {
     return this.#focused;
   }
 
-  /** Redraws once per animation frame at most, and not at all while the tab is hidden. */
+  /**
+   * Redraws the charts, one per animation frame (with 64 workers one chart is a few hundred
+   * thousand line segments: six in one frame would freeze the page for a moment every second),
+   * and not at all while the tab is hidden.
+   */
   schedule() {
+    this.#stale = kCharts.map((_, k) => k);
     if (this.#frame) return;
-    this.#frame = requestAnimationFrame(() => {
+    const next = () => {
       this.#frame = 0;
-      this.#render();
-    });
+      const slots = this.#store.slots();
+      const key = slots.join(',');
+      if (key !== this.#slotKey) this.#build(slots, key);
+      this.#applyFocus(slots);
+      const k = this.#stale.shift();
+      if (k !== undefined) this.#draw(this.#charts[k], k, slots);
+      if (this.#stale.length > 0) this.#frame = requestAnimationFrame(next);
+    };
+    this.#frame = requestAnimationFrame(next);
   }
 
-  #render() {
-    const slots = this.#store.slots();
-    const key = slots.join(',');
-    if (key !== this.#slotKey) this.#build(slots, key);
-    this.#charts.forEach((chart, k) => {
-      const data = [this.#store.times, ...slots.map((slot) => this.#store.columns.get(slot)[k])];
-      chart.plot.setData(data);
-      chart.card.dataset.points = String(countPoints(data));
-    });
-    this.#applyFocus(slots);
+  #draw(chart, k, slots) {
+    const data = [this.#store.times, ...slots.map((slot) => this.#store.columns.get(slot)[k])];
+    chart.plot.setData(data);
+    chart.card.dataset.points = String(countPoints(data));
   }
 
   #build(slots, key) {
@@ -176,7 +184,7 @@ export class ChartBoard {
         { ...kAxis, values: (u, ticks) => ticks.map((tick) => formatClock(tick * 1000)) },
         { ...kAxis, size: 58, values: (u, ticks) => ticks.map((tick) => formatNumber(tick, tick < 10 && tick % 1 !== 0 ? 1 : 0)) },
       ],
-      series: [{}, ...slots.map((slot) => ({ label: `slot ${slot}`, stroke: slotColor(slot), width: 1.5, points: { show: false } }))],
+      series: [{}, ...slots.map((slot) => ({ label: `slot ${slot}`, stroke: slotColor(slot), width: 1, points: { show: false } }))],
       plugins: [markers(() => board.#events)],
       hooks: {
         setSeries: [

@@ -113,7 +113,7 @@ function showWorkers(workers) {
   }
 }
 
-const kColumns = 15;
+const kColumns = 13;
 
 function createRow(worker) {
   const row = document.createElement('tr');
@@ -124,7 +124,7 @@ function createRow(worker) {
   swatch.className = 'swatch';
   swatch.style.background = slotColor(worker.slot);
   row.cells[0].append(swatch, document.createTextNode(''));
-  for (const index of [0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14]) row.cells[index].className = 'num';
+  for (const index of [0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12]) row.cells[index].className = 'num';
   row.addEventListener('click', () => {
     const slot = Number(row.dataset.slot);
     charts.focus(charts.focused === slot ? null : slot);
@@ -137,7 +137,6 @@ function fillRow(row, worker) {
   const delay = worker.eventLoopDelayMs === undefined || worker.eventLoopDelayMs === null
     ? '-'
     : `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`;
-  const rate = rates.get(worker.slot);
   const values = [
     null,
     worker.id,
@@ -150,9 +149,7 @@ function fillRow(row, worker) {
     formatBytes(worker.heapUsedBytes),
     delay,
     typeof worker.cpuPercent === 'number' ? `${worker.cpuPercent.toFixed(1)}%` : '-',
-    typeof rate === 'number' ? formatNumber(rate, 0) : '-',
-    formatNumber(worker.messagesIn),
-    formatNumber(worker.messagesOut),
+    `${formatNumber(worker.messagesIn)} / ${formatNumber(worker.messagesOut)}`,
     worker.pending,
   ];
   row.cells[0].lastChild.textContent = String(worker.slot);

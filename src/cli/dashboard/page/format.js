@@ -30,9 +30,17 @@ export function formatMs(ms) {
   return ms >= 100 ? String(Math.round(ms)) : ms.toFixed(1);
 }
 
+/** Number formats by digits, made once: `toLocaleString` per call costs 64 rows a lot every second. */
+const kFormats = new Map();
+
 export function formatNumber(value, digits = 0) {
   if (typeof value !== 'number' || !Number.isFinite(value)) return '-';
-  return value.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+  let format = kFormats.get(digits);
+  if (!format) {
+    format = new Intl.NumberFormat('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+    kFormats.set(digits, format);
+  }
+  return format.format(value);
 }
 
 /** `14:03:07` in local time. */

@@ -7,7 +7,7 @@
  * The primary does no more work than for `clusterkit status --watch`: the figures are those of
  * the heartbeat it runs anyway, and the events come from its bounded log, by cursor.
  */
-import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../../errors.js';
+import { ClusterNotRunningError, RemoteError } from '../../errors.js';
 import { controlRequest } from '../../control/control-client.js';
 import type { ClusterEvent, ClusterStatus, EventsPage } from '../../control/control-protocol.js';
 import { Sampler, type Sample } from './samples.js';
@@ -109,12 +109,8 @@ export class ClusterFeed {
   #schedule(): void {
     if (this.#isStopped) return;
     // Each round starts when the previous one ended: a slow primary is never asked twice at once.
-    this.#timer = setTimeout(() => {
-      this.#round(false).then(
-        () => this.#schedule(),
-        () => this.#schedule(),
-      );
-    }, this.#intervalMs);
+    const next = () => this.#schedule();
+    this.#timer = setTimeout(() => void this.#round(false).then(next, next), this.#intervalMs);
   }
 
   async #round(isFirst: boolean): Promise<void> {
@@ -128,9 +124,10 @@ export class ClusterFeed {
     } catch (error) {
       if (isFirst) throw error;
       if (this.#isStopped) return;
+      // Not running (it stopped, or was SIGKILLed), not answering (blocked, exiting), or
+      // answering with an error: the page says which, and the next round tries again.
       if (error instanceof ClusterNotRunningError) this.#pid = undefined;
-      if (!(error instanceof ClusterNotRunningError || error instanceof ControlSocketError)) throw error;
-      this.#setOffline(error instanceof ClusterNotRunningError ? `cluster ${this.#name} is not running` : error.message);
+      this.#setOffline(error instanceof ClusterNotRunningError ? `cluster ${this.#name} is not running` : describe(error));
       return;
     }
     if (this.#isStopped) return;
@@ -179,4 +176,9 @@ export class ClusterFeed {
   #publish(update: FeedUpdate): void {
     for (const subscriber of this.#subscribers) subscriber(update);
   }
+}
+
+function describe(error: unknown): string {
+  if (error instanceof RemoteError) return `cluster status failed: ${error.remoteMessage}`;
+  return error instanceof Error ? error.message : String(error);
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { WorkerExitedError } from '../../src/index.js';
+import { WorkerExitedError, type WorkerHealth } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
@@ -58,7 +58,7 @@ describe('heartbeat', () => {
     await until(() => primary.stats().every((row) => row.cpuPercent !== undefined), 10_000, 'a heartbeat answer from every worker');
     // The ping that waited behind the spin is answered after the reply to 'block', and its
     // window holds the spin: collect the answers until two have come after that reply.
-    const answers = new Set<NonNullable<typeof busy.health>>();
+    const answers = new Set<WorkerHealth>();
     let hasReplied = false;
     let answersAfterReply = 0;
     const spin = primary.send(busy!, 'block', { ms: 800 }).then(() => (hasReplied = true));

@@ -9,7 +9,7 @@
  * on a busy machine they grow. `browserCpuPercent` (Linux) is the CPU time all of Chromium's
  * processes used per second of updates, which a busy machine does not inflate.
  *
- *   npm run bench:dashboard -- [--workers 64] [--seconds 15]
+ *   npm run bench:dashboard -- [--workers 64] [--seconds 15] [--screenshot page.png]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
@@ -20,7 +20,7 @@ import { startDashboardServer } from '../src/cli/dashboard/dashboard-server.js';
 import type { Sample, SlotFigures } from '../src/cli/dashboard/samples.js';
 import type { WorkerStats } from '../src/primary/worker-stats.js';
 
-const { values } = parseArgs({ options: { workers: { type: 'string', default: '64' }, seconds: { type: 'string', default: '15' } } });
+const { values } = parseArgs({ options: { workers: { type: 'string', default: '64' }, seconds: { type: 'string', default: '15' }, screenshot: { type: 'string' } } });
 const workers = Number(values.workers);
 const seconds = Number(values.seconds);
 const kHistory = 600;
@@ -79,6 +79,7 @@ try {
   const after = await metrics();
   const cpuAfter = chromiumCpuSeconds();
   const busy = (after.TaskDuration! - before.TaskDuration!) / ((performance.now() - from) / 1_000);
+  if (values.screenshot) await page.screenshot({ path: values.screenshot, fullPage: true });
   const longTasks = await page.evaluate(() => (globalThis as { longTasks?: number[] }).longTasks!);
   const points = Number(await page.getAttribute('[data-chart="rss"]', 'data-points'));
   console.log(

@@ -81,7 +81,8 @@ function showStatus(status) {
   $('fig-protocol').textContent = formatNumber(protocolErrors);
   $('fig-protocol').dataset.level = protocolErrors > 0 ? 'bad' : 'ok';
   $('fig-memory').textContent = formatBytes(sum(workers, (worker) => worker.rssBytes ?? 0));
-  $('fig-cpu').textContent = `${formatNumber(sum(workers, (worker) => worker.cpuPercent ?? 0), 1)} %`;
+  const cpu = sum(workers, (worker) => worker.cpuPercent ?? 0);
+  $('fig-cpu').textContent = `${formatNumber(cpu, cpu >= 100 ? 0 : 1)} %`;
   $('fig-rate').textContent = formatNumber(sum([...rates.values()], (rate) => rate ?? 0), 0);
   const input = $('scale-input');
   if (document.activeElement !== input && !input.dataset.touched) input.value = status.targetWorkers;
@@ -124,7 +125,7 @@ function createRow(worker) {
   swatch.className = 'swatch';
   swatch.style.background = slotColor(worker.slot);
   row.cells[0].append(swatch, document.createTextNode(''));
-  for (const index of [0, 1, 3, 5, 6, 7, 8, 9, 10, 11, 12]) row.cells[index].className = 'num';
+  for (const index of [1, 3, 5, 6, 7, 8, 9, 10, 11, 12]) row.cells[index].className = 'num';
   row.addEventListener('click', () => {
     const slot = Number(row.dataset.slot);
     charts.focus(charts.focused === slot ? null : slot);

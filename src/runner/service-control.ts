@@ -15,7 +15,8 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
   let stopReport: ShutdownReport | undefined;
   let server: ControlServer | undefined;
   // Recording starts before any fork, so the log holds the first workers' forks too.
-  const { log } = recordClusterEvents(service.primary);
+  const recording = recordClusterEvents(service.primary);
+  const { log } = recording;
   const serving = startControlServer(name, {
     status: () => service.status(),
     reload: async () => {
@@ -37,5 +38,11 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
     },
     events: (after) => log.read(after),
   });
-  return serving.then((started) => (server = started));
+  return serving.then(
+    (started) => (server = started),
+    (error: unknown) => {
+      recording.stop();
+      throw error;
+    },
+  );
 }

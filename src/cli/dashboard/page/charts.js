@@ -181,7 +181,8 @@ export class ChartBoard {
       focus: { alpha: 0.18 },
       scales: { x: { time: true }, y: { range: (u, min, max) => [0, max > 0 ? max * 1.12 : 1] } },
       axes: [
-        { ...kAxis, values: (u, ticks) => ticks.map((tick) => formatClock(tick * 1000)) },
+        // `14:03:07` needs about 60 px: keep the ticks that far apart.
+        { ...kAxis, space: 80, values: (u, ticks) => ticks.map((tick) => formatClock(tick * 1000)) },
         { ...kAxis, size: 58, values: (u, ticks) => ticks.map((tick) => formatNumber(tick, tick < 10 && tick % 1 !== 0 ? 1 : 0)) },
       ],
       series: [{}, ...slots.map((slot) => ({ label: `slot ${slot}`, stroke: slotColor(slot), width: 1, points: { show: false } }))],

@@ -11,7 +11,8 @@ import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import { startControlServer, type ControlHandlers, type ControlServer } from '../../src/control/control-server.js';
 import { EventLog } from '../../src/control/event-log.js';
 import { ClusterFeed } from '../../src/cli/dashboard/cluster-feed.js';
-import { startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
+import { kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
+import { until } from '../helpers/wait.js';
 import { openStream, request } from './dashboard-client.js';
 
 const kToken = 'test-token-0123456789abcdef';
@@ -178,6 +179,25 @@ describe('dashboard server', () => {
     expect(JSON.parse(refused.body).error).toMatch(/read-only; start it with --allow-control/);
     expect(JSON.parse((await request(port, '/api/snapshot')).body)).toMatchObject({ allowControl: false });
     expect(calls).toEqual([]);
+  });
+
+  it('serves at most kMaxStreams pages at once, so no local client can make it hoard memory', async () => {
+    const { port } = await setUp();
+    const streams = await Promise.all(Array.from({ length: kMaxStreams }, () => openStream(port)));
+    cleanups.push(() => streams.forEach((stream) => stream.close()));
+    await Promise.all(streams.map((stream) => stream.next('snapshot')));
+    await expect(openStream(port)).rejects.toThrow('the stream answered 503');
+    streams.pop()!.close();
+    // Once a page has gone, another may open.
+    await until(
+      () =>
+        openStream(port).then(
+          (stream) => (cleanups.push(() => stream.close()), true),
+          () => false,
+        ),
+      5_000,
+      'a free stream',
+    );
   });
 
   it('says when the cluster stops answering, and picks it up again when it is back', async () => {

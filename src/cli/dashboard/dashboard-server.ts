@@ -12,6 +12,8 @@ import { loadStaticFiles, type StaticFile } from './static-files.js';
 
 /** A page that reads slower than this much buffered output is dropped; its EventSource reconnects. */
 const kMaxBufferedBytes = 16 * 1024 * 1024;
+/** Open pages (event streams) at once: each holds a snapshot's worth of buffer at most. */
+export const kMaxStreams = 32;
 /** A comment line this often keeps proxies and idle timeouts from closing the stream. */
 const kKeepAliveMs = 15_000;
 const kMaxBodyBytes = 1_024;
@@ -116,6 +118,7 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
 
 /** Server-Sent Events: a snapshot first, then every update of the feed as it comes. */
 function stream(request: http.IncomingMessage, response: http.ServerResponse, context: Context): void {
+  if (context.streams.size >= kMaxStreams) return sendJson(response, 503, { error: `${kMaxStreams} pages are open already; close one.` });
   response.writeHead(200, { ...kSecurityHeaders, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
   context.streams.add(response);
   const send = (event: string, data: unknown) => {

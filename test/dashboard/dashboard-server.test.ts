@@ -99,7 +99,7 @@ describe('dashboard server', () => {
     const uplot = await request(port, '/vendor/uPlot.iife.min.js');
     expect(uplot.status).toBe(200);
     expect(uplot.body).toMatch(/^\/\*! https:\/\/github.com\/leeoniya\/uPlot/);
-    for (const path of ['/dashboard.js', '/charts.js', '/timeline.js', '/format.js', '/dashboard.css', '/vendor/uPlot.min.css']) {
+    for (const path of ['/dashboard.js', '/charts.js', '/markers.js', '/timeline.js', '/format.js', '/dashboard.css', '/vendor/uPlot.min.css']) {
       expect((await request(port, path)).status).toBe(200);
     }
     expect((await request(port, '/../package.json')).status).toBe(404);

@@ -28,6 +28,7 @@ const kPageFiles: Record<string, string> = {
   '/dashboard.css': 'dashboard.css',
   '/dashboard.js': 'dashboard.js',
   '/charts.js': 'charts.js',
+  '/markers.js': 'markers.js',
   '/timeline.js': 'timeline.js',
   '/format.js': 'format.js',
   '/favicon.svg': 'favicon.svg',

@@ -3,7 +3,7 @@
 // 40 kB, made for time series, fast enough for 64 workers x 10 minutes x 6 charts redrawn
 // every second.
 import { formatClock, formatMb, formatNumber, slotColor } from './format.js';
-import { eventKind } from './timeline.js';
+import { markers } from './markers.js';
 
 /** Index of each figure in a sample's slot array: [slot, workerId, rss, heap, mean, p99, cpu, rate]. */
 export const kCharts = [
@@ -236,52 +236,4 @@ function showReadout(u, readout, spec, slots, store, hovered) {
   }
   const time = formatClock(u.data[0][index] * 1000);
   readout.textContent = best === null ? time : `${time}  slot ${best.slot} (worker ${store.workers.get(best.slot) ?? '-'})  ${spec.format(best.value)}`;
-}
-
-/**
- * Events on the time axis: a small triangle for each, and a dashed line across the plot for
- * the ones that change a worker's story (exits, restarts, reloads, scaling...).
- */
-function markers(events) {
-  return {
-    hooks: {
-      draw: [
-        (u) => {
-          const { ctx, bbox } = u;
-          const min = u.scales.x.min;
-          const max = u.scales.x.max;
-          const ratio = devicePixelRatio || 1;
-          const bottom = bbox.top + bbox.height;
-          ctx.save();
-          for (const event of events()) {
-            const t = event.at / 1000;
-            if (t < min || t > max) continue;
-            const kind = eventKind(event);
-            const x = Math.round(u.valToPos(t, 'x', true)) + 0.5;
-            if (kind.line) {
-              ctx.globalAlpha = 0.55;
-              ctx.strokeStyle = kind.color;
-              ctx.lineWidth = ratio;
-              ctx.setLineDash([4 * ratio, 3 * ratio]);
-              ctx.beginPath();
-              ctx.moveTo(x, bbox.top);
-              ctx.lineTo(x, bottom);
-              ctx.stroke();
-            }
-            ctx.globalAlpha = 1;
-            ctx.setLineDash([]);
-            ctx.fillStyle = kind.color;
-            const size = (kind.line ? 5 : 3.5) * ratio;
-            ctx.beginPath();
-            ctx.moveTo(x, bottom - size * 1.6);
-            ctx.lineTo(x - size, bottom);
-            ctx.lineTo(x + size, bottom);
-            ctx.closePath();
-            ctx.fill();
-          }
-          ctx.restore();
-        },
-      ],
-    },
-  };
 }

@@ -9,7 +9,7 @@
 // tarball, so the maps carry no copy of it), and the bundled dependencies' lines are left
 // unmapped rather than pointing at a node_modules path a user's install does not have.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
@@ -41,6 +41,15 @@ for (const [entry, outfile, external] of [
 ]) {
   await build({ ...shared, entryPoints: [entry], outfile, external });
   mapOwnSourcesOnly(new URL(`../${outfile}.map`, import.meta.url));
+}
+
+// The dashboard's page and its chart library, next to the CLI bundle that serves them: the
+// package works offline and needs no CDN (see src/cli/dashboard/static-files.ts).
+const page = new URL('../dist/cli/dashboard/page/', import.meta.url);
+cpSync(new URL('../src/cli/dashboard/page/', import.meta.url), page, { recursive: true });
+const uplot = new URL('../node_modules/uplot/', import.meta.url);
+for (const file of ['dist/uPlot.iife.min.js', 'dist/uPlot.min.css', 'LICENSE']) {
+  cpSync(new URL(file, uplot), new URL(`vendor/${file.replace('dist/', '')}`, page));
 }
 
 /** Drops the bundled dependencies from a source map: their sources, and every segment into them. */

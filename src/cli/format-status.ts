@@ -6,9 +6,9 @@ import type { WorkerStats } from '../primary/features/worker-stats.js';
 
 type Row = readonly string[];
 
-const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'rss', 'heap', 'loop delay', 'msgs in', 'msgs out'];
+const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'rss', 'heap', 'loop delay', 'cpu', 'msgs in', 'msgs out'];
 /** Numeric columns are right-aligned. */
-const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', 'loop delay', 'msgs in', 'msgs out']);
+const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', 'loop delay', 'cpu', 'msgs in', 'msgs out']);
 
 /** One cluster: a header line, then one row per worker. */
 export function formatStatus(status: ClusterStatus): string {
@@ -48,6 +48,7 @@ function workerRow(worker: WorkerStats): Row {
     formatBytes(worker.rssBytes),
     formatBytes(worker.heapUsedBytes),
     delay,
+    formatPercent(worker.cpuPercent),
     String(worker.messagesIn),
     String(worker.messagesOut),
   ];
@@ -80,6 +81,11 @@ export function formatBytes(bytes: number | undefined): string {
   if (bytes === undefined) return '-';
   const mib = bytes / (1024 * 1024);
   return mib >= 100 ? `${Math.round(mib)} MB` : `${mib.toFixed(1)} MB`;
+}
+
+/** `12.5%` of one core, or `-` before the first heartbeat. */
+export function formatPercent(percent: number | undefined): string {
+  return percent === undefined ? '-' : `${percent.toFixed(1)}%`;
 }
 
 function formatMs(ms: number): string {

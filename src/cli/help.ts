@@ -3,7 +3,7 @@
  * with examples. The first line of each is its usage, printed again after a usage error.
  */
 
-export const kCommandNames = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs'] as const;
+export const kCommandNames = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs', 'dashboard'] as const;
 export type CommandName = (typeof kCommandNames)[number];
 
 const kTop = `Usage: clusterkit <command> [options]
@@ -21,6 +21,7 @@ Commands:
   stop <name>         Graceful stop (same as kill -TERM <primary pid>)
   scale <name> <n>    Grow or shrink to n workers; surplus workers stop gracefully
   logs <name>         The cluster's output: the last lines, then new ones with --follow
+  dashboard <name>    Live charts, workers and events in the browser (local web page)
 
 Options:
   -h, --help          Help for clusterkit or a command (clusterkit run --help)
@@ -32,6 +33,7 @@ Examples:
   clusterkit status api --watch
   clusterkit logs api --follow
   clusterkit reload api
+  clusterkit dashboard api --open
 
 Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster).
 `;
@@ -151,6 +153,28 @@ Examples:
   clusterkit logs api
   clusterkit logs api --lines 200 --follow
   clusterkit logs api --worker 3 --json | jq -r .msg
+`,
+  dashboard: `Usage: clusterkit dashboard <name> [options]
+
+Serves a live page of the cluster from this process and prints its URL: per-worker charts of
+memory, heap, event-loop delay, CPU and messages per second (the last 10 minutes), the worker
+table, and a timeline of forks, exits, restarts, reloads and scaling, marked on the charts.
+It reads the cluster over its control socket, like status; nothing is sent to the internet
+(the page and its chart library come with clusterkit). Read-only unless --allow-control.
+
+Options:
+  -p, --port <n>          Port to listen on (default: 9716, or any free one if that is taken;
+                          0 for any free port)
+      --host <address>    Address to listen on (default: 127.0.0.1, this machine only)
+      --open              Open the page in the default browser
+      --allow-control     Add reload and scale buttons, protected by a random token that is
+                          part of the printed URL
+  -h, --help              This help
+
+Examples:
+  clusterkit dashboard api
+  clusterkit dashboard api --open --allow-control
+  clusterkit dashboard api --port 8080
 `,
   scale: `Usage: clusterkit scale <name> <count>
 

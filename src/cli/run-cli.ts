@@ -10,6 +10,7 @@ import { runCommand } from './commands/run.js';
 import { runApps } from './commands/run-apps.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { planRun } from './run-plan.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
@@ -39,6 +40,7 @@ const kCommands: Record<CommandName, Command> = {
   stop: stopCommand,
   scale: scaleCommand,
   logs: logsCommand,
+  dashboard: dashboardCommand,
 };
 
 /** Runs the command line `args` (without node and the script); resolves with the exit code. */

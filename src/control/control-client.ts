@@ -18,11 +18,16 @@ let nextId = 1;
 export async function controlRequest(
   name: string,
   command: ControlCommand,
-  options: { count?: number; timeoutMs?: number; directory?: string } = {},
+  options: { count?: number; after?: number; timeoutMs?: number; directory?: string } = {},
 ): Promise<unknown> {
   const directory = options.directory ?? controlDirectory();
   const path = socketPathFor(name, directory);
-  const request: ControlRequest = { id: nextId++, command, ...(options.count === undefined ? {} : { count: options.count }) };
+  const request: ControlRequest = {
+    id: nextId++,
+    command,
+    ...(options.count === undefined ? {} : { count: options.count }),
+    ...(options.after === undefined ? {} : { after: options.after }),
+  };
   try {
     return await requestOnce(path, request, options.timeoutMs);
   } catch (error) {

@@ -9,11 +9,12 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { PrimaryState } from '../primary/lifecycle/primary-lifecycle.js';
 import type { WorkerStats } from '../primary/features/worker-stats.js';
+export type { ClusterEvent, ClusterEventType, EventsPage } from './event-log.js';
 
 /** Longest request or response line accepted; a status with hundreds of workers fits easily. */
 export const kMaxLineBytes = 1024 * 1024;
 
-export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale' | 'logs';
+export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale' | 'logs' | 'events';
 
 export interface ControlRequest {
   id: number;
@@ -24,6 +25,8 @@ export interface ControlRequest {
   lines?: number;
   follow?: boolean;
   workerId?: number;
+  /** For `events`: the `seq` of the last event the reader has (0 for all); see `EventsPage`. */
+  after?: number;
 }
 
 /** What `clusterkit status` shows for one cluster. */
@@ -41,6 +44,8 @@ export interface ClusterStatus {
   targetWorkers: number;
   nodeVersion: string;
   workers: WorkerStats[];
+  /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */
+  protocolErrors: number;
 }
 
 export interface ControlErrorBody {

@@ -6,7 +6,7 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ClusterNameInUseError, ControlSocketError, InvalidArgumentError } from '../errors.js';
-import { type ClusterStatus, type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
+import { type ClusterStatus, type ControlErrorBody, type ControlRequest, type ControlResponse, type EventsPage, readLines } from './control-protocol.js';
 import { requestOnce } from './control-client.js';
 import { checkLogsRequest, type LogSource } from './log-protocol.js';
 import { streamLogs } from './log-stream.js';
@@ -24,6 +24,8 @@ export interface ControlHandlers {
   afterStop(): void;
   /** The cluster's output for `logs`; without it, `logs` answers that there is none. */
   logs?: LogSource | undefined;
+  /** The lifecycle events after the cursor `after` (see `EventLog.read`). */
+  events(after: number): EventsPage;
 }
 
 export interface ControlServer {
@@ -133,10 +135,12 @@ function dispatch(request: ControlRequest, handlers: ControlHandlers): unknown {
       return handlers.scale(request.count!);
     case 'logs':
       throw new InvalidArgumentError('"logs" is answered by the log stream.');
+    case 'events':
+      return handlers.events(request.after ?? 0);
   }
 }
 
-const kCommands = new Set(['status', 'reload', 'stop', 'scale', 'logs']);
+const kCommands = new Set(['status', 'reload', 'stop', 'scale', 'logs', 'events']);
 
 function parseRequest(line: string): ControlRequest {
   let parsed: unknown;
@@ -153,6 +157,9 @@ function parseRequest(line: string): ControlRequest {
     throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${JSON.stringify(request.count)}.`);
   }
   if (request.command === 'logs') checkLogsRequest(request as Record<string, unknown>);
+  if (request.command === 'events' && request.after !== undefined && !(Number.isSafeInteger(request.after) && (request.after as number) >= 0)) {
+    throw new InvalidArgumentError(`"events" needs an "after" that is a non-negative integer (the last seq read, or 0). Received ${JSON.stringify(request.after)}.`);
+  }
   return request as ControlRequest;
 }
 

@@ -39,13 +39,17 @@ export const kArmWatchdogNotice = '$watchdog';
 /** Primary -> worker, request: heartbeat; answered with memory and event-loop figures. */
 export const kPingRequest = '$ping';
 
-/** A worker's answer to `$ping`: memory (bytes) and event-loop delay (ms) since the last ping. */
+/**
+ * A worker's answer to `$ping`: memory (bytes), event-loop delay (ms) and CPU use (percent of
+ * one core) since the last ping.
+ */
 export interface PingReport {
   rss: number;
   heapUsed: number;
   heapTotal: number;
   loopDelayMean: number;
   loopDelayP99: number;
+  cpuPercent: number;
 }
 
 /**

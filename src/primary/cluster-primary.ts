@@ -26,6 +26,7 @@ import { createPrimaryContext, type PrimaryContext } from './primary-context.js'
 import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
+import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 
 /**
  * Handler methods a primary may define for the messages of `ToPrimary`. `start()` checks them;
@@ -99,7 +100,18 @@ export class ClusterPrimary<
    * Rejects (after stopping what it started) if `_init` throws or the workers cannot start.
    */
   start(this: ClusterPrimary<ToWorker, ToPrimary> & PrimaryHandlers<ToPrimary>): Promise<WorkerHandle[]> {
-    return (this as ClusterPrimary<ToWorker, ToPrimary>).#context.lifecycle.start();
+    const self = this as ClusterPrimary<ToWorker, ToPrimary>;
+    const { options, lifecycle, pool } = self.#context;
+    const name = options.serviceName;
+    if (name === undefined || lifecycle.state !== 'created') return lifecycle.start();
+    // The socket first: a name already in use fails the start before anything is forked.
+    const source = { script: options.workerScript, targetWorkers: () => pool.activeSlots().length };
+    return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) =>
+      lifecycle.start().catch((error: unknown) => {
+        socket.close();
+        throw error;
+      }),
+    );
   }
 
   /** Adds workers (new slots) and resolves with their handles once they are ready. */

@@ -94,6 +94,8 @@ export interface PrimaryEvents<ToPrimary> {
   reload: (event: { readonly workers: number }) => void;
   reloadComplete: (event: { readonly replaced: number }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
+  /** `scale()` began: `from` workers (active slots) to `to`. */
+  scale: (event: { readonly from: number; readonly to: number }) => void;
   /** A shared-store key changed (from the primary or a worker). */
   storeChange: (event: StoreChange) => void;
 

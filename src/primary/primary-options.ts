@@ -7,6 +7,7 @@
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
 import { InvalidOptionError } from '../errors.js';
+import { checkClusterName } from '../control/runtime-dir.js';
 import type { Logger } from '../logger.js';
 import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
 import type { Serialization } from '../types.js';
@@ -81,6 +82,14 @@ export interface PrimaryOptions {
   handleSignals?: boolean;
   /** Where lifecycle lines go (pino-compatible). @default one line per event on stderr; `false` for silence */
   logger?: Logger | false;
+  /**
+   * Serve `clusterkit status|reload|stop|scale|dashboard <serviceName>` for this primary, on a
+   * Unix socket only this user can open: `start()` opens it before forking (and rejects with
+   * `ClusterNameInUseError` if a live primary has the name); shutdown removes it. Letters,
+   * digits, `.`, `_`, `-`. (`startClusteredService` and `clusterkit run` serve it themselves.)
+   * @default no control socket
+   */
+  serviceName?: string;
 }
 
 export interface BackoffOptions {
@@ -190,6 +199,7 @@ const kPrimaryOptions = {
   maxMemoryMb: (value, name) => (value === undefined ? undefined : integerOption(value, name, 0)),
   handleSignals: (value, name) => booleanOption(value, name, true),
   logger: (value) => loggerOption(value),
+  serviceName: (value) => (value === undefined ? undefined : checkClusterName(value)),
 } satisfies OptionTable;
 
 export type NormalizedPrimaryOptions = NormalizedOptions<typeof kPrimaryOptions>;

@@ -4,6 +4,7 @@
 import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
 import type { LogSource } from '../control/log-protocol.js';
+import { recordClusterEvents } from '../control/record-events.js';
 import type { PrimaryService } from './service-primary.js';
 
 /**
@@ -15,6 +16,9 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
   /** Set when a control `stop` finished; the exit code follows from it. */
   let stopReport: ShutdownReport | undefined;
   let server: ControlServer | undefined;
+  // Recording starts before any fork, so the log holds the first workers' forks too.
+  const recording = recordClusterEvents(service.primary);
+  const { log } = recording;
   const serving = startControlServer(name, {
     status: () => service.status(),
     reload: async () => {
@@ -35,6 +39,13 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
       if (ownsProcess) process.exit(stopReport && stopReport.killed.length > 0 ? 1 : 0);
     },
     logs,
+    events: (after) => log.read(after),
   });
-  return serving.then((started) => (server = started));
+  return serving.then(
+    (started) => (server = started),
+    (error: unknown) => {
+      recording.stop();
+      throw error;
+    },
+  );
 }

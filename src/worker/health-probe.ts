@@ -1,6 +1,6 @@
 /**
- * What a worker answers to the primary's heartbeat: memory and event-loop delay since the
- * previous answer.
+ * What a worker answers to the primary's heartbeat: memory, event-loop delay and CPU use since
+ * the previous answer.
  *
  * The delay is sampled by our own timer rather than `perf_hooks.monitorEventLoopDelay`: that
  * histogram's `reset()` also forgets when it last sampled, so a ping answered right after a
@@ -17,6 +17,8 @@ const kMaxSamples = 1024;
 export class HealthProbe {
   /** Created on the first ping, so workers without a heartbeat pay nothing. */
   #sampler: LatenessSampler | undefined;
+  /** CPU time and wall time at the previous answer; the first answer measures from process start. */
+  #cpuMark: { usage: NodeJS.CpuUsage; at: number } | undefined;
 
   report(): PingReport {
     this.#sampler ??= new LatenessSampler();
@@ -28,11 +30,26 @@ export class HealthProbe {
       heapTotal: memory.heapTotal,
       loopDelayMean: round(delay.mean),
       loopDelayP99: round(delay.p99),
+      cpuPercent: this.#cpuPercent(),
     };
   }
 
   stop(): void {
     this.#sampler?.stop();
+  }
+
+  /**
+   * CPU time (user + system) used since the previous answer, as a percentage of the wall time
+   * between them: 100 is one core fully busy, as `top` and `pm2 monit` count it.
+   */
+  #cpuPercent(): number {
+    const usage = process.cpuUsage();
+    const at = performance.now();
+    const mark = this.#cpuMark ?? { usage: { user: 0, system: 0 }, at: at - process.uptime() * 1_000 };
+    this.#cpuMark = { usage, at };
+    const cpuMs = (usage.user - mark.usage.user + usage.system - mark.usage.system) / 1_000;
+    const wallMs = at - mark.at;
+    return wallMs > 0 ? Math.round((cpuMs / wallMs) * 1_000) / 10 : 0;
   }
 }
 

@@ -30,6 +30,7 @@ const handlers: ControlHandlers = {
   scale: async (count) => ({ count }),
   stop: async () => ({ stopped: true }),
   afterStop: () => {},
+  events: (after) => ({ events: [], last: after, missed: 0 }),
 };
 
 async function serve(name: string, where: string): Promise<ControlServer> {
@@ -89,6 +90,14 @@ describe('control protocol', () => {
     expect(await exchange(without.path, ['{"id":4,"command":"logs"}'], 1)).toEqual([
       { id: 4, ok: false, error: expect.objectContaining({ code: 'ERR_INVALID_STATE', message: expect.stringContaining('This cluster keeps no log buffer') }) },
     ]);
+  });
+
+  it('answers "events" with the page after the cursor, and refuses a cursor that is not a non-negative integer', async () => {
+    const where = directory();
+    const server = await serve('events', where);
+    await expect(controlRequest('events', 'events', { directory: where, after: 7 })).resolves.toEqual({ events: [], last: 7, missed: 0 });
+    const [refused] = await exchange(server.path, ['{"id":9,"command":"events","after":-1}'], 1);
+    expect(refused).toMatchObject({ id: 9, ok: false, error: { code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('"events" needs an "after"') } });
   });
 
   it('turns a failed command into a RemoteError that keeps the remote name, code and message', async () => {

@@ -37,7 +37,7 @@ describe('clusterkit run', () => {
 
     const table = await cli(['status', 'web'], { runtime });
     expect(table.stdout).toMatch(/^cluster web {2}pid \d+ {2}running/);
-    expect(table.stdout).toMatch(/id +pid +slot +state +uptime +restarts +rss +heap +loop delay +msgs in +msgs out/);
+    expect(table.stdout).toMatch(/id +pid +slot +state +uptime +restarts +rss +heap +loop delay +cpu +msgs in +msgs out/);
     for (const pid of pids) expect(table.stdout).toContain(` ${pid} `);
     const list = await cli(['list'], { runtime });
     expect(list.stdout).toMatch(new RegExp(`web +${run.child.pid} +running +2/2`));

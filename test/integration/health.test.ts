@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { WorkerExitedError } from '../../src/index.js';
+import { WorkerExitedError, type WorkerHealth } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
@@ -33,6 +33,8 @@ describe('heartbeat', () => {
       expect(row.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
       expect(row.heapUsedBytes).toBeGreaterThan(0);
       expect(row.eventLoopDelayMs).toBeGreaterThanOrEqual(0);
+      expect(row.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(row.protocolErrors).toBe(0);
       expect(row.uptimeMs).toBeGreaterThan(0);
       expect(row.messagesIn).toBeGreaterThan(0);
     }
@@ -47,6 +49,34 @@ describe('heartbeat', () => {
     await until(() => (busy!.health?.eventLoopDelayP99Ms ?? 0) > 100, 5_000, 'the blocked worker reporting its delay');
     // The delay histogram samples every 20 ms; an idle loop must not report that period as delay.
     expect(idle!.health?.eventLoopDelayMs).toBeLessThan(15);
+  });
+
+  it('reports CPU use per worker: one that spins shows more than an idle one', async () => {
+    // Answers a second apart: polling every 20 ms sees each of them, even on a busy machine.
+    const primary = testPrimary({ heartbeat: { intervalMs: 1_000, timeoutMs: 20_000 }, workerCount: 2 });
+    const [busy, idle] = await primary.start();
+    await until(() => primary.stats().every((row) => row.cpuPercent !== undefined), 10_000, 'a heartbeat answer from every worker');
+    // The ping that waited behind the spin is answered after the reply to 'block', and its
+    // window holds the spin: collect the answers until two have come after that reply.
+    const answers = new Set<WorkerHealth>();
+    let hasReplied = false;
+    let answersAfterReply = 0;
+    const spin = primary.send(busy!, 'block', { ms: 800 }).then(() => (hasReplied = true));
+    await until(
+      () => {
+        const health = busy!.health!;
+        if (!answers.has(health)) {
+          answers.add(health);
+          if (hasReplied) answersAfterReply++;
+        }
+        return answersAfterReply >= 2;
+      },
+      15_000,
+      'two heartbeat answers after the spin',
+    );
+    await spin;
+    const busiest = Math.max(...[...answers].map((health) => health.cpuPercent ?? 0));
+    expect(busiest).toBeGreaterThan(idle!.health!.cpuPercent!);
   });
 
   it('replaces a worker whose RSS stays over maxMemoryMb gracefully: replacement first, then the old one stops', async () => {

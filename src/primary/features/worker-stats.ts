@@ -19,10 +19,14 @@ export interface WorkerStats {
   heapTotalBytes: number | undefined;
   eventLoopDelayMs: number | undefined;
   eventLoopDelayP99Ms: number | undefined;
+  /** CPU use since the previous heartbeat, in percent of one core (see `WorkerHealth.cpuPercent`). */
+  cpuPercent: number | undefined;
   messagesIn: number;
   messagesOut: number;
   /** Requests to this worker still waiting for a reply. */
   pending: number;
+  /** Malformed messages from this worker, and replies that matched no request, dropped on arrival. */
+  protocolErrors: number;
 }
 
 export function collectStats(pool: WorkerPool): WorkerStats[] {
@@ -40,8 +44,10 @@ export function collectStats(pool: WorkerPool): WorkerStats[] {
     heapTotalBytes: record.health?.heapTotalBytes,
     eventLoopDelayMs: record.health?.eventLoopDelayMs,
     eventLoopDelayP99Ms: record.health?.eventLoopDelayP99Ms,
+    cpuPercent: record.health?.cpuPercent,
     messagesIn: record.endpoint.stats.messagesIn,
     messagesOut: record.endpoint.stats.messagesOut,
     pending: record.endpoint.pendingCount,
+    protocolErrors: record.endpoint.stats.dropped,
   }));
 }

@@ -90,6 +90,8 @@ function toHealth(report: PingReport): WorkerHealth {
     heapTotalBytes: report.heapTotal,
     eventLoopDelayMs: report.loopDelayMean,
     eventLoopDelayP99Ms: report.loopDelayP99,
+    // A worker of an older clusterkit leaves it out; a figure that is not a finite number is not shown.
+    cpuPercent: Number.isFinite(report.cpuPercent) ? report.cpuPercent : undefined,
     at: Date.now(),
   };
 }

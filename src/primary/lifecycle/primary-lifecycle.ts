@@ -114,6 +114,7 @@ export class PrimaryLifecycle {
         : new InvalidStateError('scale() needs a started primary; await start() first.');
     }
     const slots = this.#context.pool.activeSlots();
+    this.#context.emit('scale', { from: slots.length, to: count });
     if (count > slots.length) {
       await this.#context.pool.addSlots(count - slots.length, { name: undefined, tags: [], env: {} });
       return;

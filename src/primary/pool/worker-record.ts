@@ -22,6 +22,12 @@ export interface WorkerHealth {
   eventLoopDelayMs: number;
   /** 99th percentile of the event-loop delay since the previous heartbeat, in ms. */
   eventLoopDelayP99Ms: number;
+  /**
+   * CPU time the worker used since the previous heartbeat, as a percentage of the time between
+   * them: 100 is one core fully busy (it can exceed 100 with worker threads). Undefined when
+   * the worker did not report it.
+   */
+  cpuPercent: number | undefined;
   at: number;
 }
 

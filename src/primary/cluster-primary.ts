@@ -96,7 +96,8 @@ export class ClusterPrimary<
   }
 
   /**
-   * Runs `_init`, forks `workerCount` workers and resolves with them once all are ready.
+   * Runs `_init`, forks `workerCount` workers and resolves with them once all are ready (at
+   * once, with none, for `workerCount: 0`).
    * Rejects (after stopping what it started) if `_init` throws or the workers cannot start.
    */
   start(this: ClusterPrimary<ToWorker, ToPrimary> & PrimaryHandlers<ToPrimary>): Promise<WorkerHandle[]> {
@@ -124,9 +125,11 @@ export class ClusterPrimary<
   }
 
   /**
-   * The ready worker least recently picked under `tag`; each tag rotates on its own. With
-   * `role`, only workers forked with that tag are picked.
+   * The ready worker least recently picked under `tag` (a rotation: each tag rotates on its own,
+   * `'default'` when left out). With `role` (a filter), only workers forked with that role
+   * (`fork({ roles: [role] })`) are picked.
    * @throws NoWorkerAvailableError when no worker (with that role) is ready.
+   * @example primary.roundRobin({ tag: 'uploads', role: 'io' })
    */
   roundRobin(options: { tag?: string; role?: string } = {}): WorkerHandle {
     return pickWorker(this.#context.pool, options).handle;

@@ -49,7 +49,8 @@ export interface PrimaryOptions {
   env?: Record<string, string | undefined>;
   /**
    * How many workers `start()` forks. `'auto'`: the CPUs this process may use, a container's CPU
-   * quota included (`os.availableParallelism()`, capped by the cgroup quota). @default 'auto'
+   * quota included (`os.availableParallelism()`, capped by the cgroup quota). `0`: none, for a
+   * primary that forks only named or role workers with `fork()`. @default 'auto'
    */
   workerCount?: number | 'auto';
   /** IPC serialization; see docs/messaging.md for when to use which. @default 'json' */
@@ -133,8 +134,12 @@ export interface ForkOptions {
   count?: number;
   /** A unique name for the worker, kept across restarts (`primary.workerByName()`). */
   name?: string;
-  /** Tags for `roundRobin({ role })`, kept across restarts. */
-  tags?: string[];
+  /**
+   * Roles of these workers, kept across restarts: `roundRobin({ role })` picks only among the
+   * workers with that role; the worker reads its own as `this.roles`.
+   * @example ['io']
+   */
+  roles?: string[];
   /** Environment for these workers, added to the primary's `env` option. */
   env?: Record<string, string | undefined>;
 }
@@ -174,7 +179,7 @@ const kForkOptions = {
     if (workerName !== undefined && done.count !== 1) throw new InvalidOptionError('count', '1 when a name is given (names are unique)', done.count);
     return workerName;
   },
-  tags: (value, name) => stringArrayOption(value, name, []),
+  roles: (value, name) => stringArrayOption(value, name, []),
   env: (value, name) => envOption(value, name),
 } satisfies OptionTable;
 
@@ -183,7 +188,7 @@ const kPrimaryOptions = {
   workerArgs: (value, name) => stringArrayOption(value, name, []),
   execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
   env: (value, name) => envOption(value, name),
-  workerCount: (value, name) => workerCountOption(value, name),
+  workerCount: (value, name) => workerCountOption(value, name, 0),
   serialization: (value, name): Serialization => enumOption(value, name, ['json', 'advanced'], 'json'),
   silent: (value, name) => booleanOption(value, name, false),
   stdio: (value) => stdioOption(value),
@@ -215,14 +220,17 @@ export function normalizeRestartOptions(input: RestartOptions | undefined): Norm
   return normalizeOptions(input, kRestartOptions, 'restart', 'restart.');
 }
 
+/** Fork options renamed since an earlier release: `tags` became `roles` (the word `roundRobin({ role })` uses). */
+const kRenamedForkOptions = { tags: 'roles' };
+
 export function normalizeForkOptions(input: ForkOptions | undefined): NormalizedForkOptions {
-  return normalizeOptions(input, kForkOptions, 'fork options');
+  return normalizeOptions(input, kForkOptions, 'fork options', '', kRenamedForkOptions);
 }
 
-/** `number | 'auto'`, resolved to a count. Shared with the service runner. */
-export function workerCountOption(value: unknown, name: string): number {
+/** `number | 'auto'`, resolved to a count of at least `min`. Shared with the service runner. */
+export function workerCountOption(value: unknown, name: string, min = 1): number {
   if (value === undefined || value === 'auto') return autoWorkerCount();
-  return integerOption(value, name, 1);
+  return integerOption(value, name, 1, { min });
 }
 
 function workerScriptOption(value: unknown): string {

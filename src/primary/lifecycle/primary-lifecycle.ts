@@ -86,7 +86,7 @@ export class PrimaryLifecycle {
     this.#isInitialized = true;
     emit('initializeComplete', {});
     try {
-      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, tags: [], env: {} });
+      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, roles: [], env: {} });
       this.#context.pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';
       this.#heartbeat?.start();
@@ -116,7 +116,7 @@ export class PrimaryLifecycle {
     const slots = this.#context.pool.activeSlots();
     this.#context.emit('scale', { from: slots.length, to: count });
     if (count > slots.length) {
-      await this.#context.pool.addSlots(count - slots.length, { name: undefined, tags: [], env: {} });
+      await this.#context.pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
       return;
     }
     const surplus = slots.slice(count).reverse();

@@ -119,7 +119,7 @@ export class WorkerPool {
     record.state = 'ready';
     record.readyAt = Date.now();
     record.lastSeenAt = record.readyAt;
-    this.rotation.add(record, record.slot.spec.tags);
+    this.rotation.add(record, record.slot.spec.roles);
     if (this.#armsWatchdogs) armWatchdog(record);
     this.#context.emit('workerReady', { worker: record.handle });
     record.whenReady.resolve();

@@ -2,6 +2,7 @@
  * Parsing option values (`10s`, `512M`, `auto`) into numbers. Each parser throws a
  * `UsageError` that names the flag and shows what it accepts.
  */
+import { kMinMaxMemoryMb } from '../primary/primary-options.js';
 import { UsageError } from './usage-error.js';
 
 const kDurationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
@@ -25,6 +26,24 @@ export function parseSizeMb(value: string, flag: string, command: string): numbe
     throw new UsageError(`${flag} must be a memory size such as 512M or 1G. Received "${value}".`, command);
   }
   return mib;
+}
+
+/**
+ * A memory limit (`--max-memory`, `maxMemory`): a size of at least 64 MiB, below which no
+ * Node.js worker can stay.
+ */
+export function parseMemoryLimitMb(value: string, flag: string, command: string): number {
+  return checkMemoryLimitMb(parseSizeMb(value, flag, command), value, flag, command);
+}
+
+/** @throws UsageError for a limit below the floor, naming it and why. */
+export function checkMemoryLimitMb(mib: number, given: string | number, flag: string, command: string): number {
+  if (mib >= kMinMaxMemoryMb) return mib;
+  throw new UsageError(
+    `${flag} must be at least ${kMinMaxMemoryMb}M: a Node.js worker uses about 50 MB of memory before it runs any code, ` +
+      `so a lower limit would replace it forever. Received ${JSON.stringify(given)}${typeof given === 'number' ? ' (MiB)' : ''}.`,
+    command,
+  );
 }
 
 /** A positive integer, or `auto` (also `max`, as PM2 spells it). */

@@ -25,7 +25,8 @@ export interface RunSettings {
   scriptArgs: string[];
   name: string;
   workers: number | 'auto';
-  isDev: boolean;
+  /** `--dev` / `dev`: true or false when given; undefined decides by NODE_ENV (runner/worker-count.ts). */
+  dev: boolean | undefined;
   shutdownTimeoutMs: number | undefined;
   readyTimeoutMs: number | undefined;
   maxMemoryMb: number | undefined;
@@ -66,14 +67,14 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
   if (script === undefined) throw new UsageError('Missing the script to run.', 'run');
   const cwd = flags.cwd ?? base.cwd ?? invocationDir;
   // `--dev` on the command line overrides the file's `workers`, and `-w` its `dev`.
-  const isDev = flags.isDev ?? (flags.workers === undefined ? base.isDev : undefined) ?? false;
+  const isDev = flags.isDev ?? (flags.workers === undefined ? base.isDev : undefined);
   const watch = flags.watch ?? base.watch;
   return {
     script,
     scriptArgs: flags.scriptArgs && flags.scriptArgs.length > 0 ? flags.scriptArgs : (base.scriptArgs ?? []),
     name: flags.name ?? base.name ?? moduleBaseName(script),
     workers: isDev ? 'auto' : (flags.workers ?? base.workers ?? 'auto'),
-    isDev,
+    dev: isDev,
     shutdownTimeoutMs: flags.shutdownTimeoutMs ?? base.shutdownTimeoutMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,

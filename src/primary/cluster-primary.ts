@@ -17,7 +17,7 @@ import { registerRelay } from './features/relay.js';
 import { serveStore } from './features/serve-store.js';
 import type { SharedStore } from './features/shared-store.js';
 import { collectStats, type WorkerStats } from './features/worker-stats.js';
-import type { PrimaryState } from './lifecycle/primary-lifecycle.js';
+import { registerLifecycle, type PrimaryState } from './lifecycle/primary-lifecycle.js';
 import { broadcast } from './pool/broadcast.js';
 import { pickWorker, resolveWorker } from './pool/resolve-worker.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
@@ -57,6 +57,7 @@ export class ClusterPrimary<
       onUserMessage: (record, type, payload, isRequest) => this.#onUserMessage(record, type, payload, isRequest),
     });
     this.#context = context;
+    registerLifecycle(this, context.lifecycle);
     registerRelay(context);
     this.#store = serveStore(context);
     this.#metrics = new ClusterMetrics(context);
@@ -196,9 +197,11 @@ export class ClusterPrimary<
 
   /**
    * Stops one worker gracefully (it finishes its work and runs `_destroy`), with no
-   * replacement; SIGKILL at the timeout. Resolves with how it ended.
+   * replacement; SIGKILL at the timeout. Resolves with how it ended: `'graceful'` (cleanly, exit
+   * code 0), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
+   * deadline or threw, or it exited non-zero) or `'killed'`.
    */
-  stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<'graceful' | 'killed'> {
+  stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<'graceful' | 'failed' | 'killed'> {
     try {
       const timeoutMs = normalizeTimeout(options.timeoutMs, this.#context.options.shutdownTimeoutMs);
       return this.#context.lifecycle.stopWorker(resolveWorker(this.#context.pool, worker), timeoutMs);

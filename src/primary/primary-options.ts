@@ -30,6 +30,12 @@ export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
 
 export const kDefaultReadyTimeoutMs = 30_000;
 export const kDefaultShutdownTimeoutMs = 10_000;
+export const kDefaultStableAfterMs = 30_000;
+/**
+ * The lowest `maxMemoryMb`: a Node.js worker's RSS is about 50 MiB before it runs any code, so a
+ * lower limit can never be met and would only replace workers forever.
+ */
+export const kMinMaxMemoryMb = 64;
 
 export interface PrimaryOptions {
   /**
@@ -77,7 +83,12 @@ export interface PrimaryOptions {
   restart?: RestartOptions | false;
   /** Hang detection by ping, or `false` to disable it. */
   heartbeat?: HeartbeatOptions | false;
-  /** Replace a worker gracefully when its RSS stays above this many MiB. @default no limit */
+  /**
+   * Replace a worker gracefully when its RSS stays above this many MiB (three heartbeats in a
+   * row); at least 64, and it needs the heartbeat. A slot whose workers go over it again and
+   * again soon after they start gives up (`crashLoop`, reason `memory-limit`).
+   * @default no limit
+   */
   maxMemoryMb?: number;
   /** SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`. @default true */
   handleSignals?: boolean;
@@ -155,7 +166,7 @@ const kBackoffOptions = {
 
 const kRestartOptions = {
   backoff: (value, name) => normalizeOptions(value, kBackoffOptions, name, `${name}.`),
-  stableAfterMs: (value, name) => integerOption(value, name, 30_000, { min: 0 }),
+  stableAfterMs: (value, name) => integerOption(value, name, kDefaultStableAfterMs, { min: 0 }),
   startupWindowMs: (value, name) => integerOption(value, name, 5_000, { min: 0 }),
   maxStartupFailures: (value, name) => integerOption(value, name, 3),
   maxRestarts: (value, name) => integerOption(value, name, 10),
@@ -201,7 +212,7 @@ const kPrimaryOptions = {
   backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
   restart: (value, name) => (value === false ? false : normalizeOptions(value, kRestartOptions, name, `${name}.`)),
   heartbeat: (value, name) => (value === false ? false : normalizeOptions(value, kHeartbeatOptions, name, `${name}.`)),
-  maxMemoryMb: (value, name) => (value === undefined ? undefined : integerOption(value, name, 0)),
+  maxMemoryMb: (value, name, done) => maxMemoryOption(value, name, done.heartbeat),
   handleSignals: (value, name) => booleanOption(value, name, true),
   logger: (value) => loggerOption(value),
   serviceName: (value) => (value === undefined ? undefined : checkClusterName(value)),
@@ -231,6 +242,19 @@ export function normalizeForkOptions(input: ForkOptions | undefined): Normalized
 export function workerCountOption(value: unknown, name: string, min = 1): number {
   if (value === undefined || value === 'auto') return autoWorkerCount();
   return integerOption(value, name, 1, { min });
+}
+
+function maxMemoryOption(value: unknown, name: string, heartbeat: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < kMinMaxMemoryMb) {
+    throw new InvalidOptionError(
+      name,
+      `an integer of at least ${kMinMaxMemoryMb} (MiB: a Node.js worker uses about 50 MiB before it runs any code, so a lower limit would replace it forever)`,
+      value,
+    );
+  }
+  if (heartbeat === false) throw new InvalidOptionError('heartbeat', 'left on when "maxMemoryMb" is set (the heartbeat reports the memory)', false);
+  return value;
 }
 
 function workerScriptOption(value: unknown): string {

@@ -14,6 +14,8 @@ import {
   isNoPayload,
   isShutdownPayload,
   kArmWatchdogNotice,
+  kDestroyFailedNotice,
+  kDrainNotice,
   kHelloNotice,
   kInitErrorNotice,
   kPingRequest,
@@ -24,7 +26,7 @@ import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { HealthProbe } from './health-probe.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
-import { TrackedServer } from './tracked-server.js';
+import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
 import type { StopReason } from './worker-events.js';
 
@@ -65,7 +67,7 @@ export class WorkerLifecycle {
   /** The primary's pid, read at start(): the watchdog compares the current parent with it. */
   #primaryPid = 0;
   #isWatchdogStarted = false;
-  readonly #servers: TrackedServer[] = [];
+  readonly #servers = new TrackedServers();
 
   constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
     this.#context = context;
@@ -117,7 +119,7 @@ export class WorkerLifecycle {
 
   /** Drains `server` when the worker stops. */
   trackServer(server: Server): void {
-    this.#servers.push(new TrackedServer(server));
+    this.#servers.add(server);
   }
 
   #listen(): void {
@@ -130,7 +132,9 @@ export class WorkerLifecycle {
   }
 
   async #stopForPrimary(timeoutMs: number): Promise<void> {
-    // Keep a margin so _destroy runs, and the reply is written, before the primary's SIGKILL.
+    // The worker's own deadline comes before the primary's SIGKILL, by a quarter of the time
+    // (at most 1 s): a `_destroy` that overruns is cut short here, reported ($destroyFailed)
+    // and the worker exits 1, so the primary can tell a hung hook from a hung process.
     const deadline = Date.now() + timeoutMs - Math.min(1_000, timeoutMs / 4);
     const exitCode = await this.#stop('primary', deadline);
     // The reply to $shutdown is queued once this handler returns; exit after it is written.
@@ -149,10 +153,11 @@ export class WorkerLifecycle {
     clearTimeout(this.#signalTimer);
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
-    await Promise.all(this.#servers.map((server) => server.drain(deadline)));
+    await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
     const error = await this.#runDestroy(deadline);
     this.#probe.stop();
+    this.#servers.stopReporting();
     this.#state = 'stopped';
     return error ? 1 : 0;
   }
@@ -161,16 +166,31 @@ export class WorkerLifecycle {
     const { emit } = this.#context;
     emit('destroy', {});
     let failure: Error | undefined;
+    let timedOutAfterMs: number | undefined;
     try {
       const budget = Math.max(1, deadline - Date.now());
       const finished = await settleWithin(this.#hooks.destroy().then(() => true), budget);
-      if (!finished) failure = new HookTimeoutError('_destroy', budget);
+      if (!finished) {
+        failure = new HookTimeoutError('_destroy', budget);
+        timedOutAfterMs = budget;
+      }
     } catch (error) {
       failure = toError(error);
     }
     emit('destroyComplete', failure ? { error: failure } : {});
+    if (failure) this.#tellPrimary(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
     return failure;
   }
+
+  /** A notice to the primary that may be lost: the channel can be gone (the primary died). */
+  #tellPrimary(type: string, payload: unknown): void {
+    try {
+      this.#context.endpoint.notify(type, payload);
+    } catch {
+      // No primary to tell.
+    }
+  }
+
 
   async #failInit(error: unknown): Promise<void> {
     this.#context.emit('initializeError', { error: toError(error) });

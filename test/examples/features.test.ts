@@ -53,6 +53,6 @@ describe('feature examples', () => {
     expect((await get(`http://127.0.0.1:${port}/metrics`)).body).toContain('clusterkit_workers{state="ready"} 2');
     run.child.kill('SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
-    expect(run.output()).toContain('shutdown complete graceful=2 killed=0');
+    expect(run.output()).toContain('shutdown complete graceful=2 failed=0 killed=0');
   });
 });

@@ -95,7 +95,7 @@ describe('graceful shutdown', () => {
     const exit = onceEvent(primary, 'workerExit');
     const report = await primary.shutdown({ timeoutMs: 1_000 });
     await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: true });
-    expect(report.graceful).toEqual([worker]);
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [] });
   });
 
   it('stops one worker without a replacement; it refuses new messages while stopping', async () => {

@@ -19,6 +19,8 @@ export class Slot {
   history: RestartHistory = kFreshHistory;
   /** Workers started in this slot after the first (restarts and replacements). */
   restarts = 0;
+  /** Memory replacements in a row, each soon after its worker started (memory-policy.ts). */
+  memoryReplacements = 0;
   /** Set while a restart waits for its backoff delay; cleared when it fires or is cancelled. */
   restartTimer: NodeJS.Timeout | undefined;
   /** No more workers for this slot: stopped on purpose, shut down, or crash-looped. */

@@ -211,6 +211,7 @@ export class WorkerPool {
       `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
         'Its _init() may be waiting on something that never comes; raise the option if startup is legitimately slow.',
     );
+    this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
     record.clusterWorker.process.kill('SIGKILL');
   }
 

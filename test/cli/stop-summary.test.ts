@@ -26,7 +26,10 @@ describe('clusterkit run: how the stop went', () => {
     expect(run.stderr()).toContain('[unclean] WARN shutdown complete: 1 worker did not stop cleanly graceful=1 failed=1 killed=0\n');
   });
 
-  it('[F25] a second Ctrl-C kills the workers at once and says so, with the requests still open; exit 130', async () => {
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('[F25] a second %s kills the workers at once and says so, with the requests still open; exit %i', async (signal, code) => {
     const runtime = runtimeDir();
     const port = await freePort();
     const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '1', '--name', 'forced'], { runtime, env: { PORT: String(port) } });
@@ -34,13 +37,13 @@ describe('clusterkit run: how the stop went', () => {
     const pids = readyPids(run);
     const request = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
     await run.waitFor(/request \d+/);
-    // Ctrl-C reaches every process of the terminal's group: the primary and its workers.
-    process.kill(-run.child.pid!, 'SIGINT');
+    // Ctrl-C (or systemd's stop) reaches every process of the group: the primary and its workers.
+    process.kill(-run.child.pid!, signal);
     await run.waitFor(/draining \d+/);
-    process.kill(-run.child.pid!, 'SIGINT');
-    await expect(run.exited()).resolves.toBe(130);
-    expect(run.stderr()).toMatch(/\[forced\] shutting down signal=SIGINT timeoutMs=10000\n/);
-    expect(run.stderr()).toContain('[forced] ERROR a second SIGINT forced the stop: 1 worker killed, 1 request still open signal=SIGINT killed=1 openRequests=1\n');
+    process.kill(-run.child.pid!, signal);
+    await expect(run.exited()).resolves.toBe(code);
+    expect(run.stderr()).toMatch(new RegExp(`\\[forced\\] shutting down signal=${signal} timeoutMs=10000\\n`));
+    expect(run.stderr()).toContain(`[forced] ERROR a second ${signal} forced the stop: 1 worker killed, 1 request still open signal=${signal} killed=1 openRequests=1\n`);
     // The client's request was cut: that is what a forced stop means.
     await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
     await waitUntilGone(pids);

@@ -75,9 +75,9 @@ function createLink(): LauncherLink | undefined {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', () => void service?.reload().catch(() => {}));
-  process.on('message', (message: { type?: unknown } | null) => {
+  process.on('message', (message: { type?: unknown; signal?: unknown } | null) => {
     if (message?.type === kStopMessage.type) stop(undefined);
-    else if (message?.type === kKillMessage.type) killNow('SIGTERM');
+    else if (message?.type === kKillMessage.type) killNow(message.signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   });
   process.once('disconnect', () => stop(undefined));
   return {

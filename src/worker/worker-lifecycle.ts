@@ -45,6 +45,8 @@ export interface WorkerLifecycleHooks {
 
 /** Time a signalled worker waits for the primary's instruction before stopping on its own. */
 const kSignalGraceMs = 1_000;
+/** How much sooner than the primary's stop deadline a worker gives up on its own `_destroy` (at most a quarter of it). */
+const kStopMarginMs = 2_000;
 /** Longest wait for queued messages to be written before the process exits. */
 const kExitFlushMs = 1_000;
 /** How often the orphan watchdog checks the parent pid. */
@@ -133,9 +135,10 @@ export class WorkerLifecycle {
 
   async #stopForPrimary(timeoutMs: number): Promise<void> {
     // The worker's own deadline comes before the primary's SIGKILL, by a quarter of the time
-    // (at most 1 s): a `_destroy` that overruns is cut short here, reported ($destroyFailed)
-    // and the worker exits 1, so the primary can tell a hung hook from a hung process.
-    const deadline = Date.now() + timeoutMs - Math.min(1_000, timeoutMs / 4);
+    // (at most 2 s: the request's delivery, late timers on a busy machine and the exit come out
+    // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the
+    // worker exits 1, so the primary can tell a hung hook from a hung process.
+    const deadline = Date.now() + timeoutMs - Math.min(kStopMarginMs, timeoutMs / 4);
     const exitCode = await this.#stop('primary', deadline);
     // The reply to $shutdown is queued once this handler returns; exit after it is written.
     setImmediate(() => void this.#exit(exitCode));

@@ -47,9 +47,12 @@ export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[]
   return { graceful: having('graceful'), failed: having('failed'), killed: having('killed') };
 }
 
-/** How an exited worker's stop ended, from how it exited. */
+/**
+ * How an exited worker's stop ended, from how it exited: a worker that exited with a code
+ * exited by itself, even when the primary's SIGKILL was already on its way.
+ */
 export function stopOutcome(record: WorkerRecord): StopOutcome {
-  if (record.isKilledToStop) return 'killed';
+  if (record.isKilledToStop && record.signal === 'SIGKILL') return 'killed';
   return record.exitCode === 0 && record.signal === null ? 'graceful' : 'failed';
 }
 
@@ -65,6 +68,5 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   if (await settleWithin(record.whenExited.promise, timeoutMs)) return stopOutcome(record);
   record.isKilledToStop = true;
   record.clusterWorker.process.kill('SIGKILL');
-  await settleWithin(record.whenExited.promise, kKillWaitMs);
-  return 'killed';
+  return (await settleWithin(record.whenExited.promise, kKillWaitMs)) ? stopOutcome(record) : 'killed';
 }

@@ -28,7 +28,9 @@ export type {
   WorkerRestartEvent,
   CrashLoopEvent,
   ShutdownReport,
+  ShutdownForcedEvent,
 } from './primary/primary-events.js';
+export type { StopOutcome } from './primary/pool/stop-worker.js';
 
 export { ClusterWorker, type WorkerHandlers, type WorkerLifecycleState } from './worker/cluster-worker.js';
 export type { WorkerOptions } from './worker/worker-options.js';

@@ -20,6 +20,7 @@ import { collectStats, type WorkerStats } from './features/worker-stats.js';
 import { registerLifecycle, type PrimaryState } from './lifecycle/primary-lifecycle.js';
 import { broadcast } from './pool/broadcast.js';
 import { pickWorker, resolveWorker } from './pool/resolve-worker.js';
+import type { StopOutcome } from './pool/stop-worker.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
 import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
@@ -201,7 +202,7 @@ export class ClusterPrimary<
    * code 0), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
    * deadline or threw, or it exited non-zero) or `'killed'`.
    */
-  stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<'graceful' | 'failed' | 'killed'> {
+  stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<StopOutcome> {
     try {
       const timeoutMs = normalizeTimeout(options.timeoutMs, this.#context.options.shutdownTimeoutMs);
       return this.#context.lifecycle.stopWorker(resolveWorker(this.#context.pool, worker), timeoutMs);

@@ -19,6 +19,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   );
   primary.on('workerError', ({ worker, error }) => logger.error({ ...ids(worker), error }, `worker ${worker.id} error: ${error.message}`));
   primary.on('workerUnresponsive', ({ worker, silentMs }) => logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`));
+  primary.on('workerProtocolError', ({ worker, error, dropped }) =>
+    logger.warn({ ...ids(worker), dropped, problem: error.problem }, error.message),
+  );
   primary.on('workerMemoryLimit', ({ worker, rssBytes }) => logger.warn({ ...ids(worker), rssBytes }, `worker ${worker.id} over the memory limit, replacing it`));
   primary.on('crashLoop', ({ slot, failures, error }) => logger.error({ slot, failures, error }, error.message));
   primary.on('shutdown', ({ signal, timeoutMs }) => logger.info({ signal, timeoutMs }, 'shutting down'));

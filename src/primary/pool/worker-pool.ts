@@ -17,7 +17,7 @@ import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { spawnWorker } from './spawn-worker.js';
-import { createWorkerEndpoint, type WorkerInbound } from './worker-endpoint.js';
+import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
 import { WorkerRecord } from './worker-record.js';
 
@@ -31,6 +31,8 @@ export class WorkerPool {
   readonly #context: PoolContext;
   /** Routes what workers send (system messages and user messages). */
   readonly #onInbound: WorkerInbound;
+  /** Counts what the endpoints drop as protocol errors. */
+  readonly #onProtocolError: WorkerProtocolError;
   /** Workers not yet exited, by cluster worker id. */
   readonly #records = new Map<number, WorkerRecord>();
   readonly #slots = new Set<Slot>();
@@ -39,9 +41,10 @@ export class WorkerPool {
   /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
   #armsWatchdogs = false;
 
-  constructor(context: PoolContext, onInbound: WorkerInbound) {
+  constructor(context: PoolContext, onInbound: WorkerInbound, onProtocolError: WorkerProtocolError) {
     this.#context = context;
     this.#onInbound = onInbound;
+    this.#onProtocolError = onProtocolError;
   }
 
   /** Live workers (starting, ready or stopping), oldest first. */
@@ -94,7 +97,7 @@ export class WorkerPool {
     const clusterWorker = spawnWorker(this.#context.options, slot.index, slot.spec);
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.handle = new WorkerHandle(record);
-    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError);
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError);
     this.#records.set(record.id, record);
     if (!asIncoming) slot.current = record;
     this.#attach(record);

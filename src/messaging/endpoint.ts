@@ -85,6 +85,8 @@ export class Endpoint {
   #closedBy: ((type: string) => Error) | undefined;
   readonly #inbound: Inbound;
   readonly #receiver: RecordReceiver;
+  /** Callers of `whenQueueBelow()`, woken after a flush that leaves the queue under their mark. */
+  #roomWaiters: Array<{ bytes: number; resolve: () => void }> = [];
   readonly stats: EndpointStats = { messagesIn: 0, messagesOut: 0, dropped: 0, unsentReplies: 0, writeErrors: 0 };
 
   constructor(options: EndpointOptions) {
@@ -94,7 +96,7 @@ export class Endpoint {
       {
         onFailure: (kind, id, typeOrFault, error) => this.#onWriteFailure(kind, id, typeOrFault, error),
         onWriteError: () => this.stats.writeErrors++,
-        onFlushed: () => this.#admission.admitWaiting(),
+        onFlushed: () => this.#onFlushed(),
       },
       { held: options.held ?? false, deferUnderLoad: options.hasManyPeers ?? false },
     );
@@ -194,6 +196,24 @@ export class Endpoint {
   /** Resolves once every queued outbound message has been handed to the OS. */
   drain(): Promise<void> {
     return this.#channel.drain();
+  }
+
+  /**
+   * Resolves once fewer than `bytes` wait to be written (the peer reads again), or the
+   * channel is idle or closed. For senders that hold messages back under back-pressure.
+   */
+  whenQueueBelow(bytes: number): Promise<void> {
+    if (this.#channel.queuedBytes < bytes) return Promise.resolve();
+    return Promise.race([this.#channel.drain(), new Promise<void>((resolve) => this.#roomWaiters.push({ bytes, resolve }))]);
+  }
+
+  #onFlushed(): void {
+    this.#admission.admitWaiting();
+    if (this.#roomWaiters.length === 0) return;
+    const queued = this.#channel.queuedBytes;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = waiters.filter((waiter) => waiter.bytes <= queued);
+    for (const waiter of waiters) if (waiter.bytes > queued) waiter.resolve();
   }
 
   #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {

@@ -93,10 +93,10 @@ export const kStoreChangeNotice = '$storeChange';
 /** The store operations a worker may request. */
 export type StoreOperation =
   | { op: 'get'; key: string }
-  | { op: 'set'; key: string; value: unknown }
+  | { op: 'set'; key: string; value: unknown; ephemeral?: boolean }
   | { op: 'delete'; key: string }
   | { op: 'increment'; key: string; by: number }
-  | { op: 'compareAndSet'; key: string; expected?: unknown; next?: unknown }
+  | { op: 'compareAndSet'; key: string; expected?: unknown; next?: unknown; ephemeral?: boolean }
   | { op: 'entries'; prefix: string }
   | { op: 'watch'; key: string }
   | { op: 'unwatch'; key: string };

@@ -165,9 +165,16 @@ export class WorkerPool {
 
   #attach(record: WorkerRecord): void {
     const worker = record.clusterWorker;
-    worker.process.on('message', (message: unknown) => {
+    worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
-      if (isClusterKitMessage(message)) record.endpoint.receive(message);
+      if (!isClusterKitMessage(message)) return;
+      if (handle === undefined) {
+        record.endpoint.receive(message);
+        return;
+      }
+      // A clusterkit worker never sends a handle: each is an open file descriptor here. Close it.
+      closeHandle(handle);
+      this.#onProtocolError(record, 'malformed-frame');
     });
     worker.on('online', () => this.#context.emit('workerOnline', { worker: record.handle }));
     worker.on('listening', (address: Address) => {
@@ -234,6 +241,17 @@ export class WorkerPool {
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
   }
 
+}
+
+/** Closes a socket, server or UDP socket received over IPC. */
+function closeHandle(handle: unknown): void {
+  const closable = handle as { destroy?: () => void; close?: () => void };
+  try {
+    if (typeof closable.destroy === 'function') closable.destroy();
+    else closable.close?.();
+  } catch {
+    // already closed
+  }
 }
 
 function armWatchdog(record: WorkerRecord): void {

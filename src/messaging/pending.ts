@@ -24,8 +24,8 @@ export function isIssuedRequestId(id: number): boolean {
 }
 
 /**
- * The least extra time a request whose reply is on its way (announced by a reply-ahead record)
- * gets past its deadline, to finish arriving; at most its own timeout more otherwise.
+ * A request whose reply is on its way at its deadline (announced by a reply-ahead record) gets
+ * its own timeout again, and at least this, to finish arriving.
  */
 export const kMinArrivalGraceMs = 2_000;
 

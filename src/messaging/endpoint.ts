@@ -186,6 +186,7 @@ export class Endpoint {
     this.#closedBy = errorFor;
     this.#admission.admitAll();
     this.#pending.rejectAll((request) => errorFor(request.type));
+    for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 
   /** Resolves once no inbound user request is being handled. */
@@ -200,11 +201,12 @@ export class Endpoint {
 
   /**
    * Resolves once fewer than `bytes` wait to be written (the peer reads again), or the
-   * channel is idle or closed. For senders that hold messages back under back-pressure.
+   * endpoint closed. For senders that hold messages back under back-pressure. The queue only
+   * shrinks when a flush writes, so each flush checks the waiters.
    */
   whenQueueBelow(bytes: number): Promise<void> {
-    if (this.#channel.queuedBytes < bytes) return Promise.resolve();
-    return Promise.race([this.#channel.drain(), new Promise<void>((resolve) => this.#roomWaiters.push({ bytes, resolve }))]);
+    if (this.#channel.queuedBytes < bytes || this.#closedBy) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#roomWaiters.push({ bytes, resolve }));
   }
 
   #onFlushed(): void {

@@ -7,8 +7,10 @@
  * changes are held back, one per key, each replaced by the next change of its key, until the
  * worker has read everything written to it; then the latest change of every key goes out. The
  * worker may skip intermediate values, never the last one. `previous` is the value before the
- * first change it skipped, so `previous` -> `value` is what changed for that worker.
+ * first change it skipped, so `previous` -> `value` is what changed for that worker; it is
+ * left out when both values together exceed `maxMessageBytes`.
  */
+import { BackpressureError } from '../../errors.js';
 import { kStoreChangeNotice, type StoreChangePayload } from '../../messaging/system-types.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 
@@ -16,6 +18,9 @@ import type { WorkerRecord } from '../pool/worker-record.js';
 export const kHoldAtBytes = 1024 * 1024;
 
 export class StoreWatchers {
+  /** @param onError reports a change that could not be sent at all (on the primary's `error`). */
+  constructor(private readonly onError: (error: Error) => void) {}
+
   /** The workers watching each key. */
   readonly #byKey = new Map<string, Set<WorkerRecord>>();
   /** The keys each worker watches; a worker leaves at its exit. */
@@ -63,21 +68,30 @@ export class StoreWatchers {
       this.#hold(record, notice);
       return;
     }
+    this.#send(record, notice);
+  }
+
+  #send(record: WorkerRecord, notice: StoreChangePayload): void {
     try {
       record.endpoint.notify(kStoreChangeNotice, notice);
-    } catch {
-      // The channel closed under us: the exit follows and removes the watcher. Otherwise it was
-      // back-pressure (the whole queue is full): hold the change.
-      if (record.isConnected && !record.endpoint.isClosed) this.#hold(record, notice);
+    } catch (error) {
+      // The channel closed under us: the exit follows and removes the watcher.
+      if (!record.isConnected || record.endpoint.isClosed) return;
+      // The whole queue is full: hold the change.
+      if (error instanceof BackpressureError) this.#hold(record, notice);
+      // Each value fits `maxMessageBytes`, but a value and its previous one together may not.
+      else if (notice.previous !== undefined) this.#send(record, { ...notice, previous: undefined });
+      else this.onError(error instanceof Error ? error : new Error(String(error)));
     }
   }
 
   #hold(record: WorkerRecord, notice: StoreChangePayload): void {
     this.#held.set(record, new Map([[notice.key, notice]]));
-    // Released once the worker reads again: its queue fell under the mark (or the channel is
-    // idle or closed). Never a mark the queue is already under, which would release at once.
-    const mark = Math.min(kHoldAtBytes, record.endpoint.channel.queuedBytes);
-    void record.endpoint.whenQueueBelow(mark).then(() => this.#release(record));
+    // Released once the worker reads again: its queue fell under the mark (or the endpoint
+    // closed). Never a mark the queue is already under, which would release at once.
+    const queued = record.endpoint.channel.queuedBytes;
+    const readsAgain = queued > 0 ? record.endpoint.whenQueueBelow(Math.min(kHoldAtBytes, queued)) : new Promise((resolve) => setImmediate(resolve));
+    void readsAgain.then(() => this.#release(record));
   }
 
   #release(record: WorkerRecord): void {

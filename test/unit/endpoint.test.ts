@@ -176,15 +176,17 @@ describe('Endpoint', () => {
   });
 
   it('waits past the deadline for a reply announced before it, once', async () => {
-    const requests: unknown[][] = [];
-    const { client, portB } = endpointPair(() => undefined);
-    portB.deliver = (message) => requests.push((message as { m: unknown[] }).m);
-    const announced = client.request('big', 1, 20);
-    const silent = client.request('big', 2, 20);
+    const { client, portA, portB } = endpointPair(() => undefined);
+    portB.deliver = () => {}; // the peer never answers by itself
+    const frames: Array<{ m: unknown[] }> = [];
+    const send = portA.send.bind(portA);
+    portA.send = (message, callback) => (frames.push(message as { m: unknown[] }), send(message, callback));
+    const announced = client.request('big', 1, 200);
+    const silent = client.request('big', 2, 200);
     for (const request of [announced, silent]) request.catch(() => {});
-    // The requests are written at the end of the tick and delivered on the next turn.
-    await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
-    const [, announcedId] = requests[0]!;
+    // Both requests go out in one frame at the end of this tick; announce the first one's reply.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    const [, announcedId] = frames[0]!.m;
     client.receive({ __ck: 1, m: [8, announcedId, 0, null] });
     // Both timed out together; the announced one is still waiting for the rest of its reply.
     await expect(silent).rejects.toBeInstanceOf(MessageTimeoutError);

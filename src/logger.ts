@@ -2,6 +2,7 @@
  * Logging: a pino-compatible interface, and the two loggers clusterkit ships (one readable line
  * per event, or one JSON object per line).
  */
+import { describeThrown, isError, readProperty, toReadableError } from './readable-error.js';
 
 /** The subset of pino's API clusterkit calls: `logger.info({ workerId: 3 }, 'worker ready')`. */
 export interface Logger {
@@ -40,7 +41,7 @@ export function createLineLogger(options: LineLoggerOptions = {}): Logger {
 export function createJsonLogger(options: LineLoggerOptions = {}): Logger {
   const name = options.name ?? 'clusterkit';
   return makeLogger(options, (level, fields, message) =>
-    `${JSON.stringify({ level: kLevels[level], time: Date.now(), name, msg: message, ...toPlainFields(fields) })}\n`,
+    `${toJsonLine({ level: kLevels[level], time: Date.now(), name, msg: message, ...toPlainFields(fields) })}\n`,
   );
 }
 
@@ -58,13 +59,45 @@ function makeLogger(options: LineLoggerOptions, format: (level: Level, fields: o
 
 function toPlainFields(fields: object): Record<string, unknown> {
   const plain: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) plain[key] = value instanceof Error ? { name: value.name, message: value.message, code: (value as { code?: unknown }).code } : value;
+  for (const [key, value] of Object.entries(fields)) {
+    if (!isError(value)) plain[key] = value;
+    else {
+      const error = toReadableError(value);
+      plain[key] = { name: error.name, message: error.message, code: readProperty(error, 'code') };
+    }
+  }
   return plain;
+}
+
+/** The record as JSON; a field JSON cannot write (a BigInt, a cycle, a throwing getter) is described instead. */
+function toJsonLine(record: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(record);
+  } catch {
+    const safe: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(record)) {
+      try {
+        JSON.stringify(value);
+        safe[key] = value;
+      } catch {
+        safe[key] = describeThrown(value);
+      }
+    }
+    try {
+      return JSON.stringify(safe);
+    } catch {
+      return JSON.stringify({ level: record.level, time: record.time, name: record.name, msg: describeThrown(record.msg) });
+    }
+  }
 }
 
 function formatField(value: unknown): string {
   // The line's message already says what failed; the field names the error, not repeat it.
-  if (value instanceof Error) return String((value as { code?: unknown }).code ?? value.name);
+  if (isError(value)) {
+    const error = toReadableError(value);
+    const code = readProperty(error, 'code');
+    return typeof code === 'string' || typeof code === 'number' ? String(code) : error.name;
+  }
   if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return describeThrown(value);
 }

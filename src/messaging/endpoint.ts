@@ -30,6 +30,7 @@ import {
 } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { nextRequestId, PendingRequests } from './pending.js';
+import { isError } from '../readable-error.js';
 
 /**
  * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
@@ -242,7 +243,7 @@ export class Endpoint {
   }
 
   #onWriteFailure(kind: number, id: number, slot: unknown, error: unknown): void {
-    const isClosed = error instanceof ChannelClosedError;
+    const isClosed = isError(error) && error instanceof ChannelClosedError;
     switch (kind & ~kNoPayload) {
       case kRequest:
         this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(slot)) : notSerializable(error, `the payload of "${String(slot)}"`));

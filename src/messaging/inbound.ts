@@ -9,6 +9,7 @@ import { isHandlerNotFound } from './dispatch.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { serializeError } from './serialize-error.js';
+import { describeThrown, isError, readProperty, toReadableError } from '../readable-error.js';
 
 /** Estimated size of an error reply. */
 const kErrorReplyBytes = 512;
@@ -58,7 +59,15 @@ export class Inbound {
     // System requests ($shutdown itself) are not work a stopping peer waits for.
     const isWork = !isSystemType(type);
     if (isWork) this.#inFlight++;
-    result.then(
+    let promise: Promise<unknown>;
+    try {
+      // A native promise comes back as is. Any other thenable has its then() called in a job
+      // that turns a throw into a rejection and keeps only the first outcome.
+      promise = Promise.resolve(result);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
       (value) => {
         if (isWork) this.#done();
         this.#reply(id, type, value);
@@ -82,7 +91,7 @@ export class Inbound {
 
   #reportHandlerError(type: string, error: unknown): void {
     if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
-    this.#options.onError(error instanceof Error ? error : new Error(`Handler for notification "${type}" threw ${String(error)}`));
+    this.#options.onError(toReadableError(error, `The handler for notification "${type}" threw`));
   }
 
   #reply(id: number, type: string, value: unknown): void {
@@ -114,16 +123,19 @@ export class Inbound {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+  // A handler's result may be anything, a Proxy whose traps throw included: reading `then`
+  // must not throw here (the reply check then names what cannot be sent).
+  if (typeof value !== 'object' || value === null) return typeof value === 'function' && typeof readProperty(value, 'then') === 'function';
+  return typeof readProperty(value, 'then') === 'function';
 }
 
 export function notSerializable(error: unknown, what: string): Error {
-  if (error instanceof NotSerializableError) return error;
-  return new NotSerializableError(what, error instanceof Error ? error.message : String(error), { cause: error });
+  if (isError(error) && error instanceof NotSerializableError) return error;
+  return new NotSerializableError(what, isError(error) ? toReadableError(error).message : describeThrown(error), { cause: error });
 }
 
 export function replyNotSerializable(error: unknown, what: string): Error {
-  if (error instanceof NotSerializableError) return new NotSerializableError(what, error.reason, { cause: error });
+  if (isError(error) && error instanceof NotSerializableError) return new NotSerializableError(what, error.reason, { cause: error });
   return notSerializable(error, what);
 }
 

@@ -5,6 +5,7 @@
 import { EventEmitter } from 'eventemitter3';
 import { safeEmitter, type SafeEmitter } from '../safe-emit.js';
 import {
+  describeValue,
   InvalidArgumentError,
   NoWorkerAvailableError,
   ShutdownInProgressError,
@@ -352,7 +353,7 @@ export class ClusterPrimary<
 
 function checkUserTypeOrThrow(type: unknown): void {
   const problem = checkUserType(type);
-  if (problem) throw new InvalidArgumentError(`The message type ${JSON.stringify(type)} ${problem}.`);
+  if (problem) throw new InvalidArgumentError(`The message type ${describeValue(type)} ${problem}.`);
 }
 
 function unknownWorker(worker: unknown): Error {

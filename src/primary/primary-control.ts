@@ -4,6 +4,7 @@
  * the first one's promise, and a reload during shutdown is refused.
  */
 import { InvalidStateError, ShutdownInProgressError } from '../errors.js';
+import { toReadableError } from '../readable-error.js';
 import { PrimaryHeartbeat } from './heartbeat.js';
 import type { NormalizedForkOptions } from './fork-options.js';
 import type { ShutdownReport } from './primary-events.js';
@@ -190,5 +191,5 @@ export class PrimaryControl {
 }
 
 function toError(value: unknown): Error {
-  return value instanceof Error ? value : new Error(String(value));
+  return toReadableError(value);
 }

@@ -6,6 +6,7 @@
  * WorkerExitedError; the sender revives both from their codes.
  */
 import {
+  describeValue,
   InvalidArgumentError,
   MessageTimeoutError,
   NoHandlerError,
@@ -71,10 +72,10 @@ function readRelayPayload(raw: unknown): RelayPayload {
   const relay = raw as Partial<RelayPayload> | null;
   const target = relay?.target;
   if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
-    throw new InvalidArgumentError(`The relay target must be a worker name or id. Received ${JSON.stringify(target)}.`);
+    throw new InvalidArgumentError(`The relay target must be a worker name or id. Received ${describeValue(target)}.`);
   }
   const problem = checkUserType(relay?.type);
-  if (problem) throw new InvalidArgumentError(`The message type ${JSON.stringify(relay?.type)} ${problem}.`);
+  if (problem) throw new InvalidArgumentError(`The message type ${describeValue(relay?.type)} ${problem}.`);
   const timeoutMs = relay?.timeoutMs;
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new InvalidArgumentError('The relay timeout must be a positive number.');
   return { target, type: relay!.type!, payload: relay!.payload, timeoutMs };

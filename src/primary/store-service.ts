@@ -2,7 +2,7 @@
  * Serves the shared store to workers (`$store` requests) and tells watching workers about
  * changes (`$storeChange` notifications).
  */
-import { InvalidArgumentError } from '../errors.js';
+import { describeValue, InvalidArgumentError } from '../errors.js';
 import { kStoreChangeNotice, kStoreRequest } from '../messaging/system-types.js';
 import type { PrimaryInternals } from './primary-internals.js';
 import { SharedStore, type StoreChange } from './shared-store.js';
@@ -57,7 +57,7 @@ function runOperation(store: SharedStore, watchers: Map<string, Set<WorkerRecord
       watchers.get(operation.key)?.delete(record);
       return undefined;
     default:
-      throw new InvalidArgumentError(`Unknown store operation ${JSON.stringify((operation as { op?: unknown } | null)?.op)}.`);
+      throw new InvalidArgumentError(`Unknown store operation ${describeValue((operation as { op?: unknown } | null)?.op)}.`);
   }
 }
 

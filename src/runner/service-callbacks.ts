@@ -5,6 +5,7 @@
 import type { Logger } from '../logger.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ClusteredServiceOptions } from './service-options.js';
+import { toReadableError } from '../readable-error.js';
 
 export type PrimaryCallbacks = Pick<ClusteredServiceOptions, 'onPrimaryShutdown' | 'onWorkerSpawned' | 'onWorkerCrashed' | 'onWorkerExit'>;
 
@@ -47,7 +48,7 @@ export async function runCallback<T>(logger: Logger | false, name: string, callb
 }
 
 function report(logger: Logger | false, name: string, error: unknown): void {
-  const failure = error instanceof Error ? error : new Error(String(error));
+  const failure = toReadableError(error, `${name} threw`);
   if (logger) logger.error({ callback: name, error: failure }, `${name} threw: ${failure.message}`);
   else process.stderr.write(`${name} threw: ${failure.stack ?? failure.message}\n`);
 }

@@ -6,6 +6,7 @@
  */
 import { CrashLoopError, RemoteError, ServiceStartError, WorkerStartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { toReadableError } from '../readable-error.js';
 
 export function describeStartFailure(error: unknown, serviceName: string): unknown {
   if (!(error instanceof CrashLoopError)) return error;
@@ -23,7 +24,7 @@ export function describeStartFailure(error: unknown, serviceName: string): unkno
 
 /** Logs a start failure as one line and ends the process with code 1. */
 export function exitAfterStartFailure(error: unknown, logger: Logger | false): never {
-  const failure = error instanceof Error ? error : new Error(String(error));
+  const failure = toReadableError(error);
   const code = (failure as { code?: unknown }).code;
   if (logger && typeof logger.error === 'function') logger.error({ code }, failure.message);
   else process.stderr.write(`${failure.message}\n`);

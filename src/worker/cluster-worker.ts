@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import {
+  describeValue,
   HookTimeoutError,
   InvalidArgumentError,
   InvalidStateError,
@@ -40,6 +41,7 @@ import { normalizeSendOptions } from '../messaging/send-options.js';
 import { safeEmitter, type SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
 import { settleWithin } from '../wait.js';
+import { toReadableError } from '../readable-error.js';
 import { HealthProbe } from './health-probe.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { TrackedServer } from './server-tracker.js';
@@ -184,7 +186,7 @@ export class ClusterWorker<
   sendTo<K extends MessageType<ToWorker>>(target: string | number, type: K, ...args: [...PayloadArg<ToWorker, K>, options?: SendOptions]): Promise<ReplyOf<ToWorker, K>> {
     try {
       if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
-        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${JSON.stringify(target)}.`);
+        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${describeValue(target)}.`);
       }
       const endpoint = this.#endpointFor(type);
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
@@ -286,7 +288,7 @@ export class ClusterWorker<
 
   #endpointFor(type: string): Endpoint {
     const problem = checkUserType(type);
-    if (problem) throw new InvalidArgumentError(`The message type ${JSON.stringify(type)} ${problem}.`);
+    if (problem) throw new InvalidArgumentError(`The message type ${describeValue(type)} ${problem}.`);
     if (!this.#endpoint) throw new InvalidStateError('Call start() before sending messages to the primary.');
     return this.#endpoint;
   }
@@ -321,7 +323,7 @@ export class ClusterWorker<
   #onRelayed(raw: unknown): unknown {
     const { from, type, payload } = raw as { from: RelaySender; type: string; payload: unknown };
     const problem = checkUserType(type);
-    if (problem) throw new InvalidArgumentError(`The relayed message type ${JSON.stringify(type)} ${problem}.`);
+    if (problem) throw new InvalidArgumentError(`The relayed message type ${describeValue(type)} ${problem}.`);
     return this.#deliver(type, payload, true, relaySender(from));
   }
 
@@ -361,14 +363,14 @@ export class ClusterWorker<
       const finished = await settleWithin(this._destroy().then(() => true), budget);
       if (!finished) failure = new HookTimeoutError('_destroy', budget);
     } catch (error) {
-      failure = error instanceof Error ? error : new Error(String(error));
+      failure = toReadableError(error, '_destroy() threw');
     }
     this.#events.emit('destroyComplete', failure ? { error: failure } : {});
     return failure;
   }
 
   async #failInit(endpoint: Endpoint, error: unknown): Promise<void> {
-    this.#events.emit('initializeError', { error: error instanceof Error ? error : new Error(String(error)) });
+    this.#events.emit('initializeError', { error: toReadableError(error, '_init() threw') });
     try {
       endpoint.notify(kInitErrorNotice, serializeError(error));
     } catch {

@@ -9,6 +9,7 @@ import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { kStoreChangeNotice, kStoreRequest } from '../messaging/system-types.js';
 import type { StoreOperation } from '../primary/store-service.js';
 import type { WorkerInternals } from './worker-internals.js';
+import { toReadableError } from '../readable-error.js';
 
 /** What a `watch()` callback receives. */
 export interface WatchedChange {
@@ -94,7 +95,7 @@ export class StoreClient {
       try {
         callback(change);
       } catch (error) {
-        this.#internals.reportError(error instanceof Error ? error : new Error(String(error)));
+        this.#internals.reportError(toReadableError(error, `A watcher of "${change.key}" threw`));
       }
     }
   }

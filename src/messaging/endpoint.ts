@@ -30,6 +30,7 @@ import {
 } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { nextRequestId, PendingRequests } from './pending.js';
+import { kMetricsRequest, kPingRequest, kShutdownRequest } from './system-types.js';
 import { isError } from '../readable-error.js';
 
 /**
@@ -38,6 +39,12 @@ import { isError } from '../readable-error.js';
  * `handlerNotFound()` when nothing handles `type`.
  */
 export type InboundHandler = (type: string, payload: unknown, isRequest: boolean) => unknown;
+
+/**
+ * Supervision requests never wait behind user requests for a pending slot: a worker whose slots
+ * are all taken by slow requests must still answer its heartbeat, stop when asked, and be scraped.
+ */
+const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest]);
 
 export interface EndpointOptions {
   port: IpcPort;
@@ -111,13 +118,14 @@ export class Endpoint {
       maxPending: options.maxPending,
       backpressure: options.backpressure,
       describePeer: options.describePeer,
-      pendingCount: () => this.#pending.size,
+      pendingCount: () => this.#pending.inFlight,
       queuedBytes: () => this.#channel.queuedBytes,
     });
   }
 
+  /** Requests written and awaiting replies (not those still waiting for admission). */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.inFlight;
   }
 
   get isClosed(): boolean {
@@ -136,12 +144,8 @@ export class Endpoint {
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
       const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
-      if (this.#admission.mayIssue(bytes)) return this.#issue(type, payload, bytes, timeout, signal);
-      return this.#admission.wait(bytes).then(() => {
-        if (this.#closedBy) throw this.#closedBy(type);
-        if (signal?.aborted) throw abortReason(signal);
-        return this.#issue(type, payload, bytes, timeout, signal);
-      });
+      if (this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type)) return this.#issue(type, payload, bytes, timeout, signal);
+      return this.#enqueue(type, payload, bytes, timeout, signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -192,6 +196,25 @@ export class Endpoint {
     // JSON turns `undefined` into `null` inside the record array: flag it instead.
     if (payload === undefined) this.#channel.write(kind | kNoPayload, id, slot, null, bytes);
     else this.#channel.write(kind, id, slot, payload, bytes);
+  }
+
+  /**
+   * A request that must wait for admission. It is registered now, so its deadline and abort
+   * signal count from the call; one that settles while waiting (deadline, abort, peer gone)
+   * leaves the queue and is never written.
+   */
+  #enqueue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.#options.backpressure === 'reject') return Promise.reject(this.#admission.error());
+    const id = nextRequestId();
+    const reply = this.#pending.add(id, type, timeoutMs, signal, true);
+    void this.#admission
+      .wait(bytes, () => !this.#pending.isWaiting(id))
+      .then(() => {
+        if (!this.#pending.issue(id)) return;
+        this.stats.messagesOut++;
+        this.#write(kRequest, id, type, payload, bytes);
+      });
+    return reply;
   }
 
   #issue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {

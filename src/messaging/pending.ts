@@ -1,6 +1,10 @@
 /**
  * Requests waiting for a reply from one peer, and their timeouts.
  *
+ * A request is added when it is called, even when it must first wait for admission (see
+ * admission.ts): its timeout counts from the call, and one that expires or is aborted while
+ * waiting settles then and is never sent. Such a request is `isWaiting` until `issue()`.
+ *
  * Timeouts go through p-timeout, once per *timeout group*: requests with the same timeout added
  * within a short window share one timer. Under load that is one timer per window instead of
  * one per request, which matters because arming p-timeout costs about as much as an IPC round
@@ -70,6 +74,8 @@ export class PendingRequest {
 
   /** Set while an abort listener is attached; removed when the request settles. */
   onAbort: (() => void) | undefined = undefined;
+  /** True while it waits for admission: registered, not yet written. */
+  isWaiting = false;
 }
 
 export class PendingRequests {
@@ -78,6 +84,8 @@ export class PendingRequests {
   readonly #openGroups = new Map<number, TimeoutGroup>();
   /** The most recently created group: the fast path of `#groupFor`. */
   #lastGroup: TimeoutGroup | undefined;
+  /** Entries that are `isWaiting`. */
+  #waiting = 0;
 
   constructor(
     /** Builds the error for a request whose timeout expired. */
@@ -90,11 +98,23 @@ export class PendingRequests {
     return this.#entries.size;
   }
 
-  /** Registers request `id` and returns the promise its reply settles. */
-  add(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+  /** Requests written and awaiting their replies (not those still waiting for admission). */
+  get inFlight(): number {
+    return this.#entries.size - this.#waiting;
+  }
+
+  /**
+   * Registers request `id` and returns the promise its reply settles. The timeout starts now;
+   * with `isWaiting`, the request is not written yet (call `issue()` when it is).
+   */
+  add(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined, isWaiting = false): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const group = Number.isFinite(timeoutMs) ? this.#groupFor(timeoutMs) : undefined;
       const request = new PendingRequest(id, type, resolve, reject, group, signal);
+      if (isWaiting) {
+        request.isWaiting = true;
+        this.#waiting++;
+      }
       this.#entries.set(id, request);
       if (group) group.unsettled++;
       if (signal) {
@@ -106,6 +126,20 @@ export class PendingRequests {
 
   get(id: number): PendingRequest | undefined {
     return this.#entries.get(id);
+  }
+
+  /** True while request `id` waits for admission (false once issued or settled). */
+  isWaiting(id: number): boolean {
+    return this.#entries.get(id)?.isWaiting === true;
+  }
+
+  /** Marks waiting request `id` as written. Returns false when it settled meanwhile: do not write it. */
+  issue(id: number): boolean {
+    const request = this.#entries.get(id);
+    if (!request?.isWaiting) return false;
+    request.isWaiting = false;
+    this.#waiting--;
+    return true;
   }
 
   /** Resolves request `id`. Returns false when it is unknown (late, duplicate or foreign reply). */
@@ -135,6 +169,7 @@ export class PendingRequests {
     const request = this.#entries.get(id);
     if (!request) return undefined;
     this.#entries.delete(id);
+    if (request.isWaiting) this.#waiting--;
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
     const group = request.group;
     if (group && --group.unsettled === 0 && !group.isOpen) group.finish();

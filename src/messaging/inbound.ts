@@ -135,7 +135,11 @@ export function notSerializable(error: unknown, what: string): Error {
 }
 
 export function replyNotSerializable(error: unknown, what: string): Error {
-  if (isError(error) && error instanceof NotSerializableError) return new NotSerializableError(what, error.reason, { cause: error });
+  if (isError(error) && error instanceof NotSerializableError) {
+    // `payload.user.id` in the reply is `reply.user.id`: keep the field, name the reply.
+    const field = error.path === 'payload' ? '' : `, field ${error.path.replace(/^payload/, 'reply')}`;
+    return new NotSerializableError(`${what}${field}`, error.reason, { cause: error });
+  }
   return notSerializable(error, what);
 }
 

@@ -76,7 +76,8 @@ function readRelayPayload(raw: unknown): RelayPayload {
   }
   const problem = checkUserType(relay?.type);
   if (problem) throw new InvalidArgumentError(`The message type ${describeValue(relay?.type)} ${problem}.`);
-  const timeoutMs = relay?.timeoutMs;
+  // null: no limit (JSON cannot carry Infinity).
+  const timeoutMs: unknown = (relay as { timeoutMs?: unknown } | null)?.timeoutMs === null ? Infinity : relay?.timeoutMs;
   if (typeof timeoutMs !== 'number' || !(timeoutMs > 0)) throw new InvalidArgumentError('The relay timeout must be a positive number.');
   return { target, type: relay!.type!, payload: relay!.payload, timeoutMs };
 }

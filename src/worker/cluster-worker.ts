@@ -42,6 +42,7 @@ import { safeEmitter, type SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
 import { settleWithin } from '../wait.js';
 import { toReadableError } from '../readable-error.js';
+import { jsonSafeMetrics } from './metric-values.js';
 import { HealthProbe } from './health-probe.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { TrackedServer } from './server-tracker.js';
@@ -191,7 +192,8 @@ export class ClusterWorker<
       const endpoint = this.#endpointFor(type);
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
       const timeout = timeoutMs ?? this.#options.messageTimeoutMs;
-      const relay = { target, type, payload: args[0], timeoutMs: timeout };
+      // JSON cannot write Infinity (it would arrive as null): no limit travels as null.
+      const relay = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null };
       return endpoint.request(kRelayRequest, relay, timeout, signal).catch((error: unknown) => {
         // Our own timer fired before the primary's answer: name the user's message and target.
         if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`);
@@ -283,7 +285,9 @@ export class ClusterWorker<
   /** This worker's prom-client metrics, for `primary.metrics()`; null without a registry. */
   async #collectMetrics(): Promise<unknown[] | null> {
     const registry = this.#options.metricsRegistry ?? (await loadPromClient())?.register;
-    return registry ? await registry.getMetricsAsJSON() : null;
+    if (!registry) return null;
+    const metrics = await registry.getMetricsAsJSON();
+    return process.env[kSerializationEnv] === 'advanced' || !Array.isArray(metrics) ? metrics : jsonSafeMetrics(metrics);
   }
 
   #endpointFor(type: string): Endpoint {

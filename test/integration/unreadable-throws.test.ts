@@ -49,7 +49,7 @@ function expectReadable(error: unknown, kind: UnreadableKind): void {
 }
 
 describe('thrown values that cannot be read', () => {
-  it.each(['json', 'advanced'] as const)('a worker handler that throws one answers with a RemoteError and the worker lives on (%s)', async (serialization) => {
+  it.each(['json', 'advanced'] as const)('[H2] a worker handler that throws one answers with a RemoteError and the worker lives on (%s)', async (serialization) => {
     const { primary, worker, pid } = await start(serialization);
     for (const kind of kUnreadableKinds) {
       const thrown = await primary.send(worker, 'throw', { kind }).catch((error: unknown) => error);
@@ -61,7 +61,7 @@ describe('thrown values that cannot be read', () => {
     await expect(primary.send(worker, 'pid')).resolves.toBe(pid);
   });
 
-  it('a worker notification handler that throws one reports a readable error on the worker', async () => {
+  it('[H2] a worker notification handler that throws one reports a readable error on the worker', async () => {
     const { primary, worker, pid } = await start('json');
     for (const kind of kUnreadableKinds) primary.notify(worker, 'throw', { kind });
     const errors = (await primary.send(worker, 'errors')) as string[];
@@ -70,7 +70,7 @@ describe('thrown values that cannot be read', () => {
     await expect(primary.send(worker, 'pid')).resolves.toBe(pid);
   });
 
-  it.each(['json', 'advanced'] as const)('a primary handler that throws one answers the worker with a RemoteError; the primary lives on (%s)', async (serialization) => {
+  it.each(['json', 'advanced'] as const)('[H2] a primary handler that throws one answers the worker with a RemoteError; the primary lives on (%s)', async (serialization) => {
     const { primary, worker } = await start(serialization);
     for (const kind of kUnreadableKinds) {
       const answer = (await primary.send(worker, 'askPrimary', { kind })) as { remoteName?: string; remoteMessage?: string };
@@ -82,7 +82,7 @@ describe('thrown values that cannot be read', () => {
     }
   });
 
-  it('a primary notification handler that throws one reports a readable error on the primary', async () => {
+  it('[H2] a primary notification handler that throws one reports a readable error on the primary', async () => {
     const { primary, worker } = await start('json');
     const errors: string[] = [];
     primary.on('error', (error: Error) => errors.push(`${error.name}: ${error.message}`));
@@ -94,7 +94,7 @@ describe('thrown values that cannot be read', () => {
 });
 
 describe('listeners that throw values that cannot be read', () => {
-  it('a workerMessage listener that throws one is reported as a readable error; the message is still answered', async () => {
+  it('[H2] a workerMessage listener that throws one is reported as a readable error; the message is still answered', async () => {
     const { primary, worker } = await start('json');
     const errors: string[] = [];
     primary.on('error', (error: Error) => errors.push(`${error.name}: ${error.message}`));

@@ -30,8 +30,6 @@ const kPunctuationBytes = 2;
 class Walk {
   bytes = 0;
   json = true;
-  /** The property being read, set before each read that runs user code; `undefined` otherwise. */
-  reading: string | undefined = undefined;
   /** Keys from the payload root to the value being visited, for error paths. */
   readonly keys: Array<string | number> = [];
   /** Objects from the root to the one being visited. */
@@ -40,7 +38,6 @@ class Walk {
   reset(json: boolean): this {
     this.bytes = 0;
     this.json = json;
-    this.reading = undefined;
     // Balanced after every successful walk; only a failed one leaves entries (and setting
     // `length` is a runtime call, too slow to make on every message).
     if (this.keys.length !== 0) this.keys.length = 0;
@@ -81,9 +78,11 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
       bytes = walk.bytes;
     } catch (error) {
       if (isError(error) && error instanceof NotSerializableError) throw error;
-      // User code ran during the walk and threw: a getter (then `reading` names it), a Proxy trap...
-      if (walk.reading !== undefined) walk.keys.push(walk.reading);
-      walk.fail(`reading it threw ${describeError(error)}`, error);
+      // User code ran during the walk and threw: a getter, a Proxy trap... Found here, on the
+      // failure path, so that the walk itself holds no try/catch and no bookkeeping for it.
+      const key = throwingGetterKey(walk);
+      if (key !== undefined) walk.keys.push(key);
+      walk.fail(`${key === undefined ? 'reading it' : 'its getter'} threw ${describeError(error)}`, error);
     } finally {
       if (!reentrant) isSharedWalkBusy = false;
     }
@@ -157,12 +156,7 @@ function visitArray(walk: Walk, array: unknown[], depth: number): void {
 function visitProperties(walk: Walk, value: object, depth: number): void {
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (walk.json && typeof toJSON === 'function') {
-    let json: unknown;
-    try {
-      json = toJSON.call(value);
-    } catch (error) {
-      walk.fail(`its toJSON() threw ${describeError(error)}`, error);
-    }
+    const json = callToJSON(walk, value, toJSON);
     walk.keys.push('toJSON()');
     visit(walk, json, depth + 1);
     walk.keys.pop();
@@ -171,11 +165,7 @@ function visitProperties(walk: Walk, value: object, depth: number): void {
   walk.bytes += kPunctuationBytes;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
-    // Named in the error if reading it throws (a getter): see checkPayload's catch. A field,
-    // not a try/catch here: this loop is the hot path of every message.
-    walk.reading = key;
     const entry = (value as Record<string, unknown>)[key];
-    walk.reading = undefined;
     walk.bytes += key.length + kPunctuationBytes;
     if (typeof entry === 'string') {
       walk.bytes += entry.length + kPunctuationBytes;
@@ -244,4 +234,40 @@ function visitSpecialObject(walk: Walk, value: object): boolean {
 
 function nonFiniteReason(value: number): string {
   return `${value} becomes null with JSON serialization; send null or a string such as "${value}", or use serialization: "advanced"`;
+}
+
+/** `value.toJSON()`; out of line, so the hot property loop holds no try/catch. */
+function callToJSON(walk: Walk, value: object, toJSON: Function): unknown {
+  try {
+    return toJSON.call(value);
+  } catch (error) {
+    return walk.fail(`its toJSON() threw ${describeError(error)}`, error);
+  }
+}
+
+/**
+ * The key of the getter that threw while the walk read the properties of the object it was in,
+ * or `undefined`. The walk is inside an object's property loop when that object is the last
+ * ancestor and the key stack holds its path only (one key fewer than ancestors); a throw
+ * anywhere else (a Proxy's getPrototypeOf trap, an Error's message getter) already has its
+ * path. Calls the object's getters again, once each, until one throws: this runs only when a
+ * payload is being refused.
+ */
+function throwingGetterKey(walk: Walk): string | undefined {
+  if (walk.ancestors.length === 0 || walk.keys.length !== walk.ancestors.length - 1) return undefined;
+  const object = walk.ancestors[walk.ancestors.length - 1]!;
+  try {
+    for (const key in object) {
+      const getter = Object.getOwnPropertyDescriptor(object, key)?.get;
+      if (!getter) continue;
+      try {
+        getter.call(object);
+      } catch {
+        return key;
+      }
+    }
+  } catch {
+    // A Proxy whose traps throw: no key to name.
+  }
+  return undefined;
 }

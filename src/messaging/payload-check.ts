@@ -20,6 +20,7 @@
  */
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
 import { describeError, isError } from '../readable-error.js';
+import { throwingGetterKey } from './throwing-getter.js';
 import type { Serialization } from '../types.js';
 
 const kMaxDepth = 512;
@@ -80,7 +81,7 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
       if (isError(error) && error instanceof NotSerializableError) throw error;
       // User code ran during the walk and threw: a getter, a Proxy trap... Found here, on the
       // failure path, so that the walk itself holds no try/catch and no bookkeeping for it.
-      const key = throwingGetterKey(walk);
+      const key = throwingGetterKey(walk.ancestors, walk.keys);
       if (key !== undefined) walk.keys.push(key);
       walk.fail(`${key === undefined ? 'reading it' : 'its getter'} threw ${describeError(error)}`, error);
     } finally {
@@ -243,31 +244,4 @@ function callToJSON(walk: Walk, value: object, toJSON: Function): unknown {
   } catch (error) {
     return walk.fail(`its toJSON() threw ${describeError(error)}`, error);
   }
-}
-
-/**
- * The key of the getter that threw while the walk read the properties of the object it was in,
- * or `undefined`. The walk is inside an object's property loop when that object is the last
- * ancestor and the key stack holds its path only (one key fewer than ancestors); a throw
- * anywhere else (a Proxy's getPrototypeOf trap, an Error's message getter) already has its
- * path. Calls the object's getters again, once each, until one throws: this runs only when a
- * payload is being refused.
- */
-function throwingGetterKey(walk: Walk): string | undefined {
-  if (walk.ancestors.length === 0 || walk.keys.length !== walk.ancestors.length - 1) return undefined;
-  const object = walk.ancestors[walk.ancestors.length - 1]!;
-  try {
-    for (const key in object) {
-      const getter = Object.getOwnPropertyDescriptor(object, key)?.get;
-      if (!getter) continue;
-      try {
-        getter.call(object);
-      } catch {
-        return key;
-      }
-    }
-  } catch {
-    // A Proxy whose traps throw: no key to name.
-  }
-  return undefined;
 }

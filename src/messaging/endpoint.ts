@@ -256,7 +256,7 @@ export class Endpoint {
 
   #receiveErrorReply(id: number, error: SerializedError, isNoHandler: boolean): void {
     const request = this.#pending.get(id);
-    if (!request) {
+    if (!request || request.isWaiting) {
       this.stats.dropped++;
       return;
     }

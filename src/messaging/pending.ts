@@ -142,9 +142,12 @@ export class PendingRequests {
     return true;
   }
 
-  /** Resolves request `id`. Returns false when it is unknown (late, duplicate or foreign reply). */
+  /**
+   * Resolves request `id` with the peer's reply. Returns false when it is unknown (late,
+   * duplicate or foreign reply), or not sent yet: a reply to it can only be forged.
+   */
   resolve(id: number, value: unknown): boolean {
-    const request = this.#take(id);
+    const request = this.#take(id, true);
     if (!request) return false;
     request.resolve(value);
     return true;
@@ -165,9 +168,9 @@ export class PendingRequests {
     return requests.length;
   }
 
-  #take(id: number): PendingRequest | undefined {
+  #take(id: number, mustBeSent = false): PendingRequest | undefined {
     const request = this.#entries.get(id);
-    if (!request) return undefined;
+    if (!request || (mustBeSent && request.isWaiting)) return undefined;
     this.#entries.delete(id);
     if (request.isWaiting) this.#waiting--;
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);

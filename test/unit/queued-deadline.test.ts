@@ -33,7 +33,7 @@ function pair(handler: InboundHandler, options: Partial<EndpointOptions> = {}) {
   created.push(client, server);
   portA.deliver = (message) => client.receive(message);
   portB.deliver = (message) => server.receive(message);
-  return { client, server };
+  return { client, server, portA };
 }
 
 describe('requests waiting for admission', () => {
@@ -76,5 +76,36 @@ describe('requests waiting for admission', () => {
     const rejecting = pair(() => new Promise(() => {}), { backpressure: 'reject' }).client;
     void rejecting.request('t', 'hold', 60_000).catch(() => {});
     await expect(rejecting.request('t', 'more', 60_000)).rejects.toBeInstanceOf(BackpressureError);
+  });
+
+  it('drop a reply to a request not sent yet: it can only be forged', async () => {
+    let release: () => void = () => {};
+    let holding: () => void = () => {};
+    const isHolding = new Promise<void>((resolve) => (holding = resolve));
+    const { client, portA } = pair((_type, payload) => {
+      if (payload !== 'hold') return payload;
+      holding();
+      return new Promise((resolve) => (release = () => resolve('held')));
+    });
+    const sent: unknown[] = [];
+    const send = portA.send.bind(portA);
+    portA.send = (message, callback) => {
+      sent.push(message);
+      return send(message, callback);
+    };
+    const held = client.request('t', 'hold', 60_000);
+    const queued = client.request('t', 'queued', 60_000);
+    // Settled by the endpoint's close if an expectation fails first.
+    held.catch(() => {});
+    queued.catch(() => {});
+    await isHolding;
+    const heldId = (sent[0] as { m: unknown[] }).m[1] as number;
+    const dropped = client.stats.dropped;
+    // The queued request took the next id; replies to it arrive before it was ever written.
+    client.receive({ __ck: 1, m: [1, heldId + 1, 0, 'forged', 2, heldId + 1, 0, { name: 'Error', message: 'forged' }] });
+    expect(client.stats.dropped).toBe(dropped + 2);
+    release();
+    await expect(held).resolves.toBe('held');
+    await expect(queued).resolves.toBe('queued');
   });
 });

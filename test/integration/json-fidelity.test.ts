@@ -10,10 +10,10 @@ import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, NotSerializableError, RemoteError } from '../../src/index.js';
 import { testOptions, track } from '../helpers/primary.js';
 
-async function start(serialization: 'json' | 'advanced', workerCount = 1) {
-  const primary = track(new ClusterPrimary(testOptions('json-values-worker.ts', { serialization, workerCount })));
-  const workers = await primary.start();
-  return { primary, worker: workers[0]!, workers };
+async function start(serialization: 'json' | 'advanced') {
+  const primary = track(new ClusterPrimary(testOptions('json-values-worker.ts', { serialization })));
+  const [worker] = await primary.start();
+  return { primary, worker: worker!, serialization };
 }
 
 /** Payloads JSON would change silently, and the path and reason each must be refused with. */
@@ -82,29 +82,14 @@ async function refusal(send: () => Promise<unknown>): Promise<NotSerializableErr
 }
 
 describe('json serialization changes nothing silently', () => {
-  it('[H11] refuses every value JSON would change, at the call, with its path', async () => {
+  it('[H11] refuses every value JSON would change, at the call and in a reply, with its path', async () => {
     const { primary, worker } = await start('json');
     for (const [, payload, message] of changedByJson()) {
       expect((await refusal(() => primary.send(worker, 'echo', payload))).message).toMatch(message);
       expect(() => primary.notify(worker, 'echo', payload)).toThrow(NotSerializableError);
     }
     expect(() => primary.store.set('blob', Buffer.from('x'))).toThrow(NotSerializableError);
-    await expect(primary.send(worker, 'echo', 'still fine')).resolves.toBe('still fine');
-  });
-
-  it.each(['json', 'advanced'] as const)('[H11] a getter, toJSON or Proxy that throws is a NotSerializableError with the path (%s)', async (serialization) => {
-    const { primary, worker } = await start(serialization);
-    for (const [what, payload, message] of throwingAccessors()) {
-      if (what === 'a toJSON that throws' && serialization === 'advanced') continue; // structured clone ignores toJSON
-      const error = await refusal(() => primary.send(worker, 'echo', payload));
-      expect(error.message).toMatch(message);
-      expect(error.cause).toBeInstanceOf(Error);
-    }
-    expect(primary.stats()[0]!.pending).toBe(0);
-  });
-
-  it('[H11] refuses a reply JSON would change: the caller gets an error naming the reply, not a changed value', async () => {
-    const { primary, worker } = await start('json');
+    // A handler's reply: the caller gets an error naming the field, not a changed value.
     for (const [kind, message] of [
       ['nan', /^Cannot send the reply to "reply", field reply\.ratio: NaN becomes null/],
       ['buffer', /Buffer arrives as/],
@@ -116,10 +101,23 @@ describe('json serialization changes nothing silently', () => {
       expect((error as RemoteError).remoteName).toBe('NotSerializableError');
       expect((error as RemoteError).remoteMessage).toMatch(message);
     }
+    await expect(primary.send(worker, 'echo', 'still fine')).resolves.toBe('still fine');
   });
 
-  it('[H11] carries what JSON converts faithfully, as documented', async () => {
-    const { primary, worker } = await start('json');
+  it('[H11] a getter, toJSON or Proxy that throws is a NotSerializableError with the path, in both serializations', async () => {
+    for (const { primary, worker, serialization } of await Promise.all([start('json'), start('advanced')])) {
+      for (const [what, payload, message] of throwingAccessors()) {
+        if (what === 'a toJSON that throws' && serialization === 'advanced') continue; // structured clone ignores toJSON
+        const error = await refusal(() => primary.send(worker, 'echo', payload));
+        expect(error.message).toMatch(message);
+        expect(error.cause).toBeInstanceOf(Error);
+      }
+      expect(primary.stats()[0]!.pending).toBe(0);
+    }
+  });
+
+  it('[H11] carries what JSON converts faithfully, as documented; advanced carries the values JSON would change', async () => {
+    const [json, advanced] = await Promise.all([start('json'), start('advanced')]);
     class Point {
       constructor(
         readonly x: number,
@@ -130,7 +128,7 @@ describe('json serialization changes nothing silently', () => {
       }
     }
     const hidden = Object.defineProperty({ shown: 1 }, 'hidden', { value: 2, enumerable: false });
-    const echoed = (await primary.send(worker, 'echo', {
+    const converted = (await json.primary.send(json.worker, 'echo', {
       when: new Date(0),
       zero: -0,
       point: new Point(3, 4),
@@ -139,17 +137,14 @@ describe('json serialization changes nothing silently', () => {
       hidden,
       [Symbol('key')]: 'dropped',
     })) as Record<string, unknown>;
-    expect(echoed).toEqual({ when: '1970-01-01T00:00:00.000Z', zero: 0, point: { x: 3, y: 4 }, money: '12.50 EUR', hidden: { shown: 1 } });
-    expect(Object.is(echoed.zero, 0)).toBe(true);
-    expect('absent' in echoed).toBe(false);
-  });
+    expect(converted).toEqual({ when: '1970-01-01T00:00:00.000Z', zero: 0, point: { x: 3, y: 4 }, money: '12.50 EUR', hidden: { shown: 1 } });
+    expect(Object.is(converted.zero, 0)).toBe(true);
+    expect('absent' in converted).toBe(false);
 
-  it('[H11] advanced serialization carries the values JSON would change', async () => {
-    const { primary, worker } = await start('advanced');
     const sparse = [1, 2, 3];
     delete sparse[1];
     const payload = { file: Buffer.from('hi'), pattern: /a+/g, ratio: Number.NaN, limit: -Infinity, list: [1, undefined, 3], sparse, when: new Date(0) };
-    const echoed = (await primary.send(worker, 'echo', payload)) as typeof payload;
+    const echoed = (await advanced.primary.send(advanced.worker, 'echo', payload)) as typeof payload;
     expect(Buffer.from(echoed.file).toString()).toBe('hi');
     expect(echoed.pattern).toEqual(/a+/g);
     expect(echoed.ratio).toBeNaN();
@@ -160,18 +155,16 @@ describe('json serialization changes nothing silently', () => {
   });
 
   it('[H11] sendTo() with timeoutMs: Infinity works with JSON serialization', async () => {
-    const primary = track(new ClusterPrimary(testOptions('json-values-worker.ts', { serialization: 'json' })));
-    await primary.start();
-    const [alice] = await primary.fork({ name: 'alice' });
+    const { primary, worker } = await start('json');
     await primary.fork({ name: 'bob' });
-    await expect(primary.send(alice!, 'relayForever', { target: 'bob', type: 'echo', payload: { hello: 'bob' } })).resolves.toEqual({ hello: 'bob' });
+    await expect(primary.send(worker, 'relayForever', { target: 'bob', type: 'echo', payload: { hello: 'bob' } })).resolves.toEqual({ hello: 'bob' });
   });
 
   it('[H11] a worker whose prom-client gauge is NaN is still scraped with JSON serialization', async () => {
-    const primary = track(new ClusterPrimary(testOptions('nan-gauge-worker.ts', { serialization: 'json', workerCount: 2 })));
+    const primary = track(new ClusterPrimary(testOptions('nan-gauge-worker.ts', { serialization: 'json' })));
     await primary.start();
     const text = await primary.metrics();
-    expect(text).toMatch(/^app_started_total 2$/m);
+    expect(text).toMatch(/^app_started_total 1$/m);
     expect(text).toMatch(/^app_ratio /m);
     expect(text).not.toMatch(/clusterkit_worker_scrape_errors\{/);
   });

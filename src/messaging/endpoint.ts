@@ -15,6 +15,8 @@ import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 import { RecordReceiver } from './record-receiver.js';
+import { kMetricsRequest, kPingRequest, kShutdownRequest } from './system-types.js';
+import { isError } from '../readable-error.js';
 
 /**
  * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
@@ -22,6 +24,12 @@ import { RecordReceiver } from './record-receiver.js';
  * `handlerNotFound()` when nothing handles `type`; return `kNoReply` to drop a request unanswered.
  */
 export type InboundHandler = (type: string, payload: unknown, isRequest: boolean) => unknown;
+
+/**
+ * Supervision requests never wait behind user requests for a pending slot: a worker whose slots
+ * are all taken by slow requests must still answer its heartbeat, stop when asked, and be scraped.
+ */
+const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest]);
 
 export interface EndpointOptions {
   port: IpcPort;
@@ -119,7 +127,7 @@ export class Endpoint {
       maxPendingOption: options.maxPendingOption ?? 'maxPending',
       backpressure: options.backpressure,
       describePeer: options.describePeer,
-      pendingCount: () => this.#pending.size,
+      pendingCount: () => this.#pending.inFlight,
       queuedBytes: () => this.#channel.queuedBytes,
     });
     this.#receiver = new RecordReceiver({
@@ -131,8 +139,9 @@ export class Endpoint {
     });
   }
 
+  /** Requests written and awaiting replies (not those still waiting for admission). */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.inFlight;
   }
 
   get isClosed(): boolean {
@@ -143,6 +152,11 @@ export class Endpoint {
     return this.#channel;
   }
 
+  /** How this endpoint's channel serializes: what its payloads are checked against. */
+  get serialization(): Serialization {
+    return this.#options.serialization;
+  }
+
   /** Sends a request; the promise settles with the peer handler's reply. Never throws. */
   request(type: string, payload: unknown, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
     try {
@@ -151,12 +165,8 @@ export class Endpoint {
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
       const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
-      if (this.#admission.mayIssue(bytes)) return this.#issue(type, payload, bytes, timeout, signal);
-      return this.#admission.wait(bytes).then(() => {
-        if (this.#closedBy) throw this.#closedBy(type);
-        if (signal?.aborted) throw abortReason(signal);
-        return this.#issue(type, payload, bytes, timeout, signal);
-      });
+      if (this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type)) return this.#issue(type, payload, bytes, timeout, signal);
+      return this.#enqueue(type, payload, bytes, timeout, signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -224,6 +234,25 @@ export class Endpoint {
     else this.#channel.write(kind, id, typeOrFault, payload, bytes);
   }
 
+  /**
+   * A request that must wait for admission. It is registered now, so its deadline and abort
+   * signal count from the call; one that settles while waiting (deadline, abort, peer gone)
+   * leaves the queue and is never written.
+   */
+  #enqueue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.#options.backpressure === 'reject') return Promise.reject(this.#admission.error());
+    const id = nextRequestId();
+    const reply = this.#pending.add(id, type, timeoutMs, signal, true);
+    void this.#admission
+      .wait(bytes, () => !this.#pending.isWaiting(id))
+      .then(() => {
+        if (!this.#pending.issue(id)) return;
+        this.stats.messagesOut++;
+        this.#write(kRequest, id, type, payload, bytes);
+      });
+    return reply;
+  }
+
   #issue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
     const id = nextRequestId();
     const reply = this.#pending.add(id, type, timeoutMs, signal);
@@ -233,7 +262,7 @@ export class Endpoint {
   }
 
   #onWriteFailure(kind: number, id: number, typeOrFault: unknown, error: unknown): void {
-    const isClosed = error instanceof ChannelClosedError;
+    const isClosed = isError(error) && error instanceof ChannelClosedError;
     switch (kind & ~kNoPayload) {
       case kRequest:
         this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(typeOrFault)) : notSerializable(error, `the payload of "${String(typeOrFault)}"`));

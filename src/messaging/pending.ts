@@ -1,6 +1,10 @@
 /**
  * Requests waiting for a reply from one peer, and their timeouts.
  *
+ * A request is added when it is called, even when it must first wait for admission (see
+ * admission.ts): its timeout counts from the call, and one that expires or is aborted while
+ * waiting settles then and is never sent. Such a request is `isWaiting` until `issue()`.
+ *
  * Timeouts go through p-timeout, once per *timeout group*: requests with the same timeout added
  * within a short window share one timer. Under load that is one timer per window instead of
  * one per request, which matters because arming p-timeout costs about as much as an IPC round
@@ -15,6 +19,7 @@
  * reply-ahead record (envelope.ts): a request whose reply is on its way gets more time, once.
  */
 import pTimeout from 'p-timeout';
+import { isError } from '../readable-error.js';
 
 let lastRequestId = 0;
 
@@ -91,6 +96,8 @@ export class PendingRequest {
   isArriving = false;
   /** Armed at the deadline of an arriving request, for its grace; cleared when it settles. */
   graceTimer: NodeJS.Timeout | undefined = undefined;
+  /** True while it waits for admission: registered, not yet written. */
+  isWaiting = false;
 }
 
 export class PendingRequests {
@@ -99,6 +106,8 @@ export class PendingRequests {
   readonly #openGroups = new Map<number, TimeoutGroup>();
   /** The most recently created group: the fast path of `#groupFor`. */
   #lastGroup: TimeoutGroup | undefined;
+  /** Entries that are `isWaiting`. */
+  #waiting = 0;
 
   constructor(
     /** Builds the error for a request whose timeout expired. */
@@ -111,11 +120,23 @@ export class PendingRequests {
     return this.#entries.size;
   }
 
-  /** Registers request `id` and returns the promise its reply settles. */
-  add(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+  /** Requests written and awaiting their replies (not those still waiting for admission). */
+  get inFlight(): number {
+    return this.#entries.size - this.#waiting;
+  }
+
+  /**
+   * Registers request `id` and returns the promise its reply settles. The timeout starts now;
+   * with `isWaiting`, the request is not written yet (call `issue()` when it is).
+   */
+  add(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined, isWaiting = false): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const group = Number.isFinite(timeoutMs) ? this.#groupFor(timeoutMs) : undefined;
       const request = new PendingRequest(id, type, resolve, reject, group, signal);
+      if (isWaiting) {
+        request.isWaiting = true;
+        this.#waiting++;
+      }
       this.#entries.set(id, request);
       if (group) group.unsettled++;
       if (signal) {
@@ -129,18 +150,38 @@ export class PendingRequests {
     return this.#entries.get(id);
   }
 
-  /** Resolves request `id`. Returns false when it is unknown (late, duplicate or foreign reply). */
+  /** True while request `id` waits for admission (false once issued or settled). */
+  isWaiting(id: number): boolean {
+    return this.#entries.get(id)?.isWaiting === true;
+  }
+
+  /** Marks waiting request `id` as written. Returns false when it settled meanwhile: do not write it. */
+  issue(id: number): boolean {
+    const request = this.#entries.get(id);
+    if (!request?.isWaiting) return false;
+    request.isWaiting = false;
+    this.#waiting--;
+    return true;
+  }
+
+  /**
+   * Resolves request `id` with the peer's reply. Returns false when it is unknown (late,
+   * duplicate or foreign reply), or not sent yet: a reply to it can only be forged.
+   */
   resolve(id: number, value: unknown): boolean {
-    const request = this.#take(id);
+    const request = this.#take(id, true);
     if (!request) return false;
     request.resolve(value);
     return true;
   }
 
-  /** Notes that the reply to `id` is on its way (a reply-ahead record). Returns false when `id` is unknown. */
+  /**
+   * Notes that the reply to `id` is on its way (a reply-ahead record). Returns false when `id`
+   * is unknown, or not sent yet (an announcement for it can only be forged).
+   */
   markArriving(id: number): boolean {
     const request = this.#entries.get(id);
-    if (!request) return false;
+    if (!request || request.isWaiting) return false;
     request.isArriving = true;
     return true;
   }
@@ -160,10 +201,11 @@ export class PendingRequests {
     return requests.length;
   }
 
-  #take(id: number): PendingRequest | undefined {
+  #take(id: number, mustBeSent = false): PendingRequest | undefined {
     const request = this.#entries.get(id);
-    if (!request) return undefined;
+    if (!request || (mustBeSent && request.isWaiting)) return undefined;
     this.#entries.delete(id);
+    if (request.isWaiting) this.#waiting--;
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
     if (request.graceTimer) clearTimeout(request.graceTimer);
     const group = request.group;
@@ -231,5 +273,6 @@ function armTimeout(group: TimeoutGroup, onTimeout: () => void): void {
 /** The error an aborted request rejects with: the signal's reason, or an `AbortError`. */
 export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('The request was aborted.', 'AbortError');
+  // isError(): `instanceof` throws on a revoked Proxy, and this runs in an abort listener.
+  return isError(reason) ? reason : new DOMException('The request was aborted.', 'AbortError');
 }

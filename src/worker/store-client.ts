@@ -117,7 +117,7 @@ export class StoreClient {
       try {
         callback(change);
       } catch (error) {
-        this.#context.reportError(toError(error));
+        this.#context.reportError(toError(error, `A watcher of "${change.key}" threw`));
       }
     }
   }

@@ -179,7 +179,7 @@ export class WorkerLifecycle {
         timedOutAfterMs = budget;
       }
     } catch (error) {
-      failure = toError(error);
+      failure = toError(error, '_destroy() threw');
     }
     emit('destroyComplete', failure ? { error: failure } : {});
     if (failure) this.#tellPrimary(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
@@ -197,7 +197,7 @@ export class WorkerLifecycle {
 
 
   async #failInit(error: unknown): Promise<void> {
-    this.#context.emit('initializeError', { error: toError(error) });
+    this.#context.emit('initializeError', { error: toError(error, '_init() threw') });
     try {
       this.#context.endpoint.notify(kInitErrorNotice, boundInitError(serializeError(error)));
     } catch {

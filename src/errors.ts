@@ -6,7 +6,7 @@
  * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
  */
 import { capitalize } from './capitalize.js';
-import { describeError } from './readable-error.js';
+import { describeError, isError, toReadableError } from './readable-error.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
 export interface ExitDescription {
@@ -418,7 +418,7 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
 }
 
 function describeCause(cause: unknown): string {
-  return cause instanceof Error ? ` (last failure: ${cause.message})` : '';
+  return isError(cause) ? ` (last failure: ${toReadableError(cause).message})` : '';
 }
 
 function formatBytes(bytes: number): string {

@@ -6,6 +6,8 @@
 import { chmodSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { ClusterNameInUseError, ControlSocketError, InvalidArgumentError } from '../errors.js';
+import { readProperty } from '../readable-error.js';
+import { toError } from '../to-error.js';
 import { type ClusterStatus, type ControlErrorBody, type ControlRequest, type ControlResponse, type EventsPage, readLines } from './control-protocol.js';
 import { requestOnce } from './control-client.js';
 import { checkLogsRequest, type LogSource } from './log-protocol.js';
@@ -173,8 +175,8 @@ function idOf(line: string): number {
   }
 }
 
-function errorBody(error: unknown): ControlErrorBody {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const code = (error as { code?: unknown }).code;
+function errorBody(thrown: unknown): ControlErrorBody {
+  const error = toError(thrown); // readable: its fields can be read without throwing
+  const code = readProperty(error, 'code');
   return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message };
 }

@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { describeValue, WorkerModuleError } from '../../src/errors.js';
 import { createJsonLogger, createLineLogger } from '../../src/logger.js';
 import { describeError, describeThrown, isError, toReadableError } from '../../src/readable-error.js';
+import { errorLocation } from '../../src/runner/error-location.js';
+import { loadModule } from '../../src/runner/module-loader.js';
+import { toError } from '../../src/to-error.js';
 import { kUnreadableKinds, makeUnreadable } from '../fixtures/unreadable-values.js';
 
 describe('reading thrown values', () => {
@@ -47,6 +50,19 @@ describe('reading thrown values', () => {
       createLineLogger({ stream }).error({ error: cause, detail: cause }, 'failed');
       createJsonLogger({ stream }).error({ error: cause }, 'failed');
       expect(lines).toHaveLength(2);
+    }
+  });
+
+  it('lets the shared toError() and the worker module loader take any thrown value', async () => {
+    for (const kind of kUnreadableKinds) {
+      const value = makeUnreadable(kind);
+      const error = toError(value, 'A listener of "x" threw');
+      expect(typeof error.message).toBe('string');
+      expect(typeof errorLocation(value, '/srv/api.js')).not.toBe('object');
+      const loading = loadModule({ path: '/srv/api.js', noun: 'worker module' }, () => {
+        throw value;
+      });
+      await expect(loading).rejects.toMatchObject({ code: 'ERR_WORKER_MODULE', message: expect.stringMatching(/threw on import: /) });
     }
   });
 });

@@ -37,7 +37,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
       replaced++;
     }
   } catch (error) {
-    const failure = error instanceof ReloadError ? error : new ReloadError(String(error), { cause: error });
+    const failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error });
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }

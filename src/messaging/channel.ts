@@ -156,12 +156,7 @@ export class Channel {
    */
   writeQueuedNow(): void {
     if (!this.#isOpen || !this.#port.connected) return;
-    while (this.#frames.length > 0 && !this.#isNodeQueueFull) {
-      const pending = this.#frames.shift()!;
-      this.#queuedBytes -= pending.bytes;
-      this.#queuedRecords -= pending.records.length / kRecordSize;
-      this.#send(pending.records, pending.bytes);
-    }
+    while (this.#frames.length > 0 && !this.#isNodeQueueFull) this.#sendOldest();
     if (this.#frames.length === 0) untrackQueued(this);
   }
 
@@ -189,16 +184,21 @@ export class Channel {
     }
     let wrote = false;
     while (this.#frames.length > 0 && !this.#congested) {
-      const pending = this.#frames.shift()!;
-      this.#queuedBytes -= pending.bytes;
-      this.#queuedRecords -= pending.records.length / kRecordSize;
-      this.#send(pending.records, pending.bytes);
+      this.#sendOldest();
       wrote = true;
     }
     if (this.#frames.length === 0) untrackQueued(this);
     this.#settleDrainWaiters();
     if (wrote) this.#onFlushed();
   };
+
+  /** Takes the oldest frame off the queue and writes it. */
+  #sendOldest(): void {
+    const pending = this.#frames.shift()!;
+    this.#queuedBytes -= pending.bytes;
+    this.#queuedRecords -= pending.records.length / kRecordSize;
+    this.#send(pending.records, pending.bytes);
+  }
 
   #send(records: unknown[], bytes: number): void {
     let accepted: boolean;

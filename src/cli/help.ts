@@ -52,6 +52,8 @@ all. With <app>, runs that app only. Flags override the file's values.
 
 Options:
   -w, --workers <n|auto>      Number of workers; auto is one per core (default: auto)
+      --max-workers <n>       The most workers it may run, scale included
+                              (default: 4 × the CPUs, at least 64)
       --dev                   Development mode: a single worker
   -n, --name <name>           Cluster name for status/reload/stop/scale
                               (default: the script's file name)
@@ -71,7 +73,8 @@ Options:
   -c, --config <file>         The config file (default: clusterkit.config.* here)
   -h, --help                  This help
 
-Durations: 500ms, 10s, 2m (a bare number is milliseconds). Sizes: 512M, 1G (bare: MiB).
+Durations: 500ms, 10s, 2m (a bare number is milliseconds), at most 596h (2^31 - 1 ms).
+Sizes: 512M, 1G (bare: MiB).
 
 Examples:
   clusterkit run server.js

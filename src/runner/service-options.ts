@@ -6,7 +6,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { workerCountOption } from '../primary/primary-options.js';
+import { maxWorkersOption, workerCountOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import { booleanOption, optionsObject } from '../validate.js';
@@ -78,8 +78,8 @@ export interface ClusteredServiceOptions<Module extends object = WorkerModuleNam
    */
   workerModule: string | URL;
   /**
-   * Number of workers, or `'auto'` for one per core (`os.availableParallelism()`). Development
-   * mode runs one, whatever this says.
+   * Number of workers, or `'auto'` for one per core (`os.availableParallelism()`), at most
+   * `maxWorkers`. Development mode runs one, whatever this says.
    * @default 'auto'
    */
   workers?: number | 'auto';
@@ -160,7 +160,7 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
   const modulePath = workerModuleOption(options.workerModule);
   const serviceName = options.serviceName === undefined ? undefined : checkClusterName(options.serviceName);
   const isDev = booleanOption(options.dev, 'dev', process.env.NODE_ENV !== 'production');
-  const requestedWorkers = workerCountOption(options.workers, 'workers');
+  const requestedWorkers = workerCountOption(options.workers, 'workers', maxWorkersOption(options.maxWorkers));
   const control = booleanOption(options.control, 'control', serviceName !== undefined);
   if (control && serviceName === undefined) throw new InvalidOptionError('control', 'false (or left out) when there is no "serviceName" to name the socket', true);
   const callbacks: Partial<Record<CallbackName, unknown>> = {};

@@ -5,7 +5,7 @@
  * run (flags, config file) is worked out by run-plan.ts; several apps are run by run-apps.ts.
  */
 import { createJsonLogger, createLineLogger, type Logger } from '../../logger.js';
-import { workerCountOption } from '../../primary/primary-options.js';
+import { maxWorkersOption, workerCountOption } from '../../primary/primary-options.js';
 import { startServicePrimary } from '../../runner/service-primary.js';
 import { exitAfterStartFailure } from '../../runner/start-failure.js';
 import { takeLauncherLink } from '../launcher-link.js';
@@ -30,7 +30,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   process.chdir(settings.cwd);
   const logs = new LogBuffer();
   const logger = teeLogger(createLogger(settings), (entry) => logs.add(entry));
-  const workerCount = settings.isDev ? 1 : workerCountOption(settings.workers, 'workers');
+  const workerCount = settings.isDev ? 1 : workerCountOption(settings.workers, 'workers', maxWorkersOption(settings.maxWorkers));
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
@@ -50,6 +50,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),
       ...(settings.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: settings.readyTimeoutMs }),
       ...(settings.maxMemoryMb === undefined ? {} : { maxMemoryMb: settings.maxMemoryMb }),
+      ...(settings.maxWorkers === undefined ? {} : { maxWorkers: settings.maxWorkers }),
     },
     callbacks: {},
     onWorkerFork: (worker) => {

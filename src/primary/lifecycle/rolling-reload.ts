@@ -49,6 +49,8 @@ export async function replaceWorker(context: ReloadContext, record: WorkerRecord
 async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<void> {
   const { pool, options } = context;
   const old = slot.current;
+  // A slot of a scale-up under way gets its first worker from the new code anyway.
+  if (old === undefined) return;
   const incoming = pool.launch(slot, true);
   try {
     await incoming.whenReady.promise;

@@ -74,19 +74,33 @@ export class WorkerPool {
     return [...this.#slots].filter((slot) => !slot.isRetired);
   }
 
-  /** Adds `count` slots and resolves with their first ready workers (rejects if one gives up). */
+  /**
+   * Adds `count` slots and resolves with their first ready workers (rejects if one gives up).
+   * The slots exist at once (status shows the target); their workers are forked one per
+   * event-loop turn, as `launchInTurns` explains.
+   */
   addSlots(count: number, spec: SlotSpec): Promise<WorkerHandle[]> {
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
       return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
     }
-    const slots: Slot[] = [];
-    for (let i = 0; i < count; i++) {
-      const slot = new Slot(this.#lowestFreeSlotIndex(), spec);
-      this.#slots.add(slot);
-      slots.push(slot);
-      this.launch(slot);
-    }
+    const slots = this.#freeSlotIndices(count).map((index) => new Slot(index, spec));
+    for (const slot of slots) this.#slots.add(slot);
+    this.#launchInTurns(slots, 0);
     return Promise.all(slots.map((slot) => slot.firstReady.promise));
+  }
+
+  /**
+   * Forks the first worker of each slot from `slots[next]` on, one per event-loop turn. A fork
+   * blocks the primary (2 ms on an idle machine, hundreds while many workers boot), so a large
+   * scale-up done in one loop left the primary deaf for minutes; between two forks it now
+   * answers `status`, `stop` and its workers. A slot retired meanwhile (a stop, a scale-down)
+   * is skipped, so a shutdown during a scale-up forks nothing more.
+   */
+  #launchInTurns(slots: readonly Slot[], next: number): void {
+    while (next < slots.length && (this.#isClosed || slots[next]!.isRetired || slots[next]!.current)) next++;
+    if (next === slots.length) return;
+    this.launch(slots[next]!);
+    if (next + 1 < slots.length) setImmediate(() => this.#launchInTurns(slots, next + 1));
   }
 
   /** Forks a worker for `slot`. It becomes the slot's current worker unless `asIncoming`. */
@@ -98,17 +112,18 @@ export class WorkerPool {
     this.#records.set(record.id, record);
     if (!asIncoming) slot.current = record;
     this.#attach(record);
-    record.readyTimer = setTimeout(() => this.#onReadyTimeout(record), this.#context.options.readyTimeoutMs);
+    const { readyTimeoutMs } = this.#context.options;
+    if (readyTimeoutMs !== Number.POSITIVE_INFINITY) record.readyTimer = setTimeout(() => this.#onReadyTimeout(record), readyTimeoutMs);
     this.#context.emit('workerFork', { worker: record.handle });
     return record;
   }
 
-  /** Slot numbers stay in 0..N-1 (like PM2's NODE_APP_INSTANCE): a freed number is reused. */
-  #lowestFreeSlotIndex(): number {
+  /** The `count` lowest free slot numbers: they stay in 0..N-1 (like PM2's NODE_APP_INSTANCE), a freed number is reused. */
+  #freeSlotIndices(count: number): number[] {
     const used = new Set([...this.#slots].map((slot) => slot.index));
-    let index = 0;
-    while (used.has(index)) index++;
-    return index;
+    const indices: number[] = [];
+    for (let index = 0; indices.length < count; index++) if (!used.has(index)) indices.push(index);
+    return indices;
   }
 
   /** Marks a worker ready: it joins the round-robin and its waiters resolve. */

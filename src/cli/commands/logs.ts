@@ -11,6 +11,7 @@ import type { LogEntry } from '../../control/log-protocol.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
+import { kPartialMark } from '../output-prefix.js';
 import { UsageError } from '../usage-error.js';
 
 export async function logsCommand(args: string[]): Promise<number | 'help'> {
@@ -65,7 +66,7 @@ function printer(name: string, isJson: boolean) {
     entry(entry: LogEntry): boolean {
       if (isJson) return process.stdout.write(`${terminalSafeJson({ name, ...entry })}\n`);
       const to = entry.source === 'worker' && entry.stream === 'stdout' ? 'stdout' : 'stderr';
-      return process[to].write(`${prefix(entry)}${sanitizeLine(entry.msg, keepColors[to])}\n`);
+      return process[to].write(`${prefix(entry)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
     },
     dropped(count: number): void {
       if (isJson) process.stdout.write(`${JSON.stringify({ name, dropped: count })}\n`);

@@ -22,7 +22,8 @@ export function parseDuration(value: string, flag: string, command: string): num
 /** Longer than a Node timer can wait would fire at once: refused, naming the limit. */
 export function checkDurationLimit(ms: number, value: string | number, flag: string, command: string): number {
   if (ms > kMaxDurationMs) {
-    throw new UsageError(`${flag} must be at most ${kMaxDurationMs} ms (596h, about 24.8 days: the longest a Node timer can wait). Received "${value}".`, command);
+    const received = typeof value === 'number' ? String(value) : `"${value}"`;
+    throw new UsageError(`${flag} must be at most ${kMaxDurationMs} ms (596h, about 24.8 days: the longest a Node timer can wait). Received ${received}.`, command);
   }
   return ms;
 }

@@ -26,7 +26,7 @@ describe('[H3] [H4] CLI limits', () => {
       [['run', idle, '--watch', '--watch-delay', '600h'], new RegExp(`^clusterkit: --watch-delay ${kLimitMessage.source}`)],
       [['status', '--watch', '--interval', '600h'], new RegExp(`^clusterkit: --interval ${kLimitMessage.source}`)],
       [['run'], /: "apps\[0\]\.readyTimeout" must be at most 2147483647 ms .*Received "600h"\./, project({ readyTimeout: '600h' })],
-      [['run'], /: "apps\[0\]\.shutdownTimeout" must be at most 2147483647 ms .*Received "2147483648"\./, project({ shutdownTimeout: 2 ** 31 })],
+      [['run'], /: "apps\[0\]\.shutdownTimeout" must be at most 2147483647 ms .*Received 2147483648\./, project({ shutdownTimeout: 2 ** 31 })],
     ];
     const results = await Promise.all(cases.map(([args, , cwd]) => cli(args, { runtime, ...(cwd ? { cwd } : {}) })));
     results.forEach((result, index) => {

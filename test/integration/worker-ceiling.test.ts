@@ -26,7 +26,7 @@ describe('[H4] the worker ceiling', () => {
     await primary.start();
     await expect(primary.scale(100_000)).rejects.toThrow('The "count" option must be at most 2, the "maxWorkers" option');
     await expect(primary.fork({ count: 100_000 })).rejects.toThrow(InvalidOptionError);
-    await expect(primary.fork({ count: 2 })).rejects.toThrow('The "count" option must be at most 1: 1 workers run and the "maxWorkers" option is 2. Received 2');
+    await expect(primary.fork({ count: 2 })).rejects.toThrow('The "count" option must be at most 1: the "maxWorkers" option is 2 and 1 worker runs already. Received 2');
     expect(primary.workers).toHaveLength(1);
     await primary.fork({ count: 1 });
     expect(primary.workers).toHaveLength(2);

@@ -106,7 +106,8 @@ export class PrimaryLifecycle {
     const { maxWorkers } = this.#context.options;
     const active = this.#context.pool.activeSlots().length;
     if (active + spec.count > maxWorkers) {
-      return Promise.reject(new InvalidOptionError('count', `at most ${Math.max(0, maxWorkers - active)}: ${active} workers run and the "maxWorkers" option is ${maxWorkers}`, spec.count));
+      const running = active === 1 ? '1 worker runs' : `${active} workers run`;
+      return Promise.reject(new InvalidOptionError('count', `at most ${Math.max(0, maxWorkers - active)}: the "maxWorkers" option is ${maxWorkers} and ${running} already`, spec.count));
     }
     return this.#context.pool.addSlots(spec.count, spec);
   }

@@ -13,6 +13,7 @@ import {
 import { isClusterKitMessage } from '../../messaging/envelope.js';
 import { kArmWatchdogNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
+import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
@@ -77,7 +78,7 @@ export class WorkerPool {
   /**
    * Adds `count` slots and resolves with their first ready workers (rejects if one gives up).
    * The slots exist at once (status shows the target); their workers are forked one per
-   * event-loop turn, as `launchInTurns` explains.
+   * event-loop turn (launch-in-turns.ts).
    */
   addSlots(count: number, spec: SlotSpec): Promise<WorkerHandle[]> {
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
@@ -85,22 +86,8 @@ export class WorkerPool {
     }
     const slots = this.#freeSlotIndices(count).map((index) => new Slot(index, spec));
     for (const slot of slots) this.#slots.add(slot);
-    this.#launchInTurns(slots, 0);
+    launchInTurns(this, slots);
     return Promise.all(slots.map((slot) => slot.firstReady.promise));
-  }
-
-  /**
-   * Forks the first worker of each slot from `slots[next]` on, one per event-loop turn. A fork
-   * blocks the primary (2 ms on an idle machine, hundreds while many workers boot), so a large
-   * scale-up done in one loop left the primary deaf for minutes; between two forks it now
-   * answers `status`, `stop` and its workers. A slot retired meanwhile (a stop, a scale-down)
-   * is skipped, so a shutdown during a scale-up forks nothing more.
-   */
-  #launchInTurns(slots: readonly Slot[], next: number): void {
-    while (next < slots.length && (this.#isClosed || slots[next]!.isRetired || slots[next]!.current)) next++;
-    if (next === slots.length) return;
-    this.launch(slots[next]!);
-    if (next + 1 < slots.length) setImmediate(() => this.#launchInTurns(slots, next + 1));
   }
 
   /** Forks a worker for `slot`. It becomes the slot's current worker unless `asIncoming`. */

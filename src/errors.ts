@@ -146,8 +146,10 @@ export class RemoteError extends ClusterKitError {
     readonly messageType: string,
     readonly peer: string,
     remote: SerializedError,
+    /** The message, when the default (`Handler for "type" in peer failed: ...`) does not fit, as for a hook. */
+    message?: string,
   ) {
-    super(`Handler for "${messageType}" in ${peer} failed: ${remote.name}: ${remote.message}`);
+    super(message ?? `Handler for "${messageType}" in ${peer} failed: ${remote.name}: ${remote.message}`);
     this.remoteName = remote.name;
     this.remoteMessage = remote.message;
     this.remoteCode = remote.code;
@@ -234,21 +236,51 @@ export class WorkerStartupError extends ClusterKitError {
   }
 }
 
-/** A worker slot failed to start too often in a row; it is no longer restarted. */
+/** Why a worker slot gave up (see `CrashLoopError`). */
+export type CrashLoopReason = 'startup-failures' | 'too-many-restarts' | 'memory-limit';
+
+/** What a memory-limit loop measured: the limit, and the RSS of the last worker over it. */
+export interface MemoryLoopDetail {
+  readonly limitBytes: number;
+  readonly rssBytes: number;
+}
+
+/**
+ * A worker slot failed too often in a row (it could not start, it crashed too often, or it
+ * went over the memory limit again and again soon after starting); it is no longer restarted.
+ */
 export class CrashLoopError extends ClusterKitError {
   override readonly name = 'CrashLoopError';
   readonly code = 'ERR_CRASH_LOOP';
+  readonly reason: CrashLoopReason;
+  /** What to change, when clusterkit can tell (a TypeScript script without a loader). */
+  readonly hint: string | undefined;
 
   constructor(
     readonly slot: number,
     readonly failures: number,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      reason?: CrashLoopReason;
+      /** Said at the end of the message: what to change (a missing TypeScript loader...). */
+      hint?: string | undefined;
+      /** For `reason: 'memory-limit'`. */
+      memory?: MemoryLoopDetail;
+    },
   ) {
+    const hint = options?.hint ? ` ${options.hint}` : '';
+    const memory = options?.memory;
     super(
-      `Worker slot ${slot} failed ${failures} times in a row, so it is no longer restarted` +
-        `${describeCause(options?.cause)}. Fix the cause (see "cause"), then start or reload again.`,
-      options,
+      memory
+        ? `Worker slot ${slot} went over the memory limit (${formatBytes(memory.limitBytes)}; RSS ${formatBytes(memory.rssBytes)}) ${failures} times ` +
+            'in a row soon after starting, so it is no longer replaced: the limit is below what the worker needs, or it leaks memory from ' +
+            'the start. Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak, then start or reload again.'
+        : `Worker slot ${slot} failed ${failures} times in a row, so it is no longer restarted` +
+            `${describeCause(options?.cause)}. Fix the cause (see "cause"), then start or reload again.${hint}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
+    this.reason = options?.reason ?? (memory ? 'memory-limit' : 'startup-failures');
+    this.hint = options?.hint;
   }
 }
 
@@ -379,12 +411,12 @@ export class ServiceStartError extends ClusterKitError {
     readonly serviceName: string,
     /** What went wrong, as a clause: `the worker module /srv/api.js threw on import: ...`. */
     readonly reason: string = 'its workers could not start',
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string | undefined },
   ) {
     super(
       `The service "${serviceName}" could not start: ${reason}. It was stopped instead of being restarted forever; ` +
-        'fix the cause and start it again.',
-      options,
+        `fix the cause and start it again.${options?.hint ? ` ${options.hint}` : ''}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }
 }

@@ -28,7 +28,9 @@ export type {
   WorkerRestartEvent,
   CrashLoopEvent,
   ShutdownReport,
+  ShutdownForcedEvent,
 } from './primary/primary-events.js';
+export type { StopOutcome } from './primary/pool/stop-worker.js';
 
 export { ClusterWorker, type WorkerHandlers, type WorkerLifecycleState } from './worker/cluster-worker.js';
 export type { WorkerOptions } from './worker/worker-options.js';
@@ -37,6 +39,6 @@ export { StoreClient, type WatchedChange } from './worker/store-client.js';
 
 export * from './errors.js';
 export type * from './types.js';
-export { createLineLogger, createJsonLogger, silentLogger, type Logger, type LineLoggerOptions } from './logger.js';
+export { createLineLogger, createJsonLogger, silentLogger, type Logger, type LineLoggerOptions, type LogLevel, type LogStream } from './logger.js';
 export { startClusteredService, type ClusteredService, type ClusteredServiceOptions, type PrimaryService, type WorkerService, type WorkerModuleNamespace, type PrimaryStartupInfo, type PrimaryShutdownInfo, type WorkerSpawnedInfo, type WorkerCrashedInfo, type WorkerExitInfo, type WorkerStartupInfo, type WorkerShutdownInfo } from './runner/start-clustered-service.js';
 export { defineConfig, type ClusterKitConfig, type AppConfig, type ConfigDuration, type ConfigSize } from './cli/config/define-config.js';

@@ -23,19 +23,33 @@ export type NormalizedOptions<T extends OptionTable> = { readonly [K in keyof T]
  * order (the first invalid one throws `InvalidOptionError`), fills defaults, freezes the result.
  * @param name how errors name `input` itself when it is not an object (`options`, `restart`).
  * @param prefix the dotted path of nested options (`restart.`).
+ * @param renamed options renamed since an earlier release, old name to new: the error names the new one.
  */
-export function normalizeOptions<T extends OptionTable>(input: unknown, table: T, name: string, prefix = ''): NormalizedOptions<T> {
+export function normalizeOptions<T extends OptionTable>(
+  input: unknown,
+  table: T,
+  name: string,
+  prefix = '',
+  renamed: Readonly<Record<string, string>> = {},
+): NormalizedOptions<T> {
   const options = optionsObject(input as object | undefined, name) as Record<string, unknown>;
   const keys = Object.keys(table);
-  rejectUnknownKeys(options, keys, prefix);
+  rejectUnknownKeys(options, keys, prefix, renamed);
   const normalized: Record<string, unknown> = {};
   for (const key of keys) normalized[key] = table[key]!(options[key], prefix + key, normalized);
   return Object.freeze(normalized) as NormalizedOptions<T>;
 }
 
-/** Throws for keys that are not options (usually a typo, silently ignored otherwise). */
-export function rejectUnknownKeys(options: object, known: readonly string[], prefix = ''): void {
+/**
+ * Throws for keys that are not options (usually a typo, silently ignored otherwise); a key in
+ * `renamed` gets an error that names its new name.
+ */
+export function rejectUnknownKeys(options: object, known: readonly string[], prefix = '', renamed: Readonly<Record<string, string>> = {}): void {
   for (const key of Object.keys(options)) {
+    const newName = Object.hasOwn(renamed, key) ? renamed[key] : undefined;
+    if (newName !== undefined && !known.includes(key)) {
+      throw new InvalidOptionError(`${prefix}${key}`, `renamed to "${newName}" (same values)`, (options as Record<string, unknown>)[key]);
+    }
     if (!known.includes(key)) {
       throw new InvalidOptionError(`${prefix}${key}`, `one of the known options (${known.join(', ')})`, key);
     }

@@ -4,6 +4,7 @@
  */
 import { kClusterNamePattern } from '../control/runtime-dir.js';
 import { kMaxDurationMs } from '../duration.js';
+import { kMinMaxMemoryMb } from '../primary/primary-options.js';
 import { UsageError } from './usage-error.js';
 
 const kDurationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
@@ -47,6 +48,24 @@ export function parseClusterName(value: string, command: string): string {
     throw new UsageError(`${JSON.stringify(value)} is not a cluster name: letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64).`, command);
   }
   return value;
+}
+
+/**
+ * A memory limit (`--max-memory`, `maxMemory`): a size of at least 64 MiB, below which no
+ * Node.js worker can stay.
+ */
+export function parseMemoryLimitMb(value: string, flag: string, command: string): number {
+  return checkMemoryLimitMb(parseSizeMb(value, flag, command), value, flag, command);
+}
+
+/** @throws UsageError for a limit below the floor, naming it and why. */
+export function checkMemoryLimitMb(mib: number, given: string | number, flag: string, command: string): number {
+  if (mib >= kMinMaxMemoryMb) return mib;
+  throw new UsageError(
+    `${flag} must be at least ${kMinMaxMemoryMb}M: a Node.js worker uses about 50 MB of memory before it runs any code, ` +
+      `so a lower limit would replace it forever. Received ${JSON.stringify(given)}${typeof given === 'number' ? ' (MiB)' : ''}.`,
+    command,
+  );
 }
 
 /** A positive integer, or `auto` (also `max`, as PM2 spells it). */

@@ -6,9 +6,12 @@ import type { WorkerStats } from '../primary/features/worker-stats.js';
 
 type Row = readonly string[];
 
-const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'rss', 'heap', 'loop delay', 'cpu', 'msgs in', 'msgs out'];
+// Headers say what the figures are: the event-loop delay as mean / p99 since the previous
+// heartbeat; the message counts include the heartbeats (a footnote says so).
+const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*'];
+const kFootnote = '* IPC messages to and from the worker, heartbeats included\n';
 /** Numeric columns are right-aligned. */
-const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', 'loop delay', 'cpu', 'msgs in', 'msgs out']);
+const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
 
 /** One cluster: a header line, then one row per worker. */
 export function formatStatus(status: ClusterStatus): string {
@@ -17,7 +20,7 @@ export function formatStatus(status: ClusterStatus): string {
     `workers ${status.workers.length}/${status.targetWorkers}  node ${status.nodeVersion}\n` +
     `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n`;
   if (status.workers.length === 0) return `${header}(no workers)\n`;
-  return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}`;
+  return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}${kFootnote}`;
 }
 
 /** `clusterkit list`: one row per cluster. */

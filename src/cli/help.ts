@@ -51,15 +51,18 @@ directory (or --config <file>): each app in its own primary process; one Ctrl-C 
 all. With <app>, runs that app only. Flags override the file's values.
 
 Options:
-  -w, --workers <n|auto>      Number of workers; auto is one per core (default: auto)
+  -w, --workers <n|auto>      Number of workers, always honoured; auto (the default) is
+                              one per core, or one in development mode
       --max-workers <n>       The most workers it may run, scale included
                               (default: 4 × the CPUs, at least 64)
-      --dev                   Development mode: a single worker
+      --dev                   Development mode: a single worker. Without -w it is on
+                              whenever NODE_ENV is not production (the start line says)
   -n, --name <name>           Cluster name for status/reload/stop/scale
                               (default: the script's file name)
       --shutdown-timeout <d>  Time a worker has to stop before it is killed (default: 10s)
       --ready-timeout <d>     Time a worker has to start (default: 30s)
-      --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G)
+      --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
+                              at least 64M)
       --node-arg=<arg>        Node option for the workers; repeat it for several
       --log-format <format>   line (default) or json
       --env <KEY=VALUE>       Environment variable for the workers; repeat it for several
@@ -76,6 +79,10 @@ Options:
 Durations: 500ms, 10s, 2m (a bare number is milliseconds), at most 596h (2^31 - 1 ms).
 Sizes: 512M, 1G (bare: MiB).
 
+Exit codes: 0 every worker stopped cleanly; 1 a worker did not stop cleanly (its cleanup
+timed out or failed, or it was killed at the shutdown timeout), or the service could not
+start or lost every worker; 2 bad usage; 130 / 143 a second SIGINT / SIGTERM forced the stop.
+
 Examples:
   clusterkit run server.js
   clusterkit run server.js -w 4 --name api --shutdown-timeout 30s --max-memory 512M
@@ -90,7 +97,8 @@ Examples:
   status: `Usage: clusterkit status [name] [options]
 
 Shows each worker of the cluster (or of every running cluster): id, pid, state, uptime,
-restarts, memory (RSS and heap), event-loop delay (mean / p99) and messages in/out.
+restarts, memory (RSS and heap), event-loop delay (mean / p99), CPU and IPC messages in/out
+(heartbeats included). Figures come from the heartbeat: "-" until it has measured them.
 
 Options:
       --json              Print JSON instead of a table

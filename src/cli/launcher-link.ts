@@ -11,6 +11,8 @@
  * stops the workers at once. When the launcher dies (even by SIGKILL) its channel closes and
  * the app stops gracefully.
  */
+import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
+import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
 import type { PrimaryService } from '../runner/service-primary.js';
 
 /** Set by the launcher in the environment of each app's primary. */
@@ -59,23 +61,23 @@ function createLink(): LauncherLink | undefined {
     if (isStopping) return;
     isStopping = true;
     void service.primary.shutdown(signal ? { signal } : {}).then(
-      (report) => process.exit(report.killed.length > 0 ? 1 : 0),
+      (report) => process.exit(shutdownExitCode(report)),
       () => process.exit(1),
     );
   };
   const killNow = (signal: NodeJS.Signals) => {
-    for (const worker of service?.primary.workers ?? []) {
-      if (worker.pid !== undefined) process.kill(worker.pid, 'SIGKILL');
-    }
+    // As the primary's own second signal: every worker killed, one line that says so, exit 130/143.
+    const lifecycle = service ? lifecycleOf(service.primary) : undefined;
+    if (lifecycle) lifecycle.forceStop(signal);
     process.exit(kSignalExitCodes[signal] ?? 1);
   };
   const onSignal = (signal: NodeJS.Signals) => (++signals === 1 ? stop(signal) : killNow(signal));
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', () => void service?.reload().catch(() => {}));
-  process.on('message', (message: { type?: unknown } | null) => {
+  process.on('message', (message: { type?: unknown; signal?: unknown } | null) => {
     if (message?.type === kStopMessage.type) stop(undefined);
-    else if (message?.type === kKillMessage.type) killNow('SIGTERM');
+    else if (message?.type === kKillMessage.type) killNow(message.signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   });
   process.once('disconnect', () => stop(undefined));
   return {

@@ -6,12 +6,18 @@
  * output: lines are bounded (`LineSplitter`), and while our own stdout or stderr is full (a
  * slow terminal, a pipe nobody reads) the workers' pipes to it are not read: their output
  * waits in the workers, as it would with `node server.js | slow-reader`.
+ *
+ * Every line has a pino level: what a worker writes to stdout is info (30), to stderr error
+ * (50), as PM2 files them (out and error logs) and as `console.error` means them.
  */
 import type { Readable, Writable } from 'node:stream';
 import type { LogEntry } from '../control/log-protocol.js';
 import { LineSplitter, type OutputLine } from './logs/line-splitter.js';
 
 export type LogFormat = 'line' | 'json';
+
+/** The pino level of a forwarded worker line. */
+export const kStreamLevels = { stdout: 30, stderr: 50 } as const;
 
 export interface OutputSource {
   readonly id: number;
@@ -28,9 +34,9 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
     const render =
       format === 'json'
         ? (line: OutputLine, time: number) =>
-            `${JSON.stringify({ time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
+            `${JSON.stringify({ level: kStreamLevels[stream], time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
         : (line: OutputLine) => `[${name}:${worker.id}] ${line.text}${line.partial ? kPartialMark : ''}\n`;
-    forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
+    forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
   };
   pipe(worker.stdout, process.stdout, 'stdout');
   pipe(worker.stderr, process.stderr, 'stderr');

@@ -6,7 +6,7 @@
  * positionals (`run server.js --watch src lib`) or as `--watch=src`.
  */
 import { resolve } from 'node:path';
-import { parseCount, parseDuration, parseSizeMb, parseWorkers } from './arg-values.js';
+import { parseCount, parseDuration, parseMemoryLimitMb, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { parseCommand } from './parse-command.js';
 import type { RunLayer } from './run-settings.js';
@@ -70,7 +70,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     isDev: values.dev,
     shutdownTimeoutMs: optional(values['shutdown-timeout'], (value) => parseDuration(value, '--shutdown-timeout', 'run')),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
-    maxMemoryMb: optional(values['max-memory'], (value) => parseSizeMb(value, '--max-memory', 'run')),
+    maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
     nodeArgs: values['node-arg'],
     logFormat,
     env: Object.keys(env).length > 0 ? env : undefined,

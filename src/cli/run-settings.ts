@@ -27,7 +27,8 @@ export interface RunSettings {
   workers: number | 'auto';
   /** The ceiling of the worker count (`--max-workers`); undefined for the default. */
   maxWorkers: number | undefined;
-  isDev: boolean;
+  /** `--dev` / `dev`: true or false when given; undefined decides by NODE_ENV (runner/worker-count.ts). */
+  dev: boolean | undefined;
   shutdownTimeoutMs: number | undefined;
   readyTimeoutMs: number | undefined;
   maxMemoryMb: number | undefined;
@@ -69,7 +70,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
   if (script === undefined) throw new UsageError('Missing the script to run.', 'run');
   const cwd = flags.cwd ?? base.cwd ?? invocationDir;
   // `--dev` on the command line overrides the file's `workers`, and `-w` its `dev`.
-  const isDev = flags.isDev ?? (flags.workers === undefined ? base.isDev : undefined) ?? false;
+  const isDev = flags.isDev ?? (flags.workers === undefined ? base.isDev : undefined);
   const watch = flags.watch ?? base.watch;
   return {
     script,
@@ -77,7 +78,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     name: flags.name ?? base.name ?? moduleBaseName(script),
     workers: isDev ? 'auto' : (flags.workers ?? base.workers ?? 'auto'),
     maxWorkers: flags.maxWorkers ?? base.maxWorkers,
-    isDev,
+    dev: isDev,
     shutdownTimeoutMs: flags.shutdownTimeoutMs ?? base.shutdownTimeoutMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,

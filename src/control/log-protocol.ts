@@ -20,6 +20,11 @@ export interface LogEntry {
   /** The worker that wrote the line, or that the primary's line is about. */
   workerId?: number;
   stream: 'stdout' | 'stderr';
+  /**
+   * pino's level number: the primary's own lines at their level (30 info, 40 warn, 50 error),
+   * a worker's stdout 30 and stderr 50 (docs/logging.md). Absent from older primaries.
+   */
+  level?: number;
   /** The text, without its newline; at most 16 KiB (a longer line arrives in pieces). */
   msg: string;
   /** A piece of a longer line: the next entry continues it. */

@@ -40,7 +40,7 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
       },
       stop: async () => {
         const report = await primary.shutdown();
-        return { graceful: report.graceful.length, killed: report.killed.length, pid: process.pid };
+        return { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, pid: process.pid };
       },
       afterStop: () => server.close(),
       events: (after) => recording.log.read(after),

@@ -28,6 +28,26 @@ export interface ShutdownPayload {
   /** The primary's deadline for this worker, in ms from receipt. */
   readonly timeoutMs: number;
 }
+
+/**
+ * Worker -> primary, notify: the worker's `_destroy` did not finish within the worker's own
+ * deadline (`{ timeoutMs }`: the time it had) or threw (`{ error }`); the worker exits 1 next.
+ */
+export const kDestroyFailedNotice = '$destroyFailed';
+
+export type DestroyFailedPayload = { readonly timeoutMs: number } | { readonly error: SerializedError };
+
+/**
+ * Worker -> primary, notify: while the worker stops, how many requests its tracked servers
+ * still have in flight (HTTP requests; a plain TCP server's open connections). Sent when the
+ * stop begins and when the count changes, at most once per tick; only by a worker that tracks
+ * servers. Payload `{ openRequests }`.
+ */
+export const kDrainNotice = '$drain';
+
+export interface DrainPayload {
+  readonly openRequests: number;
+}
 /**
  * Primary -> worker, notify: start the orphan watchdog thread. Sent once the initial workers
  * are all ready (then at each later worker's ready): creating the thread costs as much CPU as
@@ -41,14 +61,14 @@ export const kPingRequest = '$ping';
 
 /**
  * A worker's answer to `$ping`: memory (bytes), event-loop delay (ms) and CPU use (percent of
- * one core) since the last ping.
+ * one core) since the last ping. The delay is left out of the first answer: nothing measured yet.
  */
 export interface PingReport {
   rss: number;
   heapUsed: number;
   heapTotal: number;
-  loopDelayMean: number;
-  loopDelayP99: number;
+  loopDelayMean?: number;
+  loopDelayP99?: number;
   cpuPercent: number;
 }
 
@@ -130,6 +150,16 @@ export function isInitErrorPayload(payload: unknown): payload is SerializedError
 
 export function isShutdownPayload(payload: unknown): payload is ShutdownPayload {
   return isRecord(payload) && typeof payload.timeoutMs === 'number' && payload.timeoutMs >= 0;
+}
+
+export function isDestroyFailedPayload(payload: unknown): payload is DestroyFailedPayload {
+  if (!isRecord(payload)) return false;
+  if ('timeoutMs' in payload) return typeof payload.timeoutMs === 'number' && Number.isFinite(payload.timeoutMs) && payload.timeoutMs >= 0;
+  return isSerializedError(payload.error);
+}
+
+export function isDrainPayload(payload: unknown): payload is DrainPayload {
+  return isRecord(payload) && Number.isSafeInteger(payload.openRequests) && (payload.openRequests as number) >= 0;
 }
 
 export function isRelayPayload(payload: unknown): payload is RelayPayload {

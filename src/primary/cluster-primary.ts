@@ -17,9 +17,10 @@ import { registerRelay } from './features/relay.js';
 import { serveStore } from './features/serve-store.js';
 import type { SharedStore } from './features/shared-store.js';
 import { collectStats, type WorkerStats } from './features/worker-stats.js';
-import type { PrimaryState } from './lifecycle/primary-lifecycle.js';
+import { registerLifecycle, type PrimaryState } from './lifecycle/primary-lifecycle.js';
 import { broadcast } from './pool/broadcast.js';
 import { pickWorker, resolveWorker } from './pool/resolve-worker.js';
+import type { StopOutcome } from './pool/stop-worker.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
 import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
@@ -57,6 +58,7 @@ export class ClusterPrimary<
       onUserMessage: (record, type, payload, isRequest) => this.#onUserMessage(record, type, payload, isRequest),
     });
     this.#context = context;
+    registerLifecycle(this, context.lifecycle);
     registerRelay(context);
     this.#store = serveStore(context);
     this.#metrics = new ClusterMetrics(context);
@@ -96,7 +98,8 @@ export class ClusterPrimary<
   }
 
   /**
-   * Runs `_init`, forks `workerCount` workers and resolves with them once all are ready.
+   * Runs `_init`, forks `workerCount` workers and resolves with them once all are ready (at
+   * once, with none, for `workerCount: 0`).
    * Rejects (after stopping what it started) if `_init` throws or the workers cannot start.
    */
   start(this: ClusterPrimary<ToWorker, ToPrimary> & PrimaryHandlers<ToPrimary>): Promise<WorkerHandle[]> {
@@ -124,9 +127,11 @@ export class ClusterPrimary<
   }
 
   /**
-   * The ready worker least recently picked under `tag`; each tag rotates on its own. With
-   * `role`, only workers forked with that tag are picked.
+   * The ready worker least recently picked under `tag` (a rotation: each tag rotates on its own,
+   * `'default'` when left out). With `role` (a filter), only workers forked with that role
+   * (`fork({ roles: [role] })`) are picked.
    * @throws NoWorkerAvailableError when no worker (with that role) is ready.
+   * @example primary.roundRobin({ tag: 'uploads', role: 'io' })
    */
   roundRobin(options: { tag?: string; role?: string } = {}): WorkerHandle {
     return pickWorker(this.#context.pool, options).handle;
@@ -193,9 +198,11 @@ export class ClusterPrimary<
 
   /**
    * Stops one worker gracefully (it finishes its work and runs `_destroy`), with no
-   * replacement; SIGKILL at the timeout. Resolves with how it ended.
+   * replacement; SIGKILL at the timeout. Resolves with how it ended: `'graceful'` (cleanly, exit
+   * code 0), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
+   * deadline or threw, or it exited non-zero) or `'killed'`.
    */
-  stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<'graceful' | 'killed'> {
+  stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<StopOutcome> {
     try {
       const timeoutMs = normalizeTimeout(options.timeoutMs, this.#context.options.shutdownTimeoutMs);
       return this.#context.lifecycle.stopWorker(resolveWorker(this.#context.pool, worker), timeoutMs);

@@ -9,6 +9,7 @@ import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
 import { registerStartupNotices } from './pool/startup-notices.js';
+import { registerStopNotices } from './pool/stop-notices.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import type { WorkerRecord } from './pool/worker-record.js';
 import type { PrimaryEvents } from './primary-events.js';
@@ -48,5 +49,6 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   const pool = new WorkerPool({ options, emit, reportError }, onInbound);
   const lifecycle = new PrimaryLifecycle({ options, pool, emit, reportError }, hooks);
   registerStartupNotices({ pool, system, emit });
+  registerStopNotices({ system, emit });
   return Object.freeze({ options, pool, system, lifecycle, emit, reportError });
 }

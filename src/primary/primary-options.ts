@@ -31,6 +31,12 @@ export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
 
 export const kDefaultReadyTimeoutMs = 30_000;
 export const kDefaultShutdownTimeoutMs = 10_000;
+export const kDefaultStableAfterMs = 30_000;
+/**
+ * The lowest `maxMemoryMb`: a Node.js worker's RSS is about 50 MiB before it runs any code, so a
+ * lower limit can never be met and would only replace workers forever.
+ */
+export const kMinMaxMemoryMb = 64;
 
 export interface PrimaryOptions {
   /**
@@ -50,7 +56,8 @@ export interface PrimaryOptions {
   env?: Record<string, string | undefined>;
   /**
    * How many workers `start()` forks. `'auto'`: the CPUs this process may use, a container's CPU
-   * quota included (`os.availableParallelism()`, capped by the cgroup quota). @default 'auto'
+   * quota included (`os.availableParallelism()`, capped by the cgroup quota). `0`: none, for a
+   * primary that forks only named or role workers with `fork()`. @default 'auto'
    */
   workerCount?: number | 'auto';
   /**
@@ -91,7 +98,12 @@ export interface PrimaryOptions {
   restart?: RestartOptions | false;
   /** Hang detection by ping, or `false` to disable it. */
   heartbeat?: HeartbeatOptions | false;
-  /** Replace a worker gracefully when its RSS stays above this many MiB. @default no limit */
+  /**
+   * Replace a worker gracefully when its RSS stays above this many MiB (three heartbeats in a
+   * row); at least 64, and it needs the heartbeat. A slot whose workers go over it again and
+   * again soon after they start gives up (`crashLoop`, reason `memory-limit`).
+   * @default no limit
+   */
   maxMemoryMb?: number;
   /** SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`. @default true */
   handleSignals?: boolean;
@@ -148,8 +160,12 @@ export interface ForkOptions {
   count?: number;
   /** A unique name for the worker, kept across restarts (`primary.workerByName()`). */
   name?: string;
-  /** Tags for `roundRobin({ role })`, kept across restarts. */
-  tags?: string[];
+  /**
+   * Roles of these workers, kept across restarts: `roundRobin({ role })` picks only among the
+   * workers with that role; the worker reads its own as `this.roles`.
+   * @example ['io']
+   */
+  roles?: string[];
   /** Environment for these workers, added to the primary's `env` option. */
   env?: Record<string, string | undefined>;
 }
@@ -165,7 +181,7 @@ const kBackoffOptions = {
 
 const kRestartOptions = {
   backoff: (value, name) => normalizeOptions(value, kBackoffOptions, name, `${name}.`),
-  stableAfterMs: (value, name) => durationOption(value, name, 30_000, { min: 0 }),
+  stableAfterMs: (value, name) => durationOption(value, name, kDefaultStableAfterMs, { min: 0 }),
   startupWindowMs: (value, name) => durationOption(value, name, 5_000, { min: 0 }),
   maxStartupFailures: (value, name) => integerOption(value, name, 3),
   maxRestarts: (value, name) => integerOption(value, name, 10),
@@ -189,7 +205,7 @@ const kForkOptions = {
     if (workerName !== undefined && done.count !== 1) throw new InvalidOptionError('count', '1 when a name is given (names are unique)', done.count);
     return workerName;
   },
-  tags: (value, name) => stringArrayOption(value, name, []),
+  roles: (value, name) => stringArrayOption(value, name, []),
   env: (value, name) => envOption(value, name),
 } satisfies OptionTable;
 
@@ -199,7 +215,7 @@ const kPrimaryOptions = {
   execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
   env: (value, name) => envOption(value, name),
   maxWorkers: (value, name) => maxWorkersOption(value, name),
-  workerCount: (value, name, done) => workerCountOption(value, name, done.maxWorkers as number),
+  workerCount: (value, name, done) => workerCountOption(value, name, done.maxWorkers as number, 0),
   serialization: (value, name): Serialization => enumOption(value, name, ['json', 'advanced'], 'json'),
   silent: (value, name) => booleanOption(value, name, false),
   stdio: (value) => stdioOption(value),
@@ -212,7 +228,7 @@ const kPrimaryOptions = {
   backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
   restart: (value, name) => (value === false ? false : normalizeOptions(value, kRestartOptions, name, `${name}.`)),
   heartbeat: (value, name) => (value === false ? false : normalizeOptions(value, kHeartbeatOptions, name, `${name}.`)),
-  maxMemoryMb: (value, name) => (value === undefined ? undefined : integerOption(value, name, 0)),
+  maxMemoryMb: (value, name, done) => maxMemoryOption(value, name, done.heartbeat),
   handleSignals: (value, name) => booleanOption(value, name, true),
   logger: (value) => loggerOption(value),
   serviceName: (value) => (value === undefined ? undefined : checkClusterName(value)),
@@ -231,8 +247,11 @@ export function normalizeRestartOptions(input: RestartOptions | undefined): Norm
   return normalizeOptions(input, kRestartOptions, 'restart', 'restart.');
 }
 
+/** Fork options renamed since an earlier release: `tags` became `roles` (the word `roundRobin({ role })` uses). */
+const kRenamedForkOptions = { tags: 'roles' };
+
 export function normalizeForkOptions(input: ForkOptions | undefined): NormalizedForkOptions {
-  return normalizeOptions(input, kForkOptions, 'fork options');
+  return normalizeOptions(input, kForkOptions, 'fork options', '', kRenamedForkOptions);
 }
 
 /** `maxWorkers`: a positive integer, by default `defaultMaxWorkers()`. Shared with the service runner. */
@@ -240,12 +259,25 @@ export function maxWorkersOption(value: unknown, name = 'maxWorkers'): number {
   return value === undefined ? defaultMaxWorkers() : integerOption(value, name, 1);
 }
 
-/** `number | 'auto'`, resolved to a count, at most `maxWorkers`. Shared with the service runner. */
-export function workerCountOption(value: unknown, name: string, maxWorkers: number): number {
+/** `number | 'auto'`, resolved to a count from `min` to `maxWorkers` ('auto' is capped by it). */
+export function workerCountOption(value: unknown, name: string, maxWorkers: number, min = 1): number {
   if (value === undefined || value === 'auto') return Math.min(autoWorkerCount(), maxWorkers);
-  const count = integerOption(value, name, 1);
+  const count = integerOption(value, name, 1, { min });
   if (count > maxWorkers) throw new InvalidOptionError(name, `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);
   return count;
+}
+
+function maxMemoryOption(value: unknown, name: string, heartbeat: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < kMinMaxMemoryMb) {
+    throw new InvalidOptionError(
+      name,
+      `an integer of at least ${kMinMaxMemoryMb} (MiB: a Node.js worker uses about 50 MiB before it runs any code, so a lower limit would replace it forever)`,
+      value,
+    );
+  }
+  if (heartbeat === false) throw new InvalidOptionError('heartbeat', 'left on when "maxMemoryMb" is set (the heartbeat reports the memory)', false);
+  return value;
 }
 
 function workerScriptOption(value: unknown): string {

@@ -49,7 +49,7 @@ export async function runCallback<T>(logger: Logger | false, name: string, callb
 
 function report(logger: Logger | false, name: string, error: unknown): void {
   const failure = toError(error);
-  if (logger) logger.error({ callback: name, error: failure }, `${name} threw: ${failure.message}`);
+  if (logger) logger.error({ callback: name, err: failure }, `${name} threw: ${failure.message}`);
   else process.stderr.write(`${name} threw: ${failure.stack ?? failure.message}\n`);
 }
 

@@ -1,6 +1,7 @@
 /**
  * What the service's control socket does for `clusterkit status|reload|stop|scale`.
  */
+import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
 import type { LogSource } from '../control/log-protocol.js';
@@ -31,12 +32,12 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
     },
     stop: async () => {
       stopReport = await service.primary.shutdown();
-      return { graceful: stopReport.graceful.length, killed: stopReport.killed.length, pid: process.pid };
+      return { graceful: stopReport.graceful.length, failed: stopReport.failed.length, killed: stopReport.killed.length, pid: process.pid };
     },
     afterStop: () => {
       server?.close();
-      // 0, or 1 when a worker had to be killed at the timeout: the same as after SIGTERM.
-      if (ownsProcess) process.exit(stopReport && stopReport.killed.length > 0 ? 1 : 0);
+      // 0, or 1 when a worker did not stop cleanly: the same as after SIGTERM.
+      if (ownsProcess) process.exit(stopReport ? shutdownExitCode(stopReport) : 0);
     },
     logs,
     events: (after) => log.read(after),

@@ -8,18 +8,19 @@ import { CrashLoopError, RemoteError, ServiceStartError, WorkerStartupError } fr
 import type { Logger } from '../logger.js';
 import { toError } from '../to-error.js';
 
-export function describeStartFailure(error: unknown, serviceName: string): unknown {
+/** `hint`: what to change, when the caller can tell (a TypeScript module without a loader). */
+export function describeStartFailure(error: unknown, serviceName: string, hint?: string): unknown {
   if (!(error instanceof CrashLoopError)) return error;
   const startup = error.cause;
   const attempts = `${error.failures} attempts`;
-  if (!(startup instanceof WorkerStartupError)) return new ServiceStartError(serviceName, `${lowerFirst(firstSentence(error.message))} (${attempts})`, { cause: error });
+  if (!(startup instanceof WorkerStartupError)) return new ServiceStartError(serviceName, `${lowerFirst(firstSentence(error.message))} (${attempts})`, { cause: error, hint });
   const remote = startup.cause instanceof RemoteError ? startup.cause : undefined;
   const summary = remote?.data?.summary;
   let reason: string;
   if (typeof summary === 'string') reason = summary;
   else if (remote) reason = `a worker failed to start: ${remote.remoteName}: ${remote.remoteMessage}`;
   else reason = `${lowerFirst(firstSentence(startup.message))}; its output above says why`;
-  return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error });
+  return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error, hint });
 }
 
 /** Logs a start failure as one line and ends the process with code 1. */

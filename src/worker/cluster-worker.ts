@@ -14,7 +14,7 @@ import { normalizeSendOptions } from '../messaging/send-options.js';
 import { isNoPayload, isRelayedPayload, kMetricsRequest, kRelayedRequest, kRelayRequest, type RelayPayload } from '../messaging/system-types.js';
 import { safeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
-import { kNameEnv, kSlotEnv, kTagsEnv } from '../worker-env.js';
+import { kNameEnv, kSlotEnv, kRolesEnv } from '../worker-env.js';
 import { collectMetrics } from './collect-metrics.js';
 import { messageContext, relaySender } from './message-context.js';
 import { StickyIntake } from './sticky-intake.js';
@@ -80,9 +80,9 @@ export class ClusterWorker<
     return process.env[kNameEnv] || undefined;
   }
 
-  /** The tags given to `primary.fork({ tags })`. */
-  get tags(): readonly string[] {
-    return process.env[kTagsEnv]?.split(',').filter(Boolean) ?? [];
+  /** The roles given to `primary.fork({ roles })`. */
+  get roles(): readonly string[] {
+    return process.env[kRolesEnv]?.split(',').filter(Boolean) ?? [];
   }
 
   get state(): WorkerLifecycleState {

@@ -28,8 +28,8 @@ export class HealthProbe {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
-      loopDelayMean: round(delay.mean),
-      loopDelayP99: round(delay.p99),
+      // None in the first answer: the sampler has only just started, and 0 would be a guess.
+      ...(delay ? { loopDelayMean: round(delay.mean), loopDelayP99: round(delay.p99) } : {}),
       cpuPercent: this.#cpuPercent(),
     };
   }
@@ -67,10 +67,11 @@ class LatenessSampler {
   }
 
   /**
-   * Lateness in the window since the previous call, in ms. The interval still running counts
-   * too: when a ping is answered straight after a stall, the timer has not fired yet to see it.
+   * Lateness in the window since the previous call, in ms; undefined when the window holds no
+   * sample yet. The interval still running counts too: when a ping is answered straight after
+   * a stall, the timer has not fired yet to see it.
    */
-  takeWindow(): { mean: number; p99: number } {
+  takeWindow(): { mean: number; p99: number } | undefined {
     const now = performance.now();
     const running = now - this.#lastTickAt - kResolutionMs;
     const samples = Array.from(this.#samples.subarray(0, Math.min(this.#count, kMaxSamples)));
@@ -80,7 +81,7 @@ class LatenessSampler {
       this.#lastTickAt = now - kResolutionMs;
     }
     this.#count = 0;
-    if (samples.length === 0) return { mean: 0, p99: 0 };
+    if (samples.length === 0) return undefined;
     samples.sort((a, b) => a - b);
     const sum = samples.reduce((total, sample) => total + sample, 0);
     const p99 = samples[Math.min(samples.length - 1, Math.ceil(samples.length * 0.99) - 1)]!;

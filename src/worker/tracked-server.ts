@@ -23,12 +23,19 @@ export class TrackedServer {
   readonly #sockets = new Map<Socket, number>();
   readonly #responses = new Set<ServerResponse>();
   #isDraining = false;
+  /** Called whenever `openRequests` may have changed (a request or a connection began or ended). */
+  readonly #onChange: () => void;
 
-  constructor(server: NetServer) {
+  constructor(server: NetServer, onChange: () => void = () => {}) {
     this.#server = server;
+    this.#onChange = onChange;
     server.on('connection', (socket: Socket) => {
       this.#sockets.set(socket, 0);
-      socket.once('close', () => this.#sockets.delete(socket));
+      socket.once('close', () => {
+        this.#sockets.delete(socket);
+        this.#onChange();
+      });
+      this.#onChange();
     });
     if (isHttpServer(server)) {
       // Prepended so it runs before the application's handler can write the headers.
@@ -38,6 +45,12 @@ export class TrackedServer {
 
   get server(): NetServer {
     return this.#server;
+  }
+
+  /** HTTP requests in flight (the responses not yet finished); for a plain TCP server, its open connections. */
+  get openRequests(): number {
+    if (!isHttpServer(this.#server)) return this.#sockets.size;
+    return this.#responses.size;
   }
 
   /**
@@ -78,8 +91,10 @@ export class TrackedServer {
     this.#sockets.set(socket, (this.#sockets.get(socket) ?? 0) + 1);
     if (this.#isDraining) response.shouldKeepAlive = false;
     this.#responses.add(response);
+    this.#onChange();
     response.once('close', () => {
       this.#responses.delete(response);
+      this.#onChange();
       const inFlight = (this.#sockets.get(socket) ?? 1) - 1;
       if (!this.#sockets.has(socket)) return;
       this.#sockets.set(socket, inFlight);

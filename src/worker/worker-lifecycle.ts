@@ -15,6 +15,8 @@ import {
   isNoPayload,
   isShutdownPayload,
   kArmWatchdogNotice,
+  kDestroyFailedNotice,
+  kDrainNotice,
   kHelloNotice,
   kInitErrorNotice,
   kPingRequest,
@@ -25,7 +27,7 @@ import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { HealthProbe } from './health-probe.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
-import { TrackedServer } from './tracked-server.js';
+import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
 import type { StopReason } from './worker-events.js';
 
@@ -44,6 +46,8 @@ export interface WorkerLifecycleHooks {
 
 /** Time a signalled worker waits for the primary's instruction before stopping on its own. */
 const kSignalGraceMs = 1_000;
+/** How much sooner than the primary's stop deadline a worker gives up on its own `_destroy` (at most a quarter of it). */
+const kStopMarginMs = 2_000;
 /** Longest wait for queued messages to be written before the process exits. */
 const kExitFlushMs = 1_000;
 /** How often the orphan watchdog checks the parent pid. */
@@ -66,7 +70,7 @@ export class WorkerLifecycle {
   /** The primary's pid, read at start(): the watchdog compares the current parent with it. */
   #primaryPid = 0;
   #isWatchdogStarted = false;
-  readonly #servers: TrackedServer[] = [];
+  readonly #servers = new TrackedServers();
 
   constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
     this.#context = context;
@@ -118,7 +122,7 @@ export class WorkerLifecycle {
 
   /** Drains `server` when the worker stops. */
   trackServer(server: Server): void {
-    this.#servers.push(new TrackedServer(server));
+    this.#servers.add(server);
   }
 
   #listen(): void {
@@ -131,8 +135,11 @@ export class WorkerLifecycle {
   }
 
   async #stopForPrimary(timeoutMs: number): Promise<void> {
-    // Keep a margin so _destroy runs, and the reply is written, before the primary's SIGKILL.
-    const deadline = Date.now() + timeoutMs - Math.min(1_000, timeoutMs / 4);
+    // The worker's own deadline comes before the primary's SIGKILL, by a quarter of the time
+    // (at most 2 s: the request's delivery, late timers on a busy machine and the exit come out
+    // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the
+    // worker exits 1, so the primary can tell a hung hook from a hung process.
+    const deadline = Date.now() + timeoutMs - Math.min(kStopMarginMs, timeoutMs / 4);
     const exitCode = await this.#stop('primary', deadline);
     // The reply to $shutdown is queued once this handler returns; exit after it is written.
     setImmediate(() => void this.#exit(exitCode));
@@ -150,10 +157,11 @@ export class WorkerLifecycle {
     clearTimeout(this.#signalTimer);
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
-    await Promise.all(this.#servers.map((server) => server.drain(deadline)));
+    await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
     const error = await this.#runDestroy(deadline);
     this.#probe.stop();
+    this.#servers.stopReporting();
     this.#state = 'stopped';
     return error ? 1 : 0;
   }
@@ -162,16 +170,31 @@ export class WorkerLifecycle {
     const { emit } = this.#context;
     emit('destroy', {});
     let failure: Error | undefined;
+    let timedOutAfterMs: number | undefined;
     try {
       const budget = Math.max(1, deadline - Date.now());
       const finished = await settleWithin(this.#hooks.destroy().then(() => true), budget);
-      if (!finished) failure = new HookTimeoutError('_destroy', budget);
+      if (!finished) {
+        failure = new HookTimeoutError('_destroy', budget);
+        timedOutAfterMs = budget;
+      }
     } catch (error) {
       failure = toError(error);
     }
     emit('destroyComplete', failure ? { error: failure } : {});
+    if (failure) this.#tellPrimary(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
     return failure;
   }
+
+  /** A notice to the primary that may be lost: the channel can be gone (the primary died). */
+  #tellPrimary(type: string, payload: unknown): void {
+    try {
+      this.#context.endpoint.notify(type, payload);
+    } catch {
+      // No primary to tell.
+    }
+  }
+
 
   async #failInit(error: unknown): Promise<void> {
     this.#context.emit('initializeError', { error: toError(error) });

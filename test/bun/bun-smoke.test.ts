@@ -142,7 +142,7 @@ describe('under Bun', () => {
 
     const run = cli(['run', 'test/fixtures/cli-held-server.mjs', '-w', '1', '--name', 'bunsmoke', '--shutdown-timeout', '20s']);
     await run.waitFor(/service bunsmoke started: 1 worker/);
-    const [, firstPid] = (await run.waitFor(/worker 1 ready workerId=1 pid=(\d+)/)) as unknown as [string, string];
+    const [, firstPid] = (await run.waitFor(/worker 1 ready workerId=1 workerPid=(\d+)/)) as unknown as [string, string];
     expect(JSON.parse((await get(`http://127.0.0.1:${port}/`)).body)).toEqual({ pid: Number(firstPid) });
 
     const status = await command(['status', 'bunsmoke', '--json']);
@@ -155,7 +155,7 @@ describe('under Bun', () => {
     const held = get(`http://127.0.0.1:${port}/hold`, 20_000);
     await run.waitFor(/held \d+/);
     const reload = command(['reload', 'bunsmoke']);
-    const [, secondPid] = (await run.waitFor(/worker 2 ready workerId=2 pid=(\d+)/, 20_000)) as unknown as [string, string];
+    const [, secondPid] = (await run.waitFor(/worker 2 ready workerId=2 workerPid=(\d+)/, 20_000)) as unknown as [string, string];
     expect(await held).toEqual({ status: 200, body: JSON.stringify({ pid: Number(firstPid) }) });
     expect(await reload).toMatchObject({ code: 0, stdout: 'reloaded bunsmoke: 1 worker replaced, no downtime\n' });
     expect(JSON.parse((await get(`http://127.0.0.1:${port}/`)).body)).toEqual({ pid: Number(secondPid) });

@@ -60,7 +60,7 @@ export async function cli(args: string[], options: { runtime: string; env?: Reco
 
 /** The worker pids a `run` has reported as ready so far (from its log lines). */
 export function readyPids(run: Spawned): number[] {
-  return [...run.output().matchAll(/worker \d+ ready workerId=\d+ pid=(\d+)/g)].map((match) => Number(match[1]));
+  return [...run.output().matchAll(/worker \d+ ready workerId=\d+ workerPid=(\d+)/g)].map((match) => Number(match[1]));
 }
 
 /** Kills every CLI process still running, with its workers, and removes the runtime directories. */

@@ -65,8 +65,8 @@ export default defineConfig({
 
     process.kill(run.child.pid!, 'SIGINT');
     await expect(run.exited()).resolves.toBe(0);
-    expect(run.output()).toMatch(/\[api\] shutdown complete graceful=2 killed=0/);
-    expect(run.output()).toMatch(/\[jobs\] shutdown complete graceful=1 killed=0/);
+    expect(run.output()).toMatch(/\[api\] shutdown complete graceful=2 failed=0 killed=0/);
+    expect(run.output()).toMatch(/\[jobs\] shutdown complete graceful=1 failed=0 killed=0/);
     await waitUntilGone([api.pid, jobs.pid, ...api.workers.map((worker) => worker.pid), ...jobs.workers.map((worker) => worker.pid)]);
   });
 

@@ -17,6 +17,7 @@ interface Entry {
   source: 'worker' | 'primary';
   workerId?: number;
   stream: 'stdout' | 'stderr';
+  level: number;
   msg: string;
   partial?: boolean;
 }
@@ -40,17 +41,17 @@ describe('clusterkit logs', () => {
     expect(json.code).toBe(0);
     const entries = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Entry);
     const first = entries.filter((entry) => entry.workerId === 1 && entry.source === 'worker');
-    expect(first.map((entry) => [entry.stream, entry.msg.length, entry.partial ?? false])).toEqual(
+    expect(first.map((entry) => [entry.stream, entry.level, entry.msg.length, entry.partial ?? false])).toEqual(
       expect.arrayContaining([
-        ['stderr', 'warming up on stderr'.length, false],
-        ['stdout', 16384, true],
-        ['stdout', 16384, true],
-        ['stdout', 7232, false],
+        ['stderr', 50, 'warming up on stderr'.length, false],
+        ['stdout', 30, 16384, true],
+        ['stdout', 30, 16384, true],
+        ['stdout', 30, 7232, false],
       ]),
     );
     expect(first.find((entry) => entry.msg.startsWith('started'))?.msg).toBe('started \x1b]0;pwned\x07 \x1b[31mred\x1b[0m');
     // The primary's own lines are there too, tagged with the worker they are about.
-    expect(entries).toContainEqual(expect.objectContaining({ name: 'chatty', source: 'primary', workerId: 2, msg: expect.stringMatching(/^worker 2 ready workerId=2 pid=\d+/) }));
+    expect(entries).toContainEqual(expect.objectContaining({ name: 'chatty', source: 'primary', workerId: 2, level: 30, msg: expect.stringMatching(/^worker 2 ready workerId=2 workerPid=\d+/) }));
 
     // As text: prefixed like the run terminal, stdout and stderr apart, control characters escaped
     // (not a terminal: colors removed too), and only worker 2 with --worker 2.

@@ -29,7 +29,7 @@ describe('run settings', () => {
       scriptArgs: ['--port', '1'],
       name: 'api',
       workers: 2,
-      isDev: false,
+      dev: undefined,
       shutdownTimeoutMs: undefined,
       readyTimeoutMs: undefined,
       maxMemoryMb: undefined,
@@ -40,8 +40,9 @@ describe('run settings', () => {
       watch: { paths: ['/app'], ignore: ['logs', 'tmp'], delayMs: 500 },
     });
     // --dev on the command line overrides the file's workers, and -w its dev.
-    expect(mergeRunLayers({ script: '/s.js', workers: 4 }, { isDev: true }, '/')).toMatchObject({ isDev: true, workers: 'auto' });
-    expect(mergeRunLayers({ script: '/s.js', isDev: true }, { workers: 3 }, '/')).toMatchObject({ isDev: false, workers: 3 });
+    expect(mergeRunLayers({ script: '/s.js', workers: 4 }, { isDev: true }, '/')).toMatchObject({ dev: true, workers: 'auto' });
+    expect(mergeRunLayers({ script: '/s.js', isDev: true }, { workers: 3 }, '/')).toMatchObject({ dev: undefined, workers: 3 });
+    expect(mergeRunLayers({ script: '/s.js', isDev: false }, {}, '/')).toMatchObject({ dev: false, workers: 'auto' });
     expect(mergeRunLayers(undefined, { script: '/srv/my-api.server.js' }, '/srv')).toMatchObject({ name: 'my-api', cwd: '/srv', watch: undefined, scriptArgs: [] });
   });
 

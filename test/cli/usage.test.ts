@@ -22,6 +22,7 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['run', demo, '--shutdown-timeout', '10x'], /--shutdown-timeout must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
   [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout needs a value; for a value that starts with "-"/],
   [['run', demo, '--max-memory', 'lots'], /--max-memory must be a memory size such as 512M or 1G\. Received "lots"\./],
+  [['run', demo, '--max-memory', '100K'], /--max-memory must be at least 64M: a Node\.js worker uses about 50 MB of memory before it runs any code, so a lower limit would replace it forever\. Received "100K"\./],
   [['run', demo, '--node-arg', '--import=tsx'], /Option --node-arg needs a value; for a value that starts with "-", write it with "=", as in --node-arg=--import=tsx\./],
   [['run', demo, '--name', 'a/b'], /--name must be letters, digits, "\.", "_" or "-"/],
   [['run', demo, 'extra'], /Unexpected argument "extra"\. Pass arguments for the script after "--"\./],

@@ -8,6 +8,8 @@ describe('feature examples', () => {
   it('worker-relay: api workers use the cache worker by name, and cope without it', async () => {
     const run = spawnScript('examples/worker-relay/main.ts');
     await expect(run.exited(30_000)).resolves.toBe(0);
+    // workerCount: 0: the primary runs the three named workers and no anonymous one.
+    expect(run.output()).toContain('workers: cache, api-a, api-b');
     expect(run.output()).toContain("first lookup : { user: 'User #7', cached: false, servedBy: 'api-a' }");
     expect(run.output()).toContain("second lookup: { user: 'User #7', cached: true, servedBy: 'api-b' }");
     expect(run.output()).toContain('[cache] get user:7 from api-b');
@@ -51,6 +53,6 @@ describe('feature examples', () => {
     expect((await get(`http://127.0.0.1:${port}/metrics`)).body).toContain('clusterkit_workers{state="ready"} 2');
     run.child.kill('SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
-    expect(run.output()).toContain('shutdown complete graceful=2 killed=0');
+    expect(run.output()).toContain('shutdown complete graceful=2 failed=0 killed=0');
   });
 });

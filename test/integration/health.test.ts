@@ -25,7 +25,7 @@ describe('heartbeat', () => {
   it('reports memory and event-loop delay per worker in stats()', async () => {
     const primary = testPrimary({ ...fastHeartbeat, workerCount: 2 });
     const workers = await primary.start();
-    await until(() => primary.stats().every((row) => row.rssBytes !== undefined), 5_000, 'a heartbeat answer from every worker');
+    await until(() => primary.stats().every((row) => row.rssBytes !== undefined && row.eventLoopDelayMs !== undefined), 5_000, 'two heartbeat answers from every worker (the first measures no delay)');
     const stats = primary.stats();
     expect(stats.map((row) => row.id)).toEqual(workers.map((worker) => worker.id));
     for (const row of stats) {

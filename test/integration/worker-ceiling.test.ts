@@ -49,7 +49,7 @@ describe('[H4] the worker ceiling', () => {
     expect(await scaling).toBeInstanceOf(Error); // its slots were scaled away
     await primary.scale(5);
     const report = await primary.shutdown();
-    expect(report.graceful.length + report.killed.length).toBe(5);
+    expect(report.graceful.length + report.failed.length + report.killed.length).toBe(5);
     expect(forks.length).toBe(forked + 2);
   });
 });

@@ -123,7 +123,7 @@ describe('the packed tarball', () => {
     const env = { NODE_ENV: 'production', XDG_RUNTIME_DIR: runtimeDir(), PORT: String(await freePort()) };
     const clusterkit = (args: string[]) => spawnNode([join(root, bin), ...args], { cwd: project, env, detached: true, label: `clusterkit ${args.join(' ')} (packed)` });
     const service = clusterkit(['run', 'server.mjs', '-w', '2', '--name', 'packed']);
-    const [, pids] = (await service.waitFor(/service packed started: 2 workers pids=([\d,]+)/)) as unknown as [string, string];
+    const [, pids] = (await service.waitFor(/service packed started: 2 workers workerPids=([\d,]+)/)) as unknown as [string, string];
     const workerPids = pids.split(',').map(Number);
     expect(workerPids).toContain(Number((await get(`http://127.0.0.1:${env.PORT}/`)).body));
     const status = clusterkit(['status', 'packed', '--json']);

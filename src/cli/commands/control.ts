@@ -23,11 +23,18 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
 export async function stopCommand(args: string[]): Promise<number | 'help'> {
   const name = singleName('stop', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'stop')) as { graceful: number; killed: number; pid: number };
+  const result = (await controlRequest(name[0], 'stop')) as { graceful: number; failed?: number; killed: number; pid: number };
   await waitForExit(result.pid);
-  const killed = result.killed > 0 ? `, ${result.killed} killed at the shutdown timeout` : '';
-  process.stdout.write(`stopped ${name[0]}: ${result.graceful} worker${result.graceful === 1 ? '' : 's'} stopped gracefully${killed}\n`);
+  process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   return 0;
+}
+
+/** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed at the shutdown timeout`. */
+function describeStops({ graceful, failed = 0, killed }: { graceful: number; failed?: number; killed: number }): string {
+  const parts = [`${graceful} worker${graceful === 1 ? '' : 's'} stopped gracefully`];
+  if (failed > 0) parts.push(`${failed} did not stop cleanly (_destroy timed out or threw, or a non-zero exit: see the cluster's log)`);
+  if (killed > 0) parts.push(`${killed} killed at the shutdown timeout`);
+  return parts.join(', ');
 }
 
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {

@@ -50,11 +50,12 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
         });
       }),
   );
-  const onStop = () => {
+  const onStop = (signal: NodeJS.Signals) => {
     stopRequests++;
     for (const child of running.values()) {
       // First a graceful stop, then "now"; a message, not a signal: the app may have had the signal already.
-      if (child.connected) child.send(stopRequests === 1 ? kStopMessage : kKillMessage, () => {});
+      // The kill names the signal, so the app's line and exit code say which one it was.
+      if (child.connected) child.send(stopRequests === 1 ? kStopMessage : { ...kKillMessage, signal }, () => {});
       else child.kill('SIGTERM');
     }
   };

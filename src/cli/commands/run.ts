@@ -5,9 +5,11 @@
  * run (flags, config file) is worked out by run-plan.ts; several apps are run by run-apps.ts.
  */
 import { createJsonLogger, createLineLogger, type Logger } from '../../logger.js';
-import { maxWorkersOption, workerCountOption } from '../../primary/primary-options.js';
+import { shutdownExitCode } from '../../primary/lifecycle/primary-signals.js';
+import { maxWorkersOption } from '../../primary/primary-options.js';
 import { startServicePrimary } from '../../runner/service-primary.js';
 import { exitAfterStartFailure } from '../../runner/start-failure.js';
+import { decideWorkerCount } from '../../runner/worker-count.js';
 import { takeLauncherLink } from '../launcher-link.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
@@ -30,13 +32,19 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   process.chdir(settings.cwd);
   const logs = new LogBuffer();
   const logger = teeLogger(createLogger(settings), (entry) => logs.add(entry));
-  const workerCount = settings.isDev ? 1 : workerCountOption(settings.workers, 'workers', maxWorkersOption(settings.maxWorkers));
+  const workers = decideWorkerCount({
+    workers: settings.workers,
+    dev: settings.dev,
+    nodeEnv: settings.env.NODE_ENV ?? process.env.NODE_ENV,
+    devOption: '--dev',
+    maxWorkers: maxWorkersOption(settings.maxWorkers),
+  });
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
     module: { path: settings.script, noun: 'script' },
-    workerCount,
-    devFrom: undefined,
+    workerCount: workers.count,
+    workerCountReason: workers.reason,
     ownsProcess: true,
     logger,
     primaryOptions: {
@@ -59,7 +67,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     },
     logs,
   }).catch((error: unknown) => exitAfterStartFailure(error, logger));
-  const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', ({ killed }) => resolveExit(killed.length > 0 ? 1 : 0)));
+  const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {
     const stopWatching = await watchAndReload(settings.watch, service, settings.cwd, logger);
     service.primary.once('shutdown', () => void stopWatching());

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { kClusterNamePattern } from '../../control/runtime-dir.js';
 import { moduleBaseName } from '../../runner/service-options.js';
-import { checkDurationLimit, parseDuration, parseSizeMb } from '../arg-values.js';
+import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -143,9 +143,9 @@ function checkDuration(value: unknown, key: string): number {
 }
 
 function checkSize(value: unknown, key: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkMemoryLimitMb(value, value, `"${key}"`, 'run');
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a memory size such as '512M' or '1G' (a number is MiB). Received ${describe(value)}.`);
-  return parseSizeMb(value, `"${key}"`, 'run');
+  return parseMemoryLimitMb(value, `"${key}"`, 'run');
 }
 
 function checkLogFormat(value: unknown, key: string): 'line' | 'json' {

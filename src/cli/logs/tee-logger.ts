@@ -4,31 +4,33 @@
  * Each line is recorded as the line logger renders it, whatever `--log-format` prints.
  */
 import type { LogEntry } from '../../control/log-protocol.js';
-import { createLineLogger, type Logger } from '../../logger.js';
+import { createLineLogger, kLogLevels, type Logger } from '../../logger.js';
 import { kMaxLineChars } from './line-splitter.js';
 
-type Level = keyof Logger;
-const kLevels: readonly Level[] = ['debug', 'info', 'warn', 'error'];
+type Method = keyof Logger;
+const kMethods: readonly Method[] = ['debug', 'info', 'warn', 'error'];
 
 /** A logger that writes through `logger` and records info and above with `record`. */
 export function teeLogger(logger: Logger, record: (entry: LogEntry) => void): Logger {
   let fields: object = {};
+  let level = kLogLevels.info;
   // The line logger renders into this stream; its `[name]` prefix is added back by readers.
   const capture = {
     write(text: string): boolean {
       const workerId = (fields as { workerId?: unknown }).workerId;
       const msg = text.replace(/^\[[^\]]*\] ?/, '').replace(/\n$/, '').slice(0, kMaxLineChars);
-      record({ time: Date.now(), source: 'primary', ...(typeof workerId === 'number' ? { workerId } : {}), stream: 'stderr', msg });
+      record({ time: Date.now(), source: 'primary', ...(typeof workerId === 'number' ? { workerId } : {}), stream: 'stderr', level, msg });
       return true;
     },
   } as unknown as NodeJS.WritableStream;
   const renderer = createLineLogger({ name: '', stream: capture, level: 'info' });
   const tee = {} as Logger;
-  for (const level of kLevels) {
-    tee[level] = (entryFields: object, message?: string) => {
-      logger[level](entryFields, message);
+  for (const method of kMethods) {
+    tee[method] = (entryFields: object, message?: string) => {
+      logger[method](entryFields, message);
       fields = entryFields;
-      renderer[level](entryFields, message);
+      level = kLogLevels[method];
+      renderer[method](entryFields, message);
     };
   }
   return tee;

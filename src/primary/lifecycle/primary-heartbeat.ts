@@ -88,10 +88,14 @@ function toHealth(report: PingReport): WorkerHealth {
     rssBytes: report.rss,
     heapUsedBytes: report.heapUsed,
     heapTotalBytes: report.heapTotal,
-    eventLoopDelayMs: report.loopDelayMean,
-    eventLoopDelayP99Ms: report.loopDelayP99,
+    eventLoopDelayMs: finiteOrUndefined(report.loopDelayMean),
+    eventLoopDelayP99Ms: finiteOrUndefined(report.loopDelayP99),
     // A worker of an older clusterkit leaves it out; a figure that is not a finite number is not shown.
-    cpuPercent: Number.isFinite(report.cpuPercent) ? report.cpuPercent : undefined,
+    cpuPercent: finiteOrUndefined(report.cpuPercent),
     at: Date.now(),
   };
+}
+
+function finiteOrUndefined(value: number | undefined): number | undefined {
+  return Number.isFinite(value) ? value : undefined;
 }

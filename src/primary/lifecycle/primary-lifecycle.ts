@@ -3,19 +3,33 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { CrashLoopError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
 import { toError } from '../../to-error.js';
-import { stopWorker, type StopOutcome } from '../pool/stop-worker.js';
+import { decideMemoryReplacement } from '../pool/memory-policy.js';
+import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { ShutdownReport } from '../primary-events.js';
-import type { NormalizedForkOptions } from '../primary-options.js';
+import { kDefaultStableAfterMs, type NormalizedForkOptions } from '../primary-options.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
-import { installPrimarySignals } from './primary-signals.js';
+import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
 
 export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Each primary's lifecycle, for the CLI's launcher link, which handles the signals of a launched app itself. */
+const lifecycles = new WeakMap<object, PrimaryLifecycle>();
+
+/** @internal The lifecycle of a `ClusterPrimary`. */
+export function lifecycleOf(primary: object): PrimaryLifecycle | undefined {
+  return lifecycles.get(primary);
+}
+
+/** @internal Called by the `ClusterPrimary` constructor. */
+export function registerLifecycle(primary: object, lifecycle: PrimaryLifecycle): void {
+  lifecycles.set(primary, lifecycle);
+}
 
 /** What the lifecycle takes from the primary's context. */
 export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'emit' | 'reportError'>;
@@ -55,7 +69,7 @@ export class PrimaryLifecycle {
         },
         onMemoryLimit: (record, rssBytes, limitBytes) => {
           context.emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes });
-          this.#replace(record);
+          this.#onMemoryLimit(record, rssBytes, limitBytes);
         },
       });
     }
@@ -86,7 +100,7 @@ export class PrimaryLifecycle {
     this.#isInitialized = true;
     emit('initializeComplete', {});
     try {
-      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, tags: [], env: {} });
+      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, roles: [], env: {} });
       this.#context.pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';
       this.#heartbeat?.start();
@@ -124,13 +138,18 @@ export class PrimaryLifecycle {
     const slots = this.#context.pool.activeSlots();
     this.#context.emit('scale', { from: slots.length, to: count });
     if (count > slots.length) {
-      await this.#context.pool.addSlots(count - slots.length, { name: undefined, tags: [], env: {} });
+      await this.#context.pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
       return;
     }
     const surplus = slots.slice(count).reverse();
     // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
     for (const slot of surplus) if (!slot.current) this.#context.pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
     await Promise.all(surplus.filter((slot) => slot.current).map((slot) => this.stopWorker(slot.current!, this.#context.options.shutdownTimeoutMs)));
+  }
+
+  /** Kills every worker at once, says so (`shutdownForced`) and exits: a second stop signal. */
+  forceStop(signal: NodeJS.Signals): never {
+    return forceStop(this.#context, signal);
   }
 
   stopWorker(record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
@@ -161,16 +180,11 @@ export class PrimaryLifecycle {
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
     await this.#runHooks('start');
-    const records = [...pool.records];
-    const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs)));
+    const report: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs);
     if (this.#isInitialized) await this.#runDestroy();
     this.#state = 'stopped';
     this.#uninstallSignals?.();
     this.#uninstallSignals = undefined;
-    const report: ShutdownReport = {
-      graceful: records.filter((_, index) => outcomes[index] === 'graceful').map((record) => record.handle),
-      killed: records.filter((_, index) => outcomes[index] === 'killed').map((record) => record.handle),
-    };
     emit('shutdownComplete', report);
     await this.#runHooks('end');
     return report;
@@ -194,8 +208,23 @@ export class PrimaryLifecycle {
     }
   }
 
-  #replace(record: WorkerRecord): void {
+  /** Replaces a worker over the memory limit, unless its slot keeps doing it: then the slot gives up. */
+  #onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void {
     if (this.#state !== 'running' || record.stopRequested) return;
-    replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportError(toError(error)));
+    const { pool, options, emit } = this.#context;
+    const slot = record.slot;
+    const readyForMs = record.readyAt === undefined ? undefined : Date.now() - record.readyAt;
+    const stableAfterMs = options.restart === false ? kDefaultStableAfterMs : options.restart.stableAfterMs;
+    const decision = decideMemoryReplacement(slot.memoryReplacements, readyForMs, stableAfterMs);
+    slot.memoryReplacements = decision.inARow;
+    if (decision.replace) {
+      replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportError(toError(error)));
+      return;
+    }
+    const error = new CrashLoopError(slot.index, decision.inARow, { reason: 'memory-limit', memory: { limitBytes, rssBytes } });
+    pool.retire(slot, error);
+    emit('crashLoop', { slot: slot.index, name: slot.spec.name, failures: decision.inARow, reason: 'memory-limit', error, remainingSlots: pool.activeSlots().length });
+    // No replacement: the worker stops gracefully, like a scale-down.
+    stopWorker(pool, record, options.shutdownTimeoutMs).catch((failure: unknown) => this.#context.reportError(toError(failure)));
   }
 }

@@ -7,10 +7,12 @@
 import { ReloadError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
 import { toError } from '../../to-error.js';
+import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { Slot } from '../pool/slot.js';
-import { stopWorker } from '../pool/stop-worker.js';
+import { stopAll, stopWorker } from '../pool/stop-worker.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import type { ShutdownReport } from '../primary-events.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
@@ -23,13 +25,15 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
   context.emit('reload', { workers: slots.length });
   let replaced = 0;
+  const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[] };
   try {
     for (const slot of slots) {
       if (!context.isRunning()) {
         throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`);
       }
       if (slot.isRetired) continue;
-      await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
+      const report = await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
+      for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
       replaced++;
     }
   } catch (error) {
@@ -37,7 +41,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }
-  context.emit('reloadComplete', { replaced });
+  context.emit('reloadComplete', { replaced, stopped });
 }
 
 /** Replaces one worker the same way (used when it exceeds `maxMemoryMb`). */
@@ -46,11 +50,12 @@ export async function replaceWorker(context: ReloadContext, record: WorkerRecord
   await replaceInSlot(context, record.slot, 'the old worker keeps running');
 }
 
-async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<void> {
+/** Replaces the worker of `slot`; resolves with how the worker(s) it replaced stopped. */
+async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<ShutdownReport> {
   const { pool, options } = context;
   const old = slot.current;
   // A slot of a scale-up under way gets its first worker from the new code anyway.
-  if (old === undefined) return;
+  if (old === undefined) return { graceful: [], failed: [], killed: [] };
   const incoming = pool.launch(slot, true);
   try {
     await incoming.whenReady.promise;
@@ -69,5 +74,5 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   slot.cancelRestart();
   slot.restarts++;
   const retiring = new Set([old, displaced].filter((record): record is WorkerRecord => record !== undefined && record !== incoming));
-  await Promise.all([...retiring].map((record) => stopWorker(pool, record, options.shutdownTimeoutMs)));
+  return stopAll(pool, [...retiring], options.shutdownTimeoutMs);
 }

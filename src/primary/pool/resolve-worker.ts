@@ -24,7 +24,7 @@ export function resolveWorker(pool: WorkerPool, worker: unknown): WorkerRecord {
 
 /**
  * The ready worker least recently picked under `tag` (each tag rotates on its own), among
- * those forked with the tag `role` when given.
+ * those forked with `role` in their `roles` when given.
  * @throws NoWorkerAvailableError when no worker (with that role) is ready.
  */
 export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: string }): WorkerRecord {
@@ -32,6 +32,10 @@ export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: str
   if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${typeof tag}`);
   const record = pool.rotation.pick(tag, options.role);
   if (record) return record;
-  const which = options.role === undefined ? 'ready worker' : `ready worker tagged "${options.role}"`;
-  throw new NoWorkerAvailableError(`No ${which} to pick (${pool.size} live worker(s)). Wait for "workerReady", or check that start() succeeded.`);
+  if (options.role === undefined) {
+    throw new NoWorkerAvailableError(`No ready worker to pick (${pool.size} live worker(s)). Wait for "workerReady", or check that start() succeeded.`);
+  }
+  throw new NoWorkerAvailableError(
+    `No ready worker with role '${options.role}' to pick (${pool.size} live worker(s)). Fork workers with fork({ roles: ['${options.role}'] }), or wait for "workerReady".`,
+  );
 }

@@ -4,6 +4,7 @@
  * Workers stopped on purpose, retired slots and a closed pool are left alone.
  */
 import { CrashLoopError, WorkerExitedError } from '../../errors.js';
+import { typeScriptLoaderHint } from './loader-hint.js';
 import { decideRestart } from './restart-policy.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -25,7 +26,10 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const decision = decideRestart(slot.history, { wasReady, uptimeMs }, policy, Date.now());
   slot.history = decision.history;
   if (!decision.restart) {
-    const error = new CrashLoopError(slot.index, decision.failures, { cause });
+    const { workerScript, workerArgs, execArgv, env } = context.options;
+    // The CLI's workers run its bootstrap with the user's script as their first argument.
+    const hint = decision.reason === 'startup-failures' ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS) : undefined;
+    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint });
     pool.retire(slot, error);
     context.emit('crashLoop', {
       slot: slot.index,

@@ -34,7 +34,7 @@ class Rotation<T> {
 export const kMaxRotations = 1024;
 
 export class RoundRobin<T> {
-  /** Ready members and the roles (fork tags) each has, in the order they became ready. */
+  /** Ready members and the roles (`fork({ roles })`) each has, in the order they became ready. */
   readonly #members = new Map<T, ReadonlySet<string>>();
   readonly #rotations = new Map<string, Rotation<T>>();
 

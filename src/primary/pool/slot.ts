@@ -1,6 +1,6 @@
 /**
  * A worker slot: one position in the pool, filled by successive workers as they are restarted
- * or reloaded. A restarted worker keeps its slot's number, name and tags.
+ * or reloaded. A restarted worker keeps its slot's number, name and roles.
  */
 import { deferred, type Deferred } from '../../deferred.js';
 import { kFreshHistory, type RestartHistory } from './restart-policy.js';
@@ -9,7 +9,7 @@ import type { WorkerRecord } from './worker-record.js';
 
 export interface SlotSpec {
   readonly name: string | undefined;
-  readonly tags: readonly string[];
+  readonly roles: readonly string[];
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
@@ -19,6 +19,8 @@ export class Slot {
   history: RestartHistory = kFreshHistory;
   /** Workers started in this slot after the first (restarts and replacements). */
   restarts = 0;
+  /** Memory replacements in a row, each soon after its worker started (memory-policy.ts). */
+  memoryReplacements = 0;
   /** Set while a restart waits for its backoff delay; cleared when it fires or is cancelled. */
   restartTimer: NodeJS.Timeout | undefined;
   /** No more workers for this slot: stopped on purpose, shut down, or crash-looped. */

@@ -6,7 +6,7 @@
 import cluster, { type Worker as ClusterWorkerProcess } from 'node:cluster';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
-import { kNameEnv, kSerializationEnv, kSlotEnv, kTagsEnv } from '../../worker-env.js';
+import { kNameEnv, kSerializationEnv, kSlotEnv, kRolesEnv } from '../../worker-env.js';
 
 
 export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number, spec: SlotSpec): ClusterWorkerProcess {
@@ -27,6 +27,6 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
     [kSerializationEnv]: options.serialization,
   };
   if (spec.name !== undefined) env[kNameEnv] = spec.name;
-  if (spec.tags.length > 0) env[kTagsEnv] = spec.tags.join(',');
+  if (spec.roles.length > 0) env[kRolesEnv] = spec.roles.join(',');
   return cluster.fork(env);
 }

@@ -2,6 +2,7 @@
  * The notices a worker sends while it starts: `$hello` (it listens: open the held channel),
  * `$ready` (`_init` finished: it takes work) and `$initError` (`_init` threw; it exits next).
  */
+import { capitalize } from '../../capitalize.js';
 import { RemoteError, WorkerStartupError } from '../../errors.js';
 import {
   isInitErrorPayload,
@@ -28,13 +29,9 @@ export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryConte
     kind: 'notification',
     check: isInitErrorPayload,
     handle: (payload, record) => {
-      const error = new RemoteError('_init', record.describe(), payload);
-      record.startupError = new WorkerStartupError(
-        record.id,
-        'init-failed',
-        `${record.describe()} failed in _init(): ${error.remoteName}: ${error.remoteMessage}`,
-        { cause: error },
-      );
+      const failure = `${payload.name}: ${payload.message}`;
+      const error = new RemoteError('_init', record.describe(), payload, `${capitalize(record.describe())} could not start: its _init() threw ${failure}`);
+      record.startupError = new WorkerStartupError(record.id, 'init-failed', `${capitalize(record.describe())} could not start: its _init() threw ${failure}`, { cause: error });
       emit('workerError', { worker: record.handle, error });
     },
   });

@@ -56,9 +56,9 @@ export class WorkerHandle {
     return this.#record.slot.spec.name;
   }
 
-  /** The tags given to `fork({ tags })`, kept across restarts. */
-  get tags(): readonly string[] {
-    return this.#record.slot.spec.tags;
+  /** The roles given to `fork({ roles })`, kept across restarts: `roundRobin({ role })` picks among them. */
+  get roles(): readonly string[] {
+    return this.#record.slot.spec.roles;
   }
 
   /** How many workers this slot had before this one (restarts and replacements). */

@@ -121,7 +121,7 @@ export class WorkerPool {
     record.state = 'ready';
     record.readyAt = Date.now();
     record.lastSeenAt = record.readyAt;
-    this.rotation.add(record, record.slot.spec.tags);
+    this.rotation.add(record, record.slot.spec.roles);
     if (this.#armsWatchdogs) armWatchdog(record);
     this.#context.emit('workerReady', { worker: record.handle });
     record.whenReady.resolve();
@@ -213,6 +213,7 @@ export class WorkerPool {
       `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
         'Its _init() may be waiting on something that never comes; raise the option if startup is legitimately slow.',
     );
+    this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
     record.clusterWorker.process.kill('SIGKILL');
   }
 

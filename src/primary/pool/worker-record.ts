@@ -8,6 +8,7 @@ import { deferred, type Deferred } from '../../deferred.js';
 import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { Slot } from './slot.js';
+import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
 
 /** `starting` until its `_init` finished, `ready` while serving, `stopping` once asked to stop. */
@@ -18,10 +19,10 @@ export interface WorkerHealth {
   rssBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
-  /** Mean event-loop delay since the previous heartbeat, in ms. */
-  eventLoopDelayMs: number;
-  /** 99th percentile of the event-loop delay since the previous heartbeat, in ms. */
-  eventLoopDelayP99Ms: number;
+  /** Mean event-loop delay since the previous heartbeat, in ms; undefined after the first one (nothing measured yet). */
+  eventLoopDelayMs: number | undefined;
+  /** 99th percentile of the event-loop delay since the previous heartbeat, in ms; undefined as the mean. */
+  eventLoopDelayP99Ms: number | undefined;
   /**
    * CPU time the worker used since the previous heartbeat, as a percentage of the time between
    * them: 100 is one core fully busy (it can exceed 100 with worker threads). Undefined when
@@ -66,7 +67,14 @@ export class WorkerRecord {
   /** Set once the heartbeat declared it unresponsive (it is being killed). */
   isUnresponsive = false;
   /** Set by the first stop (stop-worker.ts); later stops share it. */
-  stopping: Promise<'graceful' | 'killed'> | undefined;
+  stopping: Promise<StopOutcome> | undefined;
+  /** Set when the primary SIGKILLs it to end a stop (the stop timeout, a second signal). */
+  isKilledToStop = false;
+  /**
+   * While it stops: the requests its tracked servers still have open, as it last reported
+   * (`$drain`); undefined when it reported none (it tracks no server, or has not stopped).
+   */
+  openRequests: number | undefined;
   readonly whenReady: Deferred<void> = deferred();
   readonly whenListening: Deferred<void> = deferred();
   readonly whenExited: Deferred<WorkerExit> = deferred();

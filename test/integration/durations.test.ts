@@ -48,8 +48,8 @@ describe('[H3] durations', () => {
     expect(new ClusterPrimary(testOptions('test-worker.ts', { heartbeat: { intervalMs: 2 ** 30 + 1 } })).options.heartbeat).toMatchObject({ timeoutMs: kLongest });
   });
 
-  it('[H3] a send with the longest timeout waits for its reply; per-call timeouts past it are refused at the call, on both sides', async () => {
-    const primary = testPrimary();
+  it('[H3] the longest timeouts really wait: a send gets its reply, readyTimeoutMs: Infinity a slow start, the longest shutdownTimeoutMs a slow stop; per-call timeouts past the limit are refused, on both sides', async () => {
+    const primary = testPrimary({ readyTimeoutMs: Number.POSITIVE_INFINITY, shutdownTimeoutMs: kLongest, env: { FIXTURE_INIT: 'slow:200' } });
     const [worker] = await primary.start();
     // Before: the timer (timeout plus its 10 ms grouping window) overflowed and fired after 1 ms.
     await expect(primary.send(worker!, 'slow', { ms: 100 }, { timeoutMs: kLongest })).resolves.toBe('done');
@@ -62,11 +62,6 @@ describe('[H3] durations', () => {
     expect(fromWorker).toBeInstanceOf(RemoteError);
     expect(fromWorker).toMatchObject({ remoteName: 'InvalidOptionError', remoteCode: 'ERR_INVALID_OPTION' });
     expect(primary.workers.map((handle) => handle.state)).toEqual(['ready']);
-  });
-
-  it('[H3] readyTimeoutMs: Infinity arms no timer and waits for a slow start; the longest shutdownTimeoutMs lets a slow stop end gracefully', async () => {
-    const primary = testPrimary({ readyTimeoutMs: Number.POSITIVE_INFINITY, shutdownTimeoutMs: kLongest, env: { FIXTURE_INIT: 'slow:200' } });
-    const [worker] = await primary.start();
     // A request in flight keeps the worker's stop waiting for it; 2^31 ms and more killed it at once.
     const inFlight = primary.send(worker!, 'slow', { ms: 300 });
     const report = await primary.shutdown();

@@ -319,6 +319,73 @@ export class BackpressureError extends ClusterKitError {
   }
 }
 
+/**
+ * What was wrong with a message clusterkit dropped:
+ * - `malformed-frame`: an IPC message with the clusterkit marker that is not a well-formed frame;
+ * - `malformed-record`: a record whose kind, id or type is invalid;
+ * - `forged-reply`: a reply (or error reply) to a request id that was never issued;
+ * - `unknown-type`: a system (`$`) notification of a type nobody handles;
+ * - `wrong-kind`: a system type sent as a notification where a request belongs, or the reverse;
+ * - `bad-payload`: a system message whose payload fails its check (shape, types, sizes);
+ * - `unexpected`: a well-formed system message the peer's state rules out (`$initError` from a
+ *   worker that is already ready);
+ * - `bad-reply`: the reply to one of clusterkit's own requests (`$ping`, `$metrics`) fails its check.
+ */
+export type ProtocolProblem =
+  | 'malformed-frame'
+  | 'malformed-record'
+  | 'forged-reply'
+  | 'unknown-type'
+  | 'wrong-kind'
+  | 'bad-payload'
+  | 'unexpected'
+  | 'bad-reply';
+
+/**
+ * A peer sent something that breaks clusterkit's protocol; it was dropped and counted (see
+ * `protocolErrors` in `primary.stats()`). clusterkit itself never sends such messages: the peer
+ * runs another version of clusterkit, or code that writes to its IPC channel directly.
+ */
+export class ProtocolError extends ClusterKitError {
+  override readonly name = 'ProtocolError';
+  readonly code = 'ERR_PROTOCOL';
+
+  constructor(
+    /** Who sent it, such as `worker 3 (pid 4242)`. */
+    readonly peer: string,
+    readonly problem: ProtocolProblem,
+    /** The message type concerned, when the message had a readable one. */
+    readonly messageType?: string,
+  ) {
+    super(
+      `${capitalize(peer)} sent ${describeProblem(problem, messageType)}, which breaks clusterkit's IPC protocol; it was dropped. clusterkit never sends this: ` +
+        'the process runs another clusterkit version, or code that writes to its IPC channel directly (process.send).',
+    );
+  }
+}
+
+function describeProblem(problem: ProtocolProblem, type: string | undefined): string {
+  const what = type === undefined ? 'a message' : `"${type.length > 64 ? `${type.slice(0, 64)}...` : type}"`;
+  switch (problem) {
+    case 'malformed-frame':
+      return 'a malformed IPC frame';
+    case 'malformed-record':
+      return 'a malformed message record';
+    case 'forged-reply':
+      return 'a reply to a request that was never sent';
+    case 'unknown-type':
+      return `a notification of unknown system type ${what}`;
+    case 'wrong-kind':
+      return `${what} as the wrong kind of message (a request where a notification belongs, or the reverse)`;
+    case 'bad-payload':
+      return `${what} with a payload that fails its check`;
+    case 'unexpected':
+      return `${what} at a time its state rules out`;
+    case 'bad-reply':
+      return `a reply to ${what} that fails its check`;
+  }
+}
+
 /** A rolling reload stopped because a replacement worker failed; old workers keep serving. */
 export class ReloadError extends ClusterKitError {
   override readonly name = 'ReloadError';

@@ -35,7 +35,7 @@ export type { StopOutcome } from './primary/pool/stop-worker.js';
 export { ClusterWorker, type WorkerHandlers, type WorkerLifecycleState } from './worker/cluster-worker.js';
 export type { WorkerOptions } from './worker/worker-options.js';
 export type { WorkerEvents, PrimaryMessageEvent, MessageContext, MessageSender, RelaySender, StopReason } from './worker/worker-events.js';
-export { StoreClient, type WatchedChange } from './worker/store-client.js';
+export { StoreClient, type StoreWriteOptions, type WatchedChange } from './worker/store-client.js';
 
 export * from './errors.js';
 export type * from './types.js';

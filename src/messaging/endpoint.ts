@@ -2,17 +2,19 @@
  * One end of a conversation with one peer (the primary's view of a worker, or a worker's view
  * of the primary): requests with replies and timeouts, notifications, and the inbound side.
  *
- * Protocol traffic is routed here first: a reply goes to the pending table by its id before
- * anything reaches user code, so a throwing user handler can never disturb the bookkeeping.
+ * Protocol traffic is routed here first (record-receiver.ts): a reply goes to the pending table
+ * by its id before anything reaches user code, so a throwing user handler can never disturb the
+ * bookkeeping.
  */
-import { MessageTimeoutError, NoHandlerError, RemoteError, type SerializedError } from '../errors.js';
+import { MessageTimeoutError, type ProtocolProblem } from '../errors.js';
 import type { Serialization } from '../types.js';
 import { Admission } from './admission.js';
 import { Channel, ChannelClosedError, type IpcPort } from './channel.js';
 import { Inbound, notSerializable, replyNotSerializable } from './inbound.js';
-import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kNoPayload, kNotify, kRecordSize, kReply, kRequest, readFrame } from './envelope.js';
+import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { abortReason, nextRequestId, PendingRequests } from './pending.js';
+import { RecordReceiver } from './record-receiver.js';
 
 /**
  * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
@@ -42,6 +44,11 @@ export interface EndpointOptions {
   channelClosedError: (type: string) => Error;
   /** Reports failures that belong to no caller (a notification handler threw...). */
   onError: (error: Error) => void;
+  /**
+   * Called for each frame or record dropped because it breaks the protocol (malformed, or a
+   * reply to a request never sent); the system router counts and reports it. Must not throw.
+   */
+  onProtocolError?: (problem: ProtocolProblem, type?: string) => void;
   /** Hold outbound messages until `channel.open()`: the peer cannot receive yet. */
   held?: boolean;
   /** This process talks to several peers (the primary): coalesce writes across their frames. */
@@ -51,8 +58,17 @@ export interface EndpointOptions {
 export interface EndpointStats {
   messagesIn: number;
   messagesOut: number;
-  /** Malformed records, and replies to unknown or expired requests, dropped on arrival. */
+  /**
+   * Dropped on arrival: malformed frames and records, and replies to unknown or expired
+   * requests (a late reply is not a protocol error; a malformed record or forged reply is, and
+   * is reported to `onProtocolError` too).
+   */
   dropped: number;
+  /**
+   * Replies not written because more than 64 MiB already waited to be written to the peer: it
+   * does not read what it asks for. Its requests time out on its side.
+   */
+  unsentReplies: number;
   /**
    * Writes that failed after they were issued (EPIPE while the peer dies). Not reported as
    * errors: the peer's exit rejects its pending requests with a precise error moments later.
@@ -68,7 +84,10 @@ export class Endpoint {
   /** Set by `close()`: the error every later request rejects with. */
   #closedBy: ((type: string) => Error) | undefined;
   readonly #inbound: Inbound;
-  readonly stats: EndpointStats = { messagesIn: 0, messagesOut: 0, dropped: 0, writeErrors: 0 };
+  readonly #receiver: RecordReceiver;
+  /** Callers of `whenQueueBelow()`, woken after a flush that leaves the queue under their mark. */
+  #roomWaiters: Array<{ bytes: number; resolve: () => void }> = [];
+  readonly stats: EndpointStats = { messagesIn: 0, messagesOut: 0, dropped: 0, unsentReplies: 0, writeErrors: 0 };
 
   constructor(options: EndpointOptions) {
     this.#options = options;
@@ -77,7 +96,7 @@ export class Endpoint {
       {
         onFailure: (kind, id, typeOrFault, error) => this.#onWriteFailure(kind, id, typeOrFault, error),
         onWriteError: () => this.stats.writeErrors++,
-        onFlushed: () => this.#admission.admitWaiting(),
+        onFlushed: () => this.#onFlushed(),
       },
       { held: options.held ?? false, deferUnderLoad: options.hasManyPeers ?? false },
     );
@@ -93,6 +112,7 @@ export class Endpoint {
       write: (kind, id, typeOrFault, payload, bytes) => this.#write(kind, id, typeOrFault, payload, bytes),
       isClosed: () => this.#closedBy !== undefined,
       countOut: () => this.stats.messagesOut++,
+      mayReply: (bytes) => this.#admission.hasQueueRoom(bytes) || (this.stats.unsentReplies++, false),
     });
     this.#admission = new Admission({
       maxPending: options.maxPending,
@@ -101,6 +121,13 @@ export class Endpoint {
       describePeer: options.describePeer,
       pendingCount: () => this.#pending.size,
       queuedBytes: () => this.#channel.queuedBytes,
+    });
+    this.#receiver = new RecordReceiver({
+      pending: this.#pending,
+      inbound: this.#inbound,
+      stats: this.stats,
+      describePeer: options.describePeer,
+      onProtocolError: options.onProtocolError,
     });
   }
 
@@ -145,14 +172,9 @@ export class Endpoint {
     this.#write(kNotify, 0, type, payload, bytes);
   }
 
-  /** Routes one raw IPC message that carries the clusterkit marker. */
+  /** Routes one raw IPC message that carries the clusterkit marker (record-receiver.ts). */
   receive(message: unknown): void {
-    const records = readFrame(message);
-    if (!records) {
-      this.stats.dropped++;
-      return;
-    }
-    for (let i = 0; i < records.length; i += kRecordSize) this.#receiveRecord(records[i], records[i + 1], records[i + 2], records[i + 3]);
+    this.#receiver.receive(message);
   }
 
   /**
@@ -164,6 +186,7 @@ export class Endpoint {
     this.#closedBy = errorFor;
     this.#admission.admitAll();
     this.#pending.rejectAll((request) => errorFor(request.type));
+    for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 
   /** Resolves once no inbound user request is being handled. */
@@ -174,6 +197,25 @@ export class Endpoint {
   /** Resolves once every queued outbound message has been handed to the OS. */
   drain(): Promise<void> {
     return this.#channel.drain();
+  }
+
+  /**
+   * Resolves once fewer than `bytes` wait to be written (the peer reads again), or the
+   * endpoint closed. For senders that hold messages back under back-pressure. The queue only
+   * shrinks when a flush writes, so each flush checks the waiters.
+   */
+  whenQueueBelow(bytes: number): Promise<void> {
+    if (this.#channel.queuedBytes < bytes || this.#closedBy) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#roomWaiters.push({ bytes, resolve }));
+  }
+
+  #onFlushed(): void {
+    this.#admission.admitWaiting();
+    if (this.#roomWaiters.length === 0) return;
+    const queued = this.#channel.queuedBytes;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = waiters.filter((waiter) => waiter.bytes <= queued);
+    for (const waiter of waiters) if (waiter.bytes > queued) waiter.resolve();
   }
 
   #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
@@ -188,46 +230,6 @@ export class Endpoint {
     this.stats.messagesOut++;
     this.#write(kRequest, id, type, payload, bytes);
     return reply;
-  }
-
-  #receiveRecord(kind: unknown, id: unknown, typeOrFault: unknown, value: unknown): void {
-    if (typeof kind !== 'number') {
-      this.stats.dropped++;
-      return;
-    }
-    const payload = kind & kNoPayload ? undefined : value;
-    switch (kind & ~kNoPayload) {
-      case kReply:
-        if (!isMessageId(id) || !this.#pending.resolve(id, payload)) this.stats.dropped++;
-        else this.stats.messagesIn++;
-        return;
-      case kRequest:
-        if (!isMessageId(id) || !isTypeName(typeOrFault)) break;
-        this.stats.messagesIn++;
-        this.#inbound.answer(id, typeOrFault, payload);
-        return;
-      case kNotify:
-        if (!isTypeName(typeOrFault)) break;
-        this.stats.messagesIn++;
-        this.#inbound.deliver(typeOrFault, payload);
-        return;
-      case kErrorReply:
-        if (!isMessageId(id) || !isSerializedError(value)) break;
-        this.#receiveErrorReply(id, value, typeOrFault === kFaultNoHandler);
-        return;
-    }
-    this.stats.dropped++;
-  }
-
-  #receiveErrorReply(id: number, error: SerializedError, isNoHandler: boolean): void {
-    const request = this.#pending.get(id);
-    if (!request) {
-      this.stats.dropped++;
-      return;
-    }
-    this.stats.messagesIn++;
-    const peer = this.#options.describePeer();
-    this.#pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
   }
 
   #onWriteFailure(kind: number, id: number, typeOrFault: unknown, error: unknown): void {

@@ -13,8 +13,12 @@
  * | 1    | reply                         | 0                      | the handler's result   |
  * | 2    | error reply                   | fault (0, or 1: no handler) | serialized error  |
  * | 3    | notification (no reply)       | message type           | payload                |
+ * | 8    | reply ahead: a large reply to request `id` follows | 0 | null               |
  *
  * `kind | 4` marks an `undefined` payload (JSON would turn it into `null` inside an array).
+ * A reply of `kReplyAheadBytes` or more is preceded by a reply-ahead record: its first bytes
+ * reach the requester at once, so a requester busy when the deadline passes knows the reply was
+ * already on its way (pending.ts) and waits for the rest instead of timing it out.
  * User data only ever travels in the payload field, never at the top level, so nothing a user
  * sends can reach Node's reserved `cmd: 'NODE_...'` routing. IPC messages without the marker
  * belong to someone else (a raw `process.send('ready')`, prom-client...) and are left alone.
@@ -29,6 +33,7 @@ export const kRequest = 0;
 export const kReply = 1;
 export const kErrorReply = 2;
 export const kNotify = 3;
+export const kReplyAhead = 8;
 /** Flag on a kind: the payload is `undefined`. */
 export const kNoPayload = 4;
 /** Slots per record. */
@@ -36,6 +41,9 @@ export const kRecordSize = 4;
 /** Fault codes of error replies. */
 export const kFaultNone = 0;
 export const kFaultNoHandler = 1;
+
+/** Replies this large (estimated bytes) are announced by a reply-ahead record: they take many reads. */
+export const kReplyAheadBytes = 64 * 1024;
 
 /** Message types starting with this prefix are clusterkit's own and never reach user handlers. */
 export const kSystemPrefix = '$';

@@ -6,13 +6,15 @@
 import { NotSerializableError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import { isHandlerNotFound } from './route.js';
-import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply } from './envelope.js';
+import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { serializeError } from './serialize-error.js';
 import { toError } from '../to-error.js';
 
 /** Estimated size of an error reply. */
 const kErrorReplyBytes = 512;
+/** Estimated size of a reply-ahead record. */
+const kReplyAheadRecordBytes = 16;
 
 /**
  * A handler's return value that means "send no reply": the system router returns it for a
@@ -32,6 +34,11 @@ export interface InboundOptions {
   readonly isClosed: () => boolean;
   /** Counts a message sent. */
   readonly countOut: () => void;
+  /**
+   * False when a reply of `bytes` must not be queued: the peer leaves too much unread (it
+   * floods requests without reading the replies), and the reply is dropped.
+   */
+  readonly mayReply: (bytes: number) => boolean;
 }
 
 export class Inbound {
@@ -101,12 +108,15 @@ export class Inbound {
       this.replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
       return;
     }
+    if (!this.#options.mayReply(bytes)) return;
     this.#options.countOut();
+    // A large reply takes many reads: announce it, so a requester busy at its deadline waits for it.
+    if (bytes >= kReplyAheadBytes) this.#options.write(kReplyAhead, id, 0, null, kReplyAheadRecordBytes);
     this.#options.write(kReply, id, 0, value, bytes);
   }
 
   replyError(id: number, error: unknown): void {
-    if (this.#options.isClosed()) return;
+    if (this.#options.isClosed() || !this.#options.mayReply(kErrorReplyBytes)) return;
     this.#options.countOut();
     this.#options.write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serializeError(error), kErrorReplyBytes);
   }

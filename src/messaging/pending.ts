@@ -7,11 +7,28 @@
  * trip (it builds a TimeoutError). The timer is armed for the timeout plus the window, so no
  * request ever times out early; it may time out up to the window late (at most 10 ms, and at
  * most 1% of its timeout).
+ *
+ * A deadline is decided after the event loop has read what is waiting: when the timer fires,
+ * the requests are rejected only at the following check phase (`setImmediate`), after one poll
+ * of the sockets. A process busy when the deadline passed (parsing other peers' large replies)
+ * thus still counts a reply that reached its socket in time. A large reply is announced by a
+ * reply-ahead record (envelope.ts): a request whose reply is on its way gets more time, once.
  */
 import pTimeout from 'p-timeout';
 import { timerDelay } from '../duration.js';
 
 let lastRequestId = 0;
+
+/** True when `id` was issued by this process (a reply to any other id is forged). */
+export function isIssuedRequestId(id: number): boolean {
+  return id <= lastRequestId;
+}
+
+/**
+ * A request whose reply is on its way at its deadline (announced by a reply-ahead record) gets
+ * its own timeout again, and at least this, to finish arriving.
+ */
+export const kMinArrivalGraceMs = 2_000;
 
 /** Process-unique, monotonic request ids: a stale reply can never match a newer request. */
 export function nextRequestId(): number {
@@ -71,6 +88,10 @@ export class PendingRequest {
 
   /** Set while an abort listener is attached; removed when the request settles. */
   onAbort: (() => void) | undefined = undefined;
+  /** Set when a reply-ahead record announced the reply: it is on its way. */
+  isArriving = false;
+  /** Armed at the deadline of an arriving request, for its grace; cleared when it settles. */
+  graceTimer: NodeJS.Timeout | undefined = undefined;
 }
 
 export class PendingRequests {
@@ -117,6 +138,14 @@ export class PendingRequests {
     return true;
   }
 
+  /** Notes that the reply to `id` is on its way (a reply-ahead record). Returns false when `id` is unknown. */
+  markArriving(id: number): boolean {
+    const request = this.#entries.get(id);
+    if (!request) return false;
+    request.isArriving = true;
+    return true;
+  }
+
   /** Rejects request `id`. Returns false when it is unknown. */
   reject(id: number, error: Error): boolean {
     const request = this.#take(id);
@@ -137,6 +166,7 @@ export class PendingRequests {
     if (!request) return undefined;
     this.#entries.delete(id);
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
+    if (request.graceTimer) clearTimeout(request.graceTimer);
     const group = request.group;
     if (group && --group.unsettled === 0 && !group.isOpen) group.finish();
     this.onSettled();
@@ -171,8 +201,19 @@ export class PendingRequests {
 
   #expire(group: TimeoutGroup): void {
     this.#closeGroup(group);
-    const expired = [...this.#entries.values()].filter((request) => request.group === group);
-    for (const request of expired) this.reject(request.id, this.timeoutError(request, group.timeoutMs));
+    // After the next poll: replies already in the socket are read first, and count.
+    setImmediate(() => {
+      const expired = [...this.#entries.values()].filter((request) => request.group === group);
+      for (const request of expired) {
+        if (request.isArriving) this.#allowArrival(request, group.timeoutMs);
+        else this.reject(request.id, this.timeoutError(request, group.timeoutMs));
+      }
+    });
+  }
+
+  /** A reply announced before the deadline may finish arriving: `max(timeout, 2 s)` more, once. */
+  #allowArrival(request: PendingRequest, timeoutMs: number): void {
+    request.graceTimer = setTimeout(() => this.reject(request.id, this.timeoutError(request, timeoutMs)), Math.max(timeoutMs, kMinArrivalGraceMs));
   }
 }
 

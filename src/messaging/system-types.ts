@@ -15,7 +15,10 @@ import { checkUserType, isSerializedError } from './envelope.js';
 export const kHelloNotice = '$hello';
 /** Worker -> primary, notify: `_init` finished, the worker takes work. Payload `{ pid }`. */
 export const kReadyNotice = '$ready';
-/** Worker -> primary, notify: `_init` threw; payload is the serialized error. The worker then exits 1. */
+/**
+ * Worker -> primary, notify: `_init` threw; payload is the serialized error, its texts cut to
+ * the check's limits (`boundInitError`). Accepted only from a starting worker. The worker then exits 1.
+ */
 export const kInitErrorNotice = '$initError';
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
 export const kShutdownRequest = '$shutdown';
@@ -56,7 +59,7 @@ export interface DrainPayload {
  * block its event loop.
  */
 export const kArmWatchdogNotice = '$watchdog';
-/** Primary -> worker, request: heartbeat; answered with memory and event-loop figures. */
+/** Primary -> worker, request: heartbeat; answered with memory and event-loop figures (checked by `isPingReport`). */
 export const kPingRequest = '$ping';
 
 /**
@@ -69,7 +72,8 @@ export interface PingReport {
   heapTotal: number;
   loopDelayMean?: number;
   loopDelayP99?: number;
-  cpuPercent: number;
+  /** Missing from the answers of older workers. */
+  cpuPercent?: number;
 }
 
 /**
@@ -109,10 +113,10 @@ export const kStoreChangeNotice = '$storeChange';
 /** The store operations a worker may request. */
 export type StoreOperation =
   | { op: 'get'; key: string }
-  | { op: 'set'; key: string; value: unknown }
+  | { op: 'set'; key: string; value: unknown; ephemeral?: boolean }
   | { op: 'delete'; key: string }
   | { op: 'increment'; key: string; by: number }
-  | { op: 'compareAndSet'; key: string; expected?: unknown; next?: unknown }
+  | { op: 'compareAndSet'; key: string; expected?: unknown; next?: unknown; ephemeral?: boolean }
   | { op: 'entries'; prefix: string }
   | { op: 'watch'; key: string }
   | { op: 'unwatch'; key: string };
@@ -125,8 +129,15 @@ export interface StoreChangePayload {
   readonly deleted: boolean;
 }
 
-/** Primary -> worker, request: the worker's prom-client metrics as JSON (`getMetricsAsJSON()`), or null. */
+/**
+ * Primary -> worker, request: the worker's prom-client metrics as JSON (`getMetricsAsJSON()`),
+ * or null; the reply is checked by `isMetricsReply` (metrics-reply.ts).
+ */
 export const kMetricsRequest = '$metrics';
+
+/** Longest error name or code, and longest error message or stack, `$initError` accepts. */
+export const kMaxErrorNameLength = 256;
+export const kMaxErrorTextLength = 64 * 1024;
 
 // The checks. Structure only: the handlers still reject what they cannot serve (an unknown
 // worker name, an empty store key) with an error reply that names the problem.
@@ -141,11 +152,29 @@ export function isNoPayload(payload: unknown): payload is undefined {
 }
 
 export function isReadyPayload(payload: unknown): payload is ReadyPayload {
-  return isRecord(payload) && typeof payload.pid === 'number';
+  return isRecord(payload) && isCount(payload.pid) && payload.pid > 0;
 }
 
 export function isInitErrorPayload(payload: unknown): payload is SerializedError {
-  return isSerializedError(payload);
+  if (!isSerializedError(payload)) return false;
+  const { name, message, code, stack, data } = payload;
+  return (
+    name.length <= kMaxErrorNameLength &&
+    message.length <= kMaxErrorTextLength &&
+    (code === undefined || (typeof code === 'string' && code.length <= kMaxErrorNameLength)) &&
+    (stack === undefined || (typeof stack === 'string' && stack.length <= kMaxErrorTextLength)) &&
+    (data === undefined || isRecord(data))
+  );
+}
+
+/** `error` with its texts cut to what `isInitErrorPayload` accepts, so a long one is not dropped. */
+export function boundInitError(error: SerializedError): SerializedError {
+  const cut = (text: string, length: number) => (text.length > length ? `${text.slice(0, length - 3)}...` : text);
+  const bounded: SerializedError = { name: cut(error.name, kMaxErrorNameLength), message: cut(error.message, kMaxErrorTextLength) };
+  if (error.code !== undefined) bounded.code = cut(error.code, kMaxErrorNameLength);
+  if (error.stack !== undefined) bounded.stack = cut(error.stack, kMaxErrorTextLength);
+  if (error.data !== undefined) bounded.data = error.data;
+  return bounded;
 }
 
 export function isShutdownPayload(payload: unknown): payload is ShutdownPayload {
@@ -160,6 +189,17 @@ export function isDestroyFailedPayload(payload: unknown): payload is DestroyFail
 
 export function isDrainPayload(payload: unknown): payload is DrainPayload {
   return isRecord(payload) && Number.isSafeInteger(payload.openRequests) && (payload.openRequests as number) >= 0;
+}
+
+/**
+ * A heartbeat answer: finite, non-negative figures. The delay figures are missing from a
+ * worker's first answer (no window yet), `cpuPercent` from older workers' answers.
+ */
+export function isPingReport(reply: unknown): reply is PingReport {
+  if (!isRecord(reply)) return false;
+  const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent } = reply;
+  const isOptionalFigure = (value: unknown) => value === undefined || isFigure(value);
+  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent);
 }
 
 export function isRelayPayload(payload: unknown): payload is RelayPayload {
@@ -178,10 +218,41 @@ export function isRelayedPayload(payload: unknown): payload is RelayedPayload {
   return isRecord(from) && typeof from.workerId === 'number' && (from.name === undefined || typeof from.name === 'string');
 }
 
+/**
+ * A store operation: an object with an `op`, and for the operations this version knows, the
+ * fields they need, of the right types. An unknown `op` passes: the store answers it with an
+ * error that names it (a worker of a newer version learns what is missing).
+ */
 export function isStoreOperation(payload: unknown): payload is StoreOperation {
-  return isRecord(payload) && typeof payload.op === 'string';
+  if (!isRecord(payload) || typeof payload.op !== 'string') return false;
+  const { op, key, ephemeral } = payload;
+  if (ephemeral !== undefined && typeof ephemeral !== 'boolean') return false;
+  switch (op) {
+    case 'entries':
+      return typeof payload.prefix === 'string';
+    case 'increment':
+      return typeof key === 'string' && typeof payload.by === 'number';
+    case 'get':
+    case 'set':
+    case 'delete':
+    case 'compareAndSet':
+    case 'watch':
+    case 'unwatch':
+      return typeof key === 'string';
+    default:
+      return true;
+  }
 }
 
 export function isStoreChangePayload(payload: unknown): payload is StoreChangePayload {
   return isRecord(payload) && typeof payload.key === 'string' && typeof payload.deleted === 'boolean';
+}
+
+/** A figure a worker reports about itself: a finite number from 0 to 2^53 - 1. */
+function isFigure(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
 }

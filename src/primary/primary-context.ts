@@ -8,6 +8,7 @@ import { SystemRouter } from '../messaging/system-router.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
+import { protocolErrorReporter } from './pool/protocol-errors.js';
 import { registerStartupNotices } from './pool/startup-notices.js';
 import { registerStopNotices } from './pool/stop-notices.js';
 import { WorkerPool } from './pool/worker-pool.js';
@@ -42,12 +43,16 @@ export interface PrimaryHooks extends LifecycleHooks {
 export function createPrimaryContext(options: NormalizedPrimaryOptions, events: SafeEmitter, hooks: PrimaryHooks): PrimaryContext {
   const emit = events.emit as PrimaryEmit;
   const reportError = events.reportError;
-  const system = new SystemRouter<WorkerRecord>({ receiver: 'the primary' });
+  const system = new SystemRouter<WorkerRecord>({
+    receiver: 'the primary',
+    describePeer: (record) => record.describe(),
+    onProtocolError: protocolErrorReporter(emit),
+  });
   // System messages are told apart here, before user code: one prefix test per message.
   const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown =>
     isSystemType(type) ? system.route(record, type, payload, isRequest) : hooks.onUserMessage(record, type, payload, isRequest);
-  const pool = new WorkerPool({ options, emit, reportError }, onInbound);
-  const lifecycle = new PrimaryLifecycle({ options, pool, emit, reportError }, hooks);
+  const pool = new WorkerPool({ options, emit, reportError }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
+  const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError }, hooks);
   registerStartupNotices({ pool, system, emit });
   registerStopNotices({ system, emit });
   return Object.freeze({ options, pool, system, lifecycle, emit, reportError });

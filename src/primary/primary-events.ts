@@ -3,7 +3,7 @@
  * `worker`. Events observe; hooks (`_init`, `_destroy`) change behaviour.
  */
 import type { Address } from 'node:cluster';
-import type { CrashLoopError, CrashLoopReason, RemoteError } from '../errors.js';
+import type { CrashLoopError, CrashLoopReason, ProtocolError, RemoteError } from '../errors.js';
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
 import type { StoreChange } from './features/shared-store.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
@@ -116,6 +116,12 @@ export interface PrimaryEvents<ToPrimary> {
    * as `failed`, not `graceful`.
    */
   workerDestroyTimeout: (event: { readonly worker: WorkerHandle; readonly timeoutMs: number }) => void;
+  /**
+   * The worker sent messages that break clusterkit's protocol; they were dropped (counted in
+   * `protocolErrors` of `stats()`). At most one event per worker per 10 s: `dropped` counts the
+   * messages dropped since the previous one, `error` describes the latest.
+   */
+  workerProtocolError: (event: { readonly worker: WorkerHandle; readonly error: ProtocolError; readonly dropped: number }) => void;
   crashLoop: (event: CrashLoopEvent) => void;
 
   shutdown: (event: { readonly signal?: NodeJS.Signals; readonly timeoutMs: number }) => void;

@@ -59,6 +59,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
   });
   primary.on('workerUnresponsive', ({ worker, silentMs }) => logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`));
+  primary.on('workerProtocolError', ({ worker, error, dropped }) =>
+    logger.warn({ ...ids(worker), dropped, problem: error.problem }, error.message),
+  );
   primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes }) =>
     logger.warn({ ...ids(worker), rssBytes, limitBytes }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)`),
   );

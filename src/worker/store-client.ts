@@ -3,7 +3,7 @@
  * request to the primary, which runs operations one at a time, so `increment` and
  * `compareAndSet` are atomic across workers.
  */
-import { InvalidArgumentError } from '../errors.js';
+import { describeValue, InvalidArgumentError } from '../errors.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
@@ -19,6 +19,18 @@ export interface WatchedChange {
   readonly value: unknown;
   readonly previous: unknown;
   readonly deleted: boolean;
+}
+
+/** Options of `set()` and `compareAndSet()`. */
+export interface StoreWriteOptions {
+  /**
+   * Ties the key to this worker's life: when the worker exits, however it exits (a SIGKILL
+   * included), the primary deletes the key, with a `storeChange`. A later write without
+   * `ephemeral` (or by another worker) unties it; `increment` keeps the tie. For leader
+   * election and presence: see docs/shared-store.md.
+   * @default false
+   */
+  ephemeral?: boolean;
 }
 
 export class StoreClient {
@@ -37,9 +49,13 @@ export class StoreClient {
     return this.#run({ op: 'get', key }) as Promise<T | undefined>;
   }
 
-  /** Stores `value` (it must be able to cross IPC: NotSerializableError otherwise). */
-  async set(key: string, value: unknown): Promise<void> {
-    await this.#run({ op: 'set', key, value });
+  /**
+   * Stores `value` (it must be able to cross IPC: NotSerializableError otherwise).
+   * @throws InvalidArgumentError for options other than `{ ephemeral?: boolean }`.
+   */
+  async set(key: string, value: unknown, options?: StoreWriteOptions): Promise<void> {
+    const ephemeral = ephemeralOption(options);
+    await this.#run(ephemeral ? { op: 'set', key, value, ephemeral } : { op: 'set', key, value });
   }
 
   /** Removes `key`; resolves with whether it existed. */
@@ -52,9 +68,14 @@ export class StoreClient {
     return this.#run({ op: 'increment', key, by }) as Promise<number>;
   }
 
-  /** Sets `next` only if the current value deep-equals `expected` (`undefined`: absent); atomic. */
-  compareAndSet(key: string, expected: unknown, next: unknown): Promise<boolean> {
-    return this.#run({ op: 'compareAndSet', key, expected, next }) as Promise<boolean>;
+  /**
+   * Sets `next` only if the current value deep-equals `expected` (`undefined`: absent);
+   * atomic. With `{ ephemeral: true }`, a key it sets is removed when this worker exits.
+   * @example const isLeader = await this.store.compareAndSet('leader', undefined, this.id, { ephemeral: true });
+   */
+  async compareAndSet(key: string, expected: unknown, next: unknown, options?: StoreWriteOptions): Promise<boolean> {
+    const ephemeral = ephemeralOption(options);
+    return (await this.#run(ephemeral ? { op: 'compareAndSet', key, expected, next, ephemeral } : { op: 'compareAndSet', key, expected, next })) as boolean;
   }
 
   /** `[key, value]` pairs whose key starts with `prefix`. */
@@ -100,4 +121,15 @@ export class StoreClient {
       }
     }
   }
+}
+
+function ephemeralOption(options: StoreWriteOptions | undefined): boolean {
+  if (options === undefined) return false;
+  const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
+  const ephemeral: unknown = isObject ? options.ephemeral : undefined;
+  if (!isObject || Object.keys(options).some((key) => key !== 'ephemeral') || !(ephemeral === undefined || typeof ephemeral === 'boolean')) {
+    const received = isObject && ephemeral !== undefined ? `ephemeral: ${describeValue(ephemeral)}` : describeValue(options);
+    throw new InvalidArgumentError(`Store write options are { ephemeral?: boolean }. Received ${received}.`);
+  }
+  return ephemeral === true;
 }

@@ -62,6 +62,9 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
       isSystemType(type) ? system.route('primary', type, payload, isRequest) : hooks.onUserMessage(type, payload, isRequest),
     channelClosedError: (type) => new PrimaryDisconnectedError(`before "${type}" was delivered`),
     onError: reportError,
+    // Counted by the router with the system messages it drops (there is no one to warn: the
+    // primary is the peer).
+    onProtocolError: (problem, type) => system.reportDropped('primary', problem, type),
   });
   const lifecycle = new WorkerLifecycle({ options, endpoint, system, emit, reportError }, hooks);
   return Object.freeze({ options, endpoint, system, lifecycle, emit, reportError });

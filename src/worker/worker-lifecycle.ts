@@ -12,6 +12,7 @@ import { HookTimeoutError, InvalidStateError, NotAWorkerError, PrimaryDisconnect
 import { isClusterKitMessage } from '../messaging/envelope.js';
 import { serializeError } from '../messaging/serialize-error.js';
 import {
+  boundInitError,
   isNoPayload,
   isShutdownPayload,
   kArmWatchdogNotice,
@@ -199,7 +200,7 @@ export class WorkerLifecycle {
   async #failInit(error: unknown): Promise<void> {
     this.#context.emit('initializeError', { error: toError(error) });
     try {
-      this.#context.endpoint.notify(kInitErrorNotice, serializeError(error));
+      this.#context.endpoint.notify(kInitErrorNotice, boundInitError(serializeError(error)));
     } catch {
       // The channel is gone; the primary sees the exit instead.
     }

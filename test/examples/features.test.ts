@@ -16,11 +16,14 @@ describe('feature examples', () => {
     expect(run.output()).toContain("cached: 'no cache'");
   });
 
-  it('shared-store: four workers count atomically and see the setting change', async () => {
+  it('[F52] shared-store: four workers count atomically, see the setting change, and elect a new leader after a SIGKILL', async () => {
     const run = spawnScript('examples/shared-store/main.ts');
     await expect(run.exited(30_000)).resolves.toBe(0);
     expect(run.output()).toContain('views counted by 4 workers: 1000');
     expect(run.output()).toContain('theme seen by the workers: dark');
+    const [, killed, next] = /after a SIGKILL of worker (\d+): worker (\d+) leads \(1 leader\)/.exec(run.output()) ?? [];
+    expect(killed).toBeDefined();
+    expect(next).not.toBe(killed);
   });
 
   it('sticky-sessions: a client keeps its worker and its session', async () => {

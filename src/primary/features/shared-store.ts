@@ -30,10 +30,11 @@ export class SharedStore {
   readonly #values = new Map<string, unknown>();
   readonly #serialization: Serialization;
   readonly #maxBytes: number;
-  readonly #onChange: (change: StoreChange) => void;
+  /** Told of every change; `isIncrement` for `increment()`, the one write that keeps a key tied to its worker. */
+  readonly #onChange: (change: StoreChange, isIncrement: boolean) => void;
 
   /** @internal Created by the primary. */
-  constructor(serialization: Serialization, maxBytes: number, onChange: (change: StoreChange) => void) {
+  constructor(serialization: Serialization, maxBytes: number, onChange: (change: StoreChange, isIncrement: boolean) => void) {
     this.#serialization = serialization;
     this.#maxBytes = maxBytes;
     this.#onChange = onChange;
@@ -61,7 +62,7 @@ export class SharedStore {
     checkPayload(value, this.#serialization, this.#maxBytes, `store value "${key}"`);
     const previous = this.#values.get(key);
     this.#values.set(key, value);
-    this.#onChange({ key, value, previous, deleted: false, source });
+    this.#onChange({ key, value, previous, deleted: false, source }, false);
   }
 
   /** Removes `key`; returns whether it existed. */
@@ -70,7 +71,7 @@ export class SharedStore {
     if (!this.#values.has(key)) return false;
     const previous = this.#values.get(key);
     this.#values.delete(key);
-    this.#onChange({ key, value: undefined, previous, deleted: true, source });
+    this.#onChange({ key, value: undefined, previous, deleted: true, source }, false);
     return true;
   }
 
@@ -87,7 +88,7 @@ export class SharedStore {
     }
     const value = (previous ?? 0) + by;
     this.#values.set(key, value);
-    this.#onChange({ key, value, previous, deleted: false, source });
+    this.#onChange({ key, value, previous, deleted: false, source }, true);
     return value;
   }
 

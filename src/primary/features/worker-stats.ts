@@ -25,7 +25,11 @@ export interface WorkerStats {
   messagesOut: number;
   /** Requests to this worker still waiting for a reply. */
   pending: number;
-  /** Malformed messages from this worker, and replies that matched no request, dropped on arrival. */
+  /**
+   * Messages from this worker dropped because they break clusterkit's protocol: malformed
+   * frames, forged replies, system messages of the wrong kind, shape or size, bad heartbeat or
+   * metrics answers (see `ProtocolError`). 0 for a clusterkit worker; late replies do not count.
+   */
   protocolErrors: number;
 }
 
@@ -48,6 +52,6 @@ export function collectStats(pool: WorkerPool): WorkerStats[] {
     messagesIn: record.endpoint.stats.messagesIn,
     messagesOut: record.endpoint.stats.messagesOut,
     pending: record.endpoint.pendingCount,
-    protocolErrors: record.endpoint.stats.dropped,
+    protocolErrors: record.protocolErrors,
   }));
 }

@@ -6,7 +6,7 @@
  * If the primary's own loop stalled (a huge synchronous send, a GC pause), silence that
  * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
  */
-import { kPingRequest, type PingReport } from '../../messaging/system-types.js';
+import type { PingReport } from '../../messaging/system-types.js';
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
@@ -15,6 +15,8 @@ import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
 export const kMemoryStrikes = 3;
 
 export interface HeartbeatCallbacks {
+  /** Sends `$ping`; resolves with the checked answer, rejects on a timeout or a bad answer. */
+  ping(record: WorkerRecord, timeoutMs: number): Promise<PingReport>;
   onUnresponsive(record: WorkerRecord, silentMs: number): void;
   onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
 }
@@ -63,10 +65,10 @@ export class PrimaryHeartbeat {
 
   #ping(record: WorkerRecord): void {
     record.isPinging = true;
-    record.endpoint.request(kPingRequest, undefined, this.options.timeoutMs).then(
+    this.callbacks.ping(record, this.options.timeoutMs).then(
       (report) => {
         record.isPinging = false;
-        record.health = toHealth(report as PingReport);
+        record.health = toHealth(report);
         this.#checkMemory(record, record.health);
       },
       () => {

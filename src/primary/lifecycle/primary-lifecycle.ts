@@ -4,6 +4,7 @@
  * the first one's promise, and a reload during shutdown is refused.
  */
 import { CrashLoopError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { isPingReport, kPingRequest } from '../../messaging/system-types.js';
 import { toError } from '../../to-error.js';
 import { decideMemoryReplacement } from '../pool/memory-policy.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
@@ -32,7 +33,7 @@ export function registerLifecycle(primary: object, lifecycle: PrimaryLifecycle):
 }
 
 /** What the lifecycle takes from the primary's context. */
-export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'emit' | 'reportError'>;
+export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'system' | 'emit' | 'reportError'>;
 
 /** The facade's overridable hooks, run by `start()` and `shutdown()`. */
 export interface LifecycleHooks {
@@ -63,6 +64,8 @@ export class PrimaryLifecycle {
     const { heartbeat, maxMemoryMb } = context.options;
     if (heartbeat) {
       this.#heartbeat = new PrimaryHeartbeat(context.pool, heartbeat, maxMemoryMb, {
+        // The answer is checked like any system message: bad figures are dropped and counted.
+        ping: (record, timeoutMs) => context.system.request(record, record.endpoint, kPingRequest, undefined, isPingReport, timeoutMs),
         onUnresponsive: (record, silentMs) => {
           context.emit('workerUnresponsive', { worker: record.handle, silentMs });
           record.clusterWorker.process.kill('SIGKILL');

@@ -18,7 +18,7 @@ import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { spawnWorker } from './spawn-worker.js';
-import { createWorkerEndpoint, type WorkerInbound } from './worker-endpoint.js';
+import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
 import { WorkerRecord } from './worker-record.js';
 
@@ -32,6 +32,8 @@ export class WorkerPool {
   readonly #context: PoolContext;
   /** Routes what workers send (system messages and user messages). */
   readonly #onInbound: WorkerInbound;
+  /** Counts what the endpoints drop as protocol errors. */
+  readonly #onProtocolError: WorkerProtocolError;
   /** Workers not yet exited, by cluster worker id. */
   readonly #records = new Map<number, WorkerRecord>();
   readonly #slots = new Set<Slot>();
@@ -40,9 +42,10 @@ export class WorkerPool {
   /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
   #armsWatchdogs = false;
 
-  constructor(context: PoolContext, onInbound: WorkerInbound) {
+  constructor(context: PoolContext, onInbound: WorkerInbound, onProtocolError: WorkerProtocolError) {
     this.#context = context;
     this.#onInbound = onInbound;
+    this.#onProtocolError = onProtocolError;
   }
 
   /** Live workers (starting, ready or stopping), oldest first. */
@@ -95,7 +98,7 @@ export class WorkerPool {
     const clusterWorker = spawnWorker(this.#context.options, slot.index, slot.spec);
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.handle = new WorkerHandle(record);
-    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError);
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError);
     this.#records.set(record.id, record);
     if (!asIncoming) slot.current = record;
     this.#attach(record);
@@ -164,9 +167,16 @@ export class WorkerPool {
 
   #attach(record: WorkerRecord): void {
     const worker = record.clusterWorker;
-    worker.process.on('message', (message: unknown) => {
+    worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
-      if (isClusterKitMessage(message)) record.endpoint.receive(message);
+      if (!isClusterKitMessage(message)) return;
+      if (handle === undefined) {
+        record.endpoint.receive(message);
+        return;
+      }
+      // A clusterkit worker never sends a handle: each is an open file descriptor here. Close it.
+      closeHandle(handle);
+      this.#onProtocolError(record, 'malformed-frame');
     });
     worker.on('online', () => this.#context.emit('workerOnline', { worker: record.handle }));
     worker.on('listening', (address: Address) => {
@@ -234,6 +244,17 @@ export class WorkerPool {
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
   }
 
+}
+
+/** Closes a socket, server or UDP socket received over IPC. */
+function closeHandle(handle: unknown): void {
+  const closable = handle as { destroy?: () => void; close?: () => void };
+  try {
+    if (typeof closable.destroy === 'function') closable.destroy();
+    else closable.close?.();
+  } catch {
+    // already closed
+  }
 }
 
 function armWatchdog(record: WorkerRecord): void {

@@ -64,6 +64,10 @@ export class WorkerRecord {
   memoryStrikes = 0;
   /** Set while a heartbeat ping awaits its answer. */
   isPinging = false;
+  /** Messages from this worker dropped as protocol errors (protocol-errors.ts). */
+  protocolErrors = 0;
+  /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
+  protocolWarning: { at: number; count: number } | undefined;
   /** Set once the heartbeat declared it unresponsive (it is being killed). */
   isUnresponsive = false;
   /** Set by the first stop (stop-worker.ts); later stops share it. */

@@ -89,8 +89,12 @@ function showStatus(status) {
   showWorkers(workers);
 }
 
+/** The sum of the finite numbers `pick` returns: a figure of the wrong type counts as nothing. */
 function sum(items, pick) {
-  return items.reduce((total, item) => total + pick(item), 0);
+  return items.reduce((total, item) => {
+    const value = pick(item);
+    return Number.isFinite(value) ? total + value : total;
+  }, 0);
 }
 
 function showWorkers(workers) {
@@ -149,7 +153,7 @@ function fillRow(row, worker) {
     formatBytes(worker.rssBytes),
     formatBytes(worker.heapUsedBytes),
     delay,
-    typeof worker.cpuPercent === 'number' ? `${worker.cpuPercent.toFixed(1)}%` : '-',
+    Number.isFinite(worker.cpuPercent) ? `${formatNumber(worker.cpuPercent, 1)}%` : '-',
     `${formatNumber(worker.messagesIn)} / ${formatNumber(worker.messagesOut)}`,
     worker.pending,
   ];

@@ -181,7 +181,9 @@ describe('[H5] the primary bounds what a local client can make it hold', () => {
     const pid = run.child.pid!;
     const before = memoryOf(pid).peak;
     const flood = await connect(join(directory, 'bound.sock'));
-    flood.write('{"id":1,"command":"status"}\n'.repeat(200_000));
+    // Many small writes: the unwritten part then shrinks as the primary reads, write by write.
+    const batch = '{"id":1,"command":"status"}\n'.repeat(1_000);
+    for (let i = 0; i < 200; i++) flood.write(batch);
     // The flood's unwritten part stops shrinking once the primary stops reading: the same on both
     // sides of a status round trip, three times in a row (or it all went: the primary read it all).
     let unwritten = -1;

@@ -69,8 +69,10 @@ describe('[H6] worker output forwarded by clusterkit run', () => {
     await get(flood.url('/start'));
     await expect(flood.status()).resolves.toMatchObject({ name: 'flood', state: 'running' });
     await until(() => flood.output().tail.includes('flood done\n'), 30_000, 'the flood went through');
-    // Before: the primary held the whole line (700 MB took it to 2.6 GB); now a piece at a time.
-    expect(memoryOf(flood.pid).peak - before).toBeLessThan(48 * kMiB);
+    // Before: the primary held what its reader had not taken yet (+220 MB here; without the line
+    // cap, 700 MB took it to 2.6 GB). Now a piece at a time: what grows is V8's young generation
+    // under this allocation rate (about 40 MiB, whatever the flood's size).
+    expect(memoryOf(flood.pid).peak - before).toBeLessThan(64 * kMiB);
     expect(flood.output().bytes).toBeGreaterThan(96 * kMiB);
     expect(flood.output().head).toMatch(/^\[flood:\d+\] x{16384} \[\.\.\.\]\n\[flood:\d+\] x{16384} \[\.\.\.\]\n/);
   });

@@ -15,6 +15,7 @@
  * reply-ahead record (envelope.ts): a request whose reply is on its way gets more time, once.
  */
 import pTimeout from 'p-timeout';
+import { timerDelay } from '../duration.js';
 
 let lastRequestId = 0;
 
@@ -222,7 +223,8 @@ function armTimeout(group: TimeoutGroup, onTimeout: () => void): void {
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    void pTimeout(group.allSettled, { milliseconds: group.timeoutMs + group.windowMs, fallback: onTimeout });
+    // The window on top of a timeout near the longest delay must not overflow the timer.
+    void pTimeout(group.allSettled, { milliseconds: timerDelay(group.timeoutMs + group.windowMs), fallback: onTimeout });
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }

@@ -3,6 +3,7 @@
  * a short window share one p-timeout timer.
  */
 import pTimeout from 'p-timeout';
+import { timerDelay } from '../duration.js';
 
 /** Longest window over which requests share one timer. */
 const kMaxGroupWindowMs = 10;
@@ -50,7 +51,8 @@ export function armTimeout(group: TimeoutGroup, onTimeout: () => void): void {
   const stackTraceLimit = Error.stackTraceLimit;
   Error.stackTraceLimit = 0;
   try {
-    void pTimeout(group.allSettled, { milliseconds: group.timeoutMs + group.windowMs, fallback: onTimeout });
+    // The window on top of a timeout near the longest delay must not overflow the timer.
+    void pTimeout(group.allSettled, { milliseconds: timerDelay(group.timeoutMs + group.windowMs), fallback: onTimeout });
   } finally {
     Error.stackTraceLimit = stackTraceLimit;
   }

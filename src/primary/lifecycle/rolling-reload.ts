@@ -54,6 +54,8 @@ export async function replaceWorker(context: ReloadContext, record: WorkerRecord
 async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<ShutdownReport> {
   const { pool, options } = context;
   const old = slot.current;
+  // A slot of a scale-up under way gets its first worker from the new code anyway.
+  if (old === undefined) return { graceful: [], failed: [], killed: [] };
   const incoming = pool.launch(slot, true);
   try {
     await incoming.whenReady.promise;

@@ -12,7 +12,7 @@
  *   being served (a reload can take minutes) and a `logs --follow` reader are never cut.
  */
 import type net from 'node:net';
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { readProperty } from '../readable-error.js';
 import { toError } from '../to-error.js';
 import type { ControlHandlers } from './control-server.js';
@@ -27,7 +27,7 @@ export const kMaxRequestChars = 64 * 1024;
 export function serveConnection(socket: net.Socket, handlers: ControlHandlers, idleTimeoutMs: number): void {
   socket.on('error', () => {}); // a client that went away; nothing to report
   const queue: string[] = [];
-  const state = { isPumping: false, isAnswering: false };
+  const state: ConnectionState = { isPumping: false, isAnswering: false, isFollowing: false };
   // net re-arms the timer at every read and write; it fires only after real silence. (Not
   // setTimeout's callback: a one-time listener, gone after a timeout during a long request.)
   socket.setTimeout(idleTimeoutMs);
@@ -70,15 +70,35 @@ function drainedOrClosed(socket: net.Socket): Promise<void> {
   });
 }
 
+interface ConnectionState {
+  isPumping: boolean;
+  /** A request other than `logs` is being served: the idle timeout waits. */
+  isAnswering: boolean;
+  /** A `logs --follow` stream writes to this connection (one at most). */
+  isFollowing: boolean;
+}
+
 /** Answers one request line; 'following' when a `logs --follow` stream now owns the connection. */
-async function answer(socket: net.Socket, line: string, handlers: ControlHandlers, state: { isAnswering: boolean }): Promise<'following' | undefined> {
+async function answer(socket: net.Socket, line: string, handlers: ControlHandlers, state: ConnectionState): Promise<'following' | undefined> {
   let request: ControlRequest | undefined;
   let response: ControlResponse;
   try {
     request = parseRequest(line);
-    // `logs` answers with many lines, written by the log stream itself.
+    // `logs` answers with many lines, written by the log stream itself. Its backlog is written
+    // with back-pressure and the idle timeout still applies: a client that stops reading it is
+    // closed like any idle one.
     if (request.command === 'logs') {
-      streamLogs(socket, request, handlers.logs);
+      if (request.follow === true) {
+        // One client must not take every follower slot of the cluster over one connection.
+        if (state.isFollowing) throw new InvalidStateError('This connection already follows the logs; a connection carries one "logs --follow" stream (open another connection for another).');
+        state.isFollowing = true;
+      }
+      try {
+        await streamLogs(socket, request, handlers.logs);
+      } catch (error) {
+        if (request.follow === true) state.isFollowing = false;
+        throw error;
+      }
       return request.follow === true ? 'following' : undefined;
     }
     state.isAnswering = true;

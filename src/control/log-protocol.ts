@@ -31,10 +31,32 @@ export interface LogEntry {
   partial?: true;
 }
 
-/** What the primary serves `logs` from (the CLI's `LogBuffer`). */
+/** Some entries read from a `LogSource`, from a cursor on. */
+export interface LogRead {
+  /** Oldest first. */
+  entries: LogEntry[];
+  /** The cursor to read on from. */
+  next: number;
+  /** Entries after the cursor that left the buffer before they were read (of any worker). */
+  skipped: number;
+}
+
+/**
+ * What the primary serves `logs` from (the CLI's `LogBuffer`). Entries are numbered in the
+ * order they were added (their `seq`, from 0); a reader keeps a cursor (a `seq`) and reads on
+ * from it a chunk at a time, so what it has not read yet stays in the buffer, shared, and no
+ * reader copies the buffer.
+ */
 export interface LogSource {
-  /** The last `count` entries (of `workerId` only, when given), oldest first. */
-  recent(count: number, workerId: number | undefined): LogEntry[];
+  /** The `seq` the next entry will get. */
+  readonly end: number;
+  /** The cursor of the first of the last `count` entries (of `workerId` only, when given); `end` for none. */
+  startOf(count: number, workerId: number | undefined): number;
+  /**
+   * Entries from cursor `from` up to (not including) `until`, of `workerId` only when given, at
+   * least one and about `maxChars` characters of `msg` in all (at most one entry more).
+   */
+  read(from: number, until: number, workerId: number | undefined, maxChars: number): LogRead;
   /** Calls `listener` with every new entry until the returned function is called. */
   subscribe(listener: (entry: LogEntry) => void): () => void;
 }

@@ -111,3 +111,26 @@ describe('watch ignore rules', () => {
     expect(cases.map(([path]) => [path, ignored(path)])).toEqual(cases);
   });
 });
+
+describe('LogBuffer cursors', () => {
+  it('reads on from a cursor in chunks, filters by worker, and counts what left the buffer unread', () => {
+    const buffer = new LogBuffer(4, 1_000);
+    for (const [msg, id] of [['a', 1], ['b', 2], ['c', 1], ['d', 2]] as const) buffer.add(entry(msg, id));
+    expect(buffer.end).toBe(4);
+    expect(buffer.startOf(2, undefined)).toBe(2);
+    expect(buffer.startOf(2, 1)).toBe(0);
+    expect(buffer.startOf(0, undefined)).toBe(4);
+    expect(buffer.startOf(99, 2)).toBe(1);
+    const chunk = buffer.read(0, 4, undefined, 2);
+    expect([chunk.entries.map((kept) => kept.msg), chunk.next, chunk.skipped]).toEqual([['a', 'b'], 2, 0]);
+    expect(buffer.read(0, 4, 2, 1_000).entries.map((kept) => kept.msg)).toEqual(['b', 'd']);
+    // Three more lines push a, b and c out: a reader at 1 skips b and c, reads d, e, f, g.
+    for (const msg of ['e', 'f', 'g']) buffer.add(entry(msg));
+    const late = buffer.read(1, buffer.end, undefined, 1_000);
+    expect([late.entries.map((kept) => kept.msg), late.next, late.skipped]).toEqual([['d', 'e', 'f', 'g'], 7, 2]);
+    // At least one entry, however small the chunk; nothing past `until`.
+    expect(buffer.read(3, 7, undefined, 0).entries.map((kept) => kept.msg)).toEqual(['d']);
+    expect(buffer.read(5, 6, undefined, 1_000).entries.map((kept) => kept.msg)).toEqual(['f']);
+    expect(buffer.read(7, 7, undefined, 1_000)).toEqual({ entries: [], next: 7, skipped: 0 });
+  });
+});

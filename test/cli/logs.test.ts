@@ -1,7 +1,9 @@
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { once } from 'node:events';
 import { get } from '../helpers/http.js';
+import { memoryOf } from '../helpers/proc-memory.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
@@ -98,5 +100,67 @@ describe('clusterkit logs', () => {
     expect(delivered + dropped).toBeLessThanOrEqual(3000 + 2);
     expect(delivered).toBeLessThan(3000);
   });
-});
 
+  it('[H5] streams a backlog only as fast as the client reads it: 48 connections that never read leave the primary small', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-control-chars-writer.mjs', '-w', '1', '--name', 'amp'], { runtime });
+    await run.waitFor(/\[amp:1\] written/, 20_000);
+    const path = join(runtime, 'clusterkit', 'amp.sock');
+    const pid = run.child.pid!;
+    const before = memoryOf(pid).peak;
+    // Each asks for the whole buffer (2 MiB of \x01, 12 MiB as JSON) and never reads: it only
+    // waits for the first bytes to be readable, so the primary has started answering it.
+    const idle = await Promise.all(
+      Array.from({ length: 48 }, async () => {
+        const socket = net.connect(path);
+        sockets.push(socket);
+        await once(socket, 'connect');
+        socket.write(`${JSON.stringify({ id: 1, command: 'logs', lines: 1_000_000 })}\n`);
+        await once(socket, 'readable');
+        return socket;
+      }),
+    );
+    expect(idle).toHaveLength(48);
+    // A client that reads gets the whole backlog, in order, and the count.
+    const reader = net.connect(path);
+    sockets.push(reader);
+    let text = '';
+    reader.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    reader.write(`${JSON.stringify({ id: 2, command: 'logs', lines: 1_000_000 })}\n`);
+    await until(() => text.includes('"ok":true'), 20_000, 'the whole backlog');
+    const messages = text.trim().split('\n').map((line) => JSON.parse(line) as { log?: Entry; result?: { lines: number } });
+    const lines = messages.filter((message) => message.log?.msg === '\x01'.repeat(16_000)).length;
+    expect(lines).toBeGreaterThan(100);
+    expect(messages.at(-1)?.result?.lines).toBe(messages.filter((message) => message.log).length);
+    // Before: each backlog was written whole (about 12 MiB each): 57 MB became 841 MB for 60.
+    expect(memoryOf(pid).peak - before).toBeLessThan(160 * 1024 * 1024);
+    expect((await cli(['status', 'amp'], { runtime })).code).toBe(0);
+    for (const socket of idle) socket.destroy();
+    expect((await cli(['stop', 'amp'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H5] serves one --follow stream per connection: one client cannot take every follower slot', async () => {
+    const { runtime, port, run } = await startWriter('hz', 1);
+    const socket = net.connect(join(runtime, 'clusterkit', 'hz.sock'));
+    sockets.push(socket);
+    let received = '';
+    socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+    for (let id = 1; id <= 40; id++) socket.write(`${JSON.stringify({ id, command: 'logs', lines: 0, follow: true })}\n`);
+    await until(() => received.split('\n').filter((line) => line.includes('"ok"')).length >= 40, 15_000, '40 answers');
+    const answers = received.trim().split('\n').map((line) => JSON.parse(line) as { id: number; ok?: boolean; error?: { code: string; message: string } });
+    expect(answers.filter((answer) => answer.ok === true).map((answer) => answer.id)).toEqual([1]);
+    const refused = answers.filter((answer) => answer.ok === false);
+    expect(refused).toHaveLength(39);
+    expect(refused[0]!.error).toMatchObject({ code: 'ERR_INVALID_STATE', message: expect.stringContaining('This connection already follows the logs') });
+    // Others can still follow, and the line reaches the first stream once.
+    const follow = startCli(['logs', 'hz', '--follow', '--lines', '1'], { runtime });
+    await follow.waitFor(/\n/);
+    await get(`http://127.0.0.1:${port}/say?text=once`);
+    await follow.waitFor(/\[hz:1\] said once\n/);
+    await until(() => received.includes('said once'), 10_000, 'the line on the first stream');
+    expect(received.split('said once').length - 1).toBe(1);
+    expect((await cli(['stop', 'hz'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});

@@ -5,7 +5,7 @@
  * worker flooding its output costs the primary a fixed amount of memory, and listeners (the
  * `--follow` readers) are called synchronously: each decides for itself what to drop.
  */
-import type { LogEntry, LogSource } from '../../control/log-protocol.js';
+import type { LogEntry, LogRead, LogSource } from '../../control/log-protocol.js';
 
 /** Lines kept for `clusterkit logs --lines N`. */
 export const kLogBufferLines = 2_000;
@@ -20,6 +20,8 @@ export class LogBuffer implements LogSource {
   #head = 0;
   #count = 0;
   #chars = 0;
+  /** Entries ever added: the `seq` of the next one (entry `seq` is at ring position `seq - (#added - #count)`). */
+  #added = 0;
   readonly #listeners = new Set<(entry: LogEntry) => void>();
 
   constructor(maxLines = kLogBufferLines, maxChars = kLogBufferChars) {
@@ -37,6 +39,7 @@ export class LogBuffer implements LogSource {
     while (this.#count > 0 && (this.#count === this.#maxLines || this.#chars + entry.msg.length > this.#maxChars)) this.#dropOldest();
     this.#entries[(this.#head + this.#count) % this.#maxLines] = entry;
     this.#count++;
+    this.#added++;
     this.#chars += entry.msg.length;
     for (const listener of this.#listeners) {
       try {
@@ -55,6 +58,37 @@ export class LogBuffer implements LogSource {
       if (workerId === undefined || entry.workerId === workerId) picked.push(entry);
     }
     return picked.reverse();
+  }
+
+  get end(): number {
+    return this.#added;
+  }
+
+  startOf(count: number, workerId: number | undefined): number {
+    let start = this.#added;
+    for (let back = this.#count - 1, picked = 0; back >= 0 && picked < count; back--) {
+      const entry = this.#entries[(this.#head + back) % this.#maxLines]!;
+      if (workerId !== undefined && entry.workerId !== workerId) continue;
+      picked++;
+      start = this.#added - this.#count + back;
+    }
+    return start;
+  }
+
+  read(from: number, until: number, workerId: number | undefined, maxChars: number): LogRead {
+    const oldest = this.#added - this.#count;
+    const last = Math.min(until, this.#added);
+    const skipped = Math.max(0, Math.min(oldest, last) - from);
+    const entries: LogEntry[] = [];
+    let chars = 0;
+    let seq = Math.max(from, oldest);
+    for (; seq < last && (entries.length === 0 || chars < maxChars); seq++) {
+      const entry = this.#entries[(this.#head + seq - oldest) % this.#maxLines]!;
+      if (workerId !== undefined && entry.workerId !== workerId) continue;
+      entries.push(entry);
+      chars += entry.msg.length;
+    }
+    return { entries, next: Math.max(seq, from), skipped };
   }
 
   subscribe(listener: (entry: LogEntry) => void): () => void {

@@ -4,8 +4,8 @@
  * a NUL byte, a name with `=` or a value over the kernel's per-string limit would otherwise
  * fail every fork (or be cut silently).
  */
-import { readFileSync, statSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { readSmallFile } from './read-small-file.js';
 import { UsageError } from './usage-error.js';
 
 /** Portable variable names, plus `.` and `-` that some tools use. */
@@ -14,7 +14,7 @@ const kEnvNamePattern = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
 const kMaxValueLength = 128 * 1024 - 1;
 /** Variables from one source; the kernel caps the whole environment near 2 MiB anyway. */
 const kMaxVariables = 1_000;
-/** An env file larger than this is not a dotenv file. */
+/** An env file larger than this is not a dotenv file (the config file's JSON limit too). */
 const kMaxEnvFileBytes = 1024 * 1024;
 
 /** Checks one variable; `where` names its source in the message. */
@@ -46,14 +46,8 @@ export function parseEnvFlags(values: readonly string[]): Record<string, string>
  * `KEY=value` lines, `#` comments, quotes, `export KEY=value`.
  */
 export function readEnvFile(path: string, where: string): Record<string, string> {
-  let text: string;
-  try {
-    if (statSync(path).size > kMaxEnvFileBytes) throw new UsageError(`${where}: ${path} is larger than 1 MiB; an env file holds KEY=value lines.`, 'run');
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof UsageError) throw error;
-    throw new UsageError(`${where}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, 'run');
-  }
+  // A regular file of at most 1 MiB: /dev/zero or a FIFO would otherwise eat memory or hang.
+  const text = readSmallFile(path, kMaxEnvFileBytes, where);
   const parsed = parseEnv(text);
   const names = Object.keys(parsed);
   if (names.length > kMaxVariables) throw new UsageError(`${where}: ${path} sets ${names.length} variables; the limit is ${kMaxVariables}.`, 'run');

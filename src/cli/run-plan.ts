@@ -17,6 +17,7 @@ import { checkConfig, type ConfigApp } from './config/check-config.js';
 import { checkConfigPath, findConfigFile, loadConfigFile } from './config/config-file.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
 import { mergeRunLayers, type RunSettings } from './run-settings.js';
+import { kindOf } from './read-small-file.js';
 import { UsageError } from './usage-error.js';
 
 export type RunPlan =
@@ -37,7 +38,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath);
   if (configFile === undefined) {
     if (first === undefined) throw new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
-    throw new UsageError(`Script not found: ${resolve(invocationDir, first)}`, 'run');
+    throw scriptError(resolve(invocationDir, first));
   }
   const apps = checkConfig(await loadConfigFile(configFile), configFile);
   const settingsOf = (app: ConfigApp) => finish(mergeRunLayers({ ...app.layer, name: app.name }, flags.layer, invocationDir));
@@ -65,7 +66,7 @@ function pickApp(apps: ConfigApp[], name: string, configFile: string, flags: Run
 
 /** The checks that need the merged settings. */
 function finish(settings: RunSettings): RunSettings {
-  if (!isFile(settings.script)) throw new UsageError(`Script not found: ${settings.script}`, 'run');
+  if (!isFile(settings.script)) throw scriptError(settings.script);
   if (!isDirectory(settings.cwd)) throw new UsageError(`--cwd: no such directory: ${settings.cwd}`, 'run');
   for (const path of settings.watch?.paths ?? []) {
     if (!exists(path)) throw new UsageError(`--watch: no such file or directory: ${path}`, 'run');
@@ -82,6 +83,13 @@ function finish(settings: RunSettings): RunSettings {
     throw new UsageError(`--name must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received "${settings.name}".`, 'run');
   }
   return settings;
+}
+
+/** `run /dev/zero` is not "not found": the path exists, and is not a script. */
+function scriptError(path: string): UsageError {
+  const stats = statOf(path);
+  if (stats === undefined) return new UsageError(`Script not found: ${path}`, 'run');
+  return new UsageError(`The script ${path} is not a regular file (it is ${kindOf(stats)}); name the file your workers run.`, 'run');
 }
 
 function isFile(path: string): boolean {

@@ -69,7 +69,7 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
   const cwd = app.cwd === undefined ? directory : checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd'));
   if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
   const script = resolve(cwd, checkString(app.script, at('script')));
-  if (!isFile(script)) throw new UsageError(`"${at('script')}": script not found: ${script}`);
+  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}`}`);
   const name = app.name === undefined ? moduleBaseName(script) : checkString(app.name, at('name'));
   if (!kClusterNamePattern.test(name)) {
     throw new UsageError(`"${at('name')}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);
@@ -174,6 +174,14 @@ function checkDirectory(path: string, key: string): string {
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function existsAsOther(path: string): boolean {
+  try {
+    return !statSync(path).isFile();
   } catch {
     return false;
   }

@@ -6,9 +6,10 @@
  * imports the config's own dependencies (`clusterkit` itself) natively. It is imported only
  * when a `.ts` config is loaded, so other commands never pay for it.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync, type Stats } from 'node:fs';
 import { extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { kindOf, readSmallFile } from '../read-small-file.js';
 import { UsageError } from '../usage-error.js';
 import { describeError } from '../../readable-error.js';
 
@@ -30,13 +31,14 @@ export function findConfigFile(directory: string): string | undefined {
 
 /** Checks a `--config` path: an existing file with a loadable extension. */
 export function checkConfigPath(path: string): string {
-  let isFile = false;
+  let stats: Stats | undefined;
   try {
-    isFile = statSync(path).isFile();
+    stats = statSync(path);
   } catch {
     // reported below
   }
-  if (!isFile) throw new UsageError(`Config file not found: ${path}`, 'run');
+  if (!stats) throw new UsageError(`Config file not found: ${path}`, 'run');
+  if (!stats.isFile()) throw new UsageError(`The config file ${path} is not a regular file (it is ${kindOf(stats)}).`, 'run');
   if (!kLoadable.has(extname(path))) throw new UsageError(`--config must be a .ts, .mts, .cts, .mjs, .js, .cjs or .json file. Received ${path}.`, 'run');
   return path;
 }
@@ -62,6 +64,9 @@ export async function loadConfigFile(path: string): Promise<unknown> {
 
 async function load(path: string): Promise<unknown> {
   const extension = extname(path);
+  // A FIFO named clusterkit.config.mjs would hold import() forever.
+  const stats = statSync(path);
+  if (!stats.isFile()) throw new UsageError(`The config file ${path} is not a regular file (it is ${kindOf(stats)}).`, 'run');
   try {
     if (extension === '.json') return loadJson(path);
     if (kTypeScript.has(extension)) return await loadTypeScript(path);
@@ -75,8 +80,7 @@ async function load(path: string): Promise<unknown> {
 }
 
 function loadJson(path: string): unknown {
-  if (statSync(path).size > kMaxJsonBytes) throw new UsageError(`The config file ${path} is larger than 1 MiB.`, 'run');
-  const text = readFileSync(path, 'utf8');
+  const text = readSmallFile(path, kMaxJsonBytes, 'The config file');
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

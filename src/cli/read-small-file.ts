@@ -1,0 +1,60 @@
+/**
+ * Reading a small file the CLI is given (an env file, a JSON config) without trusting it to
+ * be one: `readFileSync` on `/dev/zero` grows until the process dies (2.7 GB, then bad_alloc),
+ * and on a FIFO it blocks until someone writes to it, with no word. Here the file is opened
+ * without blocking (O_NONBLOCK: a FIFO with no writer does not hold the open), must be a
+ * regular file, and is read up to the limit and not a byte further (a file that grows while
+ * it is read is refused too).
+ */
+import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { UsageError } from './usage-error.js';
+
+/**
+ * The text (UTF-8) of the regular file `path`, at most `maxBytes` long.
+ * @param what names the file in messages: `--env-file /srv/.env`.
+ * @throws UsageError naming `what`: the file cannot be opened, is not a regular file (a FIFO,
+ * a device, a directory, a socket), or is larger than `maxBytes`.
+ */
+export function readSmallFile(path: string, maxBytes: number, what: string, command = 'run'): string {
+  let fd: number;
+  try {
+    fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
+  } catch (error) {
+    throw new UsageError(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, command);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw new UsageError(`${what}: ${path} is not a regular file (it is ${kindOf(stats)}); name a file.`, command);
+    const limit = `${what}: ${path} is larger than ${describeBytes(maxBytes)}, the limit for this file.`;
+    if (stats.size > maxBytes) throw new UsageError(limit, command);
+    // One byte more than the limit tells a file that grew since fstat from one that did not.
+    const buffer = Buffer.allocUnsafe(maxBytes + 1);
+    let length = 0;
+    while (length <= maxBytes) {
+      const read = readSync(fd, buffer, length, buffer.length - length, null);
+      if (read === 0) break;
+      length += read;
+    }
+    if (length > maxBytes) throw new UsageError(limit, command);
+    return buffer.toString('utf8', 0, length);
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    throw new UsageError(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, command);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What a path that is not a regular file is, for the message. */
+export function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return 'not a file';
+}
+
+function describeBytes(bytes: number): string {
+  return bytes % (1024 * 1024) === 0 ? `${bytes / (1024 * 1024)} MiB` : `${bytes} bytes`;
+}

@@ -1,0 +1,90 @@
+/**
+ * [H12] Files the CLI is given are not trusted to be what their names say: an env file, a
+ * config file or a script may be a FIFO, a device, a directory or far too large, and a config
+ * may never finish loading. Each is a usage error (exit 2) naming the file, never a hang, a
+ * process that grows until it dies, or a silent wait.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readSmallFile } from '../../src/cli/read-small-file.js';
+import { UsageError } from '../../src/cli/usage-error.js';
+import { cleanUpCli, cli, runtimeDir, tempProject } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+const kIdle = 'setInterval(() => {}, 1 << 30);\n';
+const kLarge = `A=${'x'.repeat(1024 * 1024)}\n`;
+
+function fifoIn(directory: string, name: string): string {
+  const path = join(directory, name);
+  execFileSync('mkfifo', [path]);
+  return path;
+}
+
+describe('[H12] files the CLI reads', () => {
+  it('[H12] reads a small regular file only: a FIFO, a device, a directory or more than the limit is a usage error naming it', () => {
+    const project = tempProject({ 'ok.env': 'A=1\n', 'large.env': kLarge });
+    const fifo = fifoIn(project, 'pipe.env');
+    expect(readSmallFile(join(project, 'ok.env'), 1024, '--env-file')).toBe('A=1\n');
+    const refused = (path: string) => {
+      try {
+        readSmallFile(path, 1024 * 1024, '--env-file');
+      } catch (error) {
+        expect(error).toBeInstanceOf(UsageError);
+        return (error as Error).message;
+      }
+      throw new Error(`${path} was read`);
+    };
+    // Before: the FIFO blocked the process until a writer came; /dev/zero grew it past 2.7 GB.
+    expect(refused(fifo)).toBe(`--env-file: ${fifo} is not a regular file (it is a FIFO); name a file.`);
+    expect(refused('/dev/zero')).toBe('--env-file: /dev/zero is not a regular file (it is a character device); name a file.');
+    expect(refused(project)).toBe(`--env-file: ${project} is not a regular file (it is a directory); name a file.`);
+    expect(refused(join(project, 'large.env'))).toBe(`--env-file: ${join(project, 'large.env')} is larger than 1 MiB, the limit for this file.`);
+    expect(refused(join(project, 'none.env'))).toBe(`--env-file: cannot read ${join(project, 'none.env')} (ENOENT).`);
+  });
+
+  it('[H12] refuses an envFile of the config file, or --env-file, that is a FIFO, a device or too large (exit 2)', async () => {
+    const runtime = runtimeDir();
+    const withEnvFile = (envFile: string, extra: Record<string, string> = {}) =>
+      tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.json': JSON.stringify({ apps: [{ script: 'idle.mjs', envFile }] }), ...extra });
+    const fifoProject = withEnvFile('pipe.env');
+    fifoIn(fifoProject, 'pipe.env');
+    const cases: Array<[string, string[], RegExp]> = [
+      [withEnvFile('/dev/zero'), ['run'], /"apps\[0\]\.envFile": \/dev\/zero is not a regular file \(it is a character device\)/],
+      [fifoProject, ['run'], /"apps\[0\]\.envFile": \S+\/pipe\.env is not a regular file \(it is a FIFO\)/],
+      [withEnvFile('large.env', { 'large.env': kLarge }), ['run'], /"apps\[0\]\.envFile": \S+\/large\.env is larger than 1 MiB/],
+      // Node 20 reads --env-file itself wherever it stands (nodejs/node#54232): a FIFO or a
+      // device would hold or kill node before clusterkit runs; a large regular file reaches us.
+      [tempProject({ 'idle.mjs': kIdle, 'large.env': kLarge }), ['run', 'idle.mjs', '--env-file', 'large.env'], /^clusterkit: --env-file: \S+\/large\.env is larger than 1 MiB/],
+    ];
+    const results = await Promise.all(cases.map(([cwd, args]) => cli(args, { runtime, cwd })));
+    results.forEach((result, index) => {
+      expect({ index, code: result.code }).toEqual({ index, code: 2 });
+      expect(result.stderr).toMatch(cases[index]![2]);
+      expect(result.stderr).toContain('Usage: clusterkit run');
+    });
+  });
+
+  it('[H12] says a script or a config that is not a regular file is not one (not "not found")', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'idle.mjs': kIdle });
+    mkdirSync(join(project, 'dir.mjs'));
+    const fifoConfig = tempProject({ 'idle.mjs': kIdle });
+    fifoIn(fifoConfig, 'clusterkit.config.mjs');
+    writeFileSync(join(project, 'c.json'), JSON.stringify({ apps: [{ script: '/dev/null' }] }));
+    const cases: Array<[string[], string, RegExp]> = [
+      [['run', '/dev/zero'], project, /^clusterkit: The script \/dev\/zero is not a regular file \(it is a character device\); name the file your workers run\./],
+      [['run', 'dir.mjs'], project, /^clusterkit: The script \S+\/dir\.mjs is not a regular file \(it is a directory\)/],
+      [['run', '--config', '/dev/zero'], project, /^clusterkit: The config file \/dev\/zero is not a regular file \(it is a character device\)\./],
+      [['run'], fifoConfig, /^clusterkit: The config file \S+\/clusterkit\.config\.mjs is not a regular file \(it is a FIFO\)\./],
+      [['run', '--config', 'c.json'], project, /"apps\[0\]\.script": not a regular file: \/dev\/null/],
+    ];
+    const results = await Promise.all(cases.map(([args, cwd]) => cli(args, { runtime, cwd })));
+    results.forEach((result, index) => {
+      expect({ index, code: result.code }).toEqual({ index, code: 2 });
+      expect(result.stderr).toMatch(cases[index]![2]);
+    });
+  });
+});

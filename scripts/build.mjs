@@ -38,6 +38,8 @@ for (const [entry, outfile, external] of [
   ['src/index.ts', 'dist/index.js', []],
   ['src/cli/main.ts', 'dist/cli/main.js', ['jiti', 'chokidar']],
   ['src/cli/worker-main.ts', 'dist/cli/worker-main.js', []],
+  // The thread that loads a config file, so a config that never finishes can be stopped.
+  ['src/cli/config/config-worker.ts', 'dist/cli/config-worker.js', ['jiti']],
 ]) {
   await build({ ...shared, entryPoints: [entry], outfile, external });
   mapOwnSourcesOnly(new URL(`../${outfile}.map`, import.meta.url));

@@ -13,8 +13,9 @@ import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import { defaultMaxWorkers } from '../primary/pool/cpu-limit.js';
-import { checkConfig, type ConfigApp } from './config/check-config.js';
-import { checkConfigPath, findConfigFile, loadConfigFile } from './config/config-file.js';
+import type { ConfigApp } from './config/check-config.js';
+import { checkConfigPath, findConfigFile } from './config/config-file.js';
+import { loadConfig } from './config/config-loader.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
 import { mergeRunLayers, type RunSettings } from './run-settings.js';
 import { kindOf } from './read-small-file.js';
@@ -40,7 +41,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     if (first === undefined) throw new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
     throw scriptError(resolve(invocationDir, first));
   }
-  const apps = checkConfig(await loadConfigFile(configFile), configFile);
+  const apps = await loadConfig(configFile);
   const settingsOf = (app: ConfigApp) => finish(mergeRunLayers({ ...app.layer, name: app.name }, flags.layer, invocationDir));
   if (first !== undefined) return { kind: 'one', settings: settingsOf(pickApp(apps, first, configFile, flags)) };
   if (apps.length === 1) return { kind: 'one', settings: settingsOf(apps[0]!) };

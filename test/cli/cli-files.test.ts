@@ -87,4 +87,47 @@ describe('[H12] files the CLI reads', () => {
       expect(result.stderr).toMatch(cases[index]![2]);
     });
   });
+
+  it('[H12] gives up on a config that never finishes loading, naming the file, even a loop at its top level (exit 2)', async () => {
+    const runtime = runtimeDir();
+    const cases: Array<[string, RegExp]> = [
+      // Before: each of these waited forever without a word (a loop), or 30 s.
+      ['while (true) {}\n', /did not finish loading within 10 s: a loop at its top level, or a default export that waits/],
+      ['export default new Promise(() => { setInterval(() => {}, 1000); });\n', /did not finish loading within 10 s/],
+      ['export default new Promise(() => {});\n', /never finishes loading: its default export is a promise that nothing can settle any more/],
+      ['process.exit(3);\n', /: it called process\.exit\(3\) while loading\./],
+    ];
+    const projects = cases.map(([config]) => tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.mjs': config }));
+    const results = await Promise.all(projects.map((cwd) => cli(['run'], { runtime, cwd, ms: 30_000 })));
+    results.forEach((result, index) => {
+      expect({ index, code: result.code }).toEqual({ index, code: 2 });
+      expect(result.stderr).toContain(join(projects[index]!, 'clusterkit.config.mjs'));
+      expect(result.stderr).toMatch(cases[index]![1]);
+    });
+    // The silence is broken while it waits.
+    expect(results[0]!.stderr).toMatch(/^clusterkit: loading \S+clusterkit\.config\.mjs\.\.\. \(waiting for its default export; giving up after 10 s\)\n/);
+  });
+});
+
+describe('[H13] config values that cannot be read', () => {
+  it('[H13] names the file and the key path of a getter or a Proxy trap that throws (exit 2, not a bare message with exit 1)', async () => {
+    const runtime = runtimeDir();
+    const cases: Array<[string, string]> = [
+      ["export default { get apps() { throw new Error('getter boom'); } };", '"apps" cannot be read (its getter threw): Error: getter boom'],
+      ["export default { apps: [{ name: 'g1', get script() { throw new Error('script boom'); } }] };", '"apps[0].script" cannot be read (its getter threw): Error: script boom'],
+      ["export default { apps: [{ script: 'idle.mjs', env: { get TOKEN() { throw 'no vault'; } } }] };", '"apps[0].env.TOKEN" cannot be read (its getter threw): no vault'],
+      ["export default { apps: [new Proxy({}, { ownKeys() { throw new Error('ownKeys boom'); } })] };", '"apps[0]" cannot be read (listing its keys threw): Error: ownKeys boom'],
+      ["const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); export default { apps: [proxy] };", '"apps[0]" cannot be read (checking whether it is an array threw): TypeError:'],
+      ["export default new Proxy({}, { get() { throw new Error('trap boom'); } });", 'its default export cannot be read (reading "then" threw): Error: trap boom'],
+      ["const app = { script: 'idle.mjs' }; app.env = { self: app }; export default { apps: [app] };", '"apps[0].env.self" must be a string, a number or a boolean. Received an object.'],
+    ];
+    const projects = cases.map(([config]) => tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.mjs': config }));
+    const results = await Promise.all(projects.map((cwd) => cli(['run'], { runtime, cwd })));
+    results.forEach((result, index) => {
+      expect({ index, code: result.code }).toEqual({ index, code: 2 });
+      expect(result.stderr).toContain(join(projects[index]!, 'clusterkit.config.mjs'));
+      expect(result.stderr).toContain(cases[index]![1]);
+      expect(result.stderr).toContain('Usage: clusterkit run');
+    });
+  });
 });

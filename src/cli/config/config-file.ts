@@ -43,23 +43,13 @@ export function checkConfigPath(path: string): string {
   return path;
 }
 
-/** A config that computes itself (`export default await fetchSecrets()`) gets this long. */
-const kLoadTimeoutMs = 30_000;
-
 /**
- * The file's default export (or `module.exports`, or the JSON value), not yet checked.
- * @throws UsageError when it cannot be loaded, or does not finish loading within 30 s.
+ * The file's default export (or `module.exports`, or the JSON value), not yet checked, loaded
+ * in this thread with no deadline (config-loader.ts runs it in a worker thread, with one).
+ * @throws UsageError when it cannot be loaded.
  */
-export async function loadConfigFile(path: string): Promise<unknown> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new UsageError(`The config file ${path} did not finish loading within ${kLoadTimeoutMs / 1000} s; does its default export wait for something that never comes?`, 'run')), kLoadTimeoutMs);
-  });
-  try {
-    return await Promise.race([load(path), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+export function loadConfigFile(path: string): Promise<unknown> {
+  return load(path);
 }
 
 async function load(path: string): Promise<unknown> {
@@ -100,6 +90,13 @@ async function defaultExport(namespace: { default?: unknown }, path: string): Pr
   if (!('default' in namespace) || namespace.default === undefined) {
     throw new UsageError(`The config file ${path} has no default export; write "export default defineConfig({ apps: [...] })" (or "module.exports = { apps: [...] }").`, 'run');
   }
-  // `export default (async () => ({ apps }))()`: a config may compute itself.
-  return await namespace.default;
+  // `export default (async () => ({ apps }))()`: a config may compute itself. Awaiting reads
+  // `then`: on a Proxy or a getter that throws, say so rather than "Cannot load".
+  const value = namespace.default;
+  try {
+    if (typeof value === 'object' && value !== null) void (value as { then?: unknown }).then;
+  } catch (error) {
+    throw new UsageError(`The config file ${path}: its default export cannot be read (reading "then" threw): ${describeError(error).split('\n')[0]}`, 'run');
+  }
+  return await value;
 }

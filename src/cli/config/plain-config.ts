@@ -1,0 +1,63 @@
+/**
+ * A loaded config copied into plain data before it is checked. A config is code: its object may
+ * have getters, be a Proxy, or be revoked, and any of them may throw when read. Reading each
+ * key once, here, turns such a throw into a usage error naming the key path
+ * (`"apps[0].script" cannot be read`) instead of a bare `clusterkit: getter boom` (exit 1); the
+ * checker then reads only the copy.
+ *
+ * Only what the checker looks at is copied, and no more than a config can hold: values deeper
+ * than `kMaxDepth` become empty placeholders (the checker refuses them by their shape alone: a
+ * cycle such as `app.env = app` ends there), a list longer than `kMaxEntries` keeps only its
+ * length, an object with more keys is refused, and the copy stops after `kMaxNodes` values.
+ */
+import { describeError } from '../../readable-error.js';
+import { UsageError } from '../usage-error.js';
+
+/** root → apps → app → env/args → value: nothing a valid config holds lies deeper. */
+const kMaxDepth = 4;
+/** Past every list, app and variable limit of the checker (100 apps, 1000 entries). */
+const kMaxEntries = 1_000;
+const kMaxNodes = 200_000;
+
+/** @throws UsageError naming the key path of a value that cannot be read (message without the file). */
+export function toPlainConfig(value: unknown): unknown {
+  const budget = { nodes: 0 };
+  return copy(value, '', 0, budget);
+}
+
+function copy(value: unknown, path: string, depth: number, budget: { nodes: number }): unknown {
+  if (++budget.nodes > kMaxNodes) throw new UsageError(`The config holds more than ${kMaxNodes} values; it is not a config.`);
+  if (typeof value !== 'object' || value === null) return value; // functions stay: the checker names them
+  const at = path === '' ? 'The config' : `"${path}"`;
+  const read = <T>(what: string, get: () => T, where = at): T => {
+    try {
+      return get();
+    } catch (error) {
+      throw new UsageError(`${where} cannot be read (${what} threw): ${describeError(error).split('\n')[0]}`);
+    }
+  };
+  const isArray = read('checking whether it is an array', () => Array.isArray(value));
+  if (isArray) {
+    const length = read('its length', () => (value as unknown[]).length);
+    if (depth >= kMaxDepth || length > kMaxEntries) {
+      const placeholder: unknown[] = [];
+      placeholder.length = depth >= kMaxDepth ? 0 : length; // holes: no memory, the checker reads the length
+      return placeholder;
+    }
+    return Array.from({ length }, (_, index) => copy(read('its getter', () => (value as unknown[])[index], `"${path}[${index}]"`), `${path}[${index}]`, depth + 1, budget));
+  }
+  const prototype = read('reading its prototype', () => Object.getPrototypeOf(value) as unknown);
+  // Dates, Maps, class instances: not config values; the checker names them by their kind.
+  if (prototype !== Object.prototype && prototype !== null) return value;
+  if (depth >= kMaxDepth) return {};
+  const keys = read('listing its keys', () => Object.keys(value));
+  if (keys.length > kMaxEntries) throw new UsageError(`${at} has ${keys.length} keys; the limit is ${kMaxEntries}.`);
+  const plain: Record<string, unknown> = {};
+  for (const key of keys) {
+    const name = /^[A-Za-z_$][\w$]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key.length > 80 ? `${key.slice(0, 77)}...` : key)}]`;
+    const entry = read('its getter', () => (value as Record<string, unknown>)[key], `"${name}"`);
+    // defineProperty: a "__proto__" key (JSON.parse makes one) stays a key, not the prototype.
+    Object.defineProperty(plain, key, { value: copy(entry, name, depth + 1, budget), enumerable: true, writable: true, configurable: true });
+  }
+  return plain;
+}

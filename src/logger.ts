@@ -3,6 +3,7 @@
  * per event, or one JSON object per line in pino's format). docs/logging.md describes both.
  */
 import { hostname } from 'node:os';
+import { escapeControlChars, escapeRawInJson } from './control/control-chars.js';
 import { describeThrown, isError, readProperty, toReadableError } from './readable-error.js';
 
 /** The subset of pino's API clusterkit calls: `logger.info({ workerId: 3 }, 'worker ready')`. */
@@ -40,16 +41,21 @@ export interface LineLoggerOptions {
   stream?: LogStream;
 }
 
-/** One readable line per event: `[api] worker 3 ready workerId=3 workerPid=4242 slot=0`. */
+/**
+ * One readable line per event: `[api] worker 3 ready workerId=3 workerPid=4242 slot=0`.
+ * A message or field carries text from workers (an `_init` error's message), so control
+ * characters in it are escaped (`\n`, `\r`, `\x1b`, `\u202e`; tabs stay): one call is always
+ * one line, and nothing in it moves the cursor, clears the screen or reorders the text.
+ */
 export function createLineLogger(options: LineLoggerOptions = {}): Logger {
-  const name = options.name ?? 'clusterkit';
+  const name = escapeControlChars(options.name ?? 'clusterkit');
   return makeLogger(options, (level, fields, message) => {
     const details = Object.entries(fields)
       .filter(([, value]) => value !== undefined)
-      .map(([key, value]) => `${key}=${formatField(value)}`)
+      .map(([key, value]) => `${escapeControlChars(key)}=${formatField(value)}`)
       .join(' ');
     const tag = level === 'info' ? '' : ` ${level.toUpperCase()}`;
-    return `[${name}]${tag} ${message ?? ''}${details ? ` ${details}` : ''}\n`;
+    return `[${name}]${tag} ${escapeControlChars(typeof message === 'string' ? message : describeThrown(message ?? ''))}${details ? ` ${details}` : ''}\n`;
   });
 }
 
@@ -62,8 +68,10 @@ export function createLineLogger(options: LineLoggerOptions = {}): Logger {
 export function createJsonLogger(options: LineLoggerOptions = {}): Logger {
   const name = options.name ?? 'clusterkit';
   const host = hostname();
+  // JSON escapes C0 itself (a line stays a line); the C1 and Unicode controls it leaves raw
+  // are escaped too, so the line is safe on a terminal and still the same JSON.
   return makeLogger(options, (level, fields, message) =>
-    `${toJsonLine({ level: kLogLevels[level], time: Date.now(), pid: process.pid, hostname: host, name, ...toPlainFields(fields), msg: message })}\n`,
+    `${escapeRawInJson(toJsonLine({ level: kLogLevels[level], time: Date.now(), pid: process.pid, hostname: host, name, ...toPlainFields(fields), msg: message }))}\n`,
   );
 }
 
@@ -122,8 +130,9 @@ function formatField(value: unknown): string {
   if (isError(value)) {
     const error = toReadableError(value);
     const code = readProperty(error, 'code');
-    return typeof code === 'string' || typeof code === 'number' ? String(code) : error.name;
+    return escapeControlChars(typeof code === 'string' || typeof code === 'number' ? String(code) : error.name);
   }
-  if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
-  return describeThrown(value);
+  // JSON quotes a value with spaces and escapes its C0 characters; the rest are escaped here.
+  if (typeof value === 'string') return escapeControlChars(/\s/.test(value) ? JSON.stringify(value) : value);
+  return escapeControlChars(describeThrown(value));
 }

@@ -12,7 +12,9 @@
  */
 import type { Readable, Writable } from 'node:stream';
 import type { LogEntry } from '../control/log-protocol.js';
+import { terminalSafeJson } from '../control/control-chars.js';
 import { LineSplitter, type OutputLine } from './logs/line-splitter.js';
+import { sanitizeLine, supportsColor } from './logs/sanitize-line.js';
 
 export type LogFormat = 'line' | 'json';
 
@@ -29,17 +31,31 @@ export interface OutputSource {
 export type LineSink = (entry: LogEntry) => void;
 
 export function pipeWorkerOutput(worker: OutputSource, name: string, format: LogFormat, sink?: LineSink): void {
-  const pipe = (from: Readable | null, to: Writable, stream: 'stdout' | 'stderr') => {
+  const pipe = (from: Readable | null, to: NodeJS.WriteStream, stream: 'stdout' | 'stderr') => {
     if (!from) return;
+    const text = terminalText(to);
     const render =
       format === 'json'
         ? (line: OutputLine, time: number) =>
-            `${JSON.stringify({ level: kStreamLevels[stream], time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
-        : (line: OutputLine) => `[${name}:${worker.id}] ${line.text}${line.partial ? kPartialMark : ''}\n`;
+            `${terminalSafeJson({ level: kStreamLevels[stream], time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
+        : (line: OutputLine) => `[${name}:${worker.id}] ${text(line.text)}${line.partial ? kPartialMark : ''}\n`;
     forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
   };
   pipe(worker.stdout, process.stdout, 'stdout');
   pipe(worker.stderr, process.stderr, 'stderr');
+}
+
+/**
+ * How a worker's line is shown on `to`. A worker's output is its own, and goes to a file or a
+ * pipe byte for byte (each line prefixed). On a terminal it is shown as `clusterkit logs` shows
+ * it: colors kept (unless NO_COLOR), every other control character escaped, so a line cannot
+ * return over its own prefix (`\r[api] shutdown complete`), move the cursor over the
+ * primary's lines, clear the screen or retitle the window.
+ */
+function terminalText(to: NodeJS.WriteStream): (text: string) => string {
+  if (to.isTTY !== true) return (text) => text;
+  const keepColors = supportsColor(to);
+  return (text) => sanitizeLine(text, keepColors);
 }
 
 /**

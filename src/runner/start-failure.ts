@@ -4,6 +4,7 @@
  * last `WorkerStartupError`; when the worker module threw, that one's cause is the worker's
  * `WorkerModuleError`, flattened across IPC into a `RemoteError` that keeps its `summary`.
  */
+import { escapeControlChars } from '../control/control-chars.js';
 import { CrashLoopError, RemoteError, ServiceStartError, WorkerStartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { toError } from '../to-error.js';
@@ -28,7 +29,8 @@ export function exitAfterStartFailure(error: unknown, logger: Logger | false): n
   const failure = toError(error);
   const code = (failure as { code?: unknown }).code;
   if (logger && typeof logger.error === 'function') logger.error({ code }, failure.message);
-  else process.stderr.write(`${failure.message}\n`);
+  // One line, as the logger writes it: the message may carry a worker's text.
+  else process.stderr.write(`${escapeControlChars(failure.message)}\n`);
   process.exit(1);
 }
 

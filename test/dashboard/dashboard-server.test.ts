@@ -12,6 +12,8 @@ import { startControlServer, type ControlHandlers, type ControlServer } from '..
 import { EventLog } from '../../src/control/event-log.js';
 import { ClusterFeed } from '../../src/cli/dashboard/cluster-feed.js';
 import { kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
+import { isLoopbackAddress, RequestGuard } from '../../src/cli/dashboard/request-guard.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { until } from '../helpers/wait.js';
 import { openStream, request } from './dashboard-client.js';
 
@@ -170,6 +172,50 @@ describe('dashboard server', () => {
     }
     const sameOrigin = await request(port, '/api/reload', { method: 'POST', headers: { ...bearer, Origin: `http://127.0.0.1:${port}` }, body: '{}' });
     expect(sameOrigin.status).toBe(200);
+  });
+
+  it('[H15] answers a malformed request target 400 (not 500), serves // paths as paths (404, not the page), and checks Host and absolute-form targets', async () => {
+    const { port } = await setUp();
+    const host = { Host: `127.0.0.1:${port}` };
+    // Before: 500 "Invalid URL"; the page for //dashboard.js; 200 for Host 1.2.3.4 and for an
+    // absolute-form target naming another host.
+    for (const target of ['http://[', 'http://', '*', 'dashboard.js', 'http:/x']) {
+      expect({ target, status: (await rawRequest(port, target, host)).status }).toEqual({ target, status: 400 });
+    }
+    for (const target of ['//dashboard.js', '//', '//evil.example/api/snapshot']) {
+      const reply = await rawRequest(port, target, host);
+      expect({ target, status: reply.status }).toEqual({ target, status: 404 });
+      expect(reply.body).not.toContain('<html');
+    }
+    expect((await rawRequest(port, '/dashboard.js?x=1', host)).status).toBe(200);
+    // Any IP literal is not this machine's name: only loopback addresses, names and the bound host.
+    for (const name of ['1.2.3.4', '192.168.0.10', '[2001:db8::1]', '0.0.0.0', '[::]']) {
+      expect({ name, status: (await rawRequest(port, '/api/snapshot', { Host: `${name}:${port}` })).status }).toEqual({ name, status: 403 });
+    }
+    for (const name of ['127.0.0.1', '127.1.2.3', '[::1]', '[::ffff:127.0.0.1]', 'LOCALHOST']) {
+      expect({ name, status: (await rawRequest(port, '/api/snapshot', { Host: `${name}:${port}` })).status }).toEqual({ name, status: 200 });
+    }
+    // An absolute-form target names its host: it must pass the same check as Host.
+    const foreign = await rawRequest(port, 'http://evil.example/api/snapshot', host);
+    expect(foreign.status).toBe(403);
+    expect(foreign.body).toMatch(/request target names the host \\"evil\.example\\"/);
+    expect((await rawRequest(port, `http://1.2.3.4:${port}/api/snapshot`, host)).status).toBe(403);
+    expect((await rawRequest(port, `http://localhost:${port}/api/snapshot`, host)).status).toBe(200);
+  });
+
+  it('[H15] accepts any address of the machine only when it listens on a non-loopback address on purpose', () => {
+    const open = new RequestGuard({ token: undefined, hostNames: ['0.0.0.0'], acceptsAnyAddress: true });
+    const closed = new RequestGuard({ token: undefined, hostNames: ['127.0.0.1'] });
+    const fact = (host: string) => ({ method: 'GET', host, origin: undefined, authorization: undefined });
+    expect(open.checkRequest(fact('192.168.0.10:9716')).ok).toBe(true);
+    expect(open.checkRequest(fact('evil.example:9716')).ok).toBe(false);
+    expect(closed.checkRequest(fact('192.168.0.10:9716')).ok).toBe(false);
+    const bound = new RequestGuard({ token: undefined, hostNames: ['10.0.0.5', 'box.internal'] });
+    expect(bound.checkRequest(fact('10.0.0.5:9716')).ok).toBe(true);
+    expect(bound.checkRequest(fact('box.internal')).ok).toBe(true);
+    expect(bound.checkRequest(fact('10.0.0.6:9716')).ok).toBe(false);
+    expect(['::ffff:7f00:1', '::ffff:127.9.9.9', '127.0.0.1', '::1'].every(isLoopbackAddress)).toBe(true);
+    expect(['::ffff:10.0.0.1', '128.0.0.1', '::2', 'localhost'].some(isLoopbackAddress)).toBe(false);
   });
 
   it('is read-only without --allow-control: no control endpoint answers, whatever the token', async () => {

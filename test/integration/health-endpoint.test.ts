@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
+import { rawRequest } from '../helpers/raw-http.js';
 import { testPrimary } from '../helpers/primary.js';
 
 describe('health endpoint', () => {
@@ -38,5 +39,21 @@ describe('health endpoint', () => {
     await expect(inFlight).resolves.toBe('done');
     await shutdown;
     await expect(get(url('/healthz'), 2_000)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
+  });
+
+  it('[H15] answers a malformed request target 400, never 500, and a // path 404', async () => {
+    const primary = testPrimary();
+    await primary.start();
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    // Before: 500 "Invalid URL" (the client's mistake reported as the server's).
+    for (const target of ['http://[', '*', 'healthz']) {
+      const reply = await rawRequest(address.port, target);
+      expect({ target, status: reply.status }).toEqual({ target, status: 400 });
+      // (Node's parser refuses some targets itself, with an empty 400.)
+      if (target === 'http://[') expect(reply.body).toContain('{"status":"bad request","reason":"malformed request target"}');
+    }
+    expect((await rawRequest(address.port, '//healthz')).status).toBe(404);
+    expect((await rawRequest(address.port, '/healthz?probe=1')).status).toBe(200);
+    expect((await rawRequest(address.port, `http://127.0.0.1:${address.port}/readyz`)).status).toBe(200);
   });
 });

@@ -68,7 +68,9 @@ async function listen(settings: { feed: ClusterFeed; host: string; port: number 
     feed,
     host,
     token,
-    hostNames: [hostname(), ...(isIP(host) === 0 ? [host] : [])],
+    // The bound host and the machine's name; any address only when opened to the network.
+    hostNames: [hostname(), host],
+    acceptsAnyAddress: !isLoopback(host),
     control: {
       reload: () => controlRequest(name, 'reload'),
       scale: (count: number) => controlRequest(name, 'scale', { count }).then(() => ({ count })),

@@ -7,6 +7,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClusterNotRunningError, RemoteError } from '../../errors.js';
 import type { ClusterFeed, FeedUpdate } from './cluster-feed.js';
+import { parseRequestTarget } from '../../request-target.js';
 import { RequestGuard } from './request-guard.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
 import { toReadableError } from '../../readable-error.js';
@@ -43,8 +44,10 @@ export interface DashboardServerOptions {
   readonly port: number;
   /** The control token; undefined for a read-only dashboard. */
   readonly token: string | undefined;
-  /** Host names the `Host` header may carry besides `localhost` and IP addresses. */
+  /** Host names and addresses the `Host` header may carry besides `localhost` and loopback addresses. */
   readonly hostNames: readonly string[];
+  /** Any IP address in `Host` too: the server listens on a non-loopback address. */
+  readonly acceptsAnyAddress?: boolean;
   readonly control: DashboardControl;
 }
 
@@ -61,7 +64,7 @@ export interface DashboardServer {
  */
 export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
   const files = loadStaticFiles();
-  const guard = new RequestGuard({ token: options.token, hostNames: options.hostNames });
+  const guard = new RequestGuard({ token: options.token, hostNames: options.hostNames, acceptsAnyAddress: options.acceptsAnyAddress ?? false });
   const streams = new Set<http.ServerResponse>();
   const server = http.createServer((request, response) => {
     handle(request, response, { ...options, files, guard, streams }).catch((error: unknown) => {
@@ -94,10 +97,15 @@ interface Context extends DashboardServerOptions {
 }
 
 async function handle(request: http.IncomingMessage, response: http.ServerResponse, context: Context): Promise<void> {
-  const url = new URL(request.url ?? '/', 'http://dashboard');
+  // Parsed, not `new URL()`d: `http://[` is a 400, and `//dashboard.js` a path (404), not a
+  // protocol-relative URL whose path is `/` (the page).
+  const target = parseRequestTarget(request.url);
+  if (target === undefined) return sendJson(response, 400, { error: 'Malformed request target.' });
+  const url = { pathname: target.path };
   const facts = {
     method: request.method ?? 'GET',
     host: request.headers.host,
+    authority: target.authority,
     origin: request.headers.origin,
     authorization: request.headers.authorization,
   };

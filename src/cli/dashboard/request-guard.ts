@@ -2,9 +2,13 @@
  * Who may talk to the dashboard (pure: no I/O). It listens on a TCP port, which, unlike the
  * control socket, every local user and every web page the user has open can reach, so:
  *
- * - The `Host` header must name this machine: `localhost`, an IP address, the machine's host
- *   name, or the `--host` given. A DNS-rebinding page (evil.example resolving to 127.0.0.1)
- *   sends its own name and is refused, so it can neither read the figures nor act.
+ * - The `Host` header must name this machine: `localhost`, a loopback address (127.0.0.0/8,
+ *   ::1), the machine's host name, or the `--host` given; any IP address only when `--host` is
+ *   not a loopback address (the dashboard was opened to the network on purpose, and is reached
+ *   by one of the machine's addresses). A DNS-rebinding page (evil.example resolving to
+ *   127.0.0.1) sends its own name and is refused, so it can neither read the figures nor act.
+ *   An absolute-form request target (`GET http://host/api/snapshot`) must name an accepted
+ *   host too.
  * - A request that carries an `Origin` (every cross-site `fetch`, form post or EventSource does)
  *   must come from the dashboard's own origin: no cross-site request gets through.
  * - Control requests (reload, scale) exist only with `--allow-control`, must be POSTs, and must
@@ -20,13 +24,17 @@ import { isIP } from 'node:net';
 export interface GuardOptions {
   /** The control token; undefined when control is off (read-only dashboard). */
   readonly token: string | undefined;
-  /** Host names, besides `localhost` and IP addresses, that the `Host` header may carry. */
+  /** Host names and addresses, besides `localhost` and loopback addresses, that the `Host` header may carry (the `--host` given, the machine's name). */
   readonly hostNames: readonly string[];
+  /** Any IP address is accepted too: the server listens on a non-loopback address. @default false */
+  readonly acceptsAnyAddress?: boolean;
 }
 
 export interface GuardRequest {
   readonly method: string;
   readonly host: string | undefined;
+  /** The authority of an absolute-form request target (`http://host:port/path`); checked like `host`. */
+  readonly authority?: string | undefined;
   readonly origin: string | undefined;
   /** The `Authorization` header (`Bearer <token>`). */
   readonly authorization: string | undefined;
@@ -37,22 +45,34 @@ export type GuardVerdict = { ok: true } | { ok: false; status: 403 | 405; messag
 export class RequestGuard {
   readonly #token: Buffer | undefined;
   readonly #hostNames: Set<string>;
+  readonly #acceptsAnyAddress: boolean;
 
   constructor(options: GuardOptions) {
     this.#token = options.token === undefined ? undefined : Buffer.from(options.token);
-    this.#hostNames = new Set(['localhost', ...options.hostNames.map((name) => name.toLowerCase())]);
+    this.#hostNames = new Set(['localhost', ...options.hostNames.map((name) => name.toLowerCase().replace(/^\[(.*)\]$/, '$1'))]);
+    this.#acceptsAnyAddress = options.acceptsAnyAddress ?? false;
   }
 
-  /** Checks any request: its Host, and its Origin when it has one. */
+  /** Checks any request: its Host (and absolute-form target), and its Origin when it has one. */
   checkRequest(request: GuardRequest): GuardVerdict {
-    const hostname = hostnameOf(request.host);
-    if (hostname === undefined || !(isIP(hostname) !== 0 || this.#hostNames.has(hostname))) {
+    if (!this.#accepts(request.host)) {
       return refuse(403, `The Host header ${JSON.stringify(request.host ?? '')} does not name this machine; open the dashboard by the address it printed.`);
+    }
+    if (request.authority !== undefined && !this.#accepts(request.authority)) {
+      return refuse(403, `The request target names the host ${JSON.stringify(request.authority)}, not this machine; open the dashboard by the address it printed.`);
     }
     if (request.origin !== undefined && request.origin !== `http://${request.host!.toLowerCase()}`) {
       return refuse(403, `Cross-origin requests are refused (Origin ${JSON.stringify(request.origin)}).`);
     }
     return { ok: true };
+  }
+
+  /** A `Host` value (or target authority) that names this machine. */
+  #accepts(host: string | undefined): boolean {
+    const hostname = hostnameOf(host);
+    if (hostname === undefined) return false;
+    if (this.#hostNames.has(hostname)) return true;
+    return isIP(hostname) !== 0 && (this.#acceptsAnyAddress || isLoopbackAddress(hostname));
   }
 
   /** Checks a request to a control endpoint (after `checkRequest`). */
@@ -65,6 +85,18 @@ export class RequestGuard {
     }
     return { ok: true };
   }
+}
+
+/** Whether `127.0.0.1`, `::1`, `::ffff:127.0.0.1` (any of 127.0.0.0/8) is a loopback address. */
+export function isLoopbackAddress(address: string): boolean {
+  const lower = address.toLowerCase();
+  if (isIP(lower) === 4) return lower.startsWith('127.');
+  if (isIP(lower) !== 6) return false;
+  if (lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
+  // IPv4-mapped: ::ffff:127.0.0.1, or the same in hex (::ffff:7f00:1).
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower)?.[1];
+  if (mapped !== undefined) return mapped.startsWith('127.');
+  return /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(lower);
 }
 
 /** `localhost` from `localhost:9716`, `::1` from `[::1]:9716`; undefined when malformed. */

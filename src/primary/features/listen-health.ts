@@ -18,6 +18,7 @@ import { integerOption, optionsObject, portOption, rejectUnknownKeys, stringOpti
 import { ShutdownInProgressError } from '../../errors.js';
 import type { PrimaryState } from '../lifecycle/primary-lifecycle.js';
 import type { PrimaryContext } from '../primary-context.js';
+import { parseRequestTarget } from '../../request-target.js';
 
 export interface HealthOptions {
   /** Port to listen on (0 for any free port). */
@@ -86,7 +87,13 @@ export async function listenHealth(
 }
 
 async function route(source: HealthSource, options: { minReady: number; metricsTimeoutMs: number }, request: IncomingMessage, response: ServerResponse): Promise<void> {
-  const path = new URL(request.url ?? '/', 'http://health').pathname;
+  // Parsed, not `new URL()`d: a malformed target is the client's mistake (400), not ours (500).
+  const target = parseRequestTarget(request.url);
+  if (target === undefined) {
+    json(response, 400, { status: 'bad request', reason: 'malformed request target' });
+    return;
+  }
+  const { path } = target;
   if (request.method !== 'GET' && request.method !== 'HEAD') {
     response.writeHead(405, { allow: 'GET, HEAD' }).end();
     return;

@@ -41,9 +41,10 @@ describe('dashboard request guard', () => {
   const guard = new RequestGuard({ token: 'secret', hostNames: ['Build-Box'] });
   const base = { method: 'GET', host: '127.0.0.1:9716', origin: undefined, authorization: undefined };
 
-  it('accepts only Host names of this machine: localhost, IP addresses and the names given', () => {
-    expect(['127.0.0.1:9716', 'localhost:1', '[::1]:9716', '10.0.0.5', 'build-box:9716'].map((host) => guard.checkRequest({ ...base, host }).ok)).toEqual([true, true, true, true, true]);
-    expect(['evil.example:9716', 'localhost.evil.example', '', '127.0.0.1:9716@evil', undefined].map((host) => guard.checkRequest({ ...base, host }).ok)).toEqual([false, false, false, false, false]);
+  it('accepts only Host names of this machine: localhost, loopback addresses and the names given (any address only when told)', () => {
+    expect(['127.0.0.1:9716', 'localhost:1', '[::1]:9716', '127.0.0.2', 'build-box:9716'].map((host) => guard.checkRequest({ ...base, host }).ok)).toEqual([true, true, true, true, true]);
+    expect(['evil.example:9716', 'localhost.evil.example', '', '127.0.0.1:9716@evil', undefined, '10.0.0.5'].map((host) => guard.checkRequest({ ...base, host }).ok)).toEqual([false, false, false, false, false, false]);
+    expect(new RequestGuard({ token: undefined, hostNames: [], acceptsAnyAddress: true }).checkRequest({ ...base, host: '10.0.0.5' }).ok).toBe(true);
     expect([hostnameOf('[::1]:80'), hostnameOf('LOCALHOST:80'), hostnameOf('a b')]).toEqual(['::1', 'localhost', undefined]);
   });
 

@@ -14,7 +14,7 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['help', 'nope'], /Unknown command "nope"\./],
   [['run'], /Missing the script to run\./],
   [['run', 'no/such/server.js'], /Script not found: \/\S+\/no\/such\/server\.js/],
-  [['run', 'examples'], /Script not found: /],
+  [['run', 'examples'], /The script \/\S+\/examples is not a regular file \(it is a directory\); name the file your workers run\./],
   [['run', demo, '--bogus'], /Unknown option --bogus\./],
   [['run', demo, '-w', 'zero'], /--workers must be a positive integer or "auto"\. Received "zero"\./],
   [['run', demo, '-w', '0'], /--workers must be a positive integer or "auto"\. Received "0"\./],

@@ -106,7 +106,7 @@ describe('[H12] files the CLI reads', () => {
     });
     // The silence is broken while it waits.
     expect(results[0]!.stderr).toMatch(/^clusterkit: loading \S+clusterkit\.config\.mjs\.\.\. \(waiting for its default export; giving up after 10 s\)\n/);
-  });
+  }, 60_000);
 });
 
 describe('[H13] config values that cannot be read', () => {

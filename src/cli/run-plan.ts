@@ -17,6 +17,7 @@ import { checkConfig, type ConfigApp } from './config/check-config.js';
 import { checkConfigPath, findConfigFile, loadConfigFile } from './config/config-file.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
 import { mergeRunLayers, type RunSettings } from './run-settings.js';
+import { findScript, scriptNotFound } from './script-path.js';
 import { UsageError } from './usage-error.js';
 
 export type RunPlan =
@@ -29,15 +30,16 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   const flags = parseRunFlags(args, invocationDir);
   if (flags.isHelp) return { kind: 'help' };
   const [first] = flags.positionals;
+  if (flags.layer.cwd !== undefined && !isDirectory(flags.layer.cwd)) throw new UsageError(`--cwd: no such directory: ${flags.layer.cwd}`, 'run');
   // A file named on the command line is a script, whatever config file lies around.
   if (first !== undefined && flags.configPath === undefined) {
-    const script = resolve(invocationDir, first);
-    if (isFile(script)) return { kind: 'one', settings: finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)) };
+    const script = findScript(first, flags.layer.cwd, invocationDir);
+    if (script !== undefined) return { kind: 'one', settings: finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)) };
   }
   const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath);
   if (configFile === undefined) {
     if (first === undefined) throw new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
-    throw new UsageError(`Script not found: ${resolve(invocationDir, first)}`, 'run');
+    throw scriptNotFound(first, flags.layer.cwd, invocationDir);
   }
   const apps = checkConfig(await loadConfigFile(configFile), configFile);
   const settingsOf = (app: ConfigApp) => finish(mergeRunLayers({ ...app.layer, name: app.name }, flags.layer, invocationDir));

@@ -72,7 +72,8 @@ Options:
                               changes; watches the working directory without a path.
                               node_modules, dot entries and *.log are ignored
       --ignore-watch <path>   Also ignore a name, a path or *.ext; repeat it for several
-      --watch-delay <d>       Quiet time after a change before reloading (default: 300ms)
+      --watch-delay <d>       Quiet time after a change before reloading (default: 300ms);
+                              files that never go quiet reload after max(1s, 3 × this)
   -c, --config <file>         The config file (default: clusterkit.config.* here)
   -h, --help                  This help
 

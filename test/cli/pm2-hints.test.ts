@@ -58,6 +58,9 @@ describe('flag names in messages from the library', () => {
       .toBe('The worker count must be at most 2, the --max-workers value (raise it to run more workers). Received 100000');
     expect(inFlagNames('starting 64 workers: one per CPU, at most "maxWorkers" (64)')).toBe('starting 64 workers: one per CPU, at most --max-workers (64)');
     expect(inFlagNames('Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak')).toBe('Raise the limit (--max-memory) or fix the leak');
+    expect(inFlagNames('Worker 3 (slot 0) was not ready within 30000 ms (option "readyTimeoutMs"), so it was killed.')).toBe(
+      'Worker 3 (slot 0) was not ready within 30000 ms (option --ready-timeout), so it was killed.',
+    );
     expect(inFlagNames('a "name" and maxWorkers in prose')).toBe('a "name" and maxWorkers in prose');
   });
 

@@ -67,7 +67,8 @@ Options:
       --log-format <format>   line (default) or json
       --env <KEY=VALUE>       Environment variable for the workers; repeat it for several
       --env-file <file>       Variables from a dotenv file (KEY=value lines)
-      --cwd <dir>             Working directory of the app (default: the current one)
+      --cwd <dir>             Working directory of the app (default: the current one);
+                              a relative <script> is looked for there first, as in PM2
       --watch [path...]       Reload the workers (rolling, no downtime) when a file
                               changes; watches the working directory without a path.
                               node_modules, dot entries and *.log are ignored

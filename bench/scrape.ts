@@ -37,7 +37,7 @@ if (cluster.isPrimary) {
     const text = await primary.metrics({ timeoutMs: Number(values.timeout) });
     const ms = Math.round(performance.now() - startedAt);
     const sum = Number(/^app_hits_total\{series="s1"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
-    const errors = [...text.matchAll(/clusterkit_worker_scrape_errors\{slot="(\d+)"\} (\d+)/g)].map((match) => `slot ${match[1]}: ${match[2]}`);
+    const errors = [...text.matchAll(/clusterkit_worker_scrape_errors_total\{slot="(\d+)"\} (\d+)/g)].map((match) => `slot ${match[1]}: ${match[2]}`);
     if (sum === workers) complete++;
     console.log(`scrape ${i + 1}: ${ms} ms, ${Math.round(text.length / 1024)} KiB, summed counter ${sum}/${workers}, scrape errors so far: ${errors.join(', ') || 'none'}`);
   }

@@ -1,4 +1,7 @@
-// Two apps, as PM2 users write an ecosystem file. From this directory:
+// Two apps, as PM2 users write an ecosystem file. From a project where clusterkit is installed:
+//   npm install clusterkit
+//   npx clusterkit run --config node_modules/clusterkit/examples/config/clusterkit.config.ts
+// In this directory (of the package, or of the clusterkit repository), the file is found by itself:
 //   npx clusterkit run               # both apps, each in its own primary; Ctrl-C stops both
 //   npx clusterkit run web -w 4      # one app; flags override the file
 //   npx clusterkit logs jobs -f      # from another terminal

@@ -1,5 +1,8 @@
-// The `npm start` demo: a plain Node.js HTTP server with no clusterkit code in it.
-// `clusterkit run examples/demo/server.js --name demo --workers 4` runs it on four workers.
+// The demo: a plain Node.js HTTP server with no clusterkit code in it, run on four workers.
+// From a project where clusterkit is installed:
+//   npm install clusterkit
+//   NODE_ENV=production npx clusterkit run node_modules/clusterkit/examples/demo/server.js --name demo --workers 4
+// In the clusterkit repository, `npm start` runs it so.
 import http from 'node:http';
 
 const port = Number(process.env.PORT ?? 3000);

@@ -1,5 +1,11 @@
 /**
- * The http-cluster example (`npm run build`, then `node --import tsx examples/http-cluster/main.ts`).
+ * The http-cluster example.
+ *
+ * From a project where clusterkit is installed:
+ *   npm install clusterkit tsx
+ *   node --import tsx node_modules/clusterkit/examples/http-cluster/main.ts
+ * In the clusterkit repository, after npm run build: node --import tsx examples/http-cluster/main.ts
+ *
  * One primary, one worker per core, all serving one port; the primary counts requests through
  * messages. Ctrl-C (or SIGTERM) shuts down gracefully; SIGHUP reloads the workers one by one
  * without dropping a request.

@@ -2,7 +2,10 @@
  * A service ready for Kubernetes: one primary per pod, one worker per CPU of the container's
  * limit, probes and metrics on a separate port, graceful shutdown on SIGTERM.
  *
- *   PORT=8080 HEALTH_PORT=9090 node --import tsx examples/kubernetes/server.ts
+ * From a project where clusterkit is installed:
+ *   npm install clusterkit prom-client tsx
+ *   PORT=8080 HEALTH_PORT=9090 node --import tsx node_modules/clusterkit/examples/kubernetes/server.ts
+ * In the clusterkit repository, after npm run build: PORT=8080 HEALTH_PORT=9090 node --import tsx examples/kubernetes/server.ts
  *   curl http://127.0.0.1:9090/readyz
  */
 import cluster from 'node:cluster';

@@ -2,7 +2,10 @@
  * Cluster-wide metrics: each worker counts its requests with prom-client; the primary merges
  * every worker's registry into one Prometheus exposition, with clusterkit's own figures.
  *
- *   node --import tsx examples/metrics/main.ts
+ * From a project where clusterkit is installed:
+ *   npm install clusterkit prom-client tsx
+ *   node --import tsx node_modules/clusterkit/examples/metrics/main.ts
+ * In the clusterkit repository, after npm run build: node --import tsx examples/metrics/main.ts
  */
 import cluster from 'node:cluster';
 import client from 'prom-client';

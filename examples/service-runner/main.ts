@@ -3,7 +3,10 @@
  * workers, stops gracefully on SIGTERM/Ctrl-C (each worker closing its pool) and reloads
  * without downtime on SIGHUP. `clusterkit status runner-demo` shows it from another terminal.
  *
- *   NODE_ENV=production node --import tsx examples/service-runner/main.ts
+ * From a project where clusterkit is installed:
+ *   npm install clusterkit tsx
+ *   NODE_ENV=production node --import tsx node_modules/clusterkit/examples/service-runner/main.ts
+ * In the clusterkit repository, after npm run build: NODE_ENV=production node --import tsx examples/service-runner/main.ts
  */
 import { startClusteredService } from 'clusterkit';
 

@@ -2,7 +2,10 @@
  * The shared store: four workers count page views in one key, atomically, watch a setting the
  * primary changes, and elect a leader that survives a SIGKILL.
  *
- *   node --import tsx examples/shared-store/main.ts
+ * From a project where clusterkit is installed:
+ *   npm install clusterkit tsx
+ *   node --import tsx node_modules/clusterkit/examples/shared-store/main.ts
+ * In the clusterkit repository, after npm run build: node --import tsx examples/shared-store/main.ts
  */
 import cluster from 'node:cluster';
 import { ClusterPrimary, ClusterWorker, type StoreChange } from 'clusterkit';

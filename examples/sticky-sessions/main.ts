@@ -2,7 +2,10 @@
  * Sticky sessions: the primary accepts connections and hands each one to the worker chosen
  * for the client's address, so an in-memory session lives on one worker.
  *
- *   PORT=3000 node --import tsx examples/sticky-sessions/main.ts
+ * From a project where clusterkit is installed:
+ *   npm install clusterkit tsx
+ *   PORT=3000 node --import tsx node_modules/clusterkit/examples/sticky-sessions/main.ts
+ * In the clusterkit repository, after npm run build: PORT=3000 node --import tsx examples/sticky-sessions/main.ts
  *   curl http://127.0.0.1:3000/      # run it a few times: same worker, growing count
  */
 import cluster from 'node:cluster';

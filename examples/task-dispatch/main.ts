@@ -2,7 +2,10 @@
  * The task-dispatch example: the primary hands tasks to workers in round-robin order and
  * collects the replies, then shuts the cluster down.
  *
- *   node --import tsx examples/task-dispatch/main.ts
+ * From a project where clusterkit is installed:
+ *   npm install clusterkit tsx
+ *   node --import tsx node_modules/clusterkit/examples/task-dispatch/main.ts
+ * In the clusterkit repository, after npm run build: node --import tsx examples/task-dispatch/main.ts
  */
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';

@@ -2,7 +2,10 @@
  * Named workers and worker-to-worker messages: one worker named "cache" owns a cache; two
  * "api" workers read and fill it with sendTo('cache', ...), relayed by the primary.
  *
- *   node --import tsx examples/worker-relay/main.ts
+ * From a project where clusterkit is installed:
+ *   npm install clusterkit tsx
+ *   node --import tsx node_modules/clusterkit/examples/worker-relay/main.ts
+ * In the clusterkit repository, after npm run build: node --import tsx examples/worker-relay/main.ts
  */
 import cluster from 'node:cluster';
 import { ClusterPrimary, ClusterWorker, NoWorkerAvailableError, type MessageContext } from 'clusterkit';

@@ -67,12 +67,14 @@ Options:
       --log-format <format>   line (default) or json
       --env <KEY=VALUE>       Environment variable for the workers; repeat it for several
       --env-file <file>       Variables from a dotenv file (KEY=value lines)
-      --cwd <dir>             Working directory of the app (default: the current one)
+      --cwd <dir>             Working directory of the app (default: the current one);
+                              a relative <script> is looked for there first, as in PM2
       --watch [path...]       Reload the workers (rolling, no downtime) when a file
                               changes; watches the working directory without a path.
                               node_modules, dot entries and *.log are ignored
       --ignore-watch <path>   Also ignore a name, a path or *.ext; repeat it for several
-      --watch-delay <d>       Quiet time after a change before reloading (default: 300ms)
+      --watch-delay <d>       Quiet time after a change before reloading (default: 300ms);
+                              files that never go quiet reload after max(1s, 3 × this)
   -c, --config <file>         The config file (default: clusterkit.config.* here)
   -h, --help                  This help
 

@@ -2,6 +2,7 @@
  * `util.parseArgs`, strict, with its errors turned into `UsageError`s for the command.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { optionHint } from './pm2-hints.js';
 import { UsageError } from './usage-error.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -21,15 +22,15 @@ export function parseCommand<O extends Options>(command: string, args: string[],
     const { values, positionals } = parseArgs({ args: own, options, allowPositionals: true, strict: true });
     return { values, positionals, rest };
   } catch (error) {
-    throw new UsageError(describeParseError(error), command);
+    throw new UsageError(describeParseError(error, command, Object.keys(options).map((name) => `--${name}`)), command);
   }
 }
 
-function describeParseError(error: unknown): string {
+function describeParseError(error: unknown, command: string, known: readonly string[]): string {
   const { code, message } = error as { code?: string; message: string };
   const quoted = /'([^']+)'/.exec(message)?.[1];
   const flag = quoted ? (/--[\w-]+/.exec(quoted)?.[0] ?? quoted) : undefined;
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return `Unknown option ${quoted}.`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return `Unknown option ${quoted}.${optionHint(quoted, command, known)}`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message) && flag) return `Option ${flag} needs a value.`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(message) && flag) {
     return `Option ${flag} needs a value; for a value that starts with "-", write it with "=", as in --node-arg=--import=tsx.`;

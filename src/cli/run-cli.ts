@@ -12,7 +12,8 @@ import { takeLauncherLink } from './launcher-link.js';
 import { planRun } from './run-plan.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
-import { closest } from './suggest.js';
+import { commandHint } from './pm2-hints.js';
+import { inFlagNames } from './flag-names.js';
 import { UsageError } from './usage-error.js';
 import { toReadableError } from '../readable-error.js';
 
@@ -73,7 +74,8 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
   if (error instanceof UsageError || error instanceof InvalidOptionError) {
     const which = error instanceof UsageError ? (error.command as CommandName | undefined) ?? command : command;
     const help = which ? `clusterkit ${which} --help` : 'clusterkit --help';
-    process.stderr.write(`clusterkit: ${error.message}\n${usageLine(which)}\nRun "${help}" for the options and examples.\n`);
+    const message = error instanceof InvalidOptionError ? inFlagNames(error.message) : error.message;
+    process.stderr.write(`clusterkit: ${message}\n${usageLine(which)}\nRun "${help}" for the options and examples.\n`);
     return 2;
   }
   if (error instanceof ClusterNotRunningError) {
@@ -81,15 +83,14 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
     return 2;
   }
   if (error instanceof RemoteError) {
-    process.stderr.write(`clusterkit: ${command ?? error.messageType} failed: ${error.remoteMessage}\n`);
+    process.stderr.write(`clusterkit: ${command ?? error.messageType} failed: ${inFlagNames(error.remoteMessage)}\n`);
     return 1;
   }
   process.stderr.write(`clusterkit: ${toReadableError(error).message}\n`);
   return 1;
 }
 
-/** ` Did you mean "status"?` for a near miss. */
+/** What PM2 calls it, or ` Did you mean "status"?` for a near miss (pm2-hints.ts). */
 function suggest(typed: string): string {
-  const near = closest(typed, kCommandNames);
-  return near ? ` Did you mean "${near}"?` : ` Commands: ${kCommandNames.join(', ')}.`;
+  return commandHint(typed, kCommandNames);
 }

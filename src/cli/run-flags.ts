@@ -58,6 +58,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   // With --watch, the positionals after the first are paths to watch.
   const watched = isWatching ? [...positionals.slice(1), ...watchPaths].map(at) : undefined;
   if (!isWatching && positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}". Pass arguments for the script after "--".`, 'run');
+  checkPm2EnvName(values.env ?? []);
   const env = {
     ...Object.assign({}, ...(values['env-file'] ?? []).map((file) => readEnvFile(at(file), '--env-file'))),
     ...parseEnvFlags(values.env ?? []),
@@ -81,6 +82,19 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   };
   const singleAppFlags = [...(values.name === undefined ? [] : ['--name']), ...(rest.length > 0 ? ['-- <script args>'] : [])];
   return { layer, positionals: positionals.slice(0, 1), configPath: optional(values.config, at), isHelp: false, singleAppFlags };
+}
+
+/**
+ * `--env production` is PM2's way to pick `env_production` of an ecosystem file; here `--env`
+ * sets one variable, so a bare name gets the two ways to say it.
+ */
+function checkPm2EnvName(values: readonly string[]): void {
+  const name = values.find((value) => /^[a-z][a-z0-9_-]*$/.test(value) && value.length <= 64);
+  if (name === undefined) return;
+  throw new UsageError(
+    `--env must be KEY=VALUE. Received "${name}". PM2's --env ${name} picks env_${name} of its ecosystem file; here, give the variables: --env NODE_ENV=${name}, or --env-file .env.${name}.`,
+    'run',
+  );
 }
 
 /** Turns each `--watch=<path>` (before a `--`) into `--watch`, collecting the paths. */

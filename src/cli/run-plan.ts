@@ -19,6 +19,7 @@ import { loadConfig } from './config/config-loader.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
 import { mergeRunLayers, type RunSettings } from './run-settings.js';
 import { kindOf } from './read-small-file.js';
+import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
 import { UsageError } from './usage-error.js';
 
 export type RunPlan =
@@ -31,15 +32,18 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   const flags = parseRunFlags(args, invocationDir);
   if (flags.isHelp) return { kind: 'help' };
   const [first] = flags.positionals;
+  if (flags.layer.cwd !== undefined && !isDirectory(flags.layer.cwd)) throw new UsageError(`--cwd: no such directory: ${flags.layer.cwd}`, 'run');
   // A file named on the command line is a script, whatever config file lies around.
   if (first !== undefined && flags.configPath === undefined) {
-    const script = resolve(invocationDir, first);
-    if (isFile(script)) return { kind: 'one', settings: finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)) };
+    const script = findScript(first, flags.layer.cwd, invocationDir);
+    if (script !== undefined) return { kind: 'one', settings: finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)) };
   }
   const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath);
   if (configFile === undefined) {
     if (first === undefined) throw new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
-    throw scriptError(resolve(invocationDir, first));
+    // Something is there but is not a file (a directory, a device): say what it is.
+    const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
+    throw present === undefined ? scriptNotFound(first, flags.layer.cwd, invocationDir) : scriptError(present);
   }
   const apps = await loadConfig(configFile);
   const settingsOf = (app: ConfigApp) => finish(mergeRunLayers({ ...app.layer, name: app.name }, flags.layer, invocationDir));

@@ -243,7 +243,7 @@ export class ClusterPrimary<
    * The cluster's metrics in the Prometheus text format: the workers' prom-client registries
    * merged (prom-client is an optional peer dependency), then clusterkit's own per-worker
    * figures. A worker that does not answer within `timeoutMs` is left out and counted in
-   * `clusterkit_worker_scrape_errors`: the scrape never fails as a whole.
+   * `clusterkit_worker_scrape_errors_total`: the scrape never fails as a whole.
    */
   metrics(options: { timeoutMs?: number } = {}): Promise<string> {
     try {

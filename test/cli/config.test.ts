@@ -121,7 +121,8 @@ describe('clusterkit run --env, --env-file, --cwd', () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const project = tempProject({ 'app/server.mjs': kServer, 'app/.env': 'PORT=1\nFROM_FILE="quoted value"\nINHERITED=file\n# comment\n' });
-    const run = startCli(['run', 'app/server.mjs', '-w', '1', '--name', 'opts', '--env-file', 'app/.env', '--env', `PORT=${port}`, '--env', 'EMPTY=', '--cwd', 'app'], {
+    // The script is found in --cwd, as PM2 finds it (pm2 start server.mjs --cwd app).
+    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'opts', '--env-file', 'app/.env', '--env', `PORT=${port}`, '--env', 'EMPTY=', '--cwd', 'app'], {
       runtime,
       cwd: project,
       env: { INHERITED: 'shell' },
@@ -149,6 +150,7 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "a/b" }] }', /^"apps\[0\]\.name" must be letters, digits/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "cwd": "nowhere" }] }', /^"apps\[0\]\.cwd": no such directory: /],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "envFile": "missing.env" }] }', /^"apps\[0\]\.envFile": cannot read \S+\/missing\.env \(ENOENT\)\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "exec_mode": "cluster" }] }', /^Unknown key "apps\[0\]\.exec_mode"\. PM2's "exec_mode" has no equivalent: clusterkit always runs in cluster mode; remove it\./],
     ['clusterkit.config.json', '{ "services": [] }', /^Unknown key "services"\. Did you mean|^Unknown key "services"\. Known keys: apps\./],
   ];
 
@@ -173,7 +175,11 @@ describe('config file errors', () => {
     const runtime = runtimeDir();
     const cases: Array<[Record<string, string>, string[], RegExp]> = [
       [{ 'clusterkit.config.ts': 'export const apps = [];' }, ['run'], /has no default export; write "export default defineConfig/],
-      [{ 'clusterkit.config.mjs': 'export default {;' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs: SyntaxError/],
+      // A syntax error points at its line and column: TypeScript through jiti, JavaScript through node --check.
+      [{ 'clusterkit.config.mjs': 'export default {;' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs:1:17: SyntaxError: Unexpected token ';'\n/],
+      [{ 'clusterkit.config.ts': "export default {\n  apps: [\n    { name: 'a' script: './x.js' },\n  ],\n};\n" }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.ts:3:16: ParseError: Unexpected token, expected ","\n/],
+      [{ 'clusterkit.config.cjs': 'module.exports = {\n  apps: [{ script: "x" "y" }],\n};\n' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.cjs:2:24: SyntaxError: Unexpected string\n/],
+      [{ 'clusterkit.config.mjs': 'throw new Error("no secrets");' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs: Error: no secrets\n/],
       [{ 'clusterkit.config.json': '{ apps: [] }' }, ['run'], /is not valid JSON/],
       [{ 'clusterkit.config.json': '{}', 'clusterkit.config.mjs': '' }, ['run'], /has 2 config files \(clusterkit\.config\.mjs, clusterkit\.config\.json\); keep one, or choose with --config\./],
       [{ 'server.mjs': kServer, 'clusterkit.config.json': '{ "apps": [{ "name": "api", "script": "server.mjs" }] }' }, ['run', 'apj'], /"apj" is neither a script nor an app of \S+ \(apps: api\)\./],

@@ -89,7 +89,7 @@ describe('a hostile worker', () => {
   it('[F49] cannot fail a metrics scrape with a garbage reply: its slot counts a scrape error, the others are merged', () => {
     for (const [index, text] of report!.scrapes.entries()) {
       expect(text).toMatch(/app_requests_total\{route="\/"\} \d+/);
-      expect(text).toContain(`clusterkit_worker_scrape_errors{slot="1"} ${index + 1}`);
+      expect(text).toContain(`clusterkit_worker_scrape_errors_total{slot="1"} ${index + 1}`);
     }
   });
 

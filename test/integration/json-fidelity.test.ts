@@ -166,6 +166,6 @@ describe('json serialization changes nothing silently', () => {
     const text = await primary.metrics();
     expect(text).toMatch(/^app_started_total 1$/m);
     expect(text).toMatch(/^app_ratio /m);
-    expect(text).not.toMatch(/clusterkit_worker_scrape_errors\{/);
+    expect(text).not.toMatch(/clusterkit_worker_scrape_errors_total\{[^}]*\} [1-9]/);
   });
 });

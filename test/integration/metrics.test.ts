@@ -20,11 +20,12 @@ describe('metrics', () => {
     expect(text).toContain('clusterkit_workers{state="ready"} 2');
     expect(text).toMatch(/clusterkit_worker_rss_bytes\{slot="0"\} \d+/);
     expect(text).toContain('clusterkit_worker_up{slot="1"} 1');
-    expect(text).toContain('# TYPE clusterkit_worker_scrape_errors counter');
-    expect(text).not.toMatch(/clusterkit_worker_scrape_errors\{/);
+    expect(text).toContain('# TYPE clusterkit_worker_scrape_errors_total counter');
+    // A series per slot from the first scrape, at 0.
+    expect(text).toContain('clusterkit_worker_scrape_errors_total{slot="0"} 0\nclusterkit_worker_scrape_errors_total{slot="1"} 0\n');
   });
 
-  it('returns a partial result when a worker is hung, counting it in clusterkit_worker_scrape_errors', async () => {
+  it('returns a partial result when a worker is hung, counting it in clusterkit_worker_scrape_errors_total', async () => {
     const primary = metricsPrimary({ workerCount: 2, heartbeat: false });
     const [healthy, hung] = await primary.start();
     await primary.send(healthy!, 'hit', { route: '/a' });
@@ -34,9 +35,9 @@ describe('metrics', () => {
     const text = await primary.metrics({ timeoutMs: 500 });
     expect(Date.now() - startedAt).toBeLessThan(5_000);
     expect(text).toContain('app_requests_total{route="/a"} 1');
-    expect(text).toContain(`clusterkit_worker_scrape_errors{slot="${hung!.slot}"} 1`);
+    expect(text).toContain(`clusterkit_worker_scrape_errors_total{slot="${hung!.slot}"} 1`);
     await primary.metrics({ timeoutMs: 200 });
-    expect(await primary.metrics({ timeoutMs: 200 })).toContain(`clusterkit_worker_scrape_errors{slot="${hung!.slot}"} 3`);
+    expect(await primary.metrics({ timeoutMs: 200 })).toContain(`clusterkit_worker_scrape_errors_total{slot="${hung!.slot}"} 3`);
     await primary.stopWorker(hung!, { timeoutMs: 500 });
   });
 });

@@ -4,7 +4,7 @@
  * resolve inside the package, and a package that runs on its own from a fresh project's
  * node_modules (a tiny cluster, and `clusterkit run`, `status`, `stop` through its `bin`).
  */
-import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, posix, sep } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { cleanUpCli, runtimeDir } from '../cli/cli-process.js';
@@ -133,6 +133,20 @@ describe('the packed tarball', () => {
     await expect(stop.exited()).resolves.toBe(0);
     await expect(service.exited()).resolves.toBe(0);
     await waitUntilGone(workerPids);
+  });
+
+  it('runs an example from node_modules/clusterkit/examples exactly as its header says', async () => {
+    const { project, root } = packed;
+    const header = readFileSync(join(root, 'examples/task-dispatch/main.ts'), 'utf8');
+    expect(header).toMatch(/npm install clusterkit tsx\n/);
+    const command = /^ \*   (node --import tsx node_modules\/clusterkit\/examples\/task-dispatch\/main\.ts)$/m.exec(header)?.[1];
+    expect(command).toBeDefined();
+    // What "npm install tsx" would add (tsx resolves its own dependencies from the repository).
+    symlinkSync(join(kRepoRoot, 'node_modules', 'tsx'), join(project, 'node_modules', 'tsx'), 'dir');
+    const example = spawnNode(command!.split(' ').slice(1), { cwd: project, detached: true, label: `${command} (packed)` });
+    await expect(example.exited(30_000)).resolves.toBe(0);
+    expect(example.stdout()).toMatch(/^12 tasks done: /m);
+    expect(example.stdout()).toMatch(/a failing task rejects with RemoteError/);
   });
 });
 

@@ -6,6 +6,7 @@ import { RemoteError } from '../../errors.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import type { CommandName } from '../help.js';
+import { inFlagNames } from '../flag-names.js';
 import { parseCommand } from '../parse-command.js';
 import { UsageError } from '../usage-error.js';
 
@@ -44,7 +45,7 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
   const count = parseCount(countText!, 'The worker count', 'scale');
   const status = (await controlRequest(name, 'scale', { count }).catch((error: unknown) => {
     // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".
-    if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${error.remoteMessage}`, 'scale');
+    if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${inFlagNames(error.remoteMessage)}`, 'scale');
     throw error;
   })) as ClusterStatus;
   process.stdout.write(`scaled ${name} to ${count} worker${count === 1 ? '' : 's'} (pids ${status.workers.map((worker) => worker.pid).join(', ')})\n`);

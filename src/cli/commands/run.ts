@@ -11,6 +11,7 @@ import { startServicePrimary } from '../../runner/service-primary.js';
 import { exitAfterStartFailure } from '../../runner/start-failure.js';
 import { decideWorkerCount } from '../../runner/worker-count.js';
 import { takeLauncherLink } from '../launcher-link.js';
+import { withFlagNames } from '../flag-names.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
 import { pipeWorkerOutput } from '../output-prefix.js';
@@ -31,7 +32,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // The app's working directory is the primary's, so the workers inherit it.
   process.chdir(settings.cwd);
   const logs = new LogBuffer();
-  const logger = teeLogger(createLogger(settings), (entry) => logs.add(entry));
+  // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory).
+  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)));
   const workers = decideWorkerCount({
     workers: settings.workers,
     dev: settings.dev,

@@ -32,9 +32,14 @@ const kAppKeys = [
 
 /** What PM2's ecosystem keys are called here. */
 const kPm2Keys: Record<string, string> = {
-  instances: 'workers', exec_mode: 'nothing (clusterkit always runs cluster mode)', node_args: 'nodeArgs', interpreter_args: 'nodeArgs',
-  kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout', max_memory_restart: 'maxMemory', ignore_watch: 'ignoreWatch',
-  watch_delay: 'watchDelay', env_file: 'envFile', log_type: 'logFormat', wait_ready: 'nothing (a worker is ready once it listens)',
+  instances: 'workers', node_args: 'nodeArgs', interpreter_args: 'nodeArgs', kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout',
+  max_memory_restart: 'maxMemory', ignore_watch: 'ignoreWatch', watch_delay: 'watchDelay', env_file: 'envFile', log_type: 'logFormat',
+};
+
+/** PM2's ecosystem keys that need nothing here, and why. */
+const kPm2KeysWithoutEquivalent: Record<string, string> = {
+  exec_mode: 'clusterkit always runs in cluster mode',
+  wait_ready: 'a worker is ready once its server listens (or its top-level code has run)',
 };
 
 /** Checks the loaded file; returns its apps in order. */
@@ -101,9 +106,17 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
 function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
-    const pm2 = kPm2Keys[key];
-    const near = pm2 === undefined ? closest(key, known) : undefined;
-    const hint = pm2 !== undefined ? ` PM2's "${key}" is ${pm2.includes(' ') ? pm2 : `"${pm2}" here`}.` : near ? ` Did you mean "${near}"?` : ` Known keys: ${known.join(', ')}.`;
+    const pm2 = Object.hasOwn(kPm2Keys, key) ? kPm2Keys[key] : undefined;
+    const unneeded = Object.hasOwn(kPm2KeysWithoutEquivalent, key) ? kPm2KeysWithoutEquivalent[key] : undefined;
+    const near = pm2 === undefined && unneeded === undefined ? closest(key, known) : undefined;
+    const hint =
+      pm2 !== undefined
+        ? ` PM2's "${key}" is "${pm2}" here.`
+        : unneeded !== undefined
+          ? ` PM2's "${key}" has no equivalent: ${unneeded}; remove it.`
+          : near
+            ? ` Did you mean "${near}"?`
+            : ` Known keys: ${known.join(', ')}.`;
     throw new UsageError(`Unknown key "${prefix}${key.length > 80 ? `${key.slice(0, 77)}...` : key}".${hint}`);
   }
 }

@@ -12,6 +12,7 @@ import { pathToFileURL } from 'node:url';
 import { kindOf, readSmallFile } from '../read-small-file.js';
 import { UsageError } from '../usage-error.js';
 import { describeError } from '../../readable-error.js';
+import { syntaxErrorLocation, withoutLocationLine } from './syntax-error-location.js';
 
 /** Looked for in this order in the working directory. */
 export const kConfigFileNames = ['clusterkit.config.ts', 'clusterkit.config.mjs', 'clusterkit.config.js', 'clusterkit.config.cjs', 'clusterkit.config.json'] as const;
@@ -64,8 +65,11 @@ async function load(path: string): Promise<unknown> {
     return await defaultExport(namespace, path);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    const reason = describeError(error); // a config may throw anything, even a value that cannot be read
-    throw new UsageError(`Cannot load the config file ${path}: ${reason.split('\n')[0]}`, 'run');
+    // A config may throw anything, even a value that cannot be read; jiti's "Error: ParseError: ..." is one error.
+    const reason = withoutLocationLine(describeError(error), path).replace(/^Error: (?=\w+Error: )/, '');
+    const location = syntaxErrorLocation(error, path);
+    const where = location === undefined ? path : `${path}:${location.line}:${location.column}`;
+    throw new UsageError(`Cannot load the config file ${where}: ${reason.split('\n')[0]}`, 'run');
   }
 }
 

@@ -18,6 +18,19 @@ import { createIgnoreTest } from './watch-ignore.js';
 /** File names listed in the "change detected" line; more are counted. */
 const kListedChanges = 3;
 
+/**
+ * The longest a change waits for its reload, at the least: the quiet time (`--watch-delay`) is
+ * a debounce, and a file written without pause (a database, an upload, a log under another
+ * name) would otherwise put every reload off forever. As lodash's `debounce` `maxWait`: the
+ * reload comes at most `maxWatchWaitMs(delayMs)` after the first change of a burst.
+ */
+export const kMinMaxWatchWaitMs = 1_000;
+
+/** 1 s, or three times the quiet time when that is longer. */
+export function maxWatchWaitMs(delayMs: number): number {
+  return Math.max(kMinMaxWatchWaitMs, 3 * delayMs);
+}
+
 export interface Reloadable {
   reload(): Promise<void>;
 }
@@ -31,17 +44,26 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   const isIgnored = createIgnoreTest(settings.paths, settings.ignore, cwd);
   const isOwnOutput = ownOutputTest();
   const watcher = watch([...settings.paths], { ignoreInitial: true, ignored: isIgnored, persistent: false });
-  const changed = new Set<string>();
+  /** Changed paths since the last reload started, with how many events each had. */
+  const changed = new Map<string, number>();
   /** The debounce timer; set from a change until the reload starts. */
   let timer: NodeJS.Timeout | undefined;
+  /** When the first change of the current burst came (Date.now()); cleared when its reload starts. */
+  let burstStartedAt: number | undefined;
+  /** Paths already named as changing without pause: each is named once. */
+  const namedAsBusy = new Set<string>();
+  const maxWaitMs = maxWatchWaitMs(settings.delayMs);
   let isReloading = false;
   let isClosed = false;
 
-  const reload = async () => {
+  const reload = async (isForced: boolean) => {
     timer = undefined;
     if (isReloading || isClosed) return;
-    const files = [...changed].map((path) => relative(cwd, path) || path);
+    const files = [...changed.keys()].map((path) => relative(cwd, path) || path);
+    // A file with a handful of events in the burst is being written, not saved.
+    if (isForced) warnAboutBusyFiles([...changed].filter(([path, events]) => events > 2 && !namedAsBusy.has(path)).map(([path]) => path));
     changed.clear();
+    burstStartedAt = undefined;
     isReloading = true;
     const more = files.length > kListedChanges ? ` and ${files.length - kListedChanges} more` : '';
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
@@ -56,13 +78,28 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     // Changes made during the reload get a reload of their own.
     if (changed.size > 0 && !isClosed) schedule();
   };
+  /** Files that kept changing until the maximum wait: said once each, with the way out. */
+  const warnAboutBusyFiles = (paths: string[]) => {
+    if (paths.length === 0) return;
+    for (const path of paths) namedAsBusy.add(path);
+    const shown = paths.slice(0, kListedChanges).map((path) => relative(cwd, path) || path);
+    const more = paths.length > kListedChanges ? ` and ${paths.length - kListedChanges} more` : '';
+    logger.warn(
+      {},
+      `${shown.join(', ')}${more} kept changing for ${maxWaitMs} ms without a quiet ${settings.delayMs} ms: ` +
+        'reloading anyway; if they are not code, leave them out with --ignore-watch (ignoreWatch in the config file)',
+    );
+  };
   const schedule = () => {
+    const now = Date.now();
+    burstStartedAt ??= now;
     if (timer) clearTimeout(timer);
-    timer = setTimeout(() => void reload(), settings.delayMs);
+    const left = Math.max(0, burstStartedAt + maxWaitMs - now);
+    timer = setTimeout(() => void reload(left < settings.delayMs), Math.min(settings.delayMs, left));
   };
   watcher.on('all', (event, path) => {
     if (event === 'addDir' || isOwnOutput(path)) return;
-    changed.add(path);
+    changed.set(path, (changed.get(path) ?? 0) + 1);
     if (!isReloading) schedule();
   });
   watcher.on('error', (error) => {

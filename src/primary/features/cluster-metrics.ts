@@ -2,7 +2,7 @@
  * `primary.metrics()`: one Prometheus text exposition for the whole cluster. Each ready
  * worker's prom-client registry is collected over clusterkit's own request/ack with a
  * timeout and merged with prom-client's AggregatorRegistry; a worker that does not answer in
- * time is left out of that scrape and counted in `clusterkit_worker_scrape_errors`, so one
+ * time is left out of that scrape and counted in `clusterkit_worker_scrape_errors_total`, so one
  * silent worker never fails the whole scrape. A worker whose answer fails its check
  * (metrics-reply.ts) is left out the same way, and its answer counts as a protocol error.
  * clusterkit's own per-worker figures follow.

@@ -42,10 +42,13 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Readonl
     }
   }
   lines.push(
-    '# HELP clusterkit_worker_scrape_errors Metric scrapes of this slot that failed or timed out (its metrics are missing from that scrape).',
-    '# TYPE clusterkit_worker_scrape_errors counter',
+    '# HELP clusterkit_worker_scrape_errors_total Metric scrapes of this slot that failed or timed out (its metrics are missing from that scrape).',
+    '# TYPE clusterkit_worker_scrape_errors_total counter',
   );
-  for (const [slot, count] of scrapeErrors) lines.push(`clusterkit_worker_scrape_errors{slot="${slot}"} ${count}`);
+  // Every live slot has its series from the first scrape, at 0: rate() and increase() need a
+  // starting point, and an alert on the series must not wait for the first error to exist.
+  const slots = new Set([...stats.map((row) => row.slot), ...scrapeErrors.keys()]);
+  for (const slot of [...slots].sort((a, b) => a - b)) lines.push(`clusterkit_worker_scrape_errors_total{slot="${slot}"} ${scrapeErrors.get(slot) ?? 0}`);
   return `${lines.join('\n')}\n`;
 }
 

@@ -1,0 +1,79 @@
+/**
+ * What a PM2 user types out of habit, and what clusterkit calls it: an unknown command or
+ * option that PM2 has gets its clusterkit name instead of a bare "unknown" (docs/cli.md, "From
+ * PM2", has the whole table). A typo gets "Did you mean ...?", but never `stop`: a suggestion
+ * is run without much thought, and `stop` takes a service down (`show` is one edit from it).
+ */
+import { closest } from './suggest.js';
+
+/** PM2's commands that clusterkit does not have, with what to run instead. */
+const kPm2Commands: Readonly<Record<string, string>> = {
+  start: `"run": clusterkit run app.js (or clusterkit run, for the apps of clusterkit.config.ts); it runs in the foreground, under your terminal, systemd or container`,
+  restart: `"reload": clusterkit reload <name> replaces the workers one by one, with no downtime (or stop it, then run it again)`,
+  delete: `"stop": clusterkit stop <name>; there is no process list to remove it from`,
+  del: `"stop": clusterkit stop <name>; there is no process list to remove it from`,
+  monit: `"dashboard": clusterkit dashboard <name> (live charts in the browser), or clusterkit status <name> --watch in the terminal`,
+  describe: `"status": clusterkit status <name>`,
+  show: `"status": clusterkit status <name>`,
+  info: `"status": clusterkit status <name>`,
+  ls: `"list": clusterkit list`,
+  l: `"list": clusterkit list`,
+  ps: `"list": clusterkit list`,
+  jlist: `"list --json": clusterkit list --json`,
+  prettylist: `"list --json": clusterkit list --json`,
+  startup: `not needed: clusterkit is not a daemon; start "clusterkit run" from systemd, a container or another supervisor`,
+  save: `not needed: clusterkit is not a daemon; the config file (clusterkit.config.ts) says what runs`,
+  resurrect: `not needed: clusterkit is not a daemon; your supervisor starts "clusterkit run" again`,
+  init: `a config file: write clusterkit.config.ts with defineConfig (see docs/config.md)`,
+  ecosystem: `a config file: write clusterkit.config.ts with defineConfig (see docs/config.md)`,
+};
+
+/** PM2's options of `start` that clusterkit spells differently, with the clusterkit spelling. */
+const kPm2RunOptions: Readonly<Record<string, string>> = {
+  '-i': `-w (--workers) here: -w 4, or -w max (one per core, like PM2's "max"; leaving out -w does the same when NODE_ENV=production)`,
+  '--instances': `--workers (-w) here: -w 4, or -w max (one per core, like PM2's "max"; leaving out -w does the same when NODE_ENV=production)`,
+  '--kill-timeout': `--shutdown-timeout here: --shutdown-timeout 5s (a bare number is milliseconds, as in PM2)`,
+  '--listen-timeout': `--ready-timeout here: --ready-timeout 8s`,
+  '--max-memory-restart': `--max-memory here: --max-memory 512M`,
+  '--node-args': `--node-arg here, one per Node option: --node-arg=--max-old-space-size=4096`,
+  '--interpreter-args': `--node-arg here, one per Node option: --node-arg=--import=tsx`,
+  '--log-type': `--log-format here: --log-format json`,
+  '--only': `a positional here: clusterkit run <app> runs that app of the config file`,
+  '--no-autorestart': `not available: a crashed worker is always restarted (with backoff)`,
+  '-o': `not needed: worker output goes to clusterkit's stdout, prefixed [name:id]; redirect it, or read it with clusterkit logs <name>`,
+  '--output': `not needed: worker output goes to clusterkit's stdout, prefixed [name:id]; redirect it, or read it with clusterkit logs <name>`,
+  '-e': `not needed: worker errors go to clusterkit's stderr, prefixed [name:id]; redirect it, or read it with clusterkit logs <name>`,
+  '--error': `not needed: worker errors go to clusterkit's stderr, prefixed [name:id]; redirect it, or read it with clusterkit logs <name>`,
+  '-l': `not needed: clusterkit writes to stdout and stderr; redirect them (>> app.log 2>&1), or read them with clusterkit logs <name>`,
+  '--log': `not needed: clusterkit writes to stdout and stderr; redirect them (>> app.log 2>&1), or read them with clusterkit logs <name>`,
+};
+
+/** PM2's options, by the clusterkit command that takes their place. */
+const kPm2Options: Readonly<Record<string, Readonly<Record<string, string>>>> = {
+  run: kPm2RunOptions,
+  logs: { '--nostream': `the default here: clusterkit logs <name> prints the last lines and returns; add --follow to stream` },
+};
+
+/** Commands a near miss may be corrected to: never `stop`. */
+const kNeverSuggested = new Set(['stop']);
+
+/** ` PM2's "restart" is "reload" here: ...` for a PM2 command; else a near miss; else the list. */
+export function commandHint(typed: string, commands: readonly string[]): string {
+  const pm2 = Object.hasOwn(kPm2Commands, typed) ? kPm2Commands[typed] : undefined;
+  if (pm2 !== undefined) return ` PM2's "${typed}" is ${pm2}.`;
+  const near = closest(typed, commands.filter((command) => !kNeverSuggested.has(command)));
+  return near ? ` Did you mean "${near}"?` : ` Commands: ${commands.join(', ')}.`;
+}
+
+/**
+ * ` PM2's --kill-timeout is --shutdown-timeout here: ...` for a PM2 option of `run`; else a near
+ * miss among `known` (`--wokers`: `--workers`); else nothing.
+ */
+export function optionHint(typed: string, command: string, known: readonly string[]): string {
+  const table = Object.hasOwn(kPm2Options, command) ? kPm2Options[command]! : {};
+  const pm2 = Object.hasOwn(table, typed) ? table[typed] : undefined;
+  if (pm2 !== undefined) return ` PM2's ${typed} is ${pm2}.`;
+  if (!typed.startsWith('--')) return '';
+  const near = closest(typed, known);
+  return near ? ` Did you mean ${near}?` : '';
+}

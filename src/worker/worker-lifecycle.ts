@@ -22,6 +22,8 @@ import {
   kInitErrorNotice,
   kPingRequest,
   kReadyNotice,
+  kRequestsCutNotice,
+  kScriptCleanupNotice,
   kShutdownRequest,
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
@@ -56,6 +58,18 @@ const kWatchdogPollMs = 100;
 
 /** The worker started in this process, if any: there is one per process. */
 let activeWorker: object | undefined;
+/** Set by `clusterkit run`'s bootstrap: a plain script stops through its own signal listeners (see `useScriptCleanup`). */
+let isScriptCleanupUsed = false;
+
+/**
+ * For `clusterkit run`: when this worker stops, a plain script that listens for SIGINT or
+ * SIGTERM (PM2's cleanup convention) gets that signal, SIGINT first as PM2 sends it, and its
+ * process must exit by itself by the worker's deadline; its servers are left to it. A script
+ * without such listeners is drained as usual.
+ */
+export function useScriptCleanup(): void {
+  isScriptCleanupUsed = true;
+}
 
 export class WorkerLifecycle {
   readonly #context: LifecycleContext;
@@ -72,6 +86,8 @@ export class WorkerLifecycle {
   #primaryPid = 0;
   #isWatchdogStarted = false;
   readonly #servers = new TrackedServers();
+  /** Real SIGINT/SIGTERM this process received: a plain script's listeners have run for those already. */
+  readonly #signalsReceived = new Set<NodeJS.Signals>();
 
   constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
     this.#context = context;
@@ -158,13 +174,63 @@ export class WorkerLifecycle {
     clearTimeout(this.#signalTimer);
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
-    await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
+    const startedAt = Date.now();
+    const cleanupSignal = this.#scriptCleanupSignal();
+    if (cleanupSignal) return this.#runScriptCleanup(cleanupSignal, startedAt, deadline);
+    const cut = await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
+    // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
+    if (cut > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
     const error = await this.#runDestroy(deadline);
+    this.#finishStop();
+    return error || cut > 0 ? 1 : 0;
+  }
+
+  #finishStop(): void {
     this.#probe.stop();
     this.#servers.stopReporting();
     this.#state = 'stopped';
-    return error ? 1 : 0;
+  }
+
+  /** The signal a plain script under `clusterkit run` stops with (`useScriptCleanup`), if it listens for one. */
+  #scriptCleanupSignal(): 'SIGINT' | 'SIGTERM' | undefined {
+    if (!isScriptCleanupUsed) return undefined;
+    const isTheScripts = (listener: unknown) => listener !== this.#onSignal;
+    return (['SIGINT', 'SIGTERM'] as const).find((signal) => process.listeners(signal).some(isTheScripts));
+  }
+
+  /**
+   * A plain script's own cleanup: its signal listeners run (once: not again when the real
+   * signal reached it already, a Ctrl-C in a terminal), and it must exit by itself by
+   * `deadline`. Still running then, its open requests are cut off and the worker exits 1.
+   */
+  async #runScriptCleanup(signal: 'SIGINT' | 'SIGTERM', startedAt: number, deadline: number): Promise<number> {
+    this.#tellPrimary(kScriptCleanupNotice, { signal });
+    this.#servers.startReporting((openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
+    // The script exiting with requests still open (its listener calls process.exit() at once)
+    // cut them off: said from the 'exit' event, whose messages are written synchronously.
+    process.once('exit', () => {
+      const open = this.#servers.openRequests;
+      if (this.#state !== 'stopped' && open > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: open });
+    });
+    if (!this.#signalsReceived.has(signal)) {
+      try {
+        // As Node delivers a signal: each listener gets the signal's name.
+        process.emit(signal, signal);
+      } catch (error) {
+        // A listener that throws on a real signal crashes the process; so it does here.
+        process.nextTick(() => {
+          throw error;
+        });
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, timerDelay(Math.max(0, deadline - Date.now()))));
+    const cut = this.#servers.cutOff();
+    const timeoutMs = Math.max(0, deadline - startedAt);
+    if (cut > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: cut, timeoutMs });
+    this.#tellPrimary(kDestroyFailedNotice, { timeoutMs });
+    this.#finishStop();
+    return 1;
   }
 
   async #runDestroy(deadline: number): Promise<Error | undefined> {
@@ -230,7 +296,8 @@ export class WorkerLifecycle {
   }
 
   /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */
-  readonly #onSignal = (): void => {
+  readonly #onSignal = (signal: NodeJS.Signals): void => {
+    this.#signalsReceived.add(signal);
     if (this.#state !== 'ready' && this.#state !== 'starting') return;
     if (this.#signalTimer) return;
     this.#signalTimer = setTimeout(() => {

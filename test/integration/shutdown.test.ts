@@ -85,7 +85,9 @@ describe('graceful shutdown', () => {
     const startedAt = Date.now();
     const report = await primary.shutdown({ timeoutMs: 1_500 });
     expect(Date.now() - startedAt).toBeLessThan(6_000);
-    expect(report.graceful.length + report.killed.length).toBe(1);
+    // The request was cut off: not a graceful stop, and the report counts it.
+    expect(report.failed.length + report.killed.length).toBe(1);
+    expect(report.requestsCut).toBe(1);
     await expect(never).resolves.toHaveProperty('code', 'ECONNRESET');
   });
 
@@ -97,7 +99,7 @@ describe('graceful shutdown', () => {
     // min(2 s, timeoutMs / 4): 2 s here, room enough on a busy machine to exit before a kill.
     const report = await primary.shutdown({ timeoutMs: 8_000 });
     await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: true });
-    expect(report).toEqual({ graceful: [], failed: [worker], killed: [] });
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 0 });
   });
 
   it('stops one worker without a replacement; it refuses new messages while stopping', async () => {

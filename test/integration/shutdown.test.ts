@@ -78,7 +78,7 @@ describe('graceful shutdown', () => {
     }
   });
 
-  it('[F16] honours the deadline when a connection never ends', async () => {
+  it('[F16][F53] honours the deadline when a connection never ends: the request is cut off and counted, the stop is not graceful', async () => {
     const { primary, port } = await httpPrimary();
     const never = request(port, '/?delay=600000').catch((e: Error) => e);
     await new Promise((resolve) => setTimeout(resolve, 150));

@@ -202,7 +202,9 @@ export class WorkerLifecycle {
   /**
    * A plain script's own cleanup: its signal listeners run (once: not again when the real
    * signal reached it already, a Ctrl-C in a terminal), and it must exit by itself by
-   * `deadline`. Still running then, its open requests are cut off and the worker exits 1.
+   * `deadline`: `process.exit()`, or by having nothing left to do (its servers and connections
+   * closed), as under plain node. Still running then, its open requests are cut off and the
+   * worker exits 1.
    */
   async #runScriptCleanup(signal: 'SIGINT' | 'SIGTERM', startedAt: number, deadline: number): Promise<number> {
     this.#tellPrimary(kScriptCleanupNotice, { signal });
@@ -224,7 +226,10 @@ export class WorkerLifecycle {
         });
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, timerDelay(Math.max(0, deadline - Date.now()))));
+    // As under plain node, a script whose cleanup closed everything may just end: the IPC
+    // channel (and our deadline) must not keep the process alive, so its exit code is its own.
+    process.channel?.unref();
+    await new Promise((resolve) => setTimeout(resolve, timerDelay(Math.max(0, deadline - Date.now()))).unref());
     const cut = this.#servers.cutOff();
     const timeoutMs = Math.max(0, deadline - startedAt);
     if (cut > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: cut, timeoutMs });

@@ -41,6 +41,14 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     await expect(run.exited(30_000)).resolves.toBe(0);
   });
 
+  it('[F54] a listener that closes the server without process.exit(): the process ends by itself, as under plain node; graceful', async () => {
+    const { runtime, run } = await startCleanupScript('natural', { CLEANUP: 'close-only' });
+    const stop = await cli(['stop', 'natural'], { runtime, ms: 30_000 });
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped natural: 1 worker stopped gracefully\n' });
+    await expect(run.exited(30_000)).resolves.toBe(0);
+    expect(run.stdout()).toMatch(/\[natural:1\] closed \d+\n/);
+  });
+
   it('[F54] a listener that never exits the process: cut at the worker\'s deadline, failed, said so; run exits 1', async () => {
     const { runtime, run } = await startCleanupScript('stuck', { CLEANUP: 'hang' });
     const stop = await cli(['stop', 'stuck'], { runtime, ms: 30_000 });

@@ -8,7 +8,7 @@
  */
 import { kRunScriptMarker } from '../runner/run-marker.js';
 import { ServiceWorker } from '../runner/service-worker.js';
-import { useScriptCleanup } from '../worker/worker-lifecycle.js';
+import { useScriptCleanup } from '../worker/script-cleanup.js';
 import { loadScript } from './script-loader.js';
 
 const script = process.argv[2];

@@ -1,8 +1,10 @@
 /**
  * The worker's lifecycle: start (connect, `_init`, ready), and every way it stops: asked by
  * the primary (`$shutdown`), the primary gone (channel closed), or a signal reaching the worker
- * alone. Each stop drains the tracked servers, waits for in-flight handlers, runs `_destroy`
- * within its deadline, and exits once queued messages are written.
+ * alone. Each stop drains the tracked servers (what is still open at its deadline is cut off
+ * and reported), waits for in-flight handlers, runs `_destroy` within its deadline, and exits
+ * once queued messages are written; a plain script under `clusterkit run` with its own signal
+ * listeners stops through them instead (script-cleanup.ts).
  */
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
@@ -23,12 +25,12 @@ import {
   kPingRequest,
   kReadyNotice,
   kRequestsCutNotice,
-  kScriptCleanupNotice,
   kShutdownRequest,
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { HealthProbe } from './health-probe.js';
+import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
@@ -58,19 +60,6 @@ const kWatchdogPollMs = 100;
 
 /** The worker started in this process, if any: there is one per process. */
 let activeWorker: object | undefined;
-/** Set by `clusterkit run`'s bootstrap: a plain script stops through its own signal listeners (see `useScriptCleanup`). */
-let isScriptCleanupUsed = false;
-
-/**
- * For `clusterkit run`: when this worker stops, a plain script that listens for SIGINT or
- * SIGTERM (PM2's cleanup convention) gets that signal, SIGINT first as PM2 sends it, and its
- * process must exit by itself by the worker's deadline; its servers are left to it. A script
- * without such listeners is drained as usual.
- */
-export function useScriptCleanup(): void {
-  isScriptCleanupUsed = true;
-}
-
 export class WorkerLifecycle {
   readonly #context: LifecycleContext;
   readonly #hooks: WorkerLifecycleHooks;
@@ -175,8 +164,14 @@ export class WorkerLifecycle {
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
     const startedAt = Date.now();
-    const cleanupSignal = this.#scriptCleanupSignal();
-    if (cleanupSignal) return this.#runScriptCleanup(cleanupSignal, startedAt, deadline);
+    const signal = scriptCleanupSignal(this.#onSignal);
+    if (signal) {
+      const tell = (type: string, payload: unknown) => this.#tellPrimary(type, payload);
+      const isDelivered = this.#signalsReceived.has(signal);
+      const code = await runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers: this.#servers, tell, isStopped: () => this.#state === 'stopped' });
+      this.#finishStop();
+      return code;
+    }
     const cut = await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
     // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
     if (cut > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
@@ -190,52 +185,6 @@ export class WorkerLifecycle {
     this.#probe.stop();
     this.#servers.stopReporting();
     this.#state = 'stopped';
-  }
-
-  /** The signal a plain script under `clusterkit run` stops with (`useScriptCleanup`), if it listens for one. */
-  #scriptCleanupSignal(): 'SIGINT' | 'SIGTERM' | undefined {
-    if (!isScriptCleanupUsed) return undefined;
-    const isTheScripts = (listener: unknown) => listener !== this.#onSignal;
-    return (['SIGINT', 'SIGTERM'] as const).find((signal) => process.listeners(signal).some(isTheScripts));
-  }
-
-  /**
-   * A plain script's own cleanup: its signal listeners run (once: not again when the real
-   * signal reached it already, a Ctrl-C in a terminal), and it must exit by itself by
-   * `deadline`: `process.exit()`, or by having nothing left to do (its servers and connections
-   * closed), as under plain node. Still running then, its open requests are cut off and the
-   * worker exits 1.
-   */
-  async #runScriptCleanup(signal: 'SIGINT' | 'SIGTERM', startedAt: number, deadline: number): Promise<number> {
-    this.#tellPrimary(kScriptCleanupNotice, { signal });
-    this.#servers.startReporting((openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
-    // The script exiting with requests still open (its listener calls process.exit() at once)
-    // cut them off: said from the 'exit' event, whose messages are written synchronously.
-    process.once('exit', () => {
-      const open = this.#servers.openRequests;
-      if (this.#state !== 'stopped' && open > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: open });
-    });
-    if (!this.#signalsReceived.has(signal)) {
-      try {
-        // As Node delivers a signal: each listener gets the signal's name.
-        process.emit(signal, signal);
-      } catch (error) {
-        // A listener that throws on a real signal crashes the process; so it does here.
-        process.nextTick(() => {
-          throw error;
-        });
-      }
-    }
-    // As under plain node, a script whose cleanup closed everything may just end: the IPC
-    // channel (and our deadline) must not keep the process alive, so its exit code is its own.
-    process.channel?.unref();
-    await new Promise((resolve) => setTimeout(resolve, timerDelay(Math.max(0, deadline - Date.now()))).unref());
-    const cut = this.#servers.cutOff();
-    const timeoutMs = Math.max(0, deadline - startedAt);
-    if (cut > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: cut, timeoutMs });
-    this.#tellPrimary(kDestroyFailedNotice, { timeoutMs });
-    this.#finishStop();
-    return 1;
   }
 
   async #runDestroy(deadline: number): Promise<Error | undefined> {

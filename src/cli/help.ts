@@ -81,8 +81,9 @@ Options:
 Durations: 500ms, 10s, 2m (a bare number is milliseconds), at most 596h (2^31 - 1 ms).
 Sizes: 512M, 1G (bare: MiB).
 
-Exit codes: 0 every worker stopped cleanly; 1 a worker did not stop cleanly (its cleanup
-timed out or failed, or it was killed at the shutdown timeout), or the service could not
+Exit codes: 0 every worker stopped cleanly; 1 a worker did not stop cleanly (it cut off
+requests still open at the shutdown timeout, its cleanup timed out or failed, or it was
+killed), or the service could not
 start or lost every worker; 2 bad usage; 130 / 143 a second SIGINT / SIGTERM forced the stop.
 
 Examples:

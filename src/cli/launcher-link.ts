@@ -13,6 +13,7 @@
  */
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
 import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
+import { stopSignalRepeats } from '../primary/lifecycle/stop-signal-repeat.js';
 import type { PrimaryService } from '../runner/service-primary.js';
 
 /** Set by the launcher in the environment of each app's primary. */
@@ -71,7 +72,13 @@ function createLink(): LauncherLink | undefined {
     if (lifecycle) lifecycle.forceStop(signal);
     process.exit(kSignalExitCodes[signal] ?? 1);
   };
-  const onSignal = (signal: NodeJS.Signals) => (++signals === 1 ? stop(signal) : killNow(signal));
+  // A copy of the same signal right after it (a supervisor signalling the process, then its group) is not a second one.
+  const isRepeat = stopSignalRepeats();
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (isRepeat(signal)) return;
+    if (++signals === 1) stop(signal);
+    else killNow(signal);
+  };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', () => void service?.reload().catch(() => {}));

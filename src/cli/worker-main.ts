@@ -3,10 +3,12 @@
  * script as its first argument. It becomes a ClusterWorker whose `_init` runs the script
  * (so a script that throws is an init failure the primary reports), registers every server
  * the script listens on for draining, and reports ready once the script listens (or its
- * top-level code has finished). Kept small: it is what every worker loads first.
+ * top-level code has finished). A script that listens for SIGINT or SIGTERM stops through its
+ * own listeners instead (`useScriptCleanup`). Kept small: it is what every worker loads first.
  */
 import { kRunScriptMarker } from '../runner/run-marker.js';
 import { ServiceWorker } from '../runner/service-worker.js';
+import { useScriptCleanup } from '../worker/script-cleanup.js';
 import { loadScript } from './script-loader.js';
 
 const script = process.argv[2];
@@ -14,6 +16,8 @@ if (!script) throw new Error('worker-main is started by "clusterkit run", with t
 // The script sees the command line it would see under plain node: [node, script, ...args].
 process.argv.splice(1, 2, script);
 (globalThis as Record<symbol, unknown>)[kRunScriptMarker] = true;
+// A script with its own SIGINT/SIGTERM listeners stops through them, as under PM2.
+useScriptCleanup();
 
 await new ServiceWorker({
   module: { path: script, noun: 'script' },

@@ -21,6 +21,7 @@ export type ClusterEventType =
   | 'workerUnresponsive'
   | 'workerMemoryLimit'
   | 'workerDestroyTimeout'
+  | 'workerRequestsCut'
   | 'workerProtocolError'
   | 'crashLoop'
   | 'reload'
@@ -44,7 +45,10 @@ export interface ClusterEvent {
   pid?: number;
   slot?: number;
   name?: string;
-  /** `workerExit`: exit code (null when killed by a signal), signal, and whether the primary asked for it. */
+  /**
+   * `workerExit`: exit code (null when killed by a signal), signal, and whether the primary
+   * asked for it. `workerRequestsCut`: `openRequests` are the requests cut off.
+   */
   code?: number | null;
   signal?: string | null;
   expected?: boolean;
@@ -68,7 +72,13 @@ export interface ClusterEvent {
   failed?: number;
   killed?: number;
   openRequests?: number;
-  /** `workerDestroyTimeout`: the time `_destroy` had before the worker cut it short, in ms. */
+  /** `reloadComplete`: requests the old workers cut off (`ShutdownReport.requestsCut`). */
+  requestsCut?: number;
+  /**
+   * `workerDestroyTimeout`: the time `_destroy` (or a plain script's cleanup: then `signal` is
+   * the one it got) had before the worker cut it short, in ms. `workerRequestsCut`: the time
+   * the worker's drain had; absent when the process exited with requests open.
+   */
   timeoutMs?: number;
   /** `workerProtocolError`: messages dropped since the previous such event. */
   dropped?: number;

@@ -9,6 +9,7 @@ import { clusterStatus } from './cluster-status.js';
 import type { ClusterStatus } from './control-protocol.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { recordClusterEvents } from './record-events.js';
+import { reloadWithCounts, stopCounts } from './stop-counts.js';
 
 export interface PrimarySocketSource {
   /** The script the workers run, shown by `status`. */
@@ -30,17 +31,14 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
   try {
     server = await startControlServer(name, {
       status,
-      reload: async () => {
-        await primary.reload();
-        return { workers: primary.workers.length };
-      },
+      reload: () => reloadWithCounts(primary, () => primary.reload()),
       scale: async (count) => {
         await primary.scale(count);
         return status();
       },
       stop: async () => {
         const report = await primary.shutdown();
-        return { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, pid: process.pid };
+        return { ...stopCounts(report), pid: process.pid };
       },
       afterStop: () => server.close(),
       events: (after) => recording.log.read(after),

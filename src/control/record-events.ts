@@ -21,13 +21,15 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
       log.append({ type: 'workerRestart', ...worker(handle), previousId: previous.id, delayMs, attempt }),
     workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),
     workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes }) => log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes }),
-    workerDestroyTimeout: ({ worker: handle, timeoutMs }) => log.append({ type: 'workerDestroyTimeout', ...worker(handle), timeoutMs }),
+    workerDestroyTimeout: ({ worker: handle, timeoutMs, signal }) => log.append({ type: 'workerDestroyTimeout', ...worker(handle), timeoutMs, ...(signal ? { signal } : {}) }),
+    workerRequestsCut: ({ worker: handle, openRequests, timeoutMs }) =>
+      log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
     workerProtocolError: ({ worker: handle, error, dropped }) => log.append({ type: 'workerProtocolError', ...worker(handle), dropped, error: error.message }),
     crashLoop: ({ slot, name, failures, error, remainingSlots }) =>
       log.append({ type: 'crashLoop', slot, ...(name === undefined ? {} : { name }), failures, remainingSlots, error: error.message }),
     reload: ({ workers }) => log.append({ type: 'reload', workers }),
     reloadComplete: ({ replaced, stopped }) =>
-      log.append({ type: 'reloadComplete', replaced, graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length }),
+      log.append({ type: 'reloadComplete', replaced, graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length, requestsCut: stopped.requestsCut }),
     reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
     shutdown: ({ signal }) => log.append({ type: 'shutdown', ...(signal ? { reason: signal } : {}) }),

@@ -51,6 +51,32 @@ export const kDrainNotice = '$drain';
 export interface DrainPayload {
   readonly openRequests: number;
 }
+
+/**
+ * Worker -> primary, notify: the worker cut off requests while it stopped: `openRequests`
+ * requests (HTTP requests in flight; a plain TCP server's connections) of its tracked servers
+ * were still open at its own deadline, `timeoutMs` after the stop began, and it destroyed their
+ * connections; or, without `timeoutMs`, the process exited with them open (a plain script's
+ * own cleanup called `process.exit()`). It exits 1 next (in the first case). Sent once, only
+ * with `openRequests` > 0.
+ */
+export const kRequestsCutNotice = '$requestsCut';
+
+export interface RequestsCutPayload {
+  readonly openRequests: number;
+  readonly timeoutMs?: number;
+}
+
+/**
+ * Worker -> primary, notify: a plain script under `clusterkit run` stops through its own
+ * SIGINT/SIGTERM listeners (PM2's convention); `signal` is the one it was given. Its process
+ * must exit by itself by the worker's deadline. Payload `{ signal }`.
+ */
+export const kScriptCleanupNotice = '$scriptCleanup';
+
+export interface ScriptCleanupPayload {
+  readonly signal: 'SIGINT' | 'SIGTERM';
+}
 /**
  * Primary -> worker, notify: start the orphan watchdog thread. Sent once the initial workers
  * are all ready (then at each later worker's ready): creating the thread costs as much CPU as
@@ -190,6 +216,16 @@ export function isDestroyFailedPayload(payload: unknown): payload is DestroyFail
 
 export function isDrainPayload(payload: unknown): payload is DrainPayload {
   return isRecord(payload) && Number.isSafeInteger(payload.openRequests) && (payload.openRequests as number) >= 0;
+}
+
+export function isRequestsCutPayload(payload: unknown): payload is RequestsCutPayload {
+  if (!isRecord(payload) || !Number.isSafeInteger(payload.openRequests) || (payload.openRequests as number) < 1) return false;
+  const { timeoutMs } = payload;
+  return timeoutMs === undefined || (typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs >= 0);
+}
+
+export function isScriptCleanupPayload(payload: unknown): payload is ScriptCleanupPayload {
+  return isRecord(payload) && (payload.signal === 'SIGINT' || payload.signal === 'SIGTERM');
 }
 
 /**

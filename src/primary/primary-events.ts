@@ -69,13 +69,21 @@ export interface ShutdownReport {
    */
   readonly graceful: readonly WorkerHandle[];
   /**
-   * Workers that exited on their own within the timeout, but not cleanly: their `_destroy` did
-   * not finish within the worker's own deadline (see `workerDestroyTimeout`) or threw, or they
-   * exited with another code or a signal.
+   * Workers that exited on their own within the timeout, but not cleanly: they cut off requests
+   * still open at their own deadline (see `workerRequestsCut`), their `_destroy` did not finish
+   * within that deadline (see `workerDestroyTimeout`) or threw, or they exited with another code
+   * or a signal.
    */
   readonly failed: readonly WorkerHandle[];
   /** Workers the primary killed with SIGKILL: still running at the timeout. */
   readonly killed: readonly WorkerHandle[];
+  /**
+   * Requests this stop cut off: those still open when a worker reached its own deadline (its
+   * stop is then `failed`, see `workerRequestsCut`), and those a killed worker's tracked servers
+   * still had open, as it last reported. 0 when every request finished; counted only for
+   * servers the workers track (`trackServer()`, every server of a `clusterkit run` script).
+   */
+  readonly requestsCut: number;
 }
 
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */
@@ -113,9 +121,18 @@ export interface PrimaryEvents<ToPrimary> {
   /**
    * A stopping worker's `_destroy` did not finish within the worker's own deadline, `timeoutMs`
    * (the time `_destroy` had): the worker cut it short and exits with code 1. Its stop counts
-   * as `failed`, not `graceful`.
+   * as `failed`, not `graceful`. With `signal`: a plain script under `clusterkit run` that stops
+   * through its own listeners of that signal had not exited `timeoutMs` after they ran.
    */
-  workerDestroyTimeout: (event: { readonly worker: WorkerHandle; readonly timeoutMs: number }) => void;
+  workerDestroyTimeout: (event: { readonly worker: WorkerHandle; readonly timeoutMs: number; readonly signal?: 'SIGINT' | 'SIGTERM' }) => void;
+  /**
+   * A stopping worker cut off `openRequests` requests (HTTP requests in flight; a plain TCP
+   * server's connections) of its tracked servers: they were still open at the worker's own
+   * deadline, `timeoutMs` after its stop began, and it destroyed their connections; or, without
+   * `timeoutMs`, its process exited with them open (a plain script's own cleanup called
+   * `process.exit()`). Its stop counts as `failed`, and `ShutdownReport.requestsCut` counts them.
+   */
+  workerRequestsCut: (event: { readonly worker: WorkerHandle; readonly openRequests: number; readonly timeoutMs?: number }) => void;
   /**
    * The worker sent messages that break clusterkit's protocol; they were dropped (counted in
    * `protocolErrors` of `stats()`). At most one event per worker per 10 s: `dropped` counts the

@@ -65,9 +65,18 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes }) =>
     logger.warn({ ...ids(worker), rssBytes, limitBytes }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)`),
   );
-  primary.on('workerDestroyTimeout', ({ worker, timeoutMs }) =>
-    logger.warn({ ...ids(worker), timeoutMs }, `worker ${worker.id}: _destroy() did not finish within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`),
-  );
+  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal }) => {
+    const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
+    logger.warn({ ...ids(worker), timeoutMs, ...(signal ? { signal } : {}) }, `worker ${worker.id}: ${what} within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
+  });
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs }) => {
+    const requests = plural(openRequests, 'request');
+    const text =
+      timeoutMs === undefined
+        ? `worker ${worker.id} exited with ${requests} still open: they were cut off (the script's own cleanup exited before they finished)`
+        : `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdown timeout if requests take longer`;
+    logger.warn({ ...ids(worker), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, text);
+  });
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
     const text =
       reason === 'startup-failures'
@@ -88,11 +97,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('reloadFailed', ({ error }) => logger.error({ err: error }, `rolling reload failed: ${error.message}`));
 }
 
-/** `shutdown complete graceful=2 failed=0 killed=0`: a warning when a worker did not stop cleanly. */
+/**
+ * `shutdown complete graceful=2 failed=0 killed=0`: a warning when a worker did not stop
+ * cleanly, which says how many requests were cut off, if any.
+ */
 function logReport(logger: Logger, report: ShutdownReport, fields: object, message: string): void {
   const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length };
-  if (counts.failed + counts.killed === 0) logger.info(counts, message);
-  else logger.warn(counts, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly`);
+  const cut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';
+  if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
+  else logger.warn(cut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);
 }
 
 /** Why a worker could not start, as a clause after "worker 3 could not start: ". */

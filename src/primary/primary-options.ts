@@ -55,6 +55,18 @@ export interface PrimaryOptions {
   /** Environment added to the inherited `process.env`; `undefined` removes a variable. @default {} */
   env?: Record<string, string | undefined>;
   /**
+   * The name of an environment variable set in each worker to its slot number (`'0'`, `'1'`...,
+   * kept across restarts and reloads), as `CLUSTERKIT_SLOT` always is: PM2's `instance_var`. A
+   * variable given in `env` (or a fork's `env`) wins. `clusterkit run` sets `'NODE_APP_INSTANCE'`,
+   * PM2's name, so code written for PM2 (`if (process.env.NODE_APP_INSTANCE === '0')`) runs
+   * unchanged; the library sets none by default, because node-config reads `NODE_APP_INSTANCE`
+   * to load per-instance files (`default-1.json`), which a primary that never asked for it
+   * should not change.
+   * @default undefined (none)
+   * @example instanceVar: 'NODE_APP_INSTANCE'
+   */
+  instanceVar?: string;
+  /**
    * How many workers `start()` forks. `'auto'`: the CPUs this process may use, a container's CPU
    * quota included (`os.availableParallelism()`, capped by the cgroup quota). `0`: none, for a
    * primary that forks only named or role workers with `fork()`. @default 'auto'
@@ -214,6 +226,7 @@ const kPrimaryOptions = {
   workerArgs: (value, name) => stringArrayOption(value, name, []),
   execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
   env: (value, name) => envOption(value, name),
+  instanceVar: (value, name) => envNameOption(value, name),
   maxWorkers: (value, name) => maxWorkersOption(value, name),
   workerCount: (value, name, done) => workerCountOption(value, name, done.maxWorkers as number, 0),
   serialization: (value, name): Serialization => enumOption(value, name, ['json', 'advanced'], 'json'),
@@ -311,4 +324,11 @@ function loggerOption(value: unknown): Logger | false | undefined {
     throw new InvalidOptionError('logger', 'an object with info, warn, error and debug methods (pino-compatible), or false', value);
   }
   return value as Logger;
+}
+
+/** An environment variable's name: letters, digits and `_`, not starting with a digit. */
+function envNameOption(value: unknown, name: string): string | undefined {
+  const text = stringOption(value, name);
+  if (text !== undefined && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(text)) throw new InvalidOptionError(name, 'an environment variable name (letters, digits and _, not starting with a digit)', value);
+  return text;
 }

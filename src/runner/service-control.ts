@@ -6,6 +6,7 @@ import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
 import type { LogSource } from '../control/log-protocol.js';
 import { recordClusterEvents } from '../control/record-events.js';
+import { reloadWithCounts, stopCounts } from '../control/stop-counts.js';
 import type { PrimaryService } from './service-primary.js';
 
 /**
@@ -22,17 +23,14 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
   const { log } = recording;
   const serving = startControlServer(name, {
     status: () => service.status(),
-    reload: async () => {
-      await service.reload();
-      return { workers: service.primary.workers.length };
-    },
+    reload: () => reloadWithCounts(service.primary, () => service.reload()),
     scale: async (count) => {
       await service.scale(count);
       return service.status();
     },
     stop: async () => {
       stopReport = await service.primary.shutdown();
-      return { graceful: stopReport.graceful.length, failed: stopReport.failed.length, killed: stopReport.killed.length, pid: process.pid };
+      return { ...stopCounts(stopReport), pid: process.pid };
     },
     afterStop: () => {
       server?.close();

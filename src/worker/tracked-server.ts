@@ -55,10 +55,11 @@ export class TrackedServer {
 
   /**
    * Drains the server; resolves when it is closed and its connections are gone (at the latest
-   * at `deadline`, a timestamp). A server fed by the primary (`serveSticky()`) never listens, so
-   * its tracked sockets are what it waits for.
+   * at `deadline`, a timestamp), with the requests it cut off at the deadline (`openRequests`
+   * then; 0 when it drained in time). A server fed by the primary (`serveSticky()`) never
+   * listens, so its tracked sockets are what it waits for.
    */
-  drain(deadline: number): Promise<void> {
+  drain(deadline: number): Promise<number> {
     this.#isDraining = true;
     const server = this.#server;
     const closed = new Promise<void>((resolve) => {
@@ -73,8 +74,16 @@ export class TrackedServer {
     if (isHttpServer(server)) {
       for (const [socket, inFlight] of this.#sockets) if (inFlight === 0) this.#closeIfStillIdle(socket);
     }
-    const timer = setTimeout(() => this.#destroyAll(), Math.max(0, deadline - Date.now()));
-    return closed.finally(() => clearTimeout(timer));
+    let cut = 0;
+    const timer = setTimeout(() => (cut = this.cutOff()), Math.max(0, deadline - Date.now()));
+    return closed.finally(() => clearTimeout(timer)).then(() => cut);
+  }
+
+  /** Destroys every open connection now; returns the requests that were still open (`openRequests`). */
+  cutOff(): number {
+    const open = this.openRequests;
+    for (const socket of this.#sockets.keys()) socket.destroy();
+    return open;
   }
 
   #whenNoSockets(resolve: () => void): void {
@@ -106,10 +115,6 @@ export class TrackedServer {
     setTimeout(() => {
       if (this.#sockets.get(socket) === 0) socket.destroy();
     }, kIdleGraceMs).unref();
-  }
-
-  #destroyAll(): void {
-    for (const socket of this.#sockets.keys()) socket.destroy();
   }
 }
 

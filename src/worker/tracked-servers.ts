@@ -19,11 +19,30 @@ export class TrackedServers {
     this.#servers.push(new TrackedServer(server, () => this.#queueReport()));
   }
 
-  /** Drains every server by `deadline` (a timestamp), giving `report` their open requests meanwhile. */
-  async drain(deadline: number, report: (openRequests: number) => void): Promise<void> {
+  /**
+   * Drains every server by `deadline` (a timestamp), giving `report` their open requests
+   * meanwhile; resolves with the requests cut off at the deadline (0 when all drained in time).
+   */
+  async drain(deadline: number, report: (openRequests: number) => void): Promise<number> {
+    this.startReporting(report);
+    const cut = await Promise.all(this.#servers.map((server) => server.drain(deadline)));
+    return cut.reduce((sum, count) => sum + count, 0);
+  }
+
+  /** Requests in flight on every server (a plain TCP server's open connections). */
+  get openRequests(): number {
+    return this.#servers.reduce((sum, server) => sum + server.openRequests, 0);
+  }
+
+  /** Destroys every open connection now; returns the requests that were still open. */
+  cutOff(): number {
+    return this.#servers.reduce((sum, server) => sum + server.cutOff(), 0);
+  }
+
+  /** Gives `report` the open requests from now on (at once, then at each change), without draining. */
+  startReporting(report: (openRequests: number) => void): void {
     this.#report = report;
     this.#queueReport();
-    await Promise.all(this.#servers.map((server) => server.drain(deadline)));
   }
 
   stopReporting(): void {
@@ -35,7 +54,7 @@ export class TrackedServers {
     this.#isReportQueued = true;
     setImmediate(() => {
       this.#isReportQueued = false;
-      const openRequests = this.#servers.reduce((sum, server) => sum + server.openRequests, 0);
+      const openRequests = this.openRequests;
       if (!this.#report || openRequests === this.#reported) return;
       this.#reported = openRequests;
       this.#report(openRequests);

@@ -1,8 +1,10 @@
 /**
  * The worker's lifecycle: start (connect, `_init`, ready), and every way it stops: asked by
  * the primary (`$shutdown`), the primary gone (channel closed), or a signal reaching the worker
- * alone. Each stop drains the tracked servers, waits for in-flight handlers, runs `_destroy`
- * within its deadline, and exits once queued messages are written.
+ * alone. Each stop drains the tracked servers (what is still open at its deadline is cut off
+ * and reported), waits for in-flight handlers, runs `_destroy` within its deadline, and exits
+ * once queued messages are written; a plain script under `clusterkit run` with its own signal
+ * listeners stops through them instead (script-cleanup.ts).
  */
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
@@ -22,11 +24,13 @@ import {
   kInitErrorNotice,
   kPingRequest,
   kReadyNotice,
+  kRequestsCutNotice,
   kShutdownRequest,
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { HealthProbe } from './health-probe.js';
+import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
@@ -56,7 +60,6 @@ const kWatchdogPollMs = 100;
 
 /** The worker started in this process, if any: there is one per process. */
 let activeWorker: object | undefined;
-
 export class WorkerLifecycle {
   readonly #context: LifecycleContext;
   readonly #hooks: WorkerLifecycleHooks;
@@ -72,6 +75,8 @@ export class WorkerLifecycle {
   #primaryPid = 0;
   #isWatchdogStarted = false;
   readonly #servers = new TrackedServers();
+  /** Real SIGINT/SIGTERM this process received: a plain script's listeners have run for those already. */
+  readonly #signalsReceived = new Set<NodeJS.Signals>();
 
   constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
     this.#context = context;
@@ -158,13 +163,28 @@ export class WorkerLifecycle {
     clearTimeout(this.#signalTimer);
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
-    await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
+    const startedAt = Date.now();
+    const signal = scriptCleanupSignal(this.#onSignal);
+    if (signal) {
+      const tell = (type: string, payload: unknown) => this.#tellPrimary(type, payload);
+      const isDelivered = this.#signalsReceived.has(signal);
+      const code = await runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers: this.#servers, tell, isStopped: () => this.#state === 'stopped' });
+      this.#finishStop();
+      return code;
+    }
+    const cut = await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
+    // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
+    if (cut > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
     const error = await this.#runDestroy(deadline);
+    this.#finishStop();
+    return error || cut > 0 ? 1 : 0;
+  }
+
+  #finishStop(): void {
     this.#probe.stop();
     this.#servers.stopReporting();
     this.#state = 'stopped';
-    return error ? 1 : 0;
   }
 
   async #runDestroy(deadline: number): Promise<Error | undefined> {
@@ -230,7 +250,8 @@ export class WorkerLifecycle {
   }
 
   /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */
-  readonly #onSignal = (): void => {
+  readonly #onSignal = (signal: NodeJS.Signals): void => {
+    this.#signalsReceived.add(signal);
     if (this.#state !== 'ready' && this.#state !== 'starting') return;
     if (this.#signalTimer) return;
     this.#signalTimer = setTimeout(() => {

@@ -4,12 +4,26 @@
  * cleanly, 1 one did not, 130/143 a second SIGINT/SIGTERM forced the stop.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { kRepeatWindowMs } from '../../src/primary/lifecycle/stop-signal-repeat.js';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { waitUntilGone } from '../helpers/processes.js';
-import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
+import { spawnNode } from '../helpers/spawn.js';
+import { cleanUpCli, cli, kCliPath, readyPids, runtimeDir, startCli } from './cli-process.js';
 
-afterEach(() => cleanUpCli());
+/** Process groups of `timeout` runs, killed after each test. */
+const timeoutGroups: number[] = [];
+
+afterEach(() => {
+  cleanUpCli();
+  for (const group of timeoutGroups.splice(0)) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
 
 describe('clusterkit run: how the stop went', () => {
   it('says which workers did not stop cleanly, in the stop command and the log, and exits 1', async () => {
@@ -19,7 +33,7 @@ describe('clusterkit run: how the stop went', () => {
     const stop = await cli(['stop', 'unclean'], { runtime });
     expect(stop).toMatchObject({
       code: 0,
-      stdout: "stopped unclean: 1 worker stopped gracefully, 1 did not stop cleanly (_destroy timed out or threw, or a non-zero exit: see the cluster's log)\n",
+      stdout: "stopped unclean: 1 worker stopped gracefully, 1 did not stop cleanly (requests cut off at the shutdown timeout, _destroy timed out or threw, or a non-zero exit: see the cluster's log)\n",
     });
     await expect(run.exited()).resolves.toBe(1);
     expect(run.stderr()).toMatch(/\[unclean\] WARN worker \d did not stop cleanly: it exited with code 3 workerId=\d workerPid=\d+ slot=0 code=3/);
@@ -39,7 +53,10 @@ describe('clusterkit run: how the stop went', () => {
     await run.waitFor(/request \d+/);
     // Ctrl-C (or systemd's stop) reaches every process of the group: the primary and its workers.
     process.kill(-run.child.pid!, signal);
+    const firstAt = Date.now();
     await run.waitFor(/draining \d+/);
+    // Past the window in which the same signal counts as a copy of the first (a supervisor's).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAt + kRepeatWindowMs + 50 - Date.now())));
     process.kill(-run.child.pid!, signal);
     await expect(run.exited()).resolves.toBe(code);
     expect(run.stderr()).toMatch(new RegExp(`\\[forced\\] shutting down signal=${signal} timeoutMs=10000\\n`));
@@ -47,5 +64,25 @@ describe('clusterkit run: how the stop went', () => {
     // The client's request was cut: that is what a forced stop means.
     await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
     await waitUntilGone(pids);
+  });
+
+  it('[F55] under coreutils timeout, a SIGTERM to timeout reaches the primary twice (directly, then through its group): one graceful stop, exit 0', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // timeout puts itself and the command in a new process group, which it signals after the command.
+    const run = spawnNode(['120', process.execPath, kCliPath, 'run', 'test/fixtures/cli-slow-server.mjs', '-w', '2', '--name', 'timed'], {
+      executable: 'timeout',
+      env: { NODE_ENV: 'production', XDG_RUNTIME_DIR: runtime, PORT: String(port) },
+    });
+    timeoutGroups.push(run.child.pid!);
+    await run.waitFor(/service timed started: 2 workers/);
+    // A request in flight keeps the stop going while the copy of the signal arrives.
+    const inFlight = get(`http://127.0.0.1:${port}/?ms=1000`, 20_000);
+    await run.waitFor(/request \d+/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(inFlight).resolves.toMatchObject({ status: 200 });
+    await expect(run.exited(30_000)).resolves.toBe(0);
+    expect(run.stderr()).not.toContain('forced the stop');
+    expect(run.stderr()).toContain('[timed] shutdown complete graceful=2 failed=0 killed=0\n');
   });
 });

@@ -44,7 +44,7 @@ describe('ClusterPrimary with a serviceName', () => {
     expect(page.events[2]).toMatchObject({ seq: 3, type: 'scale', from: 1, to: 2 });
     expect((await controlRequest('bare', 'events', { after: page.last, directory })) as EventsPage).toEqual({ events: [], last: 5, missed: 0 });
 
-    expect(await controlRequest('bare', 'stop', { directory })).toEqual({ graceful: 2, failed: 0, killed: 0, pid: process.pid });
+    expect(await controlRequest('bare', 'stop', { directory })).toEqual({ graceful: 2, failed: 0, killed: 0, requestsCut: 0, pid: process.pid });
     expect(primary.state).toBe('stopped');
     expect(existsSync(join(directory, 'bare.sock'))).toBe(false);
   });

@@ -78,14 +78,16 @@ describe('graceful shutdown', () => {
     }
   });
 
-  it('[F16] honours the deadline when a connection never ends', async () => {
+  it('[F16][F53] honours the deadline when a connection never ends: the request is cut off and counted, the stop is not graceful', async () => {
     const { primary, port } = await httpPrimary();
     const never = request(port, '/?delay=600000').catch((e: Error) => e);
     await new Promise((resolve) => setTimeout(resolve, 150));
     const startedAt = Date.now();
     const report = await primary.shutdown({ timeoutMs: 1_500 });
     expect(Date.now() - startedAt).toBeLessThan(6_000);
-    expect(report.graceful.length + report.killed.length).toBe(1);
+    // The request was cut off: not a graceful stop, and the report counts it.
+    expect(report.failed.length + report.killed.length).toBe(1);
+    expect(report.requestsCut).toBe(1);
     await expect(never).resolves.toHaveProperty('code', 'ECONNRESET');
   });
 
@@ -97,7 +99,7 @@ describe('graceful shutdown', () => {
     // min(2 s, timeoutMs / 4): 2 s here, room enough on a busy machine to exit before a kill.
     const report = await primary.shutdown({ timeoutMs: 8_000 });
     await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: true });
-    expect(report).toEqual({ graceful: [], failed: [worker], killed: [] });
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 0 });
   });
 
   it('stops one worker without a replacement; it refuses new messages while stopping', async () => {

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { killHarnesses, startHarness, type Harness } from '../helpers/harness.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { kRepeatWindowMs } from '../../src/primary/lifecycle/stop-signal-repeat.js';
 
 afterEach(() => killHarnesses());
 
@@ -50,12 +51,29 @@ describe('signals on the primary', () => {
     const harness = startHarness({ ...twoWorkers({ shutdownTimeoutMs: 60_000 }), FIXTURE_DESTROY: 'hang' });
     const { pid, pids } = await started(harness);
     process.kill(pid, 'SIGINT');
+    const firstAt = Date.now();
     await harness.waitForEvent('shutdown');
+    // Past the window in which the same signal counts as a copy of the first.
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAt + kRepeatWindowMs + 50 - Date.now())));
     const secondAt = Date.now();
     process.kill(pid, 'SIGINT');
     await expect(harness.exited()).resolves.toBe(130);
     expect(Date.now() - secondAt).toBeLessThan(5_000);
     await waitUntilGone(pids, 2_000);
+  });
+
+  it('[F55] the same SIGTERM twice back to back (coreutils timeout: the primary, then its group) is one graceful stop', async () => {
+    const harness = startHarness(twoWorkers(), { detached: true });
+    const { pid, pids } = await started(harness);
+    // As timeout does it: the primary, then its whole group (the kernel may merge the two when
+    // the first is still pending; the CLI test under a real timeout covers the rest).
+    process.kill(pid, 'SIGTERM');
+    process.kill(-pid, 'SIGTERM');
+    await expect(harness.exited()).resolves.toBe(0);
+    const events = harness.events();
+    expect(events.filter((line) => line.event === 'shutdownComplete')).toEqual([{ event: 'shutdownComplete', graceful: 2, killed: 0 }]);
+    expect(destroyedPids(harness)).toEqual([...pids].sort());
+    await waitUntilGone(pids);
   });
 
   it('SIGHUP reloads the workers without stopping the service', async () => {

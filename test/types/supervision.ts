@@ -13,7 +13,12 @@ async function primarySide(primary: ClusterPrimary) {
   const outcome: 'graceful' | 'failed' | 'killed' = await primary.stopWorker(picked);
   const report: ShutdownReport = await primary.shutdown();
   const failed: readonly WorkerHandle[] = report.failed;
-  primary.on('workerDestroyTimeout', ({ worker, timeoutMs }) => void [worker.id, timeoutMs + 1]);
+  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal }) => void [worker.id, timeoutMs + 1, signal satisfies 'SIGINT' | 'SIGTERM' | undefined]);
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs }) => void [worker.id, openRequests + 1, timeoutMs satisfies number | undefined]);
+  const cut: number = report.requestsCut;
+  new ClusterPrimary({ instanceVar: 'NODE_APP_INSTANCE' });
+  // @ts-expect-error the variable's name is a string
+  new ClusterPrimary({ instanceVar: true });
   primary.on('shutdownForced', ({ signal, killed, openRequests }) => void [signal, killed.length, openRequests ?? 0]);
   primary.on('reloadComplete', ({ replaced, stopped }) => void [replaced, stopped.graceful, stopped.failed, stopped.killed]);
   primary.on('crashLoop', ({ reason, error }) => {
@@ -22,7 +27,7 @@ async function primarySide(primary: ClusterPrimary) {
     void [why, hint];
   });
   const delay: number | undefined = picked.health?.eventLoopDelayMs;
-  return [roles, outcome, failed, delay];
+  return [roles, outcome, failed, delay, cut];
 }
 void primarySide;
 

@@ -18,4 +18,18 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ type: 'workerProtocolError', ...worker, dropped: 1, error: 'bad ping' })).toBe('worker 7 (pid 4242, slot 1) broke the protocol: 1 message dropped (bad ping)');
     for (const type of ['workerDestroyTimeout', 'workerProtocolError', 'shutdownForced']) expect(eventKind({ type }).tag).not.toBe('event');
   });
+
+  it('tells requests cut off and a plain script whose cleanup did not exit, and counts the cut requests of a reload', () => {
+    expect(describeEvent({ type: 'workerRequestsCut', ...worker, openRequests: 2, timeoutMs: 7500 })).toBe(
+      'worker 7 (pid 4242, slot 1) cut off 2 requests still open at its shutdown deadline (7500 ms; exit 1)',
+    );
+    expect(describeEvent({ type: 'workerRequestsCut', ...worker, openRequests: 1 })).toBe('worker 7 (pid 4242, slot 1) exited with 1 request still open: cut off');
+    expect(describeEvent({ type: 'workerDestroyTimeout', ...worker, timeoutMs: 750, signal: 'SIGINT' })).toBe(
+      "worker 7 (pid 4242, slot 1): the script's SIGINT listener ran but the process did not exit in 750 ms (exit 1)",
+    );
+    expect(describeEvent({ type: 'reloadComplete', replaced: 1, graceful: 0, failed: 1, killed: 0, requestsCut: 1 })).toBe(
+      'rolling reload complete: 1 workers replaced; old workers: 0 graceful, 1 failed, 0 killed, 1 request cut off',
+    );
+    expect(eventKind({ type: 'workerRequestsCut' }).tag).toBe('requests cut');
+  });
 });

@@ -4,6 +4,7 @@
 import { controlRequest } from '../../control/control-client.js';
 import { RemoteError } from '../../errors.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
+import type { StopCounts } from '../../control/stop-counts.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import type { CommandName } from '../help.js';
 import { inFlagNames } from '../flag-names.js';
@@ -16,26 +17,43 @@ const kExitWaitMs = 10_000;
 export async function reloadCommand(args: string[]): Promise<number | 'help'> {
   const name = singleName('reload', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'reload')) as { workers: number };
-  process.stdout.write(`reloaded ${name[0]}: ${result.workers} worker${result.workers === 1 ? '' : 's'} replaced, no downtime\n`);
+  const result = (await controlRequest(name[0], 'reload')) as { workers: number } & Partial<StopCounts>;
+  process.stdout.write(`reloaded ${name[0]}: ${result.workers} worker${result.workers === 1 ? '' : 's'} replaced, ${describeReloadStops(result)}\n`);
   return 0;
+}
+
+/**
+ * `no downtime` only when every old worker stopped cleanly and no request was cut off (a
+ * primary of an older version reports no counts: it is trusted as before).
+ */
+function describeReloadStops({ failed = 0, killed = 0, requestsCut = 0 }: Partial<StopCounts>): string {
+  if (failed + killed + requestsCut === 0) return 'no downtime';
+  const parts: string[] = [];
+  if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off at the shutdown timeout`);
+  if (failed + killed > 0) parts.push(`${plural(failed + killed, 'old worker')} did not stop cleanly`);
+  return `but ${parts.join(' and ')} (see the cluster's log)`;
 }
 
 export async function stopCommand(args: string[]): Promise<number | 'help'> {
   const name = singleName('stop', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'stop')) as { graceful: number; failed?: number; killed: number; pid: number };
+  const result = (await controlRequest(name[0], 'stop')) as { graceful: number; failed?: number; killed: number; requestsCut?: number; pid: number };
   await waitForExit(result.pid);
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   return 0;
 }
 
-/** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed at the shutdown timeout`. */
-function describeStops({ graceful, failed = 0, killed }: { graceful: number; failed?: number; killed: number }): string {
-  const parts = [`${graceful} worker${graceful === 1 ? '' : 's'} stopped gracefully`];
-  if (failed > 0) parts.push(`${failed} did not stop cleanly (_destroy timed out or threw, or a non-zero exit: see the cluster's log)`);
+/** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed at the shutdown timeout, 3 requests cut off`. */
+function describeStops({ graceful, failed = 0, killed, requestsCut = 0 }: { graceful: number; failed?: number; killed: number; requestsCut?: number }): string {
+  const parts = [`${plural(graceful, 'worker')} stopped gracefully`];
+  if (failed > 0) parts.push(`${failed} did not stop cleanly (requests cut off at the shutdown timeout, _destroy timed out or threw, or a non-zero exit: see the cluster's log)`);
   if (killed > 0) parts.push(`${killed} killed at the shutdown timeout`);
+  if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
   return parts.join(', ');
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {

@@ -13,6 +13,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../logger.js';
 import { createJsonLogger, createLineLogger } from '../../logger.js';
+import { stopSignalRepeats } from '../../primary/lifecycle/stop-signal-repeat.js';
 import { kKillMessage, kLauncherEnv, kStopMessage } from '../launcher-link.js';
 import type { RunSettings } from '../run-settings.js';
 
@@ -50,7 +51,10 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
         });
       }),
   );
+  // The same signal again within 250 ms is a copy (`timeout` signals us, then our group), not a second request.
+  const isRepeat = stopSignalRepeats();
   const onStop = (signal: NodeJS.Signals) => {
+    if (isRepeat(signal)) return;
     stopRequests++;
     for (const child of running.values()) {
       // First a graceful stop, then "now"; a message, not a signal: the app may have had the signal already.

@@ -55,6 +55,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       execArgv: [...process.execArgv, ...settings.nodeArgs],
       silent: true,
       env: settings.env,
+      // PM2's variable for the worker's instance number, unless --env or the config sets it.
+      instanceVar: 'NODE_APP_INSTANCE',
       // An app started with others handles its signals through the launcher link.
       ...(launcher ? { handleSignals: false } : {}),
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),

@@ -2,13 +2,15 @@
  * Process signals on the primary (`handleSignals`): SIGTERM and SIGINT run one graceful
  * shutdown and exit (0 when every worker stopped cleanly, 1 when one failed to or had to be
  * killed); a second one during shutdown kills every worker at once, says so (`shutdownForced`)
- * and exits 130 (SIGINT) or 143 (SIGTERM); SIGHUP runs a rolling reload.
+ * and exits 130 (SIGINT) or 143 (SIGTERM); SIGHUP runs a rolling reload. The same signal again
+ * within 250 ms is a copy of the first, not a second request (stop-signal-repeat.ts).
  *
  * Ctrl-C sends SIGINT to the whole process group: clusterkit workers ignore it and wait for
  * the primary's instruction, so there is exactly one orderly shutdown.
  */
 import type { LifecycleContext, PrimaryLifecycle } from './primary-lifecycle.js';
 import { killAll } from '../pool/stop-worker.js';
+import { stopSignalRepeats } from './stop-signal-repeat.js';
 import type { ShutdownReport } from '../primary-events.js';
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -34,7 +36,10 @@ export function forceStop(context: Pick<LifecycleContext, 'pool' | 'emit'>, sign
 /** Installs the handlers; returns the function that removes them. */
 export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick<LifecycleContext, 'pool' | 'options' | 'emit'>): () => void {
   let isForced = false;
+  const isRepeat = stopSignalRepeats();
   const onStopSignal = (signal: NodeJS.Signals): void => {
+    // `timeout` (and other supervisors) signal the primary, then its process group: one request.
+    if (isRepeat(signal)) return;
     if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') {
       if (isForced) return;
       isForced = true;

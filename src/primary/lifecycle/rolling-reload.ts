@@ -25,7 +25,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
   context.emit('reload', { workers: slots.length });
   let replaced = 0;
-  const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[] };
+  const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[], requestsCut: 0 };
   try {
     for (const slot of slots) {
       if (!context.isRunning()) {
@@ -34,6 +34,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
       if (slot.isRetired) continue;
       const report = await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
       for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
+      stopped.requestsCut += report.requestsCut;
       replaced++;
     }
   } catch (error) {
@@ -55,7 +56,7 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   const { pool, options } = context;
   const old = slot.current;
   // A slot of a scale-up under way gets its first worker from the new code anyway.
-  if (old === undefined) return { graceful: [], failed: [], killed: [] };
+  if (old === undefined) return { graceful: [], failed: [], killed: [], requestsCut: 0 };
   const incoming = pool.launch(slot, true);
   try {
     await incoming.whenReady.promise;

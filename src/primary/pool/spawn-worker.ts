@@ -26,6 +26,9 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
     [kSlotEnv]: String(slotIndex),
     [kSerializationEnv]: options.serialization,
   };
+  // PM2's instance_var (NODE_APP_INSTANCE under `clusterkit run`), unless the user's env sets it.
+  const { instanceVar } = options;
+  if (instanceVar !== undefined && !Object.hasOwn(options.env, instanceVar) && !Object.hasOwn(spec.env, instanceVar)) env[instanceVar] = String(slotIndex);
   if (spec.name !== undefined) env[kNameEnv] = spec.name;
   if (spec.roles.length > 0) env[kRolesEnv] = spec.roles.join(',');
   return cluster.fork(env);

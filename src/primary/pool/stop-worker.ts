@@ -18,8 +18,9 @@ const kKillWaitMs = 5_000;
  * How a stop ended:
  * - `graceful`: cleanly: the worker exited with code 0 on its own, its stop run to the end
  *   (servers drained, `_destroy` finished);
- * - `failed`: the worker exited on its own within the timeout, but not cleanly: its `_destroy`
- *   missed the worker's own deadline or threw, or it exited with another code or a signal;
+ * - `failed`: the worker exited on its own within the timeout, but not cleanly: it cut off
+ *   requests still open at its own deadline, its `_destroy` missed that deadline or threw, or it
+ *   exited with another code or a signal;
  * - `killed`: the primary killed it with SIGKILL (still running at the timeout, a second signal).
  */
 export type StopOutcome = 'graceful' | 'failed' | 'killed';
@@ -45,7 +46,17 @@ export function killAll(pool: WorkerPool): WorkerRecord[] {
 export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number): Promise<ShutdownReport> {
   const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs)));
   const having = (outcome: StopOutcome) => records.filter((_, index) => outcomes[index] === outcome).map((record) => record.handle);
-  return { graceful: having('graceful'), failed: having('failed'), killed: having('killed') };
+  const requestsCut = records.reduce((sum, record, index) => sum + requestsCutBy(record, outcomes[index]!), 0);
+  return { graceful: having('graceful'), failed: having('failed'), killed: having('killed'), requestsCut };
+}
+
+/**
+ * The requests a stop cut off: those the worker said it cut (`$requestsCut`), or for a worker
+ * killed with SIGKILL, those its tracked servers still had open as it last reported (`$drain`).
+ */
+export function requestsCutBy(record: WorkerRecord, outcome: StopOutcome): number {
+  if (outcome === 'killed') return record.requestsCut ?? record.openRequests ?? 0;
+  return record.requestsCut ?? 0;
 }
 
 /**
@@ -54,6 +65,9 @@ export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[]
  */
 export function stopOutcome(record: WorkerRecord): StopOutcome {
   if (record.isKilledToStop && record.signal === 'SIGKILL') return 'killed';
+  // A worker that cut requests off did not stop cleanly, whatever its exit code (a plain
+  // script's own cleanup may exit 0 with requests open).
+  if (record.requestsCut !== undefined) return 'failed';
   return record.exitCode === 0 && record.signal === null ? 'graceful' : 'failed';
 }
 

@@ -79,6 +79,13 @@ export class WorkerRecord {
    * (`$drain`); undefined when it reported none (it tracks no server, or has not stopped).
    */
   openRequests: number | undefined;
+  /**
+   * Requests the worker cut off while it stopped (`$requestsCut`): still open at its own
+   * deadline, or when its process exited; undefined when it cut none.
+   */
+  requestsCut: number | undefined;
+  /** Set when a plain script under `clusterkit run` stops through its own listeners of this signal (`$scriptCleanup`). */
+  cleanupSignal: 'SIGINT' | 'SIGTERM' | undefined;
   readonly whenReady: Deferred<void> = deferred();
   readonly whenListening: Deferred<void> = deferred();
   readonly whenExited: Deferred<WorkerExit> = deferred();

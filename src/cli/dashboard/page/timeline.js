@@ -13,6 +13,7 @@ const kKinds = {
   workerUnresponsive: { tag: 'unresponsive', color: '#c084fc', line: true },
   workerMemoryLimit: { tag: 'memory limit', color: '#f472b6', line: true },
   workerDestroyTimeout: { tag: 'destroy timeout', color: '#fbbf24', line: true },
+  workerRequestsCut: { tag: 'requests cut', color: '#f97316', line: true },
   workerProtocolError: { tag: 'protocol error', color: '#e879f9', line: false },
   crashLoop: { tag: 'crash loop', color: '#ef4444', line: true },
   reload: { tag: 'reload', color: '#60a5fa', line: true },
@@ -54,7 +55,13 @@ export function describeEvent(event) {
     case 'workerMemoryLimit':
       return `${worker(event)} over the memory limit (${formatBytes(event.rssBytes)} > ${formatBytes(event.limitBytes)}): replaced`;
     case 'workerDestroyTimeout':
+      if (event.signal) return `${worker(event)}: the script's ${event.signal} listener ran but the process did not exit in ${formatMs(event.timeoutMs)} ms (exit 1)`;
       return `${worker(event)}: _destroy did not finish in ${formatMs(event.timeoutMs)} ms; the worker cut it short (exit 1)`;
+    case 'workerRequestsCut': {
+      const requests = `${event.openRequests} request${event.openRequests === 1 ? '' : 's'}`;
+      if (event.timeoutMs === undefined) return `${worker(event)} exited with ${requests} still open: cut off`;
+      return `${worker(event)} cut off ${requests} still open at its shutdown deadline (${formatMs(event.timeoutMs)} ms; exit 1)`;
+    }
     case 'workerProtocolError':
       return `${worker(event)} broke the protocol: ${event.dropped} message${event.dropped === 1 ? '' : 's'} dropped (${event.error})`;
     case 'crashLoop':
@@ -79,7 +86,8 @@ export function describeEvent(event) {
 /** `; old workers: 2 graceful, 1 failed, 0 killed` when the event carries the counts. */
 function stoppedSummary(event) {
   if (event.graceful === undefined) return '';
-  return `; old workers: ${event.graceful} graceful, ${event.failed} failed, ${event.killed} killed`;
+  const cut = event.requestsCut > 0 ? `, ${event.requestsCut} request${event.requestsCut === 1 ? '' : 's'} cut off` : '';
+  return `; old workers: ${event.graceful} graceful, ${event.failed} failed, ${event.killed} killed${cut}`;
 }
 
 export class Timeline {

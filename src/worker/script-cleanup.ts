@@ -1,0 +1,76 @@
+/**
+ * PM2-style cleanup for a plain script under `clusterkit run`: a script that listens for SIGINT
+ * or SIGTERM stops through its own listener, as PM2 stops it (SIGINT, PM2's default
+ * `kill_signal`, when the script listens for it, else SIGTERM), and must exit by itself by the
+ * worker's deadline. Its servers are left to it. Enabled by the bootstrap (`useScriptCleanup`);
+ * a script without such listeners, and every ClusterWorker, is drained as usual.
+ */
+import { timerDelay } from '../duration.js';
+import { kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice } from '../messaging/system-types.js';
+import type { TrackedServers } from './tracked-servers.js';
+
+export type CleanupSignal = 'SIGINT' | 'SIGTERM';
+
+/** Set by `clusterkit run`'s bootstrap. */
+let isScriptCleanupUsed = false;
+
+/** For `clusterkit run`'s bootstrap: this worker runs a plain script that may clean up on its own. */
+export function useScriptCleanup(): void {
+  isScriptCleanupUsed = true;
+}
+
+/** The signal the script stops with, if cleanup is in use and it listens for one; `own` is clusterkit's listener. */
+export function scriptCleanupSignal(own: unknown): CleanupSignal | undefined {
+  if (!isScriptCleanupUsed) return undefined;
+  return (['SIGINT', 'SIGTERM'] as const).find((signal) => process.listeners(signal).some((listener) => listener !== own));
+}
+
+export interface ScriptCleanup {
+  readonly signal: CleanupSignal;
+  /** True when the real signal reached the process already: its listeners ran then. */
+  readonly isDelivered: boolean;
+  readonly startedAt: number;
+  /** The worker's own deadline (a timestamp). */
+  readonly deadline: number;
+  readonly servers: TrackedServers;
+  /** A notice to the primary (it may be gone). */
+  readonly tell: (type: string, payload: unknown) => void;
+  /** True once the worker's stop is over (the 'exit' report is then not needed). */
+  readonly isStopped: () => boolean;
+}
+
+/**
+ * Runs the script's listeners and waits for its process to end. It may call `process.exit()`,
+ * or, as under plain node, simply have nothing left to do once its cleanup closed its servers
+ * and connections. Resolves only if it is still running at the deadline: its open requests are
+ * then cut off and reported, with the cleanup's timeout; the worker exits 1.
+ */
+export async function runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers, tell, isStopped }: ScriptCleanup): Promise<number> {
+  tell(kScriptCleanupNotice, { signal });
+  servers.startReporting((openRequests) => tell(kDrainNotice, { openRequests }));
+  // The script exiting with requests still open (its listener calls process.exit() at once)
+  // cut them off: said from the 'exit' event, whose messages are written synchronously.
+  process.once('exit', () => {
+    const open = servers.openRequests;
+    if (!isStopped() && open > 0) tell(kRequestsCutNotice, { openRequests: open });
+  });
+  if (!isDelivered) {
+    try {
+      // As Node delivers a signal: each listener gets the signal's name.
+      process.emit(signal, signal);
+    } catch (error) {
+      // A listener that throws on a real signal crashes the process; so it does here.
+      process.nextTick(() => {
+        throw error;
+      });
+    }
+  }
+  // The IPC channel (and our deadline) must not keep the process alive: its exit is its own.
+  process.channel?.unref();
+  await new Promise((resolve) => setTimeout(resolve, timerDelay(Math.max(0, deadline - Date.now()))).unref());
+  const cut = servers.cutOff();
+  const timeoutMs = Math.max(0, deadline - startedAt);
+  if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs });
+  tell(kDestroyFailedNotice, { timeoutMs });
+  return 1;
+}

@@ -1,0 +1,60 @@
+/**
+ * A request still open at the worker's shutdown deadline is cut off: the stop is not graceful,
+ * and everything that reports it says so (the `clusterkit stop` and `reload` lines, the
+ * cluster's log, the exit code of `run`), while requests that finish within the timeout still
+ * get their answer. The CLI binary run directly, with a real HTTP server and real clients.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+/** Starts a one-worker cluster of the slow server and puts a long and a short request in flight. */
+async function clusterWithRequests(name: string) {
+  const runtime = runtimeDir();
+  const port = await freePort();
+  // 4 s: the worker's own deadline comes 1 s earlier; the short request needs 200 ms of it.
+  const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '1', '--name', name, '--shutdown-timeout', '4s'], { runtime, env: { PORT: String(port) } });
+  await run.waitFor(new RegExp(`service ${name} started: 1 worker`));
+  const long = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+  await run.waitFor(/request \d+/);
+  const short = get(`http://127.0.0.1:${port}/?ms=200`, 20_000);
+  await run.waitFor(/request \d+[^]*request \d+/);
+  return { runtime, run, long, short };
+}
+
+describe('clusterkit run: requests cut off at the shutdown deadline', () => {
+  it('[F53] stop: the worker failed to stop cleanly, the line and the log count the cut request, run exits 1; the short request gets 200', async () => {
+    const { runtime, run, long, short } = await clusterWithRequests('cutstop');
+    const stop = await cli(['stop', 'cutstop'], { runtime, ms: 30_000 });
+    expect(stop.code).toBe(0);
+    expect(stop.stdout).toBe(
+      "stopped cutstop: 0 workers stopped gracefully, 1 did not stop cleanly (requests cut off at the shutdown timeout, _destroy timed out or threw, or a non-zero exit: see the cluster's log), 1 request cut off\n",
+    );
+    await expect(short).resolves.toMatchObject({ status: 200 });
+    await expect(long).resolves.toHaveProperty('code', 'ECONNRESET');
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stderr()).toMatch(
+      /\[cutstop\] WARN worker 1 cut off 1 request still open at its shutdown deadline \(\d+ ms after its stop began\); it exits with code 1\. Raise the shutdown timeout if requests take longer workerId=1 workerPid=\d+ slot=0 openRequests=1 timeoutMs=\d+\n/,
+    );
+    expect(run.stderr()).toContain('[cutstop] WARN shutdown complete: 1 worker did not stop cleanly, 1 request cut off graceful=0 failed=1 killed=0 requestsCut=1\n');
+  });
+
+  it('[F53] reload: no "no downtime" claim when a request was cut off; the replacement serves on', async () => {
+    const { runtime, run, long, short } = await clusterWithRequests('cutreload');
+    const reload = await cli(['reload', 'cutreload'], { runtime, ms: 30_000 });
+    expect(reload).toMatchObject({
+      code: 0,
+      stdout: "reloaded cutreload: 1 worker replaced, but 1 request cut off at the shutdown timeout and 1 old worker did not stop cleanly (see the cluster's log)\n",
+    });
+    await expect(short).resolves.toMatchObject({ status: 200 });
+    await expect(long).resolves.toHaveProperty('code', 'ECONNRESET');
+    expect(run.stderr()).toContain('[cutreload] WARN rolling reload complete: 1 worker did not stop cleanly, 1 request cut off replaced=1 graceful=0 failed=1 killed=0 requestsCut=1\n');
+    expect(run.stderr()).toMatch(/\[cutreload\] WARN worker 1 cut off 1 request still open at its shutdown deadline/);
+    // The cluster itself is fine: a clean stop now exits 0.
+    await expect(cli(['stop', 'cutreload'], { runtime, ms: 30_000 })).resolves.toMatchObject({ code: 0, stdout: 'stopped cutreload: 1 worker stopped gracefully\n' });
+    await expect(run.exited(30_000)).resolves.toBe(0);
+  });
+});

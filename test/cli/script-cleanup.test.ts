@@ -1,0 +1,71 @@
+/**
+ * PM2-style cleanup in a plain script under `clusterkit run`: a script that listens for SIGINT
+ * or SIGTERM stops through its own listener (SIGINT first, as PM2 sends it) and exits by
+ * itself; its exit decides graceful or failed. A listener that does not exit by the worker's
+ * deadline, or exits with requests open, is reported. Real processes, the CLI binary.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+async function startCleanupScript(name: string, env: Record<string, string> = {}) {
+  const runtime = runtimeDir();
+  const port = await freePort();
+  const run = startCli(['run', 'test/fixtures/cli-cleanup-script.mjs', '-w', '1', '--name', name, '--shutdown-timeout', '4s'], { runtime, env: { PORT: String(port), ...env } });
+  await run.waitFor(new RegExp(`service ${name} started: 1 worker`));
+  return { runtime, run, port };
+}
+
+describe('clusterkit run: a plain script with its own cleanup', () => {
+  it('[F54] stop runs the script\'s SIGINT listener, which closes its server (the request in flight finishes) and exits 0: graceful', async () => {
+    const { runtime, run, port } = await startCleanupScript('tidy');
+    const inFlight = get(`http://127.0.0.1:${port}/?ms=500`, 20_000);
+    await run.waitFor(/request \d+/);
+    const stop = await cli(['stop', 'tidy'], { runtime, ms: 30_000 });
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped tidy: 1 worker stopped gracefully\n' });
+    await expect(inFlight).resolves.toMatchObject({ status: 200 });
+    await expect(run.exited(30_000)).resolves.toBe(0);
+    expect(run.stdout()).toMatch(/\[tidy:1\] cleanup SIGINT \d+\n[^]*\[tidy:1\] closed \d+\n/);
+    expect(run.stderr()).toContain('[tidy] shutdown complete graceful=1 failed=0 killed=0\n');
+  });
+
+  it('[F54] reload runs a SIGTERM listener (the one the script has) in the old worker; no downtime', async () => {
+    const { runtime, run } = await startCleanupScript('tidyreload', { CLEANUP_SIGNAL: 'SIGTERM' });
+    const reload = await cli(['reload', 'tidyreload'], { runtime, ms: 30_000 });
+    expect(reload).toMatchObject({ code: 0, stdout: 'reloaded tidyreload: 1 worker replaced, no downtime\n' });
+    expect(run.stdout()).toMatch(/\[tidyreload:1\] cleanup SIGTERM \d+\n/);
+    await cli(['stop', 'tidyreload'], { runtime, ms: 30_000 });
+    await expect(run.exited(30_000)).resolves.toBe(0);
+  });
+
+  it('[F54] a listener that closes the server without process.exit(): the process ends by itself, as under plain node; graceful', async () => {
+    const { runtime, run } = await startCleanupScript('natural', { CLEANUP: 'close-only' });
+    const stop = await cli(['stop', 'natural'], { runtime, ms: 30_000 });
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped natural: 1 worker stopped gracefully\n' });
+    await expect(run.exited(30_000)).resolves.toBe(0);
+    expect(run.stdout()).toMatch(/\[natural:1\] closed \d+\n/);
+  });
+
+  it('[F54] a listener that never exits the process: cut at the worker\'s deadline, failed, said so; run exits 1', async () => {
+    const { runtime, run } = await startCleanupScript('stuck', { CLEANUP: 'hang' });
+    const stop = await cli(['stop', 'stuck'], { runtime, ms: 30_000 });
+    expect(stop.stdout).toMatch(/^stopped stuck: 0 workers stopped gracefully, 1 did not stop cleanly/);
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stdout()).toMatch(/\[stuck:1\] cleanup SIGINT \d+\n/);
+    expect(run.stderr()).toMatch(/\[stuck\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1 /);
+  });
+
+  it('[F54] a listener that exits at once with a request in flight: the cut request is reported, the stop failed', async () => {
+    const { runtime, run, port } = await startCleanupScript('hasty', { CLEANUP: 'exit-now' });
+    const inFlight = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    const stop = await cli(['stop', 'hasty'], { runtime, ms: 30_000 });
+    expect(stop.stdout).toMatch(/^stopped hasty: 0 workers stopped gracefully, 1 did not stop cleanly .*, 1 request cut off\n$/);
+    await expect(inFlight).resolves.toHaveProperty('code', 'ECONNRESET');
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stderr()).toContain("WARN worker 1 exited with 1 request still open: they were cut off (the script's own cleanup exited before they finished)");
+  });
+});

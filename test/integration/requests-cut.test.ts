@@ -1,0 +1,47 @@
+/**
+ * The library's side of a request cut off at the worker's own stop deadline: stopWorker() says
+ * `failed`, `workerRequestsCut` names the worker and the count, the default logger says it, and
+ * a request that finishes within the timeout still gets its answer.
+ */
+import http from 'node:http';
+import { describe, expect, it } from '@jest/globals';
+import type { WorkerHandle } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { freePort } from '../helpers/ports.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+
+function get(port: number, path: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      })
+      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+describe('requests cut off at the stop deadline', () => {
+  it('[F53] stopWorker() resolves failed; workerRequestsCut and a log line name the worker and the count', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) }, logger }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; timeoutMs: number }>(primary, 'workerRequestsCut', 20_000);
+    const arrived = record(primary, 'workerMessage');
+    const long = get(port, '/?ms=600000');
+    const short = get(port, '/?ms=300');
+    await until(() => arrived.events.length === 2, 20_000, 'both requests in flight');
+    arrived.stop();
+    // 4 s: the worker's own deadline is 1 s earlier; the short request needs 300 ms of it.
+    await expect(primary.stopWorker(worker!, { timeoutMs: 4_000 })).resolves.toBe('failed');
+    const event = await cut;
+    expect(event).toMatchObject({ worker, openRequests: 1 });
+    expect(event.timeoutMs).toBeGreaterThan(0);
+    expect(event.timeoutMs).toBeLessThanOrEqual(3_000);
+    await expect(short).resolves.toBe(200);
+    await expect(long).resolves.toBe('ECONNRESET');
+    expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 1 request still open at its shutdown deadline (${event.timeoutMs} ms after its stop began); it exits with code 1.`);
+  });
+});

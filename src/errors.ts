@@ -6,6 +6,7 @@
  * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
  */
 import { capitalize } from './capitalize.js';
+import { describeError, isError, toReadableError } from './readable-error.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
 export interface ExitDescription {
@@ -417,7 +418,7 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
 }
 
 function describeCause(cause: unknown): string {
-  return cause instanceof Error ? ` (last failure: ${cause.message})` : '';
+  return isError(cause) ? ` (last failure: ${toReadableError(cause).message})` : '';
 }
 
 function formatBytes(bytes: number): string {
@@ -426,15 +427,19 @@ function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** A short, safe rendering of any value for error messages. */
+/** A short, safe rendering of any value for error messages. Never throws (getters, Proxies...). */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-  return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+  try {
+    if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'function') return `function ${typeof value.name === 'string' && value.name ? value.name : '(anonymous)'}`;
+    if (value === null || typeof value !== 'object') return String(value);
+    if (Array.isArray(value)) return `an array of length ${value.length}`;
+    const ctor: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof ctor === 'string' && ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+  } catch {
+    return 'an unreadable value';
+  }
 }
 
 /** Why a worker module could not be used. */
@@ -539,7 +544,7 @@ const kModuleAdvice: Record<WorkerModuleProblem, string> = {
 };
 
 function summarizeModuleProblem(modulePath: string, problem: WorkerModuleProblem, noun: string, cause: unknown, location: string | undefined): string {
-  const detail = (cause instanceof Error ? `${cause.name}: ${cause.message}` : cause === undefined ? 'unknown error' : String(cause)) + (location ? ` (at ${location})` : '');
+  const detail = (cause === undefined ? 'unknown error' : describeError(cause)) + (location ? ` (at ${location})` : '');
   switch (problem) {
     case 'not-found':
       return `the ${noun} ${modulePath} does not exist`;

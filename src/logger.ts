@@ -3,6 +3,7 @@
  * per event, or one JSON object per line in pino's format). docs/logging.md describes both.
  */
 import { hostname } from 'node:os';
+import { describeThrown, isError, readProperty, toReadableError } from './readable-error.js';
 
 /** The subset of pino's API clusterkit calls: `logger.info({ workerId: 3 }, 'worker ready')`. */
 export interface Logger {
@@ -62,7 +63,7 @@ export function createJsonLogger(options: LineLoggerOptions = {}): Logger {
   const name = options.name ?? 'clusterkit';
   const host = hostname();
   return makeLogger(options, (level, fields, message) =>
-    `${JSON.stringify({ level: kLogLevels[level], time: Date.now(), pid: process.pid, hostname: host, name, ...toPlainFields(fields), msg: message })}\n`,
+    `${toJsonLine({ level: kLogLevels[level], time: Date.now(), pid: process.pid, hostname: host, name, ...toPlainFields(fields), msg: message })}\n`,
   );
 }
 
@@ -81,19 +82,48 @@ function makeLogger(options: LineLoggerOptions, format: (level: Method, fields: 
 
 function toPlainFields(fields: object): Record<string, unknown> {
   const plain: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) plain[key] = value instanceof Error ? serializeErrorField(value) : value;
+  for (const [key, value] of Object.entries(fields)) plain[key] = isError(value) ? serializeErrorField(toReadableError(value)) : value;
   return plain;
 }
 
-/** pino's `stdSerializers.err` shape: JSON.stringify of an Error alone gives `{}`. */
+/**
+ * pino's `stdSerializers.err` shape: JSON.stringify of an Error alone gives `{}`. `error` comes
+ * from toReadableError(), so its fields can be read without throwing.
+ */
 function serializeErrorField(error: Error): Record<string, unknown> {
-  const code = (error as { code?: unknown }).code;
+  const code = readProperty(error, 'code');
   return { type: error.name, message: error.message, ...(code === undefined ? {} : { code }), stack: error.stack };
+}
+
+/** The record as JSON; a field JSON cannot write (a BigInt, a cycle, a throwing getter) is described instead. */
+function toJsonLine(record: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(record);
+  } catch {
+    const safe: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(record)) {
+      try {
+        JSON.stringify(value);
+        safe[key] = value;
+      } catch {
+        safe[key] = describeThrown(value);
+      }
+    }
+    try {
+      return JSON.stringify(safe);
+    } catch {
+      return JSON.stringify({ level: record.level, time: record.time, pid: record.pid, hostname: record.hostname, name: record.name, msg: describeThrown(record.msg) });
+    }
+  }
 }
 
 function formatField(value: unknown): string {
   // The line's message already says what failed; the field names the error, not repeat it.
-  if (value instanceof Error) return String((value as { code?: unknown }).code ?? value.name);
+  if (isError(value)) {
+    const error = toReadableError(value);
+    const code = readProperty(error, 'code');
+    return typeof code === 'string' || typeof code === 'number' ? String(code) : error.name;
+  }
   if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return describeThrown(value);
 }

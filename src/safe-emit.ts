@@ -33,7 +33,7 @@ export function safeEmitter(target: EventEmitter): SafeEmitter {
       try {
         target.emit(event, payload);
       } catch (error) {
-        reportError(toError(error));
+        reportError(toError(error, `A listener of "${event}" threw`));
       }
     },
     reportError,

@@ -1,7 +1,8 @@
 /**
  * Option validation shared by every normalize function. Each check names the option and what
  * it accepts, so the error says exactly what to change:
- * `The "shutdownTimeoutMs" option must be a positive integer. Received -1`.
+ * `The "maxPendingPerWorker" option must be a positive integer. Received -1`. Durations have
+ * their own check, with the longest delay a timer holds: `durationOption` in duration.ts.
  */
 import { InvalidOptionError } from './errors.js';
 

@@ -53,6 +53,8 @@ all. With <app>, runs that app only. Flags override the file's values.
 Options:
   -w, --workers <n|auto>      Number of workers, always honoured; auto (the default) is
                               one per core, or one in development mode
+      --max-workers <n>       The most workers it may run, scale included
+                              (default: 4 × the CPUs, at least 64)
       --dev                   Development mode: a single worker. Without -w it is on
                               whenever NODE_ENV is not production (the start line says)
   -n, --name <name>           Cluster name for status/reload/stop/scale
@@ -74,7 +76,8 @@ Options:
   -c, --config <file>         The config file (default: clusterkit.config.* here)
   -h, --help                  This help
 
-Durations: 500ms, 10s, 2m (a bare number is milliseconds). Sizes: 512M, 1G (bare: MiB).
+Durations: 500ms, 10s, 2m (a bare number is milliseconds), at most 596h (2^31 - 1 ms).
+Sizes: 512M, 1G (bare: MiB).
 
 Exit codes: 0 every worker stopped cleanly; 1 a worker did not stop cleanly (its cleanup
 timed out or failed, or it was killed at the shutdown timeout), or the service could not

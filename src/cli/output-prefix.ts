@@ -2,7 +2,10 @@
  * Worker output in the CLI, like `pm2 logs`: workers are forked with piped stdout/stderr and
  * every line they write comes out on ours prefixed with `[name:id]`, or, with
  * `--log-format json`, as one JSON object per line. Each line also goes to the cluster's log
- * buffer, for `clusterkit logs`. Lines are bounded (`LineSplitter`): a worker is untrusted.
+ * buffer, for `clusterkit logs`. A worker is untrusted, so the primary holds little of its
+ * output: lines are bounded (`LineSplitter`), and while our own stdout or stderr is full (a
+ * slow terminal, a pipe nobody reads) the workers' pipes to it are not read: their output
+ * waits in the workers, as it would with `node server.js | slow-reader`.
  *
  * Every line has a pino level: what a worker writes to stdout is info (30), to stderr error
  * (50), as PM2 files them (out and error logs) and as `console.error` means them.
@@ -32,7 +35,7 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
       format === 'json'
         ? (line: OutputLine, time: number) =>
             `${JSON.stringify({ level: kStreamLevels[stream], time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
-        : (line: OutputLine) => `[${name}:${worker.id}] ${line.text}\n`;
+        : (line: OutputLine) => `[${name}:${worker.id}] ${line.text}${line.partial ? kPartialMark : ''}\n`;
     forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
   };
   pipe(worker.stdout, process.stdout, 'stdout');
@@ -41,16 +44,49 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
 
 /**
  * Writes each line of `from` to `to` through `render` (the lines of one chunk in one write),
- * and hands it to `onLine`; a last unterminated line at the end.
+ * and hands it to `onLine`; a last unterminated line at the end. While `to` is full, `from`
+ * is paused (back-pressure); an output that failed (EPIPE) no longer holds anything back.
  */
 export function forwardLines(from: Readable, to: Writable, render: (line: OutputLine, time: number) => string, onLine?: (line: OutputLine, time: number) => void): void {
   const splitter = new LineSplitter();
   const emit = (lines: OutputLine[]) => {
     if (lines.length === 0) return;
     const time = Date.now();
-    to.write(lines.map((line) => render(line, time)).join(''));
+    if (isWritable(to) && !to.write(lines.map((line) => render(line, time)).join(''))) pauseUntilDrained(from, to);
     if (onLine) for (const line of lines) onLine(line, time);
   };
   from.on('data', (chunk: Buffer) => emit(splitter.push(chunk)));
   from.on('end', () => emit(splitter.end()));
+}
+
+/** Printed at the end of a piece of a line longer than the 16 KiB cap: the next piece continues it. */
+export const kPartialMark = ' [...]';
+
+/** Sources waiting for each output to drain; one listener per output, however many workers wait. */
+const waiting = new WeakMap<Writable, Set<Readable>>();
+
+function pauseUntilDrained(from: Readable, to: Writable): void {
+  from.pause();
+  let sources = waiting.get(to);
+  if (sources) {
+    sources.add(from);
+    return;
+  }
+  sources = new Set([from]);
+  waiting.set(to, sources);
+  const release = () => {
+    to.off('drain', release);
+    to.off('close', release);
+    to.off('error', release);
+    waiting.delete(to);
+    for (const source of sources) source.resume();
+  };
+  to.on('drain', release);
+  // A failed or closed output never drains: let the workers' output flow (and be dropped).
+  to.on('close', release);
+  to.on('error', release);
+}
+
+function isWritable(to: Writable): boolean {
+  return !to.destroyed && !to.writableEnded && to.errored == null;
 }

@@ -14,6 +14,7 @@ import { dashboardCommand } from './commands/dashboard.js';
 import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
+import { toReadableError } from '../readable-error.js';
 
 export interface CliContext {
   /** The worker bootstrap script `run` forks. */
@@ -83,7 +84,7 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
     process.stderr.write(`clusterkit: ${command ?? error.messageType} failed: ${error.remoteMessage}\n`);
     return 1;
   }
-  process.stderr.write(`clusterkit: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`clusterkit: ${toReadableError(error).message}\n`);
   return 1;
 }
 

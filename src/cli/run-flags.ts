@@ -6,7 +6,7 @@
  * positionals (`run server.js --watch src lib`) or as `--watch=src`.
  */
 import { resolve } from 'node:path';
-import { parseDuration, parseMemoryLimitMb, parseWorkers } from './arg-values.js';
+import { parseCount, parseDuration, parseMemoryLimitMb, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { parseCommand } from './parse-command.js';
 import type { RunLayer } from './run-settings.js';
@@ -14,6 +14,7 @@ import { UsageError } from './usage-error.js';
 
 export const kRunOptions = {
   workers: { type: 'string', short: 'w' },
+  'max-workers': { type: 'string' },
   dev: { type: 'boolean' },
   name: { type: 'string', short: 'n' },
   'shutdown-timeout': { type: 'string' },
@@ -65,6 +66,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     scriptArgs: rest,
     name: values.name,
     workers: values.workers === undefined ? undefined : parseWorkers(values.workers, '--workers', 'run'),
+    maxWorkers: optional(values['max-workers'], (value) => parseCount(value, '--max-workers', 'run')),
     isDev: values.dev,
     shutdownTimeoutMs: optional(values['shutdown-timeout'], (value) => parseDuration(value, '--shutdown-timeout', 'run')),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),

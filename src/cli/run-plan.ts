@@ -12,6 +12,7 @@ import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { checkClusterName } from '../control/runtime-dir.js';
+import { defaultMaxWorkers } from '../primary/pool/cpu-limit.js';
 import { checkConfig, type ConfigApp } from './config/check-config.js';
 import { checkConfigPath, findConfigFile, loadConfigFile } from './config/config-file.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
@@ -68,6 +69,11 @@ function finish(settings: RunSettings): RunSettings {
   if (!isDirectory(settings.cwd)) throw new UsageError(`--cwd: no such directory: ${settings.cwd}`, 'run');
   for (const path of settings.watch?.paths ?? []) {
     if (!exists(path)) throw new UsageError(`--watch: no such file or directory: ${path}`, 'run');
+  }
+  const maxWorkers = settings.maxWorkers ?? defaultMaxWorkers();
+  if (typeof settings.workers === 'number' && settings.workers > maxWorkers) {
+    const which = settings.maxWorkers === undefined ? 'by default 4 × the CPUs, at least 64' : 'from --max-workers or "maxWorkers"';
+    throw new UsageError(`${settings.workers} workers is more than the maximum, ${maxWorkers} (${which}); raise it with --max-workers (or "maxWorkers" in the config file) to run more.`, 'run');
   }
   try {
     checkClusterName(settings.name, '--name');

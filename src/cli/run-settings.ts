@@ -25,6 +25,8 @@ export interface RunSettings {
   scriptArgs: string[];
   name: string;
   workers: number | 'auto';
+  /** The ceiling of the worker count (`--max-workers`); undefined for the default. */
+  maxWorkers: number | undefined;
   /** `--dev` / `dev`: true or false when given; undefined decides by NODE_ENV (runner/worker-count.ts). */
   dev: boolean | undefined;
   shutdownTimeoutMs: number | undefined;
@@ -45,6 +47,7 @@ export interface RunLayer {
   scriptArgs?: string[] | undefined;
   name?: string | undefined;
   workers?: number | 'auto' | undefined;
+  maxWorkers?: number | undefined;
   isDev?: boolean | undefined;
   shutdownTimeoutMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
@@ -74,6 +77,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     scriptArgs: flags.scriptArgs && flags.scriptArgs.length > 0 ? flags.scriptArgs : (base.scriptArgs ?? []),
     name: flags.name ?? base.name ?? moduleBaseName(script),
     workers: isDev ? 'auto' : (flags.workers ?? base.workers ?? 'auto'),
+    maxWorkers: flags.maxWorkers ?? base.maxWorkers,
     dev: isDev,
     shutdownTimeoutMs: flags.shutdownTimeoutMs ?? base.shutdownTimeoutMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,

@@ -58,9 +58,9 @@ export type ControlResponse = { id: number; ok: true; result: unknown } | { id: 
 
 /**
  * Calls `onLine` for every complete line read from `stream`; `onOverflow` when a line grows
- * past `kMaxLineBytes` (the caller then drops the connection).
+ * past `maxChars` (the caller then drops the connection).
  */
-export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onOverflow: () => void): void {
+export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onOverflow: () => void, maxChars = kMaxLineBytes): void {
   const decoder = new StringDecoder('utf8');
   let buffered = '';
   stream.on('data', (chunk: Buffer) => {
@@ -72,7 +72,7 @@ export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) 
       if (line) onLine(line);
       newline = buffered.indexOf('\n');
     }
-    if (buffered.length > kMaxLineBytes) {
+    if (buffered.length > maxChars) {
       buffered = '';
       onOverflow();
     }

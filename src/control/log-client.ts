@@ -6,10 +6,11 @@
  */
 import net from 'node:net';
 import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
+import { stripControlChars } from './control-chars.js';
 import { liveNames } from './control-client.js';
 import { readLines } from './control-protocol.js';
 import type { LogEntry, LogsRequest } from './log-protocol.js';
-import { controlDirectory, socketPathFor } from './runtime-dir.js';
+import { checkControlDirectory, checkSocketFile, controlDirectory, socketPathFor } from './runtime-dir.js';
 
 export interface LogStreamHandlers {
   onEntry(entry: LogEntry): void;
@@ -29,8 +30,16 @@ export interface LogStream {
   close(): void;
 }
 
+/**
+ * Opens the `logs` stream of cluster `name`, with the client checks of control-client.ts (the
+ * directory and the socket are this user's alone).
+ * @throws InvalidOptionError for a name that is not a cluster name; ControlSocketError for a
+ * directory or socket that is not this user's alone (synchronously).
+ */
 export function openLogStream(name: string, request: LogsRequest, handlers: LogStreamHandlers, directory = controlDirectory()): LogStream {
   const path = socketPathFor(name, directory);
+  // An absent directory or socket ends as the connection's ENOENT does: ClusterNotRunningError.
+  if (checkControlDirectory(directory)) checkSocketFile(path);
   const id = 1;
   const socket = net.connect(path);
   let isAnswered = false;
@@ -67,7 +76,8 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
           if ((message.result as { follow?: unknown } | undefined)?.follow !== true) settle('complete');
         } else if (message.ok === false) {
           const error = (typeof message.error === 'object' && message.error !== null ? message.error : {}) as Record<string, unknown>;
-          settle(new RemoteError('logs', `the primary at ${path}`, { name: String(error.name ?? 'Error'), message: String(error.message ?? 'no reason given'), code: typeof error.code === 'string' ? error.code : undefined }));
+          const text = (value: unknown, fallback: string) => stripControlChars(typeof value === 'string' ? value : fallback);
+          settle(new RemoteError('logs', `the primary at ${path}`, { name: text(error.name, 'Error'), message: text(error.message, 'no reason given'), code: typeof error.code === 'string' ? text(error.code, '') : undefined }));
         }
       },
       () => settle(new ControlSocketError(`A line from ${path} is too large.`)),

@@ -28,6 +28,8 @@ export interface AdmissionLimits {
 interface Waiter {
   readonly bytes: number;
   readonly admit: () => void;
+  /** True once the request settled while waiting (its deadline passed, it was aborted): it leaves the queue. */
+  readonly isCancelled: () => boolean;
 }
 
 export class Admission {
@@ -51,10 +53,13 @@ export class Admission {
     return queued === 0 || queued + bytes <= kMaxQueuedBytes;
   }
 
-  /** Resolves when a request of `bytes` may go out; rejects at once with `'reject'`. */
-  wait(bytes: number): Promise<void> {
+  /**
+   * Resolves when a request of `bytes` may go out; rejects at once with `'reject'`. A waiter
+   * whose `isCancelled()` turns true is dropped from the queue, unresolved.
+   */
+  wait(bytes: number, isCancelled: () => boolean = () => false): Promise<void> {
     if (this.#limits.backpressure === 'reject') return Promise.reject(this.error());
-    return new Promise<void>((resolve) => this.#waiting.push({ bytes, admit: resolve })).then(() => {
+    return new Promise<void>((resolve) => this.#waiting.push({ bytes, admit: resolve, isCancelled })).then(() => {
       this.#reservedRequests--;
       this.#reservedBytes -= bytes;
     });
@@ -62,14 +67,20 @@ export class Admission {
 
   /** Admits waiting requests, in order, while there is room. Call when a request settles or the queue shrinks. */
   admitWaiting(): void {
-    while (this.#waiting.length > 0 && this.#hasRoom(this.#waiting[0]!.bytes)) this.#admit(this.#waiting.shift()!);
+    while (this.#waiting.length > 0) {
+      const next = this.#waiting[0]!;
+      const isCancelled = next.isCancelled();
+      if (!isCancelled && !this.#hasRoom(next.bytes)) return;
+      this.#waiting.shift();
+      if (!isCancelled) this.#admit(next);
+    }
   }
 
   /** Admits everyone (the peer is gone: they will fail at once). */
   admitAll(): void {
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const waiter of waiting) this.#admit(waiter);
+    for (const waiter of waiting) if (!waiter.isCancelled()) this.#admit(waiter);
   }
 
   /** The error for a send refused now: which limit was hit. */

@@ -6,75 +6,26 @@
  * by its id before anything reaches user code, so a throwing user handler can never disturb the
  * bookkeeping.
  */
-import { MessageTimeoutError, type ProtocolProblem } from '../errors.js';
+import { MessageTimeoutError } from '../errors.js';
 import type { Serialization } from '../types.js';
+import type { EndpointOptions, EndpointStats } from './endpoint-options.js';
 import { Admission } from './admission.js';
-import { Channel, ChannelClosedError, type IpcPort } from './channel.js';
+import { Channel, ChannelClosedError } from './channel.js';
 import { Inbound, notSerializable, replyNotSerializable } from './inbound.js';
 import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 import { RecordReceiver } from './record-receiver.js';
+import { kMetricsRequest, kPingRequest, kShutdownRequest } from './system-types.js';
+import { isError } from '../readable-error.js';
+
+export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-options.js';
 
 /**
- * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
- * the returned promise) is the reply; throwing or rejecting sends an error reply. Throw
- * `handlerNotFound()` when nothing handles `type`; return `kNoReply` to drop a request unanswered.
+ * Supervision requests never wait behind user requests for a pending slot: a worker whose slots
+ * are all taken by slow requests must still answer its heartbeat, stop when asked, and be scraped.
  */
-export type InboundHandler = (type: string, payload: unknown, isRequest: boolean) => unknown;
-
-export interface EndpointOptions {
-  port: IpcPort;
-  serialization: Serialization;
-  maxMessageBytes: number;
-  /** Timeout of requests that do not set their own. */
-  defaultTimeoutMs: number;
-  /** Requests that may wait for replies at once; beyond it, `backpressure` decides. */
-  maxPending: number;
-  /**
-   * The option that sets `maxPending` on this side, for BackpressureError to name:
-   * `maxPendingPerWorker` on the primary, `maxPending` on a worker. @default 'maxPending'
-   */
-  maxPendingOption?: 'maxPendingPerWorker' | 'maxPending';
-  backpressure: 'reject' | 'wait';
-  /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
-  describePeer: () => string;
-  onInbound: InboundHandler;
-  /** The error for a request whose channel closed under it (the peer is gone). */
-  channelClosedError: (type: string) => Error;
-  /** Reports failures that belong to no caller (a notification handler threw...). */
-  onError: (error: Error) => void;
-  /**
-   * Called for each frame or record dropped because it breaks the protocol (malformed, or a
-   * reply to a request never sent); the system router counts and reports it. Must not throw.
-   */
-  onProtocolError?: (problem: ProtocolProblem, type?: string) => void;
-  /** Hold outbound messages until `channel.open()`: the peer cannot receive yet. */
-  held?: boolean;
-  /** This process talks to several peers (the primary): coalesce writes across their frames. */
-  hasManyPeers?: boolean;
-}
-
-export interface EndpointStats {
-  messagesIn: number;
-  messagesOut: number;
-  /**
-   * Dropped on arrival: malformed frames and records, and replies to unknown or expired
-   * requests (a late reply is not a protocol error; a malformed record or forged reply is, and
-   * is reported to `onProtocolError` too).
-   */
-  dropped: number;
-  /**
-   * Replies not written because more than 64 MiB already waited to be written to the peer: it
-   * does not read what it asks for. Its requests time out on its side.
-   */
-  unsentReplies: number;
-  /**
-   * Writes that failed after they were issued (EPIPE while the peer dies). Not reported as
-   * errors: the peer's exit rejects its pending requests with a precise error moments later.
-   */
-  writeErrors: number;
-}
+const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest]);
 
 export class Endpoint {
   readonly #options: EndpointOptions;
@@ -119,7 +70,7 @@ export class Endpoint {
       maxPendingOption: options.maxPendingOption ?? 'maxPending',
       backpressure: options.backpressure,
       describePeer: options.describePeer,
-      pendingCount: () => this.#pending.size,
+      pendingCount: () => this.#pending.inFlight,
       queuedBytes: () => this.#channel.queuedBytes,
     });
     this.#receiver = new RecordReceiver({
@@ -131,8 +82,9 @@ export class Endpoint {
     });
   }
 
+  /** Requests written and awaiting replies (not those still waiting for admission). */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.inFlight;
   }
 
   get isClosed(): boolean {
@@ -143,6 +95,11 @@ export class Endpoint {
     return this.#channel;
   }
 
+  /** How this endpoint's channel serializes: what its payloads are checked against. */
+  get serialization(): Serialization {
+    return this.#options.serialization;
+  }
+
   /** Sends a request; the promise settles with the peer handler's reply. Never throws. */
   request(type: string, payload: unknown, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
     try {
@@ -151,12 +108,8 @@ export class Endpoint {
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
       const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
-      if (this.#admission.mayIssue(bytes)) return this.#issue(type, payload, bytes, timeout, signal);
-      return this.#admission.wait(bytes).then(() => {
-        if (this.#closedBy) throw this.#closedBy(type);
-        if (signal?.aborted) throw abortReason(signal);
-        return this.#issue(type, payload, bytes, timeout, signal);
-      });
+      if (this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type)) return this.#issue(type, payload, bytes, timeout, signal);
+      return this.#enqueue(type, payload, bytes, timeout, signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -224,6 +177,25 @@ export class Endpoint {
     else this.#channel.write(kind, id, typeOrFault, payload, bytes);
   }
 
+  /**
+   * A request that must wait for admission. It is registered now, so its deadline and abort
+   * signal count from the call; one that settles while waiting (deadline, abort, peer gone)
+   * leaves the queue and is never written.
+   */
+  #enqueue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.#options.backpressure === 'reject') return Promise.reject(this.#admission.error());
+    const id = nextRequestId();
+    const reply = this.#pending.add(id, type, timeoutMs, signal, true);
+    void this.#admission
+      .wait(bytes, () => !this.#pending.isWaiting(id))
+      .then(() => {
+        if (!this.#pending.issue(id)) return;
+        this.stats.messagesOut++;
+        this.#write(kRequest, id, type, payload, bytes);
+      });
+    return reply;
+  }
+
   #issue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
     const id = nextRequestId();
     const reply = this.#pending.add(id, type, timeoutMs, signal);
@@ -233,7 +205,7 @@ export class Endpoint {
   }
 
   #onWriteFailure(kind: number, id: number, typeOrFault: unknown, error: unknown): void {
-    const isClosed = error instanceof ChannelClosedError;
+    const isClosed = isError(error) && error instanceof ChannelClosedError;
     switch (kind & ~kNoPayload) {
       case kRequest:
         this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(typeOrFault)) : notSerializable(error, `the payload of "${String(typeOrFault)}"`));

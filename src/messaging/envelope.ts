@@ -23,7 +23,7 @@
  * sends can reach Node's reserved `cmd: 'NODE_...'` routing. IPC messages without the marker
  * belong to someone else (a raw `process.send('ready')`, prom-client...) and are left alone.
  */
-import { InvalidArgumentError, type SerializedError } from '../errors.js';
+import { describeValue, InvalidArgumentError, type SerializedError } from '../errors.js';
 
 /** Namespace marker key and the protocol version it carries. */
 export const kMarker = '__ck';
@@ -94,7 +94,7 @@ export function checkUserType(type: unknown): string | undefined {
  */
 export function assertUserType(type: unknown, what = 'message type'): asserts type is string {
   const problem = checkUserType(type);
-  if (problem) throw new InvalidArgumentError(`The ${what} ${JSON.stringify(type)} ${problem}.`);
+  if (problem) throw new InvalidArgumentError(`The ${what} ${describeValue(type)} ${problem}.`);
 }
 
 export function isSystemType(type: string): boolean {

@@ -10,6 +10,7 @@ import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyA
 import { checkPayload } from './payload-check.js';
 import { serializeError } from './serialize-error.js';
 import { toError } from '../to-error.js';
+import { describeThrown, isError } from '../readable-error.js';
 
 /** Estimated size of an error reply. */
 const kErrorReplyBytes = 512;
@@ -72,7 +73,15 @@ export class Inbound {
     // System requests ($shutdown itself) are not work a stopping peer waits for.
     const isWork = !isSystemType(type);
     if (isWork) this.#inFlight++;
-    result.then(
+    let promise: Promise<unknown>;
+    try {
+      // A native promise comes back as is. Any other thenable has its then() called in a job
+      // that turns a throw into a rejection and keeps only the first outcome.
+      promise = Promise.resolve(result);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
       (value) => {
         if (isWork) this.#done();
         this.#reply(id, type, value);
@@ -96,7 +105,7 @@ export class Inbound {
 
   #reportHandlerError(type: string, error: unknown): void {
     if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
-    this.#options.onError(toError(error, `Handler for notification "${type}"`));
+    this.#options.onError(toError(error, `The handler for notification "${type}" threw`));
   }
 
   #reply(id: number, type: string, value: unknown): void {
@@ -131,16 +140,28 @@ export class Inbound {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+  if ((typeof value !== 'object' || value === null) && typeof value !== 'function') return false;
+  // A handler's result may be anything, a Proxy whose traps throw included: reading `then`
+  // must not throw here (the reply check then names what cannot be sent). Read here rather
+  // than through readProperty(): this load sees only replies, so it stays fast.
+  try {
+    return typeof (value as PromiseLike<unknown>).then === 'function';
+  } catch {
+    return false;
+  }
 }
 
 export function notSerializable(error: unknown, what: string): Error {
-  if (error instanceof NotSerializableError) return error;
-  return new NotSerializableError(what, toError(error).message, { cause: error });
+  if (isError(error) && error instanceof NotSerializableError) return error;
+  return new NotSerializableError(what, isError(error) ? toError(error).message : describeThrown(error), { cause: error });
 }
 
 export function replyNotSerializable(error: unknown, what: string): Error {
-  if (error instanceof NotSerializableError) return new NotSerializableError(what, error.reason, { cause: error });
+  if (isError(error) && error instanceof NotSerializableError) {
+    // `payload.user.id` in the reply is `reply.user.id`: keep the field, name the reply.
+    const field = error.path === 'payload' ? '' : `, field ${error.path.replace(/^payload/, 'reply')}`;
+    return new NotSerializableError(`${what}${field}`, error.reason, { cause: error });
+  }
   return notSerializable(error, what);
 }
 

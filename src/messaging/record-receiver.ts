@@ -2,8 +2,9 @@
  * The receiving side of an endpoint: splits each frame into its records and routes them before
  * anything reaches user code: a reply settles its pending request by id, a request or a
  * notification goes to `Inbound`. What breaks the protocol (a malformed frame or record, a reply
- * to an id this process never issued) is dropped, counted and reported to `onProtocolError`; a
- * late reply (its request had timed out) is only dropped and counted.
+ * to an id this process never issued or to a request still waiting for admission, never
+ * written) is dropped, counted and reported to `onProtocolError`; a late reply (its request had
+ * timed out) is only dropped and counted.
  */
 import { NoHandlerError, RemoteError, type ProtocolProblem, type SerializedError } from '../errors.js';
 import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kNoPayload, kNotify, kRecordSize, kReply, kReplyAhead, kRequest, readFrame } from './envelope.js';
@@ -67,7 +68,7 @@ export class RecordReceiver {
       case kReplyAhead:
         if (!isMessageId(id)) break;
         // Unknown: the request already timed out (its reply will be dropped as late), or forged.
-        if (!pending.markArriving(id) && !isIssuedRequestId(id)) this.#parts.onProtocolError?.('forged-reply');
+        if (!pending.markArriving(id) && isForged(pending, id)) this.#parts.onProtocolError?.('forged-reply');
         return;
     }
     this.#dropMalformed('malformed-record');
@@ -76,7 +77,7 @@ export class RecordReceiver {
   #receiveErrorReply(id: number, error: SerializedError, isNoHandler: boolean): void {
     const { pending, stats } = this.#parts;
     const request = pending.get(id);
-    if (!request) {
+    if (!request || request.isWaiting) {
       this.#dropUnmatched(id);
       return;
     }
@@ -90,9 +91,17 @@ export class RecordReceiver {
     this.#parts.onProtocolError?.(problem);
   }
 
-  /** A reply to no pending request: late (its request timed out) or, for an id never issued, forged. */
+  /**
+   * A reply to no pending request: late (its request timed out) or, for an id never issued or
+   * a request still waiting for admission (never written), forged.
+   */
   #dropUnmatched(id: number): void {
     this.#parts.stats.dropped++;
-    if (!isIssuedRequestId(id)) this.#parts.onProtocolError?.('forged-reply');
+    if (isForged(this.#parts.pending, id)) this.#parts.onProtocolError?.('forged-reply');
   }
+}
+
+/** No reply to `id` can have been written by the peer: it was never issued, or not written yet. */
+function isForged(pending: PendingRequests, id: number): boolean {
+  return !isIssuedRequestId(id) || pending.isWaiting(id);
 }

@@ -43,7 +43,8 @@ export function handlerNotFound(type: string, receiver: string): NoHandlerError 
 
 /** True for errors from `handlerNotFound`. */
 export function isHandlerNotFound(error: unknown): boolean {
-  return error instanceof Error && routingMisses.has(error);
+  // No `instanceof`: on a thrown revoked Proxy it throws. A WeakSet lookup runs no user code.
+  return routingMisses.has(error as Error);
 }
 
 export interface RoutedMessage {

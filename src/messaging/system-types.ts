@@ -78,7 +78,8 @@ export interface PingReport {
 
 /**
  * Worker -> primary, request: relay a message to another worker. Payload
- * `{ target: name | id, type, payload, timeoutMs }`; the reply is the target handler's reply.
+ * `{ target: name | id, type, payload, timeoutMs }` (`timeoutMs: null`: no limit, as JSON
+ * cannot write Infinity); the reply is the target handler's reply.
  */
 export const kRelayRequest = '$relay';
 /** Primary -> worker, request: a relayed message. Payload `{ from, type, payload }`. */

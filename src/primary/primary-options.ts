@@ -6,6 +6,7 @@
  */
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
+import { durationOption, timerDelay } from '../duration.js';
 import { InvalidOptionError } from '../errors.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import type { Logger } from '../logger.js';
@@ -23,7 +24,7 @@ import {
   type NormalizedOptions,
   type OptionTable,
 } from '../validate.js';
-import { autoWorkerCount } from './pool/cpu-limit.js';
+import { autoWorkerCount, defaultMaxWorkers } from './pool/cpu-limit.js';
 
 /** A stdio array as `node:cluster` accepts it, for example `['inherit', 'pipe', 'pipe', 'ipc']`. */
 export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
@@ -59,6 +60,13 @@ export interface PrimaryOptions {
    * primary that forks only named or role workers with `fork()`. @default 'auto'
    */
   workerCount?: number | 'auto';
+  /**
+   * The most workers this primary runs at once: a `workerCount`, `fork({ count })` or
+   * `scale(count)` past it is refused with `InvalidOptionError` (and `'auto'` never exceeds it).
+   * A guard against typos such as `scale(100000)`, which would fork until the machine runs out
+   * of pids or memory. @default 4 × the `'auto'` count (the CPUs this process may use), at least 64
+   */
+  maxWorkers?: number;
   /** IPC serialization; see docs/messaging.md for when to use which. @default 'json' */
   serialization?: Serialization;
   /** Pipe worker stdout/stderr to the primary (`worker.process.stdout`) instead of inheriting. @default false */
@@ -67,11 +75,18 @@ export interface PrimaryOptions {
   stdio?: WorkerStdio;
   /** Working directory of the workers. @default the primary's */
   cwd?: string;
-  /** Default reply timeout of `send` and `broadcast`. @default 30000 */
+  /**
+   * Default reply timeout of `send` and `broadcast`, in ms; `Infinity` for none. Every duration
+   * option takes whole milliseconds up to 2^31 - 1 (24.8 days, the longest a Node timer waits).
+   * @default 30000
+   */
   messageTimeoutMs?: number;
-  /** Time a worker has from fork to ready before it counts as a failed start and is killed. @default 30000 */
+  /**
+   * Time (ms) a worker has from fork to ready before it counts as a failed start and is killed;
+   * `Infinity` to wait as long as it takes. @default 30000
+   */
   readyTimeoutMs?: number;
-  /** Time each worker has to stop gracefully before it is killed with SIGKILL. @default 10000 */
+  /** Time (ms, at most 2^31 - 1) each worker has to stop gracefully before it is killed with SIGKILL. @default 10000 */
   shutdownTimeoutMs?: number;
   /** Largest payload accepted by `send`/`notify`, estimated before serializing. @default 16 MiB */
   maxMessageBytes?: number;
@@ -156,28 +171,28 @@ export interface ForkOptions {
 }
 
 const kBackoffOptions = {
-  initialMs: (value, name) => integerOption(value, name, 100, { min: 0 }),
+  initialMs: (value, name) => durationOption(value, name, 100, { min: 0 }),
   factor: (value, name) => numberOption(value, name, 2, 1),
   maxMs: (value, name, done) => {
     const initialMs = done.initialMs as number;
-    return integerOption(value, name, Math.max(30_000, initialMs), { min: initialMs });
+    return durationOption(value, name, Math.max(30_000, initialMs), { min: initialMs });
   },
 } satisfies OptionTable;
 
 const kRestartOptions = {
   backoff: (value, name) => normalizeOptions(value, kBackoffOptions, name, `${name}.`),
-  stableAfterMs: (value, name) => integerOption(value, name, kDefaultStableAfterMs, { min: 0 }),
-  startupWindowMs: (value, name) => integerOption(value, name, 5_000, { min: 0 }),
+  stableAfterMs: (value, name) => durationOption(value, name, kDefaultStableAfterMs, { min: 0 }),
+  startupWindowMs: (value, name) => durationOption(value, name, 5_000, { min: 0 }),
   maxStartupFailures: (value, name) => integerOption(value, name, 3),
   maxRestarts: (value, name) => integerOption(value, name, 10),
-  windowMs: (value, name) => integerOption(value, name, 60_000),
+  windowMs: (value, name) => durationOption(value, name, 60_000),
 } satisfies OptionTable;
 
 const kHeartbeatOptions = {
-  intervalMs: (value, name) => integerOption(value, name, 1_000),
+  intervalMs: (value, name) => durationOption(value, name, 1_000),
   timeoutMs: (value, name, done) => {
     const intervalMs = done.intervalMs as number;
-    const timeoutMs = integerOption(value, name, Math.max(10_000, intervalMs * 2));
+    const timeoutMs = durationOption(value, name, timerDelay(Math.max(10_000, intervalMs * 2)));
     if (timeoutMs <= intervalMs) throw new InvalidOptionError(name, `greater than heartbeat.intervalMs (${intervalMs})`, timeoutMs);
     return timeoutMs;
   },
@@ -199,14 +214,15 @@ const kPrimaryOptions = {
   workerArgs: (value, name) => stringArrayOption(value, name, []),
   execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
   env: (value, name) => envOption(value, name),
-  workerCount: (value, name) => workerCountOption(value, name, 0),
+  maxWorkers: (value, name) => maxWorkersOption(value, name),
+  workerCount: (value, name, done) => workerCountOption(value, name, done.maxWorkers as number, 0),
   serialization: (value, name): Serialization => enumOption(value, name, ['json', 'advanced'], 'json'),
   silent: (value, name) => booleanOption(value, name, false),
   stdio: (value) => stdioOption(value),
   cwd: (value, name) => stringOption(value, name),
-  messageTimeoutMs: (value, name) => integerOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
-  readyTimeoutMs: (value, name) => integerOption(value, name, kDefaultReadyTimeoutMs),
-  shutdownTimeoutMs: (value, name) => integerOption(value, name, kDefaultShutdownTimeoutMs),
+  messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
+  readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
+  shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
   maxPendingPerWorker: (value, name) => integerOption(value, name, kDefaultMaxPending),
   backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
@@ -238,10 +254,17 @@ export function normalizeForkOptions(input: ForkOptions | undefined): Normalized
   return normalizeOptions(input, kForkOptions, 'fork options', '', kRenamedForkOptions);
 }
 
-/** `number | 'auto'`, resolved to a count of at least `min`. Shared with the service runner. */
-export function workerCountOption(value: unknown, name: string, min = 1): number {
-  if (value === undefined || value === 'auto') return autoWorkerCount();
-  return integerOption(value, name, 1, { min });
+/** `maxWorkers`: a positive integer, by default `defaultMaxWorkers()`. Shared with the service runner. */
+export function maxWorkersOption(value: unknown, name = 'maxWorkers'): number {
+  return value === undefined ? defaultMaxWorkers() : integerOption(value, name, 1);
+}
+
+/** `number | 'auto'`, resolved to a count from `min` to `maxWorkers` ('auto' is capped by it). */
+export function workerCountOption(value: unknown, name: string, maxWorkers: number, min = 1): number {
+  if (value === undefined || value === 'auto') return Math.min(autoWorkerCount(), maxWorkers);
+  const count = integerOption(value, name, 1, { min });
+  if (count > maxWorkers) throw new InvalidOptionError(name, `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);
+  return count;
 }
 
 function maxMemoryOption(value: unknown, name: string, heartbeat: unknown): number | undefined {

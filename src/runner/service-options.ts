@@ -6,6 +6,7 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { maxWorkersOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import { booleanOption, integerOption, optionsObject } from '../validate.js';
@@ -78,9 +79,9 @@ export interface ClusteredServiceOptions<Module extends object = WorkerModuleNam
    */
   workerModule: string | URL;
   /**
-   * Number of workers, always honoured; or `'auto'`: one per core (`os.availableParallelism()`,
-   * capped by a container's CPU quota), except in development mode, which runs one. The count
-   * and its reason are logged once at start.
+   * Number of workers, always honoured up to `maxWorkers`; or `'auto'`: one per core
+   * (`os.availableParallelism()`, capped by a container's CPU quota and by `maxWorkers`), except
+   * in development mode, which runs one. The count and its reason are logged once at start.
    * @default 'auto'
    */
   workers?: number | 'auto';
@@ -161,14 +162,18 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
   if ('workerCount' in options) throw new InvalidOptionError('workerCount', 'left out: the service runner calls it "workers"', options.workerCount);
   const modulePath = workerModuleOption(options.workerModule);
   const serviceName = options.serviceName === undefined ? undefined : checkClusterName(options.serviceName);
+  const maxWorkers = maxWorkersOption(options.maxWorkers);
   const workers = options.workers === undefined || options.workers === 'auto' ? 'auto' : integerOption(options.workers, 'workers', 1);
+  if (workers !== 'auto' && workers > maxWorkers) {
+    throw new InvalidOptionError('workers', `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, workers);
+  }
   const dev = options.dev === undefined ? undefined : booleanOption(options.dev, 'dev', false);
   if (dev === true && workers !== 'auto') {
     throw new InvalidOptionError('dev', 'left out when "workers" is a number (development mode runs one worker; an explicit count is always honoured)', true);
   }
   const env = options.env;
   const nodeEnv = typeof env === 'object' && env !== null && Object.hasOwn(env, 'NODE_ENV') ? env.NODE_ENV : process.env.NODE_ENV;
-  const count = decideWorkerCount({ workers, dev, nodeEnv, devOption: 'dev: true' });
+  const count = decideWorkerCount({ workers, dev, nodeEnv, devOption: 'dev: true', maxWorkers });
   const control = booleanOption(options.control, 'control', serviceName !== undefined);
   if (control && serviceName === undefined) throw new InvalidOptionError('control', 'false (or left out) when there is no "serviceName" to name the socket', true);
   const callbacks: Partial<Record<CallbackName, unknown>> = {};

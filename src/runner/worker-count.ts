@@ -27,16 +27,20 @@ export interface WorkerCountRequest {
   readonly nodeEnv: string | undefined;
   /** How the caller spells development mode, for the reason: `dev: true`, `--dev`. */
   readonly devOption: string;
+  /** The ceiling (`maxWorkers`): `'auto'` never asks for more. */
+  readonly maxWorkers: number;
 }
 
-export function decideWorkerCount({ workers, dev, nodeEnv, devOption }: WorkerCountRequest): WorkerCountDecision {
+export function decideWorkerCount({ workers, dev, nodeEnv, devOption, maxWorkers }: WorkerCountRequest): WorkerCountDecision {
   if (typeof workers === 'number') return { count: workers, isDev: false, reason: 'the configured count' };
   if (dev === true) return { count: 1, isDev: true, reason: `development mode (${devOption})` };
   if (dev === undefined && nodeEnv !== 'production') {
     const env = nodeEnv === undefined ? 'NODE_ENV is not set' : `NODE_ENV is ${JSON.stringify(nodeEnv)}`;
     return { count: 1, isDev: true, reason: `development mode, because ${env}; set NODE_ENV=production, or a worker count, for more` };
   }
-  return { count: autoWorkerCount(), isDev: false, reason: 'one per CPU' };
+  const perCpu = autoWorkerCount();
+  if (perCpu > maxWorkers) return { count: maxWorkers, isDev: false, reason: `one per CPU, at most "maxWorkers" (${maxWorkers})` };
+  return { count: perCpu, isDev: false, reason: 'one per CPU' };
 }
 
 /** `starting 4 workers: one per CPU`. */

@@ -5,7 +5,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
-import { InvalidArgumentError, InvalidStateError, MessageTimeoutError, ShutdownInProgressError } from '../errors.js';
+import { describeValue, InvalidArgumentError, InvalidStateError, MessageTimeoutError, ShutdownInProgressError } from '../errors.js';
 import type { Endpoint } from '../messaging/endpoint.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
@@ -58,7 +58,7 @@ export class ClusterWorker<
       handle: ({ from, type, payload }) => this.#deliver(type, payload, true, relaySender(from)),
     });
     const registry = context.options.metricsRegistry;
-    context.system.register(kMetricsRequest, { kind: 'request', check: isNoPayload, handle: () => collectMetrics(registry) });
+    context.system.register(kMetricsRequest, { kind: 'request', check: isNoPayload, handle: () => collectMetrics(registry, context.endpoint.serialization) });
   }
 
   /** The cluster worker id (as the primary's `WorkerHandle.id`). */
@@ -132,12 +132,13 @@ export class ClusterWorker<
   sendTo<K extends MessageType<ToWorker>>(target: string | number, type: K, ...args: [...PayloadArg<ToWorker, K>, options?: SendOptions]): Promise<ReplyOf<ToWorker, K>> {
     try {
       if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
-        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${JSON.stringify(target)}.`);
+        throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${describeValue(target)}.`);
       }
       const endpoint = this.#endpointFor(type);
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
       const timeout = timeoutMs ?? this.#context.options.messageTimeoutMs;
-      const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: timeout };
+      // JSON cannot write Infinity (it would arrive as null): no limit travels as null.
+      const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null };
       return endpoint.request(kRelayRequest, relay, timeout, signal).catch((error: unknown) => {
         // Our own timer fired before the primary's answer: name the user's message and target.
         if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`);

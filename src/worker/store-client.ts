@@ -63,8 +63,13 @@ export class StoreClient {
     return this.#run({ op: 'delete', key }) as Promise<boolean>;
   }
 
-  /** Adds `by` (default 1) to the number at `key`, atomically; resolves with the new value. */
+  /**
+   * Adds `by` (default 1) to the number at `key`, atomically; resolves with the new value.
+   * @throws InvalidArgumentError (rejects) when `by` is not a finite number.
+   */
   increment(key: string, by = 1): Promise<number> {
+    // Checked here too: under JSON serialization NaN would be refused as not serializable.
+    if (typeof by !== 'number' || !Number.isFinite(by)) return Promise.reject(new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`));
     return this.#run({ op: 'increment', key, by }) as Promise<number>;
   }
 
@@ -117,7 +122,7 @@ export class StoreClient {
       try {
         callback(change);
       } catch (error) {
-        this.#context.reportError(toError(error));
+        this.#context.reportError(toError(error, `A watcher of "${change.key}" threw`));
       }
     }
   }

@@ -7,6 +7,7 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
+import { timerDelay } from '../duration.js';
 import { HookTimeoutError, InvalidStateError, NotAWorkerError, PrimaryDisconnectedError } from '../errors.js';
 import { isClusterKitMessage } from '../messaging/envelope.js';
 import { serializeError } from '../messaging/serialize-error.js';
@@ -179,7 +180,7 @@ export class WorkerLifecycle {
         timedOutAfterMs = budget;
       }
     } catch (error) {
-      failure = toError(error);
+      failure = toError(error, '_destroy() threw');
     }
     emit('destroyComplete', failure ? { error: failure } : {});
     if (failure) this.#tellPrimary(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
@@ -197,7 +198,7 @@ export class WorkerLifecycle {
 
 
   async #failInit(error: unknown): Promise<void> {
-    this.#context.emit('initializeError', { error: toError(error) });
+    this.#context.emit('initializeError', { error: toError(error, '_init() threw') });
     try {
       this.#context.endpoint.notify(kInitErrorNotice, boundInitError(serializeError(error)));
     } catch {
@@ -221,7 +222,7 @@ export class WorkerLifecycle {
     endpoint.close((type) => new PrimaryDisconnectedError(`before it replied to "${type}"`));
     emit('primaryDisconnect', {});
     const deadline = Date.now() + options.destroyTimeoutMs;
-    setTimeout(() => process.exit(0), options.destroyTimeoutMs + 250).unref();
+    setTimeout(() => process.exit(0), timerDelay(options.destroyTimeoutMs + 250)).unref();
     this.#stop('primary-disconnected', deadline).then(
       () => process.exit(0),
       () => process.exit(0),

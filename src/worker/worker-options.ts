@@ -2,6 +2,7 @@
  * `ClusterWorker` options. The table declares each option's check and default once; the
  * messaging defaults are the primary's (messaging/defaults.ts).
  */
+import { durationOption } from '../duration.js';
 import { InvalidOptionError } from '../errors.js';
 import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
 import type { MetricsRegistry } from '../prom-client.js';
@@ -45,8 +46,8 @@ export interface WorkerOptions {
 }
 
 const kWorkerOptions = {
-  messageTimeoutMs: (value, name) => integerOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
-  destroyTimeoutMs: (value, name) => integerOption(value, name, kDefaultDestroyTimeoutMs),
+  messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
+  destroyTimeoutMs: (value, name) => durationOption(value, name, kDefaultDestroyTimeoutMs),
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
   maxPending: (value, name) => integerOption(value, name, kDefaultMaxPending),
   backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),

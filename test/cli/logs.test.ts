@@ -33,8 +33,9 @@ async function startWriter(name: string, workers: number) {
 describe('clusterkit logs', () => {
   it('prints the last lines (escaped, long lines in pieces), as JSON, per worker, then follows new lines until the cluster stops', async () => {
     const { runtime, port, run } = await startWriter('chatty', 2);
-    // What the run terminal shows: every line prefixed, the 40 000 characters in 16 KiB pieces.
-    await run.waitFor(/(\[chatty:1\] x{16384}\n){2}\[chatty:1\] x{7232}\n/);
+    // What the run terminal shows: every line prefixed, the 40 000 characters in 16 KiB pieces,
+    // each continued by the next marked " [...]".
+    await run.waitFor(/(\[chatty:1\] x{16384} \[\.\.\.\]\n){2}\[chatty:1\] x{7232}\n/);
 
     const json = await cli(['logs', 'chatty', '--lines', '100', '--json'], { runtime });
     expect(json.code).toBe(0);

@@ -9,8 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
 import { controlRequest } from '../../control/control-client.js';
-import { checkClusterName } from '../../control/runtime-dir.js';
-import { InvalidOptionError } from '../../errors.js';
+import { parseClusterName } from '../arg-values.js';
 import { ClusterFeed } from '../dashboard/cluster-feed.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/dashboard-server.js';
 import { parseCommand } from '../parse-command.js';
@@ -31,7 +30,7 @@ export async function dashboardCommand(args: string[]): Promise<number | 'help'>
   if (values.help) return 'help';
   if (positionals.length === 0) throw new UsageError('Missing the cluster name.', 'dashboard');
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'dashboard');
-  const name = clusterName(positionals[0]!);
+  const name = parseClusterName(positionals[0]!, 'dashboard');
   const port = values.port === undefined ? undefined : parsePort(values.port);
   const host = values.host ?? '127.0.0.1';
   if (host.trim() === '') throw new UsageError('--host needs an address, such as 127.0.0.1 or 0.0.0.0.', 'dashboard');
@@ -91,15 +90,6 @@ function parsePort(value: string): number {
   const port = /^\d{1,5}$/.test(value) ? Number(value) : Number.NaN;
   if (!(port >= 0 && port <= 65_535)) throw new UsageError(`--port must be a port number from 0 to 65535 (0 for any free port). Received "${value}".`, 'dashboard');
   return port;
-}
-
-function clusterName(name: string): string {
-  try {
-    return checkClusterName(name, 'name');
-  } catch (error) {
-    if (!(error instanceof InvalidOptionError)) throw error;
-    throw new UsageError(`"${name}" is not a cluster name: letters, digits, ".", "_" or "-", starting with a letter or digit.`, 'dashboard');
-  }
 }
 
 function isLoopback(host: string): boolean {

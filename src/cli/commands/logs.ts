@@ -5,11 +5,13 @@
  * stdout, worker stderr and the primary's own lines to our stderr, each prefixed as `run`
  * prints them; with --json, one object per line on stdout.
  */
+import { terminalSafeJson } from '../../control/control-chars.js';
 import { openLogStream } from '../../control/log-client.js';
 import type { LogEntry } from '../../control/log-protocol.js';
-import { parseCount } from '../arg-values.js';
+import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
+import { kPartialMark } from '../output-prefix.js';
 import { UsageError } from '../usage-error.js';
 
 export async function logsCommand(args: string[]): Promise<number | 'help'> {
@@ -23,7 +25,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   if (values.help) return 'help';
   if (positionals.length === 0) throw new UsageError('Missing the cluster name.', 'logs');
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'logs');
-  const name = positionals[0]!;
+  const name = parseClusterName(positionals[0]!, 'logs');
   const lines = values.lines === undefined ? 15 : values.lines === '0' ? 0 : Math.min(parseCount(values.lines, '--lines', 'logs'), 1_000_000);
   const workerId = values.worker === undefined ? undefined : parseCount(values.worker, '--worker', 'logs');
   const follow = values.follow ?? false;
@@ -62,9 +64,9 @@ function printer(name: string, isJson: boolean) {
   return {
     /** Writes one entry; false when the output is backed up. */
     entry(entry: LogEntry): boolean {
-      if (isJson) return process.stdout.write(`${JSON.stringify({ name, ...entry })}\n`);
+      if (isJson) return process.stdout.write(`${terminalSafeJson({ name, ...entry })}\n`);
       const to = entry.source === 'worker' && entry.stream === 'stdout' ? 'stdout' : 'stderr';
-      return process[to].write(`${prefix(entry)}${sanitizeLine(entry.msg, keepColors[to])}\n`);
+      return process[to].write(`${prefix(entry)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
     },
     dropped(count: number): void {
       if (isJson) process.stdout.write(`${JSON.stringify({ name, dropped: count })}\n`);

@@ -6,6 +6,7 @@
  */
 import { createJsonLogger, createLineLogger, type Logger } from '../../logger.js';
 import { shutdownExitCode } from '../../primary/lifecycle/primary-signals.js';
+import { maxWorkersOption } from '../../primary/primary-options.js';
 import { startServicePrimary } from '../../runner/service-primary.js';
 import { exitAfterStartFailure } from '../../runner/start-failure.js';
 import { decideWorkerCount } from '../../runner/worker-count.js';
@@ -31,7 +32,13 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   process.chdir(settings.cwd);
   const logs = new LogBuffer();
   const logger = teeLogger(createLogger(settings), (entry) => logs.add(entry));
-  const workers = decideWorkerCount({ workers: settings.workers, dev: settings.dev, nodeEnv: settings.env.NODE_ENV ?? process.env.NODE_ENV, devOption: '--dev' });
+  const workers = decideWorkerCount({
+    workers: settings.workers,
+    dev: settings.dev,
+    nodeEnv: settings.env.NODE_ENV ?? process.env.NODE_ENV,
+    devOption: '--dev',
+    maxWorkers: maxWorkersOption(settings.maxWorkers),
+  });
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
@@ -51,6 +58,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),
       ...(settings.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: settings.readyTimeoutMs }),
       ...(settings.maxMemoryMb === undefined ? {} : { maxMemoryMb: settings.maxMemoryMb }),
+      ...(settings.maxWorkers === undefined ? {} : { maxWorkers: settings.maxWorkers }),
     },
     callbacks: {},
     onWorkerFork: (worker) => {

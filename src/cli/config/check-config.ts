@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { kClusterNamePattern } from '../../control/runtime-dir.js';
 import { moduleBaseName } from '../../runner/service-options.js';
-import { checkMemoryLimitMb, parseDuration, parseMemoryLimitMb } from '../arg-values.js';
+import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -26,7 +26,7 @@ const kMaxListLength = 1_000;
 const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
-  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'dev', 'shutdownTimeout', 'readyTimeout',
+  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'readyTimeout',
   'maxMemory', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
@@ -82,6 +82,7 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
     scriptArgs: optional(app.args, (value) => checkStrings(value, at('args'))),
     name,
     workers: optional(app.workers, (value) => checkWorkers(value, at('workers'))),
+    maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
     isDev: optional(app.dev, (value) => checkBoolean(value, at('dev'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
@@ -130,8 +131,13 @@ function checkWorkers(value: unknown, key: string): number | 'auto' {
   return value;
 }
 
+function checkCount(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer. Received ${describe(value)}.`);
+  return value;
+}
+
 function checkDuration(value: unknown, key: string): number {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkDurationLimit(value, value, `"${key}"`, 'run');
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
   return parseDuration(value, `"${key}"`, 'run');
 }

@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../usage-error.js';
+import { describeError } from '../../readable-error.js';
 
 /** Looked for in this order in the working directory. */
 export const kConfigFileNames = ['clusterkit.config.ts', 'clusterkit.config.mjs', 'clusterkit.config.js', 'clusterkit.config.cjs', 'clusterkit.config.json'] as const;
@@ -68,7 +69,7 @@ async function load(path: string): Promise<unknown> {
     return await defaultExport(namespace, path);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const reason = describeError(error); // a config may throw anything, even a value that cannot be read
     throw new UsageError(`Cannot load the config file ${path}: ${reason.split('\n')[0]}`, 'run');
   }
 }

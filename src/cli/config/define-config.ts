@@ -33,9 +33,11 @@ export interface AppConfig {
   cwd?: string;
   /** Number of workers; `'auto'` (or `'max'`) is one per core. @default 'auto' */
   workers?: number | 'auto' | 'max';
+  /** The most workers the app may run (`workers`, `clusterkit scale`). @default 4 × the CPUs, at least 64 */
+  maxWorkers?: number;
   /** Development mode: a single worker. Not with `workers`. @default false */
   dev?: boolean;
-  /** Time a worker has to drain and exit before SIGKILL. @default '10s' */
+  /** Time a worker has to drain and exit before SIGKILL; every duration is at most 596h (2^31 - 1 ms). @default '10s' */
   shutdownTimeout?: ConfigDuration;
   /** Time a worker has to start (and listen). @default '30s' */
   readyTimeout?: ConfigDuration;

@@ -11,6 +11,7 @@ import { ClusterNotRunningError, RemoteError } from '../../errors.js';
 import { controlRequest } from '../../control/control-client.js';
 import type { ClusterEvent, ClusterStatus, EventsPage } from '../../control/control-protocol.js';
 import { Sampler, type Sample } from './samples.js';
+import { toReadableError } from '../../readable-error.js';
 
 /** How often the page is updated. */
 export const kFeedIntervalMs = 1_000;
@@ -180,5 +181,5 @@ export class ClusterFeed {
 
 function describe(error: unknown): string {
   if (error instanceof RemoteError) return `cluster status failed: ${error.remoteMessage}`;
-  return error instanceof Error ? error.message : String(error);
+  return toReadableError(error).message;
 }

@@ -9,6 +9,7 @@ import { ClusterNotRunningError, RemoteError } from '../../errors.js';
 import type { ClusterFeed, FeedUpdate } from './cluster-feed.js';
 import { RequestGuard } from './request-guard.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
+import { toReadableError } from '../../readable-error.js';
 
 /** A page that reads slower than this much buffered output is dropped; its EventSource reconnects. */
 const kMaxBufferedBytes = 16 * 1024 * 1024;
@@ -64,7 +65,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const streams = new Set<http.ServerResponse>();
   const server = http.createServer((request, response) => {
     handle(request, response, { ...options, files, guard, streams }).catch((error: unknown) => {
-      if (!response.headersSent) sendJson(response, 500, { error: error instanceof Error ? error.message : String(error) });
+      if (!response.headersSent) sendJson(response, 500, { error: toReadableError(error).message });
       else response.destroy();
     });
   });

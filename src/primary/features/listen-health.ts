@@ -12,6 +12,7 @@
 import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadHttp } from '../../builtins.js';
+import { durationOption } from '../../duration.js';
 import { toError } from '../../to-error.js';
 import { integerOption, optionsObject, portOption, rejectUnknownKeys, stringOption } from '../../validate.js';
 import { ShutdownInProgressError } from '../../errors.js';
@@ -57,7 +58,7 @@ export async function listenHealth(
   const port = portOption(options.port);
   const host = stringOption(options.host, 'host');
   const minReady = integerOption(options.minReady, 'minReady', 1, { min: 0 });
-  const metricsTimeoutMs = integerOption(options.metricsTimeoutMs, 'metricsTimeoutMs', 2_000);
+  const metricsTimeoutMs = durationOption(options.metricsTimeoutMs, 'metricsTimeoutMs', 2_000);
   const server = loadHttp().createServer((request, response) => {
     route(source, { minReady, metricsTimeoutMs }, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });

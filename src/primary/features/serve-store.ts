@@ -4,7 +4,7 @@
  * coalesced under back-pressure: store-watchers.ts), and keys written with `ephemeral` are
  * removed when their worker exits (store-leases.ts).
  */
-import { InvalidArgumentError, InvalidStateError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, InvalidStateError } from '../../errors.js';
 import { isStoreOperation, kStoreRequest, type StoreOperation } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
@@ -54,7 +54,7 @@ function runOperation(store: SharedStore, watchers: StoreWatchers, leases: Store
       watchers.unwatch(record, operation.key);
       return undefined;
     default:
-      throw new InvalidArgumentError(`Unknown store operation ${JSON.stringify((operation as { op: unknown }).op)}.`);
+      throw new InvalidArgumentError(`Unknown store operation ${describeValue((operation as { op: unknown }).op)}.`);
   }
 }
 

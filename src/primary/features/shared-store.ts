@@ -7,7 +7,7 @@
  * reach a prototype.
  */
 import { loadUtil } from '../../builtins.js';
-import { InvalidArgumentError } from '../../errors.js';
+import { describeValue, InvalidArgumentError } from '../../errors.js';
 import { checkPayload } from '../../messaging/payload-check.js';
 import type { Serialization } from '../../types.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
@@ -81,7 +81,7 @@ export class SharedStore {
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
     checkKey(key);
-    if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. Received ${String(by)}.`);
+    if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`);
     const previous = this.#values.get(key);
     if (previous !== undefined && typeof previous !== 'number') {
       throw new InvalidArgumentError(`The value at "${key}" is not a number, so it cannot be incremented; set() a number first.`);
@@ -120,7 +120,7 @@ export class SharedStore {
 
 function checkKey(key: unknown): string {
   if (typeof key !== 'string' || key.length === 0 || key.length > kMaxStoreKeyLength) {
-    throw new InvalidArgumentError(`Store keys are non-empty strings of at most ${kMaxStoreKeyLength} characters. Received ${JSON.stringify(key)}.`);
+    throw new InvalidArgumentError(`Store keys are non-empty strings of at most ${kMaxStoreKeyLength} characters. Received ${describeValue(key)}.`);
   }
   return key;
 }

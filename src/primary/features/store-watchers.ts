@@ -13,6 +13,7 @@
 import { BackpressureError } from '../../errors.js';
 import { kStoreChangeNotice, type StoreChangePayload } from '../../messaging/system-types.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import { toError } from '../../to-error.js';
 
 /** Bytes waiting to be written to a watcher beyond which its changes are held and coalesced. */
 export const kHoldAtBytes = 1024 * 1024;
@@ -81,7 +82,7 @@ export class StoreWatchers {
       if (error instanceof BackpressureError) this.#hold(record, notice);
       // Each value fits `maxMessageBytes`, but a value and its previous one together may not.
       else if (notice.previous !== undefined) this.#send(record, { ...notice, previous: undefined });
-      else this.onError(error instanceof Error ? error : new Error(String(error)));
+      else this.onError(toError(error));
     }
   }
 

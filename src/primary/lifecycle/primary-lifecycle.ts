@@ -3,7 +3,7 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { CrashLoopError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { CrashLoopError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
 import { isPingReport, kPingRequest } from '../../messaging/system-types.js';
 import { toError } from '../../to-error.js';
 import { decideMemoryReplacement } from '../pool/memory-policy.js';
@@ -120,11 +120,19 @@ export class PrimaryLifecycle {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; fork() is refused.'));
     }
+    const { maxWorkers } = this.#context.options;
+    const active = this.#context.pool.activeSlots().length;
+    if (active + spec.count > maxWorkers) {
+      const running = active === 1 ? '1 worker runs' : `${active} workers run`;
+      return Promise.reject(new InvalidOptionError('count', `at most ${Math.max(0, maxWorkers - active)}: the "maxWorkers" option is ${maxWorkers} and ${running} already`, spec.count));
+    }
     return this.#context.pool.addSlots(spec.count, spec);
   }
 
   /** Grows or shrinks the pool to `count` workers; surplus workers stop gracefully, newest first. */
   async scale(count: number): Promise<void> {
+    const { maxWorkers } = this.#context.options;
+    if (count > maxWorkers) throw new InvalidOptionError('count', `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);
     if (this.#state !== 'running') {
       throw this.#state === 'stopping' || this.#state === 'stopped'
         ? new ShutdownInProgressError('The primary is shutting down; scale() is refused.')
@@ -137,6 +145,8 @@ export class PrimaryLifecycle {
       return;
     }
     const surplus = slots.slice(count).reverse();
+    // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
+    for (const slot of surplus) if (!slot.current) this.#context.pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
     await Promise.all(surplus.filter((slot) => slot.current).map((slot) => this.stopWorker(slot.current!, this.#context.options.shutdownTimeoutMs)));
   }
 

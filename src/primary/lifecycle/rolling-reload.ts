@@ -37,7 +37,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
       replaced++;
     }
   } catch (error) {
-    const failure = error instanceof ReloadError ? error : new ReloadError(String(error), { cause: error });
+    const failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error });
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }
@@ -54,6 +54,8 @@ export async function replaceWorker(context: ReloadContext, record: WorkerRecord
 async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<ShutdownReport> {
   const { pool, options } = context;
   const old = slot.current;
+  // A slot of a scale-up under way gets its first worker from the new code anyway.
+  if (old === undefined) return { graceful: [], failed: [], killed: [] };
   const incoming = pool.launch(slot, true);
   try {
     await incoming.whenReady.promise;

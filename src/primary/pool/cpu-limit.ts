@@ -7,6 +7,20 @@
 import { readFileSync } from 'node:fs';
 import { loadOs } from '../../builtins.js';
 
+/** The default of `maxWorkers` is this many workers per CPU ('auto' count)... */
+const kMaxWorkersPerCpu = 4;
+/** ...and never less than this: 64 workers stay possible on any machine. */
+const kMinDefaultMaxWorkers = 64;
+
+/**
+ * The default ceiling of the worker count (`maxWorkers`): 4 × `autoWorkerCount()`, at least
+ * 64. Room for I/O-bound services that run several workers per core, while a typo such as
+ * `scale(100000)` is refused instead of forking until the machine runs out of pids or memory.
+ */
+export function defaultMaxWorkers(root = '/'): number {
+  return Math.max(kMinDefaultMaxWorkers, kMaxWorkersPerCpu * autoWorkerCount(root));
+}
+
 /** `min(os.availableParallelism(), floor(CPU quota))`, at least 1. */
 export function autoWorkerCount(root = '/'): number {
   const parallelism = loadOs().availableParallelism();

@@ -4,6 +4,7 @@
  * then SIGKILL. A stop is complete only at the exit, never at the disconnect: a disconnected
  * worker with an open handle keeps running.
  */
+import { timerDelay } from '../../duration.js';
 import { settleWithin } from '../../wait.js';
 import { kShutdownRequest } from '../../messaging/system-types.js';
 import type { ShutdownReport } from '../primary-events.js';
@@ -61,7 +62,7 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   pool.markStopping(record);
   if (record.isConnected) {
     // The worker answers after its _destroy; we wait for the exit itself, so the reply is informational.
-    record.endpoint.request(kShutdownRequest, { timeoutMs }, timeoutMs + kKillWaitMs).catch(() => {});
+    record.endpoint.request(kShutdownRequest, { timeoutMs }, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
   } else {
     record.clusterWorker.process.kill('SIGTERM');
   }

@@ -13,6 +13,7 @@ import {
 import { isClusterKitMessage } from '../../messaging/envelope.js';
 import { kArmWatchdogNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
+import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
@@ -77,18 +78,18 @@ export class WorkerPool {
     return [...this.#slots].filter((slot) => !slot.isRetired);
   }
 
-  /** Adds `count` slots and resolves with their first ready workers (rejects if one gives up). */
+  /**
+   * Adds `count` slots and resolves with their first ready workers (rejects if one gives up).
+   * The slots exist at once (status shows the target); their workers are forked one per
+   * event-loop turn (launch-in-turns.ts).
+   */
   addSlots(count: number, spec: SlotSpec): Promise<WorkerHandle[]> {
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
       return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
     }
-    const slots: Slot[] = [];
-    for (let i = 0; i < count; i++) {
-      const slot = new Slot(this.#lowestFreeSlotIndex(), spec);
-      this.#slots.add(slot);
-      slots.push(slot);
-      this.launch(slot);
-    }
+    const slots = this.#freeSlotIndices(count).map((index) => new Slot(index, spec));
+    for (const slot of slots) this.#slots.add(slot);
+    launchInTurns(this, slots);
     return Promise.all(slots.map((slot) => slot.firstReady.promise));
   }
 
@@ -101,17 +102,18 @@ export class WorkerPool {
     this.#records.set(record.id, record);
     if (!asIncoming) slot.current = record;
     this.#attach(record);
-    record.readyTimer = setTimeout(() => this.#onReadyTimeout(record), this.#context.options.readyTimeoutMs);
+    const { readyTimeoutMs } = this.#context.options;
+    if (readyTimeoutMs !== Number.POSITIVE_INFINITY) record.readyTimer = setTimeout(() => this.#onReadyTimeout(record), readyTimeoutMs);
     this.#context.emit('workerFork', { worker: record.handle });
     return record;
   }
 
-  /** Slot numbers stay in 0..N-1 (like PM2's NODE_APP_INSTANCE): a freed number is reused. */
-  #lowestFreeSlotIndex(): number {
+  /** The `count` lowest free slot numbers: they stay in 0..N-1 (like PM2's NODE_APP_INSTANCE), a freed number is reused. */
+  #freeSlotIndices(count: number): number[] {
     const used = new Set([...this.#slots].map((slot) => slot.index));
-    let index = 0;
-    while (used.has(index)) index++;
-    return index;
+    const indices: number[] = [];
+    for (let index = 0; indices.length < count; index++) if (!used.has(index)) indices.push(index);
+    return indices;
   }
 
   /** Marks a worker ready: it joins the round-robin and its waiters resolve. */

@@ -26,6 +26,7 @@ import {
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
+import { kWatchdogEnv } from '../worker-env.js';
 import { HealthProbe } from './health-probe.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { TrackedServers } from './tracked-servers.js';
@@ -100,6 +101,7 @@ export class WorkerLifecycle {
     activeWorker = worker;
     this.#state = 'starting';
     this.#primaryPid = process.ppid;
+    if (process.env[kWatchdogEnv] === 'early') this.#startWatchdog();
     const { endpoint, emit, options } = this.#context;
     this.#listen();
     endpoint.notify(kHelloNotice, undefined);

@@ -11,7 +11,7 @@ import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { Slot } from '../pool/slot.js';
 import { stopAll, stopWorker } from '../pool/stop-worker.js';
-import { lowerWhileBooting } from '../pool/startup-priority.js';
+import { kMaxLoweredMs, lowerWhileBooting } from '../pool/startup-priority.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { ShutdownReport } from '../primary-events.js';
 
@@ -59,7 +59,7 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   if (old === undefined) return { graceful: [], failed: [], killed: [] };
   const incoming = pool.launch(slot, true);
   // It boots on CPU the serving workers leave, and gets their priority back once ready.
-  const restorePriority = lowerWhileBooting(incoming.pid);
+  const restorePriority = lowerWhileBooting(incoming.pid, Math.min(kMaxLoweredMs, options.readyTimeoutMs / 4));
   try {
     await incoming.whenReady.promise;
     restorePriority?.();

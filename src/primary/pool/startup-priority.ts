@@ -17,15 +17,20 @@ import { loadOs } from '../../builtins.js';
 
 /** How much lower (in nice steps) a replacement boots than the primary. */
 export const kStartupNiceIncrement = 10;
+/** The longest a replacement stays lowered: a quarter of `readyTimeoutMs`, at most this. */
+export const kMaxLoweredMs = 2_000;
 const kCapSysNice = 23n;
 
 let canRestore: boolean | undefined;
 
 /**
- * Lowers the priority of the booting process `pid`. Returns the restore function, or
- * `undefined` when nothing was changed (not permitted to restore, not Linux, or it failed).
+ * Lowers the priority of the booting process `pid` for at most `maxMs`. Returns the restore
+ * function (call it once the worker is ready, or gave up), or `undefined` when nothing was
+ * changed (not permitted to restore, not Linux, or it failed). The bound matters on a machine
+ * that other processes saturate: there a lowered process gets almost no CPU, and would miss
+ * `readyTimeoutMs` rather than boot late.
  */
-export function lowerWhileBooting(pid: number | undefined): (() => void) | undefined {
+export function lowerWhileBooting(pid: number | undefined, maxMs: number): (() => void) | undefined {
   if (pid === undefined || !mayRestorePriority()) return undefined;
   const os = loadOs();
   try {
@@ -33,7 +38,16 @@ export function lowerWhileBooting(pid: number | undefined): (() => void) | undef
     const lowered = Math.min(19, own + kStartupNiceIncrement);
     if (lowered === own) return undefined;
     os.setPriority(pid, lowered);
-    return () => restore(pid, own);
+    let isRestored = false;
+    const restoreOnce = () => {
+      if (isRestored) return;
+      isRestored = true;
+      clearTimeout(timer);
+      restore(pid, own);
+    };
+    const timer = setTimeout(restoreOnce, maxMs);
+    timer.unref();
+    return restoreOnce;
   } catch {
     return undefined;
   }

@@ -59,8 +59,8 @@ for (let run = 0; run < Number(values.runs); run++) {
   );
 }
 
-const steadyP99 = median(runs.map((run) => run.steady.p99Ms));
-const reloadP99 = median(runs.map((run) => run.reload.p99Ms));
+const steadyP99 = round(median(runs.map((run) => run.steady.p99Ms)));
+const reloadP99 = round(median(runs.map((run) => run.reload.p99Ms)));
 const summary = {
   runs: runs.length,
   workers: Number(values.workers),
@@ -73,10 +73,10 @@ const summary = {
   failed: runs.reduce((sum, run) => sum + run.failed, 0),
   steadyP99Ms: steadyP99,
   reloadP99Ms: reloadP99,
-  afterP99Ms: median(runs.map((run) => run.after.p99Ms)),
+  afterP99Ms: round(median(runs.map((run) => run.after.p99Ms))),
   /** Median over the runs of each run's reload p99 / steady p99. */
   reloadRatio: round(median(runs.map((run) => run.reload.p99Ms / run.steady.p99Ms))),
-  reloadMs: median(runs.flatMap((run) => run.reloadMs)),
+  reloadMs: Math.round(median(runs.flatMap((run) => run.reloadMs))),
   loadAverage: (await import('node:os')).loadavg().map(round),
 };
 const meetsFloor = summary.runsWithFailures === 0 && summary.reloadRatio <= kMaxReloadRatio;

@@ -6,6 +6,12 @@ import cluster, { type Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import type { Serialization } from 'clusterkit';
 
+/**
+ * Node flags for every worker of both implementations, from `BENCH_WORKER_FLAGS` (for example
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile the workers too); none by default.
+ */
+export const kWorkerExecArgv = process.env.BENCH_WORKER_FLAGS?.split(' ').filter(Boolean) ?? [];
+
 const kRawWorker = fileURLToPath(new URL('./workers/raw-echo.mjs', import.meta.url));
 
 export class RawCluster {
@@ -22,7 +28,7 @@ export class RawCluster {
   async fork(count: number, serialization: Serialization): Promise<void> {
     const ready: Array<Promise<void>> = [];
     for (let i = 0; i < count; i++) {
-      cluster.setupPrimary({ exec: kRawWorker, args: [], execArgv: [], serialization, silent: false, stdio: undefined });
+      cluster.setupPrimary({ exec: kRawWorker, args: [], execArgv: kWorkerExecArgv, serialization, silent: false, stdio: undefined });
       const worker = cluster.fork();
       this.workers.push(worker);
       ready.push(

@@ -2,10 +2,11 @@
  * The benchmark scenarios. Each runs one implementation (raw node:cluster or clusterkit) with
  * one serialization and returns its figures; the runner interleaves trials of both.
  */
+import { execFile } from 'node:child_process';
 import type { Worker } from 'node:cluster';
 import { fileURLToPath } from 'node:url';
 import { ClusterPrimary, type Serialization, type WorkerHandle } from 'clusterkit';
-import { RawCluster } from './raw-cluster.js';
+import { kWorkerExecArgv, RawCluster } from './raw-cluster.js';
 
 export type Implementation = 'raw' | 'clusterkit';
 
@@ -18,9 +19,12 @@ export interface Sizes {
   broadcasts: number;
   /** Requests of the memory scenario. */
   memoryRequests: number;
+  /** Requests of the cold-start scenario, counted from the start of a fresh primary. */
+  coldRequests: number;
 }
 
 const kKitWorker = fileURLToPath(new URL('./workers/kit-echo.mjs', import.meta.url));
+const kColdStart = fileURLToPath(new URL('./cold-start.ts', import.meta.url));
 
 export const kPayloads = {
   '64 B': { data: 'x'.repeat(52) },
@@ -30,8 +34,10 @@ export const kPayloads = {
 export type PayloadSize = keyof typeof kPayloads;
 
 /** A uniform face over both implementations. */
-interface Driver {
+export interface Driver {
   readonly targets: unknown[];
+  /** The worker processes' ids, for their CPU time. */
+  readonly pids: Array<number | undefined>;
   request(target: unknown, payload: unknown): Promise<unknown>;
   notify(target: unknown, payload: unknown): void;
   count(target: unknown): Promise<number>;
@@ -44,6 +50,7 @@ export async function startDriver(implementation: Implementation, workers: numbe
     const raw = await RawCluster.start(workers, serialization);
     return {
       targets: raw.workers,
+      pids: raw.workers.map((worker) => worker.process.pid),
       request: (target, payload) => raw.request(target as Worker, payload),
       notify: (target, payload) => raw.notify(target as Worker, payload),
       count: (target) => raw.count(target as Worker) as Promise<number>,
@@ -54,6 +61,7 @@ export async function startDriver(implementation: Implementation, workers: numbe
   const primary = await startKit(workers, serialization);
   return {
     targets: primary.workers,
+    pids: primary.workers.map((worker) => worker.pid),
     request: (target, payload) => primary.send(target as WorkerHandle, 'echo', payload),
     notify: (target, payload) => primary.notify(target as WorkerHandle, 'tick', payload),
     count: (target) => primary.send(target as WorkerHandle, 'count') as Promise<number>,
@@ -63,7 +71,7 @@ export async function startDriver(implementation: Implementation, workers: numbe
 }
 
 export async function startKit(workers: number, serialization: Serialization): Promise<ClusterPrimary> {
-  const primary = new ClusterPrimary({ workerScript: kKitWorker, execArgv: [], workerCount: workers, serialization, logger: false, handleSignals: false });
+  const primary = new ClusterPrimary({ workerScript: kKitWorker, execArgv: kWorkerExecArgv, workerCount: workers, serialization, logger: false, handleSignals: false });
   await primary.start();
   return primary;
 }
@@ -108,7 +116,7 @@ export async function steady(measure: () => Promise<number>, repetitions: number
 }
 
 /** Sends `total` requests, keeping `inFlight` outstanding, round-robin over the workers. */
-async function drive(driver: Driver, inFlight: number, payload: unknown, total: number): Promise<void> {
+export async function drive(driver: Driver, inFlight: number, payload: unknown, total: number): Promise<void> {
   let issued = 0;
   let next = 0;
   const lane = async () => {
@@ -142,6 +150,19 @@ export async function broadcastRate(driver: Driver, count: number): Promise<numb
   const startedAt = process.hrtime.bigint();
   for (let i = 0; i < count; i++) await driver.broadcast(payload);
   return count / (Number(process.hrtime.bigint() - startedAt) / 1e9);
+}
+
+/**
+ * The first `total` pipelined requests (64 B, 64 in flight, 2 workers) of a primary started
+ * just now, in a fresh process (cold-start.ts): requests per second, and CPU time per request
+ * in µs, of the primary and of the workers.
+ */
+export async function coldStart(implementation: Implementation, serialization: Serialization, total: number): Promise<Record<string, number>> {
+  const { stdout } = await new Promise<{ stdout: string }>((resolve, reject) =>
+    execFile(process.execPath, ['--import', 'tsx', kColdStart, implementation, serialization, String(total), '64'], (error, out) => (error ? reject(error) : resolve({ stdout: out }))),
+  );
+  const result = JSON.parse(stdout.trim().split('\n').at(-1)!) as { rate: number; primaryNs?: number; workersNs?: number };
+  return { rate: result.rate, ...(result.primaryNs === undefined || result.workersNs === undefined ? {} : { cpuUs: (result.primaryNs + result.workersNs) / 1000 }) };
 }
 
 /** Milliseconds from start to every worker ready (raw: forked, online and first message received). */

@@ -10,3 +10,8 @@ export const kNameEnv = 'CLUSTERKIT_NAME';
 export const kRolesEnv = 'CLUSTERKIT_ROLES';
 /** The channel's serialization, which Node does not tell the child (it deletes its own variable). */
 export const kSerializationEnv = 'CLUSTERKIT_SERIALIZATION';
+/**
+ * `early`: start the orphan watchdog with the worker, not when the primary arms it. Set for the
+ * workers forked after the initial ones (see worker-pool.ts).
+ */
+export const kWatchdogEnv = 'CLUSTERKIT_WATCHDOG';

@@ -160,6 +160,15 @@ export class Channel {
     if (this.#frames.length === 0) untrackQueued(this);
   }
 
+  /**
+   * Writes the queued frames now, synchronously, when the channel is open and not congested; the
+   * end-of-tick flush then finds nothing left. Order is kept: frames always go out oldest first.
+   */
+  flushNow(): void {
+    if (!this.#isOpen || this.#congested || this.#frames.length === 0 || !this.#port.connected || isProcessExiting()) return;
+    this.#writeQueued();
+  }
+
   #scheduleFlush(): void {
     if (isProcessExiting()) {
       this.writeQueuedNow(); // written in an 'exit' listener: there is no next tick
@@ -182,6 +191,11 @@ export class Channel {
       this.#failQueued(new ChannelClosedError());
       return;
     }
+    this.#writeQueued();
+  };
+
+  /** Writes the queued frames, oldest first, until none is left or the channel is congested. */
+  #writeQueued(): void {
     let wrote = false;
     while (this.#frames.length > 0 && !this.#congested) {
       this.#sendOldest();
@@ -190,7 +204,7 @@ export class Channel {
     if (this.#frames.length === 0) untrackQueued(this);
     this.#settleDrainWaiters();
     if (wrote) this.#onFlushed();
-  };
+  }
 
   /** Takes the oldest frame off the queue and writes it. */
   #sendOldest(): void {

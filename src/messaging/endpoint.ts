@@ -107,12 +107,40 @@ export class Endpoint {
       if (!this.#channel.isConnected) return Promise.reject(this.#options.channelClosedError(type));
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
-      const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
-      if (this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type)) return this.#issue(type, payload, bytes, timeout, signal);
-      return this.#enqueue(type, payload, bytes, timeout, signal);
+      return this.#admit(type, payload, bytes, timeoutMs ?? this.#options.defaultTimeoutMs, signal);
     } catch (error) {
       return Promise.reject(error);
     }
+  }
+
+  /**
+   * `request()` for a payload the caller has already checked with `checkPayload()` against this
+   * endpoint's serialization and limit, `bytes` being the estimate it returned: a broadcast
+   * checks its payload once for every worker. Never throws.
+   */
+  requestChecked(type: string, payload: unknown, bytes: number, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
+    try {
+      if (this.#closedBy) return Promise.reject(this.#closedBy(type));
+      if (!this.#channel.isConnected) return Promise.reject(this.#options.channelClosedError(type));
+      if (signal?.aborted) return Promise.reject(abortReason(signal));
+      return this.#admit(type, payload, bytes, timeoutMs ?? this.#options.defaultTimeoutMs, signal);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  /**
+   * Writes what is queued now instead of at the end of the tick. For a caller that knows nothing
+   * more will follow to this peer in this tick (a broadcast): the peer starts on its message
+   * while the caller prepares the next peer's.
+   */
+  flushNow(): void {
+    this.#channel.flushNow();
+  }
+
+  #admit(type: string, payload: unknown, bytes: number, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type)) return this.#issue(type, payload, bytes, timeout, signal);
+    return this.#enqueue(type, payload, bytes, timeout, signal);
   }
 
   /** Sends a notification (no reply). Throws at once on a bad payload or a closed channel. */

@@ -43,6 +43,9 @@ export function startOrphanWatchdog(options: WatchdogOptions): void {
   setInterval(() => Atomics.add(counter, 0, 1), options.pollMs).unref();
   const thread = new (loadWorkerThreads().Worker)(kWatchdogSource, {
     eval: true,
+    // Not the worker's own flags: a `--require` preload (an APM agent, a TypeScript hook) would
+    // load again in this thread, for nothing (a thread inherits its process's execArgv).
+    execArgv: [],
     workerData: { ...options, stuckMs: options.pollMs * 4, ticks },
     stdout: true,
     stderr: true,

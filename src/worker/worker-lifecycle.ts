@@ -29,6 +29,7 @@ import {
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
+import { kWatchdogEnv } from '../worker-env.js';
 import { HealthProbe } from './health-probe.js';
 import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
@@ -105,6 +106,7 @@ export class WorkerLifecycle {
     activeWorker = worker;
     this.#state = 'starting';
     this.#primaryPid = process.ppid;
+    if (process.env[kWatchdogEnv] === 'early') this.#startWatchdog();
     const { endpoint, emit, options } = this.#context;
     this.#listen();
     endpoint.notify(kHelloNotice, undefined);

@@ -26,7 +26,7 @@ describe('benchmark runners', () => {
   }, 150_000);
 
   it('npm run bench:reload reports served and failed requests', async () => {
-    const run = spawnScript('bench/reload.ts', { args: ['--workers', '2', '--connections', '4', '--duration', '2', '--reloads', '1', '--json'] });
+    const run = spawnScript('bench/reload.ts', { args: ['--runs', '1', '--workers', '2', '--connections', '4', '--duration', '2', '--reloads', '1', '--json'] });
     await expect(run.exited(60_000)).resolves.toBe(0);
     const report = parseReport<{ served: number; failed: number; reloads: number }>(run, run.stdout().trim().split('\n').at(-1)!);
     expect(report.reloads).toBe(1);

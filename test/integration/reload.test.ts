@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ReloadError, ShutdownInProgressError, type WorkerHandle } from '../../src/index.js';
@@ -73,7 +73,8 @@ describe('rolling reload', () => {
 
   it('[F44][F10] stops at a failing replacement, keeps the old workers serving and rejects with ReloadError', async () => {
     const file = initFile('ok');
-    const primary = testPrimary({ workerCount: 2, env: { FIXTURE_INIT_FILE: file }, readyTimeoutMs: 2_000 });
+    // Room for a TypeScript worker to boot on a loaded machine (a replacement boots lowered, too).
+    const primary = testPrimary({ workerCount: 2, env: { FIXTURE_INIT_FILE: file }, readyTimeoutMs: 5_000 });
     const before = await primary.start();
     writeFileSync(file, 'throw');
     const failed = onceEvent(primary, 'reloadFailed');
@@ -87,7 +88,7 @@ describe('rolling reload', () => {
     for (const worker of before) await expect(primary.send(worker, 'echo', 'still serving')).resolves.toBe('still serving');
     // A replacement that hangs in _init fails the reload at the ready timeout.
     writeFileSync(file, 'hang');
-    await expect(primary.reload()).rejects.toThrow(/was not ready within 2000 ms/);
+    await expect(primary.reload()).rejects.toThrow(/was not ready within 5000 ms/);
     expect(primary.workers).toEqual(before);
   });
 
@@ -111,5 +112,23 @@ describe('rolling reload', () => {
     expect(result.failed).toBe(0);
     expect(result.ok).toBeGreaterThan(100);
     expect(primary.workers.some((worker: WorkerHandle) => before.includes(worker))).toBe(false);
+  });
+
+  it('boots a replacement at a lower CPU priority where it can be restored, and gives every thread the primary\'s back once ready', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    await primary.start();
+    const own = getPriority();
+    const booting: number[] = [];
+    primary.on('workerOnline', ({ worker }) => booting.push(getPriority(worker.pid!)));
+    await primary.reload();
+    const [replacement] = primary.workers;
+    // Root may raise a priority back; elsewhere (no CAP_SYS_NICE) nothing is lowered at all.
+    if (process.platform === 'linux' && process.getuid?.() === 0) expect(booting).toEqual([Math.min(19, own + 10)]);
+    else expect(booting.every((nice) => nice === own)).toBe(true);
+    if (process.platform === 'linux') {
+      const threads = readdirSync(`/proc/${replacement!.pid}/task`).map((tid) => getPriority(Number(tid)));
+      expect(threads.every((nice) => nice === own)).toBe(true);
+    }
+    expect(getPriority(replacement!.pid!)).toBe(own);
   });
 });

@@ -110,4 +110,13 @@ describe('orphan protection', () => {
     process.kill(pid, 'SIGKILL');
     await waitUntilGone(pids, 2_000);
   });
+
+  it('[F20] the same for replacements, whose watchdog starts with their start-up: killed within 2 s', async () => {
+    const harness = startHarness({ ...twoWorkers({ heartbeat: false }), HARNESS_AFTER_START: 'reload-block' });
+    const { pid, pids } = await started(harness);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(pids.every(isAlive)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pids, 2_000);
+  });
 });

@@ -53,6 +53,19 @@ describe('Endpoint', () => {
     expect(client.channel.stats).toEqual({ writes: 1, messages: 100 });
   });
 
+  it('flushNow() writes what is queued at once, in order, and the end-of-tick flush finds nothing more', async () => {
+    const { client, portA } = endpointPair((_type, payload) => payload);
+    const first = client.request('echo', 1);
+    const second = client.requestChecked('echo', 2, 8);
+    expect(portA.writes).toBe(0);
+    client.flushNow();
+    expect(portA.writes).toBe(1);
+    const third = client.request('echo', 3);
+    await expect(Promise.all([first, second, third])).resolves.toEqual([1, 2, 3]);
+    expect(portA.writes).toBe(2);
+    expect(client.channel.stats).toEqual({ writes: 2, messages: 3 });
+  });
+
   it('fails only the request whose handler throws inside a batch', async () => {
     const { client } = endpointPair((_type, payload) => {
       if (payload === 3) throw new Error('three is bad');

@@ -11,6 +11,7 @@ import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { Slot } from '../pool/slot.js';
 import { stopAll, stopWorker } from '../pool/stop-worker.js';
+import { kMaxLoweredMs, lowerWhileBooting } from '../pool/startup-priority.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { ShutdownReport } from '../primary-events.js';
 
@@ -58,13 +59,17 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   // A slot of a scale-up under way gets its first worker from the new code anyway.
   if (old === undefined) return { graceful: [], failed: [], killed: [], requestsCut: 0 };
   const incoming = pool.launch(slot, true);
+  // It boots on CPU the serving workers leave, and gets their priority back once ready.
+  const restorePriority = lowerWhileBooting(incoming.pid, Math.min(kMaxLoweredMs, options.readyTimeoutMs / 4));
   try {
     await incoming.whenReady.promise;
+    restorePriority?.();
     if (old?.isListening && !incoming.isListening) {
       await settleWithin(incoming.whenListening.promise, options.readyTimeoutMs);
       if (!incoming.isListening) throw new Error(`it was ready but did not listen within ${options.readyTimeoutMs} ms, unlike the worker it replaces`);
     }
   } catch (error) {
+    restorePriority?.();
     await stopWorker(pool, incoming, kFailedReplacementStopMs);
     const reason = toError(error).message;
     throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });

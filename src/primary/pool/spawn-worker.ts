@@ -6,10 +6,10 @@
 import cluster, { type Worker as ClusterWorkerProcess } from 'node:cluster';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
-import { kNameEnv, kSerializationEnv, kSlotEnv, kRolesEnv } from '../../worker-env.js';
+import { kNameEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
 
-
-export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number, spec: SlotSpec): ClusterWorkerProcess {
+/** `isWatchdogEarly`: the worker starts its orphan watchdog at once, without waiting to be armed. */
+export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number, spec: SlotSpec, isWatchdogEarly = false): ClusterWorkerProcess {
   cluster.setupPrimary({
     exec: options.workerScript,
     args: [...options.workerArgs],
@@ -31,5 +31,6 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
   if (instanceVar !== undefined && !Object.hasOwn(options.env, instanceVar) && !Object.hasOwn(spec.env, instanceVar)) env[instanceVar] = String(slotIndex);
   if (spec.name !== undefined) env[kNameEnv] = spec.name;
   if (spec.roles.length > 0) env[kRolesEnv] = spec.roles.join(',');
+  if (isWatchdogEarly) env[kWatchdogEnv] = 'early';
   return cluster.fork(env);
 }

@@ -95,11 +95,18 @@ export class WorkerPool {
 
   /** Forks a worker for `slot`. It becomes the slot's current worker unless `asIncoming`. */
   launch(slot: Slot, asIncoming = false): WorkerRecord {
-    const clusterWorker = spawnWorker(this.#context.options, slot.index, slot.spec);
+    // A worker forked after the initial ones (a replacement, a restart, a scale-up) starts its
+    // watchdog thread with the rest of its start-up, where its 30 to 40 ms of CPU compete with
+    // nothing that serves (a replacement boots at a lower priority), rather than once ready,
+    // just as connections move to it. The initial workers arm theirs once all are ready
+    // (start()), so that the watchdogs do not slow the start.
+    const isWatchdogEarly = this.#armsWatchdogs;
+    const clusterWorker = spawnWorker(this.#context.options, slot.index, slot.spec, isWatchdogEarly);
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.handle = new WorkerHandle(record);
     record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError);
     this.#records.set(record.id, record);
+    record.isWatchdogArmed = isWatchdogEarly;
     if (!asIncoming) slot.current = record;
     this.#attach(record);
     const { readyTimeoutMs } = this.#context.options;
@@ -258,5 +265,7 @@ function closeHandle(handle: unknown): void {
 }
 
 function armWatchdog(record: WorkerRecord): void {
-  if (record.isConnected) record.endpoint.notify(kArmWatchdogNotice, undefined);
+  if (record.isWatchdogArmed || !record.isConnected) return;
+  record.isWatchdogArmed = true;
+  record.endpoint.notify(kArmWatchdogNotice, undefined);
 }

@@ -68,6 +68,8 @@ export class WorkerRecord {
   protocolErrors = 0;
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
   protocolWarning: { at: number; count: number } | undefined;
+  /** Set once its orphan watchdog was armed (`$watchdog` sent). */
+  isWatchdogArmed = false;
   /** Set once the heartbeat declared it unresponsive (it is being killed). */
   isUnresponsive = false;
   /** Set by the first stop (stop-worker.ts); later stops share it. */

@@ -16,10 +16,23 @@
  * This runs for every message, so the common shapes (plain objects, arrays, strings) take a
  * fast path: no allocation for paths (the path is rebuilt from a key stack only on failure),
  * and cycles are found on a stack of ancestors (a cycle always leads back to one) rather than
- * in a set of everything seen.
+ * in a set of everything seen. A sparse array (`advanced` carries its holes) costs what is
+ * present in it, never its length.
+ *
+ * Size: the walk's estimate counts one byte per string character and a few per value. What
+ * goes on the wire can be more: JSON writes a control character as `\u00XX` (6 bytes), a quote
+ * or backslash as 2, a non-ASCII character as 2 to 3 bytes of UTF-8, a number as up to 24
+ * characters; `advanced` writes a string as UTF-16 (2 bytes a character) when it is not Latin-1.
+ * That is at most 6 times the estimate with JSON, 2 times with `advanced`. So the estimate
+ * decides alone only when it is clear: a payload whose estimate times that factor fits the
+ * limit is accepted (every message of ordinary size: nothing more is done), one whose certain
+ * minimum exceeds the limit is refused; in between, the payload is serialized once
+ * (`JSON.stringify` and `Buffer.byteLength`, or `v8.serialize`) and its exact size decides.
+ * `maxMessageBytes` therefore never under-counts what goes on the wire.
  */
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
 import { describeError, isError } from '../readable-error.js';
+import { loadV8 } from '../builtins.js';
 import { throwingGetterKey } from './throwing-getter.js';
 import type { Serialization } from '../types.js';
 
@@ -27,9 +40,24 @@ const kMaxDepth = 512;
 // Rough per-value overheads of the serialized form; the estimate need not be exact.
 const kScalarBytes = 8;
 const kPunctuationBytes = 2;
+/**
+ * Most bytes on the wire per estimated byte: JSON writes a character as up to 6 bytes
+ * (`\u0001`) and a number (8 estimated) as up to 24 characters; V8's serializer writes a
+ * character as up to 2.
+ */
+const kJsonWireFactor = 6;
+const kAdvancedWireFactor = 2;
+/**
+ * The fewest bytes a scalar (8 estimated) takes on the wire: one (a digit, V8's `true`). Every
+ * other part is estimated at no more than it takes (a string, one byte a character), so the
+ * estimate minus 7 per scalar is a size the payload certainly reaches.
+ */
+const kScalarSurplusBytes = kScalarBytes - 1;
 
 class Walk {
   bytes = 0;
+  /** Scalars (numbers, booleans, null, undefined, BigInts, Dates, RegExps) counted in `bytes`, 8 bytes each. */
+  scalars = 0;
   json = true;
   /** Keys from the payload root to the value being visited, for error paths. */
   readonly keys: Array<string | number> = [];
@@ -38,6 +66,7 @@ class Walk {
 
   reset(json: boolean): this {
     this.bytes = 0;
+    this.scalars = 0;
     this.json = json;
     // Balanced after every successful walk; only a failed one leaves entries (and setting
     // `length` is a runtime call, too slow to make on every message).
@@ -65,6 +94,7 @@ let isSharedWalkBusy = false;
  */
 export function checkPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string): number {
   let bytes: number;
+  let scalars = 0;
   if (typeof payload === 'string') {
     bytes = payload.length + kPunctuationBytes;
   } else if (typeof payload === 'number' || typeof payload === 'boolean' || payload === undefined || payload === null) {
@@ -77,6 +107,7 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
     try {
       visit(walk, payload, 0);
       bytes = walk.bytes;
+      scalars = walk.scalars;
     } catch (error) {
       if (isError(error) && error instanceof NotSerializableError) throw error;
       // User code ran during the walk and threw: a getter, a Proxy trap... Found here, on the
@@ -88,8 +119,32 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
       if (!reentrant) isSharedWalkBusy = false;
     }
   }
-  if (bytes > limitBytes) throw new MessageTooLargeError(type, bytes, limitBytes);
-  return bytes;
+  // The common case: even at the most bytes per estimated byte, it fits.
+  if (bytes * (serialization === 'json' ? kJsonWireFactor : kAdvancedWireFactor) <= limitBytes) return bytes;
+  return checkWireSize(payload, serialization, limitBytes, type, bytes, scalars);
+}
+
+/**
+ * The size check of a payload whose estimate does not settle it (see the top of this file):
+ * refused at once when its certain minimum is over the limit, else measured exactly.
+ */
+function checkWireSize(payload: unknown, serialization: Serialization, limitBytes: number, type: string, bytes: number, scalars: number): number {
+  const minimum = bytes - scalars * kScalarSurplusBytes;
+  if (minimum > limitBytes) throw new MessageTooLargeError(type, bytes, limitBytes);
+  const exact = wireBytes(payload, serialization) ?? bytes * (serialization === 'json' ? kJsonWireFactor : kAdvancedWireFactor);
+  if (exact > limitBytes) throw new MessageTooLargeError(type, exact, limitBytes);
+  return exact;
+}
+
+/** The payload's exact serialized size, or `undefined` when serializing it throws. */
+function wireBytes(payload: unknown, serialization: Serialization): number | undefined {
+  try {
+    if (serialization === 'advanced') return loadV8().serialize(payload).length;
+    const text = JSON.stringify(payload);
+    return text === undefined ? kScalarBytes : Buffer.byteLength(text);
+  } catch {
+    return undefined;
+  }
 }
 
 function visit(walk: Walk, value: unknown, depth: number): void {
@@ -101,14 +156,18 @@ function visit(walk: Walk, value: unknown, depth: number): void {
       // NaN and ±Infinity (x - x is NaN for them, 0 for every finite number).
       if (value - value !== 0 && walk.json) walk.fail(nonFiniteReason(value));
       walk.bytes += kScalarBytes;
+      walk.scalars++;
       return;
     case 'boolean':
     case 'undefined':
       walk.bytes += kScalarBytes;
+      walk.scalars++;
       return;
     case 'bigint':
       if (walk.json) walk.fail('BigInt values cannot be sent with JSON serialization; convert it to a string, or use serialization: "advanced"');
-      walk.bytes += kScalarBytes;
+      // Its digits, 4 bits per hex digit (rare: the string costs nothing on the common path).
+      walk.bytes += kScalarBytes + (value.toString(16).length >> 1);
+      walk.scalars++;
       return;
     case 'function':
       walk.fail('functions cannot be sent between processes');
@@ -117,8 +176,10 @@ function visit(walk: Walk, value: unknown, depth: number): void {
       walk.fail('symbols cannot be sent between processes');
     // falls through: fail() throws
     default:
-      if (value === null) walk.bytes += kScalarBytes;
-      else visitObject(walk, value as object, depth);
+      if (value === null) {
+        walk.bytes += kScalarBytes;
+        walk.scalars++;
+      } else visitObject(walk, value as object, depth);
   }
 }
 
@@ -145,11 +206,35 @@ function visitArray(walk: Walk, array: unknown[], depth: number): void {
   walk.bytes += kPunctuationBytes;
   for (let i = 0; i < array.length; i++) {
     const item = array[i];
-    walk.keys.push(i);
-    if (item === undefined && walk.json) {
-      walk.fail('undefined in an array (or an empty slot of a sparse array) becomes null with JSON serialization; use null, or use serialization: "advanced"');
+    if (item === undefined) {
+      walk.keys.push(i);
+      if (walk.json) walk.fail('undefined in an array (or an empty slot of a sparse array) becomes null with JSON serialization; use null, or use serialization: "advanced"');
+      walk.keys.pop();
+      // A hole: the array is sparse (`advanced` keeps its holes), perhaps `a[1e9] = x`. Walk
+      // what is present from here on, never the whole length.
+      if (!(i in array)) {
+        visitSparseArray(walk, array, i, depth);
+        return;
+      }
     }
+    walk.keys.push(i);
     visit(walk, item, depth + 1);
+    walk.keys.pop();
+  }
+}
+
+/** The present elements of `array` from index `from` on: what V8's serializer writes of a sparse array. */
+function visitSparseArray(walk: Walk, array: unknown[], from: number, depth: number): void {
+  // Written as its length, then index-value pairs: each number counted as a scalar.
+  walk.bytes += kScalarBytes;
+  walk.scalars++;
+  for (const key in array) {
+    const index = Number(key);
+    if (!Object.hasOwn(array, key) || !(index >= from) || `${index}` !== key) continue;
+    walk.bytes += kScalarBytes;
+    walk.scalars++;
+    walk.keys.push(index);
+    visit(walk, array[index], depth + 1);
     walk.keys.pop();
   }
 }
@@ -206,28 +291,35 @@ function visitSpecialObject(walk: Walk, value: object): boolean {
     // JSON writes a Buffer as {"type":"Buffer","data":[...]}: not a Buffer on arrival, about 4
     // bytes per byte, and slow (100 MB took 47 s).
     if (walk.json) walk.fail('a Buffer arrives as { type: "Buffer", data: [...] } with JSON serialization; send buffer.toString("base64"), or use serialization: "advanced"');
-    walk.bytes += value.length;
+    // Its bytes, plus headers counted as one scalar (so a thousand empty ones count too).
+    walk.bytes += kScalarBytes + value.length;
+    walk.scalars++;
     return true;
   }
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
     if (walk.json) walk.fail('typed arrays and ArrayBuffers are mangled by JSON serialization; send an array of numbers or a base64 string, or use serialization: "advanced"');
-    walk.bytes += value.byteLength;
+    walk.bytes += kScalarBytes + value.byteLength;
+    walk.scalars++;
     return true;
   }
   if (value instanceof Date) {
     // JSON sends a Date as its ISO string (documented); an invalid one would become null.
     if (walk.json && Number.isNaN(value.getTime())) walk.fail('an invalid Date becomes null with JSON serialization; send null, or a valid Date');
-    walk.bytes += 32;
+    // A scalar on the wire: 26 bytes of JSON (its ISO string), 9 with V8's serializer.
+    walk.bytes += kScalarBytes;
+    walk.scalars++;
     return true;
   }
   if (value instanceof RegExp) {
     if (walk.json) walk.fail('a RegExp becomes {} with JSON serialization; send its source and flags as strings, or use serialization: "advanced"');
-    walk.bytes += 32;
+    walk.bytes += kScalarBytes + value.source.length;
+    walk.scalars++;
     return true;
   }
   if (value instanceof Error) {
     if (walk.json) walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
-    walk.bytes += value.message.length + (value.stack?.length ?? 0);
+    walk.bytes += kScalarBytes + value.message.length + (value.stack?.length ?? 0);
+    walk.scalars++;
     return true;
   }
   return false;

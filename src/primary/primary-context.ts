@@ -32,6 +32,8 @@ export interface PrimaryContext {
   readonly emit: PrimaryEmit;
   /** Reports a failure that belongs to no caller (on `error`; thrown when nobody listens). */
   readonly reportError: (error: Error) => void;
+  /** Reports a failure the primary must not die of (on `error`; a process warning when nobody listens). */
+  readonly reportWarning: (error: Error) => void;
 }
 
 /** What the facade supplies: its hooks, and the delivery of user messages from workers. */
@@ -55,5 +57,5 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError }, hooks);
   registerStartupNotices({ pool, system, emit });
   registerStopNotices({ system, emit });
-  return Object.freeze({ options, pool, system, lifecycle, emit, reportError });
+  return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });
 }

@@ -37,8 +37,10 @@ export class InvalidOptionError extends ClusterKitError {
     /** What the option accepts, as a phrase: `a positive integer`. */
     readonly expected: string,
     readonly received: unknown,
+    /** `cause`: what reading the option threw (a getter, a Proxy trap). */
+    options?: { cause?: unknown },
   ) {
-    super(`The "${option}" option must be ${expected}. Received ${describeValue(received)}`);
+    super(`The "${option}" option must be ${expected}. Received ${describeValue(received)}`, options);
   }
 }
 

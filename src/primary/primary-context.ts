@@ -5,6 +5,7 @@
  */
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
+import { kPrimaryToWorkerTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
@@ -49,6 +50,7 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
     receiver: 'the primary',
     describePeer: (record) => record.describe(),
     onProtocolError: protocolErrorReporter(emit),
+    outboundTypes: kPrimaryToWorkerTypes,
   });
   // System messages are told apart here, before user code: one prefix test per message.
   const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown =>

@@ -158,16 +158,18 @@ export class WorkerLifecycle {
     clearTimeout(this.#signalTimer);
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
-    await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
+    // Stop notices go to a primary that asked for this stop, and so waits for it (stop-notices.ts).
+    const tell = reason === 'primary' ? (type: string, payload: unknown) => this.#tellPrimary(type, payload) : () => {};
+    await this.#servers.drain(deadline, (openRequests) => tell(kDrainNotice, { openRequests }));
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
-    const error = await this.#runDestroy(deadline);
+    const error = await this.#runDestroy(deadline, tell);
     this.#probe.stop();
     this.#servers.stopReporting();
     this.#state = 'stopped';
     return error ? 1 : 0;
   }
 
-  async #runDestroy(deadline: number): Promise<Error | undefined> {
+  async #runDestroy(deadline: number, tell: (type: string, payload: unknown) => void): Promise<Error | undefined> {
     const { emit } = this.#context;
     emit('destroy', {});
     let failure: Error | undefined;
@@ -183,7 +185,7 @@ export class WorkerLifecycle {
       failure = toError(error, '_destroy() threw');
     }
     emit('destroyComplete', failure ? { error: failure } : {});
-    if (failure) this.#tellPrimary(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
+    if (failure) tell(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
     return failure;
   }
 

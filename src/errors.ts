@@ -37,8 +37,10 @@ export class InvalidOptionError extends ClusterKitError {
     /** What the option accepts, as a phrase: `a positive integer`. */
     readonly expected: string,
     readonly received: unknown,
+    /** `cause`: what reading the option threw (a getter, a Proxy trap). */
+    options?: { cause?: unknown },
   ) {
-    super(`The "${option}" option must be ${expected}. Received ${describeValue(received)}`);
+    super(`The "${option}" option must be ${expected}. Received ${describeValue(received)}`, options);
   }
 }
 
@@ -326,6 +328,8 @@ export class BackpressureError extends ClusterKitError {
  * - `malformed-record`: a record whose kind, id or type is invalid;
  * - `forged-reply`: a reply (or error reply) to a request id that was never issued;
  * - `unknown-type`: a system (`$`) notification of a type nobody handles;
+ * - `wrong-direction`: a system type only the receiving side sends (a worker sending `$ping`
+ *   or `$shutdown`, a primary sending `$ready`);
  * - `wrong-kind`: a system type sent as a notification where a request belongs, or the reverse;
  * - `bad-payload`: a system message whose payload fails its check (shape, types, sizes);
  * - `unexpected`: a well-formed system message the peer's state rules out (`$initError` from a
@@ -337,6 +341,7 @@ export type ProtocolProblem =
   | 'malformed-record'
   | 'forged-reply'
   | 'unknown-type'
+  | 'wrong-direction'
   | 'wrong-kind'
   | 'bad-payload'
   | 'unexpected'
@@ -376,6 +381,8 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
       return 'a reply to a request that was never sent';
     case 'unknown-type':
       return `a notification of unknown system type ${what}`;
+    case 'wrong-direction':
+      return `${what}, a system message only its receiver sends`;
     case 'wrong-kind':
       return `${what} as the wrong kind of message (a request where a notification belongs, or the reverse)`;
     case 'bad-payload':

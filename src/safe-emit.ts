@@ -9,6 +9,11 @@ import { toError } from './to-error.js';
 export interface SafeEmitter {
   emit(event: string, payload: unknown): void;
   reportError(error: Error): void;
+  /**
+   * Reports a failure the process must not die of (a store change that cannot reach a
+   * watcher): on 'error' when heard, else as a process warning on stderr.
+   */
+  reportWarning(error: Error): void;
 }
 
 export function safeEmitter(target: EventEmitter): SafeEmitter {
@@ -28,6 +33,10 @@ export function safeEmitter(target: EventEmitter): SafeEmitter {
     }
   };
   return {
+    reportWarning(error) {
+      if (target.listenerCount('error') > 0) reportError(error);
+      else process.emitWarning(error);
+    },
     emit(event, payload) {
       if (target.listenerCount(event) === 0) return;
       try {

@@ -4,7 +4,11 @@
  * `The "maxPendingPerWorker" option must be a positive integer. Received -1`. Durations have
  * their own check, with the longest delay a timer holds: `durationOption` in duration.ts.
  */
+import { statSync } from 'node:fs';
 import { InvalidOptionError } from './errors.js';
+import { describeError, isError } from './readable-error.js';
+// The CLI's edit-distance helper, shared: one "did you mean" for flags, config keys and options.
+import { closest } from './cli/suggest.js';
 
 /**
  * One option's check: `value` as given (undefined when absent), `name` its dotted path for
@@ -33,28 +37,63 @@ export function normalizeOptions<T extends OptionTable>(
   prefix = '',
   renamed: Readonly<Record<string, string>> = {},
 ): NormalizedOptions<T> {
-  const options = optionsObject(input as object | undefined, name) as Record<string, unknown>;
   const keys = Object.keys(table);
-  rejectUnknownKeys(options, keys, prefix, renamed);
+  const options = knownOptions(input, keys, name, prefix, renamed);
   const normalized: Record<string, unknown> = {};
-  for (const key of keys) normalized[key] = table[key]!(options[key], prefix + key, normalized);
+  for (const key of keys) normalized[key] = readingOption(prefix + key, undefined, () => table[key]!(options[key], prefix + key, normalized));
   return Object.freeze(normalized) as NormalizedOptions<T>;
 }
 
 /**
- * Throws for keys that are not options (usually a typo, silently ignored otherwise); a key in
- * `renamed` gets an error that names its new name.
+ * Runs `read`, which reads the option `name` (a getter, a Proxy trap, user code in general):
+ * anything it throws but `InvalidOptionError` becomes an `InvalidOptionError` naming the
+ * option, with what was thrown as its `cause`. Options are plain data; one whose reading throws
+ * is refused at the call, never thrown raw.
  */
-export function rejectUnknownKeys(options: object, known: readonly string[], prefix = '', renamed: Readonly<Record<string, string>> = {}): void {
-  for (const key of Object.keys(options)) {
-    const newName = Object.hasOwn(renamed, key) ? renamed[key] : undefined;
-    if (newName !== undefined && !known.includes(key)) {
-      throw new InvalidOptionError(`${prefix}${key}`, `renamed to "${newName}" (same values)`, (options as Record<string, unknown>)[key]);
-    }
-    if (!known.includes(key)) {
-      throw new InvalidOptionError(`${prefix}${key}`, `one of the known options (${known.join(', ')})`, key);
-    }
+export function readingOption<T>(name: string, received: unknown, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    if (isError(error) && error instanceof InvalidOptionError) throw error;
+    throw new InvalidOptionError(name, `readable: reading it threw ${describeError(error)}`, received, { cause: error });
   }
+}
+
+/**
+ * `input` (an options object, or undefined for none) as a plain object of its own keys, read
+ * once: a key that is not in `known` (a typo, silently ignored otherwise) is refused with the
+ * nearest known one as a suggestion, a key in `renamed` with its new name; reading that throws
+ * (a getter, a Proxy trap) is refused with what it threw as the `cause`. Every error is an
+ * `InvalidOptionError`. The checks then read the copy, never the caller's object again.
+ * @param known the accepted keys; `'any'` to only copy (the runner passes the rest on to `ClusterPrimary`).
+ * @param name how errors name `input` itself (`options`, `send options`).
+ * @param prefix the dotted path of nested options (`restart.`).
+ */
+export function knownOptions(
+  input: unknown,
+  known: readonly string[] | 'any',
+  name: string,
+  prefix = '',
+  renamed: Readonly<Record<string, string>> = {},
+): Record<string, unknown> {
+  const options = optionsObject(input as object | undefined, prefix ? prefix.slice(0, -1) : name);
+  const keys = readingOption(prefix ? prefix.slice(0, -1) : name, input, () => Object.keys(options));
+  const copy: Record<string, unknown> = {};
+  for (const key of keys) {
+    if (known !== 'any' && !known.includes(key)) throw unknownOption(key, known, prefix, renamed, options);
+    copy[key] = readingOption(prefix + key, undefined, () => (options as Record<string, unknown>)[key]);
+  }
+  return copy;
+}
+
+function unknownOption(key: string, known: readonly string[], prefix: string, renamed: Readonly<Record<string, string>>, options: object): InvalidOptionError {
+  const newName = Object.hasOwn(renamed, key) ? renamed[key] : undefined;
+  if (newName !== undefined) {
+    return new InvalidOptionError(`${prefix}${key}`, `renamed to "${newName}" (same values)`, readingOption(prefix + key, undefined, () => (options as Record<string, unknown>)[key]));
+  }
+  const nearest = closest(key, known);
+  const hint = nearest === undefined ? '' : `, probably "${prefix}${nearest}"`;
+  return new InvalidOptionError(`${prefix}${key}`, `one of the known options (${known.join(', ')})${hint}`, key);
 }
 
 /** `value` as an options object: `undefined` becomes `{}`, anything else but a plain object throws. */
@@ -120,7 +159,15 @@ export function stringOption(value: unknown, name: string): string | undefined {
   return value;
 }
 
-/** Environment additions: string values, or `undefined` to remove an inherited variable. */
+/** Linux refuses one environment string (`NAME=value`, with its NUL) over 128 KiB: MAX_ARG_STRLEN. */
+const kMaxEnvEntryBytes = 128 * 1024;
+
+/**
+ * Environment additions: string values, or `undefined` to remove an inherited variable. A name
+ * is non-empty, without `=` (a name `A=B` would set `A` to `B=...`) or a NUL byte; a value has
+ * no NUL byte, and `NAME=value` fits the kernel's 128 KiB per string: otherwise every fork
+ * would fail, or set another variable.
+ */
 export function envOption(value: unknown, name: string): Readonly<Record<string, string | undefined>> {
   if (value === undefined) return Object.freeze({});
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
@@ -128,12 +175,61 @@ export function envOption(value: unknown, name: string): Readonly<Record<string,
   }
   const env: Record<string, string | undefined> = {};
   for (const [key, entry] of Object.entries(value)) {
+    const option = `${name}.${key}`;
+    if (key.length === 0 || key.includes('=') || key.includes('\0')) {
+      throw new InvalidOptionError(name, 'an object keyed by variable names: non-empty, without "=" or a NUL byte', key);
+    }
     if (entry !== undefined && typeof entry !== 'string') {
-      throw new InvalidOptionError(`${name}.${key}`, 'a string (or undefined to remove the variable)', entry);
+      throw new InvalidOptionError(option, 'a string (or undefined to remove the variable)', entry);
+    }
+    if (entry?.includes('\0')) throw new InvalidOptionError(option, 'a string without a NUL byte', entry);
+    if (entry !== undefined && Buffer.byteLength(key) + Buffer.byteLength(entry) + 2 > kMaxEnvEntryBytes) {
+      throw new InvalidOptionError(option, `a string such that NAME=value is at most ${kMaxEnvEntryBytes - 1} bytes (the kernel's limit for one variable)`, entry);
     }
     env[key] = entry;
   }
   return Object.freeze(env);
+}
+
+/** Longest worker name or role, in characters. */
+export const kMaxWorkerNameLength = 128;
+
+/**
+ * Control characters (C0, DEL, C1), line and paragraph separators, and the bidirectional
+ * formatting characters that reorder what a terminal shows (U+061C, U+200E-F, U+202A-E,
+ * U+2066-9): a name is displayed by `clusterkit status`, logs and error messages.
+ */
+// eslint-disable-next-line no-control-regex
+const kUnsafeNameCharacters = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+/**
+ * A worker name (`fork({ name })`) or role: 1 to 128 characters, none of them a control or
+ * bidirectional formatting character; a role has no comma either (roles travel comma-joined).
+ */
+export function workerNameOption(value: unknown, name: string, what: 'name' | 'role' = 'name'): string | undefined {
+  if (value === undefined) return undefined;
+  const expected = `a string of 1 to ${kMaxWorkerNameLength} characters without control or bidirectional formatting characters${what === 'role' ? ' or commas' : ''}`;
+  if (typeof value !== 'string' || value.length === 0 || value.length > kMaxWorkerNameLength || kUnsafeNameCharacters.test(value) || (what === 'role' && value.includes(','))) {
+    throw new InvalidOptionError(name, expected, value);
+  }
+  return value;
+}
+
+/** An existing directory (`cwd`), checked at the call so a missing one is not a crash loop later. */
+export function directoryOption(value: unknown, name: string): string | undefined {
+  const path = stringOption(value, name);
+  if (path === undefined) return undefined;
+  if (path.includes('\0')) throw new InvalidOptionError(name, 'a path without a NUL byte', path);
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    const why = code === 'ENOENT' ? 'it does not exist' : code === 'ENOTDIR' ? 'a part of it is a file' : code === 'EACCES' ? 'it cannot be reached: permission denied' : describeError(error);
+    throw new InvalidOptionError(name, `an existing directory (${why})`, path, { cause: error });
+  }
+  if (!isDirectory) throw new InvalidOptionError(name, 'a directory (it is a file)', path);
+  return path;
 }
 
 /** A TCP port number, 0 meaning any free port. */

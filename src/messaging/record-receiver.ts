@@ -39,7 +39,9 @@ export class RecordReceiver {
   }
 
   #receiveRecord(kind: unknown, id: unknown, typeOrFault: unknown, value: unknown): void {
-    if (typeof kind !== 'number') {
+    // A kind is an integer from 0 to 15 (a record kind, perhaps with the kNoPayload flag):
+    // `& 15` would turn 0.5, 4.2 or 2 ** 40 into a valid one, so they must come out unchanged.
+    if (typeof kind !== 'number' || (kind & 15) !== kind) {
       this.#dropMalformed('malformed-record');
       return;
     }

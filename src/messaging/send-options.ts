@@ -4,6 +4,7 @@
 import { InvalidOptionError } from '../errors.js';
 import type { SendOptions } from '../types.js';
 import { durationOption } from '../duration.js';
+import { knownOptions } from '../validate.js';
 
 export interface NormalizedSendOptions {
   readonly timeoutMs: number | undefined;
@@ -12,18 +13,45 @@ export interface NormalizedSendOptions {
 
 const kNoOptions: NormalizedSendOptions = Object.freeze({ timeoutMs: undefined, signal: undefined });
 
+const kSendOptionKeys = ['timeoutMs', 'signal'];
+
+/**
+ * The options of `send`, `broadcast` and `sendTo`. Unknown keys are refused (`{ timeout: 5 }`
+ * would otherwise wait the default 30 s), as are options whose reading throws.
+ * @throws InvalidOptionError
+ */
 export function normalizeSendOptions(options: SendOptions | undefined): NormalizedSendOptions {
   if (options === undefined) return kNoOptions;
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object such as { timeoutMs: 1000 }', options);
-  const { timeoutMs, signal } = options;
+  // Per message: read in place, without the copy `knownOptions` makes; it runs only to
+  // refuse an unknown key or a read that throws, with the right error.
+  let timeoutMs: unknown;
+  let signal: unknown;
+  try {
+    if (!hasOnlySendKeys(options)) throw options;
+    ({ timeoutMs, signal } = options);
+  } catch {
+    ({ timeoutMs, signal } = knownOptions(options, kSendOptionKeys, 'options'));
+  }
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
   return {
     timeoutMs: timeoutMs === undefined ? undefined : durationOption(timeoutMs, 'timeoutMs', 0, { allowInfinity: true }),
-    signal,
+    signal: signal as AbortSignal | undefined,
   };
 }
 
-/** A per-call `timeoutMs` (`stopWorker`, `shutdown`, `metrics`): `fallback` when undefined. */
-export function normalizeTimeout(value: unknown, fallback: number): number {
-  return durationOption(value, 'timeoutMs', fallback);
+/**
+ * The options of a call that takes only `timeoutMs` (`stopWorker`, `metrics`), or `timeoutMs`
+ * and others (`known`): unknown keys refused, `timeoutMs` a duration, `fallback` when left out.
+ * @throws InvalidOptionError
+ */
+export function normalizeTimeoutOptions(options: unknown, fallback: number, known: readonly string[] = ['timeoutMs']): { timeoutMs: number } & Record<string, unknown> {
+  const copy = knownOptions(options, known, 'options');
+  return { ...copy, timeoutMs: durationOption(copy.timeoutMs, 'timeoutMs', fallback) };
+}
+
+/** True when `options` has no own enumerable key but `timeoutMs` and `signal` (no allocation). */
+function hasOnlySendKeys(options: object): boolean {
+  for (const key in options) if (key !== 'timeoutMs' && key !== 'signal' && Object.hasOwn(options, key)) return false;
+  return true;
 }

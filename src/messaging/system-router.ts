@@ -10,7 +10,8 @@
  * of the wrong kind, whose payload fails its check, or that the peer's state rules out never
  * reaches the handler: it is dropped (a request gets no reply) and counted in `protocolErrors`,
  * never thrown into user code or emitted as `error`. The peer is clusterkit itself, so a failed
- * check means a bug or a forged message, not a caller to tell. A request for a type nobody
+ * check means a bug or a forged message, not a caller to tell. So is a type only this side
+ * sends (a worker sending `$ping`): dropped as `wrong-direction`. A request for a type nobody
  * registered is answered with `NoHandlerError` (and counted): a peer of another version learns
  * that the feature is missing.
  *
@@ -56,6 +57,11 @@ export interface SystemRouterOptions<Peer> {
    * it per worker and warns, rate-limited.
    */
   readonly onProtocolError?: (peer: Peer, type: string | undefined, problem: ProtocolProblem) => void;
+  /**
+   * The system types only this side sends (`$ping` for the primary): one arriving here is a
+   * protocol error (`wrong-direction`), dropped without a reply, not a missing handler.
+   */
+  readonly outboundTypes?: ReadonlySet<string>;
 }
 
 export class SystemRouter<Peer> {
@@ -80,6 +86,7 @@ export class SystemRouter<Peer> {
   route(peer: Peer, type: string, payload: unknown, isRequest: boolean): unknown {
     const message = this.#messages.get(type);
     if (!message) {
+      if (this.#options.outboundTypes?.has(type)) return this.reportDropped(peer, 'wrong-direction', type);
       this.reportDropped(peer, 'unknown-type', type);
       if (isRequest) throw handlerNotFound(type, this.#options.receiver);
       return kNoReply;

@@ -162,6 +162,11 @@ export interface StoreChangePayload {
  */
 export const kMetricsRequest = '$metrics';
 
+/** The system types a worker sends to the primary, never the reverse. */
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kReadyNotice, kInitErrorNotice, kDestroyFailedNotice, kDrainNotice, kRelayRequest, kStoreRequest]);
+/** The system types the primary sends to a worker, never the reverse. */
+export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
+
 /** Longest error name or code, and longest error message or stack, `$initError` accepts. */
 export const kMaxErrorNameLength = 256;
 export const kMaxErrorTextLength = 64 * 1024;

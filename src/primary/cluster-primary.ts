@@ -3,13 +3,13 @@
  * add `_onMessage_<type>` methods for the messages workers send.
  */
 import { EventEmitter } from 'eventemitter3';
-import { ShutdownInProgressError, WorkerExitedError } from '../errors.js';
+import { InvalidOptionError, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
-import { normalizeSendOptions, normalizeTimeout } from '../messaging/send-options.js';
+import { normalizeSendOptions, normalizeTimeoutOptions } from '../messaging/send-options.js';
 import { safeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap, BroadcastResult, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
-import { integerOption } from '../validate.js';
+import { integerOption, knownOptions } from '../validate.js';
 import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
 import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
 import { listenSticky, type StickyListener, type StickyOptions } from './features/listen-sticky.js';
@@ -134,7 +134,7 @@ export class ClusterPrimary<
    * @example primary.roundRobin({ tag: 'uploads', role: 'io' })
    */
   roundRobin(options: { tag?: string; role?: string } = {}): WorkerHandle {
-    return pickWorker(this.#context.pool, options).handle;
+    return pickWorker(this.#context.pool, knownOptions(options, ['tag', 'role'], 'options')).handle;
   }
 
   /**
@@ -204,7 +204,7 @@ export class ClusterPrimary<
    */
   stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<StopOutcome> {
     try {
-      const timeoutMs = normalizeTimeout(options.timeoutMs, this.#context.options.shutdownTimeoutMs);
+      const { timeoutMs } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs);
       return this.#context.lifecycle.stopWorker(resolveWorker(this.#context.pool, worker), timeoutMs);
     } catch (error) {
       return Promise.reject(error);
@@ -218,8 +218,11 @@ export class ClusterPrimary<
    */
   shutdown(options: { timeoutMs?: number; signal?: NodeJS.Signals } = {}): Promise<ShutdownReport> {
     try {
-      const timeoutMs = normalizeTimeout(options.timeoutMs, this.#context.options.shutdownTimeoutMs);
-      return this.#context.lifecycle.shutdown(timeoutMs, options.signal);
+      const { timeoutMs, signal } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs, ['timeoutMs', 'signal']);
+      if (signal !== undefined && !(typeof signal === 'string' && /^SIG[A-Z0-9]{1,16}$/.test(signal))) {
+        throw new InvalidOptionError('signal', 'a signal name such as "SIGTERM" (the signal that asked for the shutdown, for logs and events)', signal);
+      }
+      return this.#context.lifecycle.shutdown(timeoutMs, signal as NodeJS.Signals | undefined);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -247,7 +250,7 @@ export class ClusterPrimary<
    */
   metrics(options: { timeoutMs?: number } = {}): Promise<string> {
     try {
-      return this.#metrics.collect(normalizeTimeout(options.timeoutMs, kDefaultScrapeTimeoutMs));
+      return this.#metrics.collect(normalizeTimeoutOptions(options, kDefaultScrapeTimeoutMs).timeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }

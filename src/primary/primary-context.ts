@@ -5,6 +5,7 @@
  */
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
+import { kPrimaryToWorkerTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
@@ -32,6 +33,8 @@ export interface PrimaryContext {
   readonly emit: PrimaryEmit;
   /** Reports a failure that belongs to no caller (on `error`; thrown when nobody listens). */
   readonly reportError: (error: Error) => void;
+  /** Reports a failure the primary must not die of (on `error`; a process warning when nobody listens). */
+  readonly reportWarning: (error: Error) => void;
 }
 
 /** What the facade supplies: its hooks, and the delivery of user messages from workers. */
@@ -47,6 +50,7 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
     receiver: 'the primary',
     describePeer: (record) => record.describe(),
     onProtocolError: protocolErrorReporter(emit),
+    outboundTypes: kPrimaryToWorkerTypes,
   });
   // System messages are told apart here, before user code: one prefix test per message.
   const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown =>
@@ -55,5 +59,5 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError }, hooks);
   registerStartupNotices({ pool, system, emit });
   registerStopNotices({ system, emit });
-  return Object.freeze({ options, pool, system, lifecycle, emit, reportError });
+  return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });
 }

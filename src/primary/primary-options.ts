@@ -19,8 +19,10 @@ import {
   integerOption,
   normalizeOptions,
   numberOption,
+  directoryOption,
   stringArrayOption,
   stringOption,
+  workerNameOption,
   type NormalizedOptions,
   type OptionTable,
 } from '../validate.js';
@@ -85,7 +87,10 @@ export interface PrimaryOptions {
   silent?: boolean;
   /** Explicit stdio array for workers; must include an `'ipc'` entry. Overrides `silent`. */
   stdio?: WorkerStdio;
-  /** Working directory of the workers. @default the primary's */
+  /**
+   * Working directory of the workers: an existing directory (`InvalidOptionError` otherwise).
+   * @default the primary's
+   */
   cwd?: string;
   /**
    * Default reply timeout of `send` and `broadcast`, in ms; `Infinity` for none. Every duration
@@ -170,11 +175,16 @@ export interface HeartbeatOptions {
 export interface ForkOptions {
   /** How many workers to add. With `name`, must be 1. @default 1 */
   count?: number;
-  /** A unique name for the worker, kept across restarts (`primary.workerByName()`). */
+  /**
+   * A unique name for the worker, kept across restarts (`primary.workerByName()`): 1 to 128
+   * characters, no control or bidirectional formatting characters (it is shown by
+   * `clusterkit status` and in logs).
+   */
   name?: string;
   /**
    * Roles of these workers, kept across restarts: `roundRobin({ role })` picks only among the
-   * workers with that role; the worker reads its own as `this.roles`.
+   * workers with that role; the worker reads its own as `this.roles`. Each one is checked like
+   * a name, and has no comma.
    * @example ['io']
    */
   roles?: string[];
@@ -213,11 +223,11 @@ const kHeartbeatOptions = {
 const kForkOptions = {
   count: (value, name) => integerOption(value, name, 1),
   name: (value, name, done) => {
-    const workerName = stringOption(value, name);
+    const workerName = workerNameOption(value, name);
     if (workerName !== undefined && done.count !== 1) throw new InvalidOptionError('count', '1 when a name is given (names are unique)', done.count);
     return workerName;
   },
-  roles: (value, name) => stringArrayOption(value, name, []),
+  roles: (value, name) => rolesOption(value, name),
   env: (value, name) => envOption(value, name),
 } satisfies OptionTable;
 
@@ -232,7 +242,7 @@ const kPrimaryOptions = {
   serialization: (value, name): Serialization => enumOption(value, name, ['json', 'advanced'], 'json'),
   silent: (value, name) => booleanOption(value, name, false),
   stdio: (value) => stdioOption(value),
-  cwd: (value, name) => stringOption(value, name),
+  cwd: (value, name) => directoryOption(value, name),
   messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
   readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
@@ -278,6 +288,13 @@ export function workerCountOption(value: unknown, name: string, maxWorkers: numb
   const count = integerOption(value, name, 1, { min });
   if (count > maxWorkers) throw new InvalidOptionError(name, `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);
   return count;
+}
+
+/** Roles: each one a worker name (`workerNameOption`) without commas. */
+function rolesOption(value: unknown, name: string): readonly string[] {
+  const roles = stringArrayOption(value, name, []);
+  roles.forEach((role, index) => workerNameOption(role, `${name}[${index}]`, 'role'));
+  return roles;
 }
 
 function maxMemoryOption(value: unknown, name: string, heartbeat: unknown): number | undefined {

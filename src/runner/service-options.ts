@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { maxWorkersOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import { checkClusterName } from '../control/runtime-dir.js';
-import { booleanOption, integerOption, optionsObject } from '../validate.js';
+import { booleanOption, integerOption, knownOptions } from '../validate.js';
 import { decideWorkerCount } from './worker-count.js';
 
 /** Any ES module namespace: what `import()` of the worker module returns. */
@@ -158,7 +158,8 @@ export interface NormalizedServiceOptions<Module extends object> {
 
 /** @throws InvalidOptionError naming the first invalid option. */
 export function normalizeServiceOptions<Module extends object>(input: ClusteredServiceOptions<Module>): NormalizedServiceOptions<Module> {
-  const options = optionsObject(input, 'options') as Partial<ClusteredServiceOptions<Module>> & Record<string, unknown>;
+  // Read once, into a plain copy: a getter or Proxy trap that throws is an InvalidOptionError.
+  const options = knownOptions(input, 'any', 'options') as Partial<ClusteredServiceOptions<Module>> & Record<string, unknown>;
   if ('workerCount' in options) throw new InvalidOptionError('workerCount', 'left out: the service runner calls it "workers"', options.workerCount);
   const modulePath = workerModuleOption(options.workerModule);
   const serviceName = options.serviceName === undefined ? undefined : checkClusterName(options.serviceName);

@@ -6,6 +6,7 @@
 import { describeValue, InvalidArgumentError } from '../errors.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
+import { describeError } from '../readable-error.js';
 import { toError } from '../to-error.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -131,8 +132,16 @@ export class StoreClient {
 function ephemeralOption(options: StoreWriteOptions | undefined): boolean {
   if (options === undefined) return false;
   const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
-  const ephemeral: unknown = isObject ? options.ephemeral : undefined;
-  if (!isObject || Object.keys(options).some((key) => key !== 'ephemeral') || !(ephemeral === undefined || typeof ephemeral === 'boolean')) {
+  let ephemeral: unknown;
+  let keys: string[] = [];
+  try {
+    ephemeral = isObject ? options.ephemeral : undefined;
+    if (isObject) keys = Object.keys(options);
+  } catch (error) {
+    // A getter or Proxy trap: refused like any other bad option, with what it threw.
+    throw new InvalidArgumentError(`Store write options are { ephemeral?: boolean }; reading them threw ${describeError(error)}.`, { cause: error });
+  }
+  if (!isObject || keys.some((key) => key !== 'ephemeral') || !(ephemeral === undefined || typeof ephemeral === 'boolean')) {
     const received = isObject && ephemeral !== undefined ? `ephemeral: ${describeValue(ephemeral)}` : describeValue(options);
     throw new InvalidArgumentError(`Store write options are { ephemeral?: boolean }. Received ${received}.`);
   }

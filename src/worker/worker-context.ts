@@ -9,6 +9,7 @@ import type { IpcPort } from '../messaging/channel.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
+import { kWorkerToPrimaryTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { kSerializationEnv } from '../worker-env.js';
@@ -46,7 +47,7 @@ export interface WorkerHooks extends WorkerLifecycleHooks {
 export function createWorkerContext(options: NormalizedWorkerOptions, events: SafeEmitter, hooks: WorkerHooks): WorkerContext {
   const emit = events.emit as WorkerEmit;
   const reportError = events.reportError;
-  const system = new SystemRouter<PrimaryPeer>({ receiver: `worker ${cluster.worker?.id ?? 0}` });
+  const system = new SystemRouter<PrimaryPeer>({ receiver: `worker ${cluster.worker?.id ?? 0}`, outboundTypes: kWorkerToPrimaryTypes });
   const endpoint = new Endpoint({
     port: process as unknown as IpcPort,
     // Node does not tell the child its channel's serialization: the primary does.

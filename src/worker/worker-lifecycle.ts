@@ -166,19 +166,20 @@ export class WorkerLifecycle {
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
     const startedAt = Date.now();
+    // Stop notices go to a primary that asked for this stop, and so waits for it (stop-notices.ts).
+    const tell = reason === 'primary' ? (type: string, payload: unknown) => this.#tellPrimary(type, payload) : () => {};
     const signal = scriptCleanupSignal(this.#onSignal);
     if (signal) {
-      const tell = (type: string, payload: unknown) => this.#tellPrimary(type, payload);
       const isDelivered = this.#signalsReceived.has(signal);
       const code = await runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers: this.#servers, tell, isStopped: () => this.#state === 'stopped' });
       this.#finishStop();
       return code;
     }
-    const cut = await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
+    const cut = await this.#servers.drain(deadline, (openRequests) => tell(kDrainNotice, { openRequests }));
     // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
-    if (cut > 0) this.#tellPrimary(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
+    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
-    const error = await this.#runDestroy(deadline);
+    const error = await this.#runDestroy(deadline, tell);
     this.#finishStop();
     return error || cut > 0 ? 1 : 0;
   }
@@ -189,7 +190,7 @@ export class WorkerLifecycle {
     this.#state = 'stopped';
   }
 
-  async #runDestroy(deadline: number): Promise<Error | undefined> {
+  async #runDestroy(deadline: number, tell: (type: string, payload: unknown) => void): Promise<Error | undefined> {
     const { emit } = this.#context;
     emit('destroy', {});
     let failure: Error | undefined;
@@ -205,7 +206,7 @@ export class WorkerLifecycle {
       failure = toError(error, '_destroy() threw');
     }
     emit('destroyComplete', failure ? { error: failure } : {});
-    if (failure) this.#tellPrimary(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
+    if (failure) tell(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
     return failure;
   }
 

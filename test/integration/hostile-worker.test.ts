@@ -16,10 +16,11 @@ import { killSpawned, spawnScript, type Spawned } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
 
 interface Report {
-  attack: { sent: number; pings: number };
+  attack: { sent: number; pings: number; answeredProbes: string[] };
   served: number;
   failures: string[];
   workerErrors: number;
+  destroyTimeouts: number;
   rssBefore: number;
   rssPeak: number;
   filesBefore: number;
@@ -84,6 +85,19 @@ describe('a hostile worker', () => {
   it('[F49] does not report an init-error notice from a ready worker as an _init failure', () => {
     expect(report!.workerErrors).toBe(0);
     expect(primary.stderr()).not.toContain('_init');
+  });
+
+  // Before: kinds 0.5, 4.2 and 2 ** 40 reached handlers as requests; a `$ping` or `$shutdown`
+  // request was answered with a NoHandlerError suggesting "_onMessage_$ping".
+  it('[F49] drops records whose kind is not an integer from 0 to 15, and system types only the primary sends, without an answer', () => {
+    expect(report!.attack.answeredProbes).toEqual([]);
+  });
+
+  // Before: "_destroy() did not finish within 5 ms ... it exits with code 1" while it ran on.
+  it('[F49] drops stop notices ($destroyFailed, $drain) from a worker that is not stopping, instead of reporting them', () => {
+    expect(report!.destroyTimeouts).toBe(0);
+    expect(report!.workerErrors).toBe(0);
+    expect(primary.stderr()).not.toMatch(/_destroy|did not stop cleanly/);
   });
 
   it('[F49] cannot fail a metrics scrape with a garbage reply: its slot counts a scrape error, the others are merged', () => {

@@ -75,4 +75,35 @@ describe('shared store', () => {
       ['config', writer!.id],
     ]);
   });
+
+  // Before: the second increment stored Infinity, and notifying the watcher threw on the
+  // primary (no `error` listener: exit 1); with a listener, every later read of the key failed.
+  it('[H20] refuses an increment past the largest number before writing: typed error, nothing stored, watchers and reads intact', async () => {
+    for (const serialization of ['json', 'advanced'] as const) {
+      const primary = testPrimary({ serialization });
+      const [worker] = await primary.start();
+      const errors: Error[] = [];
+      primary.on('error', (error) => errors.push(error));
+      const changes: StoreChange[] = [];
+      primary.on('storeChange', (change) => changes.push(change));
+      const op = (name: string, ...args: unknown[]) => primary.send(worker!, 'storeOp', { op: name, args });
+      await primary.send(worker!, 'watchKey', { key: 'hits' });
+      await expect(op('increment', 'hits', Number.MAX_VALUE)).resolves.toBe(Number.MAX_VALUE);
+      await expect(op('increment', 'hits', Number.MAX_VALUE)).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: expect.stringMatching(/would store Infinity.*nothing was stored/) });
+      expect(() => primary.store.increment('hits', Number.MAX_VALUE)).toThrow(InvalidArgumentError);
+      expect(primary.store.get('hits')).toBe(Number.MAX_VALUE);
+      await expect(op('get', 'hits')).resolves.toBe(Number.MAX_VALUE);
+      await expect(op('entries', '')).resolves.toEqual([['hits', Number.MAX_VALUE]]);
+      // The watcher saw the one change that was made, and still sees the next.
+      await expect(op('increment', 'hits', -Number.MAX_VALUE)).resolves.toBe(0);
+      await until(async () => ((await primary.send(worker!, 'watched')) as unknown[]).length === 2, 5_000, 'two notifications');
+      await expect(primary.send(worker!, 'watched')).resolves.toEqual([
+        expect.objectContaining({ key: 'hits', value: Number.MAX_VALUE }),
+        expect.objectContaining({ key: 'hits', value: 0, previous: Number.MAX_VALUE }),
+      ]);
+      expect(changes.map((change) => change.value)).toEqual([Number.MAX_VALUE, 0]);
+      expect(errors).toEqual([]);
+      await primary.shutdown();
+    }
+  }, 60_000);
 });

@@ -13,6 +13,8 @@ import {
   isShutdownPayload,
   isStoreOperation,
   kMaxErrorTextLength,
+  kPrimaryToWorkerTypes,
+  kWorkerToPrimaryTypes,
 } from '../../src/messaging/system-types.js';
 
 function router() {
@@ -59,6 +61,17 @@ describe('SystemRouter', () => {
     expect(isHandlerNotFound(thrown)).toBe(true);
     expect(system.route('w1', '$future', {}, false)).toBe(kNoReply);
     expect(system.protocolErrors).toBe(2);
+  });
+
+  it('drops a system type only this side sends (a worker sending $ping), without a NoHandlerError', () => {
+    const dropped: Array<[string, string | undefined, ProtocolProblem]> = [];
+    const system = new SystemRouter<string>({ receiver: 'the primary', outboundTypes: kPrimaryToWorkerTypes, onProtocolError: (peer, type, problem) => dropped.push([peer, type, problem]) });
+    for (const type of ['$ping', '$shutdown', '$metrics', '$storeChange']) expect(system.route('w1', type, undefined, true)).toBe(kNoReply);
+    expect(system.route('w1', '$watchdog', undefined, false)).toBe(kNoReply);
+    expect(dropped.map(([, type, problem]) => `${type} ${problem}`)).toEqual(['$ping wrong-direction', '$shutdown wrong-direction', '$metrics wrong-direction', '$storeChange wrong-direction', '$watchdog wrong-direction']);
+    expect(new ProtocolError('worker 1', 'wrong-direction', '$ping').message).toMatch(/sent "\$ping", a system message only its receiver sends/);
+    // Every system type goes one way.
+    for (const type of kWorkerToPrimaryTypes) expect(kPrimaryToWorkerTypes.has(type)).toBe(false);
   });
 
   it('drops a well-formed message the peer\'s state rules out', () => {

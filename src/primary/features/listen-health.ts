@@ -14,7 +14,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadHttp } from '../../builtins.js';
 import { durationOption } from '../../duration.js';
 import { toError } from '../../to-error.js';
-import { integerOption, optionsObject, portOption, rejectUnknownKeys, stringOption } from '../../validate.js';
+import { integerOption, knownOptions, portOption, stringOption } from '../../validate.js';
 import { ShutdownInProgressError } from '../../errors.js';
 import type { PrimaryState } from '../lifecycle/primary-lifecycle.js';
 import type { PrimaryContext } from '../primary-context.js';
@@ -54,8 +54,7 @@ export async function listenHealth(
 ): Promise<HealthListener> {
   if (lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; listenHealth() is refused.');
   const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => pool.rotation.size, metrics };
-  const options = optionsObject(input, 'listenHealth options');
-  rejectUnknownKeys(options, ['port', 'host', 'minReady', 'metricsTimeoutMs']);
+  const options = knownOptions(input, ['port', 'host', 'minReady', 'metricsTimeoutMs'], 'listenHealth options');
   const port = portOption(options.port);
   const host = stringOption(options.host, 'host');
   const minReady = integerOption(options.minReady, 'minReady', 1, { min: 0 });

@@ -10,7 +10,7 @@
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { InvalidOptionError, ShutdownInProgressError } from '../../errors.js';
-import { integerOption, optionsObject, portOption, rejectUnknownKeys, stringOption } from '../../validate.js';
+import { integerOption, knownOptions, portOption, stringOption } from '../../validate.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { clientKey, RendezvousHash } from './rendezvous.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
@@ -108,8 +108,7 @@ function* readyWorkers(records: Iterable<WorkerRecord>): Iterable<WorkerRecord> 
 }
 
 function normalizeStickyOptions(input: StickyOptions): Required<Omit<StickyOptions, 'host'>> & { host: string | undefined } {
-  const options = optionsObject(input, 'listenSticky options');
-  rejectUnknownKeys(options, ['port', 'host', 'backlog']);
+  const options = knownOptions(input, ['port', 'host', 'backlog'], 'listenSticky options');
   if (options.port === undefined) throw new InvalidOptionError('port', 'a port number (0 for any free port)', undefined);
   return {
     port: portOption(options.port),

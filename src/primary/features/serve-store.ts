@@ -12,8 +12,8 @@ import { SharedStore, type StoreChange } from './shared-store.js';
 import { StoreLeases } from './store-leases.js';
 import { StoreWatchers } from './store-watchers.js';
 
-export function serveStore({ options, system, emit, reportError }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportError'>): SharedStore {
-  const watchers = new StoreWatchers(reportError);
+export function serveStore({ options, system, emit, reportWarning }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportWarning'>): SharedStore {
+  const watchers = new StoreWatchers(reportWarning);
   const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
   const store: SharedStore = new SharedStore(options.serialization, options.maxMessageBytes, (change: StoreChange, isIncrement: boolean) => {
     if (!isIncrement) leases.untie(change.key);

@@ -77,7 +77,9 @@ export class SharedStore {
 
   /**
    * Adds `by` to the number at `key` (a missing key counts as 0) and returns the new value.
-   * @throws InvalidArgumentError when the stored value is not a number.
+   * @throws InvalidArgumentError when the stored value is not a number, or when the sum is not
+   *   a finite number (past ±`Number.MAX_VALUE`): nothing is stored then, as JSON could carry
+   *   neither the value nor the change to workers.
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
     checkKey(key);
@@ -87,6 +89,13 @@ export class SharedStore {
       throw new InvalidArgumentError(`The value at "${key}" is not a number, so it cannot be incremented; set() a number first.`);
     }
     const value = (previous ?? 0) + by;
+    // Checked before writing: an Infinity stored would fail every later read of the key.
+    if (!Number.isFinite(value)) {
+      throw new InvalidArgumentError(
+        `increment(${describeValue(key)}, ${by}) would store ${value} (past the largest number, ±${Number.MAX_VALUE}); nothing was stored. ` +
+          'Keep counters well under 2^53 (Number.MAX_SAFE_INTEGER) to keep them exact, or store a string for larger values.',
+      );
+    }
     this.#values.set(key, value);
     this.#onChange({ key, value, previous, deleted: false, source }, true);
     return value;

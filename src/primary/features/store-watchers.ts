@@ -19,7 +19,11 @@ import { toError } from '../../to-error.js';
 export const kHoldAtBytes = 1024 * 1024;
 
 export class StoreWatchers {
-  /** @param onError reports a change that could not be sent at all (on the primary's `error`). */
+  /**
+   * @param onError reports a change that could not be sent at all: never thrown, the primary
+   *   must not die of it (on `error` when heard, else a process warning). Every value is
+   *   checked when stored, so only a stored object changed in place afterwards gets here.
+   */
   constructor(private readonly onError: (error: Error) => void) {}
 
   /** The workers watching each key. */

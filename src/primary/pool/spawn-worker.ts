@@ -4,6 +4,7 @@
  * in one process (as in tests) never inherit each other's settings.
  */
 import cluster, { type Worker as ClusterWorkerProcess } from 'node:cluster';
+import { statSync } from 'node:fs';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
 import { kNameEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
@@ -33,4 +34,23 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
   if (spec.roles.length > 0) env[kRolesEnv] = spec.roles.join(',');
   if (isWatchdogEarly) env[kWatchdogEnv] = 'early';
   return cluster.fork(env);
+}
+
+/**
+ * Why a spawn failed. Node reports a missing working directory as `spawn /usr/bin/node ENOENT`,
+ * which blames node: the `cwd` option, removed since it was checked, is named instead.
+ */
+export function describeSpawnError(error: Error, cwd: string | undefined): string {
+  if (cwd !== undefined && (error as NodeJS.ErrnoException).code === 'ENOENT' && !isDirectory(cwd)) {
+    return `its working directory ${cwd} (option "cwd") no longer exists (${error.message})`;
+  }
+  return error.message;
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

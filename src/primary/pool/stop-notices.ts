@@ -1,9 +1,15 @@
 /**
  * The notices a worker sends while it stops: `$drain` (how many requests its tracked servers
+ * The notices a worker sends while it stops: `$drain` (how many requests its tracked servers
  * still have open, so a forced stop can say what it cut), `$requestsCut` (it cut requests off
  * at its own deadline, or exited with them open), `$scriptCleanup` (a plain script stops
  * through its own signal listeners) and `$destroyFailed` (its `_destroy`, or a plain script's
  * cleanup, missed the worker's own deadline, or threw; it exits 1 next).
+ *
+ * Only a worker the primary is stopping sends them (a worker stopping on its own, after a
+ * signal sent to it alone, does not: nobody waits for its stop). From any other worker they
+ * are protocol errors, dropped and counted: a running worker that claims its `_destroy` timed
+ * out must not be reported as exiting.
  */
 import { capitalize } from '../../capitalize.js';
 import { RemoteError } from '../../errors.js';
@@ -18,11 +24,13 @@ import {
   kScriptCleanupNotice,
 } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
+import type { WorkerRecord } from './worker-record.js';
 
 export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'system' | 'emit'>): void {
   system.register(kDrainNotice, {
     kind: 'notification',
     check: isDrainPayload,
+    when: isStopping,
     handle: ({ openRequests }, record) => {
       record.openRequests = openRequests;
     },
@@ -31,7 +39,7 @@ export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'syst
     kind: 'notification',
     check: isRequestsCutPayload,
     // Once per stop: a second notice (a forged one) must not count the same requests twice.
-    when: (record) => record.requestsCut === undefined,
+    when: (record) => isStopping(record) && record.requestsCut === undefined,
     handle: ({ openRequests, timeoutMs }, record) => {
       record.requestsCut = openRequests;
       emit('workerRequestsCut', timeoutMs === undefined ? { worker: record.handle, openRequests } : { worker: record.handle, openRequests, timeoutMs });
@@ -40,6 +48,7 @@ export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'syst
   system.register(kScriptCleanupNotice, {
     kind: 'notification',
     check: isScriptCleanupPayload,
+    when: isStopping,
     handle: ({ signal }, record) => {
       record.cleanupSignal = signal;
     },
@@ -47,6 +56,7 @@ export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'syst
   system.register(kDestroyFailedNotice, {
     kind: 'notification',
     check: isDestroyFailedPayload,
+    when: isStopping,
     handle: (payload, record) => {
       if ('timeoutMs' in payload) {
         const { cleanupSignal: signal } = record;
@@ -58,4 +68,8 @@ export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'syst
       emit('workerError', { worker: record.handle, error });
     },
   });
+}
+
+function isStopping(record: WorkerRecord): boolean {
+  return record.state === 'stopping';
 }

@@ -17,7 +17,7 @@ import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { spawnWorker } from './spawn-worker.js';
+import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
 import { WorkerRecord } from './worker-record.js';
@@ -200,7 +200,7 @@ export class WorkerPool {
   #onProcessError(record: WorkerRecord, error: Error): void {
     if (record.pid === undefined) {
       // The spawn itself failed (ENOENT, EAGAIN...): there will be a 'disconnect' but never an 'exit'.
-      record.startupError = new WorkerStartupError(record.id, 'spawn-failed', `Worker ${record.id} could not be spawned: ${error.message}`, { cause: error });
+      record.startupError = new WorkerStartupError(record.id, 'spawn-failed', `Worker ${record.id} could not be spawned: ${describeSpawnError(error, this.#context.options.cwd)}`, { cause: error });
       this.#context.emit('workerError', { worker: record.handle, error });
       this.#onExit(record, null, null);
       return;

@@ -1,0 +1,127 @@
+/**
+ * Options a careless user passes (hostile-input findings 7 to 10 and 16): every one is refused
+ * at the call with `InvalidOptionError` naming it, never thrown raw, never silently ignored,
+ * never a crash loop later.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, ClusterWorker, CrashLoopError, InvalidOptionError, startClusteredService } from '../../src/index.js';
+import { fixture, testOptions, testPrimary } from '../helpers/primary.js';
+
+/** The error `call` throws or rejects with. */
+async function failure(call: () => unknown): Promise<InvalidOptionError> {
+  let error: unknown;
+  try {
+    await call();
+  } catch (thrown) {
+    error = thrown;
+  }
+  expect(error).toBeInstanceOf(InvalidOptionError);
+  return error as InvalidOptionError;
+}
+
+const boom = new Error('getter boom');
+const throwing = (): never => {
+  throw boom;
+};
+
+describe('option checks', () => {
+  // Before: accepted, and the workers saw A="B=x"; a NUL byte passed the constructor and
+  // start() rejected with Node's raw TypeError.
+  it('[H22] refuses env names with "=" or NUL, empty names, values with NUL or past the kernel limit', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await primary.start();
+    for (const env of [{ 'A=B': 'x' }, { 'A\0': 'x' }, { '': 'x' }, { A: 'x\0y' }, { A: 'x'.repeat(128 * 1024) }]) {
+      const error = await failure(() => new ClusterPrimary(testOptions('test-worker.ts', { env })));
+      expect(error.option).toMatch(/^env/);
+      await failure(() => primary.fork({ env }));
+    }
+    // What is accepted reaches the worker as given.
+    const [worker] = await primary.fork({ env: { 'WITH.DOT-AND-DASH': 'a=b=c' } });
+    await expect(primary.send(worker!, 'env', { key: 'WITH.DOT-AND-DASH' })).resolves.toBe('a=b=c');
+  });
+
+  // Before: a CrashLoopError after 3 attempts, saying "spawn /usr/bin/node ENOENT".
+  it('[H22] checks cwd at the call, and names it when it disappears before a fork', async () => {
+    expect((await failure(() => new ClusterPrimary(testOptions('test-worker.ts', { cwd: '/nonexistent-dir' })))).message).toBe(
+      'The "cwd" option must be an existing directory (it does not exist). Received "/nonexistent-dir"',
+    );
+    expect((await failure(() => new ClusterPrimary(testOptions('test-worker.ts', { cwd: fixture('test-worker.ts') })))).message).toMatch(/must be a directory \(it is a file\)/);
+    const directory = mkdtempSync(join(tmpdir(), 'clusterkit-cwd-'));
+    const primary = testPrimary({ cwd: directory, restart: { maxStartupFailures: 1 } });
+    rmSync(directory, { recursive: true });
+    const error = await primary.start().catch((thrown: unknown) => thrown);
+    expect(error).toBeInstanceOf(CrashLoopError);
+    expect((error as Error).message).toContain(`its working directory ${directory} (option "cwd") no longer exists`);
+  });
+
+  // Before: the raw Error, without class, code or cause.
+  it('[H22] turns throwing getters and Proxy traps in options into InvalidOptionError with the path and the cause', async () => {
+    // Built with defineProperty: a spread would call the getter here.
+    const withGetter = <T extends object>(options: T, key: string): T => Object.defineProperty(options, key, { get: throwing, enumerable: true });
+    const getter = withGetter(testOptions(), 'workerCount');
+    const nested = testOptions('test-worker.ts', { restart: withGetter({}, 'maxRestarts') });
+    const proxy = new Proxy({}, { ownKeys: throwing, get: throwing });
+    const cases: Array<[() => unknown, string]> = [
+      [() => new ClusterPrimary(getter), 'workerCount'],
+      [() => new ClusterPrimary(nested), 'restart.maxRestarts'],
+      [() => new ClusterPrimary(proxy as object), 'options'],
+      [() => new ClusterPrimary(testOptions('test-worker.ts', { env: proxy as Record<string, string> })), 'env'],
+      [() => new ClusterWorker(withGetter({}, 'messageTimeoutMs')), 'messageTimeoutMs'],
+      [() => startClusteredService(withGetter({ workerModule: fixture('runner-http-module.ts') }, 'workers') as never), 'workers'],
+    ];
+    for (const [call, option] of cases) {
+      const error = await failure(call);
+      expect(error.option).toBe(option);
+      expect(error.message).toMatch(/must be readable: reading it threw Error: getter boom/);
+      expect(error.cause).toBe(boom);
+    }
+    const primary = testPrimary({ workerCount: 0 });
+    for (const call of [() => primary.fork(proxy as object), () => primary.send(1, 'echo', 1, withGetter({}, 'timeoutMs')), () => primary.shutdown(proxy as object)]) {
+      expect((await failure(call)).cause).toBe(boom);
+    }
+  });
+
+  // Before: ignored, so `{ timeout: 5 }` waited the default 30 s.
+  it('[H22] refuses unknown keys in every per-call options object, with the nearest known one', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const calls: Array<[() => unknown, string, string]> = [
+      [() => primary.send(worker!, 'echo', 1, { timeout: 5 } as object), 'timeout', 'timeoutMs'],
+      [() => primary.broadcast('echo', 1, { timeoutMS: 5 } as object), 'timeoutMS', 'timeoutMs'],
+      [() => primary.stopWorker(worker!, { timeout: 5 } as object), 'timeout', 'timeoutMs'],
+      [() => primary.shutdown({ timeoutMs: 5, sigal: 'SIGTERM' } as object), 'sigal', 'signal'],
+      [() => primary.metrics({ timeoutms: 5 } as object), 'timeoutms', 'timeoutMs'],
+      [() => primary.roundRobin({ rol: 'io' } as object), 'rol', 'role'],
+      [() => primary.fork({ nmae: 'x' } as object), 'nmae', 'name'],
+      [() => primary.listenHealth({ port: 0, minready: 1 } as never), 'minready', 'minReady'],
+      [() => primary.listenSticky({ port: 0, backlg: 1 } as never), 'backlg', 'backlog'],
+    ];
+    for (const [call, option, nearest] of calls) {
+      const error = await failure(call);
+      expect(error.option).toBe(option);
+      expect(error.message).toContain(`probably "${nearest}"`);
+    }
+    await expect(primary.shutdown({ signal: 'TERM' as NodeJS.Signals })).rejects.toThrow(InvalidOptionError);
+    // The worker's side: send and sendTo.
+    const refused = { remoteName: 'InvalidOptionError', remoteMessage: expect.stringContaining('probably "timeoutMs"') };
+    await expect(primary.send(worker!, 'askPrimary', { type: 'echo', payload: 1, options: { timeout: 5 } })).rejects.toMatchObject(refused);
+    await expect(primary.send(worker!, 'relay', { target: worker!.id, type: 'echo', payload: 1, options: { timeout: 5 } })).rejects.toMatchObject(refused);
+    expect(primary.state).toBe('running');
+  });
+
+  // Before: 10 000-character names, names with newlines or bidi overrides were accepted.
+  it('[H22] refuses worker names and roles that are too long or hold control or bidi characters', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await primary.start();
+    for (const name of ['x'.repeat(129), '', 'a\nb', 'a\u202eb', 'tab\there', 'a\u2066b', 'del\u007f']) {
+      expect((await failure(() => primary.fork({ name }))).option).toBe('name');
+    }
+    expect((await failure(() => primary.fork({ roles: ['io', 'a,b'] }))).option).toBe('roles[1]');
+    expect((await failure(() => primary.fork({ roles: ['\u001b[2J'] }))).option).toBe('roles[0]');
+    const [worker] = await primary.fork({ name: 'n'.repeat(128), roles: ['io'] });
+    expect(primary.workerByName('n'.repeat(128))).toBe(worker);
+  });
+});

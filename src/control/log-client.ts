@@ -53,17 +53,25 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
       else resolve(outcome);
     };
     socket.once('connect', () => socket.write(`${JSON.stringify({ id, command: 'logs', ...request })}\n`));
+    // Set when the socket is absent: the 'close' that follows the error must not settle first
+    // while the running clusters are being listed for the message.
+    let isLookingUp = false;
     socket.on('error', (error: NodeJS.ErrnoException) => {
       if (isAnswered) return settle('closed');
       if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
-        void liveNames(directory).then((names) => settle(new ClusterNotRunningError(name, names)));
+        isLookingUp = true;
+        void liveNames(directory).then(
+          (names) => settle(new ClusterNotRunningError(name, names)),
+          () => settle(new ClusterNotRunningError(name, [])),
+        );
         return;
       }
       settle(new ControlSocketError(`The cluster "${name}" dropped the control connection before it answered "logs": ${error.message}`, { cause: error }));
     });
-    socket.once('close', () =>
-      settle(isAnswered ? 'closed' : new ControlSocketError(`The cluster "${name}" closed the control connection before it answered "logs"; its primary may be exiting.`)),
-    );
+    socket.once('close', () => {
+      if (isLookingUp) return;
+      settle(isAnswered ? 'closed' : new ControlSocketError(`The cluster "${name}" closed the control connection before it answered "logs"; its primary may be exiting.`));
+    });
     readLines(
       socket,
       (line) => {

@@ -64,6 +64,11 @@ describe('clusterkit logs', () => {
     expect(text.stderr).toContain('[chatty:2] warming up on stderr\n');
     expect(text.stderr).toMatch(/^\[chatty\] worker 2 ready workerId=2/m);
     expect((await cli(['logs', 'chatty', '-n', '1'], { runtime })).stdout.split('\n').filter(Boolean).length).toBeLessThanOrEqual(1);
+    // A misspelt name while a cluster runs: the same answer as status gives (it raced the socket's close).
+    for (const args of [['logs', 'chaty'], ['logs', 'chaty', '--follow']]) {
+      const wrong = await cli(args, { runtime });
+      expect([wrong.code, wrong.stderr]).toEqual([2, expect.stringContaining('No cluster named "chaty" is running. Running: chatty.')]);
+    }
 
     // The last buffered line arrives first: from then on, the reader follows.
     const follow = startCli(['logs', 'chatty', '--follow', '--lines', '1'], { runtime });

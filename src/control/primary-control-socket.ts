@@ -9,7 +9,7 @@ import { clusterStatus } from './cluster-status.js';
 import type { ClusterStatus } from './control-protocol.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { recordClusterEvents } from './record-events.js';
-import { reloadWithCounts, stopCounts } from './stop-counts.js';
+import { reloadWithCounts, scaleWithCounts, stopCounts } from './stop-counts.js';
 
 export interface PrimarySocketSource {
   /** The script the workers run, shown by `status`. */
@@ -33,8 +33,8 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
       status,
       reload: () => reloadWithCounts(primary, () => primary.reload()),
       scale: async (count) => {
-        await primary.scale(count);
-        return status();
+        const stops = await scaleWithCounts(primary, () => primary.scale(count));
+        return { ...status(), stops };
       },
       stop: async () => {
         const report = await primary.shutdown();

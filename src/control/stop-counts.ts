@@ -34,3 +34,34 @@ export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Pr
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
   return { workers: primary.workers.length, ...counts };
 }
+
+/** What `scale` answers besides the status: how the surplus workers it stopped went. */
+export interface ScaleStops {
+  /** Stopped workers that did not stop cleanly (a non-zero exit or a signal). */
+  readonly unclean: number;
+  /** Requests they cut off at their shutdown deadline. */
+  readonly requestsCut: number;
+}
+
+/**
+ * Runs `scale` and counts how the workers it stopped went, from the events of the call's
+ * duration (`scale()` resolves once its surplus workers exited), so `clusterkit scale` can say
+ * when a scale-down cut requests off, as `stop` and `reload` do.
+ */
+export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Promise<unknown>): Promise<ScaleStops> {
+  let unclean = 0;
+  let requestsCut = 0;
+  const onExit = (event: { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly expected: boolean }) => {
+    if (event.expected && (event.code !== 0 || event.signal !== null)) unclean += 1;
+  };
+  const onCut = (event: { readonly openRequests: number }) => (requestsCut += event.openRequests);
+  primary.on('workerExit', onExit);
+  primary.on('workerRequestsCut', onCut);
+  try {
+    await scale();
+  } finally {
+    primary.off('workerExit', onExit);
+    primary.off('workerRequestsCut', onCut);
+  }
+  return { unclean, requestsCut };
+}

@@ -6,7 +6,7 @@ import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
 import type { LogSource } from '../control/log-protocol.js';
 import { recordClusterEvents } from '../control/record-events.js';
-import { reloadWithCounts, stopCounts } from '../control/stop-counts.js';
+import { reloadWithCounts, scaleWithCounts, stopCounts } from '../control/stop-counts.js';
 import type { PrimaryService } from './service-primary.js';
 
 /**
@@ -25,8 +25,8 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
     status: () => service.status(),
     reload: () => reloadWithCounts(service.primary, () => service.reload()),
     scale: async (count) => {
-      await service.scale(count);
-      return service.status();
+      const stops = await scaleWithCounts(service.primary, () => service.scale(count));
+      return { ...service.status(), stops };
     },
     stop: async () => {
       stopReport = await service.primary.shutdown();

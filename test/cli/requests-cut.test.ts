@@ -57,4 +57,20 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     await expect(cli(['stop', 'cutreload'], { runtime, ms: 30_000 })).resolves.toMatchObject({ code: 0, stdout: 'stopped cutreload: 1 worker stopped gracefully\n' });
     await expect(run.exited(30_000)).resolves.toBe(0);
   });
+
+  it('[F53] scale down: the line says the surplus worker cut requests off and did not stop cleanly', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '2', '--name', 'cutscale', '--shutdown-timeout', '4s'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service cutscale started: 2 workers/);
+    // Four connections, handed to the two workers in turn: the surplus (newest) worker holds some.
+    const long = Array.from({ length: 4 }, () => get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error));
+    await run.waitFor(/(request \d+[^]*){4}/);
+    const scale = await cli(['scale', 'cutscale', '1'], { runtime, ms: 30_000 });
+    expect(scale.code).toBe(0);
+    expect(scale.stdout).toMatch(/^scaled cutscale to 1 worker \(pids \d+\), but \d+ requests? cut off at the shutdown timeout and 1 stopped worker did not stop cleanly \(see the cluster's log\)\n$/);
+    await expect(cli(['stop', 'cutscale'], { runtime, ms: 30_000 })).resolves.toMatchObject({ code: 0 });
+    await Promise.all(long);
+    await run.exited(30_000);
+  });
 });

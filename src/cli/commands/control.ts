@@ -65,9 +65,20 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
     // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".
     if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${inFlagNames(error.remoteMessage)}`, 'scale');
     throw error;
-  })) as ClusterStatus;
-  process.stdout.write(`scaled ${name} to ${count} worker${count === 1 ? '' : 's'} (pids ${status.workers.map((worker) => worker.pid).join(', ')})\n`);
+  })) as ClusterStatus & { stops?: { unclean?: unknown; requestsCut?: unknown } };
+  process.stdout.write(`scaled ${name} to ${count} worker${count === 1 ? '' : 's'} (pids ${status.workers.map((worker) => worker.pid).join(', ')})${describeScaleStops(status.stops)}\n`);
   return 0;
+}
+
+/** `, but 1 request cut off at the shutdown timeout and 1 stopped worker did not stop cleanly (...)`, or nothing. */
+function describeScaleStops(stops: { unclean?: unknown; requestsCut?: unknown } | undefined): string {
+  const count = (value: unknown) => (Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : 0);
+  const unclean = count(stops?.unclean);
+  const requestsCut = count(stops?.requestsCut);
+  const parts: string[] = [];
+  if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off at the shutdown timeout`);
+  if (unclean > 0) parts.push(`${plural(unclean, 'stopped worker')} did not stop cleanly`);
+  return parts.length === 0 ? '' : `, but ${parts.join(' and ')} (see the cluster's log)`;
 }
 
 /** Parses `<name>` (and, for scale, `<count>`): exactly `count` positionals. */

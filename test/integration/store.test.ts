@@ -106,4 +106,25 @@ describe('shared store', () => {
       await primary.shutdown();
     }
   }, 60_000);
+
+  // Before: the store kept the primary's object; changed after set() to hold a BigInt (json) or
+  // a function (advanced), the change notice could not be sent and the primary exited 1.
+  it('[H20] stores a copy of the primary\'s value: changing the object after set() changes nothing stored, watchers are told', async () => {
+    for (const serialization of ['json', 'advanced'] as const) {
+      const primary = testPrimary({ serialization });
+      const [worker] = await primary.start();
+      const errors: Error[] = [];
+      primary.on('error', (error) => errors.push(error));
+      await primary.send(worker!, 'watchKey', { key: 'pm' });
+      const value: Record<string, unknown> = { a: 1 };
+      primary.store.set('pm', value);
+      value.a = serialization === 'json' ? 1n : () => 1;
+      expect(primary.store.get('pm')).toEqual({ a: 1 });
+      await until(async () => ((await primary.send(worker!, 'watched')) as unknown[]).length === 1, 5_000, 'the notification');
+      await expect(primary.send(worker!, 'watched')).resolves.toEqual([expect.objectContaining({ key: 'pm', value: { a: 1 } })]);
+      await expect(primary.send(worker!, 'storeOp', { op: 'get', args: ['pm'] })).resolves.toEqual({ a: 1 });
+      expect(errors).toEqual([]);
+      await primary.shutdown();
+    }
+  }, 60_000);
 });

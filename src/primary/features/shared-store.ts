@@ -6,7 +6,7 @@
  * Backed by a `Map`: keys such as `__proto__` or `constructor` are ordinary keys and can never
  * reach a prototype.
  */
-import { loadUtil } from '../../builtins.js';
+import { loadUtil, loadV8 } from '../../builtins.js';
 import { describeValue, InvalidArgumentError } from '../../errors.js';
 import { checkPayload } from '../../messaging/payload-check.js';
 import type { Serialization } from '../../types.js';
@@ -53,16 +53,28 @@ export class SharedStore {
   }
 
   /**
-   * Stores `value`, which must be able to cross IPC (workers read it).
+   * Stores a copy of `value` as workers read it (through the cluster's serialization: with
+   * JSON a Date becomes its ISO string); changing `value` afterwards changes nothing stored.
+   * `value` must be able to cross IPC.
    * @throws NotSerializableError, InvalidArgumentError (a bad key or an undefined value).
    */
   set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary'): void {
     checkKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
     checkPayload(value, this.#serialization, this.#maxBytes, `store value "${key}"`);
+    // The primary's own object is copied, as a worker's arrives copied: changed after set(), it
+    // would change the stored value behind the store's back (and could no longer be sent).
+    if (source === 'primary' && typeof value === 'object' && value !== null) value = this.#copy(value);
     const previous = this.#values.get(key);
     this.#values.set(key, value);
     this.#onChange({ key, value, previous, deleted: false, source }, false);
+  }
+
+  /** `value` as a worker would receive it: through the cluster's serialization. */
+  #copy(value: object): unknown {
+    if (this.#serialization === 'json') return JSON.parse(JSON.stringify(value)) as unknown;
+    const v8 = loadV8();
+    return v8.deserialize(v8.serialize(value)) as unknown;
   }
 
   /** Removes `key`; returns whether it existed. */

@@ -16,6 +16,7 @@ import { commandHint } from './pm2-hints.js';
 import { inFlagNames } from './flag-names.js';
 import { UsageError } from './usage-error.js';
 import { toReadableError } from '../readable-error.js';
+import { escapeControlChars } from '../control/control-chars.js';
 
 export interface CliContext {
   /** The worker bootstrap script `run` forks. */
@@ -70,23 +71,36 @@ function printHelp(command: string | undefined): number {
   return 0;
 }
 
+/**
+ * Every failure line goes through here: it may quote what was typed (`Unknown command "..."`),
+ * a config's value or a cluster's answer, so control characters are escaped (an ESC sequence
+ * could retitle or clear the terminal, U+202E reorder the line) and a very long line is cut.
+ */
+function writeError(text: string): void {
+  const safe = escapeControlChars(text);
+  process.stderr.write(`${safe.length > kMaxErrorChars ? `${safe.slice(0, kMaxErrorChars)} [...]` : safe}\n`);
+}
+
+const kMaxErrorChars = 4_096;
+
 function reportFailure(error: unknown, command: CommandName | undefined): number {
   if (error instanceof UsageError || error instanceof InvalidOptionError) {
     const which = error instanceof UsageError ? (error.command as CommandName | undefined) ?? command : command;
     const help = which ? `clusterkit ${which} --help` : 'clusterkit --help';
     const message = error instanceof InvalidOptionError ? inFlagNames(error.message) : error.message;
-    process.stderr.write(`clusterkit: ${message}\n${usageLine(which)}\nRun "${help}" for the options and examples.\n`);
+    writeError(`clusterkit: ${message}`);
+    process.stderr.write(`${usageLine(which)}\nRun "${help}" for the options and examples.\n`);
     return 2;
   }
   if (error instanceof ClusterNotRunningError) {
-    process.stderr.write(`clusterkit: ${error.message}\n`);
+    writeError(`clusterkit: ${error.message}`);
     return 2;
   }
   if (error instanceof RemoteError) {
-    process.stderr.write(`clusterkit: ${command ?? error.messageType} failed: ${inFlagNames(error.remoteMessage)}\n`);
+    writeError(`clusterkit: ${command ?? error.messageType} failed: ${inFlagNames(error.remoteMessage)}`);
     return 1;
   }
-  process.stderr.write(`clusterkit: ${toReadableError(error).message}\n`);
+  writeError(`clusterkit: ${toReadableError(error).message}`);
   return 1;
 }
 

@@ -14,6 +14,8 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['help', 'nope'], /Unknown command "nope"\./],
   [['run'], /Missing the script to run\./],
   [['run', 'examples'], /The script \/\S+\/examples is not a regular file \(it is a directory\); name the file your workers run\./],
+  // What was typed is quoted with its control characters escaped: an ESC sequence cannot retitle the terminal.
+  [['\x1b]0;pwn\x07'], /Unknown command "\\x1b\]0;pwn\\x07"\./],
   [['run', 'no/such/server.js'], /Script not found: \/\S+\/no\/such\/server\.js \(relative to the current directory; with --cwd <dir>, to that directory first\)\./],
   // PM2 resolves a relative script in --cwd; clusterkit too, then here, and says where it looked.
   [['run', 'nope.js', '--cwd', 'examples/demo'], /Script not found: \/\S+\/examples\/demo\/nope\.js \(relative to --cwd \/\S+\/examples\/demo\), nor \/\S+\/nope\.js \(relative to the current directory\)\./],

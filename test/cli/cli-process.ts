@@ -6,6 +6,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { onCleanup } from '../helpers/cleanup.js';
 import { kRepoRoot, spawnNode, type Spawned } from '../helpers/spawn.js';
 
 export const kCliPath = join(kRepoRoot, 'dist/cli/main.js');
@@ -17,6 +18,7 @@ const directories: string[] = [];
 export function runtimeDir(): string {
   const directory = mkdtempSync(join(tmpdir(), 'ck-'));
   directories.push(directory);
+  onCleanup(() => rmSync(directory, { recursive: true, force: true }));
   return directory;
 }
 

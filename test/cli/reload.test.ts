@@ -21,7 +21,7 @@ describe('clusterkit reload', () => {
     await run.waitFor(/service busy started: 2 workers/);
     const before = readyPids(run);
     const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '10', '/?delay=20', mode] });
-    await client.waitFor(/load started/);
+    await client.waitFor(/^served \d+$/m); // traffic flows before the first reload
     for (let reload = 0; reload < 2; reload++) {
       const result = await cli(['reload', 'busy'], { runtime, ms: 30_000 });
       expect(result).toMatchObject({ code: 0, stdout: 'reloaded busy: 2 workers replaced, no downtime\n' });

@@ -3,8 +3,12 @@
  * is not ours to control), no log lines; every primary is shut down after its test.
  */
 import { fileURLToPath } from 'node:url';
-import { ClusterPrimary, type PrimaryOptions } from '../../src/index.js';
+import { ClusterPrimary, type PrimaryOptions, type WorkerHandle } from '../../src/index.js';
+import { onCleanup } from './cleanup.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+
+/** The worker that starts at once and answers every message of the test protocol. */
+export const kDefaultFixture = 'workers/ready.ts';
 
 const live = new Set<ClusterPrimary<any, any>>();
 
@@ -13,8 +17,12 @@ export function fixture(name: string): string {
   return fileURLToPath(new URL(`../fixtures/${name}`, import.meta.url));
 }
 
-/** Options for a test primary running `fixtureName`; `extra` wins. */
-export function testOptions(fixtureName = 'test-worker.ts', extra: PrimaryOptions = {}): PrimaryOptions {
+/**
+ * Options for a test primary running `fixtureName` (relative to test/fixtures; the default
+ * worker answers the whole test protocol); `extra` wins. Heartbeats stay at their long
+ * defaults: only a test about the heartbeat shortens them.
+ */
+export function testOptions(fixtureName = kDefaultFixture, extra: PrimaryOptions = {}): PrimaryOptions {
   return {
     workerScript: fixture(fixtureName),
     execArgv: ['--import', 'tsx'],
@@ -32,8 +40,8 @@ export function track<P extends ClusterPrimary<any, any>>(primary: P): P {
   return primary;
 }
 
-/** A tracked primary over the test-worker fixture. */
-export function testPrimary(extra: PrimaryOptions = {}, fixtureName = 'test-worker.ts'): ClusterPrimary<ToWorker, ToPrimary> {
+/** A tracked primary over a worker fixture (`workers/ready.ts` unless named). */
+export function testPrimary(extra: PrimaryOptions = {}, fixtureName = kDefaultFixture): ClusterPrimary<ToWorker, ToPrimary> {
   return track(new ClusterPrimary<ToWorker, ToPrimary>(testOptions(fixtureName, extra)));
 }
 
@@ -41,4 +49,22 @@ export async function shutdownTrackedPrimaries(): Promise<void> {
   const primaries = [...live];
   live.clear();
   await Promise.all(primaries.map((primary) => primary.shutdown({ timeoutMs: 3_000 }).catch(() => {})));
+}
+
+/**
+ * Collects what the workers of a `silent: true` primary print (stdout and stderr), from every
+ * worker forked from now on. For fixtures that crash on purpose: their stack traces are
+ * asserted on here instead of landing in the test output.
+ */
+export function workerOutput(primary: ClusterPrimary<any, any>): { text(): string } {
+  let text = '';
+  const listener = ({ worker }: { worker: WorkerHandle }) => {
+    for (const stream of [worker.clusterWorker.process.stdout, worker.clusterWorker.process.stderr]) {
+      stream?.setEncoding('utf8');
+      stream?.on('data', (chunk: string) => (text += chunk));
+    }
+  };
+  primary.on('workerFork', listener);
+  onCleanup(() => primary.off('workerFork', listener));
+  return { text: () => text };
 }

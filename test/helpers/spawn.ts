@@ -1,8 +1,11 @@
 /**
  * Running scripts as separate processes (examples, primaries that tests signal or kill).
+ * Every process started here is killed after its test (its whole group when detached), and
+ * every deadline timer is cleared, even when the test failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { onCleanup } from './cleanup.js';
 
 export const kRepoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -45,6 +48,7 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
     detached: options.detached ?? false,
   });
   running.set(child, options.detached ?? false);
+  const releaseChild = onCleanup(() => kill(child, options.detached ?? false));
   const label = options.label ?? args.join(' ');
   let output = '';
   let stdout = '';
@@ -64,6 +68,8 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
   const exit = new Promise<number | string>((resolve) => {
     child.once('close', (code, signal) => {
       running.delete(child);
+      // A group leader's children may outlive it: its group is killed after the test.
+      if (!options.detached) releaseChild();
       resolve(code ?? signal ?? 'unknown');
     });
   });
@@ -84,10 +90,10 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
           cleanup();
           reject(new Error(`${pattern} did not appear within ${ms} ms in the output of "${label}":\n${output}`));
         }, ms);
-        const cleanup = () => {
+        const cleanup = onCleanup(() => {
           clearTimeout(timer);
           waiters.delete(check);
-        };
+        });
         waiters.add(check);
         check();
       });
@@ -97,20 +103,42 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`"${label}" did not exit within ${ms} ms. Output:\n${output}`)), ms);
       });
-      return Promise.race([exit, timeout]).finally(() => clearTimeout(timer));
+      const release = onCleanup(() => clearTimeout(timer));
+      return Promise.race([exit, timeout]).finally(release);
     },
   };
 }
 
 /** Kills every spawned process that is still running (its whole group when detached). */
 export function killSpawned(): void {
-  for (const [child, isGroupLeader] of running) {
-    if (child.pid === undefined) continue;
+  for (const [child, isGroupLeader] of running) kill(child, isGroupLeader);
+  running.clear();
+}
+
+function kill(child: ChildProcess, isGroupLeader: boolean): void {
+  if (child.pid === undefined) return;
+  try {
+    // child.kill() is a no-op once the child has exited, so a reused pid is never hit.
+    if (isGroupLeader) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * The `{"event": ...}` JSON lines of `text` (a process's stdout). Only complete lines: one still
+ * being written would not parse. Other output (a stack trace, a log line) is skipped.
+ */
+export function jsonLines<T>(text: string): T[] {
+  const lines: T[] = [];
+  for (const line of text.split('\n').slice(0, -1)) {
+    if (!line.startsWith('{"event"')) continue;
     try {
-      process.kill(isGroupLeader ? -child.pid : child.pid, 'SIGKILL');
+      lines.push(JSON.parse(line) as T);
     } catch {
-      // already gone
+      // not one of ours
     }
   }
-  running.clear();
+  return lines;
 }

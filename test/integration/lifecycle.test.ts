@@ -22,7 +22,7 @@ const kPrimaryEvents = [
 
 describe('lifecycle events', () => {
   it('[F41] emits every primary event in order over one worker life', async () => {
-    const primary = testPrimary({ env: { FIXTURE_INIT: 'listen:0' } });
+    const primary = testPrimary({ env: { PORT: '0' } }, 'workers/http-server.ts');
     const seen: string[] = [];
     for (const event of kPrimaryEvents) primary.on(event, () => seen.push(event));
     const [worker] = await primary.start();
@@ -49,7 +49,7 @@ describe('lifecycle events', () => {
         order.push(`worker:${payload.event}`);
       }
     }
-    const primary = track(new OrderedPrimary(testOptions('test-worker.ts', { env: { FIXTURE_REPORT_DESTROY: '1' } })));
+    const primary = track(new OrderedPrimary(testOptions('workers/destroy-reports.ts')));
     primary.on('workerReady', () => order.push('workerReady'));
     primary.on('workerExit', () => order.push('workerExit'));
     const [worker] = await primary.start();
@@ -65,7 +65,7 @@ describe('lifecycle events', () => {
   });
 
   it('reports a worker whose _init throws, and start() rejects', async () => {
-    const primary = testPrimary({ env: { FIXTURE_INIT: 'throw' }, restart: false });
+    const primary = testPrimary({ restart: false }, 'workers/init-throws.ts');
     const workerError = onceEvent(primary, 'workerError');
     const exit = onceEvent(primary, 'workerExit');
     const error = await primary.start().catch((e: unknown) => e);
@@ -95,7 +95,7 @@ describe('lifecycle events', () => {
   });
 
   it('[F10] fails start() with a clear error when the worker never becomes ready', async () => {
-    const primary = testPrimary({ env: { FIXTURE_INIT: 'hang' }, readyTimeoutMs: 1_000, restart: false });
+    const primary = testPrimary({ readyTimeoutMs: 1_000, restart: false }, 'workers/init-hangs.ts');
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'ready-timeout' });
     expect((error as Error).message).toContain('readyTimeoutMs');

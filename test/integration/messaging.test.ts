@@ -49,7 +49,7 @@ describe('replies', () => {
   });
 
   it('holds messages sent before the worker listens, and delivers them once it does (nothing is lost silently)', async () => {
-    const primary = testPrimary({ env: { FIXTURE_INIT: 'slow:200' } });
+    const primary = testPrimary({ env: { INIT_DELAY_MS: '200' } }, 'workers/init-slow.ts');
     const early: Array<Promise<unknown>> = [];
     // Sent the instant the process is forked: Node would drop them, clusterkit holds them.
     primary.on('workerFork', ({ worker }) => {

@@ -36,7 +36,8 @@ describe('worker-to-worker messages', () => {
   it('rejects with WorkerExitedError when the target dies mid-request, at once', async () => {
     const { primary, alice, bob } = await relayPair();
     const pending = primary.send(alice, 'relay', { target: 'bob', type: 'slow', payload: { ms: 30_000 }, timeoutMs: 60_000 }).catch((e: RemoteError) => e);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The primary has forwarded the request: it is pending on bob.
+    await until(() => primary.stats().some((row) => row.id === bob.id && row.pending > 0), 10_000, 'the relay pending on bob');
     const killedAt = Date.now();
     process.kill(bob.pid!, 'SIGKILL');
     const error = await pending;

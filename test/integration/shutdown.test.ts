@@ -9,9 +9,15 @@ import { onceEvent, record } from '../helpers/wait.js';
 
 async function httpPrimary(extra = {}): Promise<{ primary: ClusterPrimary<ToWorker, ToPrimary>; port: number }> {
   const port = await freePort();
-  const primary = testPrimary({ env: { FIXTURE_INIT: `listen:${port}` }, ...extra });
+  const primary = testPrimary({ env: { PORT: String(port) }, ...extra }, 'workers/http-server.ts');
   await primary.start();
   return { primary, port };
+}
+
+/** Resolves once the workers have received `count` requests sent with `announce=1` (call it before sending them). */
+function announced(primary: ClusterPrimary<ToWorker, ToPrimary>, count: number): Promise<unknown> {
+  let seen = 0;
+  return onceEvent(primary, 'workerMessage', 10_000, (message: { type: string; payload: { event: string } }) => message.type === 'lifecycle' && message.payload.event === 'request' && ++seen === count);
 }
 
 function request(port: number, path: string, agent: http.Agent | false = false): Promise<{ status: number; body: string; connection: string | undefined }> {
@@ -34,8 +40,9 @@ describe('graceful shutdown', () => {
     primary.notify(hanging!, 'block', { ms: -1 });
     const completions = record(primary, 'shutdownComplete');
     const startedAt = Date.now();
-    const report = await primary.shutdown({ timeoutMs: 1_000 });
-    expect(Date.now() - startedAt).toBeLessThan(8_000);
+    // Long enough for the healthy worker to stop on its own on a busy machine.
+    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
     expect(report.killed).toEqual([hanging]);
     expect(report.graceful).toEqual([fine]);
     expect(hanging!.signal).toBe('SIGKILL');
@@ -46,8 +53,9 @@ describe('graceful shutdown', () => {
   it('[F16] lets in-flight HTTP requests finish, then closes; afterwards only the other worker answers', async () => {
     const { primary, port } = await httpPrimary({ workerCount: 2 });
     const [first, second] = primary.workers;
-    const inFlight = [request(port, '/?delay=600'), request(port, '/?delay=600')];
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const arrived = announced(primary, 2);
+    const inFlight = [request(port, '/?delay=600&announce=1'), request(port, '/?delay=600&announce=1')];
+    await arrived;
     const stopping = primary.stopWorker(first!);
     // Until the worker has processed the stop, the primary may still route to it: it answers those too.
     const during = await Promise.all([request(port, '/'), request(port, '/')]);
@@ -62,17 +70,19 @@ describe('graceful shutdown', () => {
     const { primary, port } = await httpPrimary();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const slow = request(port, '/?delay=400', agent);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const arrived = announced(primary, 1);
+      const slow = request(port, '/?delay=400&announce=1', agent);
+      await arrived;
       const startedAt = Date.now();
-      const shutdown = primary.shutdown({ timeoutMs: 8_000 });
+      const shutdown = primary.shutdown({ timeoutMs: 15_000 });
       const response = await slow;
       expect(response.status).toBe(200);
       expect(response.connection).toBe('close');
       const report = await shutdown;
+      // Without draining, the keep-alive socket (keepAliveTimeout 60 s in the fixture) would hold
+      // the worker until the 15 s deadline killed it.
       expect(report.killed).toEqual([]);
-      // Without draining, the keep-alive socket would hold the worker for keepAliveTimeout (5 s).
-      expect(Date.now() - startedAt).toBeLessThan(3_000);
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
     } finally {
       agent.destroy();
     }
@@ -80,8 +90,9 @@ describe('graceful shutdown', () => {
 
   it('[F16] honours the deadline when a connection never ends', async () => {
     const { primary, port } = await httpPrimary();
-    const never = request(port, '/?delay=600000').catch((e: Error) => e);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const arrived = announced(primary, 1);
+    const never = request(port, '/?delay=600000&announce=1').catch((e: Error) => e);
+    await arrived;
     const startedAt = Date.now();
     const report = await primary.shutdown({ timeoutMs: 1_500 });
     expect(Date.now() - startedAt).toBeLessThan(6_000);
@@ -90,10 +101,12 @@ describe('graceful shutdown', () => {
   });
 
   it('cuts a hanging _destroy at the deadline: the worker exits 1 on its own', async () => {
-    const primary = testPrimary({ env: { FIXTURE_DESTROY: 'hang' } });
+    const primary = testPrimary({}, 'workers/destroy-hangs.ts');
     const [worker] = await primary.start();
     const exit = onceEvent(primary, 'workerExit');
-    const report = await primary.shutdown({ timeoutMs: 1_000 });
+    // The worker gives up on its _destroy at its own deadline, shorter than the primary's by
+    // min(1 s, timeoutMs / 4): 1 s here, room enough on a busy machine to exit before a kill.
+    const report = await primary.shutdown({ timeoutMs: 4_000 });
     await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: true });
     expect(report.graceful).toEqual([worker]);
   });

@@ -1,17 +1,16 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
-import { killHarnesses, startHarness, type Harness } from '../helpers/harness.js';
+import { describe, expect, it } from '@jest/globals';
+import { startHarness, type Harness } from '../helpers/harness.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
-
-afterEach(() => killHarnesses());
 
 async function started(harness: Harness): Promise<{ pid: number; pids: number[] }> {
   const line = await harness.waitForEvent('started');
   return { pid: line.pid as number, pids: line.pids as number[] };
 }
 
-const twoWorkers = (extra: object = {}) => ({
+/** Two workers that print a line when their `_destroy` runs. */
+const twoWorkers = (extra: object = {}, worker = 'workers/destroy-logs.ts') => ({
   HARNESS_OPTIONS: JSON.stringify({ workerCount: 2, ...extra }),
-  FIXTURE_LOG_DESTROY: '1',
+  HARNESS_WORKER: worker,
 });
 
 function destroyedPids(harness: Harness): number[] {
@@ -47,7 +46,7 @@ describe('signals on the primary', () => {
   });
 
   it('[F25] a second SIGINT during shutdown kills the workers at once and exits non-zero', async () => {
-    const harness = startHarness({ ...twoWorkers({ shutdownTimeoutMs: 60_000 }), FIXTURE_DESTROY: 'hang' });
+    const harness = startHarness(twoWorkers({ shutdownTimeoutMs: 60_000 }, 'workers/destroy-hangs.ts'));
     const { pid, pids } = await started(harness);
     process.kill(pid, 'SIGINT');
     await harness.waitForEvent('shutdown');
@@ -84,10 +83,9 @@ describe('orphan protection', () => {
   });
 
   it('[F20] primary SIGKILLed while the workers are blocked: the watchdog kills them within 2 s', async () => {
+    // The harness prints "started" once every worker has answered that it is blocking now.
     const harness = startHarness({ ...twoWorkers({ heartbeat: false }), HARNESS_AFTER_START: 'block' });
     const { pid, pids } = await started(harness);
-    // Give the block message time to arrive and the watchdog thread time to boot.
-    await new Promise((resolve) => setTimeout(resolve, 300));
     expect(pids.every(isAlive)).toBe(true);
     process.kill(pid, 'SIGKILL');
     await waitUntilGone(pids, 2_000);

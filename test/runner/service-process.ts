@@ -2,7 +2,7 @@
  * A service script (test/fixtures/runner-service.ts) running in its own process group, and
  * the JSON lines its callbacks print in the primary and the workers.
  */
-import { killSpawned, spawnScript, type Spawned } from '../helpers/spawn.js';
+import { jsonLines, killSpawned, spawnScript, type Spawned } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
 
 export interface ServiceLine {
@@ -29,13 +29,7 @@ export async function exitedWithOutput(spawned: Spawned, ms = 15_000): Promise<n
 
 export function startService(env: Record<string, string>): ServiceProcess {
   const spawned = spawnScript('test/fixtures/runner-service.ts', { env: { NODE_ENV: 'production', ...env }, detached: true });
-  const lines = (event?: string): ServiceLine[] =>
-    spawned
-      .output()
-      .split('\n')
-      .filter((line) => line.startsWith('{"event"'))
-      .map((line) => JSON.parse(line) as ServiceLine)
-      .filter((line) => event === undefined || line.event === event);
+  const lines = (event?: string): ServiceLine[] => jsonLines<ServiceLine>(spawned.stdout()).filter((line) => event === undefined || line.event === event);
   return {
     ...spawned,
     exited: (ms) => exitedWithOutput(spawned, ms),

@@ -11,6 +11,10 @@ afterEach(() => {
   for (const endpoint of created.splice(0)) endpoint.close(() => new Error('test over'));
 });
 
+async function loopTurns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 function endpointPair(handler: InboundHandler, options: Partial<EndpointOptions> = {}) {
   const [portA, portB] = memoryPortPair();
   const base = (port: MemoryPort, onInbound: InboundHandler): EndpointOptions => ({
@@ -102,10 +106,12 @@ describe('Endpoint', () => {
     const handler = () => new Promise<string>((resolve) => release.push(() => resolve('ok')));
     const waiting = endpointPair(handler, { maxPending: 2 });
     const replies = [1, 2, 3].map((n) => waiting.client.request('t', n));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The in-memory port delivers on setImmediate: a few loop turns (not a sleep, which a busy
+    // machine can stretch past them or not) let everything admitted arrive.
+    await loopTurns(10);
     expect(release).toHaveLength(2);
     release.shift()!();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await loopTurns(10);
     expect(release).toHaveLength(2);
     for (const fn of release.splice(0)) fn();
     await expect(Promise.all(replies)).resolves.toEqual(['ok', 'ok', 'ok']);

@@ -12,7 +12,8 @@ const config: Config = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   maxWorkers: 2,
-  testTimeout: 30_000,
+  // A generous bound, reached only by a broken test: inner deadlines (test/helpers) fail first.
+  testTimeout: 120_000,
   setupFilesAfterEnv: ['<rootDir>/test/setup/after-each.ts'],
 };
 

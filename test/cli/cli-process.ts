@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { onCleanup } from '../helpers/cleanup.js';
-import { kRepoRoot, spawnNode, type Spawned } from '../helpers/spawn.js';
+import { kProcessPatienceMs, kRepoRoot, spawnNode, type Spawned } from '../helpers/spawn.js';
 
 export const kCliPath = join(kRepoRoot, 'dist/cli/main.js');
 
@@ -39,7 +39,7 @@ export function startCli(args: string[], options: { runtime: string; env?: Recor
 /** Runs `clusterkit <args>` to completion. */
 export async function cli(args: string[], options: { runtime: string; env?: Record<string, string>; ms?: number }): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const run = startCli(args, options);
-  const code = await run.exited(options.ms ?? 15_000);
+  const code = await run.exited(options.ms ?? kProcessPatienceMs);
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 

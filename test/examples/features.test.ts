@@ -7,7 +7,7 @@ afterEach(() => killSpawned());
 describe('feature examples', () => {
   it('worker-relay: api workers use the cache worker by name, and cope without it', async () => {
     const run = spawnScript('examples/worker-relay/main.ts');
-    await expect(run.exited(30_000)).resolves.toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
     expect(run.output()).toContain("first lookup : { user: 'User #7', cached: false, servedBy: 'api-a' }");
     expect(run.output()).toContain("second lookup: { user: 'User #7', cached: true, servedBy: 'api-b' }");
     expect(run.output()).toContain('[cache] get user:7 from api-b');
@@ -16,7 +16,7 @@ describe('feature examples', () => {
 
   it('shared-store: four workers count atomically and see the setting change', async () => {
     const run = spawnScript('examples/shared-store/main.ts');
-    await expect(run.exited(30_000)).resolves.toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
     expect(run.output()).toContain('views counted by 4 workers: 1000');
     expect(run.output()).toContain('theme seen by the workers: dark');
   });
@@ -37,7 +37,7 @@ describe('feature examples', () => {
 
   it('metrics: the primary merges the workers counters', async () => {
     const run = spawnScript('examples/metrics/main.ts');
-    await expect(run.exited(30_000)).resolves.toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
     expect(run.output()).toContain('app_jobs_total{route="/search"} 6');
     expect(run.output()).toContain('app_jobs_total{route="/export"} 4');
     expect(run.output()).toContain('clusterkit_workers{state="ready"} 2');

@@ -3,7 +3,7 @@
  * the JSON lines it and its workers print.
  */
 import { onCleanup } from './cleanup.js';
-import { jsonLines, killSpawned, spawnScript, type Spawned } from './spawn.js';
+import { jsonLines, kProcessPatienceMs, killSpawned, spawnScript, type Spawned } from './spawn.js';
 import { until } from './wait.js';
 
 const started: Harness[] = [];
@@ -56,8 +56,8 @@ export function startHarness(env: Record<string, string>, options: { detached?: 
   const harness: Harness = {
     ...spawned,
     events,
-    waitForEvent: (event, filter = () => true, ms = 15_000) => poll(() => events().find((line) => line.event === event && filter(line)), `"${event}"`, ms),
-    waitForCount: (event, count, ms = 15_000) =>
+    waitForEvent: (event, filter = () => true, ms = kProcessPatienceMs) => poll(() => events().find((line) => line.event === event && filter(line)), `"${event}"`, ms),
+    waitForCount: (event, count, ms = kProcessPatienceMs) =>
       poll(() => {
         const matching = events().filter((line) => line.event === event);
         return matching.length >= count ? matching : undefined;

@@ -29,7 +29,7 @@ export function testOptions(fixtureName = kDefaultFixture, extra: PrimaryOptions
     workerCount: 1,
     logger: false,
     handleSignals: false,
-    readyTimeoutMs: 15_000,
+    readyTimeoutMs: 60_000, // generous: a tsx worker can take 15 s to start on a busy machine
     ...extra,
   };
 }

@@ -9,6 +9,9 @@ import { onCleanup } from './cleanup.js';
 
 export const kRepoRoot = fileURLToPath(new URL('../../', import.meta.url));
 
+/** Default deadline for a process's output or exit: a primary and its tsx workers start slowly on a busy machine. */
+export const kProcessPatienceMs = 60_000;
+
 export interface Spawned {
   readonly child: ChildProcess;
   /** Everything written to stdout and stderr so far. */
@@ -78,7 +81,7 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
     output: () => output,
     stdout: () => stdout,
     stderr: () => stderr,
-    waitFor(pattern, ms = 15_000) {
+    waitFor(pattern, ms = kProcessPatienceMs) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = output.match(pattern);
@@ -98,7 +101,7 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
         check();
       });
     },
-    exited(ms = 15_000) {
+    exited(ms = kProcessPatienceMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`"${label}" did not exit within ${ms} ms. Output:\n${output}`)), ms);

@@ -8,8 +8,15 @@
 import type { EventEmitter } from 'eventemitter3';
 import { onCleanup } from './cleanup.js';
 
+/**
+ * How long a test waits for something that should happen (an event, a condition, a process
+ * line) before it fails. Only a broken run waits this long, so it is generous: on a 2-core
+ * machine shared with CPU hogs and other test runs, starting one tsx worker has taken 15 s.
+ */
+export const kPatienceMs = 30_000;
+
 /** Resolves with the event's payload; rejects after `ms` naming what did not happen. */
-export function onceEvent<T = any>(emitter: EventEmitter<any>, event: string, ms = 10_000, filter: (payload: T) => boolean = () => true): Promise<T> {
+export function onceEvent<T = any>(emitter: EventEmitter<any>, event: string, ms = kPatienceMs, filter: (payload: T) => boolean = () => true): Promise<T> {
   return new Promise((resolve, reject) => {
     const listener = (payload: T) => {
       if (!filter(payload)) return;
@@ -29,7 +36,7 @@ export function onceEvent<T = any>(emitter: EventEmitter<any>, event: string, ms
 }
 
 /** Polls `condition` every 20 ms until it is true; rejects after `ms`. */
-export function until(condition: () => boolean | Promise<boolean>, ms = 10_000, what = 'condition'): Promise<void> {
+export function until(condition: () => boolean | Promise<boolean>, ms = kPatienceMs, what = 'condition'): Promise<void> {
   return new Promise((resolve, reject) => {
     const deadline = Date.now() + ms;
     let timer: NodeJS.Timeout | undefined;

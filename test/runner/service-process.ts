@@ -2,7 +2,7 @@
  * A service script (test/fixtures/runner-service.ts) running in its own process group, and
  * the JSON lines its callbacks print in the primary and the workers.
  */
-import { jsonLines, killSpawned, spawnScript, type Spawned } from '../helpers/spawn.js';
+import { jsonLines, kProcessPatienceMs, killSpawned, spawnScript, type Spawned } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
 
 export interface ServiceLine {
@@ -20,7 +20,7 @@ export interface ServiceProcess extends Spawned {
  * Like `spawned.exited()`, but also waits until its output pipes are closed: the exit can be
  * reported before the last lines are read.
  */
-export async function exitedWithOutput(spawned: Spawned, ms = 15_000): Promise<number | string> {
+export async function exitedWithOutput(spawned: Spawned, ms = kProcessPatienceMs): Promise<number | string> {
   const code = await spawned.exited(ms);
   const streams = [spawned.child.stdout, spawned.child.stderr].filter((stream) => stream !== null);
   await until(() => streams.every((stream) => stream.closed), ms, 'output pipes closed');
@@ -34,7 +34,7 @@ export function startService(env: Record<string, string>): ServiceProcess {
     ...spawned,
     exited: (ms) => exitedWithOutput(spawned, ms),
     lines,
-    async waitForLines(event, count = 1, filter = () => true, ms = 15_000) {
+    async waitForLines(event, count = 1, filter = () => true, ms = kProcessPatienceMs) {
       const matching = () => lines(event).filter(filter);
       await until(() => matching().length >= count, ms, `${count} x "${event}" in:\n${spawned.output()}`).catch((error: Error) => {
         throw new Error(`${error.message}\nOutput:\n${spawned.output()}`);

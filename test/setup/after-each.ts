@@ -12,7 +12,7 @@ import { until } from '../helpers/wait.js';
 afterEach(async () => {
   cleanUp();
   await shutdownTrackedPrimaries();
-  await until(() => Object.keys(cluster.workers ?? {}).length === 0, 5_000, 'no cluster worker left').catch(() => {});
+  await until(() => Object.keys(cluster.workers ?? {}).length === 0, 30_000, 'no cluster worker left').catch(() => {});
   cleanUp();
   expect(Object.keys(cluster.workers ?? {})).toEqual([]);
 });

@@ -31,15 +31,15 @@ describe('heartbeat', () => {
   });
 
   it('does not take a worker that is reading a backlog of messages for a hung one', async () => {
-    const primary = testPrimary(fastHeartbeat);
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_500 } });
     const [worker] = await primary.start();
     const unresponsive = record(primary, 'workerUnresponsive');
-    // 40 notifications of 256 KiB, each keeping the worker busy for 100 ms: about 4 s of work,
-    // four heartbeat timeouts. The worker sends nothing meanwhile, and the pings wait behind the
-    // backlog; but its event loop turns between messages and reads on, which the primary sees
-    // as its writes to the worker completing.
+    // 25 notifications of 256 KiB, each keeping the worker busy for 100 ms: 2.5 s of work, more
+    // than the heartbeat timeout. The worker sends nothing meanwhile, and the pings wait behind
+    // the backlog; but its event loop turns between messages and reads on, which the primary
+    // sees as its writes to the worker completing.
     const padding = 'x'.repeat(256 * 1024);
-    for (let i = 0; i < 40; i++) primary.notify(worker!, 'block', { ms: 100, padding });
+    for (let i = 0; i < 25; i++) primary.notify(worker!, 'block', { ms: 100, padding });
     await expect(primary.send(worker!, 'echo', 'done reading', { timeoutMs: 60_000 })).resolves.toBe('done reading');
     expect(unresponsive.events).toEqual([]);
     expect(worker!.state).toBe('ready');

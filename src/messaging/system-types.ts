@@ -23,6 +23,14 @@ export const kShutdownRequest = '$shutdown';
  * block its event loop.
  */
 export const kArmWatchdogNotice = '$watchdog';
+/**
+ * Worker -> primary, request: answered at once, with nothing. A stopping worker sends it after
+ * closing its servers and exits only after the answer: until the primary has read a server's
+ * close, Node's cluster may still hand the worker connections, and one arriving after the exit
+ * is lost (its client hangs). The answer travels behind any such handoff, so once it is in,
+ * every handoff has arrived and been handed back to another worker.
+ */
+export const kSyncRequest = '$sync';
 /** Primary -> worker, request: heartbeat; answered with memory and event-loop figures. */
 export const kPingRequest = '$ping';
 

@@ -4,7 +4,7 @@
  */
 import { RemoteError, WorkerStartupError, type SerializedError } from '../errors.js';
 import { handlerNotFound } from '../messaging/dispatch.js';
-import { kHelloNotice, kInitErrorNotice, kReadyNotice } from '../messaging/system-types.js';
+import { kHelloNotice, kInitErrorNotice, kReadyNotice, kSyncRequest } from '../messaging/system-types.js';
 import type { PoolHost } from './pool-host.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -17,6 +17,7 @@ export class SystemRouter {
   constructor(pool: WorkerPool, emit: PoolHost['emit']) {
     this.register(kHelloNotice, (record) => record.endpoint.channel.open());
     this.register(kReadyNotice, (record) => pool.markReady(record));
+    this.register(kSyncRequest, () => undefined);
     this.register(kInitErrorNotice, (record, payload) => {
       const error = new RemoteError('_init', record.describe(), payload as SerializedError);
       record.startupError = new WorkerStartupError(

@@ -31,6 +31,7 @@ import {
   kRelayedRequest,
   kRelayRequest,
   kShutdownRequest,
+  kSyncRequest,
   type RelaySender,
 } from '../messaging/system-types.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
@@ -346,11 +347,19 @@ export class ClusterWorker<
     this.#events.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
     await Promise.all(this.#servers.map((server) => server.drain(deadline)));
+    if (this.#servers.length > 0) await this.#syncWithPrimary(deadline);
     if (this.#endpoint) await settleWithin(this.#endpoint.idle(), deadline - Date.now());
     const error = await this.#runDestroy(deadline);
     this.#probe.stop();
     this.#state = 'stopped';
     return error ? 1 : 0;
+  }
+
+  /** A round trip behind the servers' close: see `kSyncRequest` (connections handed over late). */
+  async #syncWithPrimary(deadline: number): Promise<void> {
+    const endpoint = this.#endpoint;
+    if (!endpoint?.channel.isConnected) return;
+    await endpoint.request(kSyncRequest, undefined, Math.max(1, deadline - Date.now())).catch(() => {});
   }
 
   async #runDestroy(deadline: number): Promise<Error | undefined> {

@@ -5,7 +5,8 @@ import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { waitUntilGone } from '../helpers/processes.js';
-import { onceEvent, record } from '../helpers/wait.js';
+import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
+import { spawnScript } from '../helpers/spawn.js';
 
 async function httpPrimary(extra = {}): Promise<{ primary: ClusterPrimary<ToWorker, ToPrimary>; port: number }> {
   const port = await freePort();
@@ -64,6 +65,30 @@ describe('graceful shutdown', () => {
     await expect(stopping).resolves.toBe('graceful');
     const after = await Promise.all([request(port, '/'), request(port, '/'), request(port, '/')]);
     expect(after.map((response) => response.body)).toEqual(Array(3).fill(`pid:${second!.pid}`));
+  });
+
+  it('[F16] loses no connection that Node hands to a stopping worker before the primary has read its close', async () => {
+    const { primary, port } = await httpPrimary({ workerCount: 2 });
+    const [stopping] = primary.workers;
+    const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '10', '/', 'close'] });
+    const served = () => client.stdout().match(/^served \d+$/gm)?.length ?? 0;
+    await until(() => served() >= 1, kPatienceMs, 'requests served');
+    const stopped = primary.stopWorker(stopping!);
+    await new Promise((resolve) => process.nextTick(resolve)); // the stop request is written
+    // The primary is busy (as under load) while the worker closes its server and stops, and
+    // new connections queue in the primary's backlog. Back at work, Node's cluster hands some to
+    // the stopping worker before it reads that worker's close: had the worker exited already,
+    // those connections would be lost, their clients waiting forever.
+    const busyUntil = Date.now() + 3_000;
+    while (Date.now() < busyUntil) {
+      // the primary's event loop is busy
+    }
+    await expect(stopped).resolves.toBe('graceful');
+    const before = served();
+    await until(() => served() > before, kPatienceMs, 'the other worker serving on');
+    client.child.kill('SIGTERM');
+    const [line] = await client.waitFor(/\{.*\}/);
+    expect(JSON.parse(line)).toMatchObject({ failed: 0, errors: {} });
   });
 
   it('[F17] closes idle keep-alive connections at once instead of waiting for keepAliveTimeout', async () => {

@@ -122,13 +122,14 @@ describe('Endpoint', () => {
   });
 
   it('makes requests wait for room when their bytes outrun the channel, and never loses one', async () => {
-    const { client } = endpointPair((_type, payload) => (payload as string).length);
+    // Copying 100 MB through the in-memory port takes seconds on a busy machine: no timeouts here.
+    const { client } = endpointPair((_type, payload) => (payload as string).length, { defaultTimeoutMs: 120_000 });
     const megabyte = 'x'.repeat(1_000_000);
     // About 95 MiB issued in one tick: more than the channel queues at once, so some must wait.
     const replies = await Promise.all(Array.from({ length: 100 }, () => client.request('size', megabyte)));
     expect(replies).toEqual(Array(100).fill(megabyte.length));
     expect(client.pendingCount).toBe(0);
-    const rejecting = endpointPair(() => 1, { backpressure: 'reject' });
+    const rejecting = endpointPair(() => 1, { backpressure: 'reject', defaultTimeoutMs: 120_000 });
     const results = await Promise.allSettled(Array.from({ length: 100 }, () => rejecting.client.request('size', megabyte)));
     const refused = results.filter((result) => result.status === 'rejected');
     expect(refused.length).toBeGreaterThan(0);

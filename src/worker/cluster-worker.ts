@@ -61,6 +61,8 @@ export type WorkerLifecycleState = 'created' | 'starting' | 'ready' | 'stopping'
 
 /** Time a signalled worker waits for the primary's instruction before stopping on its own. */
 const kSignalGraceMs = 1_000;
+/** How much sooner than the primary's stop deadline a worker gives up on its own `_destroy` (at most a quarter of it). */
+const kStopMarginMs = 2_000;
 /** Longest wait for queued messages to be written before the process exits. */
 const kExitFlushMs = 1_000;
 /** How often the orphan watchdog checks the parent pid. */
@@ -328,7 +330,8 @@ export class ClusterWorker<
 
   async #stopForPrimary(timeoutMs: number): Promise<void> {
     // Keep a margin so _destroy runs, and the reply is written, before the primary's SIGKILL.
-    const deadline = Date.now() + timeoutMs - Math.min(1_000, timeoutMs / 4);
+    // It also absorbs the request's delivery and late timers: 1 s was eaten on a busy machine.
+    const deadline = Date.now() + timeoutMs - Math.min(kStopMarginMs, timeoutMs / 4);
     const exitCode = await this.#stop('primary', deadline);
     // The reply to $shutdown is queued once this handler returns; exit after it is written.
     setImmediate(() => void this.#exit(exitCode));

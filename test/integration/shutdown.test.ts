@@ -130,8 +130,8 @@ describe('graceful shutdown', () => {
     const [worker] = await primary.start();
     const exit = onceEvent(primary, 'workerExit');
     // The worker gives up on its _destroy at its own deadline, shorter than the primary's by
-    // min(1 s, timeoutMs / 4): 1 s here, room enough on a busy machine to exit before a kill.
-    const report = await primary.shutdown({ timeoutMs: 4_000 });
+    // min(2 s, timeoutMs / 4): 2 s here, room enough on a busy machine to exit before a kill.
+    const report = await primary.shutdown({ timeoutMs: 8_000 });
     await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: true });
     expect(report.graceful).toEqual([worker]);
   });

@@ -2,6 +2,8 @@ import http from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import { ShutdownInProgressError, type ClusterPrimary } from '../../src/index.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { abandon } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { waitUntilGone } from '../helpers/processes.js';
@@ -23,13 +25,14 @@ function announced(primary: ClusterPrimary<ToWorker, ToPrimary>, count: number):
 
 function request(port: number, path: string, agent: http.Agent | false = false): Promise<{ status: number; body: string; connection: string | undefined }> {
   return new Promise((resolve, reject) => {
-    http
+    const pending = http
       .get({ host: '127.0.0.1', port, path, agent }, (response) => {
         let body = '';
         response.on('data', (chunk: Buffer) => (body += chunk.toString()));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, body, connection: response.headers.connection }));
       })
       .on('error', reject);
+    onCleanup(() => abandon(pending));
   });
 }
 

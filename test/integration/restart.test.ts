@@ -2,7 +2,7 @@ import { describe, expect, it } from '@jest/globals';
 import { CrashLoopError, RemoteError, WorkerExitedError, WorkerStartupError, type WorkerRestartEvent } from '../../src/index.js';
 import { testPrimary, workerOutput } from '../helpers/primary.js';
 import { startHarness } from '../helpers/harness.js';
-import { onceEvent, record, until } from '../helpers/wait.js';
+import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
 
 describe('restart policy', () => {
   it('[F3] SIGKILL of a busy worker: pending requests reject at once, the replacement serves', async () => {
@@ -79,10 +79,12 @@ describe('restart policy', () => {
   });
 
   it('[F6] grows the backoff for repeated crashes and resets it after a stable run, counting stability from ready', async () => {
-    // _init takes 800 ms: were stability counted from the fork, every crash below would follow
-    // a "stable" run of 800 ms or more (> stableAfterMs) and the delay would never grow.
+    // _init takes 1.6 s: were stability counted from the fork, every crash below would follow a
+    // "stable" run of 1.6 s or more (> stableAfterMs) and the delay would never grow. Counted from
+    // ready, each run lasts only as long as the primary takes to see the kill: 1.5 s is margin
+    // enough for a busy machine (500 ms was not).
     const primary = testPrimary(
-      { env: { INIT_DELAY_MS: '800' }, restart: { backoff: { initialMs: 100, factor: 2, maxMs: 10_000 }, startupWindowMs: 0, stableAfterMs: 500, maxRestarts: 50 } },
+      { env: { INIT_DELAY_MS: '1600' }, restart: { backoff: { initialMs: 100, factor: 2, maxMs: 10_000 }, startupWindowMs: 0, stableAfterMs: 1_500, maxRestarts: 50 } },
       'workers/init-slow.ts',
     );
     const [first] = await primary.start();
@@ -93,11 +95,11 @@ describe('restart policy', () => {
       process.kill(current.pid!, 'SIGKILL');
       current = (await ready).worker;
     };
-    // Each worker dies right after it became ready: 0 ms of stable running.
-    for (let i = 0; i < 4; i++) await crashAndReplace();
-    await until(() => Date.now() - current.readyAt! > 600, 30_000, 'a stable run');
+    // Each worker dies as soon as it is ready.
+    for (let i = 0; i < 3; i++) await crashAndReplace();
+    await until(() => Date.now() - current.readyAt! > 1_600, kPatienceMs, 'a stable run');
     await crashAndReplace();
-    expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual([[100, 1], [200, 2], [400, 3], [800, 4], [100, 1]]);
+    expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual([[100, 1], [200, 2], [400, 3], [100, 1]]);
   });
 
   it('trips the breaker on too many ordinary crashes within the window', async () => {

@@ -4,9 +4,14 @@
 // (and the CommonJS interop eventemitter3 needs) costs every worker start-up time, and a
 // worker must be ready about as fast as a hand-written one (see docs/performance.md). The
 // bundled packages keep their MIT notices at the end of the file.
+//
+// Source maps point only at files the package ships: our code maps to src/*.ts (in the
+// tarball, so the maps carry no copy of it), and the bundled dependencies' lines are left
+// unmapped rather than pointing at a node_modules path a user's install does not have.
 import { execFileSync } from 'node:child_process';
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { decode, encode } from '@jridgewell/sourcemap-codec';
 import { build } from 'esbuild';
 
 const require = createRequire(import.meta.url);
@@ -20,15 +25,53 @@ const shared = {
   format: 'esm',
   target: 'node20.19',
   sourcemap: true,
+  sourcesContent: false,
   logLevel: 'warning',
   footer: { js: bundled.map(licenseNotice).join('\n') },
 };
-await build({ ...shared, entryPoints: ['src/index.ts'], outfile: 'dist/index.js' });
-// The CLI (package.json `bin`, shebang kept from the source) and the bootstrap its workers
-// run. Each is self-contained like dist/index.js; the bootstrap pulls in only the worker side,
-// so a `clusterkit run` worker loads less than a worker importing the whole library.
-await build({ ...shared, entryPoints: ['src/cli/main.ts'], outfile: 'dist/cli/main.js' });
-await build({ ...shared, entryPoints: ['src/cli/worker-main.ts'], outfile: 'dist/cli/worker-main.js' });
+// The library, then the CLI (package.json `bin`, shebang kept from the source) and the
+// bootstrap its workers run. Each is self-contained like dist/index.js; the bootstrap pulls in
+// only the worker side, so a `clusterkit run` worker loads less than a worker importing the
+// whole library. The CLI's optional parts stay runtime dependencies, imported only when used:
+// jiti (2 MB) for a .ts config file, chokidar for --watch.
+for (const [entry, outfile, external] of [
+  ['src/index.ts', 'dist/index.js', []],
+  ['src/cli/main.ts', 'dist/cli/main.js', ['jiti', 'chokidar']],
+  ['src/cli/worker-main.ts', 'dist/cli/worker-main.js', []],
+]) {
+  await build({ ...shared, entryPoints: [entry], outfile, external });
+  mapOwnSourcesOnly(new URL(`../${outfile}.map`, import.meta.url));
+}
+
+// The dashboard's page and its chart library, next to the CLI bundle that serves them: the
+// package works offline and needs no CDN (see src/cli/dashboard/static-files.ts).
+const page = new URL('../dist/cli/dashboard/page/', import.meta.url);
+cpSync(new URL('../src/cli/dashboard/page/', import.meta.url), page, { recursive: true });
+const uplot = new URL('../node_modules/uplot/', import.meta.url);
+for (const file of ['dist/uPlot.iife.min.js', 'dist/uPlot.min.css', 'LICENSE']) {
+  cpSync(new URL(file, uplot), new URL(`vendor/${file.replace('dist/', '')}`, page));
+}
+
+/** Drops the bundled dependencies from a source map: their sources, and every segment into them. */
+function mapOwnSourcesOnly(file) {
+  const map = JSON.parse(readFileSync(file, 'utf8'));
+  const newIndex = [];
+  const sources = [];
+  for (const source of map.sources) {
+    const isOwn = !source.includes('node_modules/');
+    newIndex.push(isOwn ? sources.length : -1);
+    if (isOwn) sources.push(source);
+  }
+  const lines = decode(map.mappings).map((line) =>
+    line.flatMap((segment) => {
+      if (segment.length === 1) return [segment];
+      const index = newIndex[segment[1]];
+      // A segment of length 1 marks the rest of the line as unmapped.
+      return index === -1 ? [[segment[0]]] : [[segment[0], index, ...segment.slice(2)]];
+    }),
+  );
+  writeFileSync(file, JSON.stringify({ ...map, sources, mappings: encode(lines) }));
+}
 
 function licenseNotice(name) {
   const directory = new URL(`../node_modules/${name}/`, import.meta.url);

@@ -5,6 +5,8 @@
  *
  * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
  */
+import { capitalize } from './capitalize.js';
+import { describeError, isError, toReadableError } from './readable-error.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
 export interface ExitDescription {
@@ -145,8 +147,10 @@ export class RemoteError extends ClusterKitError {
     readonly messageType: string,
     readonly peer: string,
     remote: SerializedError,
+    /** The message, when the default (`Handler for "type" in peer failed: ...`) does not fit, as for a hook. */
+    message?: string,
   ) {
-    super(`Handler for "${messageType}" in ${peer} failed: ${remote.name}: ${remote.message}`);
+    super(message ?? `Handler for "${messageType}" in ${peer} failed: ${remote.name}: ${remote.message}`);
     this.remoteName = remote.name;
     this.remoteMessage = remote.message;
     this.remoteCode = remote.code;
@@ -233,21 +237,51 @@ export class WorkerStartupError extends ClusterKitError {
   }
 }
 
-/** A worker slot failed to start too often in a row; it is no longer restarted. */
+/** Why a worker slot gave up (see `CrashLoopError`). */
+export type CrashLoopReason = 'startup-failures' | 'too-many-restarts' | 'memory-limit';
+
+/** What a memory-limit loop measured: the limit, and the RSS of the last worker over it. */
+export interface MemoryLoopDetail {
+  readonly limitBytes: number;
+  readonly rssBytes: number;
+}
+
+/**
+ * A worker slot failed too often in a row (it could not start, it crashed too often, or it
+ * went over the memory limit again and again soon after starting); it is no longer restarted.
+ */
 export class CrashLoopError extends ClusterKitError {
   override readonly name = 'CrashLoopError';
   readonly code = 'ERR_CRASH_LOOP';
+  readonly reason: CrashLoopReason;
+  /** What to change, when clusterkit can tell (a TypeScript script without a loader). */
+  readonly hint: string | undefined;
 
   constructor(
     readonly slot: number,
     readonly failures: number,
-    options?: { cause?: unknown },
+    options?: {
+      cause?: unknown;
+      reason?: CrashLoopReason;
+      /** Said at the end of the message: what to change (a missing TypeScript loader...). */
+      hint?: string | undefined;
+      /** For `reason: 'memory-limit'`. */
+      memory?: MemoryLoopDetail;
+    },
   ) {
+    const hint = options?.hint ? ` ${options.hint}` : '';
+    const memory = options?.memory;
     super(
-      `Worker slot ${slot} failed ${failures} times in a row, so it is no longer restarted` +
-        `${describeCause(options?.cause)}. Fix the cause (see "cause"), then start or reload again.`,
-      options,
+      memory
+        ? `Worker slot ${slot} went over the memory limit (${formatBytes(memory.limitBytes)}; RSS ${formatBytes(memory.rssBytes)}) ${failures} times ` +
+            'in a row soon after starting, so it is no longer replaced: the limit is below what the worker needs, or it leaks memory from ' +
+            'the start. Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak, then start or reload again.'
+        : `Worker slot ${slot} failed ${failures} times in a row, so it is no longer restarted` +
+            `${describeCause(options?.cause)}. Fix the cause (see "cause"), then start or reload again.${hint}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
+    this.reason = options?.reason ?? (memory ? 'memory-limit' : 'startup-failures');
+    this.hint = options?.hint;
   }
 }
 
@@ -270,14 +304,86 @@ export class BackpressureError extends ClusterKitError {
     readonly limit: number,
     /** Set when the bytes waiting to be written, not the pending requests, hit the limit. */
     readonly queuedBytes?: number,
+    /**
+     * The option that set `limit` on the side that raised the error: `maxPendingPerWorker`
+     * (`ClusterPrimary`) or `maxPending` (`ClusterWorker`).
+     */
+    readonly option: 'maxPendingPerWorker' | 'maxPending' = 'maxPendingPerWorker',
   ) {
     super(
       queuedBytes === undefined
-        ? `${capitalize(peer)} already has ${limit} requests waiting for replies (option "maxPendingPerWorker"). ` +
+        ? `${capitalize(peer)} already has ${limit} requests waiting for replies (option "${option}"). ` +
             'Await earlier replies before sending more, or set "backpressure" to "wait" to queue instead of failing.'
         : `${formatBytes(queuedBytes)} are already waiting to be written to ${peer}, which reads slower than it is sent to. ` +
             'Slow down: await replies, or yield to the event loop between bursts of notifications.',
     );
+  }
+}
+
+/**
+ * What was wrong with a message clusterkit dropped:
+ * - `malformed-frame`: an IPC message with the clusterkit marker that is not a well-formed frame;
+ * - `malformed-record`: a record whose kind, id or type is invalid;
+ * - `forged-reply`: a reply (or error reply) to a request id that was never issued;
+ * - `unknown-type`: a system (`$`) notification of a type nobody handles;
+ * - `wrong-kind`: a system type sent as a notification where a request belongs, or the reverse;
+ * - `bad-payload`: a system message whose payload fails its check (shape, types, sizes);
+ * - `unexpected`: a well-formed system message the peer's state rules out (`$initError` from a
+ *   worker that is already ready);
+ * - `bad-reply`: the reply to one of clusterkit's own requests (`$ping`, `$metrics`) fails its check.
+ */
+export type ProtocolProblem =
+  | 'malformed-frame'
+  | 'malformed-record'
+  | 'forged-reply'
+  | 'unknown-type'
+  | 'wrong-kind'
+  | 'bad-payload'
+  | 'unexpected'
+  | 'bad-reply';
+
+/**
+ * A peer sent something that breaks clusterkit's protocol; it was dropped and counted (see
+ * `protocolErrors` in `primary.stats()`). clusterkit itself never sends such messages: the peer
+ * runs another version of clusterkit, or code that writes to its IPC channel directly.
+ */
+export class ProtocolError extends ClusterKitError {
+  override readonly name = 'ProtocolError';
+  readonly code = 'ERR_PROTOCOL';
+
+  constructor(
+    /** Who sent it, such as `worker 3 (pid 4242)`. */
+    readonly peer: string,
+    readonly problem: ProtocolProblem,
+    /** The message type concerned, when the message had a readable one. */
+    readonly messageType?: string,
+  ) {
+    super(
+      `${capitalize(peer)} sent ${describeProblem(problem, messageType)}, which breaks clusterkit's IPC protocol; it was dropped. clusterkit never sends this: ` +
+        'the process runs another clusterkit version, or code that writes to its IPC channel directly (process.send).',
+    );
+  }
+}
+
+function describeProblem(problem: ProtocolProblem, type: string | undefined): string {
+  const what = type === undefined ? 'a message' : `"${type.length > 64 ? `${type.slice(0, 64)}...` : type}"`;
+  switch (problem) {
+    case 'malformed-frame':
+      return 'a malformed IPC frame';
+    case 'malformed-record':
+      return 'a malformed message record';
+    case 'forged-reply':
+      return 'a reply to a request that was never sent';
+    case 'unknown-type':
+      return `a notification of unknown system type ${what}`;
+    case 'wrong-kind':
+      return `${what} as the wrong kind of message (a request where a notification belongs, or the reverse)`;
+    case 'bad-payload':
+      return `${what} with a payload that fails its check`;
+    case 'unexpected':
+      return `${what} at a time its state rules out`;
+    case 'bad-reply':
+      return `a reply to ${what} that fails its check`;
   }
 }
 
@@ -312,11 +418,7 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
 }
 
 function describeCause(cause: unknown): string {
-  return cause instanceof Error ? ` (last failure: ${cause.message})` : '';
-}
-
-function capitalize(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
+  return isError(cause) ? ` (last failure: ${toReadableError(cause).message})` : '';
 }
 
 function formatBytes(bytes: number): string {
@@ -325,15 +427,19 @@ function formatBytes(bytes: number): string {
   return `${bytes} B`;
 }
 
-/** A short, safe rendering of any value for error messages. */
+/** A short, safe rendering of any value for error messages. Never throws (getters, Proxies...). */
 export function describeValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'function') return `function ${value.name || '(anonymous)'}`;
-  if (value === null || typeof value !== 'object') return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  const ctor = (value as { constructor?: { name?: string } }).constructor?.name;
-  return ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+  try {
+    if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);
+    if (typeof value === 'bigint') return `${value}n`;
+    if (typeof value === 'function') return `function ${typeof value.name === 'string' && value.name ? value.name : '(anonymous)'}`;
+    if (value === null || typeof value !== 'object') return String(value);
+    if (Array.isArray(value)) return `an array of length ${value.length}`;
+    const ctor: unknown = (value as { constructor?: { name?: unknown } }).constructor?.name;
+    return typeof ctor === 'string' && ctor && ctor !== 'Object' ? `an instance of ${ctor}` : 'an object';
+  } catch {
+    return 'an unreadable value';
+  }
 }
 
 /** Why a worker module could not be used. */
@@ -377,12 +483,12 @@ export class ServiceStartError extends ClusterKitError {
     readonly serviceName: string,
     /** What went wrong, as a clause: `the worker module /srv/api.js threw on import: ...`. */
     readonly reason: string = 'its workers could not start',
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; hint?: string | undefined },
   ) {
     super(
       `The service "${serviceName}" could not start: ${reason}. It was stopped instead of being restarted forever; ` +
-        'fix the cause and start it again.',
-      options,
+        `fix the cause and start it again.${options?.hint ? ` ${options.hint}` : ''}`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }
 }
@@ -438,7 +544,7 @@ const kModuleAdvice: Record<WorkerModuleProblem, string> = {
 };
 
 function summarizeModuleProblem(modulePath: string, problem: WorkerModuleProblem, noun: string, cause: unknown, location: string | undefined): string {
-  const detail = (cause instanceof Error ? `${cause.name}: ${cause.message}` : cause === undefined ? 'unknown error' : String(cause)) + (location ? ` (at ${location})` : '');
+  const detail = (cause === undefined ? 'unknown error' : describeError(cause)) + (location ? ` (at ${location})` : '');
   switch (problem) {
     case 'not-found':
       return `the ${noun} ${modulePath} does not exist`;

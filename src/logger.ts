@@ -1,7 +1,9 @@
 /**
  * Logging: a pino-compatible interface, and the two loggers clusterkit ships (one readable line
- * per event, or one JSON object per line).
+ * per event, or one JSON object per line in pino's format). docs/logging.md describes both.
  */
+import { hostname } from 'node:os';
+import { describeThrown, isError, readProperty, toReadableError } from './readable-error.js';
 
 /** The subset of pino's API clusterkit calls: `logger.info({ workerId: 3 }, 'worker ready')`. */
 export interface Logger {
@@ -11,19 +13,34 @@ export interface Logger {
   error(fields: object, message?: string): void;
 }
 
-type Level = 'debug' | 'info' | 'warn' | 'error';
-const kLevels: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+/** A level name, as pino names them. */
+export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
-export interface LineLoggerOptions {
-  /** Prefix of every line. @default 'clusterkit' */
-  name?: string;
-  /** Lowest level written. @default 'info' */
-  level?: Level;
-  /** Where lines go. @default process.stderr */
-  stream?: NodeJS.WritableStream;
+/** pino's level numbers: what `level` holds in a JSON line, so pino's tools read it right. */
+export const kLogLevels: Readonly<Record<LogLevel, number>> = Object.freeze({ trace: 10, debug: 20, info: 30, warn: 40, error: 50, fatal: 60 });
+
+type Method = keyof Logger;
+
+/** Where a logger writes: each call gets one whole line, newline included. */
+export interface LogStream {
+  write(line: string): unknown;
 }
 
-/** One readable line per event: `[api] worker 3 ready pid=4242`. */
+export interface LineLoggerOptions {
+  /** Prefix of every line (`[api] ...`), and `name` in JSON lines. @default 'clusterkit' */
+  name?: string;
+  /** Lowest level written; `'silent'` writes nothing. @default 'info' */
+  level?: LogLevel | 'silent';
+  /**
+   * Where lines go: anything with `write(line)`: a stream (`fs.createWriteStream(...)`), or a
+   * synchronous writer, which keeps the last lines when the process exits at once (a forced
+   * stop): `{ write: (line) => fs.appendFileSync('cluster.log', line) }`.
+   * @default process.stderr
+   */
+  stream?: LogStream;
+}
+
+/** One readable line per event: `[api] worker 3 ready workerId=3 workerPid=4242 slot=0`. */
 export function createLineLogger(options: LineLoggerOptions = {}): Logger {
   const name = options.name ?? 'clusterkit';
   return makeLogger(options, (level, fields, message) => {
@@ -36,35 +53,77 @@ export function createLineLogger(options: LineLoggerOptions = {}): Logger {
   });
 }
 
-/** One JSON object per line, pino-style (`level`, `time`, `name`, `msg`, fields). */
+/**
+ * One JSON object per line, as pino writes them: `level` (pino's numbers: 30 info, 40 warn,
+ * 50 error), `time` (ms since the epoch), `pid` and `hostname` of this process, `name`, the
+ * fields, `msg`. An error goes under `err` as `{ type, message, code, stack }`, like pino's
+ * standard serializer.
+ */
 export function createJsonLogger(options: LineLoggerOptions = {}): Logger {
   const name = options.name ?? 'clusterkit';
+  const host = hostname();
   return makeLogger(options, (level, fields, message) =>
-    `${JSON.stringify({ level: kLevels[level], time: Date.now(), name, msg: message, ...toPlainFields(fields) })}\n`,
+    `${toJsonLine({ level: kLogLevels[level], time: Date.now(), pid: process.pid, hostname: host, name, ...toPlainFields(fields), msg: message })}\n`,
   );
 }
 
 /** A logger that drops everything. */
 export const silentLogger: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 
-function makeLogger(options: LineLoggerOptions, format: (level: Level, fields: object, message?: string) => string): Logger {
+function makeLogger(options: LineLoggerOptions, format: (level: Method, fields: object, message?: string) => string): Logger {
   const stream = options.stream ?? process.stderr;
-  const threshold = kLevels[options.level ?? 'info'];
-  const write = (level: Level) => (fields: object, message?: string) => {
-    if (kLevels[level] >= threshold) stream.write(format(level, fields, message));
+  const level = options.level ?? 'info';
+  const threshold = level === 'silent' ? Number.POSITIVE_INFINITY : kLogLevels[level];
+  const write = (method: Method) => (fields: object, message?: string) => {
+    if (kLogLevels[method] >= threshold) stream.write(format(method, fields, message));
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }
 
 function toPlainFields(fields: object): Record<string, unknown> {
   const plain: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(fields)) plain[key] = value instanceof Error ? { name: value.name, message: value.message, code: (value as { code?: unknown }).code } : value;
+  for (const [key, value] of Object.entries(fields)) plain[key] = isError(value) ? serializeErrorField(toReadableError(value)) : value;
   return plain;
+}
+
+/**
+ * pino's `stdSerializers.err` shape: JSON.stringify of an Error alone gives `{}`. `error` comes
+ * from toReadableError(), so its fields can be read without throwing.
+ */
+function serializeErrorField(error: Error): Record<string, unknown> {
+  const code = readProperty(error, 'code');
+  return { type: error.name, message: error.message, ...(code === undefined ? {} : { code }), stack: error.stack };
+}
+
+/** The record as JSON; a field JSON cannot write (a BigInt, a cycle, a throwing getter) is described instead. */
+function toJsonLine(record: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(record);
+  } catch {
+    const safe: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(record)) {
+      try {
+        JSON.stringify(value);
+        safe[key] = value;
+      } catch {
+        safe[key] = describeThrown(value);
+      }
+    }
+    try {
+      return JSON.stringify(safe);
+    } catch {
+      return JSON.stringify({ level: record.level, time: record.time, pid: record.pid, hostname: record.hostname, name: record.name, msg: describeThrown(record.msg) });
+    }
+  }
 }
 
 function formatField(value: unknown): string {
   // The line's message already says what failed; the field names the error, not repeat it.
-  if (value instanceof Error) return String((value as { code?: unknown }).code ?? value.name);
+  if (isError(value)) {
+    const error = toReadableError(value);
+    const code = readProperty(error, 'code');
+    return typeof code === 'string' || typeof code === 'number' ? String(code) : error.name;
+  }
   if (typeof value === 'string') return /\s/.test(value) ? JSON.stringify(value) : value;
-  return typeof value === 'object' ? JSON.stringify(value) : String(value);
+  return describeThrown(value);
 }

@@ -9,7 +9,7 @@ export interface MetricsRegistry {
   getMetricsAsJSON(): Promise<unknown[]> | unknown[];
 }
 
-interface PromClientModule {
+export interface PromClientModule {
   register: MetricsRegistry;
   AggregatorRegistry: { aggregate(metrics: unknown[][]): { metrics(): Promise<string> } };
 }

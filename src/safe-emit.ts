@@ -4,6 +4,7 @@
  * Node's EventEmitter would), because eventemitter3 would drop it silently.
  */
 import type { EventEmitter } from 'eventemitter3';
+import { toError } from './to-error.js';
 
 export interface SafeEmitter {
   emit(event: string, payload: unknown): void;
@@ -32,7 +33,7 @@ export function safeEmitter(target: EventEmitter): SafeEmitter {
       try {
         target.emit(event, payload);
       } catch (error) {
-        reportError(error instanceof Error ? error : new Error(String(error)));
+        reportError(toError(error, `A listener of "${event}" threw`));
       }
     },
     reportError,

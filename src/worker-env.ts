@@ -6,7 +6,7 @@
 export const kSlotEnv = 'CLUSTERKIT_SLOT';
 /** The worker's name, when forked with one. */
 export const kNameEnv = 'CLUSTERKIT_NAME';
-/** The worker's tags, comma-separated. */
-export const kTagsEnv = 'CLUSTERKIT_TAGS';
+/** The worker's roles (`fork({ roles })`), comma-separated. */
+export const kRolesEnv = 'CLUSTERKIT_ROLES';
 /** The channel's serialization, which Node does not tell the child (it deletes its own variable). */
 export const kSerializationEnv = 'CLUSTERKIT_SERIALIZATION';

@@ -1,5 +1,5 @@
 // The `npm start` demo: a plain Node.js HTTP server with no clusterkit code in it.
-// `clusterkit run examples/demo/server.js --name demo` runs it on every core.
+// `clusterkit run examples/demo/server.js --name demo --workers 4` runs it on four workers.
 import http from 'node:http';
 
 const port = Number(process.env.PORT ?? 3000);

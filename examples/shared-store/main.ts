@@ -1,27 +1,40 @@
 /**
- * The shared store: four workers count page views in one key, atomically, and watch a setting
- * the primary changes.
+ * The shared store: four workers count page views in one key, atomically, watch a setting the
+ * primary changes, and elect a leader that survives a SIGKILL.
  *
  *   node --import tsx examples/shared-store/main.ts
  */
 import cluster from 'node:cluster';
-import { ClusterPrimary, ClusterWorker } from 'clusterkit';
+import { ClusterPrimary, ClusterWorker, type StoreChange } from 'clusterkit';
 
 interface ToWorker {
   /** Record `count` page views. */
   view: { payload: { count: number }; reply: number };
   /** The last value of "settings:theme" this worker was told about. */
   theme: { payload: void; reply: string | undefined };
+  /** Whether this worker won the leader election. */
+  isLeader: { payload: void; reply: boolean };
 }
 
 class StoreWorker extends ClusterWorker<ToWorker> {
   #theme: string | undefined;
+  #isLeader = false;
 
   protected override async _init() {
     this.#theme = await this.store.get<string>('settings:theme');
     await this.store.watch('settings:theme', ({ value }) => {
       this.#theme = value as string;
     });
+    // Leader election (docs/shared-store.md): claim "leader" until this worker exits, and claim
+    // it again whenever it is deleted, which happens when the leader exits, however it dies.
+    await this.store.watch('leader', ({ deleted }) => {
+      if (deleted) this.#elect().catch((error) => console.error('election failed', error));
+    });
+    await this.#elect();
+  }
+
+  async #elect() {
+    this.#isLeader = await this.store.compareAndSet('leader', undefined, this.id, { ephemeral: true });
   }
 
   async _onMessage_view({ count }: { count: number }) {
@@ -32,6 +45,10 @@ class StoreWorker extends ClusterWorker<ToWorker> {
 
   _onMessage_theme() {
     return this.#theme;
+  }
+
+  _onMessage_isLeader() {
+    return this.#isLeader;
   }
 }
 
@@ -47,6 +64,22 @@ if (cluster.isPrimary) {
   await new Promise((resolve) => setTimeout(resolve, 50)); // let the notifications arrive
   const themes = await Promise.all(workers.map((worker) => primary.send(worker, 'theme')));
   console.log(`theme seen by the workers: ${[...new Set(themes)].join(', ')}`);
+
+  // Kill the leader without warning: the others elect a new one.
+  const leader = primary.store.get('leader') as number;
+  console.log(`leader: worker ${leader}`);
+  const elected = new Promise<StoreChange>((resolve) => {
+    const onChange = (change: StoreChange) => {
+      if (change.key !== 'leader' || change.deleted) return;
+      primary.off('storeChange', onChange);
+      resolve(change);
+    };
+    primary.on('storeChange', onChange);
+  });
+  process.kill(primary.workerById(leader)!.pid!, 'SIGKILL');
+  const next = (await elected).value as number;
+  const leaders = await Promise.all(primary.workers.filter((worker) => worker.state === 'ready').map((worker) => primary.send(worker, 'isLeader')));
+  console.log(`after a SIGKILL of worker ${leader}: worker ${next} leads (${leaders.filter(Boolean).length} leader)`);
   await primary.shutdown();
 } else {
   await new StoreWorker().start();

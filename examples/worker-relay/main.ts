@@ -46,11 +46,13 @@ class AppWorker extends ClusterWorker<ToWorker> {
 }
 
 if (cluster.isPrimary) {
-  const primary = new ClusterPrimary<ToWorker>({ workerCount: 1, logger: false });
+  // Only named workers: the primary starts none of its own.
+  const primary = new ClusterPrimary<ToWorker>({ workerCount: 0, logger: false });
   await primary.start();
   await primary.fork({ name: 'cache' });
-  const [apiA] = await primary.fork({ name: 'api-a', tags: ['api'] });
-  const [apiB] = await primary.fork({ name: 'api-b', tags: ['api'] });
+  const [apiA] = await primary.fork({ name: 'api-a', roles: ['api'] });
+  const [apiB] = await primary.fork({ name: 'api-b', roles: ['api'] });
+  console.log('workers:', primary.workers.map((worker) => worker.name).join(', '));
   console.log('first lookup :', await primary.send(apiA!, 'lookup', { id: 7 }));
   console.log('second lookup:', await primary.send(apiB!, 'lookup', { id: 7 }));
   console.log('round-robin over the api role:', primary.roundRobin({ tag: 'lookups', role: 'api' }).name);

@@ -2,17 +2,29 @@
  * Parsing option values (`10s`, `512M`, `auto`) into numbers. Each parser throws a
  * `UsageError` that names the flag and shows what it accepts.
  */
+import { kClusterNamePattern } from '../control/runtime-dir.js';
+import { kMaxDurationMs } from '../duration.js';
+import { kMinMaxMemoryMb } from '../primary/primary-options.js';
 import { UsageError } from './usage-error.js';
 
 const kDurationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const kSizeUnitsInMiB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024 };
 
-/** `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. */
+/** `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. At most `kMaxDurationMs` (24.8 days). */
 export function parseDuration(value: string, flag: string, command: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   const ms = match ? Math.round(Number(match[1]) * kDurationUnits[match[2] ?? 'ms']!) : Number.NaN;
   if (!Number.isSafeInteger(ms) || ms < 1) {
     throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2m. Received "${value}".`, command);
+  }
+  return checkDurationLimit(ms, value, flag, command);
+}
+
+/** Longer than a Node timer can wait would fire at once: refused, naming the limit. */
+export function checkDurationLimit(ms: number, value: string | number, flag: string, command: string): number {
+  if (ms > kMaxDurationMs) {
+    const received = typeof value === 'number' ? String(value) : `"${value}"`;
+    throw new UsageError(`${flag} must be at most ${kMaxDurationMs} ms (596h, about 24.8 days: the longest a Node timer can wait). Received ${received}.`, command);
   }
   return ms;
 }
@@ -25,6 +37,35 @@ export function parseSizeMb(value: string, flag: string, command: string): numbe
     throw new UsageError(`${flag} must be a memory size such as 512M or 1G. Received "${value}".`, command);
   }
   return mib;
+}
+
+/**
+ * A cluster name given to a control command: the same rule as `run --name`, so a name can
+ * never reach outside the control directory (`status ../other/x`).
+ */
+export function parseClusterName(value: string, command: string): string {
+  if (!kClusterNamePattern.test(value)) {
+    throw new UsageError(`${JSON.stringify(value)} is not a cluster name: letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64).`, command);
+  }
+  return value;
+}
+
+/**
+ * A memory limit (`--max-memory`, `maxMemory`): a size of at least 64 MiB, below which no
+ * Node.js worker can stay.
+ */
+export function parseMemoryLimitMb(value: string, flag: string, command: string): number {
+  return checkMemoryLimitMb(parseSizeMb(value, flag, command), value, flag, command);
+}
+
+/** @throws UsageError for a limit below the floor, naming it and why. */
+export function checkMemoryLimitMb(mib: number, given: string | number, flag: string, command: string): number {
+  if (mib >= kMinMaxMemoryMb) return mib;
+  throw new UsageError(
+    `${flag} must be at least ${kMinMaxMemoryMb}M: a Node.js worker uses about 50 MB of memory before it runs any code, ` +
+      `so a lower limit would replace it forever. Received ${JSON.stringify(given)}${typeof given === 'number' ? ' (MiB)' : ''}.`,
+    command,
+  );
 }
 
 /** A positive integer, or `auto` (also `max`, as PM2 spells it). */

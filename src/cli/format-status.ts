@@ -1,23 +1,30 @@
 /**
- * Rendering cluster status as text tables (pure: no I/O).
+ * Rendering cluster status as text tables (pure: no I/O). Figures come from another process
+ * (a primary, fed by its workers): each is shown only when it is a finite number, `-` otherwise,
+ * so a wrong type can never break the table.
  */
 import type { ClusterStatus } from '../control/control-protocol.js';
-import type { WorkerStats } from '../primary/worker-stats.js';
+import type { WorkerStats } from '../primary/features/worker-stats.js';
 
 type Row = readonly string[];
 
-const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'rss', 'heap', 'loop delay', 'msgs in', 'msgs out'];
+// Headers say what the figures are: the event-loop delay as mean / p99 since the previous
+// heartbeat; the message counts include the heartbeats (a footnote says so).
+const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*'];
+const kFootnote = '* IPC messages to and from the worker, heartbeats included\n';
 /** Numeric columns are right-aligned. */
-const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', 'loop delay', 'msgs in', 'msgs out']);
+const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
 
 /** One cluster: a header line, then one row per worker. */
 export function formatStatus(status: ClusterStatus): string {
   const header =
-    `cluster ${status.name}  pid ${status.pid}  ${status.state}  up ${formatDuration(status.uptimeMs)}  ` +
-    `workers ${status.workers.length}/${status.targetWorkers}  node ${status.nodeVersion}\n` +
-    `script ${status.script}\n`;
+    `cluster ${status.name}  pid ${formatCount(status.pid)}  ${status.state}  up ${formatDuration(status.uptimeMs)}  ` +
+    `workers ${status.workers.length}/${formatCount(status.targetWorkers)}  node ${status.nodeVersion}` +
+    // Messages from workers dropped for breaking the protocol: shown only when there are some.
+    `${isFigure(status.protocolErrors) && status.protocolErrors > 0 ? `  protocol errors ${status.protocolErrors}` : ''}\n` +
+    `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n`;
   if (status.workers.length === 0) return `${header}(no workers)\n`;
-  return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}`;
+  return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}${kFootnote}`;
 }
 
 /** `clusterkit list`: one row per cluster. */
@@ -26,9 +33,9 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
   const header: Row = ['name', 'pid', 'state', 'workers', 'uptime', 'script'];
   const rows = statuses.map((status) => [
     status.name,
-    String(status.pid),
+    formatCount(status.pid),
     status.state,
-    `${status.workers.length}/${status.targetWorkers}`,
+    `${status.workers.length}/${formatCount(status.targetWorkers)}`,
     formatDuration(status.uptimeMs),
     status.script,
   ]);
@@ -36,20 +43,22 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
 }
 
 function workerRow(worker: WorkerStats): Row {
-  const delay =
-    worker.eventLoopDelayMs === undefined ? '-' : `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`;
+  const delay = isFigure(worker.eventLoopDelayMs)
+    ? `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`
+    : '-';
   return [
-    String(worker.id),
-    String(worker.pid ?? '-'),
-    String(worker.slot),
+    formatCount(worker.id),
+    formatCount(worker.pid),
+    formatCount(worker.slot),
     worker.state,
     formatDuration(worker.uptimeMs),
-    String(worker.restarts),
+    formatCount(worker.restarts),
     formatBytes(worker.rssBytes),
     formatBytes(worker.heapUsedBytes),
     delay,
-    String(worker.messagesIn),
-    String(worker.messagesOut),
+    formatPercent(worker.cpuPercent),
+    formatCount(worker.messagesIn),
+    formatCount(worker.messagesOut),
   ];
 }
 
@@ -63,8 +72,9 @@ function table(header: Row, rows: readonly Row[], rightAligned: ReadonlySet<stri
   return `${[header, ...rows].map(line).join('\n')}\n`;
 }
 
-/** `450ms`, `12s`, `3m 12s`, `2h 5m`, `4d 3h`. */
+/** `450ms`, `12s`, `3m 12s`, `2h 5m`, `4d 3h`, or `-`. */
 export function formatDuration(ms: number): string {
+  if (!isFigure(ms)) return '-';
   if (ms < 1_000) return `${Math.max(0, Math.round(ms))}ms`;
   const seconds = Math.floor(ms / 1_000);
   if (seconds < 60) return `${seconds}s`;
@@ -77,11 +87,27 @@ export function formatDuration(ms: number): string {
 
 /** `48.2 MB` (MiB), or `-` before the first heartbeat. */
 export function formatBytes(bytes: number | undefined): string {
-  if (bytes === undefined) return '-';
+  if (!isFigure(bytes)) return '-';
   const mib = bytes / (1024 * 1024);
   return mib >= 100 ? `${Math.round(mib)} MB` : `${mib.toFixed(1)} MB`;
 }
 
+/** `12.5%` of one core, or `-` before the first heartbeat. */
+export function formatPercent(percent: number | undefined): string {
+  return isFigure(percent) ? `${percent.toFixed(1)}%` : '-';
+}
+
 function formatMs(ms: number): string {
+  if (!isFigure(ms)) return '-';
   return ms >= 100 ? String(Math.round(ms)) : ms.toFixed(1);
+}
+
+/** An id, pid or count as digits, or `-`. */
+function formatCount(count: number | undefined): string {
+  return isFigure(count) ? String(count) : '-';
+}
+
+/** A finite number. Status crossed processes, so its types are checked before use. */
+function isFigure(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value);
 }

@@ -3,7 +3,7 @@
  * with examples. The first line of each is its usage, printed again after a usage error.
  */
 
-export const kCommandNames = ['run', 'status', 'list', 'reload', 'stop', 'scale'] as const;
+export const kCommandNames = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs', 'dashboard'] as const;
 export type CommandName = (typeof kCommandNames)[number];
 
 const kTop = `Usage: clusterkit <command> [options]
@@ -14,11 +14,14 @@ only your user can open.
 
 Commands:
   run <script>        Run a script clustered (one worker per core)
+  run [app]           Run the apps of clusterkit.config.ts (or .mjs, .js, .cjs, .json)
   status [name]       Show workers: pid, state, uptime, restarts, memory, event-loop delay
   list                List the running clusters
   reload <name>       Zero-downtime rolling reload (same as kill -HUP <primary pid>)
   stop <name>         Graceful stop (same as kill -TERM <primary pid>)
   scale <name> <n>    Grow or shrink to n workers; surplus workers stop gracefully
+  logs <name>         The cluster's output: the last lines, then new ones with --follow
+  dashboard <name>    Live charts, workers and events in the browser (local web page)
 
 Options:
   -h, --help          Help for clusterkit or a command (clusterkit run --help)
@@ -26,33 +29,59 @@ Options:
 
 Examples:
   clusterkit run server.js --name api
+  clusterkit run                  # every app of clusterkit.config.ts
   clusterkit status api --watch
+  clusterkit logs api --follow
   clusterkit reload api
+  clusterkit dashboard api --open
 
 Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster).
 `;
 
 const kHelp: Record<CommandName, string> = {
-  run: `Usage: clusterkit run <script> [options] [-- script args]
+  run: `Usage: clusterkit run [<script> | <app>] [options] [-- script args]
 
 Runs <script> in a cluster: every worker runs it, and the servers it listens on share their
 ports. The script needs no clusterkit code. Crashed workers are restarted with backoff;
 SIGTERM/SIGINT (Ctrl-C) stop gracefully, draining connections; SIGHUP reloads the workers
 one by one without dropping a request. Worker output is prefixed with [name:worker-id].
 
+Without a script, runs the apps of clusterkit.config.{ts,mjs,js,cjs,json} in the current
+directory (or --config <file>): each app in its own primary process; one Ctrl-C stops them
+all. With <app>, runs that app only. Flags override the file's values.
+
 Options:
-  -w, --workers <n|auto>      Number of workers; auto is one per core (default: auto)
-      --dev                   Development mode: a single worker
+  -w, --workers <n|auto>      Number of workers, always honoured; auto (the default) is
+                              one per core, or one in development mode
+      --max-workers <n>       The most workers it may run, scale included
+                              (default: 4 × the CPUs, at least 64)
+      --dev                   Development mode: a single worker. Without -w it is on
+                              whenever NODE_ENV is not production (the start line says)
   -n, --name <name>           Cluster name for status/reload/stop/scale
                               (default: the script's file name)
       --shutdown-timeout <d>  Time a worker has to stop before it is killed (default: 10s)
       --ready-timeout <d>     Time a worker has to start (default: 30s)
-      --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G)
+      --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
+                              at least 64M)
       --node-arg=<arg>        Node option for the workers; repeat it for several
       --log-format <format>   line (default) or json
+      --env <KEY=VALUE>       Environment variable for the workers; repeat it for several
+      --env-file <file>       Variables from a dotenv file (KEY=value lines)
+      --cwd <dir>             Working directory of the app (default: the current one)
+      --watch [path...]       Reload the workers (rolling, no downtime) when a file
+                              changes; watches the working directory without a path.
+                              node_modules, dot entries and *.log are ignored
+      --ignore-watch <path>   Also ignore a name, a path or *.ext; repeat it for several
+      --watch-delay <d>       Quiet time after a change before reloading (default: 300ms)
+  -c, --config <file>         The config file (default: clusterkit.config.* here)
   -h, --help                  This help
 
-Durations: 500ms, 10s, 2m (a bare number is milliseconds). Sizes: 512M, 1G (bare: MiB).
+Durations: 500ms, 10s, 2m (a bare number is milliseconds), at most 596h (2^31 - 1 ms).
+Sizes: 512M, 1G (bare: MiB).
+
+Exit codes: 0 every worker stopped cleanly; 1 a worker did not stop cleanly (its cleanup
+timed out or failed, or it was killed at the shutdown timeout), or the service could not
+start or lost every worker; 2 bad usage; 130 / 143 a second SIGINT / SIGTERM forced the stop.
 
 Examples:
   clusterkit run server.js
@@ -60,11 +89,16 @@ Examples:
   clusterkit run server.ts --node-arg=--import=tsx
   clusterkit run server.js --dev -- --port 8080
   clusterkit run server.js --log-format json | jq .
+  clusterkit run server.js --env PORT=8080 --env-file .env --cwd /srv/api
+  clusterkit run server.js --dev --watch src --ignore-watch uploads
+  clusterkit run                 # every app of clusterkit.config.ts
+  clusterkit run api -w 2        # the app "api", with 2 workers whatever the file says
 `,
   status: `Usage: clusterkit status [name] [options]
 
 Shows each worker of the cluster (or of every running cluster): id, pid, state, uptime,
-restarts, memory (RSS and heap), event-loop delay (mean / p99) and messages in/out.
+restarts, memory (RSS and heap), event-loop delay (mean / p99), CPU and IPC messages in/out
+(heartbeats included). Figures come from the heartbeat: "-" until it has measured them.
 
 Options:
       --json              Print JSON instead of a table
@@ -109,6 +143,49 @@ has exited.
 Examples:
   clusterkit stop api
   kill -TERM <primary pid>       # the same, by signal
+`,
+  logs: `Usage: clusterkit logs <name> [options]
+
+Prints the running cluster's output: the last lines its primary keeps (up to 2000), then,
+with --follow, new lines as they come, until Ctrl-C or the cluster stops. Worker stdout goes
+to stdout, worker stderr and the primary's own lines to stderr, prefixed as "run" prints
+them. Control characters in the output are shown escaped (\x1b), colors kept on a terminal.
+A reader too slow for the output never slows the cluster: lines are dropped for that reader,
+and it is told how many.
+
+Options:
+  -n, --lines <n>         How many of the last lines to print first (default: 15)
+  -f, --follow            Then print new lines as they come
+      --worker <id>       Only the lines of this worker (and the primary's about it)
+      --json              One JSON object per line: time, workerId, stream, msg
+  -h, --help              This help
+
+Examples:
+  clusterkit logs api
+  clusterkit logs api --lines 200 --follow
+  clusterkit logs api --worker 3 --json | jq -r .msg
+`,
+  dashboard: `Usage: clusterkit dashboard <name> [options]
+
+Serves a live page of the cluster from this process and prints its URL: per-worker charts of
+memory, heap, event-loop delay, CPU and messages per second (the last 10 minutes), the worker
+table, and a timeline of forks, exits, restarts, reloads and scaling, marked on the charts.
+It reads the cluster over its control socket, like status; nothing is sent to the internet
+(the page and its chart library come with clusterkit). Read-only unless --allow-control.
+
+Options:
+  -p, --port <n>          Port to listen on (default: 9716, or any free one if that is taken;
+                          0 for any free port)
+      --host <address>    Address to listen on (default: 127.0.0.1, this machine only)
+      --open              Open the page in the default browser
+      --allow-control     Add reload and scale buttons, protected by a random token that is
+                          part of the printed URL
+  -h, --help              This help
+
+Examples:
+  clusterkit dashboard api
+  clusterkit dashboard api --open --allow-control
+  clusterkit dashboard api --port 8080
 `,
   scale: `Usage: clusterkit scale <name> <count>
 

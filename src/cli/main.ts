@@ -12,7 +12,7 @@ import { runCli } from './run-cli.js';
 const here = fileURLToPath(import.meta.url);
 const workerMain = fileURLToPath(new URL(`./worker-main${extname(here)}`, import.meta.url));
 
-process.exitCode = await runCli(process.argv.slice(2), { workerMain, version: packageVersion() });
+process.exitCode = await runCli(process.argv.slice(2), { workerMain, version: packageVersion(), mainScript: here });
 
 function packageVersion(): string {
   try {

@@ -1,12 +1,23 @@
 /**
  * Worker output in the CLI, like `pm2 logs`: workers are forked with piped stdout/stderr and
  * every line they write comes out on ours prefixed with `[name:id]`, or, with
- * `--log-format json`, as one JSON object per line.
+ * `--log-format json`, as one JSON object per line. Each line also goes to the cluster's log
+ * buffer, for `clusterkit logs`. A worker is untrusted, so the primary holds little of its
+ * output: lines are bounded (`LineSplitter`), and while our own stdout or stderr is full (a
+ * slow terminal, a pipe nobody reads) the workers' pipes to it are not read: their output
+ * waits in the workers, as it would with `node server.js | slow-reader`.
+ *
+ * Every line has a pino level: what a worker writes to stdout is info (30), to stderr error
+ * (50), as PM2 files them (out and error logs) and as `console.error` means them.
  */
-import { StringDecoder } from 'node:string_decoder';
 import type { Readable, Writable } from 'node:stream';
+import type { LogEntry } from '../control/log-protocol.js';
+import { LineSplitter, type OutputLine } from './logs/line-splitter.js';
 
 export type LogFormat = 'line' | 'json';
+
+/** The pino level of a forwarded worker line. */
+export const kStreamLevels = { stdout: 30, stderr: 50 } as const;
 
 export interface OutputSource {
   readonly id: number;
@@ -14,27 +25,68 @@ export interface OutputSource {
   readonly stderr: Readable | null;
 }
 
-export function pipeWorkerOutput(worker: OutputSource, name: string, format: LogFormat): void {
-  const render =
-    format === 'json'
-      ? (line: string, stream: string) => `${JSON.stringify({ time: Date.now(), name, workerId: worker.id, stream, msg: line })}\n`
-      : (line: string) => `[${name}:${worker.id}] ${line}\n`;
-  if (worker.stdout) forwardLines(worker.stdout, process.stdout, (line) => render(line, 'stdout'));
-  if (worker.stderr) forwardLines(worker.stderr, process.stderr, (line) => render(line, 'stderr'));
+/** Where each line goes besides our own output (the log buffer). */
+export type LineSink = (entry: LogEntry) => void;
+
+export function pipeWorkerOutput(worker: OutputSource, name: string, format: LogFormat, sink?: LineSink): void {
+  const pipe = (from: Readable | null, to: Writable, stream: 'stdout' | 'stderr') => {
+    if (!from) return;
+    const render =
+      format === 'json'
+        ? (line: OutputLine, time: number) =>
+            `${JSON.stringify({ level: kStreamLevels[stream], time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
+        : (line: OutputLine) => `[${name}:${worker.id}] ${line.text}${line.partial ? kPartialMark : ''}\n`;
+    forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
+  };
+  pipe(worker.stdout, process.stdout, 'stdout');
+  pipe(worker.stderr, process.stderr, 'stderr');
 }
 
-/** Writes each complete line of `from` to `to` through `render`; a last unterminated line at the end. */
-export function forwardLines(from: Readable, to: Writable, render: (line: string) => string): void {
-  const decoder = new StringDecoder('utf8');
-  let partial = '';
-  from.on('data', (chunk: Buffer) => {
-    const text = partial + decoder.write(chunk);
-    const lines = text.split('\n');
-    partial = lines.pop()!;
-    if (lines.length > 0) to.write(lines.map((line) => render(line.endsWith('\r') ? line.slice(0, -1) : line)).join(''));
-  });
-  from.on('end', () => {
-    const rest = partial + decoder.end();
-    if (rest) to.write(render(rest));
-  });
+/**
+ * Writes each line of `from` to `to` through `render` (the lines of one chunk in one write),
+ * and hands it to `onLine`; a last unterminated line at the end. While `to` is full, `from`
+ * is paused (back-pressure); an output that failed (EPIPE) no longer holds anything back.
+ */
+export function forwardLines(from: Readable, to: Writable, render: (line: OutputLine, time: number) => string, onLine?: (line: OutputLine, time: number) => void): void {
+  const splitter = new LineSplitter();
+  const emit = (lines: OutputLine[]) => {
+    if (lines.length === 0) return;
+    const time = Date.now();
+    if (isWritable(to) && !to.write(lines.map((line) => render(line, time)).join(''))) pauseUntilDrained(from, to);
+    if (onLine) for (const line of lines) onLine(line, time);
+  };
+  from.on('data', (chunk: Buffer) => emit(splitter.push(chunk)));
+  from.on('end', () => emit(splitter.end()));
+}
+
+/** Printed at the end of a piece of a line longer than the 16 KiB cap: the next piece continues it. */
+export const kPartialMark = ' [...]';
+
+/** Sources waiting for each output to drain; one listener per output, however many workers wait. */
+const waiting = new WeakMap<Writable, Set<Readable>>();
+
+function pauseUntilDrained(from: Readable, to: Writable): void {
+  from.pause();
+  let sources = waiting.get(to);
+  if (sources) {
+    sources.add(from);
+    return;
+  }
+  sources = new Set([from]);
+  waiting.set(to, sources);
+  const release = () => {
+    to.off('drain', release);
+    to.off('close', release);
+    to.off('error', release);
+    waiting.delete(to);
+    for (const source of sources) source.resume();
+  };
+  to.on('drain', release);
+  // A failed or closed output never drains: let the workers' output flow (and be dropped).
+  to.on('close', release);
+  to.on('error', release);
+}
+
+function isWritable(to: Writable): boolean {
+  return !to.destroyed && !to.writableEnded && to.errored == null;
 }

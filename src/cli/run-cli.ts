@@ -5,28 +5,43 @@
 import { ClusterNotRunningError, InvalidOptionError, RemoteError } from '../errors.js';
 import { listCommand, statusCommand } from './commands/status.js';
 import { reloadCommand, scaleCommand, stopCommand } from './commands/control.js';
-import { parseRunArgs, runCommand } from './commands/run.js';
+import { logsCommand } from './commands/logs.js';
+import { runCommand } from './commands/run.js';
+import { runApps } from './commands/run-apps.js';
+import { takeLauncherLink } from './launcher-link.js';
+import { planRun } from './run-plan.js';
+import { dashboardCommand } from './commands/dashboard.js';
 import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
+import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
+import { toReadableError } from '../readable-error.js';
 
 export interface CliContext {
   /** The worker bootstrap script `run` forks. */
   readonly workerMain: string;
   readonly version: string;
+  /** This CLI's own script, which `run` starts again for each app of a config file. */
+  readonly mainScript?: string;
 }
 
 type Command = (args: string[], context: CliContext) => Promise<number | 'help'>;
 
 const kCommands: Record<CommandName, Command> = {
   run: async (args, context) => {
-    const settings = parseRunArgs(args);
-    return settings === 'help' ? 'help' : runCommand(settings, context.workerMain);
+    // An app started by a launcher listens to it before anything else (see launcher-link.ts).
+    takeLauncherLink();
+    const plan = await planRun(args, process.cwd());
+    if (plan.kind === 'help') return 'help';
+    if (plan.kind === 'apps') return runApps(plan, context.mainScript ?? process.argv[1]!);
+    return runCommand(plan.settings, context.workerMain);
   },
   status: statusCommand,
   list: listCommand,
   reload: reloadCommand,
   stop: stopCommand,
   scale: scaleCommand,
+  logs: logsCommand,
+  dashboard: dashboardCommand,
 };
 
 /** Runs the command line `args` (without node and the script); resolves with the exit code. */
@@ -69,26 +84,12 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
     process.stderr.write(`clusterkit: ${command ?? error.messageType} failed: ${error.remoteMessage}\n`);
     return 1;
   }
-  process.stderr.write(`clusterkit: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.stderr.write(`clusterkit: ${toReadableError(error).message}\n`);
   return 1;
 }
 
 /** ` Did you mean "status"?` for a near miss. */
 function suggest(typed: string): string {
-  const near = kCommandNames.find((name) => distance(name, typed) <= 2);
+  const near = closest(typed, kCommandNames);
   return near ? ` Did you mean "${near}"?` : ` Commands: ${kCommandNames.join(', ')}.`;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, index) => index);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0]!;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j]!;
-      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length]!;
 }

@@ -13,6 +13,7 @@ export interface StatusSource {
 
 export function clusterStatus(primary: ClusterPrimary, source: StatusSource): ClusterStatus {
   const now = Date.now();
+  const workers = primary.stats();
   return {
     name: source.name,
     pid: process.pid,
@@ -20,8 +21,10 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     startedAt: source.startedAt,
     uptimeMs: now - source.startedAt,
     script: source.script,
+    cwd: process.cwd(),
     targetWorkers: source.targetWorkers(),
     nodeVersion: process.version,
-    workers: primary.stats(),
+    workers,
+    protocolErrors: workers.reduce((total, worker) => total + worker.protocolErrors, 0),
   };
 }

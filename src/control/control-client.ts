@@ -1,28 +1,39 @@
 /**
- * The client side of the control socket, used by the CLI: one request, one response.
+ * The client side of the control socket, used by the CLI: one request, one response. Before
+ * it connects, it checks the directory and the socket as the server does (ours, private), and
+ * every string of an answer arrives without control characters (control-chars.ts).
  */
 import net from 'node:net';
 import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
-import { type ClusterStatus, type ControlCommand, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
-import { controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
+import { parseStripped } from './control-chars.js';
+import { type ClusterStatus, type ControlCommand, type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
+import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 
 let nextId = 1;
 
 /**
  * Sends `command` to the cluster `name` and resolves with the result.
+ * @throws InvalidOptionError when `name` is not a cluster name.
  * @throws ClusterNotRunningError when no live primary serves `name`.
  * @throws RemoteError when the primary ran the command and it failed (`remoteCode` says why).
- * @throws ControlSocketError when the connection broke or `timeoutMs` passed without an answer.
+ * @throws ControlSocketError when the directory or the socket is not this user's alone, the
+ * connection broke, or `timeoutMs` passed without an answer.
  */
 export async function controlRequest(
   name: string,
   command: ControlCommand,
-  options: { count?: number; timeoutMs?: number; directory?: string } = {},
+  options: { count?: number; after?: number; timeoutMs?: number; directory?: string } = {},
 ): Promise<unknown> {
   const directory = options.directory ?? controlDirectory();
   const path = socketPathFor(name, directory);
-  const request: ControlRequest = { id: nextId++, command, ...(options.count === undefined ? {} : { count: options.count }) };
+  if (!checkControlDirectory(directory) || checkSocketFile(path) === 'absent') throw new ClusterNotRunningError(name, await liveNames(directory));
+  const request: ControlRequest = {
+    id: nextId++,
+    command,
+    ...(options.count === undefined ? {} : { count: options.count }),
+    ...(options.after === undefined ? {} : { after: options.after }),
+  };
   try {
     return await requestOnce(path, request, options.timeoutMs);
   } catch (error) {
@@ -35,10 +46,13 @@ export async function controlRequest(
   }
 }
 
-/** Status of every live cluster of this user, sorted by name; stale sockets are skipped. */
+/**
+ * Status of every live cluster of this user, sorted by name; stale sockets are skipped.
+ * @throws ControlSocketError when the directory is not this user's alone.
+ */
 export async function listClusters(directory = controlDirectory(), timeoutMs = 5_000): Promise<ClusterStatus[]> {
   const statuses = await Promise.all(
-    socketNames(directory).map((name) =>
+    ownSocketNames(directory).map((name) =>
       requestOnce(socketPathFor(name, directory), { id: nextId++, command: 'status' }, timeoutMs).then(
         (status) => status as ClusterStatus,
         () => undefined,
@@ -48,8 +62,9 @@ export async function listClusters(directory = controlDirectory(), timeoutMs = 5
   return statuses.filter((status): status is ClusterStatus => status !== undefined);
 }
 
-async function liveNames(directory: string): Promise<string[]> {
-  const names = socketNames(directory);
+/** The names whose socket a live primary answers on. */
+export async function liveNames(directory: string): Promise<string[]> {
+  const names = ownSocketNames(directory);
   const states = await Promise.all(names.map((name) => probeSocket(socketPathFor(name, directory))));
   return names.filter((_, index) => states[index] === 'live');
 }
@@ -84,9 +99,10 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
       socket,
       (line) => {
         const response = parseResponse(line);
-        if (!response || response.id !== request.id) return;
+        // Id 0: the server refused the connection itself (too many connections) or the request.
+        if (!response || (response.id !== request.id && !(response.id === 0 && !response.ok))) return;
         if (response.ok) settle(undefined, response.result);
-        else settle(new RemoteError(request.command, `the primary at ${path}`, response.error));
+        else settle(new RemoteError(request.command, `the primary at ${path}`, errorBody(response.error)));
       },
       () => settle(new ControlSocketError(`The answer to "${request.command}" from ${path} is too large.`)),
     );
@@ -95,8 +111,31 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
 
 function parseResponse(line: string): ControlResponse | undefined {
   try {
-    return JSON.parse(line) as ControlResponse;
+    const response = parseStripped(line) as ControlResponse | null;
+    return typeof response === 'object' && response !== null ? response : undefined;
   } catch {
     return undefined;
   }
+}
+
+/** An answer's error, whatever its shape: a server of another version may differ. */
+function errorBody(error: unknown): ControlErrorBody {
+  const body = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  return {
+    name: typeof body.name === 'string' ? body.name : 'Error',
+    message: typeof body.message === 'string' ? body.message : 'no reason given',
+    code: typeof body.code === 'string' ? body.code : undefined,
+  };
+}
+
+/** The socket names of a private directory of ours, without sockets of other users (none, unless root put them there). */
+function ownSocketNames(directory: string): string[] {
+  if (!checkControlDirectory(directory)) return [];
+  return socketNames(directory).filter((name) => {
+    try {
+      return checkSocketFile(socketPathFor(name, directory)) === 'ours';
+    } catch {
+      return false;
+    }
+  });
 }

@@ -7,19 +7,26 @@
  *   ← {"id":2,"ok":false,"error":{"name":"ReloadError","code":"ERR_RELOAD_FAILED","message":"..."}}
  */
 import { StringDecoder } from 'node:string_decoder';
-import type { PrimaryState } from '../primary/primary-control.js';
-import type { WorkerStats } from '../primary/worker-stats.js';
+import type { PrimaryState } from '../primary/lifecycle/primary-lifecycle.js';
+import type { WorkerStats } from '../primary/features/worker-stats.js';
+export type { ClusterEvent, ClusterEventType, EventsPage } from './event-log.js';
 
 /** Longest request or response line accepted; a status with hundreds of workers fits easily. */
 export const kMaxLineBytes = 1024 * 1024;
 
-export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale';
+export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale' | 'logs' | 'events';
 
 export interface ControlRequest {
   id: number;
   command: ControlCommand;
   /** For `scale`: the number of workers wanted. */
   count?: number;
+  /** For `logs` (see log-protocol.ts): buffered lines to send, whether to follow, one worker's only. */
+  lines?: number;
+  follow?: boolean;
+  workerId?: number;
+  /** For `events`: the `seq` of the last event the reader has (0 for all); see `EventsPage`. */
+  after?: number;
 }
 
 /** What `clusterkit status` shows for one cluster. */
@@ -31,10 +38,14 @@ export interface ClusterStatus {
   uptimeMs: number;
   /** The script (CLI) or worker module (runner) the workers run. */
   script: string;
+  /** The working directory of the primary and its workers (absent from older primaries). */
+  cwd?: string;
   /** How many workers the cluster is meant to run (changed by `scale`). */
   targetWorkers: number;
   nodeVersion: string;
   workers: WorkerStats[];
+  /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */
+  protocolErrors: number;
 }
 
 export interface ControlErrorBody {
@@ -47,9 +58,9 @@ export type ControlResponse = { id: number; ok: true; result: unknown } | { id: 
 
 /**
  * Calls `onLine` for every complete line read from `stream`; `onOverflow` when a line grows
- * past `kMaxLineBytes` (the caller then drops the connection).
+ * past `maxChars` (the caller then drops the connection).
  */
-export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onOverflow: () => void): void {
+export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onOverflow: () => void, maxChars = kMaxLineBytes): void {
   const decoder = new StringDecoder('utf8');
   let buffered = '';
   stream.on('data', (chunk: Buffer) => {
@@ -61,7 +72,7 @@ export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) 
       if (line) onLine(line);
       newline = buffered.indexOf('\n');
     }
-    if (buffered.length > kMaxLineBytes) {
+    if (buffered.length > maxChars) {
       buffered = '';
       onOverflow();
     }

@@ -1,15 +1,28 @@
 /**
  * The control socket a running primary serves, so `clusterkit status|reload|stop|scale NAME`
  * can reach it from another terminal. A Unix socket in the user's 0700 control directory,
- * itself 0600: only this user can connect. Never a network port.
+ * itself 0600: only this user can connect. Never a network port. How each connection is
+ * served, and bounded, is control-connection.ts; how many there may be is `ControlLimits`.
  */
 import { chmodSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
-import { ClusterNameInUseError, ControlSocketError, InvalidArgumentError } from '../errors.js';
-import { type ClusterStatus, type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
+import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
+import type { ClusterStatus, ControlResponse, EventsPage } from './control-protocol.js';
 import { requestOnce } from './control-client.js';
-import { controlDirectory, ensureControlDirectory, socketPathFor } from './runtime-dir.js';
+import { serveConnection } from './control-connection.js';
+import type { LogSource } from './log-protocol.js';
+import { controlDirectory, ensureControlDirectory, isForeignFile, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
+
+/** What one primary's control socket allows at once. */
+export interface ControlLimits {
+  /** Open connections; one more gets an error answer and is closed. @default 64 */
+  readonly maxConnections: number;
+  /** A connection with no request being answered and no traffic for this long is closed (ms). @default 30000 */
+  readonly idleTimeoutMs: number;
+}
+
+export const kDefaultControlLimits: ControlLimits = Object.freeze({ maxConnections: 64, idleTimeoutMs: 30_000 });
 
 /** What the primary does for each command. Every method may throw or reject: the client gets the error. */
 export interface ControlHandlers {
@@ -20,6 +33,10 @@ export interface ControlHandlers {
   stop(): Promise<unknown>;
   /** Runs once the reply to `stop` has been written (the primary then typically exits). */
   afterStop(): void;
+  /** The cluster's output for `logs`; without it, `logs` answers that there is none. */
+  logs?: LogSource | undefined;
+  /** The lifecycle events after the cursor `after` (see `EventLog.read`). */
+  events(after: number): EventsPage;
 }
 
 export interface ControlServer {
@@ -31,14 +48,21 @@ export interface ControlServer {
 
 /**
  * Listens on the control socket of `name`. A stale socket (its primary died) is removed first.
+ * `limits` bound what clients can make the primary hold (tests pass small ones).
  * @throws ClusterNameInUseError when a live primary already serves `name`.
  * @throws ControlSocketError when the directory is unsafe or the socket cannot be created.
  */
-export async function startControlServer(name: string, handlers: ControlHandlers, directory = controlDirectory()): Promise<ControlServer> {
+export async function startControlServer(name: string, handlers: ControlHandlers, directory = controlDirectory(), limits = kDefaultControlLimits): Promise<ControlServer> {
   ensureControlDirectory(directory);
   const path = socketPathFor(name, directory);
   await claimPath(name, path);
-  const server = net.createServer((socket) => serveConnection(socket, handlers));
+  const connections = new Set<net.Socket>();
+  const server = net.createServer((socket) => {
+    if (connections.size >= limits.maxConnections) return refuse(socket, limits.maxConnections);
+    connections.add(socket);
+    socket.once('close', () => connections.delete(socket));
+    serveConnection(socket, handlers, limits.idleTimeoutMs);
+  });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
       // Another primary with the same name won the race between our probe and our listen.
@@ -67,7 +91,18 @@ export async function startControlServer(name: string, handlers: ControlHandlers
   return { path, close };
 }
 
+/** Too many connections: one error answer (id 0, which every client reads as meant for it), then close. */
+function refuse(socket: net.Socket, maxConnections: number): void {
+  socket.on('error', () => {});
+  const message = `The cluster's control socket already has ${maxConnections} connections open (the most it serves at once); try again once some have closed.`;
+  const response: ControlResponse = { id: 0, ok: false, error: { name: 'ControlSocketError', code: 'ERR_CONTROL_SOCKET', message } };
+  socket.end(`${JSON.stringify(response)}\n`);
+}
+
 async function claimPath(name: string, path: string): Promise<void> {
+  // Our directory is private now; a socket of another user in it was planted while it was
+  // not (its primary is not ours to ask): it goes.
+  if (isForeignFile(path)) unlinkSync(path);
   const state = await probeSocket(path);
   if (state === 'live') {
     const pid = await requestOnce(path, { id: 1, command: 'status' }, 1_000).then(
@@ -86,79 +121,4 @@ async function claimPath(name: string, path: string): Promise<void> {
       // removed meanwhile
     }
   }
-}
-
-function serveConnection(socket: net.Socket, handlers: ControlHandlers): void {
-  socket.on('error', () => {}); // a client that went away; nothing to report
-  readLines(
-    socket,
-    (line) => void answer(socket, line, handlers),
-    () => socket.destroy(),
-  );
-}
-
-async function answer(socket: net.Socket, line: string, handlers: ControlHandlers): Promise<void> {
-  let request: ControlRequest | undefined;
-  let response: ControlResponse;
-  try {
-    request = parseRequest(line);
-    response = { id: request.id, ok: true, result: await dispatch(request, handlers) };
-  } catch (error) {
-    response = { id: request?.id ?? idOf(line), ok: false, error: errorBody(error) };
-  }
-  if (socket.destroyed) {
-    if (request?.command === 'stop' && response.ok) handlers.afterStop();
-    return;
-  }
-  socket.write(`${JSON.stringify(response)}\n`, () => {
-    if (request?.command === 'stop' && response.ok) handlers.afterStop();
-  });
-}
-
-function dispatch(request: ControlRequest, handlers: ControlHandlers): unknown {
-  switch (request.command) {
-    case 'status':
-      return handlers.status();
-    case 'reload':
-      return handlers.reload();
-    case 'stop':
-      return handlers.stop();
-    case 'scale':
-      return handlers.scale(request.count!);
-  }
-}
-
-const kCommands = new Set(['status', 'reload', 'stop', 'scale']);
-
-function parseRequest(line: string): ControlRequest {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(line);
-  } catch {
-    throw new InvalidArgumentError('A control request must be one JSON object per line.');
-  }
-  const request = parsed as Partial<ControlRequest> | null;
-  if (typeof request !== 'object' || request === null || typeof request.id !== 'number' || !kCommands.has(request.command as string)) {
-    throw new InvalidArgumentError(`A control request needs a numeric "id" and a "command" among ${[...kCommands].join(', ')}.`);
-  }
-  if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
-    throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${JSON.stringify(request.count)}.`);
-  }
-  return request as ControlRequest;
-}
-
-/** The id of a request that was rejected, so the client can still match the answer; 0 if none. */
-function idOf(line: string): number {
-  try {
-    const { id } = JSON.parse(line) as { id?: unknown };
-    return typeof id === 'number' ? id : 0;
-  } catch {
-    return 0;
-  }
-}
-
-function errorBody(error: unknown): ControlErrorBody {
-  if (!(error instanceof Error)) return { name: 'Error', message: String(error) };
-  const code = (error as { code?: unknown }).code;
-  return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message };
 }

@@ -4,7 +4,7 @@
  * directory (systemd creates it 0700 and removes it at logout), else
  * `<os.tmpdir()>/clusterkit-<uid>`. Other users cannot even see which clusters exist.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlSocketError, InvalidOptionError } from '../errors.js';
@@ -31,7 +31,13 @@ export function checkClusterName(name: unknown, option = 'serviceName'): string 
   return name;
 }
 
+/**
+ * The socket of cluster `name` in `directory`.
+ * @throws InvalidOptionError when `name` is not a cluster name (it must not reach outside the directory).
+ * @throws ControlSocketError when the path is too long for a Unix socket.
+ */
 export function socketPathFor(name: string, directory = controlDirectory()): string {
+  checkClusterName(name, 'name');
   const path = join(directory, `${name}${kSocketSuffix}`);
   if (Buffer.byteLength(path) > kMaxSocketPathBytes) {
     throw new ControlSocketError(
@@ -55,15 +61,83 @@ export function ensureControlDirectory(directory = controlDirectory()): string {
       throw new ControlSocketError(`Cannot create the control directory ${directory}: ${(error as Error).message}. Set XDG_RUNTIME_DIR to a directory you can write to.`, { cause: error });
     }
   }
-  const stats = lstatSync(directory);
-  if (!stats.isDirectory()) throw new ControlSocketError(`${directory} exists but is not a directory; remove it so clusterkit can create its control directory there.`);
-  const uid = typeof process.getuid === 'function' ? process.getuid() : stats.uid;
-  if (stats.uid !== uid) {
-    throw new ControlSocketError(`The control directory ${directory} belongs to uid ${stats.uid}, not to this user (uid ${uid}). Remove it, or set XDG_RUNTIME_DIR to a directory of your own.`);
-  }
+  const stats = checkOwnDirectory(directory, lstatSync(directory));
   // mkdir's mode is filtered by the umask and ignored when the directory already existed.
   if ((stats.mode & 0o777) !== 0o700) chmodSync(directory, 0o700);
   return directory;
+}
+
+/**
+ * What a client checks before it trusts anything in the control directory: the server's owner
+ * rule, and no access for others. Another local user who created the directory first (in a
+ * shared temporary directory), or who can write to it, could plant sockets there that invent
+ * a status, receive our `stop` and `reload`, and answer with terminal escape sequences.
+ * @returns false when the directory does not exist (no cluster runs).
+ * @throws ControlSocketError saying what is wrong and what to do.
+ */
+export function checkControlDirectory(directory = controlDirectory()): boolean {
+  let stats: Stats;
+  try {
+    stats = lstatSync(directory);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw new ControlSocketError(`Cannot read the control directory ${directory}: ${(error as Error).message}. Set XDG_RUNTIME_DIR to a directory of your own.`, { cause: error });
+  }
+  checkOwnDirectory(directory, stats);
+  if (ownUid() !== undefined && (stats.mode & 0o077) !== 0) {
+    throw new ControlSocketError(
+      `The control directory ${directory} is open to other users (mode ${(stats.mode & 0o777).toString(8)}), so a socket in it may not be your cluster's; ` +
+        `clusterkit refuses to use it. Make it private with "chmod 700 ${directory}" (or remove it: "clusterkit run" creates it again), or set XDG_RUNTIME_DIR to a directory of your own.`,
+    );
+  }
+  return true;
+}
+
+/**
+ * The state of the socket at `path` for a client: `absent`, or `ours`.
+ * @throws ControlSocketError when something else than a socket of ours is there.
+ */
+export function checkSocketFile(path: string): 'absent' | 'ours' {
+  let stats: Stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return 'absent';
+  }
+  if (!stats.isSocket()) throw new ControlSocketError(`${path} is not a socket; remove it, it is not a cluster's.`);
+  const uid = ownUid();
+  if (uid !== undefined && stats.uid !== uid) {
+    throw new ControlSocketError(`The control socket ${path} belongs to uid ${stats.uid}, not to you (uid ${uid}): it is not one of your clusters. Remove it.`);
+  }
+  return 'ours';
+}
+
+/** True when the file at `path` is owned by another user (false when absent, or where there are no uids). */
+export function isForeignFile(path: string): boolean {
+  const uid = ownUid();
+  try {
+    return uid !== undefined && lstatSync(path).uid !== uid;
+  } catch {
+    return false;
+  }
+}
+
+/** A directory (not a link to one) of this user, or ControlSocketError saying what to do. */
+function checkOwnDirectory(directory: string, stats: Stats): Stats {
+  if (!stats.isDirectory()) throw new ControlSocketError(`${directory} exists but is not a directory; remove it so clusterkit can create its control directory there.`);
+  const uid = ownUid();
+  if (uid !== undefined && stats.uid !== uid) {
+    throw new ControlSocketError(
+      `The control directory ${directory} belongs to uid ${stats.uid}, not to you (uid ${uid}); another user may have created it to impersonate your clusters, ` +
+        'so clusterkit refuses to use it. Have it removed (it needs its owner or root), or set XDG_RUNTIME_DIR to a directory of your own.',
+    );
+  }
+  return stats;
+}
+
+/** This process's uid; undefined where there are none (Windows). */
+function ownUid(): number | undefined {
+  return typeof process.getuid === 'function' ? process.getuid() : undefined;
 }
 
 /** Names of the clusters that have a socket file (live or stale), sorted. */

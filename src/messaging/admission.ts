@@ -1,6 +1,6 @@
 /**
- * Backpressure for one endpoint's outbound requests: a request goes out when there is a free
- * pending slot (`maxPending`) and room for its bytes in the channel's queue. Otherwise it waits
+ * Backpressure for one endpoint's outbound requests: a request goes out when fewer than
+ * `maxPending` requests await replies and its bytes fit the channel's queue. Otherwise it waits
  * (`'wait'`), in order, or fails with BackpressureError (`'reject'`). An admitted request holds a
  * reservation until it is issued, so a burst of admissions cannot overshoot either limit.
  */
@@ -15,6 +15,8 @@ export const kMaxQueuedBytes = 64 * 1024 * 1024;
 
 export interface AdmissionLimits {
   readonly maxPending: number;
+  /** The option that set `maxPending` on this side, named by BackpressureError. */
+  readonly maxPendingOption: 'maxPendingPerWorker' | 'maxPending';
   readonly backpressure: 'wait' | 'reject';
   readonly describePeer: () => string;
   /** Requests now waiting for replies. */
@@ -26,6 +28,8 @@ export interface AdmissionLimits {
 interface Waiter {
   readonly bytes: number;
   readonly admit: () => void;
+  /** True once the request settled while waiting (its deadline passed, it was aborted): it leaves the queue. */
+  readonly isCancelled: () => boolean;
 }
 
 export class Admission {
@@ -49,10 +53,13 @@ export class Admission {
     return queued === 0 || queued + bytes <= kMaxQueuedBytes;
   }
 
-  /** Resolves when a request of `bytes` may go out; rejects at once with `'reject'`. */
-  wait(bytes: number): Promise<void> {
+  /**
+   * Resolves when a request of `bytes` may go out; rejects at once with `'reject'`. A waiter
+   * whose `isCancelled()` turns true is dropped from the queue, unresolved.
+   */
+  wait(bytes: number, isCancelled: () => boolean = () => false): Promise<void> {
     if (this.#limits.backpressure === 'reject') return Promise.reject(this.error());
-    return new Promise<void>((resolve) => this.#waiting.push({ bytes, admit: resolve })).then(() => {
+    return new Promise<void>((resolve) => this.#waiting.push({ bytes, admit: resolve, isCancelled })).then(() => {
       this.#reservedRequests--;
       this.#reservedBytes -= bytes;
     });
@@ -60,25 +67,31 @@ export class Admission {
 
   /** Admits waiting requests, in order, while there is room. Call when a request settles or the queue shrinks. */
   admitWaiting(): void {
-    while (this.#waiting.length > 0 && this.#hasRoom(this.#waiting[0]!.bytes)) this.#admit(this.#waiting.shift()!);
+    while (this.#waiting.length > 0) {
+      const next = this.#waiting[0]!;
+      const isCancelled = next.isCancelled();
+      if (!isCancelled && !this.#hasRoom(next.bytes)) return;
+      this.#waiting.shift();
+      if (!isCancelled) this.#admit(next);
+    }
   }
 
   /** Admits everyone (the peer is gone: they will fail at once). */
   admitAll(): void {
     const waiting = this.#waiting;
     this.#waiting = [];
-    for (const waiter of waiting) this.#admit(waiter);
+    for (const waiter of waiting) if (!waiter.isCancelled()) this.#admit(waiter);
   }
 
   /** The error for a send refused now: which limit was hit. */
   error(): BackpressureError {
     const peer = this.#limits.describePeer();
     return this.#limits.pendingCount() + this.#reservedRequests >= this.#limits.maxPending
-      ? new BackpressureError(peer, this.#limits.maxPending)
-      : new BackpressureError(peer, this.#limits.maxPending, this.#limits.queuedBytes() + this.#reservedBytes);
+      ? new BackpressureError(peer, this.#limits.maxPending, undefined, this.#limits.maxPendingOption)
+      : new BackpressureError(peer, this.#limits.maxPending, this.#limits.queuedBytes() + this.#reservedBytes, this.#limits.maxPendingOption);
   }
 
-  /** A pending slot and room in the queue (a lone message always fits an empty queue). */
+  /** A free place under `maxPending` and room in the queue (a lone message always fits an empty queue). */
   #hasRoom(bytes: number): boolean {
     return this.#limits.pendingCount() + this.#reservedRequests < this.#limits.maxPending && this.hasQueueRoom(bytes);
   }

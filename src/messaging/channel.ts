@@ -15,8 +15,13 @@
  * `queuedBytes` makes the backlog visible.
  *
  * A channel can start held: records queue until `open()`, for a peer that cannot receive yet.
+ *
+ * A process may exit before its end-of-tick flush runs (`notify()` then `process.exit()`, in an
+ * uncaughtException handler say). What is queued then is written synchronously from the
+ * process's 'exit' event, as a raw `process.send()` would have written it (see exit-flush.ts).
  */
 import { frame, kRecordSize } from './envelope.js';
+import { isProcessExiting, trackQueued, untrackQueued } from './exit-flush.js';
 
 /** What a channel needs from `process` (worker side) or a `ChildProcess` (primary side). */
 export interface IpcPort {
@@ -26,9 +31,9 @@ export interface IpcPort {
 
 /**
  * Called for a record that could not be written at all (serialization failed, channel closed),
- * with the record's slots. One handler for all records, so a record carries no closure.
+ * with the record's fields. One handler for all records, so a record carries no closure.
  */
-export type WriteFailure = (kind: number, id: number, slot: unknown, error: unknown) => void;
+export type WriteFailure = (kind: number, id: number, typeOrFault: unknown, error: unknown) => void;
 
 /** The failure given to queued records when the channel closed before they were written. */
 export class ChannelClosedError extends Error {
@@ -135,13 +140,14 @@ export class Channel {
   }
 
   /** Queues one record (see envelope.ts) for the end-of-tick flush. */
-  write(kind: number, id: number, slot: string | number, payload: unknown, bytes: number): void {
+  write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
     let pending = this.#frames[this.#frames.length - 1];
     if (!pending || pending.records.length >= kMaxFrameRecords * kRecordSize || (pending.bytes > 0 && pending.bytes + bytes > kMaxFrameBytes)) {
+      if (!pending) trackQueued(this);
       pending = new PendingFrame();
       this.#frames.push(pending);
     }
-    pending.records.push(kind, id, slot, payload);
+    pending.records.push(kind, id, typeOrFault, payload);
     pending.bytes += bytes;
     this.#queuedBytes += bytes;
     this.#queuedRecords++;
@@ -154,7 +160,22 @@ export class Channel {
     return new Promise((resolve) => this.#drainWaiters.push(resolve));
   }
 
+  /**
+   * Writes what is queued now, synchronously and in order, while Node writes without queueing
+   * (`send()` returns true): the process is exiting, and nothing queued in Node survives it. A
+   * held channel is skipped: its peer cannot receive yet.
+   */
+  writeQueuedNow(): void {
+    if (!this.#isOpen || !this.#port.connected) return;
+    while (this.#frames.length > 0 && !this.#isNodeQueueFull) this.#sendOldest();
+    if (this.#frames.length === 0) untrackQueued(this);
+  }
+
   #scheduleFlush(): void {
+    if (isProcessExiting()) {
+      this.writeQueuedNow(); // written in an 'exit' listener: there is no next tick
+      return;
+    }
     if (this.#flushScheduled || this.#congested || !this.#isOpen || this.#frames.length === 0) return;
     this.#flushScheduled = true;
     process.nextTick(this.#flush);
@@ -174,15 +195,21 @@ export class Channel {
     }
     let wrote = false;
     while (this.#frames.length > 0 && !this.#congested) {
-      const pending = this.#frames.shift()!;
-      this.#queuedBytes -= pending.bytes;
-      this.#queuedRecords -= pending.records.length / kRecordSize;
-      this.#send(pending.records, pending.bytes);
+      this.#sendOldest();
       wrote = true;
     }
+    if (this.#frames.length === 0) untrackQueued(this);
     this.#settleDrainWaiters();
     if (wrote) this.#onFlushed();
   };
+
+  /** Takes the oldest frame off the queue and writes it. */
+  #sendOldest(): void {
+    const pending = this.#frames.shift()!;
+    this.#queuedBytes -= pending.bytes;
+    this.#queuedRecords -= pending.records.length / kRecordSize;
+    this.#send(pending.records, pending.bytes);
+  }
 
   #send(records: unknown[], bytes: number): void {
     let accepted: boolean;
@@ -221,6 +248,7 @@ export class Channel {
   #failQueued(error: Error): void {
     const frames = this.#frames;
     this.#frames = [];
+    untrackQueued(this);
     this.#queuedBytes = 0;
     this.#queuedRecords = 0;
     for (const pending of frames) {

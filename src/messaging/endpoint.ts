@@ -2,75 +2,30 @@
  * One end of a conversation with one peer (the primary's view of a worker, or a worker's view
  * of the primary): requests with replies and timeouts, notifications, and the inbound side.
  *
- * Protocol traffic is routed here first: a reply goes to the pending table by its id before
- * anything reaches user code, so a throwing user handler can never disturb the bookkeeping.
+ * Protocol traffic is routed here first (record-receiver.ts): a reply goes to the pending table
+ * by its id before anything reaches user code, so a throwing user handler can never disturb the
+ * bookkeeping.
  */
-import {
-  MessageTimeoutError,
-  NoHandlerError,
-  RemoteError,
-  type SerializedError,
-} from '../errors.js';
+import { MessageTimeoutError } from '../errors.js';
 import type { Serialization } from '../types.js';
+import type { EndpointOptions, EndpointStats } from './endpoint-options.js';
 import { Admission } from './admission.js';
-import { Channel, ChannelClosedError, type IpcPort } from './channel.js';
+import { Channel, ChannelClosedError } from './channel.js';
 import { Inbound, notSerializable, replyNotSerializable } from './inbound.js';
-import {
-  isMessageId,
-  isSerializedError,
-  isTypeName,
-  kErrorReply,
-  kFaultNoHandler,
-  kNoPayload,
-  kNotify,
-  kRecordSize,
-  kReply,
-  kRequest,
-  readFrame,
-} from './envelope.js';
+import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
-import { nextRequestId, PendingRequests } from './pending.js';
+import { abortReason, nextRequestId, PendingRequests } from './pending.js';
+import { RecordReceiver } from './record-receiver.js';
+import { kMetricsRequest, kPingRequest, kShutdownRequest } from './system-types.js';
+import { isError } from '../readable-error.js';
+
+export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-options.js';
 
 /**
- * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
- * the returned promise) is the reply; throwing or rejecting sends an error reply. Throw
- * `handlerNotFound()` when nothing handles `type`.
+ * Supervision requests never wait behind user requests for a pending slot: a worker whose slots
+ * are all taken by slow requests must still answer its heartbeat, stop when asked, and be scraped.
  */
-export type InboundHandler = (type: string, payload: unknown, isRequest: boolean) => unknown;
-
-export interface EndpointOptions {
-  port: IpcPort;
-  serialization: Serialization;
-  maxMessageBytes: number;
-  /** Timeout of requests that do not set their own. */
-  defaultTimeoutMs: number;
-  /** Requests that may wait for replies at once; beyond it, `backpressure` decides. */
-  maxPending: number;
-  backpressure: 'reject' | 'wait';
-  /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
-  describePeer: () => string;
-  onInbound: InboundHandler;
-  /** The error for a request whose channel closed under it (the peer is gone). */
-  channelClosedError: (type: string) => Error;
-  /** Reports failures that belong to no caller (a notification handler threw...). */
-  onError: (error: Error) => void;
-  /** Hold outbound messages until `channel.open()`: the peer cannot receive yet. */
-  held?: boolean;
-  /** This process talks to several peers (the primary): coalesce writes across their frames. */
-  hasManyPeers?: boolean;
-}
-
-export interface EndpointStats {
-  messagesIn: number;
-  messagesOut: number;
-  /** Malformed records, and replies to unknown or expired requests, dropped on arrival. */
-  dropped: number;
-  /**
-   * Writes that failed after they were issued (EPIPE while the peer dies). Not reported as
-   * errors: the peer's exit rejects its pending requests with a precise error moments later.
-   */
-  writeErrors: number;
-}
+const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest]);
 
 export class Endpoint {
   readonly #options: EndpointOptions;
@@ -80,16 +35,19 @@ export class Endpoint {
   /** Set by `close()`: the error every later request rejects with. */
   #closedBy: ((type: string) => Error) | undefined;
   readonly #inbound: Inbound;
-  readonly stats: EndpointStats = { messagesIn: 0, messagesOut: 0, dropped: 0, writeErrors: 0 };
+  readonly #receiver: RecordReceiver;
+  /** Callers of `whenQueueBelow()`, woken after a flush that leaves the queue under their mark. */
+  #roomWaiters: Array<{ bytes: number; resolve: () => void }> = [];
+  readonly stats: EndpointStats = { messagesIn: 0, messagesOut: 0, dropped: 0, unsentReplies: 0, writeErrors: 0 };
 
   constructor(options: EndpointOptions) {
     this.#options = options;
     this.#channel = new Channel(
       options.port,
       {
-        onFailure: (kind, id, slot, error) => this.#onWriteFailure(kind, id, slot, error),
+        onFailure: (kind, id, typeOrFault, error) => this.#onWriteFailure(kind, id, typeOrFault, error),
         onWriteError: () => this.stats.writeErrors++,
-        onFlushed: () => this.#admission.admitWaiting(),
+        onFlushed: () => this.#onFlushed(),
       },
       { held: options.held ?? false, deferUnderLoad: options.hasManyPeers ?? false },
     );
@@ -102,21 +60,31 @@ export class Endpoint {
       maxMessageBytes: options.maxMessageBytes,
       handle: options.onInbound,
       onError: options.onError,
-      write: (kind, id, slot, payload, bytes) => this.#write(kind, id, slot, payload, bytes),
+      write: (kind, id, typeOrFault, payload, bytes) => this.#write(kind, id, typeOrFault, payload, bytes),
       isClosed: () => this.#closedBy !== undefined,
       countOut: () => this.stats.messagesOut++,
+      mayReply: (bytes) => this.#admission.hasQueueRoom(bytes) || (this.stats.unsentReplies++, false),
     });
     this.#admission = new Admission({
       maxPending: options.maxPending,
+      maxPendingOption: options.maxPendingOption ?? 'maxPending',
       backpressure: options.backpressure,
       describePeer: options.describePeer,
-      pendingCount: () => this.#pending.size,
+      pendingCount: () => this.#pending.inFlight,
       queuedBytes: () => this.#channel.queuedBytes,
+    });
+    this.#receiver = new RecordReceiver({
+      pending: this.#pending,
+      inbound: this.#inbound,
+      stats: this.stats,
+      describePeer: options.describePeer,
+      onProtocolError: options.onProtocolError,
     });
   }
 
+  /** Requests written and awaiting replies (not those still waiting for admission). */
   get pendingCount(): number {
-    return this.#pending.size;
+    return this.#pending.inFlight;
   }
 
   get isClosed(): boolean {
@@ -127,6 +95,11 @@ export class Endpoint {
     return this.#channel;
   }
 
+  /** How this endpoint's channel serializes: what its payloads are checked against. */
+  get serialization(): Serialization {
+    return this.#options.serialization;
+  }
+
   /** Sends a request; the promise settles with the peer handler's reply. Never throws. */
   request(type: string, payload: unknown, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
     try {
@@ -135,12 +108,8 @@ export class Endpoint {
       if (signal?.aborted) return Promise.reject(abortReason(signal));
       const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
       const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
-      if (this.#admission.mayIssue(bytes)) return this.#issue(type, payload, bytes, timeout, signal);
-      return this.#admission.wait(bytes).then(() => {
-        if (this.#closedBy) throw this.#closedBy(type);
-        if (signal?.aborted) throw abortReason(signal);
-        return this.#issue(type, payload, bytes, timeout, signal);
-      });
+      if (this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type)) return this.#issue(type, payload, bytes, timeout, signal);
+      return this.#enqueue(type, payload, bytes, timeout, signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -156,14 +125,9 @@ export class Endpoint {
     this.#write(kNotify, 0, type, payload, bytes);
   }
 
-  /** Routes one raw IPC message that carries the clusterkit marker. */
+  /** Routes one raw IPC message that carries the clusterkit marker (record-receiver.ts). */
   receive(message: unknown): void {
-    const records = readFrame(message);
-    if (!records) {
-      this.stats.dropped++;
-      return;
-    }
-    for (let i = 0; i < records.length; i += kRecordSize) this.#receiveRecord(records[i], records[i + 1], records[i + 2], records[i + 3]);
+    this.#receiver.receive(message);
   }
 
   /**
@@ -175,6 +139,7 @@ export class Endpoint {
     this.#closedBy = errorFor;
     this.#admission.admitAll();
     this.#pending.rejectAll((request) => errorFor(request.type));
+    for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 
   /** Resolves once no inbound user request is being handled. */
@@ -187,10 +152,48 @@ export class Endpoint {
     return this.#channel.drain();
   }
 
-  #write(kind: number, id: number, slot: string | number, payload: unknown, bytes: number): void {
+  /**
+   * Resolves once fewer than `bytes` wait to be written (the peer reads again), or the
+   * endpoint closed. For senders that hold messages back under back-pressure. The queue only
+   * shrinks when a flush writes, so each flush checks the waiters.
+   */
+  whenQueueBelow(bytes: number): Promise<void> {
+    if (this.#channel.queuedBytes < bytes || this.#closedBy) return Promise.resolve();
+    return new Promise<void>((resolve) => this.#roomWaiters.push({ bytes, resolve }));
+  }
+
+  #onFlushed(): void {
+    this.#admission.admitWaiting();
+    if (this.#roomWaiters.length === 0) return;
+    const queued = this.#channel.queuedBytes;
+    const waiters = this.#roomWaiters;
+    this.#roomWaiters = waiters.filter((waiter) => waiter.bytes <= queued);
+    for (const waiter of waiters) if (waiter.bytes > queued) waiter.resolve();
+  }
+
+  #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
     // JSON turns `undefined` into `null` inside the record array: flag it instead.
-    if (payload === undefined) this.#channel.write(kind | kNoPayload, id, slot, null, bytes);
-    else this.#channel.write(kind, id, slot, payload, bytes);
+    if (payload === undefined) this.#channel.write(kind | kNoPayload, id, typeOrFault, null, bytes);
+    else this.#channel.write(kind, id, typeOrFault, payload, bytes);
+  }
+
+  /**
+   * A request that must wait for admission. It is registered now, so its deadline and abort
+   * signal count from the call; one that settles while waiting (deadline, abort, peer gone)
+   * leaves the queue and is never written.
+   */
+  #enqueue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+    if (this.#options.backpressure === 'reject') return Promise.reject(this.#admission.error());
+    const id = nextRequestId();
+    const reply = this.#pending.add(id, type, timeoutMs, signal, true);
+    void this.#admission
+      .wait(bytes, () => !this.#pending.isWaiting(id))
+      .then(() => {
+        if (!this.#pending.issue(id)) return;
+        this.stats.messagesOut++;
+        this.#write(kRequest, id, type, payload, bytes);
+      });
+    return reply;
   }
 
   #issue(type: string, payload: unknown, bytes: number, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
@@ -201,65 +204,19 @@ export class Endpoint {
     return reply;
   }
 
-  #receiveRecord(kind: unknown, id: unknown, slot: unknown, value: unknown): void {
-    if (typeof kind !== 'number') {
-      this.stats.dropped++;
-      return;
-    }
-    const payload = kind & kNoPayload ? undefined : value;
-    switch (kind & ~kNoPayload) {
-      case kReply:
-        if (!isMessageId(id) || !this.#pending.resolve(id, payload)) this.stats.dropped++;
-        else this.stats.messagesIn++;
-        return;
-      case kRequest:
-        if (!isMessageId(id) || !isTypeName(slot)) break;
-        this.stats.messagesIn++;
-        this.#inbound.answer(id, slot, payload);
-        return;
-      case kNotify:
-        if (!isTypeName(slot)) break;
-        this.stats.messagesIn++;
-        this.#inbound.deliver(slot, payload);
-        return;
-      case kErrorReply:
-        if (!isMessageId(id) || !isSerializedError(value)) break;
-        this.#receiveErrorReply(id, value, slot === kFaultNoHandler);
-        return;
-    }
-    this.stats.dropped++;
-  }
-
-  #receiveErrorReply(id: number, error: SerializedError, isNoHandler: boolean): void {
-    const request = this.#pending.get(id);
-    if (!request) {
-      this.stats.dropped++;
-      return;
-    }
-    this.stats.messagesIn++;
-    const peer = this.#options.describePeer();
-    this.#pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
-  }
-
-  #onWriteFailure(kind: number, id: number, slot: unknown, error: unknown): void {
-    const isClosed = error instanceof ChannelClosedError;
+  #onWriteFailure(kind: number, id: number, typeOrFault: unknown, error: unknown): void {
+    const isClosed = isError(error) && error instanceof ChannelClosedError;
     switch (kind & ~kNoPayload) {
       case kRequest:
-        this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(slot)) : notSerializable(error, `the payload of "${String(slot)}"`));
+        this.#pending.reject(id, isClosed ? this.#options.channelClosedError(String(typeOrFault)) : notSerializable(error, `the payload of "${String(typeOrFault)}"`));
         return;
       case kReply:
         if (!isClosed) this.#inbound.replyError(id, replyNotSerializable(error, 'the reply'));
         return;
       case kNotify:
-        if (!isClosed) this.#options.onError(notSerializable(error, `the payload of "${String(slot)}"`));
+        if (!isClosed) this.#options.onError(notSerializable(error, `the payload of "${String(typeOrFault)}"`));
         return;
       // An error reply is JSON-safe by construction; if its channel closed, nobody waits for it.
     }
   }
-
-}
-
-function abortReason(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('The request was aborted.', 'AbortError');
 }

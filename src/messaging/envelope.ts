@@ -2,23 +2,28 @@
  * The clusterkit wire format. Pure: no process or channel knowledge.
  *
  * Every IPC message clusterkit writes is a **frame**: `{ __ck: 1, m: [...] }`, where `m` holds
- * one or more **records** of four slots each, flat: `kind, id, type, payload`. One frame per
- * write, however many records it carries: flat arrays cost far less to build, serialize, parse
- * and collect than one object per message, which is most of what a small message costs.
+ * one or more **records** of four fields each, flat: `kind, id, typeOrFault, payload`. One
+ * frame per write, however many records it carries: flat arrays cost far less to build,
+ * serialize, parse and collect than one object per message, which is most of what a small
+ * message costs. (A "slot" is a position in the worker pool, never a part of a record.)
  *
- * | kind | record                        | slot 3 (`type`)        | slot 4 (`payload`)     |
+ * | kind | record                        | `typeOrFault`          | `payload`              |
  * | ---- | ----------------------------- | ---------------------- | ---------------------- |
  * | 0    | request (expects a reply)     | message type           | payload                |
  * | 1    | reply                         | 0                      | the handler's result   |
  * | 2    | error reply                   | fault (0, or 1: no handler) | serialized error  |
  * | 3    | notification (no reply)       | message type           | payload                |
+ * | 8    | reply ahead: a large reply to request `id` follows | 0 | null               |
  *
  * `kind | 4` marks an `undefined` payload (JSON would turn it into `null` inside an array).
- * User data only ever travels in the payload slot, never at the top level, so nothing a user
+ * A reply of `kReplyAheadBytes` or more is preceded by a reply-ahead record: its first bytes
+ * reach the requester at once, so a requester busy when the deadline passes knows the reply was
+ * already on its way (pending.ts) and waits for the rest instead of timing it out.
+ * User data only ever travels in the payload field, never at the top level, so nothing a user
  * sends can reach Node's reserved `cmd: 'NODE_...'` routing. IPC messages without the marker
  * belong to someone else (a raw `process.send('ready')`, prom-client...) and are left alone.
  */
-import type { SerializedError } from '../errors.js';
+import { describeValue, InvalidArgumentError, type SerializedError } from '../errors.js';
 
 /** Namespace marker key and the protocol version it carries. */
 export const kMarker = '__ck';
@@ -28,6 +33,7 @@ export const kRequest = 0;
 export const kReply = 1;
 export const kErrorReply = 2;
 export const kNotify = 3;
+export const kReplyAhead = 8;
 /** Flag on a kind: the payload is `undefined`. */
 export const kNoPayload = 4;
 /** Slots per record. */
@@ -35,6 +41,9 @@ export const kRecordSize = 4;
 /** Fault codes of error replies. */
 export const kFaultNone = 0;
 export const kFaultNoHandler = 1;
+
+/** Replies this large (estimated bytes) are announced by a reply-ahead record: they take many reads. */
+export const kReplyAheadBytes = 64 * 1024;
 
 /** Message types starting with this prefix are clusterkit's own and never reach user handlers. */
 export const kSystemPrefix = '$';
@@ -53,9 +62,9 @@ export function frame(records: unknown[]): Frame {
 }
 
 /** Appends one record to `records`. */
-export function pushRecord(records: unknown[], kind: number, id: number, slot: string | number, payload: unknown): void {
-  if (payload === undefined) records.push(kind | kNoPayload, id, slot, null);
-  else records.push(kind, id, slot, payload);
+export function pushRecord(records: unknown[], kind: number, id: number, typeOrFault: string | number, payload: unknown): void {
+  if (payload === undefined) records.push(kind | kNoPayload, id, typeOrFault, null);
+  else records.push(kind, id, typeOrFault, payload);
 }
 
 /** True for anything carrying the clusterkit marker, well-formed or not. */
@@ -79,16 +88,25 @@ export function checkUserType(type: unknown): string | undefined {
   return undefined;
 }
 
+/**
+ * Throws `InvalidArgumentError` for an unacceptable user message type.
+ * @param what how the message names the type, `message type` by default.
+ */
+export function assertUserType(type: unknown, what = 'message type'): asserts type is string {
+  const problem = checkUserType(type);
+  if (problem) throw new InvalidArgumentError(`The ${what} ${describeValue(type)} ${problem}.`);
+}
+
 export function isSystemType(type: string): boolean {
   return type.startsWith(kSystemPrefix);
 }
 
-/** A record's id slot: a safe positive integer. */
+/** A record's id field: a safe positive integer. */
 export function isMessageId(value: unknown): value is number {
   return typeof value === 'number' && value > 0 && Number.isSafeInteger(value);
 }
 
-/** A record's type slot: a non-empty string of bounded length. */
+/** A record's message type (requests, notifications): a non-empty string of bounded length. */
 export function isTypeName(value: unknown): value is string {
   return typeof value === 'string' && value.length > 0 && value.length <= kMaxTypeLength;
 }

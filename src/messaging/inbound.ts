@@ -5,13 +5,23 @@
  */
 import { NotSerializableError } from '../errors.js';
 import type { Serialization } from '../types.js';
-import { isHandlerNotFound } from './dispatch.js';
-import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply } from './envelope.js';
+import { isHandlerNotFound } from './route.js';
+import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { serializeError } from './serialize-error.js';
+import { toError } from '../to-error.js';
+import { describeThrown, isError } from '../readable-error.js';
 
 /** Estimated size of an error reply. */
 const kErrorReplyBytes = 512;
+/** Estimated size of a reply-ahead record. */
+const kReplyAheadRecordBytes = 16;
+
+/**
+ * A handler's return value that means "send no reply": the system router returns it for a
+ * request it dropped (see system-router.ts).
+ */
+export const kNoReply: unique symbol = Symbol('clusterkit.noReply');
 
 export interface InboundOptions {
   readonly serialization: Serialization;
@@ -20,11 +30,16 @@ export interface InboundOptions {
   readonly handle: (type: string, payload: unknown, isRequest: boolean) => unknown;
   readonly onError: (error: Error) => void;
   /** Writes one record to the peer. */
-  readonly write: (kind: number, id: number, slot: string | number, payload: unknown, bytes: number) => void;
+  readonly write: (kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number) => void;
   /** True once the peer is gone: replies are dropped. */
   readonly isClosed: () => boolean;
   /** Counts a message sent. */
   readonly countOut: () => void;
+  /**
+   * False when a reply of `bytes` must not be queued: the peer leaves too much unread (it
+   * floods requests without reading the replies), and the reply is dropped.
+   */
+  readonly mayReply: (bytes: number) => boolean;
 }
 
 export class Inbound {
@@ -52,13 +67,21 @@ export class Inbound {
       return;
     }
     if (!isThenable(result)) {
-      this.#reply(id, type, result);
+      if (result !== kNoReply) this.#reply(id, type, result);
       return;
     }
     // System requests ($shutdown itself) are not work a stopping peer waits for.
     const isWork = !isSystemType(type);
     if (isWork) this.#inFlight++;
-    result.then(
+    let promise: Promise<unknown>;
+    try {
+      // A native promise comes back as is. Any other thenable has its then() called in a job
+      // that turns a throw into a rejection and keeps only the first outcome.
+      promise = Promise.resolve(result);
+    } catch (error) {
+      promise = Promise.reject(error);
+    }
+    promise.then(
       (value) => {
         if (isWork) this.#done();
         this.#reply(id, type, value);
@@ -82,7 +105,7 @@ export class Inbound {
 
   #reportHandlerError(type: string, error: unknown): void {
     if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
-    this.#options.onError(error instanceof Error ? error : new Error(`Handler for notification "${type}" threw ${String(error)}`));
+    this.#options.onError(toError(error, `The handler for notification "${type}" threw`));
   }
 
   #reply(id: number, type: string, value: unknown): void {
@@ -94,17 +117,20 @@ export class Inbound {
       this.replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
       return;
     }
+    if (!this.#options.mayReply(bytes)) return;
     this.#options.countOut();
+    // A large reply takes many reads: announce it, so a requester busy at its deadline waits for it.
+    if (bytes >= kReplyAheadBytes) this.#options.write(kReplyAhead, id, 0, null, kReplyAheadRecordBytes);
     this.#options.write(kReply, id, 0, value, bytes);
   }
 
   replyError(id: number, error: unknown): void {
-    if (this.#options.isClosed()) return;
+    if (this.#options.isClosed() || !this.#options.mayReply(kErrorReplyBytes)) return;
     this.#options.countOut();
     this.#options.write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serializeError(error), kErrorReplyBytes);
   }
 
-  /** A record could not be written: fail whoever waits for it. */
+  /** A user request's handler settled: wakes the `idle()` waiters once none is left. */
   #done(): void {
     if (--this.#inFlight > 0 || this.#idleWaiters.length === 0) return;
     const waiters = this.#idleWaiters;
@@ -114,16 +140,28 @@ export class Inbound {
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as PromiseLike<unknown> | null)?.then === 'function';
+  if ((typeof value !== 'object' || value === null) && typeof value !== 'function') return false;
+  // A handler's result may be anything, a Proxy whose traps throw included: reading `then`
+  // must not throw here (the reply check then names what cannot be sent). Read here rather
+  // than through readProperty(): this load sees only replies, so it stays fast.
+  try {
+    return typeof (value as PromiseLike<unknown>).then === 'function';
+  } catch {
+    return false;
+  }
 }
 
 export function notSerializable(error: unknown, what: string): Error {
-  if (error instanceof NotSerializableError) return error;
-  return new NotSerializableError(what, error instanceof Error ? error.message : String(error), { cause: error });
+  if (isError(error) && error instanceof NotSerializableError) return error;
+  return new NotSerializableError(what, isError(error) ? toError(error).message : describeThrown(error), { cause: error });
 }
 
 export function replyNotSerializable(error: unknown, what: string): Error {
-  if (error instanceof NotSerializableError) return new NotSerializableError(what, error.reason, { cause: error });
+  if (isError(error) && error instanceof NotSerializableError) {
+    // `payload.user.id` in the reply is `reply.user.id`: keep the field, name the reply.
+    const field = error.path === 'payload' ? '' : `, field ${error.path.replace(/^payload/, 'reply')}`;
+    return new NotSerializableError(`${what}${field}`, error.reason, { cause: error });
+  }
   return notSerializable(error, what);
 }
 

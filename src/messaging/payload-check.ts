@@ -4,14 +4,23 @@
  * frame later, and estimates its size for `maxMessageBytes` and frame splitting.
  *
  * The rules are stricter than Node's serializers where those lose data silently: JSON turns a
- * Map into `{}` and drops functions, and both are almost always bugs.
+ * Map into `{}` and drops functions, and both are almost always bugs. With JSON, every value
+ * that JSON would change silently is refused with its path: Map, Set, RegExp (`{}`), Buffer
+ * (`{ type, data }`), typed arrays, NaN and Infinity (`null`), an invalid Date (`null`),
+ * `undefined` or a hole in an array (`null`), BigInt and cycles (which JSON cannot write).
+ * What JSON converts faithfully and documentedly is accepted: a Date (its ISO string), a class
+ * instance (its own fields), an object with `toJSON` (what it returns), -0 (0). See
+ * docs/messaging.md. A getter or `toJSON` that throws is a NotSerializableError with its path,
+ * never the raw error.
  *
  * This runs for every message, so the common shapes (plain objects, arrays, strings) take a
  * fast path: no allocation for paths (the path is rebuilt from a key stack only on failure),
  * and cycles are found on a stack of ancestors (a cycle always leads back to one) rather than
  * in a set of everything seen.
  */
-import { MessageTooLargeError, NotSerializableError } from '../errors.js';
+import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
+import { describeError, isError } from '../readable-error.js';
+import { throwingGetterKey } from './throwing-getter.js';
 import type { Serialization } from '../types.js';
 
 const kMaxDepth = 512;
@@ -37,10 +46,10 @@ class Walk {
     return this;
   }
 
-  fail(reason: string): never {
+  fail(reason: string, cause?: unknown): never {
     let path = 'payload';
     for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
-    throw new NotSerializableError(path, reason);
+    throw new NotSerializableError(path, reason, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -59,14 +68,22 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
   if (typeof payload === 'string') {
     bytes = payload.length + kPunctuationBytes;
   } else if (typeof payload === 'number' || typeof payload === 'boolean' || payload === undefined || payload === null) {
+    if (typeof payload === 'number' && payload - payload !== 0 && serialization === 'json') throw new NotSerializableError('payload', nonFiniteReason(payload));
     return kScalarBytes;
   } else {
     const reentrant = isSharedWalkBusy;
-    const walk = (reentrant ? new Walk() : sharedWalk).reset(serialization === 'json');
+    const walk: Walk = (reentrant ? new Walk() : sharedWalk).reset(serialization === 'json');
     isSharedWalkBusy = true;
     try {
       visit(walk, payload, 0);
       bytes = walk.bytes;
+    } catch (error) {
+      if (isError(error) && error instanceof NotSerializableError) throw error;
+      // User code ran during the walk and threw: a getter, a Proxy trap... Found here, on the
+      // failure path, so that the walk itself holds no try/catch and no bookkeeping for it.
+      const key = throwingGetterKey(walk.ancestors, walk.keys);
+      if (key !== undefined) walk.keys.push(key);
+      walk.fail(`${key === undefined ? 'reading it' : 'its getter'} threw ${describeError(error)}`, error);
     } finally {
       if (!reentrant) isSharedWalkBusy = false;
     }
@@ -81,6 +98,10 @@ function visit(walk: Walk, value: unknown, depth: number): void {
       walk.bytes += value.length + kPunctuationBytes;
       return;
     case 'number':
+      // NaN and ±Infinity (x - x is NaN for them, 0 for every finite number).
+      if (value - value !== 0 && walk.json) walk.fail(nonFiniteReason(value));
+      walk.bytes += kScalarBytes;
+      return;
     case 'boolean':
     case 'undefined':
       walk.bytes += kScalarBytes;
@@ -123,8 +144,12 @@ function visitObject(walk: Walk, value: object, depth: number): void {
 function visitArray(walk: Walk, array: unknown[], depth: number): void {
   walk.bytes += kPunctuationBytes;
   for (let i = 0; i < array.length; i++) {
+    const item = array[i];
     walk.keys.push(i);
-    visit(walk, array[i], depth + 1);
+    if (item === undefined && walk.json) {
+      walk.fail('undefined in an array (or an empty slot of a sparse array) becomes null with JSON serialization; use null, or use serialization: "advanced"');
+    }
+    visit(walk, item, depth + 1);
     walk.keys.pop();
   }
 }
@@ -132,8 +157,9 @@ function visitArray(walk: Walk, array: unknown[], depth: number): void {
 function visitProperties(walk: Walk, value: object, depth: number): void {
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (walk.json && typeof toJSON === 'function') {
+    const json = callToJSON(walk, value, toJSON);
     walk.keys.push('toJSON()');
-    visit(walk, toJSON.call(value), depth + 1);
+    visit(walk, json, depth + 1);
     walk.keys.pop();
     return;
   }
@@ -158,7 +184,7 @@ function visitMap(walk: Walk, map: Map<unknown, unknown>, depth: number): void {
     walk.keys.push('<key>');
     visit(walk, key, depth + 1);
     walk.keys.pop();
-    walk.keys.push(`get(${String(key)})`);
+    walk.keys.push(`get(${describeValue(key)})`);
     visit(walk, entry, depth + 1);
     walk.keys.pop();
   }
@@ -177,16 +203,25 @@ function visitSpecialObject(walk: Walk, value: object): boolean {
     walk.fail(`${value.constructor.name} objects cannot be sent between processes`);
   }
   if (Buffer.isBuffer(value)) {
-    // JSON writes a Buffer as {"type":"Buffer","data":[...]}: about 4 bytes per byte, and slow.
-    walk.bytes += walk.json ? value.length * 4 : value.length;
+    // JSON writes a Buffer as {"type":"Buffer","data":[...]}: not a Buffer on arrival, about 4
+    // bytes per byte, and slow (100 MB took 47 s).
+    if (walk.json) walk.fail('a Buffer arrives as { type: "Buffer", data: [...] } with JSON serialization; send buffer.toString("base64"), or use serialization: "advanced"');
+    walk.bytes += value.length;
     return true;
   }
   if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
-    if (walk.json) walk.fail('typed arrays and ArrayBuffers are mangled by JSON serialization; send a Buffer or an array, or use serialization: "advanced"');
+    if (walk.json) walk.fail('typed arrays and ArrayBuffers are mangled by JSON serialization; send an array of numbers or a base64 string, or use serialization: "advanced"');
     walk.bytes += value.byteLength;
     return true;
   }
-  if (value instanceof Date || value instanceof RegExp) {
+  if (value instanceof Date) {
+    // JSON sends a Date as its ISO string (documented); an invalid one would become null.
+    if (walk.json && Number.isNaN(value.getTime())) walk.fail('an invalid Date becomes null with JSON serialization; send null, or a valid Date');
+    walk.bytes += 32;
+    return true;
+  }
+  if (value instanceof RegExp) {
+    if (walk.json) walk.fail('a RegExp becomes {} with JSON serialization; send its source and flags as strings, or use serialization: "advanced"');
     walk.bytes += 32;
     return true;
   }
@@ -196,4 +231,17 @@ function visitSpecialObject(walk: Walk, value: object): boolean {
     return true;
   }
   return false;
+}
+
+function nonFiniteReason(value: number): string {
+  return `${value} becomes null with JSON serialization; send null or a string such as "${value}", or use serialization: "advanced"`;
+}
+
+/** `value.toJSON()`; out of line, so the hot property loop holds no try/catch. */
+function callToJSON(walk: Walk, value: object, toJSON: Function): unknown {
+  try {
+    return toJSON.call(value);
+  } catch (error) {
+    return walk.fail(`its toJSON() threw ${describeError(error)}`, error);
+  }
 }

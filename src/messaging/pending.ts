@@ -1,60 +1,43 @@
 /**
  * Requests waiting for a reply from one peer, and their timeouts.
  *
+ * A request is added when it is called, even when it must first wait for admission (see
+ * admission.ts): its timeout counts from the call, and one that expires or is aborted while
+ * waiting settles then and is never sent. Such a request is `isWaiting` until `issue()`.
+ *
  * Timeouts go through p-timeout, once per *timeout group*: requests with the same timeout added
  * within a short window share one timer. Under load that is one timer per window instead of
  * one per request, which matters because arming p-timeout costs about as much as an IPC round
  * trip (it builds a TimeoutError). The timer is armed for the timeout plus the window, so no
  * request ever times out early; it may time out up to the window late (at most 10 ms, and at
  * most 1% of its timeout).
+ *
+ * A deadline is decided after the event loop has read what is waiting: when the timer fires,
+ * the requests are rejected only at the following check phase (`setImmediate`), after one poll
+ * of the sockets. A process busy when the deadline passed (parsing other peers' large replies)
+ * thus still counts a reply that reached its socket in time. A large reply is announced by a
+ * reply-ahead record (envelope.ts): a request whose reply is on its way gets more time, once.
  */
-import pTimeout from 'p-timeout';
+import { isError } from '../readable-error.js';
+import { armTimeout, groupWindowMs, TimeoutGroup } from './timeout-group.js';
 
 let lastRequestId = 0;
+
+/** True when `id` was issued by this process (a reply to any other id is forged). */
+export function isIssuedRequestId(id: number): boolean {
+  return id <= lastRequestId;
+}
+
+/**
+ * A request whose reply is on its way at its deadline (announced by a reply-ahead record) gets
+ * its own timeout again, and at least this, to finish arriving.
+ */
+export const kMinArrivalGraceMs = 2_000;
 
 /** Process-unique, monotonic request ids: a stale reply can never match a newer request. */
 export function nextRequestId(): number {
   lastRequestId = lastRequestId === Number.MAX_SAFE_INTEGER ? 1 : lastRequestId + 1;
   return lastRequestId;
-}
-
-/** Longest window over which requests share one timer. */
-const kMaxGroupWindowMs = 10;
-
-/** How long a group for `timeoutMs` takes new members: at most 10 ms and 1% of the timeout. */
-export function groupWindowMs(timeoutMs: number): number {
-  return Math.min(kMaxGroupWindowMs, Math.floor(timeoutMs / 100));
-}
-
-/**
- * Requests sharing one timer. It keeps no list of its members: a settled request must become
- * garbage at once (a list would keep thousands alive long enough to be promoted to the old
- * generation, which made GC the largest cost under load). Expiry, which is rare, finds the
- * members still pending in the pending table instead.
- */
-class TimeoutGroup {
-  /** Members not yet settled; the group's timer is cleared when this reaches 0 after closing. */
-  unsettled = 0;
-  /** Takes members until `closesAt`, or until a newer group for its timeout replaces it. */
-  isOpen = true;
-  readonly closesAt: number;
-  finish!: () => void;
-  readonly allSettled = new Promise<void>((resolve) => {
-    this.finish = resolve;
-  });
-
-  constructor(
-    readonly timeoutMs: number,
-    readonly windowMs: number,
-    now: number,
-  ) {
-    this.closesAt = now + windowMs;
-  }
-
-  close(): void {
-    this.isOpen = false;
-    if (this.unsettled === 0) this.finish();
-  }
 }
 
 /** One request awaiting its reply. */
@@ -70,6 +53,12 @@ export class PendingRequest {
 
   /** Set while an abort listener is attached; removed when the request settles. */
   onAbort: (() => void) | undefined = undefined;
+  /** Set when a reply-ahead record announced the reply: it is on its way. */
+  isArriving = false;
+  /** Armed at the deadline of an arriving request, for its grace; cleared when it settles. */
+  graceTimer: NodeJS.Timeout | undefined = undefined;
+  /** True while it waits for admission: registered, not yet written. */
+  isWaiting = false;
 }
 
 export class PendingRequests {
@@ -78,6 +67,8 @@ export class PendingRequests {
   readonly #openGroups = new Map<number, TimeoutGroup>();
   /** The most recently created group: the fast path of `#groupFor`. */
   #lastGroup: TimeoutGroup | undefined;
+  /** Entries that are `isWaiting`. */
+  #waiting = 0;
 
   constructor(
     /** Builds the error for a request whose timeout expired. */
@@ -90,11 +81,23 @@ export class PendingRequests {
     return this.#entries.size;
   }
 
-  /** Registers request `id` and returns the promise its reply settles. */
-  add(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined): Promise<unknown> {
+  /** Requests written and awaiting their replies (not those still waiting for admission). */
+  get inFlight(): number {
+    return this.#entries.size - this.#waiting;
+  }
+
+  /**
+   * Registers request `id` and returns the promise its reply settles. The timeout starts now;
+   * with `isWaiting`, the request is not written yet (call `issue()` when it is).
+   */
+  add(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined, isWaiting = false): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const group = Number.isFinite(timeoutMs) ? this.#groupFor(timeoutMs) : undefined;
       const request = new PendingRequest(id, type, resolve, reject, group, signal);
+      if (isWaiting) {
+        request.isWaiting = true;
+        this.#waiting++;
+      }
       this.#entries.set(id, request);
       if (group) group.unsettled++;
       if (signal) {
@@ -108,11 +111,39 @@ export class PendingRequests {
     return this.#entries.get(id);
   }
 
-  /** Resolves request `id`. Returns false when it is unknown (late, duplicate or foreign reply). */
+  /** True while request `id` waits for admission (false once issued or settled). */
+  isWaiting(id: number): boolean {
+    return this.#entries.get(id)?.isWaiting === true;
+  }
+
+  /** Marks waiting request `id` as written. Returns false when it settled meanwhile: do not write it. */
+  issue(id: number): boolean {
+    const request = this.#entries.get(id);
+    if (!request?.isWaiting) return false;
+    request.isWaiting = false;
+    this.#waiting--;
+    return true;
+  }
+
+  /**
+   * Resolves request `id` with the peer's reply. Returns false when it is unknown (late,
+   * duplicate or foreign reply), or not sent yet: a reply to it can only be forged.
+   */
   resolve(id: number, value: unknown): boolean {
-    const request = this.#take(id);
+    const request = this.#take(id, true);
     if (!request) return false;
     request.resolve(value);
+    return true;
+  }
+
+  /**
+   * Notes that the reply to `id` is on its way (a reply-ahead record). Returns false when `id`
+   * is unknown, or not sent yet (an announcement for it can only be forged).
+   */
+  markArriving(id: number): boolean {
+    const request = this.#entries.get(id);
+    if (!request || request.isWaiting) return false;
+    request.isArriving = true;
     return true;
   }
 
@@ -131,11 +162,13 @@ export class PendingRequests {
     return requests.length;
   }
 
-  #take(id: number): PendingRequest | undefined {
+  #take(id: number, mustBeSent = false): PendingRequest | undefined {
     const request = this.#entries.get(id);
-    if (!request) return undefined;
+    if (!request || (mustBeSent && request.isWaiting)) return undefined;
     this.#entries.delete(id);
+    if (request.isWaiting) this.#waiting--;
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
+    if (request.graceTimer) clearTimeout(request.graceTimer);
     const group = request.group;
     if (group && --group.unsettled === 0 && !group.isOpen) group.finish();
     this.onSettled();
@@ -170,24 +203,25 @@ export class PendingRequests {
 
   #expire(group: TimeoutGroup): void {
     this.#closeGroup(group);
-    const expired = [...this.#entries.values()].filter((request) => request.group === group);
-    for (const request of expired) this.reject(request.id, this.timeoutError(request, group.timeoutMs));
+    // After the next poll: replies already in the socket are read first, and count.
+    setImmediate(() => {
+      const expired = [...this.#entries.values()].filter((request) => request.group === group);
+      for (const request of expired) {
+        if (request.isArriving) this.#allowArrival(request, group.timeoutMs);
+        else this.reject(request.id, this.timeoutError(request, group.timeoutMs));
+      }
+    });
+  }
+
+  /** A reply announced before the deadline may finish arriving: `max(timeout, 2 s)` more, once. */
+  #allowArrival(request: PendingRequest, timeoutMs: number): void {
+    request.graceTimer = setTimeout(() => this.reject(request.id, this.timeoutError(request, timeoutMs)), Math.max(timeoutMs, kMinArrivalGraceMs));
   }
 }
 
-function armTimeout(group: TimeoutGroup, onTimeout: () => void): void {
-  // p-timeout builds a TimeoutError eagerly for its default rejection. We never use it (the
-  // fallback rejects each member with its own MessageTimeoutError), so skip its stack capture.
-  const stackTraceLimit = Error.stackTraceLimit;
-  Error.stackTraceLimit = 0;
-  try {
-    void pTimeout(group.allSettled, { milliseconds: group.timeoutMs + group.windowMs, fallback: onTimeout });
-  } finally {
-    Error.stackTraceLimit = stackTraceLimit;
-  }
-}
-
-function abortReason(signal: AbortSignal): Error {
+/** The error an aborted request rejects with: the signal's reason, or an `AbortError`. */
+export function abortReason(signal: AbortSignal): Error {
   const reason: unknown = signal.reason;
-  return reason instanceof Error ? reason : new DOMException('The request was aborted.', 'AbortError');
+  // isError(): `instanceof` throws on a revoked Proxy, and this runs in an abort listener.
+  return isError(reason) ? reason : new DOMException('The request was aborted.', 'AbortError');
 }

@@ -2,9 +2,50 @@
  * Delivers a user message on the receiving side: every message is emitted as an event, then
  * the `_onMessage_<type>` method answers it. Without a method, a listener may answer with
  * `respondWith()`; otherwise the sender gets `NoHandlerError`.
+ *
+ * This is the only place that maps a message type to a handler method. Only methods named
+ * `_onMessage_<type>` are ever called, so a type such as `__proto__`, `constructor` or
+ * `toString` can never reach a built-in: the prefixed name does not exist on any prototype.
  */
-import { InvalidStateError } from '../errors.js';
-import { findHandler, handlerNotFound } from './dispatch.js';
+import { InvalidStateError, NoHandlerError } from '../errors.js';
+
+/** Prefix of handler method names. */
+export const kHandlerPrefix = '_onMessage_';
+
+export type HandlerMethod = (payload: unknown, context: unknown) => unknown;
+
+/** Method names by message type, so the hot path does not build and hash a new string each time. */
+const methodNames = new Map<string, string>();
+const kMaxCachedNames = 1_024;
+
+/** The `_onMessage_<type>` method of `target`, or `undefined`. */
+export function findHandler(target: object, type: string): HandlerMethod | undefined {
+  let name = methodNames.get(type);
+  if (name === undefined) {
+    name = kHandlerPrefix + type;
+    if (methodNames.size >= kMaxCachedNames) methodNames.clear();
+    methodNames.set(type, name);
+  }
+  const candidate: unknown = (target as Record<string, unknown>)[name];
+  return typeof candidate === 'function' ? (candidate as HandlerMethod) : undefined;
+}
+
+// Errors created because routing found no handler, as opposed to a NoHandlerError a handler
+// threw itself (say, rethrown from a nested request): only the former is a "no handler" reply.
+const routingMisses = new WeakSet<Error>();
+
+/** The error to throw when nothing handles `type`. */
+export function handlerNotFound(type: string, receiver: string): NoHandlerError {
+  const error = new NoHandlerError(type, receiver);
+  routingMisses.add(error);
+  return error;
+}
+
+/** True for errors from `handlerNotFound`. */
+export function isHandlerNotFound(error: unknown): boolean {
+  // No `instanceof`: on a thrown revoked Proxy it throws. A WeakSet lookup runs no user code.
+  return routingMisses.has(error as Error);
+}
 
 export interface RoutedMessage {
   readonly type: string;
@@ -14,27 +55,22 @@ export interface RoutedMessage {
   respondWith(reply: unknown): void;
 }
 
-/** How the receiver reports a message to its listeners; only built when someone listens. */
-export interface MessageEmitter<Event extends RoutedMessage> {
-  /** Builds the event from the routed message's fields. */
-  readonly makeEvent: (message: RoutedMessage) => Event;
-  readonly emit: (event: Event) => void;
-}
-
 /**
  * Returns the reply (a value or a promise); throws `handlerNotFound()` when nothing answers.
  * `target` holds the `_onMessage_<type>` methods; `handlerContext` is their second argument.
+ * `emit` reports the message to the receiver's listeners (it completes the event with the
+ * sender); the receiver passes it only when someone listens, so the hot path builds nothing.
  */
-export function routeUserMessage<Event extends RoutedMessage>(
+export function routeUserMessage(
   target: object,
   handlerContext: unknown,
   type: string,
   payload: unknown,
   isRequest: boolean,
-  emitter: MessageEmitter<Event> | undefined,
+  emit: ((message: RoutedMessage) => void) | undefined,
 ): unknown {
   const handler = findHandler(target, type);
-  if (!emitter) {
+  if (!emit) {
     if (handler) return handler.call(target, payload, handlerContext);
     throw handlerNotFound(type, 'the receiver');
   }
@@ -53,7 +89,7 @@ export function routeUserMessage<Event extends RoutedMessage>(
       response = { value: reply };
     },
   };
-  emitter.emit(emitter.makeEvent(message));
+  emit(message);
   isOpen = false;
   if (handler) return handler.call(target, payload, handlerContext);
   if (response) return response.value;

@@ -3,7 +3,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import type { SendOptions } from '../types.js';
-import { integerOption } from '../validate.js';
+import { durationOption } from '../duration.js';
 
 export interface NormalizedSendOptions {
   readonly timeoutMs: number | undefined;
@@ -18,11 +18,12 @@ export function normalizeSendOptions(options: SendOptions | undefined): Normaliz
   const { timeoutMs, signal } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) throw new InvalidOptionError('signal', 'an AbortSignal', signal);
   return {
-    timeoutMs: timeoutMs === undefined ? undefined : integerOption(timeoutMs, 'timeoutMs', 0, { allowInfinity: true }),
+    timeoutMs: timeoutMs === undefined ? undefined : durationOption(timeoutMs, 'timeoutMs', 0, { allowInfinity: true }),
     signal,
   };
 }
 
+/** A per-call `timeoutMs` (`stopWorker`, `shutdown`, `metrics`): `fallback` when undefined. */
 export function normalizeTimeout(value: unknown, fallback: number): number {
-  return integerOption(value, 'timeoutMs', fallback);
+  return durationOption(value, 'timeoutMs', fallback);
 }

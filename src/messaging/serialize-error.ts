@@ -1,60 +1,86 @@
 /**
  * Errors <-> plain objects. Custom fields do not survive IPC (not even with `advanced`
  * serialization), so errors always travel flattened as `{ name, message, code, stack, data }`.
+ *
+ * Anything can be thrown, including values that throw when read (a getter, a Proxy, a revoked
+ * Proxy, a throwing `toString`): serializing never throws, and keeps whatever could be read.
+ * A throw here would escape into the IPC listener and kill the process running the handler.
  */
 import type { SerializedError } from '../errors.js';
+import { describeThrown, isError, kUnreadable, readProperty, unreadableField } from '../readable-error.js';
 
 const kReservedKeys = new Set(['name', 'message', 'stack', 'code', 'cause']);
 // Keys that could alter prototypes if a receiver ever merged `data` naively.
 const kUnsafeKeys = new Set(['__proto__', 'constructor', 'prototype']);
 const kMaxDataKeys = 32;
+/** Longest JSON of one `data` field: an error reply is not checked against `maxMessageBytes`. */
+const kMaxDataFieldBytes = 64 * 1024;
 
-/** Flattens anything thrown (an Error or not) into a JSON-safe object. */
+/** Flattens anything thrown (an Error or not) into a JSON-safe object. Never throws. */
 export function serializeError(thrown: unknown): SerializedError {
-  if (!(thrown instanceof Error)) {
-    return { name: 'Error', message: describeThrown(thrown) };
+  try {
+    if (!isError(thrown)) return { name: 'Error', message: describeNonError(thrown) };
+    return serializeErrorObject(thrown);
+  } catch {
+    // Nothing above should throw; an error reply must go out whatever happens.
+    return { name: 'Error', message: 'A value was thrown that could not be read.' };
   }
+}
+
+function serializeErrorObject(error: Error): SerializedError {
+  const name = readProperty(error, 'name');
+  const message = readProperty(error, 'message');
   const serialized: SerializedError = {
-    name: typeof thrown.name === 'string' ? thrown.name : 'Error',
-    message: typeof thrown.message === 'string' ? thrown.message : String(thrown.message),
+    name: typeof name === 'string' ? name : 'Error',
+    message: typeof message === 'string' ? message : unreadableField('message', message),
   };
-  const code = (thrown as { code?: unknown }).code;
+  const code = readProperty(error, 'code');
   if (typeof code === 'string' || typeof code === 'number') serialized.code = String(code);
-  if (typeof thrown.stack === 'string') serialized.stack = thrown.stack;
-  const data = collectData(thrown);
+  const stack = readProperty(error, 'stack');
+  if (typeof stack === 'string') serialized.stack = stack;
+  const data = collectData(error);
   if (data) serialized.data = data;
   return serialized;
 }
 
 function collectData(error: Error): Record<string, unknown> | undefined {
+  let keys: string[];
+  try {
+    keys = Object.keys(error);
+  } catch {
+    return undefined; // a Proxy whose ownKeys trap throws
+  }
   let data: Record<string, unknown> | undefined;
   let count = 0;
-  for (const key of Object.keys(error)) {
+  for (const key of keys) {
     if (kReservedKeys.has(key) || kUnsafeKeys.has(key) || count >= kMaxDataKeys) continue;
-    const value = (error as unknown as Record<string, unknown>)[key];
-    if (!isJsonSafe(value)) continue;
+    const value = readProperty(error, key);
+    if (value === kUnreadable) continue;
+    const copy = jsonCopy(value);
+    if (copy === undefined) continue;
     data ??= {};
-    data[key] = value;
+    data[key] = copy;
     count++;
   }
   return data;
 }
 
-function isJsonSafe(value: unknown): boolean {
-  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return false;
+/**
+ * `value` as JSON would carry it (a plain copy), or `undefined` when it has no JSON form or is
+ * too large. A copy, not the value: it cannot change or throw when the reply is written, and
+ * it also crosses `advanced` serialization (which refuses functions that JSON drops).
+ */
+function jsonCopy(value: unknown): unknown {
+  if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   try {
-    JSON.stringify(value);
-    return true;
+    const json = JSON.stringify(value);
+    return json === undefined || json.length > kMaxDataFieldBytes ? undefined : (JSON.parse(json) as unknown);
   } catch {
-    return false;
+    return undefined;
   }
 }
 
-function describeThrown(thrown: unknown): string {
+function describeNonError(thrown: unknown): string {
   if (typeof thrown === 'string') return thrown;
-  try {
-    return `Non-error value thrown: ${JSON.stringify(thrown) ?? String(thrown)}`;
-  } catch {
-    return `Non-error value thrown: ${String(thrown)}`;
-  }
+  return `Non-error value thrown: ${describeThrown(thrown)}`;
 }

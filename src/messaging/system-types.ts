@@ -1,7 +1,11 @@
 /**
  * clusterkit's own message types. They start with `$`, which user types may not, and are
- * routed to internal handlers, never to `_onMessage_` methods.
+ * routed to internal handlers by the system router (system-router.ts), never to `_onMessage_`
+ * methods. Each type's payload shape is declared here with the check the receiver applies
+ * (`is...Payload`), so sender and receiver read one definition.
  */
+import type { SerializedError } from '../errors.js';
+import { checkUserType, isSerializedError } from './envelope.js';
 
 /**
  * Worker -> primary, notify: the worker listens for messages (sent first thing in `start()`).
@@ -9,12 +13,44 @@
  * worker has a 'message' listener.
  */
 export const kHelloNotice = '$hello';
-/** Worker -> primary, notify: `_init` finished, the worker takes work. */
+/** Worker -> primary, notify: `_init` finished, the worker takes work. Payload `{ pid }`. */
 export const kReadyNotice = '$ready';
-/** Worker -> primary, notify: `_init` threw; payload is the serialized error. The worker then exits 1. */
+/**
+ * Worker -> primary, notify: `_init` threw; payload is the serialized error, its texts cut to
+ * the check's limits (`boundInitError`). Accepted only from a starting worker. The worker then exits 1.
+ */
 export const kInitErrorNotice = '$initError';
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
 export const kShutdownRequest = '$shutdown';
+
+export interface ReadyPayload {
+  readonly pid: number;
+}
+
+export interface ShutdownPayload {
+  /** The primary's deadline for this worker, in ms from receipt. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * Worker -> primary, notify: the worker's `_destroy` did not finish within the worker's own
+ * deadline (`{ timeoutMs }`: the time it had) or threw (`{ error }`); the worker exits 1 next.
+ */
+export const kDestroyFailedNotice = '$destroyFailed';
+
+export type DestroyFailedPayload = { readonly timeoutMs: number } | { readonly error: SerializedError };
+
+/**
+ * Worker -> primary, notify: while the worker stops, how many requests its tracked servers
+ * still have in flight (HTTP requests; a plain TCP server's open connections). Sent when the
+ * stop begins and when the count changes, at most once per tick; only by a worker that tracks
+ * servers. Payload `{ openRequests }`.
+ */
+export const kDrainNotice = '$drain';
+
+export interface DrainPayload {
+  readonly openRequests: number;
+}
 /**
  * Primary -> worker, notify: start the orphan watchdog thread. Sent once the initial workers
  * are all ready (then at each later worker's ready): creating the thread costs as much CPU as
@@ -31,21 +67,27 @@ export const kArmWatchdogNotice = '$watchdog';
  * every handoff has arrived and been handed back to another worker.
  */
 export const kSyncRequest = '$sync';
-/** Primary -> worker, request: heartbeat; answered with memory and event-loop figures. */
+/** Primary -> worker, request: heartbeat; answered with memory and event-loop figures (checked by `isPingReport`). */
 export const kPingRequest = '$ping';
 
-/** A worker's answer to `$ping`: memory (bytes) and event-loop delay (ms) since the last ping. */
+/**
+ * A worker's answer to `$ping`: memory (bytes), event-loop delay (ms) and CPU use (percent of
+ * one core) since the last ping. The delay is left out of the first answer: nothing measured yet.
+ */
 export interface PingReport {
   rss: number;
   heapUsed: number;
   heapTotal: number;
-  loopDelayMean: number;
-  loopDelayP99: number;
+  loopDelayMean?: number;
+  loopDelayP99?: number;
+  /** Missing from the answers of older workers. */
+  cpuPercent?: number;
 }
 
 /**
  * Worker -> primary, request: relay a message to another worker. Payload
- * `{ target: name | id, type, payload, timeoutMs }`; the reply is the target handler's reply.
+ * `{ target: name | id, type, payload, timeoutMs }` (`timeoutMs: null`: no limit, as JSON
+ * cannot write Infinity); the reply is the target handler's reply.
  */
 export const kRelayRequest = '$relay';
 /** Primary -> worker, request: a relayed message. Payload `{ from, type, payload }`. */
@@ -57,10 +99,169 @@ export interface RelaySender {
   readonly name: string | undefined;
 }
 
+export interface RelayPayload {
+  /** The target worker's name or cluster id. */
+  readonly target: string | number;
+  readonly type: string;
+  readonly payload: unknown;
+  /** The sender's timeout, in ms; `null` for none (JSON writes `Infinity` as `null`). */
+  readonly timeoutMs: number | null;
+}
+
+export interface RelayedPayload {
+  readonly from: RelaySender;
+  readonly type: string;
+  readonly payload: unknown;
+}
+
 /** Worker -> primary, request: a shared-store operation, `{ op, key, ... }`; the reply is its result. */
 export const kStoreRequest = '$store';
 /** Primary -> worker, notify: a watched key changed, `{ key, value, previous, deleted }`. */
 export const kStoreChangeNotice = '$storeChange';
 
-/** Primary -> worker, request: the worker's prom-client metrics as JSON (`getMetricsAsJSON()`), or null. */
+/** The store operations a worker may request. */
+export type StoreOperation =
+  | { op: 'get'; key: string }
+  | { op: 'set'; key: string; value: unknown; ephemeral?: boolean }
+  | { op: 'delete'; key: string }
+  | { op: 'increment'; key: string; by: number }
+  | { op: 'compareAndSet'; key: string; expected?: unknown; next?: unknown; ephemeral?: boolean }
+  | { op: 'entries'; prefix: string }
+  | { op: 'watch'; key: string }
+  | { op: 'unwatch'; key: string };
+
+export interface StoreChangePayload {
+  readonly key: string;
+  /** The new value; `undefined` when the key was deleted. */
+  readonly value: unknown;
+  readonly previous: unknown;
+  readonly deleted: boolean;
+}
+
+/**
+ * Primary -> worker, request: the worker's prom-client metrics as JSON (`getMetricsAsJSON()`),
+ * or null; the reply is checked by `isMetricsReply` (metrics-reply.ts).
+ */
 export const kMetricsRequest = '$metrics';
+
+/** Longest error name or code, and longest error message or stack, `$initError` accepts. */
+export const kMaxErrorNameLength = 256;
+export const kMaxErrorTextLength = 64 * 1024;
+
+// The checks. Structure only: the handlers still reject what they cannot serve (an unknown
+// worker name, an empty store key) with an error reply that names the problem.
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** `$hello`, `$watchdog`, `$ping`, `$metrics`: no payload. */
+export function isNoPayload(payload: unknown): payload is undefined {
+  return payload === undefined;
+}
+
+export function isReadyPayload(payload: unknown): payload is ReadyPayload {
+  return isRecord(payload) && isCount(payload.pid) && payload.pid > 0;
+}
+
+export function isInitErrorPayload(payload: unknown): payload is SerializedError {
+  if (!isSerializedError(payload)) return false;
+  const { name, message, code, stack, data } = payload;
+  return (
+    name.length <= kMaxErrorNameLength &&
+    message.length <= kMaxErrorTextLength &&
+    (code === undefined || (typeof code === 'string' && code.length <= kMaxErrorNameLength)) &&
+    (stack === undefined || (typeof stack === 'string' && stack.length <= kMaxErrorTextLength)) &&
+    (data === undefined || isRecord(data))
+  );
+}
+
+/** `error` with its texts cut to what `isInitErrorPayload` accepts, so a long one is not dropped. */
+export function boundInitError(error: SerializedError): SerializedError {
+  const cut = (text: string, length: number) => (text.length > length ? `${text.slice(0, length - 3)}...` : text);
+  const bounded: SerializedError = { name: cut(error.name, kMaxErrorNameLength), message: cut(error.message, kMaxErrorTextLength) };
+  if (error.code !== undefined) bounded.code = cut(error.code, kMaxErrorNameLength);
+  if (error.stack !== undefined) bounded.stack = cut(error.stack, kMaxErrorTextLength);
+  if (error.data !== undefined) bounded.data = error.data;
+  return bounded;
+}
+
+export function isShutdownPayload(payload: unknown): payload is ShutdownPayload {
+  return isRecord(payload) && typeof payload.timeoutMs === 'number' && payload.timeoutMs >= 0;
+}
+
+export function isDestroyFailedPayload(payload: unknown): payload is DestroyFailedPayload {
+  if (!isRecord(payload)) return false;
+  if ('timeoutMs' in payload) return typeof payload.timeoutMs === 'number' && Number.isFinite(payload.timeoutMs) && payload.timeoutMs >= 0;
+  return isSerializedError(payload.error);
+}
+
+export function isDrainPayload(payload: unknown): payload is DrainPayload {
+  return isRecord(payload) && Number.isSafeInteger(payload.openRequests) && (payload.openRequests as number) >= 0;
+}
+
+/**
+ * A heartbeat answer: finite, non-negative figures. The delay figures are missing from a
+ * worker's first answer (no window yet), `cpuPercent` from older workers' answers.
+ */
+export function isPingReport(reply: unknown): reply is PingReport {
+  if (!isRecord(reply)) return false;
+  const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent } = reply;
+  const isOptionalFigure = (value: unknown) => value === undefined || isFigure(value);
+  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent);
+}
+
+export function isRelayPayload(payload: unknown): payload is RelayPayload {
+  if (!isRecord(payload)) return false;
+  const { target, type, timeoutMs } = payload;
+  return (
+    (typeof target === 'string' || (typeof target === 'number' && Number.isSafeInteger(target))) &&
+    checkUserType(type) === undefined &&
+    (timeoutMs === null || (typeof timeoutMs === 'number' && timeoutMs > 0))
+  );
+}
+
+export function isRelayedPayload(payload: unknown): payload is RelayedPayload {
+  if (!isRecord(payload) || checkUserType(payload.type) !== undefined) return false;
+  const from = payload.from;
+  return isRecord(from) && typeof from.workerId === 'number' && (from.name === undefined || typeof from.name === 'string');
+}
+
+/**
+ * A store operation: an object with an `op`, and for the operations this version knows, the
+ * fields they need, of the right types. An unknown `op` passes: the store answers it with an
+ * error that names it (a worker of a newer version learns what is missing).
+ */
+export function isStoreOperation(payload: unknown): payload is StoreOperation {
+  if (!isRecord(payload) || typeof payload.op !== 'string') return false;
+  const { op, key, ephemeral } = payload;
+  if (ephemeral !== undefined && typeof ephemeral !== 'boolean') return false;
+  switch (op) {
+    case 'entries':
+      return typeof payload.prefix === 'string';
+    case 'increment':
+      return typeof key === 'string' && typeof payload.by === 'number';
+    case 'get':
+    case 'set':
+    case 'delete':
+    case 'compareAndSet':
+    case 'watch':
+    case 'unwatch':
+      return typeof key === 'string';
+    default:
+      return true;
+  }
+}
+
+export function isStoreChangePayload(payload: unknown): payload is StoreChangePayload {
+  return isRecord(payload) && typeof payload.key === 'string' && typeof payload.deleted === 'boolean';
+}
+
+/** A figure a worker reports about itself: a finite number from 0 to 2^53 - 1. */
+function isFigure(value: unknown): value is number {
+  return typeof value === 'number' && value >= 0 && value <= Number.MAX_SAFE_INTEGER;
+}
+
+function isCount(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+}

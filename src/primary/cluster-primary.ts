@@ -3,45 +3,31 @@
  * add `_onMessage_<type>` methods for the messages workers send.
  */
 import { EventEmitter } from 'eventemitter3';
-import { safeEmitter, type SafeEmitter } from '../safe-emit.js';
-import {
-  InvalidArgumentError,
-  NoWorkerAvailableError,
-  ShutdownInProgressError,
-  WorkerExitedError,
-} from '../errors.js';
-import { checkUserType, isSystemType } from '../messaging/envelope.js';
-import { checkPayload } from '../messaging/payload-check.js';
+import { ShutdownInProgressError, WorkerExitedError } from '../errors.js';
+import { assertUserType } from '../messaging/envelope.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
-import type {
-  AnyMessageMap,
-  BroadcastResult,
-  HandlerSlots,
-  MessageMapOf,
-  MessageType,
-  PayloadArg,
-  ReplyOf,
-  SendOptions,
-} from '../types.js';
+import { normalizeSendOptions, normalizeTimeout } from '../messaging/send-options.js';
+import { safeEmitter } from '../safe-emit.js';
+import type { AnyMessageMap, BroadcastResult, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
 import { integerOption } from '../validate.js';
-import { normalizeForkOptions, type ForkOptions } from './fork-options.js';
-import { registerPrimaryInternals } from './primary-internals.js';
-import { registerRelay } from './relay.js';
-import type { SharedStore } from './shared-store.js';
-import { createSharedStore } from './store-service.js';
-import { listenSticky, type StickyListener, type StickyOptions } from './sticky-balancer.js';
-import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './cluster-metrics.js';
-import { listenHealth, type HealthListener, type HealthOptions } from './health-server.js';
-import { PrimaryControl, type PrimaryState } from './primary-control.js';
+import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
+import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
+import { listenSticky, type StickyListener, type StickyOptions } from './features/listen-sticky.js';
+import { registerRelay } from './features/relay.js';
+import { serveStore } from './features/serve-store.js';
+import type { SharedStore } from './features/shared-store.js';
+import { collectStats, type WorkerStats } from './features/worker-stats.js';
+import { registerLifecycle, type PrimaryState } from './lifecycle/primary-lifecycle.js';
+import { broadcast } from './pool/broadcast.js';
+import { pickWorker, resolveWorker } from './pool/resolve-worker.js';
+import type { StopOutcome } from './pool/stop-worker.js';
+import type { WorkerHandle } from './pool/worker-handle.js';
+import type { WorkerRecord } from './pool/worker-record.js';
+import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
 import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
 import { attachPrimaryLogging } from './primary-logging.js';
-import { normalizePrimaryOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
-import { SystemRouter } from './primary-system.js';
-import { collectStats, type WorkerStats } from './worker-stats.js';
-import { recordOf, type WorkerHandle } from './worker-handle.js';
-import { WorkerPool } from './worker-pool.js';
-import type { WorkerRecord } from './worker-record.js';
-import { normalizeSendOptions, normalizeTimeout } from '../messaging/send-options.js';
+import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
+import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 
 /**
  * Handler methods a primary may define for the messages of `ToPrimary`. `start()` checks them;
@@ -52,19 +38,13 @@ export type PrimaryHandlers<ToPrimary> = HandlerSlots<ToPrimary, WorkerHandle>;
 /** `send(worker, type, payload?, options?)`: the payload may be left out when its type is void. */
 export type SendArgs<M, K extends keyof M> = [...PayloadArg<M, K>, options?: SendOptions];
 
-type UntypedEvents = PrimaryEvents<AnyMessageMap>;
-
 export class ClusterPrimary<
   ToWorker extends MessageMapOf<ToWorker> = AnyMessageMap,
   ToPrimary extends MessageMapOf<ToPrimary> = AnyMessageMap,
 > extends EventEmitter<PrimaryEvents<ToPrimary>> {
-  readonly #options: NormalizedPrimaryOptions;
-  readonly #pool: WorkerPool;
-  readonly #control: PrimaryControl;
-  readonly #system: SystemRouter;
+  readonly #context: PrimaryContext;
   readonly #store: SharedStore;
   readonly #metrics: ClusterMetrics;
-  readonly #events: SafeEmitter = safeEmitter(this as unknown as EventEmitter);
 
   /**
    * @throws InvalidOptionError naming the first invalid option.
@@ -72,48 +52,31 @@ export class ClusterPrimary<
    */
   constructor(options?: PrimaryOptions) {
     super();
-    this.#options = normalizePrimaryOptions(options);
-    this.#pool = new WorkerPool({
-      options: this.#options,
-      emit: (event, payload) => this.#emit(event, payload),
-      onInbound: (record, type, payload, isRequest) => this.#onInbound(record, type, payload, isRequest),
-      reportError: (error) => this.#reportError(error),
-    });
-    this.#system = new SystemRouter(this.#pool, (event, payload) => this.#emit(event, payload));
-    this.#control = new PrimaryControl({
-      pool: this.#pool,
-      options: this.#options,
-      emit: (event, payload) => this.#emit(event, payload),
-      reportError: (error) => this.#reportError(error),
+    const context = createPrimaryContext(normalizePrimaryOptions(options), safeEmitter(this as unknown as EventEmitter), {
       init: () => this._init(),
       destroy: () => this._destroy(),
+      onUserMessage: (record, type, payload, isRequest) => this.#onUserMessage(record, type, payload, isRequest),
     });
-    registerRelay({ pool: this.#pool, system: this.#system });
-    this.#metrics = new ClusterMetrics({ pool: this.#pool });
-    this.#store = createSharedStore({ options: this.#options, system: this.#system, emit: (event, payload) => this.#emit(event, payload) });
-    registerPrimaryInternals(this, {
-      options: this.#options,
-      pool: this.#pool,
-      system: this.#system,
-      control: this.#control,
-      emit: (event, payload) => this.#emit(event, payload),
-      reportError: (error) => this.#reportError(error),
-    });
-    if (this.#options.logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, this.#options.logger);
+    this.#context = context;
+    registerLifecycle(this, context.lifecycle);
+    registerRelay(context);
+    this.#store = serveStore(context);
+    this.#metrics = new ClusterMetrics(context);
+    if (context.options.logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, context.options.logger);
   }
 
   /** The normalized options, frozen. */
   get options(): NormalizedPrimaryOptions {
-    return this.#options;
+    return this.#context.options;
   }
 
   get state(): PrimaryState {
-    return this.#control.state;
+    return this.#context.lifecycle.state;
   }
 
   /** Live workers (starting, ready or stopping), in fork order. */
   get workers(): WorkerHandle[] {
-    return [...this.#pool.records].map((record) => record.handle);
+    return [...this.#context.pool.records].map((record) => record.handle);
   }
 
   /**
@@ -126,48 +89,52 @@ export class ClusterPrimary<
 
   /** The live worker with this cluster id, if any. */
   workerById(id: number): WorkerHandle | undefined {
-    return this.#pool.record(id)?.handle;
+    return this.#context.pool.record(id)?.handle;
   }
 
   /** The live worker forked with this name (`fork({ name })`), if any; names survive restarts. */
   workerByName(name: string): WorkerHandle | undefined {
-    return this.#pool.recordByName(name)?.handle;
+    return this.#context.pool.recordByName(name)?.handle;
   }
 
   /**
-   * Runs `_init`, forks `workerCount` workers and resolves with them once all are ready.
+   * Runs `_init`, forks `workerCount` workers and resolves with them once all are ready (at
+   * once, with none, for `workerCount: 0`).
    * Rejects (after stopping what it started) if `_init` throws or the workers cannot start.
    */
   start(this: ClusterPrimary<ToWorker, ToPrimary> & PrimaryHandlers<ToPrimary>): Promise<WorkerHandle[]> {
-    return (this as ClusterPrimary<ToWorker, ToPrimary>).#control.start();
+    const self = this as ClusterPrimary<ToWorker, ToPrimary>;
+    const { options, lifecycle, pool } = self.#context;
+    const name = options.serviceName;
+    if (name === undefined || lifecycle.state !== 'created') return lifecycle.start();
+    // The socket first: a name already in use fails the start before anything is forked.
+    const source = { script: options.workerScript, targetWorkers: () => pool.activeSlots().length };
+    return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) =>
+      lifecycle.start().catch((error: unknown) => {
+        socket.close();
+        throw error;
+      }),
+    );
   }
 
   /** Adds workers (new slots) and resolves with their handles once they are ready. */
   fork(options?: ForkOptions): Promise<WorkerHandle[]> {
     try {
-      const fork = normalizeForkOptions(options);
-      return this.#control.fork(fork);
+      return this.#context.lifecycle.fork(normalizeForkOptions(options));
     } catch (error) {
       return Promise.reject(error);
     }
   }
 
   /**
-   * The ready worker least recently picked under `tag`; each tag rotates on its own. With
-   * `role`, only workers forked with that tag are picked.
+   * The ready worker least recently picked under `tag` (a rotation: each tag rotates on its own,
+   * `'default'` when left out). With `role` (a filter), only workers forked with that role
+   * (`fork({ roles: [role] })`) are picked.
    * @throws NoWorkerAvailableError when no worker (with that role) is ready.
+   * @example primary.roundRobin({ tag: 'uploads', role: 'io' })
    */
   roundRobin(options: { tag?: string; role?: string } = {}): WorkerHandle {
-    const tag = options.tag ?? 'default';
-    if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${typeof tag}`);
-    const record = this.#pool.rotation.pick(tag, options.role);
-    if (!record) {
-      const which = options.role === undefined ? 'ready worker' : `ready worker tagged "${options.role}"`;
-      throw new NoWorkerAvailableError(
-        `No ${which} to pick (${this.#pool.size} live worker(s)). Wait for "workerReady", or check that start() succeeded.`,
-      );
-    }
-    return record.handle;
+    return pickWorker(this.#context.pool, options).handle;
   }
 
   /**
@@ -195,23 +162,8 @@ export class ClusterPrimary<
 
   /** Sends a request to every ready worker; resolves with one settled result per worker. */
   broadcast<K extends MessageType<ToWorker>>(type: K, ...args: SendArgs<ToWorker, K>): Promise<Array<BroadcastResult<WorkerHandle, ReplyOf<ToWorker, K>>>> {
-    try {
-      const [payload, options] = args as unknown as [unknown, SendOptions | undefined];
-      const { timeoutMs, signal } = normalizeSendOptions(options);
-      checkUserTypeOrThrow(type);
-      checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
-      const targets = [...this.#pool.records].filter((record) => record.state === 'ready');
-      return Promise.all(
-        targets.map((record) =>
-          record.endpoint.request(type, payload, timeoutMs, signal).then(
-            (value) => ({ status: 'fulfilled' as const, worker: record.handle, value: value as ReplyOf<ToWorker, K> }),
-            (reason: Error) => ({ status: 'rejected' as const, worker: record.handle, reason }),
-          ),
-        ),
-      );
-    } catch (error) {
-      return Promise.reject(error);
-    }
+    const [payload, options] = args as unknown as [unknown, SendOptions | undefined];
+    return broadcast(this.#context, type, payload, options) as Promise<Array<BroadcastResult<WorkerHandle, ReplyOf<ToWorker, K>>>>;
   }
 
   /**
@@ -220,7 +172,7 @@ export class ClusterPrimary<
    * live workers.
    */
   async scale(count: number): Promise<WorkerHandle[]> {
-    await this.#control.scale(integerOption(count, 'count', 1));
+    await this.#context.lifecycle.scale(integerOption(count, 'count', 1));
     return this.workers;
   }
 
@@ -230,11 +182,8 @@ export class ClusterPrimary<
    * long as that worker lives. Closed when shutdown begins.
    * @example const { address } = await primary.listenSticky({ port: 3000 })
    */
-  async listenSticky(options: StickyOptions): Promise<StickyListener> {
-    if (this.state === 'stopping' || this.state === 'stopped') throw new ShutdownInProgressError('The primary is shutting down; listenSticky() is refused.');
-    const listener = await listenSticky({ pool: this.#pool, reportError: (error) => this.#reportError(error) }, options);
-    this.#control.onShutdown('start', () => listener.close());
-    return listener;
+  listenSticky(options: StickyOptions): Promise<StickyListener> {
+    return listenSticky(this.#context, options);
   }
 
   /**
@@ -243,30 +192,20 @@ export class ClusterPrimary<
    * and Prometheus. Keeps answering during shutdown; closed when it completes.
    * @example await primary.listenHealth({ port: 9090, minReady: 2 })
    */
-  async listenHealth(options: HealthOptions): Promise<HealthListener> {
-    if (this.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; listenHealth() is refused.');
-    const listener = await listenHealth(
-      {
-        state: () => this.state,
-        readyWorkers: () => this.#pool.rotation.size,
-        metrics: (timeoutMs) => this.#metrics.collect(timeoutMs),
-      },
-      options,
-    );
-    this.#control.onShutdown('end', () => listener.close());
-    return listener;
+  listenHealth(options: HealthOptions): Promise<HealthListener> {
+    return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options);
   }
 
   /**
    * Stops one worker gracefully (it finishes its work and runs `_destroy`), with no
-   * replacement; SIGKILL at the timeout. Resolves with how it ended.
+   * replacement; SIGKILL at the timeout. Resolves with how it ended: `'graceful'` (cleanly, exit
+   * code 0), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
+   * deadline or threw, or it exited non-zero) or `'killed'`.
    */
-  stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<'graceful' | 'killed'> {
+  stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<StopOutcome> {
     try {
-      const timeoutMs = normalizeTimeout(options.timeoutMs, this.#options.shutdownTimeoutMs);
-      const record = typeof worker === 'number' ? this.#pool.record(worker) : recordOf(worker);
-      if (!record || record.owner !== this.#pool) throw unknownWorker(worker);
-      return this.#control.stopWorker(record, timeoutMs);
+      const timeoutMs = normalizeTimeout(options.timeoutMs, this.#context.options.shutdownTimeoutMs);
+      return this.#context.lifecycle.stopWorker(resolveWorker(this.#context.pool, worker), timeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -279,8 +218,8 @@ export class ClusterPrimary<
    */
   shutdown(options: { timeoutMs?: number; signal?: NodeJS.Signals } = {}): Promise<ShutdownReport> {
     try {
-      const timeoutMs = normalizeTimeout(options.timeoutMs, this.#options.shutdownTimeoutMs);
-      return this.#control.shutdown(timeoutMs, options.signal);
+      const timeoutMs = normalizeTimeout(options.timeoutMs, this.#context.options.shutdownTimeoutMs);
+      return this.#context.lifecycle.shutdown(timeoutMs, options.signal);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -292,12 +231,12 @@ export class ClusterPrimary<
    * @throws ReloadError when a replacement fails; the remaining old workers keep serving.
    */
   reload(): Promise<void> {
-    return this.#control.reload();
+    return this.#context.lifecycle.reload();
   }
 
   /** Per-worker figures: uptime, restarts, memory, event-loop delay, messages, pending requests. */
   stats(): WorkerStats[] {
-    return collectStats(this.#pool);
+    return collectStats(this.#context.pool);
   }
 
   /**
@@ -321,45 +260,18 @@ export class ClusterPrimary<
   protected async _destroy(): Promise<void> {}
 
   #target(worker: WorkerHandle | number, type: string): WorkerRecord {
-    checkUserTypeOrThrow(type);
-    const record = typeof worker === 'number' ? this.#pool.record(worker) : recordOf(worker);
-    if (!record || record.owner !== this.#pool) throw unknownWorker(worker);
+    assertUserType(type);
+    const record = resolveWorker(this.#context.pool, worker);
     if (record.state === 'exited') throw new WorkerExitedError(record.exitDescription(), `before "${type}" was sent`);
-    if (this.#control.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; nothing can be sent.');
+    if (this.#context.lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; nothing can be sent.');
     return record;
   }
 
-  #onInbound(record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown {
-    if (isSystemType(type)) return this.#system.route(record, type, payload, isRequest);
-    const emitter =
+  #onUserMessage(record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown {
+    const emit =
       this.listenerCount('workerMessage') === 0
         ? undefined
-        : {
-            makeEvent: (message: RoutedMessage) => Object.assign(message, { worker: record.handle }) as unknown as WorkerMessageEvent<ToPrimary>,
-            emit: (event: WorkerMessageEvent<ToPrimary>) => this.#emit('workerMessage', event as never),
-          };
-    return routeUserMessage(this, record.handle, type, payload, isRequest, emitter);
-  }
-
-  #emit<E extends keyof UntypedEvents>(event: E, payload: Parameters<UntypedEvents[E]>[0]): void {
-    this.#events.emit(event, payload);
-  }
-
-  #reportError(error: Error): void {
-    this.#events.reportError(error);
+        : (message: RoutedMessage) => this.#context.emit('workerMessage', Object.assign(message, { worker: record.handle }) as WorkerMessageEvent<AnyMessageMap>);
+    return routeUserMessage(this, record.handle, type, payload, isRequest, emit);
   }
 }
-
-function checkUserTypeOrThrow(type: unknown): void {
-  const problem = checkUserType(type);
-  if (problem) throw new InvalidArgumentError(`The message type ${JSON.stringify(type)} ${problem}.`);
-}
-
-function unknownWorker(worker: unknown): Error {
-  if (recordOf(worker)) return new InvalidArgumentError('This WorkerHandle belongs to another ClusterPrimary; it does not belong to this primary.');
-  if (typeof worker === 'number') {
-    return new NoWorkerAvailableError(`No live worker with id ${worker} belongs to this primary. It may have exited; use primary.workers for the current ones.`);
-  }
-  return new InvalidArgumentError('Expected a WorkerHandle from this primary (or a worker id). Received something else.');
-}
-

@@ -3,10 +3,10 @@
  * `worker`. Events observe; hooks (`_init`, `_destroy`) change behaviour.
  */
 import type { Address } from 'node:cluster';
-import type { CrashLoopError, RemoteError } from '../errors.js';
+import type { CrashLoopError, CrashLoopReason, ProtocolError, RemoteError } from '../errors.js';
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
-import type { StoreChange } from './shared-store.js';
-import type { WorkerHandle } from './worker-handle.js';
+import type { StoreChange } from './features/shared-store.js';
+import type { WorkerHandle } from './pool/worker-handle.js';
 
 /** A message from a worker, as seen by `workerMessage` listeners. */
 export type WorkerMessageEvent<ToPrimary> = {
@@ -54,17 +54,40 @@ export interface CrashLoopEvent {
   readonly slot: number;
   readonly name: string | undefined;
   readonly failures: number;
-  readonly reason: 'startup-failures' | 'too-many-restarts';
+  /** `memory-limit`: it went over `maxMemoryMb` again and again soon after starting. */
+  readonly reason: CrashLoopReason;
   readonly error: CrashLoopError;
   /** Slots still supervised after this one gave up: 0 means no worker is left to serve. */
   readonly remainingSlots: number;
 }
 
+/** How the workers of a shutdown (or of a reload, their old workers) stopped. */
 export interface ShutdownReport {
-  /** Workers that stopped by themselves within the timeout. */
+  /**
+   * Workers that stopped cleanly: within the timeout, their stop ran to the end (servers
+   * drained, `_destroy` finished) and they exited with code 0.
+   */
   readonly graceful: readonly WorkerHandle[];
-  /** Workers killed with SIGKILL at the timeout. */
+  /**
+   * Workers that exited on their own within the timeout, but not cleanly: their `_destroy` did
+   * not finish within the worker's own deadline (see `workerDestroyTimeout`) or threw, or they
+   * exited with another code or a signal.
+   */
+  readonly failed: readonly WorkerHandle[];
+  /** Workers the primary killed with SIGKILL: still running at the timeout. */
   readonly killed: readonly WorkerHandle[];
+}
+
+/** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */
+export interface ShutdownForcedEvent {
+  readonly signal: NodeJS.Signals;
+  /** The workers killed with SIGKILL. */
+  readonly killed: readonly WorkerHandle[];
+  /**
+   * Requests their tracked servers (`trackServer()`) still had open, as the workers last
+   * reported while draining; undefined when no worker tracks a server.
+   */
+  readonly openRequests: number | undefined;
 }
 
 export interface PrimaryEvents<ToPrimary> {
@@ -87,13 +110,30 @@ export interface PrimaryEvents<ToPrimary> {
   workerRestart: (event: WorkerRestartEvent) => void;
   workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
   workerMemoryLimit: (event: { readonly worker: WorkerHandle; readonly rssBytes: number; readonly limitBytes: number }) => void;
+  /**
+   * A stopping worker's `_destroy` did not finish within the worker's own deadline, `timeoutMs`
+   * (the time `_destroy` had): the worker cut it short and exits with code 1. Its stop counts
+   * as `failed`, not `graceful`.
+   */
+  workerDestroyTimeout: (event: { readonly worker: WorkerHandle; readonly timeoutMs: number }) => void;
+  /**
+   * The worker sent messages that break clusterkit's protocol; they were dropped (counted in
+   * `protocolErrors` of `stats()`). At most one event per worker per 10 s: `dropped` counts the
+   * messages dropped since the previous one, `error` describes the latest.
+   */
+  workerProtocolError: (event: { readonly worker: WorkerHandle; readonly error: ProtocolError; readonly dropped: number }) => void;
   crashLoop: (event: CrashLoopEvent) => void;
 
   shutdown: (event: { readonly signal?: NodeJS.Signals; readonly timeoutMs: number }) => void;
   shutdownComplete: (event: ShutdownReport) => void;
+  /** A second SIGINT/SIGTERM forced the shutdown (`handleSignals`): the process exits right after. */
+  shutdownForced: (event: ShutdownForcedEvent) => void;
   reload: (event: { readonly workers: number }) => void;
-  reloadComplete: (event: { readonly replaced: number }) => void;
+  /** The reload finished: `replaced` workers, and how the old ones stopped. */
+  reloadComplete: (event: { readonly replaced: number; readonly stopped: ShutdownReport }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
+  /** `scale()` began: `from` workers (active slots) to `to`. */
+  scale: (event: { readonly from: number; readonly to: number }) => void;
   /** A shared-store key changed (from the primary or a worker). */
   storeChange: (event: StoreChange) => void;
 

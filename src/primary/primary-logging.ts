@@ -1,29 +1,116 @@
 /**
- * The primary's default log lines: one per lifecycle event, through the `logger` option.
+ * The primary's default log lines: one per lifecycle event, through the `logger` option, in
+ * words a user reads (docs/logging.md lists them). Fields follow pino's conventions: a worker's
+ * pid is `workerPid` (pino's own `pid` is the process that logs), an error goes under `err`.
+ *
+ * A worker that fails to start gets one line, at its exit, however many events its failure
+ * takes (its `_init` error, its exit, the crash, the restart): a failed start of N workers is
+ * N lines, not a screenful per worker.
  */
+import { describeExit, RemoteError, WorkerStartupError } from '../errors.js';
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
+import type { WorkerHandle } from './pool/worker-handle.js';
+import type { ShutdownReport } from './primary-events.js';
 
 export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = createLineLogger()): void {
-  const ids = (worker: { id: number; pid: number | undefined; slot: number }) => ({ workerId: worker.id, pid: worker.pid, slot: worker.slot });
-  primary.on('workerFork', ({ worker }) => logger.debug(ids(worker), 'worker forked'));
-  primary.on('workerReady', ({ worker }) => logger.info(ids(worker), `worker ${worker.id} ready`));
+  const ids = (worker: WorkerHandle) => ({ workerId: worker.id, workerPid: worker.pid, slot: worker.slot });
+  /** The error of a worker still starting, said in the one line of its failed start; cleared at ready or exit. */
+  const startupErrors = new Map<number, Error>();
+  const logError = (worker: WorkerHandle, error: Error) => {
+    // A hook's error already names the worker.
+    const message = error instanceof RemoteError && error.messageType === '_destroy' ? error.message : `worker ${worker.id} error: ${error.message}`;
+    logger.error({ ...ids(worker), err: error }, message);
+  };
+
+  primary.on('workerFork', ({ worker }) => logger.debug(ids(worker), `worker ${worker.id} forked`));
+  primary.on('workerReady', ({ worker }) => {
+    logger.info(ids(worker), `worker ${worker.id} ready`);
+    const error = startupErrors.get(worker.id);
+    startupErrors.delete(worker.id);
+    if (error) logError(worker, error);
+  });
+  primary.on('workerError', ({ worker, error }) => {
+    if (worker.readyAt === undefined && worker.state !== 'exited') startupErrors.set(worker.id, error);
+    else logError(worker, error);
+  });
   primary.on('workerExit', ({ worker, code, signal, expected }) => {
     const fields = { ...ids(worker), code, signal };
-    if (expected) logger.info(fields, `worker ${worker.id} stopped`);
-    else logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
+    const startupError = startupErrors.get(worker.id);
+    startupErrors.delete(worker.id);
+    if (worker.readyAt === undefined && (!expected || startupError)) {
+      logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
+    } else if (!expected) {
+      logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
+    } else if (code === 0 && signal === null) {
+      logger.info(fields, `worker ${worker.id} stopped`);
+    } else if (signal === 'SIGKILL') {
+      logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) before it finished stopping`);
+    } else {
+      logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
+    }
   });
-  primary.on('workerCrash', ({ worker, uptimeMs }) => logger.warn({ ...ids(worker), uptimeMs }, `worker ${worker.id} crashed`));
-  primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) =>
-    logger.info({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`),
-  );
-  primary.on('workerError', ({ worker, error }) => logger.error({ ...ids(worker), error }, `worker ${worker.id} error: ${error.message}`));
+  primary.on('workerCrash', ({ worker, uptimeMs }) => {
+    if (worker.readyAt !== undefined) logger.warn({ ...ids(worker), uptimeMs }, `worker ${worker.id} crashed`);
+  });
+  primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
+    // After a failed start, its line said it all; the retry is a detail.
+    const level = previous.readyAt === undefined ? 'debug' : 'info';
+    logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
+  });
   primary.on('workerUnresponsive', ({ worker, silentMs }) => logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`));
-  primary.on('workerMemoryLimit', ({ worker, rssBytes }) => logger.warn({ ...ids(worker), rssBytes }, `worker ${worker.id} over the memory limit, replacing it`));
-  primary.on('crashLoop', ({ slot, failures, error }) => logger.error({ slot, failures, error }, error.message));
+  primary.on('workerProtocolError', ({ worker, error, dropped }) =>
+    logger.warn({ ...ids(worker), dropped, problem: error.problem }, error.message),
+  );
+  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes }) =>
+    logger.warn({ ...ids(worker), rssBytes, limitBytes }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)`),
+  );
+  primary.on('workerDestroyTimeout', ({ worker, timeoutMs }) =>
+    logger.warn({ ...ids(worker), timeoutMs }, `worker ${worker.id}: _destroy() did not finish within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`),
+  );
+  primary.on('crashLoop', ({ slot, failures, reason, error }) => {
+    const text =
+      reason === 'startup-failures'
+        ? `worker slot ${slot} could not start ${failures} times in a row: it is no longer restarted`
+        : reason === 'too-many-restarts'
+          ? `worker slot ${slot} crashed ${failures} times within restart.windowMs: it is no longer restarted`
+          : error.message;
+    logger.error({ slot, failures, reason, err: error }, error.hint ? `${text}. ${error.hint}` : text);
+  });
   primary.on('shutdown', ({ signal, timeoutMs }) => logger.info({ signal, timeoutMs }, 'shutting down'));
-  primary.on('shutdownComplete', ({ graceful, killed }) => logger.info({ graceful: graceful.length, killed: killed.length }, 'shutdown complete'));
+  primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
+  primary.on('shutdownForced', ({ signal, killed, openRequests }) => {
+    const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
+    logger.error({ signal, killed: killed.length, openRequests }, `a second ${signal} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
+  });
   primary.on('reload', ({ workers }) => logger.info({ workers }, 'rolling reload started'));
-  primary.on('reloadComplete', ({ replaced }) => logger.info({ replaced }, 'rolling reload complete'));
-  primary.on('reloadFailed', ({ error }) => logger.error({ error }, `rolling reload failed: ${error.message}`));
+  primary.on('reloadComplete', ({ replaced, stopped }) => logReport(logger, stopped, { replaced }, 'rolling reload complete'));
+  primary.on('reloadFailed', ({ error }) => logger.error({ err: error }, `rolling reload failed: ${error.message}`));
+}
+
+/** `shutdown complete graceful=2 failed=0 killed=0`: a warning when a worker did not stop cleanly. */
+function logReport(logger: Logger, report: ShutdownReport, fields: object, message: string): void {
+  const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length };
+  if (counts.failed + counts.killed === 0) logger.info(counts, message);
+  else logger.warn(counts, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly`);
+}
+
+/** Why a worker could not start, as a clause after "worker 3 could not start: ". */
+function startFailure(worker: WorkerHandle, error: Error | undefined, code: number | null, signal: NodeJS.Signals | null): string {
+  if (error instanceof RemoteError && error.messageType === '_init') {
+    // The service runner and the CLI say what happened to the user's module in its own words.
+    const summary = error.data?.summary;
+    return typeof summary === 'string' ? summary : `its _init() threw ${error.remoteName}: ${error.remoteMessage}`;
+  }
+  if (error instanceof WorkerStartupError) return `it ${error.message.replace(/^Worker \d+(?: \(pid [^)]*\))? /, '')}`;
+  if (error) return worker.pid === undefined ? `it could not be spawned: ${error.message}` : error.message;
+  return signal ? `it was killed by ${signal} before it was ready` : `it exited with code ${code} before it was ready (its output says why)`;
+}
+
+function mib(bytes: number): string {
+  return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

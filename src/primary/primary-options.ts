@@ -1,33 +1,42 @@
 /**
- * `ClusterPrimary` options: what users pass, and the normalized, frozen form the primary uses.
+ * Every option of the primary, in one module: `ClusterPrimary`'s own, its nested `restart` and
+ * `heartbeat`, and `fork()`'s. Each table declares an option's check and default once; the
+ * normalized types are read from the tables, and the messaging defaults are shared with the
+ * worker's options (messaging/defaults.ts).
  */
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
+import { durationOption, timerDelay } from '../duration.js';
 import { InvalidOptionError } from '../errors.js';
-import { autoWorkerCount } from './cpu-limit.js';
+import { checkClusterName } from '../control/runtime-dir.js';
 import type { Logger } from '../logger.js';
+import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
 import type { Serialization } from '../types.js';
 import {
   booleanOption,
   enumOption,
   envOption,
   integerOption,
-  optionsObject,
-  rejectUnknownKeys,
+  normalizeOptions,
+  numberOption,
   stringArrayOption,
   stringOption,
+  type NormalizedOptions,
+  type OptionTable,
 } from '../validate.js';
-import { normalizeHeartbeatOptions, type HeartbeatOptions, type NormalizedHeartbeatOptions } from './heartbeat-options.js';
-import { normalizeRestartOptions, type NormalizedRestartOptions, type RestartOptions } from './restart-options.js';
+import { autoWorkerCount, defaultMaxWorkers } from './pool/cpu-limit.js';
 
 /** A stdio array as `node:cluster` accepts it, for example `['inherit', 'pipe', 'pipe', 'ipc']`. */
 export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
 
-export const kDefaultMessageTimeoutMs = 30_000;
 export const kDefaultReadyTimeoutMs = 30_000;
 export const kDefaultShutdownTimeoutMs = 10_000;
-export const kDefaultMaxMessageBytes = 16 * 1024 * 1024;
-export const kDefaultMaxPendingPerWorker = 10_000;
+export const kDefaultStableAfterMs = 30_000;
+/**
+ * The lowest `maxMemoryMb`: a Node.js worker's RSS is about 50 MiB before it runs any code, so a
+ * lower limit can never be met and would only replace workers forever.
+ */
+export const kMinMaxMemoryMb = 64;
 
 export interface PrimaryOptions {
   /**
@@ -47,9 +56,17 @@ export interface PrimaryOptions {
   env?: Record<string, string | undefined>;
   /**
    * How many workers `start()` forks. `'auto'`: the CPUs this process may use, a container's CPU
-   * quota included (`os.availableParallelism()`, capped by the cgroup quota). @default 'auto'
+   * quota included (`os.availableParallelism()`, capped by the cgroup quota). `0`: none, for a
+   * primary that forks only named or role workers with `fork()`. @default 'auto'
    */
   workerCount?: number | 'auto';
+  /**
+   * The most workers this primary runs at once: a `workerCount`, `fork({ count })` or
+   * `scale(count)` past it is refused with `InvalidOptionError` (and `'auto'` never exceeds it).
+   * A guard against typos such as `scale(100000)`, which would fork until the machine runs out
+   * of pids or memory. @default 4 × the `'auto'` count (the CPUs this process may use), at least 64
+   */
+  maxWorkers?: number;
   /** IPC serialization; see docs/messaging.md for when to use which. @default 'json' */
   serialization?: Serialization;
   /** Pipe worker stdout/stderr to the primary (`worker.process.stdout`) instead of inheriting. @default false */
@@ -58,11 +75,18 @@ export interface PrimaryOptions {
   stdio?: WorkerStdio;
   /** Working directory of the workers. @default the primary's */
   cwd?: string;
-  /** Default reply timeout of `send` and `broadcast`. @default 30000 */
+  /**
+   * Default reply timeout of `send` and `broadcast`, in ms; `Infinity` for none. Every duration
+   * option takes whole milliseconds up to 2^31 - 1 (24.8 days, the longest a Node timer waits).
+   * @default 30000
+   */
   messageTimeoutMs?: number;
-  /** Time a worker has from fork to ready before it counts as a failed start and is killed. @default 30000 */
+  /**
+   * Time (ms) a worker has from fork to ready before it counts as a failed start and is killed;
+   * `Infinity` to wait as long as it takes. @default 30000
+   */
   readyTimeoutMs?: number;
-  /** Time each worker has to stop gracefully before it is killed with SIGKILL. @default 10000 */
+  /** Time (ms, at most 2^31 - 1) each worker has to stop gracefully before it is killed with SIGKILL. @default 10000 */
   shutdownTimeoutMs?: number;
   /** Largest payload accepted by `send`/`notify`, estimated before serializing. @default 16 MiB */
   maxMessageBytes?: number;
@@ -74,91 +98,194 @@ export interface PrimaryOptions {
   restart?: RestartOptions | false;
   /** Hang detection by ping, or `false` to disable it. */
   heartbeat?: HeartbeatOptions | false;
-  /** Replace a worker gracefully when its RSS stays above this many MiB. @default no limit */
+  /**
+   * Replace a worker gracefully when its RSS stays above this many MiB (three heartbeats in a
+   * row); at least 64, and it needs the heartbeat. A slot whose workers go over it again and
+   * again soon after they start gives up (`crashLoop`, reason `memory-limit`).
+   * @default no limit
+   */
   maxMemoryMb?: number;
   /** SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`. @default true */
   handleSignals?: boolean;
   /** Where lifecycle lines go (pino-compatible). @default one line per event on stderr; `false` for silence */
   logger?: Logger | false;
+  /**
+   * Serve `clusterkit status|reload|stop|scale|dashboard <serviceName>` for this primary, on a
+   * Unix socket only this user can open: `start()` opens it before forking (and rejects with
+   * `ClusterNameInUseError` if a live primary has the name); shutdown removes it. Letters,
+   * digits, `.`, `_`, `-`. (`startClusteredService` and `clusterkit run` serve it themselves.)
+   * @default no control socket
+   */
+  serviceName?: string;
 }
 
-export interface NormalizedPrimaryOptions {
-  readonly workerScript: string;
-  readonly workerArgs: readonly string[];
-  readonly execArgv: readonly string[];
-  readonly env: Readonly<Record<string, string | undefined>>;
-  readonly workerCount: number;
-  readonly serialization: Serialization;
-  readonly silent: boolean;
-  readonly stdio: WorkerStdio | undefined;
-  readonly cwd: string | undefined;
-  readonly messageTimeoutMs: number;
-  readonly readyTimeoutMs: number;
-  readonly shutdownTimeoutMs: number;
-  readonly maxMessageBytes: number;
-  readonly maxPendingPerWorker: number;
-  readonly backpressure: 'wait' | 'reject';
-  readonly restart: NormalizedRestartOptions | false;
-  readonly heartbeat: NormalizedHeartbeatOptions | false;
-  readonly maxMemoryMb: number | undefined;
-  readonly handleSignals: boolean;
-  readonly logger: Logger | false | undefined;
+export interface BackoffOptions {
+  /** Delay before the first restart of a slot. @default 100 */
+  initialMs?: number;
+  /** Each consecutive restart multiplies the delay by this. @default 2 */
+  factor?: number;
+  /** The delay never exceeds this. @default 30000 */
+  maxMs?: number;
 }
 
-const kKnownKeys = [
-  'workerScript',
-  'workerArgs',
-  'execArgv',
-  'env',
-  'workerCount',
-  'serialization',
-  'silent',
-  'stdio',
-  'cwd',
-  'messageTimeoutMs',
-  'readyTimeoutMs',
-  'shutdownTimeoutMs',
-  'maxMessageBytes',
-  'maxPendingPerWorker',
-  'backpressure',
-  'restart',
-  'heartbeat',
-  'maxMemoryMb',
-  'handleSignals',
-  'logger',
-] as const;
+/** The `restart` option: backoff and crash-loop limits (see docs/supervision.md). */
+export interface RestartOptions {
+  backoff?: BackoffOptions;
+  /**
+   * A worker that was ready this long (ms, counted from ready, not from the fork: time in `_init`
+   * is not stable running) resets its slot's backoff and failure counts. @default 30000
+   */
+  stableAfterMs?: number;
+  /**
+   * A worker that exits before ready, or within this long (ms) after becoming ready, is a
+   * startup failure; `maxStartupFailures` of them in a row trip the crash-loop breaker. Like
+   * `stableAfterMs` it counts time spent ready, so a slow `_init` does not use it up.
+   * @default 5000
+   */
+  startupWindowMs?: number;
+  /** Consecutive startup failures after which the slot stops restarting (`crashLoop`). @default 3 */
+  maxStartupFailures?: number;
+  /** Restarts of one slot allowed within `windowMs`; one more trips `crashLoop`. @default 10 */
+  maxRestarts?: number;
+  /** The window of `maxRestarts`. @default 60000 */
+  windowMs?: number;
+}
+
+/** The `heartbeat` option: how often the primary pings workers and how long silence may last. */
+export interface HeartbeatOptions {
+  /** Time between pings to each ready worker. @default 1000 */
+  intervalMs?: number;
+  /**
+   * A worker silent for this long (no pong, no message) is unresponsive: it is reported,
+   * killed with SIGKILL and replaced. Keep it several intervals long. @default 10000
+   */
+  timeoutMs?: number;
+}
+
+/** Options of `primary.fork()`. */
+export interface ForkOptions {
+  /** How many workers to add. With `name`, must be 1. @default 1 */
+  count?: number;
+  /** A unique name for the worker, kept across restarts (`primary.workerByName()`). */
+  name?: string;
+  /**
+   * Roles of these workers, kept across restarts: `roundRobin({ role })` picks only among the
+   * workers with that role; the worker reads its own as `this.roles`.
+   * @example ['io']
+   */
+  roles?: string[];
+  /** Environment for these workers, added to the primary's `env` option. */
+  env?: Record<string, string | undefined>;
+}
+
+const kBackoffOptions = {
+  initialMs: (value, name) => durationOption(value, name, 100, { min: 0 }),
+  factor: (value, name) => numberOption(value, name, 2, 1),
+  maxMs: (value, name, done) => {
+    const initialMs = done.initialMs as number;
+    return durationOption(value, name, Math.max(30_000, initialMs), { min: initialMs });
+  },
+} satisfies OptionTable;
+
+const kRestartOptions = {
+  backoff: (value, name) => normalizeOptions(value, kBackoffOptions, name, `${name}.`),
+  stableAfterMs: (value, name) => durationOption(value, name, kDefaultStableAfterMs, { min: 0 }),
+  startupWindowMs: (value, name) => durationOption(value, name, 5_000, { min: 0 }),
+  maxStartupFailures: (value, name) => integerOption(value, name, 3),
+  maxRestarts: (value, name) => integerOption(value, name, 10),
+  windowMs: (value, name) => durationOption(value, name, 60_000),
+} satisfies OptionTable;
+
+const kHeartbeatOptions = {
+  intervalMs: (value, name) => durationOption(value, name, 1_000),
+  timeoutMs: (value, name, done) => {
+    const intervalMs = done.intervalMs as number;
+    const timeoutMs = durationOption(value, name, timerDelay(Math.max(10_000, intervalMs * 2)));
+    if (timeoutMs <= intervalMs) throw new InvalidOptionError(name, `greater than heartbeat.intervalMs (${intervalMs})`, timeoutMs);
+    return timeoutMs;
+  },
+} satisfies OptionTable;
+
+const kForkOptions = {
+  count: (value, name) => integerOption(value, name, 1),
+  name: (value, name, done) => {
+    const workerName = stringOption(value, name);
+    if (workerName !== undefined && done.count !== 1) throw new InvalidOptionError('count', '1 when a name is given (names are unique)', done.count);
+    return workerName;
+  },
+  roles: (value, name) => stringArrayOption(value, name, []),
+  env: (value, name) => envOption(value, name),
+} satisfies OptionTable;
+
+const kPrimaryOptions = {
+  workerScript: (value) => workerScriptOption(value),
+  workerArgs: (value, name) => stringArrayOption(value, name, []),
+  execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
+  env: (value, name) => envOption(value, name),
+  maxWorkers: (value, name) => maxWorkersOption(value, name),
+  workerCount: (value, name, done) => workerCountOption(value, name, done.maxWorkers as number, 0),
+  serialization: (value, name): Serialization => enumOption(value, name, ['json', 'advanced'], 'json'),
+  silent: (value, name) => booleanOption(value, name, false),
+  stdio: (value) => stdioOption(value),
+  cwd: (value, name) => stringOption(value, name),
+  messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
+  readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
+  shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
+  maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
+  maxPendingPerWorker: (value, name) => integerOption(value, name, kDefaultMaxPending),
+  backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
+  restart: (value, name) => (value === false ? false : normalizeOptions(value, kRestartOptions, name, `${name}.`)),
+  heartbeat: (value, name) => (value === false ? false : normalizeOptions(value, kHeartbeatOptions, name, `${name}.`)),
+  maxMemoryMb: (value, name, done) => maxMemoryOption(value, name, done.heartbeat),
+  handleSignals: (value, name) => booleanOption(value, name, true),
+  logger: (value) => loggerOption(value),
+  serviceName: (value) => (value === undefined ? undefined : checkClusterName(value)),
+} satisfies OptionTable;
+
+export type NormalizedPrimaryOptions = NormalizedOptions<typeof kPrimaryOptions>;
+export type NormalizedRestartOptions = NormalizedOptions<typeof kRestartOptions>;
+export type NormalizedHeartbeatOptions = NormalizedOptions<typeof kHeartbeatOptions>;
+export type NormalizedForkOptions = NormalizedOptions<typeof kForkOptions>;
 
 export function normalizePrimaryOptions(input: PrimaryOptions | undefined): NormalizedPrimaryOptions {
-  const options = optionsObject(input, 'options');
-  rejectUnknownKeys(options, kKnownKeys);
-  return Object.freeze({
-    workerScript: workerScriptOption(options.workerScript),
-    workerArgs: stringArrayOption(options.workerArgs, 'workerArgs', []),
-    execArgv: stringArrayOption(options.execArgv, 'execArgv', process.execArgv),
-    env: envOption(options.env, 'env'),
-    workerCount: workerCountOption(options.workerCount, 'workerCount'),
-    serialization: enumOption(options.serialization, 'serialization', ['json', 'advanced'], 'json'),
-    silent: booleanOption(options.silent, 'silent', false),
-    stdio: stdioOption(options.stdio),
-    cwd: stringOption(options.cwd, 'cwd'),
-    messageTimeoutMs: integerOption(options.messageTimeoutMs, 'messageTimeoutMs', kDefaultMessageTimeoutMs, { allowInfinity: true }),
-    readyTimeoutMs: integerOption(options.readyTimeoutMs, 'readyTimeoutMs', kDefaultReadyTimeoutMs),
-    shutdownTimeoutMs: integerOption(options.shutdownTimeoutMs, 'shutdownTimeoutMs', kDefaultShutdownTimeoutMs),
-    maxMessageBytes: integerOption(options.maxMessageBytes, 'maxMessageBytes', kDefaultMaxMessageBytes),
-    maxPendingPerWorker: integerOption(options.maxPendingPerWorker, 'maxPendingPerWorker', kDefaultMaxPendingPerWorker),
-    backpressure: enumOption(options.backpressure, 'backpressure', ['wait', 'reject'], 'wait'),
-    restart: options.restart === false ? false : normalizeRestartOptions(options.restart),
-    heartbeat: options.heartbeat === false ? false : normalizeHeartbeatOptions(options.heartbeat),
-    maxMemoryMb: options.maxMemoryMb === undefined ? undefined : integerOption(options.maxMemoryMb, 'maxMemoryMb', 0),
-    handleSignals: booleanOption(options.handleSignals, 'handleSignals', true),
-    logger: loggerOption(options.logger),
-  });
+  return normalizeOptions(input, kPrimaryOptions, 'options');
 }
 
-/** `number | 'auto'`, resolved to a count. Shared with the service runner. */
-export function workerCountOption(value: unknown, name: string): number {
-  if (value === undefined || value === 'auto') return autoWorkerCount();
-  return integerOption(value, name, 1);
+export function normalizeRestartOptions(input: RestartOptions | undefined): NormalizedRestartOptions {
+  return normalizeOptions(input, kRestartOptions, 'restart', 'restart.');
+}
+
+/** Fork options renamed since an earlier release: `tags` became `roles` (the word `roundRobin({ role })` uses). */
+const kRenamedForkOptions = { tags: 'roles' };
+
+export function normalizeForkOptions(input: ForkOptions | undefined): NormalizedForkOptions {
+  return normalizeOptions(input, kForkOptions, 'fork options', '', kRenamedForkOptions);
+}
+
+/** `maxWorkers`: a positive integer, by default `defaultMaxWorkers()`. Shared with the service runner. */
+export function maxWorkersOption(value: unknown, name = 'maxWorkers'): number {
+  return value === undefined ? defaultMaxWorkers() : integerOption(value, name, 1);
+}
+
+/** `number | 'auto'`, resolved to a count from `min` to `maxWorkers` ('auto' is capped by it). */
+export function workerCountOption(value: unknown, name: string, maxWorkers: number, min = 1): number {
+  if (value === undefined || value === 'auto') return Math.min(autoWorkerCount(), maxWorkers);
+  const count = integerOption(value, name, 1, { min });
+  if (count > maxWorkers) throw new InvalidOptionError(name, `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);
+  return count;
+}
+
+function maxMemoryOption(value: unknown, name: string, heartbeat: unknown): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < kMinMaxMemoryMb) {
+    throw new InvalidOptionError(
+      name,
+      `an integer of at least ${kMinMaxMemoryMb} (MiB: a Node.js worker uses about 50 MiB before it runs any code, so a lower limit would replace it forever)`,
+      value,
+    );
+  }
+  if (heartbeat === false) throw new InvalidOptionError('heartbeat', 'left on when "maxMemoryMb" is set (the heartbeat reports the memory)', false);
+  return value;
 }
 
 function workerScriptOption(value: unknown): string {

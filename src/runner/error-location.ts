@@ -4,6 +4,7 @@
  */
 import { dirname, extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { isError, readProperty } from '../readable-error.js';
 
 const kFrame = /(?:^|[\s(])(file:\/\/\/[^\s)]+?|\/[^\s():]+):(\d+)(?::(\d+))?/gm;
 /** This package's own code, which is never where the user's error is. */
@@ -15,11 +16,20 @@ const kOwnDirectory = dirname(fileURLToPath(import.meta.url));
  * `node --check`, which prints where the error is.
  */
 export function errorLocation(error: unknown, modulePath?: string): string | undefined {
-  const stack = error instanceof Error && typeof error.stack === 'string' ? error.stack : undefined;
-  if (!stack) return undefined;
+  // A module may throw anything: a revoked Proxy (`instanceof` throws), a throwing `stack` getter.
+  const stack = isError(error) ? readProperty(error, 'stack') : undefined;
+  if (typeof stack !== 'string' || !stack) return undefined;
   const location = locationInStack(stack);
-  if (location || !(error instanceof SyntaxError) || !modulePath) return location;
+  if (location || !isSyntaxError(error) || !modulePath) return location;
   return syntaxErrorLocation(modulePath);
+}
+
+function isSyntaxError(error: unknown): boolean {
+  try {
+    return error instanceof SyntaxError;
+  } catch {
+    return false;
+  }
 }
 
 function locationInStack(stack: string): string | undefined {

@@ -1,7 +1,7 @@
 /**
  * Finding the servers a worker module listens on, without its cooperation: `listen()` is
- * wrapped on `net.Server.prototype` (which http, https and http2 servers inherit) before the
- * module is imported. Each server is handed to `trackServer()` so stop and reload drain it,
+ * wrapped on `net.Server.prototype` (which Node's http, https and http2 servers inherit; Bun's
+ * http servers get their own, see serverPrototypes) before the module is imported. Each server is handed to `trackServer()` so stop and reload drain it,
  * and the worker can wait until its servers actually listen before it reports ready.
  */
 import net from 'node:net';
@@ -58,15 +58,17 @@ export function trackListeningServers(onServer: (server: net.Server) => void): L
     done.then(forget, forget);
   };
 
-  const listen = net.Server.prototype.listen;
-  net.Server.prototype.listen = function (this: net.Server, ...args: unknown[]) {
-    if (!seen.has(this)) {
-      seen.add(this);
-      onServer(this);
-    }
-    if (!this.listening) watch(this);
-    return (listen as (...rest: unknown[]) => net.Server).apply(this, args);
-  } as typeof listen;
+  for (const prototype of serverPrototypes()) {
+    const listen = prototype.listen;
+    prototype.listen = function (this: net.Server, ...args: unknown[]) {
+      if (!seen.has(this)) {
+        seen.add(this);
+        onServer(this);
+      }
+      if (!this.listening) watch(this);
+      return (listen as (...rest: unknown[]) => net.Server).apply(this, args);
+    } as typeof listen;
+  }
 
   return {
     firstListening,
@@ -79,4 +81,18 @@ export function trackListeningServers(onServer: (server: net.Server) => void): L
       isReady = true;
     },
   };
+}
+
+/**
+ * Whose `listen()` to wrap. Under Bun, http.Server (and https.Server, its subclass) wraps
+ * Bun.serve and does not inherit from net.Server, so its own `listen()` is wrapped too; under
+ * Node, `node:http` is not loaded for this.
+ */
+function serverPrototypes(): Array<Pick<net.Server, 'listen'>> {
+  const prototypes: Array<Pick<net.Server, 'listen'>> = [net.Server.prototype];
+  if (process.versions.bun !== undefined) {
+    const http = process.getBuiltinModule('node:http');
+    if (!(http.Server.prototype instanceof net.Server)) prototypes.push(http.Server.prototype);
+  }
+  return prototypes;
 }

@@ -4,6 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { WorkerModuleError } from '../errors.js';
+import { isError } from '../readable-error.js';
 import { errorLocation } from './error-location.js';
 
 export interface ModuleRef {
@@ -23,7 +24,8 @@ export async function loadModule<T>(ref: ModuleRef, load: () => Promise<T> | T):
   try {
     return await load();
   } catch (error) {
-    if (error instanceof WorkerModuleError) throw error;
+    // isError() first: `instanceof` throws on a revoked Proxy, and a module may throw anything.
+    if (isError(error) && error instanceof WorkerModuleError) throw error;
     throw new WorkerModuleError(ref.path, 'import-failed', { cause: error, noun: ref.noun, location: errorLocation(error, ref.path) });
   }
 }

@@ -4,6 +4,7 @@
  */
 import type { Logger } from '../logger.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import { toError } from '../to-error.js';
 import type { ClusteredServiceOptions } from './service-options.js';
 
 export type PrimaryCallbacks = Pick<ClusteredServiceOptions, 'onPrimaryShutdown' | 'onWorkerSpawned' | 'onWorkerCrashed' | 'onWorkerExit'>;
@@ -47,8 +48,8 @@ export async function runCallback<T>(logger: Logger | false, name: string, callb
 }
 
 function report(logger: Logger | false, name: string, error: unknown): void {
-  const failure = error instanceof Error ? error : new Error(String(error));
-  if (logger) logger.error({ callback: name, error: failure }, `${name} threw: ${failure.message}`);
+  const failure = toError(error);
+  if (logger) logger.error({ callback: name, err: failure }, `${name} threw: ${failure.message}`);
   else process.stderr.write(`${name} threw: ${failure.stack ?? failure.message}\n`);
 }
 

@@ -6,10 +6,11 @@ import { basename, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { workerCountOption } from '../primary/primary-options.js';
+import { maxWorkersOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import { checkClusterName } from '../control/runtime-dir.js';
-import { booleanOption, optionsObject } from '../validate.js';
+import { booleanOption, integerOption, optionsObject } from '../validate.js';
+import { decideWorkerCount } from './worker-count.js';
 
 /** Any ES module namespace: what `import()` of the worker module returns. */
 export type WorkerModuleNamespace = Record<string, unknown>;
@@ -78,14 +79,16 @@ export interface ClusteredServiceOptions<Module extends object = WorkerModuleNam
    */
   workerModule: string | URL;
   /**
-   * Number of workers, or `'auto'` for one per core (`os.availableParallelism()`). Development
-   * mode runs one, whatever this says.
+   * Number of workers, always honoured up to `maxWorkers`; or `'auto'`: one per core
+   * (`os.availableParallelism()`, capped by a container's CPU quota and by `maxWorkers`), except
+   * in development mode, which runs one. The count and its reason are logged once at start.
    * @default 'auto'
    */
   workers?: number | 'auto';
   /**
-   * Development mode: one worker, so logs and breakpoints stay simple.
-   * @default true unless `NODE_ENV` is `'production'`
+   * Development mode, for a `workers` left out or `'auto'`: one worker, so logs and breakpoints
+   * stay simple. Cannot be `true` with a number of `workers`.
+   * @default true unless `NODE_ENV` (the workers': the `env` option's, else the process's) is `'production'`
    */
   dev?: boolean;
   /**
@@ -140,11 +143,11 @@ export interface NormalizedServiceOptions<Module extends object> {
   readonly displayName: string;
   readonly modulePath: string;
   readonly moduleUrl: string;
+  /** Development mode chose the worker count (1). */
   readonly isDev: boolean;
-  /** Workers asked for (`workers`, resolved). */
-  readonly requestedWorkers: number;
-  /** Workers to run: 1 in development mode. */
+  /** Workers to run (worker-count.ts), and why, for the start line. */
   readonly workerCount: number;
+  readonly workerCountReason: string;
   readonly control: boolean;
   readonly trackServers: boolean;
   readonly ownsProcess: boolean;
@@ -159,8 +162,18 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
   if ('workerCount' in options) throw new InvalidOptionError('workerCount', 'left out: the service runner calls it "workers"', options.workerCount);
   const modulePath = workerModuleOption(options.workerModule);
   const serviceName = options.serviceName === undefined ? undefined : checkClusterName(options.serviceName);
-  const isDev = booleanOption(options.dev, 'dev', process.env.NODE_ENV !== 'production');
-  const requestedWorkers = workerCountOption(options.workers, 'workers');
+  const maxWorkers = maxWorkersOption(options.maxWorkers);
+  const workers = options.workers === undefined || options.workers === 'auto' ? 'auto' : integerOption(options.workers, 'workers', 1);
+  if (workers !== 'auto' && workers > maxWorkers) {
+    throw new InvalidOptionError('workers', `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, workers);
+  }
+  const dev = options.dev === undefined ? undefined : booleanOption(options.dev, 'dev', false);
+  if (dev === true && workers !== 'auto') {
+    throw new InvalidOptionError('dev', 'left out when "workers" is a number (development mode runs one worker; an explicit count is always honoured)', true);
+  }
+  const env = options.env;
+  const nodeEnv = typeof env === 'object' && env !== null && Object.hasOwn(env, 'NODE_ENV') ? env.NODE_ENV : process.env.NODE_ENV;
+  const count = decideWorkerCount({ workers, dev, nodeEnv, devOption: 'dev: true', maxWorkers });
   const control = booleanOption(options.control, 'control', serviceName !== undefined);
   if (control && serviceName === undefined) throw new InvalidOptionError('control', 'false (or left out) when there is no "serviceName" to name the socket', true);
   const callbacks: Partial<Record<CallbackName, unknown>> = {};
@@ -172,9 +185,9 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
     displayName: serviceName ?? moduleBaseName(modulePath),
     modulePath,
     moduleUrl: pathToFileURL(modulePath).href,
-    isDev,
-    requestedWorkers,
-    workerCount: isDev ? 1 : requestedWorkers,
+    isDev: count.isDev,
+    workerCount: count.count,
+    workerCountReason: count.reason,
     control,
     trackServers: booleanOption(options.trackServers, 'trackServers', true),
     ownsProcess: booleanOption(options.handleSignals, 'handleSignals', true),

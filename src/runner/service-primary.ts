@@ -7,15 +7,18 @@ import type { Logger } from '../logger.js';
 import { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
-import type { WorkerHandle } from '../primary/worker-handle.js';
+import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import { clusterStatus } from '../control/cluster-status.js';
 import type { ClusterStatus } from '../control/control-protocol.js';
 import type { ControlServer } from '../control/control-server.js';
+import type { LogSource } from '../control/log-protocol.js';
 import { checkModuleExists, type ModuleRef } from './module-loader.js';
 import { attachServiceCallbacks, runCallback, type PrimaryCallbacks } from './service-callbacks.js';
 import { serveControl } from './service-control.js';
 import type { PrimaryStartupInfo } from './service-options.js';
+import { typeScriptLoaderHint } from '../primary/pool/loader-hint.js';
 import { describeStartFailure } from './start-failure.js';
+import { describeWorkerCount } from './worker-count.js';
 
 export interface ServicePrimarySpec {
   /** Log prefix and status name. */
@@ -24,8 +27,8 @@ export interface ServicePrimarySpec {
   readonly controlName: string | undefined;
   readonly module: ModuleRef;
   readonly workerCount: number;
-  /** Development mode took the worker count down to 1 from this. */
-  readonly devFrom: number | undefined;
+  /** Why this count (worker-count.ts), logged once before any worker starts. */
+  readonly workerCountReason: string;
   /** A control `stop` (like SIGTERM) ends the process, and so does losing every worker slot. */
   readonly ownsProcess: boolean;
   readonly logger: Logger | false;
@@ -33,6 +36,8 @@ export interface ServicePrimarySpec {
   readonly callbacks: PrimaryCallbacks & { onPrimaryStartup?: ((info: PrimaryStartupInfo) => unknown) | undefined };
   /** Called at each fork, before the worker runs (the CLI pipes its output here). */
   readonly onWorkerFork?: ((worker: WorkerHandle) => void) | undefined;
+  /** The output `clusterkit logs` reads over the control socket (the CLI's log buffer). */
+  readonly logs?: LogSource | undefined;
 }
 
 /** The running service, in the primary process. */
@@ -129,16 +134,17 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   if (spec.onWorkerFork) primary.on('workerFork', ({ worker }) => spec.onWorkerFork!(worker));
   // Failures that belong to no call (a failed write, a throwing listener) are logged: a
   // service's primary must not die of them.
-  primary.on('error', (error) => (logger ? logger.error({ error }, `primary error: ${error.message}`) : undefined));
+  primary.on('error', (error) => (logger ? logger.error({ err: error }, `primary error: ${error.message}`) : undefined));
   // Opened before any fork, so a name already in use fails the start before anything runs.
-  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess);
+  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs);
   primary.on('shutdownComplete', () => service.control?.close());
+  if (logger) logger.info({ workers: spec.workerCount }, describeWorkerCount(spec.workerCount, spec.workerCountReason));
   let workers: WorkerHandle[];
   try {
     workers = await primary.start();
   } catch (error) {
     service.control?.close();
-    throw describeStartFailure(error, spec.name);
+    throw describeStartFailure(error, spec.name, loaderHint(spec));
   }
   watchForLostService(primary, spec);
   if (spec.callbacks.onPrimaryStartup) await runCallback(logger, 'onPrimaryStartup', spec.callbacks.onPrimaryStartup, { workerCount: workers.length });
@@ -146,11 +152,17 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   return service;
 }
 
+/** The hint for a TypeScript worker module the workers cannot load. */
+function loaderHint(spec: ServicePrimarySpec): string | undefined {
+  const env = spec.primaryOptions.env ?? {};
+  const nodeOptions = 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS;
+  return typeScriptLoaderHint([spec.module.path], spec.primaryOptions.execArgv ?? process.execArgv, nodeOptions);
+}
+
 function logStarted(logger: Logger, spec: ServicePrimarySpec, workers: WorkerHandle[], controlSocket: string | undefined): void {
-  const dev = spec.devFrom === undefined ? '' : ` (development mode; ${spec.devFrom} in production)`;
   logger.info(
-    { pids: workers.map((worker) => worker.pid).join(','), control: controlSocket },
-    `service ${spec.name} started: ${workers.length} worker${workers.length === 1 ? '' : 's'}${dev}`,
+    { workerPids: workers.map((worker) => worker.pid).join(','), control: controlSocket },
+    `service ${spec.name} started: ${workers.length} worker${workers.length === 1 ? '' : 's'}`,
   );
 }
 

@@ -38,7 +38,8 @@ export interface WorkerService<Module extends object> {
 export type ClusteredService<Module extends object = WorkerModuleNamespace> = PrimaryService | WorkerService<Module>;
 
 /**
- * Runs `workerModule` in a cluster: one worker per core (one in development mode), restarted
+ * Runs `workerModule` in a cluster: `workers` workers, or one per core (one in development
+ * mode, see `dev`; the count and its reason are logged at start), restarted
  * when it crashes, stopped gracefully on SIGTERM/SIGINT, reloaded without downtime on SIGHUP.
  *
  * In the primary it resolves once every worker is ready, with a `PrimaryService`; in a worker
@@ -74,7 +75,7 @@ async function startPrimary<Module extends object>(options: NormalizedServiceOpt
       controlName: options.control ? options.serviceName : undefined,
       module: { path: options.modulePath, noun: 'worker module' },
       workerCount: options.workerCount,
-      devFrom: options.isDev && options.requestedWorkers !== 1 ? options.requestedWorkers : undefined,
+      workerCountReason: options.workerCountReason,
       ownsProcess: options.ownsProcess,
       logger,
       primaryOptions,

@@ -6,24 +6,26 @@
  */
 import { CrashLoopError, RemoteError, ServiceStartError, WorkerStartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { toError } from '../to-error.js';
 
-export function describeStartFailure(error: unknown, serviceName: string): unknown {
+/** `hint`: what to change, when the caller can tell (a TypeScript module without a loader). */
+export function describeStartFailure(error: unknown, serviceName: string, hint?: string): unknown {
   if (!(error instanceof CrashLoopError)) return error;
   const startup = error.cause;
   const attempts = `${error.failures} attempts`;
-  if (!(startup instanceof WorkerStartupError)) return new ServiceStartError(serviceName, `${lowerFirst(firstSentence(error.message))} (${attempts})`, { cause: error });
+  if (!(startup instanceof WorkerStartupError)) return new ServiceStartError(serviceName, `${lowerFirst(firstSentence(error.message))} (${attempts})`, { cause: error, hint });
   const remote = startup.cause instanceof RemoteError ? startup.cause : undefined;
   const summary = remote?.data?.summary;
   let reason: string;
   if (typeof summary === 'string') reason = summary;
   else if (remote) reason = `a worker failed to start: ${remote.remoteName}: ${remote.remoteMessage}`;
   else reason = `${lowerFirst(firstSentence(startup.message))}; its output above says why`;
-  return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error });
+  return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error, hint });
 }
 
 /** Logs a start failure as one line and ends the process with code 1. */
 export function exitAfterStartFailure(error: unknown, logger: Logger | false): never {
-  const failure = error instanceof Error ? error : new Error(String(error));
+  const failure = toError(error);
   const code = (failure as { code?: unknown }).code;
   if (logger && typeof logger.error === 'function') logger.error({ code }, failure.message);
   else process.stderr.write(`${failure.message}\n`);

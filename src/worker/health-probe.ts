@@ -1,6 +1,6 @@
 /**
- * What a worker answers to the primary's heartbeat: memory and event-loop delay since the
- * previous answer.
+ * What a worker answers to the primary's heartbeat: memory, event-loop delay and CPU use since
+ * the previous answer.
  *
  * The delay is sampled by our own timer rather than `perf_hooks.monitorEventLoopDelay`: that
  * histogram's `reset()` also forgets when it last sampled, so a ping answered right after a
@@ -17,6 +17,8 @@ const kMaxSamples = 1024;
 export class HealthProbe {
   /** Created on the first ping, so workers without a heartbeat pay nothing. */
   #sampler: LatenessSampler | undefined;
+  /** CPU time and wall time at the previous answer; the first answer measures from process start. */
+  #cpuMark: { usage: NodeJS.CpuUsage; at: number } | undefined;
 
   report(): PingReport {
     this.#sampler ??= new LatenessSampler();
@@ -26,13 +28,28 @@ export class HealthProbe {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
-      loopDelayMean: round(delay.mean),
-      loopDelayP99: round(delay.p99),
+      // None in the first answer: the sampler has only just started, and 0 would be a guess.
+      ...(delay ? { loopDelayMean: round(delay.mean), loopDelayP99: round(delay.p99) } : {}),
+      cpuPercent: this.#cpuPercent(),
     };
   }
 
   stop(): void {
     this.#sampler?.stop();
+  }
+
+  /**
+   * CPU time (user + system) used since the previous answer, as a percentage of the wall time
+   * between them: 100 is one core fully busy, as `top` and `pm2 monit` count it.
+   */
+  #cpuPercent(): number {
+    const usage = process.cpuUsage();
+    const at = performance.now();
+    const mark = this.#cpuMark ?? { usage: { user: 0, system: 0 }, at: at - process.uptime() * 1_000 };
+    this.#cpuMark = { usage, at };
+    const cpuMs = (usage.user - mark.usage.user + usage.system - mark.usage.system) / 1_000;
+    const wallMs = at - mark.at;
+    return wallMs > 0 ? Math.round((cpuMs / wallMs) * 1_000) / 10 : 0;
   }
 }
 
@@ -50,10 +67,11 @@ class LatenessSampler {
   }
 
   /**
-   * Lateness in the window since the previous call, in ms. The interval still running counts
-   * too: when a ping is answered straight after a stall, the timer has not fired yet to see it.
+   * Lateness in the window since the previous call, in ms; undefined when the window holds no
+   * sample yet. The interval still running counts too: when a ping is answered straight after
+   * a stall, the timer has not fired yet to see it.
    */
-  takeWindow(): { mean: number; p99: number } {
+  takeWindow(): { mean: number; p99: number } | undefined {
     const now = performance.now();
     const running = now - this.#lastTickAt - kResolutionMs;
     const samples = Array.from(this.#samples.subarray(0, Math.min(this.#count, kMaxSamples)));
@@ -63,7 +81,7 @@ class LatenessSampler {
       this.#lastTickAt = now - kResolutionMs;
     }
     this.#count = 0;
-    if (samples.length === 0) return { mean: 0, p99: 0 };
+    if (samples.length === 0) return undefined;
     samples.sort((a, b) => a - b);
     const sum = samples.reduce((total, sample) => total + sample, 0);
     const p99 = samples[Math.min(samples.length - 1, Math.ceil(samples.length * 0.99) - 1)]!;

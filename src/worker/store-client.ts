@@ -3,12 +3,14 @@
  * request to the primary, which runs operations one at a time, so `increment` and
  * `compareAndSet` are atomic across workers.
  */
-import { InvalidArgumentError } from '../errors.js';
-import type { Endpoint } from '../messaging/endpoint.js';
+import { describeValue, InvalidArgumentError } from '../errors.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
-import { kStoreChangeNotice, kStoreRequest } from '../messaging/system-types.js';
-import type { StoreOperation } from '../primary/store-service.js';
-import type { WorkerInternals } from './worker-internals.js';
+import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
+import { toError } from '../to-error.js';
+import type { WorkerContext } from './worker-context.js';
+
+/** What the store client takes from the worker's context. */
+type StoreContext = Pick<WorkerContext, 'endpoint' | 'system' | 'lifecycle' | 'reportError'>;
 
 /** What a `watch()` callback receives. */
 export interface WatchedChange {
@@ -19,15 +21,27 @@ export interface WatchedChange {
   readonly deleted: boolean;
 }
 
+/** Options of `set()` and `compareAndSet()`. */
+export interface StoreWriteOptions {
+  /**
+   * Ties the key to this worker's life: when the worker exits, however it exits (a SIGKILL
+   * included), the primary deletes the key, with a `storeChange`. A later write without
+   * `ephemeral` (or by another worker) unties it; `increment` keeps the tie. For leader
+   * election and presence: see docs/shared-store.md.
+   * @default false
+   */
+  ephemeral?: boolean;
+}
+
 export class StoreClient {
-  readonly #internals: WorkerInternals;
+  readonly #context: StoreContext;
   /** Callbacks by watched key; the primary is told when a key gains its first or loses its last. */
   readonly #watchers = new Map<string, Set<(change: WatchedChange) => void>>();
 
   /** @internal Created by `ClusterWorker#store`. */
-  constructor(internals: WorkerInternals) {
-    this.#internals = internals;
-    internals.registerSystemHandler(kStoreChangeNotice, (payload) => this.#onChange(payload as WatchedChange));
+  constructor(context: StoreContext) {
+    this.#context = context;
+    context.system.register(kStoreChangeNotice, { kind: 'notification', check: isStoreChangePayload, handle: (change) => this.#onChange(change) });
   }
 
   /** The value at `key`, or `undefined`. */
@@ -35,9 +49,13 @@ export class StoreClient {
     return this.#run({ op: 'get', key }) as Promise<T | undefined>;
   }
 
-  /** Stores `value` (it must be able to cross IPC: NotSerializableError otherwise). */
-  async set(key: string, value: unknown): Promise<void> {
-    await this.#run({ op: 'set', key, value });
+  /**
+   * Stores `value` (it must be able to cross IPC: NotSerializableError otherwise).
+   * @throws InvalidArgumentError for options other than `{ ephemeral?: boolean }`.
+   */
+  async set(key: string, value: unknown, options?: StoreWriteOptions): Promise<void> {
+    const ephemeral = ephemeralOption(options);
+    await this.#run(ephemeral ? { op: 'set', key, value, ephemeral } : { op: 'set', key, value });
   }
 
   /** Removes `key`; resolves with whether it existed. */
@@ -45,14 +63,24 @@ export class StoreClient {
     return this.#run({ op: 'delete', key }) as Promise<boolean>;
   }
 
-  /** Adds `by` (default 1) to the number at `key`, atomically; resolves with the new value. */
+  /**
+   * Adds `by` (default 1) to the number at `key`, atomically; resolves with the new value.
+   * @throws InvalidArgumentError (rejects) when `by` is not a finite number.
+   */
   increment(key: string, by = 1): Promise<number> {
+    // Checked here too: under JSON serialization NaN would be refused as not serializable.
+    if (typeof by !== 'number' || !Number.isFinite(by)) return Promise.reject(new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`));
     return this.#run({ op: 'increment', key, by }) as Promise<number>;
   }
 
-  /** Sets `next` only if the current value deep-equals `expected` (`undefined`: absent); atomic. */
-  compareAndSet(key: string, expected: unknown, next: unknown): Promise<boolean> {
-    return this.#run({ op: 'compareAndSet', key, expected, next }) as Promise<boolean>;
+  /**
+   * Sets `next` only if the current value deep-equals `expected` (`undefined`: absent);
+   * atomic. With `{ ephemeral: true }`, a key it sets is removed when this worker exits.
+   * @example const isLeader = await this.store.compareAndSet('leader', undefined, this.id, { ephemeral: true });
+   */
+  async compareAndSet(key: string, expected: unknown, next: unknown, options?: StoreWriteOptions): Promise<boolean> {
+    const ephemeral = ephemeralOption(options);
+    return (await this.#run(ephemeral ? { op: 'compareAndSet', key, expected, next, ephemeral } : { op: 'compareAndSet', key, expected, next })) as boolean;
   }
 
   /** `[key, value]` pairs whose key starts with `prefix`. */
@@ -82,8 +110,8 @@ export class StoreClient {
   }
 
   #run(operation: StoreOperation): Promise<unknown> {
-    const endpoint: Endpoint | undefined = this.#internals.endpoint();
-    if (!endpoint) return Promise.reject(new InvalidArgumentError('The store is available once the worker has started: call it from _init() or later.'));
+    const { endpoint, lifecycle } = this.#context;
+    if (lifecycle.state === 'created') return Promise.reject(new InvalidArgumentError('The store is available once the worker has started: call it from _init() or later.'));
     return endpoint.request(kStoreRequest, operation).catch((error: unknown) => {
       throw reviveClusterKitError(error);
     });
@@ -94,8 +122,19 @@ export class StoreClient {
       try {
         callback(change);
       } catch (error) {
-        this.#internals.reportError(error instanceof Error ? error : new Error(String(error)));
+        this.#context.reportError(toError(error, `A watcher of "${change.key}" threw`));
       }
     }
   }
+}
+
+function ephemeralOption(options: StoreWriteOptions | undefined): boolean {
+  if (options === undefined) return false;
+  const isObject = typeof options === 'object' && options !== null && !Array.isArray(options);
+  const ephemeral: unknown = isObject ? options.ephemeral : undefined;
+  if (!isObject || Object.keys(options).some((key) => key !== 'ephemeral') || !(ephemeral === undefined || typeof ephemeral === 'boolean')) {
+    const received = isObject && ephemeral !== undefined ? `ephemeral: ${describeValue(ephemeral)}` : describeValue(options);
+    throw new InvalidArgumentError(`Store write options are { ephemeral?: boolean }. Received ${received}.`);
+  }
+  return ephemeral === true;
 }

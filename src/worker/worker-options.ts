@@ -1,9 +1,12 @@
 /**
- * `ClusterWorker` options.
+ * `ClusterWorker` options. The table declares each option's check and default once; the
+ * messaging defaults are the primary's (messaging/defaults.ts).
  */
+import { durationOption } from '../duration.js';
 import { InvalidOptionError } from '../errors.js';
+import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
 import type { MetricsRegistry } from '../prom-client.js';
-import { booleanOption, enumOption, integerOption, optionsObject, rejectUnknownKeys } from '../validate.js';
+import { booleanOption, enumOption, integerOption, normalizeOptions, type NormalizedOptions, type OptionTable } from '../validate.js';
 
 export const kDefaultDestroyTimeoutMs = 1_500;
 
@@ -42,32 +45,26 @@ export interface WorkerOptions {
   metricsRegistry?: MetricsRegistry;
 }
 
-export interface NormalizedWorkerOptions {
-  readonly messageTimeoutMs: number;
-  readonly destroyTimeoutMs: number;
-  readonly maxMessageBytes: number;
-  readonly maxPending: number;
-  readonly backpressure: 'wait' | 'reject';
-  readonly handleSignals: boolean;
-  readonly orphanWatchdog: boolean;
-  readonly metricsRegistry: MetricsRegistry | undefined;
-}
+const kWorkerOptions = {
+  messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
+  destroyTimeoutMs: (value, name) => durationOption(value, name, kDefaultDestroyTimeoutMs),
+  maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
+  maxPending: (value, name) => integerOption(value, name, kDefaultMaxPending),
+  backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
+  handleSignals: (value, name) => booleanOption(value, name, true),
+  orphanWatchdog: (value, name) => booleanOption(value, name, true),
+  metricsRegistry: (value) => metricsRegistryOption(value),
+} satisfies OptionTable;
+
+export type NormalizedWorkerOptions = NormalizedOptions<typeof kWorkerOptions>;
 
 export function normalizeWorkerOptions(input: WorkerOptions | undefined): NormalizedWorkerOptions {
-  const options = optionsObject(input, 'options');
-  rejectUnknownKeys(options, ['messageTimeoutMs', 'destroyTimeoutMs', 'maxMessageBytes', 'maxPending', 'backpressure', 'handleSignals', 'orphanWatchdog', 'metricsRegistry']);
-  const registry = options.metricsRegistry;
-  if (registry !== undefined && typeof (registry as Partial<MetricsRegistry> | null)?.getMetricsAsJSON !== 'function') {
-    throw new InvalidOptionError('metricsRegistry', 'a prom-client Registry (an object with getMetricsAsJSON())', registry);
+  return normalizeOptions(input, kWorkerOptions, 'options');
+}
+
+function metricsRegistryOption(value: unknown): MetricsRegistry | undefined {
+  if (value !== undefined && typeof (value as Partial<MetricsRegistry> | null)?.getMetricsAsJSON !== 'function') {
+    throw new InvalidOptionError('metricsRegistry', 'a prom-client Registry (an object with getMetricsAsJSON())', value);
   }
-  return Object.freeze({
-    messageTimeoutMs: integerOption(options.messageTimeoutMs, 'messageTimeoutMs', 30_000, { allowInfinity: true }),
-    destroyTimeoutMs: integerOption(options.destroyTimeoutMs, 'destroyTimeoutMs', kDefaultDestroyTimeoutMs),
-    maxMessageBytes: integerOption(options.maxMessageBytes, 'maxMessageBytes', 16 * 1024 * 1024),
-    maxPending: integerOption(options.maxPending, 'maxPending', 10_000),
-    backpressure: enumOption(options.backpressure, 'backpressure', ['wait', 'reject'], 'wait'),
-    handleSignals: booleanOption(options.handleSignals, 'handleSignals', true),
-    orphanWatchdog: booleanOption(options.orphanWatchdog, 'orphanWatchdog', true),
-    metricsRegistry: registry,
-  });
+  return value as MetricsRegistry | undefined;
 }

@@ -3,9 +3,9 @@
  * as users run it. Each test gets its own runtime directory (XDG_RUNTIME_DIR), so control
  * sockets never meet a real cluster of the user running the tests, nor another test's.
  */
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { onCleanup } from '../helpers/cleanup.js';
 import { kProcessPatienceMs, kRepoRoot, spawnNode, type Spawned } from '../helpers/spawn.js';
 
@@ -22,14 +22,31 @@ export function runtimeDir(): string {
   return directory;
 }
 
+/**
+ * A fresh project directory (removed by `cleanUpCli`) holding `files`, with clusterkit
+ * installed as a user's project has it: node_modules/clusterkit (a link to this repository).
+ */
+export function tempProject(files: Record<string, string>): string {
+  const directory = mkdtempSync(join(tmpdir(), 'ck-project-'));
+  directories.push(directory);
+  mkdirSync(join(directory, 'node_modules'));
+  symlinkSync(kRepoRoot, join(directory, 'node_modules', 'clusterkit'), 'dir');
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(dirname(join(directory, name)), { recursive: true });
+    writeFileSync(join(directory, name), text);
+  }
+  return directory;
+}
+
 /** Starts `clusterkit <args>` in its own process group. */
-export function startCli(args: string[], options: { runtime: string; env?: Record<string, string> }): Spawned {
+export function startCli(args: string[], options: { runtime: string; env?: Record<string, string>; cwd?: string }): Spawned {
   if (!existsSync(kCliPath)) throw new Error(`${kCliPath} is missing: run "npm run build" before the CLI tests.`);
   const run = spawnNode([kCliPath, ...args], {
     env: { NODE_ENV: 'production', XDG_RUNTIME_DIR: options.runtime, ...options.env },
     // Its own process group: the primary and its workers are killed together.
     detached: true,
     label: `clusterkit ${args.join(' ')}`,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
   });
   running.add(run);
   run.child.once('close', () => running.delete(run));
@@ -37,7 +54,7 @@ export function startCli(args: string[], options: { runtime: string; env?: Recor
 }
 
 /** Runs `clusterkit <args>` to completion. */
-export async function cli(args: string[], options: { runtime: string; env?: Record<string, string>; ms?: number }): Promise<{ code: number | string; stdout: string; stderr: string }> {
+export async function cli(args: string[], options: { runtime: string; env?: Record<string, string>; cwd?: string; ms?: number }): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const run = startCli(args, options);
   const code = await run.exited(options.ms ?? kProcessPatienceMs);
   return { code, stdout: run.stdout(), stderr: run.stderr() };
@@ -45,7 +62,7 @@ export async function cli(args: string[], options: { runtime: string; env?: Reco
 
 /** The worker pids a `run` has reported as ready so far (from its log lines). */
 export function readyPids(run: Spawned): number[] {
-  return [...run.output().matchAll(/worker \d+ ready workerId=\d+ pid=(\d+)/g)].map((match) => Number(match[1]));
+  return [...run.output().matchAll(/worker \d+ ready workerId=\d+ workerPid=(\d+)/g)].map((match) => Number(match[1]));
 }
 
 /** Kills every CLI process still running, with its workers, and removes the runtime directories. */

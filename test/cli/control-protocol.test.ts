@@ -10,6 +10,7 @@ import { startControlServer, type ControlHandlers, type ControlServer } from '..
 import { ensureControlDirectory, socketPathFor } from '../../src/control/runtime-dir.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { abandon } from '../helpers/http.js';
+import { LogBuffer } from '../../src/cli/logs/log-buffer.js';
 
 const servers: ControlServer[] = [];
 const directories: string[] = [];
@@ -31,6 +32,7 @@ const handlers: ControlHandlers = {
   scale: async (count) => ({ count }),
   stop: async () => ({ stopped: true }),
   afterStop: () => {},
+  events: (after) => ({ events: [], last: after, missed: 0 }),
 };
 
 async function serve(name: string, where: string): Promise<ControlServer> {
@@ -71,6 +73,34 @@ describe('control protocol', () => {
         { id: 5, ok: true, result: { count: 3 } },
       ]),
     );
+  });
+
+  it('answers "logs" with the buffered lines then "ok"; a primary without a log buffer says so', async () => {
+    const where = directory();
+    const logs = new LogBuffer();
+    for (const msg of ['one', 'two', 'three']) logs.add({ time: 1, source: 'worker', workerId: 1, stream: 'stdout', msg });
+    const withLogs = await startControlServer('logged', { ...handlers, logs }, where);
+    servers.push(withLogs);
+    expect(await exchange(withLogs.path, ['{"id":9,"command":"logs","lines":2}'], 3)).toEqual([
+      { id: 9, log: { time: 1, source: 'worker', workerId: 1, stream: 'stdout', msg: 'two' } },
+      { id: 9, log: { time: 1, source: 'worker', workerId: 1, stream: 'stdout', msg: 'three' } },
+      { id: 9, ok: true, result: { lines: 2, follow: false } },
+    ]);
+    expect(await exchange(withLogs.path, ['{"id":3,"command":"logs","lines":-5}'], 1)).toEqual([
+      { id: 3, ok: false, error: expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('"logs" needs "lines"') }) },
+    ]);
+    const without = await serve('plain', where);
+    expect(await exchange(without.path, ['{"id":4,"command":"logs"}'], 1)).toEqual([
+      { id: 4, ok: false, error: expect.objectContaining({ code: 'ERR_INVALID_STATE', message: expect.stringContaining('This cluster keeps no log buffer') }) },
+    ]);
+  });
+
+  it('answers "events" with the page after the cursor, and refuses a cursor that is not a non-negative integer', async () => {
+    const where = directory();
+    const server = await serve('events', where);
+    await expect(controlRequest('events', 'events', { directory: where, after: 7 })).resolves.toEqual({ events: [], last: 7, missed: 0 });
+    const [refused] = await exchange(server.path, ['{"id":9,"command":"events","after":-1}'], 1);
+    expect(refused).toMatchObject({ id: 9, ok: false, error: { code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('"events" needs an "after"') } });
   });
 
   it('turns a failed command into a RemoteError that keeps the remote name, code and message', async () => {

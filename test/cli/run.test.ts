@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { waitUntilGone } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -35,9 +36,17 @@ describe('clusterkit run', () => {
     expect(parsed.workers.map((worker) => worker.pid).sort()).toEqual([...pids].sort());
     expect(parsed.workers.every((worker) => worker.state === 'ready')).toBe(true);
 
+    // Once every worker has had two heartbeats (the first one measures no event-loop delay yet).
+    await until(async () => {
+      const { workers } = JSON.parse((await cli(['status', 'web', '--json'], { runtime })).stdout) as { workers: Array<{ cpuPercent?: number; eventLoopDelayMs?: number }> };
+      return workers.every((worker) => worker.cpuPercent !== undefined && worker.eventLoopDelayMs !== undefined);
+    }, 15_000, 'heartbeat figures for every worker');
     const table = await cli(['status', 'web'], { runtime });
     expect(table.stdout).toMatch(/^cluster web {2}pid \d+ {2}running/);
-    expect(table.stdout).toMatch(/id +pid +slot +state +uptime +restarts +rss +heap +loop delay +msgs in +msgs out/);
+    expect(table.stdout).toMatch(/id +pid +slot +state +uptime +restarts +rss +heap +loop mean\/p99 +cpu +msgs in\* +msgs out\*\n/);
+    // The heartbeat's figures: CPU as a percentage, the delay as mean / p99 (or `-` before the first reading).
+    for (const pid of pids) expect(table.stdout).toMatch(new RegExp(` ${pid} .* \\d+(\\.\\d)? / \\d+(\\.\\d)? ms +\\d+\\.\\d% +\\d+ +\\d+\\n`));
+    expect(table.stdout).toMatch(/\* IPC messages to and from the worker, heartbeats included\n$/);
     for (const pid of pids) expect(table.stdout).toContain(` ${pid} `);
     const list = await cli(['list'], { runtime });
     expect(list.stdout).toMatch(new RegExp(`web +${run.child.pid} +running +2/2`));
@@ -49,7 +58,7 @@ describe('clusterkit run', () => {
     // `stop` returns once the primary is gone: it exited cleanly and removed its socket.
     await expect(run.exited()).resolves.toBe(0);
     expect(existsSync(socket)).toBe(false);
-    expect(run.output()).toContain('shutdown complete graceful=2 killed=0');
+    expect(run.output()).toContain('shutdown complete graceful=2 failed=0 killed=0');
     await waitUntilGone(pids);
   });
 
@@ -84,8 +93,8 @@ describe('clusterkit run', () => {
     expect(shrunk.targetWorkers).toBe(1);
     expect(shrunk.workers.map((worker) => worker.id)).toEqual([1]);
     // The two added workers stopped on request (exit code 0), newest first, and were not replaced.
-    await run.waitFor(/worker 3 stopped workerId=3 pid=\d+ slot=2 code=0/);
-    await run.waitFor(/worker 2 stopped workerId=2 pid=\d+ slot=1 code=0/);
+    await run.waitFor(/worker 3 stopped workerId=3 workerPid=\d+ slot=2 code=0/);
+    await run.waitFor(/worker 2 stopped workerId=2 workerPid=\d+ slot=1 code=0/);
     expect(run.output()).not.toMatch(/replaces worker/);
     await waitUntilGone(grown.workers.filter((worker) => worker.id !== 1).map((worker) => worker.pid));
     expect((await cli(['stop', 'elastic'], { runtime })).code).toBe(0);
@@ -101,7 +110,7 @@ describe('clusterkit run', () => {
     await expect(run.exited()).resolves.toBe(0);
     const lines = run.output().trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
     expect(lines).toContainEqual(expect.objectContaining({ name: 'json', workerId: 1, stream: 'stdout', msg: expect.stringMatching(/^listening on/) }));
-    expect(lines).toContainEqual(expect.objectContaining({ level: 20, name: 'json', msg: 'shutdown complete' }));
+    expect(lines).toContainEqual(expect.objectContaining({ level: 30, name: 'json', msg: 'shutdown complete' }));
   });
 
   it('stops instead of restarting forever when the script throws, naming the script and the cause', async () => {
@@ -111,9 +120,25 @@ describe('clusterkit run', () => {
     expect(run.stderr()).toMatch(
       /The service "cli-throwing-script" could not start: the script \/\S+\/test\/fixtures\/cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+cli-throwing-script\.mjs:\d+:\d+\) \(3 attempts\)/,
     );
-    // Two slots, three attempts each at most: a bounded number of forks, not a fork storm.
-    const forks = run.output().match(/worker \d+ error:/g) ?? [];
-    expect(forks.length).toBeLessThanOrEqual(6);
+    // One line per failed attempt, in the user's words; two slots, three attempts each at most.
+    const lines = run.stderr().trim().split('\n');
+    const attempts = lines.filter((line) =>
+      /^\[cli-throwing-script\] ERROR worker \d+ could not start: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+:3:\d+\) workerId=\d+/.test(line),
+    );
+    expect(attempts.length).toBeGreaterThanOrEqual(4);
+    expect(attempts.length).toBeLessThanOrEqual(6);
+    expect(run.stderr()).not.toMatch(/Handler for|exited unexpectedly|crashed|replaces worker/);
+    // Around them: how many workers start, the breaker, the shutdown, and the final line.
+    expect(lines.length).toBeLessThanOrEqual(attempts.length + 5);
     expect(existsSync(join(runtime, 'clusterkit', 'cli-throwing-script.sock'))).toBe(false);
+  });
+
+  it('hints at the missing loader when a TypeScript script cannot start', async () => {
+    const run = startCli(['run', 'test/fixtures/cli-ts-server.ts', '-w', '1'], { runtime: runtimeDir() });
+    await expect(run.exited()).resolves.toBe(1);
+    expect(run.stderr()).toMatch(/ERROR worker slot 0 could not start 3 times in a row: it is no longer restarted\. Hint: \S+cli-ts-server\.ts is TypeScript, and the workers run without a TypeScript loader/);
+    expect(run.stderr()).toMatch(
+      /The service "cli-ts-server" could not start: .* \(3 attempts\)\. It was stopped instead of being restarted forever; fix the cause and start it again\. Hint: \S+ is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx \(execArgv: \['--import', 'tsx'\]; clusterkit run: --node-arg=--import=tsx\)\. code=ERR_SERVICE_START\n$/,
+    );
   });
 });

@@ -22,6 +22,7 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['run', demo, '--shutdown-timeout', '10x'], /--shutdown-timeout must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
   [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout needs a value; for a value that starts with "-"/],
   [['run', demo, '--max-memory', 'lots'], /--max-memory must be a memory size such as 512M or 1G\. Received "lots"\./],
+  [['run', demo, '--max-memory', '100K'], /--max-memory must be at least 64M: a Node\.js worker uses about 50 MB of memory before it runs any code, so a lower limit would replace it forever\. Received "100K"\./],
   [['run', demo, '--node-arg', '--import=tsx'], /Option --node-arg needs a value; for a value that starts with "-", write it with "=", as in --node-arg=--import=tsx\./],
   [['run', demo, '--name', 'a/b'], /--name must be letters, digits, "\.", "_" or "-"/],
   [['run', demo, 'extra'], /Unexpected argument "extra"\. Pass arguments for the script after "--"\./],
@@ -42,6 +43,21 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['scale', 'ghost', '0'], /The worker count must be a positive integer\. Received "0"\./],
   [['scale', 'ghost', '2'], /No cluster named "ghost" is running\./],
   [['list', 'extra'], /Unexpected argument "extra"\./],
+  [['run', demo, '--env', 'NOEQUALS'], /--env must be KEY=VALUE\. Received "NOEQUALS"\./],
+  [['run', demo, '--env', '1BAD=x'], /--env: "1BAD" is not a variable name/],
+  // (A missing --env-file is not here: Node 20 reads --env-file anywhere on its command line
+  // and exits 9 itself, "node: <file>: not found". config.test.ts covers a missing envFile.)
+  [['run', demo, '--cwd', 'no/such/dir'], /--cwd: no such directory: \/\S+\/no\/such\/dir/],
+  [['run', demo, '--watch', 'no/such/dir'], /--watch: no such file or directory: \/\S+\/no\/such\/dir/],
+  [['run', demo, '--watch-delay', '1s'], /--watch-delay only applies with --watch\./],
+  [['run', demo, '--watch', '--watch-delay', 'soon'], /--watch-delay must be a duration such as 10s/],
+  [['run', '--config', 'no/such.config.ts'], /Config file not found: \/\S+\/no\/such\.config\.ts/],
+  [['run', '--config', 'package.json', 'x', 'y'], /Unexpected argument "y"\./],
+  [['logs'], /Missing the cluster name\./],
+  [['logs', 'ghost'], /No cluster named "ghost" is running\./],
+  [['logs', 'a', 'b'], /Unexpected argument "b"\./],
+  [['logs', 'ghost', '--lines', 'many'], /--lines must be a positive integer\. Received "many"\./],
+  [['logs', 'ghost', '--worker', '0'], /--worker must be a positive integer\. Received "0"\./],
 ];
 
 describe('bad input', () => {
@@ -57,14 +73,14 @@ describe('bad input', () => {
       expect(result.stderr).not.toMatch(/worker \d+/);
     });
     const usage = results[kBadInput.findIndex(([args]) => args[0] === 'run' && args[1] === 'no/such/server.js')]!;
-    expect(usage.stderr).toContain('Usage: clusterkit run <script> [options] [-- script args]\nRun "clusterkit run --help" for the options and examples.\n');
+    expect(usage.stderr).toContain('Usage: clusterkit run [<script> | <app>] [options] [-- script args]\nRun "clusterkit run --help" for the options and examples.\n');
   });
 });
 
 describe('help', () => {
   it('prints help with examples for the tool and every command, and the version', async () => {
     const runtime = runtimeDir();
-    const commands = ['run', 'status', 'list', 'reload', 'stop', 'scale'];
+    const commands = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs'];
     const [top, ...each] = await Promise.all([cli(['--help'], { runtime }), ...commands.map((command) => cli([command, '--help'], { runtime }))]);
     expect(top).toMatchObject({ code: 0, stderr: '' });
     expect(top!.stdout).toMatch(/^Usage: clusterkit <command> \[options\]/);

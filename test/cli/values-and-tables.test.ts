@@ -59,9 +59,11 @@ describe('status rendering', () => {
         heapTotalBytes: 16 * 1024 * 1024,
         eventLoopDelayMs: 0.42,
         eventLoopDelayP99Ms: 1.5,
+        cpuPercent: 3.25,
         messagesIn: 190,
         messagesOut: 189,
         pending: 0,
+        protocolErrors: 0,
       },
       {
         id: 3,
@@ -76,11 +78,14 @@ describe('status rendering', () => {
         heapTotalBytes: undefined,
         eventLoopDelayMs: undefined,
         eventLoopDelayP99Ms: undefined,
+        cpuPercent: undefined,
         messagesIn: 1,
         messagesOut: 0,
         pending: 0,
+        protocolErrors: 0,
       },
     ],
+    protocolErrors: 0,
   };
 
   it('shows one row per worker, with placeholders before the first heartbeat', () => {
@@ -88,9 +93,10 @@ describe('status rendering', () => {
       'cluster api  pid 100  running  up 3m 12s  workers 2/2  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
-        'id  pid  slot  state     uptime  restarts      rss    heap    loop delay  msgs in  msgs out\n' +
-        ' 1  101     0  ready     3m 12s         0  50.0 MB  8.3 MB  0.4 / 1.5 ms      190       189\n' +
-        ' 3  103     1  starting  300ms          1        -       -             -        1         0\n',
+        'id  pid  slot  state     uptime  restarts      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready     3m 12s         0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 3  103     1  starting  300ms          1        -       -              -     -         1          0\n' +
+        '* IPC messages to and from the worker, heartbeats included\n',
     );
     expect(formatList([status])).toBe('name  pid  state    workers  uptime  script\napi   100  running  2/2      3m 12s  /srv/api/server.js\n');
     expect(formatList([])).toBe('No cluster is running.\n');

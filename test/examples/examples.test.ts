@@ -18,7 +18,7 @@ describe('examples', () => {
     demo.child.kill('SIGTERM');
     await expect(demo.exited()).resolves.toBe(0);
     await waitUntilGone(pids);
-    expect(demo.output()).toContain('shutdown complete graceful=2 killed=0');
+    expect(demo.output()).toContain('shutdown complete graceful=2 failed=0 killed=0');
   });
 
   it('task-dispatch spreads tasks round-robin and reports a failing task', async () => {

@@ -8,17 +8,22 @@ describe('feature examples', () => {
   it('worker-relay: api workers use the cache worker by name, and cope without it', async () => {
     const run = spawnScript('examples/worker-relay/main.ts');
     await expect(run.exited()).resolves.toBe(0);
+    // workerCount: 0: the primary runs the three named workers and no anonymous one.
+    expect(run.output()).toContain('workers: cache, api-a, api-b');
     expect(run.output()).toContain("first lookup : { user: 'User #7', cached: false, servedBy: 'api-a' }");
     expect(run.output()).toContain("second lookup: { user: 'User #7', cached: true, servedBy: 'api-b' }");
     expect(run.output()).toContain('[cache] get user:7 from api-b');
     expect(run.output()).toContain("cached: 'no cache'");
   });
 
-  it('shared-store: four workers count atomically and see the setting change', async () => {
+  it('[F52] shared-store: four workers count atomically, see the setting change, and elect a new leader after a SIGKILL', async () => {
     const run = spawnScript('examples/shared-store/main.ts');
     await expect(run.exited()).resolves.toBe(0);
     expect(run.output()).toContain('views counted by 4 workers: 1000');
     expect(run.output()).toContain('theme seen by the workers: dark');
+    const [, killed, next] = /after a SIGKILL of worker (\d+): worker (\d+) leads \(1 leader\)/.exec(run.output()) ?? [];
+    expect(killed).toBeDefined();
+    expect(next).not.toBe(killed);
   });
 
   it('sticky-sessions: a client keeps its worker and its session', async () => {
@@ -51,6 +56,6 @@ describe('feature examples', () => {
     expect((await get(`http://127.0.0.1:${port}/metrics`)).body).toContain('clusterkit_workers{state="ready"} 2');
     run.child.kill('SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
-    expect(run.output()).toContain('shutdown complete graceful=2 killed=0');
+    expect(run.output()).toContain('shutdown complete graceful=2 failed=0 killed=0');
   });
 });

@@ -32,6 +32,10 @@ export interface SpawnOptions {
   detached?: boolean;
   /** Names the process in failure messages; defaults to the arguments. */
   label?: string;
+  /** The program to run instead of node (the Bun smoke suite runs bun). */
+  executable?: string;
+  /** Working directory. @default the repository */
+  cwd?: string;
 }
 
 /** Children still running, and whether each leads its own process group. */
@@ -42,10 +46,10 @@ export function spawnScript(script: string, options: SpawnOptions & { args?: str
   return spawnNode(['--import', 'tsx', script, ...(options.args ?? [])], { label: script, ...options });
 }
 
-/** Runs node with `args` in the repository. */
+/** Runs node (or `options.executable`) with `args` in the repository. */
 export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
-  const child = spawn(process.execPath, args, {
-    cwd: kRepoRoot,
+  const child = spawn(options.executable ?? process.execPath, args, {
+    cwd: options.cwd ?? kRepoRoot,
     env: { ...process.env, ...options.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: options.detached ?? false,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { BackpressureError, MessageTimeoutError, RemoteError, WorkerExitedError } from '../../src/index.js';
-import { recordOf } from '../../src/primary/worker-handle.js';
+import { recordOf } from '../../src/primary/pool/worker-handle.js';
 import { testPrimary } from '../helpers/primary.js';
 
 /** Requests issued in one tick travel in one frame; these check that each keeps its own fate. */

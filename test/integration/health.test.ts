@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { WorkerExitedError } from '../../src/index.js';
+import { WorkerExitedError, type WorkerHealth } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
@@ -48,7 +48,7 @@ describe('heartbeat', () => {
   it('reports memory and event-loop delay per worker in stats()', async () => {
     const primary = testPrimary({ ...frequentReports, workerCount: 2 });
     const workers = await primary.start();
-    await until(() => primary.stats().every((row) => row.rssBytes !== undefined), 30_000, 'a heartbeat answer from every worker');
+    await until(() => primary.stats().every((row) => row.rssBytes !== undefined && row.eventLoopDelayMs !== undefined), 30_000, 'two heartbeat answers from every worker (the first measures no delay)');
     const stats = primary.stats();
     expect(stats.map((row) => row.id)).toEqual(workers.map((worker) => worker.id));
     for (const row of stats) {
@@ -56,6 +56,8 @@ describe('heartbeat', () => {
       expect(row.rssBytes).toBeGreaterThan(10 * 1024 * 1024);
       expect(row.heapUsedBytes).toBeGreaterThan(0);
       expect(row.eventLoopDelayMs).toBeGreaterThanOrEqual(0);
+      expect(row.cpuPercent).toBeGreaterThanOrEqual(0);
+      expect(row.protocolErrors).toBe(0);
       expect(row.uptimeMs).toBeGreaterThan(0);
       expect(row.messagesIn).toBeGreaterThan(0);
     }
@@ -66,16 +68,44 @@ describe('heartbeat', () => {
     // One answer a second: the answer covering the block stays readable for a second.
     const primary = testPrimary({ heartbeat: { intervalMs: 1_000, timeoutMs: 60_000 }, workerCount: 2 });
     const [busy, idle] = await primary.start();
-    await until(() => busy!.health !== undefined && idle!.health !== undefined, 30_000, 'a heartbeat answer from both workers');
+    await until(() => busy!.health?.eventLoopDelayMs !== undefined && idle!.health?.eventLoopDelayMs !== undefined, 30_000, 'two heartbeat answers from both workers (the first measures no delay)');
     await primary.send(busy!, 'block', { ms: 300 });
     // A timer that could not run for 300 ms is at least 300 ms minus its 20 ms period late,
     // however busy the machine: that much lateness must show in the blocked worker's next answer.
-    await until(() => busy!.health!.eventLoopDelayP99Ms >= 280, 30_000, 'the blocked worker reporting its delay');
+    await until(() => (busy!.health!.eventLoopDelayP99Ms ?? 0) >= 280, 30_000, 'the blocked worker reporting its delay');
     const blocked = busy!.health!;
     const unblocked = idle!.health!;
-    expect(blocked.eventLoopDelayP99Ms).toBeGreaterThan(unblocked.eventLoopDelayP99Ms);
+    expect(blocked.eventLoopDelayP99Ms).toBeGreaterThan(unblocked.eventLoopDelayP99Ms!);
     expect(blocked.eventLoopDelayMs).toBeGreaterThan(0);
     expect(unblocked.eventLoopDelayMs).toBeGreaterThanOrEqual(0);
+  });
+
+  it('reports CPU use per worker: one that spins shows more than an idle one', async () => {
+    // Answers a second apart: polling every 20 ms sees each of them, even on a busy machine.
+    const primary = testPrimary({ heartbeat: { intervalMs: 1_000, timeoutMs: 20_000 }, workerCount: 2 });
+    const [busy, idle] = await primary.start();
+    await until(() => primary.stats().every((row) => row.cpuPercent !== undefined), 10_000, 'a heartbeat answer from every worker');
+    // The ping that waited behind the spin is answered after the reply to 'block', and its
+    // window holds the spin: collect the answers until two have come after that reply.
+    const answers = new Set<WorkerHealth>();
+    let hasReplied = false;
+    let answersAfterReply = 0;
+    const spin = primary.send(busy!, 'block', { ms: 800 }).then(() => (hasReplied = true));
+    await until(
+      () => {
+        const health = busy!.health!;
+        if (!answers.has(health)) {
+          answers.add(health);
+          if (hasReplied) answersAfterReply++;
+        }
+        return answersAfterReply >= 2;
+      },
+      15_000,
+      'two heartbeat answers after the spin',
+    );
+    await spin;
+    const busiest = Math.max(...[...answers].map((health) => health.cpuPercent ?? 0));
+    expect(busiest).toBeGreaterThan(idle!.health!.cpuPercent!);
   });
 
   it('replaces a worker whose RSS stays over maxMemoryMb gracefully: replacement first, then the old one stops', async () => {

@@ -4,23 +4,38 @@ import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
 
 describe('named workers and scaling', () => {
-  it('finds workers by name, keeps names unique, and keeps name, tags and slot across restarts', async () => {
+  it('finds workers by name, keeps names unique, and keeps name, roles and slot across restarts', async () => {
     const primary = testPrimary();
     await primary.start();
-    const [db] = await primary.fork({ name: 'db', tags: ['storage'] });
+    const [db] = await primary.fork({ name: 'db', roles: ['storage'] });
     expect(primary.workerByName('db')).toBe(db);
     await expect(primary.fork({ name: 'db' })).rejects.toBeInstanceOf(InvalidArgumentError);
-    await expect(primary.send(db!, 'whoami')).resolves.toMatchObject({ name: 'db', tags: ['storage'], slot: db!.slot });
+    await expect(primary.send(db!, 'whoami')).resolves.toMatchObject({ name: 'db', roles: ['storage'], slot: db!.slot });
     const restarted = onceEvent(primary, 'workerReady');
     process.kill(db!.pid!, 'SIGKILL');
     const { worker } = await restarted;
-    expect(worker).toMatchObject({ name: 'db', tags: ['storage'], slot: db!.slot });
+    expect(worker).toMatchObject({ name: 'db', roles: ['storage'], slot: db!.slot });
     expect(primary.workerByName('db')).toBe(worker);
     expect(primary.roundRobin({ tag: 'x', role: 'storage' })).toBe(worker);
+    expect(() => primary.roundRobin({ role: 'io' })).toThrow("No ready worker with role 'io'");
+    // The old option name is refused with an error that names the new one.
+    await expect(primary.fork({ tags: ['io'] } as never)).rejects.toThrow('The "tags" option must be renamed to "roles" (same values).');
     await primary.stopWorker(worker);
     expect(primary.workerByName('db')).toBeUndefined();
     const [again] = await primary.fork({ name: 'db' });
     expect(again!.name).toBe('db');
+  });
+
+  it('with workerCount 0, start() forks nothing and fork() adds the named workers', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    const forks: unknown[] = [];
+    primary.on('workerFork', (event) => forks.push(event));
+    await expect(primary.start()).resolves.toEqual([]);
+    expect(primary.state).toBe('running');
+    expect(forks).toEqual([]);
+    const [cache] = await primary.fork({ name: 'cache' });
+    expect(primary.workers).toEqual([cache]);
+    await expect(primary.shutdown()).resolves.toMatchObject({ graceful: [cache] });
   });
 
   it('scales up and down gracefully, reusing slot numbers', async () => {

@@ -8,19 +8,27 @@ describe('service runner options', () => {
   it('resolves the worker module, the name, development mode and the worker count', () => {
     const production = normalizeServiceOptions({ workerModule, workers: 3, dev: false });
     expect(production).toMatchObject({ modulePath: workerModule, moduleUrl: 'file:///srv/api/server.js', displayName: 'server', serviceName: undefined });
-    expect(production).toMatchObject({ isDev: false, requestedWorkers: 3, workerCount: 3, control: false, trackServers: true, ownsProcess: true });
-    expect(normalizeServiceOptions({ workerModule, workers: 3, dev: true })).toMatchObject({ isDev: true, requestedWorkers: 3, workerCount: 1 });
+    expect(production).toMatchObject({ isDev: false, workerCount: 3, workerCountReason: 'the configured count', control: false, trackServers: true, ownsProcess: true });
+    expect(normalizeServiceOptions({ workerModule, dev: true })).toMatchObject({ isDev: true, workerCount: 1, workerCountReason: 'development mode (dev: true)' });
+    expect(() => normalizeServiceOptions({ workerModule, workers: 3, dev: true })).toThrow('The "dev" option must be left out when "workers" is a number');
     expect(normalizeServiceOptions({ workerModule: new URL('file:///srv/api/app.ts'), serviceName: 'api' })).toMatchObject({ modulePath: '/srv/api/app.ts', displayName: 'api', control: true });
     expect(normalizeServiceOptions({ workerModule: 'server.js' }).modulePath).toBe(`${process.cwd()}/server.js`);
   });
 
-  it('follows NODE_ENV for development mode unless `dev` says otherwise', () => {
+  it('always honours an explicit count; NODE_ENV decides development mode only for an unset or "auto" count', () => {
     const previous = process.env.NODE_ENV;
     try {
-      process.env.NODE_ENV = 'production';
-      expect(normalizeServiceOptions({ workerModule, workers: 2 })).toMatchObject({ isDev: false, workerCount: 2 });
       process.env.NODE_ENV = 'development';
-      expect(normalizeServiceOptions({ workerModule, workers: 2 })).toMatchObject({ isDev: true, workerCount: 1 });
+      expect(normalizeServiceOptions({ workerModule, workers: 2 })).toMatchObject({ isDev: false, workerCount: 2 });
+      expect(normalizeServiceOptions({ workerModule, workers: 'auto' })).toMatchObject({ isDev: true, workerCount: 1 });
+      expect(normalizeServiceOptions({ workerModule }).workerCountReason).toBe(
+        'development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count, for more',
+      );
+      // The workers' NODE_ENV counts: the env option's, over the process's.
+      expect(normalizeServiceOptions({ workerModule, env: { NODE_ENV: 'production' } })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU' });
+      expect(normalizeServiceOptions({ workerModule, dev: false })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU' });
+      process.env.NODE_ENV = 'production';
+      expect(normalizeServiceOptions({ workerModule })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU' });
     } finally {
       process.env.NODE_ENV = previous;
     }

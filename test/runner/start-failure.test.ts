@@ -43,22 +43,24 @@ describe('startClusteredService: a worker module that cannot start', () => {
   });
 });
 
-describe('startClusteredService: development mode', () => {
-  it('runs one worker when NODE_ENV is not production', async () => {
-    const service = startService({ NODE_ENV: 'development', RUNNER_OPTIONS: JSON.stringify({ workers: 3, serviceName: 'devsvc', control: false }) });
+describe('startClusteredService: how many workers', () => {
+  it('honours an explicit count outside production, and logs it once even with onPrimaryStartup', async () => {
+    const service = startService({ NODE_ENV: 'development', RUNNER_OPTIONS: JSON.stringify({ workers: 2, serviceName: 'devsvc', control: false }) });
     const [started] = await service.waitForLines('started');
-    expect(started!.pids).toHaveLength(1);
-    expect(service.lines('onPrimaryStartup')).toEqual([expect.objectContaining({ workerCount: 1 })]);
+    expect(started!.pids).toHaveLength(2);
+    expect(service.lines('onPrimaryStartup')).toEqual([expect.objectContaining({ workerCount: 2 })]);
+    expect(service.output().match(/\[devsvc\] starting 2 workers: the configured count workers=2\n/g)).toHaveLength(1);
     process.kill(started!.pid as number, 'SIGTERM');
     await expect(service.exited()).resolves.toBe(0);
   });
 
-  it('runs one worker with dev: true even in production, and the default startup line says so', async () => {
-    const service = startService({ RUNNER_OPTIONS: JSON.stringify({ workers: 2, dev: true }), RUNNER_DEFAULT_STARTUP: '1' });
-    await service.waitFor(/\[runner-http-module\] service runner-http-module started: 1 worker \(development mode; 2 in production\)/);
+  it('runs one worker in development mode when the count is left out, and says why once', async () => {
+    const service = startService({ NODE_ENV: 'development', RUNNER_DEFAULT_STARTUP: '1' });
     const [started] = await service.waitForLines('started');
     expect(started!.pids).toHaveLength(1);
-    expect(service.lines('onPrimaryStartup')).toEqual([]);
+    const output = service.output();
+    expect(output.match(/starting 1 worker: development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count, for more/g)).toHaveLength(1);
+    expect(output).toMatch(/\[runner-http-module\] service runner-http-module started: 1 worker workerPids=\d+\n/);
     process.kill(started!.pid as number, 'SIGTERM');
     await expect(service.exited()).resolves.toBe(0);
   });

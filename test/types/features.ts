@@ -2,7 +2,7 @@
  * Compile-only checks for the cluster-wide features. Each `@ts-expect-error` line must fail
  * to compile.
  */
-import { ClusterPrimary, ClusterWorker, type MessageContext, type StoreChange } from '../../src/index.js';
+import { ClusterPrimary, ClusterWorker, type MessageContext, type ProtocolProblem, type StoreChange, type StoreWriteOptions } from '../../src/index.js';
 
 interface ToWorker {
   cacheGet: { payload: { key: string }; reply: string | null };
@@ -36,8 +36,16 @@ class Worker extends ClusterWorker<ToWorker> {
     const value = await this.store.get<{ on: boolean }>('flag');
     const on: boolean | undefined = value?.on;
     const swapped: boolean = await this.store.compareAndSet('leader', undefined, 'me');
+    const isLeader: boolean = await this.store.compareAndSet('leader', undefined, this.id, { ephemeral: true });
+    await this.store.set('presence', true, { ephemeral: true });
+    const options: StoreWriteOptions = { ephemeral: false };
+    await this.store.set('presence', true, options);
+    // @ts-expect-error ephemeral is a boolean
+    await this.store.set('presence', true, { ephemeral: 'yes' });
+    // @ts-expect-error no other write option
+    await this.store.set('presence', true, { ttlMs: 10 });
     const stop: () => Promise<void> = await this.store.watch('flag', ({ key, value: next, deleted }) => void [key, next, deleted]);
-    return [cached, pong, count, on, swapped, stop];
+    return [cached, pong, count, on, swapped, isLeader, stop];
   }
 }
 void Worker;
@@ -46,6 +54,13 @@ async function primarySide(primary: ClusterPrimary<ToWorker>) {
   primary.store.set('flag', { on: true });
   const next: number = primary.store.increment('hits', 2);
   primary.on('storeChange', (change: StoreChange) => void [change.key, change.source === 'primary' ? 0 : change.source.id]);
+  primary.on('workerProtocolError', ({ worker, error, dropped }) => {
+    const problem: ProtocolProblem = error.problem;
+    const code: 'ERR_PROTOCOL' = error.code;
+    return void [worker.id, dropped + 1, problem, code, error.messageType?.length];
+  });
+  const protocolErrors: number = primary.stats()[0]!.protocolErrors;
+  void protocolErrors;
   const sticky = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
   const port: number = sticky.address.port;
   // @ts-expect-error port is required

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { autoWorkerCount, cgroupCpuQuota } from '../../src/primary/cpu-limit.js';
+import { autoWorkerCount, cgroupCpuQuota } from '../../src/primary/pool/cpu-limit.js';
 
 const roots: string[] = [];
 

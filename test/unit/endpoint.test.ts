@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { MessageTimeoutError, NoHandlerError, NotSerializableError, RemoteError, BackpressureError } from '../../src/errors.js';
-import { handlerNotFound } from '../../src/messaging/dispatch.js';
+import { handlerNotFound } from '../../src/messaging/route.js';
 import { Endpoint, type EndpointOptions, type InboundHandler } from '../../src/messaging/endpoint.js';
 import { memoryPortPair, type MemoryPort } from '../helpers/memory-port.js';
 
@@ -155,5 +155,74 @@ describe('Endpoint', () => {
     client.receive({ __ck: 1, m: [null, 1, 0, 0, 1, 5, 0, 1, 0, -1, 't', 1] });
     expect(client.stats.dropped).toBe(5);
     await expect(client.request('t', 'fine')).resolves.toBe('fine');
+  });
+
+  it('reports what breaks the protocol, and only that: a late reply is dropped without a report', async () => {
+    const problems: string[] = [];
+    const { client } = endpointPair(() => new Promise(() => {}), { onProtocolError: (problem) => void problems.push(problem) });
+    client.receive({ __ck: 1 });
+    client.receive({ __ck: 1, m: [3, 0, '$hello'] });
+    client.receive({ __ck: 1, m: [99, 1, 't', 1, 0, 'x', 't', 1, 3, 0, '', 1] });
+    client.receive({ __ck: 1, m: [1, Number.MAX_SAFE_INTEGER, 0, 'forged', 2, Number.MAX_SAFE_INTEGER, 0, { name: 'E', message: 'm' }, 8, Number.MAX_SAFE_INTEGER, 0, null] });
+    expect(problems).toEqual(['malformed-frame', 'malformed-frame', 'malformed-record', 'malformed-record', 'malformed-record', 'forged-reply', 'forged-reply', 'forged-reply']);
+    // A reply to a request that timed out is late, not forged.
+    await expect(client.request('t', 1, 10)).rejects.toBeInstanceOf(MessageTimeoutError);
+    const late = { __ck: 1, m: [1, 1, 0, 'late'] };
+    client.receive(late);
+    expect(problems).toHaveLength(8);
+  });
+
+  it('counts a reply that reached it before the deadline, though it was too busy to read it then', async () => {
+    const { client } = endpointPair((_type, payload) => payload);
+    const reply = client.request('t', 'in time', 20);
+    reply.catch(() => {});
+    // The request went out and was answered; now busy past the deadline, with the reply waiting to be read.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const until = Date.now() + 60;
+    while (Date.now() < until) {
+      // blocked
+    }
+    await expect(reply).resolves.toBe('in time');
+  });
+
+  it('waits past the deadline for a reply announced before it, once', async () => {
+    const { client, portA, portB } = endpointPair(() => undefined);
+    portB.deliver = () => {}; // the peer never answers by itself
+    const frames: Array<{ m: unknown[] }> = [];
+    const send = portA.send.bind(portA);
+    portA.send = (message, callback) => (frames.push(message as { m: unknown[] }), send(message, callback));
+    const announced = client.request('big', 1, 200);
+    const silent = client.request('big', 2, 200);
+    for (const request of [announced, silent]) request.catch(() => {});
+    // Both requests go out in one frame at the end of this tick; announce the first one's reply.
+    await new Promise<void>((resolve) => process.nextTick(resolve));
+    const [, announcedId] = frames[0]!.m;
+    client.receive({ __ck: 1, m: [8, announcedId, 0, null] });
+    // Both timed out together; the announced one is still waiting for the rest of its reply.
+    await expect(silent).rejects.toBeInstanceOf(MessageTimeoutError);
+    expect(client.pendingCount).toBe(1);
+    client.receive({ __ck: 1, m: [1, announcedId, 0, 'all of it'] });
+    await expect(announced).resolves.toBe('all of it');
+  });
+
+  it('drops replies to a peer that leaves more than 64 MiB unread, instead of queueing them', async () => {
+    const [portA, portB] = memoryPortPair();
+    // The server's side of the channel never completes a write: its peer does not read.
+    const stuck: MemoryPort = { ...portB, send: () => false };
+    const megabyte = 'x'.repeat(1024 * 1024);
+    const options = (port: MemoryPort, onInbound: InboundHandler): EndpointOptions => ({
+      port, serialization: 'json', maxMessageBytes: 2 * 1024 * 1024, defaultTimeoutMs: 5_000, maxPending: 10_000, backpressure: 'wait',
+      describePeer: () => 'the peer', onInbound, channelClosedError: (type) => new Error(`closed before ${type}`), onError: (error) => {
+        throw error;
+      },
+    });
+    const client = new Endpoint(options(portA, () => undefined));
+    const server = new Endpoint(options(stuck, () => megabyte));
+    created.push(client, server);
+    portB.deliver = (message) => server.receive(message);
+    for (let i = 0; i < 100; i++) void client.request('get', i, 60_000).catch(() => {});
+    await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));
+    expect(server.stats.unsentReplies).toBeGreaterThan(0);
+    expect(server.channel.queuedBytes).toBeLessThanOrEqual(66 * 1024 * 1024);
   });
 });

@@ -66,6 +66,7 @@ function probeArguments(name: string): unknown[] {
     BackpressureError: ['the primary', 1],
     HookTimeoutError: ['_destroy', 1],
     NotAWorkerError: [],
+    ProtocolError: ['worker 1 (pid 2)', 'bad-reply', '$ping'],
   };
   return byName[name] ?? ['message'];
 }

@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
  * Every row of the fault matrix (docs/faults.md) has a test, tagged [F<row>] in its name.
  * Row 26 (Windows signals) cannot run on Linux CI and is documented instead.
  */
-const kRows = 48;
+const kRows = 52;
 const kUntestable = new Set([26]);
 
 function testFiles(dir: string): string[] {
@@ -30,4 +30,19 @@ describe('fault matrix coverage', () => {
     const doc = readFileSync(new URL('../../docs/faults.md', import.meta.url), 'utf8');
     for (let row = 1; row <= kRows; row++) expect(doc).toMatch(new RegExp(`^\\| ${row} \\|`, 'm'));
   });
+
+  it('has a tagged test for every hardening row (H<kind>), and a row for every such tag', () => {
+    const root = fileURLToPath(new URL('../', import.meta.url));
+    const tagged = new Set<string>();
+    for (const file of testFiles(root)) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/it(?:\.each\([^)]*\))?\(\s*['"`]((?:\[H\d+\])+)/g)) {
+        for (const row of match[1]!.matchAll(/H\d+/g)) tagged.add(row[0]);
+      }
+    }
+    const doc = readFileSync(new URL('../../docs/faults.md', import.meta.url), 'utf8');
+    const rows = new Set([...doc.matchAll(/^\| (H\d+) \|/gm)].map((match) => match[1]!));
+    expect([...rows].filter((row) => !tagged.has(row))).toEqual([]);
+    expect([...tagged].filter((tag) => !rows.has(tag))).toEqual([]);
+  });
 });
+

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { clientKey, RendezvousHash } from '../../src/primary/rendezvous.js';
+import { clientKey, RendezvousHash } from '../../src/primary/features/rendezvous.js';
 
 describe('rendezvous hashing', () => {
   const hash = new RendezvousHash(Buffer.alloc(32, 7));

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { normalizeRestartOptions } from '../../src/primary/restart-options.js';
-import { backoffDelay, decideRestart, kFreshHistory, type RestartHistory } from '../../src/primary/restart-policy.js';
+import { normalizeRestartOptions } from '../../src/primary/primary-options.js';
+import { backoffDelay, decideRestart, kFreshHistory, type RestartHistory } from '../../src/primary/pool/restart-policy.js';
 
 const options = normalizeRestartOptions({ backoff: { initialMs: 100, factor: 2, maxMs: 1_000 }, stableAfterMs: 30_000, startupWindowMs: 5_000, maxStartupFailures: 3, maxRestarts: 5, windowMs: 60_000 });
 const crash = { wasReady: true, readyMs: 10_000 };

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { kMaxRotations, RoundRobin } from '../../src/primary/round-robin.js';
+import { kMaxRotations, RoundRobin } from '../../src/primary/pool/round-robin.js';
 
 describe('RoundRobin', () => {
   it('picks the least recently picked member, each tag on its own', () => {

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { serializeError } from '../../src/messaging/serialize-error.js';
+import { kUnreadableKinds, makeUnreadable } from '../fixtures/unreadable-values.js';
 
 describe('serializeError', () => {
   it('keeps name, message, code, stack and JSON-safe fields', () => {
@@ -24,5 +25,33 @@ describe('serializeError', () => {
     expect(serializeError('plain')).toEqual({ name: 'Error', message: 'plain' });
     expect(serializeError({ a: 1 })).toEqual({ name: 'Error', message: 'Non-error value thrown: {"a":1}' });
     expect(serializeError(undefined).message).toContain('undefined');
+  });
+
+  it('never throws, whatever was thrown, and keeps what can be read', () => {
+    for (const kind of kUnreadableKinds) {
+      const serialized = serializeError(makeUnreadable(kind));
+      expect(typeof serialized.name).toBe('string');
+      expect(typeof serialized.message).toBe('string');
+      // JSON-safe, and structured-clone-safe (no functions left in data).
+      expect(JSON.parse(JSON.stringify(serialized))).toEqual(serialized);
+      expect(() => structuredClone(serialized)).not.toThrow();
+    }
+    expect(serializeError(makeUnreadable('messageGetter'))).toMatchObject({ name: 'Error', message: '(its message could not be read)' });
+    expect(serializeError(makeUnreadable('enumerableGetter'))).toMatchObject({ name: 'Error', message: 'has a bad field' });
+    expect(serializeError(makeUnreadable('enumerableGetter')).data).toBeUndefined();
+    expect(serializeError(makeUnreadable('nameGetter'))).toMatchObject({ name: 'Error', message: 'bad name' });
+    expect(serializeError(makeUnreadable('codeGetter')).code).toBeUndefined();
+    expect(serializeError(makeUnreadable('transparentProxy'))).toMatchObject({ name: 'RangeError', message: 'proxied' });
+    expect(serializeError(makeUnreadable('revokedProxy')).message).toMatch(/^Non-error value thrown: /);
+    expect(serializeError(makeUnreadable('toStringThrows')).message).toBe('Non-error value thrown: {"reason":"toString throws"}');
+    expect(serializeError(makeUnreadable('toStringAndToJsonThrow')).message).toBe('Non-error value thrown: [object Object]');
+    expect(serializeError(makeUnreadable('nullPrototype')).message).toBe('Non-error value thrown: {"reason":"no prototype"}');
+    expect(serializeError(makeUnreadable('symbol')).message).toBe('Non-error value thrown: Symbol(thrown)');
+    expect(serializeError(makeUnreadable('dataUnclonable')).data).toEqual({ detail: { count: 2 } });
+  });
+
+  it('copies data fields as JSON carries them, and leaves out oversized ones', () => {
+    const error = Object.assign(new Error('x'), { when: new Date(0), ratio: Number.NaN, huge: 'y'.repeat(100_000) });
+    expect(serializeError(error).data).toEqual({ when: '1970-01-01T00:00:00.000Z', ratio: null });
   });
 });

@@ -2,8 +2,9 @@
  * `clusterkit reload|stop|scale <name>`: one request to the cluster's control socket.
  */
 import { controlRequest } from '../../control/control-client.js';
+import { RemoteError } from '../../errors.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import { parseCount } from '../arg-values.js';
+import { parseClusterName, parseCount } from '../arg-values.js';
 import type { CommandName } from '../help.js';
 import { parseCommand } from '../parse-command.js';
 import { UsageError } from '../usage-error.js';
@@ -22,11 +23,18 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
 export async function stopCommand(args: string[]): Promise<number | 'help'> {
   const name = singleName('stop', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'stop')) as { graceful: number; killed: number; pid: number };
+  const result = (await controlRequest(name[0], 'stop')) as { graceful: number; failed?: number; killed: number; pid: number };
   await waitForExit(result.pid);
-  const killed = result.killed > 0 ? `, ${result.killed} killed at the shutdown timeout` : '';
-  process.stdout.write(`stopped ${name[0]}: ${result.graceful} worker${result.graceful === 1 ? '' : 's'} stopped gracefully${killed}\n`);
+  process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   return 0;
+}
+
+/** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed at the shutdown timeout`. */
+function describeStops({ graceful, failed = 0, killed }: { graceful: number; failed?: number; killed: number }): string {
+  const parts = [`${graceful} worker${graceful === 1 ? '' : 's'} stopped gracefully`];
+  if (failed > 0) parts.push(`${failed} did not stop cleanly (_destroy timed out or threw, or a non-zero exit: see the cluster's log)`);
+  if (killed > 0) parts.push(`${killed} killed at the shutdown timeout`);
+  return parts.join(', ');
 }
 
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {
@@ -34,7 +42,11 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
   if (parsed === 'help') return 'help';
   const [name, countText] = parsed;
   const count = parseCount(countText!, 'The worker count', 'scale');
-  const status = (await controlRequest(name, 'scale', { count })) as ClusterStatus;
+  const status = (await controlRequest(name, 'scale', { count }).catch((error: unknown) => {
+    // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".
+    if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${error.remoteMessage}`, 'scale');
+    throw error;
+  })) as ClusterStatus;
   process.stdout.write(`scaled ${name} to ${count} worker${count === 1 ? '' : 's'} (pids ${status.workers.map((worker) => worker.pid).join(', ')})\n`);
   return 0;
 }
@@ -45,7 +57,7 @@ function singleName(command: CommandName, args: string[], count: number): [strin
   if (values.help) return 'help';
   if (positionals.length < count) throw new UsageError(count === 1 ? 'Missing the cluster name.' : positionals.length === 0 ? 'Missing the cluster name and the worker count.' : 'Missing the worker count.', command);
   if (positionals.length > count) throw new UsageError(`Unexpected argument "${positionals[count]}".`, command);
-  return positionals as [string, ...string[]];
+  return [parseClusterName(positionals[0]!, command), ...positionals.slice(1)];
 }
 
 /** Polls until `pid` is gone: `stop` returns only once the primary has really exited. */

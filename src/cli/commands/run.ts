@@ -1,87 +1,50 @@
 /**
  * `clusterkit run <script>`: the script runs in every worker through the bootstrap in
  * `worker-main`, which subclasses ClusterWorker, imports the script in `_init` and registers
- * its servers for draining. Supervision, signals and reload come from ClusterPrimary.
+ * its servers for draining. Supervision, signals and reload come from ClusterPrimary. What to
+ * run (flags, config file) is worked out by run-plan.ts; several apps are run by run-apps.ts.
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
-import { InvalidOptionError } from '../../errors.js';
 import { createJsonLogger, createLineLogger, type Logger } from '../../logger.js';
-import { workerCountOption } from '../../primary/primary-options.js';
-import { checkClusterName } from '../../control/runtime-dir.js';
-import { moduleBaseName } from '../../runner/service-options.js';
+import { shutdownExitCode } from '../../primary/lifecycle/primary-signals.js';
+import { maxWorkersOption } from '../../primary/primary-options.js';
 import { startServicePrimary } from '../../runner/service-primary.js';
 import { exitAfterStartFailure } from '../../runner/start-failure.js';
-import { parseDuration, parseSizeMb, parseWorkers } from '../arg-values.js';
-import { pipeWorkerOutput, type LogFormat } from '../output-prefix.js';
-import { parseCommand } from '../parse-command.js';
-import { UsageError } from '../usage-error.js';
+import { decideWorkerCount } from '../../runner/worker-count.js';
+import { takeLauncherLink } from '../launcher-link.js';
+import { LogBuffer } from '../logs/log-buffer.js';
+import { teeLogger } from '../logs/tee-logger.js';
+import { pipeWorkerOutput } from '../output-prefix.js';
+import type { RunSettings } from '../run-settings.js';
+import { watchAndReload } from '../watch/watch-reload.js';
 
-const kOptions = {
-  workers: { type: 'string', short: 'w' },
-  dev: { type: 'boolean' },
-  name: { type: 'string', short: 'n' },
-  'shutdown-timeout': { type: 'string' },
-  'ready-timeout': { type: 'string' },
-  'max-memory': { type: 'string' },
-  'node-arg': { type: 'string', multiple: true },
-  'log-format': { type: 'string' },
-  help: { type: 'boolean', short: 'h' },
-} as const;
-
-export interface RunSettings {
-  script: string;
-  scriptArgs: string[];
-  name: string;
-  workers: number | 'auto';
-  isDev: boolean;
-  shutdownTimeoutMs: number | undefined;
-  readyTimeoutMs: number | undefined;
-  maxMemoryMb: number | undefined;
-  nodeArgs: string[];
-  logFormat: LogFormat;
-}
-
-/** Parses and checks everything, including that the script exists, before anything starts. */
-export function parseRunArgs(args: string[]): RunSettings | 'help' {
-  const { values, positionals, rest } = parseCommand('run', args, kOptions);
-  if (values.help) return 'help';
-  if (positionals.length === 0) throw new UsageError('Missing the script to run.', 'run');
-  if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}". Pass arguments for the script after "--".`, 'run');
-  const script = resolve(positionals[0]!);
-  if (!isFile(script)) throw new UsageError(`Script not found: ${script}`, 'run');
-  if (values.dev && values.workers !== undefined) throw new UsageError('--dev runs a single worker; leave out --workers, or leave out --dev.', 'run');
-  const logFormat = values['log-format'] ?? 'line';
-  if (logFormat !== 'line' && logFormat !== 'json') throw new UsageError(`--log-format must be "line" or "json". Received "${logFormat}".`, 'run');
-  return {
-    script,
-    scriptArgs: rest,
-    name: clusterName(values.name ?? moduleBaseName(script)),
-    workers: values.workers === undefined ? 'auto' : parseWorkers(values.workers, '--workers', 'run'),
-    isDev: values.dev ?? false,
-    shutdownTimeoutMs: optional(values['shutdown-timeout'], (value) => parseDuration(value, '--shutdown-timeout', 'run')),
-    readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
-    maxMemoryMb: optional(values['max-memory'], (value) => parseSizeMb(value, '--max-memory', 'run')),
-    nodeArgs: values['node-arg'] ?? [],
-    logFormat,
-  };
-}
+export type { RunSettings } from '../run-settings.js';
 
 /**
  * Runs the cluster; the process ends with it (signals, `clusterkit stop`, a failed start).
  * `workerMain` is the bootstrap script the workers run.
  */
 export async function runCommand(settings: RunSettings, workerMain: string): Promise<number> {
+  // Before any fork: the launcher's marker must not reach the workers.
+  const launcher = takeLauncherLink();
   // A closed terminal or pipe (`clusterkit run app.js | head`) must not bring the cluster down.
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-  const logger = createLogger(settings);
-  const workerCount = settings.isDev ? 1 : workerCountOption(settings.workers, 'workers');
+  // The app's working directory is the primary's, so the workers inherit it.
+  process.chdir(settings.cwd);
+  const logs = new LogBuffer();
+  const logger = teeLogger(createLogger(settings), (entry) => logs.add(entry));
+  const workers = decideWorkerCount({
+    workers: settings.workers,
+    dev: settings.dev,
+    nodeEnv: settings.env.NODE_ENV ?? process.env.NODE_ENV,
+    devOption: '--dev',
+    maxWorkers: maxWorkersOption(settings.maxWorkers),
+  });
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
     module: { path: settings.script, noun: 'script' },
-    workerCount,
-    devFrom: undefined,
+    workerCount: workers.count,
+    workerCountReason: workers.reason,
     ownsProcess: true,
     logger,
     primaryOptions: {
@@ -89,46 +52,36 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       workerArgs: [settings.script, ...settings.scriptArgs],
       execArgv: [...process.execArgv, ...settings.nodeArgs],
       silent: true,
+      env: settings.env,
+      // An app started with others handles its signals through the launcher link.
+      ...(launcher ? { handleSignals: false } : {}),
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),
       ...(settings.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: settings.readyTimeoutMs }),
       ...(settings.maxMemoryMb === undefined ? {} : { maxMemoryMb: settings.maxMemoryMb }),
+      ...(settings.maxWorkers === undefined ? {} : { maxWorkers: settings.maxWorkers }),
     },
     callbacks: {},
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
-      pipeWorkerOutput({ id: worker.id, stdout, stderr }, settings.name, settings.logFormat);
+      pipeWorkerOutput({ id: worker.id, stdout, stderr }, settings.name, settings.logFormat, (entry) => logs.add(entry));
     },
+    logs,
   }).catch((error: unknown) => exitAfterStartFailure(error, logger));
-  logger.info({ primary: process.pid }, `control it from another terminal: clusterkit status|reload|stop ${settings.name}, clusterkit scale ${settings.name} <n>`);
+  const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
+  if (settings.watch) {
+    const stopWatching = await watchAndReload(settings.watch, service, settings.cwd, logger);
+    service.primary.once('shutdown', () => void stopWatching());
+  }
+  launcher?.attach(service);
+  logger.info(
+    { primary: process.pid },
+    `control it from another terminal: clusterkit status|logs|reload|stop ${settings.name}, clusterkit scale ${settings.name} <n>`,
+  );
   // Every way the cluster ends exits the process (signal handlers, `clusterkit stop`, losing
   // every worker); until then, this command runs.
-  return new Promise((resolveExit) => service.primary.once('shutdownComplete', ({ killed }) => resolveExit(killed.length > 0 ? 1 : 0)));
+  return finished;
 }
 
 function createLogger(settings: RunSettings): Logger {
   return settings.logFormat === 'json' ? createJsonLogger({ name: settings.name }) : createLineLogger({ name: settings.name });
-}
-
-function clusterName(name: string): string {
-  try {
-    return checkClusterName(name, '--name');
-  } catch (error) {
-    if (!(error instanceof InvalidOptionError)) throw error;
-    throw new UsageError(
-      `--name must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received "${name}".`,
-      'run',
-    );
-  }
-}
-
-function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
-  return value === undefined ? undefined : parse(value);
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -4,7 +4,7 @@
 import { ClusterNotRunningError, ControlSocketError } from '../../errors.js';
 import { controlRequest, listClusters } from '../../control/control-client.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import { parseDuration } from '../arg-values.js';
+import { parseClusterName, parseDuration } from '../arg-values.js';
 import { formatList, formatStatus } from '../format-status.js';
 import { parseCommand } from '../parse-command.js';
 import { UsageError } from '../usage-error.js';
@@ -23,7 +23,7 @@ export async function statusCommand(args: string[]): Promise<number | 'help'> {
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'status');
   if (values.interval !== undefined && !values.watch) throw new UsageError('--interval only applies with --watch.', 'status');
   const intervalMs = values.interval === undefined ? 1_000 : parseDuration(values.interval, '--interval', 'status');
-  const name = positionals[0];
+  const name = positionals[0] === undefined ? undefined : parseClusterName(positionals[0], 'status');
   const render = (statuses: ClusterStatus[]): string =>
     values.json ? `${JSON.stringify(name === undefined ? statuses : statuses[0], null, values.watch ? 0 : 2)}\n` : renderText(statuses, name);
   if (!values.watch) {

@@ -1,0 +1,73 @@
+/**
+ * `clusterkit run` with a config file of several apps: each app runs in its own primary
+ * process (`clusterkit run <app>`, so `ps` shows which is which), with its own workers,
+ * control socket and output prefix. This process only launches and stops them:
+ *
+ * - the apps write straight to our stdout and stderr (their lines are already prefixed);
+ * - SIGINT/SIGTERM: every app stops gracefully (asked over IPC, see launcher-link.ts, so a
+ *   Ctrl-C that reached the apps too is still one stop); a second one stops them at once;
+ *   SIGHUP reloads every app;
+ * - an app that exits is reported; the others keep running, as PM2 keeps them; we exit once
+ *   all have, with the highest exit code.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from '../../logger.js';
+import { createJsonLogger, createLineLogger } from '../../logger.js';
+import { kKillMessage, kLauncherEnv, kStopMessage } from '../launcher-link.js';
+import type { RunSettings } from '../run-settings.js';
+
+export interface AppsPlan {
+  readonly configFile: string;
+  readonly apps: readonly RunSettings[];
+  readonly childArgs: (app: string) => string[];
+}
+
+export async function runApps(plan: AppsPlan, mainScript: string): Promise<number> {
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
+  const logger: Logger = plan.apps.every((app) => app.logFormat === 'json') ? createJsonLogger({ name: 'clusterkit' }) : createLineLogger({ name: 'clusterkit' });
+  logger.info({ config: plan.configFile }, `starting ${plan.apps.length} apps, each in its own primary process: ${plan.apps.map((app) => app.name).join(', ')}`);
+  const running = new Map<string, ChildProcess>();
+  let stopRequests = 0;
+  let highest = 0;
+  const exited = plan.apps.map(
+    (app) =>
+      new Promise<void>((resolve) => {
+        const child = spawn(process.execPath, [...process.execArgv, mainScript, 'run', ...plan.childArgs(app.name)], {
+          stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+          env: { ...process.env, [kLauncherEnv]: '1' },
+        });
+        running.set(app.name, child);
+        child.on('error', (error) => logger.error({ app: app.name }, `cannot start app ${app.name}: ${error.message}`));
+        child.once('exit', (code, signal) => {
+          running.delete(app.name);
+          const status = code ?? 1;
+          highest = Math.max(highest, status);
+          const others = running.size > 0 && stopRequests === 0 ? `; ${[...running.keys()].join(', ')} keep${running.size === 1 ? 's' : ''} running` : '';
+          const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
+          if (status === 0) logger.info({ app: app.name, code }, `app ${app.name} ${how}${others}`);
+          else logger.warn({ app: app.name, code, signal }, `app ${app.name} ${how}${others}`);
+          resolve();
+        });
+      }),
+  );
+  const onStop = (signal: NodeJS.Signals) => {
+    stopRequests++;
+    for (const child of running.values()) {
+      // First a graceful stop, then "now"; a message, not a signal: the app may have had the signal already.
+      // The kill names the signal, so the app's line and exit code say which one it was.
+      if (child.connected) child.send(stopRequests === 1 ? kStopMessage : { ...kKillMessage, signal }, () => {});
+      else child.kill('SIGTERM');
+    }
+  };
+  const onHangup = () => {
+    for (const child of running.values()) child.kill('SIGHUP');
+  };
+  process.on('SIGINT', onStop);
+  process.on('SIGTERM', onStop);
+  process.on('SIGHUP', onHangup);
+  await Promise.all(exited);
+  process.off('SIGINT', onStop);
+  process.off('SIGTERM', onStop);
+  process.off('SIGHUP', onHangup);
+  return highest;
+}

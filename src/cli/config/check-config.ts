@@ -1,0 +1,191 @@
+/**
+ * Checking a loaded config file: every key known, every value valid, before anything starts.
+ * A mistake is a usage error (exit 2) naming the key and the file; a PM2 key gets the name
+ * clusterkit uses for it. Values become a `RunLayer` with absolute paths: `cwd` relative to
+ * the file's directory, every other path relative to the app's `cwd`.
+ */
+import { statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { kClusterNamePattern } from '../../control/runtime-dir.js';
+import { moduleBaseName } from '../../runner/service-options.js';
+import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb } from '../arg-values.js';
+import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
+import type { RunLayer } from '../run-settings.js';
+import { closest } from '../suggest.js';
+import { UsageError } from '../usage-error.js';
+
+export interface ConfigApp {
+  readonly name: string;
+  readonly layer: RunLayer;
+}
+
+/** Each app would be a primary process with its workers; more is not a config, it is a mistake. */
+const kMaxApps = 100;
+/** Longest list (`args`, `nodeArgs`, `watch`, `ignoreWatch`) and string accepted. */
+const kMaxListLength = 1_000;
+const kMaxStringLength = 128 * 1024 - 1;
+
+const kAppKeys = [
+  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'readyTimeout',
+  'maxMemory', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+] as const;
+
+/** What PM2's ecosystem keys are called here. */
+const kPm2Keys: Record<string, string> = {
+  instances: 'workers', exec_mode: 'nothing (clusterkit always runs cluster mode)', node_args: 'nodeArgs', interpreter_args: 'nodeArgs',
+  kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout', max_memory_restart: 'maxMemory', ignore_watch: 'ignoreWatch',
+  watch_delay: 'watchDelay', env_file: 'envFile', log_type: 'logFormat', wait_ready: 'nothing (a worker is ready once it listens)',
+};
+
+/** Checks the loaded file; returns its apps in order. */
+export function checkConfig(raw: unknown, file: string): ConfigApp[] {
+  try {
+    return checkApps(raw, dirname(file));
+  } catch (error) {
+    if (error instanceof UsageError) throw new UsageError(`${file}: ${error.message}`, 'run');
+    throw error;
+  }
+}
+
+function checkApps(raw: unknown, directory: string): ConfigApp[] {
+  if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describe(raw)}.`);
+  rejectUnknownKeys(raw, ['apps'], '');
+  const apps = raw.apps;
+  if (!Array.isArray(apps) || apps.length === 0) throw new UsageError(`"apps" must be a non-empty array of apps. Received ${describe(apps)}.`);
+  if (apps.length > kMaxApps) throw new UsageError(`"apps" has ${apps.length} apps; the limit is ${kMaxApps}.`);
+  const checked = apps.map((app, index) => checkApp(app, `apps[${index}]`, directory));
+  const seen = new Map<string, number>();
+  checked.forEach(({ name }, index) => {
+    if (seen.has(name)) throw new UsageError(`"apps[${index}]" has the name "${name}", like "apps[${seen.get(name)}]"; each app needs its own name.`);
+    seen.set(name, index);
+  });
+  return checked;
+}
+
+function checkApp(app: unknown, key: string, directory: string): ConfigApp {
+  if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describe(app)}.`);
+  rejectUnknownKeys(app, kAppKeys, `${key}.`);
+  const at = (name: string) => `${key}.${name}`;
+  const cwd = app.cwd === undefined ? directory : checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd'));
+  if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
+  const script = resolve(cwd, checkString(app.script, at('script')));
+  if (!isFile(script)) throw new UsageError(`"${at('script')}": script not found: ${script}`);
+  const name = app.name === undefined ? moduleBaseName(script) : checkString(app.name, at('name'));
+  if (!kClusterNamePattern.test(name)) {
+    throw new UsageError(`"${at('name')}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);
+  }
+  if (app.dev === true && app.workers !== undefined) throw new UsageError(`"${key}" has both "dev" (a single worker) and "workers"; keep one.`);
+  const envFile = app.envFile === undefined ? {} : readEnvFile(resolve(cwd, checkString(app.envFile, at('envFile'))), `"${at('envFile')}"`);
+  const env = { ...envFile, ...(app.env === undefined ? {} : checkEnvObject(app.env, at('env'))) };
+  const layer: RunLayer = {
+    script,
+    scriptArgs: optional(app.args, (value) => checkStrings(value, at('args'))),
+    name,
+    workers: optional(app.workers, (value) => checkWorkers(value, at('workers'))),
+    maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
+    isDev: optional(app.dev, (value) => checkBoolean(value, at('dev'))),
+    shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
+    readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
+    maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
+    nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'))),
+    logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
+    env: Object.keys(env).length > 0 ? env : undefined,
+    cwd,
+    watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd)),
+    ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'))),
+    watchDelayMs: optional(app.watchDelay, (value) => checkDuration(value, at('watchDelay'))),
+  };
+  return { name, layer };
+}
+
+function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string): void {
+  for (const key of Object.keys(object)) {
+    if (known.includes(key)) continue;
+    const pm2 = kPm2Keys[key];
+    const near = pm2 === undefined ? closest(key, known) : undefined;
+    const hint = pm2 !== undefined ? ` PM2's "${key}" is ${pm2.includes(' ') ? pm2 : `"${pm2}" here`}.` : near ? ` Did you mean "${near}"?` : ` Known keys: ${known.join(', ')}.`;
+    throw new UsageError(`Unknown key "${prefix}${key.length > 80 ? `${key.slice(0, 77)}...` : key}".${hint}`);
+  }
+}
+
+function checkString(value: unknown, key: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`"${key}" must be a non-empty string. Received ${describe(value)}.`);
+  if (value.length > kMaxStringLength || value.includes('\0')) throw new UsageError(`"${key}" is longer than ${kMaxStringLength} characters or contains a NUL byte.`);
+  return value;
+}
+
+function checkStrings(value: unknown, key: string): string[] {
+  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ['--port', '3000']. Received ${describe(value)}.`);
+  if (value.length > kMaxListLength) throw new UsageError(`"${key}" has ${value.length} entries; the limit is ${kMaxListLength}.`);
+  return value.map((entry, index) => checkString(entry, `${key}[${index}]`));
+}
+
+function checkBoolean(value: unknown, key: string): boolean {
+  if (typeof value !== 'boolean') throw new UsageError(`"${key}" must be true or false. Received ${describe(value)}.`);
+  return value;
+}
+
+function checkWorkers(value: unknown, key: string): number | 'auto' {
+  if (value === 'auto' || value === 'max') return 'auto';
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer or "auto". Received ${describe(value)}.`);
+  return value;
+}
+
+function checkCount(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer. Received ${describe(value)}.`);
+  return value;
+}
+
+function checkDuration(value: unknown, key: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkDurationLimit(value, value, `"${key}"`, 'run');
+  if (typeof value !== 'string') throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
+  return parseDuration(value, `"${key}"`, 'run');
+}
+
+function checkSize(value: unknown, key: string): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkMemoryLimitMb(value, value, `"${key}"`, 'run');
+  if (typeof value !== 'string') throw new UsageError(`"${key}" must be a memory size such as '512M' or '1G' (a number is MiB). Received ${describe(value)}.`);
+  return parseMemoryLimitMb(value, `"${key}"`, 'run');
+}
+
+function checkLogFormat(value: unknown, key: string): 'line' | 'json' {
+  if (value !== 'line' && value !== 'json') throw new UsageError(`"${key}" must be "line" or "json". Received ${describe(value)}.`);
+  return value;
+}
+
+function checkWatch(value: unknown, key: string, cwd: string): string[] | false {
+  if (value === true) return [];
+  if (value === false) return false;
+  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be true or an array of paths. Received ${describe(value)}.`);
+  return checkStrings(value, key).map((path) => resolve(cwd, path));
+}
+
+function checkDirectory(path: string, key: string): string {
+  let isDirectory = false;
+  try {
+    isDirectory = statSync(path).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDirectory) throw new UsageError(`"${key}": no such directory: ${path}`);
+  return path;
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  // A module namespace object (a config that re-exports) has a null prototype.
+  return prototype === Object.prototype || prototype === null;
+}
+
+function optional<T>(value: unknown, check: (value: unknown) => T): T | undefined {
+  return value === undefined ? undefined : check(value);
+}

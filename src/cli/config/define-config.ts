@@ -1,0 +1,75 @@
+/**
+ * The config file of `clusterkit run`, as PM2 users know it from `ecosystem.config.js`: one or
+ * more named apps checked into the repository. `clusterkit run` reads
+ * `clusterkit.config.{ts,mjs,js,cjs,json}` from the working directory (or `--config <file>`).
+ * Every `run` option has a key; command-line flags override the file. See docs/config.md.
+ */
+
+/** Milliseconds, or a string with a unit: `'500ms'`, `'10s'`, `'1.5m'`, `'2h'`. */
+export type ConfigDuration = number | `${number}${'ms' | 's' | 'm' | 'h'}`;
+
+/** MiB, or a string with a unit: `'512M'`, `'1G'`, `'300MiB'`, `'1536K'`. */
+export type ConfigSize = number | `${number}${'K' | 'KB' | 'KiB' | 'M' | 'MB' | 'MiB' | 'G' | 'GB' | 'GiB' | 'k' | 'm' | 'g'}`;
+
+/** One app: a script run clustered by its own primary process. Relative paths are relative to `cwd`. */
+export interface AppConfig {
+  /**
+   * The cluster name: `clusterkit status|logs|reload|stop <name>`, `clusterkit run <name>`, the
+   * log prefix. Letters, digits, `.`, `_`, `-`, at most 64. Unique within the file.
+   * @default the script's file name without its extension
+   */
+  name?: string;
+  /** The script every worker runs (`./server.js`), relative to `cwd`. Required. */
+  script: string;
+  /** Arguments for the script: it sees them in `process.argv`, as after `--` on the command line. @default [] */
+  args?: readonly string[];
+  /** Node options for the workers (`['--import=tsx', '--max-old-space-size=4096']`); `--node-arg` adds to them. @default [] */
+  nodeArgs?: readonly string[];
+  /** Environment for the workers, over the inherited one; `--env` overrides single keys. @default {} */
+  env?: Readonly<Record<string, string | number | boolean>>;
+  /** A dotenv file (`KEY=value` lines) loaded before `env`, relative to `cwd`. */
+  envFile?: string;
+  /** The app's working directory, relative to the config file's directory. @default the config file's directory */
+  cwd?: string;
+  /** Number of workers; `'auto'` (or `'max'`) is one per core. @default 'auto' */
+  workers?: number | 'auto' | 'max';
+  /** The most workers the app may run (`workers`, `clusterkit scale`). @default 4 × the CPUs, at least 64 */
+  maxWorkers?: number;
+  /** Development mode: a single worker. Not with `workers`. @default false */
+  dev?: boolean;
+  /** Time a worker has to drain and exit before SIGKILL; every duration is at most 596h (2^31 - 1 ms). @default '10s' */
+  shutdownTimeout?: ConfigDuration;
+  /** Time a worker has to start (and listen). @default '30s' */
+  readyTimeout?: ConfigDuration;
+  /** Replace a worker whose RSS stays above this (the replacement starts first). @default none */
+  maxMemory?: ConfigSize;
+  /** `'json'`: the primary's lines and the workers' output as one JSON object per line. @default 'line' */
+  logFormat?: 'line' | 'json';
+  /** Reload the workers (rolling, zero-downtime) when a file changes: `true` watches `cwd`. @default false */
+  watch?: boolean | readonly string[];
+  /** More to ignore when watching: names (`'logs'`), paths relative to `cwd` (`'tmp/uploads'`) or `'*.ext'`. @default [] */
+  ignoreWatch?: readonly string[];
+  /** Quiet time after the last change before the reload starts. @default '300ms' */
+  watchDelay?: ConfigDuration;
+}
+
+/** The whole file: `export default defineConfig({ apps: [...] })`. */
+export interface ClusterKitConfig {
+  /** One or more apps; `clusterkit run` starts each in its own primary process. */
+  apps: readonly AppConfig[];
+}
+
+/**
+ * Types a config file: returns `config` unchanged, so the editor checks every key and value.
+ *
+ * @example
+ * // clusterkit.config.ts
+ * import { defineConfig } from 'clusterkit';
+ *
+ * export default defineConfig({
+ *   apps: [{ name: 'api', script: './server.js', workers: 2, env: { PORT: '3000' } }],
+ * });
+ */
+export function defineConfig(config: ClusterKitConfig): ClusterKitConfig {
+  return config;
+}

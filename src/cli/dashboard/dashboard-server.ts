@@ -1,0 +1,192 @@
+/**
+ * The dashboard's HTTP server, in the CLI process: the page and its files, a Server-Sent
+ * Events stream of the cluster's figures and events, and (with `--allow-control`) reload and
+ * scale. Every request passes `RequestGuard` first.
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { ClusterNotRunningError, RemoteError } from '../../errors.js';
+import type { ClusterFeed, FeedUpdate } from './cluster-feed.js';
+import { RequestGuard } from './request-guard.js';
+import { loadStaticFiles, type StaticFile } from './static-files.js';
+import { toReadableError } from '../../readable-error.js';
+
+/** A page that reads slower than this much buffered output is dropped; its EventSource reconnects. */
+const kMaxBufferedBytes = 16 * 1024 * 1024;
+/** Open pages (event streams) at once: each holds a snapshot's worth of buffer at most. */
+export const kMaxStreams = 32;
+/** A comment line this often keeps proxies and idle timeouts from closing the stream. */
+const kKeepAliveMs = 15_000;
+const kMaxBodyBytes = 1_024;
+/** `scale` from the page: a bound that catches a typo (8000 for 8) before it forks. */
+export const kMaxScaleCount = 1_024;
+
+/** The page may load only its own files, connect only to this server, and never be framed. */
+const kSecurityHeaders = {
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'X-Frame-Options': 'DENY',
+  'Referrer-Policy': 'no-referrer',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+  'Cross-Origin-Resource-Policy': 'same-origin',
+};
+
+export interface DashboardControl {
+  reload(): Promise<unknown>;
+  scale(count: number): Promise<unknown>;
+}
+
+export interface DashboardServerOptions {
+  readonly feed: ClusterFeed;
+  readonly host: string;
+  readonly port: number;
+  /** The control token; undefined for a read-only dashboard. */
+  readonly token: string | undefined;
+  /** Host names the `Host` header may carry besides `localhost` and IP addresses. */
+  readonly hostNames: readonly string[];
+  readonly control: DashboardControl;
+}
+
+export interface DashboardServer {
+  /** The port it listens on (the one picked by the system when asked for 0). */
+  readonly port: number;
+  /** Ends the event streams and closes the server. */
+  close(): Promise<void>;
+}
+
+/**
+ * Listens on `host:port`.
+ * @throws the listen error (`code` EADDRINUSE, EACCES...) when the port cannot be had.
+ */
+export async function startDashboardServer(options: DashboardServerOptions): Promise<DashboardServer> {
+  const files = loadStaticFiles();
+  const guard = new RequestGuard({ token: options.token, hostNames: options.hostNames });
+  const streams = new Set<http.ServerResponse>();
+  const server = http.createServer((request, response) => {
+    handle(request, response, { ...options, files, guard, streams }).catch((error: unknown) => {
+      if (!response.headersSent) sendJson(response, 500, { error: toReadableError(error).message });
+      else response.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const stream of streams) stream.end();
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+interface Context extends DashboardServerOptions {
+  readonly files: Map<string, StaticFile>;
+  readonly guard: RequestGuard;
+  readonly streams: Set<http.ServerResponse>;
+}
+
+async function handle(request: http.IncomingMessage, response: http.ServerResponse, context: Context): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://dashboard');
+  const facts = {
+    method: request.method ?? 'GET',
+    host: request.headers.host,
+    origin: request.headers.origin,
+    authorization: request.headers.authorization,
+  };
+  const verdict = context.guard.checkRequest(facts);
+  if (!verdict.ok) return sendJson(response, verdict.status, { error: verdict.message });
+  if (url.pathname === '/api/reload' || url.pathname === '/api/scale') {
+    const allowed = context.guard.checkControl(facts);
+    if (!allowed.ok) return sendJson(response, allowed.status, { error: allowed.message });
+    return control(url.pathname, request, response, context);
+  }
+  if (facts.method !== 'GET' && facts.method !== 'HEAD') return sendJson(response, 405, { error: `${facts.method} is not served here.` });
+  if (url.pathname === '/api/stream') return stream(request, response, context);
+  if (url.pathname === '/api/snapshot') return sendJson(response, 200, { ...context.feed.snapshot(), allowControl: context.token !== undefined });
+  const file = context.files.get(url.pathname);
+  if (!file) return sendJson(response, 404, { error: `Nothing at ${url.pathname}.` });
+  response.writeHead(200, { ...kSecurityHeaders, 'Content-Type': file.type, 'Content-Length': file.body.length, 'Cache-Control': 'no-cache' });
+  response.end(facts.method === 'HEAD' ? undefined : file.body);
+}
+
+/** Server-Sent Events: a snapshot first, then every update of the feed as it comes. */
+function stream(request: http.IncomingMessage, response: http.ServerResponse, context: Context): void {
+  if (context.streams.size >= kMaxStreams) return sendJson(response, 503, { error: `${kMaxStreams} pages are open already; close one.` });
+  response.writeHead(200, { ...kSecurityHeaders, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
+  context.streams.add(response);
+  const send = (event: string, data: unknown) => {
+    if (response.writableLength > kMaxBufferedBytes) return void response.destroy();
+    response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  };
+  response.write('retry: 2000\n\n');
+  send('snapshot', { ...context.feed.snapshot(), allowControl: context.token !== undefined });
+  const unsubscribe = context.feed.subscribe((update: FeedUpdate) => {
+    const { kind, ...data } = update;
+    send(kind, data);
+  });
+  const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), kKeepAliveMs);
+  keepAlive.unref();
+  response.once('close', () => {
+    clearInterval(keepAlive);
+    unsubscribe();
+    context.streams.delete(response);
+  });
+  request.socket.setNoDelay(true);
+}
+
+async function control(path: string, request: http.IncomingMessage, response: http.ServerResponse, context: Context): Promise<void> {
+  const body = await readBody(request);
+  if (body === undefined) return sendJson(response, 413, { error: `A control request body is at most ${kMaxBodyBytes} bytes.` });
+  try {
+    if (path === '/api/reload') return sendJson(response, 200, await context.control.reload());
+    const count = (parseJson(body) as { count?: unknown } | undefined)?.count;
+    if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > kMaxScaleCount) {
+      return sendJson(response, 400, { error: `"count" must be an integer from 1 to ${kMaxScaleCount}. Received ${JSON.stringify(count)}.` });
+    }
+    return sendJson(response, 200, await context.control.scale(count));
+  } catch (error) {
+    if (error instanceof ClusterNotRunningError) return sendJson(response, 503, { error: error.message });
+    if (error instanceof RemoteError) return sendJson(response, 409, { error: error.remoteMessage, code: error.remoteCode });
+    throw error;
+  }
+}
+
+/** The request body as text; undefined when it is larger than allowed. */
+function readBody(request: http.IncomingMessage): Promise<string | undefined> {
+  return new Promise((resolve, reject) => {
+    let body = '';
+    request.setEncoding('utf8');
+    request.on('data', (chunk: string) => {
+      body += chunk;
+      if (body.length > kMaxBodyBytes) {
+        request.removeAllListeners('data');
+        request.resume();
+        resolve(undefined);
+      }
+    });
+    request.once('end', () => resolve(body));
+    request.once('error', reject);
+  });
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
+}
+
+function sendJson(response: http.ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body ?? null);
+  response.writeHead(status, { ...kSecurityHeaders, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
+  response.end(text);
+}

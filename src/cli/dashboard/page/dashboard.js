@@ -1,0 +1,203 @@
+// The dashboard page: one EventSource to the CLI process that serves it. A `snapshot` starts
+// (or restarts, after a reconnect) the page with 10 minutes of history; then a `tick` every
+// second, `events` when something happened, `offline` when the cluster cannot be read.
+import { ChartBoard } from './charts.js';
+import { formatBytes, formatDuration, formatMs, formatNumber, slotColor } from './format.js';
+import { Timeline } from './timeline.js';
+
+const $ = (id) => document.getElementById(id);
+const token = new URLSearchParams(location.search).get('token');
+const charts = new ChartBoard($('charts'));
+const timeline = new Timeline($('timeline'), $('timeline-count'));
+/** worker id -> its table row; rows are updated in place, so hovering and selection survive. */
+const rows = new Map();
+/** slot -> messages per second of its latest sample. */
+let rates = new Map();
+
+connect();
+setUpControls();
+
+function connect() {
+  const source = new EventSource('/api/stream');
+  source.addEventListener('snapshot', (message) => {
+    const snapshot = JSON.parse(message.data);
+    document.title = `${snapshot.name} · clusterkit`;
+    $('cluster-name').textContent = snapshot.name;
+    $('controls').hidden = !(snapshot.allowControl && token);
+    charts.reset(snapshot.samples, snapshot.events, snapshot.historyMs);
+    timeline.reset(snapshot.events, snapshot.missed);
+    const last = snapshot.samples[snapshot.samples.length - 1];
+    if (last) rates = ratesOf(last);
+    if (snapshot.status) showStatus(snapshot.status);
+    setConnection(snapshot.offline ? 'offline' : 'live', snapshot.offline);
+  });
+  source.addEventListener('tick', (message) => {
+    const { sample, status } = JSON.parse(message.data);
+    charts.add(sample);
+    rates = ratesOf(sample);
+    showStatus(status);
+    setConnection('live');
+  });
+  source.addEventListener('events', (message) => {
+    const { events, missed } = JSON.parse(message.data);
+    charts.addEvents(events);
+    timeline.add(events, missed);
+  });
+  source.addEventListener('offline', (message) => setConnection('offline', JSON.parse(message.data).message));
+  // EventSource reconnects by itself; the server then sends a fresh snapshot.
+  source.addEventListener('error', () => setConnection('reconnecting', 'The dashboard process does not answer; retrying.'));
+}
+
+function ratesOf(sample) {
+  return new Map(sample.slots.map((figures) => [figures[0], figures[7]]));
+}
+
+function setConnection(state, message) {
+  const box = $('connection');
+  box.dataset.state = state;
+  $('connection-text').textContent = state;
+  const banner = $('banner');
+  banner.hidden = state === 'live';
+  banner.textContent = state === 'live' ? '' : message ?? '';
+  if (state !== 'live') $('cluster-state').textContent = state === 'offline' ? 'not running' : 'unknown';
+}
+
+function showStatus(status) {
+  $('cluster-state').textContent = status.state;
+  $('cluster-state').dataset.state = status.state;
+  $('cluster-pid').textContent = status.pid;
+  $('cluster-uptime').textContent = formatDuration(status.uptimeMs);
+  $('cluster-node').textContent = status.nodeVersion;
+  $('cluster-script').textContent = status.script;
+  $('cluster-script').title = status.script;
+  const workers = status.workers;
+  const ready = workers.filter((worker) => worker.state === 'ready').length;
+  $('fig-ready').textContent = `${ready} / ${status.targetWorkers}`;
+  $('fig-ready').dataset.level = ready < status.targetWorkers ? 'warn' : 'ok';
+  const restarts = sum(workers, (worker) => worker.restarts);
+  $('fig-restarts').textContent = formatNumber(restarts);
+  $('fig-pending').textContent = formatNumber(sum(workers, (worker) => worker.pending));
+  const protocolErrors = status.protocolErrors ?? sum(workers, (worker) => worker.protocolErrors ?? 0);
+  $('fig-protocol').textContent = formatNumber(protocolErrors);
+  $('fig-protocol').dataset.level = protocolErrors > 0 ? 'bad' : 'ok';
+  $('fig-memory').textContent = formatBytes(sum(workers, (worker) => worker.rssBytes ?? 0));
+  const cpu = sum(workers, (worker) => worker.cpuPercent ?? 0);
+  $('fig-cpu').textContent = `${formatNumber(cpu, cpu >= 100 ? 0 : 1)} %`;
+  $('fig-rate').textContent = formatNumber(sum([...rates.values()], (rate) => rate ?? 0), 0);
+  const input = $('scale-input');
+  if (document.activeElement !== input && !input.dataset.touched) input.value = status.targetWorkers;
+  showWorkers(workers);
+}
+
+/** The sum of the finite numbers `pick` returns: a figure of the wrong type counts as nothing. */
+function sum(items, pick) {
+  return items.reduce((total, item) => {
+    const value = pick(item);
+    return Number.isFinite(value) ? total + value : total;
+  }, 0);
+}
+
+function showWorkers(workers) {
+  const body = $('worker-rows');
+  const seen = new Set();
+  const sorted = [...workers].sort((a, b) => a.slot - b.slot || a.id - b.id);
+  sorted.forEach((worker, position) => {
+    seen.add(worker.id);
+    let row = rows.get(worker.id);
+    if (!row) {
+      row = createRow(worker);
+      rows.set(worker.id, row);
+    }
+    if (body.children[position] !== row) body.insertBefore(row, body.children[position] ?? null);
+    fillRow(row, worker);
+  });
+  for (const [id, row] of rows) {
+    if (seen.has(id)) continue;
+    row.remove();
+    rows.delete(id);
+  }
+}
+
+const kColumns = 13;
+
+function createRow(worker) {
+  const row = document.createElement('tr');
+  row.dataset.worker = worker.id;
+  row.dataset.slot = worker.slot;
+  for (let i = 0; i < kColumns; i++) row.append(document.createElement('td'));
+  const swatch = document.createElement('span');
+  swatch.className = 'swatch';
+  swatch.style.background = slotColor(worker.slot);
+  row.cells[0].append(swatch, document.createTextNode(''));
+  for (const index of [1, 3, 5, 6, 7, 8, 9, 10, 11, 12]) row.cells[index].className = 'num';
+  row.addEventListener('click', () => {
+    const slot = Number(row.dataset.slot);
+    charts.focus(charts.focused === slot ? null : slot);
+    for (const other of rows.values()) other.classList.toggle('focused', charts.focused === Number(other.dataset.slot));
+  });
+  return row;
+}
+
+function fillRow(row, worker) {
+  const delay = worker.eventLoopDelayMs === undefined || worker.eventLoopDelayMs === null
+    ? '-'
+    : `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`;
+  const values = [
+    null,
+    worker.id,
+    worker.name ?? '',
+    worker.pid ?? '-',
+    worker.state,
+    formatDuration(worker.uptimeMs),
+    worker.restarts,
+    formatBytes(worker.rssBytes),
+    formatBytes(worker.heapUsedBytes),
+    delay,
+    Number.isFinite(worker.cpuPercent) ? `${formatNumber(worker.cpuPercent, 1)}%` : '-',
+    `${formatNumber(worker.messagesIn)} / ${formatNumber(worker.messagesOut)}`,
+    worker.pending,
+  ];
+  row.cells[0].lastChild.textContent = String(worker.slot);
+  for (let i = 1; i < kColumns; i++) {
+    const text = String(values[i]);
+    if (row.cells[i].textContent !== text) row.cells[i].textContent = text;
+  }
+  row.dataset.state = worker.state;
+  row.classList.toggle('focused', charts.focused === worker.slot);
+}
+
+function setUpControls() {
+  const result = $('control-result');
+  const input = $('scale-input');
+  input.addEventListener('input', () => (input.dataset.touched = 'yes'));
+  $('reload-button').addEventListener('click', () => act('/api/reload', {}, 'Reloading…', (reply) => `Reloaded: ${reply.workers} workers replaced`));
+  $('controls').addEventListener('submit', (event) => {
+    event.preventDefault();
+    const count = Number(input.value);
+    delete input.dataset.touched;
+    act('/api/scale', { count }, `Scaling to ${count}…`, () => `Scaled to ${count} workers`);
+  });
+
+  async function act(path, body, pending, done) {
+    const buttons = [$('reload-button'), $('scale-button')];
+    buttons.forEach((button) => (button.disabled = true));
+    result.dataset.level = 'info';
+    result.textContent = pending;
+    try {
+      const response = await fetch(path, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${token}` },
+        body: JSON.stringify(body),
+      });
+      const reply = await response.json().catch(() => ({}));
+      if (!response.ok) throw new Error(reply.error ?? `HTTP ${response.status}`);
+      result.dataset.level = 'ok';
+      result.textContent = done(reply);
+    } catch (error) {
+      result.dataset.level = 'bad';
+      result.textContent = error.message;
+    } finally {
+      buttons.forEach((button) => (button.disabled = false));
+    }
+  }
+}

@@ -1,0 +1,117 @@
+// The event timeline: one line per lifecycle event, newest first, and the look of each event
+// kind, shared with the markers drawn on the charts' time axis.
+import { formatBytes, formatClock, formatMs } from './format.js';
+
+/** Entries kept in the list; the charts keep their own markers for the whole history. */
+const kMaxEntries = 400;
+
+const kKinds = {
+  workerFork: { tag: 'fork', color: '#64748b', line: false },
+  workerReady: { tag: 'ready', color: '#34d399', line: false },
+  workerExit: { tag: 'exit', color: '#f87171', line: true },
+  workerRestart: { tag: 'restart', color: '#fb923c', line: true },
+  workerUnresponsive: { tag: 'unresponsive', color: '#c084fc', line: true },
+  workerMemoryLimit: { tag: 'memory limit', color: '#f472b6', line: true },
+  crashLoop: { tag: 'crash loop', color: '#ef4444', line: true },
+  reload: { tag: 'reload', color: '#60a5fa', line: true },
+  reloadComplete: { tag: 'reload done', color: '#60a5fa', line: true },
+  reloadFailed: { tag: 'reload failed', color: '#ef4444', line: true },
+  scale: { tag: 'scale', color: '#2dd4bf', line: true },
+  shutdown: { tag: 'shutdown', color: '#94a3b8', line: true },
+};
+const kUnknown = { tag: 'event', color: '#94a3b8', line: false };
+
+/** How an event looks: `{ tag, color, line }`; an exit the primary asked for is drawn muted. */
+export function eventKind(event) {
+  const kind = kKinds[event.type] ?? kUnknown;
+  if (event.type === 'workerExit' && event.expected) return { ...kind, color: '#94a3b8', line: false };
+  return kind;
+}
+
+function worker(event) {
+  const name = event.name === undefined ? '' : ` "${event.name}"`;
+  return `worker ${event.workerId}${name} (pid ${event.pid ?? '-'}, slot ${event.slot})`;
+}
+
+/** One sentence per event, in the words of the primary's log lines. */
+export function describeEvent(event) {
+  switch (event.type) {
+    case 'workerFork':
+      return `${worker(event)} forked`;
+    case 'workerReady':
+      return `${worker(event)} ready`;
+    case 'workerExit': {
+      const how = event.signal ? `killed by ${event.signal}` : `exited with code ${event.code}`;
+      return `${worker(event)} ${how}${event.expected ? ', as asked' : ''}`;
+    }
+    case 'workerRestart':
+      return `slot ${event.slot} restarted as worker ${event.workerId} (pid ${event.pid ?? '-'}) after ${formatMs(event.delayMs)} ms backoff, attempt ${event.attempt}; replaces worker ${event.previousId}`;
+    case 'workerUnresponsive':
+      return `${worker(event)} silent for ${formatMs(event.silentMs)} ms: killed and replaced`;
+    case 'workerMemoryLimit':
+      return `${worker(event)} over the memory limit (${formatBytes(event.rssBytes)} > ${formatBytes(event.limitBytes)}): replaced`;
+    case 'crashLoop':
+      return `slot ${event.slot} gave up after ${event.failures} failures (${event.remainingSlots} slots left): ${event.error}`;
+    case 'reload':
+      return `rolling reload started: ${event.workers} workers`;
+    case 'reloadComplete':
+      return `rolling reload complete: ${event.replaced} workers replaced`;
+    case 'reloadFailed':
+      return `reload failed: ${event.error}`;
+    case 'scale':
+      return `scaling from ${event.from} to ${event.to} workers`;
+    case 'shutdown':
+      return `shutdown began${event.reason ? ` (${event.reason})` : ''}`;
+    default:
+      return String(event.type);
+  }
+}
+
+export class Timeline {
+  #list;
+  #count;
+  #total = 0;
+  #missed = 0;
+
+  constructor(list, count) {
+    this.#list = list;
+    this.#count = count;
+  }
+
+  reset(events, missed) {
+    this.#list.replaceChildren();
+    this.#total = 0;
+    this.#missed = 0;
+    this.add(events, missed);
+  }
+
+  /** Adds events (oldest first), shown newest first. */
+  add(events, missed) {
+    this.#missed += missed;
+    if (missed > 0) this.#list.prepend(this.#entry({ type: 'missed', at: Date.now() }, `${missed} events were missed: the primary's event log overflowed before they were read`));
+    const fragment = document.createDocumentFragment();
+    for (let i = events.length - 1; i >= 0; i--) fragment.append(this.#entry(events[i], describeEvent(events[i])));
+    this.#list.prepend(fragment);
+    this.#total += events.length;
+    while (this.#list.childElementCount > kMaxEntries) this.#list.lastElementChild.remove();
+    this.#count.textContent = `${this.#total} events${this.#missed > 0 ? `, ${this.#missed} missed` : ''}`;
+  }
+
+  #entry(event, text) {
+    const kind = event.type === 'missed' ? { tag: 'missed', color: '#fbbf24' } : eventKind(event);
+    const item = document.createElement('li');
+    item.dataset.type = event.type;
+    item.style.setProperty('--kind', kind.color);
+    const time = document.createElement('time');
+    time.dateTime = new Date(event.at).toISOString();
+    time.textContent = formatClock(event.at);
+    const tag = document.createElement('span');
+    tag.className = 'tag';
+    tag.textContent = kind.tag;
+    const body = document.createElement('span');
+    body.className = 'text';
+    body.textContent = text;
+    item.append(time, tag, body);
+    return item;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The link between an app's primary and the `clusterkit run` that started it with the other
+ * apps of a config file (see run-apps.ts).
+ *
+ * Stop requests must not add up. A primary takes a second SIGINT/SIGTERM as "kill now", and
+ * under a terminal (Ctrl-C reaches the whole process group) or systemd (SIGTERM to the whole
+ * cgroup) an app's primary gets the signal itself, in a race with anything the launcher
+ * forwards. So a launched primary handles signals here (`handleSignals: false` for the
+ * primary): signals are counted, the launcher's `stop` message is not (it may repeat the same
+ * Ctrl-C), and only a second signal, or the launcher's `kill` message (its own second signal),
+ * stops the workers at once. When the launcher dies (even by SIGKILL) its channel closes and
+ * the app stops gracefully.
+ */
+import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
+import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
+import type { PrimaryService } from '../runner/service-primary.js';
+
+/** Set by the launcher in the environment of each app's primary. */
+export const kLauncherEnv = 'CLUSTERKIT_LAUNCHER';
+export const kStopMessage = { type: 'clusterkit:stop' } as const;
+export const kKillMessage = { type: 'clusterkit:kill' } as const;
+
+const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
+
+export interface LauncherLink {
+  /** Starts acting on stop requests (one that came during the start runs now). */
+  attach(service: PrimaryService): void;
+}
+
+/**
+ * The link, when this process was started by a launcher; call it as early as possible (before
+ * the config file is loaded): it removes the marker from the environment (workers must not
+ * inherit it) and takes over SIGINT, SIGTERM, SIGHUP and the launcher's messages at once, so a
+ * stop during the start is not lost.
+ */
+export function takeLauncherLink(): LauncherLink | undefined {
+  taken ??= { link: createLink() };
+  return taken.link;
+}
+
+/** The link, once taken: the first call installs it, later calls get the same one. */
+let taken: { link: LauncherLink | undefined } | undefined;
+
+function createLink(): LauncherLink | undefined {
+  const isLaunched = process.env[kLauncherEnv] === '1';
+  delete process.env[kLauncherEnv];
+  if (!isLaunched || !process.channel) return undefined;
+  // The channel alone must not keep the primary alive: its workers do.
+  process.channel.unref();
+  let service: PrimaryService | undefined;
+  /** Set by a stop request that came before `attach`. */
+  let pendingStop: { signal: NodeJS.Signals | undefined } | undefined;
+  let isStopping = false;
+  let signals = 0;
+
+  const stop = (signal: NodeJS.Signals | undefined) => {
+    if (!service) {
+      pendingStop ??= { signal };
+      return;
+    }
+    if (isStopping) return;
+    isStopping = true;
+    void service.primary.shutdown(signal ? { signal } : {}).then(
+      (report) => process.exit(shutdownExitCode(report)),
+      () => process.exit(1),
+    );
+  };
+  const killNow = (signal: NodeJS.Signals) => {
+    // As the primary's own second signal: every worker killed, one line that says so, exit 130/143.
+    const lifecycle = service ? lifecycleOf(service.primary) : undefined;
+    if (lifecycle) lifecycle.forceStop(signal);
+    process.exit(kSignalExitCodes[signal] ?? 1);
+  };
+  const onSignal = (signal: NodeJS.Signals) => (++signals === 1 ? stop(signal) : killNow(signal));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  process.on('SIGHUP', () => void service?.reload().catch(() => {}));
+  process.on('message', (message: { type?: unknown; signal?: unknown } | null) => {
+    if (message?.type === kStopMessage.type) stop(undefined);
+    else if (message?.type === kKillMessage.type) killNow(message.signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
+  });
+  process.once('disconnect', () => stop(undefined));
+  return {
+    attach(started) {
+      service = started;
+      if (pendingStop) stop(pendingStop.signal);
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * The bounded buffer of a running cluster's output that `clusterkit logs` reads: the last
+ * `maxLines` lines, and never more than `maxChars` characters in all, whichever is reached
+ * first (the oldest lines go). Each line is already at most 16 KiB (`LineSplitter`), so a
+ * worker flooding its output costs the primary a fixed amount of memory, and listeners (the
+ * `--follow` readers) are called synchronously: each decides for itself what to drop.
+ */
+import type { LogEntry, LogSource } from '../../control/log-protocol.js';
+
+/** Lines kept for `clusterkit logs --lines N`. */
+export const kLogBufferLines = 2_000;
+/** Characters kept in all (about 2 to 4 MB of memory). */
+export const kLogBufferChars = 2 * 1024 * 1024;
+
+export class LogBuffer implements LogSource {
+  readonly #maxLines: number;
+  readonly #maxChars: number;
+  /** A ring: `#entries[#head]` is the oldest of `#count` entries. */
+  readonly #entries: Array<LogEntry | undefined>;
+  #head = 0;
+  #count = 0;
+  #chars = 0;
+  readonly #listeners = new Set<(entry: LogEntry) => void>();
+
+  constructor(maxLines = kLogBufferLines, maxChars = kLogBufferChars) {
+    this.#maxLines = maxLines;
+    this.#maxChars = maxChars;
+    this.#entries = new Array<LogEntry | undefined>(maxLines);
+  }
+
+  /** Lines held now. */
+  get size(): number {
+    return this.#count;
+  }
+
+  add(entry: LogEntry): void {
+    while (this.#count > 0 && (this.#count === this.#maxLines || this.#chars + entry.msg.length > this.#maxChars)) this.#dropOldest();
+    this.#entries[(this.#head + this.#count) % this.#maxLines] = entry;
+    this.#count++;
+    this.#chars += entry.msg.length;
+    for (const listener of this.#listeners) {
+      try {
+        listener(entry);
+      } catch {
+        // A reader that fails is dropped; the cluster's output goes on.
+        this.#listeners.delete(listener);
+      }
+    }
+  }
+
+  recent(count: number, workerId: number | undefined): LogEntry[] {
+    const picked: LogEntry[] = [];
+    for (let back = this.#count - 1; back >= 0 && picked.length < count; back--) {
+      const entry = this.#entries[(this.#head + back) % this.#maxLines]!;
+      if (workerId === undefined || entry.workerId === workerId) picked.push(entry);
+    }
+    return picked.reverse();
+  }
+
+  subscribe(listener: (entry: LogEntry) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  #dropOldest(): void {
+    const oldest = this.#entries[this.#head]!;
+    this.#entries[this.#head] = undefined;
+    this.#head = (this.#head + 1) % this.#maxLines;
+    this.#count--;
+    this.#chars -= oldest.msg.length;
+  }
+}

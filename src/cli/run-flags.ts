@@ -1,0 +1,103 @@
+/**
+ * The command line of `clusterkit run`, parsed into a `RunLayer` (paths relative to the
+ * directory it was typed in) and what selects the app: the positionals and `--config`.
+ *
+ * `--watch` takes optional paths, which `util.parseArgs` cannot express: paths follow as
+ * positionals (`run server.js --watch src lib`) or as `--watch=src`.
+ */
+import { resolve } from 'node:path';
+import { parseCount, parseDuration, parseMemoryLimitMb, parseWorkers } from './arg-values.js';
+import { parseEnvFlags, readEnvFile } from './env-values.js';
+import { parseCommand } from './parse-command.js';
+import type { RunLayer } from './run-settings.js';
+import { UsageError } from './usage-error.js';
+
+export const kRunOptions = {
+  workers: { type: 'string', short: 'w' },
+  'max-workers': { type: 'string' },
+  dev: { type: 'boolean' },
+  name: { type: 'string', short: 'n' },
+  'shutdown-timeout': { type: 'string' },
+  'ready-timeout': { type: 'string' },
+  'max-memory': { type: 'string' },
+  'node-arg': { type: 'string', multiple: true },
+  'log-format': { type: 'string' },
+  env: { type: 'string', multiple: true },
+  'env-file': { type: 'string', multiple: true },
+  cwd: { type: 'string' },
+  watch: { type: 'boolean' },
+  'ignore-watch': { type: 'string', multiple: true },
+  'watch-delay': { type: 'string' },
+  config: { type: 'string', short: 'c' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+export interface RunFlags {
+  readonly layer: RunLayer;
+  /** The script or app name, then (with --watch) paths to watch. */
+  readonly positionals: string[];
+  /** `--config`, absolute. */
+  readonly configPath: string | undefined;
+  readonly isHelp: boolean;
+  /** Flags that only make sense for one app (for the error when several would run). */
+  readonly singleAppFlags: string[];
+}
+
+export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
+  const { args: plain, watchPaths } = takeWatchValues(args);
+  const { values, positionals, rest } = parseCommand('run', plain, kRunOptions);
+  if (values.help) return { layer: {}, positionals, configPath: undefined, isHelp: true, singleAppFlags: [] };
+  if (values.dev && values.workers !== undefined) throw new UsageError('--dev runs a single worker; leave out --workers, or leave out --dev.', 'run');
+  const logFormat = values['log-format'];
+  if (logFormat !== undefined && logFormat !== 'line' && logFormat !== 'json') throw new UsageError(`--log-format must be "line" or "json". Received "${logFormat}".`, 'run');
+  const isWatching = values.watch === true || watchPaths.length > 0;
+  if (!isWatching && (values['ignore-watch'] !== undefined || values['watch-delay'] !== undefined)) {
+    throw new UsageError(`${values['ignore-watch'] ? '--ignore-watch' : '--watch-delay'} only applies with --watch.`, 'run');
+  }
+  const at = (path: string) => resolve(invocationDir, path);
+  // With --watch, the positionals after the first are paths to watch.
+  const watched = isWatching ? [...positionals.slice(1), ...watchPaths].map(at) : undefined;
+  if (!isWatching && positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}". Pass arguments for the script after "--".`, 'run');
+  const env = {
+    ...Object.assign({}, ...(values['env-file'] ?? []).map((file) => readEnvFile(at(file), '--env-file'))),
+    ...parseEnvFlags(values.env ?? []),
+  } as Record<string, string>;
+  const layer: RunLayer = {
+    scriptArgs: rest,
+    name: values.name,
+    workers: values.workers === undefined ? undefined : parseWorkers(values.workers, '--workers', 'run'),
+    maxWorkers: optional(values['max-workers'], (value) => parseCount(value, '--max-workers', 'run')),
+    isDev: values.dev,
+    shutdownTimeoutMs: optional(values['shutdown-timeout'], (value) => parseDuration(value, '--shutdown-timeout', 'run')),
+    readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
+    maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
+    nodeArgs: values['node-arg'],
+    logFormat,
+    env: Object.keys(env).length > 0 ? env : undefined,
+    cwd: optional(values.cwd, at),
+    watch: watched,
+    ignoreWatch: values['ignore-watch'],
+    watchDelayMs: optional(values['watch-delay'], (value) => parseDuration(value, '--watch-delay', 'run')),
+  };
+  const singleAppFlags = [...(values.name === undefined ? [] : ['--name']), ...(rest.length > 0 ? ['-- <script args>'] : [])];
+  return { layer, positionals: positionals.slice(0, 1), configPath: optional(values.config, at), isHelp: false, singleAppFlags };
+}
+
+/** Turns each `--watch=<path>` (before a `--`) into `--watch`, collecting the paths. */
+function takeWatchValues(args: string[]): { args: string[]; watchPaths: string[] } {
+  const watchPaths: string[] = [];
+  const terminator = args.indexOf('--');
+  const own = terminator === -1 ? args : args.slice(0, terminator);
+  const mapped = own.map((arg) => {
+    if (!arg.startsWith('--watch=')) return arg;
+    const path = arg.slice('--watch='.length);
+    if (path === '') throw new UsageError('--watch= needs a path; write --watch alone to watch the working directory.', 'run');
+    watchPaths.push(path);
+    return '--watch';
+  });
+  return { args: terminator === -1 ? mapped : [...mapped, ...args.slice(terminator)], watchPaths };
+}
+
+function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {
+  return value === undefined ? undefined : parse(value);
+}

@@ -1,0 +1,94 @@
+/**
+ * What `clusterkit run` runs, and how the command line and the config file combine into it.
+ * Both are parsed into a `RunLayer` (paths already absolute); `mergeRunLayers` lays the
+ * command line over the file's app: a flag replaces the file's value, except `--env` and
+ * `--node-arg`, which add to it (a variable given in both takes the flag's value; node uses
+ * the last of a repeated option, so an added node option also wins).
+ */
+import { moduleBaseName } from '../runner/service-options.js';
+import type { LogFormat } from './output-prefix.js';
+import { UsageError } from './usage-error.js';
+
+/** Quiet time after the last change before a watch reload. */
+export const kDefaultWatchDelayMs = 300;
+
+export interface WatchSettings {
+  /** Absolute files or directories. */
+  readonly paths: readonly string[];
+  /** Extra patterns (names, paths relative to the app's cwd, `*.ext`); node_modules and dot entries always. */
+  readonly ignore: readonly string[];
+  readonly delayMs: number;
+}
+
+export interface RunSettings {
+  script: string;
+  scriptArgs: string[];
+  name: string;
+  workers: number | 'auto';
+  /** The ceiling of the worker count (`--max-workers`); undefined for the default. */
+  maxWorkers: number | undefined;
+  /** `--dev` / `dev`: true or false when given; undefined decides by NODE_ENV (runner/worker-count.ts). */
+  dev: boolean | undefined;
+  shutdownTimeoutMs: number | undefined;
+  readyTimeoutMs: number | undefined;
+  maxMemoryMb: number | undefined;
+  nodeArgs: string[];
+  logFormat: LogFormat;
+  /** Added to the inherited environment of the workers. */
+  env: Record<string, string>;
+  /** The app's working directory (the primary's and the workers'). */
+  cwd: string;
+  watch: WatchSettings | undefined;
+}
+
+/** One source of settings; unset keys are undefined. */
+export interface RunLayer {
+  script?: string | undefined;
+  scriptArgs?: string[] | undefined;
+  name?: string | undefined;
+  workers?: number | 'auto' | undefined;
+  maxWorkers?: number | undefined;
+  isDev?: boolean | undefined;
+  shutdownTimeoutMs?: number | undefined;
+  readyTimeoutMs?: number | undefined;
+  maxMemoryMb?: number | undefined;
+  nodeArgs?: string[] | undefined;
+  logFormat?: LogFormat | undefined;
+  /** From the env file, then the explicit variables over it. */
+  env?: Record<string, string> | undefined;
+  cwd?: string | undefined;
+  /** Paths to watch ([] for the app's cwd), or false for no watching. */
+  watch?: string[] | false | undefined;
+  ignoreWatch?: string[] | undefined;
+  watchDelayMs?: number | undefined;
+}
+
+/** The command line over the file's app (if any), with defaults. */
+export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invocationDir: string): RunSettings {
+  const base = file ?? {};
+  const script = flags.script ?? base.script;
+  if (script === undefined) throw new UsageError('Missing the script to run.', 'run');
+  const cwd = flags.cwd ?? base.cwd ?? invocationDir;
+  // `--dev` on the command line overrides the file's `workers`, and `-w` its `dev`.
+  const isDev = flags.isDev ?? (flags.workers === undefined ? base.isDev : undefined);
+  const watch = flags.watch ?? base.watch;
+  return {
+    script,
+    scriptArgs: flags.scriptArgs && flags.scriptArgs.length > 0 ? flags.scriptArgs : (base.scriptArgs ?? []),
+    name: flags.name ?? base.name ?? moduleBaseName(script),
+    workers: isDev ? 'auto' : (flags.workers ?? base.workers ?? 'auto'),
+    maxWorkers: flags.maxWorkers ?? base.maxWorkers,
+    dev: isDev,
+    shutdownTimeoutMs: flags.shutdownTimeoutMs ?? base.shutdownTimeoutMs,
+    readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
+    maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
+    nodeArgs: [...(base.nodeArgs ?? []), ...(flags.nodeArgs ?? [])],
+    logFormat: flags.logFormat ?? base.logFormat ?? 'line',
+    env: { ...base.env, ...flags.env },
+    cwd,
+    watch: watch
+      ? { paths: watch.length > 0 ? watch : [cwd], ignore: [...(base.ignoreWatch ?? []), ...(flags.ignoreWatch ?? [])], delayMs: flags.watchDelayMs ?? base.watchDelayMs ?? kDefaultWatchDelayMs }
+      : undefined,
+  };
+}
+

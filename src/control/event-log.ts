@@ -1,0 +1,121 @@
+/**
+ * The primary's lifecycle event log: a bounded ring buffer of what happened to the cluster
+ * (forks, exits, restarts, reloads, scaling), read over the control socket with a cursor so a
+ * reader (the dashboard) gets only what is new and learns when it fell behind. Pure: no I/O.
+ *
+ * The cursor works like a Kafka offset or the `resourceVersion` of a Kubernetes watch: every
+ * event gets the next sequence number, and a reader asks for the events after the last one it
+ * has. Memory stays bounded whatever the reader does: a reader that is too slow misses the
+ * overwritten events and is told how many.
+ */
+
+/** Events kept; older ones are overwritten. A crash-looping 64-worker cluster logs ~4 a second. */
+export const kEventLogCapacity = 1024;
+
+/** The primary events the log keeps (named as on `ClusterPrimary`), plus `scale`. */
+export type ClusterEventType =
+  | 'workerFork'
+  | 'workerReady'
+  | 'workerExit'
+  | 'workerRestart'
+  | 'workerUnresponsive'
+  | 'workerMemoryLimit'
+  | 'crashLoop'
+  | 'reload'
+  | 'reloadComplete'
+  | 'reloadFailed'
+  | 'scale'
+  | 'shutdown';
+
+/**
+ * One entry of the log. Fields beyond `seq`, `at` and `type` depend on the type: worker events
+ * carry `workerId`, `pid`, `slot` and `name`; the others are listed per field.
+ */
+export interface ClusterEvent {
+  /** Position in the log: 1 for the primary's first event, then +1 each. The read cursor. */
+  seq: number;
+  /** When it happened, in ms since the epoch. */
+  at: number;
+  type: ClusterEventType;
+  workerId?: number;
+  pid?: number;
+  slot?: number;
+  name?: string;
+  /** `workerExit`: exit code (null when killed by a signal), signal, and whether the primary asked for it. */
+  code?: number | null;
+  signal?: string | null;
+  expected?: boolean;
+  /** `workerRestart`: the worker it replaces, the backoff delay (ms) and the attempt (1 for the first). */
+  previousId?: number;
+  delayMs?: number;
+  attempt?: number;
+  /** `workerUnresponsive`: how long it had been silent, in ms. */
+  silentMs?: number;
+  /** `workerMemoryLimit`: the RSS that tripped the limit, and the limit, in bytes. */
+  rssBytes?: number;
+  limitBytes?: number;
+  /** `reload`: workers to replace. `reloadComplete`: workers replaced. */
+  workers?: number;
+  replaced?: number;
+  /** `reloadFailed`, `crashLoop`: what went wrong. */
+  error?: string;
+  /** `crashLoop`: failures counted and slots still supervised. */
+  failures?: number;
+  remainingSlots?: number;
+  /** `scale`: worker count before and wanted. */
+  from?: number;
+  to?: number;
+  /** `shutdown`: the signal that started it, if any. */
+  reason?: string;
+}
+
+/** The answer to an `events` request. */
+export interface EventsPage {
+  /** The kept events with `seq` greater than the request's `after`, oldest first. */
+  events: ClusterEvent[];
+  /** The newest `seq` in the log (0 while empty): pass it as `after` next time. */
+  last: number;
+  /** Events after `after` that were overwritten before this read (0 when none was lost). */
+  missed: number;
+}
+
+export type ClusterEventInput = Omit<ClusterEvent, 'seq' | 'at'> & { at?: number };
+
+export class EventLog {
+  readonly #capacity: number;
+  /** Slot `seq % capacity` holds event `seq` while it is among the newest `capacity`. */
+  readonly #ring: Array<ClusterEvent | undefined>;
+  #last = 0;
+
+  constructor(capacity = kEventLogCapacity) {
+    if (!Number.isSafeInteger(capacity) || capacity < 1) throw new RangeError(`An event log needs a positive integer capacity. Received ${capacity}`);
+    this.#capacity = capacity;
+    this.#ring = new Array<ClusterEvent | undefined>(capacity);
+  }
+
+  /** The newest `seq` (0 while empty). */
+  get last(): number {
+    return this.#last;
+  }
+
+  /** Appends an event, overwriting the oldest when full; returns it with its `seq`. */
+  append(input: ClusterEventInput): ClusterEvent {
+    const seq = ++this.#last;
+    const event: ClusterEvent = { ...input, seq, at: input.at ?? Date.now() };
+    this.#ring[seq % this.#capacity] = event;
+    return event;
+  }
+
+  /**
+   * The events after `after`. A cursor beyond the newest event (one from an earlier primary
+   * with the same name) reads from the start.
+   */
+  read(after = 0): EventsPage {
+    const from = after > this.#last ? 0 : Math.max(0, after);
+    const oldest = Math.max(1, this.#last - this.#capacity + 1);
+    const first = Math.max(from + 1, oldest);
+    const events: ClusterEvent[] = [];
+    for (let seq = first; seq <= this.#last; seq++) events.push(this.#ring[seq % this.#capacity]!);
+    return { events, last: this.#last, missed: Math.max(0, oldest - from - 1) };
+  }
+}

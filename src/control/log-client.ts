@@ -1,0 +1,108 @@
+/**
+ * The client side of `logs` (see log-protocol.ts): one connection that receives the buffered
+ * lines, then, with `follow`, new lines until the cluster stops or `close()` is called.
+ * `pause()` / `resume()` stop reading from the socket: a reader that cannot keep up (its own
+ * output is slow) then lets the primary drop lines for it instead of buffering them here.
+ */
+import net from 'node:net';
+import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
+import { stripControlChars } from './control-chars.js';
+import { liveNames } from './control-client.js';
+import { readLines } from './control-protocol.js';
+import type { LogEntry, LogsRequest } from './log-protocol.js';
+import { checkControlDirectory, checkSocketFile, controlDirectory, socketPathFor } from './runtime-dir.js';
+
+export interface LogStreamHandlers {
+  onEntry(entry: LogEntry): void;
+  /** The primary skipped `count` lines for this reader since the previous notice. */
+  onDropped(count: number): void;
+}
+
+export interface LogStream {
+  /**
+   * Resolves once the request is done: `complete` (without follow: all lines sent), `closed`
+   * (with follow: the cluster stopped, or `close()` was called).
+   * @throws ClusterNotRunningError, RemoteError (the primary refused), ControlSocketError.
+   */
+  readonly done: Promise<'complete' | 'closed'>;
+  pause(): void;
+  resume(): void;
+  close(): void;
+}
+
+/**
+ * Opens the `logs` stream of cluster `name`, with the client checks of control-client.ts (the
+ * directory and the socket are this user's alone).
+ * @throws InvalidOptionError for a name that is not a cluster name; ControlSocketError for a
+ * directory or socket that is not this user's alone (synchronously).
+ */
+export function openLogStream(name: string, request: LogsRequest, handlers: LogStreamHandlers, directory = controlDirectory()): LogStream {
+  const path = socketPathFor(name, directory);
+  // An absent directory or socket ends as the connection's ENOENT does: ClusterNotRunningError.
+  if (checkControlDirectory(directory)) checkSocketFile(path);
+  const id = 1;
+  const socket = net.connect(path);
+  let isAnswered = false;
+  const done = new Promise<'complete' | 'closed'>((resolve, reject) => {
+    let isSettled = false;
+    const settle = (outcome: 'complete' | 'closed' | Error) => {
+      if (isSettled) return;
+      isSettled = true;
+      socket.destroy();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome);
+    };
+    socket.once('connect', () => socket.write(`${JSON.stringify({ id, command: 'logs', ...request })}\n`));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (isAnswered) return settle('closed');
+      if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
+        void liveNames(directory).then((names) => settle(new ClusterNotRunningError(name, names)));
+        return;
+      }
+      settle(new ControlSocketError(`The cluster "${name}" dropped the control connection before it answered "logs": ${error.message}`, { cause: error }));
+    });
+    socket.once('close', () =>
+      settle(isAnswered ? 'closed' : new ControlSocketError(`The cluster "${name}" closed the control connection before it answered "logs"; its primary may be exiting.`)),
+    );
+    readLines(
+      socket,
+      (line) => {
+        const message = parse(line);
+        if (!message || message.id !== id) return;
+        if (isEntry(message.log)) handlers.onEntry(message.log);
+        else if (Number.isSafeInteger(message.dropped) && (message.dropped as number) > 0) handlers.onDropped(message.dropped as number);
+        else if (message.ok === true) {
+          isAnswered = true;
+          if ((message.result as { follow?: unknown } | undefined)?.follow !== true) settle('complete');
+        } else if (message.ok === false) {
+          const error = (typeof message.error === 'object' && message.error !== null ? message.error : {}) as Record<string, unknown>;
+          const text = (value: unknown, fallback: string) => stripControlChars(typeof value === 'string' ? value : fallback);
+          settle(new RemoteError('logs', `the primary at ${path}`, { name: text(error.name, 'Error'), message: text(error.message, 'no reason given'), code: typeof error.code === 'string' ? text(error.code, '') : undefined }));
+        }
+      },
+      () => settle(new ControlSocketError(`A line from ${path} is too large.`)),
+    );
+  });
+  return {
+    done,
+    pause: () => socket.pause(),
+    resume: () => socket.resume(),
+    close: () => socket.destroy(),
+  };
+}
+
+type Message = { id?: unknown; log?: unknown; dropped?: unknown; ok?: unknown; result?: unknown; error?: unknown };
+
+function parse(line: string): Message | undefined {
+  try {
+    const value = JSON.parse(line) as unknown;
+    return typeof value === 'object' && value !== null ? (value as Message) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function isEntry(value: unknown): value is LogEntry {
+  const entry = value as Partial<LogEntry> | undefined;
+  return typeof entry === 'object' && entry !== null && typeof entry.msg === 'string' && typeof entry.time === 'number' && (entry.source === 'worker' || entry.source === 'primary');
+}

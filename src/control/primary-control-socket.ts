@@ -1,0 +1,57 @@
+/**
+ * The control socket of a `ClusterPrimary` given a `serviceName`: the same requests as the
+ * service runner's (`clusterkit status|reload|stop|scale|dashboard <name>`), for a primary the
+ * user runs in a process of their own. A `stop` shuts the primary down but, unlike the runner's,
+ * does not exit the process: that stays the user's call.
+ */
+import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import { clusterStatus } from './cluster-status.js';
+import type { ClusterStatus } from './control-protocol.js';
+import { startControlServer, type ControlServer } from './control-server.js';
+import { recordClusterEvents } from './record-events.js';
+
+export interface PrimarySocketSource {
+  /** The script the workers run, shown by `status`. */
+  readonly script: string;
+  /** The worker count the primary maintains (its active slots). */
+  targetWorkers(): number;
+}
+
+/**
+ * Opens the socket of `name` for `primary`, recording its events from now on; both end when
+ * its shutdown completes.
+ * @throws ClusterNameInUseError when a live primary already serves `name`.
+ */
+export async function openPrimaryControlSocket(primary: ClusterPrimary, name: string, source: PrimarySocketSource): Promise<ControlServer> {
+  const startedAt = Date.now();
+  const recording = recordClusterEvents(primary);
+  const status = (): ClusterStatus => clusterStatus(primary, { name, script: source.script, startedAt, targetWorkers: () => source.targetWorkers() });
+  let server: ControlServer;
+  try {
+    server = await startControlServer(name, {
+      status,
+      reload: async () => {
+        await primary.reload();
+        return { workers: primary.workers.length };
+      },
+      scale: async (count) => {
+        await primary.scale(count);
+        return status();
+      },
+      stop: async () => {
+        const report = await primary.shutdown();
+        return { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, pid: process.pid };
+      },
+      afterStop: () => server.close(),
+      events: (after) => recording.log.read(after),
+    });
+  } catch (error) {
+    recording.stop();
+    throw error;
+  }
+  primary.once('shutdownComplete', () => {
+    server.close();
+    recording.stop();
+  });
+  return server;
+}

@@ -1,0 +1,36 @@
+/**
+ * Feeds a primary's lifecycle events into an `EventLog`, for the control socket's `events`
+ * request. One small object per event, no I/O: as cheap as the events themselves.
+ */
+import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import type { PrimaryEvents } from '../primary/primary-events.js';
+import type { WorkerHandle } from '../primary/pool/worker-handle.js';
+import type { AnyMessageMap } from '../types.js';
+import { EventLog } from './event-log.js';
+
+type Events = PrimaryEvents<AnyMessageMap>;
+
+/** Starts recording `primary`'s events; returns the log and a function that stops recording. */
+export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog()): { log: EventLog; stop: () => void } {
+  const worker = (handle: WorkerHandle) => ({ workerId: handle.id, pid: handle.pid, slot: handle.slot, ...(handle.name === undefined ? {} : { name: handle.name }) });
+  const listeners = {
+    workerFork: ({ worker: handle }) => log.append({ type: 'workerFork', ...worker(handle) }),
+    workerReady: ({ worker: handle }) => log.append({ type: 'workerReady', ...worker(handle) }),
+    workerExit: ({ worker: handle, code, signal, expected }) => log.append({ type: 'workerExit', ...worker(handle), code, signal, expected }),
+    workerRestart: ({ previous, worker: handle, delayMs, attempt }) =>
+      log.append({ type: 'workerRestart', ...worker(handle), previousId: previous.id, delayMs, attempt }),
+    workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),
+    workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes }) => log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes }),
+    crashLoop: ({ slot, name, failures, error, remainingSlots }) =>
+      log.append({ type: 'crashLoop', slot, ...(name === undefined ? {} : { name }), failures, remainingSlots, error: error.message }),
+    reload: ({ workers }) => log.append({ type: 'reload', workers }),
+    reloadComplete: ({ replaced }) => log.append({ type: 'reloadComplete', replaced }),
+    reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message }),
+    scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
+    shutdown: ({ signal }) => log.append({ type: 'shutdown', ...(signal ? { reason: signal } : {}) }),
+  } satisfies { [E in keyof Events]?: (payload: Parameters<Events[E]>[0]) => void };
+  const entries = Object.entries(listeners) as Array<[keyof Events, (payload: never) => void]>;
+  const emitter = primary as unknown as { on(event: string, listener: (payload: never) => void): void; off(event: string, listener: (payload: never) => void): void };
+  for (const [event, listener] of entries) emitter.on(event, listener);
+  return { log, stop: () => entries.forEach(([event, listener]) => emitter.off(event, listener)) };
+}

@@ -1,0 +1,43 @@
+/**
+ * Durations: the one place that knows how long a timer can wait. Node keeps a timer's delay in
+ * a signed 32-bit count of milliseconds; a longer delay (2^31 ms, about 24.8 days, or more) is
+ * not refused but replaced by 1 ms, with only a warning on stderr. A timeout of "600 hours"
+ * would then fire at once: a reply times out before it could arrive, a worker is killed as
+ * not ready, a shutdown kills at once. So every duration option and flag is checked against
+ * `kMaxDurationMs`, and every timer armed with a sum of durations goes through `timerDelay`.
+ */
+import { InvalidOptionError } from './errors.js';
+
+/** The longest delay Node's timers hold: 2^31 - 1 ms (24 days, 20 hours, 31 minutes). */
+export const kMaxDurationMs = 2 ** 31 - 1;
+
+export interface DurationRules {
+  /** The shortest accepted, in ms. @default 1 */
+  min?: number;
+  /** `Infinity` means "no limit": the timer is then not armed at all. @default false */
+  allowInfinity?: boolean;
+}
+
+/**
+ * A duration option in whole milliseconds, from `min` to `kMaxDurationMs` (or `Infinity` when
+ * allowed); `fallback` when undefined.
+ * @throws InvalidOptionError naming the option, what it accepts and the longest duration.
+ */
+export function durationOption(value: unknown, name: string, fallback: number, rules: DurationRules = {}): number {
+  if (value === undefined) return fallback;
+  const min = rules.min ?? 1;
+  if (rules.allowInfinity && value === Number.POSITIVE_INFINITY) return value;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > kMaxDurationMs) {
+    const expected = `a whole number of milliseconds from ${min} to ${kMaxDurationMs} (about 24.8 days, the longest a Node timer can wait)`;
+    throw new InvalidOptionError(name, rules.allowInfinity ? `${expected}, or Infinity for no limit` : expected, value);
+  }
+  return value;
+}
+
+/**
+ * A delay for `setTimeout` computed from durations (a timeout plus a margin): never past what a
+ * timer holds, where it would fire after 1 ms instead. Infinity stays Infinity (arm nothing).
+ */
+export function timerDelay(ms: number): number {
+  return ms === Number.POSITIVE_INFINITY ? ms : Math.min(Math.max(ms, 0), kMaxDurationMs);
+}

@@ -1,0 +1,66 @@
+/**
+ * The options and counters of an `Endpoint` (endpoint.ts).
+ */
+import type { ProtocolProblem } from '../errors.js';
+import type { Serialization } from '../types.js';
+import type { IpcPort } from './channel.js';
+
+/**
+ * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
+ * the returned promise) is the reply; throwing or rejecting sends an error reply. Throw
+ * `handlerNotFound()` when nothing handles `type`; return `kNoReply` to drop a request unanswered.
+ */
+export type InboundHandler = (type: string, payload: unknown, isRequest: boolean) => unknown;
+
+export interface EndpointOptions {
+  port: IpcPort;
+  serialization: Serialization;
+  maxMessageBytes: number;
+  /** Timeout of requests that do not set their own. */
+  defaultTimeoutMs: number;
+  /** Requests that may wait for replies at once; beyond it, `backpressure` decides. */
+  maxPending: number;
+  /**
+   * The option that sets `maxPending` on this side, for BackpressureError to name:
+   * `maxPendingPerWorker` on the primary, `maxPending` on a worker. @default 'maxPending'
+   */
+  maxPendingOption?: 'maxPendingPerWorker' | 'maxPending';
+  backpressure: 'reject' | 'wait';
+  /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
+  describePeer: () => string;
+  onInbound: InboundHandler;
+  /** The error for a request whose channel closed under it (the peer is gone). */
+  channelClosedError: (type: string) => Error;
+  /** Reports failures that belong to no caller (a notification handler threw...). */
+  onError: (error: Error) => void;
+  /**
+   * Called for each frame or record dropped because it breaks the protocol (malformed, or a
+   * reply to a request never sent); the system router counts and reports it. Must not throw.
+   */
+  onProtocolError?: (problem: ProtocolProblem, type?: string) => void;
+  /** Hold outbound messages until `channel.open()`: the peer cannot receive yet. */
+  held?: boolean;
+  /** This process talks to several peers (the primary): coalesce writes across their frames. */
+  hasManyPeers?: boolean;
+}
+
+export interface EndpointStats {
+  messagesIn: number;
+  messagesOut: number;
+  /**
+   * Dropped on arrival: malformed frames and records, and replies to unknown or expired
+   * requests (a late reply is not a protocol error; a malformed record or forged reply is, and
+   * is reported to `onProtocolError` too).
+   */
+  dropped: number;
+  /**
+   * Replies not written because more than 64 MiB already waited to be written to the peer: it
+   * does not read what it asks for. Its requests time out on its side.
+   */
+  unsentReplies: number;
+  /**
+   * Writes that failed after they were issued (EPIPE while the peer dies). Not reported as
+   * errors: the peer's exit rejects its pending requests with a precise error moments later.
+   */
+  writeErrors: number;
+}

@@ -1,0 +1,107 @@
+/**
+ * The receiving side of an endpoint: splits each frame into its records and routes them before
+ * anything reaches user code: a reply settles its pending request by id, a request or a
+ * notification goes to `Inbound`. What breaks the protocol (a malformed frame or record, a reply
+ * to an id this process never issued or to a request still waiting for admission, never
+ * written) is dropped, counted and reported to `onProtocolError`; a late reply (its request had
+ * timed out) is only dropped and counted.
+ */
+import { NoHandlerError, RemoteError, type ProtocolProblem, type SerializedError } from '../errors.js';
+import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kNoPayload, kNotify, kRecordSize, kReply, kReplyAhead, kRequest, readFrame } from './envelope.js';
+import type { Inbound } from './inbound.js';
+import { isIssuedRequestId, type PendingRequests } from './pending.js';
+
+export interface RecordReceiverParts {
+  readonly pending: PendingRequests;
+  readonly inbound: Inbound;
+  /** The endpoint's counters this updates. */
+  readonly stats: { messagesIn: number; dropped: number };
+  /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
+  readonly describePeer: () => string;
+  readonly onProtocolError: ((problem: ProtocolProblem, type?: string) => void) | undefined;
+}
+
+export class RecordReceiver {
+  readonly #parts: RecordReceiverParts;
+
+  constructor(parts: RecordReceiverParts) {
+    this.#parts = parts;
+  }
+
+  /** Routes one raw IPC message that carries the clusterkit marker. */
+  receive(message: unknown): void {
+    const records = readFrame(message);
+    if (!records) {
+      this.#dropMalformed('malformed-frame');
+      return;
+    }
+    for (let i = 0; i < records.length; i += kRecordSize) this.#receiveRecord(records[i], records[i + 1], records[i + 2], records[i + 3]);
+  }
+
+  #receiveRecord(kind: unknown, id: unknown, typeOrFault: unknown, value: unknown): void {
+    if (typeof kind !== 'number') {
+      this.#dropMalformed('malformed-record');
+      return;
+    }
+    const { pending, inbound, stats } = this.#parts;
+    const payload = kind & kNoPayload ? undefined : value;
+    switch (kind & ~kNoPayload) {
+      case kReply:
+        if (!isMessageId(id)) break;
+        if (pending.resolve(id, payload)) stats.messagesIn++;
+        else this.#dropUnmatched(id);
+        return;
+      case kRequest:
+        if (!isMessageId(id) || !isTypeName(typeOrFault)) break;
+        stats.messagesIn++;
+        inbound.answer(id, typeOrFault, payload);
+        return;
+      case kNotify:
+        if (!isTypeName(typeOrFault)) break;
+        stats.messagesIn++;
+        inbound.deliver(typeOrFault, payload);
+        return;
+      case kErrorReply:
+        if (!isMessageId(id) || !isSerializedError(value)) break;
+        this.#receiveErrorReply(id, value, typeOrFault === kFaultNoHandler);
+        return;
+      case kReplyAhead:
+        if (!isMessageId(id)) break;
+        // Unknown: the request already timed out (its reply will be dropped as late), or forged.
+        if (!pending.markArriving(id) && isForged(pending, id)) this.#parts.onProtocolError?.('forged-reply');
+        return;
+    }
+    this.#dropMalformed('malformed-record');
+  }
+
+  #receiveErrorReply(id: number, error: SerializedError, isNoHandler: boolean): void {
+    const { pending, stats } = this.#parts;
+    const request = pending.get(id);
+    if (!request || request.isWaiting) {
+      this.#dropUnmatched(id);
+      return;
+    }
+    stats.messagesIn++;
+    const peer = this.#parts.describePeer();
+    pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
+  }
+
+  #dropMalformed(problem: ProtocolProblem): void {
+    this.#parts.stats.dropped++;
+    this.#parts.onProtocolError?.(problem);
+  }
+
+  /**
+   * A reply to no pending request: late (its request timed out) or, for an id never issued or
+   * a request still waiting for admission (never written), forged.
+   */
+  #dropUnmatched(id: number): void {
+    this.#parts.stats.dropped++;
+    if (isForged(this.#parts.pending, id)) this.#parts.onProtocolError?.('forged-reply');
+  }
+}
+
+/** No reply to `id` can have been written by the peer: it was never issued, or not written yet. */
+function isForged(pending: PendingRequests, id: number): boolean {
+  return !isIssuedRequestId(id) || pending.isWaiting(id);
+}

@@ -1,0 +1,115 @@
+/**
+ * The routing of clusterkit's own messages (`$ready`, `$ping`, `$store`...), on both sides, and
+ * the one place where they are checked before any handler sees them, in both directions:
+ * inbound system messages (`route`), and the replies to our own system requests (`request`).
+ * The endpoint reports the malformed frames and records it drops here too (`reportDropped`), so
+ * every protocol error of a peer is counted, and reported, by one router.
+ *
+ * Each system type is registered with the kind it must arrive as (request or notification), a
+ * check of its payload, optionally the peer states it may arrive in, and its handler. A message
+ * of the wrong kind, whose payload fails its check, or that the peer's state rules out never
+ * reaches the handler: it is dropped (a request gets no reply) and counted in `protocolErrors`,
+ * never thrown into user code or emitted as `error`. The peer is clusterkit itself, so a failed
+ * check means a bug or a forged message, not a caller to tell. A request for a type nobody
+ * registered is answered with `NoHandlerError` (and counted): a peer of another version learns
+ * that the feature is missing.
+ *
+ * User messages never come here: the receiving side tests `isSystemType(type)` first, so their
+ * path costs nothing more (node:cluster routes its `NODE_` messages the same way, first).
+ */
+import { ProtocolError, type ProtocolProblem } from '../errors.js';
+import { kNoReply } from './inbound.js';
+import { handlerNotFound } from './route.js';
+
+export type { ProtocolProblem } from '../errors.js';
+
+/** How a system message must arrive. */
+export type SystemKind = 'request' | 'notification';
+
+/** One system message type: what it must look like, and who handles it. */
+export interface SystemMessage<Peer, Payload> {
+  readonly kind: SystemKind;
+  /**
+   * True when the payload is well-formed. Structure only (types, presence, ranges, sizes): a
+   * handler still rejects a well-formed request it cannot serve (a missing store key...) with an
+   * error reply.
+   */
+  readonly check: (payload: unknown) => payload is Payload;
+  /** True when `peer` may send this now (`$initError` only while starting); always when absent. */
+  readonly when?: (peer: Peer) => boolean;
+  /** Handles a message that passed the checks; for a request, the return value is the reply. */
+  readonly handle: (payload: Payload, peer: Peer) => unknown;
+}
+
+/** What `request()` needs of an endpoint. */
+export interface Requester {
+  request(type: string, payload: unknown, timeoutMs?: number): Promise<unknown>;
+}
+
+export interface SystemRouterOptions<Peer> {
+  /** Who receives: `the primary` or `worker 3`, for `NoHandlerError`. */
+  readonly receiver: string;
+  /** Names the peer in `ProtocolError`: `worker 3 (pid 4242)`. */
+  readonly describePeer?: (peer: Peer) => string;
+  /**
+   * Called for each dropped message, after it was counted. Must not throw; the primary counts
+   * it per worker and warns, rate-limited.
+   */
+  readonly onProtocolError?: (peer: Peer, type: string | undefined, problem: ProtocolProblem) => void;
+}
+
+export class SystemRouter<Peer> {
+  readonly #messages = new Map<string, SystemMessage<Peer, unknown>>();
+  readonly #options: SystemRouterOptions<Peer>;
+  /** Messages dropped as protocol errors (see `ProtocolProblem`), from every peer, since creation. */
+  protocolErrors = 0;
+
+  constructor(options: SystemRouterOptions<Peer>) {
+    this.#options = options;
+  }
+
+  /** Registers the handler of `type` (one per type; a later registration replaces it). */
+  register<Payload>(type: string, message: SystemMessage<Peer, Payload>): void {
+    this.#messages.set(type, message as SystemMessage<Peer, unknown>);
+  }
+
+  /**
+   * Routes one system message from `peer`; returns the reply of a request, or `kNoReply` when
+   * the message was dropped.
+   */
+  route(peer: Peer, type: string, payload: unknown, isRequest: boolean): unknown {
+    const message = this.#messages.get(type);
+    if (!message) {
+      this.reportDropped(peer, 'unknown-type', type);
+      if (isRequest) throw handlerNotFound(type, this.#options.receiver);
+      return kNoReply;
+    }
+    if ((message.kind === 'request') !== isRequest) return this.reportDropped(peer, 'wrong-kind', type);
+    if (!message.check(payload)) return this.reportDropped(peer, 'bad-payload', type);
+    if (message.when && !message.when(peer)) return this.reportDropped(peer, 'unexpected', type);
+    return message.handle(payload, peer);
+  }
+
+  /**
+   * Sends the system request `type` to `peer` and checks its reply: one that fails `check` is
+   * counted as a protocol error of `peer`, and the promise rejects with `ProtocolError`.
+   */
+  request<Reply>(peer: Peer, endpoint: Requester, type: string, payload: unknown, check: (reply: unknown) => reply is Reply, timeoutMs?: number): Promise<Reply> {
+    return endpoint.request(type, payload, timeoutMs).then((reply) => {
+      if (check(reply)) return reply;
+      this.reportDropped(peer, 'bad-reply', type);
+      throw new ProtocolError(this.#describe(peer), 'bad-reply', type);
+    });
+  }
+
+  /** Counts a message from `peer` dropped as a protocol error, and reports it. */
+  reportDropped(peer: Peer, problem: ProtocolProblem, type?: string): typeof kNoReply {
+    this.protocolErrors++;
+    this.#options.onProtocolError?.(peer, type, problem);
+    return kNoReply;
+  }
+
+  #describe(peer: Peer): string {
+    return this.#options.describePeer?.(peer) ?? String(peer);
+  }
+}

@@ -1,0 +1,67 @@
+/**
+ * `primary.metrics()`: one Prometheus text exposition for the whole cluster. Each ready
+ * worker's prom-client registry is collected over clusterkit's own request/ack with a
+ * timeout and merged with prom-client's AggregatorRegistry; a worker that does not answer in
+ * time is left out of that scrape and counted in `clusterkit_worker_scrape_errors`, so one
+ * silent worker never fails the whole scrape. A worker whose answer fails its check
+ * (metrics-reply.ts) is left out the same way, and its answer counts as a protocol error.
+ * clusterkit's own per-worker figures follow.
+ *
+ * The deadline counts replies that reached the primary in time even when the primary was busy
+ * (pending.ts): a large registry's reply is announced by its first bytes, and waited for.
+ */
+import { completeMetrics, isMetricsReply, type MetricJson } from '../../messaging/metrics-reply.js';
+import { kMetricsRequest } from '../../messaging/system-types.js';
+import { loadPromClient, type PromClientModule } from '../../prom-client.js';
+import type { PrimaryContext } from '../primary-context.js';
+import { formatClusterMetrics } from './format-cluster-metrics.js';
+import { collectStats } from './worker-stats.js';
+
+/** Default time each worker has to answer a scrape. */
+export const kDefaultScrapeTimeoutMs = 2_000;
+
+export class ClusterMetrics {
+  /** Failed scrapes by slot, since the primary started (a Prometheus counter). */
+  readonly #scrapeErrors = new Map<number, number>();
+
+  constructor(private readonly context: Pick<PrimaryContext, 'pool' | 'system'>) {}
+
+  async collect(timeoutMs: number): Promise<string> {
+    const { pool, system } = this.context;
+    const workers = [...pool.records].filter((record) => record.state === 'ready');
+    const answers = await Promise.allSettled(workers.map((record) => system.request(record, record.endpoint, kMetricsRequest, undefined, isMetricsReply, timeoutMs)));
+    const collected = new Map<number, MetricJson[]>();
+    answers.forEach((answer, index) => {
+      const slot = workers[index]!.slot.index;
+      if (answer.status === 'rejected') this.#countError(slot);
+      else if (answer.value) collected.set(slot, completeMetrics(answer.value));
+    });
+    const promClient = collected.size > 0 ? await loadPromClient() : undefined;
+    const aggregated = promClient ? await this.#aggregate(promClient, collected) : undefined;
+    const own = formatClusterMetrics(collectStats(pool), this.#scrapeErrors);
+    return aggregated === undefined ? own : `${aggregated.trimEnd()}\n${own}`;
+  }
+
+  /**
+   * The registries merged by prom-client. The answers passed their check, so this should not
+   * throw; if prom-client ever does, the answers it cannot take are found one by one and left
+   * out as scrape errors: the scrape never fails as a whole.
+   */
+  async #aggregate(promClient: PromClientModule, collected: Map<number, MetricJson[]>): Promise<string | undefined> {
+    const merge = async (answers: MetricJson[][]) => promClient.AggregatorRegistry.aggregate(answers).metrics();
+    try {
+      return await merge([...collected.values()]);
+    } catch {
+      const usable: MetricJson[][] = [];
+      for (const [slot, metrics] of collected) {
+        if (await merge([metrics]).then(() => true, () => false)) usable.push(metrics);
+        else this.#countError(slot);
+      }
+      return usable.length > 0 ? merge(usable).catch(() => undefined) : undefined;
+    }
+  }
+
+  #countError(slot: number): void {
+    this.#scrapeErrors.set(slot, (this.#scrapeErrors.get(slot) ?? 0) + 1);
+  }
+}

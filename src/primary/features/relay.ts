@@ -1,0 +1,60 @@
+/**
+ * Worker-to-worker messages, relayed by the primary: `worker.sendTo(target, type, payload)`.
+ * The primary forwards the request to the target (by name or worker id) with the sender's
+ * timeout and returns the target handler's reply, so the ack is end to end. An unknown or
+ * stopping target fails with NoWorkerAvailableError, a target that dies with
+ * WorkerExitedError; the sender revives both from their codes.
+ */
+import {
+  MessageTimeoutError,
+  NoHandlerError,
+  NoWorkerAvailableError,
+  RemoteError,
+  WorkerExitedError,
+} from '../../errors.js';
+import { isRelayPayload, kRelayedRequest, kRelayRequest, type RelayedPayload, type RelayPayload, type RelaySender } from '../../messaging/system-types.js';
+import type { PrimaryContext } from '../primary-context.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
+
+export function registerRelay({ pool, system }: Pick<PrimaryContext, 'pool' | 'system'>): void {
+  system.register(kRelayRequest, { kind: 'request', check: isRelayPayload, handle: (relay, sender) => forward(pool, relay, sender) });
+}
+
+function forward(pool: PrimaryContext['pool'], { target, type, payload, timeoutMs }: RelayPayload, sender: WorkerRecord): Promise<unknown> {
+  const destination = typeof target === 'number' ? pool.record(target) : pool.recordByName(target);
+  if (!destination || !isReachable(destination)) {
+    const which = typeof target === 'number' ? `with id ${target}` : `named "${target}"`;
+    throw new NoWorkerAvailableError(
+      `No live worker ${which} can receive "${type}" from worker ${sender.id}. It may have exited or be stopping; names and ids of live workers are in primary.workers.`,
+    );
+  }
+  const from: RelaySender = { workerId: sender.id, name: sender.slot.spec.name };
+  const relayed: RelayedPayload = { from, type, payload };
+  return destination.endpoint.request(kRelayedRequest, relayed, forwardTimeout(timeoutMs ?? Number.POSITIVE_INFINITY)).catch((error: unknown) => {
+    throw renamed(error, type, destination);
+  });
+}
+
+/** The forwarded request's error, naming the user's message type rather than the relay's. */
+function renamed(error: unknown, type: string, destination: WorkerRecord): unknown {
+  const peer = destination.describe();
+  if (error instanceof WorkerExitedError) return new WorkerExitedError(destination.exitDescription(), `before it replied to "${type}"`, { cause: error });
+  if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, error.timeoutMs, peer);
+  if (error instanceof NoHandlerError) return new NoHandlerError(type, peer);
+  if (error instanceof RemoteError) {
+    return new RemoteError(type, peer, { name: error.remoteName, message: error.remoteMessage, code: error.remoteCode, stack: error.remoteStack, data: error.data });
+  }
+  return error;
+}
+
+/**
+ * The sender's timer started first; ours ends a little earlier, so that the sender usually gets
+ * our answer, which names the target, and no forwarded request outlives the sender's wait.
+ */
+function forwardTimeout(timeoutMs: number): number {
+  return Math.max(1, timeoutMs - Math.min(250, Math.max(20, timeoutMs / 20)));
+}
+
+function isReachable(record: WorkerRecord): boolean {
+  return (record.state === 'ready' || record.state === 'starting') && record.isConnected;
+}

@@ -1,0 +1,64 @@
+/**
+ * Creates the primary's shared store and serves it to workers: `$store` requests run one
+ * operation each, watching workers are told about changes (`$storeChange` notifications,
+ * coalesced under back-pressure: store-watchers.ts), and keys written with `ephemeral` are
+ * removed when their worker exits (store-leases.ts).
+ */
+import { describeValue, InvalidArgumentError, InvalidStateError } from '../../errors.js';
+import { isStoreOperation, kStoreRequest, type StoreOperation } from '../../messaging/system-types.js';
+import type { PrimaryContext } from '../primary-context.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
+import { SharedStore, type StoreChange } from './shared-store.js';
+import { StoreLeases } from './store-leases.js';
+import { StoreWatchers } from './store-watchers.js';
+
+export function serveStore({ options, system, emit, reportError }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportError'>): SharedStore {
+  const watchers = new StoreWatchers(reportError);
+  const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
+  const store: SharedStore = new SharedStore(options.serialization, options.maxMessageBytes, (change: StoreChange, isIncrement: boolean) => {
+    if (!isIncrement) leases.untie(change.key);
+    emit('storeChange', change);
+    watchers.notify(change);
+  });
+  system.register(kStoreRequest, { kind: 'request', check: isStoreOperation, handle: (operation, record) => runOperation(store, watchers, leases, record, operation) });
+  return store;
+}
+
+function runOperation(store: SharedStore, watchers: StoreWatchers, leases: StoreLeases, record: WorkerRecord, operation: StoreOperation): unknown {
+  const source = record.handle;
+  switch (operation.op) {
+    case 'get':
+      return store.get(operation.key);
+    case 'set':
+      if (operation.ephemeral) checkAlive(record, operation.key);
+      store.set(operation.key, operation.value, source);
+      if (operation.ephemeral) leases.tie(operation.key, record);
+      return undefined;
+    case 'delete':
+      return store.delete(operation.key, source);
+    case 'increment':
+      return store.increment(operation.key, operation.by, source);
+    case 'compareAndSet': {
+      if (operation.ephemeral) checkAlive(record, operation.key);
+      const isSet = store.compareAndSet(operation.key, operation.expected, operation.next, source);
+      if (isSet && operation.ephemeral && operation.next !== undefined) leases.tie(operation.key, record);
+      return isSet;
+    }
+    case 'entries':
+      return store.entries(operation.prefix);
+    case 'watch':
+      store.has(operation.key); // validates the key
+      watchers.watch(record, operation.key);
+      return undefined;
+    case 'unwatch':
+      watchers.unwatch(record, operation.key);
+      return undefined;
+    default:
+      throw new InvalidArgumentError(`Unknown store operation ${describeValue((operation as { op: unknown }).op)}.`);
+  }
+}
+
+/** An ephemeral write from a worker that already exited would outlive it: refused. */
+function checkAlive(record: WorkerRecord, key: string): void {
+  if (record.state === 'exited') throw new InvalidStateError(`${record.describe()} exited; the ephemeral key "${key}" is not written.`);
+}

@@ -1,0 +1,107 @@
+/**
+ * Hang detection: the primary pings each ready worker; one silent for `timeoutMs` (no pong, no
+ * message at all) has a blocked event loop and is reported. Sends keep "succeeding" to such a
+ * worker, so the channel state cannot tell. The pong carries memory and event-loop figures.
+ *
+ * If the primary's own loop stalled (a huge synchronous send, a GC pause), silence that
+ * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
+ * Nor is a worker silent that is still reading a backlog of our messages (the ping waits behind
+ * them): while our writes to it complete, its loop is turning.
+ */
+import type { PingReport } from '../../messaging/system-types.js';
+import type { NormalizedHeartbeatOptions } from '../primary-options.js';
+import type { WorkerPool } from '../pool/worker-pool.js';
+import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
+
+/** Consecutive over-limit answers before a worker is replaced for memory. */
+export const kMemoryStrikes = 3;
+
+export interface HeartbeatCallbacks {
+  /** Sends `$ping`; resolves with the checked answer, rejects on a timeout or a bad answer. */
+  ping(record: WorkerRecord, timeoutMs: number): Promise<PingReport>;
+  onUnresponsive(record: WorkerRecord, silentMs: number): void;
+  onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
+}
+
+export class PrimaryHeartbeat {
+  /** Set between start() and stop(). */
+  #timer: NodeJS.Timeout | undefined;
+  #lastTickAt = 0;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly options: NormalizedHeartbeatOptions,
+    private readonly maxMemoryMb: number | undefined,
+    private readonly callbacks: HeartbeatCallbacks,
+  ) {}
+
+  start(): void {
+    if (this.#timer) return;
+    this.#lastTickAt = Date.now();
+    this.#timer = setInterval(() => this.#tick(), this.options.intervalMs);
+    this.#timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    const lagMs = now - this.#lastTickAt - this.options.intervalMs;
+    this.#lastTickAt = now;
+    const primaryStalled = lagMs > this.options.timeoutMs / 2;
+    for (const record of this.pool.records) {
+      if (record.state !== 'ready' || record.isUnresponsive) continue;
+      if (primaryStalled) record.lastSeenAt = now;
+      // A worker reading a backlog from us sends nothing and answers the ping only after it,
+      // but its loop turns: our writes to it completing is a sign of life too.
+      const silentMs = now - Math.max(record.lastSeenAt, record.endpoint.channel.lastDrainAt);
+      if (silentMs > this.options.timeoutMs) {
+        record.isUnresponsive = true;
+        this.callbacks.onUnresponsive(record, silentMs);
+      } else if (!record.isPinging) {
+        this.#ping(record);
+      }
+    }
+  }
+
+  #ping(record: WorkerRecord): void {
+    record.isPinging = true;
+    this.callbacks.ping(record, this.options.timeoutMs).then(
+      (report) => {
+        record.isPinging = false;
+        record.health = toHealth(report);
+        this.#checkMemory(record, record.health);
+      },
+      () => {
+        record.isPinging = false;
+      },
+    );
+  }
+
+  #checkMemory(record: WorkerRecord, health: WorkerHealth): void {
+    if (this.maxMemoryMb === undefined) return;
+    const limitBytes = this.maxMemoryMb * 1024 * 1024;
+    record.memoryStrikes = health.rssBytes > limitBytes ? record.memoryStrikes + 1 : 0;
+    if (record.memoryStrikes === kMemoryStrikes) this.callbacks.onMemoryLimit(record, health.rssBytes, limitBytes);
+  }
+}
+
+function toHealth(report: PingReport): WorkerHealth {
+  return {
+    rssBytes: report.rss,
+    heapUsedBytes: report.heapUsed,
+    heapTotalBytes: report.heapTotal,
+    eventLoopDelayMs: finiteOrUndefined(report.loopDelayMean),
+    eventLoopDelayP99Ms: finiteOrUndefined(report.loopDelayP99),
+    // A worker of an older clusterkit leaves it out; a figure that is not a finite number is not shown.
+    cpuPercent: finiteOrUndefined(report.cpuPercent),
+    at: Date.now(),
+  };
+}
+
+function finiteOrUndefined(value: number | undefined): number | undefined {
+  return Number.isFinite(value) ? value : undefined;
+}

@@ -1,0 +1,233 @@
+/**
+ * The primary's lifecycle: start, fork, stop one worker, shutdown, reload. Operations are
+ * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
+ * the first one's promise, and a reload during shutdown is refused.
+ */
+import { CrashLoopError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { isPingReport, kPingRequest } from '../../messaging/system-types.js';
+import { toError } from '../../to-error.js';
+import { decideMemoryReplacement } from '../pool/memory-policy.js';
+import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
+import type { WorkerHandle } from '../pool/worker-handle.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
+import type { PrimaryContext } from '../primary-context.js';
+import type { ShutdownReport } from '../primary-events.js';
+import { kDefaultStableAfterMs, type NormalizedForkOptions } from '../primary-options.js';
+import { PrimaryHeartbeat } from './primary-heartbeat.js';
+import { forceStop, installPrimarySignals } from './primary-signals.js';
+import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
+
+export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
+
+/** Each primary's lifecycle, for the CLI's launcher link, which handles the signals of a launched app itself. */
+const lifecycles = new WeakMap<object, PrimaryLifecycle>();
+
+/** @internal The lifecycle of a `ClusterPrimary`. */
+export function lifecycleOf(primary: object): PrimaryLifecycle | undefined {
+  return lifecycles.get(primary);
+}
+
+/** @internal Called by the `ClusterPrimary` constructor. */
+export function registerLifecycle(primary: object, lifecycle: PrimaryLifecycle): void {
+  lifecycles.set(primary, lifecycle);
+}
+
+/** What the lifecycle takes from the primary's context. */
+export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'system' | 'emit' | 'reportError'>;
+
+/** The facade's overridable hooks, run by `start()` and `shutdown()`. */
+export interface LifecycleHooks {
+  init(): Promise<void>;
+  destroy(): Promise<void>;
+}
+
+export class PrimaryLifecycle {
+  readonly #context: LifecycleContext;
+  readonly #hooks: LifecycleHooks;
+  /** Handed to reloads and replacements. */
+  readonly #reloadContext: ReloadContext;
+  #state: PrimaryState = 'created';
+  /** True once `_init` completed: only then does shutdown run `_destroy`. */
+  #isInitialized = false;
+  #shutdown: Promise<ShutdownReport> | undefined;
+  #reload: Promise<void> | undefined;
+  /** Removes the process signal handlers; set while they are installed. */
+  #uninstallSignals: (() => void) | undefined;
+  readonly #heartbeat: PrimaryHeartbeat | undefined;
+  /** Run when shutdown begins (stop accepting traffic) and when it ends (release the rest). */
+  readonly #shutdownHooks = { start: [] as Array<() => Promise<void>>, end: [] as Array<() => Promise<void>> };
+
+  constructor(context: LifecycleContext, hooks: LifecycleHooks) {
+    this.#context = context;
+    this.#hooks = hooks;
+    this.#reloadContext = { pool: context.pool, options: context.options, emit: context.emit, isRunning: () => this.#state === 'running' };
+    const { heartbeat, maxMemoryMb } = context.options;
+    if (heartbeat) {
+      this.#heartbeat = new PrimaryHeartbeat(context.pool, heartbeat, maxMemoryMb, {
+        // The answer is checked like any system message: bad figures are dropped and counted.
+        ping: (record, timeoutMs) => context.system.request(record, record.endpoint, kPingRequest, undefined, isPingReport, timeoutMs),
+        onUnresponsive: (record, silentMs) => {
+          context.emit('workerUnresponsive', { worker: record.handle, silentMs });
+          record.clusterWorker.process.kill('SIGKILL');
+        },
+        onMemoryLimit: (record, rssBytes, limitBytes) => {
+          context.emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes });
+          this.#onMemoryLimit(record, rssBytes, limitBytes);
+        },
+      });
+    }
+  }
+
+  get state(): PrimaryState {
+    return this.#state;
+  }
+
+  /** Registers work for the start or the end of shutdown (closing listeners, health servers). */
+  onShutdown(phase: 'start' | 'end', hook: () => Promise<void>): void {
+    this.#shutdownHooks[phase].push(hook);
+  }
+
+  async start(): Promise<WorkerHandle[]> {
+    if (this.#state !== 'created') throw new InvalidStateError(`start() can be called once; the primary is ${this.#state}.`);
+    this.#state = 'starting';
+    if (this.#context.options.handleSignals) this.#uninstallSignals = installPrimarySignals(this, this.#context);
+    const { emit } = this.#context;
+    emit('initialize', {});
+    try {
+      await this.#hooks.init();
+    } catch (error) {
+      emit('initializeError', { error: toError(error) });
+      await this.shutdown(this.#context.options.shutdownTimeoutMs);
+      throw error;
+    }
+    this.#isInitialized = true;
+    emit('initializeComplete', {});
+    try {
+      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, roles: [], env: {} });
+      this.#context.pool.armWatchdogs();
+      if (this.#state === 'starting') this.#state = 'running';
+      this.#heartbeat?.start();
+      return handles;
+    } catch (error) {
+      // The initial workers cannot come up: stop whatever did, so nothing is left behind.
+      await this.shutdown(this.#context.options.shutdownTimeoutMs);
+      throw error;
+    }
+  }
+
+  fork(spec: NormalizedForkOptions): Promise<WorkerHandle[]> {
+    if (this.#state === 'created') return Promise.reject(new InvalidStateError('Call start() before fork().'));
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(new ShutdownInProgressError('The primary is shutting down; fork() is refused.'));
+    }
+    const { maxWorkers } = this.#context.options;
+    const active = this.#context.pool.activeSlots().length;
+    if (active + spec.count > maxWorkers) {
+      const running = active === 1 ? '1 worker runs' : `${active} workers run`;
+      return Promise.reject(new InvalidOptionError('count', `at most ${Math.max(0, maxWorkers - active)}: the "maxWorkers" option is ${maxWorkers} and ${running} already`, spec.count));
+    }
+    return this.#context.pool.addSlots(spec.count, spec);
+  }
+
+  /** Grows or shrinks the pool to `count` workers; surplus workers stop gracefully, newest first. */
+  async scale(count: number): Promise<void> {
+    const { maxWorkers } = this.#context.options;
+    if (count > maxWorkers) throw new InvalidOptionError('count', `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);
+    if (this.#state !== 'running') {
+      throw this.#state === 'stopping' || this.#state === 'stopped'
+        ? new ShutdownInProgressError('The primary is shutting down; scale() is refused.')
+        : new InvalidStateError('scale() needs a started primary; await start() first.');
+    }
+    const slots = this.#context.pool.activeSlots();
+    this.#context.emit('scale', { from: slots.length, to: count });
+    if (count > slots.length) {
+      await this.#context.pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
+      return;
+    }
+    const surplus = slots.slice(count).reverse();
+    // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
+    for (const slot of surplus) if (!slot.current) this.#context.pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
+    await Promise.all(surplus.filter((slot) => slot.current).map((slot) => this.stopWorker(slot.current!, this.#context.options.shutdownTimeoutMs)));
+  }
+
+  /** Kills every worker at once, says so (`shutdownForced`) and exits: a second stop signal. */
+  forceStop(signal: NodeJS.Signals): never {
+    return forceStop(this.#context, signal);
+  }
+
+  stopWorker(record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
+    this.#context.pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
+    return stopWorker(this.#context.pool, record, timeoutMs);
+  }
+
+  shutdown(timeoutMs: number, signal?: NodeJS.Signals): Promise<ShutdownReport> {
+    this.#shutdown ??= this.#runShutdown(timeoutMs, signal);
+    return this.#shutdown;
+  }
+
+  reload(): Promise<void> {
+    if (this.#state === 'stopping' || this.#state === 'stopped') {
+      return Promise.reject(new ShutdownInProgressError('The primary is shutting down; reload() is refused.'));
+    }
+    if (this.#state !== 'running') return Promise.reject(new InvalidStateError('reload() needs a started primary; await start() first.'));
+    this.#reload ??= rollingReload(this.#reloadContext).finally(() => {
+      this.#reload = undefined;
+    });
+    return this.#reload;
+  }
+
+  async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined): Promise<ShutdownReport> {
+    const { pool, emit } = this.#context;
+    this.#state = 'stopping';
+    this.#heartbeat?.stop();
+    pool.close();
+    emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
+    await this.#runHooks('start');
+    const report: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs);
+    if (this.#isInitialized) await this.#runDestroy();
+    this.#state = 'stopped';
+    this.#uninstallSignals?.();
+    this.#uninstallSignals = undefined;
+    emit('shutdownComplete', report);
+    await this.#runHooks('end');
+    return report;
+  }
+
+  async #runHooks(phase: 'start' | 'end'): Promise<void> {
+    const hooks = this.#shutdownHooks[phase].splice(0);
+    const results = await Promise.allSettled(hooks.map((hook) => hook()));
+    for (const result of results) if (result.status === 'rejected') this.#context.reportError(toError(result.reason));
+  }
+
+  async #runDestroy(): Promise<void> {
+    const { emit } = this.#context;
+    emit('destroy', {});
+    try {
+      await this.#hooks.destroy();
+      emit('destroyComplete', {});
+    } catch (error) {
+      emit('destroyComplete', { error: toError(error) });
+      this.#context.reportError(toError(error));
+    }
+  }
+
+  /** Replaces a worker over the memory limit, unless its slot keeps doing it: then the slot gives up. */
+  #onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void {
+    if (this.#state !== 'running' || record.stopRequested) return;
+    const { pool, options, emit } = this.#context;
+    const slot = record.slot;
+    const readyForMs = record.readyAt === undefined ? undefined : Date.now() - record.readyAt;
+    const stableAfterMs = options.restart === false ? kDefaultStableAfterMs : options.restart.stableAfterMs;
+    const decision = decideMemoryReplacement(slot.memoryReplacements, readyForMs, stableAfterMs);
+    slot.memoryReplacements = decision.inARow;
+    if (decision.replace) {
+      replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportError(toError(error)));
+      return;
+    }
+    const error = new CrashLoopError(slot.index, decision.inARow, { reason: 'memory-limit', memory: { limitBytes, rssBytes } });
+    pool.retire(slot, error);
+    emit('crashLoop', { slot: slot.index, name: slot.spec.name, failures: decision.inARow, reason: 'memory-limit', error, remainingSlots: pool.activeSlots().length });
+    // No replacement: the worker stops gracefully, like a scale-down.
+    stopWorker(pool, record, options.shutdownTimeoutMs).catch((failure: unknown) => this.#context.reportError(toError(failure)));
+  }
+}

@@ -1,0 +1,78 @@
+/**
+ * Zero-downtime replacement of workers: fork the replacement, wait until it is ready (and
+ * listening, if the old one was), then stop the old one gracefully. Never the other way
+ * round: killing first drops connections (in round-robin mode the primary even closes the
+ * listening socket when its last worker leaves).
+ */
+import { ReloadError } from '../../errors.js';
+import { settleWithin } from '../../wait.js';
+import { toError } from '../../to-error.js';
+import type { WorkerHandle } from '../pool/worker-handle.js';
+import type { PrimaryContext } from '../primary-context.js';
+import type { Slot } from '../pool/slot.js';
+import { stopAll, stopWorker } from '../pool/stop-worker.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
+import type { ShutdownReport } from '../primary-events.js';
+
+/** How long a failed replacement may take to go away. */
+const kFailedReplacementStopMs = 2_000;
+
+/** What a reload takes from the primary's context, and whether the primary still runs. */
+export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & { readonly isRunning: () => boolean };
+
+/** Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure. */
+export async function rollingReload(context: ReloadContext): Promise<void> {
+  const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
+  context.emit('reload', { workers: slots.length });
+  let replaced = 0;
+  const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[] };
+  try {
+    for (const slot of slots) {
+      if (!context.isRunning()) {
+        throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`);
+      }
+      if (slot.isRetired) continue;
+      const report = await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
+      for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
+      replaced++;
+    }
+  } catch (error) {
+    const failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error });
+    context.emit('reloadFailed', { error: failure });
+    throw failure;
+  }
+  context.emit('reloadComplete', { replaced, stopped });
+}
+
+/** Replaces one worker the same way (used when it exceeds `maxMemoryMb`). */
+export async function replaceWorker(context: ReloadContext, record: WorkerRecord): Promise<void> {
+  if (record.slot.current !== record || record.slot.isRetired) return;
+  await replaceInSlot(context, record.slot, 'the old worker keeps running');
+}
+
+/** Replaces the worker of `slot`; resolves with how the worker(s) it replaced stopped. */
+async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<ShutdownReport> {
+  const { pool, options } = context;
+  const old = slot.current;
+  // A slot of a scale-up under way gets its first worker from the new code anyway.
+  if (old === undefined) return { graceful: [], failed: [], killed: [] };
+  const incoming = pool.launch(slot, true);
+  try {
+    await incoming.whenReady.promise;
+    if (old?.isListening && !incoming.isListening) {
+      await settleWithin(incoming.whenListening.promise, options.readyTimeoutMs);
+      if (!incoming.isListening) throw new Error(`it was ready but did not listen within ${options.readyTimeoutMs} ms, unlike the worker it replaces`);
+    }
+  } catch (error) {
+    await stopWorker(pool, incoming, kFailedReplacementStopMs);
+    const reason = toError(error).message;
+    throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
+  }
+  // The slot may have crashed and restarted meanwhile: the newest worker wins, the rest stop.
+  const displaced = slot.current;
+  slot.current = incoming;
+  slot.cancelRestart();
+  slot.restarts++;
+  const retiring = new Set([old, displaced].filter((record): record is WorkerRecord => record !== undefined && record !== incoming));
+  return stopAll(pool, [...retiring], options.shutdownTimeoutMs);
+}

@@ -1,0 +1,41 @@
+/**
+ * Which worker a call means: a `WorkerHandle` or a worker id given to `send()`, `notify()`,
+ * `stopWorker()`, or the pick of `roundRobin()`. A handle from another primary is refused.
+ */
+import { InvalidArgumentError, NoWorkerAvailableError } from '../../errors.js';
+import { recordOf } from './worker-handle.js';
+import type { WorkerPool } from './worker-pool.js';
+import type { WorkerRecord } from './worker-record.js';
+
+/**
+ * The record of `worker` (a handle or an id) in `pool`, exited or not.
+ * @throws InvalidArgumentError for a handle of another primary or a non-handle;
+ *   NoWorkerAvailableError for an id no live worker has.
+ */
+export function resolveWorker(pool: WorkerPool, worker: unknown): WorkerRecord {
+  const record = typeof worker === 'number' ? pool.record(worker) : recordOf(worker);
+  if (record && record.owner === pool) return record;
+  if (recordOf(worker)) throw new InvalidArgumentError('This WorkerHandle belongs to another ClusterPrimary; it does not belong to this primary.');
+  if (typeof worker === 'number') {
+    throw new NoWorkerAvailableError(`No live worker with id ${worker} belongs to this primary. It may have exited; use primary.workers for the current ones.`);
+  }
+  throw new InvalidArgumentError('Expected a WorkerHandle from this primary (or a worker id). Received something else.');
+}
+
+/**
+ * The ready worker least recently picked under `tag` (each tag rotates on its own), among
+ * those forked with `role` in their `roles` when given.
+ * @throws NoWorkerAvailableError when no worker (with that role) is ready.
+ */
+export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: string }): WorkerRecord {
+  const tag = options.tag ?? 'default';
+  if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${typeof tag}`);
+  const record = pool.rotation.pick(tag, options.role);
+  if (record) return record;
+  if (options.role === undefined) {
+    throw new NoWorkerAvailableError(`No ready worker to pick (${pool.size} live worker(s)). Wait for "workerReady", or check that start() succeeded.`);
+  }
+  throw new NoWorkerAvailableError(
+    `No ready worker with role '${options.role}' to pick (${pool.size} live worker(s)). Fork workers with fork({ roles: ['${options.role}'] }), or wait for "workerReady".`,
+  );
+}

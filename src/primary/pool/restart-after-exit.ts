@@ -1,0 +1,53 @@
+/**
+ * What happens to a slot when its worker exits unexpectedly: a restart after the backoff delay
+ * the restart policy decides, or, past its limits, the crash-loop breaker retires the slot.
+ * Workers stopped on purpose, retired slots and a closed pool are left alone.
+ */
+import { CrashLoopError, WorkerExitedError } from '../../errors.js';
+import { typeScriptLoaderHint } from './loader-hint.js';
+import { decideRestart } from './restart-policy.js';
+import type { PoolContext, WorkerPool } from './worker-pool.js';
+import type { WorkerRecord } from './worker-record.js';
+
+/** Called when the current worker of `record.slot` exited; `wasReady`: it had been serving. */
+export function restartAfterExit(pool: WorkerPool, context: PoolContext, record: WorkerRecord, wasReady: boolean): void {
+  const slot = record.slot;
+  if (record.stopRequested || slot.isRetired || pool.isClosed) return;
+  const uptimeMs = Date.now() - record.startedAt;
+  if (record.exitCode !== 0 || record.signal) {
+    context.emit('workerCrash', { worker: record.handle, code: record.exitCode, signal: record.signal, uptimeMs });
+  }
+  const policy = context.options.restart;
+  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), 'while it was running') : record.startupFailure();
+  if (policy === false) {
+    pool.retire(slot, cause);
+    return;
+  }
+  // Stability is time spent ready, not since the fork: a slow _init is no stable run.
+  const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
+  const decision = decideRestart(slot.history, { wasReady, readyMs }, policy, Date.now());
+  slot.history = decision.history;
+  if (!decision.restart) {
+    const { workerScript, workerArgs, execArgv, env } = context.options;
+    // The CLI's workers run its bootstrap with the user's script as their first argument.
+    const hint = decision.reason === 'startup-failures' ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS) : undefined;
+    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint });
+    pool.retire(slot, error);
+    context.emit('crashLoop', {
+      slot: slot.index,
+      name: slot.spec.name,
+      failures: decision.failures,
+      reason: decision.reason,
+      error,
+      remainingSlots: pool.activeSlots().length,
+    });
+    return;
+  }
+  slot.restartTimer = setTimeout(() => {
+    slot.restartTimer = undefined;
+    if (slot.isRetired || pool.isClosed || slot.current !== record) return;
+    slot.restarts++;
+    const next = pool.launch(slot);
+    context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });
+  }, decision.delayMs);
+}

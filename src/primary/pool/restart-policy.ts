@@ -1,0 +1,68 @@
+/**
+ * Pure restart decisions for one worker slot: exponential backoff, startup-failure counting and
+ * the crash-loop breaker. No timers and no processes here, so every rule is unit-tested.
+ */
+import type { NormalizedRestartOptions } from '../primary-options.js';
+
+/** What a slot remembers across its workers' lives. */
+export interface RestartHistory {
+  /** Restarts since the backoff was last reset; the next delay grows with it. */
+  readonly attempt: number;
+  /** Startup failures in a row (exit before ready, or within the startup window). */
+  readonly startupFailures: number;
+  /** When recent restarts happened (ms), for the `maxRestarts` per `windowMs` limit. */
+  readonly restartTimes: readonly number[];
+}
+
+export const kFreshHistory: RestartHistory = Object.freeze({ attempt: 0, startupFailures: 0, restartTimes: Object.freeze([]) });
+
+/** How the worker being replaced ended. */
+export interface EndedWorker {
+  wasReady: boolean;
+  /**
+   * Time it spent ready (ms), 0 if it never was. Stability is time spent serving: the time in
+   * `_init` counts for neither `stableAfterMs` nor `startupWindowMs`, or a slow start would pass
+   * for a stable run and a worker crashing right after ready would never back off.
+   */
+  readyMs: number;
+}
+
+export type RestartDecision =
+  | { readonly restart: true; readonly delayMs: number; readonly attempt: number; readonly history: RestartHistory }
+  | { readonly restart: false; readonly reason: 'startup-failures' | 'too-many-restarts'; readonly failures: number; readonly history: RestartHistory };
+
+/**
+ * Is this exit a failed start (it never got going) rather than a crash of a running worker?
+ * It is if the worker never became ready, or was ready for less than `startupWindowMs`.
+ */
+export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartOptions): boolean {
+  return !ended.wasReady || ended.readyMs < options.startupWindowMs;
+}
+
+/** Decides whether and when to restart a slot whose worker ended unexpectedly at `now`. */
+export function decideRestart(history: RestartHistory, ended: EndedWorker, options: NormalizedRestartOptions, now: number): RestartDecision {
+  const wasStable = ended.wasReady && ended.readyMs >= options.stableAfterMs;
+  const attempt = wasStable ? 0 : history.attempt;
+  const startupFailures = isStartupFailure(ended, options) ? (wasStable ? 0 : history.startupFailures) + 1 : 0;
+  const restartTimes = history.restartTimes.filter((time) => now - time < options.windowMs);
+
+  if (startupFailures >= options.maxStartupFailures) {
+    return { restart: false, reason: 'startup-failures', failures: startupFailures, history: { attempt, startupFailures, restartTimes } };
+  }
+  if (restartTimes.length >= options.maxRestarts) {
+    return { restart: false, reason: 'too-many-restarts', failures: restartTimes.length + 1, history: { attempt, startupFailures, restartTimes } };
+  }
+  const nextAttempt = attempt + 1;
+  return {
+    restart: true,
+    delayMs: backoffDelay(nextAttempt, options),
+    attempt: nextAttempt,
+    history: { attempt: nextAttempt, startupFailures, restartTimes: [...restartTimes, now] },
+  };
+}
+
+/** Delay before restart number `attempt` (1-based): initial * factor^(attempt-1), capped. */
+export function backoffDelay(attempt: number, options: NormalizedRestartOptions): number {
+  const { initialMs, factor, maxMs } = options.backoff;
+  return Math.min(Math.round(initialMs * factor ** (attempt - 1)), maxMs);
+}

@@ -1,0 +1,40 @@
+/**
+ * A worker slot: one position in the pool, filled by successive workers as they are restarted
+ * or reloaded. A restarted worker keeps its slot's number, name and roles.
+ */
+import { deferred, type Deferred } from '../../deferred.js';
+import { kFreshHistory, type RestartHistory } from './restart-policy.js';
+import type { WorkerHandle } from './worker-handle.js';
+import type { WorkerRecord } from './worker-record.js';
+
+export interface SlotSpec {
+  readonly name: string | undefined;
+  readonly roles: readonly string[];
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export class Slot {
+  /** The worker serving this slot; a reload's incoming worker replaces it only once ready. */
+  current: WorkerRecord | undefined;
+  history: RestartHistory = kFreshHistory;
+  /** Workers started in this slot after the first (restarts and replacements). */
+  restarts = 0;
+  /** Memory replacements in a row, each soon after its worker started (memory-policy.ts). */
+  memoryReplacements = 0;
+  /** Set while a restart waits for its backoff delay; cleared when it fires or is cancelled. */
+  restartTimer: NodeJS.Timeout | undefined;
+  /** No more workers for this slot: stopped on purpose, shut down, or crash-looped. */
+  isRetired = false;
+  /** Settles when the slot first has a ready worker, or fails for good; what `fork()` awaits. */
+  readonly firstReady: Deferred<WorkerHandle> = deferred();
+
+  constructor(
+    readonly index: number,
+    readonly spec: SlotSpec,
+  ) {}
+
+  cancelRestart(): void {
+    if (this.restartTimer) clearTimeout(this.restartTimer);
+    this.restartTimer = undefined;
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * The notices a worker sends while it starts: `$hello` (it listens: open the held channel),
+ * `$ready` (`_init` finished: it takes work) and `$initError` (`_init` threw; it exits next).
+ */
+import { capitalize } from '../../capitalize.js';
+import { RemoteError, WorkerStartupError } from '../../errors.js';
+import {
+  isInitErrorPayload,
+  isNoPayload,
+  isReadyPayload,
+  kHelloNotice,
+  kInitErrorNotice,
+  kReadyNotice,
+} from '../../messaging/system-types.js';
+import type { PrimaryContext } from '../primary-context.js';
+import type { WorkerRecord } from './worker-record.js';
+
+export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryContext, 'pool' | 'system' | 'emit'>): void {
+  // Each comes once, before the worker was ever ready; a worker stopped while starting may still send them.
+  const isStarting = (record: WorkerRecord) => record.readyAt === undefined;
+  system.register(kHelloNotice, {
+    kind: 'notification',
+    check: isNoPayload,
+    when: isStarting,
+    handle: (_, record) => record.endpoint.channel.open(),
+  });
+  system.register(kReadyNotice, {
+    kind: 'notification',
+    check: isReadyPayload,
+    when: isStarting,
+    handle: (_, record) => pool.markReady(record),
+  });
+  system.register(kInitErrorNotice, {
+    kind: 'notification',
+    check: isInitErrorPayload,
+    when: isStarting,
+    handle: (payload, record) => {
+      const failure = `${payload.name}: ${payload.message}`;
+      const error = new RemoteError('_init', record.describe(), payload, `${capitalize(record.describe())} could not start: its _init() threw ${failure}`);
+      record.startupError = new WorkerStartupError(record.id, 'init-failed', `${capitalize(record.describe())} could not start: its _init() threw ${failure}`, { cause: error });
+      emit('workerError', { worker: record.handle, error });
+    },
+  });
+}

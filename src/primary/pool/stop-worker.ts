@@ -1,0 +1,73 @@
+/**
+ * Stopping one worker with explicit escalation: ask it (`$shutdown`: it stops accepting work,
+ * finishes what it is doing, runs `_destroy` and exits), wait up to the timeout for its exit,
+ * then SIGKILL. A stop is complete only at the exit, never at the disconnect: a disconnected
+ * worker with an open handle keeps running.
+ */
+import { timerDelay } from '../../duration.js';
+import { settleWithin } from '../../wait.js';
+import { kShutdownRequest } from '../../messaging/system-types.js';
+import type { ShutdownReport } from '../primary-events.js';
+import type { WorkerPool } from './worker-pool.js';
+import type { WorkerRecord } from './worker-record.js';
+
+/** How long a SIGKILLed process may take to be reaped before we stop waiting for it. */
+const kKillWaitMs = 5_000;
+
+/**
+ * How a stop ended:
+ * - `graceful`: cleanly: the worker exited with code 0 on its own, its stop run to the end
+ *   (servers drained, `_destroy` finished);
+ * - `failed`: the worker exited on its own within the timeout, but not cleanly: its `_destroy`
+ *   missed the worker's own deadline or threw, or it exited with another code or a signal;
+ * - `killed`: the primary killed it with SIGKILL (still running at the timeout, a second signal).
+ */
+export type StopOutcome = 'graceful' | 'failed' | 'killed';
+
+/** Stops `record` within `timeoutMs` (+ the time SIGKILL takes). Concurrent calls share one stop. */
+export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
+  record.stopping ??= runStop(pool, record, timeoutMs);
+  return record.stopping;
+}
+
+/** Kills every live worker at once (a second Ctrl-C); returns the records it killed. */
+export function killAll(pool: WorkerPool): WorkerRecord[] {
+  const records = [...pool.records];
+  for (const record of records) {
+    pool.markStopping(record);
+    record.isKilledToStop = true;
+    record.clusterWorker.process.kill('SIGKILL');
+  }
+  return records;
+}
+
+/** Stops `records` at once; the report sorts them by how their stop ended. */
+export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number): Promise<ShutdownReport> {
+  const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs)));
+  const having = (outcome: StopOutcome) => records.filter((_, index) => outcomes[index] === outcome).map((record) => record.handle);
+  return { graceful: having('graceful'), failed: having('failed'), killed: having('killed') };
+}
+
+/**
+ * How an exited worker's stop ended, from how it exited: a worker that exited with a code
+ * exited by itself, even when the primary's SIGKILL was already on its way.
+ */
+export function stopOutcome(record: WorkerRecord): StopOutcome {
+  if (record.isKilledToStop && record.signal === 'SIGKILL') return 'killed';
+  return record.exitCode === 0 && record.signal === null ? 'graceful' : 'failed';
+}
+
+async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
+  if (record.state === 'exited') return stopOutcome(record);
+  pool.markStopping(record);
+  if (record.isConnected) {
+    // The worker answers after its _destroy; we wait for the exit itself, so the reply is informational.
+    record.endpoint.request(kShutdownRequest, { timeoutMs }, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
+  } else {
+    record.clusterWorker.process.kill('SIGTERM');
+  }
+  if (await settleWithin(record.whenExited.promise, timeoutMs)) return stopOutcome(record);
+  record.isKilledToStop = true;
+  record.clusterWorker.process.kill('SIGKILL');
+  return (await settleWithin(record.whenExited.promise, kKillWaitMs)) ? stopOutcome(record) : 'killed';
+}

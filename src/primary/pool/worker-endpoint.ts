@@ -1,0 +1,40 @@
+/**
+ * The primary's endpoint to one worker: requests, replies and notifications over its IPC
+ * channel, with the primary's limits. The channel starts held: Node drops what reaches a worker
+ * before it listens, so nothing goes out until the worker's `$hello` opens it.
+ */
+import { WorkerExitedError, type ProtocolProblem } from '../../errors.js';
+import { Endpoint } from '../../messaging/endpoint.js';
+import type { NormalizedPrimaryOptions } from '../primary-options.js';
+import type { WorkerRecord } from './worker-record.js';
+
+/** Routes an inbound request or notification from a worker (system or user); returns the reply. */
+export type WorkerInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean) => unknown;
+
+/** Counts and reports a frame or record from a worker dropped as a protocol error. */
+export type WorkerProtocolError = (record: WorkerRecord, problem: ProtocolProblem, type?: string) => void;
+
+export function createWorkerEndpoint(
+  record: WorkerRecord,
+  options: NormalizedPrimaryOptions,
+  onInbound: WorkerInbound,
+  reportError: (error: Error) => void,
+  onProtocolError: WorkerProtocolError,
+): Endpoint {
+  return new Endpoint({
+    port: record.clusterWorker.process,
+    serialization: options.serialization,
+    maxMessageBytes: options.maxMessageBytes,
+    defaultTimeoutMs: options.messageTimeoutMs,
+    maxPending: options.maxPendingPerWorker,
+    maxPendingOption: 'maxPendingPerWorker',
+    backpressure: options.backpressure,
+    describePeer: () => record.describe(),
+    onInbound: (type, payload, isRequest) => onInbound(record, type, payload, isRequest),
+    channelClosedError: (type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel is closed) before "${type}" was delivered`),
+    onError: reportError,
+    onProtocolError: (problem, type) => onProtocolError(record, problem, type),
+    held: true,
+    hasManyPeers: true,
+  });
+}

@@ -1,0 +1,262 @@
+/**
+ * The primary's workers: slots, spawning, lifecycle bookkeeping, exit classification and
+ * restarts. `ClusterPrimary` is the facade; this is the engine behind it.
+ */
+import type { Address } from 'node:cluster';
+import { capitalize } from '../../capitalize.js';
+import {
+  InvalidArgumentError,
+  ShutdownInProgressError,
+  WorkerExitedError,
+  WorkerStartupError,
+} from '../../errors.js';
+import { isClusterKitMessage } from '../../messaging/envelope.js';
+import { kArmWatchdogNotice } from '../../messaging/system-types.js';
+import type { PrimaryContext } from '../primary-context.js';
+import { launchInTurns } from './launch-in-turns.js';
+import { restartAfterExit } from './restart-after-exit.js';
+import { RoundRobin } from './round-robin.js';
+import { Slot, type SlotSpec } from './slot.js';
+import { spawnWorker } from './spawn-worker.js';
+import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
+import { WorkerHandle } from './worker-handle.js';
+import { WorkerRecord } from './worker-record.js';
+
+/** How long a worker whose IPC channel closed may take to exit before it is killed. */
+const kDisconnectGraceMs = 1_000;
+
+/** What the pool takes from the primary's context. */
+export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError'>;
+
+export class WorkerPool {
+  readonly #context: PoolContext;
+  /** Routes what workers send (system messages and user messages). */
+  readonly #onInbound: WorkerInbound;
+  /** Counts what the endpoints drop as protocol errors. */
+  readonly #onProtocolError: WorkerProtocolError;
+  /** Workers not yet exited, by cluster worker id. */
+  readonly #records = new Map<number, WorkerRecord>();
+  readonly #slots = new Set<Slot>();
+  readonly rotation = new RoundRobin<WorkerRecord>();
+  #isClosed = false;
+  /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
+  #armsWatchdogs = false;
+
+  constructor(context: PoolContext, onInbound: WorkerInbound, onProtocolError: WorkerProtocolError) {
+    this.#context = context;
+    this.#onInbound = onInbound;
+    this.#onProtocolError = onProtocolError;
+  }
+
+  /** Live workers (starting, ready or stopping), oldest first. */
+  get records(): IterableIterator<WorkerRecord> {
+    return this.#records.values();
+  }
+
+  get slots(): ReadonlySet<Slot> {
+    return this.#slots;
+  }
+
+  get size(): number {
+    return this.#records.size;
+  }
+
+  record(id: number): WorkerRecord | undefined {
+    return this.#records.get(id);
+  }
+
+  /** The live worker of the active slot named `name`. */
+  recordByName(name: string): WorkerRecord | undefined {
+    for (const slot of this.#slots) {
+      if (slot.spec.name === name && !slot.isRetired) return slot.current?.state === 'exited' ? undefined : slot.current;
+    }
+    return undefined;
+  }
+
+  /** Slots still served (not stopped on purpose, not crash-looped), oldest first. */
+  activeSlots(): Slot[] {
+    return [...this.#slots].filter((slot) => !slot.isRetired);
+  }
+
+  /**
+   * Adds `count` slots and resolves with their first ready workers (rejects if one gives up).
+   * The slots exist at once (status shows the target); their workers are forked one per
+   * event-loop turn (launch-in-turns.ts).
+   */
+  addSlots(count: number, spec: SlotSpec): Promise<WorkerHandle[]> {
+    if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
+      return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
+    }
+    const slots = this.#freeSlotIndices(count).map((index) => new Slot(index, spec));
+    for (const slot of slots) this.#slots.add(slot);
+    launchInTurns(this, slots);
+    return Promise.all(slots.map((slot) => slot.firstReady.promise));
+  }
+
+  /** Forks a worker for `slot`. It becomes the slot's current worker unless `asIncoming`. */
+  launch(slot: Slot, asIncoming = false): WorkerRecord {
+    const clusterWorker = spawnWorker(this.#context.options, slot.index, slot.spec);
+    const record = new WorkerRecord(clusterWorker, slot, this);
+    record.handle = new WorkerHandle(record);
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError);
+    this.#records.set(record.id, record);
+    if (!asIncoming) slot.current = record;
+    this.#attach(record);
+    const { readyTimeoutMs } = this.#context.options;
+    if (readyTimeoutMs !== Number.POSITIVE_INFINITY) record.readyTimer = setTimeout(() => this.#onReadyTimeout(record), readyTimeoutMs);
+    this.#context.emit('workerFork', { worker: record.handle });
+    return record;
+  }
+
+  /** The `count` lowest free slot numbers: they stay in 0..N-1 (like PM2's NODE_APP_INSTANCE), a freed number is reused. */
+  #freeSlotIndices(count: number): number[] {
+    const used = new Set([...this.#slots].map((slot) => slot.index));
+    const indices: number[] = [];
+    for (let index = 0; indices.length < count; index++) if (!used.has(index)) indices.push(index);
+    return indices;
+  }
+
+  /** Marks a worker ready: it joins the round-robin and its waiters resolve. */
+  markReady(record: WorkerRecord): void {
+    if (record.state !== 'starting') return;
+    clearTimeout(record.readyTimer);
+    record.readyTimer = undefined;
+    record.state = 'ready';
+    record.readyAt = Date.now();
+    record.lastSeenAt = record.readyAt;
+    this.rotation.add(record, record.slot.spec.roles);
+    if (this.#armsWatchdogs) armWatchdog(record);
+    this.#context.emit('workerReady', { worker: record.handle });
+    record.whenReady.resolve();
+    if (record.slot.current === record) record.slot.firstReady.resolve(record.handle);
+  }
+
+  /** Arms the orphan watchdogs of the ready workers, and of every worker once ready. */
+  armWatchdogs(): void {
+    this.#armsWatchdogs = true;
+    for (const record of this.#records.values()) if (record.state === 'ready') armWatchdog(record);
+  }
+
+  /** Takes a worker out of service (no new round-robin picks) before it is stopped. */
+  markStopping(record: WorkerRecord): void {
+    record.stopRequested = true;
+    if (record.state === 'exited' || record.state === 'stopping') return;
+    record.state = 'stopping';
+    this.rotation.remove(record);
+  }
+
+  /** Retires every slot and cancels pending restarts: nothing is forked from now on. */
+  close(): void {
+    this.#isClosed = true;
+    for (const slot of this.#slots) this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no worker will be started.'));
+  }
+
+  /** Stops restarting `slot`; its `fork()` waiters, if any, reject with `reason`. */
+  retire(slot: Slot, reason: Error): void {
+    slot.isRetired = true;
+    slot.cancelRestart();
+    slot.firstReady.reject(reason);
+    // Its number and name are free again once its last worker is gone.
+    if (!slot.current || slot.current.state === 'exited') this.#slots.delete(slot);
+    else void slot.current.whenExited.promise.then(() => this.#slots.delete(slot));
+  }
+
+  get isClosed(): boolean {
+    return this.#isClosed;
+  }
+
+  #attach(record: WorkerRecord): void {
+    const worker = record.clusterWorker;
+    worker.process.on('message', (message: unknown, handle: unknown) => {
+      record.lastSeenAt = Date.now();
+      if (!isClusterKitMessage(message)) return;
+      if (handle === undefined) {
+        record.endpoint.receive(message);
+        return;
+      }
+      // A clusterkit worker never sends a handle: each is an open file descriptor here. Close it.
+      closeHandle(handle);
+      this.#onProtocolError(record, 'malformed-frame');
+    });
+    worker.on('online', () => this.#context.emit('workerOnline', { worker: record.handle }));
+    worker.on('listening', (address: Address) => {
+      record.isListening = true;
+      record.whenListening.resolve();
+      this.#context.emit('workerListening', { worker: record.handle, address });
+    });
+    worker.on('disconnect', () => this.#onDisconnect(record));
+    worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(record, code, signal));
+    // Always listened to: an unheard 'error' on a Worker (a send to a dead channel) would crash the primary.
+    worker.on('error', (error: Error) => this.#onProcessError(record, error));
+  }
+
+  #onProcessError(record: WorkerRecord, error: Error): void {
+    if (record.pid === undefined) {
+      // The spawn itself failed (ENOENT, EAGAIN...): there will be a 'disconnect' but never an 'exit'.
+      record.startupError = new WorkerStartupError(record.id, 'spawn-failed', `Worker ${record.id} could not be spawned: ${error.message}`, { cause: error });
+      this.#context.emit('workerError', { worker: record.handle, error });
+      this.#onExit(record, null, null);
+      return;
+    }
+    this.#context.emit('workerError', { worker: record.handle, error });
+  }
+
+  #onDisconnect(record: WorkerRecord): void {
+    if (record.state === 'exited') return;
+    this.#context.emit('workerDisconnect', { worker: record.handle });
+    this.rotation.remove(record);
+    // No reply can arrive any more. The exit normally follows within milliseconds and says how
+    // the worker died; a worker that lingers without its channel is useless and is killed.
+    record.disconnectTimer = setTimeout(() => {
+      record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`));
+      record.clusterWorker.process.kill('SIGKILL');
+    }, kDisconnectGraceMs);
+  }
+
+  #onReadyTimeout(record: WorkerRecord): void {
+    record.readyTimer = undefined;
+    if (record.state !== 'starting') return;
+    const timeoutMs = this.#context.options.readyTimeoutMs;
+    record.startupError = new WorkerStartupError(
+      record.id,
+      'ready-timeout',
+      `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
+        'Its _init() may be waiting on something that never comes; raise the option if startup is legitimately slow.',
+    );
+    this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
+    record.clusterWorker.process.kill('SIGKILL');
+  }
+
+  #onExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    if (record.state === 'exited') return; // 'error' without pid and a late 'exit' may both come
+    const wasReady = record.readyAt !== undefined;
+    clearTimeout(record.readyTimer);
+    clearTimeout(record.disconnectTimer);
+    record.state = 'exited';
+    record.exitCode = code;
+    record.signal = signal;
+    this.rotation.remove(record);
+    this.#records.delete(record.id);
+    record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
+    if (!wasReady) record.whenReady.reject(record.startupFailure());
+    this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested });
+    record.whenExited.resolve({ code, signal });
+    if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
+  }
+
+}
+
+/** Closes a socket, server or UDP socket received over IPC. */
+function closeHandle(handle: unknown): void {
+  const closable = handle as { destroy?: () => void; close?: () => void };
+  try {
+    if (typeof closable.destroy === 'function') closable.destroy();
+    else closable.close?.();
+  } catch {
+    // already closed
+  }
+}
+
+function armWatchdog(record: WorkerRecord): void {
+  if (record.isConnected) record.endpoint.notify(kArmWatchdogNotice, undefined);
+}

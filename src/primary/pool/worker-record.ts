@@ -1,0 +1,124 @@
+/**
+ * The primary's private, mutable state for one worker process. Users see it through a
+ * read-only `WorkerHandle`.
+ */
+import type { Worker as ClusterWorkerProcess } from 'node:cluster';
+import { capitalize } from '../../capitalize.js';
+import { deferred, type Deferred } from '../../deferred.js';
+import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
+import type { Endpoint } from '../../messaging/endpoint.js';
+import type { Slot } from './slot.js';
+import type { StopOutcome } from './stop-worker.js';
+import type { WorkerHandle } from './worker-handle.js';
+
+/** `starting` until its `_init` finished, `ready` while serving, `stopping` once asked to stop. */
+export type WorkerState = 'starting' | 'ready' | 'stopping' | 'exited';
+
+/** What the worker reported with its last heartbeat answer. */
+export interface WorkerHealth {
+  rssBytes: number;
+  heapUsedBytes: number;
+  heapTotalBytes: number;
+  /** Mean event-loop delay since the previous heartbeat, in ms; undefined after the first one (nothing measured yet). */
+  eventLoopDelayMs: number | undefined;
+  /** 99th percentile of the event-loop delay since the previous heartbeat, in ms; undefined as the mean. */
+  eventLoopDelayP99Ms: number | undefined;
+  /**
+   * CPU time the worker used since the previous heartbeat, as a percentage of the time between
+   * them: 100 is one core fully busy (it can exceed 100 with worker threads). Undefined when
+   * the worker did not report it.
+   */
+  cpuPercent: number | undefined;
+  at: number;
+}
+
+export interface WorkerExit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class WorkerRecord {
+  handle!: WorkerHandle;
+  endpoint!: Endpoint;
+  state: WorkerState = 'starting';
+  readonly startedAt = Date.now();
+  readyAt: number | undefined;
+  isListening = false;
+  /**
+   * The primary asked this worker to stop (stop, shutdown, reload, replacement). Our own intent
+   * flag: Node's `exitedAfterDisconnect` is false after `kill()` and can be spoofed by a worker.
+   */
+  stopRequested = false;
+  exitCode: number | null = null;
+  signal: NodeJS.Signals | null = null;
+  /** Why the worker could not start, when known (its `_init` error, spawn error, ready timeout). */
+  startupError: Error | undefined;
+  /** Armed at fork, cleared when ready or exited. */
+  readyTimer: NodeJS.Timeout | undefined;
+  /** Armed when the IPC channel closes without an exit; cleared at exit. */
+  disconnectTimer: NodeJS.Timeout | undefined;
+  /** Last time anything arrived from the worker (heartbeat). */
+  lastSeenAt = Date.now();
+  health: WorkerHealth | undefined;
+  /** Consecutive heartbeats with RSS over `maxMemoryMb`. */
+  memoryStrikes = 0;
+  /** Set while a heartbeat ping awaits its answer. */
+  isPinging = false;
+  /** Messages from this worker dropped as protocol errors (protocol-errors.ts). */
+  protocolErrors = 0;
+  /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
+  protocolWarning: { at: number; count: number } | undefined;
+  /** Set once the heartbeat declared it unresponsive (it is being killed). */
+  isUnresponsive = false;
+  /** Set by the first stop (stop-worker.ts); later stops share it. */
+  stopping: Promise<StopOutcome> | undefined;
+  /** Set when the primary SIGKILLs it to end a stop (the stop timeout, a second signal). */
+  isKilledToStop = false;
+  /**
+   * While it stops: the requests its tracked servers still have open, as it last reported
+   * (`$drain`); undefined when it reported none (it tracks no server, or has not stopped).
+   */
+  openRequests: number | undefined;
+  readonly whenReady: Deferred<void> = deferred();
+  readonly whenListening: Deferred<void> = deferred();
+  readonly whenExited: Deferred<WorkerExit> = deferred();
+
+  constructor(
+    readonly clusterWorker: ClusterWorkerProcess,
+    readonly slot: Slot,
+    /** The pool that owns this record: a handle from another primary is never accepted. */
+    readonly owner: object,
+  ) {}
+
+  get id(): number {
+    return this.clusterWorker.id;
+  }
+
+  get pid(): number | undefined {
+    return this.clusterWorker.process.pid;
+  }
+
+  get isConnected(): boolean {
+    return this.state !== 'exited' && this.clusterWorker.isConnected();
+  }
+
+  /** `worker 3 (pid 4242)`, for messages. */
+  describe(): string {
+    return `worker ${this.id} (pid ${this.pid ?? 'none'})`;
+  }
+
+  exitDescription(): ExitDescription {
+    return { workerId: this.id, pid: this.pid, exitCode: this.exitCode, signal: this.signal };
+  }
+
+  /** Why a worker that exited before ready failed to start. */
+  startupFailure(): Error {
+    if (this.startupError) return this.startupError;
+    return new WorkerStartupError(
+      this.id,
+      'exited',
+      `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ` +
+        'Check its output for the error; a worker script must create a ClusterWorker and call start().',
+    );
+  }
+}

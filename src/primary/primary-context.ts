@@ -1,0 +1,59 @@
+/**
+ * The primary's machinery, built once by the `ClusterPrimary` constructor and handed to its
+ * collaborators: each takes the part it needs (`Pick<PrimaryContext, ...>`), so what a module
+ * can reach is visible in its signature. Not part of the public API.
+ */
+import { isSystemType } from '../messaging/envelope.js';
+import { SystemRouter } from '../messaging/system-router.js';
+import type { SafeEmitter } from '../safe-emit.js';
+import type { AnyMessageMap } from '../types.js';
+import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
+import { protocolErrorReporter } from './pool/protocol-errors.js';
+import { registerStartupNotices } from './pool/startup-notices.js';
+import { registerStopNotices } from './pool/stop-notices.js';
+import { WorkerPool } from './pool/worker-pool.js';
+import type { WorkerRecord } from './pool/worker-record.js';
+import type { PrimaryEvents } from './primary-events.js';
+import type { NormalizedPrimaryOptions } from './primary-options.js';
+
+type Events = PrimaryEvents<AnyMessageMap>;
+
+/** Emits a primary event; a throwing listener is reported, never thrown into the caller. */
+export type PrimaryEmit = <E extends keyof Events>(event: E, payload: Parameters<Events[E]>[0]) => void;
+
+export interface PrimaryContext {
+  readonly options: NormalizedPrimaryOptions;
+  /** The workers: slots, records, round-robin, forking and restarts. */
+  readonly pool: WorkerPool;
+  /** clusterkit's own messages from workers; features register their types here. */
+  readonly system: SystemRouter<WorkerRecord>;
+  /** Start, fork, scale, stop, shutdown, reload; the primary's state. */
+  readonly lifecycle: PrimaryLifecycle;
+  readonly emit: PrimaryEmit;
+  /** Reports a failure that belongs to no caller (on `error`; thrown when nobody listens). */
+  readonly reportError: (error: Error) => void;
+}
+
+/** What the facade supplies: its hooks, and the delivery of user messages from workers. */
+export interface PrimaryHooks extends LifecycleHooks {
+  /** A user (not `$`-prefixed) request or notification from a worker; returns the reply. */
+  onUserMessage(record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown;
+}
+
+export function createPrimaryContext(options: NormalizedPrimaryOptions, events: SafeEmitter, hooks: PrimaryHooks): PrimaryContext {
+  const emit = events.emit as PrimaryEmit;
+  const reportError = events.reportError;
+  const system = new SystemRouter<WorkerRecord>({
+    receiver: 'the primary',
+    describePeer: (record) => record.describe(),
+    onProtocolError: protocolErrorReporter(emit),
+  });
+  // System messages are told apart here, before user code: one prefix test per message.
+  const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown =>
+    isSystemType(type) ? system.route(record, type, payload, isRequest) : hooks.onUserMessage(record, type, payload, isRequest);
+  const pool = new WorkerPool({ options, emit, reportError }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
+  const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError }, hooks);
+  registerStartupNotices({ pool, system, emit });
+  registerStopNotices({ system, emit });
+  return Object.freeze({ options, pool, system, lifecycle, emit, reportError });
+}

@@ -1,0 +1,95 @@
+/**
+ * Reading thrown values without throwing. Anything can be thrown: an Error whose `message`
+ * getter throws, a Proxy whose traps throw, a revoked Proxy (even `instanceof` throws on it),
+ * an object without a prototype or whose `toString` throws. Code that reports a thrown value
+ * (an error reply, the `error` event, a log line, an error message) must never throw itself:
+ * on the protocol's path such a throw escapes into the IPC listener and kills the process.
+ */
+
+/** What `readProperty` returns when reading throws. */
+export const kUnreadable: unique symbol = Symbol('unreadable');
+
+/** Longest description of a thrown value; a thrown 10 MB object must not become a 10 MB message. */
+const kMaxDescriptionLength = 2_000;
+
+/** `value[key]`, or `kUnreadable` when reading it throws (a getter, a Proxy trap). */
+export function readProperty(value: object, key: PropertyKey): unknown {
+  try {
+    return (value as Record<PropertyKey, unknown>)[key];
+  } catch {
+    return kUnreadable;
+  }
+}
+
+/** `value instanceof Error`, and false when the check itself throws (a revoked Proxy). */
+export function isError(value: unknown): value is Error {
+  try {
+    return value instanceof Error;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A one-line description of any value, for messages; never throws. Strings are themselves;
+ * objects are their JSON, or their `String()`, or their `[object Tag]`, whichever works first.
+ */
+export function describeThrown(value: unknown): string {
+  if (typeof value === 'string') return truncate(value);
+  // String() of these never runs user code (a symbol's description is read directly).
+  if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);
+  if (typeof value === 'function') {
+    const name = readProperty(value, 'name');
+    return `function ${typeof name === 'string' && name ? name : '(anonymous)'}`;
+  }
+  for (const attempt of [() => JSON.stringify(value), () => String(value), () => Object.prototype.toString.call(value)]) {
+    try {
+      const text: unknown = attempt();
+      if (typeof text === 'string') return truncate(text);
+    } catch {
+      // the next way, then
+    }
+  }
+  return 'an unreadable value';
+}
+
+/** `Name: message` of an error, or the description of anything else; never throws. */
+export function describeError(value: unknown): string {
+  if (!isError(value)) return describeThrown(value);
+  const error = toReadableError(value);
+  return `${error.name}: ${error.message}`;
+}
+
+/**
+ * `thrown` itself when it is an Error whose `name`, `message`, `code` and `stack` can be read
+ * (so listeners and loggers may read them), otherwise a new Error saying what could be read,
+ * with `thrown` as its `cause`. Never throws.
+ * @param context Starts the new error's message, such as `The handler for "x" threw`.
+ */
+export function toReadableError(thrown: unknown, context = 'A value was thrown'): Error {
+  if (isError(thrown) && isReadable(thrown)) return thrown;
+  const what = isError(thrown) ? describeUnreadableError(thrown) : describeThrown(thrown);
+  return new Error(`${context}: ${what}`, { cause: thrown });
+}
+
+function isReadable(error: Error): boolean {
+  const name = readProperty(error, 'name');
+  const message = readProperty(error, 'message');
+  return typeof name === 'string' && typeof message === 'string' && readProperty(error, 'code') !== kUnreadable && readProperty(error, 'stack') !== kUnreadable;
+}
+
+/** What can be read of an Error some of whose fields cannot. */
+function describeUnreadableError(error: Error): string {
+  const name = readProperty(error, 'name');
+  const message = readProperty(error, 'message');
+  return `${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? truncate(message) : unreadableField('message', message)}`;
+}
+
+/** A field that is not a string: described, or marked as unreadable. */
+export function unreadableField(field: string, value: unknown): string {
+  return value === kUnreadable ? `(its ${field} could not be read)` : describeThrown(value);
+}
+
+function truncate(text: string): string {
+  return text.length > kMaxDescriptionLength ? `${text.slice(0, kMaxDescriptionLength - 3)}...` : text;
+}

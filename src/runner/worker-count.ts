@@ -1,0 +1,49 @@
+/**
+ * How many workers `startClusteredService` and `clusterkit run` start: one rule for both.
+ *
+ * - A number is always honoured.
+ * - Unset or `'auto'`: one worker in development mode, else one per CPU (`'auto'`).
+ * - Development mode: asked for (`dev: true`, `--dev`), or, unless `dev: false`, whenever
+ *   `NODE_ENV` (the workers', so `--env NODE_ENV=production` counts) is not `production`.
+ *
+ * The decision is logged once, with its reason, before any worker starts.
+ */
+import { autoWorkerCount } from '../primary/pool/cpu-limit.js';
+
+export interface WorkerCountDecision {
+  readonly count: number;
+  /** Development mode chose the count (1). */
+  readonly isDev: boolean;
+  /** Why: a clause for `starting 1 worker: <reason>`. */
+  readonly reason: string;
+}
+
+export interface WorkerCountRequest {
+  /** The count asked for, or `'auto'` / undefined (not given). */
+  readonly workers: number | 'auto' | undefined;
+  /** `dev` / `--dev` as given: undefined when not given. */
+  readonly dev: boolean | undefined;
+  /** The `NODE_ENV` the workers get. */
+  readonly nodeEnv: string | undefined;
+  /** How the caller spells development mode, for the reason: `dev: true`, `--dev`. */
+  readonly devOption: string;
+  /** The ceiling (`maxWorkers`): `'auto'` never asks for more. */
+  readonly maxWorkers: number;
+}
+
+export function decideWorkerCount({ workers, dev, nodeEnv, devOption, maxWorkers }: WorkerCountRequest): WorkerCountDecision {
+  if (typeof workers === 'number') return { count: workers, isDev: false, reason: 'the configured count' };
+  if (dev === true) return { count: 1, isDev: true, reason: `development mode (${devOption})` };
+  if (dev === undefined && nodeEnv !== 'production') {
+    const env = nodeEnv === undefined ? 'NODE_ENV is not set' : `NODE_ENV is ${JSON.stringify(nodeEnv)}`;
+    return { count: 1, isDev: true, reason: `development mode, because ${env}; set NODE_ENV=production, or a worker count, for more` };
+  }
+  const perCpu = autoWorkerCount();
+  if (perCpu > maxWorkers) return { count: maxWorkers, isDev: false, reason: `one per CPU, at most "maxWorkers" (${maxWorkers})` };
+  return { count: perCpu, isDev: false, reason: 'one per CPU' };
+}
+
+/** `starting 4 workers: one per CPU`. */
+export function describeWorkerCount(count: number, reason: string): string {
+  return `starting ${count} worker${count === 1 ? '' : 's'}: ${reason}`;
+}

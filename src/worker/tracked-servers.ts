@@ -1,0 +1,49 @@
+/**
+ * The servers a worker drains when it stops (`trackServer()`), and the report of their open
+ * requests to the primary while they drain (`$drain`), so that a forced stop can say what it
+ * cut: once when the stop begins, then at each change, at most once per tick, never the same
+ * count twice in a row.
+ */
+import type { Server } from 'node:net';
+import { TrackedServer } from './tracked-server.js';
+
+export class TrackedServers {
+  readonly #servers: TrackedServer[] = [];
+  /** Set when the drain begins, cleared by `stopReporting()`: where the counts go meanwhile. */
+  #report: ((openRequests: number) => void) | undefined;
+  /** Set while a report waits for the end of the tick. */
+  #isReportQueued = false;
+  #reported = -1;
+
+  /** How many servers are tracked. */
+  get size(): number {
+    return this.#servers.length;
+  }
+
+  add(server: Server): void {
+    this.#servers.push(new TrackedServer(server, () => this.#queueReport()));
+  }
+
+  /** Drains every server by `deadline` (a timestamp), giving `report` their open requests meanwhile. */
+  async drain(deadline: number, report: (openRequests: number) => void): Promise<void> {
+    this.#report = report;
+    this.#queueReport();
+    await Promise.all(this.#servers.map((server) => server.drain(deadline)));
+  }
+
+  stopReporting(): void {
+    this.#report = undefined;
+  }
+
+  #queueReport(): void {
+    if (!this.#report || this.#isReportQueued || this.#servers.length === 0) return;
+    this.#isReportQueued = true;
+    setImmediate(() => {
+      this.#isReportQueued = false;
+      const openRequests = this.#servers.reduce((sum, server) => sum + server.openRequests, 0);
+      if (!this.#report || openRequests === this.#reported) return;
+      this.#reported = openRequests;
+      this.#report(openRequests);
+    }).unref();
+  }
+}

@@ -1,0 +1,71 @@
+/**
+ * The worker's machinery, built once by the `ClusterWorker` constructor and handed to its
+ * collaborators (lifecycle, store client), each taking the part it needs. The same shape as the
+ * primary's context (primary/primary-context.ts). Not part of the public API.
+ */
+import cluster from 'node:cluster';
+import { PrimaryDisconnectedError } from '../errors.js';
+import type { IpcPort } from '../messaging/channel.js';
+import { Endpoint } from '../messaging/endpoint.js';
+import { isSystemType } from '../messaging/envelope.js';
+import { SystemRouter } from '../messaging/system-router.js';
+import type { SafeEmitter } from '../safe-emit.js';
+import type { AnyMessageMap } from '../types.js';
+import { kSerializationEnv } from '../worker-env.js';
+import type { WorkerEvents } from './worker-events.js';
+import { WorkerLifecycle, type WorkerLifecycleHooks } from './worker-lifecycle.js';
+import type { NormalizedWorkerOptions } from './worker-options.js';
+
+type Events = WorkerEvents<AnyMessageMap>;
+
+/** Emits a worker event; a throwing listener is reported, never thrown into the caller. */
+export type WorkerEmit = <E extends keyof Events>(event: E, payload: Parameters<Events[E]>[0]) => void;
+
+/** The worker's one peer, as the system router names it. */
+export type PrimaryPeer = 'primary';
+
+export interface WorkerContext {
+  readonly options: NormalizedWorkerOptions;
+  /** The endpoint to the primary; it carries messages once `start()` connected it. */
+  readonly endpoint: Endpoint;
+  /** clusterkit's own messages from the primary; features register their types here. */
+  readonly system: SystemRouter<PrimaryPeer>;
+  /** Start and every kind of stop; the worker's state. */
+  readonly lifecycle: WorkerLifecycle;
+  readonly emit: WorkerEmit;
+  /** Reports a failure that belongs to no caller (on `error`; thrown when nobody listens). */
+  readonly reportError: (error: Error) => void;
+}
+
+/** What the facade supplies: its hooks, and the delivery of user messages from the primary. */
+export interface WorkerHooks extends WorkerLifecycleHooks {
+  /** A user (not `$`-prefixed) request or notification from the primary; returns the reply. */
+  onUserMessage(type: string, payload: unknown, isRequest: boolean): unknown;
+}
+
+export function createWorkerContext(options: NormalizedWorkerOptions, events: SafeEmitter, hooks: WorkerHooks): WorkerContext {
+  const emit = events.emit as WorkerEmit;
+  const reportError = events.reportError;
+  const system = new SystemRouter<PrimaryPeer>({ receiver: `worker ${cluster.worker?.id ?? 0}` });
+  const endpoint = new Endpoint({
+    port: process as unknown as IpcPort,
+    // Node does not tell the child its channel's serialization: the primary does.
+    serialization: process.env[kSerializationEnv] === 'advanced' ? 'advanced' : 'json',
+    maxMessageBytes: options.maxMessageBytes,
+    defaultTimeoutMs: options.messageTimeoutMs,
+    maxPending: options.maxPending,
+    maxPendingOption: 'maxPending',
+    backpressure: options.backpressure,
+    describePeer: () => 'the primary',
+    // System messages are told apart here, before user code: one prefix test per message.
+    onInbound: (type, payload, isRequest) =>
+      isSystemType(type) ? system.route('primary', type, payload, isRequest) : hooks.onUserMessage(type, payload, isRequest),
+    channelClosedError: (type) => new PrimaryDisconnectedError(`before "${type}" was delivered`),
+    onError: reportError,
+    // Counted by the router with the system messages it drops (there is no one to warn: the
+    // primary is the peer).
+    onProtocolError: (problem, type) => system.reportDropped('primary', problem, type),
+  });
+  const lifecycle = new WorkerLifecycle({ options, endpoint, system, emit, reportError }, hooks);
+  return Object.freeze({ options, endpoint, system, lifecycle, emit, reportError });
+}

@@ -1,0 +1,257 @@
+/**
+ * The worker's lifecycle: start (connect, `_init`, ready), and every way it stops: asked by
+ * the primary (`$shutdown`), the primary gone (channel closed), or a signal reaching the worker
+ * alone. Each stop drains the tracked servers, waits for in-flight handlers, runs `_destroy`
+ * within its deadline, and exits once queued messages are written.
+ */
+import cluster from 'node:cluster';
+import type { Server } from 'node:net';
+import { deferred } from '../deferred.js';
+import { timerDelay } from '../duration.js';
+import { HookTimeoutError, InvalidStateError, NotAWorkerError, PrimaryDisconnectedError } from '../errors.js';
+import { isClusterKitMessage } from '../messaging/envelope.js';
+import { serializeError } from '../messaging/serialize-error.js';
+import {
+  boundInitError,
+  isNoPayload,
+  isShutdownPayload,
+  kArmWatchdogNotice,
+  kDestroyFailedNotice,
+  kDrainNotice,
+  kHelloNotice,
+  kInitErrorNotice,
+  kPingRequest,
+  kReadyNotice,
+  kShutdownRequest,
+  kSyncRequest,
+} from '../messaging/system-types.js';
+import { toError } from '../to-error.js';
+import { settleWithin } from '../wait.js';
+import { HealthProbe } from './health-probe.js';
+import { startOrphanWatchdog } from './orphan-watchdog.js';
+import { TrackedServers } from './tracked-servers.js';
+import type { WorkerContext } from './worker-context.js';
+import type { StopReason } from './worker-events.js';
+
+export type WorkerLifecycleState = 'created' | 'starting' | 'ready' | 'stopping' | 'stopped';
+
+/** What the lifecycle takes from the worker's context. */
+export type LifecycleContext = Pick<WorkerContext, 'options' | 'endpoint' | 'system' | 'emit' | 'reportError'>;
+
+/** The facade's overridable hooks, and where socket handles sent by the primary go. */
+export interface WorkerLifecycleHooks {
+  init(): Promise<void>;
+  destroy(): Promise<void>;
+  /** An IPC message from the primary that carries a handle (a sticky connection's socket). */
+  acceptHandle(message: object, handle: unknown): void;
+}
+
+/** Time a signalled worker waits for the primary's instruction before stopping on its own. */
+const kSignalGraceMs = 1_000;
+/** How much sooner than the primary's stop deadline a worker gives up on its own `_destroy` (at most a quarter of it). */
+const kStopMarginMs = 2_000;
+/** Longest wait for queued messages to be written before the process exits. */
+const kExitFlushMs = 1_000;
+/** How often the orphan watchdog checks the parent pid. */
+const kWatchdogPollMs = 100;
+
+/** The worker started in this process, if any: there is one per process. */
+let activeWorker: object | undefined;
+
+export class WorkerLifecycle {
+  readonly #context: LifecycleContext;
+  readonly #hooks: WorkerLifecycleHooks;
+  #state: WorkerLifecycleState = 'created';
+  /** Resolves when `_init` completed; user messages that arrive earlier wait for it. */
+  readonly #initialized = deferred<void>();
+  /** Set once a stop began; every later stop request shares it. */
+  #stopping: Promise<number> | undefined;
+  /** Armed by a SIGINT/SIGTERM while running; cleared when the stop begins. */
+  #signalTimer: NodeJS.Timeout | undefined;
+  readonly #probe = new HealthProbe();
+  /** The primary's pid, read at start(): the watchdog compares the current parent with it. */
+  #primaryPid = 0;
+  #isWatchdogStarted = false;
+  readonly #servers = new TrackedServers();
+
+  constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
+    this.#context = context;
+    this.#hooks = hooks;
+    const { system } = context;
+    system.register(kPingRequest, { kind: 'request', check: isNoPayload, handle: () => this.#probe.report() });
+    system.register(kShutdownRequest, { kind: 'request', check: isShutdownPayload, handle: ({ timeoutMs }) => this.#stopForPrimary(timeoutMs) });
+    system.register(kArmWatchdogNotice, { kind: 'notification', check: isNoPayload, handle: () => this.#startWatchdog() });
+  }
+
+  get state(): WorkerLifecycleState {
+    return this.#state;
+  }
+
+  /** Resolves once `_init` completed. */
+  get initialized(): Promise<void> {
+    return this.#initialized.promise;
+  }
+
+  /** Connects to the primary, runs `_init`, reports ready; exits 1 if `_init` throws. */
+  async start(worker: object): Promise<void> {
+    if (this.#state !== 'created') throw new InvalidStateError(`start() can be called once; this worker is ${this.#state}.`);
+    const clusterWorker = cluster.worker;
+    if (!cluster.isWorker || !clusterWorker || typeof process.send !== 'function') throw new NotAWorkerError();
+    if (activeWorker) throw new InvalidStateError('Only one ClusterWorker can run in a process, and one already started.');
+    activeWorker = worker;
+    this.#state = 'starting';
+    this.#primaryPid = process.ppid;
+    const { endpoint, emit, options } = this.#context;
+    this.#listen();
+    endpoint.notify(kHelloNotice, undefined);
+    clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
+    if (options.handleSignals) {
+      process.on('SIGINT', this.#onSignal);
+      process.on('SIGTERM', this.#onSignal);
+    }
+    emit('initialize', {});
+    try {
+      await this.#hooks.init();
+    } catch (error) {
+      await this.#failInit(error);
+      return;
+    }
+    emit('initializeComplete', {});
+    if (this.#state === 'starting') this.#state = 'ready';
+    this.#initialized.resolve();
+    endpoint.notify(kReadyNotice, { pid: process.pid });
+  }
+
+  /** Drains `server` when the worker stops. */
+  trackServer(server: Server): void {
+    this.#servers.add(server);
+  }
+
+  #listen(): void {
+    const { endpoint } = this.#context;
+    process.on('message', (message: unknown, handle: unknown) => {
+      if (!isClusterKitMessage(message)) return;
+      if (handle === undefined) endpoint.receive(message);
+      else this.#hooks.acceptHandle(message, handle);
+    });
+  }
+
+  async #stopForPrimary(timeoutMs: number): Promise<void> {
+    // The worker's own deadline comes before the primary's SIGKILL, by a quarter of the time
+    // (at most 2 s: the request's delivery, late timers on a busy machine and the exit come out
+    // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the
+    // worker exits 1, so the primary can tell a hung hook from a hung process.
+    const deadline = Date.now() + timeoutMs - Math.min(kStopMarginMs, timeoutMs / 4);
+    const exitCode = await this.#stop('primary', deadline);
+    // The reply to $shutdown is queued once this handler returns; exit after it is written.
+    setImmediate(() => void this.#exit(exitCode));
+  }
+
+  /** Drains, waits for in-flight handlers, runs `_destroy`; resolves with the exit code to use. */
+  #stop(reason: StopReason, deadline: number): Promise<number> {
+    this.#stopping ??= this.#runStop(reason, deadline);
+    return this.#stopping;
+  }
+
+  async #runStop(reason: StopReason, deadline: number): Promise<number> {
+    const wasStarting = this.#state === 'starting';
+    this.#state = 'stopping';
+    clearTimeout(this.#signalTimer);
+    this.#context.emit('shutdown', { reason, deadlineMs: deadline });
+    if (wasStarting) await this.#initialized.promise;
+    await this.#servers.drain(deadline, (openRequests) => this.#tellPrimary(kDrainNotice, { openRequests }));
+    if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);
+    await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
+    const error = await this.#runDestroy(deadline);
+    this.#probe.stop();
+    this.#servers.stopReporting();
+    this.#state = 'stopped';
+    return error ? 1 : 0;
+  }
+
+  async #runDestroy(deadline: number): Promise<Error | undefined> {
+    const { emit } = this.#context;
+    emit('destroy', {});
+    let failure: Error | undefined;
+    let timedOutAfterMs: number | undefined;
+    try {
+      const budget = Math.max(1, deadline - Date.now());
+      const finished = await settleWithin(this.#hooks.destroy().then(() => true), budget);
+      if (!finished) {
+        failure = new HookTimeoutError('_destroy', budget);
+        timedOutAfterMs = budget;
+      }
+    } catch (error) {
+      failure = toError(error, '_destroy() threw');
+    }
+    emit('destroyComplete', failure ? { error: failure } : {});
+    if (failure) this.#tellPrimary(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
+    return failure;
+  }
+
+  /** A round trip behind the servers' close: see `kSyncRequest` (connections handed over late). */
+  async #syncWithPrimary(deadline: number): Promise<void> {
+    const { endpoint } = this.#context;
+    if (!endpoint.channel.isConnected) return;
+    await endpoint.request(kSyncRequest, undefined, Math.max(1, deadline - Date.now())).catch(() => {});
+  }
+
+  /** A notice to the primary that may be lost: the channel can be gone (the primary died). */
+  #tellPrimary(type: string, payload: unknown): void {
+    try {
+      this.#context.endpoint.notify(type, payload);
+    } catch {
+      // No primary to tell.
+    }
+  }
+
+
+  async #failInit(error: unknown): Promise<void> {
+    this.#context.emit('initializeError', { error: toError(error, '_init() threw') });
+    try {
+      this.#context.endpoint.notify(kInitErrorNotice, boundInitError(serializeError(error)));
+    } catch {
+      // The channel is gone; the primary sees the exit instead.
+    }
+    await this.#exit(1);
+  }
+
+  async #exit(code: number): Promise<never> {
+    await settleWithin(this.#context.endpoint.drain(), kExitFlushMs);
+    process.exit(code);
+  }
+
+  /** The primary is gone (or cut the channel): run `_destroy`, bounded, and exit. */
+  #onPrimaryDisconnect(): void {
+    if (this.#state === 'stopped') return;
+    // Node's own listener exits the process right after this event unless the disconnect was
+    // planned; claim it as planned so _destroy gets its bounded chance first.
+    if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
+    const { endpoint, emit, options } = this.#context;
+    endpoint.close((type) => new PrimaryDisconnectedError(`before it replied to "${type}"`));
+    emit('primaryDisconnect', {});
+    const deadline = Date.now() + options.destroyTimeoutMs;
+    setTimeout(() => process.exit(0), timerDelay(options.destroyTimeoutMs + 250)).unref();
+    this.#stop('primary-disconnected', deadline).then(
+      () => process.exit(0),
+      () => process.exit(0),
+    );
+  }
+
+  /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */
+  readonly #onSignal = (): void => {
+    if (this.#state !== 'ready' && this.#state !== 'starting') return;
+    if (this.#signalTimer) return;
+    this.#signalTimer = setTimeout(() => {
+      this.#stop('signal', Date.now() + this.#context.options.destroyTimeoutMs).then((code) => this.#exit(code));
+    }, kSignalGraceMs);
+    this.#signalTimer.unref();
+  };
+
+  #startWatchdog(): void {
+    const { options } = this.#context;
+    if (!options.orphanWatchdog || this.#isWatchdogStarted || this.#state === 'stopped') return;
+    this.#isWatchdogStarted = true;
+    startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: options.destroyTimeoutMs + 100 });
+  }
+}

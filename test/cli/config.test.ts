@@ -1,0 +1,183 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { kRepoRoot } from '../helpers/spawn.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+const kServer = readFileSync(join(kRepoRoot, 'test/fixtures/cli-env-server.mjs'), 'utf8');
+
+interface Answer {
+  pid: number;
+  cwd: string;
+  argv: string[];
+  execArgv: string[];
+  env: Record<string, string | null>;
+}
+
+async function ask(port: number, vars: string[] = []): Promise<Answer> {
+  return JSON.parse((await get(`http://127.0.0.1:${port}/?vars=${vars.join(',')}`)).body) as Answer;
+}
+
+interface Status {
+  pid: number;
+  script: string;
+  cwd: string;
+  targetWorkers: number;
+  workers: Array<{ pid: number }>;
+}
+
+describe('clusterkit run with a config file', () => {
+  it('runs every app of a TypeScript config (defineConfig from the package), each in its own primary; one SIGINT stops all gracefully', async () => {
+    const runtime = runtimeDir();
+    const [apiPort, jobsPort] = [await freePort(), await freePort()];
+    const project = tempProject({
+      'server.mjs': kServer,
+      'jobs/server.mjs': kServer,
+      'clusterkit.config.ts': `import { defineConfig, type AppConfig } from 'clusterkit';
+const jobs: AppConfig = { name: 'jobs', cwd: './jobs', script: 'server.mjs', workers: 1, env: { PORT: ${jobsPort}, ROLE: 'jobs' }, args: ['--queue', 'mail'] };
+export default defineConfig({
+  apps: [{ name: 'api', script: './server.mjs', workers: 2, env: { PORT: '${apiPort}', ROLE: 'api' }, shutdownTimeout: '5s' }, jobs],
+});
+`,
+    });
+    const run = startCli(['run'], { runtime, cwd: project });
+    await run.waitFor(/service api started: 2 workers/);
+    await run.waitFor(/service jobs started: 1 worker/);
+    // Output is prefixed per app.
+    await run.waitFor(/\[api:1\] listening on /);
+    await run.waitFor(/\[jobs:1\] listening on /);
+    expect(await ask(apiPort, ['ROLE'])).toMatchObject({ cwd: project, env: { ROLE: 'api' }, argv: [] });
+    expect(await ask(jobsPort, ['ROLE'])).toMatchObject({ cwd: join(project, 'jobs'), env: { ROLE: 'jobs' }, argv: ['--queue', 'mail'] });
+
+    // Each app is controlled by name, from its own primary process (not the launcher).
+    const api = JSON.parse((await cli(['status', 'api', '--json'], { runtime })).stdout) as Status;
+    const jobs = JSON.parse((await cli(['status', 'jobs', '--json'], { runtime })).stdout) as Status;
+    expect(api).toMatchObject({ script: join(project, 'server.mjs'), cwd: project, targetWorkers: 2 });
+    expect(jobs).toMatchObject({ script: join(project, 'jobs/server.mjs'), cwd: join(project, 'jobs'), targetWorkers: 1 });
+    expect(new Set([api.pid, jobs.pid, run.child.pid]).size).toBe(3);
+    const text = await cli(['status', 'jobs'], { runtime });
+    expect(text.stdout).toContain(`script ${join(project, 'jobs/server.mjs')}  cwd ${join(project, 'jobs')}\n`);
+
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output()).toMatch(/\[api\] shutdown complete graceful=2 failed=0 killed=0/);
+    expect(run.output()).toMatch(/\[jobs\] shutdown complete graceful=1 failed=0 killed=0/);
+    await waitUntilGone([api.pid, jobs.pid, ...api.workers.map((worker) => worker.pid), ...jobs.workers.map((worker) => worker.pid)]);
+  });
+
+
+  it('runs one app by name; flags override the file: -w over workers, --env over env and envFile, --node-arg added', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'server.mjs': kServer,
+      '.env': 'FROM_FILE=file\nSHARED=file\n',
+      'deploy/apps.mjs': `export default {
+  apps: [
+    { name: 'web', cwd: '..', script: 'server.mjs', workers: 3, envFile: '.env', env: { PORT: '${port}', SHARED: 'config', KEPT: 'config' }, nodeArgs: ['--max-old-space-size=256'] },
+    { name: 'other', cwd: '..', script: 'server.mjs' },
+  ],
+};
+`,
+    });
+    const run = startCli(['run', 'web', '--config', 'deploy/apps.mjs', '-w', '1', '--env', 'SHARED=flag', '--node-arg=--stack-size=2000'], { runtime, cwd: project });
+    await run.waitFor(/service web started: 1 worker/);
+    const answer = await ask(port, ['FROM_FILE', 'SHARED', 'KEPT']);
+    expect(answer).toMatchObject({ cwd: project, env: { FROM_FILE: 'file', SHARED: 'flag', KEPT: 'config' } });
+    expect(answer.execArgv.filter((arg) => /^--(max-old-space|stack)-size/.test(arg))).toEqual(['--max-old-space-size=256', '--stack-size=2000']);
+    expect(run.output()).not.toMatch(/service other/);
+    expect((await cli(['stop', 'web'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('runs examples/config; stops every app gracefully when the launcher is killed (SIGKILL): no orphaned primary', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run'], { runtime, cwd: join(kRepoRoot, 'examples/config'), env: { PORT: String(port) } });
+    await run.waitFor(/service web started: 2 workers/);
+    await run.waitFor(/\[jobs:1\] processed job 1\n/);
+    expect((await get(`http://127.0.0.1:${port}/`)).status).toBe(200);
+    const logs = await cli(['logs', 'jobs', '--lines', '50'], { runtime });
+    expect(logs.stdout).toMatch(/^\[jobs:1\] jobs worker \d+ polling every 1000 ms\n\[jobs:1\] processed job 1\n/);
+    const statuses = await Promise.all(['web', 'jobs'].map(async (name) => JSON.parse((await cli(['status', name, '--json'], { runtime })).stdout) as Status));
+    process.kill(run.child.pid!, 'SIGKILL');
+    const pids = statuses.flatMap((status) => [status.pid, ...status.workers.map((worker) => worker.pid)]);
+    await waitUntilGone(pids, 10_000);
+    expect(pids.some(isAlive)).toBe(false);
+  });
+});
+
+describe('clusterkit run --env, --env-file, --cwd', () => {
+  it('gives the workers the variables (--env over --env-file over the inherited ones) and the working directory; status shows it', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({ 'app/server.mjs': kServer, 'app/.env': 'PORT=1\nFROM_FILE="quoted value"\nINHERITED=file\n# comment\n' });
+    const run = startCli(['run', 'app/server.mjs', '-w', '1', '--name', 'opts', '--env-file', 'app/.env', '--env', `PORT=${port}`, '--env', 'EMPTY=', '--cwd', 'app'], {
+      runtime,
+      cwd: project,
+      env: { INHERITED: 'shell' },
+    });
+    await run.waitFor(/service opts started/);
+    const answer = await ask(port, ['FROM_FILE', 'INHERITED', 'EMPTY']);
+    expect(answer).toMatchObject({ cwd: join(project, 'app'), env: { FROM_FILE: 'quoted value', INHERITED: 'file', EMPTY: '' } });
+    const status = await cli(['status', 'opts'], { runtime });
+    expect(status.stdout).toContain(`script ${join(project, 'app/server.mjs')}  cwd ${join(project, 'app')}\n`);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});
+
+describe('config file errors', () => {
+  /** [file name, content, what stderr must say after "clusterkit: <file>: "]. Each exits 2 before anything starts. */
+  const kBad: Array<[string, string, RegExp]> = [
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "instances": 4 }] }', /^Unknown key "apps\[0\]\.instances"\. PM2's "instances" is "workers" here\./],
+    ['clusterkit.config.mjs', "export default { apps: [{ script: 'server.mjs', wrkers: 2 }] };", /^Unknown key "apps\[0\]\.wrkers"\. Did you mean "workers"\?/],
+    ['clusterkit.config.ts', "export default { apps: [{ script: 'server.mjs', workers: 0 as number }] };", /^"apps\[0\]\.workers" must be a positive integer or "auto"\. Received 0\./],
+    ['clusterkit.config.cjs', "module.exports = { apps: [{ script: 'server.mjs', shutdownTimeout: '10x' }] };", /^"apps\[0\]\.shutdownTimeout" must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "env": { "A": { "b": 1 } } }] }', /^"apps\[0\]\.env\.A" must be a string, a number or a boolean\. Received an object\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs" }, { "script": "server.mjs" }] }', /^"apps\[1\]" has the name "server", like "apps\[0\]"; each app needs its own name\./],
+    ['clusterkit.config.json', '{ "apps": [] }', /^"apps" must be a non-empty array of apps\. Received an array\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "a/b" }] }', /^"apps\[0\]\.name" must be letters, digits/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "cwd": "nowhere" }] }', /^"apps\[0\]\.cwd": no such directory: /],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "envFile": "missing.env" }] }', /^"apps\[0\]\.envFile": cannot read \S+\/missing\.env \(ENOENT\)\./],
+    ['clusterkit.config.json', '{ "services": [] }', /^Unknown key "services"\. Did you mean|^Unknown key "services"\. Known keys: apps\./],
+  ];
+
+  it('exits 2 naming the key and the file, for each kind of mistake and each kind of file', async () => {
+    const runtime = runtimeDir();
+    const projects = kBad.map(([file, content]) => tempProject({ 'server.mjs': kServer, [file]: content }));
+    const results = await Promise.all(projects.map((project) => cli(['run'], { runtime, cwd: project })));
+    results.forEach((result, index) => {
+      const [file, , message] = kBad[index]!;
+      expect({ file, code: result.code }).toEqual({ file, code: 2 });
+      const prefix = `clusterkit: ${join(projects[index]!, file)}: `;
+      expect(result.stderr.startsWith(prefix)).toBe(true);
+      expect(result.stderr.slice(prefix.length)).toMatch(message);
+      expect(result.stderr).toContain('Usage: clusterkit run');
+      expect(result.stdout).toBe('');
+    });
+  });
+
+  it('says what is wrong with a file that cannot be used at all', async () => {
+    const runtime = runtimeDir();
+    const cases: Array<[Record<string, string>, string[], RegExp]> = [
+      [{ 'clusterkit.config.ts': 'export const apps = [];' }, ['run'], /has no default export; write "export default defineConfig/],
+      [{ 'clusterkit.config.mjs': 'export default {;' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs: SyntaxError/],
+      [{ 'clusterkit.config.json': '{ apps: [] }' }, ['run'], /is not valid JSON/],
+      [{ 'clusterkit.config.json': '{}', 'clusterkit.config.mjs': '' }, ['run'], /has 2 config files \(clusterkit\.config\.mjs, clusterkit\.config\.json\); keep one, or choose with --config\./],
+      [{ 'server.mjs': kServer, 'clusterkit.config.json': '{ "apps": [{ "name": "api", "script": "server.mjs" }] }' }, ['run', 'apj'], /"apj" is neither a script nor an app of \S+ \(apps: api\)\./],
+      [{}, ['run', '--config', 'none.ts'], /Config file not found: /],
+      [{}, ['run'], /^clusterkit: Missing the script to run\. Name one \(clusterkit run server\.js\), or put a clusterkit\.config\.ts in /],
+    ];
+    const results = await Promise.all(cases.map(([files, args]) => cli(args, { runtime, cwd: tempProject(files) })));
+    results.forEach((result, index) => {
+      expect({ index, code: result.code }).toEqual({ index, code: 2 });
+      expect(result.stderr).toMatch(cases[index]![2]);
+    });
+  });
+});

@@ -1,0 +1,75 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { checkConfig } from '../../src/cli/config/check-config.js';
+import { parseEnvFlags, readEnvFile } from '../../src/cli/env-values.js';
+import { mergeRunLayers } from '../../src/cli/run-settings.js';
+import { UsageError } from '../../src/cli/usage-error.js';
+import { defineConfig } from '../../src/index.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+function project(files: Record<string, string>): string {
+  const directory = mkdtempSync(join(tmpdir(), 'ck-settings-'));
+  directories.push(directory);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(directory, name), text);
+  return directory;
+}
+
+describe('run settings', () => {
+  it('lays the command line over the file: flags replace, --env and --node-arg add, defaults fill the rest', () => {
+    const file = { script: '/app/server.js', name: 'api', workers: 4, nodeArgs: ['--a'], env: { A: 'file', B: 'file' }, cwd: '/app', watch: [], watchDelayMs: 500, ignoreWatch: ['logs'], scriptArgs: ['--port', '1'] } as const;
+    const merged = mergeRunLayers({ ...file, nodeArgs: [...file.nodeArgs], scriptArgs: [...file.scriptArgs], watch: [], ignoreWatch: [...file.ignoreWatch] }, { workers: 2, nodeArgs: ['--b'], env: { B: 'flag' }, ignoreWatch: ['tmp'] }, '/elsewhere');
+    expect(merged).toEqual({
+      script: '/app/server.js',
+      scriptArgs: ['--port', '1'],
+      name: 'api',
+      workers: 2,
+      dev: undefined,
+      shutdownTimeoutMs: undefined,
+      readyTimeoutMs: undefined,
+      maxMemoryMb: undefined,
+      nodeArgs: ['--a', '--b'],
+      logFormat: 'line',
+      env: { A: 'file', B: 'flag' },
+      cwd: '/app',
+      watch: { paths: ['/app'], ignore: ['logs', 'tmp'], delayMs: 500 },
+    });
+    // --dev on the command line overrides the file's workers, and -w its dev.
+    expect(mergeRunLayers({ script: '/s.js', workers: 4 }, { isDev: true }, '/')).toMatchObject({ dev: true, workers: 'auto' });
+    expect(mergeRunLayers({ script: '/s.js', isDev: true }, { workers: 3 }, '/')).toMatchObject({ dev: undefined, workers: 3 });
+    expect(mergeRunLayers({ script: '/s.js', isDev: false }, {}, '/')).toMatchObject({ dev: false, workers: 'auto' });
+    expect(mergeRunLayers(undefined, { script: '/srv/my-api.server.js' }, '/srv')).toMatchObject({ name: 'my-api', cwd: '/srv', watch: undefined, scriptArgs: [] });
+  });
+
+  it('checks --env pairs and env files', () => {
+    expect(parseEnvFlags(['A=1', 'B=x=y', 'A=2', 'EMPTY='])).toEqual({ A: '2', B: 'x=y', EMPTY: '' });
+    expect(() => parseEnvFlags(['=x'])).toThrow('--env must be KEY=VALUE. Received "=x".');
+    expect(() => parseEnvFlags(['A B=1'])).toThrow(UsageError);
+    expect(() => parseEnvFlags([`BIG=${'x'.repeat(200_000)}`])).toThrow(/the value of BIG is 200000 characters long; the limit is 131071/);
+    const directory = project({ '.env': 'A=1\nexport B="two words"\n# note\n', 'bad.env': 'GOOD=1\nnot a line\n=x\n' });
+    expect(readEnvFile(join(directory, '.env'), '--env-file')).toEqual({ A: '1', B: 'two words' });
+    expect(() => readEnvFile(join(directory, 'bad.env'), '--env-file')).toThrow(/is not a variable name/);
+  });
+
+  it('types a config with defineConfig, and checks one without it the same way', () => {
+    const config = defineConfig({ apps: [{ name: 'api', script: './server.js', workers: 'max', shutdownTimeout: '30s', maxMemory: '1G', env: { PORT: 3000, DEBUG: false } }] });
+    const directory = project({ 'server.js': '', 'clusterkit.config.json': '' });
+    const [app] = checkConfig(config, join(directory, 'clusterkit.config.json'));
+    expect(app).toEqual({
+      name: 'api',
+      layer: expect.objectContaining({ script: join(directory, 'server.js'), cwd: directory, workers: 'auto', shutdownTimeoutMs: 30_000, maxMemoryMb: 1024, env: { PORT: '3000', DEBUG: 'false' } }),
+    });
+    const file = join(directory, 'clusterkit.config.json');
+    expect(() => checkConfig({ apps: [{ script: './server.js', kill_timeout: 1 }] }, file)).toThrow(`${file}: Unknown key "apps[0].kill_timeout". PM2's "kill_timeout" is "shutdownTimeout" here.`);
+    expect(() => checkConfig({ apps: [{ script: './server.js', env: { 'A=B': '1' } }] }, file)).toThrow(/"apps\[0\]\.env": "A=B" is not a variable name/);
+    expect(() => checkConfig({ apps: [{ script: './server.js', args: '--port 1' }] }, file)).toThrow(`"apps[0].args" must be an array of strings, as in ['--port', '3000']. Received "--port 1".`);
+    expect(() => checkConfig({ apps: [{ script: './server.js', dev: true, workers: 2 }] }, file)).toThrow('"apps[0]" has both "dev" (a single worker) and "workers"; keep one.');
+    expect(() => checkConfig({ apps: [{ name: 'x' }] }, file)).toThrow('"apps[0]" has no "script"');
+    expect(() => checkConfig({ apps: Array.from({ length: 101 }, () => ({ script: './server.js' })) }, file)).toThrow('"apps" has 101 apps; the limit is 100.');
+  });
+});

@@ -1,0 +1,51 @@
+/**
+ * What `clusterkit run` says, and exits with, when a stop does not go cleanly: the CLI binary
+ * run directly, as users run it. Exit codes as docs/cli.md states them: 0 every worker stopped
+ * cleanly, 1 one did not, 130/143 a second SIGINT/SIGTERM forced the stop.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { waitUntilGone } from '../helpers/processes.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+describe('clusterkit run: how the stop went', () => {
+  it('says which workers did not stop cleanly, in the stop command and the log, and exits 1', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-exits-on-close.mjs', '-w', '2', '--name', 'unclean'], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/service unclean started: 2 workers/);
+    const stop = await cli(['stop', 'unclean'], { runtime });
+    expect(stop).toMatchObject({
+      code: 0,
+      stdout: "stopped unclean: 1 worker stopped gracefully, 1 did not stop cleanly (_destroy timed out or threw, or a non-zero exit: see the cluster's log)\n",
+    });
+    await expect(run.exited()).resolves.toBe(1);
+    expect(run.stderr()).toMatch(/\[unclean\] WARN worker \d did not stop cleanly: it exited with code 3 workerId=\d workerPid=\d+ slot=0 code=3/);
+    expect(run.stderr()).toContain('[unclean] WARN shutdown complete: 1 worker did not stop cleanly graceful=1 failed=1 killed=0\n');
+  });
+
+  it.each([
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+  ] as const)('[F25] a second %s kills the workers at once and says so, with the requests still open; exit %i', async (signal, code) => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '1', '--name', 'forced'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service forced started: 1 worker/);
+    const pids = readyPids(run);
+    const request = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    // Ctrl-C (or systemd's stop) reaches every process of the group: the primary and its workers.
+    process.kill(-run.child.pid!, signal);
+    await run.waitFor(/draining \d+/);
+    process.kill(-run.child.pid!, signal);
+    await expect(run.exited()).resolves.toBe(code);
+    expect(run.stderr()).toMatch(new RegExp(`\\[forced\\] shutting down signal=${signal} timeoutMs=10000\\n`));
+    expect(run.stderr()).toContain(`[forced] ERROR a second ${signal} forced the stop: 1 worker killed, 1 request still open signal=${signal} killed=1 openRequests=1\n`);
+    // The client's request was cut: that is what a forced stop means.
+    await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
+    await waitUntilGone(pids);
+  });
+});

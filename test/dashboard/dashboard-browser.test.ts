@@ -1,0 +1,124 @@
+/**
+ * The dashboard as a user sees it: `clusterkit run` and `clusterkit dashboard` as real
+ * processes, the page in a real headless Chromium. Skipped, with the reason, only where no
+ * Chromium can start (`.ci/run` installs it).
+ */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
+import type { Page } from 'playwright-core';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from '../cli/cli-process.js';
+import { freePort } from '../helpers/ports.js';
+import { killSpawned } from '../helpers/spawn.js';
+import { chromiumPath, kReboundHost, launchChromium, tryChromium, type LaunchedBrowser } from './browser.js';
+
+// Started once here: if it cannot start, the tests are skipped and say why.
+const probe = await tryChromium();
+const skipReason = typeof probe === 'string' ? probe : undefined;
+if (skipReason) process.stderr.write(`\nSKIPPED: the dashboard browser tests: ${skipReason}\n\n`);
+/** The browser of the running test; closed after each test, whatever happened. */
+let browser: LaunchedBrowser | undefined = typeof probe === 'string' ? undefined : probe;
+const servers: http.Server[] = [];
+
+async function releaseAll(): Promise<void> {
+  await browser?.close();
+  browser = undefined;
+  for (const server of servers.splice(0)) server.closeAllConnections(), server.close();
+  killSpawned();
+  cleanUpCli();
+}
+afterEach(releaseAll);
+afterAll(releaseAll);
+
+/** A cluster of `workers` demo servers, and its dashboard with control on; resolves with the URL. */
+async function startClusterAndDashboard(name: string, workers: number) {
+  const runtime = runtimeDir();
+  const run = startCli(['run', 'examples/demo/server.js', '-w', String(workers), '--name', name], { runtime, env: { PORT: String(await freePort()) } });
+  await run.waitFor(new RegExp(`service ${name} started: ${workers} worker`));
+  const dashboard = startCli(['dashboard', name, '--port', '0', '--allow-control'], { runtime });
+  const [, url] = await dashboard.waitFor(new RegExp(`dashboard for cluster ${name}: (http://\\S+)`));
+  return { runtime, run, dashboard, url: url!, port: Number(new URL(url!).port), token: new URL(url!).searchParams.get('token')! };
+}
+
+async function openPage(url: string): Promise<{ page: Page; errors: string[] }> {
+  browser ??= await launchChromium(chromiumPath()!);
+  const page = await browser.browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(error.message));
+  page.on('console', (message) => void (message.type() === 'error' && errors.push(message.text())));
+  await page.goto(url);
+  return { page, errors };
+}
+
+const timelineEntry = (page: Page, type: string, text?: string) => page.locator(`#timeline li[data-type="${type}"]`, text === undefined ? {} : { hasText: text });
+
+(skipReason ? describe.skip : describe)('dashboard in a browser', () => {
+  it('draws live charts, shows a SIGKILL as an exit and a restart and a reload in the timeline, within seconds', async () => {
+    const { run, url } = await startClusterAndDashboard('dash', 2);
+    const { page, errors } = await openPage(url);
+    // Every chart holds points for both workers.
+    await page.waitForFunction(chartsHold, 4, { timeout: 10_000 });
+    expect(await page.locator('[data-chart]').count()).toBe(6);
+    expect(await page.locator('#worker-rows tr').count()).toBe(2);
+    expect(await page.textContent('#fig-ready')).toBe('2 / 2');
+    expect(await page.textContent('#cluster-state')).toBe('running');
+
+    const [victim] = readyPids(run);
+    process.kill(victim!, 'SIGKILL');
+    await timelineEntry(page, 'workerExit', `pid ${victim}`).filter({ hasText: 'killed by SIGKILL' }).waitFor({ timeout: 10_000 });
+    await timelineEntry(page, 'workerRestart', 'backoff').waitFor({ timeout: 10_000 });
+
+    await page.click('#reload-button');
+    await timelineEntry(page, 'reload', 'rolling reload started: 2 workers').waitFor({ timeout: 20_000 });
+    await timelineEntry(page, 'reloadComplete', '2 workers replaced').waitFor({ timeout: 20_000 });
+    await page.locator('#control-result', { hasText: 'Reloaded: 2 workers replaced' }).waitFor({ timeout: 10_000 });
+    expect(errors).toEqual([]);
+  });
+
+  it('refuses control without the token (403), and requests from another site or a rebound DNS name', async () => {
+    const { runtime, port, token, url } = await startClusterAndDashboard('guarded', 1);
+    const pidsBefore = await workerPids(runtime);
+    const { page } = await openPage(url);
+    // The dashboard's own origin, without the token.
+    expect(await page.evaluate(async () => (await fetch('/api/reload', { method: 'POST', body: '{}' })).status)).toBe(403);
+
+    // A page of another site that knows the token: the preflight of its request is refused,
+    // a no-cors request cannot carry the token (and its answer is withheld from the page by
+    // Cross-Origin-Resource-Policy), and reading the figures is refused.
+    const evil = http.createServer((_, response) => response.end('<!doctype html><title>elsewhere</title>'));
+    servers.push(evil);
+    await new Promise<void>((resolve) => evil.listen(0, '127.0.0.1', resolve));
+    await page.goto(`http://127.0.0.1:${(evil.address() as AddressInfo).port}/`);
+    const attempts = await page.evaluate(
+      async ({ target, secret }) => {
+        const outcome = (promise: Promise<Response>) => promise.then((response) => `answered ${response.status}`, () => 'blocked');
+        return {
+          cors: await outcome(fetch(`${target}/api/reload`, { method: 'POST', headers: { Authorization: `Bearer ${secret}`, 'Content-Type': 'application/json' }, body: '{}' })),
+          simple: await outcome(fetch(`${target}/api/reload?token=${secret}`, { method: 'POST', mode: 'no-cors', body: '{}' })),
+          read: await outcome(fetch(`${target}/api/snapshot`)),
+        };
+      },
+      { target: `http://127.0.0.1:${port}`, secret: token },
+    );
+    expect(attempts).toEqual({ cors: 'blocked', simple: 'blocked', read: 'blocked' });
+
+    // DNS rebinding: a name of the attacker's that resolves to 127.0.0.1 reaches the port,
+    // but the dashboard refuses the Host, so the page (and its data) never loads.
+    const rebound = await page.goto(`http://${kReboundHost}:${port}/`);
+    expect(rebound?.status()).toBe(403);
+    expect(await page.textContent('body')).toContain('does not name this machine');
+    // None of it reloaded the cluster: a reload would have replaced the worker.
+    expect(await workerPids(runtime)).toEqual(pidsBefore);
+  });
+});
+
+/** In the page: every chart holds at least `points` points (the page's own count). */
+function chartsHold(points: number): boolean {
+  const charts = [...(globalThis as any).document.querySelectorAll('[data-chart]')] as Array<{ dataset: { points?: string } }>;
+  return charts.length === 6 && charts.every((chart) => Number(chart.dataset.points) >= points);
+}
+
+async function workerPids(runtime: string): Promise<number[]> {
+  const status = await cli(['status', 'guarded', '--json'], { runtime });
+  return (JSON.parse(status.stdout) as { workers: Array<{ pid: number }> }).workers.map((worker) => worker.pid);
+}

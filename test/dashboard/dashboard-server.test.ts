@@ -1,0 +1,213 @@
+/**
+ * The dashboard's server without a browser: a real control socket with canned answers behind
+ * it, so each test runs in milliseconds. The browser test drives a real cluster.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { controlRequest } from '../../src/control/control-client.js';
+import type { ClusterStatus } from '../../src/control/control-protocol.js';
+import { startControlServer, type ControlHandlers, type ControlServer } from '../../src/control/control-server.js';
+import { EventLog } from '../../src/control/event-log.js';
+import { ClusterFeed } from '../../src/cli/dashboard/cluster-feed.js';
+import { kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
+import { until } from '../helpers/wait.js';
+import { openStream, request } from './dashboard-client.js';
+
+const kToken = 'test-token-0123456789abcdef';
+const cleanups: Array<() => unknown> = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+function worker(id: number, slot: number, messages: number) {
+  return {
+    id, pid: 1000 + id, slot, name: undefined, state: 'ready', uptimeMs: 5_000, restarts: 0,
+    rssBytes: 50 * 1024 * 1024, heapUsedBytes: 5 * 1024 * 1024, heapTotalBytes: 8 * 1024 * 1024,
+    eventLoopDelayMs: 0.5, eventLoopDelayP99Ms: 2, cpuPercent: 1.5, messagesIn: messages, messagesOut: messages, pending: 0, protocolErrors: 0,
+  };
+}
+
+/** A control socket that answers like a 2-worker primary, and a dashboard server reading it. */
+async function setUp(options: { token?: string | undefined } = { token: kToken }) {
+  const directory = join(mkdtempSync(join(tmpdir(), 'ck-')), 'clusterkit');
+  cleanups.push(() => rmSync(join(directory, '..'), { recursive: true, force: true }));
+  const log = new EventLog();
+  const calls: string[] = [];
+  let messages = 0;
+  const status = (): ClusterStatus => {
+    messages += 10;
+    return {
+      name: 'web', pid: process.pid, state: 'running', startedAt: Date.now() - 5_000, uptimeMs: 5_000, script: '/srv/web.js',
+      targetWorkers: 2, nodeVersion: process.version, workers: [worker(1, 0, messages), worker(2, 1, messages)], protocolErrors: 0,
+    } as ClusterStatus;
+  };
+  const handlers: ControlHandlers = {
+    status,
+    reload: async () => {
+      calls.push('reload');
+      return { workers: 2 };
+    },
+    scale: async (count) => {
+      calls.push(`scale ${count}`);
+      return status();
+    },
+    stop: async () => ({}),
+    afterStop: () => {},
+    events: (after) => log.read(after),
+  };
+  let control: ControlServer = await startControlServer('web', handlers, directory);
+  cleanups.push(() => control.close());
+  const feed = new ClusterFeed({ name: 'web', intervalMs: 50, directory });
+  await feed.start();
+  cleanups.push(() => feed.stop());
+  const server: DashboardServer = await startDashboardServer({
+    feed,
+    host: '127.0.0.1',
+    port: 0,
+    token: 'token' in options ? options.token : kToken,
+    hostNames: [],
+    control: {
+      reload: () => controlRequest('web', 'reload', { directory }),
+      scale: (count) => controlRequest('web', 'scale', { count, directory }).then(() => ({ count })),
+    },
+  });
+  cleanups.push(() => server.close());
+  return {
+    port: server.port,
+    log,
+    calls,
+    stopPrimary: () => control.close(),
+    restartPrimary: async () => {
+      control = await startControlServer('web', handlers, directory);
+    },
+  };
+}
+
+const bearer = { Authorization: `Bearer ${kToken}`, 'Content-Type': 'application/json' };
+
+describe('dashboard server', () => {
+  it('serves the page and uPlot from the package, under a policy that loads nothing from elsewhere', async () => {
+    const { port } = await setUp();
+    const page = await request(port, '/');
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toBe('text/html; charset=utf-8');
+    expect(page.body).toContain('<script type="module" src="dashboard.js">');
+    expect(page.headers['content-security-policy']).toContain("default-src 'none'; script-src 'self'");
+    expect(page.headers['content-security-policy']).toContain("frame-ancestors 'none'");
+    const uplot = await request(port, '/vendor/uPlot.iife.min.js');
+    expect(uplot.status).toBe(200);
+    expect(uplot.body).toMatch(/^\/\*! https:\/\/github.com\/leeoniya\/uPlot/);
+    for (const path of ['/dashboard.js', '/charts.js', '/markers.js', '/timeline.js', '/format.js', '/dashboard.css', '/vendor/uPlot.min.css']) {
+      expect((await request(port, path)).status).toBe(200);
+    }
+    expect((await request(port, '/../package.json')).status).toBe(404);
+    expect((await request(port, '/%2e%2e/package.json')).status).toBe(404);
+  });
+
+  it('streams a snapshot, then a sample every interval, and each new lifecycle event once', async () => {
+    const { port, log } = await setUp();
+    const stream = await openStream(port);
+    cleanups.push(() => stream.close());
+    const snapshot = await stream.next('snapshot');
+    expect(snapshot).toMatchObject({ name: 'web', allowControl: true, intervalMs: 50, historyMs: 600_000, missed: 0, events: [] });
+    expect(snapshot.status.workers).toHaveLength(2);
+    const { sample } = await stream.next('tick');
+    // [slot, worker id, rss MB, heap MB, loop mean, loop p99, cpu %, messages/s]
+    expect(sample.slots).toEqual([
+      [0, 1, 50, 5, 0.5, 2, 1.5, expect.any(Number)],
+      [1, 2, 50, 5, 0.5, 2, 1.5, expect.any(Number)],
+    ]);
+    expect(sample.slots[0][7]).toBeGreaterThan(0);
+    log.append({ type: 'workerExit', workerId: 1, pid: 1001, slot: 0, code: null, signal: 'SIGKILL', expected: false });
+    log.append({ type: 'workerRestart', workerId: 3, pid: 1003, slot: 0, previousId: 1, delayMs: 100, attempt: 1 });
+    const update = await stream.next('events');
+    expect(update).toEqual({
+      missed: 0,
+      events: [expect.objectContaining({ seq: 1, type: 'workerExit', signal: 'SIGKILL' }), expect.objectContaining({ seq: 2, type: 'workerRestart', delayMs: 100 })],
+    });
+    await stream.next('tick');
+    log.append({ type: 'reload', workers: 2 });
+    expect((await stream.next('events')).events).toEqual([expect.objectContaining({ seq: 3, type: 'reload' })]);
+  });
+
+  it('refuses a control request without the token (403), with a wrong one, or by GET; runs it with the token', async () => {
+    const { port, calls } = await setUp();
+    const missing = await request(port, '/api/reload', { method: 'POST', body: '{}' });
+    expect(missing.status).toBe(403);
+    expect(JSON.parse(missing.body).error).toMatch(/needs the token/);
+    expect((await request(port, '/api/reload', { method: 'POST', headers: { Authorization: 'Bearer wrong' }, body: '{}' })).status).toBe(403);
+    expect((await request(port, '/api/scale', { method: 'POST', headers: { Authorization: `Bearer ${kToken}x` }, body: '{"count":3}' })).status).toBe(403);
+    expect((await request(port, '/api/reload', { headers: bearer })).status).toBe(405);
+    expect(calls).toEqual([]);
+    const reload = await request(port, '/api/reload', { method: 'POST', headers: bearer, body: '{}' });
+    expect(reload).toMatchObject({ status: 200, body: '{"workers":2}' });
+    expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":0}' })).status).toBe(400);
+    expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":"3"}' })).status).toBe(400);
+    expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: 'x'.repeat(5_000) })).status).toBe(413);
+    expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":3}' })).status).toBe(200);
+    expect(calls).toEqual(['reload', 'scale 3']);
+  });
+
+  it('refuses a foreign Host (DNS rebinding) and a foreign Origin (cross-site) on every endpoint, token or not', async () => {
+    const { port, calls } = await setUp();
+    for (const path of ['/', '/api/stream', '/api/snapshot', '/vendor/uPlot.iife.min.js']) {
+      const rebound = await request(port, path, { headers: { Host: `evil.example:${port}` } });
+      expect(rebound.status).toBe(403);
+      expect(JSON.parse(rebound.body).error).toMatch(/does not name this machine/);
+      expect((await request(port, path, { headers: { Origin: 'http://evil.example' } })).status).toBe(403);
+    }
+    expect((await request(port, '/api/reload', { method: 'POST', headers: { ...bearer, Host: `evil.example:${port}` }, body: '{}' })).status).toBe(403);
+    expect((await request(port, '/api/reload', { method: 'POST', headers: { ...bearer, Origin: 'http://evil.example' }, body: '{}' })).status).toBe(403);
+    expect((await request(port, '/api/reload', { method: 'POST', headers: { ...bearer, Origin: 'null' }, body: '{}' })).status).toBe(403);
+    expect((await request(port, '/api/reload', { method: 'OPTIONS', headers: { Origin: `http://localhost:${port}` } })).status).toBe(403);
+    expect((await request(port, '/', { headers: { Host: 'evil.example' } })).status).toBe(403);
+    expect(calls).toEqual([]);
+    // This machine's own names pass, and a page may call its own origin.
+    for (const host of [`localhost:${port}`, `127.0.0.1:${port}`, `[::1]:${port}`, 'localhost']) {
+      expect((await request(port, '/', { headers: { Host: host } })).status).toBe(200);
+    }
+    const sameOrigin = await request(port, '/api/reload', { method: 'POST', headers: { ...bearer, Origin: `http://127.0.0.1:${port}` }, body: '{}' });
+    expect(sameOrigin.status).toBe(200);
+  });
+
+  it('is read-only without --allow-control: no control endpoint answers, whatever the token', async () => {
+    const { port, calls } = await setUp({ token: undefined });
+    const refused = await request(port, '/api/reload', { method: 'POST', headers: bearer, body: '{}' });
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error).toMatch(/read-only; start it with --allow-control/);
+    expect(JSON.parse((await request(port, '/api/snapshot')).body)).toMatchObject({ allowControl: false });
+    expect(calls).toEqual([]);
+  });
+
+  it('serves at most kMaxStreams pages at once, so no local client can make it hoard memory', async () => {
+    const { port } = await setUp();
+    const streams = await Promise.all(Array.from({ length: kMaxStreams }, () => openStream(port)));
+    cleanups.push(() => streams.forEach((stream) => stream.close()));
+    await Promise.all(streams.map((stream) => stream.next('snapshot')));
+    await expect(openStream(port)).rejects.toThrow('the stream answered 503');
+    streams.pop()!.close();
+    // Once a page has gone, another may open.
+    await until(
+      () =>
+        openStream(port).then(
+          (stream) => (cleanups.push(() => stream.close()), true),
+          () => false,
+        ),
+      5_000,
+      'a free stream',
+    );
+  });
+
+  it('says when the cluster stops answering, and picks it up again when it is back', async () => {
+    const { port, stopPrimary, restartPrimary } = await setUp();
+    const stream = await openStream(port);
+    cleanups.push(() => stream.close());
+    await stream.next('tick');
+    stopPrimary();
+    expect(await stream.next('offline')).toEqual({ message: 'cluster web is not running' });
+    await restartPrimary();
+    await stream.next('tick');
+  });
+});

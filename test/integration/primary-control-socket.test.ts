@@ -1,0 +1,60 @@
+/**
+ * A plain `ClusterPrimary` with a `serviceName` serves the control socket: `clusterkit status`,
+ * `reload`, `scale`, `stop` and the dashboard's `events` reach it as they reach the runner's.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { ClusterNameInUseError, InvalidOptionError } from '../../src/index.js';
+import { controlRequest } from '../../src/control/control-client.js';
+import type { ClusterStatus, EventsPage } from '../../src/control/control-protocol.js';
+import { testPrimary } from '../helpers/primary.js';
+
+const kSavedRuntime = process.env.XDG_RUNTIME_DIR;
+let runtime: string | undefined;
+afterEach(() => {
+  if (kSavedRuntime === undefined) delete process.env.XDG_RUNTIME_DIR;
+  else process.env.XDG_RUNTIME_DIR = kSavedRuntime;
+  if (runtime) rmSync(runtime, { recursive: true, force: true });
+  runtime = undefined;
+});
+
+/** A runtime directory of the test's own, so the socket never meets a real cluster. */
+function privateRuntime(): string {
+  runtime = mkdtempSync(join(tmpdir(), 'ck-'));
+  process.env.XDG_RUNTIME_DIR = runtime;
+  return join(runtime, 'clusterkit');
+}
+
+describe('ClusterPrimary with a serviceName', () => {
+  it('answers status, scale, events and stop over its control socket, and removes it at shutdown', async () => {
+    const directory = privateRuntime();
+    const primary = testPrimary({ serviceName: 'bare', workerCount: 1 });
+    const [first] = await primary.start();
+    const status = (await controlRequest('bare', 'status', { directory })) as ClusterStatus;
+    expect(status).toMatchObject({ name: 'bare', pid: process.pid, state: 'running', targetWorkers: 1, protocolErrors: 0 });
+    expect(status.workers.map((worker) => worker.pid)).toEqual([first!.pid]);
+
+    const scaled = (await controlRequest('bare', 'scale', { count: 2, directory })) as ClusterStatus;
+    expect(scaled.targetWorkers).toBe(2);
+    expect(primary.workers).toHaveLength(2);
+    const page = (await controlRequest('bare', 'events', { after: 0, directory })) as EventsPage;
+    expect(page.events.map((event) => event.type)).toEqual(['workerFork', 'workerReady', 'scale', 'workerFork', 'workerReady']);
+    expect(page.events[2]).toMatchObject({ seq: 3, type: 'scale', from: 1, to: 2 });
+    expect((await controlRequest('bare', 'events', { after: page.last, directory })) as EventsPage).toEqual({ events: [], last: 5, missed: 0 });
+
+    expect(await controlRequest('bare', 'stop', { directory })).toEqual({ graceful: 2, failed: 0, killed: 0, pid: process.pid });
+    expect(primary.state).toBe('stopped');
+    expect(existsSync(join(directory, 'bare.sock'))).toBe(false);
+  });
+
+  it('refuses a name that is taken before forking, and a name that cannot be one', async () => {
+    privateRuntime();
+    await testPrimary({ serviceName: 'taken' }).start();
+    const second = testPrimary({ serviceName: 'taken' });
+    await expect(second.start()).rejects.toBeInstanceOf(ClusterNameInUseError);
+    expect(second.workers).toEqual([]);
+    expect(() => testPrimary({ serviceName: '../etc' })).toThrow(InvalidOptionError);
+  });
+});

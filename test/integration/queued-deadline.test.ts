@@ -1,0 +1,72 @@
+/**
+ * Issue 11, kind 9: with `backpressure: 'wait'`, a request's `timeoutMs` counts from the call,
+ * not from its admission. A request still waiting for a pending slot at its deadline rejects
+ * with MessageTimeoutError then, and leaves the queue (it is never sent).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { MessageTimeoutError } from '../../src/index.js';
+import { testPrimary } from '../helpers/primary.js';
+import { record, until } from '../helpers/wait.js';
+
+describe('deadline of a request waiting for admission', () => {
+  it('[H9] 100 sends to a silent worker with 10 slots all reject about timeoutMs after the call, each saying so', async () => {
+    const primary = testPrimary({ maxPendingPerWorker: 10, heartbeat: false });
+    const [worker] = await primary.start();
+    const timeoutMs = 1_000;
+    const calledAt = Date.now();
+    const outcomes = await Promise.all(
+      Array.from({ length: 100 }, () =>
+        primary.send(worker!, 'hang', undefined, { timeoutMs }).then(
+          () => ({ error: undefined, elapsedMs: Date.now() - calledAt }),
+          (error: unknown) => ({ error, elapsedMs: Date.now() - calledAt }),
+        ),
+      ),
+    );
+    for (const { error, elapsedMs } of outcomes) {
+      expect(error).toBeInstanceOf(MessageTimeoutError);
+      expect((error as MessageTimeoutError).message).toContain(`within ${timeoutMs} ms`);
+      expect(elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
+    }
+    // Counted from admission, the last ones would reject after 10 x 1 s.
+    expect(Math.max(...outcomes.map((outcome) => outcome.elapsedMs))).toBeLessThan(5 * timeoutMs);
+    expect(primary.stats()[0]!.pending).toBe(0);
+  });
+
+  it('[H9] a request that expires or is aborted while waiting leaves the queue and is never sent', async () => {
+    const primary = testPrimary({ maxPendingPerWorker: 2, heartbeat: false });
+    const [worker] = await primary.start();
+    // Both slots held by requests that will not be answered for a long time.
+    const holders = [new AbortController(), new AbortController()];
+    const held = holders.map((controller) => primary.send(worker!, 'hang', undefined, { timeoutMs: 60_000, signal: controller.signal }).catch((error: unknown) => error));
+    const calledAt = Date.now();
+    const expired = Array.from({ length: 20 }, () => primary.send(worker!, 'counter', undefined, { timeoutMs: 300 }).catch((error: unknown) => error));
+    const aborter = new AbortController();
+    const aborted = primary.send(worker!, 'counter', undefined, { timeoutMs: 60_000, signal: aborter.signal }).catch((error: unknown) => error);
+    for (const error of await Promise.all(expired)) expect(error).toBeInstanceOf(MessageTimeoutError);
+    expect(Date.now() - calledAt).toBeLessThan(10_000);
+    aborter.abort(new Error('changed my mind'));
+    await expect(aborted).resolves.toMatchObject({ message: 'changed my mind' });
+    // A slot frees: the next request goes out, and is the first "counter" the worker ever sees.
+    holders[0]!.abort();
+    await expect(primary.send(worker!, 'counter')).resolves.toBe(1);
+    holders[1]!.abort();
+    await Promise.all(held);
+  });
+
+  it('[H9] heartbeat pings do not wait behind user requests: a worker whose slots are all taken stays alive', async () => {
+    const primary = testPrimary({ maxPendingPerWorker: 1, heartbeat: { intervalMs: 100, timeoutMs: 1_000 } });
+    const [worker] = await primary.start();
+    const unresponsive = record(primary, 'workerUnresponsive');
+    const holder = new AbortController();
+    const held = primary.send(worker!, 'hang', undefined, { timeoutMs: 60_000, signal: holder.signal }).catch((error: unknown) => error);
+    const queued = primary.send(worker!, 'counter', undefined, { timeoutMs: 60_000 });
+    // Each pong counts as a message in. Fifteen of them span more than the heartbeat timeout.
+    const before = primary.stats()[0]!.messagesIn;
+    await until(() => primary.stats()[0]!.messagesIn >= before + 15, 15_000, 'fifteen pongs while the slot is taken');
+    expect(unresponsive.events).toEqual([]);
+    holder.abort();
+    await held;
+    await expect(queued).resolves.toBe(1);
+    expect(primary.workers.map((handle) => handle.pid)).toEqual([worker!.pid]);
+  });
+});

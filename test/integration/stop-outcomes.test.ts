@@ -1,0 +1,57 @@
+/**
+ * How a stop ended, told exactly: a worker that stopped cleanly (its `_destroy` finished, exit
+ * 0) is graceful; one whose `_destroy` missed the worker's own deadline or threw, or that
+ * exited non-zero, failed; one the primary SIGKILLed was killed. The same in shutdown(),
+ * stopWorker(), reload() and scale() down, with an event and a log line naming the worker.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { WorkerHandle } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent } from '../helpers/wait.js';
+
+const destroyTimeoutOf = (primary: ReturnType<typeof testPrimary>, worker: WorkerHandle) =>
+  onceEvent<{ worker: WorkerHandle; timeoutMs: number }>(primary, 'workerDestroyTimeout', 20_000, (event) => event.worker === worker);
+
+describe('stop outcomes', () => {
+  it("[F46] a _destroy that misses the worker's own deadline is a failed stop, not a graceful one: event, log line, report", async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 1, logger }, 'workers/destroy-fails.ts');
+    const [clean] = await primary.start();
+    const [hangs] = await primary.fork({ env: { DESTROY: 'hang' } });
+    const timedOut = destroyTimeoutOf(primary, hangs!);
+    // 4 s: the worker gives up on its _destroy at 3 s, a second before the primary's SIGKILL.
+    const report = await primary.shutdown({ timeoutMs: 4_000 });
+    expect(report).toEqual({ graceful: [clean], failed: [hangs], killed: [] });
+    const { timeoutMs } = await timedOut;
+    expect(timeoutMs).toBeGreaterThan(0);
+    expect(timeoutMs).toBeLessThanOrEqual(3_000);
+    expect(text()).toContain(`[t] WARN worker ${hangs!.id}: _destroy() did not finish within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
+    expect(text()).toContain(`[t] WARN worker ${hangs!.id} did not stop cleanly: it exited with code 1`);
+    expect(text()).toContain(`[t] worker ${clean!.id} stopped workerId=${clean!.id}`);
+    expect(text()).toContain('[t] WARN shutdown complete: 1 worker did not stop cleanly graceful=1 failed=1 killed=0\n');
+  });
+
+  it('[F46] stopWorker(), reload() and scale() down tell a failed stop the same way', async () => {
+    const { logger, text } = capturedLogger();
+    // 3 s: each _destroy is cut short at 2.25 s, 750 ms before the primary's SIGKILL.
+    const primary = testPrimary({ workerCount: 0, shutdownTimeoutMs: 3_000, logger }, 'workers/destroy-fails.ts');
+    await primary.start();
+    // Slots are added in the order of the calls: the last is the newest, the one scale() stops.
+    const [hangs, throws, reloaded, surplus] = (await Promise.all((['hang', 'throw', 'hang', 'hang'] as const).map((DESTROY) => primary.fork({ env: { DESTROY } })))).flat();
+    const timedOut = [destroyTimeoutOf(primary, hangs!), destroyTimeoutOf(primary, surplus!)];
+    const threw = onceEvent<{ worker: WorkerHandle; error: Error }>(primary, 'workerError', 20_000, (event) => event.worker === throws);
+    const reloadComplete = onceEvent(primary, 'reloadComplete', 20_000);
+    // All at once: stopWorker() and scale() retire their slots before reload() picks its own.
+    const stops = Promise.all([primary.stopWorker(hangs!), primary.stopWorker(throws!)]);
+    const scaled = primary.scale(1);
+    const reload = primary.reload();
+    await expect(stops).resolves.toEqual(['failed', 'failed']);
+    await Promise.all([...timedOut, scaled, reload]);
+    expect((await threw).error.message).toBe(`Worker ${throws!.id} (pid ${throws!.pid}) did not stop cleanly: its _destroy() threw Error: the database pool would not close`);
+    await expect(reloadComplete).resolves.toEqual({ replaced: 1, stopped: { graceful: [], failed: [reloaded], killed: [] } });
+    expect(text()).toContain('[t] WARN rolling reload complete: 1 worker did not stop cleanly replaced=1 graceful=0 failed=1 killed=0\n');
+    expect(text()).toContain(`[t] WARN worker ${surplus!.id} did not stop cleanly: it exited with code 1`);
+    await expect(primary.shutdown()).resolves.toMatchObject({ graceful: [], killed: [] });
+  });
+});

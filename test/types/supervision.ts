@@ -1,0 +1,44 @@
+/**
+ * Compile-only checks for what supervision reports: roles, stop outcomes, the new events, the
+ * loggers. Each `@ts-expect-error` line must fail to compile.
+ */
+import { ClusterPrimary, ClusterWorker, createJsonLogger, createLineLogger, type CrashLoopError, type LogLevel, type ShutdownReport, type WorkerHandle } from '../../src/index.js';
+
+async function primarySide(primary: ClusterPrimary) {
+  const [io] = await primary.fork({ count: 1, roles: ['io'] });
+  // @ts-expect-error the option is `roles` now
+  await primary.fork({ tags: ['io'] });
+  const roles: readonly string[] = io!.roles;
+  const picked: WorkerHandle = primary.roundRobin({ tag: 'uploads', role: 'io' });
+  const outcome: 'graceful' | 'failed' | 'killed' = await primary.stopWorker(picked);
+  const report: ShutdownReport = await primary.shutdown();
+  const failed: readonly WorkerHandle[] = report.failed;
+  primary.on('workerDestroyTimeout', ({ worker, timeoutMs }) => void [worker.id, timeoutMs + 1]);
+  primary.on('shutdownForced', ({ signal, killed, openRequests }) => void [signal, killed.length, openRequests ?? 0]);
+  primary.on('reloadComplete', ({ replaced, stopped }) => void [replaced, stopped.graceful, stopped.failed, stopped.killed]);
+  primary.on('crashLoop', ({ reason, error }) => {
+    const why: 'startup-failures' | 'too-many-restarts' | 'memory-limit' = reason;
+    const hint: string | undefined = (error as CrashLoopError).hint;
+    void [why, hint];
+  });
+  const delay: number | undefined = picked.health?.eventLoopDelayMs;
+  return [roles, outcome, failed, delay];
+}
+void primarySide;
+
+class Worker extends ClusterWorker {
+  describe(): string {
+    // @ts-expect-error the worker's attribute is `roles` now
+    void this.tags;
+    return this.roles.join(',');
+  }
+}
+void Worker;
+
+const level: LogLevel = 'fatal';
+const lines: string[] = [];
+createLineLogger({ level, stream: { write: (line: string) => lines.push(line) } });
+createJsonLogger({ level: 'silent', stream: process.stdout });
+// @ts-expect-error not a level
+createJsonLogger({ level: 'verbose' });
+new ClusterPrimary({ workerCount: 0 });

@@ -1,0 +1,138 @@
+import { describe, expect, it } from '@jest/globals';
+import { NoHandlerError, ProtocolError } from '../../src/errors.js';
+import { kNoReply } from '../../src/messaging/inbound.js';
+import { isHandlerNotFound } from '../../src/messaging/route.js';
+import { SystemRouter, type ProtocolProblem } from '../../src/messaging/system-router.js';
+import { isMetricsReply } from '../../src/messaging/metrics-reply.js';
+import {
+  boundInitError,
+  isInitErrorPayload,
+  isNoPayload,
+  isPingReport,
+  isReadyPayload,
+  isShutdownPayload,
+  isStoreOperation,
+  kMaxErrorTextLength,
+} from '../../src/messaging/system-types.js';
+
+function router() {
+  const dropped: Array<[string, string | undefined, ProtocolProblem]> = [];
+  const system = new SystemRouter<string>({ receiver: 'the primary', onProtocolError: (peer, type, problem) => dropped.push([peer, type, problem]) });
+  const handled: unknown[] = [];
+  system.register('$shutdown', { kind: 'request', check: isShutdownPayload, handle: (payload, peer) => (handled.push([peer, payload.timeoutMs]), 'bye') });
+  system.register('$watchdog', { kind: 'notification', check: isNoPayload, handle: () => void handled.push('armed') });
+  system.register('$ready', { kind: 'notification', check: isReadyPayload, when: (peer) => peer !== 'ready', handle: (_, peer) => void handled.push(`${peer} ready`) });
+  return { system, dropped, handled };
+}
+
+describe('SystemRouter', () => {
+  it('hands a well-formed message of the declared kind to its handler', () => {
+    const { system, dropped, handled } = router();
+    expect(system.route('w1', '$shutdown', { timeoutMs: 5 }, true)).toBe('bye');
+    expect(system.route('w1', '$watchdog', undefined, false)).toBeUndefined();
+    expect(handled).toEqual([['w1', 5], 'armed']);
+    expect(dropped).toEqual([]);
+    expect(system.protocolErrors).toBe(0);
+  });
+
+  it('drops and counts a message of the wrong kind or with a malformed payload, without a reply', () => {
+    const { system, dropped, handled } = router();
+    expect(system.route('w1', '$shutdown', { timeoutMs: 5 }, false)).toBe(kNoReply);
+    expect(system.route('w2', '$shutdown', null, true)).toBe(kNoReply);
+    expect(system.route('w2', '$shutdown', { timeoutMs: '5' }, true)).toBe(kNoReply);
+    expect(system.route('w3', '$watchdog', undefined, true)).toBe(kNoReply);
+    expect(system.route('w3', '$watchdog', 42, false)).toBe(kNoReply);
+    expect(handled).toEqual([]);
+    expect(system.protocolErrors).toBe(5);
+    expect(dropped.map(([peer, , problem]) => `${peer} ${problem}`)).toEqual(['w1 wrong-kind', 'w2 bad-payload', 'w2 bad-payload', 'w3 wrong-kind', 'w3 bad-payload']);
+  });
+
+  it('answers a request of an unknown system type with NoHandlerError, and counts it', () => {
+    const { system } = router();
+    let thrown: unknown;
+    try {
+      system.route('w1', '$future', {}, true);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(NoHandlerError);
+    expect(isHandlerNotFound(thrown)).toBe(true);
+    expect(system.route('w1', '$future', {}, false)).toBe(kNoReply);
+    expect(system.protocolErrors).toBe(2);
+  });
+
+  it('drops a well-formed message the peer\'s state rules out', () => {
+    const { system, dropped, handled } = router();
+    expect(system.route('starting', '$ready', { pid: 42 }, false)).toBeUndefined();
+    expect(system.route('ready', '$ready', { pid: 42 }, false)).toBe(kNoReply);
+    expect(handled).toEqual(['starting ready']);
+    expect(dropped).toEqual([['ready', '$ready', 'unexpected']]);
+  });
+
+  it('checks the replies to its own requests: a bad one is counted and rejects with ProtocolError', async () => {
+    const { system, dropped } = router();
+    const endpoint = (reply: unknown) => ({ request: () => Promise.resolve(reply) });
+    const report = { rss: 1, heapUsed: 1, heapTotal: 2, loopDelayMean: 0.5, loopDelayP99: 3, cpuPercent: 12 };
+    await expect(system.request('w1', endpoint(report), '$ping', undefined, isPingReport)).resolves.toBe(report);
+    const error = await system.request('w2', endpoint(null), '$ping', undefined, isPingReport).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ProtocolError);
+    expect(error).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'bad-reply', messageType: '$ping', peer: 'w2' });
+    expect(dropped).toEqual([['w2', '$ping', 'bad-reply']]);
+    expect(system.protocolErrors).toBe(1);
+  });
+
+  it('counts what the endpoint drops with the rest', () => {
+    const { system, dropped } = router();
+    system.reportDropped('w1', 'malformed-frame');
+    expect(dropped).toEqual([['w1', undefined, 'malformed-frame']]);
+    expect(system.protocolErrors).toBe(1);
+  });
+});
+
+describe('system payload checks', () => {
+  it('store operations: an op, and the fields of the ops this version knows', () => {
+    expect(isStoreOperation({ op: 'get', key: 'k' })).toBe(true);
+    expect(isStoreOperation({ op: 'set', key: 'k', value: 1, ephemeral: true })).toBe(true);
+    expect(isStoreOperation({ op: 'nope' })).toBe(true); // the store itself rejects it with a reply
+    for (const bad of [undefined, null, 'get', [], { key: 'k' }, { op: 1 }, { op: 'set' }, { op: 'increment', key: 'k', by: '1' }, { op: 'entries' }, { op: 'set', key: 'k', ephemeral: 1 }]) {
+      expect(isStoreOperation(bad)).toBe(false);
+    }
+  });
+
+  it('heartbeat answers: finite, non-negative figures', () => {
+    const report = { rss: 1, heapUsed: 1, heapTotal: 2, loopDelayMean: 0.5, loopDelayP99: 3, cpuPercent: 12 };
+    expect(isPingReport(report)).toBe(true);
+    expect(isPingReport({ ...report, cpuPercent: undefined })).toBe(true);
+    for (const bad of [null, undefined, 42, [], { ...report, rss: '1' }, { ...report, heapUsed: -1 }, { ...report, loopDelayP99: Number.NaN }, { ...report, cpuPercent: Infinity }, { ...report, rss: 'x'.repeat(1e6) }]) {
+      expect(isPingReport(bad)).toBe(false);
+    }
+  });
+
+  it('init errors: bounded texts; a long one is cut to fit, not dropped', () => {
+    expect(isInitErrorPayload({ name: 'Error', message: 'boom' })).toBe(true);
+    const long = { name: 'Error', message: 'x'.repeat(kMaxErrorTextLength + 1), stack: 'y'.repeat(1e6) };
+    expect(isInitErrorPayload(long)).toBe(false);
+    expect(isInitErrorPayload(boundInitError(long))).toBe(true);
+    expect(boundInitError(long).message.endsWith('...')).toBe(true);
+    for (const bad of [null, { name: 'Error' }, { name: 1, message: 'm' }, { name: 'E', message: 'm', code: 5 }, { name: 'E', message: 'm', data: [] }]) expect(isInitErrorPayload(bad)).toBe(false);
+  });
+
+  it('metrics replies: what getMetricsAsJSON returns, with Prometheus names', () => {
+    const counter = { name: 'app_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value: 1, labels: { route: '/' } }] };
+    expect(isMetricsReply([counter])).toBe(true);
+    expect(isMetricsReply(null)).toBe(true);
+    expect(isMetricsReply([{ ...counter, aggregator: undefined, values: [{ value: null }] }])).toBe(true);
+    const bad = [
+      [{ name: 'x' }, null, 42],
+      'text',
+      [{ ...counter, name: 'x 1\nforged 1' }],
+      [{ ...counter, type: 'untyped' }],
+      [{ ...counter, aggregator: 'constructor' }],
+      [{ ...counter, values: [{ value: '1', labels: {} }] }],
+      [{ ...counter, values: [{ value: 1, labels: { 'bad label': 'x' } }] }],
+      [{ ...counter, values: [{ value: 1, labels: { route: {} } }] }],
+      [{ ...counter, values: null }],
+    ];
+    for (const reply of bad) expect(isMetricsReply(reply)).toBe(false);
+  });
+});

@@ -1,4 +1,4 @@
-import { describe, expect, it } from '@jest/globals';
+import { beforeAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'eventemitter3';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
@@ -23,5 +23,20 @@ describe('test cleanup', () => {
     // Several polling periods of until() (20 ms): a live poll would have called it again.
     for (let i = 0; i < 5; i++) await new Promise((resolve) => setTimeout(resolve, 20));
     expect(conditionCalls).toBe(callsAfterCleanup);
+  });
+});
+
+describe('test cleanup of what a file shares', () => {
+  const emitter = new EventEmitter();
+  beforeAll(() => {
+    record(emitter, 'shared');
+  });
+
+  it('keeps what beforeAll created through the first test...', () => {
+    expect(emitter.listenerCount('shared')).toBe(1);
+  });
+
+  it('...and the next: it is released after the file', () => {
+    expect(emitter.listenerCount('shared')).toBe(1);
   });
 });

@@ -15,6 +15,9 @@ const config: Config = {
   // A generous bound, reached only by a broken test: inner deadlines (test/helpers) fail first.
   testTimeout: 120_000,
   setupFilesAfterEnv: ['<rootDir>/test/setup/after-each.ts'],
+  // Bundles the fixtures once, so forked workers start without tsx (see the file).
+  globalSetup: '<rootDir>/test/setup/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
 };
 
 export default config;

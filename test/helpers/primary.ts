@@ -2,6 +2,8 @@
  * Creating primaries in tests: fixtures run through tsx, no signal handlers (the Jest process
  * is not ours to control), no log lines; every primary is shut down after its test.
  */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClusterPrimary, type PrimaryOptions, type WorkerHandle } from '../../src/index.js';
 import { onCleanup } from './cleanup.js';
@@ -18,14 +20,25 @@ export function fixture(name: string): string {
 }
 
 /**
+ * How a worker runs the fixture `name`: its bundle built for this test run when there is one
+ * (test/setup/global-setup.mjs: plain JavaScript starts about 4 times faster), else the
+ * TypeScript source through tsx.
+ */
+export function workerFixture(name: string): { workerScript: string; execArgv: string[] } {
+  const bundles = process.env.CLUSTERKIT_TEST_FIXTURES;
+  const bundle = bundles && join(bundles, name.replace(/\.ts$/, '.js'));
+  if (bundle && existsSync(bundle)) return { workerScript: bundle, execArgv: [] };
+  return { workerScript: fixture(name), execArgv: ['--import', 'tsx'] };
+}
+
+/**
  * Options for a test primary running `fixtureName` (relative to test/fixtures; the default
  * worker answers the whole test protocol); `extra` wins. Heartbeats stay at their long
  * defaults: only a test about the heartbeat shortens them.
  */
 export function testOptions(fixtureName = kDefaultFixture, extra: PrimaryOptions = {}): PrimaryOptions {
   return {
-    workerScript: fixture(fixtureName),
-    execArgv: ['--import', 'tsx'],
+    ...workerFixture(fixtureName),
     workerCount: 1,
     logger: false,
     handleSignals: false,

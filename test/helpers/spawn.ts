@@ -4,6 +4,8 @@
  * every deadline timer is cleared, even when the test failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { onCleanup } from './cleanup.js';
 
@@ -41,9 +43,17 @@ export interface SpawnOptions {
 /** Children still running, and whether each leads its own process group. */
 const running = new Map<ChildProcess, boolean>();
 
-/** Runs `script` (relative to the repository) with node and tsx. */
-export function spawnScript(script: string, options: SpawnOptions & { args?: string[] } = {}): Spawned {
-  return spawnNode(['--import', 'tsx', script, ...(options.args ?? [])], { label: script, ...options });
+/**
+ * Runs `script` (relative to the repository) with node and tsx; a script of test/fixtures runs
+ * as this run's bundle of it instead, without tsx (test/setup/global-setup.mjs: a tsx start
+ * costs seconds on a busy machine), unless `bundled: false` (a test that asserts on source
+ * locations in the script's output, or one that loads .ts files next to it at run time).
+ */
+export function spawnScript(script: string, options: SpawnOptions & { args?: string[]; bundled?: boolean } = {}): Spawned {
+  const bundles = process.env.CLUSTERKIT_TEST_FIXTURES;
+  const bundle = bundles && script.startsWith('test/fixtures/') && join(bundles, script.slice('test/fixtures/'.length).replace(/\.ts$/, '.js'));
+  const run = options.bundled !== false && bundle && existsSync(bundle) ? [bundle] : ['--import', 'tsx', script];
+  return spawnNode([...run, ...(options.args ?? [])], { label: script, ...options });
 }
 
 /** Runs node (or `options.executable`) with `args` in the repository. */

@@ -27,8 +27,9 @@ export async function exitedWithOutput(spawned: Spawned, ms = kProcessPatienceMs
   return code;
 }
 
+/** Not bundled: the tests read source locations (`module.ts:4:23`) in what the service prints. */
 export function startService(env: Record<string, string>): ServiceProcess {
-  const spawned = spawnScript('test/fixtures/runner-service.ts', { env: { NODE_ENV: 'production', ...env }, detached: true });
+  const spawned = spawnScript('test/fixtures/runner-service.ts', { env: { NODE_ENV: 'production', ...env }, detached: true, bundled: false });
   const lines = (event?: string): ServiceLine[] => jsonLines<ServiceLine>(spawned.stdout()).filter((line) => event === undefined || line.event === event);
   return {
     ...spawned,

@@ -63,7 +63,9 @@ async function compare(measure: (implementation: Implementation) => Promise<Reco
   return { raw: median(samples.raw), clusterkit: median(samples.clusterkit) };
 }
 
-async function withDriver<T>(implementation: Implementation, workers: number, serialization: Serialization, run: (driver: Awaited<ReturnType<typeof startDriver>>) => Promise<T>): Promise<T> {
+type Driver = Awaited<ReturnType<typeof startDriver>>;
+
+async function withDriver<T>(implementation: Implementation, workers: number, serialization: Serialization, run: (driver: Driver) => Promise<T>): Promise<T> {
   const driver = await startDriver(implementation, workers, serialization);
   try {
     return await run(driver);
@@ -96,6 +98,9 @@ for (const serialization of serializations) {
     rows.push({ scenario: 'round trip p99 (64 B, sequential)', serialization, unit: 'µs', raw: result.raw.p99!, clusterkit: result.clusterkit.p99! });
   }
   if (wanted('pipelined')) {
+    // Quick mode (the test suite's smoke run) checks that each scenario runs, not its figures:
+    // one pair of workers per implementation serves all six, instead of six starts each.
+    const shared = values.quick ? { raw: await startDriver('raw', 2, serialization), clusterkit: await startDriver('clusterkit', 2, serialization) } : undefined;
     for (const inFlight of [64, 1_024]) {
       for (const size of Object.keys(kPayloads) as PayloadSize[]) {
         // Quick mode (the test suite's smoke run) only checks that the scenario runs: 1 MB
@@ -105,15 +110,15 @@ for (const serialization of serializations) {
         // 1 MB runs are long and need no JIT warm-up to speak of: fewer of them.
         const reps = size === '1 MB' ? Math.min(2, repetitions) : repetitions;
         const warmUps = size === '1 MB' ? Math.min(1, warmUpRuns) : warmUpRuns;
+        const measure = (driver: Driver) => steady(() => pipelinedThroughput(driver, inFlight, kPayloads[size], total), reps, warmUps);
         const result = await compare(async (implementation) => ({
-          rate: await withDriver(implementation, 2, serialization, (driver) =>
-            steady(() => pipelinedThroughput(driver, inFlight, kPayloads[size], total), reps, warmUps),
-          ),
+          rate: await (shared ? measure(shared[implementation]) : withDriver(implementation, 2, serialization, measure)),
         }));
         const floor = inFlight === 64 && size === '64 B' ? { min: 2.0 } : size === '1 MB' ? { min: 0.9 } : undefined;
         rows.push({ scenario: `pipelined send/ack, ${inFlight} in flight, ${size}, 2 workers`, serialization, unit: 'req/s', raw: result.raw.rate!, clusterkit: result.clusterkit.rate!, ...(floor ? { floor } : {}) });
       }
     }
+    await Promise.all([shared?.raw.stop(), shared?.clusterkit.stop()]);
   }
   if (wanted('notify')) {
     log(`[${serialization}] notify...`);

@@ -27,9 +27,13 @@ export async function exitedWithOutput(spawned: Spawned, ms = kProcessPatienceMs
   return code;
 }
 
-/** Not bundled: the tests read source locations (`module.ts:4:23`) in what the service prints. */
-export function startService(env: Record<string, string>): ServiceProcess {
-  const spawned = spawnScript('test/fixtures/runner-service.ts', { env: { NODE_ENV: 'production', ...env }, detached: true, bundled: false });
+/**
+ * Starts the service script, as this run's bundle (its worker modules too) unless `bundled` is
+ * false: a test that reads source locations (`module.ts:4:23`) in what it prints runs the
+ * TypeScript through tsx.
+ */
+export function startService(env: Record<string, string>, { bundled = true }: { bundled?: boolean } = {}): ServiceProcess {
+  const spawned = spawnScript('test/fixtures/runner-service.ts', { env: { NODE_ENV: 'production', ...env }, detached: true, bundled });
   const lines = (event?: string): ServiceLine[] => jsonLines<ServiceLine>(spawned.stdout()).filter((line) => event === undefined || line.event === event);
   return {
     ...spawned,

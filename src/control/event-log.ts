@@ -20,12 +20,15 @@ export type ClusterEventType =
   | 'workerRestart'
   | 'workerUnresponsive'
   | 'workerMemoryLimit'
+  | 'workerDestroyTimeout'
+  | 'workerProtocolError'
   | 'crashLoop'
   | 'reload'
   | 'reloadComplete'
   | 'reloadFailed'
   | 'scale'
-  | 'shutdown';
+  | 'shutdown'
+  | 'shutdownForced';
 
 /**
  * One entry of the log. Fields beyond `seq`, `at` and `type` depend on the type: worker events
@@ -57,7 +60,19 @@ export interface ClusterEvent {
   /** `reload`: workers to replace. `reloadComplete`: workers replaced. */
   workers?: number;
   replaced?: number;
-  /** `reloadFailed`, `crashLoop`: what went wrong. */
+  /**
+   * `reloadComplete`: how the old workers stopped, counted as in `ShutdownReport`.
+   * `shutdownForced`: `killed` workers, and `openRequests` still open when `trackServer()` knew.
+   */
+  graceful?: number;
+  failed?: number;
+  killed?: number;
+  openRequests?: number;
+  /** `workerDestroyTimeout`: the time `_destroy` had before the worker cut it short, in ms. */
+  timeoutMs?: number;
+  /** `workerProtocolError`: messages dropped since the previous such event. */
+  dropped?: number;
+  /** `reloadFailed`, `crashLoop`, `workerProtocolError`: what went wrong. */
   error?: string;
   /** `crashLoop`: failures counted and slots still supervised. */
   failures?: number;
@@ -65,7 +80,7 @@ export interface ClusterEvent {
   /** `scale`: worker count before and wanted. */
   from?: number;
   to?: number;
-  /** `shutdown`: the signal that started it, if any. */
+  /** `shutdown`: the signal that started it, if any. `shutdownForced`: the second signal. */
   reason?: string;
 }
 

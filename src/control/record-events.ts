@@ -21,13 +21,18 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
       log.append({ type: 'workerRestart', ...worker(handle), previousId: previous.id, delayMs, attempt }),
     workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),
     workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes }) => log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes }),
+    workerDestroyTimeout: ({ worker: handle, timeoutMs }) => log.append({ type: 'workerDestroyTimeout', ...worker(handle), timeoutMs }),
+    workerProtocolError: ({ worker: handle, error, dropped }) => log.append({ type: 'workerProtocolError', ...worker(handle), dropped, error: error.message }),
     crashLoop: ({ slot, name, failures, error, remainingSlots }) =>
       log.append({ type: 'crashLoop', slot, ...(name === undefined ? {} : { name }), failures, remainingSlots, error: error.message }),
     reload: ({ workers }) => log.append({ type: 'reload', workers }),
-    reloadComplete: ({ replaced }) => log.append({ type: 'reloadComplete', replaced }),
+    reloadComplete: ({ replaced, stopped }) =>
+      log.append({ type: 'reloadComplete', replaced, graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length }),
     reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
     shutdown: ({ signal }) => log.append({ type: 'shutdown', ...(signal ? { reason: signal } : {}) }),
+    shutdownForced: ({ signal, killed, openRequests }) =>
+      log.append({ type: 'shutdownForced', reason: signal, killed: killed.length, ...(openRequests === undefined ? {} : { openRequests }) }),
   } satisfies { [E in keyof Events]?: (payload: Parameters<Events[E]>[0]) => void };
   const entries = Object.entries(listeners) as Array<[keyof Events, (payload: never) => void]>;
   const emitter = primary as unknown as { on(event: string, listener: (payload: never) => void): void; off(event: string, listener: (payload: never) => void): void };

@@ -5,6 +5,7 @@
  * stopWorker(), reload() and scale() down, with an event and a log line naming the worker.
  */
 import { describe, expect, it } from '@jest/globals';
+import { recordClusterEvents } from '../../src/control/record-events.js';
 import type { WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -20,6 +21,7 @@ describe('stop outcomes', () => {
     const [clean] = await primary.start();
     const [hangs] = await primary.fork({ env: { DESTROY: 'hang' } });
     const timedOut = destroyTimeoutOf(primary, hangs!);
+    const { log } = recordClusterEvents(primary); // what `clusterkit dashboard` shows
     // 8 s: the worker gives up on its _destroy at 6 s, 2 s before the primary's SIGKILL (the
     // widest margin, which a busy machine's late timers and slow exit need; 1 s was not always).
     const report = await primary.shutdown({ timeoutMs: 8_000 });
@@ -31,6 +33,7 @@ describe('stop outcomes', () => {
     expect(text()).toContain(`[t] WARN worker ${hangs!.id} did not stop cleanly: it exited with code 1`);
     expect(text()).toContain(`[t] worker ${clean!.id} stopped workerId=${clean!.id}`);
     expect(text()).toContain('[t] WARN shutdown complete: 1 worker did not stop cleanly graceful=1 failed=1 killed=0\n');
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerDestroyTimeout', workerId: hangs!.id, timeoutMs }));
   });
 
   it('[F46] stopWorker(), reload() and scale() down tell a failed stop the same way', async () => {
@@ -44,6 +47,7 @@ describe('stop outcomes', () => {
     const timedOut = [destroyTimeoutOf(primary, hangs!), destroyTimeoutOf(primary, surplus!)];
     const threw = onceEvent<{ worker: WorkerHandle; error: Error }>(primary, 'workerError', 20_000, (event) => event.worker === throws);
     const reloadComplete = onceEvent(primary, 'reloadComplete', 20_000);
+    const { log } = recordClusterEvents(primary);
     // All at once: stopWorker() and scale() retire their slots before reload() picks its own.
     const stops = Promise.all([primary.stopWorker(hangs!), primary.stopWorker(throws!)]);
     const scaled = primary.scale(1);
@@ -53,6 +57,7 @@ describe('stop outcomes', () => {
     expect((await threw).error.message).toBe(`Worker ${throws!.id} (pid ${throws!.pid}) did not stop cleanly: its _destroy() threw Error: the database pool would not close`);
     await expect(reloadComplete).resolves.toEqual({ replaced: 1, stopped: { graceful: [], failed: [reloaded], killed: [] } });
     expect(text()).toContain('[t] WARN rolling reload complete: 1 worker did not stop cleanly replaced=1 graceful=0 failed=1 killed=0\n');
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'reloadComplete', replaced: 1, graceful: 0, failed: 1, killed: 0 }));
     expect(text()).toContain(`[t] WARN worker ${surplus!.id} did not stop cleanly: it exited with code 1`);
     await expect(primary.shutdown()).resolves.toMatchObject({ graceful: [], killed: [] });
   });

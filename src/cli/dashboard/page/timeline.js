@@ -12,12 +12,15 @@ const kKinds = {
   workerRestart: { tag: 'restart', color: '#fb923c', line: true },
   workerUnresponsive: { tag: 'unresponsive', color: '#c084fc', line: true },
   workerMemoryLimit: { tag: 'memory limit', color: '#f472b6', line: true },
+  workerDestroyTimeout: { tag: 'destroy timeout', color: '#fbbf24', line: true },
+  workerProtocolError: { tag: 'protocol error', color: '#e879f9', line: false },
   crashLoop: { tag: 'crash loop', color: '#ef4444', line: true },
   reload: { tag: 'reload', color: '#60a5fa', line: true },
   reloadComplete: { tag: 'reload done', color: '#60a5fa', line: true },
   reloadFailed: { tag: 'reload failed', color: '#ef4444', line: true },
   scale: { tag: 'scale', color: '#2dd4bf', line: true },
   shutdown: { tag: 'shutdown', color: '#94a3b8', line: true },
+  shutdownForced: { tag: 'forced stop', color: '#ef4444', line: true },
 };
 const kUnknown = { tag: 'event', color: '#94a3b8', line: false };
 
@@ -50,21 +53,33 @@ export function describeEvent(event) {
       return `${worker(event)} silent for ${formatMs(event.silentMs)} ms: killed and replaced`;
     case 'workerMemoryLimit':
       return `${worker(event)} over the memory limit (${formatBytes(event.rssBytes)} > ${formatBytes(event.limitBytes)}): replaced`;
+    case 'workerDestroyTimeout':
+      return `${worker(event)}: _destroy did not finish in ${formatMs(event.timeoutMs)} ms; the worker cut it short (exit 1)`;
+    case 'workerProtocolError':
+      return `${worker(event)} broke the protocol: ${event.dropped} message${event.dropped === 1 ? '' : 's'} dropped (${event.error})`;
     case 'crashLoop':
       return `slot ${event.slot} gave up after ${event.failures} failures (${event.remainingSlots} slots left): ${event.error}`;
     case 'reload':
       return `rolling reload started: ${event.workers} workers`;
     case 'reloadComplete':
-      return `rolling reload complete: ${event.replaced} workers replaced`;
+      return `rolling reload complete: ${event.replaced} workers replaced${stoppedSummary(event)}`;
     case 'reloadFailed':
       return `reload failed: ${event.error}`;
     case 'scale':
       return `scaling from ${event.from} to ${event.to} workers`;
     case 'shutdown':
       return `shutdown began${event.reason ? ` (${event.reason})` : ''}`;
+    case 'shutdownForced':
+      return `a second ${event.reason ?? 'signal'} forced the stop: ${event.killed} worker${event.killed === 1 ? '' : 's'} killed${event.openRequests === undefined ? '' : `, ${event.openRequests} requests still open`}`;
     default:
       return String(event.type);
   }
+}
+
+/** `; old workers: 2 graceful, 1 failed, 0 killed` when the event carries the counts. */
+function stoppedSummary(event) {
+  if (event.graceful === undefined) return '';
+  return `; old workers: ${event.graceful} graceful, ${event.failed} failed, ${event.killed} killed`;
 }
 
 export class Timeline {

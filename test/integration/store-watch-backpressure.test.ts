@@ -29,7 +29,7 @@ describe('store watchers under back-pressure', () => {
     await until(async () => (await seen()).last === 200, 10_000, 'a later change');
     primary.store.delete('big');
     await until(async () => (await seen()).last === 'deleted', 10_000, 'the deletion');
-  }, 40_000);
+  });
 
   it('[F51] a change whose value and previous value together exceed maxMessageBytes still reaches the watcher, without previous', async () => {
     const primary = track(new ClusterPrimary(testOptions('watch-worker.ts', { heartbeat: false, maxMessageBytes: 4_096 })));

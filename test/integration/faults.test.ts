@@ -53,7 +53,7 @@ describe('fault matrix', () => {
     const started = await harness.waitForEvent('started');
     await expect(harness.exited()).resolves.toBe(1);
     expect(harness.output()).toContain('accidental bug in the primary');
-    await waitUntilGone(started.pids as number[], 10_000);
+    await waitUntilGone(started.pids as number[], 30_000);
   });
 
   it('[F23] SIGTERM to the whole process group (systemd stop): one graceful shutdown', async () => {

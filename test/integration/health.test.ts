@@ -84,7 +84,7 @@ describe('heartbeat', () => {
     // Answers a second apart: polling every 20 ms sees each of them, even on a busy machine.
     const primary = testPrimary({ heartbeat: { intervalMs: 1_000, timeoutMs: 20_000 }, workerCount: 2 });
     const [busy, idle] = await primary.start();
-    await until(() => primary.stats().every((row) => row.cpuPercent !== undefined), 10_000, 'a heartbeat answer from every worker');
+    await until(() => primary.stats().every((row) => row.cpuPercent !== undefined), 30_000, 'a heartbeat answer from every worker');
     // The ping that waited behind the spin is answered after the reply to 'block', and its
     // window holds the spin: collect the answers until two have come after that reply.
     const answers = new Set<WorkerHealth>();
@@ -100,7 +100,7 @@ describe('heartbeat', () => {
         }
         return answersAfterReply >= 2;
       },
-      15_000,
+      30_000,
       'two heartbeat answers after the spin',
     );
     await spin;

@@ -50,7 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   try {
     primary.child.kill('SIGTERM');
-    await primary.exited(10_000);
+    await primary.exited(30_000);
   } finally {
     killSpawned();
     rmSync(runtime, { recursive: true, force: true });

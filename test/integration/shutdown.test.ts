@@ -20,7 +20,7 @@ async function httpPrimary(extra = {}): Promise<{ primary: ClusterPrimary<ToWork
 /** Resolves once the workers have received `count` requests sent with `announce=1` (call it before sending them). */
 function announced(primary: ClusterPrimary<ToWorker, ToPrimary>, count: number): Promise<unknown> {
   let seen = 0;
-  return onceEvent(primary, 'workerMessage', 10_000, (message: { type: string; payload: { event: string } }) => message.type === 'lifecycle' && message.payload.event === 'request' && ++seen === count);
+  return onceEvent(primary, 'workerMessage', 30_000, (message: { type: string; payload: { event: string } }) => message.type === 'lifecycle' && message.payload.event === 'request' && ++seen === count);
 }
 
 function request(port: number, path: string, agent: http.Agent | false = false): Promise<{ status: number; body: string; connection: string | undefined }> {

@@ -7,7 +7,7 @@
 // packages left to node_modules), into a directory of this run, removed by global-teardown.mjs.
 // test/helpers/primary.ts picks them up through CLUSTERKIT_TEST_FIXTURES; without it (a
 // fixture run by hand), fixtures run through tsx as before.
-import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -19,6 +19,11 @@ export default async function globalSetup() {
   // from there, as the sources' do.
   const cache = join(root, 'node_modules', '.cache');
   mkdirSync(cache, { recursive: true });
+  // Bundles of runs that were killed before their teardown: an hour old is no live run's.
+  for (const name of readdirSync(cache)) {
+    const old = join(cache, name);
+    if (name.startsWith('clusterkit-fixtures-') && Date.now() - statSync(old).mtimeMs > 3_600_000) rmSync(old, { recursive: true, force: true });
+  }
   const out = mkdtempSync(join(cache, 'clusterkit-fixtures-'));
   writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
   const fixtures = join(root, 'test', 'fixtures');

@@ -12,8 +12,12 @@ const config: Config = {
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.test.ts'],
   maxWorkers: 2,
-  testTimeout: 30_000,
+  // A generous bound, reached only by a broken test: inner deadlines (test/helpers) fail first.
+  testTimeout: 120_000,
   setupFilesAfterEnv: ['<rootDir>/test/setup/after-each.ts'],
+  // Bundles the fixtures once, so forked workers start without tsx (see the file).
+  globalSetup: '<rootDir>/test/setup/global-setup.mjs',
+  globalTeardown: '<rootDir>/test/setup/global-teardown.mjs',
 };
 
 export default config;

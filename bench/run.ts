@@ -64,7 +64,9 @@ async function compare(measure: (implementation: Implementation) => Promise<Reco
   return { raw: median(samples.raw), clusterkit: median(samples.clusterkit) };
 }
 
-async function withDriver<T>(implementation: Implementation, workers: number, serialization: Serialization, run: (driver: Awaited<ReturnType<typeof startDriver>>) => Promise<T>): Promise<T> {
+type Driver = Awaited<ReturnType<typeof startDriver>>;
+
+async function withDriver<T>(implementation: Implementation, workers: number, serialization: Serialization, run: (driver: Driver) => Promise<T>): Promise<T> {
   const driver = await startDriver(implementation, workers, serialization);
   try {
     return await run(driver);
@@ -109,23 +111,28 @@ for (const serialization of serializations) {
     rows.push({ scenario: 'round trip p99 (64 B, sequential)', serialization, unit: 'µs', raw: result.raw.p99!, clusterkit: result.clusterkit.p99! });
   }
   if (wanted('pipelined')) {
+    // Quick mode (the test suite's smoke run) checks that each scenario runs, not its figures:
+    // one pair of workers per implementation serves all six, instead of six starts each.
+    const shared = values.quick ? { raw: await startDriver('raw', 2, serialization), clusterkit: await startDriver('clusterkit', 2, serialization) } : undefined;
     for (const inFlight of [64, 1_024]) {
       for (const size of Object.keys(kPayloads) as PayloadSize[]) {
-        const total = size === '64 B' ? sizes.requests : size === '10 KB' ? Math.ceil(sizes.requests / 5) : Math.max(inFlight, Math.ceil(sizes.requests / 400));
+        // Quick mode (the test suite's smoke run) only checks that the scenario runs: 1 MB
+        // payloads cost 1 GB of copying at 1 024 in flight, so it sends a handful.
+        const total = size === '64 B' ? sizes.requests : size === '10 KB' ? Math.ceil(sizes.requests / 5) : values.quick ? 16 : Math.max(inFlight, Math.ceil(sizes.requests / 400));
         log(`[${serialization}] pipelined ${inFlight} in flight, ${size} x ${total}...`);
         // 1 MB runs are long and need no JIT warm-up to speak of: fewer of them.
         const reps = size === '1 MB' ? Math.min(2, repetitions) : repetitions;
         const warmUps = size === '1 MB' ? Math.min(1, warmUpRuns) : warmUpRuns;
+        const measure = (driver: Driver) => steady(() => pipelinedThroughput(driver, inFlight, kPayloads[size], total), reps, warmUps);
         const result = await compare(async (implementation) => ({
-          rate: await withDriver(implementation, 2, serialization, (driver) =>
-            steady(() => pipelinedThroughput(driver, inFlight, kPayloads[size], total), reps, warmUps),
-          ),
+          rate: await (shared ? measure(shared[implementation]) : withDriver(implementation, 2, serialization, measure)),
         }));
         // Issue 15: no throughput scenario below raw, 10 KB JSON at least 1.2x; 1 MB keeps its 0.9x.
         const floor = inFlight === 64 && size === '64 B' ? { min: 2.0 } : size === '1 MB' ? { min: 0.9 } : size === '10 KB' && serialization === 'json' ? { min: 1.2 } : { min: 1.0 };
         rows.push({ scenario: `pipelined send/ack, ${inFlight} in flight, ${size}, 2 workers`, serialization, unit: 'req/s', raw: result.raw.rate!, clusterkit: result.clusterkit.rate!, ...(floor ? { floor } : {}) });
       }
     }
+    await Promise.all([shared?.raw.stop(), shared?.clusterkit.stop()]);
   }
   if (wanted('notify')) {
     log(`[${serialization}] notify...`);

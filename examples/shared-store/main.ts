@@ -22,6 +22,8 @@ interface ToWorker {
 class StoreWorker extends ClusterWorker<ToWorker> {
   #theme: string | undefined;
   #isLeader = false;
+  /** The election in progress (or the last one): `isLeader` answers once it is decided. */
+  #election: Promise<void> = Promise.resolve();
 
   protected override async _init() {
     this.#theme = await this.store.get<string>('settings:theme');
@@ -36,8 +38,11 @@ class StoreWorker extends ClusterWorker<ToWorker> {
     await this.#elect();
   }
 
-  async #elect() {
-    this.#isLeader = await this.store.compareAndSet('leader', undefined, this.id, { ephemeral: true });
+  #elect(): Promise<void> {
+    this.#election = this.store.compareAndSet('leader', undefined, this.id, { ephemeral: true }).then((won) => {
+      this.#isLeader = won;
+    });
+    return this.#election;
   }
 
   async _onMessage_view({ count }: { count: number }) {
@@ -50,7 +55,10 @@ class StoreWorker extends ClusterWorker<ToWorker> {
     return this.#theme;
   }
 
-  _onMessage_isLeader() {
+  // A question that arrives during an election waits for its outcome: the winner learns it
+  // won only when the store's answer reaches it, which can be after the primary saw the change.
+  async _onMessage_isLeader() {
+    await this.#election;
     return this.#isLeader;
   }
 }

@@ -92,6 +92,12 @@ export class Channel {
   #bytesInFlight = 0;
   /** False while held (the peer cannot receive yet); see `open()`. */
   #isOpen: boolean;
+  /**
+   * When a write last completed while Node's queue was backed up (ms since epoch, 0 before).
+   * With a backlog, a write completes only as the peer reads: its event loop is turning, even
+   * if it has sent nothing back (the heartbeat reads this).
+   */
+  #lastDrainAt = 0;
   /** Resolvers of `drain()` calls, settled when nothing is queued or in flight. */
   #drainWaiters: Array<() => void> = [];
   readonly stats: ChannelStats = { writes: 0, messages: 0 };
@@ -114,6 +120,11 @@ export class Channel {
 
   get isConnected(): boolean {
     return this.#port.connected;
+  }
+
+  /** When the peer last took data off a backed-up channel (ms since epoch); 0 if never. */
+  get lastDrainAt(): number {
+    return this.#lastDrainAt;
   }
 
   /** Estimated bytes waiting to be written. */
@@ -238,6 +249,7 @@ export class Channel {
   readonly #onWriteDone = (error: Error | null): void => {
     this.#writesInFlight--;
     this.#bytesInFlight -= this.#inFlight.shift() ?? 0;
+    if (this.#isNodeQueueFull && !error) this.#lastDrainAt = Date.now();
     if (error) this.#onWriteError(error);
     if (this.#writesInFlight === 0) this.#isNodeQueueFull = false;
     if (this.#congested && (this.#writesInFlight === 0 || this.#bytesInFlight < kMaxBytesInFlight / 2)) {

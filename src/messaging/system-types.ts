@@ -85,6 +85,14 @@ export interface ScriptCleanupPayload {
  * block its event loop.
  */
 export const kArmWatchdogNotice = '$watchdog';
+/**
+ * Worker -> primary, request: answered at once, with nothing. A stopping worker sends it after
+ * closing its servers and exits only after the answer: until the primary has read a server's
+ * close, Node's cluster may still hand the worker connections, and one arriving after the exit
+ * is lost (its client hangs). The answer travels behind any such handoff, so once it is in,
+ * every handoff has arrived and been handed back to another worker.
+ */
+export const kSyncRequest = '$sync';
 /** Primary -> worker, request: heartbeat; answered with memory and event-loop figures (checked by `isPingReport`). */
 export const kPingRequest = '$ping';
 
@@ -163,7 +171,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kReadyNotice, kInitErrorNotice, kDestroyFailedNotice, kDrainNotice, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kReadyNotice, kInitErrorNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 

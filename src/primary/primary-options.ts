@@ -148,9 +148,17 @@ export interface BackoffOptions {
 /** The `restart` option: backoff and crash-loop limits (see docs/supervision.md). */
 export interface RestartOptions {
   backoff?: BackoffOptions;
-  /** A worker up this long resets its slot's backoff and failure counts. @default 30000 */
+  /**
+   * A worker that was ready this long (ms, counted from ready, not from the fork: time in `_init`
+   * is not stable running) resets its slot's backoff and failure counts. @default 30000
+   */
   stableAfterMs?: number;
-  /** A worker that exits before ready, or within this long of starting, is a startup failure. @default 5000 */
+  /**
+   * A worker that exits before ready, or within this long (ms) after becoming ready, is a
+   * startup failure; `maxStartupFailures` of them in a row trip the crash-loop breaker. Like
+   * `stableAfterMs` it counts time spent ready, so a slow `_init` does not use it up.
+   * @default 5000
+   */
   startupWindowMs?: number;
   /** Consecutive startup failures after which the slot stops restarting (`crashLoop`). @default 3 */
   maxStartupFailures?: number;

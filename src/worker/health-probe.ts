@@ -21,9 +21,12 @@ export class HealthProbe {
   #cpuMark: { usage: NodeJS.CpuUsage; at: number } | undefined;
 
   report(): PingReport {
+    // The first answer starts the sampler and measures nothing: a window taken at once would
+    // count the time this answer itself took (reading memory on a busy machine) as lateness.
+    const isFirst = this.#sampler === undefined;
     this.#sampler ??= new LatenessSampler();
     const memory = process.memoryUsage();
-    const delay = this.#sampler.takeWindow();
+    const delay = isFirst ? undefined : this.#sampler.takeWindow();
     return {
       rss: memory.rss,
       heapUsed: memory.heapUsed,

@@ -15,6 +15,11 @@ export class TrackedServers {
   #isReportQueued = false;
   #reported = -1;
 
+  /** How many servers are tracked. */
+  get size(): number {
+    return this.#servers.length;
+  }
+
   add(server: Server): void {
     this.#servers.push(new TrackedServer(server, () => this.#queueReport()));
   }

@@ -26,6 +26,7 @@ import {
   kReadyNotice,
   kRequestsCutNotice,
   kShutdownRequest,
+  kSyncRequest,
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
@@ -178,6 +179,7 @@ export class WorkerLifecycle {
     const cut = await this.#servers.drain(deadline, (openRequests) => tell(kDrainNotice, { openRequests }));
     // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
     if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
+    if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
     const error = await this.#runDestroy(deadline, tell);
     this.#finishStop();
@@ -208,6 +210,13 @@ export class WorkerLifecycle {
     emit('destroyComplete', failure ? { error: failure } : {});
     if (failure) tell(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
     return failure;
+  }
+
+  /** A round trip behind the servers' close: see `kSyncRequest` (connections handed over late). */
+  async #syncWithPrimary(deadline: number): Promise<void> {
+    const { endpoint } = this.#context;
+    if (!endpoint.channel.isConnected) return;
+    await endpoint.request(kSyncRequest, undefined, Math.max(1, deadline - Date.now())).catch(() => {});
   }
 
   /** A notice to the primary that may be lost: the channel can be gone (the primary died). */

@@ -6,7 +6,8 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { kRepoRoot, spawnNode, type Spawned } from '../helpers/spawn.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { kProcessPatienceMs, kRepoRoot, spawnNode, type Spawned } from '../helpers/spawn.js';
 
 export const kCliPath = join(kRepoRoot, 'dist/cli/main.js');
 
@@ -17,6 +18,7 @@ const directories: string[] = [];
 export function runtimeDir(): string {
   const directory = mkdtempSync(join(tmpdir(), 'ck-'));
   directories.push(directory);
+  onCleanup(() => rmSync(directory, { recursive: true, force: true }));
   return directory;
 }
 
@@ -54,7 +56,7 @@ export function startCli(args: string[], options: { runtime: string; env?: Recor
 /** Runs `clusterkit <args>` to completion. */
 export async function cli(args: string[], options: { runtime: string; env?: Record<string, string>; cwd?: string; ms?: number }): Promise<{ code: number | string; stdout: string; stderr: string }> {
   const run = startCli(args, options);
-  const code = await run.exited(options.ms ?? 15_000);
+  const code = await run.exited(options.ms ?? kProcessPatienceMs);
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 

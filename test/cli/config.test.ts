@@ -111,7 +111,7 @@ export default defineConfig({
     const statuses = await Promise.all(['web', 'jobs'].map(async (name) => JSON.parse((await cli(['status', name, '--json'], { runtime })).stdout) as Status));
     process.kill(run.child.pid!, 'SIGKILL');
     const pids = statuses.flatMap((status) => [status.pid, ...status.workers.map((worker) => worker.pid)]);
-    await waitUntilGone(pids, 10_000);
+    await waitUntilGone(pids, 30_000);
     expect(pids.some(isAlive)).toBe(false);
   });
 });

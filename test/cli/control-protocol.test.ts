@@ -8,6 +8,8 @@ import { controlRequest } from '../../src/control/control-client.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import { startControlServer, type ControlHandlers, type ControlServer } from '../../src/control/control-server.js';
 import { ensureControlDirectory, socketPathFor } from '../../src/control/runtime-dir.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { abandon } from '../helpers/http.js';
 import { LogBuffer } from '../../src/cli/logs/log-buffer.js';
 
 const servers: ControlServer[] = [];
@@ -43,6 +45,7 @@ async function serve(name: string, where: string): Promise<ControlServer> {
 function exchange(path: string, lines: string[], count: number): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(path, () => socket.write(lines.map((line) => `${line}\n`).join('')));
+    onCleanup(() => abandon(socket));
     let received = '';
     socket.on('data', (chunk) => {
       received += chunk.toString();

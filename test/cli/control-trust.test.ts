@@ -206,13 +206,13 @@ describe('[H5] the primary bounds what a local client can make it hold', () => {
     const extra = await Promise.all(Array.from({ length: 70 }, () => connect(join(directory, 'bound.sock'))));
     const refusals: unknown[] = [];
     for (const socket of extra) void readAnswers(socket, 1).then(([answer]) => refusals.push(answer), () => {});
-    await until(() => refusals.length >= 7, 10_000, 'connections past the cap refused');
+    await until(() => refusals.length >= 7, 30_000, 'connections past the cap refused');
     expect(refusals[0]).toEqual({ id: 0, ok: false, error: { name: 'ControlSocketError', code: 'ERR_CONTROL_SOCKET', message: expect.stringContaining('already has 64 connections open') } });
     const full = await cli(['status', 'bound'], { runtime });
     expect(full.code).toBe(1);
     expect(full.stderr).toContain('already has 64 connections open (the most it serves at once); try again once some have closed.');
     for (const socket of [flood, ...extra]) socket.destroy();
-    await until(() => controlRequest('bound', 'status', { directory }).then(() => true, () => false), 10_000, 'status answers again');
+    await until(() => controlRequest('bound', 'status', { directory }).then(() => true, () => false), 30_000, 'status answers again');
     expect((await cli(['stop', 'bound'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });

@@ -83,7 +83,7 @@ describe('[H3] [H4] CLI limits', () => {
     await until(async () => {
       during = (await controlRequest('wide', 'status', { directory, timeoutMs: 5_000 })) as ClusterStatus;
       return during.workers.length > 1;
-    }, 15_000, 'the scale-up began');
+    }, 30_000, 'the scale-up began');
     expect(during!.state).toBe('running');
     expect(during!.workers.length).toBeLessThan(target);
     const stopped = (await controlRequest('wide', 'stop', { directory, timeoutMs: 15_000 })) as { graceful: number; failed: number; killed: number };

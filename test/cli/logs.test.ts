@@ -88,15 +88,15 @@ describe('clusterkit logs', () => {
     let received = '';
     socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
     socket.write(`${JSON.stringify({ id: 7, command: 'logs', lines: 0, follow: true })}\n`);
-    await until(() => received.includes('"ok":true'), 10_000, 'the logs request answered');
+    await until(() => received.includes('"ok":true'), 30_000, 'the logs request answered');
     // The reader stops reading; the worker writes 3 MB.
     socket.pause();
     await get(`http://127.0.0.1:${port}/flood?lines=3000`);
-    await run.waitFor(/\[flood:1\] flood done/, 20_000);
+    await run.waitFor(/\[flood:1\] flood done/, 60_000);
     // The cluster is not held up by the reader.
     expect((await get(`http://127.0.0.1:${port}/`, 5_000)).status).toBe(200);
     socket.resume();
-    await until(() => /"dropped":\d+/.test(received), 15_000, 'a dropped notice');
+    await until(() => /"dropped":\d+/.test(received), 30_000, 'a dropped notice');
     const messages = received.trim().split('\n').map((line) => JSON.parse(line) as { id: number; dropped?: number; log?: Entry });
     const dropped = messages.reduce((sum, message) => sum + (message.dropped ?? 0), 0);
     const delivered = messages.filter((message) => message.log?.msg.startsWith('fff')).length;

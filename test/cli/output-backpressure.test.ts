@@ -51,7 +51,7 @@ async function startFlood(env: Record<string, string>) {
       if (head.length < 40_000) head += chunk.toString('latin1', 0, 40_000);
       tail = (tail + chunk.toString('latin1')).slice(-64);
     });
-  await until(() => stderr.includes('service flood started'), 15_000, `the flood cluster started (stderr: ${stderr})`);
+  await until(() => stderr.includes('service flood started'), 60_000, `the flood cluster started (stderr: ${stderr})`);
   return {
     pid: child.pid!,
     url: (path: string) => `http://127.0.0.1:${port}${path}`,

@@ -40,7 +40,7 @@ describe('clusterkit run', () => {
     await until(async () => {
       const { workers } = JSON.parse((await cli(['status', 'web', '--json'], { runtime })).stdout) as { workers: Array<{ cpuPercent?: number; eventLoopDelayMs?: number }> };
       return workers.every((worker) => worker.cpuPercent !== undefined && worker.eventLoopDelayMs !== undefined);
-    }, 15_000, 'heartbeat figures for every worker');
+    }, 30_000, 'heartbeat figures for every worker');
     const table = await cli(['status', 'web'], { runtime });
     expect(table.stdout).toMatch(/^cluster web {2}pid \d+ {2}running/);
     expect(table.stdout).toMatch(/id +pid +slot +state +uptime +restarts +rss +heap +loop mean\/p99 +cpu +msgs in\* +msgs out\*\n/);

@@ -87,11 +87,11 @@ describe('clusterkit run --watch', () => {
     closeSync(fd);
     redirected.push(child);
     const output = () => readFileSync(outFile, 'utf8');
-    await until(() => output().includes('watching .'), 15_000, 'the watch started');
+    await until(() => output().includes('watching .'), 60_000, 'the watch started');
     // Each reload writes to out.txt; two saves must make exactly two reloads.
     for (const [index, file] of ['server.mjs', 'other.mjs'].entries()) {
       appendFileSync(join(project, file), '// saved\n');
-      await until(() => count(output(), /rolling reload complete/) === index + 1, 15_000, `reload ${index + 1}`);
+      await until(() => count(output(), /rolling reload complete/) === index + 1, 60_000, `reload ${index + 1}`);
     }
     expect((await cli(['stop', 'nohup'], { runtime })).code).toBe(0);
     expect(output().match(/change detected in [^\n]*/g)).toEqual(['change detected in server.mjs: reloading the workers one by one', 'change detected in other.mjs: reloading the workers one by one']);

@@ -7,7 +7,7 @@ afterEach(() => killSpawned());
 describe('feature examples', () => {
   it('worker-relay: api workers use the cache worker by name, and cope without it', async () => {
     const run = spawnScript('examples/worker-relay/main.ts');
-    await expect(run.exited(30_000)).resolves.toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
     // workerCount: 0: the primary runs the three named workers and no anonymous one.
     expect(run.output()).toContain('workers: cache, api-a, api-b');
     expect(run.output()).toContain("first lookup : { user: 'User #7', cached: false, servedBy: 'api-a' }");
@@ -18,7 +18,7 @@ describe('feature examples', () => {
 
   it('[F52] shared-store: four workers count atomically, see the setting change, and elect a new leader after a SIGKILL', async () => {
     const run = spawnScript('examples/shared-store/main.ts');
-    await expect(run.exited(30_000)).resolves.toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
     expect(run.output()).toContain('views counted by 4 workers: 1000');
     expect(run.output()).toContain('theme seen by the workers: dark');
     const [, killed, next] = /after a SIGKILL of worker (\d+): worker (\d+) leads \(1 leader\)/.exec(run.output()) ?? [];
@@ -42,7 +42,7 @@ describe('feature examples', () => {
 
   it('metrics: the primary merges the workers counters', async () => {
     const run = spawnScript('examples/metrics/main.ts');
-    await expect(run.exited(30_000)).resolves.toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
     expect(run.output()).toContain('app_jobs_total{route="/search"} 6');
     expect(run.output()).toContain('app_jobs_total{route="/export"} 4');
     expect(run.output()).toContain('clusterkit_workers{state="ready"} 2');

@@ -1,7 +1,9 @@
 /**
- * A tiny HTTP client for tests: one request, no keep-alive, with a deadline.
+ * A tiny HTTP client for tests: one request, no keep-alive, with a deadline; a request still
+ * open when its test ends is abandoned (see cleanup.ts).
  */
 import http from 'node:http';
+import { onCleanup } from './cleanup.js';
 
 export function get(url: string, ms = 5_000, localAddress?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -9,10 +11,27 @@ export function get(url: string, ms = 5_000, localAddress?: string): Promise<{ s
       let body = '';
       response.setEncoding('utf8');
       response.on('data', (chunk: string) => (body += chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, body }));
+      response.on('end', () => {
+        release();
+        resolve({ status: response.statusCode ?? 0, body });
+      });
       response.on('error', reject);
     });
     request.on('timeout', () => request.destroy(new Error(`GET ${url} timed out after ${ms} ms`)));
-    request.on('error', reject);
+    request.on('error', (error) => {
+      release();
+      reject(error);
+    });
+    const release = onCleanup(() => abandon(request));
   });
+}
+
+/**
+ * Ends a request or socket a finished test left open, without reporting it: its promise stays
+ * pending instead of rejecting inside the next test.
+ */
+export function abandon(stream: { removeAllListeners(event: string): unknown; on(event: string, listener: () => void): unknown; destroy(): void }): void {
+  stream.removeAllListeners('error');
+  stream.on('error', () => {});
+  stream.destroy();
 }

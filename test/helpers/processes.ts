@@ -26,6 +26,6 @@ function isZombie(pid: number): boolean {
   }
 }
 
-export async function waitUntilGone(pids: Array<number | undefined>, ms = 5_000): Promise<void> {
+export async function waitUntilGone(pids: Array<number | undefined>, ms = 15_000): Promise<void> {
   await until(() => pids.every((pid) => pid === undefined || !isAlive(pid)), ms, `processes ${pids.join(', ')} gone`);
 }

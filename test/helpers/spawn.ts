@@ -1,10 +1,18 @@
 /**
  * Running scripts as separate processes (examples, primaries that tests signal or kill).
+ * Every process started here is killed after its test (its whole group when detached), and
+ * every deadline timer is cleared, even when the test failed.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { onCleanup } from './cleanup.js';
 
 export const kRepoRoot = fileURLToPath(new URL('../../', import.meta.url));
+
+/** Default deadline for a process's output or exit: a primary and its tsx workers start slowly on a busy machine. */
+export const kProcessPatienceMs = 60_000;
 
 export interface Spawned {
   readonly child: ChildProcess;
@@ -35,9 +43,17 @@ export interface SpawnOptions {
 /** Children still running, and whether each leads its own process group. */
 const running = new Map<ChildProcess, boolean>();
 
-/** Runs `script` (relative to the repository) with node and tsx. */
-export function spawnScript(script: string, options: SpawnOptions & { args?: string[] } = {}): Spawned {
-  return spawnNode(['--import', 'tsx', script, ...(options.args ?? [])], { label: script, ...options });
+/**
+ * Runs `script` (relative to the repository) with node and tsx; a script of test/fixtures runs
+ * as this run's bundle of it instead, without tsx (test/setup/global-setup.mjs: a tsx start
+ * costs seconds on a busy machine), unless `bundled: false` (a test that asserts on source
+ * locations in the script's output, or one that loads .ts files next to it at run time).
+ */
+export function spawnScript(script: string, options: SpawnOptions & { args?: string[]; bundled?: boolean } = {}): Spawned {
+  const bundles = process.env.CLUSTERKIT_TEST_FIXTURES;
+  const bundle = bundles && script.startsWith('test/fixtures/') && join(bundles, script.slice('test/fixtures/'.length).replace(/\.ts$/, '.js'));
+  const run = options.bundled !== false && bundle && existsSync(bundle) ? [bundle] : ['--import', 'tsx', script];
+  return spawnNode([...run, ...(options.args ?? [])], { label: script, ...options });
 }
 
 /** Runs node (or `options.executable`) with `args` in the repository. */
@@ -49,6 +65,7 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
     detached: options.detached ?? false,
   });
   running.set(child, options.detached ?? false);
+  const releaseChild = onCleanup(() => kill(child, options.detached ?? false));
   const label = options.label ?? args.join(' ');
   let output = '';
   let stdout = '';
@@ -68,6 +85,8 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
   const exit = new Promise<number | string>((resolve) => {
     child.once('close', (code, signal) => {
       running.delete(child);
+      // A group leader's children may outlive it: its group is killed after the test.
+      if (!options.detached) releaseChild();
       resolve(code ?? signal ?? 'unknown');
     });
   });
@@ -76,7 +95,7 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
     output: () => output,
     stdout: () => stdout,
     stderr: () => stderr,
-    waitFor(pattern, ms = 15_000) {
+    waitFor(pattern, ms = kProcessPatienceMs) {
       return new Promise((resolve, reject) => {
         const check = () => {
           const match = output.match(pattern);
@@ -88,33 +107,55 @@ export function spawnNode(args: string[], options: SpawnOptions = {}): Spawned {
           cleanup();
           reject(new Error(`${pattern} did not appear within ${ms} ms in the output of "${label}":\n${output}`));
         }, ms);
-        const cleanup = () => {
+        const cleanup = onCleanup(() => {
           clearTimeout(timer);
           waiters.delete(check);
-        };
+        });
         waiters.add(check);
         check();
       });
     },
-    exited(ms = 15_000) {
+    exited(ms = kProcessPatienceMs) {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`"${label}" did not exit within ${ms} ms. Output:\n${output}`)), ms);
       });
-      return Promise.race([exit, timeout]).finally(() => clearTimeout(timer));
+      const release = onCleanup(() => clearTimeout(timer));
+      return Promise.race([exit, timeout]).finally(release);
     },
   };
 }
 
 /** Kills every spawned process that is still running (its whole group when detached). */
 export function killSpawned(): void {
-  for (const [child, isGroupLeader] of running) {
-    if (child.pid === undefined) continue;
+  for (const [child, isGroupLeader] of running) kill(child, isGroupLeader);
+  running.clear();
+}
+
+function kill(child: ChildProcess, isGroupLeader: boolean): void {
+  if (child.pid === undefined) return;
+  try {
+    // child.kill() is a no-op once the child has exited, so a reused pid is never hit.
+    if (isGroupLeader) process.kill(-child.pid, 'SIGKILL');
+    else child.kill('SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+/**
+ * The `{"event": ...}` JSON lines of `text` (a process's stdout). Only complete lines: one still
+ * being written would not parse. Other output (a stack trace, a log line) is skipped.
+ */
+export function jsonLines<T>(text: string): T[] {
+  const lines: T[] = [];
+  for (const line of text.split('\n').slice(0, -1)) {
+    if (!line.startsWith('{"event"')) continue;
     try {
-      process.kill(isGroupLeader ? -child.pid : child.pid, 'SIGKILL');
+      lines.push(JSON.parse(line) as T);
     } catch {
-      // already gone
+      // not one of ours
     }
   }
-  running.clear();
+  return lines;
 }

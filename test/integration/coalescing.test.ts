@@ -37,9 +37,9 @@ describe('coalescing', () => {
     const primary = testPrimary();
     const [worker] = await primary.start();
     const results = await Promise.allSettled([
-      primary.send(worker!, 'echo', 'a', { timeoutMs: 2_000 }),
+      primary.send(worker!, 'echo', 'a', { timeoutMs: 10_000 }),
       primary.send(worker!, 'hang', undefined, { timeoutMs: 200 }),
-      primary.send(worker!, 'slow', { ms: 300 }, { timeoutMs: 2_000 }),
+      primary.send(worker!, 'slow', { ms: 300 }, { timeoutMs: 10_000 }),
     ]);
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(MessageTimeoutError);

@@ -7,7 +7,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, InvalidOptionError, RemoteError, startClusteredService, type PrimaryOptions } from '../../src/index.js';
 import { normalizeWorkerOptions, type WorkerOptions } from '../../src/worker/worker-options.js';
-import { fixture, testOptions, testPrimary } from '../helpers/primary.js';
+import { fixture, kDefaultFixture, testOptions, testPrimary } from '../helpers/primary.js';
 
 const kLongest = 2 ** 31 - 1;
 const kTooLong = 2 ** 31;
@@ -28,13 +28,13 @@ const kPrimaryDurations: Array<[string, PrimaryOptions]> = [
 describe('[H3] durations', () => {
   it('[H3] refuses every duration option past 2^31 - 1 ms with InvalidOptionError naming it; accepts the longest, and Infinity where it means no limit', () => {
     for (const [name, options] of kPrimaryDurations) {
-      expect(() => new ClusterPrimary(testOptions('test-worker.ts', options))).toThrow(new RegExp(`^The "${name.replace(/\./g, '\\.')}" option must be a whole number of milliseconds from \\d+ to 2147483647`));
+      expect(() => new ClusterPrimary(testOptions(kDefaultFixture, options))).toThrow(new RegExp(`^The "${name.replace(/\./g, '\\.')}" option must be a whole number of milliseconds from \\d+ to 2147483647`));
     }
     for (const options of [{ messageTimeoutMs: kTooLong }, { destroyTimeoutMs: kTooLong }] as WorkerOptions[]) {
       expect(() => normalizeWorkerOptions(options)).toThrow(InvalidOptionError);
     }
     const longest = new ClusterPrimary(
-      testOptions('test-worker.ts', {
+      testOptions(kDefaultFixture, {
         messageTimeoutMs: Number.POSITIVE_INFINITY,
         readyTimeoutMs: Number.POSITIVE_INFINITY,
         shutdownTimeoutMs: kLongest,
@@ -45,11 +45,11 @@ describe('[H3] durations', () => {
     expect(longest.options).toMatchObject({ readyTimeoutMs: Number.POSITIVE_INFINITY, shutdownTimeoutMs: kLongest, heartbeat: { timeoutMs: kLongest } });
     expect(normalizeWorkerOptions({ messageTimeoutMs: Number.POSITIVE_INFINITY, destroyTimeoutMs: kLongest })).toMatchObject({ destroyTimeoutMs: kLongest });
     // A heartbeat timeout derived from a long interval stays within what a timer holds.
-    expect(new ClusterPrimary(testOptions('test-worker.ts', { heartbeat: { intervalMs: 2 ** 30 + 1 } })).options.heartbeat).toMatchObject({ timeoutMs: kLongest });
+    expect(new ClusterPrimary(testOptions(kDefaultFixture, { heartbeat: { intervalMs: 2 ** 30 + 1 } })).options.heartbeat).toMatchObject({ timeoutMs: kLongest });
   });
 
   it('[H3] the longest timeouts really wait: a send gets its reply, readyTimeoutMs: Infinity a slow start, the longest shutdownTimeoutMs a slow stop; per-call timeouts past the limit are refused, on both sides', async () => {
-    const primary = testPrimary({ readyTimeoutMs: Number.POSITIVE_INFINITY, shutdownTimeoutMs: kLongest, env: { FIXTURE_INIT: 'slow:200' } });
+    const primary = testPrimary({ readyTimeoutMs: Number.POSITIVE_INFINITY, shutdownTimeoutMs: kLongest, env: { INIT_DELAY_MS: '200' } }, 'workers/init-slow.ts');
     const [worker] = await primary.start();
     // Before: the timer (timeout plus its 10 ms grouping window) overflowed and fired after 1 ms.
     await expect(primary.send(worker!, 'slow', { ms: 100 }, { timeoutMs: kLongest })).resolves.toBe('done');

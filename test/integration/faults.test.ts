@@ -1,32 +1,30 @@
 import net from 'node:net';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { BackpressureError, MessageTooLargeError, WorkerExitedError } from '../../src/index.js';
-import { killHarnesses, startHarness } from '../helpers/harness.js';
+import { startHarness } from '../helpers/harness.js';
 import { testPrimary } from '../helpers/primary.js';
 import { waitUntilGone } from '../helpers/processes.js';
 import { onceEvent, record } from '../helpers/wait.js';
-
-afterEach(() => killHarnesses());
 
 /** Rows of the fault matrix (docs/faults.md) not covered by a feature's own tests. */
 describe('fault matrix', () => {
   it('[F4] classifies a V8 heap exhaustion as a crash (SIGABRT) and restarts the worker', async () => {
     const primary = testPrimary({ execArgv: ['--import', 'tsx', '--max-old-space-size=48'], silent: true });
     const [worker] = await primary.start();
-    const crash = onceEvent(primary, 'workerCrash', 20_000);
-    const replaced = onceEvent(primary, 'workerRestart', 20_000);
+    const crash = onceEvent(primary, 'workerCrash');
+    const replaced = onceEvent(primary, 'workerRestart');
     await primary.send(worker!, 'exhaustHeap');
     const { code, signal } = await crash;
     expect(signal === 'SIGABRT' || code === 134).toBe(true);
     await replaced;
-  }, 30_000);
+  });
 
   it('[F11] reports a listen error (EADDRINUSE) as a failed start with the code', async () => {
     const occupied = net.createServer();
     await new Promise<void>((resolve) => occupied.listen(0, '127.0.0.1', resolve));
     const port = (occupied.address() as net.AddressInfo).port;
     try {
-      const primary = testPrimary({ env: { FIXTURE_INIT: `listen:${port}` }, restart: false });
+      const primary = testPrimary({ env: { PORT: String(port) }, restart: false }, 'workers/http-server.ts');
       const error = await primary.start().catch((e: unknown) => e);
       expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'init-failed' });
       expect((error as Error & { cause: { remoteCode?: string } }).cause.remoteCode).toBe('EADDRINUSE');
@@ -43,8 +41,7 @@ describe('fault matrix', () => {
     const disconnected = onceEvent(primary, 'workerDisconnect');
     // A stuck worker whose channel is closed from the primary's side (a raw disconnect()) can
     // neither notice nor exit: only the primary's kill ends it.
-    primary.notify(worker!, 'block', { ms: -1 });
-    await new Promise((resolve) => setTimeout(resolve, 200)); // the worker is now blocked
+    await primary.send(worker!, 'blockSoon', { ms: -1 });
     worker!.clusterWorker.process.disconnect();
     await disconnected;
     await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', expected: false });
@@ -56,11 +53,11 @@ describe('fault matrix', () => {
     const started = await harness.waitForEvent('started');
     await expect(harness.exited()).resolves.toBe(1);
     expect(harness.output()).toContain('accidental bug in the primary');
-    await waitUntilGone(started.pids as number[], 2_000);
+    await waitUntilGone(started.pids as number[], 30_000);
   });
 
   it('[F23] SIGTERM to the whole process group (systemd stop): one graceful shutdown', async () => {
-    const harness = startHarness({ HARNESS_OPTIONS: JSON.stringify({ workerCount: 2 }), FIXTURE_LOG_DESTROY: '1' }, { detached: true });
+    const harness = startHarness({ HARNESS_OPTIONS: JSON.stringify({ workerCount: 2 }), HARNESS_WORKER: 'workers/destroy-logs.ts' }, { detached: true });
     const started = await harness.waitForEvent('started');
     process.kill(-(started.pid as number), 'SIGTERM');
     await expect(harness.exited()).resolves.toBe(0);
@@ -80,7 +77,7 @@ describe('fault matrix', () => {
   });
 
   it('[F30][F31] flushes what a stopping worker sent before it exits', async () => {
-    const primary = testPrimary({ env: { FIXTURE_DESTROY_NOTIFY: '1000' } });
+    const primary = testPrimary({}, 'workers/destroy-notifies.ts');
     await primary.start();
     const received = record(primary, 'workerMessage');
     await primary.shutdown();
@@ -102,7 +99,7 @@ describe('fault matrix', () => {
     expect(sent).toBeLessThan(70);
     // Once the backlog is written, sending works again.
     await expect(primary.send(worker!, 'echo', 'after the flood', { timeoutMs: 20_000 })).resolves.toBe('after the flood');
-  }, 30_000);
+  });
 
   it('[F34] rejects a payload over maxMessageBytes before serializing it', async () => {
     const primary = testPrimary({ maxMessageBytes: 1024 * 1024 });

@@ -28,9 +28,9 @@ describe('health endpoint', () => {
     const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
     const url = (path: string) => `http://127.0.0.1:${address.port}${path}`;
     await expect(get(url('/readyz'))).resolves.toMatchObject({ status: 200 });
-    // A request in flight keeps the worker, and so the shutdown, busy for a moment.
-    const inFlight = primary.send(worker!, 'slow', { ms: 800 });
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // A request in flight keeps the worker, and so the shutdown, busy for a while. The stop
+    // request travels behind it on the same channel, so the worker has it before it stops.
+    const inFlight = primary.send(worker!, 'slow', { ms: 2_000 });
     const shutdown = primary.shutdown();
     const during = await get(url('/readyz'));
     expect(during.status).toBe(503);

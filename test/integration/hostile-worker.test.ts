@@ -42,16 +42,16 @@ beforeAll(async () => {
   primary = spawnScript('test/fixtures/hostile-primary.ts', { env: { XDG_RUNTIME_DIR: runtime, HOSTILE_SERVICE: kName } });
   // The report, or the primary's death, whichever comes first.
   const reportLine = () => /^\{"event":"report".*$/m.exec(primary.stdout())?.[0];
-  await until(() => reportLine() !== undefined || primary.child.exitCode !== null || primary.child.signalCode !== null, 45_000, 'the report');
+  await until(() => reportLine() !== undefined || primary.child.exitCode !== null || primary.child.signalCode !== null, 90_000, 'the report');
   const line = reportLine();
   if (!line) throw new Error(`The primary exited (${primary.child.exitCode ?? primary.child.signalCode}) under attack:\n${primary.output()}`);
   report = JSON.parse(line) as Report;
-}, 60_000);
+}, 120_000);
 
 afterAll(async () => {
   try {
     primary.child.kill('SIGTERM');
-    await primary.exited(10_000);
+    await primary.exited(30_000);
   } finally {
     killSpawned();
     rmSync(runtime, { recursive: true, force: true });

@@ -75,6 +75,6 @@ describe('messages written just before the process exits', () => {
       .map((line) => JSON.parse(line) as { pid: number; payload: { from: string } });
     expect(lines).toHaveLength(kWorkers);
     expect(new Set(lines.map((line) => line.pid))).toEqual(new Set(pids));
-    await waitUntilGone(pids, 10_000);
+    await waitUntilGone(pids, 30_000);
   }, 90_000);
 });

@@ -48,7 +48,7 @@ describe('[H14] log lines from untrusted text', () => {
 
   it('[H14] a worker whose _init error forges "\\n[t] shutdown complete" leaves every line of the primary one line', async () => {
     const { logger, text } = capturedLogger('info');
-    const primary = testPrimary({ env: { FIXTURE_INIT: 'throw-forged' }, logger, restart: { backoff: { initialMs: 10 } } });
+    const primary = testPrimary({ logger, restart: { backoff: { initialMs: 10 } } }, 'workers/init-throws-forged.ts');
     await expect(primary.start()).rejects.toMatchObject({ code: 'ERR_CRASH_LOOP' });
     const lines = text().split('\n').slice(0, -1);
     // Before: the error's newline started a line of its own, "[t] shutdown complete ...".

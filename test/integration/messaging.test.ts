@@ -49,7 +49,7 @@ describe('replies', () => {
   });
 
   it('holds messages sent before the worker listens, and delivers them once it does (nothing is lost silently)', async () => {
-    const primary = testPrimary({ env: { FIXTURE_INIT: 'slow:200' } });
+    const primary = testPrimary({ env: { INIT_DELAY_MS: '200' } }, 'workers/init-slow.ts');
     const early: Array<Promise<unknown>> = [];
     // Sent the instant the process is forked: Node would drop them, clusterkit holds them.
     primary.on('workerFork', ({ worker }) => {
@@ -118,7 +118,8 @@ describe('failures', () => {
     expect((error as MessageTimeoutError).message).toContain('"hang"');
     expect(primary.stats()[0]!.pending).toBe(0);
     // A late reply to an expired request is dropped without disturbing later requests.
-    await expect(primary.send(worker, 'slow', { ms: 150 }, { timeoutMs: 50 })).rejects.toBeInstanceOf(MessageTimeoutError);
+    // The reply comes 1 s after the 50 ms deadline: late even if a busy machine delays the timer.
+    await expect(primary.send(worker, 'slow', { ms: 1_000 }, { timeoutMs: 50 })).rejects.toBeInstanceOf(MessageTimeoutError);
     await expect(primary.send(worker, 'slow', { ms: 200 })).resolves.toBe('done');
   });
 

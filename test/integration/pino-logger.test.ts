@@ -15,7 +15,7 @@ describe('with a pino logger', () => {
     const logger = pino({ level: 'debug' }, { write: (chunk: string) => void (output += chunk) });
     const primary = testPrimary({ logger, env: { DESTROY: 'throw' } }, 'workers/destroy-fails.ts');
     const [worker] = await primary.start();
-    const failed = onceEvent<{ worker: WorkerHandle }>(primary, 'workerError', 10_000);
+    const failed = onceEvent<{ worker: WorkerHandle }>(primary, 'workerError', 30_000);
     await expect(primary.stopWorker(worker!)).resolves.toBe('failed');
     await failed;
     const lines = output.trim().split('\n');

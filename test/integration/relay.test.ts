@@ -36,7 +36,8 @@ describe('worker-to-worker messages', () => {
   it('rejects with WorkerExitedError when the target dies mid-request, at once', async () => {
     const { primary, alice, bob } = await relayPair();
     const pending = primary.send(alice, 'relay', { target: 'bob', type: 'slow', payload: { ms: 30_000 }, timeoutMs: 60_000 }).catch((e: RemoteError) => e);
-    await new Promise((resolve) => setTimeout(resolve, 200));
+    // The primary has forwarded the request: it is pending on bob.
+    await until(() => primary.stats().some((row) => row.id === bob.id && row.pending > 0), 30_000, 'the relay pending on bob');
     const killedAt = Date.now();
     process.kill(bob.pid!, 'SIGKILL');
     const error = await pending;
@@ -50,7 +51,7 @@ describe('worker-to-worker messages', () => {
     const error = await primary.send(alice, 'relay', { target: 'bob', type: 'hang', timeoutMs: 300 }).catch((e: RemoteError) => e);
     expect(error).toMatchObject({ remoteName: MessageTimeoutError.name });
     // The primary's forwarded request times out on its own, too: nothing stays pending.
-    await until(() => primary.stats().every((row) => row.pending === 0), 5_000, 'no pending relay');
+    await until(() => primary.stats().every((row) => row.pending === 0), 30_000, 'no pending relay');
   });
 
   it('revives the clusterkit error classes in the sending worker', async () => {

@@ -1,26 +1,21 @@
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { getPriority, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { ReloadError, ShutdownInProgressError, type WorkerHandle } from '../../src/index.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { waitUntilGone } from '../helpers/processes.js';
-import { killSpawned, spawnScript } from '../helpers/spawn.js';
-import { onceEvent, record } from '../helpers/wait.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { spawnScript } from '../helpers/spawn.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
 
-const directories: string[] = [];
-
-afterEach(() => {
-  killSpawned();
-  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
-});
-
-function initFile(mode: string): string {
+/** A file holding what the next worker's _init does (`ready`, `throw`, `hang`); removed after the test. */
+function behaviourFile(behaviour: string): string {
   const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
-  directories.push(directory);
-  const file = join(directory, 'init-mode');
-  writeFileSync(file, mode);
+  onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+  const file = join(directory, 'init-behaviour');
+  writeFileSync(file, behaviour);
   return file;
 }
 
@@ -64,19 +59,20 @@ describe('rolling reload', () => {
     // The first replacement is forked synchronously, so it is still loading when shutdown begins.
     const reloading = primary.reload().catch((e: unknown) => e);
     expect(forks.events).toHaveLength(1);
-    const report = await primary.shutdown({ timeoutMs: 8_000 });
+    // The replacement may still be booting; it stops once it can (a generous deadline: a busy
+    // machine must not turn its stop into a kill).
+    const report = await primary.shutdown({ timeoutMs: 60_000 });
     await expect(reloading).resolves.toBeInstanceOf(ReloadError);
     expect(forks.events).toHaveLength(1);
     expect(report.killed).toEqual([]);
     await expect(primary.reload()).rejects.toBeInstanceOf(ShutdownInProgressError);
   });
 
-  it('[F44][F10] stops at a failing replacement, keeps the old workers serving and rejects with ReloadError', async () => {
-    const file = initFile('ok');
-    // Room for a TypeScript worker to boot on a loaded machine (a replacement boots lowered, too).
-    const primary = testPrimary({ workerCount: 2, env: { FIXTURE_INIT_FILE: file }, readyTimeoutMs: 5_000 });
+  it('[F44] stops at a failing replacement, keeps the old workers serving and rejects with ReloadError', async () => {
+    const behaviour = behaviourFile('ready');
+    const primary = testPrimary({ workerCount: 2, env: { INIT_BEHAVIOUR_FILE: behaviour } }, 'workers/init-from-file.ts');
     const before = await primary.start();
-    writeFileSync(file, 'throw');
+    writeFileSync(behaviour, 'throw'); // the next release is broken
     const failed = onceEvent(primary, 'reloadFailed');
     const error = await primary.reload().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ReloadError);
@@ -86,10 +82,17 @@ describe('rolling reload', () => {
     await expect(failed).resolves.toMatchObject({ error });
     expect(primary.workers).toEqual(before);
     for (const worker of before) await expect(primary.send(worker, 'echo', 'still serving')).resolves.toBe('still serving');
-    // A replacement that hangs in _init fails the reload at the ready timeout.
-    writeFileSync(file, 'hang');
-    await expect(primary.reload()).rejects.toThrow(/was not ready within 5000 ms/);
+  });
+
+  it('[F10] fails a reload whose replacement never becomes ready, at readyTimeoutMs', async () => {
+    const behaviour = behaviourFile('ready');
+    // Long enough for the first worker to start on a busy machine; the hung one never will.
+    const primary = testPrimary({ env: { INIT_BEHAVIOUR_FILE: behaviour }, readyTimeoutMs: 10_000 }, 'workers/init-from-file.ts');
+    const before = await primary.start();
+    writeFileSync(behaviour, 'hang');
+    await expect(primary.reload()).rejects.toThrow(/was not ready within 10000 ms/);
     expect(primary.workers).toEqual(before);
+    await expect(primary.send(before[0]!, 'echo', 'still serving')).resolves.toBe('still serving');
   });
 
   it.each([
@@ -97,14 +100,16 @@ describe('rolling reload', () => {
     ['keep-alive connections', 'keepalive'],
   ])('[F43] reloads an HTTP cluster under continuous load with zero failed requests (%s)', async (_label, mode) => {
     const port = await freePort();
-    const primary = testPrimary({ workerCount: 2, env: { FIXTURE_INIT: `listen:${port}` } });
+    const primary = testPrimary({ workerCount: 2, env: { PORT: String(port) } }, 'workers/http-server.ts');
     const before = await primary.start();
     const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '10', '/?delay=20', mode] });
-    await client.waitFor(/load started/);
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The client prints a line per 50 answered requests: the load flows before, during and after.
+    const served = () => client.stdout().match(/^served \d+$/gm)?.length ?? 0;
+    await until(() => served() >= 1, 30_000, 'requests served before the reload');
     await primary.reload();
     await primary.reload();
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    const afterReloads = served();
+    await until(() => served() > afterReloads, 30_000, 'requests served by the new workers');
     client.child.kill('SIGTERM');
     const [line] = await client.waitFor(/\{.*\}/);
     const result = JSON.parse(line) as { ok: number; failed: number; errors: Record<string, number> };

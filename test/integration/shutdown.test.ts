@@ -2,27 +2,37 @@ import http from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import { ShutdownInProgressError, type ClusterPrimary } from '../../src/index.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { abandon } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { waitUntilGone } from '../helpers/processes.js';
-import { onceEvent, record } from '../helpers/wait.js';
+import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
+import { spawnScript } from '../helpers/spawn.js';
 
 async function httpPrimary(extra = {}): Promise<{ primary: ClusterPrimary<ToWorker, ToPrimary>; port: number }> {
   const port = await freePort();
-  const primary = testPrimary({ env: { FIXTURE_INIT: `listen:${port}` }, ...extra });
+  const primary = testPrimary({ env: { PORT: String(port) }, ...extra }, 'workers/http-server.ts');
   await primary.start();
   return { primary, port };
 }
 
+/** Resolves once the workers have received `count` requests sent with `announce=1` (call it before sending them). */
+function announced(primary: ClusterPrimary<ToWorker, ToPrimary>, count: number): Promise<unknown> {
+  let seen = 0;
+  return onceEvent(primary, 'workerMessage', 30_000, (message: { type: string; payload: { event: string } }) => message.type === 'lifecycle' && message.payload.event === 'request' && ++seen === count);
+}
+
 function request(port: number, path: string, agent: http.Agent | false = false): Promise<{ status: number; body: string; connection: string | undefined }> {
   return new Promise((resolve, reject) => {
-    http
+    const pending = http
       .get({ host: '127.0.0.1', port, path, agent }, (response) => {
         let body = '';
         response.on('data', (chunk: Buffer) => (body += chunk.toString()));
         response.on('end', () => resolve({ status: response.statusCode ?? 0, body, connection: response.headers.connection }));
       })
       .on('error', reject);
+    onCleanup(() => abandon(pending));
   });
 }
 
@@ -34,8 +44,10 @@ describe('graceful shutdown', () => {
     primary.notify(hanging!, 'block', { ms: -1 });
     const completions = record(primary, 'shutdownComplete');
     const startedAt = Date.now();
-    const report = await primary.shutdown({ timeoutMs: 1_000 });
-    expect(Date.now() - startedAt).toBeLessThan(8_000);
+    // Long enough for the healthy worker to stop on its own on a busy machine.
+    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    // Bounded: the 3 s deadline, then the kill and its reaping (at most 5 s more).
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
     expect(report.killed).toEqual([hanging]);
     expect(report.graceful).toEqual([fine]);
     expect(hanging!.signal).toBe('SIGKILL');
@@ -46,8 +58,9 @@ describe('graceful shutdown', () => {
   it('[F16] lets in-flight HTTP requests finish, then closes; afterwards only the other worker answers', async () => {
     const { primary, port } = await httpPrimary({ workerCount: 2 });
     const [first, second] = primary.workers;
-    const inFlight = [request(port, '/?delay=600'), request(port, '/?delay=600')];
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const arrived = announced(primary, 2);
+    const inFlight = [request(port, '/?delay=600&announce=1'), request(port, '/?delay=600&announce=1')];
+    await arrived;
     const stopping = primary.stopWorker(first!);
     // Until the worker has processed the stop, the primary may still route to it: it answers those too.
     const during = await Promise.all([request(port, '/'), request(port, '/')]);
@@ -58,21 +71,47 @@ describe('graceful shutdown', () => {
     expect(after.map((response) => response.body)).toEqual(Array(3).fill(`pid:${second!.pid}`));
   });
 
+  it('[F16] loses no connection that Node hands to a stopping worker before the primary has read its close', async () => {
+    const { primary, port } = await httpPrimary({ workerCount: 2 });
+    const [stopping] = primary.workers;
+    const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '10', '/', 'close'] });
+    const served = () => client.stdout().match(/^served \d+$/gm)?.length ?? 0;
+    await until(() => served() >= 1, kPatienceMs, 'requests served');
+    const stopped = primary.stopWorker(stopping!);
+    await new Promise((resolve) => process.nextTick(resolve)); // the stop request is written
+    // The primary is busy (as under load) while the worker closes its server and stops, and
+    // new connections queue in the primary's backlog. Back at work, Node's cluster hands some to
+    // the stopping worker before it reads that worker's close: had the worker exited already,
+    // those connections would be lost, their clients waiting forever.
+    const busyUntil = Date.now() + 3_000;
+    while (Date.now() < busyUntil) {
+      // the primary's event loop is busy
+    }
+    await expect(stopped).resolves.toBe('graceful');
+    const before = served();
+    await until(() => served() > before, kPatienceMs, 'the other worker serving on');
+    client.child.kill('SIGTERM');
+    const [line] = await client.waitFor(/\{.*\}/);
+    expect(JSON.parse(line)).toMatchObject({ failed: 0, errors: {} });
+  });
+
   it('[F17] closes idle keep-alive connections at once instead of waiting for keepAliveTimeout', async () => {
     const { primary, port } = await httpPrimary();
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const slow = request(port, '/?delay=400', agent);
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      const arrived = announced(primary, 1);
+      const slow = request(port, '/?delay=400&announce=1', agent);
+      await arrived;
       const startedAt = Date.now();
-      const shutdown = primary.shutdown({ timeoutMs: 8_000 });
+      const shutdown = primary.shutdown({ timeoutMs: 15_000 });
       const response = await slow;
       expect(response.status).toBe(200);
       expect(response.connection).toBe('close');
       const report = await shutdown;
+      // Without draining, the keep-alive socket (keepAliveTimeout 60 s in the fixture) would hold
+      // the worker until the 15 s deadline killed it.
       expect(report.killed).toEqual([]);
-      // Without draining, the keep-alive socket would hold the worker for keepAliveTimeout (5 s).
-      expect(Date.now() - startedAt).toBeLessThan(3_000);
+      expect(Date.now() - startedAt).toBeLessThan(10_000);
     } finally {
       agent.destroy();
     }
@@ -80,11 +119,12 @@ describe('graceful shutdown', () => {
 
   it('[F16][F53] honours the deadline when a connection never ends: the request is cut off and counted, the stop is not graceful', async () => {
     const { primary, port } = await httpPrimary();
-    const never = request(port, '/?delay=600000').catch((e: Error) => e);
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    const arrived = announced(primary, 1);
+    const never = request(port, '/?delay=600000&announce=1').catch((e: Error) => e);
+    await arrived;
     const startedAt = Date.now();
     const report = await primary.shutdown({ timeoutMs: 1_500 });
-    expect(Date.now() - startedAt).toBeLessThan(6_000);
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
     // The request was cut off: not a graceful stop, and the report counts it.
     expect(report.failed.length + report.killed.length).toBe(1);
     expect(report.requestsCut).toBe(1);
@@ -92,7 +132,7 @@ describe('graceful shutdown', () => {
   });
 
   it('cuts a hanging _destroy at the deadline: the worker exits 1 on its own', async () => {
-    const primary = testPrimary({ env: { FIXTURE_DESTROY: 'hang' } });
+    const primary = testPrimary({}, 'workers/destroy-hangs.ts');
     const [worker] = await primary.start();
     const exit = onceEvent(primary, 'workerExit');
     // The worker gives up on its _destroy at its own deadline, shorter than the primary's by

@@ -1,6 +1,7 @@
 import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
-import { get } from '../helpers/http.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { abandon, get } from '../helpers/http.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
 
@@ -62,6 +63,7 @@ describe('sticky sessions', () => {
     const expectedPid = await pidFor(address.port, '127.0.0.2');
     const reply = await new Promise<string>((resolve, reject) => {
       const socket = net.connect({ host: '127.0.0.1', port: address.port, localAddress: '127.0.0.2' });
+      onCleanup(() => abandon(socket));
       let received = '';
       socket.on('data', (chunk) => {
         received += chunk.toString();

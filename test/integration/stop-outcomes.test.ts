@@ -22,12 +22,13 @@ describe('stop outcomes', () => {
     const [hangs] = await primary.fork({ env: { DESTROY: 'hang' } });
     const timedOut = destroyTimeoutOf(primary, hangs!);
     const { log } = recordClusterEvents(primary); // what `clusterkit dashboard` shows
-    // 4 s: the worker gives up on its _destroy at 3 s, a second before the primary's SIGKILL.
-    const report = await primary.shutdown({ timeoutMs: 4_000 });
+    // 8 s: the worker gives up on its _destroy at 6 s, 2 s before the primary's SIGKILL (the
+    // widest margin, which a busy machine's late timers and slow exit need; 1 s was not always).
+    const report = await primary.shutdown({ timeoutMs: 8_000 });
     expect(report).toEqual({ graceful: [clean], failed: [hangs], killed: [], requestsCut: 0 });
     const { timeoutMs } = await timedOut;
     expect(timeoutMs).toBeGreaterThan(0);
-    expect(timeoutMs).toBeLessThanOrEqual(3_000);
+    expect(timeoutMs).toBeLessThanOrEqual(6_000);
     expect(text()).toContain(`[t] WARN worker ${hangs!.id}: _destroy() did not finish within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
     expect(text()).toContain(`[t] WARN worker ${hangs!.id} did not stop cleanly: it exited with code 1`);
     expect(text()).toContain(`[t] worker ${clean!.id} stopped workerId=${clean!.id}`);
@@ -37,8 +38,9 @@ describe('stop outcomes', () => {
 
   it('[F46] stopWorker(), reload() and scale() down tell a failed stop the same way', async () => {
     const { logger, text } = capturedLogger();
-    // 3 s: each _destroy is cut short at 2.25 s, 750 ms before the primary's SIGKILL.
-    const primary = testPrimary({ workerCount: 0, shutdownTimeoutMs: 3_000, logger }, 'workers/destroy-fails.ts');
+    // 8 s: each _destroy is cut short at 6 s, 2 s before the primary's SIGKILL (750 ms, with
+    // 3 s, could turn a failed stop into a kill on a busy machine).
+    const primary = testPrimary({ workerCount: 0, shutdownTimeoutMs: 8_000, logger }, 'workers/destroy-fails.ts');
     await primary.start();
     // Slots are added in the order of the calls: the last is the newest, the one scale() stops.
     const [hangs, throws, reloaded, surplus] = (await Promise.all((['hang', 'throw', 'hang', 'hang'] as const).map((DESTROY) => primary.fork({ env: { DESTROY } })))).flat();

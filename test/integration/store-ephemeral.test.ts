@@ -26,7 +26,7 @@ describe('ephemeral store keys', () => {
     await expect(op(leader, 'set', 'bad', 1, { ephemeral: 'yes' })).rejects.toMatchObject({ remoteCode: 'ERR_INVALID_ARGUMENT' });
 
     const changes = record<StoreChange>(primary, 'storeChange');
-    const elected = onceEvent<StoreChange>(primary, 'storeChange', 10_000, (change) => change.key === 'leader' && !change.deleted);
+    const elected = onceEvent<StoreChange>(primary, 'storeChange', 30_000, (change) => change.key === 'leader' && !change.deleted);
     process.kill(leader.pid!, 'SIGKILL');
     const { value: next } = await elected;
     changes.stop();
@@ -37,7 +37,7 @@ describe('ephemeral store keys', () => {
     expect(removals.every((change) => change.source !== 'primary' && change.source.id === leaderId)).toBe(true);
     expect(Object.fromEntries(primary.store.entries())).toEqual({ taken: 2, untied: 2, leader: next });
     // The replacement joins the election without winning it: one leader, a live one.
-    await until(() => primary.workers.filter((worker) => worker.state === 'ready').length === 2, 15_000, 'the replacement');
+    await until(() => primary.workers.filter((worker) => worker.state === 'ready').length === 2, 60_000, 'the replacement');
     const verdicts = await Promise.all(primary.workers.map(async (worker) => [worker.id, await primary.send(worker, 'isLeader')]));
     expect(verdicts.filter(([, isLeader]) => isLeader)).toEqual([[next, true]]);
   });

@@ -26,10 +26,10 @@ describe('store watchers under back-pressure', () => {
     expect(delivered).toBeLessThanOrEqual(200);
     // The watch is still there: a later change arrives too.
     primary.store.set('big', { seq: 200, blob: 'small' });
-    await until(async () => (await seen()).last === 200, 10_000, 'a later change');
+    await until(async () => (await seen()).last === 200, 20_000, 'a later change');
     primary.store.delete('big');
-    await until(async () => (await seen()).last === 'deleted', 10_000, 'the deletion');
-  }, 40_000);
+    await until(async () => (await seen()).last === 'deleted', 20_000, 'the deletion');
+  });
 
   it('[F51] a change whose value and previous value together exceed maxMessageBytes still reaches the watcher, without previous', async () => {
     const primary = track(new ClusterPrimary(testOptions('watch-worker.ts', { heartbeat: false, maxMessageBytes: 4_096 })));
@@ -37,7 +37,7 @@ describe('store watchers under back-pressure', () => {
     await primary.send(watcher!, 'watch', { key: 'near-limit' });
     const blob = 'y'.repeat(3_000);
     for (let seq = 0; seq < 3; seq++) primary.store.set('near-limit', { seq, blob });
-    await until(async () => ((await primary.send(watcher!, 'seen')) as Seen).last === 2, 10_000, 'every change');
+    await until(async () => ((await primary.send(watcher!, 'seen')) as Seen).last === 2, 30_000, 'every change');
     await expect(primary.send(watcher!, 'seen')).resolves.toEqual({ seen: 3, last: 2 });
   });
 });

@@ -62,7 +62,7 @@ describe('shared store', () => {
     primary.store.set('config', { level: 2 });
     primary.store.set('unwatched', 1);
     await primary.send(writer!, 'storeOp', { op: 'delete', args: ['config'] });
-    await until(async () => ((await primary.send(watcher!, 'watched')) as unknown[]).length === 3, 5_000, 'three notifications');
+    await until(async () => ((await primary.send(watcher!, 'watched')) as unknown[]).length === 3, 30_000, 'three notifications');
     await expect(primary.send(watcher!, 'watched')).resolves.toEqual([
       { key: 'config', value: { level: 1 }, deleted: false },
       { key: 'config', value: { level: 2 }, previous: { level: 1 }, deleted: false },

@@ -87,7 +87,7 @@ describe('thrown values that cannot be read', () => {
     const errors: string[] = [];
     primary.on('error', (error: Error) => errors.push(`${error.name}: ${error.message}`));
     for (const kind of kUnreadableKinds) await primary.send(worker, 'notifyPrimary', { kind });
-    await until(() => errors.length === kUnreadableKinds.length, 10_000, 'one error per notification');
+    await until(() => errors.length === kUnreadableKinds.length, 30_000, 'one error per notification');
     for (const line of errors) expect(line).toMatch(/^\w*Error: ./);
     await expect(primary.send(worker, 'pid')).resolves.toBe(worker.pid);
   });

@@ -8,19 +8,19 @@ import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, InvalidOptionError } from '../../src/index.js';
 import { autoWorkerCount } from '../../src/primary/pool/cpu-limit.js';
 import { onceEvent } from '../helpers/wait.js';
-import { testOptions, testPrimary } from '../helpers/primary.js';
+import { kDefaultFixture, testOptions, testPrimary } from '../helpers/primary.js';
 
 describe('[H4] the worker ceiling', () => {
   it('[H4] maxWorkers defaults to 4 × the CPUs (at least 64) and refuses workerCount, fork() and scale() past it, forking nothing', async () => {
     // Checked first: without the option, the calls below would fork 100 000 workers.
     expect(new ClusterPrimary(testOptions()).options.maxWorkers).toBe(Math.max(64, 4 * autoWorkerCount()));
     expect(autoWorkerCount()).toBeLessThanOrEqual(availableParallelism());
-    expect(() => new ClusterPrimary(testOptions('test-worker.ts', { workerCount: 100_000 }))).toThrow(
+    expect(() => new ClusterPrimary(testOptions(kDefaultFixture, { workerCount: 100_000 }))).toThrow(
       /^The "workerCount" option must be at most \d+, the "maxWorkers" option \(raise it to run more workers\)\. Received 100000$/,
     );
-    expect(() => new ClusterPrimary(testOptions('test-worker.ts', { maxWorkers: 0 }))).toThrow(InvalidOptionError);
+    expect(() => new ClusterPrimary(testOptions(kDefaultFixture, { maxWorkers: 0 }))).toThrow(InvalidOptionError);
     // 'auto' never asks for more than the ceiling.
-    expect(new ClusterPrimary(testOptions('test-worker.ts', { workerCount: 'auto', maxWorkers: 1 })).options.workerCount).toBe(1);
+    expect(new ClusterPrimary(testOptions(kDefaultFixture, { workerCount: 'auto', maxWorkers: 1 })).options.workerCount).toBe(1);
 
     const primary = testPrimary({ maxWorkers: 2 });
     await primary.start();

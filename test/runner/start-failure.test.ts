@@ -5,7 +5,8 @@ afterEach(() => killServices());
 
 describe('startClusteredService: a worker module that cannot start', () => {
   it('stops the service with one clear error naming the module and the cause, and exits 1', async () => {
-    const service = startService({ RUNNER_MODULE: './runner-throwing-module.ts', RUNNER_OPTIONS: JSON.stringify({ workers: 2 }) });
+    // Through tsx: the message names the TypeScript file and the line that threw.
+    const service = startService({ RUNNER_MODULE: './runner-throwing-module.ts', RUNNER_OPTIONS: JSON.stringify({ workers: 2 }) }, { bundled: false });
     await expect(service.exited()).resolves.toBe(1);
     expect(service.output()).toMatch(
       /\[runner-throwing-module\] ERROR The service "runner-throwing-module" could not start: the worker module \/\S+\/test\/fixtures\/runner-throwing-module\.ts threw on import: Error: DATABASE_URL is missing \(at \/\S+runner-throwing-module\.ts:4:\d+\) \(3 attempts\)\. It was stopped instead of being restarted forever; fix the cause and start it again\. code=ERR_SERVICE_START/,
@@ -20,13 +21,13 @@ describe('startClusteredService: a worker module that cannot start', () => {
   it('rejects a module that exports nothing', async () => {
     const service = startService({ RUNNER_MODULE: './runner-empty-module.ts', RUNNER_OPTIONS: JSON.stringify({ workers: 1 }) });
     await expect(service.exited()).resolves.toBe(1);
-    expect(service.output()).toMatch(/could not start: the worker module \/\S+\/runner-empty-module\.ts exports nothing \(3 attempts\)/);
+    expect(service.output()).toMatch(/could not start: the worker module \/\S+\/runner-empty-module\.[jt]s exports nothing \(3 attempts\)/);
   });
 
   it('reports a module that does not exist before forking anything', async () => {
     const service = startService({ RUNNER_MODULE: './runner-no-such-module.ts' });
     await expect(service.exited()).resolves.toBe(1);
-    expect(service.output()).toMatch(/ERROR The worker module \/\S+\/runner-no-such-module\.ts does not exist\. Check the path/);
+    expect(service.output()).toMatch(/ERROR The worker module \/\S+\/runner-no-such-module\.[jt]s does not exist\. Check the path/);
     expect(service.lines('onWorkerSpawned')).toEqual([]);
   });
 

@@ -11,13 +11,18 @@ afterEach(() => {
   for (const endpoint of created.splice(0)) endpoint.close(() => new Error('test over'));
 });
 
+async function loopTurns(count: number): Promise<void> {
+  for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
+}
+
 function endpointPair(handler: InboundHandler, options: Partial<EndpointOptions> = {}) {
   const [portA, portB] = memoryPortPair();
   const base = (port: MemoryPort, onInbound: InboundHandler): EndpointOptions => ({
     port,
     serialization: 'json',
     maxMessageBytes: 1024 * 1024,
-    defaultTimeoutMs: 5_000,
+    // Generous: only the tests about timeouts set short ones, on the requests meant to expire.
+    defaultTimeoutMs: 60_000,
     maxPending: 10_000,
     backpressure: 'wait',
     describePeer: () => 'the peer',
@@ -78,7 +83,9 @@ describe('Endpoint', () => {
 
   it('times out only the request that gets no reply inside a batch', async () => {
     const { client } = endpointPair((_type, payload) => (payload === 'hang' ? new Promise(() => {}) : payload));
-    const results = await Promise.allSettled(['a', 'hang', 'b'].map((p) => client.request('t', p, 50)));
+    // Only the unanswered request has a short deadline: on a busy machine a 50 ms timer could
+    // otherwise beat the answers too.
+    const results = await Promise.allSettled(['a', 'hang', 'b'].map((p) => client.request('t', p, p === 'hang' ? 50 : 60_000)));
     expect(results.map((result) => result.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
     expect((results[1] as PromiseRejectedResult).reason).toBeInstanceOf(MessageTimeoutError);
     expect(client.pendingCount).toBe(0);
@@ -115,10 +122,12 @@ describe('Endpoint', () => {
     const handler = () => new Promise<string>((resolve) => release.push(() => resolve('ok')));
     const waiting = endpointPair(handler, { maxPending: 2 });
     const replies = [1, 2, 3].map((n) => waiting.client.request('t', n));
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    // The in-memory port delivers on setImmediate: a few loop turns (not a sleep, which a busy
+    // machine can stretch past them or not) let everything admitted arrive.
+    await loopTurns(10);
     expect(release).toHaveLength(2);
     release.shift()!();
-    await new Promise((resolve) => setTimeout(resolve, 20));
+    await loopTurns(10);
     expect(release).toHaveLength(2);
     for (const fn of release.splice(0)) fn();
     await expect(Promise.all(replies)).resolves.toEqual(['ok', 'ok', 'ok']);
@@ -129,13 +138,14 @@ describe('Endpoint', () => {
   });
 
   it('makes requests wait for room when their bytes outrun the channel, and never loses one', async () => {
-    const { client } = endpointPair((_type, payload) => (payload as string).length);
+    // Copying 100 MB through the in-memory port takes seconds on a busy machine: no timeouts here.
+    const { client } = endpointPair((_type, payload) => (payload as string).length, { defaultTimeoutMs: 120_000 });
     const megabyte = 'x'.repeat(1_000_000);
     // About 95 MiB issued in one tick: more than the channel queues at once, so some must wait.
     const replies = await Promise.all(Array.from({ length: 100 }, () => client.request('size', megabyte)));
     expect(replies).toEqual(Array(100).fill(megabyte.length));
     expect(client.pendingCount).toBe(0);
-    const rejecting = endpointPair(() => 1, { backpressure: 'reject' });
+    const rejecting = endpointPair(() => 1, { backpressure: 'reject', defaultTimeoutMs: 120_000 });
     const results = await Promise.allSettled(Array.from({ length: 100 }, () => rejecting.client.request('size', megabyte)));
     const refused = results.filter((result) => result.status === 'rejected');
     expect(refused.length).toBeGreaterThan(0);

@@ -51,7 +51,8 @@ describe('requests waiting for admission', () => {
       expect(error).toBeInstanceOf(MessageTimeoutError);
       expect((error as Error).message).toContain('within 50 ms');
     }
-    expect(Date.now() - calledAt).toBeLessThan(2_000);
+    // Counted from admission they would never expire (the slot is held): any bound shows it.
+    expect(Date.now() - calledAt).toBeLessThan(10_000);
     expect(client.pendingCount).toBe(1);
     const after = client.request('t', 'after');
     release();

@@ -3,7 +3,7 @@ import { normalizeRestartOptions } from '../../src/primary/primary-options.js';
 import { backoffDelay, decideRestart, kFreshHistory, type RestartHistory } from '../../src/primary/pool/restart-policy.js';
 
 const options = normalizeRestartOptions({ backoff: { initialMs: 100, factor: 2, maxMs: 1_000 }, stableAfterMs: 30_000, startupWindowMs: 5_000, maxStartupFailures: 3, maxRestarts: 5, windowMs: 60_000 });
-const crash = { wasReady: true, uptimeMs: 10_000 };
+const crash = { wasReady: true, readyMs: 10_000 };
 
 describe('restart policy', () => {
   it('grows the delay exponentially up to the cap', () => {
@@ -20,13 +20,41 @@ describe('restart policy', () => {
       history = decision.history;
     }
     expect(delays).toEqual([100, 200, 400]);
-    const afterStable = decideRestart(history, { wasReady: true, uptimeMs: 31_000 }, options, 40_000);
+    const afterStable = decideRestart(history, { wasReady: true, readyMs: 31_000 }, options, 40_000);
     expect(afterStable).toMatchObject({ restart: true, delayMs: 100, attempt: 1 });
+  });
+
+  it('measures stability from ready: a slow _init followed by a quick death keeps growing the delay', () => {
+    // The issue-12 case: _init takes 800 ms, the worker dies 100 ms after ready, stableAfterMs 500.
+    const policy = normalizeRestartOptions({ backoff: { initialMs: 100, factor: 2, maxMs: 10_000 }, stableAfterMs: 500, startupWindowMs: 0 });
+    let history: RestartHistory = kFreshHistory;
+    const restarts: Array<[number, number]> = [];
+    for (let i = 0; i < 4; i++) {
+      const decision = decideRestart(history, { wasReady: true, readyMs: 100 }, policy, i * 2_000);
+      if (!decision.restart) throw new Error('expected a restart');
+      restarts.push([decision.delayMs, decision.attempt]);
+      history = decision.history;
+    }
+    expect(restarts).toEqual([[100, 1], [200, 2], [400, 3], [800, 4]]);
+  });
+
+  it('counts a death within startupWindowMs of ready as a startup failure, whatever _init took', () => {
+    const policy = normalizeRestartOptions({ stableAfterMs: 500, startupWindowMs: 1_000, maxStartupFailures: 3 });
+    let history: RestartHistory = kFreshHistory;
+    const decisions = [0, 1, 2].map((i) => {
+      const decision = decideRestart(history, { wasReady: true, readyMs: 100 }, policy, i * 2_000);
+      history = decision.history;
+      return decision;
+    });
+    expect(decisions.map((decision) => decision.restart)).toEqual([true, true, false]);
+    expect(decisions[2]).toMatchObject({ reason: 'startup-failures', failures: 3 });
+    // Ready past the window: an ordinary crash, and the failure count starts over.
+    expect(decideRestart(kFreshHistory, { wasReady: true, readyMs: 1_000 }, policy, 0).history.startupFailures).toBe(0);
   });
 
   it('trips the crash-loop breaker after maxStartupFailures startup failures in a row', () => {
     let history: RestartHistory = kFreshHistory;
-    const failures = [{ wasReady: false, uptimeMs: 50 }, { wasReady: true, uptimeMs: 1_000 }, { wasReady: false, uptimeMs: 80 }];
+    const failures = [{ wasReady: false, readyMs: 0 }, { wasReady: true, readyMs: 1_000 }, { wasReady: false, readyMs: 0 }];
     const decisions = failures.map((ended, i) => {
       const decision = decideRestart(history, ended, options, i * 100);
       history = decision.history;
@@ -37,7 +65,7 @@ describe('restart policy', () => {
   });
 
   it('does not count a crash after the startup window as a startup failure', () => {
-    const first = decideRestart(kFreshHistory, { wasReady: false, uptimeMs: 10 }, options, 0);
+    const first = decideRestart(kFreshHistory, { wasReady: false, readyMs: 0 }, options, 0);
     const second = decideRestart(first.history, crash, options, 1_000);
     expect(second.history.startupFailures).toBe(0);
   });

@@ -5,6 +5,8 @@
  *
  * If the primary's own loop stalled (a huge synchronous send, a GC pause), silence that
  * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
+ * Nor is a worker silent that is still reading a backlog of our messages (the ping waits behind
+ * them): while our writes to it complete, its loop is turning.
  */
 import type { PingReport } from '../../messaging/system-types.js';
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
@@ -53,7 +55,9 @@ export class PrimaryHeartbeat {
     for (const record of this.pool.records) {
       if (record.state !== 'ready' || record.isUnresponsive) continue;
       if (primaryStalled) record.lastSeenAt = now;
-      const silentMs = now - record.lastSeenAt;
+      // A worker reading a backlog from us sends nothing and answers the ping only after it,
+      // but its loop turns: our writes to it completing is a sign of life too.
+      const silentMs = now - Math.max(record.lastSeenAt, record.endpoint.channel.lastDrainAt);
       if (silentMs > this.options.timeoutMs) {
         record.isUnresponsive = true;
         this.callbacks.onUnresponsive(record, silentMs);

@@ -23,7 +23,9 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
     pool.retire(slot, cause);
     return;
   }
-  const decision = decideRestart(slot.history, { wasReady, uptimeMs }, policy, Date.now());
+  // Stability is time spent ready, not since the fork: a slow _init is no stable run.
+  const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
+  const decision = decideRestart(slot.history, { wasReady, readyMs }, policy, Date.now());
   slot.history = decision.history;
   if (!decision.restart) {
     const { workerScript, workerArgs, execArgv, env } = context.options;

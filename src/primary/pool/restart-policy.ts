@@ -19,21 +19,29 @@ export const kFreshHistory: RestartHistory = Object.freeze({ attempt: 0, startup
 /** How the worker being replaced ended. */
 export interface EndedWorker {
   wasReady: boolean;
-  uptimeMs: number;
+  /**
+   * Time it spent ready (ms), 0 if it never was. Stability is time spent serving: the time in
+   * `_init` counts for neither `stableAfterMs` nor `startupWindowMs`, or a slow start would pass
+   * for a stable run and a worker crashing right after ready would never back off.
+   */
+  readyMs: number;
 }
 
 export type RestartDecision =
   | { readonly restart: true; readonly delayMs: number; readonly attempt: number; readonly history: RestartHistory }
   | { readonly restart: false; readonly reason: 'startup-failures' | 'too-many-restarts'; readonly failures: number; readonly history: RestartHistory };
 
-/** Is this exit a failed start (it never got going) rather than a crash of a running worker? */
+/**
+ * Is this exit a failed start (it never got going) rather than a crash of a running worker?
+ * It is if the worker never became ready, or was ready for less than `startupWindowMs`.
+ */
 export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartOptions): boolean {
-  return !ended.wasReady || ended.uptimeMs < options.startupWindowMs;
+  return !ended.wasReady || ended.readyMs < options.startupWindowMs;
 }
 
 /** Decides whether and when to restart a slot whose worker ended unexpectedly at `now`. */
 export function decideRestart(history: RestartHistory, ended: EndedWorker, options: NormalizedRestartOptions, now: number): RestartDecision {
-  const wasStable = ended.wasReady && ended.uptimeMs >= options.stableAfterMs;
+  const wasStable = ended.wasReady && ended.readyMs >= options.stableAfterMs;
   const attempt = wasStable ? 0 : history.attempt;
   const startupFailures = isStartupFailure(ended, options) ? (wasStable ? 0 : history.startupFailures) + 1 : 0;
   const restartTimes = history.restartTimes.filter((time) => now - time < options.windowMs);

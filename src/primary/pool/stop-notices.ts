@@ -1,13 +1,13 @@
 /**
- * The notices a worker sends while it stops: `$drain` (how many requests its tracked servers
- * The notices a worker sends while it stops: `$drain` (how many requests its tracked servers
- * still have open, so a forced stop can say what it cut), `$requestsCut` (it cut requests off
- * at its own deadline, or exited with them open), `$scriptCleanup` (a plain script stops
- * through its own signal listeners) and `$destroyFailed` (its `_destroy`, or a plain script's
- * cleanup, missed the worker's own deadline, or threw; it exits 1 next).
+ * The messages a worker sends while it stops: `$drain` (how many requests its tracked servers
+ * still have open, so a forced stop can say what it cut), `$sync` (a round trip behind its
+ * servers' close, so no connection is handed to it after it exits), `$requestsCut` (it cut
+ * requests off at its own deadline, or exited with them open), `$scriptCleanup` (a plain script
+ * stops through its own signal listeners) and `$destroyFailed` (its `_destroy`, or a plain
+ * script's cleanup, missed the worker's own deadline, or threw; it exits 1 next).
  *
- * Only a worker the primary is stopping sends them (a worker stopping on its own, after a
- * signal sent to it alone, does not: nobody waits for its stop). From any other worker they
+ * Only a worker the primary is stopping sends the notices (a worker stopping on its own, after
+ * a signal sent to it alone, does not: nobody waits for its stop). From any other worker they
  * are protocol errors, dropped and counted: a running worker that claims its `_destroy` timed
  * out must not be reported as exiting.
  */
@@ -16,12 +16,14 @@ import { RemoteError } from '../../errors.js';
 import {
   isDestroyFailedPayload,
   isDrainPayload,
+  isNoPayload,
   isRequestsCutPayload,
   isScriptCleanupPayload,
   kDestroyFailedNotice,
   kDrainNotice,
   kRequestsCutNotice,
   kScriptCleanupNotice,
+  kSyncRequest,
 } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -53,6 +55,9 @@ export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'syst
       record.cleanupSignal = signal;
     },
   });
+  // Answered at once: the answer travels behind any connection Node handed the worker before
+  // we read its servers' close (see kSyncRequest).
+  system.register(kSyncRequest, { kind: 'request', check: isNoPayload, handle: () => undefined });
   system.register(kDestroyFailedNotice, {
     kind: 'notification',
     check: isDestroyFailedPayload,

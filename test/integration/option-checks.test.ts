@@ -34,7 +34,7 @@ describe('option checks', () => {
     const primary = testPrimary({ workerCount: 0 });
     await primary.start();
     for (const env of [{ 'A=B': 'x' }, { 'A\0': 'x' }, { '': 'x' }, { A: 'x\0y' }, { A: 'x'.repeat(128 * 1024) }]) {
-      const error = await failure(() => new ClusterPrimary(testOptions('test-worker.ts', { env })));
+      const error = await failure(() => new ClusterPrimary(testOptions('workers/ready.ts', { env })));
       expect(error.option).toMatch(/^env/);
       await failure(() => primary.fork({ env }));
     }
@@ -45,10 +45,10 @@ describe('option checks', () => {
 
   // Before: a CrashLoopError after 3 attempts, saying "spawn /usr/bin/node ENOENT".
   it('[H22] checks cwd at the call, and names it when it disappears before a fork', async () => {
-    expect((await failure(() => new ClusterPrimary(testOptions('test-worker.ts', { cwd: '/nonexistent-dir' })))).message).toBe(
+    expect((await failure(() => new ClusterPrimary(testOptions('workers/ready.ts', { cwd: '/nonexistent-dir' })))).message).toBe(
       'The "cwd" option must be an existing directory (it does not exist). Received "/nonexistent-dir"',
     );
-    expect((await failure(() => new ClusterPrimary(testOptions('test-worker.ts', { cwd: fixture('test-worker.ts') })))).message).toMatch(/must be a directory \(it is a file\)/);
+    expect((await failure(() => new ClusterPrimary(testOptions('workers/ready.ts', { cwd: fixture('workers/ready.ts') })))).message).toMatch(/must be a directory \(it is a file\)/);
     const directory = mkdtempSync(join(tmpdir(), 'clusterkit-cwd-'));
     const primary = testPrimary({ cwd: directory, restart: { maxStartupFailures: 1 } });
     rmSync(directory, { recursive: true });
@@ -62,13 +62,13 @@ describe('option checks', () => {
     // Built with defineProperty: a spread would call the getter here.
     const withGetter = <T extends object>(options: T, key: string): T => Object.defineProperty(options, key, { get: throwing, enumerable: true });
     const getter = withGetter(testOptions(), 'workerCount');
-    const nested = testOptions('test-worker.ts', { restart: withGetter({}, 'maxRestarts') });
+    const nested = testOptions('workers/ready.ts', { restart: withGetter({}, 'maxRestarts') });
     const proxy = new Proxy({}, { ownKeys: throwing, get: throwing });
     const cases: Array<[() => unknown, string]> = [
       [() => new ClusterPrimary(getter), 'workerCount'],
       [() => new ClusterPrimary(nested), 'restart.maxRestarts'],
       [() => new ClusterPrimary(proxy as object), 'options'],
-      [() => new ClusterPrimary(testOptions('test-worker.ts', { env: proxy as Record<string, string> })), 'env'],
+      [() => new ClusterPrimary(testOptions('workers/ready.ts', { env: proxy as Record<string, string> })), 'env'],
       [() => new ClusterWorker(withGetter({}, 'messageTimeoutMs')), 'messageTimeoutMs'],
       [() => startClusteredService(withGetter({ workerModule: fixture('runner-http-module.ts') }, 'workers') as never), 'workers'],
     ];

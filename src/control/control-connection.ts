@@ -19,6 +19,7 @@ import type { ControlHandlers } from './control-server.js';
 import { type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
 import { checkLogsRequest } from './log-protocol.js';
 import { streamLogs } from './log-stream.js';
+import { drainedOrClosed } from './drained-or-closed.js';
 
 /** Longest request line: a request is a few fields; answers may be long, requests never are. */
 export const kMaxRequestChars = 64 * 1024;
@@ -56,18 +57,6 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
     () => socket.destroy(),
     kMaxRequestChars,
   );
-}
-
-function drainedOrClosed(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
-  });
 }
 
 interface ConnectionState {

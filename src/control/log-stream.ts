@@ -19,6 +19,7 @@
 import type net from 'node:net';
 import { InvalidStateError } from '../errors.js';
 import { checkLogsRequest, type LogEntry, type LogSource, type LogsRequest } from './log-protocol.js';
+import { drainedOrClosed } from './drained-or-closed.js';
 
 /** Unread output a reader may hold in the primary's memory before its lines are dropped. */
 export const kMaxQueuedBytes = 1024 * 1024;
@@ -113,18 +114,6 @@ function followNewLines(socket: net.Socket, id: number, workerId: number | undef
   socket.once('close', () => {
     unsubscribe();
     release();
-  });
-}
-
-function drainedOrClosed(socket: net.Socket): Promise<void> {
-  return new Promise((resolve) => {
-    const done = () => {
-      socket.off('drain', done);
-      socket.off('close', done);
-      resolve();
-    };
-    socket.on('drain', done);
-    socket.on('close', done);
   });
 }
 

@@ -6,6 +6,7 @@
  * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
  */
 import { capitalize } from './capitalize.js';
+import { formatBytes } from './format-bytes.js';
 import { describeError, isError, toReadableError } from './readable-error.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
@@ -224,13 +225,17 @@ export class NoWorkerAvailableError extends ClusterKitError {
   readonly code = 'ERR_NO_WORKER_AVAILABLE';
 }
 
-/** A worker could not start: spawn failure, `_init` threw, exit before ready, or ready timeout. */
+/**
+ * A worker could not start: spawn failure (a missing `cwd`, an environment too large for the
+ * operating system...), `_init` threw, exit before ready, or ready timeout.
+ */
 export class WorkerStartupError extends ClusterKitError {
   override readonly name = 'WorkerStartupError';
   readonly code = 'ERR_WORKER_STARTUP';
 
   constructor(
-    readonly workerId: number,
+    /** Undefined when the operating system refused to create the process at all (`E2BIG`): no worker got an id. */
+    readonly workerId: number | undefined,
     readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout',
     message: string,
     options?: { cause?: unknown },
@@ -426,12 +431,6 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
 
 function describeCause(cause: unknown): string {
   return isError(cause) ? ` (last failure: ${toReadableError(cause).message})` : '';
-}
-
-function formatBytes(bytes: number): string {
-  if (bytes >= 1024 * 1024) return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
-  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
-  return `${bytes} B`;
 }
 
 /** A short, safe rendering of any value for error messages. Never throws (getters, Proxies...). */

@@ -55,8 +55,8 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   // System messages are told apart here, before user code: one prefix test per message.
   const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown =>
     isSystemType(type) ? system.route(record, type, payload, isRequest) : hooks.onUserMessage(record, type, payload, isRequest);
-  const pool = new WorkerPool({ options, emit, reportError }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
-  const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError }, hooks);
+  const pool = new WorkerPool({ options, emit, reportError, reportWarning: events.reportWarning }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
+  const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError, reportWarning: events.reportWarning }, hooks);
   registerStartupNotices({ pool, system, emit });
   registerStopNotices({ system, emit });
   return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });

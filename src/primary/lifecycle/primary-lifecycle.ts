@@ -33,7 +33,7 @@ export function registerLifecycle(primary: object, lifecycle: PrimaryLifecycle):
 }
 
 /** What the lifecycle takes from the primary's context. */
-export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'system' | 'emit' | 'reportError'>;
+export type LifecycleContext = Pick<PrimaryContext, 'options' | 'pool' | 'system' | 'emit' | 'reportError' | 'reportWarning'>;
 
 /** The facade's overridable hooks, run by `start()` and `shutdown()`. */
 export interface LifecycleHooks {
@@ -221,7 +221,9 @@ export class PrimaryLifecycle {
     const decision = decideMemoryReplacement(slot.memoryReplacements, readyForMs, stableAfterMs);
     slot.memoryReplacements = decision.inARow;
     if (decision.replace) {
-      replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportError(toError(error)));
+      // A replacement that cannot start (E2BIG since the environment grew...) leaves the old
+      // worker serving: worth a warning, not the primary's life when nobody listens to 'error'.
+      replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportWarning(toError(error)));
       return;
     }
     const error = new CrashLoopError(slot.index, decision.inARow, { reason: 'memory-limit', memory: { limitBytes, rssBytes } });

@@ -5,7 +5,8 @@
  */
 import { CrashLoopError, WorkerExitedError } from '../../errors.js';
 import { typeScriptLoaderHint } from './loader-hint.js';
-import { decideRestart } from './restart-policy.js';
+import { toError } from '../../to-error.js';
+import { decideRestart, type EndedWorker } from './restart-policy.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 
@@ -17,15 +18,25 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   if (record.exitCode !== 0 || record.signal) {
     context.emit('workerCrash', { worker: record.handle, code: record.exitCode, signal: record.signal, uptimeMs });
   }
-  const policy = context.options.restart;
   const cause = wasReady ? new WorkerExitedError(record.exitDescription(), 'while it was running') : record.startupFailure();
+  // Stability is time spent ready, not since the fork: a slow _init is no stable run.
+  const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
+  decideAndRestart(pool, context, record, { wasReady, readyMs }, cause);
+}
+
+/**
+ * Restarts the slot of `record` after the backoff delay, or retires it as a crash loop. A restart
+ * whose spawn the operating system refuses (E2BIG) counts as one more failed start and is
+ * decided again the same way: the slot backs off and gives up, the primary never crashes.
+ */
+function decideAndRestart(pool: WorkerPool, context: PoolContext, record: WorkerRecord, ended: EndedWorker, cause: Error): void {
+  const slot = record.slot;
+  const policy = context.options.restart;
   if (policy === false) {
     pool.retire(slot, cause);
     return;
   }
-  // Stability is time spent ready, not since the fork: a slow _init is no stable run.
-  const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
-  const decision = decideRestart(slot.history, { wasReady, readyMs }, policy, Date.now());
+  const decision = decideRestart(slot.history, ended, policy, Date.now());
   slot.history = decision.history;
   if (!decision.restart) {
     const { workerScript, workerArgs, execArgv, env } = context.options;
@@ -46,8 +57,16 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   slot.restartTimer = setTimeout(() => {
     slot.restartTimer = undefined;
     if (slot.isRetired || pool.isClosed || slot.current !== record) return;
+    let next: WorkerRecord;
+    try {
+      next = pool.launch(slot);
+    } catch (error) {
+      const failure = toError(error);
+      context.reportWarning(failure);
+      decideAndRestart(pool, context, record, { wasReady: false, readyMs: 0 }, failure);
+      return;
+    }
     slot.restarts++;
-    const next = pool.launch(slot);
     context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });
   }, decision.delayMs);
 }

@@ -5,11 +5,18 @@
  */
 import cluster, { type Worker as ClusterWorkerProcess } from 'node:cluster';
 import { statSync } from 'node:fs';
+import { WorkerStartupError } from '../../errors.js';
+import { formatBytes } from '../../format-bytes.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
 import { kNameEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
 
-/** `isWatchdogEarly`: the worker starts its orphan watchdog at once, without waiting to be armed. */
+/**
+ * `isWatchdogEarly`: the worker starts its orphan watchdog at once, without waiting to be armed.
+ * @throws {WorkerStartupError} (`reason: 'spawn-failed'`, no `workerId`) when the operating system
+ *   refuses the process at once (an environment or arguments too large: `E2BIG`); Node throws
+ *   those rather than emitting 'error' as it does for ENOENT.
+ */
 export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number, spec: SlotSpec, isWatchdogEarly = false): ClusterWorkerProcess {
   cluster.setupPrimary({
     exec: options.workerScript,
@@ -33,18 +40,58 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
   if (spec.name !== undefined) env[kNameEnv] = spec.name;
   if (spec.roles.length > 0) env[kRolesEnv] = spec.roles.join(',');
   if (isWatchdogEarly) env[kWatchdogEnv] = 'early';
-  return cluster.fork(env);
+  try {
+    return cluster.fork(env);
+  } catch (error) {
+    const argv = [process.execPath, ...options.execArgv, options.workerScript, ...options.workerArgs];
+    const reason = describeSpawnError(error as Error, options.cwd, { env: { ...process.env, ...env }, argv });
+    throw new WorkerStartupError(undefined, 'spawn-failed', `The worker of slot ${slotIndex} could not be spawned: ${reason}`, { cause: error });
+  }
 }
+
+/** What was handed to the operating system, to size it when it refuses (E2BIG). */
+export interface SpawnInput {
+  env: Record<string, string | undefined>;
+  argv: readonly string[];
+}
+
+/** Linux's MAX_ARG_STRLEN: the most one `NAME=value` string or argument may take, its NUL included. */
+const kMaxArgStringBytes = 128 * 1024;
 
 /**
  * Why a spawn failed. Node reports a missing working directory as `spawn /usr/bin/node ENOENT`,
- * which blames node: the `cwd` option, removed since it was checked, is named instead.
+ * which blames node: the `cwd` option, removed since it was checked, is named instead. A bare
+ * `spawn E2BIG` says neither what is too big nor by how much: the sizes of `input` are given.
  */
-export function describeSpawnError(error: Error, cwd: string | undefined): string {
-  if (cwd !== undefined && (error as NodeJS.ErrnoException).code === 'ENOENT' && !isDirectory(cwd)) {
+export function describeSpawnError(error: Error, cwd: string | undefined, input?: SpawnInput): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  if (cwd !== undefined && code === 'ENOENT' && !isDirectory(cwd)) {
     return `its working directory ${cwd} (option "cwd") no longer exists (${error.message})`;
   }
+  if (code === 'E2BIG' && input !== undefined) return describeTooBig(error, input);
   return error.message;
+}
+
+function describeTooBig(error: Error, { env, argv }: SpawnInput): string {
+  let envBytes = 0;
+  let count = 0;
+  let largest = { name: '', bytes: 0 };
+  for (const [name, value] of Object.entries(env)) {
+    if (value === undefined) continue;
+    const bytes = Buffer.byteLength(`${name}=${value}`) + 1;
+    envBytes += bytes;
+    count++;
+    if (bytes > largest.bytes) largest = { name, bytes };
+  }
+  const argBytes = argv.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0);
+  const largestArg = Math.max(0, ...argv.map((arg) => Buffer.byteLength(arg) + 1));
+  const what = largestArg > largest.bytes ? `its arguments (${formatBytes(argBytes)}) are` : 'its environment is';
+  return (
+    `${what} too large for the operating system (${error.message}): the environment is ${formatBytes(envBytes)} in ${count} variables, ` +
+    `the largest "${largest.name}" at ${formatBytes(largest.bytes)}, and the arguments ${formatBytes(argBytes)}. Linux refuses one variable or ` +
+    `argument over ${kMaxArgStringBytes / 1024} KiB, and all of them together over a quarter of the stack limit (ulimit -s; often 2 MiB in all). ` +
+    'Shrink the "env" option (clusterkit run: --env, --env-file) or the inherited environment; pass large values in a file and put its path in the environment.'
+  );
 }
 
 function isDirectory(path: string): boolean {

@@ -26,7 +26,7 @@ import { WorkerRecord } from './worker-record.js';
 const kDisconnectGraceMs = 1_000;
 
 /** What the pool takes from the primary's context. */
-export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError'>;
+export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError' | 'reportWarning'>;
 
 export class WorkerPool {
   readonly #context: PoolContext;
@@ -93,7 +93,10 @@ export class WorkerPool {
     return Promise.all(slots.map((slot) => slot.firstReady.promise));
   }
 
-  /** Forks a worker for `slot`. It becomes the slot's current worker unless `asIncoming`. */
+  /**
+   * Forks a worker for `slot`. It becomes the slot's current worker unless `asIncoming`.
+   * @throws {WorkerStartupError} when the operating system refuses the spawn at once (E2BIG).
+   */
   launch(slot: Slot, asIncoming = false): WorkerRecord {
     // A worker forked after the initial ones (a replacement, a restart, a scale-up) starts its
     // watchdog thread with the rest of its start-up, where its 30 to 40 ms of CPU compete with

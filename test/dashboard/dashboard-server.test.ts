@@ -203,6 +203,33 @@ describe('dashboard server', () => {
     expect((await rawRequest(port, `http://localhost:${port}/api/snapshot`, host)).status).toBe(200);
   });
 
+  // Before: Node kept the first Host (and the first Authorization) in request.headers, so
+  // `Host: localhost` then `Host: evil.example` passed the guard (200) and a control request
+  // with two Authorization headers was judged by the first alone.
+  it('[H24] refuses a request that repeats Host, Origin or Authorization with 400, on every endpoint', async () => {
+    const { port, calls } = await setUp();
+    const local = `127.0.0.1:${port}`;
+    const cases: Array<{ method: string; target: string; headers: Array<[string, string]>; repeated: string }> = [];
+    for (const target of ['/', '/api/snapshot', '/api/stream', '/dashboard.js', `http://${local}/api/snapshot`]) {
+      cases.push({ method: 'GET', target, headers: [['Host', local], ['Host', 'evil.example']], repeated: 'Host' });
+      cases.push({ method: 'GET', target, headers: [['Host', local], ['host', local]], repeated: 'Host' });
+      cases.push({ method: 'GET', target, headers: [['Host', local], ['Origin', `http://${local}`], ['ORIGIN', 'http://evil.example']], repeated: 'Origin' });
+    }
+    for (const target of ['/api/reload', '/api/scale']) {
+      cases.push({ method: 'POST', target, headers: [['Host', local], ['Authorization', bearer.Authorization], ['Authorization', 'Bearer wrong']], repeated: 'Authorization' });
+      cases.push({ method: 'POST', target, headers: [['Host', 'evil.example'], ['Host', local], ['Authorization', bearer.Authorization]], repeated: 'Host' });
+    }
+    for (const { method, target, headers, repeated } of cases) {
+      const reply = await rawRequest(port, target, headers, method);
+      expect({ target, repeated, status: reply.status }).toEqual({ target, repeated, status: 400 });
+      expect(JSON.parse(reply.body)).toEqual({ error: `The request has more than one ${repeated} header; send it once.` });
+    }
+    expect(calls).toEqual([]);
+    // Once each, the same headers pass.
+    expect((await rawRequest(port, '/api/snapshot', [['Host', local], ['Origin', `http://${local}`]])).status).toBe(200);
+    expect((await rawRequest(port, '/api/reload', [['Host', local], ['Authorization', bearer.Authorization]], 'POST')).status).not.toBe(400);
+  });
+
   it('[H15] accepts any address of the machine only when it listens on a non-loopback address on purpose', () => {
     const open = new RequestGuard({ token: undefined, hostNames: ['0.0.0.0'], acceptsAnyAddress: true });
     const closed = new RequestGuard({ token: undefined, hostNames: ['127.0.0.1'] });

@@ -56,4 +56,19 @@ describe('health endpoint', () => {
     expect((await rawRequest(address.port, '/healthz?probe=1')).status).toBe(200);
     expect((await rawRequest(address.port, `http://127.0.0.1:${address.port}/readyz`)).status).toBe(200);
   });
+
+  // Before: 200; Node kept the first Host in request.headers and dropped the other.
+  it('[H24] answers a request with more than one Host header 400', async () => {
+    const primary = testPrimary();
+    await primary.start();
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    for (const target of ['/healthz', '/readyz', '/metrics', '/nope']) {
+      for (const headers of [[['Host', '127.0.0.1'], ['Host', 'evil.example']], [['Host', '127.0.0.1'], ['HOST', '127.0.0.1']]] as Array<Array<[string, string]>>) {
+        const reply = await rawRequest(address.port, target, headers);
+        expect({ target, status: reply.status }).toEqual({ target, status: 400 });
+        expect(reply.body).toContain('{"status":"bad request","reason":"more than one Host header"}');
+      }
+    }
+    expect((await rawRequest(address.port, '/healthz', [['Host', '127.0.0.1']])).status).toBe(200);
+  });
 });

@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { ClusterNotRunningError, RemoteError } from '../../errors.js';
 import type { ClusterFeed, FeedUpdate } from './cluster-feed.js';
 import { parseRequestTarget } from '../../request-target.js';
+import { repeatedHeader } from '../../repeated-header.js';
 import { RequestGuard } from './request-guard.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
 import { toReadableError } from '../../readable-error.js';
@@ -19,6 +20,8 @@ export const kMaxStreams = 32;
 /** A comment line this often keeps proxies and idle timeouts from closing the stream. */
 const kKeepAliveMs = 15_000;
 const kMaxBodyBytes = 1_024;
+/** What the guard reads (request-guard.ts): each must come once, or the request is ambiguous (400). */
+const kGuardedHeaders = ['Host', 'Origin', 'Authorization'];
 /** `scale` from the page: a bound that catches a typo (8000 for 8) before it forks. */
 export const kMaxScaleCount = 1_024;
 
@@ -102,6 +105,8 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
   const target = parseRequestTarget(request.url);
   if (target === undefined) return sendJson(response, 400, { error: 'Malformed request target.' });
   const url = { pathname: target.path };
+  const repeated = repeatedHeader(request, kGuardedHeaders);
+  if (repeated !== undefined) return sendJson(response, 400, { error: `The request has more than one ${repeated} header; send it once.` });
   const facts = {
     method: request.method ?? 'GET',
     host: request.headers.host,

@@ -13,6 +13,7 @@ import type { AddressInfo } from 'node:net';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { loadHttp } from '../../builtins.js';
 import { durationOption } from '../../duration.js';
+import { repeatedHeader } from '../../repeated-header.js';
 import { toError } from '../../to-error.js';
 import { integerOption, knownOptions, portOption, stringOption } from '../../validate.js';
 import { ShutdownInProgressError } from '../../errors.js';
@@ -90,6 +91,10 @@ async function route(source: HealthSource, options: { minReady: number; metricsT
   const target = parseRequestTarget(request.url);
   if (target === undefined) {
     json(response, 400, { status: 'bad request', reason: 'malformed request target' });
+    return;
+  }
+  if (repeatedHeader(request, ['Host']) !== undefined) {
+    json(response, 400, { status: 'bad request', reason: 'more than one Host header' });
     return;
   }
   const { path } = target;

@@ -16,7 +16,8 @@ import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { readProperty } from '../readable-error.js';
 import { toError } from '../to-error.js';
 import type { ControlHandlers } from './control-server.js';
-import { type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
+import { closest } from '../cli/suggest.js';
+import { type ControlCommand, type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
 import { checkLogsRequest } from './log-protocol.js';
 import { streamLogs } from './log-stream.js';
 import { drainedOrClosed } from './drained-or-closed.js';
@@ -124,7 +125,19 @@ function dispatch(request: ControlRequest, handlers: ControlHandlers): unknown {
   }
 }
 
-const kCommands = new Set(['status', 'reload', 'stop', 'scale', 'logs', 'events']);
+/**
+ * The fields each command takes besides `id` and `command`. Anything else is refused, for every
+ * command alike: a misspelt `"line": 5` must not silently mean the default.
+ */
+const kRequestFields: Readonly<Record<ControlCommand, readonly string[]>> = {
+  status: [],
+  reload: [],
+  stop: [],
+  scale: ['count'],
+  logs: ['lines', 'follow', 'workerId'],
+  events: ['after'],
+};
+const kCommands = new Set(Object.keys(kRequestFields));
 
 function parseRequest(line: string): ControlRequest {
   let parsed: unknown;
@@ -137,6 +150,7 @@ function parseRequest(line: string): ControlRequest {
   if (typeof request !== 'object' || request === null || typeof request.id !== 'number' || !kCommands.has(request.command as string)) {
     throw new InvalidArgumentError(`A control request needs a numeric "id" and a "command" among ${[...kCommands].join(', ')}.`);
   }
+  checkFields(request as Record<string, unknown> & { command: ControlCommand });
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
     throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${JSON.stringify(request.count)}.`);
   }
@@ -145,6 +159,16 @@ function parseRequest(line: string): ControlRequest {
     throw new InvalidArgumentError(`"events" needs an "after" that is a non-negative integer (the last seq read, or 0). Received ${JSON.stringify(request.after)}.`);
   }
   return request as ControlRequest;
+}
+
+/** @throws InvalidArgumentError naming the first field `request.command` does not take. */
+function checkFields(request: Record<string, unknown> & { command: ControlCommand }): void {
+  const fields = kRequestFields[request.command];
+  const unknown = Object.keys(request).find((key) => key !== 'id' && key !== 'command' && !fields.includes(key));
+  if (unknown === undefined) return;
+  const nearest = closest(unknown, fields);
+  const takes = fields.length === 0 ? 'takes no field but "id" and "command"' : `takes ${fields.map((field) => `"${field}"`).join(', ')} (besides "id" and "command")`;
+  throw new InvalidArgumentError(`"${request.command}" does not take ${JSON.stringify(unknown)}: it ${takes}.${nearest === undefined ? '' : ` Did you mean "${nearest}"?`}`);
 }
 
 /** The id of a request that was rejected, so the client can still match the answer; 0 if none. */

@@ -95,6 +95,40 @@ describe('control protocol', () => {
     ]);
   });
 
+  // Before: "logs" (and every other command) took any field, so `"line": 5` silently meant 15.
+  it('[H25] refuses a field a command does not take, for every command, with the same InvalidArgumentError', async () => {
+    const where = directory();
+    const logs = new LogBuffer();
+    const server = await startControlServer('fields', { ...handlers, logs }, where);
+    servers.push(server);
+    const requests = [
+      { id: 1, command: 'logs', line: 5 },
+      { id: 2, command: 'logs', lines: 5, follow: false, tail: 1 },
+      { id: 3, command: 'status', verbose: true },
+      { id: 4, command: 'reload', force: true },
+      { id: 5, command: 'stop', count: 1 },
+      { id: 6, command: 'scale', count: 2, cont: 3 },
+      { id: 7, command: 'events', after: 0, limit: 10 },
+      { id: 8, command: 'status', ['__proto__']: {} },
+    ];
+    const lines = requests.map((request) => (request.id === 8 ? '{"id":8,"command":"status","__proto__":{}}' : JSON.stringify(request)));
+    const responses = (await exchange(server.path, lines, requests.length)) as Array<{ id: number; ok: boolean; error: { name: string; code: string; message: string } }>;
+    const message = (id: number) => responses.find((response) => response.id === id)!;
+    for (const response of responses) expect(response).toMatchObject({ ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT' } });
+    expect(message(1).error.message).toBe('"logs" does not take "line": it takes "lines", "follow", "workerId" (besides "id" and "command"). Did you mean "lines"?');
+    expect(message(2).error.message).toBe('"logs" does not take "tail": it takes "lines", "follow", "workerId" (besides "id" and "command").');
+    expect(message(3).error.message).toBe('"status" does not take "verbose": it takes no field but "id" and "command".');
+    expect(message(4).error.message).toContain('"reload" does not take "force"');
+    expect(message(5).error.message).toContain('"stop" does not take "count"');
+    expect(message(6).error.message).toBe('"scale" does not take "cont": it takes "count" (besides "id" and "command"). Did you mean "count"?');
+    expect(message(7).error.message).toContain('"events" does not take "limit"');
+    expect(message(8).error.message).toContain('"status" does not take "__proto__"');
+    // Nothing was done: the same requests without the stray field are answered.
+    expect(await exchange(server.path, ['{"id":9,"command":"logs","lines":0}', '{"id":10,"command":"scale","count":2}'], 2)).toEqual(
+      expect.arrayContaining([{ id: 9, ok: true, result: { lines: 0, follow: false } }, { id: 10, ok: true, result: { count: 2 } }]),
+    );
+  });
+
   it('answers "events" with the page after the cursor, and refuses a cursor that is not a non-negative integer', async () => {
     const where = directory();
     const server = await serve('events', where);

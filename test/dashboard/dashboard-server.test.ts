@@ -13,6 +13,7 @@ import { EventLog } from '../../src/control/event-log.js';
 import { ClusterFeed } from '../../src/cli/dashboard/cluster-feed.js';
 import { kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
 import { isLoopbackAddress, RequestGuard } from '../../src/cli/dashboard/request-guard.js';
+import { testPrimary } from '../helpers/primary.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { until } from '../helpers/wait.js';
 import { openStream, request } from './dashboard-client.js';
@@ -32,7 +33,8 @@ function worker(id: number, slot: number, messages: number) {
 }
 
 /** A control socket that answers like a 2-worker primary, and a dashboard server reading it. */
-async function setUp(options: { token?: string | undefined } = { token: kToken }) {
+/** `scale`: the control socket's scale handler (default: records the call and answers the status). */
+async function setUp(options: { token?: string | undefined; scale?: (count: number) => Promise<unknown> } = { token: kToken }) {
   const directory = join(mkdtempSync(join(tmpdir(), 'ck-')), 'clusterkit');
   cleanups.push(() => rmSync(join(directory, '..'), { recursive: true, force: true }));
   const log = new EventLog();
@@ -51,10 +53,12 @@ async function setUp(options: { token?: string | undefined } = { token: kToken }
       calls.push('reload');
       return { workers: 2 };
     },
-    scale: async (count) => {
-      calls.push(`scale ${count}`);
-      return status();
-    },
+    scale:
+      options.scale ??
+      (async (count) => {
+        calls.push(`scale ${count}`);
+        return status();
+      }),
     stop: async () => ({}),
     afterStop: () => {},
     events: (after) => log.read(after),
@@ -150,6 +154,25 @@ describe('dashboard server', () => {
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: 'x'.repeat(5_000) })).status).toBe(413);
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":3}' })).status).toBe(200);
     expect(calls).toEqual(['reload', 'scale 3']);
+  });
+
+  // Before: "\"count\" must be an integer..." and, from the primary, 'The "count" option must be
+  // at most 1, the "maxWorkers" option': API names the page's reader never typed.
+  it('words scale errors with the worker count and the CLI flags (--max-workers), as clusterkit scale does', async () => {
+    const primary = testPrimary({ workerCount: 1, maxWorkers: 2 });
+    await primary.start();
+    const { port } = await setUp({ token: kToken, scale: (count) => primary.scale(count) });
+    const bad = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":0}' });
+    expect(bad.status).toBe(400);
+    expect(JSON.parse(bad.body).error).toBe('The worker count must be an integer from 1 to 1024. Received 0.');
+    const over = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":3}' });
+    expect(over.status).toBe(409);
+    const { error, code } = JSON.parse(over.body) as { error: string; code: string };
+    expect(code).toBe('ERR_INVALID_OPTION');
+    expect(error).toBe('The worker count must be at most 2, the --max-workers value (raise it to run more workers). Received 3');
+    expect(error).not.toMatch(/maxWorkers|"count"/);
+    expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":2}' })).status).toBe(200);
+    expect(primary.workers).toHaveLength(2);
   });
 
   it('refuses a foreign Host (DNS rebinding) and a foreign Origin (cross-site) on every endpoint, token or not', async () => {

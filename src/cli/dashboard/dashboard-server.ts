@@ -6,6 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClusterNotRunningError, RemoteError } from '../../errors.js';
+import { inFlagNames } from '../flag-names.js';
 import type { ClusterFeed, FeedUpdate } from './cluster-feed.js';
 import { parseRequestTarget } from '../../request-target.js';
 import { repeatedHeader } from '../../repeated-header.js';
@@ -162,12 +163,13 @@ async function control(path: string, request: http.IncomingMessage, response: ht
     if (path === '/api/reload') return sendJson(response, 200, await context.control.reload());
     const count = (parseJson(body) as { count?: unknown } | undefined)?.count;
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > kMaxScaleCount) {
-      return sendJson(response, 400, { error: `"count" must be an integer from 1 to ${kMaxScaleCount}. Received ${JSON.stringify(count)}.` });
+      return sendJson(response, 400, { error: `The worker count must be an integer from 1 to ${kMaxScaleCount}. Received ${JSON.stringify(count)}.` });
     }
     return sendJson(response, 200, await context.control.scale(count));
   } catch (error) {
     if (error instanceof ClusterNotRunningError) return sendJson(response, 503, { error: error.message });
-    if (error instanceof RemoteError) return sendJson(response, 409, { error: error.remoteMessage, code: error.remoteCode });
+    // The primary names its API options ("maxWorkers"); the reader of the page knows the flags.
+    if (error instanceof RemoteError) return sendJson(response, 409, { error: inFlagNames(error.remoteMessage), code: error.remoteCode });
     throw error;
   }
 }

@@ -1,46 +1,11 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { MessageTimeoutError, NoHandlerError, NotSerializableError, RemoteError, BackpressureError } from '../../src/errors.js';
 import { handlerNotFound } from '../../src/messaging/route.js';
-import { Endpoint, type EndpointOptions, type InboundHandler } from '../../src/messaging/endpoint.js';
+import { endpointOptions, endpointPair, trackedEndpoint } from '../helpers/endpoint-pair.js';
 import { memoryPortPair, type MemoryPort } from '../helpers/memory-port.js';
-
-const created: Endpoint[] = [];
-
-// Closing rejects whatever a test left pending, which also clears its timeout timers.
-afterEach(() => {
-  for (const endpoint of created.splice(0)) endpoint.close(() => new Error('test over'));
-});
 
 async function loopTurns(count: number): Promise<void> {
   for (let i = 0; i < count; i++) await new Promise((resolve) => setImmediate(resolve));
-}
-
-function endpointPair(handler: InboundHandler, options: Partial<EndpointOptions> = {}) {
-  const [portA, portB] = memoryPortPair();
-  const base = (port: MemoryPort, onInbound: InboundHandler): EndpointOptions => ({
-    port,
-    serialization: 'json',
-    maxMessageBytes: 1024 * 1024,
-    // Generous: only the tests about timeouts set short ones, on the requests meant to expire.
-    defaultTimeoutMs: 60_000,
-    maxPending: 10_000,
-    backpressure: 'wait',
-    describePeer: () => 'the peer',
-    onInbound,
-    channelClosedError: (type) => new Error(`closed before ${type}`),
-    onError: (error) => {
-      throw error;
-    },
-    ...options,
-  });
-  const client = new Endpoint(base(portA, (type) => {
-    throw handlerNotFound(type, 'client');
-  }));
-  const server = new Endpoint(base(portB, handler));
-  created.push(client, server);
-  portA.deliver = (message) => client.receive(message);
-  portB.deliver = (message) => server.receive(message);
-  return { client, server, portA, portB };
 }
 
 describe('Endpoint', () => {
@@ -223,15 +188,9 @@ describe('Endpoint', () => {
     // The server's side of the channel never completes a write: its peer does not read.
     const stuck: MemoryPort = { ...portB, send: () => false };
     const megabyte = 'x'.repeat(1024 * 1024);
-    const options = (port: MemoryPort, onInbound: InboundHandler): EndpointOptions => ({
-      port, serialization: 'json', maxMessageBytes: 2 * 1024 * 1024, defaultTimeoutMs: 5_000, maxPending: 10_000, backpressure: 'wait',
-      describePeer: () => 'the peer', onInbound, channelClosedError: (type) => new Error(`closed before ${type}`), onError: (error) => {
-        throw error;
-      },
-    });
-    const client = new Endpoint(options(portA, () => undefined));
-    const server = new Endpoint(options(stuck, () => megabyte));
-    created.push(client, server);
+    const options = { maxMessageBytes: 2 * 1024 * 1024, defaultTimeoutMs: 5_000 };
+    const client = trackedEndpoint(endpointOptions(portA, () => undefined, options));
+    const server = trackedEndpoint(endpointOptions(stuck, () => megabyte, options));
     portB.deliver = (message) => server.receive(message);
     for (let i = 0; i < 100; i++) void client.request('get', i, 60_000).catch(() => {});
     await new Promise<void>((resolve) => setImmediate(() => setImmediate(resolve)));

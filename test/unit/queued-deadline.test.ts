@@ -1,39 +1,12 @@
-import { afterEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { BackpressureError, MessageTimeoutError } from '../../src/errors.js';
-import { Endpoint, type EndpointOptions, type InboundHandler } from '../../src/messaging/endpoint.js';
+import type { EndpointOptions, InboundHandler } from '../../src/messaging/endpoint.js';
 import { kPingRequest } from '../../src/messaging/system-types.js';
-import { memoryPortPair } from '../helpers/memory-port.js';
+import { endpointPair } from '../helpers/endpoint-pair.js';
 
-const created: Endpoint[] = [];
-
-afterEach(() => {
-  for (const endpoint of created.splice(0)) endpoint.close(() => new Error('test over'));
-});
-
-/** A client limited to `maxPending` requests in flight, and a server answering with `handler`. */
+/** A client limited to one request in flight (more wait for admission), and a server answering with `handler`. */
 function pair(handler: InboundHandler, options: Partial<EndpointOptions> = {}) {
-  const [portA, portB] = memoryPortPair();
-  const base = (port: typeof portA, onInbound: InboundHandler): EndpointOptions => ({
-    port,
-    serialization: 'json',
-    maxMessageBytes: 1024 * 1024,
-    defaultTimeoutMs: 5_000,
-    maxPending: 1,
-    backpressure: 'wait',
-    describePeer: () => 'the peer',
-    onInbound,
-    channelClosedError: (type) => new Error(`closed before ${type}`),
-    onError: (error) => {
-      throw error;
-    },
-    ...options,
-  });
-  const client = new Endpoint(base(portA, () => undefined));
-  const server = new Endpoint(base(portB, handler));
-  created.push(client, server);
-  portA.deliver = (message) => client.receive(message);
-  portB.deliver = (message) => server.receive(message);
-  return { client, server, portA };
+  return endpointPair(handler, { maxPending: 1, ...options });
 }
 
 describe('requests waiting for admission', () => {

@@ -55,10 +55,16 @@ describe('an environment too large to spawn', () => {
   });
 
   // Before: the restart timer threw "spawn E2BIG" and the primary died of it.
-  it('[H23] a restart that cannot spawn backs off and ends as a crash loop; the primary lives, scale() rejects', async () => {
+  it('[H23] reload() fails and the old worker serves on; a restart that cannot spawn backs off to a crash loop; the primary lives, scale() rejects', async () => {
     const primary = spawnScript('test/fixtures/env-growth-primary.ts');
     await primary.waitFor(/"event":"done".*\n/, kProcessPatienceMs);
     const lines = jsonLines<{ event: string; error?: { code: string; message: string; reason?: string; cause?: { code: string; message: string; reason: string } }; reason?: string; remainingSlots?: number; state?: string }>(primary.stdout());
+    // A reload cannot replace the worker: it fails, and the old worker serves on.
+    const started = lines.find((line) => line.event === 'started') as unknown as { pid: number };
+    expect(lines.find((line) => line.event === 'reload')).toMatchObject({
+      error: { code: 'ERR_RELOAD_FAILED', cause: { code: 'ERR_WORKER_STARTUP', reason: 'spawn-failed', message: expect.stringMatching(kTooBig) } },
+      serving: [started.pid],
+    });
     const warnings = lines.filter((line) => line.event === 'warning');
     expect(warnings.length).toBeGreaterThanOrEqual(1);
     for (const { error } of warnings) expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'spawn-failed', message: expect.stringMatching(kTooBig) });

@@ -57,16 +57,17 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
   slot.restartTimer = setTimeout(() => {
     slot.restartTimer = undefined;
     if (slot.isRetired || pool.isClosed || slot.current !== record) return;
+    slot.restarts++; // before the fork: workerFork's listeners see the new count
     let next: WorkerRecord;
     try {
       next = pool.launch(slot);
     } catch (error) {
+      slot.restarts--; // no worker was made
       const failure = toError(error);
       context.reportWarning(failure);
       decideAndRestart(pool, context, record, { wasReady: false, readyMs: 0 }, failure);
       return;
     }
-    slot.restarts++;
     context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });
   }, decision.delayMs);
 }

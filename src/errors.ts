@@ -103,6 +103,40 @@ export class MessageTooLargeError extends ClusterKitError {
   }
 }
 
+/**
+ * A shared-store write (`set`, `compareAndSet`, `increment` of a new key) would take the store
+ * past its budget: `maxStoreBytes` (the keys and values, sized as `maxMessageBytes` sizes a
+ * payload) or `maxStoreKeys`. Nothing was written. In a worker, its `store` call rejects with it.
+ */
+export class StoreFullError extends ClusterKitError {
+  override readonly name = 'StoreFullError';
+  readonly code = 'ERR_STORE_FULL';
+
+  constructor(
+    /** The key whose write was refused. */
+    readonly key: string,
+    /** The budget the write would pass. */
+    readonly option: 'maxStoreBytes' | 'maxStoreKeys',
+    /** That budget: bytes for `maxStoreBytes`, keys for `maxStoreKeys`. */
+    readonly limit: number,
+    /** Bytes the store held before the write (every key and value). */
+    readonly usedBytes: number,
+    /** Keys the store held before the write. */
+    readonly keyCount: number,
+    /** Bytes the key and its new value would take. */
+    readonly writeBytes: number,
+    options?: { cause?: unknown },
+  ) {
+    const what = option === 'maxStoreKeys' ? `${limit} keys` : formatBytes(limit);
+    super(
+      `The shared store is full: storing ${describeValue(key)} (about ${formatBytes(writeBytes)} with its key) would take it past ` +
+        `its limit of ${what} (option "${option}"); it holds ${formatBytes(usedBytes)} in ${keyCount} keys. Nothing was stored. ` +
+        `Delete keys that are no longer needed (store.delete()), or raise "${option}".`,
+      options,
+    );
+  }
+}
+
 /** No reply arrived within the request's timeout. The request's pending entry is freed. */
 export class MessageTimeoutError extends ClusterKitError {
   override readonly name = 'MessageTimeoutError';

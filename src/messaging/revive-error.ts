@@ -11,6 +11,7 @@ import {
   NotSerializableError,
   NoWorkerAvailableError,
   RemoteError,
+  StoreFullError,
   WorkerExitedError,
 } from '../errors.js';
 
@@ -46,6 +47,16 @@ export function reviveClusterKitError(error: unknown): unknown {
       return new InvalidArgumentError(error.remoteMessage, options);
     case 'ERR_NOT_SERIALIZABLE':
       return new NotSerializableError(String(data.path), String(data.reason), options);
+    case 'ERR_STORE_FULL':
+      return new StoreFullError(
+        String(data.key),
+        data.option === 'maxStoreKeys' ? 'maxStoreKeys' : 'maxStoreBytes',
+        Number(data.limit),
+        Number(data.usedBytes),
+        Number(data.keyCount),
+        Number(data.writeBytes),
+        options,
+      );
     default:
       return error;
   }

@@ -61,7 +61,7 @@ export class ClusterPrimary<
     registerLifecycle(this, context.lifecycle);
     registerRelay(context);
     this.#store = serveStore(context);
-    this.#metrics = new ClusterMetrics(context);
+    this.#metrics = new ClusterMetrics(context, this.#store);
     if (context.options.logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, context.options.logger);
   }
 

@@ -39,6 +39,21 @@ export const kDefaultStableAfterMs = 30_000;
  * lower limit can never be met and would only replace workers forever.
  */
 export const kMinMaxMemoryMb = 64;
+/**
+ * `maxStoreBytes`: four values of the largest size a message may have (`maxMessageBytes`,
+ * 16 MiB), far more than coordination data (counters, flags, leaders, small caches) needs,
+ * yet bounded: with `maxStoreKeys`, a store filled to either limit took at most 142 MB of the
+ * primary's heap (measured: a million small objects; 64 MiB of text outside Latin-1 took
+ * 136 MB), so a runaway worker is refused long before the primary runs out of memory.
+ */
+export const kDefaultMaxStoreBytes = 64 * 1024 * 1024;
+/**
+ * `maxStoreKeys`: the byte budget counts what crosses IPC, about 14 bytes for a small counter,
+ * but each key costs the primary about 90 bytes of heap (its `Map` entry, key string and size):
+ * 64 MiB of tiny entries would be 4.7 million keys and over 400 MB of heap. A million keys
+ * bounds that overhead to about 90 MB (measured: 94 MB for a million numbers).
+ */
+export const kDefaultMaxStoreKeys = 1_000_000;
 
 export interface PrimaryOptions {
   /**
@@ -107,6 +122,23 @@ export interface PrimaryOptions {
   shutdownTimeoutMs?: number;
   /** Largest payload accepted by `send`/`notify`, estimated before serializing. @default 16 MiB */
   maxMessageBytes?: number;
+  /**
+   * The shared store's budget, in bytes: every key and value, each sized as `maxMessageBytes`
+   * sizes a payload (one byte a character of the key, and the value's size on the wire). A write
+   * that would take the store past it is refused with `StoreFullError` (a worker's `store.set()`
+   * rejects with it), and nothing is written: a worker that stores without end cannot exhaust the
+   * primary's memory. Current use: `primary.store.bytes`. `Infinity` for no budget.
+   * @default 64 MiB (67108864): four values of the largest message size
+   */
+  maxStoreBytes?: number;
+  /**
+   * The most keys the shared store holds; a write that would add one more is refused with
+   * `StoreFullError`. It bounds what the byte budget does not count: each key costs the primary
+   * about 90 bytes of heap besides its bytes. Current use: `primary.store.size`. `Infinity` for
+   * no limit (V8's `Map` still stops at 2^24 keys).
+   * @default 1000000
+   */
+  maxStoreKeys?: number;
   /** Requests that may await replies from one worker at once. @default 10000 */
   maxPendingPerWorker?: number;
   /** Beyond `maxPendingPerWorker`: `'wait'` queues the send, `'reject'` fails it with `BackpressureError`. @default 'wait' */
@@ -255,6 +287,8 @@ const kPrimaryOptions = {
   readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
+  maxStoreBytes: (value, name) => integerOption(value, name, kDefaultMaxStoreBytes, { allowInfinity: true }),
+  maxStoreKeys: (value, name) => integerOption(value, name, kDefaultMaxStoreKeys, { allowInfinity: true }),
   maxPendingPerWorker: (value, name) => integerOption(value, name, kDefaultMaxPending),
   backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
   restart: (value, name) => (value === false ? false : normalizeOptions(value, kRestartOptions, name, `${name}.`)),

@@ -52,7 +52,10 @@ export class StoreClient {
 
   /**
    * Stores `value` (it must be able to cross IPC: NotSerializableError otherwise).
-   * @throws InvalidArgumentError for options other than `{ ephemeral?: boolean }`.
+   * @throws InvalidArgumentError (rejects) for options other than `{ ephemeral?: boolean }`.
+   * @throws StoreFullError (rejects) when the write would take the store past the primary's
+   *   `maxStoreBytes` (64 MiB by default) or `maxStoreKeys` (1 000 000); nothing is stored.
+   *   Delete keys that are no longer needed, or raise the limit on the primary.
    */
   async set(key: string, value: unknown, options?: StoreWriteOptions): Promise<void> {
     const ephemeral = ephemeralOption(options);
@@ -67,6 +70,7 @@ export class StoreClient {
   /**
    * Adds `by` (default 1) to the number at `key`, atomically; resolves with the new value.
    * @throws InvalidArgumentError (rejects) when `by` is not a finite number.
+   * @throws StoreFullError (rejects) when `key` is new and the store is full (see `set()`).
    */
   increment(key: string, by = 1): Promise<number> {
     // Checked here too: under JSON serialization NaN would be refused as not serializable.
@@ -77,6 +81,7 @@ export class StoreClient {
   /**
    * Sets `next` only if the current value deep-equals `expected` (`undefined`: absent);
    * atomic. With `{ ephemeral: true }`, a key it sets is removed when this worker exits.
+   * @throws StoreFullError (rejects) when `next` does not fit the store (see `set()`).
    * @example const isLeader = await this.store.compareAndSet('leader', undefined, this.id, { ephemeral: true });
    */
   async compareAndSet(key: string, expected: unknown, next: unknown, options?: StoreWriteOptions): Promise<boolean> {

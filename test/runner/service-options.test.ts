@@ -35,8 +35,8 @@ describe('service runner options', () => {
   });
 
   it('passes the ClusterPrimary options through, under their own names', () => {
-    const options = normalizeServiceOptions({ workerModule, shutdownTimeoutMs: 5_000, restart: false, maxMemoryMb: 512, handleSignals: false, onWorkerExit: () => {} });
-    expect(options.primaryOptions).toEqual({ shutdownTimeoutMs: 5_000, restart: false, maxMemoryMb: 512, handleSignals: false });
+    const options = normalizeServiceOptions({ workerModule, shutdownTimeoutMs: 5_000, restart: false, maxMemoryMb: 512, maxStoreBytes: 1_024, handleSignals: false, onWorkerExit: () => {} });
+    expect(options.primaryOptions).toEqual({ shutdownTimeoutMs: 5_000, restart: false, maxMemoryMb: 512, maxStoreBytes: 1_024, handleSignals: false });
     expect(options.ownsProcess).toBe(false);
     expect(typeof options.callbacks.onWorkerExit).toBe('function');
   });

@@ -15,6 +15,7 @@ import { kMetricsRequest } from '../../messaging/system-types.js';
 import { loadPromClient, type PromClientModule } from '../../prom-client.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { formatClusterMetrics } from './format-cluster-metrics.js';
+import type { SharedStore } from './shared-store.js';
 import { collectStats } from './worker-stats.js';
 
 /** Default time each worker has to answer a scrape. */
@@ -24,7 +25,10 @@ export class ClusterMetrics {
   /** Failed scrapes by slot, since the primary started (a Prometheus counter). */
   readonly #scrapeErrors = new Map<number, number>();
 
-  constructor(private readonly context: Pick<PrimaryContext, 'pool' | 'system'>) {}
+  constructor(
+    private readonly context: Pick<PrimaryContext, 'pool' | 'system' | 'options'>,
+    private readonly store: SharedStore,
+  ) {}
 
   async collect(timeoutMs: number): Promise<string> {
     const { pool, system } = this.context;
@@ -38,7 +42,9 @@ export class ClusterMetrics {
     });
     const promClient = collected.size > 0 ? await loadPromClient() : undefined;
     const aggregated = promClient ? await this.#aggregate(promClient, collected) : undefined;
-    const own = formatClusterMetrics(collectStats(pool), this.#scrapeErrors);
+    const { maxStoreBytes, maxStoreKeys } = this.context.options;
+    const store = { bytes: this.store.bytes, keys: this.store.size, maxBytes: maxStoreBytes, maxKeys: maxStoreKeys };
+    const own = formatClusterMetrics(collectStats(pool), this.#scrapeErrors, store);
     return aggregated === undefined ? own : `${aggregated.trimEnd()}\n${own}`;
   }
 

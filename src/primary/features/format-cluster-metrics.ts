@@ -28,7 +28,15 @@ const kFamilies: Family[] = [
   { name: 'clusterkit_worker_pending_requests', help: 'Requests to this worker awaiting a reply.', type: 'gauge', value: (row) => row.pending },
 ];
 
-export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: ReadonlyMap<number, number>): string {
+/** The shared store's use and budget (`primary.store`, `maxStoreBytes`, `maxStoreKeys`). */
+export interface StoreFigures {
+  readonly bytes: number;
+  readonly keys: number;
+  readonly maxBytes: number;
+  readonly maxKeys: number;
+}
+
+export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: ReadonlyMap<number, number>, store: StoreFigures): string {
   const lines: string[] = [];
   const byState = new Map<string, number>();
   for (const row of stats) byState.set(row.state, (byState.get(row.state) ?? 0) + 1);
@@ -49,7 +57,21 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Readonl
   // starting point, and an alert on the series must not wait for the first error to exist.
   const slots = new Set([...stats.map((row) => row.slot), ...scrapeErrors.keys()]);
   for (const slot of [...slots].sort((a, b) => a - b)) lines.push(`clusterkit_worker_scrape_errors_total{slot="${slot}"} ${scrapeErrors.get(slot) ?? 0}`);
+  // The budget beside the use, so an alert is one ratio: clusterkit_store_bytes / clusterkit_store_max_bytes > 0.8.
+  for (const [name, help, value] of [
+    ['clusterkit_store_bytes', 'Bytes the shared store holds, as counted against maxStoreBytes (keys and values).', store.bytes],
+    ['clusterkit_store_max_bytes', 'The shared store\'s byte budget (maxStoreBytes).', store.maxBytes],
+    ['clusterkit_store_keys', 'Keys the shared store holds.', store.keys],
+    ['clusterkit_store_max_keys', 'The most keys the shared store holds (maxStoreKeys).', store.maxKeys],
+  ] as const) {
+    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${prometheusNumber(value)}`);
+  }
   return `${lines.join('\n')}\n`;
+}
+
+/** Prometheus writes infinity as `+Inf` (a budget of `Infinity`). */
+function prometheusNumber(value: number): string {
+  return value === Number.POSITIVE_INFINITY ? '+Inf' : String(value);
 }
 
 function labels(row: WorkerStats): string {

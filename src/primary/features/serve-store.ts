@@ -15,7 +15,7 @@ import { StoreWatchers } from './store-watchers.js';
 export function serveStore({ options, system, emit, reportWarning }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportWarning'>): SharedStore {
   const watchers = new StoreWatchers(reportWarning);
   const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
-  const store: SharedStore = new SharedStore(options.serialization, options.maxMessageBytes, (change: StoreChange, isIncrement: boolean) => {
+  const store: SharedStore = new SharedStore(options, (change: StoreChange, isIncrement: boolean) => {
     if (!isIncrement) leases.untie(change.key);
     emit('storeChange', change);
     watchers.notify(change);

@@ -5,12 +5,18 @@
  *
  * Backed by a `Map`: keys such as `__proto__` or `constructor` are ordinary keys and can never
  * reach a prototype.
+ *
+ * Bounded: workers are untrusted, and one that stores without end would take the whole cluster
+ * down with the primary. Each entry keeps its size (its key's length plus its value's size as
+ * `checkPayload` estimates it for `maxMessageBytes`), and the total is kept as entries come and
+ * go, never by walking the store: a write that would pass `maxStoreBytes` or `maxStoreKeys` is
+ * refused with `StoreFullError` before anything changes.
  */
 import { loadUtil, loadV8 } from '../../builtins.js';
-import { describeValue, InvalidArgumentError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, StoreFullError } from '../../errors.js';
 import { checkPayload } from '../../messaging/payload-check.js';
-import type { Serialization } from '../../types.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
+import type { NormalizedPrimaryOptions } from '../primary-options.js';
 
 /** Longest accepted key. */
 export const kMaxStoreKeyLength = 1_024;
@@ -26,64 +32,100 @@ export interface StoreChange<Source = WorkerHandle | 'primary'> {
   readonly source: Source;
 }
 
+/** The options the store reads: how values are sized, and its budget. */
+export type StoreLimits = Pick<NormalizedPrimaryOptions, 'serialization' | 'maxMessageBytes' | 'maxStoreBytes' | 'maxStoreKeys'>;
+
+/** A stored value and the bytes it counts for (key and value). */
+interface Entry {
+  readonly value: unknown;
+  readonly bytes: number;
+}
+
 export class SharedStore {
-  readonly #values = new Map<string, unknown>();
-  readonly #serialization: Serialization;
-  readonly #maxBytes: number;
+  readonly #entries = new Map<string, Entry>();
+  /** The sum of every entry's `bytes`: changed by each write and delete. */
+  #bytes = 0;
+  readonly #limits: StoreLimits;
   /** Told of every change; `isIncrement` for `increment()`, the one write that keeps a key tied to its worker. */
   readonly #onChange: (change: StoreChange, isIncrement: boolean) => void;
 
   /** @internal Created by the primary. */
-  constructor(serialization: Serialization, maxBytes: number, onChange: (change: StoreChange, isIncrement: boolean) => void) {
-    this.#serialization = serialization;
-    this.#maxBytes = maxBytes;
+  constructor(limits: StoreLimits, onChange: (change: StoreChange, isIncrement: boolean) => void) {
+    this.#limits = limits;
     this.#onChange = onChange;
   }
 
+  /** How many keys the store holds (at most `maxStoreKeys`). */
   get size(): number {
-    return this.#values.size;
+    return this.#entries.size;
+  }
+
+  /**
+   * The bytes the store holds, as counted against `maxStoreBytes`: for each key, its length plus
+   * its value's size on the wire (as `maxMessageBytes` counts it). The primary's heap holds more:
+   * each key costs about 90 bytes besides.
+   */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get(key: string): unknown {
-    return this.#values.get(checkKey(key));
+    return this.#entries.get(checkKey(key))?.value;
   }
 
   has(key: string): boolean {
-    return this.#values.has(checkKey(key));
+    return this.#entries.has(checkKey(key));
   }
 
   /**
    * Stores a copy of `value` as workers read it (through the cluster's serialization: with
    * JSON a Date becomes its ISO string); changing `value` afterwards changes nothing stored.
    * `value` must be able to cross IPC.
-   * @throws NotSerializableError, InvalidArgumentError (a bad key or an undefined value).
+   * @throws NotSerializableError, MessageTooLargeError (a value over `maxMessageBytes`),
+   *   InvalidArgumentError (a bad key or an undefined value), StoreFullError (the write would take
+   *   the store past `maxStoreBytes` or `maxStoreKeys`). Nothing is stored then.
    */
   set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary'): void {
     checkKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
-    checkPayload(value, this.#serialization, this.#maxBytes, `store value "${key}"`);
+    const bytes = key.length + checkPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
+    const previous = this.#entries.get(key);
+    this.#checkRoom(key, bytes, previous);
     // The primary's own object is copied, as a worker's arrives copied: changed after set(), it
     // would change the stored value behind the store's back (and could no longer be sent).
     if (source === 'primary' && typeof value === 'object' && value !== null) value = this.#copy(value);
-    const previous = this.#values.get(key);
-    this.#values.set(key, value);
-    this.#onChange({ key, value, previous, deleted: false, source }, false);
+    this.#write(key, { value, bytes }, previous);
+    this.#onChange({ key, value, previous: previous?.value, deleted: false, source }, false);
   }
 
   /** `value` as a worker would receive it: through the cluster's serialization. */
   #copy(value: object): unknown {
-    if (this.#serialization === 'json') return JSON.parse(JSON.stringify(value)) as unknown;
+    if (this.#limits.serialization === 'json') return JSON.parse(JSON.stringify(value)) as unknown;
     const v8 = loadV8();
     return v8.deserialize(v8.serialize(value)) as unknown;
+  }
+
+  /** Refuses a write of `bytes` at `key` (replacing `previous`) that would pass a budget. */
+  #checkRoom(key: string, bytes: number, previous: Entry | undefined): void {
+    const { maxStoreBytes, maxStoreKeys } = this.#limits;
+    const keyCount = this.#entries.size;
+    if (previous === undefined && keyCount >= maxStoreKeys) throw new StoreFullError(key, 'maxStoreKeys', maxStoreKeys, this.#bytes, keyCount, bytes);
+    if (this.#bytes - (previous?.bytes ?? 0) + bytes > maxStoreBytes) throw new StoreFullError(key, 'maxStoreBytes', maxStoreBytes, this.#bytes, keyCount, bytes);
+  }
+
+  #write(key: string, entry: Entry, previous: Entry | undefined): void {
+    this.#entries.set(key, entry);
+    this.#bytes += entry.bytes - (previous?.bytes ?? 0);
   }
 
   /** Removes `key`; returns whether it existed. */
   delete(key: string, source: WorkerHandle | 'primary' = 'primary'): boolean {
     checkKey(key);
-    if (!this.#values.has(key)) return false;
-    const previous = this.#values.get(key);
-    this.#values.delete(key);
-    this.#onChange({ key, value: undefined, previous, deleted: true, source }, false);
+    const previous = this.#entries.get(key);
+    if (previous === undefined) return false;
+    this.#entries.delete(key);
+    this.#bytes -= previous.bytes;
+    this.#onChange({ key, value: undefined, previous: previous.value, deleted: true, source }, false);
     return true;
   }
 
@@ -92,11 +134,13 @@ export class SharedStore {
    * @throws InvalidArgumentError when the stored value is not a number, or when the sum is not
    *   a finite number (past ±`Number.MAX_VALUE`): nothing is stored then, as JSON could carry
    *   neither the value nor the change to workers.
+   * @throws StoreFullError when `key` is new and the store has no room for it.
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
     checkKey(key);
     if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`);
-    const previous = this.#values.get(key);
+    const entry = this.#entries.get(key);
+    const previous = entry?.value;
     if (previous !== undefined && typeof previous !== 'number') {
       throw new InvalidArgumentError(`The value at "${key}" is not a number, so it cannot be incremented; set() a number first.`);
     }
@@ -108,7 +152,10 @@ export class SharedStore {
           'Keep counters well under 2^53 (Number.MAX_SAFE_INTEGER) to keep them exact, or store a string for larger values.',
       );
     }
-    this.#values.set(key, value);
+    // A number replacing a number takes as many bytes: only a new key needs room.
+    const bytes = entry?.bytes ?? key.length + checkPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
+    if (entry === undefined) this.#checkRoom(key, bytes, undefined);
+    this.#write(key, { value, bytes }, entry);
     this.#onChange({ key, value, previous, deleted: false, source }, true);
     return value;
   }
@@ -116,10 +163,11 @@ export class SharedStore {
   /**
    * Sets `next` only if the current value deep-equals `expected` (`undefined`: the key is
    * absent). Returns whether it did.
+   * @throws as `set()` does (StoreFullError included); nothing is changed then.
    */
   compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary'): boolean {
     checkKey(key);
-    const current = this.#values.get(key);
+    const current = this.#entries.get(key)?.value;
     if (!loadUtil().isDeepStrictEqual(current, expected)) return false;
     if (next === undefined) this.delete(key, source);
     else this.set(key, next, source);
@@ -130,12 +178,12 @@ export class SharedStore {
   entries(prefix = ''): Array<[string, unknown]> {
     if (typeof prefix !== 'string') throw new InvalidArgumentError(`entries() needs a string prefix. Received ${typeof prefix}.`);
     const matching: Array<[string, unknown]> = [];
-    for (const entry of this.#values) if (entry[0].startsWith(prefix)) matching.push(entry);
+    for (const [key, entry] of this.#entries) if (key.startsWith(prefix)) matching.push([key, entry.value]);
     return matching;
   }
 
   keys(): string[] {
-    return [...this.#values.keys()];
+    return [...this.#entries.keys()];
   }
 }
 

@@ -1,0 +1,139 @@
+import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, InvalidOptionError, StoreFullError, type StoreChange } from '../../src/index.js';
+import { testOptions, testPrimary } from '../helpers/primary.js';
+import { kPatienceMs, onceEvent } from '../helpers/wait.js';
+
+/** What an entry counts for: its key's length plus its value's size as `maxMessageBytes` counts it (a string: its length + 2). */
+const stringEntryBytes = (key: string, value: string) => key.length + value.length + 2;
+
+describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
+  // Before: no overall limit; a worker setting distinct keys in a loop grew the primary's heap
+  // until it crashed, taking every worker with it.
+  it('[H26] refuses a worker filling the store with a typed StoreFullError; the primary keeps serving, and deletes free budget', async () => {
+    const primary = testPrimary({ maxStoreBytes: 64 * 1024 });
+    const [worker] = await primary.start();
+    const errors: Error[] = [];
+    primary.on('error', (error) => errors.push(error));
+    const changes: StoreChange[] = [];
+    primary.on('storeChange', (change) => changes.push(change));
+    const report = await primary.send(worker!, 'fillStore', { prefix: 'fill', valueLength: 1_000, burst: 8, max: 1_000 }, { timeoutMs: 60_000 });
+    expect(report.refused).toBeGreaterThan(0);
+    expect(report.stored).toBeGreaterThan(60);
+    expect(report.error).toMatchObject({ isStoreFullError: true, name: 'StoreFullError', code: 'ERR_STORE_FULL', option: 'maxStoreBytes', limit: 65_536 });
+    expect(report.error!.message).toMatch(/^The shared store is full: storing "fill\d+" \(about 100[78] B with its key\) would take it past its limit of 64\.0 KiB \(option "maxStoreBytes"\); it holds .+ in \d+ keys\. Nothing was stored\. Delete keys that are no longer needed \(store\.delete\(\)\), or raise "maxStoreBytes"\.$/);
+    // Nothing of the refused writes was stored; the count is exact and within the budget.
+    const value = 'v'.repeat(1_000);
+    expect(primary.store.has(report.error!.key)).toBe(false);
+    expect(primary.store.size).toBe(report.stored);
+    expect(changes).toHaveLength(report.stored);
+    const expected = primary.store.keys().reduce((sum, key) => sum + stringEntryBytes(key, value), 0);
+    expect(primary.store.bytes).toBe(expected);
+    expect(primary.store.bytes).toBeLessThanOrEqual(65_536);
+    expect(primary.store.bytes + report.error!.writeBytes).toBeGreaterThan(65_536);
+    // The primary still serves, its store included.
+    await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
+    await expect(primary.send(worker!, 'storeOp', { op: 'get', args: ['fill0'] })).resolves.toBe(value);
+    // A delete frees what the key took, and the next write fits.
+    const before = primary.store.bytes;
+    await expect(primary.send(worker!, 'storeOp', { op: 'delete', args: ['fill0'] })).resolves.toBe(true);
+    expect(primary.store.bytes).toBe(before - stringEntryBytes('fill0', value));
+    await expect(primary.send(worker!, 'storeOp', { op: 'set', args: ['again', value] })).resolves.toBeUndefined();
+    expect(primary.store.bytes).toBe(before - stringEntryBytes('fill0', value) + stringEntryBytes('again', value));
+    expect(errors).toEqual([]);
+  }, 90_000);
+
+  it('[H26] refuses the key past maxStoreKeys, from concurrent writes; existing keys can still change', async () => {
+    const primary = testPrimary({ maxStoreKeys: 50, serialization: 'advanced' });
+    const [worker] = await primary.start();
+    const report = await primary.send(worker!, 'fillStore', { prefix: 'k', valueLength: 1, burst: 100, max: 200 }, { timeoutMs: 60_000 });
+    expect(report).toMatchObject({ stored: 50, refused: 50 });
+    expect(report.error).toMatchObject({ isStoreFullError: true, code: 'ERR_STORE_FULL', option: 'maxStoreKeys', limit: 50, keyCount: 50 });
+    expect(report.error!.message).toContain('past its limit of 50 keys (option "maxStoreKeys"); it holds');
+    expect(primary.store.size).toBe(50);
+    const op = (name: string, ...args: unknown[]) => primary.send(worker!, 'storeOp', { op: name, args });
+    await expect(op('set', 'k0', 'changed')).resolves.toBeUndefined();
+    await expect(op('increment', 'new-counter')).rejects.toMatchObject({ remoteName: 'StoreFullError', remoteCode: 'ERR_STORE_FULL' });
+    await expect(op('compareAndSet', 'new-lock', undefined, 'me')).rejects.toMatchObject({ remoteCode: 'ERR_STORE_FULL' });
+    await expect(op('compareAndSet', 'k1', 'v', 'w')).resolves.toBe(true);
+    expect(primary.store.size).toBe(50);
+    await expect(op('delete', 'k2')).resolves.toBe(true);
+    await expect(op('increment', 'new-counter')).resolves.toBe(1);
+  }, 90_000);
+
+  it('[H26] frees the budget an exited worker\'s ephemeral keys took', async () => {
+    const primary = testPrimary({ maxStoreKeys: 1, restart: false });
+    const [worker] = await primary.start();
+    await primary.send(worker!, 'storeOp', { op: 'set', args: ['presence', 'here', { ephemeral: true }] });
+    expect(() => primary.store.set('other', 1)).toThrow(StoreFullError);
+    const removed = onceEvent<StoreChange>(primary, 'storeChange', kPatienceMs, (change) => change.key === 'presence' && change.deleted);
+    process.kill(worker!.pid!, 'SIGKILL');
+    await removed;
+    expect(primary.store.bytes).toBe(0);
+    primary.store.set('other', 1);
+    expect(primary.store.bytes).toBe('other'.length + 8);
+  }, 60_000);
+
+  it('[H26] refuses the primary\'s own writes atomically, and counts every operation incrementally', async () => {
+    const primary = testPrimary({ workerCount: 0, maxStoreBytes: 100 });
+    await primary.start();
+    const { store } = primary;
+    const changes: StoreChange[] = [];
+    primary.on('storeChange', (change) => changes.push(change));
+    store.set('a', 'x'.repeat(40));
+    store.set('b', 'x'.repeat(40));
+    expect(store.bytes).toBe(86);
+    let refused: unknown;
+    try {
+      store.set('c', 'x'.repeat(40));
+    } catch (error) {
+      refused = error;
+    }
+    expect(refused).toBeInstanceOf(StoreFullError);
+    expect(refused).toMatchObject({ code: 'ERR_STORE_FULL', key: 'c', option: 'maxStoreBytes', limit: 100, usedBytes: 86, keyCount: 2, writeBytes: 43 });
+    expect((refused as Error).message).toBe(
+      'The shared store is full: storing "c" (about 43 B with its key) would take it past its limit of 100 B (option "maxStoreBytes"); ' +
+        'it holds 86 B in 2 keys. Nothing was stored. Delete keys that are no longer needed (store.delete()), or raise "maxStoreBytes".',
+    );
+    expect(store.has('c')).toBe(false);
+    // Growing a value counts only the difference; past the budget, the old value stays.
+    store.set('b', 'x'.repeat(53));
+    expect(store.bytes).toBe(99);
+    expect(() => store.set('b', 'x'.repeat(55))).toThrow(StoreFullError);
+    expect(store.get('b')).toBe('x'.repeat(53));
+    expect(() => store.compareAndSet('a', 'x'.repeat(40), { big: 'x'.repeat(100) })).toThrow(StoreFullError);
+    expect(store.get('a')).toBe('x'.repeat(40));
+    expect(() => store.increment('n')).toThrow(StoreFullError);
+    expect(store.has('n')).toBe(false);
+    expect(store.bytes).toBe(99);
+    expect(changes).toHaveLength(3);
+    // Deletes and smaller values free budget; an increment of an existing counter needs none.
+    store.delete('b');
+    expect(store.bytes).toBe(43);
+    expect(store.increment('n')).toBe(1);
+    expect(store.increment('n', 41)).toBe(42);
+    expect(store.bytes).toBe(43 + 1 + 8);
+    expect(store.compareAndSet('a', 'x'.repeat(40), 'y')).toBe(true);
+    expect(store.bytes).toBe(1 + 3 + 1 + 8);
+    expect(store.compareAndSet('a', 'y', undefined)).toBe(true);
+    expect(store.bytes).toBe(1 + 8);
+    const metrics = await primary.metrics();
+    expect(metrics).toContain('\nclusterkit_store_bytes 9\n');
+    expect(metrics).toContain('\nclusterkit_store_max_bytes 100\n');
+    expect(metrics).toContain('\nclusterkit_store_keys 1\n');
+    expect(metrics).toContain('\nclusterkit_store_max_keys 1000000\n');
+  });
+
+  it('[H26] validates maxStoreBytes and maxStoreKeys: positive integers or Infinity, 64 MiB and a million keys by default', async () => {
+    const defaults = new ClusterPrimary(testOptions());
+    expect(defaults.options).toMatchObject({ maxStoreBytes: 64 * 1024 * 1024, maxStoreKeys: 1_000_000 });
+    const unbounded = new ClusterPrimary(testOptions(undefined, { maxStoreBytes: Number.POSITIVE_INFINITY, maxStoreKeys: Number.POSITIVE_INFINITY }));
+    expect(unbounded.options).toMatchObject({ maxStoreBytes: Number.POSITIVE_INFINITY, maxStoreKeys: Number.POSITIVE_INFINITY });
+    expect(await unbounded.metrics()).toContain('\nclusterkit_store_max_bytes +Inf\n');
+    for (const option of ['maxStoreBytes', 'maxStoreKeys'] as const) {
+      for (const value of [0, -1, 1.5, Number.NaN, Number.NEGATIVE_INFINITY, '64MB', null]) {
+        expect(() => new ClusterPrimary(testOptions(undefined, { [option]: value as number }))).toThrow(InvalidOptionError);
+      }
+      expect(() => new ClusterPrimary(testOptions(undefined, { [option]: -1 }))).toThrow(`The "${option}" option must be a positive integer or Infinity. Received -1`);
+    }
+  });
+});

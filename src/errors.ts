@@ -137,6 +137,39 @@ export class StoreFullError extends ClusterKitError {
   }
 }
 
+/**
+ * A worker asked to watch one more shared-store key than one worker may: its watches are
+ * bounded like the store itself, at `maxStoreKeys` keys and `maxStoreBytes` bytes of key text
+ * (each key's length), so a worker watching keys without end cannot exhaust the primary's
+ * memory. Nothing changed: the worker's other watches stay.
+ */
+export class StoreWatchLimitError extends ClusterKitError {
+  override readonly name = 'StoreWatchLimitError';
+  readonly code = 'ERR_STORE_WATCH_LIMIT';
+
+  constructor(
+    /** The key whose watch was refused. */
+    readonly key: string,
+    /** The limit the watch would pass: a count of keys, or bytes of key text. */
+    readonly option: 'maxStoreBytes' | 'maxStoreKeys',
+    /** That limit: keys for `maxStoreKeys`, bytes for `maxStoreBytes`. */
+    readonly limit: number,
+    /** Keys the worker watched before. */
+    readonly watchedKeys: number,
+    /** Bytes of key text the worker watched before. */
+    readonly watchedBytes: number,
+    options?: { cause?: unknown },
+  ) {
+    const what = option === 'maxStoreKeys' ? `${limit} keys` : `${formatBytes(limit)} of key text`;
+    super(
+      `Watching ${describeValue(key)} was refused: this worker already watches ${watchedKeys} keys (${formatBytes(watchedBytes)} of key text), ` +
+        `and one worker may watch at most ${what} (option "${option}" of the primary). Its other watches are unchanged. ` +
+        'Stop watches it no longer needs (call the function watch() returned), or raise the option.',
+      options,
+    );
+  }
+}
+
 /** No reply arrived within the request's timeout. The request's pending entry is freed. */
 export class MessageTimeoutError extends ClusterKitError {
   override readonly name = 'MessageTimeoutError';

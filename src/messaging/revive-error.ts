@@ -12,6 +12,7 @@ import {
   NoWorkerAvailableError,
   RemoteError,
   StoreFullError,
+  StoreWatchLimitError,
   WorkerExitedError,
 } from '../errors.js';
 
@@ -55,6 +56,15 @@ export function reviveClusterKitError(error: unknown): unknown {
         Number(data.usedBytes),
         Number(data.keyCount),
         Number(data.writeBytes),
+        options,
+      );
+    case 'ERR_STORE_WATCH_LIMIT':
+      return new StoreWatchLimitError(
+        String(data.key),
+        data.option === 'maxStoreKeys' ? 'maxStoreKeys' : 'maxStoreBytes',
+        Number(data.limit),
+        Number(data.watchedKeys),
+        Number(data.watchedBytes),
         options,
       );
     default:

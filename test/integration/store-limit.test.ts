@@ -136,4 +136,30 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
       expect(() => new ClusterPrimary(testOptions(undefined, { [option]: -1 }))).toThrow(`The "${option}" option must be a positive integer or Infinity. Received -1`);
     }
   });
+
+  // Before: watches had no limit; a worker watching distinct keys in a loop grew the primary's
+  // watcher tables (up to 1 024 characters a key) until it ran out of memory.
+  it('[H27] refuses a worker watching more keys than maxStoreKeys, or more key text than maxStoreBytes, with StoreWatchLimitError', async () => {
+    const primary = testPrimary({ maxStoreKeys: 20, maxStoreBytes: 4 * 1024, workerCount: 2 });
+    const [first, second] = await primary.start();
+    const errors: Error[] = [];
+    primary.on('error', (error) => errors.push(error));
+    const byCount = await primary.send(first!, 'watchMany', { prefix: 'w', max: 100 });
+    expect(byCount.watched).toBe(20);
+    expect(byCount.error).toMatchObject({ isWatchLimitError: true, name: 'StoreWatchLimitError', code: 'ERR_STORE_WATCH_LIMIT', option: 'maxStoreKeys', limit: 20, watchedKeys: 20 });
+    expect(byCount.error!.message).toBe(
+      'Watching "w20" was refused: this worker already watches 20 keys (50 B of key text), and one worker may watch at most 20 keys (option "maxStoreKeys" of the primary). ' +
+        'Its other watches are unchanged. Stop watches it no longer needs (call the function watch() returned), or raise the option.',
+    );
+    // Stopping one watch makes room for another.
+    expect(byCount.retriedAfterStop).toBe(true);
+    // The limit is per worker: another worker watches as many; long keys meet the byte limit.
+    const byBytes = await primary.send(second!, 'watchMany', { prefix: 'k'.repeat(1_000), max: 100 });
+    expect(byBytes.watched).toBe(4);
+    expect(byBytes.error).toMatchObject({ isWatchLimitError: true, option: 'maxStoreBytes', limit: 4_096, watchedKeys: 4 });
+    expect(byBytes.retriedAfterStop).toBe(true);
+    // The primary serves on.
+    await expect(primary.send(first!, 'echo', 'still here')).resolves.toBe('still here');
+    expect(errors).toEqual([]);
+  }, 60_000);
 });

@@ -1,6 +1,6 @@
 // Compile-only checks for the limits issue 11 added (run by `tsc --noEmit`): the worker ceiling
 // and durations on the primary, the runner and the config file.
-import { ClusterPrimary, defineConfig, startClusteredService, StoreFullError } from '../../src/index.js';
+import { ClusterPrimary, defineConfig, startClusteredService, StoreFullError, StoreWatchLimitError } from '../../src/index.js';
 
 const primary = new ClusterPrimary({ workerCount: 'auto', maxWorkers: 128, readyTimeoutMs: Number.POSITIVE_INFINITY });
 const ceiling: number = primary.options.maxWorkers;
@@ -31,6 +31,12 @@ function onStoreError(error: unknown): string | undefined {
     const code: 'ERR_STORE_FULL' = error.code;
     const figures: number[] = [error.limit, error.usedBytes, error.keyCount, error.writeBytes];
     void [option, code, figures];
+    return error.key;
+  }
+  if (error instanceof StoreWatchLimitError) {
+    const code: 'ERR_STORE_WATCH_LIMIT' = error.code;
+    const figures: number[] = [error.limit, error.watchedKeys, error.watchedBytes];
+    void [code, figures];
     return error.key;
   }
   return undefined;

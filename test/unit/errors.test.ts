@@ -58,6 +58,7 @@ function probeArguments(name: string): unknown[] {
     MessageTooLargeError: ['t', 2, 1],
     MessageTimeoutError: ['t', 1, 'the primary'],
     StoreFullError: ['key', 'maxStoreBytes', 100, 90, 2, 20],
+    StoreWatchLimitError: ['key', 'maxStoreKeys', 10, 10, 40],
     RemoteError: ['t', 'the primary', { name: 'Error', message: 'm' }],
     NoHandlerError: ['t', 'the primary'],
     WorkerExitedError: [exit, 'before'],

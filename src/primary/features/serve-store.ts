@@ -13,7 +13,7 @@ import { StoreLeases } from './store-leases.js';
 import { StoreWatchers } from './store-watchers.js';
 
 export function serveStore({ options, system, emit, reportWarning }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportWarning'>): SharedStore {
-  const watchers = new StoreWatchers(reportWarning);
+  const watchers = new StoreWatchers(reportWarning, options);
   const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
   const store: SharedStore = new SharedStore(options, (change: StoreChange, isIncrement: boolean) => {
     if (!isIncrement) leases.untie(change.key);

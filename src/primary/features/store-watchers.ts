@@ -9,8 +9,12 @@
  * worker may skip intermediate values, never the last one. `previous` is the value before the
  * first change it skipped, so `previous` -> `value` is what changed for that worker; it is
  * left out when both values together exceed `maxMessageBytes`.
+ *
+ * What one worker watches is bounded as the store is: at most `maxStoreKeys` keys and
+ * `maxStoreBytes` bytes of key text (a key of 1 024 characters takes 1 024), so that a worker
+ * watching keys without end (a bug, or a compromised worker) cannot exhaust the primary's memory.
  */
-import { BackpressureError } from '../../errors.js';
+import { BackpressureError, StoreWatchLimitError } from '../../errors.js';
 import { kStoreChangeNotice, type StoreChangePayload } from '../../messaging/system-types.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import { toError } from '../../to-error.js';
@@ -18,13 +22,22 @@ import { toError } from '../../to-error.js';
 /** Bytes waiting to be written to a watcher beyond which its changes are held and coalesced. */
 export const kHoldAtBytes = 1024 * 1024;
 
+/** How much one worker may watch: the store's own limits. */
+export interface WatchLimits {
+  maxStoreKeys: number;
+  maxStoreBytes: number;
+}
+
 export class StoreWatchers {
   /**
    * @param onError reports a change that could not be sent at all: never thrown, the primary
    *   must not die of it (on `error` when heard, else a process warning). Every value is
    *   checked when stored, so only a stored object changed in place afterwards gets here.
    */
-  constructor(private readonly onError: (error: Error) => void) {}
+  constructor(
+    private readonly onError: (error: Error) => void,
+    private readonly limits: WatchLimits,
+  ) {}
 
   /** The workers watching each key. */
   readonly #byKey = new Map<string, Set<WorkerRecord>>();
@@ -32,21 +45,35 @@ export class StoreWatchers {
   readonly #byWorker = new Map<WorkerRecord, Set<string>>();
   /** Changes held back for a congested watcher, latest per key, in first-held order; cleared when sent. */
   readonly #held = new Map<WorkerRecord, Map<string, StoreChangePayload>>();
+  /** Bytes of key text each worker watches (the sum of its keys' lengths). */
+  readonly #watchedBytes = new Map<WorkerRecord, number>();
 
+  /**
+   * Adds `key` to what `record` watches (nothing changes when it watches it already).
+   * @throws StoreWatchLimitError when the worker would watch more than `maxStoreKeys` keys or
+   *   `maxStoreBytes` bytes of key text; its watches are left as they were.
+   */
   watch(record: WorkerRecord, key: string): void {
     let keys = this.#byWorker.get(record);
+    if (keys?.has(key)) return;
+    const count = keys?.size ?? 0;
+    const bytes = this.#watchedBytes.get(record) ?? 0;
+    const { maxStoreKeys, maxStoreBytes } = this.limits;
+    if (count + 1 > maxStoreKeys) throw new StoreWatchLimitError(key, 'maxStoreKeys', maxStoreKeys, count, bytes);
+    if (bytes + key.length > maxStoreBytes) throw new StoreWatchLimitError(key, 'maxStoreBytes', maxStoreBytes, count, bytes);
     if (!keys) {
       this.#byWorker.set(record, (keys = new Set()));
       void record.whenExited.promise.then(() => this.#forget(record));
     }
     keys.add(key);
+    this.#watchedBytes.set(record, bytes + key.length);
     let watchers = this.#byKey.get(key);
     if (!watchers) this.#byKey.set(key, (watchers = new Set()));
     watchers.add(record);
   }
 
   unwatch(record: WorkerRecord, key: string): void {
-    this.#byWorker.get(record)?.delete(key);
+    if (this.#byWorker.get(record)?.delete(key)) this.#watchedBytes.set(record, (this.#watchedBytes.get(record) ?? 0) - key.length);
     this.#held.get(record)?.delete(key);
     const watchers = this.#byKey.get(key);
     watchers?.delete(record);
@@ -113,6 +140,7 @@ export class StoreWatchers {
       if (watchers?.size === 0) this.#byKey.delete(key);
     }
     this.#byWorker.delete(record);
+    this.#watchedBytes.delete(record);
     this.#held.delete(record);
   }
 }

@@ -3,7 +3,7 @@
  * `worker`. Events observe; hooks (`_init`, `_destroy`) change behaviour.
  */
 import type { Address } from 'node:cluster';
-import type { CrashLoopError, CrashLoopReason, ProtocolError, RemoteError } from '../errors.js';
+import type { CrashLoopError, CrashLoopReason, ProtocolError, RemoteError, StoreFullError, StoreWatchLimitError } from '../errors.js';
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
 import type { StoreChange } from './features/shared-store.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
@@ -153,6 +153,12 @@ export interface PrimaryEvents<ToPrimary> {
   scale: (event: { readonly from: number; readonly to: number }) => void;
   /** A shared-store key changed (from the primary or a worker). */
   storeChange: (event: StoreChange) => void;
+  /**
+   * A worker's store write or watch was refused by the store's budget (`maxStoreBytes`,
+   * `maxStoreKeys`): the worker's call rejected with `error`. One event per refusal; the
+   * default log line says the first, then at most one line a minute with the count since.
+   */
+  storeFull: (event: { readonly worker: WorkerHandle; readonly error: StoreFullError | StoreWatchLimitError }) => void;
 
   /** Failures that belong to no call: a throwing listener, a failed write... Unheard, it is thrown. */
   error: (error: Error) => void;

@@ -13,6 +13,9 @@ import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
 import type { ShutdownReport } from './primary-events.js';
 
+/** At most one `storeFull` line per this many ms. */
+const kStoreFullLogIntervalMs = 60_000;
+
 export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = createLineLogger()): void {
   const ids = (worker: WorkerHandle) => ({ workerId: worker.id, workerPid: worker.pid, slot: worker.slot });
   /** The error of a worker still starting, said in the one line of its failed start; cleared at ready or exit. */
@@ -24,6 +27,19 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   };
 
   primary.on('workerFork', ({ worker }) => logger.debug(ids(worker), `worker ${worker.id} forked`));
+  // A worker writing in a loop into a full store would log a line per write: the first
+  // refusal is logged, then at most one line a minute, with how many were refused since.
+  let storeFullLoggedAt = -Infinity;
+  let storeFullSince = 0;
+  primary.on('storeFull', ({ worker, error }) => {
+    storeFullSince++;
+    const now = performance.now();
+    if (now - storeFullLoggedAt < kStoreFullLogIntervalMs) return;
+    const more = storeFullSince > 1 ? ` (${storeFullSince} refusals since the last such line)` : '';
+    logger.warn({ ...ids(worker), err: error, refused: storeFullSince }, `worker ${worker.id}: ${error.message}${more}`);
+    storeFullLoggedAt = now;
+    storeFullSince = 0;
+  });
   primary.on('workerReady', ({ worker }) => {
     logger.info(ids(worker), `worker ${worker.id} ready`);
     const error = startupErrors.get(worker.id);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, InvalidOptionError, StoreFullError, type StoreChange } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { testOptions, testPrimary } from '../helpers/primary.js';
 import { kPatienceMs, onceEvent } from '../helpers/wait.js';
 
@@ -10,7 +11,10 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
   // Before: no overall limit; a worker setting distinct keys in a loop grew the primary's heap
   // until it crashed, taking every worker with it.
   it('[H26] refuses a worker filling the store with a typed StoreFullError; the primary keeps serving, and deletes free budget', async () => {
-    const primary = testPrimary({ maxStoreBytes: 64 * 1024 });
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ maxStoreBytes: 64 * 1024, logger });
+    const refusals: Array<{ workerId: number; code: string }> = [];
+    primary.on('storeFull', ({ worker, error }) => refusals.push({ workerId: worker.id, code: error.code }));
     const [worker] = await primary.start();
     const errors: Error[] = [];
     primary.on('error', (error) => errors.push(error));
@@ -21,6 +25,12 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     expect(report.stored).toBeGreaterThan(60);
     expect(report.error).toMatchObject({ isStoreFullError: true, name: 'StoreFullError', code: 'ERR_STORE_FULL', option: 'maxStoreBytes', limit: 65_536 });
     expect(report.error!.message).toMatch(/^The shared store is full: storing "fill\d+" \(about 100[78] B with its key\) would take it past its limit of 64\.0 KiB \(option "maxStoreBytes"\); it holds .+ in \d+ keys\. Nothing was stored\. Delete keys that are no longer needed \(store\.delete\(\)\), or raise "maxStoreBytes"\.$/);
+    // The operator hears of it: an event per refusal, and one log line for the burst.
+    expect(refusals).toHaveLength(report.refused);
+    expect(refusals.every(({ workerId, code }) => workerId === worker!.id && code === 'ERR_STORE_FULL')).toBe(true);
+    const storeLines = text().split('\n').filter((line) => line.includes('The shared store is full'));
+    expect(storeLines).toHaveLength(1);
+    expect(storeLines[0]).toMatch(new RegExp(`^.*WARN.*worker ${worker!.id}: The shared store is full: storing "fill\\d+"`));
     // Nothing of the refused writes was stored; the count is exact and within the budget.
     const value = 'v'.repeat(1_000);
     expect(primary.store.has(report.error!.key)).toBe(false);
@@ -144,6 +154,8 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     const [first, second] = await primary.start();
     const errors: Error[] = [];
     primary.on('error', (error) => errors.push(error));
+    const refused: string[] = [];
+    primary.on('storeFull', ({ error }) => refused.push(error.code));
     const byCount = await primary.send(first!, 'watchMany', { prefix: 'w', max: 100 });
     expect(byCount.watched).toBe(20);
     expect(byCount.error).toMatchObject({ isWatchLimitError: true, name: 'StoreWatchLimitError', code: 'ERR_STORE_WATCH_LIMIT', option: 'maxStoreKeys', limit: 20, watchedKeys: 20 });
@@ -158,6 +170,7 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     expect(byBytes.watched).toBe(4);
     expect(byBytes.error).toMatchObject({ isWatchLimitError: true, option: 'maxStoreBytes', limit: 4_096, watchedKeys: 4 });
     expect(byBytes.retriedAfterStop).toBe(true);
+    expect(refused).toEqual(['ERR_STORE_WATCH_LIMIT', 'ERR_STORE_WATCH_LIMIT']);
     // The primary serves on.
     await expect(primary.send(first!, 'echo', 'still here')).resolves.toBe('still here');
     expect(errors).toEqual([]);

@@ -4,7 +4,7 @@
  * coalesced under back-pressure: store-watchers.ts), and keys written with `ephemeral` are
  * removed when their worker exits (store-leases.ts).
  */
-import { describeValue, InvalidArgumentError, InvalidStateError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, InvalidStateError, StoreFullError, StoreWatchLimitError } from '../../errors.js';
 import { isStoreOperation, kStoreRequest, type StoreOperation } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
@@ -20,7 +20,17 @@ export function serveStore({ options, system, emit, reportWarning }: Pick<Primar
     emit('storeChange', change);
     watchers.notify(change);
   });
-  system.register(kStoreRequest, { kind: 'request', check: isStoreOperation, handle: (operation, record) => runOperation(store, watchers, leases, record, operation) });
+  const handle = (operation: StoreOperation, record: WorkerRecord): unknown => {
+    try {
+      return runOperation(store, watchers, leases, record, operation);
+    } catch (error) {
+      // The worker's call rejects with it; the operator hears of it too, since a worker may
+      // swallow the rejection while the store stays full.
+      if (error instanceof StoreFullError || error instanceof StoreWatchLimitError) emit('storeFull', { worker: record.handle, error });
+      throw error;
+    }
+  };
+  system.register(kStoreRequest, { kind: 'request', check: isStoreOperation, handle });
   return store;
 }
 

@@ -127,11 +127,14 @@ export class StoreFullError extends ClusterKitError {
     readonly writeBytes: number,
     options?: { cause?: unknown },
   ) {
-    const what = option === 'maxStoreKeys' ? `${limit} keys` : formatBytes(limit);
+    // Rounded figures that read alike ("limit of 9.8 KiB; it holds 9.8 KiB") are given exactly.
+    const exact = formatBytes(limit) === formatBytes(usedBytes);
+    const bytes = (value: number) => (exact ? `${value} B` : formatBytes(value));
+    const what = option === 'maxStoreKeys' ? `${limit} keys` : bytes(limit);
     super(
       `The shared store is full: storing ${describeValue(key)} (about ${formatBytes(writeBytes)} with its key) would take it past ` +
-        `its limit of ${what} (option "${option}"); it holds ${formatBytes(usedBytes)} in ${keyCount} keys. Nothing was stored. ` +
-        `Delete keys that are no longer needed (store.delete()), or raise "${option}".`,
+        `its limit of ${what} (option "${option}"); it holds ${bytes(usedBytes)} in ${keyCount} keys. Nothing was stored. ` +
+        `Delete keys that are no longer needed (store.delete()), or raise the primary's "${option}" option.`,
       options,
     );
   }

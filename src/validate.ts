@@ -145,11 +145,21 @@ export function enumOption<T extends string>(value: unknown, name: string, allow
   return value as T;
 }
 
+/**
+ * An array of strings that can be process arguments (`workerArgs`, `execArgv`): none with a NUL
+ * byte, none over the kernel's 128 KiB for one argument (MAX_ARG_STRLEN), or every fork fails.
+ */
 export function stringArrayOption(value: unknown, name: string, fallback: readonly string[]): readonly string[] {
   if (value === undefined) return fallback;
   if (!Array.isArray(value) || !value.every((entry) => typeof entry === 'string')) {
     throw new InvalidOptionError(name, 'an array of strings', value);
   }
+  value.forEach((entry: string, index) => {
+    if (entry.includes('\0')) throw new InvalidOptionError(`${name}[${index}]`, 'a string without a NUL byte', entry);
+    if (Buffer.byteLength(entry) + 1 > kMaxEnvEntryBytes) {
+      throw new InvalidOptionError(`${name}[${index}]`, `a string of at most ${kMaxEnvEntryBytes - 1} bytes (the kernel's limit for one argument)`, entry);
+    }
+  });
   return Object.freeze([...value]);
 }
 

@@ -7,6 +7,7 @@ import { describeValue, InvalidArgumentError } from '../errors.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
 import { describeError } from '../readable-error.js';
+import { checkStoreKey, checkStorePrefix } from '../store-key.js';
 import { toError } from '../to-error.js';
 import type { WorkerContext } from './worker-context.js';
 
@@ -119,6 +120,14 @@ export class StoreClient {
 
   #run(operation: StoreOperation): Promise<unknown> {
     const { endpoint, lifecycle } = this.#context;
+    // Checked here, at the call: a request the primary's check refuses is dropped there, and
+    // the call would only fail at its timeout.
+    try {
+      if (operation.op === 'entries') checkStorePrefix(operation.prefix);
+      else checkStoreKey(operation.key);
+    } catch (error) {
+      return Promise.reject(error);
+    }
     if (lifecycle.state === 'created') return Promise.reject(new InvalidArgumentError('The store is available once the worker has started: call it from _init() or later.'));
     return endpoint.request(kStoreRequest, operation).catch((error: unknown) => {
       throw reviveClusterKitError(error);

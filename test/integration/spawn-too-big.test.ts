@@ -6,7 +6,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { cleanUpCli, cli, runtimeDir, tempProject } from '../cli/cli-process.js';
-import { WorkerStartupError } from '../../src/index.js';
+import { InvalidOptionError, WorkerStartupError } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { jsonLines, kProcessPatienceMs, spawnScript } from '../helpers/spawn.js';
 
@@ -52,6 +52,21 @@ describe('an environment too large to spawn', () => {
     // The primary and its worker serve on; a fork that fits still works.
     const [worker] = await primary.fork({ env: { SMALL: 'yes' } });
     await expect(primary.send(worker!, 'env', { key: 'SMALL' })).resolves.toBe('yes');
+  });
+
+  // Before: a worker argument over the kernel's limit reached spawn (every fork failed), and an
+  // E2BIG caused by many arguments was told to shrink the environment.
+  it('[H23] refuses one argument over 128 KiB at construction, and blames the arguments when they are what is too large', async () => {
+    expect(() => testPrimary({ workerArgs: ['x'.repeat(128 * 1024)] })).toThrow(InvalidOptionError);
+    expect(() => testPrimary({ execArgv: ['--a\0b'] })).toThrow(/The "execArgv\[0\]" option must be a string without a NUL byte/);
+    expect(() => testPrimary({ workerArgs: ['ok', 'x'.repeat(200 * 1024)] })).toThrow(/The "workerArgs\[1\]" option must be a string of at most 131071 bytes \(the kernel's limit for one argument\)/);
+    // 40 arguments of 100 KiB: each fits, all together do not.
+    const refused = testPrimary({ workerArgs: Array.from({ length: 40 }, () => 'a'.repeat(100 * 1024)) });
+    const error = (await rejection(() => refused.start())) as WorkerStartupError;
+    expect(error).toBeInstanceOf(WorkerStartupError);
+    expect(error.message).toMatch(/its arguments \([\d.]+ MiB\) are too large for the operating system \(spawn E2BIG\)/);
+    expect(error.message).toMatch(/Shrink the "workerArgs" and "execArgv" options/);
+    expect(error.message).not.toMatch(/Shrink the "env" option/);
   });
 
   // Before: the restart timer threw "spawn E2BIG" and the primary died of it.

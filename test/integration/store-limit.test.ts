@@ -24,7 +24,7 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     expect(report.refused).toBeGreaterThan(0);
     expect(report.stored).toBeGreaterThan(60);
     expect(report.error).toMatchObject({ isStoreFullError: true, name: 'StoreFullError', code: 'ERR_STORE_FULL', option: 'maxStoreBytes', limit: 65_536 });
-    expect(report.error!.message).toMatch(/^The shared store is full: storing "fill\d+" \(about 100[78] B with its key\) would take it past its limit of 64\.0 KiB \(option "maxStoreBytes"\); it holds .+ in \d+ keys\. Nothing was stored\. Delete keys that are no longer needed \(store\.delete\(\)\), or raise "maxStoreBytes"\.$/);
+    expect(report.error!.message).toMatch(/^The shared store is full: storing "fill\d+" \(about 100[78] B with its key\) would take it past its limit of (64\.0 KiB|65536 B) \(option "maxStoreBytes"\); it holds .+ in \d+ keys\. Nothing was stored\. Delete keys that are no longer needed \(store\.delete\(\)\), or raise the primary's "maxStoreBytes" option\.$/);
     // The operator hears of it: an event per refusal, and one log line for the burst.
     expect(refusals).toHaveLength(report.refused);
     expect(refusals.every(({ workerId, code }) => workerId === worker!.id && code === 'ERR_STORE_FULL')).toBe(true);
@@ -102,7 +102,7 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     expect(refused).toMatchObject({ code: 'ERR_STORE_FULL', key: 'c', option: 'maxStoreBytes', limit: 100, usedBytes: 86, keyCount: 2, writeBytes: 43 });
     expect((refused as Error).message).toBe(
       'The shared store is full: storing "c" (about 43 B with its key) would take it past its limit of 100 B (option "maxStoreBytes"); ' +
-        'it holds 86 B in 2 keys. Nothing was stored. Delete keys that are no longer needed (store.delete()), or raise "maxStoreBytes".',
+        'it holds 86 B in 2 keys. Nothing was stored. Delete keys that are no longer needed (store.delete()), or raise the primary\'s "maxStoreBytes" option.',
     );
     expect(store.has('c')).toBe(false);
     // Growing a value counts only the difference; past the budget, the old value stays.

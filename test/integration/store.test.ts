@@ -43,6 +43,20 @@ describe('shared store', () => {
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 
+  // Before: a worker's store.get(42) was sent, dropped by the primary's check as malformed, and
+  // rejected only at its 30 s timeout, with the primary logging a "clusterkit version" mismatch.
+  it('[H40] refuses a key or prefix that is not a string in the worker, at once, with InvalidArgumentError', async () => {
+    const primary = testPrimary({ messageTimeoutMs: 60_000 });
+    const [worker] = await primary.start();
+    const dropped: unknown[] = [];
+    primary.on('workerProtocolError', (event) => dropped.push(event));
+    const op = (name: string, ...args: unknown[]) => primary.send(worker!, 'storeOp', { op: name, args });
+    for (const [name, args] of [['get', [42]], ['delete', [null]], ['set', [{}, 1]], ['increment', [7]], ['compareAndSet', [[], null, 1]], ['entries', [42]]] as const) {
+      await expect(op(name, ...args)).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: name === 'entries' ? 'entries() needs a string prefix. Received 42.' : expect.stringMatching(/^Store keys are non-empty strings of at most 1024 characters\. Received /) });
+    }
+    expect(dropped).toEqual([]);
+  });
+
   it('rejects values that cannot cross IPC at the call site', async () => {
     const primary = testPrimary();
     await primary.start();

@@ -15,11 +15,11 @@
 import { loadUtil, loadV8 } from '../../builtins.js';
 import { describeValue, InvalidArgumentError, StoreFullError } from '../../errors.js';
 import { checkPayload } from '../../messaging/payload-check.js';
+import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 
-/** Longest accepted key. */
-export const kMaxStoreKeyLength = 1_024;
+export { kMaxStoreKeyLength } from '../../store-key.js';
 
 /** What `storeChange` listeners (primary) and `store.watch()` callbacks (workers) receive. */
 export interface StoreChange<Source = WorkerHandle | 'primary'> {
@@ -33,6 +33,9 @@ export interface StoreChange<Source = WorkerHandle | 'primary'> {
 }
 
 /** The options the store reads: how values are sized, and its budget. */
+/** The most entries a V8 `Map` holds. */
+const kMaxMapEntries = 2 ** 24;
+
 export type StoreLimits = Pick<NormalizedPrimaryOptions, 'serialization' | 'maxMessageBytes' | 'maxStoreBytes' | 'maxStoreKeys'>;
 
 /** A stored value and the bytes it counts for (key and value). */
@@ -70,11 +73,11 @@ export class SharedStore {
   }
 
   get(key: string): unknown {
-    return this.#entries.get(checkKey(key))?.value;
+    return this.#entries.get(checkStoreKey(key))?.value;
   }
 
   has(key: string): boolean {
-    return this.#entries.has(checkKey(key));
+    return this.#entries.has(checkStoreKey(key));
   }
 
   /**
@@ -86,7 +89,7 @@ export class SharedStore {
    *   the store past `maxStoreBytes` or `maxStoreKeys`). Nothing is stored then.
    */
   set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary'): void {
-    checkKey(key);
+    checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
     const bytes = key.length + checkPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
     const previous = this.#entries.get(key);
@@ -109,7 +112,10 @@ export class SharedStore {
   #checkRoom(key: string, bytes: number, previous: Entry | undefined): void {
     const { maxStoreBytes, maxStoreKeys } = this.#limits;
     const keyCount = this.#entries.size;
-    if (previous === undefined && keyCount >= maxStoreKeys) throw new StoreFullError(key, 'maxStoreKeys', maxStoreKeys, this.#bytes, keyCount, bytes);
+    // A JavaScript Map holds at most 2^24 entries (V8): past it, set() throws a RangeError, so
+    // even `maxStoreKeys: Infinity` stops there, with the same error.
+    const keyLimit = Math.min(maxStoreKeys, kMaxMapEntries);
+    if (previous === undefined && keyCount >= keyLimit) throw new StoreFullError(key, 'maxStoreKeys', keyLimit, this.#bytes, keyCount, bytes);
     if (this.#bytes - (previous?.bytes ?? 0) + bytes > maxStoreBytes) throw new StoreFullError(key, 'maxStoreBytes', maxStoreBytes, this.#bytes, keyCount, bytes);
   }
 
@@ -120,7 +126,7 @@ export class SharedStore {
 
   /** Removes `key`; returns whether it existed. */
   delete(key: string, source: WorkerHandle | 'primary' = 'primary'): boolean {
-    checkKey(key);
+    checkStoreKey(key);
     const previous = this.#entries.get(key);
     if (previous === undefined) return false;
     this.#entries.delete(key);
@@ -137,7 +143,7 @@ export class SharedStore {
    * @throws StoreFullError when `key` is new and the store has no room for it.
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
-    checkKey(key);
+    checkStoreKey(key);
     if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`);
     const entry = this.#entries.get(key);
     const previous = entry?.value;
@@ -166,7 +172,7 @@ export class SharedStore {
    * @throws as `set()` does (StoreFullError included); nothing is changed then.
    */
   compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary'): boolean {
-    checkKey(key);
+    checkStoreKey(key);
     const current = this.#entries.get(key)?.value;
     if (!loadUtil().isDeepStrictEqual(current, expected)) return false;
     if (next === undefined) this.delete(key, source);
@@ -176,7 +182,7 @@ export class SharedStore {
 
   /** `[key, value]` pairs whose key starts with `prefix`, in insertion order. */
   entries(prefix = ''): Array<[string, unknown]> {
-    if (typeof prefix !== 'string') throw new InvalidArgumentError(`entries() needs a string prefix. Received ${typeof prefix}.`);
+    checkStorePrefix(prefix);
     const matching: Array<[string, unknown]> = [];
     for (const [key, entry] of this.#entries) if (key.startsWith(prefix)) matching.push([key, entry.value]);
     return matching;
@@ -187,9 +193,3 @@ export class SharedStore {
   }
 }
 
-function checkKey(key: unknown): string {
-  if (typeof key !== 'string' || key.length === 0 || key.length > kMaxStoreKeyLength) {
-    throw new InvalidArgumentError(`Store keys are non-empty strings of at most ${kMaxStoreKeyLength} characters. Received ${describeValue(key)}.`);
-  }
-  return key;
-}

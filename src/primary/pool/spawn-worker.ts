@@ -85,12 +85,17 @@ function describeTooBig(error: Error, { env, argv }: SpawnInput): string {
   }
   const argBytes = argv.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0);
   const largestArg = Math.max(0, ...argv.map((arg) => Buffer.byteLength(arg) + 1));
-  const what = largestArg > largest.bytes ? `its arguments (${formatBytes(argBytes)}) are` : 'its environment is';
+  const isArguments = largestArg > largest.bytes;
+  const what = isArguments ? `its arguments (${formatBytes(argBytes)}) are` : 'its environment is';
+  // Advice for the culprit: the arguments when one of them is the largest string handed over.
+  const advice = isArguments
+    ? 'Shrink the "workerArgs" and "execArgv" options (clusterkit run: the arguments after the script, --node-arg); pass large values in a file and its path as the argument.'
+    : 'Shrink the "env" option (clusterkit run: --env, --env-file) or the inherited environment; pass large values in a file and put its path in the environment.';
   return (
     `${what} too large for the operating system (${error.message}): the environment is ${formatBytes(envBytes)} in ${count} variables, ` +
     `the largest "${largest.name}" at ${formatBytes(largest.bytes)}, and the arguments ${formatBytes(argBytes)}. Linux refuses one variable or ` +
     `argument over ${kMaxArgStringBytes / 1024} KiB, and all of them together over a quarter of the stack limit (ulimit -s; often 2 MiB in all). ` +
-    'Shrink the "env" option (clusterkit run: --env, --env-file) or the inherited environment; pass large values in a file and put its path in the environment.'
+    advice
   );
 }
 

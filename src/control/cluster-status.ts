@@ -23,6 +23,7 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     script: source.script,
     cwd: process.cwd(),
     targetWorkers: source.targetWorkers(),
+    maxWorkers: primary.options.maxWorkers,
     nodeVersion: process.version,
     workers,
     protocolErrors: workers.reduce((total, worker) => total + worker.protocolErrors, 0),

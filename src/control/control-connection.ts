@@ -25,17 +25,30 @@ import { drainedOrClosed } from './drained-or-closed.js';
 /** Longest request line: a request is a few fields; answers may be long, requests never are. */
 export const kMaxRequestChars = 64 * 1024;
 
-/** Serves `socket` until it closes. */
-export function serveConnection(socket: net.Socket, handlers: ControlHandlers, idleTimeoutMs: number): void {
+/** Serves `socket` until it closes; `lineTimeoutMs`: see `ControlLimits.lineTimeoutMs`. */
+export function serveConnection(socket: net.Socket, handlers: ControlHandlers, idleTimeoutMs: number, lineTimeoutMs = 30_000): void {
   socket.on('error', () => {}); // a client that went away; nothing to report
   const queue: string[] = [];
-  const state: ConnectionState = { isPumping: false, isAnswering: false, isFollowing: false };
+  const state: ConnectionState = { isPumping: false, isAnswering: false, isFollowing: false, isEnded: false };
   // net re-arms the timer at every read and write; it fires only after real silence. (Not
   // setTimeout's callback: a one-time listener, gone after a timeout during a long request.)
   socket.setTimeout(idleTimeoutMs);
   socket.on('timeout', () => {
     if (!state.isAnswering) socket.destroy();
   });
+  let lineTimer: NodeJS.Timeout | undefined;
+  const stopLineTimer = () => {
+    clearTimeout(lineTimer);
+    lineTimer = undefined;
+  };
+  socket.once('close', stopLineTimer);
+  const onLineTimeout = () => {
+    // Earlier requests are being answered and the socket is paused: the rest of the line may
+    // wait unread in the kernel, which is not the client's doing. Look again later.
+    if (state.isPumping) return void (lineTimer = setTimeout(onLineTimeout, lineTimeoutMs).unref());
+    lineTimer = undefined;
+    closeWithError(socket, `A control request line must end with a newline within ${lineTimeoutMs} ms of its first byte; the connection is closed.`);
+  };
   const pump = async (): Promise<void> => {
     if (state.isPumping) return;
     state.isPumping = true;
@@ -45,7 +58,10 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
       else if ((await answer(socket, queue.shift()!, handlers, state)) === 'following') socket.setTimeout(0);
     }
     state.isPumping = false;
-    if (!socket.destroyed) socket.resume();
+    if (socket.destroyed) return;
+    // The client shut its side after its last request: every answer is written, so end ours.
+    if (state.isEnded && !state.isFollowing) socket.end();
+    else socket.resume();
   };
   readLines(
     socket,
@@ -55,9 +71,31 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
       socket.pause();
       void pump();
     },
-    () => socket.destroy(),
+    () => {
+      stopLineTimer();
+      closeWithError(socket, `A control request line is at most ${kMaxRequestChars} characters; the connection is closed.`);
+    },
     kMaxRequestChars,
+    {
+      onPartial: (isPartial) => {
+        if (!isPartial) stopLineTimer();
+        else if (lineTimer === undefined) lineTimer = setTimeout(onLineTimeout, lineTimeoutMs).unref();
+      },
+      onEnd: () => {
+        stopLineTimer();
+        state.isEnded = true;
+        if (!state.isPumping && queue.length === 0 && !state.isFollowing && !socket.destroyed) socket.end();
+      },
+    },
   );
+}
+
+/** One error line (id 0: the request could not be read, so it has no id), then the connection closes. */
+function closeWithError(socket: net.Socket, message: string): void {
+  if (socket.destroyed) return;
+  const response: ControlResponse = { id: 0, ok: false, error: errorBody(new InvalidArgumentError(message)) };
+  socket.pause();
+  socket.end(`${JSON.stringify(response)}\n`, () => socket.destroy());
 }
 
 interface ConnectionState {
@@ -66,6 +104,8 @@ interface ConnectionState {
   isAnswering: boolean;
   /** A `logs --follow` stream writes to this connection (one at most). */
   isFollowing: boolean;
+  /** The client shut its writing side: the connection ends once the queue is answered. */
+  isEnded: boolean;
 }
 
 /** Answers one request line; 'following' when a `logs --follow` stream now owns the connection. */
@@ -147,10 +187,18 @@ function parseRequest(line: string): ControlRequest {
     throw new InvalidArgumentError('A control request must be one JSON object per line.');
   }
   const request = parsed as Partial<ControlRequest> | null;
-  if (typeof request !== 'object' || request === null || typeof request.id !== 'number' || !kCommands.has(request.command as string)) {
+  if (typeof request !== 'object' || request === null || Array.isArray(request)) {
     throw new InvalidArgumentError(`A control request needs a numeric "id" and a "command" among ${[...kCommands].join(', ')}.`);
   }
-  checkFields(request as Record<string, unknown> & { command: ControlCommand });
+  // Checked before anything runs: `1e999` (Infinity) would be answered as `"id":null`, which no
+  // client can match to its request.
+  if (!Number.isSafeInteger(request.id)) {
+    throw new InvalidArgumentError(`A control request needs an "id" that is an integer within ±(2^53 - 1), so its answer can name it. Received ${describeId(request.id)}.`);
+  }
+  if (!kCommands.has(request.command as string)) {
+    throw new InvalidArgumentError(`Unknown control command ${JSON.stringify(request.command ?? null)}; the commands are ${[...kCommands].join(', ')}.`);
+  }
+  checkRequestFields(request.command as ControlCommand, request as Record<string, unknown>);
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
     throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${JSON.stringify(request.count)}.`);
   }
@@ -161,24 +209,36 @@ function parseRequest(line: string): ControlRequest {
   return request as ControlRequest;
 }
 
-/** @throws InvalidArgumentError naming the first field `request.command` does not take. */
-function checkFields(request: Record<string, unknown> & { command: ControlCommand }): void {
-  const fields = kRequestFields[request.command];
-  const unknown = Object.keys(request).find((key) => key !== 'id' && key !== 'command' && !fields.includes(key));
+/**
+ * @throws InvalidArgumentError naming the first field of `request` that `command` does not take
+ * (the dashboard checks its bodies with it too, `besides` none: one table, one wording).
+ */
+export function checkRequestFields(command: ControlCommand, request: Record<string, unknown>, besides: readonly string[] = ['id', 'command']): void {
+  const fields = kRequestFields[command];
+  const unknown = Object.keys(request).find((key) => !besides.includes(key) && !fields.includes(key));
   if (unknown === undefined) return;
   const nearest = closest(unknown, fields);
-  const takes = fields.length === 0 ? 'takes no field but "id" and "command"' : `takes ${fields.map((field) => `"${field}"`).join(', ')} (besides "id" and "command")`;
-  throw new InvalidArgumentError(`"${request.command}" does not take ${JSON.stringify(unknown)}: it ${takes}.${nearest === undefined ? '' : ` Did you mean "${nearest}"?`}`);
+  const others = besides.map((field) => `"${field}"`).join(' and ');
+  const takes =
+    fields.length === 0
+      ? besides.length === 0 ? 'takes no field' : `takes no field but ${others}`
+      : `takes ${fields.map((field) => `"${field}"`).join(', ')}${besides.length === 0 ? '' : ` (besides ${others})`}`;
+  throw new InvalidArgumentError(`"${command}" does not take ${JSON.stringify(unknown)}: it ${takes}.${nearest === undefined ? '' : ` Did you mean "${nearest}"?`}`);
 }
 
 /** The id of a request that was rejected, so the client can still match the answer; 0 if none. */
 function idOf(line: string): number {
   try {
     const { id } = JSON.parse(line) as { id?: unknown };
-    return typeof id === 'number' ? id : 0;
+    return Number.isSafeInteger(id) ? (id as number) : 0;
   } catch {
     return 0;
   }
+}
+
+/** `Infinity` and `1e+400` rather than JSON's `null` for a number JSON cannot write back. */
+function describeId(id: unknown): string {
+  return typeof id === 'number' ? String(id) : id === undefined ? 'no id' : JSON.stringify(id);
 }
 
 function errorBody(thrown: unknown): ControlErrorBody {

@@ -42,6 +42,8 @@ export interface ClusterStatus {
   cwd?: string;
   /** How many workers the cluster is meant to run (changed by `scale`). */
   targetWorkers: number;
+  /** The most workers `scale` may ask for (the `maxWorkers` option, fixed at start; absent from older primaries). */
+  maxWorkers?: number;
   nodeVersion: string;
   workers: WorkerStats[];
   /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */
@@ -56,14 +58,24 @@ export interface ControlErrorBody {
 
 export type ControlResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ControlErrorBody };
 
+/** What `readLines` tells a server besides the lines (control-connection.ts). */
+export interface LineHooks {
+  /** After each chunk: whether part of a line waits for its newline (the request-line deadline runs meanwhile). */
+  onPartial?(isPartial: boolean): void;
+  /** The stream ended; a last line without its newline was passed to `onLine` first. */
+  onEnd?(): void;
+}
+
 /**
  * Calls `onLine` for every complete line read from `stream`; `onOverflow` when a line grows
- * past `maxChars` (the caller then drops the connection).
+ * past `maxChars` (the caller then drops the connection, and no line is read after).
  */
-export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onOverflow: () => void, maxChars = kMaxLineBytes): void {
+export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) => void, onOverflow: () => void, maxChars = kMaxLineBytes, hooks: LineHooks = {}): void {
   const decoder = new StringDecoder('utf8');
   let buffered = '';
+  let isOverflowed = false;
   stream.on('data', (chunk: Buffer) => {
+    if (isOverflowed) return;
     buffered += decoder.write(chunk);
     let newline = buffered.indexOf('\n');
     while (newline !== -1) {
@@ -74,7 +86,18 @@ export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) 
     }
     if (buffered.length > maxChars) {
       buffered = '';
+      isOverflowed = true;
       onOverflow();
+      return;
     }
+    hooks.onPartial?.(buffered.trim() !== '');
+  });
+  if (hooks.onEnd === undefined) return;
+  stream.once('end', () => {
+    // `printf '{"id":1,...}' | nc -U`: a last request without its newline is still a request.
+    const line = (buffered + decoder.end()).trim();
+    buffered = '';
+    if (line && !isOverflowed) onLine(line);
+    hooks.onEnd?.();
   });
 }

@@ -20,9 +20,15 @@ export interface ControlLimits {
   readonly maxConnections: number;
   /** A connection with no request being answered and no traffic for this long is closed (ms). @default 30000 */
   readonly idleTimeoutMs: number;
+  /**
+   * A request line must end (its newline) within this long of its first byte, or the client
+   * gets an error line and the connection is closed: traffic resets the idle timeout, so 64
+   * clients trickling a byte every few seconds would otherwise hold every slot (ms). @default 30000
+   */
+  readonly lineTimeoutMs?: number;
 }
 
-export const kDefaultControlLimits: ControlLimits = Object.freeze({ maxConnections: 64, idleTimeoutMs: 30_000 });
+export const kDefaultControlLimits: ControlLimits = Object.freeze({ maxConnections: 64, idleTimeoutMs: 30_000, lineTimeoutMs: 30_000 });
 
 /** What the primary does for each command. Every method may throw or reject: the client gets the error. */
 export interface ControlHandlers {
@@ -57,11 +63,13 @@ export async function startControlServer(name: string, handlers: ControlHandlers
   const path = socketPathFor(name, directory);
   await claimPath(name, path);
   const connections = new Set<net.Socket>();
-  const server = net.createServer((socket) => {
+  // Half-open: a client may write its last request and shut its side down (`printf ... | nc -U`);
+  // the connection ends once that request is answered (control-connection.ts).
+  const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     if (connections.size >= limits.maxConnections) return refuse(socket, limits.maxConnections);
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
-    serveConnection(socket, handlers, limits.idleTimeoutMs);
+    serveConnection(socket, handlers, limits.idleTimeoutMs, limits.lineTimeoutMs ?? kDefaultControlLimits.lineTimeoutMs);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {

@@ -69,7 +69,7 @@ describe('control protocol', () => {
         { id: 0, ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: 'A control request must be one JSON object per line.' } },
         { id: 2, ok: true, result: status },
         { id: 3, ok: false, error: expect.objectContaining({ message: '"scale" needs a "count" that is a positive integer. Received undefined.' }) },
-        { id: 4, ok: false, error: expect.objectContaining({ message: expect.stringContaining('a "command" among status, reload, stop, scale') }) },
+        { id: 4, ok: false, error: expect.objectContaining({ message: expect.stringContaining('Unknown control command "launch"; the commands are status, reload, stop, scale') }) },
         { id: 5, ok: true, result: { count: 3 } },
       ]),
     );
@@ -127,6 +127,73 @@ describe('control protocol', () => {
     expect(await exchange(server.path, ['{"id":9,"command":"logs","lines":0}', '{"id":10,"command":"scale","count":2}'], 2)).toEqual(
       expect.arrayContaining([{ id: 9, ok: true, result: { lines: 0, follow: false } }, { id: 10, ok: true, result: { count: 2 } }]),
     );
+  });
+
+  /**
+   * Connects, writes `chunks` (then shuts the writing side when `halfClose`), and collects every
+   * line the server sends until it closes the connection.
+   */
+  function converse(path: string, chunks: string[], options: { halfClose?: boolean; trickle?: boolean } = {}): Promise<{ lines: Array<{ id: number; ok: boolean; error?: { message: string } }>; closed: true }> {
+    return new Promise((resolve, reject) => {
+      let received = '';
+      let trickle: NodeJS.Timeout | undefined;
+      const socket = net.connect(path, () => {
+        for (const chunk of chunks) socket.write(chunk);
+        if (options.halfClose === true) socket.end();
+        // One byte again and again: traffic that resets the idle timeout, never a newline.
+        if (options.trickle === true) trickle = setInterval(() => socket.write(' '), 20);
+      });
+      const release = onCleanup(() => {
+        clearInterval(trickle);
+        abandon(socket);
+      });
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      socket.on('error', (error: NodeJS.ErrnoException) => {
+        // The server closed while a trickled byte was on its way: what matters is what it said.
+        if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+      });
+      socket.on('close', () => {
+        release();
+        resolve({ lines: received.split('\n').filter(Boolean).map((line) => JSON.parse(line) as never), closed: true });
+      });
+    });
+  }
+
+  it('[H30] closes a connection whose request line never ends, after lineTimeoutMs from its first byte, with an error line, however much it trickles', async () => {
+    const where = directory();
+    const server = await startControlServer('trickle', handlers, where, { maxConnections: 4, idleTimeoutMs: 60_000, lineTimeoutMs: 300 });
+    servers.push(server);
+    const started = Date.now();
+    const { lines } = await converse(server.path, ['{'], { trickle: true });
+    expect(lines).toEqual([{ id: 0, ok: false, error: expect.objectContaining({ code: 'ERR_INVALID_ARGUMENT', message: 'A control request line must end with a newline within 300 ms of its first byte; the connection is closed.' }) }]);
+    // Well before the idle timeout (which the trickle keeps resetting).
+    expect(Date.now() - started).toBeLessThan(30_000);
+    // Whole lines, even slow ones, are served as before.
+    await expect(exchange(server.path, ['{"id":1,"command":"status"}'], 1)).resolves.toEqual([{ id: 1, ok: true, result: status }]);
+  });
+
+  it('[H31] refuses an id that is not a safe integer before doing anything, answers a last line sent without its newline, and says why it drops an over-long line', async () => {
+    const where = directory();
+    const scaled: number[] = [];
+    const server = await startControlServer('oddities', { ...handlers, scale: async (count) => (scaled.push(count), { count }) }, where);
+    servers.push(server);
+    const ids = ['1e999', '1'.repeat(400), '1.5', '9007199254740993', '"7"', 'null'];
+    const responses = (await exchange(server.path, ids.map((id) => `{"id":${id},"command":"scale","count":2}`), ids.length)) as Array<{ id: unknown; ok: boolean; error: { message: string } }>;
+    for (const response of responses) {
+      expect(response).toMatchObject({ id: 0, ok: false, error: { code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('needs an "id" that is an integer within') } });
+    }
+    expect(responses[0]!.error.message).toMatch(/Received Infinity\.$/);
+    expect(scaled).toEqual([]);
+
+    // `printf '{"id":1,"command":"status"}' | nc -U`: answered, then the server ends the connection.
+    const halfClosed = await converse(server.path, ['{"id":4,"command":"status"}'], { halfClose: true });
+    expect(halfClosed.lines).toEqual([{ id: 4, ok: true, result: status }]);
+    const twoThenHalf = await converse(server.path, ['{"id":5,"command":"status"}\n{"id":6,"command":"scale","count":3}'], { halfClose: true });
+    expect(twoThenHalf.lines).toEqual([{ id: 5, ok: true, result: status }, { id: 6, ok: true, result: { count: 3 } }]);
+
+    const long = await converse(server.path, [`{"id":7,"command":"status","pad":"${'x'.repeat(70_000)}`]);
+    expect(long.lines).toEqual([{ id: 0, ok: false, error: expect.objectContaining({ message: 'A control request line is at most 65536 characters; the connection is closed.' }) }]);
+    expect(scaled).toEqual([3]);
   });
 
   it('answers "events" with the page after the cursor, and refuses a cursor that is not a non-negative integer', async () => {

@@ -63,7 +63,7 @@ describe('[H3] [H4] CLI limits', () => {
     const scale = await cli(['scale', 'roof', '100000'], { runtime });
     expect(scale.code).toBe(2);
     // In the words of the command line: the flag, not the API option.
-    expect(scale.stderr).toMatch(/^clusterkit: roof cannot scale to 100000: The worker count must be at most 2, the --max-workers value \(raise it to run more workers\)\. Received 100000\n/);
+    expect(scale.stderr).toMatch(/^clusterkit: roof cannot scale to 100000: The worker count must be at most 2, the --max-workers value, which changes only on a restart \(restart the cluster with a higher one to run more workers\)\. Received 100000\n/);
     const scaled = await cli(['scale', 'roof', '2'], { runtime });
     expect(scaled.code).toBe(0);
     expect(JSON.parse((await cli(['status', 'roof', '--json'], { runtime })).stdout)).toMatchObject({ workers: [{}, {}] });

@@ -3,8 +3,7 @@
  */
 import { controlRequest } from '../../control/control-client.js';
 import { RemoteError } from '../../errors.js';
-import type { ClusterStatus } from '../../control/control-protocol.js';
-import type { StopCounts } from '../../control/stop-counts.js';
+import { describeReload, describeScale, plural, type ReloadReply, type ScaleReply } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import type { CommandName } from '../help.js';
 import { inFlagNames } from '../flag-names.js';
@@ -17,21 +16,9 @@ const kExitWaitMs = 10_000;
 export async function reloadCommand(args: string[]): Promise<number | 'help'> {
   const name = singleName('reload', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'reload')) as { workers: number } & Partial<StopCounts>;
-  process.stdout.write(`reloaded ${name[0]}: ${result.workers} worker${result.workers === 1 ? '' : 's'} replaced, ${describeReloadStops(result)}\n`);
+  const result = (await controlRequest(name[0], 'reload')) as ReloadReply;
+  process.stdout.write(`${describeReload(name[0], result)}\n`);
   return 0;
-}
-
-/**
- * `no downtime` only when every old worker stopped cleanly and no request was cut off (a
- * primary of an older version reports no counts: it is trusted as before).
- */
-function describeReloadStops({ failed = 0, killed = 0, requestsCut = 0 }: Partial<StopCounts>): string {
-  if (failed + killed + requestsCut === 0) return 'no downtime';
-  const parts: string[] = [];
-  if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off at the shutdown timeout`);
-  if (failed + killed > 0) parts.push(`${plural(failed + killed, 'old worker')} did not stop cleanly`);
-  return `but ${parts.join(' and ')} (see the cluster's log)`;
 }
 
 export async function stopCommand(args: string[]): Promise<number | 'help'> {
@@ -52,10 +39,6 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0 }: { grac
   return parts.join(', ');
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {
   const parsed = singleName('scale', args, 2);
   if (parsed === 'help') return 'help';
@@ -65,20 +48,9 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
     // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".
     if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${inFlagNames(error.remoteMessage)}`, 'scale');
     throw error;
-  })) as ClusterStatus & { stops?: { unclean?: unknown; requestsCut?: unknown } };
-  process.stdout.write(`scaled ${name} to ${count} worker${count === 1 ? '' : 's'} (pids ${status.workers.map((worker) => worker.pid).join(', ')})${describeScaleStops(status.stops)}\n`);
+  })) as ScaleReply;
+  process.stdout.write(`${describeScale(name, count, status)}\n`);
   return 0;
-}
-
-/** `, but 1 request cut off at the shutdown timeout and 1 stopped worker did not stop cleanly (...)`, or nothing. */
-function describeScaleStops(stops: { unclean?: unknown; requestsCut?: unknown } | undefined): string {
-  const count = (value: unknown) => (Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : 0);
-  const unclean = count(stops?.unclean);
-  const requestsCut = count(stops?.requestsCut);
-  const parts: string[] = [];
-  if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off at the shutdown timeout`);
-  if (unclean > 0) parts.push(`${plural(unclean, 'stopped worker')} did not stop cleanly`);
-  return parts.length === 0 ? '' : `, but ${parts.join(' and ')} (see the cluster's log)`;
 }
 
 /** Parses `<name>` (and, for scale, `<count>`): exactly `count` positionals. */

@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 import { hostname } from 'node:os';
-import { controlRequest } from '../../control/control-client.js';
+import { clusterControl } from '../dashboard/cluster-control.js';
 import { parseClusterName } from '../arg-values.js';
 import { ClusterFeed } from '../dashboard/cluster-feed.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/dashboard-server.js';
@@ -71,10 +71,7 @@ async function listen(settings: { feed: ClusterFeed; host: string; port: number 
     // The bound host and the machine's name; any address only when opened to the network.
     hostNames: [hostname(), host],
     acceptsAnyAddress: !isLoopback(host),
-    control: {
-      reload: () => controlRequest(name, 'reload'),
-      scale: (count: number) => controlRequest(name, 'scale', { count }).then(() => ({ count })),
-    },
+    control: clusterControl(name),
   };
   try {
     return await startDashboardServer({ ...options, port: settings.port ?? kDefaultDashboardPort });

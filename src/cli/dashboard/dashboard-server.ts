@@ -13,6 +13,7 @@ import { repeatedHeader } from '../../repeated-header.js';
 import { RequestGuard } from './request-guard.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
 import { toReadableError } from '../../readable-error.js';
+import { checkRequestFields } from '../../control/control-connection.js';
 
 /** A page that reads slower than this much buffered output is dropped; its EventSource reconnects. */
 const kMaxBufferedBytes = 16 * 1024 * 1024;
@@ -157,11 +158,25 @@ function stream(request: http.IncomingMessage, response: http.ServerResponse, co
 }
 
 async function control(path: string, request: http.IncomingMessage, response: http.ServerResponse, context: Context): Promise<void> {
-  const body = await readBody(request);
-  if (body === undefined) return sendJson(response, 413, { error: `A control request body is at most ${kMaxBodyBytes} bytes.` });
+  const text = await readBody(request);
+  if (text === undefined) return sendJson(response, 413, { error: `A control request body is at most ${kMaxBodyBytes} bytes.` });
+  const command = path === '/api/reload' ? 'reload' : 'scale';
+  const example = command === 'reload' ? '{}' : '{"count": 2}';
+  // The page sends `{}` to reload; curl may send nothing.
+  const body = text.trim() === '' && command === 'reload' ? {} : parseJson(text);
+  if (body === kNotJson) return sendJson(response, 400, { error: `The request body is not JSON; send a JSON object such as ${example}.` });
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    return sendJson(response, 400, { error: `The request body must be a JSON object such as ${example}. Received ${JSON.stringify(body)}.` });
+  }
   try {
-    if (path === '/api/reload') return sendJson(response, 200, await context.control.reload());
-    const count = (parseJson(body) as { count?: unknown } | undefined)?.count;
+    // The control socket's table of fields: a misspelt or unknown field is refused, not ignored.
+    checkRequestFields(command, body as Record<string, unknown>, []);
+  } catch (error) {
+    return sendJson(response, 400, { error: toReadableError(error).message });
+  }
+  try {
+    if (command === 'reload') return sendJson(response, 200, await context.control.reload());
+    const { count } = body as { count?: unknown };
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > kMaxScaleCount) {
       return sendJson(response, 400, { error: `The worker count must be an integer from 1 to ${kMaxScaleCount}. Received ${JSON.stringify(count)}.` });
     }
@@ -169,9 +184,14 @@ async function control(path: string, request: http.IncomingMessage, response: ht
   } catch (error) {
     if (error instanceof ClusterNotRunningError) return sendJson(response, 503, { error: error.message });
     // The primary names its API options ("maxWorkers"); the reader of the page knows the flags.
-    if (error instanceof RemoteError) return sendJson(response, 409, { error: inFlagNames(error.remoteMessage), code: error.remoteCode });
+    if (error instanceof RemoteError) return sendJson(response, 409, { error: asSentence(inFlagNames(error.remoteMessage)), code: error.remoteCode });
     throw error;
   }
+}
+
+/** The page shows messages as sentences; the library's option errors end without a period. */
+function asSentence(message: string): string {
+  return /[.!?]$/.test(message) ? message : `${message}.`;
 }
 
 /** The request body as text; undefined when it is larger than allowed. */
@@ -192,11 +212,13 @@ function readBody(request: http.IncomingMessage): Promise<string | undefined> {
   });
 }
 
+const kNotJson = Symbol('not JSON');
+
 function parseJson(text: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch {
-    return undefined;
+    return kNotJson;
   }
 }
 

@@ -132,7 +132,7 @@ export class PrimaryLifecycle {
   /** Grows or shrinks the pool to `count` workers; surplus workers stop gracefully, newest first. */
   async scale(count: number): Promise<void> {
     const { maxWorkers } = this.#context.options;
-    if (count > maxWorkers) throw new InvalidOptionError('count', `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);
+    if (count > maxWorkers) throw new InvalidOptionError('count', `at most ${maxWorkers}, the "maxWorkers" option, which changes only on a restart (restart the cluster with a higher one to run more workers)`, count);
     if (this.#state !== 'running') {
       throw this.#state === 'stopping' || this.#state === 'stopped'
         ? new ShutdownInProgressError('The primary is shutting down; scale() is refused.')

@@ -85,6 +85,8 @@ function showStatus(status) {
   $('fig-cpu').textContent = `${formatNumber(cpu, cpu >= 100 ? 0 : 1)} %`;
   $('fig-rate').textContent = formatNumber(sum([...rates.values()], (rate) => rate ?? 0), 0);
   const input = $('scale-input');
+  // The cluster's ceiling (its --max-workers), within the page's own bound.
+  if (Number.isSafeInteger(status.maxWorkers) && status.maxWorkers >= 1) input.max = String(Math.min(status.maxWorkers, 1024));
   if (document.activeElement !== input && !input.dataset.touched) input.value = status.targetWorkers;
   showWorkers(workers);
 }
@@ -170,15 +172,17 @@ function setUpControls() {
   const result = $('control-result');
   const input = $('scale-input');
   input.addEventListener('input', () => (input.dataset.touched = 'yes'));
-  $('reload-button').addEventListener('click', () => act('/api/reload', {}, 'Reloading…', (reply) => `Reloaded: ${reply.workers} workers replaced`));
+  $('reload-button').addEventListener('click', () => act('/api/reload', {}, 'Reloading…'));
   $('controls').addEventListener('submit', (event) => {
     event.preventDefault();
     const count = Number(input.value);
     delete input.dataset.touched;
-    act('/api/scale', { count }, `Scaling to ${count}…`, () => `Scaled to ${count} workers`);
+    act('/api/scale', { count }, `Scaling to ${count}…`);
   });
 
-  async function act(path, body, pending, done) {
+  // The server phrases the outcome as `clusterkit reload|scale` prints it (control-outcome.ts);
+  // one that cut requests off or stopped a worker uncleanly shows as a warning.
+  async function act(path, body, pending) {
     const buttons = [$('reload-button'), $('scale-button')];
     buttons.forEach((button) => (button.disabled = true));
     result.dataset.level = 'info';
@@ -191,8 +195,8 @@ function setUpControls() {
       });
       const reply = await response.json().catch(() => ({}));
       if (!response.ok) throw new Error(reply.error ?? `HTTP ${response.status}`);
-      result.dataset.level = 'ok';
-      result.textContent = done(reply);
+      result.dataset.level = reply.requestsCut > 0 || reply.unclean > 0 ? 'warn' : 'ok';
+      result.textContent = typeof reply.message === 'string' ? reply.message : 'Done.';
     } catch (error) {
       result.dataset.level = 'bad';
       result.textContent = error.message;

@@ -1,0 +1,57 @@
+/**
+ * How a `reload` or `scale` went, in one sentence, from what the control socket answered: the
+ * one phrasing `clusterkit reload|scale` prints and the dashboard shows (its JSON answer and
+ * its page), so neither says "no downtime" or "scaled" alone when requests were cut off.
+ */
+import type { ClusterStatus } from '../control/control-protocol.js';
+import type { StopCounts } from '../control/stop-counts.js';
+
+/** What the control socket answers to `reload` (a primary of an older version sends no counts). */
+export type ReloadReply = { readonly workers: number } & Partial<StopCounts>;
+/** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
+export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown } };
+
+/** How the workers a reload or scale stopped went: all zero when clean. */
+export interface StopOutcome {
+  /** Stopped workers that did not stop cleanly (failed or killed). */
+  readonly unclean: number;
+  /** Requests cut off at the shutdown timeout. */
+  readonly requestsCut: number;
+}
+
+export function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/** A count read from another process's answer: anything but a positive safe integer counts 0. */
+function countOf(value: unknown): number {
+  return Number.isSafeInteger(value) && (value as number) > 0 ? (value as number) : 0;
+}
+
+export function reloadOutcome(reply: ReloadReply): StopOutcome {
+  return { unclean: countOf(reply.failed) + countOf(reply.killed), requestsCut: countOf(reply.requestsCut) };
+}
+
+export function scaleOutcome(reply: ScaleReply): StopOutcome {
+  return { unclean: countOf(reply.stops?.unclean), requestsCut: countOf(reply.stops?.requestsCut) };
+}
+
+/** `but 1 request cut off at the shutdown timeout and 1 old worker did not stop cleanly (see the cluster's log)`, or undefined. */
+function describeStops(outcome: StopOutcome, workers: string): string | undefined {
+  const parts: string[] = [];
+  if (outcome.requestsCut > 0) parts.push(`${plural(outcome.requestsCut, 'request')} cut off at the shutdown timeout`);
+  if (outcome.unclean > 0) parts.push(`${plural(outcome.unclean, workers)} did not stop cleanly`);
+  return parts.length === 0 ? undefined : `but ${parts.join(' and ')} (see the cluster's log)`;
+}
+
+/** `reloaded web: 2 workers replaced, no downtime` (only when every old worker stopped cleanly and no request was cut off). */
+export function describeReload(name: string, reply: ReloadReply): string {
+  return `reloaded ${name}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no downtime'}`;
+}
+
+/** `scaled web to 1 worker (pids 3775), but 5 requests cut off at the shutdown timeout (see the cluster's log)`. */
+export function describeScale(name: string, count: number, reply: ScaleReply): string {
+  const pids = Array.isArray(reply.workers) ? reply.workers.map((worker) => worker.pid).join(', ') : '';
+  const stops = describeStops(scaleOutcome(reply), 'stopped worker');
+  return `scaled ${name} to ${plural(count, 'worker')} (pids ${pids})${stops === undefined ? '' : `, ${stops}`}`;
+}

@@ -3,19 +3,21 @@
  * it, so each test runs in milliseconds. The browser test drives a real cluster.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { controlRequest } from '../../src/control/control-client.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import { startControlServer, type ControlHandlers, type ControlServer } from '../../src/control/control-server.js';
 import { EventLog } from '../../src/control/event-log.js';
 import { ClusterFeed } from '../../src/cli/dashboard/cluster-feed.js';
+import { clusterControl } from '../../src/cli/dashboard/cluster-control.js';
 import { kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
 import { isLoopbackAddress, RequestGuard } from '../../src/cli/dashboard/request-guard.js';
 import { testPrimary } from '../helpers/primary.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { until } from '../helpers/wait.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { openStream, request } from './dashboard-client.js';
 
 const kToken = 'test-token-0123456789abcdef';
@@ -34,7 +36,7 @@ function worker(id: number, slot: number, messages: number) {
 
 /** A control socket that answers like a 2-worker primary, and a dashboard server reading it. */
 /** `scale`: the control socket's scale handler (default: records the call and answers the status). */
-async function setUp(options: { token?: string | undefined; scale?: (count: number) => Promise<unknown> } = { token: kToken }) {
+async function setUp(options: { token?: string | undefined; scale?: (count: number) => Promise<unknown>; reload?: () => Promise<unknown>; requestTimeoutMs?: number } = { token: kToken }) {
   const directory = join(mkdtempSync(join(tmpdir(), 'ck-')), 'clusterkit');
   cleanups.push(() => rmSync(join(directory, '..'), { recursive: true, force: true }));
   const log = new EventLog();
@@ -49,10 +51,12 @@ async function setUp(options: { token?: string | undefined; scale?: (count: numb
   };
   const handlers: ControlHandlers = {
     status,
-    reload: async () => {
-      calls.push('reload');
-      return { workers: 2 };
-    },
+    reload:
+      options.reload ??
+      (async () => {
+        calls.push('reload');
+        return { workers: 2 };
+      }),
     scale:
       options.scale ??
       (async (count) => {
@@ -74,10 +78,8 @@ async function setUp(options: { token?: string | undefined; scale?: (count: numb
     port: 0,
     token: 'token' in options ? options.token : kToken,
     hostNames: [],
-    control: {
-      reload: () => controlRequest('web', 'reload', { directory }),
-      scale: (count) => controlRequest('web', 'scale', { count, directory }).then(() => ({ count })),
-    },
+    control: clusterControl('web', directory),
+    ...(options.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: options.requestTimeoutMs }),
   });
   cleanups.push(() => server.close());
   return {
@@ -92,6 +94,30 @@ async function setUp(options: { token?: string | undefined; scale?: (count: numb
 }
 
 const bearer = { Authorization: `Bearer ${kToken}`, 'Content-Type': 'application/json' };
+
+/** Sends `start`, then `byte` every 20 ms until the server closes the connection; what it answered. */
+function trickle(port: number, start: string, byte: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let received = '';
+    let timer: NodeJS.Timeout | undefined;
+    const socket = net.connect(port, '127.0.0.1', () => {
+      socket.write(start);
+      timer = setInterval(() => socket.write(byte), 20);
+    });
+    const release = onCleanup(() => {
+      clearInterval(timer);
+      socket.destroy();
+    });
+    socket.on('data', (chunk) => (received += chunk.toString()));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE' && error.code !== 'ECONNRESET') reject(error);
+    });
+    socket.on('close', () => {
+      release();
+      resolve(received);
+    });
+  });
+}
 
 describe('dashboard server', () => {
   it('serves the page and uPlot from the package, under a policy that loads nothing from elsewhere', async () => {
@@ -148,7 +174,8 @@ describe('dashboard server', () => {
     expect((await request(port, '/api/reload', { headers: bearer })).status).toBe(405);
     expect(calls).toEqual([]);
     const reload = await request(port, '/api/reload', { method: 'POST', headers: bearer, body: '{}' });
-    expect(reload).toMatchObject({ status: 200, body: '{"workers":2}' });
+    expect(reload.status).toBe(200);
+    expect(JSON.parse(reload.body)).toEqual({ workers: 2, unclean: 0, requestsCut: 0, message: 'reloaded web: 2 workers replaced, no downtime' });
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":0}' })).status).toBe(400);
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":"3"}' })).status).toBe(400);
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: 'x'.repeat(5_000) })).status).toBe(413);
@@ -169,10 +196,61 @@ describe('dashboard server', () => {
     expect(over.status).toBe(409);
     const { error, code } = JSON.parse(over.body) as { error: string; code: string };
     expect(code).toBe('ERR_INVALID_OPTION');
-    expect(error).toBe('The worker count must be at most 2, the --max-workers value (raise it to run more workers). Received 3');
+    expect(error).toBe('The worker count must be at most 2, the --max-workers value, which changes only on a restart (restart the cluster with a higher one to run more workers). Received 3.');
     expect(error).not.toMatch(/maxWorkers|"count"/);
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":2}' })).status).toBe(200);
     expect(primary.workers).toHaveLength(2);
+  });
+
+  // Before: `{"count":1}` 200 and "Scaled to 1 workers" while the scale-down cut 5 requests off.
+  it('answers scale and reload with how the stopped workers went, in the words clusterkit scale and reload print', async () => {
+    const stopsOf: Array<{ unclean: number; requestsCut: number }> = [{ unclean: 2, requestsCut: 5 }, { unclean: 0, requestsCut: 0 }];
+    const answer = (workers: number) => ({ name: 'web', workers: Array.from({ length: workers }, (_, index) => worker(index + 1, index, 0)), stops: stopsOf.shift() });
+    const { port } = await setUp({ token: kToken, scale: async (count) => answer(count), reload: async () => ({ workers: 1, graceful: 0, failed: 1, killed: 0, requestsCut: 3 }) });
+    const cut = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":1}' });
+    expect(cut.status).toBe(200);
+    expect(JSON.parse(cut.body)).toEqual({
+      count: 1, pids: [1001], unclean: 2, requestsCut: 5,
+      message: "scaled web to 1 worker (pids 1001), but 5 requests cut off at the shutdown timeout and 2 stopped workers did not stop cleanly (see the cluster's log)",
+    });
+    const clean = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":2}' });
+    expect(JSON.parse(clean.body)).toMatchObject({ requestsCut: 0, unclean: 0, message: 'scaled web to 2 workers (pids 1001, 1002)' });
+    const reload = await request(port, '/api/reload', { method: 'POST', headers: bearer, body: '' });
+    expect(JSON.parse(reload.body)).toEqual({
+      workers: 1, unclean: 1, requestsCut: 3,
+      message: "reloaded web: 1 worker replaced, but 3 requests cut off at the shutdown timeout and 1 old worker did not stop cleanly (see the cluster's log)",
+    });
+  });
+
+  it('[H25] refuses a body field the control socket would refuse, naming it, and says when a body is not JSON', async () => {
+    const { port, calls } = await setUp();
+    const answer = async (path: string, body: string) => {
+      const reply = await request(port, path, { method: 'POST', headers: bearer, body });
+      return { status: reply.status, error: (JSON.parse(reply.body) as { error?: string }).error };
+    };
+    expect(await answer('/api/scale', '{"count":2,"force":true}')).toEqual({ status: 400, error: '"scale" does not take "force": it takes "count".' });
+    expect(await answer('/api/scale', '{"cont":2}')).toEqual({ status: 400, error: '"scale" does not take "cont": it takes "count". Did you mean "count"?' });
+    expect(await answer('/api/reload', '{"workers":2}')).toEqual({ status: 400, error: '"reload" does not take "workers": it takes no field.' });
+    expect(await answer('/api/scale', 'notjson')).toEqual({ status: 400, error: 'The request body is not JSON; send a JSON object such as {"count": 2}.' });
+    expect(await answer('/api/reload', 'notjson')).toEqual({ status: 400, error: 'The request body is not JSON; send a JSON object such as {}.' });
+    expect(await answer('/api/scale', '2.5')).toEqual({ status: 400, error: 'The request body must be a JSON object such as {"count": 2}. Received 2.5.' });
+    expect(await answer('/api/scale', '[2]')).toMatchObject({ status: 400 });
+    expect(calls).toEqual([]);
+  });
+
+  it('[H32] refuses a Host with a port past 65535 (400), and cuts a request whose body or headers trickle (408) after requestTimeoutMs', async () => {
+    const { port } = await setUp({ token: kToken, requestTimeoutMs: 300 });
+    for (const host of ['localhost:99999', '127.0.0.1:65536', '[::1]:70000']) {
+      const reply = await rawRequest(port, '/api/snapshot', { Host: host });
+      expect(reply.status).toBe(400);
+      expect(reply.body).toContain('has a port outside 0-65535');
+    }
+    expect((await rawRequest(port, '/api/snapshot', { Host: 'localhost:65535' })).status).toBe(200);
+    // A body that never completes, and headers that never end, one byte at a time.
+    const body = await trickle(port, `POST /api/scale HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer ${kToken}\r\nContent-Length: 100\r\n\r\n{`, ' ');
+    expect(body).toMatch(/^HTTP\/1\.1 408 /);
+    const headers = await trickle(port, 'GET /api/snapshot HTTP/1.1\r\nHost: localhost\r\n', 'X');
+    expect(headers).toMatch(/^HTTP\/1\.1 408 /);
   });
 
   it('refuses a foreign Host (DNS rebinding) and a foreign Origin (cross-site) on every endpoint, token or not', async () => {

@@ -22,6 +22,10 @@ export const kMaxStreams = 32;
 /** A comment line this often keeps proxies and idle timeouts from closing the stream. */
 const kKeepAliveMs = 15_000;
 const kMaxBodyBytes = 1_024;
+/** Time a client has to send a whole request, headers and body (ms). */
+export const kRequestTimeoutMs = 10_000;
+/** Open TCP connections at once (`server.maxConnections`): event streams are capped at `kMaxStreams`. */
+export const kMaxConnections = 128;
 /** What the guard reads (request-guard.ts): each must come once, or the request is ambiguous (400). */
 const kGuardedHeaders = ['Host', 'Origin', 'Authorization'];
 /** `scale` from the page: a bound that catches a typo (8000 for 8) before it forks. */
@@ -54,6 +58,8 @@ export interface DashboardServerOptions {
   /** Any IP address in `Host` too: the server listens on a non-loopback address. */
   readonly acceptsAnyAddress?: boolean;
   readonly control: DashboardControl;
+  /** Time a client has to send a whole request (ms); tests shorten it. @default 10000 */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface DashboardServer {
@@ -71,12 +77,17 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const files = loadStaticFiles();
   const guard = new RequestGuard({ token: options.token, hostNames: options.hostNames, acceptsAnyAddress: options.acceptsAnyAddress ?? false });
   const streams = new Set<http.ServerResponse>();
-  const server = http.createServer((request, response) => {
+  const timeoutMs = options.requestTimeoutMs ?? kRequestTimeoutMs;
+  // The page's requests are tiny: a client trickling its headers or body is cut (408) after
+  // 10 s, not Node's 60 s and 300 s. An open event stream is a response, not a request: it stays.
+  const server = http.createServer({ requestTimeout: timeoutMs, headersTimeout: timeoutMs, connectionsCheckingInterval: Math.min(1_000, timeoutMs) }, (request, response) => {
     handle(request, response, { ...options, files, guard, streams }).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, { error: toReadableError(error).message });
       else response.destroy();
     });
   });
+  // Beyond this many sockets the server closes new ones at once: pages hold a handful each.
+  server.maxConnections = kMaxConnections;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

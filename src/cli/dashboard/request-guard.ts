@@ -20,6 +20,9 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
+import { hasInvalidPort, hostnameOf, isLoopbackAddress } from '../../host-header.js';
+
+export { hostnameOf, isLoopbackAddress };
 
 export interface GuardOptions {
   /** The control token; undefined when control is off (read-only dashboard). */
@@ -40,7 +43,7 @@ export interface GuardRequest {
   readonly authorization: string | undefined;
 }
 
-export type GuardVerdict = { ok: true } | { ok: false; status: 403 | 405; message: string };
+export type GuardVerdict = { ok: true } | { ok: false; status: 400 | 403 | 405; message: string };
 
 export class RequestGuard {
   readonly #token: Buffer | undefined;
@@ -55,6 +58,10 @@ export class RequestGuard {
 
   /** Checks any request: its Host (and absolute-form target), and its Origin when it has one. */
   checkRequest(request: GuardRequest): GuardVerdict {
+    // `localhost:99999` names no port at all: malformed (400), not another machine (403).
+    for (const [what, value] of [['Host header', request.host], ['request target', request.authority]] as const) {
+      if (hasInvalidPort(value)) return refuse(400, `The ${what} ${JSON.stringify(value)} has a port outside 0-65535; open the dashboard by the address it printed.`);
+    }
     if (!this.#accepts(request.host)) {
       return refuse(403, `The Host header ${JSON.stringify(request.host ?? '')} does not name this machine; open the dashboard by the address it printed.`);
     }
@@ -87,30 +94,10 @@ export class RequestGuard {
   }
 }
 
-/** Whether `127.0.0.1`, `::1`, `::ffff:127.0.0.1` (any of 127.0.0.0/8) is a loopback address. */
-export function isLoopbackAddress(address: string): boolean {
-  const lower = address.toLowerCase();
-  if (isIP(lower) === 4) return lower.startsWith('127.');
-  if (isIP(lower) !== 6) return false;
-  if (lower === '::1' || lower === '0:0:0:0:0:0:0:1') return true;
-  // IPv4-mapped: ::ffff:127.0.0.1, or the same in hex (::ffff:7f00:1).
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/.exec(lower)?.[1];
-  if (mapped !== undefined) return mapped.startsWith('127.');
-  return /^::ffff:7f[0-9a-f]{2}:[0-9a-f]{1,4}$/.test(lower);
-}
-
-/** `localhost` from `localhost:9716`, `::1` from `[::1]:9716`; undefined when malformed. */
-export function hostnameOf(host: string | undefined): string | undefined {
-  if (!host) return undefined;
-  const lower = host.toLowerCase();
-  const match = /^\[([0-9a-f:.]+)\](?::\d{1,5})?$/.exec(lower) ?? /^([a-z0-9.-]+)(?::\d{1,5})?$/.exec(lower);
-  return match?.[1];
-}
-
 function sameSecret(given: Buffer, token: Buffer): boolean {
   return given.length === token.length && timingSafeEqual(given, token);
 }
 
-function refuse(status: 403 | 405, message: string): GuardVerdict {
+function refuse(status: 400 | 403 | 405, message: string): GuardVerdict {
   return { ok: false, status, message };
 }

@@ -20,6 +20,10 @@ import { ShutdownInProgressError } from '../../errors.js';
 import type { PrimaryState } from '../lifecycle/primary-lifecycle.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { parseRequestTarget } from '../../request-target.js';
+import { isLoopbackAddress, isLoopbackHost } from '../../host-header.js';
+
+/** How long a client has to send its whole request, headers included (ms). */
+const kRequestTimeoutMs = 10_000;
 
 export interface HealthOptions {
   /** Port to listen on (0 for any free port). */
@@ -60,8 +64,10 @@ export async function listenHealth(
   const host = stringOption(options.host, 'host');
   const minReady = integerOption(options.minReady, 'minReady', 1, { min: 0 });
   const metricsTimeoutMs = durationOption(options.metricsTimeoutMs, 'metricsTimeoutMs', 2_000);
-  const server = loadHttp().createServer((request, response) => {
-    route(source, { minReady, metricsTimeoutMs }, request, response).catch((error: unknown) => {
+  // Probes and scrapes send no body and a few headers: a client trickling either is cut after
+  // 10 s, not Node's 300 s (`requestTimeout`) and 60 s (`headersTimeout`).
+  const server = loadHttp().createServer({ requestTimeout: kRequestTimeoutMs, headersTimeout: kRequestTimeoutMs, connectionsCheckingInterval: 1_000 }, (request, response) => {
+    route(source, { minReady, metricsTimeoutMs, isLoopbackOnly }, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`${toError(error).message}\n`);
     });
@@ -73,6 +79,10 @@ export async function listenHealth(
       resolve();
     });
   });
+  // Bound to loopback, only this machine's processes may ask; a browser page of another site
+  // that rebinds its DNS name to 127.0.0.1 could read /metrics, so its Host is refused. Bound
+  // to a pod's address, any Host goes: the kubelet probes by IP.
+  const isLoopbackOnly = isLoopbackAddress((server.address() as AddressInfo).address);
   let closing: Promise<void> | undefined;
   const listener: HealthListener = {
     address: server.address() as AddressInfo,
@@ -86,7 +96,7 @@ export async function listenHealth(
   return listener;
 }
 
-async function route(source: HealthSource, options: { minReady: number; metricsTimeoutMs: number }, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function route(source: HealthSource, options: { minReady: number; metricsTimeoutMs: number; isLoopbackOnly: boolean }, request: IncomingMessage, response: ServerResponse): Promise<void> {
   // Parsed, not `new URL()`d: a malformed target is the client's mistake (400), not ours (500).
   const target = parseRequestTarget(request.url);
   if (target === undefined) {
@@ -95,6 +105,10 @@ async function route(source: HealthSource, options: { minReady: number; metricsT
   }
   if (repeatedHeader(request, ['Host']) !== undefined) {
     json(response, 400, { status: 'bad request', reason: 'more than one Host header' });
+    return;
+  }
+  if (options.isLoopbackOnly && !(isLoopbackHost(request.headers.host) && (target.authority === undefined || isLoopbackHost(target.authority)))) {
+    json(response, 403, { status: 'forbidden', reason: 'the endpoint listens on a loopback address: the Host must be localhost or a loopback address' });
     return;
   }
   const { path } = target;

@@ -71,4 +71,24 @@ describe('health endpoint', () => {
     }
     expect((await rawRequest(address.port, '/healthz', [['Host', '127.0.0.1']])).status).toBe(200);
   });
+
+  // A page of another site whose name rebinds to 127.0.0.1 sends its own name as Host.
+  it('[H32] bound to loopback, answers only a localhost or loopback Host (no DNS rebinding to /metrics); bound to all interfaces, any Host (the kubelet probes by IP)', async () => {
+    const primary = testPrimary();
+    await primary.start();
+    const loopback = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    for (const target of ['/metrics', '/healthz', 'http://evil.example/metrics']) {
+      const host = target.startsWith('http:') ? '127.0.0.1' : `evil.example:${loopback.address.port}`;
+      const reply = await rawRequest(loopback.address.port, target, { Host: host });
+      expect({ target, status: reply.status }).toEqual({ target, status: 403 });
+      expect(reply.body).toContain('the Host must be localhost or a loopback address');
+    }
+    for (const host of [`localhost:${loopback.address.port}`, 'LOCALHOST', '127.0.0.1', '127.0.0.2:80']) {
+      // (/healthz: rawRequest half-closes at once, before an async /metrics scrape could answer.)
+      expect({ host, status: (await rawRequest(loopback.address.port, '/healthz', { Host: host })).status }).toEqual({ host, status: 200 });
+    }
+    const open = await primary.listenHealth({ port: 0, host: '0.0.0.0' });
+    expect((await rawRequest(open.address.port, '/healthz', { Host: '10.1.2.3:8080' })).status).toBe(200);
+    expect((await rawRequest(open.address.port, '/healthz', { Host: 'evil.example' })).status).toBe(200);
+  });
 });

@@ -66,7 +66,7 @@ export async function startControlServer(name: string, handlers: ControlHandlers
   // Half-open: a client may write its last request and shut its side down (`printf ... | nc -U`);
   // the connection ends once that request is answered (control-connection.ts).
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    if (connections.size >= limits.maxConnections) return refuse(socket, limits.maxConnections);
+    if (connections.size >= limits.maxConnections) return refuse(socket, limits.maxConnections, limits.idleTimeoutMs);
     connections.add(socket);
     socket.once('close', () => connections.delete(socket));
     serveConnection(socket, handlers, limits.idleTimeoutMs, limits.lineTimeoutMs ?? kDefaultControlLimits.lineTimeoutMs);
@@ -100,11 +100,17 @@ export async function startControlServer(name: string, handlers: ControlHandlers
 }
 
 /** Too many connections: one error answer (id 0, which every client reads as meant for it), then close. */
-function refuse(socket: net.Socket, maxConnections: number): void {
+function refuse(socket: net.Socket, maxConnections: number, idleTimeoutMs: number): void {
   socket.on('error', () => {});
   const message = `The cluster's control socket already has ${maxConnections} connections open (the most it serves at once); try again once some have closed.`;
   const response: ControlResponse = { id: 0, ok: false, error: { name: 'ControlSocketError', code: 'ERR_CONTROL_SOCKET', message } };
   socket.end(`${JSON.stringify(response)}\n`);
+  // Sockets are half-open (see above): read and drop what the client sends, so its request
+  // write succeeds and it reads the answer, and close the socket once the client ends it or
+  // after the idle timeout. (Destroying at once made the client's write fail first: EPIPE.)
+  socket.resume();
+  socket.once('end', () => socket.destroy());
+  socket.setTimeout(idleTimeoutMs, () => socket.destroy());
 }
 
 async function claimPath(name: string, path: string): Promise<void> {

@@ -62,6 +62,10 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
     expect(await page.locator('#worker-rows tr').count()).toBe(2);
     expect(await page.textContent('#fig-ready')).toBe('2 / 2');
     expect(await page.textContent('#cluster-state')).toBe('running');
+    // The Scale field's ceiling is the cluster's --max-workers, not a fixed 1024.
+    const maxWorkers = await page.evaluate(async () => ((await (await fetch('/api/snapshot')).json()) as { status: { maxWorkers: number } }).status.maxWorkers);
+    expect(Number.isSafeInteger(maxWorkers)).toBe(true);
+    expect(await page.getAttribute('#scale-input', 'max')).toBe(String(Math.min(maxWorkers, 1024)));
 
     const [victim] = readyPids(run);
     process.kill(victim!, 'SIGKILL');

@@ -17,8 +17,9 @@ const kExitWaitMs = 10_000;
 export async function reloadCommand(args: string[]): Promise<number | 'help'> {
   const name = singleName('reload', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'reload')) as { workers: number } & Partial<StopCounts>;
-  process.stdout.write(`reloaded ${name[0]}: ${result.workers} worker${result.workers === 1 ? '' : 's'} replaced, ${describeReloadStops(result)}\n`);
+  const result = (await controlRequest(name[0], 'reload')) as { workers: number; joined?: boolean } & Partial<StopCounts>;
+  const joined = result.joined === true ? ' (this request joined the reload already under way)' : '';
+  process.stdout.write(`reloaded ${name[0]}${joined}: ${result.workers} worker${result.workers === 1 ? '' : 's'} replaced, ${describeReloadStops(result)}\n`);
   return 0;
 }
 

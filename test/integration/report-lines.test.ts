@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
+import { recordClusterEvents } from '../../src/control/record-events.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -17,6 +18,7 @@ describe('report lines', () => {
     const { logger, text } = capturedLogger();
     const primary = testPrimary({ workerCount: 3, logger });
     await primary.start();
+    const { log } = recordClusterEvents(primary); // what `clusterkit dashboard` shows
     const complete = onceEvent(primary, 'scaleComplete', 30_000);
     await primary.scale(1);
     const stopped = (await complete) as { from: number; to: number; stopped: { graceful: unknown[] } };
@@ -24,6 +26,7 @@ describe('report lines', () => {
     expect(stopped.stopped.graceful).toHaveLength(2);
     expect(text()).toContain('[t] scaling from 3 to 1 workers from=3 to=1\n');
     expect(text()).toContain('[t] scaling from 3 to 1 workers complete from=3 to=1 graceful=2 failed=0 killed=0\n');
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'scaleComplete', from: 3, to: 1, graceful: 2, failed: 0, killed: 0, requestsCut: 0 }));
     await primary.scale(2);
     expect(text()).toContain('[t] scaling from 1 to 2 workers complete from=1 to=2 graceful=0 failed=0 killed=0\n');
   });

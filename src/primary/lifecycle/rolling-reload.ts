@@ -68,6 +68,7 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     if (old?.isListening && !incoming.isListening) {
       // Its exit ends the wait at once: a new version that crashes at startup is the most common bad deploy.
       await settleWithin(Promise.race([incoming.whenListening.promise, incoming.whenExited.promise]), options.readyTimeoutMs);
+      if (incoming.state === 'exited' && incoming.stopRequested) throw new Error(`${incoming.describe()} was stopped by the primary before it listened`);
       if (incoming.state === 'exited') {
         throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} after it was ready, before it listened`);
       }
@@ -79,6 +80,10 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     restorePriority?.();
     await stopWorker(pool, incoming, kFailedReplacementStopMs);
     const reason = toError(error).message;
+    // A shutdown that began meanwhile stopped the replacement: that, not the replacement, ended the reload.
+    if (!context.isRunning()) {
+      throw new ReloadError(`The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was starting (${reason}); ${progress}.`, { cause: error });
+    }
     throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
   }
   // The slot may have crashed and restarted meanwhile: the newest worker wins, the rest stop.

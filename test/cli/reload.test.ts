@@ -82,7 +82,8 @@ describe('clusterkit reload', () => {
     expect(result.code).toBe(1);
     const reason = `worker 3 \\(pid \\d+\\) ${how} after it was ready, before it listened`;
     expect(result.stderr).toMatch(new RegExp(`^clusterkit: reload failed: The replacement for worker slot 0 failed to start \\(${reason}\\), so the reload stopped; 0 of 2 workers were replaced`));
-    expect(run.output()).toMatch(new RegExp(`ERROR rolling reload failed: .*${reason}`));
+    // Waited for: the cluster's stderr may arrive after the answer on the control socket.
+    await run.waitFor(new RegExp(`ERROR rolling reload failed: .*${reason}`));
     expect(run.output()).not.toMatch(/did not listen within/);
     expect(before.every((pid) => isAlive(pid))).toBe(true);
     expect((await cli(['stop', 'dies'], { runtime })).code).toBe(0);
@@ -109,7 +110,8 @@ describe('clusterkit reload', () => {
     expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(worker 2 \(pid \d+\) exited with code 3/);
     expect(secondResult.code).toBe(1);
     expect(secondResult.stderr).toMatch(/^clusterkit: reload failed: A reload was already under way when this one was requested, so this request joined it, and it failed: The replacement for worker slot 0/);
-    // One reload ran: one start line, one failure line.
+    // One reload ran: one start line, one failure line (waited for, as above).
+    await run.waitFor(/rolling reload failed/);
     expect(run.output().match(/rolling reload started/g)).toHaveLength(1);
     expect(run.output().match(/rolling reload failed/g)).toHaveLength(1);
     expect(isAlive(pid!)).toBe(true);

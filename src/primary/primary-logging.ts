@@ -50,16 +50,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (worker.readyAt === undefined && worker.state !== 'exited') startupErrors.set(worker.id, error);
     else logError(worker, error);
   });
-  /** Workers the heartbeat declared unresponsive (killed with SIGKILL): their exit and crash say so. */
-  const unresponsive = new Map<number, number>();
+  /** Workers the heartbeat declared unresponsive (killed with SIGKILL), with their silence: their exit and crash say so. Weak: no crash may follow. */
+  const unresponsive = new WeakMap<WorkerHandle, number>();
   /** Unresponsive workers whose exit line was written: their `workerCrash` needs no second line. */
-  const killedUnresponsive = new Set<number>();
+  const killedUnresponsive = new WeakSet<WorkerHandle>();
   primary.on('workerExit', ({ worker, code, signal, expected }) => {
     const fields = { ...ids(worker), code, signal };
-    const silentMs = unresponsive.get(worker.id);
-    unresponsive.delete(worker.id);
+    const silentMs = unresponsive.get(worker);
     if (silentMs !== undefined && !expected) {
-      killedUnresponsive.add(worker.id);
+      killedUnresponsive.add(worker);
       const how = signal === 'SIGKILL' ? 'was killed (SIGKILL)' : `${describeExit(code, signal, worker.pid)} as it was killed`;
       logger.warn({ ...fields, silentMs }, `worker ${worker.id} ${how} by the primary: it did not answer heartbeats for ${silentMs} ms`);
       return;
@@ -81,7 +80,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     }
   });
   primary.on('workerCrash', ({ worker, uptimeMs }) => {
-    if (killedUnresponsive.delete(worker.id)) return;
+    if (killedUnresponsive.has(worker)) return;
     if (worker.readyAt !== undefined) logger.warn({ ...ids(worker), uptimeMs }, `worker ${worker.id} crashed`);
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
@@ -90,7 +89,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
   });
   primary.on('workerUnresponsive', ({ worker, silentMs }) => {
-    unresponsive.set(worker.id, silentMs);
+    unresponsive.set(worker, silentMs);
     logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);
   });
   primary.on('workerProtocolError', ({ worker, error, dropped }) =>

@@ -7,7 +7,7 @@ import type { ClusterStatus } from '../control/control-protocol.js';
 import type { StopCounts } from '../control/stop-counts.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly joined?: boolean } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown } };
 
@@ -46,7 +46,8 @@ function describeStops(outcome: StopOutcome, workers: string): string | undefine
 
 /** `reloaded web: 2 workers replaced, no downtime` (only when every old worker stopped cleanly and no request was cut off). */
 export function describeReload(name: string, reply: ReloadReply): string {
-  return `reloaded ${name}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no downtime'}`;
+  const joined = reply.joined === true ? ' (this request joined the reload already under way)' : '';
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no downtime'}`;
 }
 
 /** `scaled web to 1 worker (pids 3775), but 5 requests cut off at the shutdown timeout (see the cluster's log)`. */

@@ -12,7 +12,7 @@
 /** Events kept; older ones are overwritten. A crash-looping 64-worker cluster logs ~4 a second. */
 export const kEventLogCapacity = 1024;
 
-/** The primary events the log keeps (named as on `ClusterPrimary`), plus `scale`. */
+/** The primary events the log keeps (named as on `ClusterPrimary`). */
 export type ClusterEventType =
   | 'workerFork'
   | 'workerReady'
@@ -27,7 +27,9 @@ export type ClusterEventType =
   | 'reload'
   | 'reloadComplete'
   | 'reloadFailed'
+  | 'reloadJoined'
   | 'scale'
+  | 'scaleComplete'
   | 'shutdown'
   | 'shutdownForced';
 
@@ -65,14 +67,15 @@ export interface ClusterEvent {
   workers?: number;
   replaced?: number;
   /**
-   * `reloadComplete`: how the old workers stopped, counted as in `ShutdownReport`.
+   * `reloadComplete`: how the old workers stopped, counted as in `ShutdownReport`;
+   * `scaleComplete`: the same for the surplus workers of a scale-down.
    * `shutdownForced`: `killed` workers, and `openRequests` still open when `trackServer()` knew.
    */
   graceful?: number;
   failed?: number;
   killed?: number;
   openRequests?: number;
-  /** `reloadComplete`: requests the old workers cut off (`ShutdownReport.requestsCut`). */
+  /** `reloadComplete`, `scaleComplete`: requests the stopped workers cut off (`ShutdownReport.requestsCut`). */
   requestsCut?: number;
   /**
    * `workerDestroyTimeout`: the time `_destroy` (or a plain script's cleanup: then `signal` is
@@ -87,7 +90,7 @@ export interface ClusterEvent {
   /** `crashLoop`: failures counted and slots still supervised. */
   failures?: number;
   remainingSlots?: number;
-  /** `scale`: worker count before and wanted. */
+  /** `scale`, `scaleComplete`: worker count before and wanted. */
   from?: number;
   to?: number;
   /** `shutdown`: the signal that started it, if any. `shutdownForced`: the second signal. */

@@ -31,7 +31,10 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     reloadComplete: ({ replaced, stopped }) =>
       log.append({ type: 'reloadComplete', replaced, graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length, requestsCut: stopped.requestsCut }),
     reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message }),
+    reloadJoined: () => log.append({ type: 'reloadJoined' }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
+    scaleComplete: ({ from, to, stopped }) =>
+      log.append({ type: 'scaleComplete', from, to, graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length, requestsCut: stopped.requestsCut }),
     shutdown: ({ signal }) => log.append({ type: 'shutdown', ...(signal ? { reason: signal } : {}) }),
     shutdownForced: ({ signal, killed, openRequests }) =>
       log.append({ type: 'shutdownForced', reason: signal, killed: killed.length, ...(openRequests === undefined ? {} : { openRequests }) }),

@@ -3,6 +3,7 @@
  * in `ShutdownReport`, so `clusterkit stop|reload` can say it (and never claim "no downtime"
  * when a request was cut off).
  */
+import { ReloadError } from '../errors.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 
@@ -22,17 +23,32 @@ export function stopCounts(report: ShutdownReport): StopCounts {
  * Runs `reload` and answers with the workers replaced and how the old ones stopped (from the
  * `reloadComplete` event of that reload; a reload already under way is shared, and so is its event).
  */
-export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Promise<void>): Promise<StopCounts & { workers: number }> {
+export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Promise<void>): Promise<StopCounts & { workers: number; joined: boolean }> {
   let stopped: ShutdownReport | undefined;
+  let joined = false;
   const onComplete = (event: { readonly stopped: ShutdownReport }) => (stopped = event.stopped);
+  // Emitted synchronously inside reload() when it joins a reload under way: only this call's.
+  const onJoined = () => (joined = true);
   primary.on('reloadComplete', onComplete);
+  primary.on('reloadJoined', onJoined);
+  let running: Promise<void>;
   try {
-    await reload();
+    running = reload();
+  } finally {
+    primary.off('reloadJoined', onJoined);
+  }
+  try {
+    await running;
+  } catch (error) {
+    // Its failure is the reload's it joined: say so, not as if this request started it.
+    if (!joined) throw error;
+    const message = error instanceof Error ? error.message : String(error);
+    throw new ReloadError(`A reload was already under way when this one was requested, so this request joined it, and it failed: ${message}`, { cause: error });
   } finally {
     primary.off('reloadComplete', onComplete);
   }
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
-  return { workers: primary.workers.length, ...counts };
+  return { workers: primary.workers.length, joined, ...counts };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */

@@ -149,8 +149,20 @@ export interface PrimaryEvents<ToPrimary> {
   /** The reload finished: `replaced` workers, and how the old ones stopped. */
   reloadComplete: (event: { readonly replaced: number; readonly stopped: ShutdownReport }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
+  /**
+   * `reload()` was called (SIGHUP, `clusterkit reload`, a call) while a reload was under way: no
+   * second reload starts; the call joins the one under way and settles with it (its
+   * `reloadComplete` or `reloadFailed`).
+   */
+  reloadJoined: (event: Record<string, never>) => void;
   /** `scale()` began: `from` workers (active slots) to `to`. */
   scale: (event: { readonly from: number; readonly to: number }) => void;
+  /**
+   * `scale()` finished: `from` workers to `to`. `stopped`: how the surplus workers of a
+   * scale-down stopped, counted as in a shutdown (all empty for a scale-up). Not emitted when
+   * the call rejects (a scale-up whose workers could not start: their own lines say why).
+   */
+  scaleComplete: (event: { readonly from: number; readonly to: number; readonly stopped: ShutdownReport }) => void;
   /** A shared-store key changed (from the primary or a worker). */
   storeChange: (event: StoreChange) => void;
   /**

@@ -50,11 +50,24 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (worker.readyAt === undefined && worker.state !== 'exited') startupErrors.set(worker.id, error);
     else logError(worker, error);
   });
+  /** Workers the heartbeat declared unresponsive (killed with SIGKILL), with their silence: their exit and crash say so. Weak: no crash may follow. */
+  const unresponsive = new WeakMap<WorkerHandle, number>();
+  /** Unresponsive workers whose exit line was written: their `workerCrash` needs no second line. */
+  const killedUnresponsive = new WeakSet<WorkerHandle>();
   primary.on('workerExit', ({ worker, code, signal, expected }) => {
     const fields = { ...ids(worker), code, signal };
+    const silentMs = unresponsive.get(worker);
+    if (silentMs !== undefined && !expected) {
+      killedUnresponsive.add(worker);
+      const how = signal === 'SIGKILL' ? 'was killed (SIGKILL)' : `${describeExit(code, signal, worker.pid)} as it was killed`;
+      logger.warn({ ...fields, silentMs }, `worker ${worker.id} ${how} by the primary: it did not answer heartbeats for ${silentMs} ms`);
+      return;
+    }
     const startupError = startupErrors.get(worker.id);
     startupErrors.delete(worker.id);
-    if (worker.readyAt === undefined && (!expected || startupError)) {
+    // One that never became ready and exits with a failure during a stop failed to start: not a failed stop.
+    const failedBeforeReady = worker.readyAt === undefined && (!expected || startupError !== undefined || (signal === null && code !== 0));
+    if (failedBeforeReady) {
       logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
     } else if (!expected) {
       logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
@@ -67,6 +80,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     }
   });
   primary.on('workerCrash', ({ worker, uptimeMs }) => {
+    if (killedUnresponsive.has(worker)) return;
     if (worker.readyAt !== undefined) logger.warn({ ...ids(worker), uptimeMs }, `worker ${worker.id} crashed`);
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
@@ -74,7 +88,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const level = previous.readyAt === undefined ? 'debug' : 'info';
     logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
   });
-  primary.on('workerUnresponsive', ({ worker, silentMs }) => logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`));
+  primary.on('workerUnresponsive', ({ worker, silentMs }) => {
+    unresponsive.set(worker, silentMs);
+    logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);
+  });
   primary.on('workerProtocolError', ({ worker, error, dropped }) =>
     logger.warn({ ...ids(worker), dropped, problem: error.problem }, error.message),
   );
@@ -111,6 +128,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('reload', ({ workers }) => logger.info({ workers }, 'rolling reload started'));
   primary.on('reloadComplete', ({ replaced, stopped }) => logReport(logger, stopped, { replaced }, 'rolling reload complete'));
   primary.on('reloadFailed', ({ error }) => logger.error({ err: error }, `rolling reload failed: ${error.message}`));
+  primary.on('scale', ({ from, to }) => logger.info({ from, to }, `scaling from ${from} to ${to} workers`));
+  primary.on('scaleComplete', ({ from, to, stopped }) => logReport(logger, stopped, { from, to }, `scaling from ${from} to ${to} workers complete`));
+  primary.on('reloadJoined', () => logger.info({}, 'reload requested while a rolling reload is under way: joined to it (it ends with that reload)'));
 }
 
 /**

@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { killSpawned, spawnScript } from '../helpers/spawn.js';
+import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => {
@@ -61,6 +62,60 @@ describe('clusterkit reload', () => {
     expect(reload.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start .*cli-fails-on-reload\.mjs threw on import: Error: the new release is broken/);
     expect(isAlive(pid!)).toBe(true);
     expect((await cli(['stop', 'flaky'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it.each([
+    ['exits with a code', 'exit', 'exited with code 3'],
+    ['is SIGKILLed', 'kill', 'was killed by SIGKILL'],
+  ])('[H29] fails a reload at once when the replacement %s after ready, before it listened, naming how it exited', async (_label, mode, how) => {
+    const runtime = runtimeDir();
+    const flag = `${runtime}/release`;
+    const run = startCli(['run', 'test/fixtures/cli-dies-before-listening.mjs', '-w', '2', '--name', 'dies'], { runtime, env: { CLI_FIXTURE_FLAG: flag } });
+    await run.waitFor(/service dies started/);
+    const before = readyPids(run);
+    writeFileSync(flag, mode);
+    const reload = cli(['reload', 'dies'], { runtime });
+    await run.waitFor(/worker 3 ready/); // the replacement is ready, and waited on to listen
+    writeFileSync(`${flag}.go`, 'now');
+    const result = await reload;
+    expect(result.code).toBe(1);
+    const reason = `worker 3 \\(pid \\d+\\) ${how} after it was ready, before it listened`;
+    expect(result.stderr).toMatch(new RegExp(`^clusterkit: reload failed: The replacement for worker slot 0 failed to start \\(${reason}\\), so the reload stopped; 0 of 2 workers were replaced`));
+    // Waited for: the cluster's stderr may arrive after the answer on the control socket.
+    await run.waitFor(new RegExp(`ERROR rolling reload failed: .*${reason}`));
+    expect(run.output()).not.toMatch(/did not listen within/);
+    expect(before.every((pid) => isAlive(pid))).toBe(true);
+    expect((await cli(['stop', 'dies'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H41] a SIGHUP or `clusterkit reload` during a reload joins it, says so in the log, and reports the failure as that reload\'s', async () => {
+    const runtime = runtimeDir();
+    const flag = `${runtime}/release`;
+    const run = startCli(['run', 'test/fixtures/cli-dies-before-listening.mjs', '-w', '1', '--name', 'joins'], { runtime, env: { CLI_FIXTURE_FLAG: flag } });
+    await run.waitFor(/service joins started/);
+    const [pid] = readyPids(run);
+    writeFileSync(flag, 'exit');
+    const first = cli(['reload', 'joins'], { runtime });
+    await run.waitFor(/worker 2 ready/);
+    const joinedLines = () => run.output().match(/reload requested while a rolling reload is under way: joined to it/g)?.length ?? 0;
+    process.kill(run.child.pid!, 'SIGHUP');
+    await until(() => joinedLines() === 1, 30_000, 'the SIGHUP joined the reload');
+    const second = cli(['reload', 'joins'], { runtime });
+    await until(() => joinedLines() === 2, 30_000, 'the second `clusterkit reload` joined the reload');
+    writeFileSync(`${flag}.go`, 'now');
+    const [firstResult, secondResult] = await Promise.all([first, second]);
+    expect(firstResult.code).toBe(1);
+    expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(worker 2 \(pid \d+\) exited with code 3/);
+    expect(secondResult.code).toBe(1);
+    expect(secondResult.stderr).toMatch(/^clusterkit: reload failed: A reload was already under way when this one was requested, so this request joined it, and it failed: The replacement for worker slot 0/);
+    // One reload ran: one start line, one failure line (waited for, as above).
+    await run.waitFor(/rolling reload failed/);
+    expect(run.output().match(/rolling reload started/g)).toHaveLength(1);
+    expect(run.output().match(/rolling reload failed/g)).toHaveLength(1);
+    expect(isAlive(pid!)).toBe(true);
+    expect((await cli(['stop', 'joins'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
 });

@@ -40,9 +40,10 @@ describe('ClusterPrimary with a serviceName', () => {
     expect(scaled.targetWorkers).toBe(2);
     expect(primary.workers).toHaveLength(2);
     const page = (await controlRequest('bare', 'events', { after: 0, directory })) as EventsPage;
-    expect(page.events.map((event) => event.type)).toEqual(['workerFork', 'workerReady', 'scale', 'workerFork', 'workerReady']);
+    expect(page.events.map((event) => event.type)).toEqual(['workerFork', 'workerReady', 'scale', 'workerFork', 'workerReady', 'scaleComplete']);
     expect(page.events[2]).toMatchObject({ seq: 3, type: 'scale', from: 1, to: 2 });
-    expect((await controlRequest('bare', 'events', { after: page.last, directory })) as EventsPage).toEqual({ events: [], last: 5, missed: 0 });
+    expect(page.events[5]).toMatchObject({ seq: 6, type: 'scaleComplete', from: 1, to: 2, graceful: 0, failed: 0, killed: 0, requestsCut: 0 });
+    expect((await controlRequest('bare', 'events', { after: page.last, directory })) as EventsPage).toEqual({ events: [], last: 6, missed: 0 });
 
     expect(await controlRequest('bare', 'stop', { directory })).toEqual({ graceful: 2, failed: 0, killed: 0, requestsCut: 0, pid: process.pid });
     expect(primary.state).toBe('stopped');

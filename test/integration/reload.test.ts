@@ -53,7 +53,9 @@ describe('rolling reload', () => {
     const primary = testPrimary({ workerCount: 2 });
     await primary.start();
     const first = primary.reload();
+    const joined = record(primary, 'reloadJoined');
     expect(primary.reload()).toBe(first);
+    expect(joined.events).toEqual([{}]);
     await first;
     const forks = record(primary, 'workerFork');
     // The first replacement is forked synchronously, so it is still loading when shutdown begins.
@@ -63,6 +65,8 @@ describe('rolling reload', () => {
     // machine must not turn its stop into a kill).
     const report = await primary.shutdown({ timeoutMs: 60_000 });
     await expect(reloading).resolves.toBeInstanceOf(ReloadError);
+    // The shutdown ended it, not the replacement: the message says so.
+    expect((await reloading as Error).message).toMatch(/^The reload stopped because the primary began shutting down while the replacement for worker slot 0 was starting/);
     expect(forks.events).toHaveLength(1);
     expect(report.killed).toEqual([]);
     await expect(primary.reload()).rejects.toBeInstanceOf(ShutdownInProgressError);

@@ -47,3 +47,17 @@ createJsonLogger({ level: 'silent', stream: process.stdout });
 // @ts-expect-error not a level
 createJsonLogger({ level: 'verbose' });
 new ClusterPrimary({ workerCount: 0 });
+
+// scaleComplete and reloadJoined (issue: reload truth): a scale's outcome as a ShutdownReport; a joined reload carries nothing (as `initialize`).
+{
+  const scaled = new ClusterPrimary({ workerCount: 2 });
+  scaled.on('scaleComplete', ({ from, to, stopped }) => {
+    const counts: number[] = [from, to, stopped.graceful.length, stopped.failed.length, stopped.killed.length, stopped.requestsCut];
+    void counts;
+  });
+  // @ts-expect-error scaleComplete has no `count`
+  scaled.on('scaleComplete', ({ count }) => void count);
+  scaled.on('reloadJoined', (event) => void event);
+  // @ts-expect-error the event is reloadJoined
+  scaled.on('reloadJoin', () => {});
+}

@@ -138,16 +138,22 @@ export class PrimaryLifecycle {
         ? new ShutdownInProgressError('The primary is shutting down; scale() is refused.')
         : new InvalidStateError('scale() needs a started primary; await start() first.');
     }
-    const slots = this.#context.pool.activeSlots();
-    this.#context.emit('scale', { from: slots.length, to: count });
+    const { pool, emit } = this.#context;
+    const slots = pool.activeSlots();
+    const from = slots.length;
+    emit('scale', { from, to: count });
     if (count > slots.length) {
-      await this.#context.pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
+      await pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
+      emit('scaleComplete', { from, to: count, stopped: { graceful: [], failed: [], killed: [], requestsCut: 0 } });
       return;
     }
     const surplus = slots.slice(count).reverse();
     // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
-    for (const slot of surplus) if (!slot.current) this.#context.pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
-    await Promise.all(surplus.filter((slot) => slot.current).map((slot) => this.stopWorker(slot.current!, this.#context.options.shutdownTimeoutMs)));
+    for (const slot of surplus) if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
+    const records = surplus.flatMap((slot) => (slot.current ? [slot.current] : []));
+    for (const record of records) pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
+    const stopped = await stopAll(pool, records, this.#context.options.shutdownTimeoutMs);
+    emit('scaleComplete', { from, to: count, stopped });
   }
 
   /** Kills every worker at once, says so (`shutdownForced`) and exits: a second stop signal. */
@@ -170,7 +176,12 @@ export class PrimaryLifecycle {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; reload() is refused.'));
     }
     if (this.#state !== 'running') return Promise.reject(new InvalidStateError('reload() needs a started primary; await start() first.'));
-    this.#reload ??= rollingReload(this.#reloadContext).finally(() => {
+    if (this.#reload) {
+      // A second SIGHUP, `clusterkit reload` or call joins the reload under way: said, so it is never silent.
+      this.#context.emit('reloadJoined', {});
+      return this.#reload;
+    }
+    this.#reload = rollingReload(this.#reloadContext).finally(() => {
       this.#reload = undefined;
     });
     return this.#reload;

@@ -4,7 +4,7 @@
  * round: killing first drops connections (in round-robin mode the primary even closes the
  * listening socket when its last worker leaves).
  */
-import { ReloadError } from '../../errors.js';
+import { describeExit, ReloadError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
 import { toError } from '../../to-error.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
@@ -62,16 +62,28 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   // It boots on CPU the serving workers leave, and gets their priority back once ready.
   const restorePriority = lowerWhileBooting(incoming.pid, Math.min(kMaxLoweredMs, options.readyTimeoutMs / 4));
   try {
+    // Rejects at its exit before ready, with how it exited (worker-pool.ts).
     await incoming.whenReady.promise;
     restorePriority?.();
     if (old?.isListening && !incoming.isListening) {
-      await settleWithin(incoming.whenListening.promise, options.readyTimeoutMs);
+      // Its exit ends the wait at once: a new version that crashes at startup is the most common bad deploy.
+      await settleWithin(Promise.race([incoming.whenListening.promise, incoming.whenExited.promise]), options.readyTimeoutMs);
+      if (incoming.state === 'exited' && incoming.stopRequested) throw new Error(`${incoming.describe()} was stopped by the primary before it listened`);
+      if (incoming.state === 'exited') {
+        throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} after it was ready, before it listened`);
+      }
       if (!incoming.isListening) throw new Error(`it was ready but did not listen within ${options.readyTimeoutMs} ms, unlike the worker it replaces`);
     }
+    // A replacement that exits right after ready with nothing to listen for is no replacement either.
+    if (incoming.state === 'exited') throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} right after it was ready`);
   } catch (error) {
     restorePriority?.();
     await stopWorker(pool, incoming, kFailedReplacementStopMs);
     const reason = toError(error).message;
+    // A shutdown that began meanwhile stopped the replacement: that, not the replacement, ended the reload.
+    if (!context.isRunning()) {
+      throw new ReloadError(`The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was starting (${reason}); ${progress}.`, { cause: error });
+    }
     throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
   }
   // The slot may have crashed and restarted meanwhile: the newest worker wins, the rest stop.

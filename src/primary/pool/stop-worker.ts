@@ -42,12 +42,23 @@ export function killAll(pool: WorkerPool): WorkerRecord[] {
   return records;
 }
 
-/** Stops `records` at once; the report sorts them by how their stop ended. */
+/**
+ * Stops `records` at once; the report sorts them by how their stop ended. A worker that never
+ * became ready and exited by itself with a failure (it crashed at import, its `_init` threw) is
+ * in none of the lists: it failed to start, it was not stopped, and its start failure has its
+ * own line. One the primary had to SIGKILL (hung in `_init` past the timeout) counts as killed.
+ */
 export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number): Promise<ShutdownReport> {
   const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs)));
-  const having = (outcome: StopOutcome) => records.filter((_, index) => outcomes[index] === outcome).map((record) => record.handle);
+  const having = (outcome: StopOutcome) =>
+    records.filter((record, index) => outcomes[index] === outcome && !(outcome === 'failed' && neverStarted(record))).map((record) => record.handle);
   const requestsCut = records.reduce((sum, record, index) => sum + requestsCutBy(record, outcomes[index]!), 0);
   return { graceful: having('graceful'), failed: having('failed'), killed: having('killed'), requestsCut };
+}
+
+/** It exited before it was ever ready: a failed start, not a failed stop. */
+function neverStarted(record: WorkerRecord): boolean {
+  return record.readyAt === undefined && record.state === 'exited';
 }
 
 /**

@@ -19,7 +19,9 @@ const kKinds = {
   reload: { tag: 'reload', color: '#60a5fa', line: true },
   reloadComplete: { tag: 'reload done', color: '#60a5fa', line: true },
   reloadFailed: { tag: 'reload failed', color: '#ef4444', line: true },
+  reloadJoined: { tag: 'reload joined', color: '#60a5fa', line: false },
   scale: { tag: 'scale', color: '#2dd4bf', line: true },
+  scaleComplete: { tag: 'scale done', color: '#2dd4bf', line: true },
   shutdown: { tag: 'shutdown', color: '#94a3b8', line: true },
   shutdownForced: { tag: 'forced stop', color: '#ef4444', line: true },
 };
@@ -72,8 +74,12 @@ export function describeEvent(event) {
       return `rolling reload complete: ${event.replaced} workers replaced${stoppedSummary(event)}`;
     case 'reloadFailed':
       return `reload failed: ${event.error}`;
+    case 'reloadJoined':
+      return 'reload requested while a rolling reload is under way: joined to it';
     case 'scale':
       return `scaling from ${event.from} to ${event.to} workers`;
+    case 'scaleComplete':
+      return `scaling from ${event.from} to ${event.to} workers complete${stoppedSummary(event, 'stopped workers')}`;
     case 'shutdown':
       return `shutdown began${event.reason ? ` (${event.reason})` : ''}`;
     case 'shutdownForced':
@@ -84,10 +90,11 @@ export function describeEvent(event) {
 }
 
 /** `; old workers: 2 graceful, 1 failed, 0 killed` when the event carries the counts. */
-function stoppedSummary(event) {
+function stoppedSummary(event, whose = 'old workers') {
   if (event.graceful === undefined) return '';
+  if (whose === 'stopped workers' && event.graceful + event.failed + event.killed === 0) return '';
   const cut = event.requestsCut > 0 ? `, ${event.requestsCut} request${event.requestsCut === 1 ? '' : 's'} cut off` : '';
-  return `; old workers: ${event.graceful} graceful, ${event.failed} failed, ${event.killed} killed${cut}`;
+  return `; ${whose}: ${event.graceful} graceful, ${event.failed} failed, ${event.killed} killed${cut}`;
 }
 
 export class Timeline {

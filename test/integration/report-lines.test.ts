@@ -1,0 +1,74 @@
+/**
+ * What the primary's log lines and reports say about scaling, a hang kill and a worker that
+ * never started: each line says what happened, never a generic "unexpected" or "did not stop
+ * cleanly" for something the primary did or for a start that failed.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { recordClusterEvents } from '../../src/control/record-events.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, until } from '../helpers/wait.js';
+
+describe('report lines', () => {
+  it('logs a scale when it starts and when it completes, with how the surplus workers stopped', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 3, logger });
+    await primary.start();
+    const { log } = recordClusterEvents(primary); // what `clusterkit dashboard` shows
+    const complete = onceEvent(primary, 'scaleComplete', 30_000);
+    await primary.scale(1);
+    const stopped = (await complete) as { from: number; to: number; stopped: { graceful: unknown[] } };
+    expect(stopped).toMatchObject({ from: 3, to: 1 });
+    expect(stopped.stopped.graceful).toHaveLength(2);
+    expect(text()).toContain('[t] scaling from 3 to 1 workers from=3 to=1\n');
+    expect(text()).toContain('[t] scaling from 3 to 1 workers complete from=3 to=1 graceful=2 failed=0 killed=0\n');
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'scaleComplete', from: 3, to: 1, graceful: 2, failed: 0, killed: 0, requestsCut: 0 }));
+    await primary.scale(2);
+    expect(text()).toContain('[t] scaling from 1 to 2 workers complete from=1 to=2 graceful=0 failed=0 killed=0\n');
+  });
+
+  it('says a hung worker was killed by the primary for being unresponsive, not that it exited unexpectedly or crashed', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_000 }, logger });
+    const [worker] = await primary.start();
+    const exit = onceEvent(primary, 'workerExit', 30_000);
+    const crash = onceEvent(primary, 'workerCrash', 30_000);
+    const replaced = onceEvent(primary, 'workerReady', 30_000);
+    primary.notify(worker!, 'block', { ms: -1 });
+    // The public events keep their meaning (docs/events.md): not asked to stop, a failure.
+    await expect(exit).resolves.toMatchObject({ worker, signal: 'SIGKILL', expected: false });
+    await crash;
+    await replaced;
+    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms `));
+    expect(text()).not.toContain(`worker ${worker!.id} exited unexpectedly`);
+    expect(text()).not.toContain(`worker ${worker!.id} crashed`);
+  });
+
+  it('[H42] does not count a worker that never became ready and exits during the shutdown as a failed stop', async () => {
+    const { logger, text } = capturedLogger();
+    const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+    const behaviour = join(directory, 'init-behaviour');
+    writeFileSync(behaviour, 'ready');
+    const primary = testPrimary({ workerCount: 1, logger, env: { INIT_BEHAVIOUR_FILE: behaviour } }, 'workers/init-from-file.ts');
+    const [serving] = await primary.start();
+    writeFileSync(behaviour, 'gate'); // the next worker's _init throws once the gate opens
+    const forked = onceEvent(primary, 'workerOnline', 30_000);
+    const starting = primary.fork({ count: 1 }).catch((error: unknown) => error);
+    const { worker: broken } = (await forked) as { worker: { id: number } };
+    // A generous deadline: the broken worker exits on its own, never killed.
+    const shutdown = primary.shutdown({ timeoutMs: 60_000 });
+    writeFileSync(`${behaviour}.go`, 'now');
+    const report = await shutdown;
+    expect(report).toEqual({ graceful: [serving], failed: [], killed: [], requestsCut: 0 });
+    await expect(starting).resolves.toBeInstanceOf(Error);
+    await until(() => text().includes('shutdown complete'), 10_000, 'the shutdown line');
+    expect(text()).toContain(`[t] ERROR worker ${broken.id} could not start: its _init() threw Error: bad config: the gate opened on a broken release`);
+    expect(text()).not.toContain('did not stop cleanly');
+    expect(text()).toContain('[t] shutdown complete graceful=1 failed=0 killed=0\n');
+  });
+});

@@ -508,11 +508,20 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
  */
 function lastFailure(label: string, cause: unknown): string {
   if (!isError(cause)) return 'Fix the cause, then start or reload again.';
-  const text =
-    cause instanceof WorkerExitedError
-      ? `worker ${cause.workerId} (pid ${cause.pid ?? 'none'}) ${describeExit(cause.exitCode, cause.signal, cause.pid)} ${cause.context}`
-      : toReadableError(cause).message.replace(/\.$/, '');
-  return `${label}: ${text}. Fix that, then start or reload again.`;
+  if (cause instanceof WorkerExitedError) {
+    return `${label}: worker ${cause.workerId} (pid ${cause.pid ?? 'none'}) ${describeExit(cause.exitCode, cause.signal, cause.pid)} ${cause.context}. Fix that, then start or reload again.`;
+  }
+  const init = cause instanceof WorkerStartupError && cause.cause instanceof RemoteError && cause.cause.messageType === '_init' ? cause.cause : undefined;
+  if (init) {
+    // The user's module in its own words (`the script /srv/api.js threw on import: ...`), as the
+    // per-attempt lines say it; the startup error's own advice would repeat ours.
+    const summary = init.data?.summary;
+    const text = typeof summary === 'string' ? summary : `its _init() threw ${init.remoteName}: ${init.remoteMessage}`;
+    return `${label}: ${text.replace(/\.$/, '')}. Fix that, then start or reload again.`;
+  }
+  // A message that already says what to do (`... Check its output for the error; ...`) keeps its word.
+  const message = toReadableError(cause).message;
+  return /\b(?:[Ff]ix|[Cc]heck|[Rr]aise|[Aa]dd|[Rr]emove)\b[^.]*\.$/.test(message) ? `${label}: ${message}` : `${label}: ${message.replace(/\.$/, '')}. Fix that, then start or reload again.`;
 }
 
 /** `60 s`, `1.5 s`, `500 ms`. */

@@ -156,6 +156,7 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "restart_delay": 1000 }] }', /^Unknown key "apps\[0\]\.restart_delay"\. PM2's "restart_delay" has no equivalent: restarts back off on their own, from 100 ms doubling up to 30 s/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "maxRestarts": 0 }] }', /^"apps\[0\]\.maxRestarts" must be a positive integer\. Received 0\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": "soon" }] }', /^"apps\[0\]\.startupWindow" must be/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": -1 }] }', /^"apps\[0\]\.startupWindow" must be/],
     ['clusterkit.config.json', '{ "services": [] }', /^Unknown key "services"\. Did you mean|^Unknown key "services"\. Known keys: apps\./],
   ];
 

@@ -49,4 +49,16 @@ describe('restart policy flags and keys', () => {
     );
     expect(stderr).not.toMatch(/could not start|retry it|see "cause"/);
   });
+
+  it('--max-startup-failures 1 gives up after one failed start, and says so', async () => {
+    const run = startCli(['run', 'test/fixtures/cli-throwing-script.mjs', '-w', '1', '--max-startup-failures', '1'], { runtime: runtimeDir() });
+    await expect(run.exited()).resolves.toBe(1);
+    const stderr = run.stderr();
+    expect(stderr.match(/ERROR worker \d+ could not start: /g)).toHaveLength(1);
+    // The failure in the user's words, said once, with one piece of advice.
+    expect(stderr).toMatch(
+      /ERROR worker slot 0 could not start once, so it is no longer restarted\. Last failure: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+\)\. Fix that, then start or reload again\. slot=0/,
+    );
+    expect(stderr).toMatch(/could not start: .*\(1 attempt\)\./);
+  });
 });

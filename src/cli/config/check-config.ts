@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { kClusterNamePattern } from '../../control/runtime-dir.js';
 import { moduleBaseName } from '../../runner/service-options.js';
-import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb } from '../arg-values.js';
+import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, parseWindow } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -104,7 +104,7 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),
     restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),
-    startupWindowMs: optional(app.startupWindow, (value) => (value === 0 || value === '0' ? 0 : checkDuration(value, at('startupWindow')))),
+    startupWindowMs: optional(app.startupWindow, (value) => checkWindow(value, at('startupWindow'))),
     maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
     nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'))),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
@@ -167,6 +167,12 @@ function checkDuration(value: unknown, key: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkDurationLimit(value, value, `"${key}"`, 'run');
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
   return parseDuration(value, `"${key}"`, 'run');
+}
+
+/** A duration that may be 0 (`startupWindow: 0`: only a death before ready is a failed start). */
+function checkWindow(value: unknown, key: string): number {
+  if (value === 0) return 0;
+  return typeof value === 'string' ? parseWindow(value, `"${key}"`, 'run') : checkDuration(value, key);
 }
 
 function checkSize(value: unknown, key: string): number {

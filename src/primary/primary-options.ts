@@ -198,7 +198,13 @@ export interface RestartOptions {
   startupWindowMs?: number;
   /** Consecutive startup failures after which the slot stops restarting (`crashLoop`). @default 3 */
   maxStartupFailures?: number;
-  /** Restarts of one slot allowed within `windowMs`; one more trips `crashLoop`. @default 10 */
+  /**
+   * Restarts of one slot allowed within `windowMs`; one more trips `crashLoop` (reason
+   * `too-many-restarts`). Every crash counts, including those after the startup window; with the
+   * default backoff a slot that keeps crashing after it served settles at one restart per
+   * `backoff.maxMs` and never reaches this, so it catches only loops faster than the backoff
+   * (PM2's `max_restarts` is 16 restarts sooner than `min_uptime`). @default 10
+   */
   maxRestarts?: number;
   /** The window of `maxRestarts`. @default 60000 */
   windowMs?: number;

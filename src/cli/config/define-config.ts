@@ -54,7 +54,7 @@ export interface AppConfig {
    * A worker that dies this soon after it became ready failed to start (PM2's `min_uptime`,
    * counted from ready); `0`: only a death before ready. @default '1s'
    */
-  startupWindow?: ConfigDuration | 0;
+  startupWindow?: ConfigDuration;
   /** Failed starts in a row after which a slot is no longer restarted. @default 3 */
   maxStartupFailures?: number;
   /** `'json'`: the primary's lines and the workers' output as one JSON object per line. @default 'line' */

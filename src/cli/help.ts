@@ -68,7 +68,9 @@ Options:
       --restart-window <d>    The window of --max-restarts (default: 60s)
       --startup-window <d>    A worker that dies this soon after ready failed to start
                               (PM2's min_uptime; default: 1s, 0: only before ready)
-      --max-startup-failures <n>  Failed starts in a row that stop a slot (default: 3)
+      --max-startup-failures <n>
+                              Failed starts in a row after which a slot is no longer
+                              restarted (default: 3)
       --node-arg=<arg>        Node option for the workers; repeat it for several
       --log-format <format>   line (default) or json
       --env <KEY=VALUE>       Environment variable for the workers; repeat it for several

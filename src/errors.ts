@@ -342,6 +342,8 @@ export class CrashLoopError extends ClusterKitError {
       reason?: CrashLoopReason;
       /** Said at the end of the message: what to change (a missing TypeScript loader...). */
       hint?: string | undefined;
+      /** For `reason: 'too-many-restarts'`: the window (ms) of `restart.maxRestarts`, said in the message. */
+      windowMs?: number;
       /** For `reason: 'memory-limit'`. */
       memory?: MemoryLoopDetail;
     },
@@ -353,8 +355,10 @@ export class CrashLoopError extends ClusterKitError {
         ? `Worker slot ${slot} went over the memory limit (${formatBytes(memory.limitBytes)}; RSS ${formatBytes(memory.rssBytes)}) ${failures} times ` +
             'in a row soon after starting, so it is no longer replaced: the limit is below what the worker needs, or it leaks memory from ' +
             'the start. Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak, then start or reload again.'
-        : `Worker slot ${slot} failed ${failures} times in a row, so it is no longer restarted` +
-            `${describeCause(options?.cause)}. Fix the cause (see "cause"), then start or reload again.${hint}`,
+        : options?.reason === 'too-many-restarts'
+          ? `Worker slot ${slot} crashed ${failures} times within ${describeWindow(options.windowMs)} (restart.maxRestarts), so it is no longer restarted. ` +
+            `${lastFailure('Last crash', options.cause)}${hint}`
+          : `Worker slot ${slot} could not start ${failures === 1 ? 'once' : `${failures} times in a row`}, so it is no longer restarted. ${lastFailure('Last failure', options?.cause)}${hint}`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.reason = options?.reason ?? (memory ? 'memory-limit' : 'startup-failures');
@@ -499,8 +503,34 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
   return pid === undefined ? 'could not be spawned' : 'lost its IPC channel';
 }
 
-function describeCause(cause: unknown): string {
-  return isError(cause) ? ` (last failure: ${toReadableError(cause).message})` : '';
+/**
+ * `Last crash: worker 3 (pid 4242) exited with code 3 12.5 s after it became ready. Fix that, then ...`:
+ * the failure itself, so a reader of the log line (no `cause` to open) sees it. A
+ * `WorkerExitedError` gives only how the worker ended: its advice on retrying a request is for
+ * the caller of a request, not for whoever reads why a slot gave up.
+ */
+function lastFailure(label: string, cause: unknown): string {
+  if (!isError(cause)) return 'Fix the cause, then start or reload again.';
+  if (cause instanceof WorkerExitedError) {
+    return `${label}: worker ${cause.workerId} (pid ${cause.pid ?? 'none'}) ${describeExit(cause.exitCode, cause.signal, cause.pid)} ${cause.context}. Fix that, then start or reload again.`;
+  }
+  const init = cause instanceof WorkerStartupError && cause.cause instanceof RemoteError && cause.cause.messageType === '_init' ? cause.cause : undefined;
+  if (init) {
+    // The user's module in its own words (`the script /srv/api.js threw on import: ...`), as the
+    // per-attempt lines say it; the startup error's own advice would repeat ours.
+    const summary = init.data?.summary;
+    const text = typeof summary === 'string' ? summary : `its _init() threw ${init.remoteName}: ${init.remoteMessage}`;
+    return `${label}: ${text.replace(/\.$/, '')}. Fix that, then start or reload again.`;
+  }
+  // A message that already says what to do (`... Check its output for the error; ...`) keeps its word.
+  const message = toReadableError(cause).message;
+  return /\b(?:[Ff]ix|[Cc]heck|[Rr]aise|[Aa]dd|[Rr]emove)\b[^.]*\.$/.test(message) ? `${label}: ${message}` : `${label}: ${message.replace(/\.$/, '')}. Fix that, then start or reload again.`;
+}
+
+/** `60 s`, `1.5 s`, `500 ms`. */
+function describeWindow(ms: number | undefined): string {
+  if (ms === undefined) return 'restart.windowMs';
+  return ms >= 1_000 ? `${Number((ms / 1_000).toFixed(1))} s` : `${ms} ms`;
 }
 
 /** A short, safe rendering of any value for error messages. Never throws (getters, Proxies...). */

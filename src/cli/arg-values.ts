@@ -80,3 +80,8 @@ export function parseCount(value: string, what: string, command: string): number
   if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`${what} must be a positive integer. Received "${value}".`, command);
   return count;
 }
+
+/** A duration that may be 0 (`--startup-window 0`: only exits before ready are failed starts). */
+export function parseWindow(value: string, flag: string, command: string): number {
+  return /^0+(?:\.0+)?(?:ms|s|m|h)?$/.test(value.trim()) ? 0 : parseDuration(value, flag, command);
+}

@@ -13,9 +13,15 @@ export const kFlagOfOption: Readonly<Record<string, string>> = Object.freeze({
   maxMemoryMb: '--max-memory',
   shutdownTimeoutMs: '--shutdown-timeout',
   readyTimeoutMs: '--ready-timeout',
+  'restart.maxRestarts': '--max-restarts',
+  'restart.windowMs': '--restart-window',
+  'restart.startupWindowMs': '--startup-window',
+  'restart.maxStartupFailures': '--max-startup-failures',
 });
 
-const kOptionNames = Object.keys(kFlagOfOption).join('|');
+const kOptionNames = Object.keys(kFlagOfOption)
+  .map((name) => name.replaceAll('.', '\\.'))
+  .join('|');
 /** `(maxMemoryMb; clusterkit run: --max-memory)`: a message that already names both keeps the flag. */
 const kBothNames = new RegExp(`\\((${kOptionNames}); clusterkit run: (--[a-z-]+)\\)`, 'g');
 /** `the "maxWorkers" option`, `"maxWorkers"`, `(maxMemoryMb)`. */

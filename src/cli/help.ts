@@ -63,6 +63,14 @@ Options:
       --ready-timeout <d>     Time a worker has to start (default: 30s)
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)
+      --max-restarts <n>      Crashes of one worker slot allowed within --restart-window
+                              before it is no longer restarted (default: 10)
+      --restart-window <d>    The window of --max-restarts (default: 60s)
+      --startup-window <d>    A worker that dies this soon after ready failed to start
+                              (PM2's min_uptime; default: 1s, 0: only before ready)
+      --max-startup-failures <n>
+                              Failed starts in a row after which a slot is no longer
+                              restarted (default: 3)
       --node-arg=<arg>        Node option for the workers; repeat it for several
       --log-format <format>   line (default) or json
       --env <KEY=VALUE>       Environment variable for the workers; repeat it for several

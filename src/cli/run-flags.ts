@@ -6,7 +6,7 @@
  * positionals (`run server.js --watch src lib`) or as `--watch=src`.
  */
 import { resolve } from 'node:path';
-import { parseCount, parseDuration, parseMemoryLimitMb, parseWorkers } from './arg-values.js';
+import { parseCount, parseDuration, parseMemoryLimitMb, parseWindow, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { parseCommand } from './parse-command.js';
 import type { RunLayer } from './run-settings.js';
@@ -20,6 +20,10 @@ export const kRunOptions = {
   'shutdown-timeout': { type: 'string' },
   'ready-timeout': { type: 'string' },
   'max-memory': { type: 'string' },
+  'max-restarts': { type: 'string' },
+  'restart-window': { type: 'string' },
+  'startup-window': { type: 'string' },
+  'max-startup-failures': { type: 'string' },
   'node-arg': { type: 'string', multiple: true },
   'log-format': { type: 'string' },
   env: { type: 'string', multiple: true },
@@ -72,6 +76,10 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     shutdownTimeoutMs: optional(values['shutdown-timeout'], (value) => parseDuration(value, '--shutdown-timeout', 'run')),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
     maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
+    maxRestarts: optional(values['max-restarts'], (value) => parseCount(value, '--max-restarts', 'run')),
+    restartWindowMs: optional(values['restart-window'], (value) => parseDuration(value, '--restart-window', 'run')),
+    startupWindowMs: optional(values['startup-window'], (value) => parseWindow(value, '--startup-window', 'run')),
+    maxStartupFailures: optional(values['max-startup-failures'], (value) => parseCount(value, '--max-startup-failures', 'run')),
     nodeArgs: values['node-arg'],
     logFormat,
     env: Object.keys(env).length > 0 ? env : undefined,

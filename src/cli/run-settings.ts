@@ -20,6 +20,14 @@ export interface WatchSettings {
   readonly delayMs: number;
 }
 
+/** `restart` options of the primary, as given on the command line or in the config file. */
+export interface RestartSettings {
+  maxRestarts?: number;
+  windowMs?: number;
+  startupWindowMs?: number;
+  maxStartupFailures?: number;
+}
+
 export interface RunSettings {
   script: string;
   scriptArgs: string[];
@@ -32,6 +40,8 @@ export interface RunSettings {
   shutdownTimeoutMs: number | undefined;
   readyTimeoutMs: number | undefined;
   maxMemoryMb: number | undefined;
+  /** The restart policy's settings given (`--max-restarts`...); unset ones keep the library's defaults. */
+  restart: RestartSettings;
   nodeArgs: string[];
   logFormat: LogFormat;
   /** Added to the inherited environment of the workers. */
@@ -52,6 +62,10 @@ export interface RunLayer {
   shutdownTimeoutMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
   maxMemoryMb?: number | undefined;
+  maxRestarts?: number | undefined;
+  restartWindowMs?: number | undefined;
+  startupWindowMs?: number | undefined;
+  maxStartupFailures?: number | undefined;
   nodeArgs?: string[] | undefined;
   logFormat?: LogFormat | undefined;
   /** From the env file, then the explicit variables over it. */
@@ -82,6 +96,12 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     shutdownTimeoutMs: flags.shutdownTimeoutMs ?? base.shutdownTimeoutMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
+    restart: definedOnly({
+      maxRestarts: flags.maxRestarts ?? base.maxRestarts,
+      windowMs: flags.restartWindowMs ?? base.restartWindowMs,
+      startupWindowMs: flags.startupWindowMs ?? base.startupWindowMs,
+      maxStartupFailures: flags.maxStartupFailures ?? base.maxStartupFailures,
+    }),
     nodeArgs: [...(base.nodeArgs ?? []), ...(flags.nodeArgs ?? [])],
     logFormat: flags.logFormat ?? base.logFormat ?? 'line',
     env: { ...base.env, ...flags.env },
@@ -92,3 +112,8 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
   };
 }
 
+
+/** The keys that have a value (the library's options refuse an explicit undefined under exactOptionalPropertyTypes). */
+function definedOnly(settings: Record<keyof RestartSettings, number | undefined>): RestartSettings {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as RestartSettings;
+}

@@ -111,13 +111,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.warn({ ...ids(worker), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, text);
   });
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
-    const text =
-      reason === 'startup-failures'
-        ? `worker slot ${slot} could not start ${failures} times in a row: it is no longer restarted`
-        : reason === 'too-many-restarts'
-          ? `worker slot ${slot} crashed ${failures} times within restart.windowMs: it is no longer restarted`
-          : error.message;
-    logger.error({ slot, failures, reason, err: error }, error.hint ? `${text}. ${error.hint}` : text);
+    // The error's message says why in full (the last failure itself, then the hint): a CLI user
+    // has no `cause` to open.
+    const text = reason === 'memory-limit' ? error.message : `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
+    logger.error({ slot, failures, reason, err: error }, text);
   });
   primary.on('shutdown', ({ signal, timeoutMs }) => logger.info({ signal, timeoutMs }, 'shutting down'));
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));

@@ -34,6 +34,8 @@ export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
 export const kDefaultReadyTimeoutMs = 30_000;
 export const kDefaultShutdownTimeoutMs = 10_000;
 export const kDefaultStableAfterMs = 30_000;
+/** `restart.startupWindowMs`: PM2's `min_uptime`, counted from ready (docs/supervision.md). */
+export const kDefaultStartupWindowMs = 1_000;
 /**
  * The lowest `maxMemoryMb`: a Node.js worker's RSS is about 50 MiB before it runs any code, so a
  * lower limit can never be met and would only replace workers forever.
@@ -187,14 +189,22 @@ export interface RestartOptions {
   stableAfterMs?: number;
   /**
    * A worker that exits before ready, or within this long (ms) after becoming ready, is a
-   * startup failure; `maxStartupFailures` of them in a row trip the crash-loop breaker. Like
-   * `stableAfterMs` it counts time spent ready, so a slow `_init` does not use it up.
-   * @default 5000
+   * startup failure; `maxStartupFailures` of them in a row trip the crash-loop breaker. A worker
+   * that served longer and then died is a crash: it backs off and counts only toward
+   * `maxRestarts` per `windowMs`. Like `stableAfterMs` it counts time spent ready, so a slow
+   * `_init` does not use it up. The default is PM2's `min_uptime` (1 s). `0`: only exits
+   * before ready are startup failures. @default 1000
    */
   startupWindowMs?: number;
   /** Consecutive startup failures after which the slot stops restarting (`crashLoop`). @default 3 */
   maxStartupFailures?: number;
-  /** Restarts of one slot allowed within `windowMs`; one more trips `crashLoop`. @default 10 */
+  /**
+   * Restarts of one slot allowed within `windowMs`; one more trips `crashLoop` (reason
+   * `too-many-restarts`). Every crash counts, including those after the startup window; with the
+   * default backoff a slot that keeps crashing after it served settles at one restart per
+   * `backoff.maxMs` and never reaches this, so it catches only loops faster than the backoff
+   * (PM2's `max_restarts` is 16 restarts sooner than `min_uptime`). @default 10
+   */
   maxRestarts?: number;
   /** The window of `maxRestarts`. @default 60000 */
   windowMs?: number;
@@ -244,7 +254,7 @@ const kBackoffOptions = {
 const kRestartOptions = {
   backoff: (value, name) => normalizeOptions(value, kBackoffOptions, name, `${name}.`),
   stableAfterMs: (value, name) => durationOption(value, name, kDefaultStableAfterMs, { min: 0 }),
-  startupWindowMs: (value, name) => durationOption(value, name, 5_000, { min: 0 }),
+  startupWindowMs: (value, name) => durationOption(value, name, kDefaultStartupWindowMs, { min: 0 }),
   maxStartupFailures: (value, name) => integerOption(value, name, 3),
   maxRestarts: (value, name) => integerOption(value, name, 10),
   windowMs: (value, name) => durationOption(value, name, 60_000),

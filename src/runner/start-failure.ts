@@ -13,7 +13,7 @@ import { toError } from '../to-error.js';
 export function describeStartFailure(error: unknown, serviceName: string, hint?: string): unknown {
   if (!(error instanceof CrashLoopError)) return error;
   const startup = error.cause;
-  const attempts = `${error.failures} attempts`;
+  const attempts = error.failures === 1 ? '1 attempt' : `${error.failures} attempts`;
   if (!(startup instanceof WorkerStartupError)) return new ServiceStartError(serviceName, `${lowerFirst(firstSentence(error.message))} (${attempts})`, { cause: error, hint });
   const remote = startup.cause instanceof RemoteError ? startup.cause : undefined;
   const summary = remote?.data?.summary;

@@ -151,6 +151,12 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "cwd": "nowhere" }] }', /^"apps\[0\]\.cwd": no such directory: /],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "envFile": "missing.env" }] }', /^"apps\[0\]\.envFile": cannot read \S+\/missing\.env \(ENOENT\)\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "exec_mode": "cluster" }] }', /^Unknown key "apps\[0\]\.exec_mode"\. PM2's "exec_mode" has no equivalent: clusterkit always runs in cluster mode; remove it\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "max_restarts": 16 }] }', /^Unknown key "apps\[0\]\.max_restarts"\. PM2's "max_restarts" is "maxRestarts" here: the crashes allowed within "restartWindow" \(60s\)/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "min_uptime": 1000 }] }', /^Unknown key "apps\[0\]\.min_uptime"\. PM2's "min_uptime" is "startupWindow" here: a worker that dies this soon after it is ready/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "restart_delay": 1000 }] }', /^Unknown key "apps\[0\]\.restart_delay"\. PM2's "restart_delay" has no equivalent: restarts back off on their own, from 100 ms doubling up to 30 s/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "maxRestarts": 0 }] }', /^"apps\[0\]\.maxRestarts" must be a positive integer\. Received 0\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": "soon" }] }', /^"apps\[0\]\.startupWindow" must be/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": -1 }] }', /^"apps\[0\]\.startupWindow" must be/],
     ['clusterkit.config.json', '{ "services": [] }', /^Unknown key "services"\. Did you mean|^Unknown key "services"\. Known keys: apps\./],
   ];
 

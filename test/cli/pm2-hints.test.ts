@@ -45,6 +45,11 @@ describe('PM2 hints', () => {
     expect(optionHint('--max-memory-restart', 'run', runFlags)).toMatch(/^ PM2's --max-memory-restart is --max-memory here/);
     expect(optionHint('--node-args', 'run', runFlags)).toMatch(/^ PM2's --node-args is --node-arg here, one per Node option/);
     expect(optionHint('--nostream', 'logs', ['--lines', '--follow'])).toMatch(/^ PM2's --nostream is the default here/);
+    // The restart policy: PM2's --max-restarts is a flag here too; its others get their words.
+    expect(runFlags).toEqual(expect.arrayContaining(['--max-restarts', '--restart-window', '--startup-window', '--max-startup-failures']));
+    expect(optionHint('--min-uptime', 'run', runFlags)).toMatch(/^ PM2's --min-uptime is --startup-window here: --startup-window 1s \(the default; counted from ready, not from the spawn\)/);
+    expect(optionHint('--restart-delay', 'run', runFlags)).toMatch(/^ PM2's --restart-delay is not needed: restarts back off on their own, from 100 ms doubling up to 30 s/);
+    expect(optionHint('--exp-backoff-restart-delay', 'run', runFlags)).toMatch(/^ PM2's --exp-backoff-restart-delay is not needed: restarts always back off/);
     // PM2's run options mean nothing to another command.
     expect(optionHint('-i', 'status', ['--json'])).toBe('');
     expect(optionHint('--wokers', 'run', runFlags)).toBe(' Did you mean --workers?');
@@ -58,6 +63,11 @@ describe('flag names in messages from the library', () => {
       .toBe('The worker count must be at most 2, the --max-workers value (raise it to run more workers). Received 100000');
     expect(inFlagNames('starting 64 workers: one per CPU, at most "maxWorkers" (64)')).toBe('starting 64 workers: one per CPU, at most --max-workers (64)');
     expect(inFlagNames('Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak')).toBe('Raise the limit (--max-memory) or fix the leak');
+    expect(inFlagNames('Worker slot 0 crashed 11 times within 60 s (restart.maxRestarts), so it is no longer restarted')).toBe(
+      'Worker slot 0 crashed 11 times within 60 s (--max-restarts), so it is no longer restarted',
+    );
+    // The dot is a dot: no other option name matches through it.
+    expect(inFlagNames('(restartXmaxRestarts)')).toBe('(restartXmaxRestarts)');
     expect(inFlagNames('Worker 3 (slot 0) was not ready within 30000 ms (option "readyTimeoutMs"), so it was killed.')).toBe(
       'Worker 3 (slot 0) was not ready within 30000 ms (option --ready-timeout), so it was killed.',
     );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { CrashLoopError, RemoteError, WorkerExitedError, WorkerStartupError, type WorkerRestartEvent } from '../../src/index.js';
+import { CrashLoopError, RemoteError, WorkerExitedError, WorkerStartupError, type CrashLoopEvent, type WorkerRestartEvent } from '../../src/index.js';
 import { testPrimary, workerOutput } from '../helpers/primary.js';
 import { startHarness } from '../helpers/harness.js';
 import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
@@ -110,10 +110,42 @@ describe('restart policy', () => {
       process.kill(current!.pid!, 'SIGKILL');
       current = (await ready).worker;
     }
-    const crashLoop = onceEvent(primary, 'crashLoop');
-    process.kill(current!.pid!, 'SIGKILL');
-    await expect(crashLoop).resolves.toMatchObject({ reason: 'too-many-restarts', failures: 3 });
+    const crashLoop = onceEvent<CrashLoopEvent>(primary, 'crashLoop');
+    const pid = current!.pid!;
+    process.kill(pid, 'SIGKILL');
+    const event = await crashLoop;
+    expect(event).toMatchObject({ reason: 'too-many-restarts', failures: 3 });
+    // Says what happened (crashes, not failed starts), with the exit itself and none of
+    // WorkerExitedError's advice to the caller of a request.
+    expect(event.error.message).toMatch(
+      new RegExp(`^Worker slot 0 crashed 3 times within 60 s \\(restart\\.maxRestarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${pid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start or reload again\\.$`),
+    );
+    expect(event.error.message).not.toMatch(/could not start|retry it|see "cause"/);
     await until(() => primary.workers.length === 0, 30_000, 'no worker left');
+  });
+
+  it('[H33] keeps a service whose requests crash workers serving: crashes after the startup window back off, they are not failed starts', async () => {
+    // The report's case: 2 workers, 6 requests that each crash one (process.exit(3) in a
+    // handler). Each worker serves past the 1 s startup window (PM2's min_uptime) first; the old
+    // 5 s window counted these as failed starts and retired both slots after three.
+    const primary = testPrimary({ workerCount: 2, restart: { backoff: { initialMs: 10, maxMs: 50 } } });
+    const crashLoops = record(primary, 'crashLoop');
+    const crashes = record(primary, 'workerCrash');
+    let workers = await primary.start();
+    for (let round = 1; round <= 3; round++) {
+      await until(() => workers.every((worker) => Date.now() - worker.readyAt! > 1_100), kPatienceMs, 'both workers past the startup window');
+      const old = new Set(workers);
+      for (const worker of workers) void primary.send(worker, 'exit', { code: 3 }).catch(() => {});
+      await until(
+        () => crashes.events.length === 2 * round && primary.workers.length === 2 && primary.workers.every((worker) => worker.state === 'ready' && !old.has(worker)),
+        kPatienceMs,
+        `both slots replaced, round ${round}`,
+      );
+      workers = [...primary.workers];
+    }
+    expect(crashes.events.map((event) => event.code)).toEqual([3, 3, 3, 3, 3, 3]);
+    expect(crashLoops.events).toEqual([]);
+    await expect(Promise.all(workers.map((worker) => primary.send(worker, 'echo', 'still serving')))).resolves.toEqual(['still serving', 'still serving']);
   });
 
   it('does not restart with restart: false, nor a worker stopped on purpose', async () => {

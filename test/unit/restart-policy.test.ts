@@ -82,4 +82,61 @@ describe('restart policy', () => {
     const later = decideRestart(history, crash, options, 200_000);
     expect(later.restart).toBe(true);
   });
+
+  it('defaults to a startup window of 1 s (PM2\'s min_uptime): a worker that served longer crashed, it did not fail to start', () => {
+    const defaults = normalizeRestartOptions(undefined);
+    expect(defaults).toMatchObject({ startupWindowMs: 1_000, maxStartupFailures: 3, maxRestarts: 10, windowMs: 60_000, stableAfterMs: 30_000 });
+    let history: RestartHistory = kFreshHistory;
+    // The report's case: a request path that crashes the worker, 1.5 s after each ready.
+    const decisions = [0, 1, 2, 3, 4, 5].map((i) => {
+      const decision = decideRestart(history, { wasReady: true, readyMs: 1_500 }, defaults, i * 2_000);
+      history = decision.history;
+      return decision;
+    });
+    expect(decisions.every((decision) => decision.restart)).toBe(true);
+    expect(history.startupFailures).toBe(0);
+    // Dying within the window, three times in a row, is still a start-up crash loop.
+    history = kFreshHistory;
+    const quick = [0, 1, 2].map((i) => {
+      const decision = decideRestart(history, { wasReady: true, readyMs: 999 }, defaults, i * 1_000);
+      history = decision.history;
+      return decision;
+    });
+    expect(quick.map((decision) => decision.restart)).toEqual([true, true, false]);
+    expect(quick[2]).toMatchObject({ reason: 'startup-failures', failures: 3 });
+  });
+
+  it('keeps a slot that crashes on every request serving with the default policy, at a rate the backoff bounds', () => {
+    // Each worker serves 1.2 s (just past the window), then a request crashes it; the restart
+    // waits its backoff. Ten minutes of that: never retired, and the delay settles at maxMs.
+    const defaults = normalizeRestartOptions(undefined);
+    let history: RestartHistory = kFreshHistory;
+    let now = 0;
+    let restarts = 0;
+    let lastDelay = 0;
+    while (now < 600_000) {
+      now += 1_200;
+      const decision = decideRestart(history, { wasReady: true, readyMs: 1_200 }, defaults, now);
+      if (!decision.restart) throw new Error(`retired at ${now} ms after ${restarts} restarts`);
+      history = decision.history;
+      lastDelay = decision.delayMs;
+      now += decision.delayMs;
+      restarts++;
+    }
+    expect(lastDelay).toBe(30_000);
+    // About 2 forks a minute once backed off: no CPU burnt on a crash-per-request bug.
+    expect(restarts).toBeLessThan(40);
+  });
+
+  it('retires the slot on crashes after ready only when they come faster than maxRestarts per windowMs', () => {
+    const fast = normalizeRestartOptions({ backoff: { initialMs: 10, maxMs: 10 }, maxRestarts: 10, windowMs: 60_000 });
+    let history: RestartHistory = kFreshHistory;
+    const outcomes = Array.from({ length: 11 }, (_, i) => {
+      const decision = decideRestart(history, { wasReady: true, readyMs: 2_000 }, fast, i * 2_010);
+      history = decision.history;
+      return decision;
+    });
+    expect(outcomes.slice(0, 10).every((decision) => decision.restart)).toBe(true);
+    expect(outcomes[10]).toMatchObject({ restart: false, reason: 'too-many-restarts', failures: 11 });
+  });
 });

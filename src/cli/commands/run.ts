@@ -62,6 +62,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),
       ...(settings.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: settings.readyTimeoutMs }),
       ...(settings.maxMemoryMb === undefined ? {} : { maxMemoryMb: settings.maxMemoryMb }),
+      ...(Object.keys(settings.restart).length === 0 ? {} : { restart: settings.restart }),
       ...(settings.maxWorkers === undefined ? {} : { maxWorkers: settings.maxWorkers }),
     },
     callbacks: {},

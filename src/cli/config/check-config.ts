@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { kClusterNamePattern } from '../../control/runtime-dir.js';
 import { moduleBaseName } from '../../runner/service-options.js';
-import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb } from '../arg-values.js';
+import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, parseWindow } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -27,19 +27,29 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'readyTimeout',
-  'maxMemory', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
 /** What PM2's ecosystem keys are called here. */
 const kPm2Keys: Record<string, string> = {
   instances: 'workers', node_args: 'nodeArgs', interpreter_args: 'nodeArgs', kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout',
   max_memory_restart: 'maxMemory', ignore_watch: 'ignoreWatch', watch_delay: 'watchDelay', env_file: 'envFile', log_type: 'logFormat',
+  max_restarts: 'maxRestarts', min_uptime: 'startupWindow',
+};
+
+/** Where a PM2 key's clusterkit twin means something a little different, what. */
+const kPm2KeyNotes: Record<string, string> = {
+  max_restarts: 'the crashes allowed within "restartWindow" (60s) before the worker is no longer restarted; PM2 counts only restarts sooner than min_uptime',
+  min_uptime: 'a worker that dies this soon after it is ready (1s by default) failed to start, and "maxStartupFailures" (3) of those in a row stop its restarts',
 };
 
 /** PM2's ecosystem keys that need nothing here, and why. */
 const kPm2KeysWithoutEquivalent: Record<string, string> = {
   exec_mode: 'clusterkit always runs in cluster mode',
   wait_ready: 'a worker is ready once its server listens (or its top-level code has run)',
+  restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served 30 s starts again from 100 ms',
+  exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s',
+  autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
 };
 
 /** Checks the loaded file; returns its apps in order. */
@@ -92,6 +102,10 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
+    maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),
+    restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),
+    startupWindowMs: optional(app.startupWindow, (value) => checkWindow(value, at('startupWindow'))),
+    maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
     nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'))),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
     env: Object.keys(env).length > 0 ? env : undefined,
@@ -111,7 +125,7 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: readonly stri
     const near = pm2 === undefined && unneeded === undefined ? closest(key, known) : undefined;
     const hint =
       pm2 !== undefined
-        ? ` PM2's "${key}" is "${pm2}" here.`
+        ? ` PM2's "${key}" is "${pm2}" here${Object.hasOwn(kPm2KeyNotes, key) ? `: ${kPm2KeyNotes[key]}` : ''}.`
         : unneeded !== undefined
           ? ` PM2's "${key}" has no equivalent: ${unneeded}; remove it.`
           : near
@@ -153,6 +167,12 @@ function checkDuration(value: unknown, key: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkDurationLimit(value, value, `"${key}"`, 'run');
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
   return parseDuration(value, `"${key}"`, 'run');
+}
+
+/** A duration that may be 0 (`startupWindow: 0`: only a death before ready is a failed start). */
+function checkWindow(value: unknown, key: string): number {
+  if (value === 0) return 0;
+  return typeof value === 'string' ? parseWindow(value, `"${key}"`, 'run') : checkDuration(value, key);
 }
 
 function checkSize(value: unknown, key: string): number {

@@ -43,6 +43,20 @@ export interface AppConfig {
   readyTimeout?: ConfigDuration;
   /** Replace a worker whose RSS stays above this (the replacement starts first). @default none */
   maxMemory?: ConfigSize;
+  /**
+   * Crashes of one worker slot allowed within `restartWindow` before it is no longer restarted
+   * (PM2's `max_restarts`, but counting every crash of a worker that served). @default 10
+   */
+  maxRestarts?: number;
+  /** The window of `maxRestarts`. @default '60s' */
+  restartWindow?: ConfigDuration;
+  /**
+   * A worker that dies this soon after it became ready failed to start (PM2's `min_uptime`,
+   * counted from ready); `0`: only a death before ready. @default '1s'
+   */
+  startupWindow?: ConfigDuration;
+  /** Failed starts in a row after which a slot is no longer restarted. @default 3 */
+  maxStartupFailures?: number;
   /** `'json'`: the primary's lines and the workers' output as one JSON object per line. @default 'line' */
   logFormat?: 'line' | 'json';
   /** Reload the workers (rolling, zero-downtime) when a file changes: `true` watches `cwd`. @default false */

@@ -18,9 +18,9 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   if (record.exitCode !== 0 || record.signal) {
     context.emit('workerCrash', { worker: record.handle, code: record.exitCode, signal: record.signal, uptimeMs });
   }
-  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), 'while it was running') : record.startupFailure();
   // Stability is time spent ready, not since the fork: a slow _init is no stable run.
   const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
+  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatReadyTime(readyMs)} after it became ready`) : record.startupFailure();
   decideAndRestart(pool, context, record, { wasReady, readyMs }, cause);
 }
 
@@ -42,7 +42,7 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     const { workerScript, workerArgs, execArgv, env } = context.options;
     // The CLI's workers run its bootstrap with the user's script as their first argument.
     const hint = decision.reason === 'startup-failures' ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS) : undefined;
-    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint });
+    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs });
     pool.retire(slot, error);
     context.emit('crashLoop', {
       slot: slot.index,
@@ -70,4 +70,9 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     }
     context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });
   }, decision.delayMs);
+}
+
+/** `850 ms`, `12.3 s`: how long a worker served before it died, for the crash-loop message. */
+function formatReadyTime(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(1)} s`;
 }

@@ -33,7 +33,10 @@ export type RestartDecision =
 
 /**
  * Is this exit a failed start (it never got going) rather than a crash of a running worker?
- * It is if the worker never became ready, or was ready for less than `startupWindowMs`.
+ * It is if the worker never became ready, or was ready for less than `startupWindowMs` (1 s,
+ * PM2's `min_uptime`): a worker that served longer started, and its death is a crash that
+ * backs off and counts only toward `maxRestarts`, so a request path that crashes workers does
+ * not retire healthy slots (docs/supervision.md, "A failed start, or a crash?").
  */
 export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartOptions): boolean {
   return !ended.wasReady || ended.readyMs < options.startupWindowMs;

@@ -33,12 +33,15 @@ describe('run settings', () => {
       shutdownTimeoutMs: undefined,
       readyTimeoutMs: undefined,
       maxMemoryMb: undefined,
+      restart: {},
       nodeArgs: ['--a', '--b'],
       logFormat: 'line',
       env: { A: 'file', B: 'flag' },
       cwd: '/app',
       watch: { paths: ['/app'], ignore: ['logs', 'tmp'], delayMs: 500 },
     });
+    // The restart policy: flags replace the file's keys one by one; unset ones stay unset (the library's defaults).
+    expect(mergeRunLayers({ script: '/s.js', maxRestarts: 5, startupWindowMs: 2_000 }, { startupWindowMs: 0, maxStartupFailures: 4 }, '/').restart).toEqual({ maxRestarts: 5, startupWindowMs: 0, maxStartupFailures: 4 });
     // --dev on the command line overrides the file's workers, and -w its dev.
     expect(mergeRunLayers({ script: '/s.js', workers: 4 }, { isDev: true }, '/')).toMatchObject({ dev: true, workers: 'auto' });
     expect(mergeRunLayers({ script: '/s.js', isDev: true }, { workers: 3 }, '/')).toMatchObject({ dev: undefined, workers: 3 });

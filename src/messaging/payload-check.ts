@@ -107,7 +107,7 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
     }
   }
   // A few bytes on the wire that the receiver would rebuild as hundreds of megabytes.
-  if (unpackedBytes > limitBytes) throw new MessageTooLargeError(type, unpackedBytes, limitBytes);
+  if (unpackedBytes > limitBytes) throw new MessageTooLargeError(type, unpackedBytes, limitBytes, { why: kSparseRule });
   // The common case: even at the most bytes per estimated byte, it fits.
   if (bytes * (serialization === 'json' ? kJsonWireFactor : kAdvancedWireFactor) <= limitBytes) return bytes;
   return checkWireSize(payload, serialization, limitBytes, type, bytes, scalars);
@@ -154,7 +154,7 @@ function visitObject(walk: Walk, value: object, depth: number): void {
   const prototype: unknown = Object.getPrototypeOf(value);
   const isPlain = prototype === Object.prototype || prototype === null;
   const isArray = !isPlain && Array.isArray(value);
-  if (!isPlain && !isArray && visitSpecialObject(walk, value)) return;
+  if (!isPlain && !isArray && visitSpecialObject(walk, value, depth)) return;
   if (depth > 0 && walk.ancestors.includes(value)) {
     // JSON cannot represent a cycle; structured clone can (and the walk must not loop).
     if (walk.json) walk.fail('it contains a circular reference; JSON serialization cannot represent cycles (serialization: "advanced" can)');
@@ -190,6 +190,27 @@ function visitArray(walk: Walk, array: unknown[], depth: number): void {
     visit(walk, item, depth + 1);
     walk.keys.pop();
   }
+  visitNamedProperties(walk, array, array.length, depth);
+}
+
+/**
+ * An array's named (non-index) own properties, `a.pad = ...`: V8's serializer writes them after
+ * the elements, JSON drops them. `present` is how many index keys the array holds: Object.keys
+ * lists them first, in order, so what follows them is named. No public API lists an array's
+ * named keys without its indices, so this costs one Object.keys per array (see docs/messaging.md
+ * for the measured cost).
+ */
+function visitNamedProperties(walk: Walk, array: unknown[], present: number, depth: number): void {
+  const keys = Object.keys(array);
+  for (let k = present; k < keys.length; k++) visitNamedProperty(walk, array, keys[k]!, depth);
+}
+
+function visitNamedProperty(walk: Walk, array: unknown[], key: string, depth: number): void {
+  walk.keys.push(key);
+  if (walk.json) walk.fail('JSON serialization writes the elements of an array only, and drops its named properties; use an object, or use serialization: "advanced"');
+  walk.bytes += key.length + kPunctuationBytes;
+  visit(walk, (array as unknown as Record<string, unknown>)[key], depth + 1);
+  walk.keys.pop();
 }
 
 /**
@@ -198,6 +219,10 @@ function visitArray(walk: Walk, array: unknown[], depth: number): void {
  * 264 MB and 300 ms to receive), and a longer one as a dictionary of what is present.
  */
 const kMaxDenseLength = 32 * 1024 * 1024;
+/** Why a sparse array of a few elements can be refused: said in the error (docs/messaging.md#size-limit). */
+const kSparseRule =
+  'as its receiver holds it: V8 rebuilds a sparse array of up to 2^25 (33 554 432) elements with 8 bytes for every index up to its length, ' +
+  'however few are present; send an object keyed by index, or a Map, instead';
 
 /** The present elements of `array` from index `from` on: what V8's serializer writes of a sparse array. */
 function visitSparseArray(walk: Walk, array: unknown[], from: number, depth: number): void {
@@ -210,21 +235,30 @@ function visitSparseArray(walk: Walk, array: unknown[], from: number, depth: num
     walk.unpackedBytes += array.length * kScalarBytes;
     // Refused by checkPayload; otherwise short enough (under maxMessageBytes / 8) to walk by index.
     if (walk.unpackedBytes > walk.limitBytes) return;
+    let present = from;
     for (let i = from; i < array.length; i++) {
       if (!(i in array)) continue;
+      present++;
       walk.bytes += kScalarBytes;
       walk.scalars++;
       walk.keys.push(i);
       visit(walk, array[i], depth + 1);
       walk.keys.pop();
     }
+    visitNamedProperties(walk, array, present, depth);
     return;
   }
   for (const key in array) {
     // Certainly over the limit already: refused (wire-size.ts), no need to walk the rest.
     if (walk.bytes - walk.scalars * kScalarSurplusBytes > walk.limitBytes) return;
+    if (!Object.hasOwn(array, key)) continue;
     const index = Number(key);
-    if (!Object.hasOwn(array, key) || !(index >= from) || `${index}` !== key) continue;
+    // An array index is an integer below 2^32 - 1, written canonically; any other key is named.
+    if (`${index}` !== key || !(index < 4294967295) || !Number.isInteger(index) || index < 0) {
+      visitNamedProperty(walk, array, key, depth);
+      continue;
+    }
+    if (index < from) continue;
     walk.bytes += kScalarBytes;
     walk.scalars++;
     walk.keys.push(index);
@@ -277,7 +311,7 @@ function visitSet(walk: Walk, set: Set<unknown>, depth: number): void {
 }
 
 /** Objects sent whole, not walked, and objects that cannot be sent. Returns true when handled. */
-function visitSpecialObject(walk: Walk, value: object): boolean {
+function visitSpecialObject(walk: Walk, value: object, depth: number): boolean {
   if (value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
     walk.fail(`${value.constructor.name} objects cannot be sent between processes`);
   }
@@ -299,6 +333,7 @@ function visitSpecialObject(walk: Walk, value: object): boolean {
   if (value instanceof Date) {
     // JSON sends a Date as its ISO string (documented); an invalid one would become null.
     if (walk.json && Number.isNaN(value.getTime())) walk.fail('an invalid Date becomes null with JSON serialization; send null, or a valid Date');
+    if (walk.json) refuseNamedProperties(walk, value, 0, 'a Date');
     // A scalar on the wire: 26 bytes of JSON (its ISO string), 9 with V8's serializer.
     walk.bytes += kScalarBytes;
     walk.scalars++;
@@ -312,11 +347,67 @@ function visitSpecialObject(walk: Walk, value: object): boolean {
   }
   if (value instanceof Error) {
     if (walk.json) walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
-    walk.bytes += kScalarBytes + value.message.length + (value.stack?.length ?? 0);
+    visitError(walk, value, depth);
+    return true;
+  }
+  return visitBoxedPrimitive(walk, value);
+}
+
+/**
+ * V8's serializer writes an Error's name (one of the standard ones), message, stack and `cause`
+ * (any value, walked like the rest); its other own properties are not sent.
+ */
+function visitError(walk: Walk, error: Error, depth: number): void {
+  const message: unknown = error.message;
+  const stack: unknown = error.stack;
+  walk.bytes += kScalarBytes + (typeof message === 'string' ? message.length : String(message).length);
+  walk.bytes += typeof stack === 'string' ? stack.length : 0;
+  walk.scalars++;
+  // A cause that leads back to the error is a cycle, which V8 carries (JSON refuses errors).
+  if (!Object.hasOwn(error, 'cause') || walk.ancestors.includes(error)) return;
+  walk.ancestors.push(error);
+  walk.keys.push('cause');
+  visit(walk, error.cause, depth + 1);
+  walk.keys.pop();
+  walk.ancestors.pop();
+}
+
+/**
+ * `new String('x')`, `new Number(1)`, `Object(1n)`...: sent as their value (V8's serializer
+ * writes the value alone; JSON writes the primitive), so counted as it. Their other properties
+ * are not sent: with JSON they are refused (JSON would drop them silently).
+ */
+function visitBoxedPrimitive(walk: Walk, value: object): boolean {
+  if (value instanceof String) {
+    const text = value.valueOf();
+    if (walk.json) refuseNamedProperties(walk, value, text.length, 'a String object');
+    walk.bytes += text.length + kPunctuationBytes;
+    return true;
+  }
+  if (value instanceof Number || value instanceof Boolean) {
+    const primitive = value.valueOf();
+    if (walk.json) {
+      if (typeof primitive === 'number' && primitive - primitive !== 0) walk.fail(nonFiniteReason(primitive));
+      refuseNamedProperties(walk, value, 0, `a ${value instanceof Number ? 'Number' : 'Boolean'} object`);
+    }
+    walk.bytes += kScalarBytes;
     walk.scalars++;
     return true;
   }
+  if (value instanceof BigInt) {
+    visit(walk, value.valueOf(), 0);
+    return true;
+  }
+  if (value instanceof Symbol) walk.fail('symbols cannot be sent between processes');
   return false;
+}
+
+/** With JSON: `value` is written as a primitive, so its own enumerable properties (beyond its first `indexKeys` index keys) would be dropped. */
+function refuseNamedProperties(walk: Walk, value: object, indexKeys: number, what: string): void {
+  const keys = Object.keys(value);
+  if (keys.length <= indexKeys) return;
+  walk.keys.push(keys[indexKeys]!);
+  walk.fail(`${what} is written by JSON as its value alone, and its properties are dropped; send them in an object, or use serialization: "advanced"`);
 }
 
 function nonFiniteReason(value: number): string {

@@ -20,6 +20,7 @@
  * present in it, never its length.
  * Size: see wire-size.ts, which the estimate made here feeds.
  */
+import { types } from 'node:util';
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
 import { describeError, isError } from '../readable-error.js';
 import { throwingGetterKey } from './throwing-getter.js';
@@ -345,9 +346,10 @@ function visitSpecialObject(walk: Walk, value: object, depth: number): boolean {
     walk.scalars++;
     return true;
   }
-  if (value instanceof Error) {
+  // Realm-independent: a value deserialized in another context (a vm, Jest) is still an Error.
+  if (value instanceof Error || types.isNativeError(value)) {
     if (walk.json) walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
-    visitError(walk, value, depth);
+    visitError(walk, value as Error, depth);
     return true;
   }
   return visitBoxedPrimitive(walk, value);
@@ -378,28 +380,29 @@ function visitError(walk: Walk, error: Error, depth: number): void {
  * are not sent: with JSON they are refused (JSON would drop them silently).
  */
 function visitBoxedPrimitive(walk: Walk, value: object): boolean {
-  if (value instanceof String) {
+  if (!types.isBoxedPrimitive(value)) return false;
+  if (types.isStringObject(value)) {
     const text = value.valueOf();
     if (walk.json) refuseNamedProperties(walk, value, text.length, 'a String object');
     walk.bytes += text.length + kPunctuationBytes;
     return true;
   }
-  if (value instanceof Number || value instanceof Boolean) {
+  if (types.isNumberObject(value) || types.isBooleanObject(value)) {
     const primitive = value.valueOf();
     if (walk.json) {
       if (typeof primitive === 'number' && primitive - primitive !== 0) walk.fail(nonFiniteReason(primitive));
-      refuseNamedProperties(walk, value, 0, `a ${value instanceof Number ? 'Number' : 'Boolean'} object`);
+      refuseNamedProperties(walk, value, 0, `a ${typeof primitive === 'number' ? 'Number' : 'Boolean'} object`);
     }
     walk.bytes += kScalarBytes;
     walk.scalars++;
     return true;
   }
-  if (value instanceof BigInt) {
+  if (types.isBigIntObject(value)) {
     visit(walk, value.valueOf(), 0);
     return true;
   }
-  if (value instanceof Symbol) walk.fail('symbols cannot be sent between processes');
-  return false;
+  // A Symbol object: V8 cannot clone it, JSON writes {}.
+  return walk.fail('symbols cannot be sent between processes');
 }
 
 /** With JSON: `value` is written as a primitive, so its own enumerable properties (beyond its first `indexKeys` index keys) would be dropped. */

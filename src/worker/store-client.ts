@@ -126,7 +126,7 @@ export class StoreClient {
       // maxMessageBytes: name the call, not the internal message type.
       if (revived instanceof MessageTooLargeError && revived.isReply) {
         const argument = operation.op === 'entries' ? operation.prefix : operation.key;
-        throw new MessageTooLargeError(`store.${operation.op}(${JSON.stringify(argument)})`, revived.estimatedBytes, revived.limitBytes, { isReply: true, cause: error });
+        throw new MessageTooLargeError(`store.${operation.op}('${argument}')`, revived.estimatedBytes, revived.limitBytes, { isReply: true, cause: error });
       }
       throw revived;
     });

@@ -58,6 +58,23 @@ describe('payload fidelity across IPC', () => {
     await expect(primary.send(worker!, 'storeOp', { op: 'entries', args: ['big0'] })).resolves.toHaveLength(1);
   }, 90_000);
 
+  // Before: docs/shared-store.md said both "its size on the wire" and "a string: its length + 2"
+  // (the wire size of control characters is 6 times that with JSON).
+  it('[H30] the store budget counts a value as maxMessageBytes does: the estimate, or the exact wire size near the limit; the wire size is at most 6 times the count', () => {
+    const primary = testPrimary({ maxMessageBytes: 64 * 1024 });
+    const counted = (key: string, value: string) => {
+      const before = primary.store.bytes;
+      primary.store.set(key, value);
+      return primary.store.bytes - before - key.length;
+    };
+    const escaped = '\x01'.repeat(10_000); // 60 002 bytes of JSON: its estimate times 6 fits 64 KiB
+    expect(counted('a', escaped)).toBe(10_002);
+    expect(Buffer.byteLength(JSON.stringify(escaped))).toBeLessThanOrEqual(6 * 10_002);
+    expect(counted('b', 'x'.repeat(20_000))).toBe(20_002); // near the limit: measured exactly, same size
+    expect(() => primary.store.set('c', '\x01'.repeat(20_000))).toThrow(/about 117\.2 KiB, over the 64\.0 KiB limit/); // 120 002 bytes on the wire
+    expect(primary.store.has('c')).toBe(false);
+  });
+
   // Before: `maxStoreBytes: 2 ** 60` was refused as "must be a positive integer".
   it('[H31] byte and count options refused past Number.MAX_SAFE_INTEGER say the real rule', () => {
     for (const option of ['maxStoreBytes', 'maxStoreKeys', 'maxMessageBytes']) {

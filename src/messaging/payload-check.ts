@@ -16,57 +16,24 @@
  * This runs for every message, so the common shapes (plain objects, arrays, strings) take a
  * fast path: no allocation for paths (the path is rebuilt from a key stack only on failure),
  * and cycles are found on a stack of ancestors (a cycle always leads back to one) rather than
- * in a set of everything seen. A sparse array (`advanced` carries its holes) costs what is
- * present in it, never its length.
+ * in a set of everything seen. A sparse array (`advanced` carries its holes) is walked by what
+ * is present in it, never its length (but counted as its receiver rebuilds it: below).
+ *
+ * Everything V8's serializer writes is counted, not only what JSON would: an array's named
+ * properties (`a.pad = ...`, refused with JSON, which drops them) and an Error's `cause`
+ * (special-values.ts). Symbol-keyed properties are written by neither serializer and not
+ * refused either (docs/messaging.md gives the measured cost of checking them).
  * Size: see wire-size.ts, which the estimate made here feeds.
  */
-import { types } from 'node:util';
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
+import { kScalarSurplusBytes, Walk } from './payload-walk.js';
+import { nonFiniteReason, visitSpecialObject } from './special-values.js';
 import { describeError, isError } from '../readable-error.js';
 import { throwingGetterKey } from './throwing-getter.js';
 import { checkWireSize, kAdvancedWireFactor, kJsonWireFactor, kPunctuationBytes, kScalarBytes } from './wire-size.js';
 import type { Serialization } from '../types.js';
 
 const kMaxDepth = 512;
-/** The fewest wire bytes a scalar estimated at 8 takes (see wire-size.ts). */
-const kScalarSurplusBytes = kScalarBytes - 1;
-
-class Walk {
-  bytes = 0;
-  /** Scalars (numbers, booleans, null, undefined, BigInts, Dates, RegExps) counted in `bytes`, 8 bytes each. */
-  scalars = 0;
-  /**
-   * Memory the receiver allocates beyond the wire: V8 rebuilds a sparse array of up to 2^25
-   * elements with room for all of them, 8 bytes each, however few are present.
-   */
-  unpackedBytes = 0;
-  /** `maxMessageBytes`: a walk that certainly exceeds it stops early (the payload is refused). */
-  limitBytes = Infinity;
-  json = true;
-  /** Keys from the payload root to the value being visited, for error paths. */
-  readonly keys: Array<string | number> = [];
-  /** Objects from the root to the one being visited. */
-  readonly ancestors: object[] = [];
-
-  reset(json: boolean, limitBytes: number): this {
-    this.bytes = 0;
-    this.scalars = 0;
-    this.unpackedBytes = 0;
-    this.limitBytes = limitBytes;
-    this.json = json;
-    // Balanced after every successful walk; only a failed one leaves entries (and setting
-    // `length` is a runtime call, too slow to make on every message).
-    if (this.keys.length !== 0) this.keys.length = 0;
-    if (this.ancestors.length !== 0) this.ancestors.length = 0;
-    return this;
-  }
-
-  fail(reason: string, cause?: unknown): never {
-    let path = 'payload';
-    for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
-    throw new NotSerializableError(path, reason, cause === undefined ? undefined : { cause });
-  }
-}
 
 // One walk serves every check: checks are synchronous, and a reentrant one (a toJSON that
 // sends a message) gets its own.
@@ -155,7 +122,7 @@ function visitObject(walk: Walk, value: object, depth: number): void {
   const prototype: unknown = Object.getPrototypeOf(value);
   const isPlain = prototype === Object.prototype || prototype === null;
   const isArray = !isPlain && Array.isArray(value);
-  if (!isPlain && !isArray && visitSpecialObject(walk, value, depth)) return;
+  if (!isPlain && !isArray && visitSpecialObject(walk, value, depth, visit)) return;
   if (depth > 0 && walk.ancestors.includes(value)) {
     // JSON cannot represent a cycle; structured clone can (and the walk must not loop).
     if (walk.json) walk.fail('it contains a circular reference; JSON serialization cannot represent cycles (serialization: "advanced" can)');
@@ -311,111 +278,6 @@ function visitSet(walk: Walk, set: Set<unknown>, depth: number): void {
   walk.keys.pop();
 }
 
-/** Objects sent whole, not walked, and objects that cannot be sent. Returns true when handled. */
-function visitSpecialObject(walk: Walk, value: object, depth: number): boolean {
-  if (value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
-    walk.fail(`${value.constructor.name} objects cannot be sent between processes`);
-  }
-  if (Buffer.isBuffer(value)) {
-    // JSON writes a Buffer as {"type":"Buffer","data":[...]}: not a Buffer on arrival, about 4
-    // bytes per byte, and slow (100 MB took 47 s).
-    if (walk.json) walk.fail('a Buffer arrives as { type: "Buffer", data: [...] } with JSON serialization; send buffer.toString("base64"), or use serialization: "advanced"');
-    // Its bytes, plus headers counted as one scalar (so a thousand empty ones count too).
-    walk.bytes += kScalarBytes + value.length;
-    walk.scalars++;
-    return true;
-  }
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
-    if (walk.json) walk.fail('typed arrays and ArrayBuffers are mangled by JSON serialization; send an array of numbers or a base64 string, or use serialization: "advanced"');
-    walk.bytes += kScalarBytes + value.byteLength;
-    walk.scalars++;
-    return true;
-  }
-  if (value instanceof Date) {
-    // JSON sends a Date as its ISO string (documented); an invalid one would become null.
-    if (walk.json && Number.isNaN(value.getTime())) walk.fail('an invalid Date becomes null with JSON serialization; send null, or a valid Date');
-    if (walk.json) refuseNamedProperties(walk, value, 0, 'a Date');
-    // A scalar on the wire: 26 bytes of JSON (its ISO string), 9 with V8's serializer.
-    walk.bytes += kScalarBytes;
-    walk.scalars++;
-    return true;
-  }
-  if (value instanceof RegExp) {
-    if (walk.json) walk.fail('a RegExp becomes {} with JSON serialization; send its source and flags as strings, or use serialization: "advanced"');
-    walk.bytes += kScalarBytes + value.source.length;
-    walk.scalars++;
-    return true;
-  }
-  // Realm-independent: a value deserialized in another context (a vm, Jest) is still an Error.
-  if (value instanceof Error || types.isNativeError(value)) {
-    if (walk.json) walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
-    visitError(walk, value as Error, depth);
-    return true;
-  }
-  return visitBoxedPrimitive(walk, value);
-}
-
-/**
- * V8's serializer writes an Error's name (one of the standard ones), message, stack and `cause`
- * (any value, walked like the rest); its other own properties are not sent.
- */
-function visitError(walk: Walk, error: Error, depth: number): void {
-  const message: unknown = error.message;
-  const stack: unknown = error.stack;
-  walk.bytes += kScalarBytes + (typeof message === 'string' ? message.length : String(message).length);
-  walk.bytes += typeof stack === 'string' ? stack.length : 0;
-  walk.scalars++;
-  // A cause that leads back to the error is a cycle, which V8 carries (JSON refuses errors).
-  if (!Object.hasOwn(error, 'cause') || walk.ancestors.includes(error)) return;
-  walk.ancestors.push(error);
-  walk.keys.push('cause');
-  visit(walk, error.cause, depth + 1);
-  walk.keys.pop();
-  walk.ancestors.pop();
-}
-
-/**
- * `new String('x')`, `new Number(1)`, `Object(1n)`...: sent as their value (V8's serializer
- * writes the value alone; JSON writes the primitive), so counted as it. Their other properties
- * are not sent: with JSON they are refused (JSON would drop them silently).
- */
-function visitBoxedPrimitive(walk: Walk, value: object): boolean {
-  if (!types.isBoxedPrimitive(value)) return false;
-  if (types.isStringObject(value)) {
-    const text = value.valueOf();
-    if (walk.json) refuseNamedProperties(walk, value, text.length, 'a String object');
-    walk.bytes += text.length + kPunctuationBytes;
-    return true;
-  }
-  if (types.isNumberObject(value) || types.isBooleanObject(value)) {
-    const primitive = value.valueOf();
-    if (walk.json) {
-      if (typeof primitive === 'number' && primitive - primitive !== 0) walk.fail(nonFiniteReason(primitive));
-      refuseNamedProperties(walk, value, 0, `a ${typeof primitive === 'number' ? 'Number' : 'Boolean'} object`);
-    }
-    walk.bytes += kScalarBytes;
-    walk.scalars++;
-    return true;
-  }
-  if (types.isBigIntObject(value)) {
-    visit(walk, value.valueOf(), 0);
-    return true;
-  }
-  // A Symbol object: V8 cannot clone it, JSON writes {}.
-  return walk.fail('symbols cannot be sent between processes');
-}
-
-/** With JSON: `value` is written as a primitive, so its own enumerable properties (beyond its first `indexKeys` index keys) would be dropped. */
-function refuseNamedProperties(walk: Walk, value: object, indexKeys: number, what: string): void {
-  const keys = Object.keys(value);
-  if (keys.length <= indexKeys) return;
-  walk.keys.push(keys[indexKeys]!);
-  walk.fail(`${what} is written by JSON as its value alone, and its properties are dropped; send them in an object, or use serialization: "advanced"`);
-}
-
-function nonFiniteReason(value: number): string {
-  return `${value} becomes null with JSON serialization; send null or a string such as "${value}", or use serialization: "advanced"`;
-}
 
 /** `value.toJSON()`; out of line, so the hot property loop holds no try/catch. */
 function callToJSON(walk: Walk, value: object, toJSON: Function): unknown {

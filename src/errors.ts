@@ -85,21 +85,33 @@ export class NotSerializableError extends ClusterKitError {
   }
 }
 
-/** A payload is larger than the `maxMessageBytes` option allows. */
+/**
+ * A payload is larger than the `maxMessageBytes` option allows. `isReply` is true when it was a
+ * handler's reply (the replying process's limit): the requester's call rejects with it (a user
+ * request as a `RemoteError` whose `remoteCode` is `ERR_MESSAGE_TOO_LARGE`; a store call, such
+ * as `entries()`, as this class).
+ */
 export class MessageTooLargeError extends ClusterKitError {
   override readonly name = 'MessageTooLargeError';
   readonly code = 'ERR_MESSAGE_TOO_LARGE';
+  /** True when the value over the limit was a reply, not the message sent. */
+  readonly isReply: boolean;
 
   constructor(
     readonly messageType: string,
     readonly estimatedBytes: number,
     readonly limitBytes: number,
+    options?: { isReply?: boolean; cause?: unknown; why?: string },
   ) {
+    const isReply = options?.isReply === true;
+    const why = options?.why === undefined ? '' : ` (${options.why})`;
     super(
-      `The payload of "${messageType}" is about ${formatBytes(estimatedBytes)}, over the ${formatBytes(limitBytes)} ` +
-        'limit (option "maxMessageBytes"). Large payloads block both event loops while they are copied; ' +
-        'pass a file path or shared storage key instead, or raise the limit.',
+      `${isReply ? 'The reply to' : 'The payload of'} "${messageType}" is about ${formatBytes(estimatedBytes)}${why}, over the ${formatBytes(limitBytes)} ` +
+        `limit (option "maxMessageBytes"${isReply ? ' of the replying process' : ''}). Large payloads block both event loops while they are copied; ` +
+        `${isReply ? 'reply with' : 'pass'} a file path or shared storage key instead${isReply ? ' (or ask for less: a narrower store prefix)' : ''}, or raise the limit.`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
+    this.isReply = isReply;
   }
 }
 

@@ -105,6 +105,9 @@ export function optionsObject<T extends object>(value: T | undefined, name: stri
   return value;
 }
 
+/** What `Number.isSafeInteger` adds to "an integer", in words: options name the real rule. */
+export const kSafeIntegerRule = `at most Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER})`;
+
 interface IntegerRules {
   min?: number;
   allowInfinity?: boolean;
@@ -116,8 +119,10 @@ export function integerOption(value: unknown, name: string, fallback: number, ru
   const min = rules.min ?? 1;
   if (rules.allowInfinity && value === Number.POSITIVE_INFINITY) return value;
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    const expected = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
-    throw new InvalidOptionError(name, rules.allowInfinity ? `${expected} or Infinity` : expected, value);
+    // 2 ** 60 is an integer, but not one a number holds exactly: say the real rule.
+    const kind = min === 1 ? 'a positive integer' : min === 0 ? 'a non-negative integer' : `an integer >= ${min}`;
+    const expected = `${kind} ${kSafeIntegerRule}`;
+    throw new InvalidOptionError(name, rules.allowInfinity ? `${expected}, or Infinity` : expected, value);
   }
   return value;
 }

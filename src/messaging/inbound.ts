@@ -3,7 +3,7 @@
  * the reply, a throw the error reply) and delivers its notifications; tracks the handlers still
  * running, so a stopping worker can wait for them.
  */
-import { NotSerializableError } from '../errors.js';
+import { MessageTooLargeError, NotSerializableError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
@@ -114,7 +114,10 @@ export class Inbound {
     try {
       bytes = checkPayload(value, this.#options.serialization, this.#options.maxMessageBytes, type);
     } catch (error) {
-      this.replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
+      // Too large is not unserializable: the requester gets MessageTooLargeError, saying it was the reply.
+      if (isError(error) && error instanceof MessageTooLargeError) {
+        this.replyError(id, new MessageTooLargeError(type, error.estimatedBytes, error.limitBytes, { isReply: true, cause: error }));
+      } else this.replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
       return;
     }
     if (!this.#options.mayReply(bytes)) return;

@@ -16,56 +16,24 @@
  * This runs for every message, so the common shapes (plain objects, arrays, strings) take a
  * fast path: no allocation for paths (the path is rebuilt from a key stack only on failure),
  * and cycles are found on a stack of ancestors (a cycle always leads back to one) rather than
- * in a set of everything seen. A sparse array (`advanced` carries its holes) costs what is
- * present in it, never its length.
+ * in a set of everything seen. A sparse array (`advanced` carries its holes) is walked by what
+ * is present in it, never its length (but counted as its receiver rebuilds it: below).
+ *
+ * Everything V8's serializer writes is counted, not only what JSON would: an array's named
+ * properties (`a.pad = ...`, refused with JSON, which drops them) and an Error's `cause`
+ * (special-values.ts). Symbol-keyed properties are written by neither serializer and not
+ * refused either (docs/messaging.md gives the measured cost of checking them).
  * Size: see wire-size.ts, which the estimate made here feeds.
  */
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
+import { kScalarSurplusBytes, Walk } from './payload-walk.js';
+import { nonFiniteReason, visitSpecialObject } from './special-values.js';
 import { describeError, isError } from '../readable-error.js';
 import { throwingGetterKey } from './throwing-getter.js';
 import { checkWireSize, kAdvancedWireFactor, kJsonWireFactor, kPunctuationBytes, kScalarBytes } from './wire-size.js';
 import type { Serialization } from '../types.js';
 
 const kMaxDepth = 512;
-/** The fewest wire bytes a scalar estimated at 8 takes (see wire-size.ts). */
-const kScalarSurplusBytes = kScalarBytes - 1;
-
-class Walk {
-  bytes = 0;
-  /** Scalars (numbers, booleans, null, undefined, BigInts, Dates, RegExps) counted in `bytes`, 8 bytes each. */
-  scalars = 0;
-  /**
-   * Memory the receiver allocates beyond the wire: V8 rebuilds a sparse array of up to 2^25
-   * elements with room for all of them, 8 bytes each, however few are present.
-   */
-  unpackedBytes = 0;
-  /** `maxMessageBytes`: a walk that certainly exceeds it stops early (the payload is refused). */
-  limitBytes = Infinity;
-  json = true;
-  /** Keys from the payload root to the value being visited, for error paths. */
-  readonly keys: Array<string | number> = [];
-  /** Objects from the root to the one being visited. */
-  readonly ancestors: object[] = [];
-
-  reset(json: boolean, limitBytes: number): this {
-    this.bytes = 0;
-    this.scalars = 0;
-    this.unpackedBytes = 0;
-    this.limitBytes = limitBytes;
-    this.json = json;
-    // Balanced after every successful walk; only a failed one leaves entries (and setting
-    // `length` is a runtime call, too slow to make on every message).
-    if (this.keys.length !== 0) this.keys.length = 0;
-    if (this.ancestors.length !== 0) this.ancestors.length = 0;
-    return this;
-  }
-
-  fail(reason: string, cause?: unknown): never {
-    let path = 'payload';
-    for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
-    throw new NotSerializableError(path, reason, cause === undefined ? undefined : { cause });
-  }
-}
 
 // One walk serves every check: checks are synchronous, and a reentrant one (a toJSON that
 // sends a message) gets its own.
@@ -107,7 +75,7 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
     }
   }
   // A few bytes on the wire that the receiver would rebuild as hundreds of megabytes.
-  if (unpackedBytes > limitBytes) throw new MessageTooLargeError(type, unpackedBytes, limitBytes);
+  if (unpackedBytes > limitBytes) throw new MessageTooLargeError(type, unpackedBytes, limitBytes, { why: kSparseRule });
   // The common case: even at the most bytes per estimated byte, it fits.
   if (bytes * (serialization === 'json' ? kJsonWireFactor : kAdvancedWireFactor) <= limitBytes) return bytes;
   return checkWireSize(payload, serialization, limitBytes, type, bytes, scalars);
@@ -154,7 +122,7 @@ function visitObject(walk: Walk, value: object, depth: number): void {
   const prototype: unknown = Object.getPrototypeOf(value);
   const isPlain = prototype === Object.prototype || prototype === null;
   const isArray = !isPlain && Array.isArray(value);
-  if (!isPlain && !isArray && visitSpecialObject(walk, value)) return;
+  if (!isPlain && !isArray && visitSpecialObject(walk, value, depth, visit)) return;
   if (depth > 0 && walk.ancestors.includes(value)) {
     // JSON cannot represent a cycle; structured clone can (and the walk must not loop).
     if (walk.json) walk.fail('it contains a circular reference; JSON serialization cannot represent cycles (serialization: "advanced" can)');
@@ -190,6 +158,27 @@ function visitArray(walk: Walk, array: unknown[], depth: number): void {
     visit(walk, item, depth + 1);
     walk.keys.pop();
   }
+  visitNamedProperties(walk, array, array.length, depth);
+}
+
+/**
+ * An array's named (non-index) own properties, `a.pad = ...`: V8's serializer writes them after
+ * the elements, JSON drops them. `present` is how many index keys the array holds: Object.keys
+ * lists them first, in order, so what follows them is named. No public API lists an array's
+ * named keys without its indices, so this costs one Object.keys per array (see docs/messaging.md
+ * for the measured cost).
+ */
+function visitNamedProperties(walk: Walk, array: unknown[], present: number, depth: number): void {
+  const keys = Object.keys(array);
+  for (let k = present; k < keys.length; k++) visitNamedProperty(walk, array, keys[k]!, depth);
+}
+
+function visitNamedProperty(walk: Walk, array: unknown[], key: string, depth: number): void {
+  walk.keys.push(key);
+  if (walk.json) walk.fail('JSON serialization writes the elements of an array only, and drops its named properties; use an object, or use serialization: "advanced"');
+  walk.bytes += key.length + kPunctuationBytes;
+  visit(walk, (array as unknown as Record<string, unknown>)[key], depth + 1);
+  walk.keys.pop();
 }
 
 /**
@@ -198,6 +187,10 @@ function visitArray(walk: Walk, array: unknown[], depth: number): void {
  * 264 MB and 300 ms to receive), and a longer one as a dictionary of what is present.
  */
 const kMaxDenseLength = 32 * 1024 * 1024;
+/** Why a sparse array of a few elements can be refused: said in the error (docs/messaging.md#size-limit). */
+const kSparseRule =
+  'as its receiver holds it: V8 rebuilds a sparse array of up to 2^25 (33 554 432) elements with 8 bytes for every index up to its length, ' +
+  'however few are present; send an object keyed by index, or a Map, instead';
 
 /** The present elements of `array` from index `from` on: what V8's serializer writes of a sparse array. */
 function visitSparseArray(walk: Walk, array: unknown[], from: number, depth: number): void {
@@ -210,21 +203,30 @@ function visitSparseArray(walk: Walk, array: unknown[], from: number, depth: num
     walk.unpackedBytes += array.length * kScalarBytes;
     // Refused by checkPayload; otherwise short enough (under maxMessageBytes / 8) to walk by index.
     if (walk.unpackedBytes > walk.limitBytes) return;
+    let present = from;
     for (let i = from; i < array.length; i++) {
       if (!(i in array)) continue;
+      present++;
       walk.bytes += kScalarBytes;
       walk.scalars++;
       walk.keys.push(i);
       visit(walk, array[i], depth + 1);
       walk.keys.pop();
     }
+    visitNamedProperties(walk, array, present, depth);
     return;
   }
   for (const key in array) {
     // Certainly over the limit already: refused (wire-size.ts), no need to walk the rest.
     if (walk.bytes - walk.scalars * kScalarSurplusBytes > walk.limitBytes) return;
+    if (!Object.hasOwn(array, key)) continue;
     const index = Number(key);
-    if (!Object.hasOwn(array, key) || !(index >= from) || `${index}` !== key) continue;
+    // An array index is an integer below 2^32 - 1, written canonically; any other key is named.
+    if (`${index}` !== key || !(index < 4294967295) || !Number.isInteger(index) || index < 0) {
+      visitNamedProperty(walk, array, key, depth);
+      continue;
+    }
+    if (index < from) continue;
     walk.bytes += kScalarBytes;
     walk.scalars++;
     walk.keys.push(index);
@@ -276,52 +278,6 @@ function visitSet(walk: Walk, set: Set<unknown>, depth: number): void {
   walk.keys.pop();
 }
 
-/** Objects sent whole, not walked, and objects that cannot be sent. Returns true when handled. */
-function visitSpecialObject(walk: Walk, value: object): boolean {
-  if (value instanceof Promise || value instanceof WeakMap || value instanceof WeakSet || value instanceof WeakRef) {
-    walk.fail(`${value.constructor.name} objects cannot be sent between processes`);
-  }
-  if (Buffer.isBuffer(value)) {
-    // JSON writes a Buffer as {"type":"Buffer","data":[...]}: not a Buffer on arrival, about 4
-    // bytes per byte, and slow (100 MB took 47 s).
-    if (walk.json) walk.fail('a Buffer arrives as { type: "Buffer", data: [...] } with JSON serialization; send buffer.toString("base64"), or use serialization: "advanced"');
-    // Its bytes, plus headers counted as one scalar (so a thousand empty ones count too).
-    walk.bytes += kScalarBytes + value.length;
-    walk.scalars++;
-    return true;
-  }
-  if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer || value instanceof SharedArrayBuffer) {
-    if (walk.json) walk.fail('typed arrays and ArrayBuffers are mangled by JSON serialization; send an array of numbers or a base64 string, or use serialization: "advanced"');
-    walk.bytes += kScalarBytes + value.byteLength;
-    walk.scalars++;
-    return true;
-  }
-  if (value instanceof Date) {
-    // JSON sends a Date as its ISO string (documented); an invalid one would become null.
-    if (walk.json && Number.isNaN(value.getTime())) walk.fail('an invalid Date becomes null with JSON serialization; send null, or a valid Date');
-    // A scalar on the wire: 26 bytes of JSON (its ISO string), 9 with V8's serializer.
-    walk.bytes += kScalarBytes;
-    walk.scalars++;
-    return true;
-  }
-  if (value instanceof RegExp) {
-    if (walk.json) walk.fail('a RegExp becomes {} with JSON serialization; send its source and flags as strings, or use serialization: "advanced"');
-    walk.bytes += kScalarBytes + value.source.length;
-    walk.scalars++;
-    return true;
-  }
-  if (value instanceof Error) {
-    if (walk.json) walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
-    walk.bytes += kScalarBytes + value.message.length + (value.stack?.length ?? 0);
-    walk.scalars++;
-    return true;
-  }
-  return false;
-}
-
-function nonFiniteReason(value: number): string {
-  return `${value} becomes null with JSON serialization; send null or a string such as "${value}", or use serialization: "advanced"`;
-}
 
 /** `value.toJSON()`; out of line, so the hot property loop holds no try/catch. */
 function callToJSON(walk: Walk, value: object, toJSON: Function): unknown {

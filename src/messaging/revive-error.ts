@@ -6,6 +6,7 @@
  */
 import {
   InvalidArgumentError,
+  MessageTooLargeError,
   MessageTimeoutError,
   NoHandlerError,
   NotSerializableError,
@@ -48,6 +49,8 @@ export function reviveClusterKitError(error: unknown): unknown {
       return new InvalidArgumentError(error.remoteMessage, options);
     case 'ERR_NOT_SERIALIZABLE':
       return new NotSerializableError(String(data.path), String(data.reason), options);
+    case 'ERR_MESSAGE_TOO_LARGE':
+      return new MessageTooLargeError(String(data.messageType), Number(data.estimatedBytes), Number(data.limitBytes), { isReply: data.isReply === true, cause: error });
     case 'ERR_STORE_FULL':
       return new StoreFullError(
         String(data.key),

@@ -354,7 +354,7 @@ function maxMemoryOption(value: unknown, name: string, heartbeat: unknown): numb
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < kMinMaxMemoryMb) {
     throw new InvalidOptionError(
       name,
-      `an integer of at least ${kMinMaxMemoryMb} (MiB: a Node.js worker uses about 50 MiB before it runs any code, so a lower limit would replace it forever)`,
+      `an integer of MiB from ${kMinMaxMemoryMb} to Number.MAX_SAFE_INTEGER (a Node.js worker uses about 50 MiB before it runs any code, so a lower limit would replace it forever)`,
       value,
     );
   }

@@ -3,7 +3,7 @@
  * request to the primary, which runs operations one at a time, so `increment` and
  * `compareAndSet` are atomic across workers.
  */
-import { describeValue, InvalidArgumentError } from '../errors.js';
+import { describeValue, InvalidArgumentError, MessageTooLargeError } from '../errors.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
 import { describeError } from '../readable-error.js';
@@ -130,7 +130,14 @@ export class StoreClient {
     }
     if (lifecycle.state === 'created') return Promise.reject(new InvalidArgumentError('The store is available once the worker has started: call it from _init() or later.'));
     return endpoint.request(kStoreRequest, operation).catch((error: unknown) => {
-      throw reviveClusterKitError(error);
+      const revived = reviveClusterKitError(error);
+      // The primary's reply (`entries()` of a large prefix, a large `get`) is over its
+      // maxMessageBytes: name the call, not the internal message type.
+      if (revived instanceof MessageTooLargeError && revived.isReply) {
+        const argument = operation.op === 'entries' ? operation.prefix : operation.key;
+        throw new MessageTooLargeError(`store.${operation.op}('${argument}')`, revived.estimatedBytes, revived.limitBytes, { isReply: true, cause: error });
+      }
+      throw revived;
     });
   }
 

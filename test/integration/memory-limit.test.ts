@@ -11,7 +11,7 @@ import { onceEvent, record, until } from '../helpers/wait.js';
 describe('memory limit', () => {
   it('refuses a limit no worker can meet, and a limit without the heartbeat that measures it', () => {
     expect(() => new ClusterPrimary({ maxMemoryMb: 1 })).toThrow(
-      'The "maxMemoryMb" option must be an integer of at least 64 (MiB: a Node.js worker uses about 50 MiB before it runs any code, so a lower limit would replace it forever). Received 1',
+      'The "maxMemoryMb" option must be an integer of MiB from 64 to Number.MAX_SAFE_INTEGER (a Node.js worker uses about 50 MiB before it runs any code, so a lower limit would replace it forever). Received 1',
     );
     expect(() => new ClusterPrimary({ maxMemoryMb: 512, heartbeat: false })).toThrow('The "heartbeat" option must be left on when "maxMemoryMb" is set');
   });

@@ -143,7 +143,7 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
       for (const value of [0, -1, 1.5, Number.NaN, Number.NEGATIVE_INFINITY, '64MB', null]) {
         expect(() => new ClusterPrimary(testOptions(undefined, { [option]: value as number }))).toThrow(InvalidOptionError);
       }
-      expect(() => new ClusterPrimary(testOptions(undefined, { [option]: -1 }))).toThrow(`The "${option}" option must be a positive integer or Infinity. Received -1`);
+      expect(() => new ClusterPrimary(testOptions(undefined, { [option]: -1 }))).toThrow(`The "${option}" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or Infinity. Received -1`);
     }
   });
 

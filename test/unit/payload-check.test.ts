@@ -200,4 +200,76 @@ describe('checkPayload', () => {
     crowded[1e8] = 1;
     expect(() => checkPayload(crowded, 'advanced', 1_024 * 1_024, 't')).toThrow(MessageTooLargeError);
   });
+
+  describe('what V8 sends beyond the elements and fields', () => {
+    const wire = (payload: unknown) => serialize(payload).length;
+    const padded = (array: unknown[], padLength: number) => Object.assign(array, { pad: 'x'.repeat(padLength) });
+    const sparse = (length: number) => {
+      const array: unknown[] = [];
+      array[length] = 1;
+      return array;
+    };
+
+    // Before: `a = [1]; a.pad = 'x'.repeat(4e6)` was counted as the element alone; a worker
+    // stored 100 MB through a 16 MiB limit and the primary was OOM-killed.
+    it('[H28] counts an array\'s named properties with advanced (dense, sparse, dictionary-mode), and walks them', () => {
+      for (const array of [padded([1], 2e6), padded(sparse(1000), 2e6), padded(sparse(1e8), 2e6), { deep: [padded([1, 2], 2e6)] }]) {
+        expect(() => checkPayload(array, 'advanced', limit, 't')).toThrow(MessageTooLargeError);
+      }
+      for (const array of [padded([1], 300_000), padded(sparse(1000), 300_000), padded(sparse(1e8), 300_000)]) {
+        const counted = checkPayload(array, 'advanced', limit, 't');
+        expect(counted).toBeGreaterThanOrEqual(300_000);
+        expect(counted * 2).toBeGreaterThanOrEqual(wire(array));
+      }
+      // Walked like any field: a function there cannot be sent, a number-like key is a name.
+      expect(reason(Object.assign([1], { hook: () => 1 }), 'advanced')).toMatch(/^Cannot send payload\.hook: functions/);
+      expect(reason(Object.assign(sparse(1e8), { late: () => 1 }), 'advanced')).toMatch(/^Cannot send payload\.late: functions/);
+      const odd: unknown[] = [1];
+      (odd as unknown as Record<string, unknown>)['1.5'] = 'x'.repeat(2e6);
+      (odd as unknown as Record<string, unknown>)['4294967295'] = 'y';
+      expect(() => checkPayload(odd, 'advanced', limit, 't')).toThrow(MessageTooLargeError);
+    });
+
+    it('[H28] refuses an array\'s named properties with JSON (it drops them silently), naming the field', () => {
+      expect(reason(padded([1], 10))).toMatch(/^Cannot send payload\.pad: JSON serialization writes the elements of an array only/);
+      expect(reason({ list: [{ a: 1 }, padded([], 1)] })).toMatch(/^Cannot send payload\.list\[1\]\.pad: /);
+      expect(reason([1, 2, 3])).toBeUndefined();
+    });
+
+    it('[H28] counts an Error\'s cause; estimates a boxed String as its string; refuses what JSON would change in boxed primitives and Dates', () => {
+      const error = new Error('small', { cause: { pad: 'x'.repeat(2e6) } });
+      expect(() => checkPayload(error, 'advanced', limit, 't')).toThrow(MessageTooLargeError);
+      const looped = new Error('loop') as Error & { cause?: unknown };
+      looped.cause = looped;
+      expect(checkPayload(looped, 'advanced', limit, 't') * 2).toBeGreaterThanOrEqual(wire(looped));
+      expect(reason(new Error('x', { cause: () => 1 }), 'advanced')).toMatch(/^Cannot send payload\.cause: functions/);
+      // Before: estimated at 6.2 MiB (each index as a key) and refused.
+      const boxed = new String('x'.repeat(600_000));
+      expect(checkPayload(boxed, 'json', limit, 't')).toBe(600_002);
+      expect(checkPayload(boxed, 'advanced', limit, 't')).toBe(wire(boxed)); // near the limit: measured exactly
+      for (const serialization of ['json', 'advanced'] as const) {
+        expect(reason(Object(Symbol('s')), serialization)).toMatch(/symbols cannot be sent/);
+      }
+      expect(reason(new Number(Number.NaN))).toMatch(/NaN becomes null/);
+      expect(reason(Object(1n))).toMatch(/BigInt/);
+      expect(reason(Object(1n), 'advanced')).toBeUndefined();
+      expect(reason(Object.assign(new String('ab'), { note: 1 }))).toMatch(/^Cannot send payload\.note: a String object is written by JSON as its value alone/);
+      expect(reason(Object.assign(new Date(0), { note: 1 }))).toMatch(/^Cannot send payload\.note: a Date is written by JSON/);
+      expect(reason([new String('a'), new Number(1), new Boolean(false), new Date(0)])).toBeUndefined();
+    });
+
+    it('[H46] explains a sparse array refused for what its receiver rebuilds', () => {
+      expect(() => checkPayload(sparse(1e7), 'advanced', 16 * 1024 * 1024, 't')).toThrow(
+        /^The payload of "t" is about 76\.3 MiB \(as its receiver holds it: V8 rebuilds a sparse array of up to 2\^25 \(33 554 432\) elements with 8 bytes for every index/,
+      );
+    });
+
+    it('[H46] leaves symbol-keyed properties out in both modes, as documented (neither serializer writes them)', () => {
+      const payload = { a: 1, [Symbol('hidden')]: 'x'.repeat(2e6) };
+      expect(checkPayload(payload, 'json', limit, 't')).toBeLessThan(100);
+      expect(checkPayload(payload, 'advanced', limit, 't')).toBeLessThan(100);
+      expect(wire(payload)).toBeLessThan(100);
+      expect(JSON.stringify(payload)).toBe('{"a":1}');
+    });
+  });
 });

@@ -1,0 +1,46 @@
+/**
+ * The state of one payload check (payload-check.ts): the running size estimate, and the path
+ * from the root to the value being visited, for error messages and cycle detection.
+ */
+import { NotSerializableError } from '../errors.js';
+import { kScalarBytes } from './wire-size.js';
+
+/** The fewest wire bytes a scalar estimated at 8 takes (see wire-size.ts). */
+export const kScalarSurplusBytes = kScalarBytes - 1;
+
+export class Walk {
+  bytes = 0;
+  /** Scalars (numbers, booleans, null, undefined, BigInts, Dates, RegExps) counted in `bytes`, 8 bytes each. */
+  scalars = 0;
+  /**
+   * Memory the receiver allocates beyond the wire: V8 rebuilds a sparse array of up to 2^25
+   * elements with room for all of them, 8 bytes each, however few are present.
+   */
+  unpackedBytes = 0;
+  /** `maxMessageBytes`: a walk that certainly exceeds it stops early (the payload is refused). */
+  limitBytes = Infinity;
+  json = true;
+  /** Keys from the payload root to the value being visited, for error paths. */
+  readonly keys: Array<string | number> = [];
+  /** Objects from the root to the one being visited. */
+  readonly ancestors: object[] = [];
+
+  reset(json: boolean, limitBytes: number): this {
+    this.bytes = 0;
+    this.scalars = 0;
+    this.unpackedBytes = 0;
+    this.limitBytes = limitBytes;
+    this.json = json;
+    // Balanced after every successful walk; only a failed one leaves entries (and setting
+    // `length` is a runtime call, too slow to make on every message).
+    if (this.keys.length !== 0) this.keys.length = 0;
+    if (this.ancestors.length !== 0) this.ancestors.length = 0;
+    return this;
+  }
+
+  fail(reason: string, cause?: unknown): never {
+    let path = 'payload';
+    for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
+    throw new NotSerializableError(path, reason, cause === undefined ? undefined : { cause });
+  }
+}

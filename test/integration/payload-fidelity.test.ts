@@ -1,0 +1,88 @@
+import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, InvalidOptionError, RemoteError } from '../../src/index.js';
+import type { HostileOutcome } from '../fixtures/protocol.js';
+import { testOptions, testPrimary } from '../helpers/primary.js';
+
+const kLimit = 512 * 1024;
+
+describe('payload fidelity across IPC', () => {
+  // Before: the size walk counted an array's elements only, while V8's `advanced` serializer
+  // also sends its named properties: a worker stored 100 MB through a 16 MiB limit and the
+  // primary was OOM-killed.
+  it('[H28] refuses, in the worker, what V8 would send beyond the elements (array named properties, an Error cause) over maxMessageBytes; counts it in the store budget', async () => {
+    const primary = testPrimary({ serialization: 'advanced', maxMessageBytes: kLimit, maxStoreBytes: 4 * 1024 * 1024 });
+    const [worker] = await primary.start();
+    const tryHostile = (how: 'store' | 'ask', kind: 'padded-array' | 'padded-sparse-array' | 'error-cause', padLength: number): Promise<HostileOutcome> =>
+      primary.send(worker!, 'tryHostile', { how, value: { kind, padLength } }, { timeoutMs: 60_000 });
+    for (const kind of ['padded-array', 'padded-sparse-array', 'error-cause'] as const) {
+      for (const how of ['store', 'ask'] as const) {
+        // The store checks against the primary's limit; the worker's own send against its own (16 MiB by default).
+        const outcome = await tryHostile(how, kind, how === 'store' ? 2 * kLimit : 17 * 1024 * 1024);
+        expect({ how, kind, ...outcome }).toMatchObject({ how, kind, ok: false, error: { name: 'MessageTooLargeError', code: 'ERR_MESSAGE_TOO_LARGE', isMessageTooLargeError: true } });
+      }
+    }
+    expect(primary.store.has('hostile')).toBe(false);
+    // Under the limit it is stored, arrives whole, and counts in the budget.
+    await expect(tryHostile('store', 'padded-array', 300_000)).resolves.toEqual({ ok: true });
+    expect((primary.store.get('hostile') as { pad: string }).pad).toHaveLength(300_000);
+    expect(primary.store.bytes).toBeGreaterThanOrEqual(300_000);
+    // The primary serves on.
+    await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
+  }, 90_000);
+
+  it('[H28] refuses an array with named properties under JSON (it would drop them), naming the field', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const outcome = await primary.send(worker!, 'tryHostile', { how: 'store', value: { kind: 'padded-array', padLength: 10 } });
+    expect(outcome).toMatchObject({ ok: false, error: { name: 'NotSerializableError', isNotSerializableError: true } });
+    expect(outcome.error!.message).toMatch(/\.pad: JSON serialization writes the elements of an array only, and drops its named properties/);
+    expect(primary.store.has('hostile')).toBe(false);
+  }, 90_000);
+
+  // Before: a reply over maxMessageBytes was reported as NotSerializableError (the store's
+  // `entries()` in the worker, a handler's reply in the primary), though the docs said MessageTooLargeError.
+  it('[H43] a reply over maxMessageBytes is a MessageTooLargeError saying it was the reply, in both directions', async () => {
+    const primary = testPrimary({ maxMessageBytes: 64 * 1024, serialization: 'advanced' });
+    const [worker] = await primary.start();
+    for (let index = 0; index < 4; index++) primary.store.set(`big${index}`, 'v'.repeat(30_000));
+    // The primary's reply to the worker's store.entries().
+    const outcome = await primary.send(worker!, 'tryHostile', { how: 'storeEntries', value: { kind: 'padded-array', padLength: 0 }, prefix: 'big' });
+    expect(outcome).toMatchObject({ ok: false, error: { name: 'MessageTooLargeError', code: 'ERR_MESSAGE_TOO_LARGE', isMessageTooLargeError: true, isReply: true } });
+    expect(outcome.error!.message).toMatch(/^The reply to "store\.entries\('big'\)" is about 117\.\d KiB, over the 64\.0 KiB limit \(option "maxMessageBytes" of the replying process\)/);
+    // A worker handler's reply to the primary (over the worker's own limit, 16 MiB by default).
+    const error = await primary.send(worker!, 'hostileReply', { value: { kind: 'padded-array', padLength: 17 * 1024 * 1024 } }, { timeoutMs: 60_000 }).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(RemoteError);
+    expect(error).toMatchObject({ remoteName: 'MessageTooLargeError', remoteCode: 'ERR_MESSAGE_TOO_LARGE' });
+    expect((error as RemoteError).message).toContain('The reply to "hostileReply" is about');
+    // Smaller prefixes still work.
+    await expect(primary.send(worker!, 'storeOp', { op: 'entries', args: ['big0'] })).resolves.toHaveLength(1);
+  }, 90_000);
+
+  // Before: docs/shared-store.md said both "its size on the wire" and "a string: its length + 2"
+  // (the wire size of control characters is 6 times that with JSON).
+  it('[H44] the store budget counts a value as maxMessageBytes does: the estimate, or the exact wire size near the limit; the wire size is at most 6 times the count', () => {
+    const primary = testPrimary({ maxMessageBytes: 64 * 1024 });
+    const counted = (key: string, value: string) => {
+      const before = primary.store.bytes;
+      primary.store.set(key, value);
+      return primary.store.bytes - before - key.length;
+    };
+    const escaped = '\x01'.repeat(10_000); // 60 002 bytes of JSON: its estimate times 6 fits 64 KiB
+    expect(counted('a', escaped)).toBe(10_002);
+    expect(Buffer.byteLength(JSON.stringify(escaped))).toBeLessThanOrEqual(6 * 10_002);
+    expect(counted('b', 'x'.repeat(20_000))).toBe(20_002); // near the limit: measured exactly, same size
+    expect(() => primary.store.set('c', '\x01'.repeat(20_000))).toThrow(/about 117\.2 KiB, over the 64\.0 KiB limit/); // 120 002 bytes on the wire
+    expect(primary.store.has('c')).toBe(false);
+  });
+
+  // Before: `maxStoreBytes: 2 ** 60` was refused as "must be a positive integer".
+  it('[H45] byte and count options refused past Number.MAX_SAFE_INTEGER say the real rule', () => {
+    for (const option of ['maxStoreBytes', 'maxStoreKeys', 'maxMessageBytes']) {
+      const make = () => new ClusterPrimary(testOptions(undefined, { [option]: 2 ** 60 }));
+      expect(make).toThrow(InvalidOptionError);
+      expect(make).toThrow(/must be a positive integer at most Number\.MAX_SAFE_INTEGER \(9007199254740991\)(, or Infinity)?\. Received 1152921504606847000/);
+    }
+    expect(() => new ClusterPrimary(testOptions(undefined, { maxStoreBytes: Number.MAX_SAFE_INTEGER }))).not.toThrow();
+    expect(() => new ClusterPrimary(testOptions(undefined, { workerCount: 2 ** 53 }))).toThrow(/non-negative integer at most Number\.MAX_SAFE_INTEGER/);
+  });
+});

@@ -15,7 +15,9 @@ export function parseDuration(value: string, flag: string, command: string): num
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   const ms = match ? Math.round(Number(match[1]) * kDurationUnits[match[2] ?? 'ms']!) : Number.NaN;
   if (!Number.isSafeInteger(ms) || ms < 1) {
-    throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2m. Received "${value}".`, command);
+    // "0" is a duration, just not one this flag takes: say so rather than "must be a duration".
+    const reason = Number.isSafeInteger(ms) ? 'must be more than 0' : 'must be a duration such as 10s, 500ms or 2m';
+    throw new UsageError(`${flag} ${reason}. Received "${value}".`, command);
   }
   return checkDurationLimit(ms, value, flag, command);
 }

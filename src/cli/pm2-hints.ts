@@ -24,6 +24,8 @@ const kPm2Commands: Readonly<Record<string, string>> = {
   startup: `not needed: clusterkit is not a daemon; start "clusterkit run" from systemd, a container or another supervisor`,
   save: `not needed: clusterkit is not a daemon; the config file (clusterkit.config.ts) says what runs`,
   resurrect: `not needed: clusterkit is not a daemon; your supervisor starts "clusterkit run" again`,
+  flush: `not needed: clusterkit keeps no log files; the last lines of each worker live in the primary's memory (clusterkit logs <name>), and your supervisor or container keeps its output`,
+  reloadLogs: `not needed: clusterkit keeps no log files to reopen; its output goes to stdout and stderr`,
   init: `a config file: write clusterkit.config.ts with defineConfig (see docs/config.md)`,
   ecosystem: `a config file: write clusterkit.config.ts with defineConfig (see docs/config.md)`,
 };

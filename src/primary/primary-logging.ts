@@ -125,8 +125,16 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('reload', ({ workers }) => logger.info({ workers }, 'rolling reload started'));
   primary.on('reloadComplete', ({ replaced, stopped }) => logReport(logger, stopped, { replaced }, 'rolling reload complete'));
   primary.on('reloadFailed', ({ error }) => logger.error({ err: error }, `rolling reload failed: ${error.message}`));
-  primary.on('scale', ({ from, to }) => logger.info({ from, to }, `scaling from ${from} to ${to} workers`));
-  primary.on('scaleComplete', ({ from, to, stopped }) => logReport(logger, stopped, { from, to }, `scaling from ${from} to ${to} workers complete`));
+  primary.on('scale', ({ from, to }) => {
+    if (from === to) logger.info({ from, to }, `scale to ${plural(to, 'worker')}: already ${from}, nothing to do`);
+    else logger.info({ from, to }, `scaling from ${from} to ${to} workers`);
+  });
+  primary.on('scaleComplete', ({ from, to, stopped }) => {
+    if (from === to) return;
+    // A scale-up stops nothing: its line carries no stop counts.
+    if (to > from) logger.info({ from, to }, `scaling from ${from} to ${to} workers complete`);
+    else logReport(logger, stopped, { from, to }, `scaling from ${from} to ${to} workers complete`);
+  });
   primary.on('reloadJoined', () => logger.info({}, 'reload requested while a rolling reload is under way: joined to it (it ends with that reload)'));
 }
 

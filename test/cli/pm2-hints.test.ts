@@ -28,6 +28,7 @@ describe('PM2 hints', () => {
     expect(commandHint('monit', kCommandNames)).toMatch(/clusterkit dashboard <name> .*clusterkit status <name> --watch/);
     for (const command of ['describe', 'show', 'info']) expect(commandHint(command, kCommandNames)).toBe(` PM2's "${command}" is "status": clusterkit status <name>.`);
     expect(commandHint('ls', kCommandNames)).toBe(` PM2's "ls" is "list": clusterkit list.`);
+    expect(commandHint('flush', kCommandNames)).toMatch(/^ PM2's "flush" is not needed: clusterkit keeps no log files/);
     // Not PM2's, and not inherited from Object.prototype.
     expect(commandHint('toString', kCommandNames)).toBe(` Commands: ${kCommandNames.join(', ')}.`);
   });

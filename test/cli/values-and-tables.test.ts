@@ -13,6 +13,9 @@ describe('option values', () => {
     expect(parseDuration('250', '--x', 'run')).toBe(250);
     for (const bad of ['', '10x', 's', '0s', '-1s', '1e3', '0.1ms']) expect(() => parseDuration(bad, '--x', 'run')).toThrow(UsageError);
     expect(() => parseDuration('soon', '--shutdown-timeout', 'run')).toThrow('--shutdown-timeout must be a duration such as 10s, 500ms or 2m. Received "soon".');
+    // 0 is a duration, only not one these flags take.
+    expect(() => parseDuration('0', '--restart-window', 'run')).toThrow('--restart-window must be more than 0. Received "0".');
+    expect(() => parseDuration('0s', '--restart-window', 'run')).toThrow('--restart-window must be more than 0. Received "0s".');
   });
 
   it('parses memory sizes into whole MiB; a bare number is MiB', () => {

@@ -28,7 +28,11 @@ describe('report lines', () => {
     expect(text()).toContain('[t] scaling from 3 to 1 workers complete from=3 to=1 graceful=2 failed=0 killed=0\n');
     expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'scaleComplete', from: 3, to: 1, graceful: 2, failed: 0, killed: 0, requestsCut: 0 }));
     await primary.scale(2);
-    expect(text()).toContain('[t] scaling from 1 to 2 workers complete from=1 to=2 graceful=0 failed=0 killed=0\n');
+    expect(text()).toContain('[t] scaling from 1 to 2 workers complete from=1 to=2\n');
+    // A scale to the current count is one line that says so, not "scaling from 2 to 2".
+    await primary.scale(2);
+    expect(text()).toContain('[t] scale to 2 workers: already 2, nothing to do from=2 to=2\n');
+    expect(text()).not.toContain('scaling from 2 to 2');
   });
 
   it('says a hung worker was killed by the primary for being unresponsive, not that it exited unexpectedly or crashed', async () => {

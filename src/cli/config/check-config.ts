@@ -165,6 +165,7 @@ function checkCount(value: unknown, key: string): number {
 
 function checkDuration(value: unknown, key: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkDurationLimit(value, value, `"${key}"`, 'run');
+  if (value === 0) throw new UsageError(`"${key}" must be more than 0. Received 0.`);
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
   return parseDuration(value, `"${key}"`, 'run');
 }

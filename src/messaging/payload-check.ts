@@ -45,7 +45,21 @@ let isSharedWalkBusy = false;
  * @throws NotSerializableError when the payload cannot be sent with `serialization`.
  * @throws MessageTooLargeError when the payload takes more than `limitBytes` on the wire (wire-size.ts).
  */
+/** What the receiver of the last checked payload rebuilds beyond its wire size (see `checkHeldPayload`). */
+let lastUnpackedBytes = 0;
+
+/**
+ * `checkPayload()` for a value the receiver keeps (the shared store): the larger of its wire
+ * estimate and what the receiver rebuilds from it. A sparse array of 2 000 001 elements is 23
+ * bytes on the wire and 16 MB in the receiver's heap; the store must count the 16 MB.
+ */
+export function checkHeldPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string): number {
+  const bytes = checkPayload(payload, serialization, limitBytes, type);
+  return Math.max(bytes, lastUnpackedBytes);
+}
+
 export function checkPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string): number {
+  lastUnpackedBytes = 0;
   let bytes: number;
   let scalars = 0;
   let unpackedBytes = 0;
@@ -76,6 +90,7 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
   }
   // A few bytes on the wire that the receiver would rebuild as hundreds of megabytes.
   if (unpackedBytes > limitBytes) throw new MessageTooLargeError(type, unpackedBytes, limitBytes, { why: kSparseRule });
+  lastUnpackedBytes = unpackedBytes;
   // The common case: even at the most bytes per estimated byte, it fits.
   if (bytes * (serialization === 'json' ? kJsonWireFactor : kAdvancedWireFactor) <= limitBytes) return bytes;
   return checkWireSize(payload, serialization, limitBytes, type, bytes, scalars);

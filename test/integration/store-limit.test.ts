@@ -175,4 +175,23 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     await expect(primary.send(first!, 'echo', 'still here')).resolves.toBe('still here');
     expect(errors).toEqual([]);
   }, 60_000);
+
+  // Before: the budget counted a sparse array's 23 bytes on the wire while the primary's heap held
+  // 16 MB for it (V8 rebuilds it densely): 60 such keys from a worker killed the primary.
+  it('[H26] counts a sparse array as what the primary holds for it, not its few bytes on the wire (advanced)', async () => {
+    const primary = testPrimary({ serialization: 'advanced', maxStoreBytes: 40 * 1024 * 1024 });
+    const [worker] = await primary.start();
+    const sparse = () => {
+      const array: unknown[] = [];
+      array[2_000_000] = 'x';
+      return array;
+    };
+    primary.store.set('s1', sparse());
+    expect(primary.store.bytes).toBeGreaterThanOrEqual(16_000_000);
+    // From a worker, the same value counts the same.
+    await primary.send(worker!, 'storeOp', { op: 'set', args: ['s2', sparse()] });
+    expect(primary.store.bytes).toBeGreaterThanOrEqual(32_000_000);
+    await expect(primary.send(worker!, 'storeOp', { op: 'set', args: ['s3', sparse()] })).rejects.toMatchObject({ remoteName: 'StoreFullError' });
+    expect(primary.store.has('s3')).toBe(false);
+  }, 60_000);
 });

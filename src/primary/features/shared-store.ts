@@ -14,7 +14,7 @@
  */
 import { loadUtil, loadV8 } from '../../builtins.js';
 import { describeValue, InvalidArgumentError, StoreFullError } from '../../errors.js';
-import { checkPayload } from '../../messaging/payload-check.js';
+import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
@@ -91,7 +91,7 @@ export class SharedStore {
   set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary'): void {
     checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
-    const bytes = key.length + checkPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
+    const bytes = key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
     const previous = this.#entries.get(key);
     this.#checkRoom(key, bytes, previous);
     // The primary's own object is copied, as a worker's arrives copied: changed after set(), it
@@ -159,7 +159,7 @@ export class SharedStore {
       );
     }
     // A number replacing a number takes as many bytes: only a new key needs room.
-    const bytes = entry?.bytes ?? key.length + checkPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
+    const bytes = entry?.bytes ?? key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
     if (entry === undefined) this.#checkRoom(key, bytes, undefined);
     this.#write(key, { value, bytes }, entry);
     this.#onChange({ key, value, previous, deleted: false, source }, true);

@@ -105,8 +105,11 @@ export class MessageTooLargeError extends ClusterKitError {
   ) {
     const isReply = options?.isReply === true;
     const why = options?.why === undefined ? '' : ` (${options.why})`;
+    // Rounded figures that read alike ("about 3.8 MiB, over the 3.8 MiB limit") are given exactly.
+    const exact = formatBytes(estimatedBytes) === formatBytes(limitBytes);
+    const size = (bytes: number) => (exact ? `${bytes} B` : formatBytes(bytes));
     super(
-      `${isReply ? 'The reply to' : 'The payload of'} "${messageType}" is about ${formatBytes(estimatedBytes)}${why}, over the ${formatBytes(limitBytes)} ` +
+      `${isReply ? 'The reply to' : 'The payload of'} "${messageType}" is about ${size(estimatedBytes)}${why}, over the ${size(limitBytes)} ` +
         `limit (option "maxMessageBytes"${isReply ? ' of the replying process' : ''}). Large payloads block both event loops while they are copied; ` +
         `${isReply ? 'reply with' : 'pass'} a file path or shared storage key instead${isReply ? ' (or ask for less: a narrower store prefix)' : ''}, or raise the limit.`,
       options?.cause === undefined ? undefined : { cause: options.cause },

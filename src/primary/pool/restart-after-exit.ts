@@ -21,7 +21,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   // Stability is time spent ready, not since the fork: a slow _init is no stable run.
   const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
   const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatReadyTime(readyMs)} after it became ready`) : record.startupFailure();
-  decideAndRestart(pool, context, record, { wasReady, readyMs }, cause);
+  decideAndRestart(pool, context, record, { wasReady, readyMs, hasServed: record.hasServed }, cause);
 }
 
 /**
@@ -65,7 +65,7 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
       slot.restarts--; // no worker was made
       const failure = toError(error);
       context.reportWarning(failure);
-      decideAndRestart(pool, context, record, { wasReady: false, readyMs: 0 }, failure);
+      decideAndRestart(pool, context, record, { wasReady: false, readyMs: 0, hasServed: false }, failure);
       return;
     }
     context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });

@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { CrashLoopError, RemoteError, WorkerExitedError, WorkerStartupError, type CrashLoopEvent, type WorkerRestartEvent } from '../../src/index.js';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
 import { testPrimary, workerOutput } from '../helpers/primary.js';
 import { startHarness } from '../helpers/harness.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
 
 describe('restart policy', () => {
@@ -146,6 +149,57 @@ describe('restart policy', () => {
     expect(crashes.events.map((event) => event.code)).toEqual([3, 3, 3, 3, 3, 3]);
     expect(crashLoops.events).toEqual([]);
     await expect(Promise.all(workers.map((worker) => primary.send(worker, 'echo', 'still serving')))).resolves.toEqual(['still serving', 'still serving']);
+  });
+
+  it('[H34] keeps a busy service whose requests crash workers serving: a worker that served restarts after initialMs, never a failed start', async () => {
+    // The PM2 user's round-4 case: under load, every restarted worker gets its next crashing
+    // request within the startup window. Here every 20th request a worker serves calls
+    // process.exit(3), and the startup window is a minute, so every crash falls inside it: under
+    // the old rule each was a failed start (3 in a row retire a slot), and maxRestarts 3 would
+    // trip the breaker too. Workers that served are restarted after initialMs, outside both.
+    const port = await freePort();
+    const initialMs = 50;
+    const primary = testPrimary(
+      { workerCount: 2, env: { PORT: String(port), CRASH_EVERY: '20' }, restart: { backoff: { initialMs, maxMs: 5_000 }, startupWindowMs: 60_000, maxRestarts: 3 } },
+      'workers/crash-every.ts',
+    );
+    const crashLoops = record<CrashLoopEvent>(primary, 'crashLoop');
+    const crashes = record(primary, 'workerCrash');
+    const restarts = record<WorkerRestartEvent>(primary, 'workerRestart');
+    await primary.start();
+    // The load: 6 clients in a loop, each request on its own connection; refused and reset
+    // connections (a worker just died) are part of it.
+    let isLoading = true;
+    onCleanup(() => (isLoading = false));
+    const answeredBy = new Set<string>();
+    const client = async () => {
+      while (isLoading) {
+        const ok = await get(`http://127.0.0.1:${port}/`, 5_000).then(
+          (response) => answeredBy.add(response.body),
+          () => false,
+        );
+        // No worker listening for a moment: do not spin on refused connections.
+        if (!ok) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    const clients = Array.from({ length: 6 }, client);
+    await until(() => crashes.events.length >= 12 || crashLoops.events.length > 0, 2 * kPatienceMs, '12 crashes under load');
+    isLoading = false;
+    await Promise.all(clients);
+    expect(crashLoops.events).toEqual([]);
+    expect(crashes.events.every((event) => event.code === 3)).toBe(true);
+    // Both slots served and crashed.
+    expect(new Set(crashes.events.map((event) => event.worker.slot))).toEqual(new Set([0, 1]));
+    // Every crash is restarted (the last ones may still wait for their delay), after initialMs.
+    await until(
+      () => restarts.events.length === crashes.events.length && primary.workers.length === 2 && primary.workers.every((worker) => worker.state === 'ready'),
+      kPatienceMs,
+      'every crashed worker restarted and ready',
+    );
+    expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual(restarts.events.map(() => [initialMs, 1]));
+    expect(answeredBy.size).toBeGreaterThan(2);
+    await expect(Promise.all(primary.workers.map((worker) => primary.send(worker, 'echo', 'still serving')))).resolves.toEqual(['still serving', 'still serving']);
+    expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
   });
 
   it('does not restart with restart: false, nor a worker stopped on purpose', async () => {

@@ -127,10 +127,11 @@ describe('restart policy', () => {
     await until(() => primary.workers.length === 0, 30_000, 'no worker left');
   });
 
-  it('[H33] keeps a service whose requests crash workers serving: crashes after the startup window back off, they are not failed starts', async () => {
+  it('[H33] keeps a service whose requests crash workers serving: crashes after the startup window are not failed starts', async () => {
     // The report's case: 2 workers, 6 requests that each crash one (process.exit(3) in a
     // handler). Each worker serves past the 1 s startup window (PM2's min_uptime) first; the old
-    // 5 s window counted these as failed starts and retired both slots after three.
+    // 5 s window counted these as failed starts and retired both slots after three. (The crashing
+    // request is a request message, so these workers served: see [H34].)
     const primary = testPrimary({ workerCount: 2, restart: { backoff: { initialMs: 10, maxMs: 50 } } });
     const crashLoops = record(primary, 'crashLoop');
     const crashes = record(primary, 'workerCrash');
@@ -200,6 +201,22 @@ describe('restart policy', () => {
     expect(answeredBy.size).toBeGreaterThan(2);
     await expect(Promise.all(primary.workers.map((worker) => primary.send(worker, 'echo', 'still serving')))).resolves.toEqual(['still serving', 'still serving']);
     expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
+  });
+
+  it('[H34] counts a worker that answered a request message as served; notifications alone are not serving', async () => {
+    // A minute-long startup window: every death below is within it. Served: restarted after
+    // initialMs, attempt 1. Not served: a failed start, backed off (attempt 2, twice initialMs).
+    const primary = testPrimary({ restart: { backoff: { initialMs: 10, factor: 2, maxMs: 1_000 }, startupWindowMs: 60_000, maxStartupFailures: 5 } });
+    const [first] = await primary.start();
+    const restarts = record<WorkerRestartEvent>(primary, 'workerRestart');
+    await expect(primary.send(first!, 'echo', 'served')).resolves.toBe('served');
+    let ready = onceEvent(primary, 'workerReady');
+    primary.notify(first!, 'exit', { code: 3 });
+    const second = (await ready).worker;
+    ready = onceEvent(primary, 'workerReady');
+    primary.notify(second, 'exit', { code: 3 });
+    await ready;
+    expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual([[10, 1], [20, 2]]);
   });
 
   it('does not restart with restart: false, nor a worker stopped on purpose', async () => {

@@ -50,7 +50,7 @@ describe('restart policy flags and keys', () => {
     const stderr = run.stderr();
     expect(stderr).toMatch(
       new RegExp(
-        `ERROR worker slot 0 crashed 2 times within 60 s \\(--max-restarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${secondPid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start or reload again\\.`,
+        `ERROR worker slot 0 crashed 2 times within 60 s \\(--max-restarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${secondPid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start it again\\.`,
       ),
     );
     expect(stderr).not.toMatch(/could not start|retry it|see "cause"/);
@@ -82,7 +82,7 @@ describe('restart policy flags and keys', () => {
     expect(stderr.match(/ERROR worker \d+ could not start: /g)).toHaveLength(1);
     // The failure in the user's words, said once, with one piece of advice.
     expect(stderr).toMatch(
-      /ERROR worker slot 0 could not start once, so it is no longer restarted\. Last failure: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+\)\. Fix that, then start or reload again\. slot=0/,
+      /ERROR worker slot 0 could not start once, so it is no longer restarted\. Last failure: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+\)\. Fix that, then start it again\. slot=0/,
     );
     expect(stderr).toMatch(/could not start: .*\(1 attempt\)\./);
   });

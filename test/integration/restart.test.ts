@@ -121,7 +121,7 @@ describe('restart policy', () => {
     // Says what happened (crashes, not failed starts), with the exit itself and none of
     // WorkerExitedError's advice to the caller of a request.
     expect(event.error.message).toMatch(
-      new RegExp(`^Worker slot 0 crashed 3 times within 60 s \\(restart\\.maxRestarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${pid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start or reload again\\.$`),
+      new RegExp(`^Worker slot 0 crashed 3 times within 60 s \\(restart\\.maxRestarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${pid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start it again\\.$`),
     );
     expect(event.error.message).not.toMatch(/could not start|retry it|see "cause"/);
     await until(() => primary.workers.length === 0, 30_000, 'no worker left');

@@ -42,7 +42,9 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     const { workerScript, workerArgs, execArgv, env } = context.options;
     // The CLI's workers run its bootstrap with the user's script as their first argument.
     const hint = decision.reason === 'startup-failures' ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS) : undefined;
-    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs });
+    // Counted before this slot is retired, without it.
+    const remainingSlots = pool.activeSlots().filter((other) => other !== slot).length;
+    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs, remainingSlots });
     pool.retire(slot, error);
     context.emit('crashLoop', {
       slot: slot.index,
@@ -50,7 +52,7 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
       failures: decision.failures,
       reason: decision.reason,
       error,
-      remainingSlots: pool.activeSlots().length,
+      remainingSlots,
     });
     return;
   }

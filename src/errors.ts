@@ -361,19 +361,26 @@ export class CrashLoopError extends ClusterKitError {
       windowMs?: number;
       /** For `reason: 'memory-limit'`. */
       memory?: MemoryLoopDetail;
+      /**
+       * Slots still running after this one is retired: none, and the service is down (the
+       * runner and `clusterkit run` exit), so only a new start helps; some, and a reload with
+       * the fix plus a scale back up restore the slot while the others serve. Unknown: both.
+       */
+      remainingSlots?: number;
     },
   ) {
     const hint = options?.hint ? ` ${options.hint}` : '';
     const memory = options?.memory;
+    const advice = restoreAdvice(options?.remainingSlots);
     super(
       memory
         ? `Worker slot ${slot} went over the memory limit (${formatBytes(memory.limitBytes)}; RSS ${formatBytes(memory.rssBytes)}) ${failures} times ` +
             'in a row soon after starting, so it is no longer replaced: the limit is below what the worker needs, or it leaks memory from ' +
-            'the start. Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak, then start or reload again.'
+            `the start. Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak, then ${advice}.`
         : options?.reason === 'too-many-restarts'
           ? `Worker slot ${slot} crashed ${failures} times within ${describeWindow(options.windowMs)} (restart.maxRestarts), so it is no longer restarted. ` +
-            `${lastFailure('Last crash', options.cause)}${hint}`
-          : `Worker slot ${slot} could not start ${failures === 1 ? 'once' : `${failures} times in a row`}, so it is no longer restarted. ${lastFailure('Last failure', options?.cause)}${hint}`,
+            `${lastFailure('Last crash', options.cause, advice)}${hint}`
+          : `Worker slot ${slot} could not start ${failures === 1 ? 'once' : `${failures} times in a row`}, so it is no longer restarted. ${lastFailure('Last failure', options?.cause, advice)}${hint}`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.reason = options?.reason ?? (memory ? 'memory-limit' : 'startup-failures');
@@ -524,10 +531,10 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
  * `WorkerExitedError` gives only how the worker ended: its advice on retrying a request is for
  * the caller of a request, not for whoever reads why a slot gave up.
  */
-function lastFailure(label: string, cause: unknown): string {
-  if (!isError(cause)) return 'Fix the cause, then start or reload again.';
+function lastFailure(label: string, cause: unknown, advice: string): string {
+  if (!isError(cause)) return `Fix the cause, then ${advice}.`;
   if (cause instanceof WorkerExitedError) {
-    return `${label}: worker ${cause.workerId} (pid ${cause.pid ?? 'none'}) ${describeExit(cause.exitCode, cause.signal, cause.pid)} ${cause.context}. Fix that, then start or reload again.`;
+    return `${label}: worker ${cause.workerId} (pid ${cause.pid ?? 'none'}) ${describeExit(cause.exitCode, cause.signal, cause.pid)} ${cause.context}. Fix that, then ${advice}.`;
   }
   const init = cause instanceof WorkerStartupError && cause.cause instanceof RemoteError && cause.cause.messageType === '_init' ? cause.cause : undefined;
   if (init) {
@@ -535,11 +542,22 @@ function lastFailure(label: string, cause: unknown): string {
     // per-attempt lines say it; the startup error's own advice would repeat ours.
     const summary = init.data?.summary;
     const text = typeof summary === 'string' ? summary : `its _init() threw ${init.remoteName}: ${init.remoteMessage}`;
-    return `${label}: ${text.replace(/\.$/, '')}. Fix that, then start or reload again.`;
+    return `${label}: ${text.replace(/\.$/, '')}. Fix that, then ${advice}.`;
   }
   // A message that already says what to do (`... Check its output for the error; ...`) keeps its word.
   const message = toReadableError(cause).message;
-  return /\b(?:[Ff]ix|[Cc]heck|[Rr]aise|[Aa]dd|[Rr]emove)\b[^.]*\.$/.test(message) ? `${label}: ${message}` : `${label}: ${message.replace(/\.$/, '')}. Fix that, then start or reload again.`;
+  return /\b(?:[Ff]ix|[Cc]heck|[Rr]aise|[Aa]dd|[Rr]emove)\b[^.]*\.$/.test(message) ? `${label}: ${message}` : `${label}: ${message.replace(/\.$/, '')}. Fix that, then ${advice}.`;
+}
+
+/**
+ * What brings a retired slot back: with no slot left the service is down (a runner or
+ * `clusterkit run` has exited), so only a start; with others serving, a reload (it does not
+ * revive a retired slot) and a scale back up (`scale()`; `clusterkit scale`).
+ */
+function restoreAdvice(remainingSlots: number | undefined): string {
+  if (remainingSlots === 0) return 'start it again';
+  if (remainingSlots === undefined) return 'start or reload again';
+  return 'reload and scale back up to restore the slot (the other workers keep serving), or start again';
 }
 
 /** `60 s`, `1.5 s`, `500 ms`. */

@@ -64,10 +64,12 @@ Options:
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)
       --max-restarts <n>      Crashes of one worker slot allowed within --restart-window
-                              before it is no longer restarted (default: 10)
+                              before it is no longer restarted (default: 10); a worker
+                              that served a request is always restarted, after 100 ms
       --restart-window <d>    The window of --max-restarts (default: 60s)
-      --startup-window <d>    A worker that dies this soon after ready failed to start
-                              (PM2's min_uptime; default: 1s, 0: only before ready)
+      --startup-window <d>    A worker that dies this soon after ready, before serving a
+                              request, failed to start (PM2's min_uptime; default: 1s,
+                              0: only before ready)
       --max-startup-failures <n>
                               Failed starts in a row after which a slot is no longer
                               restarted (default: 3)

@@ -20,6 +20,13 @@ export const kReadyNotice = '$ready';
  * the check's limits (`boundInitError`). Accepted only from a starting worker. The worker then exits 1.
  */
 export const kInitErrorNotice = '$initError';
+/**
+ * Worker -> primary, notify: the worker served for the first time (the first HTTP request, or
+ * plain TCP connection, on a tracked server; or the first user request message it handled).
+ * Sent once per worker life, no payload. The restart policy never counts a worker that served
+ * as a failed start, and restarts it without backoff (docs/supervision.md).
+ */
+export const kServedNotice = '$served';
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
 export const kShutdownRequest = '$shutdown';
 
@@ -171,7 +178,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kReadyNotice, kInitErrorNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -186,7 +193,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `$hello`, `$watchdog`, `$ping`, `$metrics`: no payload. */
+/** `$hello`, `$served`, `$watchdog`, `$ping`, `$metrics`: no payload. */
 export function isNoPayload(payload: unknown): payload is undefined {
   return payload === undefined;
 }

@@ -188,10 +188,12 @@ export interface RestartOptions {
    */
   stableAfterMs?: number;
   /**
-   * A worker that exits before ready, or within this long (ms) after becoming ready, is a
-   * startup failure; `maxStartupFailures` of them in a row trip the crash-loop breaker. A worker
-   * that served longer and then died is a crash: it backs off and counts only toward
-   * `maxRestarts` per `windowMs`. Like `stableAfterMs` it counts time spent ready, so a slow
+   * A worker that exits before ready, or within this long (ms) after becoming ready without
+   * having served, is a startup failure; `maxStartupFailures` of them in a row trip the
+   * crash-loop breaker. A worker that served (a request or connection on a tracked server, a
+   * user request message) and then died is a crash restarted after `backoff.initialMs`,
+   * counted toward no limit; one that did not serve but was ready longer backs off and counts
+   * only toward `maxRestarts` per `windowMs`. Like `stableAfterMs` it counts time spent ready, so a slow
    * `_init` does not use it up. The default is PM2's `min_uptime` (1 s). `0`: only exits
    * before ready are startup failures. @default 1000
    */
@@ -200,10 +202,10 @@ export interface RestartOptions {
   maxStartupFailures?: number;
   /**
    * Restarts of one slot allowed within `windowMs`; one more trips `crashLoop` (reason
-   * `too-many-restarts`). Every crash counts, including those after the startup window; with the
-   * default backoff a slot that keeps crashing after it served settles at one restart per
-   * `backoff.maxMs` and never reaches this, so it catches only loops faster than the backoff
-   * (PM2's `max_restarts` is 16 restarts sooner than `min_uptime`). @default 10
+   * `too-many-restarts`). Every crash of a worker that did not serve counts, including those
+   * after the startup window; crashes of workers that served do not (like PM2's restarts after
+   * `min_uptime`: unbounded, each one logged). PM2's `max_restarts` is 16 restarts sooner than
+   * `min_uptime`. @default 10
    */
   maxRestarts?: number;
   /** The window of `maxRestarts`. @default 60000 */

@@ -192,6 +192,7 @@ export class ClusterWorker<
   }
 
   #route(type: string, payload: unknown, isRequest: boolean, from: MessageSender): unknown {
+    if (isRequest) this.#context.lifecycle.markServed();
     const emit =
       this.listenerCount('primaryMessage') === 0
         ? undefined

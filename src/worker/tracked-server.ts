@@ -25,11 +25,17 @@ export class TrackedServer {
   #isDraining = false;
   /** Called whenever `openRequests` may have changed (a request or a connection began or ended). */
   readonly #onChange: () => void;
+  /** Called once, at the first request (HTTP) or connection (plain TCP): the worker served. */
+  readonly #onServe: () => void;
+  #hasServed = false;
 
-  constructor(server: NetServer, onChange: () => void = () => {}) {
+  constructor(server: NetServer, onChange: () => void = () => {}, onServe: () => void = () => {}) {
     this.#server = server;
     this.#onChange = onChange;
+    this.#onServe = onServe;
+    const isHttp = isHttpServer(server);
     server.on('connection', (socket: Socket) => {
+      if (!isHttp && !this.#hasServed) this.#served();
       this.#sockets.set(socket, 0);
       socket.once('close', () => {
         this.#sockets.delete(socket);
@@ -37,7 +43,7 @@ export class TrackedServer {
       });
       this.#onChange();
     });
-    if (isHttpServer(server)) {
+    if (isHttp) {
       // Prepended so it runs before the application's handler can write the headers.
       server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => this.#onRequest(request, response));
     }
@@ -95,7 +101,14 @@ export class TrackedServer {
     }
   }
 
+  /** The first request or connection: said once, then a boolean test per request. */
+  #served(): void {
+    this.#hasServed = true;
+    this.#onServe();
+  }
+
   #onRequest(request: IncomingMessage, response: ServerResponse): void {
+    if (!this.#hasServed) this.#served();
     const socket = request.socket;
     this.#sockets.set(socket, (this.#sockets.get(socket) ?? 0) + 1);
     if (this.#isDraining) response.shouldKeepAlive = false;

@@ -9,11 +9,17 @@ import { TrackedServer } from './tracked-server.js';
 
 export class TrackedServers {
   readonly #servers: TrackedServer[] = [];
+  /** Called at each server's first request or connection (the lifecycle says it once to the primary). */
+  readonly #onServe: () => void;
   /** Set when the drain begins, cleared by `stopReporting()`: where the counts go meanwhile. */
   #report: ((openRequests: number) => void) | undefined;
   /** Set while a report waits for the end of the tick. */
   #isReportQueued = false;
   #reported = -1;
+
+  constructor(onServe: () => void = () => {}) {
+    this.#onServe = onServe;
+  }
 
   /** How many servers are tracked. */
   get size(): number {
@@ -21,7 +27,7 @@ export class TrackedServers {
   }
 
   add(server: Server): void {
-    this.#servers.push(new TrackedServer(server, () => this.#queueReport()));
+    this.#servers.push(new TrackedServer(server, () => this.#queueReport(), this.#onServe));
   }
 
   /**

@@ -25,6 +25,7 @@ import {
   kPingRequest,
   kReadyNotice,
   kRequestsCutNotice,
+  kServedNotice,
   kShutdownRequest,
   kSyncRequest,
 } from '../messaging/system-types.js';
@@ -76,7 +77,9 @@ export class WorkerLifecycle {
   /** The primary's pid, read at start(): the watchdog compares the current parent with it. */
   #primaryPid = 0;
   #isWatchdogStarted = false;
-  readonly #servers = new TrackedServers();
+  readonly #servers = new TrackedServers(() => this.markServed());
+  /** Set once `$served` was sent: once per worker life. */
+  #hasServed = false;
   /** Real SIGINT/SIGTERM this process received: a plain script's listeners have run for those already. */
   readonly #signalsReceived = new Set<NodeJS.Signals>();
 
@@ -127,6 +130,18 @@ export class WorkerLifecycle {
     if (this.#state === 'starting') this.#state = 'ready';
     this.#initialized.resolve();
     endpoint.notify(kReadyNotice, { pid: process.pid });
+  }
+
+  /**
+   * The worker served (a request or connection on a tracked server, a user request message):
+   * tells the primary once per life (`$served`), so a crash after it is not taken for a failed
+   * start. Costs a boolean test after the first call.
+   */
+  markServed(): void {
+    // Before start() there is no channel yet: the first request after it is the one to say.
+    if (this.#hasServed || this.#state === 'created') return;
+    this.#hasServed = true;
+    this.#tellPrimary(kServedNotice, undefined);
   }
 
   /** Drains `server` when the worker stops. */

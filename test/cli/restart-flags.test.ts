@@ -1,7 +1,7 @@
 /**
  * The restart policy from the command line and the config file (`--max-restarts`,
  * `--restart-window`, `--startup-window`, `--max-startup-failures`; `maxRestarts`...), with real
- * workers crashed by a request, and the crash-loop line a CLI user reads.
+ * workers killed or crashed by a request, and the crash-loop line a CLI user reads.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
@@ -12,6 +12,11 @@ import { cleanUpCli, readyPids, runtimeDir, startCli, tempProject } from './cli-
 afterEach(() => cleanUpCli());
 
 const kCrashScript = `${process.cwd()}/test/fixtures/cli-crash-on-request.mjs`;
+
+/** Kills a worker that never served: its crash counts toward --max-restarts. */
+function kill(pid: number): void {
+  process.kill(pid, 'SIGKILL');
+}
 
 /** Asks for /crash: the worker exits before it answers. */
 async function crash(port: number): Promise<void> {
@@ -35,19 +40,39 @@ describe('restart policy flags and keys', () => {
     const port = await freePort();
     const run = startCli(args, { runtime: runtimeDir(), cwd, env: { PORT: String(port) } });
     await until(() => readyPids(run).length === 1, kPatienceMs, 'the first worker ready');
-    await crash(port);
+    // Killed, not crashed by a request: a worker that served would count toward no limit ([H34]).
+    kill(readyPids(run)[0]!);
     // Restarted: a crash after ready is not a failed start.
     await until(() => readyPids(run).length === 2, kPatienceMs, 'the replacement ready');
     const secondPid = readyPids(run)[1]!;
-    await crash(port);
+    kill(secondPid);
     await expect(run.exited()).resolves.toBe(1);
     const stderr = run.stderr();
     expect(stderr).toMatch(
       new RegExp(
-        `ERROR worker slot 0 crashed 2 times within 60 s \\(--max-restarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${secondPid}\\) exited with code 3 \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start or reload again\\.`,
+        `ERROR worker slot 0 crashed 2 times within 60 s \\(--max-restarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${secondPid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start it again\\.`,
       ),
     );
     expect(stderr).not.toMatch(/could not start|retry it|see "cause"/);
+  });
+
+  it("[H34] restarts a plain script's worker that served after every crash, past --max-restarts and inside --startup-window", async () => {
+    const port = await freePort();
+    const run = startCli(['run', kCrashScript, '-w', '1', '--name', 'served', '--startup-window', '1m', '--max-restarts', '1', '--max-startup-failures', '1'], {
+      runtime: runtimeDir(),
+      env: { PORT: String(port) },
+    });
+    for (let round = 1; round <= 3; round++) {
+      await until(() => readyPids(run).length === round, kPatienceMs, `worker ${round} ready`);
+      // It serves one request (its server is tracked: it tells the primary), then one crashes it.
+      await expect(get(`http://127.0.0.1:${port}/`)).resolves.toMatchObject({ status: 200 });
+      await crash(port);
+    }
+    await until(() => readyPids(run).length === 4, kPatienceMs, 'the fourth worker ready');
+    const stderr = run.stderr();
+    expect(stderr.match(/WARN worker \d+ crashed/g)).toHaveLength(3);
+    expect(stderr).not.toMatch(/no longer restarted|could not start/);
+    expect(run.child.exitCode).toBeNull();
   });
 
   it('--max-startup-failures 1 gives up after one failed start, and says so', async () => {
@@ -57,7 +82,7 @@ describe('restart policy flags and keys', () => {
     expect(stderr.match(/ERROR worker \d+ could not start: /g)).toHaveLength(1);
     // The failure in the user's words, said once, with one piece of advice.
     expect(stderr).toMatch(
-      /ERROR worker slot 0 could not start once, so it is no longer restarted\. Last failure: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+\)\. Fix that, then start or reload again\. slot=0/,
+      /ERROR worker slot 0 could not start once, so it is no longer restarted\. Last failure: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+\)\. Fix that, then start it again\. slot=0/,
     );
     expect(stderr).toMatch(/could not start: .*\(1 attempt\)\./);
   });

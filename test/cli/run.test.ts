@@ -137,7 +137,7 @@ describe('clusterkit run', () => {
     const run = startCli(['run', 'test/fixtures/cli-ts-server.ts', '-w', '1'], { runtime: runtimeDir() });
     await expect(run.exited()).resolves.toBe(1);
     expect(run.stderr()).toMatch(
-      /ERROR worker slot 0 could not start 3 times in a row, so it is no longer restarted\. Last failure: .+\. Fix that, then start or reload again\. Hint: \S+cli-ts-server\.ts is TypeScript, and the workers run without a TypeScript loader/,
+      /ERROR worker slot 0 could not start 3 times in a row, so it is no longer restarted\. Last failure: .+\. Fix that, then start it again\. Hint: \S+cli-ts-server\.ts is TypeScript, and the workers run without a TypeScript loader/,
     );
     expect(run.stderr()).toMatch(
       /The service "cli-ts-server" could not start: .* \(3 attempts\)\. It was stopped instead of being restarted forever; fix the cause and start it again\. Hint: \S+ is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx \(execArgv: \['--import', 'tsx'\]; clusterkit run: --node-arg=--import=tsx\)\. code=ERR_SERVICE_START\n$/,

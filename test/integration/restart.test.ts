@@ -1,7 +1,10 @@
 import { describe, expect, it } from '@jest/globals';
 import { CrashLoopError, RemoteError, WorkerExitedError, WorkerStartupError, type CrashLoopEvent, type WorkerRestartEvent } from '../../src/index.js';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
 import { testPrimary, workerOutput } from '../helpers/primary.js';
 import { startHarness } from '../helpers/harness.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
 
 describe('restart policy', () => {
@@ -118,16 +121,17 @@ describe('restart policy', () => {
     // Says what happened (crashes, not failed starts), with the exit itself and none of
     // WorkerExitedError's advice to the caller of a request.
     expect(event.error.message).toMatch(
-      new RegExp(`^Worker slot 0 crashed 3 times within 60 s \\(restart\\.maxRestarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${pid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start or reload again\\.$`),
+      new RegExp(`^Worker slot 0 crashed 3 times within 60 s \\(restart\\.maxRestarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${pid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start it again\\.$`),
     );
     expect(event.error.message).not.toMatch(/could not start|retry it|see "cause"/);
     await until(() => primary.workers.length === 0, 30_000, 'no worker left');
   });
 
-  it('[H33] keeps a service whose requests crash workers serving: crashes after the startup window back off, they are not failed starts', async () => {
+  it('[H33] keeps a service whose requests crash workers serving: crashes after the startup window are not failed starts', async () => {
     // The report's case: 2 workers, 6 requests that each crash one (process.exit(3) in a
     // handler). Each worker serves past the 1 s startup window (PM2's min_uptime) first; the old
-    // 5 s window counted these as failed starts and retired both slots after three.
+    // 5 s window counted these as failed starts and retired both slots after three. (The crashing
+    // request is a request message, so these workers served: see [H34].)
     const primary = testPrimary({ workerCount: 2, restart: { backoff: { initialMs: 10, maxMs: 50 } } });
     const crashLoops = record(primary, 'crashLoop');
     const crashes = record(primary, 'workerCrash');
@@ -146,6 +150,73 @@ describe('restart policy', () => {
     expect(crashes.events.map((event) => event.code)).toEqual([3, 3, 3, 3, 3, 3]);
     expect(crashLoops.events).toEqual([]);
     await expect(Promise.all(workers.map((worker) => primary.send(worker, 'echo', 'still serving')))).resolves.toEqual(['still serving', 'still serving']);
+  });
+
+  it('[H34] keeps a busy service whose requests crash workers serving: a worker that served restarts after initialMs, never a failed start', async () => {
+    // The PM2 user's round-4 case: under load, every restarted worker gets its next crashing
+    // request within the startup window. Here every 20th request a worker serves calls
+    // process.exit(3), and the startup window is a minute, so every crash falls inside it: under
+    // the old rule each was a failed start (3 in a row retire a slot), and maxRestarts 3 would
+    // trip the breaker too. Workers that served are restarted after initialMs, outside both.
+    const port = await freePort();
+    const initialMs = 50;
+    const primary = testPrimary(
+      { workerCount: 2, env: { PORT: String(port), CRASH_EVERY: '20' }, restart: { backoff: { initialMs, maxMs: 5_000 }, startupWindowMs: 60_000, maxRestarts: 3 } },
+      'workers/crash-every.ts',
+    );
+    const crashLoops = record<CrashLoopEvent>(primary, 'crashLoop');
+    const crashes = record(primary, 'workerCrash');
+    const restarts = record<WorkerRestartEvent>(primary, 'workerRestart');
+    await primary.start();
+    // The load: 6 clients in a loop, each request on its own connection; refused and reset
+    // connections (a worker just died) are part of it.
+    let isLoading = true;
+    onCleanup(() => (isLoading = false));
+    const answeredBy = new Set<string>();
+    const client = async () => {
+      while (isLoading) {
+        const ok = await get(`http://127.0.0.1:${port}/`, 5_000).then(
+          (response) => answeredBy.add(response.body),
+          () => false,
+        );
+        // No worker listening for a moment: do not spin on refused connections.
+        if (!ok) await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+    const clients = Array.from({ length: 6 }, client);
+    await until(() => crashes.events.length >= 12 || crashLoops.events.length > 0, 2 * kPatienceMs, '12 crashes under load');
+    isLoading = false;
+    await Promise.all(clients);
+    expect(crashLoops.events).toEqual([]);
+    expect(crashes.events.every((event) => event.code === 3)).toBe(true);
+    // Both slots served and crashed.
+    expect(new Set(crashes.events.map((event) => event.worker.slot))).toEqual(new Set([0, 1]));
+    // Every crash is restarted (the last ones may still wait for their delay), after initialMs.
+    await until(
+      () => restarts.events.length === crashes.events.length && primary.workers.length === 2 && primary.workers.every((worker) => worker.state === 'ready'),
+      kPatienceMs,
+      'every crashed worker restarted and ready',
+    );
+    expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual(restarts.events.map(() => [initialMs, 1]));
+    expect(answeredBy.size).toBeGreaterThan(2);
+    await expect(Promise.all(primary.workers.map((worker) => primary.send(worker, 'echo', 'still serving')))).resolves.toEqual(['still serving', 'still serving']);
+    expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
+  });
+
+  it('[H34] counts a worker that answered a request message as served; notifications alone are not serving', async () => {
+    // A minute-long startup window: every death below is within it. Served: restarted after
+    // initialMs, attempt 1. Not served: a failed start, backed off (attempt 2, twice initialMs).
+    const primary = testPrimary({ restart: { backoff: { initialMs: 10, factor: 2, maxMs: 1_000 }, startupWindowMs: 60_000, maxStartupFailures: 5 } });
+    const [first] = await primary.start();
+    const restarts = record<WorkerRestartEvent>(primary, 'workerRestart');
+    await expect(primary.send(first!, 'echo', 'served')).resolves.toBe('served');
+    let ready = onceEvent(primary, 'workerReady');
+    primary.notify(first!, 'exit', { code: 3 });
+    const second = (await ready).worker;
+    ready = onceEvent(primary, 'workerReady');
+    primary.notify(second, 'exit', { code: 3 });
+    await ready;
+    expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual([[10, 1], [20, 2]]);
   });
 
   it('does not restart with restart: false, nor a worker stopped on purpose', async () => {

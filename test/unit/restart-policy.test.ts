@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { normalizeRestartOptions } from '../../src/primary/primary-options.js';
-import { backoffDelay, decideRestart, kFreshHistory, type RestartHistory } from '../../src/primary/pool/restart-policy.js';
+import { backoffDelay, decideRestart, isStartupFailure, kFreshHistory, type RestartHistory } from '../../src/primary/pool/restart-policy.js';
 
 const options = normalizeRestartOptions({ backoff: { initialMs: 100, factor: 2, maxMs: 1_000 }, stableAfterMs: 30_000, startupWindowMs: 5_000, maxStartupFailures: 3, maxRestarts: 5, windowMs: 60_000 });
-const crash = { wasReady: true, readyMs: 10_000 };
+const crash = { wasReady: true, readyMs: 10_000, hasServed: false };
 
 describe('restart policy', () => {
   it('grows the delay exponentially up to the cap', () => {
@@ -20,7 +20,7 @@ describe('restart policy', () => {
       history = decision.history;
     }
     expect(delays).toEqual([100, 200, 400]);
-    const afterStable = decideRestart(history, { wasReady: true, readyMs: 31_000 }, options, 40_000);
+    const afterStable = decideRestart(history, { wasReady: true, readyMs: 31_000, hasServed: false }, options, 40_000);
     expect(afterStable).toMatchObject({ restart: true, delayMs: 100, attempt: 1 });
   });
 
@@ -30,7 +30,7 @@ describe('restart policy', () => {
     let history: RestartHistory = kFreshHistory;
     const restarts: Array<[number, number]> = [];
     for (let i = 0; i < 4; i++) {
-      const decision = decideRestart(history, { wasReady: true, readyMs: 100 }, policy, i * 2_000);
+      const decision = decideRestart(history, { wasReady: true, readyMs: 100, hasServed: false }, policy, i * 2_000);
       if (!decision.restart) throw new Error('expected a restart');
       restarts.push([decision.delayMs, decision.attempt]);
       history = decision.history;
@@ -42,19 +42,19 @@ describe('restart policy', () => {
     const policy = normalizeRestartOptions({ stableAfterMs: 500, startupWindowMs: 1_000, maxStartupFailures: 3 });
     let history: RestartHistory = kFreshHistory;
     const decisions = [0, 1, 2].map((i) => {
-      const decision = decideRestart(history, { wasReady: true, readyMs: 100 }, policy, i * 2_000);
+      const decision = decideRestart(history, { wasReady: true, readyMs: 100, hasServed: false }, policy, i * 2_000);
       history = decision.history;
       return decision;
     });
     expect(decisions.map((decision) => decision.restart)).toEqual([true, true, false]);
     expect(decisions[2]).toMatchObject({ reason: 'startup-failures', failures: 3 });
     // Ready past the window: an ordinary crash, and the failure count starts over.
-    expect(decideRestart(kFreshHistory, { wasReady: true, readyMs: 1_000 }, policy, 0).history.startupFailures).toBe(0);
+    expect(decideRestart(kFreshHistory, { wasReady: true, readyMs: 1_000, hasServed: false }, policy, 0).history.startupFailures).toBe(0);
   });
 
   it('trips the crash-loop breaker after maxStartupFailures startup failures in a row', () => {
     let history: RestartHistory = kFreshHistory;
-    const failures = [{ wasReady: false, readyMs: 0 }, { wasReady: true, readyMs: 1_000 }, { wasReady: false, readyMs: 0 }];
+    const failures = [{ wasReady: false, readyMs: 0, hasServed: false }, { wasReady: true, readyMs: 1_000, hasServed: false }, { wasReady: false, readyMs: 0, hasServed: false }];
     const decisions = failures.map((ended, i) => {
       const decision = decideRestart(history, ended, options, i * 100);
       history = decision.history;
@@ -65,7 +65,7 @@ describe('restart policy', () => {
   });
 
   it('does not count a crash after the startup window as a startup failure', () => {
-    const first = decideRestart(kFreshHistory, { wasReady: false, readyMs: 0 }, options, 0);
+    const first = decideRestart(kFreshHistory, { wasReady: false, readyMs: 0, hasServed: false }, options, 0);
     const second = decideRestart(first.history, crash, options, 1_000);
     expect(second.history.startupFailures).toBe(0);
   });
@@ -89,7 +89,7 @@ describe('restart policy', () => {
     let history: RestartHistory = kFreshHistory;
     // The report's case: a request path that crashes the worker, 1.5 s after each ready.
     const decisions = [0, 1, 2, 3, 4, 5].map((i) => {
-      const decision = decideRestart(history, { wasReady: true, readyMs: 1_500 }, defaults, i * 2_000);
+      const decision = decideRestart(history, { wasReady: true, readyMs: 1_500, hasServed: false }, defaults, i * 2_000);
       history = decision.history;
       return decision;
     });
@@ -98,7 +98,7 @@ describe('restart policy', () => {
     // Dying within the window, three times in a row, is still a start-up crash loop.
     history = kFreshHistory;
     const quick = [0, 1, 2].map((i) => {
-      const decision = decideRestart(history, { wasReady: true, readyMs: 999 }, defaults, i * 1_000);
+      const decision = decideRestart(history, { wasReady: true, readyMs: 999, hasServed: false }, defaults, i * 1_000);
       history = decision.history;
       return decision;
     });
@@ -116,7 +116,7 @@ describe('restart policy', () => {
     let lastDelay = 0;
     while (now < 600_000) {
       now += 1_200;
-      const decision = decideRestart(history, { wasReady: true, readyMs: 1_200 }, defaults, now);
+      const decision = decideRestart(history, { wasReady: true, readyMs: 1_200, hasServed: false }, defaults, now);
       if (!decision.restart) throw new Error(`retired at ${now} ms after ${restarts} restarts`);
       history = decision.history;
       lastDelay = decision.delayMs;
@@ -132,11 +132,85 @@ describe('restart policy', () => {
     const fast = normalizeRestartOptions({ backoff: { initialMs: 10, maxMs: 10 }, maxRestarts: 10, windowMs: 60_000 });
     let history: RestartHistory = kFreshHistory;
     const outcomes = Array.from({ length: 11 }, (_, i) => {
-      const decision = decideRestart(history, { wasReady: true, readyMs: 2_000 }, fast, i * 2_010);
+      const decision = decideRestart(history, { wasReady: true, readyMs: 2_000, hasServed: false }, fast, i * 2_010);
       history = decision.history;
       return decision;
     });
     expect(outcomes.slice(0, 10).every((decision) => decision.restart)).toBe(true);
     expect(outcomes[10]).toMatchObject({ restart: false, reason: 'too-many-restarts', failures: 11 });
+  });
+
+  describe('a worker that served', () => {
+    // The defaults: a 1 s startup window, 3 startup failures, 16 restarts a minute (issue: newcomer round 4, A and B).
+    const defaults = normalizeRestartOptions({});
+
+    it('is never a startup failure, however soon after ready it crashed', () => {
+      expect(isStartupFailure({ wasReady: true, readyMs: 0, hasServed: true }, defaults)).toBe(false);
+      expect(isStartupFailure({ wasReady: true, readyMs: 999, hasServed: true }, defaults)).toBe(false);
+      expect(isStartupFailure({ wasReady: true, readyMs: 999, hasServed: false }, defaults)).toBe(true);
+      // Never ready: a failed start, whatever it answered during _init.
+      expect(isStartupFailure({ wasReady: false, readyMs: 0, hasServed: true }, defaults)).toBe(true);
+    });
+
+    it('restarts 100 crashes in a minute, each after initialMs, and trips no limit', () => {
+      let history: RestartHistory = kFreshHistory;
+      for (let i = 0; i < 100; i++) {
+        const decision = decideRestart(history, { wasReady: true, readyMs: 50, hasServed: true }, defaults, i * 600);
+        if (!decision.restart) throw new Error(`retired after ${i} served crashes: ${decision.reason}`);
+        expect(decision).toMatchObject({ delayMs: defaults.backoff.initialMs, attempt: 1 });
+        history = decision.history;
+      }
+      expect(history).toMatchObject({ startupFailures: 0, restartTimes: [] });
+    });
+
+    it('resets the backoff and the startup failures counted before it', () => {
+      let history: RestartHistory = kFreshHistory;
+      for (let i = 0; i < 2; i++) {
+        const decision = decideRestart(history, { wasReady: true, readyMs: 100, hasServed: false }, defaults, i * 1_000);
+        history = decision.history;
+      }
+      expect(history).toMatchObject({ attempt: 2, startupFailures: 2 });
+      const served = decideRestart(history, { wasReady: true, readyMs: 100, hasServed: true }, defaults, 2_000);
+      expect(served).toMatchObject({ restart: true, delayMs: 100, attempt: 1, history: { attempt: 1, startupFailures: 0 } });
+      // The next unserved crash backs off from there again.
+      const next = decideRestart(served.history, { wasReady: true, readyMs: 5_000, hasServed: false }, defaults, 8_000);
+      expect(next).toMatchObject({ restart: true, delayMs: 200, attempt: 2 });
+    });
+
+    it('does not count toward maxRestarts, and lets earlier unserved restarts age out', () => {
+      const few = normalizeRestartOptions({ maxRestarts: 2, windowMs: 10_000 });
+      let history: RestartHistory = kFreshHistory;
+      history = decideRestart(history, { wasReady: true, readyMs: 5_000, hasServed: false }, few, 0).history;
+      history = decideRestart(history, { wasReady: true, readyMs: 5_000, hasServed: false }, few, 1_000).history;
+      expect(history.restartTimes).toEqual([0, 1_000]);
+      for (let i = 0; i < 20; i++) history = decideRestart(history, { wasReady: true, readyMs: 10, hasServed: true }, few, 2_000 + i).history;
+      expect(history.restartTimes).toEqual([0, 1_000]);
+      // An unserved crash is still held to the limit.
+      expect(decideRestart(history, { wasReady: true, readyMs: 5_000, hasServed: false }, few, 3_000)).toMatchObject({ restart: false, reason: 'too-many-restarts', failures: 3 });
+      // Once they aged out, served crashes leave the record empty.
+      expect(decideRestart(history, { wasReady: true, readyMs: 10, hasServed: true }, few, 20_000).history.restartTimes).toEqual([]);
+    });
+  });
+
+  describe('a worker that did not serve keeps the backoff rules', () => {
+    const defaults = normalizeRestartOptions({});
+
+    it('counts a crash within 1 s of ready as a startup failure, and retires the slot after 3', () => {
+      let history: RestartHistory = kFreshHistory;
+      const decisions = [0, 1, 2].map((i) => {
+        const decision = decideRestart(history, { wasReady: true, readyMs: 500, hasServed: false }, defaults, i * 5_000);
+        history = decision.history;
+        return decision;
+      });
+      expect(decisions.map((decision) => decision.restart)).toEqual([true, true, false]);
+      expect(decisions[2]).toMatchObject({ reason: 'startup-failures', failures: 3 });
+    });
+
+    it('backs off a later crash and counts it toward maxRestarts', () => {
+      const decision = decideRestart(kFreshHistory, { wasReady: true, readyMs: 5_000, hasServed: false }, defaults, 0);
+      expect(decision).toMatchObject({ restart: true, delayMs: 100, attempt: 1, history: { startupFailures: 0, restartTimes: [0] } });
+      const second = decideRestart(decision.history, { wasReady: true, readyMs: 5_000, hasServed: false }, defaults, 6_000);
+      expect(second).toMatchObject({ restart: true, delayMs: 200, attempt: 2, history: { restartTimes: [0, 6_000] } });
+    });
   });
 });

@@ -3,6 +3,8 @@ import { NoHandlerError, ProtocolError } from '../../src/errors.js';
 import { kNoReply } from '../../src/messaging/inbound.js';
 import { isHandlerNotFound } from '../../src/messaging/route.js';
 import { SystemRouter, type ProtocolProblem } from '../../src/messaging/system-router.js';
+import { registerStartupNotices } from '../../src/primary/pool/startup-notices.js';
+import type { WorkerRecord } from '../../src/primary/pool/worker-record.js';
 import { isMetricsReply } from '../../src/messaging/metrics-reply.js';
 import {
   boundInitError,
@@ -147,5 +149,20 @@ describe('system payload checks', () => {
       [{ ...counter, values: null }],
     ];
     for (const reply of bad) expect(isMetricsReply(reply)).toBe(false);
+  });
+
+  it('records $served once per worker life, and drops a forged payload or a second one', () => {
+    const dropped: Array<[string | undefined, ProtocolProblem]> = [];
+    const system = new SystemRouter<WorkerRecord>({ receiver: 'the primary', onProtocolError: (_, type, problem) => dropped.push([type, problem]) });
+    registerStartupNotices({ system, pool: {} as never, emit: () => {} } as never);
+    const record = { hasServed: false, readyAt: 1 } as WorkerRecord;
+    expect(kWorkerToPrimaryTypes.has('$served')).toBe(true);
+    expect(system.route(record, '$served', { requests: 1 }, false)).toBe(kNoReply);
+    expect(system.route(record, '$served', undefined, true)).toBe(kNoReply);
+    expect(record.hasServed).toBe(false);
+    system.route(record, '$served', undefined, false);
+    expect(record.hasServed).toBe(true);
+    expect(system.route(record, '$served', undefined, false)).toBe(kNoReply);
+    expect(dropped).toEqual([['$served', 'bad-payload'], ['$served', 'wrong-kind'], ['$served', 'unexpected']]);
   });
 });

@@ -39,16 +39,16 @@ const kPm2Keys: Record<string, string> = {
 
 /** Where a PM2 key's clusterkit twin means something a little different, what. */
 const kPm2KeyNotes: Record<string, string> = {
-  max_restarts: 'the crashes allowed within "restartWindow" (60s) before the worker is no longer restarted; PM2 counts only restarts sooner than min_uptime',
-  min_uptime: 'a worker that dies this soon after it is ready (1s by default) failed to start, and "maxStartupFailures" (3) of those in a row stop its restarts',
+  max_restarts: 'the crashes allowed within "restartWindow" (60s) before the worker is no longer restarted, counting only workers that never served a request; PM2 counts only restarts sooner than min_uptime',
+  min_uptime: 'a worker that dies this soon after it is ready (1s by default) without having served a request failed to start, and "maxStartupFailures" (3) of those in a row stop its restarts',
 };
 
 /** PM2's ecosystem keys that need nothing here, and why. */
 const kPm2KeysWithoutEquivalent: Record<string, string> = {
   exec_mode: 'clusterkit always runs in cluster mode',
   wait_ready: 'a worker is ready once its server listens (or its top-level code has run)',
-  restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served 30 s starts again from 100 ms',
-  exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s',
+  restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served a request restarts after 100 ms',
+  exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request (100 ms)',
   autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
 };
 

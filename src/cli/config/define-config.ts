@@ -45,14 +45,15 @@ export interface AppConfig {
   maxMemory?: ConfigSize;
   /**
    * Crashes of one worker slot allowed within `restartWindow` before it is no longer restarted
-   * (PM2's `max_restarts`, but counting every crash of a worker that served). @default 10
+   * (PM2's `max_restarts`). Crashes of workers that served a request (an HTTP request or
+   * connection, a request message) do not count: those are restarted after 100 ms, always. @default 10
    */
   maxRestarts?: number;
   /** The window of `maxRestarts`. @default '60s' */
   restartWindow?: ConfigDuration;
   /**
-   * A worker that dies this soon after it became ready failed to start (PM2's `min_uptime`,
-   * counted from ready); `0`: only a death before ready. @default '1s'
+   * A worker that dies this soon after it became ready, without having served a request,
+   * failed to start (PM2's `min_uptime`, counted from ready); `0`: only a death before ready. @default '1s'
    */
   startupWindow?: ConfigDuration;
   /** Failed starts in a row after which a slot is no longer restarted. @default 3 */

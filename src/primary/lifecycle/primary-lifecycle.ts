@@ -237,9 +237,10 @@ export class PrimaryLifecycle {
       replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportWarning(toError(error)));
       return;
     }
-    const error = new CrashLoopError(slot.index, decision.inARow, { reason: 'memory-limit', memory: { limitBytes, rssBytes } });
+    const remainingSlots = pool.activeSlots().filter((other) => other !== slot).length;
+    const error = new CrashLoopError(slot.index, decision.inARow, { reason: 'memory-limit', memory: { limitBytes, rssBytes }, remainingSlots });
     pool.retire(slot, error);
-    emit('crashLoop', { slot: slot.index, name: slot.spec.name, failures: decision.inARow, reason: 'memory-limit', error, remainingSlots: pool.activeSlots().length });
+    emit('crashLoop', { slot: slot.index, name: slot.spec.name, failures: decision.inARow, reason: 'memory-limit', error, remainingSlots });
     // No replacement: the worker stops gracefully, like a scale-down.
     stopWorker(pool, record, options.shutdownTimeoutMs).catch((failure: unknown) => this.#context.reportError(toError(failure)));
   }

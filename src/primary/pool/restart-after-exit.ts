@@ -21,7 +21,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   // Stability is time spent ready, not since the fork: a slow _init is no stable run.
   const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
   const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatReadyTime(readyMs)} after it became ready`) : record.startupFailure();
-  decideAndRestart(pool, context, record, { wasReady, readyMs }, cause);
+  decideAndRestart(pool, context, record, { wasReady, readyMs, hasServed: record.hasServed }, cause);
 }
 
 /**
@@ -42,7 +42,9 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     const { workerScript, workerArgs, execArgv, env } = context.options;
     // The CLI's workers run its bootstrap with the user's script as their first argument.
     const hint = decision.reason === 'startup-failures' ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS) : undefined;
-    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs });
+    // Counted before this slot is retired, without it.
+    const remainingSlots = pool.activeSlots().filter((other) => other !== slot).length;
+    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs, remainingSlots });
     pool.retire(slot, error);
     context.emit('crashLoop', {
       slot: slot.index,
@@ -50,7 +52,7 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
       failures: decision.failures,
       reason: decision.reason,
       error,
-      remainingSlots: pool.activeSlots().length,
+      remainingSlots,
     });
     return;
   }
@@ -65,7 +67,7 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
       slot.restarts--; // no worker was made
       const failure = toError(error);
       context.reportWarning(failure);
-      decideAndRestart(pool, context, record, { wasReady: false, readyMs: 0 }, failure);
+      decideAndRestart(pool, context, record, { wasReady: false, readyMs: 0, hasServed: false }, failure);
       return;
     }
     context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });

@@ -25,6 +25,12 @@ export interface EndedWorker {
    * for a stable run and a worker crashing right after ready would never back off.
    */
   readyMs: number;
+  /**
+   * It served: a request or connection on a tracked server, or a user request message (`$served`).
+   * Such a worker started, however soon it died: its crash restarts after `backoff.initialMs`
+   * and counts toward neither `maxStartupFailures` nor `maxRestarts`.
+   */
+  hasServed: boolean;
 }
 
 export type RestartDecision =
@@ -34,16 +40,29 @@ export type RestartDecision =
 /**
  * Is this exit a failed start (it never got going) rather than a crash of a running worker?
  * It is if the worker never became ready, or was ready for less than `startupWindowMs` (1 s,
- * PM2's `min_uptime`): a worker that served longer started, and its death is a crash that
- * backs off and counts only toward `maxRestarts`, so a request path that crashes workers does
- * not retire healthy slots (docs/supervision.md, "A failed start, or a crash?").
+ * PM2's `min_uptime`) without serving anything: a worker that served, or stayed up longer,
+ * started, and its death is a crash, so a request path that crashes workers does not retire
+ * healthy slots (docs/supervision.md, "A failed start, or a crash?").
  */
 export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartOptions): boolean {
-  return !ended.wasReady || ended.readyMs < options.startupWindowMs;
+  return !ended.wasReady || (ended.readyMs < options.startupWindowMs && !ended.hasServed);
 }
 
-/** Decides whether and when to restart a slot whose worker ended unexpectedly at `now`. */
+/**
+ * Decides whether and when to restart a slot whose worker ended unexpectedly at `now`.
+ *
+ * A worker that was ready and served is restarted after `backoff.initialMs`, its backoff reset
+ * (it did work), and the restart counts toward no limit: like PM2's restarts of a process that
+ * lived past `min_uptime`, unbounded, each one logged as a crash. Any other worker backs off
+ * exponentially (reset after `stableAfterMs` ready), counts toward `maxRestarts` per
+ * `windowMs`, and, as a failed start, toward `maxStartupFailures` in a row.
+ */
 export function decideRestart(history: RestartHistory, ended: EndedWorker, options: NormalizedRestartOptions, now: number): RestartDecision {
+  if (ended.wasReady && ended.hasServed) {
+    // Restart times still age out of the window, so the record stays small.
+    const restartTimes = history.restartTimes.filter((time) => now - time < options.windowMs);
+    return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: { attempt: 1, startupFailures: 0, restartTimes } };
+  }
   const wasStable = ended.wasReady && ended.readyMs >= options.stableAfterMs;
   const attempt = wasStable ? 0 : history.attempt;
   const startupFailures = isStartupFailure(ended, options) ? (wasStable ? 0 : history.startupFailures) + 1 : 0;

@@ -1,6 +1,7 @@
 /**
  * The notices a worker sends while it starts: `$hello` (it listens: open the held channel),
- * `$ready` (`_init` finished: it takes work) and `$initError` (`_init` threw; it exits next).
+ * `$ready` (`_init` finished: it takes work) and `$initError` (`_init` threw; it exits next);
+ * and `$served`, once per worker life, when it first served (the restart policy reads it).
  */
 import { capitalize } from '../../capitalize.js';
 import { RemoteError, WorkerStartupError } from '../../errors.js';
@@ -11,6 +12,7 @@ import {
   kHelloNotice,
   kInitErrorNotice,
   kReadyNotice,
+  kServedNotice,
 } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -29,6 +31,15 @@ export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryConte
     check: isReadyPayload,
     when: isStarting,
     handle: (_, record) => pool.markReady(record),
+  });
+  system.register(kServedNotice, {
+    kind: 'notification',
+    check: isNoPayload,
+    // Once per life: a second one is forged, dropped and counted.
+    when: (record) => !record.hasServed,
+    handle: (_, record) => {
+      record.hasServed = true;
+    },
   });
   system.register(kInitErrorNotice, {
     kind: 'notification',

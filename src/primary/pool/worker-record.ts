@@ -43,6 +43,12 @@ export class WorkerRecord {
   state: WorkerState = 'starting';
   readonly startedAt = Date.now();
   readyAt: number | undefined;
+  /**
+   * Set when the worker said it served (`$served`: its first HTTP request or connection on a
+   * tracked server, or its first user request message). A worker that served is never a failed
+   * start, and its crash restarts without backoff (restart-policy.ts).
+   */
+  hasServed = false;
   isListening = false;
   /**
    * The primary asked this worker to stop (stop, shutdown, reload, replacement). Our own intent

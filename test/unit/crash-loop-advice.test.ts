@@ -1,0 +1,27 @@
+import { describe, expect, it } from '@jest/globals';
+import { CrashLoopError, WorkerExitedError } from '../../src/errors.js';
+
+/** The breaker's advice fits what is left: a service that exited can only be started again. */
+describe('CrashLoopError advice', () => {
+  const cause = () => new WorkerExitedError({ workerId: 7, pid: 4242, exitCode: 3, signal: null }, '926 ms after it became ready');
+
+  it('says only "start it again" when no slot is left (the service is down)', () => {
+    const error = new CrashLoopError(0, 3, { cause: cause(), reason: 'startup-failures', remainingSlots: 0 });
+    expect(error.message).toMatch(/Last failure: worker 7 \(pid 4242\) exited with code 3 926 ms after it became ready\. Fix that, then start it again\.$/);
+    expect(error.message).not.toContain('reload');
+  });
+
+  it('says how to restore the slot while other slots serve', () => {
+    const error = new CrashLoopError(1, 11, { cause: cause(), reason: 'too-many-restarts', windowMs: 60_000, remainingSlots: 1 });
+    expect(error.message).toMatch(/Fix that, then reload and scale back up to restore the slot \(the other workers keep serving\), or start again\.$/);
+  });
+
+  it('says the same for a memory-limit loop', () => {
+    const memory = { limitBytes: 64 * 1024 * 1024, rssBytes: 80 * 1024 * 1024 };
+    expect(new CrashLoopError(0, 3, { reason: 'memory-limit', memory, remainingSlots: 0 }).message).toMatch(/fix the leak, then start it again\.$/);
+  });
+
+  it('keeps both when it cannot tell', () => {
+    expect(new CrashLoopError(0, 3, { cause: cause() }).message).toMatch(/Fix that, then start or reload again\.$/);
+  });
+});

@@ -6,7 +6,7 @@
  * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
  */
 import { capitalize } from './capitalize.js';
-import { formatBytes } from './format-bytes.js';
+import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, toReadableError } from './readable-error.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
@@ -105,11 +105,9 @@ export class MessageTooLargeError extends ClusterKitError {
   ) {
     const isReply = options?.isReply === true;
     const why = options?.why === undefined ? '' : ` (${options.why})`;
-    // Rounded figures that read alike ("about 3.8 MiB, over the 3.8 MiB limit") are given exactly.
-    const exact = formatBytes(estimatedBytes) === formatBytes(limitBytes);
-    const size = (bytes: number) => (exact ? `${bytes} B` : formatBytes(bytes));
+    const [estimatedText, limitText] = formatBytesApart(estimatedBytes, limitBytes);
     super(
-      `${isReply ? 'The reply to' : 'The payload of'} "${messageType}" is about ${size(estimatedBytes)}${why}, over the ${size(limitBytes)} ` +
+      `${isReply ? 'The reply to' : 'The payload of'} "${messageType}" is about ${estimatedText}${why}, over the ${limitText} ` +
         `limit (option "maxMessageBytes"${isReply ? ' of the replying process' : ''}). Large payloads block both event loops while they are copied; ` +
         `${isReply ? 'reply with' : 'pass'} a file path or shared storage key instead${isReply ? ' (or ask for less: a narrower store prefix)' : ''}, or raise the limit.`,
       options?.cause === undefined ? undefined : { cause: options.cause },
@@ -142,13 +140,11 @@ export class StoreFullError extends ClusterKitError {
     readonly writeBytes: number,
     options?: { cause?: unknown },
   ) {
-    // Rounded figures that read alike ("limit of 9.8 KiB; it holds 9.8 KiB") are given exactly.
-    const exact = formatBytes(limit) === formatBytes(usedBytes);
-    const bytes = (value: number) => (exact ? `${value} B` : formatBytes(value));
-    const what = option === 'maxStoreKeys' ? `${limit} keys` : bytes(limit);
+    const [limitText, usedText] = formatBytesApart(limit, usedBytes);
+    const what = option === 'maxStoreKeys' ? `${limit} keys` : limitText;
     super(
       `The shared store is full: storing ${describeValue(key)} (about ${formatBytes(writeBytes)} with its key) would take it past ` +
-        `its limit of ${what} (option "${option}"); it holds ${bytes(usedBytes)} in ${keyCount} keys. Nothing was stored. ` +
+        `its limit of ${what} (option "${option}"); it holds ${option === 'maxStoreKeys' ? formatBytes(usedBytes) : usedText} in ${keyCount} keys. Nothing was stored. ` +
         `Delete keys that are no longer needed (store.delete()), or raise the primary's "${option}" option.`,
       options,
     );

@@ -142,6 +142,10 @@ export class WorkerLifecycle {
     if (this.#hasServed || this.#state === 'created') return;
     this.#hasServed = true;
     this.#tellPrimary(kServedNotice, undefined);
+    // Written now, before the handler runs: a handler that aborts the process (SIGKILL, abort(),
+    // a native crash) in this tick would take an end-of-tick flush with it, and its death would
+    // count as a failed start. Once per worker life, so the write costs nothing per request.
+    this.#context.endpoint.flushNow();
   }
 
   /** Drains `server` when the worker stops. */

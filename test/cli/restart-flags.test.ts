@@ -75,6 +75,22 @@ describe('restart policy flags and keys', () => {
     expect(run.child.exitCode).toBeNull();
   });
 
+  it('[H34] counts a worker killed by a signal on its very first request as one that served', async () => {
+    const port = await freePort();
+    const run = startCli(['run', kCrashScript, '-w', '1', '--name', 'killed', '--startup-window', '1m', '--max-startup-failures', '1'], {
+      runtime: runtimeDir(),
+      env: { PORT: String(port) },
+    });
+    for (let round = 1; round <= 2; round++) {
+      await until(() => readyPids(run).length === round, kPatienceMs, `worker ${round} ready`);
+      // Its first request SIGKILLs it in the same tick: the $served notice must be out already.
+      await get(`http://127.0.0.1:${port}/kill`).catch(() => undefined);
+    }
+    await until(() => readyPids(run).length === 3, kPatienceMs, 'the third worker ready');
+    expect(run.stderr()).not.toMatch(/no longer restarted|could not start/);
+    expect(run.child.exitCode).toBeNull();
+  });
+
   it('--max-startup-failures 1 gives up after one failed start, and says so', async () => {
     const run = startCli(['run', 'test/fixtures/cli-throwing-script.mjs', '-w', '1', '--max-startup-failures', '1'], { runtime: runtimeDir() });
     await expect(run.exited()).resolves.toBe(1);

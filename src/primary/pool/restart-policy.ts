@@ -58,15 +58,14 @@ export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartO
  * `windowMs`, and, as a failed start, toward `maxStartupFailures` in a row.
  */
 export function decideRestart(history: RestartHistory, ended: EndedWorker, options: NormalizedRestartOptions, now: number): RestartDecision {
+  // Restart times age out of the window in every case, so the record stays small.
+  const restartTimes = history.restartTimes.filter((time) => now - time < options.windowMs);
   if (ended.wasReady && ended.hasServed) {
-    // Restart times still age out of the window, so the record stays small.
-    const restartTimes = history.restartTimes.filter((time) => now - time < options.windowMs);
     return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: { attempt: 1, startupFailures: 0, restartTimes } };
   }
   const wasStable = ended.wasReady && ended.readyMs >= options.stableAfterMs;
   const attempt = wasStable ? 0 : history.attempt;
   const startupFailures = isStartupFailure(ended, options) ? (wasStable ? 0 : history.startupFailures) + 1 : 0;
-  const restartTimes = history.restartTimes.filter((time) => now - time < options.windowMs);
 
   if (startupFailures >= options.maxStartupFailures) {
     return { restart: false, reason: 'startup-failures', failures: startupFailures, history: { attempt, startupFailures, restartTimes } };

@@ -7,7 +7,10 @@
  * it, all from the same run. The summary takes the median over the runs.
  *
  *   npm run bench:reload -- [--runs 10] [--workers 2] [--connections 20] [--duration 8]
- *                           [--reloads 1] [--delay 5] [--json] [--timeline]
+ *                           [--reloads 1] [--delay 5] [--gradual-drain <ms>] [--json] [--timeline]
+ *
+ * `--gradual-drain` sets the primary's `gradualDrainMs` (its default otherwise; 0 releases a
+ * retiring worker's connections all at once).
  */
 import { spawn } from 'node:child_process';
 import net from 'node:net';
@@ -24,6 +27,7 @@ const { values } = parseArgs({
     duration: { type: 'string', default: '8' },
     reloads: { type: 'string', default: '1' },
     delay: { type: 'string', default: '5' },
+    'gradual-drain': { type: 'string' },
     json: { type: 'boolean', default: false },
     timeline: { type: 'boolean', default: false },
   },
@@ -99,6 +103,7 @@ async function measureRun(): Promise<RunReport> {
     env: { PORT: String(port), BENCH_DELAY_MS: values.delay },
     logger: false,
     handleSignals: false,
+    ...(values['gradual-drain'] === undefined ? {} : { gradualDrainMs: Number(values['gradual-drain']) }),
   });
   const events: Array<[number, string]> = [];
   if (values.timeline) {

@@ -37,6 +37,11 @@ export interface ReadyPayload {
 export interface ShutdownPayload {
   /** The primary's deadline for this worker, in ms from receipt. */
   readonly timeoutMs: number;
+  /**
+   * Other workers take over (a reload, a scale-down): release the open connections one at a
+   * time over this many ms (the primary's `gradualDrainMs`). Absent: all at once.
+   */
+  readonly spreadMs?: number;
 }
 
 /**
@@ -225,7 +230,8 @@ export function boundInitError(error: SerializedError): SerializedError {
 }
 
 export function isShutdownPayload(payload: unknown): payload is ShutdownPayload {
-  return isRecord(payload) && typeof payload.timeoutMs === 'number' && payload.timeoutMs >= 0;
+  if (!isRecord(payload) || typeof payload.timeoutMs !== 'number' || !(payload.timeoutMs >= 0)) return false;
+  return payload.spreadMs === undefined || (typeof payload.spreadMs === 'number' && Number.isFinite(payload.spreadMs) && payload.spreadMs >= 0);
 }
 
 export function isDestroyFailedPayload(payload: unknown): payload is DestroyFailedPayload {

@@ -33,6 +33,8 @@ export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
 
 export const kDefaultReadyTimeoutMs = 30_000;
 export const kDefaultShutdownTimeoutMs = 10_000;
+/** `gradualDrainMs`: a reload hands a worker's clients over in about a second (docs/performance.md). */
+export const kDefaultGradualDrainMs = 1_000;
 export const kDefaultStableAfterMs = 30_000;
 /** `restart.startupWindowMs`: PM2's `min_uptime`, counted from ready (docs/supervision.md). */
 export const kDefaultStartupWindowMs = 1_000;
@@ -122,6 +124,17 @@ export interface PrimaryOptions {
   readyTimeoutMs?: number;
   /** Time (ms, at most 2^31 - 1) each worker has to stop gracefully before it is killed with SIGKILL. @default 10000 */
   shutdownTimeoutMs?: number;
+  /**
+   * Time (ms) over which a worker that other workers replace (a reload, a scale-down, a
+   * `maxMemoryMb` replacement) releases its open keep-alive HTTP connections, one at a time,
+   * evenly: each keeps being served until its turn, then gets `Connection: close`. The workers
+   * taking over (fresh processes, not yet optimized by the JIT) then receive the reconnections
+   * a few at a time instead of all at once, which is what makes a reload's latency spike.
+   * Envoy's "gradual" drain strategy. At most half of `shutdownTimeoutMs` is used; a shutdown
+   * releases everything at once. 0 turns it off. Adds up to this much to each replacement of a
+   * reload, only for a worker with open connections. @default 1000
+   */
+  gradualDrainMs?: number;
   /** Largest payload accepted by `send`/`notify`, estimated before serializing. @default 16 MiB */
   maxMessageBytes?: number;
   /**
@@ -298,6 +311,7 @@ const kPrimaryOptions = {
   messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
   readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
+  gradualDrainMs: (value, name) => durationOption(value, name, kDefaultGradualDrainMs, { min: 0 }),
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
   maxStoreBytes: (value, name) => integerOption(value, name, kDefaultMaxStoreBytes, { allowInfinity: true }),
   maxStoreKeys: (value, name) => integerOption(value, name, kDefaultMaxStoreKeys, { allowInfinity: true }),

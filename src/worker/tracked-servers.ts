@@ -33,10 +33,11 @@ export class TrackedServers {
   /**
    * Drains every server by `deadline` (a timestamp), giving `report` their open requests
    * meanwhile; resolves with the requests cut off at the deadline (0 when all drained in time).
+   * `spreadMs`: the time over which each server releases its connections (tracked-server.ts).
    */
-  async drain(deadline: number, report: (openRequests: number) => void): Promise<number> {
+  async drain(deadline: number, report: (openRequests: number) => void, spreadMs = 0): Promise<number> {
     this.startReporting(report);
-    const cut = await Promise.all(this.#servers.map((server) => server.drain(deadline)));
+    const cut = await Promise.all(this.#servers.map((server) => server.drain(deadline, spreadMs)));
     return cut.reduce((sum, count) => sum + count, 0);
   }
 

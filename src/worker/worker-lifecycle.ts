@@ -88,7 +88,7 @@ export class WorkerLifecycle {
     this.#hooks = hooks;
     const { system } = context;
     system.register(kPingRequest, { kind: 'request', check: isNoPayload, handle: () => this.#probe.report() });
-    system.register(kShutdownRequest, { kind: 'request', check: isShutdownPayload, handle: ({ timeoutMs }) => this.#stopForPrimary(timeoutMs) });
+    system.register(kShutdownRequest, { kind: 'request', check: isShutdownPayload, handle: ({ timeoutMs, spreadMs }) => this.#stopForPrimary(timeoutMs, spreadMs) });
     system.register(kArmWatchdogNotice, { kind: 'notification', check: isNoPayload, handle: () => this.#startWatchdog() });
   }
 
@@ -162,24 +162,25 @@ export class WorkerLifecycle {
     });
   }
 
-  async #stopForPrimary(timeoutMs: number): Promise<void> {
+  async #stopForPrimary(timeoutMs: number, spreadMs = 0): Promise<void> {
     // The worker's own deadline comes before the primary's SIGKILL, by a quarter of the time
     // (at most 2 s: the request's delivery, late timers on a busy machine and the exit come out
     // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the
     // worker exits 1, so the primary can tell a hung hook from a hung process.
     const deadline = Date.now() + timeoutMs - Math.min(kStopMarginMs, timeoutMs / 4);
-    const exitCode = await this.#stop('primary', deadline);
+    const exitCode = await this.#stop('primary', deadline, spreadMs);
     // The reply to $shutdown is queued once this handler returns; exit after it is written.
     setImmediate(() => void this.#exit(exitCode));
   }
 
   /** Drains, waits for in-flight handlers, runs `_destroy`; resolves with the exit code to use. */
-  #stop(reason: StopReason, deadline: number): Promise<number> {
-    this.#stopping ??= this.#runStop(reason, deadline);
+  #stop(reason: StopReason, deadline: number, spreadMs = 0): Promise<number> {
+    this.#stopping ??= this.#runStop(reason, deadline, spreadMs);
     return this.#stopping;
   }
 
-  async #runStop(reason: StopReason, deadline: number): Promise<number> {
+  /** `spreadMs`: release the servers' connections over this time (tracked-server.ts). */
+  async #runStop(reason: StopReason, deadline: number, spreadMs: number): Promise<number> {
     const wasStarting = this.#state === 'starting';
     this.#state = 'stopping';
     clearTimeout(this.#signalTimer);
@@ -195,7 +196,7 @@ export class WorkerLifecycle {
       this.#finishStop();
       return code;
     }
-    const cut = await this.#servers.drain(deadline, (openRequests) => tell(kDrainNotice, { openRequests }));
+    const cut = await this.#servers.drain(deadline, (openRequests) => tell(kDrainNotice, { openRequests }), spreadMs);
     // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
     if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
     if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);

@@ -152,7 +152,8 @@ export class PrimaryLifecycle {
     for (const slot of surplus) if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
     const records = surplus.flatMap((slot) => (slot.current ? [slot.current] : []));
     for (const record of records) pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
-    const stopped = await stopAll(pool, records, this.#context.options.shutdownTimeoutMs);
+    // The workers that stay take over the clients of those that go, a few at a time.
+    const stopped = await stopAll(pool, records, this.#context.options.shutdownTimeoutMs, this.#context.options.gradualDrainMs);
     emit('scaleComplete', { from, to: count, stopped });
   }
 

@@ -92,5 +92,6 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   slot.cancelRestart();
   slot.restarts++;
   const retiring = new Set([old, displaced].filter((record): record is WorkerRecord => record !== undefined && record !== incoming));
-  return stopAll(pool, [...retiring], options.shutdownTimeoutMs);
+  // The replacement (a cold process) takes over the retiring worker's clients a few at a time.
+  return stopAll(pool, [...retiring], options.shutdownTimeoutMs, options.gradualDrainMs);
 }

@@ -25,9 +25,13 @@ const kKillWaitMs = 5_000;
  */
 export type StopOutcome = 'graceful' | 'failed' | 'killed';
 
-/** Stops `record` within `timeoutMs` (+ the time SIGKILL takes). Concurrent calls share one stop. */
-export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
-  record.stopping ??= runStop(pool, record, timeoutMs);
+/**
+ * Stops `record` within `timeoutMs` (+ the time SIGKILL takes). Concurrent calls share one stop.
+ * `spreadMs`: other workers take over, so the worker releases its connections gradually over
+ * this time (the primary's `gradualDrainMs`; tracked-server.ts); 0 releases them at once.
+ */
+export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs = 0): Promise<StopOutcome> {
+  record.stopping ??= runStop(pool, record, timeoutMs, spreadMs);
   return record.stopping;
 }
 
@@ -48,8 +52,8 @@ export function killAll(pool: WorkerPool): WorkerRecord[] {
  * in none of the lists: it failed to start, it was not stopped, and its start failure has its
  * own line. One the primary had to SIGKILL (hung in `_init` past the timeout) counts as killed.
  */
-export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number): Promise<ShutdownReport> {
-  const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs)));
+export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number, spreadMs = 0): Promise<ShutdownReport> {
+  const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs, spreadMs)));
   const having = (outcome: StopOutcome) =>
     records.filter((record, index) => outcomes[index] === outcome && !(outcome === 'failed' && neverStarted(record))).map((record) => record.handle);
   const requestsCut = records.reduce((sum, record, index) => sum + requestsCutBy(record, outcomes[index]!), 0);
@@ -82,12 +86,13 @@ export function stopOutcome(record: WorkerRecord): StopOutcome {
   return record.exitCode === 0 && record.signal === null ? 'graceful' : 'failed';
 }
 
-async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
+async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs: number): Promise<StopOutcome> {
   if (record.state === 'exited') return stopOutcome(record);
   pool.markStopping(record);
   if (record.isConnected) {
     // The worker answers after its _destroy; we wait for the exit itself, so the reply is informational.
-    record.endpoint.request(kShutdownRequest, { timeoutMs }, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
+    const payload = spreadMs > 0 ? { timeoutMs, spreadMs } : { timeoutMs };
+    record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
   } else {
     record.clusterWorker.process.kill('SIGTERM');
   }

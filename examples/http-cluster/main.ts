@@ -24,6 +24,10 @@ class CountingPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
 const primary = new CountingPrimary({
   workerScript: new URL('./worker.ts', import.meta.url),
   workerCount: process.env.WORKERS ? Number(process.env.WORKERS) : 'auto',
+  // On a reload, each old worker hands its keep-alive clients to the new one over 1 s, one
+  // connection at a time (the default, spelled out here), so that the new worker, whose code is
+  // not yet optimized, is not hit by all of them at once. 0 hands them over all at once.
+  gradualDrainMs: 1_000,
 });
 
 let announced = false;

@@ -6,7 +6,7 @@ import { killSpawned, spawnScript } from '../helpers/spawn.js';
 afterEach(() => killSpawned());
 
 describe('examples', () => {
-  it('http-cluster serves one port from several workers, counts requests in the primary and stops on SIGTERM', async () => {
+  it('http-cluster serves one port from several workers, counts requests in the primary, reloads on SIGHUP and stops on SIGTERM', async () => {
     const demo = spawnScript('examples/http-cluster/main.ts', { env: { PORT: '0', WORKERS: '2' } });
     const [, port] = await demo.waitFor(/listening on http:\/\/127\.0\.0\.1:(\d+)/);
     const ready = await demo.waitFor(/2 workers ready: (\d+), (\d+)/);
@@ -15,9 +15,15 @@ describe('examples', () => {
     for (let i = 0; i < 6; i++) bodies.push(JSON.parse((await get(`http://127.0.0.1:${port}/`)).body) as { pid: number; request: number });
     expect(bodies.map((body) => body.request)).toEqual([1, 2, 3, 4, 5, 6]);
     expect(new Set(bodies.map((body) => body.pid))).toEqual(new Set(pids));
+    // SIGHUP reloads: the old workers, drained gradually, stop cleanly and new ones answer.
+    demo.child.kill('SIGHUP');
+    await demo.waitFor(/rolling reload complete/);
+    expect(demo.output()).toMatch(/rolling reload complete[^\n]*graceful=2 failed=0 killed=0/);
+    await waitUntilGone(pids);
+    const after = JSON.parse((await get(`http://127.0.0.1:${port}/`)).body) as { pid: number };
+    expect(pids).not.toContain(after.pid);
     demo.child.kill('SIGTERM');
     await expect(demo.exited()).resolves.toBe(0);
-    await waitUntilGone(pids);
     expect(demo.output()).toContain('shutdown complete graceful=2 failed=0 killed=0');
   });
 

@@ -59,6 +59,11 @@ export interface LogSource {
   read(from: number, until: number, workerId: number | undefined, maxChars: number): LogRead;
   /** Calls `listener` with every new entry until the returned function is called. */
   subscribe(listener: (entry: LogEntry) => void): () => void;
+  /**
+   * The highest worker id any entry ever carried (the primary logs a line for every worker it
+   * forks): a larger one names a worker that has not run yet. 0 before any.
+   */
+  readonly lastWorkerId?: number;
 }
 
 export interface LogsRequest {

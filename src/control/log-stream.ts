@@ -17,7 +17,7 @@
  * (follow) of the primary's memory.
  */
 import type net from 'node:net';
-import { InvalidStateError } from '../errors.js';
+import { InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { checkLogsRequest, type LogEntry, type LogSource, type LogsRequest } from './log-protocol.js';
 import { drainedOrClosed } from './drained-or-closed.js';
 
@@ -46,6 +46,12 @@ export async function streamLogs(socket: net.Socket, request: LogsRequest & { id
   const { id } = request;
   const follow = request.follow ?? false;
   const workerId = request.workerId;
+  // Without --follow, a worker that has not run yet has no line to print: say so rather than
+  // print nothing (with --follow, its lines are waited for: a restart may fork it).
+  if (!follow && workerId !== undefined && source.lastWorkerId !== undefined && workerId > source.lastWorkerId) {
+    const known = source.lastWorkerId === 0 ? 'no worker has run yet' : `worker ids so far go from 1 to ${source.lastWorkerId}`;
+    throw new InvalidArgumentError(`No worker ${workerId} has run in this cluster: ${known}. "clusterkit status <name>" lists the current workers.`);
+  }
   if (follow && (followers.get(source) ?? 0) >= kMaxFollowers) {
     throw new InvalidStateError(`${kMaxFollowers} readers already follow this cluster's logs; close one (or read without --follow).`);
   }

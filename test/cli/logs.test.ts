@@ -33,7 +33,7 @@ async function startWriter(name: string, workers: number) {
 }
 
 describe('clusterkit logs', () => {
-  it('prints the last lines (escaped, long lines in pieces), as JSON, per worker, then follows new lines until the cluster stops', async () => {
+  it('[H36] prints the last lines (escaped, long lines in pieces), as JSON, per worker (refusing a worker that never ran), then follows new lines until the cluster stops', async () => {
     const { runtime, port, run } = await startWriter('chatty', 2);
     // What the run terminal shows: every line prefixed, the 40 000 characters in 16 KiB pieces,
     // each continued by the next marked " [...]".
@@ -64,6 +64,12 @@ describe('clusterkit logs', () => {
     expect(text.stderr).toContain('[chatty:2] warming up on stderr\n');
     expect(text.stderr).toMatch(/^\[chatty\] worker 2 ready workerId=2/m);
     expect((await cli(['logs', 'chatty', '-n', '1'], { runtime })).stdout.split('\n').filter(Boolean).length).toBeLessThanOrEqual(1);
+    // A worker that never ran is an error, not an empty answer; one whose lines are gone gets a note.
+    const never = await cli(['logs', 'chatty', '--worker', '99'], { runtime });
+    expect([never.code, never.stdout]).toEqual([1, '']);
+    expect(never.stderr).toContain('No worker 99 has run in this cluster: worker ids so far go from 1 to 2.');
+    const none = await cli(['logs', 'chatty', '--worker', '2', '--lines', '0'], { runtime });
+    expect([none.code, none.stdout, none.stderr]).toEqual([0, '', '']);
     // A misspelt name while a cluster runs: the same answer as status gives (it raced the socket's close).
     for (const args of [['logs', 'chaty'], ['logs', 'chaty', '--follow']]) {
       const wrong = await cli(args, { runtime });

@@ -10,6 +10,7 @@ import { openLogStream } from '../../control/log-client.js';
 import type { LogEntry } from '../../control/log-protocol.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
+import { kLogBufferLines } from '../logs/log-buffer.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
 import { kPartialMark } from '../output-prefix.js';
 import { UsageError } from '../usage-error.js';
@@ -32,9 +33,11 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   const print = printer(name, values.json ?? false);
   // A closed pipe (`clusterkit logs api -f | head`) ends the command quietly.
   let stream: ReturnType<typeof openLogStream> | undefined;
+  let printed = 0;
   for (const output of [process.stdout, process.stderr]) output.on('error', () => stream?.close());
   stream = openLogStream(name, { lines, follow, ...(workerId === undefined ? {} : { workerId }) }, {
     onEntry: (entry) => {
+      printed++;
       // Our own output is slow: stop reading, and let the primary drop lines for us.
       if (!print.entry(entry)) {
         stream!.pause();
@@ -52,6 +55,10 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   try {
     const outcome = await stream.done;
     if (outcome === 'closed' && follow && !isInterrupted) process.stderr.write(`clusterkit: cluster ${name} stopped\n`);
+    // A worker that ran but whose lines are gone (or that printed none): say why nothing came.
+    if (outcome === 'complete' && printed === 0 && lines > 0 && workerId !== undefined && !values.json) {
+      process.stderr.write(`clusterkit: no line of worker ${workerId} is in ${name}'s buffer (it printed none, or they were among the oldest: the buffer keeps the last ${kLogBufferLines} lines of the cluster)\n`);
+    }
     return 0;
   } finally {
     process.off('SIGINT', onInterrupt);

@@ -23,6 +23,7 @@ export class LogBuffer implements LogSource {
   /** Entries ever added: the `seq` of the next one (entry `seq` is at ring position `seq - (#added - #count)`). */
   #added = 0;
   readonly #listeners = new Set<(entry: LogEntry) => void>();
+  #lastWorkerId = 0;
 
   constructor(maxLines = kLogBufferLines, maxChars = kLogBufferChars) {
     this.#maxLines = maxLines;
@@ -35,7 +36,13 @@ export class LogBuffer implements LogSource {
     return this.#count;
   }
 
+  /** The highest worker id of any entry ever added, even one the buffer no longer holds. */
+  get lastWorkerId(): number {
+    return this.#lastWorkerId;
+  }
+
   add(entry: LogEntry): void {
+    if (entry.workerId !== undefined && entry.workerId > this.#lastWorkerId) this.#lastWorkerId = entry.workerId;
     while (this.#count > 0 && (this.#count === this.#maxLines || this.#chars + entry.msg.length > this.#maxChars)) this.#dropOldest();
     this.#entries[(this.#head + this.#count) % this.#maxLines] = entry;
     this.#count++;

@@ -41,3 +41,8 @@ export function durationOption(value: unknown, name: string, fallback: number, r
 export function timerDelay(ms: number): number {
   return ms === Number.POSITIVE_INFINITY ? ms : Math.min(Math.max(ms, 0), kMaxDurationMs);
 }
+
+/** `850 ms`, `12.3 s`: how long a worker ran or served, for log lines and error messages. */
+export function formatElapsed(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(1)} s`;
+}

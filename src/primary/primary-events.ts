@@ -39,7 +39,16 @@ export interface WorkerCrashEvent {
   readonly worker: WorkerHandle;
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** Time since the fork, ms. */
   readonly uptimeMs: number;
+  /** Time it spent ready, ms; 0 if it never became ready. Stability counts from ready. */
+  readonly readyMs: number;
+  /**
+   * The restart policy counts this exit as a failed start, not a crash of a running worker: it
+   * never became ready, or was ready for less than `restart.startupWindowMs` without serving
+   * anything. Such exits count toward `maxStartupFailures` in a row. False with `restart: false`.
+   */
+  readonly isStartupFailure: boolean;
 }
 
 export interface WorkerRestartEvent {

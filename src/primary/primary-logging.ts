@@ -7,6 +7,7 @@
  * takes (its `_init` error, its exit, the crash, the restart): a failed start of N workers is
  * N lines, not a screenful per worker.
  */
+import { formatElapsed } from '../duration.js';
 import { describeExit, RemoteError, WorkerStartupError } from '../errors.js';
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
@@ -79,9 +80,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
-  primary.on('workerCrash', ({ worker, uptimeMs }) => {
-    if (killedUnresponsive.has(worker)) return;
-    if (worker.readyAt !== undefined) logger.warn({ ...ids(worker), uptimeMs }, `worker ${worker.id} crashed`);
+  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure }) => {
+    if (killedUnresponsive.has(worker) || worker.readyAt === undefined) return;
+    // One that died soon after ready, before serving anything, never got going: the restart
+    // policy counts it as a failed start, and the line says so (the breaker's line then follows).
+    const counted = isStartupFailure ? ', before it served anything: counted as a failed start (restart.startupWindowMs)' : '';
+    logger.warn({ ...ids(worker), uptimeMs, readyMs }, `worker ${worker.id} crashed ${formatElapsed(readyMs)} after it became ready${counted}`);
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
     // After a failed start, its line said it all; the retry is a detail.

@@ -52,6 +52,30 @@ describe('report lines', () => {
     expect(text()).not.toContain(`worker ${worker!.id} crashed`);
   });
 
+  it('[H37] says how long a crashed worker was ready, and when the restart policy counts its crash as a failed start', async () => {
+    const { logger, text } = capturedLogger();
+    // A minute-long startup window: both deaths below fall inside it.
+    const primary = testPrimary({ logger, restart: { backoff: { initialMs: 10, maxMs: 100 }, startupWindowMs: 60_000, maxStartupFailures: 5 } });
+    const [first] = await primary.start();
+    const crashes: Array<{ readyMs: number; uptimeMs: number; isStartupFailure: boolean }> = [];
+    primary.on('workerCrash', (event) => crashes.push(event));
+    onCleanup(() => primary.removeAllListeners('workerCrash'));
+    // It served (a request message): a crash. Then its replacement dies having served nothing.
+    await expect(primary.send(first!, 'echo', 'served')).resolves.toBe('served');
+    let ready = onceEvent(primary, 'workerReady', 30_000);
+    primary.notify(first!, 'exit', { code: 3 });
+    const second = (await ready).worker;
+    ready = onceEvent(primary, 'workerReady', 30_000);
+    primary.notify(second, 'exit', { code: 3 });
+    await ready;
+    expect(crashes.map((event) => event.isStartupFailure)).toEqual([false, true]);
+    for (const event of crashes) expect(event.uptimeMs).toBeGreaterThanOrEqual(event.readyMs);
+    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${first!.id} crashed \\d+(\\.\\d)? m?s after it became ready workerId=`));
+    expect(text()).toMatch(
+      new RegExp(`\\[t\\] WARN worker ${second.id} crashed \\d+(\\.\\d)? m?s after it became ready, before it served anything: counted as a failed start \\(restart\\.startupWindowMs\\) workerId=`),
+    );
+  });
+
   it('[H42] does not count a worker that never became ready and exits during the shutdown as a failed stop', async () => {
     const { logger, text } = capturedLogger();
     const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));

@@ -5,8 +5,9 @@
  */
 import { CrashLoopError, WorkerExitedError } from '../../errors.js';
 import { typeScriptLoaderHint } from './loader-hint.js';
+import { formatElapsed } from '../../duration.js';
 import { toError } from '../../to-error.js';
-import { decideRestart, type EndedWorker } from './restart-policy.js';
+import { decideRestart, isStartupFailure, type EndedWorker } from './restart-policy.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 
@@ -15,13 +16,16 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const slot = record.slot;
   if (record.stopRequested || slot.isRetired || pool.isClosed) return;
   const uptimeMs = Date.now() - record.startedAt;
-  if (record.exitCode !== 0 || record.signal) {
-    context.emit('workerCrash', { worker: record.handle, code: record.exitCode, signal: record.signal, uptimeMs });
-  }
   // Stability is time spent ready, not since the fork: a slow _init is no stable run.
   const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
-  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatReadyTime(readyMs)} after it became ready`) : record.startupFailure();
-  decideAndRestart(pool, context, record, { wasReady, readyMs, hasServed: record.hasServed }, cause);
+  const ended: EndedWorker = { wasReady, readyMs, hasServed: record.hasServed };
+  if (record.exitCode !== 0 || record.signal) {
+    const policy = context.options.restart;
+    const startupFailure = policy !== false && isStartupFailure(ended, policy);
+    context.emit('workerCrash', { worker: record.handle, code: record.exitCode, signal: record.signal, uptimeMs, readyMs, isStartupFailure: startupFailure });
+  }
+  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready`) : record.startupFailure();
+  decideAndRestart(pool, context, record, ended, cause);
 }
 
 /**
@@ -72,9 +76,4 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     }
     context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });
   }, decision.delayMs);
-}
-
-/** `850 ms`, `12.3 s`: how long a worker served before it died, for the crash-loop message. */
-function formatReadyTime(ms: number): string {
-  return ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(1)} s`;
 }

@@ -10,11 +10,14 @@ import { UsageError } from './usage-error.js';
 const kDurationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const kSizeUnitsInMiB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024 };
 
-/** `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. At most `kMaxDurationMs` (24.8 days). */
-export function parseDuration(value: string, flag: string, command: string): number {
+/**
+ * `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. From `min` to `kMaxDurationMs`
+ * (24.8 days). `min` is 0 only for a flag whose 0 turns something off (`--gradual-drain 0`).
+ */
+export function parseDuration(value: string, flag: string, command: string, min: 0 | 1 = 1): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
   const ms = match ? Math.round(Number(match[1]) * kDurationUnits[match[2] ?? 'ms']!) : Number.NaN;
-  if (!Number.isSafeInteger(ms) || ms < 1) {
+  if (!Number.isSafeInteger(ms) || ms < min) {
     // "0" is a duration, just not one this flag takes: say so rather than "must be a duration".
     const reason = Number.isSafeInteger(ms) ? 'must be more than 0' : 'must be a duration such as 10s, 500ms or 2m';
     throw new UsageError(`${flag} ${reason}. Received "${value}".`, command);

@@ -12,6 +12,7 @@ export const kFlagOfOption: Readonly<Record<string, string>> = Object.freeze({
   maxWorkers: '--max-workers',
   maxMemoryMb: '--max-memory',
   shutdownTimeoutMs: '--shutdown-timeout',
+  gradualDrainMs: '--gradual-drain',
   readyTimeoutMs: '--ready-timeout',
   'restart.maxRestarts': '--max-restarts',
   'restart.windowMs': '--restart-window',

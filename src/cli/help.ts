@@ -60,6 +60,10 @@ Options:
   -n, --name <name>           Cluster name for status/reload/stop/scale
                               (default: the script's file name)
       --shutdown-timeout <d>  Time a worker has to stop before it is killed (default: 10s)
+      --gradual-drain <d>     A worker replaced by a reload or scale-down releases its
+                              keep-alive connections one at a time over this time, so
+                              its successor is not hit by all of them at once
+                              (default: 1s; 0: all at once)
       --ready-timeout <d>     Time a worker has to start (default: 30s)
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)

@@ -18,6 +18,7 @@ export const kRunOptions = {
   dev: { type: 'boolean' },
   name: { type: 'string', short: 'n' },
   'shutdown-timeout': { type: 'string' },
+  'gradual-drain': { type: 'string' },
   'ready-timeout': { type: 'string' },
   'max-memory': { type: 'string' },
   'max-restarts': { type: 'string' },
@@ -74,6 +75,8 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     maxWorkers: optional(values['max-workers'], (value) => parseCount(value, '--max-workers', 'run')),
     isDev: values.dev,
     shutdownTimeoutMs: optional(values['shutdown-timeout'], (value) => parseDuration(value, '--shutdown-timeout', 'run')),
+    // 0 turns the gradual drain off: a replaced worker releases its connections at once.
+    gradualDrainMs: optional(values['gradual-drain'], (value) => parseDuration(value, '--gradual-drain', 'run', 0)),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
     maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
     maxRestarts: optional(values['max-restarts'], (value) => parseCount(value, '--max-restarts', 'run')),

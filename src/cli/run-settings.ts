@@ -38,6 +38,8 @@ export interface RunSettings {
   /** `--dev` / `dev`: true or false when given; undefined decides by NODE_ENV (runner/worker-count.ts). */
   dev: boolean | undefined;
   shutdownTimeoutMs: number | undefined;
+  /** `--gradual-drain` / `gradualDrain`: the primary's `gradualDrainMs` (0: off); undefined for its default. */
+  gradualDrainMs: number | undefined;
   readyTimeoutMs: number | undefined;
   maxMemoryMb: number | undefined;
   /** The restart policy's settings given (`--max-restarts`...); unset ones keep the library's defaults. */
@@ -60,6 +62,7 @@ export interface RunLayer {
   maxWorkers?: number | undefined;
   isDev?: boolean | undefined;
   shutdownTimeoutMs?: number | undefined;
+  gradualDrainMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
   maxMemoryMb?: number | undefined;
   maxRestarts?: number | undefined;
@@ -94,6 +97,8 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     maxWorkers: flags.maxWorkers ?? base.maxWorkers,
     dev: isDev,
     shutdownTimeoutMs: flags.shutdownTimeoutMs ?? base.shutdownTimeoutMs,
+    // `??`, not `||`: a 0 given (off) is a value, and wins over the file's.
+    gradualDrainMs: flags.gradualDrainMs ?? base.gradualDrainMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
     restart: definedOnly({

@@ -157,6 +157,8 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "maxRestarts": 0 }] }', /^"apps\[0\]\.maxRestarts" must be a positive integer\. Received 0\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": "soon" }] }', /^"apps\[0\]\.startupWindow" must be/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": -1 }] }', /^"apps\[0\]\.startupWindow" must be/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": "x" }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as 10s, 500ms or 2m\. Received "x"\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": -1 }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as '10s', '500ms' or '2m' \(a number is milliseconds\)\. Received -1\./],
     ['clusterkit.config.json', '{ "services": [] }', /^Unknown key "services"\. Did you mean|^Unknown key "services"\. Known keys: apps\./],
   ];
 

@@ -23,10 +23,12 @@ describe('[H3] [H4] CLI limits', () => {
     const cases: Array<[string[], RegExp, string?]> = [
       [['run', idle, '--ready-timeout', '600h'], new RegExp(`^clusterkit: --ready-timeout ${kLimitMessage.source}`)],
       [['run', idle, '--shutdown-timeout', '600h'], new RegExp(`^clusterkit: --shutdown-timeout ${kLimitMessage.source}`)],
+      [['run', idle, '--gradual-drain', '600h'], new RegExp(`^clusterkit: --gradual-drain ${kLimitMessage.source}`)],
       [['run', idle, '--watch', '--watch-delay', '600h'], new RegExp(`^clusterkit: --watch-delay ${kLimitMessage.source}`)],
       [['status', '--watch', '--interval', '600h'], new RegExp(`^clusterkit: --interval ${kLimitMessage.source}`)],
       [['run'], /: "apps\[0\]\.readyTimeout" must be at most 2147483647 ms .*Received "600h"\./, project({ readyTimeout: '600h' })],
       [['run'], /: "apps\[0\]\.shutdownTimeout" must be at most 2147483647 ms .*Received 2147483648\./, project({ shutdownTimeout: 2 ** 31 })],
+      [['run'], new RegExp(`: "apps\\[0\\]\\.gradualDrain" ${kLimitMessage.source}`), project({ gradualDrain: '600h' })],
     ];
     const results = await Promise.all(cases.map(([args, , cwd]) => cli(args, { runtime, ...(cwd ? { cwd } : {}) })));
     results.forEach((result, index) => {

@@ -31,6 +31,7 @@ describe('run settings', () => {
       workers: 2,
       dev: undefined,
       shutdownTimeoutMs: undefined,
+      gradualDrainMs: undefined,
       readyTimeoutMs: undefined,
       maxMemoryMb: undefined,
       restart: {},
@@ -42,6 +43,10 @@ describe('run settings', () => {
     });
     // The restart policy: flags replace the file's keys one by one; unset ones stay unset (the library's defaults).
     expect(mergeRunLayers({ script: '/s.js', maxRestarts: 5, startupWindowMs: 2_000 }, { startupWindowMs: 0, maxStartupFailures: 4 }, '/').restart).toEqual({ maxRestarts: 5, startupWindowMs: 0, maxStartupFailures: 4 });
+    // A 0 (off) is a value: it replaces the file's, and the file's 0 stays when no flag is given.
+    expect(mergeRunLayers({ script: '/s.js', gradualDrainMs: 3_000 }, { gradualDrainMs: 0 }, '/').gradualDrainMs).toBe(0);
+    expect(mergeRunLayers({ script: '/s.js', gradualDrainMs: 0 }, {}, '/').gradualDrainMs).toBe(0);
+    expect(mergeRunLayers({ script: '/s.js', gradualDrainMs: 0 }, { gradualDrainMs: 500 }, '/').gradualDrainMs).toBe(500);
     // --dev on the command line overrides the file's workers, and -w its dev.
     expect(mergeRunLayers({ script: '/s.js', workers: 4 }, { isDev: true }, '/')).toMatchObject({ dev: true, workers: 'auto' });
     expect(mergeRunLayers({ script: '/s.js', isDev: true }, { workers: 3 }, '/')).toMatchObject({ dev: undefined, workers: 3 });
@@ -68,6 +73,16 @@ describe('run settings', () => {
       layer: expect.objectContaining({ script: join(directory, 'server.js'), cwd: directory, workers: 'auto', shutdownTimeoutMs: 30_000, maxMemoryMb: 1024, env: { PORT: '3000', DEBUG: 'false' } }),
     });
     const file = join(directory, 'clusterkit.config.json');
+    // gradualDrain: a duration like the others, and also 0 (off), as a number or a string.
+    const drainOf = (gradualDrain: unknown) => checkConfig({ apps: [{ script: './server.js', gradualDrain }] }, file)[0]!.layer.gradualDrainMs;
+    expect([drainOf('2s'), drainOf(500), drainOf(0), drainOf('0s'), drainOf(-0)]).toEqual([2_000, 500, 0, 0, 0]);
+    expect(() => drainOf('x')).toThrow(`${file}: "apps[0].gradualDrain" must be a duration such as 10s, 500ms or 2m. Received "x".`);
+    expect(() => drainOf(-1)).toThrow(`${file}: "apps[0].gradualDrain" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received -1.`);
+    expect(() => drainOf(1.5)).toThrow(`"apps[0].gradualDrain" must be a duration such as '10s', '500ms' or '2m'`);
+    expect(() => drainOf(true)).toThrow(`"apps[0].gradualDrain" must be a duration such as '10s', '500ms' or '2m'`);
+    expect(() => drainOf(2 ** 31)).toThrow(`"apps[0].gradualDrain" must be at most 2147483647 ms`);
+    // The other durations still refuse 0.
+    expect(() => checkConfig({ apps: [{ script: './server.js', shutdownTimeout: 0 }] }, file)).toThrow(`${file}: "apps[0].shutdownTimeout" must be more than 0. Received 0.`);
     expect(() => checkConfig({ apps: [{ script: './server.js', kill_timeout: 1 }] }, file)).toThrow(`${file}: Unknown key "apps[0].kill_timeout". PM2's "kill_timeout" is "shutdownTimeout" here.`);
     expect(() => checkConfig({ apps: [{ script: './server.js', env: { 'A=B': '1' } }] }, file)).toThrow(/"apps\[0\]\.env": "A=B" is not a variable name/);
     expect(() => checkConfig({ apps: [{ script: './server.js', args: '--port 1' }] }, file)).toThrow(`"apps[0].args" must be an array of strings, as in ['--port', '3000']. Received "--port 1".`);

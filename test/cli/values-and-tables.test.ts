@@ -18,6 +18,16 @@ describe('option values', () => {
     expect(() => parseDuration('0s', '--restart-window', 'run')).toThrow('--restart-window must be more than 0. Received "0s".');
   });
 
+  it('takes 0 for a duration flag whose 0 turns something off (--gradual-drain), and only those', () => {
+    for (const zero of ['0', '0ms', '0s', '0.0m']) expect(parseDuration(zero, '--gradual-drain', 'run', 0)).toBe(0);
+    expect(parseDuration('250ms', '--gradual-drain', 'run', 0)).toBe(250);
+    expect(() => parseDuration('-1', '--gradual-drain', 'run', 0)).toThrow('--gradual-drain must be a duration such as 10s, 500ms or 2m. Received "-1".');
+    expect(() => parseDuration('abc', '--gradual-drain', 'run', 0)).toThrow('--gradual-drain must be a duration such as 10s, 500ms or 2m. Received "abc".');
+    expect(() => parseDuration('600h', '--gradual-drain', 'run', 0)).toThrow('--gradual-drain must be at most 2147483647 ms (596h, about 24.8 days: the longest a Node timer can wait). Received "600h".');
+    // Without the min, as before.
+    expect(() => parseDuration('0ms', '--shutdown-timeout', 'run')).toThrow('--shutdown-timeout must be more than 0. Received "0ms".');
+  });
+
   it('parses memory sizes into whole MiB; a bare number is MiB', () => {
     expect(parseSizeMb('512M', '--m', 'run')).toBe(512);
     expect(parseSizeMb('512MB', '--m', 'run')).toBe(512);

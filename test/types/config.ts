@@ -10,6 +10,8 @@ export const good: ClusterKitConfig = defineConfig({
     { script: './w.js', dev: true, shutdownTimeout: '30s', readyTimeout: 5_000, maxMemory: '512M', logFormat: 'json' },
     { script: './w.js', watch: ['src', 'lib'], ignoreWatch: ['uploads', '*.sqlite'], watchDelay: '1s' },
     { script: './w.js', watch: true, maxMemory: 1024 },
+    { script: './w.js', gradualDrain: '500ms' },
+    { script: './w.js', gradualDrain: 0 },
   ],
 });
 
@@ -25,6 +27,9 @@ defineConfig({ apps: [{ name: 'api' }] });
 
 // @ts-expect-error a duration needs a unit clusterkit knows
 defineConfig({ apps: [{ script: './server.js', shutdownTimeout: '10 seconds' }] });
+
+// @ts-expect-error gradualDrain is a duration, not a switch (0 turns it off)
+defineConfig({ apps: [{ script: './server.js', gradualDrain: false }] });
 
 // @ts-expect-error logFormat is line or json
 defineConfig({ apps: [{ script: './server.js', logFormat: 'xml' }] });

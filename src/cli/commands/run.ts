@@ -60,6 +60,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       // An app started with others handles its signals through the launcher link.
       ...(launcher ? { handleSignals: false } : {}),
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),
+      ...(settings.gradualDrainMs === undefined ? {} : { gradualDrainMs: settings.gradualDrainMs }),
       ...(settings.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: settings.readyTimeoutMs }),
       ...(settings.maxMemoryMb === undefined ? {} : { maxMemoryMb: settings.maxMemoryMb }),
       ...(Object.keys(settings.restart).length === 0 ? {} : { restart: settings.restart }),

@@ -26,8 +26,8 @@ const kMaxListLength = 1_000;
 const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
-  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'readyTimeout',
-  'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
+  'readyTimeout', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
 /** What PM2's ecosystem keys are called here. */
@@ -100,6 +100,7 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
     maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
     isDev: optional(app.dev, (value) => checkBoolean(value, at('dev'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
+    gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 0)),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),
@@ -163,11 +164,14 @@ function checkCount(value: unknown, key: string): number {
   return value;
 }
 
-function checkDuration(value: unknown, key: string): number {
+/** `min` 0 for a key whose 0 turns something off (`gradualDrain: 0`), as `parseDuration`'s. */
+function checkDuration(value: unknown, key: string, min: 0 | 1 = 1): number {
+  // `=== 0` also takes -0 (JSON.parse('-0')), returned as 0.
+  if (value === 0 && min === 0) return 0;
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkDurationLimit(value, value, `"${key}"`, 'run');
   if (value === 0) throw new UsageError(`"${key}" must be more than 0. Received 0.`);
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
-  return parseDuration(value, `"${key}"`, 'run');
+  return parseDuration(value, `"${key}"`, 'run', min);
 }
 
 /** A duration that may be 0 (`startupWindow: 0`: only a death before ready is a failed start). */

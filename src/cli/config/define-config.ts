@@ -39,6 +39,13 @@ export interface AppConfig {
   dev?: boolean;
   /** Time a worker has to drain and exit before SIGKILL; every duration is at most 596h (2^31 - 1 ms). @default '10s' */
   shutdownTimeout?: ConfigDuration;
+  /**
+   * Time over which a worker that others replace (a reload, a scale-down, a `maxMemory`
+   * replacement) releases its open keep-alive connections, one at a time, so the new worker
+   * gets the reconnections a few at a time (Envoy's "gradual" drain); a stop releases them at
+   * once. At most half of `shutdownTimeout` is used. `0` turns it off. @default '1s'
+   */
+  gradualDrain?: ConfigDuration;
   /** Time a worker has to start (and listen). @default '30s' */
   readyTimeout?: ConfigDuration;
   /** Replace a worker whose RSS stays above this (the replacement starts first). @default none */

@@ -12,7 +12,7 @@ const kSizeUnitsInMiB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024 };
 
 /**
  * `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. From `min` to `kMaxDurationMs`
- * (24.8 days). `min` is 0 only for a flag whose 0 turns something off (`--gradual-drain 0`).
+ * (24.8 days). `min` is 0 for a flag whose 0 means something (`--gradual-drain 0`: off; `--startup-window 0`: only exits before ready are failed starts).
  */
 export function parseDuration(value: string, flag: string, command: string, min: 0 | 1 = 1): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
@@ -86,7 +86,3 @@ export function parseCount(value: string, what: string, command: string): number
   return count;
 }
 
-/** A duration that may be 0 (`--startup-window 0`: only exits before ready are failed starts). */
-export function parseWindow(value: string, flag: string, command: string): number {
-  return /^0+(?:\.0+)?(?:ms|s|m|h)?$/.test(value.trim()) ? 0 : parseDuration(value, flag, command);
-}

@@ -6,7 +6,7 @@
  * positionals (`run server.js --watch src lib`) or as `--watch=src`.
  */
 import { resolve } from 'node:path';
-import { parseCount, parseDuration, parseMemoryLimitMb, parseWindow, parseWorkers } from './arg-values.js';
+import { parseCount, parseDuration, parseMemoryLimitMb, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { parseCommand } from './parse-command.js';
 import type { RunLayer } from './run-settings.js';
@@ -81,7 +81,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
     maxRestarts: optional(values['max-restarts'], (value) => parseCount(value, '--max-restarts', 'run')),
     restartWindowMs: optional(values['restart-window'], (value) => parseDuration(value, '--restart-window', 'run')),
-    startupWindowMs: optional(values['startup-window'], (value) => parseWindow(value, '--startup-window', 'run')),
+    startupWindowMs: optional(values['startup-window'], (value) => parseDuration(value, '--startup-window', 'run', 0)),
     maxStartupFailures: optional(values['max-startup-failures'], (value) => parseCount(value, '--max-startup-failures', 'run')),
     nodeArgs: values['node-arg'],
     logFormat,

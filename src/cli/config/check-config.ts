@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { kClusterNamePattern } from '../../control/runtime-dir.js';
 import { moduleBaseName } from '../../runner/service-options.js';
-import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, parseWindow } from '../arg-values.js';
+import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -105,7 +105,7 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),
     restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),
-    startupWindowMs: optional(app.startupWindow, (value) => checkWindow(value, at('startupWindow'))),
+    startupWindowMs: optional(app.startupWindow, (value) => checkDuration(value, at('startupWindow'), 0)),
     maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
     nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'))),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
@@ -175,11 +175,6 @@ function checkDuration(value: unknown, key: string, min: 0 | 1 = 1): number {
 }
 
 /** A duration that may be 0 (`startupWindow: 0`: only a death before ready is a failed start). */
-function checkWindow(value: unknown, key: string): number {
-  if (value === 0) return 0;
-  return typeof value === 'string' ? parseWindow(value, `"${key}"`, 'run') : checkDuration(value, key);
-}
-
 function checkSize(value: unknown, key: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkMemoryLimitMb(value, value, `"${key}"`, 'run');
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a memory size such as '512M' or '1G' (a number is MiB). Received ${describe(value)}.`);

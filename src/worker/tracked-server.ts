@@ -102,6 +102,15 @@ export class TrackedServer {
     return closed.finally(() => clearTimeout(timer)).then(() => cut);
   }
 
+  /**
+   * Releases now every connection still waiting for its turn in a gradual drain: the cluster is
+   * shutting down, nobody takes these clients over.
+   */
+  releaseAll(): void {
+    if (!this.#isDraining || !isHttpServer(this.#server)) return;
+    for (const [socket, state] of this.#sockets) if (!state.isReleased) this.#release(socket, state);
+  }
+
   /** Destroys every open connection now; returns the requests that were still open (`openRequests`). */
   cutOff(): number {
     const open = this.openRequests;
@@ -153,7 +162,7 @@ export class TrackedServer {
     sockets.forEach(([socket, state], index) => {
       const delay = (spreadMs * index) / sockets.length;
       if (delay === 0) this.#release(socket, state);
-      else setTimeout(() => this.#sockets.has(socket) && this.#release(socket, state), delay).unref();
+      else setTimeout(() => this.#sockets.has(socket) && !state.isReleased && this.#release(socket, state), delay).unref();
     });
   }
 

@@ -41,6 +41,11 @@ export class TrackedServers {
     return cut.reduce((sum, count) => sum + count, 0);
   }
 
+  /** Ends a gradual drain: every connection still waiting for its turn is released now. */
+  releaseAll(): void {
+    for (const server of this.#servers) server.releaseAll();
+  }
+
   /** Requests in flight on every server (a plain TCP server's open connections). */
   get openRequests(): number {
     return this.#servers.reduce((sum, server) => sum + server.openRequests, 0);

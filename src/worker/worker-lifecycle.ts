@@ -163,6 +163,9 @@ export class WorkerLifecycle {
   }
 
   async #stopForPrimary(timeoutMs: number, spreadMs = 0): Promise<void> {
+    // A second request during a gradual drain is the primary's shutdown: hand no more clients
+    // over one by one (nobody takes them over), release them all now. The first stop goes on.
+    if (this.#stopping && spreadMs === 0) this.#servers.releaseAll();
     // The worker's own deadline comes before the primary's SIGKILL, by a quarter of the time
     // (at most 2 s: the request's delivery, late timers on a busy machine and the exit come out
     // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the

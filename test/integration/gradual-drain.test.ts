@@ -108,6 +108,20 @@ describe('gradual drain', () => {
     expect(report.graceful).toHaveLength(1);
   });
 
+  it('[H35] a shutdown during a reload\'s gradual drain releases the retiring worker\'s connections at once', async () => {
+    // Without the hurry, the old worker would hand its connections over for 20 s.
+    const { primary, load } = await startLoaded({ gradualDrainMs: 20_000, shutdownTimeoutMs: 60_000 }, 1);
+    const oldPid = primary.workers[0]!.pid!;
+    const reload = primary.reload().catch(() => undefined);
+    await until(() => afterFirstClose(load.answers, oldPid).length > 0, 30_000, 'the old worker releasing its first connection');
+    const startedAt = Date.now();
+    const report = await primary.shutdown();
+    await reload;
+    expect(Date.now() - startedAt).toBeLessThan(10_000);
+    // Both workers stopped cleanly; clients that reconnect during the shutdown are refused, as they must be.
+    expect([report.failed, report.killed]).toEqual([[], []]);
+  });
+
   it('refuses a gradualDrainMs that is not a duration, and takes 0 (all at once)', () => {
     expect(() => new ClusterPrimary({ workerScript: 'x.js', gradualDrainMs: -1 })).toThrow(/gradualDrainMs.*from 0 to 2147483647/);
     expect(() => new ClusterPrimary({ workerScript: 'x.js', gradualDrainMs: 1.5 })).toThrow(/gradualDrainMs/);

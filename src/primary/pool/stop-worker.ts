@@ -31,6 +31,12 @@ export type StopOutcome = 'graceful' | 'failed' | 'killed';
  * this time (the primary's `gradualDrainMs`; tracked-server.ts); 0 releases them at once.
  */
 export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs = 0): Promise<StopOutcome> {
+  if (record.stopping && record.isDrainingGradually && spreadMs === 0) {
+    // A shutdown during a reload's or scale-down's gradual drain: the worker releases the
+    // connections still waiting for their turn at once (its stop, and deadline, go on).
+    record.isDrainingGradually = false;
+    if (record.isConnected) record.endpoint.request(kShutdownRequest, { timeoutMs }, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
+  }
   record.stopping ??= runStop(pool, record, timeoutMs, spreadMs);
   return record.stopping;
 }
@@ -91,6 +97,7 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   pool.markStopping(record);
   if (record.isConnected) {
     // The worker answers after its _destroy; we wait for the exit itself, so the reply is informational.
+    record.isDrainingGradually = spreadMs > 0;
     const payload = spreadMs > 0 ? { timeoutMs, spreadMs } : { timeoutMs };
     record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
   } else {

@@ -80,6 +80,8 @@ export class WorkerRecord {
   isUnresponsive = false;
   /** Set by the first stop (stop-worker.ts); later stops share it. */
   stopping: Promise<StopOutcome> | undefined;
+  /** Its stop releases its connections gradually (a reload, a scale-down); a shutdown hurries it (stop-worker.ts). */
+  isDrainingGradually = false;
   /** Set when the primary SIGKILLs it to end a stop (the stop timeout, a second signal). */
   isKilledToStop = false;
   /**

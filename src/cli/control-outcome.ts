@@ -52,7 +52,23 @@ export function describeReload(name: string, reply: ReloadReply): string {
 
 /** `scaled web to 1 worker (pids 3775), but 5 requests cut off at the shutdown timeout (see the cluster's log)`. */
 export function describeScale(name: string, count: number, reply: ScaleReply): string {
-  const pids = Array.isArray(reply.workers) ? reply.workers.map((worker) => worker.pid).join(', ') : '';
+  const pids = Array.isArray(reply.workers) ? servingWorkers(reply.workers).map((worker) => worker.pid).join(', ') : '';
   const stops = describeStops(scaleOutcome(reply), 'stopped worker');
   return `scaled ${name} to ${plural(count, 'worker')} (pids ${pids})${stops === undefined ? '' : `, ${stops}`}`;
+}
+
+/**
+ * The worker serving each slot now: not one stopping (a reload's old worker, a surplus one), and
+ * for a slot whose replacement is still starting, the worker it replaces. A scale answered during
+ * a reload then lists one pid per worker, as its count says.
+ */
+export function servingWorkers<W extends { readonly slot: number; readonly state: string; readonly id: number }>(workers: readonly W[]): W[] {
+  const bySlot = new Map<number, W>();
+  for (const worker of workers) {
+    if (worker.state === 'stopping' || worker.state === 'exited') continue;
+    const other = bySlot.get(worker.slot);
+    const isBetter = !other || (other.state !== 'ready' && worker.state === 'ready') || (other.state === worker.state && worker.id > other.id);
+    if (isBetter) bySlot.set(worker.slot, worker);
+  }
+  return [...bySlot.values()].sort((a, b) => a.slot - b.slot);
 }

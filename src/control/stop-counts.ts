@@ -25,8 +25,12 @@ export function stopCounts(report: ShutdownReport): StopCounts {
  */
 export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Promise<void>): Promise<StopCounts & { workers: number; joined: boolean }> {
   let stopped: ShutdownReport | undefined;
+  let replaced: number | undefined;
   let joined = false;
-  const onComplete = (event: { readonly stopped: ShutdownReport }) => (stopped = event.stopped);
+  const onComplete = (event: { readonly replaced: number; readonly stopped: ShutdownReport }) => {
+    stopped = event.stopped;
+    replaced = event.replaced;
+  };
   // Emitted synchronously inside reload() when it joins a reload under way: only this call's.
   const onJoined = () => (joined = true);
   primary.on('reloadComplete', onComplete);
@@ -48,7 +52,9 @@ export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Pr
     primary.off('reloadComplete', onComplete);
   }
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
-  return { workers: primary.workers.length, joined, ...counts };
+  // The workers this reload replaced, as its log line says: not the count running now, which a
+  // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
+  return { workers: replaced ?? primary.workers.length, joined, ...counts };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */

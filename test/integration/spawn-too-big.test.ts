@@ -67,6 +67,11 @@ describe('an environment too large to spawn', () => {
     expect(error.message).toMatch(/its arguments \([\d.]+ MiB\) are too large for the operating system \(spawn E2BIG\)/);
     expect(error.message).toMatch(/Shrink the "workerArgs" and "execArgv" options/);
     expect(error.message).not.toMatch(/Shrink the "env" option/);
+    // A large environment and large arguments, each with a real share: both are named.
+    const mixed = testPrimary({ env: hugeEnv('BIG'), workerArgs: Array.from({ length: 12 }, () => 'a'.repeat(100 * 1024)) });
+    const both = (await rejection(() => mixed.start())) as WorkerStartupError;
+    expect(both.message).toMatch(/its environment and arguments together \([\d.]+ MiB\) are too large for the operating system \(spawn E2BIG\)/);
+    expect(both.message).toMatch(/Shrink the "env" option .*, or the "workerArgs" and "execArgv" options/);
   });
 
   // Before: the restart timer threw "spawn E2BIG" and the primary died of it.

@@ -85,12 +85,30 @@ function describeTooBig(error: Error, { env, argv }: SpawnInput): string {
   }
   const argBytes = argv.reduce((sum, arg) => sum + Buffer.byteLength(arg) + 1, 0);
   const largestArg = Math.max(0, ...argv.map((arg) => Buffer.byteLength(arg) + 1));
-  const isArguments = largestArg > largest.bytes;
-  const what = isArguments ? `its arguments (${formatBytes(argBytes)}) are` : 'its environment is';
-  // Advice for the culprit: the arguments when one of them is the largest string handed over.
-  const advice = isArguments
-    ? 'Shrink the "workerArgs" and "execArgv" options (clusterkit run: the arguments after the script, --node-arg); pass large values in a file and its path as the argument.'
-    : 'Shrink the "env" option (clusterkit run: --env, --env-file) or the inherited environment; pass large values in a file and put its path in the environment.';
+  // One string over Linux's limit for a single one is the culprit. Otherwise it is the total:
+  // the side with most of it, or both when each has a real share (at least a tenth).
+  const culprit: 'env' | 'args' | 'both' =
+    Math.max(largest.bytes, largestArg) > kMaxArgStringBytes
+      ? largestArg > largest.bytes
+        ? 'args'
+        : 'env'
+      : Math.min(envBytes, argBytes) >= (envBytes + argBytes) / 10
+        ? 'both'
+        : argBytes > envBytes
+          ? 'args'
+          : 'env';
+  const what = {
+    args: `its arguments (${formatBytes(argBytes)}) are`,
+    env: 'its environment is',
+    both: `its environment and arguments together (${formatBytes(envBytes + argBytes)}) are`,
+  }[culprit];
+  const argsAdvice = 'the "workerArgs" and "execArgv" options (clusterkit run: the arguments after the script, --node-arg)';
+  const envAdvice = 'the "env" option (clusterkit run: --env, --env-file) or the inherited environment';
+  const advice = {
+    args: `Shrink ${argsAdvice}; pass large values in a file and its path as the argument.`,
+    env: `Shrink ${envAdvice}; pass large values in a file and put its path in the environment.`,
+    both: `Shrink ${envAdvice}, or ${argsAdvice}; pass large values in a file and its path instead.`,
+  }[culprit];
   return (
     `${what} too large for the operating system (${error.message}): the environment is ${formatBytes(envBytes)} in ${count} variables, ` +
     `the largest "${largest.name}" at ${formatBytes(largest.bytes)}, and the arguments ${formatBytes(argBytes)}. Linux refuses one variable or ` +

@@ -82,13 +82,20 @@ function writeError(text: string): void {
 }
 
 const kMaxErrorChars = 4_096;
+/** Lines of details printed under a usage error (a config file's problems). */
+const kMaxDetails = 50;
 
 function reportFailure(error: unknown, command: CommandName | undefined): number {
   if (error instanceof UsageError || error instanceof InvalidOptionError) {
     const which = error instanceof UsageError ? (error.command as CommandName | undefined) ?? command : command;
     const help = which ? `clusterkit ${which} --help` : 'clusterkit --help';
-    const message = error instanceof InvalidOptionError ? inFlagNames(error.message) : error.message;
+    const message = error instanceof InvalidOptionError ? inFlagNames(error.message) : error.headline;
     writeError(`clusterkit: ${message}`);
+    // Each detail on its own line, escaped on its own: a newline inside one cannot forge another.
+    if (error instanceof UsageError) {
+      for (const detail of error.details.slice(0, kMaxDetails)) writeError(`  - ${detail}`);
+      if (error.details.length > kMaxDetails) writeError(`  - and ${error.details.length - kMaxDetails} more`);
+    }
     process.stderr.write(`${usageLine(which)}\nRun "${help}" for the options and examples.\n`);
     return 2;
   }

@@ -8,7 +8,13 @@ export class UsageError extends Error {
     message: string,
     /** The command whose usage to print; undefined for the top level. */
     readonly command?: string,
+    /** Problems listed under the message, one line each (a config file's, all at once). */
+    readonly details: readonly string[] = [],
   ) {
-    super(message);
+    super(details.length === 0 ? message : `${message}\n${details.map((detail) => `  - ${detail}`).join('\n')}`);
+    this.headline = message;
   }
+
+  /** The message without its details. */
+  readonly headline: string;
 }

@@ -159,10 +159,16 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": -1 }] }', /^"apps\[0\]\.startupWindow" must be/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": "x" }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as 10s, 500ms or 2m\. Received "x"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": -1 }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as '10s', '500ms' or '2m' \(a number is milliseconds\)\. Received -1\./],
+    // A file written for PM2: every problem in one run, not one per run.
+    [
+      'clusterkit.config.json',
+      '{ "apps": [{ "script": "server.mjs", "instances": 4, "exec_mode": "cluster", "kill_timeout": 5000, "workers": 0 }, { "script": "server.mjs", "name": "b", "readyTimeout": "1x" }] }',
+      /^5 problems:\n  - Unknown key "apps\[0\]\.instances"\. PM2's "instances" is "workers" here\.\n  - Unknown key "apps\[0\]\.exec_mode"\..*\n  - Unknown key "apps\[0\]\.kill_timeout"\..*\n  - "apps\[0\]\.workers" must be a positive integer or "auto"\. Received 0\.\n  - "apps\[1\]\.readyTimeout" must be a duration such as 10s, 500ms or 2m\. Received "1x"\.\n/,
+    ],
     ['clusterkit.config.json', '{ "services": [] }', /^Unknown key "services"\. Did you mean|^Unknown key "services"\. Known keys: apps\./],
   ];
 
-  it('exits 2 naming the key and the file, for each kind of mistake and each kind of file', async () => {
+  it('[H39] exits 2 naming the key and the file, for each kind of mistake and each kind of file (every problem of a file at once)', async () => {
     const runtime = runtimeDir();
     const projects = kBad.map(([file, content]) => tempProject({ 'server.mjs': kServer, [file]: content }));
     const results = await Promise.all(projects.map((project) => cli(['run'], { runtime, cwd: project })));

@@ -57,8 +57,36 @@ export function checkConfig(raw: unknown, file: string): ConfigApp[] {
   try {
     return checkApps(raw, dirname(file));
   } catch (error) {
-    if (error instanceof UsageError) throw new UsageError(`${file}: ${error.message}`, 'run');
+    if (error instanceof UsageError) throw new UsageError(`${file}: ${error.headline}`, 'run', error.details);
     throw error;
+  }
+}
+
+/**
+ * The config's problems, gathered so that one run reports them all: a file written for PM2
+ * has several (`instances`, `exec_mode`, `kill_timeout`...), and fixing them one run at a time
+ * is tedious. A problem that leaves nothing to check further (an app that is not an object, a
+ * missing script) still ends its app's checks.
+ */
+class Problems {
+  readonly #messages: string[] = [];
+
+  /** What `check` returns; undefined when it threw a `UsageError`, whose message is kept. */
+  take<T>(check: () => T): T | undefined {
+    try {
+      return check();
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      this.#messages.push(error.message);
+      return undefined;
+    }
+  }
+
+  /** Throws one `UsageError` listing every problem kept, if any. */
+  throwIfAny(): void {
+    const messages = this.#messages;
+    if (messages.length === 1) throw new UsageError(messages[0]!);
+    if (messages.length > 1) throw new UsageError(`${messages.length} problems:`, undefined, messages);
   }
 }
 
@@ -68,18 +96,24 @@ function checkApps(raw: unknown, directory: string): ConfigApp[] {
   const apps = raw.apps;
   if (!Array.isArray(apps) || apps.length === 0) throw new UsageError(`"apps" must be a non-empty array of apps. Received ${describe(apps)}.`);
   if (apps.length > kMaxApps) throw new UsageError(`"apps" has ${apps.length} apps; the limit is ${kMaxApps}.`);
-  const checked = apps.map((app, index) => checkApp(app, `apps[${index}]`, directory));
+  const problems = new Problems();
+  const checked = apps.map((app, index) => problems.take(() => checkApp(app, `apps[${index}]`, directory, problems)));
   const seen = new Map<string, number>();
-  checked.forEach(({ name }, index) => {
-    if (seen.has(name)) throw new UsageError(`"apps[${index}]" has the name "${name}", like "apps[${seen.get(name)}]"; each app needs its own name.`);
-    seen.set(name, index);
+  checked.forEach((app, index) => {
+    if (app === undefined) return;
+    const { name } = app;
+    if (seen.has(name)) problems.take(() => {
+      throw new UsageError(`"apps[${index}]" has the name "${name}", like "apps[${seen.get(name)}]"; each app needs its own name.`);
+    });
+    else seen.set(name, index);
   });
-  return checked;
+  problems.throwIfAny();
+  return checked as ConfigApp[];
 }
 
-function checkApp(app: unknown, key: string, directory: string): ConfigApp {
+function checkApp(app: unknown, key: string, directory: string, problems: Problems): ConfigApp {
   if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describe(app)}.`);
-  rejectUnknownKeys(app, kAppKeys, `${key}.`);
+  rejectUnknownKeys(app, kAppKeys, `${key}.`, problems);
   const at = (name: string) => `${key}.${name}`;
   const cwd = app.cwd === undefined ? directory : checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd'));
   if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
@@ -90,8 +124,10 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
     throw new UsageError(`"${at('name')}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);
   }
   if (app.dev === true && app.workers !== undefined) throw new UsageError(`"${key}" has both "dev" (a single worker) and "workers"; keep one.`);
-  const envFile = app.envFile === undefined ? {} : readEnvFile(resolve(cwd, checkString(app.envFile, at('envFile'))), `"${at('envFile')}"`);
-  const env = { ...envFile, ...(app.env === undefined ? {} : checkEnvObject(app.env, at('env'))) };
+  const envFile = app.envFile === undefined ? {} : (problems.take(() => readEnvFile(resolve(cwd, checkString(app.envFile, at('envFile'))), `"${at('envFile')}"`)) ?? {});
+  const env = { ...envFile, ...(app.env === undefined ? {} : (problems.take(() => checkEnvObject(app.env, at('env'))) ?? {})) };
+  // Each key is checked even after another failed: every problem is reported at once.
+  const optional = <T>(value: unknown, check: (value: unknown) => T): T | undefined => problems.take(() => optionalValue(value, check));
   const layer: RunLayer = {
     script,
     scriptArgs: optional(app.args, (value) => checkStrings(value, at('args'))),
@@ -118,7 +154,7 @@ function checkApp(app: unknown, key: string, directory: string): ConfigApp {
   return { name, layer };
 }
 
-function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string): void {
+function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string, problems?: Problems): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const pm2 = Object.hasOwn(kPm2Keys, key) ? kPm2Keys[key] : undefined;
@@ -132,7 +168,11 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: readonly stri
           : near
             ? ` Did you mean "${near}"?`
             : ` Known keys: ${known.join(', ')}.`;
-    throw new UsageError(`Unknown key "${prefix}${key.length > 80 ? `${key.slice(0, 77)}...` : key}".${hint}`);
+    const error = new UsageError(`Unknown key "${prefix}${key.length > 80 ? `${key.slice(0, 77)}...` : key}".${hint}`);
+    if (!problems) throw error;
+    problems.take(() => {
+      throw error;
+    });
   }
 }
 
@@ -227,6 +267,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return prototype === Object.prototype || prototype === null;
 }
 
-function optional<T>(value: unknown, check: (value: unknown) => T): T | undefined {
+function optionalValue<T>(value: unknown, check: (value: unknown) => T): T | undefined {
   return value === undefined ? undefined : check(value);
 }

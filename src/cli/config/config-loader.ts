@@ -29,7 +29,7 @@ export const kLoadTimeoutMs = 10_000;
 const kNoticeMs = 2_000;
 
 /** What the loading thread answers. */
-export type LoadAnswer = { apps: ConfigApp[] } | { usage: string } | { failure: string };
+export type LoadAnswer = { apps: ConfigApp[] } | { usage: string; details?: string[] } | { failure: string };
 
 /**
  * Loads, copies and checks `path` in this thread, with no deadline (the worker thread's job).
@@ -47,7 +47,7 @@ export async function loadConfigHere(path: string): Promise<LoadAnswer> {
     }
     return { apps: checkConfig(plain, path) };
   } catch (error) {
-    if (error instanceof UsageError) return { usage: error.message };
+    if (error instanceof UsageError) return { usage: error.headline, details: [...error.details] };
     return { failure: `Cannot check the config file ${path}: ${describeError(error).split('\n')[0]}` };
   }
 }
@@ -63,7 +63,7 @@ export async function loadConfig(path: string, timeoutMs = kLoadTimeoutMs): Prom
   // for a loop, with one for a promise.
   const answer = existsSync(script) ? await inWorker(script, path, timeoutMs) : await here(path, timeoutMs);
   if ('apps' in answer) return answer.apps;
-  if ('usage' in answer) throw new UsageError(answer.usage, 'run');
+  if ('usage' in answer) throw new UsageError(answer.usage, 'run', Array.isArray(answer.details) ? answer.details.map(String) : []);
   throw new Error(answer.failure);
 }
 

@@ -174,13 +174,20 @@ export class TrackedServer {
   }
 
   /**
-   * Closes a released socket if no request began on it for `kIdleGraceMs`. A request that
-   * begins meanwhile says `Connection: close`, and the socket closes after its response.
+   * Closes a released socket once nothing has come in on it for `kIdleGraceMs`: no request
+   * began, and not a byte arrived (`bytesRead`, which also counts a request whose headers are
+   * still coming in pieces, or one read but not yet parsed). While something comes in, the
+   * check waits another grace; a request that begins says `Connection: close`, and the socket
+   * closes after its response. A client whose request is still in the network when the socket
+   * closes sees the close on a reused connection, which HTTP clients retry (RFC 9112, 9.3.1).
    */
   #closeIfStillIdle(socket: Socket, state: SocketState): void {
     const begun = state.begun;
+    const bytesRead = socket.bytesRead;
     setTimeout(() => {
-      if (this.#sockets.has(socket) && state.inFlight === 0 && state.begun === begun) socket.destroy();
+      if (!this.#sockets.has(socket) || state.inFlight > 0) return;
+      if (state.begun === begun && socket.bytesRead === bytesRead) socket.destroy();
+      else if (state.begun === begun) this.#closeIfStillIdle(socket, state); // bytes of a request still coming in
     }, kIdleGraceMs).unref();
   }
 }

@@ -1,0 +1,44 @@
+/**
+ * A drain closes a released keep-alive socket only once nothing comes in on it: not while a
+ * request's headers are still arriving in pieces (a slow client is not an idle one).
+ */
+import http from 'node:http';
+import net from 'node:net';
+import { once } from 'node:events';
+import { describe, expect, it } from '@jest/globals';
+import { kIdleGraceMs, TrackedServer } from '../../src/worker/tracked-server.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { until } from '../helpers/wait.js';
+
+describe('TrackedServer drain', () => {
+  it('[H35] answers a request whose headers arrive in pieces slower than the idle grace, with Connection: close', async () => {
+    const server = http.createServer((_request, response) => response.end('ok'));
+    const tracked = new TrackedServer(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const socket = net.connect(port, '127.0.0.1');
+    onCleanup(() => {
+      socket.destroy();
+      server.close();
+    });
+    await once(socket, 'connect');
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    await until(() => tracked.openRequests === 0 && server.listening, 5_000, 'the connection tracked');
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    const drained = tracked.drain(Date.now() + 60_000);
+    // Each piece comes after more than half the grace; four pieces take longer than two graces.
+    for (let i = 0; i < 4; i++) {
+      await new Promise((resolve) => setTimeout(resolve, kIdleGraceMs * 0.6));
+      expect(socket.destroyed).toBe(false);
+      socket.write(`X-Piece-${i}: ${i}\r\n`);
+    }
+    socket.write('\r\n');
+    await until(() => received.includes('ok'), 10_000, 'the response');
+    expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(received.toLowerCase()).toContain('connection: close');
+    await expect(drained).resolves.toBe(0);
+  });
+});

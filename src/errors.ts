@@ -495,9 +495,12 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
 export class ReloadError extends ClusterKitError {
   override readonly name = 'ReloadError';
   readonly code = 'ERR_RELOAD_FAILED';
+  /** The reload stopped because the primary began shutting down, not because of a replacement. */
+  readonly isShutdown: boolean;
 
-  constructor(message: string, options?: { cause?: unknown }) {
+  constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean }) {
     super(message, options);
+    this.isShutdown = options?.isShutdown ?? false;
   }
 }
 

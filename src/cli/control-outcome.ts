@@ -1,7 +1,7 @@
 /**
  * How a `reload` or `scale` went, in one sentence, from what the control socket answered: the
  * one phrasing `clusterkit reload|scale` prints and the dashboard shows (its JSON answer and
- * its page), so neither says "no downtime" or "scaled" alone when requests were cut off.
+ * its page), so neither says "no request cut off" or "scaled" alone when requests were cut off.
  */
 import type { ClusterStatus } from '../control/control-protocol.js';
 import type { StopCounts } from '../control/stop-counts.js';
@@ -44,10 +44,15 @@ function describeStops(outcome: StopOutcome, workers: string): string | undefine
   return parts.length === 0 ? undefined : `but ${parts.join(' and ')} (see the cluster's log)`;
 }
 
-/** `reloaded web: 2 workers replaced, no downtime` (only when every old worker stopped cleanly and no request was cut off). */
+/**
+ * `reloaded web: 2 workers replaced, no request cut off` (only when every old worker stopped
+ * cleanly and cut no request off). Not "no downtime": the primary knows what its workers cut,
+ * not what every client saw (a client that sends on a keep-alive connection just as it is
+ * closed sees the close, and must retry, as HTTP clients do).
+ */
 export function describeReload(name: string, reply: ReloadReply): string {
   const joined = reply.joined === true ? ' (this request joined the reload already under way)' : '';
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no downtime'}`;
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}`;
 }
 
 /** `scaled web to 1 worker (pids 3775), but 5 requests cut off at the shutdown timeout (see the cluster's log)`. */

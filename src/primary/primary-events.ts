@@ -49,6 +49,12 @@ export interface WorkerCrashEvent {
    * anything. Such exits count toward `maxStartupFailures` in a row. False with `restart: false`.
    */
   readonly isStartupFailure: boolean;
+  /**
+   * It served (a request or connection on a tracked server, or a request message): it started,
+   * however soon it died. Its restart comes after `restart.backoff.initialMs` and counts toward
+   * no restart limit.
+   */
+  readonly hasServed: boolean;
 }
 
 export interface WorkerRestartEvent {

@@ -8,7 +8,7 @@
  * N lines, not a screenful per worker.
  */
 import { formatElapsed } from '../duration.js';
-import { describeExit, RemoteError, WorkerStartupError } from '../errors.js';
+import { describeExit, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
@@ -80,11 +80,16 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
-  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure }) => {
+  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed }) => {
     if (killedUnresponsive.has(worker) || worker.readyAt === undefined) return;
-    // One that died soon after ready, before serving anything, never got going: the restart
-    // policy counts it as a failed start, and the line says so (the breaker's line then follows).
-    const counted = isStartupFailure ? ', before it served anything: counted as a failed start (restart.startupWindowMs)' : '';
+    // How the restart policy counts it: one that died soon after ready, before serving anything,
+    // never got going (a failed start; the breaker's line follows if it trips); one that served
+    // started, and its crash counts toward no limit.
+    const counted = isStartupFailure
+      ? ', before it served anything: counted as a failed start (restart.startupWindowMs)'
+      : hasServed
+        ? ', having served: a crash, counted toward no restart limit'
+        : '';
     logger.warn({ ...ids(worker), uptimeMs, readyMs }, `worker ${worker.id} crashed ${formatElapsed(readyMs)} after it became ready${counted}`);
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
@@ -128,7 +133,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('reload', ({ workers }) => logger.info({ workers }, 'rolling reload started'));
   primary.on('reloadComplete', ({ replaced, stopped }) => logReport(logger, stopped, { replaced }, 'rolling reload complete'));
-  primary.on('reloadFailed', ({ error }) => logger.error({ err: error }, `rolling reload failed: ${error.message}`));
+  primary.on('reloadFailed', ({ error }) => {
+    // An operator's stop during a reload is no failure to alert on: said at warn, as what happened.
+    if (error instanceof ReloadError && error.isShutdown) logger.warn({ err: error }, `rolling reload stopped: ${error.message}`);
+    else logger.error({ err: error }, `rolling reload failed: ${error.message}`);
+  });
   primary.on('scale', ({ from, to }) => {
     if (from === to) logger.info({ from, to }, `scale to ${plural(to, 'worker')}: already ${from}, nothing to do`);
     else logger.info({ from, to }, `scaling from ${from} to ${to} workers`);

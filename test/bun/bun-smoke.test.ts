@@ -157,7 +157,7 @@ describe('under Bun', () => {
     const reload = command(['reload', 'bunsmoke']);
     const [, secondPid] = (await run.waitFor(/worker 2 ready workerId=2 workerPid=(\d+)/, 20_000)) as unknown as [string, string];
     expect(await held).toEqual({ status: 200, body: JSON.stringify({ pid: Number(firstPid) }) });
-    expect(await reload).toMatchObject({ code: 0, stdout: 'reloaded bunsmoke: 1 worker replaced, no downtime\n' });
+    expect(await reload).toMatchObject({ code: 0, stdout: 'reloaded bunsmoke: 1 worker replaced, no request cut off\n' });
     expect(JSON.parse((await get(`http://127.0.0.1:${port}/`)).body)).toEqual({ pid: Number(secondPid) });
 
     expect(await command(['stop', 'bunsmoke'])).toMatchObject({ code: 0 });

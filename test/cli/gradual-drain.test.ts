@@ -90,7 +90,7 @@ describe('--gradual-drain and gradualDrain', () => {
     }
     // Its last connection gone, the old worker stops, and the reload completes.
     b.close();
-    expect(await reload).toMatchObject({ code: 0, stdout: 'reloaded gd: 1 worker replaced, no downtime\n' });
+    expect(await reload).toMatchObject({ code: 0, stdout: 'reloaded gd: 1 worker replaced, no request cut off\n' });
     await stop(run, runtime);
   });
 
@@ -101,7 +101,7 @@ describe('--gradual-drain and gradualDrain', () => {
     const answer = await b.ask().catch((error: NodeJS.ErrnoException) => ({ error: error.code }));
     expect(answer).not.toEqual({ pid: oldPid, connection: 'keep-alive', isSameSocket: true });
     b.close();
-    expect(await reload).toMatchObject({ code: 0, stdout: 'reloaded gd: 1 worker replaced, no downtime\n' });
+    expect(await reload).toMatchObject({ code: 0, stdout: 'reloaded gd: 1 worker replaced, no request cut off\n' });
     await stop(run, runtime);
   });
 });

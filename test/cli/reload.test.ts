@@ -25,7 +25,7 @@ describe('clusterkit reload', () => {
     await client.waitFor(/^served \d+$/m); // traffic flows before the first reload
     for (let reload = 0; reload < 2; reload++) {
       const result = await cli(['reload', 'busy'], { runtime });
-      expect(result).toMatchObject({ code: 0, stdout: 'reloaded busy: 2 workers replaced, no downtime\n' });
+      expect(result).toMatchObject({ code: 0, stdout: 'reloaded busy: 2 workers replaced, no request cut off\n' });
     }
     client.child.kill('SIGTERM');
     const [line] = await client.waitFor(/\{.*\}/);

@@ -42,7 +42,7 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     expect(run.stderr()).toContain('[cutstop] WARN shutdown complete: 1 worker did not stop cleanly, 1 request cut off graceful=0 failed=1 killed=0 requestsCut=1\n');
   });
 
-  it('[F53] reload: no "no downtime" claim when a request was cut off; the replacement serves on', async () => {
+  it('[F53] reload: no "no request cut off" claim when a request was cut off; the replacement serves on', async () => {
     const { runtime, run, long, short } = await clusterWithRequests('cutreload');
     const reload = await cli(['reload', 'cutreload'], { runtime, ms: 30_000 });
     expect(reload).toMatchObject({

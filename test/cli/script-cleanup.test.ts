@@ -35,7 +35,7 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
   it('[F54] reload runs a SIGTERM listener (the one the script has) in the old worker; no downtime', async () => {
     const { runtime, run } = await startCleanupScript('tidyreload', { CLEANUP_SIGNAL: 'SIGTERM' });
     const reload = await cli(['reload', 'tidyreload'], { runtime, ms: 30_000 });
-    expect(reload).toMatchObject({ code: 0, stdout: 'reloaded tidyreload: 1 worker replaced, no downtime\n' });
+    expect(reload).toMatchObject({ code: 0, stdout: 'reloaded tidyreload: 1 worker replaced, no request cut off\n' });
     expect(run.stdout()).toMatch(/\[tidyreload:1\] cleanup SIGTERM \d+\n/);
     await cli(['stop', 'tidyreload'], { runtime, ms: 30_000 });
     await expect(run.exited(30_000)).resolves.toBe(0);

@@ -75,7 +75,7 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
     await page.click('#reload-button');
     await timelineEntry(page, 'reload', 'rolling reload started: 2 workers').waitFor({ timeout: 20_000 });
     await timelineEntry(page, 'reloadComplete', '2 workers replaced').waitFor({ timeout: 20_000 });
-    await page.locator('#control-result', { hasText: '2 workers replaced, no downtime' }).waitFor({ timeout: 10_000 });
+    await page.locator('#control-result', { hasText: '2 workers replaced, no request cut off' }).waitFor({ timeout: 10_000 });
     expect(errors).toEqual([]);
   });
 

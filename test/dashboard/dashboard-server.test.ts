@@ -175,7 +175,7 @@ describe('dashboard server', () => {
     expect(calls).toEqual([]);
     const reload = await request(port, '/api/reload', { method: 'POST', headers: bearer, body: '{}' });
     expect(reload.status).toBe(200);
-    expect(JSON.parse(reload.body)).toEqual({ workers: 2, unclean: 0, requestsCut: 0, message: 'reloaded web: 2 workers replaced, no downtime' });
+    expect(JSON.parse(reload.body)).toEqual({ workers: 2, unclean: 0, requestsCut: 0, message: 'reloaded web: 2 workers replaced, no request cut off' });
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":0}' })).status).toBe(400);
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":"3"}' })).status).toBe(400);
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: 'x'.repeat(5_000) })).status).toBe(413);

@@ -19,7 +19,7 @@ describe('control answers', () => {
     await primary.scale(3);
     const answer = await reload;
     expect(answer.workers).toBe(2);
-    expect(describeReload('web', answer)).toBe('reloaded web: 2 workers replaced, no downtime');
+    expect(describeReload('web', answer)).toBe('reloaded web: 2 workers replaced, no request cut off');
     expect(primary.workers).toHaveLength(3);
   });
 

@@ -9,6 +9,7 @@ import { waitUntilGone } from '../helpers/processes.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { spawnScript } from '../helpers/spawn.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 
 /** A file holding what the next worker's _init does (`ready`, `throw`, `hang`); removed after the test. */
 function behaviourFile(behaviour: string): string {
@@ -49,8 +50,9 @@ describe('rolling reload', () => {
     await waitUntilGone(before.map((worker) => worker.pid));
   });
 
-  it('[F45] serializes control operations: a second reload shares the first, shutdown stops it', async () => {
-    const primary = testPrimary({ workerCount: 2 });
+  it('[F45][H47] serializes control operations: a second reload shares the first, shutdown stops it (and says so at warn)', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 2, logger });
     await primary.start();
     const first = primary.reload();
     const joined = record(primary, 'reloadJoined');
@@ -67,6 +69,12 @@ describe('rolling reload', () => {
     await expect(reloading).resolves.toBeInstanceOf(ReloadError);
     // The shutdown ended it, not the replacement: the message says so.
     expect((await reloading as Error).message).toMatch(/^The reload stopped because the primary began shutting down while the replacement for worker slot 0 was starting/);
+    // Not the replacement's exit ("exited with code 0 before it was ready... check its output"):
+    // the shutdown stopped it. Said at warn, not as a failure an alert would fire on.
+    if ((await reloading as Error).message.includes('exited')) expect((await reloading as Error).message).toContain('(it was stopped with the other workers)');
+    expect(await reloading).toMatchObject({ isShutdown: true });
+    expect(text()).toMatch(/\[t\] WARN rolling reload stopped: The reload stopped because the primary began shutting down/);
+    expect(text()).not.toContain('rolling reload failed');
     expect(forks.events).toHaveLength(1);
     expect(report.killed).toEqual([]);
     await expect(primary.reload()).rejects.toBeInstanceOf(ShutdownInProgressError);

@@ -21,7 +21,7 @@ describe('fault matrix coverage', () => {
     const root = fileURLToPath(new URL('../', import.meta.url));
     const tagged = new Set<number>();
     for (const file of testFiles(root)) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/it(?:\.each\([^)]*\))?\(\s*'((?:\[F\d+\])+)/g)) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/it(?:\.each\([^)]*\))?\(\s*'((?:\[[FH]\d+\])+)/g)) {
         for (const row of match[1]!.matchAll(/F(\d+)/g)) tagged.add(Number(row[1]));
       }
     }
@@ -35,7 +35,7 @@ describe('fault matrix coverage', () => {
     const root = fileURLToPath(new URL('../', import.meta.url));
     const tagged = new Set<string>();
     for (const file of testFiles(root)) {
-      for (const match of readFileSync(file, 'utf8').matchAll(/it(?:\.each\([^)]*\))?\(\s*['"`]((?:\[H\d+\])+)/g)) {
+      for (const match of readFileSync(file, 'utf8').matchAll(/it(?:\.each\([^)]*\))?\(\s*['"`]((?:\[[FH]\d+\])+)/g)) {
         for (const row of match[1]!.matchAll(/H\d+/g)) tagged.add(row[0]);
       }
     }

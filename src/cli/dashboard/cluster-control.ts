@@ -10,7 +10,7 @@ import type { DashboardControl } from './dashboard-server.js';
 export interface ReloadAnswer extends StopOutcome {
   /** Workers replaced. */
   readonly workers: number;
-  /** `reloaded web: 2 workers replaced, no downtime`, or what went wrong. */
+  /** `reloaded web: 2 workers replaced, no request cut off`, or what went wrong. */
   readonly message: string;
 }
 

@@ -30,7 +30,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
   try {
     for (const slot of slots) {
       if (!context.isRunning()) {
-        throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`);
+        throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`, { isShutdown: true });
       }
       if (slot.isRetired) continue;
       const report = await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
@@ -39,7 +39,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
       replaced++;
     }
   } catch (error) {
-    const failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error });
+    const failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }
@@ -82,7 +82,12 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     const reason = toError(error).message;
     // A shutdown that began meanwhile stopped the replacement: that, not the replacement, ended the reload.
     if (!context.isRunning()) {
-      throw new ReloadError(`The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was starting (${reason}); ${progress}.`, { cause: error });
+      // The shutdown stopped the replacement: its exit says nothing about the new code.
+      const what = incoming.stopRequested ? 'it was stopped with the other workers' : reason;
+      throw new ReloadError(`The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was starting (${what}); ${progress}.`, {
+        cause: error,
+        isShutdown: true,
+      });
     }
     throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
   }

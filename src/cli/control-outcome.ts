@@ -59,7 +59,15 @@ export function describeReload(name: string, reply: ReloadReply): string {
 export function describeScale(name: string, count: number, reply: ScaleReply): string {
   const pids = Array.isArray(reply.workers) ? servingWorkers(reply.workers).map((worker) => worker.pid).join(', ') : '';
   const stops = describeStops(scaleOutcome(reply), 'stopped worker');
-  return `scaled ${name} to ${plural(count, 'worker')} (pids ${pids})${stops === undefined ? '' : `, ${stops}`}`;
+  // What happened since, when the cluster no longer has the count asked for: a later scale
+  // overtook this one, or a shutdown began.
+  const since =
+    reply.state === 'stopping' || reply.state === 'stopped'
+      ? '; the cluster is shutting down since'
+      : typeof reply.targetWorkers === 'number' && reply.targetWorkers !== count
+        ? `; a later scale asks for ${plural(reply.targetWorkers, 'worker')}`
+        : '';
+  return `scaled ${name} to ${plural(count, 'worker')} (pids ${pids === '' ? 'none' : pids})${stops === undefined ? '' : `, ${stops}`}${since}`;
 }
 
 /**

@@ -49,6 +49,11 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['run', demo, '--gradual-drain', '-1'], /Option --gradual-drain needs a value; for a value that starts with "-"/],
   [['run', demo, '--gradual-drain=-1'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "-1"\./],
   [['run', demo, '--gradual-drain', 'abc'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "abc"\./],
+  // A fraction of a millisecond is refused, not rounded: rounded, 0.4ms would silently be 0 (off).
+  [['run', demo, '--gradual-drain', '0.4ms'], /--gradual-drain must be at least 1ms, or 0 to turn it off\. Received "0\.4ms"\./],
+  [['run', demo, '--startup-window', '0.4ms'], /--startup-window must be at least 1ms, or 0 \(only exits before ready are failed starts\)\. Received "0\.4ms"\./],
+  [['run', demo, '--gradual-drain', '1.5'], /--gradual-drain must be a whole number of milliseconds\. Received "1\.5"\./],
+  [['run', demo, '--shutdown-timeout', '0.5ms'], /--shutdown-timeout must be at least 1ms\. Received "0\.5ms"\./],
   [['run', demo, '--max-memory', 'lots'], /--max-memory must be a memory size such as 512M or 1G\. Received "lots"\./],
   [['run', demo, '--max-memory', '100K'], /--max-memory must be at least 64M: a Node\.js worker uses about 50 MB of memory before it runs any code, so a lower limit would replace it forever\. Received "100K"\./],
   [['run', demo, '--node-arg', '--import=tsx'], /Option --node-arg needs a value; for a value that starts with "-", write it with "=", as in --node-arg=--import=tsx\./],

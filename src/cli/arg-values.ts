@@ -114,9 +114,10 @@ export function parseWorkers(value: string, flag: string, command: string): numb
   return parseCount(value, flag, command);
 }
 
-export function parseCount(value: string, what: string, command: string): number {
+/** A whole number from `min` (1, or 0 where 0 means something: `--lines 0`). */
+export function parseCount(value: string, what: string, command: string, min: 0 | 1 = 1): number {
   const count = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`${what} must be a positive integer. Received "${value}".`, command);
+  if (!Number.isSafeInteger(count) || count < min) throw new UsageError(`${what} must be ${min === 0 ? '0 or ' : ''}a positive integer. Received "${value}".`, command);
   return count;
 }
 

@@ -89,7 +89,9 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['logs'], /Missing the cluster name\./],
   [['logs', 'ghost'], /No cluster named "ghost" is running\./],
   [['logs', 'a', 'b'], /Unexpected argument "b"\./],
-  [['logs', 'ghost', '--lines', 'many'], /--lines must be a positive integer\. Received "many"\./],
+  // 0 is a valid --lines (no old lines, with --follow only new ones): the message says so.
+  [['logs', 'ghost', '--lines', 'many'], /--lines must be 0 or a positive integer\. Received "many"\./],
+  [['logs', 'ghost', '--lines=-3'], /--lines must be 0 or a positive integer\. Received "-3"\./],
   [['logs', 'ghost', '--worker', '0'], /--worker must be a positive integer\. Received "0"\./],
 ];
 

@@ -166,7 +166,7 @@ Examples:
 Prints the running cluster's output: the last lines its primary keeps (up to 2000), then,
 with --follow, new lines as they come, until Ctrl-C or the cluster stops. Worker stdout goes
 to stdout, worker stderr and the primary's own lines to stderr, prefixed as "run" prints
-them. Control characters in the output are shown escaped (\x1b), colors kept on a terminal.
+them. Control characters in the output are shown escaped (\\x1b), colors kept on a terminal.
 A reader too slow for the output never slows the cluster: lines are dropped for that reader,
 and it is told how many.
 

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { helpText, kCommandNames } from '../../src/cli/help.js';
 import { cleanUpCli, cli, runtimeDir } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -112,7 +113,19 @@ describe('bad input', () => {
   });
 });
 
+/** Any character below 0x20 but the newline, and DEL. */
+// eslint-disable-next-line no-control-regex
+const kControlCharacters = /[\x00-\x09\x0b-\x1f\x7f]/g;
+
 describe('help', () => {
+  it('has no control characters in any help text (a raw ESC would drive the terminal)', () => {
+    for (const command of [undefined, ...kCommandNames]) {
+      expect({ command, controls: helpText(command).match(kControlCharacters) }).toEqual({ command, controls: null });
+    }
+    // The logs help names the escape it prints, as text.
+    expect(helpText('logs')).toContain('shown escaped (\\x1b)');
+  });
+
   it('prints help with examples for the tool and every command, and the version', async () => {
     const runtime = runtimeDir();
     const commands = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs'];
@@ -122,6 +135,8 @@ describe('help', () => {
     for (const command of commands) expect(top!.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     each.forEach((result, index) => {
       expect(result).toMatchObject({ code: 0, stderr: '' });
+      // Text only: a raw ESC (or any control character but the newline) would act on the terminal.
+      expect({ command: commands[index], controls: result.stdout.match(kControlCharacters) }).toEqual({ command: commands[index], controls: null });
       expect(result.stdout).toMatch(new RegExp(`^Usage: clusterkit ${commands[index]}`));
       expect(result.stdout).toMatch(new RegExp(`Examples:\\n  clusterkit ${commands[index]}\\b`));
     });

@@ -63,7 +63,10 @@ Options:
       --gradual-drain <d>     A worker replaced by a reload or scale-down releases its
                               keep-alive connections one at a time over this time, so
                               its successor is not hit by all of them at once
-                              (default: 1s; 0: all at once)
+                              (default: 1s; 0: all at once). A longer value is shortened
+                              to half of the time left to the worker's stop deadline,
+                              --shutdown-timeout minus a quarter of it (at most 2s):
+                              4s for the default 10s
       --ready-timeout <d>     Time a worker has to start (default: 30s)
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)

@@ -11,18 +11,52 @@ const kDurationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 
 const kSizeUnitsInMiB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024 };
 
 /**
- * `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. From `min` to `kMaxDurationMs`
- * (24.8 days). `min` is 0 for a flag whose 0 means something (`--gradual-drain 0`: off; `--startup-window 0`: only exits before ready are failed starts).
+ * The durations whose 0 means something, and what (for messages); every other duration is
+ * at least 1 ms. Keyed by the config key; the flag is its kebab-case twin.
  */
-export function parseDuration(value: string, flag: string, command: string, min: 0 | 1 = 1): number {
+export const kZeroDurations = {
+  gradualDrain: 'or 0 to turn it off',
+  startupWindow: 'or 0 (only exits before ready are failed starts)',
+} as const;
+export type ZeroDuration = keyof typeof kZeroDurations;
+
+/**
+ * `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. A whole number of milliseconds
+ * from 1 to `kMaxDurationMs` (24.8 days), or 0 for a duration named in `zero` (its 0 means
+ * something: `--gradual-drain 0` is off). The arithmetic is decimal, so `1.1s` is 1100 ms, and
+ * a fraction of a millisecond (`1.5`, `0.4ms`) is refused rather than rounded: rounded,
+ * `0.4ms` would silently mean 0.
+ */
+export function parseDuration(value: string, flag: string, command: string, zero?: ZeroDuration): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
-  const ms = match ? Math.round(Number(match[1]) * kDurationUnits[match[2] ?? 'ms']!) : Number.NaN;
-  if (!Number.isSafeInteger(ms) || ms < min) {
+  if (!match) throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2m. Received "${value}".`, command);
+  const unitMs = kDurationUnits[match[2] ?? 'ms']!;
+  // Every unit is a whole number of ms: only the decimals can leave a fraction of one.
+  const decimals = (match[1]!.split('.')[1] ?? '').replace(/0+$/, '');
+  const isWhole = decimals.length <= 7 && (BigInt(decimals || '0') * BigInt(unitMs)) % 10n ** BigInt(decimals.length) === 0n;
+  const ms = Number(match[1]) * unitMs;
+  // Math.round only evens out binary floating point (1.1 * 1000 is 1100.0000000000002).
+  return checkDurationMs(isWhole ? Math.round(ms) : ms, isWhole, value, flag, command, zero);
+}
+
+/**
+ * The rules every duration follows, from a flag or a config key, once its milliseconds are
+ * known. `isWhole` says whether the value is exactly a whole number of ms (a `ms` of 0 that is
+ * not whole is a tiny value that underflowed); `received` is what the user wrote, for the message.
+ * @throws UsageError for 0 where 0 means nothing, a fraction of a millisecond, or more than `kMaxDurationMs`.
+ */
+export function checkDurationMs(ms: number, isWhole: boolean, received: string | number, flag: string, command: string, zero?: ZeroDuration): number {
+  const shown = typeof received === 'number' ? String(received) : `"${received}"`;
+  if (ms === 0 && isWhole) {
     // "0" is a duration, just not one this flag takes: say so rather than "must be a duration".
-    const reason = Number.isSafeInteger(ms) ? 'must be more than 0' : 'must be a duration such as 10s, 500ms or 2m';
-    throw new UsageError(`${flag} ${reason}. Received "${value}".`, command);
+    if (zero !== undefined) return 0;
+    throw new UsageError(`${flag} must be more than 0. Received ${shown}.`, command);
   }
-  return checkDurationLimit(ms, value, flag, command);
+  // Rounded, 0.4 ms would silently be 0 (off): refused, as every fraction of a millisecond.
+  if (ms < 1) throw new UsageError(`${flag} must be at least 1ms${zero === undefined ? '' : `, ${kZeroDurations[zero]}`}. Received ${shown}.`, command);
+  checkDurationLimit(ms, received, flag, command);
+  if (!isWhole) throw new UsageError(`${flag} must be a whole number of milliseconds. Received ${shown}.`, command);
+  return ms;
 }
 
 /** Longer than a Node timer can wait would fire at once: refused, naming the limit. */
@@ -80,9 +114,10 @@ export function parseWorkers(value: string, flag: string, command: string): numb
   return parseCount(value, flag, command);
 }
 
-export function parseCount(value: string, what: string, command: string): number {
+/** A whole number from `min` (1, or 0 where 0 means something: `--lines 0`). */
+export function parseCount(value: string, what: string, command: string, min: 0 | 1 = 1): number {
   const count = /^\d+$/.test(value) ? Number(value) : Number.NaN;
-  if (!Number.isSafeInteger(count) || count < 1) throw new UsageError(`${what} must be a positive integer. Received "${value}".`, command);
+  if (!Number.isSafeInteger(count) || count < min) throw new UsageError(`${what} must be ${min === 0 ? '0 or ' : ''}a positive integer. Received "${value}".`, command);
   return count;
 }
 

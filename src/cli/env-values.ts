@@ -75,12 +75,31 @@ export function checkEnvObject(value: unknown, key: string): Record<string, stri
   return env;
 }
 
+/**
+ * A config value as a message shows it ("Received ..."), truthfully for what a JavaScript
+ * config can hold and JSON cannot: JSON.stringify would call NaN and Infinity `null`, throw on
+ * a BigInt, and skip a symbol. Never throws.
+ */
 export function describe(value: unknown): string {
-  if (value === undefined) return 'undefined';
-  if (Array.isArray(value)) return 'an array';
-  if (typeof value === 'object' && value !== null) return 'an object';
-  if (typeof value === 'function') return 'a function';
-  return truncate(JSON.stringify(value) ?? String(value));
+  switch (typeof value) {
+    case 'undefined':
+      return 'undefined';
+    case 'number':
+      return Object.is(value, -0) ? '-0' : String(value);
+    case 'bigint':
+      return `${truncate(String(value))}n (a BigInt)`;
+    case 'symbol':
+      // Symbol(port), its description escaped as a string's would be
+      return truncate(JSON.stringify(String(value)).slice(1, -1));
+    case 'function':
+      return 'a function';
+    case 'object':
+      if (value === null) return 'null';
+      return Array.isArray(value) ? 'an array' : 'an object';
+    default:
+      // strings (quoted, control characters escaped) and booleans
+      return truncate(JSON.stringify(value));
+  }
 }
 
 function truncate(text: string): string {

@@ -63,7 +63,10 @@ Options:
       --gradual-drain <d>     A worker replaced by a reload or scale-down releases its
                               keep-alive connections one at a time over this time, so
                               its successor is not hit by all of them at once
-                              (default: 1s; 0: all at once)
+                              (default: 1s; 0: all at once). A longer value is shortened
+                              to half of the time left to the worker's stop deadline,
+                              --shutdown-timeout minus a quarter of it (at most 2s):
+                              4s for the default 10s
       --ready-timeout <d>     Time a worker has to start (default: 30s)
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)
@@ -166,7 +169,7 @@ Examples:
 Prints the running cluster's output: the last lines its primary keeps (up to 2000), then,
 with --follow, new lines as they come, until Ctrl-C or the cluster stops. Worker stdout goes
 to stdout, worker stderr and the primary's own lines to stderr, prefixed as "run" prints
-them. Control characters in the output are shown escaped (\x1b), colors kept on a terminal.
+them. Control characters in the output are shown escaped (\\x1b), colors kept on a terminal.
 A reader too slow for the output never slows the cluster: lines are dropped for that reader,
 and it is told how many.
 

@@ -159,6 +159,32 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": -1 }] }', /^"apps\[0\]\.startupWindow" must be/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": "x" }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as 10s, 500ms or 2m\. Received "x"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "gradualDrain": -1 }] }', /^"apps\[0\]\.gradualDrain" must be a duration such as '10s', '500ms' or '2m' \(a number is milliseconds\)\. Received -1\./],
+    // What JSON cannot hold, named truthfully (not "null", not a crash on a BigInt), and
+    // fractions of a millisecond refused as numbers and strings alike: every problem at once.
+    [
+      'clusterkit.config.mjs',
+      `export default { apps: [{ script: 'server.mjs', env: { A: 10n }, workers: 2n ** 70n, maxWorkers: Symbol('n'), shutdownTimeout: NaN, gradualDrain: '0.4ms',
+        readyTimeout: Infinity, maxRestarts: () => 3, restartWindow: -Infinity, startupWindow: 0.4, watchDelay: '1.5' }] };`,
+      new RegExp(
+        '^10 problems:\\n' +
+          [
+            `"apps[0].env.A" must be a string, a number or a boolean. Received 10n (a BigInt).`,
+            `"apps[0].workers" must be a positive integer or "auto". Received 1180591620717411303424n (a BigInt).`,
+            `"apps[0].maxWorkers" must be a positive integer. Received Symbol(n).`,
+            `"apps[0].shutdownTimeout" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received NaN.`,
+            `"apps[0].gradualDrain" must be at least 1ms, or 0 to turn it off. Received "0.4ms".`,
+            `"apps[0].readyTimeout" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received Infinity.`,
+            `"apps[0].maxRestarts" must be a positive integer. Received a function.`,
+            `"apps[0].restartWindow" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received -Infinity.`,
+            `"apps[0].startupWindow" must be at least 1ms, or 0 (only exits before ready are failed starts). Received 0.4.`,
+            `"apps[0].watchDelay" must be a whole number of milliseconds. Received "1.5".`,
+          ]
+            .map((line) => `  - ${line.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\n`)
+            .join(''),
+      ),
+    ],
+    // A BigInt as the whole config: a usage error too.
+    ['clusterkit.config.mjs', 'export default 10n;', /^The config must be an object with "apps", as in .*\. Received 10n \(a BigInt\)\./],
     // A file written for PM2: every problem in one run, not one per run.
     [
       'clusterkit.config.json',

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { helpText, kCommandNames } from '../../src/cli/help.js';
 import { cleanUpCli, cli, runtimeDir } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -49,6 +50,11 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['run', demo, '--gradual-drain', '-1'], /Option --gradual-drain needs a value; for a value that starts with "-"/],
   [['run', demo, '--gradual-drain=-1'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "-1"\./],
   [['run', demo, '--gradual-drain', 'abc'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "abc"\./],
+  // A fraction of a millisecond is refused, not rounded: rounded, 0.4ms would silently be 0 (off).
+  [['run', demo, '--gradual-drain', '0.4ms'], /--gradual-drain must be at least 1ms, or 0 to turn it off\. Received "0\.4ms"\./],
+  [['run', demo, '--startup-window', '0.4ms'], /--startup-window must be at least 1ms, or 0 \(only exits before ready are failed starts\)\. Received "0\.4ms"\./],
+  [['run', demo, '--gradual-drain', '1.5'], /--gradual-drain must be a whole number of milliseconds\. Received "1\.5"\./],
+  [['run', demo, '--shutdown-timeout', '0.5ms'], /--shutdown-timeout must be at least 1ms\. Received "0\.5ms"\./],
   [['run', demo, '--max-memory', 'lots'], /--max-memory must be a memory size such as 512M or 1G\. Received "lots"\./],
   [['run', demo, '--max-memory', '100K'], /--max-memory must be at least 64M: a Node\.js worker uses about 50 MB of memory before it runs any code, so a lower limit would replace it forever\. Received "100K"\./],
   [['run', demo, '--node-arg', '--import=tsx'], /Option --node-arg needs a value; for a value that starts with "-", write it with "=", as in --node-arg=--import=tsx\./],
@@ -84,7 +90,9 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['logs'], /Missing the cluster name\./],
   [['logs', 'ghost'], /No cluster named "ghost" is running\./],
   [['logs', 'a', 'b'], /Unexpected argument "b"\./],
-  [['logs', 'ghost', '--lines', 'many'], /--lines must be a positive integer\. Received "many"\./],
+  // 0 is a valid --lines (no old lines, with --follow only new ones): the message says so.
+  [['logs', 'ghost', '--lines', 'many'], /--lines must be 0 or a positive integer\. Received "many"\./],
+  [['logs', 'ghost', '--lines=-3'], /--lines must be 0 or a positive integer\. Received "-3"\./],
   [['logs', 'ghost', '--worker', '0'], /--worker must be a positive integer\. Received "0"\./],
 ];
 
@@ -105,7 +113,19 @@ describe('bad input', () => {
   });
 });
 
+/** Any character below 0x20 but the newline, and DEL. */
+// eslint-disable-next-line no-control-regex
+const kControlCharacters = /[\x00-\x09\x0b-\x1f\x7f]/g;
+
 describe('help', () => {
+  it('has no control characters in any help text (a raw ESC would drive the terminal)', () => {
+    for (const command of [undefined, ...kCommandNames]) {
+      expect({ command, controls: helpText(command).match(kControlCharacters) }).toEqual({ command, controls: null });
+    }
+    // The logs help names the escape it prints, as text.
+    expect(helpText('logs')).toContain('shown escaped (\\x1b)');
+  });
+
   it('prints help with examples for the tool and every command, and the version', async () => {
     const runtime = runtimeDir();
     const commands = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs'];
@@ -115,6 +135,8 @@ describe('help', () => {
     for (const command of commands) expect(top!.stdout).toMatch(new RegExp(`^  ${command} `, 'm'));
     each.forEach((result, index) => {
       expect(result).toMatchObject({ code: 0, stderr: '' });
+      // Text only: a raw ESC (or any control character but the newline) would act on the terminal.
+      expect({ command: commands[index], controls: result.stdout.match(kControlCharacters) }).toEqual({ command: commands[index], controls: null });
       expect(result.stdout).toMatch(new RegExp(`^Usage: clusterkit ${commands[index]}`));
       expect(result.stdout).toMatch(new RegExp(`Examples:\\n  clusterkit ${commands[index]}\\b`));
     });

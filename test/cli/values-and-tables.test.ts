@@ -19,13 +19,30 @@ describe('option values', () => {
   });
 
   it('takes 0 for a duration flag whose 0 turns something off (--gradual-drain), and only those', () => {
-    for (const zero of ['0', '0ms', '0s', '0.0m']) expect(parseDuration(zero, '--gradual-drain', 'run', 0)).toBe(0);
-    expect(parseDuration('250ms', '--gradual-drain', 'run', 0)).toBe(250);
-    expect(() => parseDuration('-1', '--gradual-drain', 'run', 0)).toThrow('--gradual-drain must be a duration such as 10s, 500ms or 2m. Received "-1".');
-    expect(() => parseDuration('abc', '--gradual-drain', 'run', 0)).toThrow('--gradual-drain must be a duration such as 10s, 500ms or 2m. Received "abc".');
-    expect(() => parseDuration('600h', '--gradual-drain', 'run', 0)).toThrow('--gradual-drain must be at most 2147483647 ms (596h, about 24.8 days: the longest a Node timer can wait). Received "600h".');
+    for (const zero of ['0', '0ms', '0s', '0.0m']) expect(parseDuration(zero, '--gradual-drain', 'run', 'gradualDrain')).toBe(0);
+    expect(parseDuration('250ms', '--gradual-drain', 'run', 'gradualDrain')).toBe(250);
+    expect(() => parseDuration('-1', '--gradual-drain', 'run', 'gradualDrain')).toThrow('--gradual-drain must be a duration such as 10s, 500ms or 2m. Received "-1".');
+    expect(() => parseDuration('abc', '--gradual-drain', 'run', 'gradualDrain')).toThrow('--gradual-drain must be a duration such as 10s, 500ms or 2m. Received "abc".');
+    expect(() => parseDuration('600h', '--gradual-drain', 'run', 'gradualDrain')).toThrow('--gradual-drain must be at most 2147483647 ms (596h, about 24.8 days: the longest a Node timer can wait). Received "600h".');
     // Without the min, as before.
     expect(() => parseDuration('0ms', '--shutdown-timeout', 'run')).toThrow('--shutdown-timeout must be more than 0. Received "0ms".');
+  });
+
+  it('refuses a fraction of a millisecond instead of rounding it (0.4ms is not 0, i.e. off), and only that', () => {
+    expect(() => parseDuration('0.4ms', '--gradual-drain', 'run', 'gradualDrain')).toThrow('--gradual-drain must be at least 1ms, or 0 to turn it off. Received "0.4ms".');
+    expect(() => parseDuration('0.4ms', '--startup-window', 'run', 'startupWindow')).toThrow(
+      '--startup-window must be at least 1ms, or 0 (only exits before ready are failed starts). Received "0.4ms".',
+    );
+    expect(() => parseDuration('0.0000001h', '--shutdown-timeout', 'run')).toThrow('--shutdown-timeout must be at least 1ms. Received "0.0000001h".');
+    // Far below what a double can hold: still not 0.
+    expect(() => parseDuration(`0.${'0'.repeat(400)}1`, '--gradual-drain', 'run', 'gradualDrain')).toThrow('--gradual-drain must be at least 1ms, or 0 to turn it off.');
+    for (const fraction of ['1.5', '1.5ms', '1.0005s', '1.0000000000000000001', '2.00000001h']) {
+      expect(() => parseDuration(fraction, '--gradual-drain', 'run', 'gradualDrain')).toThrow(`--gradual-drain must be a whole number of milliseconds. Received "${fraction}".`);
+    }
+    // Whole milliseconds once converted, in decimal (1.1 * 1000 is 1100.0000000000002 in binary).
+    const whole: Array<[string, number]> = [['1.5s', 1_500], ['0.5m', 30_000], ['1.1s', 1_100], ['0.001s', 1], ['0.00001h', 36], ['1.000', 1], ['2.5h', 9_000_000]];
+    for (const [value, ms] of whole) expect(parseDuration(value, '--gradual-drain', 'run', 'gradualDrain')).toBe(ms);
+    for (const zero of ['0', '0.0', '00.000ms']) expect(parseDuration(zero, '--startup-window', 'run', 'startupWindow')).toBe(0);
   });
 
   it('parses memory sizes into whole MiB; a bare number is MiB', () => {

@@ -27,7 +27,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   if (positionals.length === 0) throw new UsageError('Missing the cluster name.', 'logs');
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'logs');
   const name = parseClusterName(positionals[0]!, 'logs');
-  const lines = values.lines === undefined ? 15 : values.lines === '0' ? 0 : Math.min(parseCount(values.lines, '--lines', 'logs'), 1_000_000);
+  const lines = values.lines === undefined ? 15 : Math.min(parseCount(values.lines, '--lines', 'logs', 0), 1_000_000);
   const workerId = values.worker === undefined ? undefined : parseCount(values.worker, '--worker', 'logs');
   const follow = values.follow ?? false;
   const print = printer(name, values.json ?? false);

@@ -8,7 +8,7 @@ import { statSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { kClusterNamePattern } from '../../control/runtime-dir.js';
 import { moduleBaseName } from '../../runner/service-options.js';
-import { checkDurationLimit, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb } from '../arg-values.js';
+import { checkDurationMs, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -136,12 +136,12 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
     isDev: optional(app.dev, (value) => checkBoolean(value, at('dev'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
-    gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 0)),
+    gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 'gradualDrain')),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),
     restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),
-    startupWindowMs: optional(app.startupWindow, (value) => checkDuration(value, at('startupWindow'), 0)),
+    startupWindowMs: optional(app.startupWindow, (value) => checkDuration(value, at('startupWindow'), 'startupWindow')),
     maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
     nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'))),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
@@ -204,17 +204,21 @@ function checkCount(value: unknown, key: string): number {
   return value;
 }
 
-/** `min` 0 for a key whose 0 turns something off (`gradualDrain: 0`), as `parseDuration`'s. */
-function checkDuration(value: unknown, key: string, min: 0 | 1 = 1): number {
-  // `=== 0` also takes -0 (JSON.parse('-0')), returned as 0.
-  if (value === 0 && min === 0) return 0;
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkDurationLimit(value, value, `"${key}"`, 'run');
-  if (value === 0) throw new UsageError(`"${key}" must be more than 0. Received 0.`);
-  if (typeof value !== 'string') throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
-  return parseDuration(value, `"${key}"`, 'run', min);
+/**
+ * A number of milliseconds or a string with a unit, by the same rules as `parseDuration`'s
+ * (`zero` for a key whose 0 means something: `gradualDrain: 0` is off). A fraction of a
+ * millisecond is refused as a number (1.5) as in a string ('1.5').
+ */
+function checkDuration(value: unknown, key: string, zero?: ZeroDuration): number {
+  if (typeof value === 'string') return parseDuration(value, `"${key}"`, 'run', zero);
+  // -0 (JSON.parse('-0')) is 0; NaN, Infinity and negatives are no duration at all.
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+    throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
+  }
+  return checkDurationMs(value === 0 ? 0 : value, Number.isInteger(value), value, `"${key}"`, 'run', zero);
 }
 
-/** A duration that may be 0 (`startupWindow: 0`: only a death before ready is a failed start). */
+/** A memory limit: a number of MiB or a string with a unit, as `--max-memory`. */
 function checkSize(value: unknown, key: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkMemoryLimitMb(value, value, `"${key}"`, 'run');
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a memory size such as '512M' or '1G' (a number is MiB). Received ${describe(value)}.`);

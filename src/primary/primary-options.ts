@@ -130,8 +130,9 @@ export interface PrimaryOptions {
    * evenly: each keeps being served until its turn, then gets `Connection: close`. The workers
    * taking over (fresh processes, not yet optimized by the JIT) then receive the reconnections
    * a few at a time instead of all at once, which is what makes a reload's latency spike.
-   * Envoy's "gradual" drain strategy. At most half of `shutdownTimeoutMs` is used; a shutdown
-   * releases everything at once. 0 turns it off. Adds up to this much to each replacement of a
+   * Envoy's "gradual" drain strategy. At most half of the time left to the worker's own stop
+   * deadline is used (`shutdownTimeoutMs` minus a quarter of it, at most 2 s: 4 s of the default
+   * 10 s); a shutdown releases everything at once, also one that begins during such a drain. 0 turns it off. Adds up to this much to each replacement of a
    * reload, only for a worker with open connections. @default 1000
    */
   gradualDrainMs?: number;

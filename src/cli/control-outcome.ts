@@ -63,7 +63,7 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
   // overtook this one, or a shutdown began.
   const since =
     reply.state === 'stopping' || reply.state === 'stopped'
-      ? '; the cluster is shutting down since'
+      ? '; since then, the cluster began shutting down'
       : typeof reply.targetWorkers === 'number' && reply.targetWorkers !== count
         ? `; a later scale asks for ${plural(reply.targetWorkers, 'worker')}`
         : '';

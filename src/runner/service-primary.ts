@@ -77,6 +77,9 @@ class RunningService implements PrimaryService {
   readonly role = 'primary';
   readonly #startedAt = Date.now();
   #target: number;
+  /** Scales asked for so far, and the turn of the last one whose count is `#target`. */
+  #scaleTurns = 0;
+  #appliedTurn = 0;
   /** Set once the control socket listens; closed at shutdown. */
   control: ControlServer | undefined;
 
@@ -104,7 +107,12 @@ class RunningService implements PrimaryService {
   }
 
   async scale(count: number): Promise<void> {
+    // Scales overlap (a scale-down drains gradually, a scale-up can come meanwhile): the target
+    // is the last one asked for that succeeded, not the last one to finish.
+    const turn = ++this.#scaleTurns;
     await this.primary.scale(count);
+    if (turn < this.#appliedTurn) return;
+    this.#appliedTurn = turn;
     this.#target = count;
   }
 

@@ -29,6 +29,11 @@ export const kIdleGraceMs = 250;
 interface SocketState {
   inFlight: number;
   begun: number;
+  /**
+   * `socket.bytesRead` when it last had no request in flight (at connection, then at each
+   * response's end): more read since means a request is coming in, headers not complete yet.
+   */
+  bytesAtIdle: number;
   /** Set once its turn in the drain came: its responses say `Connection: close`. */
   isReleased: boolean;
 }
@@ -53,7 +58,7 @@ export class TrackedServer {
     server.on('connection', (socket: Socket) => {
       if (!isHttp && !this.#hasServed) this.#served();
       // A socket that arrives during a drain (fed by the primary) has no turn to wait for.
-      this.#sockets.set(socket, { inFlight: 0, begun: 0, isReleased: this.#isDraining });
+      this.#sockets.set(socket, { inFlight: 0, begun: 0, bytesAtIdle: socket.bytesRead, isReleased: this.#isDraining });
       socket.once('close', () => {
         this.#sockets.delete(socket);
         this.#onChange();
@@ -149,6 +154,7 @@ export class TrackedServer {
       this.#onChange();
       if (!state || !this.#sockets.has(socket)) return;
       state.inFlight--;
+      if (state.inFlight === 0) state.bytesAtIdle = socket.bytesRead;
       if (state.isReleased && state.inFlight === 0) this.#closeIfStillIdle(socket, state);
     });
   }
@@ -174,20 +180,20 @@ export class TrackedServer {
   }
 
   /**
-   * Closes a released socket once nothing has come in on it for `kIdleGraceMs`: no request
-   * began, and not a byte arrived (`bytesRead`, which also counts a request whose headers are
-   * still coming in pieces, or one read but not yet parsed). While something comes in, the
-   * check waits another grace; a request that begins says `Connection: close`, and the socket
-   * closes after its response. A client whose request is still in the network when the socket
-   * closes sees the close on a reused connection, which HTTP clients retry (RFC 9112, 9.3.1).
+   * Closes a released socket once it has been idle for `kIdleGraceMs`: no request began, and no
+   * byte of a next request has come in since its last response (`bytesRead`, which counts a
+   * request whose headers are still arriving, however slowly, or one read but not yet parsed).
+   * A request coming in is waited for: it says `Connection: close` once it begins, and the
+   * socket closes after its response (a slowloris is cut at the deadline). A client whose
+   * request is still in the network when the socket closes sees the close on a reused
+   * connection, which HTTP clients retry (RFC 9112, 9.3.1).
    */
   #closeIfStillIdle(socket: Socket, state: SocketState): void {
     const begun = state.begun;
-    const bytesRead = socket.bytesRead;
     setTimeout(() => {
-      if (!this.#sockets.has(socket) || state.inFlight > 0) return;
-      if (state.begun === begun && socket.bytesRead === bytesRead) socket.destroy();
-      else if (state.begun === begun) this.#closeIfStillIdle(socket, state); // bytes of a request still coming in
+      if (!this.#sockets.has(socket) || state.inFlight > 0 || state.begun !== begun) return;
+      if (socket.bytesRead === state.bytesAtIdle) socket.destroy();
+      else this.#closeIfStillIdle(socket, state); // a request is coming in
     }, kIdleGraceMs).unref();
   }
 }

@@ -4,7 +4,8 @@
  * releases both together (0). Each connection is idle, so its release shows as its close.
  */
 import http from 'node:http';
-import type { Socket } from 'node:net';
+import net, { type Socket } from 'node:net';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { onCleanup } from '../helpers/cleanup.js';
 import { freePort } from '../helpers/ports.js';
@@ -103,5 +104,31 @@ describe('--gradual-drain and gradualDrain', () => {
     b.close();
     expect(await reload).toMatchObject({ code: 0, stdout: 'reloaded gd: 1 worker replaced, no request cut off\n' });
     await stop(run, runtime);
+  });
+});
+
+describe('overlapping scales', () => {
+  it('[H38] a scale-up during a scale-down\'s drain sets the target: the last scale asked for, and the first says it was overtaken', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', kServer, '-w', '3', '--name', 'ov', '--gradual-drain', '20s', '--shutdown-timeout', '2m'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service ov started/);
+    // Idle connections spread over the three workers: the two that leave hand theirs over slowly.
+    const sockets = Array.from({ length: 6 }, () => net.connect(port, '127.0.0.1'));
+    onCleanup(() => sockets.forEach((socket) => socket.destroy()));
+    await Promise.all(sockets.map((socket) => once(socket, 'connect')));
+    const status = async () => JSON.parse((await cli(['status', 'ov', '--json'], { runtime })).stdout) as { targetWorkers: number; workers: Array<{ state: string }> };
+    const down = cli(['scale', 'ov', '1'], { runtime, ms: 120_000 });
+    await until(async () => (await status()).workers.some((worker) => worker.state === 'stopping'), 30_000, 'the scale-down draining');
+    expect(await cli(['scale', 'ov', '3'], { runtime })).toMatchObject({ code: 0 });
+    for (const socket of sockets) socket.destroy();
+    const first = await down;
+    expect(first.code).toBe(0);
+    expect(first.stdout).toMatch(/^scaled ov to 1 worker \(pids [\d, ]+\); a later scale asks for 3 workers\n$/);
+    const after = await status();
+    expect(after.targetWorkers).toBe(3);
+    expect(after.workers.filter((worker) => worker.state !== 'stopping')).toHaveLength(3);
+    expect((await cli(['stop', 'ov'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
   });
 });

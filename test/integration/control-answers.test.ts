@@ -41,6 +41,6 @@ describe('control answers', () => {
     );
     // Overtaken by a later scale, or by a shutdown: said, rather than a count the cluster no longer has.
     expect(describeScale('web', 1, { ...status, targetWorkers: 3 })).toBe(`scaled web to 1 worker (pids ${primary.workers[0]!.pid}); a later scale asks for 3 workers`);
-    expect(describeScale('web', 1, { ...status, state: 'stopping', workers: [] })).toBe('scaled web to 1 worker (pids none); the cluster is shutting down since');
+    expect(describeScale('web', 1, { ...status, state: 'stopping', workers: [] })).toBe('scaled web to 1 worker (pids none); since then, the cluster began shutting down');
   });
 });

@@ -11,7 +11,10 @@ import { onCleanup } from '../helpers/cleanup.js';
 import { until } from '../helpers/wait.js';
 
 describe('TrackedServer drain', () => {
-  it('[H35] answers a request whose headers arrive in pieces slower than the idle grace, with Connection: close', async () => {
+  it.each([
+    ['faster', 0.6],
+    ['slower', 1.6],
+  ])('[H35] answers a request whose headers arrive in pieces %s than the idle grace, with Connection: close', async (_label, gap) => {
     const server = http.createServer((_request, response) => response.end('ok'));
     const tracked = new TrackedServer(server);
     server.listen(0, '127.0.0.1');
@@ -29,9 +32,9 @@ describe('TrackedServer drain', () => {
     await until(() => tracked.openRequests === 0 && server.listening, 5_000, 'the connection tracked');
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
     const drained = tracked.drain(Date.now() + 60_000);
-    // Each piece comes after more than half the grace; four pieces take longer than two graces.
+    // Four pieces, each `gap` graces after the last: the request takes longer than two graces.
     for (let i = 0; i < 4; i++) {
-      await new Promise((resolve) => setTimeout(resolve, kIdleGraceMs * 0.6));
+      await new Promise((resolve) => setTimeout(resolve, kIdleGraceMs * gap));
       expect(socket.destroyed).toBe(false);
       socket.write(`X-Piece-${i}: ${i}\r\n`);
     }

@@ -136,7 +136,7 @@ export class PrimaryLifecycle {
     if (this.#state !== 'running') {
       throw this.#state === 'stopping' || this.#state === 'stopped'
         ? new ShutdownInProgressError('The primary is shutting down; scale() is refused.')
-        : new InvalidStateError('scale() needs a started primary; await start() first.');
+        : new InvalidStateError('The cluster has not finished starting: scale() needs a started primary (await start() first; from the CLI, try again once it has started).');
     }
     const { pool, emit } = this.#context;
     const slots = pool.activeSlots();
@@ -176,7 +176,7 @@ export class PrimaryLifecycle {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; reload() is refused.'));
     }
-    if (this.#state !== 'running') return Promise.reject(new InvalidStateError('reload() needs a started primary; await start() first.'));
+    if (this.#state !== 'running') return Promise.reject(new InvalidStateError('The cluster has not finished starting: reload() needs a started primary (await start() first; from the CLI, try again once it has started).'));
     if (this.#reload) {
       // A second SIGHUP, `clusterkit reload` or call joins the reload under way: said, so it is never silent.
       this.#context.emit('reloadJoined', {});

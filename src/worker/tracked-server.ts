@@ -11,8 +11,8 @@
  * instead of all at once. A connection keeps its keep-alive until its turn. The worker taking
  * over (a fresh process, its JIT cold) then receives the reconnections a few at a time, instead
  * of every client of this worker in the same few milliseconds. This is Envoy's "gradual" drain
- * strategy. In `npm run bench:reload`, it took a reload's p99 latency from 2.3x the steady p99
- * to 1.3x (docs/performance.md).
+ * strategy. In `npm run bench:reload`, it took a reload's p99 latency from 2.26x the steady p99
+ * to 1.15x (docs/performance.md).
  *
  * Idle keep-alive sockets are not closed at once (which `http.Server#close()` does since Node
  * 19): a client may be sending its next request on one at that very moment, and would see a
@@ -25,9 +25,10 @@ import { Server as NetServer, type Socket } from 'node:net';
 /** How long a keep-alive socket must stay idle during a drain before it is closed. */
 export const kIdleGraceMs = 250;
 
-/** One open socket: its requests in flight, and the requests it has begun (HTTP only). */
+/** One open socket: its responses in flight, and the requests it has begun (HTTP only). */
 interface SocketState {
-  inFlight: number;
+  /** Its responses not yet finished: what a release tells to say `Connection: close`. */
+  readonly responses: Set<ServerResponse>;
   begun: number;
   /**
    * `socket.bytesRead` when it last had no request in flight (at connection, then at each
@@ -58,7 +59,7 @@ export class TrackedServer {
     server.on('connection', (socket: Socket) => {
       if (!isHttp && !this.#hasServed) this.#served();
       // A socket that arrives during a drain (fed by the primary) has no turn to wait for.
-      this.#sockets.set(socket, { inFlight: 0, begun: 0, bytesAtIdle: socket.bytesRead, isReleased: this.#isDraining });
+      this.#sockets.set(socket, { responses: new Set(), begun: 0, bytesAtIdle: socket.bytesRead, isReleased: this.#isDraining });
       socket.once('close', () => {
         this.#sockets.delete(socket);
         this.#onChange();
@@ -143,7 +144,7 @@ export class TrackedServer {
     const socket = request.socket;
     const state = this.#sockets.get(socket);
     if (state) {
-      state.inFlight++;
+      state.responses.add(response);
       state.begun++;
     }
     if (this.#isDraining && (state?.isReleased ?? true)) response.shouldKeepAlive = false;
@@ -153,9 +154,10 @@ export class TrackedServer {
       this.#responses.delete(response);
       this.#onChange();
       if (!state || !this.#sockets.has(socket)) return;
-      state.inFlight--;
-      if (state.inFlight === 0) state.bytesAtIdle = socket.bytesRead;
-      if (state.isReleased && state.inFlight === 0) this.#closeIfStillIdle(socket, state);
+      state.responses.delete(response);
+      if (state.responses.size > 0) return;
+      state.bytesAtIdle = socket.bytesRead;
+      if (state.isReleased) this.#closeIfStillIdle(socket, state);
     });
   }
 
@@ -175,8 +177,8 @@ export class TrackedServer {
   /** A socket's turn: its responses say `Connection: close` from now on; closed once idle. */
   #release(socket: Socket, state: SocketState): void {
     state.isReleased = true;
-    for (const response of this.#responses) if (response.req.socket === socket && !response.headersSent) response.shouldKeepAlive = false;
-    if (state.inFlight === 0) this.#closeIfStillIdle(socket, state);
+    for (const response of state.responses) if (!response.headersSent) response.shouldKeepAlive = false;
+    if (state.responses.size === 0) this.#closeIfStillIdle(socket, state);
   }
 
   /**
@@ -191,7 +193,7 @@ export class TrackedServer {
   #closeIfStillIdle(socket: Socket, state: SocketState): void {
     const begun = state.begun;
     setTimeout(() => {
-      if (!this.#sockets.has(socket) || state.inFlight > 0 || state.begun !== begun) return;
+      if (!this.#sockets.has(socket) || state.responses.size > 0 || state.begun !== begun) return;
       if (socket.bytesRead === state.bytesAtIdle) socket.destroy();
       else this.#closeIfStillIdle(socket, state); // a request is coming in
     }, kIdleGraceMs).unref();

@@ -82,6 +82,11 @@ class Problems {
     }
   }
 
+  /** Keeps `error` as a problem found outside a `take()`. */
+  add(error: UsageError): void {
+    this.#messages.push(error.message);
+  }
+
   /** Throws one `UsageError` listing every problem kept, if any. */
   throwIfAny(): void {
     const messages = this.#messages;
@@ -102,9 +107,7 @@ function checkApps(raw: unknown, directory: string): ConfigApp[] {
   checked.forEach((app, index) => {
     if (app === undefined) return;
     const { name } = app;
-    if (seen.has(name)) problems.take(() => {
-      throw new UsageError(`"apps[${index}]" has the name "${name}", like "apps[${seen.get(name)}]"; each app needs its own name.`);
-    });
+    if (seen.has(name)) problems.add(new UsageError(`"apps[${index}]" has the name "${name}", like "apps[${seen.get(name)}]"; each app needs its own name.`));
     else seen.set(name, index);
   });
   problems.throwIfAny();
@@ -170,9 +173,7 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: readonly stri
             : ` Known keys: ${known.join(', ')}.`;
     const error = new UsageError(`Unknown key "${prefix}${key.length > 80 ? `${key.slice(0, 77)}...` : key}".${hint}`);
     if (!problems) throw error;
-    problems.take(() => {
-      throw error;
-    });
+    problems.add(error);
   }
 }
 

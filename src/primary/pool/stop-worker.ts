@@ -35,7 +35,7 @@ export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: nu
     // A shutdown during a reload's or scale-down's gradual drain: the worker releases the
     // connections still waiting for their turn at once (its stop, and deadline, go on).
     record.isDrainingGradually = false;
-    if (record.isConnected) record.endpoint.request(kShutdownRequest, { timeoutMs }, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
+    if (record.isConnected) askToStop(record, timeoutMs, 0);
   }
   record.stopping ??= runStop(pool, record, timeoutMs, spreadMs);
   return record.stopping;
@@ -96,10 +96,8 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   if (record.state === 'exited') return stopOutcome(record);
   pool.markStopping(record);
   if (record.isConnected) {
-    // The worker answers after its _destroy; we wait for the exit itself, so the reply is informational.
     record.isDrainingGradually = spreadMs > 0;
-    const payload = spreadMs > 0 ? { timeoutMs, spreadMs } : { timeoutMs };
-    record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
+    askToStop(record, timeoutMs, spreadMs);
   } else {
     record.clusterWorker.process.kill('SIGTERM');
   }
@@ -107,4 +105,14 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   record.isKilledToStop = true;
   record.clusterWorker.process.kill('SIGKILL');
   return (await settleWithin(record.whenExited.promise, kKillWaitMs)) ? stopOutcome(record) : 'killed';
+}
+
+/**
+ * Sends `$shutdown`. The worker answers after its `_destroy`; the primary waits for the exit
+ * itself, so the reply is informational. A second one during a gradual drain (`spreadMs` 0)
+ * tells the worker to release the connections still waiting for their turn.
+ */
+function askToStop(record: WorkerRecord, timeoutMs: number, spreadMs: number): void {
+  const payload = spreadMs > 0 ? { timeoutMs, spreadMs } : { timeoutMs };
+  record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
 }

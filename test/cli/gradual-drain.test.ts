@@ -113,10 +113,32 @@ describe('overlapping scales', () => {
     const port = await freePort();
     const run = startCli(['run', kServer, '-w', '3', '--name', 'ov', '--gradual-drain', '20s', '--shutdown-timeout', '2m'], { runtime, env: { PORT: String(port) } });
     await run.waitFor(/service ov started/);
-    // Idle connections spread over the three workers: the two that leave hand theirs over slowly.
-    const sockets = Array.from({ length: 6 }, () => net.connect(port, '127.0.0.1'));
+    // Idle keep-alive connections, until every worker holds at least three (each one's pid is
+    // asked once): the two that leave hand theirs over slowly, the last turn 13 s or more into
+    // the drain, so the scale-up below finishes first even on a loaded machine.
+    const sockets: net.Socket[] = [];
     onCleanup(() => sockets.forEach((socket) => socket.destroy()));
-    await Promise.all(sockets.map((socket) => once(socket, 'connect')));
+    const perPid = new Map<number, number>();
+    while (perPid.size < 3 || [...perPid.values()].some((count) => count < 3)) {
+      if (sockets.length >= 60) throw new Error(`connections spread unevenly: ${JSON.stringify([...perPid])}`);
+      const socket = net.connect(port, '127.0.0.1');
+      sockets.push(socket);
+      await once(socket, 'connect');
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      let answer = '';
+      socket.setEncoding('utf8');
+      await new Promise<void>((resolve) => {
+        const onData = (chunk: string) => {
+          answer += chunk;
+          if (!answer.includes('}')) return;
+          socket.off('data', onData);
+          resolve();
+        };
+        socket.on('data', onData);
+      });
+      const pid = (JSON.parse(answer.slice(answer.indexOf('{'))) as { pid: number }).pid;
+      perPid.set(pid, (perPid.get(pid) ?? 0) + 1);
+    }
     const status = async () => JSON.parse((await cli(['status', 'ov', '--json'], { runtime })).stdout) as { targetWorkers: number; workers: Array<{ state: string }> };
     const down = cli(['scale', 'ov', '1'], { runtime, ms: 120_000 });
     await until(async () => (await status()).workers.some((worker) => worker.state === 'stopping'), 30_000, 'the scale-down draining');

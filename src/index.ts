@@ -27,6 +27,8 @@ export type {
   WorkerCrashEvent,
   WorkerRestartEvent,
   CrashLoopEvent,
+  SlotChangeEvent,
+  SlotChangeReason,
   ShutdownReport,
   ShutdownForcedEvent,
 } from './primary/primary-events.js';

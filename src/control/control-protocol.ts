@@ -21,10 +21,11 @@ export interface ControlRequest {
   command: ControlCommand;
   /** For `scale`: the number of workers wanted. */
   count?: number;
-  /** For `logs` (see log-protocol.ts): buffered lines to send, whether to follow, one worker's only. */
+  /** For `logs` (see log-protocol.ts): buffered lines to send, whether to follow, one worker's or one slot's only. */
   lines?: number;
   follow?: boolean;
   workerId?: number;
+  slot?: number;
   /** For `events`: the `seq` of the last event the reader has (0 for all); see `EventsPage`. */
   after?: number;
 }

@@ -149,7 +149,7 @@ describe('LogBuffer cursors', () => {
 describe('checkLogsRequest', () => {
   it('takes a slot from 0, never with a worker id', () => {
     expect(() => checkLogsRequest({ slot: 0 })).not.toThrow();
-    for (const slot of [-1, 1.5, '1', null, 1e300, Number.NaN]) {
+    for (const slot of [-1, 1.5, '1', null, 1e300, 2 ** 53, Number.NaN]) {
       expect(() => checkLogsRequest({ slot })).toThrow(/"logs" needs "slot" to be an integer from 0/);
     }
     expect(() => checkLogsRequest({ slot: 1, workerId: 3 })).toThrow('"logs" takes "workerId" or "slot", not both');

@@ -114,11 +114,13 @@ describe('clusterkit logs --slot', () => {
     expect((await cli(['scale', 'range', '4'], { runtime })).code).toBe(0);
     const started = await waiting.waitFor(/-- slot 3 is now served by worker (\d+) \(scale-up\)\n/);
     await waiting.waitFor(new RegExp(`\\[range:${started[1]}\\] booted in slot 3\\n`));
+    const its = startCli(['logs', 'range', '--worker', started[1]!, '--follow', '--lines', '0'], { runtime });
     expect((await cli(['scale', 'range', '2'], { runtime })).code).toBe(0);
     await waiting.waitFor(/-- slot 3 has no worker any more \(scale-down\)\n/);
+    await its.waitFor(new RegExp(`clusterkit: worker ${started[1]} will not be replaced: slot 3 has no worker any more \\(scale-down\\)`));
     // The slot's old lines are still there, without --follow.
     expect((await cli(['logs', 'range', '--slot', '3'], { runtime })).stdout).toContain(`[range:${started[1]}] booted in slot 3\n`);
     expect((await cli(['stop', 'range'], { runtime })).code).toBe(0);
-    await expect(waiting.exited()).resolves.toBe(0);
+    for (const reader of [waiting, its]) await expect(reader.exited()).resolves.toBe(0);
   });
 });

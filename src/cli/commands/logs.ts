@@ -90,7 +90,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
  * has (asked of it), as a slot past the pool is by the primary: exit 1, the valid range said.
  */
 async function parseSlot(value: string, name: string): Promise<number> {
-  if (/^\d{1,7}$/.test(value)) return Number(value);
+  if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
   const status = (await controlRequest(name, 'status', { timeoutMs: 5_000 })) as Partial<ClusterStatus>;
   const workers = Array.isArray(status.workers) ? status.workers.filter((worker) => Number.isSafeInteger(worker?.slot) && worker.slot >= 0 && typeof worker.state === 'string') : [];
   const slots = [...new Set(servingWorkers(workers).map((worker) => worker.slot))].sort((a, b) => a - b);
@@ -131,7 +131,7 @@ function printer(name: string, isJson: boolean) {
       if (followedWorker === undefined) {
         process.stderr.write(note.workerId === undefined ? `-- slot ${note.slot} has no worker any more (${why})\n` : `-- slot ${note.slot} is now served by worker ${note.workerId} (${why})\n`);
       } else if (note.workerId === undefined) {
-        process.stderr.write(`clusterkit: worker ${followedWorker} stopped and slot ${note.slot} has no worker any more (${why}); no new line of worker ${followedWorker} will come\n`);
+        process.stderr.write(`clusterkit: worker ${followedWorker} will not be replaced: slot ${note.slot} has no worker any more (${why}); no new line of worker ${followedWorker} will come once it exited\n`);
       } else {
         process.stderr.write(`clusterkit: worker ${followedWorker} was replaced by worker ${note.workerId} (${why}); use --slot ${note.slot} to follow the slot\n`);
       }

@@ -17,6 +17,7 @@ export type {
 } from './primary/primary-options.js';
 export type { WorkerStats } from './primary/features/worker-stats.js';
 export { SharedStore, type StoreChange } from './primary/features/shared-store.js';
+export type { StoreStats } from './primary/features/store-stats.js';
 export type { StickyOptions, StickyListener } from './primary/features/listen-sticky.js';
 export type { HealthOptions, HealthListener } from './primary/features/listen-health.js';
 export type { MetricsRegistry } from './prom-client.js';
@@ -27,6 +28,8 @@ export type {
   WorkerCrashEvent,
   WorkerRestartEvent,
   CrashLoopEvent,
+  SlotChangeEvent,
+  SlotChangeReason,
   ShutdownReport,
   ShutdownForcedEvent,
 } from './primary/primary-events.js';

@@ -4,6 +4,8 @@
  * so a wrong type can never break the table.
  */
 import type { ClusterStatus } from '../control/control-protocol.js';
+import { formatBytes as formatStoreBytes } from '../format-bytes.js';
+import { isStoreInUse, type StoreStats } from '../primary/features/store-stats.js';
 import type { WorkerStats } from '../primary/features/worker-stats.js';
 
 type Row = readonly string[];
@@ -22,9 +24,33 @@ export function formatStatus(status: ClusterStatus): string {
     `workers ${status.workers.length}/${formatCount(status.targetWorkers)}  node ${status.nodeVersion}` +
     // Messages from workers dropped for breaking the protocol: shown only when there are some.
     `${isFigure(status.protocolErrors) && status.protocolErrors > 0 ? `  protocol errors ${status.protocolErrors}` : ''}\n` +
-    `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n`;
+    `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n` +
+    storeLine(status.store);
   if (status.workers.length === 0) return `${header}(no workers)\n`;
   return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}${kFootnote}`;
+}
+
+/**
+ * `store 12/10000 keys  1.2 KiB/64.0 MiB  3 watches (2 workers)  1 ephemeral  4 refused`, only
+ * while the store is in use (it holds, watches or refused something); the optional parts only
+ * when not 0. Nothing for a store whose figures are not all numbers (an older or odd primary).
+ */
+export function storeLine(store: unknown): string {
+  if (typeof store !== 'object' || store === null) return '';
+  const stats = store as Partial<Record<keyof StoreStats, unknown>>;
+  const counts = ['keys', 'maxKeys', 'bytes', 'ephemeralKeys', 'watches', 'watchedKeys', 'watchers', 'heldChanges', 'refusals'] as const;
+  if (!counts.every((field) => isCount(stats[field])) || !(stats.maxBytes === null || isCount(stats.maxBytes))) return '';
+  const figures = stats as StoreStats;
+  if (!isStoreInUse(figures)) return '';
+  const parts = [
+    `store ${figures.keys}/${figures.maxKeys} keys`,
+    `${formatStoreBytes(figures.bytes)}/${figures.maxBytes === null ? 'unbounded' : formatStoreBytes(figures.maxBytes)}`,
+    ...(figures.watches > 0 ? [`${figures.watches} watch${figures.watches === 1 ? '' : 'es'} (${figures.watchers} worker${figures.watchers === 1 ? '' : 's'})`] : []),
+    ...(figures.ephemeralKeys > 0 ? [`${figures.ephemeralKeys} ephemeral`] : []),
+    ...(figures.heldChanges > 0 ? [`${figures.heldChanges} held for slow watchers`] : []),
+    ...(figures.refusals > 0 ? [`${figures.refusals} refused (full)`] : []),
+  ];
+  return `${parts.join('  ')}\n`;
 }
 
 /** `clusterkit list`: one row per cluster. */
@@ -105,6 +131,11 @@ function formatMs(ms: number): string {
 /** An id, pid or count as digits, or `-`. */
 function formatCount(count: number | undefined): string {
   return isFigure(count) ? String(count) : '-';
+}
+
+/** A count: a non-negative safe integer. */
+function isCount(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 
 /** A finite number. Status crossed processes, so its types are checked before use. */

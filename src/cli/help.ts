@@ -176,13 +176,21 @@ and it is told how many.
 Options:
   -n, --lines <n>         How many of the last lines to print first (default: 15)
   -f, --follow            Then print new lines as they come
-      --worker <id>       Only the lines of this worker (and the primary's about it)
-      --json              One JSON object per line: time, workerId, stream, msg
+      --worker <id>       Only the lines of this worker (and the primary's about it); a
+                          worker id changes at every restart and reload: with --follow, a
+                          note says when it was replaced, and by which worker
+      --slot <n>          Only the lines of whichever worker serves slot n (0, 1...: the
+                          slot column of status), across restarts and reloads; with --follow,
+                          a note each time another worker serves it ("-- slot 1 is now
+                          served by worker 7 (reload)"), and a slot past the pool is waited
+                          for (a scale-up may start it). Not with --worker
+      --json              One JSON object per line: time, workerId, slot, stream, msg
   -h, --help              This help
 
 Examples:
   clusterkit logs api
   clusterkit logs api --lines 200 --follow
+  clusterkit logs api --slot 1 --follow
   clusterkit logs api --worker 3 --json | jq -r .msg
 `,
   dashboard: `Usage: clusterkit dashboard <name> [options]

@@ -23,6 +23,8 @@ export const kStreamLevels = { stdout: 30, stderr: 50 } as const;
 
 export interface OutputSource {
   readonly id: number;
+  /** Its slot, as the primary assigned it: carried by its lines in the log buffer (`logs --slot`). */
+  readonly slot?: number;
   readonly stdout: Readable | null;
   readonly stderr: Readable | null;
 }
@@ -39,7 +41,7 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
         ? (line: OutputLine, time: number) =>
             `${terminalSafeJson({ level: kStreamLevels[stream], time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
         : (line: OutputLine) => `[${name}:${worker.id}] ${text(line.text)}${line.partial ? kPartialMark : ''}\n`;
-    forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
+    forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, ...(worker.slot === undefined ? {} : { slot: worker.slot }), stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
   };
   pipe(worker.stdout, process.stdout, 'stdout');
   pipe(worker.stderr, process.stderr, 'stderr');

@@ -27,5 +27,6 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     nodeVersion: process.version,
     workers,
     protocolErrors: workers.reduce((total, worker) => total + worker.protocolErrors, 0),
+    store: primary.store.stats(),
   };
 }

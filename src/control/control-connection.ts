@@ -124,7 +124,7 @@ async function answer(socket: net.Socket, line: string, handlers: ControlHandler
         state.isFollowing = true;
       }
       try {
-        await streamLogs(socket, request, handlers.logs);
+        await streamLogs(socket, request, handlers.logs, handlers.slots);
       } catch (error) {
         if (request.follow === true) state.isFollowing = false;
         throw error;
@@ -174,7 +174,7 @@ const kRequestFields: Readonly<Record<ControlCommand, readonly string[]>> = {
   reload: [],
   stop: [],
   scale: ['count'],
-  logs: ['lines', 'follow', 'workerId'],
+  logs: ['lines', 'follow', 'workerId', 'slot'],
   events: ['after'],
 };
 const kCommands = new Set(Object.keys(kRequestFields));

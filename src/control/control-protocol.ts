@@ -8,6 +8,7 @@
  */
 import { StringDecoder } from 'node:string_decoder';
 import type { PrimaryState } from '../primary/lifecycle/primary-lifecycle.js';
+import type { StoreStats } from '../primary/features/store-stats.js';
 import type { WorkerStats } from '../primary/features/worker-stats.js';
 export type { ClusterEvent, ClusterEventType, EventsPage } from './event-log.js';
 
@@ -21,10 +22,11 @@ export interface ControlRequest {
   command: ControlCommand;
   /** For `scale`: the number of workers wanted. */
   count?: number;
-  /** For `logs` (see log-protocol.ts): buffered lines to send, whether to follow, one worker's only. */
+  /** For `logs` (see log-protocol.ts): buffered lines to send, whether to follow, one worker's or one slot's only. */
   lines?: number;
   follow?: boolean;
   workerId?: number;
+  slot?: number;
   /** For `events`: the `seq` of the last event the reader has (0 for all); see `EventsPage`. */
   after?: number;
 }
@@ -48,6 +50,8 @@ export interface ClusterStatus {
   workers: WorkerStats[];
   /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */
   protocolErrors: number;
+  /** The shared store's figures (`primary.store.stats()`; absent from older primaries). */
+  store?: StoreStats;
 }
 
 export interface ControlErrorBody {

@@ -10,7 +10,7 @@ import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
 import type { ClusterStatus, ControlResponse, EventsPage } from './control-protocol.js';
 import { requestOnce } from './control-client.js';
 import { serveConnection } from './control-connection.js';
-import type { LogSource } from './log-protocol.js';
+import type { LogSource, SlotSource } from './log-protocol.js';
 import { controlDirectory, ensureControlDirectory, isForeignFile, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 
@@ -41,6 +41,8 @@ export interface ControlHandlers {
   afterStop(): void;
   /** The cluster's output for `logs`; without it, `logs` answers that there is none. */
   logs?: LogSource | undefined;
+  /** Which worker serves each slot, for `logs --slot` and the notes of `logs --worker`. */
+  slots?: SlotSource | undefined;
   /** The lifecycle events after the cursor `after` (see `EventLog.read`). */
   events(after: number): EventsPage;
 }

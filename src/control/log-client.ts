@@ -9,13 +9,17 @@ import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../erro
 import { stripControlChars } from './control-chars.js';
 import { liveNames } from './control-client.js';
 import { readLines } from './control-protocol.js';
-import type { LogEntry, LogsRequest } from './log-protocol.js';
+import { kSlotNoteReasons, type LogEntry, type LogsRequest, type SlotNote } from './log-protocol.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketPathFor } from './runtime-dir.js';
 
 export interface LogStreamHandlers {
   onEntry(entry: LogEntry): void;
   /** The primary skipped `count` lines for this reader since the previous notice. */
   onDropped(count: number): void;
+  /** With `slot` or `workerId` and `follow`: the slot (of the worker) is served by another worker, or by none. */
+  onSlotChange?(note: SlotNote): void;
+  /** The request was answered (the backlog is written); `serving`: with `slot`, the worker serving it now, or null for none. */
+  onAnswer?(answer: { serving: number | null | undefined }): void;
 }
 
 export interface LogStream {
@@ -79,8 +83,13 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
         if (!message || message.id !== id) return;
         if (isEntry(message.log)) handlers.onEntry(message.log);
         else if (Number.isSafeInteger(message.dropped) && (message.dropped as number) > 0) handlers.onDropped(message.dropped as number);
-        else if (message.ok === true) {
+        else if (message.slotChange !== undefined) {
+          const note = slotNote(message.slotChange);
+          if (note) handlers.onSlotChange?.(note);
+        } else if (message.ok === true) {
           isAnswered = true;
+          const serving = (message.result as { serving?: unknown } | undefined)?.serving;
+          handlers.onAnswer?.({ serving: serving === null ? null : isWorkerId(serving) ? serving : undefined });
           if ((message.result as { follow?: unknown } | undefined)?.follow !== true) settle('complete');
         } else if (message.ok === false) {
           const error = (typeof message.error === 'object' && message.error !== null ? message.error : {}) as Record<string, unknown>;
@@ -99,7 +108,7 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
   };
 }
 
-type Message = { id?: unknown; log?: unknown; dropped?: unknown; ok?: unknown; result?: unknown; error?: unknown };
+type Message = { id?: unknown; log?: unknown; dropped?: unknown; slotChange?: unknown; ok?: unknown; result?: unknown; error?: unknown };
 
 function parse(line: string): Message | undefined {
   try {
@@ -110,7 +119,28 @@ function parse(line: string): Message | undefined {
   }
 }
 
+/** A note from the socket, checked field by field (a number out of place would print as a lie); undefined if malformed. */
+export function slotNote(value: unknown): SlotNote | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { slot, workerId, previousWorkerId, reason } = value as Record<string, unknown>;
+  if (!(Number.isSafeInteger(slot) && (slot as number) >= 0) || !kSlotNoteReasons.includes(reason as SlotNote['reason'])) return undefined;
+  if ((workerId !== undefined && !isWorkerId(workerId)) || (previousWorkerId !== undefined && !isWorkerId(previousWorkerId))) return undefined;
+  if (workerId === undefined && previousWorkerId === undefined) return undefined;
+  return {
+    slot: slot as number,
+    ...(workerId === undefined ? {} : { workerId: workerId as number }),
+    ...(previousWorkerId === undefined ? {} : { previousWorkerId: previousWorkerId as number }),
+    reason: reason as SlotNote['reason'],
+  };
+}
+
+function isWorkerId(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
+}
+
 function isEntry(value: unknown): value is LogEntry {
   const entry = value as Partial<LogEntry> | undefined;
-  return typeof entry === 'object' && entry !== null && typeof entry.msg === 'string' && typeof entry.time === 'number' && (entry.source === 'worker' || entry.source === 'primary');
+  if (typeof entry !== 'object' || entry === null) return false;
+  if (entry.slot !== undefined && !(Number.isSafeInteger(entry.slot) && entry.slot >= 0)) return false;
+  return typeof entry.msg === 'string' && typeof entry.time === 'number' && (entry.source === 'worker' || entry.source === 'primary');
 }

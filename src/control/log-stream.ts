@@ -18,7 +18,7 @@
  */
 import type net from 'node:net';
 import { InvalidArgumentError, InvalidStateError } from '../errors.js';
-import { checkLogsRequest, type LogEntry, type LogSource, type LogsRequest } from './log-protocol.js';
+import { checkLogsRequest, describeSlots, matchesFilter, type LogEntry, type LogFilter, type LogSource, type LogsRequest, type SlotNote, type SlotSource } from './log-protocol.js';
 import { drainedOrClosed } from './drained-or-closed.js';
 
 /** Unread output a reader may hold in the primary's memory before its lines are dropped. */
@@ -34,18 +34,21 @@ const followers = new WeakMap<LogSource, number>();
 /**
  * Answers the `logs` request `request` (already parsed, with its `id`) on `socket`; resolves
  * once the backlog and the `ok` answer are written (a follower is then served by listeners).
- * @throws InvalidArgumentError for a malformed request, InvalidStateError when there is no
- * log buffer or when too many readers follow already; the caller turns
- * them into an error answer.
+ * `slots` tells which worker serves each slot (for `slot`, and the notes of `workerId`).
+ * @throws InvalidArgumentError for a malformed request or a slot the cluster does not have,
+ * InvalidStateError when there is no log buffer or when too many readers follow already; the
+ * caller turns them into an error answer.
  */
-export async function streamLogs(socket: net.Socket, request: LogsRequest & { id: number }, source: LogSource | undefined): Promise<void> {
+export async function streamLogs(socket: net.Socket, request: LogsRequest & { id: number }, source: LogSource | undefined, slots?: SlotSource): Promise<void> {
   checkLogsRequest(request as unknown as Record<string, unknown>);
   if (!source) {
     throw new InvalidStateError('This cluster keeps no log buffer: only clusters started with "clusterkit run" do; a startClusteredService primary writes its workers\' output to its own stdout.');
   }
   const { id } = request;
   const follow = request.follow ?? false;
-  const workerId = request.workerId;
+  const { workerId, slot } = request;
+  if (slot !== undefined) checkSlot(slot, follow, slots);
+  const filter: LogFilter | undefined = workerId !== undefined ? { workerId } : slot !== undefined ? { slot } : undefined;
   // Without --follow, a worker that has not run yet has no line to print: say so rather than
   // print nothing (with --follow, its lines are waited for: a restart may fork it).
   if (!follow && workerId !== undefined && source.lastWorkerId !== undefined && workerId > source.lastWorkerId) {
@@ -66,10 +69,10 @@ export async function streamLogs(socket: net.Socket, request: LogsRequest & { id
   try {
     let dropped = 0;
     const until = source.end;
-    let cursor = source.startOf(request.lines ?? kDefaultLines, workerId);
+    let cursor = source.startOf(request.lines ?? kDefaultLines, filter);
     let sent = 0;
     while (cursor < until && !socket.destroyed) {
-      const read = source.read(cursor, until, workerId, kChunkChars);
+      const read = source.read(cursor, until, filter, kChunkChars);
       cursor = read.next;
       dropped += read.skipped;
       sent += read.entries.length;
@@ -77,20 +80,23 @@ export async function streamLogs(socket: net.Socket, request: LogsRequest & { id
     }
     if (socket.destroyed) return release();
     if (dropped > 0) socket.write(`${JSON.stringify({ id, dropped })}\n`);
-    socket.write(`${JSON.stringify({ id, ok: true, result: { lines: sent, follow } })}\n`);
+    // Which worker serves the slot now (null: none yet, a scale-up may start one).
+    const serving = slot === undefined ? {} : { serving: slots?.workerOf(slot) ?? null };
+    socket.write(`${JSON.stringify({ id, ok: true, result: { lines: sent, follow, ...serving } })}\n`);
     if (!follow) return;
     // Lines added while the backlog was written, then (in the same turn: none can come in
     // between) the listener for the next ones.
     dropped = 0;
     while (cursor < source.end && !socket.destroyed) {
       if (socket.writableNeedDrain) await drainedOrClosed(socket);
-      const read = source.read(cursor, source.end, workerId, kChunkChars);
+      const read = source.read(cursor, source.end, filter, kChunkChars);
       cursor = read.next;
       dropped += read.skipped;
       if (read.entries.length > 0) socket.write(read.entries.map((entry) => line(id, entry)).join(''));
     }
     if (socket.destroyed) return release();
-    followNewLines(socket, id, workerId, source, dropped, release);
+    followNewLines(socket, id, filter, source, dropped, release);
+    if (slots && filter) followSlotNotes(socket, id, filter, slots);
   } catch (error) {
     release();
     throw error;
@@ -98,7 +104,7 @@ export async function streamLogs(socket: net.Socket, request: LogsRequest & { id
 }
 
 /** Writes each new entry to a follower until its connection closes. */
-function followNewLines(socket: net.Socket, id: number, workerId: number | undefined, source: LogSource, alreadyDropped: number, release: () => void): void {
+function followNewLines(socket: net.Socket, id: number, filter: LogFilter | undefined, source: LogSource, alreadyDropped: number, release: () => void): void {
   let dropped = alreadyDropped;
   const reportDropped = () => {
     if (dropped === 0 || socket.destroyed) return;
@@ -107,7 +113,7 @@ function followNewLines(socket: net.Socket, id: number, workerId: number | undef
   };
   reportDropped();
   const unsubscribe = source.subscribe((entry) => {
-    if (workerId !== undefined && entry.workerId !== workerId) return;
+    if (!matchesFilter(entry, filter)) return;
     if (socket.destroyed) return;
     if (socket.writableLength > kMaxQueuedBytes) {
       dropped++;
@@ -121,6 +127,51 @@ function followNewLines(socket: net.Socket, id: number, workerId: number | undef
     unsubscribe();
     release();
   });
+}
+
+/**
+ * Tells a slot's follower each change of the worker serving it; tells a worker's follower,
+ * once, that its worker no longer serves its slot (replaced, or the slot is gone): a worker id
+ * never comes back, so its reader would otherwise wait in silence forever.
+ */
+function followSlotNotes(socket: net.Socket, id: number, filter: LogFilter, slots: SlotSource): void {
+  const write = (note: SlotNote) => {
+    if (!socket.destroyed) socket.write(`${JSON.stringify({ id, slotChange: note })}\n`);
+  };
+  let unsubscribe: () => void;
+  if (filter.slot !== undefined) {
+    unsubscribe = slots.subscribe((note) => note.slot === filter.slot && write(note));
+  } else {
+    let isTold = false;
+    const tell = (note: SlotNote | undefined) => {
+      if (isTold || note === undefined || note.previousWorkerId !== filter.workerId) return;
+      isTold = true;
+      write(note);
+      unsubscribe();
+    };
+    unsubscribe = slots.subscribe(tell);
+    // Replaced before this reader came: said at once (same turn as the subscription: nothing in between).
+    tell(slots.fateOf(filter.workerId!));
+  }
+  socket.once('close', () => unsubscribe());
+}
+
+/**
+ * @throws InvalidArgumentError for a slot this cluster cannot show: one it has never had
+ * (without `follow`), or one past what `maxWorkers` lets it have (with `follow`, a slot a
+ * scale-up may start is waited for, as `--worker` waits for a worker id not forked yet).
+ */
+function checkSlot(slot: number, follow: boolean, slots: SlotSource | undefined): void {
+  if (!slots) throw new InvalidStateError('This cluster does not report its worker slots, so "logs" cannot filter by slot; filter by worker id instead.');
+  const active = slots.activeSlots();
+  if (active.includes(slot)) return;
+  if (follow && slot < slots.maxSlots) return;
+  if (!follow && slots.hasRun(slot)) return;
+  const now = describeSlots(active);
+  if (follow) {
+    throw new InvalidArgumentError(`No worker slot ${slot} can exist in this cluster: ${now}, and at most ${slots.maxSlots} workers (maxWorkers) make slots 0 to ${slots.maxSlots - 1}.`);
+  }
+  throw new InvalidArgumentError(`No worker slot ${slot} in this cluster: ${now}. With --follow, a slot up to ${slots.maxSlots - 1} is waited for (a scale-up may start it).`);
 }
 
 function line(id: number, entry: LogEntry): string {

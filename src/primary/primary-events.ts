@@ -76,6 +76,26 @@ export interface CrashLoopEvent {
   readonly remainingSlots: number;
 }
 
+/**
+ * Why a slot's serving worker changed: `start`, the slot's first worker (the start, a
+ * scale-up); `restart`, its worker exited and this one was forked in its place; `replace`, a
+ * replacement that started while the old worker served (a rolling reload, a memory-limit
+ * replacement) is ready, and listening if the old one was: the old worker now stops.
+ */
+export type SlotChangeReason = 'start' | 'restart' | 'replace';
+
+/** A slot (a position in the pool, `worker.slot`) is served by another worker. */
+export interface SlotChangeEvent {
+  readonly slot: number;
+  /** The slot's worker name (`fork({ name })`), if any. */
+  readonly name: string | undefined;
+  /** The worker serving the slot from now on. */
+  readonly worker: WorkerHandle;
+  /** The worker that served it until now; undefined for the slot's first worker. */
+  readonly previous: WorkerHandle | undefined;
+  readonly reason: SlotChangeReason;
+}
+
 /** How the workers of a shutdown (or of a reload, their old workers) stopped. */
 export interface ShutdownReport {
   /**
@@ -155,6 +175,12 @@ export interface PrimaryEvents<ToPrimary> {
    */
   workerProtocolError: (event: { readonly worker: WorkerHandle; readonly error: ProtocolError; readonly dropped: number }) => void;
   crashLoop: (event: CrashLoopEvent) => void;
+  /**
+   * Another worker serves a slot: its first worker, a restart (emitted just before its
+   * `workerFork`), or a replacement (a reload's, a memory-limit one) taking over once ready.
+   * Worker ids change at every restart; slots do not: follow a slot with this event.
+   */
+  slotChange: (event: SlotChangeEvent) => void;
 
   shutdown: (event: { readonly signal?: NodeJS.Signals; readonly timeoutMs: number }) => void;
   shutdownComplete: (event: ShutdownReport) => void;

@@ -6,6 +6,7 @@ import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
 import type { LogSource } from '../control/log-protocol.js';
 import { recordClusterEvents } from '../control/record-events.js';
+import { SlotTracker } from '../control/slot-tracker.js';
 import { reloadWithCounts, scaleWithCounts, stopCounts } from '../control/stop-counts.js';
 import type { PrimaryService } from './service-primary.js';
 
@@ -21,6 +22,8 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
   // Recording starts before any fork, so the log holds the first workers' forks too.
   const recording = recordClusterEvents(service.primary);
   const { log } = recording;
+  // Which worker serves each slot, for `logs --slot`: only where there are logs to serve.
+  const slots = logs ? new SlotTracker(service.primary) : undefined;
   const serving = startControlServer(name, {
     status: () => service.status(),
     reload: () => reloadWithCounts(service.primary, () => service.reload()),
@@ -38,12 +41,14 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
       if (ownsProcess) process.exit(stopReport ? shutdownExitCode(stopReport) : 0);
     },
     logs,
+    slots,
     events: (after) => log.read(after),
   });
   return serving.then(
     (started) => (server = started),
     (error: unknown) => {
       recording.stop();
+      slots?.stop();
       throw error;
     },
   );

@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import type { LogEntry } from '../../src/control/log-protocol.js';
-import { checkLogsRequest } from '../../src/control/log-protocol.js';
+import { checkLogsRequest, describeSlots } from '../../src/control/log-protocol.js';
+import { slotNote } from '../../src/control/log-client.js';
 import { LineSplitter } from '../../src/cli/logs/line-splitter.js';
 import { LogBuffer } from '../../src/cli/logs/log-buffer.js';
 import { sanitizeLine } from '../../src/cli/logs/sanitize-line.js';
@@ -50,7 +51,7 @@ describe('LogBuffer', () => {
     const unsubscribe = buffer.subscribe((added) => seen.push(added.msg));
     for (const [msg, id] of [['a', 1], ['b', 2], ['c', 1], ['d', 2]] as const) buffer.add(entry(msg, id));
     expect(buffer.recent(10, undefined).map((kept) => kept.msg)).toEqual(['b', 'c', 'd']);
-    expect(buffer.recent(10, 2).map((kept) => kept.msg)).toEqual(['b', 'd']);
+    expect(buffer.recent(10, { workerId: 2 }).map((kept) => kept.msg)).toEqual(['b', 'd']);
     expect(buffer.recent(1, undefined).map((kept) => kept.msg)).toEqual(['d']);
     // The character bound (10): 'd' and a 9-character line fit, two more characters do not.
     buffer.add(entry('123456789'));
@@ -118,12 +119,12 @@ describe('LogBuffer cursors', () => {
     for (const [msg, id] of [['a', 1], ['b', 2], ['c', 1], ['d', 2]] as const) buffer.add(entry(msg, id));
     expect(buffer.end).toBe(4);
     expect(buffer.startOf(2, undefined)).toBe(2);
-    expect(buffer.startOf(2, 1)).toBe(0);
+    expect(buffer.startOf(2, { workerId: 1 })).toBe(0);
     expect(buffer.startOf(0, undefined)).toBe(4);
-    expect(buffer.startOf(99, 2)).toBe(1);
+    expect(buffer.startOf(99, { workerId: 2 })).toBe(1);
     const chunk = buffer.read(0, 4, undefined, 2);
     expect([chunk.entries.map((kept) => kept.msg), chunk.next, chunk.skipped]).toEqual([['a', 'b'], 2, 0]);
-    expect(buffer.read(0, 4, 2, 1_000).entries.map((kept) => kept.msg)).toEqual(['b', 'd']);
+    expect(buffer.read(0, 4, { workerId: 2 }, 1_000).entries.map((kept) => kept.msg)).toEqual(['b', 'd']);
     // Three more lines push a, b and c out: a reader at 1 skips b and c, reads d, e, f, g.
     for (const msg of ['e', 'f', 'g']) buffer.add(entry(msg));
     const late = buffer.read(1, buffer.end, undefined, 1_000);
@@ -132,5 +133,52 @@ describe('LogBuffer cursors', () => {
     expect(buffer.read(3, 7, undefined, 0).entries.map((kept) => kept.msg)).toEqual(['d']);
     expect(buffer.read(5, 6, undefined, 1_000).entries.map((kept) => kept.msg)).toEqual(['f']);
     expect(buffer.read(7, 7, undefined, 1_000)).toEqual({ entries: [], next: 7, skipped: 0 });
+  });
+
+  it('filters by slot: the lines of every worker that served it, not those of another slot or without one', () => {
+    const buffer = new LogBuffer(10, 1_000);
+    const inSlot = (msg: string, workerId: number, slot: number): LogEntry => ({ ...entry(msg, workerId), slot });
+    for (const added of [inSlot('a', 1, 0), inSlot('b', 2, 1), entry('c'), inSlot('d', 3, 1), inSlot('e', 4, 0)]) buffer.add(added);
+    expect(buffer.read(0, buffer.end, { slot: 1 }, 1_000).entries.map((kept) => kept.msg)).toEqual(['b', 'd']);
+    expect(buffer.startOf(1, { slot: 1 })).toBe(3);
+    expect(buffer.startOf(5, { slot: 0 })).toBe(0);
+    expect(buffer.recent(5, { slot: 7 })).toEqual([]);
+  });
+});
+
+describe('checkLogsRequest', () => {
+  it('takes a slot from 0, never with a worker id', () => {
+    expect(() => checkLogsRequest({ slot: 0 })).not.toThrow();
+    for (const slot of [-1, 1.5, '1', null, 1e300, 2 ** 53, Number.NaN]) {
+      expect(() => checkLogsRequest({ slot })).toThrow(/"logs" needs "slot" to be an integer from 0/);
+    }
+    expect(() => checkLogsRequest({ slot: 1, workerId: 3 })).toThrow('"logs" takes "workerId" or "slot", not both');
+  });
+
+  it('says the slots a cluster has', () => {
+    expect(describeSlots([])).toBe('no slot is served now');
+    expect(describeSlots([0])).toBe('its only slot is 0');
+    expect(describeSlots([0, 1, 2])).toBe('its slots are 0 to 2 (3 workers)');
+    expect(describeSlots([0, 2, 3], "api's")).toBe("api's slots are 0, 2 and 3");
+  });
+});
+
+describe('slotNote (a note from the control socket)', () => {
+  it('keeps a well-formed note and nothing else, drops any other', () => {
+    expect(slotNote({ slot: 1, workerId: 7, previousWorkerId: 3, reason: 'reload', extra: '\x1b[2J' })).toEqual({ slot: 1, workerId: 7, previousWorkerId: 3, reason: 'reload' });
+    expect(slotNote({ slot: 3, previousWorkerId: 6, reason: 'scale-down' })).toEqual({ slot: 3, previousWorkerId: 6, reason: 'scale-down' });
+    for (const forged of [
+      null,
+      'slot 1',
+      { slot: -1, workerId: 7, reason: 'reload' },
+      { slot: 1.5, workerId: 7, reason: 'reload' },
+      { slot: 1, workerId: 0, reason: 'reload' },
+      { slot: 1, workerId: '7', reason: 'reload' },
+      { slot: 1, workerId: 7, reason: 'because\x1b[2J' },
+      { slot: 1, reason: 'reload' },
+      { slot: 1, workerId: 7, previousWorkerId: 1e300, reason: 'reload' },
+    ]) {
+      expect(slotNote(forged)).toBeUndefined();
+    }
   });
 });

@@ -3,7 +3,7 @@
  * then the control socket): each is shown only when it is a finite number, `-` otherwise.
  */
 import { describe, expect, it } from '@jest/globals';
-import { formatList, formatStatus } from '../../src/cli/format-status.js';
+import { formatList, formatStatus, storeLine } from '../../src/cli/format-status.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 
 const garbage: unknown[] = ['lots', null, Number.NaN, Infinity, -Infinity, { x: 1 }, [1], 'x'.repeat(100)];
@@ -20,8 +20,9 @@ function statusWith(value: unknown): ClusterStatus {
   } as unknown as ClusterStatus;
 }
 
+const label = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value).slice(0, 12));
+
 describe('status figures', () => {
-  const label = (value: unknown) => (typeof value === 'number' ? String(value) : JSON.stringify(value).slice(0, 12));
   it.each(garbage.map((value) => [label(value), value]))('[F49] shows - for a figure that is %s', (_, value) => {
     const text = formatStatus(statusWith(value));
     const row = text.split('\n')[4]!;
@@ -35,5 +36,25 @@ describe('status figures', () => {
     const status = statusWith(1);
     expect(formatStatus(status).split('\n')[0]).toContain('protocol errors 1');
     expect(formatStatus({ ...status, protocolErrors: 0 }).split('\n')[0]).not.toContain('protocol errors');
+  });
+});
+
+describe('the store line of status', () => {
+  const used = { keys: 3, maxKeys: 10_000, bytes: 1_536, maxBytes: 67_108_864, ephemeralKeys: 1, watches: 2, watchedKeys: 1, watchers: 2, heldChanges: 0, refusals: 4 };
+  const unused = { keys: 0, maxKeys: 10_000, bytes: 0, maxBytes: 67_108_864, ephemeralKeys: 0, watches: 0, watchedKeys: 0, watchers: 0, heldChanges: 0, refusals: 0 };
+
+  it('shows the store only while it is in use, under the header', () => {
+    expect(storeLine(used)).toBe('store 3/10000 keys  1.5 KiB/64.0 MiB  2 watches (2 workers)  1 ephemeral  4 refused (full)\n');
+    expect(storeLine({ ...unused, watches: 1, watchers: 1, watchedKeys: 1, maxBytes: null })).toBe('store 0/10000 keys  0 B/unbounded  1 watch (1 worker)\n');
+    expect(storeLine(unused)).toBe('');
+    expect(formatStatus({ ...statusWith(1), store: used }).split('\n')[2]).toBe(storeLine(used).trimEnd());
+    expect(formatStatus({ ...statusWith(1), store: unused })).not.toContain('store');
+  });
+
+  it.each(garbage.map((value) => [label(value), value]))('shows no store line when a figure is %s', (_, value) => {
+    // (null is maxBytes' own value for no limit)
+    for (const field of Object.keys(used)) if (!(field === 'maxBytes' && value === null)) expect(storeLine({ ...used, [field]: value })).toBe('');
+    expect(storeLine(value)).toBe('');
+    expect(storeLine(undefined)).toBe('');
   });
 });

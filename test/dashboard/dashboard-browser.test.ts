@@ -8,6 +8,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from '../cli/cli-process.js';
+import { ClusterPrimary } from '../../src/index.js';
+import { testOptions, track } from '../helpers/primary.js';
 import { freePort } from '../helpers/ports.js';
 import { killSpawned } from '../helpers/spawn.js';
 import { chromiumPath, kReboundHost, launchChromium, tryChromium, type LaunchedBrowser } from './browser.js';
@@ -62,6 +64,8 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
     expect(await page.locator('#worker-rows tr').count()).toBe(2);
     expect(await page.textContent('#fig-ready')).toBe('2 / 2');
     expect(await page.textContent('#cluster-state')).toBe('running');
+    // A plain script has no store: its figure stays hidden.
+    expect(await page.isHidden('#fig-store-box')).toBe(true);
     // The Scale field's ceiling is the cluster's --max-workers, not a fixed 1024.
     const maxWorkers = await page.evaluate(async () => ((await (await fetch('/api/snapshot')).json()) as { status: { maxWorkers: number } }).status.maxWorkers);
     expect(Number.isSafeInteger(maxWorkers)).toBe(true);
@@ -113,6 +117,28 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
     expect(await page.textContent('body')).toContain('does not name this machine');
     // None of it reloaded the cluster: a reload would have replaced the worker.
     expect(await workerPids(runtime)).toEqual(pidsBefore);
+  });
+
+  it('[H53] shows the shared store\'s figures while the store is in use', async () => {
+    const runtime = runtimeDir();
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime;
+    try {
+      // Each worker watches `leader` and claims it ephemerally (leader-worker.ts).
+      const primary = track(new ClusterPrimary(testOptions('leader-worker.ts', { serviceName: 'storepage', workerCount: 2, maxStoreKeys: 100 })));
+      await primary.start();
+      primary.store.set('config', { retries: 3 });
+      const dashboard = startCli(['dashboard', 'storepage', '--port', '0'], { runtime });
+      const [, url] = await dashboard.waitFor(/dashboard for cluster storepage: (http:\/\/\S+)/);
+      const { page, errors } = await openPage(url!);
+      await page.locator('#fig-store', { hasText: '2 keys · ' }).waitFor({ timeout: 30_000 });
+      expect(await page.textContent('#fig-store-detail')).toBe('of 100 keys, 64.0 MiB · 2 watches (2 workers) · 1 ephemeral');
+      expect(errors).toEqual([]);
+      await primary.shutdown();
+    } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
   });
 });
 

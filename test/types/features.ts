@@ -2,7 +2,7 @@
  * Compile-only checks for the cluster-wide features. Each `@ts-expect-error` line must fail
  * to compile.
  */
-import { ClusterPrimary, ClusterWorker, type MessageContext, type ProtocolProblem, type StoreChange, type StoreWriteOptions } from '../../src/index.js';
+import { ClusterPrimary, ClusterWorker, type MessageContext, type ProtocolProblem, type StoreChange, type StoreStats, type StoreWriteOptions } from '../../src/index.js';
 
 interface ToWorker {
   cacheGet: { payload: { key: string }; reply: string | null };
@@ -53,6 +53,11 @@ void Worker;
 async function primarySide(primary: ClusterPrimary<ToWorker>) {
   primary.store.set('flag', { on: true });
   const next: number = primary.store.increment('hits', 2);
+  const figures: StoreStats = primary.store.stats();
+  const budget: number | null = figures.maxBytes;
+  // @ts-expect-error maxBytes is null when the budget is unbounded
+  const unbounded: number = figures.maxBytes;
+  void [figures.keys + figures.watches + figures.refusals, budget, unbounded];
   primary.on('storeChange', (change: StoreChange) => void [change.key, change.source === 'primary' ? 0 : change.source.id]);
   primary.on('workerProtocolError', ({ worker, error, dropped }) => {
     const problem: ProtocolProblem = error.problem;

@@ -26,6 +26,12 @@ async function primarySide(primary: ClusterPrimary) {
     const hint: string | undefined = (error as CrashLoopError).hint;
     void [why, hint];
   });
+  primary.on('slotChange', ({ slot, name, worker, previous, reason }) => {
+    const why: 'start' | 'restart' | 'replace' = reason;
+    // @ts-expect-error the slot's first worker has no previous one
+    void previous.id;
+    void [slot + 1, name ?? '', worker.id, previous?.id, why];
+  });
   const delay: number | undefined = picked.health?.eventLoopDelayMs;
   return [roles, outcome, failed, delay, cut];
 }

@@ -1,13 +1,19 @@
 /**
- * `clusterkit logs <name> [--lines N] [--follow] [--worker ID] [--json]`: the running cluster's
- * output from another terminal, like `pm2 logs` / `docker logs`: the last N lines from the
- * primary's buffer, then (with --follow) new lines as they come. Worker stdout goes to our
+ * `clusterkit logs <name> [--lines N] [--follow] [--worker ID | --slot N] [--json]`: the running
+ * cluster's output from another terminal, like `pm2 logs` / `docker logs`: the last N lines from
+ * the primary's buffer, then (with --follow) new lines as they come. Worker stdout goes to our
  * stdout, worker stderr and the primary's own lines to our stderr, each prefixed as `run`
- * prints them; with --json, one object per line on stdout.
+ * prints them; with --json, one object per line on stdout. `--slot` follows a position in the
+ * pool across restarts and reloads (as `pm2 logs <id>` follows a process id PM2 keeps), with a
+ * note on stderr each time another worker serves it.
  */
 import { terminalSafeJson } from '../../control/control-chars.js';
+import { controlRequest } from '../../control/control-client.js';
 import { openLogStream } from '../../control/log-client.js';
-import type { LogEntry } from '../../control/log-protocol.js';
+import { describeSlots, type LogEntry, type SlotNote } from '../../control/log-protocol.js';
+import type { ClusterStatus } from '../../control/control-protocol.js';
+import { InvalidArgumentError } from '../../errors.js';
+import { servingWorkers } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
 import { kLogBufferLines } from '../logs/log-buffer.js';
@@ -20,6 +26,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     lines: { type: 'string', short: 'n' },
     follow: { type: 'boolean', short: 'f' },
     worker: { type: 'string' },
+    slot: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -28,14 +35,19 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'logs');
   const name = parseClusterName(positionals[0]!, 'logs');
   const lines = values.lines === undefined ? 15 : Math.min(parseCount(values.lines, '--lines', 'logs', 0), 1_000_000);
+  if (values.worker !== undefined && values.slot !== undefined) {
+    throw new UsageError('--worker and --slot cannot be used together: --worker <id> shows one worker (its id changes at every restart or reload), --slot <n> whichever worker serves slot n.', 'logs');
+  }
   const workerId = values.worker === undefined ? undefined : parseCount(values.worker, '--worker', 'logs');
+  const slot = values.slot === undefined ? undefined : await parseSlot(values.slot, name);
   const follow = values.follow ?? false;
   const print = printer(name, values.json ?? false);
   // A closed pipe (`clusterkit logs api -f | head`) ends the command quietly.
   let stream: ReturnType<typeof openLogStream> | undefined;
   let printed = 0;
   for (const output of [process.stdout, process.stderr]) output.on('error', () => stream?.close());
-  stream = openLogStream(name, { lines, follow, ...(workerId === undefined ? {} : { workerId }) }, {
+  const filter = workerId !== undefined ? { workerId } : slot !== undefined ? { slot } : {};
+  stream = openLogStream(name, { lines, follow, ...filter }, {
     onEntry: (entry) => {
       printed++;
       // Our own output is slow: stop reading, and let the primary drop lines for us.
@@ -45,6 +57,13 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
       }
     },
     onDropped: (count) => print.dropped(count),
+    onSlotChange: (note) => print.slotChange(note, workerId),
+    onAnswer: ({ serving }) => {
+      // A slot with no worker now (beyond the pool, a scale-up may start it): said, not silent.
+      if (follow && slot !== undefined && serving === null && !values.json) {
+        process.stderr.write(`clusterkit: slot ${slot} has no worker now; waiting for one (a scale-up starts it)\n`);
+      }
+    },
   });
   let isInterrupted = false;
   const onInterrupt = () => {
@@ -56,14 +75,40 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     const outcome = await stream.done;
     if (outcome === 'closed' && follow && !isInterrupted) process.stderr.write(`clusterkit: cluster ${name} stopped\n`);
     // A worker that ran but whose lines are gone (or that printed none): say why nothing came.
-    if (outcome === 'complete' && printed === 0 && lines > 0 && workerId !== undefined && !values.json) {
-      process.stderr.write(`clusterkit: no line of worker ${workerId} is in ${name}'s buffer (it printed none, or they were among the oldest: the buffer keeps the last ${kLogBufferLines} lines of the cluster)\n`);
+    if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined) && !values.json) {
+      const whose = workerId !== undefined ? `worker ${workerId}` : `slot ${slot}`;
+      process.stderr.write(`clusterkit: no line of ${whose} is in ${name}'s buffer (it printed none, or they were among the oldest: the buffer keeps the last ${kLogBufferLines} lines of the cluster)\n`);
     }
     return 0;
   } finally {
     process.off('SIGINT', onInterrupt);
   }
 }
+
+/**
+ * A slot number: a non-negative integer. Anything else is refused with the slots the cluster
+ * has (asked of it), as a slot past the pool is by the primary: exit 1, the valid range said.
+ */
+async function parseSlot(value: string, name: string): Promise<number> {
+  if (/^\d+$/.test(value) && Number.isSafeInteger(Number(value))) return Number(value);
+  const status = (await controlRequest(name, 'status', { timeoutMs: 5_000 })) as Partial<ClusterStatus>;
+  const workers = Array.isArray(status.workers) ? status.workers.filter((worker) => Number.isSafeInteger(worker?.slot) && worker.slot >= 0 && typeof worker.state === 'string') : [];
+  const slots = [...new Set(servingWorkers(workers).map((worker) => worker.slot))].sort((a, b) => a - b);
+  throw new InvalidArgumentError(`--slot needs a slot number, an integer: ${describeSlots(slots, `${name}'s`)} ("clusterkit status ${name}" shows each worker's slot). Received ${JSON.stringify(value)}.`);
+}
+
+/** `worker 7 (reload)`, or what left the slot without a worker. */
+const kReasons: Readonly<Record<SlotNote['reason'], string>> = {
+  start: 'started',
+  'scale-up': 'scale-up',
+  restart: 'restart',
+  reload: 'reload',
+  'memory-limit': 'replaced: over the memory limit',
+  replace: 'replaced',
+  'scale-down': 'scale-down',
+  'crash-loop': 'crash loop: it failed too often and is no longer restarted',
+  stopped: 'stopped',
+};
 
 function printer(name: string, isJson: boolean) {
   const keepColors = { stdout: supportsColor(process.stdout), stderr: supportsColor(process.stderr) };
@@ -78,6 +123,18 @@ function printer(name: string, isJson: boolean) {
     dropped(count: number): void {
       if (isJson) process.stdout.write(`${JSON.stringify({ name, dropped: count })}\n`);
       else process.stderr.write(`clusterkit: ${count} line${count === 1 ? '' : 's'} dropped: this reader fell behind the cluster's output\n`);
+    },
+    /** A note on stderr (an object on stdout with --json): another worker serves the followed slot (the followed worker's slot). */
+    slotChange(note: SlotNote, followedWorker: number | undefined): void {
+      if (isJson) return void process.stdout.write(`${JSON.stringify({ name, slotChange: note })}\n`);
+      const why = kReasons[note.reason];
+      if (followedWorker === undefined) {
+        process.stderr.write(note.workerId === undefined ? `-- slot ${note.slot} has no worker any more (${why})\n` : `-- slot ${note.slot} is now served by worker ${note.workerId} (${why})\n`);
+      } else if (note.workerId === undefined) {
+        process.stderr.write(`clusterkit: worker ${followedWorker} will not be replaced: slot ${note.slot} has no worker any more (${why}); no new line of worker ${followedWorker} will come once it exited\n`);
+      } else {
+        process.stderr.write(`clusterkit: worker ${followedWorker} was replaced by worker ${note.workerId} (${why}); use --slot ${note.slot} to follow the slot\n`);
+      }
     },
     whenDrained(resume: () => void): void {
       const outputs = [process.stdout, process.stderr].filter((output) => output.writableNeedDrain);

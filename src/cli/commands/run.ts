@@ -69,7 +69,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     callbacks: {},
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
-      pipeWorkerOutput({ id: worker.id, stdout, stderr }, settings.name, settings.logFormat, (entry) => logs.add(entry));
+      pipeWorkerOutput({ id: worker.id, slot: worker.slot, stdout, stderr }, settings.name, settings.logFormat, (entry) => logs.add(entry));
     },
     logs,
   }).catch((error: unknown) => exitAfterStartFailure(error, logger));

@@ -5,7 +5,7 @@
  * worker flooding its output costs the primary a fixed amount of memory, and listeners (the
  * `--follow` readers) are called synchronously: each decides for itself what to drop.
  */
-import type { LogEntry, LogRead, LogSource } from '../../control/log-protocol.js';
+import { matchesFilter, type LogEntry, type LogFilter, type LogRead, type LogSource } from '../../control/log-protocol.js';
 
 /** Lines kept for `clusterkit logs --lines N`. */
 export const kLogBufferLines = 2_000;
@@ -58,11 +58,11 @@ export class LogBuffer implements LogSource {
     }
   }
 
-  recent(count: number, workerId: number | undefined): LogEntry[] {
+  recent(count: number, filter: LogFilter | undefined): LogEntry[] {
     const picked: LogEntry[] = [];
     for (let back = this.#count - 1; back >= 0 && picked.length < count; back--) {
       const entry = this.#entries[(this.#head + back) % this.#maxLines]!;
-      if (workerId === undefined || entry.workerId === workerId) picked.push(entry);
+      if (matchesFilter(entry, filter)) picked.push(entry);
     }
     return picked.reverse();
   }
@@ -71,18 +71,18 @@ export class LogBuffer implements LogSource {
     return this.#added;
   }
 
-  startOf(count: number, workerId: number | undefined): number {
+  startOf(count: number, filter: LogFilter | undefined): number {
     let start = this.#added;
     for (let back = this.#count - 1, picked = 0; back >= 0 && picked < count; back--) {
       const entry = this.#entries[(this.#head + back) % this.#maxLines]!;
-      if (workerId !== undefined && entry.workerId !== workerId) continue;
+      if (!matchesFilter(entry, filter)) continue;
       picked++;
       start = this.#added - this.#count + back;
     }
     return start;
   }
 
-  read(from: number, until: number, workerId: number | undefined, maxChars: number): LogRead {
+  read(from: number, until: number, filter: LogFilter | undefined, maxChars: number): LogRead {
     const oldest = this.#added - this.#count;
     const last = Math.min(until, this.#added);
     const skipped = Math.max(0, Math.min(oldest, last) - from);
@@ -91,7 +91,7 @@ export class LogBuffer implements LogSource {
     let seq = Math.max(from, oldest);
     for (; seq < last && (entries.length === 0 || chars < maxChars); seq++) {
       const entry = this.#entries[(this.#head + seq - oldest) % this.#maxLines]!;
-      if (workerId !== undefined && entry.workerId !== workerId) continue;
+      if (!matchesFilter(entry, filter)) continue;
       entries.push(entry);
       chars += entry.msg.length;
     }

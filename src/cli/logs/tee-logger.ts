@@ -17,9 +17,11 @@ export function teeLogger(logger: Logger, record: (entry: LogEntry) => void): Lo
   // The line logger renders into this stream; its `[name]` prefix is added back by readers.
   const capture = {
     write(text: string): boolean {
-      const workerId = (fields as { workerId?: unknown }).workerId;
+      const { workerId, slot } = fields as { workerId?: unknown; slot?: unknown };
       const msg = text.replace(/^\[[^\]]*\] ?/, '').replace(/\n$/, '').slice(0, kMaxLineChars);
-      record({ time: Date.now(), source: 'primary', ...(typeof workerId === 'number' ? { workerId } : {}), stream: 'stderr', level, msg });
+      // The slot of a line about a worker (or about a slot: a crash loop), for `logs --slot`.
+      const about = { ...(typeof workerId === 'number' ? { workerId } : {}), ...(typeof slot === 'number' ? { slot } : {}) };
+      record({ time: Date.now(), source: 'primary', ...about, stream: 'stderr', level, msg });
       return true;
     },
   } as unknown as NodeJS.WritableStream;

@@ -15,11 +15,15 @@ import { StoreWatchers } from './store-watchers.js';
 export function serveStore({ options, system, emit, reportWarning }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportWarning'>): SharedStore {
   const watchers = new StoreWatchers(reportWarning, options);
   const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
-  const store: SharedStore = new SharedStore(options, (change: StoreChange, isIncrement: boolean) => {
-    if (!isIncrement) leases.untie(change.key);
-    emit('storeChange', change);
-    watchers.notify(change);
-  });
+  const store: SharedStore = new SharedStore(
+    options,
+    (change: StoreChange, isIncrement: boolean) => {
+      if (!isIncrement) leases.untie(change.key);
+      emit('storeChange', change);
+      watchers.notify(change);
+    },
+    () => ({ ephemeralKeys: leases.size, ...watchers.figures() }),
+  );
   const handle = (operation: StoreOperation, record: WorkerRecord): unknown => {
     try {
       return runOperation(store, watchers, leases, record, operation);

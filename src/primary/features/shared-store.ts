@@ -18,6 +18,7 @@ import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
+import { kNoActivity, type StoreActivity, type StoreStats } from './store-stats.js';
 
 export { kMaxStoreKeyLength } from '../../store-key.js';
 
@@ -51,11 +52,33 @@ export class SharedStore {
   readonly #limits: StoreLimits;
   /** Told of every change; `isIncrement` for `increment()`, the one write that keeps a key tied to its worker. */
   readonly #onChange: (change: StoreChange, isIncrement: boolean) => void;
+  /** The figures of its watchers and leases (serve-store.ts), for `stats()`. */
+  readonly #activity: () => StoreActivity;
+  /** Writes refused by the budget (`StoreFullError`), from the primary or a worker, since the start. */
+  #refusals = 0;
 
   /** @internal Created by the primary. */
-  constructor(limits: StoreLimits, onChange: (change: StoreChange, isIncrement: boolean) => void) {
+  constructor(limits: StoreLimits, onChange: (change: StoreChange, isIncrement: boolean) => void, activity: () => StoreActivity = () => kNoActivity) {
     this.#limits = limits;
     this.#onChange = onChange;
+    this.#activity = activity;
+  }
+
+  /**
+   * What the store holds against its budget and what its watchers cost, now: what
+   * `clusterkit status` and the dashboard show. Cheap: counters, no walk over the keys.
+   */
+  stats(): StoreStats {
+    const { watchRefusals, ...activity } = this.#activity();
+    const { maxStoreKeys, maxStoreBytes } = this.#limits;
+    return {
+      keys: this.#entries.size,
+      maxKeys: Math.min(maxStoreKeys, kMaxMapEntries),
+      bytes: this.#bytes,
+      maxBytes: Number.isFinite(maxStoreBytes) ? maxStoreBytes : null,
+      ...activity,
+      refusals: this.#refusals + watchRefusals,
+    };
   }
 
   /** How many keys the store holds (at most `maxStoreKeys`). */
@@ -115,8 +138,10 @@ export class SharedStore {
     // A JavaScript Map holds at most 2^24 entries (V8): past it, set() throws a RangeError, so
     // even `maxStoreKeys: Infinity` stops there, with the same error.
     const keyLimit = Math.min(maxStoreKeys, kMaxMapEntries);
-    if (previous === undefined && keyCount >= keyLimit) throw new StoreFullError(key, 'maxStoreKeys', keyLimit, this.#bytes, keyCount, bytes);
-    if (this.#bytes - (previous?.bytes ?? 0) + bytes > maxStoreBytes) throw new StoreFullError(key, 'maxStoreBytes', maxStoreBytes, this.#bytes, keyCount, bytes);
+    const limit = previous === undefined && keyCount >= keyLimit ? 'maxStoreKeys' : this.#bytes - (previous?.bytes ?? 0) + bytes > maxStoreBytes ? 'maxStoreBytes' : undefined;
+    if (limit === undefined) return;
+    this.#refusals++;
+    throw new StoreFullError(key, limit, limit === 'maxStoreKeys' ? keyLimit : maxStoreBytes, this.#bytes, keyCount, bytes);
   }
 
   #write(key: string, entry: Entry, previous: Entry | undefined): void {

@@ -20,6 +20,11 @@ export class StoreLeases {
   /** @param remove deletes a key whose owner exited, naming the owner as the change's source. */
   constructor(private readonly remove: (key: string, owner: WorkerRecord) => void) {}
 
+  /** Keys tied to a live worker now. */
+  get size(): number {
+    return this.#owners.size;
+  }
+
   /** Ties `key` to `record` (after its write). */
   tie(key: string, record: WorkerRecord): void {
     this.untie(key);

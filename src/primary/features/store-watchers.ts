@@ -47,6 +47,17 @@ export class StoreWatchers {
   readonly #held = new Map<WorkerRecord, Map<string, StoreChangePayload>>();
   /** Bytes of key text each worker watches (the sum of its keys' lengths). */
   readonly #watchedBytes = new Map<WorkerRecord, number>();
+  /** Watches refused by the limits since the start. */
+  #refusals = 0;
+
+  /** Watches, watched keys, watching workers, held changes and refused watches, now (for `store.stats()`). */
+  figures(): { watches: number; watchedKeys: number; watchers: number; heldChanges: number; watchRefusals: number } {
+    let watches = 0;
+    for (const keys of this.#byWorker.values()) watches += keys.size;
+    let heldChanges = 0;
+    for (const held of this.#held.values()) heldChanges += held.size;
+    return { watches, watchedKeys: this.#byKey.size, watchers: this.#byWorker.size, heldChanges, watchRefusals: this.#refusals };
+  }
 
   /**
    * Adds `key` to what `record` watches (nothing changes when it watches it already).
@@ -59,8 +70,11 @@ export class StoreWatchers {
     const count = keys?.size ?? 0;
     const bytes = this.#watchedBytes.get(record) ?? 0;
     const { maxStoreKeys, maxStoreBytes } = this.limits;
-    if (count + 1 > maxStoreKeys) throw new StoreWatchLimitError(key, 'maxStoreKeys', maxStoreKeys, count, bytes);
-    if (bytes + key.length > maxStoreBytes) throw new StoreWatchLimitError(key, 'maxStoreBytes', maxStoreBytes, count, bytes);
+    const limit = count + 1 > maxStoreKeys ? 'maxStoreKeys' : bytes + key.length > maxStoreBytes ? 'maxStoreBytes' : undefined;
+    if (limit !== undefined) {
+      this.#refusals++;
+      throw new StoreWatchLimitError(key, limit, limit === 'maxStoreKeys' ? maxStoreKeys : maxStoreBytes, count, bytes);
+    }
     if (!keys) {
       this.#byWorker.set(record, (keys = new Set()));
       void record.whenExited.promise.then(() => this.#forget(record));

@@ -13,9 +13,12 @@ export interface SlotSpec {
   readonly env: Readonly<Record<string, string | undefined>>;
 }
 
+/** Called when a slot's serving worker changes, with the one it had before (undefined at its first). */
+export type SlotServeListener = (slot: Slot, previous: WorkerRecord | undefined) => void;
+
 export class Slot {
-  /** The worker serving this slot; a reload's incoming worker replaces it only once ready. */
-  current: WorkerRecord | undefined;
+  /** Set with `current`; read through it. */
+  #current: WorkerRecord | undefined;
   history: RestartHistory = kFreshHistory;
   /** Workers started in this slot after the first (restarts and replacements). */
   restarts = 0;
@@ -31,7 +34,20 @@ export class Slot {
   constructor(
     readonly index: number,
     readonly spec: SlotSpec,
+    /** Told of every change of `current` (the pool emits `slotChange` from it). */
+    readonly onServe: SlotServeListener = () => {},
   ) {}
+
+  /** The worker serving this slot; a reload's incoming worker replaces it only once ready. */
+  get current(): WorkerRecord | undefined {
+    return this.#current;
+  }
+
+  set current(record: WorkerRecord | undefined) {
+    const previous = this.#current;
+    this.#current = record;
+    if (record !== undefined && record !== previous) this.onServe(this, previous);
+  }
 
   cancelRestart(): void {
     if (this.restartTimer) clearTimeout(this.restartTimer);

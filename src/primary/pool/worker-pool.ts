@@ -87,7 +87,7 @@ export class WorkerPool {
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
       return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
     }
-    const slots = this.#freeSlotIndices(count).map((index) => new Slot(index, spec));
+    const slots = this.#freeSlotIndices(count).map((index) => new Slot(index, spec, (slot, previous) => this.#onServe(slot, previous)));
     for (const slot of slots) this.#slots.add(slot);
     launchInTurns(this, slots);
     return Promise.all(slots.map((slot) => slot.firstReady.promise));
@@ -124,6 +124,12 @@ export class WorkerPool {
     const indices: number[] = [];
     for (let index = 0; indices.length < count; index++) if (!used.has(index)) indices.push(index);
     return indices;
+  }
+
+  /** Tells `slotChange` listeners which worker serves `slot` now, and why it changed. */
+  #onServe(slot: Slot, previous: WorkerRecord | undefined): void {
+    const reason = previous === undefined ? 'start' : previous.state === 'exited' ? 'restart' : 'replace';
+    this.#context.emit('slotChange', { slot: slot.index, name: slot.spec.name, worker: slot.current!.handle, previous: previous?.handle, reason });
   }
 
   /** Marks a worker ready: it joins the round-robin and its waiters resolve. */

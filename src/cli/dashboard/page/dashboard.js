@@ -2,7 +2,7 @@
 // (or restarts, after a reconnect) the page with 10 minutes of history; then a `tick` every
 // second, `events` when something happened, `offline` when the cluster cannot be read.
 import { ChartBoard } from './charts.js';
-import { formatBytes, formatDuration, formatMs, formatNumber, slotColor } from './format.js';
+import { formatBytes, formatDuration, formatMs, formatNumber, formatSize, slotColor } from './format.js';
 import { Timeline } from './timeline.js';
 
 const $ = (id) => document.getElementById(id);
@@ -89,6 +89,31 @@ function showStatus(status) {
   if (Number.isSafeInteger(status.maxWorkers) && status.maxWorkers >= 1) input.max = String(Math.min(status.maxWorkers, 1024));
   if (document.activeElement !== input && !input.dataset.touched) input.value = status.targetWorkers;
   showWorkers(workers);
+  showStore(status.store);
+}
+
+const kStoreCounts = ['keys', 'maxKeys', 'bytes', 'ephemeralKeys', 'watches', 'watchers', 'heldChanges', 'refusals'];
+
+/**
+ * The shared store's figures, shown only while it is in use (it holds, watches or refused
+ * something), as `clusterkit status` shows them; hidden for a figure of the wrong type.
+ */
+function showStore(store) {
+  const box = $('fig-store-box');
+  const isValid = typeof store === 'object' && store !== null && kStoreCounts.every((field) => Number.isSafeInteger(store[field]) && store[field] >= 0);
+  box.hidden = !(isValid && (store.keys > 0 || store.watches > 0 || store.heldChanges > 0 || store.refusals > 0));
+  if (box.hidden) return;
+  const limit = Number.isSafeInteger(store.maxBytes) ? formatSize(store.maxBytes) : 'unbounded';
+  $('fig-store').textContent = `${formatNumber(store.keys)} key${store.keys === 1 ? '' : 's'} · ${formatSize(store.bytes)}`;
+  $('fig-store').dataset.level = store.refusals > 0 ? 'warn' : 'ok';
+  const details = [
+    `of ${formatNumber(store.maxKeys)} keys, ${limit}`,
+    `${formatNumber(store.watches)} watch${store.watches === 1 ? '' : 'es'} (${formatNumber(store.watchers)} worker${store.watchers === 1 ? '' : 's'})`,
+    ...(store.ephemeralKeys > 0 ? [`${formatNumber(store.ephemeralKeys)} ephemeral`] : []),
+    ...(store.heldChanges > 0 ? [`${formatNumber(store.heldChanges)} held`] : []),
+    ...(store.refusals > 0 ? [`${formatNumber(store.refusals)} refused (full)`] : []),
+  ];
+  $('fig-store-detail').textContent = details.join(' · ');
 }
 
 /** The sum of the finite numbers `pick` returns: a figure of the wrong type counts as nothing. */

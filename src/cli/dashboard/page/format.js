@@ -19,6 +19,14 @@ export function formatBytes(bytes) {
   return formatMb(bytes / 1048576);
 }
 
+/** `512 B`, `12.5 KiB`, `3.0 MiB` (small sizes: the shared store), or `-`. */
+export function formatSize(bytes) {
+  if (typeof bytes !== 'number' || !Number.isFinite(bytes)) return '-';
+  if (bytes >= 1048576) return `${(bytes / 1048576).toFixed(1)} MiB`;
+  if (bytes >= 1024) return `${(bytes / 1024).toFixed(1)} KiB`;
+  return `${bytes} B`;
+}
+
 export function formatMb(mb) {
   if (typeof mb !== 'number' || !Number.isFinite(mb)) return '-';
   if (mb >= 10240) return `${(mb / 1024).toFixed(1)} GB`;

@@ -5,6 +5,7 @@
  *
  * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
  */
+import { types } from 'node:util';
 import { capitalize } from './capitalize.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, toReadableError } from './readable-error.js';
@@ -465,6 +466,56 @@ export class ProtocolError extends ClusterKitError {
         'the process runs another clusterkit version, or code that writes to its IPC channel directly (process.send).',
     );
   }
+}
+
+/**
+ * A worker wrote on its IPC channel what the primary cannot read safely, below `process.send()`:
+ * bytes that are not an IPC message (`reason` `not-a-message`, the parser's error as `cause`),
+ * or one message larger than the primary accepts (`too-large`: `limitBytes`, 4 x the primary's
+ * `maxMessageBytes`, was reached while it was still arriving, or was exceeded by the length an
+ * `advanced` message's header announced: `announcedBytes`). The primary stopped reading that
+ * channel and killed the worker (SIGKILL); the restart policy starts a new one. Emitted as
+ * `workerError`.
+ */
+export class ChannelCorruptError extends ClusterKitError {
+  override readonly name = 'ChannelCorruptError';
+  readonly code = 'ERR_CHANNEL_CORRUPT';
+  /** For `too-large` with `advanced` serialization: the length the message's header announced, in bytes. */
+  readonly announcedBytes?: number;
+
+  constructor(
+    /** The worker, such as `worker 3 (pid 4242)`. */
+    readonly peer: string,
+    readonly reason: 'not-a-message' | 'too-large',
+    /** The largest message the primary reads from a worker, in bytes (4 x `maxMessageBytes`). */
+    readonly limitBytes: number,
+    /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
+    readonly receivedBytes?: number,
+    options?: { cause?: unknown; announcedBytes?: number },
+  ) {
+    super(
+      reason === 'not-a-message'
+        ? `${capitalize(peer)} wrote bytes on its IPC channel that are not an IPC message (${quoteParserError(options?.cause)}). ` +
+            'Something in the worker writes to the channel\'s file descriptor directly, not through process.send(): a child process that inherited it, or a native module. ' +
+            'A channel that lost its framing cannot be trusted again, so the worker was killed (SIGKILL) and the restart policy starts a new one.'
+        : `${capitalize(peer)} sent an IPC message of more than ${formatBytes(limitBytes)} (${
+            options?.announcedBytes === undefined ? `${formatBytes(receivedBytes ?? limitBytes)} had arrived, and more was coming` : `its header announced ${formatBytes(options.announcedBytes)}`
+          }), ` +
+            'so the primary stopped reading it and killed the worker (SIGKILL) before running out of memory; the restart policy starts a new one. ' +
+            'clusterkit\'s own messages are limited by "maxMessageBytes"; this one came from process.send(), or from a worker whose "maxMessageBytes" is larger than the primary\'s. ' +
+            'Send a file path or a store key instead, or raise "maxMessageBytes" on the primary (it reads messages up to 4 times that).',
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+    if (options?.announcedBytes !== undefined) this.announcedBytes = options.announcedBytes;
+  }
+}
+
+/** The parser's error, escaped and cut short: its message may quote the worker's bytes (control characters included). */
+function quoteParserError(cause: unknown): string {
+  // Node's parser throws a native SyntaxError or RangeError; it may come from another realm (a vm context), where instanceof fails.
+  const native = types.isNativeError(cause) ? `${cause.name}: ${cause.message}` : describeError(cause);
+  const text = JSON.stringify(native).slice(1, -1);
+  return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }
 
 function describeProblem(problem: ProtocolProblem, type: string | undefined): string {

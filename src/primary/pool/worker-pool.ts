@@ -5,6 +5,7 @@
 import type { Address } from 'node:cluster';
 import { capitalize } from '../../capitalize.js';
 import {
+  ChannelCorruptError,
   InvalidArgumentError,
   ShutdownInProgressError,
   WorkerExitedError,
@@ -17,10 +18,17 @@ import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
+import { guardChannel, type ChannelFault } from './channel-guard.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
 import { WorkerRecord } from './worker-record.js';
+
+/**
+ * The largest IPC message the primary reads from a worker, as a multiple of its `maxMessageBytes`:
+ * room for a worker configured with a larger limit than the primary's, and for frame overhead.
+ */
+const kChannelLimitFactor = 4;
 
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;
@@ -183,6 +191,7 @@ export class WorkerPool {
 
   #attach(record: WorkerRecord): void {
     const worker = record.clusterWorker;
+    guardChannel(worker.process, kChannelLimitFactor * this.#context.options.maxMessageBytes, (fault) => this.#onChannelCorrupt(record, fault));
     worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
       if (!isClusterKitMessage(message)) return;
@@ -215,6 +224,18 @@ export class WorkerPool {
       return;
     }
     this.#context.emit('workerError', { worker: record.handle, error });
+  }
+
+  /** The worker wrote what its channel cannot carry (channel-guard.ts): it is killed, and restarted by the policy. */
+  #onChannelCorrupt(record: WorkerRecord, fault: ChannelFault): void {
+    const limitBytes = kChannelLimitFactor * this.#context.options.maxMessageBytes;
+    const error =
+      fault.kind === 'not-a-message'
+        ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })
+        : new ChannelCorruptError(record.describe(), 'too-large', limitBytes, fault.bytes, fault.announcedBytes === undefined ? undefined : { announcedBytes: fault.announcedBytes });
+    record.protocolErrors++;
+    this.#context.emit('workerError', { worker: record.handle, error });
+    record.clusterWorker.process.kill('SIGKILL');
   }
 
   #onDisconnect(record: WorkerRecord): void {

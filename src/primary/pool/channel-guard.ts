@@ -1,0 +1,117 @@
+/**
+ * Guards the primary against what a worker writes on its IPC channel below `process.send()`.
+ *
+ * Node parses a child's IPC bytes inside the channel's read callback, with no way for user code
+ * to see them first: bytes that are not a message (a child process of the worker that inherited
+ * the channel's file descriptor, a native module writing to the wrong descriptor) make
+ * `JSON.parse` throw there, an uncaught exception that ends the primary and every worker with
+ * it; and a message that never ends (no newline, or an `advanced` length header of gigabytes) is
+ * buffered until the primary runs out of memory (V8 throws "Invalid string length" at 512 MiB,
+ * again uncaught). One worker could take the whole cluster down.
+ *
+ * The guard wraps the channel's read callback: an exception from Node's parser, or a message
+ * still arriving past `maxBytes`, marks the channel corrupt. From then on its bytes are dropped
+ * unread, the buffered part is freed, and `onCorrupt` is told once (the pool kills the worker:
+ * a byte stream that lost its framing cannot be trusted again, and the restart policy starts a
+ * fresh one). Messages parsed before the bad bytes were delivered as usual.
+ *
+ * The callback and buffers are Node internals (`kChannelHandle`, `onread`, `kJSONBuffer`,
+ * `kMessageBufferSize`, found by their symbols' descriptions): when a Node version lacks them,
+ * `guardChannel` returns false and the channel runs unguarded, as before. The test suite checks
+ * that the guard is in place on the Node versions the package supports.
+ */
+import type { ChildProcess } from 'node:child_process';
+
+/** Why a worker's channel was marked corrupt. */
+export type ChannelFault =
+  /** Node's parser threw on the bytes read: they are not an IPC message. */
+  | { readonly kind: 'not-a-message'; readonly cause: unknown }
+  /**
+   * One message had buffered more than the limit and was still arriving (`bytes`), or announced
+   * a length over the limit (`announcedBytes`: the length header of `advanced` serialization).
+   */
+  | { readonly kind: 'too-large'; readonly bytes: number; readonly announcedBytes?: number };
+
+interface ChannelHandle {
+  onread: (...args: unknown[]) => unknown;
+  [key: symbol]: unknown;
+}
+
+function symbolNamed(target: object, description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(target).find((symbol) => symbol.description === description);
+}
+
+/** The length an `advanced` message buffered on `handle` announces in its header (bytes, header included), or 0. */
+function announcedReader(handle: ChannelHandle): () => number {
+  const buffer = symbolNamed(handle, 'kMessageBuffer');
+  return () => {
+    const head: unknown = buffer ? (handle[buffer] as unknown[] | undefined)?.[0] : undefined;
+    // Node reads the 4-byte big-endian length the same way (child_process/serialization.js).
+    return head instanceof Uint8Array && head.length >= 4 ? ((head[0]! << 24) >>> 0) + (head[1]! << 16) + (head[2]! << 8) + head[3]! + 4 : 0;
+  };
+}
+
+/** The size of the message being buffered on `handle` (UTF-16 units for JSON, bytes for `advanced`), or undefined. */
+function pendingReader(handle: ChannelHandle): (() => number) | undefined {
+  const json = symbolNamed(handle, 'kJSONBuffer');
+  if (json) {
+    return () => {
+      const buffered = handle[json];
+      if (typeof buffered === 'string') return buffered.length;
+      if (Array.isArray(buffered)) return buffered.reduce((sum: number, part: unknown) => sum + (typeof part === 'string' || Buffer.isBuffer(part) ? part.length : 0), 0);
+      return 0;
+    };
+  }
+  const advanced = symbolNamed(handle, 'kMessageBufferSize');
+  if (advanced) return () => (typeof handle[advanced] === 'number' ? handle[advanced] : 0);
+  return undefined;
+}
+
+/** Drops what the channel buffered of an unfinished message (its memory is freed). */
+function freeBuffered(handle: ChannelHandle): void {
+  const json = symbolNamed(handle, 'kJSONBuffer');
+  if (json && typeof handle[json] === 'string') handle[json] = '';
+  else if (json && Array.isArray(handle[json])) handle[json] = [];
+  const buffer = symbolNamed(handle, 'kMessageBuffer');
+  const size = symbolNamed(handle, 'kMessageBufferSize');
+  if (buffer && Array.isArray(handle[buffer])) handle[buffer] = [];
+  if (size && typeof handle[size] === 'number') handle[size] = 0;
+}
+
+/**
+ * Wraps the read callback of `child`'s IPC channel (see the file comment). `maxBytes` bounds one
+ * message still arriving. Returns false when this Node version's channel cannot be guarded.
+ */
+export function guardChannel(child: ChildProcess, maxBytes: number, onCorrupt: (fault: ChannelFault) => void): boolean {
+  const key = symbolNamed(child, 'kChannelHandle');
+  const handle = key ? (child as unknown as Record<symbol, unknown>)[key] : undefined;
+  if (typeof handle !== 'object' || handle === null || typeof (handle as ChannelHandle).onread !== 'function') return false;
+  const channel = handle as ChannelHandle;
+  const pending = pendingReader(channel);
+  const announced = announcedReader(channel);
+  const read = channel.onread;
+  let isCorrupt = false;
+  const corrupt = (fault: ChannelFault): void => {
+    isCorrupt = true;
+    freeBuffered(channel);
+    onCorrupt(fault);
+  };
+  channel.onread = function guardedRead(this: unknown, ...args: unknown[]): unknown {
+    // Framing is lost: what follows cannot be parsed either. The end of the stream (no buffer)
+    // still goes through, so Node closes the channel and the worker's 'disconnect' comes.
+    if (isCorrupt && args[0] !== undefined) return undefined;
+    let result: unknown;
+    try {
+      result = read.apply(this, args);
+    } catch (error) {
+      corrupt({ kind: 'not-a-message', cause: error });
+      return undefined;
+    }
+    const bytes = pending?.() ?? 0;
+    const announcedBytes = bytes > 0 ? announced() : 0;
+    if (bytes > maxBytes) corrupt({ kind: 'too-large', bytes });
+    else if (announcedBytes > maxBytes) corrupt({ kind: 'too-large', bytes, announcedBytes });
+    return result;
+  };
+  return true;
+}

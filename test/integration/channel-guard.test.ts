@@ -1,0 +1,64 @@
+/**
+ * What a worker writes on its IPC file descriptor below `process.send()` (a child process that
+ * inherited it, a native module) is untrusted input the primary's own Node parses: bytes that
+ * are not a message used to crash the primary with an uncaught SyntaxError, and a message that
+ * never ends ran it out of memory. The channel guard (src/primary/pool/channel-guard.ts) kills
+ * the worker instead, says why, and the restart policy replaces it.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { ChannelCorruptError, type Serialization } from '../../src/index.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent } from '../helpers/wait.js';
+
+const kMiB = 1024 * 1024;
+
+async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless', maxMessageBytes?: number, bytes?: number) {
+  const primary = testPrimary({ serialization, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
+  const [worker] = await primary.start();
+  const error = onceEvent(primary, 'workerError');
+  const exit = onceEvent(primary, 'workerExit');
+  const replaced = onceEvent(primary, 'workerReady');
+  await expect(primary.send(worker!, 'writeRawSoon', { mode, bytes })).resolves.toBe('writing');
+  const reported = (await error).error;
+  await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', expected: false });
+  const { worker: replacement } = await replaced;
+  // The primary lives on and the new worker's channel is read as usual.
+  await expect(primary.send(replacement, 'echo', { after: mode })).resolves.toEqual({ after: mode });
+  expect(reported).toBeInstanceOf(ChannelCorruptError);
+  return { error: reported as ChannelCorruptError, worker: worker! };
+}
+
+describe('a worker that writes below process.send()', () => {
+  it.each(['garbage', 'deep'] as const)('[H54] bytes that are not a JSON message (%s): the worker is killed and replaced, the primary lives on', async (mode) => {
+    const { error, worker } = await corruptChannel('json', mode);
+    expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'not-a-message', peer: `worker ${worker.id} (pid ${worker.pid})` });
+    expect((error.cause as Error).name).toBe('SyntaxError'); // from Node's realm: not the test realm's SyntaxError
+    expect(error.message).toMatch(/not an IPC message \(SyntaxError: .*\)\. Something in the worker writes to the channel's file descriptor directly/);
+    expect(error.message).toMatch(/killed \(SIGKILL\) and the restart policy starts a new one\.$/);
+  });
+
+  it('[H54] the parser error quoted in the message is escaped: no control byte from the worker reaches a log line', async () => {
+    const { error } = await corruptChannel('json', 'garbage');
+    expect(error.message).not.toMatch(/[\u0000-\u001f\u007f]/);
+  });
+
+  it('[H55] a JSON message that never ends is cut at 4 x maxMessageBytes: the primary does not buffer it until it runs out of memory', async () => {
+    const { error } = await corruptChannel('json', 'endless', kMiB, 16 * kMiB);
+    expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'too-large', limitBytes: 4 * kMiB });
+    expect(error.receivedBytes).toBeGreaterThan(4 * kMiB);
+    expect(error.receivedBytes).toBeLessThan(8 * kMiB); // cut as it passed the limit, not at the end
+    expect(error.message).toMatch(/sent an IPC message of more than 4\.0 MiB \(.* had arrived, and more was coming\)/);
+  });
+
+  it('[H55] with advanced serialization, bytes that announce a huge message are refused at once, not waited for', async () => {
+    const { error } = await corruptChannel('advanced', 'garbage');
+    expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'too-large' });
+    expect(error.announcedBytes).toBeGreaterThan(64 * kMiB); // "{not" read as a big-endian length
+    expect(error.message).toMatch(/its header announced/);
+  });
+
+  it('[H55] with advanced serialization, a message that never ends is cut at 4 x maxMessageBytes', async () => {
+    const { error } = await corruptChannel('advanced', 'endless', kMiB, 16 * kMiB);
+    expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'too-large' });
+  });
+});

@@ -473,7 +473,9 @@ export class ProtocolError extends ClusterKitError {
  * bytes that are not an IPC message (`reason` `not-a-message`, the parser's error as `cause`),
  * or one message larger than the primary accepts (`too-large`: `limitBytes`, 4 x the primary's
  * `maxMessageBytes`, was reached while it was still arriving, or was exceeded by the length an
- * `advanced` message's header announced: `announcedBytes`). The primary stopped reading that
+ * `advanced` message's header announced: `announcedBytes`), or a message of Node's own cluster
+ * protocol (`cmd: 'NODE_CLUSTER'`) that Node's handler in the primary threw on
+ * (`bad-node-message`, the handler's error as `cause`). The primary stopped reading that
  * channel and killed the worker (SIGKILL); the restart policy starts a new one. Emitted as
  * `workerError`.
  */
@@ -486,15 +488,19 @@ export class ChannelCorruptError extends ClusterKitError {
   constructor(
     /** The worker, such as `worker 3 (pid 4242)`. */
     readonly peer: string,
-    readonly reason: 'not-a-message' | 'too-large',
+    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message',
     /** The largest message the primary reads from a worker, in bytes (4 x `maxMessageBytes`). */
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
-    options?: { cause?: unknown; announcedBytes?: number },
+    options?: { cause?: unknown; announcedBytes?: number; command?: string },
   ) {
     super(
-      reason === 'not-a-message'
+      reason === 'bad-node-message'
+        ? `${capitalize(peer)} sent a message of Node's own cluster protocol (${JSON.stringify(options?.command ?? '').slice(0, 80)}) that Node's handler in the primary failed on (${quoteParserError(options?.cause)}). ` +
+            'clusterkit and node:cluster never send such a message: something in the worker calls process.send() with a "cmd" starting with "NODE_". ' +
+            'The worker was killed (SIGKILL) before Node acted on more of them, and the restart policy starts a new one.'
+        : reason === 'not-a-message'
         ? `${capitalize(peer)} wrote bytes on its IPC channel that are not an IPC message (${quoteParserError(options?.cause)}). ` +
             'Something in the worker writes to the channel\'s file descriptor directly, not through process.send(): a child process that inherited it, or a native module. ' +
             'A channel that lost its framing cannot be trusted again, so the worker was killed (SIGKILL) and the restart policy starts a new one.'

@@ -12,7 +12,7 @@ import { onceEvent } from '../helpers/wait.js';
 
 const kMiB = 1024 * 1024;
 
-async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless', maxMessageBytes?: number, bytes?: number) {
+async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage', maxMessageBytes?: number, bytes?: number) {
   const primary = testPrimary({ serialization, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
   const [worker] = await primary.start();
   const error = onceEvent(primary, 'workerError');
@@ -60,5 +60,12 @@ describe('a worker that writes below process.send()', () => {
   it('[H55] with advanced serialization, a message that never ends is cut at 4 x maxMessageBytes', async () => {
     const { error } = await corruptChannel('advanced', 'endless', kMiB, 16 * kMiB);
     expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'too-large' });
+  });
+
+  it('[H56] a forged message of node:cluster\'s own protocol that Node\'s handler throws on: the worker is killed, the primary lives on', async () => {
+    const { error } = await corruptChannel('json', 'nodeMessage');
+    expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bad-node-message' });
+    expect((error.cause as Error & { code?: string }).code).toBe('ERR_SOCKET_BAD_PORT');
+    expect(error.message).toMatch(/sent a message of Node's own cluster protocol \("NODE_CLUSTER queryServer"\) that Node's handler in the primary failed on \(RangeError: /);
   });
 });

@@ -15,6 +15,9 @@
  * a byte stream that lost its framing cannot be trusted again, and the restart policy starts a
  * fresh one). Messages parsed before the bad bytes were delivered as usual.
  *
+ * `guardInternalMessages` covers the layer above: a well-formed message of node:cluster's own
+ * protocol that Node's handler in the primary throws on (see there).
+ *
  * The callback and buffers are Node internals (`kChannelHandle`, `onread`, `kJSONBuffer`,
  * `kMessageBufferSize`, found by their symbols' descriptions): when a Node version lacks them,
  * `guardChannel` returns false and the channel runs unguarded, as before. The test suite checks
@@ -30,7 +33,12 @@ export type ChannelFault =
    * One message had buffered more than the limit and was still arriving (`bytes`), or announced
    * a length over the limit (`announcedBytes`: the length header of `advanced` serialization).
    */
-  | { readonly kind: 'too-large'; readonly bytes: number; readonly announcedBytes?: number };
+  | { readonly kind: 'too-large'; readonly bytes: number; readonly announcedBytes?: number }
+  /**
+   * A message of Node's own protocol (`cmd: 'NODE_CLUSTER'`...) that Node's handler in the primary
+   * threw on: a worker's `process.send({ cmd: 'NODE_CLUSTER', act: 'queryServer', port: 1e8 })`.
+   */
+  | { readonly kind: 'bad-node-message'; readonly cause: unknown; readonly command: string };
 
 interface ChannelHandle {
   onread: (...args: unknown[]) => unknown;
@@ -76,6 +84,38 @@ function freeBuffered(handle: ChannelHandle): void {
   const size = symbolNamed(handle, 'kMessageBufferSize');
   if (buffer && Array.isArray(handle[buffer])) handle[buffer] = [];
   if (size && typeof handle[size] === 'number') handle[size] = 0;
+}
+
+/** `cmd` and `act` of a Node internal message, for the report: `NODE_CLUSTER queryServer`. */
+function describeCommand(message: unknown): string {
+  try {
+    const { cmd, act } = message as { cmd?: unknown; act?: unknown };
+    return [cmd, act].filter((part) => typeof part === 'string').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Catches what Node's own handlers of `child`'s internal messages throw (cluster's `NODE_CLUSTER`
+ * protocol: `queryServer` with a port out of range makes `listen()` throw in the primary, an
+ * uncaught exception). Node emits them as `internalMessage` from a `process.nextTick`, so the
+ * exception would reach nothing of ours: the child's own `emit` is wrapped for that one event.
+ */
+export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: ChannelFault) => void): void {
+  const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
+  let isCorrupt = false;
+  child.emit = function guardedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
+    if (event !== 'internalMessage') return emit.call(this, event, ...args);
+    if (isCorrupt) return false; // the worker is being killed: nothing more of its protocol is acted on
+    try {
+      return emit.call(this, event, ...args);
+    } catch (error) {
+      isCorrupt = true;
+      onCorrupt({ kind: 'bad-node-message', cause: error, command: describeCommand(args[0]) });
+      return false;
+    }
+  } as ChildProcess['emit'];
 }
 
 /**

@@ -18,7 +18,7 @@ import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { guardChannel, type ChannelFault } from './channel-guard.js';
+import { guardChannel, guardInternalMessages, type ChannelFault } from './channel-guard.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -192,6 +192,7 @@ export class WorkerPool {
   #attach(record: WorkerRecord): void {
     const worker = record.clusterWorker;
     guardChannel(worker.process, kChannelLimitFactor * this.#context.options.maxMessageBytes, (fault) => this.#onChannelCorrupt(record, fault));
+    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault));
     worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
       if (!isClusterKitMessage(message)) return;
@@ -230,7 +231,9 @@ export class WorkerPool {
   #onChannelCorrupt(record: WorkerRecord, fault: ChannelFault): void {
     const limitBytes = kChannelLimitFactor * this.#context.options.maxMessageBytes;
     const error =
-      fault.kind === 'not-a-message'
+      fault.kind === 'bad-node-message'
+        ? new ChannelCorruptError(record.describe(), 'bad-node-message', limitBytes, undefined, { cause: fault.cause, command: fault.command })
+        : fault.kind === 'not-a-message'
         ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })
         : new ChannelCorruptError(record.describe(), 'too-large', limitBytes, fault.bytes, fault.announcedBytes === undefined ? undefined : { announcedBytes: fault.announcedBytes });
     record.protocolErrors++;

@@ -147,6 +147,13 @@ export interface PrimaryEvents<ToPrimary> {
    * `timeoutMs`, its process exited with them open (a plain script's own cleanup called
    * `process.exit()`). Its stop counts as `failed`, and `ShutdownReport.requestsCut` counts them.
    */
+  /**
+   * A worker that others take over (a reload, a scale-down) began its gradual drain
+   * (`gradualDrainMs`): it releases its `connections` open HTTP connections one at a time over
+   * `spreadMs` ms (the option, or half the time left before its stop deadline if shorter), then
+   * stops. Emitted once per stop, and only when it tracks a server (`trackServer()`).
+   */
+  workerDrain: (event: { readonly worker: WorkerHandle; readonly connections: number; readonly spreadMs: number }) => void;
   workerRequestsCut: (event: { readonly worker: WorkerHandle; readonly openRequests: number; readonly timeoutMs?: number }) => void;
   /**
    * The worker sent messages that break clusterkit's protocol; they were dropped (counted in

@@ -168,7 +168,11 @@ export interface PrimaryEvents<ToPrimary> {
   /** A second SIGINT/SIGTERM forced the shutdown (`handleSignals`): the process exits right after. */
   shutdownForced: (event: ShutdownForcedEvent) => void;
   reload: (event: { readonly workers: number }) => void;
-  /** The reload finished: `replaced` workers, and how the old ones stopped. */
+  /**
+   * The reload finished: `replaced` workers, and how the old ones stopped. A shutdown that
+   * begins before the last old worker stopped takes its stop over and reports it: the reload
+   * then ends with `reloadFailed` (`ReloadError.isShutdown`) instead.
+   */
   reloadComplete: (event: { readonly replaced: number; readonly stopped: ShutdownReport }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
   /**
@@ -181,8 +185,9 @@ export interface PrimaryEvents<ToPrimary> {
   scale: (event: { readonly from: number; readonly to: number }) => void;
   /**
    * `scale()` finished: `from` workers to `to`. `stopped`: how the surplus workers of a
-   * scale-down stopped, counted as in a shutdown (all empty for a scale-up). Not emitted when
-   * the call rejects (a scale-up whose workers could not start: their own lines say why).
+   * scale-down stopped, counted as in a shutdown (all empty for a scale-up); a worker whose stop
+   * a shutdown took over (it began during the drain) is in `shutdownComplete` instead. Not
+   * emitted when the call rejects (a scale-up whose workers could not start: their own lines say why).
    */
   scaleComplete: (event: { readonly from: number; readonly to: number; readonly stopped: ShutdownReport }) => void;
   /** A shared-store key changed (from the primary or a worker). */

@@ -114,7 +114,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   // One line per worker, so a reload or scale-down that takes gradualDrainMs longer says why.
   primary.on('workerDrain', ({ worker, connections, spreadMs }) => {
     if (connections === 0) return;
-    const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (gradualDrainMs), then stops`;
+    // Shorter than the option: half the time left to the worker's deadline (shutdownTimeoutMs).
+    const why = spreadMs < primary.options.gradualDrainMs ? 'gradualDrainMs, at most half of shutdownTimeoutMs' : 'gradualDrainMs';
+    const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
     logger.info({ ...ids(worker), connections, spreadMs }, text);
   });
   primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs }) => {

@@ -84,11 +84,12 @@ export function killAll(pool: WorkerPool): WorkerRecord[] {
 }
 
 /**
- * Stops `records` at once; the report sorts them by how their stop ended. `isShutdown`: the
- * primary's shutdown, whose report takes in the workers other stops left draining. A worker that never
+ * Stops `records` at once; the report sorts them by how their stop ended. A worker that never
  * became ready and exited by itself with a failure (it crashed at import, its `_init` threw) is
  * in none of the lists: it failed to start, it was not stopped, and its start failure has its
  * own line. One the primary had to SIGKILL (hung in `_init` past the timeout) counts as killed.
+ * `isShutdown`: the primary's shutdown, whose report takes in the workers that a reload or a
+ * scale-down was still stopping.
  */
 export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number, spreadMs = 0, isShutdown = false): Promise<ShutdownReport> {
   // A shutdown reports every worker it waits for, those whose stop a reload or scale-down

@@ -58,6 +58,6 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   const pool = new WorkerPool({ options, emit, reportError, reportWarning: events.reportWarning }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
   const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError, reportWarning: events.reportWarning }, hooks);
   registerStartupNotices({ pool, system, emit });
-  registerStopNotices({ system, emit });
+  registerStopNotices({ pool, system, emit });
   return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });
 }

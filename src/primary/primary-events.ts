@@ -167,6 +167,13 @@ export interface PrimaryEvents<ToPrimary> {
    * `timeoutMs`, its process exited with them open (a plain script's own cleanup called
    * `process.exit()`). Its stop counts as `failed`, and `ShutdownReport.requestsCut` counts them.
    */
+  /**
+   * A worker that others take over (a reload, a scale-down) began its gradual drain
+   * (`gradualDrainMs`): it releases its `connections` open HTTP connections one at a time over
+   * `spreadMs` ms (the option, or half the time left before its stop deadline if shorter), then
+   * stops. Emitted once per stop, and only when it tracks a server (`trackServer()`).
+   */
+  workerDrain: (event: { readonly worker: WorkerHandle; readonly connections: number; readonly spreadMs: number }) => void;
   workerRequestsCut: (event: { readonly worker: WorkerHandle; readonly openRequests: number; readonly timeoutMs?: number }) => void;
   /**
    * The worker sent messages that break clusterkit's protocol; they were dropped (counted in
@@ -187,7 +194,11 @@ export interface PrimaryEvents<ToPrimary> {
   /** A second SIGINT/SIGTERM forced the shutdown (`handleSignals`): the process exits right after. */
   shutdownForced: (event: ShutdownForcedEvent) => void;
   reload: (event: { readonly workers: number }) => void;
-  /** The reload finished: `replaced` workers, and how the old ones stopped. */
+  /**
+   * The reload finished: `replaced` workers, and how the old ones stopped. A shutdown that
+   * begins before the last old worker stopped takes its stop over and reports it: the reload
+   * then ends with `reloadFailed` (`ReloadError.isShutdown`) instead.
+   */
   reloadComplete: (event: { readonly replaced: number; readonly stopped: ShutdownReport }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
   /**
@@ -200,8 +211,9 @@ export interface PrimaryEvents<ToPrimary> {
   scale: (event: { readonly from: number; readonly to: number }) => void;
   /**
    * `scale()` finished: `from` workers to `to`. `stopped`: how the surplus workers of a
-   * scale-down stopped, counted as in a shutdown (all empty for a scale-up). Not emitted when
-   * the call rejects (a scale-up whose workers could not start: their own lines say why).
+   * scale-down stopped, counted as in a shutdown (all empty for a scale-up); a worker whose stop
+   * a shutdown took over (it began during the drain) is in `shutdownComplete` instead. Not
+   * emitted when the call rejects (a scale-up whose workers could not start: their own lines say why).
    */
   scaleComplete: (event: { readonly from: number; readonly to: number; readonly stopped: ShutdownReport }) => void;
   /** A shared-store key changed (from the primary or a worker). */

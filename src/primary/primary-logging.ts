@@ -111,6 +111,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
     logger.warn({ ...ids(worker), timeoutMs, ...(signal ? { signal } : {}) }, `worker ${worker.id}: ${what} within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
   });
+  // One line per worker, so a reload or scale-down that takes gradualDrainMs longer says why.
+  primary.on('workerDrain', ({ worker, connections, spreadMs }) => {
+    if (connections === 0) return;
+    // Shorter than the option: half the time left to the worker's deadline (shutdownTimeoutMs).
+    const why = spreadMs < primary.options.gradualDrainMs ? 'gradualDrainMs, at most half of shutdownTimeoutMs' : 'gradualDrainMs';
+    const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
+    logger.info({ ...ids(worker), connections, spreadMs }, text);
+  });
   primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs }) => {
     const requests = plural(openRequests, 'request');
     const text =

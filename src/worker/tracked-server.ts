@@ -76,6 +76,11 @@ export class TrackedServer {
     return this.#server;
   }
 
+  /** Open HTTP connections: what a gradual drain releases one at a time (0 for a plain TCP server). */
+  get connections(): number {
+    return isHttpServer(this.#server) ? this.#sockets.size : 0;
+  }
+
   /** HTTP requests in flight (the responses not yet finished); for a plain TCP server, its open connections. */
   get openRequests(): number {
     if (!isHttpServer(this.#server)) return this.#sockets.size;
@@ -90,8 +95,11 @@ export class TrackedServer {
    * @param spreadMs the time over which open HTTP connections are released, one at a time (0:
    *   all at once); at most half of the time left before `deadline`, so that the last one
    *   released still has time to finish its request.
+   * @param releaseGate when given, no connection is released before it settles (the server
+   *   closes at once): in a shutdown, not before every worker of the cluster stopped accepting
+   *   (worker-lifecycle.ts); meanwhile responses keep their keep-alive.
    */
-  drain(deadline: number, spreadMs = 0): Promise<number> {
+  drain(deadline: number, spreadMs = 0, releaseGate?: Promise<unknown>): Promise<number> {
     this.#isDraining = true;
     const server = this.#server;
     const closed = new Promise<void>((resolve) => {
@@ -102,7 +110,11 @@ export class TrackedServer {
       const close = (server as object) instanceof NetServer ? NetServer.prototype.close : server.close;
       close.call(server, () => resolve());
     });
-    if (isHttpServer(server)) this.#releaseInTurns(Math.max(0, Math.min(spreadMs, (deadline - Date.now()) / 2)));
+    if (isHttpServer(server)) {
+      const release = () => this.#releaseInTurns(effectiveSpreadMs(spreadMs, deadline));
+      if (releaseGate) void releaseGate.then(release, release);
+      else release();
+    }
     let cut = 0;
     const timer = setTimeout(() => (cut = this.cutOff()), Math.max(0, deadline - Date.now()));
     return closed.finally(() => clearTimeout(timer)).then(() => cut);
@@ -117,9 +129,17 @@ export class TrackedServer {
     for (const [socket, state] of this.#sockets) if (!state.isReleased) this.#release(socket, state);
   }
 
-  /** Destroys every open connection now; returns the requests that were still open (`openRequests`). */
+  /**
+   * Destroys every open connection now; returns the requests that were still open: those in
+   * flight (`openRequests`) and, for HTTP, those begun but not yet parsed (bytes came in since
+   * the socket's last response, as from a slowloris that never ends its headers): a request
+   * that began and got no answer is cut off, however little of it arrived.
+   */
   cutOff(): number {
-    const open = this.openRequests;
+    let open = this.openRequests;
+    if (isHttpServer(this.#server)) {
+      for (const [socket, state] of this.#sockets) if (state.responses.size === 0 && socket.bytesRead > state.bytesAtIdle) open++;
+    }
     for (const socket of this.#sockets.keys()) socket.destroy();
     return open;
   }
@@ -198,6 +218,14 @@ export class TrackedServer {
       else this.#closeIfStillIdle(socket, state); // a request is coming in
     }, kIdleGraceMs).unref();
   }
+}
+
+/**
+ * The time a gradual drain actually spreads the releases over: `spreadMs`, but at most half of
+ * the time left before `deadline`, so that the last one released still has time to finish.
+ */
+export function effectiveSpreadMs(spreadMs: number, deadline: number): number {
+  return Math.max(0, Math.min(spreadMs, (deadline - Date.now()) / 2));
 }
 
 /** http and https servers, told apart without loading `node:http` into every worker. */

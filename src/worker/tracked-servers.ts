@@ -5,7 +5,8 @@
  * count twice in a row.
  */
 import type { Server } from 'node:net';
-import { TrackedServer } from './tracked-server.js';
+import { deferred } from '../deferred.js';
+import { effectiveSpreadMs, TrackedServer } from './tracked-server.js';
 
 export class TrackedServers {
   readonly #servers: TrackedServer[] = [];
@@ -34,16 +35,31 @@ export class TrackedServers {
    * Drains every server by `deadline` (a timestamp), giving `report` their open requests
    * meanwhile; resolves with the requests cut off at the deadline (0 when all drained in time).
    * `spreadMs`: the time over which each server releases its connections (tracked-server.ts).
+   * `beforeRelease`: called once every server closed; no connection is released before the
+   * promise it returns settles.
    */
-  async drain(deadline: number, report: (openRequests: number) => void, spreadMs = 0): Promise<number> {
+  async drain(deadline: number, report: (openRequests: number) => void, spreadMs = 0, beforeRelease?: () => Promise<unknown>): Promise<number> {
     this.startReporting(report);
-    const cut = await Promise.all(this.#servers.map((server) => server.drain(deadline, spreadMs)));
+    const gate = beforeRelease ? deferred<void>() : undefined;
+    const draining = this.#servers.map((server) => server.drain(deadline, spreadMs, gate?.promise));
+    // Called once every server closed (their close is sent to the primary synchronously).
+    if (gate && beforeRelease) void beforeRelease().finally(() => gate.resolve());
+    const cut = await Promise.all(draining);
     return cut.reduce((sum, count) => sum + count, 0);
   }
 
   /** Ends a gradual drain: every connection still waiting for its turn is released now. */
   releaseAll(): void {
     for (const server of this.#servers) server.releaseAll();
+  }
+
+  /**
+   * What a gradual drain starting now would release: the open HTTP connections, and the time
+   * over which it would (`spreadMs`, at most half the time left before `deadline`, in ms).
+   */
+  gradualDrain(deadline: number, spreadMs: number): { connections: number; spreadMs: number } {
+    const connections = this.#servers.reduce((sum, server) => sum + server.connections, 0);
+    return { connections, spreadMs: Math.round(effectiveSpreadMs(spreadMs, deadline)) };
   }
 
   /** Requests in flight on every server (a plain TCP server's open connections). */

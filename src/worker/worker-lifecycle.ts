@@ -199,7 +199,19 @@ export class WorkerLifecycle {
       this.#finishStop();
       return code;
     }
-    const cut = await this.#servers.drain(deadline, (openRequests) => tell(kDrainNotice, { openRequests }), spreadMs);
+    // Released all at once (nobody may take the clients over: a shutdown), the keep-alive
+    // clients wait for the primary's word that every worker stopped accepting (stop-notices.ts):
+    // a client told to go earlier reconnects into a cluster still listening, and Node's cluster
+    // closes that connection unanswered when its last worker leaves. At most a quarter of the time.
+    const beforeRelease = reason === 'primary' && spreadMs === 0 ? () => this.#syncWithPrimary(Date.now() + (deadline - Date.now()) / 4) : undefined;
+    // A gradual drain says, in its first `$drain`, how many connections it releases and over
+    // what time: the primary logs it, so a reload that takes that long says why.
+    let drainStart = spreadMs > 0 ? this.#servers.gradualDrain(deadline, spreadMs) : undefined;
+    const report = (openRequests: number) => {
+      tell(kDrainNotice, drainStart ? { openRequests, ...drainStart } : { openRequests });
+      drainStart = undefined;
+    };
+    const cut = await this.#servers.drain(deadline, report, spreadMs, beforeRelease);
     // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
     if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
     if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);

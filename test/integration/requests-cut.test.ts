@@ -4,9 +4,11 @@
  * a request that finishes within the timeout still gets its answer.
  */
 import http from 'node:http';
+import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import type { WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
@@ -43,5 +45,26 @@ describe('requests cut off at the stop deadline', () => {
     await expect(short).resolves.toBe(200);
     await expect(long).resolves.toBe('ECONNRESET');
     expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 1 request still open at its shutdown deadline (${event.timeoutMs} ms after its stop began); it exits with code 1.`);
+  });
+
+  it('[H49] a slowloris connection cut at the deadline counts as a request cut off: bytes of a request arrived, no answer went out', async () => {
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) }, shutdownTimeoutMs: 6_000 }, 'workers/http-server.ts');
+    const [worker] = await primary.start();
+    const slowloris = net.connect(port, '127.0.0.1');
+    slowloris.on('error', () => {});
+    onCleanup(() => slowloris.destroy());
+    const closed = new Promise((resolve) => slowloris.on('close', resolve));
+    // Headers that never end: the worker waits for the request until its deadline (4 s of 6 s).
+    slowloris.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
+    // Held by the worker (its connection is tracked) once a plain request on it got through.
+    await until(async () => (await get(port, '/')) === 200, 20_000, 'the worker serving');
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number }>(primary, 'workerRequestsCut', 20_000);
+    const report = await primary.shutdown();
+    await closed;
+    expect((await cut).openRequests).toBe(1);
+    // Before: "graceful", 0 requests cut off, while the client's request got no answer.
+    expect(report.requestsCut).toBe(1);
+    expect(report.failed.map((handle) => handle.id)).toEqual([worker!.id]);
   });
 });

@@ -14,6 +14,7 @@ async function primarySide(primary: ClusterPrimary) {
   const report: ShutdownReport = await primary.shutdown();
   const failed: readonly WorkerHandle[] = report.failed;
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal }) => void [worker.id, timeoutMs + 1, signal satisfies 'SIGINT' | 'SIGTERM' | undefined]);
+  primary.on('workerDrain', ({ worker, connections, spreadMs }) => void [worker.id, connections + 1, spreadMs + 1]);
   primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs }) => void [worker.id, openRequests + 1, timeoutMs satisfies number | undefined]);
   const cut: number = report.requestsCut;
   new ClusterPrimary({ instanceVar: 'NODE_APP_INSTANCE' });

@@ -44,4 +44,28 @@ describe('TrackedServer drain', () => {
     expect(received.toLowerCase()).toContain('connection: close');
     await expect(drained).resolves.toBe(0);
   });
+
+  it('[H49] counts a request begun but never completed (a slowloris) as cut off at the deadline, and an idle connection as none', async () => {
+    const server = http.createServer((_request, response) => response.end('ok'));
+    const tracked = new TrackedServer(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const slowloris = net.connect(port, '127.0.0.1');
+    const idle = net.connect(port, '127.0.0.1');
+    onCleanup(() => {
+      slowloris.destroy();
+      idle.destroy();
+      server.close();
+    });
+    for (const socket of [slowloris, idle]) socket.on('error', () => {});
+    await Promise.all([once(slowloris, 'connect'), once(idle, 'connect')]);
+    slowloris.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    // Both tracked, and the partial request read (its bytes counted).
+    await until(() => tracked.connections === 2, 5_000, 'both connections tracked');
+    const drained = tracked.drain(Date.now() + 60_000);
+    await until(() => idle.destroyed, 10_000, 'the idle connection closed by the drain');
+    expect(tracked.cutOff()).toBe(1);
+    await expect(drained).resolves.toBe(0);
+  });
 });

@@ -195,7 +195,7 @@ export class PrimaryLifecycle {
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
     await this.#runHooks('start');
-    const report: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs);
+    const report: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
     if (this.#isInitialized) await this.#runDestroy();
     this.#state = 'stopped';
     this.#uninstallSignals?.();

@@ -38,6 +38,12 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
       stopped.requestsCut += report.requestsCut;
       replaced++;
     }
+    // The shutdown took over the stop of the last old worker (it reports it): not a complete reload.
+    if (!context.isRunning()) {
+      throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced, and the shutdown stopped the old ones still draining.`, {
+        isShutdown: true,
+      });
+    }
   } catch (error) {
     const failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
     context.emit('reloadFailed', { error: failure });

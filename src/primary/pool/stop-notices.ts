@@ -26,15 +26,23 @@ import {
   kSyncRequest,
 } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
+import { whenClusterStopsAccepting } from './stop-worker.js';
 import type { WorkerRecord } from './worker-record.js';
 
-export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'system' | 'emit'>): void {
+export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext, 'pool' | 'system' | 'emit'>): void {
   system.register(kDrainNotice, {
     kind: 'notification',
     check: isDrainPayload,
     when: isStopping,
-    handle: ({ openRequests }, record) => {
-      record.openRequests = openRequests;
+    handle: (payload, record) => {
+      record.openRequests = payload.openRequests;
+      record.whenStoppedAccepting.resolve();
+      const start = gradualDrainStart(payload);
+      // Once per stop, and only while the drain is still gradual (a shutdown may have hurried it).
+      if (start && record.isDrainingGradually && !record.hasSaidDrain) {
+        record.hasSaidDrain = true;
+        emit('workerDrain', { worker: record.handle, ...start });
+      }
     },
   });
   system.register(kRequestsCutNotice, {
@@ -55,9 +63,20 @@ export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'syst
       record.cleanupSignal = signal;
     },
   });
-  // Answered at once: the answer travels behind any connection Node handed the worker before
-  // we read its servers' close (see kSyncRequest).
-  system.register(kSyncRequest, { kind: 'request', check: isNoPayload, handle: () => undefined });
+  // The answer travels behind any connection Node handed the worker before we read its
+  // servers' close (see kSyncRequest). Outside a shutdown it goes at once. In a shutdown a
+  // worker waits for it before it releases its keep-alive clients, and it goes once every
+  // worker stopped accepting: a client released earlier reconnects into a cluster still
+  // listening, where Node's cluster queues the connection for a worker that is leaving, then
+  // closes it unanswered when the last one leaves (stop-worker.ts, whenClusterStopsAccepting).
+  system.register(kSyncRequest, {
+    kind: 'request',
+    check: isNoPayload,
+    handle: (_payload, record) => {
+      record.whenStoppedAccepting.resolve();
+      return pool.isClosed ? whenClusterStopsAccepting(pool, record) : undefined;
+    },
+  });
   system.register(kDestroyFailedNotice, {
     kind: 'notification',
     check: isDestroyFailedPayload,
@@ -73,6 +92,18 @@ export function registerStopNotices({ system, emit }: Pick<PrimaryContext, 'syst
       emit('workerError', { worker: record.handle, error });
     },
   });
+}
+
+/**
+ * The first `$drain` of a gradual drain also carries `{ connections, spreadMs }`: the open HTTP
+ * connections the worker releases one at a time, over `spreadMs` ms. Checked here like any
+ * input from a worker (whole numbers, at most 2^31 ms); undefined when absent or malformed.
+ */
+function gradualDrainStart(payload: object): { connections: number; spreadMs: number } | undefined {
+  const { connections, spreadMs } = payload as { connections?: unknown; spreadMs?: unknown };
+  if (!Number.isSafeInteger(connections) || (connections as number) < 0) return undefined;
+  if (!Number.isSafeInteger(spreadMs) || (spreadMs as number) < 0 || (spreadMs as number) > 2 ** 31) return undefined;
+  return { connections: connections as number, spreadMs: spreadMs as number };
 }
 
 function isStopping(record: WorkerRecord): boolean {

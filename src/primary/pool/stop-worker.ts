@@ -32,13 +32,44 @@ export type StopOutcome = 'graceful' | 'failed' | 'killed';
  */
 export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs = 0): Promise<StopOutcome> {
   if (record.stopping && record.isDrainingGradually && spreadMs === 0) {
-    // A shutdown during a reload's or scale-down's gradual drain: the worker releases the
+    // A stop during a reload's or scale-down's gradual drain: the worker releases the
     // connections still waiting for their turn at once (its stop, and deadline, go on).
     record.isDrainingGradually = false;
-    if (record.isConnected) askToStop(record, timeoutMs, 0);
+    if (pool.isClosed) hurryAfterClusterStopsAccepting(pool, record, timeoutMs);
+    else if (record.isConnected) askToStop(record, timeoutMs, 0);
   }
   record.stopping ??= runStop(pool, record, timeoutMs, spreadMs);
   return record.stopping;
+}
+
+/**
+ * Resolves once no worker accepts connections any more, so that Node's cluster has closed the
+ * listening socket (it does when its last worker closes its server): every worker that listens
+ * or may yet (still starting), but `except`, closed its servers (`whenStoppedAccepting`) or
+ * exited. Only then may a shutdown tell keep-alive clients to go (`Connection: close`): a
+ * client told earlier reconnects at once, the primary accepts the connection and queues it for
+ * a worker, and when the last worker leaves, Node closes what is queued unanswered: the client
+ * loses the request it sent (an RST or a bare FIN). Told after, the client's reconnection is
+ * refused before it sends anything. Every wait ends at the workers' exits at the latest.
+ */
+export function whenClusterStopsAccepting(pool: WorkerPool, except?: WorkerRecord): Promise<void> {
+  // A worker still starting may listen yet (its `_init` runs before its stop): it is waited for too.
+  const mayAccept = (record: WorkerRecord) => record.isListening || record.readyAt === undefined;
+  const waits = [...pool.records].filter((record) => record !== except && mayAccept(record)).map((record) => record.whenStoppedAccepting.promise);
+  return Promise.all(waits).then(() => undefined);
+}
+
+/**
+ * A shutdown during a gradual drain: the hurry (a second `$shutdown`, releasing the rest of the
+ * worker's clients at once) waits until the cluster stops accepting (see
+ * `whenClusterStopsAccepting`), at most a quarter of the shutdown's timeout: a worker that
+ * listens on a server it does not track closes it only at its exit.
+ */
+function hurryAfterClusterStopsAccepting(pool: WorkerPool, record: WorkerRecord, timeoutMs: number): void {
+  // The other workers' stops begin in this same tick (stopAll): they are in the wait.
+  void settleWithin(whenClusterStopsAccepting(pool, record), timeoutMs / 4).then(() => {
+    if (record.isConnected) askToStop(record, timeoutMs, 0);
+  });
 }
 
 /** Kills every live worker at once (a second Ctrl-C); returns the records it killed. */
@@ -57,12 +88,19 @@ export function killAll(pool: WorkerPool): WorkerRecord[] {
  * became ready and exited by itself with a failure (it crashed at import, its `_init` threw) is
  * in none of the lists: it failed to start, it was not stopped, and its start failure has its
  * own line. One the primary had to SIGKILL (hung in `_init` past the timeout) counts as killed.
+ * `isShutdown`: the primary's shutdown, whose report takes in the workers that a reload or a
+ * scale-down was still stopping.
  */
-export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number, spreadMs = 0): Promise<ShutdownReport> {
+export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number, spreadMs = 0, isShutdown = false): Promise<ShutdownReport> {
+  // A shutdown reports every worker it waits for, those whose stop a reload or scale-down
+  // began too (it hurries them, and kills them at its timeout): those leave them out, so each
+  // worker's fate is said once.
+  if (isShutdown) for (const record of records) record.isInShutdownReport = true;
   const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs, spreadMs)));
+  const reported = (index: number) => isShutdown || !records[index]!.isInShutdownReport;
   const having = (outcome: StopOutcome) =>
-    records.filter((record, index) => outcomes[index] === outcome && !(outcome === 'failed' && neverStarted(record))).map((record) => record.handle);
-  const requestsCut = records.reduce((sum, record, index) => sum + requestsCutBy(record, outcomes[index]!), 0);
+    records.filter((record, index) => reported(index) && outcomes[index] === outcome && !(outcome === 'failed' && neverStarted(record))).map((record) => record.handle);
+  const requestsCut = records.reduce((sum, record, index) => sum + (reported(index) ? requestsCutBy(record, outcomes[index]!) : 0), 0);
   return { graceful: having('graceful'), failed: having('failed'), killed: having('killed'), requestsCut };
 }
 

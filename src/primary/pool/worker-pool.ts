@@ -281,6 +281,7 @@ export class WorkerPool {
     if (!wasReady) record.whenReady.reject(record.startupFailure());
     this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested });
     record.whenExited.resolve({ code, signal });
+    record.whenStoppedAccepting.resolve();
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
   }
 

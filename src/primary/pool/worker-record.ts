@@ -99,6 +99,20 @@ export class WorkerRecord {
   readonly whenReady: Deferred<void> = deferred();
   readonly whenListening: Deferred<void> = deferred();
   readonly whenExited: Deferred<WorkerExit> = deferred();
+  /**
+   * Resolved once the worker no longer accepts connections: the primary read a `$drain` or
+   * `$sync` from its stop (sent after its servers' close, so Node's cluster, which reads the
+   * close first on the same channel, hands it no more connections), or it exited. A shutdown
+   * releases no keep-alive client before every worker got there (stop-worker.ts).
+   */
+  readonly whenStoppedAccepting: Deferred<void> = deferred();
+  /**
+   * Set when a shutdown stops it, even one a reload or scale-down began (the shutdown hurries
+   * its gradual drain, and kills it at its timeout): the shutdown reports its fate, they do not.
+   */
+  isInShutdownReport = false;
+  /** Set once `workerDrain` was emitted for its stop (its first `$drain` of a gradual drain). */
+  hasSaidDrain = false;
 
   constructor(
     readonly clusterWorker: ClusterWorkerProcess,

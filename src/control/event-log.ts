@@ -23,6 +23,8 @@ export type ClusterEventType =
   | 'workerDestroyTimeout'
   | 'workerRequestsCut'
   | 'workerProtocolError'
+  | 'workerDrain'
+  | 'workerChannelCorrupt'
   | 'crashLoop'
   | 'reload'
   | 'reloadComplete'
@@ -85,7 +87,10 @@ export interface ClusterEvent {
   timeoutMs?: number;
   /** `workerProtocolError`: messages dropped since the previous such event. */
   dropped?: number;
-  /** `reloadFailed`, `crashLoop`, `workerProtocolError`: what went wrong. */
+  /** `workerDrain`: the open connections a leaving worker releases one at a time, over `spreadMs` ms. */
+  connections?: number;
+  spreadMs?: number;
+  /** `reloadFailed`, `crashLoop`, `workerProtocolError`, `workerChannelCorrupt` (the worker was killed for it): what went wrong. */
   error?: string;
   /** `crashLoop`: failures counted and slots still supervised. */
   failures?: number;

@@ -6,6 +6,7 @@ import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryEvents } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import type { AnyMessageMap } from '../types.js';
+import { ChannelCorruptError } from '../errors.js';
 import { EventLog } from './event-log.js';
 
 type Events = PrimaryEvents<AnyMessageMap>;
@@ -25,6 +26,11 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     workerRequestsCut: ({ worker: handle, openRequests, timeoutMs }) =>
       log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
     workerProtocolError: ({ worker: handle, error, dropped }) => log.append({ type: 'workerProtocolError', ...worker(handle), dropped, error: error.message }),
+    workerDrain: ({ worker: handle, connections, spreadMs }) => log.append({ type: 'workerDrain', ...worker(handle), connections, spreadMs }),
+    // Only the errors that end the worker and that no other event explains: its exit says SIGKILL, this says why.
+    workerError: ({ worker: handle, error }) => {
+      if (error instanceof ChannelCorruptError) log.append({ type: 'workerChannelCorrupt', ...worker(handle), error: error.message });
+    },
     crashLoop: ({ slot, name, failures, error, remainingSlots }) =>
       log.append({ type: 'crashLoop', slot, ...(name === undefined ? {} : { name }), failures, remainingSlots, error: error.message }),
     reload: ({ workers }) => log.append({ type: 'reload', workers }),

@@ -62,6 +62,12 @@ export const kDrainNotice = '$drain';
 
 export interface DrainPayload {
   readonly openRequests: number;
+  /**
+   * Only in the first notice of a gradual drain (gradualDrainMs): the open connections it will
+   * release one at a time, and over how many ms. Both or neither.
+   */
+  readonly connections?: number;
+  readonly spreadMs?: number;
 }
 
 /**
@@ -241,7 +247,10 @@ export function isDestroyFailedPayload(payload: unknown): payload is DestroyFail
 }
 
 export function isDrainPayload(payload: unknown): payload is DrainPayload {
-  return isRecord(payload) && Number.isSafeInteger(payload.openRequests) && (payload.openRequests as number) >= 0;
+  if (!isRecord(payload) || !Number.isSafeInteger(payload.openRequests) || (payload.openRequests as number) < 0) return false;
+  const { connections, spreadMs } = payload;
+  if (connections === undefined && spreadMs === undefined) return true;
+  return Number.isSafeInteger(connections) && (connections as number) >= 0 && Number.isSafeInteger(spreadMs) && (spreadMs as number) >= 0 && (spreadMs as number) <= 2 ** 31;
 }
 
 export function isRequestsCutPayload(payload: unknown): payload is RequestsCutPayload {

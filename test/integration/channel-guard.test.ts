@@ -6,6 +6,7 @@
  * the worker instead, says why, and the restart policy replaces it.
  */
 import { describe, expect, it } from '@jest/globals';
+import { recordClusterEvents } from '../../src/control/record-events.js';
 import { ChannelCorruptError, type Serialization } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
@@ -14,6 +15,7 @@ const kMiB = 1024 * 1024;
 
 async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage', maxMessageBytes?: number, bytes?: number) {
   const primary = testPrimary({ serialization, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
+  const { log, stop } = recordClusterEvents(primary);
   const [worker] = await primary.start();
   const error = onceEvent(primary, 'workerError');
   const exit = onceEvent(primary, 'workerExit');
@@ -25,6 +27,10 @@ async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'd
   // The primary lives on and the new worker's channel is read as usual.
   await expect(primary.send(replacement, 'echo', { after: mode })).resolves.toEqual({ after: mode });
   expect(reported).toBeInstanceOf(ChannelCorruptError);
+  // `clusterkit status` and the dashboard's timeline say why the worker's exit was a SIGKILL.
+  const recorded = log.read().events.find((event) => event.type === 'workerChannelCorrupt');
+  stop();
+  expect(recorded).toMatchObject({ workerId: worker!.id, error: (reported as Error).message });
   return { error: reported as ChannelCorruptError, worker: worker! };
 }
 

@@ -16,7 +16,11 @@ describe('dashboard timeline', () => {
       'rolling reload complete: 2 workers replaced; old workers: 1 graceful, 1 failed, 0 killed',
     );
     expect(describeEvent({ type: 'workerProtocolError', ...worker, dropped: 1, error: 'bad ping' })).toBe('worker 7 (pid 4242, slot 1) broke the protocol: 1 message dropped (bad ping)');
-    for (const type of ['workerDestroyTimeout', 'workerProtocolError', 'shutdownForced']) expect(eventKind({ type }).tag).not.toBe('event');
+    for (const type of ['workerDestroyTimeout', 'workerProtocolError', 'shutdownForced', 'workerDrain', 'workerChannelCorrupt']) expect(eventKind({ type }).tag).not.toBe('event');
+    expect(describeEvent({ type: 'workerDrain', ...worker, connections: 23, spreadMs: 4000 })).toBe(
+      'worker 7 (pid 4242, slot 1) drains gradually: releases its 23 open connections one at a time over 4000 ms',
+    );
+    expect(describeEvent({ type: 'workerChannelCorrupt', ...worker, error: 'Worker 7 (pid 4242) wrote bytes...' })).toBe('worker 7 (pid 4242, slot 1) killed: Worker 7 (pid 4242) wrote bytes...');
   });
 
   it('tells requests cut off and a plain script whose cleanup did not exit, and counts the cut requests of a reload', () => {

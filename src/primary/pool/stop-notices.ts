@@ -16,6 +16,7 @@ import { RemoteError } from '../../errors.js';
 import {
   isDestroyFailedPayload,
   isDrainPayload,
+  type DrainPayload,
   isNoPayload,
   isRequestsCutPayload,
   isScriptCleanupPayload,
@@ -99,11 +100,9 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
  * connections the worker releases one at a time, over `spreadMs` ms. Checked here like any
  * input from a worker (whole numbers, at most 2^31 ms); undefined when absent or malformed.
  */
-function gradualDrainStart(payload: object): { connections: number; spreadMs: number } | undefined {
-  const { connections, spreadMs } = payload as { connections?: unknown; spreadMs?: unknown };
-  if (!Number.isSafeInteger(connections) || (connections as number) < 0) return undefined;
-  if (!Number.isSafeInteger(spreadMs) || (spreadMs as number) < 0 || (spreadMs as number) > 2 ** 31) return undefined;
-  return { connections: connections as number, spreadMs: spreadMs as number };
+/** The gradual drain a first `$drain` announces (its figures were checked by `isDrainPayload`). */
+function gradualDrainStart({ connections, spreadMs }: DrainPayload): { connections: number; spreadMs: number } | undefined {
+  return connections === undefined || spreadMs === undefined ? undefined : { connections, spreadMs };
 }
 
 function isStopping(record: WorkerRecord): boolean {

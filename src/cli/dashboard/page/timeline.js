@@ -15,6 +15,8 @@ const kKinds = {
   workerDestroyTimeout: { tag: 'destroy timeout', color: '#fbbf24', line: true },
   workerRequestsCut: { tag: 'requests cut', color: '#f97316', line: true },
   workerProtocolError: { tag: 'protocol error', color: '#e879f9', line: false },
+  workerDrain: { tag: 'drain', color: '#a3e635', line: false },
+  workerChannelCorrupt: { tag: 'channel corrupt', color: '#ef4444', line: true },
   crashLoop: { tag: 'crash loop', color: '#ef4444', line: true },
   reload: { tag: 'reload', color: '#60a5fa', line: true },
   reloadComplete: { tag: 'reload done', color: '#60a5fa', line: true },
@@ -66,6 +68,10 @@ export function describeEvent(event) {
     }
     case 'workerProtocolError':
       return `${worker(event)} broke the protocol: ${event.dropped} message${event.dropped === 1 ? '' : 's'} dropped (${event.error})`;
+    case 'workerDrain':
+      return `${worker(event)} drains gradually: releases its ${event.connections} open connection${event.connections === 1 ? '' : 's'} one at a time over ${formatMs(event.spreadMs)} ms`;
+    case 'workerChannelCorrupt':
+      return `${worker(event)} killed: ${event.error}`;
     case 'crashLoop':
       return `slot ${event.slot} gave up after ${event.failures} failures (${event.remainingSlots} slots left): ${event.error}`;
     case 'reload':

@@ -16,6 +16,10 @@ import { createJsonLogger, createLineLogger } from '../../logger.js';
 import { stopSignalRepeats } from '../../primary/lifecycle/stop-signal-repeat.js';
 import { kKillMessage, kLauncherEnv, kStopMessage } from '../launcher-link.js';
 import type { RunSettings } from '../run-settings.js';
+import { guardChannel, guardInternalMessages, type ChannelFault } from '../../primary/pool/channel-guard.js';
+
+/** What the launcher buffers of one message from an app's primary, which sends it none: 1 MiB. */
+const kLauncherChannelLimit = 1024 * 1024;
 
 export interface AppsPlan {
   readonly configFile: string;
@@ -38,6 +42,12 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
           env: { ...process.env, [kLauncherEnv]: '1' },
         });
         running.set(app.name, child);
+        // An app's primary runs its config file's code: what it writes on the channel must not end the
+        // launcher and, through it, every other app. The launcher reads nothing from it.
+        const onCorrupt = (fault: ChannelFault) =>
+          logger.warn({ app: app.name }, `app ${app.name}'s primary wrote ${fault.kind === 'too-large' ? 'more than 1 MiB' : 'bytes that are not a message'} on its channel to the launcher; the launcher no longer reads it (it stops the app as usual)`);
+        guardChannel(child, kLauncherChannelLimit, onCorrupt);
+        guardInternalMessages(child, onCorrupt);
         child.on('error', (error) => logger.error({ app: app.name }, `cannot start app ${app.name}: ${error.message}`));
         child.once('exit', (code, signal) => {
           running.delete(app.name);

@@ -1,7 +1,10 @@
+import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
+import { kMaxHealthConnections } from '../../src/primary/features/listen-health.js';
 import { get } from '../helpers/http.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { testPrimary } from '../helpers/primary.js';
+import { until } from '../helpers/wait.js';
 
 describe('health endpoint', () => {
   it('answers liveness, readiness against minReady, and metrics', async () => {
@@ -90,5 +93,34 @@ describe('health endpoint', () => {
     const open = await primary.listenHealth({ port: 0, host: '0.0.0.0' });
     expect((await rawRequest(open.address.port, '/healthz', { Host: '10.1.2.3:8080' })).status).toBe(200);
     expect((await rawRequest(open.address.port, '/healthz', { Host: 'evil.example' })).status).toBe(200);
+  });
+
+  it('[H57] holds at most 128 connections: idle ones past that are closed at once, and probes work again when they go', async () => {
+    const primary = testPrimary();
+    await primary.start();
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    const extra = 40;
+    const sockets: net.Socket[] = [];
+    try {
+      let closedByServer = 0;
+      const allClosed = new Promise<void>((resolve) => {
+        for (let i = 0; i < kMaxHealthConnections + extra; i++) {
+          const socket = net.connect(address.port, '127.0.0.1');
+          socket.on('error', () => {});
+          socket.on('close', () => {
+            if (++closedByServer === extra) resolve();
+          });
+          sockets.push(socket);
+        }
+      });
+      // Nothing is sent: only the cap closes connections before the 10 s request timeout.
+      await allClosed;
+      expect(kMaxHealthConnections).toBe(128);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+    }
+    // The server counts a connection gone at its own 'close', a moment after the client's.
+    const probe = () => get(`http://127.0.0.1:${address.port}/healthz`).then((answer) => answer.status === 200, () => false);
+    await until(probe, 30_000, 'a probe answered 200 after the flood');
   });
 });

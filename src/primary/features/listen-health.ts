@@ -25,6 +25,14 @@ import { isLoopbackAddress, isLoopbackHost } from '../../host-header.js';
 /** How long a client has to send its whole request, headers included (ms). */
 const kRequestTimeoutMs = 10_000;
 
+/**
+ * Open connections at once (`server.maxConnections`); one more is closed as soon as it is
+ * accepted. Probes and scrapes need a handful; without a bound, a client on the pod network
+ * opening connections faster than the 10 s timeout closes them would run the primary out of
+ * file descriptors, and with them its ability to fork a worker or accept `clusterkit` commands.
+ */
+export const kMaxHealthConnections = 128;
+
 export interface HealthOptions {
   /** Port to listen on (0 for any free port). */
   port: number;
@@ -79,6 +87,7 @@ export async function listenHealth(
       resolve();
     });
   });
+  server.maxConnections = kMaxHealthConnections;
   // Bound to loopback, only this machine's processes may ask; a browser page of another site
   // that rebinds its DNS name to 127.0.0.1 could read /metrics, so its Host is refused. Bound
   // to a pod's address, any Host goes: the kubelet probes by IP.

@@ -167,7 +167,10 @@ function checkSlot(slot: number, follow: boolean, slots: SlotSource | undefined)
   if (active.includes(slot)) return;
   if (follow && slot < slots.maxSlots) return;
   if (!follow && slots.hasRun(slot)) return;
-  const now = describeSlots(active);
+  // Slots that had workers before (a scale-down, a crash loop) keep their lines and are accepted: say so.
+  const past = Array.from({ length: Math.min(slots.maxSlots, 1024) }, (_, index) => index).filter((index) => !active.includes(index) && slots.hasRun(index));
+  const before = past.length === 0 ? '' : `; ${past.length === 1 ? `slot ${past[0]} had workers before and keeps` : `slots ${past.slice(0, -1).join(', ')} and ${past.at(-1)} had workers before and keep`} their lines`;
+  const now = describeSlots(active) + before;
   if (follow) {
     throw new InvalidArgumentError(`No worker slot ${slot} can exist in this cluster: ${now}, and at most ${slots.maxSlots} workers (maxWorkers) make slots 0 to ${slots.maxSlots - 1}.`);
   }

@@ -25,6 +25,7 @@ import type { WorkerHandle } from './pool/worker-handle.js';
 import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
 import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
+import { createLineLogger } from '../logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
 import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
@@ -62,7 +63,9 @@ export class ClusterPrimary<
     registerRelay(context);
     this.#store = serveStore(context);
     this.#metrics = new ClusterMetrics(context, this.#store);
-    if (context.options.logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, context.options.logger);
+    // Lines say which service they are about, as under `clusterkit run` (`[api] ...`).
+    const { logger, serviceName } = context.options;
+    if (logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, logger ?? (serviceName === undefined ? undefined : createLineLogger({ name: serviceName })));
   }
 
   /** The normalized options, frozen. */

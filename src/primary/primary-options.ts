@@ -172,7 +172,10 @@ export interface PrimaryOptions {
   maxMemoryMb?: number;
   /** SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`. @default true */
   handleSignals?: boolean;
-  /** Where lifecycle lines go (pino-compatible). @default one line per event on stderr; `false` for silence */
+  /**
+   * Where lifecycle lines go (pino-compatible). @default one line per event on stderr, tagged
+   * `[serviceName]` when it is set, else `[clusterkit]`; `false` for silence
+   */
   logger?: Logger | false;
   /**
    * Serve `clusterkit status|reload|stop|scale|dashboard <serviceName>` for this primary, on a

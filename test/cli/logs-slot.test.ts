@@ -118,8 +118,11 @@ describe('clusterkit logs --slot', () => {
     expect((await cli(['scale', 'range', '2'], { runtime })).code).toBe(0);
     await waiting.waitFor(/-- slot 3 has no worker any more \(scale-down\)\n/);
     await its.waitFor(new RegExp(`clusterkit: worker ${started[1]} will not be replaced: slot 3 has no worker any more \\(scale-down\\)`));
-    // The slot's old lines are still there, without --follow.
+    // The slot's old lines are still there, without --follow; a refusal names such slots.
     expect((await cli(['logs', 'range', '--slot', '3'], { runtime })).stdout).toContain(`[range:${started[1]}] booted in slot 3\n`);
+    expect((await cli(['logs', 'range', '--slot', '4'], { runtime })).stderr).toContain(
+      'No worker slot 4 in this cluster: its slots are 0 to 1 (2 workers); slots 2 and 3 had workers before and keep their lines. With --follow',
+    );
     expect((await cli(['stop', 'range'], { runtime })).code).toBe(0);
     for (const reader of [waiting, its]) await expect(reader.exited()).resolves.toBe(0);
   });

@@ -10,6 +10,7 @@ import { ClusterNameInUseError, InvalidOptionError } from '../../src/index.js';
 import { controlRequest } from '../../src/control/control-client.js';
 import type { ClusterStatus, EventsPage } from '../../src/control/control-protocol.js';
 import { testPrimary } from '../helpers/primary.js';
+import { spawnScript } from '../helpers/spawn.js';
 
 const kSavedRuntime = process.env.XDG_RUNTIME_DIR;
 let runtime: string | undefined;
@@ -57,5 +58,14 @@ describe('ClusterPrimary with a serviceName', () => {
     await expect(second.start()).rejects.toBeInstanceOf(ClusterNameInUseError);
     expect(second.workers).toEqual([]);
     expect(() => testPrimary({ serviceName: '../etc' })).toThrow(InvalidOptionError);
+  });
+
+  it('[H58] tags its default log lines with the service name, as clusterkit run does', async () => {
+    privateRuntime();
+    const named = spawnScript('test/fixtures/named-primary.ts', { env: { XDG_RUNTIME_DIR: runtime } });
+    await expect(named.exited()).resolves.toBe(0);
+    const lines = named.stderr().split('\n').filter(Boolean);
+    expect(lines.length).toBeGreaterThan(2);
+    for (const line of lines) expect(line).toMatch(/^\[storeapp\] /);
   });
 });

@@ -471,8 +471,8 @@ export class ProtocolError extends ClusterKitError {
 /**
  * A worker wrote on its IPC channel what the primary cannot read safely, below `process.send()`:
  * bytes that are not an IPC message (`reason` `not-a-message`, the parser's error as `cause`),
- * or one message larger than the primary accepts (`too-large`: `limitBytes`, 4 x the primary's
- * `maxMessageBytes`, was reached while it was still arriving, or was exceeded by the length an
+ * or one message larger than the primary accepts (`too-large`: `limitBytes`, the primary's
+ * `maxMessageBytes` and 64 KiB for the frame, was reached while it was still arriving, or was exceeded by the length an
  * `advanced` message's header announced: `announcedBytes`), or a message of Node's own cluster
  * protocol (`cmd: 'NODE_CLUSTER'`) that Node's handler in the primary threw on
  * (`bad-node-message`, the handler's error as `cause`). The primary stopped reading that
@@ -489,7 +489,7 @@ export class ChannelCorruptError extends ClusterKitError {
     /** The worker, such as `worker 3 (pid 4242)`. */
     readonly peer: string,
     readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message',
-    /** The largest message the primary reads from a worker, in bytes (4 x `maxMessageBytes`). */
+    /** The largest message the primary reads from a worker, in bytes (its `maxMessageBytes` + 64 KiB). */
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
@@ -509,7 +509,7 @@ export class ChannelCorruptError extends ClusterKitError {
           }), ` +
             'so the primary stopped reading it and killed the worker (SIGKILL) before running out of memory; the restart policy starts a new one. ' +
             'clusterkit\'s own messages are limited by "maxMessageBytes"; this one came from process.send(), or from a worker whose "maxMessageBytes" is larger than the primary\'s. ' +
-            'Send a file path or a store key instead, or raise "maxMessageBytes" on the primary (it reads messages up to 4 times that).',
+            'Send a file path or a store key instead, or raise "maxMessageBytes" on the primary.',
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     if (options?.announcedBytes !== undefined) this.announcedBytes = options.announcedBytes;

@@ -11,6 +11,12 @@ export const kRolesEnv = 'CLUSTERKIT_ROLES';
 /** The channel's serialization, which Node does not tell the child (it deletes its own variable). */
 export const kSerializationEnv = 'CLUSTERKIT_SERIALIZATION';
 /**
+ * The primary's `maxMessageBytes`: the most it reads in one message from a worker (see
+ * channel-guard.ts). A worker's own limit for what it sends the primary is never above it, so a
+ * message the primary would not read is refused in the worker with `MessageTooLargeError`.
+ */
+export const kPrimaryMaxMessageBytesEnv = 'CLUSTERKIT_PRIMARY_MAX_MESSAGE_BYTES';
+/**
  * `early`: start the orphan watchdog with the worker, not when the primary arms it. Set for the
  * workers forked after the initial ones (see worker-pool.ts).
  */

@@ -12,7 +12,7 @@ import { SystemRouter } from '../messaging/system-router.js';
 import { kWorkerToPrimaryTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
-import { kSerializationEnv } from '../worker-env.js';
+import { kPrimaryMaxMessageBytesEnv, kSerializationEnv } from '../worker-env.js';
 import type { WorkerEvents } from './worker-events.js';
 import { WorkerLifecycle, type WorkerLifecycleHooks } from './worker-lifecycle.js';
 import type { NormalizedWorkerOptions } from './worker-options.js';
@@ -52,7 +52,8 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     port: process as unknown as IpcPort,
     // Node does not tell the child its channel's serialization: the primary does.
     serialization: process.env[kSerializationEnv] === 'advanced' ? 'advanced' : 'json',
-    maxMessageBytes: options.maxMessageBytes,
+    // Never more than the primary reads from a worker: it would kill this worker for it.
+    maxMessageBytes: Math.min(options.maxMessageBytes, primaryLimit(process.env[kPrimaryMaxMessageBytesEnv])),
     defaultTimeoutMs: options.messageTimeoutMs,
     maxPending: options.maxPending,
     maxPendingOption: 'maxPending',
@@ -69,4 +70,10 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
   });
   const lifecycle = new WorkerLifecycle({ options, endpoint, system, emit, reportError }, hooks);
   return Object.freeze({ options, endpoint, system, lifecycle, emit, reportError });
+}
+
+/** The primary's `maxMessageBytes` as it set it in this worker's environment; no bound when absent or malformed. */
+function primaryLimit(value: string | undefined): number {
+  const bytes = Number(value);
+  return value !== undefined && Number.isSafeInteger(bytes) && bytes > 0 ? bytes : Number.POSITIVE_INFINITY;
 }

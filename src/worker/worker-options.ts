@@ -19,7 +19,11 @@ export interface WorkerOptions {
    * @default 1500
    */
   destroyTimeoutMs?: number;
-  /** Largest payload accepted by `send`/`notify`. @default 16 MiB */
+  /**
+   * Largest payload accepted by `send`/`notify` and for a reply, in bytes on the wire. Never more
+   * than the primary's own `maxMessageBytes`, whatever is set here: the primary reads no larger
+   * message from a worker (docs/messaging.md). @default 16 MiB
+   */
   maxMessageBytes?: number;
   /** Requests that may await replies from the primary at once. @default 10000 */
   maxPending?: number;

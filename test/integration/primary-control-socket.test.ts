@@ -62,7 +62,7 @@ describe('ClusterPrimary with a serviceName', () => {
 
   it('[H58] tags its default log lines with the service name, as clusterkit run does', async () => {
     privateRuntime();
-    const named = spawnScript('test/fixtures/named-primary.ts', { env: { XDG_RUNTIME_DIR: runtime } });
+    const named = spawnScript('test/fixtures/named-primary.ts', { env: { XDG_RUNTIME_DIR: runtime! } });
     await expect(named.exited()).resolves.toBe(0);
     const lines = named.stderr().split('\n').filter(Boolean);
     expect(lines.length).toBeGreaterThan(2);

@@ -9,7 +9,7 @@ import { WorkerStartupError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
-import { kNameEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
+import { kNameEnv, kPrimaryMaxMessageBytesEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
 
 /**
  * `isWatchdogEarly`: the worker starts its orphan watchdog at once, without waiting to be armed.
@@ -34,6 +34,7 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
     [kSlotEnv]: String(slotIndex),
     [kSerializationEnv]: options.serialization,
   };
+  if (Number.isFinite(options.maxMessageBytes)) env[kPrimaryMaxMessageBytesEnv] = String(options.maxMessageBytes);
   // PM2's instance_var (NODE_APP_INSTANCE under `clusterkit run`), unless the user's env sets it.
   const { instanceVar } = options;
   if (instanceVar !== undefined && !Object.hasOwn(options.env, instanceVar) && !Object.hasOwn(spec.env, instanceVar)) env[instanceVar] = String(slotIndex);

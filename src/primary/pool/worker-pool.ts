@@ -25,10 +25,12 @@ import { WorkerHandle } from './worker-handle.js';
 import { WorkerRecord } from './worker-record.js';
 
 /**
- * The largest IPC message the primary reads from a worker, as a multiple of its `maxMessageBytes`:
- * room for a worker configured with a larger limit than the primary's, and for frame overhead.
+ * What one IPC message from a worker may have on top of the primary's `maxMessageBytes` (a
+ * frame's envelope around its one large record). Not a multiple of it: parsing costs far more
+ * than the bytes (16 MiB of `{}` took a busy primary 10 s and 374 MB), so the primary reads no
+ * more from a worker than its own limit allows.
  */
-const kChannelLimitFactor = 4;
+const kFrameOverheadBytes = 64 * 1024;
 
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;
@@ -191,7 +193,7 @@ export class WorkerPool {
 
   #attach(record: WorkerRecord): void {
     const worker = record.clusterWorker;
-    guardChannel(worker.process, kChannelLimitFactor * this.#context.options.maxMessageBytes, (fault) => this.#onChannelCorrupt(record, fault));
+    guardChannel(worker.process, this.#context.options.maxMessageBytes + kFrameOverheadBytes, (fault) => this.#onChannelCorrupt(record, fault));
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault));
     worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
@@ -229,7 +231,7 @@ export class WorkerPool {
 
   /** The worker wrote what its channel cannot carry (channel-guard.ts): it is killed, and restarted by the policy. */
   #onChannelCorrupt(record: WorkerRecord, fault: ChannelFault): void {
-    const limitBytes = kChannelLimitFactor * this.#context.options.maxMessageBytes;
+    const limitBytes = this.#context.options.maxMessageBytes + kFrameOverheadBytes;
     const error =
       fault.kind === 'bad-node-message'
         ? new ChannelCorruptError(record.describe(), 'bad-node-message', limitBytes, undefined, { cause: fault.cause, command: fault.command })

@@ -475,7 +475,8 @@ export class ProtocolError extends ClusterKitError {
  * `maxMessageBytes` and 64 KiB for the frame, was reached while it was still arriving, or was exceeded by the length an
  * `advanced` message's header announced: `announcedBytes`), or a message of Node's own cluster
  * protocol (`cmd: 'NODE_CLUSTER'`) that Node's handler in the primary threw on
- * (`bad-node-message`, the handler's error as `cause`). The primary stopped reading that
+ * (`bad-node-message`, the handler's error as `cause`), or more listening addresses asked of the
+ * primary at once than a worker may hold (`too-many-servers`: 256). The primary stopped reading that
  * channel and killed the worker (SIGKILL); the restart policy starts a new one. Emitted as
  * `workerError`.
  */
@@ -488,15 +489,19 @@ export class ChannelCorruptError extends ClusterKitError {
   constructor(
     /** The worker, such as `worker 3 (pid 4242)`. */
     readonly peer: string,
-    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message',
+    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message' | 'too-many-servers',
     /** The largest message the primary reads from a worker, in bytes (its `maxMessageBytes` + 64 KiB). */
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
-    options?: { cause?: unknown; announcedBytes?: number; command?: string },
+    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number },
   ) {
     super(
-      reason === 'bad-node-message'
+      reason === 'too-many-servers'
+        ? `${capitalize(peer)} asked the primary to listen on ${options?.servers ?? 'too many'} addresses at once (node:cluster's "queryServer", one per listen() in a worker), more than the ${kMaxServersText} a worker may hold: ` +
+            'each is a socket, a file descriptor, in the primary, which would run out of them. The worker was killed (SIGKILL) and the restart policy starts a new one. ' +
+            'Close the servers a worker no longer needs; a worker that must listen on that many ports can listen outside the cluster (listen({ port, exclusive: true })).'
+        : reason === 'bad-node-message'
         ? `${capitalize(peer)} sent a message of Node's own cluster protocol (${JSON.stringify(options?.command ?? '').slice(0, 80)}) that Node's handler in the primary failed on (${quoteParserError(options?.cause)}). ` +
             'clusterkit and node:cluster never send such a message: something in the worker calls process.send() with a "cmd" starting with "NODE_". ' +
             'The worker was killed (SIGKILL) before Node acted on more of them, and the restart policy starts a new one.'
@@ -517,6 +522,9 @@ export class ChannelCorruptError extends ClusterKitError {
 }
 
 /** The parser's error, escaped and cut short: its message may quote the worker's bytes (control characters included). */
+/** `kMaxServersPerWorker` of channel-guard.ts, as the message says it. */
+const kMaxServersText = '256';
+
 function quoteParserError(cause: unknown): string {
   // Node's parser throws a native SyntaxError or RangeError; it may come from another realm (a vm context), where instanceof fails.
   const native = types.isNativeError(cause) ? `${cause.name}: ${cause.message}` : describeError(cause);

@@ -5,6 +5,7 @@
  * never ends ran it out of memory. The channel guard (src/primary/pool/channel-guard.ts) kills
  * the worker instead, says why, and the restart policy replaces it.
  */
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { recordClusterEvents } from '../../src/control/record-events.js';
 import { ChannelCorruptError, type Serialization } from '../../src/index.js';
@@ -13,14 +14,14 @@ import { onceEvent } from '../helpers/wait.js';
 
 const kMiB = 1024 * 1024;
 
-async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage', maxMessageBytes?: number, bytes?: number) {
+async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage' | 'manyServers', maxMessageBytes?: number, bytes?: number, count?: number) {
   const primary = testPrimary({ serialization, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
   const { log, stop } = recordClusterEvents(primary);
   const [worker] = await primary.start();
   const error = onceEvent(primary, 'workerError');
   const exit = onceEvent(primary, 'workerExit');
   const replaced = onceEvent(primary, 'workerReady');
-  await expect(primary.send(worker!, 'writeRawSoon', { mode, bytes })).resolves.toBe('writing');
+  await expect(primary.send(worker!, 'writeRawSoon', { mode, bytes, count })).resolves.toBe('writing');
   const reported = (await error).error;
   await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', expected: false });
   const { worker: replacement } = await replaced;
@@ -73,5 +74,15 @@ describe('a worker that writes below process.send()', () => {
     expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bad-node-message' });
     expect((error.cause as Error & { code?: string }).code).toBe('ERR_SOCKET_BAD_PORT');
     expect(error.message).toMatch(/sent a message of Node's own cluster protocol \("NODE_CLUSTER queryServer"\) that Node's handler in the primary failed on \(RangeError: /);
+  });
+
+  it('[H59] a worker asking the primary to listen on more than 256 addresses at once is killed before the primary runs out of file descriptors', async () => {
+    const openFiles = () => readdirSync('/proc/self/fd').length;
+    const before = openFiles();
+    const { error } = await corruptChannel('json', 'manyServers', undefined, undefined, 300);
+    expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'too-many-servers' });
+    expect(error.message).toMatch(/asked the primary to listen on 257 addresses at once \(node:cluster's "queryServer", one per listen\(\) in a worker\), more than the 256/);
+    // The 256 sockets it had were closed with its exit (node:cluster drops a dead worker's handles).
+    expect(openFiles()).toBeLessThan(before + 64);
   });
 });

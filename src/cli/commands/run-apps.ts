@@ -44,8 +44,14 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
         running.set(app.name, child);
         // An app's primary runs its config file's code: what it writes on the channel must not end the
         // launcher and, through it, every other app. The launcher reads nothing from it.
+        const what: Record<ChannelFault['kind'], string> = {
+          'not-a-message': 'bytes that are not a message',
+          'too-large': 'a message of more than 1 MiB',
+          'bad-node-message': "a message of Node's own protocol that Node failed on",
+          'too-many-servers': 'too many listen requests',
+        };
         const onCorrupt = (fault: ChannelFault) =>
-          logger.warn({ app: app.name }, `app ${app.name}'s primary wrote ${fault.kind === 'too-large' ? 'more than 1 MiB' : 'bytes that are not a message'} on its channel to the launcher; the launcher no longer reads it (it stops the app as usual)`);
+          logger.warn({ app: app.name }, `app ${app.name}'s primary wrote ${what[fault.kind]} on its channel to the launcher; the launcher no longer reads it (it stops the app as usual)`);
         guardChannel(child, kLauncherChannelLimit, onCorrupt);
         guardInternalMessages(child, onCorrupt);
         child.on('error', (error) => logger.error({ app: app.name }, `cannot start app ${app.name}: ${error.message}`));

@@ -38,7 +38,16 @@ export type ChannelFault =
    * A message of Node's own protocol (`cmd: 'NODE_CLUSTER'`...) that Node's handler in the primary
    * threw on: a worker's `process.send({ cmd: 'NODE_CLUSTER', act: 'queryServer', port: 1e8 })`.
    */
-  | { readonly kind: 'bad-node-message'; readonly cause: unknown; readonly command: string };
+  | { readonly kind: 'bad-node-message'; readonly cause: unknown; readonly command: string }
+  /**
+   * More listening addresses asked of the primary at once (node:cluster's `queryServer`, one
+   * per `listen()` in the worker) than `maxServers`: each is a socket, a file descriptor, in the
+   * primary.
+   */
+  | { readonly kind: 'too-many-servers'; readonly servers: number };
+
+/** Listening addresses one worker may have the primary hold open at once (`queryServer` minus `close`). */
+export const kMaxServersPerWorker = 256;
 
 interface ChannelHandle {
   onread: (...args: unknown[]) => unknown;
@@ -97,17 +106,45 @@ function describeCommand(message: unknown): string {
 }
 
 /**
+ * A node:cluster `queryServer` (a worker's `listen()`) or `close` of a server: its handle key,
+ * built as node:cluster builds it (lib/internal/cluster/primary.js); undefined for anything else.
+ */
+function serverRequest(message: unknown): { act: 'queryServer' | 'close'; key: string } | undefined {
+  try {
+    const { cmd, act, key, address, port, addressType, fd, index } = message as Record<string, unknown>;
+    if (cmd !== 'NODE_CLUSTER') return undefined;
+    if (act === 'close') return { act, key: String(key) };
+    if (act === 'queryServer') return { act, key: `${String(address)}:${String(port)}:${String(addressType)}:${String(fd)}:${String(index)}` };
+    return undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
  * Catches what Node's own handlers of `child`'s internal messages throw (cluster's `NODE_CLUSTER`
  * protocol: `queryServer` with a port out of range makes `listen()` throw in the primary, an
  * uncaught exception). Node emits them as `internalMessage` from a `process.nextTick`, so the
  * exception would reach nothing of ours: the child's own `emit` is wrapped for that one event.
  */
-export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: ChannelFault) => void): void {
+export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: ChannelFault) => void, maxServers = kMaxServersPerWorker): void {
   const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
   let isCorrupt = false;
+  /** The listening addresses (node:cluster's handle keys) this child asked for and has not closed. */
+  const servers = new Set<string>();
   child.emit = function guardedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'internalMessage') return emit.call(this, event, ...args);
     if (isCorrupt) return false; // the worker is being killed: nothing more of its protocol is acted on
+    const server = serverRequest(args[0]);
+    if (server?.act === 'close') servers.delete(server.key);
+    else if (server && !servers.has(server.key)) {
+      if (servers.size >= maxServers) {
+        isCorrupt = true;
+        onCorrupt({ kind: 'too-many-servers', servers: servers.size + 1 });
+        return false;
+      }
+      servers.add(server.key);
+    }
     try {
       return emit.call(this, event, ...args);
     } catch (error) {

@@ -233,7 +233,9 @@ export class WorkerPool {
   #onChannelCorrupt(record: WorkerRecord, fault: ChannelFault): void {
     const limitBytes = this.#context.options.maxMessageBytes + kFrameOverheadBytes;
     const error =
-      fault.kind === 'bad-node-message'
+      fault.kind === 'too-many-servers'
+        ? new ChannelCorruptError(record.describe(), 'too-many-servers', limitBytes, undefined, { servers: fault.servers })
+        : fault.kind === 'bad-node-message'
         ? new ChannelCorruptError(record.describe(), 'bad-node-message', limitBytes, undefined, { cause: fault.cause, command: fault.command })
         : fault.kind === 'not-a-message'
         ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })

@@ -19,6 +19,7 @@ import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from './channel-guard.js';
+import { guardHandoffs } from './handoff-guard.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -195,6 +196,7 @@ export class WorkerPool {
     const worker = record.clusterWorker;
     guardChannel(worker.process, this.#context.options.maxMessageBytes + kFrameOverheadBytes, (fault) => this.#onChannelCorrupt(record, fault));
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault));
+    guardHandoffs(worker.process);
     worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
       if (!isClusterKitMessage(message)) return;

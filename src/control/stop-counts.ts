@@ -73,15 +73,22 @@ export interface ScaleStops {
 export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Promise<unknown>): Promise<ScaleStops> {
   let unclean = 0;
   let requestsCut = 0;
+  // Once a shutdown begins it takes over the stops under way and reports them (H50): the scale no longer counts them.
+  let isShutdown = false;
+  const onShutdown = () => (isShutdown = true);
   const onExit = (event: { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly expected: boolean }) => {
-    if (event.expected && (event.code !== 0 || event.signal !== null)) unclean += 1;
+    if (!isShutdown && event.expected && (event.code !== 0 || event.signal !== null)) unclean += 1;
   };
-  const onCut = (event: { readonly openRequests: number }) => (requestsCut += event.openRequests);
+  const onCut = (event: { readonly openRequests: number }) => {
+    if (!isShutdown) requestsCut += event.openRequests;
+  };
+  primary.on('shutdown', onShutdown);
   primary.on('workerExit', onExit);
   primary.on('workerRequestsCut', onCut);
   try {
     await scale();
   } finally {
+    primary.off('shutdown', onShutdown);
     primary.off('workerExit', onExit);
     primary.off('workerRequestsCut', onCut);
   }

@@ -8,6 +8,7 @@ import { describe, expect, it } from '@jest/globals';
 import { ReloadError, type ShutdownReport, type WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
+import { scaleWithCounts } from '../../src/control/stop-counts.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, until } from '../helpers/wait.js';
@@ -84,8 +85,9 @@ function zeroThinkLoad(port: number, connections: number): ZeroThinkLoad {
  * Opens keep-alive connections, one request each, until `count` of them were answered by the
  * worker `pid` (the primary hands connections round-robin, not always evenly); all stay open.
  */
-async function holdConnections(port: number, pid: number, count: number): Promise<void> {
+async function holdConnections(port: number, pid: number, count: number): Promise<net.Socket[]> {
   const sockets: net.Socket[] = [];
+  const heldSockets: net.Socket[] = [];
   onCleanup(() => sockets.forEach((socket) => socket.destroy()));
   for (let held = 0, tries = 0; held < count; tries++) {
     if (tries > 50) throw new Error(`worker pid ${pid} was handed ${held} of 50 connections`);
@@ -102,8 +104,12 @@ async function holdConnections(port: number, pid: number, count: number): Promis
       socket.on('close', () => reject(new Error(`connection closed before its answer: ${text}`)));
       socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
     });
-    if (body.endsWith(`pid:${pid}`)) held++;
+    if (body.endsWith(`pid:${pid}`)) {
+      held++;
+      heldSockets.push(socket);
+    }
   }
+  return heldSockets;
 }
 
 const ids = (workers: readonly WorkerHandle[]) => workers.map((worker) => worker.id).sort();
@@ -194,5 +200,23 @@ describe('a shutdown during a gradual drain', () => {
     expect(stopped.requestsCut).toBe(0);
     expect(ids(report.graceful)).toContain(leaving.id);
     expect(report.graceful).toHaveLength(2);
+  });
+
+  it('[H50] `clusterkit scale` does not count as its own what the shutdown that took over its stop cut off', async () => {
+    const port = await freePort();
+    const primary = testPrimary({ workerCount: 2, env: { PORT: String(port) }, gradualDrainMs: 30_000, shutdownTimeoutMs: 4_000 }, 'workers/http-server.ts');
+    await primary.start();
+    const leaving = primary.workers.find((worker) => worker.slot === 1)!;
+    const drain = onceEvent<{ worker: WorkerHandle }>(primary, 'workerDrain');
+    const [slow] = await holdConnections(port, leaving.pid!, 2);
+    // A next request on a kept connection whose headers never end: the shutdown's deadline cuts it.
+    slow!.write('GET / HTTP/1.1\r\nHost: x\r\nX-Slow: 1\r\n');
+    const answer = scaleWithCounts(primary, () => primary.scale(1));
+    expect((await drain).worker.id).toBe(leaving.id);
+    const report = await primary.shutdown();
+    expect(report.requestsCut).toBe(1);
+    expect(ids(report.failed)).toEqual([leaving.id]);
+    // Before: the scale answered "1 request cut off ... 1 stopped worker did not stop cleanly" too.
+    await expect(answer).resolves.toEqual({ unclean: 0, requestsCut: 0 });
   });
 });

@@ -9,7 +9,7 @@ import { controlRequest } from '../../src/control/control-client.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import { cleanUpCli, cli, runtimeDir } from '../cli/cli-process.js';
 import { testOptions, track } from '../helpers/primary.js';
-import { onceEvent } from '../helpers/wait.js';
+import { onceEvent, until } from '../helpers/wait.js';
 
 const kSavedRuntime = process.env.XDG_RUNTIME_DIR;
 afterEach(() => {
@@ -46,9 +46,11 @@ describe('store figures in status', () => {
     const json = await cli(['status', 'stored', '--json'], { runtime });
     expect((JSON.parse(json.stdout) as ClusterStatus).store).toEqual(full);
 
-    // A worker's exit frees its ephemeral key and its watch.
+    // A worker's exit frees its ephemeral key and its watch. When the leaving worker held
+    // `leader`, the one left claims it once told of the delete: wait for that, not for a time.
     primary.store.delete('config');
     await primary.scale(1);
+    await until(async () => (await status())?.ephemeralKeys === 1, 30_000, 'the remaining worker holding leader');
     expect(await status()).toMatchObject({ keys: 2, ephemeralKeys: 1, watches: 1, watchers: 1 });
     await primary.shutdown();
   });

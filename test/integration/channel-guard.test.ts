@@ -6,6 +6,7 @@
  * the worker instead, says why, and the restart policy replaces it.
  */
 import { readdirSync } from 'node:fs';
+import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import { recordClusterEvents } from '../../src/control/record-events.js';
 import { ChannelCorruptError, type Serialization } from '../../src/index.js';
@@ -18,6 +19,8 @@ async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'd
   const primary = testPrimary({ serialization, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
   const { log, stop } = recordClusterEvents(primary);
   const [worker] = await primary.start();
+  const errors: Error[] = [];
+  primary.on('workerError', ({ error }) => errors.push(error));
   const error = onceEvent(primary, 'workerError');
   const exit = onceEvent(primary, 'workerExit');
   const replaced = onceEvent(primary, 'workerReady');
@@ -32,7 +35,7 @@ async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'd
   const recorded = log.read().events.find((event) => event.type === 'workerChannelCorrupt');
   stop();
   expect(recorded).toMatchObject({ workerId: worker!.id, error: (reported as Error).message });
-  return { error: reported as ChannelCorruptError, worker: worker! };
+  return { error: reported as ChannelCorruptError, worker: worker!, errors };
 }
 
 describe('a worker that writes below process.send()', () => {
@@ -79,10 +82,30 @@ describe('a worker that writes below process.send()', () => {
   it('[H59] a worker asking the primary to listen on more than 256 addresses at once is killed before the primary runs out of file descriptors', async () => {
     const openFiles = () => readdirSync('/proc/self/fd').length;
     const before = openFiles();
-    const { error } = await corruptChannel('json', 'manyServers', undefined, undefined, 300);
+    const { error, errors } = await corruptChannel('json', 'manyServers', undefined, undefined, 300);
+    // Not followed by an EPIPE line per answer node:cluster still sends it (the retest saw 200 to 380).
+    expect(errors.map((each) => each.name)).toEqual(['ChannelCorruptError']);
     expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'too-many-servers' });
     expect(error.message).toMatch(/asked the primary to listen on 257 addresses at once \(node:cluster's "queryServer", one per listen\(\) in a worker\), more than the 256/);
     // The 256 sockets it had were closed with its exit (node:cluster drops a dead worker's handles).
     expect(openFiles()).toBeLessThan(before + 64);
+  });
+
+  it('[H59] failed listens hold nothing and are not counted: a worker retrying a port taken elsewhere 300 times lives on', async () => {
+    // The port is held by this process, the primary: every listen the worker asks for fails with EADDRINUSE.
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const primary = testPrimary();
+      const [worker] = await primary.start();
+      const errors: unknown[] = [];
+      primary.on('workerError', ({ error }) => errors.push(error));
+      const port = (taken.address() as net.AddressInfo).port;
+      await expect(primary.send(worker!, 'retryListen', { port, count: 300 }, { timeoutMs: 60_000 })).resolves.toBe(300);
+      await expect(primary.send(worker!, 'echo', 'alive')).resolves.toBe('alive');
+      expect(errors).toEqual([]);
+    } finally {
+      taken.close();
+    }
   });
 });

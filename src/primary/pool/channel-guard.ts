@@ -121,6 +121,13 @@ function serverRequest(message: unknown): { act: 'queryServer' | 'close'; key: s
   }
 }
 
+/** The handle key of node:cluster's answer to a listen request that failed, or undefined. */
+function failedListenKey(message: unknown): string | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const { cmd, ack, errno, key } = message as Record<string, unknown>;
+  return cmd === 'NODE_CLUSTER' && ack !== undefined && errno !== undefined && errno !== null && errno !== 0 && typeof key === 'string' ? key : undefined;
+}
+
 /**
  * Catches what Node's own handlers of `child`'s internal messages throw (cluster's `NODE_CLUSTER`
  * protocol: `queryServer` with a port out of range makes `listen()` throw in the primary, an
@@ -132,6 +139,14 @@ export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: Ch
   let isCorrupt = false;
   /** The listening addresses (node:cluster's handle keys) this child asked for and has not closed. */
   const servers = new Set<string>();
+  // A listen that failed (EADDRINUSE...) holds nothing: node:cluster drops the handle and answers
+  // with the errno and the key. Seen on the way out, in the child's `send`.
+  const send = child.send as (this: ChildProcess, message: unknown, ...rest: unknown[]) => boolean;
+  child.send = function sendWatchingListens(this: ChildProcess, message: unknown, ...rest: unknown[]): boolean {
+    const failed = failedListenKey(message);
+    if (failed !== undefined) servers.delete(failed);
+    return send.call(this, message, ...rest);
+  } as ChildProcess['send'];
   child.emit = function guardedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'internalMessage') return emit.call(this, event, ...args);
     if (isCorrupt) return false; // the worker is being killed: nothing more of its protocol is acted on

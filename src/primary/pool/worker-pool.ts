@@ -228,6 +228,9 @@ export class WorkerPool {
       this.#onExit(record, null, null);
       return;
     }
+    // node:cluster answers what the worker asked before it was killed for its channel: each
+    // answer fails with EPIPE. One line said why it was killed; hundreds more would say nothing.
+    if (record.isKilledForChannel && isClosedChannelError(error)) return;
     this.#context.emit('workerError', { worker: record.handle, error });
   }
 
@@ -243,6 +246,7 @@ export class WorkerPool {
         ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })
         : new ChannelCorruptError(record.describe(), 'too-large', limitBytes, fault.bytes, fault.announcedBytes === undefined ? undefined : { announcedBytes: fault.announcedBytes });
     record.protocolErrors++;
+    record.isKilledForChannel = true;
     this.#context.emit('workerError', { worker: record.handle, error });
     record.clusterWorker.process.kill('SIGKILL');
   }
@@ -291,6 +295,12 @@ export class WorkerPool {
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
   }
 
+}
+
+/** A write to a channel whose other end is gone: EPIPE, ECONNRESET, or Node's ERR_IPC_CHANNEL_CLOSED. */
+function isClosedChannelError(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_IPC_CHANNEL_CLOSED';
 }
 
 /** Closes a socket, server or UDP socket received over IPC. */

@@ -74,6 +74,8 @@ export class WorkerRecord {
   protocolErrors = 0;
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
   protocolWarning: { at: number; count: number } | undefined;
+  /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */
+  isKilledForChannel = false;
   /** Set once its orphan watchdog was armed (`$watchdog` sent). */
   isWatchdogArmed = false;
   /** Set once the heartbeat declared it unresponsive (it is being killed). */

@@ -494,11 +494,11 @@ export class ChannelCorruptError extends ClusterKitError {
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
-    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number },
+    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number },
   ) {
     super(
       reason === 'too-many-servers'
-        ? `${capitalize(peer)} asked the primary to listen on ${options?.servers ?? 'too many'} addresses at once (node:cluster's "queryServer", one per listen() in a worker), more than the ${kMaxServersText} a worker may hold: ` +
+        ? `${capitalize(peer)} asked the primary to listen on ${options?.servers ?? 'too many'} addresses at once (node:cluster's "queryServer", one per listen() in a worker), more than the ${options?.maxServers ?? 'limited number'} a worker may hold: ` +
             'each is a socket, a file descriptor, in the primary, which would run out of them. The worker was killed (SIGKILL) and the restart policy starts a new one. ' +
             'Close the servers a worker no longer needs; a worker that must listen on that many ports can listen outside the cluster (listen({ port, exclusive: true })).'
         : reason === 'bad-node-message'
@@ -522,9 +522,6 @@ export class ChannelCorruptError extends ClusterKitError {
 }
 
 /** The parser's error, escaped and cut short: its message may quote the worker's bytes (control characters included). */
-/** `kMaxServersPerWorker` of channel-guard.ts, as the message says it. */
-const kMaxServersText = '256';
-
 function quoteParserError(cause: unknown): string {
   // Node's parser throws a native SyntaxError or RangeError; it may come from another realm (a vm context), where instanceof fails.
   const native = types.isNativeError(cause) ? `${cause.name}: ${cause.message}` : describeError(cause);

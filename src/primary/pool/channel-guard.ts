@@ -44,7 +44,7 @@ export type ChannelFault =
    * per `listen()` in the worker) than `maxServers`: each is a socket, a file descriptor, in the
    * primary.
    */
-  | { readonly kind: 'too-many-servers'; readonly servers: number };
+  | { readonly kind: 'too-many-servers'; readonly servers: number; readonly maxServers: number };
 
 /** Listening addresses one worker may have the primary hold open at once (`queryServer` minus `close`). */
 export const kMaxServersPerWorker = 256;
@@ -123,9 +123,10 @@ function serverRequest(message: unknown): { act: 'queryServer' | 'close'; key: s
 
 /** The handle key of node:cluster's answer to a listen request that failed, or undefined. */
 function failedListenKey(message: unknown): string | undefined {
-  if (typeof message !== 'object' || message === null) return undefined;
-  const { cmd, ack, errno, key } = message as Record<string, unknown>;
-  return cmd === 'NODE_CLUSTER' && ack !== undefined && errno !== undefined && errno !== null && errno !== 0 && typeof key === 'string' ? key : undefined;
+  // Every write to the worker passes here (clusterkit's frames above all): one property read for those.
+  if (typeof message !== 'object' || message === null || (message as { cmd?: unknown }).cmd !== 'NODE_CLUSTER') return undefined;
+  const { ack, errno, key } = message as Record<string, unknown>;
+  return ack !== undefined && errno !== undefined && errno !== null && errno !== 0 && typeof key === 'string' ? key : undefined;
 }
 
 /**
@@ -155,7 +156,7 @@ export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: Ch
     else if (server && !servers.has(server.key)) {
       if (servers.size >= maxServers) {
         isCorrupt = true;
-        onCorrupt({ kind: 'too-many-servers', servers: servers.size + 1 });
+        onCorrupt({ kind: 'too-many-servers', servers: servers.size + 1, maxServers });
         return false;
       }
       servers.add(server.key);

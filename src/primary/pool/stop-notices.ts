@@ -96,11 +96,9 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
 }
 
 /**
- * The first `$drain` of a gradual drain also carries `{ connections, spreadMs }`: the open HTTP
- * connections the worker releases one at a time, over `spreadMs` ms. Checked here like any
- * input from a worker (whole numbers, at most 2^31 ms); undefined when absent or malformed.
+ * The gradual drain a first `$drain` announces: the open HTTP connections the worker releases
+ * one at a time, over `spreadMs` ms (checked, as any input from a worker, by `isDrainPayload`).
  */
-/** The gradual drain a first `$drain` announces (its figures were checked by `isDrainPayload`). */
 function gradualDrainStart({ connections, spreadMs }: DrainPayload): { connections: number; spreadMs: number } | undefined {
   return connections === undefined || spreadMs === undefined ? undefined : { connections, spreadMs };
 }

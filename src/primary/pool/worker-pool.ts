@@ -239,7 +239,7 @@ export class WorkerPool {
     const limitBytes = this.#context.options.maxMessageBytes + kFrameOverheadBytes;
     const error =
       fault.kind === 'too-many-servers'
-        ? new ChannelCorruptError(record.describe(), 'too-many-servers', limitBytes, undefined, { servers: fault.servers })
+        ? new ChannelCorruptError(record.describe(), 'too-many-servers', limitBytes, undefined, { servers: fault.servers, maxServers: fault.maxServers })
         : fault.kind === 'bad-node-message'
         ? new ChannelCorruptError(record.describe(), 'bad-node-message', limitBytes, undefined, { cause: fault.cause, command: fault.command })
         : fault.kind === 'not-a-message'

@@ -3,6 +3,7 @@
  * `UsageError` that names the flag and shows what it accepts.
  */
 import { kClusterNamePattern } from '../control/runtime-dir.js';
+import { describeValue } from '../errors.js';
 import { kMaxDurationMs } from '../duration.js';
 import { kMinMaxMemoryMb } from '../primary/primary-options.js';
 import { UsageError } from './usage-error.js';
@@ -102,7 +103,7 @@ export function checkMemoryLimitMb(mib: number, given: string | number, flag: st
   if (mib >= kMinMaxMemoryMb) return mib;
   throw new UsageError(
     `${flag} must be at least ${kMinMaxMemoryMb}M: a Node.js worker uses about 50 MB of memory before it runs any code, ` +
-      `so a lower limit would replace it forever. Received ${JSON.stringify(given)}${typeof given === 'number' ? ' (MiB)' : ''}.`,
+      `so a lower limit would replace it forever. Received ${describeValue(given)}${typeof given === 'number' ? ' (MiB)' : ''}.`,
     command,
   );
 }

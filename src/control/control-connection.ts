@@ -12,7 +12,7 @@
  *   being served (a reload can take minutes) and a `logs --follow` reader are never cut.
  */
 import type net from 'node:net';
-import { InvalidArgumentError, InvalidStateError } from '../errors.js';
+import { describeValue, InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { readProperty } from '../readable-error.js';
 import { toError } from '../to-error.js';
 import type { ControlHandlers } from './control-server.js';
@@ -200,11 +200,11 @@ function parseRequest(line: string): ControlRequest {
   }
   checkRequestFields(request.command as ControlCommand, request as Record<string, unknown>);
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
-    throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${JSON.stringify(request.count)}.`);
+    throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${describeValue(request.count)}.`);
   }
   if (request.command === 'logs') checkLogsRequest(request as Record<string, unknown>);
   if (request.command === 'events' && request.after !== undefined && !(Number.isSafeInteger(request.after) && (request.after as number) >= 0)) {
-    throw new InvalidArgumentError(`"events" needs an "after" that is a non-negative integer (the last seq read, or 0). Received ${JSON.stringify(request.after)}.`);
+    throw new InvalidArgumentError(`"events" needs an "after" that is a non-negative integer (the last seq read, or 0). Received ${describeValue(request.after)}.`);
   }
   return request as ControlRequest;
 }

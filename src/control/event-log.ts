@@ -25,6 +25,7 @@ export type ClusterEventType =
   | 'workerProtocolError'
   | 'workerDrain'
   | 'workerChannelCorrupt'
+  | 'workerSlowMessage'
   | 'crashLoop'
   | 'reload'
   | 'reloadComplete'
@@ -87,6 +88,10 @@ export interface ClusterEvent {
   timeoutMs?: number;
   /** `workerProtocolError`: messages dropped since the previous such event. */
   dropped?: number;
+  /** `workerSlowMessage`: how long one read of the worker's channel kept the primary busy (ms), about how much it held (bytes), and slow reads since the previous such event. */
+  readMs?: number;
+  bytes?: number;
+  count?: number;
   /** `workerDrain`: the open connections a leaving worker releases one at a time, over `spreadMs` ms. */
   connections?: number;
   spreadMs?: number;

@@ -181,6 +181,16 @@ export interface PrimaryEvents<ToPrimary> {
    * messages dropped since the previous one, `error` describes the latest.
    */
   workerProtocolError: (event: { readonly worker: WorkerHandle; readonly error: ProtocolError; readonly dropped: number }) => void;
+  /**
+   * Reading the worker's IPC channel kept the primary busy `readMs` ms (1 000 or more) in one go:
+   * a message under `maxMessageBytes` but costly to parse (many small values), sent through
+   * `process.send()` or clusterkit's messaging. Nothing else ran in the primary meanwhile. `bytes`
+   * is about what the read held of the message (for JSON, in UTF-16 units), `maxMessageBytes`
+   * the primary's limit. Lower that limit if workers may send such messages. At most one event
+   * per worker per 10 s; `count` counts the slow reads since the previous one. The default
+   * logger writes it as a warning.
+   */
+  workerSlowMessage: (event: { readonly worker: WorkerHandle; readonly readMs: number; readonly bytes: number; readonly count: number; readonly maxMessageBytes: number }) => void;
   crashLoop: (event: CrashLoopEvent) => void;
   /**
    * Another worker serves a slot: its first worker, a restart (emitted just before its

@@ -8,7 +8,8 @@
  * N lines, not a screenful per worker.
  */
 import { formatElapsed } from '../duration.js';
-import { describeExit, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
+import { formatBytes } from '../format-bytes.js';
+import { ChannelCorruptError, describeExit, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
@@ -47,21 +48,26 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     startupErrors.delete(worker.id);
     if (error) logError(worker, error);
   });
+  /**
+   * Workers the primary kills (SIGKILL) with the reason its exit line gives: the heartbeat found
+   * them unresponsive, or they wrote what the primary cannot read on their channel. Weak: no
+   * exit may follow (the process was already gone).
+   */
+  const killing = new WeakMap<WorkerHandle, { why: string; fields: Record<string, unknown> }>();
   primary.on('workerError', ({ worker, error }) => {
+    if (error instanceof ChannelCorruptError) killing.set(worker, { why: `its IPC channel carried what the primary cannot read (${error.reason}, the error above)`, fields: { reason: error.reason } });
     if (worker.readyAt === undefined && worker.state !== 'exited') startupErrors.set(worker.id, error);
     else logError(worker, error);
   });
-  /** Workers the heartbeat declared unresponsive (killed with SIGKILL), with their silence: their exit and crash say so. Weak: no crash may follow. */
-  const unresponsive = new WeakMap<WorkerHandle, number>();
-  /** Unresponsive workers whose exit line was written: their `workerCrash` needs no second line. */
-  const killedUnresponsive = new WeakSet<WorkerHandle>();
+  /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
+  const killedByPrimary = new WeakSet<WorkerHandle>();
   primary.on('workerExit', ({ worker, code, signal, expected }) => {
     const fields = { ...ids(worker), code, signal };
-    const silentMs = unresponsive.get(worker);
-    if (silentMs !== undefined && !expected) {
-      killedUnresponsive.add(worker);
+    const killed = killing.get(worker);
+    if (killed !== undefined && !expected && worker.readyAt !== undefined) {
+      killedByPrimary.add(worker);
       const how = signal === 'SIGKILL' ? 'was killed (SIGKILL)' : `${describeExit(code, signal, worker.pid)} as it was killed`;
-      logger.warn({ ...fields, silentMs }, `worker ${worker.id} ${how} by the primary: it did not answer heartbeats for ${silentMs} ms`);
+      logger.warn({ ...fields, ...killed.fields }, `worker ${worker.id} ${how} by the primary: ${killed.why}`);
       return;
     }
     const startupError = startupErrors.get(worker.id);
@@ -81,7 +87,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     }
   });
   primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed }) => {
-    if (killedUnresponsive.has(worker) || worker.readyAt === undefined) return;
+    if (killedByPrimary.has(worker) || worker.readyAt === undefined) return;
     // How the restart policy counts it: one that died soon after ready, before serving anything,
     // never got going (a failed start; the breaker's line follows if it trips); one that served
     // started, and its crash counts toward no limit.
@@ -98,12 +104,20 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
   });
   primary.on('workerUnresponsive', ({ worker, silentMs }) => {
-    unresponsive.set(worker, silentMs);
+    killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms`, fields: { silentMs } });
     logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);
   });
   primary.on('workerProtocolError', ({ worker, error, dropped }) =>
     logger.warn({ ...ids(worker), dropped, problem: error.problem }, error.message),
   );
+  primary.on('workerSlowMessage', ({ worker, readMs, bytes, count, maxMessageBytes }) => {
+    const more = count > 1 ? ` (${count} such reads since the last such line)` : '';
+    logger.warn(
+      { ...ids(worker), readMs, bytes, count },
+      `worker ${worker.id} sent a message that took the primary ${formatElapsed(readMs)} to read (about ${formatBytes(bytes)}): nothing else ran in the primary meanwhile${more}. ` +
+        `Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes (${formatBytes(maxMessageBytes)}) if workers are not trusted`,
+    );
+  });
   primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes }) =>
     logger.warn({ ...ids(worker), rssBytes, limitBytes }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)`),
   );

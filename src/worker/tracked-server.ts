@@ -136,11 +136,20 @@ export class TrackedServer {
    * that began and got no answer is cut off, however little of it arrived.
    */
   cutOff(): number {
+    const open = this.pendingRequests;
+    for (const socket of this.#sockets.keys()) socket.destroy();
+    return open;
+  }
+
+  /**
+   * The requests a cut-off now would cut (see `cutOff()`): those in flight and, for HTTP, those
+   * begun but not yet parsed. Bytes arriving raise no event: read it again to see them.
+   */
+  get pendingRequests(): number {
     let open = this.openRequests;
     if (isHttpServer(this.#server)) {
       for (const [socket, state] of this.#sockets) if (state.responses.size === 0 && socket.bytesRead > state.bytesAtIdle) open++;
     }
-    for (const socket of this.#sockets.keys()) socket.destroy();
     return open;
   }
 

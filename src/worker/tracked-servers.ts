@@ -8,6 +8,9 @@ import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
 import { effectiveSpreadMs, TrackedServer } from './tracked-server.js';
 
+/** How often, in ms, the open requests are counted again while they are reported. */
+const kReportPollMs = 250;
+
 export class TrackedServers {
   readonly #servers: TrackedServer[] = [];
   /** Called at each server's first request or connection (the lifecycle says it once to the primary). */
@@ -17,6 +20,8 @@ export class TrackedServers {
   /** Set while a report waits for the end of the tick. */
   #isReportQueued = false;
   #reported = -1;
+  /** Reads the count again while reporting (see `startReporting()`). */
+  #poll: NodeJS.Timeout | undefined;
 
   constructor(onServe: () => void = () => {}) {
     this.#onServe = onServe;
@@ -72,14 +77,25 @@ export class TrackedServers {
     return this.#servers.reduce((sum, server) => sum + server.cutOff(), 0);
   }
 
-  /** Gives `report` the open requests from now on (at once, then at each change), without draining. */
+  /**
+   * Gives `report` the requests a cut-off would cut (in flight, and HTTP requests still arriving)
+   * from now on: at once, then at each change, without draining. A request whose headers arrive
+   * slowly (a slowloris) raises no event: the count is also read every `kReportPollMs`, so the
+   * count a forced stop reports includes it.
+   */
   startReporting(report: (openRequests: number) => void): void {
     this.#report = report;
     this.#queueReport();
+    if (this.#poll === undefined && this.#servers.length > 0) {
+      this.#poll = setInterval(() => this.#queueReport(), kReportPollMs);
+      this.#poll.unref();
+    }
   }
 
   stopReporting(): void {
     this.#report = undefined;
+    clearInterval(this.#poll);
+    this.#poll = undefined;
   }
 
   #queueReport(): void {
@@ -87,7 +103,7 @@ export class TrackedServers {
     this.#isReportQueued = true;
     setImmediate(() => {
       this.#isReportQueued = false;
-      const openRequests = this.openRequests;
+      const openRequests = this.#servers.reduce((sum, server) => sum + server.pendingRequests, 0);
       if (!this.#report || openRequests === this.#reported) return;
       this.#reported = openRequests;
       this.#report(openRequests);

@@ -152,6 +152,9 @@ describe('checkLogsRequest', () => {
     for (const slot of [-1, 1.5, '1', null, 1e300, 2 ** 53, Number.NaN]) {
       expect(() => checkLogsRequest({ slot })).toThrow(/"logs" needs "slot" to be an integer from 0/);
     }
+    // `"slot":1e400` in a request parses as Infinity: said as such, never as JSON's "null".
+    expect(() => checkLogsRequest({ slot: JSON.parse('1e400') })).toThrow(/Received Infinity\.$/);
+    expect(() => checkLogsRequest({ slot: Number.NaN })).toThrow(/Received NaN\.$/);
     expect(() => checkLogsRequest({ slot: 1, workerId: 3 })).toThrow('"logs" takes "workerId" or "slot", not both');
   });
 

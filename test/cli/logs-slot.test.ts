@@ -68,7 +68,7 @@ describe('clusterkit logs --slot', () => {
     expect((await cli(['reload', 'slots'], { runtime })).code).toBe(0);
     const reloaded = (await status('slots', runtime)).workers.find((each) => each.slot === 1 && each.state !== 'stopping')!;
     expect(reloaded.id).not.toBe(first.id);
-    await slot.waitFor(new RegExp(`-- slot 1 is now served by worker ${reloaded.id} \\(reload\\)\\n`));
+    await slot.waitFor(new RegExp(`clusterkit: slot 1 is now served by worker ${reloaded.id} \\(reload\\)\\n`));
     await slot.waitFor(new RegExp(`\\[slots:${reloaded.id}\\] booted in slot 1\\n`));
     await worker.waitFor(new RegExp(`clusterkit: worker ${first.id} was replaced by worker ${reloaded.id} \\(reload\\); use --slot 1 to follow the slot\\n`));
     await json.waitFor(/"slotChange"/);
@@ -79,7 +79,7 @@ describe('clusterkit logs --slot', () => {
 
     // A crash: the restarted worker serves the slot, and the slot's reader goes on with it.
     process.kill(reloaded.pid, 'SIGKILL');
-    const restarted = await slot.waitFor(/-- slot 1 is now served by worker (\d+) \(restart\)\n/);
+    const restarted = await slot.waitFor(/clusterkit: slot 1 is now served by worker (\d+) \(restart\)\n/);
     await slot.waitFor(new RegExp(`\\[slots:${restarted[1]}\\] booted in slot 1\\n`));
     expect(slot.output()).not.toContain('booted in slot 0');
 
@@ -87,7 +87,7 @@ describe('clusterkit logs --slot', () => {
     expect((await cli(['stop', 'slots'], { runtime })).code).toBe(0);
     for (const reader of [slot, json, worker]) await expect(reader.exited()).resolves.toBe(0);
     expect(worker.stderr().split('was replaced by').length - 1).toBe(1);
-    expect(slot.stderr().split('-- slot 1 is now served by').length - 1).toBe(2);
+    expect(slot.stderr().split('clusterkit: slot 1 is now served by').length - 1).toBe(2);
   });
 
   it('[H52] refuses a slot the cluster does not have (exit 1, the valid range said), waits with --follow for one a scale-up starts', async () => {
@@ -112,11 +112,11 @@ describe('clusterkit logs --slot', () => {
     const waiting = startCli(['logs', 'range', '--slot', '3', '--follow'], { runtime });
     await waiting.waitFor(/clusterkit: slot 3 has no worker now; waiting for one \(a scale-up starts it\)\n/);
     expect((await cli(['scale', 'range', '4'], { runtime })).code).toBe(0);
-    const started = await waiting.waitFor(/-- slot 3 is now served by worker (\d+) \(scale-up\)\n/);
+    const started = await waiting.waitFor(/clusterkit: slot 3 is now served by worker (\d+) \(scale-up\)\n/);
     await waiting.waitFor(new RegExp(`\\[range:${started[1]}\\] booted in slot 3\\n`));
     const its = startCli(['logs', 'range', '--worker', started[1]!, '--follow', '--lines', '0'], { runtime });
     expect((await cli(['scale', 'range', '2'], { runtime })).code).toBe(0);
-    await waiting.waitFor(/-- slot 3 has no worker any more \(scale-down\)\n/);
+    await waiting.waitFor(/clusterkit: slot 3 has no worker any more \(scale-down\)\n/);
     await its.waitFor(new RegExp(`clusterkit: worker ${started[1]} will not be replaced: slot 3 has no worker any more \\(scale-down\\)`));
     // The slot's old lines are still there, without --follow; a refusal names such slots.
     expect((await cli(['logs', 'range', '--slot', '3'], { runtime })).stdout).toContain(`[range:${started[1]}] booted in slot 3\n`);

@@ -52,6 +52,20 @@ describe('report lines', () => {
     expect(text()).not.toContain(`worker ${worker!.id} crashed`);
   });
 
+  it('says a worker whose channel the primary could not read was killed by the primary, and why, not that it crashed', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ logger });
+    const [worker] = await primary.start();
+    const exit = onceEvent(primary, 'workerExit', 30_000);
+    const replaced = onceEvent(primary, 'workerReady', 30_000);
+    await primary.send(worker!, 'writeRawSoon', { mode: 'garbage' });
+    await expect(exit).resolves.toMatchObject({ worker, signal: 'SIGKILL', expected: false });
+    await replaced;
+    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: its IPC channel carried what the primary cannot read \\(not-a-message, the error above\\) `));
+    expect(text()).not.toContain(`worker ${worker!.id} exited unexpectedly`);
+    expect(text()).not.toContain(`worker ${worker!.id} crashed`);
+  });
+
   it('[H37] says how long a crashed worker was ready, and when the restart policy counts its crash as a failed start', async () => {
     const { logger, text } = capturedLogger();
     // A minute-long startup window: both deaths below fall inside it.

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { once } from 'node:events';
 import { describe, expect, it } from '@jest/globals';
 import { kIdleGraceMs, TrackedServer } from '../../src/worker/tracked-server.js';
+import { TrackedServers } from '../../src/worker/tracked-servers.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { until } from '../helpers/wait.js';
 
@@ -67,5 +68,30 @@ describe('TrackedServer drain', () => {
     await until(() => idle.destroyed, 10_000, 'the idle connection closed by the drain');
     expect(tracked.cutOff()).toBe(1);
     await expect(drained).resolves.toBe(0);
+  });
+
+  it('[H62] reports a slowloris among the open requests while draining, so that a forced stop says it cut it (no event marks its bytes arriving)', async () => {
+    const server = http.createServer((_request, response) => response.end('ok'));
+    const servers = new TrackedServers();
+    servers.add(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const slowloris = net.connect(port, '127.0.0.1');
+    onCleanup(() => {
+      servers.stopReporting();
+      slowloris.destroy();
+      server.close();
+    });
+    slowloris.on('error', () => {});
+    await once(slowloris, 'connect');
+    const reports: number[] = [];
+    servers.startReporting((openRequests) => reports.push(openRequests));
+    await until(() => reports.length > 0, 5_000, 'the first report');
+    expect(reports).toEqual([0]);
+    // Its first bytes after reporting began: read by the server, no request event.
+    slowloris.write('GET / HTTP/1.1\r\nHost: x\r\n');
+    await until(() => reports.at(-1) === 1, 10_000, 'the slowloris reported');
+    servers.stopReporting();
   });
 });

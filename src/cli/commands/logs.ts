@@ -12,7 +12,7 @@ import { controlRequest } from '../../control/control-client.js';
 import { openLogStream } from '../../control/log-client.js';
 import { describeSlots, type LogEntry, type SlotNote } from '../../control/log-protocol.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import { InvalidArgumentError } from '../../errors.js';
+import { describeValue, InvalidArgumentError } from '../../errors.js';
 import { servingWorkers } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
@@ -94,7 +94,7 @@ async function parseSlot(value: string, name: string): Promise<number> {
   const status = (await controlRequest(name, 'status', { timeoutMs: 5_000 })) as Partial<ClusterStatus>;
   const workers = Array.isArray(status.workers) ? status.workers.filter((worker) => Number.isSafeInteger(worker?.slot) && worker.slot >= 0 && typeof worker.state === 'string') : [];
   const slots = [...new Set(servingWorkers(workers).map((worker) => worker.slot))].sort((a, b) => a - b);
-  throw new InvalidArgumentError(`--slot needs a slot number, an integer: ${describeSlots(slots, `${name}'s`)} ("clusterkit status ${name}" shows each worker's slot). Received ${JSON.stringify(value)}.`);
+  throw new InvalidArgumentError(`--slot needs a slot number, an integer: ${describeSlots(slots, `${name}'s`)} ("clusterkit status ${name}" shows each worker's slot). Received ${describeValue(value)}.`);
 }
 
 /** `worker 7 (reload)`, or what left the slot without a worker. */
@@ -129,7 +129,7 @@ function printer(name: string, isJson: boolean) {
       if (isJson) return void process.stdout.write(`${JSON.stringify({ name, slotChange: note })}\n`);
       const why = kReasons[note.reason];
       if (followedWorker === undefined) {
-        process.stderr.write(note.workerId === undefined ? `-- slot ${note.slot} has no worker any more (${why})\n` : `-- slot ${note.slot} is now served by worker ${note.workerId} (${why})\n`);
+        process.stderr.write(note.workerId === undefined ? `clusterkit: slot ${note.slot} has no worker any more (${why})\n` : `clusterkit: slot ${note.slot} is now served by worker ${note.workerId} (${why})\n`);
       } else if (note.workerId === undefined) {
         process.stderr.write(`clusterkit: worker ${followedWorker} will not be replaced: slot ${note.slot} has no worker any more (${why}); no new line of worker ${followedWorker} will come once it exited\n`);
       } else {

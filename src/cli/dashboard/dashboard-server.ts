@@ -5,7 +5,7 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ClusterNotRunningError, RemoteError } from '../../errors.js';
+import { ClusterNotRunningError, describeValue, RemoteError } from '../../errors.js';
 import { inFlagNames } from '../flag-names.js';
 import type { ClusterFeed, FeedUpdate } from './cluster-feed.js';
 import { parseRequestTarget } from '../../request-target.js';
@@ -177,7 +177,7 @@ async function control(path: string, request: http.IncomingMessage, response: ht
   const body = text.trim() === '' && command === 'reload' ? {} : parseJson(text);
   if (body === kNotJson) return sendJson(response, 400, { error: `The request body is not JSON; send a JSON object such as ${example}.` });
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    return sendJson(response, 400, { error: `The request body must be a JSON object such as ${example}. Received ${JSON.stringify(body)}.` });
+    return sendJson(response, 400, { error: `The request body must be a JSON object such as ${example}. Received ${describeValue(body)}.` });
   }
   try {
     // The control socket's table of fields: a misspelt or unknown field is refused, not ignored.
@@ -189,7 +189,7 @@ async function control(path: string, request: http.IncomingMessage, response: ht
     if (command === 'reload') return sendJson(response, 200, await context.control.reload());
     const { count } = body as { count?: unknown };
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > kMaxScaleCount) {
-      return sendJson(response, 400, { error: `The worker count must be an integer from 1 to ${kMaxScaleCount}. Received ${JSON.stringify(count)}.` });
+      return sendJson(response, 400, { error: `The worker count must be an integer from 1 to ${kMaxScaleCount}. Received ${describeValue(count)}.` });
     }
     return sendJson(response, 200, await context.control.scale(count));
   } catch (error) {

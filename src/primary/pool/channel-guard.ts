@@ -18,12 +18,16 @@
  * `guardInternalMessages` covers the layer above: a well-formed message of node:cluster's own
  * protocol that Node's handler in the primary throws on (see there).
  *
+ * A read that kept the primary busy `kSlowReadMs` or more is told to `onSlowRead` (the pool reports
+ * the worker that sent it: `workerSlowMessage`).
+ *
  * The callback and buffers are Node internals (`kChannelHandle`, `onread`, `kJSONBuffer`,
  * `kMessageBufferSize`, found by their symbols' descriptions): when a Node version lacks them,
  * `guardChannel` returns false and the channel runs unguarded, as before. The test suite checks
  * that the guard is in place on the Node versions the package supports.
  */
 import type { ChildProcess } from 'node:child_process';
+import { isAnyArrayBuffer } from 'node:util/types';
 
 /** Why a worker's channel was marked corrupt. */
 export type ChannelFault =
@@ -45,6 +49,14 @@ export type ChannelFault =
    * primary.
    */
   | { readonly kind: 'too-many-servers'; readonly servers: number; readonly maxServers: number };
+
+/**
+ * A read of a worker's channel that kept the primary busy this long (ms) is reported: Node
+ * parses a message in one go, and a message under `maxMessageBytes` can still take seconds to
+ * parse when it is made of many small values (16 MiB of `[{},{},...]`: about 10 s on a busy
+ * machine). Nothing else runs in the primary meanwhile: no heartbeat, request or control command.
+ */
+export const kSlowReadMs = 1_000;
 
 /** Listening addresses one worker may have the primary hold open at once (`queryServer` minus `close`). */
 export const kMaxServersPerWorker = 256;
@@ -173,9 +185,16 @@ export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: Ch
 
 /**
  * Wraps the read callback of `child`'s IPC channel (see the file comment). `maxBytes` bounds one
- * message still arriving. Returns false when this Node version's channel cannot be guarded.
+ * message still arriving; a read taking `slowReadMs` or more is told to `onSlowRead`. Returns
+ * false when this Node version's channel cannot be guarded.
  */
-export function guardChannel(child: ChildProcess, maxBytes: number, onCorrupt: (fault: ChannelFault) => void): boolean {
+export function guardChannel(
+  child: ChildProcess,
+  maxBytes: number,
+  onCorrupt: (fault: ChannelFault) => void,
+  onSlowRead?: (readMs: number, bytes: number) => void,
+  slowReadMs = kSlowReadMs,
+): boolean {
   const key = symbolNamed(child, 'kChannelHandle');
   const handle = key ? (child as unknown as Record<symbol, unknown>)[key] : undefined;
   if (typeof handle !== 'object' || handle === null || typeof (handle as ChannelHandle).onread !== 'function') return false;
@@ -194,9 +213,17 @@ export function guardChannel(child: ChildProcess, maxBytes: number, onCorrupt: (
     // still goes through, so Node closes the channel and the worker's 'disconnect' comes.
     if (isCorrupt && args[0] !== undefined) return undefined;
     let result: unknown;
+    // Two clock reads per read (not per message): the cost of knowing who blocked the primary.
+    const startedAt = onSlowRead ? performance.now() : 0;
+    const bufferedBefore = onSlowRead ? (pending?.() ?? 0) : 0;
     try {
       result = read.apply(this, args);
+      if (onSlowRead) {
+        const readMs = performance.now() - startedAt;
+        if (readMs >= slowReadMs) onSlowRead(readMs, bufferedBefore + (isAnyArrayBuffer(args[0]) ? args[0].byteLength : 0));
+      }
     } catch (error) {
+      // Also an `advanced` header of 2 GiB or more: Node reads it as a negative length.
       corrupt({ kind: 'not-a-message', cause: error });
       return undefined;
     }

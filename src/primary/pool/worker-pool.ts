@@ -20,6 +20,7 @@ import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from './channel-guard.js';
 import { guardHandoffs } from './handoff-guard.js';
+import { kProtocolWarningIntervalMs } from './protocol-errors.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -194,7 +195,12 @@ export class WorkerPool {
 
   #attach(record: WorkerRecord): void {
     const worker = record.clusterWorker;
-    guardChannel(worker.process, this.#context.options.maxMessageBytes + kFrameOverheadBytes, (fault) => this.#onChannelCorrupt(record, fault));
+    guardChannel(
+      worker.process,
+      this.#context.options.maxMessageBytes + kFrameOverheadBytes,
+      (fault) => this.#onChannelCorrupt(record, fault),
+      (readMs, bytes) => this.#onSlowRead(record, readMs, bytes),
+    );
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault));
     guardHandoffs(worker.process);
     worker.process.on('message', (message: unknown, handle: unknown) => {
@@ -249,6 +255,17 @@ export class WorkerPool {
     record.isKilledForChannel = true;
     this.#context.emit('workerError', { worker: record.handle, error });
     record.clusterWorker.process.kill('SIGKILL');
+  }
+
+  /** A read of the worker's channel kept the primary busy (channel-guard.ts): reported, rate-limited as protocol errors are. */
+  #onSlowRead(record: WorkerRecord, readMs: number, bytes: number): void {
+    record.slowMessages++;
+    const warning = record.slowMessageWarning;
+    const now = Date.now();
+    if (warning && now - warning.at < kProtocolWarningIntervalMs) return;
+    const count = record.slowMessages - (warning?.count ?? 0);
+    record.slowMessageWarning = { at: now, count: record.slowMessages };
+    this.#context.emit('workerSlowMessage', { worker: record.handle, readMs: Math.round(readMs), bytes, count, maxMessageBytes: this.#context.options.maxMessageBytes });
   }
 
   #onDisconnect(record: WorkerRecord): void {

@@ -74,6 +74,10 @@ export class WorkerRecord {
   protocolErrors = 0;
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
   protocolWarning: { at: number; count: number } | undefined;
+  /** Reads of its channel that kept the primary busy `kSlowReadMs` or more (channel-guard.ts). */
+  slowMessages = 0;
+  /** When `workerSlowMessage` was last emitted for it, and `slowMessages` then. */
+  slowMessageWarning: { at: number; count: number } | undefined;
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */
   isKilledForChannel = false;
   /** Set once its orphan watchdog was armed (`$watchdog` sent). */

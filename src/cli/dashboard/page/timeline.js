@@ -17,6 +17,7 @@ const kKinds = {
   workerProtocolError: { tag: 'protocol error', color: '#e879f9', line: false },
   workerDrain: { tag: 'drain', color: '#a3e635', line: false },
   workerChannelCorrupt: { tag: 'channel corrupt', color: '#ef4444', line: true },
+  workerSlowMessage: { tag: 'slow message', color: '#e879f9', line: false },
   crashLoop: { tag: 'crash loop', color: '#ef4444', line: true },
   reload: { tag: 'reload', color: '#60a5fa', line: true },
   reloadComplete: { tag: 'reload done', color: '#60a5fa', line: true },
@@ -70,6 +71,8 @@ export function describeEvent(event) {
       return `${worker(event)} broke the protocol: ${event.dropped} message${event.dropped === 1 ? '' : 's'} dropped (${event.error})`;
     case 'workerDrain':
       return `${worker(event)} drains gradually: releases its ${event.connections} open connection${event.connections === 1 ? '' : 's'} one at a time over ${formatMs(event.spreadMs)} ms`;
+    case 'workerSlowMessage':
+      return `${worker(event)} sent a message that kept the primary busy ${formatMs(event.readMs)} ms (about ${formatBytes(event.bytes)})${event.count > 1 ? `; ${event.count} such since the last` : ''}`;
     case 'workerChannelCorrupt':
       return `${worker(event)} killed: ${event.error}`;
     case 'crashLoop':

@@ -1,0 +1,57 @@
+/**
+ * A message within `maxMessageBytes` can still keep the primary busy for seconds: Node parses it
+ * in one go inside the channel's read callback, and many small values parse slowly. The channel
+ * guard times each read and reports the slow ones (`workerSlowMessage`): before, the sender was
+ * neither named nor logged. A real child process and a real IPC channel; the threshold is lowered
+ * so that the test does not depend on how fast this machine parses.
+ */
+import { fork } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from '@jest/globals';
+import { recordClusterEvents } from '../../src/control/record-events.js';
+import { guardChannel, kSlowReadMs } from '../../src/primary/pool/channel-guard.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { testPrimary } from '../helpers/primary.js';
+import { until } from '../helpers/wait.js';
+
+const kChild = fileURLToPath(new URL('../fixtures/slow-message-child.mjs', import.meta.url));
+
+describe('a message slow to parse', () => {
+  it('[H61] is timed by the channel guard: the read that parsed it is reported, with its time and about its size', async () => {
+    expect(kSlowReadMs).toBe(1_000);
+    const child = fork(kChild, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    onCleanup(() => child.kill('SIGKILL'));
+    const slow: Array<{ readMs: number; bytes: number }> = [];
+    const corrupt: unknown[] = [];
+    expect(guardChannel(child, 64 * 1024 * 1024, (fault) => corrupt.push(fault), (readMs, bytes) => slow.push({ readMs, bytes }), 0)).toBe(true);
+    await once(child, 'message');
+    const count = 200_000; // `{},` each: about 600 KB, many reads
+    const received = once(child, 'message');
+    child.send({ count });
+    const [message] = (await received) as [unknown[]];
+    expect(message).toHaveLength(count);
+    expect(corrupt).toEqual([]);
+    // Every read was at or over the threshold of 0: the last one held about the whole message.
+    const largest = Math.max(...slow.map((read) => read.bytes));
+    expect(largest).toBeGreaterThan(count * 3 * 0.9);
+    expect(slow.every((read) => read.readMs >= 0)).toBe(true);
+    child.send('exit');
+    await until(() => child.exitCode !== null || child.signalCode !== null, 10_000, 'the child exited');
+  });
+
+  it('[H61] names the worker in a warning line and in the event log, rate-limited per worker', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ logger });
+    const [worker] = await primary.start();
+    const { log, stop } = recordClusterEvents(primary);
+    onCleanup(stop);
+    primary.emit('workerSlowMessage', { worker: worker!, readMs: 2_345, bytes: 15 * 1024 * 1024, count: 3, maxMessageBytes: 16 * 1024 * 1024 });
+    expect(text()).toContain(
+      `[t] WARN worker ${worker!.id} sent a message that took the primary 2.3 s to read (about 15.0 MiB): nothing else ran in the primary meanwhile (3 such reads since the last such line). ` +
+        'Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes (16.0 MiB) if workers are not trusted ',
+    );
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerSlowMessage', workerId: worker!.id, readMs: 2_345, bytes: 15 * 1024 * 1024, count: 3 }));
+  });
+});

@@ -20,7 +20,7 @@ import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from './channel-guard.js';
 import { guardHandoffs } from './handoff-guard.js';
-import { kProtocolWarningIntervalMs } from './protocol-errors.js';
+import { nextWarning } from './protocol-errors.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -260,12 +260,10 @@ export class WorkerPool {
   /** A read of the worker's channel kept the primary busy (channel-guard.ts): reported, rate-limited as protocol errors are. */
   #onSlowRead(record: WorkerRecord, readMs: number, bytes: number): void {
     record.slowMessages++;
-    const warning = record.slowMessageWarning;
-    const now = Date.now();
-    if (warning && now - warning.at < kProtocolWarningIntervalMs) return;
-    const count = record.slowMessages - (warning?.count ?? 0);
-    record.slowMessageWarning = { at: now, count: record.slowMessages };
-    this.#context.emit('workerSlowMessage', { worker: record.handle, readMs: Math.round(readMs), bytes, count, maxMessageBytes: this.#context.options.maxMessageBytes });
+    const warning = nextWarning(record.slowMessageWarning, record.slowMessages);
+    if (!warning) return;
+    record.slowMessageWarning = warning.mark;
+    this.#context.emit('workerSlowMessage', { worker: record.handle, readMs: Math.round(readMs), bytes, count: warning.since, maxMessageBytes: this.#context.options.maxMessageBytes });
   }
 
   #onDisconnect(record: WorkerRecord): void {

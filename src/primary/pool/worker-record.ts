@@ -8,6 +8,7 @@ import { deferred, type Deferred } from '../../deferred.js';
 import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { Slot } from './slot.js';
+import type { WarningMark } from './protocol-errors.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -73,11 +74,11 @@ export class WorkerRecord {
   /** Messages from this worker dropped as protocol errors (protocol-errors.ts). */
   protocolErrors = 0;
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
-  protocolWarning: { at: number; count: number } | undefined;
+  protocolWarning: WarningMark | undefined;
   /** Reads of its channel that kept the primary busy `kSlowReadMs` or more (channel-guard.ts). */
   slowMessages = 0;
   /** When `workerSlowMessage` was last emitted for it, and `slowMessages` then. */
-  slowMessageWarning: { at: number; count: number } | undefined;
+  slowMessageWarning: WarningMark | undefined;
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */
   isKilledForChannel = false;
   /** Set once its orphan watchdog was armed (`$watchdog` sent). */

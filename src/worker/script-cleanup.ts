@@ -2,8 +2,12 @@
  * PM2-style cleanup for a plain script under `clusterkit run`: a script that listens for SIGINT
  * or SIGTERM stops through its own listener, as PM2 stops it (SIGINT, PM2's default
  * `kill_signal`, when the script listens for it, else SIGTERM), and must exit by itself by the
- * worker's deadline. Its servers are left to it. Enabled by the bootstrap (`useScriptCleanup`);
- * a script without such listeners, and every ClusterWorker, is drained as usual.
+ * worker's deadline. Its servers are left to it to close; clusterkit only tells their HTTP
+ * keep-alive clients to go (`Connection: close`, idle connections closed), as a drain does: the
+ * usual cleanup, `server.close(() => process.exit(0))`, waits for every connection to end, and
+ * busy keep-alive clients never leave on their own (every reload then cut their requests at
+ * the deadline). Enabled by the bootstrap (`useScriptCleanup`); a script without such
+ * listeners, and every ClusterWorker, is drained as usual.
  */
 import { timerDelay } from '../duration.js';
 import { kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice } from '../messaging/system-types.js';
@@ -37,6 +41,10 @@ export interface ScriptCleanup {
   readonly tell: (type: string, payload: unknown) => void;
   /** True once the worker's stop is over (the 'exit' report is then not needed). */
   readonly isStopped: () => boolean;
+  /** The time over which keep-alive clients are told to go (a reload's gradual drain), in ms. */
+  readonly spreadMs?: number;
+  /** When given, no keep-alive client is told to go before the promise it returns settles (a shutdown). */
+  readonly beforeRelease?: () => Promise<unknown>;
 }
 
 /**
@@ -45,7 +53,7 @@ export interface ScriptCleanup {
  * and connections. Resolves only if it is still running at the deadline: its open requests are
  * then cut off and reported, with the cleanup's timeout; the worker exits 1.
  */
-export async function runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers, tell, isStopped }: ScriptCleanup): Promise<number> {
+export async function runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers, tell, isStopped, spreadMs = 0, beforeRelease }: ScriptCleanup): Promise<number> {
   tell(kScriptCleanupNotice, { signal });
   servers.startReporting((openRequests) => tell(kDrainNotice, { openRequests }));
   // The script exiting with requests still open (its listener calls process.exit() at once)
@@ -65,9 +73,17 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
       });
     }
   }
+  // After the listeners (which close the servers): their keep-alive clients are told to go.
+  servers.release(deadline, spreadMs, beforeRelease);
   // The IPC channel (and our deadline) must not keep the process alive: its exit is its own.
   process.channel?.unref();
   await new Promise((resolve) => setTimeout(resolve, timerDelay(Math.max(0, deadline - Date.now()))).unref());
+  // The stop failed, as the line about it says: exit 1 even if the script's own cleanup, freed
+  // by the cut-off below (its server.close() callback runs once the connections are gone),
+  // calls process.exit(0) before the worker exits.
+  process.once('exit', () => {
+    process.exitCode = 1;
+  });
   const cut = servers.cutOff();
   const timeoutMs = Math.max(0, deadline - startedAt);
   if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs });

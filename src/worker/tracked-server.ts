@@ -110,14 +110,26 @@ export class TrackedServer {
       const close = (server as object) instanceof NetServer ? NetServer.prototype.close : server.close;
       close.call(server, () => resolve());
     });
-    if (isHttpServer(server)) {
-      const release = () => this.#releaseInTurns(effectiveSpreadMs(spreadMs, deadline));
-      if (releaseGate) void releaseGate.then(release, release);
-      else release();
-    }
+    this.release(deadline, spreadMs, releaseGate);
     let cut = 0;
     const timer = setTimeout(() => (cut = this.cutOff()), Math.max(0, deadline - Date.now()));
     return closed.finally(() => clearTimeout(timer)).then(() => cut);
+  }
+
+  /**
+   * Tells the HTTP keep-alive clients to go, as a drain does, without closing the server: from now
+   * on every response says `Connection: close`, and the open connections are released one at a
+   * time over `spreadMs` (at most half the time left before `deadline`), after `releaseGate` if
+   * given; an idle one is closed after `kIdleGraceMs`. For a plain script that stops through its
+   * own signal listener: its `server.close()` waits for every connection to end, which busy
+   * keep-alive clients otherwise never do. Nothing for a plain TCP server.
+   */
+  release(deadline: number, spreadMs = 0, releaseGate?: Promise<unknown>): void {
+    this.#isDraining = true;
+    if (!isHttpServer(this.#server)) return;
+    const release = () => this.#releaseInTurns(effectiveSpreadMs(spreadMs, deadline));
+    if (releaseGate) void releaseGate.then(release, release);
+    else release();
   }
 
   /**

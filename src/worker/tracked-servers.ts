@@ -53,6 +53,15 @@ export class TrackedServers {
     return cut.reduce((sum, count) => sum + count, 0);
   }
 
+  /**
+   * Tells every server's HTTP keep-alive clients to go without closing the servers (see
+   * `TrackedServer.release()`); `beforeRelease` as for `drain()`, called at once.
+   */
+  release(deadline: number, spreadMs = 0, beforeRelease?: () => Promise<unknown>): void {
+    const gate = beforeRelease?.();
+    for (const server of this.#servers) server.release(deadline, spreadMs, gate);
+  }
+
   /** Ends a gradual drain: every connection still waiting for its turn is released now. */
   releaseAll(): void {
     for (const server of this.#servers) server.releaseAll();

@@ -195,7 +195,9 @@ export class WorkerLifecycle {
     const signal = scriptCleanupSignal(this.#onSignal);
     if (signal) {
       const isDelivered = this.#signalsReceived.has(signal);
-      const code = await runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers: this.#servers, tell, isStopped: () => this.#state === 'stopped' });
+      // As below: in a shutdown, keep-alive clients are told to go once the cluster stopped accepting.
+      const beforeRelease = reason === 'primary' && spreadMs === 0 ? () => this.#syncWithPrimary(Date.now() + (deadline - Date.now()) / 4) : undefined;
+      const code = await runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers: this.#servers, tell, isStopped: () => this.#state === 'stopped', spreadMs, beforeRelease });
       this.#finishStop();
       return code;
     }

@@ -4,7 +4,9 @@
  * itself; its exit decides graceful or failed. A listener that does not exit by the worker's
  * deadline, or exits with requests open, is reported. Real processes, the CLI binary.
  */
+import http from 'node:http';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { onCleanup } from '../helpers/cleanup.js';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
@@ -67,5 +69,42 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     await expect(inFlight).resolves.toHaveProperty('code', 'ECONNRESET');
     await expect(run.exited(30_000)).resolves.toBe(1);
     expect(run.stderr()).toContain("WARN worker 1 exited with 1 request still open: they were cut off (the script's own cleanup exited before they finished)");
+  });
+
+  it('[H65] the documented cleanup (server.close, then exit) finishes under a keep-alive client: its response says Connection: close, the stop is graceful', async () => {
+    const { runtime, run, port } = await startCleanupScript('keepalive');
+    // A keep-alive client with a request in flight when the stop begins: server.close() waits
+    // for its connection, which the client would keep for its next request.
+    const agent = new http.Agent({ keepAlive: true });
+    onCleanup(() => agent.destroy());
+    const response = new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
+      http.get(`http://127.0.0.1:${port}/?ms=500`, { agent }, (res) => {
+        res.resume();
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
+      }).on('error', reject);
+    });
+    await run.waitFor(/request \d+/);
+    const stop = await cli(['stop', 'keepalive'], { runtime, ms: 30_000 });
+    await expect(response).resolves.toEqual({ status: 200, connection: 'close' });
+    // Before: the connection stayed open, the listener's close never finished, and the worker
+    // was cut at its deadline (failed).
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped keepalive: 1 worker stopped gracefully\n' });
+    await expect(run.exited(30_000)).resolves.toBe(0);
+    expect(run.stdout()).toMatch(/\[keepalive:1\] closed \d+\n/);
+  });
+
+  it('[H65] a listener whose close finishes only when the deadline cuts its request: the worker exits 1, as its line says, not 0', async () => {
+    const { runtime, run, port } = await startCleanupScript('late');
+    const stuck = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    const stop = await cli(['stop', 'late'], { runtime, ms: 30_000 });
+    expect(stop.stdout).toMatch(/^stopped late: 0 workers stopped gracefully, 1 did not stop cleanly .*, 1 request cut off\n$/);
+    await expect(stuck).resolves.toHaveProperty('code', 'ECONNRESET');
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    // The cut-off freed the script's server.close() callback, which called process.exit(0).
+    expect(run.stdout()).toMatch(/\[late:1\] closed \d+\n/);
+    expect(run.stderr()).toMatch(/\[late\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1 /);
+    expect(run.stderr()).toMatch(/\[late\] WARN worker 1 did not stop cleanly: it exited with code 1 /);
+    expect(run.stderr()).not.toMatch(/\[late\] worker 1 stopped /);
   });
 });

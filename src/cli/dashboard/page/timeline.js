@@ -70,6 +70,8 @@ export function describeEvent(event) {
     case 'workerProtocolError':
       return `${worker(event)} broke the protocol: ${event.dropped} message${event.dropped === 1 ? '' : 's'} dropped (${event.error})`;
     case 'workerDrain':
+      // A worker with no open connection has nothing to release gradually: it just stops.
+      if (event.connections === 0) return `${worker(event)} stops: no open connection to release`;
       return `${worker(event)} drains gradually: releases its ${event.connections} open connection${event.connections === 1 ? '' : 's'} one at a time over ${formatMs(event.spreadMs)} ms`;
     case 'workerSlowMessage':
       return `${worker(event)} sent a message that kept the primary busy ${formatMs(event.readMs)} ms (about ${formatBytes(event.bytes)})${event.count > 1 ? `; ${event.count} such since the last` : ''}`;

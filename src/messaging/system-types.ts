@@ -126,6 +126,11 @@ export interface PingReport {
   loopDelayP99?: number;
   /** Missing from the answers of older workers. */
   cpuPercent?: number;
+  /**
+   * Requests open on the worker's tracked servers (in flight, and HTTP requests still arriving):
+   * what a crash or a kill would cut. Missing when it tracks no server, and from older workers.
+   */
+  openRequests?: number;
 }
 
 /**
@@ -269,9 +274,10 @@ export function isScriptCleanupPayload(payload: unknown): payload is ScriptClean
  */
 export function isPingReport(reply: unknown): reply is PingReport {
   if (!isRecord(reply)) return false;
-  const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent } = reply;
+  const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent, openRequests } = reply;
   const isOptionalFigure = (value: unknown) => value === undefined || isFigure(value);
-  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent);
+  const isOptionalCount = openRequests === undefined || (typeof openRequests === 'number' && Number.isSafeInteger(openRequests) && openRequests >= 0);
+  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalCount;
 }
 
 export function isRelayPayload(payload: unknown): payload is RelayPayload {

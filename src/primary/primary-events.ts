@@ -55,6 +55,13 @@ export interface WorkerCrashEvent {
    * no restart limit.
    */
   readonly hasServed: boolean;
+  /**
+   * The requests the crash cut off, as far as the primary knows: those its tracked servers had
+   * open at its last heartbeat answer (at most `heartbeat.intervalMs` old), and the connections
+   * handed to it that it never took. A lower bound (connections node:cluster still queued for it
+   * are not known). Undefined when it tracks no server and was handed no connection unanswered.
+   */
+  readonly lostRequests?: number;
 }
 
 export interface WorkerRestartEvent {

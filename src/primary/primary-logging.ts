@@ -86,8 +86,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
-  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed }) => {
-    if (killedByPrimary.has(worker) || worker.readyAt === undefined) return;
+  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests }) => {
+    // What its death cut: open at its last heartbeat, and connections it was handed and never took.
+    const lost = lostRequests ? `; ${plural(lostRequests, 'request')} cut off (open at its last heartbeat, or handed to it and not taken yet)` : '';
+    if (worker.readyAt === undefined) return;
+    if (killedByPrimary.has(worker)) {
+      if (lost) logger.warn({ ...ids(worker), lostRequests }, `worker ${worker.id}'s kill${lost.replace(';', ':')}`);
+      return;
+    }
     // How the restart policy counts it: one that died soon after ready, before serving anything,
     // never got going (a failed start; the breaker's line follows if it trips); one that served
     // started, and its crash counts toward no limit.
@@ -96,7 +102,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       : hasServed
         ? ', having served: a crash, counted toward no restart limit'
         : '';
-    logger.warn({ ...ids(worker), uptimeMs, readyMs }, `worker ${worker.id} crashed ${formatElapsed(readyMs)} after it became ready${counted}`);
+    logger.warn({ ...ids(worker), uptimeMs, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }) }, `worker ${worker.id} crashed ${formatElapsed(readyMs)} after it became ready${counted}${lost}`);
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
     // After a failed start, its line said it all; the retry is a detail.

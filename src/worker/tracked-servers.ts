@@ -76,6 +76,11 @@ export class TrackedServers {
     return { connections, spreadMs: Math.round(effectiveSpreadMs(spreadMs, deadline)) };
   }
 
+  /** What a cut-off now would cut on every server: in flight, and HTTP requests still arriving. */
+  get pendingRequests(): number {
+    return this.#servers.reduce((sum, server) => sum + server.pendingRequests, 0);
+  }
+
   /** Requests in flight on every server (a plain TCP server's open connections). */
   get openRequests(): number {
     return this.#servers.reduce((sum, server) => sum + server.openRequests, 0);
@@ -112,7 +117,7 @@ export class TrackedServers {
     this.#isReportQueued = true;
     setImmediate(() => {
       this.#isReportQueued = false;
-      const openRequests = this.#servers.reduce((sum, server) => sum + server.pendingRequests, 0);
+      const openRequests = this.pendingRequests;
       if (!this.#report || openRequests === this.#reported) return;
       this.#reported = openRequests;
       this.#report(openRequests);

@@ -87,7 +87,12 @@ export class WorkerLifecycle {
     this.#context = context;
     this.#hooks = hooks;
     const { system } = context;
-    system.register(kPingRequest, { kind: 'request', check: isNoPayload, handle: () => this.#probe.report() });
+    system.register(kPingRequest, {
+      kind: 'request',
+      check: isNoPayload,
+      // The open requests go with each answer: what the primary reports lost if this worker dies.
+      handle: () => (this.#servers.size > 0 ? { ...this.#probe.report(), openRequests: this.#servers.pendingRequests } : this.#probe.report()),
+    });
     system.register(kShutdownRequest, { kind: 'request', check: isShutdownPayload, handle: ({ timeoutMs, spreadMs }) => this.#stopForPrimary(timeoutMs, spreadMs) });
     system.register(kArmWatchdogNotice, { kind: 'notification', check: isNoPayload, handle: () => this.#startWatchdog() });
   }

@@ -21,6 +21,12 @@ export interface WorkerStats {
   eventLoopDelayP99Ms: number | undefined;
   /** CPU use since the previous heartbeat, in percent of one core (see `WorkerHealth.cpuPercent`). */
   cpuPercent: number | undefined;
+  /**
+   * Requests open on its tracked servers at the last heartbeat (in flight, and HTTP requests
+   * still arriving): what a crash now would cut. Undefined before the first heartbeat answer,
+   * and for a worker that tracks no server.
+   */
+  openRequests?: number | undefined;
   messagesIn: number;
   messagesOut: number;
   /** Requests to this worker still waiting for a reply. */
@@ -49,6 +55,7 @@ export function collectStats(pool: WorkerPool): WorkerStats[] {
     eventLoopDelayMs: record.health?.eventLoopDelayMs,
     eventLoopDelayP99Ms: record.health?.eventLoopDelayP99Ms,
     cpuPercent: record.health?.cpuPercent,
+    openRequests: record.health?.openRequests,
     messagesIn: record.endpoint.stats.messagesIn,
     messagesOut: record.endpoint.stats.messagesOut,
     pending: record.endpoint.pendingCount,

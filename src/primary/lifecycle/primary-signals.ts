@@ -26,8 +26,10 @@ export function shutdownExitCode(report: ShutdownReport): number {
  */
 export function forceStop(context: Pick<LifecycleContext, 'pool' | 'emit'>, signal: NodeJS.Signals): never {
   const killed = killAll(context.pool);
-  const reported = killed.filter((record) => record.openRequests !== undefined);
-  const openRequests = reported.length === 0 ? undefined : reported.reduce((sum, record) => sum + record.openRequests!, 0);
+  // As the workers last reported them (their drain, else their last heartbeat), with the
+  // connections handed to them that they had not taken yet.
+  const lost = killed.map((record) => record.lostRequests()).filter((count) => count !== undefined);
+  const openRequests = lost.length === 0 ? undefined : lost.reduce((sum, count) => sum + count, 0);
   // Listeners run now, synchronously: the default logger writes its line before the exit.
   context.emit('shutdownForced', { signal, killed: killed.map((record) => record.handle), openRequests });
   process.exit(kSignalExitCodes[signal] ?? 1);

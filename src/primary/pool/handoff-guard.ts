@@ -37,9 +37,14 @@ function acknowledgedSeq(message: unknown): number | undefined {
 /** After an exit, how long the channel's end may take to come (a grandchild holding its descriptor delays it). */
 const kChannelEndGraceMs = 1_000;
 
-/** Tracks the connections handed to `child` until acknowledged; closes those left when its channel ends. */
-export function guardHandoffs(child: ChildProcess): void {
+/**
+ * Tracks the connections handed to `child` until acknowledged; closes those left when its
+ * channel ends. Returns how many it handed over and never acknowledged (so far): clients whose
+ * connection a dying worker takes with it, counted in what its death cut off.
+ */
+export function guardHandoffs(child: ChildProcess): () => number {
   const inFlight = new Map<number, Closable>();
+  let closedUnacknowledged = 0;
   const send = child.send as (this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]) => boolean;
   child.send = function trackedSend(this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]): boolean {
     if (isHandoff(message, handle)) inFlight.set(message.seq, handle as Closable);
@@ -50,6 +55,7 @@ export function guardHandoffs(child: ChildProcess): void {
     if (seq !== undefined) inFlight.delete(seq);
   });
   const closeUnacknowledged = (): void => {
+    closedUnacknowledged += inFlight.size;
     for (const handle of inFlight.values()) {
       try {
         handle.close();
@@ -61,4 +67,5 @@ export function guardHandoffs(child: ChildProcess): void {
   };
   child.once('disconnect', closeUnacknowledged);
   child.once('exit', () => setTimeout(closeUnacknowledged, kChannelEndGraceMs).unref());
+  return () => closedUnacknowledged + inFlight.size;
 }

@@ -22,7 +22,17 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   if (record.exitCode !== 0 || record.signal) {
     const policy = context.options.restart;
     const startupFailure = policy !== false && isStartupFailure(ended, policy);
-    context.emit('workerCrash', { worker: record.handle, code: record.exitCode, signal: record.signal, uptimeMs, readyMs, isStartupFailure: startupFailure, hasServed: record.hasServed });
+    const lostRequests = record.lostRequests();
+    context.emit('workerCrash', {
+      worker: record.handle,
+      code: record.exitCode,
+      signal: record.signal,
+      uptimeMs,
+      readyMs,
+      isStartupFailure: startupFailure,
+      hasServed: record.hasServed,
+      ...(lostRequests === undefined ? {} : { lostRequests }),
+    });
   }
   const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready`) : record.startupFailure();
   decideAndRestart(pool, context, record, ended, cause);

@@ -110,12 +110,15 @@ function neverStarted(record: WorkerRecord): boolean {
 }
 
 /**
- * The requests a stop cut off: those the worker said it cut (`$requestsCut`), or for a worker
- * killed with SIGKILL, those its tracked servers still had open as it last reported (`$drain`).
+ * The requests a stop cut off: those the worker said it cut (`$requestsCut`); for a worker that
+ * died by a signal before saying so (the primary's SIGKILL at the timeout, or another's kill),
+ * what its death cut as far as the primary knows (`WorkerRecord.lostRequests()`: open as it
+ * last reported, by its drain or its last heartbeat, and connections handed to it it never took).
  */
 export function requestsCutBy(record: WorkerRecord, outcome: StopOutcome): number {
-  if (outcome === 'killed') return record.requestsCut ?? record.openRequests ?? 0;
-  return record.requestsCut ?? 0;
+  if (record.requestsCut !== undefined) return record.requestsCut + (record.signal !== null ? record.unacknowledgedHandoffs() : 0);
+  if (outcome === 'killed' || record.signal !== null) return record.lostRequests() ?? 0;
+  return 0;
 }
 
 /**

@@ -202,7 +202,7 @@ export class WorkerPool {
       (readMs, bytes) => this.#onSlowRead(record, readMs, bytes),
     );
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault));
-    guardHandoffs(worker.process);
+    record.unacknowledgedHandoffs = guardHandoffs(worker.process);
     worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
       if (!isClusterKitMessage(message)) return;

@@ -30,6 +30,8 @@ export interface WorkerHealth {
    * the worker did not report it.
    */
   cpuPercent: number | undefined;
+  /** Requests open on its tracked servers at that heartbeat; undefined when it tracks none. */
+  openRequests: number | undefined;
   at: number;
 }
 
@@ -73,12 +75,28 @@ export class WorkerRecord {
   isPinging = false;
   /** Messages from this worker dropped as protocol errors (protocol-errors.ts). */
   protocolErrors = 0;
+  /**
+   * The requests its death cuts off, as far as the primary knows, for a worker that dies without
+   * saying what it cut (killed by a signal, crashed): the requests its tracked servers had open
+   * as it last reported (its drain notices, else its last heartbeat answer), and the connections
+   * handed to it that it never took. Undefined when it reported none and was handed none
+   * unacknowledged. Connections node:cluster still queued in the primary for it are not known
+   * here: with a hung worker, this is a lower bound.
+   */
+  lostRequests(): number | undefined {
+    const open = this.openRequests ?? this.health?.openRequests;
+    const handoffs = this.unacknowledgedHandoffs();
+    return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
+  }
+
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
   protocolWarning: WarningMark | undefined;
   /** Reads of its channel that kept the primary busy `kSlowReadMs` or more (channel-guard.ts). */
   slowMessages = 0;
   /** When `workerSlowMessage` was last emitted for it, and `slowMessages` then. */
   slowMessageWarning: WarningMark | undefined;
+  /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */
+  unacknowledgedHandoffs: () => number = () => 0;
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */
   isKilledForChannel = false;
   /** Set once its orphan watchdog was armed (`$watchdog` sent). */

@@ -1,0 +1,80 @@
+/**
+ * What a worker's death cuts off when the worker cannot say it: a hung worker killed at the
+ * shutdown timeout, a worker killed from outside, a crash. Before, every such report said 0
+ * requests cut off (`requestsCut: 0`, "every request got its answer") while its clients lost
+ * their requests. The primary now counts what it knows: the requests the worker's tracked
+ * servers had open at its last heartbeat (or drain report), and the connections handed to it
+ * that it never took. Real workers, real HTTP clients, real signals.
+ */
+import http from 'node:http';
+import { describe, expect, it } from '@jest/globals';
+import type { WorkerHandle } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { freePort } from '../helpers/ports.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+
+function get(port: number, path: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      })
+      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}
+
+async function workerWithOpenRequests(count: number, options: Record<string, unknown> = {}) {
+  const { logger, text } = capturedLogger();
+  const port = await freePort();
+  // A short heartbeat: its answers carry the open requests; a long timeout: the test decides when the worker dies.
+  const primary = testPrimary({ env: { PORT: String(port) }, logger, heartbeat: { intervalMs: 100, timeoutMs: 60_000 }, ...options }, 'workers/slow-http.ts');
+  const [worker] = await primary.start();
+  const arrived = record(primary, 'workerMessage');
+  const requests = Array.from({ length: count }, () => get(port, '/?ms=600000'));
+  await until(() => arrived.events.length === count, 20_000, 'the requests in flight');
+  arrived.stop();
+  // A heartbeat answer has said so: what the primary knows if the worker can say nothing more.
+  await until(() => primary.stats().find((row) => row.id === worker!.id)?.openRequests === count, 20_000, 'the open requests reported by a heartbeat');
+  return { primary, worker: worker!, port, requests, text };
+}
+
+describe('requests cut off by a worker that cannot say so', () => {
+  it('[H72] a hung worker killed at the shutdown timeout: requestsCut counts the requests it held, not 0', async () => {
+    const { primary, port, requests } = await workerWithOpenRequests(3);
+    // Its next request hangs it: its event loop never turns again, it reports nothing more.
+    const arrived = onceEvent(primary, 'workerMessage', 20_000);
+    const hung = get(port, '/?hang=1');
+    await arrived;
+    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    expect(report.killed).toHaveLength(1);
+    // The 3 it reported, and the hanging one if a heartbeat saw it: at least 3, never 0.
+    expect(report.requestsCut).toBeGreaterThanOrEqual(3);
+    for (const outcome of await Promise.all([...requests, hung])) expect(outcome).toBe('ECONNRESET');
+  });
+
+  it('[H72] a crash: workerCrash says how many requests it cut (lostRequests) and the crash line says it', async () => {
+    const { primary, worker, requests, text } = await workerWithOpenRequests(2);
+    const crash = onceEvent<{ worker: WorkerHandle; lostRequests?: number }>(primary, 'workerCrash', 20_000);
+    process.kill(worker.pid!, 'SIGKILL');
+    const event = await crash;
+    expect(event.lostRequests).toBe(2);
+    for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
+    await until(() => text().includes(`worker ${worker.id} crashed`), 20_000, 'the crash line');
+    expect(text()).toMatch(new RegExp(`worker ${worker.id} crashed .*; 2 requests cut off \\(open at its last heartbeat, or handed to it and not taken yet\\)`));
+  });
+
+  it('[H72] a worker killed from outside while it drains: its stop is failed and its open requests are counted as cut', async () => {
+    const { primary, worker, requests } = await workerWithOpenRequests(2);
+    const shutdown = primary.shutdown({ timeoutMs: 60_000 });
+    // Its drain began (it waits for its 2 requests); then someone kills it.
+    await until(() => worker.state === 'stopping', 20_000, 'the stop under way');
+    process.kill(worker.pid!, 'SIGKILL');
+    const report = await shutdown;
+    expect(report.failed.map((handle) => handle.id)).toEqual([worker.id]);
+    // Before: 0, "every request got its answer".
+    expect(report.requestsCut).toBe(2);
+    for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
+  });
+});

@@ -150,6 +150,15 @@ describe('sticky sessions: only the workers that serve sticky take part', () => 
     await expect(primary.listenSticky({ port: 0, role: 'a,b' })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
   });
 
+  it('[H63] a worker that called serveSticky() before start() takes part once ready', async () => {
+    const primary = testPrimary({ workerCount: 0 }, 'sticky-worker.ts');
+    await primary.start();
+    await primary.fork({ name: 'cache' });
+    const [early] = await primary.fork({ roles: ['early'] });
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    for (const seen of (await outcomes(address.port, 1)).values()) expect([...seen]).toEqual([`pid:${early!.pid}`]);
+  });
+
   it('[H63] closes a connection no worker serves with a warning, and serves once a worker calls serveSticky()', async () => {
     const { logger, text } = capturedLogger();
     const primary = testPrimary({ workerCount: 0, logger }, 'sticky-worker.ts');

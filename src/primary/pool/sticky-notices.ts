@@ -22,6 +22,10 @@ export function registerStickyNotices({ system, emit }: Pick<PrimaryContext, 'sy
   system.register(kStickyRefusedNotice, {
     kind: 'notification',
     check: isNoPayload,
+    // Only a worker that said it serves sticky is handed sticky connections; from any other
+    // worker the notice is forged, dropped and counted. Later ones count the connections that
+    // were already on their way when it refused the first.
+    when: (record) => record.servesSticky || record.stickyRefused > 0,
     handle: (_, record) => {
       record.servesSticky = false;
       record.stickyRefused++;

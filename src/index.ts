@@ -32,6 +32,8 @@ export type {
   SlotChangeReason,
   ShutdownReport,
   ShutdownForcedEvent,
+  StickyRefusedEvent,
+  StickyRefusedReason,
 } from './primary/primary-events.js';
 export type { StopOutcome } from './primary/pool/stop-worker.js';
 

@@ -27,6 +27,18 @@ export const kInitErrorNotice = '$initError';
  * as a failed start, and restarts it without backoff (docs/supervision.md).
  */
 export const kServedNotice = '$served';
+/**
+ * Worker -> primary, notify: the worker serves sticky connections (`serveSticky()` was called;
+ * sent then, or right after `$hello` when it was called before `start()`). Once per worker
+ * life, no payload. Only the ready workers that sent it get `listenSticky()` connections.
+ */
+export const kStickyNotice = '$sticky';
+/**
+ * Worker -> primary, notify: a sticky connection reached the worker and it could not serve it
+ * (it has no `serveSticky()` server, or it has stopped), so it closed it. No payload. The
+ * primary hands it no more and reports it (`stickyRefused`).
+ */
+export const kStickyRefusedNotice = '$stickyRefused';
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
 export const kShutdownRequest = '$shutdown';
 
@@ -194,7 +206,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -209,7 +221,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `$hello`, `$served`, `$watchdog`, `$ping`, `$metrics`: no payload. */
+/** `$hello`, `$served`, `$sticky`, `$stickyRefused`, `$watchdog`, `$ping`, `$metrics`: no payload. */
 export function isNoPayload(payload: unknown): payload is undefined {
   return payload === undefined;
 }

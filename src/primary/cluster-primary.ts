@@ -182,8 +182,11 @@ export class ClusterPrimary<
   /**
    * Accepts TCP connections in the primary and hands each to the worker chosen for the client's
    * address (workers feed them to a server with `serveSticky()`): one client, one worker, as
-   * long as that worker lives. Closed when shutdown begins.
-   * @example const { address } = await primary.listenSticky({ port: 3000 })
+   * long as that worker lives. Only ready workers that called `serveSticky()` (and have
+   * `role`, when given) take part; a connection none can take is closed and reported
+   * (`stickyRefused`). Closed when shutdown begins.
+   * @throws InvalidOptionError (rejects) for a bad option; ShutdownInProgressError once shutdown began.
+   * @example const { address } = await primary.listenSticky({ port: 3000, role: 'web' })
    */
   listenSticky(options: StickyOptions): Promise<StickyListener> {
     return listenSticky(this.#context, options);

@@ -11,6 +11,7 @@ import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
 import { protocolErrorReporter } from './pool/protocol-errors.js';
 import { registerStartupNotices } from './pool/startup-notices.js';
+import { registerStickyNotices } from './pool/sticky-notices.js';
 import { registerStopNotices } from './pool/stop-notices.js';
 import { WorkerPool } from './pool/worker-pool.js';
 import type { WorkerRecord } from './pool/worker-record.js';
@@ -59,5 +60,6 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError, reportWarning: events.reportWarning }, hooks);
   registerStartupNotices({ pool, system, emit });
   registerStopNotices({ pool, system, emit });
+  registerStickyNotices({ system, emit });
   return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });
 }

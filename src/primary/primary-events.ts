@@ -140,6 +140,25 @@ export interface ShutdownForcedEvent {
   readonly openRequests: number | undefined;
 }
 
+/**
+ * Why sticky connections were closed unserved (`stickyRefused`): `no-ready-worker`, no worker
+ * was ready; `no-sticky-worker`, workers were ready but none serves sticky connections (none
+ * called `serveSticky()`, or none has the listener's `role`); `worker-refused`, the worker it
+ * was handed to could not serve it (no `serveSticky()` server, or it had stopped) and closed it.
+ */
+export type StickyRefusedReason = 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused';
+
+/** `listenSticky()` connections closed unserved: their clients saw a reset. */
+export interface StickyRefusedEvent {
+  readonly reason: StickyRefusedReason;
+  /** The worker that refused them (`worker-refused` only); it gets no more sticky connections. */
+  readonly worker?: WorkerHandle;
+  /** The listener's `role`, when it has one (`no-sticky-worker`, `no-ready-worker`). */
+  readonly role?: string;
+  /** Connections refused since the previous such event (the first refusal: 1). */
+  readonly count: number;
+}
+
 export interface PrimaryEvents<ToPrimary> {
   initialize: (event: Record<string, never>) => void;
   initializeComplete: (event: Record<string, never>) => void;
@@ -198,6 +217,13 @@ export interface PrimaryEvents<ToPrimary> {
    * logger writes it as a warning.
    */
   workerSlowMessage: (event: { readonly worker: WorkerHandle; readonly readMs: number; readonly bytes: number; readonly count: number; readonly maxMessageBytes: number }) => void;
+  /**
+   * `listenSticky()` closed connections unserved (`reason`): no ready worker serves sticky
+   * connections, or the worker they were handed to could not serve them. At most one event per
+   * listener (per worker for `worker-refused`) per 10 s; `count` counts the connections since
+   * the previous one. The default logger writes it as a warning. See docs/sticky-sessions.md.
+   */
+  stickyRefused: (event: StickyRefusedEvent) => void;
   crashLoop: (event: CrashLoopEvent) => void;
   /**
    * Another worker serves a slot: its first worker, a restart (emitted just before its

@@ -124,6 +124,18 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         `Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes (${formatBytes(maxMessageBytes)}) if workers are not trusted`,
     );
   });
+  primary.on('stickyRefused', ({ reason, worker, role, count }) => {
+    const more = count > 1 ? ` (${count} such connections since the last such line)` : '';
+    const fields = { ...(worker ? ids(worker) : {}), reason, count, ...(role === undefined ? {} : { role }) };
+    const withRole = role === undefined ? '' : ` with role '${role}'`;
+    const why =
+      reason === 'worker-refused'
+        ? `worker ${worker?.id} closed a sticky connection it could not serve (it has no serveSticky() server, or it had stopped); it gets no more sticky connections`
+        : reason === 'no-sticky-worker'
+        ? `sticky connection closed: no ready worker${withRole} serves sticky connections; a worker takes part once it calls this.serveSticky(server), best in _init()`
+        : `sticky connection closed: no worker${withRole} is ready`;
+    logger.warn(fields, `${why}${more}`);
+  });
   primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes }) =>
     logger.warn({ ...ids(worker), rssBytes, limitBytes }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)`),
   );

@@ -40,7 +40,7 @@ export class ClusterWorker<
   /** Created on first use of `store`. */
   #store: StoreClient | undefined;
   /** Sticky connections handed over by the primary go to the server given to `serveSticky()`. */
-  readonly #sticky = new StickyIntake();
+  readonly #sticky = new StickyIntake(() => this.#context.lifecycle.refuseSticky());
 
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options?: WorkerOptions) {
@@ -153,9 +153,14 @@ export class ClusterWorker<
    * Feeds the connections the primary accepted with `listenSticky()` to `server` (an ordinary
    * `http.Server`, WebSocket upgrades included), which must not listen itself. The server is
    * also tracked: it drains when the worker stops. Returns the server.
+   *
+   * Only workers that called it get sticky connections: the primary is told at once (or at
+   * `start()` if called before it). Call it in `_init` so the worker gets connections as soon
+   * as it is ready. A later call replaces the server.
    */
   serveSticky<S extends Server>(server: S): S {
     this.#sticky.serve(server);
+    this.#context.lifecycle.markSticky();
     this.trackServer(server);
     return server;
   }

@@ -27,6 +27,8 @@ import {
   kRequestsCutNotice,
   kServedNotice,
   kShutdownRequest,
+  kStickyNotice,
+  kStickyRefusedNotice,
   kSyncRequest,
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
@@ -80,6 +82,8 @@ export class WorkerLifecycle {
   readonly #servers = new TrackedServers(() => this.markServed());
   /** Set once `$served` was sent: once per worker life. */
   #hasServed = false;
+  /** Set by the first `serveSticky()`; `$sticky` goes then, or right after `$hello` if that was before `start()`. */
+  #isSticky = false;
   /** Real SIGINT/SIGTERM this process received: a plain script's listeners have run for those already. */
   readonly #signalsReceived = new Set<NodeJS.Signals>();
 
@@ -119,6 +123,9 @@ export class WorkerLifecycle {
     const { endpoint, emit, options } = this.#context;
     this.#listen();
     endpoint.notify(kHelloNotice, undefined);
+    // Ahead of `$ready` on the channel: a worker that serves sticky from `_init` gets
+    // connections as soon as the primary reads it is ready, not later.
+    if (this.#isSticky) endpoint.notify(kStickyNotice, undefined);
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
     if (options.handleSignals) {
       process.on('SIGINT', this.#onSignal);
@@ -151,6 +158,21 @@ export class WorkerLifecycle {
     // a native crash) in this tick would take an end-of-tick flush with it, and its death would
     // count as a failed start. Once per worker life, so the write costs nothing per request.
     this.#context.endpoint.flushNow();
+  }
+
+  /**
+   * `serveSticky()` was called: tells the primary once per life (`$sticky`), so `listenSticky()`
+   * hands this worker connections; before `start()` there is no channel yet, start() tells it.
+   */
+  markSticky(): void {
+    if (this.#isSticky) return;
+    this.#isSticky = true;
+    if (this.#state !== 'created') this.#tellPrimary(kStickyNotice, undefined);
+  }
+
+  /** A sticky connection reached this worker and it could not serve it (it closed it): the primary hands it no more. */
+  refuseSticky(): void {
+    this.#tellPrimary(kStickyRefusedNotice, undefined);
   }
 
   /** Drains `server` when the worker stops. */

@@ -1,9 +1,11 @@
 import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { abandon, get } from '../helpers/http.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
+import type { StickyRefusedEvent } from '../../src/index.js';
 
 const clients = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9'];
 
@@ -90,3 +92,100 @@ describe('sticky sessions', () => {
     await expect(get(`http://127.0.0.1:${address.port}/`, 2_000)).rejects.toMatchObject({ code: 'ECONNREFUSED' });
   });
 });
+
+/** 127.0.0.1 to 127.0.0.12: twelve client addresses, as a newcomer's test used. */
+const twelveClients = Array.from({ length: 12 }, (_, index) => `127.0.0.${index + 1}`);
+
+/** What every client address got over `times` connections each: `pid:<pid>`, or the error code. */
+async function outcomes(port: number, times = 2): Promise<Map<string, Set<string>>> {
+  const result = new Map<string, Set<string>>();
+  for (const client of twelveClients) {
+    const seen = new Set<string>();
+    for (let i = 0; i < times; i++) {
+      seen.add(
+        await get(`http://127.0.0.1:${port}/`, 10_000, client).then(
+          ({ status, body }) => (status === 200 ? body : `status ${status}`),
+          (error: NodeJS.ErrnoException) => `error ${error.code ?? error.message}`,
+        ),
+      );
+    }
+    result.set(client, seen);
+  }
+  return result;
+}
+
+/** The `stickyRefused` events of `primary`, as they come. */
+function refusals(primary: { on(event: 'stickyRefused', listener: (event: StickyRefusedEvent) => void): unknown; off(event: 'stickyRefused', listener: (event: StickyRefusedEvent) => void): unknown }): StickyRefusedEvent[] {
+  const events: StickyRefusedEvent[] = [];
+  const listener = (event: StickyRefusedEvent) => events.push(event);
+  primary.on('stickyRefused', listener);
+  onCleanup(() => primary.off('stickyRefused', listener));
+  return events;
+}
+
+describe('sticky sessions: only the workers that serve sticky take part', () => {
+  it('[H63] hands no connection to a named worker or another role that never called serveSticky()', async () => {
+    const primary = testPrimary({ workerCount: 0 }, 'sticky-worker.ts');
+    await primary.start();
+    const web = await primary.fork({ count: 2, roles: ['web'] });
+    await primary.fork({ name: 'cache' });
+    await primary.fork({ roles: ['batch'] });
+    const refused = refusals(primary);
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const webPids = web.map((worker) => `pid:${worker.pid}`);
+    for (const [client, seen] of await outcomes(address.port)) {
+      expect({ client, seen: [...seen] }).toEqual({ client, seen: [expect.any(String)] }); // one worker per client
+      expect(webPids).toContain([...seen][0]);
+    }
+    expect(refused).toEqual([]);
+  });
+
+  it('[H63] a role filter gives one role its own listener', async () => {
+    const primary = testPrimary({ workerCount: 0 }, 'sticky-worker.ts');
+    await primary.start();
+    await primary.fork({ count: 1 }); // serves sticky, without the role
+    const [web] = await primary.fork({ roles: ['web'] });
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1', role: 'web' });
+    for (const seen of (await outcomes(address.port, 1)).values()) expect([...seen]).toEqual([`pid:${web!.pid}`]);
+    await expect(primary.listenSticky({ port: 0, role: 'a,b' })).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
+  });
+
+  it('[H63] a worker that called serveSticky() before start() takes part once ready', async () => {
+    const primary = testPrimary({ workerCount: 0 }, 'sticky-worker.ts');
+    await primary.start();
+    await primary.fork({ name: 'cache' });
+    const [early] = await primary.fork({ roles: ['early'] });
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    for (const seen of (await outcomes(address.port, 1)).values()) expect([...seen]).toEqual([`pid:${early!.pid}`]);
+  });
+
+  it('[H63] closes a connection no worker serves with a warning, and serves once a worker calls serveSticky()', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 0, logger }, 'sticky-worker.ts');
+    await primary.start();
+    await primary.fork({ name: 'cache' });
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const refused = onceEvent<StickyRefusedEvent>(primary, 'stickyRefused');
+    await expect(get(`http://127.0.0.1:${address.port}/`, 10_000, '127.0.0.2')).rejects.toThrow();
+    expect(await refused).toEqual({ reason: 'no-sticky-worker', count: 1 });
+    expect(text()).toContain('WARN sticky connection closed: no ready worker serves sticky connections; a worker takes part once it calls this.serveSticky(server), best in _init()');
+    const [web] = await primary.fork({ roles: ['web'] });
+    for (const seen of (await outcomes(address.port, 1)).values()) expect([...seen]).toEqual([`pid:${web!.pid}`]);
+  });
+
+  it('[H63] a worker that cannot serve a sticky connection closes it, is reported once, and gets no more', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 0, logger }, 'sticky-worker.ts');
+    await primary.start();
+    const [liar] = await primary.fork({ roles: ['liar'] }); // says it serves sticky, has no server
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const refused = onceEvent<StickyRefusedEvent>(primary, 'stickyRefused');
+    await expect(get(`http://127.0.0.1:${address.port}/`, 10_000, '127.0.0.2')).rejects.toThrow();
+    expect(await refused).toEqual({ reason: 'worker-refused', worker: liar, count: 1 });
+    expect(text()).toContain(`WARN worker ${liar!.id} closed a sticky connection it could not serve (it has no serveSticky() server, or it had stopped); it gets no more sticky connections`);
+    const [web] = await primary.fork({ roles: ['web'] });
+    for (const seen of (await outcomes(address.port, 1)).values()) expect([...seen]).toEqual([`pid:${web!.pid}`]);
+    expect(liar!.state).toBe('ready');
+  });
+});
+

@@ -70,6 +70,13 @@ async function primarySide(primary: ClusterPrimary<ToWorker>) {
   const port: number = sticky.address.port;
   // @ts-expect-error port is required
   await primary.listenSticky({ host: '127.0.0.1' });
+  await primary.listenSticky({ port: 0, role: 'web' });
+  // @ts-expect-error a role is one string
+  await primary.listenSticky({ port: 0, role: ['web'] });
+  primary.on('stickyRefused', ({ reason, worker, role, count }) => {
+    const known: 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' = reason;
+    return void [known, worker?.id, role?.length, count + 1];
+  });
   const health = await primary.listenHealth({ port: 9090, minReady: 2 });
   await health.close();
   const text: string = await primary.metrics({ timeoutMs: 500 });

@@ -3,20 +3,28 @@
  * hands each socket to the worker chosen for the client's address, so one client's
  * connections (WebSocket, SSE, in-memory sessions) always reach the same worker.
  *
- * A client stays with its worker as long as that worker lives (an assignment table); a new
- * client, or one whose worker is gone, gets the ready worker chosen by rendezvous hashing of
- * its address over the workers' slots. Only the address is known at this layer (L4): behind a
- * proxy every client has the proxy's address, see docs/sticky-sessions.md.
+ * Only workers that serve sticky connections take part: ready, and having called
+ * `serveSticky()` (their `$sticky` notice, sticky-notices.ts), and with the listener's `role`
+ * when it has one. A named worker or another role's worker that feeds no sticky server is never
+ * chosen: a connection handed to it would be reset.
+ *
+ * A client stays with its worker as long as that worker serves (an assignment table); a new
+ * client, or one whose worker is gone, gets the worker chosen by rendezvous hashing of its
+ * address over the serving workers' slots. Only the address is known at this layer (L4): behind
+ * a proxy every client has the proxy's address, see docs/sticky-sessions.md. With no serving
+ * worker a connection is closed at once (as with no ready worker), and reported (`stickyRefused`).
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
 import { InvalidOptionError, ShutdownInProgressError } from '../../errors.js';
-import { integerOption, knownOptions, portOption, stringOption } from '../../validate.js';
+import { integerOption, knownOptions, portOption, stringOption, workerNameOption } from '../../validate.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { clientKey, RendezvousHash } from './rendezvous.js';
+import { nextWarning, type WarningMark } from '../pool/protocol-errors.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import type { StickyRefusedReason } from '../primary-events.js';
 
 /** What sticky sessions take from the primary's context. */
-type StickyContext = Pick<PrimaryContext, 'pool' | 'reportError' | 'lifecycle'>;
+type StickyContext = Pick<PrimaryContext, 'pool' | 'reportError' | 'lifecycle' | 'emit'>;
 
 /** The IPC message that carries a sticky connection's socket as its handle. */
 export const kStickyHandleMessage = { __ck: 1, h: 'sticky' } as const;
@@ -31,6 +39,12 @@ export interface StickyOptions {
   host?: string;
   /** Pending-connection queue length. @default 511 */
   backlog?: number;
+  /**
+   * Only workers forked with this role (`fork({ roles: [role] })`) get the connections, among
+   * those that serve sticky (called `serveSticky()`). Give each role its own listener.
+   * @default every worker that serves sticky
+   */
+  role?: string;
 }
 
 export interface StickyListener {
@@ -45,7 +59,7 @@ export async function listenSticky(context: StickyContext, input: StickyOptions)
   const { lifecycle } = context;
   if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary is shutting down; listenSticky() is refused.');
   const options = normalizeStickyOptions(input);
-  const balancer = new StickyBalancer(context);
+  const balancer = new StickyBalancer(context, options.role);
   const server = net.createServer({ pauseOnConnect: true }, (socket) => balancer.dispatch(socket));
   server.on('error', (error) => context.reportError(error));
   await new Promise<void>((resolve, reject) => {
@@ -65,20 +79,26 @@ export async function listenSticky(context: StickyContext, input: StickyOptions)
 }
 
 class StickyBalancer {
-  readonly #context: Pick<StickyContext, 'pool'>;
+  readonly #context: Pick<StickyContext, 'pool' | 'emit'>;
+  readonly #role: string | undefined;
   readonly #hash = new RendezvousHash();
   /** Which worker each client address was last handed to; its insertion order is recency. */
   readonly #assignments = new Map<string, WorkerRecord>();
+  /** Connections closed for want of a serving worker; the last `stickyRefused` about them, and the count then. */
+  #refused = 0;
+  #refusedWarning: WarningMark | undefined;
 
-  constructor(context: Pick<StickyContext, 'pool'>) {
+  constructor(context: Pick<StickyContext, 'pool' | 'emit'>, role: string | undefined) {
     this.#context = context;
+    this.#role = role;
   }
 
   dispatch(socket: Socket): void {
     const key = clientKey(socket.remoteAddress);
     const worker = this.#choose(key);
     if (!worker) {
-      socket.destroy(); // no ready worker: refusing is better than holding the client forever
+      socket.destroy(); // no serving worker: refusing is better than holding the client forever
+      this.#reportRefused();
       return;
     }
     worker.clusterWorker.send(kStickyHandleMessage, socket, { keepOpen: false }, (error) => {
@@ -91,28 +111,41 @@ class StickyBalancer {
   #choose(key: string): WorkerRecord | undefined {
     const assigned = this.#assignments.get(key);
     this.#assignments.delete(key);
-    const worker = assigned && isServing(assigned) ? assigned : this.#hash.pick(key, readyWorkers(this.#context.pool.records), (record) => record.slot.index);
+    const worker = assigned && this.#isServing(assigned) ? assigned : this.#hash.pick(key, this.#servingWorkers(), (record) => record.slot.index);
     if (!worker) return undefined;
     this.#assignments.set(key, worker);
     if (this.#assignments.size > kMaxAssignments) this.#assignments.delete(this.#assignments.keys().next().value!);
     return worker;
   }
+
+  /** Ready, connected, serving sticky connections (`$sticky`), and with the listener's role if any. */
+  #isServing(record: WorkerRecord): boolean {
+    return record.servesSticky && record.state === 'ready' && record.isConnected && (this.#role === undefined || record.slot.spec.roles.includes(this.#role));
+  }
+
+  *#servingWorkers(): Iterable<WorkerRecord> {
+    for (const record of this.#context.pool.records) if (this.#isServing(record)) yield record;
+  }
+
+  /** At most one `stickyRefused` per 10 s per listener, counting the connections since the previous one. */
+  #reportRefused(): void {
+    this.#refused++;
+    const warning = nextWarning(this.#refusedWarning, this.#refused);
+    if (!warning) return;
+    this.#refusedWarning = warning.mark;
+    let reason: StickyRefusedReason = 'no-ready-worker';
+    for (const record of this.#context.pool.records) if (record.state === 'ready' && record.isConnected) reason = 'no-sticky-worker';
+    this.#context.emit('stickyRefused', this.#role === undefined ? { reason, count: warning.since } : { reason, role: this.#role, count: warning.since });
+  }
 }
 
-function isServing(record: WorkerRecord): boolean {
-  return record.state === 'ready' && record.isConnected;
-}
-
-function* readyWorkers(records: Iterable<WorkerRecord>): Iterable<WorkerRecord> {
-  for (const record of records) if (isServing(record)) yield record;
-}
-
-function normalizeStickyOptions(input: StickyOptions): Required<Omit<StickyOptions, 'host'>> & { host: string | undefined } {
-  const options = knownOptions(input, ['port', 'host', 'backlog'], 'listenSticky options');
+function normalizeStickyOptions(input: StickyOptions): Required<Omit<StickyOptions, 'host' | 'role'>> & { host: string | undefined; role: string | undefined } {
+  const options = knownOptions(input, ['port', 'host', 'backlog', 'role'], 'listenSticky options');
   if (options.port === undefined) throw new InvalidOptionError('port', 'a port number (0 for any free port)', undefined);
   return {
     port: portOption(options.port),
     host: stringOption(options.host, 'host'),
     backlog: integerOption(options.backlog, 'backlog', 511),
+    role: workerNameOption(options.role, 'role', 'role'),
   };
 }

@@ -54,6 +54,16 @@ export class WorkerRecord {
   hasServed = false;
   isListening = false;
   /**
+   * Set when the worker said it serves sticky connections (`$sticky`: it called `serveSticky()`);
+   * cleared for the rest of its life when it refused one (`$stickyRefused`). Only such workers
+   * get `listenSticky()` connections (listen-sticky.ts).
+   */
+  servesSticky = false;
+  /** Sticky connections it closed unserved (`$stickyRefused`). */
+  stickyRefused = 0;
+  /** When `stickyRefused` was last emitted for it, and `stickyRefused` then. */
+  stickyWarning: WarningMark | undefined;
+  /**
    * The primary asked this worker to stop (stop, shutdown, reload, replacement). Our own intent
    * flag: Node's `exitedAfterDisconnect` is false after `kill()` and can be spoofed by a worker.
    */

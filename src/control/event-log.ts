@@ -26,6 +26,7 @@ export type ClusterEventType =
   | 'workerDrain'
   | 'workerChannelCorrupt'
   | 'workerSlowMessage'
+  | 'stickyRefused'
   | 'crashLoop'
   | 'reload'
   | 'reloadComplete'
@@ -92,6 +93,8 @@ export interface ClusterEvent {
   readMs?: number;
   bytes?: number;
   count?: number;
+  /** `stickyRefused`: the listener's role, when it has one. */
+  role?: string;
   /** `workerDrain`: the open connections a leaving worker releases one at a time, over `spreadMs` ms. */
   connections?: number;
   spreadMs?: number;

@@ -18,6 +18,7 @@ const kKinds = {
   workerDrain: { tag: 'drain', color: '#a3e635', line: false },
   workerChannelCorrupt: { tag: 'channel corrupt', color: '#ef4444', line: true },
   workerSlowMessage: { tag: 'slow message', color: '#e879f9', line: false },
+  stickyRefused: { tag: 'sticky refused', color: '#f97316', line: false },
   crashLoop: { tag: 'crash loop', color: '#ef4444', line: true },
   reload: { tag: 'reload', color: '#60a5fa', line: true },
   reloadComplete: { tag: 'reload done', color: '#60a5fa', line: true },
@@ -75,6 +76,12 @@ export function describeEvent(event) {
       return `${worker(event)} drains gradually: releases its ${event.connections} open connection${event.connections === 1 ? '' : 's'} one at a time over ${formatMs(event.spreadMs)} ms`;
     case 'workerSlowMessage':
       return `${worker(event)} sent a message that kept the primary busy ${formatMs(event.readMs)} ms (about ${formatBytes(event.bytes)})${event.count > 1 ? `; ${event.count} such since the last` : ''}`;
+    case 'stickyRefused': {
+      const connections = `${event.count} sticky connection${event.count === 1 ? '' : 's'}`;
+      if (event.reason === 'worker-refused') return `${worker(event)} had no sticky server: ${connections} closed; it gets no more`;
+      const role = event.role ? ` with role ${event.role}` : '';
+      return `${connections} closed: no ready worker${role} serves sticky connections${event.reason === 'no-ready-worker' ? ' (none ready)' : ''}`;
+    }
     case 'workerChannelCorrupt':
       return `${worker(event)} killed: ${event.error}`;
     case 'crashLoop':

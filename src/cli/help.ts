@@ -48,7 +48,9 @@ one by one without dropping a request. Worker output is prefixed with [name:work
 
 Without a script, runs the apps of clusterkit.config.{ts,mjs,js,cjs,json} in the current
 directory (or --config <file>): each app in its own primary process; one Ctrl-C stops them
-all. With <app>, runs that app only. Flags override the file's values.
+all. With <app>, runs that app only. Flags override the file's values. A file named as PM2
+names a config (*.config.js, .cjs, .mjs, .ts, or *.json) in place of <script> is that file:
+clusterkit run ecosystem.config.js [app] reads it as --config does.
 
 Options:
   -w, --workers <n|auto>      Number of workers, always honoured; auto (the default) is
@@ -113,6 +115,7 @@ Examples:
   clusterkit run server.js --dev --watch src --ignore-watch uploads
   clusterkit run                 # every app of clusterkit.config.ts
   clusterkit run api -w 2        # the app "api", with 2 workers whatever the file says
+  clusterkit run ecosystem.config.js   # the apps of that file, as with -c
 `,
   status: `Usage: clusterkit status [name] [options]
 

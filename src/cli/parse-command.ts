@@ -10,6 +10,8 @@ type Options = NonNullable<ParseArgsConfig['options']>;
 export interface ParsedCommand<O extends Options> {
   values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true; strict: true }>>['values'];
   positionals: string[];
+  /** Where each positional is in `args`. */
+  positionalIndexes: number[];
   /** Arguments after a `--`, untouched. */
   rest: string[];
 }
@@ -19,8 +21,9 @@ export function parseCommand<O extends Options>(command: string, args: string[],
   const own = terminator === -1 ? args : args.slice(0, terminator);
   const rest = terminator === -1 ? [] : args.slice(terminator + 1);
   try {
-    const { values, positionals } = parseArgs({ args: own, options, allowPositionals: true, strict: true });
-    return { values, positionals, rest };
+    const { values, positionals, tokens } = parseArgs({ args: own, options, allowPositionals: true, strict: true, tokens: true });
+    const positionalIndexes = tokens.flatMap((token) => (token.kind === 'positional' ? [token.index] : []));
+    return { values, positionals, positionalIndexes, rest };
   } catch (error) {
     throw new UsageError(describeParseError(error, command, Object.keys(options).map((name) => `--${name}`)), command);
   }

@@ -8,8 +8,10 @@
 import { resolve } from 'node:path';
 import { parseCount, parseDuration, parseMemoryLimitMb, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
+import { configNameOf } from './config/config-file.js';
 import { parseCommand } from './parse-command.js';
 import type { RunLayer } from './run-settings.js';
+import { findScript } from './script-path.js';
 import { UsageError } from './usage-error.js';
 
 export const kRunOptions = {
@@ -41,8 +43,13 @@ export interface RunFlags {
   readonly layer: RunLayer;
   /** The script or app name, then (with --watch) paths to watch. */
   readonly positionals: string[];
-  /** `--config`, absolute. */
+  /** `--config`, or the config file named in place of a script; absolute. */
   readonly configPath: string | undefined;
+  /**
+   * The config file named in place of a script (`run ecosystem.config.cjs`), as typed, and
+   * its index in the arguments; it is not among `positionals`.
+   */
+  readonly configArg: { readonly typed: string; readonly ending: string; readonly index: number } | undefined;
   readonly isHelp: boolean;
   /** Flags that only make sense for one app (for the error when several would run). */
   readonly singleAppFlags: string[];
@@ -50,8 +57,9 @@ export interface RunFlags {
 
 export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   const { args: plain, watchPaths } = takeWatchValues(args);
-  const { values, positionals, rest } = parseCommand('run', plain, kRunOptions);
-  if (values.help) return { layer: {}, positionals, configPath: undefined, isHelp: true, singleAppFlags: [] };
+  const parsed = parseCommand('run', plain, kRunOptions);
+  const { values, rest } = parsed;
+  if (values.help) return { layer: {}, positionals: parsed.positionals, configPath: undefined, configArg: undefined, isHelp: true, singleAppFlags: [] };
   if (values.dev && values.workers !== undefined) throw new UsageError('--dev runs a single worker; leave out --workers, or leave out --dev.', 'run');
   const logFormat = values['log-format'];
   if (logFormat !== undefined && logFormat !== 'line' && logFormat !== 'json') throw new UsageError(`--log-format must be "line" or "json". Received "${logFormat}".`, 'run');
@@ -60,6 +68,9 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     throw new UsageError(`${values['ignore-watch'] ? '--ignore-watch' : '--watch-delay'} only applies with --watch.`, 'run');
   }
   const at = (path: string) => resolve(invocationDir, path);
+  // `run ecosystem.config.cjs` reads the file as `--config` would: what follows is an app.
+  const configArg = values.config === undefined ? configFileArg(parsed.positionals[0], optional(values.cwd, at), invocationDir) : undefined;
+  const positionals = configArg === undefined ? parsed.positionals : parsed.positionals.slice(1);
   // With --watch, the positionals after the first are paths to watch.
   const watched = isWatching ? [...positionals.slice(1), ...watchPaths].map(at) : undefined;
   if (!isWatching && positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}". Pass arguments for the script after "--".`, 'run');
@@ -92,7 +103,34 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     watchDelayMs: optional(values['watch-delay'], (value) => parseDuration(value, '--watch-delay', 'run')),
   };
   const singleAppFlags = [...(values.name === undefined ? [] : ['--name']), ...(rest.length > 0 ? ['-- <script args>'] : [])];
-  return { layer, positionals: positionals.slice(0, 1), configPath: optional(values.config, at), isHelp: false, singleAppFlags };
+  const configPath = configArg?.path ?? optional(values.config, at);
+  return {
+    layer,
+    positionals: positionals.slice(0, 1),
+    configPath,
+    configArg: configArg && { typed: configArg.typed, ending: configArg.ending, index: parsed.positionalIndexes[0]! },
+    isHelp: false,
+    singleAppFlags,
+  };
+}
+
+/**
+ * The config file named where a script goes, by its name as PM2 decides (`configNameOf`), if
+ * it is a file (looked for as a script is). A YAML file is a usage error: PM2 reads one,
+ * clusterkit does not.
+ */
+function configFileArg(typed: string | undefined, cwd: string | undefined, invocationDir: string): { path: string; typed: string; ending: string } | undefined {
+  if (typed === undefined) return undefined;
+  const name = configNameOf(typed);
+  const path = name && findScript(typed, cwd, invocationDir);
+  if (name === undefined || path === undefined) return undefined;
+  if (name.kind === 'yaml') {
+    throw new UsageError(
+      `${typed} is a YAML config file (PM2 reads a file named *${name.ending} as one); clusterkit reads config files in TypeScript, JavaScript or JSON: write its apps in clusterkit.config.ts (see docs/config.md), or as JSON in ${typed.slice(0, -name.ending.length)}.json, and run clusterkit run ${typed.slice(0, -name.ending.length)}.json.`,
+      'run',
+    );
+  }
+  return { path, typed, ending: name.ending };
 }
 
 /**

@@ -2,6 +2,8 @@
  * What `clusterkit run <args>` is asked to do:
  *
  * - `run server.js`: a script named on the command line (no config file is read);
+ * - `run ecosystem.config.cjs [app]`: a file named as PM2 names a config file is read as one,
+ *   as with `--config` (run-flags.ts), and said so on stderr;
  * - `run api`: the app `api` of the config file;
  * - `run`: every app of the config file (one app runs in this process, several each in
  *   their own primary process, see `run-apps`).
@@ -11,6 +13,7 @@
 import { statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
+import { escapeControlChars } from '../control/control-chars.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import { defaultMaxWorkers } from '../primary/pool/cpu-limit.js';
 import type { ConfigApp } from './config/check-config.js';
@@ -45,6 +48,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
     throw present === undefined ? scriptNotFound(first, flags.layer.cwd, invocationDir) : scriptError(present);
   }
+  if (flags.configArg) process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg.typed, flags.configArg.ending)}\n`);
   const apps = await loadConfig(configFile);
   const settingsOf = (app: ConfigApp) => finish(mergeRunLayers({ ...app.layer, name: app.name }, flags.layer, invocationDir));
   if (first !== undefined) return { kind: 'one', settings: settingsOf(pickApp(apps, first, configFile, flags)) };
@@ -53,9 +57,20 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     throw new UsageError(`${flags.singleAppFlags.join(' and ')} apply to one app, and ${configFile} has ${apps.length}; run one with "clusterkit run <app>".`, 'run');
   }
   // The child runs the same command line for one app, with the same file even if a file of
-  // the app's name lies in the directory.
-  const own = args.includes('--') ? args.slice(0, args.indexOf('--')) : args;
+  // the app's name lies in the directory; a config file named in place of a script becomes
+  // its --config.
+  const own = (args.includes('--') ? args.slice(0, args.indexOf('--')) : args).filter((_, index) => index !== flags.configArg?.index);
   return { kind: 'apps', configFile, apps: apps.map(settingsOf), childArgs: (app) => [app, ...own, `--config=${configFile}`] };
+}
+
+/**
+ * Said before a config file named in place of a script is read: PM2 users type
+ * `pm2 start ecosystem.config.js`, and a script that happens to be named so is read as a
+ * config too, so the line says why, and how to run such a script.
+ */
+export function configArgNotice(typed: string, ending: string): string {
+  const shown = escapeControlChars(typed);
+  return `reading ${shown} as a config file (a name ending in ${ending} is one, as in PM2), as "clusterkit run -c ${shown}" does; to run a script of that name, rename it.`;
 }
 
 function pickApp(apps: ConfigApp[], name: string, configFile: string, flags: RunFlags): ConfigApp {
@@ -64,7 +79,9 @@ function pickApp(apps: ConfigApp[], name: string, configFile: string, flags: Run
   const hint = flags.layer.watch
     ? ` To watch a path while running the file's apps, write --watch=${name}.`
     : flags.configPath !== undefined && isFile(resolve(name))
-      ? ' With --config, name an app of the file; to run a script, leave out --config.'
+      ? flags.configArg
+        ? ` After a config file, name an app of it; to run the script, name it alone: clusterkit run ${name}.`
+        : ' With --config, name an app of the file; to run a script, leave out --config.'
       : '';
   throw new UsageError(`"${name}" is neither a script nor an app of ${configFile} (apps: ${apps.map((candidate) => candidate.name).join(', ')}).${hint}`, 'run');
 }

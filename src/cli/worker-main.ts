@@ -9,6 +9,7 @@
 import { kRunScriptMarker } from '../runner/run-marker.js';
 import { ServiceWorker } from '../runner/service-worker.js';
 import { useScriptCleanup } from '../worker/script-cleanup.js';
+import { warnOfConfigExport } from './config-export.js';
 import { loadScript } from './script-loader.js';
 
 const script = process.argv[2];
@@ -21,7 +22,12 @@ useScriptCleanup();
 
 await new ServiceWorker({
   module: { path: script, noun: 'script' },
-  load: () => loadScript(script) as Promise<object>,
+  load: async () => {
+    const namespace = await loadScript(script);
+    // A config file run as a script serves nothing: say so (config-export.ts).
+    warnOfConfigExport(script, namespace);
+    return namespace as object;
+  },
   requireExports: false,
   trackServers: true,
   readyOnListen: true,

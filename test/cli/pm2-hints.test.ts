@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'eventemitter3';
+import { configNameOf } from '../../src/cli/config/config-file.js';
 import { inFlagNames, withFlagNames } from '../../src/cli/flag-names.js';
 import { kCommandNames } from '../../src/cli/help.js';
 import { commandHint, optionHint } from '../../src/cli/pm2-hints.js';
@@ -109,5 +110,19 @@ describe('a relative script with --cwd', () => {
     );
     expect(scriptNotFound('nope.js', undefined, root).message).toBe(`Script not found: ${join(root, 'nope.js')} (relative to the current directory; with --cwd <dir>, to that directory first).`);
     expect(scriptNotFound('/nope.js', join(root, 'app'), root).message).toBe('Script not found: /nope.js.');
+  });
+});
+
+describe('a file named like a config', () => {
+  it("is a config by PM2's endings (Common.isConfigFile) and clusterkit's TypeScript ones, at the end of the file's name only", () => {
+    for (const name of ['ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'clusterkit.config.ts', 'a.config.mts', 'a.config.cts', 'process.json', '/srv/api/ecosystem.config.js']) {
+      expect({ name, kind: configNameOf(name)?.kind }).toEqual({ name, kind: 'config' });
+    }
+    expect(configNameOf('ecosystem.yml')).toEqual({ kind: 'yaml', ending: '.yml' });
+    expect(configNameOf('process.yaml')).toEqual({ kind: 'yaml', ending: '.yaml' });
+    // PM2 looks anywhere in the path; a script in a directory named so stays a script.
+    for (const name of ['server.js', 'ecosystem.js', 'config.js', '/srv/app.json.d/server.js', 'ecosystem.config.js.bak', 'app.configjs', 'a.CONFIG.JS']) {
+      expect({ name, kind: configNameOf(name) }).toEqual({ name, kind: undefined });
+    }
   });
 });

@@ -7,7 +7,7 @@
  * when a `.ts` config is loaded, so other commands never pay for it.
  */
 import { existsSync, statSync, type Stats } from 'node:fs';
-import { extname, join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { kindOf, readSmallFile } from '../read-small-file.js';
 import { UsageError } from '../usage-error.js';
@@ -20,6 +20,31 @@ const kTypeScript = new Set(['.ts', '.mts', '.cts']);
 const kLoadable = new Set([...kTypeScript, '.mjs', '.js', '.cjs', '.json']);
 /** A JSON config is data; anything larger is not a config. */
 const kMaxJsonBytes = 1024 * 1024;
+
+/**
+ * The endings that make a file named on the command line a config file rather than a script
+ * (`clusterkit run ecosystem.config.cjs`), as `pm2 start <file>` decides: PM2's
+ * `Common.isConfigFile` (lib/Common.js) takes a name containing `.json`, `.yml`, `.yaml`,
+ * `.config.js`, `.config.cjs` or `.config.mjs` as a config. Here the TypeScript endings that
+ * clusterkit loads are added, and only the end of the file's name counts (PM2 looks anywhere
+ * in the path, so it reads /srv/app.json.d/server.js as a config). No script is named so: a
+ * JSON or YAML file is not one, and `*.config.js` is the convention of tools' config files.
+ */
+const kConfigNameEndings = ['.config.ts', '.config.mts', '.config.cts', '.config.mjs', '.config.js', '.config.cjs', '.json'] as const;
+/** PM2 reads YAML configs; clusterkit does not. */
+const kYamlEndings = ['.yml', '.yaml'] as const;
+
+/**
+ * What the name of `path` says it is: a config file with this ending (`.config.cjs`), a YAML
+ * config (which clusterkit cannot read), or neither (a script).
+ */
+export function configNameOf(path: string): { kind: 'config' | 'yaml'; ending: string } | undefined {
+  const name = basename(path);
+  const ending = kConfigNameEndings.find((candidate) => name.endsWith(candidate));
+  if (ending !== undefined) return { kind: 'config', ending };
+  const yaml = kYamlEndings.find((candidate) => name.endsWith(candidate));
+  return yaml === undefined ? undefined : { kind: 'yaml', ending: yaml };
+}
 
 /** The config file in `directory`, if there is one. Two of them is an error: which one counts would be a guess. */
 export function findConfigFile(directory: string): string | undefined {

@@ -1,0 +1,132 @@
+/**
+ * A config file named where a script goes, as a PM2 user types it (`pm2 start
+ * ecosystem.config.js`): `clusterkit run ecosystem.config.cjs` reads it as `-c` would, and says
+ * so; a config file whose name does not say so (`ecosystem.js`) runs as a script, and its
+ * worker says what it is. Before, both ran as a 1-worker cluster serving nothing, forever.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { kRepoRoot } from '../helpers/spawn.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+const kServer = readFileSync(join(kRepoRoot, 'test/fixtures/cli-env-server.mjs'), 'utf8');
+
+/** The line said before the file is read. */
+function notice(typed: string, ending: string): string {
+  return `clusterkit: reading ${typed} as a config file (a name ending in ${ending} is one, as in PM2), as "clusterkit run -c ${typed}" does; to run a script of that name, rename it.\n`;
+}
+
+function withoutLoadingNotice(stderr: string): string {
+  return stderr.replace(/^clusterkit: loading .*\.\.\. \(waiting for its default export; giving up after \d+ s\)\n/m, '');
+}
+
+describe('clusterkit run <config file>', () => {
+  it('[H64] reads ecosystem.config.cjs as a config: its PM2 keys get their clusterkit names (exit 2), and nothing starts', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.mjs': kServer,
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco', script: './server.mjs', instances: 2, exec_mode: 'cluster', env: { PORT: 3472 }, max_memory_restart: '300M' }] };\n`,
+      'sub/ecosystem.config.cjs': `module.exports = { apps: [{ script: '../server.mjs', instances: 2 }] };\n`,
+    });
+    const results = await Promise.all([
+      cli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project }),
+      // A path, and a file found in --cwd as a script would be.
+      cli(['run', './sub/ecosystem.config.cjs'], { runtime, cwd: project }),
+      cli(['run', 'ecosystem.config.cjs', '--cwd', 'sub'], { runtime, cwd: project }),
+    ]);
+    expect(results.map((result) => result.code)).toEqual([2, 2, 2]);
+    for (const result of results) expect(result.stdout).toBe('');
+    const [plain, path, inCwd] = results.map((result) => withoutLoadingNotice(result.stderr));
+    expect(plain).toBe(
+      notice('ecosystem.config.cjs', '.config.cjs') +
+        `clusterkit: ${join(project, 'ecosystem.config.cjs')}: 3 problems:\n` +
+        `  - Unknown key "apps[0].instances". PM2's "instances" is "workers" here.\n` +
+        `  - Unknown key "apps[0].exec_mode". PM2's "exec_mode" has no equivalent: clusterkit always runs in cluster mode; remove it.\n` +
+        `  - Unknown key "apps[0].max_memory_restart". PM2's "max_memory_restart" is "maxMemory" here.\n` +
+        'Usage: clusterkit run [<script> | <app>] [options] [-- script args]\nRun "clusterkit run --help" for the options and examples.\n',
+    );
+    expect(path).toContain(notice('./sub/ecosystem.config.cjs', '.config.cjs'));
+    for (const stderr of [path, inCwd]) expect(stderr).toContain(`clusterkit: ${join(project, 'sub/ecosystem.config.cjs')}: Unknown key "apps[0].instances". PM2's "instances" is "workers" here.\n`);
+  });
+
+  it('[H64] runs the apps of a config file named in place of a script, each in its own primary, and one app by name after it', async () => {
+    const runtime = runtimeDir();
+    const [apiPort, jobsPort] = [await freePort(), await freePort()];
+    const project = tempProject({
+      'server.mjs': kServer,
+      'ecosystem.config.cjs': `module.exports = { apps: [
+  { name: 'api', script: './server.mjs', workers: 2, env: { PORT: ${apiPort}, ROLE: 'api' } },
+  { name: 'jobs', script: './server.mjs', workers: 1, env: { PORT: ${jobsPort}, ROLE: 'jobs' } },
+] };\n`,
+    });
+    const run = startCli(['run', 'ecosystem.config.cjs', '--env', 'FROM=flag'], { runtime, cwd: project });
+    await run.waitFor(/service api started: 2 workers/);
+    await run.waitFor(/service jobs started: 1 worker/);
+    expect(run.stderr().startsWith(notice('ecosystem.config.cjs', '.config.cjs'))).toBe(true);
+    for (const [port, role] of [[apiPort, 'api'], [jobsPort, 'jobs']] as const) {
+      const answer = JSON.parse((await get(`http://127.0.0.1:${port}/?vars=ROLE,FROM`)).body) as { env: Record<string, string> };
+      expect(answer.env).toEqual({ ROLE: role, FROM: 'flag' });
+    }
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output()).toMatch(/\[api\] shutdown complete graceful=2 failed=0 killed=0/);
+    expect(run.output()).toMatch(/\[jobs\] shutdown complete graceful=1 failed=0 killed=0/);
+
+    // One app, named after the file (PM2's --only), flags over the file.
+    const one = startCli(['run', 'ecosystem.config.cjs', 'jobs', '-w', '2'], { runtime, cwd: project });
+    await one.waitFor(/\[jobs\] service jobs started: 2 workers/);
+    expect(one.output()).not.toMatch(/service api/);
+    expect((await cli(['stop', 'jobs'], { runtime })).code).toBe(0);
+    await expect(one.exited()).resolves.toBe(0);
+  });
+
+  it('[H64] says what is wrong around a config file named in place of a script (exit 2)', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.mjs': kServer,
+      'ecosystem.config.json': '{ "apps": [{ "name": "api", "script": "server.mjs" }] }',
+      'ecosystem.yml': 'apps:\n  - script: server.mjs\n',
+      'app.config.js': "require('node:http').createServer().listen(0);\n",
+    });
+    const cases: Array<[string[], RegExp]> = [
+      [['run', 'ecosystem.config.json', 'web'], /^clusterkit: "web" is neither a script nor an app of \S+ecosystem\.config\.json \(apps: api\)\.\n/m],
+      [['run', 'ecosystem.config.json', 'server.mjs'], /After a config file, name an app of it; to run the script, name it alone: clusterkit run server\.mjs\.\n/],
+      [['run', 'ecosystem.config.json', 'api', 'extra'], /^clusterkit: Unexpected argument "extra"\./],
+      [['run', 'ecosystem.yml'], /^clusterkit: ecosystem\.yml is a YAML config file \(PM2 reads a file named \*\.yml as one\); clusterkit reads config files in TypeScript, JavaScript or JSON: .* run clusterkit run ecosystem\.json\.\n/],
+      // A script named like a config is read as one, and the line above the error says why.
+      [['run', 'app.config.js'], /^clusterkit: reading app\.config\.js as a config file .*; to run a script of that name, rename it\.\nclusterkit: \S+app\.config\.js: "apps" must be a non-empty array of apps\. Received undefined\.\n/m],
+      // Not there: a script (or an app) not found, as before.
+      [['run', 'missing.config.js'], /^clusterkit: Script not found: \S+missing\.config\.js /],
+    ];
+    const results = await Promise.all(cases.map(([args]) => cli(args, { runtime, cwd: project })));
+    results.forEach((result, index) => {
+      expect({ index, code: result.code }).toEqual({ index, code: 2 });
+      expect(withoutLoadingNotice(result.stderr)).toMatch(cases[index]![1]);
+    });
+    expect(results[0]!.stderr.startsWith(notice('ecosystem.config.json', '.json'))).toBe(true);
+    expect(results[3]!.stderr).not.toMatch(/reading/);
+  });
+
+  it('[H64] warns, from one worker, when a script is a config file in disguise (it exports { apps }), CommonJS or ESM', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.mjs': kServer,
+      'ecosystem.js': "module.exports = { apps: [{ name: 'eco', script: './server.mjs' }] };\n",
+      'apps.mjs': "export default { apps: [{ script: './server.mjs' }] };\n",
+    });
+    for (const [script, name] of [['ecosystem.js', 'ecosystem'], ['apps.mjs', 'apps']] as const) {
+      const run = startCli(['run', script, '-w', '2'], { runtime, cwd: project });
+      const warning = `clusterkit: ${script} exports { apps: [...] }: it is a config file, not a script, and its apps are not started. Stop this and run them with: clusterkit run -c ${script}\n`;
+      await run.waitFor(new RegExp(`service ${name} started: 2 workers`));
+      await run.waitFor(new RegExp(`\\[${name}:\\d+\\] ${warning.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      process.kill(run.child.pid!, 'SIGINT');
+      await expect(run.exited()).resolves.toBe(0);
+      expect(run.output().split(warning).length - 1).toBe(1);
+    }
+  });
+});

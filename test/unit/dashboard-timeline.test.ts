@@ -16,6 +16,8 @@ describe('dashboard timeline', () => {
       'rolling reload complete: 2 workers replaced; old workers: 1 graceful, 1 failed, 0 killed',
     );
     expect(describeEvent({ type: 'workerProtocolError', ...worker, dropped: 1, error: 'bad ping' })).toBe('worker 7 (pid 4242, slot 1) broke the protocol: 1 message dropped (bad ping)');
+    expect(describeEvent({ type: 'stickyRefused', reason: 'no-sticky-worker', role: 'web', count: 3 })).toBe('3 sticky connections closed: no ready worker with role web serves sticky connections');
+    expect(describeEvent({ type: 'stickyRefused', ...worker, reason: 'worker-refused', count: 1 })).toBe('worker 7 (pid 4242, slot 1) had no sticky server: 1 sticky connection closed; it gets no more');
     // A leaving worker with nothing to release says so, not "releases its 0 open connections".
     expect(describeEvent({ type: 'workerDrain', ...worker, connections: 0, spreadMs: 1000 })).toBe('worker 7 (pid 4242, slot 1) stops: no open connection to release');
     expect(describeEvent({ type: 'workerDrain', ...worker, connections: 2, spreadMs: 1000 })).toBe('worker 7 (pid 4242, slot 1) drains gradually: releases its 2 open connections one at a time over 1000 ms');

@@ -89,8 +89,9 @@ export interface ClusterEvent {
   timeoutMs?: number;
   /** `workerProtocolError`: messages dropped since the previous such event. */
   dropped?: number;
-  /** `workerSlowMessage`: how long one read of the worker's channel kept the primary busy (ms), about how much it held (bytes), and slow reads since the previous such event. */
+  /** `workerSlowMessage`: how long reading the worker's channel kept the primary busy (ms), in how many reads, about how much the largest held (bytes), and times since the previous such event. */
   readMs?: number;
+  reads?: number;
   bytes?: number;
   count?: number;
   /** `stickyRefused`: the listener's role, when it has one. */

@@ -208,15 +208,23 @@ export interface PrimaryEvents<ToPrimary> {
    */
   workerProtocolError: (event: { readonly worker: WorkerHandle; readonly error: ProtocolError; readonly dropped: number }) => void;
   /**
-   * Reading the worker's IPC channel kept the primary busy `readMs` ms (1 000 or more) in one go:
-   * a message under `maxMessageBytes` but costly to parse (many small values), sent through
-   * `process.send()` or clusterkit's messaging. Nothing else ran in the primary meanwhile. `bytes`
-   * is about what the read held of the message (for JSON, in UTF-16 units), `maxMessageBytes`
-   * the primary's limit. Lower that limit if workers may send such messages. At most one event
-   * per worker per 10 s; `count` counts the slow reads since the previous one. The default
+   * Reading the worker's IPC channel kept the primary busy `readMs` ms (1 000 or more): in one
+   * read, or in `reads` costly reads (10 ms or more each) within 10 s. Messages under
+   * `maxMessageBytes` but costly to parse (many small values), sent through `process.send()` or
+   * clusterkit's messaging; nothing else ran in the primary meanwhile. `bytes` is about what the
+   * largest read held of its message (for JSON, in UTF-16 units), `maxMessageBytes` the
+   * primary's limit: lower it if workers may send such messages. At most one event per worker per
+   * 10 s; `count` counts the times the worker reached 1 s since the previous one. The default
    * logger writes it as a warning.
    */
-  workerSlowMessage: (event: { readonly worker: WorkerHandle; readonly readMs: number; readonly bytes: number; readonly count: number; readonly maxMessageBytes: number }) => void;
+  workerSlowMessage: (event: {
+    readonly worker: WorkerHandle;
+    readonly readMs: number;
+    readonly reads: number;
+    readonly bytes: number;
+    readonly count: number;
+    readonly maxMessageBytes: number;
+  }) => void;
   /**
    * `listenSticky()` closed connections unserved (`reason`): no ready worker serves sticky
    * connections, or the worker they were handed to could not serve them. At most one event per

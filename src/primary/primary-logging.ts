@@ -116,11 +116,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('workerProtocolError', ({ worker, error, dropped }) =>
     logger.warn({ ...ids(worker), dropped, problem: error.problem }, error.message),
   );
-  primary.on('workerSlowMessage', ({ worker, readMs, bytes, count, maxMessageBytes }) => {
-    const more = count > 1 ? ` (${count} such reads since the last such line)` : '';
+  primary.on('workerSlowMessage', ({ worker, readMs, reads, bytes, count, maxMessageBytes }) => {
+    const more = count > 1 ? ` (${count} times since the last such line)` : '';
+    const what = reads > 1 ? `${reads} messages that took the primary ${formatElapsed(readMs)} to read in all (the largest about ${formatBytes(bytes)})` : `a message that took the primary ${formatElapsed(readMs)} to read (about ${formatBytes(bytes)})`;
     logger.warn(
-      { ...ids(worker), readMs, bytes, count },
-      `worker ${worker.id} sent a message that took the primary ${formatElapsed(readMs)} to read (about ${formatBytes(bytes)}): nothing else ran in the primary meanwhile${more}. ` +
+      { ...ids(worker), readMs, reads, bytes, count },
+      `worker ${worker.id} sent ${what}: nothing else ran in the primary meanwhile${more}. ` +
         `Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes (${formatBytes(maxMessageBytes)}) if workers are not trusted`,
     );
   });

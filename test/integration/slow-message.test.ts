@@ -10,17 +10,18 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { recordClusterEvents } from '../../src/control/record-events.js';
-import { guardChannel, kSlowReadMs } from '../../src/primary/pool/channel-guard.js';
+import { guardChannel, kBusyReadMs, kSlowReadMs } from '../../src/primary/pool/channel-guard.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
-import { until } from '../helpers/wait.js';
+import { onceEvent, until } from '../helpers/wait.js';
 
 const kChild = fileURLToPath(new URL('../fixtures/slow-message-child.mjs', import.meta.url));
 
 describe('a message slow to parse', () => {
   it('[H61] is timed by the channel guard: the read that parsed it is reported, with its time and about its size', async () => {
     expect(kSlowReadMs).toBe(1_000);
+    expect(kBusyReadMs).toBe(10);
     const child = fork(kChild, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     onCleanup(() => child.kill('SIGKILL'));
     const slow: Array<{ readMs: number; bytes: number }> = [];
@@ -47,11 +48,24 @@ describe('a message slow to parse', () => {
     const [worker] = await primary.start();
     const { log, stop } = recordClusterEvents(primary);
     onCleanup(stop);
-    primary.emit('workerSlowMessage', { worker: worker!, readMs: 2_345, bytes: 15 * 1024 * 1024, count: 3, maxMessageBytes: 16 * 1024 * 1024 });
+    primary.emit('workerSlowMessage', { worker: worker!, readMs: 2_345, reads: 1, bytes: 15 * 1024 * 1024, count: 3, maxMessageBytes: 16 * 1024 * 1024 });
     expect(text()).toContain(
-      `[t] WARN worker ${worker!.id} sent a message that took the primary 2.3 s to read (about 15.0 MiB): nothing else ran in the primary meanwhile (3 such reads since the last such line). ` +
+      `[t] WARN worker ${worker!.id} sent a message that took the primary 2.3 s to read (about 15.0 MiB): nothing else ran in the primary meanwhile (3 times since the last such line). ` +
         'Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes (16.0 MiB) if workers are not trusted ',
     );
-    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerSlowMessage', workerId: worker!.id, readMs: 2_345, bytes: 15 * 1024 * 1024, count: 3 }));
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerSlowMessage', workerId: worker!.id, readMs: 2_345, reads: 1, bytes: 15 * 1024 * 1024, count: 3 }));
+  });
+
+  it('[H61] adds up messages that each take less than a second: a worker keeping the primary busy with many is reported too', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const slow = onceEvent<{ worker: { id: number }; readMs: number; reads: number; bytes: number }>(primary, 'workerSlowMessage', 120_000);
+    // 60 messages of 300 000 empty objects (about 900 KB each): tens of ms each to parse.
+    await expect(primary.send(worker!, 'sendCostly', { count: 60, objects: 300_000 })).resolves.toBe('sent');
+    const event = await slow;
+    expect(event.worker.id).toBe(worker!.id);
+    expect(event.readMs).toBeGreaterThanOrEqual(1_000);
+    expect(event.reads).toBeGreaterThan(1);
+    expect(event.bytes).toBeGreaterThan(800_000);
   });
 });

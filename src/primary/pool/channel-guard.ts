@@ -18,8 +18,8 @@
  * `guardInternalMessages` covers the layer above: a well-formed message of node:cluster's own
  * protocol that Node's handler in the primary throws on (see there).
  *
- * A read that kept the primary busy `kSlowReadMs` or more is told to `onSlowRead` (the pool reports
- * the worker that sent it: `workerSlowMessage`).
+ * A read that kept the primary busy `kBusyReadMs` or more is told to `onSlowRead`; the pool adds
+ * them up per worker and reports one that kept the primary busy `kSlowReadMs` (`workerSlowMessage`).
  *
  * The callback and buffers are Node internals (`kChannelHandle`, `onread`, `kJSONBuffer`,
  * `kMessageBufferSize`, found by their symbols' descriptions): when a Node version lacks them,
@@ -51,12 +51,22 @@ export type ChannelFault =
   | { readonly kind: 'too-many-servers'; readonly servers: number; readonly maxServers: number };
 
 /**
- * A read of a worker's channel that kept the primary busy this long (ms) is reported: Node
- * parses a message in one go, and a message under `maxMessageBytes` can still take seconds to
- * parse when it is made of many small values (16 MiB of `[{},{},...]`: about 10 s on a busy
- * machine). Nothing else runs in the primary meanwhile: no heartbeat, request or control command.
+ * Reading a worker's channel that kept the primary busy this long (ms) is reported, in one read
+ * or in reads of `kBusyReadMs` or more each within `kSlowReadWindowMs`: Node parses a message in
+ * one go, and a message under `maxMessageBytes` can still take seconds to parse when it is made
+ * of many small values (16 MiB of `[{},{},...]`: about 10 s on a busy machine), and messages
+ * that each take just under a second add up. Nothing else runs in the primary meanwhile: no
+ * heartbeat, request or control command.
  */
 export const kSlowReadMs = 1_000;
+/**
+ * A read this long (ms) is costly, counted toward `kSlowReadMs`: far above what reading many
+ * ordinary messages takes (a 64 KiB read of small ones: under 1 ms; a 1 MiB string: 3 ms), so
+ * heavy legitimate traffic is never reported as slow.
+ */
+export const kBusyReadMs = 10;
+/** The time within which costly reads add up, in ms. */
+export const kSlowReadWindowMs = 10_000;
 
 /** Listening addresses one worker may have the primary hold open at once (`queryServer` minus `close`). */
 export const kMaxServersPerWorker = 256;
@@ -185,7 +195,7 @@ export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: Ch
 
 /**
  * Wraps the read callback of `child`'s IPC channel (see the file comment). `maxBytes` bounds one
- * message still arriving; a read taking `slowReadMs` or more is told to `onSlowRead`. Returns
+ * message still arriving; a read taking `busyReadMs` or more is told to `onSlowRead`. Returns
  * false when this Node version's channel cannot be guarded.
  */
 export function guardChannel(
@@ -193,7 +203,7 @@ export function guardChannel(
   maxBytes: number,
   onCorrupt: (fault: ChannelFault) => void,
   onSlowRead?: (readMs: number, bytes: number) => void,
-  slowReadMs = kSlowReadMs,
+  busyReadMs = kBusyReadMs,
 ): boolean {
   const key = symbolNamed(child, 'kChannelHandle');
   const handle = key ? (child as unknown as Record<symbol, unknown>)[key] : undefined;
@@ -220,7 +230,7 @@ export function guardChannel(
       result = read.apply(this, args);
       if (onSlowRead) {
         const readMs = performance.now() - startedAt;
-        if (readMs >= slowReadMs) onSlowRead(readMs, bufferedBefore + (isAnyArrayBuffer(args[0]) ? args[0].byteLength : 0));
+        if (readMs >= busyReadMs) onSlowRead(readMs, bufferedBefore + (isAnyArrayBuffer(args[0]) ? args[0].byteLength : 0));
       }
     } catch (error) {
       // Also an `advanced` header of 2 GiB or more: Node reads it as a negative length.

@@ -18,7 +18,7 @@ import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { guardChannel, guardInternalMessages, type ChannelFault } from './channel-guard.js';
+import { guardChannel, guardInternalMessages, kSlowReadMs, kSlowReadWindowMs, type ChannelFault } from './channel-guard.js';
 import { guardHandoffs } from './handoff-guard.js';
 import { nextWarning } from './protocol-errors.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
@@ -257,13 +257,32 @@ export class WorkerPool {
     record.clusterWorker.process.kill('SIGKILL');
   }
 
-  /** A read of the worker's channel kept the primary busy (channel-guard.ts): reported, rate-limited as protocol errors are. */
+  /**
+   * A read of the worker's channel kept the primary busy `kBusyReadMs` or more (channel-guard.ts).
+   * Such reads add up within `kSlowReadWindowMs`; once they (or one alone) reach `kSlowReadMs`,
+   * the worker is reported, rate-limited as protocol errors are.
+   */
   #onSlowRead(record: WorkerRecord, readMs: number, bytes: number): void {
+    const now = performance.now();
+    let busy = record.busyReads;
+    if (busy === undefined || now - busy.since > kSlowReadWindowMs) busy = record.busyReads = { since: now, readMs: 0, reads: 0, bytes: 0 };
+    busy.readMs += readMs;
+    busy.reads++;
+    busy.bytes = Math.max(busy.bytes, bytes);
+    if (busy.readMs < kSlowReadMs) return;
+    record.busyReads = undefined;
     record.slowMessages++;
     const warning = nextWarning(record.slowMessageWarning, record.slowMessages);
     if (!warning) return;
     record.slowMessageWarning = warning.mark;
-    this.#context.emit('workerSlowMessage', { worker: record.handle, readMs: Math.round(readMs), bytes, count: warning.since, maxMessageBytes: this.#context.options.maxMessageBytes });
+    this.#context.emit('workerSlowMessage', {
+      worker: record.handle,
+      readMs: Math.round(busy.readMs),
+      reads: busy.reads,
+      bytes: busy.bytes,
+      count: warning.since,
+      maxMessageBytes: this.#context.options.maxMessageBytes,
+    });
   }
 
   #onDisconnect(record: WorkerRecord): void {

@@ -101,8 +101,10 @@ export class WorkerRecord {
 
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
   protocolWarning: WarningMark | undefined;
-  /** Reads of its channel that kept the primary busy `kSlowReadMs` or more (channel-guard.ts). */
+  /** Times its channel's reads kept the primary busy `kSlowReadMs`, one read or several costly ones (channel-guard.ts). */
   slowMessages = 0;
+  /** Its costly reads (`kBusyReadMs` or more) in the current window: since when (performance.now()), their time, count and largest size. */
+  busyReads: { since: number; readMs: number; reads: number; bytes: number } | undefined;
   /** When `workerSlowMessage` was last emitted for it, and `slowMessages` then. */
   slowMessageWarning: WarningMark | undefined;
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */

@@ -75,7 +75,7 @@ export function describeEvent(event) {
       if (event.connections === 0) return `${worker(event)} stops: no open connection to release`;
       return `${worker(event)} drains gradually: releases its ${event.connections} open connection${event.connections === 1 ? '' : 's'} one at a time over ${formatMs(event.spreadMs)} ms`;
     case 'workerSlowMessage':
-      return `${worker(event)} sent a message that kept the primary busy ${formatMs(event.readMs)} ms (about ${formatBytes(event.bytes)})${event.count > 1 ? `; ${event.count} such since the last` : ''}`;
+      return `${worker(event)} sent ${event.reads > 1 ? `${event.reads} messages` : 'a message'} that kept the primary busy ${formatMs(event.readMs)} ms (${event.reads > 1 ? 'the largest ' : ''}about ${formatBytes(event.bytes)})${event.count > 1 ? `; ${event.count} times since the last` : ''}`;
     case 'stickyRefused': {
       const connections = `${event.count} sticky connection${event.count === 1 ? '' : 's'}`;
       if (event.reason === 'worker-refused') return `${worker(event)} had no sticky server: ${connections} closed; it gets no more`;

@@ -58,6 +58,8 @@ export interface ClusterEvent {
   code?: number | null;
   signal?: string | null;
   expected?: boolean;
+  /** `workerExit`: present (true) when the primary killed it with SIGKILL (`WorkerExitEvent.killed`). */
+  killedByPrimary?: boolean;
   /** `workerRestart`: the worker it replaces, the backoff delay (ms) and the attempt (1 for the first). */
   previousId?: number;
   delayMs?: number;

@@ -33,6 +33,12 @@ export interface WorkerExitEvent {
   readonly signal: NodeJS.Signals | null;
   /** True when the primary asked it to stop (stop, shutdown, reload, replacement). */
   readonly expected: boolean;
+  /**
+   * True when the primary killed it with SIGKILL: at a stop's timeout, or for not answering
+   * heartbeats, or for what it wrote on its IPC channel. A SIGKILL with `killed` false came from
+   * outside clusterkit (`kill -9`, the kernel's OOM killer).
+   */
+  readonly killed: boolean;
 }
 
 export interface WorkerCrashEvent {

@@ -61,13 +61,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed }) => {
     const fields = { ...ids(worker), code, signal };
-    const killed = killing.get(worker);
-    if (killed !== undefined && !expected && worker.readyAt !== undefined) {
+    const kill = killing.get(worker);
+    if (kill !== undefined && !expected && worker.readyAt !== undefined) {
       killedByPrimary.add(worker);
       const how = signal === 'SIGKILL' ? 'was killed (SIGKILL)' : `${describeExit(code, signal, worker.pid)} as it was killed`;
-      logger.warn({ ...fields, ...killed.fields }, `worker ${worker.id} ${how} by the primary: ${killed.why}`);
+      logger.warn({ ...fields, ...kill.fields }, `worker ${worker.id} ${how} by the primary: ${kill.why}`);
       return;
     }
     const startupError = startupErrors.get(worker.id);
@@ -81,7 +81,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (code === 0 && signal === null) {
       logger.info(fields, `worker ${worker.id} stopped`);
     } else if (signal === 'SIGKILL') {
-      logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) before it finished stopping`);
+      // Who killed it: the primary at the stop's timeout (counted killed), or someone else (failed).
+      const by = killed ? 'by the primary at the shutdown timeout' : 'from outside clusterkit (kill -9, the OOM killer)';
+      logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) ${by} before it finished stopping`);
     } else {
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }

@@ -65,6 +65,19 @@ describe('clusterkit reload', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  it('a replacement whose script exits at start: the failure says how, with no advice about ClusterWorker (a plain script needs none)', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-fails-on-reload.mjs', '-w', '1', '--name', 'quits'], { runtime, env: { CLI_FIXTURE_FLAG: `${runtime}/fail`, CLI_FIXTURE_EXIT: '3' } });
+    await run.waitFor(/service quits started/);
+    writeFileSync(`${runtime}/fail`, 'yes');
+    const reload = await cli(['reload', 'quits'], { runtime });
+    expect(reload.code).toBe(1);
+    expect(reload.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(Worker \d+ \(pid \d+\) exited with code 3 before it was ready\. Check its output for the error\.\)/);
+    expect(reload.stderr).not.toContain('ClusterWorker');
+    expect((await cli(['stop', 'quits'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
   it.each([
     ['exits with a code', 'exit', 'exited with code 3'],
     ['is SIGKILLed', 'kill', 'was killed by SIGKILL'],

@@ -42,7 +42,7 @@ async function workerWithOpenRequests(count: number, options: Record<string, unk
 
 describe('requests cut off by a worker that cannot say so', () => {
   it('[H72] a hung worker killed at the shutdown timeout: requestsCut counts the requests it held, not 0', async () => {
-    const { primary, port, requests } = await workerWithOpenRequests(3);
+    const { primary, worker, port, requests, text } = await workerWithOpenRequests(3);
     // Its next request hangs it: its event loop never turns again, it reports nothing more.
     const arrived = onceEvent(primary, 'workerMessage', 20_000);
     const hung = get(port, '/?hang=1');
@@ -52,6 +52,7 @@ describe('requests cut off by a worker that cannot say so', () => {
     // The 3 it reported, and the hanging one if a heartbeat saw it: at least 3, never 0.
     expect(report.requestsCut).toBeGreaterThanOrEqual(3);
     for (const outcome of await Promise.all([...requests, hung])) expect(outcome).toBe('ECONNRESET');
+    expect(text()).toContain(`WARN worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping`);
   });
 
   it('[H72] a crash: workerCrash says how many requests it cut (lostRequests) and the crash line says it', async () => {
@@ -66,7 +67,8 @@ describe('requests cut off by a worker that cannot say so', () => {
   });
 
   it('[H72] a worker killed from outside while it drains: its stop is failed and its open requests are counted as cut', async () => {
-    const { primary, worker, requests } = await workerWithOpenRequests(2);
+    const { primary, worker, requests, text } = await workerWithOpenRequests(2);
+    const exit = onceEvent<{ killed: boolean }>(primary, 'workerExit', 20_000);
     const shutdown = primary.shutdown({ timeoutMs: 60_000 });
     // Its drain began (it waits for its 2 requests); then someone kills it.
     await until(() => worker.state === 'stopping', 20_000, 'the stop under way');
@@ -76,5 +78,8 @@ describe('requests cut off by a worker that cannot say so', () => {
     // Before: 0, "every request got its answer".
     expect(report.requestsCut).toBe(2);
     for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
+    // Not the primary's kill: the line and the event say so.
+    await expect(exit).resolves.toMatchObject({ killed: false });
+    expect(text()).toContain(`WARN worker ${worker.id} was killed (SIGKILL) from outside clusterkit (kill -9, the OOM killer) before it finished stopping`);
   });
 });

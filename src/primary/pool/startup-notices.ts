@@ -24,7 +24,10 @@ export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryConte
     kind: 'notification',
     check: isNoPayload,
     when: isStarting,
-    handle: (_, record) => record.endpoint.channel.open(),
+    handle: (_, record) => {
+      record.hasSaidHello = true;
+      record.endpoint.channel.open();
+    },
   });
   system.register(kReadyNotice, {
     kind: 'notification',

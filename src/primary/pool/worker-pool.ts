@@ -323,7 +323,8 @@ export class WorkerPool {
     this.#records.delete(record.id);
     record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
     if (!wasReady) record.whenReady.reject(record.startupFailure());
-    this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested });
+    const killed = signal === 'SIGKILL' && (record.isKilledToStop || record.isUnresponsive || record.isKilledForChannel);
+    this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed });
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);

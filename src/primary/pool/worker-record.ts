@@ -107,6 +107,8 @@ export class WorkerRecord {
   busyReads: { since: number; readMs: number; reads: number; bytes: number } | undefined;
   /** When `workerSlowMessage` was last emitted for it, and `slowMessages` then. */
   slowMessageWarning: WarningMark | undefined;
+  /** Set when its `$hello` came: it runs a ClusterWorker that started. */
+  hasSaidHello = false;
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */
   unacknowledgedHandoffs: () => number = () => 0;
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */
@@ -182,11 +184,10 @@ export class WorkerRecord {
   /** Why a worker that exited before ready failed to start. */
   startupFailure(): Error {
     if (this.startupError) return this.startupError;
-    return new WorkerStartupError(
-      this.id,
-      'exited',
-      `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ` +
-        'Check its output for the error; a worker script must create a ClusterWorker and call start().',
-    );
+    // A worker that said hello ran a ClusterWorker (clusterkit run's and the service runner's
+    // bootstraps do, for scripts with no clusterkit code): its own code exited. One that never
+    // did may not create one at all.
+    const advice = this.hasSaidHello ? 'Check its output for the error.' : 'Check its output for the error; a worker script must create a ClusterWorker and call start().';
+    return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`);
   }
 }

@@ -51,7 +51,7 @@ export function describeEvent(event) {
     case 'workerReady':
       return `${worker(event)} ready`;
     case 'workerExit': {
-      const how = event.signal ? `killed by ${event.signal}` : `exited with code ${event.code}`;
+      const how = event.signal ? `killed by ${event.signal}${event.killedByPrimary ? ' (the primary)' : ''}` : `exited with code ${event.code}`;
       return `${worker(event)} ${how}${event.expected ? ', as asked' : ''}`;
     }
     case 'workerRestart':

@@ -30,6 +30,7 @@ export interface WorkerHealth {
    * the worker did not report it.
    */
   cpuPercent: number | undefined;
+  /** When the primary received this answer, ms since the epoch (`primary.stats()` gives its age, `healthAgeMs`). */
   at: number;
 }
 

@@ -31,6 +31,14 @@ function rowOf(rows: readonly WorkerStats[], worker: WorkerHandle): WorkerStats 
   return row;
 }
 
+/**
+ * Resolves after the primary's next poll phase: the workers' answers already waiting on their
+ * channels are read by then. A poll of `until` runs in the timers phase, and after the test
+ * process was descheduled for a while (a loaded machine) that comes before the reads: the
+ * primary's view would be as old as its own stall, which is not the worker's silence.
+ */
+const afterReads = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** Fails the wait at once if the healthy worker is ever shown silent. */
 function assertAnswers(rows: readonly WorkerStats[], worker: WorkerHandle): void {
   const row = rowOf(rows, worker);
@@ -65,7 +73,8 @@ describe('a silent worker', () => {
 
     const unblock = await block(primary, hung, 'first');
     await until(
-      () => {
+      async () => {
+        await afterReads();
         const rows = primary.stats();
         assertAnswers(rows, healthy);
         return rowOf(rows, hung).isSilent;
@@ -73,6 +82,7 @@ describe('a silent worker', () => {
       30_000,
       'the blocked worker shown silent',
     );
+    await afterReads();
     const silent = rowOf(primary.stats(), hung);
     expect(silent.state).toBe('ready');
     expect(silent.silentMs).toBeGreaterThan(1_000);
@@ -110,7 +120,8 @@ describe('a silent worker', () => {
     // Unblocked, it answers again: no longer silent, with fresh figures.
     unblock();
     await until(
-      () => {
+      async () => {
+        await afterReads();
         const rows = primary.stats();
         assertAnswers(rows, healthy);
         const row = rowOf(rows, hung);

@@ -18,7 +18,7 @@ import type { WorkerHandle, WorkerStats } from '../../src/index.js';
 import { cli, runtimeDir } from '../cli/cli-process.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
-import { record, until } from '../helpers/wait.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
 
 /** Gate files that end a block; removed after the file, once every worker has been released. */
 const gates = mkdtempSync(join(tmpdir(), 'ck-gates-'));
@@ -131,6 +131,30 @@ describe('a silent worker', () => {
       'the unblocked worker answering again',
     );
     expect(unresponsive.events).toEqual([]);
+  });
+
+  it('[H66] is shown silent first, then killed at the heartbeat timeout; its replacement is not silent', async () => {
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 5_000 } });
+    const [hung] = (await primary.start()) as [WorkerHandle];
+    await until(() => primary.stats()[0]?.healthAgeMs !== undefined, 30_000, 'a heartbeat answer');
+    let silentBeforeKill: WorkerStats | undefined;
+    const unresponsive = onceEvent(primary, 'workerUnresponsive', 30_000);
+    const replaced = onceEvent(primary, 'workerReady', 30_000);
+    primary.notify(hung, 'block', { ms: -1 });
+    await until(
+      async () => {
+        await afterReads();
+        silentBeforeKill = primary.stats().find((row) => row.id === hung.id && row.isSilent);
+        return silentBeforeKill !== undefined;
+      },
+      30_000,
+      'the blocked worker shown silent',
+    );
+    const { silentMs } = await unresponsive;
+    expect(silentBeforeKill!.silentMs).toBeLessThan(silentMs);
+    const { worker } = await replaced;
+    await until(() => primary.stats().some((row) => row.id === worker.id && row.healthAgeMs !== undefined), 30_000, 'the replacement\'s first answer');
+    expect(primary.stats()).toEqual([expect.objectContaining({ id: worker.id, state: 'ready', isSilent: false })]);
   });
 
   it('[H66] has no silence without the heartbeat: nothing asks an idle worker to speak', async () => {

@@ -14,6 +14,8 @@ type Row = readonly string[];
 // heartbeat; the message counts include the heartbeats (a footnote says so).
 const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*'];
 const kFootnote = '* IPC messages to and from the worker, heartbeats included\n';
+/** Under the table when a worker is silent: what the word means, and why its figures are gone. */
+const kSilentNote = 'silent: no answer to the heartbeat for that long (a blocked event loop?); loop and cpu unknown until it answers\n';
 /** Numeric columns are right-aligned. */
 const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
 
@@ -27,7 +29,8 @@ export function formatStatus(status: ClusterStatus): string {
     `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n` +
     storeLine(status.store);
   if (status.workers.length === 0) return `${header}(no workers)\n`;
-  return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}${kFootnote}`;
+  const notes = status.workers.some(isSilent) ? `${kFootnote}${kSilentNote}` : kFootnote;
+  return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}${notes}`;
 }
 
 /**
@@ -69,20 +72,22 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
 }
 
 function workerRow(worker: WorkerStats): Row {
-  const delay = isFigure(worker.eventLoopDelayMs)
+  // A silent worker's loop delay and CPU were measured over an interval long past: not shown.
+  const silent = isSilent(worker);
+  const delay = isFigure(worker.eventLoopDelayMs) && !silent
     ? `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`
     : '-';
   return [
     formatCount(worker.id),
     formatCount(worker.pid),
     formatCount(worker.slot),
-    worker.state,
+    silent ? formatSilence(worker.silentMs) : worker.state,
     formatDuration(worker.uptimeMs),
     formatCount(worker.restarts),
     formatBytes(worker.rssBytes),
     formatBytes(worker.heapUsedBytes),
     delay,
-    formatPercent(worker.cpuPercent),
+    silent ? '-' : formatPercent(worker.cpuPercent),
     formatCount(worker.messagesIn),
     formatCount(worker.messagesOut),
   ];
@@ -96,6 +101,20 @@ function table(header: Row, rows: readonly Row[], rightAligned: ReadonlySet<stri
       .join('  ')
       .trimEnd();
   return `${[header, ...rows].map(line).join('\n')}\n`;
+}
+
+/**
+ * A ready worker unheard for over two heartbeat intervals (`WorkerStats.isSilent`). Only `true`
+ * counts: a primary of an older clusterkit sends no such field.
+ */
+function isSilent(worker: WorkerStats): boolean {
+  return worker.state === 'ready' && (worker as { isSilent?: unknown }).isSilent === true;
+}
+
+/** `silent 5.2s` (tenths: it grows while you watch), `silent 1m 5s`, or `silent`. */
+export function formatSilence(ms: unknown): string {
+  if (!isFigure(ms)) return 'silent';
+  return `silent ${ms < 60_000 ? `${(Math.max(0, ms) / 1_000).toFixed(1)}s` : formatDuration(ms)}`;
 }
 
 /** `450ms`, `12s`, `3m 12s`, `2h 5m`, `4d 3h`, or `-`. */

@@ -243,9 +243,14 @@ export class ClusterPrimary<
     return this.#context.lifecycle.reload();
   }
 
-  /** Per-worker figures: uptime, restarts, memory, event-loop delay, messages, pending requests. */
+  /**
+   * Per-worker figures: uptime, restarts, memory, event-loop delay, CPU, messages, pending
+   * requests, and how fresh they are: `healthAgeMs` (age of the heartbeat figures), `silentMs`
+   * (time since the worker was last heard from) and `isSilent` (unheard for over two heartbeat
+   * intervals: a blocked event loop, its figures are stale).
+   */
   stats(): WorkerStats[] {
-    return collectStats(this.#context.pool);
+    return collectStats(this.#context.pool, this.#context.options.heartbeat);
   }
 
   /**

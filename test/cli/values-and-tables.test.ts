@@ -1,8 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCount, parseDuration, parseSizeMb, parseWorkers } from '../../src/cli/arg-values.js';
-import { formatBytes, formatDuration, formatList, formatStatus } from '../../src/cli/format-status.js';
+import { formatBytes, formatDuration, formatList, formatSilence, formatStatus } from '../../src/cli/format-status.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
+import type { WorkerStats } from '../../src/primary/features/worker-stats.js';
 
 describe('option values', () => {
   it('parses durations with units; a bare number is milliseconds', () => {
@@ -90,6 +91,9 @@ describe('status rendering', () => {
         eventLoopDelayMs: 0.42,
         eventLoopDelayP99Ms: 1.5,
         cpuPercent: 3.25,
+        healthAgeMs: 420,
+        silentMs: 420,
+        isSilent: false,
         messagesIn: 190,
         messagesOut: 189,
         pending: 0,
@@ -109,6 +113,9 @@ describe('status rendering', () => {
         eventLoopDelayMs: undefined,
         eventLoopDelayP99Ms: undefined,
         cpuPercent: undefined,
+        healthAgeMs: undefined,
+        silentMs: undefined,
+        isSilent: false,
         messagesIn: 1,
         messagesOut: 0,
         pending: 0,
@@ -130,6 +137,27 @@ describe('status rendering', () => {
     );
     expect(formatList([status])).toBe('name  pid  state    workers  uptime  script\napi   100  running  2/2      3m 12s  /srv/api/server.js\n');
     expect(formatList([])).toBe('No cluster is running.\n');
+  });
+
+  it('[H66] shows a silent worker as silent, for how long, without the loop delay and CPU of its last answer', () => {
+    const [ready, starting] = status.workers as [WorkerStats, WorkerStats];
+    const silent = { ...ready, id: 2, pid: 102, slot: 1, silentMs: 5_240, healthAgeMs: 5_300, isSilent: true };
+    const text = formatStatus({ ...status, workers: [ready, silent] });
+    expect(text).toBe(
+      'cluster api  pid 100  running  up 3m 12s  workers 2/2  node v20.19.0\n' +
+        'script /srv/api/server.js\n' +
+        '\n' +
+        'id  pid  slot  state        uptime  restarts      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready        3m 12s         0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 2  102     1  silent 5.2s  3m 12s         0  50.0 MB  8.3 MB              -     -       190        189\n' +
+        '* IPC messages to and from the worker, heartbeats included\n' +
+        'silent: no answer to the heartbeat for that long (a blocked event loop?); loop and cpu unknown until it answers\n',
+    );
+    expect(formatStatus({ ...status, workers: [{ ...silent, silentMs: 125_000 }] })).toContain(' silent 2m 5s ');
+    // Only a ready worker's silence counts, and only `true` (a primary of an older clusterkit sends nothing).
+    expect(formatStatus({ ...status, workers: [{ ...starting, isSilent: true }] })).not.toContain('silent');
+    for (const odd of [undefined, 'yes', 1]) expect(formatStatus({ ...status, workers: [{ ...silent, isSilent: odd as never }] })).not.toContain('silent');
+    for (const odd of [undefined, Number.NaN, 'lots']) expect(formatSilence(odd)).toBe('silent');
   });
 
   it('formats durations and sizes compactly', () => {

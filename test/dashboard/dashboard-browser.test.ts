@@ -3,13 +3,17 @@
  * processes, the page in a real headless Chromium. Skipped, with the reason, only where no
  * Chromium can start (`.ci/run` installs it).
  */
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
+import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, describe, expect, it } from '@jest/globals';
 import type { Page } from 'playwright-core';
 import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from '../cli/cli-process.js';
 import { ClusterPrimary } from '../../src/index.js';
 import { testOptions, track } from '../helpers/primary.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { freePort } from '../helpers/ports.js';
 import { killSpawned } from '../helpers/spawn.js';
 import { chromiumPath, kReboundHost, launchChromium, tryChromium, type LaunchedBrowser } from './browser.js';
@@ -136,6 +140,41 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
       expect(errors).toEqual([]);
       await primary.shutdown();
     } finally {
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
+  });
+
+  it('[H66] marks a worker whose event loop is blocked as silent, without its stale loop delay and CPU, until it answers again', async () => {
+    const runtime = runtimeDir();
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime;
+    // The block ends when this file exists: written by the test, or at its cleanup if it failed.
+    const gate = join(runtime, 'gate');
+    const unblock = onCleanup(() => writeFileSync(gate, ''));
+    try {
+      // Silent after 1 s (two 100 ms intervals, at least 1 s); killed only after a minute.
+      const primary = track(new ClusterPrimary<ToWorker, ToPrimary>(testOptions(undefined, { serviceName: 'silentpage', workerCount: 2, heartbeat: { intervalMs: 100, timeoutMs: 60_000 } })));
+      const [, hung] = await primary.start();
+      const dashboard = startCli(['dashboard', 'silentpage', '--port', '0'], { runtime });
+      const [, url] = await dashboard.waitFor(/dashboard for cluster silentpage: (http:\/\/\S+)/);
+      const { page, errors } = await openPage(url!);
+      await page.locator('#fig-ready', { hasText: '2 / 2' }).waitFor({ timeout: 30_000 });
+      await primary.send(hung!, 'blockUntilFile', { path: gate });
+      const row = page.locator(`#worker-rows tr[data-worker="${hung!.id}"][data-state="silent"]`);
+      await row.waitFor({ timeout: 30_000 });
+      // state, loop delay, CPU
+      expect(await row.locator('td').nth(4).textContent()).toMatch(/^silent \d+\.\ds$/);
+      expect(await row.locator('td').nth(9).textContent()).toBe('-');
+      expect(await row.locator('td').nth(10).textContent()).toBe('-');
+      expect(await page.textContent('#fig-ready')).toBe('1 / 2');
+      expect(await page.locator('#worker-rows tr[data-state="silent"]').count()).toBe(1);
+      unblock();
+      await page.locator(`#worker-rows tr[data-worker="${hung!.id}"][data-state="ready"]`).waitFor({ timeout: 30_000 });
+      await page.locator('#fig-ready', { hasText: '2 / 2' }).waitFor({ timeout: 30_000 });
+      expect(errors).toEqual([]);
+    } finally {
+      unblock();
       if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
       else process.env.XDG_RUNTIME_DIR = saved;
     }

@@ -15,6 +15,11 @@ primary.on('scale', ({ count }) => void count);
 const row: WorkerStats = primary.stats()[0]!;
 const cpu: number | undefined = row.cpuPercent;
 const dropped: number = row.protocolErrors;
+// How fresh the heartbeat figures are (a silent worker's are of its last answer).
+const silentMs: number | undefined = row.silentMs;
+const healthAgeMs: number | undefined = row.healthAgeMs;
+const isSilent: boolean = row.isSilent;
+void [silentMs, healthAgeMs, isSilent];
 const health: WorkerHealth | undefined = primary.workers[0]?.health;
 const cpuFromHealth: number | undefined = health?.cpuPercent;
 void [cpu, dropped, cpuFromHealth];

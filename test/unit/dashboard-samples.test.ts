@@ -4,11 +4,12 @@ import { Sampler, slotWorkers } from '../../src/cli/dashboard/samples.js';
 import { hostnameOf, RequestGuard } from '../../src/cli/dashboard/request-guard.js';
 import type { WorkerStats } from '../../src/primary/features/worker-stats.js';
 
-function stats(id: number, slot: number, state: WorkerStats['state'], messages = 0, health = true): WorkerStats {
+function stats(id: number, slot: number, state: WorkerStats['state'], messages = 0, health = true, silentMs = 100): WorkerStats {
   return {
     id, pid: 100 + id, slot, name: undefined, state, uptimeMs: 1_000, restarts: 0,
     rssBytes: health ? 64 * 1024 * 1024 : undefined, heapUsedBytes: health ? 8 * 1024 * 1024 : undefined, heapTotalBytes: undefined,
     eventLoopDelayMs: health ? 0.123 : undefined, eventLoopDelayP99Ms: health ? 4.567 : undefined, cpuPercent: health ? 12.34 : undefined,
+    healthAgeMs: health ? silentMs : undefined, silentMs, isSilent: silentMs > 2_000,
     messagesIn: messages, messagesOut: messages, pending: 0, protocolErrors: 0,
   };
 }
@@ -28,6 +29,15 @@ describe('dashboard samples', () => {
     const next = sampler.take(status([stats(1, 0, 'ready', 60), stats(3, 1, 'ready', 5)]), 3_000);
     // worker 1: 100 more messages in 2 s; worker 3 is new in slot 1: no rate yet.
     expect(next.slots.map((figures) => figures[7])).toEqual([50, null]);
+  });
+
+  it('[H66] breaks the loop-delay and CPU lines of a silent worker instead of repeating its last answer', () => {
+    const sampler = new Sampler();
+    const sample = sampler.take(status([stats(1, 0, 'ready', 10, true, 5_000), stats(2, 1, 'ready', 10, true, 100)]), 1_000);
+    expect(sample.slots).toEqual([
+      [0, 1, 64, 8, null, null, null, null],
+      [1, 2, 64, 8, 0.12, 4.57, 12.3, null],
+    ]);
   });
 
   it('follows the newest ready worker of a slot while a reload replaces it', () => {

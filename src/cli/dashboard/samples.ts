@@ -8,8 +8,9 @@ import type { WorkerStats } from '../../primary/features/worker-stats.js';
 
 /**
  * One slot's figures at one instant: `[slot, workerId, rssMb, heapUsedMb, loopMeanMs,
- * loopP99Ms, cpuPercent, messagesPerSecond]`, null where not known yet (before the worker's
- * first heartbeat, or the first sample of a worker for the message rate). Arrays, not
+ * loopP99Ms, cpuPercent, messagesPerSecond]`, null where not known (before the worker's first
+ * heartbeat, or the first sample of a worker for the message rate; the loop delay and CPU of a
+ * silent worker, whose last figures are of an interval long past: the line breaks). Arrays, not
  * objects: a 10-minute history of 64 workers stays about a megabyte of JSON.
  */
 export type SlotFigures = [number, number, number | null, number | null, number | null, number | null, number | null, number | null];
@@ -37,14 +38,15 @@ export class Sampler {
       counts.set(worker.id, messages);
       const before = this.#previous.get(worker.id);
       const rate = before === undefined || seconds <= 0 ? null : round(Math.max(0, messages - before) / seconds, 1);
+      const isSilent = worker.isSilent === true;
       slots.push([
         worker.slot,
         worker.id,
         megabytes(worker.rssBytes),
         megabytes(worker.heapUsedBytes),
-        figure(worker.eventLoopDelayMs, 2),
-        figure(worker.eventLoopDelayP99Ms, 2),
-        figure(worker.cpuPercent, 1),
+        isSilent ? null : figure(worker.eventLoopDelayMs, 2),
+        isSilent ? null : figure(worker.eventLoopDelayP99Ms, 2),
+        isSilent ? null : figure(worker.cpuPercent, 1),
         rate,
       ]);
     }

@@ -44,7 +44,7 @@ export class ClusterMetrics {
     const aggregated = promClient ? await this.#aggregate(promClient, collected) : undefined;
     const { maxStoreBytes, maxStoreKeys } = this.context.options;
     const store = { bytes: this.store.bytes, keys: this.store.size, maxBytes: maxStoreBytes, maxKeys: maxStoreKeys };
-    const own = formatClusterMetrics(collectStats(pool), this.#scrapeErrors, store);
+    const own = formatClusterMetrics(collectStats(pool, this.context.options.heartbeat), this.#scrapeErrors, store);
     return aggregated === undefined ? own : `${aggregated.trimEnd()}\n${own}`;
   }
 

@@ -1,6 +1,10 @@
 /**
  * clusterkit's own metrics in the Prometheus text format, from `primary.stats()`. Pure.
  * Series are labelled by slot (stable across restarts) and name, not by pid.
+ *
+ * A silent worker (`isSilent`: unheard for over two heartbeat intervals) is not `up`, as
+ * Prometheus' own `up` is 0 for a target that did not answer; its event-loop delay, measured
+ * over an interval that is long past, is left out rather than repeated.
  */
 import type { WorkerStats } from './worker-stats.js';
 
@@ -12,7 +16,18 @@ interface Family {
 }
 
 const kFamilies: Family[] = [
-  { name: 'clusterkit_worker_up', help: '1 while the worker in this slot is ready.', type: 'gauge', value: (row) => (row.state === 'ready' ? 1 : 0) },
+  {
+    name: 'clusterkit_worker_up',
+    help: '1 while the worker in this slot is ready and answers the heartbeat; 0 while it starts, stops or is silent.',
+    type: 'gauge',
+    value: (row) => (row.state === 'ready' && !row.isSilent ? 1 : 0),
+  },
+  {
+    name: 'clusterkit_worker_silent_seconds',
+    help: 'Seconds since the primary last heard from the ready worker in this slot (a heartbeat answer or any message); over two heartbeat intervals, its event loop is blocked.',
+    type: 'gauge',
+    value: (row) => (row.silentMs === undefined ? undefined : row.silentMs / 1000),
+  },
   { name: 'clusterkit_worker_uptime_seconds', help: 'Seconds since the worker in this slot was forked.', type: 'gauge', value: (row) => row.uptimeMs / 1000 },
   { name: 'clusterkit_worker_restarts_total', help: 'Workers this slot had before the current one.', type: 'counter', value: (row) => row.restarts },
   { name: 'clusterkit_worker_rss_bytes', help: 'Resident set size at the last heartbeat.', type: 'gauge', value: (row) => row.rssBytes },
@@ -21,7 +36,7 @@ const kFamilies: Family[] = [
     name: 'clusterkit_worker_event_loop_delay_p99_seconds',
     help: '99th percentile of the event-loop delay between the last two heartbeats.',
     type: 'gauge',
-    value: (row) => (row.eventLoopDelayP99Ms === undefined ? undefined : row.eventLoopDelayP99Ms / 1000),
+    value: (row) => (row.eventLoopDelayP99Ms === undefined || row.isSilent ? undefined : row.eventLoopDelayP99Ms / 1000),
   },
   { name: 'clusterkit_worker_messages_received_total', help: 'Messages the primary received from this worker.', type: 'counter', value: (row) => row.messagesIn },
   { name: 'clusterkit_worker_messages_sent_total', help: 'Messages the primary sent to this worker.', type: 'counter', value: (row) => row.messagesOut },

@@ -1,9 +1,31 @@
 /**
  * `primary.stats()`: one row per live worker, from the primary's bookkeeping and the worker's
- * latest heartbeat answer.
+ * latest heartbeat answer, with the age of that answer: a worker whose event loop is blocked
+ * answers nothing, and its last figures (a quiet CPU, a short loop delay) would otherwise look
+ * current until the heartbeat kills it (`heartbeat.timeoutMs`, 10 s by default).
  */
+import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
-import type { WorkerState } from '../pool/worker-record.js';
+import type { WorkerRecord, WorkerState } from '../pool/worker-record.js';
+
+/**
+ * The floor of the silence threshold (ms). A healthy worker answers each ping within a few ms,
+ * but on a busy machine an answer, or the primary's own timer, can be late by hundreds of ms
+ * whatever the interval: a 100 ms heartbeat must not call a healthy worker silent at 200 ms.
+ */
+export const kMinSilentAfterMs = 1_000;
+
+/**
+ * How long a ready worker may go unheard before it counts as silent (`isSilent`): two
+ * heartbeat intervals (a healthy worker answers every interval), at least `kMinSilentAfterMs`,
+ * at most `heartbeat.timeoutMs` (when the heartbeat kills it). Undefined with `heartbeat: false`:
+ * nothing then asks an idle worker to speak, so its silence means nothing.
+ * With the defaults (1 s interval, 10 s timeout): 2 000 ms.
+ */
+export function silentAfterMs(heartbeat: NormalizedHeartbeatOptions | false): number | undefined {
+  if (!heartbeat) return undefined;
+  return Math.min(heartbeat.timeoutMs, Math.max(2 * heartbeat.intervalMs, kMinSilentAfterMs));
+}
 
 export interface WorkerStats {
   id: number;
@@ -27,6 +49,28 @@ export interface WorkerStats {
    * and for a worker that tracks no server.
    */
   openRequests?: number | undefined;
+  /**
+   * How old the heartbeat figures above are, in ms: the time since the primary received them.
+   * Undefined before the first answer. About one heartbeat interval at most for a worker that
+   * answers; it grows while the worker is silent.
+   */
+  healthAgeMs: number | undefined;
+  /**
+   * Time since the primary last heard from this ready worker, in ms: any message (a heartbeat
+   * answer, a reply, a notification), or the worker reading a backlog of the primary's
+   * messages, as the heartbeat counts it (the `silentMs` of `workerUnresponsive`). Undefined
+   * for a worker that is not `ready`, and with `heartbeat: false`: nothing asks such a worker
+   * to speak, so its silence means nothing.
+   */
+  silentMs: number | undefined;
+  /**
+   * True while a ready worker has been silent longer than two heartbeat intervals (at least
+   * 1 s; see `silentAfterMs()`): its event loop is most likely blocked. Its heartbeat figures
+   * are those of its last answer (`healthAgeMs` old); `clusterkit status` shows `silent 5.2s`
+   * and no CPU or loop figure for it, and `clusterkit_worker_up` is 0. The heartbeat kills it
+   * at `heartbeat.timeoutMs` unless it speaks again.
+   */
+  isSilent: boolean;
   messagesIn: number;
   messagesOut: number;
   /** Requests to this worker still waiting for a reply. */
@@ -39,9 +83,16 @@ export interface WorkerStats {
   protocolErrors: number;
 }
 
-export function collectStats(pool: WorkerPool): WorkerStats[] {
+/** The rows of `primary.stats()`; `heartbeat` is the primary's option (it decides who is silent). */
+export function collectStats(pool: WorkerPool, heartbeat: NormalizedHeartbeatOptions | false): WorkerStats[] {
   const now = Date.now();
-  return [...pool.records].map((record) => ({
+  const threshold = silentAfterMs(heartbeat);
+  return [...pool.records].map((record) => statsOf(record, now, threshold));
+}
+
+function statsOf(record: WorkerRecord, now: number, silentAfter: number | undefined): WorkerStats {
+  const silentMs = silentAfter === undefined ? undefined : silence(record, now);
+  return {
     id: record.id,
     pid: record.pid,
     slot: record.slot.index,
@@ -56,9 +107,22 @@ export function collectStats(pool: WorkerPool): WorkerStats[] {
     eventLoopDelayP99Ms: record.health?.eventLoopDelayP99Ms,
     cpuPercent: record.health?.cpuPercent,
     openRequests: record.health?.openRequests,
+    healthAgeMs: record.health === undefined ? undefined : Math.max(0, now - record.health.at),
+    silentMs,
+    isSilent: silentMs !== undefined && silentAfter !== undefined && silentMs > silentAfter,
     messagesIn: record.endpoint.stats.messagesIn,
     messagesOut: record.endpoint.stats.messagesOut,
     pending: record.endpoint.pendingCount,
     protocolErrors: record.protocolErrors,
-  }));
+  };
+}
+
+/**
+ * Time since the last sign of life of a ready worker, as the heartbeat measures it
+ * (primary-heartbeat.ts): its last message, or its last read of a backlog of ours. Only ready
+ * workers are pinged: a starting or stopping worker's silence means nothing.
+ */
+function silence(record: WorkerRecord, now: number): number | undefined {
+  if (record.state !== 'ready') return undefined;
+  return Math.max(0, now - Math.max(record.lastSeenAt, record.endpoint.channel.lastDrainAt));
 }

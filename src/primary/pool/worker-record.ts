@@ -32,6 +32,7 @@ export interface WorkerHealth {
   cpuPercent: number | undefined;
   /** Requests open on its tracked servers at that heartbeat; undefined when it tracks none. */
   openRequests: number | undefined;
+  /** When the primary received this answer, ms since the epoch (`primary.stats()` gives its age, `healthAgeMs`). */
   at: number;
 }
 

@@ -71,7 +71,8 @@ function showStatus(status) {
   $('cluster-script').textContent = status.script;
   $('cluster-script').title = status.script;
   const workers = status.workers;
-  const ready = workers.filter((worker) => worker.state === 'ready').length;
+  // A silent worker (blocked event loop) is not counted ready: it serves nobody.
+  const ready = workers.filter((worker) => worker.state === 'ready' && !isSilent(worker)).length;
   $('fig-ready').textContent = `${ready} / ${status.targetWorkers}`;
   $('fig-ready').dataset.level = ready < status.targetWorkers ? 'warn' : 'ok';
   const restarts = sum(workers, (worker) => worker.restarts);
@@ -81,7 +82,7 @@ function showStatus(status) {
   $('fig-protocol').textContent = formatNumber(protocolErrors);
   $('fig-protocol').dataset.level = protocolErrors > 0 ? 'bad' : 'ok';
   $('fig-memory').textContent = formatBytes(sum(workers, (worker) => worker.rssBytes ?? 0));
-  const cpu = sum(workers, (worker) => worker.cpuPercent ?? 0);
+  const cpu = sum(workers, (worker) => (isSilent(worker) ? 0 : worker.cpuPercent ?? 0));
   $('fig-cpu').textContent = `${formatNumber(cpu, cpu >= 100 ? 0 : 1)} %`;
   $('fig-rate').textContent = formatNumber(sum([...rates.values()], (rate) => rate ?? 0), 0);
   const input = $('scale-input');
@@ -165,8 +166,22 @@ function createRow(worker) {
   return row;
 }
 
+const kSilentTitle = 'No answer to the heartbeat for that long: its event loop is likely blocked. Its loop delay and CPU are unknown; the primary kills it at the heartbeat timeout.';
+
+/** A ready worker unheard for over two heartbeat intervals: its loop delay and CPU are of an interval long past. */
+function isSilent(worker) {
+  return worker.state === 'ready' && worker.isSilent === true;
+}
+
+/** `silent 5.2s`, as `clusterkit status` shows it. */
+function silence(ms) {
+  if (typeof ms !== 'number' || !Number.isFinite(ms)) return 'silent';
+  return `silent ${ms < 60000 ? `${(Math.max(0, ms) / 1000).toFixed(1)}s` : formatDuration(ms)}`;
+}
+
 function fillRow(row, worker) {
-  const delay = worker.eventLoopDelayMs === undefined || worker.eventLoopDelayMs === null
+  const silent = isSilent(worker);
+  const delay = worker.eventLoopDelayMs === undefined || worker.eventLoopDelayMs === null || silent
     ? '-'
     : `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`;
   const values = [
@@ -174,13 +189,13 @@ function fillRow(row, worker) {
     worker.id,
     worker.name ?? '',
     worker.pid ?? '-',
-    worker.state,
+    silent ? silence(worker.silentMs) : worker.state,
     formatDuration(worker.uptimeMs),
     worker.restarts,
     formatBytes(worker.rssBytes),
     formatBytes(worker.heapUsedBytes),
     delay,
-    Number.isFinite(worker.cpuPercent) ? `${formatNumber(worker.cpuPercent, 1)}%` : '-',
+    Number.isFinite(worker.cpuPercent) && !silent ? `${formatNumber(worker.cpuPercent, 1)}%` : '-',
     `${formatNumber(worker.messagesIn)} / ${formatNumber(worker.messagesOut)}`,
     worker.pending,
   ];
@@ -189,7 +204,9 @@ function fillRow(row, worker) {
     const text = String(values[i]);
     if (row.cells[i].textContent !== text) row.cells[i].textContent = text;
   }
-  row.dataset.state = worker.state;
+  row.dataset.state = silent ? 'silent' : worker.state;
+  const title = silent ? kSilentTitle : '';
+  if (row.title !== title) row.title = title;
   row.classList.toggle('focused', charts.focused === worker.slot);
 }
 

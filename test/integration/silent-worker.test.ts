@@ -1,0 +1,166 @@
+/**
+ * A worker whose event loop is blocked answers no heartbeat. Until the heartbeat kills it
+ * (`heartbeat.timeoutMs`), every report must say it is silent, and for how long, instead of
+ * repeating the figures of its last answer as if they were current: `primary.stats()`, the
+ * control socket's `status` (what `clusterkit status --json` prints), the `clusterkit status`
+ * table and `primary.metrics()`. A worker that answers is never shown silent.
+ *
+ * The block is ended by the test (a file it creates), never by a clock; the heartbeat timeout
+ * is long, so the kill never races the assertions.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { controlRequest } from '../../src/control/control-client.js';
+import type { ClusterStatus } from '../../src/control/control-protocol.js';
+import type { WorkerHandle, WorkerStats } from '../../src/index.js';
+import { cli, runtimeDir } from '../cli/cli-process.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+
+/** Gate files that end a block; removed after the file, once every worker has been released. */
+const gates = mkdtempSync(join(tmpdir(), 'ck-gates-'));
+onCleanup(() => rmSync(gates, { recursive: true, force: true }));
+
+/** The stats row of `worker`. */
+function rowOf(rows: readonly WorkerStats[], worker: WorkerHandle): WorkerStats {
+  const row = rows.find((candidate) => candidate.id === worker.id);
+  if (!row) throw new Error(`no stats row for worker ${worker.id}`);
+  return row;
+}
+
+/**
+ * Resolves after the primary's next poll phase: the workers' answers already waiting on their
+ * channels are read by then. A poll of `until` runs in the timers phase, and after the test
+ * process was descheduled for a while (a loaded machine) that comes before the reads: the
+ * primary's view would be as old as its own stall, which is not the worker's silence.
+ */
+const afterReads = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+/** Fails the wait at once if the healthy worker is ever shown silent. */
+function assertAnswers(rows: readonly WorkerStats[], worker: WorkerHandle): void {
+  const row = rowOf(rows, worker);
+  if (row.isSilent) throw new Error(`the healthy worker ${worker.id} was shown silent: ${JSON.stringify(row)}`);
+}
+
+/** Blocks `worker`'s event loop until the returned function is called (or the test ends). */
+async function block(primary: ReturnType<typeof testPrimary>, worker: WorkerHandle, name: string): Promise<() => void> {
+  const gate = join(gates, name);
+  const release = onCleanup(() => writeFileSync(gate, ''));
+  await expect(primary.send(worker, 'blockUntilFile', { path: gate })).resolves.toBe('blocking');
+  return release;
+}
+
+describe('a silent worker', () => {
+  it('[H66] is shown silent by stats(), status, the status table and metrics before the heartbeat kills it, and answers again once unblocked', async () => {
+    const runtime = runtimeDir();
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime;
+    onCleanup(() => (saved === undefined ? delete process.env.XDG_RUNTIME_DIR : (process.env.XDG_RUNTIME_DIR = saved)));
+    const directory = join(runtime, 'clusterkit');
+    // Silent after max(2 intervals, 1 s) = 1 s; killed only after a minute.
+    const primary = testPrimary({ serviceName: 'silent', workerCount: 2, heartbeat: { intervalMs: 100, timeoutMs: 60_000 } });
+    const unresponsive = record(primary, 'workerUnresponsive');
+    const [healthy, hung] = (await primary.start()) as [WorkerHandle, WorkerHandle];
+    await until(() => primary.stats().every((row) => row.eventLoopDelayMs !== undefined), 30_000, 'two heartbeat answers from each worker');
+    for (const row of primary.stats()) {
+      expect(row).toMatchObject({ state: 'ready', isSilent: false });
+      expect(row.silentMs).toBeGreaterThanOrEqual(0);
+      expect(row.healthAgeMs).toBeGreaterThanOrEqual(0);
+    }
+
+    const unblock = await block(primary, hung, 'first');
+    await until(
+      async () => {
+        await afterReads();
+        const rows = primary.stats();
+        assertAnswers(rows, healthy);
+        return rowOf(rows, hung).isSilent;
+      },
+      30_000,
+      'the blocked worker shown silent',
+    );
+    await afterReads();
+    const silent = rowOf(primary.stats(), hung);
+    expect(silent.state).toBe('ready');
+    expect(silent.silentMs).toBeGreaterThan(1_000);
+    // Its figures are those of its last answer, at least as old as its silence.
+    expect(silent.healthAgeMs).toBeGreaterThan(900);
+    expect(silent.cpuPercent).toBeDefined();
+
+    // `clusterkit status --json` prints this answer.
+    const status = (await controlRequest('silent', 'status', { directory })) as ClusterStatus;
+    expect(rowOf(status.workers, hung)).toMatchObject({ state: 'ready', isSilent: true });
+    expect(rowOf(status.workers, hung).silentMs).toBeGreaterThan(1_000);
+    assertAnswers(status.workers, healthy);
+
+    // The table, from the real CLI: the silent worker's state says so, without loop delay and CPU.
+    const table = await cli(['status', 'silent'], { runtime });
+    expect(table.code).toBe(0);
+    const line = (worker: WorkerHandle) => table.stdout.split('\n').find((text) => new RegExp(`^\\s*${worker.id}\\s+${worker.pid}\\s`).test(text)) ?? '';
+    expect(line(hung)).toMatch(/\ssilent \d+\.\ds\s.*\s-\s+-\s+\d+\s+\d+$/);
+    expect(line(healthy)).toMatch(/\sready\s.*\d%\s/);
+    expect(table.stdout).toContain('silent: no answer to the heartbeat for that long');
+
+    // Prometheus: not up, silent for over a second; the healthy worker up and recently heard.
+    const metrics = await primary.metrics({ timeoutMs: 1_000 });
+    expect(metrics).toContain(`clusterkit_worker_up{slot="${hung.slot}"} 0`);
+    expect(metrics).toContain(`clusterkit_worker_up{slot="${healthy.slot}"} 1`);
+    const seconds = (worker: WorkerHandle) => Number(new RegExp(`^clusterkit_worker_silent_seconds\\{slot="${worker.slot}"\\} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    expect(seconds(hung)).toBeGreaterThan(1);
+    expect(seconds(healthy)).toBeLessThan(1);
+    expect(metrics).not.toMatch(new RegExp(`^clusterkit_worker_event_loop_delay_p99_seconds\\{slot="${hung.slot}"\\}`, 'm'));
+
+    // All of this before any kill: the worker is still the same process.
+    expect(unresponsive.events).toEqual([]);
+    expect(primary.workers.map((worker) => worker.id)).toContain(hung.id);
+
+    // Unblocked, it answers again: no longer silent, with fresh figures.
+    unblock();
+    await until(
+      async () => {
+        await afterReads();
+        const rows = primary.stats();
+        assertAnswers(rows, healthy);
+        const row = rowOf(rows, hung);
+        return !row.isSilent && row.silentMs! < 1_000 && row.healthAgeMs! < 1_000;
+      },
+      30_000,
+      'the unblocked worker answering again',
+    );
+    expect(unresponsive.events).toEqual([]);
+  });
+
+  it('[H66] is shown silent first, then killed at the heartbeat timeout; its replacement is not silent', async () => {
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 5_000 } });
+    const [hung] = (await primary.start()) as [WorkerHandle];
+    await until(() => primary.stats()[0]?.healthAgeMs !== undefined, 30_000, 'a heartbeat answer');
+    let silentBeforeKill: WorkerStats | undefined;
+    const unresponsive = onceEvent(primary, 'workerUnresponsive', 30_000);
+    const replaced = onceEvent(primary, 'workerReady', 30_000);
+    primary.notify(hung, 'block', { ms: -1 });
+    await until(
+      async () => {
+        await afterReads();
+        silentBeforeKill = primary.stats().find((row) => row.id === hung.id && row.isSilent);
+        return silentBeforeKill !== undefined;
+      },
+      30_000,
+      'the blocked worker shown silent',
+    );
+    const { silentMs } = await unresponsive;
+    expect(silentBeforeKill!.silentMs).toBeLessThan(silentMs);
+    const { worker } = await replaced;
+    await until(() => primary.stats().some((row) => row.id === worker.id && row.healthAgeMs !== undefined), 30_000, 'the replacement\'s first answer');
+    expect(primary.stats()).toEqual([expect.objectContaining({ id: worker.id, state: 'ready', isSilent: false })]);
+  });
+
+  it('[H66] has no silence without the heartbeat: nothing asks an idle worker to speak', async () => {
+    const primary = testPrimary({ heartbeat: false });
+    await primary.start();
+    expect(primary.stats()).toEqual([expect.objectContaining({ state: 'ready', silentMs: undefined, healthAgeMs: undefined, isSilent: false })]);
+    expect(await primary.metrics()).not.toContain('clusterkit_worker_silent_seconds{');
+  });
+});

@@ -27,7 +27,7 @@ export interface InboundOptions {
   readonly serialization: Serialization;
   readonly maxMessageBytes: number;
   /** Handles a request or notification; see `InboundHandler` in endpoint.ts. */
-  readonly handle: (type: string, payload: unknown, isRequest: boolean) => unknown;
+  readonly handle: (type: string, payload: unknown, isRequest: boolean, id: number) => unknown;
   readonly onError: (error: Error) => void;
   /** Writes one record to the peer. */
   readonly write: (kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number) => void;
@@ -61,7 +61,7 @@ export class Inbound {
   answer(id: number, type: string, payload: unknown): void {
     let result: unknown;
     try {
-      result = this.#options.handle(type, payload, true);
+      result = this.#options.handle(type, payload, true, id);
     } catch (error) {
       this.replyError(id, error);
       return;
@@ -95,7 +95,7 @@ export class Inbound {
 
   deliver(type: string, payload: unknown): void {
     try {
-      const result = this.#options.handle(type, payload, false);
+      const result = this.#options.handle(type, payload, false, 0);
       // Nobody waits for a notification's outcome, so a failure goes to the error channel.
       if (isThenable(result)) result.then(undefined, (error: unknown) => this.#reportHandlerError(type, error));
     } catch (error) {

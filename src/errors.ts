@@ -498,7 +498,8 @@ export class ProtocolError extends ClusterKitError {
  * `advanced` message's header announced: `announcedBytes`), or a message of Node's own cluster
  * protocol (`cmd: 'NODE_CLUSTER'`) that Node's handler in the primary threw on
  * (`bad-node-message`, the handler's error as `cause`), or more listening addresses asked of the
- * primary at once than a worker may hold (`too-many-servers`: 256). The primary stopped reading that
+ * primary at once than a worker may hold (`too-many-servers`: 256), or one more than all the workers together
+ * may hold (`too-many-servers` with `isClusterWide`: half the primary's open-file limit, 1024 where it cannot be read). The primary stopped reading that
  * channel and killed the worker (SIGKILL); the restart policy starts a new one. Emitted as
  * `workerError`.
  */
@@ -507,6 +508,8 @@ export class ChannelCorruptError extends ClusterKitError {
   readonly code = 'ERR_CHANNEL_CORRUPT';
   /** For `too-large` with `advanced` serialization: the length the message's header announced, in bytes. */
   readonly announcedBytes?: number;
+  /** For `too-many-servers`: true when the cluster-wide bound (all workers together) was reached, not the worker's own. */
+  readonly isClusterWide?: boolean;
 
   constructor(
     /** The worker, such as `worker 3 (pid 4242)`. */
@@ -516,10 +519,15 @@ export class ChannelCorruptError extends ClusterKitError {
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
-    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number },
+    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number; isClusterWide?: boolean | undefined },
   ) {
     super(
-      reason === 'too-many-servers'
+      reason === 'too-many-servers' && options?.isClusterWide
+        ? `${capitalize(peer)} asked the primary for one more listening address (node:cluster's "queryServer", one per listen() in a worker) when the workers together already held ${options.maxServers ?? 'the most'}, ` +
+            'the cluster-wide bound (half the primary\'s open-file limit): each is a socket, a file descriptor, in the primary, which would run out of them and stop answering its control socket. ' +
+            'The worker was killed (SIGKILL) and the restart policy starts a new one. ' +
+            'Close the servers the workers no longer need, listen on fewer distinct addresses (workers listening on the same address share one socket), or raise the primary\'s open-file limit (ulimit -n).'
+        : reason === 'too-many-servers'
         ? `${capitalize(peer)} asked the primary to listen on ${options?.servers ?? 'too many'} addresses at once (node:cluster's "queryServer", one per listen() in a worker), more than the ${options?.maxServers ?? 'limited number'} a worker may hold: ` +
             'each is a socket, a file descriptor, in the primary, which would run out of them. The worker was killed (SIGKILL) and the restart policy starts a new one. ' +
             'Close the servers a worker no longer needs; a worker that must listen on that many ports can listen outside the cluster (listen({ port, exclusive: true })).'
@@ -540,6 +548,7 @@ export class ChannelCorruptError extends ClusterKitError {
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     if (options?.announcedBytes !== undefined) this.announcedBytes = options.announcedBytes;
+    if (options?.isClusterWide) this.isClusterWide = true;
   }
 }
 

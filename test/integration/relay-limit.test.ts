@@ -33,7 +33,9 @@ describe('relays the primary holds for a worker', () => {
     // 50 held at the target (its handler never answers), the other 250 refused, none queued.
     expect(report).toMatchObject({ refused: 250, others: {} });
     expect(report.message).toMatch(/^Worker \d+ \(pid \d+\) already has 50 requests held by the primary on its behalf \(messages sent with sendTo\(\).*"maxPendingPerWorker"\), so this "\$relay" was refused\./);
-    expect(row(sink.id).pending).toBe(50);
+    // (A heartbeat `$ping` may be pending at the sink beside the relays.)
+    expect(row(sink.id).pending).toBeGreaterThanOrEqual(50);
+    expect(row(sink.id).pending).toBeLessThanOrEqual(51);
     expect(row(attacker.id).protocolErrors).toBe(250);
     expect(reports.events[0]!.error).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'too-many-requests', messageType: '$relay' });
     expect(reports.events[0]!.error.message).toMatch(/sent more "\$relay" requests than the primary holds for one worker at once \("maxPendingPerWorker"\); they were refused with BackpressureError/);
@@ -58,7 +60,8 @@ describe('relays the primary holds for a worker', () => {
     // Queued, they would hold about 300 MB (1.5 KB each, as measured before the bound).
     expect(grownMiB).toBeLessThan(100);
     expect(report).toMatchObject({ refused: 0, others: {} });
-    expect(row(sink.id).pending).toBe(1);
+    expect(row(sink.id).pending).toBeGreaterThanOrEqual(1);
+    expect(row(sink.id).pending).toBeLessThanOrEqual(2); // one relay, perhaps a heartbeat
     expect(row(attacker.id).protocolErrors).toBe(199_999);
     expect(reports.events[0]!.error).toMatchObject({ problem: 'duplicate-id', messageType: '$relay' });
     await expect(primary.send(carol, 'relay', { target: 'attacker', type: 'echo', payload: 2 })).resolves.toBe(2);

@@ -393,7 +393,9 @@ export class ShutdownInProgressError extends ClusterKitError {
 
 /**
  * Too many requests are waiting for replies from one peer (see `maxPendingPerWorker`), or too
- * many bytes wait to be written to it (the peer reads slower than it is sent to).
+ * many bytes wait to be written to it (the peer reads slower than it is sent to). With `held`
+ * set: the primary already holds `limit` requests of this worker (messages relayed with
+ * `sendTo()` that wait for their target), its `maxPendingPerWorker`, and refused one more of type `held`.
  */
 export class BackpressureError extends ClusterKitError {
   override readonly name = 'BackpressureError';
@@ -409,9 +411,18 @@ export class BackpressureError extends ClusterKitError {
      * (`ClusterPrimary`) or `maxPending` (`ClusterWorker`).
      */
     readonly option: 'maxPendingPerWorker' | 'maxPending' = 'maxPendingPerWorker',
+    /**
+     * Set when the primary refused a worker's request because it already holds `limit` of that
+     * worker's requests (`peer` is the worker): the refused request's system type, `$relay` for `sendTo()`.
+     */
+    readonly held?: string,
   ) {
     super(
-      queuedBytes === undefined
+      held !== undefined
+        ? `${capitalize(peer)} already has ${limit} requests held by the primary on its behalf (${held === '$relay' ? 'messages sent with sendTo() that wait for their target\'s reply or for room at a busy target' : 'requests the primary has not answered yet'}), ` +
+            `the most the primary holds for one worker (its option "${option}"), so this ${JSON.stringify(held)} was refused. ` +
+            'Await earlier replies before sending more, and keep the worker\'s "maxPending" no higher than the primary\'s "maxPendingPerWorker".'
+        : queuedBytes === undefined
         ? `${capitalize(peer)} already has ${limit} requests waiting for replies (option "${option}"). ` +
             'Await earlier replies before sending more, or set "backpressure" to "wait" to queue instead of failing.'
         : `${formatBytes(queuedBytes)} are already waiting to be written to ${peer}, which reads slower than it is sent to. ` +
@@ -432,7 +443,12 @@ export class BackpressureError extends ClusterKitError {
  * - `bad-payload`: a system message whose payload fails its check (shape, types, sizes);
  * - `unexpected`: a well-formed system message the peer's state rules out (`$initError` from a
  *   worker that is already ready);
- * - `bad-reply`: the reply to one of clusterkit's own requests (`$ping`, `$metrics`) fails its check.
+ * - `bad-reply`: the reply to one of clusterkit's own requests (`$ping`, `$metrics`) fails its check;
+ * - `duplicate-id`: a request with the id of one of the sender's requests the receiver still holds
+ *   (a `$relay` whose target has not answered yet): clusterkit never reuses an id it waits on;
+ * - `too-many-requests`: a request beyond the ones the primary holds for one worker at once
+ *   (`maxPendingPerWorker`); unlike the others it is not dropped but refused at once with
+ *   `BackpressureError`, and it comes from clusterkit itself when the worker's `maxPending` is larger.
  */
 export type ProtocolProblem =
   | 'malformed-frame'
@@ -443,7 +459,9 @@ export type ProtocolProblem =
   | 'wrong-kind'
   | 'bad-payload'
   | 'unexpected'
-  | 'bad-reply';
+  | 'bad-reply'
+  | 'duplicate-id'
+  | 'too-many-requests';
 
 /**
  * A peer sent something that breaks clusterkit's protocol; it was dropped and counted (see
@@ -462,8 +480,12 @@ export class ProtocolError extends ClusterKitError {
     readonly messageType?: string,
   ) {
     super(
-      `${capitalize(peer)} sent ${describeProblem(problem, messageType)}, which breaks clusterkit's IPC protocol; it was dropped. clusterkit never sends this: ` +
-        'the process runs another clusterkit version, or code that writes to its IPC channel directly (process.send).',
+      problem === 'too-many-requests'
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; they were refused with BackpressureError. ` +
+            'clusterkit sends no more than that unless the worker\'s "maxPending" is larger than the primary\'s "maxPendingPerWorker", ' +
+            'or code in the worker writes to its IPC channel directly (process.send).'
+        : `${capitalize(peer)} sent ${describeProblem(problem, messageType)}, which breaks clusterkit's IPC protocol; it was dropped. clusterkit never sends this: ` +
+            'the process runs another clusterkit version, or code that writes to its IPC channel directly (process.send).',
     );
   }
 }
@@ -476,7 +498,8 @@ export class ProtocolError extends ClusterKitError {
  * `advanced` message's header announced: `announcedBytes`), or a message of Node's own cluster
  * protocol (`cmd: 'NODE_CLUSTER'`) that Node's handler in the primary threw on
  * (`bad-node-message`, the handler's error as `cause`), or more listening addresses asked of the
- * primary at once than a worker may hold (`too-many-servers`: 256). The primary stopped reading that
+ * primary at once than a worker may hold (`too-many-servers`: 256), or one more than all the workers together
+ * may hold (`too-many-servers` with `isClusterWide`: half the primary's open-file limit, 1024 where it cannot be read). The primary stopped reading that
  * channel and killed the worker (SIGKILL); the restart policy starts a new one. Emitted as
  * `workerError`.
  */
@@ -485,6 +508,8 @@ export class ChannelCorruptError extends ClusterKitError {
   readonly code = 'ERR_CHANNEL_CORRUPT';
   /** For `too-large` with `advanced` serialization: the length the message's header announced, in bytes. */
   readonly announcedBytes?: number;
+  /** For `too-many-servers`: true when the cluster-wide bound (all workers together) was reached, not the worker's own. */
+  readonly isClusterWide?: boolean;
 
   constructor(
     /** The worker, such as `worker 3 (pid 4242)`. */
@@ -494,10 +519,15 @@ export class ChannelCorruptError extends ClusterKitError {
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
-    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number },
+    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number; isClusterWide?: boolean | undefined },
   ) {
     super(
-      reason === 'too-many-servers'
+      reason === 'too-many-servers' && options?.isClusterWide
+        ? `${capitalize(peer)} asked the primary for one more listening address (node:cluster's "queryServer", one per listen() in a worker) when the workers together already held ${options.maxServers ?? 'the most'}, ` +
+            'the cluster-wide bound (half the primary\'s open-file limit): each is a socket, a file descriptor, in the primary, which would run out of them and stop answering its control socket. ' +
+            'The worker was killed (SIGKILL) and the restart policy starts a new one. ' +
+            'Close the servers the workers no longer need, listen on fewer distinct addresses (workers listening on the same address share one socket), or raise the primary\'s open-file limit (ulimit -n).'
+        : reason === 'too-many-servers'
         ? `${capitalize(peer)} asked the primary to listen on ${options?.servers ?? 'too many'} addresses at once (node:cluster's "queryServer", one per listen() in a worker), more than the ${options?.maxServers ?? 'limited number'} a worker may hold: ` +
             'each is a socket, a file descriptor, in the primary, which would run out of them. The worker was killed (SIGKILL) and the restart policy starts a new one. ' +
             'Close the servers a worker no longer needs; a worker that must listen on that many ports can listen outside the cluster (listen({ port, exclusive: true })).'
@@ -518,6 +548,7 @@ export class ChannelCorruptError extends ClusterKitError {
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     if (options?.announcedBytes !== undefined) this.announcedBytes = options.announcedBytes;
+    if (options?.isClusterWide) this.isClusterWide = true;
   }
 }
 
@@ -550,6 +581,10 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
       return `${what} at a time its state rules out`;
     case 'bad-reply':
       return `a reply to ${what} that fails its check`;
+    case 'duplicate-id':
+      return `${what} with the id of one of its requests still being answered (a duplicate id)`;
+    case 'too-many-requests':
+      return `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
   }
 }
 

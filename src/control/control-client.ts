@@ -46,20 +46,50 @@ export async function controlRequest(
   }
 }
 
+/** A cluster whose socket a process listens on (the connection was not refused) but that gave no status. */
+export interface UnansweredCluster {
+  readonly name: string;
+  /** Why there is no status: no answer within the timeout, or the connection was dropped. */
+  readonly error: Error;
+}
+
 /**
  * Status of every live cluster of this user, sorted by name; stale sockets are skipped.
  * @throws ControlSocketError when the directory is not this user's alone.
  */
 export async function listClusters(directory = controlDirectory(), timeoutMs = 5_000): Promise<ClusterStatus[]> {
-  const statuses = await Promise.all(
+  return (await surveyClusters(directory, timeoutMs)).statuses;
+}
+
+/**
+ * Asks every cluster socket of this user for its status, sorted by name. A socket nobody
+ * listens on (ECONNREFUSED: its primary was killed) is stale and skipped. Any other failure
+ * means a process holds the socket but did not answer (its primary is blocked, out of file
+ * descriptors, or exiting): that cluster runs, and is in `unanswered`, never left out.
+ * @throws ControlSocketError when the directory is not this user's alone.
+ */
+export async function surveyClusters(directory = controlDirectory(), timeoutMs = 5_000): Promise<{ statuses: ClusterStatus[]; unanswered: UnansweredCluster[] }> {
+  const results = await Promise.all(
     ownSocketNames(directory).map((name) =>
       requestOnce(socketPathFor(name, directory), { id: nextId++, command: 'status' }, timeoutMs).then(
-        (status) => status as ClusterStatus,
-        () => undefined,
+        (status) => ({ name, status: status as ClusterStatus }),
+        (error: unknown) => ({ name, error: error as Error }),
       ),
     ),
   );
-  return statuses.filter((status): status is ClusterStatus => status !== undefined);
+  const statuses: ClusterStatus[] = [];
+  const unanswered: UnansweredCluster[] = [];
+  for (const result of results) {
+    if ('status' in result) statuses.push(result.status);
+    else if (!isStale(result.error)) unanswered.push({ name: result.name, error: result.error });
+  }
+  return { statuses, unanswered };
+}
+
+/** The connection was refused or the socket is gone: no process listens on it. */
+function isStale(error: Error): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNREFUSED' || code === 'ENOENT';
 }
 
 /** The names whose socket a live primary answers on. */

@@ -9,8 +9,9 @@ import type { IpcPort } from './channel.js';
  * Answers an inbound request (`isRequest`) or notification. The return value (or the value of
  * the returned promise) is the reply; throwing or rejecting sends an error reply. Throw
  * `handlerNotFound()` when nothing handles `type`; return `kNoReply` to drop a request unanswered.
+ * `id` is the peer's id of a request (0 for a notification): untrusted, a forged peer may repeat one.
  */
-export type InboundHandler = (type: string, payload: unknown, isRequest: boolean) => unknown;
+export type InboundHandler = (type: string, payload: unknown, isRequest: boolean, id: number) => unknown;
 
 export interface EndpointOptions {
   port: IpcPort;

@@ -3,7 +3,7 @@
  * the reply, a throw the error reply) and delivers its notifications; tracks the handlers still
  * running, so a stopping worker can wait for them.
  */
-import { MessageTooLargeError, NotSerializableError } from '../errors.js';
+import { MessageTooLargeError, NotSerializableError, type SerializedError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
@@ -12,8 +12,8 @@ import { serializeError } from './serialize-error.js';
 import { toError } from '../to-error.js';
 import { describeThrown, isError } from '../readable-error.js';
 
-/** Estimated size of an error reply. */
-const kErrorReplyBytes = 512;
+/** Size of an error reply's record around its error's fields. */
+const kErrorReplyOverheadBytes = 64;
 /** Estimated size of a reply-ahead record. */
 const kReplyAheadRecordBytes = 16;
 
@@ -27,7 +27,7 @@ export interface InboundOptions {
   readonly serialization: Serialization;
   readonly maxMessageBytes: number;
   /** Handles a request or notification; see `InboundHandler` in endpoint.ts. */
-  readonly handle: (type: string, payload: unknown, isRequest: boolean) => unknown;
+  readonly handle: (type: string, payload: unknown, isRequest: boolean, id: number) => unknown;
   readonly onError: (error: Error) => void;
   /** Writes one record to the peer. */
   readonly write: (kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number) => void;
@@ -61,7 +61,7 @@ export class Inbound {
   answer(id: number, type: string, payload: unknown): void {
     let result: unknown;
     try {
-      result = this.#options.handle(type, payload, true);
+      result = this.#options.handle(type, payload, true, id);
     } catch (error) {
       this.replyError(id, error);
       return;
@@ -95,7 +95,7 @@ export class Inbound {
 
   deliver(type: string, payload: unknown): void {
     try {
-      const result = this.#options.handle(type, payload, false);
+      const result = this.#options.handle(type, payload, false, 0);
       // Nobody waits for a notification's outcome, so a failure goes to the error channel.
       if (isThenable(result)) result.then(undefined, (error: unknown) => this.#reportHandlerError(type, error));
     } catch (error) {
@@ -128,9 +128,14 @@ export class Inbound {
   }
 
   replyError(id: number, error: unknown): void {
-    if (this.#options.isClosed() || !this.#options.mayReply(kErrorReplyBytes)) return;
+    if (this.#options.isClosed()) return;
+    const serialized = serializeError(error);
+    // Counted at its size (a stack is kilobytes): a peer flooding requests that are refused, and
+    // not reading the refusals, is held to the queue's bound in bytes, not in estimates.
+    const bytes = errorReplyBytes(serialized);
+    if (!this.#options.mayReply(bytes)) return;
     this.#options.countOut();
-    this.#options.write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serializeError(error), kErrorReplyBytes);
+    this.#options.write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serialized, bytes);
   }
 
   /** A user request's handler settled: wakes the `idle()` waiters once none is left. */
@@ -140,6 +145,13 @@ export class Inbound {
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** The size of an error reply, about (UTF-16 units; `data` holds at most 32 fields of 64 KiB, JSON-safe). */
+function errorReplyBytes(error: SerializedError): number {
+  let bytes = kErrorReplyOverheadBytes + error.name.length + error.message.length + (error.code?.length ?? 0) + (error.stack?.length ?? 0);
+  if (error.data) bytes += JSON.stringify(error.data).length;
+  return bytes;
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

@@ -5,6 +5,7 @@
  * users branch on `WorkerExitedError`, not on a wrapper around it.
  */
 import {
+  BackpressureError,
   InvalidArgumentError,
   MessageTooLargeError,
   MessageTimeoutError,
@@ -43,6 +44,14 @@ export function reviveClusterKitError(error: unknown): unknown {
       return new MessageTimeoutError(String(data.messageType), Number(data.timeoutMs), String(data.peer));
     case 'ERR_NO_HANDLER':
       return new NoHandlerError(String(data.messageType), String(data.peer));
+    case 'ERR_BACKPRESSURE':
+      return new BackpressureError(
+        String(data.peer),
+        Number(data.limit),
+        typeof data.queuedBytes === 'number' ? data.queuedBytes : undefined,
+        data.option === 'maxPending' ? 'maxPending' : 'maxPendingPerWorker',
+        typeof data.held === 'string' ? data.held : undefined,
+      );
     case 'ERR_NO_WORKER_AVAILABLE':
       return new NoWorkerAvailableError(error.remoteMessage, options);
     case 'ERR_INVALID_ARGUMENT':

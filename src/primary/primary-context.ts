@@ -9,6 +9,7 @@ import { kPrimaryToWorkerTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
+import { HeldRequests } from './pool/held-requests.js';
 import { protocolErrorReporter } from './pool/protocol-errors.js';
 import { registerStartupNotices } from './pool/startup-notices.js';
 import { registerStickyNotices } from './pool/sticky-notices.js';
@@ -53,9 +54,12 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
     onProtocolError: protocolErrorReporter(emit),
     outboundTypes: kPrimaryToWorkerTypes,
   });
+  // What the primary holds on a worker's behalf (relays waiting for their target) is bounded per worker.
+  const held = new HeldRequests(options.maxPendingPerWorker, (record, problem, type) => system.reportDropped(record, problem, type));
+  const route = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown => system.route(record, type, payload, isRequest);
   // System messages are told apart here, before user code: one prefix test per message.
-  const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean): unknown =>
-    isSystemType(type) ? system.route(record, type, payload, isRequest) : hooks.onUserMessage(record, type, payload, isRequest);
+  const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean, id: number): unknown =>
+    isSystemType(type) ? held.route(route, record, type, payload, isRequest, id) : hooks.onUserMessage(record, type, payload, isRequest);
   const pool = new WorkerPool({ options, emit, reportError, reportWarning: events.reportWarning }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
   const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError, reportWarning: events.reportWarning }, hooks);
   registerStartupNotices({ pool, system, emit });

@@ -155,7 +155,11 @@ export interface PrimaryOptions {
    * @default 1000000
    */
   maxStoreKeys?: number;
-  /** Requests that may await replies from one worker at once. @default 10000 */
+  /**
+   * Requests that may await replies from one worker at once. Also the most relays (`sendTo()`)
+   * of one worker the primary holds at once: one more is refused with `BackpressureError`
+   * (`held: '$relay'`); keep each worker's `maxPending` no higher. @default 10000
+   */
   maxPendingPerWorker?: number;
   /** Beyond `maxPendingPerWorker`: `'wait'` queues the send, `'reject'` fails it with `BackpressureError`. @default 'wait' */
   backpressure?: 'wait' | 'reject';

@@ -2,7 +2,7 @@
  * `clusterkit status [name] [--json] [--watch]` and `clusterkit list [--json]`.
  */
 import { ClusterNotRunningError, ControlSocketError } from '../../errors.js';
-import { controlRequest, listClusters } from '../../control/control-client.js';
+import { controlRequest, surveyClusters, type UnansweredCluster } from '../../control/control-client.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
 import { parseClusterName, parseDuration } from '../arg-values.js';
 import { formatList, formatStatus } from '../format-status.js';
@@ -27,8 +27,13 @@ export async function statusCommand(args: string[]): Promise<number | 'help'> {
   const render = (statuses: ClusterStatus[]): string =>
     values.json ? `${JSON.stringify(name === undefined ? statuses : statuses[0], null, values.watch ? 0 : 2)}\n` : renderText(statuses, name);
   if (!values.watch) {
-    process.stdout.write(render(await fetchStatuses(name)));
-    return 0;
+    if (name !== undefined) {
+      process.stdout.write(render(await fetchStatuses(name)));
+      return 0;
+    }
+    const { statuses, unanswered } = await surveyClusters(undefined, kStatusTimeoutMs);
+    if (statuses.length > 0 || unanswered.length === 0 || values.json) process.stdout.write(render(statuses));
+    return reportUnanswered(unanswered);
   }
   return watch(name, intervalMs, render);
 }
@@ -37,13 +42,31 @@ export async function listCommand(args: string[]): Promise<number | 'help'> {
   const { values, positionals } = parseCommand('list', args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'list');
-  const statuses = await listClusters(undefined, kStatusTimeoutMs);
-  process.stdout.write(values.json ? `${JSON.stringify(statuses.map(({ workers: _workers, ...summary }) => ({ ...summary, workers: _workers.length })), null, 2)}\n` : formatList(statuses));
-  return 0;
+  const { statuses, unanswered } = await surveyClusters(undefined, kStatusTimeoutMs);
+  // "No cluster is running." only when none is: a cluster that did not answer still runs.
+  if (values.json) process.stdout.write(`${JSON.stringify(statuses.map(({ workers: _workers, ...summary }) => ({ ...summary, workers: _workers.length })), null, 2)}\n`);
+  else if (statuses.length > 0 || unanswered.length === 0) process.stdout.write(formatList(statuses));
+  return reportUnanswered(unanswered);
+}
+
+/**
+ * Says on stderr which clusters run but did not answer (a process listens on their socket);
+ * exit code 1 when there is one, so a script does not take the list for complete.
+ */
+function reportUnanswered(unanswered: readonly UnansweredCluster[]): number {
+  for (const { name, error } of unanswered) {
+    const code = (error as NodeJS.ErrnoException).code;
+    const why = error instanceof ControlSocketError && /did not answer/.test(error.message) ? `no answer within ${kStatusTimeoutMs} ms` : `it closed the connection unanswered${code ? ` (${code})` : ''}`;
+    process.stderr.write(
+      `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": ${why}. ` +
+        `Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status ${name}" again, and look at its logs.\n`,
+    );
+  }
+  return unanswered.length > 0 ? 1 : 0;
 }
 
 async function fetchStatuses(name: string | undefined): Promise<ClusterStatus[]> {
-  if (name === undefined) return listClusters(undefined, kStatusTimeoutMs);
+  if (name === undefined) return (await surveyClusters(undefined, kStatusTimeoutMs)).statuses;
   return [(await controlRequest(name, 'status', { timeoutMs: kStatusTimeoutMs })) as ClusterStatus];
 }
 

@@ -4,7 +4,12 @@
  * timeout and returns the target handler's reply, so the ack is end to end. An unknown or
  * stopping target fails with NoWorkerAvailableError, a target that dies with
  * WorkerExitedError; the sender revives both from their codes.
+ *
+ * The primary holds at most `maxPendingPerWorker` of one sender's relays at once (held-requests.ts),
+ * and a sender's relays still held when it exits are withdrawn: nobody waits for their replies,
+ * and a worker that restarts must not leave its relays queued at a busy target, one set per life.
  */
+import { setMaxListeners } from 'node:events';
 import {
   MessageTimeoutError,
   NoHandlerError,
@@ -30,9 +35,24 @@ function forward(pool: PrimaryContext['pool'], { target, type, payload, timeoutM
   }
   const from: RelaySender = { workerId: sender.id, name: sender.slot.spec.name };
   const relayed: RelayedPayload = { from, type, payload };
-  return destination.endpoint.request(kRelayedRequest, relayed, forwardTimeout(timeoutMs ?? Number.POSITIVE_INFINITY)).catch((error: unknown) => {
+  return destination.endpoint.request(kRelayedRequest, relayed, forwardTimeout(timeoutMs ?? Number.POSITIVE_INFINITY), senderGone(sender)).catch((error: unknown) => {
     throw renamed(error, type, destination);
   });
+}
+
+/** Per sender, a signal aborted when it exits: one listener on its exit, however many relays. */
+const senderSignals = new WeakMap<WorkerRecord, AbortSignal>();
+
+function senderGone(sender: WorkerRecord): AbortSignal {
+  let signal = senderSignals.get(sender);
+  if (signal) return signal;
+  const controller = new AbortController();
+  signal = controller.signal;
+  // One abort listener per relay in flight (up to maxPendingPerWorker): not a leak to warn about.
+  setMaxListeners(0, signal);
+  senderSignals.set(sender, signal);
+  void sender.whenExited.promise.then(() => controller.abort(new WorkerExitedError(sender.exitDescription(), 'before the reply to its relayed message came')));
+  return signal;
 }
 
 /** The forwarded request's error, naming the user's message type rather than the relay's. */

@@ -28,6 +28,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { isAnyArrayBuffer } from 'node:util/types';
+import type { ClusterListens } from './cluster-listens.js';
 
 /** Why a worker's channel was marked corrupt. */
 export type ChannelFault =
@@ -46,9 +47,10 @@ export type ChannelFault =
   /**
    * More listening addresses asked of the primary at once (node:cluster's `queryServer`, one
    * per `listen()` in the worker) than `maxServers`: each is a socket, a file descriptor, in the
-   * primary.
+   * primary. `isClusterWide`: the worker's request would take the addresses held for all the
+   * workers together past the cluster-wide bound (`servers` and `maxServers` are then the cluster's).
    */
-  | { readonly kind: 'too-many-servers'; readonly servers: number; readonly maxServers: number };
+  | { readonly kind: 'too-many-servers'; readonly servers: number; readonly maxServers: number; readonly isClusterWide?: boolean };
 
 /**
  * Reading a worker's channel that kept the primary busy this long (ms) is reported, in one read
@@ -156,32 +158,53 @@ function failedListenKey(message: unknown): string | undefined {
  * protocol: `queryServer` with a port out of range makes `listen()` throw in the primary, an
  * uncaught exception). Node emits them as `internalMessage` from a `process.nextTick`, so the
  * exception would reach nothing of ours: the child's own `emit` is wrapped for that one event.
+ *
+ * It also counts the listening addresses the child holds in the primary: more than `maxServers`
+ * of its own, or one that would take `cluster` (the addresses of all the workers together, each
+ * distinct key once) past its bound, marks it corrupt (`too-many-servers`). The child's addresses
+ * leave `cluster` when it closes them, when a listen fails, and when it disconnects or exits
+ * (node:cluster drops its handles then).
  */
-export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: ChannelFault) => void, maxServers = kMaxServersPerWorker): void {
+export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: ChannelFault) => void, maxServers = kMaxServersPerWorker, cluster?: ClusterListens): void {
   const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
   let isCorrupt = false;
   /** The listening addresses (node:cluster's handle keys) this child asked for and has not closed. */
   const servers = new Set<string>();
+  const release = (key: string): void => {
+    if (servers.delete(key)) cluster?.release(key);
+  };
+  const releaseAll = (): void => {
+    for (const key of servers) cluster?.release(key);
+    servers.clear();
+  };
+  child.once('disconnect', releaseAll);
+  child.once('exit', releaseAll);
   // A listen that failed (EADDRINUSE...) holds nothing: node:cluster drops the handle and answers
   // with the errno and the key. Seen on the way out, in the child's `send`.
   const send = child.send as (this: ChildProcess, message: unknown, ...rest: unknown[]) => boolean;
   child.send = function sendWatchingListens(this: ChildProcess, message: unknown, ...rest: unknown[]): boolean {
     const failed = failedListenKey(message);
-    if (failed !== undefined) servers.delete(failed);
+    if (failed !== undefined) release(failed);
     return send.call(this, message, ...rest);
   } as ChildProcess['send'];
   child.emit = function guardedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'internalMessage') return emit.call(this, event, ...args);
     if (isCorrupt) return false; // the worker is being killed: nothing more of its protocol is acted on
     const server = serverRequest(args[0]);
-    if (server?.act === 'close') servers.delete(server.key);
+    if (server?.act === 'close') release(server.key);
     else if (server && !servers.has(server.key)) {
       if (servers.size >= maxServers) {
         isCorrupt = true;
         onCorrupt({ kind: 'too-many-servers', servers: servers.size + 1, maxServers });
         return false;
       }
+      if (cluster && !cluster.mayHold(server.key)) {
+        isCorrupt = true;
+        onCorrupt({ kind: 'too-many-servers', servers: cluster.size + 1, maxServers: cluster.max, isClusterWide: true });
+        return false;
+      }
       servers.add(server.key);
+      cluster?.hold(server.key);
     }
     try {
       return emit.call(this, event, ...args);

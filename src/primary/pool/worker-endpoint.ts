@@ -8,8 +8,11 @@ import { Endpoint } from '../../messaging/endpoint.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { WorkerRecord } from './worker-record.js';
 
-/** Routes an inbound request or notification from a worker (system or user); returns the reply. */
-export type WorkerInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean) => unknown;
+/**
+ * Routes an inbound request or notification from a worker (system or user); returns the reply.
+ * `id`: the worker's id of a request (0 for a notification), as it arrived (untrusted).
+ */
+export type WorkerInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean, id: number) => unknown;
 
 /** Counts and reports a frame or record from a worker dropped as a protocol error. */
 export type WorkerProtocolError = (record: WorkerRecord, problem: ProtocolProblem, type?: string) => void;
@@ -30,7 +33,7 @@ export function createWorkerEndpoint(
     maxPendingOption: 'maxPendingPerWorker',
     backpressure: options.backpressure,
     describePeer: () => record.describe(),
-    onInbound: (type, payload, isRequest) => onInbound(record, type, payload, isRequest),
+    onInbound: (type, payload, isRequest, id) => onInbound(record, type, payload, isRequest, id),
     channelClosedError: (type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel is closed) before "${type}" was delivered`),
     onError: reportError,
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),

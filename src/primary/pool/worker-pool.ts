@@ -18,7 +18,8 @@ import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { guardChannel, guardInternalMessages, kSlowReadMs, kSlowReadWindowMs, type ChannelFault } from './channel-guard.js';
+import { guardChannel, guardInternalMessages, kMaxServersPerWorker, kSlowReadMs, kSlowReadWindowMs, type ChannelFault } from './channel-guard.js';
+import { processListens } from './cluster-listens.js';
 import { guardHandoffs } from './handoff-guard.js';
 import { nextWarning } from './protocol-errors.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
@@ -201,7 +202,7 @@ export class WorkerPool {
       (fault) => this.#onChannelCorrupt(record, fault),
       (readMs, bytes) => this.#onSlowRead(record, readMs, bytes),
     );
-    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault));
+    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens);
     record.unacknowledgedHandoffs = guardHandoffs(worker.process);
     worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
@@ -245,7 +246,7 @@ export class WorkerPool {
     const limitBytes = this.#context.options.maxMessageBytes + kFrameOverheadBytes;
     const error =
       fault.kind === 'too-many-servers'
-        ? new ChannelCorruptError(record.describe(), 'too-many-servers', limitBytes, undefined, { servers: fault.servers, maxServers: fault.maxServers })
+        ? new ChannelCorruptError(record.describe(), 'too-many-servers', limitBytes, undefined, { servers: fault.servers, maxServers: fault.maxServers, isClusterWide: fault.isClusterWide })
         : fault.kind === 'bad-node-message'
         ? new ChannelCorruptError(record.describe(), 'bad-node-message', limitBytes, undefined, { cause: fault.cause, command: fault.command })
         : fault.kind === 'not-a-message'

@@ -1,0 +1,77 @@
+/**
+ * The listening addresses the primary holds for all its workers together. Each `listen()` in a
+ * worker asks node:cluster in the primary for a socket (`queryServer`), one per distinct handle
+ * key (`address:port:addressType:fd:index`, lib/internal/cluster/primary.js): workers listening
+ * on the same key share one socket, so a key counts once here, however many workers hold it.
+ *
+ * The channel guard bounds one worker at 256 addresses (`kMaxServersPerWorker`); without a total,
+ * 5 workers each just under it took a primary with 1024 descriptors to 1024/1024, its control
+ * socket stopped answering and `clusterkit list` said no cluster ran. The total is half the
+ * process's open-file limit (Node raises its soft limit to the hard one at start; read from
+ * /proc/self/limits on Linux), leaving the other half for the workers' channels and pipes,
+ * connections and the control socket; `kFallbackMaxClusterServers` where it cannot be read.
+ *
+ * One count per process, not per primary: descriptors are the process's, and node:cluster's
+ * handles are shared by every primary in it.
+ */
+import { readFileSync } from 'node:fs';
+
+/** The cluster-wide bound where the open-file limit cannot be read (not Linux), or is unlimited. */
+export const kFallbackMaxClusterServers = 1024;
+
+/** Half the open-file soft limit in `limits` (the text of /proc/self/limits), or undefined. */
+export function halfOpenFileLimit(limits: string): number | undefined {
+  const match = /^Max open files\s+(\d+|unlimited)\s/m.exec(limits);
+  if (!match || match[1] === 'unlimited') return undefined;
+  return Math.max(1, Math.floor(Number(match[1]) / 2));
+}
+
+function readMaxClusterServers(): number {
+  try {
+    return halfOpenFileLimit(readFileSync('/proc/self/limits', 'utf8')) ?? kFallbackMaxClusterServers;
+  } catch {
+    return kFallbackMaxClusterServers;
+  }
+}
+
+export class ClusterListens {
+  /** Per handle key, how many workers hold it (at least 1: a key no worker holds is removed). */
+  readonly #holders = new Map<string, number>();
+  #max: number | undefined;
+
+  /** `max`: the bound; read from the open-file limit at first use when not given. */
+  constructor(max?: number) {
+    this.#max = max;
+  }
+
+  /** Distinct listening addresses held for workers now. */
+  get size(): number {
+    return this.#holders.size;
+  }
+
+  /** The most distinct addresses held at once, cluster-wide. */
+  get max(): number {
+    this.#max ??= readMaxClusterServers();
+    return this.#max;
+  }
+
+  /** True when one more worker may hold `key`: it is already held (shared), or there is room. */
+  mayHold(key: string): boolean {
+    return this.#holders.has(key) || this.#holders.size < this.max;
+  }
+
+  hold(key: string): void {
+    this.#holders.set(key, (this.#holders.get(key) ?? 0) + 1);
+  }
+
+  /** One worker no longer holds `key` (closed, failed, or the worker is gone). */
+  release(key: string): void {
+    const holders = this.#holders.get(key);
+    if (holders === undefined) return;
+    if (holders <= 1) this.#holders.delete(key);
+    else this.#holders.set(key, holders - 1);
+  }
+}
+
+/** The listening addresses of every worker of this process's primaries. */
+export const processListens = new ClusterListens();

@@ -1,0 +1,37 @@
+/**
+ * A primary out of file descriptors accepts a control connection only to drop it (libuv's EMFILE
+ * fallback): `clusterkit list` used to take it for no cluster at all ("No cluster is running.",
+ * exit 0) while the cluster ran. A socket some process listens on is a running cluster.
+ */
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanUpCli, cli, runtimeDir } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+describe('a cluster whose primary does not answer', () => {
+  it('[H68] list and status say it is running but did not answer, and exit 1; once nobody listens, none is listed', async () => {
+    const runtime = runtimeDir();
+    const directory = join(runtime, 'clusterkit');
+    mkdirSync(directory, { mode: 0o700 });
+    // A primary out of descriptors: it accepts, then closes every connection unanswered.
+    const frozen = net.createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => frozen.listen(join(directory, 'frozen.sock'), resolve));
+    try {
+      for (const args of [['list'], ['status'], ['list', '--json']]) {
+        const result = await cli(args, { runtime });
+        expect(result.code).toBe(1);
+        expect(result.stdout).not.toContain('No cluster is running');
+        expect(result.stderr).toMatch(/^clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": .*Its primary may be blocked, out of file descriptors, or exiting/);
+      }
+      expect(JSON.parse((await cli(['list', '--json'], { runtime })).stdout)).toEqual([]);
+    } finally {
+      await new Promise((resolve) => frozen.close(resolve));
+    }
+    // Nobody listens any more: nothing runs.
+    const after = await cli(['list'], { runtime });
+    expect(after).toMatchObject({ code: 0, stdout: 'No cluster is running.\n', stderr: '' });
+  });
+});

@@ -3,14 +3,15 @@
  * signal, and what log-rotation scripts send), a SIGINT after a SIGTERM, and `--env` naming
  * clusterkit's own variables. The CLI binary run directly, as users run it.
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { kRepeatWindowMs } from '../../src/primary/lifecycle/stop-signal-repeat.js';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
-import { waitUntilGone } from '../helpers/processes.js';
-import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
+import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { kRepoRoot } from '../helpers/spawn.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -40,6 +41,31 @@ describeOnPosix('clusterkit run: stray signals', () => {
     expect(run.stderr()).toMatch(/shutdown complete/);
     expect(existsSync(join(runtime, 'clusterkit')) ? readdirSync(join(runtime, 'clusterkit')) : []).toEqual([]);
     await waitUntilGone(pids);
+  });
+
+  it('[H69] under a config of several apps, the launcher and each app primary log SIGUSR2 and run on; one SIGINT still stops all', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'server.mjs': readFileSync(join(kRepoRoot, 'test/fixtures/cli-env-server.mjs'), 'utf8'),
+      'idle.mjs': 'setInterval(() => {}, 1000);\n',
+      'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'web', script: 'server.mjs', workers: 1, env: { PORT: String(port) } }, { name: 'idle', script: 'idle.mjs', workers: 1 }] }),
+    });
+    const run = startCli(['run'], { runtime, cwd: project });
+    await run.waitFor(/service web started: 1 worker/);
+    await run.waitFor(/service idle started: 1 worker/);
+    const web = JSON.parse((await cli(['status', 'web', '--json'], { runtime })).stdout) as { pid: number; workers: Array<{ pid: number }> };
+    const idle = JSON.parse((await cli(['status', 'idle', '--json'], { runtime })).stdout) as { pid: number; workers: Array<{ pid: number }> };
+    for (const pid of [run.child.pid!, web.pid, idle.pid]) process.kill(pid, 'SIGUSR2');
+    await run.waitFor(/\[clusterkit\] WARN SIGUSR2 ignored: /);
+    await run.waitFor(/\[web\] WARN SIGUSR2 ignored: /);
+    await run.waitFor(/\[idle\] WARN SIGUSR2 ignored: /);
+    expect([run.child.pid!, web.pid, idle.pid, ...web.workers.map((worker) => worker.pid)].every(isAlive)).toBe(true);
+    expect(JSON.parse((await get(`http://127.0.0.1:${port}/`)).body)).toHaveProperty('pid', web.workers[0]!.pid);
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output()).toMatch(/\[web\] shutdown complete graceful=1 failed=0 killed=0/);
+    await waitUntilGone([web.pid, idle.pid, ...web.workers.map((worker) => worker.pid), ...idle.workers.map((worker) => worker.pid)]);
   });
 
   it('[H72] SIGINT after SIGTERM forces the stop and says so: not "a second SIGINT"; exit 130', async () => {

@@ -175,7 +175,11 @@ export interface PrimaryOptions {
    * @default no limit
    */
   maxMemoryMb?: number;
-  /** SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`. @default true */
+  /**
+   * SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`; SIGUSR2 (nodemon, log
+   * rotation), whose default would end the process silently, is logged and ignored, unless the
+   * process has its own SIGUSR2 listener. `false`: no signal listener at all. @default true
+   */
   handleSignals?: boolean;
   /**
    * Where lifecycle lines go (pino-compatible). @default one line per event on stderr, tagged

@@ -89,7 +89,8 @@ function createLink(): LauncherLink | undefined {
     return logger === false ? undefined : logger;
   });
   process.on('message', (message: { type?: unknown; signal?: unknown } | null) => {
-    if (message?.type === kStopMessage.type) stop(undefined);
+    // The stop names the launcher's signal, so a forced stop after it says `a second SIGINT`.
+    if (message?.type === kStopMessage.type) stop(message.signal === 'SIGINT' || message.signal === 'SIGTERM' ? message.signal : undefined);
     else if (message?.type === kKillMessage.type) killNow(message.signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   });
   process.once('disconnect', () => stop(undefined));

@@ -89,6 +89,28 @@ describeOnPosix('clusterkit run: stray signals', () => {
     await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
     await waitUntilGone(pids);
   });
+
+  it('[H72] under a config, two SIGINTs to the launcher: the app says "a second SIGINT" (the stop it was sent names the signal); exit 130', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'slow.mjs': readFileSync(join(kRepoRoot, 'test/fixtures/cli-slow-server.mjs'), 'utf8'),
+      'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'slow', script: 'slow.mjs', workers: 1, env: { PORT: String(port) } }] }),
+    });
+    const run = startCli(['run'], { runtime, cwd: project });
+    await run.waitFor(/service slow started: 1 worker/);
+    const request = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    process.kill(run.child.pid!, 'SIGINT');
+    const firstAt = Date.now();
+    await run.waitFor(/draining \d+/);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAt + kRepeatWindowMs + 50 - Date.now())));
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(130);
+    expect(run.output()).toMatch(/\[slow\] shutting down signal=SIGINT /);
+    expect(run.output()).toContain('[slow] ERROR a second SIGINT forced the stop: 1 worker killed, 1 request still open signal=SIGINT firstSignal=SIGINT killed=1 openRequests=1\n');
+    await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
+  });
 });
 
 describe('clusterkit run: --env and clusterkit variables', () => {

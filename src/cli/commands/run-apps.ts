@@ -75,8 +75,8 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
     stopRequests++;
     for (const child of running.values()) {
       // First a graceful stop, then "now"; a message, not a signal: the app may have had the signal already.
-      // The kill names the signal, so the app's line and exit code say which one it was.
-      if (child.connected) child.send(stopRequests === 1 ? kStopMessage : { ...kKillMessage, signal }, () => {});
+      // Both name the signal, so the app's lines and exit code say which one it was (`a second SIGINT forced the stop`).
+      if (child.connected) child.send({ ...(stopRequests === 1 ? kStopMessage : kKillMessage), signal }, () => {});
       else child.kill('SIGTERM');
     }
   };

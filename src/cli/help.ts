@@ -44,7 +44,8 @@ const kHelp: Record<CommandName, string> = {
 Runs <script> in a cluster: every worker runs it, and the servers it listens on share their
 ports. The script needs no clusterkit code. Crashed workers are restarted with backoff;
 SIGTERM/SIGINT (Ctrl-C) stop gracefully, draining connections; SIGHUP reloads the workers
-one by one without dropping a request. Worker output is prefixed with [name:worker-id].
+one by one without dropping a request; SIGUSR2 (nodemon, log rotation) is logged and ignored.
+Worker output is prefixed with [name:worker-id].
 
 Without a script, runs the apps of clusterkit.config.{ts,mjs,js,cjs,json} in the current
 directory (or --config <file>): each app in its own primary process; one Ctrl-C stops them

@@ -14,6 +14,7 @@
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
 import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
 import { stopSignalRepeats } from '../primary/lifecycle/stop-signal-repeat.js';
+import { ignoreSignals } from '../primary/lifecycle/ignored-signals.js';
 import type { PrimaryService } from '../runner/service-primary.js';
 
 /** Set by the launcher in the environment of each app's primary. */
@@ -31,7 +32,7 @@ export interface LauncherLink {
 /**
  * The link, when this process was started by a launcher; call it as early as possible (before
  * the config file is loaded): it removes the marker from the environment (workers must not
- * inherit it) and takes over SIGINT, SIGTERM, SIGHUP and the launcher's messages at once, so a
+ * inherit it) and takes over SIGINT, SIGTERM, SIGHUP, SIGUSR2 and the launcher's messages at once, so a
  * stop during the start is not lost.
  */
 export function takeLauncherLink(): LauncherLink | undefined {
@@ -82,8 +83,14 @@ function createLink(): LauncherLink | undefined {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   process.on('SIGHUP', () => void service?.reload().catch(() => {}));
+  // As a primary with `handleSignals` does: logged (once the service has its logger) and ignored.
+  ignoreSignals(() => {
+    const logger = service?.primary.options.logger;
+    return logger === false ? undefined : logger;
+  });
   process.on('message', (message: { type?: unknown; signal?: unknown } | null) => {
-    if (message?.type === kStopMessage.type) stop(undefined);
+    // The stop names the launcher's signal, so a forced stop after it says `a second SIGINT`.
+    if (message?.type === kStopMessage.type) stop(message.signal === 'SIGINT' || message.signal === 'SIGTERM' ? message.signal : undefined);
     else if (message?.type === kKillMessage.type) killNow(message.signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   });
   process.once('disconnect', () => stop(undefined));

@@ -195,8 +195,12 @@ function parseRequest(line: string): ControlRequest {
   if (!Number.isSafeInteger(request.id)) {
     throw new InvalidArgumentError(`A control request needs an "id" that is an integer within ±(2^53 - 1), so its answer can name it. Received ${describeId(request.id)}.`);
   }
-  if (!kCommands.has(request.command as string)) {
-    throw new InvalidArgumentError(`Unknown control command ${JSON.stringify(request.command ?? null)}; the commands are ${[...kCommands].join(', ')}.`);
+  // Own fields only: `{"__proto__": {"command": "stop"}}` names no command.
+  if (!Object.hasOwn(request, 'command') || request.command === undefined || request.command === null) {
+    throw new InvalidArgumentError(`A control request needs a "command", one of ${[...kCommands].join(', ')}.`);
+  }
+  if (!kCommands.has(request.command)) {
+    throw new InvalidArgumentError(`Unknown control command ${describeValue(request.command)}; the commands are ${[...kCommands].join(', ')}.`);
   }
   checkRequestFields(request.command as ControlCommand, request as Record<string, unknown>);
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {

@@ -109,8 +109,10 @@ export interface ClusterEvent {
   /** `scale`, `scaleComplete`: worker count before and wanted. */
   from?: number;
   to?: number;
-  /** `shutdown`: the signal that started it, if any. `shutdownForced`: the second signal. */
+  /** `shutdown`: the signal that started it, if any. `shutdownForced`: the signal that forced the stop. */
   reason?: string;
+  /** `shutdownForced`: the signal that started the shutdown; absent when a call or `clusterkit stop` did. */
+  firstSignal?: string;
 }
 
 /** The answer to an `events` request. */

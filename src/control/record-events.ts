@@ -45,8 +45,8 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     scaleComplete: ({ from, to, stopped }) =>
       log.append({ type: 'scaleComplete', from, to, graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length, requestsCut: stopped.requestsCut }),
     shutdown: ({ signal }) => log.append({ type: 'shutdown', ...(signal ? { reason: signal } : {}) }),
-    shutdownForced: ({ signal, killed, openRequests }) =>
-      log.append({ type: 'shutdownForced', reason: signal, killed: killed.length, ...(openRequests === undefined ? {} : { openRequests }) }),
+    shutdownForced: ({ signal, firstSignal, killed, openRequests }) =>
+      log.append({ type: 'shutdownForced', reason: signal, killed: killed.length, ...(openRequests === undefined ? {} : { openRequests }), ...(firstSignal === undefined ? {} : { firstSignal }) }),
   } satisfies { [E in keyof Events]?: (payload: Parameters<Events[E]>[0]) => void };
   const entries = Object.entries(listeners) as Array<[keyof Events, (payload: never) => void]>;
   const emitter = primary as unknown as { on(event: string, listener: (payload: never) => void): void; off(event: string, listener: (payload: never) => void): void };

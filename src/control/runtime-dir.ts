@@ -4,7 +4,7 @@
  * directory (systemd creates it 0700 and removes it at logout), else
  * `<os.tmpdir()>/clusterkit-<uid>`. Other users cannot even see which clusters exist.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync, type Stats } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ControlSocketError, InvalidOptionError } from '../errors.js';
@@ -124,6 +124,12 @@ export function isForeignFile(path: string): boolean {
 
 /** A directory (not a link to one) of this user, or ControlSocketError saying what to do. */
 function checkOwnDirectory(directory: string, stats: Stats): Stats {
+  if (stats.isSymbolicLink()) {
+    throw new ControlSocketError(
+      `The control directory ${directory} is a symbolic link (to ${linkTarget(directory)}), which clusterkit refuses: whoever can change the link decides where your clusters' sockets are, ` +
+        'so a client could reach a socket that is not your cluster\'s. Remove the link ("clusterkit run" creates the directory), or set XDG_RUNTIME_DIR to a directory of your own.',
+    );
+  }
   if (!stats.isDirectory()) throw new ControlSocketError(`${directory} exists but is not a directory; remove it so clusterkit can create its control directory there.`);
   const uid = ownUid();
   if (uid !== undefined && stats.uid !== uid) {
@@ -153,4 +159,13 @@ export function socketNames(directory = controlDirectory()): string[] {
     .map((entry) => entry.slice(0, -kSocketSuffix.length))
     .filter((name) => kClusterNamePattern.test(name))
     .sort();
+}
+
+/** Where the link at `path` points, for a message. */
+function linkTarget(path: string): string {
+  try {
+    return readlinkSync(path);
+  } catch {
+    return 'an unreadable target';
+  }
 }

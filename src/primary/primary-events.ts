@@ -136,7 +136,13 @@ export interface ShutdownReport {
 
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */
 export interface ShutdownForcedEvent {
+  /** The signal that forced the stop. */
   readonly signal: NodeJS.Signals;
+  /**
+   * The signal that started the shutdown: the same as `signal` for a second Ctrl-C, another
+   * one for SIGINT after SIGTERM; absent when a call or `clusterkit stop` started it.
+   */
+  readonly firstSignal?: NodeJS.Signals;
   /** The workers killed with SIGKILL. */
   readonly killed: readonly WorkerHandle[];
   /**
@@ -248,7 +254,7 @@ export interface PrimaryEvents<ToPrimary> {
 
   shutdown: (event: { readonly signal?: NodeJS.Signals; readonly timeoutMs: number }) => void;
   shutdownComplete: (event: ShutdownReport) => void;
-  /** A second SIGINT/SIGTERM forced the shutdown (`handleSignals`): the process exits right after. */
+  /** A SIGINT/SIGTERM during the shutdown forced it (`handleSignals`): the process exits right after. */
   shutdownForced: (event: ShutdownForcedEvent) => void;
   reload: (event: { readonly workers: number }) => void;
   /**

@@ -14,6 +14,7 @@ import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
 import type { ShutdownReport } from './primary-events.js';
+import { describeForcedStop } from './lifecycle/primary-signals.js';
 
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
@@ -170,9 +171,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('shutdown', ({ signal, timeoutMs }) => logger.info({ signal, timeoutMs }, 'shutting down'));
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
-  primary.on('shutdownForced', ({ signal, killed, openRequests }) => {
+  primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => {
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
-    logger.error({ signal, killed: killed.length, openRequests }, `a second ${signal} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
+    logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers }) => logger.info({ workers }, 'rolling reload started'));
   primary.on('reloadComplete', ({ replaced, stopped }) => logReport(logger, stopped, { replaced }, 'rolling reload complete'));

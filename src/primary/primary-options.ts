@@ -73,7 +73,12 @@ export interface PrimaryOptions {
    * @default the primary's own `process.execArgv`
    */
   execArgv?: string[];
-  /** Environment added to the inherited `process.env`; `undefined` removes a variable. @default {} */
+  /**
+   * Environment added to the inherited `process.env`; `undefined` removes a variable. clusterkit's
+   * own variables (`CLUSTERKIT_SLOT`, `CLUSTERKIT_NAME`, `CLUSTERKIT_ROLES`, ...) are always the
+   * primary's, whatever this says: name and roles come from `fork({ name, roles })`.
+   * @default {}
+   */
   env?: Record<string, string | undefined>;
   /**
    * The name of an environment variable set in each worker to its slot number (`'0'`, `'1'`...,
@@ -174,7 +179,11 @@ export interface PrimaryOptions {
    * @default no limit
    */
   maxMemoryMb?: number;
-  /** SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`. @default true */
+  /**
+   * SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`; SIGUSR2 (nodemon, log
+   * rotation), whose default would end the process silently, is logged and ignored, unless the
+   * process has its own SIGUSR2 listener. `false`: no signal listener at all. @default true
+   */
   handleSignals?: boolean;
   /**
    * Where lifecycle lines go (pino-compatible). @default one line per event on stderr, tagged
@@ -309,7 +318,7 @@ const kPrimaryOptions = {
   workerArgs: (value, name) => stringArrayOption(value, name, []),
   execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
   env: (value, name) => envOption(value, name),
-  instanceVar: (value, name) => envNameOption(value, name),
+  instanceVar: (value, name) => instanceVarOption(value, name),
   maxWorkers: (value, name) => maxWorkersOption(value, name),
   workerCount: (value, name, done) => workerCountOption(value, name, done.maxWorkers as number, 0),
   serialization: (value, name): Serialization => enumOption(value, name, ['json', 'advanced'], 'json'),
@@ -417,6 +426,13 @@ function loggerOption(value: unknown): Logger | false | undefined {
     throw new InvalidOptionError('logger', 'an object with info, warn, error and debug methods (pino-compatible), or false', value);
   }
   return value as Logger;
+}
+
+/** `instanceVar`: an environment variable's name, not one of clusterkit's own (`CLUSTERKIT_*`), which the primary sets itself. */
+function instanceVarOption(value: unknown, name: string): string | undefined {
+  const text = envNameOption(value, name);
+  if (text?.startsWith('CLUSTERKIT_')) throw new InvalidOptionError(name, "an environment variable name outside clusterkit's own CLUSTERKIT_* (the primary sets those itself)", value);
+  return text;
 }
 
 /** An environment variable's name: letters, digits and `_`, not starting with a digit. */

@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -246,5 +246,29 @@ describe('control protocol', () => {
     const file = join(where, '..', 'plain-file');
     writeFileSync(file, '');
     expect(() => ensureControlDirectory(file)).toThrow(/exists but is not a directory/);
+  });
+
+  it('[H73] refuses a control directory that is a symbolic link to a directory, and says it is a link and why', () => {
+    const where = directory();
+    const real = join(where, '..', 'elsewhere');
+    mkdirSync(real, { mode: 0o700 });
+    symlinkSync(real, where, 'dir');
+    expect(() => ensureControlDirectory(where)).toThrow(
+      `The control directory ${where} is a symbolic link (to ${real}), which clusterkit refuses: whoever can change the link decides where your clusters' sockets are`,
+    );
+  });
+
+  it('[H71] a request without a "command" is told it needs one, not "Unknown control command null"', async () => {
+    const server = await serve('nocmd', directory());
+    const responses = await exchange(server.path, ['{"id":1}', '{"__proto__":{"command":"stop"},"id":2}', '{"id":3,"command":null}', '{"id":4,"command":{"a":1}}'], 4);
+    const needs = 'A control request needs a "command", one of status, reload, stop, scale';
+    expect(responses).toEqual(
+      expect.arrayContaining([
+        { id: 1, ok: false, error: expect.objectContaining({ message: expect.stringContaining(needs) }) },
+        { id: 2, ok: false, error: expect.objectContaining({ message: expect.stringContaining(needs) }) },
+        { id: 3, ok: false, error: expect.objectContaining({ message: expect.stringContaining(needs) }) },
+        { id: 4, ok: false, error: expect.objectContaining({ message: expect.stringContaining('Unknown control command an object; the commands are status, reload, stop, scale') }) },
+      ]),
+    );
   });
 });

@@ -60,7 +60,7 @@ describe('clusterkit run: how the stop went', () => {
     process.kill(-run.child.pid!, signal);
     await expect(run.exited()).resolves.toBe(code);
     expect(run.stderr()).toMatch(new RegExp(`\\[forced\\] shutting down signal=${signal} timeoutMs=10000\\n`));
-    expect(run.stderr()).toContain(`[forced] ERROR a second ${signal} forced the stop: 1 worker killed, 1 request still open signal=${signal} killed=1 openRequests=1\n`);
+    expect(run.stderr()).toContain(`[forced] ERROR a second ${signal} forced the stop: 1 worker killed, 1 request still open signal=${signal} firstSignal=${signal} killed=1 openRequests=1\n`);
     // The client's request was cut: that is what a forced stop means.
     await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
     await waitUntilGone(pids);

@@ -76,6 +76,37 @@ describe('signals on the primary', () => {
     await waitUntilGone(pids);
   });
 
+  it('[H76] SIGINT after SIGTERM forces the stop: the event names both signals, the line says "SIGINT after SIGTERM"', async () => {
+    const harness = startHarness({ ...twoWorkers({ shutdownTimeoutMs: 60_000 }, 'workers/destroy-hangs.ts'), HARNESS_LOGGER: 'default' });
+    const { pid, pids } = await started(harness);
+    process.kill(pid, 'SIGTERM');
+    await harness.waitForEvent('shutdown');
+    process.kill(pid, 'SIGINT');
+    await expect(harness.exited()).resolves.toBe(130);
+    expect(harness.events().filter((line) => line.event === 'shutdownForced')).toEqual([{ event: 'shutdownForced', signal: 'SIGINT', firstSignal: 'SIGTERM', killed: 2 }]);
+    expect(harness.stderr()).toContain('[clusterkit] ERROR SIGINT after SIGTERM forced the stop: 2 workers killed signal=SIGINT firstSignal=SIGTERM killed=2\n');
+    await waitUntilGone(pids, 30_000);
+  });
+
+  it('[H69] SIGUSR2 (nodemon, log rotation) is logged and ignored, not a silent death; silently left to the app when it listens itself', async () => {
+    const harness = startHarness({ ...twoWorkers(), HARNESS_LOGGER: 'default' });
+    const { pid, pids } = await started(harness);
+    process.kill(pid, 'SIGUSR2');
+    await harness.waitFor(/\[clusterkit\] WARN SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP .* signal=SIGUSR2 count=1\n/);
+    expect([pid, ...pids].every(isAlive)).toBe(true);
+    process.kill(pid, 'SIGTERM');
+    await expect(harness.exited()).resolves.toBe(0);
+    expect(destroyedPids(harness)).toEqual([...pids].sort());
+
+    const own = startHarness({ ...twoWorkers(), HARNESS_LOGGER: 'default', HARNESS_OWN_USR2: '1' });
+    const second = await started(own);
+    process.kill(second.pid, 'SIGUSR2');
+    await own.waitForEvent('ownUsr2');
+    process.kill(second.pid, 'SIGTERM');
+    await expect(own.exited()).resolves.toBe(0);
+    expect(own.stderr()).not.toContain('SIGUSR2');
+  });
+
   it('SIGHUP reloads the workers without stopping the service', async () => {
     const harness = startHarness(twoWorkers());
     const { pid, pids } = await started(harness);

@@ -20,7 +20,7 @@ async function primarySide(primary: ClusterPrimary) {
   new ClusterPrimary({ instanceVar: 'NODE_APP_INSTANCE' });
   // @ts-expect-error the variable's name is a string
   new ClusterPrimary({ instanceVar: true });
-  primary.on('shutdownForced', ({ signal, killed, openRequests }) => void [signal, killed.length, openRequests ?? 0]);
+  primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => void [signal, firstSignal?.toLowerCase(), killed.length, openRequests ?? 0]);
   primary.on('reloadComplete', ({ replaced, stopped }) => void [replaced, stopped.graceful, stopped.failed, stopped.killed]);
   primary.on('crashLoop', ({ reason, error }) => {
     const why: 'startup-failures' | 'too-many-restarts' | 'memory-limit' = reason;

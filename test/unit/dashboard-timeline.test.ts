@@ -10,8 +10,11 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ type: 'workerDestroyTimeout', ...worker, timeoutMs: 2250 })).toBe(
       'worker 7 (pid 4242, slot 1): _destroy did not finish in 2250 ms; the worker cut it short (exit 1)',
     );
-    expect(describeEvent({ type: 'shutdownForced', reason: 'SIGINT', killed: 2, openRequests: 3 })).toBe('a second SIGINT forced the stop: 2 workers killed, 3 requests still open');
-    expect(describeEvent({ type: 'shutdownForced', reason: 'SIGTERM', killed: 1 })).toBe('a second SIGTERM forced the stop: 1 worker killed');
+    expect(describeEvent({ type: 'shutdownForced', reason: 'SIGINT', firstSignal: 'SIGINT', killed: 2, openRequests: 3 })).toBe('a second SIGINT forced the stop: 2 workers killed, 3 requests still open');
+    expect(describeEvent({ type: 'shutdownForced', reason: 'SIGTERM', firstSignal: 'SIGTERM', killed: 1 })).toBe('a second SIGTERM forced the stop: 1 worker killed');
+    // [H76] What happened, not "a second SIGINT": another signal started the stop, or none did (`clusterkit stop`).
+    expect(describeEvent({ type: 'shutdownForced', reason: 'SIGINT', firstSignal: 'SIGTERM', killed: 1 })).toBe('SIGINT after SIGTERM forced the stop: 1 worker killed');
+    expect(describeEvent({ type: 'shutdownForced', reason: 'SIGTERM', killed: 1 })).toBe('SIGTERM during the shutdown forced the stop: 1 worker killed');
     expect(describeEvent({ type: 'reloadComplete', replaced: 2, graceful: 1, failed: 1, killed: 0 })).toBe(
       'rolling reload complete: 2 workers replaced; old workers: 1 graceful, 1 failed, 0 killed',
     );

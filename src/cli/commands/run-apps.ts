@@ -6,7 +6,7 @@
  * - the apps write straight to our stdout and stderr (their lines are already prefixed);
  * - SIGINT/SIGTERM: every app stops gracefully (asked over IPC, see launcher-link.ts, so a
  *   Ctrl-C that reached the apps too is still one stop); a second one stops them at once;
- *   SIGHUP reloads every app;
+ *   SIGHUP reloads every app; SIGUSR2 is logged and ignored (ignored-signals.ts);
  * - an app that exits is reported; the others keep running, as PM2 keeps them; we exit once
  *   all have, with the highest exit code.
  */
@@ -14,6 +14,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import type { Logger } from '../../logger.js';
 import { createJsonLogger, createLineLogger } from '../../logger.js';
 import { stopSignalRepeats } from '../../primary/lifecycle/stop-signal-repeat.js';
+import { ignoreSignals } from '../../primary/lifecycle/ignored-signals.js';
 import { kKillMessage, kLauncherEnv, kStopMessage } from '../launcher-link.js';
 import type { RunSettings } from '../run-settings.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from '../../primary/pool/channel-guard.js';
@@ -74,8 +75,8 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
     stopRequests++;
     for (const child of running.values()) {
       // First a graceful stop, then "now"; a message, not a signal: the app may have had the signal already.
-      // The kill names the signal, so the app's line and exit code say which one it was.
-      if (child.connected) child.send(stopRequests === 1 ? kStopMessage : { ...kKillMessage, signal }, () => {});
+      // Both name the signal, so the app's lines and exit code say which one it was (`a second SIGINT forced the stop`).
+      if (child.connected) child.send({ ...(stopRequests === 1 ? kStopMessage : kKillMessage), signal }, () => {});
       else child.kill('SIGTERM');
     }
   };
@@ -85,9 +86,11 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
   process.on('SIGHUP', onHangup);
+  const unignore = ignoreSignals(() => logger);
   await Promise.all(exited);
   process.off('SIGINT', onStop);
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHangup);
+  unignore();
   return highest;
 }

@@ -12,7 +12,7 @@ import { SharedStore, type StoreChange } from './shared-store.js';
 import { StoreLeases } from './store-leases.js';
 import { StoreWatchers } from './store-watchers.js';
 
-export function serveStore({ options, system, emit, reportWarning }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportWarning'>): SharedStore {
+export function serveStore({ options, system, emit, reportWarning, lifecycle }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportWarning' | 'lifecycle'>): SharedStore {
   const watchers = new StoreWatchers(reportWarning, options);
   const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
   const store: SharedStore = new SharedStore(
@@ -23,6 +23,7 @@ export function serveStore({ options, system, emit, reportWarning }: Pick<Primar
       watchers.notify(change);
     },
     () => ({ ephemeralKeys: leases.size, ...watchers.figures() }),
+    () => lifecycle.state === 'stopped',
   );
   const handle = (operation: StoreOperation, record: WorkerRecord): unknown => {
     try {

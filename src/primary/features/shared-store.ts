@@ -13,7 +13,7 @@
  * refused with `StoreFullError` before anything changes.
  */
 import { loadUtil, loadV8 } from '../../builtins.js';
-import { describeValue, InvalidArgumentError, StoreFullError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, ShutdownInProgressError, StoreFullError } from '../../errors.js';
 import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
@@ -56,12 +56,28 @@ export class SharedStore {
   readonly #activity: () => StoreActivity;
   /** Writes refused by the budget (`StoreFullError`), from the primary or a worker, since the start. */
   #refusals = 0;
+  /** True once the primary has shut down: no one could read a write any more (no worker, no `storeChange`). */
+  readonly #isClosed: () => boolean;
 
   /** @internal Created by the primary. */
-  constructor(limits: StoreLimits, onChange: (change: StoreChange, isIncrement: boolean) => void, activity: () => StoreActivity = () => kNoActivity) {
+  constructor(
+    limits: StoreLimits,
+    onChange: (change: StoreChange, isIncrement: boolean) => void,
+    activity: () => StoreActivity = () => kNoActivity,
+    isClosed: () => boolean = () => false,
+  ) {
     this.#limits = limits;
     this.#onChange = onChange;
     this.#activity = activity;
+    this.#isClosed = isClosed;
+  }
+
+  /**
+   * A write by the primary after `shutdown()` completed is refused, as `send()`, `fork()` and
+   * `reload()` are then. Reads stay open: the final figures can still be read.
+   */
+  #checkOpen(method: string, source: WorkerHandle | 'primary'): void {
+    if (source === 'primary' && this.#isClosed()) throw new ShutdownInProgressError(`The primary has shut down; store.${method}() is refused (nothing was stored). Reads still work.`);
   }
 
   /**
@@ -109,9 +125,11 @@ export class SharedStore {
    * `value` must be able to cross IPC.
    * @throws NotSerializableError, MessageTooLargeError (a value over `maxMessageBytes`),
    *   InvalidArgumentError (a bad key or an undefined value), StoreFullError (the write would take
-   *   the store past `maxStoreBytes` or `maxStoreKeys`). Nothing is stored then.
+   *   the store past `maxStoreBytes` or `maxStoreKeys`), ShutdownInProgressError (the primary has
+   *   shut down; `delete`, `increment` and `compareAndSet` too). Nothing is stored then.
    */
   set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary'): void {
+    this.#checkOpen('set', source);
     checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
     const bytes = key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
@@ -151,6 +169,7 @@ export class SharedStore {
 
   /** Removes `key`; returns whether it existed. */
   delete(key: string, source: WorkerHandle | 'primary' = 'primary'): boolean {
+    this.#checkOpen('delete', source);
     checkStoreKey(key);
     const previous = this.#entries.get(key);
     if (previous === undefined) return false;
@@ -168,6 +187,7 @@ export class SharedStore {
    * @throws StoreFullError when `key` is new and the store has no room for it.
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
+    this.#checkOpen('increment', source);
     checkStoreKey(key);
     if (typeof by !== 'number' || !Number.isFinite(by)) throw new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`);
     const entry = this.#entries.get(key);
@@ -197,6 +217,7 @@ export class SharedStore {
    * @throws as `set()` does (StoreFullError included); nothing is changed then.
    */
   compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary'): boolean {
+    this.#checkOpen('compareAndSet', source);
     checkStoreKey(key);
     const current = this.#entries.get(key)?.value;
     if (!loadUtil().isDeepStrictEqual(current, expected)) return false;

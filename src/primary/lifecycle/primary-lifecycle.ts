@@ -50,6 +50,8 @@ export class PrimaryLifecycle {
   /** True once `_init` completed: only then does shutdown run `_destroy`. */
   #isInitialized = false;
   #shutdown: Promise<ShutdownReport> | undefined;
+  /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
+  #shutdownSignal: NodeJS.Signals | undefined;
   #reload: Promise<void> | undefined;
   /** Removes the process signal handlers; set while they are installed. */
   #uninstallSignals: (() => void) | undefined;
@@ -157,9 +159,9 @@ export class PrimaryLifecycle {
     emit('scaleComplete', { from, to: count, stopped });
   }
 
-  /** Kills every worker at once, says so (`shutdownForced`) and exits: a second stop signal. */
+  /** Kills every worker at once, says so (`shutdownForced`) and exits: a stop signal during the shutdown. */
   forceStop(signal: NodeJS.Signals): never {
-    return forceStop(this.#context, signal);
+    return forceStop(this.#context, signal, this.#shutdownSignal);
   }
 
   stopWorker(record: WorkerRecord, timeoutMs: number): Promise<StopOutcome> {
@@ -191,6 +193,7 @@ export class PrimaryLifecycle {
   async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;
     this.#state = 'stopping';
+    this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });

@@ -3,14 +3,18 @@
  * shutdown and exit (0 when every worker stopped cleanly, 1 when one failed to or had to be
  * killed); a second one during shutdown kills every worker at once, says so (`shutdownForced`)
  * and exits 130 (SIGINT) or 143 (SIGTERM); SIGHUP runs a rolling reload. The same signal again
- * within 250 ms is a copy of the first, not a second request (stop-signal-repeat.ts).
+ * within 250 ms is a copy of the first, not a second request (stop-signal-repeat.ts). SIGUSR2,
+ * whose default action would kill the primary without a word, is logged and ignored
+ * (ignored-signals.ts).
  *
  * Ctrl-C sends SIGINT to the whole process group: clusterkit workers ignore it and wait for
  * the primary's instruction, so there is exactly one orderly shutdown.
  */
+import { createLineLogger, type Logger } from '../../logger.js';
 import type { LifecycleContext, PrimaryLifecycle } from './primary-lifecycle.js';
 import { killAll } from '../pool/stop-worker.js';
 import { stopSignalRepeats } from './stop-signal-repeat.js';
+import { ignoreSignals } from './ignored-signals.js';
 import type { ShutdownReport } from '../primary-events.js';
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -21,22 +25,39 @@ export function shutdownExitCode(report: ShutdownReport): number {
 }
 
 /**
- * A second stop signal: kills every worker at once, says so (`shutdownForced`, with the
- * requests their tracked servers still had open) and exits 130 (SIGINT) or 143 (SIGTERM).
+ * What forced the stop, as the log line and the dashboard say it: `a second SIGINT` when the
+ * same signal started the shutdown, `SIGINT after SIGTERM` when another one did, `SIGINT during
+ * the shutdown` when no signal did (a call, `clusterkit stop`).
  */
-export function forceStop(context: Pick<LifecycleContext, 'pool' | 'emit'>, signal: NodeJS.Signals): never {
+export function describeForcedStop(signal: NodeJS.Signals, firstSignal: NodeJS.Signals | undefined): string {
+  if (firstSignal === undefined) return `${signal} during the shutdown`;
+  return firstSignal === signal ? `a second ${signal}` : `${signal} after ${firstSignal}`;
+}
+
+/**
+ * A stop signal during the shutdown: kills every worker at once, says so (`shutdownForced`,
+ * with the requests their tracked servers still had open, and `firstSignal`, the signal that
+ * started the shutdown) and exits 130 (SIGINT) or 143 (SIGTERM).
+ */
+export function forceStop(context: Pick<LifecycleContext, 'pool' | 'emit'>, signal: NodeJS.Signals, firstSignal?: NodeJS.Signals): never {
   const killed = killAll(context.pool);
   // As the workers last reported them (their drain, else their last heartbeat), with the
   // connections handed to them that they had not taken yet.
   const lost = killed.map((record) => record.lostRequests()).filter((count) => count !== undefined);
   const openRequests = lost.length === 0 ? undefined : lost.reduce((sum, count) => sum + count, 0);
   // Listeners run now, synchronously: the default logger writes its line before the exit.
-  context.emit('shutdownForced', { signal, killed: killed.map((record) => record.handle), openRequests });
+  context.emit('shutdownForced', { signal, killed: killed.map((record) => record.handle), openRequests, ...(firstSignal ? { firstSignal } : {}) });
   process.exit(kSignalExitCodes[signal] ?? 1);
 }
 
+/** Where the primary's lines go: its `logger` option, else the default line logger (tagged with `serviceName`); undefined for `logger: false`. */
+function primaryLogger({ logger, serviceName }: LifecycleContext['options']): Logger | undefined {
+  if (logger === false) return undefined;
+  return logger ?? createLineLogger(serviceName === undefined ? {} : { name: serviceName });
+}
+
 /** Installs the handlers; returns the function that removes them. */
-export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick<LifecycleContext, 'pool' | 'options' | 'emit'>): () => void {
+export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick<LifecycleContext, 'options'>): () => void {
   let isForced = false;
   const isRepeat = stopSignalRepeats();
   const onStopSignal = (signal: NodeJS.Signals): void => {
@@ -45,7 +66,7 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
     if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') {
       if (isForced) return;
       isForced = true;
-      forceStop(context, signal);
+      lifecycle.forceStop(signal);
     }
     lifecycle.shutdown(context.options.shutdownTimeoutMs, signal).then(
       (report) => process.exit(shutdownExitCode(report)),
@@ -59,9 +80,12 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);
   process.on('SIGHUP', onHangup);
+  let logger: Logger | undefined;
+  const unignore = ignoreSignals(() => (logger ??= primaryLogger(context.options)));
   return () => {
     process.off('SIGTERM', onStopSignal);
     process.off('SIGINT', onStopSignal);
     process.off('SIGHUP', onHangup);
+    unignore();
   };
 }

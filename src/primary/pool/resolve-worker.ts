@@ -2,7 +2,7 @@
  * Which worker a call means: a `WorkerHandle` or a worker id given to `send()`, `notify()`,
  * `stopWorker()`, or the pick of `roundRobin()`. A handle from another primary is refused.
  */
-import { InvalidArgumentError, NoWorkerAvailableError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, NoWorkerAvailableError } from '../../errors.js';
 import { recordOf } from './worker-handle.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -29,7 +29,7 @@ export function resolveWorker(pool: WorkerPool, worker: unknown): WorkerRecord {
  */
 export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: string }): WorkerRecord {
   const tag = options.tag ?? 'default';
-  if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${typeof tag}`);
+  if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${describeValue(tag)}.`);
   const record = pool.rotation.pick(tag, options.role);
   if (record) return record;
   if (options.role === undefined) {

@@ -28,19 +28,22 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
     cwd: options.cwd,
     windowsHide: true,
   });
+  // clusterkit's own variables come last, each one set or removed (`undefined`), whatever the
+  // `env` options or the primary's own environment hold: a worker must believe what the primary
+  // believes about it (its name and roles come from `fork({ name, roles })`).
   const env: Record<string, string | undefined> = {
     ...options.env,
     ...spec.env,
     [kSlotEnv]: String(slotIndex),
     [kSerializationEnv]: options.serialization,
+    [kPrimaryMaxMessageBytesEnv]: Number.isFinite(options.maxMessageBytes) ? String(options.maxMessageBytes) : undefined,
+    [kNameEnv]: spec.name,
+    [kRolesEnv]: spec.roles.length > 0 ? spec.roles.join(',') : undefined,
+    [kWatchdogEnv]: isWatchdogEarly ? 'early' : undefined,
   };
-  if (Number.isFinite(options.maxMessageBytes)) env[kPrimaryMaxMessageBytesEnv] = String(options.maxMessageBytes);
   // PM2's instance_var (NODE_APP_INSTANCE under `clusterkit run`), unless the user's env sets it.
   const { instanceVar } = options;
   if (instanceVar !== undefined && !Object.hasOwn(options.env, instanceVar) && !Object.hasOwn(spec.env, instanceVar)) env[instanceVar] = String(slotIndex);
-  if (spec.name !== undefined) env[kNameEnv] = spec.name;
-  if (spec.roles.length > 0) env[kRolesEnv] = spec.roles.join(',');
-  if (isWatchdogEarly) env[kWatchdogEnv] = 'early';
   try {
     return cluster.fork(env);
   } catch (error) {

@@ -31,6 +31,13 @@ const kKinds = {
 };
 const kUnknown = { tag: 'event', color: '#94a3b8', line: false };
 
+/** What forced a stop, as the primary's log line says it (primary-signals.ts `describeForcedStop`): no `firstSignal` when a call or `clusterkit stop` started the shutdown. */
+function describeForcedStop(event) {
+  const signal = event.reason ?? 'a signal';
+  if (event.firstSignal === undefined) return `${signal} during the shutdown`;
+  return event.firstSignal === signal ? `a second ${signal}` : `${signal} after ${event.firstSignal}`;
+}
+
 /** How an event looks: `{ tag, color, line }`; an exit the primary asked for is drawn muted. */
 export function eventKind(event) {
   const kind = kKinds[event.type] ?? kUnknown;
@@ -101,7 +108,7 @@ export function describeEvent(event) {
     case 'shutdown':
       return `shutdown began${event.reason ? ` (${event.reason})` : ''}`;
     case 'shutdownForced':
-      return `a second ${event.reason ?? 'signal'} forced the stop: ${event.killed} worker${event.killed === 1 ? '' : 's'} killed${event.openRequests === undefined ? '' : `, ${event.openRequests} requests still open`}`;
+      return `${describeForcedStop(event)} forced the stop: ${event.killed} worker${event.killed === 1 ? '' : 's'} killed${event.openRequests === undefined ? '' : `, ${event.openRequests} requests still open`}`;
     default:
       return String(event.type);
   }

@@ -1,0 +1,53 @@
+/**
+ * Signals a primary must not die of. SIGUSR2's default action ends a Node process at once:
+ * no log line, no drain, the control socket left behind, the workers stopped by their orphan
+ * watchdog. Yet tools send it to processes that never asked for it: nodemon restarts its child
+ * with it, and log-rotation scripts send it to make a process reopen its log files. clusterkit
+ * writes to stdout and stderr only, so it has no file to reopen: the signal is logged and
+ * ignored. PM2's daemon does the same kind of thing: SIGUSR2 reopens its log files
+ * (Unitech/pm2 lib/Daemon.js, `handleSignals`), it never stops the processes.
+ *
+ * Left alone: SIGUSR1 (Node starts its inspector on it and the process lives on), SIGPIPE
+ * (Node ignores it), SIGQUIT (Ctrl-\: a deliberate "quit now", as SIGKILL).
+ */
+import type { Logger } from '../../logger.js';
+import { nextWarning, type WarningMark } from '../pool/protocol-errors.js';
+
+/** The signals a primary logs and ignores. */
+export const kIgnoredSignals = ['SIGUSR2'] as const;
+
+/** Listeners installed by clusterkit: another listener means the app handles the signal itself. */
+const ours = new WeakSet<(...args: never[]) => void>();
+
+/**
+ * Logs and ignores each of `kIgnoredSignals` (a `warn` line, at most one per signal per 10 s,
+ * saying how many came since the last), silently when the process has its own listener for
+ * it. `logger()` is read at each signal (undefined: ignored without a line). Returns the
+ * function that removes the listeners. Does nothing on Windows, which has no such signals.
+ */
+export function ignoreSignals(logger: () => Logger | undefined): () => void {
+  if (process.platform === 'win32') return () => {};
+  const listeners = kIgnoredSignals.map((signal) => {
+    let count = 0;
+    let mark: WarningMark | undefined;
+    const listener = (): void => {
+      if (process.listeners(signal).some((other) => !ours.has(other))) return;
+      const warning = nextWarning(mark, ++count);
+      const log = logger();
+      if (!warning || !log) return;
+      mark = warning.mark;
+      const since = warning.since > 1 ? ` (${warning.since} since the last such line)` : '';
+      log.warn(
+        { signal, count: warning.since },
+        `${signal} ignored${since}: clusterkit reloads the workers on SIGHUP (or \`clusterkit reload\`) and stops on SIGTERM or SIGINT. ` +
+          'nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch.',
+      );
+    };
+    ours.add(listener);
+    process.on(signal, listener);
+    return [signal, listener] as const;
+  });
+  return () => {
+    for (const [signal, listener] of listeners) process.off(signal, listener);
+  };
+}

@@ -1,0 +1,129 @@
+/**
+ * Signals and settings a `clusterkit run` primary did not ask for: SIGUSR2 (nodemon's restart
+ * signal, and what log-rotation scripts send), a SIGINT after a SIGTERM, and `--env` naming
+ * clusterkit's own variables. The CLI binary run directly, as users run it.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { kRepeatWindowMs } from '../../src/primary/lifecycle/stop-signal-repeat.js';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { kRepoRoot } from '../helpers/spawn.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+const describeOnPosix = process.platform === 'win32' ? describe.skip : describe;
+
+describeOnPosix('clusterkit run: stray signals', () => {
+  it('[H69] SIGUSR2 is logged and ignored: the cluster keeps serving, answers status, and stops cleanly on SIGTERM', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '2', '--name', 'usr2'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service usr2 started: 2 workers/);
+    const pids = readyPids(run);
+    // Before: Node's default action, exit 140 with no line, the socket left, the workers orphaned.
+    process.kill(run.child.pid!, 'SIGUSR2');
+    await run.waitFor(/\[usr2\] WARN SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP/);
+    expect(run.stderr()).toContain('nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch. signal=SIGUSR2 count=1\n');
+    // A second one within 10 s is counted, not logged: a loop of signals cannot flood the log.
+    process.kill(run.child.pid!, 'SIGUSR2');
+    const status = await cli(['status', 'usr2'], { runtime });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/^cluster usr2 {2}pid \d+ {2}running/);
+    const answer = JSON.parse((await get(`http://127.0.0.1:${port}/`)).body) as { pid: number };
+    expect(pids).toContain(answer.pid);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.stderr().match(/SIGUSR2 ignored/g)).toHaveLength(1);
+    expect(run.stderr()).toMatch(/shutdown complete/);
+    expect(existsSync(join(runtime, 'clusterkit')) ? readdirSync(join(runtime, 'clusterkit')) : []).toEqual([]);
+    await waitUntilGone(pids);
+  });
+
+  it('[H69] under a config of several apps, the launcher and each app primary log SIGUSR2 and run on; one SIGINT still stops all', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'server.mjs': readFileSync(join(kRepoRoot, 'test/fixtures/cli-env-server.mjs'), 'utf8'),
+      'idle.mjs': 'setInterval(() => {}, 1000);\n',
+      'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'web', script: 'server.mjs', workers: 1, env: { PORT: String(port) } }, { name: 'idle', script: 'idle.mjs', workers: 1 }] }),
+    });
+    const run = startCli(['run'], { runtime, cwd: project });
+    await run.waitFor(/service web started: 1 worker/);
+    await run.waitFor(/service idle started: 1 worker/);
+    const web = JSON.parse((await cli(['status', 'web', '--json'], { runtime })).stdout) as { pid: number; workers: Array<{ pid: number }> };
+    const idle = JSON.parse((await cli(['status', 'idle', '--json'], { runtime })).stdout) as { pid: number; workers: Array<{ pid: number }> };
+    for (const pid of [run.child.pid!, web.pid, idle.pid]) process.kill(pid, 'SIGUSR2');
+    await run.waitFor(/\[clusterkit\] WARN SIGUSR2 ignored: /);
+    await run.waitFor(/\[web\] WARN SIGUSR2 ignored: /);
+    await run.waitFor(/\[idle\] WARN SIGUSR2 ignored: /);
+    expect([run.child.pid!, web.pid, idle.pid, ...web.workers.map((worker) => worker.pid)].every(isAlive)).toBe(true);
+    expect(JSON.parse((await get(`http://127.0.0.1:${port}/`)).body)).toHaveProperty('pid', web.workers[0]!.pid);
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output()).toMatch(/\[web\] shutdown complete graceful=1 failed=0 killed=0/);
+    await waitUntilGone([web.pid, idle.pid, ...web.workers.map((worker) => worker.pid), ...idle.workers.map((worker) => worker.pid)]);
+  });
+
+  it('[H76] SIGINT after SIGTERM forces the stop and says so: not "a second SIGINT"; exit 130', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '1', '--name', 'mixed'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service mixed started: 1 worker/);
+    const pids = readyPids(run);
+    const request = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    const firstAt = Date.now();
+    await run.waitFor(/draining \d+/);
+    // Past the window in which a signal counts as a copy of the first (a different one never does; kept for symmetry).
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAt + kRepeatWindowMs + 50 - Date.now())));
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(130);
+    expect(run.stderr()).toContain(
+      '[mixed] ERROR SIGINT after SIGTERM forced the stop: 1 worker killed, 1 request still open signal=SIGINT firstSignal=SIGTERM killed=1 openRequests=1\n',
+    );
+    await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
+    await waitUntilGone(pids);
+  });
+
+  it('[H76] under a config, two SIGINTs to the launcher: the app says "a second SIGINT" (the stop it was sent names the signal); exit 130', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'slow.mjs': readFileSync(join(kRepoRoot, 'test/fixtures/cli-slow-server.mjs'), 'utf8'),
+      'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'slow', script: 'slow.mjs', workers: 1, env: { PORT: String(port) } }] }),
+    });
+    const run = startCli(['run'], { runtime, cwd: project });
+    await run.waitFor(/service slow started: 1 worker/);
+    const request = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    process.kill(run.child.pid!, 'SIGINT');
+    const firstAt = Date.now();
+    await run.waitFor(/draining \d+/);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAt + kRepeatWindowMs + 50 - Date.now())));
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(130);
+    expect(run.output()).toMatch(/\[slow\] shutting down signal=SIGINT /);
+    expect(run.output()).toContain('[slow] ERROR a second SIGINT forced the stop: 1 worker killed, 1 request still open signal=SIGINT firstSignal=SIGINT killed=1 openRequests=1\n');
+    await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
+  });
+});
+
+describe('clusterkit run: --env and clusterkit variables', () => {
+  it("[H70] --env cannot give a worker a name or roles the primary never gave it: clusterkit's own variables are the primary's", async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const env = ['CLUSTERKIT_NAME=evil', 'CLUSTERKIT_ROLES=io,admin', 'CLUSTERKIT_SLOT=7', 'CLUSTERKIT_WATCHDOG=early', 'KEPT=yes'].flatMap((pair) => ['--env', pair]);
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'envspoof', ...env], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service envspoof started: 1 worker/);
+    const vars = ['CLUSTERKIT_NAME', 'CLUSTERKIT_ROLES', 'CLUSTERKIT_SLOT', 'CLUSTERKIT_WATCHDOG', 'KEPT'];
+    const answer = JSON.parse((await get(`http://127.0.0.1:${port}/?vars=${vars.join(',')}`)).body) as { env: Record<string, string | null> };
+    expect(answer.env).toEqual({ CLUSTERKIT_NAME: null, CLUSTERKIT_ROLES: null, CLUSTERKIT_SLOT: '0', CLUSTERKIT_WATCHDOG: null, KEPT: 'yes' });
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});

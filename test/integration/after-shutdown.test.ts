@@ -1,0 +1,35 @@
+/**
+ * Calls that come too late or with the wrong type are refused with the errors the rest of the
+ * API uses: a store write after `shutdown()` (no worker or listener can read it any more), and
+ * a `roundRobin` tag that is not a string.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { InvalidArgumentError, ShutdownInProgressError } from '../../src/index.js';
+import { testPrimary } from '../helpers/primary.js';
+
+describe('refused late or wrong calls', () => {
+  it('[H74] primary.store writes after shutdown() throw ShutdownInProgressError, as fork() and scale() do; reads still work', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    await primary.start();
+    primary.store.set('kept', 1);
+    await primary.shutdown();
+    await expect(primary.fork()).rejects.toThrow(ShutdownInProgressError);
+    const refused = 'The primary has shut down; store.set() is refused (nothing was stored). Reads still work.';
+    expect(() => primary.store.set('x', 1)).toThrow(ShutdownInProgressError);
+    expect(() => primary.store.set('x', 1)).toThrow(refused);
+    expect(() => primary.store.delete('kept')).toThrow(ShutdownInProgressError);
+    expect(() => primary.store.increment('kept')).toThrow(ShutdownInProgressError);
+    expect(() => primary.store.compareAndSet('kept', 1, 2)).toThrow(ShutdownInProgressError);
+    expect(primary.store.get('kept')).toBe(1);
+    expect(primary.store.has('x')).toBe(false);
+    expect(primary.store.entries()).toEqual([['kept', 1]]);
+  });
+
+  it('[H75] roundRobin({ tag }) with a tag that is not a string says what it got, as every other check does', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    await primary.start();
+    expect(() => primary.roundRobin({ tag: {} as string })).toThrow(InvalidArgumentError);
+    expect(() => primary.roundRobin({ tag: {} as string })).toThrow('The "tag" must be a string. Received an object.');
+    expect(() => primary.roundRobin({ tag: 5 as unknown as string })).toThrow('The "tag" must be a string. Received 5.');
+  });
+});

@@ -71,21 +71,24 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(run.stderr()).toContain("WARN worker 1 exited with 1 request still open: they were cut off (the script's own cleanup exited before they finished)");
   });
 
-  it('[H65] the documented cleanup (server.close, then exit) finishes under a keep-alive client: its response says Connection: close, the stop is graceful', async () => {
+  it('[H65] the documented cleanup (server.close, then exit) finishes under a keep-alive client: its connection is released, the stop is graceful', async () => {
     const { runtime, run, port } = await startCleanupScript('keepalive');
     // A keep-alive client with a request in flight when the stop begins: server.close() waits
     // for its connection, which the client would keep for its next request.
     const agent = new http.Agent({ keepAlive: true });
     onCleanup(() => agent.destroy());
     const response = new Promise<{ status: number; connection: string | undefined }>((resolve, reject) => {
-      http.get(`http://127.0.0.1:${port}/?ms=500`, { agent }, (res) => {
+      // Answered once the stop began (the script's listener ran): whatever the machine's load, the
+      // connection is then idle, kept alive by the client, during the stop. In a shutdown it is
+      // released once the cluster stopped accepting (closed after the idle grace).
+      http.get(`http://127.0.0.1:${port}/?untilStop=1`, { agent }, (res) => {
         res.resume();
         res.on('end', () => resolve({ status: res.statusCode ?? 0, connection: res.headers.connection }));
       }).on('error', reject);
     });
     await run.waitFor(/request \d+/);
     const stop = await cli(['stop', 'keepalive'], { runtime, ms: 30_000 });
-    await expect(response).resolves.toEqual({ status: 200, connection: 'close' });
+    await expect(response).resolves.toMatchObject({ status: 200 });
     // Before: the connection stayed open, the listener's close never finished, and the worker
     // was cut at its deadline (failed).
     expect(stop).toMatchObject({ code: 0, stdout: 'stopped keepalive: 1 worker stopped gracefully\n' });

@@ -35,3 +35,18 @@ export function abandon(stream: { removeAllListeners(event: string): unknown; on
   stream.on('error', () => {});
   stream.destroy();
 }
+
+/**
+ * One GET to 127.0.0.1:`port` without keep-alive: resolves with the status, or with the error's
+ * code (`ECONNRESET`...) for a request cut off; never rejects.
+ */
+export function getStatus(port: number, path: string): Promise<number | string> {
+  return new Promise((resolve) => {
+    http
+      .get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
+        response.resume();
+        response.on('end', () => resolve(response.statusCode ?? 0));
+      })
+      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+  });
+}

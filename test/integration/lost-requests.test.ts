@@ -6,24 +6,13 @@
  * servers had open at its last heartbeat (or drain report), and the connections handed to it
  * that it never took. Real workers, real HTTP clients, real signals.
  */
-import http from 'node:http';
 import { describe, expect, it } from '@jest/globals';
 import type { WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
+import { getStatus as get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
-
-function get(port: number, path: string): Promise<number | string> {
-  return new Promise((resolve) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      })
-      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
-}
 
 async function workerWithOpenRequests(count: number, options: Record<string, unknown> = {}) {
   const { logger, text } = capturedLogger();

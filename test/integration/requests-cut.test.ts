@@ -3,26 +3,15 @@
  * `failed`, `workerRequestsCut` names the worker and the count, the default logger says it, and
  * a request that finishes within the timeout still gets its answer.
  */
-import http from 'node:http';
 import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import type { WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
+import { getStatus as get } from '../helpers/http.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
-
-function get(port: number, path: string): Promise<number | string> {
-  return new Promise((resolve) => {
-    http
-      .get({ host: '127.0.0.1', port, path, agent: false }, (response) => {
-        response.resume();
-        response.on('end', () => resolve(response.statusCode ?? 0));
-      })
-      .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
-  });
-}
 
 describe('requests cut off at the stop deadline', () => {
   it('[F53] stopWorker() resolves failed; workerRequestsCut and a log line name the worker and the count', async () => {

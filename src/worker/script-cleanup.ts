@@ -16,16 +16,21 @@ import type { TrackedServers } from './tracked-servers.js';
 export type CleanupSignal = 'SIGINT' | 'SIGTERM';
 
 /** Set by `clusterkit run`'s bootstrap. */
-let isScriptCleanupUsed = false;
+let isScriptCleanupUsedFlag = false;
 
 /** For `clusterkit run`'s bootstrap: this worker runs a plain script that may clean up on its own. */
 export function useScriptCleanup(): void {
-  isScriptCleanupUsed = true;
+  isScriptCleanupUsedFlag = true;
+}
+
+/** True in a worker of `clusterkit run` (a plain script that may clean up on its own). */
+export function isScriptCleanupUsed(): boolean {
+  return isScriptCleanupUsedFlag;
 }
 
 /** The signal the script stops with, if cleanup is in use and it listens for one; `own` is clusterkit's listener. */
 export function scriptCleanupSignal(own: unknown): CleanupSignal | undefined {
-  if (!isScriptCleanupUsed) return undefined;
+  if (!isScriptCleanupUsedFlag) return undefined;
   return (['SIGINT', 'SIGTERM'] as const).find((signal) => process.listeners(signal).some((listener) => listener !== own));
 }
 
@@ -62,6 +67,10 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
     const open = servers.openRequests;
     if (!isStopped() && open > 0) tell(kRequestsCutNotice, { openRequests: open });
   });
+  // The script's own server.close() (in the listeners below) releases its keep-alive clients
+  // as clusterkit's drain does, with this stop's spread and gate (TrackedServer.graceIdleClose).
+  const gate = beforeRelease?.();
+  servers.planRelease(deadline, spreadMs, gate);
   if (!isDelivered) {
     try {
       // As Node delivers a signal: each listener gets the signal's name.
@@ -73,8 +82,8 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
       });
     }
   }
-  // After the listeners (which close the servers): their keep-alive clients are told to go.
-  servers.release(deadline, spreadMs, beforeRelease);
+  // After the listeners: their keep-alive clients are told to go, whether or not they closed the servers.
+  servers.release(deadline, spreadMs, gate);
   // The IPC channel (and our deadline) must not keep the process alive: its exit is its own.
   process.channel?.unref();
   await new Promise((resolve) => setTimeout(resolve, timerDelay(Math.max(0, deadline - Date.now()))).unref());

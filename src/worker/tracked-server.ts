@@ -45,6 +45,8 @@ export class TrackedServer {
   readonly #sockets = new Map<Socket, SocketState>();
   readonly #responses = new Set<ServerResponse>();
   #isDraining = false;
+  /** Set by the first `release()` (or a drain). */
+  #isReleasing = false;
   /** Called whenever `openRequests` may have changed (a request or a connection began or ended). */
   readonly #onChange: () => void;
   /** Called once, at the first request (HTTP) or connection (plain TCP): the worker served. */
@@ -125,11 +127,36 @@ export class TrackedServer {
    * keep-alive clients otherwise never do. Nothing for a plain TCP server.
    */
   release(deadline: number, spreadMs = 0, releaseGate?: Promise<unknown>): void {
+    // Once per stop: a plain script's close and the stop itself may both ask.
+    if (this.#isReleasing) return;
+    this.#isReleasing = true;
     this.#isDraining = true;
     if (!isHttpServer(this.#server)) return;
     const release = () => this.#releaseInTurns(effectiveSpreadMs(spreadMs, deadline));
     if (releaseGate) void releaseGate.then(release, release);
     else release();
+  }
+
+  /**
+   * For a plain script that closes its own server (`server.close()` in its signal listener):
+   * Node 19+'s `close()` destroys the idle keep-alive connections at once, and a busy client's
+   * next request, already on its way on one of them, meets a reset (a retest lost 3 to 15 per
+   * reload or stop). Here `close()` releases them as a drain does instead: idle ones are closed
+   * after `kIdleGraceMs` unless a request comes in (answered with `Connection: close`), busy
+   * ones close after their response, spread and gated as the stop under way says (`plan()`;
+   * at once without one). The server itself closes as Node closes it.
+   */
+  graceIdleClose(plan: () => { deadline: number; spreadMs: number; gate: Promise<unknown> | undefined } | undefined): void {
+    const server = this.#server;
+    if (!isHttpServer(server)) return;
+    Object.defineProperty(server, 'closeIdleConnections', {
+      configurable: true,
+      writable: true,
+      value: () => {
+        const stop = plan();
+        this.release(stop?.deadline ?? Date.now(), stop?.spreadMs ?? 0, stop?.gate);
+      },
+    });
   }
 
   /**

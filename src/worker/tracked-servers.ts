@@ -6,6 +6,7 @@
  */
 import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
+import { isScriptCleanupUsed } from './script-cleanup.js';
 import { effectiveSpreadMs, TrackedServer } from './tracked-server.js';
 
 /** How often, in ms, the open requests are counted again while they are reported. */
@@ -20,6 +21,8 @@ export class TrackedServers {
   /** Set while a report waits for the end of the tick. */
   #isReportQueued = false;
   #reported = -1;
+  /** The stop's release plan for a plain script's own close (see `planRelease()`). */
+  #plan: { deadline: number; spreadMs: number; gate: Promise<unknown> | undefined } | undefined;
   /** Reads the count again while reporting (see `startReporting()`). */
   #poll: NodeJS.Timeout | undefined;
 
@@ -33,7 +36,18 @@ export class TrackedServers {
   }
 
   add(server: Server): void {
-    this.#servers.push(new TrackedServer(server, () => this.#queueReport(), this.#onServe));
+    const tracked = new TrackedServer(server, () => this.#queueReport(), this.#onServe);
+    this.#servers.push(tracked);
+    // A plain script closes its servers itself, in its own signal listener (script-cleanup.ts).
+    if (isScriptCleanupUsed()) tracked.graceIdleClose(() => this.#plan);
+  }
+
+  /**
+   * How a plain script's own `server.close()` releases keep-alive clients during the stop under
+   * way: by its deadline, over `spreadMs`, after `gate` (undefined before any stop: at once).
+   */
+  planRelease(deadline: number, spreadMs: number, gate: Promise<unknown> | undefined): void {
+    this.#plan = { deadline, spreadMs, gate };
   }
 
   /**
@@ -55,10 +69,9 @@ export class TrackedServers {
 
   /**
    * Tells every server's HTTP keep-alive clients to go without closing the servers (see
-   * `TrackedServer.release()`); `beforeRelease` as for `drain()`, called at once.
+   * `TrackedServer.release()`), after `gate` if given.
    */
-  release(deadline: number, spreadMs = 0, beforeRelease?: () => Promise<unknown>): void {
-    const gate = beforeRelease?.();
+  release(deadline: number, spreadMs = 0, gate?: Promise<unknown>): void {
     for (const server of this.#servers) server.release(deadline, spreadMs, gate);
   }
 

@@ -9,6 +9,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { onCleanup } from '../helpers/cleanup.js';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -109,5 +110,44 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(run.stderr()).toMatch(/\[late\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1 /);
     expect(run.stderr()).toMatch(/\[late\] WARN worker 1 did not stop cleanly: it exited with code 1 /);
     expect(run.stderr()).not.toMatch(/\[late\] worker 1 stopped /);
+  });
+
+  it('[H65] under busy keep-alive clients, a reload of the script with the documented cleanup resets no request: its own server.close() releases idle connections after a grace, not at once', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-cleanup-script.mjs', '-w', '2', '--name', 'busyka', '--shutdown-timeout', '8s'], { runtime, env: { PORT: String(port), CLEANUP_SIGNAL: 'SIGTERM' } });
+    await run.waitFor(/service busyka started: 2 workers/);
+    // Zero-think keep-alive clients: Node's server.close() destroyed their idle connections at
+    // once, and a request already on its way on one met a reset (3 to 9 per reload, a retest).
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 8 });
+    onCleanup(() => agent.destroy());
+    const errors: string[] = [];
+    let served = 0;
+    let isRunning = true;
+    const client = async () => {
+      while (isRunning) {
+        const outcome = await new Promise<string | number>((resolve) => {
+          http
+            .get({ host: '127.0.0.1', port, path: '/', agent, timeout: 10_000 }, (response) => {
+              response.resume();
+              response.on('end', () => resolve(response.statusCode ?? 0));
+            })
+            .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+        });
+        if (outcome === 200) served++;
+        else errors.push(String(outcome));
+      }
+    };
+    const clients = Array.from({ length: 8 }, client);
+    await until(() => served >= 200, 30_000, 'the clients served');
+    const reload = await cli(['reload', 'busyka'], { runtime, ms: 60_000 });
+    const servedBefore = served;
+    await until(() => served >= servedBefore + 200, 30_000, 'the clients served by the new workers');
+    isRunning = false;
+    await Promise.all(clients);
+    expect(reload).toMatchObject({ code: 0, stdout: 'reloaded busyka: 2 workers replaced, no request cut off\n' });
+    expect(errors).toEqual([]);
+    expect((await cli(['stop', 'busyka'], { runtime, ms: 30_000 })).code).toBe(0);
+    await expect(run.exited(30_000)).resolves.toBe(0);
   });
 });

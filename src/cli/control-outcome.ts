@@ -15,7 +15,7 @@ export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?:
 export interface StopOutcome {
   /** Stopped workers that did not stop cleanly (failed or killed). */
   readonly unclean: number;
-  /** Requests cut off at the shutdown timeout. */
+  /** Requests the stops cut off. */
   readonly requestsCut: number;
 }
 
@@ -36,10 +36,11 @@ export function scaleOutcome(reply: ScaleReply): StopOutcome {
   return { unclean: countOf(reply.stops?.unclean), requestsCut: countOf(reply.stops?.requestsCut) };
 }
 
-/** `but 1 request cut off at the shutdown timeout and 1 old worker did not stop cleanly (see the cluster's log)`, or undefined. */
+/** `but 1 request cut off and 1 old worker did not stop cleanly (see the cluster's log)`, or undefined. */
 function describeStops(outcome: StopOutcome, workers: string): string | undefined {
   const parts: string[] = [];
-  if (outcome.requestsCut > 0) parts.push(`${plural(outcome.requestsCut, 'request')} cut off at the shutdown timeout`);
+  // Not always at the timeout: a worker killed during its stop cut what it held then.
+  if (outcome.requestsCut > 0) parts.push(`${plural(outcome.requestsCut, 'request')} cut off`);
   if (outcome.unclean > 0) parts.push(`${plural(outcome.unclean, workers)} did not stop cleanly`);
   return parts.length === 0 ? undefined : `but ${parts.join(' and ')} (see the cluster's log)`;
 }
@@ -55,7 +56,7 @@ export function describeReload(name: string, reply: ReloadReply): string {
   return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}`;
 }
 
-/** `scaled web to 1 worker (pids 3775), but 5 requests cut off at the shutdown timeout (see the cluster's log)`. */
+/** `scaled web to 1 worker (pids 3775), but 5 requests cut off (see the cluster's log)`. */
 export function describeScale(name: string, count: number, reply: ScaleReply): string {
   const pids = Array.isArray(reply.workers) ? servingWorkers(reply.workers).map((worker) => worker.pid).join(', ') : '';
   const stops = describeStops(scaleOutcome(reply), 'stopped worker');

@@ -61,36 +61,25 @@ export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Pr
 export interface ScaleStops {
   /** Stopped workers that did not stop cleanly (a non-zero exit or a signal). */
   readonly unclean: number;
-  /** Requests they cut off at their shutdown deadline. */
+  /** Requests their stops cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
 }
 
 /**
- * Runs `scale` and counts how the workers it stopped went, from the events of the call's
- * duration (`scale()` resolves once its surplus workers exited), so `clusterkit scale` can say
- * when a scale-down cut requests off, as `stop` and `reload` do.
+ * Runs `scale` and counts how the workers it stopped went, from its `scaleComplete` report
+ * (`scale()` resolves once its surplus workers exited), so `clusterkit scale` can say when a
+ * scale-down cut requests off, as `stop` and `reload` do: the same counts as the log line,
+ * including what a worker killed during its stop cut (H72). A shutdown that takes over the stops
+ * reports them itself (H50): the scale's report leaves them out.
  */
 export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Promise<unknown>): Promise<ScaleStops> {
-  let unclean = 0;
-  let requestsCut = 0;
-  // Once a shutdown begins it takes over the stops under way and reports them (H50): the scale no longer counts them.
-  let isShutdown = false;
-  const onShutdown = () => (isShutdown = true);
-  const onExit = (event: { readonly code: number | null; readonly signal: NodeJS.Signals | null; readonly expected: boolean }) => {
-    if (!isShutdown && event.expected && (event.code !== 0 || event.signal !== null)) unclean += 1;
-  };
-  const onCut = (event: { readonly openRequests: number }) => {
-    if (!isShutdown) requestsCut += event.openRequests;
-  };
-  primary.on('shutdown', onShutdown);
-  primary.on('workerExit', onExit);
-  primary.on('workerRequestsCut', onCut);
+  let stopped: ShutdownReport | undefined;
+  const onComplete = (event: { readonly stopped: ShutdownReport }) => (stopped = event.stopped);
+  primary.on('scaleComplete', onComplete);
   try {
     await scale();
   } finally {
-    primary.off('shutdown', onShutdown);
-    primary.off('workerExit', onExit);
-    primary.off('workerRequestsCut', onCut);
+    primary.off('scaleComplete', onComplete);
   }
-  return { unclean, requestsCut };
+  return stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut } : { unclean: 0, requestsCut: 0 };
 }

@@ -211,14 +211,14 @@ describe('dashboard server', () => {
     expect(cut.status).toBe(200);
     expect(JSON.parse(cut.body)).toEqual({
       count: 1, pids: [1001], unclean: 2, requestsCut: 5,
-      message: "scaled web to 1 worker (pids 1001), but 5 requests cut off at the shutdown timeout and 2 stopped workers did not stop cleanly (see the cluster's log)",
+      message: "scaled web to 1 worker (pids 1001), but 5 requests cut off and 2 stopped workers did not stop cleanly (see the cluster's log)",
     });
     const clean = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":2}' });
     expect(JSON.parse(clean.body)).toMatchObject({ requestsCut: 0, unclean: 0, message: 'scaled web to 2 workers (pids 1001, 1002)' });
     const reload = await request(port, '/api/reload', { method: 'POST', headers: bearer, body: '' });
     expect(JSON.parse(reload.body)).toEqual({
       workers: 1, unclean: 1, requestsCut: 3,
-      message: "reloaded web: 1 worker replaced, but 3 requests cut off at the shutdown timeout and 1 old worker did not stop cleanly (see the cluster's log)",
+      message: "reloaded web: 1 worker replaced, but 3 requests cut off and 1 old worker did not stop cleanly (see the cluster's log)",
     });
   });
 

@@ -33,7 +33,7 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
 /** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed at the shutdown timeout, 3 requests cut off`. */
 function describeStops({ graceful, failed = 0, killed, requestsCut = 0 }: { graceful: number; failed?: number; killed: number; requestsCut?: number }): string {
   const parts = [`${plural(graceful, 'worker')} stopped gracefully`];
-  if (failed > 0) parts.push(`${failed} did not stop cleanly (requests cut off at the shutdown timeout, _destroy timed out or threw, or a non-zero exit: see the cluster's log)`);
+  if (failed > 0) parts.push(`${failed} did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log)`);
   if (killed > 0) parts.push(`${killed} killed at the shutdown timeout`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
   return parts.join(', ');

@@ -19,7 +19,7 @@ import { InvalidOptionError, ShutdownInProgressError } from '../../errors.js';
 import { integerOption, knownOptions, portOption, stringOption, workerNameOption } from '../../validate.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { clientKey, RendezvousHash } from './rendezvous.js';
-import { nextWarning, type WarningMark } from '../pool/protocol-errors.js';
+import { RateLimitedWarning } from '../pool/rate-limited-warning.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { StickyRefusedReason } from '../primary-events.js';
 
@@ -84,9 +84,15 @@ class StickyBalancer {
   readonly #hash = new RendezvousHash();
   /** Which worker each client address was last handed to; its insertion order is recency. */
   readonly #assignments = new Map<string, WorkerRecord>();
-  /** Connections closed for want of a serving worker; the last `stickyRefused` about them, and the count then. */
-  #refused = 0;
-  #refusedWarning: WarningMark | undefined;
+  /** Rate-limited `stickyRefused`: the reason is read when it is told (a worker may have become ready since). */
+  readonly #refusedWarning = new RateLimitedWarning<number>(
+    (held, next) => (held ?? 0) + next,
+    (count) => {
+      let reason: StickyRefusedReason = 'no-ready-worker';
+      for (const record of this.#context.pool.records) if (record.state === 'ready' && record.isConnected) reason = 'no-sticky-worker';
+      this.#context.emit('stickyRefused', this.#role === undefined ? { reason, count } : { reason, role: this.#role, count });
+    },
+  );
 
   constructor(context: Pick<StickyContext, 'pool' | 'emit'>, role: string | undefined) {
     this.#context = context;
@@ -127,16 +133,11 @@ class StickyBalancer {
     for (const record of this.#context.pool.records) if (this.#isServing(record)) yield record;
   }
 
-  /** At most one `stickyRefused` per 10 s per listener, counting the connections since the previous one. */
+  /** At most one `stickyRefused` per 10 s per listener, counting the connections since the previous one (a trailing one for the rest). */
   #reportRefused(): void {
-    this.#refused++;
-    const warning = nextWarning(this.#refusedWarning, this.#refused);
-    if (!warning) return;
-    this.#refusedWarning = warning.mark;
-    let reason: StickyRefusedReason = 'no-ready-worker';
-    for (const record of this.#context.pool.records) if (record.state === 'ready' && record.isConnected) reason = 'no-sticky-worker';
-    this.#context.emit('stickyRefused', this.#role === undefined ? { reason, count: warning.since } : { reason, role: this.#role, count: warning.since });
+    this.#refusedWarning.note(1);
   }
+
 }
 
 function normalizeStickyOptions(input: StickyOptions): Required<Omit<StickyOptions, 'host' | 'role'>> & { host: string | undefined; role: string | undefined } {

@@ -11,7 +11,7 @@
  * (Node ignores it), SIGQUIT (Ctrl-\: a deliberate "quit now", as SIGKILL).
  */
 import type { Logger } from '../../logger.js';
-import { nextWarning, type WarningMark } from '../pool/protocol-errors.js';
+import { RateLimitedWarning } from '../pool/rate-limited-warning.js';
 
 /** The signals a primary logs and ignores. */
 export const kIgnoredSignals = ['SIGUSR2'] as const;
@@ -28,20 +28,23 @@ const ours = new WeakSet<(...args: never[]) => void>();
 export function ignoreSignals(logger: () => Logger | undefined): () => void {
   if (process.platform === 'win32') return () => {};
   const listeners = kIgnoredSignals.map((signal) => {
-    let count = 0;
-    let mark: WarningMark | undefined;
+    // Told at most once per 10 s, the signals since added up in a trailing line.
+    const warning = new RateLimitedWarning<number>(
+      (held, next) => (held ?? 0) + next,
+      (count) => {
+        const log = logger();
+        if (!log) return;
+        const since = count > 1 ? ` (${count} since the last such line)` : '';
+        log.warn(
+          { signal, count },
+          `${signal} ignored${since}: clusterkit reloads the workers on SIGHUP (or \`clusterkit reload\`) and stops on SIGTERM or SIGINT. ` +
+            'nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch.',
+        );
+      },
+    );
     const listener = (): void => {
       if (process.listeners(signal).some((other) => !ours.has(other))) return;
-      const warning = nextWarning(mark, ++count);
-      const log = logger();
-      if (!warning || !log) return;
-      mark = warning.mark;
-      const since = warning.since > 1 ? ` (${warning.since} since the last such line)` : '';
-      log.warn(
-        { signal, count: warning.since },
-        `${signal} ignored${since}: clusterkit reloads the workers on SIGHUP (or \`clusterkit reload\`) and stops on SIGTERM or SIGINT. ` +
-          'nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch.',
-      );
+      warning.note(1);
     };
     ours.add(listener);
     process.on(signal, listener);

@@ -7,7 +7,7 @@
  */
 import { isNoPayload, kStickyNotice, kStickyRefusedNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
-import { nextWarning } from './protocol-errors.js';
+import { RateLimitedWarning } from './rate-limited-warning.js';
 
 export function registerStickyNotices({ system, emit }: Pick<PrimaryContext, 'system' | 'emit'>): void {
   system.register(kStickyNotice, {
@@ -29,10 +29,11 @@ export function registerStickyNotices({ system, emit }: Pick<PrimaryContext, 'sy
     handle: (_, record) => {
       record.servesSticky = false;
       record.stickyRefused++;
-      const warning = nextWarning(record.stickyWarning, record.stickyRefused);
-      if (!warning) return;
-      record.stickyWarning = warning.mark;
-      emit('stickyRefused', { reason: 'worker-refused', worker: record.handle, count: warning.since });
+      record.stickyWarning ??= new RateLimitedWarning<number>(
+        (held, next) => (held ?? 0) + next,
+        (count) => emit('stickyRefused', { reason: 'worker-refused', worker: record.handle, count }),
+      );
+      record.stickyWarning.note(1);
     },
   });
 }

@@ -21,11 +21,21 @@ import { Slot, type SlotSpec } from './slot.js';
 import { guardChannel, guardInternalMessages, kMaxServersPerWorker, kSlowReadMs, kSlowReadWindowMs, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs } from './handoff-guard.js';
-import { nextWarning } from './protocol-errors.js';
+import { RateLimitedWarning } from './rate-limited-warning.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
-import { WorkerRecord } from './worker-record.js';
+import { WorkerRecord, type SlowReads } from './worker-record.js';
+
+/** Adds up costly reads for one trailing `workerSlowMessage`. */
+function addSlowReads(held: SlowReads | undefined, next: SlowReads): SlowReads {
+  if (held === undefined) return { ...next };
+  held.readMs += next.readMs;
+  held.reads += next.reads;
+  held.bytes = Math.max(held.bytes, next.bytes);
+  held.count += next.count;
+  return held;
+}
 
 /**
  * What one IPC message from a worker may have on top of the primary's `maxMessageBytes` (a
@@ -273,17 +283,18 @@ export class WorkerPool {
     if (busy.readMs < kSlowReadMs) return;
     record.busyReads = undefined;
     record.slowMessages++;
-    const warning = nextWarning(record.slowMessageWarning, record.slowMessages);
-    if (!warning) return;
-    record.slowMessageWarning = warning.mark;
-    this.#context.emit('workerSlowMessage', {
-      worker: record.handle,
-      readMs: Math.round(busy.readMs),
-      reads: busy.reads,
-      bytes: busy.bytes,
-      count: warning.since,
-      maxMessageBytes: this.#context.options.maxMessageBytes,
-    });
+    // Rate-limited, with a trailing warning that adds up what came after the last one.
+    record.slowMessageWarning ??= new RateLimitedWarning<SlowReads>(addSlowReads, (reads) =>
+      this.#context.emit('workerSlowMessage', {
+        worker: record.handle,
+        readMs: Math.round(reads.readMs),
+        reads: reads.reads,
+        bytes: reads.bytes,
+        count: reads.count,
+        maxMessageBytes: this.#context.options.maxMessageBytes,
+      }),
+    );
+    record.slowMessageWarning.note({ readMs: busy.readMs, reads: busy.reads, bytes: busy.bytes, count: 1 });
   }
 
   #onDisconnect(record: WorkerRecord): void {

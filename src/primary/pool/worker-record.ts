@@ -8,7 +8,17 @@ import { deferred, type Deferred } from '../../deferred.js';
 import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { Slot } from './slot.js';
-import type { WarningMark } from './protocol-errors.js';
+import type { ProtocolProblem } from '../../errors.js';
+import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
+
+/** Costly reads of a worker's channel added up for one `workerSlowMessage` (channel-guard.ts). */
+export interface SlowReads {
+  readMs: number;
+  reads: number;
+  bytes: number;
+  /** Times they reached `kSlowReadMs`. */
+  count: number;
+}
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -62,8 +72,8 @@ export class WorkerRecord {
   servesSticky = false;
   /** Sticky connections it closed unserved (`$stickyRefused`). */
   stickyRefused = 0;
-  /** When `stickyRefused` was last emitted for it, and `stickyRefused` then. */
-  stickyWarning: WarningMark | undefined;
+  /** Its rate-limited `stickyRefused` events (created at its first refusal). */
+  stickyWarning: RateLimitedWarning<number> | undefined;
   /**
    * The primary asked this worker to stop (stop, shutdown, reload, replacement). Our own intent
    * flag: Node's `exitedAfterDisconnect` is false after `kill()` and can be spoofed by a worker.
@@ -101,13 +111,13 @@ export class WorkerRecord {
   }
 
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
-  protocolWarning: WarningMark | undefined;
+  protocolWarning: RateLimitedWarning<Counted<{ type: string | undefined; problem: ProtocolProblem }>> | undefined;
   /** Times its channel's reads kept the primary busy `kSlowReadMs`, one read or several costly ones (channel-guard.ts). */
   slowMessages = 0;
   /** Its costly reads (`kBusyReadMs` or more) in the current window: since when (performance.now()), their time, count and largest size. */
   busyReads: { since: number; readMs: number; reads: number; bytes: number } | undefined;
   /** When `workerSlowMessage` was last emitted for it, and `slowMessages` then. */
-  slowMessageWarning: WarningMark | undefined;
+  slowMessageWarning: RateLimitedWarning<SlowReads> | undefined;
   /** Set when its `$hello` came: it runs a ClusterWorker that started. */
   hasSaidHello = false;
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */

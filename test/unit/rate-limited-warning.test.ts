@@ -1,0 +1,29 @@
+/**
+ * The rate limit of the per-worker warnings (`workerProtocolError`, `workerSlowMessage`,
+ * `stickyRefused`, an ignored signal's line): the first occurrence is told at once, the ones
+ * within the interval after it are added up and told when it ends. Before, they were told only
+ * if more came later: a burst that ended within the interval went unreported (a retest: 300 000
+ * dropped messages reported as 1).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { countLatest, kWarningIntervalMs, RateLimitedWarning } from '../../src/primary/pool/rate-limited-warning.js';
+import { until } from '../helpers/wait.js';
+
+describe('RateLimitedWarning', () => {
+  it('tells the first at once, then adds up a burst and tells it when the interval ends, once', async () => {
+    expect(kWarningIntervalMs).toBe(10_000);
+    const told: Array<{ count: number; latest: string }> = [];
+    const warning = new RateLimitedWarning(countLatest<string>, (summary) => told.push({ ...summary }), 50);
+    warning.note({ count: 1, latest: 'first' });
+    expect(told).toEqual([{ count: 1, latest: 'first' }]);
+    for (let index = 0; index < 1_000; index++) warning.note({ count: 1, latest: `burst ${index}` });
+    expect(told).toHaveLength(1);
+    await until(() => told.length === 2, 10_000, 'the trailing warning');
+    expect(told[1]).toEqual({ count: 1_000, latest: 'burst 999' });
+    // One more within the interval after the trailing warning: told alone at the next interval's
+    // end (a spurious warning in between would be the third told).
+    warning.note({ count: 1, latest: 'later' });
+    await until(() => told.length === 3, 10_000, 'the next trailing warning');
+    expect(told[2]).toEqual({ count: 1, latest: 'later' });
+  });
+});

@@ -23,6 +23,10 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),
     workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes }) => log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes }),
     workerDestroyTimeout: ({ worker: handle, timeoutMs, signal }) => log.append({ type: 'workerDestroyTimeout', ...worker(handle), timeoutMs, ...(signal ? { signal } : {}) }),
+    // A crash's lost requests (workerCrash.lostRequests) are logged as what they are: requests cut off by its exit.
+    workerCrash: ({ worker: handle, lostRequests }) => {
+      if (lostRequests) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests: lostRequests });
+    },
     workerRequestsCut: ({ worker: handle, openRequests, timeoutMs }) =>
       log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
     workerProtocolError: ({ worker: handle, error, dropped }) => log.append({ type: 'workerProtocolError', ...worker(handle), dropped, error: error.message }),

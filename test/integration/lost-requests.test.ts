@@ -8,6 +8,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { WorkerHandle } from '../../src/index.js';
+import { recordClusterEvents } from '../../src/control/record-events.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -46,6 +47,7 @@ describe('requests cut off by a worker that cannot say so', () => {
 
   it('[H72] a crash: workerCrash says how many requests it cut (lostRequests) and the crash line says it', async () => {
     const { primary, worker, requests, text } = await workerWithOpenRequests(2);
+    const { log, stop } = recordClusterEvents(primary); // what clusterkit status and the dashboard show
     const crash = onceEvent<{ worker: WorkerHandle; lostRequests?: number }>(primary, 'workerCrash', 20_000);
     process.kill(worker.pid!, 'SIGKILL');
     const event = await crash;
@@ -53,6 +55,8 @@ describe('requests cut off by a worker that cannot say so', () => {
     for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
     await until(() => text().includes(`worker ${worker.id} crashed`), 20_000, 'the crash line');
     expect(text()).toMatch(new RegExp(`worker ${worker.id} crashed .*; 2 requests cut off \\(open at its last heartbeat, or handed to it and not taken yet\\)`));
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerRequestsCut', workerId: worker.id, openRequests: 2 }));
+    stop();
   });
 
   it('[H72] a worker killed from outside while it drains: its stop is failed and its open requests are counted as cut', async () => {

@@ -3,7 +3,7 @@
  * without end (a worker flooding garbage, a message slow to parse, refused connections, a
  * signal): the first occurrence is told at once; those within the interval after it are added up
  * (`merge`) and told together when the interval ends, by a trailing warning. So a flood cannot
- * flood the logs, and a burst that ends within the interval is still told in full (before, what
+ * flood the logs, and a burst that ends within the interval is still told (before, what
  * came after a warning was told only if more came later: a flood of 300 000 dropped messages was
  * reported as 1).
  */

@@ -44,9 +44,8 @@ export class TrackedServer {
   /** Open sockets, with their requests (HTTP only; none for raw TCP). */
   readonly #sockets = new Map<Socket, SocketState>();
   readonly #responses = new Set<ServerResponse>();
+  /** Set by the first `release()` (a drain's, or a plain script's own close): responses from then on may say `Connection: close`. */
   #isDraining = false;
-  /** Set by the first `release()` (or a drain). */
-  #isReleasing = false;
   /** Called whenever `openRequests` may have changed (a request or a connection began or ended). */
   readonly #onChange: () => void;
   /** Called once, at the first request (HTTP) or connection (plain TCP): the worker served. */
@@ -102,7 +101,7 @@ export class TrackedServer {
    *   (worker-lifecycle.ts); meanwhile responses keep their keep-alive.
    */
   drain(deadline: number, spreadMs = 0, releaseGate?: Promise<unknown>): Promise<number> {
-    this.#isDraining = true;
+    this.release(deadline, spreadMs, releaseGate);
     const server = this.#server;
     const closed = new Promise<void>((resolve) => {
       if (!server.listening) return this.#whenNoSockets(resolve);
@@ -112,7 +111,6 @@ export class TrackedServer {
       const close = (server as object) instanceof NetServer ? NetServer.prototype.close : server.close;
       close.call(server, () => resolve());
     });
-    this.release(deadline, spreadMs, releaseGate);
     let cut = 0;
     const timer = setTimeout(() => (cut = this.cutOff()), Math.max(0, deadline - Date.now()));
     return closed.finally(() => clearTimeout(timer)).then(() => cut);
@@ -128,8 +126,7 @@ export class TrackedServer {
    */
   release(deadline: number, spreadMs = 0, releaseGate?: Promise<unknown>): void {
     // Once per stop: a plain script's close and the stop itself may both ask.
-    if (this.#isReleasing) return;
-    this.#isReleasing = true;
+    if (this.#isDraining) return;
     this.#isDraining = true;
     if (!isHttpServer(this.#server)) return;
     const release = () => this.#releaseInTurns(effectiveSpreadMs(spreadMs, deadline));

@@ -124,5 +124,5 @@ function statsOf(record: WorkerRecord, now: number, silentAfter: number | undefi
  */
 function silence(record: WorkerRecord, now: number): number | undefined {
   if (record.state !== 'ready') return undefined;
-  return Math.max(0, now - Math.max(record.lastSeenAt, record.endpoint.channel.lastDrainAt));
+  return Math.max(0, now - record.lastHeardAt());
 }

@@ -57,7 +57,7 @@ export class PrimaryHeartbeat {
       if (primaryStalled) record.lastSeenAt = now;
       // A worker reading a backlog from us sends nothing and answers the ping only after it,
       // but its loop turns: our writes to it completing is a sign of life too.
-      const silentMs = now - Math.max(record.lastSeenAt, record.endpoint.channel.lastDrainAt);
+      const silentMs = now - record.lastHeardAt();
       if (silentMs > this.options.timeoutMs) {
         record.isUnresponsive = true;
         this.callbacks.onUnresponsive(record, silentMs);

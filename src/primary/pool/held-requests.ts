@@ -44,11 +44,6 @@ export class HeldRequests {
     this.#report = report;
   }
 
-  /** How many of `record`'s requests are held now. */
-  count(record: WorkerRecord): number {
-    return this.#held.get(record)?.size ?? 0;
-  }
-
   /** `route` for one message, bounded as the file comment says. */
   route(route: SystemRoute, record: WorkerRecord, type: string, payload: unknown, isRequest: boolean, id: number): unknown {
     if (!isRequest) return route(record, type, payload, isRequest);

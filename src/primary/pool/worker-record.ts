@@ -118,6 +118,15 @@ export class WorkerRecord {
   busyReads: { since: number; readMs: number; reads: number; bytes: number } | undefined;
   /** When `workerSlowMessage` was last emitted for it, and `slowMessages` then. */
   slowMessageWarning: RateLimitedWarning<SlowReads> | undefined;
+  /**
+   * When it last showed its event loop turning (ms since the epoch): a message from it, or a
+   * backed-up write to it completing (it reads a backlog of ours before it can answer). What the
+   * heartbeat's kill and `stats().silentMs` both count from.
+   */
+  lastHeardAt(): number {
+    return Math.max(this.lastSeenAt, this.endpoint.channel.lastDrainAt);
+  }
+
   /** Set when its `$hello` came: it runs a ClusterWorker that started. */
   hasSaidHello = false;
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */

@@ -21,3 +21,8 @@ export const kPrimaryMaxMessageBytesEnv = 'CLUSTERKIT_PRIMARY_MAX_MESSAGE_BYTES'
  * workers forked after the initial ones (see worker-pool.ts).
  */
 export const kWatchdogEnv = 'CLUSTERKIT_WATCHDOG';
+/**
+ * The descriptor number of the worker's bulk pipe (messaging/bulk-channel.ts), when it has one.
+ * Removed from the environment by the worker once read.
+ */
+export const kBulkFdEnv = 'CLUSTERKIT_BULK_FD';

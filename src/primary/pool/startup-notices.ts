@@ -9,6 +9,7 @@ import {
   isInitErrorPayload,
   isNoPayload,
   isReadyPayload,
+  kBulkNotice,
   kHelloNotice,
   kInitErrorNotice,
   kReadyNotice,
@@ -27,6 +28,15 @@ export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryConte
     handle: (_, record) => {
       record.hasSaidHello = true;
       record.endpoint.channel.open();
+    },
+  });
+  system.register(kBulkNotice, {
+    kind: 'notification',
+    check: isNoPayload,
+    when: isStarting,
+    // Only a worker the primary gave a bulk pipe: a $bulk from any other is ignored.
+    handle: (_, record) => {
+      if (record.bulkEnd !== undefined) record.endpoint.setBulk(record.bulkEnd);
     },
   });
   system.register(kReadyNotice, {

@@ -18,6 +18,7 @@ import { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import type { WorkerStdio } from '../primary/primary-options.js';
 import type { Serialization } from '../types.js';
+import type { BulkPort } from './channel.js';
 import { kBulkFdEnv } from '../worker-env.js';
 
 /** Whether this process gives its workers a bulk pipe (see the top of this file). */
@@ -32,6 +33,17 @@ export function isBulkAvailable(serialization: Serialization): boolean {
 export function stdioWithBulk(stdio: WorkerStdio | undefined, silent: boolean): WorkerStdio {
   const base: WorkerStdio = stdio ?? (silent ? ['pipe', 'pipe', 'pipe', 'ipc'] : [0, 1, 2, 'ipc']);
   return [...base, 'pipe'];
+}
+
+/** A bulk pipe's end as a channel writes to it. */
+export function bulkPort(socket: Socket): BulkPort {
+  // libuv's own queue (what the operating system has not taken yet) is the handle's
+  // writeQueueSize, which Node's streams keep up to date as partial writes go out.
+  const handle = (socket as unknown as { _handle?: { writeQueueSize?: number } | null })._handle;
+  return {
+    write: (chunk, callback) => socket.write(chunk, callback),
+    queued: () => ({ stream: socket.writableLength, system: handle?.writeQueueSize ?? 0 }),
+  };
 }
 
 /** The primary's end of a worker's bulk pipe: the last of its stdio streams. */

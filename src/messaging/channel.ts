@@ -71,6 +71,11 @@ class PendingFrame {
  */
 export interface BulkPort {
   write(chunk: Buffer, callback: (error?: Error | null) => void): boolean;
+  /**
+   * Bytes still waiting to be written, in two queues: the stream's and the operating system
+   * write's. Either shrinking means the peer reads (see `lastDrainAt`).
+   */
+  queued(): { stream: number; system: number };
 }
 
 export interface ChannelStats {
@@ -115,6 +120,8 @@ export class Channel {
 
   /** Set once the peer reads the bulk pipe (bulk-channel.ts); `json` channels only. */
   #bulk: BulkPort | undefined;
+  /** The bulk pipe's queues when `lastDrainAt` last looked. */
+  #bulkQueued = { stream: 0, system: 0 };
   /** Whether a loaded flush may wait for setImmediate (a process with several peers). */
   readonly #deferUnderLoad: boolean;
 
@@ -135,8 +142,19 @@ export class Channel {
     return this.#port.connected;
   }
 
-  /** When the peer last took data off a backed-up channel (ms since epoch); 0 if never. */
+  /**
+   * When the peer last took data off a backed-up channel (ms since epoch); 0 if never. On the
+   * bulk pipe, one write may carry megabytes (the stream merges what waited into one), which
+   * completes only once all of it is read: there, a queue that shrank since the last look counts.
+   */
   get lastDrainAt(): number {
+    const bulk = this.#bulk;
+    if (bulk !== undefined) {
+      const { stream, system } = bulk.queued();
+      const last = this.#bulkQueued;
+      if ((stream < last.stream || system < last.system) && (last.stream > 0 || last.system > 0)) this.#lastDrainAt = Date.now();
+      this.#bulkQueued = { stream, system };
+    }
     return this.#lastDrainAt;
   }
 

@@ -11,7 +11,7 @@ import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
 import { timerDelay } from '../duration.js';
 import { HookTimeoutError, InvalidStateError, NotAWorkerError, PrimaryDisconnectedError } from '../errors.js';
-import { openWorkerBulkEnd } from '../messaging/bulk-channel.js';
+import { bulkPort, openWorkerBulkEnd } from '../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../messaging/envelope.js';
 import { serializeError } from '../messaging/serialize-error.js';
 import {
@@ -203,7 +203,7 @@ export class WorkerLifecycle {
     // EPIPE as the primary goes: its disconnect is what the worker acts on.
     end.on('error', () => {});
     end.on('data', (chunk: Buffer) => endpoint.receiveBulk(chunk));
-    endpoint.setBulk(end);
+    endpoint.setBulk(bulkPort(end));
     endpoint.notify(kBulkNotice, undefined);
   }
 

@@ -15,6 +15,7 @@ import {
   kReadyNotice,
   kServedNotice,
 } from '../../messaging/system-types.js';
+import { bulkPort } from '../../messaging/bulk-channel.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from './worker-record.js';
 
@@ -36,7 +37,7 @@ export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryConte
     when: isStarting,
     // Only a worker the primary gave a bulk pipe: a $bulk from any other is ignored.
     handle: (_, record) => {
-      if (record.bulkEnd !== undefined) record.endpoint.setBulk(record.bulkEnd);
+      if (record.bulkEnd !== undefined) record.endpoint.setBulk(bulkPort(record.bulkEnd));
     },
   });
   system.register(kReadyNotice, {

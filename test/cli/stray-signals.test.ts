@@ -126,4 +126,24 @@ describe('clusterkit run: --env and clusterkit variables', () => {
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
   });
+
+  it("[H78] clusterkit's own variables in a config's env and --env are dropped with one warning line that names them and what to use instead", async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const config = { apps: [{ name: 'envwarn', script: 'server.mjs', workers: 1, env: { CLUSTERKIT_ROLES: 'io,admin', PORT: String(port) } }] };
+    const project = tempProject({ 'server.mjs': readFileSync(join(kRepoRoot, 'test/fixtures/cli-env-server.mjs'), 'utf8'), 'clusterkit.config.json': JSON.stringify(config) });
+    const run = startCli(['run', '--config', 'clusterkit.config.json', '--env', 'CLUSTERKIT_NAME=evil', '--env', 'KEPT=yes'], { runtime, cwd: project });
+    await run.waitFor(/service envwarn started: 1 worker/);
+    const answer = JSON.parse((await get(`http://127.0.0.1:${port}/?vars=CLUSTERKIT_NAME,CLUSTERKIT_ROLES,KEPT`)).body) as { env: Record<string, string | null> };
+    expect(answer.env).toEqual({ CLUSTERKIT_NAME: null, CLUSTERKIT_ROLES: null, KEPT: 'yes' });
+    const warnings = run.output().split('\n').filter((line) => line.includes('ignored: clusterkit sets its own variables'));
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        "[envwarn] WARN CLUSTERKIT_ROLES and CLUSTERKIT_NAME in the workers' env (--env, --env-file or the config's env) ignored: clusterkit sets its own variables in each worker. --name (or the config's \"name\") names the cluster;",
+      ),
+    ]);
+    expect(warnings[0]).toContain('worker names and roles come from fork({ name, roles }) in a primary of your own');
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
 });

@@ -43,6 +43,25 @@ describeOnPosix('clusterkit run: stray signals', () => {
     await waitUntilGone(pids);
   });
 
+  it('[H79] SIGUSR2 to the whole process group (nodemon): the worker logs and ignores it too, and serves on from the same pid', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'usr2w'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service usr2w started: 1 worker/);
+    const [pid] = readyPids(run);
+    // Before: the worker died of it (Node's default action) and was restarted as a crash.
+    process.kill(-run.child.pid!, 'SIGUSR2');
+    await run.waitFor(new RegExp(`\\[clusterkit\\] WARN worker 1 \\(pid ${pid}\\): SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP to the primary`));
+    await run.waitFor(/\[usr2w\] WARN SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP/);
+    const answer = JSON.parse((await get(`http://127.0.0.1:${port}/`)).body) as { pid: number };
+    expect(answer.pid).toBe(pid);
+    expect(isAlive(pid!)).toBe(true);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output()).not.toMatch(/crashed|exited unexpectedly/);
+    await waitUntilGone([pid!]);
+  });
+
   it('[H69] under a config of several apps, the launcher and each app primary log SIGUSR2 and run on; one SIGINT still stops all', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

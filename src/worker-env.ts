@@ -26,3 +26,19 @@ export const kWatchdogEnv = 'CLUSTERKIT_WATCHDOG';
  * Removed from the environment by the worker once read.
  */
 export const kBulkFdEnv = 'CLUSTERKIT_BULK_FD';
+
+/**
+ * Every variable above: the primary sets or removes each in every worker after any `env`, so an
+ * `env` naming one is refused (the library's options) or dropped with a warning (`clusterkit run`).
+ */
+export const kOwnEnvNames: readonly string[] = Object.freeze([kSlotEnv, kNameEnv, kRolesEnv, kSerializationEnv, kPrimaryMaxMessageBytesEnv, kWatchdogEnv, kBulkFdEnv]);
+
+/**
+ * The names of `env` that are clusterkit's own variables, in `env`'s order. A value equal to the
+ * primary's own (`{ ...process.env, PORT: '3000' }` in a process whose parent was a clusterkit
+ * worker) is the inherited environment spread in, not a choice: it is left to be replaced silently,
+ * as the inherited variable itself is.
+ */
+export function ownEnvNamesIn(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.keys(env).filter((name) => kOwnEnvNames.includes(name) && env[name] !== undefined && env[name] !== process.env[name]);
+}

@@ -514,12 +514,12 @@ export class ChannelCorruptError extends ClusterKitError {
   constructor(
     /** The worker, such as `worker 3 (pid 4242)`. */
     readonly peer: string,
-    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message' | 'too-many-servers',
+    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message' | 'too-many-servers' | 'bulk-corrupt',
     /** The largest message the primary reads from a worker, in bytes (its `maxMessageBytes` + 64 KiB). */
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
-    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number; isClusterWide?: boolean | undefined },
+    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number; isClusterWide?: boolean | undefined; detail?: string },
   ) {
     super(
       reason === 'too-many-servers' && options?.isClusterWide
@@ -535,6 +535,13 @@ export class ChannelCorruptError extends ClusterKitError {
         ? `${capitalize(peer)} sent a message of Node's own cluster protocol (${JSON.stringify(options?.command ?? '').slice(0, 80)}) that Node's handler in the primary failed on (${quoteParserError(options?.cause)}). ` +
             'clusterkit and node:cluster never send such a message: something in the worker calls process.send() with a "cmd" starting with "NODE_". ' +
             'The worker was killed (SIGKILL) before Node acted on more of them, and the restart policy starts a new one.'
+        : reason === 'bulk-corrupt' && peer === 'the primary'
+        ? `The primary broke the protocol of this worker's bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
+            'Messages after it could not be read in order, so the worker exits (1) and the restart policy starts a new one. This is a bug in clusterkit: please report it, with this message.'
+        : reason === 'bulk-corrupt'
+        ? `${capitalize(peer)} broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
+            'clusterkit never writes such bytes: something in the worker writes to the pipe\'s file descriptor directly, or a child process inherited it. ' +
+            'A pipe that lost its framing cannot be trusted again, so the worker was killed (SIGKILL) and the restart policy starts a new one.'
         : reason === 'not-a-message'
         ? `${capitalize(peer)} wrote bytes on its IPC channel that are not an IPC message (${quoteParserError(options?.cause)}). ` +
             'Something in the worker writes to the channel\'s file descriptor directly, not through process.send(): a child process that inherited it, or a native module. ' +

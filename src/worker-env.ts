@@ -21,12 +21,17 @@ export const kPrimaryMaxMessageBytesEnv = 'CLUSTERKIT_PRIMARY_MAX_MESSAGE_BYTES'
  * workers forked after the initial ones (see worker-pool.ts).
  */
 export const kWatchdogEnv = 'CLUSTERKIT_WATCHDOG';
+/**
+ * The descriptor number of the worker's bulk pipe (messaging/bulk-channel.ts), when it has one.
+ * Removed from the environment by the worker once read.
+ */
+export const kBulkFdEnv = 'CLUSTERKIT_BULK_FD';
 
 /**
  * Every variable above: the primary sets or removes each in every worker after any `env`, so an
  * `env` naming one is refused (the library's options) or dropped with a warning (`clusterkit run`).
  */
-export const kOwnEnvNames: readonly string[] = Object.freeze([kSlotEnv, kNameEnv, kRolesEnv, kSerializationEnv, kPrimaryMaxMessageBytesEnv, kWatchdogEnv]);
+export const kOwnEnvNames: readonly string[] = Object.freeze([kSlotEnv, kNameEnv, kRolesEnv, kSerializationEnv, kPrimaryMaxMessageBytesEnv, kWatchdogEnv, kBulkFdEnv]);
 
 /**
  * The names of `env` that are clusterkit's own variables, in `env`'s order. A value equal to the

@@ -20,7 +20,8 @@
  * uncaughtException handler say). What is queued then is written synchronously from the
  * process's 'exit' event, as a raw `process.send()` would have written it (see exit-flush.ts).
  */
-import { frame, kRecordSize } from './envelope.js';
+import { encodeBulk, kBulkMinBytes } from './bulk-codec.js';
+import { frame, kBulk, kMarker, kNoPayload, kNotify, kProtocolVersion, kRecordSize, kReply, kRequest } from './envelope.js';
 import { isProcessExiting, trackQueued, untrackQueued } from './exit-flush.js';
 
 /** What a channel needs from `process` (worker side) or a `ChildProcess` (primary side). */
@@ -60,6 +61,21 @@ export const kMaxFrameBytes = 32 * 1024;
 class PendingFrame {
   readonly records: unknown[] = [];
   bytes = 0;
+  /** Records that may go bulk (bulk-codec.ts), in pairs: index in `records`, estimated bytes. */
+  bulkCandidates: number[] | undefined;
+}
+
+/**
+ * The bulk pipe of a channel (bulk-channel.ts): a stream that carries the bytes of long
+ * strings, in the order their frames are written.
+ */
+export interface BulkPort {
+  write(chunk: Buffer, callback: (error?: Error | null) => void): boolean;
+  /**
+   * Bytes still waiting to be written, in two queues: the stream's and the operating system
+   * write's. Either shrinking means the peer reads (see `lastDrainAt`).
+   */
+  queued(): { stream: number; system: number };
 }
 
 export interface ChannelStats {
@@ -102,6 +118,10 @@ export class Channel {
   #drainWaiters: Array<() => void> = [];
   readonly stats: ChannelStats = { writes: 0, messages: 0 };
 
+  /** Set once the peer reads the bulk pipe (bulk-channel.ts); `json` channels only. */
+  #bulk: BulkPort | undefined;
+  /** The bulk pipe's queues when `lastDrainAt` last looked. */
+  #bulkQueued = { stream: 0, system: 0 };
   /** Whether a loaded flush may wait for setImmediate (a process with several peers). */
   readonly #deferUnderLoad: boolean;
 
@@ -122,8 +142,19 @@ export class Channel {
     return this.#port.connected;
   }
 
-  /** When the peer last took data off a backed-up channel (ms since epoch); 0 if never. */
+  /**
+   * When the peer last took data off a backed-up channel (ms since epoch); 0 if never. On the
+   * bulk pipe, one write may carry megabytes (the stream merges what waited into one), which
+   * completes only once all of it is read: there, a queue that shrank since the last look counts.
+   */
   get lastDrainAt(): number {
+    const bulk = this.#bulk;
+    if (bulk !== undefined) {
+      const { stream, system } = bulk.queued();
+      const last = this.#bulkQueued;
+      if ((stream < last.stream || system < last.system) && (last.stream > 0 || last.system > 0)) this.#lastDrainAt = Date.now();
+      this.#bulkQueued = { stream, system };
+    }
     return this.#lastDrainAt;
   }
 
@@ -139,6 +170,11 @@ export class Channel {
     this.#scheduleFlush();
   }
 
+  /** Long strings go out on `port` from now on (bulk-channel.ts); `undefined` stops that. */
+  setBulk(port: BulkPort | undefined): void {
+    this.#bulk = port;
+  }
+
   /** Queues one record (see envelope.ts) for the end-of-tick flush. */
   write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
     let pending = this.#frames[this.#frames.length - 1];
@@ -146,6 +182,9 @@ export class Channel {
       if (!pending) trackQueued(this);
       pending = new PendingFrame();
       this.#frames.push(pending);
+    }
+    if (this.#bulk !== undefined && bytes >= kBulkMinBytes && (kind === kRequest || kind === kReply || kind === kNotify)) {
+      (pending.bulkCandidates ??= []).push(pending.records.length, bytes);
     }
     pending.records.push(kind, id, typeOrFault, payload);
     pending.bytes += bytes;
@@ -222,13 +261,14 @@ export class Channel {
     const pending = this.#frames.shift()!;
     this.#queuedBytes -= pending.bytes;
     this.#queuedRecords -= pending.records.length / kRecordSize;
-    this.#send(pending.records, pending.bytes);
+    this.#send(pending.records, pending.bytes, pending.bulkCandidates);
   }
 
-  #send(records: unknown[], bytes: number): void {
+  #send(records: unknown[], bytes: number, bulkCandidates?: number[]): void {
     let accepted: boolean;
+    const bulk = bulkCandidates !== undefined && this.#bulk !== undefined && !isProcessExiting() ? encodeFrame(records, bulkCandidates) : undefined;
     try {
-      accepted = this.#port.send(frame(records), this.#onWriteDone);
+      accepted = this.#port.send(bulk?.message ?? frame(records), this.#onWriteDone);
     } catch (error) {
       // Serialization failed for something the payload check could not foresee (a throwing
       // getter or toJSON, a host object). Send the records one by one so only the culprit fails.
@@ -241,12 +281,19 @@ export class Channel {
     this.#bytesInFlight += bytes;
     this.stats.writes++;
     this.stats.messages += records.length / kRecordSize;
+    if (bulk !== undefined) {
+      // After the frame: had the frame failed to serialize, these bytes would have no frame.
+      // The receiver holds a frame until its bytes have arrived.
+      if (!this.#bulk!.write(bulk.bytes, this.#onWriteDone)) accepted = false;
+      this.#writesInFlight++;
+      this.#inFlight.push(0);
+    }
     if (!accepted) this.#isNodeQueueFull = true;
     if (this.#isNodeQueueFull && this.#bytesInFlight >= kMaxBytesInFlight) this.#congested = true;
   }
 
   // Node completes writes in order, so the oldest entry of #inFlight is the one completing.
-  readonly #onWriteDone = (error: Error | null): void => {
+  readonly #onWriteDone = (error?: Error | null): void => {
     this.#writesInFlight--;
     this.#bytesInFlight -= this.#inFlight.shift() ?? 0;
     if (this.#isNodeQueueFull && !error) this.#lastDrainAt = Date.now();
@@ -282,4 +329,40 @@ export class Channel {
     this.#drainWaiters = [];
     for (const resolve of waiters) resolve();
   }
+}
+
+/** A frame whose long strings go on the bulk pipe: the IPC message, and the bytes. */
+interface BulkFrame {
+  message: { [kMarker]: typeof kProtocolVersion; m: unknown[]; b: number[] };
+  bytes: Buffer;
+}
+
+/**
+ * The frame of `records` with the candidates' long strings taken out (bulk-codec.ts), or
+ * `undefined` when none was worth it. `records` is left as it is: if the frame fails to
+ * serialize, it is sent again record by record, as plain JSON.
+ */
+function encodeFrame(records: unknown[], candidates: number[]): BulkFrame | undefined {
+  let out: unknown[] | undefined;
+  const strings: string[] = [];
+  for (let c = 0; c < candidates.length; c += 2) {
+    const index = candidates[c]!;
+    let encoded;
+    try {
+      encoded = encodeBulk(records[index + 3], candidates[c + 1]!);
+    } catch {
+      continue; // sent as plain JSON, whose serialization throws again, where that is handled
+    }
+    if (encoded === undefined) continue;
+    out ??= records.slice();
+    out[index] = ((out[index] as number) & ~kNoPayload) | kBulk;
+    out[index + 3] = encoded.field;
+    for (const text of encoded.strings) strings.push(text);
+  }
+  if (out === undefined) return undefined;
+  const lengths = strings.map((text) => Buffer.byteLength(text));
+  const bytes = Buffer.allocUnsafe(lengths.reduce((sum, length) => sum + length, 0));
+  let offset = 0;
+  for (let i = 0; i < strings.length; i++) offset += bytes.write(strings[i]!, offset, lengths[i]!, 'utf8');
+  return { message: { [kMarker]: kProtocolVersion, m: out, b: lengths }, bytes };
 }

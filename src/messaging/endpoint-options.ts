@@ -43,6 +43,13 @@ export interface EndpointOptions {
   held?: boolean;
   /** This process talks to several peers (the primary): coalesce writes across their frames. */
   hasManyPeers?: boolean;
+  /**
+   * The most bytes of one message the bulk reader accepts from the peer (bulk-reader.ts).
+   * @default maxMessageBytes
+   */
+  bulkReadLimitBytes?: number;
+  /** The peer's bulk pipe broke the protocol (bulk-reader.ts); nothing more is read from it. Must not throw. */
+  onBulkCorrupt?: (reason: string) => void;
 }
 
 export interface EndpointStats {

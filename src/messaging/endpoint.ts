@@ -10,7 +10,8 @@ import { MessageTimeoutError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import type { EndpointOptions, EndpointStats } from './endpoint-options.js';
 import { Admission } from './admission.js';
-import { Channel, ChannelClosedError } from './channel.js';
+import { BulkReader } from './bulk-reader.js';
+import { Channel, ChannelClosedError, type BulkPort } from './channel.js';
 import { Inbound, notSerializable, replyNotSerializable } from './inbound.js';
 import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
@@ -36,6 +37,7 @@ export class Endpoint {
   #closedBy: ((type: string) => Error) | undefined;
   readonly #inbound: Inbound;
   readonly #receiver: RecordReceiver;
+  readonly #bulkReader: BulkReader;
   /** Callers of `whenQueueBelow()`, woken after a flush that leaves the queue under their mark. */
   #roomWaiters: Array<{ bytes: number; resolve: () => void }> = [];
   readonly stats: EndpointStats = { messagesIn: 0, messagesOut: 0, dropped: 0, unsentReplies: 0, writeErrors: 0 };
@@ -80,6 +82,11 @@ export class Endpoint {
       describePeer: options.describePeer,
       onProtocolError: options.onProtocolError,
     });
+    this.#bulkReader = new BulkReader(
+      (message) => this.#receiver.receive(message),
+      (reason) => options.onBulkCorrupt?.(reason),
+      options.bulkReadLimitBytes ?? options.maxMessageBytes,
+    );
   }
 
   /** Requests written and awaiting replies (not those still waiting for admission). */
@@ -155,7 +162,20 @@ export class Endpoint {
 
   /** Routes one raw IPC message that carries the clusterkit marker (record-receiver.ts). */
   receive(message: unknown): void {
-    this.#receiver.receive(message);
+    this.#bulkReader.receive(message);
+  }
+
+  /** Bytes read from the peer's bulk pipe (bulk-channel.ts). */
+  receiveBulk(chunk: Buffer): void {
+    this.#bulkReader.push(chunk);
+  }
+
+  /**
+   * Sends long strings on `port` from now on (the peer reads its bulk pipe): `json` endpoints
+   * only, where they skip `JSON.stringify` (bulk-codec.ts); `undefined` stops it.
+   */
+  setBulk(port: BulkPort | undefined): void {
+    if (this.#options.serialization === 'json') this.#channel.setBulk(port);
   }
 
   /**

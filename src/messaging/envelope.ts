@@ -15,6 +15,11 @@
  * | 3    | notification (no reply)       | message type           | payload                |
  * | 8    | reply ahead: a large reply to request `id` follows | 0 | null               |
  *
+ * `kind | 16` marks a bulk record (bulk-codec.ts): its payload's long strings travel on the bulk
+ * pipe, and the frame then carries `b`, their lengths in bytes, in order:
+ * `{ __ck: 1, m: [...], b: [10240, ...] }`. The receiver rebuilds the payload and clears the flag
+ * before routing (bulk-reader.ts), so a frame without `b` never has a kind above 15.
+ *
  * `kind | 4` marks an `undefined` payload (JSON would turn it into `null` inside an array).
  * A reply of `kReplyAheadBytes` or more is preceded by a reply-ahead record: its first bytes
  * reach the requester at once, so a requester busy when the deadline passes knows the reply was
@@ -36,6 +41,8 @@ export const kNotify = 3;
 export const kReplyAhead = 8;
 /** Flag on a kind: the payload is `undefined`. */
 export const kNoPayload = 4;
+/** Flag on a kind: the payload's long strings are on the bulk pipe (bulk-codec.ts). */
+export const kBulk = 16;
 /** Slots per record. */
 export const kRecordSize = 4;
 /** Fault codes of error replies. */

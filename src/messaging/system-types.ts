@@ -13,6 +13,11 @@ import { checkUserType, isSerializedError } from './envelope.js';
  * worker has a 'message' listener.
  */
 export const kHelloNotice = '$hello';
+/**
+ * Worker -> primary, notify, right after `$hello`: the worker opened its bulk pipe
+ * (bulk-channel.ts); the primary may write long strings to it from now on. No payload.
+ */
+export const kBulkNotice = '$bulk';
 /** Worker -> primary, notify: `_init` finished, the worker takes work. Payload `{ pid }`. */
 export const kReadyNotice = '$ready';
 /**
@@ -206,7 +211,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 

@@ -111,7 +111,11 @@ export interface PrimaryOptions {
   serialization?: Serialization;
   /** Pipe worker stdout/stderr to the primary (`worker.process.stdout`) instead of inheriting. @default false */
   silent?: boolean;
-  /** Explicit stdio array for workers; must include an `'ipc'` entry. Overrides `silent`. */
+  /**
+   * Explicit stdio array for workers; must include an `'ipc'` entry. Overrides `silent`. With
+   * `json` serialization clusterkit appends one `'pipe'` of its own, the bulk pipe that carries
+   * long strings (docs/messaging.md, "Long strings: the bulk pipe").
+   */
   stdio?: WorkerStdio;
   /**
    * Working directory of the workers: an existing directory (`InvalidOptionError` otherwise).

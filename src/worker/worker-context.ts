@@ -4,7 +4,7 @@
  * primary's context (primary/primary-context.ts). Not part of the public API.
  */
 import cluster from 'node:cluster';
-import { PrimaryDisconnectedError } from '../errors.js';
+import { ChannelCorruptError, PrimaryDisconnectedError } from '../errors.js';
 import type { IpcPort } from '../messaging/channel.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { isSystemType } from '../messaging/envelope.js';
@@ -67,6 +67,14 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     // Counted by the router with the system messages it drops (there is no one to warn: the
     // primary is the peer).
     onProtocolError: (problem, type) => system.reportDropped('primary', problem, type),
+    // The primary checked what it sends against its own limit, which may be above this worker's.
+    bulkReadLimitBytes: Number.POSITIVE_INFINITY,
+    // Never from clusterkit's primary. What follows could not be read in order: the worker exits
+    // (1) after reporting it, and the restart policy starts a new one.
+    onBulkCorrupt: (reason) => {
+      reportError(new ChannelCorruptError('the primary', 'bulk-corrupt', Number.POSITIVE_INFINITY, undefined, { detail: reason }));
+      setImmediate(() => process.exit(1));
+    },
   });
   const lifecycle = new WorkerLifecycle({ options, endpoint, system, emit, reportError }, hooks);
   return Object.freeze({ options, endpoint, system, lifecycle, emit, reportError });

@@ -11,6 +11,7 @@ import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
 import { timerDelay } from '../duration.js';
 import { HookTimeoutError, InvalidStateError, NotAWorkerError, PrimaryDisconnectedError } from '../errors.js';
+import { bulkPort, openWorkerBulkEnd } from '../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../messaging/envelope.js';
 import { serializeError } from '../messaging/serialize-error.js';
 import {
@@ -20,6 +21,7 @@ import {
   kArmWatchdogNotice,
   kDestroyFailedNotice,
   kDrainNotice,
+  kBulkNotice,
   kHelloNotice,
   kInitErrorNotice,
   kPingRequest,
@@ -124,6 +126,7 @@ export class WorkerLifecycle {
     const { endpoint, emit, options } = this.#context;
     this.#listen();
     endpoint.notify(kHelloNotice, undefined);
+    this.#openBulk();
     // Ahead of `$ready` on the channel: a worker that serves sticky from `_init` gets
     // connections as soon as the primary reads it is ready, not later.
     if (this.#isSticky) endpoint.notify(kStickyNotice, undefined);
@@ -189,6 +192,21 @@ export class WorkerLifecycle {
       if (handle === undefined) endpoint.receive(message);
       else this.#hooks.acceptHandle(message, handle);
     });
+  }
+
+  /**
+   * The bulk pipe (messaging/bulk-channel.ts), when the primary gave this worker one: read from
+   * now on, written once the primary has read `$bulk` (it reads the pipe from the start).
+   */
+  #openBulk(): void {
+    const end = openWorkerBulkEnd();
+    if (end === undefined) return;
+    const { endpoint } = this.#context;
+    // EPIPE as the primary goes: its disconnect is what the worker acts on.
+    end.on('error', () => {});
+    end.on('data', (chunk: Buffer) => endpoint.receiveBulk(chunk));
+    endpoint.setBulk(bulkPort(end));
+    endpoint.notify(kBulkNotice, undefined);
   }
 
   async #stopForPrimary(timeoutMs: number, spreadMs = 0): Promise<void> {

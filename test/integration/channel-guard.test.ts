@@ -15,7 +15,7 @@ import { onceEvent } from '../helpers/wait.js';
 
 const kMiB = 1024 * 1024;
 
-async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage' | 'manyServers', maxMessageBytes?: number, bytes?: number, count?: number) {
+async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage' | 'manyServers' | 'bulkUnannounced' | 'bulkHuge' | 'bulkBadRecord' | 'bulkNeverComes', maxMessageBytes?: number, bytes?: number, count?: number) {
   const primary = testPrimary({ serialization, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
   const { log, stop } = recordClusterEvents(primary);
   const [worker] = await primary.start();
@@ -107,5 +107,20 @@ describe('a worker that writes below process.send()', () => {
     } finally {
       taken.close();
     }
+  });
+
+  describe('[H82] the bulk pipe (the second pipe that carries long strings)', () => {
+    it.each([
+      ['bytes no message announced', 'bulkUnannounced' as const, 32 * kMiB, undefined, /bytes arrived on the bulk pipe that no message announced/],
+      ['a frame announcing a terabyte', 'bulkHuge' as const, undefined, undefined, /a frame announced 1099511627776 bytes of bulk strings, more than/],
+      ['a record that does not decode', 'bulkBadRecord' as const, undefined, undefined, /a placeholder "\\u00007" names no string/],
+      ['frames waiting for bytes that never come', 'bulkNeverComes' as const, undefined, 5_000, /4097 frames waited for bulk bytes that did not come/],
+    ])('%s: the worker is killed and replaced, the primary lives on', async (_, mode, bytes, count, detail) => {
+      const { error, worker } = await corruptChannel('json', mode, kMiB, bytes, count);
+      expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bulk-corrupt', peer: `worker ${worker.id} (pid ${worker.pid})` });
+      expect(error.message).toMatch(detail);
+      expect(error.message).toMatch(/broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings/);
+      expect(error.message).toMatch(/killed \(SIGKILL\) and the restart policy starts a new one\.$/);
+    });
   });
 });

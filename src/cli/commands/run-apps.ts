@@ -50,6 +50,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
           'too-large': 'a message of more than 1 MiB',
           'bad-node-message': "a message of Node's own protocol that Node failed on",
           'too-many-servers': 'too many listen requests',
+          'bulk-corrupt': 'bytes out of order on a bulk pipe', // never: the launcher gives its apps no bulk pipe
         };
         const onCorrupt = (fault: ChannelFault) =>
           logger.warn({ app: app.name }, `app ${app.name}'s primary wrote ${what[fault.kind]} on its channel to the launcher; the launcher no longer reads it (it stops the app as usual)`);

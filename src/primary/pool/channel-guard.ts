@@ -34,6 +34,8 @@ import type { ClusterListens } from './cluster-listens.js';
 export type ChannelFault =
   /** Node's parser threw on the bytes read: they are not an IPC message. */
   | { readonly kind: 'not-a-message'; readonly cause: unknown }
+  /** What came on the worker's bulk pipe (messaging/bulk-reader.ts) broke its protocol: `reason` says how. */
+  | { readonly kind: 'bulk-corrupt'; readonly reason: string }
   /**
    * One message had buffered more than the limit and was still arriving (`bytes`), or announced
    * a length over the limit (`announcedBytes`: the length header of `advanced` serialization).

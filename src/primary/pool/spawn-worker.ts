@@ -9,7 +9,8 @@ import { WorkerStartupError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
-import { kNameEnv, kPrimaryMaxMessageBytesEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
+import { isBulkAvailable, stdioWithBulk } from '../../messaging/bulk-channel.js';
+import { kBulkFdEnv, kNameEnv, kPrimaryMaxMessageBytesEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
 
 /**
  * `isWatchdogEarly`: the worker starts its orphan watchdog at once, without waiting to be armed.
@@ -18,12 +19,14 @@ import { kNameEnv, kPrimaryMaxMessageBytesEnv, kSerializationEnv, kSlotEnv, kRol
  *   those rather than emitting 'error' as it does for ENOENT.
  */
 export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number, spec: SlotSpec, isWatchdogEarly = false): ClusterWorkerProcess {
+  // The bulk pipe (messaging/bulk-channel.ts) is one more stdio entry, after the user's.
+  const stdio = isBulkAvailable(options.serialization) ? stdioWithBulk(options.stdio, options.silent) : options.stdio;
   cluster.setupPrimary({
     exec: options.workerScript,
     args: [...options.workerArgs],
     execArgv: [...options.execArgv],
     silent: options.silent,
-    stdio: options.stdio,
+    stdio,
     serialization: options.serialization,
     cwd: options.cwd,
     windowsHide: true,
@@ -40,6 +43,7 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
     [kNameEnv]: spec.name,
     [kRolesEnv]: spec.roles.length > 0 ? spec.roles.join(',') : undefined,
     [kWatchdogEnv]: isWatchdogEarly ? 'early' : undefined,
+    [kBulkFdEnv]: stdio !== options.stdio && stdio !== undefined ? String(stdio.length - 1) : undefined,
   };
   // PM2's instance_var (NODE_APP_INSTANCE under `clusterkit run`), unless the user's env sets it.
   const { instanceVar } = options;

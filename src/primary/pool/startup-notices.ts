@@ -9,11 +9,13 @@ import {
   isInitErrorPayload,
   isNoPayload,
   isReadyPayload,
+  kBulkNotice,
   kHelloNotice,
   kInitErrorNotice,
   kReadyNotice,
   kServedNotice,
 } from '../../messaging/system-types.js';
+import { bulkPort } from '../../messaging/bulk-channel.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from './worker-record.js';
 
@@ -27,6 +29,15 @@ export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryConte
     handle: (_, record) => {
       record.hasSaidHello = true;
       record.endpoint.channel.open();
+    },
+  });
+  system.register(kBulkNotice, {
+    kind: 'notification',
+    check: isNoPayload,
+    when: isStarting,
+    // Only a worker the primary gave a bulk pipe: a $bulk from any other is ignored.
+    handle: (_, record) => {
+      if (record.bulkEnd !== undefined) record.endpoint.setBulk(bulkPort(record.bulkEnd));
     },
   });
   system.register(kReadyNotice, {

@@ -23,6 +23,7 @@ export function createWorkerEndpoint(
   onInbound: WorkerInbound,
   reportError: (error: Error) => void,
   onProtocolError: WorkerProtocolError,
+  onBulkCorrupt: (record: WorkerRecord, reason: string) => void,
 ): Endpoint {
   return new Endpoint({
     port: record.clusterWorker.process,
@@ -39,5 +40,6 @@ export function createWorkerEndpoint(
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),
     held: true,
     hasManyPeers: true,
+    onBulkCorrupt: (reason) => onBulkCorrupt(record, reason),
   });
 }

@@ -11,6 +11,7 @@ import {
   WorkerExitedError,
   WorkerStartupError,
 } from '../../errors.js';
+import { isBulkAvailable, primaryBulkEnd } from '../../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../../messaging/envelope.js';
 import { kArmWatchdogNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
@@ -120,7 +121,9 @@ export class WorkerPool {
     const clusterWorker = spawnWorker(this.#context.options, slot.index, slot.spec, isWatchdogEarly);
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.handle = new WorkerHandle(record);
-    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError);
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError, (bad, reason) =>
+      this.#onChannelCorrupt(bad, { kind: 'bulk-corrupt', reason }),
+    );
     this.#records.set(record.id, record);
     record.isWatchdogArmed = isWatchdogEarly;
     if (!asIncoming) slot.current = record;
@@ -204,6 +207,13 @@ export class WorkerPool {
     );
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens);
     record.unacknowledgedHandoffs = guardHandoffs(worker.process);
+    const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
+    if (bulkEnd !== undefined) {
+      record.bulkEnd = bulkEnd;
+      // EPIPE or ECONNRESET as the worker dies: its exit is what gets reported.
+      bulkEnd.on('error', () => {});
+      bulkEnd.on('data', (chunk: Buffer) => record.endpoint.receiveBulk(chunk));
+    }
     worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();
       if (!isClusterKitMessage(message)) return;
@@ -249,6 +259,8 @@ export class WorkerPool {
         ? new ChannelCorruptError(record.describe(), 'too-many-servers', limitBytes, undefined, { servers: fault.servers, maxServers: fault.maxServers, isClusterWide: fault.isClusterWide })
         : fault.kind === 'bad-node-message'
         ? new ChannelCorruptError(record.describe(), 'bad-node-message', limitBytes, undefined, { cause: fault.cause, command: fault.command })
+        : fault.kind === 'bulk-corrupt'
+        ? new ChannelCorruptError(record.describe(), 'bulk-corrupt', limitBytes, undefined, { detail: fault.reason })
         : fault.kind === 'not-a-message'
         ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })
         : new ChannelCorruptError(record.describe(), 'too-large', limitBytes, fault.bytes, fault.announcedBytes === undefined ? undefined : { announcedBytes: fault.announcedBytes });

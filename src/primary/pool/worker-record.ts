@@ -3,6 +3,7 @@
  * read-only `WorkerHandle`.
  */
 import type { Worker as ClusterWorkerProcess } from 'node:cluster';
+import type { Socket } from 'node:net';
 import { capitalize } from '../../capitalize.js';
 import { deferred, type Deferred } from '../../deferred.js';
 import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
@@ -120,6 +121,8 @@ export class WorkerRecord {
 
   /** Set when its `$hello` came: it runs a ClusterWorker that started. */
   hasSaidHello = false;
+  /** The primary's end of the worker's bulk pipe (messaging/bulk-channel.ts), when it has one. */
+  bulkEnd: Socket | undefined;
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */
   unacknowledgedHandoffs: () => number = () => 0;
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */

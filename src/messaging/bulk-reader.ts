@@ -1,0 +1,167 @@
+/**
+ * The receiving side of the bulk pipe (bulk-channel.ts): joins each frame from the IPC channel
+ * with its long strings from the bulk pipe, and delivers frames in the order they came.
+ *
+ * The two pipes are read separately, so a frame may arrive before its bytes (it waits here,
+ * and every frame after it waits behind it: order is kept) or its bytes before it (they wait).
+ * Both waits are bounded, because the peer may be a hostile worker: bytes no frame announced,
+ * a frame announcing more than a message may carry, frames held behind bytes that never come,
+ * a record that does not decode. Each is a corrupt channel: the stream offsets are lost, so
+ * the reader stops and reports it once (the primary kills that worker, as for garbage on its
+ * IPC channel).
+ */
+import { BulkDecodeError, decodeBulk } from './bulk-codec.js';
+import { kBulk, kRecordSize, readFrame } from './envelope.js';
+
+/** Frames that may wait for their bytes at once; a writer has at most a few hundred in flight. */
+const kMaxHeldFrames = 4096;
+/**
+ * Bytes that may arrive ahead of their frames, beyond one message's limit: what a writer may
+ * have in flight before it waits (channel.ts's `kMaxBytesInFlight`), twice.
+ */
+const kAheadBytes = 16 * 1024 * 1024;
+
+interface HeldFrame {
+  message: { m?: unknown };
+  /** Byte lengths of its strings; `undefined` for a frame without bulk records. */
+  lengths: number[] | undefined;
+  total: number;
+}
+
+export class BulkReader {
+  readonly #deliver: (message: unknown) => void;
+  readonly #onCorrupt: (reason: string) => void;
+  /** The most bytes one frame may announce: 3 bytes of UTF-8 a character of the message limit. */
+  readonly #maxFrameBytes: number;
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  #held: HeldFrame[] = [];
+  #heldBytes = 0;
+  #isCorrupt = false;
+
+  /** `maxMessageBytes`: the peer's limit on one message (Infinity for none). */
+  constructor(deliver: (message: unknown) => void, onCorrupt: (reason: string) => void, maxMessageBytes: number) {
+    this.#deliver = deliver;
+    this.#onCorrupt = onCorrupt;
+    this.#maxFrameBytes = 3 * (maxMessageBytes + 64 * 1024);
+  }
+
+  /** Bytes read from the bulk pipe. */
+  push(chunk: Buffer): void {
+    if (this.#isCorrupt) return;
+    this.#chunks.push(chunk);
+    this.#buffered += chunk.length;
+    this.#release();
+    if (this.#buffered - this.#heldBytes > this.#maxFrameBytes + kAheadBytes) {
+      this.#corrupt(`${this.#buffered - this.#heldBytes} bytes arrived on the bulk pipe that no message announced`);
+    }
+  }
+
+  /** A frame (with the clusterkit marker) from the IPC channel. */
+  receive(message: unknown): void {
+    const lengths = (message as { b?: unknown }).b;
+    if (lengths === undefined && this.#held.length === 0) {
+      this.#deliver(message);
+      return;
+    }
+    if (this.#isCorrupt) return;
+    let total = 0;
+    if (lengths !== undefined) {
+      if (!Array.isArray(lengths) || lengths.length > kRecordSize * 1024 * 64) return this.#corrupt('a frame\'s bulk lengths are not a list');
+      for (const length of lengths as unknown[]) {
+        if (!Number.isSafeInteger(length) || (length as number) < 0) return this.#corrupt(`a frame announced a bulk string of ${String(length).slice(0, 24)} bytes`);
+        total += length as number;
+      }
+      if (total > this.#maxFrameBytes) return this.#corrupt(`a frame announced ${total} bytes of bulk strings, more than ${this.#maxFrameBytes}`);
+    }
+    this.#held.push({ message: message as HeldFrame['message'], lengths: lengths as number[] | undefined, total });
+    this.#heldBytes += total;
+    if (this.#held.length > kMaxHeldFrames) return this.#corrupt(`${this.#held.length} frames waited for bulk bytes that did not come`);
+    this.#release();
+  }
+
+  /** Frames still waiting for their bytes (the peer is gone: they never come). */
+  get heldFrames(): number {
+    return this.#held.length;
+  }
+
+  #release(): void {
+    while (this.#held.length > 0 && !this.#isCorrupt) {
+      const frame = this.#held[0]!;
+      if (frame.total > this.#buffered) return;
+      this.#held.shift();
+      this.#heldBytes -= frame.total;
+      if (frame.lengths !== undefined && !this.#join(frame)) return;
+      this.#deliver(frame.message);
+    }
+  }
+
+  /** Puts the frame's strings into its bulk records; false when it does not decode (reported). */
+  #join(frame: HeldFrame): boolean {
+    const bytes = this.#take(frame.total);
+    const strings: string[] = [];
+    let offset = 0;
+    for (const length of frame.lengths!) {
+      strings.push(bytes.toString('utf8', offset, offset + length));
+      offset += length;
+    }
+    const records = readFrame(frame.message);
+    if (records === undefined) {
+      this.#corrupt('a frame with bulk strings is malformed');
+      return false;
+    }
+    let next = 0;
+    try {
+      for (let i = 0; i < records.length; i += kRecordSize) {
+        const kind = records[i];
+        if (typeof kind !== 'number' || (kind & kBulk) === 0) continue;
+        const field = records[i + 3];
+        const count = Array.isArray(field) ? (field[1] as unknown) : undefined;
+        if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || next + count > strings.length) {
+          throw new BulkDecodeError(`a bulk record takes ${String(count).slice(0, 24)} strings of the ${strings.length - next} its frame has left`);
+        }
+        records[i + 3] = decodeBulk(field, strings, next);
+        records[i] = kind & ~kBulk;
+        next += count;
+      }
+    } catch (error) {
+      this.#corrupt(error instanceof BulkDecodeError ? error.message : String(error));
+      return false;
+    }
+    if (next !== strings.length) {
+      this.#corrupt(`a frame announced ${strings.length} bulk strings and its records took ${next}`);
+      return false;
+    }
+    return true;
+  }
+
+  /** The next `count` buffered bytes, as one buffer. */
+  #take(count: number): Buffer {
+    this.#buffered -= count;
+    const first = this.#chunks[0];
+    if (first !== undefined && first.length >= count) {
+      if (first.length === count) this.#chunks.shift();
+      else this.#chunks[0] = first.subarray(count);
+      return first.subarray(0, count);
+    }
+    const out = Buffer.allocUnsafe(count);
+    let filled = 0;
+    while (filled < count) {
+      const chunk = this.#chunks[0]!;
+      const used = Math.min(chunk.length, count - filled);
+      chunk.copy(out, filled, 0, used);
+      filled += used;
+      if (used === chunk.length) this.#chunks.shift();
+      else this.#chunks[0] = chunk.subarray(used);
+    }
+    return out;
+  }
+
+  #corrupt(reason: string): void {
+    if (this.#isCorrupt) return;
+    this.#isCorrupt = true;
+    this.#chunks = [];
+    this.#held = [];
+    this.#onCorrupt(reason);
+  }
+}

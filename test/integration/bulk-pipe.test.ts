@@ -1,0 +1,100 @@
+/**
+ * The bulk pipe (src/messaging/bulk-channel.ts): with `json` serialization, long strings travel
+ * as raw UTF-8 on a second pipe instead of through JSON.stringify. What arrives must be exactly
+ * what JSON would have delivered, in the order it was sent, in both directions.
+ */
+import type { Socket } from 'node:net';
+import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, type WorkerHandle } from '../../src/index.js';
+import { testOptions, track } from '../helpers/primary.js';
+
+class SequencePrimary extends ClusterPrimary {
+  readonly seen: Array<{ index: number; length: number }> = [];
+
+  _onMessage_seq(payload: { index: number; text: string }): void {
+    this.seen.push({ index: payload.index, length: payload.text.length });
+  }
+}
+
+async function start(extra: { serialization?: 'json' | 'advanced' } = {}) {
+  const primary = track(new SequencePrimary(testOptions('bulk-worker.ts', extra)));
+  const [worker] = await primary.start();
+  return { primary, worker: worker! };
+}
+
+/** The primary's end of the worker's bulk pipe, if it has one. */
+function bulkEnd(worker: WorkerHandle): Socket | undefined {
+  const stdio = worker.clusterWorker.process.stdio as unknown as Array<Socket | null>;
+  return stdio.length > 4 ? (stdio[stdio.length - 1] ?? undefined) : undefined;
+}
+
+class Point {
+  x = 'm'.repeat(3_000);
+  y = 2;
+}
+
+/** Payloads with long strings in every place, and what JSON would deliver of each. */
+function payloads(): Array<[string, unknown]> {
+  const manySmall: Record<string, unknown> = Object.fromEntries(Array.from({ length: 500 }, (_, index) => [`k${index}`, index]));
+  manySmall.big = 'p'.repeat(2_000);
+  return [
+    ['a long string alone', 'x'.repeat(10_000)],
+    ['an object with one', { data: 'x'.repeat(10 * 1024 - 12) }],
+    ['non-ASCII text', { text: 'é€😀'.repeat(2_000) }],
+    ['nested and in arrays', { list: ['a'.repeat(1_500), 'short', { deep: ['b'.repeat(5_000)] }], other: 'c'.repeat(1_024) }],
+    ['strings that look like placeholders', { a: '\u00000', b: '\u0000\u00000', c: `\u00000${'d'.repeat(2_000)}`, d: 'e'.repeat(2_000), e: '\u0000' }],
+    ['a key that looks like a placeholder', { '\u00000': 'v'.repeat(2_000), '\u0000': 'w' }],
+    ['integer keys first', { b: 'b'.repeat(2_000), 1: 'one'.repeat(700), 0: 'zero'.repeat(600) }],
+    ['a lone surrogate (stays JSON)', { s: `${'a'.repeat(5_000)}\ud800b`, t: 'f'.repeat(3_000) }],
+    ['toJSON, a Date and a class instance', { when: new Date(0), custom: { toJSON: () => ({ t: 'k'.repeat(4_000) }) }, point: new Point() }],
+    ['many small values and one long string', manySmall],
+    ['a string just under the threshold', 'g'.repeat(1_023)],
+  ];
+}
+
+describe('the bulk pipe', () => {
+  it('delivers long strings exactly as JSON would, both ways, through the bulk pipe', async () => {
+    const { primary, worker } = await start();
+    const end = bulkEnd(worker);
+    expect(end).toBeDefined();
+    for (const [, payload] of payloads()) {
+      await expect(primary.send(worker, 'echo' as never, payload as never)).resolves.toEqual(JSON.parse(JSON.stringify(payload)));
+    }
+    // The worker wrote its replies' strings on the pipe (the primary read them there).
+    expect(end!.bytesRead).toBeGreaterThan(10_000);
+    // It removed the variable once it opened the pipe: a process it starts does not see it.
+    await expect(primary.send(worker, 'bulkFdVariable' as never)).resolves.toBeNull();
+  });
+
+  it('keeps the order of messages of every size, both ways', async () => {
+    const { primary, worker } = await start();
+    const sizes = [10, 5_000, 20, 200_000, 3, 2_000, 2_000, 1, 70_000, 1_100, 0, 9_000];
+    // All in one tick (one frame, or a few), then spread over ticks.
+    for (const [index, size] of sizes.entries()) primary.notify(worker, 'remember' as never, { index, text: 'z'.repeat(size) } as never);
+    for (const [index, size] of sizes.entries()) {
+      primary.notify(worker, 'remember' as never, { index: 100 + index, text: 'z'.repeat(size) } as never);
+      if (index % 3 === 0) await new Promise((resolve) => setImmediate(resolve));
+    }
+    const kept = (await primary.send(worker, 'remembered' as never)) as Array<{ index: number; text: string }>;
+    expect(kept.map(({ index, text }) => [index, text.length])).toEqual([...sizes.map((size, index) => [index, size]), ...sizes.map((size, index) => [100 + index, size])]);
+    await expect(primary.send(worker, 'sendSequence' as never, { sizes } as never)).resolves.toBe(sizes.length);
+    // The notifications were written before the reply, on the same channel: they have been read.
+    expect(primary.seen).toEqual(sizes.map((length, index) => ({ index, length })));
+  });
+
+  it('is not used with advanced serialization, nor with CLUSTERKIT_BULK=0 (messages are the same)', async () => {
+    const advanced = await start({ serialization: 'advanced' });
+    expect(bulkEnd(advanced.worker)).toBeUndefined();
+    await expect(advanced.primary.send(advanced.worker, 'echo' as never, { data: 'x'.repeat(5_000) } as never)).resolves.toEqual({ data: 'x'.repeat(5_000) });
+    process.env.CLUSTERKIT_BULK = '0';
+    try {
+      const { primary, worker } = await start();
+      expect(bulkEnd(worker)).toBeUndefined();
+      for (const [, payload] of payloads()) {
+        await expect(primary.send(worker, 'echo' as never, payload as never)).resolves.toEqual(JSON.parse(JSON.stringify(payload)));
+      }
+    } finally {
+      delete process.env.CLUSTERKIT_BULK;
+    }
+  });
+});

@@ -1,0 +1,116 @@
+/**
+ * The bulk pipe's encoding (src/messaging/bulk-codec.ts) and reader (bulk-reader.ts), without
+ * processes: random payloads rebuilt from the JSON text and the strings' UTF-8 bytes must equal
+ * what JSON delivers, and the reader must give frames back in order whatever the pipes' timing.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { decodeBulk, encodeBulk, kBulkMinChars } from '../../src/messaging/bulk-codec.js';
+import { BulkReader } from '../../src/messaging/bulk-reader.js';
+
+/** A small deterministic generator (mulberry32): the same cases every run. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const kAlphabet = ['a', 'é', '€', '😀', '\u0000', '"', '\\', '\n', '\u2028', '0'];
+
+function randomString(next: () => number): string {
+  const long = next() < 0.4;
+  const length = long ? kBulkMinChars + Math.floor(next() * 3000) : Math.floor(next() * 8);
+  let text = next() < 0.2 ? '\u0000' : '';
+  const char = kAlphabet[Math.floor(next() * kAlphabet.length)]!;
+  text += char.repeat(Math.ceil(length / char.length));
+  if (next() < 0.1) text += '\u0000' + String(Math.floor(next() * 5));
+  return text;
+}
+
+function randomValue(next: () => number, depth: number): unknown {
+  const pick = next();
+  if (depth > 3 || pick < 0.4) return randomString(next);
+  if (pick < 0.5) return Math.floor(next() * 1000);
+  if (pick < 0.55) return null;
+  if (pick < 0.75) return Array.from({ length: Math.floor(next() * 4) }, () => randomValue(next, depth + 1));
+  const object: Record<string, unknown> = {};
+  for (let i = 0; i < Math.floor(next() * 4); i++) object[next() < 0.2 ? String(i) : randomString(next).slice(0, 6)] = randomValue(next, depth + 1);
+  return object;
+}
+
+/** What the receiver rebuilds from an encoding: the strings cross as UTF-8 bytes. */
+function rebuild(field: [string | null, number], strings: string[]): unknown {
+  const crossed = strings.map((text) => Buffer.from(text, 'utf8').toString('utf8'));
+  return decodeBulk(JSON.parse(JSON.stringify(field)), crossed, 0);
+}
+
+describe('bulk codec', () => {
+  it('rebuilds 2 000 random payloads exactly as JSON delivers them', () => {
+    const next = random(42);
+    let encoded = 0;
+    for (let i = 0; i < 2_000; i++) {
+      const payload = randomValue(next, 0);
+      const bulk = encodeBulk(payload, JSON.stringify(payload).length);
+      if (bulk === undefined) continue;
+      encoded++;
+      expect(rebuild(bulk.field, bulk.strings)).toEqual(JSON.parse(JSON.stringify(payload)));
+    }
+    expect(encoded).toBeGreaterThan(300); // the case under test was exercised
+  });
+
+  it('leaves a lone surrogate, short strings and many small values to plain JSON', () => {
+    expect(encodeBulk(`${'a'.repeat(2_000)}\ud800`, 2_002)).toBeUndefined();
+    expect(encodeBulk('a'.repeat(kBulkMinChars - 1), kBulkMinChars + 1)).toBeUndefined();
+    const many = Object.fromEntries(Array.from({ length: 200 }, (_, i) => [`k${i}`, 'v'.repeat(20)]));
+    expect(encodeBulk({ ...many, text: 'x'.repeat(1_500) }, 6_000)).toBeUndefined();
+  });
+
+  it('refuses fields no encoder writes', () => {
+    expect(() => decodeBulk('text', ['a'], 0)).toThrow(/not \[text, count\]/);
+    expect(() => decodeBulk([null, 2], ['a', 'b'], 0)).toThrow(/takes one string/);
+    expect(() => decodeBulk(['"\\u00003"', 1], ['a'], 0)).toThrow(/names no string/);
+    expect(() => decodeBulk(['{"a":', 1], ['a'], 0)).toThrow(/is not JSON$/);
+    expect(() => decodeBulk(['{"a":"x"}', 1], ['a'], 0)).toThrow(/announced 1 strings and placed 0/);
+  });
+});
+
+describe('bulk reader', () => {
+  it('delivers frames in order whether the bytes come before or after them, in any chunks', () => {
+    const next = random(7);
+    for (let round = 0; round < 50; round++) {
+      const delivered: unknown[] = [];
+      const reader = new BulkReader((message) => delivered.push((message as { m: unknown[] }).m[3]), (reason) => { throw new Error(reason); }, 1 << 20);
+      const sent: unknown[] = [];
+      const bytes: Buffer[] = [];
+      const frames: unknown[] = [];
+      for (let i = 0; i < 10; i++) {
+        const text = next() < 0.5 ? 'x'.repeat(kBulkMinChars + i) : `short ${i}`;
+        sent.push(text);
+        const bulk = encodeBulk(text, text.length + 2);
+        if (bulk === undefined) frames.push({ __ck: 1, m: [3, 0, 'type', text] });
+        else {
+          const data = Buffer.from(bulk.strings[0]!, 'utf8');
+          bytes.push(data);
+          frames.push({ __ck: 1, m: [3 | 16, 0, 'type', bulk.field], b: [data.length] });
+        }
+      }
+      const all = Buffer.concat(bytes);
+      let offset = 0;
+      // Frames and byte chunks of random sizes, interleaved at random.
+      for (const frame of frames) {
+        while (offset < all.length && next() < 0.5) {
+          const size = 1 + Math.floor(next() * 3000);
+          reader.push(all.subarray(offset, offset + size));
+          offset += size;
+        }
+        reader.receive(frame);
+      }
+      if (offset < all.length) reader.push(all.subarray(offset));
+      expect(delivered).toEqual(sent);
+      expect(reader.heldFrames).toBe(0);
+    }
+  });
+});

@@ -69,6 +69,7 @@ export class PrimaryHeartbeat {
 
   #ping(record: WorkerRecord): void {
     record.isPinging = true;
+    record.pingSentAt = Date.now();
     this.callbacks.ping(record, this.options.timeoutMs).then(
       (report) => {
         record.isPinging = false;

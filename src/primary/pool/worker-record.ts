@@ -94,6 +94,8 @@ export class WorkerRecord {
   memoryStrikes = 0;
   /** Set while a heartbeat ping awaits its answer. */
   isPinging = false;
+  /** When the ping awaiting its answer was sent (ms since the epoch); set with `isPinging`, read while it is set (silence.ts). */
+  pingSentAt = 0;
   /** Messages from this worker dropped as protocol errors (protocol-errors.ts). */
   protocolErrors = 0;
   /**

@@ -5,6 +5,8 @@
  * worker is silent, and comes back with their replacements. `/healthz` never fails for them.
  *
  * Blocks are ended by the test (files it creates) or by the heartbeat's kill, never by a clock.
+ * Workers block asleep: what the primary sees is the same as for a busy loop (test
+ * silent-worker.test.ts), without taking the CPUs other test files run on.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,10 +14,11 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { ClusterPrimary, WorkerHandle } from '../../src/index.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { get } from '../helpers/http.js';
 import { testPrimary } from '../helpers/primary.js';
-import { onceEvent, until } from '../helpers/wait.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
 
 type Primary = ClusterPrimary<ToWorker, ToPrimary>;
 
@@ -35,11 +38,15 @@ onCleanup(() => rmSync(gates, { recursive: true, force: true }));
  */
 const afterReads = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** Blocks `worker`'s event loop until the returned function is called (or the test ends). */
+/**
+ * Blocks `worker`'s event loop until the returned function is called (or the test ends). Asleep,
+ * not in a busy loop: a hang is a hang to the primary, and two busy workers would starve the
+ * other processes of a 2-core machine, the worker that should answer among them.
+ */
 async function block(primary: Primary, worker: WorkerHandle, name: string): Promise<() => void> {
   const gate = join(gates, `${name}-${worker.id}`);
   const release = onCleanup(() => writeFileSync(gate, ''));
-  await expect(primary.send(worker, 'blockUntilFile', { path: gate })).resolves.toBe('blocking');
+  await expect(primary.send(worker, 'sleepUntilFile', { path: gate })).resolves.toBe('blocking');
   return release;
 }
 
@@ -66,7 +73,10 @@ async function readyz(port: number): Promise<{ status: number; body: Record<stri
 describe('a silent worker in dispatch and readiness', () => {
   it('[H77] is passed over by roundRobin() while another answers; /readyz stays up, then fails when all are silent; /healthz never', async () => {
     // Silent after max(2 intervals, 1 s) = 1 s; killed only after a minute.
-    const primary = testPrimary({ workerCount: 2, heartbeat: { intervalMs: 100, timeoutMs: 60_000 } });
+    const log = capturedLogger('info');
+    const primary = testPrimary({ workerCount: 2, heartbeat: { intervalMs: 100, timeoutMs: 60_000 }, logger: log.logger });
+    const silentEvents = record<{ worker: WorkerHandle; silentMs: number }>(primary, 'workerSilent');
+    const endEvents = record<{ worker: WorkerHandle; silentMs: number }>(primary, 'workerSilenceEnd');
     const [healthy, hung] = (await primary.start()) as [WorkerHandle, WorkerHandle];
     const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
     // minReady 0: the pod is ready with no worker at all, so silent ones cannot make it less so.
@@ -98,6 +108,12 @@ describe('a silent worker in dispatch and readiness', () => {
     // What roundRobin() picked answers at once (the hung worker would hold it until the timeout).
     await expect(primary.send(picked!, 'echo', 'hello', { timeoutMs: 10_000 })).resolves.toBe('hello');
 
+    // Said once, however many picks passed it over.
+    await until(() => silentEvents.events.length > 0, 30_000, 'workerSilent');
+    expect(silentEvents.events.map(({ worker }) => worker.id)).toEqual([hung.id]);
+    expect(silentEvents.events[0]!.silentMs).toBeGreaterThan(1_000);
+    expect(log.text().match(/silent for \d+\.\d s, its event loop most likely blocked: roundRobin\(\) and sticky sessions pass it over until it answers/g)).toHaveLength(1);
+
     // Ready: one worker answers. The body says how many are silent.
     const oneSilent = await readyz(address.port);
     expect(oneSilent).toEqual({ status: 200, body: { status: 'ready', readyWorkers: 2, silentWorkers: 1, minReady: 1 } });
@@ -115,11 +131,18 @@ describe('a silent worker in dispatch and readiness', () => {
     // All silent: roundRobin() still picks one, as before, rather than throw.
     expect([healthy.id, hung.id]).toContain(primary.roundRobin().id);
 
+    // The heartbeat says so at its next tick (every intervalMs), once per worker.
+    await until(() => silentEvents.events.length === 2, 30_000, 'workerSilent for the second worker');
+
     // Unblocked, they answer again, and the pod is ready again.
     unblockHealthy();
     unblockHung();
     await until(async () => (await readyz(address.port)).status === 200, 30_000, '/readyz ready again');
     await until(async () => (await readyz(address.port)).body.silentWorkers === 0, 30_000, 'no silent worker left');
+    await until(() => endEvents.events.length === 2, 30_000, 'workerSilenceEnd for both');
+    expect(new Set(endEvents.events.map(({ worker }) => worker.id))).toEqual(new Set([healthy.id, hung.id]));
+    expect(silentEvents.events.map(({ worker }) => worker.id).sort()).toEqual([healthy.id, hung.id].sort());
+    expect(log.text()).toContain(`worker ${hung.id} answers again after `);
   });
 
   it('[H77] fails /readyz while the only worker is silent, and is ready again once the heartbeat replaced it', async () => {
@@ -128,8 +151,9 @@ describe('a silent worker in dispatch and readiness', () => {
     const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
     await until(() => primary.stats()[0]?.healthAgeMs !== undefined, 30_000, 'a heartbeat answer');
     const unresponsive = onceEvent(primary, 'workerUnresponsive', 30_000);
+    const silentEvents = record<{ worker: WorkerHandle }>(primary, 'workerSilent');
     const replaced = onceEvent<{ worker: WorkerHandle }>(primary, 'workerReady', 30_000);
-    primary.notify(hung, 'block', { ms: -1 });
+    await block(primary, hung, 'forever');
     await untilSilent(primary, [hung]);
     // Silent after 1 s, killed after 5 s: four seconds for two local requests.
     const silent = await readyz(address.port);
@@ -138,6 +162,7 @@ describe('a silent worker in dispatch and readiness', () => {
     expect(silent.body.reason).toMatch(/^the only ready worker silent for \d+\.\ds or more/);
     await expect(get(`http://127.0.0.1:${address.port}/healthz`)).resolves.toMatchObject({ status: 200 });
     await unresponsive;
+    expect(silentEvents.events.map(({ worker }) => worker.id)).toEqual([hung.id]);
     const { worker } = await replaced;
     expect(worker.id).not.toBe(hung.id);
     await until(async () => (await readyz(address.port)).status === 200, 30_000, '/readyz ready with the replacement');

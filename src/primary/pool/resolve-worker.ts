@@ -27,7 +27,7 @@ export function resolveWorker(pool: WorkerPool, worker: unknown): WorkerRecord {
  * those forked with `role` in their `roles` when given. A silent worker (its event loop most
  * likely blocked, silence.ts) is passed over while one of the others is not silent; when all
  * are, one of them is picked as before (a request to it then waits for its reply or timeout).
- * Nothing is logged per pick: the silence shows in `stats()`, status and the metrics.
+ * Nothing is logged per pick: the heartbeat says the silence once (`workerSilent`).
  * @throws NoWorkerAvailableError when no worker (with that role) is ready.
  */
 export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: string }): WorkerRecord {

@@ -21,3 +21,19 @@ export const kPrimaryMaxMessageBytesEnv = 'CLUSTERKIT_PRIMARY_MAX_MESSAGE_BYTES'
  * workers forked after the initial ones (see worker-pool.ts).
  */
 export const kWatchdogEnv = 'CLUSTERKIT_WATCHDOG';
+
+/**
+ * Every variable above: the primary sets or removes each in every worker after any `env`, so an
+ * `env` naming one is refused (the library's options) or dropped with a warning (`clusterkit run`).
+ */
+export const kOwnEnvNames: readonly string[] = Object.freeze([kSlotEnv, kNameEnv, kRolesEnv, kSerializationEnv, kPrimaryMaxMessageBytesEnv, kWatchdogEnv]);
+
+/**
+ * The names of `env` that are clusterkit's own variables, in `env`'s order. A value equal to the
+ * primary's own (`{ ...process.env, PORT: '3000' }` in a process whose parent was a clusterkit
+ * worker) is the inherited environment spread in, not a choice: it is left to be replaced silently,
+ * as the inherited variable itself is.
+ */
+export function ownEnvNamesIn(env: Readonly<Record<string, string | undefined>>): string[] {
+  return Object.keys(env).filter((name) => kOwnEnvNames.includes(name) && env[name] !== undefined && env[name] !== process.env[name]);
+}

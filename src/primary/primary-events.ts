@@ -236,8 +236,10 @@ export interface PrimaryEvents<ToPrimary> {
    * clusterkit's messaging; nothing else ran in the primary meanwhile. `bytes` is about what the
    * largest read held of its message (for JSON, in UTF-16 units), `maxMessageBytes` the
    * primary's limit: lower it if workers may send such messages. At most one event per worker per
-   * 10 s; `count` counts the times the worker reached 1 s since the previous one. The default
-   * logger writes it as a warning.
+   * 10 s; `count` counts the times the worker reached 1 s since the previous one. The costly reads
+   * under 1 s that follow an event (within 10 s) are told by the next one, which may hold only
+   * those (`count` 0): the `readMs` of the events add up to the time read. The default logger
+   * writes it as a warning.
    */
   workerSlowMessage: (event: {
     readonly worker: WorkerHandle;

@@ -15,7 +15,6 @@ import type { Serialization } from '../types.js';
 import {
   booleanOption,
   enumOption,
-  envOption,
   integerOption,
   normalizeOptions,
   numberOption,
@@ -27,6 +26,7 @@ import {
   type OptionTable,
 } from '../validate.js';
 import { autoWorkerCount, defaultMaxWorkers } from './pool/cpu-limit.js';
+import { workerEnvOption } from './worker-env-option.js';
 
 /** A stdio array as `node:cluster` accepts it, for example `['inherit', 'pipe', 'pipe', 'ipc']`. */
 export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
@@ -76,8 +76,10 @@ export interface PrimaryOptions {
   /**
    * Environment added to the inherited `process.env`; `undefined` removes a variable. clusterkit's
    * own variables (`CLUSTERKIT_SLOT`, `CLUSTERKIT_NAME`, `CLUSTERKIT_ROLES`, ...) are always the
-   * primary's, whatever this says: name and roles come from `fork({ name, roles })`.
+   * primary's: name and roles come from `fork({ name, roles })`.
    * @default {}
+   * @throws {InvalidOptionError} when it names one of clusterkit's own variables with a value
+   *   (other than the primary's own, which a spread `process.env` carries: that one is replaced)
    */
   env?: Record<string, string | undefined>;
   /**
@@ -270,7 +272,10 @@ export interface ForkOptions {
    * @example ['io']
    */
   roles?: string[];
-  /** Environment for these workers, added to the primary's `env` option. */
+  /**
+   * Environment for these workers, added to the primary's `env` option; refused as that one is
+   * when it names one of clusterkit's own variables (`CLUSTERKIT_NAME`: use `name`).
+   */
   env?: Record<string, string | undefined>;
 }
 
@@ -310,14 +315,14 @@ const kForkOptions = {
     return workerName;
   },
   roles: (value, name) => rolesOption(value, name),
-  env: (value, name) => envOption(value, name),
+  env: (value, name) => workerEnvOption(value, name),
 } satisfies OptionTable;
 
 const kPrimaryOptions = {
   workerScript: (value) => workerScriptOption(value),
   workerArgs: (value, name) => stringArrayOption(value, name, []),
   execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
-  env: (value, name) => envOption(value, name),
+  env: (value, name) => workerEnvOption(value, name),
   instanceVar: (value, name) => instanceVarOption(value, name),
   maxWorkers: (value, name) => maxWorkersOption(value, name),
   workerCount: (value, name, done) => workerCountOption(value, name, done.maxWorkers as number, 0),

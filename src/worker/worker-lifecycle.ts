@@ -34,6 +34,7 @@ import {
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { kWatchdogEnv } from '../worker-env.js';
+import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
 import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
@@ -130,6 +131,7 @@ export class WorkerLifecycle {
     if (options.handleSignals) {
       process.on('SIGINT', this.#onSignal);
       process.on('SIGTERM', this.#onSignal);
+      ignoreWorkerSignals();
     }
     emit('initialize', {});
     try {

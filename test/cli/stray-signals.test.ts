@@ -43,6 +43,25 @@ describeOnPosix('clusterkit run: stray signals', () => {
     await waitUntilGone(pids);
   });
 
+  it('[H79] SIGUSR2 to the whole process group (nodemon): the worker logs and ignores it too, and serves on from the same pid', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'usr2w'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service usr2w started: 1 worker/);
+    const [pid] = readyPids(run);
+    // Before: the worker died of it (Node's default action) and was restarted as a crash.
+    process.kill(-run.child.pid!, 'SIGUSR2');
+    await run.waitFor(new RegExp(`\\[clusterkit\\] WARN worker 1 \\(pid ${pid}\\): SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP to the primary`));
+    await run.waitFor(/\[usr2w\] WARN SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP/);
+    const answer = JSON.parse((await get(`http://127.0.0.1:${port}/`)).body) as { pid: number };
+    expect(answer.pid).toBe(pid);
+    expect(isAlive(pid!)).toBe(true);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.output()).not.toMatch(/crashed|exited unexpectedly/);
+    await waitUntilGone([pid!]);
+  });
+
   it('[H69] under a config of several apps, the launcher and each app primary log SIGUSR2 and run on; one SIGINT still stops all', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
@@ -123,6 +142,26 @@ describe('clusterkit run: --env and clusterkit variables', () => {
     const vars = ['CLUSTERKIT_NAME', 'CLUSTERKIT_ROLES', 'CLUSTERKIT_SLOT', 'CLUSTERKIT_WATCHDOG', 'KEPT'];
     const answer = JSON.parse((await get(`http://127.0.0.1:${port}/?vars=${vars.join(',')}`)).body) as { env: Record<string, string | null> };
     expect(answer.env).toEqual({ CLUSTERKIT_NAME: null, CLUSTERKIT_ROLES: null, CLUSTERKIT_SLOT: '0', CLUSTERKIT_WATCHDOG: null, KEPT: 'yes' });
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it("[H78] clusterkit's own variables in a config's env and --env are dropped with one warning line that names them and what to use instead", async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const config = { apps: [{ name: 'envwarn', script: 'server.mjs', workers: 1, env: { CLUSTERKIT_ROLES: 'io,admin', PORT: String(port) } }] };
+    const project = tempProject({ 'server.mjs': readFileSync(join(kRepoRoot, 'test/fixtures/cli-env-server.mjs'), 'utf8'), 'clusterkit.config.json': JSON.stringify(config) });
+    const run = startCli(['run', '--config', 'clusterkit.config.json', '--env', 'CLUSTERKIT_NAME=evil', '--env', 'KEPT=yes'], { runtime, cwd: project });
+    await run.waitFor(/service envwarn started: 1 worker/);
+    const answer = JSON.parse((await get(`http://127.0.0.1:${port}/?vars=CLUSTERKIT_NAME,CLUSTERKIT_ROLES,KEPT`)).body) as { env: Record<string, string | null> };
+    expect(answer.env).toEqual({ CLUSTERKIT_NAME: null, CLUSTERKIT_ROLES: null, KEPT: 'yes' });
+    const warnings = run.output().split('\n').filter((line) => line.includes('ignored: clusterkit sets its own variables'));
+    expect(warnings).toEqual([
+      expect.stringContaining(
+        "[envwarn] WARN CLUSTERKIT_ROLES and CLUSTERKIT_NAME in the workers' env (--env, --env-file or the config's env) ignored: clusterkit sets its own variables in each worker. --name (or the config's \"name\") names the cluster;",
+      ),
+    ]);
+    expect(warnings[0]).toContain('worker names and roles come from fork({ name, roles }) in a primary of your own');
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
   });

@@ -3,7 +3,9 @@
  * primary's own environment cannot set clusterkit's variables (`CLUSTERKIT_NAME`,
  * `CLUSTERKIT_ROLES`, ...), or a worker would believe a name or roles the primary never gave
  * it, and `roundRobin({ role })`, `workerByName()` and `context.from.name` would disagree
- * with it. Read from the worker itself (`whoami`) and from its real environment (Linux).
+ * with it. Read from the worker itself (`whoami`) and from its real environment (Linux). An
+ * `env` that names one is refused (H78); the primary's own values (a spread `process.env`) pass
+ * and are replaced.
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
@@ -15,21 +17,21 @@ function environOf(pid: number | undefined): Map<string, string> {
   return new Map(entries.map((entry) => [entry.slice(0, entry.indexOf('=')), entry.slice(entry.indexOf('=') + 1)]));
 }
 
-const kSpoof = { CLUSTERKIT_NAME: 'evil', CLUSTERKIT_ROLES: 'io,admin', CLUSTERKIT_SLOT: '7', CLUSTERKIT_WATCHDOG: 'early', KEPT: 'yes' };
+/** What a shell that exported clusterkit's variables leaves in the primary's environment. */
+const kInherited = { CLUSTERKIT_NAME: 'evil', CLUSTERKIT_ROLES: 'io,admin', CLUSTERKIT_SLOT: '7', CLUSTERKIT_WATCHDOG: 'early' };
 
 describe('clusterkit variables in env', () => {
-  it('[H70] env (the primary option, a fork option, the inherited environment) cannot give a worker a name or roles the primary did not', async () => {
-    // The primary's own environment, as a shell that exported the variables would leave it.
-    const saved = { name: process.env.CLUSTERKIT_NAME, roles: process.env.CLUSTERKIT_ROLES };
-    process.env.CLUSTERKIT_NAME = 'inherited';
-    process.env.CLUSTERKIT_ROLES = 'inherited';
+  it('[H70] the inherited environment, spread into env or not, cannot give a worker a name or roles the primary did not', async () => {
+    const saved = Object.fromEntries(Object.keys(kInherited).map((key) => [key, process.env[key]]));
+    Object.assign(process.env, kInherited);
     try {
-      const primary = testPrimary({ workerCount: 1, env: kSpoof });
+      // `{ ...process.env, KEPT }`: the primary's own values passed on, which are replaced in silence.
+      const primary = testPrimary({ workerCount: 1, env: { ...kInherited, KEPT: 'yes', CLUSTERKIT_NAME: undefined } });
       const [plain] = await primary.start();
       const who = await primary.send(plain!, 'whoami');
       expect([who.name, who.roles, who.slot]).toEqual([undefined, [], 0]);
       expect(primary.workerByName('evil')).toBeUndefined();
-      const [named] = await primary.fork({ name: 'cache', roles: ['storage'], env: { ...kSpoof, CLUSTERKIT_NAME: 'other', CLUSTERKIT_ROLES: 'admin' } });
+      const [named] = await primary.fork({ name: 'cache', roles: ['storage'], env: { ...kInherited } });
       await expect(primary.send(named!, 'whoami')).resolves.toMatchObject({ name: 'cache', roles: ['storage'], slot: named!.slot });
       expect(primary.roundRobin({ role: 'storage' })).toBe(named);
       expect(() => primary.roundRobin({ role: 'admin' })).toThrow("No ready worker with role 'admin'");
@@ -45,11 +47,27 @@ describe('clusterkit variables in env', () => {
         expect(environOf(named!.pid).get('CLUSTERKIT_WATCHDOG')).toBe('early');
       }
     } finally {
-      for (const [key, value] of [['CLUSTERKIT_NAME', saved.name], ['CLUSTERKIT_ROLES', saved.roles]] as const) {
+      for (const [key, value] of Object.entries(saved)) {
         if (value === undefined) delete process.env[key];
         else process.env[key] = value;
       }
     }
+  });
+
+  it("[H78] env naming clusterkit's own variables is refused at the call site, with what to use instead, not dropped in silence", async () => {
+    expect(() => testPrimary({ env: { KEPT: 'yes', CLUSTERKIT_NAME: 'evil' } })).toThrow(InvalidOptionError);
+    expect(() => testPrimary({ env: { KEPT: 'yes', CLUSTERKIT_NAME: 'evil' } })).toThrow(
+      `The "env" option must be an object without clusterkit's own variables: the primary sets CLUSTERKIT_NAME in each worker itself, after any env: it holds the worker's name, given by fork({ name }). Received "CLUSTERKIT_NAME"`,
+    );
+    expect(() => testPrimary({ env: { CLUSTERKIT_SLOT: '7' } })).toThrow('it holds the worker\'s slot number (instanceVar names a variable of your own to hold it too)');
+    const primary = testPrimary({ workerCount: 1 });
+    const [worker] = await primary.start();
+    await expect(primary.fork({ roles: ['storage'], env: { CLUSTERKIT_ROLES: 'admin' } })).rejects.toThrow(
+      "it holds the worker's roles, given by fork({ roles }). Received \"CLUSTERKIT_ROLES\"",
+    );
+    // Nothing was forked, and the cluster serves on.
+    expect(primary.workers).toEqual([worker]);
+    await expect(primary.send(worker!, 'whoami')).resolves.toMatchObject({ slot: 0 });
   });
 
   it("[H70] instanceVar cannot name one of clusterkit's own variables", () => {

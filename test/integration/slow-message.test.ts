@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from '@jest/globals';
 import { recordClusterEvents } from '../../src/control/record-events.js';
 import { guardChannel, kBusyReadMs, kSlowReadMs } from '../../src/primary/pool/channel-guard.js';
+import { SlowReadTally, type SlowReads } from '../../src/primary/pool/slow-reads.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -67,5 +68,35 @@ describe('a message slow to parse', () => {
     expect(event.readMs).toBeGreaterThanOrEqual(1_000);
     expect(event.reads).toBeGreaterThan(1);
     expect(event.bytes).toBeGreaterThan(800_000);
+  });
+
+  it('[H81] tells the whole time read: the rest of a burst under the threshold comes in the trailing report', async () => {
+    const child = fork(kChild, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    onCleanup(() => child.kill('SIGKILL'));
+    const read: number[] = [];
+    const told: SlowReads[] = [];
+    // The pool's tally over a real channel, with every read counted and short limits (20 ms, a
+    // 200 ms interval) so that this machine's speed does not matter and the test does not wait 10 s.
+    const tally = new SlowReadTally((reads) => told.push({ ...reads }), { slowMs: 20, windowMs: 10_000, intervalMs: 200 });
+    const onSlowRead = (readMs: number, bytes: number) => {
+      read.push(readMs);
+      tally.add(readMs, bytes);
+    };
+    expect(guardChannel(child, 64 * 1024 * 1024, () => {}, onSlowRead, 0)).toBe(true);
+    await once(child, 'message');
+    const ask = async (count: number) => {
+      const received = once(child, 'message');
+      child.send({ count });
+      await received;
+    };
+    // Messages of 100 000 objects until their reads reach 20 ms (the first report, at once)...
+    for (let round = 0; round < 100 && told.length === 0; round++) await ask(100_000);
+    expect(told.length).toBeGreaterThanOrEqual(1);
+    // ...then a small one: the rest, under 20 ms, that was never told.
+    await ask(10);
+    await until(() => told.reduce((total, reads) => total + reads.reads, 0) === read.length, 30_000, 'every read told');
+    expect(told.reduce((total, reads) => total + reads.readMs, 0)).toBeCloseTo(read.reduce((total, readMs) => total + readMs, 0), 6);
+    child.send('exit');
+    await until(() => child.exitCode !== null || child.signalCode !== null, 10_000, 'the child exited');
   });
 });

@@ -12,6 +12,7 @@ import { exitAfterStartFailure } from '../../runner/start-failure.js';
 import { decideWorkerCount } from '../../runner/worker-count.js';
 import { takeLauncherLink } from '../launcher-link.js';
 import { withFlagNames } from '../flag-names.js';
+import { dropOwnEnv } from '../own-env.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
 import { pipeWorkerOutput } from '../output-prefix.js';
@@ -34,6 +35,9 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   const logs = new LogBuffer();
   // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory).
   const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)));
+  // clusterkit's own variables are the primary's (H70): dropped, and said so once.
+  const workerEnv = dropOwnEnv(settings.env);
+  if (workerEnv.warning !== undefined) logger.warn({ ignored: workerEnv.ignored }, workerEnv.warning);
   const workers = decideWorkerCount({
     workers: settings.workers,
     dev: settings.dev,
@@ -54,7 +58,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       workerArgs: [settings.script, ...settings.scriptArgs],
       execArgv: [...process.execArgv, ...settings.nodeArgs],
       silent: true,
-      env: settings.env,
+      env: workerEnv.env,
       // PM2's variable for the worker's instance number, unless --env or the config sets it.
       instanceVar: 'NODE_APP_INSTANCE',
       // An app started with others handles its signals through the launcher link.

@@ -24,16 +24,17 @@ export async function statusCommand(args: string[]): Promise<number | 'help'> {
   if (values.interval !== undefined && !values.watch) throw new UsageError('--interval only applies with --watch.', 'status');
   const intervalMs = values.interval === undefined ? 1_000 : parseDuration(values.interval, '--interval', 'status');
   const name = positionals[0] === undefined ? undefined : parseClusterName(positionals[0], 'status');
-  const render = (statuses: ClusterStatus[]): string =>
-    values.json ? `${JSON.stringify(name === undefined ? statuses : statuses[0], null, values.watch ? 0 : 2)}\n` : renderText(statuses, name);
+  // "No cluster is running." only when none is: a cluster that did not answer still runs.
+  const render = ({ statuses, unanswered }: Survey): string =>
+    values.json
+      ? `${JSON.stringify(name === undefined ? statuses : statuses[0], null, values.watch ? 0 : 2)}\n`
+      : statuses.length > 0 || unanswered.length === 0
+        ? renderText(statuses, name)
+        : '';
   if (!values.watch) {
-    if (name !== undefined) {
-      process.stdout.write(render(await fetchStatuses(name)));
-      return 0;
-    }
-    const { statuses, unanswered } = await surveyClusters(undefined, kStatusTimeoutMs);
-    if (statuses.length > 0 || unanswered.length === 0 || values.json) process.stdout.write(render(statuses));
-    return reportUnanswered(unanswered);
+    const survey = await fetchStatuses(name);
+    process.stdout.write(render(survey));
+    return reportUnanswered(survey.unanswered);
   }
   return watch(name, intervalMs, render);
 }
@@ -65,9 +66,16 @@ function reportUnanswered(unanswered: readonly UnansweredCluster[]): number {
   return unanswered.length > 0 ? 1 : 0;
 }
 
-async function fetchStatuses(name: string | undefined): Promise<ClusterStatus[]> {
-  if (name === undefined) return (await surveyClusters(undefined, kStatusTimeoutMs)).statuses;
-  return [(await controlRequest(name, 'status', { timeoutMs: kStatusTimeoutMs })) as ClusterStatus];
+/** What one round of `status` learned: the statuses, and the clusters that run but did not answer. */
+interface Survey {
+  readonly statuses: ClusterStatus[];
+  readonly unanswered: readonly UnansweredCluster[];
+}
+
+/** Every cluster (those that did not answer named apart), or the one named (which throws when it does not answer). */
+async function fetchStatuses(name: string | undefined): Promise<Survey> {
+  if (name === undefined) return surveyClusters(undefined, kStatusTimeoutMs);
+  return { statuses: [(await controlRequest(name, 'status', { timeoutMs: kStatusTimeoutMs })) as ClusterStatus], unanswered: [] };
 }
 
 function renderText(statuses: ClusterStatus[], name: string | undefined): string {
@@ -75,8 +83,12 @@ function renderText(statuses: ClusterStatus[], name: string | undefined): string
   return statuses.map(formatStatus).join('\n');
 }
 
-/** Redraws until Ctrl-C; ends (0) when the cluster it watches has stopped. */
-async function watch(name: string | undefined, intervalMs: number, render: (statuses: ClusterStatus[]) => string): Promise<number> {
+/**
+ * Redraws until Ctrl-C; ends (0) when the cluster it watches has stopped. Without a name, each
+ * round also names the clusters that run but did not answer, as `list` does (H80): before, a
+ * blocked primary simply vanished from the watch.
+ */
+async function watch(name: string | undefined, intervalMs: number, render: (survey: Survey) => string): Promise<number> {
   const isTty = process.stdout.isTTY === true;
   let isFirst = true;
   let isStopped = false;
@@ -86,9 +98,9 @@ async function watch(name: string | undefined, intervalMs: number, render: (stat
     wake();
   });
   while (!isStopped) {
-    let statuses: ClusterStatus[] | undefined;
+    let survey: Survey | undefined;
     try {
-      statuses = await fetchStatuses(name);
+      survey = await fetchStatuses(name);
     } catch (error) {
       if (isFirst) throw error;
       // The cluster went away while we watched: say so and end, rather than fail.
@@ -102,9 +114,11 @@ async function watch(name: string | undefined, intervalMs: number, render: (stat
       process.stderr.write(`${error.message}\n`);
     }
     isFirst = false;
-    if (statuses) {
+    if (survey) {
       const stamp = `${new Date().toLocaleTimeString()}  (every ${intervalMs} ms, Ctrl-C to quit)\n`;
-      process.stdout.write(isTty ? `${kClearScreen}${stamp}${render(statuses)}` : render(statuses));
+      process.stdout.write(isTty ? `${kClearScreen}${stamp}${render(survey)}` : render(survey));
+      // After the frame, so a terminal's redraw does not wipe it before it is read.
+      reportUnanswered(survey.unanswered);
     }
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, intervalMs);

@@ -7,6 +7,8 @@
  * ignored. PM2's daemon does the same kind of thing: SIGUSR2 reopens its log files
  * (Unitech/pm2 lib/Daemon.js, `handleSignals`), it never stops the processes.
  *
+ * A worker does the same (worker-signals.ts): tools that signal a whole process tree reach it too.
+ *
  * Left alone: SIGUSR1 (Node starts its inspector on it and the process lives on), SIGPIPE
  * (Node ignores it), SIGQUIT (Ctrl-\: a deliberate "quit now", as SIGKILL).
  */
@@ -19,13 +21,23 @@ export const kIgnoredSignals = ['SIGUSR2'] as const;
 /** Listeners installed by clusterkit: another listener means the app handles the signal itself. */
 const ours = new WeakSet<(...args: never[]) => void>();
 
+/** The primary's line: what clusterkit does on the signals it does act on, and what nodemon needs. */
+function primaryIgnoredLine(signal: string, since: string): string {
+  return (
+    `${signal} ignored${since}: clusterkit reloads the workers on SIGHUP (or \`clusterkit reload\`) and stops on SIGTERM or SIGINT. ` +
+    'nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch.'
+  );
+}
+
 /**
  * Logs and ignores each of `kIgnoredSignals` (a `warn` line, at most one per signal per 10 s,
  * saying how many came since the last), silently when the process has its own listener for
- * it. `logger()` is read at each signal (undefined: ignored without a line). Returns the
- * function that removes the listeners. Does nothing on Windows, which has no such signals.
+ * it, whenever that listener was added (before or after this call). `logger()` is read at each
+ * signal (undefined: ignored without a line); `line` words it (`since` is empty or
+ * ` (3 since the last such line)`). Returns the function that removes the listeners. Does
+ * nothing on Windows, which has no such signals.
  */
-export function ignoreSignals(logger: () => Logger | undefined): () => void {
+export function ignoreSignals(logger: () => Logger | undefined, line: (signal: string, since: string) => string = primaryIgnoredLine): () => void {
   if (process.platform === 'win32') return () => {};
   const listeners = kIgnoredSignals.map((signal) => {
     // Told at most once per 10 s, the signals since added up in a trailing line.
@@ -35,11 +47,7 @@ export function ignoreSignals(logger: () => Logger | undefined): () => void {
         const log = logger();
         if (!log) return;
         const since = count > 1 ? ` (${count} since the last such line)` : '';
-        log.warn(
-          { signal, count },
-          `${signal} ignored${since}: clusterkit reloads the workers on SIGHUP (or \`clusterkit reload\`) and stops on SIGTERM or SIGINT. ` +
-            'nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch.',
-        );
+        log.warn({ signal, count }, line(signal, since));
       },
     );
     const listener = (): void => {

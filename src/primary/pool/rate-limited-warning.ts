@@ -29,6 +29,11 @@ export class RateLimitedWarning<T> {
     private readonly intervalMs = kWarningIntervalMs,
   ) {}
 
+  /** Whether occurrences are held for a trailing warning not told yet. */
+  get isHolding(): boolean {
+    return this.#held !== undefined;
+  }
+
   /** One occurrence: told now, or held for the trailing warning. */
   note(occurrence: T): void {
     const now = Date.now();

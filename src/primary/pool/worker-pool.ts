@@ -19,24 +19,14 @@ import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { guardChannel, guardInternalMessages, kMaxServersPerWorker, kSlowReadMs, kSlowReadWindowMs, type ChannelFault } from './channel-guard.js';
+import { guardChannel, guardInternalMessages, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs } from './handoff-guard.js';
-import { RateLimitedWarning } from './rate-limited-warning.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
-import { WorkerRecord, type SlowReads } from './worker-record.js';
-
-/** Adds up costly reads for one trailing `workerSlowMessage`. */
-function addSlowReads(held: SlowReads | undefined, next: SlowReads): SlowReads {
-  if (held === undefined) return { ...next };
-  held.readMs += next.readMs;
-  held.reads += next.reads;
-  held.bytes = Math.max(held.bytes, next.bytes);
-  held.count += next.count;
-  return held;
-}
+import { SlowReadTally } from './slow-reads.js';
+import { WorkerRecord } from './worker-record.js';
 
 /**
  * What one IPC message from a worker may have on top of the primary's `maxMessageBytes` (a
@@ -278,22 +268,13 @@ export class WorkerPool {
   }
 
   /**
-   * A read of the worker's channel kept the primary busy `kBusyReadMs` or more (channel-guard.ts).
-   * Such reads add up within `kSlowReadWindowMs`; once they (or one alone) reach `kSlowReadMs`,
-   * the worker is reported, rate-limited as protocol errors are.
+   * A read of the worker's channel kept the primary busy `kBusyReadMs` or more (channel-guard.ts):
+   * added up, and reported once such reads reach `kSlowReadMs`, rate-limited as protocol errors
+   * are, the rest of each burst in the trailing report (slow-reads.ts).
    */
   #onSlowRead(record: WorkerRecord, readMs: number, bytes: number): void {
-    const now = performance.now();
-    let busy = record.busyReads;
-    if (busy === undefined || now - busy.since > kSlowReadWindowMs) busy = record.busyReads = { since: now, readMs: 0, reads: 0, bytes: 0 };
-    busy.readMs += readMs;
-    busy.reads++;
-    busy.bytes = Math.max(busy.bytes, bytes);
-    if (busy.readMs < kSlowReadMs) return;
-    record.busyReads = undefined;
-    record.slowMessages++;
-    // Rate-limited, with a trailing warning that adds up what came after the last one.
-    record.slowMessageWarning ??= new RateLimitedWarning<SlowReads>(addSlowReads, (reads) =>
+    record.slowReads ??= new SlowReadTally((reads) => {
+      record.slowMessages += reads.count;
       this.#context.emit('workerSlowMessage', {
         worker: record.handle,
         readMs: Math.round(reads.readMs),
@@ -301,9 +282,9 @@ export class WorkerPool {
         bytes: reads.bytes,
         count: reads.count,
         maxMessageBytes: this.#context.options.maxMessageBytes,
-      }),
-    );
-    record.slowMessageWarning.note({ readMs: busy.readMs, reads: busy.reads, bytes: busy.bytes, count: 1 });
+      });
+    });
+    record.slowReads.add(readMs, bytes);
   }
 
   #onDisconnect(record: WorkerRecord): void {

@@ -11,14 +11,7 @@ import type { Slot } from './slot.js';
 import type { ProtocolProblem } from '../../errors.js';
 import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
 
-/** Costly reads of a worker's channel added up for one `workerSlowMessage` (channel-guard.ts). */
-export interface SlowReads {
-  readMs: number;
-  reads: number;
-  bytes: number;
-  /** Times they reached `kSlowReadMs`. */
-  count: number;
-}
+import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
 
@@ -122,10 +115,8 @@ export class WorkerRecord {
   protocolWarning: RateLimitedWarning<Counted<{ type: string | undefined; problem: ProtocolProblem }>> | undefined;
   /** Times its channel's reads kept the primary busy `kSlowReadMs`, one read or several costly ones (channel-guard.ts). */
   slowMessages = 0;
-  /** Its costly reads (`kBusyReadMs` or more) in the current window: since when (performance.now()), their time, count and largest size. */
-  busyReads: { since: number; readMs: number; reads: number; bytes: number } | undefined;
-  /** When `workerSlowMessage` was last emitted for it, and `slowMessages` then. */
-  slowMessageWarning: RateLimitedWarning<SlowReads> | undefined;
+  /** Its costly reads (`kBusyReadMs` or more), added up into `workerSlowMessage`; created at the first. */
+  slowReads: SlowReadTally | undefined;
   /**
    * When it last showed its event loop turning (ms since the epoch): a message from it, or a
    * backed-up write to it completing (it reads a backlog of ours before it can answer). What the

@@ -1,0 +1,24 @@
+/**
+ * Signals a worker must not die of (H79), as the primary does not (ignored-signals.ts, H69).
+ * nodemon and some process managers signal a whole process tree, so SIGUSR2 reaches each worker
+ * too, where Node's default action ended it at once: a crash the primary reported and restarted
+ * for nothing. A worker logs it on its stderr (one line, at most one per 10 s) and runs on; a
+ * worker whose code listens for it itself (heapdump, a log reopener), before or after start(),
+ * gets it silently.
+ */
+import cluster from 'node:cluster';
+import { createLineLogger, type Logger } from '../logger.js';
+import { ignoreSignals } from '../primary/lifecycle/ignored-signals.js';
+
+/** Installs the listeners for the worker's life. `[clusterkit] WARN worker 3 (pid 4242): SIGUSR2 ignored: ...`. */
+export function ignoreWorkerSignals(): void {
+  // Created at the first signal: a worker that gets none pays nothing.
+  let logger: Logger | undefined;
+  const who = `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`;
+  ignoreSignals(
+    () => (logger ??= createLineLogger()),
+    (signal, since) =>
+      `${who}: ${signal} ignored${since}: clusterkit reloads the workers on SIGHUP to the primary (or \`clusterkit reload\`) and stops them on SIGTERM or SIGINT to it. ` +
+      `nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch. To act on ${signal} in the worker (heapdump), listen for it: process.on('${signal}', ...).`,
+  );
+}

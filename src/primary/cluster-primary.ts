@@ -132,7 +132,9 @@ export class ClusterPrimary<
   /**
    * The ready worker least recently picked under `tag` (a rotation: each tag rotates on its own,
    * `'default'` when left out). With `role` (a filter), only workers forked with that role
-   * (`fork({ roles: [role] })`) are picked.
+   * (`fork({ roles: [role] })`) are picked. A silent worker (`stats().isSilent`: its event loop
+   * most likely blocked) is skipped while another eligible worker is not silent; when every
+   * eligible worker is silent, one of them is picked as usual.
    * @throws NoWorkerAvailableError when no worker (with that role) is ready.
    * @example primary.roundRobin({ tag: 'uploads', role: 'io' })
    */
@@ -193,9 +195,9 @@ export class ClusterPrimary<
   }
 
   /**
-   * Serves `/healthz` (liveness), `/readyz` (at least `minReady` ready workers and not shutting
-   * down; 503 from the moment shutdown begins) and `/metrics` over HTTP, for Kubernetes probes
-   * and Prometheus. Keeps answering during shutdown; closed when it completes.
+   * Serves `/healthz` (liveness), `/readyz` (at least `minReady` ready workers, not all of them
+   * silent, and not shutting down; 503 from the moment shutdown begins) and `/metrics` over
+   * HTTP, for Kubernetes probes and Prometheus. Keeps answering during shutdown; closed when it completes.
    * @example await primary.listenHealth({ port: 9090, minReady: 2 })
    */
   listenHealth(options: HealthOptions): Promise<HealthListener> {

@@ -190,6 +190,16 @@ export interface PrimaryEvents<ToPrimary> {
   workerCrash: (event: WorkerCrashEvent) => void;
   workerRestart: (event: WorkerRestartEvent) => void;
   workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
+  /**
+   * A ready worker became silent (`stats().isSilent`: nothing heard for `silentMs` ms, over two
+   * heartbeat intervals, with a ping unanswered; its event loop is most likely blocked), as the
+   * heartbeat found at its tick (every `heartbeat.intervalMs`). `roundRobin()` and sticky
+   * sessions pass it over while another worker answers. Once per silence: followed by `workerSilenceEnd` when it answers again, or by
+   * `workerUnresponsive` when the heartbeat kills it at `heartbeat.timeoutMs`.
+   */
+  workerSilent: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
+  /** A worker reported by `workerSilent` answered a heartbeat ping again, after `silentMs` ms without a word. */
+  workerSilenceEnd: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
   workerMemoryLimit: (event: { readonly worker: WorkerHandle; readonly rssBytes: number; readonly limitBytes: number }) => void;
   /**
    * A stopping worker's `_destroy` did not finish within the worker's own deadline, `timeoutMs`

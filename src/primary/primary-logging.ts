@@ -112,6 +112,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const level = previous.readyAt === undefined ? 'debug' : 'info';
     logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
   });
+  primary.on('workerSilent', ({ worker, silentMs }) =>
+    logger.warn(
+      { ...ids(worker), silentMs },
+      `worker ${worker.id} silent for ${formatElapsed(silentMs)}, its event loop most likely blocked: roundRobin() and sticky sessions pass it over until it answers`,
+    ),
+  );
+  primary.on('workerSilenceEnd', ({ worker, silentMs }) => logger.info({ ...ids(worker), silentMs }, `worker ${worker.id} answers again after ${formatElapsed(silentMs)} silent`));
   primary.on('workerUnresponsive', ({ worker, silentMs }) => {
     killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms`, fields: { silentMs } });
     logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);

@@ -15,7 +15,7 @@ describe('health endpoint', () => {
     await expect(get(url('/healthz'))).resolves.toMatchObject({ status: 200 });
     const ready = await get(url('/readyz'));
     expect(ready.status).toBe(200);
-    expect(JSON.parse(ready.body)).toEqual({ status: 'ready', readyWorkers: 2, minReady: 2 });
+    expect(JSON.parse(ready.body)).toEqual({ status: 'ready', readyWorkers: 2, silentWorkers: 0, minReady: 2 });
     const metrics = await get(url('/metrics'));
     expect(metrics.body).toContain('clusterkit_workers{state="ready"} 2');
     await primary.stopWorker(first!);

@@ -15,6 +15,10 @@ async function primarySide(primary: ClusterPrimary) {
   const failed: readonly WorkerHandle[] = report.failed;
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal }) => void [worker.id, timeoutMs + 1, signal satisfies 'SIGINT' | 'SIGTERM' | undefined]);
   primary.on('workerDrain', ({ worker, connections, spreadMs }) => void [worker.id, connections + 1, spreadMs + 1]);
+  primary.on('workerSilent', ({ worker, silentMs }) => void [worker.id, silentMs + 1]);
+  primary.on('workerSilenceEnd', ({ worker, silentMs }) => void [worker.id, silentMs + 1]);
+  // @ts-expect-error a silence has no reason field
+  primary.on('workerSilent', ({ reason }) => void reason);
   primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs }) => void [worker.id, openRequests + 1, timeoutMs satisfies number | undefined]);
   const cut: number = report.requestsCut;
   new ClusterPrimary({ instanceVar: 'NODE_APP_INSTANCE' });

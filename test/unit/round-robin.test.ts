@@ -39,6 +39,29 @@ describe('RoundRobin', () => {
     expect(rr.pick('t')).toBe('a');
   });
 
+  it('[H77] passes over members the caller says no to, keeping their place, unless all are', () => {
+    const rr = new RoundRobin<string>();
+    for (const member of ['a', 'b', 'c']) rr.add(member);
+    const silent = new Set(['b']);
+    const isSilent = (member: string) => silent.has(member);
+    // Never picked yet or least recently picked: b is passed over each time.
+    expect([1, 2, 3, 4].map(() => rr.pick('t', undefined, isSilent))).toEqual(['a', 'c', 'a', 'c']);
+    // b kept its place at the front: once it answers again it is next.
+    silent.clear();
+    expect([1, 2, 3].map(() => rr.pick('t', undefined, isSilent))).toEqual(['b', 'a', 'c']);
+    // Every member silent: the rotation as without the test, nothing thrown.
+    for (const member of ['a', 'b', 'c']) silent.add(member);
+    expect([1, 2, 3, 4].map(() => rr.pick('t', undefined, isSilent))).toEqual(['b', 'a', 'c', 'b']);
+    // Within a role: the only other member with the role is picked while one is silent.
+    rr.add('d', ['io']);
+    rr.add('e', ['io']);
+    silent.clear();
+    silent.add('d');
+    expect([1, 2, 3].map(() => rr.pick('t', 'io', isSilent))).toEqual(['e', 'e', 'e']);
+    silent.add('e');
+    expect([1, 2].map(() => rr.pick('t', 'io', isSilent))).toEqual(['d', 'e']);
+  });
+
   it('is fair to within one pick over many picks', () => {
     const rr = new RoundRobin<number>();
     for (let i = 0; i < 7; i++) rr.add(i);

@@ -3,8 +3,11 @@
  *
  * - `GET /healthz`: 200 while the primary's event loop answers (liveness). A crashed worker
  *   does not fail it: the primary replaces workers itself.
- * - `GET /readyz`: 200 while at least `minReady` workers are ready and the primary is not
- *   shutting down; 503 from the moment shutdown begins, so traffic drains away first.
+ * - `GET /readyz`: 200 while at least `minReady` workers are ready, not all of them silent, and
+ *   the primary is not shutting down; 503 from the moment shutdown begins, so traffic drains
+ *   away first. Every ready worker silent (`stats().isSilent`: each event loop most likely
+ *   blocked) is 503 too: the pod serves nothing until the heartbeat replaces them. `/healthz`
+ *   never fails for them: the primary is alive, and a restarted pod would lose the replacements.
  * - `GET /metrics`: `primary.metrics()`, the Prometheus text exposition.
  *
  * It keeps answering during shutdown and closes when shutdown completes.
@@ -38,7 +41,10 @@ export interface HealthOptions {
   port: number;
   /** Address to listen on. @default all interfaces */
   host?: string;
-  /** Ready workers needed for `/readyz` to answer 200. @default 1 */
+  /**
+   * Ready workers needed for `/readyz` to answer 200; a silent worker counts, but not when all
+   * of them are silent (0 keeps `/readyz` up with no worker at all, silent or not). @default 1
+   */
   minReady?: number;
   /** Time each worker has to answer a `/metrics` scrape. @default 2000 */
   metricsTimeoutMs?: number;
@@ -49,10 +55,18 @@ export interface HealthListener {
   close(): Promise<void>;
 }
 
+/** Ready workers, and how many of them are silent (undefined with `heartbeat: false`). */
+export interface ReadyCount {
+  ready: number;
+  silent: number | undefined;
+  /** The shortest silence of the silent ones (ms); undefined when none is silent. */
+  silentForMs: number | undefined;
+}
+
 /** What the endpoint reads from the primary. */
 export interface HealthSource {
   state(): PrimaryState;
-  readyWorkers(): number;
+  readyWorkers(): ReadyCount;
   metrics(timeoutMs: number): Promise<string>;
 }
 
@@ -61,12 +75,12 @@ export interface HealthSource {
  * `/metrics` (`primary.metrics()`).
  */
 export async function listenHealth(
-  { lifecycle, pool }: Pick<PrimaryContext, 'lifecycle' | 'pool'>,
+  { lifecycle, pool, options: { heartbeat } }: Pick<PrimaryContext, 'lifecycle' | 'pool' | 'options'>,
   metrics: (timeoutMs: number) => Promise<string>,
   input: HealthOptions,
 ): Promise<HealthListener> {
   if (lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; listenHealth() is refused.');
-  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => pool.rotation.size, metrics };
+  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => countReady(pool, heartbeat), metrics };
   const options = knownOptions(input, ['port', 'host', 'minReady', 'metricsTimeoutMs'], 'listenHealth options');
   const port = portOption(options.port);
   const host = stringOption(options.host, 'host');
@@ -130,11 +144,14 @@ async function route(source: HealthSource, options: { minReady: number; metricsT
       json(response, 200, { status: 'ok', state: source.state() });
       return;
     case '/readyz': {
-      const state = source.state();
-      const ready = source.readyWorkers();
-      const isReady = state === 'running' && ready >= options.minReady;
-      const reason = state === 'stopping' || state === 'stopped' ? 'shutting down' : state !== 'running' ? 'starting' : isReady ? undefined : `${ready} of ${options.minReady} required workers ready`;
-      json(response, isReady ? 200 : 503, { status: isReady ? 'ready' : 'not ready', readyWorkers: ready, minReady: options.minReady, ...(reason ? { reason } : {}) });
+      let readiness = readinessOf(source, options.minReady);
+      // Every ready worker silent: their answers may already wait on the channels, unread while
+      // this primary's own loop was busy; they are read before the poll phase ends.
+      if (readiness.isAllSilent) {
+        await new Promise<void>((resolve) => setImmediate(resolve));
+        readiness = readinessOf(source, options.minReady);
+      }
+      json(response, readiness.isReady ? 200 : 503, readiness.body);
       return;
     }
     case '/metrics': {
@@ -145,6 +162,35 @@ async function route(source: HealthSource, options: { minReady: number; metricsT
     default:
       json(response, 404, { status: 'not found', paths: ['/healthz', '/readyz', '/metrics'] });
   }
+}
+
+/** The `/readyz` answer. */
+function readinessOf(source: HealthSource, minReady: number): { isReady: boolean; isAllSilent: boolean; body: object } {
+  const state = source.state();
+  const { ready, silent, silentForMs } = source.readyWorkers();
+  // minReady 0 says the pod is ready with no worker at all: silent ones cannot make it less so.
+  const isAllSilent = ready > 0 && silent === ready && minReady > 0;
+  const isReady = state === 'running' && ready >= minReady && !isAllSilent;
+  let reason: string | undefined;
+  if (state === 'stopping' || state === 'stopped') reason = 'shutting down';
+  else if (state !== 'running') reason = 'starting';
+  else if (ready < minReady) reason = `${ready} of ${minReady} required workers ready`;
+  else if (isAllSilent) reason = `${ready === 1 ? 'the only ready worker' : `all ${ready} ready workers`} silent for ${((silentForMs ?? 0) / 1000).toFixed(1)}s or more: no answer to the heartbeat`;
+  const body = { status: isReady ? 'ready' : 'not ready', readyWorkers: ready, ...(silent === undefined ? {} : { silentWorkers: silent }), minReady, ...(reason ? { reason } : {}) };
+  return { isReady, isAllSilent, body };
+}
+
+/** Ready workers (those `roundRobin()` picks among) and, with the heartbeat on, the silent ones among them. */
+function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['options']['heartbeat']): ReadyCount {
+  const now = Date.now();
+  let silent = 0;
+  let silentForMs = Number.POSITIVE_INFINITY;
+  for (const record of pool.records) {
+    if (!pool.rotation.has(record) || !pool.isSilent(record, now)) continue;
+    silent += 1;
+    silentForMs = Math.min(silentForMs, now - record.lastHeardAt());
+  }
+  return { ready: pool.rotation.size, silent: heartbeat ? silent : undefined, silentForMs: silent > 0 ? silentForMs : undefined };
 }
 
 function json(response: ServerResponse, status: number, body: object): void {

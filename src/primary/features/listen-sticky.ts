@@ -9,8 +9,9 @@
  * chosen: a connection handed to it would be reset.
  *
  * A client stays with its worker as long as that worker serves (an assignment table); a new
- * client, or one whose worker is gone, gets the worker chosen by rendezvous hashing of its
- * address over the serving workers' slots. Only the address is known at this layer (L4): behind
+ * client, or one whose worker is gone or silent (`stats().isSilent`), gets the worker chosen by
+ * rendezvous hashing of its address over the slots of the serving workers that are not silent
+ * (of all serving workers when every one is silent). Only the address is known at this layer (L4): behind
  * a proxy every client has the proxy's address, see docs/sticky-sessions.md. With no serving
  * worker a connection is closed at once (as with no ready worker), and reported (`stickyRefused`).
  */
@@ -117,7 +118,7 @@ class StickyBalancer {
   #choose(key: string): WorkerRecord | undefined {
     const assigned = this.#assignments.get(key);
     this.#assignments.delete(key);
-    const worker = assigned && this.#isServing(assigned) ? assigned : this.#hash.pick(key, this.#servingWorkers(), (record) => record.slot.index);
+    const worker = assigned && this.#isServing(assigned) && !this.#context.pool.isSilent(assigned) ? assigned : this.#rehash(key, assigned);
     if (!worker) return undefined;
     this.#assignments.set(key, worker);
     if (this.#assignments.size > kMaxAssignments) this.#assignments.delete(this.#assignments.keys().next().value!);
@@ -127,6 +128,21 @@ class StickyBalancer {
   /** Ready, connected, serving sticky connections (`$sticky`), and with the listener's role if any. */
   #isServing(record: WorkerRecord): boolean {
     return record.servesSticky && record.state === 'ready' && record.isConnected && (this.#role === undefined || record.slot.spec.roles.includes(this.#role));
+  }
+
+  /**
+   * The worker for a new client, or one whose worker no longer serves or is silent (its event
+   * loop most likely blocked: a connection handed to it waits unread until it recovers or the
+   * heartbeat kills it): the rendezvous choice among serving workers that are not silent. When
+   * every serving worker is silent, among all of them, and a client keeps its own.
+   */
+  #rehash(key: string, assigned: WorkerRecord | undefined): WorkerRecord | undefined {
+    const { pool } = this.#context;
+    const now = Date.now();
+    const serving = [...this.#servingWorkers()];
+    const answering = serving.filter((record) => !pool.isSilent(record, now));
+    if (answering.length === 0 && assigned !== undefined && serving.includes(assigned)) return assigned;
+    return this.#hash.pick(key, answering.length > 0 ? answering : serving, (record) => record.slot.index);
   }
 
   *#servingWorkers(): Iterable<WorkerRecord> {

@@ -7,25 +7,10 @@
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerRecord, WorkerState } from '../pool/worker-record.js';
+import { isSilent, silenceOf } from '../pool/silence.js';
 
-/**
- * The floor of the silence threshold (ms). A healthy worker answers each ping within a few ms,
- * but on a busy machine an answer, or the primary's own timer, can be late by hundreds of ms
- * whatever the interval: a 100 ms heartbeat must not call a healthy worker silent at 200 ms.
- */
-export const kMinSilentAfterMs = 1_000;
-
-/**
- * How long a ready worker may go unheard before it counts as silent (`isSilent`): two
- * heartbeat intervals (a healthy worker answers every interval), at least `kMinSilentAfterMs`,
- * at most `heartbeat.timeoutMs` (when the heartbeat kills it). Undefined with `heartbeat: false`:
- * nothing then asks an idle worker to speak, so its silence means nothing.
- * With the defaults (1 s interval, 10 s timeout): 2 000 ms.
- */
-export function silentAfterMs(heartbeat: NormalizedHeartbeatOptions | false): number | undefined {
-  if (!heartbeat) return undefined;
-  return Math.min(heartbeat.timeoutMs, Math.max(2 * heartbeat.intervalMs, kMinSilentAfterMs));
-}
+// The silence threshold lives with the one definition of silence that dispatch and /readyz share.
+export { kMinSilentAfterMs, silentAfterMs } from '../pool/silence.js';
 
 export interface WorkerStats {
   id: number;
@@ -65,10 +50,12 @@ export interface WorkerStats {
   silentMs: number | undefined;
   /**
    * True while a ready worker has been silent longer than two heartbeat intervals (at least
-   * 1 s; see `silentAfterMs()`): its event loop is most likely blocked. Its heartbeat figures
-   * are those of its last answer (`healthAgeMs` old); `clusterkit status` shows `silent 5.2s`
-   * and no CPU or loop figure for it, and `clusterkit_worker_up` is 0. The heartbeat kills it
-   * at `heartbeat.timeoutMs` unless it speaks again.
+   * 1 s; see `silentAfterMs()`) with a heartbeat ping unanswered: its event loop is most likely
+   * blocked. Its heartbeat figures are those of its last answer (`healthAgeMs` old);
+   * `clusterkit status` shows `silent 5.2s` and no CPU or loop figure for it, and
+   * `clusterkit_worker_up` is 0. `roundRobin()` skips it while another eligible worker is not
+   * silent, sticky sessions send clients elsewhere, and `/readyz` fails once every ready worker
+   * is silent. The heartbeat kills it at `heartbeat.timeoutMs` unless it speaks again.
    */
   isSilent: boolean;
   messagesIn: number;
@@ -86,12 +73,11 @@ export interface WorkerStats {
 /** The rows of `primary.stats()`; `heartbeat` is the primary's option (it decides who is silent). */
 export function collectStats(pool: WorkerPool, heartbeat: NormalizedHeartbeatOptions | false): WorkerStats[] {
   const now = Date.now();
-  const threshold = silentAfterMs(heartbeat);
-  return [...pool.records].map((record) => statsOf(record, now, threshold));
+  return [...pool.records].map((record) => statsOf(record, now, heartbeat));
 }
 
-function statsOf(record: WorkerRecord, now: number, silentAfter: number | undefined): WorkerStats {
-  const silentMs = silentAfter === undefined ? undefined : silence(record, now);
+function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbeatOptions | false): WorkerStats {
+  const silentMs = silenceOf(record, heartbeat, now);
   return {
     id: record.id,
     pid: record.pid,
@@ -109,7 +95,7 @@ function statsOf(record: WorkerRecord, now: number, silentAfter: number | undefi
     openRequests: record.health?.openRequests,
     healthAgeMs: record.health === undefined ? undefined : Math.max(0, now - record.health.at),
     silentMs,
-    isSilent: silentMs !== undefined && silentAfter !== undefined && silentMs > silentAfter,
+    isSilent: isSilent(record, heartbeat, now),
     messagesIn: record.endpoint.stats.messagesIn,
     messagesOut: record.endpoint.stats.messagesOut,
     pending: record.endpoint.pendingCount,
@@ -117,12 +103,3 @@ function statsOf(record: WorkerRecord, now: number, silentAfter: number | undefi
   };
 }
 
-/**
- * Time since the last sign of life of a ready worker, as the heartbeat measures it
- * (primary-heartbeat.ts): its last message, or its last read of a backlog of ours. Only ready
- * workers are pinged: a starting or stopping worker's silence means nothing.
- */
-function silence(record: WorkerRecord, now: number): number | undefined {
-  if (record.state !== 'ready') return undefined;
-  return Math.max(0, now - record.lastHeardAt());
-}

@@ -10,6 +10,7 @@
  */
 import type { PingReport } from '../../messaging/system-types.js';
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
+import { isSilent } from '../pool/silence.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
 
@@ -20,6 +21,10 @@ export interface HeartbeatCallbacks {
   /** Sends `$ping`; resolves with the checked answer, rejects on a timeout or a bad answer. */
   ping(record: WorkerRecord, timeoutMs: number): Promise<PingReport>;
   onUnresponsive(record: WorkerRecord, silentMs: number): void;
+  /** It became silent (silence.ts): once per silence, however many picks pass it over. */
+  onSilent(record: WorkerRecord, silentMs: number): void;
+  /** A worker reported silent answered a ping again, after `silentMs` without a word. */
+  onSilenceEnd(record: WorkerRecord, silentMs: number): void;
   onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
 }
 
@@ -61,14 +66,32 @@ export class PrimaryHeartbeat {
       if (silentMs > this.options.timeoutMs) {
         record.isUnresponsive = true;
         this.callbacks.onUnresponsive(record, silentMs);
-      } else if (!record.isPinging) {
-        this.#ping(record);
+      } else {
+        this.#noteSilence(record, now);
+        if (!record.isPinging) this.#ping(record);
       }
+    }
+  }
+
+  /**
+   * Reports a ready worker becoming silent, and answering again. Its answer to a ping ends the
+   * silence, not the clock reset of a primary stall (above): the worker said nothing then.
+   */
+  #noteSilence(record: WorkerRecord, now: number): void {
+    if (record.silence === undefined) {
+      if (!isSilent(record, this.options, now)) return;
+      record.silence = { since: record.lastHeardAt(), reportedAt: now };
+      this.callbacks.onSilent(record, now - record.silence.since);
+    } else if (record.health !== undefined && record.health.at > record.silence.reportedAt) {
+      const silentMs = Math.max(0, record.health.at - record.silence.since);
+      record.silence = undefined;
+      this.callbacks.onSilenceEnd(record, silentMs);
     }
   }
 
   #ping(record: WorkerRecord): void {
     record.isPinging = true;
+    record.pingSentAt = Date.now();
     this.callbacks.ping(record, this.options.timeoutMs).then(
       (report) => {
         record.isPinging = false;

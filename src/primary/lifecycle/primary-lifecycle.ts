@@ -68,6 +68,8 @@ export class PrimaryLifecycle {
       this.#heartbeat = new PrimaryHeartbeat(context.pool, heartbeat, maxMemoryMb, {
         // The answer is checked like any system message: bad figures are dropped and counted.
         ping: (record, timeoutMs) => context.system.request(record, record.endpoint, kPingRequest, undefined, isPingReport, timeoutMs),
+        onSilent: (record, silentMs) => context.emit('workerSilent', { worker: record.handle, silentMs }),
+        onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
         onUnresponsive: (record, silentMs) => {
           context.emit('workerUnresponsive', { worker: record.handle, silentMs });
           record.clusterWorker.process.kill('SIGKILL');

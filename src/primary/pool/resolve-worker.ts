@@ -24,13 +24,17 @@ export function resolveWorker(pool: WorkerPool, worker: unknown): WorkerRecord {
 
 /**
  * The ready worker least recently picked under `tag` (each tag rotates on its own), among
- * those forked with `role` in their `roles` when given.
+ * those forked with `role` in their `roles` when given. A silent worker (its event loop most
+ * likely blocked, silence.ts) is passed over while one of the others is not silent; when all
+ * are, one of them is picked as before (a request to it then waits for its reply or timeout).
+ * Nothing is logged per pick: the heartbeat says the silence once (`workerSilent`).
  * @throws NoWorkerAvailableError when no worker (with that role) is ready.
  */
 export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: string }): WorkerRecord {
   const tag = options.tag ?? 'default';
   if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${describeValue(tag)}.`);
-  const record = pool.rotation.pick(tag, options.role);
+  const now = Date.now();
+  const record = pool.rotation.pick(tag, options.role, (candidate) => pool.isSilent(candidate, now));
   if (record) return record;
   if (options.role === undefined) {
     throw new NoWorkerAvailableError(`No ready worker to pick (${pool.size} live worker(s)). Wait for "workerReady", or check that start() succeeded.`);

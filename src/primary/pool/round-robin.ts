@@ -4,7 +4,8 @@
  * Each (tag, role) pair keeps its own rotation, so picks under one tag never disturb another.
  * A pick returns the member least recently picked under that tag: members never picked come
  * first, then the rotation order. Every operation is O(1) per rotation, using the insertion
- * order of `Set` as the queue.
+ * order of `Set` as the queue; a pick that passes members over (silent workers) costs one test
+ * per member passed over.
  */
 
 class Rotation<T> {
@@ -15,19 +16,33 @@ class Rotation<T> {
 
   constructor(readonly role: string | undefined) {}
 
-  pick(): T | undefined {
-    const source = this.fresh.size > 0 ? this.fresh : this.used;
-    const next = source.values().next();
-    if (next.done) return undefined;
-    source.delete(next.value);
-    this.used.add(next.value);
-    return next.value;
+  /**
+   * The least recently picked member that is not `isPassedOver` (members never picked first);
+   * when every member is passed over, the least recently picked of them all.
+   */
+  pick(isPassedOver?: (member: T) => boolean): T | undefined {
+    const member = (isPassedOver && (firstNot(this.fresh, isPassedOver) ?? firstNot(this.used, isPassedOver))) ?? first(this.fresh) ?? first(this.used);
+    if (member === undefined) return undefined;
+    this.fresh.delete(member);
+    this.used.delete(member);
+    this.used.add(member);
+    return member;
   }
 
   remove(member: T): void {
     this.fresh.delete(member);
     this.used.delete(member);
   }
+}
+
+function first<T>(members: Set<T>): T | undefined {
+  return members.values().next().value;
+}
+
+/** The first of `members` not passed over; passed-over members keep their place in the queue. */
+function firstNot<T>(members: Set<T>, isPassedOver: (member: T) => boolean): T | undefined {
+  for (const member of members) if (!isPassedOver(member)) return member;
+  return undefined;
 }
 
 /** Rotations kept at once; beyond it the oldest is forgotten (its next pick starts afresh). */
@@ -62,8 +77,12 @@ export class RoundRobin<T> {
     for (const rotation of this.#rotations.values()) rotation.remove(member);
   }
 
-  /** The next member for `tag`, limited to members with `role` when given; undefined if none. */
-  pick(tag: string, role?: string): T | undefined {
+  /**
+   * The next member for `tag`, limited to members with `role` when given; undefined if none.
+   * Members `isPassedOver` says no to (silent workers) are skipped, keeping their place, while
+   * another member is eligible; when all are, the rotation picks among them as usual.
+   */
+  pick(tag: string, role?: string, isPassedOver?: (member: T) => boolean): T | undefined {
     const key = role === undefined ? tag : `${tag}\u0000${role}`;
     let rotation = this.#rotations.get(key);
     if (!rotation) {
@@ -74,6 +93,6 @@ export class RoundRobin<T> {
       this.#rotations.set(key, rotation);
       if (this.#rotations.size > kMaxRotations) this.#rotations.delete(this.#rotations.keys().next().value!);
     }
-    return rotation.pick();
+    return rotation.pick(isPassedOver);
   }
 }

@@ -18,6 +18,7 @@ import type { PrimaryContext } from '../primary-context.js';
 import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
+import { isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { guardChannel, guardInternalMessages, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
@@ -77,6 +78,14 @@ export class WorkerPool {
 
   record(id: number): WorkerRecord | undefined {
     return this.#records.get(id);
+  }
+
+  /**
+   * Whether `record` is silent at `now` by this primary's heartbeat (silence.ts): dispatch
+   * (`roundRobin()`, sticky sessions) passes it over while another candidate answers.
+   */
+  isSilent(record: WorkerRecord, now: number = Date.now()): boolean {
+    return isSilent(record, this.#context.options.heartbeat, now);
   }
 
   /** The live worker of the active slot named `name`. */

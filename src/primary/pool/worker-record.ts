@@ -88,6 +88,14 @@ export class WorkerRecord {
   memoryStrikes = 0;
   /** Set while a heartbeat ping awaits its answer. */
   isPinging = false;
+  /** When the ping awaiting its answer was sent (ms since the epoch); set with `isPinging`, read while it is set (silence.ts). */
+  pingSentAt = 0;
+  /**
+   * Set when the heartbeat reported it silent (`workerSilent`): when it was last heard before,
+   * and when the report was made (ms since the epoch). Cleared when it answers a ping after the
+   * report (`workerSilenceEnd`); a silent worker killed or stopped keeps it to its end.
+   */
+  silence: { since: number; reportedAt: number } | undefined;
   /** Messages from this worker dropped as protocol errors (protocol-errors.ts). */
   protocolErrors = 0;
   /**

@@ -20,7 +20,7 @@ import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { guardChannel, guardInternalMessages, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
+import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs } from './handoff-guard.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
@@ -221,7 +221,14 @@ export class WorkerPool {
       record.bulkEnd = bulkEnd;
       // EPIPE or ECONNRESET as the worker dies: its exit is what gets reported.
       bulkEnd.on('error', () => {});
-      bulkEnd.on('data', (chunk: Buffer) => record.endpoint.receiveBulk(chunk));
+      // Timed as the channel guard times reads of the IPC channel: the frames this releases are
+      // decoded and handled here, and a costly one must be told (workerSlowMessage) as there.
+      bulkEnd.on('data', (chunk: Buffer) => {
+        const startedAt = performance.now();
+        record.endpoint.receiveBulk(chunk);
+        const readMs = performance.now() - startedAt;
+        if (readMs >= kBusyReadMs) this.#onSlowRead(record, readMs, chunk.length);
+      });
     }
     worker.process.on('message', (message: unknown, handle: unknown) => {
       record.lastSeenAt = Date.now();

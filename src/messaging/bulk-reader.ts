@@ -13,8 +13,12 @@
 import { BulkDecodeError, decodeBulk } from './bulk-codec.js';
 import { kBulk, kRecordSize, readFrame } from './envelope.js';
 
-/** Frames that may wait for their bytes at once; a writer has at most a few hundred in flight. */
-const kMaxHeldFrames = 4096;
+/**
+ * Frames that may wait for their bytes at once. A writer stops while a mebibyte of its bulk bytes
+ * waits (channel.ts), so its frames with bulk strings get at most about a thousand ahead of their
+ * bytes; frames of small messages it writes meanwhile wait behind them too.
+ */
+const kMaxHeldFrames = 65_536;
 /**
  * Bytes that may arrive ahead of their frames, beyond one message's limit: what a writer may
  * have in flight before it waits (channel.ts's `kMaxBytesInFlight`), twice.
@@ -38,10 +42,15 @@ export class BulkReader {
   #held: HeldFrame[] = [];
   #heldBytes = 0;
   #isCorrupt = false;
+  /** Counts the peer's IPC bytes read, when they are counted: frames held are bounded by them too. */
+  readonly #bytesRead: (() => number) | undefined;
+  /** `#bytesRead()` when the oldest held frame came. */
+  #bytesReadAtHold = 0;
 
   /** `maxMessageBytes`: the peer's limit on one message (Infinity for none). */
-  constructor(deliver: (message: unknown) => void, onCorrupt: (reason: string) => void, maxMessageBytes: number) {
+  constructor(deliver: (message: unknown) => void, onCorrupt: (reason: string) => void, maxMessageBytes: number, bytesRead?: () => number) {
     this.#deliver = deliver;
+    this.#bytesRead = bytesRead;
     this.#onCorrupt = onCorrupt;
     this.#maxFrameBytes = 3 * (maxMessageBytes + 64 * 1024);
   }
@@ -74,9 +83,13 @@ export class BulkReader {
       }
       if (total > this.#maxFrameBytes) return this.#corrupt(`a frame announced ${total} bytes of bulk strings, more than ${this.#maxFrameBytes}`);
     }
+    if (this.#held.length === 0) this.#bytesReadAtHold = this.#bytesRead?.() ?? 0;
     this.#held.push({ message: message as HeldFrame['message'], lengths: lengths as number[] | undefined, total });
     this.#heldBytes += total;
     if (this.#held.length > kMaxHeldFrames) return this.#corrupt(`${this.#held.length} frames waited for bulk bytes that did not come`);
+    // What the held frames take in memory: about the IPC bytes read since the oldest came.
+    const heldIpcBytes = (this.#bytesRead?.() ?? 0) - this.#bytesReadAtHold;
+    if (heldIpcBytes > this.#maxFrameBytes + kAheadBytes) return this.#corrupt(`${heldIpcBytes} bytes of messages waited for bulk bytes that did not come`);
     this.#release();
   }
 

@@ -47,6 +47,12 @@ export class ChannelClosedError extends Error {
 const kDeferAtRecords = 8;
 /** Bytes that may be in flight (written, not yet completed) after `send()` signalled back-pressure. */
 const kMaxBytesInFlight = 8 * 1024 * 1024;
+/**
+ * Bulk bytes that may wait in the bulk pipe's stream before writing stops: the frames that name
+ * them are already on the IPC channel, and the receiver holds each until its bytes come
+ * (bulk-reader.ts bounds how many).
+ */
+const kMaxBulkQueuedBytes = 1024 * 1024;
 
 /**
  * Frames stop growing at this many records or estimated bytes; bigger messages go alone. The
@@ -289,7 +295,12 @@ export class Channel {
       this.#inFlight.push(0);
     }
     if (!accepted) this.#isNodeQueueFull = true;
-    if (this.#isNodeQueueFull && this.#bytesInFlight >= kMaxBytesInFlight) this.#congested = true;
+    if (this.#isNodeQueueFull && (this.#bytesInFlight >= kMaxBytesInFlight || this.#bulkStreamBytes() > kMaxBulkQueuedBytes)) this.#congested = true;
+  }
+
+  /** Bytes waiting in the bulk pipe's stream (0 without one). */
+  #bulkStreamBytes(): number {
+    return this.#bulk === undefined ? 0 : this.#bulk.queued().stream;
   }
 
   // Node completes writes in order, so the oldest entry of #inFlight is the one completing.
@@ -299,7 +310,7 @@ export class Channel {
     if (this.#isNodeQueueFull && !error) this.#lastDrainAt = Date.now();
     if (error) this.#onWriteError(error);
     if (this.#writesInFlight === 0) this.#isNodeQueueFull = false;
-    if (this.#congested && (this.#writesInFlight === 0 || this.#bytesInFlight < kMaxBytesInFlight / 2)) {
+    if (this.#congested && (this.#writesInFlight === 0 || (this.#bytesInFlight < kMaxBytesInFlight / 2 && this.#bulkStreamBytes() <= kMaxBulkQueuedBytes / 2))) {
       this.#congested = false;
       this.#scheduleFlush();
     }

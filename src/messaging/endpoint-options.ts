@@ -48,6 +48,11 @@ export interface EndpointOptions {
    * @default maxMessageBytes
    */
   bulkReadLimitBytes?: number;
+  /**
+   * Bytes read so far from the peer's IPC channel, when they are counted (the primary's guard):
+   * the bulk reader bounds the messages it holds by them. Without it, only by count.
+   */
+  bytesRead?: () => number;
   /** The peer's bulk pipe broke the protocol (bulk-reader.ts); nothing more is read from it. Must not throw. */
   onBulkCorrupt?: (reason: string) => void;
 }

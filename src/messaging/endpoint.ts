@@ -86,6 +86,7 @@ export class Endpoint {
       (message) => this.#receiver.receive(message),
       (reason) => options.onBulkCorrupt?.(reason),
       options.bulkReadLimitBytes ?? options.maxMessageBytes,
+      options.bytesRead,
     );
   }
 

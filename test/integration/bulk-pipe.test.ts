@@ -82,6 +82,33 @@ describe('the bulk pipe', () => {
     expect(primary.seen).toEqual(sizes.map((length, index) => ({ index, length })));
   });
 
+  it('takes a legitimate flood of long strings, one message per tick, to a primary that stopped reading for a while', async () => {
+    const { primary, worker } = await start();
+    const errors: Error[] = [];
+    primary.on('workerError', ({ error }) => errors.push(error));
+    const count = 20_000;
+    const sent = primary.send(worker, 'sendSpread' as never, { count, size: 1_500 } as never, { timeoutMs: 120_000 });
+    // The primary's event loop stops for a second: the worker's frames and bytes back up, and
+    // then arrive, frames well ahead of their bytes. None of it is an attack.
+    const until = Date.now() + 1_000;
+    while (Date.now() < until) {
+      // busy: nothing is read meanwhile
+    }
+    await expect(sent).resolves.toBe(count);
+    await new Promise<void>((resolve, reject) => {
+      const check = setInterval(() => {
+        if (primary.seen.length === count || errors.length > 0) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 20);
+      setTimeout(() => (clearInterval(check), reject(new Error(`${primary.seen.length} of ${count} arrived`))), 60_000).unref();
+    });
+    expect(errors).toEqual([]);
+    expect(primary.seen.every((item, index) => item.index === index && item.length === 1_500)).toBe(true);
+    expect(worker.state).toBe('ready');
+  });
+
   it('is not used with advanced serialization, nor with CLUSTERKIT_BULK=0 (messages are the same)', async () => {
     const advanced = await start({ serialization: 'advanced' });
     expect(bulkEnd(advanced.worker)).toBeUndefined();

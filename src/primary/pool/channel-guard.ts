@@ -229,6 +229,7 @@ export function guardChannel(
   onCorrupt: (fault: ChannelFault) => void,
   onSlowRead?: (readMs: number, bytes: number) => void,
   busyReadMs = kBusyReadMs,
+  onRead?: (bytes: number) => void,
 ): boolean {
   const key = symbolNamed(child, 'kChannelHandle');
   const handle = key ? (child as unknown as Record<symbol, unknown>)[key] : undefined;
@@ -251,6 +252,7 @@ export function guardChannel(
     // Two clock reads per read (not per message): the cost of knowing who blocked the primary.
     const startedAt = onSlowRead ? performance.now() : 0;
     const bufferedBefore = onSlowRead ? (pending?.() ?? 0) : 0;
+    if (onRead && isAnyArrayBuffer(args[0])) onRead(args[0].byteLength);
     try {
       result = read.apply(this, args);
       if (onSlowRead) {

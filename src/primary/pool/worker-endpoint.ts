@@ -41,5 +41,6 @@ export function createWorkerEndpoint(
     held: true,
     hasManyPeers: true,
     onBulkCorrupt: (reason) => onBulkCorrupt(record, reason),
+    bytesRead: () => record.ipcBytesRead,
   });
 }

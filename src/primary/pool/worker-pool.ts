@@ -213,6 +213,8 @@ export class WorkerPool {
       this.#context.options.maxMessageBytes + kFrameOverheadBytes,
       (fault) => this.#onChannelCorrupt(record, fault),
       (readMs, bytes) => this.#onSlowRead(record, readMs, bytes),
+      kBusyReadMs,
+      (bytes) => (record.ipcBytesRead += bytes),
     );
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens);
     record.unacknowledgedHandoffs = guardHandoffs(worker.process);

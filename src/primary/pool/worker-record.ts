@@ -129,6 +129,8 @@ export class WorkerRecord {
 
   /** Set when its `$hello` came: it runs a ClusterWorker that started. */
   hasSaidHello = false;
+  /** Bytes read from its IPC channel (channel-guard.ts): what the bulk reader holds is bounded by them. */
+  ipcBytesRead = 0;
   /** The primary's end of the worker's bulk pipe (messaging/bulk-channel.ts), when it has one. */
   bulkEnd: Socket | undefined;
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */

@@ -27,6 +27,14 @@ describe('examples', () => {
     expect(demo.output()).toContain('shutdown complete graceful=2 failed=0 killed=0');
   });
 
+  it('large-messages sends documents of 100 KB both ways, intact, through the bulk pipe and without it', async () => {
+    for (const bulk of ['1', '0']) {
+      const run = spawnScript('examples/large-messages/main.ts', { env: { WORKERS: '2', CLUSTERKIT_BULK: bulk } });
+      await expect(run.exited()).resolves.toBe(0);
+      expect(run.output()).toMatch(/200 documents \(\d+\.\d MiB\) rendered in \d+\.\d\d s; 18000 words each; intact: true/);
+    }
+  });
+
   it('task-dispatch spreads tasks round-robin and reports a failing task', async () => {
     const run = spawnScript('examples/task-dispatch/main.ts', { env: { WORKERS: '2' } });
     await expect(run.exited()).resolves.toBe(0);

@@ -304,6 +304,8 @@ export class Channel {
   }
 
   // Node completes writes in order, so the oldest entry of #inFlight is the one completing.
+  // With a bulk pipe the two pipes' completions interleave: the bytes counted are then off for
+  // a while, never lost (every entry is taken once), and exact whenever nothing is in flight.
   readonly #onWriteDone = (error?: Error | null): void => {
     this.#writesInFlight--;
     this.#bytesInFlight -= this.#inFlight.shift() ?? 0;

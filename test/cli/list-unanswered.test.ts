@@ -11,14 +11,19 @@ import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
+/** A cluster "frozen" whose primary is out of descriptors: it accepts, then closes every connection unanswered. */
+async function frozenCluster(): Promise<{ runtime: string; frozen: net.Server }> {
+  const runtime = runtimeDir();
+  const directory = join(runtime, 'clusterkit');
+  mkdirSync(directory, { mode: 0o700 });
+  const frozen = net.createServer((socket) => socket.destroy());
+  await new Promise<void>((resolve) => frozen.listen(join(directory, 'frozen.sock'), resolve));
+  return { runtime, frozen };
+}
+
 describe('a cluster whose primary does not answer', () => {
   it('[H68] list and status say it is running but did not answer, and exit 1; once nobody listens, none is listed', async () => {
-    const runtime = runtimeDir();
-    const directory = join(runtime, 'clusterkit');
-    mkdirSync(directory, { mode: 0o700 });
-    // A primary out of descriptors: it accepts, then closes every connection unanswered.
-    const frozen = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => frozen.listen(join(directory, 'frozen.sock'), resolve));
+    const { runtime, frozen } = await frozenCluster();
     try {
       for (const args of [['list'], ['status'], ['list', '--json']]) {
         const result = await cli(args, { runtime });
@@ -36,11 +41,7 @@ describe('a cluster whose primary does not answer', () => {
   });
 
   it('[H80] status --watch names it in every round, as list does, instead of leaving it out', async () => {
-    const runtime = runtimeDir();
-    const directory = join(runtime, 'clusterkit');
-    mkdirSync(directory, { mode: 0o700 });
-    const frozen = net.createServer((socket) => socket.destroy());
-    await new Promise<void>((resolve) => frozen.listen(join(directory, 'frozen.sock'), resolve));
+    const { runtime, frozen } = await frozenCluster();
     try {
       const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
       const line = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": .*Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status frozen" again, and look at its logs\.\n/g;

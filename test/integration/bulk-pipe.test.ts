@@ -82,7 +82,7 @@ describe('the bulk pipe', () => {
     expect(primary.seen).toEqual(sizes.map((length, index) => ({ index, length })));
   });
 
-  it('takes a legitimate flood of long strings, one message per tick, to a primary that stopped reading for a while', async () => {
+  it('[H82] takes a legitimate flood of long strings, one message per tick, to a primary that stopped reading for a while', async () => {
     const { primary, worker } = await start();
     const errors: Error[] = [];
     primary.on('workerError', ({ error }) => errors.push(error));

@@ -53,13 +53,19 @@ export function primaryBulkEnd(stdio: ReadonlyArray<Readable | null | unknown>):
 }
 
 /**
+ * The bulk pipe's descriptor number, taken out of the environment as soon as clusterkit is
+ * imported (before the code of the module that imports it runs): a process the worker starts
+ * never sees it, nor takes a descriptor of its own for the pipe.
+ */
+const inheritedBulkFd = process.env[kBulkFdEnv];
+delete process.env[kBulkFdEnv];
+
+/**
  * The worker's end of its bulk pipe, or `undefined` when the primary gave it none (or it cannot
- * be opened). The variable is removed, so that a process this worker starts never takes a
- * descriptor of its own for the pipe.
+ * be opened).
  */
 export function openWorkerBulkEnd(): Socket | undefined {
-  const value = process.env[kBulkFdEnv];
-  delete process.env[kBulkFdEnv];
+  const value = inheritedBulkFd;
   const fd = Number(value);
   if (value === undefined || !Number.isSafeInteger(fd) || fd < 3 || process.platform === 'win32' || process.versions.bun !== undefined) return undefined;
   try {

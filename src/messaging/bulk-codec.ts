@@ -52,6 +52,9 @@ export function encodeBulk(payload: unknown, bytes: number): BulkPayload | undef
   if (!scan.isWellFormed || scan.chars * 2 < bytes || scan.chars === 0) return undefined;
   const strings: string[] = [];
   const text = JSON.stringify(payload, (_key, value: unknown) => {
+    // A String object is turned into its string after the replacer (ECMA-262 SerializeJSONProperty):
+    // do it here, so that its text is escaped and placed as every other string's.
+    if (typeof value === 'object' && value !== null && isStringObject(value)) value = String(value);
     if (typeof value !== 'string') return value;
     if (value.length >= kBulkMinChars && isWellFormed(value)) return kEscape + String(strings.push(value) - 1);
     return value.charCodeAt(0) === 0 ? kEscape + value : value;
@@ -87,6 +90,16 @@ function isWellFormed(text: string): boolean {
   return wellFormed !== undefined && wellFormed.call(text);
 }
 
+/** Whether `value` has a [[StringData]] slot, as `new String()` (from any realm) has. */
+function isStringObject(value: object): boolean {
+  try {
+    String.prototype.valueOf.call(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Why a bulk record cannot be decoded; the peer broke the protocol. */
 export class BulkDecodeError extends Error {}
 
@@ -109,7 +122,9 @@ export function decodeBulk(field: unknown, strings: readonly string[], first: nu
       if (typeof value !== 'string' || value.charCodeAt(0) !== 0) return value;
       if (value.charCodeAt(1) === 0) return value.slice(1);
       const index = Number(value.slice(1));
-      if (!Number.isInteger(index) || index < 0 || index >= (count as number)) throw new BulkDecodeError(`a placeholder ${JSON.stringify(value.slice(0, 24))} names no string`);
+      // Placeholders come in the order they were given (JSON.parse revives values in the order
+      // JSON.stringify wrote them): each names the next string, once.
+      if (index !== taken || index >= (count as number)) throw new BulkDecodeError(`a placeholder ${JSON.stringify(value.slice(0, 24))} names no string, or not the next one`);
       taken++;
       return strings[first + index];
     });

@@ -34,7 +34,10 @@ interface HeldFrame {
 
 export class BulkReader {
   readonly #deliver: (message: unknown) => void;
+  readonly #onMalformed: () => void;
   readonly #onCorrupt: (reason: string) => void;
+  /** Set once the peer has a bulk pipe; before, a frame that names bulk bytes is malformed. */
+  #isEnabled = false;
   /** The most bytes one frame may announce: 3 bytes of UTF-8 a character of the message limit. */
   readonly #maxFrameBytes: number;
   #chunks: Buffer[] = [];
@@ -48,11 +51,17 @@ export class BulkReader {
   #bytesReadAtHold = 0;
 
   /** `maxMessageBytes`: the peer's limit on one message (Infinity for none). */
-  constructor(deliver: (message: unknown) => void, onCorrupt: (reason: string) => void, maxMessageBytes: number, bytesRead?: () => number) {
+  constructor(deliver: (message: unknown) => void, onMalformed: () => void, onCorrupt: (reason: string) => void, maxMessageBytes: number, bytesRead?: () => number) {
     this.#deliver = deliver;
+    this.#onMalformed = onMalformed;
     this.#bytesRead = bytesRead;
     this.#onCorrupt = onCorrupt;
     this.#maxFrameBytes = 3 * (maxMessageBytes + 64 * 1024);
+  }
+
+  /** The peer has a bulk pipe: frames that name bulk bytes are read from now on. */
+  enable(): void {
+    this.#isEnabled = true;
   }
 
   /** Bytes read from the bulk pipe. */
@@ -74,6 +83,11 @@ export class BulkReader {
       return;
     }
     if (this.#isCorrupt) return;
+    if (lengths !== undefined && !this.#isEnabled) {
+      // No bulk pipe (`advanced`, CLUSTERKIT_BULK=0, another platform): nothing to wait for.
+      this.#onMalformed();
+      return;
+    }
     let total = 0;
     if (lengths !== undefined) {
       if (!Array.isArray(lengths) || lengths.length > kRecordSize * 1024 * 64) return this.#corrupt('a frame\'s bulk lengths are not a list');

@@ -84,6 +84,7 @@ export class Endpoint {
     });
     this.#bulkReader = new BulkReader(
       (message) => this.#receiver.receive(message),
+      () => options.onProtocolError?.('malformed-frame'),
       (reason) => options.onBulkCorrupt?.(reason),
       options.bulkReadLimitBytes ?? options.maxMessageBytes,
       options.bytesRead,
@@ -164,6 +165,19 @@ export class Endpoint {
   /** Routes one raw IPC message that carries the clusterkit marker (record-receiver.ts). */
   receive(message: unknown): void {
     this.#bulkReader.receive(message);
+  }
+
+  /**
+   * The peer has a bulk pipe (bulk-channel.ts): its frames may name bulk bytes, which are read.
+   * Until then a frame that names some breaks the protocol and is dropped.
+   */
+  readBulk(): void {
+    this.#bulkReader.enable();
+  }
+
+  /** Frames of the peer wait for their bulk bytes: nothing it sent since has been delivered. */
+  get isHoldingFrames(): boolean {
+    return this.#bulkReader.heldFrames > 0;
   }
 
   /** Bytes read from the peer's bulk pipe (bulk-channel.ts). */

@@ -7,7 +7,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { envOption } from '../validate.js';
-import { kNameEnv, kPrimaryMaxMessageBytesEnv, kRolesEnv, kSerializationEnv, kSlotEnv, kWatchdogEnv, ownEnvNamesIn } from '../worker-env.js';
+import { kNameEnv, kPrimaryMaxMessageBytesEnv, kRolesEnv, kSerializationEnv, kSlotEnv, kWatchdogEnv, kBulkFdEnv, ownEnvNamesIn } from '../worker-env.js';
 
 /** What each of clusterkit's own variables holds, for the message that refuses it. */
 const kHolds: Readonly<Record<string, string>> = {
@@ -17,6 +17,7 @@ const kHolds: Readonly<Record<string, string>> = {
   [kSerializationEnv]: 'the serialization option',
   [kPrimaryMaxMessageBytesEnv]: "the primary's maxMessageBytes option",
   [kWatchdogEnv]: "a setting of clusterkit's orphan watchdog",
+  [kBulkFdEnv]: "the descriptor of the worker's bulk pipe (docs/messaging.md)",
 };
 
 /**

@@ -204,6 +204,7 @@ export class WorkerLifecycle {
     const { endpoint } = this.#context;
     // EPIPE as the primary goes: its disconnect is what the worker acts on.
     end.on('error', () => {});
+    endpoint.readBulk();
     end.on('data', (chunk: Buffer) => endpoint.receiveBulk(chunk));
     endpoint.setBulk(bulkPort(end));
     endpoint.notify(kBulkNotice, undefined);

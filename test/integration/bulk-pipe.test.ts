@@ -49,6 +49,8 @@ function payloads(): Array<[string, unknown]> {
     ['toJSON, a Date and a class instance', { when: new Date(0), custom: { toJSON: () => ({ t: 'k'.repeat(4_000) }) }, point: new Point() }],
     ['many small values and one long string', manySmall],
     ['a string just under the threshold', 'g'.repeat(1_023)],
+    // JSON turns a String object into its string after any replacer: it must be escaped too.
+    ['String objects that look like placeholders', { a: new String('\u0000\u0000x'), b: new String('\u00000'), c: { toJSON: () => new String('\u0000abc') }, d: 'l'.repeat(2_000), e: [new String('m'.repeat(3_000))] }],
   ];
 }
 
@@ -107,6 +109,15 @@ describe('the bulk pipe', () => {
     expect(errors).toEqual([]);
     expect(primary.seen.every((item, index) => item.index === index && item.length === 1_500)).toBe(true);
     expect(worker.state).toBe('ready');
+  });
+
+  it('is closed in the primary when its worker exits (a process the worker started may hold the other end)', async () => {
+    const { primary, worker } = await start();
+    const end = bulkEnd(worker)!;
+    const exited = new Promise((resolve) => primary.once('workerExit', resolve));
+    worker.clusterWorker.process.kill('SIGKILL');
+    await exited;
+    expect(end.destroyed).toBe(true);
   });
 
   it('is not used with advanced serialization, nor with CLUSTERKIT_BULK=0 (messages are the same)', async () => {

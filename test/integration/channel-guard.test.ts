@@ -110,6 +110,29 @@ describe('a worker that writes below process.send()', () => {
   });
 
   describe('[H82] the bulk pipe (the second pipe that carries long strings)', () => {
+    it('[H82] without a bulk pipe (advanced serialization), a frame naming bulk bytes is dropped as malformed, never held', async () => {
+      const primary = testPrimary({ serialization: 'advanced' });
+      const [worker] = await primary.start();
+      const errors: Error[] = [];
+      primary.on('workerError', ({ error }) => errors.push(error));
+      await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkNeverComes', count: 10_000, bytes: 1024 })).resolves.toBe('writing');
+      // What came after it was delivered at once: the worker answers, nothing was held.
+      await expect(primary.send(worker!, 'echo', 'after')).resolves.toBe('after');
+      expect(worker!.state).toBe('ready');
+      expect(errors.filter((error) => error instanceof ChannelCorruptError)).toEqual([]);
+    });
+
+    it('[H82] a worker whose messages wait for bytes that never come is not heard, however much else it sends: the heartbeat replaces it', async () => {
+      const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_500 } });
+      const [worker] = await primary.start();
+      const unresponsive = onceEvent(primary, 'workerUnresponsive', 30_000);
+      const replaced = onceEvent(primary, 'workerReady', 30_000);
+      await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkStuckChatty' })).resolves.toBe('writing');
+      await expect(unresponsive).resolves.toMatchObject({ worker });
+      const { worker: replacement } = await replaced;
+      await expect(primary.send(replacement, 'echo', 'fresh')).resolves.toBe('fresh');
+    });
+
     it.each([
       ['bytes no message announced', 'bulkUnannounced' as const, 32 * kMiB, undefined, /bytes arrived on the bulk pipe that no message announced/],
       ['a frame announcing a terabyte', 'bulkHuge' as const, undefined, undefined, /a frame announced 1099511627776 bytes of bulk strings, more than/],

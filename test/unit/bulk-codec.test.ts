@@ -72,6 +72,7 @@ describe('bulk codec', () => {
     expect(() => decodeBulk('text', ['a'], 0)).toThrow(/not \[text, count\]/);
     expect(() => decodeBulk([null, 2], ['a', 'b'], 0)).toThrow(/takes one string/);
     expect(() => decodeBulk(['"\\u00003"', 1], ['a'], 0)).toThrow(/names no string/);
+    expect(() => decodeBulk(['["\\u00000","\\u00000"]', 2], ['a', 'b'], 0)).toThrow(/names no string, or not the next one/);
     expect(() => decodeBulk(['{"a":', 1], ['a'], 0)).toThrow(/is not JSON$/);
     expect(() => decodeBulk(['{"a":"x"}', 1], ['a'], 0)).toThrow(/announced 1 strings and placed 0/);
   });
@@ -82,7 +83,17 @@ describe('bulk reader', () => {
     const next = random(7);
     for (let round = 0; round < 50; round++) {
       const delivered: unknown[] = [];
-      const reader = new BulkReader((message) => delivered.push((message as { m: unknown[] }).m[3]), (reason) => { throw new Error(reason); }, 1 << 20);
+      const reader = new BulkReader(
+        (message) => delivered.push((message as { m: unknown[] }).m[3]),
+        () => {
+          throw new Error('malformed');
+        },
+        (reason) => {
+          throw new Error(reason);
+        },
+        1 << 20,
+      );
+      reader.enable();
       const sent: unknown[] = [];
       const bytes: Buffer[] = [];
       const frames: unknown[] = [];

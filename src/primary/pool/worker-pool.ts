@@ -221,6 +221,7 @@ export class WorkerPool {
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {
       record.bulkEnd = bulkEnd;
+      record.endpoint.readBulk();
       // EPIPE or ECONNRESET as the worker dies: its exit is what gets reported.
       bulkEnd.on('error', () => {});
       // Timed as the channel guard times reads of the IPC channel: the frames this releases are
@@ -228,12 +229,15 @@ export class WorkerPool {
       bulkEnd.on('data', (chunk: Buffer) => {
         const startedAt = performance.now();
         record.endpoint.receiveBulk(chunk);
+        if (!record.endpoint.isHoldingFrames) record.lastSeenAt = Date.now();
         const readMs = performance.now() - startedAt;
         if (readMs >= kBusyReadMs) this.#onSlowRead(record, readMs, chunk.length);
       });
     }
     worker.process.on('message', (message: unknown, handle: unknown) => {
-      record.lastSeenAt = Date.now();
+      // A worker whose messages wait for bulk bytes that do not come is not heard: whatever else
+      // it sends, nothing of it reaches the primary (the heartbeat's pong neither).
+      if (!record.endpoint.isHoldingFrames) record.lastSeenAt = Date.now();
       if (!isClusterKitMessage(message)) return;
       if (handle === undefined) {
         record.endpoint.receive(message);
@@ -282,6 +286,7 @@ export class WorkerPool {
         : fault.kind === 'not-a-message'
         ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })
         : new ChannelCorruptError(record.describe(), 'too-large', limitBytes, fault.bytes, fault.announcedBytes === undefined ? undefined : { announcedBytes: fault.announcedBytes });
+    if (record.state === 'exited') return; // bytes a dead worker's descendant still writes
     record.protocolErrors++;
     record.isKilledForChannel = true;
     this.#context.emit('workerError', { worker: record.handle, error });
@@ -341,6 +346,8 @@ export class WorkerPool {
     clearTimeout(record.disconnectTimer);
     record.state = 'exited';
     record.exitCode = code;
+    // A process the worker started may hold the pipe's other end: it is the worker's no more.
+    record.bulkEnd?.destroy();
     record.signal = signal;
     this.rotation.remove(record);
     this.#records.delete(record.id);

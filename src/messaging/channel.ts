@@ -53,6 +53,15 @@ const kMaxBytesInFlight = 8 * 1024 * 1024;
  * (bulk-reader.ts bounds how many).
  */
 const kMaxBulkQueuedBytes = 1024 * 1024;
+/**
+ * The fewest estimated bytes of bulk candidates for which a frame uses the bulk pipe. A second
+ * pipe costs a second write and a second wake-up of the reader: for a lone message of a few
+ * kilobytes that is more than JSON costs (measured on a 2-core VM, sequential round trips, p50:
+ * 2 KB took 220 µs through it against 97 µs without, 10 KB 260 against 201, 20 KB 270 against
+ * 259, 30 KB 245 against 296, 100 KB 461 against 802). A frame of two or more 10 KB messages
+ * (a pipeline) gains: 1.3x to 1.4x raw with this bound, against 1.2x with 24 KiB.
+ */
+const kBulkMinFrameBytes = 16 * 1024;
 
 /**
  * Frames stop growing at this many records or estimated bytes; bigger messages go alone. The
@@ -356,6 +365,9 @@ interface BulkFrame {
  * serialize, it is sent again record by record, as plain JSON.
  */
 function encodeFrame(records: unknown[], candidates: number[]): BulkFrame | undefined {
+  let candidateBytes = 0;
+  for (let c = 1; c < candidates.length; c += 2) candidateBytes += candidates[c]!;
+  if (candidateBytes < kBulkMinFrameBytes) return undefined;
   let out: unknown[] | undefined;
   const strings: string[] = [];
   for (let c = 0; c < candidates.length; c += 2) {

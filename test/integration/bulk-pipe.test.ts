@@ -38,7 +38,7 @@ function payloads(): Array<[string, unknown]> {
   const manySmall: Record<string, unknown> = Object.fromEntries(Array.from({ length: 500 }, (_, index) => [`k${index}`, index]));
   manySmall.big = 'p'.repeat(2_000);
   return [
-    ['a long string alone', 'x'.repeat(10_000)],
+    ['a long string alone', 'x'.repeat(20_000)],
     ['an object with one', { data: 'x'.repeat(10 * 1024 - 12) }],
     ['non-ASCII text', { text: 'é€😀'.repeat(2_000) }],
     ['nested and in arrays', { list: ['a'.repeat(1_500), 'short', { deep: ['b'.repeat(5_000)] }], other: 'c'.repeat(1_024) }],
@@ -88,8 +88,9 @@ describe('the bulk pipe', () => {
     const { primary, worker } = await start();
     const errors: Error[] = [];
     primary.on('workerError', ({ error }) => errors.push(error));
-    const count = 20_000;
-    const sent = primary.send(worker, 'sendSpread' as never, { count, size: 1_500 } as never, { timeoutMs: 120_000 });
+    // 17 KB each: over the 16 KiB from which a frame goes on the pipe (a lone smaller one does not).
+    const count = 4_000;
+    const sent = primary.send(worker, 'sendSpread' as never, { count, size: 17_000 } as never, { timeoutMs: 120_000 });
     // The primary's event loop stops for a second: the worker's frames and bytes back up, and
     // then arrive, frames well ahead of their bytes. None of it is an attack.
     const until = Date.now() + 1_000;
@@ -107,7 +108,7 @@ describe('the bulk pipe', () => {
       setTimeout(() => (clearInterval(check), reject(new Error(`${primary.seen.length} of ${count} arrived`))), 60_000).unref();
     });
     expect(errors).toEqual([]);
-    expect(primary.seen.every((item, index) => item.index === index && item.length === 1_500)).toBe(true);
+    expect(primary.seen.every((item, index) => item.index === index && item.length === 17_000)).toBe(true);
     expect(worker.state).toBe('ready');
   });
 

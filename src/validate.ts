@@ -36,9 +36,10 @@ export function normalizeOptions<T extends OptionTable>(
   name: string,
   prefix = '',
   renamed: Readonly<Record<string, string>> = {},
+  synonyms: Readonly<Record<string, string>> = {},
 ): NormalizedOptions<T> {
   const keys = Object.keys(table);
-  const options = knownOptions(input, keys, name, prefix, renamed);
+  const options = knownOptions(input, keys, name, prefix, renamed, synonyms);
   const normalized: Record<string, unknown> = {};
   for (const key of keys) normalized[key] = readingOption(prefix + key, undefined, () => table[key]!(options[key], prefix + key, normalized));
   return Object.freeze(normalized) as NormalizedOptions<T>;
@@ -75,23 +76,35 @@ export function knownOptions(
   name: string,
   prefix = '',
   renamed: Readonly<Record<string, string>> = {},
+  synonyms: Readonly<Record<string, string>> = {},
 ): Record<string, unknown> {
   const options = optionsObject(input as object | undefined, prefix ? prefix.slice(0, -1) : name);
   const keys = readingOption(prefix ? prefix.slice(0, -1) : name, input, () => Object.keys(options));
   const copy: Record<string, unknown> = {};
   for (const key of keys) {
-    if (known !== 'any' && !known.includes(key)) throw unknownOption(key, known, prefix, renamed, options);
+    if (known !== 'any' && !known.includes(key)) throw unknownOption(key, known, prefix, renamed, options, synonyms);
     copy[key] = readingOption(prefix + key, undefined, () => (options as Record<string, unknown>)[key]);
   }
   return copy;
 }
 
-function unknownOption(key: string, known: readonly string[], prefix: string, renamed: Readonly<Record<string, string>>, options: object): InvalidOptionError {
+/**
+ * `synonyms`: another tool's word for a known option (PM2's `instances` for `workerCount`), named
+ * as the likely one where spelling alone would not find it.
+ */
+function unknownOption(
+  key: string,
+  known: readonly string[],
+  prefix: string,
+  renamed: Readonly<Record<string, string>>,
+  options: object,
+  synonyms: Readonly<Record<string, string>>,
+): InvalidOptionError {
   const newName = Object.hasOwn(renamed, key) ? renamed[key] : undefined;
   if (newName !== undefined) {
     return new InvalidOptionError(`${prefix}${key}`, `renamed to "${newName}" (same values)`, readingOption(prefix + key, undefined, () => (options as Record<string, unknown>)[key]));
   }
-  const nearest = closest(key, known);
+  const nearest = (Object.hasOwn(synonyms, key) ? synonyms[key] : undefined) ?? closest(key, known);
   const hint = nearest === undefined ? '' : `, probably "${prefix}${nearest}"`;
   return new InvalidOptionError(`${prefix}${key}`, `one of the known options (${known.join(', ')})${hint}`, key);
 }

@@ -357,12 +357,29 @@ export type NormalizedHeartbeatOptions = NormalizedOptions<typeof kHeartbeatOpti
 export type NormalizedForkOptions = NormalizedOptions<typeof kForkOptions>;
 
 export function normalizePrimaryOptions(input: PrimaryOptions | undefined): NormalizedPrimaryOptions {
-  return normalizeOptions(input, kPrimaryOptions, 'options');
+  return normalizeOptions(input, kPrimaryOptions, 'options', '', {}, kPrimarySynonyms);
 }
 
 export function normalizeRestartOptions(input: RestartOptions | undefined): NormalizedRestartOptions {
   return normalizeOptions(input, kRestartOptions, 'restart', 'restart.');
 }
+
+/** PM2's words (and a few common ones) for the primary's options: named as the likely option. */
+const kPrimarySynonyms: Readonly<Record<string, string>> = Object.freeze({
+  name: 'serviceName',
+  instances: 'workerCount',
+  script: 'workerScript',
+  exec: 'workerScript',
+  args: 'workerArgs',
+  node_args: 'execArgv',
+  nodeArgs: 'execArgv',
+  kill_timeout: 'shutdownTimeoutMs',
+  killTimeout: 'shutdownTimeoutMs',
+  listen_timeout: 'readyTimeoutMs',
+  max_memory_restart: 'maxMemoryMb',
+  instance_var: 'instanceVar',
+  workers: 'workerCount',
+});
 
 /** Fork options renamed since an earlier release: `tags` became `roles` (the word `roundRobin({ role })` uses). */
 const kRenamedForkOptions = { tags: 'roles' };

@@ -85,6 +85,17 @@ describe('option checks', () => {
   });
 
   // Before: ignored, so `{ timeout: 5 }` waited the default 30 s.
+  it('names the option a PM2 user means where spelling would not find it: name, instances, kill_timeout', () => {
+    for (const [option, meant] of [
+      ['name', 'serviceName'],
+      ['instances', 'workerCount'],
+      ['kill_timeout', 'shutdownTimeoutMs'],
+      ['node_args', 'execArgv'],
+    ] as const) {
+      expect(() => new ClusterPrimary({ [option]: 1 } as never)).toThrow(`probably "${meant}"`);
+    }
+  });
+
   it('[H22] refuses unknown keys in every per-call options object, with the nearest known one', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

@@ -76,6 +76,8 @@ export const kMaxFrameBytes = 32 * 1024;
 class PendingFrame {
   readonly records: unknown[] = [];
   bytes = 0;
+  /** `bytes` as the frame cap counts them (`kMaxFrameBytes`). */
+  capBytes = 0;
   /** Records that may go bulk (bulk-codec.ts), in pairs: index in `records`, estimated bytes. */
   bulkCandidates: number[] | undefined;
 }
@@ -192,17 +194,20 @@ export class Channel {
 
   /** Queues one record (see envelope.ts) for the end-of-tick flush. */
   write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
+    const isBulkCandidate = this.#bulk !== undefined && bytes >= kBulkMinBytes && (kind === kRequest || kind === kReply || kind === kNotify);
+    // A bulk candidate counts half toward the frame's cap: frames of long strings on the bulk
+    // pipe are best at 64 KiB (10 KB messages: 1.5x raw, against 1.2x at 32 KiB).
+    const capBytes = isBulkCandidate ? bytes / 2 : bytes;
     let pending = this.#frames[this.#frames.length - 1];
-    if (!pending || pending.records.length >= kMaxFrameRecords * kRecordSize || (pending.bytes > 0 && pending.bytes + bytes > kMaxFrameBytes)) {
+    if (!pending || pending.records.length >= kMaxFrameRecords * kRecordSize || (pending.capBytes > 0 && pending.capBytes + capBytes > kMaxFrameBytes)) {
       if (!pending) trackQueued(this);
       pending = new PendingFrame();
       this.#frames.push(pending);
     }
-    if (this.#bulk !== undefined && bytes >= kBulkMinBytes && (kind === kRequest || kind === kReply || kind === kNotify)) {
-      (pending.bulkCandidates ??= []).push(pending.records.length, bytes);
-    }
+    if (isBulkCandidate) (pending.bulkCandidates ??= []).push(pending.records.length, bytes);
     pending.records.push(kind, id, typeOrFault, payload);
     pending.bytes += bytes;
+    pending.capBytes += capBytes;
     this.#queuedBytes += bytes;
     this.#queuedRecords++;
     this.#scheduleFlush();

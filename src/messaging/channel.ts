@@ -57,11 +57,12 @@ const kMaxBulkQueuedBytes = 1024 * 1024;
  * The fewest estimated bytes of bulk candidates for which a frame uses the bulk pipe. A second
  * pipe costs a second write and a second wake-up of the reader: for a lone message of a few
  * kilobytes that is more than JSON costs (measured on a 2-core VM, sequential round trips, p50:
- * 2 KB took 220 µs through it against 97 µs without, 10 KB 260 against 201, 20 KB 270 against
- * 259, 30 KB 245 against 296, 100 KB 461 against 802). A frame of two or more 10 KB messages
- * (a pipeline) gains: 1.3x to 1.4x raw with this bound, against 1.2x with 24 KiB.
+ * 2 KB took 220 µs through it against 97 µs without, 4 KB 245 against 122, 10 KB 236 to 260
+ * against 198, 30 KB 245 against 296, 100 KB 461 against 802). Pipelined 10 KB messages need it
+ * low: with 16 KiB, frames of one such message stayed JSON, and 64 in flight ran at 1.25x raw
+ * against 1.45x without the bound. 8 KiB keeps small messages off the pipe, and 10 KB ones on it.
  */
-const kBulkMinFrameBytes = 16 * 1024;
+const kBulkMinFrameBytes = 8 * 1024;
 
 /**
  * Frames stop growing at this many records or estimated bytes; bigger messages go alone. The

@@ -88,7 +88,7 @@ describe('the bulk pipe', () => {
     const { primary, worker } = await start();
     const errors: Error[] = [];
     primary.on('workerError', ({ error }) => errors.push(error));
-    // 17 KB each: over the 16 KiB from which a frame goes on the pipe (a lone smaller one does not).
+    // 17 KB each: over the 8 KiB from which a frame goes on the pipe (a lone smaller one does not).
     const count = 4_000;
     const sent = primary.send(worker, 'sendSpread' as never, { count, size: 17_000 } as never, { timeoutMs: 120_000 });
     // The primary's event loop stops for a second: the worker's frames and bytes back up, and

@@ -30,6 +30,8 @@ interface HeldFrame {
   /** Byte lengths of its strings; `undefined` for a frame without bulk records. */
   lengths: number[] | undefined;
   total: number;
+  /** The peer's IPC bytes read when it came (`bytesRead`), or 0 when they are not counted. */
+  readAt: number;
 }
 
 export class BulkReader {
@@ -47,8 +49,6 @@ export class BulkReader {
   #isCorrupt = false;
   /** Counts the peer's IPC bytes read, when they are counted: frames held are bounded by them too. */
   readonly #bytesRead: (() => number) | undefined;
-  /** `#bytesRead()` when the oldest held frame came. */
-  #bytesReadAtHold = 0;
 
   /** `maxMessageBytes`: the peer's limit on one message (Infinity for none). */
   constructor(deliver: (message: unknown) => void, onMalformed: () => void, onCorrupt: (reason: string) => void, maxMessageBytes: number, bytesRead?: () => number) {
@@ -97,12 +97,13 @@ export class BulkReader {
       }
       if (total > this.#maxFrameBytes) return this.#corrupt(`a frame announced ${total} bytes of bulk strings, more than ${this.#maxFrameBytes}`);
     }
-    if (this.#held.length === 0) this.#bytesReadAtHold = this.#bytesRead?.() ?? 0;
-    this.#held.push({ message: message as HeldFrame['message'], lengths: lengths as number[] | undefined, total });
+    const readAt = this.#bytesRead?.() ?? 0;
+    this.#held.push({ message: message as HeldFrame['message'], lengths: lengths as number[] | undefined, total, readAt });
     this.#heldBytes += total;
     if (this.#held.length > kMaxHeldFrames) return this.#corrupt(`${this.#held.length} frames waited for bulk bytes that did not come`);
-    // What the held frames take in memory: about the IPC bytes read since the oldest came.
-    const heldIpcBytes = (this.#bytesRead?.() ?? 0) - this.#bytesReadAtHold;
+    // What the held frames take in memory: about the IPC bytes read since the oldest still held
+    // came (not since holding began: under a steady pipeline some frame may always be waiting).
+    const heldIpcBytes = readAt - this.#held[0]!.readAt;
     if (heldIpcBytes > this.#maxFrameBytes + kAheadBytes) return this.#corrupt(`${heldIpcBytes} bytes of messages waited for bulk bytes that did not come`);
     this.#release();
   }

@@ -79,6 +79,39 @@ describe('bulk codec', () => {
 });
 
 describe('bulk reader', () => {
+  it('[H82] stops at 65 537 frames waiting for bytes that never come, and at the IPC bytes read while the oldest waits', () => {
+    const faults: string[] = [];
+    let read = 0;
+    const reader = new BulkReader(() => {}, () => faults.push('malformed'), (reason) => faults.push(reason), 1 << 20, () => read);
+    reader.enable();
+    reader.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [5] });
+    for (let i = 0; i < 65_536 && faults.length === 0; i++) reader.receive({ __ck: 1, m: [3, 0, 'type', i] });
+    expect(faults).toEqual(['65537 frames waited for bulk bytes that did not come']);
+
+    // Bytes: counted from the oldest frame still waiting, not from when waiting began, so that a
+    // steady pipeline (some frame always waiting for a moment) is never taken for an attack.
+    const bytes: string[] = [];
+    const steady = new BulkReader(() => {}, () => bytes.push('malformed'), (reason) => bytes.push(reason), 1 << 20, () => read);
+    steady.enable();
+    for (let i = 0; i < 1_000; i++) {
+      read += 1 << 20; // a megabyte of IPC per frame: a gigabyte in all
+      steady.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [1] });
+      // The previous frame's byte comes after this frame: one frame always waits.
+      if (i > 0) steady.push(Buffer.from('x'));
+    }
+    expect(bytes).toEqual([]);
+    expect(steady.heldFrames).toBe(1);
+    read = 0;
+    const stuck = new BulkReader(() => {}, () => bytes.push('malformed'), (reason) => bytes.push(reason), 1 << 20, () => read);
+    stuck.enable();
+    stuck.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [1] });
+    for (let i = 0; i < 100 && bytes.length === 0; i++) {
+      read += 1 << 20;
+      stuck.receive({ __ck: 1, m: [3, 0, 'type', i] });
+    }
+    expect(bytes).toEqual([expect.stringMatching(/^\d+ bytes of messages waited for bulk bytes that did not come$/)]);
+  });
+
   it('delivers frames in order whether the bytes come before or after them, in any chunks', () => {
     const next = random(7);
     for (let round = 0; round < 50; round++) {

@@ -44,7 +44,9 @@ export class BulkReader {
   readonly #maxFrameBytes: number;
   #chunks: Buffer[] = [];
   #buffered = 0;
-  #held: HeldFrame[] = [];
+  /** Frames waiting, oldest first, from `#heldHead` on: taken by index (shift() would copy a long queue each time). */
+  #held: Array<HeldFrame | undefined> = [];
+  #heldHead = 0;
   #heldBytes = 0;
   #isCorrupt = false;
   /** Counts the peer's IPC bytes read, when they are counted: frames held are bounded by them too. */
@@ -78,7 +80,7 @@ export class BulkReader {
   /** A frame (with the clusterkit marker) from the IPC channel. */
   receive(message: unknown): void {
     const lengths = (message as { b?: unknown }).b;
-    if (lengths === undefined && this.#held.length === 0) {
+    if (lengths === undefined && this.#heldHead === this.#held.length) {
       this.#deliver(message);
       return;
     }
@@ -100,24 +102,28 @@ export class BulkReader {
     const readAt = this.#bytesRead?.() ?? 0;
     this.#held.push({ message: message as HeldFrame['message'], lengths: lengths as number[] | undefined, total, readAt });
     this.#heldBytes += total;
-    if (this.#held.length > kMaxHeldFrames) return this.#corrupt(`${this.#held.length} frames waited for bulk bytes that did not come`);
+    if (this.heldFrames > kMaxHeldFrames) return this.#corrupt(`${this.heldFrames} frames waited for bulk bytes that did not come`);
     // What the held frames take in memory: about the IPC bytes read since the oldest still held
     // came (not since holding began: under a steady pipeline some frame may always be waiting).
-    const heldIpcBytes = readAt - this.#held[0]!.readAt;
+    const heldIpcBytes = readAt - this.#held[this.#heldHead]!.readAt;
     if (heldIpcBytes > this.#maxFrameBytes + kAheadBytes) return this.#corrupt(`${heldIpcBytes} bytes of messages waited for bulk bytes that did not come`);
     this.#release();
   }
 
   /** Frames still waiting for their bytes (the peer is gone: they never come). */
   get heldFrames(): number {
-    return this.#held.length;
+    return this.#held.length - this.#heldHead;
   }
 
   #release(): void {
-    while (this.#held.length > 0 && !this.#isCorrupt) {
-      const frame = this.#held[0]!;
+    while (this.#heldHead < this.#held.length && !this.#isCorrupt) {
+      const frame = this.#held[this.#heldHead]!;
       if (frame.total > this.#buffered) return;
-      this.#held.shift();
+      this.#held[this.#heldHead++] = undefined; // not kept alive by the queue once delivered
+      if (this.#heldHead === this.#held.length) {
+        this.#held = [];
+        this.#heldHead = 0;
+      }
       this.#heldBytes -= frame.total;
       if (frame.lengths !== undefined && !this.#join(frame)) return;
       this.#deliver(frame.message);
@@ -190,6 +196,7 @@ export class BulkReader {
     this.#isCorrupt = true;
     this.#chunks = [];
     this.#held = [];
+    this.#heldHead = 0;
     this.#onCorrupt(reason);
   }
 }

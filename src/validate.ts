@@ -194,7 +194,8 @@ const kMaxEnvEntryBytes = 128 * 1024;
  * Environment additions: string values, or `undefined` to remove an inherited variable. A name
  * is non-empty, without `=` (a name `A=B` would set `A` to `B=...`) or a NUL byte; a value has
  * no NUL byte, and `NAME=value` fits the kernel's 128 KiB per string: otherwise every fork
- * would fail, or set another variable.
+ * would fail, or set another variable. Inherited enumerable keys count as own ones, as
+ * `child_process` reads an `env` (`for...in`).
  */
 export function envOption(value: unknown, name: string): Readonly<Record<string, string | undefined>> {
   if (value === undefined) return Object.freeze({});
@@ -202,7 +203,11 @@ export function envOption(value: unknown, name: string): Readonly<Record<string,
     throw new InvalidOptionError(name, 'an object of string values', value);
   }
   const env: Record<string, string | undefined> = {};
-  for (const [key, entry] of Object.entries(value)) {
+  // Inherited enumerable keys too, as child_process reads `env` (`for...in`): an
+  // `Object.create({ FOO: 'x' })` passed FOO to a spawned child but was dropped here in silence,
+  // and a clusterkit variable inherited so escaped the refusal of workerEnvOption (H78).
+  for (const key in value) {
+    const entry = (value as Record<string, unknown>)[key];
     const option = `${name}.${key}`;
     if (key.length === 0 || key.includes('=') || key.includes('\0')) {
       throw new InvalidOptionError(name, 'an object keyed by variable names: non-empty, without "=" or a NUL byte', key);

@@ -6,7 +6,7 @@
 import net from 'node:net';
 import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
 import { parseStripped } from './control-chars.js';
-import { type ClusterStatus, type ControlCommand, type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
+import { type ClusterStatus, type ControlCommand, type ControlErrorBody, type ControlRequest, type ControlResponse, kMaxLineBytes, readLines } from './control-protocol.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 
@@ -49,8 +49,46 @@ export async function controlRequest(
 /** A cluster whose socket a process listens on (the connection was not refused) but that gave no status. */
 export interface UnansweredCluster {
   readonly name: string;
-  /** Why there is no status: no answer within the timeout, or the connection was dropped. */
+  /** Why there is no status: no answer within the timeout, the connection was dropped, or the answer was not the protocol's. */
   readonly error: Error;
+}
+
+/**
+ * Why a request got no answer, for the words that name the cluster (`status`, `list`):
+ * `timeout` (none within the time allowed), `not-protocol` (bytes came, but no line of the
+ * control protocol: junk, or a line past the 1 MiB an answer may be), `closed` (the connection
+ * closed or broke before any byte came). Kept apart from the message, which names the path.
+ */
+export type UnansweredReason = 'timeout' | 'not-protocol' | 'closed';
+
+const reasons = new WeakMap<Error, UnansweredReason>();
+
+function unanswered(reason: UnansweredReason, message: string): ControlSocketError {
+  const error = new ControlSocketError(message);
+  reasons.set(error, reason);
+  return error;
+}
+
+/** Why `error` (thrown by a request to a socket some process listens on) brought no status. */
+export function unansweredReason(error: Error): UnansweredReason {
+  return reasons.get(error) ?? 'closed';
+}
+
+/**
+ * The status of the one cluster `name`, or why a process listens on its socket but gave none
+ * (`unanswered`, in the words of `surveyClusters`): a watch keeps watching it (H80, F5).
+ * @throws ClusterNotRunningError when no process listens on its socket.
+ * @throws ControlSocketError when the directory or the socket is not this user's alone.
+ */
+export async function surveyCluster(name: string, timeoutMs = 5_000, directory = controlDirectory()): Promise<{ statuses: ClusterStatus[]; unanswered: UnansweredCluster[] }> {
+  const path = socketPathFor(name, directory);
+  if (!checkControlDirectory(directory) || checkSocketFile(path) === 'absent') throw new ClusterNotRunningError(name, await liveNames(directory));
+  try {
+    return { statuses: [(await requestOnce(path, { id: nextId++, command: 'status' }, timeoutMs)) as ClusterStatus], unanswered: [] };
+  } catch (error) {
+    if (isStale(error as Error)) throw new ClusterNotRunningError(name, await liveNames(directory));
+    return { statuses: [], unanswered: [{ name, error: error as Error }] };
+  }
 }
 
 /**
@@ -119,22 +157,33 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
     const timer =
       timeoutMs === undefined
         ? undefined
-        : setTimeout(() => settle(new ControlSocketError(`The cluster at ${path} did not answer "${request.command}" within ${timeoutMs} ms; its primary may be blocked.`)), timeoutMs);
+        : setTimeout(() => settle(unanswered('timeout', `The cluster at ${path} did not answer "${request.command}" within ${timeoutMs} ms; its primary may be blocked.`)), timeoutMs);
+    // What came is never quoted: a hostile listener's bytes could be terminal escapes.
+    const notProtocol = (what: string) =>
+      unanswered('not-protocol', `The process listening on ${path} answered "${request.command}" with ${what}, which is not the clusterkit control protocol; it may not be a clusterkit primary.`);
+    let isAnyByte = false;
+    socket.on('data', () => (isAnyByte = true));
     socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
     socket.on('error', (error) => settle(error));
     socket.once('close', () =>
-      settle(new ControlSocketError(`The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary may have crashed.`)),
+      settle(
+        isAnyByte
+          ? notProtocol('bytes that hold no answer to it')
+          : unanswered('closed', `The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary may have crashed.`),
+      ),
     );
     readLines(
       socket,
       (line) => {
         const response = parseResponse(line);
+        // Every line of a clusterkit primary is a JSON object: anything else is another program's.
+        if (!response) return settle(notProtocol('a line that is not a JSON object'));
         // Id 0: the server refused the connection itself (too many connections) or the request.
-        if (!response || (response.id !== request.id && !(response.id === 0 && !response.ok))) return;
+        if (response.id !== request.id && !(response.id === 0 && !response.ok)) return;
         if (response.ok) settle(undefined, response.result);
         else settle(new RemoteError(request.command, `the primary at ${path}`, errorBody(response.error)));
       },
-      () => settle(new ControlSocketError(`The answer to "${request.command}" from ${path} is too large.`)),
+      () => settle(notProtocol(`a line longer than the ${kMaxLineBytes / (1024 * 1024)} MiB an answer may be`)),
     );
   });
 }

@@ -74,9 +74,10 @@ export interface PrimaryOptions {
    */
   execArgv?: string[];
   /**
-   * Environment added to the inherited `process.env`; `undefined` removes a variable. clusterkit's
-   * own variables (`CLUSTERKIT_SLOT`, `CLUSTERKIT_NAME`, `CLUSTERKIT_ROLES`, ...) are always the
-   * primary's: name and roles come from `fork({ name, roles })`.
+   * Environment added to the inherited `process.env`; `undefined` removes a variable. Keys it
+   * inherits through its prototype count too, as `child_process` reads `env` (`for...in`).
+   * clusterkit's own variables (`CLUSTERKIT_SLOT`, `CLUSTERKIT_NAME`, `CLUSTERKIT_ROLES`, ...)
+   * are always the primary's: name and roles come from `fork({ name, roles })`.
    * @default {}
    * @throws {InvalidOptionError} when it names one of clusterkit's own variables with a value
    *   (other than the primary's own, which a spread `process.env` carries: that one is replaced)

@@ -7,6 +7,7 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -53,6 +54,114 @@ describe('a cluster whose primary does not answer', () => {
       expect(watch.stderr().match(line)!.length).toBeGreaterThanOrEqual(2);
     } finally {
       await new Promise((resolve) => frozen.close(resolve));
+    }
+  });
+
+  it('[H80] status <name> --watch keeps watching it, naming the cluster (not its socket path), until Ctrl-C', async () => {
+    const { runtime, frozen } = await frozenCluster();
+    try {
+      const watch = startCli(['status', 'frozen', '--watch', '--interval', '50ms'], { runtime });
+      const line = /^clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": it closed the connection unanswered(?: \(E[A-Z]+\))?\. Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status frozen" again, and look at its logs\.$/gm;
+      // Before: the first round ended the watch with exit 1 and the socket's path.
+      await watch.waitFor(new RegExp(`(?:${line.source}[^]*){2}`, 'm'));
+      watch.child.kill('SIGINT');
+      await expect(watch.exited()).resolves.toBe(0);
+      // Every line of stderr is one whole message: none glued to another.
+      expect(watch.stderr().split('\n').filter(Boolean).every((text) => new RegExp(line.source).test(text))).toBe(true);
+      expect(watch.output()).not.toContain('.sock');
+      expect(watch.stdout()).toBe('');
+      // Once, without --watch: the same words, exit 1; --json prints nothing on stdout.
+      for (const args of [['status', 'frozen'], ['status', 'frozen', '--json']]) {
+        const once = await cli(args, { runtime });
+        expect(once).toMatchObject({ code: 1, stdout: '' });
+        expect(once.stderr).toMatch(new RegExp(line.source, 'm'));
+      }
+    } finally {
+      await new Promise((resolve) => frozen.close(resolve));
+    }
+  });
+
+  it('[H80] a real primary stopped (SIGSTOP) under status <name> --watch: named each round, drawn again once it runs on', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'paused'], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/service paused started/);
+    const pid = run.child.pid!;
+    const watch = startCli(['status', 'paused', '--watch', '--interval', '50ms'], { runtime });
+    try {
+      await watch.waitFor(/cluster paused {2}pid/);
+      process.kill(pid, 'SIGSTOP');
+      // The 5 s a round waits for an answer, then the cluster named, and the watch goes on.
+      await watch.waitFor(/clusterkit: cluster "paused" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms\. /);
+      const drawn = watch.output().length;
+      process.kill(pid, 'SIGCONT');
+      await watch.waitFor(new RegExp(`[^]{${drawn}}[^]*cluster paused {2}pid`));
+      expect(watch.child.exitCode).toBeNull();
+      watch.child.kill('SIGINT');
+      await expect(watch.exited()).resolves.toBe(0);
+      expect(watch.stderr()).not.toContain('.sock');
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect((await cli(['stop', 'paused'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});
+
+/** A listener that answers every connection with junk: `{` without end, or terminal escapes then close. */
+async function junkSockets(): Promise<{ runtime: string; close: () => Promise<void> }> {
+  const runtime = runtimeDir();
+  const sockets = new Set<net.Socket>();
+  const directory = join(runtime, 'clusterkit');
+  mkdirSync(directory, { mode: 0o700 });
+  const flood = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    const chunk = Buffer.alloc(64 * 1024, '{');
+    const pour = (): void => {
+      while (!socket.destroyed && socket.write(chunk));
+    };
+    socket.on('drain', pour);
+    pour();
+  });
+  const garbage = net.createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => {});
+    socket.end('\x1b[2J\x1b]0;pwned\x07\x1b[31mjunk\x1b[0m\n\x1b[1;1Hmore junk');
+  });
+  const servers = [flood, garbage];
+  await Promise.all(servers.map((server, index) => new Promise<void>((resolve) => server.listen(join(directory, `${['flood', 'garbage'][index]}.sock`), resolve))));
+  const close = async (): Promise<void> => {
+    for (const socket of sockets) socket.destroy();
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  };
+  return { runtime, close };
+}
+
+describe('a socket that answers with something else than the control protocol', () => {
+  it('[H83] list, status and status --watch say so, in one line each, with ERR_CONTROL_SOCKET, and never echo what came', async () => {
+    const { runtime, close } = await junkSockets();
+    const line = (name: string) =>
+      new RegExp(
+        `^clusterkit: cluster "${name}" is running \\(a process listens on its control socket\\) but did not answer "status": it answered with something that is not the clusterkit control protocol \\(ERR_CONTROL_SOCKET\\)\\. The process listening on its socket may not be a clusterkit primary`,
+        'm',
+      );
+    try {
+      for (const args of [['list'], ['status'], ['status', 'flood'], ['status', 'garbage']]) {
+        const result = await cli(args, { runtime });
+        expect(result.code).toBe(1);
+        for (const name of args.length === 2 ? [args[1]!] : ['flood', 'garbage']) expect(result.stderr).toMatch(line(name));
+        expect(result.stderr).not.toContain('closed the connection unanswered');
+        expect(result.stderr.split('\n').filter(Boolean)).toHaveLength(args.length === 2 ? 1 : 2);
+        expect(result.stdout + result.stderr).not.toMatch(/\x1b|junk|\{\{/);
+      }
+      const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
+      await watch.waitFor(new RegExp(`(?:${line('flood').source}[^]*){2}`, 'm'));
+      watch.child.kill('SIGINT');
+      await expect(watch.exited()).resolves.toBe(0);
+      expect(watch.stderr()).toMatch(line('garbage'));
+      expect(watch.output()).not.toMatch(/\x1b|junk|\{\{|No cluster is running/);
+    } finally {
+      await close();
     }
   });
 });

@@ -70,6 +70,26 @@ describe('clusterkit variables in env', () => {
     await expect(primary.send(worker!, 'whoami')).resolves.toMatchObject({ slot: 0 });
   });
 
+  it('[H78] keys env inherits through its prototype reach the workers, as with child_process, and clusterkit\'s own are refused there too', async () => {
+    // Before: Object.create({ ... }) was accepted and every inherited key dropped in silence.
+    expect(() => testPrimary({ env: Object.create({ CLUSTERKIT_SLOT: '7', CLUSTERKIT_BULK_FD: '0' }) as Record<string, string> })).toThrow(
+      'the primary sets CLUSTERKIT_SLOT in each worker itself',
+    );
+    const primary = testPrimary({ workerCount: 1, env: Object.create({ INHERITED: 'primary' }) as Record<string, string> });
+    const [worker] = await primary.start();
+    await expect(primary.fork({ env: Object.create({ CLUSTERKIT_NAME: 'evil' }) as Record<string, string> })).rejects.toThrow(
+      "the primary sets CLUSTERKIT_NAME in each worker itself, after any env: it holds the worker's name, given by fork({ name }). Received \"CLUSTERKIT_NAME\"",
+    );
+    expect(primary.workers).toEqual([worker]);
+    const [forked] = await primary.fork({ env: Object.assign(Object.create({ FROM_PROTO: 'fork' }) as Record<string, string>, { OWN: 'own' }) });
+    await expect(primary.send(forked!, 'whoami')).resolves.toMatchObject({ slot: forked!.slot });
+    if (process.platform === 'linux') {
+      expect(environOf(worker!.pid).get('INHERITED')).toBe('primary');
+      const environ = environOf(forked!.pid);
+      expect([environ.get('INHERITED'), environ.get('FROM_PROTO'), environ.get('OWN')]).toEqual(['primary', 'fork', 'own']);
+    }
+  });
+
   it("[H70] instanceVar cannot name one of clusterkit's own variables", () => {
     expect(() => testPrimary({ instanceVar: 'CLUSTERKIT_NAME' })).toThrow(InvalidOptionError);
     expect(() => testPrimary({ instanceVar: 'CLUSTERKIT_NAME' })).toThrow(`The "instanceVar" option must be an environment variable name outside clusterkit's own CLUSTERKIT_*`);

@@ -109,6 +109,21 @@ describe('fault matrix', () => {
     expect((error as Error).message).toContain('maxMessageBytes');
   });
 
+  // Before: `about 1100002 B, over the 1048576 B limit` for ASCII, `about 1.1 MiB, over the
+  // 1.0 MiB limit` for `€` strings, and `The payload of "store value "big""` (F7).
+  it('[F34] a payload over maxMessageBytes is told in one format, MiB against MiB, without nested quotes', async () => {
+    const primary = testPrimary({ maxMessageBytes: 1024 * 1024 });
+    const [worker] = await primary.start();
+    const messageOf = (value: string) => primary.send(worker!, 'echo', value).then(() => '', (error: Error) => error.message);
+    await expect(messageOf('x'.repeat(1_100_000))).resolves.toMatch(/^The payload of "echo" is about 1\.05 MiB, over the 1\.00 MiB limit \(option "maxMessageBytes"\)/);
+    await expect(messageOf('€'.repeat(400_000))).resolves.toMatch(/^The payload of "echo" is about 1\.1 MiB, over the 1\.0 MiB limit \(option "maxMessageBytes"\)/);
+    // Close to the limit: more places where one would read alike, never bytes in one message and MiB in the next.
+    await expect(messageOf('x'.repeat(1024 * 1024 - 1))).resolves.toMatch(/^The payload of "echo" is about 1\.0{4,}[1-9]\d* MiB, over the 1\.0{5,} MiB limit/);
+    expect(() => primary.store.set('big', { a: 'x'.repeat(2e6) })).toThrow(/^The payload of "store value 'big'" is about 1\.9 MiB, over the 1\.0 MiB limit/);
+    // The worker was sent nothing too large and serves on.
+    await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
+  });
+
   it('[F40] user payloads that look like Node internal commands are plain data', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

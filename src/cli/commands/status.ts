@@ -1,8 +1,8 @@
 /**
  * `clusterkit status [name] [--json] [--watch]` and `clusterkit list [--json]`.
  */
-import { ClusterNotRunningError, ControlSocketError } from '../../errors.js';
-import { controlRequest, surveyClusters, type UnansweredCluster } from '../../control/control-client.js';
+import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../../errors.js';
+import { surveyCluster, surveyClusters, type UnansweredCluster, unansweredReason } from '../../control/control-client.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
 import { parseClusterName, parseDuration } from '../arg-values.js';
 import { formatList, formatStatus } from '../format-status.js';
@@ -27,7 +27,9 @@ export async function statusCommand(args: string[]): Promise<number | 'help'> {
   // "No cluster is running." only when none is: a cluster that did not answer still runs.
   const render = ({ statuses, unanswered }: Survey): string =>
     values.json
-      ? `${JSON.stringify(name === undefined ? statuses : statuses[0], null, values.watch ? 0 : 2)}\n`
+      ? name !== undefined && statuses.length === 0
+        ? '' // named on stderr instead: no `undefined` line for a machine to choke on
+        : `${JSON.stringify(name === undefined ? statuses : statuses[0], null, values.watch ? 0 : 2)}\n`
       : statuses.length > 0 || unanswered.length === 0
         ? renderText(statuses, name)
         : '';
@@ -51,16 +53,21 @@ export async function listCommand(args: string[]): Promise<number | 'help'> {
 }
 
 /**
- * Says on stderr which clusters run but did not answer (a process listens on their socket);
- * exit code 1 when there is one, so a script does not take the list for complete.
+ * Says on stderr which clusters run but did not answer (a process listens on their socket),
+ * each in one line; exit code 1 when there is one, so a script does not take the list for
+ * complete. What the listener sent, if anything, is never echoed.
  */
 function reportUnanswered(unanswered: readonly UnansweredCluster[]): number {
   for (const { name, error } of unanswered) {
     const code = (error as NodeJS.ErrnoException).code;
-    const why = error instanceof ControlSocketError && /did not answer/.test(error.message) ? `no answer within ${kStatusTimeoutMs} ms` : `it closed the connection unanswered${code ? ` (${code})` : ''}`;
+    const reason = error instanceof RemoteError ? 'refused' : error instanceof ControlSocketError ? unansweredReason(error) : 'closed';
+    const lead = `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": `;
     process.stderr.write(
-      `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": ${why}. ` +
-        `Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status ${name}" again, and look at its logs.\n`,
+      reason === 'not-protocol'
+        ? `${lead}it answered with something that is not the clusterkit control protocol${code ? ` (${code})` : ''}. ` +
+            `The process listening on its socket may not be a clusterkit primary, or one of another version; look at what holds the socket, and remove it if no cluster "${name}" should run.\n`
+        : `${lead}${reason === 'timeout' ? `no answer within ${kStatusTimeoutMs} ms` : reason === 'refused' ? `it refused: ${(error as RemoteError).remoteMessage}` : `it closed the connection unanswered${code ? ` (${code})` : ''}`}. ` +
+            `Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status ${name}" again, and look at its logs.\n`,
     );
   }
   return unanswered.length > 0 ? 1 : 0;
@@ -72,10 +79,12 @@ interface Survey {
   readonly unanswered: readonly UnansweredCluster[];
 }
 
-/** Every cluster (those that did not answer named apart), or the one named (which throws when it does not answer). */
+/**
+ * Every cluster, or the one named; those that run but did not answer are named apart, as `list`
+ * names them (a named one too: a watch of it keeps watching, F5).
+ */
 async function fetchStatuses(name: string | undefined): Promise<Survey> {
-  if (name === undefined) return surveyClusters(undefined, kStatusTimeoutMs);
-  return { statuses: [(await controlRequest(name, 'status', { timeoutMs: kStatusTimeoutMs })) as ClusterStatus], unanswered: [] };
+  return name === undefined ? surveyClusters(undefined, kStatusTimeoutMs) : surveyCluster(name, kStatusTimeoutMs);
 }
 
 function renderText(statuses: ClusterStatus[], name: string | undefined): string {
@@ -84,9 +93,9 @@ function renderText(statuses: ClusterStatus[], name: string | undefined): string
 }
 
 /**
- * Redraws until Ctrl-C; ends (0) when the cluster it watches has stopped. Without a name, each
- * round also names the clusters that run but did not answer, as `list` does (H80): before, a
- * blocked primary simply vanished from the watch.
+ * Redraws until Ctrl-C; ends (0) when the cluster it watches has stopped. Each round also names
+ * the clusters that run but did not answer, as `list` does (H80): before, a blocked primary
+ * simply vanished from the watch, and a named one ended it with exit 1 (F5).
  */
 async function watch(name: string | undefined, intervalMs: number, render: (survey: Survey) => string): Promise<number> {
   const isTty = process.stdout.isTTY === true;
@@ -108,8 +117,8 @@ async function watch(name: string | undefined, intervalMs: number, render: (surv
         process.stdout.write(`cluster ${name} is no longer running\n`);
         return 0;
       }
-      // A primary that is exiting drops the connection, a blocked one does not answer: a
-      // monitor keeps watching, and the next round tells which.
+      // The control directory or the socket changed under the watch (its mode, its owner): a
+      // cluster that did not answer is named by the round itself, never here.
       if (!(error instanceof ControlSocketError)) throw error;
       process.stderr.write(`${error.message}\n`);
     }

@@ -132,7 +132,7 @@ export class SharedStore {
     this.#checkOpen('set', source);
     checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
-    const bytes = key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
+    const bytes = key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
     const previous = this.#entries.get(key);
     this.#checkRoom(key, bytes, previous);
     // The primary's own object is copied, as a worker's arrives copied: changed after set(), it
@@ -204,7 +204,7 @@ export class SharedStore {
       );
     }
     // A number replacing a number takes as many bytes: only a new key needs room.
-    const bytes = entry?.bytes ?? key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value "${key}"`);
+    const bytes = entry?.bytes ?? key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
     if (entry === undefined) this.#checkRoom(key, bytes, undefined);
     this.#write(key, { value, bytes }, entry);
     this.#onChange({ key, value, previous, deleted: false, source }, true);

@@ -27,6 +27,26 @@ export const kBulkMinBytes = kBulkMinChars;
 const kScanBudget = 64;
 const kEscape = '\u0000';
 
+/**
+ * Every frame's bytes on the bulk pipe end with these 8 bytes: `CKB1` and the frame's number
+ * (u32, big-endian, from 0, wrapping). Bytes that something else wrote to the pipe (a child
+ * process given its descriptor) shift them out of place, so the receiver finds them wrong
+ * before it delivers anything made of the shifted bytes, instead of handing on corrupted strings.
+ */
+export const kBulkTrailerBytes = 8;
+const kTrailerMagic = 0x434b4231; // "CKB1"
+
+/** Writes the trailer of frame number `sequence` into the last 8 bytes of `bytes`. */
+export function writeBulkTrailer(bytes: Buffer, sequence: number): void {
+  bytes.writeUInt32BE(kTrailerMagic, bytes.length - kBulkTrailerBytes);
+  bytes.writeUInt32BE(sequence >>> 0, bytes.length - 4);
+}
+
+/** Whether `bytes` end with the trailer of frame number `sequence`. */
+export function hasBulkTrailer(bytes: Buffer, sequence: number): boolean {
+  return bytes.length >= kBulkTrailerBytes && bytes.readUInt32BE(bytes.length - kBulkTrailerBytes) === kTrailerMagic && bytes.readUInt32BE(bytes.length - 4) === sequence >>> 0;
+}
+
 /** A record's payload, encoded for the bulk channel. */
 export interface BulkPayload {
   /** The payload field of the record: `[text, count]`. */
@@ -59,6 +79,9 @@ export function encodeBulk(payload: unknown, bytes: number): BulkPayload | undef
     if (value.length >= kBulkMinChars && isWellFormed(value)) return kEscape + String(strings.push(value) - 1);
     return value.charCodeAt(0) === 0 ? kEscape + value : value;
   });
+  // A toJSON() (or getter) that left the long strings out: nothing to carry, plain JSON it is
+  // (a bulk record of no strings is one no encoder writes, and the receiver kills its writer).
+  if (strings.length === 0) return undefined;
   return { field: [text, strings.length], strings };
 }
 

@@ -10,7 +10,7 @@
  * the reader stops and reports it once (the primary kills that worker, as for garbage on its
  * IPC channel).
  */
-import { BulkDecodeError, decodeBulk } from './bulk-codec.js';
+import { BulkDecodeError, decodeBulk, hasBulkTrailer, kBulkTrailerBytes } from './bulk-codec.js';
 import { kBulk, kRecordSize, readFrame } from './envelope.js';
 
 /**
@@ -49,6 +49,8 @@ export class BulkReader {
   #heldHead = 0;
   #heldBytes = 0;
   #isCorrupt = false;
+  /** Frames with bulk bytes joined so far: the number the next one's trailer must carry. */
+  #bulkFrames = 0;
   /** Counts the peer's IPC bytes read, when they are counted: frames held are bounded by them too. */
   readonly #bytesRead: (() => number) | undefined;
 
@@ -79,12 +81,14 @@ export class BulkReader {
 
   /** A frame (with the clusterkit marker) from the IPC channel. */
   receive(message: unknown): void {
+    // Nothing more from a peer whose bulk pipe broke: what it sends next would come out of order
+    // (the frames held are dropped), and it is being killed.
+    if (this.#isCorrupt) return;
     const lengths = (message as { b?: unknown }).b;
     if (lengths === undefined && this.#heldHead === this.#held.length) {
       this.#deliver(message);
       return;
     }
-    if (this.#isCorrupt) return;
     if (lengths !== undefined && !this.#isEnabled) {
       // No bulk pipe (`advanced`, CLUSTERKIT_BULK=0, another platform): nothing to wait for.
       this.#onMalformed();
@@ -98,6 +102,7 @@ export class BulkReader {
         total += length as number;
       }
       if (total > this.#maxFrameBytes) return this.#corrupt(`a frame announced ${total} bytes of bulk strings, more than ${this.#maxFrameBytes}`);
+      total += kBulkTrailerBytes;
     }
     const readAt = this.#bytesRead?.() ?? 0;
     this.#held.push({ message: message as HeldFrame['message'], lengths: lengths as number[] | undefined, total, readAt });
@@ -133,6 +138,10 @@ export class BulkReader {
   /** Puts the frame's strings into its bulk records; false when it does not decode (reported). */
   #join(frame: HeldFrame): boolean {
     const bytes = this.#take(frame.total);
+    if (!hasBulkTrailer(bytes, this.#bulkFrames++)) {
+      this.#corrupt('bytes on the bulk pipe were out of place (a frame\'s check bytes did not match): something other than clusterkit wrote to the pipe, a child process given its descriptor say');
+      return false;
+    }
     const strings: string[] = [];
     let offset = 0;
     for (const length of frame.lengths!) {

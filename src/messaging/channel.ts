@@ -20,7 +20,7 @@
  * uncaughtException handler say). What is queued then is written synchronously from the
  * process's 'exit' event, as a raw `process.send()` would have written it (see exit-flush.ts).
  */
-import { encodeBulk, kBulkMinBytes } from './bulk-codec.js';
+import { encodeBulk, kBulkMinBytes, kBulkTrailerBytes, writeBulkTrailer } from './bulk-codec.js';
 import { frame, kBulk, kMarker, kNoPayload, kNotify, kProtocolVersion, kRecordSize, kReply, kRequest } from './envelope.js';
 import { isProcessExiting, trackQueued, untrackQueued } from './exit-flush.js';
 
@@ -140,6 +140,8 @@ export class Channel {
   #bulk: BulkPort | undefined;
   /** The bulk pipe's queues when `lastDrainAt` last looked. */
   #bulkQueued = { stream: 0, system: 0 };
+  /** Frames written with bulk bytes: the number in the next one's trailer (bulk-codec.ts). */
+  #bulkFrames = 0;
   /** Whether a loaded flush may wait for setImmediate (a process with several peers). */
   readonly #deferUnderLoad: boolean;
 
@@ -305,6 +307,7 @@ export class Channel {
     if (bulk !== undefined) {
       // After the frame: had the frame failed to serialize, these bytes would have no frame.
       // The receiver holds a frame until its bytes have arrived.
+      writeBulkTrailer(bulk.bytes, this.#bulkFrames++);
       if (!this.#bulk!.write(bulk.bytes, this.#onWriteDone)) accepted = false;
       this.#writesInFlight++;
       this.#inFlight.push(0);
@@ -392,7 +395,8 @@ function encodeFrame(records: unknown[], candidates: number[]): BulkFrame | unde
   }
   if (out === undefined) return undefined;
   const lengths = strings.map((text) => Buffer.byteLength(text));
-  const bytes = Buffer.allocUnsafe(lengths.reduce((sum, length) => sum + length, 0));
+  // The trailer is written as the bytes go out (#send): only frames really sent are numbered.
+  const bytes = Buffer.allocUnsafe(lengths.reduce((sum, length) => sum + length, 0) + kBulkTrailerBytes);
   let offset = 0;
   for (let i = 0; i < strings.length; i++) offset += bytes.write(strings[i]!, offset, lengths[i]!, 'utf8');
   return { message: { [kMarker]: kProtocolVersion, m: out, b: lengths }, bytes };

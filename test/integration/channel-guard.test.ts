@@ -15,7 +15,7 @@ import { onceEvent } from '../helpers/wait.js';
 
 const kMiB = 1024 * 1024;
 
-async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage' | 'manyServers' | 'bulkUnannounced' | 'bulkHuge' | 'bulkBadRecord' | 'bulkNeverComes', maxMessageBytes?: number, bytes?: number, count?: number) {
+async function corruptChannel(serialization: Serialization, mode: 'garbage' | 'deep' | 'endless' | 'nodeMessage' | 'manyServers' | 'bulkUnannounced' | 'bulkHuge' | 'bulkBadRecord' | 'bulkNeverComes' | 'bulkStray', maxMessageBytes?: number, bytes?: number, count?: number) {
   const primary = testPrimary({ serialization, ...(maxMessageBytes === undefined ? {} : { maxMessageBytes }) });
   const { log, stop } = recordClusterEvents(primary);
   const [worker] = await primary.start();
@@ -131,6 +131,13 @@ describe('a worker that writes below process.send()', () => {
       await expect(unresponsive).resolves.toMatchObject({ worker });
       const { worker: replacement } = await replaced;
       await expect(primary.send(replacement, 'echo', 'fresh')).resolves.toBe('fresh');
+    });
+
+    it('[H85] bytes something else wrote to the bulk pipe (a child process given its descriptor): the worker is killed, no string made of them reaches a handler', async () => {
+      const { error, errors } = await corruptChannel('json', 'bulkStray');
+      expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bulk-corrupt' });
+      expect(error.message).toMatch(/bytes on the bulk pipe were out of place .*something other than clusterkit wrote to the pipe/);
+      expect(errors.filter((each) => !(each instanceof ChannelCorruptError))).toEqual([]);
     });
 
     it.each([

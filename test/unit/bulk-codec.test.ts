@@ -4,7 +4,7 @@
  * what JSON delivers, and the reader must give frames back in order whatever the pipes' timing.
  */
 import { describe, expect, it } from '@jest/globals';
-import { decodeBulk, encodeBulk, kBulkMinChars } from '../../src/messaging/bulk-codec.js';
+import { decodeBulk, encodeBulk, kBulkMinChars, kBulkTrailerBytes, writeBulkTrailer } from '../../src/messaging/bulk-codec.js';
 import { BulkReader } from '../../src/messaging/bulk-reader.js';
 
 /** A small deterministic generator (mulberry32): the same cases every run. */
@@ -78,7 +78,45 @@ describe('bulk codec', () => {
   });
 });
 
+/** `data` followed by the trailer of frame number `sequence`, as a channel writes it. */
+function withTrailer(data: Buffer, sequence: number): Buffer {
+  const out = Buffer.alloc(data.length + kBulkTrailerBytes);
+  data.copy(out);
+  writeBulkTrailer(out, sequence);
+  return out;
+}
+
 describe('bulk reader', () => {
+  it('[H85] bytes something else wrote to the bulk pipe, before, inside or between frames: corrupt, and nothing made of them is delivered', () => {
+    const text = 'z'.repeat(20_000);
+    const data = Buffer.from(text);
+    const cases: Array<[string, Buffer]> = [
+      ['before', Buffer.concat([Buffer.from('garbage'), withTrailer(data, 0), withTrailer(data, 1)])],
+      ['inside', Buffer.concat([data.subarray(0, 4096), Buffer.from('garbage'), data.subarray(4096), withTrailer(Buffer.alloc(0), 0), withTrailer(data, 1)])],
+      ['between', Buffer.concat([withTrailer(data, 0), Buffer.from('garbage'), withTrailer(data, 1)])],
+    ];
+    for (const [where, stream] of cases) {
+      const delivered: unknown[] = [];
+      const faults: string[] = [];
+      const reader = new BulkReader((message) => delivered.push((message as { m: unknown[] }).m[3]), () => faults.push('malformed'), (reason) => faults.push(reason), 1 << 20);
+      reader.enable();
+      for (let i = 0; i < 2; i++) reader.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [data.length] });
+      reader.push(stream);
+      // After the fault, plain frames are not delivered either: they would come out of order.
+      reader.receive({ __ck: 1, m: [3, 0, 'type', 'after'] });
+      expect({ where, delivered: delivered.filter((value) => value !== text), faults }).toEqual({ where, delivered: [], faults: [expect.stringMatching(/^bytes on the bulk pipe were out of place/)] });
+      if (where === 'between') expect(delivered).toEqual([text]);
+      else expect(delivered).toEqual([]);
+    }
+  });
+
+  it('[H85] a toJSON() that leaves the long strings out: plain JSON, never a bulk record of no strings', () => {
+    const payload = { blob: 'b'.repeat(20_000), meta: Array.from({ length: 12 }, () => 'm'.repeat(1_000)), toJSON() { return { size: this.blob.length, meta: this.meta }; } };
+    expect(encodeBulk(payload, 12_100)).toBeUndefined();
+    const nested = { items: [{ body: 'x'.repeat(50_000), toJSON: () => 'short' }] };
+    expect(encodeBulk(nested, 50_030)).toBeUndefined();
+  });
+
   it('[H82] stops at 65 537 frames waiting for bytes that never come, and at the IPC bytes read while the oldest waits', () => {
     const faults: string[] = [];
     let read = 0;
@@ -97,7 +135,7 @@ describe('bulk reader', () => {
       read += 1 << 20; // a megabyte of IPC per frame: a gigabyte in all
       steady.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [1] });
       // The previous frame's byte comes after this frame: one frame always waits.
-      if (i > 0) steady.push(Buffer.from('x'));
+      if (i > 0) steady.push(withTrailer(Buffer.from('x'), i - 1));
     }
     expect(bytes).toEqual([]);
     expect(steady.heldFrames).toBe(1);
@@ -137,7 +175,7 @@ describe('bulk reader', () => {
         if (bulk === undefined) frames.push({ __ck: 1, m: [3, 0, 'type', text] });
         else {
           const data = Buffer.from(bulk.strings[0]!, 'utf8');
-          bytes.push(data);
+          bytes.push(withTrailer(data, bytes.length));
           frames.push({ __ck: 1, m: [3 | 16, 0, 'type', bulk.field], b: [data.length] });
         }
       }

@@ -514,7 +514,7 @@ export class ChannelCorruptError extends ClusterKitError {
   constructor(
     /** The worker, such as `worker 3 (pid 4242)`. */
     readonly peer: string,
-    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message' | 'too-many-servers' | 'bulk-corrupt',
+    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message' | 'too-many-servers' | 'bulk-corrupt' | 'bulk-failed',
     /** The largest message the primary reads from a worker, in bytes (its `maxMessageBytes` + 64 KiB). */
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
@@ -535,6 +535,10 @@ export class ChannelCorruptError extends ClusterKitError {
         ? `${capitalize(peer)} sent a message of Node's own cluster protocol (${JSON.stringify(options?.command ?? '').slice(0, 80)}) that Node's handler in the primary failed on (${quoteParserError(options?.cause)}). ` +
             'clusterkit and node:cluster never send such a message: something in the worker calls process.send() with a "cmd" starting with "NODE_". ' +
             'The worker was killed (SIGKILL) before Node acted on more of them, and the restart policy starts a new one.'
+        : reason === 'bulk-failed'
+        ? `This worker's bulk pipe, the second pipe clusterkit uses for long strings, failed as clusterkit wrote to it (${options?.detail ?? 'unknown error'}): ` +
+            'code in this worker closed its file descriptor, or gave it to a process that did. The message whose strings were on it can never be read, nor any message after it, ' +
+            'so the worker exits (1) and the restart policy starts a new one. Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md), or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
         : reason === 'bulk-corrupt' && peer === 'the primary'
         ? `The primary broke the protocol of this worker's bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
             'Messages after it could not be read in order, so the worker exits (1) and the restart policy starts a new one. This is a bug in clusterkit: please report it, with this message.'

@@ -10,7 +10,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
 import { timerDelay } from '../duration.js';
-import { HookTimeoutError, InvalidStateError, NotAWorkerError, PrimaryDisconnectedError } from '../errors.js';
+import { ChannelCorruptError, HookTimeoutError, InvalidStateError, NotAWorkerError, PrimaryDisconnectedError } from '../errors.js';
 import { bulkPort, openWorkerBulkEnd } from '../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../messaging/envelope.js';
 import { serializeError } from '../messaging/serialize-error.js';
@@ -202,8 +202,15 @@ export class WorkerLifecycle {
     const end = openWorkerBulkEnd();
     if (end === undefined) return;
     const { endpoint } = this.#context;
-    // EPIPE as the primary goes: its disconnect is what the worker acts on.
-    end.on('error', () => {});
+    end.on('error', (error: NodeJS.ErrnoException) => {
+      // EPIPE or ECONNRESET as the primary goes: its disconnect is what the worker acts on.
+      if (error.code === 'EPIPE' || error.code === 'ECONNRESET' || !process.connected || this.#state === 'stopped') return;
+      // Anything else (EBADF: user code closed the descriptor): frames already on the IPC channel
+      // name bytes that will never come, so nothing after them can be read. Say so and go now,
+      // rather than leave the primary to take the wedged channel for a blocked event loop.
+      this.#context.reportError(new ChannelCorruptError('this worker', 'bulk-failed', Number.POSITIVE_INFINITY, undefined, { detail: `${error.code ?? error.name}: ${error.message}`.slice(0, 200) }));
+      void this.#exit(1);
+    });
     endpoint.readBulk();
     end.on('data', (chunk: Buffer) => endpoint.receiveBulk(chunk));
     endpoint.setBulk(bulkPort(end));

@@ -50,8 +50,8 @@ function payloads(): Array<[string, unknown]> {
     ['many small values and one long string', manySmall],
     ['a string just under the threshold', 'g'.repeat(1_023)],
     // [H85] The long strings are found before toJSON runs: one that leaves them all out is plain JSON.
-    ['toJSON leaving the long string out', { blob: 'b'.repeat(20_000), meta: Array.from({ length: 12 }, () => 'm'.repeat(1_000)), toJSON() { return { size: this.blob.length, meta: this.meta }; } }],
-    ['a nested toJSON leaving it out', { items: [{ body: 'x'.repeat(50_000), short: 'y'.repeat(1_000), toJSON() { return { short: this.short, n: 2 }; } }], n: 1 }],
+    ['toJSON leaving the long string out', { blob: 'b'.repeat(20_000), meta: Array.from({ length: 12 }, () => 'm'.repeat(1_000)), toJSON: () => ({ size: 20_000, meta: Array.from({ length: 12 }, () => 'm'.repeat(1_000)) }) }],
+    ['a nested toJSON leaving it out', { items: [{ body: 'x'.repeat(50_000), short: 'y'.repeat(1_000), toJSON: () => ({ short: 'y'.repeat(1_000), n: 2 }) }], n: 1 }],
     // JSON turns a String object into its string after any replacer: it must be escaped too.
     ['String objects that look like placeholders', { a: new String('\u0000\u0000x'), b: new String('\u00000'), c: { toJSON: () => new String('\u0000abc') }, d: 'l'.repeat(2_000), e: [new String('m'.repeat(3_000))] }],
   ];

@@ -133,6 +133,17 @@ describe('a worker that writes below process.send()', () => {
       await expect(primary.send(replacement, 'echo', 'fresh')).resolves.toBe('fresh');
     });
 
+    it('[H85] a worker whose code closed its bulk pipe exits (1) at its next long string, saying why, and is replaced: not left wedged for the heartbeat', async () => {
+      const primary = testPrimary({ heartbeat: false });
+      const [worker] = await primary.start();
+      const exit = onceEvent(primary, 'workerExit', 30_000);
+      const replaced = onceEvent(primary, 'workerReady', 30_000);
+      await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkClose' })).resolves.toBe('writing');
+      await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: false });
+      const { worker: replacement } = await replaced;
+      await expect(primary.send(replacement, 'echo', 'z'.repeat(20_000))).resolves.toBe('z'.repeat(20_000));
+    });
+
     it('[H85] bytes something else wrote to the bulk pipe (a child process given its descriptor): the worker is killed, no string made of them reaches a handler', async () => {
       const { error, errors } = await corruptChannel('json', 'bulkStray');
       expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bulk-corrupt' });

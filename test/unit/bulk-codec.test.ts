@@ -111,7 +111,7 @@ describe('bulk reader', () => {
   });
 
   it('[H85] a toJSON() that leaves the long strings out: plain JSON, never a bulk record of no strings', () => {
-    const payload = { blob: 'b'.repeat(20_000), meta: Array.from({ length: 12 }, () => 'm'.repeat(1_000)), toJSON() { return { size: this.blob.length, meta: this.meta }; } };
+    const payload = { blob: 'b'.repeat(20_000), meta: Array.from({ length: 12 }, () => 'm'.repeat(1_000)), toJSON: () => ({ size: 20_000, meta: Array.from({ length: 12 }, () => 'm'.repeat(1_000)) }) };
     expect(encodeBulk(payload, 12_100)).toBeUndefined();
     const nested = { items: [{ body: 'x'.repeat(50_000), toJSON: () => 'short' }] };
     expect(encodeBulk(nested, 50_030)).toBeUndefined();

@@ -49,6 +49,7 @@ export class BulkReader {
   #heldHead = 0;
   #heldBytes = 0;
   #isCorrupt = false;
+  #bytesDecoded = 0;
   /** Frames with bulk bytes joined so far: the number the next one's trailer must carry. */
   #bulkFrames = 0;
   /** Counts the peer's IPC bytes read, when they are counted: frames held are bounded by them too. */
@@ -115,6 +116,11 @@ export class BulkReader {
     this.#release();
   }
 
+  /** Bytes of the bulk records decoded so far: their strings' UTF-8 bytes and their JSON text. */
+  get bytesDecoded(): number {
+    return this.#bytesDecoded;
+  }
+
   /** Frames still waiting for their bytes (the peer is gone: they never come). */
   get heldFrames(): number {
     return this.#held.length - this.#heldHead;
@@ -142,6 +148,7 @@ export class BulkReader {
       this.#corrupt('bytes on the bulk pipe were out of place (a frame\'s check bytes did not match): something other than clusterkit wrote to the pipe, a child process given its descriptor say');
       return false;
     }
+    this.#bytesDecoded += frame.total;
     const strings: string[] = [];
     let offset = 0;
     for (const length of frame.lengths!) {
@@ -163,6 +170,8 @@ export class BulkReader {
         if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || next + count > strings.length) {
           throw new BulkDecodeError(`a bulk record takes ${String(count).slice(0, 24)} strings of the ${strings.length - next} its frame has left`);
         }
+        const text = (field as unknown[])[0];
+        if (typeof text === 'string') this.#bytesDecoded += text.length;
         records[i + 3] = decodeBulk(field, strings, next);
         records[i] = kind & ~kBulk;
         next += count;

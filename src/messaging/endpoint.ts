@@ -180,6 +180,11 @@ export class Endpoint {
     return this.#bulkReader.heldFrames > 0;
   }
 
+  /** Bytes of the bulk records decoded so far (their JSON text and their strings): what a bulk read that released them worked on. */
+  get bulkBytesDecoded(): number {
+    return this.#bulkReader.bytesDecoded;
+  }
+
   /** Bytes read from the peer's bulk pipe (bulk-channel.ts). */
   receiveBulk(chunk: Buffer): void {
     this.#bulkReader.push(chunk);

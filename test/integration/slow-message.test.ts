@@ -70,15 +70,18 @@ describe('a message slow to parse', () => {
     expect(event.bytes).toBeGreaterThan(800_000);
   });
 
-  it('[H61] counts the messages a worker\'s bulk pipe releases too: their decoding is timed as a read', async () => {
+  it('[H61] [H85] counts the messages a worker\'s bulk pipe releases too: their decoding is timed as a read, with their size', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();
-    const slow = onceEvent<{ worker: { id: number }; readMs: number; reads: number }>(primary, 'workerSlowMessage', 120_000);
+    const slow = onceEvent<{ worker: { id: number }; readMs: number; reads: number; bytes: number }>(primary, 'workerSlowMessage', 120_000);
     // 60 records of 300 000 empty objects, held until their bytes come: decoded in the pipe's reads.
     await expect(primary.send(worker!, 'sendCostlyBulk', { count: 60, objects: 300_000 })).resolves.toBe('sent');
     const event = await slow;
     expect(event.worker.id).toBe(worker!.id);
     expect(event.readMs).toBeGreaterThanOrEqual(1_000);
+    // [H85] The size told is what was decoded (900 KB of JSON a record), not the chunk of 9-byte
+    // frames' bytes that released it (before: about 120 B for a 4 s stall).
+    expect(event.bytes).toBeGreaterThan(900_000);
     await expect(primary.send(worker!, 'echo', 'alive')).resolves.toBe('alive');
   });
 

@@ -228,10 +228,13 @@ export class WorkerPool {
       // decoded and handled here, and a costly one must be told (workerSlowMessage) as there.
       bulkEnd.on('data', (chunk: Buffer) => {
         const startedAt = performance.now();
+        const decodedBefore = record.endpoint.bulkBytesDecoded;
         record.endpoint.receiveBulk(chunk);
         if (!record.endpoint.isHoldingFrames) record.lastSeenAt = Date.now();
         const readMs = performance.now() - startedAt;
-        if (readMs >= kBusyReadMs) this.#onSlowRead(record, readMs, chunk.length);
+        // The size told is what the read worked on: the messages it released and decoded (their
+        // JSON text can be megabytes behind a one-byte chunk), not the chunk alone.
+        if (readMs >= kBusyReadMs) this.#onSlowRead(record, readMs, Math.max(chunk.length, record.endpoint.bulkBytesDecoded - decodedBefore));
       });
     }
     worker.process.on('message', (message: unknown, handle: unknown) => {

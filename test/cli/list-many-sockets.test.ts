@@ -83,6 +83,15 @@ describe('a control directory holding many sockets', () => {
         expect(lines).toHaveLength(300);
         expect(lines.every((line) => /^clusterkit: cluster "frozen-\d{3}" is running \(a process listens on its control socket\) but did not answer "status": it closed the connection unanswered/.test(line))).toBe(true);
       }
+      // With 20 descriptors even 32 connections are too many: each one the CLI could not open
+      // is named as its own limit, never as the cluster's silence.
+      const starved = await cliWithFdLimit(['list'], runtime, 20);
+      expect(starved.code).toBe(1);
+      const starvedLines = starved.stderr.split('\n').filter(Boolean);
+      const ownLimit = /^clusterkit: did not ask cluster "(?:frozen-\d{3}|zz-real)" for its status: clusterkit could not open a connection: this process is out of file descriptors \(EMFILE\); raise `ulimit -n`\. This says nothing about the cluster; try "clusterkit status [\w-]+"\.$/;
+      expect(starvedLines.filter((line) => ownLimit.test(line)).length).toBeGreaterThan(0);
+      expect(starvedLines.filter((line) => !ownLimit.test(line) && !/^clusterkit: cluster "frozen-\d{3}" is running .* it closed the connection unanswered/.test(line))).toEqual([]);
+      expect(starved.stderr).not.toMatch(/is running .*EMFILE/);
       expect((await cli(['stop', 'zz-real'], { runtime })).code).toBe(0);
       await expect(run.exited()).resolves.toBe(0);
     } finally {

@@ -46,10 +46,13 @@ export async function controlRequest(
   }
 }
 
-/** A cluster whose socket a process listens on (the connection was not refused) but that gave no status. */
+/**
+ * A cluster that gave no status: a process listens on its socket (the connection was not
+ * refused) but did not answer, or clusterkit could not ask it (`own-limit`, `not-asked`).
+ */
 export interface UnansweredCluster {
   readonly name: string;
-  /** Why there is no status: no answer within the timeout, the connection was dropped, or the answer was not the protocol's. */
+  /** Why there is no status; `unansweredReason(error)` says which kind. */
   readonly error: Error;
 }
 
@@ -57,14 +60,17 @@ export interface UnansweredCluster {
  * Why a request got no answer, for the words that name the cluster (`status`, `list`):
  * `timeout` (none within the time allowed), `not-protocol` (bytes came, but no line of the
  * control protocol: junk, or a line past the 1 MiB an answer may be), `closed` (the connection
- * closed or broke before any byte came). Kept apart from the message, which names the path.
+ * closed or broke before any byte came). Two are this process's, never the cluster's:
+ * `own-limit` (the CLI could not open a connection: out of file descriptors, EMFILE/ENFILE, or
+ * of memory) and `not-asked` (a survey's time was up before its turn: too many sockets before
+ * it answered slowly). Kept apart from the message, which names the path.
  */
-export type UnansweredReason = 'timeout' | 'not-protocol' | 'closed';
+export type UnansweredReason = 'timeout' | 'not-protocol' | 'closed' | 'own-limit' | 'not-asked';
 
 const reasons = new WeakMap<Error, UnansweredReason>();
 
-function unanswered(reason: UnansweredReason, message: string): ControlSocketError {
-  const error = new ControlSocketError(message);
+function unanswered(reason: UnansweredReason, message: string, cause?: unknown): ControlSocketError {
+  const error = new ControlSocketError(message, cause === undefined ? undefined : { cause });
   reasons.set(error, reason);
   return error;
 }
@@ -72,6 +78,44 @@ function unanswered(reason: UnansweredReason, message: string): ControlSocketErr
 /** Why `error` (thrown by a request to a socket some process listens on) brought no status. */
 export function unansweredReason(error: Error): UnansweredReason {
   return reasons.get(error) ?? 'closed';
+}
+
+/**
+ * Errors of this process's own connect, never the peer's: out of descriptors (per process, or
+ * the whole system), or of kernel memory for a socket.
+ */
+const kOwnLimitWords: Readonly<Record<string, string>> = {
+  EMFILE: 'this process is out of file descriptors (EMFILE); raise `ulimit -n`',
+  ENFILE: 'the system is out of file descriptors (ENFILE); close some programs, or raise the system limit (fs.file-max)',
+  ENOMEM: 'the system is out of memory for a new socket (ENOMEM)',
+  ENOBUFS: 'the system is out of buffer space for a new socket (ENOBUFS)',
+};
+
+/** What this process lacked to open a connection, from an error's code; undefined when the fault is not its own. */
+export function ownLimitWords(code: string | undefined): string | undefined {
+  return code === undefined ? undefined : kOwnLimitWords[code];
+}
+
+/** At most this many connections of one survey are open at once (F3: 1 100 at once ran the CLI out of descriptors). */
+export const kSurveyConcurrency = 32;
+
+/**
+ * `task` over `items`, at most `limit` at a time, results in the order of `items`. An item
+ * whose turn comes once `late.isDue()` is not started: it gets `late.result(item)`. `task`
+ * must not reject.
+ */
+async function mapPooled<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>, late?: { isDue: () => boolean; result: (item: T) => R }): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      const item = items[index]!;
+      results[index] = late?.isDue() ? late.result(item) : await task(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
 }
 
 /**
@@ -104,24 +148,42 @@ export async function listClusters(directory = controlDirectory(), timeoutMs = 5
  * listens on (ECONNREFUSED: its primary was killed) is stale and skipped. Any other failure
  * means a process holds the socket but did not answer (its primary is blocked, out of file
  * descriptors, or exiting): that cluster runs, and is in `unanswered`, never left out.
+ *
+ * At most `kSurveyConcurrency` connections are open at once, each waiting `timeoutMs` at most,
+ * and none starts once `timeoutMs` have passed since the survey began: a socket whose turn
+ * comes later is in `unanswered` as `not-asked`. So a survey ends within twice `timeoutMs`
+ * however many sockets are silent (F3).
  * @throws ControlSocketError when the directory is not this user's alone.
  */
 export async function surveyClusters(directory = controlDirectory(), timeoutMs = 5_000): Promise<{ statuses: ClusterStatus[]; unanswered: UnansweredCluster[] }> {
-  const results = await Promise.all(
-    ownSocketNames(directory).map((name) =>
+  // A timer, not a clock read: set before any request's own timer of the same length, it fires
+  // first, so a slot freed by a timeout never starts another request (timers may fire a
+  // millisecond before a clock says their time is up).
+  let isDue = false;
+  const deadline = setTimeout(() => (isDue = true), timeoutMs).unref();
+  const results = await mapPooled(
+    ownSocketNames(directory),
+    kSurveyConcurrency,
+    (name): Promise<{ name: string; status: ClusterStatus } | { name: string; error: Error }> =>
       requestOnce(socketPathFor(name, directory), { id: nextId++, command: 'status' }, timeoutMs).then(
         (status) => ({ name, status: status as ClusterStatus }),
         (error: unknown) => ({ name, error: error as Error }),
       ),
-    ),
-  );
+    {
+      isDue: () => isDue,
+      result: (name) => ({
+        name,
+        error: unanswered('not-asked', `clusterkit did not ask the cluster "${name}" for its status: the ${timeoutMs} ms of the survey were up before its turn, as too many sockets before it answered slowly.`),
+      }),
+    },
+  ).finally(() => clearTimeout(deadline));
   const statuses: ClusterStatus[] = [];
-  const unanswered: UnansweredCluster[] = [];
+  const unansweredClusters: UnansweredCluster[] = [];
   for (const result of results) {
     if ('status' in result) statuses.push(result.status);
-    else if (!isStale(result.error)) unanswered.push({ name: result.name, error: result.error });
+    else if (!isStale(result.error)) unansweredClusters.push({ name: result.name, error: result.error });
   }
-  return { statuses, unanswered };
+  return { statuses, unanswered: unansweredClusters };
 }
 
 /** The connection was refused or the socket is gone: no process listens on it. */
@@ -133,7 +195,7 @@ function isStale(error: Error): boolean {
 /** The names whose socket a live primary answers on. */
 export async function liveNames(directory: string): Promise<string[]> {
   const names = ownSocketNames(directory);
-  const states = await Promise.all(names.map((name) => probeSocket(socketPathFor(name, directory))));
+  const states = await mapPooled(names, kSurveyConcurrency, (name) => probeSocket(socketPathFor(name, directory)));
   return names.filter((_, index) => states[index] === 'live');
 }
 
@@ -164,7 +226,11 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
     let isAnyByte = false;
     socket.on('data', () => (isAnyByte = true));
     socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
-    socket.on('error', (error) => settle(error));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // This process's own limit, not the peer's fault: say so, never blame the cluster (F3).
+      const words = ownLimitWords(error.code);
+      settle(words === undefined ? error : unanswered('own-limit', `clusterkit could not open a connection to ${path}: ${words}.`, error));
+    });
     socket.once('close', () =>
       settle(
         isAnyByte

@@ -2,7 +2,7 @@
  * `clusterkit status [name] [--json] [--watch]` and `clusterkit list [--json]`.
  */
 import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../../errors.js';
-import { surveyCluster, surveyClusters, type UnansweredCluster, unansweredReason } from '../../control/control-client.js';
+import { ownLimitWords, surveyCluster, surveyClusters, type UnansweredCluster, unansweredReason } from '../../control/control-client.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
 import { parseClusterName, parseDuration } from '../arg-values.js';
 import { formatList, formatStatus } from '../format-status.js';
@@ -55,12 +55,21 @@ export async function listCommand(args: string[]): Promise<number | 'help'> {
 /**
  * Says on stderr which clusters run but did not answer (a process listens on their socket),
  * each in one line; exit code 1 when there is one, so a script does not take the list for
- * complete. What the listener sent, if anything, is never echoed.
+ * complete. What the listener sent, if anything, is never echoed. A cluster this process could
+ * not ask (its own descriptors ran out, or the survey's time) is named as such: never blamed (F3).
  */
 function reportUnanswered(unanswered: readonly UnansweredCluster[]): number {
   for (const { name, error } of unanswered) {
     const code = (error as NodeJS.ErrnoException).code;
     const reason = error instanceof RemoteError ? 'refused' : error instanceof ControlSocketError ? unansweredReason(error) : 'closed';
+    if (reason === 'own-limit' || reason === 'not-asked') {
+      const why =
+        reason === 'own-limit'
+          ? `clusterkit could not open a connection: ${ownLimitWords(((error as Error).cause as NodeJS.ErrnoException | undefined)?.code) ?? 'this process lacked what it needs'}`
+          : `the ${kStatusTimeoutMs} ms of this survey were up before its turn, as too many sockets before it answered slowly`;
+      process.stderr.write(`clusterkit: did not ask cluster "${name}" for its status: ${why}. This says nothing about the cluster; try "clusterkit status ${name}".\n`);
+      continue;
+    }
     const lead = `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": `;
     process.stderr.write(
       reason === 'not-protocol'

@@ -1,0 +1,122 @@
+/**
+ * F3: `clusterkit list` and `status --watch` connected to every socket of the control directory
+ * at once, so with about 1 000 sockets the CLI ran out of file descriptors itself (EMFILE) and
+ * said a healthy cluster "did not answer ... its primary may be ... out of file descriptors".
+ * A survey now keeps at most 32 connections open, starts none once its time is up (naming the
+ * sockets it did not ask as such), and an EMFILE of its own is its own, never the cluster's.
+ */
+import { mkdirSync } from 'node:fs';
+import net from 'node:net';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { spawnNode } from '../helpers/spawn.js';
+import { cleanUpCli, cli, kCliPath, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+/**
+ * `count` listening sockets named `<prefix>-NNN` in the control directory of `runtime`: `closing`
+ * ones accept and close at once (a primary out of descriptors), `silent` ones accept and never answer.
+ */
+async function listeners(runtime: string, prefix: string, count: number, kind: 'closing' | 'silent'): Promise<() => Promise<void>> {
+  const directory = join(runtime, 'clusterkit');
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const held = new Set<net.Socket>();
+  const servers: net.Server[] = [];
+  const close = async (): Promise<void> => {
+    for (const socket of held) socket.destroy();
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  };
+  try {
+    for (let index = 0; index < count; index++) {
+      const server = net.createServer((socket) => {
+        socket.on('error', () => {});
+        if (kind === 'closing') {
+          socket.destroy();
+          return;
+        }
+        held.add(socket);
+        socket.once('close', () => held.delete(socket));
+      });
+      servers.push(server);
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(join(directory, `${prefix}-${String(index).padStart(3, '0')}.sock`), resolve);
+      });
+    }
+  } catch (error) {
+    await close();
+    throw error;
+  }
+  return close;
+}
+
+/** `clusterkit <args>` run to its end in a shell that first lowers the descriptor limit to `fds`. */
+async function cliWithFdLimit(args: string[], runtime: string, fds: number): Promise<{ code: number | string; stdout: string; stderr: string }> {
+  const run = spawnNode(['-c', `ulimit -n ${fds} && exec "$0" "$@"`, process.execPath, kCliPath, ...args], {
+    executable: '/bin/sh',
+    env: { NODE_ENV: 'production', XDG_RUNTIME_DIR: runtime },
+    detached: true,
+    label: `ulimit -n ${fds}; clusterkit ${args.join(' ')}`,
+  });
+  const code = await run.exited();
+  return { code, stdout: run.stdout(), stderr: run.stderr() };
+}
+
+describe('a control directory holding many sockets', () => {
+  it('[H84] list and status under `ulimit -n 256` with 300 sockets: the real cluster is listed running, no EMFILE blamed on a cluster', async () => {
+    const runtime = runtimeDir();
+    const close = await listeners(runtime, 'frozen', 300, 'closing');
+    try {
+      // Named to sort last: asked last, it was the one whose connection met EMFILE.
+      const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'zz-real'], { runtime, env: { PORT: String(await freePort()) } });
+      await run.waitFor(/service zz-real started/);
+      for (const args of [['list'], ['status']]) {
+        const result = await cliWithFdLimit(args, runtime, 256);
+        // The 300 that close unanswered make the list incomplete: exit 1, each named in its own line.
+        expect(result.code).toBe(1);
+        expect(result.stdout).toMatch(args[0] === 'list' ? /^zz-real +\d+ +running +1\/1 /m : /^cluster zz-real {2}pid \d+/m);
+        expect(result.stderr).not.toContain('zz-real');
+        expect(result.stdout + result.stderr).not.toMatch(/EMFILE|ENFILE|out of file descriptors \(/);
+        const lines = result.stderr.split('\n').filter(Boolean);
+        expect(lines).toHaveLength(300);
+        expect(lines.every((line) => /^clusterkit: cluster "frozen-\d{3}" is running \(a process listens on its control socket\) but did not answer "status": it closed the connection unanswered/.test(line))).toBe(true);
+      }
+      // With 20 descriptors even 32 connections are too many: each one the CLI could not open
+      // is named as its own limit, never as the cluster's silence.
+      const starved = await cliWithFdLimit(['list'], runtime, 20);
+      expect(starved.code).toBe(1);
+      const starvedLines = starved.stderr.split('\n').filter(Boolean);
+      const ownLimit = /^clusterkit: did not ask cluster "(?:frozen-\d{3}|zz-real)" for its status: clusterkit could not open a connection: this process is out of file descriptors \(EMFILE\); raise `ulimit -n`\. This says nothing about the cluster; try "clusterkit status [\w-]+"\.$/;
+      expect(starvedLines.filter((line) => ownLimit.test(line)).length).toBeGreaterThan(0);
+      expect(starvedLines.filter((line) => !ownLimit.test(line) && !/^clusterkit: cluster "frozen-\d{3}" is running .* it closed the connection unanswered/.test(line))).toEqual([]);
+      expect(starved.stderr).not.toMatch(/is running .*EMFILE/);
+      expect((await cli(['stop', 'zz-real'], { runtime })).code).toBe(0);
+      await expect(run.exited()).resolves.toBe(0);
+    } finally {
+      await close();
+    }
+  });
+
+  it('[H84] 40 silent sockets: 32 asked at once, time out; the 8 left are named as not asked, never blamed; the survey ends', async () => {
+    const runtime = runtimeDir();
+    const close = await listeners(runtime, 'silent', 40, 'silent');
+    try {
+      const result = await cli(['list'], { runtime });
+      expect(result.code).toBe(1);
+      expect(result.stdout).toBe('');
+      const lines = result.stderr.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(40);
+      const timedOut = lines.filter((line) => /^clusterkit: cluster "silent-\d{3}" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms\. /.test(line));
+      const notAsked = lines.filter((line) =>
+        /^clusterkit: did not ask cluster "silent-\d{3}" for its status: the 5000 ms of this survey were up before its turn, as too many sockets before it answered slowly\. This says nothing about the cluster; try "clusterkit status silent-\d{3}"\.$/.test(line),
+      );
+      expect([timedOut.length, notAsked.length]).toEqual([32, 8]);
+      // In name order: the first 32 were asked.
+      expect(notAsked.map((line) => /"(silent-\d{3})"/.exec(line)![1])).toEqual(Array.from({ length: 8 }, (_, index) => `silent-${String(32 + index).padStart(3, '0')}`));
+    } finally {
+      await close();
+    }
+  });
+});

@@ -541,7 +541,8 @@ export class ChannelCorruptError extends ClusterKitError {
             'so the worker exits (1) and the restart policy starts a new one. Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md), or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
         : reason === 'bulk-corrupt' && peer === 'the primary'
         ? `The primary broke the protocol of this worker's bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
-            'Messages after it could not be read in order, so the worker exits (1) and the restart policy starts a new one. This is a bug in clusterkit: please report it, with this message.'
+            'Messages after it could not be read in order, so the worker exits (1) and the restart policy starts a new one. ' +
+            'Look first for code in this worker that reads from or writes to the pipe\'s file descriptor (a child process given it); if there is none, this is a bug in clusterkit: please report it, with this message.'
         : reason === 'bulk-corrupt'
         ? `${capitalize(peer)} broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
             'clusterkit never writes such bytes: something in the worker writes to the pipe\'s file descriptor directly, or a child process inherited it. ' +

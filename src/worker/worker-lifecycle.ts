@@ -202,15 +202,27 @@ export class WorkerLifecycle {
     const end = openWorkerBulkEnd();
     if (end === undefined) return;
     const { endpoint } = this.#context;
-    end.on('error', (error: NodeJS.ErrnoException) => {
-      // EPIPE or ECONNRESET as the primary goes: its disconnect is what the worker acts on.
-      if (error.code === 'EPIPE' || error.code === 'ECONNRESET' || !process.connected || this.#state === 'stopped') return;
-      // Anything else (EBADF: user code closed the descriptor): frames already on the IPC channel
-      // name bytes that will never come, so nothing after them can be read. Say so and go now,
-      // rather than leave the primary to take the wedged channel for a blocked event loop.
-      this.#context.reportError(new ChannelCorruptError('this worker', 'bulk-failed', Number.POSITIVE_INFINITY, undefined, { detail: `${error.code ?? error.name}: ${error.message}`.slice(0, 200) }));
+    let hasFailed = false;
+    // Frames already on the IPC channel name bytes that will never come, so nothing after them
+    // can be read (EBADF: user code closed the descriptor; EPIPE or a close: a process given it
+    // shut it down). Say so and go, rather than leave the primary to take the wedged channel for
+    // a blocked event loop.
+    const fail = (detail: string) => {
+      if (hasFailed || !process.connected || this.#state === 'stopped') return;
+      hasFailed = true;
+      this.#context.reportError(new ChannelCorruptError('this worker', 'bulk-failed', Number.POSITIVE_INFINITY, undefined, { detail: detail.slice(0, 200) }));
       void this.#exit(1);
+    };
+    // EPIPE, ECONNRESET and a close also come as the primary goes, a moment before the IPC
+    // channel's disconnect, which is what the worker acts on then: a second later it has come,
+    // or the primary still listens and only the bulk pipe broke.
+    const failSoon = (detail: string) => setTimeout(() => fail(detail), 1_000).unref();
+    end.on('error', (error: NodeJS.ErrnoException) => {
+      const detail = `${error.code ?? error.name}: ${error.message}`;
+      if (error.code === 'EPIPE' || error.code === 'ECONNRESET') failSoon(detail);
+      else fail(detail);
     });
+    end.once('close', () => failSoon('the pipe closed'));
     endpoint.readBulk();
     end.on('data', (chunk: Buffer) => endpoint.receiveBulk(chunk));
     endpoint.setBulk(bulkPort(end));

@@ -133,12 +133,12 @@ describe('a worker that writes below process.send()', () => {
       await expect(primary.send(replacement, 'echo', 'fresh')).resolves.toBe('fresh');
     });
 
-    it('[H85] a worker whose code closed its bulk pipe exits (1) at its next long string, saying why, and is replaced: not left wedged for the heartbeat', async () => {
+    it.each(['bulkClose', 'bulkShutdown'] as const)('[H85] a worker whose bulk pipe broke (%s) exits (1) at its next long string, saying why, and is replaced: not left wedged for the heartbeat', async (mode) => {
       const primary = testPrimary({ heartbeat: false });
       const [worker] = await primary.start();
       const exit = onceEvent(primary, 'workerExit', 30_000);
       const replaced = onceEvent(primary, 'workerReady', 30_000);
-      await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkClose' })).resolves.toBe('writing');
+      await expect(primary.send(worker!, 'writeRawSoon', { mode })).resolves.toBe('writing');
       await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: false });
       const { worker: replacement } = await replaced;
       await expect(primary.send(replacement, 'echo', 'z'.repeat(20_000))).resolves.toBe('z'.repeat(20_000));

@@ -139,7 +139,12 @@ describe('a worker that writes below process.send()', () => {
       const exit = onceEvent(primary, 'workerExit', 30_000);
       const replaced = onceEvent(primary, 'workerReady', 30_000);
       await expect(primary.send(worker!, 'writeRawSoon', { mode })).resolves.toBe('writing');
-      await expect(exit).resolves.toMatchObject({ worker, code: 1, expected: false });
+      const exited = await exit;
+      expect(exited).toMatchObject({ worker, expected: false });
+      // It exits (1) on its own; on a loaded machine the primary's kill of a worker whose channel
+      // closed and that has not exited within a second may come first. Either way it is gone at
+      // once, not wedged until a heartbeat.
+      expect(exited.code === 1 || exited.signal === 'SIGKILL').toBe(true);
       const { worker: replacement } = await replaced;
       await expect(primary.send(replacement, 'echo', 'z'.repeat(20_000))).resolves.toBe('z'.repeat(20_000));
     });

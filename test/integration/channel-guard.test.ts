@@ -140,11 +140,11 @@ describe('a worker that writes below process.send()', () => {
       const replaced = onceEvent(primary, 'workerReady', 30_000);
       await expect(primary.send(worker!, 'writeRawSoon', { mode })).resolves.toBe('writing');
       const exited = await exit;
-      expect(exited).toMatchObject({ worker, expected: false });
-      // It exits (1) on its own; on a loaded machine the primary's kill of a worker whose channel
-      // closed and that has not exited within a second may come first. Either way it is gone at
-      // once, not wedged until a heartbeat.
-      expect(exited.code === 1 || exited.signal === 'SIGKILL').toBe(true);
+      // It exits (1) on its own. Node may abort it first (SIGABRT): libuv finds the descriptor it
+      // watched closed under it, which only user code can have done; on a loaded machine the
+      // primary's kill of a worker whose channel closed may come first too (SIGKILL). Either way it
+      // is gone at once, with the heartbeat off: not wedged.
+      expect(exited.code === 1 || exited.signal === 'SIGKILL' || exited.signal === 'SIGABRT' ? 'gone' : JSON.stringify({ code: exited.code, signal: exited.signal })).toBe('gone');
       const { worker: replacement } = await replaced;
       await expect(primary.send(replacement, 'echo', 'z'.repeat(20_000))).resolves.toBe('z'.repeat(20_000));
     });

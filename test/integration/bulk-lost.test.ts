@@ -74,7 +74,8 @@ describe('a worker whose messages wait for bytes on its bulk pipe', () => {
       onCleanup(() => clearInterval(timer));
     });
     await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkSlow', bytes: 100_000, count: 125, ms: 20 })).resolves.toBe('writing');
-    await arrived;
+    const killed = onceEvent(primary, 'workerExit').then(({ signal }) => Promise.reject(new Error(`the worker exited (${signal}) before its long string arrived: ${primary.blamed.join(', ')}`)));
+    await Promise.race([arrived, killed]);
     expect(primary.notes).toEqual([{ event: 'slow', length: 100_000 }]);
     await expect(primary.send(worker!, 'echo', 'after')).resolves.toBe('after');
     expect(worker!.state).toBe('ready');

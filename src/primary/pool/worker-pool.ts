@@ -2,9 +2,9 @@
  * The primary's workers: slots, spawning, lifecycle bookkeeping, exit classification and
  * restarts. `ClusterPrimary` is the facade; this is the engine behind it.
  */
-import { formatElapsed } from '../../duration.js';
 import type { Address } from 'node:cluster';
 import { capitalize } from '../../capitalize.js';
+import { formatElapsed } from '../../duration.js';
 import {
   ChannelCorruptError,
   InvalidArgumentError,
@@ -243,7 +243,8 @@ export class WorkerPool {
     }
     worker.process.on('message', (message: unknown, handle: unknown) => {
       // A worker whose messages wait for bulk bytes that do not come is not heard: whatever else
-      // it sends, nothing of it reaches the primary (the heartbeat's pong neither).
+      // it sends, nothing of it reaches the primary (the heartbeat's pong neither). But that it
+      // still sends shows its loop turning, which tells lost bytes from late ones (bulk-wait.ts).
       const wasHolding = record.endpoint.isHoldingFrames;
       if (!wasHolding) record.lastSeenAt = Date.now();
       if (isClusterKitMessage(message) && handle === undefined) record.endpoint.receive(message);
@@ -305,7 +306,6 @@ export class WorkerPool {
         ? new ChannelCorruptError(record.describe(), 'bad-node-message', limitBytes, undefined, { cause: fault.cause, command: fault.command })
         : fault.kind === 'bulk-corrupt'
         ? new ChannelCorruptError(record.describe(), 'bulk-corrupt', limitBytes, undefined, { detail: fault.reason })
-
         : fault.kind === 'not-a-message'
         ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })
         : new ChannelCorruptError(record.describe(), 'too-large', limitBytes, fault.bytes, fault.announcedBytes === undefined ? undefined : { announcedBytes: fault.announcedBytes });

@@ -499,7 +499,9 @@ export class ProtocolError extends ClusterKitError {
  * protocol (`cmd: 'NODE_CLUSTER'`) that Node's handler in the primary threw on
  * (`bad-node-message`, the handler's error as `cause`), or more listening addresses asked of the
  * primary at once than a worker may hold (`too-many-servers`: 256), or one more than all the workers together
- * may hold (`too-many-servers` with `isClusterWide`: half the primary's open-file limit, 1024 where it cannot be read). The primary stopped reading that
+ * may hold (`too-many-servers` with `isClusterWide`: half the primary's open-file limit, 1024 where it cannot be read), or its bulk pipe (the second pipe for
+ * long strings) carried what breaks its protocol (`bulk-corrupt`), or the long strings its messages announced never came on it while the worker kept
+ * talking (`bulk-lost`: its code closed or reopened the pipe's descriptor; found by the heartbeat once the worker is silent). The primary stopped reading that
  * channel and killed the worker (SIGKILL); the restart policy starts a new one. Emitted as
  * `workerError`.
  */
@@ -514,12 +516,12 @@ export class ChannelCorruptError extends ClusterKitError {
   constructor(
     /** The worker, such as `worker 3 (pid 4242)`. */
     readonly peer: string,
-    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message' | 'too-many-servers' | 'bulk-corrupt' | 'bulk-failed',
+    readonly reason: 'not-a-message' | 'too-large' | 'bad-node-message' | 'too-many-servers' | 'bulk-corrupt' | 'bulk-failed' | 'bulk-lost',
     /** The largest message the primary reads from a worker, in bytes (its `maxMessageBytes` + 64 KiB). */
     readonly limitBytes: number,
     /** For `too-large`: what the message had buffered when it was cut, in bytes (UTF-16 units for JSON). */
     readonly receivedBytes?: number,
-    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number; isClusterWide?: boolean | undefined; detail?: string },
+    options?: { cause?: unknown; announcedBytes?: number; command?: string; servers?: number; maxServers?: number; isClusterWide?: boolean | undefined; detail?: string; fd?: number },
   ) {
     super(
       reason === 'too-many-servers' && options?.isClusterWide
@@ -539,6 +541,12 @@ export class ChannelCorruptError extends ClusterKitError {
         ? `This worker's bulk pipe, the second pipe clusterkit uses for long strings, failed as clusterkit wrote to it (${options?.detail ?? 'unknown error'}): ` +
             'code in this worker closed its file descriptor, or gave it to a process that did. The message whose strings were on it can never be read, nor any message after it, ' +
             'so the worker exits (1) and the restart policy starts a new one. Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md), or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
+        : reason === 'bulk-lost'
+        ? `${capitalize(peer)} kept sending messages, but the long strings they carry never came on its bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown wait'}). ` +
+            'Its event loop was turning (it answered the heartbeat or sent more), so its bytes were lost, not late: ' +
+            `code in the worker closed the pipe's file descriptor (fd ${options?.fd ?? '?'}) and opened another file on that number (/dev/null, a log file: open() takes the lowest free one), so clusterkit's writes went there; or it gave the descriptor to a process that reads it. ` +
+            'Its messages and every one after them can never be read, so the worker was killed (SIGKILL) and the restart policy starts a new one. ' +
+            'Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md), or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
         : reason === 'bulk-corrupt' && peer === 'the primary'
         ? `The primary broke the protocol of this worker's bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
             'Messages after it could not be read in order, so the worker exits (1) and the restart policy starts a new one. ' +

@@ -180,6 +180,11 @@ export class Endpoint {
     return this.#bulkReader.heldFrames > 0;
   }
 
+  /** Frames of the peer waiting for their bulk bytes: the oldest, and every frame that came after it. */
+  get heldFrames(): number {
+    return this.#bulkReader.heldFrames;
+  }
+
   /** Bytes of the bulk records decoded so far (their JSON text and their strings): what a bulk read that released them worked on. */
   get bulkBytesDecoded(): number {
     return this.#bulkReader.bytesDecoded;

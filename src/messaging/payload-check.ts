@@ -9,7 +9,7 @@
  * (`{ type, data }`), typed arrays, NaN and Infinity (`null`), an invalid Date (`null`),
  * `undefined` or a hole in an array (`null`), BigInt and cycles (which JSON cannot write).
  * What JSON converts faithfully and documentedly is accepted: a Date (its ISO string), a class
- * instance (its own fields), an object with `toJSON` (what it returns), -0 (0). See
+ * instance (its own fields), an object or an array with `toJSON` (what it returns), -0 (0). See
  * docs/messaging.md. A getter or `toJSON` that throws is a NotSerializableError with its path,
  * never the raw error.
  *
@@ -152,6 +152,13 @@ function visitObject(walk: Walk, value: object, depth: number): void {
 }
 
 function visitArray(walk: Walk, array: unknown[], depth: number): void {
+  // JSON.stringify writes what an array's toJSON() returns, its own or one its prototype chain
+  // holds (a subclass's method), as for any object: that, not the array, is what is sent.
+  const toJSON = walk.json ? (array as { toJSON?: unknown }).toJSON : undefined;
+  if (typeof toJSON === 'function') {
+    visitToJSON(walk, array, toJSON, depth);
+    return;
+  }
   walk.bytes += kPunctuationBytes;
   for (let i = 0; i < array.length; i++) {
     // A long array certainly over the limit already is refused (wire-size.ts) without walking
@@ -253,10 +260,7 @@ function visitSparseArray(walk: Walk, array: unknown[], from: number, depth: num
 function visitProperties(walk: Walk, value: object, depth: number): void {
   const toJSON = (value as { toJSON?: unknown }).toJSON;
   if (walk.json && typeof toJSON === 'function') {
-    const json = callToJSON(walk, value, toJSON);
-    walk.keys.push('toJSON()');
-    visit(walk, json, depth + 1);
-    walk.keys.pop();
+    visitToJSON(walk, value, toJSON, depth);
     return;
   }
   walk.bytes += kPunctuationBytes;
@@ -293,6 +297,14 @@ function visitSet(walk: Walk, set: Set<unknown>, depth: number): void {
   walk.keys.pop();
 }
 
+
+/** What JSON writes for a value with a `toJSON()` method (an object's or an array's): what it returns. */
+function visitToJSON(walk: Walk, value: object, toJSON: Function, depth: number): void {
+  const json = callToJSON(walk, value, toJSON);
+  walk.keys.push('toJSON()');
+  visit(walk, json, depth + 1);
+  walk.keys.pop();
+}
 
 /** `value.toJSON()`; out of line, so the hot property loop holds no try/catch. */
 function callToJSON(walk: Walk, value: object, toJSON: Function): unknown {

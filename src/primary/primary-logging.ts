@@ -56,7 +56,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
    */
   const killing = new WeakMap<WorkerHandle, { why: string; fields: Record<string, unknown> }>();
   primary.on('workerError', ({ worker, error }) => {
-    if (error instanceof ChannelCorruptError) killing.set(worker, { why: `its ${error.reason === 'bulk-corrupt' ? 'bulk pipe' : 'IPC channel'} carried what the primary cannot read (${error.reason}, the error above)`, fields: { reason: error.reason } });
+    if (error instanceof ChannelCorruptError) {
+      const why = error.reason === 'bulk-lost' ? 'its messages waited for bytes that never came on its bulk pipe' : `its ${error.reason.startsWith('bulk-') ? 'bulk pipe' : 'IPC channel'} carried what the primary cannot read`;
+      killing.set(worker, { why: `${why} (${error.reason}, the error above)`, fields: { reason: error.reason } });
+    }
     if (worker.readyAt === undefined && worker.state !== 'exited') startupErrors.set(worker.id, error);
     else logError(worker, error);
   });

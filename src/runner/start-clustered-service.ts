@@ -11,6 +11,7 @@ import { kRunScriptMarker } from './run-marker.js';
 import { startServicePrimary, type PrimaryService } from './service-primary.js';
 import { normalizeServiceOptions, type ClusteredServiceOptions, type NormalizedServiceOptions, type WorkerModuleNamespace } from './service-options.js';
 import { ServiceWorker } from './service-worker.js';
+import { useWorkerLogger } from '../worker/worker-signals.js';
 import { exitAfterStartFailure } from './start-failure.js';
 
 export type { PrimaryService } from './service-primary.js';
@@ -94,6 +95,10 @@ async function startWorker<Module extends object>(options: NormalizedServiceOpti
       'startClusteredService() runs its own cluster, so its script cannot itself run under "clusterkit run". Start it with node (node service.js).',
     );
   }
+  // The worker's own lines (a stray SIGUSR2) read like the primary's: the same logger option,
+  // else the same `[serviceName]` tag. This script runs in the worker with the same options.
+  const { logger } = options.primaryOptions;
+  useWorkerLogger(logger === undefined ? createLineLogger({ name: options.displayName }) : logger);
   const worker = new ServiceWorker<Module>({
     module: { path: options.modulePath, noun: 'worker module' },
     load: () => import(options.moduleUrl) as Promise<Module>,

@@ -2,13 +2,25 @@
  * Signals a worker must not die of (H79), as the primary does not (ignored-signals.ts, H69).
  * nodemon and some process managers signal a whole process tree, so SIGUSR2 reaches each worker
  * too, where Node's default action ended it at once: a crash the primary reported and restarted
- * for nothing. A worker logs it on its stderr (one line, at most one per 10 s) and runs on; a
- * worker whose code listens for it itself (heapdump, a log reopener), before or after start(),
- * gets it silently.
+ * for nothing. A worker logs it on its stderr (one line, at most one per 10 s, tagged as the
+ * service's own lines are when the service runner started it) and runs on; a worker whose code
+ * listens for it itself (heapdump, a log reopener), before or after start(), gets it silently.
  */
 import cluster from 'node:cluster';
 import { createLineLogger, type Logger } from '../logger.js';
 import { ignoreSignals } from '../primary/lifecycle/ignored-signals.js';
+
+/**
+ * The logger of the worker's own lines, set by code that knows the service's (the service
+ * runner: its `logger` option, else `[serviceName]` lines), so that they read like the rest of
+ * the service's; `false` for none. Unset: `[clusterkit]` lines on stderr.
+ */
+let serviceLogger: Logger | false | undefined;
+
+/** Sets the logger of the worker's own lines (above); call it before the worker starts. */
+export function useWorkerLogger(logger: Logger | false): void {
+  serviceLogger = logger;
+}
 
 /** Installs the listeners for the worker's life. `[clusterkit] WARN worker 3 (pid 4242): SIGUSR2 ignored: ...`. */
 export function ignoreWorkerSignals(): void {
@@ -16,7 +28,7 @@ export function ignoreWorkerSignals(): void {
   let logger: Logger | undefined;
   const who = `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`;
   ignoreSignals(
-    () => (logger ??= createLineLogger()),
+    () => (serviceLogger === false ? undefined : (logger ??= serviceLogger ?? createLineLogger())),
     (signal, since) =>
       `${who}: ${signal} ignored${since}: clusterkit reloads the workers on SIGHUP to the primary (or \`clusterkit reload\`) and stops them on SIGTERM or SIGINT to it. ` +
       `nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch. To act on ${signal} in the worker (heapdump), listen for it: process.on('${signal}', ...).`,

@@ -122,13 +122,14 @@ describe('a worker that writes below process.send()', () => {
       expect(errors.filter((error) => error instanceof ChannelCorruptError)).toEqual([]);
     });
 
-    it('[H82] a worker whose messages wait for bytes that never come is not heard, however much else it sends: the heartbeat replaces it', async () => {
+    it('[H82] [H86] a worker whose messages wait for bytes that never come is not heard, however much else it sends: the heartbeat replaces it, naming its bulk pipe', async () => {
       const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_500 } });
       const [worker] = await primary.start();
-      const unresponsive = onceEvent(primary, 'workerUnresponsive', 30_000);
+      const error = onceEvent(primary, 'workerError', 30_000);
       const replaced = onceEvent(primary, 'workerReady', 30_000);
       await expect(primary.send(worker!, 'writeRawSoon', { mode: 'bulkStuckChatty' })).resolves.toBe('writing');
-      await expect(unresponsive).resolves.toMatchObject({ worker });
+      // Its chatter shows its event loop turning: its bytes are lost, not a blocked loop's.
+      await expect(error).resolves.toMatchObject({ worker, error: { reason: 'bulk-lost' } });
       const { worker: replacement } = await replaced;
       await expect(primary.send(replacement, 'echo', 'fresh')).resolves.toBe('fresh');
     });

@@ -154,6 +154,38 @@ describe('json serialization changes nothing silently', () => {
     expect(echoed.when).toEqual(new Date(0));
   });
 
+  it('[H88] an array with a toJSON() of its own or of its class is sent as JSON writes it (what toJSON returns), with the bulk pipe and without; advanced says what it cannot carry', async () => {
+    class Tagged extends Array<string> {
+      toJSON(): unknown {
+        return { tagged: [...this] };
+      }
+    }
+    const payloads = (): unknown[] => [
+      Object.assign(['h'.repeat(20_000), 'm'.repeat(1_000)], { toJSON: () => ({ size: 20_000 }) }),
+      Object.assign([1, 2], { toJSON: () => ({ text: 'r'.repeat(5_000) }) }),
+      { list: Object.assign(['x'.repeat(3_000), 'y'], { toJSON(this: string[]) { return { first: this[0] }; } }) },
+      Tagged.from(['t'.repeat(2_000), 'u']),
+      { nested: [Tagged.from(['v'])] },
+    ];
+    const sendAll = async ({ primary, worker }: Awaited<ReturnType<typeof start>>) => {
+      for (const payload of payloads()) await expect(primary.send(worker, 'echo', payload)).resolves.toEqual(JSON.parse(JSON.stringify(payload)));
+    };
+    await sendAll(await start('json'));
+    process.env.CLUSTERKIT_BULK = '0';
+    try {
+      await sendAll(await start('json'));
+    } finally {
+      delete process.env.CLUSTERKIT_BULK;
+    }
+    // Structured clone ignores toJSON: an own toJSON is a function it cannot carry, said with its
+    // path; a class's is dropped with the class, as for any class instance (its elements arrive).
+    const advanced = await start('advanced');
+    await expect(advanced.primary.send(advanced.worker, 'echo', { list: Object.assign([1], { toJSON: () => 'one' }) })).rejects.toThrow(
+      /^Cannot send payload\.list\.toJSON: functions cannot be sent between processes/,
+    );
+    await expect(advanced.primary.send(advanced.worker, 'echo', Tagged.from(['w']))).resolves.toEqual(['w']);
+  });
+
   it('[H11] sendTo() with timeoutMs: Infinity works with JSON serialization', async () => {
     const { primary, worker } = await start('json');
     await primary.fork({ name: 'bob' });

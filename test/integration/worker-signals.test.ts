@@ -5,6 +5,8 @@
  * Real workers, real signals, read from the workers' own stderr.
  */
 import { describe, expect, it } from '@jest/globals';
+import { onCleanup } from '../helpers/cleanup.js';
+import { killServices, startService } from '../runner/service-process.js';
 import { testPrimary, workerOutput } from '../helpers/primary.js';
 import { isAlive } from '../helpers/processes.js';
 import { record, until } from '../helpers/wait.js';
@@ -33,5 +35,18 @@ describeOnPosix('a stray SIGUSR2 to a worker', () => {
     expect([plain!.pid!, listening!.pid!].every(isAlive)).toBe(true);
     expect(exits.events).toEqual([]);
     expect(primary.workers.map((worker) => worker.pid)).toEqual([plain!.pid, listening!.pid]);
+  });
+
+  it('[H87] in a service (startClusteredService) is logged under the service\'s name, as its other lines are, not as [clusterkit]', async () => {
+    onCleanup(killServices);
+    const service = startService({ RUNNER_OPTIONS: JSON.stringify({ serviceName: 'usr2-svc', workers: 1, control: false }) });
+    const [startup] = await service.waitForLines('onWorkerStartup');
+    const pid = startup!.pid as number;
+    await service.waitForLines('started');
+    process.kill(pid, 'SIGUSR2');
+    const line = `[usr2-svc] WARN worker ${startup!.workerId as number} (pid ${pid}): SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP to the primary`;
+    await until(() => service.output().includes(line), 30_000, `the worker to log the SIGUSR2 under the service's name in:\n${service.output()}`);
+    expect(service.output()).not.toContain('[clusterkit]');
+    expect(isAlive(pid)).toBe(true);
   });
 });

@@ -26,7 +26,12 @@ export interface WorkerStats {
   heapTotalBytes: number | undefined;
   eventLoopDelayMs: number | undefined;
   eventLoopDelayP99Ms: number | undefined;
-  /** CPU use since the previous heartbeat, in percent of one core (see `WorkerHealth.cpuPercent`). */
+  /**
+   * CPU use between the worker's last two heartbeat answers, in percent of one core (see
+   * `WorkerHealth.cpuPercent`): the last value it reported. A silent worker (`isSilent`) reports
+   * nothing, so a worker spinning at 100% keeps showing its last, quieter figure: `healthAgeMs`
+   * says how old it is.
+   */
   cpuPercent: number | undefined;
   /**
    * Requests open on its tracked servers at the last heartbeat (in flight, and HTTP requests

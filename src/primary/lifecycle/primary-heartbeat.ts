@@ -10,7 +10,7 @@
  */
 import type { PingReport } from '../../messaging/system-types.js';
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
-import { isSilent } from '../pool/silence.js';
+import { isBulkLost, isSilent } from '../pool/silence.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
 
@@ -21,6 +21,8 @@ export interface HeartbeatCallbacks {
   /** Sends `$ping`; resolves with the checked answer, rejects on a timeout or a bad answer. */
   ping(record: WorkerRecord, timeoutMs: number): Promise<PingReport>;
   onUnresponsive(record: WorkerRecord, silentMs: number): void;
+  /** Silent only because its messages wait for bulk-pipe bytes that are lost (silence.ts `isBulkLost`): the pipe's fault. */
+  onBulkLost(record: WorkerRecord, silentMs: number): void;
   /** It became silent (silence.ts): once per silence, however many picks pass it over. */
   onSilent(record: WorkerRecord, silentMs: number): void;
   /** A worker reported silent answered a ping again, after `silentMs` without a word. */
@@ -32,6 +34,8 @@ export class PrimaryHeartbeat {
   /** Set between start() and stop(). */
   #timer: NodeJS.Timeout | undefined;
   #lastTickAt = 0;
+  /** When each worker whose messages wait for bulk bytes was last probed (`#probe`). */
+  readonly #probedAt = new WeakMap<WorkerRecord, number>();
 
   constructor(
     private readonly pool: WorkerPool,
@@ -63,12 +67,16 @@ export class PrimaryHeartbeat {
       // A worker reading a backlog from us sends nothing and answers the ping only after it,
       // but its loop turns: our writes to it completing is a sign of life too.
       const silentMs = now - record.lastHeardAt();
-      if (silentMs > this.options.timeoutMs) {
+      if (isBulkLost(record, this.options, now)) {
+        record.isUnresponsive = true;
+        this.callbacks.onBulkLost(record, silentMs);
+      } else if (silentMs > this.options.timeoutMs) {
         record.isUnresponsive = true;
         this.callbacks.onUnresponsive(record, silentMs);
       } else {
         this.#noteSilence(record, now);
         if (!record.isPinging) this.#ping(record);
+        else if (record.endpoint.isHoldingFrames) this.#probe(record, now);
       }
     }
   }
@@ -102,6 +110,18 @@ export class PrimaryHeartbeat {
         record.isPinging = false;
       },
     );
+  }
+
+  /**
+   * One more ping, each interval, to a worker whose messages wait for bulk bytes: its answers
+   * wait too, so the first would be its last word for `timeoutMs`. A live worker answers each,
+   * which shows its loop turning while its bytes do not come (bulk-wait.ts). The first ping's
+   * clock (`pingSentAt`) is left alone: silence is counted from it.
+   */
+  #probe(record: WorkerRecord, now: number): void {
+    if (now - Math.max(record.pingSentAt, this.#probedAt.get(record) ?? 0) < this.options.intervalMs) return;
+    this.#probedAt.set(record, now);
+    this.callbacks.ping(record, this.options.timeoutMs).catch(() => {});
   }
 
   #checkMemory(record: WorkerRecord, health: WorkerHealth): void {

@@ -74,6 +74,7 @@ export class PrimaryLifecycle {
           context.emit('workerUnresponsive', { worker: record.handle, silentMs });
           record.clusterWorker.process.kill('SIGKILL');
         },
+        onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),
         onMemoryLimit: (record, rssBytes, limitBytes) => {
           context.emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes });
           this.#onMemoryLimit(record, rssBytes, limitBytes);

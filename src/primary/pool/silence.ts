@@ -50,3 +50,26 @@ export function isSilent(record: WorkerRecord, heartbeat: NormalizedHeartbeatOpt
   if (record.isUnresponsive) return true;
   return silentMs > threshold && record.isPinging && now - record.pingSentAt >= threshold - heartbeat.intervalMs;
 }
+
+/**
+ * How long after the last bytes on a worker's bulk pipe a message of it must come to show its
+ * event loop turned with bytes owed (bulk-wait.ts): one heartbeat interval, in which a live
+ * worker answers a ping. Infinite with `heartbeat: false` (nothing is judged then).
+ */
+export function bulkMarginMs(heartbeat: NormalizedHeartbeatOptions | false): number {
+  return heartbeat ? heartbeat.intervalMs : Number.POSITIVE_INFINITY;
+}
+
+/**
+ * True when a ready worker is silent (above) only because the primary holds its messages for
+ * bulk-pipe bytes that are lost, not late: it kept talking (its loop turns) and still no byte
+ * came. Then the pipe is at fault (code in the worker closed or reopened its descriptor), not
+ * its event loop. Half a margin after the message that showed it, so that a loop that just
+ * woke has flushed what it had queued.
+ */
+export function isBulkLost(record: WorkerRecord, heartbeat: NormalizedHeartbeatOptions | false, now: number): boolean {
+  const threshold = silentAfterMs(heartbeat);
+  const silentMs = silenceOf(record, heartbeat, now);
+  if (threshold === undefined || silentMs === undefined || silentMs <= threshold) return false;
+  return record.endpoint.isHoldingFrames && record.bulkWait.isLost(now, bulkMarginMs(heartbeat) / 2);
+}

@@ -4,6 +4,7 @@
  */
 import type { Address } from 'node:cluster';
 import { capitalize } from '../../capitalize.js';
+import { formatElapsed } from '../../duration.js';
 import {
   ChannelCorruptError,
   InvalidArgumentError,
@@ -18,7 +19,7 @@ import type { PrimaryContext } from '../primary-context.js';
 import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
-import { isSilent } from './silence.js';
+import { bulkMarginMs, isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
@@ -230,7 +231,10 @@ export class WorkerPool {
         const startedAt = performance.now();
         const decodedBefore = record.endpoint.bulkBytesDecoded;
         record.endpoint.receiveBulk(chunk);
-        if (!record.endpoint.isHoldingFrames) record.lastSeenAt = Date.now();
+        // Bytes coming are a sign of life, even before they complete a message: a worker sending
+        // a long string slowly is not silent (its pongs wait behind that string).
+        record.lastSeenAt = Date.now();
+        record.bulkWait.onBytes(record.endpoint.isHoldingFrames, record.lastSeenAt);
         const readMs = performance.now() - startedAt;
         // The size told is what the read worked on: the messages it released and decoded (their
         // JSON text can be megabytes behind a one-byte chunk), not the chunk alone.
@@ -239,13 +243,13 @@ export class WorkerPool {
     }
     worker.process.on('message', (message: unknown, handle: unknown) => {
       // A worker whose messages wait for bulk bytes that do not come is not heard: whatever else
-      // it sends, nothing of it reaches the primary (the heartbeat's pong neither).
-      if (!record.endpoint.isHoldingFrames) record.lastSeenAt = Date.now();
-      if (!isClusterKitMessage(message)) return;
-      if (handle === undefined) {
-        record.endpoint.receive(message);
-        return;
-      }
+      // it sends, nothing of it reaches the primary (the heartbeat's pong neither). But that it
+      // still sends shows its loop turning, which tells lost bytes from late ones (bulk-wait.ts).
+      const wasHolding = record.endpoint.isHoldingFrames;
+      if (!wasHolding) record.lastSeenAt = Date.now();
+      if (isClusterKitMessage(message) && handle === undefined) record.endpoint.receive(message);
+      if (wasHolding || record.endpoint.isHoldingFrames) record.bulkWait.onMessage(wasHolding, record.endpoint.isHoldingFrames, Date.now(), this.#bulkMarginMs);
+      if (!isClusterKitMessage(message) || handle === undefined) return;
       // A clusterkit worker never sends a handle: each is an open file descriptor here. Close it.
       closeHandle(handle);
       this.#onProtocolError(record, 'malformed-frame');
@@ -276,6 +280,22 @@ export class WorkerPool {
     this.#context.emit('workerError', { worker: record.handle, error });
   }
 
+  /**
+   * The heartbeat found the worker silent only because its messages wait for bulk-pipe bytes that
+   * are lost (silence.ts `isBulkLost`): a bulk fault, told and handled as the others.
+   */
+  reportBulkLost(record: WorkerRecord, silentMs: number): void {
+    const limitBytes = this.#context.options.maxMessageBytes + kFrameOverheadBytes;
+    const detail = `${record.endpoint.heldFrames} of its messages held, the oldest for ${formatElapsed(record.bulkWait.heldForMs(Date.now()))}; no byte on the pipe for ${formatElapsed(silentMs)}`;
+    // The pipe's descriptor in the worker: the last entry of its stdio (bulk-channel.ts).
+    this.#killForChannel(record, new ChannelCorruptError(record.describe(), 'bulk-lost', limitBytes, undefined, { detail, fd: record.clusterWorker.process.stdio.length - 1 }));
+  }
+
+  /** How long after its last bulk bytes a held worker's message shows its loop turned (silence.ts). */
+  get #bulkMarginMs(): number {
+    return bulkMarginMs(this.#context.options.heartbeat);
+  }
+
   /** The worker wrote what its channel cannot carry (channel-guard.ts): it is killed, and restarted by the policy. */
   #onChannelCorrupt(record: WorkerRecord, fault: ChannelFault): void {
     const limitBytes = this.#context.options.maxMessageBytes + kFrameOverheadBytes;
@@ -289,6 +309,11 @@ export class WorkerPool {
         : fault.kind === 'not-a-message'
         ? new ChannelCorruptError(record.describe(), 'not-a-message', limitBytes, undefined, { cause: fault.cause })
         : new ChannelCorruptError(record.describe(), 'too-large', limitBytes, fault.bytes, fault.announcedBytes === undefined ? undefined : { announcedBytes: fault.announcedBytes });
+    this.#killForChannel(record, error);
+  }
+
+  /** Tells why (`workerError`) and kills the worker (SIGKILL); the restart policy starts a new one. */
+  #killForChannel(record: WorkerRecord, error: ChannelCorruptError): void {
     if (record.state === 'exited') return; // bytes a dead worker's descendant still writes
     record.protocolErrors++;
     record.isKilledForChannel = true;

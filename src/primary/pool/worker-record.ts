@@ -12,6 +12,7 @@ import type { Slot } from './slot.js';
 import type { ProtocolProblem } from '../../errors.js';
 import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
 
+import { BulkWait } from './bulk-wait.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -133,6 +134,8 @@ export class WorkerRecord {
   ipcBytesRead = 0;
   /** The primary's end of the worker's bulk pipe (messaging/bulk-channel.ts), when it has one. */
   bulkEnd: Socket | undefined;
+  /** Its messages waiting for their bulk bytes, and whether it kept talking meanwhile (bulk-wait.ts). */
+  readonly bulkWait = new BulkWait();
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */
   unacknowledgedHandoffs: () => number = () => 0;
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */

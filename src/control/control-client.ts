@@ -9,6 +9,7 @@ import { parseStripped } from './control-chars.js';
 import { type ClusterStatus, type ControlCommand, type ControlErrorBody, type ControlRequest, type ControlResponse, kMaxLineBytes, readLines } from './control-protocol.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
+import { surveyPool } from './survey-pool.js';
 
 let nextId = 1;
 
@@ -69,11 +70,31 @@ export type UnansweredReason = 'timeout' | 'not-protocol' | 'closed' | 'own-limi
 
 const reasons = new WeakMap<Error, UnansweredReason>();
 
-function unanswered(reason: UnansweredReason, message: string, cause?: unknown): ControlSocketError {
+/** A `ControlSocketError` that `unansweredReason` reads as `reason`. */
+export function unanswered(reason: UnansweredReason, message: string, cause?: unknown): ControlSocketError {
   const error = new ControlSocketError(message, cause === undefined ? undefined : { cause });
   reasons.set(error, reason);
   return error;
 }
+
+/** What a request that got no answer saw: how long it waited (`timeout`), what came instead (`not-protocol`). */
+export interface UnansweredDetail {
+  readonly waitedMs?: number;
+  readonly what?: string;
+}
+
+const details = new WeakMap<Error, UnansweredDetail>();
+
+/** The detail of `error`, from a request to a socket some process listens on; `{}` when none. */
+export function unansweredDetail(error: Error): UnansweredDetail {
+  return details.get(error) ?? {};
+}
+
+/**
+ * How every answer of a clusterkit primary begins (`JSON.stringify` of `{ id, ok, ... }`, the
+ * refusal of a connection included): bytes that cannot begin it are not the protocol.
+ */
+const kAnswerHead = '{"id":';
 
 /** Why `error` (thrown by a request to a socket some process listens on) brought no status. */
 export function unansweredReason(error: Error): UnansweredReason {
@@ -99,24 +120,8 @@ export function ownLimitWords(code: string | undefined): string | undefined {
 /** At most this many connections of one survey are open at once (F3: 1 100 at once ran the CLI out of descriptors). */
 export const kSurveyConcurrency = 32;
 
-/**
- * `task` over `items`, at most `limit` at a time, results in the order of `items`. An item
- * whose turn comes once `late.isDue()` is not started: it gets `late.result(item)`. `task`
- * must not reject.
- */
-async function mapPooled<T, R>(items: readonly T[], limit: number, task: (item: T) => Promise<R>, late?: { isDue: () => boolean; result: (item: T) => R }): Promise<R[]> {
-  const results = new Array<R>(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const index = next++;
-      const item = items[index]!;
-      results[index] = late?.isDue() ? late.result(item) : await task(item);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
-}
+/** How long a survey's quick ask waits, once its full asks' time is up (H89): live primaries answer in milliseconds. */
+export const kQuickAskMs = 200;
 
 /**
  * The status of the one cluster `name`, or why a process listens on its socket but gave none
@@ -143,46 +148,58 @@ export async function listClusters(directory = controlDirectory(), timeoutMs = 5
   return (await surveyClusters(directory, timeoutMs)).statuses;
 }
 
+/** What one survey learned; `unanswered` holds the clusters that run (a process listens) but gave no status. */
+export interface SurveyResult {
+  statuses: ClusterStatus[];
+  unanswered: UnansweredCluster[];
+}
+
 /**
  * Asks every cluster socket of this user for its status, sorted by name. A socket nobody
  * listens on (ECONNREFUSED: its primary was killed) is stale and skipped. Any other failure
  * means a process holds the socket but did not answer (its primary is blocked, out of file
  * descriptors, or exiting): that cluster runs, and is in `unanswered`, never left out.
  *
- * At most `kSurveyConcurrency` connections are open at once, each waiting `timeoutMs` at most,
- * and none starts once `timeoutMs` have passed since the survey began: a socket whose turn
- * comes later is in `unanswered` as `not-asked`. So a survey ends within twice `timeoutMs`
- * however many sockets are silent (F3).
+ * At most `kSurveyConcurrency` connections are open at once (survey-pool.ts). For `timeoutMs`
+ * each socket is asked and waited for `timeoutMs` at most; after that, a socket whose turn
+ * comes gets a quick ask of `kQuickAskMs` (a live primary answers in milliseconds: 32 silent
+ * sockets no longer hide the clusters sorted after them, H89), and none starts once twice
+ * `timeoutMs` have passed: those left are in `unanswered` as `not-asked`. A connection that
+ * met this process's own EMFILE/ENFILE is tried again once another closes (H90).
+ *
+ * `options.names`: ask only these (a watch leaves out the ones it already knows are silent);
+ * `options.onResult`: each cluster's outcome as it comes (`undefined` status: stale socket).
  * @throws ControlSocketError when the directory is not this user's alone.
  */
-export async function surveyClusters(directory = controlDirectory(), timeoutMs = 5_000): Promise<{ statuses: ClusterStatus[]; unanswered: UnansweredCluster[] }> {
-  // A timer, not a clock read: set before any request's own timer of the same length, it fires
-  // first, so a slot freed by a timeout never starts another request (timers may fire a
-  // millisecond before a clock says their time is up).
-  let isDue = false;
-  const deadline = setTimeout(() => (isDue = true), timeoutMs).unref();
-  const results = await mapPooled(
-    ownSocketNames(directory),
-    kSurveyConcurrency,
-    (name): Promise<{ name: string; status: ClusterStatus } | { name: string; error: Error }> =>
-      requestOnce(socketPathFor(name, directory), { id: nextId++, command: 'status' }, timeoutMs).then(
-        (status) => ({ name, status: status as ClusterStatus }),
-        (error: unknown) => ({ name, error: error as Error }),
+export async function surveyClusters(
+  directory = controlDirectory(),
+  timeoutMs = 5_000,
+  options: { names?: readonly string[]; onResult?: (name: string, outcome: { status: ClusterStatus } | { error: Error } | undefined) => void; signal?: AbortSignal } = {},
+): Promise<SurveyResult> {
+  const names = options.names ?? ownSocketNames(directory);
+  type Outcome = { status: ClusterStatus } | { error: Error };
+  const results = await surveyPool<Outcome>(names, {
+    limit: kSurveyConcurrency,
+    timeoutMs,
+    quickMs: Math.min(kQuickAskMs, timeoutMs),
+    signal: options.signal,
+    ask: (name, waitMs) =>
+      requestOnce(socketPathFor(name, directory), { id: nextId++, command: 'status' }, waitMs, options.signal).then(
+        (status) => ({ status: status as ClusterStatus }),
+        (error: unknown) => ({ error: error as Error }),
       ),
-    {
-      isDue: () => isDue,
-      result: (name) => ({
-        name,
-        error: unanswered('not-asked', `clusterkit did not ask the cluster "${name}" for its status: the ${timeoutMs} ms of the survey were up before its turn, as too many sockets before it answered slowly.`),
-      }),
-    },
-  ).finally(() => clearTimeout(deadline));
+    isOutOfDescriptors: (outcome) => 'error' in outcome && ['EMFILE', 'ENFILE'].includes(((outcome.error.cause ?? outcome.error) as NodeJS.ErrnoException).code ?? ''),
+    notAsked: (name) => ({
+      error: unanswered('not-asked', `clusterkit did not ask the cluster "${name}" for its status: the ${2 * timeoutMs} ms of the survey were up before its turn, as too many sockets before it answered slowly.`),
+    }),
+    onResult: (name, outcome) => options.onResult?.(name, 'error' in outcome && isStale(outcome.error) ? undefined : outcome),
+  });
   const statuses: ClusterStatus[] = [];
   const unansweredClusters: UnansweredCluster[] = [];
-  for (const result of results) {
+  results.forEach((result, index) => {
     if ('status' in result) statuses.push(result.status);
-    else if (!isStale(result.error)) unansweredClusters.push({ name: result.name, error: result.error });
-  }
+    else if (!isStale(result.error)) unansweredClusters.push({ name: names[index]!, error: result.error });
+  });
   return { statuses, unanswered: unansweredClusters };
 }
 
@@ -195,7 +212,14 @@ function isStale(error: Error): boolean {
 /** The names whose socket a live primary answers on. */
 export async function liveNames(directory: string): Promise<string[]> {
   const names = ownSocketNames(directory);
-  const states = await mapPooled(names, kSurveyConcurrency, (name) => probeSocket(socketPathFor(name, directory)));
+  const states = await surveyPool(names, {
+    limit: kSurveyConcurrency,
+    timeoutMs: 30_000, // probes end within 2 s each: this never cuts a probe short in practice
+    quickMs: 30_000,
+    ask: (name) => probeSocket(socketPathFor(name, directory)),
+    isOutOfDescriptors: () => false,
+    notAsked: () => 'stale' as const,
+  });
   return names.filter((_, index) => states[index] === 'live');
 }
 
@@ -204,14 +228,16 @@ export async function liveNames(directory: string): Promise<string[]> {
  * own error (its `code` tells ENOENT/ECONNREFUSED apart); without `timeoutMs` it waits as long
  * as the connection stays open (a reload may take minutes).
  */
-export function requestOnce(path: string, request: ControlRequest, timeoutMs?: number): Promise<unknown> {
+export function requestOnce(path: string, request: ControlRequest, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
     let isSettled = false;
+    const onAbort = () => settle(unanswered('not-asked', `clusterkit stopped asking ${path} for "${request.command}".`));
     const settle = (error: Error | undefined, result?: unknown) => {
       if (isSettled) return;
       isSettled = true;
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
       socket.destroy();
       if (error) reject(error);
       else resolve(result);
@@ -219,12 +245,28 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
     const timer =
       timeoutMs === undefined
         ? undefined
-        : setTimeout(() => settle(unanswered('timeout', `The cluster at ${path} did not answer "${request.command}" within ${timeoutMs} ms; its primary may be blocked.`)), timeoutMs);
-    // What came is never quoted: a hostile listener's bytes could be terminal escapes.
-    const notProtocol = (what: string) =>
-      unanswered('not-protocol', `The process listening on ${path} answered "${request.command}" with ${what}, which is not the clusterkit control protocol; it may not be a clusterkit primary.`);
+        : setTimeout(() => {
+            const error = unanswered('timeout', `The cluster at ${path} did not answer "${request.command}" within ${timeoutMs} ms; its primary may be blocked.`);
+            details.set(error, { waitedMs: timeoutMs });
+            settle(error);
+          }, timeoutMs);
+    // What came is never quoted: a hostile listener's bytes could be terminal escapes. Reading
+    // stops at the first byte that cannot begin an answer (H83): junk is not read for seconds.
+    const notProtocol = (what: string) => {
+      const error = unanswered('not-protocol', `The process listening on ${path} answered "${request.command}" with ${what}, which is not the clusterkit control protocol; it may not be a clusterkit primary.`);
+      details.set(error, { what });
+      return error;
+    };
     let isAnyByte = false;
-    socket.on('data', () => (isAnyByte = true));
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      isAnyByte = true;
+      if (head.length >= kAnswerHead.length) return;
+      head = (head + chunk.subarray(0, kAnswerHead.length + 16).toString('latin1')).trimStart().slice(0, kAnswerHead.length);
+      if (!kAnswerHead.startsWith(head)) settle(notProtocol('bytes that cannot begin an answer (clusterkit closed the connection at once)'));
+    });
+    if (signal?.aborted) queueMicrotask(onAbort);
+    else signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // This process's own limit, not the peer's fault: say so, never blame the cluster (F3).
@@ -249,7 +291,7 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
         if (response.ok) settle(undefined, response.result);
         else settle(new RemoteError(request.command, `the primary at ${path}`, errorBody(response.error)));
       },
-      () => settle(notProtocol(`a line longer than the ${kMaxLineBytes / (1024 * 1024)} MiB an answer may be`)),
+      () => settle(notProtocol(`more than ${kMaxLineBytes / (1024 * 1024)} MiB in one line, more than an answer may be (clusterkit stopped reading and closed the connection)`)),
     );
   });
 }
@@ -274,7 +316,7 @@ function errorBody(error: unknown): ControlErrorBody {
 }
 
 /** The socket names of a private directory of ours, without sockets of other users (none, unless root put them there). */
-function ownSocketNames(directory: string): string[] {
+export function ownSocketNames(directory: string): string[] {
   if (!checkControlDirectory(directory)) return [];
   return socketNames(directory).filter((name) => {
     try {

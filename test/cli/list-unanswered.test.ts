@@ -142,7 +142,7 @@ describe('a socket that answers with something else than the control protocol', 
     const { runtime, close } = await junkSockets();
     const line = (name: string) =>
       new RegExp(
-        `^clusterkit: cluster "${name}" is running \\(a process listens on its control socket\\) but did not answer "status": it answered with something that is not the clusterkit control protocol \\(ERR_CONTROL_SOCKET\\)\\. The process listening on its socket may not be a clusterkit primary`,
+        `^clusterkit: cluster "${name}" is running \\(a process listens on its control socket\\) but did not answer "status": it answered with something that is not the clusterkit control protocol \\(ERR_CONTROL_SOCKET\\): bytes that cannot begin an answer \\(clusterkit closed the connection at once\\)\\. The process listening on its socket may not be a clusterkit primary`,
         'm',
       );
     try {
@@ -162,6 +162,54 @@ describe('a socket that answers with something else than the control protocol', 
       expect(watch.output()).not.toMatch(/\x1b|junk|\{\{|No cluster is running/);
     } finally {
       await close();
+    }
+  });
+
+  it('[H83] an answer without an id, and an endless JSON string: closed at their first bytes, said truthfully, never waited on', async () => {
+    const runtime = runtimeDir();
+    const directory = join(runtime, 'clusterkit');
+    mkdirSync(directory, { mode: 0o700 });
+    const sockets = new Set<net.Socket>();
+    let poured = 0;
+    let onPeerClosed: () => void = () => {};
+    const closedByPeer = new Promise<void>((resolve) => (onPeerClosed = resolve));
+    // Answers a line that is JSON but no control answer (no id), then holds the connection open:
+    // before, the CLI waited its full 5 s for an answer with its id.
+    const noId = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.write('{"ok":true,"result":{"name":"evil","pid":1,"workers":[]}}\n');
+    });
+    // Streams one JSON string without end (`{"ok":true,"result":{"name":"AAAA...`).
+    const endless = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.once('close', () => onPeerClosed());
+      socket.write('{"ok":true,"result":{"name":"');
+      const chunk = Buffer.alloc(64 * 1024, 'A');
+      const pour = (): void => {
+        while (!socket.destroyed && socket.write(chunk)) poured += chunk.length;
+      };
+      socket.on('drain', pour);
+      pour();
+    });
+    const servers = [noId, endless];
+    await Promise.all(servers.map((server, index) => new Promise<void>((resolve) => server.listen(join(directory, `${['no-id', 'endless'][index]}.sock`), resolve))));
+    try {
+      const result = await cli(['list'], { runtime });
+      expect(result.code).toBe(1);
+      for (const name of ['endless', 'no-id']) {
+        expect(result.stderr).toMatch(
+          new RegExp(`^clusterkit: cluster "${name}" is running \\(a process listens on its control socket\\) but did not answer "status": it answered with something that is not the clusterkit control protocol \\(ERR_CONTROL_SOCKET\\): bytes that cannot begin an answer \\(clusterkit closed the connection at once\\)\\. `, 'm'),
+        );
+      }
+      expect(result.stderr).not.toMatch(/no answer within|closed the connection unanswered|evil/);
+      // The CLI closed the endless stream itself, having read a few kernel buffers at most.
+      await closedByPeer;
+      expect(poured).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
     }
   });
 });

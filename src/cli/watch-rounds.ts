@@ -31,8 +31,8 @@ export class WatchRounds {
   readonly #timeoutMs: number;
   /** The latest outcome per name: set when an ask ends, dropped when the socket goes. */
   readonly #outcomes = new Map<string, Outcome>();
-  /** Names with an ask out, and since when: a name is never asked twice at once. */
-  readonly #asking = new Map<string, number>();
+  /** Names with an ask out: a name is never asked twice at once. */
+  readonly #asking = new Set<string>();
   /** Aborted by `close()`: asks still out end at once, so Ctrl-C quits at once. */
   readonly #abort = new AbortController();
 
@@ -49,7 +49,7 @@ export class WatchRounds {
     const toAsk = names.filter((name) => !this.#asking.has(name) && !this.#isResting(name, now));
     // The ones that answered last time first: they get the connections before the silent ones.
     toAsk.sort((a, b) => Number('error' in (this.#outcomes.get(a) ?? { status: 0 })) - Number('error' in (this.#outcomes.get(b) ?? { status: 0 })));
-    for (const name of toAsk) this.#asking.set(name, now);
+    for (const name of toAsk) this.#asking.add(name);
     const survey = surveyClusters(this.#directory, this.#timeoutMs, {
       names: toAsk,
       signal: this.#abort.signal,
@@ -81,16 +81,15 @@ export class WatchRounds {
     const unansweredClusters: UnansweredEntry[] = [];
     for (const name of names) {
       const outcome = this.#outcomes.get(name);
-      const since = this.#asking.get(name);
-      if (outcome === undefined) {
-        if (since !== undefined) {
-          unansweredClusters.push({ name, error: unanswered('timeout', `The cluster "${name}" has not answered yet.`), isPending: true });
-        }
-      } else if ('status' in outcome) statuses.push(outcome.status);
-      else {
-        const note = isSilence(outcome.error) ? `still silent, asked again every ${kReaskMs / 1000} s` : undefined;
-        unansweredClusters.push(note === undefined ? { name, error: outcome.error } : { name, error: outcome.error, note });
-      }
+      const isSilent = outcome !== undefined && 'error' in outcome && isSilence(outcome.error);
+      // An ask still out now was out for the frame's whole wait (or began in an earlier round):
+      // no answer yet, whatever the last one said (a status drawn now could be stale). A silent
+      // one asked again stays "still silent" meanwhile.
+      if (this.#asking.has(name) && !isSilent) {
+        unansweredClusters.push({ name, error: unanswered('timeout', `The cluster "${name}" has not answered yet.`), isPending: true });
+      } else if (outcome === undefined) continue;
+      else if ('status' in outcome) statuses.push(outcome.status);
+      else unansweredClusters.push(isSilent ? { name, error: outcome.error, note: `still silent, asked again every ${kReaskMs / 1000} s` } : { name, error: outcome.error });
     }
     return { statuses, unanswered: unansweredClusters };
   }

@@ -121,7 +121,7 @@ export function ownLimitWords(code: string | undefined): string | undefined {
 export const kSurveyConcurrency = 32;
 
 /** How long a survey's quick ask waits, once its full asks' time is up (H89): live primaries answer in milliseconds. */
-export const kQuickAskMs = 200;
+export const kQuickAskMs = 300;
 
 /**
  * The status of the one cluster `name`, or why a process listens on its socket but gave none
@@ -162,7 +162,7 @@ export interface SurveyResult {
  *
  * At most `kSurveyConcurrency` connections are open at once (survey-pool.ts). For `timeoutMs`
  * each socket is asked and waited for `timeoutMs` at most; after that, a socket whose turn
- * comes gets a quick ask of `kQuickAskMs` (a live primary answers in milliseconds: 32 silent
+ * comes gets a quick ask of `kQuickAskMs`, twice as many at once (a live primary answers in milliseconds: 32 silent
  * sockets no longer hide the clusters sorted after them, H89), and none starts once twice
  * `timeoutMs` have passed: those left are in `unanswered` as `not-asked`. A connection that
  * met this process's own EMFILE/ENFILE is tried again once another closes (H90).
@@ -180,6 +180,7 @@ export async function surveyClusters(
   type Outcome = { status: ClusterStatus } | { error: Error };
   const results = await surveyPool<Outcome>(names, {
     limit: kSurveyConcurrency,
+    quickLimit: 2 * kSurveyConcurrency,
     timeoutMs,
     quickMs: Math.min(kQuickAskMs, timeoutMs),
     signal: options.signal,
@@ -214,6 +215,7 @@ export async function liveNames(directory: string): Promise<string[]> {
   const names = ownSocketNames(directory);
   const states = await surveyPool(names, {
     limit: kSurveyConcurrency,
+    quickLimit: kSurveyConcurrency,
     timeoutMs: 30_000, // probes end within 2 s each: this never cuts a probe short in practice
     quickMs: 30_000,
     ask: (name) => probeSocket(socketPathFor(name, directory)),

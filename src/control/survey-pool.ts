@@ -3,7 +3,7 @@
  * open at once, results in the order of the names. Pure scheduling: `ask` does the I/O.
  *
  * Two phases. For `timeoutMs` each name gets a full ask (`ask(name, timeoutMs)`). Once that time
- * is up, a name whose turn comes gets a quick ask (`quickMs`): live primaries answer in
+ * is up, a name whose turn comes gets a quick ask (`quickMs`, `quickLimit` at once): live primaries answer in
  * milliseconds, so 32 sockets that never answer no longer hide the healthy clusters sorted after
  * them (H89). At twice `timeoutMs` nothing more starts: the names left get `notAsked(name)`.
  *
@@ -13,8 +13,10 @@
  */
 
 export interface SurveyPoolOptions<R> {
-  /** Connections open at once. */
+  /** Connections open at once during the full asks. */
   readonly limit: number;
+  /** Connections open at once once the full asks' time is up (quick asks hold theirs briefly). */
+  readonly quickLimit: number;
   /** How long a full ask waits, and how long full asks start (ms). */
   readonly timeoutMs: number;
   /** How long a quick ask waits (ms). */
@@ -47,7 +49,7 @@ export function surveyPool<R>(names: readonly string[], options: SurveyPoolOptio
     };
     const pump = (): void => {
       if (phase === 'over') for (const index of queue.splice(0)) finish(index, starved.get(index) ?? options.notAsked(names[index]!));
-      while (!isWaitingForSlot && open < options.limit && queue.length > 0) {
+      while (!isWaitingForSlot && open < (phase === 'full' ? options.limit : options.quickLimit) && queue.length > 0) {
         const index = queue.shift()!;
         open++;
         void options.ask(names[index]!, phase === 'full' ? options.timeoutMs : options.quickMs).then((result) => {

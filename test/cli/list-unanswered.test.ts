@@ -105,6 +105,37 @@ describe('a cluster whose primary does not answer', () => {
     expect((await cli(['stop', 'paused'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
+
+  it('[H89] a primary stopped (SIGSTOP) beside a healthy cluster: status --watch draws the healthy one every round, before and after the stopped one times out', async () => {
+    const runtime = runtimeDir();
+    const frozen = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'frozen'], { runtime, env: { PORT: String(await freePort()) } });
+    const web = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'web'], { runtime, env: { PORT: String(await freePort()) } });
+    await Promise.all([frozen.waitFor(/service frozen started/), web.waitFor(/service web started/)]);
+    const pid = frozen.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
+    try {
+      const waiting = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer yet; still waiting, up to 5000 ms\. /;
+      const silent = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms; still silent, asked again every 10 s\. Its primary may be blocked/;
+      // While its ask is out, frames go on: web drawn in three of them, frozen named as not answered yet.
+      await watch.waitFor(new RegExp(`(?:[^]*?cluster web {2}pid){3}`));
+      expect(watch.stderr()).toMatch(waiting);
+      expect(watch.stderr()).not.toMatch(silent);
+      // Once it timed out it is carried over: ten more frames at the interval, never one per 5 s
+      // as before (each round waited the full 5 s for it).
+      await watch.waitFor(silent);
+      const drawn = watch.stdout().length;
+      await watch.waitFor(new RegExp(`[^]{${drawn}}(?:[^]*?cluster web {2}pid){10}`), 20_000);
+      expect(watch.stdout()).not.toMatch(/cluster frozen {2}pid/);
+      watch.child.kill('SIGINT');
+      await expect(watch.exited()).resolves.toBe(0);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    for (const name of ['frozen', 'web']) expect((await cli(['stop', name], { runtime })).code).toBe(0);
+    await expect(frozen.exited()).resolves.toBe(0);
+    await expect(web.exited()).resolves.toBe(0);
+  });
 });
 
 /** A listener that answers every connection with junk: `{` without end, or terminal escapes then close. */

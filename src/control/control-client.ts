@@ -3,13 +3,16 @@
  * it connects, it checks the directory and the socket as the server does (ours, private), and
  * every string of an answer arrives without control characters (control-chars.ts).
  */
-import net from 'node:net';
-import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
-import { parseStripped } from './control-chars.js';
-import { type ClusterStatus, type ControlCommand, type ControlErrorBody, type ControlRequest, type ControlResponse, kMaxLineBytes, readLines } from './control-protocol.js';
+import { ClusterNotRunningError, ControlSocketError } from '../errors.js';
+import type { ClusterStatus, ControlCommand, ControlRequest } from './control-protocol.js';
+import { requestOnce } from './request-once.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 import { surveyPool } from './survey-pool.js';
+import { unanswered } from './unanswered.js';
+
+export { requestOnce } from './request-once.js';
+export { ownLimitWords, unanswered, type UnansweredDetail, unansweredDetail, type UnansweredReason, unansweredReason } from './unanswered.js';
 
 let nextId = 1;
 
@@ -27,8 +30,7 @@ export async function controlRequest(
   options: { count?: number; after?: number; timeoutMs?: number; directory?: string } = {},
 ): Promise<unknown> {
   const directory = options.directory ?? controlDirectory();
-  const path = socketPathFor(name, directory);
-  if (!checkControlDirectory(directory) || checkSocketFile(path) === 'absent') throw new ClusterNotRunningError(name, await liveNames(directory));
+  const path = await clusterSocket(name, directory);
   const request: ControlRequest = {
     id: nextId++,
     command,
@@ -39,12 +41,29 @@ export async function controlRequest(
     return await requestOnce(path, request, options.timeoutMs);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw new ClusterNotRunningError(name, await liveNames(directory));
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw await notRunning(name, directory);
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       throw new ControlSocketError(`The cluster "${name}" dropped the control connection before it answered "${command}"; its primary may be exiting.`, { cause: error });
     }
     throw error;
   }
+}
+
+/**
+ * The socket path of the cluster `name`, once the checks every request makes before it connects
+ * passed (`controlRequest`, `surveyCluster`): the directory and the socket are this user's alone.
+ * @throws ControlSocketError when the directory or the socket is not this user's alone.
+ * @throws ClusterNotRunningError when there is no directory or no socket.
+ */
+async function clusterSocket(name: string, directory: string): Promise<string> {
+  const path = socketPathFor(name, directory);
+  if (!checkControlDirectory(directory) || checkSocketFile(path) === 'absent') throw await notRunning(name, directory);
+  return path;
+}
+
+/** The error for a cluster `name` that does not run, naming those that do. */
+async function notRunning(name: string, directory: string): Promise<ClusterNotRunningError> {
+  return new ClusterNotRunningError(name, await liveNames(directory));
 }
 
 /**
@@ -55,66 +74,6 @@ export interface UnansweredCluster {
   readonly name: string;
   /** Why there is no status; `unansweredReason(error)` says which kind. */
   readonly error: Error;
-}
-
-/**
- * Why a request got no answer, for the words that name the cluster (`status`, `list`):
- * `timeout` (none within the time allowed), `not-protocol` (bytes came, but no line of the
- * control protocol: junk, or a line past the 1 MiB an answer may be), `closed` (the connection
- * closed or broke before any byte came). Two are this process's, never the cluster's:
- * `own-limit` (the CLI could not open a connection: out of file descriptors, EMFILE/ENFILE, or
- * of memory) and `not-asked` (a survey's time was up before its turn: too many sockets before
- * it answered slowly). Kept apart from the message, which names the path.
- */
-export type UnansweredReason = 'timeout' | 'not-protocol' | 'closed' | 'own-limit' | 'not-asked';
-
-const reasons = new WeakMap<Error, UnansweredReason>();
-
-/** A `ControlSocketError` that `unansweredReason` reads as `reason`. */
-export function unanswered(reason: UnansweredReason, message: string, cause?: unknown): ControlSocketError {
-  const error = new ControlSocketError(message, cause === undefined ? undefined : { cause });
-  reasons.set(error, reason);
-  return error;
-}
-
-/** What a request that got no answer saw: how long it waited (`timeout`), what came instead (`not-protocol`). */
-export interface UnansweredDetail {
-  readonly waitedMs?: number;
-  readonly what?: string;
-}
-
-const details = new WeakMap<Error, UnansweredDetail>();
-
-/** The detail of `error`, from a request to a socket some process listens on; `{}` when none. */
-export function unansweredDetail(error: Error): UnansweredDetail {
-  return details.get(error) ?? {};
-}
-
-/**
- * How every answer of a clusterkit primary begins (`JSON.stringify` of `{ id, ok, ... }`, the
- * refusal of a connection included): bytes that cannot begin it are not the protocol.
- */
-const kAnswerHead = '{"id":';
-
-/** Why `error` (thrown by a request to a socket some process listens on) brought no status. */
-export function unansweredReason(error: Error): UnansweredReason {
-  return reasons.get(error) ?? 'closed';
-}
-
-/**
- * Errors of this process's own connect, never the peer's: out of descriptors (per process, or
- * the whole system), or of kernel memory for a socket.
- */
-const kOwnLimitWords: Readonly<Record<string, string>> = {
-  EMFILE: 'this process is out of file descriptors (EMFILE); raise `ulimit -n`',
-  ENFILE: 'the system is out of file descriptors (ENFILE); close some programs, or raise the system limit (fs.file-max)',
-  ENOMEM: 'the system is out of memory for a new socket (ENOMEM)',
-  ENOBUFS: 'the system is out of buffer space for a new socket (ENOBUFS)',
-};
-
-/** What this process lacked to open a connection, from an error's code; undefined when the fault is not its own. */
-export function ownLimitWords(code: string | undefined): string | undefined {
-  return code === undefined ? undefined : kOwnLimitWords[code];
 }
 
 /** At most this many connections of one survey are open at once (F3: 1 100 at once ran the CLI out of descriptors). */
@@ -130,12 +89,11 @@ export const kQuickAskMs = 300;
  * @throws ControlSocketError when the directory or the socket is not this user's alone.
  */
 export async function surveyCluster(name: string, timeoutMs = 5_000, directory = controlDirectory()): Promise<{ statuses: ClusterStatus[]; unanswered: UnansweredCluster[] }> {
-  const path = socketPathFor(name, directory);
-  if (!checkControlDirectory(directory) || checkSocketFile(path) === 'absent') throw new ClusterNotRunningError(name, await liveNames(directory));
+  const path = await clusterSocket(name, directory);
   try {
     return { statuses: [(await requestOnce(path, { id: nextId++, command: 'status' }, timeoutMs)) as ClusterStatus], unanswered: [] };
   } catch (error) {
-    if (isStale(error as Error)) throw new ClusterNotRunningError(name, await liveNames(directory));
+    if (isStale(error as Error)) throw await notRunning(name, directory);
     return { statuses: [], unanswered: [{ name, error: error as Error }] };
   }
 }
@@ -223,98 +181,6 @@ export async function liveNames(directory: string): Promise<string[]> {
     notAsked: () => 'stale' as const,
   });
   return names.filter((_, index) => states[index] === 'live');
-}
-
-/**
- * One request over a fresh connection to `path`. Connection errors reject with the socket's
- * own error (its `code` tells ENOENT/ECONNREFUSED apart); without `timeoutMs` it waits as long
- * as the connection stays open (a reload may take minutes).
- */
-export function requestOnce(path: string, request: ControlRequest, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect(path);
-    let isSettled = false;
-    const onAbort = () => settle(unanswered('not-asked', `clusterkit stopped asking ${path} for "${request.command}".`));
-    const settle = (error: Error | undefined, result?: unknown) => {
-      if (isSettled) return;
-      isSettled = true;
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
-      socket.destroy();
-      if (error) reject(error);
-      else resolve(result);
-    };
-    const timer =
-      timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            const error = unanswered('timeout', `The cluster at ${path} did not answer "${request.command}" within ${timeoutMs} ms; its primary may be blocked.`);
-            details.set(error, { waitedMs: timeoutMs });
-            settle(error);
-          }, timeoutMs);
-    // What came is never quoted: a hostile listener's bytes could be terminal escapes. Reading
-    // stops at the first byte that cannot begin an answer (H83): junk is not read for seconds.
-    const notProtocol = (what: string) => {
-      const error = unanswered('not-protocol', `The process listening on ${path} answered "${request.command}" with ${what}, which is not the clusterkit control protocol; it may not be a clusterkit primary.`);
-      details.set(error, { what });
-      return error;
-    };
-    let isAnyByte = false;
-    let head = '';
-    socket.on('data', (chunk: Buffer) => {
-      isAnyByte = true;
-      if (head.length >= kAnswerHead.length) return;
-      head = (head + chunk.subarray(0, kAnswerHead.length + 16).toString('latin1')).trimStart().slice(0, kAnswerHead.length);
-      if (!kAnswerHead.startsWith(head)) settle(notProtocol('bytes that cannot begin an answer (clusterkit closed the connection at once)'));
-    });
-    if (signal?.aborted) queueMicrotask(onAbort);
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
-    socket.on('error', (error: NodeJS.ErrnoException) => {
-      // This process's own limit, not the peer's fault: say so, never blame the cluster (F3).
-      const words = ownLimitWords(error.code);
-      settle(words === undefined ? error : unanswered('own-limit', `clusterkit could not open a connection to ${path}: ${words}.`, error));
-    });
-    socket.once('close', () =>
-      settle(
-        isAnyByte
-          ? notProtocol('bytes that hold no answer to it')
-          : unanswered('closed', `The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary may have crashed.`),
-      ),
-    );
-    readLines(
-      socket,
-      (line) => {
-        const response = parseResponse(line);
-        // Every line of a clusterkit primary is a JSON object: anything else is another program's.
-        if (!response) return settle(notProtocol('a line that is not a JSON object'));
-        // Id 0: the server refused the connection itself (too many connections) or the request.
-        if (response.id !== request.id && !(response.id === 0 && !response.ok)) return;
-        if (response.ok) settle(undefined, response.result);
-        else settle(new RemoteError(request.command, `the primary at ${path}`, errorBody(response.error)));
-      },
-      () => settle(notProtocol(`more than ${kMaxLineBytes / (1024 * 1024)} MiB in one line, more than an answer may be (clusterkit stopped reading and closed the connection)`)),
-    );
-  });
-}
-
-function parseResponse(line: string): ControlResponse | undefined {
-  try {
-    const response = parseStripped(line) as ControlResponse | null;
-    return typeof response === 'object' && response !== null ? response : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-/** An answer's error, whatever its shape: a server of another version may differ. */
-function errorBody(error: unknown): ControlErrorBody {
-  const body = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
-  return {
-    name: typeof body.name === 'string' ? body.name : 'Error',
-    message: typeof body.message === 'string' ? body.message : 'no reason given',
-    code: typeof body.code === 'string' ? body.code : undefined,
-  };
 }
 
 /** The socket names of a private directory of ours, without sockets of other users (none, unless root put them there). */

@@ -3,7 +3,7 @@
  * no status, used by `list`, `status` and each round of `status --watch`.
  */
 import { ControlSocketError, RemoteError } from '../errors.js';
-import { kSurveyConcurrency, ownLimitWords, type UnansweredCluster, unansweredDetail, unansweredReason } from '../control/control-client.js';
+import { ownLimitWords, type UnansweredCluster, unansweredDetail, unansweredReason } from '../control/control-client.js';
 
 /** How long `list` and `status` wait for one cluster's answer (ms). */
 export const kStatusTimeoutMs = 5_000;
@@ -90,7 +90,7 @@ function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boo
     case 'timeout': {
       const waitedMs = detail.waitedMs ?? kStatusTimeoutMs;
       const brief =
-        waitedMs < kStatusTimeoutMs ? `, the short ask a survey gives once its ${kStatusTimeoutMs} ms went to ${kSurveyConcurrency} sockets that answered slowly` : '';
+        waitedMs < kStatusTimeoutMs ? `, the short ask a survey gives once its first ${kStatusTimeoutMs} ms are spent on sockets that answered slowly` : '';
       return { isOurs: false, why: `no answer within ${waitedMs} ms${brief}${tail}`, advice: retry };
     }
     case 'refused':

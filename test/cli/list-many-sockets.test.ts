@@ -114,7 +114,7 @@ describe('a control directory holding many sockets', () => {
       expect(lines).toHaveLength(40);
       const timedOut = lines.filter((line) => /^clusterkit: cluster "silent-\d{3}" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms\. /.test(line));
       const brief = lines.filter((line) =>
-        /^clusterkit: cluster "silent-\d{3}" is running \(a process listens on its control socket\) but did not answer "status": no answer within 300 ms, the short ask a survey gives once its 5000 ms went to 32 sockets that answered slowly\. /.test(line),
+        /^clusterkit: cluster "silent-\d{3}" is running \(a process listens on its control socket\) but did not answer "status": no answer within 300 ms, the short ask a survey gives once its first 5000 ms are spent on sockets that answered slowly\. /.test(line),
       );
       expect([timedOut.length, brief.length]).toEqual([32, 8]);
       // In name order: the first 32 got the full ask.

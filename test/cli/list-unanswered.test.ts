@@ -105,6 +105,37 @@ describe('a cluster whose primary does not answer', () => {
     expect((await cli(['stop', 'paused'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
+
+  it('[H89] a primary stopped (SIGSTOP) beside a healthy cluster: status --watch draws the healthy one every round, before and after the stopped one times out', async () => {
+    const runtime = runtimeDir();
+    const frozen = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'frozen'], { runtime, env: { PORT: String(await freePort()) } });
+    const web = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'web'], { runtime, env: { PORT: String(await freePort()) } });
+    await Promise.all([frozen.waitFor(/service frozen started/), web.waitFor(/service web started/)]);
+    const pid = frozen.child.pid!;
+    process.kill(pid, 'SIGSTOP');
+    const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
+    try {
+      const waiting = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer yet; still waiting, up to 5000 ms\. /;
+      const silent = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms; still silent, asked again every 10 s\. Its primary may be blocked/;
+      // While its ask is out, frames go on: web drawn in three of them, frozen named as not answered yet.
+      await watch.waitFor(new RegExp(`(?:[^]*?cluster web {2}pid){3}`));
+      expect(watch.stderr()).toMatch(waiting);
+      expect(watch.stderr()).not.toMatch(silent);
+      // Once it timed out it is carried over: ten more frames at the interval, never one per 5 s
+      // as before (each round waited the full 5 s for it).
+      await watch.waitFor(silent);
+      const drawn = watch.stdout().length;
+      await watch.waitFor(new RegExp(`[^]{${drawn}}(?:[^]*?cluster web {2}pid){10}`), 20_000);
+      expect(watch.stdout()).not.toMatch(/cluster frozen {2}pid/);
+      watch.child.kill('SIGINT');
+      await expect(watch.exited()).resolves.toBe(0);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    for (const name of ['frozen', 'web']) expect((await cli(['stop', name], { runtime })).code).toBe(0);
+    await expect(frozen.exited()).resolves.toBe(0);
+    await expect(web.exited()).resolves.toBe(0);
+  });
 });
 
 /** A listener that answers every connection with junk: `{` without end, or terminal escapes then close. */
@@ -142,7 +173,7 @@ describe('a socket that answers with something else than the control protocol', 
     const { runtime, close } = await junkSockets();
     const line = (name: string) =>
       new RegExp(
-        `^clusterkit: cluster "${name}" is running \\(a process listens on its control socket\\) but did not answer "status": it answered with something that is not the clusterkit control protocol \\(ERR_CONTROL_SOCKET\\)\\. The process listening on its socket may not be a clusterkit primary`,
+        `^clusterkit: cluster "${name}" is running \\(a process listens on its control socket\\) but did not answer "status": it answered with something that is not the clusterkit control protocol \\(ERR_CONTROL_SOCKET\\): bytes that cannot begin an answer \\(clusterkit closed the connection at once\\)\\. The process listening on its socket may not be a clusterkit primary`,
         'm',
       );
     try {
@@ -162,6 +193,54 @@ describe('a socket that answers with something else than the control protocol', 
       expect(watch.output()).not.toMatch(/\x1b|junk|\{\{|No cluster is running/);
     } finally {
       await close();
+    }
+  });
+
+  it('[H83] an answer without an id, and an endless JSON string: closed at their first bytes, said truthfully, never waited on', async () => {
+    const runtime = runtimeDir();
+    const directory = join(runtime, 'clusterkit');
+    mkdirSync(directory, { mode: 0o700 });
+    const sockets = new Set<net.Socket>();
+    let poured = 0;
+    let onPeerClosed: () => void = () => {};
+    const closedByPeer = new Promise<void>((resolve) => (onPeerClosed = resolve));
+    // Answers a line that is JSON but no control answer (no id), then holds the connection open:
+    // before, the CLI waited its full 5 s for an answer with its id.
+    const noId = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.write('{"ok":true,"result":{"name":"evil","pid":1,"workers":[]}}\n');
+    });
+    // Streams one JSON string without end (`{"ok":true,"result":{"name":"AAAA...`).
+    const endless = net.createServer((socket) => {
+      sockets.add(socket);
+      socket.on('error', () => {});
+      socket.once('close', () => onPeerClosed());
+      socket.write('{"ok":true,"result":{"name":"');
+      const chunk = Buffer.alloc(64 * 1024, 'A');
+      const pour = (): void => {
+        while (!socket.destroyed && socket.write(chunk)) poured += chunk.length;
+      };
+      socket.on('drain', pour);
+      pour();
+    });
+    const servers = [noId, endless];
+    await Promise.all(servers.map((server, index) => new Promise<void>((resolve) => server.listen(join(directory, `${['no-id', 'endless'][index]}.sock`), resolve))));
+    try {
+      const result = await cli(['list'], { runtime });
+      expect(result.code).toBe(1);
+      for (const name of ['endless', 'no-id']) {
+        expect(result.stderr).toMatch(
+          new RegExp(`^clusterkit: cluster "${name}" is running \\(a process listens on its control socket\\) but did not answer "status": it answered with something that is not the clusterkit control protocol \\(ERR_CONTROL_SOCKET\\): bytes that cannot begin an answer \\(clusterkit closed the connection at once\\)\\. `, 'm'),
+        );
+      }
+      expect(result.stderr).not.toMatch(/no answer within|closed the connection unanswered|evil/);
+      // The CLI closed the endless stream itself, having read a few kernel buffers at most.
+      await closedByPeer;
+      expect(poured).toBeLessThan(16 * 1024 * 1024);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
     }
   });
 });

@@ -1,15 +1,17 @@
 /**
  * `clusterkit status [name] [--json] [--watch]` and `clusterkit list [--json]`.
  */
-import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../../errors.js';
-import { ownLimitWords, surveyCluster, surveyClusters, type UnansweredCluster, unansweredReason } from '../../control/control-client.js';
+import { ClusterNotRunningError, ControlSocketError } from '../../errors.js';
+import { surveyCluster, surveyClusters } from '../../control/control-client.js';
+import { controlDirectory } from '../../control/runtime-dir.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
 import { parseClusterName, parseDuration } from '../arg-values.js';
 import { formatList, formatStatus } from '../format-status.js';
 import { parseCommand } from '../parse-command.js';
+import { kStatusTimeoutMs, reportUnanswered, type UnansweredEntry } from '../report-unanswered.js';
 import { UsageError } from '../usage-error.js';
+import { WatchRounds } from '../watch-rounds.js';
 
-const kStatusTimeoutMs = 5_000;
 const kClearScreen = '\x1b[2J\x1b[H';
 
 export async function statusCommand(args: string[]): Promise<number | 'help'> {
@@ -52,40 +54,10 @@ export async function listCommand(args: string[]): Promise<number | 'help'> {
   return reportUnanswered(unanswered);
 }
 
-/**
- * Says on stderr which clusters run but did not answer (a process listens on their socket),
- * each in one line; exit code 1 when there is one, so a script does not take the list for
- * complete. What the listener sent, if anything, is never echoed. A cluster this process could
- * not ask (its own descriptors ran out, or the survey's time) is named as such: never blamed (F3).
- */
-function reportUnanswered(unanswered: readonly UnansweredCluster[]): number {
-  for (const { name, error } of unanswered) {
-    const code = (error as NodeJS.ErrnoException).code;
-    const reason = error instanceof RemoteError ? 'refused' : error instanceof ControlSocketError ? unansweredReason(error) : 'closed';
-    if (reason === 'own-limit' || reason === 'not-asked') {
-      const why =
-        reason === 'own-limit'
-          ? `clusterkit could not open a connection: ${ownLimitWords(((error as Error).cause as NodeJS.ErrnoException | undefined)?.code) ?? 'this process lacked what it needs'}`
-          : `the ${kStatusTimeoutMs} ms of this survey were up before its turn, as too many sockets before it answered slowly`;
-      process.stderr.write(`clusterkit: did not ask cluster "${name}" for its status: ${why}. This says nothing about the cluster; try "clusterkit status ${name}".\n`);
-      continue;
-    }
-    const lead = `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": `;
-    process.stderr.write(
-      reason === 'not-protocol'
-        ? `${lead}it answered with something that is not the clusterkit control protocol${code ? ` (${code})` : ''}. ` +
-            `The process listening on its socket may not be a clusterkit primary, or one of another version; look at what holds the socket, and remove it if no cluster "${name}" should run.\n`
-        : `${lead}${reason === 'timeout' ? `no answer within ${kStatusTimeoutMs} ms` : reason === 'refused' ? `it refused: ${(error as RemoteError).remoteMessage}` : `it closed the connection unanswered${code ? ` (${code})` : ''}`}. ` +
-            `Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status ${name}" again, and look at its logs.\n`,
-    );
-  }
-  return unanswered.length > 0 ? 1 : 0;
-}
-
 /** What one round of `status` learned: the statuses, and the clusters that run but did not answer. */
 interface Survey {
   readonly statuses: ClusterStatus[];
-  readonly unanswered: readonly UnansweredCluster[];
+  readonly unanswered: readonly UnansweredEntry[];
 }
 
 /**
@@ -111,14 +83,17 @@ async function watch(name: string | undefined, intervalMs: number, render: (surv
   let isFirst = true;
   let isStopped = false;
   let wake: () => void = () => {};
+  // Every cluster: rounds that never wait on a silent one (H89). One named: it is the only one.
+  const rounds = name === undefined ? new WatchRounds(controlDirectory(), kStatusTimeoutMs) : undefined;
   process.once('SIGINT', () => {
     isStopped = true;
+    rounds?.close();
     wake();
   });
   while (!isStopped) {
     let survey: Survey | undefined;
     try {
-      survey = await fetchStatuses(name);
+      survey = rounds === undefined ? await fetchStatuses(name) : await rounds.round();
     } catch (error) {
       if (isFirst) throw error;
       // The cluster went away while we watched: say so and end, rather than fail.
@@ -136,8 +111,10 @@ async function watch(name: string | undefined, intervalMs: number, render: (surv
       const stamp = `${new Date().toLocaleTimeString()}  (every ${intervalMs} ms, Ctrl-C to quit)\n`;
       process.stdout.write(isTty ? `${kClearScreen}${stamp}${render(survey)}` : render(survey));
       // After the frame, so a terminal's redraw does not wipe it before it is read.
-      reportUnanswered(survey.unanswered);
+      // Folded: hundreds of silent sockets make a few lines per round, not hundreds (H89).
+      reportUnanswered(survey.unanswered, true);
     }
+    if (isStopped) break;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, intervalMs);
       wake = () => {

@@ -1,0 +1,101 @@
+/**
+ * The stderr words for clusters that run (a process listens on their control socket) but gave
+ * no status, used by `list`, `status` and each round of `status --watch`.
+ */
+import { ControlSocketError, RemoteError } from '../errors.js';
+import { ownLimitWords, type UnansweredCluster, unansweredDetail, unansweredReason } from '../control/control-client.js';
+
+/** How long `list` and `status` wait for one cluster's answer (ms). */
+export const kStatusTimeoutMs = 5_000;
+
+/** More clusters than this without an answer in one round of a watch: one line per kind of silence (H89). */
+export const kFoldAfter = 3;
+
+/** A cluster without a status, with what a watch adds: it is still silent from an earlier round. */
+export interface UnansweredEntry extends UnansweredCluster {
+  /** Words after the reason, e.g. `asked again every 10 s` for a silence a watch carries over. */
+  readonly note?: string;
+  /** Its ask is still out, within its time: no answer yet (a watch's frame does not wait for it). */
+  readonly isPending?: boolean;
+}
+
+/**
+ * Says on stderr which clusters run but did not answer, each in one line (or, with `fold`,
+ * once there are more than `kFoldAfter`, one line per kind of silence with the names); exit
+ * code 1 when there is one, so a script does not take the list for complete. What the listener
+ * sent, if anything, is never echoed. A cluster this process could not ask (its own
+ * descriptors ran out, or the survey's time) is named as such: never blamed (F3).
+ */
+export function reportUnanswered(unanswered: readonly UnansweredEntry[], fold = false): number {
+  if (fold && unanswered.length > kFoldAfter) {
+    const groups = new Map<string, { isOurs: boolean; names: string[] }>();
+    for (const entry of unanswered) {
+      const { isOurs, why } = words(entry);
+      const group = groups.get(why) ?? { isOurs, names: [] };
+      group.names.push(entry.name);
+      groups.set(why, group);
+    }
+    for (const [why, { isOurs, names }] of groups) {
+      const shown = names.length > 10 ? `${names.slice(0, 10).join(', ')} and ${names.length - 10} more` : names.join(', ');
+      process.stderr.write(
+        isOurs
+          ? `clusterkit: did not ask ${names.length === 1 ? '1 cluster for its' : `${names.length} clusters for their`} status (${why}): ${shown}. This says nothing about them; try "clusterkit status <name>".\n`
+          : `clusterkit: ${count(names.length)} running (a process listens on ${names.length === 1 ? 'its control socket' : 'their control sockets'}) but did not answer "status" (${why}): ${shown}. Try "clusterkit status <name>", and look at ${names.length === 1 ? 'its' : 'their'} logs.\n`,
+      );
+    }
+    return 1;
+  }
+  for (const entry of unanswered) {
+    const { name } = entry;
+    const { isOurs, why, advice } = words(entry);
+    process.stderr.write(
+      isOurs
+        ? `clusterkit: did not ask cluster "${name}" for its status: ${why}. This says nothing about the cluster; try "clusterkit status ${name}".\n`
+        : `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": ${why}. ${advice}\n`,
+    );
+  }
+  return unanswered.length > 0 ? 1 : 0;
+}
+
+/** `1 cluster is`, `3 clusters are`. */
+function count(clusters: number): string {
+  return clusters === 1 ? '1 cluster is' : `${clusters} clusters are`;
+}
+
+/** Why one cluster has no status, and what to do; `isOurs`: this process did not ask it. */
+function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boolean; why: string; advice: string } {
+  if (isPending === true) {
+    return { isOurs: false, why: `no answer yet; still waiting, up to ${kStatusTimeoutMs} ms`, advice: `Its primary may be busy or blocked; the next rounds say which.` };
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  const reason = error instanceof RemoteError ? 'refused' : error instanceof ControlSocketError ? unansweredReason(error) : 'closed';
+  const detail = unansweredDetail(error);
+  const tail = note === undefined ? '' : `; ${note}`;
+  const retry = `Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status ${name}" again, and look at its logs.`;
+  switch (reason) {
+    case 'own-limit':
+      return {
+        isOurs: true,
+        why: `clusterkit could not open a connection: ${ownLimitWords((error.cause as NodeJS.ErrnoException | undefined)?.code) ?? 'this process lacked what it needs'}${tail}`,
+        advice: '',
+      };
+    case 'not-asked':
+      return { isOurs: true, why: `the ${2 * kStatusTimeoutMs} ms of this survey were up before its turn, as too many sockets before it answered slowly${tail}`, advice: '' };
+    case 'not-protocol':
+      return {
+        isOurs: false,
+        why: `it answered with something that is not the clusterkit control protocol${code ? ` (${code})` : ''}${detail.what === undefined ? '' : `: ${detail.what}`}${tail}`,
+        advice: `The process listening on its socket may not be a clusterkit primary, or one of another version; look at what holds the socket, and remove it if no cluster "${name}" should run.`,
+      };
+    case 'timeout': {
+      const waitedMs = detail.waitedMs ?? kStatusTimeoutMs;
+      const brief =
+        waitedMs < kStatusTimeoutMs ? `, the short ask a survey gives once its first ${kStatusTimeoutMs} ms are spent on sockets that answered slowly` : '';
+      return { isOurs: false, why: `no answer within ${waitedMs} ms${brief}${tail}`, advice: retry };
+    }
+    case 'refused':
+      return { isOurs: false, why: `it refused: ${(error as RemoteError).remoteMessage}${tail}`, advice: retry };
+    default:
+      return { isOurs: false, why: `it closed the connection unanswered${code ? ` (${code})` : ''}${tail}`, advice: retry };
+  }
+}

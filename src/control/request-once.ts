@@ -1,0 +1,103 @@
+/**
+ * One request over a fresh connection to a control socket (control-client.ts uses it).
+ */
+import net from 'node:net';
+import { RemoteError } from '../errors.js';
+import { parseStripped } from './control-chars.js';
+import { type ControlErrorBody, type ControlRequest, type ControlResponse, kMaxLineBytes, readLines } from './control-protocol.js';
+import { ownLimitWords, unanswered } from './unanswered.js';
+
+/**
+ * How every answer of a clusterkit primary begins (`JSON.stringify` of `{ id, ok, ... }`, the
+ * refusal of a connection included): bytes that cannot begin it are not the protocol.
+ */
+const kAnswerHead = '{"id":';
+
+/**
+ * One request over a fresh connection to `path`. Connection errors reject with the socket's
+ * own error (its `code` tells ENOENT/ECONNREFUSED apart); without `timeoutMs` it waits as long
+ * as the connection stays open (a reload may take minutes). Reading stops, and the connection
+ * closes, at the first byte that cannot begin an answer, or past 1 MiB in one line (H83). Once
+ * `signal` aborts, it rejects with a `not-asked` `ControlSocketError` and closes the connection.
+ */
+export function requestOnce(path: string, request: ControlRequest, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect(path);
+    let isSettled = false;
+    const onAbort = () => settle(unanswered('not-asked', `clusterkit stopped asking ${path} for "${request.command}".`));
+    const settle = (error: Error | undefined, result?: unknown) => {
+      if (isSettled) return;
+      isSettled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      socket.destroy();
+      if (error) reject(error);
+      else resolve(result);
+    };
+    const timer =
+      timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            settle(unanswered('timeout', `The cluster at ${path} did not answer "${request.command}" within ${timeoutMs} ms; its primary may be blocked.`, undefined, { waitedMs: timeoutMs }));
+          }, timeoutMs);
+    // What came is never quoted: a hostile listener's bytes could be terminal escapes. Reading
+    // stops at the first byte that cannot begin an answer (H83): junk is not read for seconds.
+    const notProtocol = (what: string) =>
+      unanswered('not-protocol', `The process listening on ${path} answered "${request.command}" with ${what}, which is not the clusterkit control protocol; it may not be a clusterkit primary.`, undefined, { what });
+    let isAnyByte = false;
+    let head = '';
+    socket.on('data', (chunk: Buffer) => {
+      isAnyByte = true;
+      if (head.length >= kAnswerHead.length) return;
+      head = (head + chunk.subarray(0, kAnswerHead.length + 16).toString('latin1')).trimStart().slice(0, kAnswerHead.length);
+      if (!kAnswerHead.startsWith(head)) settle(notProtocol('bytes that cannot begin an answer (clusterkit closed the connection at once)'));
+    });
+    if (signal?.aborted) queueMicrotask(onAbort);
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.on('error', (error: NodeJS.ErrnoException) => {
+      // This process's own limit, not the peer's fault: say so, never blame the cluster (F3).
+      const words = ownLimitWords(error.code);
+      settle(words === undefined ? error : unanswered('own-limit', `clusterkit could not open a connection to ${path}: ${words}.`, error));
+    });
+    socket.once('close', () =>
+      settle(
+        isAnyByte
+          ? notProtocol('bytes that hold no answer to it')
+          : unanswered('closed', `The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary may have crashed.`),
+      ),
+    );
+    readLines(
+      socket,
+      (line) => {
+        const response = parseResponse(line);
+        // Every line of a clusterkit primary is a JSON object: anything else is another program's.
+        if (!response) return settle(notProtocol('a line that is not a JSON object'));
+        // Id 0: the server refused the connection itself (too many connections) or the request.
+        if (response.id !== request.id && !(response.id === 0 && !response.ok)) return;
+        if (response.ok) settle(undefined, response.result);
+        else settle(new RemoteError(request.command, `the primary at ${path}`, errorBody(response.error)));
+      },
+      () => settle(notProtocol(`more than ${kMaxLineBytes / (1024 * 1024)} MiB in one line, more than an answer may be (clusterkit stopped reading and closed the connection)`)),
+    );
+  });
+}
+
+function parseResponse(line: string): ControlResponse | undefined {
+  try {
+    const response = parseStripped(line) as ControlResponse | null;
+    return typeof response === 'object' && response !== null ? response : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** An answer's error, whatever its shape: a server of another version may differ. */
+function errorBody(error: unknown): ControlErrorBody {
+  const body = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
+  return {
+    name: typeof body.name === 'string' ? body.name : 'Error',
+    message: typeof body.message === 'string' ? body.message : 'no reason given',
+    code: typeof body.code === 'string' ? body.code : undefined,
+  };
+}

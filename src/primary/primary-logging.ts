@@ -169,7 +169,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const requests = plural(openRequests, 'request');
     const text =
       timeoutMs === undefined
-        ? `worker ${worker.id} exited with ${requests} still open: they were cut off (the script's own cleanup exited before they finished)`
+        ? `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, or a process.exit() during its stop)`
         : `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdown timeout if requests take longer`;
     logger.warn({ ...ids(worker), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, text);
   });

@@ -69,7 +69,7 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(stop.stdout).toMatch(/^stopped hasty: 0 workers stopped gracefully, 1 did not stop cleanly .*, 1 request cut off\n$/);
     await expect(inFlight).resolves.toHaveProperty('code', 'ECONNRESET');
     await expect(run.exited(30_000)).resolves.toBe(1);
-    expect(run.stderr()).toContain("WARN worker 1 exited with 1 request still open: they were cut off (the script's own cleanup exited before they finished)");
+    expect(run.stderr()).toContain("WARN worker 1 exited with 1 request still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, or a process.exit() during its stop)");
   });
 
   it('[H65] the documented cleanup (server.close, then exit) finishes under a keep-alive client: its connection is released, the stop is graceful', async () => {

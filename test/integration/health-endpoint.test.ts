@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
 import { kMaxHealthConnections } from '../../src/primary/features/listen-health.js';
+import { kMaxPipelinedRequests } from '../../src/pipelined-requests.js';
 import { get } from '../helpers/http.js';
 import { rawRequest } from '../helpers/raw-http.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -122,5 +124,35 @@ describe('health endpoint', () => {
     // The server counts a connection gone at its own 'close', a moment after the client's.
     const probe = () => get(`http://127.0.0.1:${address.port}/healthz`).then((answer) => answer.status === 200, () => false);
     await until(probe, 30_000, 'a probe answered 200 after the flood');
+  });
+  it('[H91] answers a few pipelined requests per connection and closes a connection that pipelines thousands of scrapes', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    await primary.start();
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    const scrape = 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n';
+    const pipeline = async (count: number, last = '') => {
+      const socket = net.connect(address.port, '127.0.0.1');
+      socket.on('error', () => {});
+      try {
+        await once(socket, 'connect');
+        socket.write(scrape.repeat(count) + last);
+        let text = '';
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        // Not once(): it rejects on the reset that the server's close may give a client still writing.
+        await new Promise((resolve) => socket.on('close', resolve));
+        return text.split('HTTP/1.1 200 OK').length - 1;
+      } finally {
+        socket.destroy();
+      }
+    };
+    // Up to the bound, every pipelined scrape is answered (the last one asks to close).
+    const closing = 'GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n';
+    await expect(pipeline(kMaxPipelinedRequests - 1, closing)).resolves.toBe(kMaxPipelinedRequests);
+    // Before: each of 5 000 started its own collection, and every answer waited in the primary's
+    // memory for a client that never read them (3.9 GB with 120 such connections).
+    const answered = await pipeline(5_000);
+    expect(answered).toBeLessThanOrEqual(kMaxPipelinedRequests);
+    await expect(get(`http://127.0.0.1:${address.port}/healthz`)).resolves.toMatchObject({ status: 200 });
+    await expect(get(`http://127.0.0.1:${address.port}/metrics`)).resolves.toMatchObject({ status: 200 });
   });
 });

@@ -36,6 +36,24 @@ describe('requests cut off at the stop deadline', () => {
     expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 1 request still open at its shutdown deadline (${event.timeoutMs} ms after its stop began); it exits with code 1.`);
   });
 
+  it('[H92] a process.exit(0) in user code during the stop, with requests open, is a failed stop that names the requests cut, not a graceful one', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port), EXIT_ON_SHUTDOWN: '1' }, logger }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; timeoutMs?: number }>(primary, 'workerRequestsCut', 20_000);
+    const arrived = record(primary, 'workerMessage');
+    const long = get(port, '/?ms=600000');
+    await until(() => arrived.events.length === 1, 20_000, 'the request in flight');
+    arrived.stop();
+    // Before: 'graceful' and requestsCut 0, the client reset all the same.
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 1 });
+    await expect(cut).resolves.toMatchObject({ worker, openRequests: 1 });
+    await expect(long).resolves.toBe('ECONNRESET');
+    expect(text()).toContain(`[t] WARN worker ${worker!.id} exited with 1 request still open: they were cut off (code in the worker exited before they finished`);
+  });
+
   it('[H49] a slowloris connection cut at the deadline counts as a request cut off: bytes of a request arrived, no answer went out', async () => {
     const port = await freePort();
     const primary = testPrimary({ env: { PORT: String(port) }, shutdownTimeoutMs: 6_000 }, 'workers/http-server.ts');

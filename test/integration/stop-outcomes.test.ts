@@ -36,6 +36,14 @@ describe('stop outcomes', () => {
     expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerDestroyTimeout', workerId: hangs!.id, timeoutMs }));
   });
 
+  it('[H92] a process.exit(0) in the middle of _destroy is a failed stop (exit code 1), not a graceful one', async () => {
+    const primary = testPrimary({ workerCount: 1 }, 'workers/destroy-fails.ts');
+    const [clean] = await primary.start();
+    const [exits] = await primary.fork({ env: { DESTROY: 'exit0' } });
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    expect(report).toEqual({ graceful: [clean], failed: [exits], killed: [], requestsCut: 0 });
+  });
+
   it('[F46] stopWorker(), reload() and scale() down tell a failed stop the same way', async () => {
     const { logger, text } = capturedLogger();
     // 8 s: each _destroy is cut short at 6 s, 2 s before the primary's SIGKILL (750 ms, with

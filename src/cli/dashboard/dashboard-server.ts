@@ -14,6 +14,7 @@ import { RequestGuard } from './request-guard.js';
 import { loadStaticFiles, type StaticFile } from './static-files.js';
 import { toReadableError } from '../../readable-error.js';
 import { checkRequestFields } from '../../control/control-connection.js';
+import { admitPipelined } from '../../pipelined-requests.js';
 
 /** A page that reads slower than this much buffered output is dropped; its EventSource reconnects. */
 const kMaxBufferedBytes = 16 * 1024 * 1024;
@@ -81,6 +82,7 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   // The page's requests are tiny: a client trickling its headers or body is cut (408) after
   // 10 s, not Node's 60 s and 300 s. An open event stream is a response, not a request: it stays.
   const server = http.createServer({ requestTimeout: timeoutMs, headersTimeout: timeoutMs, connectionsCheckingInterval: Math.min(1_000, timeoutMs) }, (request, response) => {
+    if (!admitPipelined(request, response)) return;
     handle(request, response, { ...options, files, guard, streams }).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, { error: toReadableError(error).message });
       else response.destroy();

@@ -24,6 +24,7 @@ import type { PrimaryState } from '../lifecycle/primary-lifecycle.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { parseRequestTarget } from '../../request-target.js';
 import { isLoopbackAddress, isLoopbackHost } from '../../host-header.js';
+import { admitPipelined } from '../../pipelined-requests.js';
 
 /** How long a client has to send its whole request, headers included (ms). */
 const kRequestTimeoutMs = 10_000;
@@ -80,7 +81,7 @@ export async function listenHealth(
   input: HealthOptions,
 ): Promise<HealthListener> {
   if (lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; listenHealth() is refused.');
-  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => countReady(pool, heartbeat), metrics };
+  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => countReady(pool, heartbeat), metrics: sharedCollection(metrics) };
   const options = knownOptions(input, ['port', 'host', 'minReady', 'metricsTimeoutMs'], 'listenHealth options');
   const port = portOption(options.port);
   const host = stringOption(options.host, 'host');
@@ -89,6 +90,7 @@ export async function listenHealth(
   // Probes and scrapes send no body and a few headers: a client trickling either is cut after
   // 10 s, not Node's 300 s (`requestTimeout`) and 60 s (`headersTimeout`).
   const server = loadHttp().createServer({ requestTimeout: kRequestTimeoutMs, headersTimeout: kRequestTimeoutMs, connectionsCheckingInterval: 1_000 }, (request, response) => {
+    if (!admitPipelined(request, response)) return;
     route(source, { minReady, metricsTimeoutMs, isLoopbackOnly }, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`${toError(error).message}\n`);
@@ -117,6 +119,22 @@ export async function listenHealth(
   };
   lifecycle.onShutdown('end', () => listener.close());
   return listener;
+}
+
+/**
+ * One `/metrics` collection at a time, shared by every scrape that arrives while it runs (each
+ * is an IPC round to every worker): a flood of scrapes costs one collection, not one each.
+ */
+function sharedCollection(collect: (timeoutMs: number) => Promise<string>): (timeoutMs: number) => Promise<string> {
+  let running: Promise<string> | undefined;
+  return (timeoutMs) => {
+    if (running) return running;
+    const collection = collect(timeoutMs).finally(() => {
+      if (running === collection) running = undefined;
+    });
+    running = collection;
+    return collection;
+  };
 }
 
 async function route(source: HealthSource, options: { minReady: number; metricsTimeoutMs: number; isLoopbackOnly: boolean }, request: IncomingMessage, response: ServerResponse): Promise<void> {

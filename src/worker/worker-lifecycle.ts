@@ -271,12 +271,12 @@ export class WorkerLifecycle {
     // Code in the worker may end the process before this stop does: a `process.exit(0)` in a
     // 'shutdown' listener or in `_destroy` (a library's own cleanup). Exit code 0 would then
     // read as a clean stop while its open requests were reset: said from the 'exit' event
-    // (whose messages are written synchronously), and the exit code made 1.
-    process.once('exit', () => {
+    // (whose messages are written synchronously), and exit code 0 made 1 (another code stays).
+    process.once('exit', (code) => {
       if (this.#state === 'stopped') return;
       const open = this.#servers.openRequests;
       if (open > 0) tell(kRequestsCutNotice, { openRequests: open });
-      process.exitCode = 1;
+      if (!code) process.exitCode = 1;
     });
     // Released all at once (nobody may take the clients over: a shutdown), the keep-alive
     // clients wait for the primary's word that every worker stopped accepting (stop-notices.ts):

@@ -136,7 +136,9 @@ describe('rolling reload', () => {
     await primary.start();
     const own = getPriority();
     const booting: number[] = [];
-    primary.on('workerOnline', ({ worker }) => booting.push(getPriority(worker.pid!)));
+    // Read just after the fork (the reload lowers it in the same tick), not at 'workerOnline': on
+    // a loaded machine a lowered process may take longer to boot than the 2 s it stays lowered.
+    primary.on('workerFork', ({ worker }) => process.nextTick(() => booting.push(getPriority(worker.pid!))));
     await primary.reload();
     const [replacement] = primary.workers;
     // Root may raise a priority back; elsewhere (no CAP_SYS_NICE) nothing is lowered at all.

@@ -254,13 +254,27 @@ export class WorkerLifecycle {
     const wasStarting = this.#state === 'starting';
     this.#state = 'stopping';
     clearTimeout(this.#signalTimer);
+    // Stop notices go to a primary that asked for this stop, and so waits for it (stop-notices.ts).
+    const tell = reason === 'primary' ? (type: string, payload: unknown) => this.#tellPrimary(type, payload) : () => {};
+    // Code in the worker may end the process before this stop does: a `process.exit(0)` in a
+    // 'shutdown' listener (at once or later, while `_init` still runs too) or in `_destroy` (a
+    // library's own cleanup). Exit code 0 would then read as a clean stop while its open
+    // requests were reset: said from the 'exit' event (whose messages are written
+    // synchronously), and exit code 0 made 1 (another code stays). Set before 'shutdown' is
+    // emitted; a plain script's cleanup has its own (script-cleanup.ts).
+    let isScriptCleanup = false;
+    process.once('exit', (code) => {
+      if (this.#state === 'stopped' || isScriptCleanup) return;
+      const open = this.#servers.openRequests;
+      if (open > 0) tell(kRequestsCutNotice, { openRequests: open });
+      if (!code) process.exitCode = 1;
+    });
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
     const startedAt = Date.now();
-    // Stop notices go to a primary that asked for this stop, and so waits for it (stop-notices.ts).
-    const tell = reason === 'primary' ? (type: string, payload: unknown) => this.#tellPrimary(type, payload) : () => {};
     const signal = scriptCleanupSignal(this.#onSignal);
     if (signal) {
+      isScriptCleanup = true;
       const isDelivered = this.#signalsReceived.has(signal);
       // As below: in a shutdown, keep-alive clients are told to go once the cluster stopped accepting.
       const beforeRelease = reason === 'primary' && spreadMs === 0 ? () => this.#syncWithPrimary(Date.now() + (deadline - Date.now()) / 4) : undefined;
@@ -268,16 +282,6 @@ export class WorkerLifecycle {
       this.#finishStop();
       return code;
     }
-    // Code in the worker may end the process before this stop does: a `process.exit(0)` in a
-    // 'shutdown' listener or in `_destroy` (a library's own cleanup). Exit code 0 would then
-    // read as a clean stop while its open requests were reset: said from the 'exit' event
-    // (whose messages are written synchronously), and exit code 0 made 1 (another code stays).
-    process.once('exit', (code) => {
-      if (this.#state === 'stopped') return;
-      const open = this.#servers.openRequests;
-      if (open > 0) tell(kRequestsCutNotice, { openRequests: open });
-      if (!code) process.exitCode = 1;
-    });
     // Released all at once (nobody may take the clients over: a shutdown), the keep-alive
     // clients wait for the primary's word that every worker stopped accepting (stop-notices.ts):
     // a client told to go earlier reconnects into a cluster still listening, and Node's cluster

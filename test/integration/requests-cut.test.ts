@@ -36,10 +36,10 @@ describe('requests cut off at the stop deadline', () => {
     expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 1 request still open at its shutdown deadline (${event.timeoutMs} ms after its stop began); it exits with code 1.`);
   });
 
-  it('[H92] a process.exit(0) in user code during the stop, with requests open, is a failed stop that names the requests cut, not a graceful one', async () => {
+  it.each(['1', 'now'])('[H92] a process.exit(0) in user code during the stop (EXIT_ON_SHUTDOWN=%s), with requests open, is a failed stop that names the requests cut, not a graceful one', async (when) => {
     const { logger, text } = capturedLogger();
     const port = await freePort();
-    const primary = testPrimary({ env: { PORT: String(port), EXIT_ON_SHUTDOWN: '1' }, logger }, 'workers/slow-http.ts');
+    const primary = testPrimary({ env: { PORT: String(port), EXIT_ON_SHUTDOWN: when }, logger }, 'workers/slow-http.ts');
     const [worker] = await primary.start();
     const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; timeoutMs?: number }>(primary, 'workerRequestsCut', 20_000);
     const arrived = record(primary, 'workerMessage');

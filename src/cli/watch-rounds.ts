@@ -7,6 +7,7 @@
  * frame, and asked again only every `kReaskMs`: before, each round waited the full 5 s for it,
  * and 32 such sockets hid every cluster sorted after them.
  */
+import { setMaxListeners } from 'node:events';
 import type { ClusterStatus } from '../control/control-protocol.js';
 import { ownSocketNames, surveyClusters, unanswered, unansweredReason } from '../control/control-client.js';
 import { ControlSocketError } from '../errors.js';
@@ -39,6 +40,9 @@ export class WatchRounds {
   constructor(directory: string, timeoutMs: number) {
     this.#directory = directory;
     this.#timeoutMs = timeoutMs;
+    // Each ask out listens on this signal until it ends: dozens at once with many silent
+    // sockets, not a leak, and Node's warning past 10 would be printed into the user's terminal.
+    setMaxListeners(0, this.#abort.signal);
   }
 
   async round(): Promise<WatchFrame> {

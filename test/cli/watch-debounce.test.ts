@@ -4,12 +4,12 @@
  * Real chokidar on a real directory; the cluster is replaced by a recorder of reload calls
  * (watch.test.ts runs the whole CLI under load).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Logger } from '../../src/logger.js';
-import { maxWatchWaitMs, watchAndReload } from '../../src/cli/watch/watch-reload.js';
+import { kReloadLoopCount, maxWatchWaitMs, reloadLoopDetector, watchAndReload } from '../../src/cli/watch/watch-reload.js';
 import { until } from '../helpers/wait.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -23,13 +23,17 @@ function recordingLogger(): { logger: Logger; lines: string[] } {
   return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
-async function watchedProject(delayMs: number) {
+async function watchedProject(delayMs: number, duringReload: (directory: string) => Promise<void> = async () => {}) {
   const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
   cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
   writeFileSync(join(directory, 'server.js'), '// v1\n');
   const reloads: number[] = [];
   const { logger, lines } = recordingLogger();
-  const stop = await watchAndReload({ paths: [directory], ignore: [], delayMs }, { reload: async () => void reloads.push(Date.now()) }, directory, logger);
+  const reload = async () => {
+    reloads.push(Date.now());
+    await duringReload(directory);
+  };
+  const stop = await watchAndReload({ paths: [directory], ignore: [], delayMs }, { reload }, directory, logger);
   cleanups.push(stop);
   return { directory, reloads, lines };
 }
@@ -66,4 +70,61 @@ describe('watch debounce', () => {
       );
     }
   });
+
+  it('[H99] names a file the reload itself writes (clusterkit logs -f > debug.txt), once, and stops reloading for it', async () => {
+    // What `clusterkit logs -f > debug.txt` in the project does: each reload's log lines land in
+    // debug.txt. The reload returns once the write is seen, as the real one ends after its lines.
+    const { directory, reloads, lines } = await watchedProject(200, (root) => appendDebugLine(join(root, 'debug.txt')));
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => lines.some((line) => line.startsWith('warn')), 20_000, 'the reload loop warning');
+    expect(lines.filter((line) => line.startsWith('warn'))).toEqual([
+      `warn debug.txt changed during or just after each of the last ${kReloadLoopCount} reloads, and each change reloaded again: ` +
+        'written by the app or its output (a log, a database, a redirect such as clusterkit logs -f > debug.txt), not code. ' +
+        'No longer watching it until clusterkit run restarts; to leave it out for good, add --ignore-watch debug.txt ' +
+        '(ignoreWatch: ["debug.txt"] in the config file)',
+    ]);
+    // The edit, then one reload for each of the loop's first changes (more if a loaded machine
+    // delayed a change past the loop's gap); the next one was skipped.
+    expect(reloads.length).toBeGreaterThanOrEqual(kReloadLoopCount);
+    const warnedAt = lines.length;
+    const reloadsAtWarning = reloads.length;
+    // Code is still watched, and debug.txt (written again by each reload) no longer reloads.
+    for (const version of [3, 4]) {
+      writeFileSync(join(directory, 'server.js'), `// v${version}\n`);
+      await until(() => reloads.length === reloadsAtWarning + version - 2, 20_000, `the reload for v${version}`);
+    }
+    expect(lines.slice(warnedAt).filter((line) => line.includes('change detected'))).toEqual([
+      'info change detected in server.js: reloading the workers one by one',
+      'info change detected in server.js: reloading the workers one by one',
+    ]);
+  });
+
+  it('[H99] counts a path only for reloads that came right after the previous one', () => {
+    const detector = reloadLoopDetector(1_000);
+    // A person saving server.js after each reload has settled: never a loop.
+    for (let reload = 0; reload < 10; reload++) {
+      expect(detector.next(['/app/server.js'], reload * 10_000)).toEqual([]);
+      detector.ended(reload * 10_000 + 2_000);
+    }
+    // debug.txt changes in every reload: the third reload in a row that it starts is the loop.
+    const looping: string[][] = [];
+    for (let reload = 0; reload < kReloadLoopCount + 1; reload++) {
+      looping.push(detector.next(['/app/debug.txt'], 200_000 + reload * 3_000));
+      detector.ended(200_000 + reload * 3_000 + 2_500);
+    }
+    expect(looping).toEqual([[], [], [], ['/app/debug.txt']]);
+  });
 });
+
+/** Appends a line and resolves once the directory reports the change (an event, not a sleep). */
+function appendDebugLine(file: string): Promise<void> {
+  return new Promise((resolve) => {
+    const watcher = watch(join(file, '..'), (_event, name) => {
+      if (name !== 'debug.txt') return;
+      watcher.close();
+      resolve();
+    });
+    cleanups.push(() => watcher.close());
+    appendFileSync(file, 'rolling reload complete\n');
+  });
+}

@@ -31,6 +31,13 @@ export function maxWatchWaitMs(delayMs: number): number {
   return Math.max(kMinMaxWatchWaitMs, 3 * delayMs);
 }
 
+/**
+ * A path that changed during, or right after, this many reloads in a row is being written by
+ * the reload itself (the app's own output, `clusterkit logs -f > debug.txt` in the project):
+ * it is named once and no longer watched, or it would reload the workers forever.
+ */
+export const kReloadLoopCount = 3;
+
 export interface Reloadable {
   reload(): Promise<void>;
 }
@@ -53,12 +60,25 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   /** Paths already named as changing without pause: each is named once. */
   const namedAsBusy = new Set<string>();
   const maxWaitMs = maxWatchWaitMs(settings.delayMs);
+  const loops = reloadLoopDetector(maxWaitMs);
+  /** Paths found reloading in a loop: their changes are no longer counted. */
+  const paused = new Set<string>();
   let isReloading = false;
   let isClosed = false;
 
   const reload = async (isForced: boolean) => {
     timer = undefined;
     if (isReloading || isClosed) return;
+    const looping = loops.next([...changed.keys()], Date.now());
+    if (looping.length > 0) {
+      warnAboutLoops(looping);
+      for (const path of looping) changed.delete(path);
+      // The loop's own change is not worth a reload; another file's change still is.
+      if (changed.size === 0) {
+        burstStartedAt = undefined;
+        return;
+      }
+    }
     const files = [...changed.keys()].map((path) => relative(cwd, path) || path);
     // A file with a handful of events in the burst is being written, not saved.
     if (isForced) warnAboutBusyFiles([...changed].filter(([path, events]) => events > 2 && !namedAsBusy.has(path)).map(([path]) => path));
@@ -74,6 +94,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');
     } finally {
       isReloading = false;
+      loops.ended(Date.now());
     }
     // Changes made during the reload get a reload of their own.
     if (changed.size > 0 && !isClosed) schedule();
@@ -90,6 +111,21 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
         'reloading anyway; if they are not code, leave them out with --ignore-watch (ignoreWatch in the config file)',
     );
   };
+  /** Paths that keep reloading the workers: named once, with the flag and key that leave them out. */
+  const warnAboutLoops = (paths: string[]) => {
+    for (const path of paths) paused.add(path);
+    const shown = paths.map((path) => relative(cwd, path) || path);
+    const flags = shown.map((path) => `--ignore-watch ${quoteForShell(path)}`).join(' ');
+    const keys = shown.map((path) => JSON.stringify(path)).join(', ');
+    const them = paths.length === 1 ? 'it' : 'them';
+    logger.warn(
+      {},
+      `${shown.join(', ')} changed during or just after each of the last ${kReloadLoopCount} reloads, and each change reloaded again: ` +
+        `written by the app or its output (a log, a database, a redirect such as clusterkit logs -f > debug.txt), not code. ` +
+        `No longer watching ${them} until clusterkit run restarts; to leave ${them} out for good, add ${flags} ` +
+        `(ignoreWatch: [${keys}] in the config file)`,
+    );
+  };
   const schedule = () => {
     const now = Date.now();
     burstStartedAt ??= now;
@@ -98,7 +134,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     timer = setTimeout(() => void reload(left < settings.delayMs), Math.min(settings.delayMs, left));
   };
   watcher.on('all', (event, path) => {
-    if (event === 'addDir' || isOwnOutput(path)) return;
+    if (event === 'addDir' || paused.has(path) || isOwnOutput(path)) return;
     changed.set(path, (changed.get(path) ?? 0) + 1);
     if (!isReloading) schedule();
   });
@@ -116,6 +152,41 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     if (timer) clearTimeout(timer);
     await watcher.close();
   };
+}
+
+/**
+ * Finds paths that reload the workers in a loop: a path is counted for a reload when it is
+ * among the changes that started it and that reload came within `gapMs` of the previous one's
+ * end (so the change was made during the previous reload or just after it). A path counted for
+ * `kReloadLoopCount` reloads in a row is looping; a human saving a file is rarely that regular.
+ */
+export function reloadLoopDetector(gapMs: number): { next(paths: readonly string[], now: number): string[]; ended(now: number): void } {
+  /** Reloads in a row each path started right after the previous reload. */
+  const streaks = new Map<string, number>();
+  let lastEndedAt: number | undefined;
+  return {
+    next(paths, now) {
+      const isRightAfter = lastEndedAt !== undefined && now - lastEndedAt <= gapMs;
+      const previous = new Map(streaks);
+      streaks.clear();
+      if (!isRightAfter) return [];
+      const looping: string[] = [];
+      for (const path of paths) {
+        const streak = (previous.get(path) ?? 0) + 1;
+        if (streak >= kReloadLoopCount) looping.push(path);
+        else streaks.set(path, streak);
+      }
+      return looping;
+    },
+    ended(now) {
+      lastEndedAt = now;
+    },
+  };
+}
+
+/** `debug.txt` as is; a path with spaces or shell characters in single quotes. */
+function quoteForShell(path: string): string {
+  return /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

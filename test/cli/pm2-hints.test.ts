@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'eventemitter3';
+import { checkConfig } from '../../src/cli/config/check-config.js';
 import { configNameOf } from '../../src/cli/config/config-file.js';
 import { inFlagNames, withFlagNames } from '../../src/cli/flag-names.js';
 import { kCommandNames } from '../../src/cli/help.js';
@@ -56,6 +57,77 @@ describe('PM2 hints', () => {
     expect(optionHint('-i', 'status', ['--json'])).toBe('');
     expect(optionHint('--wokers', 'run', runFlags)).toBe(' Did you mean --workers?');
     expect(optionHint('--frobnicate', 'run', runFlags)).toBe('');
+  });
+});
+
+describe("PM2's ecosystem keys", () => {
+  const root = mkdtempSync(join(tmpdir(), 'ck-pm2-keys-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+  writeFileSync(join(root, 'server.js'), '');
+  const file = join(root, 'ecosystem.config.js');
+
+  /** The problems a config with `app`'s keys (besides its script) is reported with, one per line. */
+  function problemsOf(app: Record<string, unknown>): string[] {
+    try {
+      checkConfig({ apps: [{ script: 'server.js', ...app }] }, file);
+    } catch (error) {
+      const text = String((error as Error).message);
+      return text.includes('problems:') ? text.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, '')) : [text.slice(file.length + 2)];
+    }
+    return [];
+  }
+
+  it('get what to write instead, for each commonly used one clusterkit does not have', () => {
+    const hints = problemsOf({
+      exec: 'server.js',
+      interpreter: 'node',
+      out_file: './out.log',
+      error_file: './err.log',
+      merge_logs: true,
+      log_date_format: 'YYYY-MM-DD HH:mm Z',
+      pid_file: './app.pid',
+      cron_restart: '0 3 * * *',
+      instance_var: 'INSTANCE_ID',
+      increment_var: 'PORT',
+      port: 3000,
+      env_production: { NODE_ENV: 'production' },
+      watch_options: { usePolling: true },
+      stop_exit_codes: [0],
+      source_map_support: true,
+      user: 'www',
+      pmx: false,
+    });
+    expect(hints).toEqual([
+      'Unknown key "apps[0].exec". PM2\'s "exec" is "script" here.',
+      'Unknown key "apps[0].interpreter". PM2\'s "interpreter" has no equivalent: the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, nodeArgs: ["--import=tsx"]; remove it.',
+      ...['out_file', 'error_file', 'merge_logs'].map(
+        (key) =>
+          `Unknown key "apps[0].${key}". PM2's "${key}" has no equivalent: clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr, prefixed [name:id]; redirect it (>> app.log 2>&1), or read it with clusterkit logs <name>; remove it.`,
+      ),
+      'Unknown key "apps[0].log_date_format". PM2\'s "log_date_format" has no equivalent: lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own; remove it.',
+      'Unknown key "apps[0].pid_file". PM2\'s "pid_file" has no equivalent: the primary is the process you started (your supervisor has its pid), and clusterkit list and clusterkit status <name> show the pids; remove it.',
+      'Unknown key "apps[0].cron_restart". PM2\'s "cron_restart" has no equivalent: run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime; remove it.',
+      'Unknown key "apps[0].instance_var". PM2\'s "instance_var" has no equivalent: clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads; remove it.',
+      'Unknown key "apps[0].increment_var". PM2\'s "increment_var" has no equivalent: each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE)); remove it.',
+      'Unknown key "apps[0].port". PM2\'s "port" has no equivalent: set the variable in "env" instead: env: { PORT: "3000" }; remove it.',
+      'Unknown key "apps[0].env_production". PM2\'s "env_production" has no equivalent: an app has one set of variables, "env", over "envFile"; keep one file per environment and choose it on the command line (clusterkit run --env-file .env.production); remove it.',
+      'Unknown key "apps[0].watch_options". PM2\'s "watch_options" has no equivalent: the watcher\'s options are not exposed; "ignoreWatch" and "watchDelay" tune it; remove it.',
+      'Unknown key "apps[0].stop_exit_codes". PM2\'s "stop_exit_codes" has no equivalent: a worker that exits on its own, whatever its code, is restarted so that the pool keeps its size (code 0 is not reported as a crash); remove it.',
+      'Unknown key "apps[0].source_map_support". PM2\'s "source_map_support" has no equivalent: add nodeArgs: ["--enable-source-maps"]; remove it.',
+      'Unknown key "apps[0].user". PM2\'s "user" has no equivalent: run clusterkit itself as that user (systemd User=, docker run --user); remove it.',
+      'Unknown key "apps[0].pmx". PM2\'s "pmx" has no equivalent: it is a PM2 Plus (Keymetrics) option; clusterkit\'s figures are in clusterkit status <name> and clusterkit dashboard <name>; remove it.',
+    ]);
+  });
+
+  it('keep the keys clusterkit shares, and env_file its own twin', () => {
+    expect(problemsOf({ env: { A: '1' }, watch: true, name: 'api' })).toEqual([]);
+    expect(problemsOf({ env_file: '.env' })).toEqual(['Unknown key "apps[0].env_file". PM2\'s "env_file" is "envFile" here.']);
+  });
+
+  it('include the deploy section of an ecosystem file', () => {
+    expect(() => checkConfig({ apps: [{ script: 'server.js' }], deploy: { production: {} } }, file)).toThrow(
+      `${file}: Unknown key "deploy". PM2's "deploy" has no equivalent: clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>; remove it.`,
+    );
   });
 });
 

@@ -34,7 +34,7 @@ const kAppKeys = [
 const kPm2Keys: Record<string, string> = {
   instances: 'workers', node_args: 'nodeArgs', interpreter_args: 'nodeArgs', kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout',
   max_memory_restart: 'maxMemory', ignore_watch: 'ignoreWatch', watch_delay: 'watchDelay', env_file: 'envFile', log_type: 'logFormat',
-  max_restarts: 'maxRestarts', min_uptime: 'startupWindow',
+  max_restarts: 'maxRestarts', min_uptime: 'startupWindow', exec: 'script', interpreterArgs: 'nodeArgs',
 };
 
 /** Where a PM2 key's clusterkit twin means something a little different, what. */
@@ -43,6 +43,15 @@ const kPm2KeyNotes: Record<string, string> = {
   min_uptime: 'a worker that dies this soon after it is ready (1s by default) without having served a request failed to start, and "maxStartupFailures" (3) of those in a row stop its restarts',
 };
 
+const kNoLogFiles =
+  "clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr, prefixed [name:id]; redirect it (>> app.log 2>&1), or read it with clusterkit logs <name>";
+const kNoPidFile = "the primary is the process you started (your supervisor has its pid), and clusterkit list and clusterkit status <name> show the pids";
+const kInterpreter = 'the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, nodeArgs: ["--import=tsx"]';
+const kCronRestart = 'run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime';
+const kRunAsUser = 'run clusterkit itself as that user (systemd User=, docker run --user)';
+const kPm2Plus = "it is a PM2 Plus (Keymetrics) option; clusterkit's figures are in clusterkit status <name> and clusterkit dashboard <name>";
+const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>';
+
 /** PM2's ecosystem keys that need nothing here, and why. */
 const kPm2KeysWithoutEquivalent: Record<string, string> = {
   exec_mode: 'clusterkit always runs in cluster mode',
@@ -50,7 +59,43 @@ const kPm2KeysWithoutEquivalent: Record<string, string> = {
   restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served a request restarts after 100 ms',
   exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request (100 ms)',
   autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
+  ...Object.fromEntries(
+    ['out_file', 'out', 'output', 'out_log', 'error_file', 'error', 'err', 'err_file', 'err_log', 'log_file', 'log', 'merge_logs', 'combine_logs', 'disable_logs'].map(
+      (key) => [key, kNoLogFiles] as const,
+    ),
+  ),
+  log_date_format: 'lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own',
+  time: 'lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own',
+  pid_file: kNoPidFile,
+  pid: kNoPidFile,
+  interpreter: kInterpreter,
+  exec_interpreter: kInterpreter,
+  cron_restart: kCronRestart,
+  cron: kCronRestart,
+  instance_var: 'clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads',
+  increment_var: 'each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE))',
+  port: 'set the variable in "env" instead: env: { PORT: "3000" }',
+  namespace: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
+  watch_options: 'the watcher\'s options are not exposed; "ignoreWatch" and "watchDelay" tune it',
+  shutdown_with_message: 'a plain script is stopped through its SIGINT or SIGTERM listener when it has one (docs/cli.md, "Cleanup in a plain script"), and otherwise clusterkit closes its servers and waits for their requests',
+  stop_exit_codes: 'a worker that exits on its own, whatever its code, is restarted so that the pool keeps its size (code 0 is not reported as a crash)',
+  autostart: 'clusterkit run starts every app of the file, and clusterkit run <app> only that one',
+  uid: kRunAsUser,
+  user: kRunAsUser,
+  gid: kRunAsUser,
+  source_map_support: 'add nodeArgs: ["--enable-source-maps"]',
+  disable_source_map_support: 'source maps are used only with nodeArgs: ["--enable-source-maps"]',
+  ...Object.fromEntries(
+    ['pmx', 'automation', 'vizion', 'trace', 'disable_trace', 'deep_monitoring', 'event_loop_inspector', 'v8', 'io'].map((key) => [key, kPm2Plus] as const),
+  ),
+  post_update: kNoDeploy,
+  deploy: kNoDeploy,
 };
+
+/** PM2's `env_production`, `env_staging`...: the variables of `pm2 start --env <name>`. */
+const kPm2EnvironmentKey = /^env_(?!file$)\w+$/;
+const kPm2EnvironmentNote =
+  'an app has one set of variables, "env", over "envFile"; keep one file per environment and choose it on the command line (clusterkit run --env-file .env.production)';
 
 /** Checks the loaded file; returns its apps in order. */
 export function checkConfig(raw: unknown, file: string): ConfigApp[] {
@@ -161,7 +206,11 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: readonly stri
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const pm2 = Object.hasOwn(kPm2Keys, key) ? kPm2Keys[key] : undefined;
-    const unneeded = Object.hasOwn(kPm2KeysWithoutEquivalent, key) ? kPm2KeysWithoutEquivalent[key] : undefined;
+    const unneeded = Object.hasOwn(kPm2KeysWithoutEquivalent, key)
+      ? kPm2KeysWithoutEquivalent[key]
+      : kPm2EnvironmentKey.test(key)
+        ? kPm2EnvironmentNote
+        : undefined;
     const near = pm2 === undefined && unneeded === undefined ? closest(key, known) : undefined;
     const hint =
       pm2 !== undefined

@@ -111,8 +111,11 @@ export function checkMemoryLimitMb(mib: number, given: string | number, flag: st
 /** A positive integer, or `auto` (also `max`, as PM2 spells it). */
 export function parseWorkers(value: string, flag: string, command: string): number | 'auto' {
   if (value === 'auto' || value === 'max') return 'auto';
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new UsageError(`${flag} must be a positive integer or "auto". Received "${value}".`, command);
-  return parseCount(value, flag, command);
+  // Checked whole here (a count too large to hold exactly too), so that each refusal names "auto".
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
+    throw new UsageError(`${flag} must be a positive integer or "auto". Received "${value}".`, command);
+  }
+  return Number(value);
 }
 
 /** A whole number from `min` (1, or 0 where 0 means something: `--lines 0`). */

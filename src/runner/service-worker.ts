@@ -6,6 +6,7 @@
  */
 import { WorkerModuleError } from '../errors.js';
 import { ClusterWorker } from '../worker/cluster-worker.js';
+import { readableListenError } from './listen-error.js';
 import { trackListeningServers, type ListenTracker } from './listen-tracker.js';
 import { checkHasExports, loadModule, type ModuleRef } from './module-loader.js';
 import type { WorkerShutdownInfo, WorkerStartupInfo } from './service-options.js';
@@ -68,7 +69,7 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
     this.#module = await loadModule(ref, this.#spec.load);
     if (!tracker) return;
     await tracker.settled().catch((error: unknown) => {
-      throw new WorkerModuleError(ref.path, 'listen-failed', { cause: error, noun: ref.noun });
+      throw new WorkerModuleError(ref.path, 'listen-failed', { cause: readableListenError(error), noun: ref.noun });
     });
   }
 }

@@ -221,6 +221,17 @@ describe('config file errors', () => {
       [{ 'clusterkit.config.cjs': 'module.exports = {\n  apps: [{ script: "x" "y" }],\n};\n' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.cjs:2:24: SyntaxError: Unexpected string\n/],
       [{ 'clusterkit.config.mjs': 'throw new Error("no secrets");' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs: Error: no secrets\n/],
       [{ 'clusterkit.config.json': '{ apps: [] }' }, ['run'], /is not valid JSON/],
+      // PM2's ecosystem.config.js in a project of ES modules: Node's "rename it .cjs" is on a line of its own, so it is said here.
+      [
+        { 'package.json': '{ "type": "module" }', 'ecosystem.config.js': "module.exports = { apps: [{ script: './server.cjs' }] };\n" },
+        ['run', 'ecosystem.config.js'],
+        /clusterkit: Cannot load the config file \S+ecosystem\.config\.js: ReferenceError: module is not defined in ES module scope\. ecosystem\.config\.js is an ES module here, because the nearest package\.json has "type": "module": rename it ecosystem\.config\.cjs \(a \.cjs file is CommonJS whatever package\.json says\), or write "export default \{ apps: \[\.\.\.\] \}" instead of "module\.exports ="\n/,
+      ],
+      [
+        { 'package.json': '{ "type": "module" }', 'clusterkit.config.js': "const path = require('node:path');\nmodule.exports = { apps: [] };\n" },
+        ['run'],
+        /ReferenceError: require is not defined in ES module scope, you can use import instead\. clusterkit\.config\.js is an ES module here, because the nearest package\.json has "type": "module": rename it clusterkit\.config\.cjs /,
+      ],
       [{ 'clusterkit.config.json': '{}', 'clusterkit.config.mjs': '' }, ['run'], /has 2 config files \(clusterkit\.config\.mjs, clusterkit\.config\.json\); keep one, or choose with --config\./],
       [{ 'server.mjs': kServer, 'clusterkit.config.json': '{ "apps": [{ "name": "api", "script": "server.mjs" }] }' }, ['run', 'apj'], /"apj" is neither a script nor an app of \S+ \(apps: api\)\./],
       [{}, ['run', '--config', 'none.ts'], /Config file not found: /],

@@ -60,7 +60,7 @@ describe('option values', () => {
     expect(parseWorkers('4', '--workers', 'run')).toBe(4);
     expect(parseWorkers('auto', '--workers', 'run')).toBe('auto');
     expect(parseWorkers('max', '--workers', 'run')).toBe('auto');
-    for (const bad of ['0', '-1', '2.5', 'all', '']) expect(() => parseWorkers(bad, '--workers', 'run')).toThrow('--workers must be a positive integer or "auto"');
+    for (const bad of ['0', '-1', '2.5', 'all', '', '99999999999999999999']) expect(() => parseWorkers(bad, '--workers', 'run')).toThrow('--workers must be a positive integer or "auto"');
     expect(parseCount('3', 'The worker count', 'scale')).toBe(3);
     expect(() => parseCount('03x', 'The worker count', 'scale')).toThrow('The worker count must be a positive integer. Received "03x".');
   });

@@ -94,8 +94,22 @@ async function load(path: string): Promise<unknown> {
     const reason = withoutLocationLine(describeError(error), path).replace(/^Error: (?=\w+Error: )/, '');
     const location = syntaxErrorLocation(error, path);
     const where = location === undefined ? path : `${path}:${location.line}:${location.column}`;
-    throw new UsageError(`Cannot load the config file ${where}: ${reason.split('\n')[0]}`, 'run');
+    throw new UsageError(`Cannot load the config file ${where}: ${reason.split('\n')[0]}${commonJsInModuleHint(path, reason)}`, 'run');
   }
+}
+
+/**
+ * A PM2 ecosystem.config.js (`module.exports = ...`) in a project whose package.json says
+ * "type": "module" is an ES module to Node, where `module` and `require` do not exist. Node's
+ * own advice (rename it .cjs) is on a later line of its message, which is cut off above.
+ */
+function commonJsInModuleHint(path: string, reason: string): string {
+  if (extname(path) !== '.js' || !/\b(?:module|exports|require|__dirname|__filename) is not defined in ES module scope/.test(reason)) return '';
+  const name = basename(path);
+  return (
+    `. ${name} is an ES module here, because the nearest package.json has "type": "module": rename it ${name.slice(0, -'.js'.length)}.cjs ` +
+    '(a .cjs file is CommonJS whatever package.json says), or write "export default { apps: [...] }" instead of "module.exports ="'
+  );
 }
 
 function loadJson(path: string): unknown {

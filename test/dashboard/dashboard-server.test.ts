@@ -12,7 +12,7 @@ import { startControlServer, type ControlHandlers, type ControlServer } from '..
 import { EventLog } from '../../src/control/event-log.js';
 import { ClusterFeed } from '../../src/cli/dashboard/cluster-feed.js';
 import { clusterControl } from '../../src/cli/dashboard/cluster-control.js';
-import { kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
+import { kMaxQueuedBytes, kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
 import { isLoopbackAddress, RequestGuard } from '../../src/cli/dashboard/request-guard.js';
 import { testPrimary } from '../helpers/primary.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -372,6 +372,43 @@ describe('dashboard server', () => {
       5_000,
       'a free stream',
     );
+  });
+
+  it('[H100] drops a page that does not read once it is kMaxQueuedBytes behind, and keeps the pages that read', async () => {
+    const { port, log } = await setUp();
+    const reader = await openStream(port);
+    cleanups.push(() => reader.close());
+    await reader.next('snapshot');
+    // Every other slot: connections that ask for the stream and never read a byte (the socket's
+    // buffer fills, then the kernel's, then the server's).
+    const silent = Array.from({ length: kMaxStreams - 1 }, () => {
+      const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+      socket.on('error', () => {});
+      return socket;
+    });
+    cleanups.push(() => silent.forEach((socket) => socket.destroy()));
+    await until(() => openStream(port).then((stream) => (stream.close(), false), () => true), 10_000, 'every stream slot taken');
+    // About 9 MiB of events to each page, in frames of about 450 KB (under the control
+    // socket's 1 MiB line): more than the bound and the kernel's buffers, less than the 16 MiB
+    // of buffer each page was allowed before.
+    const frames = Math.ceil((9 * 1024 * 1024) / (400 * 1_150));
+    expect(9 * 1024 * 1024).toBeGreaterThan(4 * kMaxQueuedBytes);
+    for (let frame = 0; frame < frames; frame++) {
+      for (let event = 0; event < 400; event++) log.append({ type: 'workerExit', workerId: 1, pid: 1001, slot: 0, name: 'w'.repeat(1_000), code: 1, signal: null, expected: false });
+      expect((await reader.next('events', 10_000)).events).toHaveLength(400);
+    }
+    // The silent pages are gone (a new page opens), the reading one still gets every update.
+    await until(
+      () =>
+        openStream(port).then(
+          (stream) => (cleanups.push(() => stream.close()), true),
+          () => false,
+        ),
+      10_000,
+      'a stream slot freed by a silent page',
+    );
+    log.append({ type: 'reload', workers: 2 });
+    expect((await reader.next('events')).events).toEqual([expect.objectContaining({ type: 'reload' })]);
   });
 
   it('says when the cluster stops answering, and picks it up again when it is back', async () => {

@@ -16,9 +16,14 @@ import { toReadableError } from '../../readable-error.js';
 import { checkRequestFields } from '../../control/control-connection.js';
 import { admitPipelined } from '../../pipelined-requests.js';
 
-/** A page that reads slower than this much buffered output is dropped; its EventSource reconnects. */
-const kMaxBufferedBytes = 16 * 1024 * 1024;
-/** Open pages (event streams) at once: each holds a snapshot's worth of buffer at most. */
+/**
+ * How far behind a page may fall: output not yet taken by its socket, beyond its first snapshot
+ * (which goes out whole, however large the history). A page that does not read (a stuck tab, a
+ * client that connects and never reads) is dropped there, and a browser's EventSource reconnects
+ * in 2 s to a fresh snapshot; otherwise each such connection kept every later update in memory.
+ */
+export const kMaxQueuedBytes = 1024 * 1024;
+/** Open pages (event streams) at once: each holds its snapshot and `kMaxQueuedBytes` at most. */
 export const kMaxStreams = 32;
 /** A comment line this often keeps proxies and idle timeouts from closing the stream. */
 const kKeepAliveMs = 15_000;
@@ -150,17 +155,23 @@ function stream(request: http.IncomingMessage, response: http.ServerResponse, co
   if (context.streams.size >= kMaxStreams) return sendJson(response, 503, { error: `${kMaxStreams} pages are open already; close one.` });
   response.writeHead(200, { ...kSecurityHeaders, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
   context.streams.add(response);
-  const send = (event: string, data: unknown) => {
-    if (response.writableLength > kMaxBufferedBytes) return void response.destroy();
-    response.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+  let limit = kMaxQueuedBytes;
+  /** Writes `text`, unless the page is more than `limit` behind: then it is dropped (destroyed) instead. */
+  const write = (text: string) => {
+    if (response.destroyed) return;
+    if (response.writableLength > limit) return void response.destroy();
+    response.write(text);
   };
-  response.write('retry: 2000\n\n');
-  send('snapshot', { ...context.feed.snapshot(), allowControl: context.token !== undefined });
+  const frame = (event: string, data: unknown) => `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  const snapshot = `retry: 2000\n\n${frame('snapshot', { ...context.feed.snapshot(), allowControl: context.token !== undefined })}`;
+  // The history may be larger than the bound: it goes out whole, and the bound counts after it.
+  limit += snapshot.length;
+  write(snapshot);
   const unsubscribe = context.feed.subscribe((update: FeedUpdate) => {
     const { kind, ...data } = update;
-    send(kind, data);
+    write(frame(kind, data));
   });
-  const keepAlive = setInterval(() => response.write(': keep-alive\n\n'), kKeepAliveMs);
+  const keepAlive = setInterval(() => write(': keep-alive\n\n'), kKeepAliveMs);
   keepAlive.unref();
   response.once('close', () => {
     clearInterval(keepAlive);

@@ -7,6 +7,7 @@
  * `_onMessage_<type>` are ever called, so a type such as `__proto__`, `constructor` or
  * `toString` can never reach a built-in: the prefixed name does not exist on any prototype.
  */
+import { closest, distance } from '../cli/suggest.js';
 import { InvalidStateError, NoHandlerError } from '../errors.js';
 
 /** Prefix of handler method names. */
@@ -34,11 +35,47 @@ export function findHandler(target: object, type: string): HandlerMethod | undef
 // threw itself (say, rethrown from a nested request): only the former is a "no handler" reply.
 const routingMisses = new WeakSet<Error>();
 
-/** The error to throw when nothing handles `type`. */
-export function handlerNotFound(type: string, receiver: string): NoHandlerError {
+/**
+ * The error to throw when nothing handles `type`. With `target` (the receiver), a handler it
+ * does define whose type is a near miss (`pign` for `ping`) goes with the error as `nearMiss`,
+ * an own field, so it crosses IPC in the error reply's data.
+ */
+export function handlerNotFound(type: string, receiver: string, target?: object): NoHandlerError {
   const error = new NoHandlerError(type, receiver);
+  const nearMiss = target === undefined ? undefined : nearMissHandlerType(target, type);
+  if (nearMiss !== undefined) Object.assign(error, { nearMiss });
   routingMisses.add(error);
   return error;
+}
+
+/** Handler methods looked at for a near miss: a class has a handful; a Proxy may claim any number. */
+const kMaxHandlerNames = 1_000;
+/** Prototypes walked: a class hierarchy is a few deep; a Proxy may return a new one each time. */
+const kMaxPrototypeDepth = 64;
+
+/**
+ * The type of the `_onMessage_<type>` method of `target` nearest to `type` (at most 2 edits:
+ * `pign` for `ping`), or undefined. Only on the error path: it walks the prototype chain. It
+ * never throws: a Proxy whose traps throw, or a revoked one, has no near miss.
+ */
+export function nearMissHandlerType(target: object, type: string): string | undefined {
+  const types = new Set<string>();
+  try {
+    let object: object | null = target;
+    for (let depth = 0; object !== null && object !== Object.prototype && depth < kMaxPrototypeDepth && types.size < kMaxHandlerNames; depth++) {
+      for (const name of Object.getOwnPropertyNames(object)) {
+        if (name.startsWith(kHandlerPrefix) && name.length > kHandlerPrefix.length) types.add(name.slice(kHandlerPrefix.length));
+        if (types.size >= kMaxHandlerNames) break;
+      }
+      object = Object.getPrototypeOf(object) as object | null;
+    }
+    types.delete(type);
+    // Methods only (a property that is no function is no handler), read only for near names.
+    const near = [...types].filter((candidate) => distance(candidate.toLowerCase(), type.toLowerCase()) <= 2 && findHandler(target, candidate) !== undefined);
+    return closest(type, near);
+  } catch {
+    return undefined;
+  }
 }
 
 /** True for errors from `handlerNotFound`. */
@@ -72,7 +109,7 @@ export function routeUserMessage(
   const handler = findHandler(target, type);
   if (!emit) {
     if (handler) return handler.call(target, payload, handlerContext);
-    throw handlerNotFound(type, 'the receiver');
+    throw handlerNotFound(type, 'the receiver', isRequest ? target : undefined);
   }
   let response: { value: unknown } | undefined;
   let isOpen = true;
@@ -93,5 +130,6 @@ export function routeUserMessage(
   isOpen = false;
   if (handler) return handler.call(target, payload, handlerContext);
   if (response) return response.value;
-  throw handlerNotFound(type, 'the receiver');
+  // A notification nobody handles is not an error (a broadcast only some workers handle): no lookup.
+  throw handlerNotFound(type, 'the receiver', isRequest ? target : undefined);
 }

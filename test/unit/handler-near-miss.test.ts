@@ -1,0 +1,82 @@
+/**
+ * A misspelt handler (`_onMessage_pign` defined, 'ping' sent): the receiver names the near miss
+ * its class does define, on the error path only. The sender's NoHandlerError does not show it
+ * yet (its message is built in src/errors.ts, from the error reply): see the lead's note.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { handlerNotFound, isHandlerNotFound, nearMissHandlerType, routeUserMessage } from '../../src/messaging/route.js';
+
+class Base {
+  _onMessage_status(): string {
+    return 'ok';
+  }
+}
+
+class Service extends Base {
+  _onMessage_pign(): string {
+    return 'pong';
+  }
+
+  _onMessage_Greet(): string {
+    return 'hello';
+  }
+}
+
+describe('a near-miss handler', () => {
+  it('is the type of a handler the class or its base defines, within 2 edits', () => {
+    const service = new Service();
+    expect(nearMissHandlerType(service, 'ping')).toBe('pign');
+    expect(nearMissHandlerType(service, 'greet')).toBe('Greet');
+    expect(nearMissHandlerType(service, 'stats')).toBe('status');
+    expect(nearMissHandlerType(service, 'shutdownNow')).toBeUndefined();
+    // Not a handler: a property with the prefix that is no function, or nothing but the prefix.
+    expect(nearMissHandlerType(Object.assign(new Service(), { _onMessage_pinj: 1, _onMessage_: () => {} }), 'ping')).toBe('pign');
+    expect(nearMissHandlerType(Object.assign(new Service(), { _onMessage_pinj: 1 }), 'pinh')).toBe('pign');
+  });
+
+  it('is never looked for through a hostile receiver', () => {
+    const { proxy, revoke } = Proxy.revocable(new Service(), {});
+    revoke();
+    expect(nearMissHandlerType(proxy, 'ping')).toBeUndefined();
+    const throwing = new Proxy(new Service(), {
+      ownKeys() {
+        throw new Error('no keys');
+      },
+    });
+    expect(nearMissHandlerType(throwing, 'ping')).toBeUndefined();
+    // A new prototype each time: the walk stops.
+    let made = 0;
+    const endless: object = new Proxy(
+      {},
+      {
+        getPrototypeOf() {
+          made++;
+          return new Proxy({}, { getPrototypeOf: () => (made++, endless) });
+        },
+      },
+    );
+    expect(nearMissHandlerType(endless, 'ping')).toBeUndefined();
+    expect(made).toBeLessThanOrEqual(64);
+  });
+
+  it('goes with a request\'s NoHandlerError as "nearMiss" (an own field, so it crosses IPC), never with a notification\'s', () => {
+    const service = new Service();
+    const request = catchThrown(() => routeUserMessage(service, undefined, 'ping', null, true, undefined));
+    expect(isHandlerNotFound(request)).toBe(true);
+    expect(request).toMatchObject({ code: 'ERR_NO_HANDLER', messageType: 'ping', nearMiss: 'pign' });
+    expect(Object.keys(request as object)).toContain('nearMiss');
+    const notification = catchThrown(() => routeUserMessage(service, undefined, 'ping', null, false, undefined));
+    expect(isHandlerNotFound(notification)).toBe(true);
+    expect(notification).not.toHaveProperty('nearMiss');
+    expect(handlerNotFound('ping', 'the receiver')).not.toHaveProperty('nearMiss');
+  });
+});
+
+function catchThrown(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('did not throw');
+}

@@ -93,6 +93,19 @@ async function setUp(options: { token?: string | undefined; scale?: (count: numb
   };
 }
 
+/** Tries to open a stream until one opens (it is closed after the test). */
+function untilStreamOpens(port: number, ms: number, what: string): Promise<void> {
+  return until(
+    () =>
+      openStream(port).then(
+        (stream) => (cleanups.push(() => stream.close()), true),
+        () => false,
+      ),
+    ms,
+    what,
+  );
+}
+
 const bearer = { Authorization: `Bearer ${kToken}`, 'Content-Type': 'application/json' };
 
 /** Sends `start`, then `byte` every 20 ms until the server closes the connection; what it answered. */
@@ -363,15 +376,7 @@ describe('dashboard server', () => {
     await expect(openStream(port)).rejects.toThrow('the stream answered 503');
     streams.pop()!.close();
     // Once a page has gone, another may open.
-    await until(
-      () =>
-        openStream(port).then(
-          (stream) => (cleanups.push(() => stream.close()), true),
-          () => false,
-        ),
-      5_000,
-      'a free stream',
-    );
+    await untilStreamOpens(port, 5_000, 'a free stream');
   });
 
   it('[H100] drops a page that does not read once it is kMaxQueuedBytes behind, and keeps the pages that read', async () => {
@@ -398,15 +403,7 @@ describe('dashboard server', () => {
       expect((await reader.next('events', 10_000)).events).toHaveLength(400);
     }
     // The silent pages are gone (a new page opens), the reading one still gets every update.
-    await until(
-      () =>
-        openStream(port).then(
-          (stream) => (cleanups.push(() => stream.close()), true),
-          () => false,
-        ),
-      10_000,
-      'a stream slot freed by a silent page',
-    );
+    await untilStreamOpens(port, 10_000, 'a stream slot freed by a silent page');
     log.append({ type: 'reload', workers: 2 });
     expect((await reader.next('events')).events).toEqual([expect.objectContaining({ type: 'reload' })]);
   });

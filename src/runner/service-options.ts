@@ -9,7 +9,7 @@ import type { Logger } from '../logger.js';
 import { maxWorkersOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import { checkClusterName } from '../control/runtime-dir.js';
-import { booleanOption, integerOption, knownOptions } from '../validate.js';
+import { booleanOption, knownOptions, kSafeIntegerRule } from '../validate.js';
 import { decideWorkerCount } from './worker-count.js';
 
 /** Any ES module namespace: what `import()` of the worker module returns. */
@@ -156,6 +156,12 @@ export interface NormalizedServiceOptions<Module extends object> {
   readonly primaryOptions: Readonly<Omit<PrimaryOptions, 'workerCount'>> & { logger?: Logger | false };
 }
 
+/** A count of workers; a refusal names `'auto'` too, which is accepted (and PM2's `'max'` is not). */
+function workersOption(value: unknown): number {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
+  throw new InvalidOptionError('workers', `a positive integer ${kSafeIntegerRule}, or 'auto'`, value);
+}
+
 /** @throws InvalidOptionError naming the first invalid option. */
 export function normalizeServiceOptions<Module extends object>(input: ClusteredServiceOptions<Module>): NormalizedServiceOptions<Module> {
   // Read once, into a plain copy: a getter or Proxy trap that throws is an InvalidOptionError.
@@ -164,7 +170,7 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
   const modulePath = workerModuleOption(options.workerModule);
   const serviceName = options.serviceName === undefined ? undefined : checkClusterName(options.serviceName);
   const maxWorkers = maxWorkersOption(options.maxWorkers);
-  const workers = options.workers === undefined || options.workers === 'auto' ? 'auto' : integerOption(options.workers, 'workers', 1);
+  const workers = options.workers === undefined || options.workers === 'auto' ? 'auto' : workersOption(options.workers);
   if (workers !== 'auto' && workers > maxWorkers) {
     throw new InvalidOptionError('workers', `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, workers);
   }

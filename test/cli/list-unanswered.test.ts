@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { occurrencesAfter } from './occurrences-after.js';
 
 afterEach(() => cleanUpCli());
 
@@ -118,14 +119,13 @@ describe('a cluster whose primary does not answer', () => {
       const waiting = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer yet; still waiting, up to 5000 ms\. /;
       const silent = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms; still silent, asked again every 10 s\. Its primary may be blocked/;
       // While its ask is out, frames go on: web drawn in three of them, frozen named as not answered yet.
-      await watch.waitFor(new RegExp(`(?:[^]*?cluster web {2}pid){3}`));
+      await watch.waitFor(occurrencesAfter(0, 'cluster web  pid', 3));
       expect(watch.stderr()).toMatch(waiting);
       expect(watch.stderr()).not.toMatch(silent);
       // Once it timed out it is carried over: ten more frames at the interval, never one per 5 s
       // as before (each round waited the full 5 s for it).
       await watch.waitFor(silent);
-      const drawn = watch.stdout().length;
-      await watch.waitFor(new RegExp(`[^]{${drawn}}(?:[^]*?cluster web {2}pid){10}`), 20_000);
+      await watch.waitFor(occurrencesAfter(watch.output().length, 'cluster web  pid', 10), 20_000);
       expect(watch.stdout()).not.toMatch(/cluster frozen {2}pid/);
       watch.child.kill('SIGINT');
       await expect(watch.exited()).resolves.toBe(0);

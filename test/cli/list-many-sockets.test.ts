@@ -145,7 +145,34 @@ describe('a control directory holding many sockets', () => {
       await expect(watch.exited()).resolves.toBe(0);
       // Every silent socket named in each round, in a few folded lines: never one line per socket.
       expect(watch.stderr()).not.toMatch(/cluster "silent-/);
+      // Nor zz-real, not even by a frame drawn after Ctrl-C ended its ask ("did not ask").
       expect(watch.stderr()).not.toContain('zz-real');
+    });
+  });
+
+  it('[H89] status --watch, the real cluster behind 40 silent sockets stopped (SIGSTOP) through its short ask: asked in full next round, never carried over as silent on 300 ms, drawn again once it runs on', async () => {
+    await withRealClusterAfter('silent', 40, 'silent', async (runtime, run) => {
+      const pid = run.child.pid!;
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
+        // Once the 32 full asks timed out, zz-real and the last 8 got the 300 ms short ask, which
+        // a stopped primary (or a busy one on a loaded machine) misses. Before, that carried it
+        // over as still silent for 10 s, and again each time it got only the short ask.
+        const restedOnShortAsk = /^clusterkit: [^\n]*\(no answer within 300 ms, the short ask [^\n]*; still silent[^\n]*zz-real/m;
+        const askedInFull = /^clusterkit: 41 clusters are running \(a process listens on their control sockets\) but did not answer "status" \(no answer within 5000 ms; still silent, asked again every 10 s\)/m;
+        await watch.waitFor(kFolded32);
+        const seen = await watch.waitFor(new RegExp(`${restedOnShortAsk.source}|${askedInFull.source}`, 'm'));
+        expect(seen[0]).toMatch(askedInFull);
+        process.kill(pid, 'SIGCONT');
+        // Asked again with the silent ones, in a survey of their own that no frame waits for.
+        await watch.waitFor(/^cluster zz-real {2}pid/m);
+        watch.child.kill('SIGINT');
+        await expect(watch.exited()).resolves.toBe(0);
+        expect(watch.stderr()).not.toMatch(restedOnShortAsk);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
     });
   });
 });

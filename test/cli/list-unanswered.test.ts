@@ -136,6 +136,35 @@ describe('a cluster whose primary does not answer', () => {
     await expect(frozen.exited()).resolves.toBe(0);
     await expect(web.exited()).resolves.toBe(0);
   });
+
+  it('[H89] a healthy cluster stopped (SIGSTOP) under status --watch: drawn from its last status while its ask is out, named still silent once the ask timed out, drawn again once it runs on', async () => {
+    const runtime = runtimeDir();
+    const web = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'web'], { runtime, env: { PORT: String(await freePort()) } });
+    await web.waitFor(/service web started/);
+    const pid = web.child.pid!;
+    const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
+    try {
+      await watch.waitFor(/^cluster web {2}pid/m);
+      const answeredOnce = watch.stderr().length;
+      process.kill(pid, 'SIGSTOP');
+      const stoppedAt = watch.output().length;
+      const silent = /clusterkit: cluster "web" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms; still silent, asked again every 10 s\. /;
+      const timedOut = await watch.waitFor(silent);
+      // For the 5 s its ask was out, frames went on drawing its last status. Before, each frame
+      // drawn while an ask was out hid it as "no answer yet": a primary that takes more than the
+      // frame's 1 s to answer (a busy machine) was drawn in few frames, or none.
+      expect(watch.output().slice(stoppedAt, timedOut.index)).toContain('cluster web  pid');
+      expect(watch.stderr().slice(answeredOnce)).not.toMatch(/"web"[^\n]*no answer yet/);
+      process.kill(pid, 'SIGCONT');
+      await watch.waitFor(occurrencesAfter(watch.output().length, 'cluster web  pid', 1));
+      watch.child.kill('SIGINT');
+      await expect(watch.exited()).resolves.toBe(0);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect((await cli(['stop', 'web'], { runtime })).code).toBe(0);
+    await expect(web.exited()).resolves.toBe(0);
+  });
 });
 
 /** A listener that answers every connection with junk: `{` without end, or terminal escapes then close. */

@@ -265,10 +265,13 @@ export class WorkerLifecycle {
     let isScriptCleanup = false;
     process.once('exit', (code) => {
       if (this.#state === 'stopped' || isScriptCleanup) return;
-      const open = this.#servers.openRequests;
-      if (open > 0) tell(kRequestsCutNotice, { openRequests: open });
+      const cut = this.#servers.cutByWorker(this.#servers.openRequests);
+      if (cut) tell(kRequestsCutNotice, cut);
       if (!code) process.exitCode = 1;
     });
+    // Code in the worker may also close its clients' connections mid-response (a 'shutdown'
+    // listener's `server.closeAllConnections()`): counted from here on, told as cut off below.
+    this.#servers.countClosedResponses();
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
     const startedAt = Date.now();
@@ -296,12 +299,16 @@ export class WorkerLifecycle {
     };
     const cut = await this.#servers.drain(deadline, report, spreadMs, beforeRelease);
     // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
-    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
+    // So do responses that code in the worker ended unfinished by closing their connections
+    // (the drain ends once every connection closed: none can come after it).
+    const closed = this.#servers.closedResponses;
+    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut + closed, timeoutMs: Math.max(0, deadline - startedAt) });
+    else if (closed > 0) tell(kRequestsCutNotice, { openRequests: closed, closedByWorker: true });
     if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
     const error = await this.#runDestroy(deadline, tell);
     this.#finishStop();
-    return error || cut > 0 ? 1 : 0;
+    return error || cut > 0 || closed > 0 ? 1 : 0;
   }
 
   #finishStop(): void {

@@ -33,6 +33,11 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
       hasServed: record.hasServed,
       ...(lostRequests === undefined ? {} : { lostRequests }),
     });
+  } else {
+    // Code 0 is no crash (no `workerCrash`), but a process.exit(0) while serving reset its
+    // clients all the same: its lost requests are told as a crash's are, as cut off.
+    const lostRequests = record.lostRequests();
+    if (lostRequests) context.emit('workerRequestsCut', { worker: record.handle, openRequests: lostRequests, reason: 'unexpected-exit' });
   }
   const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready`) : record.startupFailure();
   decideAndRestart(pool, context, record, ended, cause);

@@ -40,6 +40,7 @@ import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
 import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
+import { killDescendants } from './kill-descendants.js';
 import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
 import type { StopReason } from './worker-events.js';
@@ -379,11 +380,14 @@ export class WorkerLifecycle {
     endpoint.close((type) => new PrimaryDisconnectedError(`before it replied to "${type}"`));
     emit('primaryDisconnect', {});
     const deadline = Date.now() + options.destroyTimeoutMs;
-    setTimeout(() => process.exit(0), timerDelay(options.destroyTimeoutMs + 250)).unref();
-    this.#stop('primary-disconnected', deadline).then(
-      () => process.exit(0),
-      () => process.exit(0),
-    );
+    // An orphan's own children would be orphans too, and nobody is left to stop them: told to
+    // go (SIGTERM) once `_destroy` had its chance to stop them its own way (kill-descendants.ts).
+    const exit = () => {
+      if (options.orphanWatchdog) killDescendants(process.pid, 'SIGTERM');
+      process.exit(0);
+    };
+    setTimeout(exit, timerDelay(options.destroyTimeoutMs + 250)).unref();
+    this.#stop('primary-disconnected', deadline).then(exit, exit);
   }
 
   /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */

@@ -118,7 +118,8 @@ export interface ShutdownReport {
   readonly graceful: readonly WorkerHandle[];
   /**
    * Workers that exited on their own within the timeout, but not cleanly: they cut off requests
-   * still open at their own deadline (see `workerRequestsCut`), their `_destroy` did not finish
+   * (still open at their own deadline, or ended by their own code: a `process.exit()`, a
+   * `server.closeAllConnections()`; see `workerRequestsCut`), their `_destroy` did not finish
    * within that deadline (see `workerDestroyTimeout`) or threw, or they exited with another code
    * or a signal.
    */
@@ -126,8 +127,9 @@ export interface ShutdownReport {
   /** Workers the primary killed with SIGKILL: still running at the timeout. */
   readonly killed: readonly WorkerHandle[];
   /**
-   * Requests this stop cut off: those still open when a worker reached its own deadline (its
-   * stop is then `failed`, see `workerRequestsCut`), and those a killed worker's tracked servers
+   * Requests this stop cut off: those still open when a worker reached its own deadline, or
+   * that its own code ended unfinished (its stop is then `failed`, see `workerRequestsCut`),
+   * and those a killed worker's tracked servers
    * still had open, as it last reported. 0 when every request finished; counted only for
    * servers the workers track (`trackServer()`, every server of a `clusterkit run` script).
    */

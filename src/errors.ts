@@ -336,8 +336,9 @@ export interface MemoryLoopDetail {
 }
 
 /**
- * A worker slot failed too often in a row (it could not start, it crashed too often, or it
- * went over the memory limit again and again soon after starting); it is no longer restarted.
+ * A worker slot failed too often in a row (it could not start, it crashed or exited on its own
+ * too often, or it went over the memory limit again and again soon after starting); it is no
+ * longer restarted.
  */
 export class CrashLoopError extends ClusterKitError {
   override readonly name = 'CrashLoopError';
@@ -364,19 +365,26 @@ export class CrashLoopError extends ClusterKitError {
        * the fix plus a scale back up restore the slot while the others serve. Unknown: both.
        */
       remainingSlots?: number;
+      /**
+       * Slots among `remainingSlots` whose worker is ready (serving): with none, the advice does
+       * not say the others keep serving. Unknown: taken as `remainingSlots`.
+       */
+      servingSlots?: number;
+      /** For `reason: 'too-many-restarts'`: how many of `failures` were exits with code 0 (no crash), said as such. */
+      cleanExits?: number;
     },
   ) {
     const hint = options?.hint ? ` ${options.hint}` : '';
     const memory = options?.memory;
-    const advice = restoreAdvice(options?.remainingSlots);
+    const advice = restoreAdvice(options?.remainingSlots, options?.servingSlots);
     super(
       memory
         ? `Worker slot ${slot} went over the memory limit (${formatBytes(memory.limitBytes)}; RSS ${formatBytes(memory.rssBytes)}) ${failures} times ` +
             'in a row soon after starting, so it is no longer replaced: the limit is below what the worker needs, or it leaks memory from ' +
             `the start. Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak, then ${advice}.`
         : options?.reason === 'too-many-restarts'
-          ? `Worker slot ${slot} crashed ${failures} times within ${describeWindow(options.windowMs)} (restart.maxRestarts), so it is no longer restarted. ` +
-            `${lastFailure('Last crash', options.cause, advice)}${hint}`
+          ? `Worker slot ${slot} ${describeEndings(failures, options.cleanExits ?? 0)} within ${describeWindow(options.windowMs)} (restart.maxRestarts), so it is no longer restarted. ` +
+            `${lastFailure(isCleanExit(options.cause) ? 'Last exit' : 'Last crash', options.cause, advice)}${hint}`
           : `Worker slot ${slot} could not start ${failures === 1 ? 'once' : `${failures} times in a row`}, so it is no longer restarted. ${lastFailure('Last failure', options?.cause, advice)}${hint}`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
@@ -670,10 +678,29 @@ function lastFailure(label: string, cause: unknown, advice: string): string {
  * `clusterkit run` has exited), so only a start; with others serving, a reload (it does not
  * revive a retired slot) and a scale back up (`scale()`; `clusterkit scale`).
  */
-function restoreAdvice(remainingSlots: number | undefined): string {
+function restoreAdvice(remainingSlots: number | undefined, servingSlots = remainingSlots): string {
   if (remainingSlots === 0) return 'start it again';
   if (remainingSlots === undefined) return 'start or reload again';
+  // The other slots may be failing too (a bad deploy retires them one by one): none serves yet.
+  if (servingSlots === 0) return `start again (no other worker is ready to serve: the ${remainingSlots === 1 ? 'other slot is' : `${remainingSlots} other slots are`} still starting or restarting)`;
   return 'reload and scale back up to restore the slot (the other workers keep serving), or start again';
+}
+
+/**
+ * `crashed 11 times`; `exited with code 0 on its own 11 times` (no crash, but every exit the
+ * primary did not ask for counts, as PM2 counts them); `ended 11 times unexpectedly (4 crashes,
+ * 7 exits with code 0 on its own)`.
+ */
+function describeEndings(failures: number, cleanExits: number): string {
+  if (cleanExits <= 0) return `crashed ${failures} times`;
+  if (cleanExits >= failures) return `exited with code 0 on its own ${failures} times`;
+  const crashes = failures - cleanExits;
+  return `ended unexpectedly ${failures} times (${crashes} ${crashes === 1 ? 'crash' : 'crashes'}, ${cleanExits} ${cleanExits === 1 ? 'exit' : 'exits'} with code 0 on its own)`;
+}
+
+/** The worker's last exit was with code 0, no signal: it exited, it did not crash. */
+function isCleanExit(cause: unknown): boolean {
+  return cause instanceof WorkerExitedError && cause.exitCode === 0 && cause.signal === null;
 }
 
 /** `60 s`, `1.5 s`, `500 ms`. */

@@ -34,6 +34,8 @@ export type {
   ShutdownForcedEvent,
   StickyRefusedEvent,
   StickyRefusedReason,
+  WorkerRequestsCutEvent,
+  RequestsCutReason,
 } from './primary/primary-events.js';
 export type { StopOutcome } from './primary/pool/stop-worker.js';
 

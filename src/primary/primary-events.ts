@@ -118,7 +118,8 @@ export interface ShutdownReport {
   readonly graceful: readonly WorkerHandle[];
   /**
    * Workers that exited on their own within the timeout, but not cleanly: they cut off requests
-   * still open at their own deadline (see `workerRequestsCut`), their `_destroy` did not finish
+   * (still open at their own deadline, or ended by their own code: a `process.exit()`, a
+   * `server.closeAllConnections()`; see `workerRequestsCut`), their `_destroy` did not finish
    * within that deadline (see `workerDestroyTimeout`) or threw, or they exited with another code
    * or a signal.
    */
@@ -126,8 +127,9 @@ export interface ShutdownReport {
   /** Workers the primary killed with SIGKILL: still running at the timeout. */
   readonly killed: readonly WorkerHandle[];
   /**
-   * Requests this stop cut off: those still open when a worker reached its own deadline (its
-   * stop is then `failed`, see `workerRequestsCut`), and those a killed worker's tracked servers
+   * Requests this stop cut off: those still open when a worker reached its own deadline, or
+   * that its own code ended unfinished (its stop is then `failed`, see `workerRequestsCut`),
+   * and those a killed worker's tracked servers
    * still had open, as it last reported. 0 when every request finished; counted only for
    * servers the workers track (`trackServer()`, every server of a `clusterkit run` script).
    */
@@ -135,6 +137,30 @@ export interface ShutdownReport {
 }
 
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */
+/**
+ * How a worker's requests were cut off (`workerRequestsCut`):
+ * - `deadline`: still open at the worker's own stop deadline, `timeoutMs` after its stop began;
+ *   it destroyed their connections and exits with code 1.
+ * - `exit`: code in the worker ended its process during its stop with them open (a
+ *   `process.exit()` in a `shutdown` listener or `_destroy`, a plain script's own cleanup).
+ * - `closed`: code in the worker closed their connections during its stop before their
+ *   responses finished (`server.closeAllConnections()` in a `shutdown` listener, a socket's
+ *   `destroy()`); it exits with code 1.
+ * - `unexpected-exit`: the worker exited with code 0 on its own, not asked to stop, with them
+ *   open as its last heartbeat answer reported (or handed to it and not taken yet); it is
+ *   restarted like any worker that exits. A non-zero code or a signal is a crash, told by
+ *   `workerCrash.lostRequests` instead.
+ */
+export type RequestsCutReason = 'deadline' | 'exit' | 'closed' | 'unexpected-exit';
+
+export interface WorkerRequestsCutEvent {
+  readonly worker: WorkerHandle;
+  readonly openRequests: number;
+  /** For `deadline`: the time from the worker's stop to its own deadline, ms. */
+  readonly timeoutMs?: number;
+  readonly reason: RequestsCutReason;
+}
+
 export interface ShutdownForcedEvent {
   /** The signal that forced the stop. */
   readonly signal: NodeJS.Signals;
@@ -209,20 +235,18 @@ export interface PrimaryEvents<ToPrimary> {
    */
   workerDestroyTimeout: (event: { readonly worker: WorkerHandle; readonly timeoutMs: number; readonly signal?: 'SIGINT' | 'SIGTERM' }) => void;
   /**
-   * A stopping worker cut off `openRequests` requests (HTTP requests in flight; a plain TCP
-   * server's connections) of its tracked servers: they were still open at the worker's own
-   * deadline, `timeoutMs` after its stop began, and it destroyed their connections; or, without
-   * `timeoutMs`, its process exited with them open (a plain script's own cleanup called
-   * `process.exit()`). Its stop counts as `failed`, and `ShutdownReport.requestsCut` counts them.
-   */
-  /**
    * A worker that others take over (a reload, a scale-down) began its gradual drain
    * (`gradualDrainMs`): it releases its `connections` open HTTP connections one at a time over
    * `spreadMs` ms (the option, or half the time left before its stop deadline if shorter), then
    * stops. Emitted once per stop, and only when it tracks a server (`trackServer()`).
    */
   workerDrain: (event: { readonly worker: WorkerHandle; readonly connections: number; readonly spreadMs: number }) => void;
-  workerRequestsCut: (event: { readonly worker: WorkerHandle; readonly openRequests: number; readonly timeoutMs?: number }) => void;
+  /**
+   * A worker cut off `openRequests` requests (HTTP requests in flight; a plain TCP server's
+   * connections) of its tracked servers; `reason` says how. During a stop (`deadline`, `exit`,
+   * `closed`) the stop counts as `failed` and `ShutdownReport.requestsCut` counts them.
+   */
+  workerRequestsCut: (event: WorkerRequestsCutEvent) => void;
   /**
    * The worker sent messages that break clusterkit's protocol; they were dropped (counted in
    * `protocolErrors` of `stats()`). At most one event per worker per 10 s: `dropped` counts the

@@ -165,13 +165,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
     logger.info({ ...ids(worker), connections, spreadMs }, text);
   });
-  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs }) => {
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason }) => {
     const requests = plural(openRequests, 'request');
-    const text =
-      timeoutMs === undefined
-        ? `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, or a process.exit() during its stop)`
-        : `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdown timeout if requests take longer`;
-    logger.warn({ ...ids(worker), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, text);
+    const text = {
+      deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdown timeout if requests take longer`,
+      exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, or a process.exit() during its stop)`,
+      closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
+      'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${requests} open: they were cut off (open at its last heartbeat, or handed to it and not taken yet); code in the worker called process.exit() or let its process end while serving`,
+    }[reason];
+    logger.warn({ ...ids(worker), openRequests, reason, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, text);
   });
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
     // The error's message says why in full (the last failure itself, then the hint): a CLI user

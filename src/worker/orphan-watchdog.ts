@@ -1,18 +1,26 @@
 /**
  * Orphan protection for a worker whose event loop is blocked: it cannot see its IPC channel
- * close when the primary dies, so a thread watches the parent pid and kills the process.
+ * close when the primary dies, so a thread watches the parent pid and kills the process, and
+ * the processes it started (kill-descendants.ts).
  *
  * The main thread ticks a shared counter. Once the parent is gone, a main thread that still
  * ticks gets `graceMs` to run `_destroy` and exit on its own; one whose counter is stuck
  * (blocked loop) is killed at once.
  */
 import { loadWorkerThreads } from '../builtins.js';
+import { killDescendants } from './kill-descendants.js';
 
+// The processes the worker started go with it (kill-descendants.ts); a failure there must not
+// spare the worker itself.
 const kWatchdogSource = `
 const { workerData } = require('node:worker_threads');
 const { parentPid, pollMs, graceMs, stuckMs, ticks } = workerData;
 const counter = new Int32Array(ticks);
-const kill = () => process.kill(process.pid, 'SIGKILL');
+const killDescendants = (${killDescendants.toString()});
+const kill = () => {
+  try { killDescendants(process.pid, 'SIGKILL'); } catch {}
+  process.kill(process.pid, 'SIGKILL');
+};
 let orphanedAt = 0;
 let lastTick = Atomics.load(counter, 0);
 let lastTickAt = Date.now();

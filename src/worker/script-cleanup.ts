@@ -64,8 +64,8 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
   // The script exiting with requests still open (its listener calls process.exit() at once)
   // cut them off: said from the 'exit' event, whose messages are written synchronously.
   process.once('exit', () => {
-    const open = servers.openRequests;
-    if (!isStopped() && open > 0) tell(kRequestsCutNotice, { openRequests: open });
+    const cut = servers.cutByWorker(servers.openRequests);
+    if (!isStopped() && cut) tell(kRequestsCutNotice, cut);
   });
   // The script's own server.close() (in the listeners below) releases its keep-alive clients
   // as clusterkit's drain does, with this stop's spread and gate (TrackedServer.graceIdleClose).
@@ -93,7 +93,7 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
   process.once('exit', () => {
     process.exitCode = 1;
   });
-  const cut = servers.cutOff();
+  const cut = servers.cutOff() + servers.closedResponses;
   const timeoutMs = Math.max(0, deadline - startedAt);
   if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs });
   tell(kDestroyFailedNotice, { timeoutMs });

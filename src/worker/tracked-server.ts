@@ -51,6 +51,10 @@ export class TrackedServer {
   /** Called once, at the first request (HTTP) or connection (plain TCP): the worker served. */
   readonly #onServe: () => void;
   #hasServed = false;
+  /** Set by `countClosedResponses()` when the worker's stop begins; cleared by `cutOff()`, which counts what it cuts itself. */
+  #isCountingClosed = false;
+  /** Responses the worker's own code ended unfinished during its stop (see `closedResponses`). */
+  #closedResponses = 0;
 
   constructor(server: NetServer, onChange: () => void = () => {}, onServe: () => void = () => {}) {
     this.#server = server;
@@ -109,7 +113,9 @@ export class TrackedServer {
       // Bun's http.Server is not a net.Server (it wraps Bun.serve; net's close throws on it), so
       // it gets its own close, which also stops accepting and lets requests in flight finish.
       const close = (server as object) instanceof NetServer ? NetServer.prototype.close : server.close;
-      close.call(server, () => resolve());
+      // Then its sockets' own 'close': a destroyed socket leaves the server's count at once, and
+      // the server may say closed before the socket, and the response on it, say so.
+      close.call(server, () => this.#whenNoSockets(resolve));
     });
     let cut = 0;
     const timer = setTimeout(() => (cut = this.cutOff()), Math.max(0, deadline - Date.now()));
@@ -172,6 +178,7 @@ export class TrackedServer {
    * that began and got no answer is cut off, however little of it arrived.
    */
   cutOff(): number {
+    this.#isCountingClosed = false;
     const open = this.pendingRequests;
     for (const socket of this.#sockets.keys()) socket.destroy();
     return open;
@@ -187,6 +194,25 @@ export class TrackedServer {
       for (const [socket, state] of this.#sockets) if (state.responses.size === 0 && socket.bytesRead > state.bytesAtIdle) open++;
     }
     return open;
+  }
+
+  /**
+   * From now on (the worker's stop began), counts the responses whose connection closed before
+   * they finished, not by the client: code in the worker closed it (`server.closeAllConnections()`,
+   * `socket.destroy()`, a library's own cleanup) and reset the client mid-response.
+   */
+  countClosedResponses(): void {
+    this.#isCountingClosed = true;
+  }
+
+  /**
+   * Responses ended unfinished by the worker's own side since `countClosedResponses()`: the
+   * connection closed while `writableFinished` was false, and not because the client went (its
+   * end of the stream came, or its reset errored the socket). A plain TCP server has no
+   * response to tell finished from cut: 0.
+   */
+  get closedResponses(): number {
+    return this.#closedResponses;
   }
 
   #whenNoSockets(resolve: () => void): void {
@@ -216,6 +242,8 @@ export class TrackedServer {
     this.#responses.add(response);
     this.#onChange();
     response.once('close', () => {
+      // O(1), in the listener every response already has: a cut by the worker's own code.
+      if (this.#isCountingClosed && !response.writableFinished && !socket.readableEnded && !socket.errored) this.#closedResponses++;
       this.#responses.delete(response);
       this.#onChange();
       if (!state || !this.#sockets.has(socket)) return;

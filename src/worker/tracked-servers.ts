@@ -99,6 +99,32 @@ export class TrackedServers {
     return this.#servers.reduce((sum, server) => sum + server.openRequests, 0);
   }
 
+  /** The worker's stop began: count the responses its own code ends unfinished from now on (see `closedResponses`). */
+  countClosedResponses(): void {
+    for (const server of this.#servers) server.countClosedResponses();
+  }
+
+  /**
+   * HTTP responses that code in the worker ended unfinished during its stop (it closed their
+   * connections: `server.closeAllConnections()`, a socket's `destroy()`), on every server.
+   */
+  get closedResponses(): number {
+    return this.#servers.reduce((sum, server) => sum + server.closedResponses, 0);
+  }
+
+  /**
+   * The `$requestsCut` notice for requests that code in the worker cut during its stop:
+   * `openRequests` still open as it exits (a `process.exit()`) and the responses it closed
+   * unfinished before (`closedResponses`); `closedByWorker` when it closed them all and none was
+   * left open (its line then says it closed their connections, not that it exited). Undefined
+   * when it cut none.
+   */
+  cutByWorker(openRequests: number): { openRequests: number; closedByWorker?: true } | undefined {
+    const closed = this.closedResponses;
+    if (openRequests > 0) return { openRequests: openRequests + closed };
+    return closed > 0 ? { openRequests: closed, closedByWorker: true } : undefined;
+  }
+
   /** Destroys every open connection now; returns the requests that were still open. */
   cutOff(): number {
     return this.#servers.reduce((sum, server) => sum + server.cutOff(), 0);

@@ -40,6 +40,7 @@ import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
 import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
+import { killDescendants } from './kill-descendants.js';
 import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
 import type { StopReason } from './worker-events.js';
@@ -265,10 +266,13 @@ export class WorkerLifecycle {
     let isScriptCleanup = false;
     process.once('exit', (code) => {
       if (this.#state === 'stopped' || isScriptCleanup) return;
-      const open = this.#servers.openRequests;
-      if (open > 0) tell(kRequestsCutNotice, { openRequests: open });
+      const cut = this.#servers.cutByWorker(this.#servers.openRequests);
+      if (cut) tell(kRequestsCutNotice, cut);
       if (!code) process.exitCode = 1;
     });
+    // Code in the worker may also close its clients' connections mid-response (a 'shutdown'
+    // listener's `server.closeAllConnections()`): counted from here on, told as cut off below.
+    this.#servers.countClosedResponses();
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
     if (wasStarting) await this.#initialized.promise;
     const startedAt = Date.now();
@@ -296,12 +300,16 @@ export class WorkerLifecycle {
     };
     const cut = await this.#servers.drain(deadline, report, spreadMs, beforeRelease);
     // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
-    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs: Math.max(0, deadline - startedAt) });
+    // So do responses that code in the worker ended unfinished by closing their connections
+    // (the drain ends once every connection closed: none can come after it).
+    const closed = this.#servers.closedResponses;
+    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut + closed, timeoutMs: Math.max(0, deadline - startedAt) });
+    else if (closed > 0) tell(kRequestsCutNotice, { openRequests: closed, closedByWorker: true });
     if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
     const error = await this.#runDestroy(deadline, tell);
     this.#finishStop();
-    return error || cut > 0 ? 1 : 0;
+    return error || cut > 0 || closed > 0 ? 1 : 0;
   }
 
   #finishStop(): void {
@@ -372,11 +380,14 @@ export class WorkerLifecycle {
     endpoint.close((type) => new PrimaryDisconnectedError(`before it replied to "${type}"`));
     emit('primaryDisconnect', {});
     const deadline = Date.now() + options.destroyTimeoutMs;
-    setTimeout(() => process.exit(0), timerDelay(options.destroyTimeoutMs + 250)).unref();
-    this.#stop('primary-disconnected', deadline).then(
-      () => process.exit(0),
-      () => process.exit(0),
-    );
+    // An orphan's own children would be orphans too, and nobody is left to stop them: told to
+    // go (SIGTERM) once `_destroy` had its chance to stop them its own way (kill-descendants.ts).
+    const exit = () => {
+      if (options.orphanWatchdog) killDescendants(process.pid, 'SIGTERM');
+      process.exit(0);
+    };
+    setTimeout(exit, timerDelay(options.destroyTimeoutMs + 250)).unref();
+    this.#stop('primary-disconnected', deadline).then(exit, exit);
   }
 
   /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */

@@ -39,7 +39,9 @@ export interface WorkerOptions {
   handleSignals?: boolean;
   /**
    * A watchdog thread kills this process if the primary dies while the event loop is blocked
-   * (a blocked worker cannot notice its closed channel and would live on as an orphan).
+   * (a blocked worker cannot notice its closed channel and would live on as an orphan). An
+   * orphaned worker also ends the processes it started itself (SIGTERM once its `_destroy` ran;
+   * SIGKILL with the blocked worker), found by parent pid on Linux. `false`: neither.
    * @default true
    */
   orphanWatchdog?: boolean;

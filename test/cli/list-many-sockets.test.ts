@@ -10,8 +10,9 @@ import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
-import { spawnNode } from '../helpers/spawn.js';
+import { type Spawned, spawnNode } from '../helpers/spawn.js';
 import { cleanUpCli, cli, kCliPath, runtimeDir, startCli } from './cli-process.js';
+import { occurrencesAfter } from './occurrences-after.js';
 
 afterEach(() => cleanUpCli());
 
@@ -64,14 +65,33 @@ async function cliWithFdLimit(args: string[], runtime: string, fds: number): Pro
   return { code, stdout: run.stdout(), stderr: run.stderr() };
 }
 
+/**
+ * `count` listeners of `kind` (see `listeners`) named `<prefix>-NNN` and a real cluster `zz-real`,
+ * named to sort after them, in a fresh runtime directory: runs `body`, then stops the cluster.
+ * The listeners are closed even when it fails (`cleanUpCli` kills the cluster then).
+ */
+async function withRealClusterAfter(prefix: string, count: number, kind: 'closing' | 'silent', body: (runtime: string, run: Spawned) => Promise<void>): Promise<void> {
+  const runtime = runtimeDir();
+  const close = await listeners(runtime, prefix, count, kind);
+  try {
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'zz-real'], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/service zz-real started/);
+    await body(runtime, run);
+    expect((await cli(['stop', 'zz-real'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  } finally {
+    await close();
+  }
+}
+
+/** The folded line of a watch's round for the 32 silent sockets that got the full ask (H89). */
+const kFolded32 =
+  /^clusterkit: 32 clusters are running \(a process listens on their control sockets\) but did not answer "status" \(no answer within 5000 ms; still silent, asked again every 10 s\): silent-000, silent-001, .* and 22 more\. /m;
+
 describe('a control directory holding many sockets', () => {
   it('[H84][H90] list and status under `ulimit -n 256` with 300 sockets, list under `ulimit -n 20`: the real cluster is listed running, no EMFILE blamed on a cluster, every name tried', async () => {
-    const runtime = runtimeDir();
-    const close = await listeners(runtime, 'frozen', 300, 'closing');
-    try {
-      // Named to sort last: asked last, it was the one whose connection met EMFILE.
-      const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'zz-real'], { runtime, env: { PORT: String(await freePort()) } });
-      await run.waitFor(/service zz-real started/);
+    // Named to sort last: asked last, zz-real was the one whose connection met EMFILE.
+    await withRealClusterAfter('frozen', 300, 'closing', async (runtime) => {
       for (const args of [['list'], ['status']]) {
         const result = await cliWithFdLimit(args, runtime, 256);
         // The 300 that close unanswered make the list incomplete: exit 1, each named in its own line.
@@ -93,19 +113,11 @@ describe('a control directory holding many sockets', () => {
       expect(starvedLines).toHaveLength(300);
       expect(starvedLines.filter((line) => !/^clusterkit: cluster "frozen-\d{3}" is running .* it closed the connection unanswered/.test(line))).toEqual([]);
       expect(starved.stderr).not.toMatch(/EMFILE/);
-      expect((await cli(['stop', 'zz-real'], { runtime })).code).toBe(0);
-      await expect(run.exited()).resolves.toBe(0);
-    } finally {
-      await close();
-    }
+    });
   });
 
   it('[H84][H89] 40 silent sockets and a real cluster sorted after them: list asks the last ones briefly once 5 s are up, and lists the real one', async () => {
-    const runtime = runtimeDir();
-    const close = await listeners(runtime, 'silent', 40, 'silent');
-    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'zz-real'], { runtime, env: { PORT: String(await freePort()) } });
-    try {
-      await run.waitFor(/service zz-real started/);
+    await withRealClusterAfter('silent', 40, 'silent', async (runtime) => {
       const result = await cli(['list'], { runtime });
       expect(result.code).toBe(1);
       // Before: zz-real "not asked", stdout empty.
@@ -119,35 +131,48 @@ describe('a control directory holding many sockets', () => {
       expect([timedOut.length, brief.length]).toEqual([32, 8]);
       // In name order: the first 32 got the full ask.
       expect(brief.map((line) => /"(silent-\d{3})"/.exec(line)![1])).toEqual(Array.from({ length: 8 }, (_, index) => `silent-${String(32 + index).padStart(3, '0')}`));
-    } finally {
-      await close();
-    }
-    expect((await cli(['stop', 'zz-real'], { runtime })).code).toBe(0);
-    await expect(run.exited()).resolves.toBe(0);
+    });
   });
 
   it('[H89] status --watch with 40 silent sockets before a real cluster: the real one drawn every round once they are carried over as still silent, the lines folded', async () => {
-    const runtime = runtimeDir();
-    const close = await listeners(runtime, 'silent', 40, 'silent');
-    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'zz-real'], { runtime, env: { PORT: String(await freePort()) } });
-    try {
-      await run.waitFor(/service zz-real started/);
+    await withRealClusterAfter('silent', 40, 'silent', async (runtime) => {
       const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
-      const folded = /^clusterkit: 32 clusters are running \(a process listens on their control sockets\) but did not answer "status" \(no answer within 5000 ms; still silent, asked again every 10 s\): silent-000, silent-001, .* and 22 more\. /m;
-      await watch.waitFor(folded);
+      await watch.waitFor(kFolded32);
       // Once carried over, no round waits on them: ten more frames come at the interval (before,
       // each round waited 5 s, and zz-real, sorted after 32 silent sockets, was never asked).
-      const drawn = watch.stdout().length;
-      await watch.waitFor(new RegExp(`[^]{${drawn}}(?:[^]*?cluster zz-real {2}pid){10}`), 20_000);
+      await watch.waitFor(occurrencesAfter(watch.output().length, 'cluster zz-real  pid', 10), 20_000);
       watch.child.kill('SIGINT');
       await expect(watch.exited()).resolves.toBe(0);
       // Every silent socket named in each round, in a few folded lines: never one line per socket.
       expect(watch.stderr()).not.toMatch(/cluster "silent-/);
+      // Nor zz-real, not even by a frame drawn after Ctrl-C ended its ask ("did not ask").
       expect(watch.stderr()).not.toContain('zz-real');
-    } finally {
-      await close();
-    }
-    expect((await cli(['stop', 'zz-real'], { runtime })).code).toBe(0);
-    await expect(run.exited()).resolves.toBe(0);
+    });
+  });
+
+  it('[H89] status --watch, the real cluster behind 40 silent sockets stopped (SIGSTOP) through its short ask: asked in full next round, never carried over as silent on 300 ms, drawn again once it runs on', async () => {
+    await withRealClusterAfter('silent', 40, 'silent', async (runtime, run) => {
+      const pid = run.child.pid!;
+      process.kill(pid, 'SIGSTOP');
+      try {
+        const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
+        // Once the 32 full asks timed out, zz-real and the last 8 got the 300 ms short ask, which
+        // a stopped primary (or a busy one on a loaded machine) misses. Before, that carried it
+        // over as still silent for 10 s, and again each time it got only the short ask.
+        const restedOnShortAsk = /^clusterkit: [^\n]*\(no answer within 300 ms, the short ask [^\n]*; still silent[^\n]*zz-real/m;
+        const askedInFull = /^clusterkit: 41 clusters are running \(a process listens on their control sockets\) but did not answer "status" \(no answer within 5000 ms; still silent, asked again every 10 s\)/m;
+        await watch.waitFor(kFolded32);
+        const seen = await watch.waitFor(new RegExp(`${restedOnShortAsk.source}|${askedInFull.source}`, 'm'));
+        expect(seen[0]).toMatch(askedInFull);
+        process.kill(pid, 'SIGCONT');
+        // Asked again with the silent ones, in a survey of their own that no frame waits for.
+        await watch.waitFor(/^cluster zz-real {2}pid/m);
+        watch.child.kill('SIGINT');
+        await expect(watch.exited()).resolves.toBe(0);
+        expect(watch.stderr()).not.toMatch(restedOnShortAsk);
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    });
   });
 });

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { occurrencesAfter } from './occurrences-after.js';
 
 afterEach(() => cleanUpCli());
 
@@ -94,7 +95,7 @@ describe('a cluster whose primary does not answer', () => {
       await watch.waitFor(/clusterkit: cluster "paused" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms\. /);
       const drawn = watch.output().length;
       process.kill(pid, 'SIGCONT');
-      await watch.waitFor(new RegExp(`[^]{${drawn}}[^]*cluster paused {2}pid`));
+      await watch.waitFor(occurrencesAfter(drawn, 'cluster paused  pid', 1));
       expect(watch.child.exitCode).toBeNull();
       watch.child.kill('SIGINT');
       await expect(watch.exited()).resolves.toBe(0);
@@ -118,14 +119,13 @@ describe('a cluster whose primary does not answer', () => {
       const waiting = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer yet; still waiting, up to 5000 ms\. /;
       const silent = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms; still silent, asked again every 10 s\. Its primary may be blocked/;
       // While its ask is out, frames go on: web drawn in three of them, frozen named as not answered yet.
-      await watch.waitFor(new RegExp(`(?:[^]*?cluster web {2}pid){3}`));
+      await watch.waitFor(occurrencesAfter(0, 'cluster web  pid', 3));
       expect(watch.stderr()).toMatch(waiting);
       expect(watch.stderr()).not.toMatch(silent);
       // Once it timed out it is carried over: ten more frames at the interval, never one per 5 s
       // as before (each round waited the full 5 s for it).
       await watch.waitFor(silent);
-      const drawn = watch.stdout().length;
-      await watch.waitFor(new RegExp(`[^]{${drawn}}(?:[^]*?cluster web {2}pid){10}`), 20_000);
+      await watch.waitFor(occurrencesAfter(watch.output().length, 'cluster web  pid', 10), 20_000);
       expect(watch.stdout()).not.toMatch(/cluster frozen {2}pid/);
       watch.child.kill('SIGINT');
       await expect(watch.exited()).resolves.toBe(0);
@@ -134,6 +134,35 @@ describe('a cluster whose primary does not answer', () => {
     }
     for (const name of ['frozen', 'web']) expect((await cli(['stop', name], { runtime })).code).toBe(0);
     await expect(frozen.exited()).resolves.toBe(0);
+    await expect(web.exited()).resolves.toBe(0);
+  });
+
+  it('[H89] a healthy cluster stopped (SIGSTOP) under status --watch: drawn from its last status while its ask is out, named still silent once the ask timed out, drawn again once it runs on', async () => {
+    const runtime = runtimeDir();
+    const web = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'web'], { runtime, env: { PORT: String(await freePort()) } });
+    await web.waitFor(/service web started/);
+    const pid = web.child.pid!;
+    const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
+    try {
+      await watch.waitFor(/^cluster web {2}pid/m);
+      const answeredOnce = watch.stderr().length;
+      process.kill(pid, 'SIGSTOP');
+      const stoppedAt = watch.output().length;
+      const silent = /clusterkit: cluster "web" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms; still silent, asked again every 10 s\. /;
+      const timedOut = await watch.waitFor(silent);
+      // For the 5 s its ask was out, frames went on drawing its last status. Before, each frame
+      // drawn while an ask was out hid it as "no answer yet": a primary that takes more than the
+      // frame's 1 s to answer (a busy machine) was drawn in few frames, or none.
+      expect(watch.output().slice(stoppedAt, timedOut.index)).toContain('cluster web  pid');
+      expect(watch.stderr().slice(answeredOnce)).not.toMatch(/"web"[^\n]*no answer yet/);
+      process.kill(pid, 'SIGCONT');
+      await watch.waitFor(occurrencesAfter(watch.output().length, 'cluster web  pid', 1));
+      watch.child.kill('SIGINT');
+      await expect(watch.exited()).resolves.toBe(0);
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    expect((await cli(['stop', 'web'], { runtime })).code).toBe(0);
     await expect(web.exited()).resolves.toBe(0);
   });
 });

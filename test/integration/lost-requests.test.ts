@@ -59,6 +59,27 @@ describe('requests cut off by a worker that cannot say so', () => {
     stop();
   });
 
+  it('[H95] a worker that exits with code 0 on its own while serving: no crash, but its lost requests are told as cut off, and it is restarted', async () => {
+    const { primary, worker, port, requests, text } = await workerWithOpenRequests(2);
+    const { log, stop } = recordClusterEvents(primary); // what clusterkit status and the dashboard show
+    const crashes = record(primary, 'workerCrash');
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; reason: string }>(primary, 'workerRequestsCut', 20_000);
+    const restarted = onceEvent(primary, 'workerRestart', 20_000);
+    const exiting = get(port, '/?exit=0');
+    const event = await cut;
+    // Before: nothing said of them; the clients were reset all the same.
+    expect(event).toMatchObject({ worker, reason: 'unexpected-exit' });
+    // The 2 its last heartbeat reported, and the exiting request if a heartbeat saw it.
+    expect(event.openRequests).toBeGreaterThanOrEqual(2);
+    await restarted;
+    expect(crashes.events).toEqual([]);
+    crashes.stop();
+    for (const outcome of await Promise.all([...requests, exiting])) expect(outcome).toBe('ECONNRESET');
+    expect(text()).toContain(`WARN worker ${worker.id} exited with code 0 on its own with ${event.openRequests} requests open: they were cut off (open at its last heartbeat`);
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerRequestsCut', workerId: worker.id, openRequests: event.openRequests }));
+    stop();
+  });
+
   it('[H72] a worker killed from outside while it drains: its stop is failed and its open requests are counted as cut', async () => {
     const { primary, worker, requests, text } = await workerWithOpenRequests(2);
     const exit = onceEvent<{ killed: boolean }>(primary, 'workerExit', 20_000);

@@ -49,9 +49,52 @@ describe('requests cut off at the stop deadline', () => {
     // Before: 'graceful' and requestsCut 0, the client reset all the same.
     const report = await primary.shutdown({ timeoutMs: 20_000 });
     expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 1 });
-    await expect(cut).resolves.toMatchObject({ worker, openRequests: 1 });
+    await expect(cut).resolves.toMatchObject({ worker, openRequests: 1, reason: 'exit' });
     await expect(long).resolves.toBe('ECONNRESET');
     expect(text()).toContain(`[t] WARN worker ${worker!.id} exited with 1 request still open: they were cut off (code in the worker exited before they finished`);
+  });
+
+  it('[H94] a shutdown listener that calls server.closeAllConnections() with requests open: a failed stop that names the requests it cut, not a graceful one', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port), CLOSE_ON_SHUTDOWN: '1' }, logger }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; timeoutMs?: number; reason: string }>(primary, 'workerRequestsCut', 20_000);
+    const arrived = record(primary, 'workerMessage');
+    const long = [get(port, '/?ms=600000'), get(port, '/?ms=600000')];
+    await until(() => arrived.events.length === 2, 20_000, 'the requests in flight');
+    arrived.stop();
+    // Before: 'graceful' and requestsCut 0, while both clients were reset mid-response.
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 2 });
+    const event = await cut;
+    expect(event).toMatchObject({ worker, openRequests: 2, reason: 'closed' });
+    expect(event.timeoutMs).toBeUndefined();
+    expect(await Promise.all(long)).toEqual(['ECONNRESET', 'ECONNRESET']);
+    expect(text()).toContain(`[t] WARN worker ${worker!.id} cut off 2 requests during its stop: code in the worker closed their connections before the responses finished`);
+    expect(text()).toContain(`worker ${worker!.id} did not stop cleanly: it exited with code 1`);
+  });
+
+  it('[H94] a client that goes away mid-response during the stop is not counted as cut by the worker', async () => {
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) }, shutdownTimeoutMs: 20_000 }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    const arrived = record(primary, 'workerMessage');
+    const cuts = record(primary, 'workerRequestsCut');
+    const client = net.connect(port, '127.0.0.1');
+    client.on('error', () => {});
+    onCleanup(() => client.destroy());
+    client.write('GET /?ms=1500 HTTP/1.1\r\nHost: x\r\n\r\n');
+    await until(() => arrived.events.length === 1, 20_000, 'the request in flight');
+    arrived.stop();
+    const stopping = primary.shutdown();
+    await until(() => worker!.state === 'stopping', 20_000, 'the stop under way');
+    // The client leaves before its answer: its own doing, not the worker's.
+    client.destroy();
+    const report = await stopping;
+    expect(report).toEqual({ graceful: [worker], failed: [], killed: [], requestsCut: 0 });
+    expect(cuts.events).toEqual([]);
+    cuts.stop();
   });
 
   it('[H49] a slowloris connection cut at the deadline counts as a request cut off: bytes of a request arrived, no answer went out', async () => {

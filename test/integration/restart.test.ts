@@ -127,6 +127,47 @@ describe('restart policy', () => {
     await until(() => primary.workers.length === 0, 30_000, 'no worker left');
   });
 
+  it('[H96] a worker that keeps exiting with code 0 on its own trips the breaker as exits, not crashes', async () => {
+    // PM2 counts every exit it did not ask for; so does the breaker. Its words must say what happened.
+    const primary = testPrimary({ restart: { backoff: { initialMs: 10 }, startupWindowMs: 0, maxRestarts: 2, windowMs: 60_000 } });
+    const crashes = record(primary, 'workerCrash');
+    let [current] = await primary.start();
+    for (let i = 0; i < 2; i++) {
+      const ready = onceEvent(primary, 'workerReady');
+      // A notification: a request message would make it a worker that served, counted toward no limit.
+      primary.notify(current!, 'exit', { code: 0 });
+      current = (await ready).worker;
+    }
+    const crashLoop = onceEvent<CrashLoopEvent>(primary, 'crashLoop');
+    const pid = current!.pid!;
+    primary.notify(current!, 'exit', { code: 0 });
+    const event = await crashLoop;
+    expect(event).toMatchObject({ reason: 'too-many-restarts', failures: 3 });
+    // Before: "crashed 3 times ... Last crash: ... exited with code 0".
+    expect(event.error.message).toMatch(
+      new RegExp(`^Worker slot 0 exited with code 0 on its own 3 times within 60 s \\(restart\\.maxRestarts\\), so it is no longer restarted\\. Last exit: worker \\d+ \\(pid ${pid}\\) exited with code 0 \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start it again\\.$`),
+    );
+    expect(event.error.message).not.toContain('crash');
+    expect(crashes.events).toEqual([]);
+    crashes.stop();
+    await until(() => primary.workers.length === 0, 30_000, 'no worker left');
+  });
+
+  it('[H97] a slot retired while no other worker was ever ready: the advice does not say the others keep serving', async () => {
+    const primary = testPrimary({ workerCount: 2 }, 'workers/init-throws.ts');
+    const crashLoops = record<CrashLoopEvent>(primary, 'crashLoop');
+    const error = await primary.start().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(CrashLoopError);
+    // The first slot to give up (start() rejects with it); the other slot was failing too.
+    const [first] = crashLoops.events;
+    expect(error).toBe(first!.error);
+    expect(first).toMatchObject({ remainingSlots: 1 });
+    // Before: "reload and scale back up to restore the slot (the other workers keep serving)": none ever served.
+    expect(first!.error.message).not.toContain('keep serving');
+    expect(first!.error.message).toMatch(/Fix that, then start again \(no other worker is ready to serve: the other slot is still starting or restarting\)\.$/);
+    crashLoops.stop();
+  });
+
   it('[H33] keeps a service whose requests crash workers serving: crashes after the startup window are not failed starts', async () => {
     // The report's case: 2 workers, 6 requests that each crash one (process.exit(3) in a
     // handler). Each worker serves past the 1 s startup window (PM2's min_uptime) first; the old

@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { describe, expect, it } from '@jest/globals';
+import { onCleanup } from '../helpers/cleanup.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { kRepeatWindowMs } from '../../src/primary/lifecycle/stop-signal-repeat.js';
@@ -141,6 +143,24 @@ describe('orphan protection', () => {
     expect(pids.every(isAlive)).toBe(true);
     process.kill(pid, 'SIGKILL');
     await waitUntilGone(pids, 30_000);
+  });
+
+  it.each([
+    ['responsive: after their _destroy', undefined],
+    ['blocked: by the watchdog', 'block'],
+  ])('[H98] primary SIGKILLed, workers %s: the processes the workers started themselves go with them', async (_case, afterStart) => {
+    const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), ...(afterStart ? { HARNESS_AFTER_START: afterStart } : {}) });
+    const { pid, pids } = await started(harness);
+    const children = (await harness.waitForCount('childSpawned', 2)).map((line) => line.pid as number);
+    expect(children.every(isAlive)).toBe(true);
+    // A process of the test's own, in the workers' process group: never touched.
+    const bystander = spawn('sleep', ['1000'], { stdio: 'ignore' });
+    onCleanup(() => bystander.kill('SIGKILL'));
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pids, 30_000);
+    // Before: both sleep processes lived on, orphans of orphans.
+    await waitUntilGone(children, 30_000);
+    expect(isAlive(bystander.pid!)).toBe(true);
   });
 
   it('[F20] the same for replacements, whose watchdog starts with their start-up: killed within 2 s', async () => {

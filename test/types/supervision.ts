@@ -2,7 +2,7 @@
  * Compile-only checks for what supervision reports: roles, stop outcomes, the new events, the
  * loggers. Each `@ts-expect-error` line must fail to compile.
  */
-import { ClusterPrimary, ClusterWorker, createJsonLogger, createLineLogger, type CrashLoopError, type LogLevel, type ShutdownReport, type WorkerHandle } from '../../src/index.js';
+import { ClusterPrimary, ClusterWorker, createJsonLogger, createLineLogger, type CrashLoopError, type LogLevel, type RequestsCutReason, type ShutdownReport, type WorkerHandle, type WorkerRequestsCutEvent } from '../../src/index.js';
 
 async function primarySide(primary: ClusterPrimary) {
   const [io] = await primary.fork({ count: 1, roles: ['io'] });
@@ -20,6 +20,12 @@ async function primarySide(primary: ClusterPrimary) {
   // @ts-expect-error a silence has no reason field
   primary.on('workerSilent', ({ reason }) => void reason);
   primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs }) => void [worker.id, openRequests + 1, timeoutMs satisfies number | undefined]);
+  primary.on('workerRequestsCut', (event: WorkerRequestsCutEvent) => {
+    const reason: RequestsCutReason = event.reason;
+    // @ts-expect-error the reasons are a closed set
+    const wrong: RequestsCutReason = 'crash';
+    void [reason, wrong];
+  });
   const cut: number = report.requestsCut;
   new ClusterPrimary({ instanceVar: 'NODE_APP_INSTANCE' });
   // @ts-expect-error the variable's name is a string

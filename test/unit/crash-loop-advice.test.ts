@@ -24,4 +24,20 @@ describe('CrashLoopError advice', () => {
   it('keeps both when it cannot tell', () => {
     expect(new CrashLoopError(0, 3, { cause: cause() }).message).toMatch(/Fix that, then start or reload again\.$/);
   });
+
+  it('[H97] does not say the other workers keep serving when none of them is ready', () => {
+    const error = new CrashLoopError(0, 3, { cause: cause(), reason: 'startup-failures', remainingSlots: 2, servingSlots: 0 });
+    expect(error.message).toMatch(/Fix that, then start again \(no other worker is ready to serve: the 2 other slots are still starting or restarting\)\.$/);
+    expect(error.message).not.toContain('keep serving');
+  });
+
+  it('[H96] says exits with code 0 as exits, and a mix as what it was', () => {
+    const exit = new WorkerExitedError({ workerId: 7, pid: 4242, exitCode: 0, signal: null }, '926 ms after it became ready');
+    const exits = new CrashLoopError(0, 11, { cause: exit, reason: 'too-many-restarts', windowMs: 60_000, remainingSlots: 0, cleanExits: 11 });
+    expect(exits.message).toBe(
+      'Worker slot 0 exited with code 0 on its own 11 times within 60 s (restart.maxRestarts), so it is no longer restarted. Last exit: worker 7 (pid 4242) exited with code 0 926 ms after it became ready. Fix that, then start it again.',
+    );
+    const mixed = new CrashLoopError(0, 11, { cause: cause(), reason: 'too-many-restarts', windowMs: 60_000, remainingSlots: 0, cleanExits: 1 });
+    expect(mixed.message).toMatch(/^Worker slot 0 ended unexpectedly 11 times \(10 crashes, 1 exit with code 0 on its own\) within 60 s \(restart\.maxRestarts\), so it is no longer restarted\. Last crash: worker 7 \(pid 4242\) exited with code 3 /);
+  });
 });

@@ -212,5 +212,17 @@ describe('restart policy', () => {
       const second = decideRestart(decision.history, { wasReady: true, readyMs: 5_000, hasServed: false }, defaults, 6_000);
       expect(second).toMatchObject({ restart: true, delayMs: 200, attempt: 2, history: { restartTimes: [0, 6_000] } });
     });
+
+    it('[H96] counts exits with code 0 toward maxRestarts as PM2 does, and says how many of them there were', () => {
+      const few = normalizeRestartOptions({ maxRestarts: 2, startupWindowMs: 0 });
+      let history: RestartHistory = kFreshHistory;
+      const ends = [true, false, true].map((isCleanExit, i) => {
+        const decision = decideRestart(history, { wasReady: true, readyMs: 5_000, hasServed: false, isCleanExit }, few, i * 1_000);
+        history = decision.history;
+        return decision;
+      });
+      expect(ends.map((decision) => decision.restart)).toEqual([true, true, false]);
+      expect(ends[2]).toMatchObject({ reason: 'too-many-restarts', failures: 3, cleanExits: 2 });
+    });
   });
 });

@@ -107,6 +107,9 @@ async function watch(name: string | undefined, intervalMs: number, render: (surv
       process.stderr.write(`${error.message}\n`);
     }
     isFirst = false;
+    // Ctrl-C during the round ended its asks: a frame now would name the clusters it cut short
+    // as "did not ask", after the user asked to quit.
+    if (isStopped) break;
     if (survey) {
       const stamp = `${new Date().toLocaleTimeString()}  (every ${intervalMs} ms, Ctrl-C to quit)\n`;
       process.stdout.write(isTty ? `${kClearScreen}${stamp}${render(survey)}` : render(survey));

@@ -244,8 +244,10 @@ export class PrimaryLifecycle {
       replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportWarning(toError(error)));
       return;
     }
-    const remainingSlots = pool.activeSlots().filter((other) => other !== slot).length;
-    const error = new CrashLoopError(slot.index, decision.inARow, { reason: 'memory-limit', memory: { limitBytes, rssBytes }, remainingSlots });
+    const others = pool.activeSlots().filter((other) => other !== slot);
+    const remainingSlots = others.length;
+    const servingSlots = others.filter((other) => other.current?.state === 'ready').length;
+    const error = new CrashLoopError(slot.index, decision.inARow, { reason: 'memory-limit', memory: { limitBytes, rssBytes }, remainingSlots, servingSlots });
     pool.retire(slot, error);
     emit('crashLoop', { slot: slot.index, name: slot.spec.name, failures: decision.inARow, reason: 'memory-limit', error, remainingSlots });
     // No replacement: the worker stops gracefully, like a scale-down.

@@ -18,7 +18,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const uptimeMs = Date.now() - record.startedAt;
   // Stability is time spent ready, not since the fork: a slow _init is no stable run.
   const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
-  const ended: EndedWorker = { wasReady, readyMs, hasServed: record.hasServed };
+  const ended: EndedWorker = { wasReady, readyMs, hasServed: record.hasServed, isCleanExit: record.exitCode === 0 && !record.signal };
   if (record.exitCode !== 0 || record.signal) {
     const policy = context.options.restart;
     const startupFailure = policy !== false && isStartupFailure(ended, policy);
@@ -33,6 +33,11 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
       hasServed: record.hasServed,
       ...(lostRequests === undefined ? {} : { lostRequests }),
     });
+  } else {
+    // Code 0 is no crash (no `workerCrash`), but a process.exit(0) while serving reset its
+    // clients all the same: its lost requests are told as a crash's are, as cut off.
+    const lostRequests = record.lostRequests();
+    if (lostRequests) context.emit('workerRequestsCut', { worker: record.handle, openRequests: lostRequests, reason: 'unexpected-exit' });
   }
   const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready`) : record.startupFailure();
   decideAndRestart(pool, context, record, ended, cause);
@@ -56,9 +61,12 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     const { workerScript, workerArgs, execArgv, env } = context.options;
     // The CLI's workers run its bootstrap with the user's script as their first argument.
     const hint = decision.reason === 'startup-failures' ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS) : undefined;
-    // Counted before this slot is retired, without it.
-    const remainingSlots = pool.activeSlots().filter((other) => other !== slot).length;
-    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs, remainingSlots });
+    // Counted before this slot is retired, without it; serving: their worker is ready (a bad
+    // deploy may be failing on every slot, none ready yet, and the advice must not say they serve).
+    const others = pool.activeSlots().filter((other) => other !== slot);
+    const remainingSlots = others.length;
+    const servingSlots = others.filter((other) => other.current?.state === 'ready').length;
+    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs, remainingSlots, servingSlots, cleanExits: decision.cleanExits });
     pool.retire(slot, error);
     context.emit('crashLoop', {
       slot: slot.index,

@@ -12,9 +12,14 @@ export interface RestartHistory {
   readonly startupFailures: number;
   /** When recent restarts happened (ms), for the `maxRestarts` per `windowMs` limit. */
   readonly restartTimes: readonly number[];
+  /**
+   * Which of `restartTimes` followed an exit with code 0 (no crash: the worker ended its own
+   * process), so that the breaker's message says "exited" for those rather than "crashed".
+   */
+  readonly cleanExitTimes: readonly number[];
 }
 
-export const kFreshHistory: RestartHistory = Object.freeze({ attempt: 0, startupFailures: 0, restartTimes: Object.freeze([]) });
+export const kFreshHistory: RestartHistory = Object.freeze({ attempt: 0, startupFailures: 0, restartTimes: Object.freeze([]), cleanExitTimes: Object.freeze([]) });
 
 /** How the worker being replaced ended. */
 export interface EndedWorker {
@@ -31,11 +36,20 @@ export interface EndedWorker {
    * and counts toward neither `maxStartupFailures` nor `maxRestarts`.
    */
   hasServed: boolean;
+  /** It exited with code 0, no signal: it ended its own process, no crash. Counted all the same (see `decideRestart`). */
+  isCleanExit?: boolean;
 }
 
 export type RestartDecision =
   | { readonly restart: true; readonly delayMs: number; readonly attempt: number; readonly history: RestartHistory }
-  | { readonly restart: false; readonly reason: 'startup-failures' | 'too-many-restarts'; readonly failures: number; readonly history: RestartHistory };
+  | {
+      readonly restart: false;
+      readonly reason: 'startup-failures' | 'too-many-restarts';
+      readonly failures: number;
+      /** How many of `failures` were exits with code 0 (for `too-many-restarts`): said as exits, not crashes. */
+      readonly cleanExits: number;
+      readonly history: RestartHistory;
+    };
 
 /**
  * Is this exit a failed start (it never got going) rather than a crash of a running worker?
@@ -56,29 +70,35 @@ export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartO
  * lived past `min_uptime`, unbounded, each one logged as a crash. Any other worker backs off
  * exponentially (reset after `stableAfterMs` ready), counts toward `maxRestarts` per
  * `windowMs`, and, as a failed start, toward `maxStartupFailures` in a row.
+ *
+ * An exit with code 0 counts as any other: like PM2, which restarts and counts any exit it did
+ * not ask for (its `stop_exit_codes` opt codes out), a worker that keeps ending its own process
+ * is a loop the breaker must stop. Only the words differ: it "exited", it did not crash.
  */
 export function decideRestart(history: RestartHistory, ended: EndedWorker, options: NormalizedRestartOptions, now: number): RestartDecision {
   // Restart times age out of the window in every case, so the record stays small.
   const restartTimes = history.restartTimes.filter((time) => now - time < options.windowMs);
+  const cleanExitTimes = history.cleanExitTimes.filter((time) => now - time < options.windowMs);
   if (ended.wasReady && ended.hasServed) {
-    return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: { attempt: 1, startupFailures: 0, restartTimes } };
+    return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: { attempt: 1, startupFailures: 0, restartTimes, cleanExitTimes } };
   }
   const wasStable = ended.wasReady && ended.readyMs >= options.stableAfterMs;
   const attempt = wasStable ? 0 : history.attempt;
   const startupFailures = isStartupFailure(ended, options) ? (wasStable ? 0 : history.startupFailures) + 1 : 0;
 
   if (startupFailures >= options.maxStartupFailures) {
-    return { restart: false, reason: 'startup-failures', failures: startupFailures, history: { attempt, startupFailures, restartTimes } };
+    return { restart: false, reason: 'startup-failures', failures: startupFailures, cleanExits: 0, history: { attempt, startupFailures, restartTimes, cleanExitTimes } };
   }
   if (restartTimes.length >= options.maxRestarts) {
-    return { restart: false, reason: 'too-many-restarts', failures: restartTimes.length + 1, history: { attempt, startupFailures, restartTimes } };
+    const cleanExits = cleanExitTimes.length + (ended.isCleanExit ? 1 : 0);
+    return { restart: false, reason: 'too-many-restarts', failures: restartTimes.length + 1, cleanExits, history: { attempt, startupFailures, restartTimes, cleanExitTimes } };
   }
   const nextAttempt = attempt + 1;
   return {
     restart: true,
     delayMs: backoffDelay(nextAttempt, options),
     attempt: nextAttempt,
-    history: { attempt: nextAttempt, startupFailures, restartTimes: [...restartTimes, now] },
+    history: { attempt: nextAttempt, startupFailures, restartTimes: [...restartTimes, now], cleanExitTimes: ended.isCleanExit ? [...cleanExitTimes, now] : cleanExitTimes },
   };
 }
 

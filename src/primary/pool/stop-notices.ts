@@ -51,9 +51,11 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     check: isRequestsCutPayload,
     // Once per stop: a second notice (a forged one) must not count the same requests twice.
     when: (record) => isStopping(record) && record.requestsCut === undefined,
-    handle: ({ openRequests, timeoutMs }, record) => {
+    handle: (payload, record) => {
+      const { openRequests, timeoutMs } = payload;
       record.requestsCut = openRequests;
-      emit('workerRequestsCut', timeoutMs === undefined ? { worker: record.handle, openRequests } : { worker: record.handle, openRequests, timeoutMs });
+      if (timeoutMs !== undefined) emit('workerRequestsCut', { worker: record.handle, openRequests, timeoutMs, reason: 'deadline' });
+      else emit('workerRequestsCut', { worker: record.handle, openRequests, reason: isClosedByWorker(payload) ? 'closed' : 'exit' });
     },
   });
   system.register(kScriptCleanupNotice, {
@@ -105,4 +107,13 @@ function gradualDrainStart({ connections, spreadMs }: DrainPayload): { connectio
 
 function isStopping(record: WorkerRecord): boolean {
   return record.state === 'stopping';
+}
+
+/**
+ * The worker closed the requests' connections itself during its stop (`closedByWorker: true`,
+ * worker-lifecycle.ts), rather than exiting with them open: its line says which. Checked here,
+ * the payload's check accepts the field as it accepts any other it does not read.
+ */
+function isClosedByWorker(payload: object): boolean {
+  return (payload as { closedByWorker?: unknown }).closedByWorker === true;
 }

@@ -1,0 +1,58 @@
+/**
+ * The processes a worker started itself (a `child_process.spawn()`, and theirs in turn), ended
+ * when the worker ends as an orphan: its primary is gone, and nobody else would stop them.
+ * PM2 kills a process's tree the same way when it stops it (`treekill`).
+ *
+ * Found by their parent pid in /proc (Linux), read while the worker is still alive: a process
+ * whose parent is the worker, or one of its descendants, was started by it, so nothing else is
+ * touched (not the user's shell, not the primary's other workers, which share the worker's
+ * process group). A process that left the tree (a daemon that double-forked, now a child of
+ * init) is not found, nor are descendants on systems without /proc (macOS, Windows):
+ * docs/supervision.md, "Orphans", says what covers those (systemd's KillMode=control-group, a
+ * container).
+ *
+ * Self-contained (no import, no closure): the watchdog thread runs its source too
+ * (orphan-watchdog.ts).
+ */
+export function killDescendants(rootPid: number, signal: NodeJS.Signals): number {
+  const fs = process.getBuiltinModule('node:fs');
+  const children = new Map<number, number[]>();
+  let entries: string[];
+  try {
+    entries = fs.readdirSync('/proc');
+  } catch {
+    return 0; // no /proc: nothing to find
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = fs.readFileSync(`/proc/${entry}/stat`, 'latin1');
+    } catch {
+      continue; // gone meanwhile
+    }
+    // `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so read after the last ')'.
+    const parentPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    const list = children.get(parentPid);
+    if (list) list.push(Number(entry));
+    else children.set(parentPid, [Number(entry)]);
+  }
+  const found: number[] = [];
+  const queue = [...(children.get(rootPid) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.shift()!;
+    if (pid === rootPid || found.includes(pid)) continue;
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  let killed = 0;
+  for (const pid of found) {
+    try {
+      process.kill(pid, signal);
+      killed++;
+    } catch {
+      // already gone
+    }
+  }
+  return killed;
+}

@@ -37,7 +37,7 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     await expect(long).resolves.toHaveProperty('code', 'ECONNRESET');
     await expect(run.exited(30_000)).resolves.toBe(1);
     expect(run.stderr()).toMatch(
-      /\[cutstop\] WARN worker 1 cut off 1 request still open at its shutdown deadline \(\d+ ms after its stop began\); it exits with code 1\. Raise --shutdown-timeout \(shutdownTimeout in the config file\) if requests take longer workerId=1 workerPid=\d+ slot=0 openRequests=1 timeoutMs=\d+\n/,
+      /\[cutstop\] WARN worker 1 cut off 1 request still open at its shutdown deadline \(\d+ ms after its stop began\); it exits with code 1\. Raise --shutdown-timeout \(shutdownTimeout in the config file\) if requests take longer workerId=1 workerPid=\d+ slot=0 openRequests=1 reason=deadline timeoutMs=\d+\n/,
     );
     expect(run.stderr()).toContain('[cutstop] WARN shutdown complete: 1 worker did not stop cleanly, 1 request cut off graceful=0 failed=1 killed=0 requestsCut=1\n');
   });

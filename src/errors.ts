@@ -249,14 +249,25 @@ export class NoHandlerError extends ClusterKitError {
   override readonly name = 'NoHandlerError';
   readonly code = 'ERR_NO_HANDLER';
 
+  /**
+   * The type of a handler the receiver does define that is within 2 edits of `messageType`
+   * (`pign` for `ping`): most likely a misspelling on one side. Absent when it has none.
+   */
+  declare readonly nearMiss?: string;
+
   constructor(
     readonly messageType: string,
     readonly peer: string,
+    nearMiss?: string,
   ) {
     super(
-      `${capitalize(peer)} has no handler for "${messageType}". Add a method named "_onMessage_${messageType}" ` +
-        'to its class, or answer it from a message listener with respondWith().',
+      nearMiss === undefined
+        ? `${capitalize(peer)} has no handler for "${messageType}". Add a method named "_onMessage_${messageType}" ` +
+            'to its class, or answer it from a message listener with respondWith().'
+        : `${capitalize(peer)} has no handler for "${messageType}", but it has "_onMessage_${nearMiss}": if one of the two ` +
+            `names is misspelt, rename the method "_onMessage_${messageType}" or send "${nearMiss}".`,
     );
+    if (nearMiss !== undefined) this.nearMiss = nearMiss;
   }
 }
 

@@ -9,6 +9,7 @@
 import { NoHandlerError, RemoteError, type ProtocolProblem, type SerializedError } from '../errors.js';
 import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kNoPayload, kNotify, kRecordSize, kReply, kReplyAhead, kRequest, readFrame } from './envelope.js';
 import type { Inbound } from './inbound.js';
+import { peerNearMiss } from './route.js';
 import { isIssuedRequestId, type PendingRequests } from './pending.js';
 
 export interface RecordReceiverParts {
@@ -85,7 +86,7 @@ export class RecordReceiver {
     }
     stats.messagesIn++;
     const peer = this.#parts.describePeer();
-    pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer) : new RemoteError(request.type, peer, error));
+    pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : new RemoteError(request.type, peer, error));
   }
 
   #dropMalformed(problem: ProtocolProblem): void {

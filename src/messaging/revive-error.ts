@@ -17,6 +17,7 @@ import {
   StoreWatchLimitError,
   WorkerExitedError,
 } from '../errors.js';
+import { peerNearMiss } from './route.js';
 
 type Data = Record<string, unknown>;
 
@@ -43,7 +44,7 @@ export function reviveClusterKitError(error: unknown): unknown {
     case 'ERR_MESSAGE_TIMEOUT':
       return new MessageTimeoutError(String(data.messageType), Number(data.timeoutMs), String(data.peer));
     case 'ERR_NO_HANDLER':
-      return new NoHandlerError(String(data.messageType), String(data.peer));
+      return new NoHandlerError(String(data.messageType), String(data.peer), peerNearMiss(data, String(data.messageType)));
     case 'ERR_BACKPRESSURE':
       return new BackpressureError(
         String(data.peer),

@@ -9,6 +9,7 @@
  */
 import { closest, distance } from '../cli/suggest.js';
 import { InvalidStateError, NoHandlerError } from '../errors.js';
+import { checkUserType } from './envelope.js';
 
 /** Prefix of handler method names. */
 export const kHandlerPrefix = '_onMessage_';
@@ -41,9 +42,8 @@ const routingMisses = new WeakSet<Error>();
  * an own field, so it crosses IPC in the error reply's data.
  */
 export function handlerNotFound(type: string, receiver: string, target?: object): NoHandlerError {
-  const error = new NoHandlerError(type, receiver);
   const nearMiss = target === undefined ? undefined : nearMissHandlerType(target, type);
-  if (nearMiss !== undefined) Object.assign(error, { nearMiss });
+  const error = new NoHandlerError(type, receiver, nearMiss);
   routingMisses.add(error);
   return error;
 }
@@ -76,6 +76,17 @@ export function nearMissHandlerType(target: object, type: string): string | unde
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The `nearMiss` a peer's "no handler" reply names, if it is believable: a user message type
+ * within 2 edits of the `type` sent. A peer's reply is untrusted: anything else (another value,
+ * a long text to put in the sender's error message) is dropped, and the error says no more.
+ */
+export function peerNearMiss(data: Record<string, unknown> | undefined, type: string): string | undefined {
+  const nearMiss = data?.nearMiss;
+  if (typeof nearMiss !== 'string' || nearMiss === type || checkUserType(nearMiss) !== undefined) return undefined;
+  return distance(nearMiss.toLowerCase(), type.toLowerCase()) <= 2 ? nearMiss : undefined;
 }
 
 /** True for errors from `handlerNotFound`. */

@@ -110,6 +110,30 @@ describe('failures', () => {
     await expect(primary.send(worker, 'echo', 'still fine')).resolves.toBe('still fine');
   });
 
+  it('names a near-miss handler the receiver does define (a misspelt name on one side), both ways', async () => {
+    class AddingPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+      _onMessage_add(payload: { a: number; b: number }) {
+        return payload.a + payload.b;
+      }
+    }
+    const primary = track(new AddingPrimary(testOptions()));
+    const [worker] = await primary.start();
+    const untyped = primary as unknown as ClusterPrimary;
+    const error = (await untyped.send(worker!, 'eho', {}).catch((e: unknown) => e)) as NoHandlerError;
+    expect(error).toBeInstanceOf(NoHandlerError);
+    expect(error.nearMiss).toBe('echo');
+    expect(error.message).toMatch(/^Worker \d+ \(pid \d+\) has no handler for "eho", but it has "_onMessage_echo": if one of the two names is misspelt, rename the method "_onMessage_eho" or send "echo"\.$/);
+    // Nothing near: the message as before, no field.
+    const far = (await untyped.send(worker!, 'unknownType', {}).catch((e: unknown) => e)) as NoHandlerError;
+    expect(far.nearMiss).toBeUndefined();
+    expect(far.message).toMatch(/Add a method named "_onMessage_unknownType"/);
+    // A worker asking the primary: its NoHandlerError crosses back inside a RemoteError.
+    await expect(primary.send(worker!, 'askPrimary', { type: 'ad', payload: {} })).rejects.toMatchObject({
+      remoteName: 'NoHandlerError',
+      remoteMessage: expect.stringContaining('it has "_onMessage_add"'),
+    });
+  });
+
   it('[F37][F38] rejects with MessageTimeoutError, frees the pending entry and drops the late reply', async () => {
     const { primary, worker } = await startedPrimary();
     const error = await primary.send(worker, 'hang', undefined, { timeoutMs: 100 }).catch((e: unknown) => e);

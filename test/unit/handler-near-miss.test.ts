@@ -1,10 +1,11 @@
 /**
  * A misspelt handler (`_onMessage_pign` defined, 'ping' sent): the receiver names the near miss
- * its class does define, on the error path only. The sender's NoHandlerError does not show it
- * yet (its message is built in src/errors.ts, from the error reply): see the lead's note.
+ * its class does define, on the error path only; the sender's NoHandlerError names it (checked
+ * with real workers in test/integration/messaging.test.ts), and believes a peer's only within
+ * 2 edits of the type it sent.
  */
 import { describe, expect, it } from '@jest/globals';
-import { handlerNotFound, isHandlerNotFound, nearMissHandlerType, routeUserMessage } from '../../src/messaging/route.js';
+import { handlerNotFound, isHandlerNotFound, nearMissHandlerType, peerNearMiss, routeUserMessage } from '../../src/messaging/route.js';
 
 class Base {
   _onMessage_status(): string {
@@ -69,6 +70,16 @@ describe('a near-miss handler', () => {
     expect(isHandlerNotFound(notification)).toBe(true);
     expect(notification).not.toHaveProperty('nearMiss');
     expect(handlerNotFound('ping', 'the receiver')).not.toHaveProperty('nearMiss');
+  });
+});
+
+describe("a peer's near miss", () => {
+  it('is believed only as a user message type within 2 edits of the type sent', () => {
+    expect(peerNearMiss({ nearMiss: 'pign' }, 'ping')).toBe('pign');
+    for (const nearMiss of ['ping', 'something else entirely', '$ping', '', 7, { toString: () => 'pign' }, 'x'.repeat(300), undefined]) {
+      expect(peerNearMiss({ nearMiss }, 'ping')).toBeUndefined();
+    }
+    expect(peerNearMiss(undefined, 'ping')).toBeUndefined();
   });
 });
 

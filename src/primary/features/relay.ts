@@ -60,7 +60,7 @@ function renamed(error: unknown, type: string, destination: WorkerRecord): unkno
   const peer = destination.describe();
   if (error instanceof WorkerExitedError) return new WorkerExitedError(destination.exitDescription(), `before it replied to "${type}"`, { cause: error });
   if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, error.timeoutMs, peer);
-  if (error instanceof NoHandlerError) return new NoHandlerError(type, peer);
+  if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, error.nearMiss);
   if (error instanceof RemoteError) {
     return new RemoteError(type, peer, { name: error.remoteName, message: error.remoteMessage, code: error.remoteCode, stack: error.remoteStack, data: error.data });
   }

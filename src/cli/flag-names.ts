@@ -33,7 +33,7 @@ export function inFlagNames(message: string): string {
     .replace(kBothNames, (_, _option: string, flag: string) => `(${flag})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
     // The primary's line for requests cut off at a worker's shutdown deadline.
-    .replace(/\bRaise the shutdown timeout\b/, 'Raise --shutdown-timeout (shutdownTimeout in the config file)')
+    .replace(/\bRaise the shutdownTimeoutMs option\b/, 'Raise --shutdown-timeout (shutdownTimeout in the config file)')
     .replace(kOptionPhrase, (whole: string, quoted?: string, bare?: string, parenthesized?: string) => {
       if (parenthesized !== undefined) return `(${kFlagOfOption[parenthesized]})`;
       if (quoted !== undefined) return `the ${kFlagOfOption[quoted]} value`;

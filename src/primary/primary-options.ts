@@ -16,6 +16,7 @@ import {
   booleanOption,
   enumOption,
   integerOption,
+  kSafeIntegerRule,
   normalizeOptions,
   numberOption,
   directoryOption,
@@ -397,6 +398,11 @@ export function maxWorkersOption(value: unknown, name = 'maxWorkers'): number {
 /** `number | 'auto'`, resolved to a count from `min` to `maxWorkers` ('auto' is capped by it). */
 export function workerCountOption(value: unknown, name: string, maxWorkers: number, min = 1): number {
   if (value === undefined || value === 'auto') return Math.min(autoWorkerCount(), maxWorkers);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
+    // Name "auto" too: a user who wrote 'max' (PM2's word) or '4' learns both forms.
+    const kind = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
+    throw new InvalidOptionError(name, `"auto" or ${kind} ${kSafeIntegerRule}`, value);
+  }
   const count = integerOption(value, name, 1, { min });
   if (count > maxWorkers) throw new InvalidOptionError(name, `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);
   return count;

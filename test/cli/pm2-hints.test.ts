@@ -141,7 +141,7 @@ describe('flag names in messages from the library', () => {
       'Worker slot 0 crashed 11 times within 60 s (--max-restarts), so it is no longer restarted',
     );
     // Requests cut off at the shutdown deadline: the flag, and the config key, that raise it.
-    expect(inFlagNames('worker 1 cut off 1 request still open at its shutdown deadline (7500 ms after its stop began); it exits with code 1. Raise the shutdown timeout if requests take longer')).toBe(
+    expect(inFlagNames('worker 1 cut off 1 request still open at its shutdown deadline (7500 ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer')).toBe(
       'worker 1 cut off 1 request still open at its shutdown deadline (7500 ms after its stop began); it exits with code 1. Raise --shutdown-timeout (shutdownTimeout in the config file) if requests take longer',
     );
     // The dot is a dot: no other option name matches through it.

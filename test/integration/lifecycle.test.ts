@@ -172,7 +172,7 @@ describe('workers', () => {
 
 describe('bad input', () => {
   it('names the invalid option', () => {
-    expect(() => new ClusterPrimary({ workerCount: -1 })).toThrow('The "workerCount" option must be a non-negative integer at most Number.MAX_SAFE_INTEGER (9007199254740991). Received -1');
+    expect(() => new ClusterPrimary({ workerCount: -1 })).toThrow('The "workerCount" option must be "auto" or a non-negative integer at most Number.MAX_SAFE_INTEGER (9007199254740991). Received -1');
     expect(() => new ClusterPrimary({ shutdownTimeoutMs: -1 })).toThrow(InvalidOptionError);
     expect(() => new ClusterPrimary({ serialization: 'xml' as 'json' })).toThrow('"serialization" option must be one of "json", "advanced"');
     expect(() => new ClusterPrimary({ workerCount: 2, wokerCount: 3 } as object)).toThrow('"wokerCount"');

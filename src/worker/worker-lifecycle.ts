@@ -383,7 +383,11 @@ export class WorkerLifecycle {
     // An orphan's own children would be orphans too, and nobody is left to stop them: told to
     // go (SIGTERM) once `_destroy` had its chance to stop them its own way (kill-descendants.ts).
     const exit = () => {
-      if (options.orphanWatchdog) killDescendants(process.pid, 'SIGTERM');
+      try {
+        if (options.orphanWatchdog) killDescendants(process.pid, 'SIGTERM');
+      } catch {
+        // A runtime without process.getBuiltinModule: the worker still exits.
+      }
       process.exit(0);
     };
     setTimeout(exit, timerDelay(options.destroyTimeoutMs + 250)).unref();

@@ -6,7 +6,8 @@
  * Found by their parent pid in /proc (Linux), read while the worker is still alive: a process
  * whose parent is the worker, or one of its descendants, was started by it, so nothing else is
  * touched (not the user's shell, not the primary's other workers, which share the worker's
- * process group). A process that left the tree (a daemon that double-forked, now a child of
+ * process group), and a child started with `detached: true` (a session of its own) is left to
+ * live on, as Node documents for it. A process that left the tree (a daemon that double-forked, now a child of
  * init) is not found, nor are descendants on systems without /proc (macOS, Windows):
  * docs/supervision.md, "Orphans", says what covers those (systemd's KillMode=control-group, a
  * container).
@@ -17,6 +18,7 @@
 export function killDescendants(rootPid: number, signal: NodeJS.Signals): number {
   const fs = process.getBuiltinModule('node:fs');
   const children = new Map<number, number[]>();
+  const sessions = new Map<number, number>();
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
@@ -31,17 +33,23 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals): number
     } catch {
       continue; // gone meanwhile
     }
-    // `pid (comm) state ppid ...`: comm may hold spaces and parentheses, so read after the last ')'.
-    const parentPid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    // `pid (comm) state ppid pgrp session ...`: comm may hold spaces and parentheses, so read
+    // after the last ')'.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const parentPid = Number(fields[1]);
+    sessions.set(Number(entry), Number(fields[3]));
     const list = children.get(parentPid);
     if (list) list.push(Number(entry));
     else children.set(parentPid, [Number(entry)]);
   }
+  // A child started with `detached: true` leads a session of its own: Node documents it as one
+  // that may go on after its parent, so it (and what it started) is left alone.
+  const rootSession = sessions.get(rootPid);
   const found: number[] = [];
   const queue = [...(children.get(rootPid) ?? [])];
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    if (pid === rootPid || found.includes(pid)) continue;
+    if (pid === rootPid || found.includes(pid) || sessions.get(pid) !== rootSession) continue;
     found.push(pid);
     queue.push(...(children.get(pid) ?? []));
   }

@@ -152,7 +152,8 @@ describe('orphan protection', () => {
     const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), ...(afterStart ? { HARNESS_AFTER_START: afterStart } : {}) });
     const { pid, pids } = await started(harness);
     const children = (await harness.waitForCount('childSpawned', 2)).map((line) => line.pid as number);
-    expect(children.every(isAlive)).toBe(true);
+    const detached = (await harness.waitForCount('detachedSpawned', 2)).map((line) => line.pid as number);
+    expect([...children, ...detached].every(isAlive)).toBe(true);
     // A process of the test's own, in the workers' process group: never touched.
     const bystander = spawn('sleep', ['1000'], { stdio: 'ignore' });
     onCleanup(() => bystander.kill('SIGKILL'));
@@ -161,6 +162,8 @@ describe('orphan protection', () => {
     // Before: both sleep processes lived on, orphans of orphans.
     await waitUntilGone(children, 30_000);
     expect(isAlive(bystander.pid!)).toBe(true);
+    // Started with `detached: true`, to outlive its parent: left alone (the cleanup kills them).
+    expect(detached.every(isAlive)).toBe(true);
   });
 
   it('[F20] the same for replacements, whose watchdog starts with their start-up: killed within 2 s', async () => {

@@ -18,8 +18,14 @@
  * 19): a client may be sending its next request on one at that very moment, and would see a
  * reset. A released socket is closed only after staying idle for `kIdleGraceMs`. A request that
  * arrives meanwhile is answered with `Connection: close`.
+ *
+ * HTTP/2 servers (`http2.createServer()`, `createSecureServer()`) drain the same way by their
+ * own means: a session's turn sends GOAWAY (`session.close()`), which refuses new streams (a
+ * client retries those on a new connection, RFC 9113, 6.8) and lets the streams in flight
+ * finish; a session that opens during the drain is told at once. A request is a stream.
  */
 import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Http2Session, ServerHttp2Stream } from 'node:http2';
 import { Server as NetServer, type Socket } from 'node:net';
 
 /** How long a keep-alive socket must stay idle during a drain before it is closed. */
@@ -55,14 +61,21 @@ export class TrackedServer {
   #isCountingClosed = false;
   /** Responses the worker's own code ended unfinished during its stop (see `closedResponses`). */
   #closedResponses = 0;
+  /** HTTP/2 only: open sessions, each with whether its turn in the drain came (GOAWAY sent). */
+  readonly #sessions = new Map<Http2Session, { isReleased: boolean }>();
+  /** HTTP/2 only: streams open (its requests in flight). */
+  #streams = 0;
+  /** HTTP/2 only: set once the drain began releasing sessions (after its gate, if any). */
+  #isReleasing = false;
 
   constructor(server: NetServer, onChange: () => void = () => {}, onServe: () => void = () => {}) {
     this.#server = server;
     this.#onChange = onChange;
     this.#onServe = onServe;
     const isHttp = isHttpServer(server);
+    const isHttp2 = isHttp2Server(server);
     server.on('connection', (socket: Socket) => {
-      if (!isHttp && !this.#hasServed) this.#served();
+      if (!isHttp && !isHttp2 && !this.#hasServed) this.#served();
       // A socket that arrives during a drain (fed by the primary) has no turn to wait for.
       this.#sockets.set(socket, { responses: new Set(), begun: 0, bytesAtIdle: socket.bytesRead, isReleased: this.#isDraining });
       socket.once('close', () => {
@@ -75,6 +88,10 @@ export class TrackedServer {
       // Prepended so it runs before the application's handler can write the headers.
       server.prependListener('request', (request: IncomingMessage, response: ServerResponse) => this.#onRequest(request, response));
     }
+    if (isHttp2) {
+      server.on('session', (session: Http2Session) => this.#onSession(session));
+      server.prependListener('stream', (stream: ServerHttp2Stream) => this.#onStream(stream));
+    }
   }
 
   get server(): NetServer {
@@ -83,11 +100,15 @@ export class TrackedServer {
 
   /** Open HTTP connections: what a gradual drain releases one at a time (0 for a plain TCP server). */
   get connections(): number {
+    if (isHttp2Server(this.#server)) return this.#sessions.size;
     return isHttpServer(this.#server) ? this.#sockets.size : 0;
   }
 
   /** HTTP requests in flight (the responses not yet finished); for a plain TCP server, its open connections. */
   get openRequests(): number {
+    // A connection without a session (HTTP/1 on an `allowHTTP1` server, a TLS handshake under
+    // way) counts as one, as a plain TCP connection does: its requests are not seen one by one.
+    if (isHttp2Server(this.#server)) return this.#streams + Math.max(0, this.#sockets.size - this.#sessions.size);
     if (!isHttpServer(this.#server)) return this.#sockets.size;
     return this.#responses.size;
   }
@@ -134,7 +155,7 @@ export class TrackedServer {
     // Once per stop: a plain script's close and the stop itself may both ask.
     if (this.#isDraining) return;
     this.#isDraining = true;
-    if (!isHttpServer(this.#server)) return;
+    if (!isHttpServer(this.#server) && !isHttp2Server(this.#server)) return;
     const release = () => this.#releaseInTurns(effectiveSpreadMs(spreadMs, deadline));
     if (releaseGate) void releaseGate.then(release, release);
     else release();
@@ -167,7 +188,9 @@ export class TrackedServer {
    * shutting down, nobody takes these clients over.
    */
   releaseAll(): void {
-    if (!this.#isDraining || !isHttpServer(this.#server)) return;
+    if (!this.#isDraining) return;
+    if (isHttp2Server(this.#server)) for (const [session, state] of this.#sessions) if (!state.isReleased) releaseSession(session, state);
+    if (!isHttpServer(this.#server)) return;
     for (const [socket, state] of this.#sockets) if (!state.isReleased) this.#release(socket, state);
   }
 
@@ -224,6 +247,30 @@ export class TrackedServer {
     }
   }
 
+  /** HTTP/2: a session opened; one that opens once the drain released the others is told to go at once. */
+  #onSession(session: Http2Session): void {
+    const state = { isReleased: false };
+    this.#sessions.set(session, state);
+    session.once('close', () => {
+      this.#sessions.delete(session);
+      this.#onChange();
+    });
+    // One handed over as the drain runs: its first streams, likely on their way already, are
+    // served, as an HTTP/1 connection's first request is; then GOAWAY.
+    if (this.#isReleasing) setTimeout(() => this.#sessions.has(session) && releaseSession(session, state), kIdleGraceMs).unref();
+  }
+
+  /** HTTP/2: a stream (a request) opened; counted until it closes. */
+  #onStream(stream: ServerHttp2Stream): void {
+    if (!this.#hasServed) this.#served();
+    this.#streams++;
+    this.#onChange();
+    stream.once('close', () => {
+      this.#streams--;
+      this.#onChange();
+    });
+  }
+
   /** The first request or connection: said once, then a boolean test per request. */
   #served(): void {
     this.#hasServed = true;
@@ -259,6 +306,16 @@ export class TrackedServer {
    * Each waits for its turn on a timer of its own, unref'd: a turn never keeps the worker alive.
    */
   #releaseInTurns(spreadMs: number): void {
+    if (isHttp2Server(this.#server)) {
+      this.#isReleasing = true;
+      const sessions = [...this.#sessions];
+      sessions.forEach(([session, state], index) => {
+        const delay = (spreadMs * index) / sessions.length;
+        if (delay === 0) releaseSession(session, state);
+        else setTimeout(() => this.#sessions.has(session) && !state.isReleased && releaseSession(session, state), delay).unref();
+      });
+      return;
+    }
     const sockets = [...this.#sockets];
     sockets.forEach(([socket, state], index) => {
       const delay = (spreadMs * index) / sockets.length;
@@ -299,6 +356,20 @@ export class TrackedServer {
  */
 export function effectiveSpreadMs(spreadMs: number, deadline: number): number {
   return Math.max(0, Math.min(spreadMs, (deadline - Date.now()) / 2));
+}
+
+/**
+ * A session's turn in the drain: GOAWAY, and it closes once its streams in flight have ended
+ * (`Http2Session#close()`). A session already closing or destroyed is left as it is.
+ */
+function releaseSession(session: Http2Session, state: { isReleased: boolean }): void {
+  state.isReleased = true;
+  if (!session.closed && !session.destroyed) session.close();
+}
+
+/** http2 servers (h2c and TLS), told apart without loading `node:http2` into every worker. */
+function isHttp2Server(server: NetServer): boolean {
+  return typeof (server as { updateSettings?: unknown }).updateSettings === 'function' && !isHttpServer(server);
 }
 
 /** http and https servers, told apart without loading `node:http` into every worker. */

@@ -164,9 +164,17 @@ describe('a worker that writes below process.send()', () => {
       ['megabytes of messages waiting for bytes that never come', 'bulkNeverComes' as const, 64 * 1024, 400, /\d+ bytes of messages waited for bulk bytes that did not come/],
     ])('%s: the worker is killed and replaced, the primary lives on', async (_, mode, bytes, count, detail) => {
       const { error, worker } = await corruptChannel('json', mode, kMiB, bytes, count);
-      expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bulk-corrupt', peer: `worker ${worker.id} (pid ${worker.pid})` });
-      expect(error.message).toMatch(detail);
-      expect(error.message).toMatch(/broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings/);
+      // Bytes announced that never come while the worker keeps sending: two true accounts race.
+      // The held bytes pass their bound (bulk-corrupt), or, on a loaded machine where its 64 KiB
+      // frames trickle in, the heartbeat sees it talk with bytes owed first (bulk-lost, H86).
+      if (mode === 'bulkNeverComes' && error.reason === 'bulk-lost') {
+        expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', peer: `worker ${worker.id} (pid ${worker.pid})` });
+        expect(error.message).toMatch(/kept sending messages, but the long strings they carry never came on its bulk pipe/);
+      } else {
+        expect(error).toMatchObject({ code: 'ERR_CHANNEL_CORRUPT', reason: 'bulk-corrupt', peer: `worker ${worker.id} (pid ${worker.pid})` });
+        expect(error.message).toMatch(detail);
+        expect(error.message).toMatch(/broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings/);
+      }
       expect(error.message).toMatch(/killed \(SIGKILL\) and the restart policy starts a new one\.$/);
     });
   });

@@ -32,8 +32,9 @@ export interface WorkerOptions {
   /**
    * SIGINT/SIGTERM do not kill the worker: it waits briefly for the primary's instruction (a
    * Ctrl-C reaches every process of the group) and stops gracefully on its own otherwise.
-   * SIGUSR2 (nodemon signals a whole process tree) does not either: one warning line on stderr,
-   * at most one per 10 s, none when the worker's own code listens for it.
+   * SIGUSR2 (nodemon signals a whole process tree) and SIGHUP (a terminal's hangup reaches the
+   * whole process group; the primary reloads the workers on it) do not either: one warning line
+   * on stderr, at most one per 10 s, none when the worker's own code listens for it.
    * @default true
    */
   handleSignals?: boolean;

@@ -62,6 +62,26 @@ describeOnPosix('clusterkit run: stray signals', () => {
     await waitUntilGone([pid!]);
   });
 
+  it('[H104] SIGHUP to the whole process group (a terminal hanging up, kill -HUP -pgid): the workers run on and finish their requests, the primary reloads them, nothing crashes', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '2', '--name', 'hupg'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service hupg started: 2 workers/);
+    const pids = readyPids(run);
+    const slow = [get(`http://127.0.0.1:${port}/?ms=1500`, 30_000), get(`http://127.0.0.1:${port}/?ms=1500`, 30_000)];
+    await run.waitFor(/request \d+\n[^]*request \d+\n/);
+    // Before: every worker died of it (Node's default action) with its request, and was
+    // restarted as a crash while the primary reloaded.
+    process.kill(-run.child.pid!, 'SIGHUP');
+    await run.waitFor(new RegExp(`\\[clusterkit\\] WARN worker \\d+ \\(pid (?:${pids.join('|')})\\): SIGHUP ignored: it reached the worker with its primary's process group`));
+    for (const answer of await Promise.all(slow)) expect(answer.status).toBe(200);
+    await run.waitFor(/\[hupg\] rolling reload complete/);
+    expect(run.output()).not.toMatch(/crashed|exited unexpectedly|cut off/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    await waitUntilGone(pids);
+  });
+
   it('[H69] under a config of several apps, the launcher and each app primary log SIGUSR2 and run on; one SIGINT still stops all', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

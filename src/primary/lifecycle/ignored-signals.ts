@@ -7,7 +7,8 @@
  * ignored. PM2's daemon does the same kind of thing: SIGUSR2 reopens its log files
  * (Unitech/pm2 lib/Daemon.js, `handleSignals`), it never stops the processes.
  *
- * A worker does the same (worker-signals.ts): tools that signal a whole process tree reach it too.
+ * A worker does the same (worker-signals.ts): tools that signal a whole process tree reach it too,
+ * and so does SIGHUP, which a worker ignores as well: see there.
  *
  * Left alone: SIGUSR1 (Node starts its inspector on it and the process lives on), SIGPIPE
  * (Node ignores it), SIGQUIT (Ctrl-\: a deliberate "quit now", as SIGKILL).
@@ -37,9 +38,13 @@ function primaryIgnoredLine(signal: string, since: string): string {
  * ` (3 since the last such line)`). Returns the function that removes the listeners. Does
  * nothing on Windows, which has no such signals.
  */
-export function ignoreSignals(logger: () => Logger | undefined, line: (signal: string, since: string) => string = primaryIgnoredLine): () => void {
+export function ignoreSignals(
+  logger: () => Logger | undefined,
+  line: (signal: string, since: string) => string = primaryIgnoredLine,
+  signals: readonly NodeJS.Signals[] = kIgnoredSignals,
+): () => void {
   if (process.platform === 'win32') return () => {};
-  const listeners = kIgnoredSignals.map((signal) => {
+  const listeners = signals.map((signal) => {
     // Told at most once per 10 s, the signals since added up in a trailing line.
     const warning = new RateLimitedWarning<number>(
       (held, next) => (held ?? 0) + next,

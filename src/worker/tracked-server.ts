@@ -43,6 +43,12 @@ interface SocketState {
   bytesAtIdle: number;
   /** Set once its turn in the drain came: its responses say `Connection: close`. */
   isReleased: boolean;
+  /**
+   * Once the stop counts closed responses (`countClosedResponses()`): whether the client ended
+   * or reset the connection before this side ended it. Undefined while neither happened, and
+   * when this side destroyed it (no 'end' or 'error' comes then).
+   */
+  isPeerFirst?: boolean;
 }
 
 export class TrackedServer {
@@ -77,7 +83,9 @@ export class TrackedServer {
     server.on('connection', (socket: Socket) => {
       if (!isHttp && !isHttp2 && !this.#hasServed) this.#served();
       // A socket that arrives during a drain (fed by the primary) has no turn to wait for.
-      this.#sockets.set(socket, { responses: new Set(), begun: 0, bytesAtIdle: socket.bytesRead, isReleased: this.#isDraining });
+      const state: SocketState = { responses: new Set(), begun: 0, bytesAtIdle: socket.bytesRead, isReleased: this.#isDraining };
+      this.#sockets.set(socket, state);
+      if (this.#isCountingClosed && isHttp) watchWhoEnds(socket, state);
       socket.once('close', () => {
         this.#sockets.delete(socket);
         this.#onChange();
@@ -225,7 +233,12 @@ export class TrackedServer {
    * `socket.destroy()`, a library's own cleanup) and reset the client mid-response.
    */
   countClosedResponses(): void {
+    if (this.#isCountingClosed) return;
     this.#isCountingClosed = true;
+    // Two listeners per open connection, from the stop on: none on the way there. HTTP only: a
+    // plain TCP server has no responses to count, and an 'error' listener would change what an
+    // unhandled socket error does in it.
+    if (isHttpServer(this.#server)) for (const [socket, state] of this.#sockets) watchWhoEnds(socket, state);
   }
 
   /**
@@ -289,8 +302,10 @@ export class TrackedServer {
     this.#responses.add(response);
     this.#onChange();
     response.once('close', () => {
-      // O(1), in the listener every response already has: a cut by the worker's own code.
-      if (this.#isCountingClosed && !response.writableFinished && !socket.readableEnded && !socket.errored) this.#closedResponses++;
+      // O(1), in the listener every response already has: a cut by the worker's own code (it
+      // destroyed or ended the connection first: `socket.end()` is answered by the client's
+      // own end, which must not pass for the client leaving).
+      if (this.#isCountingClosed && !response.writableFinished && state?.isPeerFirst !== true && (state !== undefined || (!socket.readableEnded && !socket.errored))) this.#closedResponses++;
       this.#responses.delete(response);
       this.#onChange();
       if (!state || !this.#sockets.has(socket)) return;
@@ -356,6 +371,28 @@ export class TrackedServer {
  */
 export function effectiveSpreadMs(spreadMs: number, deadline: number): number {
   return Math.max(0, Math.min(spreadMs, (deadline - Date.now()) / 2));
+}
+
+/**
+ * Notes in `state.isPeerFirst` whether the client ended or reset `socket` before this side
+ * ended it: its 'end' (the client's FIN) or 'error' (its reset) coming while this side's
+ * writable end is still open. Called as the stop begins, before any 'shutdown' listener runs:
+ * a connection the client had already ended or reset by then is the client's doing (Node's
+ * HTTP server ends its own side right after the client's end, so the order is lost by then).
+ */
+function watchWhoEnds(socket: Socket, state: SocketState): void {
+  if (socket.readableEnded || socket.errored) {
+    state.isPeerFirst = true;
+    return;
+  }
+  const note = (): void => {
+    state.isPeerFirst ??= !socket.writableEnded && !socket.destroyed;
+    socket.off('end', note);
+    socket.off('error', note);
+  };
+  // Prepended: Node's own 'end' listener ends this side at once (socketOnEnd), before ours.
+  socket.prependListener('end', note);
+  socket.prependListener('error', note);
 }
 
 /**

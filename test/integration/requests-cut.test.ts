@@ -54,10 +54,14 @@ describe('requests cut off at the stop deadline', () => {
     expect(text()).toContain(`[t] WARN worker ${worker!.id} exited with 1 request still open: they were cut off (code in the worker exited before they finished`);
   });
 
-  it('[H94] a shutdown listener that calls server.closeAllConnections() with requests open: a failed stop that names the requests it cut, not a graceful one', async () => {
+  it.each([
+    ['server.closeAllConnections()', '1'],
+    // hostile17: an end (FIN) is answered by the client's own end, which passed for the client leaving.
+    ['socket.end() on each connection', 'end'],
+  ])('[H94] a shutdown listener that calls %s with requests open: a failed stop that names the requests it cut, not a graceful one', async (_how, mode) => {
     const { logger, text } = capturedLogger();
     const port = await freePort();
-    const primary = testPrimary({ env: { PORT: String(port), CLOSE_ON_SHUTDOWN: '1' }, logger }, 'workers/slow-http.ts');
+    const primary = testPrimary({ env: { PORT: String(port), CLOSE_ON_SHUTDOWN: mode }, logger }, 'workers/slow-http.ts');
     const [worker] = await primary.start();
     const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; timeoutMs?: number; reason: string }>(primary, 'workerRequestsCut', 20_000);
     const arrived = record(primary, 'workerMessage');

@@ -3,6 +3,7 @@
  * request to the primary, which runs operations one at a time, so `increment` and
  * `compareAndSet` are atomic across workers.
  */
+import { closest } from '../cli/suggest.js';
 import { describeValue, InvalidArgumentError, MessageTooLargeError } from '../errors.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
@@ -164,7 +165,13 @@ function ephemeralOption(options: StoreWriteOptions | undefined): boolean {
     // A getter or Proxy trap: refused like any other bad option, with what it threw.
     throw new InvalidArgumentError(`Store write options are { ephemeral?: boolean }; reading them threw ${describeError(error)}.`, { cause: error });
   }
-  if (!isObject || keys.some((key) => key !== 'ephemeral') || !(ephemeral === undefined || typeof ephemeral === 'boolean')) {
+  const unknown = keys.find((key) => key !== 'ephemeral');
+  if (unknown !== undefined) {
+    // A misspelt key would otherwise pass for "not ephemeral": say which, and what was meant.
+    const hint = closest(unknown, ['ephemeral']) ? ' (did you mean "ephemeral"?)' : '';
+    throw new InvalidArgumentError(`Store write options are { ephemeral?: boolean }; ${JSON.stringify(unknown.slice(0, 64))} is not one${hint}.`);
+  }
+  if (!isObject || !(ephemeral === undefined || typeof ephemeral === 'boolean')) {
     const received = isObject && ephemeral !== undefined ? `ephemeral: ${describeValue(ephemeral)}` : describeValue(options);
     throw new InvalidArgumentError(`Store write options are { ephemeral?: boolean }. Received ${received}.`);
   }

@@ -92,7 +92,7 @@ describe('shared store', () => {
 
   // Before: the second increment stored Infinity, and notifying the watcher threw on the
   // primary (no `error` listener: exit 1); with a listener, every later read of the key failed.
-  it('[H20] refuses an increment past the largest number before writing: typed error, nothing stored, watchers and reads intact', async () => {
+  it('[H20] refuses an increment past the largest number (or an integer counter past 2^53) before writing: typed error, nothing stored, watchers and reads intact', async () => {
     for (const serialization of ['json', 'advanced'] as const) {
       const primary = testPrimary({ serialization });
       const [worker] = await primary.start();
@@ -116,6 +116,15 @@ describe('shared store', () => {
         expect.objectContaining({ key: 'hits', value: 0, previous: Number.MAX_VALUE }),
       ]);
       expect(changes.map((change) => change.value)).toEqual([Number.MAX_VALUE, 0]);
+      // An integer counter at 2^53 - 1: one more is refused, not silently lost (2^53 + 1 reads as 2^53).
+      primary.store.set('count', Number.MAX_SAFE_INTEGER);
+      expect(() => primary.store.increment('count')).toThrow(/past Number\.MAX_SAFE_INTEGER .*nothing was stored/);
+      primary.store.set('count', 2 ** 53);
+      await expect(op('increment', 'count', 1)).rejects.toMatchObject({ remoteName: 'InvalidArgumentError' });
+      expect(primary.store.get('count')).toBe(2 ** 53);
+      primary.store.delete('count');
+      // A misspelt write option names itself and what was meant, instead of "Received an object".
+      await expect(op('set', 'x', 1, { ephemral: true })).rejects.toMatchObject({ remoteMessage: expect.stringContaining('"ephemral" is not one (did you mean "ephemeral"?)') });
       expect(errors).toEqual([]);
       await primary.shutdown();
     }

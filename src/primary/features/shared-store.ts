@@ -203,6 +203,14 @@ export class SharedStore {
           'Keep counters well under 2^53 (Number.MAX_SAFE_INTEGER) to keep them exact, or store a string for larger values.',
       );
     }
+    // An integer counter past 2^53 loses increments silently (2^53 + 1 reads as 2^53): refused,
+    // as Infinity is, rather than counted wrong.
+    if (Number.isSafeInteger(by) && Number.isInteger(previous ?? 0) && Math.abs(previous ?? 0) <= 2 ** 53 && !Number.isSafeInteger(value)) {
+      throw new InvalidArgumentError(
+        `increment(${describeValue(key)}, ${by}) would store ${value}, past Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}), where integers are no longer exact (adding 1 may change nothing); nothing was stored. ` +
+          'Reset the counter, or store a string (or a BigInt turned into one) for larger values.',
+      );
+    }
     // A number replacing a number takes as many bytes: only a new key needs room.
     const bytes = entry?.bytes ?? key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
     if (entry === undefined) this.#checkRoom(key, bytes, undefined);

@@ -26,6 +26,7 @@ export type {
   WorkerMessageEvent,
   WorkerExitEvent,
   WorkerCrashEvent,
+  UncaughtError,
   WorkerRestartEvent,
   CrashLoopEvent,
   SlotChangeEvent,

@@ -44,6 +44,26 @@ export const kStickyNotice = '$sticky';
  * primary hands it no more and reports it (`stickyRefused`).
  */
 export const kStickyRefusedNotice = '$stickyRefused';
+/**
+ * Worker -> primary, notify: the worker dies of an uncaught exception or an unhandled rejection
+ * (`origin`): the error's name, message, code and first own stack frame, cut to the check's
+ * limits. Sent from the process's 'exit' (written synchronously, exit-flush.ts), only when it
+ * exits with a failure in the turn the error came: a user's 'uncaughtException' handler that
+ * keeps the process alive makes no crash. Once per worker life. Payload `UncaughtError`.
+ */
+export const kCrashNotice = '$crash';
+
+/** How a worker said it died (`$crash`): read by the primary into `workerCrash.error` and the crash messages. */
+export interface UncaughtError {
+  /** `uncaughtException` (a throw nothing caught) or `unhandledRejection` (a promise rejected with no handler). */
+  readonly origin: 'uncaughtException' | 'unhandledRejection';
+  readonly name: string;
+  readonly message: string;
+  readonly code?: string;
+  /** `/srv/api/server.js:12:7`: the first stack frame in the user's code (else in a dependency); absent when none. */
+  readonly location?: string;
+}
+
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
 export const kShutdownRequest = '$shutdown';
 
@@ -211,13 +231,16 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
 /** Longest error name or code, and longest error message or stack, `$initError` accepts. */
 export const kMaxErrorNameLength = 256;
 export const kMaxErrorTextLength = 64 * 1024;
+
+/** Longest error message and location a `$crash` carries: one log line, not the 64 KiB `$initError` allows. */
+export const kMaxCrashTextLength = 1_024;
 
 // The checks. Structure only: the handlers still reject what they cannot serve (an unknown
 // worker name, an empty store key) with an error reply that names the problem.
@@ -247,14 +270,30 @@ export function isInitErrorPayload(payload: unknown): payload is SerializedError
   );
 }
 
+/** `text` cut to `length` characters, ending in `...` when cut. */
+export function cut(text: string, length: number): string {
+  return text.length > length ? `${text.slice(0, length - 3)}...` : text;
+}
+
 /** `error` with its texts cut to what `isInitErrorPayload` accepts, so a long one is not dropped. */
 export function boundInitError(error: SerializedError): SerializedError {
-  const cut = (text: string, length: number) => (text.length > length ? `${text.slice(0, length - 3)}...` : text);
   const bounded: SerializedError = { name: cut(error.name, kMaxErrorNameLength), message: cut(error.message, kMaxErrorTextLength) };
   if (error.code !== undefined) bounded.code = cut(error.code, kMaxErrorNameLength);
   if (error.stack !== undefined) bounded.stack = cut(error.stack, kMaxErrorTextLength);
   if (error.data !== undefined) bounded.data = error.data;
   return bounded;
+}
+
+export function isCrashPayload(payload: unknown): payload is UncaughtError {
+  if (!isRecord(payload) || (payload.origin !== 'uncaughtException' && payload.origin !== 'unhandledRejection')) return false;
+  const { name, message, code, location } = payload;
+  const isText = (value: unknown, length: number) => typeof value === 'string' && value.length <= length;
+  return (
+    isText(name, kMaxErrorNameLength) &&
+    isText(message, kMaxCrashTextLength) &&
+    (code === undefined || isText(code, kMaxErrorNameLength)) &&
+    (location === undefined || isText(location, kMaxCrashTextLength))
+  );
 }
 
 export function isShutdownPayload(payload: unknown): payload is ShutdownPayload {

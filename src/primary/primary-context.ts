@@ -9,6 +9,7 @@ import { kPrimaryToWorkerTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
+import { registerCrashNotice } from './pool/crash-notice.js';
 import { HeldRequests } from './pool/held-requests.js';
 import { protocolErrorReporter } from './pool/protocol-errors.js';
 import { registerStartupNotices } from './pool/startup-notices.js';
@@ -65,5 +66,6 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   registerStartupNotices({ pool, system, emit });
   registerStopNotices({ pool, system, emit });
   registerStickyNotices({ system, emit });
+  registerCrashNotice({ system });
   return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });
 }

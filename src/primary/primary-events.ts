@@ -4,6 +4,8 @@
  */
 import type { Address } from 'node:cluster';
 import type { CrashLoopError, CrashLoopReason, ProtocolError, RemoteError, StoreFullError, StoreWatchLimitError } from '../errors.js';
+import type { UncaughtError } from '../messaging/system-types.js';
+export type { UncaughtError };
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
 import type { StoreChange } from './features/shared-store.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
@@ -68,6 +70,14 @@ export interface WorkerCrashEvent {
    * are not known). Undefined when it tracks no server and was handed no connection unanswered.
    */
   readonly lostRequests?: number;
+  /**
+   * What it died of, when it died of an uncaught exception or an unhandled rejection (`origin`)
+   * and said so before its exit: the error's `name`, `message` (at most 1 024 characters),
+   * `code`, and `location`, the first stack frame in the user's code (`/srv/api.js:12:7`).
+   * The worker's own text, control characters escaped. Absent for other deaths (a signal,
+   * `process.exit(1)`, a native crash) and from workers of older versions.
+   */
+  readonly error?: UncaughtError;
 }
 
 export interface WorkerRestartEvent {

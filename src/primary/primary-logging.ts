@@ -15,6 +15,7 @@ import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
 import type { ShutdownReport } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
+import { describeUncaughtError } from './pool/crash-notice.js';
 
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
@@ -92,7 +93,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
-  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests }) => {
+  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests, error }) => {
     // What its death cut: open at its last heartbeat, and connections it was handed and never took.
     const lost = lostRequests ? `; ${plural(lostRequests, 'request')} cut off (open at its last heartbeat, or handed to it and not taken yet)` : '';
     if (worker.readyAt === undefined) return;
@@ -108,7 +109,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       : hasServed
         ? ', having served: a crash, counted toward no restart limit'
         : '';
-    logger.warn({ ...ids(worker), uptimeMs, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }) }, `worker ${worker.id} crashed ${formatElapsed(readyMs)} after it became ready${counted}${lost}`);
+    // Of what, when the worker said (an uncaught error): its output says it too, but far from
+    // this line. The field names the error (as the logger does an Error's), the line says it.
+    const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
+    logger.warn(
+      { ...ids(worker), uptimeMs, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+      `worker ${worker.id} crashed ${formatElapsed(readyMs)} after it became ready${of}${of && counted ? counted.replace(',', ';') : counted}${lost}`,
+    );
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
     // After a failed start, its line said it all; the retry is a detail.

@@ -22,6 +22,7 @@ import {
   kDestroyFailedNotice,
   kDrainNotice,
   kBulkNotice,
+  kCrashNotice,
   kHelloNotice,
   kInitErrorNotice,
   kPingRequest,
@@ -38,6 +39,7 @@ import { settleWithin } from '../wait.js';
 import { kWatchdogEnv } from '../worker-env.js';
 import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
+import { reportCrashes } from './crash-report.js';
 import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { killDescendants } from './kill-descendants.js';
@@ -132,6 +134,8 @@ export class WorkerLifecycle {
     // connections as soon as the primary reads it is ready, not later.
     if (this.#isSticky) endpoint.notify(kStickyNotice, undefined);
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
+    // What it dies of, if it dies of an uncaught error: the primary's crash line and crash-loop error say it.
+    reportCrashes((crash) => this.#tellPrimary(kCrashNotice, crash));
     if (options.handleSignals) {
       process.on('SIGINT', this.#onSignal);
       process.on('SIGTERM', this.#onSignal);

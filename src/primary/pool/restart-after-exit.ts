@@ -4,6 +4,7 @@
  * Workers stopped on purpose, retired slots and a closed pool are left alone.
  */
 import { CrashLoopError, WorkerExitedError } from '../../errors.js';
+import { describeUncaughtError } from './crash-notice.js';
 import { typeScriptLoaderHint } from './loader-hint.js';
 import { formatElapsed } from '../../duration.js';
 import { toError } from '../../to-error.js';
@@ -32,6 +33,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
       isStartupFailure: startupFailure,
       hasServed: record.hasServed,
       ...(lostRequests === undefined ? {} : { lostRequests }),
+      ...(record.uncaughtError === undefined ? {} : { error: record.uncaughtError }),
     });
   } else {
     // Code 0 is no crash (no `workerCrash`), but a process.exit(0) while serving reset its
@@ -39,7 +41,9 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
     const lostRequests = record.lostRequests();
     if (lostRequests) context.emit('workerRequestsCut', { worker: record.handle, openRequests: lostRequests, reason: 'unexpected-exit' });
   }
-  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready`) : record.startupFailure();
+  // Of what, when it said (`$crash`): the crash-loop error's "Last crash" then names the error and where it was thrown.
+  const of = record.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(record.uncaughtError)}`;
+  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`) : record.startupFailure();
   decideAndRestart(pool, context, record, ended, cause);
 }
 

@@ -8,11 +8,13 @@ import { capitalize } from '../../capitalize.js';
 import { deferred, type Deferred } from '../../deferred.js';
 import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
+import type { UncaughtError } from '../../messaging/system-types.js';
 import type { Slot } from './slot.js';
 import type { ProtocolProblem } from '../../errors.js';
 import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
 
 import { BulkWait } from './bulk-wait.js';
+import { describeUncaughtError } from './crash-notice.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -78,6 +80,8 @@ export class WorkerRecord {
   signal: NodeJS.Signals | null = null;
   /** Why the worker could not start, when known (its `_init` error, spawn error, ready timeout). */
   startupError: Error | undefined;
+  /** What it said it died of (`$crash`: an uncaught exception or unhandled rejection), control characters escaped. */
+  uncaughtError: UncaughtError | undefined;
   /** Armed at fork, cleared when ready or exited. */
   readyTimer: NodeJS.Timeout | undefined;
   /** Armed when the IPC channel closes without an exit; cleared at exit. */
@@ -214,6 +218,8 @@ export class WorkerRecord {
     // A worker that said hello ran a ClusterWorker (clusterkit run's and the service runner's
     // bootstraps do, for scripts with no clusterkit code): its own code exited. One that never
     // did may not create one at all.
+    // Of what, when it said (`$crash`): the error and where it was thrown are then the whole story.
+    if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`);
     const advice = this.hasSaidHello ? 'Check its output for the error.' : 'Check its output for the error; a worker script must create a ClusterWorker and call start().';
     return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`);
   }

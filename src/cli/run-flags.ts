@@ -22,6 +22,7 @@ export const kRunOptions = {
   'shutdown-timeout': { type: 'string' },
   'gradual-drain': { type: 'string' },
   'ready-timeout': { type: 'string' },
+  'wait-ready': { type: 'boolean' },
   'max-memory': { type: 'string' },
   'max-restarts': { type: 'string' },
   'restart-window': { type: 'string' },
@@ -89,6 +90,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     // 0 turns the gradual drain off: a replaced worker releases its connections at once.
     gradualDrainMs: optional(values['gradual-drain'], (value) => parseDuration(value, '--gradual-drain', 'run', 'gradualDrain')),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
+    waitReady: values['wait-ready'],
     maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
     maxRestarts: optional(values['max-restarts'], (value) => parseCount(value, '--max-restarts', 'run')),
     restartWindowMs: optional(values['restart-window'], (value) => parseDuration(value, '--restart-window', 'run')),

@@ -41,6 +41,11 @@ export interface RunSettings {
   /** `--gradual-drain` / `gradualDrain`: the primary's `gradualDrainMs` (0: off); undefined for its default. */
   gradualDrainMs: number | undefined;
   readyTimeoutMs: number | undefined;
+  /**
+   * `--wait-ready` / `waitReady` (PM2's wait_ready): a worker is ready when its script calls
+   * `process.send('ready')`, not when it listens.
+   */
+  waitReady: boolean;
   maxMemoryMb: number | undefined;
   /** The restart policy's settings given (`--max-restarts`...); unset ones keep the library's defaults. */
   restart: RestartSettings;
@@ -64,6 +69,7 @@ export interface RunLayer {
   shutdownTimeoutMs?: number | undefined;
   gradualDrainMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
+  waitReady?: boolean | undefined;
   maxMemoryMb?: number | undefined;
   maxRestarts?: number | undefined;
   restartWindowMs?: number | undefined;
@@ -100,6 +106,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     // `??`, not `||`: a 0 given (off) is a value, and wins over the file's.
     gradualDrainMs: flags.gradualDrainMs ?? base.gradualDrainMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
+    waitReady: flags.waitReady ?? base.waitReady ?? false,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
     restart: definedOnly({
       maxRestarts: flags.maxRestarts ?? base.maxRestarts,

@@ -33,6 +33,7 @@ describe('run settings', () => {
       shutdownTimeoutMs: undefined,
       gradualDrainMs: undefined,
       readyTimeoutMs: undefined,
+      waitReady: false,
       maxMemoryMb: undefined,
       restart: {},
       nodeArgs: ['--a', '--b'],
@@ -52,6 +53,19 @@ describe('run settings', () => {
     expect(mergeRunLayers({ script: '/s.js', isDev: true }, { workers: 3 }, '/')).toMatchObject({ dev: undefined, workers: 3 });
     expect(mergeRunLayers({ script: '/s.js', isDev: false }, {}, '/')).toMatchObject({ dev: false, workers: 'auto' });
     expect(mergeRunLayers(undefined, { script: '/srv/my-api.server.js' }, '/srv')).toMatchObject({ name: 'my-api', cwd: '/srv', watch: undefined, scriptArgs: [] });
+  });
+
+  it('[H102] takes PM2\'s wait_ready as waitReady (config) and --wait-ready (flag over file)', () => {
+    const directory = project({ 'server.js': '' });
+    const file = join(directory, 'clusterkit.config.json');
+    expect(checkConfig({ apps: [{ script: './server.js', waitReady: true }] }, file)[0]!.layer.waitReady).toBe(true);
+    expect(() => checkConfig({ apps: [{ script: './server.js', waitReady: 'yes' }] }, file)).toThrow('"apps[0].waitReady"');
+    expect(() => checkConfig({ apps: [{ script: './server.js', wait_ready: true }] }, file)).toThrow(
+      `${file}: Unknown key "apps[0].wait_ready". PM2's "wait_ready" is "waitReady" here: the script calls process.send('ready') as under PM2`,
+    );
+    expect(mergeRunLayers({ script: '/s.js', waitReady: true }, {}, '/').waitReady).toBe(true);
+    expect(mergeRunLayers({ script: '/s.js' }, { waitReady: true }, '/').waitReady).toBe(true);
+    expect(mergeRunLayers({ script: '/s.js' }, {}, '/').waitReady).toBe(false);
   });
 
   it('checks --env pairs and env files', () => {

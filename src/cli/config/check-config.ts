@@ -27,12 +27,12 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
-  'readyTimeout', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'readyTimeout', 'waitReady', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
 /** What PM2's ecosystem keys are called here. */
 const kPm2Keys: Record<string, string> = {
-  instances: 'workers', node_args: 'nodeArgs', interpreter_args: 'nodeArgs', kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout',
+  instances: 'workers', node_args: 'nodeArgs', interpreter_args: 'nodeArgs', kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout', wait_ready: 'waitReady',
   max_memory_restart: 'maxMemory', ignore_watch: 'ignoreWatch', watch_delay: 'watchDelay', env_file: 'envFile', log_type: 'logFormat',
   max_restarts: 'maxRestarts', min_uptime: 'startupWindow', exec: 'script', interpreterArgs: 'nodeArgs',
 };
@@ -40,6 +40,7 @@ const kPm2Keys: Record<string, string> = {
 /** Where a PM2 key's clusterkit twin means something a little different, what. */
 const kPm2KeyNotes: Record<string, string> = {
   max_restarts: 'the crashes allowed within "restartWindow" (60s) before the worker is no longer restarted, counting only workers that never served a request; PM2 counts only restarts sooner than min_uptime',
+  wait_ready: "the script calls process.send('ready') as under PM2, and a start or reload waits for it within \"readyTimeout\" (PM2's listen_timeout; 30s by default here)",
   min_uptime: 'a worker that dies this soon after it is ready (1s by default) without having served a request failed to start, and "maxStartupFailures" (3) of those in a row stop its restarts',
 };
 
@@ -55,7 +56,6 @@ const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then c
 /** PM2's ecosystem keys that need nothing here, and why. */
 const kPm2KeysWithoutEquivalent: Record<string, string> = {
   exec_mode: 'clusterkit always runs in cluster mode',
-  wait_ready: 'a worker is ready once its server listens (or its top-level code has run)',
   restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served a request restarts after 100 ms',
   exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request (100 ms)',
   autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
@@ -183,6 +183,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     workers: optional(app.workers, (value) => checkWorkers(value, at('workers'))),
     maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
     isDev: optional(app.dev, (value) => checkBoolean(value, at('dev'))),
+    waitReady: optional(app.waitReady, (value) => checkBoolean(value, at('waitReady'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 'gradualDrain')),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),

@@ -46,8 +46,14 @@ export interface AppConfig {
    * once. At most half of `shutdownTimeout` is used. `0` turns it off. @default '1s'
    */
   gradualDrain?: ConfigDuration;
-  /** Time a worker has to start (and listen). @default '30s' */
+  /** Time a worker has to start (and listen; with `waitReady`, to send 'ready'). @default '30s' */
   readyTimeout?: ConfigDuration;
+  /**
+   * PM2's `wait_ready`: a worker is ready (a start or reload waits for it, the worker it
+   * replaces keeps serving) when its script calls `process.send('ready')`, not when it
+   * listens. Within `readyTimeout`, or the worker is a failed start. @default false
+   */
+  waitReady?: boolean;
   /** Replace a worker whose RSS stays above this (the replacement starts first). @default none */
   maxMemory?: ConfigSize;
   /**

@@ -75,6 +75,9 @@ Options:
                               process.send('ready') (PM2's wait_ready), not when it
                               listens; a start or reload waits for it, and connections
                               it is handed before are held until then
+      --health-port <port>    Serve /healthz, /readyz and /metrics there (Kubernetes
+                              probes, Prometheus); from the primary, on its own port
+      --health-host <addr>    The address of --health-port (default: every address)
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)
       --max-restarts <n>      Crashes of one worker slot allowed within --restart-window

@@ -32,7 +32,8 @@ export interface RunSettings {
   script: string;
   scriptArgs: string[];
   name: string;
-  workers: number | 'auto';
+  /** `'max'`: one per core, whatever NODE_ENV says; `'auto'`: one per core or, in development mode, one. */
+  workers: number | 'auto' | 'max';
   /** The ceiling of the worker count (`--max-workers`); undefined for the default. */
   maxWorkers: number | undefined;
   /** `--dev` / `dev`: true or false when given; undefined decides by NODE_ENV (runner/worker-count.ts). */
@@ -46,6 +47,12 @@ export interface RunSettings {
    * `process.send('ready')`, not when it listens.
    */
   waitReady: boolean;
+  /**
+   * `--health-port` / `healthPort`: the primary serves /healthz, /readyz and /metrics there
+   * (`listenHealth()`), on `healthHost` (every address when undefined).
+   */
+  healthPort: number | undefined;
+  healthHost: string | undefined;
   maxMemoryMb: number | undefined;
   /** The restart policy's settings given (`--max-restarts`...); unset ones keep the library's defaults. */
   restart: RestartSettings;
@@ -63,13 +70,15 @@ export interface RunLayer {
   script?: string | undefined;
   scriptArgs?: string[] | undefined;
   name?: string | undefined;
-  workers?: number | 'auto' | undefined;
+  workers?: number | 'auto' | 'max' | undefined;
   maxWorkers?: number | undefined;
   isDev?: boolean | undefined;
   shutdownTimeoutMs?: number | undefined;
   gradualDrainMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
   waitReady?: boolean | undefined;
+  healthPort?: number | undefined;
+  healthHost?: string | undefined;
   maxMemoryMb?: number | undefined;
   maxRestarts?: number | undefined;
   restartWindowMs?: number | undefined;
@@ -107,6 +116,9 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     gradualDrainMs: flags.gradualDrainMs ?? base.gradualDrainMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     waitReady: flags.waitReady ?? base.waitReady ?? false,
+    healthPort: flags.healthPort ?? base.healthPort,
+    // The file's host goes with the file's port: --health-port alone listens everywhere.
+    healthHost: flags.healthPort === undefined ? (flags.healthHost ?? base.healthHost) : flags.healthHost,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
     restart: definedOnly({
       maxRestarts: flags.maxRestarts ?? base.maxRestarts,

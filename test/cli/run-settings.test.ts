@@ -84,7 +84,7 @@ describe('run settings', () => {
     const [app] = checkConfig(config, join(directory, 'clusterkit.config.json'));
     expect(app).toEqual({
       name: 'api',
-      layer: expect.objectContaining({ script: join(directory, 'server.js'), cwd: directory, workers: 'auto', shutdownTimeoutMs: 30_000, maxMemoryMb: 1024, env: { PORT: '3000', DEBUG: 'false' } }),
+      layer: expect.objectContaining({ script: join(directory, 'server.js'), cwd: directory, workers: 'max', shutdownTimeoutMs: 30_000, maxMemoryMb: 1024, env: { PORT: '3000', DEBUG: 'false' } }),
     });
     const file = join(directory, 'clusterkit.config.json');
     // gradualDrain: a duration like the others, and also 0 (off), as a number or a string.

@@ -59,8 +59,8 @@ describe('option values', () => {
   it('parses worker counts: a positive integer, auto, or max', () => {
     expect(parseWorkers('4', '--workers', 'run')).toBe(4);
     expect(parseWorkers('auto', '--workers', 'run')).toBe('auto');
-    expect(parseWorkers('max', '--workers', 'run')).toBe('auto');
-    for (const bad of ['0', '-1', '2.5', 'all', '', '99999999999999999999']) expect(() => parseWorkers(bad, '--workers', 'run')).toThrow('--workers must be a positive integer or "auto"');
+    expect(parseWorkers('max', '--workers', 'run')).toBe('max');
+    for (const bad of ['0', '-1', '2.5', 'all', '', '99999999999999999999']) expect(() => parseWorkers(bad, '--workers', 'run')).toThrow('--workers must be a positive integer, "auto" or "max"');
     expect(parseCount('3', 'The worker count', 'scale')).toBe(3);
     expect(() => parseCount('03x', 'The worker count', 'scale')).toThrow('The worker count must be a positive integer. Received "03x".');
   });

@@ -45,7 +45,7 @@ describe('service runner options', () => {
     [{ workerModule: '' }, 'The "workerModule" option must be a path or a file: URL of the module each worker imports. Received ""'],
     [{ workerModule: new URL('https://example.com/x.js') }, 'The "workerModule" option must be a path or a file: URL. Received "https://example.com/x.js"'],
     [{ workerModule, workers: 0 }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or \'auto\'. Received 0'],
-    [{ workerModule, workers: 'max' }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or \'auto\'. Received "max"'],
+    [{ workerModule, workers: 'max' }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or \'auto\' (PM2\'s \'max\' is \'auto\' here: one per CPU, except one in development mode unless dev: false). Received "max"'],
     [{ workerModule, dev: 'yes' }, 'The "dev" option must be true or false. Received "yes"'],
     [{ workerModule, serviceName: 'a b' }, 'The "serviceName" option must be a cluster name'],
     [{ workerModule, control: true }, 'The "control" option must be false (or left out) when there is no "serviceName" to name the socket. Received true'],

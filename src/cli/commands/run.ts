@@ -44,6 +44,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     dev: settings.dev,
     nodeEnv: settings.env.NODE_ENV ?? process.env.NODE_ENV,
     devOption: '--dev',
+    acceptsMax: true,
     maxWorkers: maxWorkersOption(settings.maxWorkers),
   });
   // A script written for PM2's wait_ready warms up after it listens: said once per cluster.
@@ -91,6 +92,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       if (!settings.waitReady) worker.clusterWorker.process.on('message', (message: unknown) => readyUnheard(message, worker.id));
     },
     logs,
+    health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: '--health-port' },
   }).catch((error: unknown) => exitAfterStartFailure(error, logger));
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {

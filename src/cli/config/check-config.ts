@@ -27,7 +27,7 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
-  'readyTimeout', 'waitReady', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'readyTimeout', 'waitReady', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
 /** What PM2's ecosystem keys are called here. */
@@ -40,6 +40,7 @@ const kPm2Keys: Record<string, string> = {
 /** Where a PM2 key's clusterkit twin means something a little different, what. */
 const kPm2KeyNotes: Record<string, string> = {
   max_restarts: 'the crashes allowed within "restartWindow" (60s) before the worker is no longer restarted, counting only workers that never served a request; PM2 counts only restarts sooner than min_uptime',
+  instances: "'max' runs one worker per core, as in PM2, and so does leaving it out when NODE_ENV=production (otherwise one worker: development mode)",
   wait_ready: "the script calls process.send('ready') as under PM2, and a start or reload waits for it within \"readyTimeout\" (PM2's listen_timeout; 30s by default here)",
   min_uptime: 'a worker that dies this soon after it is ready (1s by default) without having served a request failed to start, and "maxStartupFailures" (3) of those in a row stop its restarts',
 };
@@ -184,6 +185,8 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
     isDev: optional(app.dev, (value) => checkBoolean(value, at('dev'))),
     waitReady: optional(app.waitReady, (value) => checkBoolean(value, at('waitReady'))),
+    healthPort: optional(app.healthPort, (value) => checkPort(value, at('healthPort'))),
+    healthHost: optional(app.healthHost, (value) => checkString(value, at('healthHost'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 'gradualDrain')),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
@@ -244,9 +247,14 @@ function checkBoolean(value: unknown, key: string): boolean {
   return value;
 }
 
-function checkWorkers(value: unknown, key: string): number | 'auto' {
-  if (value === 'auto' || value === 'max') return 'auto';
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer or "auto". Received ${describe(value)}.`);
+function checkWorkers(value: unknown, key: string): number | 'auto' | 'max' {
+  if (value === 'auto' || value === 'max') return value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer, "auto" or "max". Received ${describe(value)}.`);
+  return value;
+}
+
+function checkPort(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65_535) throw new UsageError(`"${key}" must be a port number from 1 to 65535. Received ${describe(value)}.`);
   return value;
 }
 

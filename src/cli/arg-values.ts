@@ -29,7 +29,8 @@ export type ZeroDuration = keyof typeof kZeroDurations;
  * `0.4ms` would silently mean 0.
  */
 export function parseDuration(value: string, flag: string, command: string, zero?: ZeroDuration): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  // A space before the unit, as sizes take ('512 M'): defineConfig's type accepts '5 s' too.
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
   if (!match) throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2m. Received "${value}".`, command);
   const unitMs = kDurationUnits[match[2] ?? 'ms']!;
   // Every unit is a whole number of ms: only the decimals can leave a fraction of one.

@@ -236,6 +236,8 @@ describe('config file errors', () => {
       [{ 'server.mjs': kServer, 'clusterkit.config.json': '{ "apps": [{ "name": "api", "script": "server.mjs" }] }' }, ['run', 'apj'], /"apj" is neither a script nor an app of \S+ \(apps: api\)\./],
       [{}, ['run', '--config', 'none.ts'], /Config file not found: /],
       [{}, ['run'], /^clusterkit: Missing the script to run\. Name one \(clusterkit run server\.js\), or put a clusterkit\.config\.ts in /],
+      // A PM2 user's directory: the ecosystem file is what was meant.
+      [{ 'ecosystem.config.cjs': 'module.exports = { apps: [] };\n' }, ['run'], /^clusterkit: Missing the script to run\. ecosystem\.config\.cjs is here: run its apps with clusterkit run ecosystem\.config\.cjs /],
     ];
     const results = await Promise.all(cases.map(([files, args]) => cli(args, { runtime, cwd: tempProject(files) })));
     results.forEach((result, index) => {

@@ -68,6 +68,20 @@ describe('run settings', () => {
     expect(mergeRunLayers({ script: '/s.js' }, {}, '/').waitReady).toBe(false);
   });
 
+  it('gives PM2\'s node_args the value shape nodeArgs needs, and takes the durations defineConfig\'s type takes', () => {
+    const directory = project({ 'server.js': '' });
+    const file = join(directory, 'clusterkit.config.json');
+    expect(() => checkConfig({ apps: [{ script: './server.js', node_args: '--max-old-space-size=256' }] }, file)).toThrow(
+      `PM2's "node_args" is "nodeArgs" here: an array here, one Node option per entry, as in ['--max-old-space-size=256', '--import=tsx']; PM2 also takes one string.`,
+    );
+    expect(() => checkConfig({ apps: [{ script: './server.js', nodeArgs: '--max-old-space-size=256' }] }, file)).toThrow(
+      `"apps[0].nodeArgs" must be an array of strings, as in ['--max-old-space-size=256', '--import=tsx']. Received "--max-old-space-size=256".`,
+    );
+    // '5 s' type-checks as a ConfigDuration (`${number}s`): run takes it too.
+    const typed = defineConfig({ apps: [{ script: './server.js', shutdownTimeout: '5 s' }] });
+    expect(checkConfig(typed, file)[0]!.layer.shutdownTimeoutMs).toBe(5_000);
+  });
+
   it('checks --env pairs and env files', () => {
     expect(parseEnvFlags(['A=1', 'B=x=y', 'A=2', 'EMPTY='])).toEqual({ A: '2', B: 'x=y', EMPTY: '' });
     expect(() => parseEnvFlags(['=x'])).toThrow('--env must be KEY=VALUE. Received "=x".');

@@ -12,6 +12,8 @@ describe('option values', () => {
     expect(parseDuration('1.5m', '--x', 'run')).toBe(90_000);
     expect(parseDuration('1h', '--x', 'run')).toBe(3_600_000);
     expect(parseDuration('250', '--x', 'run')).toBe(250);
+    // defineConfig's type accepts '5 s' (`${number}s`): so does the parser.
+    expect(parseDuration('5 s', '--x', 'run')).toBe(5_000);
     for (const bad of ['', '10x', 's', '0s', '-1s', '1e3', '0.1ms']) expect(() => parseDuration(bad, '--x', 'run')).toThrow(UsageError);
     expect(() => parseDuration('soon', '--shutdown-timeout', 'run')).toThrow('--shutdown-timeout must be a duration such as 10s, 500ms or 2m. Received "soon".');
     // 0 is a duration, only not one these flags take.

@@ -37,8 +37,15 @@ const kPm2Keys: Record<string, string> = {
   max_restarts: 'maxRestarts', min_uptime: 'startupWindow', exec: 'script', interpreterArgs: 'nodeArgs',
 };
 
+/** Node options, one per entry: what PM2's node_args string becomes. */
+const kNodeArgsExample = "['--max-old-space-size=256', '--import=tsx']";
+const kNodeArgsNote = `an array here, one Node option per entry, as in ${kNodeArgsExample}; PM2 also takes one string`;
+
 /** Where a PM2 key's clusterkit twin means something a little different, what. */
 const kPm2KeyNotes: Record<string, string> = {
+  node_args: kNodeArgsNote,
+  interpreter_args: kNodeArgsNote,
+  interpreterArgs: kNodeArgsNote,
   max_restarts: 'the crashes allowed within "restartWindow" (60s) before the worker is no longer restarted, counting only workers that never served a request; PM2 counts only restarts sooner than min_uptime',
   instances: "'max' runs one worker per core, as in PM2, and so does leaving it out when NODE_ENV=production (otherwise one worker: development mode)",
   wait_ready: "the script calls process.send('ready') as under PM2, and a start or reload waits for it within \"readyTimeout\" (PM2's listen_timeout; 30s by default here)",
@@ -195,12 +202,12 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),
     startupWindowMs: optional(app.startupWindow, (value) => checkDuration(value, at('startupWindow'), 'startupWindow')),
     maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
-    nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'))),
+    nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'), kNodeArgsExample)),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
     env: Object.keys(env).length > 0 ? env : undefined,
     cwd,
     watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd)),
-    ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'))),
+    ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'), "['logs', '*.tmp']")),
     watchDelayMs: optional(app.watchDelay, (value) => checkDuration(value, at('watchDelay'))),
   };
   return { name, layer };
@@ -236,8 +243,9 @@ function checkString(value: unknown, key: string): string {
   return value;
 }
 
-function checkStrings(value: unknown, key: string): string[] {
-  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ['--port', '3000']. Received ${describe(value)}.`);
+/** `example`: a value of that key, so that the advice fits it (Node options are no script args). */
+function checkStrings(value: unknown, key: string, example = "['--port', '3000']"): string[] {
+  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ${example}. Received ${describe(value)}.`);
   if (value.length > kMaxListLength) throw new UsageError(`"${key}" has ${value.length} entries; the limit is ${kMaxListLength}.`);
   return value.map((entry, index) => checkString(entry, `${key}[${index}]`));
 }

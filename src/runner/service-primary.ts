@@ -9,7 +9,7 @@ import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import type { HealthOptions } from '../primary/features/listen-health.js';
-import { ServiceStartError } from '../errors.js';
+import { CrashLoopError, ServiceStartError, WorkerStartupError } from '../errors.js';
 import { readableListenError } from './listen-error.js';
 import { toError } from '../to-error.js';
 import { clusterStatus } from '../control/cluster-status.js';
@@ -44,6 +44,8 @@ export interface ServicePrimarySpec {
   readonly logs?: LogSource | undefined;
   /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
   readonly health?: (HealthOptions & { readonly flag: string }) | undefined;
+  /** Said after a start that failed because a worker was not ready in time (`--wait-ready`'s advice). */
+  readonly readyTimeoutHint?: string | undefined;
 }
 
 /** The running service, in the primary process. */
@@ -161,7 +163,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
     workers = await primary.start();
   } catch (error) {
     service.control?.close();
-    throw describeStartFailure(error, spec.name, loaderHint(spec));
+    throw describeStartFailure(error, spec.name, loaderHint(spec) ?? (isReadyTimeout(error) ? spec.readyTimeoutHint : undefined));
   }
   watchForLostService(primary, spec);
   if (spec.callbacks.onPrimaryStartup) await runCallback(logger, 'onPrimaryStartup', spec.callbacks.onPrimaryStartup, { workerCount: workers.length });
@@ -180,6 +182,11 @@ async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimary
     const reason = toError(readableListenError(error)).message;
     throw new ServiceStartError(spec.name, `its health endpoint (${flag} ${options.port}) could not listen: ${reason}`, { cause: error, hint: `Choose another ${flag}.` });
   }
+}
+
+/** The start failed because the last worker tried was not ready within `readyTimeoutMs`. */
+function isReadyTimeout(error: unknown): boolean {
+  return error instanceof CrashLoopError && error.cause instanceof WorkerStartupError && error.cause.reason === 'ready-timeout';
 }
 
 /** The hint for a TypeScript worker module the workers cannot load. */

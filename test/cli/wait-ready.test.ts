@@ -56,5 +56,6 @@ describe('clusterkit run --wait-ready (PM2 wait_ready)', () => {
     });
     await expect(run.exited()).resolves.toBe(1);
     expect(run.output()).toMatch(/was not ready within 1000 ms/);
+    expect(run.output()).toMatch(/With --wait-ready, a worker is ready only once its script calls process\.send\('ready'\): check that it does, and within --ready-timeout\./);
   });
 });

@@ -92,6 +92,9 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       if (!settings.waitReady) worker.clusterWorker.process.on('message', (message: unknown) => readyUnheard(message, worker.id));
     },
     logs,
+    readyTimeoutHint: settings.waitReady
+      ? "With --wait-ready, a worker is ready only once its script calls process.send('ready'): check that it does, and within --ready-timeout."
+      : undefined,
     health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: '--health-port' },
   }).catch((error: unknown) => exitAfterStartFailure(error, logger));
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));

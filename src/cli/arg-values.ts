@@ -29,7 +29,8 @@ export type ZeroDuration = keyof typeof kZeroDurations;
  * `0.4ms` would silently mean 0.
  */
 export function parseDuration(value: string, flag: string, command: string, zero?: ZeroDuration): number {
-  const match = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(value.trim());
+  // A space before the unit, as sizes take ('512 M'): defineConfig's type accepts '5 s' too.
+  const match = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h)?$/.exec(value.trim());
   if (!match) throw new UsageError(`${flag} must be a duration such as 10s, 500ms or 2m. Received "${value}".`, command);
   const unitMs = kDurationUnits[match[2] ?? 'ms']!;
   // Every unit is a whole number of ms: only the decimals can leave a fraction of one.
@@ -108,12 +109,22 @@ export function checkMemoryLimitMb(mib: number, given: string | number, flag: st
   );
 }
 
-/** A positive integer, or `auto` (also `max`, as PM2 spells it). */
-export function parseWorkers(value: string, flag: string, command: string): number | 'auto' {
-  if (value === 'auto' || value === 'max') return 'auto';
+/** A TCP port, 1 to 65535 (`--health-port`); 0 (any free port) is no use for a probe. */
+export function parsePort(value: string, flag: string, command: string): number {
+  const port = /^\d+$/.test(value) ? Number(value) : Number.NaN;
+  if (!Number.isInteger(port) || port < 1 || port > 65_535) throw new UsageError(`${flag} must be a port number from 1 to 65535. Received "${value}".`, command);
+  return port;
+}
+
+/**
+ * A positive integer, `auto` (one per core, or one in development mode), or `max` (one per
+ * core whatever NODE_ENV says: PM2's meaning of `-i max`).
+ */
+export function parseWorkers(value: string, flag: string, command: string): number | 'auto' | 'max' {
+  if (value === 'auto' || value === 'max') return value;
   // Checked whole here (a count too large to hold exactly too), so that each refusal names "auto".
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
-    throw new UsageError(`${flag} must be a positive integer or "auto". Received "${value}".`, command);
+    throw new UsageError(`${flag} must be a positive integer, "auto" or "max". Received "${value}".`, command);
   }
   return Number(value);
 }

@@ -71,6 +71,13 @@ Options:
                               --shutdown-timeout minus a quarter of it (at most 2s):
                               4s for the default 10s
       --ready-timeout <d>     Time a worker has to start (default: 30s)
+      --wait-ready            A worker is ready when its script calls
+                              process.send('ready') (PM2's wait_ready), not when it
+                              listens; a start or reload waits for it, and connections
+                              it is handed before are held until then
+      --health-port <port>    Serve /healthz, /readyz and /metrics there (Kubernetes
+                              probes, Prometheus); from the primary, on its own port
+      --health-host <addr>    The address of --health-port (default: every address)
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)
       --max-restarts <n>      Crashes of one worker slot allowed within --restart-window

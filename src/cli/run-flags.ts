@@ -6,7 +6,7 @@
  * positionals (`run server.js --watch src lib`) or as `--watch=src`.
  */
 import { resolve } from 'node:path';
-import { parseCount, parseDuration, parseMemoryLimitMb, parseWorkers } from './arg-values.js';
+import { parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { configNameOf } from './config/config-file.js';
 import { parseCommand } from './parse-command.js';
@@ -22,6 +22,9 @@ export const kRunOptions = {
   'shutdown-timeout': { type: 'string' },
   'gradual-drain': { type: 'string' },
   'ready-timeout': { type: 'string' },
+  'wait-ready': { type: 'boolean' },
+  'health-port': { type: 'string' },
+  'health-host': { type: 'string' },
   'max-memory': { type: 'string' },
   'max-restarts': { type: 'string' },
   'restart-window': { type: 'string' },
@@ -64,6 +67,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   const logFormat = values['log-format'];
   if (logFormat !== undefined && logFormat !== 'line' && logFormat !== 'json') throw new UsageError(`--log-format must be "line" or "json". Received "${logFormat}".`, 'run');
   const isWatching = values.watch === true || watchPaths.length > 0;
+  if (values['health-host'] !== undefined && values['health-port'] === undefined) throw new UsageError('--health-host only applies with --health-port.', 'run');
   if (!isWatching && (values['ignore-watch'] !== undefined || values['watch-delay'] !== undefined)) {
     throw new UsageError(`${values['ignore-watch'] ? '--ignore-watch' : '--watch-delay'} only applies with --watch.`, 'run');
   }
@@ -89,6 +93,9 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     // 0 turns the gradual drain off: a replaced worker releases its connections at once.
     gradualDrainMs: optional(values['gradual-drain'], (value) => parseDuration(value, '--gradual-drain', 'run', 'gradualDrain')),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
+    waitReady: values['wait-ready'],
+    healthPort: optional(values['health-port'], (value) => parsePort(value, '--health-port', 'run')),
+    healthHost: values['health-host'],
     maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
     maxRestarts: optional(values['max-restarts'], (value) => parseCount(value, '--max-restarts', 'run')),
     restartWindowMs: optional(values['restart-window'], (value) => parseDuration(value, '--restart-window', 'run')),
@@ -102,7 +109,8 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     ignoreWatch: values['ignore-watch'],
     watchDelayMs: optional(values['watch-delay'], (value) => parseDuration(value, '--watch-delay', 'run')),
   };
-  const singleAppFlags = [...(values.name === undefined ? [] : ['--name']), ...(rest.length > 0 ? ['-- <script args>'] : [])];
+  // Each app is a primary of its own: one port cannot serve two.
+  const singleAppFlags = [...(values.name === undefined ? [] : ['--name']), ...(values['health-port'] === undefined ? [] : ['--health-port']), ...(rest.length > 0 ? ['-- <script args>'] : [])];
   const configPath = configArg?.path ?? optional(values.config, at);
   return {
     layer,

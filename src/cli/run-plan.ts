@@ -10,8 +10,8 @@
  *
  * Everything is checked here, before anything starts: bad input is a usage error (exit 2).
  */
-import { statSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { escapeControlChars } from '../control/control-chars.js';
 import { checkClusterName } from '../control/runtime-dir.js';
@@ -43,7 +43,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   }
   const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath);
   if (configFile === undefined) {
-    if (first === undefined) throw new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
+    if (first === undefined) throw missingScript(invocationDir);
     // Something is there but is not a file (a directory, a device): say what it is.
     const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
     throw present === undefined ? scriptNotFound(first, flags.layer.cwd, invocationDir) : scriptError(present);
@@ -132,4 +132,16 @@ function statOf(path: string) {
   } catch {
     return undefined;
   }
+}
+
+/** PM2's config file names, looked for when nothing says what to run. */
+const kEcosystemFiles = ['ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.json'];
+
+/** No script and no clusterkit config: a PM2 ecosystem file lying here is what was meant. */
+function missingScript(invocationDir: string): UsageError {
+  const ecosystem = kEcosystemFiles.find((name) => existsSync(join(invocationDir, name)));
+  if (ecosystem !== undefined) {
+    return new UsageError(`Missing the script to run. ${ecosystem} is here: run its apps with clusterkit run ${ecosystem} (each PM2 key clusterkit names differently is reported with its name here), or name a script (clusterkit run server.js).`, 'run');
+  }
+  return new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
 }

@@ -32,7 +32,8 @@ export interface RunSettings {
   script: string;
   scriptArgs: string[];
   name: string;
-  workers: number | 'auto';
+  /** `'max'`: one per core, whatever NODE_ENV says; `'auto'`: one per core or, in development mode, one. */
+  workers: number | 'auto' | 'max';
   /** The ceiling of the worker count (`--max-workers`); undefined for the default. */
   maxWorkers: number | undefined;
   /** `--dev` / `dev`: true or false when given; undefined decides by NODE_ENV (runner/worker-count.ts). */
@@ -41,6 +42,17 @@ export interface RunSettings {
   /** `--gradual-drain` / `gradualDrain`: the primary's `gradualDrainMs` (0: off); undefined for its default. */
   gradualDrainMs: number | undefined;
   readyTimeoutMs: number | undefined;
+  /**
+   * `--wait-ready` / `waitReady` (PM2's wait_ready): a worker is ready when its script calls
+   * `process.send('ready')`, not when it listens.
+   */
+  waitReady: boolean;
+  /**
+   * `--health-port` / `healthPort`: the primary serves /healthz, /readyz and /metrics there
+   * (`listenHealth()`), on `healthHost` (every address when undefined).
+   */
+  healthPort: number | undefined;
+  healthHost: string | undefined;
   maxMemoryMb: number | undefined;
   /** The restart policy's settings given (`--max-restarts`...); unset ones keep the library's defaults. */
   restart: RestartSettings;
@@ -58,12 +70,15 @@ export interface RunLayer {
   script?: string | undefined;
   scriptArgs?: string[] | undefined;
   name?: string | undefined;
-  workers?: number | 'auto' | undefined;
+  workers?: number | 'auto' | 'max' | undefined;
   maxWorkers?: number | undefined;
   isDev?: boolean | undefined;
   shutdownTimeoutMs?: number | undefined;
   gradualDrainMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
+  waitReady?: boolean | undefined;
+  healthPort?: number | undefined;
+  healthHost?: string | undefined;
   maxMemoryMb?: number | undefined;
   maxRestarts?: number | undefined;
   restartWindowMs?: number | undefined;
@@ -100,6 +115,10 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     // `??`, not `||`: a 0 given (off) is a value, and wins over the file's.
     gradualDrainMs: flags.gradualDrainMs ?? base.gradualDrainMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
+    waitReady: flags.waitReady ?? base.waitReady ?? false,
+    healthPort: flags.healthPort ?? base.healthPort,
+    // The file's host goes with the file's port: --health-port alone listens everywhere.
+    healthHost: flags.healthPort === undefined ? (flags.healthHost ?? base.healthHost) : flags.healthHost,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
     restart: definedOnly({
       maxRestarts: flags.maxRestarts ?? base.maxRestarts,

@@ -3,13 +3,15 @@
  * script as its first argument. It becomes a ClusterWorker whose `_init` runs the script
  * (so a script that throws is an init failure the primary reports), registers every server
  * the script listens on for draining, and reports ready once the script listens (or its
- * top-level code has finished). A script that listens for SIGINT or SIGTERM stops through its
+ * top-level code has finished); with `--wait-ready`, once the script calls
+ * `process.send('ready')` (PM2's wait_ready, ready-message.ts). A script that listens for SIGINT or SIGTERM stops through its
  * own listeners instead (`useScriptCleanup`). Kept small: it is what every worker loads first.
  */
 import { kRunScriptMarker } from '../runner/run-marker.js';
 import { ServiceWorker } from '../runner/service-worker.js';
 import { useScriptCleanup } from '../worker/script-cleanup.js';
 import { warnOfConfigExport } from './config-export.js';
+import { kWaitReadyEnv, watchReadyMessage } from './ready-message.js';
 import { loadScript } from './script-loader.js';
 
 const script = process.argv[2];
@@ -19,6 +21,12 @@ process.argv.splice(1, 2, script);
 (globalThis as Record<symbol, unknown>)[kRunScriptMarker] = true;
 // A script with its own SIGINT/SIGTERM listeners stops through them, as under PM2.
 useScriptCleanup();
+// `--wait-ready` is told through the environment; the script's environment is as without it.
+const waitsForReady = process.env[kWaitReadyEnv] === '1';
+delete process.env[kWaitReadyEnv];
+// Watched with or without --wait-ready: the message still reaches the primary, which tells a
+// script that sends it without the flag about the flag.
+const scriptReady = watchReadyMessage();
 
 await new ServiceWorker({
   module: { path: script, noun: 'script' },
@@ -31,4 +39,5 @@ await new ServiceWorker({
   requireExports: false,
   trackServers: true,
   readyOnListen: true,
+  readySignal: waitsForReady ? scriptReady : undefined,
 }).start();

@@ -401,7 +401,9 @@ export function workerCountOption(value: unknown, name: string, maxWorkers: numb
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
     // Name "auto" too: a user who wrote 'max' (PM2's word) or '4' learns both forms.
     const kind = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
-    throw new InvalidOptionError(name, `"auto" or ${kind} ${kSafeIntegerRule}`, value);
+    // PM2's 'max' is what 'auto' means here: said so, rather than left to be guessed.
+    const auto = value === 'max' ? `"auto" (PM2's "max" is "auto" here: every CPU this process may use)` : '"auto"';
+    throw new InvalidOptionError(name, `${auto} or ${kind} ${kSafeIntegerRule}`, value);
   }
   const count = integerOption(value, name, 1, { min });
   if (count > maxWorkers) throw new InvalidOptionError(name, `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);

@@ -156,10 +156,11 @@ export interface NormalizedServiceOptions<Module extends object> {
   readonly primaryOptions: Readonly<Omit<PrimaryOptions, 'workerCount'>> & { logger?: Logger | false };
 }
 
-/** A count of workers; a refusal names `'auto'` too, which is accepted (and PM2's `'max'` is not). */
+/** A count of workers; a refusal names `'auto'` too, which is accepted (and PM2's `'max'`, with what to write). */
 function workersOption(value: unknown): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
-  throw new InvalidOptionError('workers', `a positive integer ${kSafeIntegerRule}, or 'auto'`, value);
+  const auto = value === 'max' ? `'auto' (PM2's 'max' is 'auto' here: one per CPU, except one in development mode unless dev: false)` : `'auto'`;
+  throw new InvalidOptionError('workers', `a positive integer ${kSafeIntegerRule}, or ${auto}`, value);
 }
 
 /** @throws InvalidOptionError naming the first invalid option. */

@@ -8,6 +8,10 @@ import { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
+import type { HealthOptions } from '../primary/features/listen-health.js';
+import { CrashLoopError, ServiceStartError, WorkerStartupError } from '../errors.js';
+import { readableListenError } from './listen-error.js';
+import { toError } from '../to-error.js';
 import { clusterStatus } from '../control/cluster-status.js';
 import type { ClusterStatus } from '../control/control-protocol.js';
 import type { ControlServer } from '../control/control-server.js';
@@ -38,6 +42,10 @@ export interface ServicePrimarySpec {
   readonly onWorkerFork?: ((worker: WorkerHandle) => void) | undefined;
   /** The output `clusterkit logs` reads over the control socket (the CLI's log buffer). */
   readonly logs?: LogSource | undefined;
+  /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
+  readonly health?: (HealthOptions & { readonly flag: string }) | undefined;
+  /** Said after a start that failed because a worker was not ready in time (`--wait-ready`'s advice). */
+  readonly readyTimeoutHint?: string | undefined;
 }
 
 /** The running service, in the primary process. */
@@ -146,18 +154,39 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   // Opened before any fork, so a name already in use fails the start before anything runs.
   if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs);
   primary.on('shutdownComplete', () => service.control?.close());
+  // Before any fork too: a port in use fails the start at once, and a startup probe sees
+  // /readyz answer 503 while the workers start, not a refused connection.
+  if (spec.health) await listenServiceHealth(primary, spec, service);
   if (logger) logger.info({ workers: spec.workerCount }, describeWorkerCount(spec.workerCount, spec.workerCountReason));
   let workers: WorkerHandle[];
   try {
     workers = await primary.start();
   } catch (error) {
     service.control?.close();
-    throw describeStartFailure(error, spec.name, loaderHint(spec));
+    throw describeStartFailure(error, spec.name, loaderHint(spec) ?? (isReadyTimeout(error) ? spec.readyTimeoutHint : undefined));
   }
   watchForLostService(primary, spec);
   if (spec.callbacks.onPrimaryStartup) await runCallback(logger, 'onPrimaryStartup', spec.callbacks.onPrimaryStartup, { workerCount: workers.length });
   else if (logger) logStarted(logger, spec, workers, service.controlSocket);
   return service;
+}
+
+async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimarySpec, service: RunningService): Promise<void> {
+  const { flag, ...options } = spec.health!;
+  try {
+    const { address } = await primary.listenHealth(options);
+    const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+    if (spec.logger) spec.logger.info({ healthPort: address.port }, `health endpoint on http://${host}:${address.port}: /healthz, /readyz, /metrics`);
+  } catch (error) {
+    service.control?.close();
+    const reason = toError(readableListenError(error)).message;
+    throw new ServiceStartError(spec.name, `its health endpoint (${flag} ${options.port}) could not listen: ${reason}`, { cause: error, hint: `Choose another ${flag}.` });
+  }
+}
+
+/** The start failed because the last worker tried was not ready within `readyTimeoutMs`. */
+function isReadyTimeout(error: unknown): boolean {
+  return error instanceof CrashLoopError && error.cause instanceof WorkerStartupError && error.cause.reason === 'ready-timeout';
 }
 
 /** The hint for a TypeScript worker module the workers cannot load. */

@@ -6,6 +6,7 @@
  */
 import { WorkerModuleError } from '../errors.js';
 import { ClusterWorker } from '../worker/cluster-worker.js';
+import { holdConnectionsUntil } from './connection-hold.js';
 import { readableListenError } from './listen-error.js';
 import { trackListeningServers, type ListenTracker } from './listen-tracker.js';
 import { checkHasExports, loadModule, type ModuleRef } from './module-loader.js';
@@ -24,6 +25,12 @@ export interface ServiceWorkerSpec<Module extends object> {
    * (a script may end with a top-level `await` that never settles).
    */
   readonly readyOnListen: boolean;
+  /**
+   * Ready when this resolves (`clusterkit run --wait-ready`: the script called
+   * `process.send('ready')`, PM2's wait_ready), not when a server listens. It may come while
+   * the module's top-level code still runs (a top-level `await` that never settles).
+   */
+  readonly readySignal?: Promise<void> | undefined;
   readonly onStartup?: ((info: WorkerStartupInfo<Module>) => void | Promise<void>) | undefined;
   readonly onShutdown?: ((info: WorkerShutdownInfo<Module>) => void | Promise<void>) | undefined;
 }
@@ -45,13 +52,24 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
 
   protected override async _init(): Promise<void> {
     const spec = this.#spec;
-    const tracker = spec.trackServers ? trackListeningServers((server) => this.trackServer(server)) : undefined;
+    const readySignal = spec.readySignal;
+    const tracker = spec.trackServers
+      ? trackListeningServers((server) => {
+          this.trackServer(server);
+          // node:cluster hands a listening worker connections before the script says ready.
+          if (readySignal) holdConnectionsUntil(server, readySignal);
+        })
+      : undefined;
     const loaded = this.#loadAndListen(tracker);
-    if (spec.readyOnListen && tracker) {
-      const first = await Promise.race([loaded.then(() => 'loaded' as const), tracker.firstListening.then(() => 'listening' as const)]);
+    const readyEarly = spec.readySignal ?? (spec.readyOnListen && tracker ? tracker.firstListening : undefined);
+    if (readyEarly) {
+      const first = await Promise.race([loaded.then(() => 'loaded' as const), readyEarly.then(() => 'ready' as const)]);
       // Ready already: a later failure of the module's top-level code crashes the worker, as
       // it would crash a plain `node script.js`, and the primary restarts it.
-      if (first === 'listening') loaded.catch((error: unknown) => process.nextTick(() => { throw error; }));
+      if (first === 'ready') loaded.catch((error: unknown) => process.nextTick(() => { throw error; }));
+      // Loaded and listening, but the script said it warms up first: wait for its word,
+      // bounded by the primary's ready timeout.
+      else if (spec.readySignal) await spec.readySignal;
     } else {
       await loaded;
     }

@@ -45,13 +45,13 @@ describe('clusterkit run <config file>', () => {
     expect(plain).toBe(
       notice('ecosystem.config.cjs', '.config.cjs') +
         `clusterkit: ${join(project, 'ecosystem.config.cjs')}: 3 problems:\n` +
-        `  - Unknown key "apps[0].instances". PM2's "instances" is "workers" here.\n` +
+        `  - Unknown key "apps[0].instances". PM2's "instances" is "workers" here: 'max' runs one worker per core, as in PM2, and so does leaving it out when NODE_ENV=production (otherwise one worker: development mode).\n` +
         `  - Unknown key "apps[0].exec_mode". PM2's "exec_mode" has no equivalent: clusterkit always runs in cluster mode; remove it.\n` +
         `  - Unknown key "apps[0].max_memory_restart". PM2's "max_memory_restart" is "maxMemory" here.\n` +
         'Usage: clusterkit run [<script> | <app>] [options] [-- script args]\nRun "clusterkit run --help" for the options and examples.\n',
     );
     expect(path).toContain(notice('./sub/ecosystem.config.cjs', '.config.cjs'));
-    for (const stderr of [path, inCwd]) expect(stderr).toContain(`clusterkit: ${join(project, 'sub/ecosystem.config.cjs')}: Unknown key "apps[0].instances". PM2's "instances" is "workers" here.\n`);
+    for (const stderr of [path, inCwd]) expect(stderr).toContain(`clusterkit: ${join(project, 'sub/ecosystem.config.cjs')}: Unknown key "apps[0].instances". PM2's "instances" is "workers" here: 'max' runs one worker per core, as in PM2, and so does leaving it out when NODE_ENV=production (otherwise one worker: development mode).\n`);
   });
 
   it('[H64] runs the apps of a config file named in place of a script, each in its own primary, and one app by name after it', async () => {

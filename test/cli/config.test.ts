@@ -140,9 +140,9 @@ describe('clusterkit run --env, --env-file, --cwd', () => {
 describe('config file errors', () => {
   /** [file name, content, what stderr must say after "clusterkit: <file>: "]. Each exits 2 before anything starts. */
   const kBad: Array<[string, string, RegExp]> = [
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "instances": 4 }] }', /^Unknown key "apps\[0\]\.instances"\. PM2's "instances" is "workers" here\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "instances": 4 }] }', /^Unknown key "apps\[0\]\.instances"\. PM2's "instances" is "workers" here: 'max' runs one worker per core.*/],
     ['clusterkit.config.mjs', "export default { apps: [{ script: 'server.mjs', wrkers: 2 }] };", /^Unknown key "apps\[0\]\.wrkers"\. Did you mean "workers"\?/],
-    ['clusterkit.config.ts', "export default { apps: [{ script: 'server.mjs', workers: 0 as number }] };", /^"apps\[0\]\.workers" must be a positive integer or "auto"\. Received 0\./],
+    ['clusterkit.config.ts', "export default { apps: [{ script: 'server.mjs', workers: 0 as number }] };", /^"apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\./],
     ['clusterkit.config.cjs', "module.exports = { apps: [{ script: 'server.mjs', shutdownTimeout: '10x' }] };", /^"apps\[0\]\.shutdownTimeout" must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "env": { "A": { "b": 1 } } }] }', /^"apps\[0\]\.env\.A" must be a string, a number or a boolean\. Received an object\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs" }, { "script": "server.mjs" }] }', /^"apps\[1\]" has the name "server", like "apps\[0\]"; each app needs its own name\./],
@@ -169,7 +169,7 @@ describe('config file errors', () => {
         '^10 problems:\\n' +
           [
             `"apps[0].env.A" must be a string, a number or a boolean. Received 10n (a BigInt).`,
-            `"apps[0].workers" must be a positive integer or "auto". Received 1180591620717411303424n (a BigInt).`,
+            `"apps[0].workers" must be a positive integer, "auto" or "max". Received 1180591620717411303424n (a BigInt).`,
             `"apps[0].maxWorkers" must be a positive integer. Received Symbol(n).`,
             `"apps[0].shutdownTimeout" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received NaN.`,
             `"apps[0].gradualDrain" must be at least 1ms, or 0 to turn it off. Received "0.4ms".`,
@@ -189,7 +189,7 @@ describe('config file errors', () => {
     [
       'clusterkit.config.json',
       '{ "apps": [{ "script": "server.mjs", "instances": 4, "exec_mode": "cluster", "kill_timeout": 5000, "workers": 0 }, { "script": "server.mjs", "name": "b", "readyTimeout": "1x" }] }',
-      /^5 problems:\n  - Unknown key "apps\[0\]\.instances"\. PM2's "instances" is "workers" here\.\n  - Unknown key "apps\[0\]\.exec_mode"\..*\n  - Unknown key "apps\[0\]\.kill_timeout"\..*\n  - "apps\[0\]\.workers" must be a positive integer or "auto"\. Received 0\.\n  - "apps\[1\]\.readyTimeout" must be a duration such as 10s, 500ms or 2m\. Received "1x"\.\n/,
+      /^5 problems:\n  - Unknown key "apps\[0\]\.instances"\. PM2's "instances" is "workers" here: 'max' runs one worker per core.*\n  - Unknown key "apps\[0\]\.exec_mode"\..*\n  - Unknown key "apps\[0\]\.kill_timeout"\..*\n  - "apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\.\n  - "apps\[1\]\.readyTimeout" must be a duration such as 10s, 500ms or 2m\. Received "1x"\.\n/,
     ],
     ['clusterkit.config.json', '{ "services": [] }', /^Unknown key "services"\. Did you mean|^Unknown key "services"\. Known keys: apps\./],
   ];
@@ -236,6 +236,8 @@ describe('config file errors', () => {
       [{ 'server.mjs': kServer, 'clusterkit.config.json': '{ "apps": [{ "name": "api", "script": "server.mjs" }] }' }, ['run', 'apj'], /"apj" is neither a script nor an app of \S+ \(apps: api\)\./],
       [{}, ['run', '--config', 'none.ts'], /Config file not found: /],
       [{}, ['run'], /^clusterkit: Missing the script to run\. Name one \(clusterkit run server\.js\), or put a clusterkit\.config\.ts in /],
+      // A PM2 user's directory: the ecosystem file is what was meant.
+      [{ 'ecosystem.config.cjs': 'module.exports = { apps: [] };\n' }, ['run'], /^clusterkit: Missing the script to run\. ecosystem\.config\.cjs is here: run its apps with clusterkit run ecosystem\.config\.cjs /],
     ];
     const results = await Promise.all(cases.map(([files, args]) => cli(args, { runtime, cwd: tempProject(files) })));
     results.forEach((result, index) => {

@@ -33,6 +33,7 @@ describe('run settings', () => {
       shutdownTimeoutMs: undefined,
       gradualDrainMs: undefined,
       readyTimeoutMs: undefined,
+      waitReady: false,
       maxMemoryMb: undefined,
       restart: {},
       nodeArgs: ['--a', '--b'],
@@ -54,6 +55,33 @@ describe('run settings', () => {
     expect(mergeRunLayers(undefined, { script: '/srv/my-api.server.js' }, '/srv')).toMatchObject({ name: 'my-api', cwd: '/srv', watch: undefined, scriptArgs: [] });
   });
 
+  it('[H102] takes PM2\'s wait_ready as waitReady (config) and --wait-ready (flag over file)', () => {
+    const directory = project({ 'server.js': '' });
+    const file = join(directory, 'clusterkit.config.json');
+    expect(checkConfig({ apps: [{ script: './server.js', waitReady: true }] }, file)[0]!.layer.waitReady).toBe(true);
+    expect(() => checkConfig({ apps: [{ script: './server.js', waitReady: 'yes' }] }, file)).toThrow('"apps[0].waitReady"');
+    expect(() => checkConfig({ apps: [{ script: './server.js', wait_ready: true }] }, file)).toThrow(
+      `${file}: Unknown key "apps[0].wait_ready". PM2's "wait_ready" is "waitReady" here: the script calls process.send('ready') as under PM2`,
+    );
+    expect(mergeRunLayers({ script: '/s.js', waitReady: true }, {}, '/').waitReady).toBe(true);
+    expect(mergeRunLayers({ script: '/s.js' }, { waitReady: true }, '/').waitReady).toBe(true);
+    expect(mergeRunLayers({ script: '/s.js' }, {}, '/').waitReady).toBe(false);
+  });
+
+  it('gives PM2\'s node_args the value shape nodeArgs needs, and takes the durations defineConfig\'s type takes', () => {
+    const directory = project({ 'server.js': '' });
+    const file = join(directory, 'clusterkit.config.json');
+    expect(() => checkConfig({ apps: [{ script: './server.js', node_args: '--max-old-space-size=256' }] }, file)).toThrow(
+      `PM2's "node_args" is "nodeArgs" here: an array here, one Node option per entry, as in ['--max-old-space-size=256', '--import=tsx']; PM2 also takes one string.`,
+    );
+    expect(() => checkConfig({ apps: [{ script: './server.js', nodeArgs: '--max-old-space-size=256' }] }, file)).toThrow(
+      `"apps[0].nodeArgs" must be an array of strings, as in ['--max-old-space-size=256', '--import=tsx']. Received "--max-old-space-size=256".`,
+    );
+    // '5 s' type-checks as a ConfigDuration (`${number}s`): run takes it too.
+    const typed = defineConfig({ apps: [{ script: './server.js', shutdownTimeout: '5 s' }] });
+    expect(checkConfig(typed, file)[0]!.layer.shutdownTimeoutMs).toBe(5_000);
+  });
+
   it('checks --env pairs and env files', () => {
     expect(parseEnvFlags(['A=1', 'B=x=y', 'A=2', 'EMPTY='])).toEqual({ A: '2', B: 'x=y', EMPTY: '' });
     expect(() => parseEnvFlags(['=x'])).toThrow('--env must be KEY=VALUE. Received "=x".');
@@ -70,7 +98,7 @@ describe('run settings', () => {
     const [app] = checkConfig(config, join(directory, 'clusterkit.config.json'));
     expect(app).toEqual({
       name: 'api',
-      layer: expect.objectContaining({ script: join(directory, 'server.js'), cwd: directory, workers: 'auto', shutdownTimeoutMs: 30_000, maxMemoryMb: 1024, env: { PORT: '3000', DEBUG: 'false' } }),
+      layer: expect.objectContaining({ script: join(directory, 'server.js'), cwd: directory, workers: 'max', shutdownTimeoutMs: 30_000, maxMemoryMb: 1024, env: { PORT: '3000', DEBUG: 'false' } }),
     });
     const file = join(directory, 'clusterkit.config.json');
     // gradualDrain: a duration like the others, and also 0 (off), as a number or a string.

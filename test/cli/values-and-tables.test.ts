@@ -12,6 +12,8 @@ describe('option values', () => {
     expect(parseDuration('1.5m', '--x', 'run')).toBe(90_000);
     expect(parseDuration('1h', '--x', 'run')).toBe(3_600_000);
     expect(parseDuration('250', '--x', 'run')).toBe(250);
+    // defineConfig's type accepts '5 s' (`${number}s`): so does the parser.
+    expect(parseDuration('5 s', '--x', 'run')).toBe(5_000);
     for (const bad of ['', '10x', 's', '0s', '-1s', '1e3', '0.1ms']) expect(() => parseDuration(bad, '--x', 'run')).toThrow(UsageError);
     expect(() => parseDuration('soon', '--shutdown-timeout', 'run')).toThrow('--shutdown-timeout must be a duration such as 10s, 500ms or 2m. Received "soon".');
     // 0 is a duration, only not one these flags take.
@@ -59,8 +61,8 @@ describe('option values', () => {
   it('parses worker counts: a positive integer, auto, or max', () => {
     expect(parseWorkers('4', '--workers', 'run')).toBe(4);
     expect(parseWorkers('auto', '--workers', 'run')).toBe('auto');
-    expect(parseWorkers('max', '--workers', 'run')).toBe('auto');
-    for (const bad of ['0', '-1', '2.5', 'all', '', '99999999999999999999']) expect(() => parseWorkers(bad, '--workers', 'run')).toThrow('--workers must be a positive integer or "auto"');
+    expect(parseWorkers('max', '--workers', 'run')).toBe('max');
+    for (const bad of ['0', '-1', '2.5', 'all', '', '99999999999999999999']) expect(() => parseWorkers(bad, '--workers', 'run')).toThrow('--workers must be a positive integer, "auto" or "max"');
     expect(parseCount('3', 'The worker count', 'scale')).toBe(3);
     expect(() => parseCount('03x', 'The worker count', 'scale')).toThrow('The worker count must be a positive integer. Received "03x".');
   });

@@ -4,6 +4,7 @@
  * when the count is left out; the decision and its reason are logged once in every case.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { autoWorkerCount } from '../../src/primary/pool/cpu-limit.js';
 import { freePort } from '../helpers/ports.js';
 import { cleanUpCli, readyPids, runtimeDir, startCli } from './cli-process.js';
 
@@ -26,9 +27,18 @@ describe('clusterkit run: how many workers', () => {
     expect(readyPids(explicit)).toHaveLength(2);
     expect(explicit.stderr().match(/\[explicit\] starting 2 workers: the configured count workers=2\n/g)).toHaveLength(1);
     expect(readyPids(dev)).toHaveLength(1);
-    expect(dev.stderr().match(/\[dev\] starting 1 worker: development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count, for more workers=1\n/g)).toHaveLength(1);
+    expect(dev.stderr().match(/\[dev\] starting 1 worker: development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count \("max": one per CPU\), for more workers=1\n/g)).toHaveLength(1);
     expect(production.stderr()).toMatch(/\[prod\] starting \d+ workers?: one per CPU workers=\d+\n/);
     for (const run of [explicit, dev, production]) process.kill(run.child.pid!, 'SIGTERM');
     await Promise.all([explicit, dev, production].map((run) => expect(run.exited()).resolves.toBe(0)));
+  });
+
+  it('runs one worker per CPU for an explicit "max" (PM2\'s -i max), whatever NODE_ENV says', async () => {
+    const perCpu = autoWorkerCount();
+    const flag = await started('maxflag', ['-w', 'max'], { NODE_ENV: 'development' });
+    expect(readyPids(flag)).toHaveLength(perCpu);
+    expect(flag.stderr()).toContain(`[maxflag] starting ${perCpu} worker${perCpu === 1 ? '' : 's'}: one per CPU ("max") workers=${perCpu}\n`);
+    process.kill(flag.child.pid!, 'SIGTERM');
+    await expect(flag.exited()).resolves.toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { InvalidOptionError } from '../../src/index.js';
+import { ClusterPrimary, InvalidOptionError } from '../../src/index.js';
 import { normalizeServiceOptions } from '../../src/runner/service-options.js';
 
 const workerModule = '/srv/api/server.js';
@@ -13,6 +13,12 @@ describe('service runner options', () => {
     expect(() => normalizeServiceOptions({ workerModule, workers: 3, dev: true })).toThrow('The "dev" option must be left out when "workers" is a number');
     expect(normalizeServiceOptions({ workerModule: new URL('file:///srv/api/app.ts'), serviceName: 'api' })).toMatchObject({ modulePath: '/srv/api/app.ts', displayName: 'api', control: true });
     expect(normalizeServiceOptions({ workerModule: 'server.js' }).modulePath).toBe(`${process.cwd()}/server.js`);
+  });
+
+  it('refuses the library\'s workerCount: "max" saying it is "auto" here (PM2\'s word)', () => {
+    expect(() => new ClusterPrimary({ workerCount: 'max' as never })).toThrow(
+      `The "workerCount" option must be "auto" (PM2's "max" is "auto" here: every CPU this process may use) or a non-negative integer`,
+    );
   });
 
   it('always honours an explicit count; NODE_ENV decides development mode only for an unset or "auto" count', () => {
@@ -45,7 +51,7 @@ describe('service runner options', () => {
     [{ workerModule: '' }, 'The "workerModule" option must be a path or a file: URL of the module each worker imports. Received ""'],
     [{ workerModule: new URL('https://example.com/x.js') }, 'The "workerModule" option must be a path or a file: URL. Received "https://example.com/x.js"'],
     [{ workerModule, workers: 0 }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or \'auto\'. Received 0'],
-    [{ workerModule, workers: 'max' }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or \'auto\'. Received "max"'],
+    [{ workerModule, workers: 'max' }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or \'auto\' (PM2\'s \'max\' is \'auto\' here: one per CPU, except one in development mode unless dev: false). Received "max"'],
     [{ workerModule, dev: 'yes' }, 'The "dev" option must be true or false. Received "yes"'],
     [{ workerModule, serviceName: 'a b' }, 'The "serviceName" option must be a cluster name'],
     [{ workerModule, control: true }, 'The "control" option must be false (or left out) when there is no "serviceName" to name the socket. Received true'],

@@ -16,6 +16,7 @@ import { dropOwnEnv } from '../own-env.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
 import { pipeWorkerOutput } from '../output-prefix.js';
+import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import type { RunSettings } from '../run-settings.js';
 import { watchAndReload } from '../watch/watch-reload.js';
 
@@ -43,8 +44,21 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     dev: settings.dev,
     nodeEnv: settings.env.NODE_ENV ?? process.env.NODE_ENV,
     devOption: '--dev',
+    acceptsMax: true,
     maxWorkers: maxWorkersOption(settings.maxWorkers),
   });
+  // A script written for PM2's wait_ready warms up after it listens: said once per cluster.
+  let isReadyToldOf = false;
+  const readyUnheard = (message: unknown, workerId: number): void => {
+    if (message !== kReadyMessage || isReadyToldOf) return;
+    isReadyToldOf = true;
+    logger.warn(
+      { worker: workerId },
+      `worker ${workerId}'s script called process.send('ready') (PM2's wait_ready), but each worker was counted ready when it listened: ` +
+        `a start or reload does not wait for that message. Run with --wait-ready (config: waitReady: true) to wait for it; ` +
+        `or listen only once the script can serve.`,
+    );
+  };
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
@@ -58,7 +72,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       workerArgs: [settings.script, ...settings.scriptArgs],
       execArgv: [...process.execArgv, ...settings.nodeArgs],
       silent: true,
-      env: workerEnv.env,
+      // worker-main takes it out of the script's environment.
+      env: settings.waitReady ? { ...workerEnv.env, [kWaitReadyEnv]: '1' } : workerEnv.env,
       // PM2's variable for the worker's instance number, unless --env or the config sets it.
       instanceVar: 'NODE_APP_INSTANCE',
       // An app started with others handles its signals through the launcher link.
@@ -74,8 +89,13 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
       pipeWorkerOutput({ id: worker.id, slot: worker.slot, stdout, stderr }, settings.name, settings.logFormat, (entry) => logs.add(entry));
+      if (!settings.waitReady) worker.clusterWorker.process.on('message', (message: unknown) => readyUnheard(message, worker.id));
     },
     logs,
+    readyTimeoutHint: settings.waitReady
+      ? "With --wait-ready, a worker is ready only once its script calls process.send('ready'): check that it does, and within --ready-timeout."
+      : undefined,
+    health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: '--health-port' },
   }).catch((error: unknown) => exitAfterStartFailure(error, logger));
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {

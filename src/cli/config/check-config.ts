@@ -27,19 +27,28 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
-  'readyTimeout', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'readyTimeout', 'waitReady', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
 /** What PM2's ecosystem keys are called here. */
 const kPm2Keys: Record<string, string> = {
-  instances: 'workers', node_args: 'nodeArgs', interpreter_args: 'nodeArgs', kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout',
+  instances: 'workers', node_args: 'nodeArgs', interpreter_args: 'nodeArgs', kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout', wait_ready: 'waitReady',
   max_memory_restart: 'maxMemory', ignore_watch: 'ignoreWatch', watch_delay: 'watchDelay', env_file: 'envFile', log_type: 'logFormat',
   max_restarts: 'maxRestarts', min_uptime: 'startupWindow', exec: 'script', interpreterArgs: 'nodeArgs',
 };
 
+/** Node options, one per entry: what PM2's node_args string becomes. */
+const kNodeArgsExample = "['--max-old-space-size=256', '--import=tsx']";
+const kNodeArgsNote = `an array here, one Node option per entry, as in ${kNodeArgsExample}; PM2 also takes one string`;
+
 /** Where a PM2 key's clusterkit twin means something a little different, what. */
 const kPm2KeyNotes: Record<string, string> = {
+  node_args: kNodeArgsNote,
+  interpreter_args: kNodeArgsNote,
+  interpreterArgs: kNodeArgsNote,
   max_restarts: 'the crashes allowed within "restartWindow" (60s) before the worker is no longer restarted, counting only workers that never served a request; PM2 counts only restarts sooner than min_uptime',
+  instances: "'max' runs one worker per core, as in PM2, and so does leaving it out when NODE_ENV=production (otherwise one worker: development mode)",
+  wait_ready: "the script calls process.send('ready') as under PM2, and a start or reload waits for it within \"readyTimeout\" (PM2's listen_timeout; 30s by default here)",
   min_uptime: 'a worker that dies this soon after it is ready (1s by default) without having served a request failed to start, and "maxStartupFailures" (3) of those in a row stop its restarts',
 };
 
@@ -55,7 +64,6 @@ const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then c
 /** PM2's ecosystem keys that need nothing here, and why. */
 const kPm2KeysWithoutEquivalent: Record<string, string> = {
   exec_mode: 'clusterkit always runs in cluster mode',
-  wait_ready: 'a worker is ready once its server listens (or its top-level code has run)',
   restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served a request restarts after 100 ms',
   exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request (100 ms)',
   autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
@@ -183,6 +191,9 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     workers: optional(app.workers, (value) => checkWorkers(value, at('workers'))),
     maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
     isDev: optional(app.dev, (value) => checkBoolean(value, at('dev'))),
+    waitReady: optional(app.waitReady, (value) => checkBoolean(value, at('waitReady'))),
+    healthPort: optional(app.healthPort, (value) => checkPort(value, at('healthPort'))),
+    healthHost: optional(app.healthHost, (value) => checkString(value, at('healthHost'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 'gradualDrain')),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
@@ -191,12 +202,12 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),
     startupWindowMs: optional(app.startupWindow, (value) => checkDuration(value, at('startupWindow'), 'startupWindow')),
     maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
-    nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'))),
+    nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'), kNodeArgsExample)),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
     env: Object.keys(env).length > 0 ? env : undefined,
     cwd,
     watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd)),
-    ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'))),
+    ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'), "['logs', '*.tmp']")),
     watchDelayMs: optional(app.watchDelay, (value) => checkDuration(value, at('watchDelay'))),
   };
   return { name, layer };
@@ -232,8 +243,9 @@ function checkString(value: unknown, key: string): string {
   return value;
 }
 
-function checkStrings(value: unknown, key: string): string[] {
-  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ['--port', '3000']. Received ${describe(value)}.`);
+/** `example`: a value of that key, so that the advice fits it (Node options are no script args). */
+function checkStrings(value: unknown, key: string, example = "['--port', '3000']"): string[] {
+  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ${example}. Received ${describe(value)}.`);
   if (value.length > kMaxListLength) throw new UsageError(`"${key}" has ${value.length} entries; the limit is ${kMaxListLength}.`);
   return value.map((entry, index) => checkString(entry, `${key}[${index}]`));
 }
@@ -243,9 +255,14 @@ function checkBoolean(value: unknown, key: string): boolean {
   return value;
 }
 
-function checkWorkers(value: unknown, key: string): number | 'auto' {
-  if (value === 'auto' || value === 'max') return 'auto';
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer or "auto". Received ${describe(value)}.`);
+function checkWorkers(value: unknown, key: string): number | 'auto' | 'max' {
+  if (value === 'auto' || value === 'max') return value;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) throw new UsageError(`"${key}" must be a positive integer, "auto" or "max". Received ${describe(value)}.`);
+  return value;
+}
+
+function checkPort(value: unknown, key: string): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65_535) throw new UsageError(`"${key}" must be a port number from 1 to 65535. Received ${describe(value)}.`);
   return value;
 }
 

@@ -31,7 +31,10 @@ export interface AppConfig {
   envFile?: string;
   /** The app's working directory, relative to the config file's directory. @default the config file's directory */
   cwd?: string;
-  /** Number of workers; `'auto'` (or `'max'`) is one per core. @default 'auto' */
+  /**
+   * Number of workers, always honoured; `'max'`: one per core (PM2's `instances: 'max'`);
+   * `'auto'`: one per core, or one in development mode (`NODE_ENV` not `production`). @default 'auto'
+   */
   workers?: number | 'auto' | 'max';
   /** The most workers the app may run (`workers`, `clusterkit scale`). @default 4 × the CPUs, at least 64 */
   maxWorkers?: number;
@@ -46,8 +49,22 @@ export interface AppConfig {
    * once. At most half of `shutdownTimeout` is used. `0` turns it off. @default '1s'
    */
   gradualDrain?: ConfigDuration;
-  /** Time a worker has to start (and listen). @default '30s' */
+  /** Time a worker has to start (and listen; with `waitReady`, to send 'ready'). @default '30s' */
   readyTimeout?: ConfigDuration;
+  /**
+   * PM2's `wait_ready`: a worker is ready (a start or reload waits for it, the worker it
+   * replaces keeps serving) when its script calls `process.send('ready')`, not when it
+   * listens. Within `readyTimeout`, or the worker is a failed start. @default false
+   */
+  waitReady?: boolean;
+  /**
+   * A port where the primary serves `/healthz` (liveness), `/readyz` (readiness: a ready
+   * worker, not shutting down) and `/metrics` (Prometheus), for Kubernetes probes and scrapes.
+   * @default none
+   */
+  healthPort?: number;
+  /** The address of `healthPort` (`'127.0.0.1'` for this machine only). @default every address */
+  healthHost?: string;
   /** Replace a worker whose RSS stays above this (the replacement starts first). @default none */
   maxMemory?: ConfigSize;
   /**

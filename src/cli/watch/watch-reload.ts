@@ -145,7 +145,8 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   });
   await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
   const shown = settings.paths.map((path) => relative(cwd, path) || '.').join(', ');
-  const ignoring = ['node_modules', 'dot entries', '*.log', ...settings.ignore].join(', ');
+  // Each once: an ignoreWatch copied from PM2 often repeats node_modules.
+  const ignoring = [...new Set(['node_modules', 'dot entries', '*.log', ...settings.ignore])].join(', ');
   logger.info({}, `watching ${shown} (ignoring ${ignoring}); a change reloads the workers with no downtime`);
   return async () => {
     isClosed = true;

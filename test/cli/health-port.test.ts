@@ -1,0 +1,49 @@
+import { createServer } from 'node:net';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { cleanUpCli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => {
+  cleanUpCli();
+});
+
+async function get(port: number, path: string): Promise<{ status: number; body: string }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+  return { status: response.status, body: await response.text() };
+}
+
+describe('clusterkit run --health-port', () => {
+  it('serves /healthz, /readyz and /metrics from the primary, on its own port', async () => {
+    const runtime = runtimeDir();
+    const healthPort = await freePort();
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '2', '--name', 'probed', '--health-port', String(healthPort), '--health-host', '127.0.0.1'], {
+      runtime,
+      env: { PORT: String(await freePort()) },
+    });
+    await run.waitFor(new RegExp(`health endpoint on http://127\\.0\\.0\\.1:${healthPort}: /healthz, /readyz, /metrics`));
+    await run.waitFor(/service probed started: 2 workers/);
+    expect(await get(healthPort, '/healthz')).toMatchObject({ status: 200 });
+    const ready = await get(healthPort, '/readyz');
+    expect(ready.status).toBe(200);
+    expect(JSON.parse(ready.body)).toMatchObject({ readyWorkers: 2 });
+    const metrics = await get(healthPort, '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.body).toMatch(/^clusterkit_/m);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('fails the start before any worker runs when the port is taken, naming the flag', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const port = (taken.address() as { port: number }).port;
+      const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'clash', '--health-port', String(port), '--health-host', '127.0.0.1'], { runtime: runtimeDir() });
+      await expect(run.exited()).resolves.toBe(1);
+      expect(run.output()).toMatch(new RegExp(`its health endpoint \\(--health-port ${port}\\) could not listen: listen EADDRINUSE: port ${port} .* is already in use`));
+      expect(run.output()).not.toMatch(/\[clash:1\]/);
+    } finally {
+      taken.close();
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { killSpawned, spawnScript } from '../helpers/spawn.js';
+import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => {
+  killSpawned();
+  cleanUpCli();
+});
+
+const kScript = 'test/fixtures/cli-wait-ready.mjs';
+
+describe('clusterkit run --wait-ready (PM2 wait_ready)', () => {
+  it('[H102] starts and reloads only once each worker has sent process.send("ready"): no 503 under load', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', kScript, '-w', '2', '--name', 'warmup', '--wait-ready'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service warmup started: 2 workers/);
+    // Started means warm: the load that follows meets no 503 (checked below).
+    const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '4', '/'] });
+    await client.waitFor(/^served \d+$/m);
+    const result = await cli(['reload', 'warmup'], { runtime });
+    expect(result).toMatchObject({ code: 0, stdout: 'reloaded warmup: 2 workers replaced, no request cut off\n' });
+    client.child.kill('SIGTERM');
+    const [line] = await client.waitFor(/\{.*\}/);
+    const load = JSON.parse(line) as { ok: number; failed: number; errors: Record<string, number> };
+    expect(load.errors).toEqual({});
+    expect(load.failed).toBe(0);
+    expect(load.ok).toBeGreaterThan(0);
+    // The 'ready' messages were PM2's, not a fault: no worker was killed for them.
+    expect(run.output()).not.toMatch(/protocol|malformed|restarting/i);
+    expect(run.output()).not.toMatch(/process\.send\('ready'\)/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H102] without --wait-ready, a script that sends "ready" gets one line naming the flag, for the whole cluster', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', kScript, '-w', '2', '--name', 'unheard'], { runtime, env: { PORT: String(await freePort()), WARM_MS: '0' } });
+    await run.waitFor(/service unheard started: 2 workers/);
+    await run.waitFor(/(\] warm \d+[\s\S]*){2}/);
+    // The worker's channel is ordered: its 'ready' reaches the primary before its stop does.
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    const lines = run.output().split('\n').filter((text) => text.includes("process.send('ready')"));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/--wait-ready/);
+    expect(lines[0]).toMatch(/waitReady: true/);
+  });
+
+  it('[H102] a worker that never sends "ready" with --wait-ready is a failed start within --ready-timeout', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'silent', '--wait-ready', '--ready-timeout', '1s', '--max-startup-failures', '1'], {
+      runtime,
+      env: { PORT: String(await freePort()), WARM_MS: '600000' },
+    });
+    await expect(run.exited()).resolves.toBe(1);
+    expect(run.output()).toMatch(/was not ready within 1000 ms/);
+    expect(run.output()).toMatch(/With --wait-ready, a worker is ready only once its script calls process\.send\('ready'\): check that it does, and within --ready-timeout\./);
+  });
+});

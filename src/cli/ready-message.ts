@@ -25,9 +25,11 @@ export function watchReadyMessage(): Promise<void> {
   if (typeof send !== 'function') return new Promise<void>(() => {});
   let signal: () => void = () => {};
   const ready = new Promise<void>((resolve) => (signal = resolve));
-  process.send = function (this: NodeJS.Process, message: unknown, ...rest: unknown[]): boolean {
+  // clusterkit's own frames go through it too (one per tick at most): no allocation on the way.
+  process.send = function (this: NodeJS.Process, message: unknown): boolean {
     if (message === kReadyMessage) signal();
-    return (send as (...args: unknown[]) => boolean).apply(this, [message, ...rest]);
+    // eslint-disable-next-line prefer-rest-params
+    return Reflect.apply(send, this, arguments) as boolean;
   } as typeof process.send;
   return ready;
 }

@@ -80,7 +80,11 @@ export class TrackedServer {
     this.#onServe = onServe;
     const isHttp = isHttpServer(server);
     const isHttp2 = isHttp2Server(server);
-    server.on('connection', (socket: Socket) => {
+    // A TLS server's requests (https, http2's secure server) come on the TLS socket of
+    // 'secureConnection'; its 'connection' gives the raw socket beneath, whose bytes and close
+    // the TLS layer takes over (tracked, idle ones outlived the drain to their keep-alive
+    // timeout, and any one that had sent bytes counted as a request when cut off).
+    server.on(isTlsServer(server) ? 'secureConnection' : 'connection', (socket: Socket) => {
       if (!isHttp && !isHttp2 && !this.#hasServed) this.#served();
       // A socket that arrives during a drain (fed by the primary) has no turn to wait for.
       const state: SocketState = { responses: new Set(), begun: 0, bytesAtIdle: socket.bytesRead, isReleased: this.#isDraining };
@@ -404,12 +408,22 @@ function releaseSession(session: Http2Session, state: { isReleased: boolean }): 
   if (!session.closed && !session.destroyed) session.close();
 }
 
-/** http2 servers (h2c and TLS), told apart without loading `node:http2` into every worker. */
-function isHttp2Server(server: NetServer): boolean {
-  return typeof (server as { updateSettings?: unknown }).updateSettings === 'function' && !isHttpServer(server);
+/** TLS servers (https, http2's secure server, tls), told apart without loading `node:tls`. */
+function isTlsServer(server: NetServer): boolean {
+  return typeof (server as { setSecureContext?: unknown }).setSecureContext === 'function';
 }
 
-/** http and https servers, told apart without loading `node:http` into every worker. */
+/** http2 servers (h2c and TLS), told apart without loading `node:http2` into every worker. */
+function isHttp2Server(server: NetServer): boolean {
+  return typeof (server as { updateSettings?: unknown }).updateSettings === 'function';
+}
+
+/**
+ * http and https servers, told apart without loading `node:http` into every worker. Not an
+ * http2 TLS server, which has `closeIdleConnections()` too (for its `allowHTTP1` side) but
+ * carries its requests on sessions (a retest: drained as HTTP/1, no GOAWAY, every session held
+ * to the deadline).
+ */
 function isHttpServer(server: NetServer): server is HttpServer {
-  return typeof (server as Partial<HttpServer>).closeIdleConnections === 'function';
+  return typeof (server as Partial<HttpServer>).closeIdleConnections === 'function' && !isHttp2Server(server);
 }

@@ -25,13 +25,14 @@ import type { PrimaryContext } from '../primary-context.js';
 import { parseRequestTarget } from '../../request-target.js';
 import { isLoopbackAddress, isLoopbackHost } from '../../host-header.js';
 import { admitPipelined } from '../../pipelined-requests.js';
+import { capConnections } from '../../connection-cap.js';
 
 /** How long a client has to send its whole request, headers included (ms). */
 const kRequestTimeoutMs = 10_000;
 
 /**
- * Open connections at once (`server.maxConnections`); one more is closed as soon as it is
- * accepted. Probes and scrapes need a handful; without a bound, a client on the pod network
+ * Open connections at once; one more takes the place of the oldest idle one, or is closed if
+ * none is idle (connection-cap.ts). Probes and scrapes need a handful; without a bound, a client on the pod network
  * opening connections faster than the 10 s timeout closes them would run the primary out of
  * file descriptors, and with them its ability to fork a worker or accept `clusterkit` commands.
  */
@@ -103,7 +104,7 @@ export async function listenHealth(
       resolve();
     });
   });
-  server.maxConnections = kMaxHealthConnections;
+  capConnections(server, kMaxHealthConnections);
   // Bound to loopback, only this machine's processes may ask; a browser page of another site
   // that rebinds its DNS name to 127.0.0.1 could read /metrics, so its Host is refused. Bound
   // to a pod's address, any Host goes: the kubelet probes by IP.

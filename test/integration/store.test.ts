@@ -121,7 +121,11 @@ describe('shared store', () => {
       expect(() => primary.store.increment('count')).toThrow(/past Number\.MAX_SAFE_INTEGER .*nothing was stored/);
       primary.store.set('count', 2 ** 53);
       await expect(op('increment', 'count', 1)).rejects.toMatchObject({ remoteName: 'InvalidArgumentError' });
+      expect(() => primary.store.increment('count', 0.5)).toThrow(/past Number\.MAX_SAFE_INTEGER/);
       expect(primary.store.get('count')).toBe(2 ** 53);
+      primary.store.set('count', -Number.MAX_SAFE_INTEGER);
+      expect(() => primary.store.increment('count', -1)).toThrow(/past Number\.MAX_SAFE_INTEGER/);
+      expect(primary.store.get('count')).toBe(-Number.MAX_SAFE_INTEGER);
       primary.store.delete('count');
       // A misspelt write option names itself and what was meant, instead of "Received an object".
       await expect(op('set', 'x', 1, { ephemral: true })).rejects.toMatchObject({ remoteMessage: expect.stringContaining('"ephemral" is not one (did you mean "ephemeral"?)') });

@@ -205,9 +205,11 @@ export class SharedStore {
     }
     // An integer counter past 2^53 loses increments silently (2^53 + 1 reads as 2^53): refused,
     // as Infinity is, rather than counted wrong.
-    if (Number.isSafeInteger(by) && Number.isInteger(previous ?? 0) && Math.abs(previous ?? 0) <= 2 ** 53 && !Number.isSafeInteger(value)) {
+    // (A step of its own past that range, as increment(k, Number.MAX_VALUE), is the caller's
+    // choice of an inexact number, and stays allowed.)
+    if (Math.abs(by) <= 2 ** 53 && Math.abs(previous ?? 0) <= 2 ** 53 && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
       throw new InvalidArgumentError(
-        `increment(${describeValue(key)}, ${by}) would store ${value}, past Number.MAX_SAFE_INTEGER (${Number.MAX_SAFE_INTEGER}), where integers are no longer exact (adding 1 may change nothing); nothing was stored. ` +
+        `increment(${describeValue(key)}, ${by}) would store ${value}, past Number.MAX_SAFE_INTEGER (±${Number.MAX_SAFE_INTEGER}), where integers are no longer exact (adding 1 may change nothing); nothing was stored. ` +
           'Reset the counter, or store a string (or a BigInt turned into one) for larger values.',
       );
     }

@@ -1,7 +1,7 @@
 /**
  * PM2's `wait_ready` contract for `clusterkit run`: a script that warms up after it listens
  * calls `process.send('ready')` when it can serve. The message is PM2's, so is the name.
- * The worker side watches for it (`watchReadyMessage`) and still sends it on: the primary
+ * With the flag, the worker side watches for it (`watchReadyMessage`) and still sends it on: the primary
  * ignores a message that is not clusterkit's (envelope.ts), and `run` uses it to point a
  * script that sends it without `--wait-ready` at the flag (once per cluster).
  */

@@ -24,9 +24,10 @@ useScriptCleanup();
 // `--wait-ready` is told through the environment; the script's environment is as without it.
 const waitsForReady = process.env[kWaitReadyEnv] === '1';
 delete process.env[kWaitReadyEnv];
-// Watched with or without --wait-ready: the message still reaches the primary, which tells a
-// script that sends it without the flag about the flag.
-const scriptReady = watchReadyMessage();
+// Watched only with --wait-ready: the wrapper sits on every process.send, clusterkit's frames
+// included. Without the flag the message reaches the primary as it is, and `run` tells a script
+// that sends it about the flag from there.
+const scriptReady = waitsForReady ? watchReadyMessage() : undefined;
 
 await new ServiceWorker({
   module: { path: script, noun: 'script' },
@@ -39,5 +40,5 @@ await new ServiceWorker({
   requireExports: false,
   trackServers: true,
   readyOnListen: true,
-  readySignal: waitsForReady ? scriptReady : undefined,
+  readySignal: scriptReady,
 }).start();

@@ -108,6 +108,31 @@ export interface DrainPayload {
 }
 
 /**
+ * Worker -> primary, notify: the stop the primary asked for begins, before any code of the
+ * user's runs (a `shutdown` listener, `_destroy`, a plain script's signal listeners): the
+ * requests its tracked servers have open at that moment (in flight, and HTTP requests still
+ * arriving). Written at once, not at the end of the tick: a worker that kills itself in the
+ * next line (a SIGKILL or `abort()` in a `shutdown` listener) is counted with them, not with
+ * its last heartbeat's. `$drain` notices update the count from there. Only by a worker that
+ * tracks servers. Payload `{ openRequests }`.
+ */
+export const kStoppingNotice = '$stopping';
+
+export interface StoppingPayload {
+  readonly openRequests: number;
+}
+
+/**
+ * Worker -> primary, notify: the stop the primary asked for ran to its end (servers drained,
+ * `_destroy` run, whatever its result); the process exits next. A plain script that stops
+ * through its own signal listeners sends it from its process's 'exit' event, when it exits by
+ * itself with nothing cut off. An exit with code 0 during a stop without it (one that skips
+ * Node's 'exit' event: `process.reallyExit()`, a native addon's `exit()`) is a failed stop.
+ * Once per stop, no payload.
+ */
+export const kStoppedNotice = '$stopped';
+
+/**
  * Worker -> primary, notify: the worker cut off requests while it stopped: `openRequests`
  * requests (HTTP requests in flight; a plain TCP server's connections) of its tracked servers
  * were still open at its own deadline, `timeoutMs` after the stop began, and it destroyed their
@@ -231,7 +256,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -249,7 +274,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** `$hello`, `$served`, `$sticky`, `$stickyRefused`, `$watchdog`, `$ping`, `$metrics`: no payload. */
+/** `$hello`, `$served`, `$sticky`, `$stickyRefused`, `$stopped`, `$watchdog`, `$ping`, `$metrics`: no payload. */
 export function isNoPayload(payload: unknown): payload is undefined {
   return payload === undefined;
 }
@@ -312,6 +337,10 @@ export function isDrainPayload(payload: unknown): payload is DrainPayload {
   const { connections, spreadMs } = payload;
   if (connections === undefined && spreadMs === undefined) return true;
   return Number.isSafeInteger(connections) && (connections as number) >= 0 && Number.isSafeInteger(spreadMs) && (spreadMs as number) >= 0 && (spreadMs as number) <= 2 ** 31;
+}
+
+export function isStoppingPayload(payload: unknown): payload is StoppingPayload {
+  return isRecord(payload) && isCount(payload.openRequests);
 }
 
 export function isRequestsCutPayload(payload: unknown): payload is RequestsCutPayload {

@@ -41,6 +41,14 @@ export interface WorkerExitEvent {
    * outside clusterkit (`kill -9`, the kernel's OOM killer).
    */
   readonly killed: boolean;
+  /**
+   * True when it exited with code 0 during a stop the primary asked for, without having said
+   * that its stop ran to its end: code in the worker ended the process before then, in a way
+   * that skips Node's 'exit' event (`process.reallyExit()`, a native addon's `exit()`). Its stop
+   * is `failed`, and the requests known open then count as cut off (`workerRequestsCut`,
+   * `reason: 'exit'`).
+   */
+  readonly isStopUnfinished: boolean;
 }
 
 export interface WorkerCrashEvent {

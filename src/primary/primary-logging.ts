@@ -66,7 +66,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected, killed }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished }) => {
     const fields = { ...ids(worker), code, signal };
     const kill = killing.get(worker);
     if (kill !== undefined && !expected && worker.readyAt !== undefined) {
@@ -83,6 +83,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
     } else if (!expected) {
       logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
+    } else if (isStopUnfinished) {
+      logger.warn(
+        fields,
+        `worker ${worker.id} did not stop cleanly: it exited with code 0 before its stop finished, in a way that skips Node's 'exit' event (process.reallyExit(), a native addon's exit()) in code of the worker`,
+      );
     } else if (code === 0 && signal === null) {
       logger.info(fields, `worker ${worker.id} stopped`);
     } else if (signal === 'SIGKILL') {
@@ -176,7 +181,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const requests = plural(openRequests, 'request');
     const text = {
       deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
-      exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, or a process.exit() during its stop)`,
+      exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
       'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${requests} open: they were cut off (open at its last heartbeat, or handed to it and not taken yet); code in the worker called process.exit() or let its process end while serving`,
     }[reason];

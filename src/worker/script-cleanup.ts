@@ -10,7 +10,7 @@
  * listeners, and every ClusterWorker, is drained as usual.
  */
 import { timerDelay } from '../duration.js';
-import { kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice } from '../messaging/system-types.js';
+import { kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kStoppedNotice } from '../messaging/system-types.js';
 import type { TrackedServers } from './tracked-servers.js';
 
 export type CleanupSignal = 'SIGINT' | 'SIGTERM';
@@ -62,10 +62,14 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
   tell(kScriptCleanupNotice, { signal });
   servers.startReporting((openRequests) => tell(kDrainNotice, { openRequests }));
   // The script exiting with requests still open (its listener calls process.exit() at once)
-  // cut them off: said from the 'exit' event, whose messages are written synchronously.
+  // cut them off: said from the 'exit' event, whose messages are written synchronously. With
+  // none open, its exit ends the stop: said too (`$stopped`), so an exit that skips the 'exit'
+  // event (process.reallyExit(), a native addon's exit()) reads as what it is, not as graceful.
   process.once('exit', () => {
+    if (isStopped()) return;
     const cut = servers.cutByWorker(servers.openRequests);
-    if (!isStopped() && cut) tell(kRequestsCutNotice, cut);
+    if (cut) tell(kRequestsCutNotice, cut);
+    else tell(kStoppedNotice, undefined);
   });
   // The script's own server.close() (in the listeners below) releases its keep-alive clients
   // as clusterkit's drain does, with this stop's spread and gate (TrackedServer.graceIdleClose).

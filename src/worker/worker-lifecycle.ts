@@ -32,6 +32,8 @@ import {
   kShutdownRequest,
   kStickyNotice,
   kStickyRefusedNotice,
+  kStoppedNotice,
+  kStoppingNotice,
   kSyncRequest,
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
@@ -92,6 +94,13 @@ export class WorkerLifecycle {
   #isSticky = false;
   /** Real SIGINT/SIGTERM this process received: a plain script's listeners have run for those already. */
   readonly #signalsReceived = new Set<NodeJS.Signals>();
+  /**
+   * Set when the primary asked this worker to stop (`$shutdown`): from then on the stop's
+   * notices go to it (it waits for this stop), also for a stop that began on a signal.
+   */
+  #isAskedToStop = false;
+  /** Set once `$stopped` was sent: once per stop. */
+  #hasToldStopped = false;
 
   constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
     this.#context = context;
@@ -242,10 +251,25 @@ export class WorkerLifecycle {
     // (at most 2 s: the request's delivery, late timers on a busy machine and the exit come out
     // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the
     // worker exits 1, so the primary can tell a hung hook from a hung process.
-    const deadline = Date.now() + timeoutMs - Math.min(kStopMarginMs, timeoutMs / 4);
+    const receivedAt = Date.now();
+    const margin = Math.min(kStopMarginMs, timeoutMs / 4);
+    const deadline = receivedAt + timeoutMs - margin;
+    this.#isAskedToStop = true;
+    // A stop that began on a signal and already ended: it has not said so to the primary yet.
+    if (this.#state === 'stopped') this.#tellStopped();
     const exitCode = await this.#stop('primary', deadline, spreadMs);
-    // The reply to $shutdown is queued once this handler returns; exit after it is written.
-    setImmediate(() => void this.#exit(exitCode));
+    // The reply to $shutdown is queued once this handler returns; exit after it is written. A
+    // flooded channel may take longer than the usual bound to write `$stopped`, without which
+    // the stop reads as failed: it may take until half the margin before the primary's SIGKILL.
+    const flushMs = Math.max(kExitFlushMs, receivedAt + timeoutMs - margin / 2 - Date.now());
+    setImmediate(() => void this.#exit(exitCode, flushMs));
+  }
+
+  /** `$stopped`: the stop the primary asked for ran to its end; the process exits next. */
+  #tellStopped(): void {
+    if (this.#hasToldStopped || !this.#isAskedToStop) return;
+    this.#hasToldStopped = true;
+    this.#tellPrimary(kStoppedNotice, undefined);
   }
 
   /** Drains, waits for in-flight handlers, runs `_destroy`; resolves with the exit code to use. */
@@ -259,8 +283,18 @@ export class WorkerLifecycle {
     const wasStarting = this.#state === 'starting';
     this.#state = 'stopping';
     clearTimeout(this.#signalTimer);
-    // Stop notices go to a primary that asked for this stop, and so waits for it (stop-notices.ts).
-    const tell = reason === 'primary' ? (type: string, payload: unknown) => this.#tellPrimary(type, payload) : () => {};
+    // Stop notices go to a primary that asked for this stop, and so waits for it (stop-notices.ts):
+    // also one that asks while a stop begun on a signal runs.
+    const tell = (type: string, payload: unknown) => {
+      if (this.#isAskedToStop) this.#tellPrimary(type, payload);
+    };
+    // What is open now, written before any code of the user's runs: a worker that kills itself
+    // in a 'shutdown' listener (SIGKILL, abort()) is counted with these, not with the requests
+    // of its last heartbeat answer (0 if they came since). The drain's reports update it.
+    if (this.#servers.size > 0) {
+      tell(kStoppingNotice, { openRequests: this.#servers.pendingRequests });
+      this.#context.endpoint.flushNow();
+    }
     // Code in the worker may end the process before this stop does: a `process.exit(0)` in a
     // 'shutdown' listener (at once or later, while `_init` still runs too) or in `_destroy` (a
     // library's own cleanup). Exit code 0 would then read as a clean stop while its open
@@ -288,6 +322,7 @@ export class WorkerLifecycle {
       const beforeRelease = reason === 'primary' && spreadMs === 0 ? () => this.#syncWithPrimary(Date.now() + (deadline - Date.now()) / 4) : undefined;
       const code = await runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers: this.#servers, tell, isStopped: () => this.#state === 'stopped', spreadMs, beforeRelease });
       this.#finishStop();
+      this.#tellStopped();
       return code;
     }
     // Released all at once (nobody may take the clients over: a shutdown), the keep-alive
@@ -311,8 +346,11 @@ export class WorkerLifecycle {
     else if (closed > 0) tell(kRequestsCutNotice, { openRequests: closed, closedByWorker: true });
     if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);
     await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
+    // What the drain last reported is written before `_destroy`, whose code may end the process.
+    this.#context.endpoint.flushNow();
     const error = await this.#runDestroy(deadline, tell);
     this.#finishStop();
+    this.#tellStopped();
     return error || cut > 0 || closed > 0 ? 1 : 0;
   }
 
@@ -369,8 +407,9 @@ export class WorkerLifecycle {
     await this.#exit(1);
   }
 
-  async #exit(code: number): Promise<never> {
-    await settleWithin(this.#context.endpoint.drain(), kExitFlushMs);
+  /** Exits once queued messages are written, or `flushMs` passed. */
+  async #exit(code: number, flushMs = kExitFlushMs): Promise<never> {
+    await settleWithin(this.#context.endpoint.drain(), flushMs);
     process.exit(code);
   }
 

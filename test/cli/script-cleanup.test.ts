@@ -69,7 +69,20 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(stop.stdout).toMatch(/^stopped hasty: 0 workers stopped gracefully, 1 did not stop cleanly .*, 1 request cut off\n$/);
     await expect(inFlight).resolves.toHaveProperty('code', 'ECONNRESET');
     await expect(run.exited(30_000)).resolves.toBe(1);
-    expect(run.stderr()).toContain("WARN worker 1 exited with 1 request still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, or a process.exit() during its stop)");
+    expect(run.stderr()).toContain("WARN worker 1 exited with 1 request still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)");
+  });
+
+  it("[H107] a listener that ends the process with process.reallyExit(0) (no 'exit' event) with a request in flight: the stop failed and the request is counted, not a graceful stop", async () => {
+    const { runtime, run, port } = await startCleanupScript('abrupt', { CLEANUP: 'really-exit' });
+    const inFlight = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    const stop = await cli(['stop', 'abrupt'], { runtime, ms: 30_000 });
+    // Before: "1 worker stopped gracefully", nothing cut off, while the client was reset.
+    expect(stop.stdout).toMatch(/^stopped abrupt: 0 workers stopped gracefully, 1 did not stop cleanly .*, 1 request cut off\n$/);
+    await expect(inFlight).resolves.toHaveProperty('code', 'ECONNRESET');
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stderr()).toContain('WARN worker 1 exited with 1 request still open: they were cut off');
+    expect(run.stderr()).toContain("WARN worker 1 did not stop cleanly: it exited with code 0 before its stop finished, in a way that skips Node's 'exit' event");
   });
 
   it('[H65] the documented cleanup (server.close, then exit) finishes under a keep-alive client: its connection is released, the stop is graceful', async () => {

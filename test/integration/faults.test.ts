@@ -84,6 +84,22 @@ describe('fault matrix', () => {
     expect(received.events.filter((event) => event.type === 'lifecycle')).toHaveLength(1_000);
   });
 
+  it('[H107] a stop whose last messages flood the channel, read slowly by the primary, is still graceful: the worker waits for them to be written before it exits', async () => {
+    const primary = testPrimary({ env: { FLOOD_MB: '40' } }, 'workers/destroy-notifies.ts');
+    const [worker] = await primary.start();
+    let floods = 0;
+    primary.on('workerMessage', ({ payload }) => {
+      if ((payload as { event: string }).event.length < 1024) return;
+      floods++;
+      // A listener that takes its time: 40 such messages take the primary about 2 s to read.
+      const until = Date.now() + 50;
+      while (Date.now() < until);
+    });
+    // Before the worker waited for its writes, it exited 1 s after its stop ended, with the rest unwritten.
+    await expect(primary.stopWorker(worker!, { timeoutMs: 20_000 })).resolves.toBe('graceful');
+    expect(floods).toBe(40);
+  });
+
   it('[F33] refuses to queue without bound when notifications outrun the peer', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

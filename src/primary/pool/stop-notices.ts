@@ -1,10 +1,12 @@
 /**
- * The messages a worker sends while it stops: `$drain` (how many requests its tracked servers
+ * The messages a worker sends while it stops: `$stopping` (the requests open as its stop
+ * begins, before any code of the user's runs), `$drain` (how many requests its tracked servers
  * still have open, so a forced stop can say what it cut), `$sync` (a round trip behind its
  * servers' close, so no connection is handed to it after it exits), `$requestsCut` (it cut
  * requests off at its own deadline, or exited with them open), `$scriptCleanup` (a plain script
- * stops through its own signal listeners) and `$destroyFailed` (its `_destroy`, or a plain
- * script's cleanup, missed the worker's own deadline, or threw; it exits 1 next).
+ * stops through its own signal listeners), `$destroyFailed` (its `_destroy`, or a plain
+ * script's cleanup, missed the worker's own deadline, or threw; it exits 1 next) and `$stopped`
+ * (the stop ran to its end; without it an exit with code 0 is a failed stop, stop-worker.ts).
  *
  * Only a worker the primary is stopping sends the notices (a worker stopping on its own, after
  * a signal sent to it alone, does not: nobody waits for its stop). From any other worker they
@@ -20,10 +22,13 @@ import {
   isNoPayload,
   isRequestsCutPayload,
   isScriptCleanupPayload,
+  isStoppingPayload,
   kDestroyFailedNotice,
   kDrainNotice,
   kRequestsCutNotice,
   kScriptCleanupNotice,
+  kStoppedNotice,
+  kStoppingNotice,
   kSyncRequest,
 } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
@@ -31,6 +36,25 @@ import { whenClusterStopsAccepting } from './stop-worker.js';
 import type { WorkerRecord } from './worker-record.js';
 
 export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext, 'pool' | 'system' | 'emit'>): void {
+  // Before any of the user's code ran in the stop: what a death right after (a SIGKILL or an
+  // abort() in a 'shutdown' listener) cuts, until the drain's reports say fewer.
+  system.register(kStoppingNotice, {
+    kind: 'notification',
+    check: isStoppingPayload,
+    when: isStopping,
+    handle: ({ openRequests }, record) => {
+      record.openRequests = openRequests;
+    },
+  });
+  system.register(kStoppedNotice, {
+    kind: 'notification',
+    check: isNoPayload,
+    // Once per stop: a second one is forged, dropped and counted.
+    when: (record) => isStopping(record) && !record.hasFinishedStop,
+    handle: (_payload, record) => {
+      record.hasFinishedStop = true;
+    },
+  });
   system.register(kDrainNotice, {
     kind: 'notification',
     check: isDrainPayload,

@@ -8,7 +8,7 @@ import { timerDelay } from '../../duration.js';
 import { settleWithin } from '../../wait.js';
 import { kShutdownRequest } from '../../messaging/system-types.js';
 import type { ShutdownReport } from '../primary-events.js';
-import type { WorkerPool } from './worker-pool.js';
+import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /** How long a SIGKILLed process may take to be reaped before we stop waiting for it. */
@@ -130,7 +130,35 @@ export function stopOutcome(record: WorkerRecord): StopOutcome {
   // A worker that cut requests off did not stop cleanly, whatever its exit code (a plain
   // script's own cleanup may exit 0 with requests open).
   if (record.requestsCut !== undefined) return 'failed';
-  return record.exitCode === 0 && record.signal === null ? 'graceful' : 'failed';
+  return record.exitCode === 0 && record.signal === null && !isStopUnfinished(record) ? 'graceful' : 'failed';
+}
+
+/**
+ * A ready worker asked to stop (`$shutdown`) that exited with code 0 without saying its stop
+ * ran to its end (`$stopped`), and without saying it cut anything: code in it ended the process
+ * before the stop finished, in a way that skips Node's 'exit' event, where clusterkit's own
+ * report of an early exit runs (`process.reallyExit()`, a native addon's `exit()`). Not graceful.
+ * A worker still starting keeps the rule of its exit code; one the primary could not ask over
+ * its channel (it had closed it) cannot say, and keeps it too.
+ */
+export function isStopUnfinished(record: WorkerRecord): boolean {
+  return record.isAskedToStop && record.readyAt !== undefined && !record.hasFinishedStop && record.requestsCut === undefined && record.exitCode === 0 && record.signal === null;
+}
+
+/**
+ * At the exit of a worker whose stop is unfinished (`isStopUnfinished`): the requests known open
+ * then (as its stop began, `$stopping`, then as its drain reported; connections handed to it that
+ * it never took) were cut off with its process, as for an early `process.exit()`: counted in its
+ * stop's `requestsCut` and told (`workerRequestsCut`, `reason: 'exit'`). Returns whether it was.
+ */
+export function countUnfinishedStop(record: WorkerRecord, emit: PoolContext['emit']): boolean {
+  if (!isStopUnfinished(record)) return false;
+  const lost = record.lostRequests();
+  if (lost) {
+    record.requestsCut = lost;
+    emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'exit' });
+  }
+  return true;
 }
 
 async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs: number): Promise<StopOutcome> {
@@ -154,6 +182,7 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
  * tells the worker to release the connections still waiting for their turn.
  */
 function askToStop(record: WorkerRecord, timeoutMs: number, spreadMs: number): void {
+  record.isAskedToStop = true;
   const payload = spreadMs > 0 ? { timeoutMs, spreadMs } : { timeoutMs };
   record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
 }

@@ -161,9 +161,14 @@ export class WorkerRecord {
   openRequests: number | undefined;
   /**
    * Requests the worker cut off while it stopped (`$requestsCut`): still open at its own
-   * deadline, or when its process exited; undefined when it cut none.
+   * deadline, or when its process exited; or, for an exit with code 0 before its stop said it
+   * ended (`$stopped`), those known open then (`lostRequests()`). Undefined when it cut none.
    */
   requestsCut: number | undefined;
+  /** Set when the primary sent it `$shutdown` (stop-worker.ts): it says when that stop ends (`$stopped`). */
+  isAskedToStop = false;
+  /** Set when it said the stop the primary asked for ran to its end (`$stopped`); only then can that stop be `graceful`. */
+  hasFinishedStop = false;
   /** Set when a plain script under `clusterkit run` stops through its own listeners of this signal (`$scriptCleanup`). */
   cleanupSignal: 'SIGINT' | 'SIGTERM' | undefined;
   readonly whenReady: Deferred<void> = deferred();

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isRequestsCutPayload, isScriptCleanupPayload } from '../../src/messaging/system-types.js';
+import { isRequestsCutPayload, isScriptCleanupPayload, isStoppingPayload } from '../../src/messaging/system-types.js';
 
 describe('stop notice payloads', () => {
   it('$requestsCut: a count of at least 1, and a finite non-negative timeoutMs or none', () => {
@@ -25,5 +25,10 @@ describe('stop notice payloads', () => {
     expect(isScriptCleanupPayload({ signal: 'SIGINT' })).toBe(true);
     expect(isScriptCleanupPayload({ signal: 'SIGTERM' })).toBe(true);
     for (const payload of [undefined, {}, { signal: 'SIGKILL' }, { signal: 2 }, ['SIGINT']]) expect(isScriptCleanupPayload(payload)).toBe(false);
+  });
+
+  it('[H106] $stopping: a count of 0 or more', () => {
+    for (const payload of [{ openRequests: 0 }, { openRequests: 20 }]) expect(isStoppingPayload(payload)).toBe(true);
+    for (const payload of [undefined, null, [], {}, { openRequests: -1 }, { openRequests: 1.5 }, { openRequests: '1' }, { openRequests: 2 ** 53 }]) expect(isStoppingPayload(payload)).toBe(false);
   });
 });

@@ -60,6 +60,8 @@ export interface ClusterEvent {
   expected?: boolean;
   /** `workerExit`: present (true) when the primary killed it with SIGKILL (`WorkerExitEvent.killed`). */
   killedByPrimary?: boolean;
+  /** `workerExit`: present (true) when it exited with code 0 before its stop finished (`WorkerExitEvent.isStopUnfinished`). */
+  stopUnfinished?: boolean;
   /** `workerRestart`: the worker it replaces, the backoff delay (ms) and the attempt (1 for the first). */
   previousId?: number;
   delayMs?: number;

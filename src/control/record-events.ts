@@ -17,7 +17,8 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
   const listeners = {
     workerFork: ({ worker: handle }) => log.append({ type: 'workerFork', ...worker(handle) }),
     workerReady: ({ worker: handle }) => log.append({ type: 'workerReady', ...worker(handle) }),
-    workerExit: ({ worker: handle, code, signal, expected, killed }) => log.append({ type: 'workerExit', ...worker(handle), code, signal, expected, ...(killed ? { killedByPrimary: true } : {}) }),
+    workerExit: ({ worker: handle, code, signal, expected, killed, isStopUnfinished }) =>
+      log.append({ type: 'workerExit', ...worker(handle), code, signal, expected, ...(killed ? { killedByPrimary: true } : {}), ...(isStopUnfinished ? { stopUnfinished: true } : {}) }),
     workerRestart: ({ previous, worker: handle, delayMs, attempt }) =>
       log.append({ type: 'workerRestart', ...worker(handle), previousId: previous.id, delayMs, attempt }),
     workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),

@@ -64,6 +64,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (worker.readyAt === undefined && worker.state !== 'exited') startupErrors.set(worker.id, error);
     else logError(worker, error);
   });
+  /**
+   * Workers that cut requests off during their stop (`workerRequestsCut`, told before the exit):
+   * a plain script's own cleanup may exit with code 0 all the same, and its exit line must not
+   * say it stopped cleanly. Entries go with their handles.
+   */
+  const cutInStop = new WeakSet<WorkerHandle>();
+  primary.on('workerRequestsCut', ({ worker, reason }) => {
+    if (reason !== 'unexpected-exit') cutInStop.add(worker);
+  });
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
   primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished }) => {
@@ -88,6 +97,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         fields,
         `worker ${worker.id} did not stop cleanly: it exited with code 0 before its stop finished, in a way that skips Node's 'exit' event (process.reallyExit(), a native addon's exit()) in code of the worker`,
       );
+    } else if (code === 0 && signal === null && cutInStop.has(worker)) {
+      logger.warn(fields, `worker ${worker.id} did not stop cleanly: it exited with code 0, but with requests still open, cut off (the line above)`);
     } else if (code === 0 && signal === null) {
       logger.info(fields, `worker ${worker.id} stopped`);
     } else if (signal === 'SIGKILL') {

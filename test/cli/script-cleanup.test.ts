@@ -72,6 +72,18 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(run.stderr()).toContain("WARN worker 1 exited with 1 request still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)");
   });
 
+  it('[H108] a listener that exits 0 at once with a request in flight: its exit line says it did not stop cleanly, not that it stopped', async () => {
+    const { runtime, run, port } = await startCleanupScript('hastier', { CLEANUP: 'exit-now' });
+    const inFlight = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    await cli(['stop', 'hastier'], { runtime, ms: 30_000 });
+    await expect(inFlight).resolves.toHaveProperty('code', 'ECONNRESET');
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    // Before: `worker 1 stopped`, an info line, beside the report of a failed stop.
+    expect(run.stderr()).toContain('WARN worker 1 did not stop cleanly: it exited with code 0, but with requests still open, cut off (the line above)');
+    expect(run.stderr() + run.stdout()).not.toMatch(/worker 1 stopped/);
+  });
+
   it("[H107] a listener that ends the process with process.reallyExit(0) (no 'exit' event) with a request in flight: the stop failed and the request is counted, not a graceful stop", async () => {
     const { runtime, run, port } = await startCleanupScript('abrupt', { CLEANUP: 'really-exit' });
     const inFlight = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);

@@ -7,6 +7,7 @@
  * heartbeat is left at a minute, so no heartbeat answer knows of the requests.
  */
 import { describe, expect, it } from '@jest/globals';
+import { recordClusterEvents } from '../../src/control/record-events.js';
 import type { WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
@@ -60,6 +61,7 @@ describe('stops that code in the worker ends itself', () => {
     const { primary, worker, requests, text } = await workerServing({ DIE_ON_SHUTDOWN: 'reallyExit' }, ['/?ms=600000', '/?ms=600000']);
     const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; reason: string }>(primary, 'workerRequestsCut', 20_000);
     const exit = onceEvent<{ code: number | null; isStopUnfinished: boolean }>(primary, 'workerExit', 20_000);
+    const { log, stop } = recordClusterEvents(primary); // what clusterkit status and the dashboard show
     const report = await primary.shutdown({ timeoutMs: 20_000 });
     // Before: graceful, requestsCut 0, while both clients were reset.
     expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 2 });
@@ -69,6 +71,8 @@ describe('stops that code in the worker ends itself', () => {
     expect(text()).toContain(`[t] WARN worker ${worker.id} exited with 2 requests still open: they were cut off`);
     expect(text()).toContain(`[t] WARN worker ${worker.id} did not stop cleanly: it exited with code 0 before its stop finished, in a way that skips Node's 'exit' event`);
     expect(text()).not.toContain(`worker ${worker.id} stopped`);
+    expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerExit', workerId: worker.id, code: 0, stopUnfinished: true }));
+    stop();
   });
 
   it('[H107] a process.reallyExit(0) in _destroy, nothing open: stopWorker() says failed, not graceful; nothing counted as cut', async () => {

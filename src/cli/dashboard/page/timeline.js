@@ -59,6 +59,7 @@ export function describeEvent(event) {
       return `${worker(event)} ready`;
     case 'workerExit': {
       const how = event.signal ? `killed by ${event.signal}${event.killedByPrimary ? ' (the primary)' : ''}` : `exited with code ${event.code}`;
+      if (event.stopUnfinished) return `${worker(event)} ${how} before its stop finished: failed`;
       return `${worker(event)} ${how}${event.expected ? ', as asked' : ''}`;
     }
     case 'workerRestart':

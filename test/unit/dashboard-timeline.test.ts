@@ -32,6 +32,13 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ type: 'workerChannelCorrupt', ...worker, error: 'Worker 7 (pid 4242) wrote bytes...' })).toBe('worker 7 (pid 4242, slot 1) killed: Worker 7 (pid 4242) wrote bytes...');
   });
 
+  it('[H108] tells an exit with code 0 that left its stop unfinished as a failed stop, not as an exit asked for', () => {
+    const exit = { type: 'workerExit', ...worker, code: 0, signal: null, expected: true };
+    expect(describeEvent(exit)).toBe('worker 7 (pid 4242, slot 1) exited with code 0, as asked');
+    expect(describeEvent({ ...exit, stopUnfinished: true })).toBe('worker 7 (pid 4242, slot 1) exited with code 0 before its stop finished: failed');
+    expect(eventKind({ ...exit, stopUnfinished: true }).color).not.toBe(eventKind(exit).color);
+  });
+
   it('tells requests cut off and a plain script whose cleanup did not exit, and counts the cut requests of a reload', () => {
     expect(describeEvent({ type: 'workerRequestsCut', ...worker, openRequests: 2, timeoutMs: 7500 })).toBe(
       'worker 7 (pid 4242, slot 1) cut off 2 requests still open at its shutdown deadline (7500 ms; exit 1)',

@@ -38,10 +38,10 @@ function describeForcedStop(event) {
   return event.firstSignal === signal ? `a second ${signal}` : `${signal} after ${event.firstSignal}`;
 }
 
-/** How an event looks: `{ tag, color, line }`; an exit the primary asked for is drawn muted. */
+/** How an event looks: `{ tag, color, line }`; an exit the primary asked for is drawn muted, unless its stop was left unfinished. */
 export function eventKind(event) {
   const kind = kKinds[event.type] ?? kUnknown;
-  if (event.type === 'workerExit' && event.expected) return { ...kind, color: '#94a3b8', line: false };
+  if (event.type === 'workerExit' && event.expected && !event.stopUnfinished) return { ...kind, color: '#94a3b8', line: false };
   return kind;
 }
 

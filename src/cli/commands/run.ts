@@ -76,6 +76,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       env: settings.waitReady ? { ...workerEnv.env, [kWaitReadyEnv]: '1' } : workerEnv.env,
       // PM2's variable for the worker's instance number, unless --env or the config sets it.
       instanceVar: 'NODE_APP_INSTANCE',
+      // What the worker's start waits for (service-worker.ts), named when it misses --ready-timeout.
+      readyWaitsFor: settings.waitReady ? "its script's process.send('ready'), which --wait-ready waits for" : "its script's listen(), or the end of its top-level code",
       // An app started with others handles its signals through the launcher link.
       ...(launcher ? { handleSignals: false } : {}),
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),

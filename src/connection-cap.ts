@@ -1,6 +1,6 @@
 /**
- * At most `max` open connections on one of our own small HTTP servers (the health endpoint),
- * without letting idle ones lock out the requests the server exists for. When full, a new
+ * At most `max` open connections on one of our own small HTTP servers (the health endpoint, the
+ * dashboard), without letting idle ones lock out the requests the server exists for. When full, a new
  * connection takes the place of the oldest one with no request in flight (one that never sent
  * a whole request: an idle flood, a slowloris); only when every connection is busy is the new
  * one closed. Before, the cap closed every new connection: 130 idle connections from anyone on

@@ -8,7 +8,7 @@
 import { types } from 'node:util';
 import { capitalize } from './capitalize.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
-import { describeError, isError, toReadableError } from './readable-error.js';
+import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
 export interface ExitDescription {
@@ -594,9 +594,16 @@ export class ChannelCorruptError extends ClusterKitError {
 /** The parser's error, escaped and cut short: its message may quote the worker's bytes (control characters included). */
 function quoteParserError(cause: unknown): string {
   // Node's parser throws a native SyntaxError or RangeError; it may come from another realm (a vm context), where instanceof fails.
-  const native = types.isNativeError(cause) ? `${cause.name}: ${cause.message}` : describeError(cause);
+  const native = types.isNativeError(cause) && !isError(cause) ? describeForeignError(cause) : describeError(cause);
   const text = JSON.stringify(native).slice(1, -1);
   return text.length > 160 ? `${text.slice(0, 160)}...` : text;
+}
+
+/** `Name: message` of a native error from another realm, read without throwing (a getter may throw). */
+function describeForeignError(error: Error): string {
+  const name = readProperty(error, 'name');
+  const message = readProperty(error, 'message');
+  return `${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? message : unreadableField('message', message)}`;
 }
 
 function describeProblem(problem: ProtocolProblem, type: string | undefined): string {

@@ -56,8 +56,9 @@ export function describeThrown(value: unknown): string {
 /** `Name: message` of an error, or the description of anything else; never throws. */
 export function describeError(value: unknown): string {
   if (!isError(value)) return describeThrown(value);
-  const error = toReadableError(value);
-  return `${error.name}: ${error.message}`;
+  // Not through toReadableError: its wrapper would say "Error: A value was thrown: DbError: ...".
+  if (!isReadable(value)) return describeUnreadableError(value);
+  return `${value.name}: ${value.message}`;
 }
 
 /**
@@ -80,9 +81,23 @@ function isReadable(error: Error): boolean {
 
 /** What can be read of an Error some of whose fields cannot. */
 function describeUnreadableError(error: Error): string {
-  const name = readProperty(error, 'name');
   const message = readProperty(error, 'message');
-  return `${typeof name === 'string' ? name : 'Error'}: ${typeof message === 'string' ? truncate(message) : unreadableField('message', message)}`;
+  return `${readErrorName(error, message)}: ${typeof message === 'string' ? truncate(message) : unreadableField('message', message)}`;
+}
+
+/**
+ * The name to report an error under, given its `message` as read (`readProperty`). Its `name`
+ * when that and its message are strings; otherwise its class's name (`DbError`), which says
+ * what was thrown: a class whose `message` getter throws most often inherits `name` 'Error'
+ * (before, it was reported as a bare `Error`). Never throws.
+ */
+export function readErrorName(error: Error, message: unknown): string {
+  const name = readProperty(error, 'name');
+  if (typeof name === 'string' && typeof message === 'string') return name;
+  const constructor = readProperty(error, 'constructor');
+  const className = typeof constructor === 'function' ? readProperty(constructor, 'name') : undefined;
+  if (typeof className === 'string' && className !== '') return truncate(className);
+  return typeof name === 'string' ? name : 'Error';
 }
 
 /** A field that is not a string: described, or marked as unreadable. */

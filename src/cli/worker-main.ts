@@ -11,6 +11,7 @@ import { kRunScriptMarker } from '../runner/run-marker.js';
 import { ServiceWorker } from '../runner/service-worker.js';
 import { useScriptCleanup } from '../worker/script-cleanup.js';
 import { warnOfConfigExport } from './config-export.js';
+import { kHealthPortEnv } from './health-port-env.js';
 import { kWaitReadyEnv, watchReadyMessage } from './ready-message.js';
 import { loadScript } from './script-loader.js';
 
@@ -24,6 +25,9 @@ useScriptCleanup();
 // `--wait-ready` is told through the environment; the script's environment is as without it.
 const waitsForReady = process.env[kWaitReadyEnv] === '1';
 delete process.env[kWaitReadyEnv];
+// `--health-port`: the primary's own port; a script that listens on it is told so (H110).
+const healthPort = process.env[kHealthPortEnv] === undefined ? undefined : Number(process.env[kHealthPortEnv]);
+delete process.env[kHealthPortEnv];
 // Watched only with --wait-ready: the wrapper sits on every process.send, clusterkit's frames
 // included. Without the flag the message reaches the primary as it is, and `run` tells a script
 // that sends it about the flag from there.
@@ -41,4 +45,5 @@ await new ServiceWorker({
   trackServers: true,
   readyOnListen: true,
   readySignal: scriptReady,
+  healthPort,
 }).start();

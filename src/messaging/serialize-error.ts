@@ -7,7 +7,7 @@
  * A throw here would escape into the IPC listener and kill the process running the handler.
  */
 import type { SerializedError } from '../errors.js';
-import { describeThrown, isError, kUnreadable, readProperty, unreadableField } from '../readable-error.js';
+import { describeThrown, isError, kUnreadable, readErrorName, readProperty, unreadableField } from '../readable-error.js';
 
 const kReservedKeys = new Set(['name', 'message', 'stack', 'code', 'cause']);
 // Keys that could alter prototypes if a receiver ever merged `data` naively.
@@ -28,10 +28,10 @@ export function serializeError(thrown: unknown): SerializedError {
 }
 
 function serializeErrorObject(error: Error): SerializedError {
-  const name = readProperty(error, 'name');
   const message = readProperty(error, 'message');
   const serialized: SerializedError = {
-    name: typeof name === 'string' ? name : 'Error',
+    // Its class's name when its name or message cannot be read: what was thrown, not just "Error".
+    name: readErrorName(error, message),
     message: typeof message === 'string' ? message : unreadableField('message', message),
   };
   const code = readProperty(error, 'code');

@@ -135,6 +135,14 @@ export interface PrimaryOptions {
    * `Infinity` to wait as long as it takes. @default 30000
    */
   readyTimeoutMs?: number;
+  /**
+   * What a worker's start waits for, named by the error when it is not ready within
+   * `readyTimeoutMs` ("Its start-up may be waiting on something that never comes (...)"), so
+   * the reader knows where to look: a phrase such as `'its database connection in _init()'`.
+   * `startClusteredService` and `clusterkit run` name their module's or script's own steps.
+   * @default "its _init()"
+   */
+  readyWaitsFor?: string;
   /** Time (ms, at most 2^31 - 1) each worker has to stop gracefully before it is killed with SIGKILL. @default 10000 */
   shutdownTimeoutMs?: number;
   /**
@@ -338,6 +346,7 @@ const kPrimaryOptions = {
   cwd: (value, name) => directoryOption(value, name),
   messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
   readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
+  readyWaitsFor: (value, name) => stringOption(value, name) ?? 'its _init()',
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
   gradualDrainMs: (value, name) => durationOption(value, name, kDefaultGradualDrainMs, { min: 0 }),
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),

@@ -32,6 +32,25 @@ export function readableListenError(error: unknown): unknown {
   return Object.assign(readable, { code, syscall, address, port });
 }
 
+/**
+ * `error` itself, unless it is an EADDRINUSE on `healthPort`, the port of the primary's own
+ * health endpoint (`clusterkit run --health-port`, which listens before any worker starts):
+ * then the same error, its message naming the clash and what to do, `error` as its `cause`.
+ * Before, the app was told only that its port was in use, by whom it did not say.
+ */
+export function nameHealthPortClash(error: unknown, healthPort: number | undefined): unknown {
+  if (healthPort === undefined || typeof error !== 'object' || error === null) return error;
+  const code = readProperty(error, 'code');
+  const port = readProperty(error, 'port');
+  if (code !== 'EADDRINUSE' || port !== healthPort) return error;
+  const message = readProperty(error, 'message');
+  const clash = new Error(
+    `${typeof message === 'string' ? message : `listen EADDRINUSE: port ${port} is already in use`}: --health-port ${port} is also the app's port (the primary's health endpoint holds it); pick another port for --health-port`,
+    { cause: error },
+  );
+  return Object.assign(clash, { code, syscall: readProperty(error, 'syscall'), address: readProperty(error, 'address'), port });
+}
+
 function describeAddress(address: string | null | undefined): string {
   if (address === null || address === undefined || address === '') return 'every address';
   if (address === '::') return 'every IPv6 and IPv4 address, ::';

@@ -30,7 +30,9 @@ export function attachServiceCallbacks(primary: ClusterPrimary, callbacks: Prima
   primary.on('workerOnline', ({ worker }) =>
     call('onWorkerSpawned', callbacks.onWorkerSpawned, { workerId: worker.id, pid: worker.pid ?? 0, totalWorkers: context.targetWorkers() }),
   );
-  primary.on('workerCrash', ({ worker, code, signal }) => call('onWorkerCrashed', callbacks.onWorkerCrashed, { workerId: worker.id, pid: worker.pid, code, signal }));
+  primary.on('workerCrash', ({ worker, code, signal, error }) =>
+    call('onWorkerCrashed', callbacks.onWorkerCrashed, { workerId: worker.id, pid: worker.pid, code, signal, ...(error === undefined ? {} : { error }) }),
+  );
   primary.on('workerExit', ({ worker, code, signal, expected }) =>
     call('onWorkerExit', callbacks.onWorkerExit, { workerId: worker.id, pid: worker.pid, code, signal, expected }),
   );

@@ -8,6 +8,7 @@ import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { maxWorkersOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
+import type { UncaughtError } from '../messaging/system-types.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import { booleanOption, knownOptions, kSafeIntegerRule } from '../validate.js';
 import { decideWorkerCount } from './worker-count.js';
@@ -50,6 +51,14 @@ export interface WorkerCrashedInfo {
   readonly pid: number | undefined;
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
+  /**
+   * What it died of, when it died of an uncaught exception or an unhandled rejection and said so
+   * before its exit (`workerCrash.error`): `{ origin, name, message, code?, location? }`, where
+   * `message` is at most 1 024 characters and `location` the first stack frame in the user's
+   * code (`/srv/api.js:12:7`). The worker's own text, control characters escaped. Absent for
+   * other deaths: a signal, `process.exit(1)`, a native crash.
+   */
+  readonly error?: UncaughtError;
 }
 
 export interface WorkerExitInfo {

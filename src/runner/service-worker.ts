@@ -7,7 +7,7 @@
 import { WorkerModuleError } from '../errors.js';
 import { ClusterWorker } from '../worker/cluster-worker.js';
 import { holdConnectionsUntil } from './connection-hold.js';
-import { readableListenError } from './listen-error.js';
+import { nameHealthPortClash, readableListenError } from './listen-error.js';
 import { trackListeningServers, type ListenTracker } from './listen-tracker.js';
 import { checkHasExports, loadModule, type ModuleRef } from './module-loader.js';
 import type { WorkerShutdownInfo, WorkerStartupInfo } from './service-options.js';
@@ -31,6 +31,8 @@ export interface ServiceWorkerSpec<Module extends object> {
    * the module's top-level code still runs (a top-level `await` that never settles).
    */
   readonly readySignal?: Promise<void> | undefined;
+  /** The primary's health endpoint's port (`clusterkit run --health-port`): a listen refused on it names the clash. */
+  readonly healthPort?: number | undefined;
   readonly onStartup?: ((info: WorkerStartupInfo<Module>) => void | Promise<void>) | undefined;
   readonly onShutdown?: ((info: WorkerShutdownInfo<Module>) => void | Promise<void>) | undefined;
 }
@@ -87,7 +89,7 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
     this.#module = await loadModule(ref, this.#spec.load);
     if (!tracker) return;
     await tracker.settled().catch((error: unknown) => {
-      throw new WorkerModuleError(ref.path, 'listen-failed', { cause: readableListenError(error), noun: ref.noun });
+      throw new WorkerModuleError(ref.path, 'listen-failed', { cause: nameHealthPortClash(readableListenError(error), this.#spec.healthPort), noun: ref.noun });
     });
   }
 }

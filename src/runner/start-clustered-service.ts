@@ -79,7 +79,8 @@ async function startPrimary<Module extends object>(options: NormalizedServiceOpt
       workerCountReason: options.workerCountReason,
       ownsProcess: options.ownsProcess,
       logger,
-      primaryOptions,
+      // The runner's workers are ready once the module is imported, listens, and onWorkerStartup returns.
+      primaryOptions: { readyWaitsFor: "its module's import, the listen() of its servers, or onWorkerStartup", ...primaryOptions },
       callbacks: options.callbacks,
     });
   } catch (error) {

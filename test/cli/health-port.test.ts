@@ -46,4 +46,28 @@ describe('clusterkit run --health-port', () => {
       taken.close();
     }
   });
+
+  it('[H110] names the clash when the app listens on the health port (not only "port in use")', async () => {
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'same', '--health-port', String(port), '--max-startup-failures', '1'], {
+      runtime: runtimeDir(),
+      env: { PORT: String(port) },
+    });
+    await expect(run.exited()).resolves.toBe(1);
+    // Before: "listen EADDRINUSE: port N (...) is already in use", and nothing said by whom.
+    const clash = `is already in use: --health-port ${port} is also the app's port (the primary's health endpoint holds it); pick another port for --health-port`;
+    const lines = run.output().split('\n');
+    expect(lines.filter((line) => line.includes('worker 1 could not start:'))[0]).toContain(clash);
+    expect(lines.filter((line) => line.includes('could not start:') && line.includes('ERR_SERVICE_START'))[0]).toContain(clash);
+  });
+
+  it('passes the script no variable of its own for --health-port', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'envless', '--health-port', String(await freePort())], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service envless started: 1 worker/);
+    expect(JSON.parse((await get(port, '/?vars=CLUSTERKIT_HEALTH_PORT')).body)).toMatchObject({ env: { CLUSTERKIT_HEALTH_PORT: null } });
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
 });

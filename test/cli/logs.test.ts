@@ -33,6 +33,22 @@ async function startWriter(name: string, workers: number) {
 }
 
 describe('clusterkit logs', () => {
+  it("writes the primary's info lines on stdout and its warnings on stderr, as pm2 logs does", async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-crash-on-request.mjs', '-w', '1', '--name', 'split'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service split started/);
+    await get(`http://127.0.0.1:${port}/crash`).catch(() => {});
+    await run.waitFor(/worker 2 ready/);
+    const text = await cli(['logs', 'split', '--lines', '100'], { runtime });
+    expect(text.stdout).toMatch(/^\[split\] worker 1 ready workerId=1/m);
+    expect(text.stdout).not.toMatch(/WARN/);
+    expect(text.stderr).toMatch(/^\[split\] WARN worker 1 /m);
+    expect(text.stderr).not.toMatch(/ ready workerId=/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
   it('[H36] prints the last lines (escaped, long lines in pieces), as JSON, per worker (refusing a worker that never ran), then follows new lines until the cluster stops', async () => {
     const { runtime, port, run } = await startWriter('chatty', 2);
     // What the run terminal shows: every line prefixed, the 40 000 characters in 16 KiB pieces,
@@ -62,7 +78,9 @@ describe('clusterkit logs', () => {
     expect(text.stdout).not.toContain('\x1b');
     expect(text.stdout).not.toMatch(/\[chatty:1\]/);
     expect(text.stderr).toContain('[chatty:2] warming up on stderr\n');
-    expect(text.stderr).toMatch(/^\[chatty\] worker 2 ready workerId=2/m);
+    // The primary's info lines on stdout, as `pm2 logs` writes its own (before: on stderr).
+    expect(text.stdout).toMatch(/^\[chatty\] worker 2 ready workerId=2/m);
+    expect(text.stderr).not.toMatch(/^\[chatty\] /m);
     expect((await cli(['logs', 'chatty', '-n', '1'], { runtime })).stdout.split('\n').filter(Boolean).length).toBeLessThanOrEqual(1);
     // A worker that never ran is an error, not an empty answer; one whose lines are gone gets a note.
     const never = await cli(['logs', 'chatty', '--worker', '99'], { runtime });

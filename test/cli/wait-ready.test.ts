@@ -56,6 +56,11 @@ describe('clusterkit run --wait-ready (PM2 wait_ready)', () => {
     });
     await expect(run.exited()).resolves.toBe(1);
     expect(run.output()).toMatch(/was not ready within 1000 ms/);
+    // The attempt's own line names what this worker waited for (before: "its _init()", which a
+    // script does not have, among three guesses).
+    const [attempt] = run.output().split('\n').filter((line) => line.includes('worker 1 could not start:'));
+    expect(attempt).toContain("may be waiting on something that never comes (its script's process.send('ready'), which --wait-ready waits for);");
+    expect(attempt).not.toContain('_init');
     expect(run.output()).toMatch(/With --wait-ready, a worker is ready only once its script calls process\.send\('ready'\): check that it does, and within --ready-timeout\./);
   });
 });

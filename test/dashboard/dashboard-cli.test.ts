@@ -2,6 +2,8 @@
  * `clusterkit dashboard` as a command: its arguments, its output, its ports. The cluster it
  * reads is a control socket with canned answers, served by this test process.
  */
+import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
@@ -78,6 +80,28 @@ describe('clusterkit dashboard', () => {
     for (const run of [first, second]) {
       run.child.kill('SIGTERM');
       await expect(run.exited()).resolves.toBe(0);
+    }
+  });
+
+  it('--open says when no browser could be started, with the URL, and serves on', async () => {
+    const runtime = runtimeDir();
+    await fakeCluster(runtime, 'api');
+    // An opener that finds no browser, as xdg-open on a server or in a container (exit 3).
+    const bin = mkdtempSync(join(tmpdir(), 'ck-bin-'));
+    try {
+      for (const opener of ['xdg-open', 'open']) {
+        writeFileSync(join(bin, opener), '#!/bin/sh\nexit 3\n');
+        chmodSync(join(bin, opener), 0o755);
+      }
+      const run = startCli(['dashboard', 'api', '--port', '0', '--open'], { runtime, env: { PATH: `${bin}:${process.env.PATH ?? ''}` } });
+      const [, url] = await run.waitFor(/dashboard for cluster api: (http:\/\/127\.0\.0\.1:\d+\/)\n/);
+      // Before: nothing, and the user waited for a browser that never came.
+      await run.waitFor(new RegExp(`clusterkit: no browser could be started \\((xdg-)?open exited with code 3\\); open ${url!.replaceAll('.', '\\.')} yourself\\.\n`));
+      expect((await request(Number(new URL(url!).port), '/')).status).toBe(200);
+      run.child.kill('SIGTERM');
+      await expect(run.exited()).resolves.toBe(0);
+    } finally {
+      rmSync(bin, { recursive: true, force: true });
     }
   });
 });

@@ -12,7 +12,7 @@ import { startControlServer, type ControlHandlers, type ControlServer } from '..
 import { EventLog } from '../../src/control/event-log.js';
 import { ClusterFeed } from '../../src/cli/dashboard/cluster-feed.js';
 import { clusterControl } from '../../src/cli/dashboard/cluster-control.js';
-import { kMaxQueuedBytes, kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
+import { kMaxConnections, kMaxQueuedBytes, kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
 import { isLoopbackAddress, RequestGuard } from '../../src/cli/dashboard/request-guard.js';
 import { testPrimary } from '../helpers/primary.js';
 import { rawRequest } from '../helpers/raw-http.js';
@@ -377,6 +377,32 @@ describe('dashboard server', () => {
     streams.pop()!.close();
     // Once a page has gone, another may open.
     await untilStreamOpens(port, 5_000, 'a free stream');
+  });
+
+  it('[H109] answers a request while kMaxConnections idle connections are open: the oldest idle one makes room', async () => {
+    const { port } = await setUp();
+    const stream = await openStream(port);
+    cleanups.push(() => stream.close());
+    await stream.next('snapshot');
+    const sockets: net.Socket[] = [];
+    cleanups.push(() => sockets.forEach((socket) => socket.destroy()));
+    let closedByServer = 0;
+    const extra = 8;
+    await new Promise<void>((resolve) => {
+      for (let i = 0; i < kMaxConnections + extra; i++) {
+        const socket = net.connect(port, '127.0.0.1');
+        socket.on('error', () => {});
+        socket.on('close', () => {
+          if (++closedByServer === extra) resolve();
+        });
+        sockets.push(socket);
+      }
+    });
+    // The server holds kMaxConnections, all idle but the stream; a page's request takes the place
+    // of the oldest idle one (before: closed at once, for as long as the idle ones were held).
+    expect((await request(port, '/api/snapshot')).status).toBe(200);
+    // The open event stream is a request in flight: never the one closed to make room.
+    await expect(stream.next('tick')).resolves.toBeDefined();
   });
 
   it('[H100] drops a page that does not read once it is kMaxQueuedBytes behind, and keeps the pages that read', async () => {

@@ -84,6 +84,15 @@ describe('crash cause', () => {
     expect(error!.message).not.toContain('getter throws');
   });
 
+  it('[H111] reports a crash of an error whose class has a throwing message getter by its class, its message unreadable', async () => {
+    const { event: { error }, crashLoop, text } = await firstCrash('getter-class');
+    // Before: a bare "Error", the class that was thrown not named.
+    expect(error).toMatchObject({ origin: 'uncaughtException', name: 'DbError', message: '(its message could not be read)' });
+    expect(text()).toMatch(/crashed .* of an uncaught DbError: \(its message could not be read\)/);
+    expect((await crashLoop).error.message).toContain('of an uncaught DbError: (its message could not be read)');
+    expect(text()).not.toContain('message getter throws');
+  });
+
   it("[H103] an error the worker's own 'uncaughtException' handler survived is no crash; one it exits 1 for is reported", async () => {
     const { primary, text } = crashingPrimary('caught');
     const survived = onceEvent(primary, 'workerMessage', undefined, (event: { type: string }) => event.type === 'lifecycle');

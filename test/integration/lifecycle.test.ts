@@ -100,6 +100,15 @@ describe('lifecycle events', () => {
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'ready-timeout' });
     expect((error as Error).message).toContain('readyTimeoutMs');
+    expect((error as Error).message).toContain('may be waiting on something that never comes (its _init());');
+  });
+
+  it('names what a worker waits for (readyWaitsFor) when it is not ready in time, and refuses an empty phrase', async () => {
+    const primary = testPrimary({ readyTimeoutMs: 1_000, restart: false, readyWaitsFor: 'its database connection in _init()' }, 'workers/init-hangs.ts');
+    const error = await primary.start().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'ready-timeout' });
+    expect((error as Error).message).toContain('may be waiting on something that never comes (its database connection in _init());');
+    expect(() => testPrimary({ readyWaitsFor: '' })).toThrow('The "readyWaitsFor" option must be a non-empty string');
   });
 
   it('[F8] fails start() when the worker process cannot boot', async () => {

@@ -13,6 +13,8 @@ const kFixture = 'throws-unreadable-worker.ts';
 
 /** What the caller must at least see, for the kinds where something is readable. */
 const kReadable: Partial<Record<UnreadableKind, { remoteName?: string; remoteMessage?: string | RegExp }>> = {
+  // [H111] Its class, and that its message could not be read: not the getter's own error, nor a bare "Error".
+  messageGetterClass: { remoteName: 'DbError', remoteMessage: '(its message could not be read)' },
   enumerableGetter: { remoteName: 'Error', remoteMessage: 'has a bad field' },
   nameGetter: { remoteMessage: 'bad name' },
   stackGetter: { remoteName: 'Error', remoteMessage: 'bad stack' },

@@ -76,6 +76,20 @@ describe('startClusteredService callbacks', () => {
     await waitUntilGone(live);
   });
 
+  it("passes onWorkerCrashed the worker's uncaught error (workerCrash.error)", async () => {
+    const port = await freePort();
+    const service = startService({ RUNNER_OPTIONS: JSON.stringify({ workers: 1 }), PORT: String(port) });
+    const [started] = await service.waitForLines('started');
+    await get(`http://127.0.0.1:${port}/throw`).catch(() => {});
+    const [crashed] = await service.waitForLines('onWorkerCrashed');
+    expect(crashed).toMatchObject({ pid: (started!.pids as number[])[0], code: 1, signal: null });
+    // Before: the callback had the exit code only; what the worker died of was in its output.
+    expect(crashed!.error).toEqual({ origin: 'uncaughtException', name: 'TypeError', message: 'boom from /throw', location: expect.stringMatching(/runner-http-module\.[jt]s:\d+:\d+$/) });
+    await service.waitForLines('onWorkerStartup', 2);
+    process.kill(started!.pid as number, 'SIGTERM');
+    await expect(service.exited()).resolves.toBe(0);
+  });
+
   it('runs onWorkerShutdown once in each worker when Ctrl-C reaches the whole process group', async () => {
     const service = startService({ RUNNER_OPTIONS: JSON.stringify({ workers: 3 }) });
     const [started] = await service.waitForLines('started');

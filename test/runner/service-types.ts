@@ -20,7 +20,12 @@ export async function typedCallbacks(): Promise<void> {
       // @ts-expect-error the module exports no `pool`
       await workerModule.pool.end();
     },
-    onWorkerCrashed: ({ code, signal }) => void [code, signal],
+    onWorkerCrashed: ({ code, signal, error }) => {
+      // What it died of: absent for a signal or process.exit().
+      const where: string | undefined = error?.location;
+      const origin: 'uncaughtException' | 'unhandledRejection' | undefined = error?.origin;
+      void [code, signal, where, origin];
+    },
     onPrimaryShutdown: ({ signal }) => void signal,
   });
   if (service.role === 'worker') {

@@ -39,6 +39,9 @@ describe('reading thrown values', () => {
     }
     expect(toReadableError(makeUnreadable('messageGetter')).message).toBe('A value was thrown: Error: (its message could not be read)');
     expect(toReadableError(makeUnreadable('codeGetter')).message).toBe('A value was thrown: Error: bad code');
+    // [H111] Its class's name, not Error's, and no wrapper's words around it.
+    expect(toReadableError(makeUnreadable('messageGetterClass')).message).toBe('A value was thrown: DbError: (its message could not be read)');
+    expect(describeError(makeUnreadable('messageGetterClass'))).toBe('DbError: (its message could not be read)');
   });
 
   it('lets error messages and loggers render any thrown value', () => {

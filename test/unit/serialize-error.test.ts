@@ -39,7 +39,10 @@ describe('serializeError', () => {
     expect(serializeError(makeUnreadable('messageGetter'))).toMatchObject({ name: 'Error', message: '(its message could not be read)' });
     expect(serializeError(makeUnreadable('enumerableGetter'))).toMatchObject({ name: 'Error', message: 'has a bad field' });
     expect(serializeError(makeUnreadable('enumerableGetter')).data).toBeUndefined();
-    expect(serializeError(makeUnreadable('nameGetter'))).toMatchObject({ name: 'Error', message: 'bad name' });
+    // Its name cannot be read: its class's name says what it is.
+    expect(serializeError(makeUnreadable('nameGetter'))).toMatchObject({ name: 'TypeError', message: 'bad name' });
+    // [H111] A class whose message getter throws: its class, and that its message could not be read (not the getter's error).
+    expect(serializeError(makeUnreadable('messageGetterClass'))).toEqual({ name: 'DbError', message: '(its message could not be read)' });
     expect(serializeError(makeUnreadable('codeGetter')).code).toBeUndefined();
     expect(serializeError(makeUnreadable('transparentProxy'))).toMatchObject({ name: 'RangeError', message: 'proxied' });
     expect(serializeError(makeUnreadable('revokedProxy')).message).toMatch(/^Non-error value thrown: /);

@@ -14,6 +14,7 @@ import { ClusterFeed } from '../dashboard/cluster-feed.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/dashboard-server.js';
 import { parseCommand } from '../parse-command.js';
 import { UsageError } from '../usage-error.js';
+import { describeError } from '../../readable-error.js';
 
 /** The port tried when `--port` is not given; a free one is taken when it is busy. */
 export const kDefaultDashboardPort = 9716;
@@ -102,16 +103,30 @@ function urlHost(host: string): string {
   return isIP(host) === 6 ? `[${host}]` : host;
 }
 
-/** The system's way of opening a URL; a failure only prints the reason (the URL is printed anyway). */
+/**
+ * The system's way of opening a URL. A failure prints the reason and the URL, and the dashboard
+ * serves on: the opener missing (ENOENT), or exiting with a failure, as xdg-open does where it
+ * finds no browser (a server, a container, an SSH session). Before, that exit went unsaid.
+ */
 function openBrowser(url: string): void {
   const [command, args] =
     process.platform === 'darwin' ? ['open', [url]] : process.platform === 'win32' ? ['cmd', ['/c', 'start', '""', url]] : ['xdg-open', [url]];
+  let isTold = false;
+  const cannot = (why: string) => {
+    if (isTold) return;
+    isTold = true;
+    process.stderr.write(`clusterkit: no browser could be started (${why}); open ${url} yourself.\n`);
+  };
   try {
     const child = spawn(command, args as string[], { stdio: 'ignore', detached: true });
-    child.once('error', (error) => process.stderr.write(`clusterkit: could not open a browser (${error.message}); open the URL above yourself.\n`));
+    child.once('error', (error) => cannot(`${command}: ${describeError(error)}`));
+    child.once('exit', (code, signal) => {
+      if (signal !== null) cannot(`${command} was killed by ${signal}`);
+      else if (code !== 0) cannot(`${command} exited with code ${code}`);
+    });
     child.unref();
   } catch (error) {
-    process.stderr.write(`clusterkit: could not open a browser (${(error as Error).message}); open the URL above yourself.\n`);
+    cannot(`${command}: ${describeError(error)}`);
   }
 }
 

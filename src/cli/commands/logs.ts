@@ -2,8 +2,8 @@
  * `clusterkit logs <name> [--lines N] [--follow] [--worker ID | --slot N] [--json]`: the running
  * cluster's output from another terminal, like `pm2 logs` / `docker logs`: the last N lines from
  * the primary's buffer, then (with --follow) new lines as they come. Worker stdout goes to our
- * stdout, worker stderr and the primary's own lines to our stderr, each prefixed as `run`
- * prints them; with --json, one object per line on stdout. `--slot` follows a position in the
+ * stdout, worker stderr to our stderr; the primary's own lines to stdout, its warnings and
+ * errors to stderr (as `pm2 logs`), each prefixed as `run` prints them; with --json, one object per line on stdout. `--slot` follows a position in the
  * pool across restarts and reloads (as `pm2 logs <id>` follows a process id PM2 keeps), with a
  * note on stderr each time another worker serves it.
  */
@@ -110,6 +110,18 @@ const kReasons: Readonly<Record<SlotNote['reason'], string>> = {
   stopped: 'stopped',
 };
 
+/**
+ * Where a line goes: a worker's on the stream it wrote to; the primary's info lines on stdout
+ * and its warnings and errors on stderr, as `pm2 logs` puts its own lines on stdout and keeps
+ * stderr for what went wrong (its --raw: out lines on stdout, err lines on stderr). So
+ * `clusterkit logs api | grep ready` finds the primary's lines too, and `2>/dev/null` hides
+ * warnings, not everything the primary said.
+ */
+function outputOf(entry: LogEntry): 'stdout' | 'stderr' {
+  if (entry.source === 'worker') return entry.stream === 'stdout' ? 'stdout' : 'stderr';
+  return (entry.level ?? 30) >= 40 ? 'stderr' : 'stdout';
+}
+
 function printer(name: string, isJson: boolean) {
   const keepColors = { stdout: supportsColor(process.stdout), stderr: supportsColor(process.stderr) };
   const prefix = (entry: LogEntry) => (entry.source === 'worker' ? `[${name}:${entry.workerId}] ` : `[${name}] `);
@@ -117,7 +129,7 @@ function printer(name: string, isJson: boolean) {
     /** Writes one entry; false when the output is backed up. */
     entry(entry: LogEntry): boolean {
       if (isJson) return process.stdout.write(`${terminalSafeJson({ name, ...entry })}\n`);
-      const to = entry.source === 'worker' && entry.stream === 'stdout' ? 'stdout' : 'stderr';
+      const to = outputOf(entry);
       return process[to].write(`${prefix(entry)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
     },
     dropped(count: number): void {

@@ -17,6 +17,7 @@ import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
 import { pipeWorkerOutput } from '../output-prefix.js';
 import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
+import { kHealthPortEnv } from '../health-port-env.js';
 import type { RunSettings } from '../run-settings.js';
 import { watchAndReload } from '../watch/watch-reload.js';
 
@@ -73,9 +74,15 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       execArgv: [...process.execArgv, ...settings.nodeArgs],
       silent: true,
       // worker-main takes it out of the script's environment.
-      env: settings.waitReady ? { ...workerEnv.env, [kWaitReadyEnv]: '1' } : workerEnv.env,
+      env: {
+        ...workerEnv.env,
+        ...(settings.waitReady ? { [kWaitReadyEnv]: '1' } : {}),
+        ...(settings.healthPort ? { [kHealthPortEnv]: String(settings.healthPort) } : {}),
+      },
       // PM2's variable for the worker's instance number, unless --env or the config sets it.
       instanceVar: 'NODE_APP_INSTANCE',
+      // What the worker's start waits for (service-worker.ts), named when it misses --ready-timeout.
+      readyWaitsFor: settings.waitReady ? "its script's process.send('ready'), which --wait-ready waits for" : "its script's listen(), or the end of its top-level code",
       // An app started with others handles its signals through the launcher link.
       ...(launcher ? { handleSignals: false } : {}),
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),

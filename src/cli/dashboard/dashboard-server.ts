@@ -15,6 +15,7 @@ import { loadStaticFiles, type StaticFile } from './static-files.js';
 import { toReadableError } from '../../readable-error.js';
 import { checkRequestFields } from '../../control/control-connection.js';
 import { admitPipelined } from '../../pipelined-requests.js';
+import { capConnections } from '../../connection-cap.js';
 
 /**
  * How far behind a page may fall: output not yet taken by its socket, beyond its first snapshot
@@ -30,7 +31,11 @@ const kKeepAliveMs = 15_000;
 const kMaxBodyBytes = 1_024;
 /** Time a client has to send a whole request, headers and body (ms). */
 export const kRequestTimeoutMs = 10_000;
-/** Open TCP connections at once (`server.maxConnections`): event streams are capped at `kMaxStreams`. */
+/**
+ * Open TCP connections at once (connection-cap.ts): one more takes the place of the oldest one
+ * with no request in flight, so idle connections cannot lock the page out; an open event stream
+ * is a request in flight and is never the one closed. Event streams are capped at `kMaxStreams`.
+ */
 export const kMaxConnections = 128;
 /** What the guard reads (request-guard.ts): each must come once, or the request is ambiguous (400). */
 const kGuardedHeaders = ['Host', 'Origin', 'Authorization'];
@@ -93,8 +98,9 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
       else response.destroy();
     });
   });
-  // Beyond this many sockets the server closes new ones at once: pages hold a handful each.
-  server.maxConnections = kMaxConnections;
+  // Pages hold a handful each. Before, a bare `maxConnections` closed every new connection once
+  // 128 idle ones were open, so anyone on the machine could lock the page out (H109).
+  capConnections(server, kMaxConnections);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -10,16 +10,28 @@ export interface RestartHistory {
   readonly attempt: number;
   /** Startup failures in a row (exit before ready, or within the startup window). */
   readonly startupFailures: number;
-  /** When recent restarts happened (ms), for the `maxRestarts` per `windowMs` limit. */
+  /** Recent restarts, oldest first, for the `maxRestarts` per `windowMs` limit. */
+  readonly restarts: readonly RestartRecord[];
+  /** When each of `restarts` happened (ms): derived from it, never kept apart. */
   readonly restartTimes: readonly number[];
-  /**
-   * Which of `restartTimes` followed an exit with code 0 (no crash: the worker ended its own
-   * process), so that the breaker's message says "exited" for those rather than "crashed".
-   */
-  readonly cleanExitTimes: readonly number[];
 }
 
-export const kFreshHistory: RestartHistory = Object.freeze({ attempt: 0, startupFailures: 0, restartTimes: Object.freeze([]), cleanExitTimes: Object.freeze([]) });
+/** One restart of a slot. */
+export interface RestartRecord {
+  /** When it happened (ms, the clock `decideRestart` is given). */
+  readonly at: number;
+  /**
+   * It followed an exit with code 0 (no crash: the worker ended its own process), so that the
+   * breaker's message says "exited" for it rather than "crashed".
+   */
+  readonly isCleanExit: boolean;
+}
+
+function restartHistory(attempt: number, startupFailures: number, restarts: readonly RestartRecord[]): RestartHistory {
+  return { attempt, startupFailures, restarts, restartTimes: restarts.map((restart) => restart.at) };
+}
+
+export const kFreshHistory: RestartHistory = Object.freeze(restartHistory(0, 0, Object.freeze([])));
 
 /** How the worker being replaced ended. */
 export interface EndedWorker {
@@ -77,28 +89,27 @@ export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartO
  */
 export function decideRestart(history: RestartHistory, ended: EndedWorker, options: NormalizedRestartOptions, now: number): RestartDecision {
   // Restart times age out of the window in every case, so the record stays small.
-  const restartTimes = history.restartTimes.filter((time) => now - time < options.windowMs);
-  const cleanExitTimes = history.cleanExitTimes.filter((time) => now - time < options.windowMs);
+  const restarts = history.restarts.filter((restart) => now - restart.at < options.windowMs);
   if (ended.wasReady && ended.hasServed) {
-    return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: { attempt: 1, startupFailures: 0, restartTimes, cleanExitTimes } };
+    return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: restartHistory(1, 0, restarts) };
   }
   const wasStable = ended.wasReady && ended.readyMs >= options.stableAfterMs;
   const attempt = wasStable ? 0 : history.attempt;
   const startupFailures = isStartupFailure(ended, options) ? (wasStable ? 0 : history.startupFailures) + 1 : 0;
 
   if (startupFailures >= options.maxStartupFailures) {
-    return { restart: false, reason: 'startup-failures', failures: startupFailures, cleanExits: 0, history: { attempt, startupFailures, restartTimes, cleanExitTimes } };
+    return { restart: false, reason: 'startup-failures', failures: startupFailures, cleanExits: 0, history: restartHistory(attempt, startupFailures, restarts) };
   }
-  if (restartTimes.length >= options.maxRestarts) {
-    const cleanExits = cleanExitTimes.length + (ended.isCleanExit ? 1 : 0);
-    return { restart: false, reason: 'too-many-restarts', failures: restartTimes.length + 1, cleanExits, history: { attempt, startupFailures, restartTimes, cleanExitTimes } };
+  if (restarts.length >= options.maxRestarts) {
+    const cleanExits = restarts.filter((restart) => restart.isCleanExit).length + (ended.isCleanExit ? 1 : 0);
+    return { restart: false, reason: 'too-many-restarts', failures: restarts.length + 1, cleanExits, history: restartHistory(attempt, startupFailures, restarts) };
   }
   const nextAttempt = attempt + 1;
   return {
     restart: true,
     delayMs: backoffDelay(nextAttempt, options),
     attempt: nextAttempt,
-    history: { attempt: nextAttempt, startupFailures, restartTimes: [...restartTimes, now], cleanExitTimes: ended.isCleanExit ? [...cleanExitTimes, now] : cleanExitTimes },
+    history: restartHistory(nextAttempt, startupFailures, [...restarts, { at: now, isCleanExit: ended.isCleanExit === true }]),
   };
 }
 

@@ -362,7 +362,7 @@ export class WorkerPool {
       record.id,
       'ready-timeout',
       `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
-        "Its start-up may be waiting on something that never comes (its _init(); for a `clusterkit run` script, its listen(), or with --wait-ready its process.send('ready')); " +
+        `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); ` +
           'raise the option if startup is legitimately slow. Connections node:cluster had handed it are reset with it.',
     );
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });

@@ -5,7 +5,9 @@
  *
  * `docs/errors.md` documents every code; a unit test keeps the table and this file in step.
  */
-import { types } from 'node:util';
+// `node:util/types`, not `node:util`: importing `node:util` loads its lazy parts too (parseArgs,
+// MIME), which costs every worker's start (docs/performance.md).
+import { isNativeError } from 'node:util/types';
 import { capitalize } from './capitalize.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
@@ -594,7 +596,7 @@ export class ChannelCorruptError extends ClusterKitError {
 /** The parser's error, escaped and cut short: its message may quote the worker's bytes (control characters included). */
 function quoteParserError(cause: unknown): string {
   // Node's parser throws a native SyntaxError or RangeError; it may come from another realm (a vm context), where instanceof fails.
-  const native = types.isNativeError(cause) && !isError(cause) ? describeForeignError(cause) : describeError(cause);
+  const native = isNativeError(cause) && !isError(cause) ? describeForeignError(cause) : describeError(cause);
   const text = JSON.stringify(native).slice(1, -1);
   return text.length > 160 ? `${text.slice(0, 160)}...` : text;
 }

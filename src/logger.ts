@@ -2,7 +2,7 @@
  * Logging: a pino-compatible interface, and the two loggers clusterkit ships (one readable line
  * per event, or one JSON object per line in pino's format). docs/logging.md describes both.
  */
-import { hostname } from 'node:os';
+import { loadOs } from './builtins.js';
 import { escapeControlChars, escapeRawInJson } from './control/control-chars.js';
 import { describeThrown, isError, readProperty, toReadableError } from './readable-error.js';
 
@@ -67,7 +67,7 @@ export function createLineLogger(options: LineLoggerOptions = {}): Logger {
  */
 export function createJsonLogger(options: LineLoggerOptions = {}): Logger {
   const name = options.name ?? 'clusterkit';
-  const host = hostname();
+  const host = loadOs().hostname();
   // JSON escapes C0 itself (a line stays a line); the C1 and Unicode controls it leaves raw
   // are escaped too, so the line is safe on a terminal and still the same JSON.
   return makeLogger(options, (level, fields, message) =>

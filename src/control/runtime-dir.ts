@@ -5,8 +5,8 @@
  * `<os.tmpdir()>/clusterkit-<uid>`. Other users cannot even see which clusters exist.
  */
 import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { loadOs } from '../builtins.js';
 import { ControlSocketError, InvalidOptionError } from '../errors.js';
 
 /** Letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters. */
@@ -20,7 +20,7 @@ export function controlDirectory(env: NodeJS.ProcessEnv = process.env): string {
   const runtime = env.XDG_RUNTIME_DIR;
   if (runtime) return join(runtime, 'clusterkit');
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
-  return join(tmpdir(), `clusterkit-${uid}`);
+  return join(loadOs().tmpdir(), `clusterkit-${uid}`);
 }
 
 /** Throws InvalidOptionError unless `name` can name a cluster (it becomes a file name). */

@@ -6,7 +6,8 @@
  * Errors and boxed primitives are recognized with util.types, across realms (a value
  * deserialized in a vm context, as under Jest).
  */
-import { types } from 'node:util';
+// `node:util/types`, not `node:util`: see errors.ts.
+import { isBigIntObject, isBooleanObject, isBoxedPrimitive, isNativeError, isNumberObject, isStringObject } from 'node:util/types';
 import { kPunctuationBytes, kScalarBytes } from './wire-size.js';
 import type { Walk } from './payload-walk.js';
 
@@ -49,7 +50,7 @@ export function visitSpecialObject(walk: Walk, value: object, depth: number, vis
     return true;
   }
   // Realm-independent: a value deserialized in another context (a vm, Jest) is still an Error.
-  if (value instanceof Error || types.isNativeError(value)) {
+  if (value instanceof Error || isNativeError(value)) {
     if (walk.json) walk.fail('an Error loses its message with JSON serialization; throw it from the handler instead (the sender gets a RemoteError), or use serialization: "advanced"');
     visitError(walk, value as Error, depth, visit);
     return true;
@@ -82,8 +83,8 @@ function visitError(walk: Walk, error: Error, depth: number, visit: Visit): void
  * are not sent: with JSON they are refused (JSON would drop them silently).
  */
 function visitBoxedPrimitive(walk: Walk, value: object, visit: Visit): boolean {
-  if (!types.isBoxedPrimitive(value)) return false;
-  if (types.isStringObject(value)) {
+  if (!isBoxedPrimitive(value)) return false;
+  if (isStringObject(value)) {
     // Its own properties are not looked for: Object.keys() of a String object lists every
     // character's index first, so the check would cost a microsecond per character (seconds
     // for a few megabytes, blocking the event loop). Both serializers write the string alone;
@@ -92,7 +93,7 @@ function visitBoxedPrimitive(walk: Walk, value: object, visit: Visit): boolean {
     walk.bytes += text.length + kPunctuationBytes;
     return true;
   }
-  if (types.isNumberObject(value) || types.isBooleanObject(value)) {
+  if (isNumberObject(value) || isBooleanObject(value)) {
     const primitive = value.valueOf();
     if (walk.json) {
       if (typeof primitive === 'number' && primitive - primitive !== 0) walk.fail(nonFiniteReason(primitive));
@@ -102,7 +103,7 @@ function visitBoxedPrimitive(walk: Walk, value: object, visit: Visit): boolean {
     walk.scalars++;
     return true;
   }
-  if (types.isBigIntObject(value)) {
+  if (isBigIntObject(value)) {
     visit(walk, value.valueOf(), 0);
     return true;
   }

@@ -132,6 +132,11 @@ function removeStale(path: string, stale: LockHolder): 'done' | 'busy' {
   try {
     const now = readHolder(path);
     if (now !== undefined && now.ino === stale.ino && now.pid === stale.pid) unlinkSync(path);
+  } catch (error) {
+    if (error instanceof ControlSocketError) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ControlSocketError(`Cannot remove the stale lock file ${path}: ${(error as Error).message}. Remove it yourself if no cluster of this name runs.`, { cause: error });
+    }
   } finally {
     unlinkOwn(takeover, ino);
   }

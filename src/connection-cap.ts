@@ -13,24 +13,14 @@ import type { Socket } from 'node:net';
 export function capConnections(server: Server, max: number): void {
   server.maxConnections = max * 2;
   /** Open connections, oldest first, with their requests in flight. */
-  const open = new Map<Socket, { inFlight: number }>();
+  const open = new Map<Socket, { inFlight: number; isIdle(): boolean }>();
   server.on('connection', (socket: Socket) => {
-    if (open.size >= max) {
-      let idle: Socket | undefined;
-      for (const [candidate, state] of open) {
-        if (state.inFlight === 0) {
-          idle = candidate;
-          break;
-        }
-      }
-      if (idle === undefined) {
-        socket.destroy();
-        return;
-      }
-      open.delete(idle);
-      idle.destroy();
+    if (!makeRoom(open, max)) {
+      socket.destroy();
+      return;
     }
-    open.set(socket, { inFlight: 0 });
+    const state = { inFlight: 0, isIdle: () => state.inFlight === 0 };
+    open.set(socket, state);
     socket.once('close', () => open.delete(socket));
   });
   server.prependListener('request', (request, response) => {
@@ -39,4 +29,20 @@ export function capConnections(server: Server, max: number): void {
     state.inFlight++;
     response.once('close', () => state.inFlight--);
   });
+}
+
+/**
+ * Room for one more among `open` (oldest first, at most `max`): when full, the oldest idle
+ * connection is closed and forgotten. False when every one is busy: the new one gets no room.
+ * The control socket uses it too (control-server.ts), so 64 idle connections cannot lock `stop` out.
+ */
+export function makeRoom(open: Map<Socket, { isIdle(): boolean }>, max: number): boolean {
+  if (open.size < max) return true;
+  for (const [socket, state] of open) {
+    if (!state.isIdle()) continue;
+    open.delete(socket);
+    socket.destroy();
+    return true;
+  }
+  return false;
 }

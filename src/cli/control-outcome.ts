@@ -19,6 +19,23 @@ export interface StopOutcome {
   readonly requestsCut: number;
 }
 
+/**
+ * The exit code of `stop`, `reload` and `scale` when the command did what it was asked but
+ * cut requests off or a worker did not stop cleanly: not 0, so `clusterkit stop && deploy`
+ * does not go on as if nothing was lost (H114); not 1, which says the command itself failed.
+ */
+export const kExitStopsUnclean = 3;
+
+/** 0 when every stopped worker stopped cleanly and cut nothing off, else `kExitStopsUnclean`. */
+export function outcomeExitCode(outcome: StopOutcome): number {
+  return outcome.unclean > 0 || outcome.requestsCut > 0 ? kExitStopsUnclean : 0;
+}
+
+/** How `clusterkit stop`'s answer went (counts of another process: see `countOf`). */
+export function stopOutcome(reply: Partial<StopCounts>): StopOutcome {
+  return reloadOutcome({ workers: 0, ...reply });
+}
+
 export function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }

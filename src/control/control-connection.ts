@@ -25,8 +25,12 @@ import { drainedOrClosed } from './drained-or-closed.js';
 /** Longest request line: a request is a few fields; answers may be long, requests never are. */
 export const kMaxRequestChars = 64 * 1024;
 
-/** Serves `socket` until it closes; `lineTimeoutMs`: see `ControlLimits.lineTimeoutMs`. */
-export function serveConnection(socket: net.Socket, handlers: ControlHandlers, idleTimeoutMs: number, lineTimeoutMs = 30_000): void {
+/**
+ * Serves `socket` until it closes; `lineTimeoutMs`: see `ControlLimits.lineTimeoutMs`.
+ * `isIdle()`: no request being answered and no `logs --follow`, so the connection may
+ * make room for a new one when the socket is full (control-server.ts).
+ */
+export function serveConnection(socket: net.Socket, handlers: ControlHandlers, idleTimeoutMs: number, lineTimeoutMs = 30_000): { isIdle(): boolean } {
   socket.on('error', () => {}); // a client that went away; nothing to report
   const queue: string[] = [];
   const state: ConnectionState = { isPumping: false, isAnswering: false, isFollowing: false, isEnded: false };
@@ -88,6 +92,8 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
       },
     },
   );
+  // A client that stops reading its answers (the queue waits for a drain) is idle too.
+  return { isIdle: () => !state.isAnswering && !state.isFollowing };
 }
 
 /** One error line (id 0: the request could not be read, so it has no id), then the connection closes. */

@@ -4,19 +4,31 @@
  * itself 0600: only this user can connect. Never a network port. How each connection is
  * served, and bounded, is control-connection.ts; how many there may be is `ControlLimits`.
  */
-import { chmodSync, unlinkSync } from 'node:fs';
+import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
+import { makeRoom } from '../connection-cap.js';
 import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
 import type { ClusterStatus, ControlResponse, EventsPage } from './control-protocol.js';
 import { requestOnce } from './control-client.js';
 import { serveConnection } from './control-connection.js';
 import type { LogSource, SlotSource } from './log-protocol.js';
+import { claimNameLock, isPidAlive, type LockHolder, type NameLock } from './name-lock.js';
 import { controlDirectory, ensureControlDirectory, isForeignFile, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 
+/**
+ * A lock whose holder's pid is alive, but whose socket does not answer, is taken for stale once
+ * it is this old: its pid was reused by another process after a SIGKILL. A primary listens
+ * within milliseconds of claiming the name.
+ */
+const kLockGraceMs = 30_000;
+
 /** What one primary's control socket allows at once. */
 export interface ControlLimits {
-  /** Open connections; one more gets an error answer and is closed. @default 64 */
+  /**
+   * Open connections; one more takes the place of the oldest idle one (no request being
+   * answered, no `logs --follow`), or, when every one is busy, gets an error answer and is closed. @default 64
+   */
   readonly maxConnections: number;
   /** A connection with no request being answered and no traffic for this long is closed (ms). @default 30000 */
   readonly idleTimeoutMs: number;
@@ -63,19 +75,55 @@ export interface ControlServer {
 export async function startControlServer(name: string, handlers: ControlHandlers, directory = controlDirectory(), limits = kDefaultControlLimits): Promise<ControlServer> {
   ensureControlDirectory(directory);
   const path = socketPathFor(name, directory);
-  await claimPath(name, path);
-  const connections = new Set<net.Socket>();
+  const lock = await claimName(name, path);
+  let server: net.Server;
+  let socketId: string;
+  try {
+    await claimPath(name, path);
+    ({ server, socketId } = await listen(name, path, limits, handlers));
+  } catch (error) {
+    lock.release();
+    throw error;
+  }
+  let isClosed = false;
+  const close = (): void => {
+    if (isClosed) return;
+    isClosed = true;
+    process.off('exit', close);
+    // The order keeps every step safe from a starter of the same name: while the lock is ours
+    // the socket answers, so none deletes it; once the lock is released, a starter that claims
+    // it finds the socket answering and stops, until we remove it (only if it still is ours:
+    // a loser's exit removed the winner's socket, H112) and close.
+    lock.release();
+    if (fileId(path) === socketId) {
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+    server.close();
+  };
+  // process.exit() (after a signal-driven shutdown) skips every callback but 'exit' listeners.
+  process.on('exit', close);
+  return { path, close };
+}
+
+/** Listens on `path`; the server, and the socket file's identity (see `fileId`). */
+async function listen(name: string, path: string, limits: ControlLimits, handlers: ControlHandlers): Promise<{ server: net.Server; socketId: string }> {
+  /** Open connections, oldest first. */
+  const connections = new Map<net.Socket, { isIdle(): boolean }>();
   // Half-open: a client may write its last request and shut its side down (`printf ... | nc -U`);
   // the connection ends once that request is answered (control-connection.ts).
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
-    if (connections.size >= limits.maxConnections) return refuse(socket, limits.maxConnections, limits.idleTimeoutMs);
-    connections.add(socket);
+    // When full, the oldest idle connection makes room: 64 idle ones refused every `stop` (H113).
+    if (!makeRoom(connections, limits.maxConnections)) return refuse(socket, limits.maxConnections, limits.idleTimeoutMs);
+    connections.set(socket, serveConnection(socket, handlers, limits.idleTimeoutMs, limits.lineTimeoutMs ?? kDefaultControlLimits.lineTimeoutMs));
     socket.once('close', () => connections.delete(socket));
-    serveConnection(socket, handlers, limits.idleTimeoutMs, limits.lineTimeoutMs ?? kDefaultControlLimits.lineTimeoutMs);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', (error: NodeJS.ErrnoException) => {
-      // Another primary with the same name won the race between our probe and our listen.
+      // A primary of an older clusterkit (which takes no lock) won the race between our probe and our listen.
       reject(error.code === 'EADDRINUSE' ? new ClusterNameInUseError(name, path) : new ControlSocketError(`Cannot listen on the control socket ${path}: ${error.message}`, { cause: error }));
     });
     server.listen(path, () => resolve());
@@ -84,24 +132,33 @@ export async function startControlServer(name: string, handlers: ControlHandlers
   chmodSync(path, 0o600);
   // The control socket alone never keeps the primary alive; its workers do.
   server.unref();
-  let isClosed = false;
-  const close = (): void => {
-    if (isClosed) return;
-    isClosed = true;
-    process.off('exit', close);
-    server.close();
-    try {
-      unlinkSync(path);
-    } catch {
-      // already gone
-    }
-  };
-  // process.exit() (after a signal-driven shutdown) skips every callback but 'exit' listeners.
-  process.on('exit', close);
-  return { path, close };
+  return { server, socketId: fileId(path) ?? '' };
 }
 
-/** Too many connections: one error answer (id 0, which every client reads as meant for it), then close. */
+/** `dev:ino` of the file at `path`, undefined when there is none. */
+function fileId(path: string): string | undefined {
+  try {
+    const { dev, ino } = lstatSync(path);
+    return `${dev}:${ino}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Claims `<name>.lock` next to the socket (name-lock.ts): of several primaries starting with one
+ * name, exactly one gets past this; the others fail with the winner's pid.
+ */
+async function claimName(name: string, socketPath: string): Promise<NameLock> {
+  const lockPath = socketPath.replace(/\.sock$/, '.lock');
+  // As for the socket (claimPath): a lock of another user in our private directory was planted.
+  if (isForeignFile(lockPath)) unlinkSync(lockPath);
+  const isHeld = async (holder: LockHolder): Promise<boolean> =>
+    isPidAlive(holder.pid, lockPath) && (Date.now() - holder.mtimeMs < kLockGraceMs || (await probeSocket(socketPath)) === 'live');
+  return claimNameLock(name, lockPath, socketPath, isHeld);
+}
+
+/** Every connection busy answering (none idle to make room): one error answer (id 0, which every client reads as meant for it), then close. */
 function refuse(socket: net.Socket, maxConnections: number, idleTimeoutMs: number): void {
   socket.on('error', () => {});
   const message = `The cluster's control socket already has ${maxConnections} connections open (the most it serves at once); try again once some have closed.`;

@@ -173,7 +173,7 @@ describe('[H5] the CLI trusts only its own control directory', () => {
 });
 
 describe('[H5] the primary bounds what a local client can make it hold', () => {
-  it('[H5] answers only as fast as a client reads: 200 000 unread status requests leave the primary small, serving others; 64 connections at most', async () => {
+  it('[H5] answers only as fast as a client reads: 200 000 unread status requests leave the primary small, serving others; 64 connections at most, the oldest idle one making room', async () => {
     const runtime = runtimeDir();
     const directory = join(runtime, 'clusterkit');
     const run = startCli(['run', idle, '-w', '1', '--name', 'bound'], { runtime });
@@ -202,17 +202,16 @@ describe('[H5] the primary bounds what a local client can make it hold', () => {
     // Before: every answer was queued in the primary (380 000 took it from 76 MB to 722 MB).
     expect(memoryOf(pid).peak - before).toBeLessThan(32 * kMiB);
 
-    // More connections than the cap: the last ones are told why and closed.
+    // [H113] More connections than the cap: each takes the place of the oldest idle one (the
+    // flood, which reads no answer, then the quiet ones), so the primary holds at most 64 and a
+    // status still gets through. Before, the 65th and later were refused, and so was every `stop`.
+    flood.on('error', () => {}); // closed with its writes still going: EPIPE
     const extra = await Promise.all(Array.from({ length: 70 }, () => connect(join(directory, 'bound.sock'))));
-    const refusals: unknown[] = [];
-    for (const socket of extra) void readAnswers(socket, 1).then(([answer]) => refusals.push(answer), () => {});
-    await until(() => refusals.length >= 7, 30_000, 'connections past the cap refused');
-    expect(refusals[0]).toEqual({ id: 0, ok: false, error: { name: 'ControlSocketError', code: 'ERR_CONTROL_SOCKET', message: expect.stringContaining('already has 64 connections open') } });
-    const full = await cli(['status', 'bound'], { runtime });
-    expect(full.code).toBe(1);
-    expect(full.stderr).toContain('already has 64 connections open (the most it serves at once); try again once some have closed.');
-    for (const socket of [flood, ...extra]) socket.destroy();
-    await until(() => controlRequest('bound', 'status', { directory }).then(() => true, () => false), 30_000, 'status answers again');
+    const sockets = [flood, ...extra];
+    await until(() => sockets.filter((socket) => socket.closed).length >= sockets.length - 64, 30_000, 'the oldest idle connections closed');
+    expect(flood.closed).toBe(true);
+    expect((await cli(['status', 'bound'], { runtime })).code).toBe(0);
+    for (const socket of sockets) socket.destroy();
     expect((await cli(['stop', 'bound'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
@@ -238,5 +237,52 @@ describe('[H5] the primary bounds what a local client can make it hold', () => {
     finishReload({ workers: 1 });
     await expect(readAnswers(busy, 1)).resolves.toEqual([{ id: 1, ok: true, result: { workers: 1 } }]);
     await once(busy, 'close');
+  });
+
+  it('[H113] 70 idle connections do not lock out `clusterkit stop`: it takes the place of the oldest idle one and stops the cluster', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', idle, '-w', '1', '--name', 'held'], { runtime });
+    await run.waitFor(/service held started/);
+    const held = await Promise.all(Array.from({ length: 70 }, () => connect(join(runtime, 'clusterkit', 'held.sock'))));
+    // A connection that began a request and never ends it is idle too.
+    held[69]!.write('{"id":1,"comm');
+    const stop = await cli(['stop', 'held'], { runtime });
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped held: 1 worker stopped gracefully\n' });
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H113] refuses a connection only when every open one is busy answering, and an idle one that never ends its request is closed in bounded time', async () => {
+    const runtime = runtimeDir();
+    const finishes: Array<(value: unknown) => void> = [];
+    const handlers: ControlHandlers = {
+      status: () => kInvented as unknown as ClusterStatus,
+      reload: () => new Promise((resolve) => finishes.push(resolve)),
+      scale: async () => ({}),
+      stop: async () => ({}),
+      afterStop: () => {},
+      events: (after) => ({ events: [], last: after, missed: 0 }),
+    };
+    const server = await startControlServer('busy', handlers, join(runtime, 'clusterkit'), { maxConnections: 2, idleTimeoutMs: 60_000, lineTimeoutMs: 300 });
+    closers.push(() => {
+      for (const finish of finishes) finish({ workers: 0 });
+      server.close();
+    });
+    const busy = await Promise.all([connect(server.path), connect(server.path)]);
+    for (const socket of busy) socket.write('{"id":1,"command":"reload"}\n');
+    await until(() => finishes.length === 2, 30_000, 'both reloads under way');
+    const refused = await connect(server.path);
+    await expect(readAnswers(refused, 1)).resolves.toEqual([
+      { id: 0, ok: false, error: { name: 'ControlSocketError', code: 'ERR_CONTROL_SOCKET', message: expect.stringContaining('already has 2 connections open') } },
+    ]);
+    for (const finish of finishes.splice(0)) finish({ workers: 1 });
+    for (const socket of busy) await expect(readAnswers(socket, 1)).resolves.toEqual([{ id: 1, ok: true, result: { workers: 1 } }]);
+    // Now idle: a newcomer takes the oldest one's place and is answered.
+    const newcomer = await connect(server.path);
+    newcomer.write('{"id":2,"command":"status"}\n');
+    await expect(readAnswers(newcomer, 1)).resolves.toEqual([{ id: 2, ok: true, result: kInvented }]);
+    await until(() => busy[0]!.closed, 30_000, 'the oldest idle connection closed');
+    // A request begun and never ended: closed after lineTimeoutMs, not held until a newcomer comes.
+    busy[1]!.write('{"id":3,');
+    await until(() => busy[1]!.closed, 30_000, 'the unended request closed');
   });
 });

@@ -26,10 +26,11 @@ async function clusterWithRequests(name: string) {
 }
 
 describe('clusterkit run: requests cut off at the shutdown deadline', () => {
-  it('[F53] stop: the worker failed to stop cleanly, the line and the log count the cut request, run exits 1; the short request gets 200', async () => {
+  it('[H114][F53] stop: the worker failed to stop cleanly, the line and the log count the cut request, stop exits 3 and run 1; the short request gets 200', async () => {
     const { runtime, run, long, short } = await clusterWithRequests('cutstop');
     const stop = await cli(['stop', 'cutstop'], { runtime, ms: 30_000 });
-    expect(stop.code).toBe(0);
+    // Not 0: `clusterkit stop && deploy` must not go on as if no request was lost (before: 0).
+    expect(stop.code).toBe(3);
     expect(stop.stdout).toBe(
       "stopped cutstop: 0 workers stopped gracefully, 1 did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log), 1 request cut off\n",
     );
@@ -42,11 +43,11 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     expect(run.stderr()).toContain('[cutstop] WARN shutdown complete: 1 worker did not stop cleanly, 1 request cut off graceful=0 failed=1 killed=0 requestsCut=1\n');
   });
 
-  it('[F53] reload: no "no request cut off" claim when a request was cut off; the replacement serves on', async () => {
+  it('[H114][F53] reload: no "no request cut off" claim when a request was cut off, and exit 3; the replacement serves on', async () => {
     const { runtime, run, long, short } = await clusterWithRequests('cutreload');
     const reload = await cli(['reload', 'cutreload'], { runtime, ms: 30_000 });
     expect(reload).toMatchObject({
-      code: 0,
+      code: 3,
       stdout: "reloaded cutreload: 1 worker replaced, but 1 request cut off and 1 old worker did not stop cleanly (see the cluster's log)\n",
     });
     await expect(short).resolves.toMatchObject({ status: 200 });
@@ -58,7 +59,7 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     await expect(run.exited(30_000)).resolves.toBe(0);
   });
 
-  it('[F53] scale down: the line says the surplus worker cut requests off and did not stop cleanly', async () => {
+  it('[H114][F53] scale down: the line says the surplus worker cut requests off and did not stop cleanly, and exits 3', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '2', '--name', 'cutscale', '--shutdown-timeout', '4s'], { runtime, env: { PORT: String(port) } });
@@ -67,13 +68,14 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     const long = Array.from({ length: 4 }, () => get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error));
     await run.waitFor(/(request \d+[^]*){4}/);
     const scale = await cli(['scale', 'cutscale', '1'], { runtime, ms: 30_000 });
-    expect(scale.code).toBe(0);
+    expect(scale.code).toBe(3);
     expect(scale.stdout).toMatch(/^scaled cutscale to 1 worker \(pids \d+\), but \d+ requests? cut off and 1 stopped worker did not stop cleanly \(see the cluster's log\)\n$/);
     // The cluster's log gives the cut its context: the scale, then how it went.
     // (waited for: the cluster's stderr may arrive after the answer on the control socket)
     await run.waitFor(/\[cutscale\] scaling from 2 to 1 workers from=2 to=1\n(.*\n)*.*cut off \d+ requests? still open at its shutdown deadline/);
     await run.waitFor(/\[cutscale\] WARN scaling from 2 to 1 workers complete: 1 worker did not stop cleanly, \d+ requests? cut off from=2 to=1 graceful=0 failed=1 killed=0 requestsCut=\d+\n/);
-    await expect(cli(['stop', 'cutscale'], { runtime, ms: 30_000 })).resolves.toMatchObject({ code: 0 });
+    // The worker left holds long requests too: this stop cuts them off.
+    await expect(cli(['stop', 'cutscale'], { runtime, ms: 30_000 })).resolves.toMatchObject({ code: 3 });
     await Promise.all(long);
     await run.exited(30_000);
   });

@@ -3,7 +3,17 @@
  */
 import { controlRequest } from '../../control/control-client.js';
 import { RemoteError } from '../../errors.js';
-import { describeReload, describeScale, plural, type ReloadReply, type ScaleReply } from '../control-outcome.js';
+import {
+  describeReload,
+  describeScale,
+  outcomeExitCode,
+  plural,
+  reloadOutcome,
+  scaleOutcome,
+  stopOutcome,
+  type ReloadReply,
+  type ScaleReply,
+} from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import type { CommandName } from '../help.js';
 import { inFlagNames } from '../flag-names.js';
@@ -18,7 +28,7 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
   if (name === 'help') return 'help';
   const result = (await controlRequest(name[0], 'reload')) as ReloadReply;
   process.stdout.write(`${describeReload(name[0], result)}\n`);
-  return 0;
+  return outcomeExitCode(reloadOutcome(result));
 }
 
 export async function stopCommand(args: string[]): Promise<number | 'help'> {
@@ -27,7 +37,7 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   const result = (await controlRequest(name[0], 'stop')) as { graceful: number; failed?: number; killed: number; requestsCut?: number; pid: number };
   await waitForExit(result.pid);
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
-  return 0;
+  return outcomeExitCode(stopOutcome(result));
 }
 
 /** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed at the shutdown timeout, 3 requests cut off`. */
@@ -50,7 +60,7 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
     throw error;
   })) as ScaleReply;
   process.stdout.write(`${describeScale(name, count, status)}\n`);
-  return 0;
+  return outcomeExitCode(scaleOutcome(status));
 }
 
 /** Parses `<name>` (and, for scale, `<count>`): exactly `count` positionals. */

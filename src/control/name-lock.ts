@@ -1,0 +1,177 @@
+/**
+ * Claiming a cluster name: exactly one primary may serve `<name>.sock`, even when several start
+ * at the same moment over the stale socket of a SIGKILLed one. Probing the socket and unlinking
+ * it when dead is not a claim: two starters both found it dead, both unlinked, both listened,
+ * and the hidden one's exit unlinked the live one's socket (H112).
+ *
+ * The claim is a lock file, `<name>.lock`, holding the holder's pid, made with `link()`: the
+ * pid is written to a file of our own first and linked to the lock's name, so the lock never
+ * exists half-written and `link()` fails with EEXIST when it is taken (the NFS-safe lock of
+ * open(2)'s O_EXCL notes, Mercurial's and `lockfile`'s). Only the holder touches the socket.
+ *
+ * A lock whose holder is gone is stale. Deleting it is the hard part (what pidfile libraries
+ * such as `proper-lockfile` leave racy: two takers both see it stale, one deletes it and
+ * claims, the other deletes the new claim). Here, a stale lock is deleted only by whoever
+ * claims `<lock>.takeover-<inode>` (the same `link()` claim, named after that very lock file),
+ * after checking that the lock still is that file: no one else can delete it meanwhile, and a
+ * late taker finds another inode and leaves the new lock alone.
+ */
+import { linkSync, lstatSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
+
+export interface LockHolder {
+  readonly pid: number;
+  readonly ino: number;
+  /** When the lock was made (ms). */
+  readonly mtimeMs: number;
+}
+
+/** A claimed lock file; `release` unlinks it only while it still is ours. Idempotent. */
+export interface NameLock {
+  readonly path: string;
+  release(): void;
+}
+
+/** Lock files this process holds: a pid in a lock equal to ours is stale unless listed (a restarted container reuses pid 1). */
+const held = new Set<string>();
+
+/** How long to wait for another starter to finish taking over a stale lock (ms). */
+const kTakeoverWaitMs = 2_000;
+
+/**
+ * Claims `lockPath` for this process.
+ * `isHeld(holder)` says whether the recorded holder still holds it (see `isPidAlive` for the base rule).
+ * @throws ClusterNameInUseError with the holder's pid when a live process holds it.
+ * @throws ControlSocketError when the lock cannot be made or taken over.
+ */
+export async function claimNameLock(name: string, lockPath: string, socketPath: string, isHeld: (holder: LockHolder) => Promise<boolean> | boolean): Promise<NameLock> {
+  const deadline = Date.now() + kTakeoverWaitMs;
+  for (;;) {
+    const claimed = claimFile(lockPath);
+    if (claimed !== undefined) return lockOf(lockPath, claimed);
+    const holder = readHolder(lockPath);
+    if (holder === undefined) continue; // released meanwhile: claim again
+    if (holder.pid !== -1 && (await isHeld(holder))) throw new ClusterNameInUseError(name, socketPath, holder.pid);
+    const result = removeStale(lockPath, holder);
+    if (result === 'busy') {
+      // Another starter is deleting this stale lock right now; it will claim next. Wait for it.
+      if (Date.now() > deadline) {
+        throw new ControlSocketError(
+          `Cannot claim the cluster name "${name}": ${lockPath} is stale and ${lockPath}.takeover-${holder.ino} has been there for over ${kTakeoverWaitMs} ms. ` +
+            'If no "clusterkit run" with this name is starting, remove both files and start again.',
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  }
+}
+
+/** True when `pid` is a live process (EPERM: alive, someone else's); our own pid only for a lock we hold. */
+export function isPidAlive(pid: number, lockPath: string): boolean {
+  if (pid === process.pid) return held.has(lockPath);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Links a file holding our pid to `path`; its inode, or undefined when `path` exists. */
+function claimFile(path: string): number | undefined {
+  const draft = `${path}.${process.pid}.draft`;
+  try {
+    writeFileSync(draft, `${process.pid}\n`, { mode: 0o600 });
+    try {
+      linkSync(draft, path);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return undefined;
+      throw error;
+    }
+    return lstatSync(path).ino;
+  } catch (error) {
+    throw new ControlSocketError(`Cannot create the lock file ${path}: ${(error as Error).message}. Check that its directory is yours and writable.`, { cause: error });
+  } finally {
+    try {
+      unlinkSync(draft);
+    } catch {
+      // not made
+    }
+  }
+}
+
+/** The pid in the lock at `path` (-1 when unreadable: not one of ours, so stale), or undefined when it is gone. */
+export function readHolder(path: string): LockHolder | undefined {
+  try {
+    const { ino, mtimeMs } = lstatSync(path);
+    const text = readFileSync(path, 'utf8');
+    const pid = /^[1-9]\d{0,9}\n$/.test(text) ? Number(text.trim()) : -1;
+    return { pid, ino, mtimeMs };
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ControlSocketError(`Cannot read the lock file ${path}: ${(error as Error).message}.`, { cause: error });
+  }
+}
+
+/**
+ * Deletes the stale lock `stale` at `path` if it still is there, under its takeover claim.
+ * 'busy' when another process holds that claim (it is deleting the same lock).
+ */
+function removeStale(path: string, stale: LockHolder): 'done' | 'busy' {
+  const takeover = `${path}.takeover-${stale.ino}`;
+  let ino = claimFile(takeover);
+  if (ino === undefined) {
+    const taker = readHolder(takeover);
+    if (taker === undefined) return 'done'; // released meanwhile: look again
+    if (taker.pid !== -1 && isPidAlive(taker.pid, takeover)) return 'busy';
+    // A taker that died between two system calls: its claim is taken over the same way, once.
+    if (removeStale(takeover, taker) === 'busy') return 'busy';
+    ino = claimFile(takeover);
+    if (ino === undefined) return 'busy';
+  }
+  try {
+    const now = readHolder(path);
+    if (now !== undefined && now.ino === stale.ino && now.pid === stale.pid) unlinkSync(path);
+  } catch (error) {
+    if (error instanceof ControlSocketError) throw error;
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ControlSocketError(`Cannot remove the stale lock file ${path}: ${(error as Error).message}. Remove it yourself if no cluster of this name runs.`, { cause: error });
+    }
+  } finally {
+    unlinkOwn(takeover, ino);
+  }
+  return 'done';
+}
+
+function lockOf(path: string, ino: number): NameLock {
+  held.add(path);
+  let isReleased = false;
+  return {
+    path,
+    release: () => {
+      if (isReleased) return;
+      isReleased = true;
+      held.delete(path);
+      unlinkOwn(path, ino);
+    },
+  };
+}
+
+/** Unlinks `path` only while it is the file we made (inode `ino`, our pid in it). */
+function unlinkOwn(path: string, ino: number): void {
+  const now = readHolderQuietly(path);
+  if (now === undefined || now.ino !== ino || now.pid !== process.pid) return;
+  try {
+    unlinkSync(path);
+  } catch {
+    // gone already
+  }
+}
+
+function readHolderQuietly(path: string): LockHolder | undefined {
+  try {
+    return readHolder(path);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * [H112] Several `clusterkit run --name x` started at the same moment over the stale socket (and
+ * lock) of a SIGKILLed primary: exactly one runs, the others fail naming its pid, and no exit
+ * of a loser takes the winner's socket away. Real CLI processes, as users start them.
+ */
+import { existsSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { waitUntilGone } from '../helpers/processes.js';
+import { kRepoRoot, type Spawned } from '../helpers/spawn.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+const idle = 'test/fixtures/cli-idle-script.mjs';
+const kStarters = 6;
+const kRounds = 3;
+/** Widens the window between probing a stale socket and listening (see the fixture): timing only. */
+const kSlowUnlink = { NODE_OPTIONS: `--import ${pathToFileURL(join(kRepoRoot, 'test/fixtures/slow-socket-unlink.mjs')).href}` };
+
+/** 'started', or the exit code of a `run` that ended first. */
+async function outcomeOf(run: Spawned, name: string): Promise<'started' | number | string> {
+  return Promise.race([run.waitFor(new RegExp(`service ${name} started`)).then(() => 'started' as const), run.exited()]);
+}
+
+/** SIGKILLs `run` (its workers follow it): its socket and lock stay behind, stale. */
+async function killLeavingStale(run: Spawned, socket: string): Promise<void> {
+  const orphans = readyPids(run);
+  process.kill(run.child.pid!, 'SIGKILL');
+  await run.exited();
+  await waitUntilGone(orphans);
+  expect(lstatSync(socket).isSocket()).toBe(true); // stale: nobody listens
+}
+
+describe('[H112] claiming a cluster name', () => {
+  it(`[H112] ${kStarters} runs started together over a stale socket, ${kRounds} times: one runs, the others exit 1 naming its pid; a loser's exit leaves its socket; once it stops the name is free`, async () => {
+    const runtime = runtimeDir();
+    const socket = join(runtime, 'clusterkit', 'race.sock');
+    const first = startCli(['run', idle, '-w', '1', '--name', 'race'], { runtime });
+    await first.waitFor(/service race started/);
+    await killLeavingStale(first, socket);
+
+    // Several rounds, each over the stale socket and lock of the last winner.
+    let winner: Spawned | undefined;
+    for (let round = 0; round < kRounds; round++) {
+      if (winner !== undefined) await killLeavingStale(winner, socket);
+      const runs = Array.from({ length: kStarters }, () => startCli(['run', idle, '-w', '1', '--name', 'race'], { runtime, env: kSlowUnlink }));
+      const outcomes = await Promise.all(runs.map((run) => outcomeOf(run, 'race')));
+      expect({ round, started: outcomes.filter((outcome) => outcome === 'started').length }).toEqual({ round, started: 1 });
+      const won = runs[outcomes.indexOf('started')]!;
+      for (const loser of runs.filter((run) => run !== won)) {
+        await expect(loser.exited()).resolves.toBe(1);
+        expect(loser.stderr()).toContain(`A cluster named "race" is already running (primary pid ${won.child.pid}). Stop it first ("clusterkit stop race"), or choose another name.`);
+        expect(loser.output()).not.toMatch(/worker \d+ (ready|forked)/);
+      }
+      // Every loser has exited: the winner's socket is still there, and answers.
+      expect(lstatSync(socket).isSocket()).toBe(true);
+      const status = await cli(['status', 'race', '--json'], { runtime });
+      expect(status.code).toBe(0);
+      expect((JSON.parse(status.stdout) as { pid: number }).pid).toBe(won.child.pid);
+      winner = won;
+    }
+
+    expect((await cli(['stop', 'race'], { runtime })).code).toBe(0);
+    await expect(winner!.exited()).resolves.toBe(0);
+    expect(existsSync(socket)).toBe(false);
+    expect(existsSync(join(runtime, 'clusterkit', 'race.lock'))).toBe(false);
+    const again = startCli(['run', idle, '-w', '1', '--name', 'race'], { runtime });
+    await expect(outcomeOf(again, 'race')).resolves.toBe('started');
+    expect((await cli(['stop', 'race'], { runtime })).code).toBe(0);
+    await expect(again.exited()).resolves.toBe(0);
+  });
+});

@@ -3,8 +3,8 @@
 // each without one (exec_mode: 'fork', cron_restart below) gets a warning line saying what
 // clusterkit does instead. From a project where clusterkit is installed:
 //   npm install clusterkit
-//   cd node_modules/clusterkit/examples/pm2-ecosystem
-// Then, as with pm2 start:
+//   npx clusterkit run node_modules/clusterkit/examples/pm2-ecosystem/ecosystem.config.cjs --env production
+// In this directory (of the package, or of the clusterkit repository), as with pm2 start:
 //   npx clusterkit run ecosystem.config.cjs                    # both apps, each in its own primary
 //   npx clusterkit run ecosystem.config.cjs --env production   # env_production over env
 //   npx clusterkit run ecosystem.config.cjs api                # one app (pm2's --only api)

@@ -51,7 +51,9 @@ Without a script, runs the apps of clusterkit.config.{ts,mjs,js,cjs,json} in the
 directory (or --config <file>): each app in its own primary process; one Ctrl-C stops them
 all. With <app>, runs that app only. Flags override the file's values. A file named as PM2
 names a config (*.config.js, .cjs, .mjs, .ts, or *.json) in place of <script> is that file:
-clusterkit run ecosystem.config.js [app] reads it as --config does.
+clusterkit run ecosystem.config.js [app] reads it as --config does. A PM2 ecosystem file's
+keys are translated (instances, kill_timeout, env_<name> with --env <name>...); each one
+clusterkit does without gets a warning line (see docs/config.md).
 
 Options:
   -w, --workers <n|auto>      Number of workers, always honoured; auto (the default) is

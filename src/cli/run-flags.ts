@@ -56,6 +56,8 @@ export interface RunFlags {
   readonly isHelp: boolean;
   /** Flags that only make sense for one app (for the error when several would run). */
   readonly singleAppFlags: string[];
+  /** `--env production`: PM2's way to pick `env_production` of an ecosystem file (run-plan.ts). */
+  readonly environment?: string | undefined;
 }
 
 export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
@@ -78,10 +80,10 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   // With --watch, the positionals after the first are paths to watch.
   const watched = isWatching ? [...positionals.slice(1), ...watchPaths].map(at) : undefined;
   if (!isWatching && positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}". Pass arguments for the script after "--".`, 'run');
-  checkPm2EnvName(values.env ?? []);
+  const { names: environments, pairs } = splitEnvValues(values.env ?? []);
   const env = {
     ...Object.assign({}, ...(values['env-file'] ?? []).map((file) => readEnvFile(at(file), '--env-file'))),
-    ...parseEnvFlags(values.env ?? []),
+    ...parseEnvFlags(pairs),
   } as Record<string, string>;
   const layer: RunLayer = {
     scriptArgs: rest,
@@ -119,6 +121,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     configArg: configArg && { typed: configArg.typed, ending: configArg.ending, index: parsed.positionalIndexes[0]! },
     isHelp: false,
     singleAppFlags,
+    environment: environments[0],
   };
 }
 
@@ -141,17 +144,18 @@ function configFileArg(typed: string | undefined, cwd: string | undefined, invoc
   return { path, typed, ending: name.ending };
 }
 
+/** What `--env` takes besides KEY=VALUE: the name of an environment (`env_production`). */
+const kEnvironmentName = /^[a-z][a-z0-9_-]{0,63}$/;
+
 /**
- * `--env production` is PM2's way to pick `env_production` of an ecosystem file; here `--env`
- * sets one variable, so a bare name gets the two ways to say it.
+ * `--env production` is how PM2 picks `env_production` of an ecosystem file
+ * (`pm2 start ecosystem.config.js --env production`); `--env KEY=VALUE` sets one variable.
+ * At most one name: PM2 takes one.
  */
-function checkPm2EnvName(values: readonly string[]): void {
-  const name = values.find((value) => /^[a-z][a-z0-9_-]*$/.test(value) && value.length <= 64);
-  if (name === undefined) return;
-  throw new UsageError(
-    `--env must be KEY=VALUE. Received "${name}". PM2's --env ${name} picks env_${name} of its ecosystem file; here, give the variables: --env NODE_ENV=${name}, or --env-file .env.${name}.`,
-    'run',
-  );
+function splitEnvValues(values: readonly string[]): { names: string[]; pairs: string[] } {
+  const names = values.filter((value) => kEnvironmentName.test(value));
+  if (names.length > 1) throw new UsageError(`--env names one environment of the config file (env_${names[0]}); it was given ${names.map((name) => `"${name}"`).join(' and ')}. Give variables as --env KEY=VALUE.`, 'run');
+  return { names, pairs: values.filter((value) => !kEnvironmentName.test(value)) };
 }
 
 /** Turns each `--watch=<path>` (before a `--`) into `--watch`, collecting the paths. */

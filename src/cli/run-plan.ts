@@ -22,6 +22,7 @@ import { loadConfig } from './config/config-loader.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
 import { mergeRunLayers, type RunSettings } from './run-settings.js';
 import { kindOf } from './read-small-file.js';
+import { takeLauncherLink } from './launcher-link.js';
 import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
 import { UsageError } from './usage-error.js';
 
@@ -39,7 +40,10 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   // A file named on the command line is a script, whatever config file lies around.
   if (first !== undefined && flags.configPath === undefined) {
     const script = findScript(first, flags.layer.cwd, invocationDir);
-    if (script !== undefined) return { kind: 'one', settings: finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)) };
+    if (script !== undefined) {
+      if (flags.environment !== undefined) throw environmentWithoutConfig(flags.environment);
+      return { kind: 'one', settings: finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)) };
+    }
   }
   const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath);
   if (configFile === undefined) {
@@ -50,8 +54,25 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   }
   if (flags.configArg) process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg.typed, flags.configArg.ending)}\n`);
   const apps = await loadConfig(configFile);
-  const settingsOf = (app: ConfigApp) => finish(mergeRunLayers({ ...app.layer, name: app.name }, flags.layer, invocationDir));
-  if (first !== undefined) return { kind: 'one', settings: settingsOf(pickApp(apps, first, configFile, flags)) };
+  const { environment } = flags;
+  if (environment !== undefined && !apps.some((app) => app.environments?.[environment] !== undefined)) throw environmentNotFound(environment, apps, configFile);
+  // PM2's order (Common.mergeEnvironmentVariables): env, then env_<name> over it; --env KEY=VALUE over both.
+  const settingsOf = (app: ConfigApp) => {
+    const chosen = environment === undefined ? undefined : app.environments?.[environment];
+    return finish(mergeRunLayers({ ...app.layer, name: app.name, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
+  };
+  // An app started by the launcher says nothing: the launcher said it for every app.
+  const warn = (chosen: readonly ConfigApp[]) => {
+    if (takeLauncherLink() !== undefined) return;
+    const lines = new Set(chosen.flatMap((app) => [...(app.warnings ?? []), ...(environment !== undefined && app.environments?.[environment] === undefined ? [environmentMissing(app, environment)] : [])]));
+    for (const line of lines) process.stderr.write(`clusterkit: warning: ${escapeControlChars(configFile)}: ${escapeControlChars(line)}\n`);
+  };
+  if (first !== undefined) {
+    const app = pickApp(apps, first, configFile, flags);
+    warn([app]);
+    return { kind: 'one', settings: settingsOf(app) };
+  }
+  warn(apps);
   if (apps.length === 1) return { kind: 'one', settings: settingsOf(apps[0]!) };
   if (flags.singleAppFlags.length > 0) {
     throw new UsageError(`${flags.singleAppFlags.join(' and ')} apply to one app, and ${configFile} has ${apps.length}; run one with "clusterkit run <app>".`, 'run');
@@ -134,6 +155,26 @@ function statOf(path: string) {
   }
 }
 
+/** `--env production` with a script: there is no ecosystem file to pick `env_production` from. */
+function environmentWithoutConfig(name: string): UsageError {
+  return new UsageError(
+    `--env ${name} picks "env_${name}" of a config file's apps, as PM2's --env does, and a script was named, so no config file is read; give the variables instead: --env NODE_ENV=${name}, or --env-file .env.${name} (--env also takes KEY=VALUE).`,
+    'run',
+  );
+}
+
+/** No app has `env_<name>`: a typo, or a variable missing its `=value`. */
+function environmentNotFound(name: string, apps: readonly ConfigApp[], configFile: string): UsageError {
+  const known = [...new Set(apps.flatMap((app) => Object.keys(app.environments ?? {})))];
+  const has = known.length === 0 ? 'none of its apps has an "env_<name>" object' : `its apps have ${known.map((known) => `"env_${known}"`).join(', ')}`;
+  return new UsageError(`--env ${name}: no app of ${configFile} has "env_${name}" (${has}). --env <name> picks an app's "env_<name>", as PM2's --env does; to set a variable, write --env ${name}=<value>.`, 'run');
+}
+
+/** PM2 warns the same way ("Environment [production] is not defined in process file") and runs the app with its env. */
+function environmentMissing(app: ConfigApp, name: string): string {
+  return `app "${app.name}" has no "env_${name}": it runs with its "env" alone (--env ${name} picks the "env_${name}" of the apps that have one).`;
+}
+
 /** PM2's config file names, looked for when nothing says what to run. */
 const kEcosystemFiles = ['ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.json'];
 
@@ -141,7 +182,7 @@ const kEcosystemFiles = ['ecosystem.config.js', 'ecosystem.config.cjs', 'ecosyst
 function missingScript(invocationDir: string): UsageError {
   const ecosystem = kEcosystemFiles.find((name) => existsSync(join(invocationDir, name)));
   if (ecosystem !== undefined) {
-    return new UsageError(`Missing the script to run. ${ecosystem} is here: run its apps with clusterkit run ${ecosystem} (each PM2 key clusterkit names differently is reported with its name here), or name a script (clusterkit run server.js).`, 'run');
+    return new UsageError(`Missing the script to run. ${ecosystem} is here: run its apps with clusterkit run ${ecosystem} (as pm2 start does: its PM2 keys are translated, and each one clusterkit does without is named in a warning), or name a script (clusterkit run server.js).`, 'run');
   }
   return new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
 }

@@ -26,12 +26,12 @@ function withoutLoadingNotice(stderr: string): string {
 }
 
 describe('clusterkit run <config file>', () => {
-  it('[H64] reads ecosystem.config.cjs as a config: its PM2 keys get their clusterkit names (exit 2), and nothing starts', async () => {
+  it('[H64][H119] reads ecosystem.config.cjs as a config: a value PM2 would not take is named with its app (exit 2), and nothing starts', async () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'server.mjs': kServer,
-      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco', script: './server.mjs', instances: 2, exec_mode: 'cluster', env: { PORT: 3472 }, max_memory_restart: '300M' }] };\n`,
-      'sub/ecosystem.config.cjs': `module.exports = { apps: [{ script: '../server.mjs', instances: 2 }] };\n`,
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco', script: './server.mjs', instances: 'two', exec_mode: 'cluster', env: { PORT: 3472 }, max_memory_restart: '300MB' }] };\n`,
+      'sub/ecosystem.config.cjs': `module.exports = { apps: [{ script: '../server.mjs', instances: 'two' }] };\n`,
     });
     const results = await Promise.all([
       cli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project }),
@@ -42,16 +42,16 @@ describe('clusterkit run <config file>', () => {
     expect(results.map((result) => result.code)).toEqual([2, 2, 2]);
     for (const result of results) expect(result.stdout).toBe('');
     const [plain, path, inCwd] = results.map((result) => withoutLoadingNotice(result.stderr));
+    const instances = `"apps[0].instances" must be a whole number or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). Received "two".`;
     expect(plain).toBe(
       notice('ecosystem.config.cjs', '.config.cjs') +
-        `clusterkit: ${join(project, 'ecosystem.config.cjs')}: 3 problems:\n` +
-        `  - Unknown key "apps[0].instances". PM2's "instances" is "workers" here: 'max' runs one worker per core, as in PM2, and so does leaving it out when NODE_ENV=production (otherwise one worker: development mode).\n` +
-        `  - Unknown key "apps[0].exec_mode". PM2's "exec_mode" has no equivalent: clusterkit always runs in cluster mode; remove it.\n` +
-        `  - Unknown key "apps[0].max_memory_restart". PM2's "max_memory_restart" is "maxMemory" here.\n` +
+        `clusterkit: ${join(project, 'ecosystem.config.cjs')}: 2 problems:\n` +
+        `  - app "eco": ${instances}\n` +
+        `  - app "eco": "apps[0].max_memory_restart" must be a memory size as PM2 takes it: '512M', '1G', '300K', or a number of bytes. Received "300MB".\n` +
         'Usage: clusterkit run [<script> | <app>] [options] [-- script args]\nRun "clusterkit run --help" for the options and examples.\n',
     );
     expect(path).toContain(notice('./sub/ecosystem.config.cjs', '.config.cjs'));
-    for (const stderr of [path, inCwd]) expect(stderr).toContain(`clusterkit: ${join(project, 'sub/ecosystem.config.cjs')}: Unknown key "apps[0].instances". PM2's "instances" is "workers" here: 'max' runs one worker per core, as in PM2, and so does leaving it out when NODE_ENV=production (otherwise one worker: development mode).\n`);
+    for (const stderr of [path, inCwd]) expect(stderr).toContain(`clusterkit: ${join(project, 'sub/ecosystem.config.cjs')}: ${instances}\n`);
   });
 
   it('[H64] runs the apps of a config file named in place of a script, each in its own primary, and one app by name after it', async () => {

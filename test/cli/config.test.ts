@@ -142,7 +142,7 @@ describe('clusterkit run --env, --env-file, --cwd', () => {
 describe('config file errors', () => {
   /** [file name, content, what stderr must say after "clusterkit: <file>: "]. Each exits 2 before anything starts. */
   const kBad: Array<[string, string, RegExp]> = [
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "instances": 4 }] }', /^Unknown key "apps\[0\]\.instances"\. PM2's "instances" is "workers" here: 'max' runs one worker per core.*/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "instances": "many" }] }', /^"apps\[0\]\.instances" must be a whole number or "max", as PM2 takes it: 4, "max" or 0 \(one per CPU\), -1 \(every CPU but one\)\. Received "many"\./],
     ['clusterkit.config.mjs', "export default { apps: [{ script: 'server.mjs', wrkers: 2 }] };", /^Unknown key "apps\[0\]\.wrkers"\. Did you mean "workers"\?/],
     ['clusterkit.config.ts', "export default { apps: [{ script: 'server.mjs', workers: 0 as number }] };", /^"apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\./],
     ['clusterkit.config.cjs', "module.exports = { apps: [{ script: 'server.mjs', shutdownTimeout: '10x' }] };", /^"apps\[0\]\.shutdownTimeout" must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
@@ -152,10 +152,11 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "a/b" }] }', /^"apps\[0\]\.name" must be letters, digits/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "cwd": "nowhere" }] }', /^"apps\[0\]\.cwd": no such directory: /],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "envFile": "missing.env" }] }', /^"apps\[0\]\.envFile": cannot read \S+\/missing\.env \(ENOENT\)\./],
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "exec_mode": "cluster" }] }', /^Unknown key "apps\[0\]\.exec_mode"\. PM2's "exec_mode" has no equivalent: clusterkit always runs in cluster mode; remove it\./],
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "max_restarts": 16 }] }', /^Unknown key "apps\[0\]\.max_restarts"\. PM2's "max_restarts" is "maxRestarts" here: the crashes allowed within "restartWindow" \(60s\)/],
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "min_uptime": 1000 }] }', /^Unknown key "apps\[0\]\.min_uptime"\. PM2's "min_uptime" is "startupWindow" here: a worker that dies this soon after it is ready/],
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "restart_delay": 1000 }] }', /^Unknown key "apps\[0\]\.restart_delay"\. PM2's "restart_delay" has no equivalent: restarts back off on their own, from 100 ms doubling up to 30 s/],
+    // PM2's keys are read in PM2's terms (pm2-app.ts); a bad value is named by the key as written, with the app.
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "api", "exec_mode": "threads" }] }', /^app "api": "apps\[0\]\.exec_mode" must be "cluster" or "fork" \(PM2 also takes "cluster_mode" and "fork_mode"\)\. Received "threads"\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "max_restarts": -1 }] }', /^"apps\[0\]\.max_restarts" must be a whole number, 0 or more\. Received -1\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "min_uptime": "soon" }] }', /^"apps\[0\]\.min_uptime" must be a duration such as 10s, 500ms or 2m\. Received "soon"\./],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "max_memory_restart": "1.5G" }] }', /^"apps\[0\]\.max_memory_restart" must be a memory size as PM2 takes it/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "maxRestarts": 0 }] }', /^"apps\[0\]\.maxRestarts" must be a positive integer\. Received 0\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": "soon" }] }', /^"apps\[0\]\.startupWindow" must be/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "startupWindow": -1 }] }', /^"apps\[0\]\.startupWindow" must be/],
@@ -190,8 +191,8 @@ describe('config file errors', () => {
     // A file written for PM2: every problem in one run, not one per run.
     [
       'clusterkit.config.json',
-      '{ "apps": [{ "script": "server.mjs", "instances": 4, "exec_mode": "cluster", "kill_timeout": 5000, "workers": 0 }, { "script": "server.mjs", "name": "b", "readyTimeout": "1x" }] }',
-      /^5 problems:\n  - Unknown key "apps\[0\]\.instances"\. PM2's "instances" is "workers" here: 'max' runs one worker per core.*\n  - Unknown key "apps\[0\]\.exec_mode"\..*\n  - Unknown key "apps\[0\]\.kill_timeout"\..*\n  - "apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\.\n  - "apps\[1\]\.readyTimeout" must be a duration such as 10s, 500ms or 2m\. Received "1x"\.\n/,
+      '{ "apps": [{ "script": "server.mjs", "instances": 4, "exec_mode": "cluster", "kill_timeout": "5x", "workers": 0 }, { "script": "server.mjs", "name": "b", "readyTimeout": "1x" }] }',
+      /^4 problems:\n  - "apps\[0\]" has both "workers" and "instances", which are the same setting \("workers" here\); keep one\.\n  - "apps\[0\]\.workers" must be a positive integer, "auto" or "max"\. Received 0\.\n  - "apps\[0\]\.kill_timeout" must be a duration such as 10s, 500ms or 2m\. Received "5x"\.\n  - app "b": "apps\[1\]\.readyTimeout" must be a duration such as 10s, 500ms or 2m\. Received "1x"\.\n/,
     ],
     ['clusterkit.config.json', '{ "services": [] }', /^Unknown key "services"\. Did you mean|^Unknown key "services"\. Known keys: apps\./],
   ];

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { EventEmitter } from 'eventemitter3';
 import { checkConfig } from '../../src/cli/config/check-config.js';
+import { autoWorkerCount } from '../../src/primary/pool/cpu-limit.js';
 import { configNameOf } from '../../src/cli/config/config-file.js';
 import { inFlagNames, withFlagNames } from '../../src/cli/flag-names.js';
 import { kCommandNames } from '../../src/cli/help.js';
@@ -66,10 +67,15 @@ describe("PM2's ecosystem keys", () => {
   writeFileSync(join(root, 'server.js'), '');
   const file = join(root, 'ecosystem.config.js');
 
-  /** The problems a config with `app`'s keys (besides its script) is reported with, one per line. */
+  /** The one app of an ecosystem file with `app`'s keys (besides its script). */
+  function appOf(app: Record<string, unknown>) {
+    return checkConfig({ apps: [{ script: 'server.js', ...app }] }, file)[0]!;
+  }
+
+  /** The problems a config with `app`'s keys is reported with, one per line. */
   function problemsOf(app: Record<string, unknown>): string[] {
     try {
-      checkConfig({ apps: [{ script: 'server.js', ...app }] }, file);
+      appOf(app);
     } catch (error) {
       const text = String((error as Error).message);
       return text.includes('problems:') ? text.split('\n').slice(1).map((line) => line.replace(/^ {2}- /, '')) : [text.slice(file.length + 2)];
@@ -77,57 +83,101 @@ describe("PM2's ecosystem keys", () => {
     return [];
   }
 
-  it('get what to write instead, for each commonly used one clusterkit does not have', () => {
-    const hints = problemsOf({
-      exec: 'server.js',
+  it('[H119] translates each key with a clusterkit twin, with the value PM2 means', () => {
+    const app = appOf({
+      name: 'api',
+      args: '--port 3000 --title "two words"',
+      node_args: '--max-old-space-size=256 --enable-source-maps',
+      instances: 3,
+      kill_timeout: 5000,
+      listen_timeout: '8000',
+      wait_ready: true,
+      max_memory_restart: '300M',
+      watch: 'src',
+      ignore_watch: 'logs *.tmp',
+      watch_delay: 500,
+      min_uptime: '2s',
+      max_restarts: 5,
+      log_type: 'json',
+      port: 3001,
+      env: { A: 1 },
+      env_production: { NODE_ENV: 'production', A: 2 },
+    });
+    expect(app.layer).toMatchObject({
+      name: 'api',
+      scriptArgs: ['--port', '3000', '--title', 'two words'],
+      nodeArgs: ['--max-old-space-size=256', '--enable-source-maps'],
+      workers: 3,
+      shutdownTimeoutMs: 5_000,
+      readyTimeoutMs: 8_000,
+      waitReady: true,
+      maxMemoryMb: 300,
+      watch: [join(root, 'src')],
+      ignoreWatch: ['logs', '*.tmp'],
+      watchDelayMs: 500,
+      startupWindowMs: 2_000,
+      maxStartupFailures: 5,
+      logFormat: 'json',
+      env: { A: '1', PORT: '3001' },
+    });
+    expect(app.environments).toEqual({ production: { NODE_ENV: 'production', A: '2' } });
+    expect(app.warnings).toEqual([]);
+  });
+
+  it("[H119] counts instances as PM2 does: 'max' and 0 every CPU, -1 all but one, none one process", () => {
+    expect(appOf({ instances: 'max' }).layer.workers).toBe('max');
+    expect(appOf({ instances: 0 }).layer.workers).toBe('max');
+    expect(appOf({ instances: '2' }).layer.workers).toBe(2);
+    expect(appOf({ instances: -1 }).layer.workers).toBe(Math.max(1, autoWorkerCount() - 1));
+    expect(appOf({ instances: -1000 }).layer.workers).toBe(1);
+    expect(appOf({ exec_mode: 'cluster' }).layer.workers).toBe(1);
+    // A number of bytes, as PM2 reads it, rounded up to whole MiB.
+    expect(appOf({ max_memory_restart: 200 * 1024 * 1024 + 1 }).layer.maxMemoryMb).toBe(201);
+    expect(appOf({ max_memory_restart: '1G' }).layer.maxMemoryMb).toBe(1024);
+  });
+
+  it('[H119] warns once per key clusterkit does without, saying what it does instead', () => {
+    const app = appOf({
+      name: 'api',
+      exec_mode: 'fork',
       interpreter: 'node',
       out_file: './out.log',
-      error_file: './err.log',
-      merge_logs: true,
-      log_date_format: 'YYYY-MM-DD HH:mm Z',
-      pid_file: './app.pid',
       cron_restart: '0 3 * * *',
+      autorestart: false,
       instance_var: 'INSTANCE_ID',
       increment_var: 'PORT',
-      port: 3000,
-      env_production: { NODE_ENV: 'production' },
-      watch_options: { usePolling: true },
-      stop_exit_codes: [0],
-      source_map_support: true,
       user: 'www',
       pmx: false,
     });
-    expect(hints).toEqual([
-      'Unknown key "apps[0].exec". PM2\'s "exec" is "script" here.',
-      'Unknown key "apps[0].interpreter". PM2\'s "interpreter" has no equivalent: the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, nodeArgs: ["--import=tsx"]; remove it.',
-      ...['out_file', 'error_file', 'merge_logs'].map(
-        (key) =>
-          `Unknown key "apps[0].${key}". PM2's "${key}" has no equivalent: clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr, prefixed [name:id]; redirect it (>> app.log 2>&1), or read it with clusterkit logs <name>; remove it.`,
-      ),
-      'Unknown key "apps[0].log_date_format". PM2\'s "log_date_format" has no equivalent: lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own; remove it.',
-      'Unknown key "apps[0].pid_file". PM2\'s "pid_file" has no equivalent: the primary is the process you started (your supervisor has its pid), and clusterkit list and clusterkit status <name> show the pids; remove it.',
-      'Unknown key "apps[0].cron_restart". PM2\'s "cron_restart" has no equivalent: run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime; remove it.',
-      'Unknown key "apps[0].instance_var". PM2\'s "instance_var" has no equivalent: clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads; remove it.',
-      'Unknown key "apps[0].increment_var". PM2\'s "increment_var" has no equivalent: each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE)); remove it.',
-      'Unknown key "apps[0].port". PM2\'s "port" has no equivalent: set the variable in "env" instead: env: { PORT: "3000" }; remove it.',
-      'Unknown key "apps[0].env_production". PM2\'s "env_production" has no equivalent: an app has one set of variables, "env", over "envFile"; keep one file per environment and choose it on the command line (clusterkit run --env-file .env.production); remove it.',
-      'Unknown key "apps[0].watch_options". PM2\'s "watch_options" has no equivalent: the watcher\'s options are not exposed; "ignoreWatch" and "watchDelay" tune it; remove it.',
-      'Unknown key "apps[0].stop_exit_codes". PM2\'s "stop_exit_codes" has no equivalent: a worker that exits on its own, whatever its code, is restarted so that the pool keeps its size (code 0 is not reported as a crash); remove it.',
-      'Unknown key "apps[0].source_map_support". PM2\'s "source_map_support" has no equivalent: add nodeArgs: ["--enable-source-maps"]; remove it.',
-      'Unknown key "apps[0].user". PM2\'s "user" has no equivalent: run clusterkit itself as that user (systemd User=, docker run --user); remove it.',
-      'Unknown key "apps[0].pmx". PM2\'s "pmx" has no equivalent: it is a PM2 Plus (Keymetrics) option; clusterkit\'s figures are in clusterkit status <name> and clusterkit dashboard <name>; remove it.',
+    expect(app.warnings).toEqual([
+      'apps[0] ("api"): PM2\'s "exec_mode" ("fork") has no equivalent, and is not used: clusterkit always runs in cluster mode: "instances" workers under node:cluster, which share the ports the script listens on (instances: 1 for a single process).',
+      `apps[0] ("api"): PM2's "out_file" ("./out.log") has no equivalent, and is not used: clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr, prefixed [name:id]; redirect it (>> app.log 2>&1), or read it with clusterkit logs <name>.`,
+      'apps[0] ("api"): PM2\'s "cron_restart" ("0 3 * * *") has no equivalent, and is not used: run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime.',
+      'apps[0] ("api"): PM2\'s "autorestart" (false) has no equivalent, and is not used: a crashed worker is always restarted (with backoff), so the pool keeps its size.',
+      'apps[0] ("api"): PM2\'s "instance_var" ("INSTANCE_ID") has no equivalent, and is not used: clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads.',
+      'apps[0] ("api"): PM2\'s "increment_var" ("PORT") has no equivalent, and is not used: each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE)).',
+      'apps[0] ("api"): PM2\'s "user" ("www") has no equivalent, and is not used: run clusterkit itself as that user (systemd User=, docker run --user).',
+      'apps[0] ("api"): PM2\'s "pmx" (false) has no equivalent, and is not used: it is a PM2 Plus (Keymetrics) option; clusterkit\'s figures are in clusterkit status <name> and clusterkit dashboard <name>.',
+    ]);
+    // The deploy section: one line for the file.
+    expect(checkConfig({ apps: [{ script: 'server.js' }], deploy: { production: {} } }, file)[0]!.warnings).toEqual([
+      'PM2\'s "deploy" has no equivalent, and is not used: clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>.',
     ]);
   });
 
-  it('keep the keys clusterkit shares, and env_file its own twin', () => {
-    expect(problemsOf({ env: { A: '1' }, watch: true, name: 'api' })).toEqual([]);
-    expect(problemsOf({ env_file: '.env' })).toEqual(['Unknown key "apps[0].env_file". PM2\'s "env_file" is "envFile" here.']);
-  });
-
-  it('include the deploy section of an ecosystem file', () => {
-    expect(() => checkConfig({ apps: [{ script: 'server.js' }], deploy: { production: {} } }, file)).toThrow(
-      `${file}: Unknown key "deploy". PM2's "deploy" has no equivalent: clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>; remove it.`,
-    );
+  it('[H119] refuses a bad value by the file, the app and the key, all at once', () => {
+    expect(problemsOf({ name: 'api', instances: 'lots', exec_mode: 'thread', max_memory_restart: '1.5G', kill_timeout: -5, log_type: 'raw', port: 0, max_restarts: -1 })).toEqual([
+      'app "api": "apps[0].instances" must be a whole number or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). Received "lots".',
+      'app "api": "apps[0].exec_mode" must be "cluster" or "fork" (PM2 also takes "cluster_mode" and "fork_mode"). Received "thread".',
+      'app "api": "apps[0].max_memory_restart" must be a memory size as PM2 takes it: \'512M\', \'1G\', \'300K\', or a number of bytes. Received "1.5G".',
+      'app "api": "apps[0].log_type" must be "json", the only log type PM2 has (leave it out for lines). Received "raw".',
+      'app "api": "apps[0].max_restarts" must be a whole number, 0 or more. Received -1.',
+      'app "api": "apps[0].port" must be a port number from 1 to 65535 (it becomes PORT in the environment, as under PM2). Received 0.',
+      'app "api": "apps[0].kill_timeout" must be a duration such as \'10s\', \'500ms\' or \'2m\' (a number is milliseconds). Received -5.',
+    ]);
+    expect(problemsOf({ name: 'api', instances: 2, workers: 3 })).toEqual(['app "api": "apps[0]" has both "workers" and "instances", which are the same setting ("workers" here); keep one.']);
+    expect(problemsOf({ name: 'api', env_production: 'x' })).toEqual(['app "api": "apps[0].env_production" must be an object of variables, as in { PORT: \'3000\' }.']);
+    expect(problemsOf({ env_file: '.env' })).toEqual(['Unknown key "apps[0].env_file". Did you mean "envFile"?']);
   });
 });
 

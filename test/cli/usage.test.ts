@@ -40,7 +40,7 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['show', 'api'], /Unknown command "show"\. PM2's "show" is "status"/],
   [['ls'], /Unknown command "ls"\. PM2's "ls" is "list"/],
   [['stp', 'api'], /Unknown command "stp"\. Commands: run, status/],
-  [['run', demo, '--env', 'production'], /--env must be KEY=VALUE\. Received "production"\. PM2's --env production picks env_production of its ecosystem file; here, give the variables: --env NODE_ENV=production, or --env-file \.env\.production\./],
+  [['run', demo, '--env', 'production'], /--env production picks "env_production" of a config file's apps, as PM2's --env does, and a script was named, so no config file is read; give the variables instead: --env NODE_ENV=production, or --env-file \.env\.production/],
   [['run', demo, '--bogus'], /Unknown option --bogus\./],
   [['run', demo, '-w', 'zero'], /--workers must be a positive integer, "auto" or "max"\. Received "zero"\./],
   [['run', demo, '-w', '0'], /--workers must be a positive integer, "auto" or "max"\. Received "0"\./],

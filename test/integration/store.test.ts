@@ -32,6 +32,34 @@ describe('shared store', () => {
     await expect(op('increment', 'user:1')).rejects.toMatchObject({ remoteName: 'InvalidArgumentError' });
   });
 
+  // Before: a value past 2^53 written by set() was exempt from the range check, so each
+  // increment of it resolved with the same number (2^54 + 1 === 2^54): updates lost, silently.
+  it('[H120] refuses to increment a value set() past Number.MAX_SAFE_INTEGER, from a worker and the primary, storing nothing', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const workers = await primary.start();
+    try {
+      const op = (worker: number, name: string, ...args: unknown[]) => primary.send(workers[worker]!, 'storeOp', { op: name, args });
+      const changes: StoreChange[] = [];
+      primary.on('storeChange', (change) => changes.push(change));
+      for (const big of [2 ** 54, -(2 ** 54), 1e20, Number.MAX_SAFE_INTEGER + 2]) {
+        await op(0, 'set', 'count', big);
+        const refusal = { remoteName: 'InvalidArgumentError', remoteMessage: expect.stringMatching(/cannot count exactly from .*past Number\.MAX_SAFE_INTEGER .*nothing was stored\. set\(\) a value within that range/) };
+        await expect(op(1, 'increment', 'count')).rejects.toMatchObject(refusal);
+        await expect(op(0, 'increment', 'count', -1)).rejects.toMatchObject(refusal);
+        expect(() => primary.store.increment('count', 2)).toThrow(InvalidArgumentError);
+        await expect(op(1, 'get', 'count')).resolves.toBe(big);
+      }
+      // Only the four set() calls changed anything.
+      expect(changes.map((change) => change.value)).toEqual([2 ** 54, -(2 ** 54), 1e20, Number.MAX_SAFE_INTEGER + 2]);
+      // Back within the range, counting works again, up to the last exact integer.
+      await op(0, 'set', 'count', Number.MAX_SAFE_INTEGER - 1);
+      await expect(op(1, 'increment', 'count')).resolves.toBe(Number.MAX_SAFE_INTEGER);
+      await expect(op(0, 'increment', 'count')).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: expect.stringMatching(/would store 9007199254740992, past Number\.MAX_SAFE_INTEGER/) });
+    } finally {
+      await primary.shutdown();
+    }
+  }, 60_000);
+
   it('treats __proto__ and constructor as ordinary keys, never polluting prototypes', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

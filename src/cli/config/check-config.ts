@@ -1,11 +1,13 @@
 /**
  * Checking a loaded config file: every key known, every value valid, before anything starts.
- * A mistake is a usage error (exit 2) naming the key and the file; a PM2 key gets the name
- * clusterkit uses for it. Values become a `RunLayer` with absolute paths: `cwd` relative to
- * the file's directory, every other path relative to the app's `cwd`.
+ * A mistake is a usage error (exit 2) naming the key and the file. A PM2 ecosystem file (named
+ * ecosystem.*, or with any of PM2's keys) is read in PM2's words (pm2-app.ts): each key with a
+ * clusterkit twin becomes it, each without one is a warning. Values become a `RunLayer` with
+ * absolute paths: `cwd` relative to the file's directory, every other path relative to the
+ * app's `cwd`.
  */
 import { statSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { basename, dirname, resolve } from 'node:path';
 import { kClusterNamePattern } from '../../control/runtime-dir.js';
 import { moduleBaseName } from '../../runner/service-options.js';
 import { checkDurationMs, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
@@ -13,10 +15,15 @@ import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
 import { UsageError } from '../usage-error.js';
+import { isPm2Key, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
 
 export interface ConfigApp {
   readonly name: string;
   readonly layer: RunLayer;
+  /** A PM2 app's `env_<name>` objects, by name: `--env <name>` lays one over `env`. */
+  readonly environments?: Readonly<Record<string, Record<string, string>>>;
+  /** A PM2 file's keys that clusterkit does without (the file's own, then the app's), one line each. */
+  readonly warnings?: readonly string[];
 }
 
 /** Each app would be a primary process with its workers; more is not a config, it is a mistake. */
@@ -30,85 +37,16 @@ const kAppKeys = [
   'readyTimeout', 'waitReady', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
-/** What PM2's ecosystem keys are called here. */
-const kPm2Keys: Record<string, string> = {
-  instances: 'workers', node_args: 'nodeArgs', interpreter_args: 'nodeArgs', kill_timeout: 'shutdownTimeout', listen_timeout: 'readyTimeout', wait_ready: 'waitReady',
-  max_memory_restart: 'maxMemory', ignore_watch: 'ignoreWatch', watch_delay: 'watchDelay', env_file: 'envFile', log_type: 'logFormat',
-  max_restarts: 'maxRestarts', min_uptime: 'startupWindow', exec: 'script', interpreterArgs: 'nodeArgs',
-};
+/** A key clusterkit spells its own way that is not PM2's either (PM2 reads env_file as an environment). */
+const kOtherSpellings: Record<string, string> = { env_file: 'envFile' };
 
-/** Node options, one per entry: what PM2's node_args string becomes. */
+/** Node options, one per entry. */
 const kNodeArgsExample = "['--max-old-space-size=256', '--import=tsx']";
-const kNodeArgsNote = `an array here, one Node option per entry, as in ${kNodeArgsExample}; PM2 also takes one string`;
-
-/** Where a PM2 key's clusterkit twin means something a little different, what. */
-const kPm2KeyNotes: Record<string, string> = {
-  node_args: kNodeArgsNote,
-  interpreter_args: kNodeArgsNote,
-  interpreterArgs: kNodeArgsNote,
-  max_restarts: 'the crashes allowed within "restartWindow" (60s) before the worker is no longer restarted, counting only workers that never served a request; PM2 counts only restarts sooner than min_uptime',
-  instances: "'max' runs one worker per core, as in PM2, and so does leaving it out when NODE_ENV=production (otherwise one worker: development mode)",
-  wait_ready: "the script calls process.send('ready') as under PM2, and a start or reload waits for it within \"readyTimeout\" (PM2's listen_timeout; 30s by default here)",
-  min_uptime: 'a worker that dies this soon after it is ready (1s by default) without having served a request failed to start, and "maxStartupFailures" (3) of those in a row stop its restarts',
-};
-
-const kNoLogFiles =
-  "clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr, prefixed [name:id]; redirect it (>> app.log 2>&1), or read it with clusterkit logs <name>";
-const kNoPidFile = "the primary is the process you started (your supervisor has its pid), and clusterkit list and clusterkit status <name> show the pids";
-const kInterpreter = 'the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, nodeArgs: ["--import=tsx"]';
-const kCronRestart = 'run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime';
-const kRunAsUser = 'run clusterkit itself as that user (systemd User=, docker run --user)';
-const kPm2Plus = "it is a PM2 Plus (Keymetrics) option; clusterkit's figures are in clusterkit status <name> and clusterkit dashboard <name>";
-const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>';
-
-/** PM2's ecosystem keys that need nothing here, and why. */
-const kPm2KeysWithoutEquivalent: Record<string, string> = {
-  exec_mode: 'clusterkit always runs in cluster mode',
-  restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served a request restarts after 100 ms',
-  exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request (100 ms)',
-  autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
-  ...Object.fromEntries(
-    ['out_file', 'out', 'output', 'out_log', 'error_file', 'error', 'err', 'err_file', 'err_log', 'log_file', 'log', 'merge_logs', 'combine_logs', 'disable_logs'].map(
-      (key) => [key, kNoLogFiles] as const,
-    ),
-  ),
-  log_date_format: 'lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own',
-  time: 'lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own',
-  pid_file: kNoPidFile,
-  pid: kNoPidFile,
-  interpreter: kInterpreter,
-  exec_interpreter: kInterpreter,
-  cron_restart: kCronRestart,
-  cron: kCronRestart,
-  instance_var: 'clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads',
-  increment_var: 'each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE))',
-  port: 'set the variable in "env" instead: env: { PORT: "3000" }',
-  namespace: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
-  watch_options: 'the watcher\'s options are not exposed; "ignoreWatch" and "watchDelay" tune it',
-  shutdown_with_message: 'a plain script is stopped through its SIGINT or SIGTERM listener when it has one (docs/cli.md, "Cleanup in a plain script"), and otherwise clusterkit closes its servers and waits for their requests',
-  stop_exit_codes: 'a worker that exits on its own, whatever its code, is restarted so that the pool keeps its size (code 0 is not reported as a crash)',
-  autostart: 'clusterkit run starts every app of the file, and clusterkit run <app> only that one',
-  uid: kRunAsUser,
-  user: kRunAsUser,
-  gid: kRunAsUser,
-  source_map_support: 'add nodeArgs: ["--enable-source-maps"]',
-  disable_source_map_support: 'source maps are used only with nodeArgs: ["--enable-source-maps"]',
-  ...Object.fromEntries(
-    ['pmx', 'automation', 'vizion', 'trace', 'disable_trace', 'deep_monitoring', 'event_loop_inspector', 'v8', 'io'].map((key) => [key, kPm2Plus] as const),
-  ),
-  post_update: kNoDeploy,
-  deploy: kNoDeploy,
-};
-
-/** PM2's `env_production`, `env_staging`...: the variables of `pm2 start --env <name>`. */
-const kPm2EnvironmentKey = /^env_(?!file$)\w+$/;
-const kPm2EnvironmentNote =
-  'an app has one set of variables, "env", over "envFile"; keep one file per environment and choose it on the command line (clusterkit run --env-file .env.production)';
 
 /** Checks the loaded file; returns its apps in order. */
 export function checkConfig(raw: unknown, file: string): ConfigApp[] {
   try {
-    return checkApps(raw, dirname(file));
+    return checkApps(raw, dirname(file), basename(file).startsWith('ecosystem'));
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`${file}: ${error.headline}`, 'run', error.details);
     throw error;
@@ -116,46 +54,63 @@ export function checkConfig(raw: unknown, file: string): ConfigApp[] {
 }
 
 /**
- * The config's problems, gathered so that one run reports them all: a file written for PM2
- * has several (`instances`, `exec_mode`, `kill_timeout`...), and fixing them one run at a time
- * is tedious. A problem that leaves nothing to check further (an app that is not an object, a
- * missing script) still ends its app's checks.
+ * The config's problems, gathered so that one run reports them all: fixing a file one mistake
+ * per run is tedious. A problem that leaves nothing to check further (an app that is not an
+ * object, a missing script) still ends its app's checks. `prefix` starts each message kept
+ * (`app "api": ` for a PM2 app, whose key alone would not name it).
  */
 class Problems {
-  readonly #messages: string[] = [];
+  constructor(
+    readonly messages: string[] = [],
+    readonly prefix = '',
+  ) {}
 
   /** What `check` returns; undefined when it threw a `UsageError`, whose message is kept. */
-  take<T>(check: () => T): T | undefined {
+  readonly take = <T>(check: () => T): T | undefined => {
     try {
       return check();
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      this.#messages.push(error.message);
+      this.messages.push(this.prefix + error.message);
       return undefined;
     }
-  }
+  };
 
   /** Keeps `error` as a problem found outside a `take()`. */
   add(error: UsageError): void {
-    this.#messages.push(error.message);
+    this.messages.push(this.prefix + error.message);
+  }
+
+  /** The same list, each message of this scope starting with `prefix`. */
+  scoped(prefix: string): Problems {
+    return new Problems(this.messages, prefix);
   }
 
   /** Throws one `UsageError` listing every problem kept, if any. */
   throwIfAny(): void {
-    const messages = this.#messages;
+    const messages = this.messages;
     if (messages.length === 1) throw new UsageError(messages[0]!);
     if (messages.length > 1) throw new UsageError(`${messages.length} problems:`, undefined, messages);
   }
 }
 
-function checkApps(raw: unknown, directory: string): ConfigApp[] {
+function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): ConfigApp[] {
   if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describe(raw)}.`);
-  rejectUnknownKeys(raw, ['apps'], '');
   const apps = raw.apps;
+  const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && Object.keys(app).some(isPm2Key)));
+  rejectUnknownKeys(raw, isPm2 ? ['apps', 'deploy'] : ['apps'], '');
+  const fileWarnings = isPm2 && raw.deploy !== undefined ? [`PM2's "deploy" has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.deploy}.`] : [];
   if (!Array.isArray(apps) || apps.length === 0) throw new UsageError(`"apps" must be a non-empty array of apps. Received ${describe(apps)}.`);
   if (apps.length > kMaxApps) throw new UsageError(`"apps" has ${apps.length} apps; the limit is ${kMaxApps}.`);
   const problems = new Problems();
-  const checked = apps.map((app, index) => problems.take(() => checkApp(app, `apps[${index}]`, directory, problems)));
+  const checked = apps.map((app, index) => {
+    const key = `apps[${index}]`;
+    if (!isPm2 || !isPlainObject(app)) return problems.take(() => checkApp(app, key, directory, problems));
+    // A PM2 app is named in each of its problems: PM2 users know their apps by name, not index.
+    const name = typeof app.name === 'string' && app.name !== '' ? app.name : undefined;
+    const scope = name === undefined ? problems : problems.scoped(`app "${name.length > 64 ? `${name.slice(0, 61)}...` : name}": `);
+    return scope.take(() => checkPm2App(app, key, directory, scope, fileWarnings));
+  });
   const seen = new Map<string, number>();
   checked.forEach((app, index) => {
     if (app === undefined) return;
@@ -167,10 +122,24 @@ function checkApps(raw: unknown, directory: string): ConfigApp[] {
   return checked as ConfigApp[];
 }
 
-function checkApp(app: unknown, key: string, directory: string, problems: Problems): ConfigApp {
+/**
+ * A PM2 app: translated, then checked as clusterkit's. An app without `instances` is one
+ * process under PM2 (Common.sink.determineExecMode: `instances` defaults to 1), so it runs one
+ * worker here too, whatever NODE_ENV says.
+ */
+function checkPm2App(app: Record<string, unknown>, key: string, directory: string, problems: Problems, fileWarnings: readonly string[]): ConfigApp {
+  const named = typeof app.name === 'string' && app.name !== '' ? ` ("${app.name.length > 64 ? `${app.name.slice(0, 61)}...` : app.name}")` : '';
+  const translated = translatePm2App(app, key, `${key}${named}`, problems.take);
+  const plain = translated.app.workers === undefined && translated.app.dev === undefined ? { ...translated.app, workers: 1 } : translated.app;
+  const checked = checkApp(plain, key, directory, problems, translated.spelledAs);
+  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings] };
+}
+
+function checkApp(app: unknown, key: string, directory: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}): ConfigApp {
   if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describe(app)}.`);
   rejectUnknownKeys(app, kAppKeys, `${key}.`, problems);
-  const at = (name: string) => `${key}.${name}`;
+  // A translated key is named as the file wrote it: "apps[0].kill_timeout", not "shutdownTimeout".
+  const at = (name: string) => `${key}.${Object.hasOwn(spelledAs, name) ? spelledAs[name] : name}`;
   const cwd = app.cwd === undefined ? directory : checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd'));
   if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
   const script = resolve(cwd, checkString(app.script, at('script')));
@@ -179,7 +148,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   if (!kClusterNamePattern.test(name)) {
     throw new UsageError(`"${at('name')}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);
   }
-  if (app.dev === true && app.workers !== undefined) throw new UsageError(`"${key}" has both "dev" (a single worker) and "workers"; keep one.`);
+  if (app.dev === true && app.workers !== undefined) throw new UsageError(`"${key}" has both "dev" (a single worker) and "${at('workers').slice(key.length + 1)}"; keep one.`);
   const envFile = app.envFile === undefined ? {} : (problems.take(() => readEnvFile(resolve(cwd, checkString(app.envFile, at('envFile'))), `"${at('envFile')}"`)) ?? {});
   const env = { ...envFile, ...(app.env === undefined ? {} : (problems.take(() => checkEnvObject(app.env, at('env'))) ?? {})) };
   // Each key is checked even after another failed: every problem is reported at once.
@@ -216,21 +185,9 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
 function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string, problems?: Problems): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
-    const pm2 = Object.hasOwn(kPm2Keys, key) ? kPm2Keys[key] : undefined;
-    const unneeded = Object.hasOwn(kPm2KeysWithoutEquivalent, key)
-      ? kPm2KeysWithoutEquivalent[key]
-      : kPm2EnvironmentKey.test(key)
-        ? kPm2EnvironmentNote
-        : undefined;
-    const near = pm2 === undefined && unneeded === undefined ? closest(key, known) : undefined;
-    const hint =
-      pm2 !== undefined
-        ? ` PM2's "${key}" is "${pm2}" here${Object.hasOwn(kPm2KeyNotes, key) ? `: ${kPm2KeyNotes[key]}` : ''}.`
-        : unneeded !== undefined
-          ? ` PM2's "${key}" has no equivalent: ${unneeded}; remove it.`
-          : near
-            ? ` Did you mean "${near}"?`
-            : ` Known keys: ${known.join(', ')}.`;
+    const other = Object.hasOwn(kOtherSpellings, key) ? kOtherSpellings[key] : undefined;
+    const near = other ?? closest(key, known);
+    const hint = near ? ` Did you mean "${near}"?` : ` Known keys: ${known.join(', ')}.`;
     const error = new UsageError(`Unknown key "${prefix}${key.length > 80 ? `${key.slice(0, 77)}...` : key}".${hint}`);
     if (!problems) throw error;
     problems.add(error);

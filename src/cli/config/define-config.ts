@@ -68,8 +68,8 @@ export interface AppConfig {
   /** Replace a worker whose RSS stays above this (the replacement starts first). @default none */
   maxMemory?: ConfigSize;
   /**
-   * Crashes of one worker slot allowed within `restartWindow` before it is no longer restarted
-   * (PM2's `max_restarts`). Crashes of workers that served a request (an HTTP request or
+   * Crashes of one worker slot allowed within `restartWindow` before it is no longer restarted.
+   * Crashes of workers that served a request (an HTTP request or
    * connection, a request message) do not count: those are restarted after 100 ms, always. @default 10
    */
   maxRestarts?: number;
@@ -80,7 +80,7 @@ export interface AppConfig {
    * failed to start (PM2's `min_uptime`, counted from ready); `0`: only a death before ready. @default '1s'
    */
   startupWindow?: ConfigDuration;
-  /** Failed starts in a row after which a slot is no longer restarted. @default 3 */
+  /** Failed starts in a row after which a slot is no longer restarted (PM2's `max_restarts`, with `startupWindow` its `min_uptime`). @default 3 */
   maxStartupFailures?: number;
   /** `'json'`: the primary's lines and the workers' output as one JSON object per line. @default 'line' */
   logFormat?: 'line' | 'json';

@@ -183,7 +183,8 @@ export class SharedStore {
    * Adds `by` to the number at `key` (a missing key counts as 0) and returns the new value.
    * @throws InvalidArgumentError when the stored value is not a number, or when the sum is not
    *   a finite number (past ±`Number.MAX_VALUE`): nothing is stored then, as JSON could carry
-   *   neither the value nor the change to workers.
+   *   neither the value nor the change to workers; and when the stored value or the sum is past
+   *   `Number.MAX_SAFE_INTEGER`, where adding would round (a step itself past 2^53 excepted).
    * @throws StoreFullError when `key` is new and the store has no room for it.
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
@@ -204,10 +205,17 @@ export class SharedStore {
       );
     }
     // An integer counter past 2^53 loses increments silently (2^53 + 1 reads as 2^53): refused,
-    // as Infinity is, rather than counted wrong.
+    // as Infinity is, rather than counted wrong. That holds for a value set() past the range
+    // too (H120): 2^54 + 1 === 2^54, so every increment of it would be lost.
     // (A step of its own past that range, as increment(k, Number.MAX_VALUE), is the caller's
     // choice of an inexact number, and stays allowed.)
-    if (Math.abs(by) <= 2 ** 53 && Math.abs(previous ?? 0) <= 2 ** 53 && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+    if (Math.abs(by) <= 2 ** 53 && previous !== undefined && Math.abs(previous) > Number.MAX_SAFE_INTEGER) {
+      throw new InvalidArgumentError(
+        `increment(${describeValue(key)}, ${by}) cannot count exactly from ${previous}: the value at "${key}" is past Number.MAX_SAFE_INTEGER (±${Number.MAX_SAFE_INTEGER}), where integers are no longer exact (${previous} + ${by} may be ${previous} again); nothing was stored. ` +
+          'set() a value within that range to count from, or store a string (or a BigInt turned into one) for larger values.',
+      );
+    }
+    if (Math.abs(by) <= 2 ** 53 && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
       throw new InvalidArgumentError(
         `increment(${describeValue(key)}, ${by}) would store ${value}, past Number.MAX_SAFE_INTEGER (±${Number.MAX_SAFE_INTEGER}), where integers are no longer exact (adding 1 may change nothing); nothing was stored. ` +
           'Reset the counter, or store a string (or a BigInt turned into one) for larger values.',

@@ -60,9 +60,14 @@ export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryConte
     check: isInitErrorPayload,
     when: isStarting,
     handle: (payload, record) => {
-      const failure = `${payload.name}: ${payload.message}`;
-      const error = new RemoteError('_init', record.describe(), payload, `${capitalize(record.describe())} could not start: its _init() threw ${failure}`);
-      record.startupError = new WorkerStartupError(record.id, 'init-failed', `${capitalize(record.describe())} could not start: its _init() threw ${failure}`, { cause: error });
+      // A plain script (`clusterkit run script.js`) or a runner's module has no _init() of its
+      // own: its failure comes with a summary in the user's words (`the script /srv/app.js threw
+      // on import: ...`), which a failed reload or start then quotes.
+      const summary = payload.data?.summary;
+      const failure = typeof summary === 'string' && summary !== '' ? summary : `its _init() threw ${payload.name}: ${payload.message}`;
+      const message = `${capitalize(record.describe())} could not start: ${failure}`;
+      const error = new RemoteError('_init', record.describe(), payload, message);
+      record.startupError = new WorkerStartupError(record.id, 'init-failed', message, { cause: error });
       emit('workerError', { worker: record.handle, error });
     },
   });

@@ -1,0 +1,308 @@
+/**
+ * A PM2 ecosystem app (`module.exports = { apps: [{ instances: 'max', kill_timeout: 5000 }] }`)
+ * read as clusterkit's: each PM2 key that has a clusterkit twin becomes that key, with its value
+ * in the form PM2 gives it (`max_memory_restart: 1048576` is bytes, `instances: -1` all CPUs but
+ * one); each key without one is a warning line saying what clusterkit does instead; `env_<name>`
+ * objects are kept for `--env <name>`. The meanings are PM2's own, from its sources
+ * (Unitech/pm2): lib/API/schema.json (types, aliases, formats), lib/tools/Config.js
+ * (`_valid`: how a string becomes a list, `sbyte` and `stime` units), lib/Common.js
+ * (`verifyConfs`, `mergeEnvironmentVariables`, `prepareAppConf`) and lib/God.js (`prepare`:
+ * instances, `handleExit`: max_restarts and min_uptime).
+ *
+ * Values are checked by the same rules as clusterkit's keys, and a mistake names the key as
+ * the file spells it (`"apps[0].kill_timeout"`): check-config.ts looks up `spelledAs`.
+ */
+import { autoWorkerCount } from '../../primary/pool/cpu-limit.js';
+import { checkEnvObject, describe } from '../env-values.js';
+import { UsageError } from '../usage-error.js';
+
+/** PM2's keys with a clusterkit twin whose value needs no conversion (PM2's aliases included). */
+const kSameValue: Readonly<Record<string, string>> = {
+  exec: 'script',
+  cmd: 'script',
+  command: 'script',
+  kill_timeout: 'shutdownTimeout',
+  listen_timeout: 'readyTimeout',
+  wait_ready: 'waitReady',
+  watch_delay: 'watchDelay',
+  min_uptime: 'startupWindow',
+};
+
+/** PM2's keys of a list that PM2 also takes as one string, split as PM2 splits it. */
+const kListKeys: Readonly<Record<string, string>> = {
+  args: 'args',
+  node_args: 'nodeArgs',
+  interpreter_args: 'nodeArgs',
+  interpreterArgs: 'nodeArgs',
+  ignore_watch: 'ignoreWatch',
+};
+
+/** The keys a translation writes, each from a PM2 key handled below. */
+const kComputed: Readonly<Record<string, string>> = {
+  instances: 'workers',
+  max_memory_restart: 'maxMemory',
+  max_restarts: 'maxStartupFailures',
+  log_type: 'logFormat',
+  watch: 'watch',
+};
+
+const kNoLogFiles =
+  "clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr, prefixed [name:id]; redirect it (>> app.log 2>&1), or read it with clusterkit logs <name>";
+const kNoPidFile = 'the primary is the process you started (your supervisor has its pid), and clusterkit list and clusterkit status <name> show the pids';
+const kInterpreter = 'the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, nodeArgs: ["--import=tsx"]';
+const kCronRestart = 'run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime';
+const kRunAsUser = 'run clusterkit itself as that user (systemd User=, docker run --user)';
+const kPm2Plus = "it is a PM2 Plus (Keymetrics) option; clusterkit's figures are in clusterkit status <name> and clusterkit dashboard <name>";
+const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>';
+const kNoTimestamps = 'lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own';
+const kNoProcessList = 'clusterkit keeps no process list: each clusterkit run is one app, known by its name';
+
+/** PM2's keys that clusterkit does without, and what it does instead. */
+export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
+  exec_mode: 'clusterkit always runs in cluster mode: "instances" workers under node:cluster, which share the ports the script listens on (instances: 1 for a single process)',
+  restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served a request restarts after 100 ms',
+  exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request (100 ms)',
+  autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
+  ...Object.fromEntries(
+    ['out_file', 'out', 'output', 'out_log', 'error_file', 'error', 'err', 'err_file', 'err_log', 'log_file', 'log', 'merge_logs', 'combine_logs', 'disable_logs'].map(
+      (key) => [key, kNoLogFiles] as const,
+    ),
+  ),
+  log_date_format: kNoTimestamps,
+  time: kNoTimestamps,
+  pid_file: kNoPidFile,
+  pid: kNoPidFile,
+  interpreter: kInterpreter,
+  exec_interpreter: kInterpreter,
+  cron_restart: kCronRestart,
+  cron: kCronRestart,
+  instance_var: "clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker's slot, 0, 1..., kept across restarts and reloads",
+  increment_var: 'each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE))',
+  namespace: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
+  name_prefix: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
+  watch_options: "the watcher's options are not exposed; \"ignoreWatch\" and \"watchDelay\" tune it",
+  shutdown_with_message:
+    'a plain script is stopped through its SIGINT or SIGTERM listener when it has one (docs/cli.md, "Cleanup in a plain script"), and otherwise clusterkit closes its servers and waits for their requests',
+  stop_exit_codes: 'a worker that exits on its own, whatever its code, is restarted so that the pool keeps its size (code 0 is not reported as a crash)',
+  autostart: 'clusterkit run starts every app of the file, and clusterkit run <app> only that one',
+  uid: kRunAsUser,
+  user: kRunAsUser,
+  gid: kRunAsUser,
+  username: kRunAsUser,
+  treekill: "a worker that is stopped has its child processes stopped with it (SIGTERM, then SIGKILL after the shutdown timeout)",
+  filter_env: "the workers inherit clusterkit run's environment, with \"env\" over it; start clusterkit with the environment you want (env -i, systemd Environment=)",
+  append_env_to_name: 'the name is "name" as written; --env <name> does not change it',
+  force: kNoProcessList,
+  execute_command: 'clusterkit runs Node scripts only',
+  install_url: 'clusterkit installs nothing',
+  kill_retry_time: 'a worker past its shutdown timeout gets SIGKILL once',
+  windowsHide: 'clusterkit runs no window',
+  write: kNoProcessList,
+  disable_source_map_support: 'source maps are used only with nodeArgs: ["--enable-source-maps"]',
+  ...Object.fromEntries(['pmx', 'automation', 'vizion', 'trace', 'disable_trace', 'deep_monitoring', 'event_loop_inspector', 'v8', 'io'].map((key) => [key, kPm2Plus] as const)),
+  post_update: kNoDeploy,
+  deploy: kNoDeploy,
+};
+
+/**
+ * Values of keys without an equivalent that ask for what clusterkit does anyway: no warning.
+ * `exec_mode: 'cluster'` is clusterkit's only mode; `autorestart: true`, `treekill: true`,
+ * `instance_var: 'NODE_APP_INSTANCE'` and `source_map_support: false` are PM2's defaults and
+ * clusterkit's behaviour (schema.json `default`).
+ */
+function isAlreadySo(key: string, value: unknown): boolean {
+  switch (key) {
+    case 'exec_mode':
+      return value === 'cluster' || value === 'cluster_mode';
+    case 'autorestart':
+    case 'treekill':
+    case 'autostart':
+    case 'vizion':
+    case 'pmx':
+    case 'automation':
+    case 'disable_source_map_support':
+      return value === true;
+    case 'instance_var':
+      return value === 'NODE_APP_INSTANCE';
+    case 'merge_logs':
+    case 'combine_logs':
+      // One stream for every worker is what clusterkit writes.
+      return value === true;
+    case 'time':
+    case 'disable_logs':
+    case 'force':
+    case 'trace':
+    case 'deep_monitoring':
+    case 'event_loop_inspector':
+    case 'v8':
+    case 'filter_env':
+    case 'append_env_to_name':
+    case 'execute_command':
+    case 'shutdown_with_message':
+      return value === false;
+    case 'disable_trace':
+      return true;
+    case 'windowsHide':
+    case 'namespace':
+      return value === true || value === 'default';
+    case 'interpreter':
+    case 'exec_interpreter':
+      // PM2's default; a path to a node binary runs the script on Node too.
+      return value === 'node' || (typeof value === 'string' && /(?:^|\/)node$/.test(value));
+    default:
+      return false;
+  }
+}
+
+/** PM2's `env_production`, `env_staging`...: the variables of `--env <name>` (schema.json `^env_\S*$`). */
+export const kPm2EnvironmentKey = /^env_(?!file$)[\w-]+$/;
+
+/** Keys that only a PM2 ecosystem file has: one of them makes the whole file read as one. */
+export function isPm2Key(key: string): boolean {
+  return (
+    Object.hasOwn(kSameValue, key) ||
+    (Object.hasOwn(kListKeys, key) && key !== 'args') ||
+    (Object.hasOwn(kComputed, key) && key !== 'watch') ||
+    key === 'port' ||
+    key === 'source_map_support' ||
+    Object.hasOwn(kPm2KeysWithoutEquivalent, key) ||
+    kPm2EnvironmentKey.test(key)
+  );
+}
+
+export interface Pm2App {
+  /** The app in clusterkit's keys; keys the translation did not touch are as they were. */
+  readonly app: Record<string, unknown>;
+  /** clusterkit's key → the key the file wrote (`shutdownTimeout` → `kill_timeout`), for messages. */
+  readonly spelledAs: Readonly<Record<string, string>>;
+  /** `env_<name>` of the file, checked, by name. */
+  readonly environments: Readonly<Record<string, Record<string, string>>>;
+  /** One line per key clusterkit does without, saying what it does instead. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Translates PM2's keys of `raw`. `take` runs one key's check and keeps its `UsageError` as a
+ * problem (check-config.ts), so that every mistake of the file is reported at once; `key` is
+ * `apps[0]`, `label` what the warnings call the app (`apps[0] ("api")`).
+ */
+export function translatePm2App(raw: Record<string, unknown>, key: string, label: string, take: <T>(check: () => T) => T | undefined): Pm2App {
+  const app: Record<string, unknown> = {};
+  const spelledAs: Record<string, string> = {};
+  const environments: Record<string, Record<string, string>> = {};
+  const warnings: string[] = [];
+  const at = (name: string) => `${key}.${name}`;
+  const set = (target: string, from: string, value: unknown) => {
+    if (Object.hasOwn(spelledAs, target) || (Object.hasOwn(raw, target) && target !== from)) {
+      const other = spelledAs[target] ?? target;
+      take(() => {
+        throw new UsageError(`"${key}" has both "${other}" and "${from}", which are the same setting ("${target}" here); keep one.`);
+      });
+      return;
+    }
+    if (target !== from) spelledAs[target] = from;
+    app[target] = value;
+  };
+  for (const [name, value] of Object.entries(raw)) {
+    if (Object.hasOwn(kSameValue, name)) set(kSameValue[name]!, name, value);
+    else if (Object.hasOwn(kListKeys, name)) set(kListKeys[name]!, name, typeof value === 'string' ? splitLikePm2(value) : value);
+    else if (name === 'instances') take(() => set('workers', name, workersOf(value, at(name))));
+    else if (name === 'max_memory_restart') take(() => set('maxMemory', name, memoryOf(value, at(name))));
+    else if (name === 'log_type') take(() => set('logFormat', name, logFormatOf(value, at(name))));
+    // PM2's watch is true, a list, or one path (schema.json: boolean first, so a string is not split).
+    else if (name === 'watch') set('watch', name, typeof value === 'string' ? [value] : value);
+    else if (name === 'max_restarts') take(() => restartsOf(value, at(name), (count) => set('maxStartupFailures', name, count), (line) => warnings.push(`${label}: ${line}`)));
+    else if (name === 'port' || name === 'source_map_support') continue; // below, with env and nodeArgs
+    else if (kPm2EnvironmentKey.test(name)) {
+      const env = take(() => checkEnvObject(value, at(name)));
+      if (env !== undefined) environments[name.slice('env_'.length)] = env;
+    } else if (Object.hasOwn(kPm2KeysWithoutEquivalent, name)) {
+      if (name === 'exec_mode') take(() => checkExecMode(value, at(name)));
+      if (!isAlreadySo(name, value)) warnings.push(`${label}: PM2's "${name}" (${describe(value)}) has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent[name]}.`);
+    } else app[name] = value;
+  }
+  // PM2 sets PORT from `port`, over `env` (Common.prepareAppConf).
+  if (raw.port !== undefined) {
+    const port = take(() => portOf(raw.port, at('port')));
+    if (port !== undefined) {
+      if (app.env === undefined) app.env = { PORT: port };
+      else if (typeof app.env === 'object' && app.env !== null && !Array.isArray(app.env)) app.env = { ...app.env, PORT: port };
+    }
+  }
+  if (raw.source_map_support === true) {
+    if (app.nodeArgs === undefined) app.nodeArgs = ['--enable-source-maps'];
+    else if (Array.isArray(app.nodeArgs)) app.nodeArgs = ['--enable-source-maps', ...(app.nodeArgs as unknown[])];
+  } else if (raw.source_map_support !== undefined && raw.source_map_support !== false) {
+    take(() => {
+      throw new UsageError(`"${at('source_map_support')}" must be true or false. Received ${describe(raw.source_map_support)}.`);
+    });
+  }
+  return { app, spelledAs, environments, warnings };
+}
+
+/**
+ * A string where PM2 takes a list (`args: '--port 3000'`): split on white space, a quoted part
+ * kept whole without its quotes, as lib/tools/Config.js `_valid` does.
+ */
+export function splitLikePm2(value: string): string[] {
+  return (value.match(/[^\s"'=]+="[^"]*"|[^\s"'=]+='[^']*'|"([^"]*)"|'([^']*)'|\S+/g) ?? [])
+    .map((part) => ((part.startsWith('"') && part.endsWith('"')) || (part.startsWith("'") && part.endsWith("'")) ? part.slice(1, -1) : part))
+    .filter((part) => part.trim() !== '');
+}
+
+/**
+ * `instances` as PM2 counts it (Common.verifyConfs, God.prepare): `'max'` and 0 are every CPU
+ * (clusterkit's `'max'`), -N every CPU but N (at least one), a numeric string its number.
+ */
+function workersOf(value: unknown, key: string): number | 'max' {
+  const count = value === 'max' ? 0 : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
+  if (typeof count !== 'number' || !Number.isSafeInteger(count)) {
+    throw new UsageError(`"${key}" must be a whole number or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). Received ${describe(value)}.`);
+  }
+  if (count === 0) return 'max';
+  return count > 0 ? count : Math.max(1, autoWorkerCount() + count);
+}
+
+/** PM2's sizes (schema.json `sbyte`): a number, or digits alone, is bytes; K, M and G are KiB, MiB, GiB. */
+function memoryOf(value: unknown, key: string): string {
+  const text = typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? String(value) : typeof value === 'string' ? value.trim() : '';
+  const match = /^(\d+)([KMG])?$/.exec(text);
+  if (match === null || Number(match[1]) === 0) {
+    throw new UsageError(`"${key}" must be a memory size as PM2 takes it: '512M', '1G', '300K', or a number of bytes. Received ${describe(value)}.`);
+  }
+  // clusterkit's sizes: a bare number is MiB, K is KiB (rounded up to a whole MiB).
+  return match[2] === undefined ? `${Math.ceil(Number(match[1]) / 1024)}K` : `${match[1]}${match[2]}`;
+}
+
+function logFormatOf(value: unknown, key: string): 'json' {
+  if (value !== 'json') throw new UsageError(`"${key}" must be "json", the only log type PM2 has (leave it out for lines). Received ${describe(value)}.`);
+  return value;
+}
+
+/**
+ * PM2's max_restarts counts restarts of a process that lived less than min_uptime, and gives up
+ * at that many (God.handleExit): clusterkit's failed starts in a row (maxStartupFailures, with
+ * startupWindow as min_uptime). 0 gives up at the first exit, as autorestart: false.
+ */
+function restartsOf(value: unknown, key: string, count: (count: number) => void, warn: (line: string) => void): void {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
+    throw new UsageError(`"${key}" must be a whole number, 0 or more. Received ${describe(value)}.`);
+  }
+  if (value > 0) count(value);
+  else warn(`PM2's "max_restarts" (0) has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.autorestart}; the fewest restarts is maxStartupFailures: 1.`);
+}
+
+function portOf(value: unknown, key: string): string {
+  const port = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  if (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65_535) {
+    throw new UsageError(`"${key}" must be a port number from 1 to 65535 (it becomes PORT in the environment, as under PM2). Received ${describe(value)}.`);
+  }
+  return String(port);
+}
+
+/** schema.json: `^(cluster|fork)(_mode)?$`. */
+function checkExecMode(value: unknown, key: string): void {
+  if (typeof value !== 'string' || !/^(?:cluster|fork)(?:_mode)?$/.test(value)) {
+    throw new UsageError(`"${key}" must be "cluster" or "fork" (PM2 also takes "cluster_mode" and "fork_mode"). Received ${describe(value)}.`);
+  }
+}

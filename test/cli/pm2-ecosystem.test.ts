@@ -1,0 +1,80 @@
+/**
+ * examples/pm2-ecosystem: a PM2 ecosystem file run unchanged, with real processes. Its PM2 keys
+ * are translated (instances, args as one string, wait_ready, kill_timeout, env_production with
+ * --env production), and each key clusterkit does without is one warning line, said once even
+ * though each app runs in its own primary. The translation of each key, and the refusals, are
+ * checked in pm2-hints.test.ts.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { kRepoRoot } from '../helpers/spawn.js';
+import { cleanUpCli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+const kExample = join(kRepoRoot, 'examples/pm2-ecosystem');
+
+interface Answer {
+  greeting: string;
+  mode: string;
+  nodeEnv: string | null;
+  instance: string;
+  pid: number;
+}
+
+async function ask(port: number): Promise<Answer> {
+  return JSON.parse((await get(`http://127.0.0.1:${port}/`)).body) as Answer;
+}
+
+function count(text: string, part: string): number {
+  return text.split(part).length - 1;
+}
+
+describe('examples/pm2-ecosystem', () => {
+  it('[H119] runs a PM2 ecosystem file: both apps, env_production with --env production, one warning line per key without an equivalent', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'ecosystem.config.cjs', '--env', 'production'], { runtime, cwd: kExample, env: { PORT: String(port), NODE_ENV: '' } });
+    // instances: 2; the jobs app, without instances, is one process as under PM2.
+    await run.waitFor(/service api started: 2 workers/);
+    await run.waitFor(/service jobs started: 1 worker /);
+    await run.waitFor(/\[jobs:1\] processed job 1\n/);
+    const answers = [await ask(port), await ask(port)];
+    for (const answer of answers) {
+      // args: '--greeting "hello there"' is split as PM2 splits it; env_production over env.
+      expect(answer).toMatchObject({ greeting: 'hello there', mode: 'production', nodeEnv: 'production' });
+      expect(['0', '1']).toContain(answer.instance);
+    }
+    // wait_ready: the worker was ready on its process.send('ready'), and no warning said it went unheard.
+    expect(run.output()).not.toMatch(/process\.send\('ready'\) \(PM2's wait_ready\), but/);
+    const file = join(kExample, 'ecosystem.config.cjs');
+    const stderr = run.stderr();
+    for (const line of [
+      `clusterkit: warning: ${file}: apps[1] ("jobs"): PM2's "exec_mode" ("fork") has no equivalent, and is not used: clusterkit always runs in cluster mode`,
+      `clusterkit: warning: ${file}: apps[1] ("jobs"): PM2's "cron_restart" ("0 3 * * *") has no equivalent, and is not used: run clusterkit reload <name> from cron`,
+      `clusterkit: warning: ${file}: app "jobs" has no "env_production": it runs with its "env" alone`,
+    ]) {
+      expect(count(stderr, line)).toBe(1);
+    }
+    expect(count(stderr, 'warning:')).toBe(3);
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+    // kill_timeout: 5000 is the shutdown timeout.
+    expect(run.output()).toMatch(/\[api\] shutting down signal=SIGINT timeoutMs=5000/);
+    expect(run.output()).toMatch(/\[api\] shutdown complete graceful=2 failed=0 killed=0/);
+    expect(run.output()).toMatch(/\[jobs\] shutdown complete graceful=1 failed=0 killed=0/);
+  });
+
+  it("[H119] runs one app of it by name, with its env alone, and says nothing of the other app's keys", async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'ecosystem.config.cjs', 'api', '-w', '1'], { runtime, cwd: kExample, env: { PORT: String(port) } });
+    await run.waitFor(/service api started: 1 worker /);
+    expect(await ask(port)).toMatchObject({ greeting: 'hello there', mode: 'development', instance: '0' });
+    expect(run.stderr()).not.toContain('warning:');
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});

@@ -73,7 +73,8 @@ export interface WorkerCrashEvent {
   readonly hasServed: boolean;
   /**
    * The requests the crash cut off, as far as the primary knows: those its tracked servers had
-   * open at its last heartbeat answer (at most `heartbeat.intervalMs` old), and the connections
+   * open as it exited (it says so from its 'exit' event: an uncaught error, a `process.exit()`),
+   * else at its last heartbeat answer (at most `heartbeat.intervalMs` old: a SIGKILL, an abort), and the connections
    * handed to it that it never took. A lower bound (connections node:cluster still queued for it
    * are not known). Undefined when it tracks no server and was handed no connection unanswered.
    */

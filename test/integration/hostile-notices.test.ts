@@ -1,0 +1,89 @@
+/**
+ * A worker's IPC channel is untrusted input to the primary: what a worker sends besides its
+ * messages (handles), and the system notices that write its report (`$crash`, `$exiting`,
+ * `$requestsCut`, `$stopped`, `$destroyFailed`). Real workers, real sockets, real exits.
+ */
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import type { WorkerCrashEvent, WorkerHandle } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { getStatus as get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+
+/** File descriptors open in this process, the primary's. */
+function openDescriptors(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+describe('handles a worker sends', () => {
+  it('[H115] 2000 sockets and servers sent with process.send(message, handle): closed, the primary\'s descriptors stay bounded, one warning names the worker', async () => {
+    const { logger, text } = capturedLogger();
+    const before = openDescriptors();
+    const primary = testPrimary({ logger, env: { HANDLES: '2000' } }, 'workers/sends-handles.ts');
+    const sent = onceEvent<{ worker: WorkerHandle; type: string }>(primary, 'workerMessage', 120_000, (event) => event.type === 'sent');
+    const [worker] = await primary.start();
+    await sent;
+    // Before: about 2000 more, one per handle, until EMFILE; nothing said.
+    await until(() => openDescriptors() < before + 50, 20_000, 'the handles closed');
+    const [row] = primary.stats();
+    expect(row!.protocolErrors).toBeGreaterThanOrEqual(1);
+    const lines = text().split('\n').filter((line) => line.includes('socket or server handle'));
+    // Told at once, then added up: not one line per handle.
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThan(5);
+    expect(lines[0]).toContain(`Worker ${worker!.id} (pid ${worker!.pid}) sent a socket or server handle`);
+  });
+});
+
+/** A worker of workers/slow-http.ts holding `count` requests open, with no heartbeat answered yet. */
+async function openRequestsBeforeAnyHeartbeat(count: number) {
+  const { logger, text } = capturedLogger();
+  const port = await freePort();
+  // No heartbeat within the test: what the primary knows is what the worker says as it exits.
+  const primary = testPrimary({ env: { PORT: String(port) }, logger, heartbeat: { intervalMs: 600_000, timeoutMs: 1_200_000 } }, 'workers/slow-http.ts');
+  const [worker] = await primary.start();
+  const arrived = record(primary, 'workerMessage');
+  const requests = Array.from({ length: count }, () => get(port, '/?ms=600000'));
+  await until(() => arrived.events.length === count, 20_000, 'the requests in flight');
+  arrived.stop();
+  expect(primary.stats()[0]!.openRequests).toBeUndefined();
+  return { primary, worker: worker!, port, requests, text };
+}
+
+describe('requests cut by a worker that dies before any heartbeat', () => {
+  it('[H116] an uncaught throw: workerCrash says the requests open as it died (lostRequests), not 0', async () => {
+    const { primary, worker, port, requests, text } = await openRequestsBeforeAnyHeartbeat(3);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 20_000);
+    const throwing = get(port, '/?throw=1');
+    const event = await crash;
+    // The 3 held, and the throwing one.
+    expect(event.lostRequests).toBe(4);
+    expect(event.error?.message).toBe('thrown while serving');
+    for (const outcome of await Promise.all([...requests, throwing])) expect(outcome).toBe('ECONNRESET');
+    await until(() => text().includes(`worker ${worker.id} crashed`), 20_000, 'the crash line');
+    expect(text()).toContain('4 requests cut off (open as it exited');
+  });
+
+  it('[H116] process.exit(1) while serving: lostRequests counts the requests open at the exit', async () => {
+    const { primary, port, requests } = await openRequestsBeforeAnyHeartbeat(3);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 20_000);
+    const exiting = get(port, '/?exit=1');
+    const event = await crash;
+    expect(event.code).toBe(1);
+    expect(event.lostRequests).toBe(4);
+    for (const outcome of await Promise.all([...requests, exiting])) expect(outcome).toBe('ECONNRESET');
+  });
+
+  it('[H116] process.exit(0) while serving, outside a stop: a workerRequestsCut and its line, with the count at the exit', async () => {
+    const { primary, worker, port, requests, text } = await openRequestsBeforeAnyHeartbeat(2);
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; reason: string }>(primary, 'workerRequestsCut', 20_000);
+    const exiting = get(port, '/?exit=0');
+    const event = await cut;
+    // Before: nothing, as no heartbeat had counted them.
+    expect(event).toMatchObject({ worker, reason: 'unexpected-exit', openRequests: 3 });
+    for (const outcome of await Promise.all([...requests, exiting])) expect(outcome).toBe('ECONNRESET');
+    expect(text()).toContain(`WARN worker ${worker.id} exited with code 0 on its own with 3 requests open: they were cut off`);
+  });
+});

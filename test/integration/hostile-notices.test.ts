@@ -87,3 +87,55 @@ describe('requests cut by a worker that dies before any heartbeat', () => {
     expect(text()).toContain(`WARN worker ${worker.id} exited with code 0 on its own with 3 requests open: they were cut off`);
   });
 });
+
+/** A worker of slow-http.ts with `env` and `count` requests in flight, heartbeat left at a minute. */
+async function workerServing(env: Record<string, string>, count: number) {
+  const { logger, text } = capturedLogger();
+  const port = await freePort();
+  const primary = testPrimary({ env: { PORT: String(port), ...env }, logger, heartbeat: { intervalMs: 60_000, timeoutMs: 120_000 } }, 'workers/slow-http.ts');
+  const [worker] = await primary.start();
+  const arrived = record(primary, 'workerMessage');
+  const requests = Array.from({ length: count }, () => get(port, '/?ms=600000'));
+  await until(() => arrived.events.length === count, 20_000, 'the requests in flight');
+  arrived.stop();
+  return { primary, worker: worker!, requests, text };
+}
+
+describe('forged stop notices', () => {
+  it('[H117] a forged $stopped with 2 requests open, then process.reallyExit(0): failed, both counted as cut, not graceful', async () => {
+    const { primary, worker, requests, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'stopped' }, 2);
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    // Before: graceful, requestsCut 0, while both clients were reset.
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 2 });
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET', 'ECONNRESET']);
+    expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$stopped" at a time its state rules out`);
+  });
+
+  it('[H117] a forged $requestsCut of 2^53 - 1, three times, with 2 requests open: the report counts the 2 it reported open, one warning', async () => {
+    const { primary, worker, requests, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'cut-huge' }, 2);
+    const cuts = record<{ openRequests: number }>(primary, 'workerRequestsCut');
+    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    // Before: 9007199254740991 requests cut off.
+    expect(report.requestsCut).toBe(2);
+    expect(report.graceful).toEqual([]);
+    expect(cuts.events.map((event) => event.openRequests)).toEqual([2]);
+    cuts.stop();
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET', 'ECONNRESET']);
+    expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$requestsCut" with a figure beyond what the primary knows of it`);
+  });
+});
+
+describe('repeated notices', () => {
+  it('[H118] 500 $destroyFailed from a stopping worker: one workerDestroyTimeout, the rest counted in a bounded warning', async () => {
+    const { primary, worker, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'destroy-failed' }, 0);
+    const timeouts = record(primary, 'workerDestroyTimeout');
+    await primary.shutdown({ timeoutMs: 20_000 });
+    // Before: 500 lines, one per notice.
+    expect(timeouts.events).toHaveLength(1);
+    timeouts.stop();
+    const lines = text().split('\n').filter((line) => line.includes('$destroyFailed'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThan(3);
+    expect(worker.state).toBe('exited');
+  });
+});

@@ -177,6 +177,14 @@ export class WorkerRecord {
    * ended (`$stopped`), those known open then (`lostRequests()`). Undefined when it cut none.
    */
   requestsCut: number | undefined;
+  /**
+   * The requests it said were open in its stop: those open as it began (`$stopping`) and each
+   * rise its drain reported since. What it may claim it cut (`$requestsCut`) is bounded by it.
+   * Undefined until its `$stopping`.
+   */
+  stopRequestsSeen: number | undefined;
+  /** Set once it said its `_destroy` failed (`$destroyFailed`): once per stop. */
+  hasSaidDestroyFailed = false;
   /** Set when the primary sent it `$shutdown` (stop-worker.ts): it says when that stop ends (`$stopped`). */
   isAskedToStop = false;
   /** Set when it said the stop the primary asked for ran to its end (`$stopped`); only then can that stop be `graceful`. */

@@ -139,3 +139,18 @@ describe('repeated notices', () => {
     expect(worker.state).toBe('exited');
   });
 });
+
+describe('a signal clusterkit did not send, during a stop', () => {
+  it('[H118] a worker that SIGKILLs itself in its shutdown listener with 3 requests open: a workerRequestsCut (signal) and lines that say the source is not known', async () => {
+    const { primary, worker, requests, text } = await workerServing({ DIE_ON_SHUTDOWN: 'SIGKILL' }, 3);
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; reason: string; signal?: string }>(primary, 'workerRequestsCut', 20_000);
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 3 });
+    // Before: no event, and the exit line said it was killed "from outside clusterkit".
+    await expect(cut).resolves.toMatchObject({ worker, openRequests: 3, reason: 'signal', signal: 'SIGKILL' });
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET', 'ECONNRESET', 'ECONNRESET']);
+    expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop with 3 requests open: they were cut off`);
+    expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (its source is not known`);
+    expect(text()).not.toContain('from outside clusterkit');
+  });
+});

@@ -21,7 +21,7 @@ import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { bulkMarginMs, isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { countUnfinishedStop } from './stop-worker.js';
+import { countSignalledStop, countUnfinishedStop } from './stop-worker.js';
 import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs } from './handoff-guard.js';
@@ -403,6 +403,7 @@ export class WorkerPool {
     const killed = signal === 'SIGKILL' && (record.isKilledToStop || record.isUnresponsive || record.isKilledForChannel);
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
+    if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
     this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed, isStopUnfinished });
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();

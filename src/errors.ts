@@ -467,6 +467,11 @@ export class BackpressureError extends ClusterKitError {
  * - `bad-reply`: the reply to one of clusterkit's own requests (`$ping`, `$metrics`) fails its check;
  * - `duplicate-id`: a request with the id of one of the sender's requests the receiver still holds
  *   (a `$relay` whose target has not answered yet): clusterkit never reuses an id it waits on;
+ * - `unexpected-handle`: a message that carried a handle (a socket, a server: `process.send(message,
+ *   socket)`); no message from a worker to the primary carries one, so it is closed at once (each
+ *   is an open file descriptor in the primary). The message itself is still delivered;
+ * - `out-of-range`: a stop notice whose figure is beyond what the primary knows (`$requestsCut`
+ *   claiming more requests than the worker ever reported open in its stop): counted as known;
  * - `too-many-requests`: a request beyond the ones the primary holds for one worker at once
  *   (`maxPendingPerWorker`); unlike the others it is not dropped but refused at once with
  *   `BackpressureError`, and it comes from clusterkit itself when the worker's `maxPending` is larger.
@@ -482,6 +487,8 @@ export type ProtocolProblem =
   | 'unexpected'
   | 'bad-reply'
   | 'duplicate-id'
+  | 'unexpected-handle'
+  | 'out-of-range'
   | 'too-many-requests';
 
 /**
@@ -505,6 +512,12 @@ export class ProtocolError extends ClusterKitError {
         ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; they were refused with BackpressureError. ` +
             'clusterkit sends no more than that unless the worker\'s "maxPending" is larger than the primary\'s "maxPendingPerWorker", ' +
             'or code in the worker writes to its IPC channel directly (process.send).'
+        : problem === 'unexpected-handle'
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}: each would be an open file descriptor in the primary, which nothing of clusterkit's would close. ` +
+            'Pass sockets from the primary to workers (listenSticky()), never back; code in the worker writes to its IPC channel directly (process.send).'
+        : problem === 'out-of-range'
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; only what the primary knows was counted. ` +
+            'clusterkit never sends this: code in the worker writes to its IPC channel directly (process.send).'
         : `${capitalize(peer)} sent ${describeProblem(problem, messageType)}, which breaks clusterkit's IPC protocol; it was dropped. clusterkit never sends this: ` +
             'the process runs another clusterkit version, or code that writes to its IPC channel directly (process.send).',
     );
@@ -631,6 +644,10 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
       return `a reply to ${what} that fails its check`;
     case 'duplicate-id':
       return `${what} with the id of one of its requests still being answered (a duplicate id)`;
+    case 'unexpected-handle':
+      return 'a socket or server handle along with a message (process.send(message, handle)); the primary accepts none from workers and closed it (the message itself was delivered)';
+    case 'out-of-range':
+      return `${what} with a figure beyond what the primary knows of it (more requests than it ever reported open)`;
     case 'too-many-requests':
       return `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
   }

@@ -53,6 +53,19 @@ export const kStickyRefusedNotice = '$stickyRefused';
  */
 export const kCrashNotice = '$crash';
 
+/**
+ * Worker -> primary, notify: the process exits outside a stop (a `process.exit()` of the user's
+ * code, a crash) while its tracked servers have requests open: how many, counted in its 'exit'
+ * event and written synchronously (exit-flush.ts). A crash within a second of the traffic
+ * starting was told with its last heartbeat's count, 0. Once per worker life, only by a worker
+ * that tracks servers. Payload `{ openRequests }`.
+ */
+export const kExitingNotice = '$exiting';
+
+export interface ExitingPayload {
+  readonly openRequests: number;
+}
+
 /** How a worker said it died (`$crash`): read by the primary into `workerCrash.error` and the crash messages. */
 export interface UncaughtError {
   /** `uncaughtException` (a throw nothing caught) or `unhandledRejection` (a promise rejected with no handler). */
@@ -62,6 +75,8 @@ export interface UncaughtError {
   readonly code?: string;
   /** `/srv/api/server.js:12:7`: the first stack frame in the user's code (else in a dependency); absent when none. */
   readonly location?: string;
+  /** Requests its tracked servers had open as it died; absent when it tracks none. */
+  readonly openRequests?: number;
 }
 
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
@@ -256,7 +271,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kExitingNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -311,13 +326,14 @@ export function boundInitError(error: SerializedError): SerializedError {
 
 export function isCrashPayload(payload: unknown): payload is UncaughtError {
   if (!isRecord(payload) || (payload.origin !== 'uncaughtException' && payload.origin !== 'unhandledRejection')) return false;
-  const { name, message, code, location } = payload;
+  const { name, message, code, location, openRequests } = payload;
   const isText = (value: unknown, length: number) => typeof value === 'string' && value.length <= length;
   return (
     isText(name, kMaxErrorNameLength) &&
     isText(message, kMaxCrashTextLength) &&
     (code === undefined || isText(code, kMaxErrorNameLength)) &&
-    (location === undefined || isText(location, kMaxCrashTextLength))
+    (location === undefined || isText(location, kMaxCrashTextLength)) &&
+    (openRequests === undefined || isCount(openRequests))
   );
 }
 
@@ -340,6 +356,10 @@ export function isDrainPayload(payload: unknown): payload is DrainPayload {
 }
 
 export function isStoppingPayload(payload: unknown): payload is StoppingPayload {
+  return isRecord(payload) && isCount(payload.openRequests);
+}
+
+export function isExitingPayload(payload: unknown): payload is ExitingPayload {
   return isRecord(payload) && isCount(payload.openRequests);
 }
 

@@ -73,7 +73,8 @@ export interface WorkerCrashEvent {
   readonly hasServed: boolean;
   /**
    * The requests the crash cut off, as far as the primary knows: those its tracked servers had
-   * open at its last heartbeat answer (at most `heartbeat.intervalMs` old), and the connections
+   * open as it exited (it says so from its 'exit' event: an uncaught error, a `process.exit()`),
+   * else at its last heartbeat answer (at most `heartbeat.intervalMs` old: a SIGKILL, an abort), and the connections
    * handed to it that it never took. A lower bound (connections node:cluster still queued for it
    * are not known). Undefined when it tracks no server and was handed no connection unanswered.
    */
@@ -165,17 +166,23 @@ export interface ShutdownReport {
  *   responses finished (`server.closeAllConnections()` in a `shutdown` listener, a socket's
  *   `destroy()`); it exits with code 1.
  * - `unexpected-exit`: the worker exited with code 0 on its own, not asked to stop, with them
- *   open as its last heartbeat answer reported (or handed to it and not taken yet); it is
- *   restarted like any worker that exits. A non-zero code or a signal is a crash, told by
- *   `workerCrash.lostRequests` instead.
+ *   open as it exited (or as its last heartbeat answer reported, or handed to it and not taken
+ *   yet); it is restarted like any worker that exits. A non-zero code or a signal is a crash,
+ *   told by `workerCrash.lostRequests` instead.
+ * - `signal`: a signal clusterkit did not send (`signal`) ended the worker during its stop, with
+ *   them open as it last reported (or handed to it and not taken yet). Where it came from is not
+ *   known: code in the worker killing itself (a SIGKILL in a `shutdown` listener), `kill -9`, the
+ *   OOM killer. The stop counts as `failed`.
  */
-export type RequestsCutReason = 'deadline' | 'exit' | 'closed' | 'unexpected-exit';
+export type RequestsCutReason = 'deadline' | 'exit' | 'closed' | 'unexpected-exit' | 'signal';
 
 export interface WorkerRequestsCutEvent {
   readonly worker: WorkerHandle;
   readonly openRequests: number;
   /** For `deadline`: the time from the worker's stop to its own deadline, ms. */
   readonly timeoutMs?: number;
+  /** For `signal`: the signal that ended it. */
+  readonly signal?: NodeJS.Signals;
   readonly reason: RequestsCutReason;
 }
 

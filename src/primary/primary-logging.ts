@@ -20,6 +20,9 @@ import { describeUncaughtError } from './pool/crash-notice.js';
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
 
+/** Where a signal clusterkit did not send may come from: the primary cannot tell which. */
+const kUnknownSignalSource = 'its source is not known: code in the worker killing itself, as in a shutdown listener, kill -9, or the OOM killer';
+
 export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = createLineLogger()): void {
   const ids = (worker: WorkerHandle) => ({ workerId: worker.id, workerPid: worker.pid, slot: worker.slot });
   /** The error of a worker still starting, said in the one line of its failed start; cleared at ready or exit. */
@@ -103,15 +106,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.info(fields, `worker ${worker.id} stopped`);
     } else if (signal === 'SIGKILL') {
       // Who killed it: the primary at the stop's timeout (counted killed), or someone else (failed).
-      const by = killed ? 'by the primary at the shutdown timeout' : 'from outside clusterkit (kill -9, the OOM killer)';
-      logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) ${by} before it finished stopping`);
+      if (killed) logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping`);
+      else logger.warn(fields, `worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (${kUnknownSignalSource})`);
     } else {
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
   primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests, error }) => {
-    // What its death cut: open at its last heartbeat, and connections it was handed and never took.
-    const lost = lostRequests ? `; ${plural(lostRequests, 'request')} cut off (open at its last heartbeat, or handed to it and not taken yet)` : '';
+    // What its death cut: open as it exited (its own word) or at its last heartbeat, and connections it was handed and never took.
+    const lost = lostRequests ? `; ${plural(lostRequests, 'request')} cut off (open as it exited or at its last heartbeat, or handed to it and not taken yet)` : '';
     if (worker.readyAt === undefined) return;
     if (killedByPrimary.has(worker)) {
       if (lost) logger.warn({ ...ids(worker), lostRequests }, `worker ${worker.id}'s kill${lost.replace(';', ':')}`);
@@ -188,15 +191,16 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
     logger.info({ ...ids(worker), connections, spreadMs }, text);
   });
-  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason }) => {
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal }) => {
     const requests = plural(openRequests, 'request');
     const text = {
       deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
-      'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${requests} open: they were cut off (open at its last heartbeat, or handed to it and not taken yet); code in the worker called process.exit() or let its process end while serving`,
+      'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${requests} open: they were cut off (open as it exited or at its last heartbeat, or handed to it and not taken yet); code in the worker called process.exit() or let its process end while serving`,
+      signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); clusterkit did not send it (${kUnknownSignalSource})`,
     }[reason];
-    logger.warn({ ...ids(worker), openRequests, reason, ...(timeoutMs === undefined ? {} : { timeoutMs }) }, text);
+    logger.warn({ ...ids(worker), openRequests, reason, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
   });
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
     // The error's message says why in full (the last failure itself, then the hint): a CLI user

@@ -69,7 +69,11 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
     if (isStopped()) return;
     const cut = servers.cutByWorker(servers.openRequests);
     if (cut) tell(kRequestsCutNotice, cut);
-    else tell(kStoppedNotice, undefined);
+    else {
+      // The count now first: the primary refuses a `$stopped` after a report of open requests.
+      servers.stopReporting();
+      tell(kStoppedNotice, undefined);
+    }
   });
   // The script's own server.close() (in the listeners below) releases its keep-alive clients
   // as clusterkit's drain does, with this stop's spread and gate (TrackedServer.graceIdleClose).

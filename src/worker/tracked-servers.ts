@@ -145,7 +145,16 @@ export class TrackedServers {
     }
   }
 
+  /**
+   * Ends the reports, giving `report` the count now if it changed since the last: the primary
+   * takes a stop that ends (`$stopped`) with requests open at its last report for a forged one.
+   */
   stopReporting(): void {
+    const openRequests = this.#report && this.#servers.length > 0 ? this.pendingRequests : this.#reported;
+    if (openRequests !== this.#reported) {
+      this.#reported = openRequests;
+      this.#report?.(openRequests);
+    }
     this.#report = undefined;
     clearInterval(this.#poll);
     this.#poll = undefined;

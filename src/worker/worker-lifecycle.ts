@@ -23,6 +23,7 @@ import {
   kDrainNotice,
   kBulkNotice,
   kCrashNotice,
+  kExitingNotice,
   kHelloNotice,
   kInitErrorNotice,
   kPingRequest,
@@ -144,7 +145,9 @@ export class WorkerLifecycle {
     if (this.#isSticky) endpoint.notify(kStickyNotice, undefined);
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
     // What it dies of, if it dies of an uncaught error: the primary's crash line and crash-loop error say it.
-    reportCrashes((crash) => this.#tellPrimary(kCrashNotice, crash));
+    // With the requests open then: a crash soon after traffic began is not told with its last heartbeat's count.
+    reportCrashes((crash) => this.#tellPrimary(kCrashNotice, this.#servers.size > 0 ? { ...crash, openRequests: this.#servers.pendingRequests } : crash));
+    process.once('exit', () => this.#tellExiting());
     if (options.handleSignals) {
       process.on('SIGINT', this.#onSignal);
       process.on('SIGTERM', this.#onSignal);
@@ -385,6 +388,17 @@ export class WorkerLifecycle {
     const { endpoint } = this.#context;
     if (!endpoint.channel.isConnected) return;
     await endpoint.request(kSyncRequest, undefined, Math.max(1, deadline - Date.now())).catch(() => {});
+  }
+
+  /**
+   * `$exiting`: the requests open as the process exits outside a stop the primary asked for
+   * (a `process.exit()`, a crash): the primary's count is otherwise its last heartbeat's, up to
+   * a second old. Written synchronously, from 'exit' (exit-flush.ts). A stop says what it cut
+   * its own way (`$requestsCut`).
+   */
+  #tellExiting(): void {
+    if (this.#isAskedToStop || this.#servers.size === 0) return;
+    this.#tellPrimary(kExitingNotice, { openRequests: this.#servers.pendingRequests });
   }
 
   /** A notice to the primary that may be lost: the channel can be gone (the primary died). */

@@ -99,11 +99,18 @@ export class PrimaryHeartbeat {
 
   #ping(record: WorkerRecord): void {
     record.isPinging = true;
-    record.pingSentAt = Date.now();
+    const sentAt = (record.pingSentAt = Date.now());
     this.callbacks.ping(record, this.options.timeoutMs).then(
       (report) => {
         record.isPinging = false;
         record.health = toHealth(report);
+        // It answered a ping sent after it said it exits (a forged $exiting or $crash): it lived
+        // on, what it said is void. An answer sent before may be read after it, in the same read.
+        if (record.exitSaidAt !== undefined && sentAt > record.exitSaidAt) {
+          record.exitSaidAt = undefined;
+          record.openAtExit = undefined;
+          record.uncaughtError = undefined;
+        }
         this.#checkMemory(record, record.health);
       },
       () => {

@@ -3,9 +3,15 @@
  * sent from its 'exit' just before the primary sees the exit. Kept on its record, control
  * characters escaped (it is the worker's text, bound for log lines and error messages), for
  * `workerCrash.error`, the crash line and the crash-loop error's "Last crash".
+ *
+ * `$exiting`, and `$crash`'s `openRequests`: the requests the worker had open as it exited,
+ * newer than its last heartbeat's count (`WorkerRecord.openAtExit`, read by `lostRequests()`).
+ * Each is accepted once per worker life, outside a stop the primary asked for (that stop has
+ * its own notices); a heartbeat answer after them drops what they said: the worker lived on.
  */
 import { escapeControlChars } from '../../control/control-chars.js';
-import { isCrashPayload, kCrashNotice, type UncaughtError } from '../../messaging/system-types.js';
+import { isCrashPayload, isExitingPayload, kCrashNotice, kExitingNotice, type UncaughtError } from '../../messaging/system-types.js';
+import type { WorkerRecord } from './worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
 
 export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>): void {
@@ -13,8 +19,11 @@ export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>):
     kind: 'notification',
     check: isCrashPayload,
     // Once per life: a second one is forged, dropped and counted.
-    when: (record) => record.uncaughtError === undefined,
-    handle: ({ origin, name, message, code, location }, record) => {
+    when: (record) => !record.hasSaidCrash,
+    handle: ({ origin, name, message, code, location, openRequests }, record) => {
+      record.hasSaidCrash = true;
+      record.exitSaidAt = Date.now();
+      if (openRequests !== undefined && !record.isAskedToStop) record.openAtExit = openRequests;
       record.uncaughtError = {
         origin,
         name: escapeControlChars(name),
@@ -24,6 +33,21 @@ export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>):
       };
     },
   });
+  system.register(kExitingNotice, {
+    kind: 'notification',
+    check: isExitingPayload,
+    when: mayTellExit,
+    handle: ({ openRequests }, record) => {
+      record.hasSaidExiting = true;
+      record.exitSaidAt = Date.now();
+      record.openAtExit = openRequests;
+    },
+  });
+}
+
+/** Once per life, and not in a stop the primary asked for: that stop's notices say what it cut. */
+function mayTellExit(record: WorkerRecord): boolean {
+  return !record.hasSaidExiting && !record.isAskedToStop;
 }
 
 /** `an uncaught TypeError: x is undefined at /srv/api.js:12:7`; `an unhandled rejection with Error: ...`. */

@@ -8,10 +8,16 @@
  * script's cleanup, missed the worker's own deadline, or threw; it exits 1 next) and `$stopped`
  * (the stop ran to its end; without it an exit with code 0 is a failed stop, stop-worker.ts).
  *
- * Only a worker the primary is stopping sends the notices (a worker stopping on its own, after
- * a signal sent to it alone, does not: nobody waits for its stop). From any other worker they
- * are protocol errors, dropped and counted: a running worker that claims its `_destroy` timed
- * out must not be reported as exiting.
+ * Only a worker the primary asked to stop (`$shutdown` sent) sends the notices (a worker
+ * stopping on its own, after a signal sent to it alone, does not: nobody waits for its stop).
+ * From any other worker they are protocol errors, dropped and counted: a running worker that
+ * claims its `_destroy` timed out must not be reported as exiting. Each that ends or judges the
+ * stop is accepted once (`$stopped`, `$requestsCut`, `$destroyFailed`: a repeated one was
+ * logged each time, 12.5 MB of lines), and checked against what the worker said before: it
+ * cannot claim more requests cut than it ever reported open in its stop (`stopRequestsSeen`:
+ * counted as that many), nor a stop that ran to its end while its last report had requests
+ * open and it said none was cut (a forged `$stopped` before an exit that skips 'exit' read as
+ * graceful). Rare messages: the checks cost nothing on the message path.
  */
 import { capitalize } from '../../capitalize.js';
 import { RemoteError } from '../../errors.js';
@@ -41,16 +47,19 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
   system.register(kStoppingNotice, {
     kind: 'notification',
     check: isStoppingPayload,
-    when: isStopping,
+    // Once per stop, first: the drain's reports follow it.
+    when: (record) => isAskedToStop(record) && record.stopRequestsSeen === undefined,
     handle: ({ openRequests }, record) => {
       record.openRequests = openRequests;
+      record.stopRequestsSeen = openRequests;
     },
   });
   system.register(kStoppedNotice, {
     kind: 'notification',
     check: isNoPayload,
-    // Once per stop: a second one is forged, dropped and counted.
-    when: (record) => isStopping(record) && !record.hasFinishedStop,
+    // Once per stop: a second one is forged, dropped and counted. A worker drained before it
+    // says so (its last report: none open), or said what it cut.
+    when: (record) => isAskedToStop(record) && !record.hasFinishedStop && (record.requestsCut !== undefined || !record.openRequests),
     handle: (_payload, record) => {
       record.hasFinishedStop = true;
     },
@@ -58,8 +67,11 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
   system.register(kDrainNotice, {
     kind: 'notification',
     check: isDrainPayload,
-    when: isStopping,
+    when: isAskedToStop,
     handle: (payload, record) => {
+      // Requests that came during the stop (keep-alive clients): each rise counts more seen.
+      const rise = payload.openRequests - (record.openRequests ?? 0);
+      if (rise > 0) record.stopRequestsSeen = (record.stopRequestsSeen ?? 0) + rise;
       record.openRequests = payload.openRequests;
       record.whenStoppedAccepting.resolve();
       const start = gradualDrainStart(payload);
@@ -74,9 +86,14 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     kind: 'notification',
     check: isRequestsCutPayload,
     // Once per stop: a second notice (a forged one) must not count the same requests twice.
-    when: (record) => isStopping(record) && record.requestsCut === undefined,
+    when: (record) => isAskedToStop(record) && record.requestsCut === undefined,
     handle: (payload, record) => {
-      const { openRequests, timeoutMs } = payload;
+      const { timeoutMs } = payload;
+      // No more than it ever said were open in its stop (a forged 2^53 once went into the report).
+      const seen = record.stopRequestsSeen ?? 0;
+      if (payload.openRequests > seen) system.reportDropped(record, 'out-of-range', kRequestsCutNotice);
+      const openRequests = Math.min(payload.openRequests, seen);
+      if (openRequests === 0) return;
       record.requestsCut = openRequests;
       if (timeoutMs !== undefined) emit('workerRequestsCut', { worker: record.handle, openRequests, timeoutMs, reason: 'deadline' });
       else emit('workerRequestsCut', { worker: record.handle, openRequests, reason: isClosedByWorker(payload) ? 'closed' : 'exit' });
@@ -85,7 +102,7 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
   system.register(kScriptCleanupNotice, {
     kind: 'notification',
     check: isScriptCleanupPayload,
-    when: isStopping,
+    when: isAskedToStop,
     handle: ({ signal }, record) => {
       record.cleanupSignal = signal;
     },
@@ -107,8 +124,10 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
   system.register(kDestroyFailedNotice, {
     kind: 'notification',
     check: isDestroyFailedPayload,
-    when: isStopping,
+    // Once per stop (the worker exits next): repeated, it was one log line each, without end.
+    when: (record) => isAskedToStop(record) && !record.hasSaidDestroyFailed,
     handle: (payload, record) => {
+      record.hasSaidDestroyFailed = true;
       if ('timeoutMs' in payload) {
         const { cleanupSignal: signal } = record;
         emit('workerDestroyTimeout', signal ? { worker: record.handle, timeoutMs: payload.timeoutMs, signal } : { worker: record.handle, timeoutMs: payload.timeoutMs });
@@ -129,8 +148,9 @@ function gradualDrainStart({ connections, spreadMs }: DrainPayload): { connectio
   return connections === undefined || spreadMs === undefined ? undefined : { connections, spreadMs };
 }
 
-function isStopping(record: WorkerRecord): boolean {
-  return record.state === 'stopping';
+/** The primary asked it to stop (`$shutdown` sent) and it has not exited: its stop's notices may come. */
+function isAskedToStop(record: WorkerRecord): boolean {
+  return record.isAskedToStop && record.state === 'stopping';
 }
 
 /**

@@ -161,6 +161,18 @@ export function countUnfinishedStop(record: WorkerRecord, emit: PoolContext['emi
   return true;
 }
 
+/**
+ * At the exit of a worker a signal clusterkit did not send ended during its stop (a SIGKILL in
+ * its own `shutdown` listener, `kill -9`, the OOM killer): the requests known open then were cut
+ * off with it, told (`workerRequestsCut`, `reason: 'signal'`) as the stop's report counts them
+ * (`requestsCutBy`). Nothing when it said what it cut itself: that was told already.
+ */
+export function countSignalledStop(record: WorkerRecord, signal: NodeJS.Signals, emit: PoolContext['emit']): void {
+  if (record.requestsCut !== undefined) return;
+  const lost = record.lostRequests();
+  if (lost) emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'signal', signal });
+}
+
 async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs: number): Promise<StopOutcome> {
   if (record.state === 'exited') return stopOutcome(record);
   pool.markStopping(record);

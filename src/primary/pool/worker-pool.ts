@@ -21,7 +21,7 @@ import { restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { bulkMarginMs, isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { countUnfinishedStop } from './stop-worker.js';
+import { countSignalledStop, countUnfinishedStop } from './stop-worker.js';
 import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs } from './handoff-guard.js';
@@ -248,12 +248,16 @@ export class WorkerPool {
       // still sends shows its loop turning, which tells lost bytes from late ones (bulk-wait.ts).
       const wasHolding = record.endpoint.isHoldingFrames;
       if (!wasHolding) record.lastSeenAt = Date.now();
-      if (isClusterKitMessage(message) && handle === undefined) record.endpoint.receive(message);
+      if (handle === undefined) {
+        if (isClusterKitMessage(message)) record.endpoint.receive(message);
+      } else {
+        this.#onUnexpectedHandle(record, handle);
+      }
       if (wasHolding || record.endpoint.isHoldingFrames) record.bulkWait.onMessage(wasHolding, record.endpoint.isHoldingFrames, Date.now(), this.#bulkMarginMs);
-      if (!isClusterKitMessage(message) || handle === undefined) return;
-      // A clusterkit worker never sends a handle: each is an open file descriptor here. Close it.
-      closeHandle(handle);
-      this.#onProtocolError(record, 'malformed-frame');
+    });
+    // Node's own protocol carries no handle from a worker either (a forged `cmd: 'NODE_...'`).
+    worker.process.on('internalMessage', (_message: unknown, handle: unknown) => {
+      if (handle !== undefined) this.#onUnexpectedHandle(record, handle);
     });
     worker.on('online', () => this.#context.emit('workerOnline', { worker: record.handle }));
     worker.on('listening', (address: Address) => {
@@ -265,6 +269,19 @@ export class WorkerPool {
     worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(record, code, signal));
     // Always listened to: an unheard 'error' on a Worker (a send to a dead channel) would crash the primary.
     worker.on('error', (error: Error) => this.#onProcessError(record, error));
+  }
+
+  /**
+   * A handle (socket, server) sent by a worker, along with a message of any kind. Nothing of
+   * clusterkit's or node:cluster's sends one this way (sticky connections go from the primary to
+   * the workers), and each is an open file descriptor here that nothing closes: a worker sending
+   * them in a loop ran the primary out of descriptors (EMFILE), silently. Closed at once, after
+   * the listeners registered before this one (a user's `cluster.on('message')`) have seen it;
+   * counted and told (rate-limited) as a protocol error naming the worker.
+   */
+  #onUnexpectedHandle(record: WorkerRecord, handle: unknown): void {
+    closeHandle(handle);
+    this.#onProtocolError(record, 'unexpected-handle');
   }
 
   #onProcessError(record: WorkerRecord, error: Error): void {
@@ -386,6 +403,7 @@ export class WorkerPool {
     const killed = signal === 'SIGKILL' && (record.isKilledToStop || record.isUnresponsive || record.isKilledForChannel);
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
+    if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
     this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed, isStopUnfinished });
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();

@@ -82,6 +82,18 @@ export class WorkerRecord {
   startupError: Error | undefined;
   /** What it said it died of (`$crash`: an uncaught exception or unhandled rejection), control characters escaped. */
   uncaughtError: UncaughtError | undefined;
+  /** Set once it sent `$crash`: once per life, a second one is dropped. */
+  hasSaidCrash = false;
+  /** Set once it sent `$exiting`: once per life, a second one is dropped. */
+  hasSaidExiting = false;
+  /**
+   * The requests its tracked servers had open as it exited outside a stop the primary asked for
+   * (`$exiting`, or `$crash`'s count): newer than its last heartbeat's. Cleared by a heartbeat
+   * answer after it (the worker lived on). Undefined when it said none.
+   */
+  openAtExit: number | undefined;
+  /** When its `$exiting` or `$crash` arrived (ms since the epoch): a ping sent after it and answered voids them. */
+  exitSaidAt: number | undefined;
   /** Armed at fork, cleared when ready or exited. */
   readyTimer: NodeJS.Timeout | undefined;
   /** Armed when the IPC channel closes without an exit; cleared at exit. */
@@ -106,13 +118,13 @@ export class WorkerRecord {
   /**
    * The requests its death cuts off, as far as the primary knows, for a worker that dies without
    * saying what it cut (killed by a signal, crashed): the requests its tracked servers had open
-   * as it last reported (its drain notices, else its last heartbeat answer), and the connections
+   * as it last reported (as it exited, else its drain notices, else its last heartbeat answer), and the connections
    * handed to it that it never took. Undefined when it reported none and was handed none
    * unacknowledged. Connections node:cluster still queued in the primary for it are not known
    * here: with a hung worker, this is a lower bound.
    */
   lostRequests(): number | undefined {
-    const open = this.openRequests ?? this.health?.openRequests;
+    const open = this.openAtExit ?? this.openRequests ?? this.health?.openRequests;
     const handoffs = this.unacknowledgedHandoffs();
     return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
   }
@@ -165,6 +177,14 @@ export class WorkerRecord {
    * ended (`$stopped`), those known open then (`lostRequests()`). Undefined when it cut none.
    */
   requestsCut: number | undefined;
+  /**
+   * The requests it said were open in its stop: those open as it began (`$stopping`) and each
+   * rise its drain reported since. What it may claim it cut (`$requestsCut`) is bounded by it.
+   * Undefined until its `$stopping`.
+   */
+  stopRequestsSeen: number | undefined;
+  /** Set once it said its `_destroy` failed (`$destroyFailed`): once per stop. */
+  hasSaidDestroyFailed = false;
   /** Set when the primary sent it `$shutdown` (stop-worker.ts): it says when that stop ends (`$stopped`). */
   isAskedToStop = false;
   /** Set when it said the stop the primary asked for ran to its end (`$stopped`); only then can that stop be `graceful`. */

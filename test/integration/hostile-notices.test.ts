@@ -1,0 +1,156 @@
+/**
+ * A worker's IPC channel is untrusted input to the primary: what a worker sends besides its
+ * messages (handles), and the system notices that write its report (`$crash`, `$exiting`,
+ * `$requestsCut`, `$stopped`, `$destroyFailed`). Real workers, real sockets, real exits.
+ */
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from '@jest/globals';
+import type { WorkerCrashEvent, WorkerHandle } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { getStatus as get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+
+/** File descriptors open in this process, the primary's. */
+function openDescriptors(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+describe('handles a worker sends', () => {
+  it('[H115] 2000 sockets and servers sent with process.send(message, handle): closed, the primary\'s descriptors stay bounded, one warning names the worker', async () => {
+    const { logger, text } = capturedLogger();
+    const before = openDescriptors();
+    const primary = testPrimary({ logger, env: { HANDLES: '2000' } }, 'workers/sends-handles.ts');
+    const sent = onceEvent<{ worker: WorkerHandle; type: string }>(primary, 'workerMessage', 120_000, (event) => event.type === 'sent');
+    const [worker] = await primary.start();
+    await sent;
+    // Before: about 2000 more, one per handle, until EMFILE; nothing said.
+    await until(() => openDescriptors() < before + 50, 20_000, 'the handles closed');
+    const [row] = primary.stats();
+    expect(row!.protocolErrors).toBeGreaterThanOrEqual(1);
+    const lines = text().split('\n').filter((line) => line.includes('socket or server handle'));
+    // Told at once, then added up: not one line per handle.
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThan(5);
+    expect(lines[0]).toContain(`Worker ${worker!.id} (pid ${worker!.pid}) sent a socket or server handle`);
+  });
+});
+
+/** A worker of workers/slow-http.ts holding `count` requests open, with no heartbeat answered yet. */
+async function openRequestsBeforeAnyHeartbeat(count: number) {
+  const { logger, text } = capturedLogger();
+  const port = await freePort();
+  // No heartbeat within the test: what the primary knows is what the worker says as it exits.
+  const primary = testPrimary({ env: { PORT: String(port) }, logger, heartbeat: { intervalMs: 600_000, timeoutMs: 1_200_000 } }, 'workers/slow-http.ts');
+  const [worker] = await primary.start();
+  const arrived = record(primary, 'workerMessage');
+  const requests = Array.from({ length: count }, () => get(port, '/?ms=600000'));
+  await until(() => arrived.events.length === count, 20_000, 'the requests in flight');
+  arrived.stop();
+  expect(primary.stats()[0]!.openRequests).toBeUndefined();
+  return { primary, worker: worker!, port, requests, text };
+}
+
+describe('requests cut by a worker that dies before any heartbeat', () => {
+  it('[H116] an uncaught throw: workerCrash says the requests open as it died (lostRequests), not 0', async () => {
+    const { primary, worker, port, requests, text } = await openRequestsBeforeAnyHeartbeat(3);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 20_000);
+    const throwing = get(port, '/?throw=1');
+    const event = await crash;
+    // The 3 held, and the throwing one.
+    expect(event.lostRequests).toBe(4);
+    expect(event.error?.message).toBe('thrown while serving');
+    for (const outcome of await Promise.all([...requests, throwing])) expect(outcome).toBe('ECONNRESET');
+    await until(() => text().includes(`worker ${worker.id} crashed`), 20_000, 'the crash line');
+    expect(text()).toContain('4 requests cut off (open as it exited');
+  });
+
+  it('[H116] process.exit(1) while serving: lostRequests counts the requests open at the exit', async () => {
+    const { primary, port, requests } = await openRequestsBeforeAnyHeartbeat(3);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 20_000);
+    const exiting = get(port, '/?exit=1');
+    const event = await crash;
+    expect(event.code).toBe(1);
+    expect(event.lostRequests).toBe(4);
+    for (const outcome of await Promise.all([...requests, exiting])) expect(outcome).toBe('ECONNRESET');
+  });
+
+  it('[H116] process.exit(0) while serving, outside a stop: a workerRequestsCut and its line, with the count at the exit', async () => {
+    const { primary, worker, port, requests, text } = await openRequestsBeforeAnyHeartbeat(2);
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; reason: string }>(primary, 'workerRequestsCut', 20_000);
+    const exiting = get(port, '/?exit=0');
+    const event = await cut;
+    // Before: nothing, as no heartbeat had counted them.
+    expect(event).toMatchObject({ worker, reason: 'unexpected-exit', openRequests: 3 });
+    for (const outcome of await Promise.all([...requests, exiting])) expect(outcome).toBe('ECONNRESET');
+    expect(text()).toContain(`WARN worker ${worker.id} exited with code 0 on its own with 3 requests open: they were cut off`);
+  });
+});
+
+/** A worker of slow-http.ts with `env` and `count` requests in flight, heartbeat left at a minute. */
+async function workerServing(env: Record<string, string>, count: number) {
+  const { logger, text } = capturedLogger();
+  const port = await freePort();
+  const primary = testPrimary({ env: { PORT: String(port), ...env }, logger, heartbeat: { intervalMs: 60_000, timeoutMs: 120_000 } }, 'workers/slow-http.ts');
+  const [worker] = await primary.start();
+  const arrived = record(primary, 'workerMessage');
+  const requests = Array.from({ length: count }, () => get(port, '/?ms=600000'));
+  await until(() => arrived.events.length === count, 20_000, 'the requests in flight');
+  arrived.stop();
+  return { primary, worker: worker!, requests, text };
+}
+
+describe('forged stop notices', () => {
+  it('[H117] a forged $stopped with 2 requests open, then process.reallyExit(0): failed, both counted as cut, not graceful', async () => {
+    const { primary, worker, requests, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'stopped' }, 2);
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    // Before: graceful, requestsCut 0, while both clients were reset.
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 2 });
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET', 'ECONNRESET']);
+    expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$stopped" at a time its state rules out`);
+  });
+
+  it('[H117] a forged $requestsCut of 2^53 - 1, three times, with 2 requests open: the report counts the 2 it reported open, one warning', async () => {
+    const { primary, worker, requests, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'cut-huge' }, 2);
+    const cuts = record<{ openRequests: number }>(primary, 'workerRequestsCut');
+    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    // Before: 9007199254740991 requests cut off.
+    expect(report.requestsCut).toBe(2);
+    expect(report.graceful).toEqual([]);
+    expect(cuts.events.map((event) => event.openRequests)).toEqual([2]);
+    cuts.stop();
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET', 'ECONNRESET']);
+    expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$requestsCut" with a figure beyond what the primary knows of it`);
+  });
+});
+
+describe('repeated notices', () => {
+  it('[H118] 500 $destroyFailed from a stopping worker: one workerDestroyTimeout, the rest counted in a bounded warning', async () => {
+    const { primary, worker, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'destroy-failed' }, 0);
+    const timeouts = record(primary, 'workerDestroyTimeout');
+    await primary.shutdown({ timeoutMs: 20_000 });
+    // Before: 500 lines, one per notice.
+    expect(timeouts.events).toHaveLength(1);
+    timeouts.stop();
+    const lines = text().split('\n').filter((line) => line.includes('$destroyFailed'));
+    expect(lines.length).toBeGreaterThanOrEqual(1);
+    expect(lines.length).toBeLessThan(3);
+    expect(worker.state).toBe('exited');
+  });
+});
+
+describe('a signal clusterkit did not send, during a stop', () => {
+  it('[H118] a worker that SIGKILLs itself in its shutdown listener with 3 requests open: a workerRequestsCut (signal) and lines that say the source is not known', async () => {
+    const { primary, worker, requests, text } = await workerServing({ DIE_ON_SHUTDOWN: 'SIGKILL' }, 3);
+    const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; reason: string; signal?: string }>(primary, 'workerRequestsCut', 20_000);
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 3 });
+    // Before: no event, and the exit line said it was killed "from outside clusterkit".
+    await expect(cut).resolves.toMatchObject({ worker, openRequests: 3, reason: 'signal', signal: 'SIGKILL' });
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET', 'ECONNRESET', 'ECONNRESET']);
+    expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop with 3 requests open: they were cut off`);
+    expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (its source is not known`);
+    expect(text()).not.toContain('from outside clusterkit');
+  });
+});

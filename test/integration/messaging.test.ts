@@ -238,4 +238,24 @@ describe('notify and broadcast', () => {
     expect(failed.status).toBe('rejected');
     expect(failed.status === 'rejected' && failed.reason).toBeInstanceOf(RemoteError);
   });
+
+  // The results are gathered without a promise per worker (broadcast.ts): each way a request
+  // settles must still land in its worker's place, once.
+  it('settles each worker of a broadcast on its own: timeout, abort, refusal, in worker order', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const workers = await primary.start();
+    const timedOut = await primary.broadcast('hang', undefined, { timeoutMs: 200 });
+    expect(timedOut.map((result) => result.worker)).toEqual(workers);
+    for (const result of timedOut) expect(result.status === 'rejected' && result.reason).toBeInstanceOf(MessageTimeoutError);
+
+    const controller = new AbortController();
+    const aborted = primary.broadcast('hang', undefined, { signal: controller.signal });
+    controller.abort(new Error('enough'));
+    for (const result of await aborted) expect(result.status === 'rejected' && result.reason.message).toBe('enough');
+    const abortedBefore = await primary.broadcast('echo', 1, { signal: controller.signal });
+    expect(abortedBefore.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+
+    await expect(primary.broadcast('echo', { fn: () => 1 } as never)).rejects.toThrow(NotSerializableError);
+    await expect(primary.broadcast('echo', 'both')).resolves.toEqual(workers.map((worker) => ({ status: 'fulfilled', worker, value: 'both' })));
+  });
 });

@@ -102,16 +102,19 @@ export class PendingRequests {
   register(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined, resolve: (value: unknown) => void, reject: (error: Error) => void, isWaiting = false): void {
     const group = Number.isFinite(timeoutMs) ? this.#groupFor(timeoutMs) : undefined;
     const request = new PendingRequest(id, type, resolve, reject, group, signal);
+    if (signal) {
+      // First: user code may have patched the signal's addEventListener to throw. The request
+      // is then refused with it (the caller's catch), and nothing is left registered that
+      // would settle it a second time at its deadline.
+      request.onAbort = () => this.reject(id, abortReason(signal));
+      signal.addEventListener('abort', request.onAbort, { once: true });
+    }
     if (isWaiting) {
       request.isWaiting = true;
       this.#waiting++;
     }
     this.#entries.set(id, request);
     if (group) group.unsettled++;
-    if (signal) {
-      request.onAbort = () => this.reject(id, abortReason(signal));
-      signal.addEventListener('abort', request.onAbort, { once: true });
-    }
   }
 
   get(id: number): PendingRequest | undefined {

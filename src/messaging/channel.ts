@@ -216,6 +216,21 @@ export class Channel {
     this.#scheduleFlush();
   }
 
+  /**
+   * `write()` then `flushNow()`, for a record nothing else follows to this peer in the caller's
+   * turn (a broadcast's request). With nothing queued before it, it goes out at once as a frame
+   * of its own, without a pending frame or an end-of-tick flush: a broadcast is latency-bound,
+   * and each of these costs a lone request more than its write.
+   */
+  writeNow(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
+    if (this.#frames.length === 0 && this.#isOpen && !this.#congested && !(this.#bulk !== undefined && bytes >= kBulkMinBytes) && this.#port.connected && !isProcessExiting()) {
+      this.#send([kind, id, typeOrFault, payload], bytes);
+      return;
+    }
+    this.write(kind, id, typeOrFault, payload, bytes);
+    this.flushNow();
+  }
+
   /** Resolves once everything queued so far has been handed to the operating system. */
   drain(): Promise<void> {
     if (this.#isIdle()) return Promise.resolve();

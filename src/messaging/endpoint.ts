@@ -139,6 +139,34 @@ export class Endpoint {
   }
 
   /**
+   * `requestChecked()` for a caller that gathers the outcomes of many requests into one result
+   * (a broadcast): the reply goes to `onReply`, a failure to `onError`, exactly one of them
+   * called once, when the request settles (at once for a request refused here). No promise is
+   * made for it, and the request is written now rather than at the end of the tick: nothing else
+   * goes to this peer in the caller's turn, and the peer starts on it while the caller prepares
+   * the next one. Never throws.
+   */
+  requestInto(type: string, payload: unknown, bytes: number, timeoutMs: number | undefined, signal: AbortSignal | undefined, onReply: (value: unknown) => void, onError: (error: Error) => void): void {
+    let id: number;
+    try {
+      if (this.#closedBy) return onError(this.#closedBy(type));
+      if (!this.#channel.isConnected) return onError(this.#options.channelClosedError(type));
+      if (signal?.aborted) return onError(abortReason(signal));
+      const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
+      if (!this.#admission.mayIssue(bytes) && !kUnqueuedTypes.has(type)) {
+        this.#enqueue(type, payload, bytes, timeout, signal).then(onReply, onError);
+        return;
+      }
+      id = nextRequestId();
+      this.#pending.register(id, type, timeout, signal, onReply, onError);
+    } catch (error) {
+      return onError(error as Error);
+    }
+    this.stats.messagesOut++;
+    this.#write(kRequest, id, type, payload, bytes, true);
+  }
+
+  /**
    * Writes what is queued now instead of at the end of the tick. For a caller that knows nothing
    * more will follow to this peer in this tick (a broadcast): the peer starts on its message
    * while the caller prepares the next peer's.
@@ -244,9 +272,14 @@ export class Endpoint {
     for (const waiter of waiters) if (waiter.bytes > queued) waiter.resolve();
   }
 
-  #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number): void {
+  /** Queues one record for the end-of-tick flush, or with `isNow` writes it at once (`Channel.writeNow`). */
+  #write(kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number, isNow = false): void {
     // JSON turns `undefined` into `null` inside the record array: flag it instead.
-    if (payload === undefined) this.#channel.write(kind | kNoPayload, id, typeOrFault, null, bytes);
+    if (payload === undefined) {
+      kind |= kNoPayload;
+      payload = null;
+    }
+    if (isNow) this.#channel.writeNow(kind, id, typeOrFault, payload, bytes);
     else this.#channel.write(kind, id, typeOrFault, payload, bytes);
   }
 

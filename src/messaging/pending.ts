@@ -91,20 +91,30 @@ export class PendingRequests {
    * with `isWaiting`, the request is not written yet (call `issue()` when it is).
    */
   add(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined, isWaiting = false): Promise<unknown> {
-    return new Promise((resolve, reject) => {
-      const group = Number.isFinite(timeoutMs) ? this.#groupFor(timeoutMs) : undefined;
-      const request = new PendingRequest(id, type, resolve, reject, group, signal);
-      if (isWaiting) {
-        request.isWaiting = true;
-        this.#waiting++;
-      }
-      this.#entries.set(id, request);
-      if (group) group.unsettled++;
-      if (signal) {
-        request.onAbort = () => this.reject(id, abortReason(signal));
-        signal.addEventListener('abort', request.onAbort, { once: true });
-      }
-    });
+    return new Promise((resolve, reject) => this.register(id, type, timeoutMs, signal, resolve, reject, isWaiting));
+  }
+
+  /**
+   * `add()` without a promise: the outcome goes to `resolve` or `reject`, called once, at the
+   * moment the request settles. For a caller that gathers many outcomes into one result (a
+   * broadcast): a promise per request, and the jobs chained on each, cost more than the request.
+   */
+  register(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined, resolve: (value: unknown) => void, reject: (error: Error) => void, isWaiting = false): void {
+    const group = Number.isFinite(timeoutMs) ? this.#groupFor(timeoutMs) : undefined;
+    const request = new PendingRequest(id, type, resolve, reject, group, signal);
+    if (signal) {
+      // First: user code may have patched the signal's addEventListener to throw. The request
+      // is then refused with it (the caller's catch), and nothing is left registered that
+      // would settle it a second time at its deadline.
+      request.onAbort = () => this.reject(id, abortReason(signal));
+      signal.addEventListener('abort', request.onAbort, { once: true });
+    }
+    if (isWaiting) {
+      request.isWaiting = true;
+      this.#waiting++;
+    }
+    this.#entries.set(id, request);
+    if (group) group.unsettled++;
   }
 
   get(id: number): PendingRequest | undefined {

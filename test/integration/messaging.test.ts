@@ -238,4 +238,40 @@ describe('notify and broadcast', () => {
     expect(failed.status).toBe('rejected');
     expect(failed.status === 'rejected' && failed.reason).toBeInstanceOf(RemoteError);
   });
+
+  // The results are gathered without a promise per worker (broadcast.ts): each way a request
+  // settles must still land in its worker's place, once.
+  it('settles each worker of a broadcast on its own: timeout, abort, refusal, in worker order', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const workers = await primary.start();
+    const timedOut = await primary.broadcast('hang', undefined, { timeoutMs: 200 });
+    expect(timedOut.map((result) => result.worker)).toEqual(workers);
+    for (const result of timedOut) expect(result.status === 'rejected' && result.reason).toBeInstanceOf(MessageTimeoutError);
+
+    const controller = new AbortController();
+    const aborted = primary.broadcast('hang', undefined, { signal: controller.signal });
+    controller.abort(new Error('enough'));
+    for (const result of await aborted) expect(result.status === 'rejected' && result.reason.message).toBe('enough');
+    const abortedBefore = await primary.broadcast('echo', 1, { signal: controller.signal });
+    expect(abortedBefore.map((result) => result.status)).toEqual(['rejected', 'rejected']);
+
+    await expect(primary.broadcast('echo', { fn: () => 1 } as never)).rejects.toThrow(NotSerializableError);
+    await expect(primary.broadcast('echo', 'both')).resolves.toEqual(workers.map((worker) => ({ status: 'fulfilled', worker, value: 'both' })));
+
+    // A signal whose addEventListener throws (user code patched it): each request fails with
+    // that error, once, and is never sent, so no late reply can settle its slot a second time.
+    const patched = new AbortController().signal;
+    Object.defineProperty(patched, 'addEventListener', {
+      value: () => {
+        throw new Error('patched');
+      },
+    });
+    const refused = await primary.broadcast('echo', 'x', { signal: patched, timeoutMs: 100 });
+    const messages = () => refused.map((result) => result.status === 'rejected' && result.reason.message);
+    expect(messages()).toEqual(['patched', 'patched']);
+    // Past its deadline (a later, longer timeout has expired): nothing of it was left to time out.
+    await primary.broadcast('hang', undefined, { timeoutMs: 300 });
+    expect(messages()).toEqual(['patched', 'patched']);
+    await expect(primary.broadcast('echo', 'after')).resolves.toEqual(workers.map((worker) => ({ status: 'fulfilled', worker, value: 'after' })));
+  });
 });

@@ -30,7 +30,7 @@ describe('TrackedServer drain', () => {
     let received = '';
     socket.setEncoding('utf8');
     socket.on('data', (chunk: string) => (received += chunk));
-    await until(() => tracked.openRequests === 0 && server.listening, 5_000, 'the connection tracked');
+    await until(() => tracked.openRequests === 0 && server.listening, 30_000, 'the connection tracked');
     socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
     const drained = tracked.drain(Date.now() + 60_000);
     // Four pieces, each `gap` graces after the last: the request takes longer than two graces.
@@ -63,7 +63,7 @@ describe('TrackedServer drain', () => {
     await Promise.all([once(slowloris, 'connect'), once(idle, 'connect')]);
     slowloris.write('GET / HTTP/1.1\r\nHost: x\r\n');
     // Both tracked, and the partial request read (its bytes counted).
-    await until(() => tracked.connections === 2, 5_000, 'both connections tracked');
+    await until(() => tracked.connections === 2, 30_000, 'both connections tracked');
     const drained = tracked.drain(Date.now() + 60_000);
     await until(() => idle.destroyed, 10_000, 'the idle connection closed by the drain');
     expect(tracked.cutOff()).toBe(1);
@@ -87,7 +87,7 @@ describe('TrackedServer drain', () => {
     await once(slowloris, 'connect');
     const reports: number[] = [];
     servers.startReporting((openRequests) => reports.push(openRequests));
-    await until(() => reports.length > 0, 5_000, 'the first report');
+    await until(() => reports.length > 0, 30_000, 'the first report');
     expect(reports).toEqual([0]);
     // Its first bytes after reporting began: read by the server, no request event.
     slowloris.write('GET / HTTP/1.1\r\nHost: x\r\n');

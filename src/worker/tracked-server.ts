@@ -358,13 +358,23 @@ export class TrackedServer {
    * socket closes after its response (a slowloris is cut at the deadline). A client whose
    * request is still in the network when the socket closes sees the close on a reused
    * connection, which HTTP clients retry (RFC 9112, 9.3.1).
+   *
+   * The check runs after the event loop's next poll, not in the timer: timers run before the
+   * poll that reads what arrived meanwhile, so a request that came while this worker's loop was
+   * held up (a busy or loaded machine: the timer fires late, with the request already in the
+   * kernel's buffer) was not counted in `bytesRead` yet, and the close reset it, unread, on a
+   * connection the client had every reason to reuse.
    */
   #closeIfStillIdle(socket: Socket, state: SocketState): void {
     const begun = state.begun;
+    const isStillIdle = (): boolean => this.#sockets.has(socket) && state.responses.size === 0 && state.begun === begun;
     setTimeout(() => {
-      if (!this.#sockets.has(socket) || state.responses.size > 0 || state.begun !== begun) return;
-      if (socket.bytesRead === state.bytesAtIdle) socket.destroy();
-      else this.#closeIfStillIdle(socket, state); // a request is coming in
+      if (!isStillIdle()) return;
+      setImmediate(() => {
+        if (!isStillIdle()) return;
+        if (socket.bytesRead === state.bytesAtIdle) socket.destroy();
+        else this.#closeIfStillIdle(socket, state); // a request is coming in
+      }).unref();
     }, kIdleGraceMs).unref();
   }
 }

@@ -88,6 +88,14 @@ async function withRealClusterAfter(prefix: string, count: number, kind: 'closin
 const kFolded32 =
   /^clusterkit: 32 clusters are running \(a process listens on their control sockets\) but did not answer "status" \(no answer within 5000 ms; still silent, asked again every 10 s\): silent-000, silent-001, .* and 22 more\. /m;
 
+/**
+ * A frozen socket (it accepts and closes) that was asked: its close came, or, when this test's
+ * own process (which holds the 300 listeners) was too busy to close in time on a loaded machine,
+ * the ask timed out, in full or the short ask. Either way tried: never "did not ask" (H90).
+ */
+const kAskedFrozen =
+  /^clusterkit: cluster "frozen-\d{3}" is running \(a process listens on its control socket\) but did not answer "status": (it closed the connection unanswered|no answer within \d+ ms)/;
+
 describe('a control directory holding many sockets', () => {
   it('[H84][H90] list and status under `ulimit -n 256` with 300 sockets, list under `ulimit -n 20`: the real cluster is listed running, no EMFILE blamed on a cluster, every name tried', async () => {
     // Named to sort last: asked last, zz-real was the one whose connection met EMFILE.
@@ -101,7 +109,7 @@ describe('a control directory holding many sockets', () => {
         expect(result.stdout + result.stderr).not.toMatch(/EMFILE|ENFILE|out of file descriptors \(/);
         const lines = result.stderr.split('\n').filter(Boolean);
         expect(lines).toHaveLength(300);
-        expect(lines.every((line) => /^clusterkit: cluster "frozen-\d{3}" is running \(a process listens on its control socket\) but did not answer "status": it closed the connection unanswered/.test(line))).toBe(true);
+        expect(lines.filter((line) => !kAskedFrozen.test(line))).toEqual([]);
       }
       // With 20 descriptors even 32 connections are too many. Each connection the CLI could not
       // open is tried again once another closes (H90): every name is asked, zz-real listed.
@@ -111,7 +119,7 @@ describe('a control directory holding many sockets', () => {
       expect(starved.stdout).toMatch(/^zz-real +\d+ +running +1\/1 /m);
       const starvedLines = starved.stderr.split('\n').filter(Boolean);
       expect(starvedLines).toHaveLength(300);
-      expect(starvedLines.filter((line) => !/^clusterkit: cluster "frozen-\d{3}" is running .* it closed the connection unanswered/.test(line))).toEqual([]);
+      expect(starvedLines.filter((line) => !kAskedFrozen.test(line))).toEqual([]);
       expect(starved.stderr).not.toMatch(/EMFILE/);
     });
   });
@@ -138,15 +146,20 @@ describe('a control directory holding many sockets', () => {
     await withRealClusterAfter('silent', 40, 'silent', async (runtime) => {
       const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
       await watch.waitFor(kFolded32);
-      // Once carried over, no round waits on them: ten more frames come at the interval (before,
-      // each round waited 5 s, and zz-real, sorted after 32 silent sockets, was never asked).
-      await watch.waitFor(occurrencesAfter(watch.output().length, 'cluster zz-real  pid', 10), 20_000);
+      // Once carried over, no round waits on them: ten more frames come, each within the 1 s a
+      // frame waits at most (before, zz-real, sorted after 32 silent sockets, was never asked,
+      // and each round waited 5 s). 45 s: the bound of a loaded machine, still under those 50 s.
+      await watch.waitFor(occurrencesAfter(watch.output().length, 'cluster zz-real  pid', 10), 45_000);
       watch.child.kill('SIGINT');
       await expect(watch.exited()).resolves.toBe(0);
       // Every silent socket named in each round, in a few folded lines: never one line per socket.
       expect(watch.stderr()).not.toMatch(/cluster "silent-/);
-      // Nor zz-real, not even by a frame drawn after Ctrl-C ended its ask ("did not ask").
-      expect(watch.stderr()).not.toContain('zz-real');
+      // zz-real named only as it should be before its first answer: its ask still out ("no answer
+      // yet", named once the 32 went silent and left it in a group of 9, for as long as a loaded
+      // machine's primary takes to answer), or its short ask missed (asked in full next round).
+      // Never as silent, and never by a frame drawn after Ctrl-C ended its ask ("did not ask").
+      const namingReal = watch.stderr().split('\n').filter((line) => line.includes('zz-real'));
+      expect(namingReal.filter((line) => !/\((no answer yet; still waiting|no answer within 300 ms, the short ask )/.test(line))).toEqual([]);
     });
   });
 

@@ -27,7 +27,9 @@ function keepAliveLoad(port: number, connections: number): { answers: Answer[]; 
   let running = true;
   const once = (isRetry = false): Promise<void> =>
     new Promise((resolve) => {
-      const request = http.get({ host: '127.0.0.1', port, path: '/?delay=5', agent, timeout: 30_000 }, (response) => {
+      // A retry goes on a new connection (RFC 9112, 9.3.1), not on the agent's next idle one,
+      // which the same worker may have closed in the same instant (load-client.ts).
+      const request = http.get({ host: '127.0.0.1', port, path: '/?delay=5', agent: isRetry ? false : agent, timeout: 30_000 }, (response) => {
         let body = '';
         response.setEncoding('utf8');
         response.on('data', (chunk: string) => (body += chunk));

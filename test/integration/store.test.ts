@@ -138,7 +138,7 @@ describe('shared store', () => {
       await expect(op('entries', '')).resolves.toEqual([['hits', Number.MAX_VALUE]]);
       // The watcher saw the one change that was made, and still sees the next.
       await expect(op('increment', 'hits', -Number.MAX_VALUE)).resolves.toBe(0);
-      await until(async () => ((await primary.send(worker!, 'watched')) as unknown[]).length === 2, 5_000, 'two notifications');
+      await until(async () => ((await primary.send(worker!, 'watched')) as unknown[]).length === 2, 30_000, 'two notifications');
       await expect(primary.send(worker!, 'watched')).resolves.toEqual([
         expect.objectContaining({ key: 'hits', value: Number.MAX_VALUE }),
         expect.objectContaining({ key: 'hits', value: 0, previous: Number.MAX_VALUE }),
@@ -175,7 +175,7 @@ describe('shared store', () => {
       primary.store.set('pm', value);
       value.a = serialization === 'json' ? 1n : () => 1;
       expect(primary.store.get('pm')).toEqual({ a: 1 });
-      await until(async () => ((await primary.send(worker!, 'watched')) as unknown[]).length === 1, 5_000, 'the notification');
+      await until(async () => ((await primary.send(worker!, 'watched')) as unknown[]).length === 1, 30_000, 'the notification');
       await expect(primary.send(worker!, 'watched')).resolves.toEqual([expect.objectContaining({ key: 'pm', value: { a: 1 } })]);
       await expect(primary.send(worker!, 'storeOp', { op: 'get', args: ['pm'] })).resolves.toEqual({ a: 1 });
       expect(errors).toEqual([]);

@@ -62,6 +62,17 @@ export const kCrashNotice = '$crash';
  */
 export const kExitingNotice = '$exiting';
 
+/**
+ * Worker -> primary, notify: the requests its tracked servers have open now, told as a request
+ * begins (or one ends) when the count has gone unsaid for 100 ms, and written in that same tick:
+ * a request that blocks the event loop for good (a `while (true)` in its handler) is counted by
+ * the hang detection's kill, though no heartbeat answer could tell it. At most about 10 a second
+ * under load, then once more 100 ms after the last if the count moved since. The primary takes
+ * it over an older heartbeat answer's count. Only by a worker that tracks servers. Payload
+ * `{ openRequests }`.
+ */
+export const kOpenRequestsNotice = '$openRequests';
+
 export interface ExitingPayload {
   readonly openRequests: number;
 }
@@ -271,7 +282,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kExitingNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 

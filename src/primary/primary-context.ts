@@ -10,6 +10,7 @@ import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
 import { registerCrashNotice } from './pool/crash-notice.js';
+import { registerOpenRequestsNotice } from './pool/open-requests-notice.js';
 import { HeldRequests } from './pool/held-requests.js';
 import { protocolErrorReporter } from './pool/protocol-errors.js';
 import { registerStartupNotices } from './pool/startup-notices.js';
@@ -67,5 +68,6 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   registerStopNotices({ pool, system, emit });
   registerStickyNotices({ system, emit });
   registerCrashNotice({ system });
+  registerOpenRequestsNotice({ system });
   return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });
 }

@@ -74,8 +74,10 @@ export interface WorkerCrashEvent {
   /**
    * The requests the crash cut off, as far as the primary knows: those its tracked servers had
    * open as it exited (it says so from its 'exit' event: an uncaught error, a `process.exit()`),
-   * else at its last heartbeat answer (at most `heartbeat.intervalMs` old: a SIGKILL, an abort), and the connections
-   * handed to it that it never took. A lower bound (connections node:cluster still queued for it
+   * else at its last report (a SIGKILL, an abort, the hang detection's kill): the count it tells
+   * as a request begins or ends (at most 100 ms old under traffic, and including a request that
+   * blocked its event loop right away) or its last heartbeat answer, whichever is newer; and the
+   * connections handed to it that it never took. A lower bound (connections node:cluster still queued for it
    * are not known). Undefined when it tracks no server and was handed no connection unanswered.
    */
   readonly lostRequests?: number;

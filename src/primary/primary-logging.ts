@@ -113,8 +113,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     }
   });
   primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests, error }) => {
-    // What its death cut: open as it exited (its own word) or at its last heartbeat, and connections it was handed and never took.
-    const lost = lostRequests ? `; ${plural(lostRequests, 'request')} cut off (open as it exited or at its last heartbeat, or handed to it and not taken yet)` : '';
+    // What its death cut: open as it exited (its own word) or at its last report ($openRequests, a heartbeat answer), and connections it was handed and never took.
+    const lost = lostRequests ? `; ${plural(lostRequests, 'request')} cut off (open as it exited or at its last report, or handed to it and not taken yet)` : '';
     if (worker.readyAt === undefined) return;
     if (killedByPrimary.has(worker)) {
       if (lost) logger.warn({ ...ids(worker), lostRequests }, `worker ${worker.id}'s kill${lost.replace(';', ':')}`);
@@ -197,7 +197,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
-      'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${requests} open: they were cut off (open as it exited or at its last heartbeat, or handed to it and not taken yet); code in the worker called process.exit() or let its process end while serving`,
+      'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet); code in the worker called process.exit() or let its process end while serving`,
       signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); clusterkit did not send it (${kUnknownSignalSource})`,
     }[reason];
     logger.warn({ ...ids(worker), openRequests, reason, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);

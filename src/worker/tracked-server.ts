@@ -62,6 +62,8 @@ export class TrackedServer {
   readonly #onChange: () => void;
   /** Called once, at the first request (HTTP) or connection (plain TCP): the worker served. */
   readonly #onServe: () => void;
+  /** Called as each request (HTTP, an HTTP/2 stream) or connection (plain TCP) begins, counted in `openRequests` already. */
+  readonly #onBegin: () => void;
   #hasServed = false;
   /** Set by `countClosedResponses()` when the worker's stop begins; cleared by `cutOff()`, which counts what it cuts itself. */
   #isCountingClosed = false;
@@ -74,10 +76,11 @@ export class TrackedServer {
   /** HTTP/2 only: set once the drain began releasing sessions (after its gate, if any). */
   #isReleasing = false;
 
-  constructor(server: NetServer, onChange: () => void = () => {}, onServe: () => void = () => {}) {
+  constructor(server: NetServer, onChange: () => void = () => {}, onServe: () => void = () => {}, onBegin: () => void = () => {}) {
     this.#server = server;
     this.#onChange = onChange;
     this.#onServe = onServe;
+    this.#onBegin = onBegin;
     const isHttp = isHttpServer(server);
     const isHttp2 = isHttp2Server(server);
     // A TLS server's requests (https, http2's secure server) come on the TLS socket of
@@ -95,6 +98,7 @@ export class TrackedServer {
         this.#onChange();
       });
       this.#onChange();
+      if (!isHttp && !isHttp2) this.#onBegin();
     });
     if (isHttp) {
       // Prepended so it runs before the application's handler can write the headers.
@@ -282,6 +286,7 @@ export class TrackedServer {
     if (!this.#hasServed) this.#served();
     this.#streams++;
     this.#onChange();
+    this.#onBegin();
     stream.once('close', () => {
       this.#streams--;
       this.#onChange();
@@ -305,6 +310,7 @@ export class TrackedServer {
     if (this.#isDraining && (state?.isReleased ?? true)) response.shouldKeepAlive = false;
     this.#responses.add(response);
     this.#onChange();
+    this.#onBegin();
     response.once('close', () => {
       // O(1), in the listener every response already has: a cut by the worker's own code (it
       // destroyed or ended the connection first: `socket.end()` is answered by the client's

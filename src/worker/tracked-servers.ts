@@ -3,6 +3,12 @@
  * requests to the primary while they drain (`$drain`), so that a forced stop can say what it
  * cut: once when the stop begins, then at each change, at most once per tick, never the same
  * count twice in a row.
+ *
+ * The count also goes to the primary as requests begin (`tellOpen`, `$openRequests`),
+ * rate-limited: a request that begins after `kTellOpenMs` without a word is told at once, in its
+ * own tick, so one that blocks the event loop for good right away has been counted when the hang
+ * detection kills the worker (its heartbeat answers, up to a second old, never saw it). Per
+ * request this costs one boolean test; the count is read at most twice per `kTellOpenMs`.
  */
 import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
@@ -11,6 +17,8 @@ import { effectiveSpreadMs, TrackedServer } from './tracked-server.js';
 
 /** How often, in ms, the open requests are counted again while they are reported. */
 const kReportPollMs = 250;
+/** The shortest time, in ms, between two counts told to the primary outside a drain (`tellOpen`). */
+const kTellOpenMs = 100;
 
 export class TrackedServers {
   readonly #servers: TrackedServer[] = [];
@@ -26,8 +34,15 @@ export class TrackedServers {
   /** Reads the count again while reporting (see `startReporting()`). */
   #poll: NodeJS.Timeout | undefined;
 
-  constructor(onServe: () => void = () => {}) {
+  /** Where the count goes outside a drain (the primary, at once); undefined: nowhere. */
+  readonly #tellOpen: ((openRequests: number) => void) | undefined;
+  /** Set for `kTellOpenMs` after the count was told: changes meanwhile wait for the window's end. */
+  #isOpenTold = false;
+  #openTold = 0;
+
+  constructor(onServe: () => void = () => {}, tellOpen?: (openRequests: number) => void) {
     this.#onServe = onServe;
+    this.#tellOpen = tellOpen;
   }
 
   /** How many servers are tracked. */
@@ -36,7 +51,7 @@ export class TrackedServers {
   }
 
   add(server: Server): void {
-    const tracked = new TrackedServer(server, () => this.#queueReport(), this.#onServe);
+    const tracked = new TrackedServer(server, () => this.#queueReport(), this.#onServe, this.#onBegin);
     this.#servers.push(tracked);
     // A plain script closes its servers itself, in its own signal listener (script-cleanup.ts).
     if (isScriptCleanupUsed()) tracked.graceIdleClose(() => this.#plan);
@@ -158,6 +173,31 @@ export class TrackedServers {
     this.#report = undefined;
     clearInterval(this.#poll);
     this.#poll = undefined;
+  }
+
+  /**
+   * Called as each request begins: on the request path, so a boolean test while the window is
+   * open. Begins, not ends: a connection opening (which counts no request yet) or a response
+   * ending would open the window just before the request that blocks the loop, and it would go
+   * untold. A fall is told at the window's end, else by the next heartbeat answer.
+   */
+  readonly #onBegin = (): void => {
+    if (!this.#isOpenTold && this.#tellOpen !== undefined) this.#tellOpenNow();
+  };
+
+  /**
+   * Tells the count now and opens a window of `kTellOpenMs` in which changes are not told; at its
+   * end, a count that moved since is told (and a new window opens), so the last word is the
+   * count as it settled, not the one of a request long finished.
+   */
+  #tellOpenNow(): void {
+    this.#isOpenTold = true;
+    this.#openTold = this.pendingRequests;
+    this.#tellOpen?.(this.#openTold);
+    setTimeout(() => {
+      this.#isOpenTold = false;
+      if (this.pendingRequests !== this.#openTold) this.#tellOpenNow();
+    }, kTellOpenMs).unref();
   }
 
   #queueReport(): void {

@@ -26,6 +26,7 @@ import {
   kExitingNotice,
   kHelloNotice,
   kInitErrorNotice,
+  kOpenRequestsNotice,
   kPingRequest,
   kReadyNotice,
   kRequestsCutNotice,
@@ -88,7 +89,10 @@ export class WorkerLifecycle {
   /** The primary's pid, read at start(): the watchdog compares the current parent with it. */
   #primaryPid = 0;
   #isWatchdogStarted = false;
-  readonly #servers = new TrackedServers(() => this.markServed());
+  readonly #servers = new TrackedServers(
+    () => this.markServed(),
+    (openRequests) => this.#tellOpen(openRequests),
+  );
   /** Set once `$served` was sent: once per worker life. */
   #hasServed = false;
   /** Set by the first `serveSticky()`; `$sticky` goes then, or right after `$hello` if that was before `start()`. */
@@ -399,6 +403,16 @@ export class WorkerLifecycle {
   #tellExiting(): void {
     if (this.#isAskedToStop || this.#servers.size === 0) return;
     this.#tellPrimary(kExitingNotice, { openRequests: this.#servers.pendingRequests });
+  }
+
+  /**
+   * `$openRequests`, written now, not at the end of the tick: the request that changed the count
+   * may block the event loop for good in its handler, right after this (tracked-servers.ts).
+   */
+  #tellOpen(openRequests: number): void {
+    if (this.#state === 'created' || this.#state === 'stopped') return;
+    this.#tellPrimary(kOpenRequestsNotice, { openRequests });
+    this.#context.endpoint.flushNow();
   }
 
   /** A notice to the primary that may be lost: the channel can be gone (the primary died). */

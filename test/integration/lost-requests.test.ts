@@ -7,7 +7,7 @@
  * that it never took. Real workers, real HTTP clients, real signals.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { WorkerHandle } from '../../src/index.js';
+import type { WorkerCrashEvent, WorkerHandle } from '../../src/index.js';
 import { recordClusterEvents } from '../../src/control/record-events.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
@@ -54,7 +54,7 @@ describe('requests cut off by a worker that cannot say so', () => {
     expect(event.lostRequests).toBe(2);
     for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
     await until(() => text().includes(`worker ${worker.id} crashed`), 20_000, 'the crash line');
-    expect(text()).toMatch(new RegExp(`worker ${worker.id} crashed .*; 2 requests cut off \\(open as it exited or at its last heartbeat, or handed to it and not taken yet\\)`));
+    expect(text()).toMatch(new RegExp(`worker ${worker.id} crashed .*; 2 requests cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\)`));
     expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerRequestsCut', workerId: worker.id, openRequests: 2 }));
     stop();
   });
@@ -75,7 +75,7 @@ describe('requests cut off by a worker that cannot say so', () => {
     expect(crashes.events).toEqual([]);
     crashes.stop();
     for (const outcome of await Promise.all([...requests, exiting])) expect(outcome).toBe('ECONNRESET');
-    expect(text()).toContain(`WARN worker ${worker.id} exited with code 0 on its own with ${event.openRequests} requests open: they were cut off (open as it exited or at its last heartbeat`);
+    expect(text()).toContain(`WARN worker ${worker.id} exited with code 0 on its own with ${event.openRequests} requests open: they were cut off (open as it exited or at its last report`);
     expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerRequestsCut', workerId: worker.id, openRequests: event.openRequests }));
     stop();
   });
@@ -95,5 +95,25 @@ describe('requests cut off by a worker that cannot say so', () => {
     // Not the primary's kill: the line and the event say so.
     await expect(exit).resolves.toMatchObject({ killed: false });
     expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (its source is not known`);
+  });
+});
+
+describe('a worker killed by the hang detection', () => {
+  it('[H121] a request whose handler blocks the event loop at once, after a quiet spell: the kill counts it (lostRequests 1), its line says so', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) }, logger, heartbeat: { intervalMs: 200, timeoutMs: 2_000 } }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    // Idle, and a heartbeat answer said so: the primary's count is 0 when the request comes.
+    await until(() => primary.stats().find((row) => row.id === worker!.id)?.openRequests === 0, 20_000, 'a heartbeat answer');
+    const unresponsive = onceEvent(primary, 'workerUnresponsive', 30_000);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 30_000, (event) => event.worker === worker);
+    const blocked = get(port, '/?spin=1');
+    await unresponsive;
+    // Before: 0 (absent from the line), as no heartbeat answer could count it.
+    expect((await crash).lostRequests).toBe(1);
+    expect(await blocked).toBe('ECONNRESET');
+    await until(() => text().includes(`worker ${worker!.id}'s kill`), 20_000, 'the kill line');
+    expect(text()).toContain(`WARN worker ${worker!.id}'s kill: 1 request cut off (open as it exited or at its last report, or handed to it and not taken yet)`);
   });
 });

@@ -104,6 +104,10 @@ export class PrimaryHeartbeat {
       (report) => {
         record.isPinging = false;
         record.health = toHealth(report);
+        // Answered after its last `$openRequests` arrived, so newer. One that came while this
+        // ping was on its way may be newer than the answer: kept (read in the same turn, the
+        // two cannot be told apart; the next answer settles it).
+        if (sentAt > record.openSaidAt) record.openSaid = undefined;
         // It answered a ping sent after it said it exits (a forged $exiting or $crash): it lived
         // on, what it said is void. An answer sent before may be read after it, in the same read.
         if (record.exitSaidAt !== undefined && sentAt > record.exitSaidAt) {

@@ -92,6 +92,14 @@ export class WorkerRecord {
    * answer after it (the worker lived on). Undefined when it said none.
    */
   openAtExit: number | undefined;
+  /**
+   * The requests its tracked servers had open as it last said outside an exit (`$openRequests`,
+   * told as they change): newer than its last heartbeat answer's, until a ping sent after it is
+   * answered (which clears it). Undefined when it said none.
+   */
+  openSaid: number | undefined;
+  /** When its last `$openRequests` arrived (ms since the epoch). */
+  openSaidAt = 0;
   /** When its `$exiting` or `$crash` arrived (ms since the epoch): a ping sent after it and answered voids them. */
   exitSaidAt: number | undefined;
   /** Armed at fork, cleared when ready or exited. */
@@ -118,13 +126,14 @@ export class WorkerRecord {
   /**
    * The requests its death cuts off, as far as the primary knows, for a worker that dies without
    * saying what it cut (killed by a signal, crashed): the requests its tracked servers had open
-   * as it last reported (as it exited, else its drain notices, else its last heartbeat answer), and the connections
+   * as it last reported (as it exited, else its drain notices, else its last word on them:
+   * `$openRequests` or its last heartbeat answer, whichever is newer), and the connections
    * handed to it that it never took. Undefined when it reported none and was handed none
    * unacknowledged. Connections node:cluster still queued in the primary for it are not known
    * here: with a hung worker, this is a lower bound.
    */
   lostRequests(): number | undefined {
-    const open = this.openAtExit ?? this.openRequests ?? this.health?.openRequests;
+    const open = this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests;
     const handoffs = this.unacknowledgedHandoffs();
     return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
   }

@@ -30,10 +30,12 @@ describe('examples', () => {
   it('large-messages sends documents of 100 KB both ways, intact, through the bulk pipe and without it', async () => {
     for (const bulk of ['1', '0']) {
       const run = spawnScript('examples/large-messages/main.ts', { env: { WORKERS: '2', CLUSTERKIT_BULK: bulk } });
-      await expect(run.exited()).resolves.toBe(0);
+      // CPU-bound (20 MiB rendered each way): 29 s on a machine at load 20, where 60 s for the
+      // whole run was not enough. An upper bound, as everywhere here.
+      await expect(run.exited(180_000)).resolves.toBe(0);
       expect(run.output()).toMatch(/200 documents \(\d+\.\d MiB\) rendered in \d+\.\d\d s; 18000 words each; intact: true/);
     }
-  });
+  }, 400_000);
 
   it('task-dispatch spreads tasks round-robin and reports a failing task', async () => {
     const run = spawnScript('examples/task-dispatch/main.ts', { env: { WORKERS: '2' } });

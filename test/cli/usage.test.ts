@@ -141,6 +141,11 @@ describe('help', () => {
       expect(result.stdout).toMatch(new RegExp(`^Usage: clusterkit ${commands[index]}`));
       expect(result.stdout).toMatch(new RegExp(`Examples:\\n  clusterkit ${commands[index]}\\b`));
     });
+    // Exit 3 (stop, reload or scale done, but requests cut off or a worker stopped uncleanly) is
+    // in the help of the tool and of each command that gives it, not in cli.md alone.
+    expect(top!.stdout).toContain('Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster),\n3 stop, reload or scale done, but a worker it stopped cut requests off or did not stop cleanly.\n');
+    const exitThree = { stop: '; 3 stopped, but a worker cut requests off', reload: '; 3 reloaded, but an old worker cut requests off', scale: '; 3 scaled down, but a stopped worker cut requests off' };
+    for (const [command, text] of Object.entries(exitThree)) expect({ command, has: each[commands.indexOf(command)]!.stdout.includes(text) }).toEqual({ command, has: true });
     expect((await cli(['help', 'scale'], { runtime })).stdout).toBe(each[5]!.stdout);
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(await cli(['--version'], { runtime })).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });

@@ -383,13 +383,18 @@ export class CrashLoopError extends ClusterKitError {
        * not say the others keep serving. Unknown: taken as `remainingSlots`.
        */
       servingSlots?: number;
+      /**
+       * The slot is one of the initial start's and never had a ready worker: its giving up fails
+       * the start, which stops every worker, so the advice does not say the others keep serving.
+       */
+      failsStart?: boolean;
       /** For `reason: 'too-many-restarts'`: how many of `failures` were exits with code 0 (no crash), said as such. */
       cleanExits?: number;
     },
   ) {
     const hint = options?.hint ? ` ${options.hint}` : '';
     const memory = options?.memory;
-    const advice = restoreAdvice(options?.remainingSlots, options?.servingSlots);
+    const advice = restoreAdvice(options?.remainingSlots, options?.servingSlots, options?.failsStart);
     super(
       memory
         ? `Worker slot ${slot} went over the memory limit (${formatBytes(memory.limitBytes)}; RSS ${formatBytes(memory.rssBytes)}) ${failures} times ` +
@@ -715,11 +720,12 @@ function lastFailure(label: string, cause: unknown, advice: string): string {
  * `clusterkit run` has exited), so only a start; with others serving, a reload (it does not
  * revive a retired slot) and a scale back up (`scale()`; `clusterkit scale`).
  */
-function restoreAdvice(remainingSlots: number | undefined, servingSlots = remainingSlots): string {
+function restoreAdvice(remainingSlots: number | undefined, servingSlots = remainingSlots, failsStart = false): string {
   if (remainingSlots === 0) return 'start it again';
   if (remainingSlots === undefined) return 'start or reload again';
   // The other slots may be failing too (a bad deploy retires them one by one): none serves yet.
   if (servingSlots === 0) return `start again (no other worker is ready to serve: the ${remainingSlots === 1 ? 'other slot is' : `${remainingSlots} other slots are`} still starting or restarting)`;
+  if (failsStart) return 'start again (the start fails with this slot: the workers that are ready are stopped too)';
   return 'reload and scale back up to restore the slot (the other workers keep serving), or start again';
 }
 

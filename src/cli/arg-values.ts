@@ -124,7 +124,9 @@ export function parseWorkers(value: string, flag: string, command: string): numb
   if (value === 'auto' || value === 'max') return value;
   // Checked whole here (a count too large to hold exactly too), so that each refusal names "auto".
   if (!/^\d+$/.test(value) || !Number.isSafeInteger(Number(value)) || Number(value) < 1) {
-    throw new UsageError(`${flag} must be a positive integer, "auto" or "max". Received "${value}".`, command);
+    // PM2's `-i 0` is one per CPU: a PM2 user's 0 means max.
+    const pm2 = /^0+$/.test(value) ? " PM2's -i 0 means one per CPU: use -w max." : '';
+    throw new UsageError(`${flag} must be a positive integer, "auto" or "max". Received "${value}".${pm2}`, command);
   }
   return Number(value);
 }

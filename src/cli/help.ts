@@ -35,7 +35,8 @@ Examples:
   clusterkit reload api
   clusterkit dashboard api --open
 
-Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster).
+Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster),
+3 stop, reload or scale done, but a worker it stopped cut requests off or did not stop cleanly.
 `;
 
 const kHelp: Record<CommandName, string> = {
@@ -166,6 +167,10 @@ Replaces every worker, one at a time: each replacement must be ready (and listen
 the worker it replaces stops gracefully, so no request is lost. If a replacement fails to
 start, the reload stops and the remaining workers keep serving; the command then exits 1.
 
+Exit codes: 0 every worker replaced, every old one stopped cleanly; 1 the reload failed;
+2 bad usage or no such cluster; 3 reloaded, but an old worker cut requests off or did not stop
+cleanly (the line says how many).
+
 Examples:
   clusterkit reload api
   kill -HUP <primary pid>        # the same, by signal
@@ -175,6 +180,10 @@ Examples:
 Stops the cluster gracefully: workers stop taking connections, finish their requests and
 exit; a worker still running after the shutdown timeout is killed. Returns once the primary
 has exited.
+
+Exit codes: 0 every worker stopped cleanly; 1 the stop failed;
+2 bad usage or no such cluster; 3 stopped, but a worker cut requests off or did not stop
+cleanly (the line says how many).
 
 Examples:
   clusterkit stop api
@@ -235,6 +244,10 @@ Examples:
 
 Grows the cluster to <count> workers (returns once the new ones are ready), or shrinks it:
 the most recently added workers stop gracefully, finishing their requests.
+
+Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed; 2 bad usage or no such
+cluster; 3 scaled down, but a stopped worker cut requests off or did not stop cleanly (the line
+says how many).
 
 Examples:
   clusterkit scale api 8

@@ -7,6 +7,7 @@
  */
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
+import { commandScriptHint } from './command-script-hint.js';
 import { UsageError } from './usage-error.js';
 
 /** The candidate paths of `script`, in the order they are tried (one or two). */
@@ -29,7 +30,7 @@ export function scriptNotFound(script: string, cwd: string | undefined, invocati
     return new UsageError(`Script not found: ${first} (relative to --cwd ${cwd}), nor ${second} (relative to the current directory).`, 'run');
   }
   const hint = isAbsolute(script) ? '' : cwd === undefined ? ' (relative to the current directory; with --cwd <dir>, to that directory first)' : ` (relative to --cwd ${cwd})`;
-  return new UsageError(`Script not found: ${first}${hint}.`, 'run');
+  return new UsageError(`Script not found: ${first}${hint}${commandScriptHint(script) || '.'}`, 'run');
 }
 
 function isFile(path: string): boolean {

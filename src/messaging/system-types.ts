@@ -95,6 +95,12 @@ export const kShutdownRequest = '$shutdown';
 
 export interface ReadyPayload {
   readonly pid: number;
+  /**
+   * Its memory as it became ready (`process.memoryUsage()`), the reading status shows until the
+   * first heartbeat answer: a worker whose loop blocks before that one still has one. Missing
+   * from older workers; a value that is not a figure is ignored.
+   */
+  readonly memory?: { readonly rss: unknown; readonly heapUsed: unknown; readonly heapTotal: unknown };
 }
 
 export interface ShutdownPayload {
@@ -307,6 +313,14 @@ export function isNoPayload(payload: unknown): payload is undefined {
 
 export function isReadyPayload(payload: unknown): payload is ReadyPayload {
   return isRecord(payload) && isCount(payload.pid) && payload.pid > 0;
+}
+
+/** The memory a `$ready` notice carries, when all three are figures (untrusted: else none). */
+export function readyMemory(payload: ReadyPayload): { rss: number; heapUsed: number; heapTotal: number } | undefined {
+  const memory: unknown = payload.memory;
+  if (!isRecord(memory)) return undefined;
+  const { rss, heapUsed, heapTotal } = memory;
+  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) ? { rss, heapUsed, heapTotal } : undefined;
 }
 
 export function isInitErrorPayload(payload: unknown): payload is SerializedError {

@@ -64,7 +64,7 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
     isSystemType(type) ? held.route(route, record, type, payload, isRequest, id) : hooks.onUserMessage(record, type, payload, isRequest);
   const pool = new WorkerPool({ options, emit, reportError, reportWarning: events.reportWarning }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
   const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError, reportWarning: events.reportWarning }, hooks);
-  registerStartupNotices({ pool, system, emit });
+  registerStartupNotices({ options, pool, system, emit });
   registerStopNotices({ pool, system, emit });
   registerStickyNotices({ system, emit });
   registerCrashNotice({ system });

@@ -167,7 +167,8 @@ export class WorkerLifecycle {
     emit('initializeComplete', {});
     if (this.#state === 'starting') this.#state = 'ready';
     this.#initialized.resolve();
-    endpoint.notify(kReadyNotice, { pid: process.pid });
+    const { rss, heapUsed, heapTotal } = process.memoryUsage();
+    endpoint.notify(kReadyNotice, { pid: process.pid, memory: { rss, heapUsed, heapTotal } });
   }
 
   /**

@@ -54,6 +54,16 @@ describe('clusterkit run <config file>', () => {
     for (const stderr of [path, inCwd]) expect(stderr).toContain(`clusterkit: ${join(project, 'sub/ecosystem.config.cjs')}: ${instances}\n`);
   });
 
+  it('says, for PM2\'s script: "npm" with args: "start", that clusterkit runs a Node script and which file to name (exit 2)', async () => {
+    const project = tempProject({ 'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'npmapp', script: 'npm', args: 'start', instances: 2 }] };\n` });
+    const result = await cli(['run', 'ecosystem.config.cjs'], { runtime: runtimeDir(), cwd: project });
+    expect(result.code).toBe(2);
+    // Before: the file not found, and nothing more.
+    expect(withoutLoadingNotice(result.stderr)).toContain(
+      `clusterkit: ${join(project, 'ecosystem.config.cjs')}: app "npmapp": "apps[0].script": script not found: ${join(project, 'npm')}: clusterkit runs a Node script, not a command from PATH. Name the file "npm start" runs (package.json's scripts.start: for "node server.js", ./server.js) instead, with that file's own arguments.\n`,
+    );
+  });
+
   it('[H64] runs the apps of a config file named in place of a script, each in its own primary, and one app by name after it', async () => {
     const runtime = runtimeDir();
     const [apiPort, jobsPort] = [await freePort(), await freePort()];

@@ -133,6 +133,17 @@ describe('clusterkit run', () => {
     expect(existsSync(join(runtime, 'clusterkit', 'cli-throwing-script.sock'))).toBe(false);
   });
 
+  it('does not say the other workers keep serving when a slot gives up during the start, which stops them (exit 1)', async () => {
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-slot0-throws.mjs', '-w', '2', '--name', 's0'], { runtime: runtimeDir(), env: { PORT: String(port) } });
+    await expect(run.exited()).resolves.toBe(1);
+    const stderr = run.stderr();
+    // Before: "... restore the slot (the other workers keep serving), or start again", then the service stopped.
+    expect(stderr).toMatch(/ERROR worker slot 0 could not start 3 times in a row, so it is no longer restarted\. Last failure: .+cron setup failed on instance 0.+\. Fix that, then start again \(the start fails with this slot: the workers that are ready are stopped too\)\./);
+    expect(stderr).not.toContain('keep serving');
+    expect(stderr).toMatch(/The service "s0" could not start: /);
+  });
+
   it('hints at the missing loader when a TypeScript script cannot start', async () => {
     const run = startCli(['run', 'test/fixtures/cli-ts-server.ts', '-w', '1'], { runtime: runtimeDir() });
     await expect(run.exited()).resolves.toBe(1);

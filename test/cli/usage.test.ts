@@ -43,7 +43,8 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['run', demo, '--env', 'production'], /--env production picks "env_production" of a config file's apps, as PM2's --env does, and a script was named, so no config file is read; give the variables instead: --env NODE_ENV=production, or --env-file \.env\.production/],
   [['run', demo, '--bogus'], /Unknown option --bogus\./],
   [['run', demo, '-w', 'zero'], /--workers must be a positive integer, "auto" or "max"\. Received "zero"\./],
-  [['run', demo, '-w', '0'], /--workers must be a positive integer, "auto" or "max"\. Received "0"\./],
+  [['run', demo, '-w', '0'], /--workers must be a positive integer, "auto" or "max"\. Received "0"\. PM2's -i 0 means one per CPU: use -w max\.\n/],
+  [['run', 'npm', '--', 'start'], /Script not found: \/\S+\/npm \(relative to the current directory; with --cwd <dir>, to that directory first\): clusterkit runs a Node script, not a command from PATH\. Name the file "npm start" runs \(package\.json's scripts\.start: for "node server\.js", \.\/server\.js\) instead, with that file's own arguments\.\n/],
   [['run', demo, '-w'], /Option --workers needs a value\./],
   [['run', demo, '--shutdown-timeout', '10x'], /--shutdown-timeout must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
   [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout needs a value; for a value that starts with "-"/],
@@ -140,6 +141,11 @@ describe('help', () => {
       expect(result.stdout).toMatch(new RegExp(`^Usage: clusterkit ${commands[index]}`));
       expect(result.stdout).toMatch(new RegExp(`Examples:\\n  clusterkit ${commands[index]}\\b`));
     });
+    // Exit 3 (stop, reload or scale done, but requests cut off or a worker stopped uncleanly) is
+    // in the help of the tool and of each command that gives it, not in cli.md alone.
+    expect(top!.stdout).toContain('Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster),\n3 stop, reload or scale done, but a worker it stopped cut requests off or did not stop cleanly.\n');
+    const exitThree = { stop: '; 3 stopped, but a worker cut requests off', reload: '; 3 reloaded, but an old worker cut requests off', scale: '; 3 scaled down, but a stopped worker cut requests off' };
+    for (const [command, text] of Object.entries(exitThree)) expect({ command, has: each[commands.indexOf(command)]!.stdout.includes(text) }).toEqual({ command, has: true });
     expect((await cli(['help', 'scale'], { runtime })).stdout).toBe(each[5]!.stdout);
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(await cli(['--version'], { runtime })).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });

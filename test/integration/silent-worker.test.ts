@@ -160,6 +160,21 @@ describe('a silent worker', () => {
     expect(primary.stats()).toEqual([expect.objectContaining({ id: worker.id, state: 'ready', isSilent: false })]);
   });
 
+  it('keeps the memory it had when ready for a worker silent before its first heartbeat answer', async () => {
+    // The first ping comes one interval (3 s) after the start: the worker blocks before it.
+    const primary = testPrimary({ workerCount: 1, heartbeat: { intervalMs: 3_000, timeoutMs: 60_000 } });
+    const [worker] = (await primary.start()) as [WorkerHandle];
+    await block(primary, worker, 'before-first-answer');
+    await until(() => rowOf(primary.stats(), worker).isSilent, 30_000, 'the worker shown silent');
+    const row = rowOf(primary.stats(), worker);
+    // Before: no reading at all, and status showed "-" for its memory.
+    expect(row.rssBytes).toBeGreaterThan(0);
+    expect(row.heapUsedBytes).toBeGreaterThan(0);
+    expect(row.heapTotalBytes).toBeGreaterThan(0);
+    expect(row.healthAgeMs).toBeGreaterThanOrEqual(row.silentMs!);
+    expect(row).toMatchObject({ eventLoopDelayMs: undefined, cpuPercent: undefined });
+  });
+
   it('[H66] has no silence without the heartbeat: nothing asks an idle worker to speak', async () => {
     const primary = testPrimary({ heartbeat: false });
     await primary.start();

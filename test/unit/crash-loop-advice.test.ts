@@ -31,6 +31,12 @@ describe('CrashLoopError advice', () => {
     expect(error.message).not.toContain('keep serving');
   });
 
+  it('says the start fails, not that the others keep serving, when the slot is one of the start and never was ready', () => {
+    const error = new CrashLoopError(0, 3, { cause: cause(), reason: 'startup-failures', remainingSlots: 1, servingSlots: 1, failsStart: true });
+    expect(error.message).toMatch(/Fix that, then start again \(the start fails with this slot: the workers that are ready are stopped too\)\.$/);
+    expect(error.message).not.toContain('keep serving');
+  });
+
   it('[H96] says exits with code 0 as exits, and a mix as what it was', () => {
     const exit = new WorkerExitedError({ workerId: 7, pid: 4242, exitCode: 0, signal: null }, '926 ms after it became ready');
     const exits = new CrashLoopError(0, 11, { cause: exit, reason: 'too-many-restarts', windowMs: 60_000, remainingSlots: 0, cleanExits: 11 });

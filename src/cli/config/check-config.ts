@@ -14,6 +14,7 @@ import { checkDurationMs, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb,
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
+import { commandScriptHint } from '../command-script-hint.js';
 import { UsageError } from '../usage-error.js';
 import { isPm2Key, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
 
@@ -142,8 +143,9 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   const at = (name: string) => `${key}.${Object.hasOwn(spelledAs, name) ? spelledAs[name] : name}`;
   const cwd = app.cwd === undefined ? directory : checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd'));
   if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
-  const script = resolve(cwd, checkString(app.script, at('script')));
-  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}`}`);
+  const written = checkString(app.script, at('script'));
+  const script = resolve(cwd, written);
+  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written)}`}`);
   const name = app.name === undefined ? moduleBaseName(script) : checkString(app.name, at('name'));
   if (!kClusterNamePattern.test(name)) {
     throw new UsageError(`"${at('name')}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);

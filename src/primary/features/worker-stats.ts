@@ -20,7 +20,7 @@ export interface WorkerStats {
   state: WorkerState;
   uptimeMs: number;
   restarts: number;
-  /** From the last heartbeat; undefined before the first one. */
+  /** From the last heartbeat; before the first, the memory the worker sent as it became ready (not with `heartbeat: false`). */
   rssBytes: number | undefined;
   heapUsedBytes: number | undefined;
   heapTotalBytes: number | undefined;
@@ -41,7 +41,7 @@ export interface WorkerStats {
   openRequests?: number | undefined;
   /**
    * How old the heartbeat figures above are, in ms: the time since the primary received them.
-   * Undefined before the first answer. About one heartbeat interval at most for a worker that
+   * Undefined before the ready notice's memory or the first answer. About one heartbeat interval at most for a worker that
    * answers; it grows while the worker is silent.
    */
   healthAgeMs: number | undefined;

@@ -108,7 +108,7 @@ export class PrimaryLifecycle {
     this.#isInitialized = true;
     emit('initializeComplete', {});
     try {
-      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, roles: [], env: {} });
+      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, roles: [], env: {} }, true);
       this.#context.pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';
       this.#heartbeat?.start();

@@ -70,7 +70,8 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     const others = pool.activeSlots().filter((other) => other !== slot);
     const remainingSlots = others.length;
     const servingSlots = others.filter((other) => other.current?.state === 'ready').length;
-    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs, remainingSlots, servingSlots, cleanExits: decision.cleanExits });
+    const failsStart = slot.isInitial && !slot.firstReady.isSettled;
+    const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs, remainingSlots, servingSlots, failsStart, cleanExits: decision.cleanExits });
     pool.retire(slot, error);
     context.emit('crashLoop', {
       slot: slot.index,

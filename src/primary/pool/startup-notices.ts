@@ -14,12 +14,13 @@ import {
   kInitErrorNotice,
   kReadyNotice,
   kServedNotice,
+  readyMemory,
 } from '../../messaging/system-types.js';
 import { bulkPort } from '../../messaging/bulk-channel.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from './worker-record.js';
 
-export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryContext, 'pool' | 'system' | 'emit'>): void {
+export function registerStartupNotices({ options, pool, system, emit }: Pick<PrimaryContext, 'options' | 'pool' | 'system' | 'emit'>): void {
   // Each comes once, before the worker was ever ready; a worker stopped while starting may still send them.
   const isStarting = (record: WorkerRecord) => record.readyAt === undefined;
   system.register(kHelloNotice, {
@@ -44,7 +45,16 @@ export function registerStartupNotices({ pool, system, emit }: Pick<PrimaryConte
     kind: 'notification',
     check: isReadyPayload,
     when: isStarting,
-    handle: (_, record) => pool.markReady(record),
+    handle: (payload, record) => {
+      // A first memory reading, until the first heartbeat answer replaces it: a worker whose
+      // loop blocks before that answer still shows its memory. None without the heartbeat:
+      // nothing would ever replace it.
+      const memory = options.heartbeat === false ? undefined : readyMemory(payload);
+      if (memory && record.health === undefined) {
+        record.health = { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, eventLoopDelayMs: undefined, eventLoopDelayP99Ms: undefined, cpuPercent: undefined, openRequests: undefined, at: Date.now() };
+      }
+      pool.markReady(record);
+    },
   });
   system.register(kServedNotice, {
     kind: 'notification',

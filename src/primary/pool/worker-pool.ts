@@ -106,14 +106,17 @@ export class WorkerPool {
   /**
    * Adds `count` slots and resolves with their first ready workers (rejects if one gives up).
    * The slots exist at once (status shows the target); their workers are forked one per
-   * event-loop turn (launch-in-turns.ts).
+   * event-loop turn (launch-in-turns.ts). `isInitial`: the primary's start, which fails if one gives up.
    */
-  addSlots(count: number, spec: SlotSpec): Promise<WorkerHandle[]> {
+  addSlots(count: number, spec: SlotSpec, isInitial = false): Promise<WorkerHandle[]> {
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
       return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
     }
     const slots = this.#freeSlotIndices(count).map((index) => new Slot(index, spec, (slot, previous) => this.#onServe(slot, previous)));
-    for (const slot of slots) this.#slots.add(slot);
+    for (const slot of slots) {
+      slot.isInitial = isInitial;
+      this.#slots.add(slot);
+    }
     launchInTurns(this, slots);
     return Promise.all(slots.map((slot) => slot.firstReady.promise));
   }

@@ -84,8 +84,6 @@ export class WorkerRecord {
   uncaughtError: UncaughtError | undefined;
   /** Set once it sent `$crash`: once per life, a second one is dropped. */
   hasSaidCrash = false;
-  /** Set once it sent `$exiting`: once per life, a second one is dropped. */
-  hasSaidExiting = false;
   /**
    * The requests its tracked servers had open as it exited outside a stop the primary asked for
    * (`$exiting`, or `$crash`'s count): newer than its last heartbeat's. Cleared by a heartbeat

@@ -223,3 +223,17 @@ describe('heartbeat figures no process can have', () => {
     expect(row!.openRequests).toBeUndefined();
   });
 });
+
+describe('a worker killed for its channel during its stop', () => {
+  it('[H123] a NODE_HANDLE_ACK sent as its stop begins, 1 request open: counted killed, its line gives the channel guard\'s reason, not the timeout', async () => {
+    const { primary, worker, requests, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'node-ack' }, 1);
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    // Before: failed=1 killed=0, and "killed ... at the shutdown timeout" long before it.
+    expect(report).toEqual({ graceful: [], failed: [], killed: [worker], requestsCut: 1 });
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET']);
+    expect(text()).toContain(
+      `WARN worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: its IPC channel carried what the primary cannot read (bad-node-message, the error above)`,
+    );
+    expect(text()).not.toContain('at the shutdown timeout');
+  });
+});

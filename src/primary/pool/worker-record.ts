@@ -127,6 +127,15 @@ export class WorkerRecord {
     return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
   }
 
+  /**
+   * It exited by the primary's SIGKILL: to end its stop (the timeout, a second signal), for not
+   * answering heartbeats, or for what it wrote on its channel. A SIGKILL otherwise came from
+   * outside clusterkit. Read once it exited.
+   */
+  isKilledByPrimary(): boolean {
+    return this.signal === 'SIGKILL' && (this.isKilledToStop || this.isUnresponsive || this.isKilledForChannel);
+  }
+
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
   protocolWarning: RateLimitedWarning<Counted<{ type: string | undefined; problem: ProtocolProblem }>> | undefined;
   /** Times its channel's reads kept the primary busy `kSlowReadMs`, one read or several costly ones (channel-guard.ts). */

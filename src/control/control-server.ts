@@ -9,7 +9,7 @@ import net from 'node:net';
 import { makeRoom } from '../connection-cap.js';
 import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
 import type { ClusterStatus, ControlResponse, EventsPage } from './control-protocol.js';
-import { describeFileType } from './file-type.js';
+import { kindOf } from '../file-kind.js';
 import { requestOnce } from './control-client.js';
 import { serveConnection } from './control-connection.js';
 import type { LogSource, SlotSource } from './log-protocol.js';
@@ -139,7 +139,7 @@ async function listen(name: string, path: string, limits: ControlLimits, handler
 /** What the file at `path` is, for a message. */
 function fileTypeAt(path: string): string {
   try {
-    return describeFileType(lstatSync(path));
+    return kindOf(lstatSync(path));
   } catch {
     return 'a file that is gone';
   }

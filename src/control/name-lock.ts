@@ -22,7 +22,7 @@
  */
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
-import { describeFileType } from './file-type.js';
+import { kindOf } from '../file-kind.js';
 
 export interface LockHolder {
   readonly pid: number;
@@ -142,7 +142,7 @@ export function readHolder(path: string): LockHolder | undefined {
 function refuseUnlessFile(path: string, stats: Stats): void {
   if (stats.isFile()) return;
   throw new ControlSocketError(
-    `${path} is ${describeFileType(stats)}, not a lock file: clusterkit makes its locks as small regular files, so it did not put this there, and will not read it. ` +
+    `${path} is ${kindOf(stats)}, not a lock file: clusterkit makes its locks as small regular files, so it did not put this there, and will not read it. ` +
       'Remove it (if no "clusterkit run" with this name is starting) and start again.',
   );
 }

@@ -80,7 +80,7 @@ describe('[H112] claiming a cluster name', () => {
     execFileSync('mkfifo', [lock]);
     const run = await cli(['run', idle, '-w', '1', '--name', 'fifo'], { runtime });
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain(`${lock} is a FIFO (named pipe), not a lock file`);
+    expect(run.stderr).toContain(`${lock} is a FIFO, not a lock file`);
     expect(run.stderr).toContain('Remove it (if no "clusterkit run" with this name is starting) and start again.');
     expect(run.stderr).not.toMatch(/worker \d+ (ready|forked)/);
   });

@@ -475,8 +475,10 @@ export class BackpressureError extends ClusterKitError {
  * - `unexpected-handle`: a message that carried a handle (a socket, a server: `process.send(message,
  *   socket)`); no message from a worker to the primary carries one, so it is closed at once (each
  *   is an open file descriptor in the primary). The message itself is still delivered;
- * - `out-of-range`: a stop notice whose figure is beyond what the primary knows (`$requestsCut`
- *   claiming more requests than the worker ever reported open in its stop): counted as known;
+ * - `out-of-range`: a figure beyond what the primary knows or the machine allows: a `$requestsCut`
+ *   claiming more requests than the worker ever reported open in its stop (counted as known), an
+ *   open-request count above `kMaxOpenRequests` in any notice (dropped), a heartbeat figure no
+ *   process can have, such as more RSS than the machine's memory (left unknown);
  * - `too-many-requests`: a request beyond the ones the primary holds for one worker at once
  *   (`maxPendingPerWorker`); unlike the others it is not dropped but refused at once with
  *   `BackpressureError`, and it comes from clusterkit itself when the worker's `maxPending` is larger.
@@ -521,7 +523,7 @@ export class ProtocolError extends ClusterKitError {
         ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}: each would be an open file descriptor in the primary, which nothing of clusterkit's would close. ` +
             'Pass sockets from the primary to workers (listenSticky()), never back; code in the worker writes to its IPC channel directly (process.send).'
         : problem === 'out-of-range'
-        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; only what the primary knows was counted. ` +
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; it was not taken as given: only what the primary can check was counted, the rest dropped or left unknown. ` +
             'clusterkit never sends this: code in the worker writes to its IPC channel directly (process.send).'
         : `${capitalize(peer)} sent ${describeProblem(problem, messageType)}, which breaks clusterkit's IPC protocol; it was dropped. clusterkit never sends this: ` +
             'the process runs another clusterkit version, or code that writes to its IPC channel directly (process.send).',
@@ -652,7 +654,7 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
     case 'unexpected-handle':
       return 'a socket or server handle along with a message (process.send(message, handle)); the primary accepts none from workers and closed it (the message itself was delivered)';
     case 'out-of-range':
-      return `${what} with a figure beyond what the primary knows of it (more requests than it ever reported open)`;
+      return `${what} with a figure beyond what the primary knows of it (more requests than it ever reported open in its stop, more than a worker can hold, or a heartbeat figure no process on this machine can have)`;
     case 'too-many-requests':
       return `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
   }

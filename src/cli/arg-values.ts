@@ -99,12 +99,15 @@ export function parseMemoryLimitMb(value: string, flag: string, command: string)
   return checkMemoryLimitMb(parseSizeMb(value, flag, command), value, flag, command);
 }
 
-/** @throws UsageError for a limit below the floor, naming it and why. */
-export function checkMemoryLimitMb(mib: number, given: string | number, flag: string, command: string): number {
+/**
+ * @throws UsageError for a limit below the floor, naming it and why, and quoting `given` as it
+ * was written (a number read as `numberUnit`: MiB here, bytes in a PM2 file).
+ */
+export function checkMemoryLimitMb(mib: number, given: string | number, flag: string, command: string, numberUnit = 'MiB'): number {
   if (mib >= kMinMaxMemoryMb) return mib;
   throw new UsageError(
     `${flag} must be at least ${kMinMaxMemoryMb}M: a Node.js worker uses about 50 MB of memory before it runs any code, ` +
-      `so a lower limit would replace it forever. Received ${describeValue(given)}${typeof given === 'number' ? ' (MiB)' : ''}.`,
+      `so a lower limit would replace it forever. Received ${describeValue(given)}${typeof given === 'number' ? ` (${numberUnit})` : ''}.`,
     command,
   );
 }

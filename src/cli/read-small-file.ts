@@ -6,7 +6,8 @@
  * regular file, and is read up to the limit and not a byte further (a file that grows while
  * it is read is refused too).
  */
-import { closeSync, constants, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
+import { kindOf } from '../file-kind.js';
 import { UsageError } from './usage-error.js';
 
 /**
@@ -43,16 +44,6 @@ export function readSmallFile(path: string, maxBytes: number, what: string, comm
   } finally {
     closeSync(fd);
   }
-}
-
-/** What a path that is not a regular file is, for the message. */
-export function kindOf(stats: Stats): string {
-  if (stats.isDirectory()) return 'a directory';
-  if (stats.isFIFO()) return 'a FIFO';
-  if (stats.isCharacterDevice()) return 'a character device';
-  if (stats.isBlockDevice()) return 'a block device';
-  if (stats.isSocket()) return 'a socket';
-  return 'not a file';
 }
 
 function describeBytes(bytes: number): string {

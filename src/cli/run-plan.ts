@@ -21,7 +21,7 @@ import { checkConfigPath, findConfigFile } from './config/config-file.js';
 import { loadConfig } from './config/config-loader.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
 import { mergeRunLayers, type RunSettings } from './run-settings.js';
-import { kindOf } from './read-small-file.js';
+import { kindOf } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
 import { UsageError } from './usage-error.js';

@@ -9,6 +9,7 @@ import net from 'node:net';
 import { makeRoom } from '../connection-cap.js';
 import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
 import type { ClusterStatus, ControlResponse, EventsPage } from './control-protocol.js';
+import { kindOf } from '../file-kind.js';
 import { requestOnce } from './control-client.js';
 import { serveConnection } from './control-connection.js';
 import type { LogSource, SlotSource } from './log-protocol.js';
@@ -135,6 +136,15 @@ async function listen(name: string, path: string, limits: ControlLimits, handler
   return { server, socketId: fileId(path) ?? '' };
 }
 
+/** What the file at `path` is, for a message. */
+function fileTypeAt(path: string): string {
+  try {
+    return kindOf(lstatSync(path));
+  } catch {
+    return 'a file that is gone';
+  }
+}
+
 /** `dev:ino` of the file at `path`, undefined when there is none. */
 function fileId(path: string): string | undefined {
   try {
@@ -185,7 +195,7 @@ async function claimPath(name: string, path: string): Promise<void> {
     throw new ClusterNameInUseError(name, path, pid);
   }
   if (state === 'not-a-socket') {
-    throw new ControlSocketError(`${path} exists and is not a socket; remove it or pick another cluster name.`);
+    throw new ControlSocketError(`${path} exists and is ${fileTypeAt(path)}, not a socket; remove it or pick another cluster name.`);
   }
   if (state === 'stale') {
     try {

@@ -15,9 +15,14 @@
  * claims `<lock>.takeover-<inode>` (the same `link()` claim, named after that very lock file),
  * after checking that the lock still is that file: no one else can delete it meanwhile, and a
  * late taker finds another inode and leaves the new lock alone.
+ *
+ * Only a small regular file is read as a lock: a FIFO at its name once hung `clusterkit run`
+ * forever, with no output (the read waited for a writer). Anything else there is refused with
+ * what it is; the read neither follows a link nor waits, and takes a pid's few bytes at most.
  */
-import { linkSync, lstatSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
+import { kindOf } from '../file-kind.js';
 
 export interface LockHolder {
   readonly pid: number;
@@ -81,7 +86,9 @@ export function isPidAlive(pid: number, lockPath: string): boolean {
 function claimFile(path: string): number | undefined {
   const draft = `${path}.${process.pid}.draft`;
   try {
-    writeFileSync(draft, `${process.pid}\n`, { mode: 0o600 });
+    // A draft left by a dead process of our pid goes; 'wx' writes through no link and into no FIFO.
+    unlinkQuietly(draft);
+    writeFileSync(draft, `${process.pid}\n`, { mode: 0o600, flag: 'wx' });
     try {
       linkSync(draft, path);
     } catch (error) {
@@ -92,25 +99,52 @@ function claimFile(path: string): number | undefined {
   } catch (error) {
     throw new ControlSocketError(`Cannot create the lock file ${path}: ${(error as Error).message}. Check that its directory is yours and writable.`, { cause: error });
   } finally {
-    try {
-      unlinkSync(draft);
-    } catch {
-      // not made
-    }
+    unlinkQuietly(draft);
   }
 }
 
-/** The pid in the lock at `path` (-1 when unreadable: not one of ours, so stale), or undefined when it is gone. */
-export function readHolder(path: string): LockHolder | undefined {
+function unlinkQuietly(path: string): void {
   try {
-    const { ino, mtimeMs } = lstatSync(path);
-    const text = readFileSync(path, 'utf8');
+    unlinkSync(path);
+  } catch {
+    // not there
+  }
+}
+
+/** The most a lock file of ours holds: a pid of up to 10 digits and a newline. */
+const kMaxLockBytes = 11;
+
+/**
+ * The pid in the lock at `path` (-1 when unreadable: not one of ours, so stale), or undefined when it is gone.
+ * @throws ControlSocketError when something other than a regular file is there (a FIFO, a link, a directory...).
+ */
+export function readHolder(path: string): LockHolder | undefined {
+  let descriptor: number | undefined;
+  try {
+    refuseUnlessFile(path, lstatSync(path));
+    // No link followed, no wait (a FIFO put there since the lstat): what is opened is checked again.
+    descriptor = openSync(path, constants.O_RDONLY | constants.O_NOFOLLOW | constants.O_NONBLOCK);
+    const stats = fstatSync(descriptor);
+    refuseUnlessFile(path, stats);
+    const buffer = Buffer.alloc(kMaxLockBytes + 1);
+    const text = buffer.toString('utf8', 0, readSync(descriptor, buffer, 0, buffer.length, 0));
     const pid = /^[1-9]\d{0,9}\n$/.test(text) ? Number(text.trim()) : -1;
-    return { pid, ino, mtimeMs };
+    return { pid, ino: stats.ino, mtimeMs: stats.mtimeMs };
   } catch (error) {
+    if (error instanceof ControlSocketError) throw error;
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new ControlSocketError(`Cannot read the lock file ${path}: ${(error as Error).message}.`, { cause: error });
+  } finally {
+    if (descriptor !== undefined) closeSync(descriptor);
   }
+}
+
+function refuseUnlessFile(path: string, stats: Stats): void {
+  if (stats.isFile()) return;
+  throw new ControlSocketError(
+    `${path} is ${kindOf(stats)}, not a lock file: clusterkit makes its locks as small regular files, so it did not put this there, and will not read it. ` +
+      'Remove it (if no "clusterkit run" with this name is starting) and start again.',
+  );
 }
 
 /**

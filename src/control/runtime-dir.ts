@@ -8,6 +8,7 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, type Stats 
 import { join } from 'node:path';
 import { loadOs } from '../builtins.js';
 import { ControlSocketError, InvalidOptionError } from '../errors.js';
+import { kindOf } from '../file-kind.js';
 
 /** Letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters. */
 export const kClusterNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -104,7 +105,7 @@ export function checkSocketFile(path: string): 'absent' | 'ours' {
   } catch {
     return 'absent';
   }
-  if (!stats.isSocket()) throw new ControlSocketError(`${path} is not a socket; remove it, it is not a cluster's.`);
+  if (!stats.isSocket()) throw new ControlSocketError(`${path} is ${kindOf(stats)}, not a socket; remove it, it is not a cluster's.`);
   const uid = ownUid();
   if (uid !== undefined && stats.uid !== uid) {
     throw new ControlSocketError(`The control socket ${path} belongs to uid ${stats.uid}, not to you (uid ${uid}): it is not one of your clusters. Remove it.`);

@@ -36,6 +36,11 @@ export interface SystemMessage<Peer, Payload> {
    * error reply.
    */
   readonly check: (payload: unknown) => payload is Payload;
+  /**
+   * True when the payload's figures are ones the peer can mean (an open-request count no worker
+   * can hold is forged); a payload that fails is dropped as `out-of-range`. Always when absent.
+   */
+  readonly inRange?: (payload: Payload) => boolean;
   /** True when `peer` may send this now (`$initError` only while starting); always when absent. */
   readonly when?: (peer: Peer) => boolean;
   /** Handles a message that passed the checks; for a request, the return value is the reply. */
@@ -93,6 +98,7 @@ export class SystemRouter<Peer> {
     }
     if ((message.kind === 'request') !== isRequest) return this.reportDropped(peer, 'wrong-kind', type);
     if (!message.check(payload)) return this.reportDropped(peer, 'bad-payload', type);
+    if (message.inRange && !message.inRange(payload)) return this.reportDropped(peer, 'out-of-range', type);
     if (message.when && !message.when(peer)) return this.reportDropped(peer, 'unexpected', type);
     return message.handle(payload, peer);
   }

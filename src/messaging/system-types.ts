@@ -299,6 +299,21 @@ export const kMaxErrorTextLength = 64 * 1024;
 /** Longest error message and location a `$crash` carries: one log line, not the 64 KiB `$initError` allows. */
 export const kMaxCrashTextLength = 1_024;
 
+/**
+ * The most requests one worker can claim to hold open (`$stopping`, `$drain`, `$exiting`,
+ * `$crash`, `$requestsCut`, a heartbeat answer): a count above it is forged and dropped as
+ * `out-of-range`, never added into a report. Each open request holds a connection (a file
+ * descriptor: Linux caps a process at 1,048,576 by default, `fs.nr_open`) or an HTTP/2 stream
+ * (100 per connection by default) and some KiB of memory, so a million in one process is
+ * beyond any real server, while 2^53 - 1 once went into the stop report as "requests cut off".
+ */
+export const kMaxOpenRequests = 1_000_000;
+
+/** True when `payload.openRequests`, when present, is a count a worker can hold (`kMaxOpenRequests`). */
+export function hasPlausibleOpenRequests(payload: { readonly openRequests?: number | undefined }): boolean {
+  return payload.openRequests === undefined || payload.openRequests <= kMaxOpenRequests;
+}
+
 // The checks. Structure only: the handlers still reject what they cannot serve (an unknown
 // worker name, an empty store key) with an error reply that names the problem.
 

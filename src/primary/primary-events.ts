@@ -145,7 +145,10 @@ export interface ShutdownReport {
    * or a signal.
    */
   readonly failed: readonly WorkerHandle[];
-  /** Workers the primary killed with SIGKILL: still running at the timeout. */
+  /**
+   * Workers the primary killed with SIGKILL: still running at the timeout, or killed during
+   * their stop for what they wrote on their IPC channel (`ChannelCorruptError`, told before).
+   */
   readonly killed: readonly WorkerHandle[];
   /**
    * Requests this stop cut off: those still open when a worker reached its own deadline, or

@@ -105,8 +105,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (code === 0 && signal === null) {
       logger.info(fields, `worker ${worker.id} stopped`);
     } else if (signal === 'SIGKILL') {
-      // Who killed it: the primary at the stop's timeout (counted killed), or someone else (failed).
-      if (killed) logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping`);
+      // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
+      // on its channel during the stop (the reason the guard gave); or someone else (failed).
+      if (killed && kill !== undefined) logger.warn({ ...fields, ...kill.fields }, `worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: ${kill.why}`);
+      else if (killed) logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping`);
       else logger.warn(fields, `worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (${kUnknownSignalSource})`);
     } else {
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);

@@ -3,7 +3,8 @@
  * lock) of a SIGKILLed primary: exactly one runs, the others fail naming its pid, and no exit
  * of a loser takes the winner's socket away. Real CLI processes, as users start them.
  */
-import { existsSync, lstatSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lstatSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -70,5 +71,17 @@ describe('[H112] claiming a cluster name', () => {
     await expect(outcomeOf(again, 'race')).resolves.toBe('started');
     expect((await cli(['stop', 'race'], { runtime })).code).toBe(0);
     await expect(again.exited()).resolves.toBe(0);
+  });
+
+  it('[H124] a FIFO at <name>.lock: run exits 1 at once saying what it is and to remove it (it hung forever, with no output)', async () => {
+    const runtime = runtimeDir();
+    const lock = join(runtime, 'clusterkit', 'fifo.lock');
+    mkdirSync(join(runtime, 'clusterkit'), { mode: 0o700 });
+    execFileSync('mkfifo', [lock]);
+    const run = await cli(['run', idle, '-w', '1', '--name', 'fifo'], { runtime });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(`${lock} is a FIFO, not a lock file`);
+    expect(run.stderr).toContain('Remove it (if no "clusterkit run" with this name is starting) and start again.');
+    expect(run.stderr).not.toMatch(/worker \d+ (ready|forked)/);
   });
 });

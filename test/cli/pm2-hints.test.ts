@@ -175,6 +175,11 @@ describe("PM2's ecosystem keys", () => {
       'app "api": "apps[0].port" must be a port number from 1 to 65535 (it becomes PORT in the environment, as under PM2). Received 0.',
       'app "api": "apps[0].kill_timeout" must be a duration such as \'10s\', \'500ms\' or \'2m\' (a number is milliseconds). Received -5.',
     ]);
+    // Below the floor: the value as written (before: `Received "1K"`, what it was turned into).
+    const floor = 'must be at least 64M: a Node.js worker uses about 50 MB of memory before it runs any code, so a lower limit would replace it forever.';
+    expect(problemsOf({ name: 'api', max_memory_restart: 1 })).toEqual([`app "api": "apps[0].max_memory_restart" ${floor} Received 1 (bytes).`]);
+    expect(problemsOf({ name: 'api', max_memory_restart: '63M' })).toEqual([`app "api": "apps[0].max_memory_restart" ${floor} Received "63M".`]);
+    expect(appOf({ max_memory_restart: 64 * 2 ** 20 }).layer.maxMemoryMb).toBe(64);
     expect(problemsOf({ name: 'api', instances: 2, workers: 3 })).toEqual(['app "api": "apps[0]" has both "workers" and "instances", which are the same setting ("workers" here); keep one.']);
     expect(problemsOf({ name: 'api', env_production: 'x' })).toEqual(['app "api": "apps[0].env_production" must be an object of variables, as in { PORT: \'3000\' }.']);
     expect(problemsOf({ env_file: '.env' })).toEqual(['Unknown key "apps[0].env_file". Did you mean "envFile"?']);

@@ -154,3 +154,86 @@ describe('a signal clusterkit did not send, during a stop', () => {
     expect(text()).not.toContain('from outside clusterkit');
   });
 });
+
+describe('open-request counts no worker can hold', () => {
+  it('[H122] a forged $drain of 2^53 - 1, then a $requestsCut of 2^53 - 1, with 2 requests open: the report counts the 2, the $drain is named', async () => {
+    const { primary, worker, requests, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'drain-huge' }, 2);
+    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    // Before: 9007199254740991 requests cut off (the $drain raised what it "reported open").
+    expect(report.requestsCut).toBe(2);
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET', 'ECONNRESET']);
+    expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$drain" with a figure beyond what the primary knows of it`);
+    expect(text()).not.toContain('9007199254740991');
+  });
+
+  it('[H122] a forged $exiting of 2^53 - 1 while running, then process.exit(1): lostRequests counts the requests open at the exit, the forged one is the one said dropped', async () => {
+    const { primary, worker, port, requests, text } = await openRequestsBeforeAnyHeartbeat(2);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 20_000);
+    const forging = get(port, `/?forgeExiting=${Number.MAX_SAFE_INTEGER}`);
+    const event = await crash;
+    // Before: 9007199254740991, and the warning said the real $exiting was dropped.
+    expect(event.lostRequests).toBe(3);
+    for (const outcome of await Promise.all([...requests, forging])) expect(outcome).toBe('ECONNRESET');
+    await until(() => text().includes('"$exiting" with a figure beyond'), 20_000, 'the warning');
+    expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$exiting" with a figure beyond what the primary knows of it`);
+    expect(text()).not.toContain('"$exiting" at a time its state rules out');
+  });
+
+  it('[H122] a forged $exiting of 500 while running, then process.exit(1): the real count at the exit wins', async () => {
+    const { primary, port, requests, text } = await openRequestsBeforeAnyHeartbeat(2);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 20_000);
+    const forging = get(port, '/?forgeExiting=500');
+    const event = await crash;
+    // Before: 500, the first $exiting of its life; the real one was dropped.
+    expect(event.lostRequests).toBe(3);
+    for (const outcome of await Promise.all([...requests, forging])) expect(outcome).toBe('ECONNRESET');
+    expect(text()).not.toContain('"$exiting" at a time its state rules out');
+  });
+});
+
+describe('heartbeat figures no process can have', () => {
+  /** A worker whose every heartbeat answer is forged as FORGE_PING says, once it was answered and counted. */
+  async function forgedHeartbeat(how: string) {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ env: { PORT: String(await freePort()), FORGE_PING: how }, logger, heartbeat: { intervalMs: 100, timeoutMs: 20_000 } }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    await until(() => text().includes('"$ping" with a figure beyond'), 20_000, 'a forged answer');
+    return { primary, worker: worker!, text };
+  }
+
+  it('[H122] 8 PB of RSS and a heap using more than it holds: the figures stay unknown, the answer is named', async () => {
+    const { primary, worker, text } = await forgedHeartbeat('memory');
+    const [row] = primary.stats();
+    // Before: 9007199254740991 bytes in status, /metrics and the dashboard.
+    expect(row!.rssBytes).toBeUndefined();
+    expect(row!.heapUsedBytes).toBeUndefined();
+    expect(row!.protocolErrors).toBeGreaterThanOrEqual(1);
+    expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$ping" with a figure beyond`);
+  });
+
+  it('[H122] 1e9 % CPU, a 1e15 ms loop delay and 2^53 - 1 open requests: those stay unknown, the possible memory figures are kept', async () => {
+    const { primary } = await forgedHeartbeat('figures');
+    await until(() => primary.stats()[0]!.rssBytes !== undefined, 20_000, 'the answer taken');
+    const [row] = primary.stats();
+    expect(row).toMatchObject({ rssBytes: 50_000_000, heapUsedBytes: 1_000_000, heapTotalBytes: 2_000_000 });
+    // Before: 1000000000 %, 1e15 ms and 9007199254740991 requests.
+    expect(row!.cpuPercent).toBeUndefined();
+    expect(row!.eventLoopDelayMs).toBeUndefined();
+    expect(row!.eventLoopDelayP99Ms).toBeUndefined();
+    expect(row!.openRequests).toBeUndefined();
+  });
+});
+
+describe('a worker killed for its channel during its stop', () => {
+  it('[H123] a NODE_HANDLE_ACK sent as its stop begins, 1 request open: counted killed, its line gives the channel guard\'s reason, not the timeout', async () => {
+    const { primary, worker, requests, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'node-ack' }, 1);
+    const report = await primary.shutdown({ timeoutMs: 20_000 });
+    // Before: failed=1 killed=0, and "killed ... at the shutdown timeout" long before it.
+    expect(report).toEqual({ graceful: [], failed: [], killed: [worker], requestsCut: 1 });
+    expect(await Promise.all(requests)).toEqual(['ECONNRESET']);
+    expect(text()).toContain(
+      `WARN worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: its IPC channel carried what the primary cannot read (bad-node-message, the error above)`,
+    );
+    expect(text()).not.toContain('at the shutdown timeout');
+  });
+});

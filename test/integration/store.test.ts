@@ -60,6 +60,32 @@ describe('shared store', () => {
     }
   }, 60_000);
 
+  // Before: increment('big', 0.5) on 2^52 resolved with 2^52 every time (1 + 1e-17 with 1), a storeChange each.
+  it('[H125] refuses a step lost to rounding (2^52 + 0.5, 1 + 1e-17), from a worker and the primary, storing nothing; a step of 0 and one that counts still pass', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const workers = await primary.start();
+    try {
+      const op = (worker: number, name: string, ...args: unknown[]) => primary.send(workers[worker]!, 'storeOp', { op: name, args });
+      const changes: StoreChange[] = [];
+      primary.on('storeChange', (change) => changes.push(change));
+      for (const [start, step] of [[2 ** 52, 0.5], [1, 1e-17], [-(2 ** 52), -0.5], [1e15, 1e-3]] as const) {
+        await op(0, 'set', 'big', start);
+        const refusal = { remoteName: 'InvalidArgumentError', remoteMessage: expect.stringMatching(/would store .* again: .* rounds back to .*; nothing was stored\. Count in steps the value can hold/) };
+        await expect(op(1, 'increment', 'big', step)).rejects.toMatchObject(refusal);
+        await expect(op(0, 'increment', 'big', step)).rejects.toMatchObject(refusal);
+        expect(() => primary.store.increment('big', step)).toThrow(InvalidArgumentError);
+        await expect(op(1, 'get', 'big')).resolves.toBe(start);
+      }
+      // Only the four set() calls changed anything.
+      expect(changes.map((change) => change.value)).toEqual([2 ** 52, 1, -(2 ** 52), 1e15]);
+      await expect(op(1, 'increment', 'big', 0)).resolves.toBe(1e15);
+      await expect(op(0, 'increment', 'big', 1)).resolves.toBe(1e15 + 1);
+      await expect(op(1, 'increment', 'fresh', 1e-17)).resolves.toBe(1e-17);
+    } finally {
+      await primary.shutdown();
+    }
+  }, 60_000);
+
   it('treats __proto__ and constructor as ordinary keys, never polluting prototypes', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

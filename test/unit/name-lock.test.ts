@@ -5,7 +5,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, lstatSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -98,5 +98,23 @@ describe('[H112] claimNameLock', () => {
     writeFileSync(lock, '4242\n');
     claimed.release();
     expect(readFileSync(lock, 'utf8')).toBe('4242\n');
+  });
+
+  it('[H124] a symbolic link or a directory at the lock\'s name is refused, saying what it is and to remove it; the link is not followed', async () => {
+    const where = directory();
+    const lock = join(where, 'app.lock');
+    const target = join(where, 'elsewhere');
+    const holder = await liveProcess();
+    writeFileSync(target, `${holder.pid}\n`);
+    symlinkSync(target, lock);
+    // Before: the link was followed, and its target's live pid held the name.
+    const linked = claimNameLock('app', lock, join(where, 'app.sock'), alive(lock));
+    await expect(linked).rejects.toBeInstanceOf(ControlSocketError);
+    await expect(linked).rejects.toThrow(`${lock} is a symbolic link, not a lock file: clusterkit makes its locks as small regular files`);
+    unlinkSync(lock);
+    mkdirSync(lock);
+    await expect(claimNameLock('app', lock, join(where, 'app.sock'), alive(lock))).rejects.toThrow(
+      `${lock} is a directory, not a lock file: clusterkit makes its locks as small regular files, so it did not put this there, and will not read it. Remove it (if no "clusterkit run" with this name is starting) and start again.`,
+    );
   });
 });

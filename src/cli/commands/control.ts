@@ -40,11 +40,12 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   return outcomeExitCode(stopOutcome(result));
 }
 
-/** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed at the shutdown timeout, 3 requests cut off`. */
+/** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed (at the shutdown timeout, ...), 3 requests cut off`. */
 function describeStops({ graceful, failed = 0, killed, requestsCut = 0 }: { graceful: number; failed?: number; killed: number; requestsCut?: number }): string {
   const parts = [`${plural(graceful, 'worker')} stopped gracefully`];
   if (failed > 0) parts.push(`${failed} did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log)`);
-  if (killed > 0) parts.push(`${killed} killed at the shutdown timeout`);
+  // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.
+  if (killed > 0) parts.push(`${killed} killed (at the shutdown timeout, or for what it wrote on its IPC channel: see the cluster's log)`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
   return parts.join(', ');
 }

@@ -9,7 +9,8 @@
 import { existsSync, statSync, type Stats } from 'node:fs';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { kindOf, readSmallFile } from '../read-small-file.js';
+import { kindOf } from '../../file-kind.js';
+import { readSmallFile } from '../read-small-file.js';
 import { UsageError } from '../usage-error.js';
 import { describeError } from '../../readable-error.js';
 import { syntaxErrorLocation, withoutLocationLine } from './syntax-error-location.js';

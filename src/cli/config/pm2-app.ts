@@ -13,6 +13,7 @@
  * the file spells it (`"apps[0].kill_timeout"`): check-config.ts looks up `spelledAs`.
  */
 import { autoWorkerCount } from '../../primary/pool/cpu-limit.js';
+import { checkMemoryLimitMb } from '../arg-values.js';
 import { checkEnvObject, describe } from '../env-values.js';
 import { UsageError } from '../usage-error.js';
 
@@ -263,6 +264,9 @@ function workersOf(value: unknown, key: string): number | 'max' {
   return count > 0 ? count : Math.max(1, autoWorkerCount() + count);
 }
 
+/** Bytes per unit of PM2's sizes: none (bytes), K, M, G. */
+const kBytesPer: Record<string, number> = { '': 1, K: 1024, M: 2 ** 20, G: 2 ** 30 };
+
 /** PM2's sizes (schema.json `sbyte`): a number, or digits alone, is bytes; K, M and G are KiB, MiB, GiB. */
 function memoryOf(value: unknown, key: string): string {
   const text = typeof value === 'number' && Number.isSafeInteger(value) && value > 0 ? String(value) : typeof value === 'string' ? value.trim() : '';
@@ -270,6 +274,9 @@ function memoryOf(value: unknown, key: string): string {
   if (match === null || Number(match[1]) === 0) {
     throw new UsageError(`"${key}" must be a memory size as PM2 takes it: '512M', '1G', '300K', or a number of bytes. Received ${describe(value)}.`);
   }
+  // Checked here against the floor, so the refusal quotes the value as written (`1`, not the "1K" it becomes).
+  const mib = Math.ceil((Number(match[1]) * kBytesPer[match[2] ?? '']!) / 2 ** 20);
+  checkMemoryLimitMb(mib, typeof value === 'number' ? value : text, `"${key}"`, 'run', 'bytes');
   // clusterkit's sizes: a bare number is MiB, K is KiB (rounded up to a whole MiB).
   return match[2] === undefined ? `${Math.ceil(Number(match[1]) / 1024)}K` : `${match[1]}${match[2]}`;
 }

@@ -184,7 +184,8 @@ export class SharedStore {
    * @throws InvalidArgumentError when the stored value is not a number, or when the sum is not
    *   a finite number (past ±`Number.MAX_VALUE`): nothing is stored then, as JSON could carry
    *   neither the value nor the change to workers; and when the stored value or the sum is past
-   *   `Number.MAX_SAFE_INTEGER`, where adding would round (a step itself past 2^53 excepted).
+   *   `Number.MAX_SAFE_INTEGER`, where adding would round (a step itself past 2^53 excepted);
+   *   and when a step other than 0 leaves the value as it was (lost to rounding: 2^52 + 0.5).
    * @throws StoreFullError when `key` is new and the store has no room for it.
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
@@ -219,6 +220,14 @@ export class SharedStore {
       throw new InvalidArgumentError(
         `increment(${describeValue(key)}, ${by}) would store ${value}, past Number.MAX_SAFE_INTEGER (±${Number.MAX_SAFE_INTEGER}), where integers are no longer exact (adding 1 may change nothing); nothing was stored. ` +
           'Reset the counter, or store a string (or a BigInt turned into one) for larger values.',
+      );
+    }
+    // A step lost to rounding (2^52 + 0.5 === 2^52, 1 + 1e-17 === 1): stored, it would resolve
+    // with the same value each time, a storeChange each, and nobody told (H125).
+    if (by !== 0 && previous !== undefined && value === previous) {
+      throw new InvalidArgumentError(
+        `increment(${describeValue(key)}, ${by}) would store ${previous} again: ${previous} + ${by} rounds back to ${previous} (a double has 53 bits, so a step that small is lost on a value that large); nothing was stored. ` +
+          'Count in steps the value can hold (scale them: count cents or milliseconds in whole numbers), or keep the value smaller.',
       );
     }
     // A number replacing a number takes as many bytes: only a new key needs room.

@@ -4,7 +4,6 @@
  * the first one's promise, and a reload during shutdown is refused.
  */
 import { CrashLoopError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
-import { isPingReport, kPingRequest } from '../../messaging/system-types.js';
 import { toError } from '../../to-error.js';
 import { decideMemoryReplacement } from '../pool/memory-policy.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
@@ -13,6 +12,7 @@ import type { WorkerRecord } from '../pool/worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { ShutdownReport } from '../primary-events.js';
 import { kDefaultStableAfterMs, type NormalizedForkOptions } from '../primary-options.js';
+import { checkedPing } from './checked-ping.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
@@ -66,8 +66,8 @@ export class PrimaryLifecycle {
     const { heartbeat, maxMemoryMb } = context.options;
     if (heartbeat) {
       this.#heartbeat = new PrimaryHeartbeat(context.pool, heartbeat, maxMemoryMb, {
-        // The answer is checked like any system message: bad figures are dropped and counted.
-        ping: (record, timeoutMs) => context.system.request(record, record.endpoint, kPingRequest, undefined, isPingReport, timeoutMs),
+        // The answer is checked like any system message: bad or impossible figures are dropped and counted.
+        ping: (record, timeoutMs) => checkedPing(context.system, record, timeoutMs),
         onSilent: (record, silentMs) => context.emit('workerSilent', { worker: record.handle, silentMs }),
         onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
         onUnresponsive: (record, silentMs) => {

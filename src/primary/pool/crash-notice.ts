@@ -6,18 +6,22 @@
  *
  * `$exiting`, and `$crash`'s `openRequests`: the requests the worker had open as it exited,
  * newer than its last heartbeat's count (`WorkerRecord.openAtExit`, read by `lostRequests()`).
- * Each is accepted once per worker life, outside a stop the primary asked for (that stop has
- * its own notices); a heartbeat answer after them drops what they said: the worker lived on.
+ * Both are accepted outside a stop the primary asked for only (that stop has its own notices),
+ * with a count no worker can exceed (`kMaxOpenRequests`; above it, dropped as `out-of-range`).
+ * `$crash` once per life; `$exiting` each time, the newest count winning: the real one is
+ * written in 'exit', last, so a forged one sent before it cannot stand (it once did, and the
+ * real one was reported as dropped). A heartbeat answer after them drops what they said: the
+ * worker lived on.
  */
 import { escapeControlChars } from '../../control/control-chars.js';
-import { isCrashPayload, isExitingPayload, kCrashNotice, kExitingNotice, type UncaughtError } from '../../messaging/system-types.js';
-import type { WorkerRecord } from './worker-record.js';
+import { hasPlausibleOpenRequests, isCrashPayload, isExitingPayload, kCrashNotice, kExitingNotice, type UncaughtError } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 
 export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>): void {
   system.register(kCrashNotice, {
     kind: 'notification',
     check: isCrashPayload,
+    inRange: hasPlausibleOpenRequests,
     // Once per life: a second one is forged, dropped and counted.
     when: (record) => !record.hasSaidCrash,
     handle: ({ origin, name, message, code, location, openRequests }, record) => {
@@ -36,18 +40,13 @@ export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>):
   system.register(kExitingNotice, {
     kind: 'notification',
     check: isExitingPayload,
-    when: mayTellExit,
+    inRange: hasPlausibleOpenRequests,
+    when: (record) => !record.isAskedToStop,
     handle: ({ openRequests }, record) => {
-      record.hasSaidExiting = true;
       record.exitSaidAt = Date.now();
       record.openAtExit = openRequests;
     },
   });
-}
-
-/** Once per life, and not in a stop the primary asked for: that stop's notices say what it cut. */
-function mayTellExit(record: WorkerRecord): boolean {
-  return !record.hasSaidExiting && !record.isAskedToStop;
 }
 
 /** `an uncaught TypeError: x is undefined at /srv/api.js:12:7`; `an unhandled rejection with Error: ...`. */

@@ -17,12 +17,15 @@
  * cannot claim more requests cut than it ever reported open in its stop (`stopRequestsSeen`:
  * counted as that many), nor a stop that ran to its end while its last report had requests
  * open and it said none was cut (a forged `$stopped` before an exit that skips 'exit' read as
- * graceful). Rare messages: the checks cost nothing on the message path.
+ * graceful). Every count above `kMaxOpenRequests` is dropped (`out-of-range`): a forged `$drain`
+ * of 2^53 - 1 once raised `stopRequestsSeen` so far that a forged `$requestsCut` went into the
+ * report whole. Rare messages: the checks cost nothing on the message path.
  */
 import { capitalize } from '../../capitalize.js';
 import { RemoteError } from '../../errors.js';
 import {
   isDestroyFailedPayload,
+  hasPlausibleOpenRequests,
   isDrainPayload,
   type DrainPayload,
   isNoPayload,
@@ -47,6 +50,7 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
   system.register(kStoppingNotice, {
     kind: 'notification',
     check: isStoppingPayload,
+    inRange: hasPlausibleOpenRequests,
     // Once per stop, first: the drain's reports follow it.
     when: (record) => isAskedToStop(record) && record.stopRequestsSeen === undefined,
     handle: ({ openRequests }, record) => {
@@ -67,6 +71,7 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
   system.register(kDrainNotice, {
     kind: 'notification',
     check: isDrainPayload,
+    inRange: hasPlausibleOpenRequests,
     when: isAskedToStop,
     handle: (payload, record) => {
       // Requests that came during the stop (keep-alive clients): each rise counts more seen.
@@ -85,6 +90,7 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
   system.register(kRequestsCutNotice, {
     kind: 'notification',
     check: isRequestsCutPayload,
+    inRange: hasPlausibleOpenRequests,
     // Once per stop: a second notice (a forged one) must not count the same requests twice.
     when: (record) => isAskedToStop(record) && record.requestsCut === undefined,
     handle: (payload, record) => {

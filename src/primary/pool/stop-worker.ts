@@ -21,7 +21,8 @@ const kKillWaitMs = 5_000;
  * - `failed`: the worker exited on its own within the timeout, but not cleanly: it cut off
  *   requests still open at its own deadline, its `_destroy` missed that deadline or threw, or it
  *   exited with another code or a signal;
- * - `killed`: the primary killed it with SIGKILL (still running at the timeout, a second signal).
+ * - `killed`: the primary killed it with SIGKILL (still running at the timeout, a second signal,
+ *   or what it wrote on its IPC channel: channel-guard.ts).
  */
 export type StopOutcome = 'graceful' | 'failed' | 'killed';
 
@@ -123,10 +124,12 @@ export function requestsCutBy(record: WorkerRecord, outcome: StopOutcome): numbe
 
 /**
  * How an exited worker's stop ended, from how it exited: a worker that exited with a code
- * exited by itself, even when the primary's SIGKILL was already on its way.
+ * exited by itself, even when the primary's SIGKILL was already on its way. One the primary
+ * SIGKILLed during its stop for what it wrote on its channel (a bad node:cluster message) is
+ * killed too, as at the timeout: it was counted `failed` and its line spoke of the timeout.
  */
 export function stopOutcome(record: WorkerRecord): StopOutcome {
-  if (record.isKilledToStop && record.signal === 'SIGKILL') return 'killed';
+  if (record.isKilledByPrimary()) return 'killed';
   // A worker that cut requests off did not stop cleanly, whatever its exit code (a plain
   // script's own cleanup may exit 0 with requests open).
   if (record.requestsCut !== undefined) return 'failed';

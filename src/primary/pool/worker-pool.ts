@@ -403,7 +403,7 @@ export class WorkerPool {
     this.#records.delete(record.id);
     record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
     if (!wasReady) record.whenReady.reject(record.startupFailure());
-    const killed = signal === 'SIGKILL' && (record.isKilledToStop || record.isUnresponsive || record.isKilledForChannel);
+    const killed = record.isKilledByPrimary();
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);

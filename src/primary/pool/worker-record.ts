@@ -84,8 +84,6 @@ export class WorkerRecord {
   uncaughtError: UncaughtError | undefined;
   /** Set once it sent `$crash`: once per life, a second one is dropped. */
   hasSaidCrash = false;
-  /** Set once it sent `$exiting`: once per life, a second one is dropped. */
-  hasSaidExiting = false;
   /**
    * The requests its tracked servers had open as it exited outside a stop the primary asked for
    * (`$exiting`, or `$crash`'s count): newer than its last heartbeat's. Cleared by a heartbeat
@@ -136,6 +134,15 @@ export class WorkerRecord {
     const open = this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests;
     const handoffs = this.unacknowledgedHandoffs();
     return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
+  }
+
+  /**
+   * It exited by the primary's SIGKILL: to end its stop (the timeout, a second signal), for not
+   * answering heartbeats, or for what it wrote on its channel. A SIGKILL otherwise came from
+   * outside clusterkit. Read once it exited.
+   */
+  isKilledByPrimary(): boolean {
+    return this.signal === 'SIGKILL' && (this.isKilledToStop || this.isUnresponsive || this.isKilledForChannel);
   }
 
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */

@@ -1,0 +1,16 @@
+/**
+ * What a path that is not a regular file is, for a message: the CLI's files (a config, an env
+ * file, a script) and the control directory's (a lock, a socket) say so when refusing one
+ * (`... is a FIFO`), so the user knows what is there and what to remove.
+ */
+import type { Stats } from 'node:fs';
+
+export function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return 'a directory';
+  if (stats.isFIFO()) return 'a FIFO';
+  if (stats.isSymbolicLink()) return 'a symbolic link';
+  if (stats.isCharacterDevice()) return 'a character device';
+  if (stats.isBlockDevice()) return 'a block device';
+  if (stats.isSocket()) return 'a socket';
+  return stats.isFile() ? 'a regular file' : 'not a file';
+}

@@ -4,6 +4,7 @@
  * `$requestsCut`, `$stopped`, `$destroyFailed`). Real workers, real sockets, real exits.
  */
 import { readdirSync } from 'node:fs';
+import { totalmem } from 'node:os';
 import { describe, expect, it } from '@jest/globals';
 import type { WorkerCrashEvent, WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
@@ -191,6 +192,22 @@ describe('open-request counts no worker can hold', () => {
   });
 });
 
+describe('open-request counts told as requests begin', () => {
+  it('[H122] a forged $openRequests of 2^53 - 1, then a SIGKILL from outside: lostRequests stays what the worker could have open, the forged one is named', async () => {
+    const { primary, worker, port, requests, text } = await openRequestsBeforeAnyHeartbeat(2);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 20_000);
+    const forging = get(port, `/?forgeOpen=${Number.MAX_SAFE_INTEGER}&ms=600000`);
+    await until(() => text().includes('"$openRequests" with a figure beyond'), 20_000, 'the warning');
+    process.kill(worker.pid!, 'SIGKILL');
+    const event = await crash;
+    // Before the bound: 9007199254740991 lost. Now at most the 3 the worker had open.
+    expect(event.lostRequests).toBeLessThanOrEqual(3);
+    for (const outcome of await Promise.all([...requests, forging])) expect(outcome).toBe('ECONNRESET');
+    expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$openRequests" with a figure beyond what the primary knows of it`);
+    expect(text()).not.toContain('9007199254740991');
+  });
+});
+
 describe('heartbeat figures no process can have', () => {
   /** A worker whose every heartbeat answer is forged as FORGE_PING says, once it was answered and counted. */
   async function forgedHeartbeat(how: string) {
@@ -201,12 +218,14 @@ describe('heartbeat figures no process can have', () => {
     return { primary, worker: worker!, text };
   }
 
-  it('[H122] 8 PB of RSS and a heap using more than it holds: the figures stay unknown, the answer is named', async () => {
+  it('[H122] 8 PB of RSS and a heap using more than it holds: the figures stay at the last possible reading (its ready notice\'s), the answer is named', async () => {
     const { primary, worker, text } = await forgedHeartbeat('memory');
     const [row] = primary.stats();
-    // Before: 9007199254740991 bytes in status, /metrics and the dashboard.
-    expect(row!.rssBytes).toBeUndefined();
-    expect(row!.heapUsedBytes).toBeUndefined();
+    // Before: 9007199254740991 bytes in status, /metrics and the dashboard. Now the reading its
+    // ready notice gave (or none), never the forged one.
+    expect(row!.rssBytes ?? 0).toBeLessThan(totalmem());
+    expect(row!.heapUsedBytes ?? 0).toBeLessThanOrEqual(row!.heapTotalBytes ?? 0);
+    expect(row!.heapTotalBytes ?? 0).toBeLessThan(totalmem());
     expect(row!.protocolErrors).toBeGreaterThanOrEqual(1);
     expect(text()).toContain(`Worker ${worker.id} (pid ${worker.pid}) sent "$ping" with a figure beyond`);
   });

@@ -3,9 +3,10 @@
  * most about 10 times a second (worker/tracked-servers.ts). Kept on its record
  * (`WorkerRecord.openSaid`) for `lostRequests()`: a worker killed for a blocked event loop is
  * counted with the request that blocked it, which no heartbeat answer saw. A heartbeat answer to
- * a ping sent after it is newer and replaces it (primary-heartbeat.ts).
+ * a ping sent after it is newer and replaces it (primary-heartbeat.ts). Above
+ * `kMaxOpenRequests` a count is dropped (`out-of-range`), as in every other notice.
  */
-import { isExitingPayload, kOpenRequestsNotice } from '../../messaging/system-types.js';
+import { hasPlausibleOpenRequests, isExitingPayload, kOpenRequestsNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 
 export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'system'>): void {
@@ -13,6 +14,8 @@ export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'sys
     kind: 'notification',
     // The same `{ openRequests }` as `$exiting`: a count, checked as one.
     check: isExitingPayload,
+    // As every count a worker claims: above kMaxOpenRequests, dropped as out-of-range (H122).
+    inRange: hasPlausibleOpenRequests,
     handle: ({ openRequests }, record) => {
       record.openSaid = openRequests;
       record.openSaidAt = Date.now();

@@ -8,7 +8,8 @@
  * drops the answer whole (the worker's figures stay what they were, unknown before its first
  * good answer); the others are left out of it.
  */
-import { availableParallelism, cpus, totalmem } from 'node:os';
+// node:os through loadOs: a worker imports this bundle too, and must not load it at start (start-modules.test.ts).
+import { loadOs } from '../../builtins.js';
 import { ProtocolError } from '../../errors.js';
 import { isPingReport, kMaxOpenRequests, kPingRequest, type PingReport } from '../../messaging/system-types.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
@@ -33,9 +34,8 @@ export async function checkedPing(system: PrimaryContext['system'], record: Work
  * worker's life; open requests within `kMaxOpenRequests`.
  */
 export function possibleFigures(report: PingReport, uptimeMs: number): PingReport | undefined {
-  const memoryBytes = totalmem();
+  const { memoryBytes, maxCpuPercent } = (machine ??= readMachine());
   if (report.rss > memoryBytes || report.heapTotal > memoryBytes || report.heapUsed > report.heapTotal) return undefined;
-  const maxCpuPercent = 100 * Math.max(availableParallelism(), cpus().length);
   const impossible = {
     cpuPercent: report.cpuPercent !== undefined && report.cpuPercent > maxCpuPercent,
     loopDelayMean: report.loopDelayMean !== undefined && report.loopDelayMean > uptimeMs,
@@ -46,4 +46,12 @@ export function possibleFigures(report: PingReport, uptimeMs: number): PingRepor
   const possible: PingReport = { ...report };
   for (const [figure, isImpossible] of Object.entries(impossible)) if (isImpossible) delete possible[figure as keyof typeof impossible];
   return possible;
+}
+
+/** The machine's bounds, read once: `cpus()` reads /proc/cpuinfo, too much for every heartbeat answer. */
+let machine: { readonly memoryBytes: number; readonly maxCpuPercent: number } | undefined;
+
+function readMachine(): { memoryBytes: number; maxCpuPercent: number } {
+  const os = loadOs();
+  return { memoryBytes: os.totalmem(), maxCpuPercent: 100 * Math.max(os.availableParallelism(), os.cpus().length) };
 }

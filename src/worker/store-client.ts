@@ -73,7 +73,9 @@ export class StoreClient {
    * Adds `by` (default 1) to the number at `key`, atomically; resolves with the new value.
    * @throws InvalidArgumentError (rejects) when `by` is not a finite number, the stored value is
    *   not a number, or the stored value or the sum is past `Number.MAX_SAFE_INTEGER` (where adding
-   *   would round and the update be lost); nothing is stored then.
+   *   would round and the update be lost), or the sum rounds the step by more than a millionth
+   *   of it (2^51 + 0.75 would add 1; see the primary's `SharedStore.increment` for the exact
+   *   rule); nothing is stored then.
    * @throws StoreFullError (rejects) when `key` is new and the store is full (see `set()`).
    */
   increment(key: string, by = 1): Promise<number> {

@@ -86,6 +86,42 @@ describe('shared store', () => {
     }
   }, 60_000);
 
+  // Before: increment('k', 0.75) on 2^51 stored 2^51 + 1 (a step of 1, not 0.75), silently; only a step lost whole was refused (H125).
+  it('[H126] refuses a step the sum rounds by more than a millionth of it (2^51 + 0.75), from a worker and the primary, storing nothing; everyday fractional sums still pass', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const workers = await primary.start();
+    try {
+      const op = (worker: number, name: string, ...args: unknown[]) => primary.send(workers[worker]!, 'storeOp', { op: name, args });
+      const changes: StoreChange[] = [];
+      primary.on('storeChange', (change) => changes.push(change));
+      const refused = [[2 ** 51, 0.75, 1], [2 ** 52 - 0.5, 0.25, 0.5], [-(2 ** 51), -0.75, -1], [1e9, 0.001, 0.001000046730041504], [1e9, -0.001, -0.001000046730041504]] as const;
+      for (const [start, step, applied] of refused) {
+        await op(0, 'set', 'k', start);
+        const refusal = { remoteName: 'InvalidArgumentError', remoteMessage: `increment("k", ${step}) would add ${applied}, not ${step}: ${start} + ${step} rounds to ${start + step} (a double has 53 bits, so at that size the step is rounded by more than a millionth of it); nothing was stored. Count in steps the value can hold (scale them: count cents or milliseconds in whole numbers), or keep the value smaller.` };
+        await expect(op(1, 'increment', 'k', step)).rejects.toMatchObject(refusal);
+        await expect(op(0, 'increment', 'k', step)).rejects.toMatchObject(refusal);
+        expect(() => primary.store.increment('k', step)).toThrow(InvalidArgumentError);
+        await expect(op(1, 'get', 'k')).resolves.toBe(start);
+      }
+      // Only the set() calls changed anything.
+      expect(changes.map((change) => change.value)).toEqual(refused.map(([start]) => start));
+      // A float sum rounds a little, and that is what a fractional counter expects.
+      await op(0, 'set', 'f', 0.1);
+      await expect(op(1, 'increment', 'f', 0.2)).resolves.toBe(0.1 + 0.2);
+      await expect(op(0, 'increment', 'f', -0.2)).resolves.toBe(0.1 + 0.2 - 0.2);
+      await op(0, 'set', 'f', 1e6);
+      await expect(op(1, 'increment', 'f', 0.01)).resolves.toBe(1e6 + 0.01);
+      expect(primary.store.increment('f', 0.01)).toBe(1e6 + 0.01 + 0.01);
+      // Exact steps at any size within the range: integers, and halves below 2^52.
+      await op(0, 'set', 'f', 2 ** 51);
+      await expect(op(1, 'increment', 'f', 0.5)).resolves.toBe(2 ** 51 + 0.5);
+      await op(0, 'set', 'f', Number.MAX_SAFE_INTEGER - 5);
+      await expect(op(0, 'increment', 'f', 5)).resolves.toBe(Number.MAX_SAFE_INTEGER);
+    } finally {
+      await primary.shutdown();
+    }
+  }, 60_000);
+
   it('treats __proto__ and constructor as ordinary keys, never polluting prototypes', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

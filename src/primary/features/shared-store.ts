@@ -36,6 +36,18 @@ export interface StoreChange<Source = WorkerHandle | 'primary'> {
 /** The options the store reads: how values are sized, and its budget. */
 /** The most entries a V8 `Map` holds. */
 const kMaxMapEntries = 2 ** 24;
+/** How much of an increment's step its sum may round away (H126): a millionth. */
+const kMaxStepRounding = 1e-6;
+
+/**
+ * What `a + b` loses to rounding, exactly: (a + b) - fl(a + b), by Knuth's TwoSum (exact in
+ * round-to-nearest when the sum is finite). 0 when the sum is exact.
+ */
+function sumRoundingError(a: number, b: number): number {
+  const sum = a + b;
+  const bApplied = sum - a;
+  return a - (sum - bApplied) + (b - bApplied);
+}
 
 export type StoreLimits = Pick<NormalizedPrimaryOptions, 'serialization' | 'maxMessageBytes' | 'maxStoreBytes' | 'maxStoreKeys'>;
 
@@ -185,7 +197,13 @@ export class SharedStore {
    *   a finite number (past ±`Number.MAX_VALUE`): nothing is stored then, as JSON could carry
    *   neither the value nor the change to workers; and when the stored value or the sum is past
    *   `Number.MAX_SAFE_INTEGER`, where adding would round (a step itself past 2^53 excepted);
-   *   and when a step other than 0 leaves the value as it was (lost to rounding: 2^52 + 0.5).
+   *   and when a step other than 0 leaves the value as it was (lost to rounding: 2^52 + 0.5);
+   *   and when the sum is rounded by more than a millionth of the step, exactly
+   *   |(value + by) - stored sum| > |by| * 1e-6 with the left side computed without rounding
+   *   (2^51 + 0.75 stores 2^51 + 1: a step of 1 applied, not 0.75). An everyday fractional sum
+   *   passes (0.1 + 0.2 on 0.1 rounds by 3e-17); a step is refused once the value is about
+   *   2^53 / 1e6 (9e9) times it or more (0.01 from 2^31, 0.001 from 2^24), never an integer step
+   *   on an integer within `Number.MAX_SAFE_INTEGER`.
    * @throws StoreFullError when `key` is new and the store has no room for it.
    */
   increment(key: string, by = 1, source: WorkerHandle | 'primary' = 'primary'): number {
@@ -227,6 +245,16 @@ export class SharedStore {
     if (by !== 0 && previous !== undefined && value === previous) {
       throw new InvalidArgumentError(
         `increment(${describeValue(key)}, ${by}) would store ${previous} again: ${previous} + ${by} rounds back to ${previous} (a double has 53 bits, so a step that small is lost on a value that large); nothing was stored. ` +
+          'Count in steps the value can hold (scale them: count cents or milliseconds in whole numbers), or keep the value smaller.',
+      );
+    }
+    // A step rounded, not lost (2^51 + 0.75 stores 2^51 + 1): each increment would count a
+    // third too much, silently (H126). Every fractional sum rounds a little (0.1 + 0.2), so the
+    // bar is the step's own size: a rounding over a millionth of it is refused.
+    const rounding = sumRoundingError(previous ?? 0, by);
+    if (Math.abs(rounding) > Math.abs(by) * kMaxStepRounding) {
+      throw new InvalidArgumentError(
+        `increment(${describeValue(key)}, ${by}) would add ${value - (previous ?? 0)}, not ${by}: ${previous} + ${by} rounds to ${value} (a double has 53 bits, so at that size the step is rounded by more than a millionth of it); nothing was stored. ` +
           'Count in steps the value can hold (scale them: count cents or milliseconds in whole numbers), or keep the value smaller.',
       );
     }

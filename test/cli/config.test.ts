@@ -99,6 +99,32 @@ export default defineConfig({
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  // Before: a file not named ecosystem.* whose only PM2 shape was a string args was read as clusterkit's, and refused:
+  // "apps[0].args" must be an array of strings (exit 2), while the same file named ecosystem.config.cjs ran.
+  it('[H127] runs a PM2 app whose only PM2 shape is a string args (or watch) from a file not named ecosystem.*, as PM2 reads it', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'server.cjs': kServer.replace("import http from 'node:http';", "const http = require('node:http');"),
+      'app.config.cjs': `module.exports = { apps: [{ name: 'plain', script: './server.cjs', args: '--port ${port} --title "two words"', env: { PORT: ${port} } }] };\n`,
+    });
+    const run = startCli(['run', 'app.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/service plain started: 1 worker /);
+    expect(await ask(port)).toMatchObject({ argv: ['--port', String(port), '--title', 'two words'] });
+    expect(run.stderr()).not.toContain('warning:');
+    expect((await cli(['stop', 'plain'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+    // A string watch is PM2's too (one path); clusterkit's own args, an array, keeps the file clusterkit's
+    // (read as PM2's, its problems would be prefixed app "own": ).
+    const checks = await Promise.all([
+      cli(['run', 'watch.config.json'], { runtime, cwd: tempProject({ 'server.mjs': kServer, 'watch.config.json': '{ "apps": [{ "name": "w", "script": "server.mjs", "watch": "src", "wrkers": 2 }] }' }) }),
+      cli(['run', 'own.config.json'], { runtime, cwd: tempProject({ 'server.mjs': kServer, 'own.config.json': '{ "apps": [{ "name": "own", "script": "server.mjs", "args": ["--port", "1"], "wrkers": 2 }] }' }) }),
+    ]);
+    expect(checks.map((check) => check.code)).toEqual([2, 2]);
+    expect(withoutLoadingNotice(checks[0]!.stderr)).toMatch(/watch\.config\.json: app "w": Unknown key "apps\[0\]\.wrkers"\. Did you mean "workers"\?\n/);
+    expect(withoutLoadingNotice(checks[1]!.stderr)).toMatch(/own\.config\.json: Unknown key "apps\[0\]\.wrkers"\. Did you mean "workers"\?\n/);
+  });
+
   it('runs examples/config; stops every app gracefully when the launcher is killed (SIGKILL): no orphaned primary', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

@@ -1,7 +1,7 @@
 /**
  * Checking a loaded config file: every key known, every value valid, before anything starts.
  * A mistake is a usage error (exit 2) naming the key and the file. A PM2 ecosystem file (named
- * ecosystem.*, or with any of PM2's keys) is read in PM2's words (pm2-app.ts): each key with a
+ * ecosystem.*, or with any of PM2's keys or PM2's shapes: `args` as one string) is read in PM2's words (pm2-app.ts): each key with a
  * clusterkit twin becomes it, each without one is a warning. Values become a `RunLayer` with
  * absolute paths: `cwd` relative to the file's directory, every other path relative to the
  * app's `cwd`.
@@ -16,7 +16,7 @@ import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
 import { commandScriptHint } from '../command-script-hint.js';
 import { UsageError } from '../usage-error.js';
-import { isPm2Key, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
+import { isPm2App, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
 
 export interface ConfigApp {
   readonly name: string;
@@ -98,7 +98,7 @@ class Problems {
 function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): ConfigApp[] {
   if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describe(raw)}.`);
   const apps = raw.apps;
-  const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && Object.keys(app).some(isPm2Key)));
+  const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && isPm2App(app)));
   rejectUnknownKeys(raw, isPm2 ? ['apps', 'deploy'] : ['apps'], '');
   const fileWarnings = isPm2 && raw.deploy !== undefined ? [`PM2's "deploy" has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.deploy}.`] : [];
   if (!Array.isArray(apps) || apps.length === 0) throw new UsageError(`"apps" must be a non-empty array of apps. Received ${describe(apps)}.`);

@@ -159,7 +159,7 @@ function isAlreadySo(key: string, value: unknown): boolean {
 export const kPm2EnvironmentKey = /^env_(?!file$)[\w-]+$/;
 
 /** Keys that only a PM2 ecosystem file has: one of them makes the whole file read as one. */
-export function isPm2Key(key: string): boolean {
+function isPm2Key(key: string): boolean {
   return (
     Object.hasOwn(kSameValue, key) ||
     (Object.hasOwn(kListKeys, key) && key !== 'args') ||
@@ -169,6 +169,16 @@ export function isPm2Key(key: string): boolean {
     Object.hasOwn(kPm2KeysWithoutEquivalent, key) ||
     kPm2EnvironmentKey.test(key)
   );
+}
+
+/**
+ * Whether `app` is written in PM2's words: one of PM2's own keys, or a key both share in the
+ * shape only PM2 gives it (H127): `args` as one string (clusterkit's is an array), `watch` as one
+ * path (clusterkit's is true or an array). Either makes the whole file read as PM2's, as a file
+ * named ecosystem.* is.
+ */
+export function isPm2App(app: Record<string, unknown>): boolean {
+  return Object.keys(app).some(isPm2Key) || typeof app.args === 'string' || typeof app.watch === 'string';
 }
 
 export interface Pm2App {

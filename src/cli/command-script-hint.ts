@@ -1,15 +1,55 @@
 /**
  * PM2 runs a command found on PATH as its script (`script: 'npm', args: 'start'` in ecosystem
- * files, `pm2 start npm -- start`); clusterkit's workers import a Node script, so such a name is
- * a file not found: say what to name instead.
+ * files, `pm2 start npm -- start`, `script: 'npx', args: 'next start'`); clusterkit's workers
+ * import a Node script, so such a name is a file not found: say what to name instead, quoting
+ * the command as it was given, with its arguments (H128).
  */
 import { basename } from 'node:path';
 
-const kCommands = new Set(['npm', 'npx', 'yarn', 'pnpm', 'bun', 'node']);
+const kPackageManagers = new Set(['npm', 'yarn', 'pnpm', 'bun']);
+const kCommands = new Set([...kPackageManagers, 'npx', 'node']);
 
-/** `: clusterkit runs a Node script...` (a sentence's end) when `script`, as written, is such a command; else ''. */
-export function commandScriptHint(script: string): string {
-  if (script !== basename(script) || !kCommands.has(script)) return '';
-  const runs = script === 'node' ? '"node <file>" runs' : `"${script} start" runs (package.json's scripts.start: for "node server.js", ./server.js)`;
-  return `: clusterkit runs a Node script, not a command from PATH. Name the file ${runs} instead, with that file's own arguments.`;
+/** Longest command line quoted in a hint: a config's args may be long. */
+const kMaxQuoted = 160;
+
+/** Whether `script`, as written, is one of the commands PM2 users give as a script (`npm`, `npx`...). */
+export function isPathCommand(script: string): boolean {
+  return script === basename(script) && kCommands.has(script);
+}
+
+/**
+ * `: clusterkit runs a Node script...` (a sentence's end) when `script`, as written, is such a
+ * command; else ''. `args` are the command's (`['next', 'start']` for `npx next start`).
+ */
+export function commandScriptHint(script: string, args: readonly string[] = []): string {
+  if (!isPathCommand(script)) return '';
+  return `: clusterkit runs a Node script, not a command from PATH. ${whatToName(script, args)}`;
+}
+
+function whatToName(command: string, args: readonly string[]): string {
+  const own = "with that file's own arguments";
+  if (command === 'npx') {
+    const toolAt = args.findIndex((arg) => !arg.startsWith('-'));
+    if (toolAt === -1) return `Name the file "npx <package>" runs (node_modules/.bin/<package> links to it) instead, ${own}.`;
+    const tool = args[toolAt]!;
+    const toolArgs = args.slice(toolAt + 1);
+    const where = /^[\w@./-]+$/.test(tool) ? ` (node_modules/.bin/${basename(tool)} links to it)` : '';
+    return `Name the file "${commandLine(command, ...args)}" runs${where} instead, ${own}${toolArgs.length > 0 ? ` (${commandLine(...toolArgs)})` : ''}.`;
+  }
+  if (command === 'node') {
+    const file = args.find((arg) => !arg.startsWith('-'));
+    return file === undefined ? `Name the file "node <file>" runs instead, ${own}.` : `Name the file "${commandLine(command, ...args)}" runs (${commandLine(file)}) instead, ${own}.`;
+  }
+  // npm start, npm run dev, yarn dev: a script of package.json (start when none is named).
+  const named = args.length === 0 ? ['start'] : args;
+  const scriptName = named[0] === 'run' || named[0] === 'run-script' ? named[1] : named[0];
+  const where = scriptName !== undefined && /^[\w:.-]+$/.test(scriptName) ? ` (package.json's scripts.${scriptName}: for "node server.js", ./server.js)` : '';
+  return `Name the file "${commandLine(command, ...named)}" runs${where} instead, ${own}.`;
+}
+
+/** The words as a shell would take them back, each odd one quoted; cut short when long. */
+function commandLine(...words: string[]): string {
+  const quoted = (word: string) => (/^[\w@%+=:,./-]+$/.test(word) ? word : /[\x00-\x1f\x7f']/.test(word) ? JSON.stringify(word) : `'${word}'`);
+  const line = words.map(quoted).join(' ');
+  return line.length > kMaxQuoted ? `${line.slice(0, kMaxQuoted - 3)}...` : line;
 }

@@ -9,9 +9,10 @@ import { resolve } from 'node:path';
 import { parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { configNameOf } from './config/config-file.js';
-import { parseCommand } from './parse-command.js';
+import { parseCommand, type ParsedCommand } from './parse-command.js';
 import type { RunLayer } from './run-settings.js';
-import { findScript } from './script-path.js';
+import { isPathCommand } from './command-script-hint.js';
+import { findScript, scriptNotFound } from './script-path.js';
 import { UsageError } from './usage-error.js';
 
 export const kRunOptions = {
@@ -62,7 +63,7 @@ export interface RunFlags {
 
 export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   const { args: plain, watchPaths } = takeWatchValues(args);
-  const parsed = parseCommand('run', plain, kRunOptions);
+  const parsed = parseWithCommandHint(args, plain, invocationDir);
   const { values, rest } = parsed;
   if (values.help) return { layer: {}, positionals: parsed.positionals, configPath: undefined, configArg: undefined, isHelp: true, singleAppFlags: [] };
   if (values.dev && values.workers !== undefined) throw new UsageError('--dev runs a single worker; leave out --workers, or leave out --dev.', 'run');
@@ -79,7 +80,9 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   const positionals = configArg === undefined ? parsed.positionals : parsed.positionals.slice(1);
   // With --watch, the positionals after the first are paths to watch.
   const watched = isWatching ? [...positionals.slice(1), ...watchPaths].map(at) : undefined;
-  if (!isWatching && positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}". Pass arguments for the script after "--".`, 'run');
+  if (!isWatching && positionals.length > 1) {
+    throw pathCommandError(positionals[0]!, [...positionals.slice(1), ...rest], optional(values.cwd, at), invocationDir) ?? new UsageError(`Unexpected argument "${positionals[1]}". Pass arguments for the script after "--".`, 'run');
+  }
   const { names: environments, pairs } = splitEnvValues(values.env ?? []);
   const env = {
     ...Object.assign({}, ...(values['env-file'] ?? []).map((file) => readEnvFile(at(file), '--env-file'))),
@@ -123,6 +126,28 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     singleAppFlags,
     environment: environments[0],
   };
+}
+
+/**
+ * `clusterkit run npx next start -p 3000`: a command PM2 would run from PATH, typed with its own
+ * words and no `--`, fails as an unknown option (-p) or an unexpected argument (next); what is
+ * wrong is the command itself, so that is said, quoting it whole (H128). With a `--`, the
+ * options before it were meant for clusterkit, and their own error stands.
+ */
+function parseWithCommandHint(args: string[], plain: string[], invocationDir: string): ParsedCommand<typeof kRunOptions> {
+  try {
+    return parseCommand('run', plain, kRunOptions);
+  } catch (error) {
+    const [first, ...words] = args;
+    if (!(error instanceof UsageError) || first === undefined || args.includes('--')) throw error;
+    throw pathCommandError(first, words, undefined, invocationDir) ?? error;
+  }
+}
+
+/** The script-not-found error with the command's hint, when `first` is such a command and no file of that name is there. */
+function pathCommandError(first: string, words: readonly string[], cwd: string | undefined, invocationDir: string): UsageError | undefined {
+  if (!isPathCommand(first) || findScript(first, cwd, invocationDir) !== undefined) return undefined;
+  return scriptNotFound(first, cwd, invocationDir, words);
 }
 
 /**

@@ -50,7 +50,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     if (first === undefined) throw missingScript(invocationDir);
     // Something is there but is not a file (a directory, a device): say what it is.
     const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
-    throw present === undefined ? scriptNotFound(first, flags.layer.cwd, invocationDir) : scriptError(present);
+    throw present === undefined ? scriptNotFound(first, flags.layer.cwd, invocationDir, flags.layer.scriptArgs) : scriptError(present);
   }
   if (flags.configArg) process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg.typed, flags.configArg.ending)}\n`);
   const apps = await loadConfig(configFile);

@@ -23,14 +23,17 @@ export function findScript(script: string, cwd: string | undefined, invocationDi
   return scriptCandidates(script, cwd, invocationDir).find(isFile);
 }
 
-/** "Script not found", naming every path tried and, for a relative path, what it was relative to. */
-export function scriptNotFound(script: string, cwd: string | undefined, invocationDir: string): UsageError {
+/**
+ * "Script not found", naming every path tried and, for a relative path, what it was relative to;
+ * `args` are the script's (they complete a command's hint: `npx next start`).
+ */
+export function scriptNotFound(script: string, cwd: string | undefined, invocationDir: string, args: readonly string[] = []): UsageError {
   const [first, second] = scriptCandidates(script, cwd, invocationDir);
   if (second !== undefined) {
     return new UsageError(`Script not found: ${first} (relative to --cwd ${cwd}), nor ${second} (relative to the current directory).`, 'run');
   }
   const hint = isAbsolute(script) ? '' : cwd === undefined ? ' (relative to the current directory; with --cwd <dir>, to that directory first)' : ` (relative to --cwd ${cwd})`;
-  return new UsageError(`Script not found: ${first}${hint}${commandScriptHint(script) || '.'}`, 'run');
+  return new UsageError(`Script not found: ${first}${hint}${commandScriptHint(script, args) || '.'}`, 'run');
 }
 
 function isFile(path: string): boolean {

@@ -64,6 +64,37 @@ describe('clusterkit run <config file>', () => {
     );
   });
 
+  // Before: every command was quoted as "<command> start": script: 'npx', args: 'next start -p 3000' said "npx start",
+  // and clusterkit run npx next start said Unexpected argument "next" (with --flag, Unknown option --flag).
+  it('[H128] quotes the command PM2 would run with its arguments, npx included, from a config file and from the command line (exit 2)', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'nextapp', script: 'npx', args: 'next start -p 3000' }, { name: 'dev', script: 'npm', args: 'run dev' }] };\n`,
+    });
+    const hint = (command: string, where: string, args = '') =>
+      `clusterkit runs a Node script, not a command from PATH. Name the file "${command}" runs ${where}instead, with that file's own arguments${args}.\n`;
+    const npx = hint('npx next start -p 3000', '(node_modules/.bin/next links to it) ', ' (start -p 3000)');
+    const config = await cli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    expect(config.code).toBe(2);
+    const stderr = withoutLoadingNotice(config.stderr);
+    expect(stderr).toContain(`  - app "nextapp": "apps[0].script": script not found: ${join(project, 'npx')}: ${npx}`);
+    expect(stderr).toContain(`  - app "dev": "apps[1].script": script not found: ${join(project, 'npm')}: ${hint('npm run dev', `(package.json's scripts.dev: for "node server.js", ./server.js) `)}`);
+    const lines: Array<[string[], string]> = [
+      [['npx', 'next', 'start', '-p', '3000'], npx],
+      [['npx', '--', 'next', 'start', '-p', '3000'], npx],
+      [['npx', 'some-tool', '--flag'], hint('npx some-tool --flag', '(node_modules/.bin/some-tool links to it) ', ' (--flag)')],
+      [['node', 'server.js', '--port', '3'], hint('node server.js --port 3', '(server.js) ')],
+    ];
+    const results = await Promise.all(lines.map(([args]) => cli(['run', ...args], { runtime, cwd: project })));
+    results.forEach((result, index) => {
+      const [args, expected] = lines[index]!;
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect(result.stderr).toContain(`(relative to the current directory; with --cwd <dir>, to that directory first): ${expected}`);
+    });
+    // With "--", the options before it are clusterkit's, and their own mistake is what is said.
+    expect((await cli(['run', 'npm', '-i', '4', '--', 'start'], { runtime, cwd: project })).stderr).toMatch(/^clusterkit: Unknown option -i\. PM2's -i is -w/);
+  });
+
   it('[H64] runs the apps of a config file named in place of a script, each in its own primary, and one app by name after it', async () => {
     const runtime = runtimeDir();
     const [apiPort, jobsPort] = [await freePort(), await freePort()];

@@ -145,7 +145,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
   const written = checkString(app.script, at('script'));
   const script = resolve(cwd, written);
-  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written)}`}`);
+  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written, stringsOf(app.args))}`}`);
   const name = app.name === undefined ? moduleBaseName(script) : checkString(app.name, at('name'));
   if (!kClusterNamePattern.test(name)) {
     throw new UsageError(`"${at('name')}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);
@@ -288,6 +288,11 @@ function existsAsOther(path: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** `value` if it is a list of strings (a checked or translated `args`), else none. */
+function stringsOf(value: unknown): string[] {
+  return Array.isArray(value) && value.every((entry) => typeof entry === 'string') ? value : [];
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

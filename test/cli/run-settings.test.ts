@@ -120,7 +120,9 @@ describe('run settings', () => {
     expect(() => checkConfig({ apps: [{ script: './server.js', shutdownTimeout: 0 }] }, file)).toThrow(`${file}: "apps[0].shutdownTimeout" must be more than 0. Received 0.`);
     expect(checkConfig({ apps: [{ script: './server.js', kill_timeout: 1 }] }, file)[0]!.layer.shutdownTimeoutMs).toBe(1);
     expect(() => checkConfig({ apps: [{ script: './server.js', env: { 'A=B': '1' } }] }, file)).toThrow(/"apps\[0\]\.env": "A=B" is not a variable name/);
-    expect(() => checkConfig({ apps: [{ script: './server.js', args: '--port 1' }] }, file)).toThrow(`"apps[0].args" must be an array of strings, as in ['--port', '3000']. Received "--port 1".`);
+    // A string args is PM2's (H127): the file is read as PM2's, the string split as PM2 splits it.
+    expect(checkConfig({ apps: [{ script: './server.js', args: '--port 1' }] }, file)[0]!.layer.scriptArgs).toEqual(['--port', '1']);
+    expect(() => checkConfig({ apps: [{ script: './server.js', args: 1 }] }, file)).toThrow(`"apps[0].args" must be an array of strings, as in ['--port', '3000']. Received 1.`);
     expect(() => checkConfig({ apps: [{ script: './server.js', dev: true, workers: 2 }] }, file)).toThrow('"apps[0]" has both "dev" (a single worker) and "workers"; keep one.');
     expect(() => checkConfig({ apps: [{ name: 'x' }] }, file)).toThrow('"apps[0]" has no "script"');
     expect(() => checkConfig({ apps: Array.from({ length: 101 }, () => ({ script: './server.js' })) }, file)).toThrow('"apps" has 101 apps; the limit is 100.');

@@ -99,12 +99,16 @@ function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): 
   if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describe(raw)}.`);
   const apps = raw.apps;
   const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && isPm2App(app)));
-  rejectUnknownKeys(raw, isPm2 ? ['apps', 'deploy'] : ['apps'], '');
-  const fileWarnings = isPm2 && raw.deploy !== undefined ? [`PM2's "deploy" has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.deploy}.`] : [];
-  if (!Array.isArray(apps) || apps.length === 0) throw new UsageError(`"apps" must be a non-empty array of apps. Received ${describe(apps)}.`);
-  if (apps.length > kMaxApps) throw new UsageError(`"apps" has ${apps.length} apps; the limit is ${kMaxApps}.`);
   const problems = new Problems();
-  const checked = apps.map((app, index) => {
+  // A key of the file's own is reported with the apps' problems, not before them (H129).
+  rejectUnknownKeys(raw, isPm2 ? ['apps', 'deploy'] : ['apps'], '', problems);
+  const fileWarnings = isPm2 && raw.deploy !== undefined ? [`PM2's "deploy" has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.deploy}.`] : [];
+  if (!Array.isArray(apps) || apps.length === 0 || apps.length > kMaxApps) {
+    problems.add(new UsageError(Array.isArray(apps) && apps.length > 0 ? `"apps" has ${apps.length} apps; the limit is ${kMaxApps}.` : `"apps" must be a non-empty array of apps. Received ${describe(apps)}.`));
+    problems.throwIfAny();
+  }
+  const list = apps as unknown[];
+  const checked = list.map((app, index) => {
     const key = `apps[${index}]`;
     if (!isPm2 || !isPlainObject(app)) return problems.take(() => checkApp(app, key, directory, problems));
     // A PM2 app is named in each of its problems: PM2 users know their apps by name, not index.
@@ -112,10 +116,11 @@ function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): 
     const scope = name === undefined ? problems : problems.scoped(`app "${name.length > 64 ? `${name.slice(0, 61)}...` : name}": `);
     return scope.take(() => checkPm2App(app, key, directory, scope, fileWarnings));
   });
+  // An app with other problems still has its name: a duplicate is said in the same run (H129).
   const seen = new Map<string, number>();
   checked.forEach((app, index) => {
-    if (app === undefined) return;
-    const { name } = app;
+    const name = app?.name ?? nameAsWritten(list[index]);
+    if (name === undefined) return;
     if (seen.has(name)) problems.add(new UsageError(`"apps[${index}]" has the name "${name}", like "apps[${seen.get(name)}]"; each app needs its own name.`));
     else seen.set(name, index);
   });
@@ -128,35 +133,34 @@ function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): 
  * process under PM2 (Common.sink.determineExecMode: `instances` defaults to 1), so it runs one
  * worker here too, whatever NODE_ENV says.
  */
-function checkPm2App(app: Record<string, unknown>, key: string, directory: string, problems: Problems, fileWarnings: readonly string[]): ConfigApp {
+function checkPm2App(app: Record<string, unknown>, key: string, directory: string, problems: Problems, fileWarnings: readonly string[]): ConfigApp | undefined {
   const named = typeof app.name === 'string' && app.name !== '' ? ` ("${app.name.length > 64 ? `${app.name.slice(0, 61)}...` : app.name}")` : '';
   const translated = translatePm2App(app, key, `${key}${named}`, problems.take);
   const plain = translated.app.workers === undefined && translated.app.dev === undefined ? { ...translated.app, workers: 1 } : translated.app;
   const checked = checkApp(plain, key, directory, problems, translated.spelledAs);
-  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings] };
+  return checked && { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings] };
 }
 
-function checkApp(app: unknown, key: string, directory: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}): ConfigApp {
+/**
+ * One app, every key checked even after another failed (H129): each problem is kept in
+ * `problems` (which the caller throws), and the app is undefined when it has no script or name
+ * to give. Only a bad `cwd` leaves something unchecked: the files named relative to it
+ * (`script`, `envFile`) are not looked for in a directory that is not there.
+ */
+function checkApp(app: unknown, key: string, directory: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}): ConfigApp | undefined {
   if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describe(app)}.`);
   rejectUnknownKeys(app, kAppKeys, `${key}.`, problems);
   // A translated key is named as the file wrote it: "apps[0].kill_timeout", not "shutdownTimeout".
   const at = (name: string) => `${key}.${Object.hasOwn(spelledAs, name) ? spelledAs[name] : name}`;
-  const cwd = app.cwd === undefined ? directory : checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd'));
-  if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
-  const written = checkString(app.script, at('script'));
-  const script = resolve(cwd, written);
-  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written, stringsOf(app.args))}`}`);
-  const name = app.name === undefined ? moduleBaseName(script) : checkString(app.name, at('name'));
-  if (!kClusterNamePattern.test(name)) {
-    throw new UsageError(`"${at('name')}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);
-  }
-  if (app.dev === true && app.workers !== undefined) throw new UsageError(`"${key}" has both "dev" (a single worker) and "${at('workers').slice(key.length + 1)}"; keep one.`);
-  const envFile = app.envFile === undefined ? {} : (problems.take(() => readEnvFile(resolve(cwd, checkString(app.envFile, at('envFile'))), `"${at('envFile')}"`)) ?? {});
+  const cwd = app.cwd === undefined ? directory : problems.take(() => checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd')));
+  const script = problems.take(() => checkScript(app, key, at, cwd));
+  const name = problems.take(() => checkName(app.name, at('name'), script));
+  if (app.dev === true && app.workers !== undefined) problems.add(new UsageError(`"${key}" has both "dev" (a single worker) and "${at('workers').slice(key.length + 1)}"; keep one.`));
+  const envFile = app.envFile === undefined || cwd === undefined ? {} : (problems.take(() => readEnvFile(resolve(cwd, checkString(app.envFile, at('envFile'))), `"${at('envFile')}"`)) ?? {});
   const env = { ...envFile, ...(app.env === undefined ? {} : (problems.take(() => checkEnvObject(app.env, at('env'))) ?? {})) };
   // Each key is checked even after another failed: every problem is reported at once.
   const optional = <T>(value: unknown, check: (value: unknown) => T): T | undefined => problems.take(() => optionalValue(value, check));
-  const layer: RunLayer = {
-    script,
+  const layer: Omit<RunLayer, 'script'> = {
     scriptArgs: optional(app.args, (value) => checkStrings(value, at('args'))),
     name,
     workers: optional(app.workers, (value) => checkWorkers(value, at('workers'))),
@@ -177,11 +181,41 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
     env: Object.keys(env).length > 0 ? env : undefined,
     cwd,
-    watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd)),
+    watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd ?? directory)),
     ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'), "['logs', '*.tmp']")),
     watchDelayMs: optional(app.watchDelay, (value) => checkDuration(value, at('watchDelay'))),
   };
-  return { name, layer };
+  if (script === undefined || name === undefined) return undefined;
+  return { name, layer: { ...layer, script } };
+}
+
+/**
+ * The script's absolute path; with `cwd` undefined (not a directory, already reported), only
+ * its form is checked, and the path is undefined.
+ */
+function checkScript(app: Record<string, unknown>, key: string, at: (name: string) => string, cwd: string | undefined): string | undefined {
+  if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
+  const written = checkString(app.script, at('script'));
+  if (cwd === undefined) return undefined;
+  const script = resolve(cwd, written);
+  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written, stringsOf(app.args))}`}`);
+  return script;
+}
+
+/** The app's name: as written, or its script's (`server` for ./server.js) when left out. */
+function checkName(value: unknown, key: string, script: string | undefined): string | undefined {
+  const name = value === undefined ? (script === undefined ? undefined : moduleBaseName(script)) : checkString(value, key);
+  if (name !== undefined && !kClusterNamePattern.test(name)) {
+    throw new UsageError(`"${key}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);
+  }
+  return name;
+}
+
+/** The name an app that failed its checks would have had, for the duplicate check. */
+function nameAsWritten(app: unknown): string | undefined {
+  if (!isPlainObject(app)) return undefined;
+  if (typeof app.name === 'string') return kClusterNamePattern.test(app.name) ? app.name : undefined;
+  return app.name === undefined && typeof app.script === 'string' && app.script !== '' ? moduleBaseName(app.script) : undefined;
 }
 
 function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string, problems?: Problems): void {

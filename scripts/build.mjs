@@ -1,9 +1,11 @@
-// Builds dist/: type declarations with tsc, and the code as one ESM bundle with esbuild.
+// Builds dist/: type declarations with tsc, and the code as ESM bundles with esbuild.
 //
-// One file, dependencies included, instead of ~50 modules and two packages: each ESM module
+// Few files, dependencies included, instead of ~50 modules and two packages: each ESM module
 // (and the CommonJS interop eventemitter3 needs) costs every worker start-up time, and a
 // worker must be ready about as fast as a hand-written one (see docs/performance.md). The
-// bundled packages keep their MIT notices at the end of the file.
+// library is two entries over shared chunks: `clusterkit` (dist/index.js) and the worker side
+// alone, `clusterkit/worker` (dist/worker.js), which a worker compiles in about half the time.
+// The bundled packages keep their MIT notices at the end of each file.
 //
 // Source maps point only at files the package ships: our code maps to src/*.ts (in the
 // tarball, so the maps carry no copy of it), and the bundled dependencies' lines are left
@@ -34,8 +36,20 @@ const shared = {
 // only the worker side, so a `clusterkit run` worker loads less than a worker importing the
 // whole library. The CLI's optional parts stay runtime dependencies, imported only when used:
 // jiti (2 MB) for a .ts config file, chokidar for --watch.
+// The library's two entries share their modules (esbuild's code splitting): `clusterkit/worker`
+// is the worker side alone, and a process that imports both entries gets one of each class.
+const library = await build({
+  ...shared,
+  entryPoints: { index: 'src/index.ts', worker: 'src/worker.ts' },
+  outdir: 'dist',
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  metafile: true,
+});
+for (const output of Object.keys(library.metafile.outputs)) {
+  if (output.endsWith('.js.map')) mapOwnSourcesOnly(new URL(`../${output}`, import.meta.url));
+}
 for (const [entry, outfile, external] of [
-  ['src/index.ts', 'dist/index.js', []],
   ['src/cli/main.ts', 'dist/cli/main.js', ['jiti', 'chokidar']],
   ['src/cli/worker-main.ts', 'dist/cli/worker-main.js', []],
   // The thread that loads a config file, so a config that never finishes can be stopped.

@@ -1,5 +1,5 @@
 // clusterkit worker: the same behaviour as raw-echo.mjs through ClusterWorker.
-import { ClusterWorker } from 'clusterkit';
+import { ClusterWorker } from 'clusterkit/worker';
 
 class EchoWorker extends ClusterWorker {
   #notified = 0;

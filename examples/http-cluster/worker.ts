@@ -3,7 +3,7 @@
  * the primary to count it and answers with the cluster-wide total.
  */
 import http from 'node:http';
-import { ClusterWorker } from 'clusterkit';
+import { ClusterWorker } from 'clusterkit/worker';
 import type { ToPrimary, ToWorker } from './messages.js';
 
 class HttpWorker extends ClusterWorker<ToWorker, ToPrimary> {

@@ -98,10 +98,11 @@ export interface PrimaryOptions {
   instanceVar?: string;
   /**
    * How many workers `start()` forks. `'auto'`: the CPUs this process may use, a container's CPU
-   * quota included (`os.availableParallelism()`, capped by the cgroup quota). `0`: none, for a
-   * primary that forks only named or role workers with `fork()`. @default 'auto'
+   * quota included (`os.availableParallelism()`, capped by the cgroup quota). `'max'`: the same
+   * (PM2's word for it, as `clusterkit run -w max` and the runner's `workers: 'max'`). `0`: none,
+   * for a primary that forks only named or role workers with `fork()`. @default 'auto'
    */
-  workerCount?: number | 'auto';
+  workerCount?: number | 'auto' | 'max';
   /**
    * The most workers this primary runs at once: a `workerCount`, `fork({ count })` or
    * `scale(count)` past it is refused with `InvalidOptionError` (and `'auto'` never exceeds it).
@@ -404,15 +405,16 @@ export function maxWorkersOption(value: unknown, name = 'maxWorkers'): number {
   return value === undefined ? defaultMaxWorkers() : integerOption(value, name, 1);
 }
 
-/** `number | 'auto'`, resolved to a count from `min` to `maxWorkers` ('auto' is capped by it). */
+/**
+ * `number | 'auto' | 'max'`, resolved to a count from `min` to `maxWorkers` ('auto' and 'max',
+ * every CPU this process may use, are capped by it).
+ */
 export function workerCountOption(value: unknown, name: string, maxWorkers: number, min = 1): number {
-  if (value === undefined || value === 'auto') return Math.min(autoWorkerCount(), maxWorkers);
+  if (value === undefined || value === 'auto' || value === 'max') return Math.min(autoWorkerCount(), maxWorkers);
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min) {
-    // Name "auto" too: a user who wrote 'max' (PM2's word) or '4' learns both forms.
+    // Name the words too: a user who wrote '4' or 'all' learns every form.
     const kind = min === 0 ? 'a non-negative integer' : min === 1 ? 'a positive integer' : `an integer >= ${min}`;
-    // PM2's 'max' is what 'auto' means here: said so, rather than left to be guessed.
-    const auto = value === 'max' ? `"auto" (PM2's "max" is "auto" here: every CPU this process may use)` : '"auto"';
-    throw new InvalidOptionError(name, `${auto} or ${kind} ${kSafeIntegerRule}`, value);
+    throw new InvalidOptionError(name, `"auto", "max" (every CPU this process may use) or ${kind} ${kSafeIntegerRule}`, value);
   }
   const count = integerOption(value, name, 1, { min });
   if (count > maxWorkers) throw new InvalidOptionError(name, `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, count);

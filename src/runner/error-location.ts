@@ -7,8 +7,11 @@ import { fileURLToPath } from 'node:url';
 import { isError, readProperty } from '../readable-error.js';
 
 const kFrame = /(?:^|[\s(])(file:\/\/\/[^\s)]+?|\/[^\s():]+):(\d+)(?::(\d+))?/gm;
-/** This package's own code, which is never where the user's error is. */
-const kOwnDirectory = dirname(fileURLToPath(import.meta.url));
+/**
+ * This package's own code, which is never where the user's error is. Read on first use: reading
+ * `import.meta` at load costs every worker's start a few milliseconds (Node builds it lazily).
+ */
+let ownDirectory: string | undefined;
 
 /**
  * `/srv/api/server.js:3:7`, or undefined when the stack says nothing useful. An ES module's
@@ -36,7 +39,8 @@ function locationInStack(stack: string): string | undefined {
   let dependency: string | undefined;
   for (const match of stack.matchAll(kFrame)) {
     const file = match[1]!.startsWith('file:') ? safePath(match[1]!) : match[1]!;
-    if (!file || file.startsWith(kOwnDirectory)) continue;
+    ownDirectory ??= dirname(fileURLToPath(import.meta.url));
+    if (!file || file.startsWith(ownDirectory)) continue;
     const location = `${file}:${match[2]}${match[3] ? `:${match[3]}` : ''}`;
     // A frame in the user's own code says more than one inside a dependency it called.
     if (!file.includes('/node_modules/')) return location;

@@ -90,13 +90,15 @@ export interface ClusteredServiceOptions<Module extends object = WorkerModuleNam
   /**
    * Number of workers, always honoured up to `maxWorkers`; or `'auto'`: one per core
    * (`os.availableParallelism()`, capped by a container's CPU quota and by `maxWorkers`), except
-   * in development mode, which runs one. The count and its reason are logged once at start.
+   * in development mode, which runs one; or `'max'`: one per core always, development mode or
+   * not (PM2's `instances: 'max'`, as `clusterkit run -w max`). The count and its reason are
+   * logged once at start.
    * @default 'auto'
    */
-  workers?: number | 'auto';
+  workers?: number | 'auto' | 'max';
   /**
    * Development mode, for a `workers` left out or `'auto'`: one worker, so logs and breakpoints
-   * stay simple. Cannot be `true` with a number of `workers`.
+   * stay simple. Cannot be `true` with a number of `workers` or `'max'`.
    * @default true unless `NODE_ENV` (the workers': the `env` option's, else the process's) is `'production'`
    */
   dev?: boolean;
@@ -165,11 +167,10 @@ export interface NormalizedServiceOptions<Module extends object> {
   readonly primaryOptions: Readonly<Omit<PrimaryOptions, 'workerCount'>> & { logger?: Logger | false };
 }
 
-/** A count of workers; a refusal names `'auto'` too, which is accepted (and PM2's `'max'`, with what to write). */
+/** A count of workers; a refusal names the words too, which are accepted. */
 function workersOption(value: unknown): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return value;
-  const auto = value === 'max' ? `'auto' (PM2's 'max' is 'auto' here: one per CPU, except one in development mode unless dev: false)` : `'auto'`;
-  throw new InvalidOptionError('workers', `a positive integer ${kSafeIntegerRule}, or ${auto}`, value);
+  throw new InvalidOptionError('workers', `a positive integer ${kSafeIntegerRule}, 'auto' (one per CPU, one in development mode) or 'max' (one per CPU)`, value);
 }
 
 /** @throws InvalidOptionError naming the first invalid option. */
@@ -180,13 +181,13 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
   const modulePath = workerModuleOption(options.workerModule);
   const serviceName = options.serviceName === undefined ? undefined : checkClusterName(options.serviceName);
   const maxWorkers = maxWorkersOption(options.maxWorkers);
-  const workers = options.workers === undefined || options.workers === 'auto' ? 'auto' : workersOption(options.workers);
-  if (workers !== 'auto' && workers > maxWorkers) {
+  const workers = options.workers === undefined || options.workers === 'auto' ? 'auto' : options.workers === 'max' ? 'max' : workersOption(options.workers);
+  if (typeof workers === 'number' && workers > maxWorkers) {
     throw new InvalidOptionError('workers', `at most ${maxWorkers}, the "maxWorkers" option (raise it to run more workers)`, workers);
   }
   const dev = options.dev === undefined ? undefined : booleanOption(options.dev, 'dev', false);
   if (dev === true && workers !== 'auto') {
-    throw new InvalidOptionError('dev', 'left out when "workers" is a number (development mode runs one worker; an explicit count is always honoured)', true);
+    throw new InvalidOptionError('dev', `left out when "workers" is ${workers === 'max' ? "'max'" : 'a number'} (development mode runs one worker; an explicit count is always honoured)`, true);
   }
   const env = options.env;
   const nodeEnv = typeof env === 'object' && env !== null && Object.hasOwn(env, 'NODE_ENV') ? env.NODE_ENV : process.env.NODE_ENV;

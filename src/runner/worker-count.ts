@@ -1,8 +1,8 @@
 /**
  * How many workers `startClusteredService` and `clusterkit run` start: one rule for both.
  *
- * - A number is always honoured, and so is `'max'` (`clusterkit run` only): one per CPU,
- *   whatever NODE_ENV says, as PM2's `-i max`.
+ * - A number is always honoured, and so is `'max'`: one per CPU, whatever NODE_ENV says, as
+ *   PM2's `-i max`.
  * - Unset or `'auto'`: one worker in development mode, else one per CPU (`'auto'`).
  * - Development mode: asked for (`dev: true`, `--dev`), or, unless `dev: false`, whenever
  *   `NODE_ENV` (the workers', so `--env NODE_ENV=production` counts) is not `production`.
@@ -28,19 +28,17 @@ export interface WorkerCountRequest {
   readonly nodeEnv: string | undefined;
   /** How the caller spells development mode, for the reason: `dev: true`, `--dev`. */
   readonly devOption: string;
-  /** True where `'max'` is accepted (`clusterkit run`): the development-mode reason names it. */
-  readonly acceptsMax?: boolean | undefined;
   /** The ceiling (`maxWorkers`): `'auto'` never asks for more. */
   readonly maxWorkers: number;
 }
 
-export function decideWorkerCount({ workers, dev, nodeEnv, devOption, acceptsMax, maxWorkers }: WorkerCountRequest): WorkerCountDecision {
+export function decideWorkerCount({ workers, dev, nodeEnv, devOption, maxWorkers }: WorkerCountRequest): WorkerCountDecision {
   if (typeof workers === 'number') return { count: workers, isDev: false, reason: 'the configured count' };
   if (workers === 'max') return perCpuCount(maxWorkers, '"max"');
   if (dev === true) return { count: 1, isDev: true, reason: `development mode (${devOption})` };
   if (dev === undefined && nodeEnv !== 'production') {
     const env = nodeEnv === undefined ? 'NODE_ENV is not set' : `NODE_ENV is ${JSON.stringify(nodeEnv)}`;
-    return { count: 1, isDev: true, reason: `development mode, because ${env}; set NODE_ENV=production, or a worker count${acceptsMax ? ' ("max": one per CPU)' : ''}, for more` };
+    return { count: 1, isDev: true, reason: `development mode, because ${env}; set NODE_ENV=production, or a worker count ("max": one per CPU), for more` };
   }
   return perCpuCount(maxWorkers);
 }

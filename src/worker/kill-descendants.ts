@@ -13,9 +13,9 @@
  * container).
  *
  * Self-contained (no import, no closure): the watchdog thread runs its source too
- * (orphan-watchdog.ts).
+ * (orphan-watchdog.ts). Signal 0 signals nothing: it counts the descendants still running.
  */
-export function killDescendants(rootPid: number, signal: NodeJS.Signals): number {
+export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): number {
   const fs = process.getBuiltinModule('node:fs');
   const children = new Map<number, number[]>();
   const sessions = new Map<number, number>();
@@ -36,6 +36,8 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals): number
     // `pid (comm) state ppid pgrp session ...`: comm may hold spaces and parentheses, so read
     // after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // A zombie has exited already (its parent has not reaped it yet): nothing to end, nor to wait for.
+    if (fields[0] === 'Z') continue;
     const parentPid = Number(fields[1]);
     sessions.set(Number(entry), Number(fields[3]));
     const list = children.get(parentPid);

@@ -46,7 +46,7 @@ import { HealthProbe } from './health-probe.js';
 import { reportCrashes } from './crash-report.js';
 import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
-import { killDescendants } from './kill-descendants.js';
+import { endDescendants, kDescendantsGraceMs } from './end-descendants.js';
 import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
 import type { StopReason } from './worker-events.js';
@@ -453,14 +453,14 @@ export class WorkerLifecycle {
     emit('primaryDisconnect', {});
     const deadline = Date.now() + options.destroyTimeoutMs;
     // An orphan's own children would be orphans too, and nobody is left to stop them: told to
-    // go (SIGTERM) once `_destroy` had its chance to stop them its own way (kill-descendants.ts).
+    // go (SIGTERM) once `_destroy` had its chance to stop them its own way, killed if still
+    // there a second later (end-descendants.ts).
+    let isExiting = false;
     const exit = () => {
-      try {
-        if (options.orphanWatchdog) killDescendants(process.pid, 'SIGTERM');
-      } catch {
-        // A runtime without process.getBuiltinModule: the worker still exits.
-      }
-      process.exit(0);
+      if (isExiting) return;
+      isExiting = true;
+      if (!options.orphanWatchdog) process.exit(0);
+      void endDescendants(process.pid).then(() => process.exit(0));
     };
     setTimeout(exit, timerDelay(options.destroyTimeoutMs + 250)).unref();
     this.#stop('primary-disconnected', deadline).then(exit, exit);
@@ -481,6 +481,7 @@ export class WorkerLifecycle {
     const { options } = this.#context;
     if (!options.orphanWatchdog || this.#isWatchdogStarted || this.#state === 'stopped') return;
     this.#isWatchdogStarted = true;
-    startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: options.destroyTimeoutMs + 100 });
+    // A responsive orphan's own exit takes `_destroy` and its processes' grace (end-descendants.ts).
+    startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: options.destroyTimeoutMs + 100 + kDescendantsGraceMs });
   }
 }

@@ -166,6 +166,17 @@ describe('orphan protection', () => {
     expect(detached.every(isAlive)).toBe(true);
   });
 
+  it('[H134] primary SIGKILLed: a process a worker started that ignores SIGTERM is killed a second later, not left an orphan', async () => {
+    const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), SPAWNS_CHILD_IGNORING_TERM: '1' });
+    const { pid, pids } = await started(harness);
+    const children = (await harness.waitForCount('childSpawned', 2)).map((line) => line.pid as number);
+    expect(children.every(isAlive)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pids, 30_000);
+    // Before: SIGTERM only, then the worker exited, and these lived on (ppid 1).
+    await waitUntilGone(children, 30_000);
+  });
+
   it('[F20] the same for replacements, whose watchdog starts with their start-up: killed too', async () => {
     const harness = startHarness({ ...twoWorkers({ heartbeat: false }), HARNESS_AFTER_START: 'reload-block' });
     const { pid, pids } = await started(harness);

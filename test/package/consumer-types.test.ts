@@ -42,7 +42,7 @@ function recommendedTsconfig(): unknown {
 /** ```ts blocks of a page that import clusterkit and no module of their own (those compile alone). */
 function standaloneExamples(page: string): string[] {
   const markdown = readFileSync(join(kRepoRoot, page), 'utf8');
-  return [...markdown.matchAll(/```ts\n([\s\S]*?)\n```/g)].map((match) => match[1]!).filter((code) => code.includes("from 'clusterkit'") && !/(from\s+|import\(\s*)['"]\.\.?\//.test(code));
+  return [...markdown.matchAll(/```ts\n([\s\S]*?)\n```/g)].map((match) => match[1]!).filter((code) => /from 'clusterkit(\/worker)?'/.test(code) && !/(from\s+|import\(\s*)['"]\.\.?\//.test(code));
 }
 
 function writeSources(project: string): void {
@@ -65,6 +65,27 @@ function writeSources(project: string): void {
     expect(rewritten).not.toContain('../../src/');
     writeFileSync(join(src, `type-test-${file}`), rewritten);
   }
+  writeFileSync(
+    join(src, 'worker-entry.ts'),
+    [
+      '// The worker side alone: the same classes and types as the main entry.',
+      "import * as main from 'clusterkit';",
+      "import { ClusterWorker, RemoteError, StoreClient, type MessageContext, type WorkerOptions } from 'clusterkit/worker';",
+      'type Messages = { add: { payload: number; reply: number } };',
+      'export class Adder extends ClusterWorker<Messages, Messages> {',
+      '  _onMessage_add(n: number, _context: MessageContext): number { return n + 1; }',
+      '}',
+      'export const options: WorkerOptions = { messageTimeoutMs: 1_000 };',
+      'export const sameWorker: typeof main.ClusterWorker = ClusterWorker;',
+      'export const sameError: typeof main.RemoteError = RemoteError;',
+      'export const sameStore: typeof main.StoreClient = StoreClient;',
+      '',
+    ].join('\n'),
+  );
+  writeFileSync(
+    join(src, 'worker-entry.cts'),
+    "import { ClusterWorker } from 'clusterkit/worker';\nexport const worker = new ClusterWorker();\n",
+  );
   writeFileSync(
     join(src, 'common.cts'),
     [

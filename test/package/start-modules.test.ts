@@ -22,8 +22,11 @@ const kLoadedOnFirstUse = [
 ];
 
 describe('a worker start', () => {
-  it('loads none of the built-ins clusterkit loads on first use', async () => {
-    const run = spawnNode(['test/fixtures/start-modules.mjs'], { label: 'start-modules' });
+  it.each([
+    ['clusterkit', 'index'],
+    ['clusterkit/worker', 'worker'],
+  ])('importing %s loads none of the built-ins clusterkit loads on first use', async (_name, entry) => {
+    const run = spawnNode(['test/fixtures/start-modules.mjs'], { label: `start-modules (${entry})`, env: { START_MODULES_ENTRY: entry } });
     expect(await run.exited()).toBe(0);
     const line = run.stdout().split('\n').find((text) => text.startsWith('{"loaded"'));
     expect(line).toBeDefined();

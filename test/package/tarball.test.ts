@@ -37,7 +37,7 @@ function repoFiles(directory: string): string[] {
 describe('the packed tarball', () => {
   it('ships the license, the build, the docs and the examples, and none of the repository tooling', () => {
     const { files } = packed;
-    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/main.js', 'dist/cli/worker-main.js', 'dist/cli/config-worker.js']) {
+    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js', 'dist/worker.d.ts', 'dist/cli/main.js', 'dist/cli/worker-main.js', 'dist/cli/config-worker.js']) {
       expect(files).toContain(file);
     }
     for (const file of [...repoFiles('docs'), ...repoFiles('examples')]) expect(files).toContain(file);
@@ -133,6 +133,60 @@ describe('the packed tarball', () => {
     await expect(stop.exited()).resolves.toBe(0);
     await expect(service.exited()).resolves.toBe(0);
     await waitUntilGone(workerPids);
+  });
+
+  it('has clusterkit/worker: the worker side alone, half the code, the same classes, for import and require', async () => {
+    const { project, root } = packed;
+    // What a worker compiles before it can be ready: the files each entry loads, statically.
+    const graph = (entry: string) => {
+      const files = new Set<string>();
+      const visit = (file: string) => {
+        if (files.has(file)) return;
+        files.add(file);
+        const code = readFileSync(join(root, file), 'utf8');
+        for (const [, target] of code.matchAll(/^(?:import|export)\b[^'"]*?from\s*["'](\.{1,2}\/[^"']+)["']/gm)) visit(posix.join(posix.dirname(file), target!));
+      };
+      visit(entry);
+      const code = [...files].map((file) => readFileSync(join(root, file), 'utf8'));
+      return { bytes: code.reduce((sum, text) => sum + text.length, 0), hasPrimary: code.some((text) => /\bClusterPrimary = class\b|\bclass ClusterPrimary\b/.test(text)) };
+    };
+    const main = graph('dist/index.js');
+    const worker = graph('dist/worker.js');
+    expect(main.hasPrimary).toBe(true);
+    expect(worker.hasPrimary).toBe(false);
+    expect(worker.bytes).toBeLessThan(main.bytes * 0.6);
+
+    writeFileSync(
+      join(project, 'worker.mjs'),
+      [
+        "import { ClusterWorker, RemoteError } from 'clusterkit/worker';",
+        "const main = await import('clusterkit');",
+        'class Worker extends ClusterWorker { _onMessage_same() { return main.ClusterWorker === ClusterWorker && main.RemoteError === RemoteError; } }',
+        'await new Worker().start();',
+      ].join('\n'),
+    );
+    writeFileSync(
+      join(project, 'primary.mjs'),
+      [
+        "import { ClusterPrimary } from 'clusterkit';",
+        "const primary = new ClusterPrimary({ workerScript: new URL('./worker.mjs', import.meta.url), workerCount: 2 });",
+        'await primary.start();',
+        "const replies = await primary.broadcast('same');",
+        'const report = await primary.shutdown();',
+        'console.log(JSON.stringify({ replies: replies.map((reply) => reply.value), graceful: report.graceful.length }));',
+      ].join('\n'),
+    );
+    const cluster = spawnNode(['primary.mjs'], { cwd: project, detached: true, label: 'node primary.mjs (packed, clusterkit/worker)' });
+    await expect(cluster.exited()).resolves.toBe(0);
+    expect(JSON.parse(cluster.stdout().trim().split('\n').at(-1)!)).toEqual({ replies: [true, true], graceful: 2 });
+
+    writeFileSync(
+      join(project, 'require.cjs'),
+      "const worker = require('clusterkit/worker');\nconst main = require('clusterkit');\nconsole.log(JSON.stringify({ same: worker.ClusterWorker === main.ClusterWorker && worker.StoreClient === main.StoreClient, primary: 'ClusterPrimary' in worker }));\n",
+    );
+    const required = spawnNode(['require.cjs'], { cwd: project, label: 'node require.cjs (packed)' });
+    await expect(required.exited()).resolves.toBe(0);
+    expect(JSON.parse(required.stdout().trim().split('\n').at(-1)!)).toEqual({ same: true, primary: false });
   });
 
   it('runs an example from node_modules/clusterkit/examples exactly as its header says', async () => {

@@ -15,10 +15,18 @@ describe('service runner options', () => {
     expect(normalizeServiceOptions({ workerModule: 'server.js' }).modulePath).toBe(`${process.cwd()}/server.js`);
   });
 
-  it('refuses the library\'s workerCount: "max" saying it is "auto" here (PM2\'s word)', () => {
-    expect(() => new ClusterPrimary({ workerCount: 'max' as never })).toThrow(
-      `The "workerCount" option must be "auto" (PM2's "max" is "auto" here: every CPU this process may use) or a non-negative integer`,
-    );
+  it('[H133] takes "max" (PM2\'s word) everywhere: workerCount "max" is "auto", the runner\'s workers "max" one per CPU even in development mode', () => {
+    expect(new ClusterPrimary({ workerCount: 'max', maxWorkers: 3 }).options.workerCount).toBe(new ClusterPrimary({ workerCount: 'auto', maxWorkers: 3 }).options.workerCount);
+    expect(() => new ClusterPrimary({ workerCount: 'all' as never })).toThrow(`The "workerCount" option must be "auto", "max" (every CPU this process may use) or a non-negative integer`);
+    const previous = process.env.NODE_ENV;
+    try {
+      process.env.NODE_ENV = 'development';
+      expect(normalizeServiceOptions({ workerModule, workers: 'max', maxWorkers: 1024 })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU ("max")' });
+      expect(normalizeServiceOptions({ workerModule, workers: 'max', maxWorkers: 1 })).toMatchObject({ isDev: false, workerCount: 1 });
+      expect(() => normalizeServiceOptions({ workerModule, workers: 'max', dev: true })).toThrow(`The "dev" option must be left out when "workers" is 'max'`);
+    } finally {
+      process.env.NODE_ENV = previous;
+    }
   });
 
   it('always honours an explicit count; NODE_ENV decides development mode only for an unset or "auto" count', () => {
@@ -28,7 +36,7 @@ describe('service runner options', () => {
       expect(normalizeServiceOptions({ workerModule, workers: 2 })).toMatchObject({ isDev: false, workerCount: 2 });
       expect(normalizeServiceOptions({ workerModule, workers: 'auto' })).toMatchObject({ isDev: true, workerCount: 1 });
       expect(normalizeServiceOptions({ workerModule }).workerCountReason).toBe(
-        'development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count, for more',
+        'development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count ("max": one per CPU), for more',
       );
       // The workers' NODE_ENV counts: the env option's, over the process's.
       expect(normalizeServiceOptions({ workerModule, env: { NODE_ENV: 'production' } })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU' });
@@ -50,8 +58,8 @@ describe('service runner options', () => {
   it.each([
     [{ workerModule: '' }, 'The "workerModule" option must be a path or a file: URL of the module each worker imports. Received ""'],
     [{ workerModule: new URL('https://example.com/x.js') }, 'The "workerModule" option must be a path or a file: URL. Received "https://example.com/x.js"'],
-    [{ workerModule, workers: 0 }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or \'auto\'. Received 0'],
-    [{ workerModule, workers: 'max' }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or \'auto\' (PM2\'s \'max\' is \'auto\' here: one per CPU, except one in development mode unless dev: false). Received "max"'],
+    [{ workerModule, workers: 0 }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), \'auto\' (one per CPU, one in development mode) or \'max\' (one per CPU). Received 0'],
+    [{ workerModule, workers: 'all' }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), \'auto\' (one per CPU, one in development mode) or \'max\' (one per CPU). Received "all"'],
     [{ workerModule, dev: 'yes' }, 'The "dev" option must be true or false. Received "yes"'],
     [{ workerModule, serviceName: 'a b' }, 'The "serviceName" option must be a cluster name'],
     [{ workerModule, control: true }, 'The "control" option must be false (or left out) when there is no "serviceName" to name the socket. Received true'],

@@ -43,6 +43,6 @@ export const badOptions: Array<ClusteredServiceOptions> = [
   { workers: 2 },
   // @ts-expect-error the runner calls it `workers`
   { workerModule: './x.js', workerCount: 2 },
-  // @ts-expect-error workers is a number or 'auto'
+  // @ts-expect-error workers is a number, 'auto' or 'max'
   { workerModule: './x.js', workers: 'all' },
 ];

@@ -60,7 +60,7 @@ describe('startClusteredService: how many workers', () => {
     const [started] = await service.waitForLines('started');
     expect(started!.pids).toHaveLength(1);
     const output = service.output();
-    expect(output.match(/starting 1 worker: development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count, for more/g)).toHaveLength(1);
+    expect(output.match(/starting 1 worker: development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count \("max": one per CPU\), for more/g)).toHaveLength(1);
     expect(output).toMatch(/\[runner-http-module\] service runner-http-module started: 1 worker workerPids=\d+\n/);
     process.kill(started!.pid as number, 'SIGTERM');
     await expect(service.exited()).resolves.toBe(0);

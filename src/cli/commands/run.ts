@@ -45,7 +45,6 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     dev: settings.dev,
     nodeEnv: settings.env.NODE_ENV ?? process.env.NODE_ENV,
     devOption: '--dev',
-    acceptsMax: true,
     maxWorkers: maxWorkersOption(settings.maxWorkers),
   });
   // A script written for PM2's wait_ready warms up after it listens: said once per cluster.

@@ -85,4 +85,20 @@ describe('clusterkit run: how the stop went', () => {
     expect(run.stderr()).not.toContain('forced the stop');
     expect(run.stderr()).toContain('[timed] shutdown complete graceful=2 failed=0 killed=0\n');
   });
+
+  it('[H130] a SIGTERM to the process group during the start, reaching workers before their signal handling: the start was interrupted, said, exit 1', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-unguarded-start.mjs', '-w', '2', '--name', 'cutstart'], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/\[cutstart:1\] starting \d+/);
+    await run.waitFor(/\[cutstart:2\] starting \d+/);
+    // As `timeout` does: the whole group, the primary and its workers still starting.
+    process.kill(-run.child.pid!, 'SIGTERM');
+    // Before: `shutdown complete graceful=0 failed=0 killed=0`, accounting for neither worker, and exit 0.
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    const stderr = run.stderr();
+    expect(stderr).toMatch(/\[cutstart\] WARN shutdown complete: the start was interrupted, 2 workers stopped before they were ready \(the lines above say how\) graceful=0 failed=0 killed=0 notStarted=2\n/);
+    expect(stderr).not.toContain('service cutstart started');
+    // Each worker's line says what ended it, whether its exit came before the shutdown began or during it.
+    expect(stderr.match(/worker \d (?:was stopped before it was ready|could not start): it was killed by SIGTERM/g)).toHaveLength(2);
+  });
 });

@@ -17,6 +17,21 @@ import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
 
+/** The initial slots' workers that were never ready (forked, maybe exited since). */
+function unreadyInitialWorkers(pool: LifecycleContext['pool']): WorkerHandle[] {
+  return [...pool.slots].flatMap((slot) => (slot.isInitial && slot.current !== undefined && slot.current.readyAt === undefined ? [slot.current.handle] : []));
+}
+
+/**
+ * A shutdown's report when it interrupted the start: the `unready` workers are `notStarted`,
+ * taken out of `graceful` and `failed` (where one that stopped before ready would pass for a
+ * stop of a serving worker, or be in no list at all); one killed at the timeout stays `killed` too.
+ */
+function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[]): ShutdownReport {
+  const started = (handle: WorkerHandle) => !unready.includes(handle);
+  return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted: unready };
+}
+
 export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
 /** Each primary's lifecycle, for the CLI's launcher link, which handles the signals of a launched app itself. */
@@ -195,13 +210,17 @@ export class PrimaryLifecycle {
 
   async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;
+    // Taken before close() retires the slots: the initial workers not ready yet (those that
+    // exited already too, awaiting a restart) are what an interrupted start did not start.
+    const unready = this.#state === 'starting' ? unreadyInitialWorkers(pool) : undefined;
     this.#state = 'stopping';
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
     await this.#runHooks('start');
-    const report: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
+    const stopped: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
+    const report = unready === undefined ? stopped : withInterruptedStart(stopped, unready);
     if (this.#isInitialized) await this.#runDestroy();
     this.#state = 'stopped';
     this.#uninstallSignals?.();

@@ -9,6 +9,7 @@ import { decideMemoryReplacement } from '../pool/memory-policy.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import type { Slot } from '../pool/slot.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { ShutdownReport } from '../primary-events.js';
 import { kDefaultStableAfterMs, type NormalizedForkOptions } from '../primary-options.js';
@@ -30,6 +31,19 @@ function unreadyInitialWorkers(pool: LifecycleContext['pool']): WorkerHandle[] {
 function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[]): ShutdownReport {
   const started = (handle: WorkerHandle) => !unready.includes(handle);
   return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted: unready };
+}
+
+/** What a scale-up cut short by a stop did: the new slots' workers forked, and ready, by then. */
+function scaleCutShort(from: number, to: number, added: readonly Slot[], cause: Error): ShutdownInProgressError {
+  const forked = added.flatMap((slot) => (slot.current === undefined ? [] : [slot.current]));
+  const ready = forked.filter((record) => record.readyAt !== undefined).length;
+  const ids = forked.map((record) => record.id).join(', ');
+  const started =
+    forked.length === 0
+      ? `none of the ${added.length} new workers had been started, and none will be`
+      : `${forked.length} of the ${added.length} new workers had been started (${forked.length === 1 ? 'worker' : 'workers'} ${ids}, ${ready === 0 ? 'none' : ready} of them ready) and ${forked.length === 1 ? 'is' : 'are'} stopped with the rest` +
+        (forked.length < added.length ? `; the other ${added.length - forked.length} will not be` : '');
+  return new ShutdownInProgressError(`The cluster is stopping: a stop came during the scale from ${from} to ${to} workers and cut it short: ${started}.`, { cause });
 }
 
 export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -163,7 +177,15 @@ export class PrimaryLifecycle {
     const from = slots.length;
     emit('scale', { from, to: count });
     if (count > slots.length) {
-      await pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
+      const known = new Set(pool.slots);
+      const growing = pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
+      // Taken now: a slot leaves the pool once retired and its worker gone.
+      const added = [...pool.slots].filter((slot) => !known.has(slot));
+      await growing.catch((error: unknown) => {
+        // A stop during the scale retires its slots, whose waiters hear "no worker will be
+        // started", though some may have been: the answer says what the scale did.
+        throw error instanceof ShutdownInProgressError ? scaleCutShort(from, count, added, error) : error;
+      });
       emit('scaleComplete', { from, to: count, stopped: { graceful: [], failed: [], killed: [], requestsCut: 0 } });
       return;
     }

@@ -11,7 +11,7 @@ afterEach(() => cleanUpCli());
 describe('clusterkit scale cut short by clusterkit stop', () => {
   it('[H131] names the new worker that had started and is stopped, not "no worker will be started"; exit 1', async () => {
     const runtime = runtimeDir();
-    const run = startCli(['run', 'test/fixtures/cli-slow-scale-up.mjs', '-w', '1', '--name', 'scalestop', '--shutdown-timeout', '1s'], {
+    const run = startCli(['run', 'test/fixtures/cli-slow-later-workers.mjs', '-w', '1', '--name', 'scalestop', '--shutdown-timeout', '1s'], {
       runtime,
       env: { PORT: String(await freePort()) },
     });

@@ -101,4 +101,19 @@ describe('clusterkit run: how the stop went', () => {
     // Each worker's line says what ended it, whether its exit came before the shutdown began or during it.
     expect(stderr.match(/worker \d (?:was stopped before it was ready|could not start): it was killed by SIGTERM/g)).toHaveLength(2);
   });
+
+  it('[H130] clusterkit stop during the start says the start was interrupted, as the cluster\'s log does', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-slow-later-workers.mjs', '-w', '2', '--name', 'stopstart', '--shutdown-timeout', '1s'], {
+      runtime,
+      env: { PORT: String(await freePort()) },
+    });
+    // Worker 1 listens at once; worker 2 runs its top-level code for a minute: the start is under way.
+    await run.waitFor(/\[stopstart:2\] starting \d+/);
+    const stop = await cli(['stop', 'stopstart'], { runtime, ms: 30_000 });
+    // Before: "0 workers stopped gracefully, 1 killed ..." or "1 worker stopped gracefully", nothing said of the start.
+    expect(stop.stdout).toMatch(/^stopped stopstart: the start was interrupted, 1 worker stopped before it was ready, /);
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stderr()).toMatch(/\[stopstart\] WARN shutdown complete: the start was interrupted, 1 worker stopped before it was ready \(the lines above say how\)/);
+  });
 });

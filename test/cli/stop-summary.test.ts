@@ -109,6 +109,7 @@ describe('clusterkit run: how the stop went', () => {
       env: { PORT: String(await freePort()) },
     });
     // Worker 1 listens at once; worker 2 runs its top-level code for a minute: the start is under way.
+    await run.waitFor(/\[stopstart\] worker 1 ready /);
     await run.waitFor(/\[stopstart:2\] starting \d+/);
     const stop = await cli(['stop', 'stopstart'], { runtime, ms: 30_000 });
     // Before: "0 workers stopped gracefully, 1 killed ..." or "1 worker stopped gracefully", nothing said of the start.

@@ -78,6 +78,8 @@ export class PrimaryLifecycle {
   #state: PrimaryState = 'created';
   /** True once `_init` completed: only then does shutdown run `_destroy`. */
   #isInitialized = false;
+  /** Set when `start()` fails and shuts down what it started: that shutdown interrupted nothing. */
+  #isStartFailing = false;
   #shutdown: Promise<ShutdownReport> | undefined;
   /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
   #shutdownSignal: NodeJS.Signals | undefined;
@@ -131,6 +133,7 @@ export class PrimaryLifecycle {
       await this.#hooks.init();
     } catch (error) {
       emit('initializeError', { error: toError(error) });
+      this.#isStartFailing = true;
       await this.shutdown(this.#context.options.shutdownTimeoutMs);
       throw error;
     }
@@ -144,6 +147,7 @@ export class PrimaryLifecycle {
       return handles;
     } catch (error) {
       // The initial workers cannot come up: stop whatever did, so nothing is left behind.
+      this.#isStartFailing = true;
       await this.shutdown(this.#context.options.shutdownTimeoutMs);
       throw error;
     }
@@ -234,7 +238,8 @@ export class PrimaryLifecycle {
     const { pool, emit } = this.#context;
     // Taken before close() retires the slots: the initial workers not ready yet (those that
     // exited already too, awaiting a restart) are what an interrupted start did not start.
-    const unready = this.#state === 'starting' ? unreadyInitialWorkers(pool) : undefined;
+    // A start that failed stops its workers itself: that is no interruption (its error says why).
+    const unready = this.#state === 'starting' && !this.#isStartFailing ? unreadyInitialWorkers(pool) : undefined;
     this.#state = 'stopping';
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();

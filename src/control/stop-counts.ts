@@ -13,10 +13,13 @@ export interface StopCounts {
   readonly killed: number;
   /** Requests cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
+  /** Only when the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`). */
+  readonly notStarted?: number;
 }
 
 export function stopCounts(report: ShutdownReport): StopCounts {
-  return { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, requestsCut: report.requestsCut };
+  const counts = { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, requestsCut: report.requestsCut };
+  return report.notStarted === undefined ? counts : { ...counts, notStarted: report.notStarted.length };
 }
 
 /**

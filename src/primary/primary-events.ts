@@ -158,6 +158,17 @@ export interface ShutdownReport {
    * servers the workers track (`trackServer()`, every server of a `clusterkit run` script).
    */
   readonly requestsCut: number;
+  /**
+   * Set only on a shutdown that began while `start()` was under way (a stop signal, `shutdown()`
+   * or `clusterkit stop` before every initial worker was ready): the start was interrupted, and
+   * the primary's signal handling exits 1, as for a start that failed. The initial workers that
+   * were not ready then, stopped before they ever were, however they exited (cleanly, by the stop
+   * signal that reached the whole process group before the worker could handle it, or of a
+   * failed start, said on its own line); in no other list, but `killed` for one still starting at
+   * the timeout. Workers not forked yet are in none: the start forks no more. Empty when the
+   * shutdown came before any fork (during the primary's `_init`).
+   */
+  readonly notStarted?: readonly WorkerHandle[];
 }
 
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */

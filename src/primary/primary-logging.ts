@@ -103,13 +103,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (code === 0 && signal === null && cutInStop.has(worker)) {
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it exited with code 0, but with requests still open, cut off (the line above)`);
     } else if (code === 0 && signal === null) {
-      logger.info(fields, `worker ${worker.id} stopped`);
+      logger.info(fields, `worker ${worker.id} stopped${worker.readyAt === undefined ? ' before it was ready' : ''}`);
     } else if (signal === 'SIGKILL') {
       // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
       // on its channel during the stop (the reason the guard gave); or someone else (failed).
       if (killed && kill !== undefined) logger.warn({ ...fields, ...kill.fields }, `worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: ${kill.why}`);
       else if (killed) logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping`);
       else logger.warn(fields, `worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (${kUnknownSignalSource})`);
+    } else if (worker.readyAt === undefined) {
+      // Still starting when its stop came, and ended by a signal (one sent to the whole process
+      // group reaches it before it handles signals): no stop of a serving worker, and no failed start.
+      logger.warn(fields, `worker ${worker.id} was stopped before it was ready: it ${describeExit(code, signal, worker.pid)}`);
     } else {
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
@@ -243,7 +247,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
 function logReport(logger: Logger, report: ShutdownReport, fields: object, message: string): void {
   const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length };
   const cut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';
-  if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
+  if (report.notStarted !== undefined) {
+    // The run's exit code is 1 then (shutdownExitCode): the line says why, whatever the counts.
+    const unclean = counts.failed + counts.killed > 0 ? `; ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly` : '';
+    const notReady = report.notStarted.length;
+    const what = notReady === 0 ? 'no worker had been forked yet' : `${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready (the lines above say how)`;
+    logger.warn({ ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) }, `${message}: the start was interrupted, ${what}${unclean}${cut}`);
+  } else if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
   else logger.warn(cut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);
 }
 

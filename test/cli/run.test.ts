@@ -142,6 +142,8 @@ describe('clusterkit run', () => {
     expect(stderr).toMatch(/ERROR worker slot 0 could not start 3 times in a row, so it is no longer restarted\. Last failure: .+cron setup failed on instance 0.+\. Fix that, then start again \(the start fails with this slot: the workers that are ready are stopped too\)\./);
     expect(stderr).not.toContain('keep serving');
     expect(stderr).toMatch(/The service "s0" could not start: /);
+    // The start failed, and stopped what it had started: no stop interrupted it (H130).
+    expect(stderr).not.toContain('the start was interrupted');
   });
 
   it('hints at the missing loader when a TypeScript script cannot start', async () => {

@@ -85,4 +85,36 @@ describe('clusterkit run: how the stop went', () => {
     expect(run.stderr()).not.toContain('forced the stop');
     expect(run.stderr()).toContain('[timed] shutdown complete graceful=2 failed=0 killed=0\n');
   });
+
+  it('[H130] a SIGTERM to the process group during the start, reaching workers before their signal handling: the start was interrupted, said, exit 1', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-unguarded-start.mjs', '-w', '2', '--name', 'cutstart'], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/\[cutstart:1\] starting \d+/);
+    await run.waitFor(/\[cutstart:2\] starting \d+/);
+    // As `timeout` does: the whole group, the primary and its workers still starting.
+    process.kill(-run.child.pid!, 'SIGTERM');
+    // Before: `shutdown complete graceful=0 failed=0 killed=0`, accounting for neither worker, and exit 0.
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    const stderr = run.stderr();
+    expect(stderr).toMatch(/\[cutstart\] WARN shutdown complete: the start was interrupted, 2 workers stopped before they were ready \(the lines above say how\) graceful=0 failed=0 killed=0 notStarted=2\n/);
+    expect(stderr).not.toContain('service cutstart started');
+    // Each worker's line says what ended it, whether its exit came before the shutdown began or during it.
+    expect(stderr.match(/worker \d (?:was stopped before it was ready|could not start): it was killed by SIGTERM/g)).toHaveLength(2);
+  });
+
+  it('[H130] clusterkit stop during the start says the start was interrupted, as the cluster\'s log does', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-slow-later-workers.mjs', '-w', '2', '--name', 'stopstart', '--shutdown-timeout', '1s'], {
+      runtime,
+      env: { PORT: String(await freePort()) },
+    });
+    // Worker 1 listens at once; worker 2 runs its top-level code for a minute: the start is under way.
+    await run.waitFor(/\[stopstart\] worker 1 ready /);
+    await run.waitFor(/\[stopstart:2\] starting \d+/);
+    const stop = await cli(['stop', 'stopstart'], { runtime, ms: 30_000 });
+    // Before: "0 workers stopped gracefully, 1 killed ..." or "1 worker stopped gracefully", nothing said of the start.
+    expect(stop.stdout).toMatch(/^stopped stopstart: the start was interrupted, 1 worker stopped before it was ready, /);
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stderr()).toMatch(/\[stopstart\] WARN shutdown complete: the start was interrupted, 1 worker stopped before it was ready \(the lines above say how\)/);
+  });
 });

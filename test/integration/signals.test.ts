@@ -1,4 +1,7 @@
 import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { onCleanup } from '../helpers/cleanup.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
@@ -107,6 +110,25 @@ describe('signals on the primary', () => {
     process.kill(second.pid, 'SIGTERM');
     await expect(own.exited()).resolves.toBe(0);
     expect(own.stderr()).not.toContain('SIGUSR2');
+  });
+
+  it('[H132] two SIGTERMs that arrive while the primary is busy are handled together and read as one request, however far apart they came (the limit the signals docs state)', async () => {
+    const release = join(tmpdir(), `clusterkit-h132-${process.pid}-${Date.now()}`);
+    onCleanup(() => rmSync(release, { force: true }));
+    const harness = startHarness({ ...twoWorkers(), HARNESS_OWN_USR2: `block:${release}` });
+    const { pid, pids } = await started(harness);
+    process.kill(pid, 'SIGUSR2');
+    await harness.waitForEvent('ownUsr2');
+    // The loop is busy now: both wait for it, sent further apart than the repeat window.
+    process.kill(pid, 'SIGTERM');
+    await new Promise((resolve) => setTimeout(resolve, kRepeatWindowMs * 2));
+    process.kill(pid, 'SIGTERM');
+    writeFileSync(release, '');
+    await expect(harness.exited()).resolves.toBe(0);
+    const events = harness.events();
+    expect(events.filter((line) => line.event === 'shutdownForced')).toEqual([]);
+    expect(events.filter((line) => line.event === 'shutdownComplete')).toEqual([{ event: 'shutdownComplete', graceful: 2, killed: 0 }]);
+    await waitUntilGone(pids);
   });
 
   it('SIGHUP reloads the workers without stopping the service', async () => {

@@ -9,6 +9,7 @@ import { decideMemoryReplacement } from '../pool/memory-policy.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import type { Slot } from '../pool/slot.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { ShutdownReport } from '../primary-events.js';
 import { kDefaultStableAfterMs, type NormalizedForkOptions } from '../primary-options.js';
@@ -16,6 +17,34 @@ import { checkedPing } from './checked-ping.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
+
+/** The initial slots' workers that were never ready (forked, maybe exited since). */
+function unreadyInitialWorkers(pool: LifecycleContext['pool']): WorkerHandle[] {
+  return [...pool.slots].flatMap((slot) => (slot.isInitial && slot.current !== undefined && slot.current.readyAt === undefined ? [slot.current.handle] : []));
+}
+
+/**
+ * A shutdown's report when it interrupted the start: the `unready` workers are `notStarted`,
+ * taken out of `graceful` and `failed` (where one that stopped before ready would pass for a
+ * stop of a serving worker, or be in no list at all); one killed at the timeout stays `killed` too.
+ */
+function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[]): ShutdownReport {
+  const started = (handle: WorkerHandle) => !unready.includes(handle);
+  return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted: unready };
+}
+
+/** What a scale-up cut short by a stop did: the new slots' workers forked, and ready, by then. */
+function scaleCutShort(from: number, to: number, added: readonly Slot[], cause: Error): ShutdownInProgressError {
+  const forked = added.flatMap((slot) => (slot.current === undefined ? [] : [slot.current]));
+  const ready = forked.filter((record) => record.readyAt !== undefined).length;
+  const ids = forked.map((record) => record.id).join(', ');
+  const started =
+    forked.length === 0
+      ? `none of the ${added.length} new workers had been started, and none will be`
+      : `${forked.length} of the ${added.length} new workers had been started (${forked.length === 1 ? 'worker' : 'workers'} ${ids}, ${ready === 0 ? 'none' : ready} of them ready) and ${forked.length === 1 ? 'is' : 'are'} stopped with the rest` +
+        (forked.length < added.length ? `; the other ${added.length - forked.length} will not be` : '');
+  return new ShutdownInProgressError(`The cluster is stopping: a stop came during the scale from ${from} to ${to} workers and cut it short: ${started}.`, { cause });
+}
 
 export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
 
@@ -49,6 +78,8 @@ export class PrimaryLifecycle {
   #state: PrimaryState = 'created';
   /** True once `_init` completed: only then does shutdown run `_destroy`. */
   #isInitialized = false;
+  /** Set when `start()` fails and shuts down what it started: that shutdown interrupted nothing. */
+  #isStartFailing = false;
   #shutdown: Promise<ShutdownReport> | undefined;
   /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
   #shutdownSignal: NodeJS.Signals | undefined;
@@ -102,6 +133,7 @@ export class PrimaryLifecycle {
       await this.#hooks.init();
     } catch (error) {
       emit('initializeError', { error: toError(error) });
+      this.#isStartFailing = true;
       await this.shutdown(this.#context.options.shutdownTimeoutMs);
       throw error;
     }
@@ -115,6 +147,7 @@ export class PrimaryLifecycle {
       return handles;
     } catch (error) {
       // The initial workers cannot come up: stop whatever did, so nothing is left behind.
+      this.#isStartFailing = true;
       await this.shutdown(this.#context.options.shutdownTimeoutMs);
       throw error;
     }
@@ -148,7 +181,15 @@ export class PrimaryLifecycle {
     const from = slots.length;
     emit('scale', { from, to: count });
     if (count > slots.length) {
-      await pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
+      const known = new Set(pool.slots);
+      const growing = pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
+      // Taken now: a slot leaves the pool once retired and its worker gone.
+      const added = [...pool.slots].filter((slot) => !known.has(slot));
+      await growing.catch((error: unknown) => {
+        // A stop during the scale retires its slots, whose waiters hear "no worker will be
+        // started", though some may have been: the answer says what the scale did.
+        throw error instanceof ShutdownInProgressError ? scaleCutShort(from, count, added, error) : error;
+      });
       emit('scaleComplete', { from, to: count, stopped: { graceful: [], failed: [], killed: [], requestsCut: 0 } });
       return;
     }
@@ -195,13 +236,18 @@ export class PrimaryLifecycle {
 
   async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;
+    // Taken before close() retires the slots: the initial workers not ready yet (those that
+    // exited already too, awaiting a restart) are what an interrupted start did not start.
+    // A start that failed stops its workers itself: that is no interruption (its error says why).
+    const unready = this.#state === 'starting' && !this.#isStartFailing ? unreadyInitialWorkers(pool) : undefined;
     this.#state = 'stopping';
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
     await this.#runHooks('start');
-    const report: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
+    const stopped: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
+    const report = unready === undefined ? stopped : withInterruptedStart(stopped, unready);
     if (this.#isInitialized) await this.#runDestroy();
     this.#state = 'stopped';
     this.#uninstallSignals?.();

@@ -19,9 +19,12 @@ import type { ShutdownReport } from '../primary-events.js';
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
-/** The exit code after a shutdown: 0 when every worker stopped cleanly, else 1. */
+/**
+ * The exit code after a shutdown: 0 when every worker stopped cleanly, else 1; 1 too when the
+ * shutdown interrupted the start (`notStarted`): the service never started, as for a failed start.
+ */
 export function shutdownExitCode(report: ShutdownReport): number {
-  return report.failed.length + report.killed.length > 0 ? 1 : 0;
+  return report.failed.length + report.killed.length > 0 || report.notStarted !== undefined ? 1 : 0;
 }
 
 /**

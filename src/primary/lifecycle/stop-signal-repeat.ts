@@ -12,6 +12,12 @@
  * event-loop turn), and below a person's deliberate second Ctrl-C, which answers a stop that
  * seems slow: reading the "shutting down" line and reacting takes longer than that. A
  * different signal, or the same one later, forces the stop as before.
+ *
+ * The time is when a listener runs, not when the signal arrived: libuv's C handler writes only
+ * the signal's number to a pipe, and the listeners run when the loop reads it. Signals that
+ * arrive while the loop is blocked run back to back once it is free (read as a copy whatever
+ * their gap), and a copy read after a busy stretch may look late (read as a second request).
+ * Node gives JavaScript no arrival time; docs/supervision.md (Signals) says so (H132).
  */
 
 /** How long after a stop signal the same signal counts as a copy of it, in ms. */

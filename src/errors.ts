@@ -65,10 +65,19 @@ export class NotAWorkerError extends ClusterKitError {
   override readonly name = 'NotAWorkerError';
   readonly code = 'ERR_NOT_A_WORKER';
 
-  constructor() {
+  /**
+   * `forkedBy`: `'none'`, the process is no node:cluster worker at all (run directly, or by
+   * `child_process.fork()`); `'other'`, a node:cluster worker another primary forked (plain
+   * node:cluster, PM2's cluster mode), which would report ready to a primary that cannot read it.
+   */
+  constructor(forkedBy: 'none' | 'other' = 'none') {
     super(
-      'ClusterWorker.start() must run in a process forked by a ClusterPrimary, but this process has no ' +
-        'cluster IPC channel. Start the primary script instead, and point its "workerScript" option at this file.',
+      forkedBy === 'none'
+        ? 'ClusterWorker.start() must run in a process forked by a ClusterPrimary, but this process is not a ' +
+            'node:cluster worker. Start the primary script instead, and point its "workerScript" option at this file.'
+        : 'ClusterWorker.start() must run in a process forked by a ClusterPrimary, but this node:cluster worker was ' +
+            "forked by another primary (plain node:cluster, or PM2's cluster mode), which would never read its messages. " +
+            'Start it from a ClusterPrimary ("workerScript"), with "clusterkit run", or under PM2 in fork mode (exec_mode: \'fork\').',
     );
   }
 }

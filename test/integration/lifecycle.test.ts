@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { describe, expect, it } from '@jest/globals';
+import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   ClusterPrimary,
   ClusterWorker,
@@ -13,7 +13,10 @@ import {
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { testOptions, testPrimary, track } from '../helpers/primary.js';
 import { isAlive } from '../helpers/processes.js';
+import { killSpawned, spawnNode } from '../helpers/spawn.js';
 import { onceEvent, record } from '../helpers/wait.js';
+
+afterEach(() => killSpawned());
 
 const kPrimaryEvents = [
   'initialize', 'initializeComplete', 'workerFork', 'workerOnline', 'workerListening', 'workerReady', 'workerMessage',
@@ -181,7 +184,7 @@ describe('workers', () => {
 
 describe('bad input', () => {
   it('names the invalid option', () => {
-    expect(() => new ClusterPrimary({ workerCount: -1 })).toThrow('The "workerCount" option must be "auto" or a non-negative integer at most Number.MAX_SAFE_INTEGER (9007199254740991). Received -1');
+    expect(() => new ClusterPrimary({ workerCount: -1 })).toThrow('The "workerCount" option must be "auto", "max" (every CPU this process may use) or a non-negative integer at most Number.MAX_SAFE_INTEGER (9007199254740991). Received -1');
     expect(() => new ClusterPrimary({ shutdownTimeoutMs: -1 })).toThrow(InvalidOptionError);
     expect(() => new ClusterPrimary({ serialization: 'xml' as 'json' })).toThrow('"serialization" option must be one of "json", "advanced"');
     expect(() => new ClusterPrimary({ workerCount: 2, wokerCount: 3 } as object)).toThrow('"wokerCount"');
@@ -191,6 +194,18 @@ describe('bad input', () => {
 
   it('refuses to start a ClusterWorker outside a cluster worker process', async () => {
     await expect(new ClusterWorker().start()).rejects.toBeInstanceOf(NotAWorkerError);
+  });
+
+  it('[H135] refuses to start a ClusterWorker in a node:cluster worker that no ClusterPrimary forked', async () => {
+    const run = spawnNode(['test/fixtures/raw-primary-kit-worker.mjs'], { label: 'raw primary, ClusterWorker' });
+    // Before: the worker never exited. An upper bound only, for a loaded machine.
+    await expect(run.exited(30_000)).resolves.toBe(0);
+    const report = JSON.parse(run.stdout().trim().split('\n').at(-1)!) as { code: number; stderr: string };
+    // Before: start() resolved ("started"), and the worker waited for a primary that would never answer.
+    expect(report.stderr).not.toContain('started');
+    expect(report.stderr).toContain('NotAWorkerError');
+    expect(report.stderr).toContain("forked by another primary (plain node:cluster, or PM2's cluster mode)");
+    expect(report.code).not.toBe(0);
   });
 
   it('refuses unknown workers and fork before start', async () => {

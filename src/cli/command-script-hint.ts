@@ -9,6 +9,18 @@ import { basename } from 'node:path';
 const kPackageManagers = new Set(['npm', 'yarn', 'pnpm', 'bun']);
 const kCommands = new Set([...kPackageManagers, 'npx', 'node']);
 
+/**
+ * Tools that run a script rather than being one (`npx tsx server.ts`): naming the file npx runs
+ * would fork that tool as every worker, and the tool starts the script in a Node process of its
+ * own, outside the cluster (tester t20: every worker but one then died on EADDRINUSE, for good).
+ * What to run instead: the script itself, with clusterkit's equivalent.
+ */
+const kScriptRunners: Readonly<Record<string, string>> = {
+  tsx: '--node-arg=--import=tsx',
+  'ts-node': '--node-arg=--require=ts-node/register',
+  nodemon: '--watch',
+};
+
 /** Longest command line quoted in a hint: a config's args may be long. */
 const kMaxQuoted = 160;
 
@@ -33,6 +45,8 @@ function whatToName(command: string, args: readonly string[]): string {
     if (toolAt === -1) return `Name the file "npx <package>" runs (node_modules/.bin/<package> links to it) instead, ${own}.`;
     const tool = args[toolAt]!;
     const toolArgs = args.slice(toolAt + 1);
+    const runner = Object.hasOwn(kScriptRunners, basename(tool)) ? kScriptRunners[basename(tool)]! : undefined;
+    if (runner !== undefined) return runScriptItself(basename(tool), runner, toolArgs);
     const where = /^[\w@./-]+$/.test(tool) ? ` (node_modules/.bin/${basename(tool)} links to it)` : '';
     return `Name the file "${commandLine(command, ...args)}" runs${where} instead, ${own}${toolArgs.length > 0 ? ` (${commandLine(...toolArgs)})` : ''}.`;
   }
@@ -45,6 +59,18 @@ function whatToName(command: string, args: readonly string[]): string {
   const scriptName = named[0] === 'run' || named[0] === 'run-script' ? named[1] : named[0];
   const where = scriptName !== undefined && /^[\w:.-]+$/.test(scriptName) ? ` (package.json's scripts.${scriptName}: for "node server.js", ./server.js)` : '';
   return `Name the file "${commandLine(command, ...named)}" runs${where} instead, ${own}.`;
+}
+
+/** `npx tsx [watch] server.ts --port 3`: run server.ts itself, with the runner's clusterkit equivalent. */
+function runScriptItself(tool: string, runner: string, toolArgs: readonly string[]): string {
+  const isWatch = tool === 'tsx' && toolArgs[0] === 'watch';
+  const rest = isWatch ? toolArgs.slice(1) : toolArgs;
+  const fileAt = rest.findIndex((arg) => !arg.startsWith('-'));
+  const file = fileAt === -1 ? '<script>' : commandLine(rest[fileAt]!);
+  const scriptArgs = fileAt === -1 ? [] : rest.slice(fileAt + 1);
+  const options = [runner, ...(isWatch ? ['--watch'] : [])].join(' ');
+  const line = `clusterkit run ${file} ${options}${scriptArgs.length > 0 ? ` -- ${commandLine(...scriptArgs)}` : ''}`;
+  return `${tool} runs a script in a Node process of its own, outside the cluster: run the script itself instead, ${line}.`;
 }
 
 /** The words as a shell would take them back, each odd one quoted; cut short when long. */

@@ -13,17 +13,19 @@
  * container).
  *
  * Self-contained (no import, no closure): the watchdog thread runs its source too
- * (orphan-watchdog.ts). Signal 0 signals nothing: it counts the descendants still running.
+ * (orphan-watchdog.ts). Returns the processes it signalled, each as `<pid>:<start time>` (the
+ * start time, in clock ticks since boot, tells a process from a later one given the same pid).
  */
-export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): number {
+export function killDescendants(rootPid: number, signal: NodeJS.Signals): string[] {
   const fs = process.getBuiltinModule('node:fs');
   const children = new Map<number, number[]>();
   const sessions = new Map<number, number>();
+  const startTimes = new Map<number, string>();
   let entries: string[];
   try {
     entries = fs.readdirSync('/proc');
   } catch {
-    return 0; // no /proc: nothing to find
+    return []; // no /proc: nothing to find
   }
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
@@ -40,6 +42,7 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): nu
     if (fields[0] === 'Z') continue;
     const parentPid = Number(fields[1]);
     sessions.set(Number(entry), Number(fields[3]));
+    startTimes.set(Number(entry), fields[19] ?? '');
     const list = children.get(parentPid);
     if (list) list.push(Number(entry));
     else children.set(parentPid, [Number(entry)]);
@@ -55,14 +58,14 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): nu
     found.push(pid);
     queue.push(...(children.get(pid) ?? []));
   }
-  let killed = 0;
+  const signalled: string[] = [];
   for (const pid of found) {
     try {
       process.kill(pid, signal);
-      killed++;
+      signalled.push(`${pid}:${startTimes.get(pid)}`);
     } catch {
       // already gone
     }
   }
-  return killed;
+  return signalled;
 }

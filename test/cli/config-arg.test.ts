@@ -66,7 +66,7 @@ describe('clusterkit run <config file>', () => {
 
   // Before: every command was quoted as "<command> start": script: 'npx', args: 'next start -p 3000' said "npx start",
   // and clusterkit run npx next start said Unexpected argument "next" (with --flag, Unknown option --flag).
-  it('[H128] quotes the command PM2 would run with its arguments, npx included, from a config file and from the command line (exit 2)', async () => {
+  it('[H128][H136] quotes the command PM2 would run with its arguments, npx included, from a config file and from the command line (exit 2)', async () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'nextapp', script: 'npx', args: 'next start -p 3000' }, { name: 'dev', script: 'npm', args: 'run dev' }] };\n`,
@@ -84,6 +84,11 @@ describe('clusterkit run <config file>', () => {
       [['npx', '--', 'next', 'start', '-p', '3000'], npx],
       [['npx', 'some-tool', '--flag'], hint('npx some-tool --flag', '(node_modules/.bin/some-tool links to it) ', ' (--flag)')],
       [['node', 'server.js', '--port', '3'], hint('node server.js --port 3', '(server.js) ')],
+      // [H136] A tool that runs the script: the script itself, with clusterkit's equivalent (before:
+      // "name node_modules/.bin/tsx", which forked tsx as every worker and crash-looped on EADDRINUSE).
+      [['npx', 'tsx', 'src/index.ts'], 'clusterkit runs a Node script, not a command from PATH. tsx runs a script in a Node process of its own, outside the cluster: run the script itself instead, clusterkit run src/index.ts --node-arg=--import=tsx.\n'],
+      [['npx', 'tsx', 'watch', 'src/index.ts', '--port', '3'], 'clusterkit runs a Node script, not a command from PATH. tsx runs a script in a Node process of its own, outside the cluster: run the script itself instead, clusterkit run src/index.ts --node-arg=--import=tsx --watch -- --port 3.\n'],
+      [['npx', 'nodemon', 'server.js'], 'clusterkit runs a Node script, not a command from PATH. nodemon runs a script in a Node process of its own, outside the cluster: run the script itself instead, clusterkit run server.js --watch.\n'],
     ];
     const results = await Promise.all(lines.map(([args]) => cli(['run', ...args], { runtime, cwd: project })));
     results.forEach((result, index) => {

@@ -188,8 +188,12 @@ describe('orphan protection', () => {
     expect(detached.every(isAlive)).toBe(true);
   });
 
-  it('[H134] primary SIGKILLed: a process a worker started that ignores SIGTERM is killed a second later, not left an orphan', async () => {
-    const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), SPAWNS_CHILD_IGNORING_TERM: '1' });
+  // H137: the grandchild, started by a sh that SIGTERM ends, is init's child by the SIGKILL; before, it was missed.
+  it.each([
+    ['its child', '1'],
+    ['its grandchild, under a sh that SIGTERM ends', 'grandchild'],
+  ])('[H134][H137] primary SIGKILLed: a process a worker started that ignores SIGTERM (%s) is killed a second later, not left an orphan', async (_case, ignoring) => {
+    const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), SPAWNS_CHILD_IGNORING_TERM: ignoring });
     const { pid, pids } = await started(harness);
     const children = (await harness.waitForCount('childSpawned', 2)).map((line) => line.pid as number);
     expect(children.every(isAlive)).toBe(true);

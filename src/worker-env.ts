@@ -26,12 +26,18 @@ export const kWatchdogEnv = 'CLUSTERKIT_WATCHDOG';
  * Removed from the environment by the worker once read.
  */
 export const kBulkFdEnv = 'CLUSTERKIT_BULK_FD';
+/**
+ * The pid of the primary that forked the worker. A worker whose parent is another process was
+ * not forked by a ClusterPrimary, even with the variables above (every process a clusterkit
+ * worker starts inherits them): `ClusterWorker.start()` refuses there (H135).
+ */
+export const kPrimaryPidEnv = 'CLUSTERKIT_PRIMARY_PID';
 
 /**
  * Every variable above: the primary sets or removes each in every worker after any `env`, so an
  * `env` naming one is refused (the library's options) or dropped with a warning (`clusterkit run`).
  */
-export const kOwnEnvNames: readonly string[] = Object.freeze([kSlotEnv, kNameEnv, kRolesEnv, kSerializationEnv, kPrimaryMaxMessageBytesEnv, kWatchdogEnv, kBulkFdEnv]);
+export const kOwnEnvNames: readonly string[] = Object.freeze([kSlotEnv, kNameEnv, kRolesEnv, kSerializationEnv, kPrimaryMaxMessageBytesEnv, kWatchdogEnv, kBulkFdEnv, kPrimaryPidEnv]);
 
 /**
  * The names of `env` that are clusterkit's own variables, in `env`'s order. A value equal to the

@@ -7,7 +7,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { envOption } from '../validate.js';
-import { kNameEnv, kPrimaryMaxMessageBytesEnv, kRolesEnv, kSerializationEnv, kSlotEnv, kWatchdogEnv, kBulkFdEnv, ownEnvNamesIn } from '../worker-env.js';
+import { kNameEnv, kPrimaryMaxMessageBytesEnv, kPrimaryPidEnv, kRolesEnv, kSerializationEnv, kSlotEnv, kWatchdogEnv, kBulkFdEnv, ownEnvNamesIn } from '../worker-env.js';
 
 /** What each of clusterkit's own variables holds, for the message that refuses it. */
 const kHolds: Readonly<Record<string, string>> = {
@@ -18,6 +18,7 @@ const kHolds: Readonly<Record<string, string>> = {
   [kPrimaryMaxMessageBytesEnv]: "the primary's maxMessageBytes option",
   [kWatchdogEnv]: "a setting of clusterkit's orphan watchdog",
   [kBulkFdEnv]: "the descriptor of the worker's bulk pipe (docs/messaging.md)",
+  [kPrimaryPidEnv]: "the pid of the worker's primary",
 };
 
 /**

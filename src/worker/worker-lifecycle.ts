@@ -40,7 +40,7 @@ import {
 } from '../messaging/system-types.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
-import { kSlotEnv, kWatchdogEnv } from '../worker-env.js';
+import { kPrimaryPidEnv, kWatchdogEnv } from '../worker-env.js';
 import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
 import { reportCrashes } from './crash-report.js';
@@ -135,8 +135,9 @@ export class WorkerLifecycle {
     if (this.#state !== 'created') throw new InvalidStateError(`start() can be called once; this worker is ${this.#state}.`);
     const clusterWorker = cluster.worker;
     if (!cluster.isWorker || !clusterWorker || typeof process.send !== 'function') throw new NotAWorkerError();
-    // Every worker a ClusterPrimary forks has its slot in the environment (spawn-worker.ts).
-    if (process.env[kSlotEnv] === undefined) throw new NotAWorkerError('other');
+    // Every worker a ClusterPrimary forks is told its pid (spawn-worker.ts); a process a worker
+    // started inherits the variable, so its parent must be that pid too (a primary nested in a worker).
+    if (process.env[kPrimaryPidEnv] !== String(process.ppid)) throw new NotAWorkerError('other');
     if (activeWorker) throw new InvalidStateError('Only one ClusterWorker can run in a process, and one already started.');
     activeWorker = worker;
     this.#state = 'starting';

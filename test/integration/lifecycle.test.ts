@@ -196,8 +196,13 @@ describe('bad input', () => {
     await expect(new ClusterWorker().start()).rejects.toBeInstanceOf(NotAWorkerError);
   });
 
-  it('[H135] refuses to start a ClusterWorker in a node:cluster worker that no ClusterPrimary forked', async () => {
-    const run = spawnNode(['test/fixtures/raw-primary-kit-worker.mjs'], { label: 'raw primary, ClusterWorker' });
+  // A plain primary started inside a clusterkit worker inherits the worker's variables (tester t20).
+  const plainPrimaries: Array<[string, Record<string, string>]> = [
+    ['started from a shell', {}],
+    ['started inside a clusterkit worker', { CLUSTERKIT_SLOT: '0', CLUSTERKIT_PRIMARY_PID: String(process.pid) }],
+  ];
+  it.each(plainPrimaries)('[H135] refuses to start a ClusterWorker in a node:cluster worker that no ClusterPrimary forked: a plain primary %s', async (_case, env: Record<string, string>) => {
+    const run = spawnNode(['test/fixtures/raw-primary-kit-worker.mjs'], { label: 'raw primary, ClusterWorker', env });
     // Before: the worker never exited. An upper bound only, for a loaded machine.
     await expect(run.exited(30_000)).resolves.toBe(0);
     const report = JSON.parse(run.stdout().trim().split('\n').at(-1)!) as { code: number; stderr: string };

@@ -10,7 +10,7 @@ import { formatBytes } from '../../format-bytes.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
 import { isBulkAvailable, stdioWithBulk } from '../../messaging/bulk-channel.js';
-import { kBulkFdEnv, kNameEnv, kPrimaryMaxMessageBytesEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
+import { kBulkFdEnv, kNameEnv, kPrimaryMaxMessageBytesEnv, kPrimaryPidEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
 
 /**
  * `isWatchdogEarly`: the worker starts its orphan watchdog at once, without waiting to be armed.
@@ -38,6 +38,7 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
     ...options.env,
     ...spec.env,
     [kSlotEnv]: String(slotIndex),
+    [kPrimaryPidEnv]: String(process.pid),
     [kSerializationEnv]: options.serialization,
     [kPrimaryMaxMessageBytesEnv]: Number.isFinite(options.maxMessageBytes) ? String(options.maxMessageBytes) : undefined,
     [kNameEnv]: spec.name,

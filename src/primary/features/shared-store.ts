@@ -36,6 +36,8 @@ export interface StoreChange<Source = WorkerHandle | 'primary'> {
 /** The options the store reads: how values are sized, and its budget. */
 /** The most entries a V8 `Map` holds. */
 const kMaxMapEntries = 2 ** 24;
+/** What to do about a step that rounding loses (H125) or changes (H126). */
+const kRoundingAdvice = 'Count in steps the value can hold (scale them: count cents or milliseconds in whole numbers), or keep the value smaller.';
 /** How much of an increment's step its sum may round away (H126): a millionth. */
 const kMaxStepRounding = 1e-6;
 
@@ -245,7 +247,7 @@ export class SharedStore {
     if (by !== 0 && previous !== undefined && value === previous) {
       throw new InvalidArgumentError(
         `increment(${describeValue(key)}, ${by}) would store ${previous} again: ${previous} + ${by} rounds back to ${previous} (a double has 53 bits, so a step that small is lost on a value that large); nothing was stored. ` +
-          'Count in steps the value can hold (scale them: count cents or milliseconds in whole numbers), or keep the value smaller.',
+          kRoundingAdvice,
       );
     }
     // A step rounded, not lost (2^51 + 0.75 stores 2^51 + 1): each increment would count a
@@ -255,7 +257,7 @@ export class SharedStore {
     if (Math.abs(rounding) > Math.abs(by) * kMaxStepRounding) {
       throw new InvalidArgumentError(
         `increment(${describeValue(key)}, ${by}) would add ${value - (previous ?? 0)}, not ${by}: ${previous} + ${by} rounds to ${value} (a double has 53 bits, so at that size the step is rounded by more than a millionth of it); nothing was stored. ` +
-          'Count in steps the value can hold (scale them: count cents or milliseconds in whole numbers), or keep the value smaller.',
+          kRoundingAdvice,
       );
     }
     // A number replacing a number takes as many bytes: only a new key needs room.

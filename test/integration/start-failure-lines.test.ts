@@ -5,7 +5,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, type CrashLoopError } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
-import { fixture, track } from '../helpers/primary.js';
+import { fixture, testOptions, track } from '../helpers/primary.js';
 
 describe('a failed start', () => {
   it('[F7] of a TypeScript worker without a loader: one line per attempt, and CrashLoopError says what is missing', async () => {
@@ -28,11 +28,30 @@ describe('a failed start', () => {
     expect(error).toMatchObject({ code: 'ERR_CRASH_LOOP', reason: 'startup-failures', failures: 3 });
     // The last failure itself, in the message and the log line: a CLI user has no "cause" to open.
     expect(error.message).toMatch(
-      /^Worker slot 0 could not start 3 times in a row, so it is no longer restarted\. Last failure: Worker \d+ \(pid \d+\) exited with code 1 before it was ready\. Check its output for the error; a worker script must create a ClusterWorker and call start\(\)\. Hint: \S+destroy-fails\.ts is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx/,
+      /^Worker slot 0 could not start 3 times in a row, so it is no longer restarted\. Last failure: Worker \d+ \(pid \d+\) exited with code 1 before it was ready\. Check its output for the error: it ended before it called ClusterWorker\.start\(\), most often on an error thrown while its modules loaded\. Fix that, then start it again\. Hint: \S+destroy-fails\.ts is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx/,
     );
     expect(text().match(/ERROR worker \d+ could not start: it exited with code 1 before it was ready \(its output says why\)/g)).toHaveLength(3);
     expect(text()).toContain(`ERROR worker slot 0 could not start 3 times in a row, so it is no longer restarted. Last failure: `);
-    expect(text()).toContain(`call start(). ${error.hint}`);
+    expect(text()).toContain(`while its modules loaded. Fix that, then start it again. ${error.hint}`);
     expect(text()).not.toMatch(/exited unexpectedly|crashed|replaces worker/);
+  });
+
+  const kEarlyEnds = [
+    ['throws while its modules load', 'workers/throws-at-import.ts', {}, /exited with code 1 before it was ready\. Check its output for the error: it ended before it called ClusterWorker\.start\(\), most often on an error thrown while its modules loaded\.$/],
+    ['runs to its end without a ClusterWorker', 'workers/never-starts.ts', { EXIT: '1' }, /exited with code 0 before it was ready\. It exited without calling start\(\): a worker script must create a ClusterWorker and call start\(\)\.$/],
+  ] as const;
+  it.each(kEarlyEnds)('[H154] a worker that %s is told apart: the advice fits how it ended', async (_how, script, env, expected) => {
+    const primary = track(new ClusterPrimary(testOptions(script, { silent: true, env, restart: { backoff: { initialMs: 10 } } })));
+    const error = (await primary.start().catch((failure: unknown) => failure)) as CrashLoopError;
+    expect(error).toMatchObject({ code: 'ERR_CRASH_LOOP', reason: 'startup-failures' });
+    expect((error.cause as Error).message).toMatch(expected);
+  });
+
+  it('[H154] a worker that never calls start() and stays alive: its ready timeout says so, not "its _init()"', async () => {
+    const primary = track(new ClusterPrimary(testOptions('workers/never-starts.ts', { silent: true, readyTimeoutMs: 3_000, restart: false })));
+    const error = (await primary.start().catch((failure: unknown) => failure)) as Error;
+    const message = (error.cause as Error | undefined)?.message ?? error.message;
+    expect(message).toMatch(/was not ready within 3000 ms \(option "readyTimeoutMs"\), so it was killed\. It never called ClusterWorker\.start\(\): a worker script must create a ClusterWorker and call start\(\)/);
+    expect(message).not.toContain('_init()');
   });
 });

@@ -382,8 +382,11 @@ export class WorkerPool {
       record.id,
       'ready-timeout',
       `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
-        `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); ` +
-          'raise the option if startup is legitimately slow. Connections node:cluster had handed it are reset with it.',
+        // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
+        (record.hasSaidHello
+          ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
+          : 'It never called ClusterWorker.start(): a worker script must create a ClusterWorker and call start(), and any await before that call must settle. ') +
+        'Connections node:cluster had handed it are reset with it.',
     );
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
     record.clusterWorker.process.kill('SIGKILL');

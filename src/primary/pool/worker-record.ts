@@ -261,7 +261,14 @@ export class WorkerRecord {
     // did may not create one at all.
     // Of what, when it said (`$crash`): the error and where it was thrown are then the whole story.
     if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`);
-    const advice = this.hasSaidHello ? 'Check its output for the error.' : 'Check its output for the error; a worker script must create a ClusterWorker and call start().';
+    const advice = this.hasSaidHello
+      ? 'Check its output for the error.'
+      : // It never reached start(). Exit code 0: it ran to its end without a ClusterWorker. Any
+        // other end: most often an error thrown while its modules loaded (Node exits 1), which
+        // its output shows, not a missing start() (tester t20: the file did call it).
+        this.exitCode === 0 && this.signal === null
+        ? 'It exited without calling start(): a worker script must create a ClusterWorker and call start().'
+        : 'Check its output for the error: it ended before it called ClusterWorker.start(), most often on an error thrown while its modules loaded.';
     return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`);
   }
 }

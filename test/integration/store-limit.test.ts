@@ -228,7 +228,6 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
   // primary's heap each: one hostile worker held 232 MB of it in watches, N workers N times that.
   it('[H150] refuses a worker\'s watch past 10 000 keys by default (maxStoreWatchesPerWorker), per worker; the primary serves on', async () => {
     const primary = testPrimary({ workerCount: 1 });
-    expect(primary.options.maxStoreWatchesPerWorker).toBe(10_000);
     const [worker] = await primary.start();
     const refused = onceEvent<{ error: Error }>(primary, 'storeFull', kPatienceMs);
     const report = await primary.send(worker!, 'watchMany', { prefix: 'w', max: 10_100 }, { timeoutMs: 120_000 });
@@ -238,6 +237,7 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     expect((await refused).error).toMatchObject({ code: 'ERR_STORE_WATCH_LIMIT' });
     expect(primary.store.stats()).toMatchObject({ watches: 10_000, refusals: 1 });
     await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
+    expect(primary.options.maxStoreWatchesPerWorker).toBe(10_000);
   }, 150_000);
 
   it('[H150] validates maxStoreWatchesPerWorker: a positive integer or Infinity', () => {

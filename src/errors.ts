@@ -131,7 +131,7 @@ export class MessageTooLargeError extends ClusterKitError {
 /**
  * A shared-store write (`set`, `compareAndSet`, `increment` of a new key) would take the store
  * past its budget: `maxStoreBytes` (the keys and values, sized as `maxMessageBytes` sizes a
- * payload) or `maxStoreKeys`. Nothing was written. In a worker, its `store` call rejects with it.
+ * payload, plus what each entry costs the primary's heap besides) or `maxStoreKeys`. Nothing was written. In a worker, its `store` call rejects with it.
  */
 export class StoreFullError extends ClusterKitError {
   override readonly name = 'StoreFullError';
@@ -144,11 +144,11 @@ export class StoreFullError extends ClusterKitError {
     readonly option: 'maxStoreBytes' | 'maxStoreKeys',
     /** That budget: bytes for `maxStoreBytes`, keys for `maxStoreKeys`. */
     readonly limit: number,
-    /** Bytes the store held before the write (every key and value). */
+    /** Bytes the store held before the write (every key and value, and each entry's overhead). */
     readonly usedBytes: number,
     /** Keys the store held before the write. */
     readonly keyCount: number,
-    /** Bytes the key and its new value would take. */
+    /** Bytes the key and its new value would take, the entry's overhead included. */
     readonly writeBytes: number,
     options?: { cause?: unknown },
   ) {
@@ -164,10 +164,11 @@ export class StoreFullError extends ClusterKitError {
 }
 
 /**
- * A worker asked to watch one more shared-store key than one worker may: its watches are
- * bounded like the store itself, at `maxStoreKeys` keys and `maxStoreBytes` bytes of key text
- * (each key's length), so a worker watching keys without end cannot exhaust the primary's
- * memory. Nothing changed: the worker's other watches stay.
+ * A worker asked to watch one more shared-store key than one worker may: at most
+ * `maxStoreWatchesPerWorker` keys, and `maxStoreBytes` bytes counted as the store counts its
+ * entries (each key's length plus what a watch costs the primary's heap), so a worker watching
+ * keys without end cannot exhaust the primary's memory. Nothing changed: the worker's other
+ * watches stay.
  */
 export class StoreWatchLimitError extends ClusterKitError {
   override readonly name = 'StoreWatchLimitError';
@@ -176,19 +177,19 @@ export class StoreWatchLimitError extends ClusterKitError {
   constructor(
     /** The key whose watch was refused. */
     readonly key: string,
-    /** The limit the watch would pass: a count of keys, or bytes of key text. */
-    readonly option: 'maxStoreBytes' | 'maxStoreKeys',
-    /** That limit: keys for `maxStoreKeys`, bytes for `maxStoreBytes`. */
+    /** The limit the watch would pass: a count of keys, or bytes. */
+    readonly option: 'maxStoreBytes' | 'maxStoreWatchesPerWorker',
+    /** That limit: keys for `maxStoreWatchesPerWorker`, bytes for `maxStoreBytes`. */
     readonly limit: number,
     /** Keys the worker watched before. */
     readonly watchedKeys: number,
-    /** Bytes of key text the worker watched before. */
+    /** Bytes the worker's watches counted before (their keys' lengths, plus each watch's overhead). */
     readonly watchedBytes: number,
     options?: { cause?: unknown },
   ) {
-    const what = option === 'maxStoreKeys' ? `${limit} keys` : `${formatBytes(limit)} of key text`;
+    const what = option === 'maxStoreWatchesPerWorker' ? `${limit} keys` : `${formatBytes(limit)} of watches`;
     super(
-      `Watching ${describeValue(key)} was refused: this worker already watches ${watchedKeys} keys (${formatBytes(watchedBytes)} of key text), ` +
+      `Watching ${describeValue(key)} was refused: this worker already watches ${watchedKeys} keys (counted as ${formatBytes(watchedBytes)} of the primary's memory), ` +
         `and one worker may watch at most ${what} (option "${option}" of the primary). Its other watches are unchanged. ` +
         'Stop watches it no longer needs (call the function watch() returned), or raise the option.',
       options,

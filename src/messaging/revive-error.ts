@@ -74,7 +74,7 @@ export function reviveClusterKitError(error: unknown): unknown {
     case 'ERR_STORE_WATCH_LIMIT':
       return new StoreWatchLimitError(
         String(data.key),
-        data.option === 'maxStoreKeys' ? 'maxStoreKeys' : 'maxStoreBytes',
+        data.option === 'maxStoreWatchesPerWorker' ? 'maxStoreWatchesPerWorker' : 'maxStoreBytes',
         Number(data.limit),
         Number(data.watchedKeys),
         Number(data.watchedBytes),

@@ -360,7 +360,7 @@ export interface PrimaryEvents<ToPrimary> {
   storeChange: (event: StoreChange) => void;
   /**
    * A worker's store write or watch was refused by the store's budget (`maxStoreBytes`,
-   * `maxStoreKeys`): the worker's call rejected with `error`. One event per refusal; the
+   * `maxStoreKeys`, `maxStoreWatchesPerWorker`): the worker's call rejected with `error`. One event per refusal; the
    * default log line says the first, then at most one line a minute with the count since.
    */
   storeFull: (event: { readonly worker: WorkerHandle; readonly error: StoreFullError | StoreWatchLimitError }) => void;

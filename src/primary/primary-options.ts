@@ -47,18 +47,25 @@ export const kMinMaxMemoryMb = 64;
 /**
  * `maxStoreBytes`: four values of the largest size a message may have (`maxMessageBytes`,
  * 16 MiB), far more than coordination data (counters, flags, leaders, small caches) needs,
- * yet bounded: with `maxStoreKeys`, a store filled to either limit took at most 142 MB of the
- * primary's heap (measured: a million small objects; 64 MiB of text outside Latin-1 took
- * 136 MB), so a runaway worker is refused long before the primary runs out of memory.
+ * yet bounded. Each entry counts what it costs the heap besides its key and value
+ * (store-overhead.ts), so a store filled to it holds about that much of the primary's heap
+ * whatever its shape (measured: 64 MiB of tiny counters, 541 587 keys, took 64 MB; text
+ * outside Latin-1 takes 2 bytes a character, up to twice its count).
  */
 export const kDefaultMaxStoreBytes = 64 * 1024 * 1024;
 /**
- * `maxStoreKeys`: the byte budget counts what crosses IPC, about 14 bytes for a small counter,
- * but each key costs the primary about 90 bytes of heap (its `Map` entry, key string and size):
- * 64 MiB of tiny entries would be 4.7 million keys and over 400 MB of heap. A million keys
- * bounds that overhead to about 90 MB (measured: 94 MB for a million numbers).
+ * `maxStoreKeys`: with the default byte budget, about 540 000 tiny entries fill it first; a
+ * million keys bounds the store when `maxStoreBytes` is raised or unbounded (V8's `Map` itself
+ * stops at 2^24).
  */
 export const kDefaultMaxStoreKeys = 1_000_000;
+/**
+ * `maxStoreWatchesPerWorker`: a worker watches the keys it coordinates on (flags, a leader,
+ * config), tens or hundreds; ten thousand leaves room for far more, and bounds what one worker's
+ * watches hold in the primary to about 2.4 MB (12.6 MB with keys of 1 024 characters). Before
+ * it, a hostile worker could hold a million watches: 232 MB of the primary's heap.
+ */
+export const kDefaultMaxStoreWatchesPerWorker = 10_000;
 
 export interface PrimaryOptions {
   /**
@@ -162,21 +169,31 @@ export interface PrimaryOptions {
   maxMessageBytes?: number;
   /**
    * The shared store's budget, in bytes: every key and value, each sized as `maxMessageBytes`
-   * sizes a payload (one byte a character of the key, and the value's size on the wire). A write
-   * that would take the store past it is refused with `StoreFullError` (a worker's `store.set()`
-   * rejects with it), and nothing is written: a worker that stores without end cannot exhaust the
-   * primary's memory. Current use: `primary.store.bytes`. `Infinity` for no budget.
+   * sizes a payload (one byte a character of the key, and the value's size on the wire), plus
+   * 112 bytes an entry for what it costs the primary's heap besides. A write that would take the
+   * store past it is refused with `StoreFullError` (a worker's `store.set()` rejects with it),
+   * and nothing is written: a worker that stores without end cannot exhaust the primary's
+   * memory. Each worker's watches are held to it too (240 bytes a watch plus its key). Current
+   * use: `primary.store.bytes`. `Infinity` for no budget.
    * @default 64 MiB (67108864): four values of the largest message size
    */
   maxStoreBytes?: number;
   /**
    * The most keys the shared store holds; a write that would add one more is refused with
-   * `StoreFullError`. It bounds what the byte budget does not count: each key costs the primary
-   * about 90 bytes of heap besides its bytes. Current use: `primary.store.size`. `Infinity` for
-   * no limit (V8's `Map` still stops at 2^24 keys).
+   * `StoreFullError`. With the default byte budget, about 540 000 tiny entries fill that first.
+   * Current use: `primary.store.size`. `Infinity` for no limit (V8's `Map` still stops at 2^24
+   * keys).
    * @default 1000000
    */
   maxStoreKeys?: number;
+  /**
+   * The most shared-store keys one worker may watch at once; one `watch()` more rejects with
+   * `StoreWatchLimitError` (its other watches stay). Each watch costs the primary about 240
+   * bytes of heap besides its key. `Infinity` for no limit (`maxStoreBytes` still bounds each
+   * worker's watches).
+   * @default 10000
+   */
+  maxStoreWatchesPerWorker?: number;
   /**
    * Requests that may await replies from one worker at once. Also the most relays (`sendTo()`)
    * of one worker the primary holds at once: one more is refused with `BackpressureError`
@@ -353,6 +370,7 @@ const kPrimaryOptions = {
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
   maxStoreBytes: (value, name) => integerOption(value, name, kDefaultMaxStoreBytes, { allowInfinity: true }),
   maxStoreKeys: (value, name) => integerOption(value, name, kDefaultMaxStoreKeys, { allowInfinity: true }),
+  maxStoreWatchesPerWorker: (value, name) => integerOption(value, name, kDefaultMaxStoreWatchesPerWorker, { allowInfinity: true }),
   maxPendingPerWorker: (value, name) => integerOption(value, name, kDefaultMaxPending),
   backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
   restart: (value, name) => (value === false ? false : normalizeOptions(value, kRestartOptions, name, `${name}.`)),

@@ -104,7 +104,8 @@ export class StoreClient {
    * Calls `callback` whenever `key` changes, from any worker or the primary. Resolves with a
    * function that stops watching.
    * @throws StoreWatchLimitError (as a rejection) when this worker would watch more than the
-   *   primary's `maxStoreKeys` keys or `maxStoreBytes` bytes of key text; nothing changes.
+   *   primary's `maxStoreWatchesPerWorker` keys (10 000 by default) or count more than its
+   *   `maxStoreBytes`; nothing changes.
    */
   async watch(key: string, callback: (change: WatchedChange) => void): Promise<() => Promise<void>> {
     if (typeof callback !== 'function') throw new InvalidArgumentError('watch() needs a callback function.');

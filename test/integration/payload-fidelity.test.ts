@@ -65,7 +65,7 @@ describe('payload fidelity across IPC', () => {
     const counted = (key: string, value: string) => {
       const before = primary.store.bytes;
       primary.store.set(key, value);
-      return primary.store.bytes - before - key.length;
+      return primary.store.bytes - before - key.length - 112; // the entry's overhead (store-overhead.ts)
     };
     const escaped = '\x01'.repeat(10_000); // 60 002 bytes of JSON: its estimate times 6 fits 64 KiB
     expect(counted('a', escaped)).toBe(10_002);

@@ -4,8 +4,12 @@ import { capturedLogger } from '../helpers/captured-logger.js';
 import { testOptions, testPrimary } from '../helpers/primary.js';
 import { kPatienceMs, onceEvent } from '../helpers/wait.js';
 
-/** What an entry counts for: its key's length plus its value's size as `maxMessageBytes` counts it (a string: its length + 2). */
-const stringEntryBytes = (key: string, value: string) => key.length + value.length + 2;
+/** What an entry and a watch cost the primary's heap besides their key and value (src/primary/features/store-overhead.ts). */
+const kEntry = 112;
+const kWatch = 240;
+
+/** What an entry counts for: its key's length plus its value's size as `maxMessageBytes` counts it (a string: its length + 2), plus its overhead. */
+const stringEntryBytes = (key: string, value: string) => kEntry + key.length + value.length + 2;
 
 describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
   // Before: no overall limit; a worker setting distinct keys in a loop grew the primary's heap
@@ -22,9 +26,9 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     primary.on('storeChange', (change) => changes.push(change));
     const report = await primary.send(worker!, 'fillStore', { prefix: 'fill', valueLength: 1_000, burst: 8, max: 1_000 }, { timeoutMs: 60_000 });
     expect(report.refused).toBeGreaterThan(0);
-    expect(report.stored).toBeGreaterThan(60);
+    expect(report.stored).toBeGreaterThan(55); // 1 120 B each, with the entry's overhead
     expect(report.error).toMatchObject({ isStoreFullError: true, name: 'StoreFullError', code: 'ERR_STORE_FULL', option: 'maxStoreBytes', limit: 65_536 });
-    expect(report.error!.message).toMatch(/^The shared store is full: storing "fill\d+" \(about 100[78] B with its key\) would take it past its limit of 64\.0+ KiB \(option "maxStoreBytes"\); it holds .+ in \d+ keys\. Nothing was stored\. Delete keys that are no longer needed \(store\.delete\(\)\), or raise the primary's "maxStoreBytes" option\.$/);
+    expect(report.error!.message).toMatch(/^The shared store is full: storing "fill\d+" \(about 1\.1 KiB with its key\) would take it past its limit of 64\.0+ KiB \(option "maxStoreBytes"\); it holds .+ in \d+ keys\. Nothing was stored\. Delete keys that are no longer needed \(store\.delete\(\)\), or raise the primary's "maxStoreBytes" option\.$/);
     // The operator hears of it: an event per refusal, and one log line for the burst.
     expect(refusals).toHaveLength(report.refused);
     expect(refusals.every(({ workerId, code }) => workerId === worker!.id && code === 'ERR_STORE_FULL')).toBe(true);
@@ -80,18 +84,18 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     await removed;
     expect(primary.store.bytes).toBe(0);
     primary.store.set('other', 1);
-    expect(primary.store.bytes).toBe('other'.length + 8);
+    expect(primary.store.bytes).toBe(kEntry + 'other'.length + 8);
   }, 60_000);
 
   it('[H26] refuses the primary\'s own writes atomically, and counts every operation incrementally', async () => {
-    const primary = testPrimary({ workerCount: 0, maxStoreBytes: 100 });
+    const primary = testPrimary({ workerCount: 0, maxStoreBytes: 2 * kEntry + 100 });
     await primary.start();
     const { store } = primary;
     const changes: StoreChange[] = [];
     primary.on('storeChange', (change) => changes.push(change));
     store.set('a', 'x'.repeat(40));
     store.set('b', 'x'.repeat(40));
-    expect(store.bytes).toBe(86);
+    expect(store.bytes).toBe(2 * kEntry + 86);
     let refused: unknown;
     try {
       store.set('c', 'x'.repeat(40));
@@ -99,36 +103,36 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
       refused = error;
     }
     expect(refused).toBeInstanceOf(StoreFullError);
-    expect(refused).toMatchObject({ code: 'ERR_STORE_FULL', key: 'c', option: 'maxStoreBytes', limit: 100, usedBytes: 86, keyCount: 2, writeBytes: 43 });
+    expect(refused).toMatchObject({ code: 'ERR_STORE_FULL', key: 'c', option: 'maxStoreBytes', limit: 324, usedBytes: 2 * kEntry + 86, keyCount: 2, writeBytes: kEntry + 43 });
     expect((refused as Error).message).toBe(
-      'The shared store is full: storing "c" (about 43 B with its key) would take it past its limit of 100 B (option "maxStoreBytes"); ' +
-        'it holds 86 B in 2 keys. Nothing was stored. Delete keys that are no longer needed (store.delete()), or raise the primary\'s "maxStoreBytes" option.',
+      'The shared store is full: storing "c" (about 155 B with its key) would take it past its limit of 324 B (option "maxStoreBytes"); ' +
+        'it holds 310 B in 2 keys. Nothing was stored. Delete keys that are no longer needed (store.delete()), or raise the primary\'s "maxStoreBytes" option.',
     );
     expect(store.has('c')).toBe(false);
     // Growing a value counts only the difference; past the budget, the old value stays.
     store.set('b', 'x'.repeat(53));
-    expect(store.bytes).toBe(99);
+    expect(store.bytes).toBe(2 * kEntry + 99);
     expect(() => store.set('b', 'x'.repeat(55))).toThrow(StoreFullError);
     expect(store.get('b')).toBe('x'.repeat(53));
     expect(() => store.compareAndSet('a', 'x'.repeat(40), { big: 'x'.repeat(100) })).toThrow(StoreFullError);
     expect(store.get('a')).toBe('x'.repeat(40));
     expect(() => store.increment('n')).toThrow(StoreFullError);
     expect(store.has('n')).toBe(false);
-    expect(store.bytes).toBe(99);
+    expect(store.bytes).toBe(2 * kEntry + 99);
     expect(changes).toHaveLength(3);
     // Deletes and smaller values free budget; an increment of an existing counter needs none.
     store.delete('b');
-    expect(store.bytes).toBe(43);
+    expect(store.bytes).toBe(kEntry + 43);
     expect(store.increment('n')).toBe(1);
     expect(store.increment('n', 41)).toBe(42);
-    expect(store.bytes).toBe(43 + 1 + 8);
+    expect(store.bytes).toBe(kEntry + 43 + kEntry + 1 + 8);
     expect(store.compareAndSet('a', 'x'.repeat(40), 'y')).toBe(true);
-    expect(store.bytes).toBe(1 + 3 + 1 + 8);
+    expect(store.bytes).toBe(kEntry + 1 + 3 + kEntry + 1 + 8);
     expect(store.compareAndSet('a', 'y', undefined)).toBe(true);
-    expect(store.bytes).toBe(1 + 8);
+    expect(store.bytes).toBe(kEntry + 1 + 8);
     const metrics = await primary.metrics();
-    expect(metrics).toContain('\nclusterkit_store_bytes 9\n');
-    expect(metrics).toContain('\nclusterkit_store_max_bytes 100\n');
+    expect(metrics).toContain(`\nclusterkit_store_bytes ${kEntry + 9}\n`);
+    expect(metrics).toContain('\nclusterkit_store_max_bytes 324\n');
     expect(metrics).toContain('\nclusterkit_store_keys 1\n');
     expect(metrics).toContain('\nclusterkit_store_max_keys 1000000\n');
   });
@@ -149,8 +153,8 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
 
   // Before: watches had no limit; a worker watching distinct keys in a loop grew the primary's
   // watcher tables (up to 1 024 characters a key) until it ran out of memory.
-  it('[H27] refuses a worker watching more keys than maxStoreKeys, or more key text than maxStoreBytes, with StoreWatchLimitError', async () => {
-    const primary = testPrimary({ maxStoreKeys: 20, maxStoreBytes: 4 * 1024, workerCount: 2 });
+  it('[H27] refuses a worker watching more keys than maxStoreWatchesPerWorker, or more than maxStoreBytes, with StoreWatchLimitError', async () => {
+    const primary = testPrimary({ maxStoreWatchesPerWorker: 20, maxStoreBytes: 8 * 1024, workerCount: 2 });
     const [first, second] = await primary.start();
     const errors: Error[] = [];
     primary.on('error', (error) => errors.push(error));
@@ -158,17 +162,18 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     primary.on('storeFull', ({ error }) => refused.push(error.code));
     const byCount = await primary.send(first!, 'watchMany', { prefix: 'w', max: 100 });
     expect(byCount.watched).toBe(20);
-    expect(byCount.error).toMatchObject({ isWatchLimitError: true, name: 'StoreWatchLimitError', code: 'ERR_STORE_WATCH_LIMIT', option: 'maxStoreKeys', limit: 20, watchedKeys: 20 });
+    expect(byCount.error).toMatchObject({ isWatchLimitError: true, name: 'StoreWatchLimitError', code: 'ERR_STORE_WATCH_LIMIT', option: 'maxStoreWatchesPerWorker', limit: 20, watchedKeys: 20 });
     expect(byCount.error!.message).toBe(
-      'Watching "w20" was refused: this worker already watches 20 keys (50 B of key text), and one worker may watch at most 20 keys (option "maxStoreKeys" of the primary). ' +
+      'Watching "w20" was refused: this worker already watches 20 keys (counted as 4.7 KiB of the primary\'s memory), and one worker may watch at most 20 keys (option "maxStoreWatchesPerWorker" of the primary). ' +
         'Its other watches are unchanged. Stop watches it no longer needs (call the function watch() returned), or raise the option.',
     );
     // Stopping one watch makes room for another.
     expect(byCount.retriedAfterStop).toBe(true);
-    // The limit is per worker: another worker watches as many; long keys meet the byte limit.
+    // The limit is per worker: another worker watches as many; long keys meet the byte limit,
+    // each counting its 1 001 characters and the watch's overhead (6 x 1 241 B fit 8 KiB).
     const byBytes = await primary.send(second!, 'watchMany', { prefix: 'k'.repeat(1_000), max: 100 });
-    expect(byBytes.watched).toBe(4);
-    expect(byBytes.error).toMatchObject({ isWatchLimitError: true, option: 'maxStoreBytes', limit: 4_096, watchedKeys: 4 });
+    expect(byBytes.watched).toBe(Math.floor((8 * 1024) / (kWatch + 1_001)));
+    expect(byBytes.error).toMatchObject({ isWatchLimitError: true, option: 'maxStoreBytes', limit: 8_192, watchedKeys: 6 });
     expect(byBytes.retriedAfterStop).toBe(true);
     expect(refused).toEqual(['ERR_STORE_WATCH_LIMIT', 'ERR_STORE_WATCH_LIMIT']);
     // The primary serves on.
@@ -194,4 +199,54 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     await expect(primary.send(worker!, 'storeOp', { op: 'set', args: ['s3', sparse()] })).rejects.toMatchObject({ remoteName: 'StoreFullError' });
     expect(primary.store.has('s3')).toBe(false);
   }, 60_000);
+
+  // Before: the budget counted a key's text and its value's size only, while each entry cost the
+  // primary about 90 bytes of heap besides: a million tiny counters counted 12 MB and took 94 MB.
+  it('[H149] counts what an entry costs the primary besides its key and value, so tiny entries fill the byte budget', async () => {
+    const primary = testPrimary({ workerCount: 0, maxStoreBytes: 1024 * 1024 });
+    await primary.start();
+    primary.store.set('k', 0);
+    expect(primary.store.bytes).toBe(kEntry + 1 + 8);
+    primary.store.delete('k');
+    expect(primary.store.bytes).toBe(0);
+    let refused: StoreFullError | undefined;
+    let stored = 0;
+    try {
+      for (; stored < 200_000; stored++) primary.store.set(stored.toString(36), 0);
+    } catch (error) {
+      refused = error as StoreFullError;
+    }
+    // 1 MiB holds about 8 500 such entries (it held 87 000 before: 12 bytes each).
+    expect(refused).toBeInstanceOf(StoreFullError);
+    expect(refused).toMatchObject({ code: 'ERR_STORE_FULL', option: 'maxStoreBytes', keyCount: stored });
+    expect(stored).toBeLessThan((1024 * 1024) / kEntry);
+    expect(stored).toBeGreaterThan((1024 * 1024) / (kEntry + 4 + 8));
+    expect(primary.store.bytes).toBeLessThanOrEqual(1024 * 1024);
+  });
+
+  // Before: each worker could watch up to maxStoreKeys (a million) keys, about 230 bytes of the
+  // primary's heap each: one hostile worker held 232 MB of it in watches, N workers N times that.
+  it('[H150] refuses a worker\'s watch past 10 000 keys by default (maxStoreWatchesPerWorker), per worker; the primary serves on', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    const [worker] = await primary.start();
+    const refused = onceEvent<{ error: Error }>(primary, 'storeFull', kPatienceMs);
+    const report = await primary.send(worker!, 'watchMany', { prefix: 'w', max: 10_100 }, { timeoutMs: 120_000 });
+    expect(report.watched).toBe(10_000);
+    expect(report.error).toMatchObject({ isWatchLimitError: true, code: 'ERR_STORE_WATCH_LIMIT', option: 'maxStoreWatchesPerWorker', limit: 10_000, watchedKeys: 10_000 });
+    expect(report.retriedAfterStop).toBe(true);
+    expect((await refused).error).toMatchObject({ code: 'ERR_STORE_WATCH_LIMIT' });
+    expect(primary.store.stats()).toMatchObject({ watches: 10_000, refusals: 1 });
+    await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
+    expect(primary.options.maxStoreWatchesPerWorker).toBe(10_000);
+  }, 150_000);
+
+  it('[H150] validates maxStoreWatchesPerWorker: a positive integer or Infinity', () => {
+    expect(new ClusterPrimary(testOptions(undefined, { maxStoreWatchesPerWorker: Number.POSITIVE_INFINITY })).options.maxStoreWatchesPerWorker).toBe(Number.POSITIVE_INFINITY);
+    for (const value of [0, -1, 1.5, Number.NaN, '10000', null]) {
+      expect(() => new ClusterPrimary(testOptions(undefined, { maxStoreWatchesPerWorker: value as number }))).toThrow(InvalidOptionError);
+    }
+    expect(() => new ClusterPrimary(testOptions(undefined, { maxStoreWatchesPerWorker: -1 }))).toThrow(
+      'The "maxStoreWatchesPerWorker" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), or Infinity. Received -1',
+    );
+  });
 });

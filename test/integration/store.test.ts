@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { InvalidArgumentError, NotSerializableError, type StoreChange } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -243,5 +244,26 @@ describe('shared store', () => {
       expect(errors).toEqual([]);
       await primary.shutdown();
     }
+  }, 60_000);
+
+  // Before: docs/shared-store.md gave H126's per-step bound only; a counter of fractional steps
+  // drifts one way within it, unnoticed (tester t20: +1.6e-4 after 100 000 steps of 0.01).
+  it('[H151] fractional increments may drift within a millionth of the steps added, as the store page says; scaled integers stay exact', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await primary.start();
+    const { store } = primary;
+    store.set('a', 2 ** 24);
+    store.set('cents', 2 ** 24 * 100);
+    for (let step = 0; step < 100_000; step++) {
+      store.increment('a', 0.01);
+      store.increment('cents', 1);
+    }
+    const drift = (store.get('a') as number) - 16_778_216;
+    expect(store.get('a')).toBe(16778216.000163913);
+    expect(Math.abs(drift)).toBeLessThanOrEqual(1e-6 * 100_000 * 0.01);
+    expect(store.get('cents')).toBe(1_677_821_600);
+    const page = readFileSync(new URL('../../docs/shared-store.md', import.meta.url), 'utf8').replace(/\s+/g, ' ');
+    expect(page).toContain('may be off by up to 10^-6 of the sum of the steps\' sizes');
+    expect(page).toContain('100 000 x `increment(\'a\', 0.01)` stores 16778216.000163913');
   }, 60_000);
 });

@@ -20,6 +20,8 @@ const budgeted = new ClusterPrimary({ maxStoreBytes: 256 * 1024 * 1024, maxStore
 const storeBytes: number = budgeted.store.bytes;
 const storeBudget: number = budgeted.options.maxStoreBytes;
 const storeKeyLimit: number = budgeted.options.maxStoreKeys;
+const watchLimit: number = new ClusterPrimary({ maxStoreWatchesPerWorker: 100 }).options.maxStoreWatchesPerWorker;
+void watchLimit;
 void [storeBytes, storeBudget, storeKeyLimit];
 // @ts-expect-error maxStoreBytes is a number of bytes, not a size string
 new ClusterPrimary({ maxStoreBytes: '64MB' });
@@ -35,6 +37,8 @@ function onStoreError(error: unknown): string | undefined {
   }
   if (error instanceof StoreWatchLimitError) {
     const code: 'ERR_STORE_WATCH_LIMIT' = error.code;
+    const watchOption: 'maxStoreBytes' | 'maxStoreWatchesPerWorker' = error.option;
+    void watchOption;
     const figures: number[] = [error.limit, error.watchedKeys, error.watchedBytes];
     void [code, figures];
     return error.key;

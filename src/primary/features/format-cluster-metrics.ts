@@ -74,7 +74,7 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Readonl
   for (const slot of [...slots].sort((a, b) => a - b)) lines.push(`clusterkit_worker_scrape_errors_total{slot="${slot}"} ${scrapeErrors.get(slot) ?? 0}`);
   // The budget beside the use, so an alert is one ratio: clusterkit_store_bytes / clusterkit_store_max_bytes > 0.8.
   for (const [name, help, value] of [
-    ['clusterkit_store_bytes', 'Bytes the shared store holds, as counted against maxStoreBytes (keys and values).', store.bytes],
+    ['clusterkit_store_bytes', 'Bytes the shared store holds, as counted against maxStoreBytes (keys, values and each entry\'s overhead).', store.bytes],
     ['clusterkit_store_max_bytes', 'The shared store\'s byte budget (maxStoreBytes).', store.maxBytes],
     ['clusterkit_store_keys', 'Keys the shared store holds.', store.keys],
     ['clusterkit_store_max_keys', 'The most keys the shared store holds (maxStoreKeys).', store.maxKeys],

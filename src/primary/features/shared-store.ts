@@ -8,7 +8,8 @@
  *
  * Bounded: workers are untrusted, and one that stores without end would take the whole cluster
  * down with the primary. Each entry keeps its size (its key's length plus its value's size as
- * `checkPayload` estimates it for `maxMessageBytes`), and the total is kept as entries come and
+ * `checkPayload` estimates it for `maxMessageBytes`, plus what an entry costs the heap besides:
+ * store-overhead.ts), and the total is kept as entries come and
  * go, never by walking the store: a write that would pass `maxStoreBytes` or `maxStoreKeys` is
  * refused with `StoreFullError` before anything changes.
  */
@@ -18,6 +19,7 @@ import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
+import { kStoreEntryOverheadBytes } from './store-overhead.js';
 import { kNoActivity, type StoreActivity, type StoreStats } from './store-stats.js';
 
 export { kMaxStoreKeyLength } from '../../store-key.js';
@@ -53,7 +55,7 @@ function sumRoundingError(a: number, b: number): number {
 
 export type StoreLimits = Pick<NormalizedPrimaryOptions, 'serialization' | 'maxMessageBytes' | 'maxStoreBytes' | 'maxStoreKeys'>;
 
-/** A stored value and the bytes it counts for (key and value). */
+/** A stored value and the bytes it counts for (key, value and the entry's own overhead). */
 interface Entry {
   readonly value: unknown;
   readonly bytes: number;
@@ -118,8 +120,8 @@ export class SharedStore {
 
   /**
    * The bytes the store holds, as counted against `maxStoreBytes`: for each key, its length plus
-   * its value's size on the wire (as `maxMessageBytes` counts it). The primary's heap holds more:
-   * each key costs about 90 bytes besides.
+   * its value's size on the wire (as `maxMessageBytes` counts it), plus 112 bytes for what the
+   * entry itself costs the primary's heap (store-overhead.ts).
    */
   get bytes(): number {
     return this.#bytes;
@@ -146,7 +148,7 @@ export class SharedStore {
     this.#checkOpen('set', source);
     checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
-    const bytes = key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
+    const bytes = this.#entryBytes(key, value);
     const previous = this.#entries.get(key);
     this.#checkRoom(key, bytes, previous);
     // The primary's own object is copied, as a worker's arrives copied: changed after set(), it
@@ -154,6 +156,11 @@ export class SharedStore {
     if (source === 'primary' && typeof value === 'object' && value !== null) value = this.#copy(value);
     this.#write(key, { value, bytes }, previous);
     this.#onChange({ key, value, previous: previous?.value, deleted: false, source }, false);
+  }
+
+  /** What an entry of `value` at `key` counts against `maxStoreBytes`; throws for a value that cannot be stored. */
+  #entryBytes(key: string, value: unknown): number {
+    return kStoreEntryOverheadBytes + key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
   }
 
   /** `value` as a worker would receive it: through the cluster's serialization. */
@@ -261,7 +268,7 @@ export class SharedStore {
       );
     }
     // A number replacing a number takes as many bytes: only a new key needs room.
-    const bytes = entry?.bytes ?? key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
+    const bytes = entry?.bytes ?? this.#entryBytes(key, value);
     if (entry === undefined) this.#checkRoom(key, bytes, undefined);
     this.#write(key, { value, bytes }, entry);
     this.#onChange({ key, value, previous, deleted: false, source }, true);

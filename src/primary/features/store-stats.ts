@@ -9,13 +9,13 @@ export interface StoreStats {
   keys: number;
   /** The most keys it may hold: `maxStoreKeys` (at most 16 777 216, a JavaScript Map's own limit). */
   maxKeys: number;
-  /** Bytes held, as counted against `maxStoreBytes`: each key's length plus its value's size on the wire. */
+  /** Bytes held, as counted against `maxStoreBytes`: each key's length plus its value's size on the wire, plus each entry's overhead (112 bytes). */
   bytes: number;
   /** `maxStoreBytes`; `null` when it is unbounded (`Infinity`, which JSON cannot carry). */
   maxBytes: number | null;
   /** Keys tied to a live worker (written with `{ ephemeral: true }`): removed at its exit. */
   ephemeralKeys: number;
-  /** Watches: one per worker and key it watches (each worker may watch up to `maxStoreKeys` keys). */
+  /** Watches: one per worker and key it watches (each worker may watch up to `maxStoreWatchesPerWorker` keys). */
   watches: number;
   /** Distinct keys watched. */
   watchedKeys: number;

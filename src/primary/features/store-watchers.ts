@@ -10,22 +10,29 @@
  * first change it skipped, so `previous` -> `value` is what changed for that worker; it is
  * left out when both values together exceed `maxMessageBytes`.
  *
- * What one worker watches is bounded as the store is: at most `maxStoreKeys` keys and
- * `maxStoreBytes` bytes of key text (a key of 1 024 characters takes 1 024), so that a worker
- * watching keys without end (a bug, or a compromised worker) cannot exhaust the primary's memory.
+ * What one worker watches is bounded, so that a worker watching keys without end (a bug, or a
+ * compromised worker) cannot exhaust the primary's memory: at most `maxStoreWatchesPerWorker`
+ * keys, and `maxStoreBytes` bytes counted as the store counts its entries (each key's length
+ * plus what a watch costs the heap besides: store-overhead.ts).
  */
 import { BackpressureError, StoreWatchLimitError } from '../../errors.js';
 import { kStoreChangeNotice, type StoreChangePayload } from '../../messaging/system-types.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import { kStoreWatchOverheadBytes } from './store-overhead.js';
 import { toError } from '../../to-error.js';
 
 /** Bytes waiting to be written to a watcher beyond which its changes are held and coalesced. */
 export const kHoldAtBytes = 1024 * 1024;
 
-/** How much one worker may watch: the store's own limits. */
+/** How much one worker may watch. */
 export interface WatchLimits {
-  maxStoreKeys: number;
+  maxStoreWatchesPerWorker: number;
   maxStoreBytes: number;
+}
+
+/** What a watch of `key` counts against `maxStoreBytes`. */
+function watchBytes(key: string): number {
+  return kStoreWatchOverheadBytes + key.length;
 }
 
 export class StoreWatchers {
@@ -45,7 +52,7 @@ export class StoreWatchers {
   readonly #byWorker = new Map<WorkerRecord, Set<string>>();
   /** Changes held back for a congested watcher, latest per key, in first-held order; cleared when sent. */
   readonly #held = new Map<WorkerRecord, Map<string, StoreChangePayload>>();
-  /** Bytes of key text each worker watches (the sum of its keys' lengths). */
+  /** Bytes each worker's watches count (its keys' lengths, plus the overhead of each watch). */
   readonly #watchedBytes = new Map<WorkerRecord, number>();
   /** Watches refused by the limits since the start. */
   #refusals = 0;
@@ -61,33 +68,33 @@ export class StoreWatchers {
 
   /**
    * Adds `key` to what `record` watches (nothing changes when it watches it already).
-   * @throws StoreWatchLimitError when the worker would watch more than `maxStoreKeys` keys or
-   *   `maxStoreBytes` bytes of key text; its watches are left as they were.
+   * @throws StoreWatchLimitError when the worker would watch more than `maxStoreWatchesPerWorker`
+   *   keys or count more than `maxStoreBytes` bytes; its watches are left as they were.
    */
   watch(record: WorkerRecord, key: string): void {
     let keys = this.#byWorker.get(record);
     if (keys?.has(key)) return;
     const count = keys?.size ?? 0;
     const bytes = this.#watchedBytes.get(record) ?? 0;
-    const { maxStoreKeys, maxStoreBytes } = this.limits;
-    const limit = count + 1 > maxStoreKeys ? 'maxStoreKeys' : bytes + key.length > maxStoreBytes ? 'maxStoreBytes' : undefined;
+    const { maxStoreWatchesPerWorker, maxStoreBytes } = this.limits;
+    const limit = count + 1 > maxStoreWatchesPerWorker ? 'maxStoreWatchesPerWorker' : bytes + watchBytes(key) > maxStoreBytes ? 'maxStoreBytes' : undefined;
     if (limit !== undefined) {
       this.#refusals++;
-      throw new StoreWatchLimitError(key, limit, limit === 'maxStoreKeys' ? maxStoreKeys : maxStoreBytes, count, bytes);
+      throw new StoreWatchLimitError(key, limit, limit === 'maxStoreWatchesPerWorker' ? maxStoreWatchesPerWorker : maxStoreBytes, count, bytes);
     }
     if (!keys) {
       this.#byWorker.set(record, (keys = new Set()));
       void record.whenExited.promise.then(() => this.#forget(record));
     }
     keys.add(key);
-    this.#watchedBytes.set(record, bytes + key.length);
+    this.#watchedBytes.set(record, bytes + watchBytes(key));
     let watchers = this.#byKey.get(key);
     if (!watchers) this.#byKey.set(key, (watchers = new Set()));
     watchers.add(record);
   }
 
   unwatch(record: WorkerRecord, key: string): void {
-    if (this.#byWorker.get(record)?.delete(key)) this.#watchedBytes.set(record, (this.#watchedBytes.get(record) ?? 0) - key.length);
+    if (this.#byWorker.get(record)?.delete(key)) this.#watchedBytes.set(record, (this.#watchedBytes.get(record) ?? 0) - watchBytes(key));
     this.#held.get(record)?.delete(key);
     const watchers = this.#byKey.get(key);
     watchers?.delete(record);

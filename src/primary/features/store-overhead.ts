@@ -1,0 +1,19 @@
+/**
+ * What an entry of the store, or a watch, costs the primary's heap beyond the bytes of its key
+ * and value: counted against `maxStoreBytes` with them, so that the budget bounds the heap the
+ * store really takes, not only its text (before: a million tiny counters counted 12 MB and took
+ * 94 MB; a million watches counted 7 MB of key text and took 232 MB).
+ *
+ * Measured on Node 20 (x64), heap used after `gc()` (`node --expose-gc`), less the bytes the
+ * budget already counts, over 500 000 entries or 1 000 000 watches; each figure is rounded up
+ * to the next 16 bytes above the largest measured:
+ * - an entry (its `Map` slot, its size record, its key string's header, a value's header):
+ *   80 B for a number, 104 B for a short string, 108 B for `{ n: 1 }` (`primary.store.set()`
+ *   of keys `'k' + i.toString(36)`);
+ * - a watch of a key no other worker watches (its slots in the per-key and per-worker tables,
+ *   the per-key set of watchers, the key string's header): 225 B (one worker sending 1 000 000
+ *   raw `watch` requests for keys `'w' + i`: 232 MB of heap). A watch of a key others watch too
+ *   costs less; the budget counts the worst case.
+ */
+export const kStoreEntryOverheadBytes = 112;
+export const kStoreWatchOverheadBytes = 240;

@@ -1,8 +1,12 @@
 /**
  * `maxMemoryMb`: a floor no process can go under is refused at once; a worker over the limit is
  * replaced gracefully every time, however often (H152), and from the third replacement in a
- * row soon after start the line says why and what to change.
+ * row soon after start the line says why and what to change. A replacement that cannot start
+ * leaves the old worker serving, and is tried again (H153).
  */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, type WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
@@ -53,6 +57,37 @@ describe('memory limit', () => {
       expect(text()).not.toMatch(/ERROR|no longer replaced/);
     } finally {
       primary.off('workerExit', onExit);
+    }
+  });
+
+  it('[H153] tries the replacement again when it could not start, instead of leaving the worker over the limit for good', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ck-hog-'));
+    const gate = join(directory, 'fail');
+    const primary = testPrimary(
+      { maxMemoryMb: 64, heartbeat: { intervalMs: 100, timeoutMs: 5_000 }, env: { HOG_FAIL_WHILE: gate } },
+      'workers/memory-hog.ts',
+    );
+    const errors = record<Error>(primary, 'error');
+    const limits = record<{ worker: WorkerHandle }>(primary, 'workerMemoryLimit');
+    try {
+      const [first] = await primary.start();
+      // Every worker forked from now on fails its start: the replacement of the first cannot start.
+      writeFileSync(gate, '');
+      await until(() => errors.events.length >= 1, 60_000, 'the failed replacement reported');
+      expect(errors.events[0]).toMatchObject({ code: 'ERR_RELOAD_FAILED' });
+      expect(errors.events[0]!.message).toMatch(
+        new RegExp(
+          `^Worker ${first!.id} is over the memory limit, but its replacement for slot 0 failed to start, so it keeps serving; the replacement is tried again once it stays over the limit for 3 more heartbeats\\. Fix what stops new workers from starting: Worker \\d+ \\(pid \\d+\\) exited with code 1 before it was ready\\.`,
+        ),
+      );
+      expect(first!.state).toBe('ready');
+      // Three more heartbeats over the limit, and the first worker is replaced again.
+      await until(() => limits.events.filter((event) => event.worker === first).length >= 2, 60_000, 'a second replacement of the first worker');
+      rmSync(gate);
+      await until(() => first!.state === 'exited', 60_000, 'the first worker replaced');
+      expect(primary.workers.some((worker) => worker.state === 'ready' && worker !== first)).toBe(true);
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 });

@@ -3,7 +3,7 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { InvalidOptionError, InvalidStateError, ReloadError, ShutdownInProgressError } from '../../errors.js';
 import { toError } from '../../to-error.js';
 import { countMemoryReplacement } from '../pool/memory-policy.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
@@ -14,7 +14,7 @@ import type { PrimaryContext } from '../primary-context.js';
 import type { ShutdownReport } from '../primary-events.js';
 import { kDefaultStableAfterMs, type NormalizedForkOptions } from '../primary-options.js';
 import { checkedPing } from './checked-ping.js';
-import { PrimaryHeartbeat } from './primary-heartbeat.js';
+import { kMemoryStrikes, PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
 
@@ -287,12 +287,18 @@ export class PrimaryLifecycle {
     if (!isReplaced) return;
     slot.memoryReplacements = inARow;
     replaceWorker(this.#reloadContext, record).catch((error: unknown) => {
+      // A shutdown that cut the replacement short stops the old worker too: nothing to say.
+      if (error instanceof ReloadError && error.isShutdown) return;
       // A replacement that cannot start (E2BIG since the environment grew, a crash at start)
       // leaves the old worker serving: worth a warning, not the primary's life when nobody
       // listens to 'error'. Its strikes start again, so three more heartbeats over the limit
-      // try anew: a leaking worker is not left to grow without bound.
+      // try anew (H153): a leaking worker is not left to grow without bound.
       record.memoryStrikes = 0;
-      this.#context.reportWarning(toError(error));
+      const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
+      const text =
+        `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} failed to start, so it keeps serving; the replacement ` +
+        `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix what stops new workers from starting: ${reason}`;
+      this.#context.reportWarning(new ReloadError(text, { cause: error }));
     });
   }
 }

@@ -349,19 +349,22 @@ export class WorkerStartupError extends ClusterKitError {
   }
 }
 
-/** Why a worker slot gave up (see `CrashLoopError`). */
+/**
+ * Why a worker slot gave up (see `CrashLoopError`). `memory-limit` is no longer emitted: a worker
+ * over `maxMemoryMb` is replaced every time (H152); kept for compatibility.
+ */
 export type CrashLoopReason = 'startup-failures' | 'too-many-restarts' | 'memory-limit';
 
-/** What a memory-limit loop measured: the limit, and the RSS of the last worker over it. */
+/** What a memory-limit loop measured: the limit, and the RSS of the last worker over it. Kept for compatibility: clusterkit no longer gives a slot up for memory. */
 export interface MemoryLoopDetail {
   readonly limitBytes: number;
   readonly rssBytes: number;
 }
 
 /**
- * A worker slot failed too often in a row (it could not start, it crashed or exited on its own
- * too often, or it went over the memory limit again and again soon after starting); it is no
- * longer restarted.
+ * A worker slot failed too often in a row (it could not start, or it crashed or exited on its
+ * own too often); it is no longer restarted. (Reason `memory-limit` is no longer emitted: a
+ * worker over the memory limit is replaced every time.)
  */
 export class CrashLoopError extends ClusterKitError {
   override readonly name = 'CrashLoopError';
@@ -380,7 +383,7 @@ export class CrashLoopError extends ClusterKitError {
       hint?: string | undefined;
       /** For `reason: 'too-many-restarts'`: the window (ms) of `restart.maxRestarts`, said in the message. */
       windowMs?: number;
-      /** For `reason: 'memory-limit'`. */
+      /** For `reason: 'memory-limit'`, which clusterkit no longer emits (kept for compatibility). */
       memory?: MemoryLoopDetail;
       /**
        * Slots still running after this one is retired: none, and the service is down (the

@@ -103,7 +103,7 @@ export interface CrashLoopEvent {
   readonly slot: number;
   readonly name: string | undefined;
   readonly failures: number;
-  /** `memory-limit`: it went over `maxMemoryMb` again and again soon after starting. */
+  /** `memory-limit` is no longer emitted: a worker over `maxMemoryMb` is always replaced (`workerMemoryLimit`). */
   readonly reason: CrashLoopReason;
   readonly error: CrashLoopError;
   /** Slots still supervised after this one gave up: 0 means no worker is left to serve. */
@@ -267,7 +267,14 @@ export interface PrimaryEvents<ToPrimary> {
   workerSilent: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
   /** A worker reported by `workerSilent` answered a heartbeat ping again, after `silentMs` ms without a word. */
   workerSilenceEnd: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
-  workerMemoryLimit: (event: { readonly worker: WorkerHandle; readonly rssBytes: number; readonly limitBytes: number }) => void;
+  /**
+   * A worker's RSS stayed over `maxMemoryMb` for three heartbeats: it is replaced gracefully
+   * (the replacement ready first), every time; the slot is never given up for memory. `inARow`:
+   * the slot's memory replacements in a row, each within `restart.stableAfterMs` of its worker's
+   * start, this one included (0: the worker ran stably first). From 3 on, the limit is below
+   * what the worker needs or it leaks from the start.
+   */
+  workerMemoryLimit: (event: { readonly worker: WorkerHandle; readonly rssBytes: number; readonly limitBytes: number; readonly inARow: number }) => void;
   /**
    * A stopping worker's `_destroy` did not finish within the worker's own deadline, `timeoutMs`
    * (the time `_destroy` had): the worker cut it short and exits with code 1. Its stop counts

@@ -16,6 +16,7 @@ import type { WorkerHandle } from './pool/worker-handle.js';
 import type { ShutdownReport } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
+import { kMemoryLoopAt } from './pool/memory-policy.js';
 
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
@@ -182,9 +183,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         : `sticky connection closed: no worker${withRole} is ready`;
     logger.warn(fields, `${why}${more}`);
   });
-  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes }) =>
-    logger.warn({ ...ids(worker), rssBytes, limitBytes }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)`),
-  );
+  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes, inARow }) => {
+    // One line per replacement: from the loop on, it says what the loop means and what to change.
+    const loop =
+      inARow < kMemoryLoopAt
+        ? ''
+        : `; ${inARow} replacements in a row, each soon after its worker started (within restart.stableAfterMs): the limit is below what the worker needs, ` +
+          'or it leaks memory from the start. It is replaced each time; raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak';
+    logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
+  });
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
     logger.warn({ ...ids(worker), timeoutMs, ...(signal ? { signal } : {}) }, `worker ${worker.id}: ${what} within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
@@ -211,7 +218,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
     // The error's message says why in full (the last failure itself, then the hint): a CLI user
     // has no `cause` to open.
-    const text = reason === 'memory-limit' ? error.message : `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
+    const text = `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
     logger.error({ slot, failures, reason, err: error }, text);
   });
   primary.on('shutdown', ({ signal, timeoutMs }) => logger.info({ signal, timeoutMs }, 'shutting down'));

@@ -208,8 +208,9 @@ export interface PrimaryOptions {
   heartbeat?: HeartbeatOptions | false;
   /**
    * Replace a worker gracefully when its RSS stays above this many MiB (three heartbeats in a
-   * row); at least 64, and it needs the heartbeat. A slot whose workers go over it again and
-   * again soon after they start gives up (`crashLoop`, reason `memory-limit`).
+   * row); at least 64, and it needs the heartbeat. It is replaced every time, as PM2's
+   * `max_memory_restart` does; from the third replacement in a row soon after start, the
+   * `workerMemoryLimit` line says the limit is too low or the worker leaks from the start.
    * @default no limit
    */
   maxMemoryMb?: number;

@@ -1,14 +1,15 @@
 import { describe, expect, it } from '@jest/globals';
-import { decideMemoryReplacement, kMaxMemoryReplacements } from '../../src/primary/pool/memory-policy.js';
+import { countMemoryReplacement, kMemoryLoopAt } from '../../src/primary/pool/memory-policy.js';
 
-describe('memory-limit breaker', () => {
-  it('replaces twice in a row soon after start, then gives up; a worker that ran stably starts the count afresh', () => {
-    expect(kMaxMemoryReplacements).toBe(3);
-    expect(decideMemoryReplacement(0, 4_000, 30_000)).toEqual({ replace: true, inARow: 1 });
-    expect(decideMemoryReplacement(1, 4_000, 30_000)).toEqual({ replace: true, inARow: 2 });
-    expect(decideMemoryReplacement(2, 4_000, 30_000)).toEqual({ replace: false, inARow: 3 });
-    // Ready for stableAfterMs: an ordinary replacement (a slow leak, a big job), never the breaker.
-    expect(decideMemoryReplacement(2, 30_000, 30_000)).toEqual({ replace: true, inARow: 0 });
-    expect(decideMemoryReplacement(0, undefined, 30_000)).toEqual({ replace: true, inARow: 1 });
+describe('memory replacements in a row', () => {
+  it('[H152] counts replacements soon after start without end; a worker that ran stably starts the count afresh', () => {
+    expect(kMemoryLoopAt).toBe(3);
+    expect(countMemoryReplacement(0, 4_000, 30_000)).toBe(1);
+    expect(countMemoryReplacement(2, 4_000, 30_000)).toBe(3);
+    // No ceiling: the slot is never given up for memory, however long the loop.
+    expect(countMemoryReplacement(41, 4_000, 30_000)).toBe(42);
+    // Ready for stableAfterMs: an ordinary replacement (a slow leak, a big job).
+    expect(countMemoryReplacement(7, 30_000, 30_000)).toBe(0);
+    expect(countMemoryReplacement(0, undefined, 30_000)).toBe(1);
   });
 });

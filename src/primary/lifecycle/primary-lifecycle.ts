@@ -3,9 +3,9 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { CrashLoopError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { InvalidOptionError, InvalidStateError, ReloadError, ShutdownInProgressError } from '../../errors.js';
 import { toError } from '../../to-error.js';
-import { decideMemoryReplacement } from '../pool/memory-policy.js';
+import { countMemoryReplacement } from '../pool/memory-policy.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
@@ -14,7 +14,7 @@ import type { PrimaryContext } from '../primary-context.js';
 import type { ShutdownReport } from '../primary-events.js';
 import { kDefaultStableAfterMs, type NormalizedForkOptions } from '../primary-options.js';
 import { checkedPing } from './checked-ping.js';
-import { PrimaryHeartbeat } from './primary-heartbeat.js';
+import { kMemoryStrikes, PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
 
@@ -106,10 +106,7 @@ export class PrimaryLifecycle {
           record.clusterWorker.process.kill('SIGKILL');
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),
-        onMemoryLimit: (record, rssBytes, limitBytes) => {
-          context.emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes });
-          this.#onMemoryLimit(record, rssBytes, limitBytes);
-        },
+        onMemoryLimit: (record, rssBytes, limitBytes) => this.#onMemoryLimit(record, rssBytes, limitBytes),
       });
     }
   }
@@ -275,28 +272,33 @@ export class PrimaryLifecycle {
     }
   }
 
-  /** Replaces a worker over the memory limit, unless its slot keeps doing it: then the slot gives up. */
+  /**
+   * Replaces a worker over the memory limit, every time: the service stays up however often it
+   * comes (H152). The count of replacements in a row soon after start only changes the line.
+   */
   #onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void {
-    if (this.#state !== 'running' || record.stopRequested) return;
-    const { pool, options, emit } = this.#context;
+    const { options, emit } = this.#context;
     const slot = record.slot;
     const readyForMs = record.readyAt === undefined ? undefined : Date.now() - record.readyAt;
     const stableAfterMs = options.restart === false ? kDefaultStableAfterMs : options.restart.stableAfterMs;
-    const decision = decideMemoryReplacement(slot.memoryReplacements, readyForMs, stableAfterMs);
-    slot.memoryReplacements = decision.inARow;
-    if (decision.replace) {
-      // A replacement that cannot start (E2BIG since the environment grew...) leaves the old
-      // worker serving: worth a warning, not the primary's life when nobody listens to 'error'.
-      replaceWorker(this.#reloadContext, record).catch((error: unknown) => this.#context.reportWarning(toError(error)));
-      return;
-    }
-    const others = pool.activeSlots().filter((other) => other !== slot);
-    const remainingSlots = others.length;
-    const servingSlots = others.filter((other) => other.current?.state === 'ready').length;
-    const error = new CrashLoopError(slot.index, decision.inARow, { reason: 'memory-limit', memory: { limitBytes, rssBytes }, remainingSlots, servingSlots });
-    pool.retire(slot, error);
-    emit('crashLoop', { slot: slot.index, name: slot.spec.name, failures: decision.inARow, reason: 'memory-limit', error, remainingSlots });
-    // No replacement: the worker stops gracefully, like a scale-down.
-    stopWorker(pool, record, options.shutdownTimeoutMs).catch((failure: unknown) => this.#context.reportError(toError(failure)));
+    const isReplaced = this.#state === 'running' && !record.stopRequested;
+    const inARow = isReplaced ? countMemoryReplacement(slot.memoryReplacements, readyForMs, stableAfterMs) : slot.memoryReplacements;
+    emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes, inARow });
+    if (!isReplaced) return;
+    slot.memoryReplacements = inARow;
+    replaceWorker(this.#reloadContext, record).catch((error: unknown) => {
+      // A shutdown that cut the replacement short stops the old worker too: nothing to say.
+      if (error instanceof ReloadError && error.isShutdown) return;
+      // A replacement that cannot start (E2BIG since the environment grew, a crash at start)
+      // leaves the old worker serving: worth a warning, not the primary's life when nobody
+      // listens to 'error'. Its strikes start again, so three more heartbeats over the limit
+      // try anew (H153): a leaking worker is not left to grow without bound.
+      record.memoryStrikes = 0;
+      const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
+      const text =
+        `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} failed to start, so it keeps serving; the replacement ` +
+        `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix what stops new workers from starting: ${reason}`;
+      this.#context.reportWarning(new ReloadError(text, { cause: error }));
+    });
   }
 }

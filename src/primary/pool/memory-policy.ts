@@ -1,29 +1,22 @@
 /**
- * The memory-limit breaker, pure: a slot whose workers go over `maxMemoryMb` again and again
- * soon after they start (the limit is below what the worker needs, or it leaks from the start)
- * would be replaced forever, each replacement costing a start. Like the crash-loop breaker, it
- * gives up after a few in a row, and says so.
+ * Counting memory replacements, pure. A worker over `maxMemoryMb` is always replaced, as PM2's
+ * `max_memory_restart`, systemd's `MemoryMax` with `Restart=always` and Kubernetes do: giving
+ * the slot up took a serving service down (tester t20, H152). What is counted is how many in a
+ * row came soon after the worker started: from `kMemoryLoopAt` on, the limit is below what the
+ * worker needs or it leaks from the start, and the line says so and what to change.
  */
 
-/** Memory replacements in a row, each soon after start, at which the slot gives up. */
-export const kMaxMemoryReplacements = 3;
-
-export interface MemoryDecision {
-  /** Replace the worker (true), or give the slot up (false). */
-  readonly replace: boolean;
-  /** The slot's count of replacements in a row soon after start, this one included. */
-  readonly inARow: number;
-}
+/** Memory replacements in a row, each soon after start, from which the log line says it is a loop. */
+export const kMemoryLoopAt = 3;
 
 /**
- * What to do with a worker over the memory limit.
+ * The slot's count of memory replacements in a row, each soon after start, this one included.
  * @param inARow the slot's count so far.
  * @param readyForMs how long the worker has been ready (undefined: it never was).
  * @param stableAfterMs a worker ready this long was fine for a while: its replacement is an
- *   ordinary one and starts the count afresh.
+ *   ordinary one and starts the count afresh (0).
  */
-export function decideMemoryReplacement(inARow: number, readyForMs: number | undefined, stableAfterMs: number): MemoryDecision {
+export function countMemoryReplacement(inARow: number, readyForMs: number | undefined, stableAfterMs: number): number {
   const isSoonAfterStart = readyForMs === undefined || readyForMs < stableAfterMs;
-  const count = isSoonAfterStart ? inARow + 1 : 0;
-  return { replace: count < kMaxMemoryReplacements, inARow: count };
+  return isSoonAfterStart ? inARow + 1 : 0;
 }

@@ -198,7 +198,7 @@ function checkScript(app: Record<string, unknown>, key: string, at: (name: strin
   const written = checkString(app.script, at('script'));
   if (cwd === undefined) return undefined;
   const script = resolve(cwd, written);
-  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written, stringsOf(app.args))}`}`);
+  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written, stringsOf(app.args), cwd)}`}`);
   return script;
 }
 

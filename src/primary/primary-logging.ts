@@ -248,11 +248,12 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
   const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length };
   const cut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';
   if (report.notStarted !== undefined) {
-    // The run's exit code is 1 then (shutdownExitCode): the line says why, whatever the counts.
+    // After an interrupted start the run's exit code is 1 (shutdownExitCode): the line says why, whatever the counts.
     const unclean = counts.failed + counts.killed > 0 ? `; ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly` : '';
     const notReady = report.notStarted.length;
     const what = notReady === 0 ? 'no worker had been forked yet' : `${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready (the lines above say how)`;
-    logger.warn({ ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) }, `${message}: the start was interrupted, ${what}${unclean}${cut}`);
+    const interrupted = report.interrupted === 'scale' ? 'a scale-up was interrupted' : 'the start was interrupted';
+    logger.warn({ ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) }, `${message}: ${interrupted}, ${what}${unclean}${cut}`);
   } else if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
   else logger.warn(cut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);
 }

@@ -35,8 +35,9 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // The app's working directory is the primary's, so the workers inherit it.
   process.chdir(settings.cwd);
   const logs = new LogBuffer();
-  // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory).
-  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)));
+  // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory), or
+  // keys of a config file (listen_timeout), named too.
+  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)), settings.optionSources);
   // clusterkit's own variables are the primary's (H70): dropped, and said so once.
   const workerEnv = dropOwnEnv(settings.env);
   if (workerEnv.warning !== undefined) logger.warn({ ignored: workerEnv.ignored }, workerEnv.warning);

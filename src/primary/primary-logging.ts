@@ -16,6 +16,7 @@ import type { WorkerHandle } from './pool/worker-handle.js';
 import type { ShutdownReport } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
+import { describeWorkerCount } from './worker-count-line.js';
 
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
@@ -29,7 +30,9 @@ const kStoreFullLogIntervalMs = 60_000;
 const kUnknownSignalSource =
   "the primary did not send it; likely sources: clusterkit's orphan watchdog in the worker (it kills a worker whose channel to the primary closed, as by a process.disconnect() in its code, and whose stop then overran), code in the worker killing itself (as in a shutdown listener), kill -9, or the OOM killer";
 
-export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = createLineLogger()): void {
+/** `countReason`: why `workerCount: 'auto'`/`'max'` came to the count it did, said as the start begins. */
+export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = createLineLogger(), countReason?: string): void {
+  if (countReason !== undefined) primary.on('initialize', () => logger.info({ workers: primary.options.workerCount }, describeWorkerCount(primary.options.workerCount, countReason)));
   const ids = (worker: WorkerHandle) => ({ workerId: worker.id, workerPid: worker.pid, slot: worker.slot });
   /** The error of a worker still starting, said in the one line of its failed start; cleared at ready or exit. */
   const startupErrors = new Map<number, Error>();

@@ -60,7 +60,25 @@ export class InvalidStateError extends ClusterKitError {
   readonly code = 'ERR_INVALID_STATE';
 }
 
-/** `ClusterWorker.start()` was called in a process that was not forked by a clusterkit primary. */
+const kNotAWorkerMessages = {
+  none:
+    'ClusterWorker.start() must run in a process forked by a ClusterPrimary, but this process is not a ' +
+    'node:cluster worker. Start the primary script instead, and point its "workerScript" option at this file.',
+  other:
+    'ClusterWorker.start() must run in a process forked by a ClusterPrimary, but this node:cluster worker was ' +
+    "forked by another primary (plain node:cluster, or PM2's cluster mode), which would never read its messages. " +
+    "Start it from a ClusterPrimary (\"workerScript\"), with \"clusterkit run\", or under PM2 in fork mode (exec_mode: 'fork').",
+  run:
+    'ClusterWorker.start() was called in a script that "clusterkit run" runs: each of its workers already is a ClusterWorker, ' +
+    'which loads the script, and a second one on the same channel would only half work. Either drop the ClusterWorker and run ' +
+    'the script as a plain one (clusterkit run tracks its servers and stops it), or keep it and start it from a primary of ' +
+    'your own: new ClusterPrimary({ workerScript: <this file> }).start() in a script run with node.',
+} as const;
+
+/**
+ * `ClusterWorker.start()` was called in a process that was not forked by a clusterkit primary,
+ * or in a script `clusterkit run` runs, whose bootstrap is the process's ClusterWorker already.
+ */
 export class NotAWorkerError extends ClusterKitError {
   override readonly name = 'NotAWorkerError';
   readonly code = 'ERR_NOT_A_WORKER';
@@ -70,15 +88,8 @@ export class NotAWorkerError extends ClusterKitError {
    * `child_process.fork()`); `'other'`, a node:cluster worker another primary forked (plain
    * node:cluster, PM2's cluster mode), which would report ready to a primary that cannot read it.
    */
-  constructor(forkedBy: 'none' | 'other' = 'none') {
-    super(
-      forkedBy === 'none'
-        ? 'ClusterWorker.start() must run in a process forked by a ClusterPrimary, but this process is not a ' +
-            'node:cluster worker. Start the primary script instead, and point its "workerScript" option at this file.'
-        : 'ClusterWorker.start() must run in a process forked by a ClusterPrimary, but this node:cluster worker was ' +
-            "forked by another primary (plain node:cluster, or PM2's cluster mode), which would never read its messages. " +
-            'Start it from a ClusterPrimary ("workerScript"), with "clusterkit run", or under PM2 in fork mode (exec_mode: \'fork\').',
-    );
+  constructor(forkedBy: 'none' | 'other' | 'run' = 'none') {
+    super(kNotAWorkerMessages[forkedBy]);
   }
 }
 

@@ -4,7 +4,8 @@
  * import a Node script, so such a name is a file not found: say what to name instead, quoting
  * the command as it was given, with its arguments (H128).
  */
-import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { basename, join } from 'node:path';
 
 const kPackageManagers = new Set(['npm', 'yarn', 'pnpm', 'bun']);
 const kCommands = new Set([...kPackageManagers, 'npx', 'node']);
@@ -31,14 +32,15 @@ export function isPathCommand(script: string): boolean {
 
 /**
  * `: clusterkit runs a Node script...` (a sentence's end) when `script`, as written, is such a
- * command; else ''. `args` are the command's (`['next', 'start']` for `npx next start`).
+ * command; else ''. `args` are the command's (`['next', 'start']` for `npx next start`); `dir`,
+ * where its node_modules is (the app's directory).
  */
-export function commandScriptHint(script: string, args: readonly string[] = []): string {
+export function commandScriptHint(script: string, args: readonly string[] = [], dir?: string): string {
   if (!isPathCommand(script)) return '';
-  return `: clusterkit runs a Node script, not a command from PATH. ${whatToName(script, args)}`;
+  return `: clusterkit runs a Node script, not a command from PATH. ${whatToName(script, args, dir)}`;
 }
 
-function whatToName(command: string, args: readonly string[]): string {
+function whatToName(command: string, args: readonly string[], dir: string | undefined): string {
   const own = "with that file's own arguments";
   if (command === 'npx') {
     const toolAt = args.findIndex((arg) => !arg.startsWith('-'));
@@ -47,7 +49,8 @@ function whatToName(command: string, args: readonly string[]): string {
     const toolArgs = args.slice(toolAt + 1);
     const runner = Object.hasOwn(kScriptRunners, basename(tool)) ? kScriptRunners[basename(tool)]! : undefined;
     if (runner !== undefined) return runScriptItself(basename(tool), runner, toolArgs);
-    const where = /^[\w@./-]+$/.test(tool) ? ` (node_modules/.bin/${basename(tool)} links to it)` : '';
+    // Only a link that is there: a tool npx would download first has none (tester t20).
+    const where = dir !== undefined && /^[\w@./-]+$/.test(tool) && existsSync(join(dir, 'node_modules/.bin', basename(tool))) ? ` (node_modules/.bin/${basename(tool)} links to it)` : '';
     return `Name the file "${commandLine(command, ...args)}" runs${where} instead, ${own}${toolArgs.length > 0 ? ` (${commandLine(...toolArgs)})` : ''}.`;
   }
   if (command === 'node') {
@@ -63,8 +66,9 @@ function whatToName(command: string, args: readonly string[]): string {
 
 /** `npx tsx [watch] server.ts --port 3`: run server.ts itself, with the runner's clusterkit equivalent. */
 function runScriptItself(tool: string, runner: string, toolArgs: readonly string[]): string {
-  const isWatch = tool === 'tsx' && toolArgs[0] === 'watch';
-  const rest = isWatch ? toolArgs.slice(1) : toolArgs;
+  // `tsx watch server.ts`, or tsx's `--watch` flag (H143).
+  const isWatch = tool === 'tsx' && (toolArgs[0] === 'watch' || toolArgs.includes('--watch'));
+  const rest = isWatch ? toolArgs.filter((arg, index) => !(index === 0 && arg === 'watch') && arg !== '--watch') : toolArgs;
   const fileAt = rest.findIndex((arg) => !arg.startsWith('-'));
   const file = fileAt === -1 ? '<script>' : commandLine(rest[fileAt]!);
   const scriptArgs = fileAt === -1 ? [] : rest.slice(fileAt + 1);

@@ -20,32 +20,54 @@ export const kFlagOfOption: Readonly<Record<string, string>> = Object.freeze({
   'restart.maxStartupFailures': '--max-startup-failures',
 });
 
+/**
+ * API option -> the config key and the `RunLayer` field that set it: a value that came from a
+ * config file is named by the key the file wrote (`listen_timeout in wr.config.js`), H146.
+ */
+export const kConfigKeyOfOption: Readonly<Record<string, { readonly key: string; readonly field: string }>> = Object.freeze({
+  maxWorkers: { key: 'maxWorkers', field: 'maxWorkers' },
+  maxMemoryMb: { key: 'maxMemory', field: 'maxMemoryMb' },
+  shutdownTimeoutMs: { key: 'shutdownTimeout', field: 'shutdownTimeoutMs' },
+  gradualDrainMs: { key: 'gradualDrain', field: 'gradualDrainMs' },
+  readyTimeoutMs: { key: 'readyTimeout', field: 'readyTimeoutMs' },
+  'restart.maxRestarts': { key: 'maxRestarts', field: 'maxRestarts' },
+  'restart.windowMs': { key: 'restartWindow', field: 'restartWindowMs' },
+  'restart.startupWindowMs': { key: 'startupWindow', field: 'startupWindowMs' },
+  'restart.maxStartupFailures': { key: 'maxStartupFailures', field: 'maxStartupFailures' },
+});
+
+/** API option -> where its value came from, when a config file set it: `listen_timeout in wr.config.js`. */
+export type OptionSources = Readonly<Record<string, string>>;
+
 const kOptionNames = Object.keys(kFlagOfOption)
   .map((name) => name.replaceAll('.', '\\.'))
   .join('|');
 /** `(maxMemoryMb; clusterkit run: --max-memory)`: a message that already names both keeps the flag. */
 const kBothNames = new RegExp(`\\((${kOptionNames}); clusterkit run: (--[a-z-]+)\\)`, 'g');
-/** `the "maxWorkers" option`, `"maxWorkers"`, `(maxMemoryMb)`. */
-const kOptionPhrase = new RegExp(`(?:the "(${kOptionNames})" option|"(${kOptionNames})"|\\((${kOptionNames})\\))`, 'g');
+/** `the "maxWorkers" option`, `"maxWorkers"`, `(maxMemoryMb)`, `(option "readyTimeoutMs")`. */
+const kOptionPhrase = new RegExp(`(?:the "(${kOptionNames})" option|"(${kOptionNames})"|\\((${kOptionNames})\\)|\\(option "(${kOptionNames})"\\))`, 'g');
 
-export function inFlagNames(message: string): string {
+/** `sources`: the options a config file set, named with the flag (`(--ready-timeout; listen_timeout in wr.config.js)`). */
+export function inFlagNames(message: string, sources: OptionSources = {}): string {
+  const also = (option: string) => (Object.hasOwn(sources, option) ? `; ${sources[option]}` : '');
   return message
-    .replace(kBothNames, (_, _option: string, flag: string) => `(${flag})`)
+    .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
     // The primary's line for requests cut off at a worker's shutdown deadline.
-    .replace(/\bRaise the shutdownTimeoutMs option\b/, 'Raise --shutdown-timeout (shutdownTimeout in the config file)')
-    .replace(kOptionPhrase, (whole: string, quoted?: string, bare?: string, parenthesized?: string) => {
-      if (parenthesized !== undefined) return `(${kFlagOfOption[parenthesized]})`;
-      if (quoted !== undefined) return `the ${kFlagOfOption[quoted]} value`;
+    .replace(/\bRaise the shutdownTimeoutMs option\b/, () => `Raise --shutdown-timeout (${sources.shutdownTimeoutMs ?? 'shutdownTimeout in the config file'})`)
+    .replace(kOptionPhrase, (whole: string, quoted?: string, bare?: string, parenthesized?: string, option?: string) => {
+      if (parenthesized !== undefined) return `(${kFlagOfOption[parenthesized]}${also(parenthesized)})`;
+      if (option !== undefined) return `(option ${kFlagOfOption[option]}${also(option)})`;
+      if (quoted !== undefined) return `the ${kFlagOfOption[quoted]} value${Object.hasOwn(sources, quoted) ? ` (${sources[quoted]})` : ''}`;
       return kFlagOfOption[bare!] ?? whole;
     });
 }
 
 /** `logger` with every message in flag names (the fields, `err` included, are left as they are). */
-export function withFlagNames(logger: Logger): Logger {
+export function withFlagNames(logger: Logger, sources: OptionSources = {}): Logger {
   const wrap =
     (method: keyof Logger) =>
     (fields: object, message?: string): void =>
-      logger[method](fields, message === undefined ? undefined : inFlagNames(message));
+      logger[method](fields, message === undefined ? undefined : inFlagNames(message, sources));
   return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }

@@ -21,7 +21,7 @@ export function parseCommand<O extends Options>(command: string, args: string[],
   const own = terminator === -1 ? args : args.slice(0, terminator);
   const rest = terminator === -1 ? [] : args.slice(terminator + 1);
   try {
-    const { values, positionals, tokens } = parseArgs({ args: own, options, allowPositionals: true, strict: true, tokens: true });
+    const { values, positionals, tokens } = parseArgs({ args: withEqualsShorts(own, options), options, allowPositionals: true, strict: true, tokens: true });
     const positionalIndexes = tokens.flatMap((token) => (token.kind === 'positional' ? [token.index] : []));
     return { values, positionals, positionalIndexes, rest };
   } catch (error) {
@@ -40,4 +40,17 @@ function describeParseError(error: unknown, command: string, known: readonly str
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message) && flag) return `Option ${flag} does not take a value.`;
   return message;
+}
+
+/**
+ * `-w=4` as `--workers=4`: `util.parseArgs` reads a short option's value as what follows the
+ * letter, so `-w=4` was the value "=4" ("--workers must be ... Received "=4"") while the long
+ * form takes `=` (H144). Only options that take a value; one argument each, so positions stay.
+ */
+function withEqualsShorts(args: readonly string[], options: Options): string[] {
+  const longOf = new Map(Object.entries(options).flatMap(([name, option]) => (option.short !== undefined && option.type === 'string' ? [[option.short, name] as const] : [])));
+  return args.map((arg) => {
+    const long = arg.length > 2 && arg[0] === '-' && arg[2] === '=' ? longOf.get(arg[1]!) : undefined;
+    return long === undefined ? arg : `--${long}${arg.slice(2)}`;
+  });
 }

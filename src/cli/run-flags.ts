@@ -6,10 +6,11 @@
  * positionals (`run server.js --watch src lib`) or as `--watch=src`.
  */
 import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { configNameOf } from './config/config-file.js';
-import { parseCommand, type ParsedCommand } from './parse-command.js';
+import { parseCommand } from './parse-command.js';
 import type { RunLayer } from './run-settings.js';
 import { isPathCommand } from './command-script-hint.js';
 import { findScript, scriptNotFound } from './script-path.js';
@@ -63,7 +64,9 @@ export interface RunFlags {
 
 export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   const { args: plain, watchPaths } = takeWatchValues(args);
-  const parsed = parseWithCommandHint(args, plain, invocationDir);
+  const commandError = pathCommandWithItsWords(args, plain, invocationDir);
+  if (commandError) throw commandError;
+  const parsed = parseCommand('run', plain, kRunOptions);
   const { values, rest } = parsed;
   if (values.help) return { layer: {}, positionals: parsed.positionals, configPath: undefined, configArg: undefined, isHelp: true, singleAppFlags: [] };
   if (values.dev && values.workers !== undefined) throw new UsageError('--dev runs a single worker; leave out --workers, or leave out --dev.', 'run');
@@ -129,19 +132,25 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
 }
 
 /**
- * `clusterkit run npx next start -p 3000`: a command PM2 would run from PATH, typed with its own
- * words and no `--`, fails as an unknown option (-p) or an unexpected argument (next); what is
- * wrong is the command itself, so that is said, quoting it whole (H128). With a `--`, the
- * options before it were meant for clusterkit, and their own error stands.
+ * `clusterkit run npx autocannon -c 10 URL`: a command PM2 would run from PATH, typed with its
+ * own words and no `--`. Every word after it is the command's, whatever clusterkit would make of
+ * it (`-c` is `--config`, `-w` `--workers`, `--watch` takes paths): the hint quotes them all, as
+ * typed (H128, H143). The script's position is found by a lenient parse, so that clusterkit's
+ * options before it (`run -w 2 npx ...`) are skipped with their values. With a `--`, the
+ * options before it were meant for clusterkit, and their own error stands (parseRunFlags).
  */
-function parseWithCommandHint(args: string[], plain: string[], invocationDir: string): ParsedCommand<typeof kRunOptions> {
-  try {
-    return parseCommand('run', plain, kRunOptions);
-  } catch (error) {
-    const [first, ...words] = args;
-    if (!(error instanceof UsageError) || first === undefined || args.includes('--')) throw error;
-    throw pathCommandError(first, words, undefined, invocationDir) ?? error;
-  }
+function pathCommandWithItsWords(args: string[], plain: string[], invocationDir: string): UsageError | undefined {
+  if (args.includes('--')) return undefined;
+  const { tokens } = parseArgs({ args: plain, options: kRunOptions, allowPositionals: true, strict: false, tokens: true });
+  const at = tokens.findIndex((token) => token.kind === 'positional');
+  if (at === -1) return undefined;
+  const before = tokens.slice(0, at);
+  // With --config, the first positional names an app, not a script.
+  if (before.some((token) => token.kind === 'option' && token.name === 'config')) return undefined;
+  let cwd: string | undefined;
+  for (const token of before) if (token.kind === 'option' && token.name === 'cwd' && token.value !== undefined) cwd = resolve(invocationDir, token.value);
+  const index = tokens[at]!.index;
+  return pathCommandError(args[index]!, args.slice(index + 1), cwd, invocationDir);
 }
 
 /** The script-not-found error with the command's hint, when `first` is such a command and no file of that name is there. */

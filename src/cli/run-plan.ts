@@ -11,7 +11,7 @@
  * Everything is checked here, before anything starts: bad input is a usage error (exit 2).
  */
 import { existsSync, statSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { InvalidOptionError } from '../errors.js';
 import { escapeControlChars } from '../control/control-chars.js';
 import { checkClusterName } from '../control/runtime-dir.js';
@@ -19,8 +19,9 @@ import { defaultMaxWorkers } from '../primary/pool/cpu-limit.js';
 import type { ConfigApp } from './config/check-config.js';
 import { checkConfigPath, findConfigFile } from './config/config-file.js';
 import { loadConfig } from './config/config-loader.js';
+import { kConfigKeyOfOption, type OptionSources } from './flag-names.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
-import { mergeRunLayers, type RunSettings } from './run-settings.js';
+import { mergeRunLayers, type RunLayer, type RunSettings } from './run-settings.js';
 import { kindOf } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
@@ -59,7 +60,8 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   // PM2's order (Common.mergeEnvironmentVariables): env, then env_<name> over it; --env KEY=VALUE over both.
   const settingsOf = (app: ConfigApp) => {
     const chosen = environment === undefined ? undefined : app.environments?.[environment];
-    return finish(mergeRunLayers({ ...app.layer, name: app.name, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
+    const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
+    return { ...settings, optionSources: optionSources(app, flags.layer, configFile) };
   };
   // An app started by the launcher says nothing: the launcher said it for every app.
   const warn = (chosen: readonly ConfigApp[]) => {
@@ -185,4 +187,17 @@ function missingScript(invocationDir: string): UsageError {
     return new UsageError(`Missing the script to run. ${ecosystem} is here: run its apps with clusterkit run ${ecosystem} (as pm2 start does: its PM2 keys are translated, and each one clusterkit does without is named in a warning), or name a script (clusterkit run server.js).`, 'run');
   }
   return new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
+}
+
+/**
+ * The API options whose value came from the config file, not a flag, each named by the key the
+ * file wrote: the primary's lines then say `(--ready-timeout; listen_timeout in wr.config.js)`,
+ * not only a flag the user never typed (tester t20).
+ */
+function optionSources(app: ConfigApp, flags: RunLayer, configFile: string): OptionSources {
+  const written = app.keysWritten ?? {};
+  const entries = Object.entries(kConfigKeyOfOption).flatMap(([option, { key, field }]) =>
+    Object.hasOwn(written, key) && flags[field as keyof RunLayer] === undefined ? [[option, `${written[key]} in ${basename(configFile)}`] as const] : [],
+  );
+  return Object.fromEntries(entries);
 }

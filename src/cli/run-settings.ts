@@ -5,6 +5,7 @@
  * `--node-arg`, which add to it (a variable given in both takes the flag's value; node uses
  * the last of a repeated option, so an added node option also wins).
  */
+import type { OptionSources } from './flag-names.js';
 import { moduleBaseName } from '../runner/service-options.js';
 import type { LogFormat } from './output-prefix.js';
 import { UsageError } from './usage-error.js';
@@ -63,6 +64,8 @@ export interface RunSettings {
   /** The app's working directory (the primary's and the workers'). */
   cwd: string;
   watch: WatchSettings | undefined;
+  /** The API options a config file set (not overridden by a flag), by the key it wrote: `listen_timeout in wr.config.js` (flag-names.ts). */
+  optionSources?: OptionSources | undefined;
 }
 
 /** One source of settings; unset keys are undefined. */

@@ -33,7 +33,7 @@ export function scriptNotFound(script: string, cwd: string | undefined, invocati
     return new UsageError(`Script not found: ${first} (relative to --cwd ${cwd}), nor ${second} (relative to the current directory).`, 'run');
   }
   const hint = isAbsolute(script) ? '' : cwd === undefined ? ' (relative to the current directory; with --cwd <dir>, to that directory first)' : ` (relative to --cwd ${cwd})`;
-  return new UsageError(`Script not found: ${first}${hint}${commandScriptHint(script, args) || '.'}`, 'run');
+  return new UsageError(`Script not found: ${first}${hint}${commandScriptHint(script, args, cwd ?? invocationDir) || '.'}`, 'run');
 }
 
 function isFile(path: string): boolean {

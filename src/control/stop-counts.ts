@@ -15,11 +15,13 @@ export interface StopCounts {
   readonly requestsCut: number;
   /** Only when the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`). */
   readonly notStarted?: number;
+  /** With `notStarted`: a start or a scale-up (`ShutdownReport.interrupted`). */
+  readonly interrupted?: 'start' | 'scale';
 }
 
 export function stopCounts(report: ShutdownReport): StopCounts {
   const counts = { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, requestsCut: report.requestsCut };
-  return report.notStarted === undefined ? counts : { ...counts, notStarted: report.notStarted.length };
+  return report.notStarted === undefined ? counts : { ...counts, notStarted: report.notStarted.length, interrupted: report.interrupted ?? 'start' };
 }
 
 /**

@@ -27,6 +27,8 @@ import { createPrimaryContext, type PrimaryContext } from './primary-context.js'
 import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
 import { createLineLogger } from '../logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
+import { autoWorkerCount } from './pool/cpu-limit.js';
+import { perCpuReason } from './worker-count-line.js';
 import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
 import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 
@@ -64,8 +66,11 @@ export class ClusterPrimary<
     this.#store = serveStore(context);
     this.#metrics = new ClusterMetrics(context, this.#store);
     // Lines say which service they are about, as under `clusterkit run` (`[api] ...`).
-    const { logger, serviceName } = context.options;
-    if (logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, logger ?? (serviceName === undefined ? undefined : createLineLogger({ name: serviceName })));
+    const { logger, serviceName, maxWorkers } = context.options;
+    // 'auto' and 'max' come to a count the caller did not write: said with why, as the runner does.
+    const asked = options?.workerCount;
+    const countReason = asked === undefined || asked === 'auto' || asked === 'max' ? perCpuReason(autoWorkerCount(), maxWorkers, asked === undefined ? '"auto", by default' : `"${asked}"`) : undefined;
+    if (logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, logger ?? (serviceName === undefined ? undefined : createLineLogger({ name: serviceName })), countReason);
   }
 
   /** The normalized options, frozen. */

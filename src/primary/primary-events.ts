@@ -159,7 +159,7 @@ export interface ShutdownReport {
    */
   readonly requestsCut: number;
   /**
-   * Set only on a shutdown that began while `start()` was under way (a stop signal, `shutdown()`
+   * Set on a shutdown that began while `start()` was under way (a stop signal, `shutdown()`
    * or `clusterkit stop` before every initial worker was ready): the start was interrupted, and
    * the primary's signal handling exits 1, as for a start that failed. The initial workers that
    * were not ready then, stopped before they ever were, however they exited (cleanly, by the stop
@@ -169,6 +169,13 @@ export interface ShutdownReport {
    * shutdown came before any fork (during the primary's `_init`).
    */
   readonly notStarted?: readonly WorkerHandle[];
+  /**
+   * Set with `notStarted`: what the shutdown interrupted. `'start'`, as above; `'scale'`, a
+   * scale-up (`scale()`, `clusterkit scale`): `notStarted` lists the workers it had forked that
+   * were not ready yet, out of `graceful` and `failed` likewise. The service had started: the
+   * exit code is not raised for it.
+   */
+  readonly interrupted?: 'start' | 'scale';
 }
 
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */

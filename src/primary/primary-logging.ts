@@ -17,14 +17,22 @@ import type { ShutdownReport } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
+import { describeWorkerCount } from './worker-count-line.js';
 
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
 
-/** Where a signal clusterkit did not send may come from: the primary cannot tell which. */
-const kUnknownSignalSource = 'its source is not known: code in the worker killing itself, as in a shutdown listener, kill -9, or the OOM killer';
+/**
+ * Said of a signal the primary did not send during a stop. Not "clusterkit did not send it": the
+ * orphan watchdog in the worker is clusterkit's, and SIGKILLs a worker whose channel closed
+ * (its own `process.disconnect()`) and whose stop overran (tester t20).
+ */
+const kUnknownSignalSource =
+  "the primary did not send it; likely sources: clusterkit's orphan watchdog in the worker (it kills a worker whose channel to the primary closed, as by a process.disconnect() in its code, and whose stop then overran), code in the worker killing itself (as in a shutdown listener), kill -9, or the OOM killer";
 
-export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = createLineLogger()): void {
+/** `countReason`: why `workerCount: 'auto'`/`'max'` came to the count it did, said as the start begins. */
+export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = createLineLogger(), countReason?: string): void {
+  if (countReason !== undefined) primary.on('initialize', () => logger.info({ workers: primary.options.workerCount }, describeWorkerCount(primary.options.workerCount, countReason)));
   const ids = (worker: WorkerHandle) => ({ workerId: worker.id, workerPid: worker.pid, slot: worker.slot });
   /** The error of a worker still starting, said in the one line of its failed start; cleared at ready or exit. */
   const startupErrors = new Map<number, Error>();
@@ -110,7 +118,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       // on its channel during the stop (the reason the guard gave); or someone else (failed).
       if (killed && kill !== undefined) logger.warn({ ...fields, ...kill.fields }, `worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: ${kill.why}`);
       else if (killed) logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping`);
-      else logger.warn(fields, `worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (${kUnknownSignalSource})`);
+      else logger.warn(fields, `worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; ${kUnknownSignalSource}`);
     } else if (worker.readyAt === undefined) {
       // Still starting when its stop came, and ended by a signal (one sent to the whole process
       // group reaches it before it handles signals): no stop of a serving worker, and no failed start.
@@ -211,7 +219,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
       'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet); code in the worker called process.exit() or let its process end while serving`,
-      signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); clusterkit did not send it (${kUnknownSignalSource})`,
+      signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); ${kUnknownSignalSource}`,
     }[reason];
     logger.warn({ ...ids(worker), openRequests, reason, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
   });
@@ -255,11 +263,12 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
   const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length };
   const cut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';
   if (report.notStarted !== undefined) {
-    // The run's exit code is 1 then (shutdownExitCode): the line says why, whatever the counts.
+    // After an interrupted start the run's exit code is 1 (shutdownExitCode): the line says why, whatever the counts.
     const unclean = counts.failed + counts.killed > 0 ? `; ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly` : '';
     const notReady = report.notStarted.length;
     const what = notReady === 0 ? 'no worker had been forked yet' : `${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready (the lines above say how)`;
-    logger.warn({ ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) }, `${message}: the start was interrupted, ${what}${unclean}${cut}`);
+    const interrupted = report.interrupted === 'scale' ? 'a scale-up was interrupted' : 'the start was interrupted';
+    logger.warn({ ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) }, `${message}: ${interrupted}, ${what}${unclean}${cut}`);
   } else if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
   else logger.warn(cut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);
 }

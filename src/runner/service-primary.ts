@@ -22,7 +22,7 @@ import { serveControl } from './service-control.js';
 import type { PrimaryStartupInfo } from './service-options.js';
 import { typeScriptLoaderHint } from '../primary/pool/loader-hint.js';
 import { describeStartFailure } from './start-failure.js';
-import { describeWorkerCount } from './worker-count.js';
+import { describeWorkerCount } from '../primary/worker-count-line.js';
 
 export interface ServicePrimarySpec {
   /** Log prefix and status name. */

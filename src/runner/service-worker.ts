@@ -54,7 +54,11 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
 
   protected override async _init(): Promise<void> {
     const spec = this.#spec;
-    const readySignal = spec.readySignal;
+    // A stop asked while the script warms up ends the wait for its word: the worker stops at
+    // once, as a ready one does, not at the primary's SIGKILL when the shutdown timeout ends.
+    // It is not ready for it (the primary counts it as stopped before ready), and the
+    // connections held for it go to the script, whose drain answers or ends them.
+    const readySignal = spec.readySignal && Promise.race([spec.readySignal, new Promise<void>((resolve) => this.once('shutdown', () => resolve()))]);
     const tracker = spec.trackServers
       ? trackListeningServers((server) => {
           this.trackServer(server);
@@ -63,7 +67,7 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
         })
       : undefined;
     const loaded = this.#loadAndListen(tracker);
-    const readyEarly = spec.readySignal ?? (spec.readyOnListen && tracker ? tracker.firstListening : undefined);
+    const readyEarly = readySignal ?? (spec.readyOnListen && tracker ? tracker.firstListening : undefined);
     if (readyEarly) {
       const first = await Promise.race([loaded.then(() => 'loaded' as const), readyEarly.then(() => 'ready' as const)]);
       // Ready already: a later failure of the module's top-level code crashes the worker, as
@@ -71,7 +75,7 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
       if (first === 'ready') loaded.catch((error: unknown) => process.nextTick(() => { throw error; }));
       // Loaded and listening, but the script said it warms up first: wait for its word,
       // bounded by the primary's ready timeout.
-      else if (spec.readySignal) await spec.readySignal;
+      else if (readySignal) await readySignal;
     } else {
       await loaded;
     }

@@ -12,7 +12,7 @@ import { startServicePrimary, type PrimaryService } from './service-primary.js';
 import { normalizeServiceOptions, type ClusteredServiceOptions, type NormalizedServiceOptions, type WorkerModuleNamespace } from './service-options.js';
 import { ServiceWorker } from './service-worker.js';
 import { useWorkerLogger } from '../worker/worker-signals.js';
-import { exitAfterStartFailure } from './start-failure.js';
+import { exitAfterStartFailure, isStartInterrupted } from './start-failure.js';
 
 export type { PrimaryService } from './service-primary.js';
 export type {
@@ -86,6 +86,9 @@ async function startPrimary<Module extends object>(options: NormalizedServiceOpt
   } catch (error) {
     // A bad option is a bug in the calling code: it rejects like the runner's own option checks.
     if (!options.ownsProcess || error instanceof InvalidOptionError) throw error;
+    // A stop (signal, `clusterkit stop`) came during the start: its own path logs the
+    // interrupted start and ends the process, after the stop's reply is written.
+    if (isStartInterrupted(error)) return new Promise<never>(() => {});
     exitAfterStartFailure(error, logger);
   }
 }

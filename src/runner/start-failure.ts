@@ -5,7 +5,7 @@
  * `WorkerModuleError`, flattened across IPC into a `RemoteError` that keeps its `summary`.
  */
 import { escapeControlChars } from '../control/control-chars.js';
-import { CrashLoopError, RemoteError, ServiceStartError, WorkerStartupError } from '../errors.js';
+import { CrashLoopError, RemoteError, ServiceStartError, ShutdownInProgressError, WorkerStartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import { toError } from '../to-error.js';
 
@@ -22,6 +22,15 @@ export function describeStartFailure(error: unknown, serviceName: string, hint?:
   else if (remote) reason = `a worker failed to start: ${remote.remoteName}: ${remote.remoteMessage}`;
   else reason = `${lowerFirst(firstSentence(startup.message))}; its output above says why`;
   return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error, hint });
+}
+
+/**
+ * `start()` was cut short by a stop (a signal, `clusterkit stop`): no failure of the start's
+ * own, and the stop's path ends the process with its own code and report. Logging it as a
+ * failed start put a false `ERROR ... no worker will be started` line after that report.
+ */
+export function isStartInterrupted(error: unknown): error is ShutdownInProgressError {
+  return error instanceof ShutdownInProgressError;
 }
 
 /** Logs a start failure as one line and ends the process with code 1. */

@@ -10,6 +10,7 @@
  * The decision is logged once, with its reason, before any worker starts.
  */
 import { autoWorkerCount } from '../primary/pool/cpu-limit.js';
+import { perCpuReason } from '../primary/worker-count-line.js';
 
 export interface WorkerCountDecision {
   readonly count: number;
@@ -46,12 +47,5 @@ export function decideWorkerCount({ workers, dev, nodeEnv, devOption, maxWorkers
 /** `asked`: the word that asked for it, when one did (`"max"`). */
 function perCpuCount(maxWorkers: number, asked?: string): WorkerCountDecision {
   const perCpu = autoWorkerCount();
-  const why = asked === undefined ? 'one per CPU' : `one per CPU (${asked})`;
-  if (perCpu > maxWorkers) return { count: maxWorkers, isDev: false, reason: `${why}, at most "maxWorkers" (${maxWorkers})` };
-  return { count: perCpu, isDev: false, reason: why };
-}
-
-/** `starting 4 workers: one per CPU`. */
-export function describeWorkerCount(count: number, reason: string): string {
-  return `starting ${count} worker${count === 1 ? '' : 's'}: ${reason}`;
+  return { count: Math.min(perCpu, maxWorkers), isDev: false, reason: perCpuReason(perCpu, maxWorkers, asked) };
 }

@@ -5,7 +5,8 @@
 import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
-import { describeValue, InvalidArgumentError, InvalidStateError, MessageTimeoutError, ShutdownInProgressError } from '../errors.js';
+import { isScriptStartUnderRun } from '../runner/run-marker.js';
+import { describeValue, InvalidArgumentError, InvalidStateError, MessageTimeoutError, NotAWorkerError, ShutdownInProgressError } from '../errors.js';
 import type { Endpoint } from '../messaging/endpoint.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
@@ -92,9 +93,12 @@ export class ClusterWorker<
   /**
    * Connects to the primary, runs `_init`, then reports ready. If `_init` throws, the error is
    * reported to the primary and the process exits with code 1.
-   * @throws NotAWorkerError outside a process forked by a ClusterPrimary.
+   * @throws NotAWorkerError outside a process forked by a ClusterPrimary, and in a script that
+   * `clusterkit run` runs (its bootstrap is that process's ClusterWorker).
    */
   start(this: ClusterWorker<ToWorker, ToPrimary> & WorkerHandlers<ToWorker>): Promise<void> {
+    // Made here, so that its stack names the script's call.
+    if (isScriptStartUnderRun()) return Promise.reject(new NotAWorkerError('run'));
     return (this as ClusterWorker<ToWorker, ToPrimary>).#context.lifecycle.start(this);
   }
 

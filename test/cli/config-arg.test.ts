@@ -66,10 +66,13 @@ describe('clusterkit run <config file>', () => {
 
   // Before: every command was quoted as "<command> start": script: 'npx', args: 'next start -p 3000' said "npx start",
   // and clusterkit run npx next start said Unexpected argument "next" (with --flag, Unknown option --flag).
-  it('[H128][H136] quotes the command PM2 would run with its arguments, npx included, from a config file and from the command line (exit 2)', async () => {
+  it('[H128][H136][H143] quotes the command PM2 would run with its arguments, npx included, from a config file and from the command line (exit 2)', async () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'nextapp', script: 'npx', args: 'next start -p 3000' }, { name: 'dev', script: 'npm', args: 'run dev' }] };\n`,
+      // The hint names the link only where it is (H143).
+      'node_modules/.bin/next': '',
+      'node_modules/.bin/some-tool': '',
     });
     const hint = (command: string, where: string, args = '') =>
       `clusterkit runs a Node script, not a command from PATH. Name the file "${command}" runs ${where}instead, with that file's own arguments${args}.\n`;
@@ -95,6 +98,22 @@ describe('clusterkit run <config file>', () => {
       const [args, expected] = lines[index]!;
       expect({ args, code: result.code }).toEqual({ args, code: 2 });
       expect(result.stderr).toContain(`(relative to the current directory; with --cwd <dir>, to that directory first): ${expected}`);
+    });
+    // [H143] Without "--", every word after the command is the command's, as typed, though
+    // clusterkit has options of those names (before: -c 10 and -w src/index.ts were taken as
+    // --config and --workers, and --watch took src/index.ts as a path to watch, losing the tool).
+    // No link is named for a tool not installed.
+    const own: Array<[string[], string]> = [
+      [['npx', 'autocannon', '-c', '10', 'http://127.0.0.1:4101'], hint('npx autocannon -c 10 http://127.0.0.1:4101', '', ' (-c 10 http://127.0.0.1:4101)')],
+      [['-w', '2', 'npx', 'some-tool', '-w', '3', '--name', 'x'], hint('npx some-tool -w 3 --name x', '(node_modules/.bin/some-tool links to it) ', ' (-w 3 --name x)')],
+      [['npx', 'tsx', '-w', 'src/index.ts'], 'clusterkit runs a Node script, not a command from PATH. tsx runs a script in a Node process of its own, outside the cluster: run the script itself instead, clusterkit run src/index.ts --node-arg=--import=tsx.\n'],
+      [['npx', 'tsx', '--watch', 'src/index.ts'], 'clusterkit runs a Node script, not a command from PATH. tsx runs a script in a Node process of its own, outside the cluster: run the script itself instead, clusterkit run src/index.ts --node-arg=--import=tsx --watch.\n'],
+    ];
+    const ownResults = await Promise.all(own.map(([args]) => cli(['run', ...args], { runtime, cwd: project })));
+    ownResults.forEach((result, index) => {
+      const [args, expected] = own[index]!;
+      expect({ args, code: result.code }).toEqual({ args, code: 2 });
+      expect({ args, stderr: result.stderr }).toEqual({ args, stderr: expect.stringContaining(`(relative to the current directory; with --cwd <dir>, to that directory first): ${expected}`) });
     });
     // With "--", the options before it are clusterkit's, and their own mistake is what is said.
     expect((await cli(['run', 'npm', '-i', '4', '--', 'start'], { runtime, cwd: project })).stderr).toMatch(/^clusterkit: Unknown option -i\. PM2's -i is -w/);

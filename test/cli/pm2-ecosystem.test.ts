@@ -10,7 +10,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { kRepoRoot } from '../helpers/spawn.js';
-import { cleanUpCli, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -76,5 +76,19 @@ describe('examples/pm2-ecosystem', () => {
     expect(run.stderr()).not.toContain('warning:');
     process.kill(run.child.pid!, 'SIGINT');
     await expect(run.exited()).resolves.toBe(0);
+  });
+});
+
+describe('an ecosystem file, in the primary\'s lines', () => {
+  it('[H146] names the key the file wrote, with the flag, for a value that came from the file', async () => {
+    const runtime = runtimeDir();
+    const script = JSON.stringify(join(kRepoRoot, 'test/fixtures/cli-wait-ready.mjs'));
+    const project = tempProject({
+      'wr.config.cjs': `module.exports = { apps: [{ name: 'wr', script: ${script}, instances: 1, wait_ready: true, listen_timeout: 1000, max_restarts: 1, env: { PORT: '${await freePort()}', WARM_MS: '600000' } }] };\n`,
+    });
+    const run = startCli(['run', 'wr.config.cjs'], { runtime, cwd: project });
+    await expect(run.exited()).resolves.toBe(1);
+    // Before: "(option --ready-timeout)", a flag the user never typed.
+    expect(run.output()).toContain('was not ready within 1000 ms (option --ready-timeout; listen_timeout in wr.config.cjs)');
   });
 });

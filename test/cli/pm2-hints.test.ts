@@ -187,7 +187,7 @@ describe("PM2's ecosystem keys", () => {
 });
 
 describe('flag names in messages from the library', () => {
-  it('rewrites the phrasings the library uses, and nothing else', () => {
+  it('[H146] rewrites the phrasings the library uses, and nothing else; a value from a config file is named by its key too', () => {
     expect(inFlagNames('The "count" option must be at most 2, the "maxWorkers" option (raise it to run more workers). Received 100000'))
       .toBe('The worker count must be at most 2, the --max-workers value (raise it to run more workers). Received 100000');
     expect(inFlagNames('starting 64 workers: one per CPU, at most "maxWorkers" (64)')).toBe('starting 64 workers: one per CPU, at most --max-workers (64)');
@@ -205,6 +205,14 @@ describe('flag names in messages from the library', () => {
       'Worker 3 (slot 0) was not ready within 30000 ms (option --ready-timeout), so it was killed.',
     );
     expect(inFlagNames('a "name" and maxWorkers in prose')).toBe('a "name" and maxWorkers in prose');
+    // [H146] A value a config file set: the key it wrote, with the flag.
+    const sources = { readyTimeoutMs: 'listen_timeout in wr.config.js', shutdownTimeoutMs: 'kill_timeout in wr.config.js', maxMemoryMb: 'max_memory_restart in wr.config.js' };
+    expect(inFlagNames('Worker 3 (slot 0) was not ready within 2000 ms (option "readyTimeoutMs"), so it was killed.', sources)).toBe(
+      'Worker 3 (slot 0) was not ready within 2000 ms (option --ready-timeout; listen_timeout in wr.config.js), so it was killed.',
+    );
+    expect(inFlagNames('Raise the shutdownTimeoutMs option if requests take longer', sources)).toBe('Raise --shutdown-timeout (kill_timeout in wr.config.js) if requests take longer');
+    expect(inFlagNames('Raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak', sources)).toBe('Raise the limit (--max-memory; max_memory_restart in wr.config.js) or fix the leak');
+    expect(inFlagNames('limit 512.0 MiB (maxMemoryMb)', sources)).toBe('limit 512.0 MiB (--max-memory; max_memory_restart in wr.config.js)');
   });
 
   it('turns the memory-limit line of the primary into --max-memory', () => {

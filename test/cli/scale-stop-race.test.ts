@@ -31,4 +31,23 @@ describe('clusterkit scale cut short by clusterkit stop', () => {
     });
     await run.exited(30_000);
   });
+
+  it('[H145] clusterkit stop during the scale reports its workers not ready yet as stopped before ready, not gracefully', async () => {
+    const runtime = runtimeDir();
+    // Worker 1 is ready at once; the scale's worker listens and warms up for 10 minutes.
+    const run = startCli(['run', 'test/fixtures/cli-wait-ready.mjs', '-w', '1', '--name', 'scaleready', '--wait-ready', '--shutdown-timeout', '60s'], {
+      runtime,
+      env: { PORT: String(await freePort()), WARM_MS: '0', LATER_WARM_MS: '600000' },
+    });
+    await run.waitFor(/service scaleready started: 1 worker/);
+    const scale = cli(['scale', 'scaleready', '2'], { runtime, ms: 30_000 });
+    await run.waitFor(/\[scaleready:2\] listening \d+/);
+    const stop = await cli(['stop', 'scaleready'], { runtime, ms: 30_000 });
+    // Before: "stopped scaleready: 2 workers stopped gracefully".
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped scaleready: a scale-up was interrupted, 1 worker stopped before it was ready, 1 worker stopped gracefully\n' });
+    await expect(scale).resolves.toMatchObject({ code: 1 });
+    // The service had started: the stop's exit code, 0.
+    await expect(run.exited(30_000)).resolves.toBe(0);
+    expect(run.stderr()).toMatch(/\[scaleready\] WARN shutdown complete: a scale-up was interrupted, 1 worker stopped before it was ready \(the lines above say how\) graceful=1 failed=0 killed=0 notStarted=1\n/);
+  });
 });

@@ -63,4 +63,23 @@ describe('clusterkit run --wait-ready (PM2 wait_ready)', () => {
     expect(attempt).not.toContain('_init');
     expect(run.output()).toMatch(/With --wait-ready, a worker is ready only once its script calls process\.send\('ready'\): check that it does, and within --ready-timeout\./);
   });
+
+  it('[H142] clusterkit stop while a listening worker waits for its "ready": it stops at once, before ready, and no error line follows', async () => {
+    const runtime = runtimeDir();
+    // The shutdown timeout is long: a worker that ignored the stop would be killed only at its end.
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'warmstop', '--wait-ready', '--ready-timeout', '60s', '--shutdown-timeout', '60s'], {
+      runtime,
+      env: { PORT: String(await freePort()), WARM_MS: '600000' },
+    });
+    await run.waitFor(/\[warmstop:1\] listening \d+/);
+    const startedAt = Date.now();
+    const stop = await cli(['stop', 'warmstop'], { runtime, ms: 30_000 });
+    // Before: 60 s, then "1 killed (at the shutdown timeout ...)" and exit 3.
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped warmstop: the start was interrupted, 1 worker stopped before it was ready, 0 workers stopped gracefully\n' });
+    expect(Date.now() - startedAt).toBeLessThan(30_000);
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stderr()).toMatch(/\[warmstop\] WARN shutdown complete: the start was interrupted, 1 worker stopped before it was ready .*notStarted=1\n/);
+    // Before: "ERROR The primary is shutting down; no worker will be started." after the stop's report.
+    expect(run.output()).not.toMatch(/ERROR|ERR_SHUTDOWN_IN_PROGRESS|SIGKILL/);
+  });
 });

@@ -142,7 +142,7 @@ describe('repeated notices', () => {
 });
 
 describe('a signal clusterkit did not send, during a stop', () => {
-  it('[H118] a worker that SIGKILLs itself in its shutdown listener with 3 requests open: a workerRequestsCut (signal) and lines that say the source is not known', async () => {
+  it('[H118][H147] a worker that SIGKILLs itself in its shutdown listener with 3 requests open: a workerRequestsCut (signal) and lines that name the likely sources', async () => {
     const { primary, worker, requests, text } = await workerServing({ DIE_ON_SHUTDOWN: 'SIGKILL' }, 3);
     const cut = onceEvent<{ worker: WorkerHandle; openRequests: number; reason: string; signal?: string }>(primary, 'workerRequestsCut', 20_000);
     const report = await primary.shutdown({ timeoutMs: 20_000 });
@@ -151,8 +151,11 @@ describe('a signal clusterkit did not send, during a stop', () => {
     await expect(cut).resolves.toMatchObject({ worker, openRequests: 3, reason: 'signal', signal: 'SIGKILL' });
     expect(await Promise.all(requests)).toEqual(['ECONNRESET', 'ECONNRESET', 'ECONNRESET']);
     expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop with 3 requests open: they were cut off`);
-    expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (its source is not known`);
+    expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; the primary did not send it; likely sources: clusterkit's orphan watchdog in the worker`);
     expect(text()).not.toContain('from outside clusterkit');
+    // [H147] Before: "clusterkit did not send it", though the worker's orphan watchdog, clusterkit's, may have.
+    expect(text()).not.toContain('clusterkit did not send it');
+    expect(text()).toContain('code in the worker killing itself (as in a shutdown listener), kill -9, or the OOM killer');
   });
 });
 

@@ -94,7 +94,7 @@ describe('requests cut off by a worker that cannot say so', () => {
     for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
     // Not the primary's kill: the line and the event say so.
     await expect(exit).resolves.toMatchObject({ killed: false });
-    expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; clusterkit did not send it (its source is not known`);
+    expect(text()).toContain(`WARN worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; the primary did not send it; likely sources: clusterkit's orphan watchdog in the worker`);
   });
 });
 

@@ -34,21 +34,31 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
 export async function stopCommand(args: string[]): Promise<number | 'help'> {
   const name = singleName('stop', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'stop')) as { graceful: number; failed?: number; killed: number; requestsCut?: number; notStarted?: unknown; pid: number };
+  const result = (await controlRequest(name[0], 'stop')) as StopAnswer & { pid: number };
   await waitForExit(result.pid);
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   // Workers stopped before they were ready cut nothing and did not fail a stop: the exit code leaves them out.
-  const { notStarted: _notStarted, ...counts } = result;
+  const { notStarted: _notStarted, interrupted: _interrupted, ...counts } = result;
   return outcomeExitCode(stopOutcome(counts));
 }
 
 /** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed (at the shutdown timeout, ...), 3 requests cut off`. */
-function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted }: { graceful: number; failed?: number; killed: number; requestsCut?: number; notStarted?: unknown }): string {
+/** The control socket's answer to `stop` (stop-counts.ts), as read: from another process, unchecked. */
+interface StopAnswer {
+  graceful: number;
+  failed?: number;
+  killed: number;
+  requestsCut?: number;
+  notStarted?: unknown;
+  interrupted?: unknown;
+}
+
+function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted, interrupted }: StopAnswer): string {
   const parts = [`${plural(graceful, 'worker')} stopped gracefully`];
-  // A stop during the start (H130): the workers not ready yet are in none of the counts but killed.
+  // A stop during the start (H130) or a scale-up (H145): the workers not ready yet are in none of the counts but killed.
   if (Number.isSafeInteger(notStarted) && (notStarted as number) >= 0) {
     const count = notStarted as number;
-    parts.unshift(`the start was interrupted, ${count === 0 ? 'no worker had been forked yet' : `${plural(count, 'worker')} stopped before ${count === 1 ? 'it was' : 'they were'} ready`}`);
+    parts.unshift(`${interrupted === 'scale' ? 'a scale-up was interrupted' : 'the start was interrupted'}, ${count === 0 ? 'no worker had been forked yet' : `${plural(count, 'worker')} stopped before ${count === 1 ? 'it was' : 'they were'} ready`}`);
   }
   if (failed > 0) parts.push(`${failed} did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log)`);
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.

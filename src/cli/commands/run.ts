@@ -8,7 +8,7 @@ import { createJsonLogger, createLineLogger, type Logger } from '../../logger.js
 import { shutdownExitCode } from '../../primary/lifecycle/primary-signals.js';
 import { maxWorkersOption } from '../../primary/primary-options.js';
 import { startServicePrimary } from '../../runner/service-primary.js';
-import { exitAfterStartFailure } from '../../runner/start-failure.js';
+import { exitAfterStartFailure, isStartInterrupted } from '../../runner/start-failure.js';
 import { decideWorkerCount } from '../../runner/worker-count.js';
 import { takeLauncherLink } from '../launcher-link.js';
 import { withFlagNames } from '../flag-names.js';
@@ -35,8 +35,9 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // The app's working directory is the primary's, so the workers inherit it.
   process.chdir(settings.cwd);
   const logs = new LogBuffer();
-  // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory).
-  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)));
+  // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory), or
+  // keys of a config file (listen_timeout), named too.
+  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)), settings.optionSources);
   // clusterkit's own variables are the primary's (H70): dropped, and said so once.
   const workerEnv = dropOwnEnv(settings.env);
   if (workerEnv.warning !== undefined) logger.warn({ ignored: workerEnv.ignored }, workerEnv.warning);
@@ -102,7 +103,10 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ? "With --wait-ready, a worker is ready only once its script calls process.send('ready'): check that it does, and within --ready-timeout."
       : undefined,
     health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: '--health-port' },
-  }).catch((error: unknown) => exitAfterStartFailure(error, logger));
+  }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(error, logger)));
+  // A stop came during the start: its path (the signal handler, the control socket's stop)
+  // has logged the interrupted start and exits; its code is 1, as for a failed start (H130).
+  if (service === undefined) return 1;
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {
     const stopWatching = await watchAndReload(settings.watch, service, settings.cwd, logger);

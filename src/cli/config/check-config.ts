@@ -25,6 +25,8 @@ export interface ConfigApp {
   readonly environments?: Readonly<Record<string, Record<string, string>>>;
   /** A PM2 file's keys that clusterkit does without (the file's own, then the app's), one line each. */
   readonly warnings?: readonly string[];
+  /** clusterkit's key -> the key the file wrote (`readyTimeout` -> `listen_timeout`), for each key the app sets. */
+  readonly keysWritten?: Readonly<Record<string, string>>;
 }
 
 /** Each app would be a primary process with its workers; more is not a config, it is a mistake. */
@@ -186,7 +188,9 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     watchDelayMs: optional(app.watchDelay, (value) => checkDuration(value, at('watchDelay'))),
   };
   if (script === undefined || name === undefined) return undefined;
-  return { name, layer: { ...layer, script } };
+  // Each key the app sets, as the file wrote it: a message about its value names that key (H146).
+  const keysWritten = Object.fromEntries(kAppKeys.filter((name) => app[name] !== undefined).map((name) => [name, Object.hasOwn(spelledAs, name) ? spelledAs[name]! : name]));
+  return { name, layer: { ...layer, script }, keysWritten };
 }
 
 /**
@@ -198,7 +202,7 @@ function checkScript(app: Record<string, unknown>, key: string, at: (name: strin
   const written = checkString(app.script, at('script'));
   if (cwd === undefined) return undefined;
   const script = resolve(cwd, written);
-  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written, stringsOf(app.args))}`}`);
+  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written, stringsOf(app.args), cwd)}`}`);
   return script;
 }
 

@@ -18,19 +18,19 @@ import { kMemoryStrikes, PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
 
-/** The initial slots' workers that were never ready (forked, maybe exited since). */
-function unreadyInitialWorkers(pool: LifecycleContext['pool']): WorkerHandle[] {
-  return [...pool.slots].flatMap((slot) => (slot.isInitial && slot.current !== undefined && slot.current.readyAt === undefined ? [slot.current.handle] : []));
+/** The workers of `slots` that were never ready (forked, maybe exited since). */
+function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
+  return [...slots].flatMap((slot) => (slot.current !== undefined && slot.current.readyAt === undefined ? [slot.current.handle] : []));
 }
 
 /**
- * A shutdown's report when it interrupted the start: the `unready` workers are `notStarted`,
- * taken out of `graceful` and `failed` (where one that stopped before ready would pass for a
- * stop of a serving worker, or be in no list at all); one killed at the timeout stays `killed` too.
+ * A shutdown's report when it interrupted the start or a scale-up: the `unready` workers are
+ * `notStarted`, taken out of `graceful` and `failed` (where one that stopped before ready would
+ * pass for a stop of a serving worker, or be in no list at all); one killed at the timeout stays `killed` too.
  */
-function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[]): ShutdownReport {
+function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[], interrupted: 'start' | 'scale'): ShutdownReport {
   const started = (handle: WorkerHandle) => !unready.includes(handle);
-  return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted: unready };
+  return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted: unready, interrupted };
 }
 
 /** What a scale-up cut short by a stop did: the new slots' workers forked, and ready, by then. */
@@ -81,6 +81,8 @@ export class PrimaryLifecycle {
   /** Set when `start()` fails and shuts down what it started: that shutdown interrupted nothing. */
   #isStartFailing = false;
   #shutdown: Promise<ShutdownReport> | undefined;
+  /** The slots a scale-up under way adds: a stop during it reports their unready workers as `notStarted`. */
+  #scalingSlots: readonly Slot[] | undefined;
   /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
   #shutdownSignal: NodeJS.Signals | undefined;
   #reload: Promise<void> | undefined;
@@ -182,11 +184,16 @@ export class PrimaryLifecycle {
       const growing = pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
       // Taken now: a slot leaves the pool once retired and its worker gone.
       const added = [...pool.slots].filter((slot) => !known.has(slot));
-      await growing.catch((error: unknown) => {
-        // A stop during the scale retires its slots, whose waiters hear "no worker will be
-        // started", though some may have been: the answer says what the scale did.
-        throw error instanceof ShutdownInProgressError ? scaleCutShort(from, count, added, error) : error;
-      });
+      this.#scalingSlots = added;
+      await growing
+        .catch((error: unknown) => {
+          // A stop during the scale retires its slots, whose waiters hear "no worker will be
+          // started", though some may have been: the answer says what the scale did.
+          throw error instanceof ShutdownInProgressError ? scaleCutShort(from, count, added, error) : error;
+        })
+        .finally(() => {
+          if (this.#scalingSlots === added) this.#scalingSlots = undefined;
+        });
       emit('scaleComplete', { from, to: count, stopped: { graceful: [], failed: [], killed: [], requestsCut: 0 } });
       return;
     }
@@ -236,7 +243,9 @@ export class PrimaryLifecycle {
     // Taken before close() retires the slots: the initial workers not ready yet (those that
     // exited already too, awaiting a restart) are what an interrupted start did not start.
     // A start that failed stops its workers itself: that is no interruption (its error says why).
-    const unready = this.#state === 'starting' && !this.#isStartFailing ? unreadyInitialWorkers(pool) : undefined;
+    const unready = this.#state === 'starting' && !this.#isStartFailing ? unreadyWorkers([...pool.slots].filter((slot) => slot.isInitial)) : undefined;
+    // A scale-up's workers not ready yet, likewise (tester t20: before, counted as stopped gracefully).
+    const scaleUnready = this.#state === 'running' && this.#scalingSlots !== undefined ? unreadyWorkers(this.#scalingSlots) : [];
     this.#state = 'stopping';
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
@@ -244,7 +253,8 @@ export class PrimaryLifecycle {
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
     await this.#runHooks('start');
     const stopped: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
-    const report = unready === undefined ? stopped : withInterruptedStart(stopped, unready);
+    const report =
+      unready !== undefined ? withInterruptedStart(stopped, unready, 'start') : scaleUnready.length > 0 ? withInterruptedStart(stopped, scaleUnready, 'scale') : stopped;
     if (this.#isInitialized) await this.#runDestroy();
     this.#state = 'stopped';
     this.#uninstallSignals?.();

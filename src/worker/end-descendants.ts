@@ -1,13 +1,17 @@
 /**
- * The processes an orphaned worker started are told to go (SIGTERM), given `graceMs` to do so,
- * then killed (SIGKILL): a child that ignores SIGTERM, or takes too long over it, would
- * otherwise live on as the orphan of an orphan once the worker exits, with nobody left to stop
- * it. The same escalation as PM2's `treekill` after its `kill_timeout`, and as systemd's stop.
+ * The processes a worker started are told to go (SIGTERM), given `graceMs` to do so, then
+ * killed (SIGKILL): a child that ignores SIGTERM, or takes too long over it, would otherwise
+ * live on, re-parented to init, once the worker exits, with nobody left to stop it. The same
+ * escalation as PM2's `treekill` after its `kill_timeout`, and as systemd's stop.
  *
  * The SIGKILL goes to the processes the SIGTERM went to, not to a new search of the tree: a
  * process in the middle (`sh -c`, a launcher) that exits on SIGTERM leaves its own child to
  * init, out of the worker's tree, and a new search would miss it (tester t20). Each is known by
  * its pid and start time, so a pid the system gave to a new process meanwhile is left alone.
+ *
+ * Three callers: an orphaned worker (async, its loop still turns), every worker's 'exit' event
+ * (synchronous: nothing async runs there), and the primary for a worker it SIGKILLed, with the
+ * processes it listed before the kill (async: the primary must not block).
  */
 import { readFileSync } from 'node:fs';
 import { killDescendants } from './kill-descendants.js';
@@ -16,21 +20,57 @@ import { killDescendants } from './kill-descendants.js';
 export const kDescendantsGraceMs = 1_000;
 const kPollMs = 50;
 
-/** Resolves once none of `rootPid`'s descendants runs any more, killed if need be; never rejects. */
-export async function endDescendants(rootPid: number, graceMs = kDescendantsGraceMs): Promise<void> {
+/** Resolves, once none of `rootPid`'s descendants runs any more, with the pids it had to SIGKILL; never rejects. */
+export async function endDescendants(rootPid: number, graceMs = kDescendantsGraceMs): Promise<number[]> {
+  try {
+    const killed = await endProcesses(killDescendants(rootPid, 'SIGTERM'), graceMs, false);
+    // And any the tree gained meanwhile (a process that started another as it stopped).
+    killDescendants(rootPid, 'SIGKILL');
+    return killed;
+  } catch {
+    return []; // a runtime without process.getBuiltinModule: the worker still exits
+  }
+}
+
+/**
+ * As `endDescendants`, blocking the thread while it waits: for the 'exit' event, where no timer
+ * fires. Returns the pids it had to SIGKILL.
+ */
+export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs): number[] {
   try {
     let running = killDescendants(rootPid, 'SIGTERM');
     const deadline = Date.now() + graceMs;
+    const sleeper = new Int32Array(new SharedArrayBuffer(4));
     while (running.length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, kPollMs));
+      Atomics.wait(sleeper, 0, 0, kPollMs);
       running = running.filter(isRunning);
     }
-    for (const identity of running) kill(identity);
-    // And any the tree gained meanwhile (a process that started another as it stopped).
+    const killed = killListed(running);
     killDescendants(rootPid, 'SIGKILL');
+    return killed;
   } catch {
-    // A runtime without process.getBuiltinModule: the worker still exits.
+    return [];
   }
+}
+
+/**
+ * Ends processes listed earlier (`<pid>:<start time>`, from `killDescendants`): SIGTERM unless
+ * `isTermSent`, up to `graceMs` for them to go, SIGKILL to the rest. Resolves with the pids it
+ * had to SIGKILL.
+ */
+export async function endProcesses(identities: readonly string[], graceMs = kDescendantsGraceMs, isTermSent = true): Promise<number[]> {
+  let running = isTermSent ? identities.filter((identity) => signal(identity, 'SIGTERM')) : [...identities];
+  const deadline = Date.now() + graceMs;
+  while (running.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, kPollMs));
+    running = running.filter(isRunning);
+  }
+  return killListed(running);
+}
+
+/** SIGKILLs those of the processes listed earlier that still run; returns their pids. */
+export function killListed(identities: readonly string[]): number[] {
+  return identities.filter((identity) => signal(identity, 'SIGKILL')).map(pidOf);
 }
 
 /** `<pid>:<start time>` still runs: the same process (not a zombie, not a new one with its pid). */
@@ -45,11 +85,26 @@ function isRunning(identity: string): boolean {
   }
 }
 
-function kill(identity: string): void {
-  if (!isRunning(identity)) return;
+function pidOf(identity: string): number {
+  return Number(identity.split(':')[0]);
+}
+
+/** Sends `name` to the process if it is still the one listed; returns whether it was sent. */
+function signal(identity: string, name: NodeJS.Signals): boolean {
+  if (!isRunning(identity)) return false;
   try {
-    process.kill(Number(identity.split(':')[0]), 'SIGKILL');
+    process.kill(pidOf(identity), name);
+    return true;
   } catch {
-    // gone meanwhile
+    return false; // gone meanwhile
   }
+}
+
+/** What a warn line says of descendants that had to be SIGKILLed: which, and what to do. */
+export function describeKilledDescendants(pids: readonly number[], graceMs = kDescendantsGraceMs): string {
+  const which = pids.length === 1 ? `its process ${pids[0]} (started by its code) did` : `its ${pids.length} processes ${pids.join(', ')} (started by its code) did`;
+  return (
+    `${which} not end within ${graceMs} ms of SIGTERM, so clusterkit killed ${pids.length === 1 ? 'it' : 'them'} (SIGKILL) as the worker ended: ` +
+    'make them exit on SIGTERM, or start one with `detached: true` if it is meant to outlive the worker'
+  );
 }

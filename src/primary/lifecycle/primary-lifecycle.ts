@@ -17,6 +17,7 @@ import { checkedPing } from './checked-ping.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
+import { killWorker } from '../pool/kill-worker.js';
 
 /** The initial slots' workers that were never ready (forked, maybe exited since). */
 function unreadyInitialWorkers(pool: LifecycleContext['pool']): WorkerHandle[] {
@@ -103,7 +104,7 @@ export class PrimaryLifecycle {
         onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
         onUnresponsive: (record, silentMs) => {
           context.emit('workerUnresponsive', { worker: record.handle, silentMs });
-          record.clusterWorker.process.kill('SIGKILL');
+          killWorker(record);
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),
         onMemoryLimit: (record, rssBytes, limitBytes) => {
@@ -247,6 +248,8 @@ export class PrimaryLifecycle {
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
     await this.#runHooks('start');
     const stopped: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
+    // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.
+    await pool.whenDescendantsEnded();
     const report = unready === undefined ? stopped : withInterruptedStart(stopped, unready);
     if (this.#isInitialized) await this.#runDestroy();
     this.#state = 'stopped';

@@ -19,6 +19,8 @@ import { killDescendants } from './kill-descendants.js';
 /** How long a worker's own processes have between SIGTERM and SIGKILL, in ms. */
 export const kDescendantsGraceMs = 1_000;
 const kPollMs = 50;
+/** How long a SIGKILLed process may take to be gone (the kernel tears it down) before we stop waiting for it. */
+const kKillWaitMs = 500;
 
 /** Resolves, once none of `rootPid`'s descendants runs any more, with the pids it had to SIGKILL; never rejects. */
 export async function endDescendants(rootPid: number, graceMs = kDescendantsGraceMs): Promise<number[]> {
@@ -38,15 +40,10 @@ export async function endDescendants(rootPid: number, graceMs = kDescendantsGrac
  */
 export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs): number[] {
   try {
-    let running = killDescendants(rootPid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
-    const sleeper = new Int32Array(new SharedArrayBuffer(4));
-    while (running.length > 0 && Date.now() < deadline) {
-      Atomics.wait(sleeper, 0, 0, kPollMs);
-      running = running.filter(isRunning);
-    }
+    const running = waitGoneNow(killDescendants(rootPid, 'SIGTERM'), Date.now() + graceMs);
     const killed = killListed(running);
     killDescendants(rootPid, 'SIGKILL');
+    waitGoneNow(running, Date.now() + kKillWaitMs);
     return killed;
   } catch {
     return [];
@@ -54,23 +51,42 @@ export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs
 }
 
 /**
- * Ends processes listed earlier (`<pid>:<start time>`, from `killDescendants`): SIGTERM unless
- * `isTermSent`, up to `graceMs` for them to go, SIGKILL to the rest. Resolves with the pids it
- * had to SIGKILL.
+ * Ends processes listed earlier (`<pid>:<start time>`, from `killDescendants`): SIGTERM (unless
+ * `sendsTerm` is false: sent already), up to `graceMs` for them to go, SIGKILL to the rest.
+ * Resolves once they are gone, with the pids it had to SIGKILL.
  */
-export async function endProcesses(identities: readonly string[], graceMs = kDescendantsGraceMs, isTermSent = true): Promise<number[]> {
-  let running = isTermSent ? identities.filter((identity) => signal(identity, 'SIGTERM')) : [...identities];
-  const deadline = Date.now() + graceMs;
-  while (running.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, kPollMs));
-    running = running.filter(isRunning);
-  }
-  return killListed(running);
+export async function endProcesses(identities: readonly string[], graceMs = kDescendantsGraceMs, sendsTerm = true): Promise<number[]> {
+  const termed = sendsTerm ? identities.filter((identity) => signal(identity, 'SIGTERM')) : identities;
+  const running = await waitGone(termed, Date.now() + graceMs);
+  const killed = killListed(running);
+  await waitGone(running, Date.now() + kKillWaitMs);
+  return killed;
 }
 
 /** SIGKILLs those of the processes listed earlier that still run; returns their pids. */
 export function killListed(identities: readonly string[]): number[] {
   return identities.filter((identity) => signal(identity, 'SIGKILL')).map(pidOf);
+}
+
+/** Waits, polling, until none of `identities` runs or `deadline` passed; returns those still running. */
+async function waitGone(identities: readonly string[], deadline: number): Promise<string[]> {
+  let running = identities.filter(isRunning);
+  while (running.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, kPollMs));
+    running = running.filter(isRunning);
+  }
+  return running;
+}
+
+/** As `waitGone`, asleep on the thread (`Atomics.wait`). */
+function waitGoneNow(identities: readonly string[], deadline: number): string[] {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let running = identities.filter(isRunning);
+  while (running.length > 0 && Date.now() < deadline) {
+    Atomics.wait(sleeper, 0, 0, kPollMs);
+    running = running.filter(isRunning);
+  }
+  return running;
 }
 
 /** `<pid>:<start time>` still runs: the same process (not a zombie, not a new one with its pid). */

@@ -13,6 +13,7 @@ import { testPrimary, workerOutput } from '../helpers/primary.js';
 import { onceEvent, record } from '../helpers/wait.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { freePort } from '../helpers/ports.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from '../cli/cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -45,7 +46,8 @@ describe("a worker's own processes end with it", () => {
     // Before: all three lived on, children of init.
     await waitUntilGone(tree.all, 30_000);
     const line = output.text().split('\n').find((text) => text.includes('did not end within'));
-    expect(line).toMatch(/WARN worker 1 \(pid \d+\): its 2 processes .* \(started by its code\) did not end within 1000 ms of SIGTERM, so clusterkit killed them \(SIGKILL\)/);
+    expect(line).toContain(`WARN worker ${worker!.id} (pid ${worker!.pid}): its 2`);
+    expect(line).toMatch(/its 2 processes .* \(started by its code\) did not end within 1000 ms of SIGTERM, so clusterkit killed them \(SIGKILL\)/);
     expect(line).toContain(String(tree.ignorer));
     expect(line).toContain(String(tree.grandchild));
     expect(line).not.toContain(`${tree.sleep}`);
@@ -77,7 +79,8 @@ describe("a worker's own processes end with it", () => {
   });
 
   it('[H140] the primary SIGKILLs a blocked worker at the shutdown timeout: the processes it listed first end after the exit, those killed told', async () => {
-    const primary = testPrimary({ silent: true });
+    const log = capturedLogger();
+    const primary = testPrimary({ silent: true, logger: log.logger });
     const [worker] = await primary.start();
     const tree = await spawnTree(primary, worker!);
     const killedEvents = record(primary, 'workerDescendantsKilled');
@@ -90,6 +93,8 @@ describe("a worker's own processes end with it", () => {
     expect(killedEvents.events).toHaveLength(1);
     expect(killedEvents.events[0].worker).toBe(worker);
     expect([...killedEvents.events[0].pids].sort()).toEqual([tree.ignorer, tree.grandchild].sort());
+    expect(log.text()).toContain(`WARN worker ${worker!.id}: its 2 processes`);
+    expect(log.text()).toMatch(/its 2 processes \d+, \d+ \(started by its code\) did not end within 1000 ms of SIGTERM, so clusterkit killed them \(SIGKILL\)/);
   });
 
   it('[H141] clusterkit run, reload, stop: no process the script started is left', async () => {

@@ -25,7 +25,9 @@ const kKillWaitMs = 500;
 /** Resolves, once none of `rootPid`'s descendants runs any more, with the pids it had to SIGKILL; never rejects. */
 export async function endDescendants(rootPid: number, graceMs = kDescendantsGraceMs): Promise<number[]> {
   try {
-    const killed = await endProcesses(killDescendants(rootPid, 'SIGTERM'), graceMs, false);
+    const termed = killDescendants(rootPid, 'SIGTERM');
+    if (termed.length === 0) return [];
+    const killed = await endProcesses(termed, graceMs, false);
     // And any the tree gained meanwhile (a process that started another as it stopped).
     killDescendants(rootPid, 'SIGKILL');
     return killed;
@@ -40,7 +42,9 @@ export async function endDescendants(rootPid: number, graceMs = kDescendantsGrac
  */
 export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs): number[] {
   try {
-    const running = waitGoneNow(killDescendants(rootPid, 'SIGTERM'), Date.now() + graceMs);
+    const termed = killDescendants(rootPid, 'SIGTERM');
+    if (termed.length === 0) return []; // the usual case: one look at /proc
+    const running = waitGoneNow(termed, Date.now() + graceMs);
     const killed = killListed(running);
     killDescendants(rootPid, 'SIGKILL');
     waitGoneNow(running, Date.now() + kKillWaitMs);

@@ -265,6 +265,13 @@ export interface PrimaryEvents<ToPrimary> {
   workerRestart: (event: WorkerRestartEvent) => void;
   workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
   /**
+   * Processes a worker the primary killed (SIGKILL: its stop's timeout, the heartbeat, its
+   * channel) had started did not end within 1 s of SIGTERM after its exit, and were killed
+   * (SIGKILL): their `pids`. Linux only. A worker that exits by itself ends its processes
+   * itself, and says so on its own stderr.
+   */
+  workerDescendantsKilled: (event: { readonly worker: WorkerHandle; readonly pids: readonly number[] }) => void;
+  /**
    * A ready worker became silent (`stats().isSilent`: nothing heard for `silentMs` ms, over two
    * heartbeat intervals, with a ping unanswered; its event loop is most likely blocked), as the
    * heartbeat found at its tick (every `heartbeat.intervalMs`). `roundRobin()` and sticky

@@ -11,7 +11,7 @@ import { kRunScriptMarker } from './run-marker.js';
 import { startServicePrimary, type PrimaryService } from './service-primary.js';
 import { normalizeServiceOptions, type ClusteredServiceOptions, type NormalizedServiceOptions, type WorkerModuleNamespace } from './service-options.js';
 import { ServiceWorker } from './service-worker.js';
-import { useWorkerLogger } from '../worker/worker-signals.js';
+import { useWorkerLogger } from '../worker/worker-logger.js';
 import { exitAfterStartFailure, isStartInterrupted } from './start-failure.js';
 
 export type { PrimaryService } from './service-primary.js';

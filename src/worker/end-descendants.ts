@@ -1,13 +1,17 @@
 /**
- * The processes an orphaned worker started are told to go (SIGTERM), given `graceMs` to do so,
- * then killed (SIGKILL): a child that ignores SIGTERM, or takes too long over it, would
- * otherwise live on as the orphan of an orphan once the worker exits, with nobody left to stop
- * it. The same escalation as PM2's `treekill` after its `kill_timeout`, and as systemd's stop.
+ * The processes a worker started are told to go (SIGTERM), given `graceMs` to do so, then
+ * killed (SIGKILL): a child that ignores SIGTERM, or takes too long over it, would otherwise
+ * live on, re-parented to init, once the worker exits, with nobody left to stop it. The same
+ * escalation as PM2's `treekill` after its `kill_timeout`, and as systemd's stop.
  *
  * The SIGKILL goes to the processes the SIGTERM went to, not to a new search of the tree: a
  * process in the middle (`sh -c`, a launcher) that exits on SIGTERM leaves its own child to
  * init, out of the worker's tree, and a new search would miss it (tester t20). Each is known by
  * its pid and start time, so a pid the system gave to a new process meanwhile is left alone.
+ *
+ * Three callers: an orphaned worker (async, its loop still turns), every worker's 'exit' event
+ * (synchronous: nothing async runs there), and the primary for a worker it SIGKILLed, with the
+ * processes it listed before the kill (async: the primary must not block).
  */
 import { readFileSync } from 'node:fs';
 import { killDescendants } from './kill-descendants.js';
@@ -15,22 +19,78 @@ import { killDescendants } from './kill-descendants.js';
 /** How long a worker's own processes have between SIGTERM and SIGKILL, in ms. */
 export const kDescendantsGraceMs = 1_000;
 const kPollMs = 50;
+/** How long a SIGKILLed process may take to be gone (the kernel tears it down) before we stop waiting for it. */
+const kKillWaitMs = 500;
 
-/** Resolves once none of `rootPid`'s descendants runs any more, killed if need be; never rejects. */
-export async function endDescendants(rootPid: number, graceMs = kDescendantsGraceMs): Promise<void> {
+/** Resolves, once none of `rootPid`'s descendants runs any more, with the pids it had to SIGKILL; never rejects. */
+export async function endDescendants(rootPid: number, graceMs = kDescendantsGraceMs): Promise<number[]> {
   try {
-    let running = killDescendants(rootPid, 'SIGTERM');
-    const deadline = Date.now() + graceMs;
-    while (running.length > 0 && Date.now() < deadline) {
-      await new Promise((resolve) => setTimeout(resolve, kPollMs));
-      running = running.filter(isRunning);
-    }
-    for (const identity of running) kill(identity);
+    const termed = killDescendants(rootPid, 'SIGTERM');
+    if (termed.length === 0) return [];
+    const killed = await endProcesses(termed, graceMs, false);
     // And any the tree gained meanwhile (a process that started another as it stopped).
     killDescendants(rootPid, 'SIGKILL');
+    return killed;
   } catch {
-    // A runtime without process.getBuiltinModule: the worker still exits.
+    return []; // a runtime without process.getBuiltinModule: the worker still exits
   }
+}
+
+/**
+ * As `endDescendants`, blocking the thread while it waits: for the 'exit' event, where no timer
+ * fires. Returns the pids it had to SIGKILL.
+ */
+export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs): number[] {
+  try {
+    const termed = killDescendants(rootPid, 'SIGTERM');
+    if (termed.length === 0) return []; // the usual case: one look at /proc
+    const running = waitGoneNow(termed, Date.now() + graceMs);
+    const killed = killListed(running);
+    killDescendants(rootPid, 'SIGKILL');
+    waitGoneNow(running, Date.now() + kKillWaitMs);
+    return killed;
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * Ends processes listed earlier (`<pid>:<start time>`, from `killDescendants`): SIGTERM (unless
+ * `sendsTerm` is false: sent already), up to `graceMs` for them to go, SIGKILL to the rest.
+ * Resolves once they are gone, with the pids it had to SIGKILL.
+ */
+export async function endProcesses(identities: readonly string[], graceMs = kDescendantsGraceMs, sendsTerm = true): Promise<number[]> {
+  const termed = sendsTerm ? identities.filter((identity) => signal(identity, 'SIGTERM')) : identities;
+  const running = await waitGone(termed, Date.now() + graceMs);
+  const killed = killListed(running);
+  await waitGone(running, Date.now() + kKillWaitMs);
+  return killed;
+}
+
+/** SIGKILLs those of the processes listed earlier that still run; returns their pids. */
+export function killListed(identities: readonly string[]): number[] {
+  return identities.filter((identity) => signal(identity, 'SIGKILL')).map(pidOf);
+}
+
+/** Waits, polling, until none of `identities` runs or `deadline` passed; returns those still running. */
+async function waitGone(identities: readonly string[], deadline: number): Promise<string[]> {
+  let running = identities.filter(isRunning);
+  while (running.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, kPollMs));
+    running = running.filter(isRunning);
+  }
+  return running;
+}
+
+/** As `waitGone`, asleep on the thread (`Atomics.wait`). */
+function waitGoneNow(identities: readonly string[], deadline: number): string[] {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  let running = identities.filter(isRunning);
+  while (running.length > 0 && Date.now() < deadline) {
+    Atomics.wait(sleeper, 0, 0, kPollMs);
+    running = running.filter(isRunning);
+  }
+  return running;
 }
 
 /** `<pid>:<start time>` still runs: the same process (not a zombie, not a new one with its pid). */
@@ -45,11 +105,26 @@ function isRunning(identity: string): boolean {
   }
 }
 
-function kill(identity: string): void {
-  if (!isRunning(identity)) return;
+function pidOf(identity: string): number {
+  return Number(identity.split(':')[0]);
+}
+
+/** Sends `name` to the process if it is still the one listed; returns whether it was sent. */
+function signal(identity: string, name: NodeJS.Signals): boolean {
+  if (!isRunning(identity)) return false;
   try {
-    process.kill(Number(identity.split(':')[0]), 'SIGKILL');
+    process.kill(pidOf(identity), name);
+    return true;
   } catch {
-    // gone meanwhile
+    return false; // gone meanwhile
   }
+}
+
+/** What a warn line says of descendants that had to be SIGKILLed: which, and what to do. */
+export function describeKilledDescendants(pids: readonly number[], graceMs = kDescendantsGraceMs): string {
+  const which = pids.length === 1 ? `its process ${pids[0]} (started by its code) did` : `its ${pids.length} processes ${pids.join(', ')} (started by its code) did`;
+  return (
+    `${which} not end within ${graceMs} ms of SIGTERM, so clusterkit killed ${pids.length === 1 ? 'it' : 'them'} (SIGKILL) as the worker ended: ` +
+    'make them exit on SIGTERM, or start one with `detached: true` if it is meant to outlive the worker'
+  );
 }

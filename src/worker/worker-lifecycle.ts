@@ -47,6 +47,7 @@ import { reportCrashes } from './crash-report.js';
 import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog } from './orphan-watchdog.js';
 import { endDescendants, kDescendantsGraceMs } from './end-descendants.js';
+import { endDescendantsAtExit } from './descendants-at-exit.js';
 import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
 import type { StopReason } from './worker-events.js';
@@ -70,6 +71,8 @@ const kSignalGraceMs = 1_000;
 const kStopMarginMs = 2_000;
 /** Longest wait for queued messages to be written before the process exits. */
 const kExitFlushMs = 1_000;
+/** Least time a worker's own processes get between SIGTERM and SIGKILL at its exit, however late the stop. */
+const kMinDescendantsGraceMs = 100;
 /** How often the orphan watchdog checks the parent pid. */
 const kWatchdogPollMs = 100;
 
@@ -106,6 +109,10 @@ export class WorkerLifecycle {
   #isAskedToStop = false;
   /** Set once `$stopped` was sent: once per stop. */
   #hasToldStopped = false;
+  /** When a stop the primary asked for must have exited by (before its SIGKILL); undefined outside one. */
+  #exitBy: number | undefined;
+  /** Set when the primary is gone: with `orphanWatchdog: false` the worker's processes are left alone. */
+  #isOrphaned = false;
 
   constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
     this.#context = context;
@@ -155,6 +162,7 @@ export class WorkerLifecycle {
     // With the requests open then: a crash soon after traffic began is not told with its last heartbeat's count.
     reportCrashes((crash) => this.#tellPrimary(kCrashNotice, this.#servers.size > 0 ? { ...crash, openRequests: this.#servers.pendingRequests } : crash));
     process.once('exit', () => this.#tellExiting());
+    process.once('exit', () => this.#endDescendants());
     if (options.handleSignals) {
       process.on('SIGINT', this.#onSignal);
       process.on('SIGTERM', this.#onSignal);
@@ -272,7 +280,8 @@ export class WorkerLifecycle {
     // The reply to $shutdown is queued once this handler returns; exit after it is written. A
     // flooded channel may take longer than the usual bound to write `$stopped`, without which
     // the stop reads as failed: it may take until half the margin before the primary's SIGKILL.
-    const flushMs = Math.max(kExitFlushMs, receivedAt + timeoutMs - margin / 2 - Date.now());
+    this.#exitBy = receivedAt + timeoutMs - margin / 2;
+    const flushMs = Math.max(kExitFlushMs, this.#exitBy - Date.now());
     setImmediate(() => void this.#exit(exitCode, flushMs));
   }
 
@@ -410,6 +419,18 @@ export class WorkerLifecycle {
   }
 
   /**
+   * At the exit: the worker's own processes go with it (descendants-at-exit.ts). Their grace
+   * comes out of the stop's time: what is left before the primary's SIGKILL (which lists them
+   * first and ends them after: kill-worker.ts), at most `kDescendantsGraceMs`, so a stop takes
+   * no longer than its timeout; a crash waits for them at most that second.
+   */
+  #endDescendants(): void {
+    if (this.#isOrphaned && !this.#context.options.orphanWatchdog) return;
+    const left = this.#exitBy === undefined ? kDescendantsGraceMs : this.#exitBy - Date.now();
+    endDescendantsAtExit(Math.max(kMinDescendantsGraceMs, Math.min(kDescendantsGraceMs, left)));
+  }
+
+  /**
    * `$openRequests`, written now, not at the end of the tick: the request that changed the count
    * may block the event loop for good in its handler, right after this (tracked-servers.ts).
    */
@@ -451,6 +472,7 @@ export class WorkerLifecycle {
     // Node's own listener exits the process right after this event unless the disconnect was
     // planned; claim it as planned so _destroy gets its bounded chance first.
     if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
+    this.#isOrphaned = true;
     const { endpoint, emit, options } = this.#context;
     endpoint.close((type) => new PrimaryDisconnectedError(`before it replied to "${type}"`));
     emit('primaryDisconnect', {});

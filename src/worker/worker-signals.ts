@@ -12,31 +12,17 @@
  * same, began a reload. The primary's reload is what SIGHUP means here; the worker runs on.
  */
 import cluster from 'node:cluster';
-import { createLineLogger, type Logger } from '../logger.js';
+import { workerLogger } from './worker-logger.js';
 import { ignoreSignals, kIgnoredSignals } from '../primary/lifecycle/ignored-signals.js';
 
 /** The signals a worker logs and ignores: the primary's, and SIGHUP (see above). */
 const kWorkerIgnoredSignals: readonly NodeJS.Signals[] = [...kIgnoredSignals, 'SIGHUP'];
 
-/**
- * The logger of the worker's own lines, set by code that knows the service's (the service
- * runner: its `logger` option, else `[serviceName]` lines), so that they read like the rest of
- * the service's; `false` for none. Unset: `[clusterkit]` lines on stderr.
- */
-let serviceLogger: Logger | false | undefined;
-
-/** Sets the logger of the worker's own lines (above); call it before the worker starts. */
-export function useWorkerLogger(logger: Logger | false): void {
-  serviceLogger = logger;
-}
-
 /** Installs the listeners for the worker's life. `[clusterkit] WARN worker 3 (pid 4242): SIGUSR2 ignored: ...`. */
 export function ignoreWorkerSignals(): void {
-  // Created at the first signal: a worker that gets none pays nothing.
-  let logger: Logger | undefined;
   const who = `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`;
   ignoreSignals(
-    () => (serviceLogger === false ? undefined : (logger ??= serviceLogger ?? createLineLogger())),
+    workerLogger,
     (signal, since) =>
       signal === 'SIGHUP'
         ? `${who}: SIGHUP ignored${since}: it reached the worker with its primary's process group (a terminal's hangup, kill -HUP -<pgid>); the primary reloads the workers on SIGHUP, one at a time, ` +

@@ -17,6 +17,7 @@ import { checkedPing } from './checked-ping.js';
 import { kMemoryStrikes, PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
+import { killWorker } from '../pool/kill-worker.js';
 
 /** The workers of `slots` that were never ready (forked, maybe exited since). */
 function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
@@ -105,7 +106,7 @@ export class PrimaryLifecycle {
         onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
         onUnresponsive: (record, silentMs) => {
           context.emit('workerUnresponsive', { worker: record.handle, silentMs });
-          record.clusterWorker.process.kill('SIGKILL');
+          killWorker(record);
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),
         onMemoryLimit: (record, rssBytes, limitBytes) => this.#onMemoryLimit(record, rssBytes, limitBytes),
@@ -253,6 +254,8 @@ export class PrimaryLifecycle {
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
     await this.#runHooks('start');
     const stopped: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
+    // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.
+    await pool.whenDescendantsEnded();
     const report =
       unready !== undefined ? withInterruptedStart(stopped, unready, 'start') : scaleUnready.length > 0 ? withInterruptedStart(stopped, scaleUnready, 'scale') : stopped;
     if (this.#isInitialized) await this.#runDestroy();

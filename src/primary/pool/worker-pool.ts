@@ -30,6 +30,8 @@ import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } fr
 import { WorkerHandle } from './worker-handle.js';
 import { SlowReadTally } from './slow-reads.js';
 import { WorkerRecord } from './worker-record.js';
+import { killWorker } from './kill-worker.js';
+import { endProcesses } from '../../worker/end-descendants.js';
 
 /**
  * What one IPC message from a worker may have on top of the primary's `maxMessageBytes` (a
@@ -58,6 +60,8 @@ export class WorkerPool {
   #isClosed = false;
   /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
   #armsWatchdogs = false;
+  /** The ends of SIGKILLed workers' processes under way (kill-worker.ts): a shutdown waits for them. */
+  readonly #endingDescendants = new Set<Promise<void>>();
 
   constructor(context: PoolContext, onInbound: WorkerInbound, onProtocolError: WorkerProtocolError) {
     this.#context = context;
@@ -339,7 +343,7 @@ export class WorkerPool {
     record.protocolErrors++;
     record.isKilledForChannel = true;
     this.#context.emit('workerError', { worker: record.handle, error });
-    record.clusterWorker.process.kill('SIGKILL');
+    killWorker(record);
   }
 
   /**
@@ -370,8 +374,29 @@ export class WorkerPool {
     // the worker died; a worker that lingers without its channel is useless and is killed.
     record.disconnectTimer = setTimeout(() => {
       record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`));
-      record.clusterWorker.process.kill('SIGKILL');
+      killWorker(record);
     }, kDisconnectGraceMs);
+  }
+
+  /** Resolves once the processes of the workers the primary SIGKILLed have ended (at most `kDescendantsGraceMs` after their exits). */
+  async whenDescendantsEnded(): Promise<void> {
+    while (this.#endingDescendants.size > 0) await Promise.all(this.#endingDescendants);
+  }
+
+  /**
+   * At the exit of a worker the primary SIGKILLed: the processes it listed just before (those
+   * still the same processes) are told to go and killed after the grace (H140). Those killed
+   * are told (`workerDescendantsKilled`): a script whose children ignore SIGTERM.
+   */
+  #endDescendants(record: WorkerRecord, identities: readonly string[]): void {
+    const ending = endProcesses(identities).then(
+      (pids) => {
+        if (pids.length > 0) this.#context.emit('workerDescendantsKilled', { worker: record.handle, pids });
+      },
+      () => {}, // nothing to end then: a failure here must not reach the primary
+    );
+    this.#endingDescendants.add(ending);
+    void ending.finally(() => this.#endingDescendants.delete(ending));
   }
 
   #onReadyTimeout(record: WorkerRecord): void {
@@ -389,7 +414,7 @@ export class WorkerPool {
         'Connections node:cluster had handed it are reset with it.',
     );
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
-    record.clusterWorker.process.kill('SIGKILL');
+    killWorker(record);
   }
 
   #onExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
@@ -411,6 +436,7 @@ export class WorkerPool {
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
     this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed, isStopUnfinished });
+    if (record.descendants?.length) this.#endDescendants(record, record.descendants);
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);

@@ -172,6 +172,8 @@ export class WorkerRecord {
   unacknowledgedHandoffs: () => number = () => 0;
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */
   isKilledForChannel = false;
+  /** Its descendants (`<pid>:<start time>`), listed by the primary just before it SIGKILLed it (kill-worker.ts). */
+  descendants: string[] | undefined;
   /** Set once its orphan watchdog was armed (`$watchdog` sent). */
   isWatchdogArmed = false;
   /** Set once the heartbeat declared it unresponsive (it is being killed). */

@@ -1,0 +1,127 @@
+/**
+ * A worker's own processes (a `spawn()` of its code, and theirs) end with the worker however it
+ * ends, not only as an orphan (H98, H134, H137): before, every stop, reload and crash left them
+ * running as init's children (a hostile tester: one more `sleep` per `clusterkit reload`). Real
+ * processes throughout: `sleep`, a Node process that ignores SIGTERM, and the same under an
+ * `sh -c` that a SIGTERM ends (its grandchild is init's child by the SIGKILL).
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { ClusterPrimary } from '../../src/index.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { testPrimary, workerOutput } from '../helpers/primary.js';
+import { onceEvent, record } from '../helpers/wait.js';
+import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { freePort } from '../helpers/ports.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from '../cli/cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+/** Has the worker start its processes; each is SIGKILLed after the test, whatever happened. */
+async function spawnTree(primary: ClusterPrimary<ToWorker, ToPrimary>, worker: Parameters<typeof primary.send>[0]): Promise<{ sleep: number; ignorer: number; grandchild: number; all: number[] }> {
+  const tree = await primary.send(worker, 'spawnTree');
+  const all = [tree.sleep, tree.ignorer, tree.grandchild];
+  onCleanup(() => {
+    for (const pid of all) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone, as it should be
+      }
+    }
+  });
+  expect(all.every(isAlive)).toBe(true);
+  return { ...tree, all };
+}
+
+describe("a worker's own processes end with it", () => {
+  it('[H138] shutdown(): gone once it resolves; those that ignored SIGTERM killed a second later, named in the worker\'s warn line', async () => {
+    const primary = testPrimary({ silent: true });
+    const output = workerOutput(primary);
+    const [worker] = await primary.start();
+    const tree = await spawnTree(primary, worker!);
+    const report = await primary.shutdown();
+    expect(report.graceful).toHaveLength(1);
+    // Before: all three lived on, children of init.
+    await waitUntilGone(tree.all, 30_000);
+    const line = output.text().split('\n').find((text) => text.includes('did not end within'));
+    expect(line).toContain(`WARN worker ${worker!.id} (pid ${worker!.pid}): its 2`);
+    expect(line).toMatch(/its 2 processes .* \(started by its code\) did not end within 1000 ms of SIGTERM, so clusterkit killed them \(SIGKILL\)/);
+    expect(line).toContain(String(tree.ignorer));
+    expect(line).toContain(String(tree.grandchild));
+    expect(line).not.toContain(`${tree.sleep}`);
+  });
+
+  it('[H138] reload(): the retired worker\'s processes go with it, the replacement runs on', async () => {
+    const primary = testPrimary({ silent: true });
+    const [worker] = await primary.start();
+    const tree = await spawnTree(primary, worker!);
+    await primary.reload();
+    // Before: one more set left running per reload.
+    await waitUntilGone(tree.all, 30_000);
+    const [replacement] = primary.workers;
+    expect(replacement!.pid).not.toBe(worker!.pid);
+    await expect(primary.send(replacement!, 'echo', 'serving')).resolves.toBe('serving');
+  });
+
+  it('[H139] a crash (uncaught exception): its processes end before it exits, and the restart comes', async () => {
+    const primary = testPrimary({ silent: true });
+    const [worker] = await primary.start();
+    const tree = await spawnTree(primary, worker!);
+    const crash = onceEvent(primary, 'workerCrash');
+    const ready = onceEvent(primary, 'workerReady');
+    await primary.send(worker!, 'crashAsync');
+    await expect(crash).resolves.toMatchObject({ code: 1 });
+    // Ended in its 'exit' event, before the exit the primary saw: none left by now. Before: all three lived on.
+    expect(tree.all.filter(isAlive)).toEqual([]);
+    await ready;
+  });
+
+  it('[H140] the primary SIGKILLs a blocked worker at the shutdown timeout: the processes it listed first end after the exit, those killed told', async () => {
+    const log = capturedLogger();
+    const primary = testPrimary({ silent: true, logger: log.logger });
+    const [worker] = await primary.start();
+    const tree = await spawnTree(primary, worker!);
+    const killedEvents = record(primary, 'workerDescendantsKilled');
+    onCleanup(() => killedEvents.stop());
+    await primary.send(worker!, 'blockSoon', { ms: -1 });
+    const report = await primary.shutdown({ timeoutMs: 1_500 });
+    expect(report.killed).toHaveLength(1);
+    // The shutdown waits for them: gone once it resolves. Before: all three lived on.
+    expect(tree.all.filter(isAlive)).toEqual([]);
+    expect(killedEvents.events).toHaveLength(1);
+    expect(killedEvents.events[0].worker).toBe(worker);
+    expect([...killedEvents.events[0].pids].sort()).toEqual([tree.ignorer, tree.grandchild].sort());
+    expect(log.text()).toContain(`WARN worker ${worker!.id}: its 2 processes`);
+    expect(log.text()).toMatch(/its 2 processes \d+, \d+ \(started by its code\) did not end within 1000 ms of SIGTERM, so clusterkit killed them \(SIGKILL\)/);
+  });
+
+  it('[H141] clusterkit run, reload, stop: no process the script started is left', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'kid.cjs':
+        "const kid = require('node:child_process').spawn('sleep', ['987']);\n" +
+        "console.log(JSON.stringify({ kid: kid.pid }));\n" +
+        "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT));\n",
+    });
+    const run = startCli(['run', 'kid.cjs', '-w', '1', '--name', 'kidtree'], { runtime, cwd: project, env: { PORT: String(await freePort()) } });
+    const kids = () => [...run.output().matchAll(/\{"kid":(\d+)\}/g)].map((match) => Number(match[1]));
+    onCleanup(() => {
+      for (const pid of kids()) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone, as it should be
+        }
+      }
+    });
+    await run.waitFor(/service kidtree started/);
+    expect((await cli(['reload', 'kidtree'], { runtime })).code).toBe(0);
+    expect((await cli(['stop', 'kidtree'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+    // One per worker: the first and its replacement. Before: both lived on after the stop.
+    expect(kids()).toHaveLength(2);
+    await waitUntilGone(kids(), 30_000);
+  });
+});

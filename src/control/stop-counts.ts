@@ -15,8 +15,8 @@ export interface StopCounts {
   readonly requestsCut: number;
   /** Only when the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`). */
   readonly notStarted?: number;
-  /** With `notStarted`: a start or a scale-up (`ShutdownReport.interrupted`). */
-  readonly interrupted?: 'start' | 'scale';
+  /** With `notStarted`: a start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
+  readonly interrupted?: 'start' | 'scale' | 'replacement';
 }
 
 export function stopCounts(report: ShutdownReport): StopCounts {
@@ -87,4 +87,11 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
     primary.off('scaleComplete', onComplete);
   }
   return stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut } : { unclean: 0, requestsCut: 0 };
+}
+
+/** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */
+export function describeInterrupted(interrupted: unknown): string {
+  if (interrupted === 'scale') return 'a scale-up was interrupted';
+  if (interrupted === 'replacement') return 'a replacement was under way';
+  return 'the start was interrupted';
 }

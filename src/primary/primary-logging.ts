@@ -19,6 +19,7 @@ import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants } from '../worker/end-descendants.js';
+import { describeInterrupted } from '../control/stop-counts.js';
 
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
@@ -269,7 +270,7 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
     const unclean = counts.failed + counts.killed > 0 ? `; ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly` : '';
     const notReady = report.notStarted.length;
     const what = notReady === 0 ? 'no worker had been forked yet' : `${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready (the lines above say how)`;
-    const interrupted = report.interrupted === 'scale' ? 'a scale-up was interrupted' : 'the start was interrupted';
+    const interrupted = describeInterrupted(report.interrupted);
     logger.warn({ ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) }, `${message}: ${interrupted}, ${what}${unclean}${cut}`);
   } else if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
   else logger.warn(cut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);

@@ -107,6 +107,21 @@ describe('rolling reload', () => {
     await expect(primary.send(before[0]!, 'echo', 'still serving')).resolves.toBe('still serving');
   });
 
+  it('[H155] a stop while a replacement is not ready yet counts it as notStarted, not as stopped gracefully', async () => {
+    const behaviour = behaviourFile('ready');
+    const primary = testPrimary({ env: { INIT_BEHAVIOUR_FILE: behaviour }, readyTimeoutMs: 60_000, shutdownTimeoutMs: 3_000 }, 'workers/init-from-file.ts');
+    const [old] = await primary.start();
+    writeFileSync(behaviour, 'hang');
+    const forked = onceEvent<{ worker: WorkerHandle }>(primary, 'workerOnline');
+    const reload = primary.reload().catch((error: unknown) => error);
+    const { worker: replacement } = await forked;
+    const report = await primary.shutdown();
+    expect(await reload).toMatchObject({ isShutdown: true });
+    expect(report.interrupted).toBe('replacement');
+    expect(report.notStarted).toEqual([replacement]);
+    expect(report.graceful).toEqual([old]);
+  });
+
   it.each([
     ['new connections', 'close'],
     ['keep-alive connections', 'keepalive'],

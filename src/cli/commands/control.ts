@@ -2,6 +2,7 @@
  * `clusterkit reload|stop|scale <name>`: one request to the cluster's control socket.
  */
 import { controlRequest } from '../../control/control-client.js';
+import { describeInterrupted } from '../../control/stop-counts.js';
 import { RemoteError } from '../../errors.js';
 import {
   describeReload,
@@ -58,7 +59,7 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStart
   // A stop during the start (H130) or a scale-up (H145): the workers not ready yet are in none of the counts but killed.
   if (Number.isSafeInteger(notStarted) && (notStarted as number) >= 0) {
     const count = notStarted as number;
-    parts.unshift(`${interrupted === 'scale' ? 'a scale-up was interrupted' : 'the start was interrupted'}, ${count === 0 ? 'no worker had been forked yet' : `${plural(count, 'worker')} stopped before ${count === 1 ? 'it was' : 'they were'} ready`}`);
+    parts.unshift(`${describeInterrupted(interrupted)}, ${count === 0 ? 'no worker had been forked yet' : `${plural(count, 'worker')} stopped before ${count === 1 ? 'it was' : 'they were'} ready`}`);
   }
   if (failed > 0) parts.push(`${failed} did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log)`);
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.

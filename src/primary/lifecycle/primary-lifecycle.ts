@@ -29,7 +29,7 @@ function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
  * `notStarted`, taken out of `graceful` and `failed` (where one that stopped before ready would
  * pass for a stop of a serving worker, or be in no list at all); one killed at the timeout stays `killed` too.
  */
-function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[], interrupted: 'start' | 'scale'): ShutdownReport {
+function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[], interrupted: 'start' | 'scale' | 'replacement'): ShutdownReport {
   const started = (handle: WorkerHandle) => !unready.includes(handle);
   return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted: unready, interrupted };
 }
@@ -247,6 +247,10 @@ export class PrimaryLifecycle {
     const unready = this.#state === 'starting' && !this.#isStartFailing ? unreadyWorkers([...pool.slots].filter((slot) => slot.isInitial)) : undefined;
     // A scale-up's workers not ready yet, likewise (tester t20: before, counted as stopped gracefully).
     const scaleUnready = this.#state === 'running' && this.#scalingSlots !== undefined ? unreadyWorkers(this.#scalingSlots) : [];
+    // Any other worker not ready yet while the service runs: a replacement (a reload's, a memory
+    // one, a restart after a crash) that never served (tester t21: before, counted graceful).
+    const replacementsUnready =
+      this.#state === 'running' ? [...pool.records].flatMap((record) => (record.readyAt === undefined && !scaleUnready.includes(record.handle) ? [record.handle] : [])) : [];
     this.#state = 'stopping';
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
@@ -257,7 +261,13 @@ export class PrimaryLifecycle {
     // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.
     await pool.whenDescendantsEnded();
     const report =
-      unready !== undefined ? withInterruptedStart(stopped, unready, 'start') : scaleUnready.length > 0 ? withInterruptedStart(stopped, scaleUnready, 'scale') : stopped;
+      unready !== undefined
+        ? withInterruptedStart(stopped, unready, 'start')
+        : scaleUnready.length > 0
+          ? withInterruptedStart(stopped, [...scaleUnready, ...replacementsUnready], 'scale')
+          : replacementsUnready.length > 0
+            ? withInterruptedStart(stopped, replacementsUnready, 'replacement')
+            : stopped;
     if (this.#isInitialized) await this.#runDestroy();
     this.#state = 'stopped';
     this.#uninstallSignals?.();

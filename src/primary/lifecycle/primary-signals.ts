@@ -24,7 +24,7 @@ const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130,
  * shutdown interrupted the start (`notStarted`): the service never started, as for a failed start.
  */
 export function shutdownExitCode(report: ShutdownReport): number {
-  return report.failed.length + report.killed.length > 0 || (report.notStarted !== undefined && report.interrupted !== 'scale') ? 1 : 0;
+  return report.failed.length + report.killed.length > 0 || (report.notStarted !== undefined && (report.interrupted ?? 'start') === 'start') ? 1 : 0;
 }
 
 /**

@@ -7,8 +7,10 @@
  * The count also goes to the primary as requests begin (`tellOpen`, `$openRequests`),
  * rate-limited: a request that begins after `kTellOpenMs` without a word is told at once, in its
  * own tick, so one that blocks the event loop for good right away has been counted when the hang
- * detection kills the worker (its heartbeat answers, up to a second old, never saw it). Per
- * request this costs one boolean test; the count is read at most twice per `kTellOpenMs`.
+ * detection kills the worker (its heartbeat answers, up to a second old, never saw it). A fall
+ * is told at once, once per window, so a worker that answered and then hung is not counted with
+ * that request open. Per request this costs a few boolean tests, and within a window a count
+ * until the first fall; at most three words per `kTellOpenMs`.
  */
 import type { Server } from 'node:net';
 import { deferred } from '../deferred.js';
@@ -39,6 +41,10 @@ export class TrackedServers {
   /** Set for `kTellOpenMs` after the count was told: changes meanwhile wait for the window's end. */
   #isOpenTold = false;
   #openTold = 0;
+  /** Set once a fall was told within the window (below); cleared at the window's end. */
+  #isFallTold = false;
+  /** Set by a fall told within the window: the next request to begin is told at once too. */
+  #isBeginAfterFall = false;
 
   constructor(onServe: () => void = () => {}, tellOpen?: (openRequests: number) => void) {
     this.#onServe = onServe;
@@ -51,7 +57,7 @@ export class TrackedServers {
   }
 
   add(server: Server): void {
-    const tracked = new TrackedServer(server, () => this.#queueReport(), this.#onServe, this.#onBegin);
+    const tracked = new TrackedServer(server, this.#onChange, this.#onServe, this.#onBegin);
     this.#servers.push(tracked);
     // A plain script closes its servers itself, in its own signal listener (script-cleanup.ts).
     if (isScriptCleanupUsed()) tracked.graceIdleClose(() => this.#plan);
@@ -179,10 +185,35 @@ export class TrackedServers {
    * Called as each request begins: on the request path, so a boolean test while the window is
    * open. Begins, not ends: a connection opening (which counts no request yet) or a response
    * ending would open the window just before the request that blocks the loop, and it would go
-   * untold. A fall is told at the window's end, else by the next heartbeat answer.
+   * untold. A fall is told at once, once per window (`#onChange`), else at the window's end.
    */
   readonly #onBegin = (): void => {
-    if (!this.#isOpenTold && this.#tellOpen !== undefined) this.#tellOpenNow();
+    if (this.#tellOpen === undefined) return;
+    if (!this.#isOpenTold) this.#tellOpenNow();
+    else if (this.#isBeginAfterFall) {
+      // After a fall told in this window: a request that begins and blocks must not go untold.
+      this.#isBeginAfterFall = false;
+      this.#openTold = this.pendingRequests;
+      this.#tellOpen(this.#openTold);
+    }
+  };
+
+  /**
+   * A request ended (or a connection, a stream): once per window, a count below the one told is
+   * told at once. A worker that answers its request and blocks its loop right after, before the
+   * window's end, was counted with that request still open, and its forced stop reported it cut
+   * off (tester t21). At most one such word per window, and one more for the next request to
+   * begin (`#isBeginAfterFall`): three words per `kTellOpenMs` at most, whatever the traffic.
+   */
+  readonly #onChange = (): void => {
+    this.#queueReport();
+    if (!this.#isOpenTold || this.#isFallTold || this.#tellOpen === undefined) return;
+    const openRequests = this.pendingRequests;
+    if (openRequests >= this.#openTold) return;
+    this.#isFallTold = true;
+    this.#isBeginAfterFall = true;
+    this.#openTold = openRequests;
+    this.#tellOpen(openRequests);
   };
 
   /**
@@ -196,6 +227,8 @@ export class TrackedServers {
     this.#tellOpen?.(this.#openTold);
     setTimeout(() => {
       this.#isOpenTold = false;
+      this.#isFallTold = false;
+      this.#isBeginAfterFall = false;
       if (this.pendingRequests !== this.#openTold) this.#tellOpenNow();
     }, kTellOpenMs).unref();
   }

@@ -79,4 +79,20 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     await Promise.all(long);
     await run.exited(30_000);
   });
+
+  it('[H156] a worker that answered its request, then blocked for good: its kill cuts off no request', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-answers-then-blocks.mjs', '-w', '1', '--name', 'spin', '--shutdown-timeout', '2s'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service spin started: 1 worker/);
+    // Answered in full: the request is over before the loop blocks (10 ms later).
+    await expect(get(`http://127.0.0.1:${port}/spin`, 20_000)).resolves.toMatchObject({ status: 200 });
+    const stop = await cli(['stop', 'spin'], { runtime, ms: 30_000 });
+    // Killed at the timeout (exit 3), but with no request cut off: before, the count told as the
+    // request began (1) was never lowered, and the stop said "1 request cut off" (tester t21).
+    expect(stop.code).toBe(3);
+    expect(stop.stdout).not.toMatch(/cut off/);
+    await run.exited(30_000);
+    expect(run.stderr()).toMatch(/\[spin\] WARN shutdown complete: 1 worker did not stop cleanly graceful=0 failed=0 killed=1\n/);
+  });
 });

@@ -27,9 +27,9 @@ export async function endDescendants(rootPid: number, graceMs = kDescendantsGrac
   try {
     const termed = killDescendants(rootPid, 'SIGTERM');
     if (termed.length === 0) return [];
-    const killed = await endProcesses(termed, graceMs, false);
-    // And any the tree gained meanwhile (a process that started another as it stopped).
-    killDescendants(rootPid, 'SIGKILL');
+    const running = await waitGone(termed, Date.now() + graceMs);
+    const killed = killListed(freezeTree(rootPid, running));
+    await waitGone(running, Date.now() + kKillWaitMs);
     return killed;
   } catch {
     return []; // a runtime without process.getBuiltinModule: the worker still exits
@@ -45,8 +45,7 @@ export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs
     const termed = killDescendants(rootPid, 'SIGTERM');
     if (termed.length === 0) return []; // the usual case: one look at /proc
     const running = waitGoneNow(termed, Date.now() + graceMs);
-    const killed = killListed(running);
-    killDescendants(rootPid, 'SIGKILL');
+    const killed = killListed(freezeTree(rootPid, running));
     waitGoneNow(running, Date.now() + kKillWaitMs);
     return killed;
   } catch {
@@ -65,6 +64,37 @@ export async function endProcesses(identities: readonly string[], graceMs = kDes
   const killed = killListed(running);
   await waitGone(running, Date.now() + kKillWaitMs);
   return killed;
+}
+
+/** Rounds of `freezeTree` at most: each is a look at /proc. */
+const kMaxFreezeRounds = 8;
+/** Processes left from the SIGTERM whose own children are looked for too (each a look at /proc). */
+const kMaxFrozenRoots = 8;
+
+/**
+ * Stops (SIGSTOP) what is left of `rootPid`'s tree, and `running` (listed at the SIGTERM, some
+ * maybe out of the tree since), round after round until a round finds no process it had not
+ * stopped: a stopped process forks no more, and its children stay its own. Returns them all, to
+ * SIGKILL together. Killing parents first instead handed the children they had started during
+ * the grace to init, out of reach (tester t21: a shell loop's `sleep` per stop, 99 of a fast
+ * forker's children left).
+ */
+function freezeTree(rootPid: number, running: readonly string[]): string[] {
+  const stopped = new Set<string>();
+  for (const identity of running) if (signal(identity, 'SIGSTOP')) stopped.add(identity);
+  const roots = [rootPid, ...[...stopped].slice(0, kMaxFrozenRoots).map(pidOf)];
+  for (let round = 0; round < kMaxFreezeRounds; round++) {
+    let isNew = false;
+    for (const root of roots) {
+      for (const identity of killDescendants(root, 'SIGSTOP')) {
+        if (stopped.has(identity)) continue;
+        stopped.add(identity);
+        isNew = true;
+      }
+    }
+    if (!isNew) break;
+  }
+  return [...stopped];
 }
 
 /** SIGKILLs those of the processes listed earlier that still run; returns their pids. */

@@ -10,7 +10,8 @@ import type { ClusterPrimary } from '../../src/index.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
 import { testPrimary, workerOutput } from '../helpers/primary.js';
-import { onceEvent, record } from '../helpers/wait.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { freePort } from '../helpers/ports.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
@@ -123,5 +124,33 @@ describe("a worker's own processes end with it", () => {
     // One per worker: the first and its replacement. Before: both lived on after the stop.
     expect(kids()).toHaveLength(2);
     await waitUntilGone(kids(), 30_000);
+  });
+
+  it('[H157] a child started during the grace (a shell loop that outlives SIGTERM restarts its sleep) is killed too, not left to init', async () => {
+    // A duration no other process on the machine runs: its processes are found by their command line.
+    const seconds = `${900 + Math.floor(Math.random() * 99)}.${process.pid}`;
+    const sleeps = () =>
+      readdirSync('/proc').filter((entry) => {
+        try {
+          return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'latin1') === `sleep\0${seconds}\0`;
+        } catch {
+          return false;
+        }
+      });
+    onCleanup(() => {
+      for (const pid of sleeps()) process.kill(Number(pid), 'SIGKILL');
+    });
+    const primary = testPrimary({ silent: true });
+    const [worker] = await primary.start();
+    const shell = await primary.send(worker!, 'spawnRespawner', { seconds });
+    onCleanup(() => {
+      if (isAlive(shell)) process.kill(shell, 'SIGKILL');
+    });
+    await until(() => sleeps().length === 1, 30_000, 'the shell running its sleep');
+    await primary.shutdown();
+    // Its SIGTERM ended the first sleep; the shell, which ignored it, started another during the
+    // grace. Before: the SIGKILL of the shell handed that one to init, for good.
+    await waitUntilGone([shell], 30_000);
+    await until(() => sleeps().length === 0, 30_000, 'no sleep left');
   });
 });

@@ -88,6 +88,10 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
       onEnd: () => {
         stopLineTimer();
         state.isEnded = true;
+        // A follower that ended its side is gone (its process exited, Ctrl-C, a `timeout`): on a
+        // quiet cluster nothing is written to it that would fail, and it held its follower slot
+        // and descriptor for good (tester t21: 32 of them, then every `logs --follow` refused).
+        if (state.isFollowing && !socket.destroyed) return void socket.destroy();
         if (!state.isPumping && queue.length === 0 && !state.isFollowing && !socket.destroyed) socket.end();
       },
     },

@@ -192,4 +192,28 @@ describe('clusterkit logs', () => {
     expect((await cli(['stop', 'hz'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
+
+  it('[H158] a follower that goes away releases its slot at once, on a quiet cluster too', async () => {
+    const { runtime, run } = await startWriter('quietlogs', 1);
+    const path = join(runtime, 'clusterkit', 'quietlogs.sock');
+    const follow = async (): Promise<{ socket: net.Socket; answer: string }> => {
+      const socket = net.connect(path);
+      sockets.push(socket);
+      let received = '';
+      socket.on('data', (chunk: Buffer) => (received += chunk.toString()));
+      socket.write(`${JSON.stringify({ id: 1, command: 'logs', lines: 0, follow: true })}\n`);
+      await until(() => received.includes('"ok"'), 15_000, 'the logs answer');
+      return { socket, answer: received };
+    };
+    // More readers than the 32 that may follow at once, one after the other, each gone (its
+    // process killed) once answered, with nothing logged meanwhile. Before: the 33rd was refused.
+    for (let reader = 0; reader < 34; reader++) {
+      const { socket, answer } = await follow();
+      expect(answer).toContain('"ok":true');
+      socket.destroy();
+      await once(socket, 'close');
+    }
+    expect((await cli(['stop', 'quietlogs'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
 });

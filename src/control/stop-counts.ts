@@ -92,6 +92,6 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
 /** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */
 export function describeInterrupted(interrupted: unknown): string {
   if (interrupted === 'scale') return 'a scale-up was interrupted';
-  if (interrupted === 'replacement') return 'a replacement was under way';
+  if (interrupted === 'replacement') return 'a worker was still starting';
   return 'the start was interrupted';
 }

@@ -173,8 +173,8 @@ export interface ShutdownReport {
    * Set with `notStarted`: what the shutdown interrupted. `'start'`, as above; `'scale'`, a
    * scale-up (`scale()`, `clusterkit scale`): `notStarted` lists the workers it had forked that
    * were not ready yet, out of `graceful` and `failed` likewise. The service had started: the
-   * exit code is not raised for it. `'replacement'`: a worker that was to replace another (a
-   * rolling reload's, a memory-limit replacement, a restart after an exit) was not ready yet; it
+   * exit code is not raised for it. `'replacement'`: a worker started while the service ran (a
+   * rolling reload's, a memory-limit replacement, a restart after an exit, a `fork()`) was not ready yet; it
    * is in `notStarted`, not `graceful`, and the exit code is not raised for it either.
    */
   readonly interrupted?: 'start' | 'scale' | 'replacement';

@@ -106,11 +106,12 @@ describe('report lines', () => {
     const shutdown = primary.shutdown({ timeoutMs: 60_000 });
     writeFileSync(`${behaviour}.go`, 'now');
     const report = await shutdown;
-    expect(report).toEqual({ graceful: [serving], failed: [], killed: [], requestsCut: 0 });
+    // Never ready: not a stop that failed, nor a graceful one (H155), but one that never started.
+    expect(report).toEqual({ graceful: [serving], failed: [], killed: [], requestsCut: 0, notStarted: [expect.objectContaining({ id: broken.id })], interrupted: 'replacement' });
     await expect(starting).resolves.toBeInstanceOf(Error);
     await until(() => text().includes('shutdown complete'), 10_000, 'the shutdown line');
     expect(text()).toContain(`[t] ERROR worker ${broken.id} could not start: its _init() threw Error: bad config: the gate opened on a broken release`);
     expect(text()).not.toContain('did not stop cleanly');
-    expect(text()).toContain('[t] shutdown complete graceful=1 failed=0 killed=0\n');
+    expect(text()).toContain('[t] WARN shutdown complete: a worker was still starting, 1 worker stopped before it was ready (the lines above say how) graceful=1 failed=0 killed=0 notStarted=1\n');
   });
 });

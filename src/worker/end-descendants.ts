@@ -54,12 +54,12 @@ export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs
 }
 
 /**
- * Ends processes listed earlier (`<pid>:<start time>`, from `killDescendants`): SIGTERM (unless
- * `sendsTerm` is false: sent already), up to `graceMs` for them to go, SIGKILL to the rest.
- * Resolves once they are gone, with the pids it had to SIGKILL.
+ * Ends processes listed earlier (`<pid>:<start time>`, from `killDescendants`): SIGTERM, up to
+ * `graceMs` for them to go, SIGKILL to the rest. Resolves once they are gone, with the pids it
+ * had to SIGKILL.
  */
-export async function endProcesses(identities: readonly string[], graceMs = kDescendantsGraceMs, sendsTerm = true): Promise<number[]> {
-  const termed = sendsTerm ? identities.filter((identity) => signal(identity, 'SIGTERM')) : identities;
+export async function endProcesses(identities: readonly string[], graceMs = kDescendantsGraceMs): Promise<number[]> {
+  const termed = identities.filter((identity) => signal(identity, 'SIGTERM'));
   const running = await waitGone(termed, Date.now() + graceMs);
   const killed = killListed(running);
   await waitGone(running, Date.now() + kKillWaitMs);

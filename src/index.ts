@@ -29,6 +29,8 @@ export type {
   UncaughtError,
   WorkerRestartEvent,
   CrashLoopEvent,
+  MemoryLimitAction,
+  MemoryLimitEvent,
   SlotChangeEvent,
   SlotChangeReason,
   ShutdownReport,

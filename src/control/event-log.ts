@@ -71,6 +71,8 @@ export interface ClusterEvent {
   /** `workerMemoryLimit`: the RSS that tripped the limit, and the limit, in bytes. */
   rssBytes?: number;
   limitBytes?: number;
+  /** `workerMemoryLimit`: present (true) when it was stopped without waiting for its replacement (`action: 'restart'`, H163). */
+  restartedInPlace?: boolean;
   /** `reload`: workers to replace. `reloadComplete`: workers replaced. */
   workers?: number;
   replaced?: number;

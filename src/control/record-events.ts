@@ -22,7 +22,8 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     workerRestart: ({ previous, worker: handle, delayMs, attempt }) =>
       log.append({ type: 'workerRestart', ...worker(handle), previousId: previous.id, delayMs, attempt }),
     workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),
-    workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes }) => log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes }),
+    workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes, action }) =>
+      log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes, ...(action === 'restart' ? { restartedInPlace: true } : {}) }),
     workerDestroyTimeout: ({ worker: handle, timeoutMs, signal }) => log.append({ type: 'workerDestroyTimeout', ...worker(handle), timeoutMs, ...(signal ? { signal } : {}) }),
     // A crash's lost requests (workerCrash.lostRequests) are logged as what they are: requests cut off by its exit.
     workerCrash: ({ worker: handle, lostRequests }) => {

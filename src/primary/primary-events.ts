@@ -111,6 +111,25 @@ export interface CrashLoopEvent {
 }
 
 /**
+ * What the primary does with a worker over `maxMemoryMb`: `replace`, a replacement first, then
+ * a graceful stop (zero downtime); `restart`, a stop without waiting for the replacement, then
+ * a restart in place by the crash rules (the hard bound, H163).
+ */
+export type MemoryLimitAction = 'replace' | 'restart';
+
+/** `workerMemoryLimit`: a worker over `maxMemoryMb`. */
+export interface MemoryLimitEvent {
+  readonly worker: WorkerHandle;
+  readonly rssBytes: number;
+  readonly limitBytes: number;
+  /** The slot's memory replacements in a row, each soon after its worker started (0: it ran stably first). */
+  readonly inARow: number;
+  /** How long the replacement waits (ms): the restart backoff from the third in a row, else 0; 0 for `restart`. */
+  readonly delayMs: number;
+  readonly action: MemoryLimitAction;
+}
+
+/**
  * Why a slot's serving worker changed: `start`, the slot's first worker (the start, a
  * scale-up); `restart`, its worker exited and this one was forked in its place; `replace`, a
  * replacement that started while the old worker served (a rolling reload, a memory-limit
@@ -288,9 +307,15 @@ export interface PrimaryEvents<ToPrimary> {
    * (the replacement ready first), every time; the slot is never given up for memory. `inARow`:
    * the slot's memory replacements in a row, each within `restart.stableAfterMs` of its worker's
    * start, this one included (0: the worker ran stably first). From 3 on, the limit is below
-   * what the worker needs or it leaks from the start.
+   * what the worker needs or it leaks from the start, and the replacement starts after
+   * `delayMs`, the restart policy's backoff (0 before).
+   *
+   * `action: 'restart'`: emitted a second time for the same worker, which grew by the limit once
+   * more (its RSS at the first replacement plus `limitBytes`) while its replacement was not
+   * ready (still starting, or failed): it is stopped without waiting (graceful stop, SIGKILL at
+   * `shutdownTimeoutMs`) and its slot restarts in place by the crash rules, as PM2 does.
    */
-  workerMemoryLimit: (event: { readonly worker: WorkerHandle; readonly rssBytes: number; readonly limitBytes: number; readonly inARow: number }) => void;
+  workerMemoryLimit: (event: MemoryLimitEvent) => void;
   /**
    * A stopping worker's `_destroy` did not finish within the worker's own deadline, `timeoutMs`
    * (the time `_destroy` had): the worker cut it short and exits with code 1. Its stop counts

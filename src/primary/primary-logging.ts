@@ -194,14 +194,24 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         : `sticky connection closed: no worker${withRole} is ready`;
     logger.warn(fields, `${why}${more}`);
   });
-  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes, inARow }) => {
+  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes, inARow, delayMs, action }) => {
+    if (action === 'restart') {
+      // The one line of the hard bound (H163): the limit held nothing while replacements did not come.
+      logger.error(
+        { ...ids(worker), rssBytes, limitBytes, action },
+        `worker ${worker.id} over the memory limit grew by the limit once more while its replacement was not ready: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb). ` +
+          'It is stopped without waiting for its replacement, and the slot restarts in place as after a crash, with its backoff and limits (restart.maxStartupFailures). ' +
+          'The script leaks memory and new workers do not become ready: look at why a new worker is not ready, what its start-up waits for (readyTimeoutMs), and fix the leak',
+      );
+      return;
+    }
     // One line per replacement: from the loop on, it says what the loop means and what to change.
     const loop =
       inARow < kMemoryLoopAt
         ? ''
         : `; ${inARow} replacements in a row, each soon after its worker started (within restart.stableAfterMs): the limit is below what the worker needs, ` +
-          'or it leaks memory from the start. It is replaced each time; raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak';
-    logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
+          `or it leaks memory from the start. It is replaced each time, after a back-off of ${formatElapsed(delayMs)} (restart.backoff); raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak`;
+    logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow, delayMs }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
   });
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';

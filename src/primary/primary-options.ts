@@ -210,7 +210,9 @@ export interface PrimaryOptions {
    * Replace a worker gracefully when its RSS stays above this many MiB (three heartbeats in a
    * row); at least 64, and it needs the heartbeat. It is replaced every time, as PM2's
    * `max_memory_restart` does; from the third replacement in a row soon after start, the
-   * `workerMemoryLimit` line says the limit is too low or the worker leaks from the start.
+   * `workerMemoryLimit` line says the limit is too low or the worker leaks from the start, and
+   * the replacement backs off (`restart.backoff`). A worker that grows by the limit once more
+   * while its replacement is not ready is stopped without waiting and restarted in place.
    * @default no limit
    */
   maxMemoryMb?: number;

@@ -37,7 +37,7 @@ describe('clusterkit run --max-memory', () => {
       const lines = overLimit();
       expect(lines[1]).not.toContain('in a row');
       expect(lines[2]).toMatch(
-        /over the memory limit: RSS \d+\.\d MiB, limit 64\.0 MiB \(--max-memory\); 3 replacements in a row, each soon after its worker started \(within restart\.stableAfterMs\): the limit is below what the worker needs, or it leaks memory from the start\. It is replaced each time; raise the limit \(--max-memory\) or fix the leak /,
+        /over the memory limit: RSS \d+\.\d MiB, limit 64\.0 MiB \(--max-memory\); 3 replacements in a row, each soon after its worker started \(within restart\.stableAfterMs\): the limit is below what the worker needs, or it leaks memory from the start\. It is replaced each time, after a back-off of 100 ms \(restart\.backoff\); raise the limit \(--max-memory\) or fix the leak /,
       );
       expect(lines[3]).toContain('; 4 replacements in a row');
       expect(run.stderr()).not.toMatch(/ERROR|no longer replaced|no worker left/);

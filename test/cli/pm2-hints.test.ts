@@ -221,12 +221,12 @@ describe('flag names in messages from the library', () => {
     const logger: Logger = withFlagNames({ debug: record, info: record, warn: record, error: record });
     const primary = new EventEmitter();
     attachPrimaryLogging(primary as unknown as ClusterPrimary, logger);
-    primary.emit('workerMemoryLimit', { worker: { id: 3, pid: 1234, slot: 0 }, rssBytes: 600 * 1024 * 1024, limitBytes: 512 * 1024 * 1024, inARow: 1 });
-    primary.emit('workerMemoryLimit', { worker: { id: 5, pid: 1236, slot: 0 }, rssBytes: 600 * 1024 * 1024, limitBytes: 512 * 1024 * 1024, inARow: 3 });
+    primary.emit('workerMemoryLimit', { worker: { id: 3, pid: 1234, slot: 0 }, rssBytes: 600 * 1024 * 1024, limitBytes: 512 * 1024 * 1024, inARow: 1, delayMs: 0, action: 'replace' });
+    primary.emit('workerMemoryLimit', { worker: { id: 5, pid: 1236, slot: 0 }, rssBytes: 600 * 1024 * 1024, limitBytes: 512 * 1024 * 1024, inARow: 3, delayMs: 100, action: 'replace' });
     expect(lines).toEqual([
       'worker 3 over the memory limit: RSS 600.0 MiB, limit 512.0 MiB (--max-memory)',
       'worker 5 over the memory limit: RSS 600.0 MiB, limit 512.0 MiB (--max-memory); 3 replacements in a row, each soon after its worker started (within restart.stableAfterMs): ' +
-        'the limit is below what the worker needs, or it leaks memory from the start. It is replaced each time; raise the limit (--max-memory) or fix the leak',
+        'the limit is below what the worker needs, or it leaks memory from the start. It is replaced each time, after a back-off of 100 ms (restart.backoff); raise the limit (--max-memory) or fix the leak',
     ]);
   });
 });

@@ -1,14 +1,16 @@
 /**
  * `maxMemoryMb`: a floor no process can go under is refused at once; a worker over the limit is
  * replaced gracefully every time, however often (H152), and from the third replacement in a
- * row soon after start the line says why and what to change. A replacement that cannot start
- * leaves the old worker serving, and is tried again (H153).
+ * row soon after start the line says why and what to change, and the replacements back off
+ * (H164). A replacement that cannot start leaves the old worker serving, and is tried again
+ * (H153), unless the worker keeps growing: past its hard bound it is stopped without waiting and
+ * the slot restarts in place (H163).
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ClusterPrimary, type WorkerHandle } from '../../src/index.js';
+import { ClusterPrimary, type MemoryLimitEvent, type WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
 import { record, until } from '../helpers/wait.js';
@@ -50,7 +52,7 @@ describe('memory limit', () => {
       expect(lineOf(firstId!)).toMatch(/over the memory limit: RSS \d+\.\d MiB, limit 64\.0 MiB \(maxMemoryMb\) .*inARow=1/);
       expect(lineOf(secondId!)).not.toContain('in a row');
       expect(lineOf(thirdId!)).toMatch(
-        /over the memory limit: RSS \d+\.\d MiB, limit 64\.0 MiB \(maxMemoryMb\); 3 replacements in a row, each soon after its worker started \(within restart\.stableAfterMs\): the limit is below what the worker needs, or it leaks memory from the start\. It is replaced each time; raise the limit \(maxMemoryMb; clusterkit run: --max-memory\) or fix the leak .*inARow=3/,
+        /over the memory limit: RSS \d+\.\d MiB, limit 64\.0 MiB \(maxMemoryMb\); 3 replacements in a row, each soon after its worker started \(within restart\.stableAfterMs\): the limit is below what the worker needs, or it leaks memory from the start\. It is replaced each time, after a back-off of 100 ms \(restart\.backoff\); raise the limit \(maxMemoryMb; clusterkit run: --max-memory\) or fix the leak .*inARow=3/,
       );
       // One line per replacement, no more.
       expect(lines.length).toBe(limits.events.length);
@@ -88,6 +90,87 @@ describe('memory limit', () => {
       expect(primary.workers.some((worker) => worker.state === 'ready' && worker !== first)).toBe(true);
     } finally {
       rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('[H163] stops a worker that keeps growing while its replacement is not ready, and restarts its slot in place', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ck-leak-'));
+    const { logger, text } = capturedLogger('info');
+    // The first worker leaks 80 MiB/s (up to 320 MiB); its replacements hang in their start-up.
+    const primary = testPrimary(
+      { maxMemoryMb: 64, heartbeat: { intervalMs: 100, timeoutMs: 5_000 }, shutdownTimeoutMs: 5_000, env: { LEAK_MARKER: join(directory, 'first'), LEAK_MAX_MB: '320' }, logger },
+      'workers/memory-leak.ts',
+    );
+    const limits = record<MemoryLimitEvent>(primary, 'workerMemoryLimit');
+    const restarts = record<{ previous: WorkerHandle; worker: WorkerHandle }>(primary, 'workerRestart');
+    const exits = record<{ worker: WorkerHandle; expected: boolean }>(primary, 'workerExit');
+    const errors = record<Error>(primary, 'error');
+    try {
+      const [first] = await primary.start();
+      await until(() => limits.events.some((event) => event.action === 'restart'), 60_000, 'the leaking worker stopped over its hard bound');
+      const [replace, restart] = limits.events;
+      expect(replace).toMatchObject({ worker: first, action: 'replace', inARow: 1, delayMs: 0 });
+      // It grew by the limit once more after its replacement began, then it was stopped.
+      expect(restart).toMatchObject({ worker: first, action: 'restart', limitBytes: 64 * 1024 * 1024, delayMs: 0 });
+      expect(restart!.rssBytes).toBeGreaterThanOrEqual(replace!.rssBytes + 64 * 1024 * 1024);
+      expect(limits.events).toHaveLength(2);
+      // Stopped on purpose, then the slot restarted in place by the crash rules.
+      await until(() => restarts.events.length >= 1, 60_000, 'the slot restarted');
+      expect(exits.events.find((event) => event.worker === first)).toMatchObject({ expected: true });
+      expect(restarts.events[0]).toMatchObject({ previous: first });
+      expect(primary.state).toBe('running');
+      const lines = text().split('\n').filter((line) => line.includes('grew by the limit once more'));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]).toMatch(
+        new RegExp(
+          `ERROR worker ${first!.id} over the memory limit grew by the limit once more while its replacement was not ready: RSS \\d+\\.\\d MiB, limit 64\\.0 MiB \\(maxMemoryMb\\)\\. ` +
+            'It is stopped without waiting for its replacement, and the slot restarts in place as after a crash, with its backoff and limits \\(restart\\.maxStartupFailures\\)\\. ' +
+            'The script leaks memory and new workers do not become ready: look at why a new worker is not ready, what its start-up waits for \\(readyTimeoutMs\\), and fix the leak',
+        ),
+      );
+      // Its replacement, still starting, is not reported as failed: the line above said it all.
+      expect(errors.events).toEqual([]);
+    } finally {
+      // Stopped before its marker goes: a worker starting then would take itself for the first.
+      await primary.shutdown();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('[H164] backs off replacements in a row from the third, by the restart backoff, and says so', async () => {
+    const { logger, text } = capturedLogger('info');
+    const primary = testPrimary(
+      { maxMemoryMb: 64, heartbeat: { intervalMs: 100, timeoutMs: 5_000 }, restart: { backoff: { initialMs: 500, factor: 2 } }, logger },
+      'workers/memory-hog.ts',
+    );
+    const limits = record<MemoryLimitEvent>(primary, 'workerMemoryLimit');
+    // When each memory event and each fork came: a backed-off replacement forks its delay later.
+    const times: Array<{ what: 'limit' | 'fork'; at: number }> = [];
+    const onLimit = () => times.push({ what: 'limit', at: Date.now() });
+    const onFork = () => times.push({ what: 'fork', at: Date.now() });
+    primary.on('workerMemoryLimit', onLimit);
+    primary.on('workerFork', onFork);
+    try {
+      await primary.start();
+      await until(() => limits.events.length >= 4, 120_000, 'four memory replacements');
+      expect(limits.events.slice(0, 4).map((event) => [event.inARow, event.delayMs, event.action])).toEqual([
+        [1, 0, 'replace'],
+        [2, 0, 'replace'],
+        [3, 500, 'replace'],
+        [4, 1_000, 'replace'],
+      ]);
+      // The third replacement's worker was forked no sooner than its back-off.
+      const third = times.filter((time) => time.what === 'limit')[2]!;
+      const fork = times.find((time) => time.what === 'fork' && time.at >= third.at)!;
+      expect(fork.at - third.at).toBeGreaterThanOrEqual(490);
+      const lines = text().split('\n').filter((line) => line.includes('over the memory limit'));
+      expect(lines[1]).not.toContain('back-off');
+      expect(lines[2]).toContain('; 3 replacements in a row, each soon after its worker started (within restart.stableAfterMs): ');
+      expect(lines[2]).toContain('It is replaced each time, after a back-off of 500 ms (restart.backoff); raise the limit');
+      expect(lines[3]).toContain('after a back-off of 1.0 s (restart.backoff)');
+    } finally {
+      primary.off('workerMemoryLimit', onLimit);
+      primary.off('workerFork', onFork);
     }
   });
 });

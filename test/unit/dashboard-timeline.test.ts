@@ -62,4 +62,12 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ type: 'reloadJoined' })).toBe('reload requested while a rolling reload is under way: joined to it');
     for (const type of ['scaleComplete', 'reloadJoined']) expect(eventKind({ type }).tag).not.toBe('event');
   });
+
+  it('[H163] tells a worker stopped over its memory hard bound apart from a replacement', () => {
+    const limit = { type: 'workerMemoryLimit', ...worker, rssBytes: 300 * 1024 * 1024, limitBytes: 100 * 1024 * 1024 };
+    expect(describeEvent(limit)).toMatch(/over the memory limit \(.+ > .+\): replaced$/);
+    expect(describeEvent({ ...limit, restartedInPlace: true })).toMatch(
+      /^worker 7 \(pid 4242, slot 1\) grew by the memory limit again \(.+\) while its replacement was not ready: stopped, restarted in place$/,
+    );
+  });
 });

@@ -28,6 +28,8 @@ export interface HeartbeatCallbacks {
   /** A worker reported silent answered a ping again, after `silentMs` without a word. */
   onSilenceEnd(record: WorkerRecord, silentMs: number): void;
   onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
+  /** Its RSS reached `memoryHardLimitBytes` while its replacement was not ready (H163). */
+  onMemoryHardLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
 }
 
 export class PrimaryHeartbeat {
@@ -140,6 +142,8 @@ export class PrimaryHeartbeat {
     const limitBytes = this.maxMemoryMb * 1024 * 1024;
     record.memoryStrikes = health.rssBytes > limitBytes ? record.memoryStrikes + 1 : 0;
     if (record.memoryStrikes === kMemoryStrikes) this.callbacks.onMemoryLimit(record, health.rssBytes, limitBytes);
+    // A worker whose replacement became ready is stopping, and no longer pinged: this one waits for it still.
+    else if (record.memoryHardLimitBytes !== undefined && health.rssBytes >= record.memoryHardLimitBytes) this.callbacks.onMemoryHardLimit(record, health.rssBytes, limitBytes);
   }
 }
 

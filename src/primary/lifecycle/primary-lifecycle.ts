@@ -3,20 +3,20 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { InvalidOptionError, InvalidStateError, ReloadError, ShutdownInProgressError } from '../../errors.js';
+import { InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
 import { toError } from '../../to-error.js';
-import { countMemoryReplacement } from '../pool/memory-policy.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { Slot } from '../pool/slot.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { ShutdownReport } from '../primary-events.js';
-import { kDefaultStableAfterMs, type NormalizedForkOptions } from '../primary-options.js';
+import type { NormalizedForkOptions } from '../primary-options.js';
 import { checkedPing } from './checked-ping.js';
-import { kMemoryStrikes, PrimaryHeartbeat } from './primary-heartbeat.js';
+import { MemoryLimit } from './memory-limit.js';
+import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
-import { replaceWorker, rollingReload, type ReloadContext } from './rolling-reload.js';
+import { rollingReload, type ReloadContext } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
 
 /** The workers of `slots` that were never ready (forked, maybe exited since). */
@@ -99,6 +99,7 @@ export class PrimaryLifecycle {
     this.#reloadContext = { pool: context.pool, options: context.options, emit: context.emit, isRunning: () => this.#state === 'running' };
     const { heartbeat, maxMemoryMb } = context.options;
     if (heartbeat) {
+      const memoryLimit = new MemoryLimit(context, this.#reloadContext);
       this.#heartbeat = new PrimaryHeartbeat(context.pool, heartbeat, maxMemoryMb, {
         // The answer is checked like any system message: bad or impossible figures are dropped and counted.
         ping: (record, timeoutMs) => checkedPing(context.system, record, timeoutMs),
@@ -109,7 +110,8 @@ export class PrimaryLifecycle {
           killWorker(record);
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),
-        onMemoryLimit: (record, rssBytes, limitBytes) => this.#onMemoryLimit(record, rssBytes, limitBytes),
+        onMemoryLimit: (record, rssBytes, limitBytes) => memoryLimit.onLimit(record, rssBytes, limitBytes),
+        onMemoryHardLimit: (record, rssBytes, limitBytes) => memoryLimit.onHardLimit(record, rssBytes, limitBytes),
       });
     }
   }
@@ -293,35 +295,5 @@ export class PrimaryLifecycle {
       emit('destroyComplete', { error: toError(error) });
       this.#context.reportError(toError(error));
     }
-  }
-
-  /**
-   * Replaces a worker over the memory limit, every time: the service stays up however often it
-   * comes (H152). The count of replacements in a row soon after start only changes the line.
-   */
-  #onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void {
-    const { options, emit } = this.#context;
-    const slot = record.slot;
-    const readyForMs = record.readyAt === undefined ? undefined : Date.now() - record.readyAt;
-    const stableAfterMs = options.restart === false ? kDefaultStableAfterMs : options.restart.stableAfterMs;
-    const isReplaced = this.#state === 'running' && !record.stopRequested;
-    const inARow = isReplaced ? countMemoryReplacement(slot.memoryReplacements, readyForMs, stableAfterMs) : slot.memoryReplacements;
-    emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes, inARow });
-    if (!isReplaced) return;
-    slot.memoryReplacements = inARow;
-    replaceWorker(this.#reloadContext, record).catch((error: unknown) => {
-      // A shutdown that cut the replacement short stops the old worker too: nothing to say.
-      if (error instanceof ReloadError && error.isShutdown) return;
-      // A replacement that cannot start (E2BIG since the environment grew, a crash at start)
-      // leaves the old worker serving: worth a warning, not the primary's life when nobody
-      // listens to 'error'. Its strikes start again, so three more heartbeats over the limit
-      // try anew (H153): a leaking worker is not left to grow without bound.
-      record.memoryStrikes = 0;
-      const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
-      const text =
-        `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} failed to start, so it keeps serving; the replacement ` +
-        `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix what stops new workers from starting: ${reason}`;
-      this.#context.reportWarning(new ReloadError(text, { cause: error }));
-    });
   }
 }

@@ -15,11 +15,19 @@ import type { WorkerRecord } from './worker-record.js';
 /** Called when the current worker of `record.slot` exited; `wasReady`: it had been serving. */
 export function restartAfterExit(pool: WorkerPool, context: PoolContext, record: WorkerRecord, wasReady: boolean): void {
   const slot = record.slot;
-  if (record.stopRequested || slot.isRetired || pool.isClosed) return;
+  if (slot.isRetired || pool.isClosed) return;
+  if (record.stopRequested && !record.isStoppedOverMemory) return;
   const uptimeMs = Date.now() - record.startedAt;
   // Stability is time spent ready, not since the fork: a slow _init is no stable run.
   const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
   const ended: EndedWorker = { wasReady, readyMs, hasServed: record.hasServed, isCleanExit: record.exitCode === 0 && !record.signal };
+  if (record.isStoppedOverMemory) {
+    // Stopped over its memory hard bound while its replacement was not ready (H163): restarted
+    // in place as after a crash, backoff and crash-loop limits included. Its stop, not a crash,
+    // ended it: `workerExit` said how, and its line why.
+    decideAndRestart(pool, context, record, ended, new WorkerExitedError(record.exitDescription(), `after the primary stopped it over the memory limit (maxMemoryMb), ${formatElapsed(readyMs)} after it became ready`));
+    return;
+  }
   if (record.exitCode !== 0 || record.signal) {
     const policy = context.options.restart;
     const startupFailure = policy !== false && isStartupFailure(ended, policy);

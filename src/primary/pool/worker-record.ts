@@ -109,6 +109,13 @@ export class WorkerRecord {
   health: WorkerHealth | undefined;
   /** Consecutive heartbeats with RSS over `maxMemoryMb`. */
   memoryStrikes = 0;
+  /**
+   * Set when its first memory replacement is decided (memory-policy.ts `memoryHardLimitBytes`):
+   * past this RSS it is stopped without waiting for the replacement (H163).
+   */
+  memoryHardLimitBytes: number | undefined;
+  /** Stopped over `memoryHardLimitBytes`: its exit restarts its slot as a crash's would (restart-after-exit.ts). */
+  isStoppedOverMemory = false;
   /** Set while a heartbeat ping awaits its answer. */
   isPinging = false;
   /** When the ping awaiting its answer was sent (ms since the epoch); set with `isPinging`, read while it is set (silence.ts). */

@@ -67,6 +67,7 @@ export function describeEvent(event) {
     case 'workerUnresponsive':
       return `${worker(event)} silent for ${formatMs(event.silentMs)} ms: killed and replaced`;
     case 'workerMemoryLimit':
+      if (event.restartedInPlace) return `${worker(event)} grew by the memory limit again (${formatBytes(event.rssBytes)}) while its replacement was not ready: stopped, restarted in place`;
       return `${worker(event)} over the memory limit (${formatBytes(event.rssBytes)} > ${formatBytes(event.limitBytes)}): replaced`;
     case 'workerDestroyTimeout':
       if (event.signal) return `${worker(event)}: the script's ${event.signal} listener ran but the process did not exit in ${formatMs(event.timeoutMs)} ms (exit 1)`;

@@ -7,8 +7,9 @@
  * Linux /proc only; elsewhere nothing is listed.
  *
  * The list is read in time slices (H159): read at once, it held the primary's event loop 0.9 s
- * for a worker with 2 000 processes (tester t21). Meanwhile the worker is stopped (SIGSTOP): it
- * starts no process that the list would miss, and those it started stay its children.
+ * for a worker with 2 000 processes (tester t21). The worker is not stopped (SIGSTOP) meanwhile:
+ * should the primary die before the SIGKILL, a stopped worker would stay so for good, its orphan
+ * watchdog stopped with it.
  */
 import { descendantsIn, hasNoChildren, readProcessTable, readProcessTableNow } from '../../worker/process-table.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -41,7 +42,6 @@ async function listThenKill(record: WorkerRecord): Promise<void> {
   const { pid } = child;
   try {
     if (pid !== undefined && record.state !== 'exited' && !hasNoChildren(pid)) {
-      child.kill('SIGSTOP');
       const table = await readProcessTable(Date.now() + kListBudgetMs);
       record.descendants ??= descendantsIn(table, [pid]);
     }

@@ -202,7 +202,7 @@ describe("a worker's own processes end with it", () => {
     await until(() => sleeps().length === 0, 30_000, 'no sleep left');
   });
 
-  it('[H159] [H162] the primary kills a worker with 2 000 processes that ignore SIGTERM: its event loop keeps turning, all end, the warn line names 20', async () => {
+  it('[H159][H162] the primary kills a worker with 2 000 processes that ignore SIGTERM: its event loop keeps turning, all end, the warn line names 20', async () => {
     const sleeps = uniqueSleeps();
     const log = capturedLogger();
     const primary = testPrimary({ silent: true, logger: log.logger });

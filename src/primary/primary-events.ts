@@ -288,10 +288,10 @@ export interface PrimaryEvents<ToPrimary> {
   /**
    * Processes a worker the primary killed (SIGKILL: its stop's timeout, the heartbeat, its
    * channel) had started did not end within 1 s of SIGTERM after its exit, and were killed
-   * (SIGKILL): their `pids`. Linux only. A worker that exits by itself ends its processes
-   * itself, and says so on its own stderr.
+   * (SIGKILL): their `pids` (the first 1 000), `count` of them. Linux only. A worker that exits
+   * by itself ends its processes itself, and says so on its own stderr.
    */
-  workerDescendantsKilled: (event: { readonly worker: WorkerHandle; readonly pids: readonly number[] }) => void;
+  workerDescendantsKilled: (event: { readonly worker: WorkerHandle; readonly pids: readonly number[]; readonly count: number }) => void;
   /**
    * A ready worker became silent (`stats().isSilent`: nothing heard for `silentMs` ms, over two
    * heartbeat intervals, with a ping unanswered; its event loop is most likely blocked), as the

@@ -18,7 +18,7 @@ import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { describeWorkerCount } from './worker-count-line.js';
-import { describeKilledDescendants } from '../worker/end-descendants.js';
+import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
 import { describeInterrupted } from '../control/stop-counts.js';
 
 /** At most one `storeFull` line per this many ms. */
@@ -169,7 +169,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms`, fields: { silentMs } });
     logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);
   });
-  primary.on('workerDescendantsKilled', ({ worker, pids }) => logger.warn({ ...ids(worker), killedPids: pids }, `worker ${worker.id}: ${describeKilledDescendants(pids)}`));
+  primary.on('workerDescendantsKilled', ({ worker, pids, count }) =>
+    logger.warn({ ...ids(worker), killedPids: pids.slice(0, kPidsInLine), killedCount: count }, `worker ${worker.id}: ${describeKilledDescendants(pids, undefined, count)}`),
+  );
   primary.on('workerProtocolError', ({ worker, error, dropped }) =>
     logger.warn({ ...ids(worker), dropped, problem: error.problem }, error.message),
   );

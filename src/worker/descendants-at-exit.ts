@@ -5,7 +5,7 @@
  * more set (H138). Blocking, as 'exit' must be, for at most the grace it is given.
  */
 import cluster from 'node:cluster';
-import { describeKilledDescendants, endDescendantsNow } from './end-descendants.js';
+import { describeKilledDescendants, endDescendantsNow, kPidsInLine } from './end-descendants.js';
 import { workerLogger } from './worker-logger.js';
 
 /** Ends the worker's descendants (SIGTERM, up to `graceMs`, SIGKILL); a warn line names those killed. */
@@ -14,7 +14,8 @@ export function endDescendantsAtExit(graceMs: number): void {
   if (killed.length === 0) return;
   const who = `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`;
   try {
-    workerLogger()?.warn({ workerPid: process.pid, killedPids: killed }, `${who}: ${describeKilledDescendants(killed, graceMs)}`);
+    const fields = { workerPid: process.pid, killedPids: killed.slice(0, kPidsInLine), killedCount: killed.length };
+    workerLogger()?.warn(fields, `${who}: ${describeKilledDescendants(killed, graceMs)}`);
   } catch {
     // A logger that throws must not change how the worker exits.
   }

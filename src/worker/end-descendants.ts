@@ -11,10 +11,12 @@
  *
  * Three callers: an orphaned worker (async, its loop still turns), every worker's 'exit' event
  * (synchronous: nothing async runs there), and the primary for a worker it SIGKILLed, with the
- * processes it listed before the kill (async: the primary must not block).
+ * processes it listed before the kill (async and in time slices: the primary must not block).
  */
 import { readFileSync } from 'node:fs';
+import { TimeSlicer } from '../time-slicer.js';
 import { killDescendants } from './kill-descendants.js';
+import { descendantsIn, readProcessTable, readProcessTableNow, type ProcessTable } from './process-table.js';
 
 /** How long a worker's own processes have between SIGTERM and SIGKILL, in ms. */
 export const kDescendantsGraceMs = 1_000;
@@ -28,7 +30,7 @@ export async function endDescendants(rootPid: number, graceMs = kDescendantsGrac
     const termed = killDescendants(rootPid, 'SIGTERM');
     if (termed.length === 0) return [];
     const running = await waitGone(termed, Date.now() + graceMs);
-    const killed = killListed(freezeTree(rootPid, running));
+    const killed = killListed(freezeTreeNow([rootPid], running));
     await waitGone(running, Date.now() + kKillWaitMs);
     return killed;
   } catch {
@@ -45,7 +47,7 @@ export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs
     const termed = killDescendants(rootPid, 'SIGTERM');
     if (termed.length === 0) return []; // the usual case: one look at /proc
     const running = waitGoneNow(termed, Date.now() + graceMs);
-    const killed = killListed(freezeTree(rootPid, running));
+    const killed = killListed(freezeTreeNow([rootPid], running));
     waitGoneNow(running, Date.now() + kKillWaitMs);
     return killed;
   } catch {
@@ -54,47 +56,60 @@ export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs
 }
 
 /**
- * Ends processes listed earlier (`<pid>:<start time>`, from `killDescendants`): SIGTERM, up to
- * `graceMs` for them to go, SIGKILL to the rest. Resolves once they are gone, with the pids it
- * had to SIGKILL.
+ * Ends processes listed earlier (`<pid>:<start time>`, by kill-worker.ts, of a worker now dead),
+ * and those they started since: SIGTERM, up to `graceMs` for them to go, then what is left is
+ * frozen (`freezeTree`) and SIGKILLed. Resolves once they are gone, with the pids it had to
+ * SIGKILL. The primary runs it: every long step is done in time slices (H159).
  */
 export async function endProcesses(identities: readonly string[], graceMs = kDescendantsGraceMs): Promise<number[]> {
-  const termed = identities.filter((identity) => signal(identity, 'SIGTERM'));
-  const running = await waitGone(termed, Date.now() + graceMs);
-  const killed = killListed(running);
-  await waitGone(running, Date.now() + kKillWaitMs);
-  return killed;
+  const slicer = new TimeSlicer();
+  const listed = await runningOf(identities, slicer);
+  // Started between the list and the worker's death: a parent that goes at the SIGTERM would leave them to init.
+  const table = await readProcessTable();
+  const termed = [...new Set([...listed, ...descendantsIn(table, listed.map(pidOf))])];
+  const sent = await signalEach(termed, 'SIGTERM', slicer);
+  const running = await waitGone(sent, Date.now() + graceMs);
+  const frozen = await freezeTree(running, slicer);
+  const killed = await signalEach(frozen, 'SIGKILL', slicer);
+  await waitGone(killed, Date.now() + kKillWaitMs);
+  return killed.map(pidOf);
 }
 
 /** Rounds of `freezeTree` at most: each is a look at /proc. */
 const kMaxFreezeRounds = 8;
-/** Processes left from the SIGTERM whose own children are looked for too (each a look at /proc). */
-const kMaxFrozenRoots = 8;
 
 /**
- * Stops (SIGSTOP) what is left of `rootPid`'s tree, and `running` (listed at the SIGTERM, some
- * maybe out of the tree since), round after round until a round finds no process it had not
- * stopped: a stopped process forks no more, and its children stay its own. Returns them all, to
- * SIGKILL together. Killing parents first instead handed the children they had started during
- * the grace to init, out of reach (tester t21: a shell loop's `sleep` per stop, 99 of a fast
- * forker's children left).
+ * Stops (SIGSTOP) `running` (listed at the SIGTERM, some maybe out of the tree since) and what
+ * is left of the trees of `roots` and of `running`, round after round until a round finds no
+ * process it had not stopped: a stopped process forks no more, and its children stay its own.
+ * Returns them all, to SIGKILL together. Killing parents first instead handed the children they
+ * had started during the grace to init, out of reach (tester t21: a shell loop's `sleep` per
+ * stop, 99 of a fast forker's children left, H157; the primary's path too, H160).
  */
-function freezeTree(rootPid: number, running: readonly string[]): string[] {
-  const stopped = new Set<string>();
-  for (const identity of running) if (signal(identity, 'SIGSTOP')) stopped.add(identity);
-  const roots = [rootPid, ...[...stopped].slice(0, kMaxFrozenRoots).map(pidOf)];
+function freezeTreeNow(roots: readonly number[], running: readonly string[]): string[] {
+  const stopped = new Set(running.filter((identity) => signal(identity, 'SIGSTOP')));
   for (let round = 0; round < kMaxFreezeRounds; round++) {
-    let isNew = false;
-    for (const root of roots) {
-      for (const identity of killDescendants(root, 'SIGSTOP')) {
-        if (stopped.has(identity)) continue;
-        stopped.add(identity);
-        isNew = true;
-      }
-    }
-    if (!isNew) break;
+    const found = unstopped(readProcessTableNow(), roots, stopped);
+    if (found.length === 0) break;
+    for (const identity of found) if (signal(identity, 'SIGSTOP')) stopped.add(identity);
   }
   return [...stopped];
+}
+
+/** As `freezeTreeNow` for the primary (the worker is gone: its processes are the roots), in slices. */
+async function freezeTree(running: readonly string[], slicer: TimeSlicer): Promise<string[]> {
+  const stopped = new Set(await signalEach(running, 'SIGSTOP', slicer));
+  for (let round = 0; round < kMaxFreezeRounds; round++) {
+    const found = unstopped(await readProcessTable(), [], stopped);
+    if (found.length === 0) break;
+    for (const identity of await signalEach(found, 'SIGSTOP', slicer)) stopped.add(identity);
+  }
+  return [...stopped];
+}
+
+/** The descendants of `roots` and of `stopped` that are not stopped yet. */
+function unstopped(table: ProcessTable, roots: readonly number[], stopped: ReadonlySet<string>): string[] {
+  return descendantsIn(table, [...roots, ...[...stopped].map(pidOf)]).filter((identity) => !stopped.has(identity));
 }
 
 /** SIGKILLs those of the processes listed earlier that still run; returns their pids. */
@@ -102,25 +117,54 @@ export function killListed(identities: readonly string[]): number[] {
   return identities.filter((identity) => signal(identity, 'SIGKILL')).map(pidOf);
 }
 
-/** Waits, polling, until none of `identities` runs or `deadline` passed; returns those still running. */
-async function waitGone(identities: readonly string[], deadline: number): Promise<string[]> {
-  let running = identities.filter(isRunning);
-  while (running.length > 0 && Date.now() < deadline) {
-    await new Promise((resolve) => setTimeout(resolve, kPollMs));
-    running = running.filter(isRunning);
+/** Sends `name` to each of `identities` still the process listed, in slices; returns those it was sent to. */
+async function signalEach(identities: readonly string[], name: NodeJS.Signals, slicer: TimeSlicer): Promise<string[]> {
+  const sent: string[] = [];
+  for (const identity of identities) {
+    if (slicer.isDue) await slicer.pause();
+    if (signal(identity, name)) sent.push(identity);
+  }
+  return sent;
+}
+
+/** Those of `identities` still running, read in slices. */
+async function runningOf(identities: readonly string[], slicer: TimeSlicer): Promise<string[]> {
+  const running: string[] = [];
+  for (const identity of identities) {
+    if (slicer.isDue) await slicer.pause();
+    if (isRunning(identity)) running.push(identity);
   }
   return running;
+}
+
+/**
+ * Waits, polling, until none of `identities` runs or `deadline` passed; returns those from the
+ * first still running on (the rest may have gone too: what is sent to them checks again).
+ * Each poll reads up to the first process still running, not all of them: 2 000 processes
+ * that ignore SIGTERM cost one read per poll, not 2 000 (H159).
+ */
+async function waitGone(identities: readonly string[], deadline: number): Promise<string[]> {
+  const slicer = new TimeSlicer();
+  let index = 0;
+  for (;;) {
+    while (index < identities.length && !isRunning(identities[index]!)) {
+      index++;
+      if (slicer.isDue) await slicer.pause();
+    }
+    if (index === identities.length || Date.now() >= deadline) return identities.slice(index);
+    await new Promise((resolve) => setTimeout(resolve, kPollMs));
+  }
 }
 
 /** As `waitGone`, asleep on the thread (`Atomics.wait`). */
 function waitGoneNow(identities: readonly string[], deadline: number): string[] {
   const sleeper = new Int32Array(new SharedArrayBuffer(4));
-  let running = identities.filter(isRunning);
-  while (running.length > 0 && Date.now() < deadline) {
+  let index = 0;
+  for (;;) {
+    while (index < identities.length && !isRunning(identities[index]!)) index++;
+    if (index === identities.length || Date.now() >= deadline) return identities.slice(index);
     Atomics.wait(sleeper, 0, 0, kPollMs);
-    running = running.filter(isRunning);
   }
-  return running;
 }
 
 /** `<pid>:<start time>` still runs: the same process (not a zombie, not a new one with its pid). */
@@ -150,11 +194,19 @@ function signal(identity: string, name: NodeJS.Signals): boolean {
   }
 }
 
-/** What a warn line says of descendants that had to be SIGKILLed: which, and what to do. */
-export function describeKilledDescendants(pids: readonly number[], graceMs = kDescendantsGraceMs): string {
-  const which = pids.length === 1 ? `its process ${pids[0]} (started by its code) did` : `its ${pids.length} processes ${pids.join(', ')} (started by its code) did`;
+/** Pids a warn line names, and its `killedPids` holds: 2 000 made one line of 14 KB (tester t21, H162). */
+export const kPidsInLine = 20;
+
+/**
+ * What a warn line says of descendants that had to be SIGKILLed: which, and what to do. `count`:
+ * how many there were, when `pids` holds the first of them only.
+ */
+export function describeKilledDescendants(pids: readonly number[], graceMs = kDescendantsGraceMs, count = pids.length): string {
+  const more = count - Math.min(pids.length, kPidsInLine);
+  const listed = pids.slice(0, kPidsInLine).join(', ') + (more > 0 ? ` and ${more} more` : '');
+  const which = count === 1 ? `its process ${pids[0]} (started by its code) did` : `its ${count} processes ${listed} (started by its code) did`;
   return (
-    `${which} not end within ${graceMs} ms of SIGTERM, so clusterkit killed ${pids.length === 1 ? 'it' : 'them'} (SIGKILL) as the worker ended: ` +
+    `${which} not end within ${graceMs} ms of SIGTERM, so clusterkit killed ${count === 1 ? 'it' : 'them'} (SIGKILL) as the worker ended: ` +
     'make them exit on SIGTERM, or start one with `detached: true` if it is meant to outlive the worker'
   );
 }

@@ -36,6 +36,54 @@ async function spawnTree(primary: ClusterPrimary<ToWorker, ToPrimary>, worker: P
   return { ...tree, all };
 }
 
+/** A `sleep` duration no other process on the machine runs, and its processes, found by their command line. */
+function uniqueSleeps(): { seconds: string; pids(): number[] } {
+  const seconds = `${900 + Math.floor(Math.random() * 99)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
+  const pids = () =>
+    readdirSync('/proc')
+      .filter((entry) => {
+        try {
+          return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'latin1') === `sleep\0${seconds}\0`;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  onCleanup(() => {
+    for (const pid of pids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  });
+  return { seconds, pids };
+}
+
+/** The longest the test process's event loop went without running a 10 ms interval, past its 10 ms, from `start()` to `stop()`. */
+function loopGaps(): { start(): void; stop(): number } {
+  let last = performance.now();
+  let maxGap = 0;
+  let ticker: NodeJS.Timeout | undefined;
+  const stop = () => {
+    clearInterval(ticker);
+    return Math.round(maxGap);
+  };
+  onCleanup(stop);
+  return {
+    start() {
+      last = performance.now();
+      ticker = setInterval(() => {
+        const now = performance.now();
+        maxGap = Math.max(maxGap, now - last - 10);
+        last = now;
+      }, 10);
+    },
+    stop,
+  };
+}
+
 describe("a worker's own processes end with it", () => {
   it('[H138] shutdown(): gone once it resolves; those that ignored SIGTERM killed a second later, named in the worker\'s warn line', async () => {
     const primary = testPrimary({ silent: true });
@@ -152,5 +200,55 @@ describe("a worker's own processes end with it", () => {
     // grace. Before: the SIGKILL of the shell handed that one to init, for good.
     await waitUntilGone([shell], 30_000);
     await until(() => sleeps().length === 0, 30_000, 'no sleep left');
+  });
+
+  it('[H159][H162] the primary kills a worker with 2 000 processes that ignore SIGTERM: its event loop keeps turning, all end, the warn line names 20', async () => {
+    const sleeps = uniqueSleeps();
+    const log = capturedLogger();
+    const primary = testPrimary({ silent: true, logger: log.logger });
+    const [worker] = await primary.start();
+    const killedEvents = record(primary, 'workerDescendantsKilled');
+    const perl = await primary.send(worker!, 'spawnMany', { count: 2_000, seconds: sleeps.seconds }, { timeoutMs: 150_000 });
+    onCleanup(() => {
+      if (isAlive(perl)) process.kill(perl, 'SIGKILL');
+    });
+    expect(sleeps.pids()).toHaveLength(2_000);
+    await primary.send(worker!, 'blockSoon', { ms: -1 });
+    const gaps = loopGaps();
+    gaps.start();
+    const report = await primary.shutdown({ timeoutMs: 1_500 });
+    const maxGapMs = gaps.stop();
+    expect(report.killed).toHaveLength(1);
+    // Before: the list of its processes, then their SIGTERM, polls and SIGKILL, each read at
+    // once, held the loop for a second and more (tester t21: 0.9 s, then 3.3 s; here 0.96 s).
+    expect(maxGapMs).toBeLessThan(400);
+    await waitUntilGone([perl], 30_000);
+    await until(() => sleeps.pids().length === 0, 30_000, 'no sleep left');
+    expect(killedEvents.events).toHaveLength(1);
+    // perl and its 2 000: the event lists the first 1 000, `count` all.
+    expect(killedEvents.events[0].count).toBe(2_001);
+    expect(killedEvents.events[0].pids).toHaveLength(1_000);
+    const line = log.text().split('\n').find((text) => text.includes('did not end within'))!;
+    expect(line).toMatch(/its 2001 processes (\d+, ){19}\d+ and 1981 more \(started by its code\)/);
+    // Before: every pid, 2 001 of them, in the message and again in `killedPids` (14 KB).
+    expect(line.length).toBeLessThan(1_000);
+  }, 300_000); // 2 000 forks and execs take a loaded machine half a minute and more
+
+  it('[H160] the primary kills a blocked worker: a child its shell loop starts during the grace is killed too, not left to init', async () => {
+    const sleeps = uniqueSleeps();
+    const primary = testPrimary({ silent: true });
+    const [worker] = await primary.start();
+    const shell = await primary.send(worker!, 'spawnRespawner', { seconds: sleeps.seconds });
+    onCleanup(() => {
+      if (isAlive(shell)) process.kill(shell, 'SIGKILL');
+    });
+    await until(() => sleeps.pids().length === 1, 30_000, 'the shell running its sleep');
+    await primary.send(worker!, 'blockSoon', { ms: -1 });
+    const report = await primary.shutdown({ timeoutMs: 1_500 });
+    expect(report.killed).toHaveLength(1);
+    // The primary's SIGTERM ended the first sleep; the shell started another during the grace.
+    // Before: the primary SIGKILLed the shell only, and that sleep went to init, for good.
+    await waitUntilGone([shell], 30_000);
+    await until(() => sleeps.pids().length === 0, 30_000, 'no sleep left');
   });
 });

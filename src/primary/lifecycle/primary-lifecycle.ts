@@ -107,7 +107,7 @@ export class PrimaryLifecycle {
         onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
         onUnresponsive: (record, silentMs) => {
           context.emit('workerUnresponsive', { worker: record.handle, silentMs });
-          killWorker(record);
+          void killWorker(record);
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),
         onMemoryLimit: (record, rssBytes, limitBytes) => memoryLimit.onLimit(record, rssBytes, limitBytes),

@@ -1,26 +1,54 @@
 /**
  * The primary's SIGKILL of a worker (its stop's timeout, the heartbeat, its channel, its ready
- * timeout, a forced stop). A SIGKILLed worker cannot end its own processes as it exits
- * (worker/descendants-at-exit.ts), and once it is dead they are init's children, out of its
- * tree: so they are listed first, by pid and start time, and ended at its exit (SIGTERM, then
- * SIGKILL after `kDescendantsGraceMs`: worker-pool.ts) (H140). Linux /proc only; elsewhere
- * nothing is listed.
+ * timeout, its channel closed without an exit, a forced stop). A SIGKILLed worker cannot end its
+ * own processes as it exits (worker/descendants-at-exit.ts), and once it is dead they are
+ * init's children, out of its tree: so they are listed first, by pid and start time, and ended
+ * at its exit (SIGTERM, then SIGKILL after `kDescendantsGraceMs`: worker-pool.ts) (H140).
+ * Linux /proc only; elsewhere nothing is listed.
+ *
+ * The list is read in time slices (H159): read at once, it held the primary's event loop 0.9 s
+ * for a worker with 2 000 processes (tester t21). The worker is not stopped (SIGSTOP) meanwhile:
+ * should the primary die before the SIGKILL, a stopped worker would stay so for good, its orphan
+ * watchdog stopped with it.
  */
-import { killDescendants } from '../../worker/kill-descendants.js';
+import { descendantsIn, hasNoChildren, readProcessTable, readProcessTableNow } from '../../worker/process-table.js';
 import type { WorkerRecord } from './worker-record.js';
 
-/** Lists the worker's descendants (`record.descendants`), then SIGKILLs it. */
-export function killWorker(record: WorkerRecord): void {
+/** How long the list may delay the SIGKILL, in ms: past it the worker is killed with what was read. */
+const kListBudgetMs = 2_000;
+
+/**
+ * Lists the worker's descendants (`record.descendants`), then SIGKILLs it; resolves once the
+ * SIGKILL is sent. A second call shares the first.
+ */
+export function killWorker(record: WorkerRecord): Promise<void> {
+  record.isSigkilledByPrimary = true;
+  record.killing ??= listThenKill(record);
+  return record.killing;
+}
+
+/** As `killWorker`, the list read at once: a forced stop, after which the primary exits. */
+export function killWorkerNow(record: WorkerRecord): void {
+  record.isSigkilledByPrimary = true;
   const { pid } = record.clusterWorker.process;
-  if (record.descendants === undefined && pid !== undefined && record.state !== 'exited') record.descendants = listDescendants(pid);
+  if (record.descendants === undefined && pid !== undefined && record.state !== 'exited' && !hasNoChildren(pid)) {
+    record.descendants = descendantsIn(readProcessTableNow(), [pid]);
+  }
   record.clusterWorker.process.kill('SIGKILL');
 }
 
-/** Its descendants, as `<pid>:<start time>`; none when /proc cannot be read. */
-function listDescendants(pid: number): string[] {
+async function listThenKill(record: WorkerRecord): Promise<void> {
+  const child = record.clusterWorker.process;
+  const { pid } = child;
   try {
-    return killDescendants(pid, 0);
+    if (pid !== undefined && record.state !== 'exited' && !hasNoChildren(pid)) {
+      const table = await readProcessTable(Date.now() + kListBudgetMs);
+      record.descendants ??= descendantsIn(table, [pid]);
+    }
   } catch {
-    return []; // a runtime without process.getBuiltinModule
+    // nothing listed: the worker is killed all the same
+  } finally {
+    // A no-op once the worker exited (Node drops a signal to a process it reaped).
+    child.kill('SIGKILL');
   }
 }

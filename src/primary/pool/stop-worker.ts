@@ -8,7 +8,7 @@ import { timerDelay } from '../../duration.js';
 import { settleWithin } from '../../wait.js';
 import { kShutdownRequest } from '../../messaging/system-types.js';
 import type { ShutdownReport } from '../primary-events.js';
-import { killWorker } from './kill-worker.js';
+import { killWorker, killWorkerNow } from './kill-worker.js';
 import { killListed } from '../../worker/end-descendants.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -81,7 +81,7 @@ export function killAll(pool: WorkerPool): WorkerRecord[] {
   for (const record of records) {
     pool.markStopping(record);
     record.isKilledToStop = true;
-    killWorker(record);
+    killWorkerNow(record);
     // The primary exits now: no grace to wait for, its processes go as the worker did.
     killListed(record.descendants ?? []);
   }
@@ -191,7 +191,8 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   }
   if (await settleWithin(record.whenExited.promise, timeoutMs)) return stopOutcome(record);
   record.isKilledToStop = true;
-  killWorker(record);
+  // The wait for the exit starts once the SIGKILL is sent, after the list of its processes.
+  await killWorker(record);
   return (await settleWithin(record.whenExited.promise, kKillWaitMs)) ? stopOutcome(record) : 'killed';
 }
 

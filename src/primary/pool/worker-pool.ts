@@ -41,6 +41,9 @@ import { endProcesses } from '../../worker/end-descendants.js';
  */
 const kFrameOverheadBytes = 64 * 1024;
 
+/** Pids `workerDescendantsKilled` lists at most (`count` says how many were killed): a bound on what one event holds (H162). */
+const kMaxEventPids = 1_000;
+
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;
 
@@ -343,7 +346,7 @@ export class WorkerPool {
     record.protocolErrors++;
     record.isKilledForChannel = true;
     this.#context.emit('workerError', { worker: record.handle, error });
-    killWorker(record);
+    void killWorker(record);
   }
 
   /**
@@ -374,7 +377,7 @@ export class WorkerPool {
     // the worker died; a worker that lingers without its channel is useless and is killed.
     record.disconnectTimer = setTimeout(() => {
       record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`));
-      killWorker(record);
+      void killWorker(record);
     }, kDisconnectGraceMs);
   }
 
@@ -391,7 +394,7 @@ export class WorkerPool {
   #endDescendants(record: WorkerRecord, identities: readonly string[]): void {
     const ending = endProcesses(identities).then(
       (pids) => {
-        if (pids.length > 0) this.#context.emit('workerDescendantsKilled', { worker: record.handle, pids });
+        if (pids.length > 0) this.#context.emit('workerDescendantsKilled', { worker: record.handle, pids: pids.slice(0, kMaxEventPids), count: pids.length });
       },
       () => {}, // nothing to end then: a failure here must not reach the primary
     );
@@ -414,7 +417,7 @@ export class WorkerPool {
         'Connections node:cluster had handed it are reset with it.',
     );
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
-    killWorker(record);
+    void killWorker(record);
   }
 
   #onExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {

@@ -145,11 +145,12 @@ export class WorkerRecord {
 
   /**
    * It exited by the primary's SIGKILL: to end its stop (the timeout, a second signal), for not
-   * answering heartbeats, or for what it wrote on its channel. A SIGKILL otherwise came from
-   * outside clusterkit. Read once it exited.
+   * answering heartbeats, for what it wrote on its channel, at its ready timeout, or once its
+   * channel closed without an exit: whatever sent it (kill-worker.ts). A SIGKILL otherwise came
+   * from outside clusterkit. Read once it exited.
    */
   isKilledByPrimary(): boolean {
-    return this.signal === 'SIGKILL' && (this.isKilledToStop || this.isUnresponsive || this.isKilledForChannel);
+    return this.signal === 'SIGKILL' && this.isSigkilledByPrimary;
   }
 
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
@@ -181,6 +182,10 @@ export class WorkerRecord {
   isKilledForChannel = false;
   /** Its descendants (`<pid>:<start time>`), listed by the primary just before it SIGKILLed it (kill-worker.ts). */
   descendants: string[] | undefined;
+  /** Set once the primary decided to SIGKILL it (kill-worker.ts), any reason. */
+  isSigkilledByPrimary = false;
+  /** The list of its descendants then its SIGKILL, under way or done (kill-worker.ts). */
+  killing: Promise<void> | undefined;
   /** Set once its orphan watchdog was armed (`$watchdog` sent). */
   isWatchdogArmed = false;
   /** Set once the heartbeat declared it unresponsive (it is being killed). */

@@ -9,7 +9,7 @@ export interface StoreStats {
   keys: number;
   /** The most keys it may hold: `maxStoreKeys` (at most 16 777 216, a JavaScript Map's own limit). */
   maxKeys: number;
-  /** Bytes held, as counted against `maxStoreBytes`: each key's length plus its value's size on the wire, plus each entry's overhead (112 bytes). */
+  /** Bytes held, as counted against `maxStoreBytes`: each key's length (twice it past Latin-1) plus its value's size on the wire, plus each entry's overhead (112 bytes; 208 for an ephemeral key). */
   bytes: number;
   /** `maxStoreBytes`; `null` when it is unbounded (`Infinity`, which JSON cannot carry). */
   maxBytes: number | null;

@@ -12,13 +12,13 @@
  *
  * What one worker watches is bounded, so that a worker watching keys without end (a bug, or a
  * compromised worker) cannot exhaust the primary's memory: at most `maxStoreWatchesPerWorker`
- * keys, and `maxStoreBytes` bytes counted as the store counts its entries (each key's length
- * plus what a watch costs the heap besides: store-overhead.ts).
+ * keys, and `maxStoreBytes` bytes counted as the store counts its entries (each key's bytes
+ * in the heap plus what a watch costs it besides: store-overhead.ts).
  */
 import { BackpressureError, StoreWatchLimitError } from '../../errors.js';
 import { kStoreChangeNotice, type StoreChangePayload } from '../../messaging/system-types.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
-import { kStoreWatchOverheadBytes } from './store-overhead.js';
+import { keyBytes, kStoreWatchOverheadBytes } from './store-overhead.js';
 import { toError } from '../../to-error.js';
 
 /** Bytes waiting to be written to a watcher beyond which its changes are held and coalesced. */
@@ -32,7 +32,7 @@ export interface WatchLimits {
 
 /** What a watch of `key` counts against `maxStoreBytes`. */
 function watchBytes(key: string): number {
-  return kStoreWatchOverheadBytes + key.length;
+  return kStoreWatchOverheadBytes + keyBytes(key);
 }
 
 export class StoreWatchers {
@@ -52,7 +52,7 @@ export class StoreWatchers {
   readonly #byWorker = new Map<WorkerRecord, Set<string>>();
   /** Changes held back for a congested watcher, latest per key, in first-held order; cleared when sent. */
   readonly #held = new Map<WorkerRecord, Map<string, StoreChangePayload>>();
-  /** Bytes each worker's watches count (its keys' lengths, plus the overhead of each watch). */
+  /** Bytes each worker's watches count (its keys' bytes, plus the overhead of each watch). */
   readonly #watchedBytes = new Map<WorkerRecord, number>();
   /** Watches refused by the limits since the start. */
   #refusals = 0;

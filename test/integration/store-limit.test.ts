@@ -237,7 +237,7 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     expect(report.error).toMatchObject({ isWatchLimitError: true, code: 'ERR_STORE_WATCH_LIMIT', option: 'maxStoreWatchesPerWorker', limit: 10_000, watchedKeys: 10_000 });
     expect(report.retriedAfterStop).toBe(true);
     expect((await refused).error).toMatchObject({ code: 'ERR_STORE_WATCH_LIMIT' });
-    expect(primary.store.stats()).toMatchObject({ watches: 10_000, refusals: 1 });
+    expect(primary.store.stats()).toMatchObject({ watches: 10_000, refusals: 1, watchLimitRefusals: 1 });
     await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
     expect(primary.options.maxStoreWatchesPerWorker).toBe(10_000);
   }, 150_000);

@@ -17,6 +17,7 @@
  */
 import { BackpressureError, StoreWatchLimitError } from '../../errors.js';
 import { kStoreChangeNotice, type StoreChangePayload } from '../../messaging/system-types.js';
+import type { StoreActivity } from './store-stats.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import { keyBytes, kStoreWatchOverheadBytes } from './store-overhead.js';
 import { toError } from '../../to-error.js';
@@ -56,14 +57,16 @@ export class StoreWatchers {
   readonly #watchedBytes = new Map<WorkerRecord, number>();
   /** Watches refused by the limits since the start. */
   #refusals = 0;
+  /** Of them, those refused by `maxStoreWatchesPerWorker`: `status` tells them from a full budget. */
+  #countRefusals = 0;
 
   /** Watches, watched keys, watching workers, held changes and refused watches, now (for `store.stats()`). */
-  figures(): { watches: number; watchedKeys: number; watchers: number; heldChanges: number; watchRefusals: number } {
+  figures(): Omit<StoreActivity, 'ephemeralKeys'> {
     let watches = 0;
     for (const keys of this.#byWorker.values()) watches += keys.size;
     let heldChanges = 0;
     for (const held of this.#held.values()) heldChanges += held.size;
-    return { watches, watchedKeys: this.#byKey.size, watchers: this.#byWorker.size, heldChanges, watchRefusals: this.#refusals };
+    return { watches, watchedKeys: this.#byKey.size, watchers: this.#byWorker.size, heldChanges, watchRefusals: this.#refusals, watchLimitRefusals: this.#countRefusals };
   }
 
   /**
@@ -80,6 +83,7 @@ export class StoreWatchers {
     const limit = count + 1 > maxStoreWatchesPerWorker ? 'maxStoreWatchesPerWorker' : bytes + watchBytes(key) > maxStoreBytes ? 'maxStoreBytes' : undefined;
     if (limit !== undefined) {
       this.#refusals++;
+      if (limit === 'maxStoreWatchesPerWorker') this.#countRefusals++;
       throw new StoreWatchLimitError(key, limit, limit === 'maxStoreWatchesPerWorker' ? maxStoreWatchesPerWorker : maxStoreBytes, count, bytes);
     }
     if (!keys) {

@@ -34,24 +34,29 @@ export function formatStatus(status: ClusterStatus): string {
 }
 
 /**
- * `store 12/10000 keys  1.2 KiB/64.0 MiB  3 watches (2 workers)  1 ephemeral  4 refused`, only
- * while the store is in use (it holds, watches or refused something); the optional parts only
- * when not 0. Nothing for a store whose figures are not all numbers (an older or odd primary).
+ * `store 12/10000 keys  1.2 KiB/64.0 MiB  3 watches (2 workers)  1 ephemeral  4 refused (full)
+ * 1 watch refused (limit)`, only while the store is in use (it holds, watches or refused
+ * something); the optional parts only when not 0. `full` is the budget (`maxStoreBytes`,
+ * `maxStoreKeys`), `limit` a worker's `maxStoreWatchesPerWorker`: the one is fixed by deleting
+ * keys, the other by stopping watches. Nothing for a store whose figures are not all numbers
+ * (an older or odd primary).
  */
 export function storeLine(store: unknown): string {
   if (typeof store !== 'object' || store === null) return '';
   const stats = store as Partial<Record<keyof StoreStats, unknown>>;
-  const counts = ['keys', 'maxKeys', 'bytes', 'ephemeralKeys', 'watches', 'watchedKeys', 'watchers', 'heldChanges', 'refusals'] as const;
+  const counts = ['keys', 'maxKeys', 'bytes', 'ephemeralKeys', 'watches', 'watchedKeys', 'watchers', 'heldChanges', 'refusals', 'watchLimitRefusals'] as const;
   if (!counts.every((field) => isCount(stats[field])) || !(stats.maxBytes === null || isCount(stats.maxBytes))) return '';
   const figures = stats as StoreStats;
-  if (!isStoreInUse(figures)) return '';
+  if (!isStoreInUse(figures) || figures.watchLimitRefusals > figures.refusals) return '';
+  const full = figures.refusals - figures.watchLimitRefusals;
   const parts = [
     `store ${figures.keys}/${figures.maxKeys} keys`,
     `${formatStoreBytes(figures.bytes)}/${figures.maxBytes === null ? 'unbounded' : formatStoreBytes(figures.maxBytes)}`,
     ...(figures.watches > 0 ? [`${figures.watches} watch${figures.watches === 1 ? '' : 'es'} (${figures.watchers} worker${figures.watchers === 1 ? '' : 's'})`] : []),
     ...(figures.ephemeralKeys > 0 ? [`${figures.ephemeralKeys} ephemeral`] : []),
     ...(figures.heldChanges > 0 ? [`${figures.heldChanges} held for slow watchers`] : []),
-    ...(figures.refusals > 0 ? [`${figures.refusals} refused (full)`] : []),
+    ...(full > 0 ? [`${full} refused (full)`] : []),
+    ...(figures.watchLimitRefusals > 0 ? [`${figures.watchLimitRefusals} watch${figures.watchLimitRefusals === 1 ? '' : 'es'} refused (limit)`] : []),
   ];
   return `${parts.join('  ')}\n`;
 }

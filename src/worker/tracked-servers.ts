@@ -8,8 +8,8 @@
  * rate-limited: a request that begins after `kTellOpenMs` without a word is told at once, in its
  * own tick, so one that blocks the event loop for good right away has been counted when the hang
  * detection kills the worker (its heartbeat answers, up to a second old, never saw it). A fall
- * is told at once, once per window, so a worker that answered and then hung is not counted with
- * that request open. Per request this costs a few boolean tests, and within a window a count
+ * is told at once, once per window (and at once outside one, opening a window), so a worker that
+ * answered and then hung is not counted with that request open. Per request this costs a few boolean tests, and within a window a count
  * until the first fall; at most three words per `kTellOpenMs`.
  */
 import type { Server } from 'node:net';
@@ -207,7 +207,14 @@ export class TrackedServers {
    */
   readonly #onChange = (): void => {
     this.#queueReport();
-    if (!this.#isOpenTold || this.#isFallTold || this.#tellOpen === undefined) return;
+    if (this.#tellOpen === undefined) return;
+    // No window open: the last word is over `kTellOpenMs` old, and a request that outlived its
+    // window (200 ms) would end untold, then count as cut off if the worker hung (H170).
+    if (!this.#isOpenTold) {
+      if (this.pendingRequests < this.#openTold) this.#tellOpenNow();
+      return;
+    }
+    if (this.#isFallTold) return;
     const openRequests = this.pendingRequests;
     if (openRequests >= this.#openTold) return;
     this.#isFallTold = true;

@@ -38,6 +38,7 @@ import {
   kStoppingNotice,
   kSyncRequest,
 } from '../messaging/system-types.js';
+import { stopMarginMs } from '../stop-margin.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { kPrimaryPidEnv, kWatchdogEnv } from '../worker-env.js';
@@ -67,8 +68,6 @@ export interface WorkerLifecycleHooks {
 
 /** Time a signalled worker waits for the primary's instruction before stopping on its own. */
 const kSignalGraceMs = 1_000;
-/** How much sooner than the primary's stop deadline a worker gives up on its own `_destroy` (at most a quarter of it). */
-const kStopMarginMs = 2_000;
 /** Longest wait for queued messages to be written before the process exits. */
 const kExitFlushMs = 1_000;
 /** Least time a worker's own processes get between SIGTERM and SIGKILL at its exit, however late the stop. */
@@ -271,7 +270,7 @@ export class WorkerLifecycle {
     // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the
     // worker exits 1, so the primary can tell a hung hook from a hung process.
     const receivedAt = Date.now();
-    const margin = Math.min(kStopMarginMs, timeoutMs / 4);
+    const margin = stopMarginMs(timeoutMs);
     const deadline = receivedAt + timeoutMs - margin;
     this.#isAskedToStop = true;
     // A stop that began on a signal and already ended: it has not said so to the primary yet.

@@ -33,7 +33,7 @@ function count(text: string, part: string): number {
 }
 
 describe('examples/pm2-ecosystem', () => {
-  it('[H119] runs a PM2 ecosystem file: both apps, env_production with --env production, one warning line per key without an equivalent', async () => {
+  it('[H119][H168] runs a PM2 ecosystem file: both apps, env_production with --env production, one warning line per key without an equivalent', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const run = startCli(['run', 'ecosystem.config.cjs', '--env', 'production'], { runtime, cwd: kExample, env: { PORT: String(port), NODE_ENV: '' } });
@@ -59,6 +59,8 @@ describe('examples/pm2-ecosystem', () => {
       expect(count(stderr, line)).toBe(1);
     }
     expect(count(stderr, 'warning:')).toBe(3);
+    // [H168] kill_timeout is used, not warned about: one line says what it gives requests.
+    expect(count(stderr, `clusterkit: ${file}: apps[0] ("api"): PM2's "kill_timeout" (5000 ms) is the shutdown timeout: a stopping worker's requests get 3750 ms`)).toBe(1);
     process.kill(run.child.pid!, 'SIGINT');
     await expect(run.exited()).resolves.toBe(0);
     // kill_timeout: 5000 is the shutdown timeout.
@@ -76,6 +78,25 @@ describe('examples/pm2-ecosystem', () => {
     expect(run.stderr()).not.toContain('warning:');
     process.kill(run.child.pid!, 'SIGINT');
     await expect(run.exited()).resolves.toBe(0);
+  });
+
+  // Before: kill_timeout became the shutdown timeout without a word, and a PM2 user expecting
+  // 5 s for requests saw them cut off at 3.75 s (tester t21).
+  it('[H168] says once, at load, what kill_timeout gives requests; nothing when --shutdown-timeout replaces it', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'ecosystem.config.cjs', 'api', '-w', '1'], { runtime, cwd: kExample, env: { PORT: String(port) } });
+    await run.waitFor(/service api started: 1 worker /);
+    const note = `clusterkit: ${join(kExample, 'ecosystem.config.cjs')}: apps[0] ("api"): PM2's "kill_timeout" (5000 ms) is the shutdown timeout: a stopping worker's requests get 3750 ms (its own deadline comes 1250 ms before the SIGKILL at 5000 ms), where PM2 gives them all 5000 ms; kill_timeout: 6667 gives them 5000 ms.\n`;
+    expect(count(run.stderr(), note)).toBe(1);
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+    const replaced = startCli(['run', 'ecosystem.config.cjs', 'api', '-w', '1', '--shutdown-timeout', '3s'], { runtime, cwd: kExample, env: { PORT: String(port) } });
+    await replaced.waitFor(/service api started: 1 worker /);
+    process.kill(replaced.child.pid!, 'SIGINT');
+    await expect(replaced.exited()).resolves.toBe(0);
+    expect(replaced.output()).toMatch(/\[api\] shutting down signal=SIGINT timeoutMs=3000/);
+    expect(replaced.stderr()).not.toContain('kill_timeout');
   });
 });
 

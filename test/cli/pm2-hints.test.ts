@@ -124,6 +124,21 @@ describe("PM2's ecosystem keys", () => {
     expect(app.warnings).toEqual([]);
   });
 
+  // Before: kill_timeout became the shutdown timeout without a word, and a PM2 user expecting
+  // 5 s for requests saw them cut off at 3.75 s (tester t21).
+  it('[H168] says what kill_timeout gives requests, and what gives them the whole of it', () => {
+    expect(appOf({ name: 'kt', kill_timeout: 5000 }).killTimeoutNote).toBe(
+      'apps[0] ("kt"): PM2\'s "kill_timeout" (5000 ms) is the shutdown timeout: a stopping worker\'s requests get 3750 ms (its own deadline comes 1250 ms before the SIGKILL at 5000 ms), where PM2 gives them all 5000 ms; kill_timeout: 6667 gives them 5000 ms.',
+    );
+    // Past 8 s the margin is 2 s; a duration as clusterkit writes it counts the same.
+    expect(appOf({ kill_timeout: '10s' }).killTimeoutNote).toBe(
+      'apps[0]: PM2\'s "kill_timeout" (10000 ms) is the shutdown timeout: a stopping worker\'s requests get 8000 ms (its own deadline comes 2000 ms before the SIGKILL at 10000 ms), where PM2 gives them all 10000 ms; kill_timeout: 12000 gives them 10000 ms.',
+    );
+    // Nothing to say without kill_timeout, or for clusterkit's own key.
+    expect(appOf({ instances: 2 }).killTimeoutNote).toBeUndefined();
+    expect(appOf({ instances: 2, shutdownTimeout: 5000 }).killTimeoutNote).toBeUndefined();
+  });
+
   it("[H119] counts instances as PM2 does: 'max' and 0 every CPU, -1 all but one, none one process", () => {
     expect(appOf({ instances: 'max' }).layer.workers).toBe('max');
     expect(appOf({ instances: 0 }).layer.workers).toBe('max');

@@ -95,4 +95,19 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     await run.exited(30_000);
     expect(run.stderr()).toMatch(/\[spin\] WARN shutdown complete: 1 worker did not stop cleanly graceful=0 failed=0 killed=1\n/);
   });
+
+  it('[H170] a worker that answered a request longer than 100 ms, then blocked for good: its kill cuts off no request', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-answers-then-blocks.mjs', '-w', '1', '--name', 'slowspin', '--shutdown-timeout', '2s'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service slowspin started: 1 worker/);
+    await expect(get(`http://127.0.0.1:${port}/spin?after=300`, 20_000)).resolves.toMatchObject({ status: 200 });
+    const stop = await cli(['stop', 'slowspin'], { runtime, ms: 30_000 });
+    // Before: the request's end came after the 100 ms window its beginning opened had closed, and
+    // went untold; the kill counted it open: "1 request cut off".
+    expect(stop.code).toBe(3);
+    expect(stop.stdout).not.toMatch(/cut off/);
+    await run.exited(30_000);
+    expect(run.stderr()).toMatch(/\[slowspin\] WARN shutdown complete: 1 worker did not stop cleanly graceful=0 failed=0 killed=1\n/);
+  });
 });

@@ -40,8 +40,8 @@ describe('status figures', () => {
 });
 
 describe('the store line of status', () => {
-  const used = { keys: 3, maxKeys: 10_000, bytes: 1_536, maxBytes: 67_108_864, ephemeralKeys: 1, watches: 2, watchedKeys: 1, watchers: 2, heldChanges: 0, refusals: 4 };
-  const unused = { keys: 0, maxKeys: 10_000, bytes: 0, maxBytes: 67_108_864, ephemeralKeys: 0, watches: 0, watchedKeys: 0, watchers: 0, heldChanges: 0, refusals: 0 };
+  const used = { keys: 3, maxKeys: 10_000, bytes: 1_536, maxBytes: 67_108_864, ephemeralKeys: 1, watches: 2, watchedKeys: 1, watchers: 2, heldChanges: 0, refusals: 4, watchLimitRefusals: 0 };
+  const unused = { keys: 0, maxKeys: 10_000, bytes: 0, maxBytes: 67_108_864, ephemeralKeys: 0, watches: 0, watchedKeys: 0, watchers: 0, heldChanges: 0, refusals: 0, watchLimitRefusals: 0 };
 
   it('shows the store only while it is in use, under the header', () => {
     expect(storeLine(used)).toBe('store 3/10000 keys  1.5 KiB/64.0 MiB  2 watches (2 workers)  1 ephemeral  4 refused (full)\n');
@@ -49,6 +49,15 @@ describe('the store line of status', () => {
     expect(storeLine(unused)).toBe('');
     expect(formatStatus({ ...statusWith(1), store: used }).split('\n')[2]).toBe(storeLine(used).trimEnd());
     expect(formatStatus({ ...statusWith(1), store: unused })).not.toContain('store');
+  });
+
+  // Before: a watch refused by maxStoreWatchesPerWorker read `1 refused (full)` while the store
+  // held 517 B of 64 MiB (tester t21).
+  it('[H167] tells watches refused by the per-worker watch limit from a full budget', () => {
+    expect(storeLine({ ...used, refusals: 5, watchLimitRefusals: 1 })).toBe('store 3/10000 keys  1.5 KiB/64.0 MiB  2 watches (2 workers)  1 ephemeral  4 refused (full)  1 watch refused (limit)\n');
+    expect(storeLine({ ...unused, refusals: 3, watchLimitRefusals: 3 })).toBe('store 0/10000 keys  0 B/64.0 MiB  3 watches refused (limit)\n');
+    // More refused by the limit than refused at all: an odd primary, no line.
+    expect(storeLine({ ...used, refusals: 1, watchLimitRefusals: 2 })).toBe('');
   });
 
   it.each(garbage.map((value) => [label(value), value]))('shows no store line when a figure is %s', (_, value) => {

@@ -7,6 +7,8 @@ import { kPatienceMs, onceEvent } from '../helpers/wait.js';
 /** What an entry and a watch cost the primary's heap besides their key and value (src/primary/features/store-overhead.ts). */
 const kEntry = 112;
 const kWatch = 240;
+/** What an ephemeral key's tie to its worker costs besides its entry. */
+const kTie = 96;
 
 /** What an entry counts for: its key's length plus its value's size as `maxMessageBytes` counts it (a string: its length + 2), plus its overhead. */
 const stringEntryBytes = (key: string, value: string) => kEntry + key.length + value.length + 2;
@@ -235,10 +237,78 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     expect(report.error).toMatchObject({ isWatchLimitError: true, code: 'ERR_STORE_WATCH_LIMIT', option: 'maxStoreWatchesPerWorker', limit: 10_000, watchedKeys: 10_000 });
     expect(report.retriedAfterStop).toBe(true);
     expect((await refused).error).toMatchObject({ code: 'ERR_STORE_WATCH_LIMIT' });
-    expect(primary.store.stats()).toMatchObject({ watches: 10_000, refusals: 1 });
+    expect(primary.store.stats()).toMatchObject({ watches: 10_000, refusals: 1, watchLimitRefusals: 1 });
     await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
     expect(primary.options.maxStoreWatchesPerWorker).toBe(10_000);
   }, 150_000);
+
+  // Before: a key counted its length, while V8 keeps a key with any character past Latin-1 at
+  // two bytes a character: 1 024-character keys of 'ж' took twice the budget (tester t21).
+  it('[H166] counts a key with a character past Latin-1 at two bytes a character, in entries and in watches', async () => {
+    const budget = 64 * 1024;
+    const primary = testPrimary({ workerCount: 1, maxStoreBytes: budget });
+    const [worker] = await primary.start();
+    const { store } = primary;
+    store.set('é'.repeat(10), 0);
+    expect(store.bytes).toBe(kEntry + 10 + 8);
+    store.delete('é'.repeat(10));
+    store.set('ж'.repeat(10), 0);
+    expect(store.bytes).toBe(kEntry + 20 + 8);
+    store.delete('ж'.repeat(10));
+    const key = (index: number) => `${'ж'.repeat(1_000)}${String(index).padStart(3, '0')}`;
+    let stored = 0;
+    let refused: unknown;
+    try {
+      for (; stored < 1_000; stored++) store.set(key(stored), 0);
+    } catch (error) {
+      refused = error;
+    }
+    // Each counts 112 + 2 x 1 003 + 8 bytes: 30 fit 64 KiB (58 did, counted at a byte a character).
+    const entryBytes = kEntry + 2 * 1_003 + 8;
+    expect(refused).toMatchObject({ code: 'ERR_STORE_FULL', option: 'maxStoreBytes', keyCount: 30, writeBytes: entryBytes });
+    expect(stored).toBe(Math.floor(budget / entryBytes));
+    expect(store.bytes).toBe(stored * entryBytes);
+    // A watch counts its key the same way: 8 KiB of a worker's watches hold 3 such keys (6 before).
+    const watchPrimary = testPrimary({ workerCount: 1, maxStoreBytes: 8 * 1024 });
+    const [watcher] = await watchPrimary.start();
+    const byBytes = await watchPrimary.send(watcher!, 'watchMany', { prefix: 'ж'.repeat(1_000), max: 100 });
+    expect(byBytes.watched).toBe(Math.floor((8 * 1024) / (kWatch + 2 * 1_001)));
+    expect(byBytes.error).toMatchObject({ isWatchLimitError: true, option: 'maxStoreBytes', limit: 8_192, watchedKeys: 3 });
+    await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
+  }, 60_000);
+
+  // Before: an ephemeral key counted as a plain one, while its tie to its worker cost the
+  // primary up to 88 bytes more: a worker's ephemeral keys took 1.8 times the budget (tester t21).
+  it('[H166] counts an ephemeral key\'s tie to its worker, and frees it when the key is untied or its worker exits', async () => {
+    const budget = 16 * 1024;
+    const primary = testPrimary({ maxStoreBytes: budget, restart: false });
+    const [worker] = await primary.start();
+    const value = 'v'.repeat(10);
+    const report = await primary.send(worker!, 'fillStore', { prefix: 'e', valueLength: 10, burst: 1, max: 1_000, ephemeral: true }, { timeoutMs: 60_000 });
+    let expected = 0;
+    let fits = 0;
+    while (expected + stringEntryBytes(`e${fits}`, value) + kTie <= budget) expected += stringEntryBytes(`e${fits++}`, value) + kTie;
+    expect(report).toMatchObject({ stored: fits, refused: 1 });
+    expect(report.error).toMatchObject({ code: 'ERR_STORE_FULL', option: 'maxStoreBytes', keyCount: fits, writeBytes: stringEntryBytes(`e${fits}`, value) + kTie });
+    expect(primary.store.bytes).toBe(expected);
+    expect(primary.store.stats().ephemeralKeys).toBe(fits);
+    // A plain write unties the key and no longer counts the tie; an increment keeps both.
+    primary.store.set('e0', value);
+    expect(primary.store.bytes).toBe(expected - kTie);
+    primary.store.delete('e1');
+    expected -= stringEntryBytes('e1', value) + kTie;
+    await primary.send(worker!, 'storeOp', { op: 'set', args: ['n', 1, { ephemeral: true }] });
+    const withCounter = primary.store.bytes;
+    expect(withCounter).toBe(expected - kTie + kEntry + 1 + 8 + kTie);
+    await primary.send(worker!, 'storeOp', { op: 'increment', args: ['n'] });
+    expect(primary.store.bytes).toBe(withCounter);
+    // Its exit removes its keys, and every byte they counted.
+    const removed = onceEvent<StoreChange>(primary, 'storeChange', kPatienceMs, (change) => change.key === 'n' && change.deleted);
+    process.kill(worker!.pid!, 'SIGKILL');
+    await removed;
+    expect(primary.store.keys()).toEqual(['e0']); // e1 was deleted, the others were its
+    expect(primary.store.bytes).toBe(stringEntryBytes('e0', value));
+  }, 90_000);
 
   it('[H150] validates maxStoreWatchesPerWorker: a positive integer or Infinity', () => {
     expect(new ClusterPrimary(testOptions(undefined, { maxStoreWatchesPerWorker: Number.POSITIVE_INFINITY })).options.maxStoreWatchesPerWorker).toBe(Number.POSITIVE_INFINITY);

@@ -26,7 +26,7 @@ describe('store figures in status', () => {
     const primary = track(new ClusterPrimary(testOptions('leader-worker.ts', { serviceName: 'stored', workerCount: 2, maxStoreKeys: 3, maxStoreBytes: 4_096 })));
     const [, second] = await primary.start();
     const status = async () => ((await controlRequest('stored', 'status')) as ClusterStatus).store;
-    expect(await status()).toEqual({ keys: 1, maxKeys: 3, bytes: primary.store.bytes, maxBytes: 4_096, ephemeralKeys: 1, watches: 2, watchedKeys: 1, watchers: 2, heldChanges: 0, refusals: 0 });
+    expect(await status()).toEqual({ keys: 1, maxKeys: 3, bytes: primary.store.bytes, maxBytes: 4_096, ephemeralKeys: 1, watches: 2, watchedKeys: 1, watchers: 2, heldChanges: 0, refusals: 0, watchLimitRefusals: 0 });
 
     primary.store.set('config', { retries: 3 });
     await primary.send(second!, 'storeOp' as never, { op: 'set', args: ['w2', 'x'] } as never);
@@ -36,7 +36,7 @@ describe('store figures in status', () => {
     await refused;
     expect(() => primary.store.set('more', 1)).toThrow(StoreFullError);
     const full = await status();
-    expect(full).toEqual({ keys: 3, maxKeys: 3, bytes: primary.store.bytes, maxBytes: 4_096, ephemeralKeys: 1, watches: 2, watchedKeys: 1, watchers: 2, heldChanges: 0, refusals: 2 });
+    expect(full).toEqual({ keys: 3, maxKeys: 3, bytes: primary.store.bytes, maxBytes: 4_096, ephemeralKeys: 1, watches: 2, watchedKeys: 1, watchers: 2, heldChanges: 0, refusals: 2, watchLimitRefusals: 0 });
     expect(primary.store.stats()).toEqual(full);
 
     // What users run: the CLI, text and JSON.
@@ -52,6 +52,22 @@ describe('store figures in status', () => {
     await primary.scale(1);
     await until(async () => (await status())?.ephemeralKeys === 1, 30_000, 'the remaining worker holding leader');
     expect(await status()).toMatchObject({ keys: 2, ephemeralKeys: 1, watches: 1, watchers: 1 });
+    await primary.shutdown();
+  });
+
+  // Before: a watch refused by maxStoreWatchesPerWorker was shown as `1 refused (full)` while
+  // the store held 517 B of 64 MiB (tester t21).
+  it('[H167] says a watch was refused by the per-worker watch limit, not that the store is full', async () => {
+    const runtime = runtimeDir();
+    process.env.XDG_RUNTIME_DIR = runtime;
+    const primary = track(new ClusterPrimary(testOptions(undefined, { serviceName: 'watchlimit', maxStoreWatchesPerWorker: 2 })));
+    const [worker] = await primary.start();
+    const report = await primary.send(worker!, 'watchMany' as never, { prefix: 'w', max: 5 } as never);
+    expect(report).toMatchObject({ watched: 2, error: { option: 'maxStoreWatchesPerWorker' } });
+    expect(primary.store.stats()).toMatchObject({ refusals: 1, watchLimitRefusals: 1 });
+    const text = await cli(['status', 'watchlimit'], { runtime });
+    expect(text.code).toBe(0);
+    expect(text.stdout.split('\n')[2]).toMatch(/^store 0\/1000000 keys {2}0 B\/64\.0 MiB {2}2 watches \(1 worker\) {2}1 watch refused \(limit\)$/);
     await primary.shutdown();
   });
 

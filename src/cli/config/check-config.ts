@@ -16,6 +16,7 @@ import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
 import { commandScriptHint } from '../command-script-hint.js';
 import { UsageError } from '../usage-error.js';
+import { killTimeoutNote } from './kill-timeout-note.js';
 import { isPm2App, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
 
 export interface ConfigApp {
@@ -25,6 +26,8 @@ export interface ConfigApp {
   readonly environments?: Readonly<Record<string, Record<string, string>>>;
   /** A PM2 file's keys that clusterkit does without (the file's own, then the app's), one line each. */
   readonly warnings?: readonly string[];
+  /** What a PM2 app's `kill_timeout` gives its requests here (kill-timeout-note.ts), said at load unless --shutdown-timeout replaces it. */
+  readonly killTimeoutNote?: string;
   /** clusterkit's key -> the key the file wrote (`readyTimeout` -> `listen_timeout`), for each key the app sets. */
   readonly keysWritten?: Readonly<Record<string, string>>;
 }
@@ -137,10 +140,14 @@ function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): 
  */
 function checkPm2App(app: Record<string, unknown>, key: string, directory: string, problems: Problems, fileWarnings: readonly string[]): ConfigApp | undefined {
   const named = typeof app.name === 'string' && app.name !== '' ? ` ("${app.name.length > 64 ? `${app.name.slice(0, 61)}...` : app.name}")` : '';
-  const translated = translatePm2App(app, key, `${key}${named}`, problems.take);
+  const label = `${key}${named}`;
+  const translated = translatePm2App(app, key, label, problems.take);
   const plain = translated.app.workers === undefined && translated.app.dev === undefined ? { ...translated.app, workers: 1 } : translated.app;
   const checked = checkApp(plain, key, directory, problems, translated.spelledAs);
-  return checked && { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings] };
+  if (!checked) return checked;
+  const { shutdownTimeoutMs } = checked.layer;
+  const note = translated.spelledAs.shutdownTimeout === 'kill_timeout' && shutdownTimeoutMs !== undefined ? { killTimeoutNote: killTimeoutNote(label, shutdownTimeoutMs) } : {};
+  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ...note };
 }
 
 /**

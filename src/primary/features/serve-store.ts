@@ -46,7 +46,7 @@ function runOperation(store: SharedStore, watchers: StoreWatchers, leases: Store
       return store.get(operation.key);
     case 'set':
       if (operation.ephemeral) checkAlive(record, operation.key);
-      store.set(operation.key, operation.value, source);
+      store.set(operation.key, operation.value, source, operation.ephemeral === true);
       if (operation.ephemeral) leases.tie(operation.key, record);
       return undefined;
     case 'delete':
@@ -55,7 +55,7 @@ function runOperation(store: SharedStore, watchers: StoreWatchers, leases: Store
       return store.increment(operation.key, operation.by, source);
     case 'compareAndSet': {
       if (operation.ephemeral) checkAlive(record, operation.key);
-      const isSet = store.compareAndSet(operation.key, operation.expected, operation.next, source);
+      const isSet = store.compareAndSet(operation.key, operation.expected, operation.next, source, operation.ephemeral === true);
       if (isSet && operation.ephemeral && operation.next !== undefined) leases.tie(operation.key, record);
       return isSet;
     }

@@ -7,9 +7,9 @@
  * reach a prototype.
  *
  * Bounded: workers are untrusted, and one that stores without end would take the whole cluster
- * down with the primary. Each entry keeps its size (its key's length plus its value's size as
- * `checkPayload` estimates it for `maxMessageBytes`, plus what an entry costs the heap besides:
- * store-overhead.ts), and the total is kept as entries come and
+ * down with the primary. Each entry keeps its size (its key's bytes in the heap plus its value's
+ * size as `checkPayload` estimates it for `maxMessageBytes`, plus what an entry costs the heap
+ * besides, and an ephemeral one its tie to its worker too: store-overhead.ts), and the total is kept as entries come and
  * go, never by walking the store: a write that would pass `maxStoreBytes` or `maxStoreKeys` is
  * refused with `StoreFullError` before anything changes.
  */
@@ -19,7 +19,7 @@ import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
-import { kStoreEntryOverheadBytes } from './store-overhead.js';
+import { kEphemeralTieOverheadBytes, keyBytes, kStoreEntryOverheadBytes } from './store-overhead.js';
 import { kNoActivity, type StoreActivity, type StoreStats } from './store-stats.js';
 
 export { kMaxStoreKeyLength } from '../../store-key.js';
@@ -119,9 +119,11 @@ export class SharedStore {
   }
 
   /**
-   * The bytes the store holds, as counted against `maxStoreBytes`: for each key, its length plus
-   * its value's size on the wire (as `maxMessageBytes` counts it), plus 112 bytes for what the
-   * entry itself costs the primary's heap (store-overhead.ts).
+   * The bytes the store holds, as counted against `maxStoreBytes`: for each key, its length
+   * (twice that for a key with a character past Latin-1, which V8 keeps at two bytes a
+   * character) plus its value's size on the wire (as `maxMessageBytes` counts it), plus 112
+   * bytes for what the entry itself costs the primary's heap, and 96 more for an ephemeral key's
+   * tie to its worker (store-overhead.ts).
    */
   get bytes(): number {
     return this.#bytes;
@@ -143,12 +145,13 @@ export class SharedStore {
    *   InvalidArgumentError (a bad key or an undefined value), StoreFullError (the write would take
    *   the store past `maxStoreBytes` or `maxStoreKeys`), ShutdownInProgressError (the primary has
    *   shut down; `delete`, `increment` and `compareAndSet` too). Nothing is stored then.
+   * @param ephemeral @internal a worker's ephemeral write, counted with the tie its caller makes next.
    */
-  set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary'): void {
+  set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): void {
     this.#checkOpen('set', source);
     checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
-    const bytes = this.#entryBytes(key, value);
+    const bytes = this.#entryBytes(key, value, ephemeral);
     const previous = this.#entries.get(key);
     this.#checkRoom(key, bytes, previous);
     // The primary's own object is copied, as a worker's arrives copied: changed after set(), it
@@ -159,8 +162,8 @@ export class SharedStore {
   }
 
   /** What an entry of `value` at `key` counts against `maxStoreBytes`; throws for a value that cannot be stored. */
-  #entryBytes(key: string, value: unknown): number {
-    return kStoreEntryOverheadBytes + key.length + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
+  #entryBytes(key: string, value: unknown, ephemeral: boolean): number {
+    return kStoreEntryOverheadBytes + (ephemeral ? kEphemeralTieOverheadBytes : 0) + keyBytes(key) + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
   }
 
   /** `value` as a worker would receive it: through the cluster's serialization. */
@@ -267,8 +270,9 @@ export class SharedStore {
           kRoundingAdvice,
       );
     }
-    // A number replacing a number takes as many bytes: only a new key needs room.
-    const bytes = entry?.bytes ?? this.#entryBytes(key, value);
+    // A number replacing a number takes as many bytes (an ephemeral key stays tied): only a new
+    // key needs room.
+    const bytes = entry?.bytes ?? this.#entryBytes(key, value, false);
     if (entry === undefined) this.#checkRoom(key, bytes, undefined);
     this.#write(key, { value, bytes }, entry);
     this.#onChange({ key, value, previous, deleted: false, source }, true);
@@ -279,14 +283,15 @@ export class SharedStore {
    * Sets `next` only if the current value deep-equals `expected` (`undefined`: the key is
    * absent). Returns whether it did.
    * @throws as `set()` does (StoreFullError included); nothing is changed then.
+   * @param ephemeral @internal as for `set()`.
    */
-  compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary'): boolean {
+  compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): boolean {
     this.#checkOpen('compareAndSet', source);
     checkStoreKey(key);
     const current = this.#entries.get(key)?.value;
     if (!loadUtil().isDeepStrictEqual(current, expected)) return false;
     if (next === undefined) this.delete(key, source);
-    else this.set(key, next, source);
+    else this.set(key, next, source, ephemeral);
     return true;
   }
 

@@ -13,7 +13,25 @@
  * - a watch of a key no other worker watches (its slots in the per-key and per-worker tables,
  *   the per-key set of watchers, the key string's header): 225 B (one worker sending 1 000 000
  *   raw `watch` requests for keys `'w' + i`: 232 MB of heap). A watch of a key others watch too
- *   costs less; the budget counts the worst case.
+ *   costs less; the budget counts the worst case;
+ * - an ephemeral key's tie to its worker (its slots in the owner-per-key table and in the
+ *   worker's set of keys, store-leases.ts), beyond its entry: 88 B just after both tables
+ *   doubled (262 145 or 524 289 ties), 42 B just before (500 000), whether one worker or a
+ *   thousand own them (`StoreLeases.tie()` of keys made beforehand). Uncounted, a worker's
+ *   ephemeral keys took 1.8 times the budget (tester t21: 114 MB of heap for 64 MiB).
  */
 export const kStoreEntryOverheadBytes = 112;
 export const kStoreWatchOverheadBytes = 240;
+export const kEphemeralTieOverheadBytes = 96;
+
+/** Any character past Latin-1: V8 then keeps the whole string at two bytes a character. */
+const kTwoByteCharacter = /[^\x00-\xff]/;
+
+/**
+ * The bytes `key`'s characters take in the primary's heap: one each while every character is
+ * Latin-1, two each once one is not (V8's two-byte strings). Counting `key.length` alone let
+ * 1 024-character keys of 'ж' take twice the budget.
+ */
+export function keyBytes(key: string): number {
+  return kTwoByteCharacter.test(key) ? 2 * key.length : key.length;
+}

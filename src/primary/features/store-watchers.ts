@@ -12,13 +12,14 @@
  *
  * What one worker watches is bounded, so that a worker watching keys without end (a bug, or a
  * compromised worker) cannot exhaust the primary's memory: at most `maxStoreWatchesPerWorker`
- * keys, and `maxStoreBytes` bytes counted as the store counts its entries (each key's length
- * plus what a watch costs the heap besides: store-overhead.ts).
+ * keys, and `maxStoreBytes` bytes counted as the store counts its entries (each key's bytes
+ * in the heap plus what a watch costs it besides: store-overhead.ts).
  */
 import { BackpressureError, StoreWatchLimitError } from '../../errors.js';
 import { kStoreChangeNotice, type StoreChangePayload } from '../../messaging/system-types.js';
+import type { StoreActivity } from './store-stats.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
-import { kStoreWatchOverheadBytes } from './store-overhead.js';
+import { keyBytes, kStoreWatchOverheadBytes } from './store-overhead.js';
 import { toError } from '../../to-error.js';
 
 /** Bytes waiting to be written to a watcher beyond which its changes are held and coalesced. */
@@ -32,7 +33,7 @@ export interface WatchLimits {
 
 /** What a watch of `key` counts against `maxStoreBytes`. */
 function watchBytes(key: string): number {
-  return kStoreWatchOverheadBytes + key.length;
+  return kStoreWatchOverheadBytes + keyBytes(key);
 }
 
 export class StoreWatchers {
@@ -52,18 +53,20 @@ export class StoreWatchers {
   readonly #byWorker = new Map<WorkerRecord, Set<string>>();
   /** Changes held back for a congested watcher, latest per key, in first-held order; cleared when sent. */
   readonly #held = new Map<WorkerRecord, Map<string, StoreChangePayload>>();
-  /** Bytes each worker's watches count (its keys' lengths, plus the overhead of each watch). */
+  /** Bytes each worker's watches count (its keys' bytes, plus the overhead of each watch). */
   readonly #watchedBytes = new Map<WorkerRecord, number>();
   /** Watches refused by the limits since the start. */
   #refusals = 0;
+  /** Of them, those refused by `maxStoreWatchesPerWorker`: `status` tells them from a full budget. */
+  #countRefusals = 0;
 
   /** Watches, watched keys, watching workers, held changes and refused watches, now (for `store.stats()`). */
-  figures(): { watches: number; watchedKeys: number; watchers: number; heldChanges: number; watchRefusals: number } {
+  figures(): Omit<StoreActivity, 'ephemeralKeys'> {
     let watches = 0;
     for (const keys of this.#byWorker.values()) watches += keys.size;
     let heldChanges = 0;
     for (const held of this.#held.values()) heldChanges += held.size;
-    return { watches, watchedKeys: this.#byKey.size, watchers: this.#byWorker.size, heldChanges, watchRefusals: this.#refusals };
+    return { watches, watchedKeys: this.#byKey.size, watchers: this.#byWorker.size, heldChanges, watchRefusals: this.#refusals, watchLimitRefusals: this.#countRefusals };
   }
 
   /**
@@ -80,6 +83,7 @@ export class StoreWatchers {
     const limit = count + 1 > maxStoreWatchesPerWorker ? 'maxStoreWatchesPerWorker' : bytes + watchBytes(key) > maxStoreBytes ? 'maxStoreBytes' : undefined;
     if (limit !== undefined) {
       this.#refusals++;
+      if (limit === 'maxStoreWatchesPerWorker') this.#countRefusals++;
       throw new StoreWatchLimitError(key, limit, limit === 'maxStoreWatchesPerWorker' ? maxStoreWatchesPerWorker : maxStoreBytes, count, bytes);
     }
     if (!keys) {

@@ -93,7 +93,7 @@ function showStatus(status) {
   showStore(status.store);
 }
 
-const kStoreCounts = ['keys', 'maxKeys', 'bytes', 'ephemeralKeys', 'watches', 'watchers', 'heldChanges', 'refusals'];
+const kStoreCounts = ['keys', 'maxKeys', 'bytes', 'ephemeralKeys', 'watches', 'watchers', 'heldChanges', 'refusals', 'watchLimitRefusals'];
 
 /**
  * The shared store's figures, shown only while it is in use (it holds, watches or refused
@@ -101,7 +101,8 @@ const kStoreCounts = ['keys', 'maxKeys', 'bytes', 'ephemeralKeys', 'watches', 'w
  */
 function showStore(store) {
   const box = $('fig-store-box');
-  const isValid = typeof store === 'object' && store !== null && kStoreCounts.every((field) => Number.isSafeInteger(store[field]) && store[field] >= 0);
+  const isValid =
+    typeof store === 'object' && store !== null && kStoreCounts.every((field) => Number.isSafeInteger(store[field]) && store[field] >= 0) && store.watchLimitRefusals <= store.refusals;
   box.hidden = !(isValid && (store.keys > 0 || store.watches > 0 || store.heldChanges > 0 || store.refusals > 0));
   if (box.hidden) return;
   const limit = Number.isSafeInteger(store.maxBytes) ? formatSize(store.maxBytes) : 'unbounded';
@@ -112,7 +113,9 @@ function showStore(store) {
     `${formatNumber(store.watches)} watch${store.watches === 1 ? '' : 'es'} (${formatNumber(store.watchers)} worker${store.watchers === 1 ? '' : 's'})`,
     ...(store.ephemeralKeys > 0 ? [`${formatNumber(store.ephemeralKeys)} ephemeral`] : []),
     ...(store.heldChanges > 0 ? [`${formatNumber(store.heldChanges)} held`] : []),
-    ...(store.refusals > 0 ? [`${formatNumber(store.refusals)} refused (full)`] : []),
+    // A full budget and a worker's watch limit are fixed differently: each says which.
+    ...(store.refusals > store.watchLimitRefusals ? [`${formatNumber(store.refusals - store.watchLimitRefusals)} refused (full)`] : []),
+    ...(store.watchLimitRefusals > 0 ? [`${formatNumber(store.watchLimitRefusals)} watch${store.watchLimitRefusals === 1 ? '' : 'es'} refused (limit)`] : []),
   ];
   $('fig-store-detail').textContent = details.join(' · ');
 }

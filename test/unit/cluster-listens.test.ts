@@ -27,4 +27,18 @@ describe('the cluster-wide bound on listening addresses', () => {
     listens.release('zzz'); // never held: nothing happens
     expect(listens.size).toBe(1);
   });
+
+  it('[H173] tells a new run of holders of a key from the one before it (node:cluster made a new handle)', () => {
+    const listens = new ClusterListens(4);
+    expect(listens.generation('a')).toBeUndefined();
+    listens.hold('a');
+    const first = listens.generation('a');
+    listens.hold('a');
+    listens.release('a');
+    expect(listens.generation('a')).toBe(first); // one holder left all along: the same handle
+    listens.release('a');
+    expect(listens.generation('a')).toBeUndefined();
+    listens.hold('a');
+    expect(listens.generation('a')).not.toBe(first);
+  });
 });

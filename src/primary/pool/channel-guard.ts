@@ -29,6 +29,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { isAnyArrayBuffer } from 'node:util/types';
 import type { ClusterListens } from './cluster-listens.js';
+import { dropHandleAckWait } from './handle-ack-wait.js';
 
 /** Why a worker's channel was marked corrupt. */
 export type ChannelFault =
@@ -245,8 +246,11 @@ export function guardChannel(
     onCorrupt(fault);
   };
   channel.onread = function guardedRead(this: unknown, ...args: unknown[]): unknown {
-    // Framing is lost: what follows cannot be parsed either. The end of the stream (no buffer)
-    // still goes through, so Node closes the channel and the worker's 'disconnect' comes.
+    // The end of the stream (no buffer): no acknowledgement can come after it, so a handle the
+    // worker never acknowledged does not hold its 'disconnect' back for good (handle-ack-wait.ts).
+    if (args[0] === undefined) dropHandleAckWait(child);
+    // Framing is lost: what follows cannot be parsed either. The end of the stream still goes
+    // through, so Node closes the channel and the worker's 'disconnect' comes.
     if (isCorrupt && args[0] !== undefined) return undefined;
     let result: unknown;
     // Two clock reads per read (not per message): the cost of knowing who blocked the primary.

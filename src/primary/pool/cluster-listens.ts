@@ -37,6 +37,12 @@ function readMaxClusterServers(): number {
 export class ClusterListens {
   /** Per handle key, how many workers hold it (at least 1: a key no worker holds is removed). */
   readonly #holders = new Map<string, number>();
+  /**
+   * Per key held, the number it got when its first holder came: node:cluster makes one
+   * round-robin handle per such run of holders, so a new number is a new handle.
+   */
+  readonly #generations = new Map<string, number>();
+  #lastGeneration = 0;
   #max: number | undefined;
 
   /** `max`: the bound; read from the open-file limit at first use when not given. */
@@ -61,15 +67,27 @@ export class ClusterListens {
   }
 
   hold(key: string): void {
-    this.#holders.set(key, (this.#holders.get(key) ?? 0) + 1);
+    const holders = this.#holders.get(key) ?? 0;
+    if (holders === 0) this.#generations.set(key, ++this.#lastGeneration);
+    this.#holders.set(key, holders + 1);
   }
 
   /** One worker no longer holds `key` (closed, failed, or the worker is gone). */
   release(key: string): void {
     const holders = this.#holders.get(key);
     if (holders === undefined) return;
-    if (holders <= 1) this.#holders.delete(key);
-    else this.#holders.set(key, holders - 1);
+    if (holders <= 1) {
+      this.#holders.delete(key);
+      this.#generations.delete(key);
+    } else this.#holders.set(key, holders - 1);
+  }
+
+  /**
+   * Which run of holders holds `key` now (undefined: none). Two equal answers at two moments
+   * mean the same node:cluster handle served the key all along.
+   */
+  generation(key: string): number | undefined {
+    return this.#generations.get(key);
   }
 }
 

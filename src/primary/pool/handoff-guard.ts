@@ -14,24 +14,49 @@
  * sees its connection close, as when the worker that held it dies. Not at the exit itself: an
  * acknowledgement the worker wrote just before dying may still be unread then, and node:cluster
  * acts on it when it is read (it closes the copy, or hands it to another worker).
+ *
+ * A worker that refuses a connection (its server closed as the connection came: its stop, or
+ * the end of a shutdown) has it handed back to its round-robin handle, which gives it to another
+ * worker or queues it for the next one free. When that worker was the handle's last, node:cluster
+ * has closed the handle already and the connection waits in its queue for good: the same
+ * descriptor and client left, once per connection in flight as the last worker closed its
+ * server. The key's holders (cluster-listens.ts) tell whether the handle the connection came
+ * from still serves: if not, the copy is closed.
  */
 import type { ChildProcess } from 'node:child_process';
+import type { ClusterListens } from './cluster-listens.js';
 
 interface Closable {
   close(): void;
 }
 
-function isHandoff(message: unknown, handle: unknown): message is { seq: number } {
-  if (typeof message !== 'object' || message === null || typeof handle !== 'object' || handle === null) return false;
-  const { cmd, act, seq } = message as Record<string, unknown>;
-  return cmd === 'NODE_CLUSTER' && act === 'newconn' && typeof seq === 'number' && typeof (handle as Partial<Closable>).close === 'function';
+/** A connection handed to the worker: its copy here, and the round-robin handle it came from. */
+interface Handoff {
+  readonly handle: Closable;
+  readonly key: string;
+  /** The key's holders when it was handed over (`ClusterListens.generation`). */
+  readonly generation: number | undefined;
 }
 
-/** The sequence number a node:cluster acknowledgement answers, or undefined. */
-function acknowledgedSeq(message: unknown): number | undefined {
+function isHandoff(message: unknown, handle: unknown): message is { seq: number; key: string } {
+  if (typeof message !== 'object' || message === null || typeof handle !== 'object' || handle === null) return false;
+  const { cmd, act, seq, key } = message as Record<string, unknown>;
+  return cmd === 'NODE_CLUSTER' && act === 'newconn' && typeof seq === 'number' && typeof key === 'string' && typeof (handle as Partial<Closable>).close === 'function';
+}
+
+/** A node:cluster acknowledgement: the sequence number it answers, and whether the worker took the connection; or undefined. */
+function acknowledgement(message: unknown): { seq: number; isRefused: boolean } | undefined {
   if (typeof message !== 'object' || message === null) return undefined;
-  const { cmd, ack } = message as Record<string, unknown>;
-  return cmd === 'NODE_CLUSTER' && typeof ack === 'number' ? ack : undefined;
+  const { cmd, ack, accepted } = message as Record<string, unknown>;
+  return cmd === 'NODE_CLUSTER' && typeof ack === 'number' ? { seq: ack, isRefused: accepted === false } : undefined;
+}
+
+function closeQuietly(handle: Closable): void {
+  try {
+    handle.close();
+  } catch {
+    // closed meanwhile
+  }
 }
 
 /** After an exit, how long the channel's end may take to come (a grandchild holding its descriptor delays it). */
@@ -39,30 +64,30 @@ const kChannelEndGraceMs = 1_000;
 
 /**
  * Tracks the connections handed to `child` until acknowledged; closes those left when its
- * channel ends. Returns how many it handed over and never acknowledged (so far): clients whose
+ * channel ends, and those it refused that no worker can take any more (`listens`: the keys the
+ * workers hold). Returns how many it handed over and never acknowledged (so far): clients whose
  * connection a dying worker takes with it, counted in what its death cut off.
  */
-export function guardHandoffs(child: ChildProcess): () => number {
-  const inFlight = new Map<number, Closable>();
+export function guardHandoffs(child: ChildProcess, listens: ClusterListens): () => number {
+  const inFlight = new Map<number, Handoff>();
   let closedUnacknowledged = 0;
   const send = child.send as (this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]) => boolean;
   child.send = function trackedSend(this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]): boolean {
-    if (isHandoff(message, handle)) inFlight.set(message.seq, handle as Closable);
+    if (isHandoff(message, handle)) inFlight.set(message.seq, { handle: handle as Closable, key: message.key, generation: listens.generation(message.key) });
     return send.call(this, message, handle, ...rest);
   } as ChildProcess['send'];
   child.on('internalMessage', (message: unknown) => {
-    const seq = acknowledgedSeq(message);
-    if (seq !== undefined) inFlight.delete(seq);
+    const ack = acknowledgement(message);
+    const handoff = ack && inFlight.get(ack.seq);
+    if (!ack || !handoff) return;
+    inFlight.delete(ack.seq);
+    // Once node:cluster's own listener (fork() registers it before this one; the next tick
+    // makes sure) has handed the refused connection back to the handle it came from.
+    if (ack.isRefused) process.nextTick(() => listens.generation(handoff.key) !== handoff.generation && closeQuietly(handoff.handle));
   });
   const closeUnacknowledged = (): void => {
     closedUnacknowledged += inFlight.size;
-    for (const handle of inFlight.values()) {
-      try {
-        handle.close();
-      } catch {
-        // closed meanwhile
-      }
-    }
+    for (const { handle } of inFlight.values()) closeQuietly(handle);
     inFlight.clear();
   };
   child.once('disconnect', closeUnacknowledged);

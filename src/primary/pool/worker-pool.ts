@@ -229,7 +229,7 @@ export class WorkerPool {
       (bytes) => (record.ipcBytesRead += bytes),
     );
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens);
-    record.unacknowledgedHandoffs = guardHandoffs(worker.process);
+    record.unacknowledgedHandoffs = guardHandoffs(worker.process, processListens);
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {
       record.bulkEnd = bulkEnd;

@@ -1,6 +1,6 @@
 /**
- * The processes a worker started are told to go (SIGTERM), given `graceMs` to do so, then
- * killed (SIGKILL): a child that ignores SIGTERM, or takes too long over it, would otherwise
+ * The processes a worker started are stopped (SIGSTOP) where they are, told to go (SIGTERM)
+ * and resumed (SIGCONT), given `graceMs` to do so, then killed (SIGKILL): a child that ignores SIGTERM, or takes too long over it, would otherwise
  * live on, re-parented to init, once the worker exits, with nobody left to stop it. The same
  * escalation as PM2's `treekill` after its `kill_timeout`, and as systemd's stop.
  *
@@ -27,7 +27,7 @@ const kKillWaitMs = 500;
 /** Resolves, once none of `rootPid`'s descendants runs any more, with the pids it had to SIGKILL; never rejects. */
 export async function endDescendants(rootPid: number, graceMs = kDescendantsGraceMs): Promise<number[]> {
   try {
-    const termed = killDescendants(rootPid, 'SIGTERM');
+    const termed = termFrozen(killDescendants(rootPid, 'SIGSTOP'), rootPid);
     if (termed.length === 0) return [];
     const running = await waitGone(termed, Date.now() + graceMs);
     const killed = killListed(freezeTreeNow([rootPid], running));
@@ -44,7 +44,7 @@ export async function endDescendants(rootPid: number, graceMs = kDescendantsGrac
  */
 export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs): number[] {
   try {
-    const termed = killDescendants(rootPid, 'SIGTERM');
+    const termed = termFrozen(killDescendants(rootPid, 'SIGSTOP'), rootPid);
     if (termed.length === 0) return []; // the usual case: one look at /proc
     const running = waitGoneNow(termed, Date.now() + graceMs);
     const killed = killListed(freezeTreeNow([rootPid], running));
@@ -57,8 +57,8 @@ export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs
 
 /**
  * Ends processes listed earlier (`<pid>:<start time>`, by kill-worker.ts, of a worker now dead),
- * and those they started since: SIGTERM, up to `graceMs` for them to go, then what is left is
- * frozen (`freezeTree`) and SIGKILLed. Resolves once they are gone, with the pids it had to
+ * and those they started since: frozen, SIGTERM and SIGCONT, up to `graceMs` for them to go,
+ * then what is left is frozen again (`freezeTree`) and SIGKILLed. Resolves once they are gone, with the pids it had to
  * SIGKILL. The primary runs it: every long step is done in time slices (H159).
  */
 export async function endProcesses(identities: readonly string[], graceMs = kDescendantsGraceMs): Promise<number[]> {
@@ -66,13 +66,32 @@ export async function endProcesses(identities: readonly string[], graceMs = kDes
   const listed = await runningOf(identities, slicer);
   // Started between the list and the worker's death: a parent that goes at the SIGTERM would leave them to init.
   const table = await readProcessTable();
-  const termed = [...new Set([...listed, ...descendantsIn(table, listed.map(pidOf))])];
-  const sent = await signalEach(termed, 'SIGTERM', slicer);
+  const found = [...new Set([...listed, ...descendantsIn(table, listed.map(pidOf))])];
+  // Frozen before the SIGTERM, for the reason `termFrozen` gives.
+  const stopped = await freezeTree(found, slicer);
+  const sent = await signalEach(stopped, 'SIGTERM', slicer);
+  await signalEach(sent, 'SIGCONT', slicer);
   const running = await waitGone(sent, Date.now() + graceMs);
   const frozen = await freezeTree(running, slicer);
   const killed = await signalEach(frozen, 'SIGKILL', slicer);
   await waitGone(killed, Date.now() + kKillWaitMs);
   return killed.map(pidOf);
+}
+
+/**
+ * SIGTERM to a tree stopped first (`stopped`: the first look's processes, SIGSTOPped as they
+ * were found; `freezeTreeNow` stops what they started meanwhile), then SIGCONT: each resumes
+ * with the SIGTERM pending, so a shell loop that the SIGTERM ends starts nothing more. Signalled
+ * while running, `sh -c 'while :; do sleep 300 & sleep 0.05; done'` started a `sleep` between
+ * the look and the signal, then died of it, and that `sleep` went to init: a graceful stop left
+ * one or two behind every time (tester t22). Returns what the SIGTERM went to.
+ */
+function termFrozen(stopped: readonly string[], rootPid: number): string[] {
+  if (stopped.length === 0) return [];
+  const frozen = freezeTreeNow([rootPid], stopped);
+  const termed = frozen.filter((identity) => signal(identity, 'SIGTERM'));
+  for (const identity of termed) signal(identity, 'SIGCONT');
+  return termed;
 }
 
 /** Rounds of `freezeTree` at most: each is a look at /proc. */

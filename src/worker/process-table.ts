@@ -104,3 +104,42 @@ function addProcess(table: ProcessTable, entry: string): void {
   if (list) list.push(pid);
   else table.children.set(parentPid, [pid]);
 }
+
+/**
+ * The children `pid` has now (`<pid>:<start time>`, its session's only), read from its threads'
+ * children lists without a look at every process: the primary's last look before its SIGKILL,
+ * for a child the worker started while its descendants were being listed (tester t22). Empty
+ * where the kernel does not list them.
+ */
+export function childrenNow(pid: number): string[] {
+  try {
+    const session = statFields(pid)?.[3];
+    const found: string[] = [];
+    for (const task of readdirSync(`/proc/${pid}/task`)) {
+      for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').split(' ')) {
+        if (child === '') continue;
+        const fields = statFields(Number(child));
+        if (fields && fields[0] !== 'Z' && fields[3] === session) found.push(`${child}:${fields[19]}`);
+      }
+    }
+    return found;
+  } catch {
+    return [];
+  }
+}
+
+/** Whether `pid` is stopped (by a signal, or traced) or gone. */
+export function isStopped(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === undefined || state === 'T' || state === 't' || state === 'Z' || state === 'X';
+}
+
+/** The fields of `/proc/<pid>/stat` after its `(comm)`, or undefined when it is gone. */
+function statFields(pid: number): string[] | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  } catch {
+    return undefined;
+  }
+}

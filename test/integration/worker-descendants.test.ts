@@ -234,6 +234,39 @@ describe("a worker's own processes end with it", () => {
     expect(line.length).toBeLessThan(1_000);
   }, 300_000); // 2 000 forks and execs take a loaded machine half a minute and more
 
+  it('[H174] a graceful stop ends a shell loop that starts a process every 10 ms and dies of SIGTERM: no process it started is left to init', async () => {
+    const sleeps = uniqueSleeps();
+    const primary = testPrimary({ silent: true });
+    const [worker] = await primary.start();
+    const pid = worker!.pid!;
+    const shell = await primary.send(worker!, 'spawnLoop', { seconds: sleeps.seconds });
+    onCleanup(() => {
+      if (isAlive(shell)) process.kill(shell, 'SIGKILL');
+    });
+    await until(() => sleeps.pids().length >= 3, 30_000, 'the loop running its sleeps');
+    const report = await primary.shutdown();
+    expect(report.graceful).toHaveLength(1);
+    await waitUntilGone([pid, shell], 30_000);
+    // Before: signalled while running, the shell started a sleep between the look at /proc and
+    // its SIGTERM, died of it, and that sleep went to init (tester t22: 1 or 2 per stop).
+    expect(sleeps.pids()).toEqual([]);
+  });
+
+  it('[H175] the primary kills a worker stuck forking processes that ignore SIGTERM: the children it started while its processes were listed end too', async () => {
+    const sleeps = uniqueSleeps();
+    const primary = testPrimary({ silent: true });
+    const [worker] = await primary.start();
+    const pid = worker!.pid!;
+    await expect(primary.send(worker!, 'forkForever', { seconds: sleeps.seconds, max: 3_000 })).resolves.toBe('forking');
+    await until(() => sleeps.pids().length >= 20, 30_000, 'the worker forking');
+    const report = await primary.shutdown({ timeoutMs: 1_000 });
+    expect(report.killed).toHaveLength(1);
+    await waitUntilGone([pid], 30_000);
+    // Before: the children it forked while the primary read /proc were init's at its death, and
+    // ignore SIGTERM: they lived on (tester t22: 5 or 6 a kill).
+    await until(() => sleeps.pids().length === 0, 30_000, 'no sleep left');
+  }, 120_000);
+
   it('[H160] the primary kills a blocked worker: a child its shell loop starts during the grace is killed too, not left to init', async () => {
     const sleeps = uniqueSleeps();
     const primary = testPrimary({ silent: true });

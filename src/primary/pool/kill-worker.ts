@@ -9,9 +9,10 @@
  * The list is read in time slices (H159): read at once, it held the primary's event loop 0.9 s
  * for a worker with 2 000 processes (tester t21). The worker is not stopped (SIGSTOP) meanwhile:
  * should the primary die before the SIGKILL, a stopped worker would stay so for good, its orphan
- * watchdog stopped with it.
+ * watchdog stopped with it. It is stopped only for the last look at its children, right before
+ * the SIGKILL, in the same turn of the loop (H175).
  */
-import { descendantsIn, hasNoChildren, readProcessTable, readProcessTableNow } from '../../worker/process-table.js';
+import { childrenNow, descendantsIn, hasNoChildren, isStopped, readProcessTable, readProcessTableNow } from '../../worker/process-table.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /** How long the list may delay the SIGKILL, in ms: past it the worker is killed with what was read. */
@@ -48,7 +49,30 @@ async function listThenKill(record: WorkerRecord): Promise<void> {
   } catch {
     // nothing listed: the worker is killed all the same
   } finally {
+    // The list took up to kListBudgetMs: a child the worker started meanwhile would be init's
+    // at its death (tester t22: a worker forking in a loop left 5 or 6). Stopped, it forks no
+    // more, and its children are one cheap look; the SIGKILL follows at once.
+    if (pid !== undefined && record.state !== 'exited') stopThenAddChildren(record, pid);
     // A no-op once the worker exited (Node drops a signal to a process it reaped).
     child.kill('SIGKILL');
   }
+}
+
+/** How long to wait for a SIGSTOPped worker to be stopped, in ms, before it is looked at anyway. */
+const kStopWaitMs = 50;
+
+function stopThenAddChildren(record: WorkerRecord, pid: number): void {
+  // Through the ChildProcess: Node sends nothing to a process it has reaped (its pid may be another's).
+  if (!record.clusterWorker.process.kill('SIGSTOP')) return;
+  // The signal stops the worker as it next leaves the kernel: a fork under way completes first.
+  waitStopped(pid, Date.now() + kStopWaitMs);
+  const children = childrenNow(pid);
+  if (children.length === 0) return;
+  record.descendants = [...new Set([...(record.descendants ?? []), ...children])];
+}
+
+/** Polls (1 ms asleep each time) until `pid` is stopped, gone, or `deadline` passed. */
+function waitStopped(pid: number, deadline: number): void {
+  const sleeper = new Int32Array(new SharedArrayBuffer(4));
+  while (Date.now() < deadline && !isStopped(pid)) Atomics.wait(sleeper, 0, 0, 1);
 }

@@ -413,7 +413,9 @@ export class WorkerPool {
         // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
         (record.hasSaidHello
           ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
-          : 'It never called ClusterWorker.start(): a worker script must create a ClusterWorker and call start(), and any await before that call must settle. ') +
+          : // Or had not yet: loading the script (its imports, a synchronous warm-up) can take
+            // longer than the option on a loaded machine (tester t22).
+            'It had not called ClusterWorker.start() by then: a worker script must create a ClusterWorker and call start(), and any await before that call must settle; if the script is only slow to load (large imports, a warm-up before start()), raise the option. ') +
         'Connections node:cluster had handed it are reset with it.',
     );
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });

@@ -126,3 +126,29 @@ describe('a connection handed to a worker that does not take it', () => {
     await expect(primary.send(worker!, 'echo', 'alive')).resolves.toBe('alive');
   });
 });
+
+describe('a connection every worker of its port refuses', () => {
+  it('[H181] a worker at its server.maxConnections: the connection is closed after a few refusals, not bounced between primary and worker for as long as the client waits; one warning says why', async () => {
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) } }, 'workers/http-server.ts');
+    const warnings: Error[] = [];
+    primary.on('error', (error: Error) => warnings.push(error));
+    const [worker] = await primary.start();
+    await expect(primary.send(worker!, 'maxConnections', { count: 1 })).resolves.toBe(1);
+    // The one connection the worker holds: a keep-alive client that got its answer.
+    const holder = net.connect(port, '127.0.0.1');
+    onCleanup(() => holder.destroy());
+    holder.on('error', () => {});
+    const answered = new Promise((resolve) => holder.once('data', resolve));
+    holder.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    await answered;
+    const { isClosed } = connectClient(port);
+    // Before: refused, handed back to the same worker, refused again, at full speed, until the
+    // client gave up (tester t22: half a core each for the primary and the worker, no log line).
+    await until(isClosed, 30_000, 'the refused client seeing its connection closed');
+    await until(() => warnings.length > 0, 30_000, 'the warning');
+    expect(warnings[0]).toMatchObject({ code: 'ERR_NO_WORKER_AVAILABLE' });
+    expect(warnings[0]!.message).toContain('server.maxConnections');
+    await expect(primary.send(worker!, 'echo', 'alive')).resolves.toBe('alive');
+  });
+});

@@ -59,6 +59,20 @@ function closeQuietly(handle: Closable): void {
   }
 }
 
+/**
+ * Refusals one connection may get before it is closed. A worker at its server's
+ * `maxConnections` refuses what it is handed, and node:cluster hands the connection straight
+ * back to a worker of the port, the same one when it is the only one: the primary and that
+ * worker passed it back and forth at full speed for as long as the client waited (half a core
+ * each), any client could start it by opening more connections than the limit, and the client
+ * got nothing (tester t22). Closed once every worker has had a few chances, as a plain Node
+ * server closes a connection over its `maxConnections`.
+ */
+export const kMaxRefusals = 16;
+
+/** How often each connection was refused so far (the primary's copy: node:cluster hands the same one round). */
+const refusals = new WeakMap<object, number>();
+
 /** After an exit, how long the channel's end may take to come (a grandchild holding its descriptor delays it). */
 const kChannelEndGraceMs = 1_000;
 
@@ -68,9 +82,28 @@ const kChannelEndGraceMs = 1_000;
  * workers hold). Returns how many it handed over and never acknowledged (so far): clients whose
  * connection a dying worker takes with it, counted in what its death cut off.
  */
-export function guardHandoffs(child: ChildProcess, listens: ClusterListens): () => number {
+export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRefusedTooOften: (key: string) => void = () => {}): () => number {
   const inFlight = new Map<number, Handoff>();
   let closedUnacknowledged = 0;
+  // Ahead of node:cluster's listener, which hands a refused connection to a worker again: past
+  // kMaxRefusals the refusal reads as an acceptance, on which node:cluster closes its copy (the
+  // worker closed its own as it refused), and the client sees its connection end.
+  const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
+  child.emit = function refusalCappedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
+    if (event === 'internalMessage') {
+      const ack = acknowledgement(args[0]);
+      const handoff = ack?.isRefused ? inFlight.get(ack.seq) : undefined;
+      if (handoff) {
+        const count = (refusals.get(handoff.handle) ?? 0) + 1;
+        refusals.set(handoff.handle, count);
+        if (count >= kMaxRefusals) {
+          (args[0] as { accepted: boolean }).accepted = true;
+          onRefusedTooOften(handoff.key);
+        }
+      }
+    }
+    return emit.call(this, event, ...args);
+  } as ChildProcess['emit'];
   const send = child.send as (this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]) => boolean;
   child.send = function trackedSend(this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]): boolean {
     if (isHandoff(message, handle)) inFlight.set(message.seq, { handle: handle as Closable, key: message.key, generation: listens.generation(message.key) });

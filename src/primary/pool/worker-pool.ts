@@ -8,6 +8,7 @@ import { formatElapsed } from '../../duration.js';
 import {
   ChannelCorruptError,
   InvalidArgumentError,
+  NoWorkerAvailableError,
   ShutdownInProgressError,
   WorkerExitedError,
   WorkerStartupError,
@@ -24,7 +25,8 @@ import { Slot, type SlotSpec } from './slot.js';
 import { countSignalledStop, countUnfinishedStop } from './stop-worker.js';
 import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
-import { guardHandoffs } from './handoff-guard.js';
+import { guardHandoffs, kMaxRefusals } from './handoff-guard.js';
+import { RateLimitedWarning } from './rate-limited-warning.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -65,6 +67,23 @@ export class WorkerPool {
   #armsWatchdogs = false;
   /** The ends of SIGKILLed workers' processes under way (kill-worker.ts): a shutdown waits for them. */
   readonly #endingDescendants = new Set<Promise<void>>();
+  /** Connections every worker of their port refused, closed (handoff-guard.ts), by node:cluster handle key: told at most once per 10 s. */
+  readonly #refusedTooOften = new RateLimitedWarning<Map<string, number>>(
+    (held, next) => {
+      const counts = held ?? new Map<string, number>();
+      for (const [key, count] of next) counts.set(key, (counts.get(key) ?? 0) + count);
+      return counts;
+    },
+    (counts) => {
+      const where = [...counts].map(([key, count]) => `${count} on "${key}"`).join(', ');
+      this.#context.reportWarning(
+        new NoWorkerAvailableError(
+          `Connections were closed because the workers of their port refused each ${kMaxRefusals} times (${where}, as node:cluster's address:port:family:fd): ` +
+            'a worker refuses a connection it is handed once its server holds server.maxConnections. Raise maxConnections, add workers, or have clients retry later.',
+        ),
+      );
+    },
+  );
 
   constructor(context: PoolContext, onInbound: WorkerInbound, onProtocolError: WorkerProtocolError) {
     this.#context = context;
@@ -229,7 +248,7 @@ export class WorkerPool {
       (bytes) => (record.ipcBytesRead += bytes),
     );
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens);
-    record.unacknowledgedHandoffs = guardHandoffs(worker.process, processListens);
+    record.unacknowledgedHandoffs = guardHandoffs(worker.process, processListens, (key) => this.#refusedTooOften.note(new Map([[key, 1]])));
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {
       record.bulkEnd = bulkEnd;

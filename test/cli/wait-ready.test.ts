@@ -50,12 +50,14 @@ describe('clusterkit run --wait-ready (PM2 wait_ready)', () => {
 
   it('[H102] a worker that never sends "ready" with --wait-ready is a failed start within --ready-timeout', async () => {
     const runtime = runtimeDir();
-    const run = startCli(['run', kScript, '-w', '1', '--name', 'silent', '--wait-ready', '--ready-timeout', '1s', '--max-startup-failures', '1'], {
+    // 10 s: the timeout must find the worker loaded (it said hello); at 1 s a loaded machine can
+    // find it still loading, which the line tells apart (H154).
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'silent', '--wait-ready', '--ready-timeout', '10s', '--max-startup-failures', '1'], {
       runtime,
       env: { PORT: String(await freePort()), WARM_MS: '600000' },
     });
     await expect(run.exited()).resolves.toBe(1);
-    expect(run.output()).toMatch(/was not ready within 1000 ms/);
+    expect(run.output()).toMatch(/was not ready within 10000 ms/);
     // The attempt's own line names what this worker waited for (before: "its _init()", which a
     // script does not have, among three guesses).
     const [attempt] = run.output().split('\n').filter((line) => line.includes('worker 1 could not start:'));

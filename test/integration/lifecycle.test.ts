@@ -98,8 +98,11 @@ describe('lifecycle events', () => {
     expect(forked).toEqual([]);
   });
 
+  // The ready timeout must find the worker in its _init(): long enough for it to have loaded and
+  // called start() on a loaded machine (at 1 s, a clean-clone CI beside other work found it still
+  // loading, which the line tells apart since H154).
   it('[F10] fails start() with a clear error when the worker never becomes ready', async () => {
-    const primary = testPrimary({ readyTimeoutMs: 1_000, restart: false }, 'workers/init-hangs.ts');
+    const primary = testPrimary({ readyTimeoutMs: 10_000, restart: false }, 'workers/init-hangs.ts');
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'ready-timeout' });
     expect((error as Error).message).toContain('readyTimeoutMs');
@@ -107,7 +110,7 @@ describe('lifecycle events', () => {
   });
 
   it('names what a worker waits for (readyWaitsFor) when it is not ready in time, and refuses an empty phrase', async () => {
-    const primary = testPrimary({ readyTimeoutMs: 1_000, restart: false, readyWaitsFor: 'its database connection in _init()' }, 'workers/init-hangs.ts');
+    const primary = testPrimary({ readyTimeoutMs: 10_000, restart: false, readyWaitsFor: 'its database connection in _init()' }, 'workers/init-hangs.ts');
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'ready-timeout' });
     expect((error as Error).message).toContain('may be waiting on something that never comes (its database connection in _init());');

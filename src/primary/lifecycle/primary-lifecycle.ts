@@ -204,9 +204,17 @@ export class PrimaryLifecycle {
     // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
     for (const slot of surplus) if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
     const records = surplus.flatMap((slot) => (slot.current ? [slot.current] : []));
+    // Replacements still starting in those slots (a memory one, a reload's) go too (H177): once
+    // ready they took the slots over, and the pool kept its size. Those still draining are waited
+    // for, so the pool has `count` workers when scale() resolves. Neither served: not in the report.
+    const others = surplus.flatMap((slot) => pool.othersOf(slot));
     for (const record of records) pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
+    const { shutdownTimeoutMs, gradualDrainMs } = this.#context.options;
     // The workers that stay take over the clients of those that go, a few at a time.
-    const stopped = await stopAll(pool, records, this.#context.options.shutdownTimeoutMs, this.#context.options.gradualDrainMs);
+    const [stopped] = await Promise.all([
+      stopAll(pool, records, shutdownTimeoutMs, gradualDrainMs),
+      ...others.map((record) => (record.stopRequested ? record.whenExited.promise : stopWorker(pool, record, shutdownTimeoutMs))),
+    ]);
     emit('scaleComplete', { from, to: count, stopped });
   }
 

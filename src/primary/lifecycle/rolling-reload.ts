@@ -34,6 +34,8 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
       }
       if (slot.isRetired) continue;
       const report = await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
+      // Scaled away (or stopped) while its replacement started: nothing left to replace there.
+      if (report === undefined) continue;
       for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
       stopped.requestsCut += report.requestsCut;
       replaced++;
@@ -58,8 +60,11 @@ export async function replaceWorker(context: ReloadContext, record: WorkerRecord
   await replaceInSlot(context, record.slot, 'the old worker keeps running');
 }
 
-/** Replaces the worker of `slot`; resolves with how the worker(s) it replaced stopped. */
-async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<ShutdownReport> {
+/**
+ * Replaces the worker of `slot`; resolves with how the worker(s) it replaced stopped, or with
+ * undefined when the slot was retired (a scale-down, a stop) while the replacement started.
+ */
+async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<ShutdownReport | undefined> {
   const { pool, options } = context;
   const old = slot.current;
   // A slot of a scale-up under way gets its first worker from the new code anyway.
@@ -85,6 +90,8 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   } catch (error) {
     restorePriority?.();
     await stopWorker(pool, incoming, kFailedReplacementStopMs);
+    // A scale-down stops the replacements of the slots it removes: no failure of the new code.
+    if (slot.isRetired && context.isRunning()) return undefined;
     const reason = toError(error).message;
     // A shutdown that began meanwhile stopped the replacement: that, not the replacement, ended the reload.
     if (!context.isRunning()) {
@@ -96,6 +103,12 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
       });
     }
     throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
+  }
+  // Retired while the replacement started (H177): taking it over would bring back a slot a
+  // scale-down removed, for good. The replacement goes; whoever retired the slot stops the old one.
+  if (slot.isRetired) {
+    await stopWorker(pool, incoming, options.shutdownTimeoutMs);
+    return undefined;
   }
   // The slot may have crashed and restarted meanwhile: the newest worker wins, the rest stop.
   const displaced = slot.current;

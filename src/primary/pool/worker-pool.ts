@@ -124,6 +124,11 @@ export class WorkerPool {
     return undefined;
   }
 
+  /** The live workers of `slot` besides the one serving it: replacements still starting, replaced workers still draining. */
+  othersOf(slot: Slot): WorkerRecord[] {
+    return [...this.#records.values()].filter((record) => record.slot === slot && record !== slot.current && record.state !== 'exited');
+  }
+
   /** Slots still served (not stopped on purpose, not crash-looped), oldest first. */
   activeSlots(): Slot[] {
     return [...this.#slots].filter((slot) => !slot.isRetired);

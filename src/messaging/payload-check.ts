@@ -26,7 +26,7 @@
  * Size: see wire-size.ts, which the estimate made here feeds.
  */
 import { describeValue, MessageTooLargeError, NotSerializableError } from '../errors.js';
-import { kScalarSurplusBytes, Walk } from './payload-walk.js';
+import { kFastPropertiesMax, kScalarSurplusBytes, Walk, type HeapCost } from './payload-walk.js';
 import { nonFiniteReason, visitSpecialObject } from './special-values.js';
 import { describeError, isError } from '../readable-error.js';
 import { throwingGetterKey } from './throwing-getter.js';
@@ -47,19 +47,36 @@ let isSharedWalkBusy = false;
  */
 /** What the receiver of the last checked payload rebuilds beyond its wire size (see `checkHeldPayload`). */
 let lastUnpackedBytes = 0;
+/** The last checked payload's counts of what its receiver's heap holds beyond the wire (Walk). */
+let lastContainers = 0;
+let lastProperties = 0;
+let lastDictionaryProperties = 0;
+let lastStrings = 0;
+let lastScalars = 0;
 
 /**
  * `checkPayload()` for a value the receiver keeps (the shared store): the larger of its wire
  * estimate and what the receiver rebuilds from it. A sparse array of 2 000 001 elements is 23
  * bytes on the wire and 16 MB in the receiver's heap; the store must count the 16 MB.
  */
-export function checkHeldPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string): number {
+export function checkHeldPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string, cost: HeapCost): number {
   const bytes = checkPayload(payload, serialization, limitBytes, type);
-  return Math.max(bytes, lastUnpackedBytes);
+  // Counted during the walk above, not by a second one: 50 000 `{}` are 150 KB of JSON and
+  // 3.4 MB of heap (tester t22, H178).
+  // The root's own header is the store entry's (kStoreEntryOverheadBytes measured it).
+  const heap =
+    Math.max(0, lastContainers - 1) * cost.container +
+    lastProperties * cost.property +
+    lastDictionaryProperties * cost.dictionaryProperty +
+    lastStrings * cost.string +
+    lastScalars * cost.scalar;
+  return Math.max(bytes, lastUnpackedBytes) + heap;
 }
 
 export function checkPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string): number {
   lastUnpackedBytes = 0;
+  lastContainers = lastProperties = lastDictionaryProperties = lastScalars = 0;
+  lastStrings = 0;
   let bytes: number;
   let scalars = 0;
   let unpackedBytes = 0;
@@ -77,6 +94,11 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
       bytes = walk.bytes;
       scalars = walk.scalars;
       unpackedBytes = walk.unpackedBytes;
+      lastContainers = walk.containers;
+      lastProperties = walk.properties;
+      lastDictionaryProperties = walk.dictionaryProperties;
+      lastStrings = walk.strings;
+      lastScalars = walk.scalars;
     } catch (error) {
       if (isError(error) && error instanceof NotSerializableError) throw error;
       // User code ran during the walk and threw: a getter, a Proxy trap... Found here, on the
@@ -100,6 +122,7 @@ function visit(walk: Walk, value: unknown, depth: number): void {
   switch (typeof value) {
     case 'string':
       walk.bytes += value.length + kPunctuationBytes;
+      walk.strings++;
       return;
     case 'number':
       // NaN and ±Infinity (x - x is NaN for them, 0 for every finite number).
@@ -160,6 +183,7 @@ function visitArray(walk: Walk, array: unknown[], depth: number): void {
     return;
   }
   walk.bytes += kPunctuationBytes;
+  walk.containers++;
   for (let i = 0; i < array.length; i++) {
     // A long array certainly over the limit already is refused (wire-size.ts) without walking
     // the rest: in dictionary mode (`a[1e8] = x`) each element costs a hash lookup.
@@ -264,22 +288,30 @@ function visitProperties(walk: Walk, value: object, depth: number): void {
     return;
   }
   walk.bytes += kPunctuationBytes;
+  walk.containers++;
+  let properties = 0;
   for (const key in value) {
     if (!Object.hasOwn(value, key)) continue;
     const entry = (value as Record<string, unknown>)[key];
     walk.bytes += key.length + kPunctuationBytes;
+    properties++;
     if (typeof entry === 'string') {
       walk.bytes += entry.length + kPunctuationBytes;
+      walk.strings++;
       continue;
     }
     walk.keys.push(key);
     visit(walk, entry, depth + 1);
     walk.keys.pop();
   }
+  walk.properties += properties;
+  if (properties > kFastPropertiesMax) walk.dictionaryProperties += properties;
 }
 
 function visitMap(walk: Walk, map: Map<unknown, unknown>, depth: number): void {
   if (walk.json) walk.fail('a Map becomes {} with JSON serialization; send Object.fromEntries(map), or use serialization: "advanced"');
+  walk.containers++;
+  walk.dictionaryProperties += map.size;
   for (const [key, entry] of map) {
     walk.keys.push('<key>');
     visit(walk, key, depth + 1);
@@ -292,6 +324,8 @@ function visitMap(walk: Walk, map: Map<unknown, unknown>, depth: number): void {
 
 function visitSet(walk: Walk, set: Set<unknown>, depth: number): void {
   if (walk.json) walk.fail('a Set becomes {} with JSON serialization; send [...set], or use serialization: "advanced"');
+  walk.containers++;
+  walk.dictionaryProperties += set.size;
   walk.keys.push('<entry>');
   for (const entry of set) visit(walk, entry, depth + 1);
   walk.keys.pop();

@@ -8,6 +8,18 @@ import { kScalarBytes } from './wire-size.js';
 /** The fewest wire bytes a scalar estimated at 8 takes (see wire-size.ts). */
 export const kScalarSurplusBytes = kScalarBytes - 1;
 
+/** What one item of a held value costs the receiver's heap beyond its wire estimate (store-overhead.ts). */
+export interface HeapCost {
+  readonly container: number;
+  readonly property: number;
+  readonly dictionaryProperty: number;
+  readonly string: number;
+  readonly scalar: number;
+}
+
+/** Properties past which V8 keeps an object as a dictionary (measured: 64 fast, 128 dictionary). */
+export const kFastPropertiesMax = 64;
+
 export class Walk {
   bytes = 0;
   /** Scalars (numbers, booleans, null, undefined, BigInts, Dates, RegExps) counted in `bytes`, 8 bytes each. */
@@ -17,6 +29,15 @@ export class Walk {
    * elements with room for all of them, 8 bytes each, however few are present.
    */
   unpackedBytes = 0;
+  /**
+   * What the receiver's heap holds besides the bytes counted above (the shared store counts it:
+   * store-overhead.ts): objects and arrays (Maps and Sets too), their properties, the properties
+   * of objects big enough to be kept as dictionaries, and strings.
+   */
+  containers = 0;
+  properties = 0;
+  dictionaryProperties = 0;
+  strings = 0;
   /** `maxMessageBytes`: a walk that certainly exceeds it stops early (the payload is refused). */
   limitBytes = Infinity;
   json = true;
@@ -29,6 +50,10 @@ export class Walk {
     this.bytes = 0;
     this.scalars = 0;
     this.unpackedBytes = 0;
+    this.containers = 0;
+    this.properties = 0;
+    this.dictionaryProperties = 0;
+    this.strings = 0;
     this.limitBytes = limitBytes;
     this.json = json;
     // Balanced after every successful walk; only a failed one leaves entries (and setting

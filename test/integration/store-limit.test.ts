@@ -226,6 +226,37 @@ describe('shared store budget (maxStoreBytes, maxStoreKeys)', () => {
     expect(primary.store.bytes).toBeLessThanOrEqual(1024 * 1024);
   });
 
+  // Before: a value counted its JSON text only, 2-3 bytes an empty object, while each took about
+  // 65 bytes of the primary's heap: a 32 MiB budget let one worker grow that heap to 1 GiB.
+  it('[H178] counts a value\'s objects and arrays as what they cost the primary\'s heap, so a worker storing [{}, {}, ...] is refused near the budget', async () => {
+    const budget = 4 * 1024 * 1024;
+    const primary = testPrimary({ maxStoreBytes: budget });
+    const [worker] = await primary.start();
+    const empties = 10_000;
+    // Measured: 64-67 bytes of heap per `{}` in an array (store-overhead.ts).
+    const heapPerEmpty = 64;
+    let stored = 0;
+    let refusal: unknown;
+    for (; stored < 400; stored++) {
+      try {
+        await primary.send(worker!, 'storeOp', { op: 'set', args: [`e${stored}`, new Array(empties).fill({})] });
+      } catch (error) {
+        refusal = error;
+        break;
+      }
+    }
+    expect(refusal).toMatchObject({ remoteName: 'StoreFullError', remoteCode: 'ERR_STORE_FULL' });
+    expect(primary.store.size).toBe(stored);
+    // What the stored values hold in the heap stays under the budget (before: 208 values stored, 133 MB for 4 MiB).
+    expect(stored * empties * heapPerEmpty).toBeLessThanOrEqual(budget);
+    expect(primary.store.bytes).toBeGreaterThanOrEqual(stored * empties * heapPerEmpty);
+    // Empty arrays too, and the primary's own writes count the same.
+    for (const key of primary.store.keys()) primary.store.delete(key);
+    primary.store.set('arrays', new Array(empties).fill([]));
+    expect(primary.store.bytes).toBeGreaterThanOrEqual(empties * 40);
+    await expect(primary.send(worker!, 'echo', 'still here')).resolves.toBe('still here');
+  }, 90_000);
+
   // Before: each worker could watch up to maxStoreKeys (a million) keys, about 230 bytes of the
   // primary's heap each: one hostile worker held 232 MB of it in watches, N workers N times that.
   it('[H150] refuses a worker\'s watch past 10 000 keys by default (maxStoreWatchesPerWorker), per worker; the primary serves on', async () => {

@@ -19,7 +19,7 @@ import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
-import { kEphemeralTieOverheadBytes, keyBytes, kStoreEntryOverheadBytes } from './store-overhead.js';
+import { kEphemeralTieOverheadBytes, keyBytes, kStoreEntryOverheadBytes, kStoreValueHeapCost } from './store-overhead.js';
 import { kNoActivity, type StoreActivity, type StoreStats } from './store-stats.js';
 
 export { kMaxStoreKeyLength } from '../../store-key.js';
@@ -163,7 +163,7 @@ export class SharedStore {
 
   /** What an entry of `value` at `key` counts against `maxStoreBytes`; throws for a value that cannot be stored. */
   #entryBytes(key: string, value: unknown, ephemeral: boolean): number {
-    return kStoreEntryOverheadBytes + (ephemeral ? kEphemeralTieOverheadBytes : 0) + keyBytes(key) + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`);
+    return kStoreEntryOverheadBytes + (ephemeral ? kEphemeralTieOverheadBytes : 0) + keyBytes(key) + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
   }
 
   /** `value` as a worker would receive it: through the cluster's serialization. */

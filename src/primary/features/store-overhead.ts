@@ -1,3 +1,5 @@
+import type { HeapCost } from '../../messaging/payload-walk.js';
+
 /**
  * What an entry of the store, or a watch, costs the primary's heap beyond the bytes of its key
  * and value: counted against `maxStoreBytes` with them, so that the budget bounds the heap the
@@ -21,6 +23,29 @@
  *   ephemeral keys took 1.8 times the budget (tester t21: 114 MB of heap for 64 MiB).
  */
 export const kStoreEntryOverheadBytes = 112;
+
+/**
+ * What a stored value's parts cost the primary's heap beyond the bytes its wire estimate counts
+ * (`checkHeldPayload`, counted during the walk that checks the value, no second walk). The
+ * estimate counts JSON text, and 50 000 `{}` (150 KB of JSON) took 3.4 MB of heap: a 32 MiB
+ * budget let one worker grow the primary's heap to 1 GiB (tester t22, H178).
+ *
+ * Measured on Node 20 (x64, pointer compression), heap used after `gc()` (`node --expose-gc`)
+ * around `JSON.parse()` and `v8.deserialize()` of 200 000 items, per item, whole cost:
+ * `{}` in an array 64-67 B, `[]` 40-43 B, `[0]` 68 B, `[{}]` 125 B, `{ a: 0 }` 64 B; an array
+ * element that is a small integer 10 B, a double 12-24 B, `null` 13 B; a short string
+ * (`i.toString(36)`) 32-39 B; a property of an object of 8 to 64 properties 7-12 B, of an object
+ * of 128 or more (V8 keeps it as a dictionary) 48 B, 63-98 B with a unique key each.
+ * Each figure below is that less what the wire estimate already counts (8 B a scalar, a
+ * string's length and 2), rounded up; a container's covers its slot in its parent.
+ */
+export const kStoreValueHeapCost: HeapCost = {
+  container: 80,
+  property: 16,
+  dictionaryProperty: 64,
+  string: 32,
+  scalar: 16,
+};
 export const kStoreWatchOverheadBytes = 240;
 export const kEphemeralTieOverheadBytes = 96;
 

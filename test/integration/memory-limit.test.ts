@@ -174,19 +174,31 @@ describe('memory limit', () => {
     }
   });
   it('[H179] replaces a worker that went over the limit while it was starting, once it serves', async () => {
-    // Each worker holds 100 MiB from its start and takes 1.5 s to be ready: its strikes pass three before it serves.
-    const primary = testPrimary({ maxMemoryMb: 64, heartbeat: { intervalMs: 100, timeoutMs: 5_000 }, env: { HOG_READY_DELAY_MS: '1500' } }, 'workers/memory-hog.ts');
+    const directory = mkdtempSync(join(tmpdir(), 'ck-slow-'));
+    // Each worker holds 100 MiB from its start; the replacements listen 2 s after ready, so their
+    // strikes pass three before they take the slot over.
+    const primary = testPrimary(
+      { maxMemoryMb: 64, heartbeat: { intervalMs: 100, timeoutMs: 5_000 }, env: { HOG_COUNTER: join(directory, 'count'), HOG_LISTEN_DELAY_MS: '2000' } },
+      'workers/memory-hog.ts',
+    );
     const limits = record<MemoryLimitEvent>(primary, 'workerMemoryLimit');
     const crashLoops = record(primary, 'crashLoop');
-    const [first] = await primary.start();
-    await until(() => new Set(limits.events.map((event) => event.worker)).size >= 2 || crashLoops.events.length > 0, 60_000, 'the replacement over the limit replaced in turn');
-    expect(crashLoops.events).toEqual([]);
-    const [one, two] = limits.events;
-    expect(one).toMatchObject({ worker: first, action: 'replace', inARow: 1 });
-    // The second is the first's replacement, handled once it served, not while it started.
-    expect(two).toMatchObject({ action: 'replace', inARow: 2 });
-    expect(two!.worker).not.toBe(first);
-    expect(first!.state).toBe('exited');
+    try {
+      const [first] = await primary.start();
+      await until(() => new Set(limits.events.map((event) => event.worker)).size >= 2 || crashLoops.events.length > 0, 60_000, 'the replacement over the limit replaced in turn');
+      expect(crashLoops.events).toEqual([]);
+      const [one, two] = limits.events;
+      expect(one).toMatchObject({ worker: first, action: 'replace', inARow: 1 });
+      // The second is the first's replacement, handled once it served, not while it started.
+      expect(two).toMatchObject({ action: 'replace', inARow: 2 });
+      expect(two!.worker).not.toBe(first);
+      // And it is replaced in turn: its own replacement took the slot over, and it stops.
+      await until(() => two!.worker.state === 'stopping' || two!.worker.state === 'exited', 30_000, 'the second worker replaced');
+      expect(['stopping', 'exited']).toContain(first!.state);
+    } finally {
+      await primary.shutdown();
+      rmSync(directory, { recursive: true, force: true });
+    }
   });
 
   it('[H180] starts a backing-off replacement at once when the worker reaches its hard bound, instead of stopping it', async () => {

@@ -28,7 +28,7 @@ export interface HeartbeatCallbacks {
   /** A worker reported silent answered a ping again, after `silentMs` without a word. */
   onSilenceEnd(record: WorkerRecord, silentMs: number): void;
   onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
-  /** Its RSS reached `memoryHardLimitBytes` while its replacement was not ready (H163). */
+  /** Its RSS reached `memoryHardLimitBytes` while its replacement was not ready (H163): backing off, starting or failed (H180). */
   onMemoryHardLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
 }
 

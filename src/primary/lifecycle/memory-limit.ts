@@ -49,13 +49,12 @@ export class MemoryLimit {
     const slot = record.slot;
     const state = this.#replacement.get(record);
     if (slot.current !== record || state === 'starting' || state === 'backingOff') return;
+    // Stopping anyway (a shutdown, a scale-down, a reload), or not running yet: asked again at the next heartbeat.
+    if (!this.reloadContext.isRunning() || record.stopRequested) return;
     const restart = options.restart === false ? kDefaultRestart : options.restart;
     const readyForMs = record.readyAt === undefined ? undefined : Date.now() - record.readyAt;
-    const isReplaced = this.reloadContext.isRunning() && !record.stopRequested;
-    const inARow = isReplaced ? countMemoryReplacement(slot.memoryReplacements, readyForMs, restart.stableAfterMs) : slot.memoryReplacements;
-    const delayMs = isReplaced ? memoryReplacementDelayMs(inARow, restart) : 0;
-    // Stopping anyway (a shutdown, a scale-down, a reload): nothing to replace, nothing to say.
-    if (!isReplaced) return;
+    const inARow = countMemoryReplacement(slot.memoryReplacements, readyForMs, restart.stableAfterMs);
+    const delayMs = memoryReplacementDelayMs(inARow, restart);
     emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes, inARow, delayMs, action: 'replace' });
     slot.memoryReplacements = inARow;
     // Taken at the first replacement only: a failed one tried again does not raise the bound.
@@ -111,22 +110,22 @@ export class MemoryLimit {
         record.memoryHardLimitBytes = undefined;
       },
       (error: unknown) => {
-      // A shutdown that cut the replacement short stops the old worker too: nothing to say.
-      if (error instanceof ReloadError && error.isShutdown) return;
-      // Stopped over its hard bound meanwhile: its line said so, and the slot restarts.
-      if (record.isStoppedOverMemory) return;
-      // A replacement that cannot start (E2BIG since the environment grew, a crash at start)
-      // leaves the old worker serving: worth a warning, not the primary's life when nobody
-      // listens to 'error'. Its strikes start again, so three more heartbeats over the limit
-      // try anew (H153): a leaking worker is not left to grow without bound.
-      record.memoryStrikes = 0;
-      this.#replacement.set(record, 'failed');
-      this.#failedOnce.add(record);
-      const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
-      const text =
-        `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} failed to start, so it keeps serving; the replacement ` +
-        `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix what stops new workers from starting: ${reason}`;
-      this.context.reportWarning(new ReloadError(text, { cause: error }));
+        // A shutdown that cut the replacement short stops the old worker too: nothing to say.
+        if (error instanceof ReloadError && error.isShutdown) return;
+        // Stopped over its hard bound meanwhile: its line said so, and the slot restarts.
+        if (record.isStoppedOverMemory) return;
+        // A replacement that cannot start (E2BIG since the environment grew, a crash at start)
+        // leaves the old worker serving: worth a warning, not the primary's life when nobody
+        // listens to 'error'. Its strikes start again, so three more heartbeats over the limit
+        // try anew (H153): a leaking worker is not left to grow without bound.
+        record.memoryStrikes = 0;
+        this.#replacement.set(record, 'failed');
+        this.#failedOnce.add(record);
+        const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
+        const text =
+          `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} failed to start, so it keeps serving; the replacement ` +
+          `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix what stops new workers from starting: ${reason}`;
+        this.context.reportWarning(new ReloadError(text, { cause: error }));
       },
     );
   }

@@ -117,6 +117,9 @@ export interface CrashLoopEvent {
  */
 export type MemoryLimitAction = 'replace' | 'restart';
 
+/** A memory replacement not waited for at the hard bound: forked and not ready, or it could not start. */
+export type MemoryReplacementState = 'starting' | 'failed';
+
 /** `workerMemoryLimit`: a worker over `maxMemoryMb`. */
 export interface MemoryLimitEvent {
   readonly worker: WorkerHandle;
@@ -127,6 +130,11 @@ export interface MemoryLimitEvent {
   /** How long the replacement waits (ms): the restart backoff from the third in a row, else 0; 0 for `restart`. */
   readonly delayMs: number;
   readonly action: MemoryLimitAction;
+  /**
+   * With `restart` only: the state of the replacement it did not wait for, `starting` (forked,
+   * not ready yet) or `failed` (it could not start; tried again after three more heartbeats).
+   */
+  readonly replacement?: MemoryReplacementState;
 }
 
 /**

@@ -196,12 +196,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         : `sticky connection closed: no worker${withRole} is ready`;
     logger.warn(fields, `${why}${more}`);
   });
-  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes, inARow, delayMs, action }) => {
+  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes, inARow, delayMs, action, replacement }) => {
     if (action === 'restart') {
+      // What was the case, not a guess (H180): a replacement only backing off is started instead.
+      const why = replacement === 'failed' ? 'its replacement had failed to start' : 'its replacement was still starting';
       // The one line of the hard bound (H163): the limit held nothing while replacements did not come.
       logger.error(
-        { ...ids(worker), rssBytes, limitBytes, action },
-        `worker ${worker.id} over the memory limit grew by the limit once more while its replacement was not ready: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb). ` +
+        { ...ids(worker), rssBytes, limitBytes, action, replacement },
+        `worker ${worker.id} over the memory limit grew by the limit once more while ${why}: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb). ` +
           'It is stopped without waiting for its replacement, and the slot restarts in place as after a crash, with its backoff and limits (restart.maxStartupFailures). ' +
           'The script leaks memory and new workers do not become ready: look at why a new worker is not ready, what its start-up waits for (readyTimeoutMs), and fix the leak',
       );

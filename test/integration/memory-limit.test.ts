@@ -123,7 +123,7 @@ describe('memory limit', () => {
       expect(lines).toHaveLength(1);
       expect(lines[0]).toMatch(
         new RegExp(
-          `ERROR worker ${first!.id} over the memory limit grew by the limit once more while its replacement was not ready: RSS \\d+\\.\\d MiB, limit 64\\.0 MiB \\(maxMemoryMb\\)\\. ` +
+          `ERROR worker ${first!.id} over the memory limit grew by the limit once more while its replacement was still starting: RSS \\d+\\.\\d MiB, limit 64\\.0 MiB \\(maxMemoryMb\\)\\. ` +
             'It is stopped without waiting for its replacement, and the slot restarts in place as after a crash, with its backoff and limits \\(restart\\.maxStartupFailures\\)\\. ' +
             'The script leaks memory and new workers do not become ready: look at why a new worker is not ready, what its start-up waits for \\(readyTimeoutMs\\), and fix the leak',
         ),
@@ -171,6 +171,67 @@ describe('memory limit', () => {
     } finally {
       primary.off('workerMemoryLimit', onLimit);
       primary.off('workerFork', onFork);
+    }
+  });
+  it('[H179] replaces a worker that went over the limit while it was starting, once it serves', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ck-slow-'));
+    // Each worker holds 100 MiB from its start; the replacements listen 2 s after ready, so their
+    // strikes pass three before they take the slot over.
+    const primary = testPrimary(
+      { maxMemoryMb: 64, heartbeat: { intervalMs: 100, timeoutMs: 5_000 }, env: { HOG_COUNTER: join(directory, 'count'), HOG_LISTEN_DELAY_MS: '2000' } },
+      'workers/memory-hog.ts',
+    );
+    const limits = record<MemoryLimitEvent>(primary, 'workerMemoryLimit');
+    const crashLoops = record(primary, 'crashLoop');
+    try {
+      const [first] = await primary.start();
+      await until(() => new Set(limits.events.map((event) => event.worker)).size >= 2 || crashLoops.events.length > 0, 60_000, 'the replacement over the limit replaced in turn');
+      expect(crashLoops.events).toEqual([]);
+      const [one, two] = limits.events;
+      expect(one).toMatchObject({ worker: first, action: 'replace', inARow: 1 });
+      // The second is the first's replacement, handled once it served, not while it started.
+      expect(two).toMatchObject({ action: 'replace', inARow: 2 });
+      expect(two!.worker).not.toBe(first);
+      // And it is replaced in turn: its own replacement took the slot over, and it stops.
+      await until(() => two!.worker.state === 'stopping' || two!.worker.state === 'exited', 30_000, 'the second worker replaced');
+      expect(['stopping', 'exited']).toContain(first!.state);
+    } finally {
+      await primary.shutdown();
+      rmSync(directory, { recursive: true, force: true });
+    }
+  });
+
+  it('[H180] starts a backing-off replacement at once when the worker reaches its hard bound, instead of stopping it', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ck-grow-'));
+    const { logger, text } = capturedLogger('info');
+    // Workers 1 and 2 hold 100 MiB; from the third on they grow by 100 MiB more once ready. The third
+    // replacement in a row backs off 60 s: the third worker reaches its hard bound during the back-off.
+    const primary = testPrimary(
+      {
+        maxMemoryMb: 64,
+        heartbeat: { intervalMs: 100, timeoutMs: 5_000 },
+        restart: { backoff: { initialMs: 60_000, maxMs: 60_000 } },
+        env: { HOG_COUNTER: join(directory, 'count'), HOG_GROW_FROM: '3' },
+        logger,
+      },
+      'workers/memory-hog.ts',
+    );
+    const limits = record<MemoryLimitEvent>(primary, 'workerMemoryLimit');
+    const exits = record<{ worker: WorkerHandle; expected: boolean }>(primary, 'workerExit');
+    try {
+      await primary.start();
+      await until(() => limits.events.length >= 3, 60_000, 'three memory replacements');
+      const third = limits.events[2]!;
+      expect(third).toMatchObject({ action: 'replace', inARow: 3, delayMs: 60_000 });
+      // Replaced well within its 60 s back-off, gracefully: its replacement was ready first.
+      await until(() => exits.events.some((event) => event.worker === third.worker), 30_000, 'the third worker replaced before its back-off ended');
+      expect(exits.events.find((event) => event.worker === third.worker)).toMatchObject({ expected: true });
+      expect(limits.events.filter((event) => event.action === 'restart')).toEqual([]);
+      expect(primary.workers.some((worker) => worker.state === 'ready')).toBe(true);
+      expect(text()).not.toContain('grew by the limit once more');
+    } finally {
+      await primary.shutdown();
+      rmSync(directory, { recursive: true, force: true });
     }
   });
 });

@@ -4,12 +4,16 @@
  * slot is never given up for memory (H152). Two bounds on it:
  * - replacements in a row soon after start back off (H164): a worker over the limit from its
  *   start was replaced every 2 s forever;
- * - a worker that grows by the limit once more while its replacement is not ready is stopped
- *   without waiting for it, and its slot restarts in place, as PM2 does (H163): a replacement
- *   hanging in its start-up let a leaking worker grow to 12 times the limit.
+ * - a worker that grows by the limit once more while its replacement is starting or failed is
+ *   stopped without waiting for it, and its slot restarts in place, as PM2 does (H163): a
+ *   replacement hanging in its start-up let a leaking worker grow to 12 times the limit. One
+ *   whose replacement only waits for its back-off gets it at once instead (H180): no downtime.
+ * A worker is handled once it serves, however many heartbeats it was over the limit before
+ * (H179): a replacement over the limit while it started was never replaced.
  */
 import { ReloadError } from '../../errors.js';
 import { toError } from '../../to-error.js';
+import type { MemoryReplacementState } from '../primary-events.js';
 import { countMemoryReplacement, memoryHardLimitBytes, memoryReplacementDelayMs } from '../pool/memory-policy.js';
 import { stopWorker } from '../pool/stop-worker.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
@@ -24,6 +28,10 @@ const kDefaultRestart: NormalizedRestartOptions = normalizeRestartOptions(undefi
 export class MemoryLimit {
   /** Replacements waiting for their back-off, by the worker they replace. */
   readonly #delayed = new WeakMap<WorkerRecord, NodeJS.Timeout>();
+  /** Where each worker's memory replacement is; none: no replacement under way or failed. */
+  readonly #replacement = new WeakMap<WorkerRecord, MemoryReplacementState | 'backingOff'>();
+  /** Workers a memory replacement of which failed: their hard bound is never raised again. */
+  readonly #failedOnce = new WeakSet<WorkerRecord>();
 
   constructor(
     private readonly context: Pick<PrimaryContext, 'options' | 'pool' | 'emit' | 'reportWarning'>,
@@ -33,18 +41,21 @@ export class MemoryLimit {
   /**
    * Replaces a worker over the limit, every time: the service stays up however often it comes
    * (H152). The count of replacements in a row soon after start changes the line, and from the
-   * third the replacement backs off.
+   * third the replacement backs off. Called at each heartbeat from the third over the limit:
+   * a worker not serving yet, or whose replacement is under way, waits (H179).
    */
   onLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void {
     const { options, emit } = this.context;
     const slot = record.slot;
+    const state = this.#replacement.get(record);
+    if (slot.current !== record || state === 'starting' || state === 'backingOff') return;
+    // Stopping anyway (a shutdown, a scale-down, a reload), or not running yet: asked again at the next heartbeat.
+    if (!this.reloadContext.isRunning() || record.stopRequested) return;
     const restart = options.restart === false ? kDefaultRestart : options.restart;
     const readyForMs = record.readyAt === undefined ? undefined : Date.now() - record.readyAt;
-    const isReplaced = this.reloadContext.isRunning() && !record.stopRequested;
-    const inARow = isReplaced ? countMemoryReplacement(slot.memoryReplacements, readyForMs, restart.stableAfterMs) : slot.memoryReplacements;
-    const delayMs = isReplaced ? memoryReplacementDelayMs(inARow, restart) : 0;
+    const inARow = countMemoryReplacement(slot.memoryReplacements, readyForMs, restart.stableAfterMs);
+    const delayMs = memoryReplacementDelayMs(inARow, restart);
     emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes, inARow, delayMs, action: 'replace' });
-    if (!isReplaced) return;
     slot.memoryReplacements = inARow;
     // Taken at the first replacement only: a failed one tried again does not raise the bound.
     record.memoryHardLimitBytes ??= memoryHardLimitBytes(rssBytes, limitBytes);
@@ -52,6 +63,7 @@ export class MemoryLimit {
       this.#replace(record);
       return;
     }
+    this.#replacement.set(record, 'backingOff');
     const timer = setTimeout(() => {
       this.#delayed.delete(record);
       this.#replace(record);
@@ -61,38 +73,60 @@ export class MemoryLimit {
   }
 
   /**
-   * Stops a worker that reached its hard bound while its replacement was not ready (PM2's
-   * restart in place: stop, then start). Its exit restarts the slot by the crash rules
-   * (restart-after-exit.ts); a replacement still starting may yet take the slot over.
+   * A worker that reached its hard bound. Its replacement only backing off starts at once, and
+   * the bound counts from now (H180: the old worker was stopped with no replacement started, a
+   * one-worker service was down 8 s). One starting or failed is not waited for: the worker is
+   * stopped (PM2's restart in place: stop, then start). Its exit restarts the slot by the crash
+   * rules (restart-after-exit.ts); a replacement still starting may yet take the slot over.
    */
   onHardLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void {
     const { options, pool, emit } = this.context;
     if (!this.reloadContext.isRunning() || record.stopRequested || record.slot.current !== record) return;
-    record.isStoppedOverMemory = true;
+    const state = this.#replacement.get(record);
+    if (state === undefined) return;
     clearTimeout(this.#delayed.get(record));
     this.#delayed.delete(record);
-    emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes, inARow: record.slot.memoryReplacements, delayMs: 0, action: 'restart' });
+    if (state === 'backingOff' && !this.#failedOnce.has(record)) {
+      record.memoryHardLimitBytes = memoryHardLimitBytes(rssBytes, limitBytes);
+      this.#replace(record);
+      return;
+    }
+    record.isStoppedOverMemory = true;
+    const replacement = state === 'starting' ? 'starting' : 'failed';
+    emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes, inARow: record.slot.memoryReplacements, delayMs: 0, action: 'restart', replacement });
     void stopWorker(pool, record, options.shutdownTimeoutMs);
   }
 
   #replace(record: WorkerRecord): void {
     if (!this.reloadContext.isRunning() || record.stopRequested) return;
     const slot = record.slot;
-    replaceWorker(this.reloadContext, record).catch((error: unknown) => {
-      // A shutdown that cut the replacement short stops the old worker too: nothing to say.
-      if (error instanceof ReloadError && error.isShutdown) return;
-      // Stopped over its hard bound meanwhile: its line said so, and the slot restarts.
-      if (record.isStoppedOverMemory) return;
-      // A replacement that cannot start (E2BIG since the environment grew, a crash at start)
-      // leaves the old worker serving: worth a warning, not the primary's life when nobody
-      // listens to 'error'. Its strikes start again, so three more heartbeats over the limit
-      // try anew (H153): a leaking worker is not left to grow without bound.
-      record.memoryStrikes = 0;
-      const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
-      const text =
-        `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} failed to start, so it keeps serving; the replacement ` +
-        `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix what stops new workers from starting: ${reason}`;
-      this.context.reportWarning(new ReloadError(text, { cause: error }));
-    });
+    this.#replacement.set(record, 'starting');
+    replaceWorker(this.reloadContext, record).then(
+      () => {
+        // Replaced: it is stopping. Not replaced (it no longer served, its slot retired): armed afresh.
+        if (record.stopRequested) return;
+        this.#replacement.delete(record);
+        record.memoryStrikes = 0;
+        record.memoryHardLimitBytes = undefined;
+      },
+      (error: unknown) => {
+        // A shutdown that cut the replacement short stops the old worker too: nothing to say.
+        if (error instanceof ReloadError && error.isShutdown) return;
+        // Stopped over its hard bound meanwhile: its line said so, and the slot restarts.
+        if (record.isStoppedOverMemory) return;
+        // A replacement that cannot start (E2BIG since the environment grew, a crash at start)
+        // leaves the old worker serving: worth a warning, not the primary's life when nobody
+        // listens to 'error'. Its strikes start again, so three more heartbeats over the limit
+        // try anew (H153): a leaking worker is not left to grow without bound.
+        record.memoryStrikes = 0;
+        this.#replacement.set(record, 'failed');
+        this.#failedOnce.add(record);
+        const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
+        const text =
+          `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} failed to start, so it keeps serving; the replacement ` +
+          `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix what stops new workers from starting: ${reason}`;
+        this.context.reportWarning(new ReloadError(text, { cause: error }));
+      },
+    );
   }
 }

@@ -28,7 +28,7 @@ export interface HeartbeatCallbacks {
   /** A worker reported silent answered a ping again, after `silentMs` without a word. */
   onSilenceEnd(record: WorkerRecord, silentMs: number): void;
   onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
-  /** Its RSS reached `memoryHardLimitBytes` while its replacement was not ready (H163). */
+  /** Its RSS reached `memoryHardLimitBytes` while its replacement was not ready (H163): backing off, starting or failed (H180). */
   onMemoryHardLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
 }
 
@@ -141,9 +141,12 @@ export class PrimaryHeartbeat {
     if (this.maxMemoryMb === undefined) return;
     const limitBytes = this.maxMemoryMb * 1024 * 1024;
     record.memoryStrikes = health.rssBytes > limitBytes ? record.memoryStrikes + 1 : 0;
-    if (record.memoryStrikes === kMemoryStrikes) this.callbacks.onMemoryLimit(record, health.rssBytes, limitBytes);
     // A worker whose replacement became ready is stopping, and no longer pinged: this one waits for it still.
-    else if (record.memoryHardLimitBytes !== undefined && health.rssBytes >= record.memoryHardLimitBytes) this.callbacks.onMemoryHardLimit(record, health.rssBytes, limitBytes);
+    if (record.memoryHardLimitBytes !== undefined && health.rssBytes >= record.memoryHardLimitBytes) this.callbacks.onMemoryHardLimit(record, health.rssBytes, limitBytes);
+    // At or past three, not only at three (H179): a replacement over the limit while it starts
+    // reaches three before it serves, and is handled once it does. onLimit passes over a worker
+    // whose replacement is under way.
+    else if (record.memoryStrikes >= kMemoryStrikes) this.callbacks.onMemoryLimit(record, health.rssBytes, limitBytes);
   }
 }
 

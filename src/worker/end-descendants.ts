@@ -13,10 +13,9 @@
  * (synchronous: nothing async runs there), and the primary for a worker it SIGKILLed, with the
  * processes it listed before the kill (async and in time slices: the primary must not block).
  */
-import { readFileSync } from 'node:fs';
 import { TimeSlicer } from '../time-slicer.js';
 import { killDescendants } from './kill-descendants.js';
-import { descendantsIn, readProcessTable, readProcessTableNow, type ProcessTable } from './process-table.js';
+import { descendantsIn, readProcessTable, readProcessTableNow, statFields, type ProcessTable } from './process-table.js';
 
 /** How long a worker's own processes have between SIGTERM and SIGKILL, in ms. */
 export const kDescendantsGraceMs = 1_000;
@@ -189,13 +188,9 @@ function waitGoneNow(identities: readonly string[], deadline: number): string[] 
 /** `<pid>:<start time>` still runs: the same process (not a zombie, not a new one with its pid). */
 function isRunning(identity: string): boolean {
   const [pid, startTime] = identity.split(':');
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return fields[0] !== 'Z' && fields[19] === startTime;
-  } catch {
-    return false; // gone
-  }
+  const fields = statFields(Number(pid));
+  // Gone, a zombie, or a new process given its pid.
+  return fields !== undefined && fields[0] !== 'Z' && fields[19] === startTime;
 }
 
 function pidOf(identity: string): number {

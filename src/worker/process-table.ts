@@ -86,14 +86,8 @@ function processEntries(): string[] {
 }
 
 function addProcess(table: ProcessTable, entry: string): void {
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${entry}/stat`, 'latin1');
-  } catch {
-    return; // gone meanwhile
-  }
-  // `pid (comm) state ppid pgrp session ...`: comm may hold spaces and parentheses.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = statFields(Number(entry));
+  if (fields === undefined) return; // gone meanwhile
   // A zombie has exited already: nothing to end, nor to wait for.
   if (fields[0] === 'Z') return;
   const pid = Number(entry);
@@ -134,8 +128,11 @@ export function isStopped(pid: number): boolean {
   return state === undefined || state === 'T' || state === 't' || state === 'Z' || state === 'X';
 }
 
-/** The fields of `/proc/<pid>/stat` after its `(comm)`, or undefined when it is gone. */
-function statFields(pid: number): string[] | undefined {
+/**
+ * The fields of `/proc/<pid>/stat` after its `(comm)` (state, ppid, pgrp, session, ...), or
+ * undefined when it is gone: comm may hold spaces and parentheses, so they are read after the last ')'.
+ */
+export function statFields(pid: number): string[] | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
     return stat.slice(stat.lastIndexOf(')') + 2).split(' ');

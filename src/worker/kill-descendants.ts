@@ -16,17 +16,23 @@
  * (orphan-watchdog.ts). Returns the processes it signalled, each as `<pid>:<start time>` (the
  * start time, in clock ticks since boot, tells a process from a later one given the same pid).
  * Signal 0 sends nothing: the primary lists a worker's descendants before it SIGKILLs the worker.
+ *
+ * `listed` (`<pid>:<start time>`, the watchdog's: signalled-processes.ts) are signalled too if
+ * still the same processes, with what they started: the worker's cleanup signalled them, and may
+ * have handed them to init already, out of the tree (H182).
  */
-export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): string[] {
+export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0, listed: readonly string[] = []): string[] {
   const fs = process.getBuiltinModule('node:fs');
   // Every worker's exit asks, and most have no process of their own: where the kernel lists each
   // thread's children (CONFIG_PROC_CHILDREN), none there means none at all, without reading
   // every process's stat (10 to 50 ms on a busy machine). Elsewhere the scan below tells.
-  try {
-    const tasks = fs.readdirSync(`/proc/${rootPid}/task`);
-    if (tasks.every((task) => fs.readFileSync(`/proc/${rootPid}/task/${task}/children`, 'latin1').trim() === '')) return [];
-  } catch {
-    // not listed by this kernel
+  if (listed.length === 0) {
+    try {
+      const tasks = fs.readdirSync(`/proc/${rootPid}/task`);
+      if (tasks.every((task) => fs.readFileSync(`/proc/${rootPid}/task/${task}/children`, 'latin1').trim() === '')) return [];
+    } catch {
+      // not listed by this kernel
+    }
   }
   const children = new Map<number, number[]>();
   const sessions = new Map<number, number>();
@@ -60,12 +66,19 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): st
   // A child started with `detached: true` leads a session of its own: Node documents it as one
   // that may go on after its parent, so it (and what it started) is left alone.
   const rootSession = sessions.get(rootPid);
-  const found: number[] = [];
+  const found = new Set<number>();
   const queue = [...(children.get(rootPid) ?? [])];
+  for (const identity of listed) {
+    const [pid, startTime] = identity.split(':');
+    // Gone, a zombie (not in the maps), or a new process given its pid: not ours.
+    if (startTimes.get(Number(pid)) !== startTime) continue;
+    found.add(Number(pid));
+    queue.push(...(children.get(Number(pid)) ?? []));
+  }
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    if (pid === rootPid || found.includes(pid) || sessions.get(pid) !== rootSession) continue;
-    found.push(pid);
+    if (pid === rootPid || found.has(pid) || sessions.get(pid) !== rootSession) continue;
+    found.add(pid);
     queue.push(...(children.get(pid) ?? []));
   }
   const signalled: string[] = [];

@@ -203,6 +203,19 @@ describe('orphan protection', () => {
     await waitUntilGone(children, 30_000);
   });
 
+  // H182: the worker's cleanup stops midway (its loop blocked right after its SIGTERM ended the sh):
+  // the watchdog kills what that cleanup had signalled, though init's child by then.
+  it('[H182] primary SIGKILLed, the worker blocked midway through ending its processes: the watchdog kills the grandchild its SIGTERM left to init', async () => {
+    const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), SPAWNS_CHILD_IGNORING_TERM: 'grandchild', SPAWNS_CHILD_BLOCK_ON_EXIT: '1' });
+    const { pid, pids } = await started(harness);
+    const grandchildren = (await harness.waitForCount('childSpawned', 2)).map((line) => line.pid as number);
+    expect(grandchildren.every(isAlive)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pids, 30_000);
+    // Before: the watchdog looked in the worker's tree only, which the grandchild had left (ppid 1): it lived on.
+    await waitUntilGone(grandchildren, 30_000);
+  });
+
   it('[F20] the same for replacements, whose watchdog starts with their start-up: killed too', async () => {
     const harness = startHarness({ ...twoWorkers({ heartbeat: false }), HARNESS_AFTER_START: 'reload-block' });
     const { pid, pids } = await started(harness);

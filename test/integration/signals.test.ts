@@ -205,8 +205,9 @@ describe('orphan protection', () => {
 
   // H182: the worker's cleanup stops midway (its loop blocked right after its SIGTERM ended the sh):
   // the watchdog kills what that cleanup had signalled, though init's child by then.
+  // `echo`: the watchdogs are armed before the primary dies (only they can end a blocked worker).
   it('[H182] primary SIGKILLed, the worker blocked midway through ending its processes: the watchdog kills the grandchild its SIGTERM left to init', async () => {
-    const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), SPAWNS_CHILD_IGNORING_TERM: 'grandchild', SPAWNS_CHILD_BLOCK_ON_EXIT: '1' });
+    const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), SPAWNS_CHILD_IGNORING_TERM: 'grandchild', SPAWNS_CHILD_BLOCK_ON_EXIT: '1', HARNESS_AFTER_START: 'echo' });
     const { pid, pids } = await started(harness);
     const grandchildren = (await harness.waitForCount('childSpawned', 2)).map((line) => line.pid as number);
     expect(grandchildren.every(isAlive)).toBe(true);

@@ -252,8 +252,9 @@ export class WorkerPool {
       kBusyReadMs,
       (bytes) => (record.ipcBytesRead += bytes),
     );
-    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens);
-    record.unacknowledgedHandoffs = guardHandoffs(worker.process, processListens, (key) => this.#refusedTooOften.note(new Map([[key, 1]])));
+    const handoffs = guardHandoffs(worker.process, processListens, (key) => this.#refusedTooOften.note(new Map([[key, 1]])));
+    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs.capRefusals);
+    record.unacknowledgedHandoffs = handoffs.unacknowledged;
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {
       record.bulkEnd = bulkEnd;

@@ -75,6 +75,8 @@ export function inFlagNames(message: string, sources: OptionSources = {}): strin
   return configOnly
     .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
+    // The gradual drain's line when the drain is shortened by the worker's deadline.
+    .replace(/\(gradualDrainMs, at most half of shutdownTimeoutMs\)/, '(--gradual-drain, at most half of --shutdown-timeout)')
     // The primary's line for requests cut off at a worker's shutdown deadline.
     .replace(/\bRaise the shutdownTimeoutMs option\b/, () => `Raise --shutdown-timeout (${sources.shutdownTimeoutMs ?? 'shutdownTimeout in the config file'})`)
     .replace(kOptionPhrase, (whole: string, quoted?: string, bare?: string, parenthesized?: string, option?: string) => {

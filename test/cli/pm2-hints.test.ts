@@ -252,6 +252,14 @@ describe('flag names in messages from the library', () => {
     expect(inFlagNames('limit 512.0 MiB (maxMemoryMb)', sources)).toBe('limit 512.0 MiB (--max-memory; max_memory_restart in wr.config.js)');
   });
 
+  it('[H185] names the config key of an option with no flag, and the flags of a drain cut short', () => {
+    expect(inFlagNames('each soon after its worker started (within restart.stableAfterMs): the limit', { 'restart.stableAfterMs': 'stableAfter in ck.config.cjs' })).toBe(
+      'each soon after its worker started (within stableAfter in ck.config.cjs): the limit',
+    );
+    expect(inFlagNames('after a back-off of 400 ms (restart.backoff); raise')).toBe('after a back-off of 400 ms (restartBackoff, doubled in a row: 100 ms unless a config file sets it); raise');
+    expect(inFlagNames('one at a time over 1.2 s (gradualDrainMs, at most half of shutdownTimeoutMs), then stops')).toBe('one at a time over 1.2 s (--gradual-drain, at most half of --shutdown-timeout), then stops');
+  });
+
   it('turns the memory-limit line of the primary into --max-memory', () => {
     const lines: string[] = [];
     const record = (_fields: object, message?: string) => lines.push(message ?? '');

@@ -256,8 +256,10 @@ export class PrimaryLifecycle {
     // start that failed stops its other workers itself: those not ready are stopped before they
     // were, as well (tester t22: before, counted graceful), though nothing interrupted that start
     // (its error says why); said only when there is one, the failing slot being gone already.
+    // (Taken now: a start a stop cut short fails too, and sets the flag, once the stop began.)
+    const isStartFailing = this.#isStartFailing;
     const initialUnready = this.#state === 'starting' ? unreadyWorkers([...pool.slots].filter((slot) => slot.isInitial)) : undefined;
-    const unready = this.#isStartFailing && initialUnready?.length === 0 ? undefined : initialUnready;
+    const unready = isStartFailing && initialUnready?.length === 0 ? undefined : initialUnready;
     // A scale-up's workers not ready yet, likewise (tester t20: before, counted as stopped gracefully).
     const scaleUnready = this.#state === 'running' && this.#scalingSlots !== undefined ? unreadyWorkers(this.#scalingSlots) : [];
     // Any other worker not ready yet while the service runs: a replacement (a reload's, a memory
@@ -275,7 +277,7 @@ export class PrimaryLifecycle {
     await pool.whenDescendantsEnded();
     const report =
       unready !== undefined
-        ? withInterruptedStart(stopped, unready, this.#isStartFailing ? 'failed-start' : 'start')
+        ? withInterruptedStart(stopped, unready, isStartFailing ? 'failed-start' : 'start')
         : scaleUnready.length > 0
           ? withInterruptedStart(stopped, [...scaleUnready, ...replacementsUnready], 'scale')
           : replacementsUnready.length > 0

@@ -50,7 +50,10 @@ for (const output of Object.keys(library.metafile.outputs)) {
   if (output.endsWith('.js.map')) mapOwnSourcesOnly(new URL(`../${output}`, import.meta.url));
 }
 for (const [entry, outfile, external] of [
-  ['src/cli/main.ts', 'dist/cli/main.js', ['jiti', 'chokidar']],
+  // The bin is small and loads the rest (run-cli.js) once it listens for signals: compiling the
+  // whole CLI takes longer than Node's own start, and a signal then was a silent death (H195).
+  ['src/cli/main.ts', 'dist/cli/main.js', ['./run-cli.js']],
+  ['src/cli/run-cli.ts', 'dist/cli/run-cli.js', ['jiti', 'chokidar']],
   ['src/cli/worker-main.ts', 'dist/cli/worker-main.js', []],
   // The thread that loads a config file, so a config that never finishes can be stopped.
   ['src/cli/config/config-worker.ts', 'dist/cli/config-worker.js', ['jiti']],

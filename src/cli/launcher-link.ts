@@ -16,6 +16,7 @@ import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
 import { stopSignalRepeats } from '../primary/lifecycle/stop-signal-repeat.js';
 import { ignoreSignals } from '../primary/lifecycle/ignored-signals.js';
 import type { PrimaryService } from '../runner/service-primary.js';
+import { warnStartHangup } from './start-signals.js';
 
 /** Set by the launcher in the environment of each app's primary. */
 export const kLauncherEnv = 'CLUSTERKIT_LAUNCHER';
@@ -82,7 +83,8 @@ function createLink(): LauncherLink | undefined {
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
-  process.on('SIGHUP', () => void service?.reload().catch(() => {}));
+  // Before `attach`, the start is under way: nothing to reload yet, and said so (H195).
+  process.on('SIGHUP', () => (service ? void service.reload().catch(() => {}) : warnStartHangup()));
   // As a primary with `handleSignals` does: logged (once the service has its logger) and ignored.
   ignoreSignals(() => {
     const logger = service?.primary.options.logger;

@@ -5,7 +5,12 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { runCli } from './run-cli.js';
+import { holdStartSignals } from './start-signals.js';
+
+// First, before the rest of the CLI loads (its own bundle, dist/cli/run-cli.js): a signal in a
+// run's first seconds is handled, not a silent death (start-signals.ts).
+if (process.argv[2] === 'run') holdStartSignals();
+const { runCli } = await import('./run-cli.js');
 
 // The bootstrap sits next to this file: dist/cli/worker-main.js, or src/cli/worker-main.ts
 // when run from source through tsx.

@@ -37,7 +37,7 @@ function repoFiles(directory: string): string[] {
 describe('the packed tarball', () => {
   it('ships the license, the build, the docs and the examples, and none of the repository tooling', () => {
     const { files } = packed;
-    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js', 'dist/worker.d.ts', 'dist/cli/main.js', 'dist/cli/worker-main.js', 'dist/cli/config-worker.js']) {
+    for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/index.js', 'dist/index.d.ts', 'dist/worker.js', 'dist/worker.d.ts', 'dist/cli/main.js', 'dist/cli/run-cli.js', 'dist/cli/worker-main.js', 'dist/cli/config-worker.js']) {
       expect(files).toContain(file);
     }
     for (const file of [...repoFiles('docs'), ...repoFiles('examples')]) expect(files).toContain(file);

@@ -17,6 +17,7 @@ import { stopSignalRepeats } from '../../primary/lifecycle/stop-signal-repeat.js
 import { ignoreSignals } from '../../primary/lifecycle/ignored-signals.js';
 import { kKillMessage, kLauncherEnv, kStopMessage } from '../launcher-link.js';
 import type { RunSettings } from '../run-settings.js';
+import { releaseStartSignals } from '../start-signals.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from '../../primary/pool/channel-guard.js';
 
 /** What the launcher buffers of one message from an app's primary, which sends it none: 1 MiB. */
@@ -88,6 +89,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   process.on('SIGTERM', onStop);
   process.on('SIGHUP', onHangup);
   const unignore = ignoreSignals(() => logger);
+  releaseStartSignals();
   await Promise.all(exited);
   process.off('SIGINT', onStop);
   process.off('SIGTERM', onStop);

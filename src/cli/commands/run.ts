@@ -20,6 +20,7 @@ import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import { kHealthPortEnv } from '../health-port-env.js';
 import type { RunSettings } from '../run-settings.js';
 import { watchAndReload } from '../watch/watch-reload.js';
+import { releaseStartSignals } from '../start-signals.js';
 
 export type { RunSettings } from '../run-settings.js';
 
@@ -104,6 +105,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       : undefined,
     health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: '--health-port' },
   }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(error, logger)));
+  // The primary's listeners (or the launcher link's) have taken the signals over since its start began.
+  releaseStartSignals();
   // A stop came during the start: its path (the signal handler, the control socket's stop)
   // has logged the interrupted start and exits; its code is 1, as for a failed start (H130).
   if (service === undefined) return 1;

@@ -7,6 +7,9 @@
  * ignored. PM2's daemon does the same kind of thing: SIGUSR2 reopens its log files
  * (Unitech/pm2 lib/Daemon.js, `handleSignals`), it never stops the processes.
  *
+ * SIGHUP reloads, but not while the service is still starting: logged and ignored then
+ * (`startingHangupLine`), by the primary and by the CLI before its primary exists (H195).
+ *
  * A worker does the same (worker-signals.ts): tools that signal a whole process tree reach it too,
  * and so does SIGHUP, which a worker ignores as well: see there.
  *
@@ -19,14 +22,52 @@ import { RateLimitedWarning } from '../pool/rate-limited-warning.js';
 /** The signals a primary logs and ignores. */
 export const kIgnoredSignals = ['SIGUSR2'] as const;
 
-/** Listeners installed by clusterkit: another listener means the app handles the signal itself. */
-const ours = new WeakSet<(...args: never[]) => void>();
+/**
+ * Marks the listeners installed by clusterkit: another listener means the app handles the signal
+ * itself. A mark on the function, not a set of this module: the CLI's first listeners come from
+ * its own small bundle (main.js), which shares no module with the rest of the CLI.
+ */
+const kOwnListener = Symbol.for('clusterkit.ownSignalListener');
+
+function isOurs(listener: unknown): boolean {
+  return typeof listener === 'function' && (listener as { [kOwnListener]?: boolean })[kOwnListener] === true;
+}
+
+/**
+ * Marks `listener` as clusterkit's own, so that `ignoreSignals` does not take it for the app's
+ * (which would silence its line): the CLI's listeners for the start (start-signals.ts).
+ */
+export function markOwnListener(listener: (...args: never[]) => void): void {
+  (listener as { [kOwnListener]?: boolean })[kOwnListener] = true;
+}
 
 /** The primary's line: what clusterkit does on the signals it does act on, and what nodemon needs. */
-function primaryIgnoredLine(signal: string, since: string): string {
+export function primaryIgnoredLine(signal: string, since: string): string {
   return (
     `${signal} ignored${since}: clusterkit reloads the workers on SIGHUP (or \`clusterkit reload\`) and stops on SIGTERM or SIGINT. ` +
     'nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch.'
+  );
+}
+
+/**
+ * The line for a SIGHUP that came while the service was still starting: a rolling reload needs
+ * started workers to replace, and those being started load the code as it is now (H195).
+ */
+export function startingHangupLine(signal: string, since: string): string {
+  return (
+    `${signal} ignored${since}: the service is still starting, and a rolling reload needs started workers to replace; each worker loads the code as it is when it starts. ` +
+    `Send ${signal} again once the service has started if the code changed since.`
+  );
+}
+
+/**
+ * A signal's line, told at most once per 10 s, the signals since added up in a trailing line
+ * (`line`'s `since`: empty or ` (3 since the last such line)`). Note each signal with `note(1)`.
+ */
+export function signalWarning(signal: string, line: (signal: string, since: string) => string, tell: (text: string, count: number) => void): RateLimitedWarning<number> {
+  return new RateLimitedWarning<number>(
+    (held, next) => (held ?? 0) + next,
+    (count) => tell(line(signal, count > 1 ? ` (${count} since the last such line)` : ''), count),
   );
 }
 
@@ -45,21 +86,12 @@ export function ignoreSignals(
 ): () => void {
   if (process.platform === 'win32') return () => {};
   const listeners = signals.map((signal) => {
-    // Told at most once per 10 s, the signals since added up in a trailing line.
-    const warning = new RateLimitedWarning<number>(
-      (held, next) => (held ?? 0) + next,
-      (count) => {
-        const log = logger();
-        if (!log) return;
-        const since = count > 1 ? ` (${count} since the last such line)` : '';
-        log.warn({ signal, count }, line(signal, since));
-      },
-    );
+    const warning = signalWarning(signal, line, (text, count) => logger()?.warn({ signal, count }, text));
     const listener = (): void => {
-      if (process.listeners(signal).some((other) => !ours.has(other))) return;
+      if (process.listeners(signal).some((other) => !isOurs(other))) return;
       warning.note(1);
     };
-    ours.add(listener);
+    markOwnListener(listener);
     process.on(signal, listener);
     return [signal, listener] as const;
   });

@@ -2,7 +2,8 @@
  * Process signals on the primary (`handleSignals`): SIGTERM and SIGINT run one graceful
  * shutdown and exit (0 when every worker stopped cleanly, 1 when one failed to or had to be
  * killed); a second one during shutdown kills every worker at once, says so (`shutdownForced`)
- * and exits 130 (SIGINT) or 143 (SIGTERM); SIGHUP runs a rolling reload. The same signal again
+ * and exits 130 (SIGINT) or 143 (SIGTERM); SIGHUP runs a rolling reload (during the start,
+ * with no started worker to replace, it is logged and ignored). The same signal again
  * within 250 ms is a copy of the first, not a second request (stop-signal-repeat.ts). SIGUSR2,
  * whose default action would kill the primary without a word, is logged and ignored
  * (ignored-signals.ts).
@@ -14,7 +15,7 @@ import { createLineLogger, type Logger } from '../../logger.js';
 import type { LifecycleContext, PrimaryLifecycle } from './primary-lifecycle.js';
 import { killAll } from '../pool/stop-worker.js';
 import { stopSignalRepeats } from './stop-signal-repeat.js';
-import { ignoreSignals } from './ignored-signals.js';
+import { ignoreSignals, signalWarning, startingHangupLine } from './ignored-signals.js';
 import type { ShutdownReport } from '../primary-events.js';
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -77,15 +78,22 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
       () => process.exit(1),
     );
   };
+  let logger: Logger | undefined;
+  const log = (): Logger | undefined => (logger ??= primaryLogger(context.options));
+  // A reload needs started workers: one during the start was refused without a word (H195).
+  const startingHangup = signalWarning('SIGHUP', startingHangupLine, (text, count) => log()?.warn({ signal: 'SIGHUP', count }, text));
   const onHangup = (): void => {
+    if (lifecycle.state === 'starting') {
+      startingHangup.note(1);
+      return;
+    }
     // A failed reload is reported through the 'reloadFailed' event; the old workers keep serving.
     lifecycle.reload().catch(() => {});
   };
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);
   process.on('SIGHUP', onHangup);
-  let logger: Logger | undefined;
-  const unignore = ignoreSignals(() => (logger ??= primaryLogger(context.options)));
+  const unignore = ignoreSignals(log);
   return () => {
     process.off('SIGTERM', onStopSignal);
     process.off('SIGINT', onStopSignal);

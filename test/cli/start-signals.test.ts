@@ -1,0 +1,115 @@
+/**
+ * Signals that reach `clusterkit run` while it starts (H195): before its primary exists (the CLI
+ * still loading, the config file being read) and while its workers start. Node's default action
+ * ended the process at once without a line (SIGHUP: exit 129), and a SIGHUP to a starting
+ * primary was dropped without a word. The CLI binary run directly, as users run it.
+ */
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { waitUntilGone } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
+import { cleanUpCli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+// /proc tells when the process has a handler for a signal: the earliest moment one can be handled.
+const describeOnLinux = process.platform === 'linux' ? describe : describe.skip;
+
+const kServer = `import http from 'node:http';
+http.createServer((request, response) => response.end(String(process.pid))).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+/** Whether `pid` has a handler for `signal` (SigCgt in /proc/<pid>/status: bit n-1 for signal n). */
+function catches(pid: number, signal: number): boolean {
+  try {
+    const mask = /^SigCgt:\s*([0-9a-f]+)$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return mask !== undefined && (BigInt(`0x${mask}`) & (1n << BigInt(signal - 1))) !== 0n;
+  } catch {
+    return false;
+  }
+}
+
+function socketsLeft(runtime: string): string[] {
+  return existsSync(join(runtime, 'clusterkit')) ? readdirSync(join(runtime, 'clusterkit')) : [];
+}
+
+describeOnLinux('clusterkit run: signals during the start', () => {
+  it('[H195] a SIGHUP as soon as the CLI can handle one, before its primary exists: one line, and the service starts', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({ 'server.mjs': kServer });
+    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'hupearly'], { runtime, cwd: project, env: { PORT: String(port) } });
+    const pid = run.child.pid!;
+    // Before: no handler until the primary's start, seconds later on a busy machine; a SIGHUP
+    // before it killed the process (129) without a line, one after it was dropped without a word.
+    await until(() => catches(pid, 1), 30_000, 'the CLI handles SIGHUP');
+    process.kill(pid, 'SIGHUP');
+    await run.waitFor(/service hupearly started: 1 worker/);
+    // Said by the CLI (`clusterkit: SIGHUP ignored: ...`), or by its primary when the CLI's event
+    // loop, busy loading, read the signal only once the primary listened.
+    expect(run.stderr()).toMatch(/^(clusterkit:|\[hupearly\] WARN) SIGHUP ignored: the service is still starting, and a rolling reload needs started workers to replace/m);
+    expect((await get(`http://127.0.0.1:${port}/`)).body).toBe(String(readyPids(run)[0]));
+    process.kill(pid, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H195] SIGHUP and SIGUSR2 while the config file loads: each logged and ignored, and the service starts', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'server.mjs': kServer,
+      // The config's code runs in the CLI's process: the signals come at a known point of the start.
+      'hup.config.cjs': `process.kill(process.pid, 'SIGHUP');
+process.kill(process.pid, 'SIGUSR2');
+module.exports = { apps: [{ name: 'hupcfg', script: 'server.mjs', workers: 1, env: { PORT: '${port}' } }] };
+`,
+    });
+    const run = startCli(['run', '-c', 'hup.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/service hupcfg started: 1 worker/);
+    // By the CLI, or by its primary when the CLI's loop read the signal only once the primary listened.
+    expect(run.stderr()).toMatch(/^(clusterkit:|\[hupcfg\] WARN) SIGHUP ignored: the service is still starting/m);
+    expect(run.stderr()).toMatch(/^(clusterkit:|\[hupcfg\] WARN) SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP/m);
+    expect(run.stderr().match(/ignored/g)).toHaveLength(2);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it.each(['SIGTERM', 'SIGINT'] as const)('[H195] %s while the config file loads: the start stops with one line and exit 1, nothing left', async (signal) => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.mjs': kServer,
+      'stop.config.cjs': `process.kill(process.pid, '${signal}');
+module.exports = { apps: [{ name: 'stopcfg', script: 'server.mjs', workers: 2, env: { PORT: '0' } }] };
+`,
+    });
+    const run = startCli(['run', '-c', 'stop.config.cjs'], { runtime, cwd: project });
+    // Before: killed by the signal at once (exit 143 or 130), without a line.
+    await expect(run.exited()).resolves.toBe(1);
+    // Read by the CLI before its primary existed (its one line), or, on a busy machine, by the
+    // primary as it started its workers (the interrupted start's report): exit 1 either way.
+    const early = `clusterkit: ${signal} during the start, before any worker was started: the start was stopped, and nothing was left running (exit code 1: the service did not start).\n`;
+    if (run.stderr() !== early) expect(run.stderr()).toMatch(new RegExp(`shutting down signal=${signal}[^]*shutdown complete: the start was interrupted`));
+    expect(socketsLeft(runtime)).toEqual([]);
+    await waitUntilGone([...run.output().matchAll(/workerPid=(\d+)/g)].map((match) => Number(match[1])));
+  });
+
+  it('[H195] a SIGHUP while the workers start: logged and ignored by the primary, which starts and serves', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      // The worker signals its primary from its script, before it listens: during the start.
+      'server.mjs': `process.kill(process.ppid, 'SIGHUP');\n${kServer}`,
+    });
+    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'hupstart'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service hupstart started: 1 worker/);
+    // Before: the reload was refused (not started yet) without a word.
+    expect(run.stderr()).toMatch(/\[hupstart\] WARN SIGHUP ignored: the service is still starting, and a rolling reload needs started workers to replace; each worker loads the code as it is when it starts\. Send SIGHUP again once the service has started if the code changed since\. signal=SIGHUP count=1\n/);
+    const pids = readyPids(run);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    await waitUntilGone(pids);
+  });
+});

@@ -135,6 +135,8 @@ export interface MemoryLimitEvent {
    * not ready yet) or `failed` (it could not start; tried again after three more heartbeats).
    */
   readonly replacement?: MemoryReplacementState;
+  /** With `replacement: 'starting'`: how long (ms) it had been starting. Slow, not necessarily stuck: it may yet become ready (H190). */
+  readonly replacementStartingMs?: number;
 }
 
 /**

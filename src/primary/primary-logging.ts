@@ -19,7 +19,7 @@ import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
-import { describeInterrupted } from '../control/stop-counts.js';
+import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
 
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
@@ -259,7 +259,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers }) => logger.info({ workers }, 'rolling reload started'));
-  primary.on('reloadComplete', ({ replaced, stopped }) => logReport(logger, stopped, { replaced }, 'rolling reload complete'));
+  primary.on('reloadComplete', ({ replaced, retired, stopped }) =>
+    logReport(logger, stopped, retired === 0 ? { replaced } : { replaced, retired }, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}`),
+  );
   primary.on('reloadFailed', ({ error }) => {
     // An operator's stop during a reload is no failure to alert on: said at warn, as what happened.
     if (error instanceof ReloadError && error.isShutdown) logger.warn({ err: error }, `rolling reload stopped: ${error.message}`);

@@ -4,10 +4,10 @@
  * its page), so neither says "no request cut off" or "scaled" alone when requests were cut off.
  */
 import type { ClusterStatus } from '../control/control-protocol.js';
-import type { StopCounts } from '../control/stop-counts.js';
+import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly joined?: boolean } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown } };
 
@@ -70,7 +70,11 @@ function describeStops(outcome: StopOutcome, workers: string): string | undefine
  */
 export function describeReload(name: string, reply: ReloadReply): string {
   const joined = reply.joined === true ? ' (this request joined the reload already under way)' : '';
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}`;
+  // Slots a scale-down removed meanwhile (H191): the reload did what was asked for the slots that
+  // remain (exit code 0), but "1 worker replaced" alone hid the 2 it did not replace.
+  const retired = countOf(reply.retired);
+  const notReplaced = retired === 0 ? '' : `; ${describeNotReplaced(retired)}`;
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${notReplaced}`;
 }
 
 /** `scaled web to 1 worker (pids 3775), but 5 requests cut off (see the cluster's log)`. */

@@ -76,6 +76,8 @@ export interface ClusterEvent {
   /** `reload`: workers to replace. `reloadComplete`: workers replaced. */
   workers?: number;
   replaced?: number;
+  /** `reloadComplete`: slots a scale-down removed before their replacement took over (H191). */
+  retired?: number;
   /**
    * `reloadComplete`: how the old workers stopped, counted as in `ShutdownReport`;
    * `scaleComplete`: the same for the surplus workers of a scale-down.

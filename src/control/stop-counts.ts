@@ -28,13 +28,15 @@ export function stopCounts(report: ShutdownReport): StopCounts {
  * Runs `reload` and answers with the workers replaced and how the old ones stopped (from the
  * `reloadComplete` event of that reload; a reload already under way is shared, and so is its event).
  */
-export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Promise<void>): Promise<StopCounts & { workers: number; joined: boolean }> {
+export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Promise<void>): Promise<StopCounts & { workers: number; retired: number; joined: boolean }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
+  let retired = 0;
   let joined = false;
-  const onComplete = (event: { readonly replaced: number; readonly stopped: ShutdownReport }) => {
+  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport }) => {
     stopped = event.stopped;
     replaced = event.replaced;
+    retired = event.retired;
   };
   // Emitted synchronously inside reload() when it joins a reload under way: only this call's.
   const onJoined = () => (joined = true);
@@ -59,7 +61,7 @@ export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Pr
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
   // The workers this reload replaced, as its log line says: not the count running now, which a
   // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
-  return { workers: replaced ?? primary.workers.length, joined, ...counts };
+  return { workers: replaced ?? primary.workers.length, retired, joined, ...counts };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */
@@ -87,6 +89,15 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
     primary.off('scaleComplete', onComplete);
   }
   return stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut } : { unclean: 0, requestsCut: 0 };
+}
+
+/**
+ * `2 not replaced: a scale-down removed their slots`: the slots of a reload that a scale-down
+ * removed before their replacement took over (H191), as the reload's log line and
+ * `clusterkit reload` say it.
+ */
+export function describeNotReplaced(retired: number): string {
+  return `${retired} not replaced: a scale-down removed ${retired === 1 ? 'its slot' : 'their slots'}`;
 }
 
 /** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */

@@ -135,6 +135,8 @@ export interface MemoryLimitEvent {
    * not ready yet) or `failed` (it could not start; tried again after three more heartbeats).
    */
   readonly replacement?: MemoryReplacementState;
+  /** With `replacement: 'starting'`: how long (ms) it had been starting. Slow, not necessarily stuck: it may yet become ready (H190). */
+  readonly replacementStartingMs?: number;
 }
 
 /**
@@ -394,11 +396,12 @@ export interface PrimaryEvents<ToPrimary> {
   shutdownForced: (event: ShutdownForcedEvent) => void;
   reload: (event: { readonly workers: number }) => void;
   /**
-   * The reload finished: `replaced` workers, and how the old ones stopped. A shutdown that
+   * The reload finished: `replaced` workers, and how the old ones stopped; `retired`, slots a
+   * scale-down removed before their replacement took over, which are not replaced (H191). A shutdown that
    * begins before the last old worker stopped takes its stop over and reports it: the reload
    * then ends with `reloadFailed` (`ReloadError.isShutdown`) instead.
    */
-  reloadComplete: (event: { readonly replaced: number; readonly stopped: ShutdownReport }) => void;
+  reloadComplete: (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
   /**
    * `reload()` was called (SIGHUP, `clusterkit reload`, a call) while a reload was under way: no

@@ -19,7 +19,7 @@ import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
-import { describeInterrupted } from '../control/stop-counts.js';
+import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
 
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
@@ -196,16 +196,22 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         : `sticky connection closed: no worker${withRole} is ready`;
     logger.warn(fields, `${why}${more}`);
   });
-  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes, inARow, delayMs, action, replacement }) => {
+  primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes, inARow, delayMs, action, replacement, replacementStartingMs }) => {
     if (action === 'restart') {
-      // What was the case, not a guess (H180): a replacement only backing off is started instead.
-      const why = replacement === 'failed' ? 'its replacement had failed to start' : 'its replacement was still starting';
+      // What was the case then, not a guess (H180, H190): a replacement still starting may only
+      // be slower than the leak, and become ready a moment later.
+      const startingFor = replacementStartingMs === undefined ? '' : ` after ${formatElapsed(replacementStartingMs)}`;
+      const why = replacement === 'failed' ? 'its replacement had failed to start' : `its replacement was still starting${startingFor}`;
+      const advice =
+        replacement === 'failed'
+          ? 'The script leaks memory, and its replacement could not start (the warning above says why): fix both'
+          : 'The script leaks memory faster than a new worker starts (the replacement may yet become ready): fix the leak, and if workers should start faster, look at what their start-up waits for (readyTimeoutMs)';
       // The one line of the hard bound (H163): the limit held nothing while replacements did not come.
       logger.error(
-        { ...ids(worker), rssBytes, limitBytes, action, replacement },
+        { ...ids(worker), rssBytes, limitBytes, action, replacement, ...(replacementStartingMs === undefined ? {} : { replacementStartingMs }) },
         `worker ${worker.id} over the memory limit grew by the limit once more while ${why}: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb). ` +
           'It is stopped without waiting for its replacement, and the slot restarts in place as after a crash, with its backoff and limits (restart.maxStartupFailures). ' +
-          'The script leaks memory and new workers do not become ready: look at why a new worker is not ready, what its start-up waits for (readyTimeoutMs), and fix the leak',
+          advice,
       );
       return;
     }
@@ -253,7 +259,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers }) => logger.info({ workers }, 'rolling reload started'));
-  primary.on('reloadComplete', ({ replaced, stopped }) => logReport(logger, stopped, { replaced }, 'rolling reload complete'));
+  primary.on('reloadComplete', ({ replaced, retired, stopped }) =>
+    logReport(logger, stopped, retired === 0 ? { replaced } : { replaced, retired }, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}`),
+  );
   primary.on('reloadFailed', ({ error }) => {
     // An operator's stop during a reload is no failure to alert on: said at warn, as what happened.
     if (error instanceof ReloadError && error.isShutdown) logger.warn({ err: error }, `rolling reload stopped: ${error.message}`);

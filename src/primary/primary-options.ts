@@ -153,6 +153,14 @@ export interface PrimaryOptions {
    * @default "its _init()"
    */
   readyWaitsFor?: string;
+  /**
+   * What a worker process runs before its ClusterWorker starts, named when it had not started
+   * within `readyTimeoutMs` or ended before it did: a phrase such as `'its preloads, then the
+   * bootstrap'`. `clusterkit run` and `startClusteredService` name their own bootstrap, whose
+   * scripts create no ClusterWorker. Unset: the advice is a worker script's own (create a
+   * ClusterWorker and call start()).
+   */
+  loadingSteps?: string;
   /** Time (ms, at most 2^31 - 1) each worker has to stop gracefully before it is killed with SIGKILL. @default 10000 */
   shutdownTimeoutMs?: number;
   /**
@@ -370,6 +378,7 @@ const kPrimaryOptions = {
   messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
   readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
   readyWaitsFor: (value, name) => stringOption(value, name) ?? 'its _init()',
+  loadingSteps: (value, name) => stringOption(value, name),
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
   gradualDrainMs: (value, name) => durationOption(value, name, kDefaultGradualDrainMs, { min: 0 }),
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),

@@ -44,6 +44,8 @@ export interface ServicePrimarySpec {
   readonly logs?: LogSource | undefined;
   /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
   readonly health?: (HealthOptions & { readonly flag: string }) | undefined;
+  /** Whether a worker wrote any output, for a caller that pipes it (the CLI): a failed start names its output only then. */
+  readonly hasPrinted?: ((workerId: number) => boolean) | undefined;
   /** Said after a start that failed because a worker was not ready in time (`--wait-ready`'s advice). */
   readonly readyTimeoutHint?: string | undefined;
 }
@@ -163,7 +165,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
     workers = await primary.start();
   } catch (error) {
     service.control?.close();
-    throw describeStartFailure(error, spec.name, loaderHint(spec) ?? (isReadyTimeout(error) ? spec.readyTimeoutHint : undefined));
+    throw describeStartFailure(error, spec.name, loaderHint(spec) ?? (isReadyTimeout(error) ? spec.readyTimeoutHint : undefined), spec.hasPrinted);
   }
   watchForLostService(primary, spec);
   if (spec.callbacks.onPrimaryStartup) await runCallback(logger, 'onPrimaryStartup', spec.callbacks.onPrimaryStartup, { workerCount: workers.length });

@@ -80,7 +80,12 @@ async function startPrimary<Module extends object>(options: NormalizedServiceOpt
       ownsProcess: options.ownsProcess,
       logger,
       // The runner's workers are ready once the module is imported, listens, and onWorkerStartup returns.
-      primaryOptions: { readyWaitsFor: "its module's import, the listen() of its servers, or onWorkerStartup", ...primaryOptions },
+      // Before that, the worker runs this same file up to its startClusteredService() call (H189).
+      primaryOptions: {
+        readyWaitsFor: "its module's import, the listen() of its servers, or onWorkerStartup",
+        loadingSteps: 'its file up to the startClusteredService() call: its imports, and any await before that call',
+        ...primaryOptions,
+      },
       callbacks: options.callbacks,
     });
   } catch (error) {

@@ -9,8 +9,12 @@ import { CrashLoopError, RemoteError, ServiceStartError, ShutdownInProgressError
 import type { Logger } from '../logger.js';
 import { toError } from '../to-error.js';
 
-/** `hint`: what to change, when the caller can tell (a TypeScript module without a loader). */
-export function describeStartFailure(error: unknown, serviceName: string, hint?: string): unknown {
+/**
+ * `hint`: what to change, when the caller can tell (a TypeScript module without a loader).
+ * `hasPrinted`: whether a worker wrote any output, when the caller sees it (`clusterkit run`
+ * pipes it); undefined when its output goes straight to the terminal.
+ */
+export function describeStartFailure(error: unknown, serviceName: string, hint?: string, hasPrinted?: (workerId: number) => boolean): unknown {
   if (!(error instanceof CrashLoopError)) return error;
   const startup = error.cause;
   const attempts = error.failures === 1 ? '1 attempt' : `${error.failures} attempts`;
@@ -20,7 +24,7 @@ export function describeStartFailure(error: unknown, serviceName: string, hint?:
   let reason: string;
   if (typeof summary === 'string') reason = summary;
   else if (remote) reason = `a worker failed to start: ${remote.remoteName}: ${remote.remoteMessage}`;
-  else reason = `${lowerFirst(firstSentence(startup.message))}; its output above says why`;
+  else reason = `${lowerFirst(firstSentence(startup.message))}${outputClause(startup, hasPrinted)}`;
   return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error, hint });
 }
 
@@ -41,6 +45,17 @@ export function exitAfterStartFailure(error: unknown, logger: Logger | false): n
   // One line, as the logger writes it: the message may carry a worker's text.
   else process.stderr.write(`${escapeControlChars(failure.message)}\n`);
   process.exit(1);
+}
+
+/**
+ * Points at the worker's output only when it can help (H189): a worker killed at the ready
+ * timeout was only slow, which the sentence already says, so its output is named only when it
+ * printed some; one that ended on its own most often printed why, unless it is known it printed nothing.
+ */
+function outputClause(startup: WorkerStartupError, hasPrinted: ((workerId: number) => boolean) | undefined): string {
+  const printed = startup.workerId === undefined || hasPrinted === undefined ? undefined : hasPrinted(startup.workerId);
+  if (startup.reason === 'ready-timeout') return printed === true ? '; its output above may say what it was doing' : '';
+  return printed === false ? '' : '; its output above says why';
 }
 
 function firstSentence(message: string): string {

@@ -40,7 +40,7 @@ describe('rolling reload', () => {
     expect(forks.events).toHaveLength(3);
     expect(restarts.events).toEqual([]);
     await expect(reloadStarted).resolves.toEqual({ workers: 3 });
-    expect(events.events).toEqual([{ replaced: 3, stopped: { graceful: before, failed: [], killed: [], requestsCut: 0 } }]);
+    expect(events.events).toEqual([{ replaced: 3, retired: 0, stopped: { graceful: before, failed: [], killed: [], requestsCut: 0 } }]);
     expect(lowest).toBeGreaterThanOrEqual(3);
     const after = primary.workers;
     expect(after.map((worker) => worker.slot).sort()).toEqual([0, 1, 2]);

@@ -5,6 +5,9 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { ClusterPrimary, WorkerHandle } from '../../src/index.js';
+import { describeReload, outcomeExitCode, reloadOutcome } from '../../src/cli/control-outcome.js';
+import { reloadWithCounts } from '../../src/control/stop-counts.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
@@ -45,6 +48,30 @@ describe('scale-down during a replacement', () => {
     } finally {
       scale.stop();
       changes.stop();
+    }
+  }, 90_000);
+
+  it('[H191] a reload cut short by a scale-down says how many it did not replace and why, in its event, its line and the reload command\'s answer', async () => {
+    const { logger, text } = capturedLogger('info');
+    const primary = testPrimary({ workerCount: 3, logger });
+    await primary.start();
+    const scale = scaleAtFork(primary);
+    try {
+      const complete = onceEvent<{ replaced: number; retired: number }>(primary, 'reloadComplete', 60_000);
+      // What `clusterkit reload` gets over the control socket, and prints.
+      const reply = reloadWithCounts(primary, () => primary.reload());
+      await scale.scaled('the replacement of slot 1 forked');
+      // Slot 1 went while its replacement started, slot 2 before its turn: 2 slots not replaced.
+      await expect(complete).resolves.toMatchObject({ replaced: 1, retired: 2 });
+      const answer = await reply;
+      expect(answer).toMatchObject({ workers: 1, retired: 2 });
+      // Before: "reloaded web: 1 worker replaced, no request cut off", as if 1 had been asked for.
+      expect(describeReload('web', answer)).toBe('reloaded web: 1 worker replaced, no request cut off; 2 not replaced: a scale-down removed their slots');
+      // The same count does not fail the command: the slots that remain were all replaced.
+      expect(outcomeExitCode(reloadOutcome(answer))).toBe(0);
+      expect(text()).toMatch(/rolling reload complete: 1 worker replaced, 2 not replaced: a scale-down removed their slots/);
+    } finally {
+      scale.stop();
     }
   }, 90_000);
 

@@ -63,7 +63,7 @@ describe('stop outcomes', () => {
     await expect(stops).resolves.toEqual(['failed', 'failed']);
     await Promise.all([...timedOut, scaled, reload]);
     expect((await threw).error.message).toBe(`Worker ${throws!.id} (pid ${throws!.pid}) did not stop cleanly: its _destroy() threw Error: the database pool would not close`);
-    await expect(reloadComplete).resolves.toEqual({ replaced: 1, stopped: { graceful: [], failed: [reloaded], killed: [], requestsCut: 0 } });
+    await expect(reloadComplete).resolves.toEqual({ replaced: 1, retired: 0, stopped: { graceful: [], failed: [reloaded], killed: [], requestsCut: 0 } });
     expect(text()).toContain('[t] WARN rolling reload complete: 1 worker did not stop cleanly replaced=1 graceful=0 failed=1 killed=0\n');
     expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'reloadComplete', replaced: 1, graceful: 0, failed: 1, killed: 0 }));
     expect(text()).toContain(`[t] WARN worker ${surplus!.id} did not stop cleanly: it exited with code 1`);

@@ -18,6 +18,22 @@ describe('startClusteredService: a worker module that cannot start', () => {
     expect(service.lines('started')).toEqual([]);
   });
 
+  it('[H189] a worker still loading at its ready timeout is told about its file up to startClusteredService(), not ClusterWorker.start()', async () => {
+    const service = startService({
+      RUNNER_WORKER_BLOCKS: '1',
+      RUNNER_OPTIONS: JSON.stringify({ workers: 1, readyTimeoutMs: 2_000, restart: { maxStartupFailures: 1 } }),
+    });
+    await expect(service.exited()).resolves.toBe(1);
+    const output = service.output();
+    expect(output).toContain(
+      'It was still loading by then (its file up to the startClusteredService() call: its imports, and any await before that call); raise the option if that is legitimately slow',
+    );
+    // Before: "a worker script must create a ClusterWorker and call start()", which the runner does itself.
+    expect(output).not.toMatch(/ClusterWorker/);
+    // Killed for being slow: no "its output above says why" for a worker that was only loading.
+    expect(output).toMatch(/could not start: worker \d+ \(pid \d+\) was not ready within 2000 ms \(option "readyTimeoutMs"\), so it was killed \(1 attempt\)/);
+  });
+
   it('rejects a module that exports nothing', async () => {
     const service = startService({ RUNNER_MODULE: './runner-empty-module.ts', RUNNER_OPTIONS: JSON.stringify({ workers: 1 }) });
     await expect(service.exited()).resolves.toBe(1);

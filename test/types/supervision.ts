@@ -31,7 +31,7 @@ async function primarySide(primary: ClusterPrimary) {
   // @ts-expect-error the variable's name is a string
   new ClusterPrimary({ instanceVar: true });
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => void [signal, firstSignal?.toLowerCase(), killed.length, openRequests ?? 0]);
-  primary.on('reloadComplete', ({ replaced, stopped }) => void [replaced, stopped.graceful, stopped.failed, stopped.killed]);
+  primary.on('reloadComplete', ({ replaced, retired, stopped }) => void [replaced, retired, stopped.graceful, stopped.failed, stopped.killed]);
   primary.on('crashLoop', ({ reason, error }) => {
     const why: 'startup-failures' | 'too-many-restarts' | 'memory-limit' = reason;
     const hint: string | undefined = (error as CrashLoopError).hint;

@@ -36,6 +36,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // The app's working directory is the primary's, so the workers inherit it.
   process.chdir(settings.cwd);
   const logs = new LogBuffer();
+  // Workers that wrote any output: a failed start points at it only then (H189). Kept while the start runs only.
+  let printed: Set<number> | undefined = new Set<number>();
   // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory), or
   // keys of a config file (listen_timeout), named too.
   const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)), settings.optionSources);
@@ -83,6 +85,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       // PM2's variable for the worker's instance number, unless --env or the config sets it.
       instanceVar: 'NODE_APP_INSTANCE',
       // What the worker's start waits for (service-worker.ts), named when it misses --ready-timeout.
+      // What runs before the bootstrap's ClusterWorker starts: a script must not create one (H189).
+      loadingSteps: "Node's preloads from --node-arg or NODE_OPTIONS, such as --import or --require, then clusterkit's worker bootstrap, which loads the script after them",
       readyWaitsFor: settings.waitReady ? "its script's process.send('ready'), which --wait-ready waits for" : "its script's listen(), or the end of its top-level code",
       // An app started with others handles its signals through the launcher link.
       ...(launcher ? { handleSignals: false } : {}),
@@ -96,10 +100,14 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     callbacks: {},
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
-      pipeWorkerOutput({ id: worker.id, slot: worker.slot, stdout, stderr }, settings.name, settings.logFormat, (entry) => logs.add(entry));
+      pipeWorkerOutput({ id: worker.id, slot: worker.slot, stdout, stderr }, settings.name, settings.logFormat, (entry) => {
+        printed?.add(worker.id);
+        logs.add(entry);
+      });
       if (!settings.waitReady) worker.clusterWorker.process.on('message', (message: unknown) => readyUnheard(message, worker.id));
     },
     logs,
+    hasPrinted: (workerId) => printed?.has(workerId) === true,
     readyTimeoutHint: settings.waitReady
       ? "With --wait-ready, a worker is ready only once its script calls process.send('ready'): check that it does, and within --ready-timeout."
       : undefined,
@@ -110,6 +118,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // A stop came during the start: its path (the signal handler, the control socket's stop)
   // has logged the interrupted start and exits; its code is 1, as for a failed start (H130).
   if (service === undefined) return 1;
+  printed = undefined;
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {
     const stopWatching = await watchAndReload(settings.watch, service, settings.cwd, logger);

@@ -30,6 +30,8 @@ export class MemoryLimit {
   readonly #delayed = new WeakMap<WorkerRecord, NodeJS.Timeout>();
   /** Where each worker's memory replacement is; none: no replacement under way or failed. */
   readonly #replacement = new WeakMap<WorkerRecord, MemoryReplacementState | 'backingOff'>();
+  /** When each worker's replacement was forked: the hard bound's line says how long it had been starting (H190). */
+  readonly #replacedAt = new WeakMap<WorkerRecord, number>();
   /** Workers a memory replacement of which failed: their hard bound is never raised again. */
   readonly #failedOnce = new WeakSet<WorkerRecord>();
 
@@ -93,7 +95,17 @@ export class MemoryLimit {
     }
     record.isStoppedOverMemory = true;
     const replacement = state === 'starting' ? 'starting' : 'failed';
-    emit('workerMemoryLimit', { worker: record.handle, rssBytes, limitBytes, inARow: record.slot.memoryReplacements, delayMs: 0, action: 'restart', replacement });
+    const startingMs = state === 'starting' ? Date.now() - (this.#replacedAt.get(record) ?? Date.now()) : undefined;
+    emit('workerMemoryLimit', {
+      worker: record.handle,
+      rssBytes,
+      limitBytes,
+      inARow: record.slot.memoryReplacements,
+      delayMs: 0,
+      action: 'restart',
+      replacement,
+      ...(startingMs === undefined ? {} : { replacementStartingMs: startingMs }),
+    });
     void stopWorker(pool, record, options.shutdownTimeoutMs);
   }
 
@@ -101,6 +113,7 @@ export class MemoryLimit {
     if (!this.reloadContext.isRunning() || record.stopRequested) return;
     const slot = record.slot;
     this.#replacement.set(record, 'starting');
+    this.#replacedAt.set(record, Date.now());
     replaceWorker(this.reloadContext, record).then(
       () => {
         // Replaced: it is stopping. Not replaced (it no longer served, its slot retired): armed afresh.

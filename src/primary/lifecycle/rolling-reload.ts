@@ -26,16 +26,20 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
   context.emit('reload', { workers: slots.length });
   let replaced = 0;
+  // Slots a scale-down removed before or during their turn: said, not left out of the count (H191).
+  let retired = 0;
   const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[], requestsCut: 0 };
   try {
     for (const slot of slots) {
       if (!context.isRunning()) {
         throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`, { isShutdown: true });
       }
-      if (slot.isRetired) continue;
-      const report = await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
-      // Scaled away (or stopped) while its replacement started: nothing left to replace there.
-      if (report === undefined) continue;
+      const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
+      // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
+      if (report === undefined) {
+        retired++;
+        continue;
+      }
       for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
       stopped.requestsCut += report.requestsCut;
       replaced++;
@@ -51,7 +55,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }
-  context.emit('reloadComplete', { replaced, stopped });
+  context.emit('reloadComplete', { replaced, retired, stopped });
 }
 
 /** Replaces one worker the same way (used when it exceeds `maxMemoryMb`). */

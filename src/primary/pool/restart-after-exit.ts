@@ -51,7 +51,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   }
   // Of what, when it said (`$crash`): the crash-loop error's "Last crash" then names the error and where it was thrown.
   const of = record.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(record.uncaughtError)}`;
-  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`) : record.startupFailure();
+  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`) : record.startupFailure(context.options.loadingSteps);
   decideAndRestart(pool, context, record, ended, cause);
 }
 

@@ -34,6 +34,7 @@ import { WorkerHandle } from './worker-handle.js';
 import { SlowReadTally } from './slow-reads.js';
 import { WorkerRecord } from './worker-record.js';
 import { killWorker } from './kill-worker.js';
+import { stillLoadingAdvice } from './loading-advice.js';
 import { endProcesses } from '../../worker/end-descendants.js';
 
 /**
@@ -438,11 +439,11 @@ export class WorkerPool {
       'ready-timeout',
       `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
         // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
+        // Its script (or preloads) may still have been loading: that can take longer than the
+        // option on a loaded machine (tester t22); the advice depends on who starts it (H189).
         (record.hasSaidHello
           ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
-          : // Or had not yet: loading the script (its imports, a synchronous warm-up) can take
-            // longer than the option on a loaded machine (tester t22).
-            'It had not called ClusterWorker.start() by then: a worker script must create a ClusterWorker and call start(), and any await before that call must settle; if the script is only slow to load (large imports, a warm-up before start()), raise the option. ') +
+          : `${stillLoadingAdvice(this.#context.options.loadingSteps)} `) +
         'Connections node:cluster had handed it are reset with it.',
     );
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
@@ -462,7 +463,7 @@ export class WorkerPool {
     this.rotation.remove(record);
     this.#records.delete(record.id);
     record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
-    if (!wasReady) record.whenReady.reject(record.startupFailure());
+    if (!wasReady) record.whenReady.reject(record.startupFailure(this.#context.options.loadingSteps));
     const killed = record.isKilledByPrimary();
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);

@@ -15,6 +15,7 @@ import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
 
 import { BulkWait } from './bulk-wait.js';
 import { describeUncaughtError } from './crash-notice.js';
+import { endedWhileLoadingAdvice } from './loading-advice.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -267,22 +268,15 @@ export class WorkerRecord {
     return { workerId: this.id, pid: this.pid, exitCode: this.exitCode, signal: this.signal };
   }
 
-  /** Why a worker that exited before ready failed to start. */
-  startupFailure(): Error {
+  /** Why a worker that exited before ready failed to start; `loadingSteps`: the option, what runs before its ClusterWorker starts. */
+  startupFailure(loadingSteps: string | undefined): Error {
     if (this.startupError) return this.startupError;
     // A worker that said hello ran a ClusterWorker (clusterkit run's and the service runner's
     // bootstraps do, for scripts with no clusterkit code): its own code exited. One that never
-    // did may not create one at all.
+    // did was still loading (loading-advice.ts).
     // Of what, when it said (`$crash`): the error and where it was thrown are then the whole story.
     if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`);
-    const advice = this.hasSaidHello
-      ? 'Check its output for the error.'
-      : // It never reached start(). Exit code 0: it ran to its end without a ClusterWorker. Any
-        // other end: most often an error thrown while its modules loaded (Node exits 1), which
-        // its output shows, not a missing start() (tester t20: the file did call it).
-        this.exitCode === 0 && this.signal === null
-        ? 'It exited without calling start(): a worker script must create a ClusterWorker and call start().'
-        : 'Check its output for the error: it ended before it called ClusterWorker.start(), most often on an error thrown while its modules loaded.';
+    const advice = this.hasSaidHello ? 'Check its output for the error.' : endedWhileLoadingAdvice(loadingSteps, this.exitCode, this.signal);
     return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`);
   }
 }

@@ -98,7 +98,8 @@ export function describeEvent(event) {
     case 'reload':
       return `rolling reload started: ${event.workers} workers`;
     case 'reloadComplete':
-      return `rolling reload complete: ${event.replaced} workers replaced${stoppedSummary(event)}`;
+      // The slots a scale-down removed meanwhile are said (H191); the browser has no shared code, hence the phrase here.
+      return `rolling reload complete: ${event.replaced} workers replaced${stoppedSummary(event)}${event.retired > 0 ? `; ${event.retired} not replaced: a scale-down removed their slots` : ''}`;
     case 'reloadFailed':
       return `reload failed: ${event.error}`;
     case 'reloadJoined':

@@ -57,6 +57,27 @@ const kConfigOnlyPhrases: readonly { readonly pattern: RegExp; readonly option: 
   },
 ];
 
+/**
+ * The primary's advice that only a library user can follow (H199): it names an option with no
+ * flag nor config key (`maxMessageBytes`), or an API a `run` script cannot call (a store key,
+ * `roundRobin()`). A `run` script's own `process.send()` messages are read by nothing but the
+ * `'ready'` check, so the advice there is to stop sending them.
+ */
+const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string }[] = [
+  {
+    pattern: /Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes \([^)]*\) if workers are not trusted/g,
+    text: "They came from process.send() in the script (or a module it loads): clusterkit run reads nothing the script sends but 'ready' (--wait-ready), so remove that call, or send less",
+  },
+  {
+    pattern: /clusterkit's own messages are limited by "maxMessageBytes"; this one came from process\.send\(\), or from a worker whose "maxMessageBytes" is larger than the primary's\. Send a file path or a store key instead, or raise "maxMessageBytes" on the primary\./g,
+    text: "It came from process.send() in the script (or a module it loads): clusterkit run reads nothing the script sends but 'ready' (--wait-ready), so remove that call.",
+  },
+  {
+    pattern: /its event loop most likely blocked: roundRobin\(\) and sticky sessions pass it over until it answers/g,
+    text: 'its event loop most likely blocked: the connections node:cluster hands it wait until it answers, and if it stays silent 10 s it is killed and replaced',
+  },
+];
+
 /** API option -> where its value came from, when a config file set it: `listen_timeout in wr.config.js`. */
 export type OptionSources = Readonly<Record<string, string>>;
 
@@ -72,7 +93,8 @@ const kOptionPhrase = new RegExp(`(?:the "(${kOptionNames})" option|"(${kOptionN
 export function inFlagNames(message: string, sources: OptionSources = {}): string {
   const also = (option: string) => (Object.hasOwn(sources, option) ? `; ${sources[option]}` : '');
   const configOnly = kConfigOnlyPhrases.reduce((text, { pattern, option, text: phrase }) => text.replace(pattern, () => phrase(Object.hasOwn(sources, option) ? sources[option] : undefined)), message);
-  return configOnly
+  const advised = kLibraryAdvice.reduce((text, { pattern, text: advice }) => text.replace(pattern, () => advice), configOnly);
+  return advised
     .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
     // The gradual drain's line when the drain is shortened by the worker's deadline.

@@ -79,6 +79,9 @@ export function optionHint(typed: string, command: string, known: readonly strin
   const pm2 = Object.hasOwn(table, typed) ? table[typed] : undefined;
   if (pm2 !== undefined) return ` PM2's ${typed} is ${pm2}.`;
   if (!typed.startsWith('--')) return '';
-  const near = closest(typed, known);
+  // A near miss of a PM2 option (`--kill-timout`) gets what that option is here (H198).
+  const pm2Options = Object.keys(table).filter((option) => option.startsWith('--'));
+  const near = closest(typed, [...known, ...pm2Options]);
+  if (near !== undefined && !known.includes(near)) return ` Did you mean ${near}? PM2's ${near} is ${table[near]}.`;
   return near ? ` Did you mean ${near}?` : '';
 }

@@ -12,7 +12,7 @@ import { takeLauncherLink } from './launcher-link.js';
 import { planRun } from './run-plan.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
-import { commandHint } from './pm2-hints.js';
+import { commandHint, optionHint } from './pm2-hints.js';
 import { inFlagNames } from './flag-names.js';
 import { UsageError } from './usage-error.js';
 import { toReadableError } from '../readable-error.js';
@@ -56,7 +56,7 @@ export async function runCli(args: string[], context: CliContext): Promise<numbe
       process.stdout.write(`${context.version}\n`);
       return 0;
     }
-    if (!isCommandName(first)) throw new UsageError(first.startsWith('-') ? `Unknown option ${first}.` : `Unknown command "${first}".${suggest(first)}`);
+    if (!isCommandName(first)) throw new UsageError(first.startsWith('-') ? `Unknown option ${first}.${optionHint(first, '', kOwnOptions)}` : `Unknown command "${first}".${suggest(first)}`);
     const outcome = await kCommands[first](rest, context);
     if (outcome === 'help') return printHelp(first);
     return outcome;
@@ -110,6 +110,9 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
   writeError(`clusterkit: ${toReadableError(error).message}`);
   return 1;
 }
+
+/** The options `clusterkit` takes before a command: `--verison` gets "Did you mean --version?". */
+const kOwnOptions = ['--help', '--version'];
 
 /** What PM2 calls it, or ` Did you mean "status"?` for a near miss (pm2-hints.ts). */
 function suggest(typed: string): string {

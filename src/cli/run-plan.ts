@@ -25,6 +25,7 @@ import { mergeRunLayers, type RunLayer, type RunSettings } from './run-settings.
 import { kindOf } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
+import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
 
 export type RunPlan =
@@ -111,7 +112,7 @@ function pickApp(apps: ConfigApp[], name: string, configFile: string, flags: Run
       ? flags.configArg
         ? ` After a config file, name an app of it; to run the script, name it alone: clusterkit run ${name}.`
         : ' With --config, name an app of the file; to run a script, leave out --config.'
-      : '';
+      : nearMiss(name, apps.map((candidate) => candidate.name), (near) => `clusterkit run ${near}`);
   throw new UsageError(`"${name}" is neither a script nor an app of ${configFile} (apps: ${apps.map((candidate) => candidate.name).join(', ')}).${hint}`, 'run');
 }
 
@@ -175,7 +176,16 @@ function environmentWithoutConfig(name: string): UsageError {
 function environmentNotFound(name: string, apps: readonly ConfigApp[], configFile: string): UsageError {
   const known = [...new Set(apps.flatMap((app) => Object.keys(app.environments ?? {})))];
   const has = known.length === 0 ? 'none of its apps has an "env_<name>" object' : `its apps have ${known.map((known) => `"env_${known}"`).join(', ')}`;
-  return new UsageError(`--env ${name}: no app of ${configFile} has "env_${name}" (${has}). --env <name> picks an app's "env_<name>", as PM2's --env does; to set a variable, write --env ${name}=<value>.`, 'run');
+  return new UsageError(
+    `--env ${name}: no app of ${configFile} has "env_${name}" (${has}).${nearMiss(name, known, (near) => `--env ${near}`)} --env <name> picks an app's "env_<name>", as PM2's --env does; to set a variable, write --env ${name}=<value>.`,
+    'run',
+  );
+}
+
+/** ` Did you mean clusterkit run api?` for a name one or two edits from a known one (H198); else nothing. */
+function nearMiss(typed: string, known: readonly string[], spelled: (near: string) => string): string {
+  const near = closest(typed, known);
+  return near === undefined ? '' : ` Did you mean ${spelled(near)}?`;
 }
 
 /** PM2 warns the same way ("Environment [production] is not defined in process file") and runs the app with its env. */

@@ -11,7 +11,7 @@ import { autoWorkerCount } from '../../src/primary/pool/cpu-limit.js';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { kRepoRoot } from '../helpers/spawn.js';
-import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -155,5 +155,47 @@ describe('odd PM2 values, said at load', () => {
     // A 1 ms shutdown timeout SIGKILLs the workers: the exit code says so, and is not checked here.
     process.kill(run.child.pid!, 'SIGINT');
     await run.exited();
+  });
+});
+
+describe('an unknown name, answered with the nearest known one', () => {
+  const kServer = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT));\n";
+
+  it('[H198] a PM2 app\'s typo gets the PM2 key it misses, and a key far from any is listed against PM2\'s keys first', async () => {
+    const project = tempProject({
+      'server.cjs': kServer,
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'eco', script: 'server.cjs', exec_mode: 'cluster', instaces: 2, kill_timout: 3000, colour: 'red' }] };\n",
+    });
+    const { code, stderr } = await cli(['run', 'ecosystem.config.cjs'], { runtime: runtimeDir(), cwd: project });
+    expect(code).toBe(2);
+    expect(stderr).toContain('  - app "eco": Unknown key "apps[0].instaces". Did you mean "instances"?\n');
+    expect(stderr).toContain('  - app "eco": Unknown key "apps[0].kill_timout". Did you mean "kill_timeout"?\n');
+    expect(stderr).toContain(
+      '  - app "eco": Unknown key "apps[0].colour". Known keys: PM2\'s that clusterkit takes: name, script, args, node_args, interpreter_args, cwd, env, env_<name>, instances, ' +
+        'max_memory_restart, max_restarts, min_uptime, kill_timeout, listen_timeout, wait_ready, watch, ignore_watch, watch_delay, log_type, port, source_map_support; ' +
+        "and clusterkit's own: nodeArgs, envFile, workers, maxWorkers, dev,",
+    );
+  });
+
+  it('[H198] a clusterkit file\'s near miss of a PM2 key names clusterkit\'s key; the app, the --env name and the flags get theirs', async () => {
+    const project = tempProject({
+      'server.cjs': kServer,
+      'clusterkit.config.cjs': "module.exports = { apps: [{ name: 'api', script: 'server.cjs', max_memory_restar: '512M' }] };\n",
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'api', script: 'server.cjs', instances: 1, env_production: { A: '1' } }] };\n",
+    });
+    const runtime = runtimeDir();
+    const refused = async (args: string[]) => {
+      const { code, stderr } = await cli(args, { runtime, cwd: project });
+      expect(code).toBe(2);
+      return stderr;
+    };
+    expect(await refused(['run'])).toContain('Unknown key "apps[0].max_memory_restar". Did you mean "maxMemory" (PM2\'s "max_memory_restart")?');
+    expect(await refused(['run', 'ecosystem.config.cjs', 'apu'])).toContain('"apu" is neither a script nor an app of');
+    expect(await refused(['run', 'ecosystem.config.cjs', 'apu'])).toContain('(apps: api). Did you mean clusterkit run api?');
+    expect(await refused(['run', 'ecosystem.config.cjs', '--env', 'producton'])).toContain('its apps have "env_production"). Did you mean --env production? --env <name> picks');
+    expect(await refused(['run', 'server.cjs', '--kill-timout', '5000'])).toContain(
+      'Unknown option --kill-timout. Did you mean --kill-timeout? PM2\'s --kill-timeout is --shutdown-timeout here: --shutdown-timeout 5s',
+    );
+    expect(await refused(['--verison'])).toContain('Unknown option --verison. Did you mean --version?');
   });
 });

@@ -18,7 +18,7 @@ import { commandScriptHint } from '../command-script-hint.js';
 import { UsageError } from '../usage-error.js';
 import { killTimeoutNote } from './kill-timeout-note.js';
 import type { LoadNote } from './load-note.js';
-import { isPm2App, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
+import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
 
 export interface ConfigApp {
   readonly name: string;
@@ -146,7 +146,7 @@ function checkPm2App(app: Record<string, unknown>, key: string, directory: strin
   const label = `${key}${named}`;
   const translated = translatePm2App(app, key, label, problems.take);
   const plain = translated.app.workers === undefined && translated.app.dev === undefined ? { ...translated.app, workers: 1 } : translated.app;
-  const checked = checkApp(plain, key, directory, problems, translated.spelledAs);
+  const checked = checkApp(plain, key, directory, problems, translated.spelledAs, true);
   if (!checked) return checked;
   const { shutdownTimeoutMs } = checked.layer;
   const note = translated.spelledAs.shutdownTimeout === 'kill_timeout' && shutdownTimeoutMs !== undefined ? { killTimeoutNote: killTimeoutNote(label, shutdownTimeoutMs) } : {};
@@ -160,9 +160,9 @@ function checkPm2App(app: Record<string, unknown>, key: string, directory: strin
  * to give. Only a bad `cwd` leaves something unchecked: the files named relative to it
  * (`script`, `envFile`) are not looked for in a directory that is not there.
  */
-function checkApp(app: unknown, key: string, directory: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}): ConfigApp | undefined {
+function checkApp(app: unknown, key: string, directory: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}, isPm2 = false): ConfigApp | undefined {
   if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describe(app)}.`);
-  rejectUnknownKeys(app, kAppKeys, `${key}.`, problems);
+  rejectUnknownKeys(app, kAppKeys, `${key}.`, problems, isPm2 ? kPm2AppHints : kAppHints);
   // A translated key is named as the file wrote it: "apps[0].kill_timeout", not "shutdownTimeout".
   const at = (name: string) => `${key}.${Object.hasOwn(spelledAs, name) ? spelledAs[name] : name}`;
   const cwd = app.cwd === undefined ? directory : problems.take(() => checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd')));
@@ -235,12 +235,41 @@ function nameAsWritten(app: unknown): string | undefined {
   return app.name === undefined && typeof app.script === 'string' && app.script !== '' ? moduleBaseName(app.script) : undefined;
 }
 
-function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string, problems?: Problems): void {
+/**
+ * How an app's unknown key is answered (H198): the nearest key it may have meant, else the list.
+ * A PM2 app is answered in PM2's names first (the ones clusterkit takes), then clusterkit's
+ * own; a clusterkit app's near miss of a PM2 key names the key clusterkit spells it as.
+ */
+interface KeyHints {
+  /** Looked through in this order: the first of equally near keys is named. */
+  readonly candidates: readonly string[];
+  readonly list: string;
+  readonly describe?: (key: string) => string;
+}
+
+const kPm2Candidates = kPm2KeysTaken.filter((key) => !key.includes('<'));
+const kOwnKeys = kAppKeys.filter((key) => !kPm2KeysTaken.includes(key));
+
+const kPm2AppHints: KeyHints = {
+  candidates: [...kPm2Candidates, ...kOwnKeys, ...Object.keys(kPm2KeysWithoutEquivalent)],
+  list: `PM2's that clusterkit takes: ${kPm2KeysTaken.join(', ')}; and clusterkit's own: ${kOwnKeys.join(', ')}`,
+};
+
+const kAppHints: KeyHints = {
+  candidates: [...kAppKeys, ...kPm2Candidates],
+  list: kAppKeys.join(', '),
+  describe: (key) => {
+    const twin = (kAppKeys as readonly string[]).includes(key) ? undefined : clusterkitKeyOf(key);
+    return twin === undefined ? `"${key}"` : `"${twin}" (PM2's "${key}")`;
+  },
+};
+
+function rejectUnknownKeys(object: Record<string, unknown>, known: readonly string[], prefix: string, problems?: Problems, hints: KeyHints = { candidates: known, list: known.join(', ') }): void {
   for (const key of Object.keys(object)) {
     if (known.includes(key)) continue;
     const other = Object.hasOwn(kOtherSpellings, key) ? kOtherSpellings[key] : undefined;
-    const near = other ?? closest(key, known);
-    const hint = near ? ` Did you mean "${near}"?` : ` Known keys: ${known.join(', ')}.`;
+    const near = other ?? closest(key, hints.candidates);
+    const hint = near ? ` Did you mean ${hints.describe?.(near) ?? `"${near}"`}?` : ` Known keys: ${hints.list}.`;
     const error = new UsageError(`Unknown key "${prefix}${key.length > 80 ? `${key.slice(0, 77)}...` : key}".${hint}`);
     if (!problems) throw error;
     problems.add(error);

@@ -157,6 +157,21 @@ function isAlreadySo(key: string, value: unknown): boolean {
   }
 }
 
+/**
+ * The PM2 keys clusterkit takes, in the order PM2's docs give them: what an unknown key of a PM2
+ * app is listed against, first (H198). PM2's aliases (`exec`, `cmd`) are left out of the list.
+ */
+export const kPm2KeysTaken: readonly string[] = [
+  'name', 'script', 'args', 'node_args', 'interpreter_args', 'cwd', 'env', 'env_<name>', 'instances', 'max_memory_restart', 'max_restarts', 'min_uptime',
+  'kill_timeout', 'listen_timeout', 'wait_ready', 'watch', 'ignore_watch', 'watch_delay', 'log_type', 'port', 'source_map_support',
+];
+
+/** The clusterkit key a PM2 key of `kPm2KeysTaken` becomes (`instances`: `workers`), if any. */
+export function clusterkitKeyOf(pm2Key: string): string | undefined {
+  for (const table of [kSameValue, kListKeys, kComputed]) if (Object.hasOwn(table, pm2Key)) return table[pm2Key];
+  return undefined;
+}
+
 /** PM2's `env_production`, `env_staging`...: the variables of `--env <name>` (schema.json `^env_\S*$`). */
 export const kPm2EnvironmentKey = /^env_(?!file$)[\w-]+$/;
 

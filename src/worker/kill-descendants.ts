@@ -79,3 +79,38 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): st
   }
   return signalled;
 }
+
+/**
+ * The watchdog thread's kill: `rootPid`'s descendants are stopped (SIGSTOP) first, look after
+ * look until one finds none it had not stopped, then SIGKILLed. A stopped process forks no
+ * more and its children stay its own. SIGKILLed while running, a shell loop forked between the
+ * look at /proc and its own SIGKILL, and that child went to init: a dozen `sleep`s per worker
+ * whose primary was SIGKILLed (newcomer t23, H196), where the stop paths leave none since H174.
+ *
+ * The SIGKILL goes to the processes it stopped (by pid and start time: one that went meanwhile
+ * may have had its pid given to another), as some may have left the tree since (the worker's
+ * own thread may be ending them too, and a parent that dies hands its children to init); then
+ * a last walk catches any the looks did not reach. Self-contained, as `killDescendants`, which
+ * it is given: the watchdog thread runs the source of both (orphan-watchdog.ts).
+ */
+export function killDescendantsFrozen(rootPid: number, walk: typeof killDescendants): void {
+  const fs = process.getBuiltinModule('node:fs');
+  // Looks at /proc at most: each stops what the last one missed (a constant in here, as the thread runs this source alone).
+  const maxLooks = 8;
+  const stopped = new Set<string>();
+  for (let look = 0; look < maxLooks; look++) {
+    const found = walk(rootPid, 'SIGSTOP').filter((identity) => !stopped.has(identity));
+    if (found.length === 0) break;
+    for (const identity of found) stopped.add(identity);
+  }
+  for (const identity of stopped) {
+    const [pid, startTime] = identity.split(':');
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
+      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] === startTime) process.kill(Number(pid), 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  walk(rootPid, 'SIGKILL');
+}

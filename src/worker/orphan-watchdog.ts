@@ -8,17 +8,18 @@
  * (blocked loop) is killed at once.
  */
 import { loadWorkerThreads } from '../builtins.js';
-import { killDescendants } from './kill-descendants.js';
+import { killDescendants, killDescendantsFrozen } from './kill-descendants.js';
 
-// The processes the worker started go with it (kill-descendants.ts); a failure there must not
-// spare the worker itself.
+// The processes the worker started go with it, frozen before they are killed (kill-descendants.ts);
+// a failure there must not spare the worker itself.
 const kWatchdogSource = `
 const { workerData } = require('node:worker_threads');
 const { parentPid, pollMs, graceMs, stuckMs, ticks } = workerData;
 const counter = new Int32Array(ticks);
 const killDescendants = (${killDescendants.toString()});
+const killDescendantsFrozen = (${killDescendantsFrozen.toString()});
 const kill = () => {
-  try { killDescendants(process.pid, 'SIGKILL'); } catch {}
+  try { killDescendantsFrozen(process.pid, killDescendants); } catch {}
   process.kill(process.pid, 'SIGKILL');
 };
 let orphanedAt = 0;

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { onCleanup } from '../helpers/cleanup.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { isAlive, uniqueSleeps, waitUntilGone } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { kRepeatWindowMs } from '../../src/primary/lifecycle/stop-signal-repeat.js';
 
 async function started(harness: Harness): Promise<{ pid: number; pids: number[] }> {
@@ -201,6 +202,25 @@ describe('orphan protection', () => {
     await waitUntilGone(pids, 30_000);
     // Before: SIGTERM only, then the worker exited, and these lived on (ppid 1).
     await waitUntilGone(children, 30_000);
+  });
+
+  it('[H196] primary SIGKILLed while the worker is blocked: the watchdog freezes a shell loop that starts a sleep every 10 ms before it kills it, none is left to init', async () => {
+    const sleeps = uniqueSleeps();
+    const harness = startHarness({
+      HARNESS_OPTIONS: JSON.stringify({ workerCount: 1, heartbeat: false }),
+      HARNESS_WORKER: 'workers/spawns-child.ts',
+      HARNESS_AFTER_START: 'block',
+      SPAWNS_CHILD_LOOP: sleeps.seconds,
+    });
+    const { pid, pids } = await started(harness);
+    const [shell] = (await harness.waitForCount('childSpawned', 1)).map((line) => line.pid as number);
+    await until(() => sleeps.pids().length >= 3, 30_000, 'the loop running its sleeps');
+    process.kill(pid, 'SIGKILL');
+    // Blocked: only the watchdog thread can end the worker and its processes.
+    await waitUntilGone([...pids, shell], 30_000);
+    // Before: SIGKILLed while running, the shell started sleeps between the watchdog's look at
+    // /proc and its own SIGKILL, and those went to init (newcomer t23: about 12 per worker).
+    await until(() => sleeps.pids().length === 0, 30_000, 'no sleep left');
   });
 
   it('[F20] the same for replacements, whose watchdog starts with their start-up: killed too', async () => {

@@ -5,7 +5,9 @@
  * reader can change. Only the phrasings the library uses are rewritten; anything else passes
  * through untouched.
  */
+import { formatElapsed } from '../duration.js';
 import type { Logger } from '../logger.js';
+import { kDefaultBackoffInitialMs, kDefaultStableAfterMs } from '../primary/primary-options.js';
 
 /** API option -> the `clusterkit run` flag that sets it. */
 export const kFlagOfOption: Readonly<Record<string, string>> = Object.freeze({
@@ -34,7 +36,26 @@ export const kConfigKeyOfOption: Readonly<Record<string, { readonly key: string;
   'restart.windowMs': { key: 'restartWindow', field: 'restartWindowMs' },
   'restart.startupWindowMs': { key: 'startupWindow', field: 'startupWindowMs' },
   'restart.maxStartupFailures': { key: 'maxStartupFailures', field: 'maxStartupFailures' },
+  'restart.stableAfterMs': { key: 'stableAfter', field: 'stableAfterMs' },
+  'restart.backoff': { key: 'restartBackoff', field: 'restartBackoffMs' },
 });
+
+/**
+ * The primary's lines that name an option with no flag (H185): the config file key that sets it
+ * (config-only: PM2 has neither), with the value it has unless the file sets it.
+ */
+const kConfigOnlyPhrases: readonly { readonly pattern: RegExp; readonly option: string; readonly text: (source: string | undefined) => string }[] = [
+  {
+    pattern: /\(within restart\.stableAfterMs\)/g,
+    option: 'restart.stableAfterMs',
+    text: (source) => `(within ${source ?? `stableAfter: ${formatElapsed(kDefaultStableAfterMs)} unless a config file sets it`})`,
+  },
+  {
+    pattern: /\(restart\.backoff\)/g,
+    option: 'restart.backoff',
+    text: (source) => `(${source ?? 'restartBackoff'}, doubled in a row${source === undefined ? `: ${formatElapsed(kDefaultBackoffInitialMs)} unless a config file sets it` : ''})`,
+  },
+];
 
 /** API option -> where its value came from, when a config file set it: `listen_timeout in wr.config.js`. */
 export type OptionSources = Readonly<Record<string, string>>;
@@ -50,9 +71,12 @@ const kOptionPhrase = new RegExp(`(?:the "(${kOptionNames})" option|"(${kOptionN
 /** `sources`: the options a config file set, named with the flag (`(--ready-timeout; listen_timeout in wr.config.js)`). */
 export function inFlagNames(message: string, sources: OptionSources = {}): string {
   const also = (option: string) => (Object.hasOwn(sources, option) ? `; ${sources[option]}` : '');
-  return message
+  const configOnly = kConfigOnlyPhrases.reduce((text, { pattern, option, text: phrase }) => text.replace(pattern, () => phrase(Object.hasOwn(sources, option) ? sources[option] : undefined)), message);
+  return configOnly
     .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
+    // The gradual drain's line when the drain is shortened by the worker's deadline.
+    .replace(/\(gradualDrainMs, at most half of shutdownTimeoutMs\)/, '(--gradual-drain, at most half of --shutdown-timeout)')
     // The primary's line for requests cut off at a worker's shutdown deadline.
     .replace(/\bRaise the shutdownTimeoutMs option\b/, () => `Raise --shutdown-timeout (${sources.shutdownTimeoutMs ?? 'shutdownTimeout in the config file'})`)
     .replace(kOptionPhrase, (whole: string, quoted?: string, bare?: string, parenthesized?: string, option?: string) => {

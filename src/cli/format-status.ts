@@ -23,7 +23,7 @@ const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', '
 export function formatStatus(status: ClusterStatus): string {
   const header =
     `cluster ${status.name}  pid ${formatCount(status.pid)}  ${status.state}  up ${formatDuration(status.uptimeMs)}  ` +
-    `workers ${status.workers.length}/${formatCount(status.targetWorkers)}  node ${status.nodeVersion}` +
+    `workers ${formatWorkerCounts(status)}  node ${status.nodeVersion}` +
     // Messages from workers dropped for breaking the protocol: shown only when there are some.
     `${isFigure(status.protocolErrors) && status.protocolErrors > 0 ? `  protocol errors ${status.protocolErrors}` : ''}\n` +
     `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n` +
@@ -69,11 +69,34 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
     status.name,
     formatCount(status.pid),
     status.state,
-    `${status.workers.length}/${formatCount(status.targetWorkers)}`,
+    formatWorkerCounts(status),
     formatDuration(status.uptimeMs),
     status.script,
   ]);
   return table(header, rows, new Set(['pid']));
+}
+
+/** The states other than ready the `workers` figure names, in this order. */
+const kNotReady = ['starting', 'silent', 'stopping'] as const;
+
+/**
+ * The `workers` figure: the ready workers over the target, `4/4`, when no live worker is in
+ * another state; else those others by state, so that a worker still starting does not pass for
+ * one that serves (tester t22: `workers 1/1` while its only worker was `starting`):
+ * `0/1 ready (1 starting)`, `4/4 ready (1 starting)` during a reload, `1/2 ready (1 silent)`.
+ * A silent worker (a blocked event loop) serves nobody: not counted ready, as on the dashboard.
+ */
+export function formatWorkerCounts(status: ClusterStatus): string {
+  const counts = new Map<string, number>();
+  for (const worker of status.workers) {
+    const state = isSilent(worker) ? 'silent' : worker.state;
+    counts.set(state, (counts.get(state) ?? 0) + 1);
+  }
+  const readyCount = counts.get('ready') ?? 0;
+  const ready = `${readyCount}/${formatCount(status.targetWorkers)}`;
+  if (readyCount === status.workers.length) return ready;
+  const others = kNotReady.flatMap((state) => (counts.has(state) ? [`${counts.get(state)} ${state}`] : []));
+  return others.length === 0 ? `${ready} ready` : `${ready} ready (${others.join(', ')})`;
 }
 
 function workerRow(worker: WorkerStats): Row {

@@ -68,9 +68,12 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     if (takeLauncherLink() !== undefined) return;
     const lines = new Set(chosen.flatMap((app) => [...(app.warnings ?? []), ...(environment !== undefined && app.environments?.[environment] === undefined ? [environmentMissing(app, environment)] : [])]));
     for (const line of lines) process.stderr.write(`clusterkit: warning: ${escapeControlChars(configFile)}: ${escapeControlChars(line)}\n`);
-    // Not a warning: kill_timeout is used, and this says how. A --shutdown-timeout replaces it.
-    const notes = flags.layer.shutdownTimeoutMs === undefined ? chosen.flatMap((app) => (app.killTimeoutNote === undefined ? [] : [app.killTimeoutNote])) : [];
-    for (const line of notes) process.stderr.write(`clusterkit: ${escapeControlChars(configFile)}: ${escapeControlChars(line)}\n`);
+    // kill_timeout and instances are used, and these say how; the flag that replaces one silences it.
+    const notes = chosen.flatMap((app) => [
+      ...(flags.layer.shutdownTimeoutMs === undefined && app.killTimeoutNote !== undefined ? [app.killTimeoutNote] : []),
+      ...(flags.layer.workers === undefined && flags.layer.isDev === undefined && app.instancesNote !== undefined ? [app.instancesNote] : []),
+    ]);
+    for (const { text, isWarning } of notes) process.stderr.write(`clusterkit: ${isWarning ? 'warning: ' : ''}${escapeControlChars(configFile)}: ${escapeControlChars(text)}\n`);
   };
   if (first !== undefined) {
     const app = pickApp(apps, first, configFile, flags);

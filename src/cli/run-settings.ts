@@ -27,6 +27,10 @@ export interface RestartSettings {
   windowMs?: number;
   startupWindowMs?: number;
   maxStartupFailures?: number;
+  /** A config file's `stableAfter`: no flag, as PM2 has no setting for it (its reset is a fixed 30 s). */
+  stableAfterMs?: number;
+  /** A config file's `restartBackoff`: the first delay; the factor and cap stay the library's. */
+  backoff?: { initialMs: number };
 }
 
 export interface RunSettings {
@@ -87,6 +91,8 @@ export interface RunLayer {
   restartWindowMs?: number | undefined;
   startupWindowMs?: number | undefined;
   maxStartupFailures?: number | undefined;
+  stableAfterMs?: number | undefined;
+  restartBackoffMs?: number | undefined;
   nodeArgs?: string[] | undefined;
   logFormat?: LogFormat | undefined;
   /** From the env file, then the explicit variables over it. */
@@ -128,6 +134,8 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
       windowMs: flags.restartWindowMs ?? base.restartWindowMs,
       startupWindowMs: flags.startupWindowMs ?? base.startupWindowMs,
       maxStartupFailures: flags.maxStartupFailures ?? base.maxStartupFailures,
+      stableAfterMs: flags.stableAfterMs ?? base.stableAfterMs,
+      backoff: backoffOf(flags.restartBackoffMs ?? base.restartBackoffMs),
     }),
     nodeArgs: [...(base.nodeArgs ?? []), ...(flags.nodeArgs ?? [])],
     logFormat: flags.logFormat ?? base.logFormat ?? 'line',
@@ -141,6 +149,10 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
 
 
 /** The keys that have a value (the library's options refuse an explicit undefined under exactOptionalPropertyTypes). */
-function definedOnly(settings: Record<keyof RestartSettings, number | undefined>): RestartSettings {
+function backoffOf(initialMs: number | undefined): RestartSettings['backoff'] {
+  return initialMs === undefined ? undefined : { initialMs };
+}
+
+function definedOnly(settings: Record<keyof RestartSettings, unknown>): RestartSettings {
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as RestartSettings;
 }

@@ -26,6 +26,8 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     maxWorkers: primary.options.maxWorkers,
     nodeVersion: process.version,
     workers,
+    // Ready and answering the heartbeat: a silent worker serves nobody (as `status` counts).
+    readyWorkers: workers.filter((worker) => worker.state === 'ready' && !worker.isSilent).length,
     protocolErrors: workers.reduce((total, worker) => total + worker.protocolErrors, 0),
     store: primary.store.stats(),
   };

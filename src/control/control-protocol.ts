@@ -48,6 +48,8 @@ export interface ClusterStatus {
   maxWorkers?: number;
   nodeVersion: string;
   workers: WorkerStats[];
+  /** The live workers ready to serve: not starting, stopping or silent (absent from older primaries). */
+  readyWorkers?: number;
   /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */
   protocolErrors: number;
   /** The shared store's figures (`primary.store.stats()`; absent from older primaries). */

@@ -15,8 +15,8 @@ export interface StopCounts {
   readonly requestsCut: number;
   /** Only when the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`). */
   readonly notStarted?: number;
-  /** With `notStarted`: a start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
-  readonly interrupted?: 'start' | 'scale' | 'replacement';
+  /** With `notStarted`: a start, a failed start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
+  readonly interrupted?: ShutdownReport['interrupted'];
 }
 
 export function stopCounts(report: ShutdownReport): StopCounts {
@@ -93,5 +93,6 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
 export function describeInterrupted(interrupted: unknown): string {
   if (interrupted === 'scale') return 'a scale-up was interrupted';
   if (interrupted === 'replacement') return 'a worker was still starting';
+  if (interrupted === 'failed-start') return 'the start failed';
   return 'the start was interrupted';
 }

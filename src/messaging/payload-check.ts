@@ -41,18 +41,13 @@ const sharedWalk = new Walk();
 let isSharedWalkBusy = false;
 
 /**
- * Returns the estimated serialized size of `payload` in bytes.
- * @throws NotSerializableError when the payload cannot be sent with `serialization`.
- * @throws MessageTooLargeError when the payload takes more than `limitBytes` on the wire (wire-size.ts).
+ * The walk of the last payload checked (undefined for a string or a scalar, which are not
+ * walked): `checkHeldPayload` reads what it counted. One write per message: copying the counts
+ * out of it on every message, for the store alone, cost a 64-byte message about 2% of its check.
+ * The counting itself (a few increments per object) costs about 3% more; a flag to skip it
+ * measured no cheaper than the increments it skips.
  */
-/** What the receiver of the last checked payload rebuilds beyond its wire size (see `checkHeldPayload`). */
-let lastUnpackedBytes = 0;
-/** The last checked payload's counts of what its receiver's heap holds beyond the wire (Walk). */
-let lastContainers = 0;
-let lastProperties = 0;
-let lastDictionaryProperties = 0;
-let lastStrings = 0;
-let lastScalars = 0;
+let lastWalk: Walk | undefined;
 
 /**
  * `checkPayload()` for a value the receiver keeps (the shared store): the larger of its wire
@@ -61,22 +56,27 @@ let lastScalars = 0;
  */
 export function checkHeldPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string, cost: HeapCost): number {
   const bytes = checkPayload(payload, serialization, limitBytes, type);
+  const walk = lastWalk;
+  if (walk === undefined) return bytes;
   // Counted during the walk above, not by a second one: 50 000 `{}` are 150 KB of JSON and
   // 3.4 MB of heap (tester t22, H178).
   // The root's own header is the store entry's (kStoreEntryOverheadBytes measured it).
   const heap =
-    Math.max(0, lastContainers - 1) * cost.container +
-    lastProperties * cost.property +
-    lastDictionaryProperties * cost.dictionaryProperty +
-    lastStrings * cost.string +
-    lastScalars * cost.scalar;
-  return Math.max(bytes, lastUnpackedBytes) + heap;
+    Math.max(0, walk.containers - 1) * cost.container +
+    walk.properties * cost.property +
+    walk.dictionaryProperties * cost.dictionaryProperty +
+    walk.strings * cost.string +
+    walk.scalars * cost.scalar;
+  return Math.max(bytes, walk.unpackedBytes) + heap;
 }
 
+/**
+ * Returns the estimated serialized size of `payload` in bytes.
+ * @throws NotSerializableError when the payload cannot be sent with `serialization`.
+ * @throws MessageTooLargeError when the payload takes more than `limitBytes` on the wire (wire-size.ts).
+ */
 export function checkPayload(payload: unknown, serialization: Serialization, limitBytes: number, type: string): number {
-  lastUnpackedBytes = 0;
-  lastContainers = lastProperties = lastDictionaryProperties = lastScalars = 0;
-  lastStrings = 0;
+  lastWalk = undefined;
   let bytes: number;
   let scalars = 0;
   let unpackedBytes = 0;
@@ -94,11 +94,7 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
       bytes = walk.bytes;
       scalars = walk.scalars;
       unpackedBytes = walk.unpackedBytes;
-      lastContainers = walk.containers;
-      lastProperties = walk.properties;
-      lastDictionaryProperties = walk.dictionaryProperties;
-      lastStrings = walk.strings;
-      lastScalars = walk.scalars;
+      lastWalk = walk;
     } catch (error) {
       if (isError(error) && error instanceof NotSerializableError) throw error;
       // User code ran during the walk and threw: a getter, a Proxy trap... Found here, on the
@@ -112,7 +108,6 @@ export function checkPayload(payload: unknown, serialization: Serialization, lim
   }
   // A few bytes on the wire that the receiver would rebuild as hundreds of megabytes.
   if (unpackedBytes > limitBytes) throw new MessageTooLargeError(type, unpackedBytes, limitBytes, { why: kSparseRule });
-  lastUnpackedBytes = unpackedBytes;
   // The common case: even at the most bytes per estimated byte, it fits.
   if (bytes * (serialization === 'json' ? kJsonWireFactor : kAdvancedWireFactor) <= limitBytes) return bytes;
   return checkWireSize(payload, serialization, limitBytes, type, bytes, scalars);

@@ -203,8 +203,11 @@ export interface ShutdownReport {
    * exit code is not raised for it. `'replacement'`: a worker started while the service ran (a
    * rolling reload's, a memory-limit replacement, a restart after an exit, a `fork()`) was not ready yet; it
    * is in `notStarted`, not `graceful`, and the exit code is not raised for it either.
+   * `'failed-start'`: no stop interrupted the start, it failed (a slot gave up: `start()`
+   * rejects, and says why); the other initial workers not ready yet were stopped before they
+   * were, and are in `notStarted` likewise. Set only when there was one.
    */
-  readonly interrupted?: 'start' | 'scale' | 'replacement';
+  readonly interrupted?: 'start' | 'failed-start' | 'scale' | 'replacement';
 }
 
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */

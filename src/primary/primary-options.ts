@@ -37,6 +37,8 @@ export const kDefaultShutdownTimeoutMs = 10_000;
 /** `gradualDrainMs`: a reload hands a worker's clients over in about a second (docs/performance.md). */
 export const kDefaultGradualDrainMs = 1_000;
 export const kDefaultStableAfterMs = 30_000;
+/** `restart.backoff.initialMs`: the first restart's delay, doubled for each one in a row. */
+export const kDefaultBackoffInitialMs = 100;
 /** `restart.startupWindowMs`: PM2's `min_uptime`, counted from ready (docs/supervision.md). */
 export const kDefaultStartupWindowMs = 1_000;
 /**
@@ -315,7 +317,7 @@ export interface ForkOptions {
 }
 
 const kBackoffOptions = {
-  initialMs: (value, name) => durationOption(value, name, 100, { min: 0 }),
+  initialMs: (value, name) => durationOption(value, name, kDefaultBackoffInitialMs, { min: 0 }),
   factor: (value, name) => numberOption(value, name, 2, 1),
   maxMs: (value, name, done) => {
     const initialMs = done.initialMs as number;

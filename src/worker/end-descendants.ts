@@ -15,6 +15,7 @@
  */
 import { TimeSlicer } from '../time-slicer.js';
 import { killDescendants } from './kill-descendants.js';
+import { recordSignalled } from './signalled-processes.js';
 import { descendantsIn, readProcessTable, readProcessTableNow, statFields, type ProcessTable } from './process-table.js';
 
 /** How long a worker's own processes have between SIGTERM and SIGKILL, in ms. */
@@ -103,12 +104,17 @@ const kMaxFreezeRounds = 8;
  * Returns them all, to SIGKILL together. Killing parents first instead handed the children they
  * had started during the grace to init, out of reach (tester t21: a shell loop's `sleep` per
  * stop, 99 of a fast forker's children left, H157; the primary's path too, H160).
+ * Each is recorded for the orphan watchdog before it is signalled (signalled-processes.ts): the
+ * worker's own paths run this, and a worker killed before its SIGKILL step would leave the
+ * ones its SIGTERM handed to init (H182).
  */
 function freezeTreeNow(roots: readonly number[], running: readonly string[]): string[] {
+  recordSignalled(running);
   const stopped = new Set(running.filter((identity) => signal(identity, 'SIGSTOP')));
   for (let round = 0; round < kMaxFreezeRounds; round++) {
     const found = unstopped(readProcessTableNow(), roots, stopped);
     if (found.length === 0) break;
+    recordSignalled(found);
     for (const identity of found) if (signal(identity, 'SIGSTOP')) stopped.add(identity);
   }
   return [...stopped];

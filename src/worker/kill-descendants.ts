@@ -16,17 +16,23 @@
  * (orphan-watchdog.ts). Returns the processes it signalled, each as `<pid>:<start time>` (the
  * start time, in clock ticks since boot, tells a process from a later one given the same pid).
  * Signal 0 sends nothing: the primary lists a worker's descendants before it SIGKILLs the worker.
+ *
+ * `listed` (`<pid>:<start time>`, the watchdog's: signalled-processes.ts) are signalled too if
+ * still the same processes, with what they started: the worker's cleanup signalled them, and may
+ * have handed them to init already, out of the tree (H182).
  */
-export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): string[] {
+export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0, listed: readonly string[] = []): string[] {
   const fs = process.getBuiltinModule('node:fs');
   // Every worker's exit asks, and most have no process of their own: where the kernel lists each
   // thread's children (CONFIG_PROC_CHILDREN), none there means none at all, without reading
   // every process's stat (10 to 50 ms on a busy machine). Elsewhere the scan below tells.
-  try {
-    const tasks = fs.readdirSync(`/proc/${rootPid}/task`);
-    if (tasks.every((task) => fs.readFileSync(`/proc/${rootPid}/task/${task}/children`, 'latin1').trim() === '')) return [];
-  } catch {
-    // not listed by this kernel
+  if (listed.length === 0) {
+    try {
+      const tasks = fs.readdirSync(`/proc/${rootPid}/task`);
+      if (tasks.every((task) => fs.readFileSync(`/proc/${rootPid}/task/${task}/children`, 'latin1').trim() === '')) return [];
+    } catch {
+      // not listed by this kernel
+    }
   }
   const children = new Map<number, number[]>();
   const sessions = new Map<number, number>();
@@ -60,12 +66,19 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): st
   // A child started with `detached: true` leads a session of its own: Node documents it as one
   // that may go on after its parent, so it (and what it started) is left alone.
   const rootSession = sessions.get(rootPid);
-  const found: number[] = [];
+  const found = new Set<number>();
   const queue = [...(children.get(rootPid) ?? [])];
+  for (const identity of listed) {
+    const [pid, startTime] = identity.split(':');
+    // Gone, a zombie (not in the maps), or a new process given its pid: not ours.
+    if (startTimes.get(Number(pid)) !== startTime) continue;
+    found.add(Number(pid));
+    queue.push(...(children.get(Number(pid)) ?? []));
+  }
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    if (pid === rootPid || found.includes(pid) || sessions.get(pid) !== rootSession) continue;
-    found.push(pid);
+    if (pid === rootPid || found.has(pid) || sessions.get(pid) !== rootSession) continue;
+    found.add(pid);
     queue.push(...(children.get(pid) ?? []));
   }
   const signalled: string[] = [];
@@ -81,36 +94,25 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0): st
 }
 
 /**
- * The watchdog thread's kill: `rootPid`'s descendants are stopped (SIGSTOP) first, look after
- * look until one finds none it had not stopped, then SIGKILLed. A stopped process forks no
- * more and its children stay its own. SIGKILLed while running, a shell loop forked between the
- * look at /proc and its own SIGKILL, and that child went to init: a dozen `sleep`s per worker
- * whose primary was SIGKILLed (newcomer t23, H196), where the stop paths leave none since H174.
- *
- * The SIGKILL goes to the processes it stopped (by pid and start time: one that went meanwhile
- * may have had its pid given to another), as some may have left the tree since (the worker's
- * own thread may be ending them too, and a parent that dies hands its children to init); then
- * a last walk catches any the looks did not reach. Self-contained, as `killDescendants`, which
- * it is given: the watchdog thread runs the source of both (orphan-watchdog.ts).
+ * The watchdog thread's kill: the worker's processes (and `listed`, as `killDescendants` takes
+ * them) are stopped (SIGSTOP) first, look after look until one finds none it had not stopped,
+ * then SIGKILLed, each still the process it stopped. A stopped process forks no more and its
+ * children stay its own. SIGKILLed while running, a shell loop forked between the look at /proc
+ * and its own SIGKILL, and that child went to init: a dozen `sleep`s per worker whose primary
+ * was SIGKILLed (newcomer t23, H196), where the worker's own paths leave none since H174.
+ * Self-contained, as `killDescendants`, which it is given: the watchdog thread runs the source of
+ * both (orphan-watchdog.ts).
  */
-export function killDescendantsFrozen(rootPid: number, walk: typeof killDescendants): void {
-  const fs = process.getBuiltinModule('node:fs');
-  // Looks at /proc at most: each stops what the last one missed (a constant in here, as the thread runs this source alone).
+export function killDescendantsFrozen(rootPid: number, walk: typeof killDescendants, listed: readonly string[] = []): void {
+  // Looks at /proc at most (here, not a module constant: the thread runs this source alone).
   const maxLooks = 8;
   const stopped = new Set<string>();
   for (let look = 0; look < maxLooks; look++) {
-    const found = walk(rootPid, 'SIGSTOP').filter((identity) => !stopped.has(identity));
+    const found = walk(rootPid, 'SIGSTOP', listed).filter((identity) => !stopped.has(identity));
     if (found.length === 0) break;
     for (const identity of found) stopped.add(identity);
   }
-  for (const identity of stopped) {
-    const [pid, startTime] = identity.split(':');
-    try {
-      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'latin1');
-      if (stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] === startTime) process.kill(Number(pid), 'SIGKILL');
-    } catch {
-      // gone meanwhile
-    }
-  }
-  walk(rootPid, 'SIGKILL');
+  // Those stopped are listed: one may have left the tree since (the worker's own thread may be
+  // ending its parent meanwhile).
+  walk(rootPid, 'SIGKILL', [...listed, ...stopped]);
 }

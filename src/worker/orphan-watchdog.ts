@@ -1,7 +1,8 @@
 /**
  * Orphan protection for a worker whose event loop is blocked: it cannot see its IPC channel
  * close when the primary dies, so a thread watches the parent pid and kills the process, and
- * the processes it started (kill-descendants.ts).
+ * the processes it started (kill-descendants.ts), with those the worker's own cleanup had
+ * signalled (signalled-processes.ts).
  *
  * The main thread ticks a shared counter. Once the parent is gone, a main thread that still
  * ticks gets `graceMs` to run `_destroy` and exit on its own; one whose counter is stuck
@@ -9,17 +10,23 @@
  */
 import { loadWorkerThreads } from '../builtins.js';
 import { killDescendants, killDescendantsFrozen } from './kill-descendants.js';
+import { shareSignalledList, signalledIn } from './signalled-processes.js';
 
-// The processes the worker started go with it, frozen before they are killed (kill-descendants.ts);
-// a failure there must not spare the worker itself.
+// The processes the worker started go with it, frozen before they are killed (kill-descendants.ts),
+// and those its own cleanup signalled already, though init's now (signalled-processes.ts); a
+// failure there must not spare the worker itself.
 const kWatchdogSource = `
 const { workerData } = require('node:worker_threads');
-const { parentPid, pollMs, graceMs, stuckMs, ticks } = workerData;
+const { parentPid, pollMs, graceMs, stuckMs, ticks, signalled } = workerData;
 const counter = new Int32Array(ticks);
 const killDescendants = (${killDescendants.toString()});
 const killDescendantsFrozen = (${killDescendantsFrozen.toString()});
+const signalledIn = (${signalledIn.toString()});
+const listed = () => {
+  try { return signalledIn(signalled); } catch { return []; }
+};
 const kill = () => {
-  try { killDescendantsFrozen(process.pid, killDescendants); } catch {}
+  try { killDescendantsFrozen(process.pid, killDescendants, listed()); } catch {}
   process.kill(process.pid, 'SIGKILL');
 };
 let orphanedAt = 0;
@@ -55,7 +62,7 @@ export function startOrphanWatchdog(options: WatchdogOptions): void {
     // Not the worker's own flags: a `--require` preload (an APM agent, a TypeScript hook) would
     // load again in this thread, for nothing (a thread inherits its process's execArgv).
     execArgv: [],
-    workerData: { ...options, stuckMs: options.pollMs * 4, ticks },
+    workerData: { ...options, stuckMs: options.pollMs * 4, ticks, signalled: shareSignalledList() },
     stdout: true,
     stderr: true,
     resourceLimits: { maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 2 },

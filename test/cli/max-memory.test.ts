@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
-import { cleanUpCli, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -37,7 +37,7 @@ describe('clusterkit run --max-memory', () => {
       const lines = overLimit();
       expect(lines[1]).not.toContain('in a row');
       expect(lines[2]).toMatch(
-        /over the memory limit: RSS \d+\.\d MiB, limit 64\.0 MiB \(--max-memory\); 3 replacements in a row, each soon after its worker started \(within restart\.stableAfterMs\): the limit is below what the worker needs, or it leaks memory from the start\. It is replaced each time, after a back-off of 100 ms \(restart\.backoff\); raise the limit \(--max-memory\) or fix the leak /,
+        /over the memory limit: RSS \d+\.\d MiB, limit 64\.0 MiB \(--max-memory\); 3 replacements in a row, each soon after its worker started \(within stableAfter: 30\.0 s unless a config file sets it\): the limit is below what the worker needs, or it leaks memory from the start\. It is replaced each time, after a back-off of 100 ms \(restartBackoff, doubled in a row: 100 ms unless a config file sets it\); raise the limit \(--max-memory\) or fix the leak /,
       );
       expect(lines[3]).toContain('; 4 replacements in a row');
       expect(run.stderr()).not.toMatch(/ERROR|no longer replaced|no worker left/);
@@ -47,6 +47,23 @@ describe('clusterkit run --max-memory', () => {
     }
     expect(failures).toEqual([]);
     expect(answered).toBeGreaterThan(0);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  // Before: the line named restart.stableAfterMs and restart.backoff, which no flag or config key set (newcomer t22).
+  it('[H185] names the config keys that set the back-off and the stable time it speaks of, and uses their values', async () => {
+    const port = await freePort();
+    const project = tempProject({
+      'hog.config.cjs': `module.exports = { apps: [{ name: 'hog2', script: ${JSON.stringify(kHogScript)}, workers: 1, maxMemory: '64M', stableAfter: '2m', restartBackoff: '300ms', env: { PORT: '${port}' } }] };\n`,
+    });
+    const run = startCli(['run', '-c', 'hog.config.cjs'], { runtime: runtimeDir(), cwd: project });
+    const overLimit = () => run.stderr().match(/WARN worker \d+ over the memory limit.*/g) ?? [];
+    await until(() => overLimit().length >= 3 || run.child.exitCode !== null, 180_000, 'three workers over the memory limit');
+    expect(overLimit()[2]).toContain(
+      '; 3 replacements in a row, each soon after its worker started (within stableAfter in hog.config.cjs): the limit is below what the worker needs, or it leaks memory from the start. ' +
+        'It is replaced each time, after a back-off of 300 ms (restartBackoff in hog.config.cjs, doubled in a row); raise the limit (--max-memory; maxMemory in hog.config.cjs) or fix the leak',
+    );
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
   });

@@ -7,6 +7,7 @@
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { autoWorkerCount } from '../../src/primary/pool/cpu-limit.js';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { kRepoRoot } from '../helpers/spawn.js';
@@ -111,5 +112,48 @@ describe('an ecosystem file, in the primary\'s lines', () => {
     await expect(run.exited()).resolves.toBe(1);
     // Before: "(option --ready-timeout)", a flag the user never typed.
     expect(run.output()).toContain('was not ready within 1000 ms (option --ready-timeout; listen_timeout in wr.config.cjs)');
+  });
+});
+
+describe('odd PM2 values, said at load', () => {
+  const kServer = "require('node:http').createServer((request, response) => response.end('ok')).listen(Number(process.env.PORT));\n";
+
+  async function project(app: string): Promise<string> {
+    return tempProject({ 'server.cjs': kServer, 'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'odd', script: './server.cjs', ${app}, env: { PORT: '${await freePort()}' } }] };\n` });
+  }
+
+  // Before: instances: -5 on 2 CPUs started 1 worker, and the only line said "the configured count" (tester t22).
+  it('[H183] warns that a negative instances PM2 raises to 1 gives 1 worker, and how many CPUs there are; nothing when -w replaces it', async () => {
+    const runtime = runtimeDir();
+    const cwd = await project('instances: -1000');
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd });
+    await run.waitFor(/service odd started: 1 worker /);
+    const cpus = autoWorkerCount();
+    const line = `clusterkit: warning: ${join(cwd, 'ecosystem.config.cjs')}: apps[0] ("odd"): PM2's "instances" (-1000) is every CPU but 1000, and this machine has ${cpus} CPU${cpus === 1 ? '' : 's'}: 1 worker, the fewest (PM2 raises it to 1 too). Write instances: 1 for one worker, or "max" for one per CPU.\n`;
+    expect(count(run.stderr(), line)).toBe(1);
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+    const replaced = startCli(['run', 'ecosystem.config.cjs', '-w', '2'], { runtime, cwd });
+    await replaced.waitFor(/service odd started: 2 workers /);
+    process.kill(replaced.child.pid!, 'SIGINT');
+    await expect(replaced.exited()).resolves.toBe(0);
+    expect(replaced.stderr()).not.toContain('"instances"');
+  });
+
+  // Before: kill_timeout: 1 said "requests get 1 ms (its own deadline comes 0 ms before the SIGKILL at 1 ms)" (tester t22).
+  it('[H184] warns that a kill_timeout under 200 ms cuts off the requests in flight, with no figures rounded to nonsense', async () => {
+    const runtime = runtimeDir();
+    const cwd = await project('kill_timeout: 1');
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd });
+    await run.waitFor(/service odd started: 1 worker /);
+    const line =
+      `clusterkit: warning: ${join(cwd, 'ecosystem.config.cjs')}: apps[0] ("odd"): PM2's "kill_timeout" (1 ms) is the shutdown timeout, and under 200 ms a stopping worker cannot drain: ` +
+      `it is killed (SIGKILL) before it ends on its own, and the requests in flight at a stop, reload or scale-down are cut off (its own deadline is 3/4 of the timeout, and the rest, under 50 ms, is shorter than a worker's exit on a busy machine). ` +
+      `kill_timeout: 1600, PM2's default, gives them 1200 ms.\n`;
+    expect(count(run.stderr(), line)).toBe(1);
+    expect(run.stderr()).not.toContain('requests get');
+    // A 1 ms shutdown timeout SIGKILLs the workers: the exit code says so, and is not checked here.
+    process.kill(run.child.pid!, 'SIGINT');
+    await run.exited();
   });
 });

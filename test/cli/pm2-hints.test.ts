@@ -127,16 +127,38 @@ describe("PM2's ecosystem keys", () => {
   // Before: kill_timeout became the shutdown timeout without a word, and a PM2 user expecting
   // 5 s for requests saw them cut off at 3.75 s (tester t21).
   it('[H168] says what kill_timeout gives requests, and what gives them the whole of it', () => {
-    expect(appOf({ name: 'kt', kill_timeout: 5000 }).killTimeoutNote).toBe(
+    expect(appOf({ name: 'kt', kill_timeout: 5000 }).killTimeoutNote?.text).toBe(
       'apps[0] ("kt"): PM2\'s "kill_timeout" (5000 ms) is the shutdown timeout: a stopping worker\'s requests get 3750 ms (its own deadline comes 1250 ms before the SIGKILL at 5000 ms), where PM2 gives them all 5000 ms; kill_timeout: 6667 gives them 5000 ms.',
     );
     // Past 8 s the margin is 2 s; a duration as clusterkit writes it counts the same.
-    expect(appOf({ kill_timeout: '10s' }).killTimeoutNote).toBe(
+    expect(appOf({ kill_timeout: '10s' }).killTimeoutNote?.text).toBe(
       'apps[0]: PM2\'s "kill_timeout" (10000 ms) is the shutdown timeout: a stopping worker\'s requests get 8000 ms (its own deadline comes 2000 ms before the SIGKILL at 10000 ms), where PM2 gives them all 10000 ms; kill_timeout: 12000 gives them 10000 ms.',
     );
     // Nothing to say without kill_timeout, or for clusterkit's own key.
     expect(appOf({ instances: 2 }).killTimeoutNote).toBeUndefined();
     expect(appOf({ instances: 2, shutdownTimeout: 5000 }).killTimeoutNote).toBeUndefined();
+  });
+
+  it('[H184] gives kill_timeout figures that add up to it', () => {
+    // 202 ms: requests 151.5 ms, margin 50.5 ms, which rounded each on its own came to 203 ms.
+    expect(appOf({ kill_timeout: 202 }).killTimeoutNote).toEqual({
+      text: 'apps[0]: PM2\'s "kill_timeout" (202 ms) is the shutdown timeout: a stopping worker\'s requests get 152 ms (its own deadline comes 50 ms before the SIGKILL at 202 ms), where PM2 gives them all 202 ms; kill_timeout: 270 gives them 202 ms.',
+      isWarning: false,
+    });
+    expect(appOf({ kill_timeout: 199 }).killTimeoutNote?.isWarning).toBe(true);
+  });
+
+  it('[H183] says what an instances of 0 or below comes to on this machine', () => {
+    const cpus = autoWorkerCount();
+    const expected = (minus: number) => (cpus - minus >= 1 ? { workers: cpus - minus, isWarning: false } : { workers: 1, isWarning: true });
+    for (const [value, minus] of [[-1, 1], ['-2', 2], [-5, 5]] as const) {
+      const app = appOf({ name: 'neg', instances: value });
+      expect({ workers: app.layer.workers, isWarning: app.instancesNote?.isWarning }).toEqual(expected(minus));
+      expect(app.instancesNote?.text).toContain(`apps[0] ("neg"): PM2's "instances" (${JSON.stringify(value)}) is every CPU but ${minus}`);
+    }
+    expect(appOf({ instances: 0 }).instancesNote).toEqual({ text: `apps[0]: PM2's "instances" (0) is one worker per CPU, as "max": ${cpus} worker${cpus === 1 ? '' : 's'} here.`, isWarning: false });
+    expect(appOf({ instances: 'max' }).instancesNote).toBeUndefined();
+    expect(appOf({ instances: 3 }).instancesNote).toBeUndefined();
   });
 
   it("[H119] counts instances as PM2 does: 'max' and 0 every CPU, -1 all but one, none one process", () => {
@@ -230,6 +252,14 @@ describe('flag names in messages from the library', () => {
     expect(inFlagNames('limit 512.0 MiB (maxMemoryMb)', sources)).toBe('limit 512.0 MiB (--max-memory; max_memory_restart in wr.config.js)');
   });
 
+  it('[H185] names the config key of an option with no flag, and the flags of a drain cut short', () => {
+    expect(inFlagNames('each soon after its worker started (within restart.stableAfterMs): the limit', { 'restart.stableAfterMs': 'stableAfter in ck.config.cjs' })).toBe(
+      'each soon after its worker started (within stableAfter in ck.config.cjs): the limit',
+    );
+    expect(inFlagNames('after a back-off of 400 ms (restart.backoff); raise')).toBe('after a back-off of 400 ms (restartBackoff, doubled in a row: 100 ms unless a config file sets it); raise');
+    expect(inFlagNames('one at a time over 1.2 s (gradualDrainMs, at most half of shutdownTimeoutMs), then stops')).toBe('one at a time over 1.2 s (--gradual-drain, at most half of --shutdown-timeout), then stops');
+  });
+
   it('turns the memory-limit line of the primary into --max-memory', () => {
     const lines: string[] = [];
     const record = (_fields: object, message?: string) => lines.push(message ?? '');
@@ -240,8 +270,8 @@ describe('flag names in messages from the library', () => {
     primary.emit('workerMemoryLimit', { worker: { id: 5, pid: 1236, slot: 0 }, rssBytes: 600 * 1024 * 1024, limitBytes: 512 * 1024 * 1024, inARow: 3, delayMs: 100, action: 'replace' });
     expect(lines).toEqual([
       'worker 3 over the memory limit: RSS 600.0 MiB, limit 512.0 MiB (--max-memory)',
-      'worker 5 over the memory limit: RSS 600.0 MiB, limit 512.0 MiB (--max-memory); 3 replacements in a row, each soon after its worker started (within restart.stableAfterMs): ' +
-        'the limit is below what the worker needs, or it leaks memory from the start. It is replaced each time, after a back-off of 100 ms (restart.backoff); raise the limit (--max-memory) or fix the leak',
+      'worker 5 over the memory limit: RSS 600.0 MiB, limit 512.0 MiB (--max-memory); 3 replacements in a row, each soon after its worker started (within stableAfter: 30.0 s unless a config file sets it): ' +
+        'the limit is below what the worker needs, or it leaks memory from the start. It is replaced each time, after a back-off of 100 ms (restartBackoff, doubled in a row: 100 ms unless a config file sets it); raise the limit (--max-memory) or fix the leak',
     ]);
   });
 });

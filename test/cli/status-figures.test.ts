@@ -3,7 +3,7 @@
  * then the control socket): each is shown only when it is a finite number, `-` otherwise.
  */
 import { describe, expect, it } from '@jest/globals';
-import { formatList, formatStatus, storeLine } from '../../src/cli/format-status.js';
+import { formatList, formatStatus, formatWorkerCounts, storeLine } from '../../src/cli/format-status.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 
 const garbage: unknown[] = ['lots', null, Number.NaN, Infinity, -Infinity, { x: 1 }, [1], 'x'.repeat(100)];
@@ -30,6 +30,21 @@ describe('status figures', () => {
     expect(row.split(/\s+/).filter((cell) => cell === '-')).toHaveLength(8);
     expect(text).not.toMatch(/NaN|Infinity|lots|xxxx|\[object/);
     expect(formatList([statusWith(value)])).toContain('api');
+  });
+
+  it('[H187] counts the ready workers over the target, and names the others by state', () => {
+    const status = statusWith(1);
+    const worker = status.workers[0]!;
+    const withStates = (targetWorkers: number, ...states: string[]) =>
+      formatWorkerCounts({ ...status, targetWorkers, workers: states.map((state, id) => ({ ...worker, id, state: state === 'silent' ? 'ready' : state, isSilent: state === 'silent' })) } as ClusterStatus);
+    expect(withStates(4, 'ready', 'ready', 'ready', 'ready')).toBe('4/4');
+    expect(withStates(1, 'starting')).toBe('0/1 ready (1 starting)');
+    expect(withStates(2, 'ready', 'ready', 'starting', 'stopping')).toBe('2/2 ready (1 starting, 1 stopping)');
+    // A blocked event loop serves nobody, as on the dashboard.
+    expect(withStates(2, 'ready', 'silent')).toBe('1/2 ready (1 silent)');
+    // A state no clusterkit sends (an odd primary) is not counted ready, nor named.
+    expect(withStates(1, 'weird\x1b[2J')).toBe('0/1 ready');
+    expect(formatStatus({ ...status, targetWorkers: 1, workers: [{ ...worker, state: 'starting' }] } as ClusterStatus).split('\n')[0]).toContain('  workers 0/1 ready (1 starting)  node ');
   });
 
   it('shows the protocol errors of the cluster in the header when there are some', () => {

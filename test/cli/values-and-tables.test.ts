@@ -129,7 +129,7 @@ describe('status rendering', () => {
 
   it('shows one row per worker, with placeholders before the first heartbeat', () => {
     expect(formatStatus(status)).toBe(
-      'cluster api  pid 100  running  up 3m 12s  workers 2/2  node v20.19.0\n' +
+      'cluster api  pid 100  running  up 3m 12s  workers 1/2 ready (1 starting)  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
         'id  pid  slot  state     uptime  restarts      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
@@ -137,7 +137,7 @@ describe('status rendering', () => {
         ' 3  103     1  starting  300ms          1        -       -              -     -         1          0\n' +
         '* IPC messages to and from the worker, heartbeats included\n',
     );
-    expect(formatList([status])).toBe('name  pid  state    workers  uptime  script\napi   100  running  2/2      3m 12s  /srv/api/server.js\n');
+    expect(formatList([status])).toBe('name  pid  state    workers                 uptime  script\napi   100  running  1/2 ready (1 starting)  3m 12s  /srv/api/server.js\n');
     expect(formatList([])).toBe('No cluster is running.\n');
   });
 
@@ -146,7 +146,7 @@ describe('status rendering', () => {
     const silent = { ...ready, id: 2, pid: 102, slot: 1, silentMs: 5_240, healthAgeMs: 5_300, isSilent: true };
     const text = formatStatus({ ...status, workers: [ready, silent] });
     expect(text).toBe(
-      'cluster api  pid 100  running  up 3m 12s  workers 2/2  node v20.19.0\n' +
+      'cluster api  pid 100  running  up 3m 12s  workers 1/2 ready (1 silent)  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
         'id  pid  slot  state        uptime  restarts      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +

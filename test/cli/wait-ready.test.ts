@@ -84,4 +84,28 @@ describe('clusterkit run --wait-ready (PM2 wait_ready)', () => {
     // Before: "ERROR The primary is shutting down; no worker will be started." after the stop's report.
     expect(run.output()).not.toMatch(/ERROR|ERR_SHUTDOWN_IN_PROGRESS|SIGKILL/);
   });
+
+  it('[H187] clusterkit status and list tell the ready workers from those still warming up', async () => {
+    const runtime = runtimeDir();
+    // Slot 0 is ready at once; slot 1 listens and warms up for 10 minutes.
+    const run = startCli(['run', kScript, '-w', '2', '--name', 'halfwarm', '--wait-ready', '--ready-timeout', '120s'], {
+      runtime,
+      env: { PORT: String(await freePort()), WARM_MS: '0', LATER_WARM_MS: '600000' },
+    });
+    await run.waitFor(/(\] listening \d+[\s\S]*){2}/);
+    await run.waitFor(/\[halfwarm\] worker \d+ ready /);
+    const status = await cli(['status', 'halfwarm'], { runtime });
+    // Before: `workers 2/2`, which reads as serving on both.
+    expect(status.stdout.split('\n')[0]).toMatch(/^cluster halfwarm  pid \d+  starting  up \S+  workers 1\/2 ready \(1 starting\)  node v/);
+    const json = await cli(['status', 'halfwarm', '--json'], { runtime });
+    const parsed = JSON.parse(json.stdout) as { targetWorkers: number; readyWorkers: number; workers: Array<{ state: string }> };
+    expect(parsed).toMatchObject({ targetWorkers: 2, readyWorkers: 1 });
+    expect(parsed.workers.map((worker) => worker.state).sort()).toEqual(['ready', 'starting']);
+    const list = await cli(['list'], { runtime });
+    expect(list.stdout).toMatch(/^halfwarm +\d+ +starting +1\/2 ready \(1 starting\) +/m);
+    const listJson = JSON.parse((await cli(['list', '--json'], { runtime })).stdout) as Array<{ workers: number; readyWorkers: number }>;
+    expect(listJson).toEqual([expect.objectContaining({ workers: 2, readyWorkers: 1 })]);
+    await cli(['stop', 'halfwarm'], { runtime, ms: 30_000 });
+    await expect(run.exited(30_000)).resolves.toBe(1);
+  });
 });

@@ -1,4 +1,7 @@
 import cluster from 'node:cluster';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import {
   ClusterPrimary,
@@ -9,12 +12,16 @@ import {
   RemoteError,
   ShutdownInProgressError,
   WorkerStartupError,
+  type ShutdownReport,
+  type WorkerHandle,
 } from '../../src/index.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { testOptions, testPrimary, track } from '../helpers/primary.js';
 import { isAlive } from '../helpers/processes.js';
 import { killSpawned, spawnNode } from '../helpers/spawn.js';
-import { onceEvent, record } from '../helpers/wait.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { onCleanup } from '../helpers/cleanup.js';
 
 afterEach(() => killSpawned());
 
@@ -122,6 +129,28 @@ describe('lifecycle events', () => {
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'exited' });
     expect((error as Error).message).toMatch(/exited with code \d+ before it was ready/);
+  });
+
+  it('[H186] a failed start counts the other worker it stopped before it was ready as notStarted, not as stopped gracefully', async () => {
+    const { logger, text } = capturedLogger();
+    const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+    const behaviour = join(directory, 'init-behaviour');
+    writeFileSync(behaviour, 'until-stop'); // slot 1 warms up until it is stopped: never ready, stopped cleanly
+    writeFileSync(`${behaviour}.slot0`, 'gate'); // slot 0's _init throws once the gate opens
+    const primary = testPrimary({ workerCount: 2, restart: false, logger, env: { INIT_BEHAVIOUR_FILE: behaviour } }, 'workers/init-from-file.ts');
+    const online = record<{ worker: WorkerHandle }>(primary, 'workerOnline');
+    const complete = onceEvent<ShutdownReport>(primary, 'shutdownComplete', 90_000);
+    const started = primary.start().catch((error: unknown) => error);
+    // Both forked and running: slot 1 is still starting when slot 0 fails the start.
+    await until(() => online.events.length === 2, 60_000, 'both workers online');
+    writeFileSync(`${behaviour}.go`, 'now');
+    expect(await started).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'init-failed' });
+    const report = await complete;
+    const starting = online.events.map(({ worker }) => worker).find((worker) => worker.slot === 1);
+    expect(report).toEqual({ graceful: [], failed: [], killed: [], requestsCut: 0, notStarted: [starting], interrupted: 'failed-start' });
+    expect(text()).toMatch(/\[t\] WARN shutdown complete: the start failed, 1 worker stopped before it was ready \(the lines above say how\) graceful=0 failed=0 killed=0 notStarted=1\n/);
+    expect(text()).not.toContain('the start was interrupted');
   });
 
   it('is refused twice, and after shutdown', async () => {

@@ -1,7 +1,11 @@
 import http from 'node:http';
 import { describe, expect, it } from '@jest/globals';
-import { ShutdownInProgressError, type ClusterPrimary } from '../../src/index.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ShutdownInProgressError, type ClusterPrimary, type WorkerHandle } from '../../src/index.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { abandon } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -164,5 +168,29 @@ describe('graceful shutdown', () => {
     await expect(exit).resolves.toMatchObject({ expected: true });
     expect(crashes.events).toEqual([]);
     expect(worker!.state).toBe('exited');
+  });
+
+  it('[H188] takes the $exiting of a worker that fails its start as the shutdown begins for what it is, not for a break of the IPC protocol', async () => {
+    const { logger, text } = capturedLogger();
+    const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+    const gate = join(directory, 'gate');
+    const primary = testPrimary({ restart: false, logger, env: { EXIT_GATE_FILE: gate } }, 'workers/init-blocks-then-throws.ts');
+    const protocolErrors = record(primary, 'workerProtocolError');
+    const listening = onceEvent<{ worker: WorkerHandle }>(primary, 'workerListening', 60_000);
+    const started = primary.start().catch((error: unknown) => error);
+    // It listens, then blocks in _init: the stop request will wait unread in its channel.
+    const { worker } = await listening;
+    const shutdown = primary.shutdown();
+    // Marked stopping in the turn its stop request is written.
+    await until(() => worker.state === 'stopping', 30_000, 'the worker asked to stop');
+    writeFileSync(gate, 'now'); // its _init throws; its exit says `$exiting` without reading the request
+    const report = await shutdown;
+    expect(await started).toBeInstanceOf(ShutdownInProgressError);
+    expect(worker.exitCode).toBe(1);
+    // Before: `sent "$exiting" at a time its state rules out, which breaks clusterkit's IPC protocol`.
+    expect(protocolErrors.events).toEqual([]);
+    expect(text()).not.toContain('IPC protocol');
+    expect(report).toMatchObject({ graceful: [], failed: [], killed: [], notStarted: [worker], interrupted: 'start' });
   });
 });

@@ -204,19 +204,38 @@ describe('orphan protection', () => {
     await waitUntilGone(children, 30_000);
   });
 
-  it('[H196] primary SIGKILLed while the worker is blocked: the watchdog freezes a shell loop that starts a sleep every 10 ms before it kills it, none is left to init', async () => {
+  // H182: the worker's cleanup stops midway (its loop blocked right after its SIGTERM ended the sh):
+  // the watchdog kills what that cleanup had signalled, though init's child by then.
+  // `echo`: the watchdogs are armed before the primary dies (only they can end a blocked worker).
+  it('[H182] primary SIGKILLed, the worker blocked midway through ending its processes: the watchdog kills the grandchild its SIGTERM left to init', async () => {
+    const harness = startHarness({ ...twoWorkers({ heartbeat: false }, 'workers/spawns-child.ts'), SPAWNS_CHILD_IGNORING_TERM: 'grandchild', SPAWNS_CHILD_BLOCK_ON_EXIT: '1', HARNESS_AFTER_START: 'echo' });
+    const { pid, pids } = await started(harness);
+    const grandchildren = (await harness.waitForCount('childSpawned', 2)).map((line) => line.pid as number);
+    expect(grandchildren.every(isAlive)).toBe(true);
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pids, 30_000);
+    // Before: the watchdog looked in the worker's tree only, which the grandchild had left (ppid 1): it lived on.
+    await waitUntilGone(grandchildren, 30_000);
+  });
+
+  // H196 (newcomer t23): `block` has the worker stuck before the primary dies; `stall` has its
+  // loop held 700 ms as its channel closes, as a loaded machine does (load average 25 there): a
+  // loop stuck for 400 ms is the watchdog's to end, midway through the worker's own cleanup.
+  it.each([
+    ['blocked', { HARNESS_AFTER_START: 'block' }],
+    ['stalled as it is orphaned', { HARNESS_AFTER_START: 'echo', SPAWNS_CHILD_STALL_MS: '700' }],
+  ])('[H196] primary SIGKILLed, the worker %s: the watchdog freezes a shell loop that starts a sleep every 10 ms before it kills it, none is left to init', async (_case, env) => {
     const sleeps = uniqueSleeps();
     const harness = startHarness({
       HARNESS_OPTIONS: JSON.stringify({ workerCount: 1, heartbeat: false }),
       HARNESS_WORKER: 'workers/spawns-child.ts',
-      HARNESS_AFTER_START: 'block',
       SPAWNS_CHILD_LOOP: sleeps.seconds,
+      ...env,
     });
     const { pid, pids } = await started(harness);
     const [shell] = (await harness.waitForCount('childSpawned', 1)).map((line) => line.pid as number);
     await until(() => sleeps.pids().length >= 3, 30_000, 'the loop running its sleeps');
     process.kill(pid, 'SIGKILL');
-    // Blocked: only the watchdog thread can end the worker and its processes.
     await waitUntilGone([...pids, shell], 30_000);
     // Before: SIGKILLed while running, the shell started sleeps between the watchdog's look at
     // /proc and its own SIGKILL, and those went to init (newcomer t23: about 12 per worker).

@@ -17,6 +17,7 @@ import { closest } from '../suggest.js';
 import { commandScriptHint } from '../command-script-hint.js';
 import { UsageError } from '../usage-error.js';
 import { killTimeoutNote } from './kill-timeout-note.js';
+import type { LoadNote } from './load-note.js';
 import { isPm2App, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
 
 export interface ConfigApp {
@@ -27,7 +28,9 @@ export interface ConfigApp {
   /** A PM2 file's keys that clusterkit does without (the file's own, then the app's), one line each. */
   readonly warnings?: readonly string[];
   /** What a PM2 app's `kill_timeout` gives its requests here (kill-timeout-note.ts), said at load unless --shutdown-timeout replaces it. */
-  readonly killTimeoutNote?: string;
+  readonly killTimeoutNote?: LoadNote;
+  /** What a PM2 app's `instances` of 0 or below came to here (pm2-app.ts), said at load unless --workers replaces it. */
+  readonly instancesNote?: LoadNote;
   /** clusterkit's key -> the key the file wrote (`readyTimeout` -> `listen_timeout`), for each key the app sets. */
   readonly keysWritten?: Readonly<Record<string, string>>;
 }
@@ -40,7 +43,7 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
-  'readyTimeout', 'waitReady', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'readyTimeout', 'waitReady', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
 /** A key clusterkit spells its own way that is not PM2's either (PM2 reads env_file as an environment). */
@@ -147,7 +150,8 @@ function checkPm2App(app: Record<string, unknown>, key: string, directory: strin
   if (!checked) return checked;
   const { shutdownTimeoutMs } = checked.layer;
   const note = translated.spelledAs.shutdownTimeout === 'kill_timeout' && shutdownTimeoutMs !== undefined ? { killTimeoutNote: killTimeoutNote(label, shutdownTimeoutMs) } : {};
-  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ...note };
+  const instances = translated.instancesNote === undefined ? {} : { instancesNote: translated.instancesNote };
+  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ...note, ...instances };
 }
 
 /**
@@ -186,6 +190,8 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),
     startupWindowMs: optional(app.startupWindow, (value) => checkDuration(value, at('startupWindow'), 'startupWindow')),
     maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
+    stableAfterMs: optional(app.stableAfter, (value) => checkDuration(value, at('stableAfter'))),
+    restartBackoffMs: optional(app.restartBackoff, (value) => checkDuration(value, at('restartBackoff'))),
     nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'), kNodeArgsExample)),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
     env: Object.keys(env).length > 0 ? env : undefined,

@@ -82,6 +82,14 @@ export interface AppConfig {
   startupWindow?: ConfigDuration;
   /** Failed starts in a row after which a slot is no longer restarted (PM2's `max_restarts`, with `startupWindow` its `min_uptime`). @default 3 */
   maxStartupFailures?: number;
+  /**
+   * A worker ready this long has run stably: its slot's restart back-off and failed starts
+   * start again from zero, and a replacement over `maxMemory` after it is not "soon after its
+   * start". No flag: PM2 has no such setting (it resets its back-off after a fixed 30 s). @default '30s'
+   */
+  stableAfter?: ConfigDuration;
+  /** The first restart's back-off; each one after it in a row doubles it, up to 30 s (or this, if longer). @default '100ms' */
+  restartBackoff?: ConfigDuration;
   /** `'json'`: the primary's lines and the workers' output as one JSON object per line. @default 'line' */
   logFormat?: 'line' | 'json';
   /** Reload the workers (rolling, zero-downtime) when a file changes: `true` watches `cwd`. @default false */

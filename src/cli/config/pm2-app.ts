@@ -14,8 +14,10 @@
  */
 import { autoWorkerCount } from '../../primary/pool/cpu-limit.js';
 import { checkMemoryLimitMb } from '../arg-values.js';
+import { plural } from '../control-outcome.js';
 import { checkEnvObject, describe } from '../env-values.js';
 import { UsageError } from '../usage-error.js';
+import type { LoadNote } from './load-note.js';
 
 /** PM2's keys with a clusterkit twin whose value needs no conversion (PM2's aliases included). */
 const kSameValue: Readonly<Record<string, string>> = {
@@ -190,6 +192,8 @@ export interface Pm2App {
   readonly environments: Readonly<Record<string, Record<string, string>>>;
   /** One line per key clusterkit does without, saying what it does instead. */
   readonly warnings: readonly string[];
+  /** What an `instances` of 0 or below came to here (a count of CPUs), said at load unless -w replaces it. */
+  readonly instancesNote?: LoadNote;
 }
 
 /**
@@ -202,6 +206,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   const spelledAs: Record<string, string> = {};
   const environments: Record<string, Record<string, string>> = {};
   const warnings: string[] = [];
+  let instancesNote: LoadNote | undefined;
   const at = (name: string) => `${key}.${name}`;
   const set = (target: string, from: string, value: unknown) => {
     if (Object.hasOwn(spelledAs, target) || (Object.hasOwn(raw, target) && target !== from)) {
@@ -217,7 +222,13 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   for (const [name, value] of Object.entries(raw)) {
     if (Object.hasOwn(kSameValue, name)) set(kSameValue[name]!, name, value);
     else if (Object.hasOwn(kListKeys, name)) set(kListKeys[name]!, name, typeof value === 'string' ? splitLikePm2(value) : value);
-    else if (name === 'instances') take(() => set('workers', name, workersOf(value, at(name))));
+    else if (name === 'instances') {
+      const counted = take(() => workersOf(value, at(name), label));
+      if (counted !== undefined) {
+        set('workers', name, counted.workers);
+        instancesNote = counted.note;
+      }
+    }
     else if (name === 'max_memory_restart') take(() => set('maxMemory', name, memoryOf(value, at(name))));
     else if (name === 'log_type') take(() => set('logFormat', name, logFormatOf(value, at(name))));
     // PM2's watch is true, a list, or one path (schema.json: boolean first, so a string is not split).
@@ -248,7 +259,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       throw new UsageError(`"${at('source_map_support')}" must be true or false. Received ${describe(raw.source_map_support)}.`);
     });
   }
-  return { app, spelledAs, environments, warnings };
+  return { app, spelledAs, environments, warnings, ...(instancesNote === undefined ? {} : { instancesNote }) };
 }
 
 /**
@@ -263,15 +274,30 @@ export function splitLikePm2(value: string): string[] {
 
 /**
  * `instances` as PM2 counts it (Common.verifyConfs, God.prepare): `'max'` and 0 are every CPU
- * (clusterkit's `'max'`), -N every CPU but N (at least one), a numeric string its number.
+ * (clusterkit's `'max'`), -N every CPU but N (at least one), a numeric string its number. A
+ * count of 0 or below depends on the machine, so the note says what it came to here (H183);
+ * one that PM2 raises to 1 is a warning: the file asks for fewer CPUs than there are. A
+ * fraction, NaN or a word is refused, as clusterkit's own `workers` is: PM2 would start
+ * `parseInt` of it, or one per CPU for a word, which no one writes on purpose.
  */
-function workersOf(value: unknown, key: string): number | 'max' {
+function workersOf(value: unknown, key: string, label: string): { workers: number | 'max'; note?: LoadNote } {
   const count = value === 'max' ? 0 : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
   if (typeof count !== 'number' || !Number.isSafeInteger(count)) {
     throw new UsageError(`"${key}" must be a whole number or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). Received ${describe(value)}.`);
   }
-  if (count === 0) return 'max';
-  return count > 0 ? count : Math.max(1, autoWorkerCount() + count);
+  if (count > 0) return { workers: count };
+  const said = `${label}: PM2's "instances" (${describe(value)})`;
+  const cpus = autoWorkerCount();
+  if (count === 0) return { workers: 'max', note: value === 'max' ? undefined : { text: `${said} is one worker per CPU, as "max": ${plural(cpus, 'worker')} here.`, isWarning: false } };
+  const workers = cpus + count;
+  if (workers >= 1) return { workers, note: { text: `${said} is every CPU but ${-count}, as PM2 counts it: ${plural(workers, 'worker')} here, with ${plural(cpus, 'CPU')}.`, isWarning: false } };
+  return {
+    workers: 1,
+    note: {
+      text: `${said} is every CPU but ${-count}, and this machine has ${plural(cpus, 'CPU')}: 1 worker, the fewest (PM2 raises it to 1 too). Write instances: 1 for one worker, or "max" for one per CPU.`,
+      isWarning: true,
+    },
+  };
 }
 
 /** Bytes per unit of PM2's sizes: none (bytes), K, M, G. */

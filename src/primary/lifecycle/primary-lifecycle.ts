@@ -29,7 +29,7 @@ function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
  * `notStarted`, taken out of `graceful` and `failed` (where one that stopped before ready would
  * pass for a stop of a serving worker, or be in no list at all); one killed at the timeout stays `killed` too.
  */
-function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[], interrupted: 'start' | 'scale' | 'replacement'): ShutdownReport {
+function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[], interrupted: NonNullable<ShutdownReport['interrupted']>): ShutdownReport {
   const started = (handle: WorkerHandle) => !unready.includes(handle);
   return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted: unready, interrupted };
 }
@@ -79,7 +79,7 @@ export class PrimaryLifecycle {
   #state: PrimaryState = 'created';
   /** True once `_init` completed: only then does shutdown run `_destroy`. */
   #isInitialized = false;
-  /** Set when `start()` fails and shuts down what it started: that shutdown interrupted nothing. */
+  /** Set when `start()` fails and shuts down what it started: its report says `'failed-start'`, not an interrupted start. */
   #isStartFailing = false;
   #shutdown: Promise<ShutdownReport> | undefined;
   /** The slots a scale-up under way adds: a stop during it reports their unready workers as `notStarted`. */
@@ -252,9 +252,14 @@ export class PrimaryLifecycle {
   async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;
     // Taken before close() retires the slots: the initial workers not ready yet (those that
-    // exited already too, awaiting a restart) are what an interrupted start did not start.
-    // A start that failed stops its workers itself: that is no interruption (its error says why).
-    const unready = this.#state === 'starting' && !this.#isStartFailing ? unreadyWorkers([...pool.slots].filter((slot) => slot.isInitial)) : undefined;
+    // exited already too, awaiting a restart) are what an interrupted start did not start. A
+    // start that failed stops its other workers itself: those not ready are stopped before they
+    // were, as well (tester t22: before, counted graceful), though nothing interrupted that start
+    // (its error says why); said only when there is one, the failing slot being gone already.
+    // (Taken now: a start a stop cut short fails too, and sets the flag, once the stop began.)
+    const isStartFailing = this.#isStartFailing;
+    const initialUnready = this.#state === 'starting' ? unreadyWorkers([...pool.slots].filter((slot) => slot.isInitial)) : undefined;
+    const unready = isStartFailing && initialUnready?.length === 0 ? undefined : initialUnready;
     // A scale-up's workers not ready yet, likewise (tester t20: before, counted as stopped gracefully).
     const scaleUnready = this.#state === 'running' && this.#scalingSlots !== undefined ? unreadyWorkers(this.#scalingSlots) : [];
     // Any other worker not ready yet while the service runs: a replacement (a reload's, a memory
@@ -272,7 +277,7 @@ export class PrimaryLifecycle {
     await pool.whenDescendantsEnded();
     const report =
       unready !== undefined
-        ? withInterruptedStart(stopped, unready, 'start')
+        ? withInterruptedStart(stopped, unready, isStartFailing ? 'failed-start' : 'start')
         : scaleUnready.length > 0
           ? withInterruptedStart(stopped, [...scaleUnready, ...replacementsUnready], 'scale')
           : replacementsUnready.length > 0

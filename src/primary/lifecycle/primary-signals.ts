@@ -21,10 +21,11 @@ const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130,
 
 /**
  * The exit code after a shutdown: 0 when every worker stopped cleanly, else 1; 1 too when the
- * shutdown interrupted the start (`notStarted`): the service never started, as for a failed start.
+ * shutdown interrupted the start, or ended a start that failed (`notStarted`): the service never started.
  */
 export function shutdownExitCode(report: ShutdownReport): number {
-  return report.failed.length + report.killed.length > 0 || (report.notStarted !== undefined && (report.interrupted ?? 'start') === 'start') ? 1 : 0;
+  const interrupted = report.notStarted === undefined ? undefined : (report.interrupted ?? 'start');
+  return report.failed.length + report.killed.length > 0 || interrupted === 'start' || interrupted === 'failed-start' ? 1 : 0;
 }
 
 /**

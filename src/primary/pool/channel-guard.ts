@@ -167,8 +167,19 @@ function failedListenKey(message: unknown): string | undefined {
  * distinct key once) past its bound, marks it corrupt (`too-many-servers`). The child's addresses
  * leave `cluster` when it closes them, when a listen fails, and when it disconnects or exits
  * (node:cluster drops its handles then).
+ *
+ * `inspect` is shown each internal message first, before Node's handlers (the refusal cap of
+ * handoff-guard.ts): every event of the child goes through this one wrapper, its messages
+ * included, so whatever else needs to see internal messages first hooks in here rather than
+ * wrapping `emit` again.
  */
-export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: ChannelFault) => void, maxServers = kMaxServersPerWorker, cluster?: ClusterListens): void {
+export function guardInternalMessages(
+  child: ChildProcess,
+  onCorrupt: (fault: ChannelFault) => void,
+  maxServers = kMaxServersPerWorker,
+  cluster?: ClusterListens,
+  inspect?: (message: unknown) => void,
+): void {
   const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
   let isCorrupt = false;
   /** The listening addresses (node:cluster's handle keys) this child asked for and has not closed. */
@@ -192,6 +203,7 @@ export function guardInternalMessages(child: ChildProcess, onCorrupt: (fault: Ch
   } as ChildProcess['send'];
   child.emit = function guardedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'internalMessage') return emit.call(this, event, ...args);
+    inspect?.(args[0]);
     if (isCorrupt) return false; // the worker is being killed: nothing more of its protocol is acted on
     const server = serverRequest(args[0]);
     if (server?.act === 'close') release(server.key);

@@ -6,8 +6,9 @@
  *
  * `$exiting`, and `$crash`'s `openRequests`: the requests the worker had open as it exited,
  * newer than its last heartbeat's count (`WorkerRecord.openAtExit`, read by `lostRequests()`).
- * Both are accepted outside a stop the primary asked for only (that stop has its own notices),
- * with a count no worker can exceed (`kMaxOpenRequests`; above it, dropped as `out-of-range`).
+ * Both are taken outside a stop the primary asked for (that stop has its own notices), and in
+ * one the worker had not read yet (`saysOwnExit`), with a count no worker can exceed
+ * (`kMaxOpenRequests`; above it, dropped as `out-of-range`).
  * `$crash` once per life; `$exiting` each time, the newest count winning: the real one is
  * written in 'exit', last, so a forged one sent before it cannot stand (it once did, and the
  * real one was reported as dropped). A heartbeat answer after them drops what they said: the
@@ -16,6 +17,7 @@
 import { escapeControlChars } from '../../control/control-chars.js';
 import { hasPlausibleOpenRequests, isCrashPayload, isExitingPayload, kCrashNotice, kExitingNotice, type UncaughtError } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
+import type { WorkerRecord } from './worker-record.js';
 
 export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>): void {
   system.register(kCrashNotice, {
@@ -27,7 +29,7 @@ export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>):
     handle: ({ origin, name, message, code, location, openRequests }, record) => {
       record.hasSaidCrash = true;
       record.exitSaidAt = Date.now();
-      if (openRequests !== undefined && !record.isAskedToStop) record.openAtExit = openRequests;
+      if (openRequests !== undefined && saysOwnExit(record)) record.openAtExit = openRequests;
       record.uncaughtError = {
         origin,
         name: escapeControlChars(name),
@@ -41,12 +43,23 @@ export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>):
     kind: 'notification',
     check: isExitingPayload,
     inRange: hasPlausibleOpenRequests,
-    when: (record) => !record.isAskedToStop,
+    when: saysOwnExit,
     handle: ({ openRequests }, record) => {
       record.exitSaidAt = Date.now();
       record.openAtExit = openRequests;
     },
   });
+}
+
+/**
+ * Whether the worker's word on its exit is its own: not in a stop the primary asked for, or in
+ * one it had not read when it exited (the worker failing its start as the shutdown began, H188).
+ * The primary's `$shutdown` and the worker's `$exiting` cross on the channel: a worker exits
+ * without reading what is still in its pipe. One that read it says `$stopping` first (it does
+ * whenever it has servers, as `$exiting` needs), and never `$exiting` after.
+ */
+function saysOwnExit(record: WorkerRecord): boolean {
+  return !record.isAskedToStop || record.stopRequestsSeen === undefined;
 }
 
 /** `an uncaught TypeError: x is undefined at /srv/api.js:12:7`; `an unhandled rejection with Error: ...`. */

@@ -76,34 +76,43 @@ const refusals = new WeakMap<object, number>();
 /** After an exit, how long the channel's end may take to come (a grandchild holding its descriptor delays it). */
 const kChannelEndGraceMs = 1_000;
 
+/** What `guardHandoffs` gives back for the channel guard and the worker's record. */
+export interface HandoffGuard {
+  /**
+   * How many connections it handed over and never acknowledged (so far): clients whose
+   * connection a dying worker takes with it, counted in what its death cut off.
+   */
+  readonly unacknowledged: () => number;
+  /**
+   * To be shown each internal message of the child before node:cluster's listener sees it
+   * (`guardInternalMessages`, channel-guard.ts, calls it from the `emit` it wraps already: one
+   * wrapper, not two, on every event of the child, its messages included). Past kMaxRefusals a
+   * refusal is rewritten to read as an acceptance, on which node:cluster closes its copy (the
+   * worker closed its own as it refused), and the client sees its connection end.
+   */
+  readonly capRefusals: (message: unknown) => void;
+}
+
 /**
  * Tracks the connections handed to `child` until acknowledged; closes those left when its
  * channel ends, and those it refused that no worker can take any more (`listens`: the keys the
- * workers hold). Returns how many it handed over and never acknowledged (so far): clients whose
- * connection a dying worker takes with it, counted in what its death cut off.
+ * workers hold). The refusal cap works once `capRefusals` is given to the child's
+ * `guardInternalMessages`.
  */
-export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRefusedTooOften: (key: string) => void = () => {}): () => number {
+export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRefusedTooOften: (key: string) => void = () => {}): HandoffGuard {
   const inFlight = new Map<number, Handoff>();
   let closedUnacknowledged = 0;
-  // Ahead of node:cluster's listener, which hands a refused connection to a worker again: past
-  // kMaxRefusals the refusal reads as an acceptance, on which node:cluster closes its copy (the
-  // worker closed its own as it refused), and the client sees its connection end.
-  const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
-  child.emit = function refusalCappedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === 'internalMessage') {
-      const ack = acknowledgement(args[0]);
-      const handoff = ack?.isRefused ? inFlight.get(ack.seq) : undefined;
-      if (handoff) {
-        const count = (refusals.get(handoff.handle) ?? 0) + 1;
-        refusals.set(handoff.handle, count);
-        if (count >= kMaxRefusals) {
-          (args[0] as { accepted: boolean }).accepted = true;
-          onRefusedTooOften(handoff.key);
-        }
-      }
+  const capRefusals = (message: unknown): void => {
+    const ack = acknowledgement(message);
+    const handoff = ack?.isRefused ? inFlight.get(ack.seq) : undefined;
+    if (!handoff) return;
+    const count = (refusals.get(handoff.handle) ?? 0) + 1;
+    refusals.set(handoff.handle, count);
+    if (count >= kMaxRefusals) {
+      (message as { accepted: boolean }).accepted = true;
+      onRefusedTooOften(handoff.key);
     }
-    return emit.call(this, event, ...args);
-  } as ChildProcess['emit'];
+  };
   const send = child.send as (this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]) => boolean;
   child.send = function trackedSend(this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]): boolean {
     if (isHandoff(message, handle)) inFlight.set(message.seq, { handle: handle as Closable, key: message.key, generation: listens.generation(message.key) });
@@ -125,5 +134,5 @@ export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRe
   };
   child.once('disconnect', closeUnacknowledged);
   child.once('exit', () => setTimeout(closeUnacknowledged, kChannelEndGraceMs).unref());
-  return () => closedUnacknowledged + inFlight.size;
+  return { unacknowledged: () => closedUnacknowledged + inFlight.size, capRefusals };
 }

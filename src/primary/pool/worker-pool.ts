@@ -26,6 +26,7 @@ import { countSignalledStop, countUnfinishedStop } from './stop-worker.js';
 import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs, kMaxRefusals } from './handoff-guard.js';
+import { describeListenKey } from './listen-key.js';
 import { RateLimitedWarning } from './rate-limited-warning.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
 import { createWorkerEndpoint, type WorkerInbound, type WorkerProtocolError } from './worker-endpoint.js';
@@ -75,10 +76,11 @@ export class WorkerPool {
       return counts;
     },
     (counts) => {
-      const where = [...counts].map(([key, count]) => `${count} on "${key}"`).join(', ');
+      // The first is told at once, alone; what comes within the next 10 s is added up and told then.
+      const where = [...counts].map(([key, count]) => `${count} on ${describeListenKey(key)}`).join(', ');
       this.#context.reportWarning(
         new NoWorkerAvailableError(
-          `Connections were closed because the workers of their port refused each ${kMaxRefusals} times (${where}, as node:cluster's address:port:family:fd): ` +
+          `Closed connection(s) that every worker of their port refused ${kMaxRefusals} times (${where}; more in the next 10 s are told together): ` +
             'a worker refuses a connection it is handed once its server holds server.maxConnections. Raise maxConnections, add workers, or have clients retry later.',
         ),
       );
@@ -252,8 +254,9 @@ export class WorkerPool {
       kBusyReadMs,
       (bytes) => (record.ipcBytesRead += bytes),
     );
-    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens);
-    record.unacknowledgedHandoffs = guardHandoffs(worker.process, processListens, (key) => this.#refusedTooOften.note(new Map([[key, 1]])));
+    const handoffs = guardHandoffs(worker.process, processListens, (key) => this.#refusedTooOften.note(new Map([[key, 1]])));
+    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs.capRefusals);
+    record.unacknowledgedHandoffs = handoffs.unacknowledged;
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {
       record.bulkEnd = bulkEnd;

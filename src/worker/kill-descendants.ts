@@ -92,3 +92,27 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0, lis
   }
   return signalled;
 }
+
+/**
+ * The watchdog thread's kill: the worker's processes (and `listed`, as `killDescendants` takes
+ * them) are stopped (SIGSTOP) first, look after look until one finds none it had not stopped,
+ * then SIGKILLed, each still the process it stopped. A stopped process forks no more and its
+ * children stay its own. SIGKILLed while running, a shell loop forked between the look at /proc
+ * and its own SIGKILL, and that child went to init: a dozen `sleep`s per worker whose primary
+ * was SIGKILLed (newcomer t23, H196), where the worker's own paths leave none since H174.
+ * Self-contained, as `killDescendants`, which it is given: the watchdog thread runs the source of
+ * both (orphan-watchdog.ts).
+ */
+export function killDescendantsFrozen(rootPid: number, walk: typeof killDescendants, listed: readonly string[] = []): void {
+  // Looks at /proc at most (here, not a module constant: the thread runs this source alone).
+  const maxLooks = 8;
+  const stopped = new Set<string>();
+  for (let look = 0; look < maxLooks; look++) {
+    const found = walk(rootPid, 'SIGSTOP', listed).filter((identity) => !stopped.has(identity));
+    if (found.length === 0) break;
+    for (const identity of found) stopped.add(identity);
+  }
+  // Those stopped are listed: one may have left the tree since (the worker's own thread may be
+  // ending its parent meanwhile).
+  walk(rootPid, 'SIGKILL', [...listed, ...stopped]);
+}

@@ -9,23 +9,24 @@
  * (blocked loop) is killed at once.
  */
 import { loadWorkerThreads } from '../builtins.js';
-import { killDescendants } from './kill-descendants.js';
+import { killDescendants, killDescendantsFrozen } from './kill-descendants.js';
 import { shareSignalledList, signalledIn } from './signalled-processes.js';
 
-// The processes the worker started go with it (kill-descendants.ts), and those its own cleanup
-// signalled already, though init's now (signalled-processes.ts); a failure there must not spare
-// the worker itself.
+// The processes the worker started go with it, frozen before they are killed (kill-descendants.ts),
+// and those its own cleanup signalled already, though init's now (signalled-processes.ts); a
+// failure there must not spare the worker itself.
 const kWatchdogSource = `
 const { workerData } = require('node:worker_threads');
 const { parentPid, pollMs, graceMs, stuckMs, ticks, signalled } = workerData;
 const counter = new Int32Array(ticks);
 const killDescendants = (${killDescendants.toString()});
+const killDescendantsFrozen = (${killDescendantsFrozen.toString()});
 const signalledIn = (${signalledIn.toString()});
 const listed = () => {
   try { return signalledIn(signalled); } catch { return []; }
 };
 const kill = () => {
-  try { killDescendants(process.pid, 'SIGKILL', listed()); } catch {}
+  try { killDescendantsFrozen(process.pid, killDescendants, listed()); } catch {}
   process.kill(process.pid, 'SIGKILL');
 };
 let orphanedAt = 0;

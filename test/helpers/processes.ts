@@ -1,7 +1,8 @@
 /**
  * Process checks by pid: tests assert that what they started is really gone.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { onCleanup } from './cleanup.js';
 import { until } from './wait.js';
 
 /**
@@ -28,4 +29,29 @@ function isZombie(pid: number): boolean {
 
 export async function waitUntilGone(pids: Array<number | undefined>, ms = 15_000): Promise<void> {
   await until(() => pids.every((pid) => pid === undefined || !isAlive(pid)), ms, `processes ${pids.join(', ')} gone`);
+}
+
+/** A `sleep` duration no other process on the machine runs, and its processes, found by their command line. */
+export function uniqueSleeps(): { seconds: string; pids(): number[] } {
+  const seconds = `${900 + Math.floor(Math.random() * 99)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
+  const pids = () =>
+    readdirSync('/proc')
+      .filter((entry) => {
+        try {
+          return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'latin1') === `sleep\0${seconds}\0`;
+        } catch {
+          return false;
+        }
+      })
+      .map(Number);
+  onCleanup(() => {
+    for (const pid of pids()) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  });
+  return { seconds, pids };
 }

@@ -5,7 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { onCleanup } from '../helpers/cleanup.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { isAlive, uniqueSleeps, waitUntilGone } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { kRepeatWindowMs } from '../../src/primary/lifecycle/stop-signal-repeat.js';
 
 async function started(harness: Harness): Promise<{ pid: number; pids: number[] }> {
@@ -215,6 +216,30 @@ describe('orphan protection', () => {
     await waitUntilGone(pids, 30_000);
     // Before: the watchdog looked in the worker's tree only, which the grandchild had left (ppid 1): it lived on.
     await waitUntilGone(grandchildren, 30_000);
+  });
+
+  // H196 (newcomer t23): `block` has the worker stuck before the primary dies; `stall` has its
+  // loop held 700 ms as its channel closes, as a loaded machine does (load average 25 there): a
+  // loop stuck for 400 ms is the watchdog's to end, midway through the worker's own cleanup.
+  it.each([
+    ['blocked', { HARNESS_AFTER_START: 'block' }],
+    ['stalled as it is orphaned', { HARNESS_AFTER_START: 'echo', SPAWNS_CHILD_STALL_MS: '700' }],
+  ])('[H196] primary SIGKILLed, the worker %s: the watchdog freezes a shell loop that starts a sleep every 10 ms before it kills it, none is left to init', async (_case, env) => {
+    const sleeps = uniqueSleeps();
+    const harness = startHarness({
+      HARNESS_OPTIONS: JSON.stringify({ workerCount: 1, heartbeat: false }),
+      HARNESS_WORKER: 'workers/spawns-child.ts',
+      SPAWNS_CHILD_LOOP: sleeps.seconds,
+      ...env,
+    });
+    const { pid, pids } = await started(harness);
+    const [shell] = (await harness.waitForCount('childSpawned', 1)).map((line) => line.pid as number);
+    await until(() => sleeps.pids().length >= 3, 30_000, 'the loop running its sleeps');
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone([...pids, shell], 30_000);
+    // Before: SIGKILLed while running, the shell started sleeps between the watchdog's look at
+    // /proc and its own SIGKILL, and those went to init (newcomer t23: about 12 per worker).
+    await until(() => sleeps.pids().length === 0, 30_000, 'no sleep left');
   });
 
   it('[F20] the same for replacements, whose watchdog starts with their start-up: killed too', async () => {

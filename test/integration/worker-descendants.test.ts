@@ -8,7 +8,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { ClusterPrimary } from '../../src/index.js';
 import { onCleanup } from '../helpers/cleanup.js';
-import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { isAlive, uniqueSleeps, waitUntilGone } from '../helpers/processes.js';
 import { testPrimary, workerOutput } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -34,31 +34,6 @@ async function spawnTree(primary: ClusterPrimary<ToWorker, ToPrimary>, worker: P
   });
   expect(all.every(isAlive)).toBe(true);
   return { ...tree, all };
-}
-
-/** A `sleep` duration no other process on the machine runs, and its processes, found by their command line. */
-function uniqueSleeps(): { seconds: string; pids(): number[] } {
-  const seconds = `${900 + Math.floor(Math.random() * 99)}.${process.pid}${Math.floor(Math.random() * 1000)}`;
-  const pids = () =>
-    readdirSync('/proc')
-      .filter((entry) => {
-        try {
-          return /^\d+$/.test(entry) && readFileSync(`/proc/${entry}/cmdline`, 'latin1') === `sleep\0${seconds}\0`;
-        } catch {
-          return false;
-        }
-      })
-      .map(Number);
-  onCleanup(() => {
-    for (const pid of pids()) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  });
-  return { seconds, pids };
 }
 
 /** The longest the test process's event loop went without running a 10 ms interval, past its 10 ms, from `start()` to `stop()`. */

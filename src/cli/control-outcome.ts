@@ -9,7 +9,7 @@ import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js'
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
 export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
-export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown } };
+export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -77,10 +77,26 @@ export function describeReload(name: string, reply: ReloadReply): string {
   return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${notReplaced}`;
 }
 
-/** `scaled web to 1 worker (pids 3775), but 5 requests cut off (see the cluster's log)`. */
+/**
+ * `scaled web to 1 worker (pids 3775), but 5 requests cut off (see the cluster's log)`. When a
+ * later scale was asked while this one ran, the pool is no longer what this one asked for: the
+ * line says so, and lists the workers as they are now, those still starting or stopping
+ * labelled (H201: before, "scaled to 1 worker (pids 5513, 5981)"); a scale-up whose new workers
+ * that later scale removed says it was superseded, which is no failure (exit 0).
+ */
 export function describeScale(name: string, count: number, reply: ScaleReply): string {
-  const pids = Array.isArray(reply.workers) ? servingWorkers(reply.workers).map((worker) => worker.pid).join(', ') : '';
+  const workers = Array.isArray(reply.workers) ? reply.workers : [];
+  const pids = servingWorkers(workers).map((worker) => worker.pid).join(', ');
   const stops = describeStops(scaleOutcome(reply), 'stopped worker');
+  const but = stops === undefined ? '' : `, ${stops}`;
+  const laterScale = countOf(reply.stops?.laterScale) || undefined;
+  const supersededBy = countOf(reply.stops?.supersededBy) || undefined;
+  if (supersededBy !== undefined) {
+    return `scale of ${name} to ${plural(count, 'worker')} superseded: a later scale to ${plural(supersededBy, 'worker')} removed new workers of it before they were ready${but}; now ${describeNow(workers)}`;
+  }
+  if (laterScale !== undefined && reply.state !== 'stopping' && reply.state !== 'stopped') {
+    return `scaled ${name} to ${plural(count, 'worker')}${but}; since then, a later scale asks for ${plural(laterScale, 'worker')}: now ${describeNow(workers)}`;
+  }
   // What happened since, when the cluster no longer has the count asked for: a later scale
   // overtook this one, or a shutdown began.
   const since =
@@ -89,7 +105,15 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
       : typeof reply.targetWorkers === 'number' && reply.targetWorkers !== count
         ? `; a later scale asks for ${plural(reply.targetWorkers, 'worker')}`
         : '';
-  return `scaled ${name} to ${plural(count, 'worker')} (pids ${pids === '' ? 'none' : pids})${stops === undefined ? '' : `, ${stops}`}${since}`;
+  return `scaled ${name} to ${plural(count, 'worker')} (pids ${pids === '' ? 'none' : pids})${but}${since}`;
+}
+
+/** `pids 5513, 5981 (starting), 6008 (stopping)`: every live worker, those not serving yet or any more labelled. */
+function describeNow(workers: ClusterStatus['workers']): string {
+  const serving = servingWorkers(workers);
+  const live = [...serving, ...workers.filter((worker) => worker.state === 'stopping')];
+  const label = (worker: (typeof workers)[number]) => (worker.state === 'stopping' ? ' (stopping)' : serving.includes(worker) && worker.state !== 'ready' ? ' (starting)' : '');
+  return live.length === 0 ? 'no worker' : `${live.length === 1 ? 'pid' : 'pids'} ${live.map((worker) => `${worker.pid}${label(worker)}`).join(', ')}`;
 }
 
 /**

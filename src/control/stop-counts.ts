@@ -70,6 +70,10 @@ export interface ScaleStops {
   readonly unclean: number;
   /** Requests their stops cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
+  /** The count of the last scale asked for while this one ran, if any: the pool is headed there now (H201). */
+  readonly laterScale?: number;
+  /** A scale-up whose new workers that later scale-down removed before they were ready (`scaleComplete`). */
+  readonly supersededBy?: number;
 }
 
 /**
@@ -77,18 +81,32 @@ export interface ScaleStops {
  * (`scale()` resolves once its surplus workers exited), so `clusterkit scale` can say when a
  * scale-down cut requests off, as `stop` and `reload` do: the same counts as the log line,
  * including what a worker killed during its stop cut (H72). A shutdown that takes over the stops
- * reports them itself (H50): the scale's report leaves them out.
+ * reports them itself (H50): the scale's report leaves them out. Scales overlap: this one's
+ * events are those with its `from` and `to` (its `scale` event is emitted as it is called), and
+ * the scales asked for meanwhile are said (H201).
  */
 export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Promise<unknown>): Promise<ScaleStops> {
-  let stopped: ShutdownReport | undefined;
-  const onComplete = (event: { readonly stopped: ShutdownReport }) => (stopped = event.stopped);
+  let own: { readonly from: number; readonly to: number } | undefined;
+  let laterScale: number | undefined;
+  let complete: { readonly stopped: ShutdownReport; readonly supersededBy?: number } | undefined;
+  const onScale = (event: { readonly from: number; readonly to: number }) => {
+    if (own === undefined) own = event;
+    else laterScale = event.to;
+  };
+  const onComplete = (event: { readonly from: number; readonly to: number; readonly stopped: ShutdownReport; readonly supersededBy?: number }) => {
+    if (own !== undefined && event.from === own.from && event.to === own.to) complete = event;
+  };
+  primary.on('scale', onScale);
   primary.on('scaleComplete', onComplete);
   try {
     await scale();
   } finally {
+    primary.off('scale', onScale);
     primary.off('scaleComplete', onComplete);
   }
-  return stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut } : { unclean: 0, requestsCut: 0 };
+  const stopped = complete?.stopped;
+  const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut } : { unclean: 0, requestsCut: 0 };
+  return { ...counts, ...(laterScale === undefined ? {} : { laterScale }), ...(complete?.supersededBy === undefined ? {} : { supersededBy: complete.supersededBy }) };
 }
 
 /**

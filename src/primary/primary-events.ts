@@ -49,6 +49,12 @@ export interface WorkerExitEvent {
    * `reason: 'exit'`).
    */
   readonly isStopUnfinished: boolean;
+  /**
+   * True when a scale-down removed its slot while it was still booting, before its code started
+   * (no `$hello` yet), and the primary ended it with SIGTERM: stopped before it was ready, with
+   * nothing to drain (H200). Absent otherwise.
+   */
+  readonly isEndedUnstarted?: boolean;
 }
 
 export interface WorkerCrashEvent {
@@ -417,7 +423,11 @@ export interface PrimaryEvents<ToPrimary> {
    * a shutdown took over (it began during the drain) is in `shutdownComplete` instead. Not
    * emitted when the call rejects (a scale-up whose workers could not start: their own lines say why).
    */
-  scaleComplete: (event: { readonly from: number; readonly to: number; readonly stopped: ShutdownReport }) => void;
+  /**
+   * `supersededBy`: a scale-up whose new workers a later scale-down removed before they were
+   * ready (its count, H201): that scale has the last word, and this one resolves without them.
+   */
+  scaleComplete: (event: { readonly from: number; readonly to: number; readonly stopped: ShutdownReport; readonly supersededBy?: number }) => void;
   /** A shared-store key changed (from the primary or a worker). */
   storeChange: (event: StoreChange) => void;
   /**

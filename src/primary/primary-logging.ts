@@ -89,7 +89,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted }) => {
     const fields = { ...ids(worker), code, signal };
     const kill = killing.get(worker);
     if (kill !== undefined && !expected && worker.readyAt !== undefined) {
@@ -102,7 +102,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     startupErrors.delete(worker.id);
     // One that never became ready and exits with a failure during a stop failed to start: not a failed stop.
     const failedBeforeReady = worker.readyAt === undefined && (!expected || startupError !== undefined || (signal === null && code !== 0));
-    if (failedBeforeReady) {
+    if (isEndedUnstarted === true) {
+      logger.info(fields, `worker ${worker.id} stopped before it was ready: a scale-down removed its slot before its code started (ended by SIGTERM)`);
+    } else if (failedBeforeReady) {
       logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
     } else if (!expected) {
       logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
@@ -115,6 +117,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it exited with code 0, but with requests still open, cut off (the line above)`);
     } else if (code === 0 && signal === null) {
       logger.info(fields, `worker ${worker.id} stopped${worker.readyAt === undefined ? ' before it was ready' : ''}`);
+
     } else if (signal === 'SIGKILL') {
       // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
       // on its channel during the stop (the reason the guard gave); or someone else (failed).
@@ -271,8 +274,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (from === to) logger.info({ from, to }, `scale to ${plural(to, 'worker')}: already ${from}, nothing to do`);
     else logger.info({ from, to }, `scaling from ${from} to ${to} workers`);
   });
-  primary.on('scaleComplete', ({ from, to, stopped }) => {
+  primary.on('scaleComplete', ({ from, to, stopped, supersededBy }) => {
     if (from === to) return;
+    if (supersededBy !== undefined) {
+      logger.info({ from, to, supersededBy }, `scaling from ${from} to ${to} workers superseded: the later scale to ${plural(supersededBy, 'worker')} removed new workers of it before they were ready`);
+      return;
+    }
     // A scale-up stops nothing: its line carries no stop counts.
     if (to > from) logger.info({ from, to }, `scaling from ${from} to ${to} workers complete`);
     else logReport(logger, stopped, { from, to }, `scaling from ${from} to ${to} workers complete`);

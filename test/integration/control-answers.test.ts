@@ -3,9 +3,9 @@
  * scale and a reload overlap: each says what it did, not what the cluster looks like mid-way.
  */
 import { describe, expect, it } from '@jest/globals';
-import { describeReload, describeScale, servingWorkers } from '../../src/cli/control-outcome.js';
+import { describeReload, describeScale, outcomeExitCode, scaleOutcome, servingWorkers } from '../../src/cli/control-outcome.js';
 import { clusterStatus } from '../../src/control/cluster-status.js';
-import { reloadWithCounts } from '../../src/control/stop-counts.js';
+import { reloadWithCounts, scaleWithCounts } from '../../src/control/stop-counts.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
 
@@ -42,5 +42,33 @@ describe('control answers', () => {
     // Overtaken by a later scale, or by a shutdown: said, rather than a count the cluster no longer has.
     expect(describeScale('web', 1, { ...status, targetWorkers: 3 })).toBe(`scaled web to 1 worker (pids ${primary.workers[0]!.pid}); a later scale asks for 3 workers`);
     expect(describeScale('web', 1, { ...status, state: 'stopping', workers: [] })).toBe('scaled web to 1 worker (pids none); since then, the cluster began shutting down');
+  });
+
+  it('[H201] scales that overlap: the answer says a later scale was asked, with the workers labelled, and a superseded scale-up as such', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    await primary.start();
+    const pid = primary.workers[0]!.pid;
+    // Another primary's answer: each later scale is counted from its `scale` event.
+    const scaled = scaleWithCounts(primary, async () => {
+      const own = primary.scale(2);
+      await onceEvent(primary, 'scaleComplete');
+      await primary.scale(1);
+      await own;
+    });
+    await expect(scaled).resolves.toMatchObject({ unclean: 0, laterScale: 1 });
+    // Tester t23: "scaled s2 to 1 worker (pids 5513, 5981)" after a later `scale 3` started one.
+    const status = clusterStatus(primary, { name: 'web', script: 'app.js', startedAt: Date.now(), targetWorkers: () => 1 });
+    const workers = [
+      { ...status.workers[0]!, pid },
+      { ...status.workers[0]!, id: 7, slot: 4, state: 'starting' as const, pid: 5981 },
+      { ...status.workers[0]!, id: 8, slot: 5, state: 'stopping' as const, pid: 6008 },
+    ];
+    expect(describeScale('s2', 1, { ...status, workers, stops: { unclean: 0, requestsCut: 0, laterScale: 2 } })).toBe(
+      `scaled s2 to 1 worker; since then, a later scale asks for 2 workers: now pids ${pid}, 5981 (starting), 6008 (stopping)`,
+    );
+    expect(describeScale('s2', 3, { ...status, workers, stops: { unclean: 0, requestsCut: 0, laterScale: 2, supersededBy: 2 } })).toBe(
+      `scale of s2 to 3 workers superseded: a later scale to 2 workers removed new workers of it before they were ready; now pids ${pid}, 5981 (starting), 6008 (stopping)`,
+    );
+    expect(outcomeExitCode(scaleOutcome({ ...status, stops: { unclean: 0, requestsCut: 0, supersededBy: 2 } }))).toBe(0);
   });
 });

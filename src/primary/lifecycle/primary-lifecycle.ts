@@ -18,6 +18,7 @@ import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { rollingReload, type ReloadContext } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
+import { endIfUnstarted } from '../pool/end-unstarted.js';
 
 /** The workers of `slots` that were never ready (forked, maybe exited since). */
 function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
@@ -45,6 +46,15 @@ function scaleCutShort(from: number, to: number, added: readonly Slot[], cause: 
       : `${forked.length} of the ${added.length} new workers had been started (${forked.length === 1 ? 'worker' : 'workers'} ${ids}, ${ready === 0 ? 'none' : ready} of them ready) and ${forked.length === 1 ? 'is' : 'are'} stopped with the rest` +
         (forked.length < added.length ? `; the other ${added.length - forked.length} will not be` : '');
   return new ShutdownInProgressError(`The cluster is stopping: a stop came during the scale from ${from} to ${to} workers and cut it short: ${started}.`, { cause });
+}
+
+/**
+ * A scale-down's report with the replacements it stopped in the slots it removed (H177): one
+ * that stopped cleanly never served, and is in no list; one killed at the timeout, or that did
+ * not stop cleanly, is counted by the scale that stopped it (H200: before, by no command).
+ */
+function withUncleanReplacements(report: ShutdownReport, replacements: ShutdownReport): ShutdownReport {
+  return { ...report, failed: [...report.failed, ...replacements.failed], killed: [...report.killed, ...replacements.killed], requestsCut: report.requestsCut + replacements.requestsCut };
 }
 
 export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -82,6 +92,8 @@ export class PrimaryLifecycle {
   /** Set when `start()` fails and shuts down what it started: its report says `'failed-start'`, not an interrupted start. */
   #isStartFailing = false;
   #shutdown: Promise<ShutdownReport> | undefined;
+  /** The count of the scale-down that removed each slot: a scale-up whose slot it was is superseded, not failed (H201). */
+  readonly #scaledAwayBy = new WeakMap<Slot, number>();
   /** The slots a scale-up under way adds: a stop during it reports their unready workers as `notStarted`. */
   #scalingSlots: readonly Slot[] | undefined;
   /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
@@ -188,8 +200,14 @@ export class PrimaryLifecycle {
       // Taken now: a slot leaves the pool once retired and its worker gone.
       const added = [...pool.slots].filter((slot) => !known.has(slot));
       this.#scalingSlots = added;
-      await growing
+      const supersededBy = await growing
+        .then(() => undefined)
         .catch((error: unknown) => {
+          // A later scale-down removed new slots before their workers were ready: it has the
+          // last word, and this scale did nothing wrong (H201; before, it failed "worker 8 was
+          // stopped before it was ready", exit 1). Its other new workers go on starting.
+          const by = added.map((slot) => this.#scaledAwayBy.get(slot)).find((later) => later !== undefined);
+          if (by !== undefined && this.#state === 'running' && !(error instanceof ShutdownInProgressError)) return by;
           // A stop during the scale retires its slots, whose waiters hear "no worker will be
           // started", though some may have been: the answer says what the scale did.
           throw error instanceof ShutdownInProgressError ? scaleCutShort(from, count, added, error) : error;
@@ -197,7 +215,8 @@ export class PrimaryLifecycle {
         .finally(() => {
           if (this.#scalingSlots === added) this.#scalingSlots = undefined;
         });
-      emit('scaleComplete', { from, to: count, stopped: { graceful: [], failed: [], killed: [], requestsCut: 0 } });
+      const nothing = { graceful: [], failed: [], killed: [], requestsCut: 0 };
+      emit('scaleComplete', supersededBy === undefined ? { from, to: count, stopped: nothing } : { from, to: count, stopped: nothing, supersededBy });
       return;
     }
     const surplus = slots.slice(count).reverse();
@@ -208,14 +227,21 @@ export class PrimaryLifecycle {
     // ready they took the slots over, and the pool kept its size. Those still draining are waited
     // for, so the pool has `count` workers when scale() resolves. Neither served: not in the report.
     const others = surplus.flatMap((slot) => pool.othersOf(slot));
+    for (const slot of surplus) this.#scaledAwayBy.set(slot, count);
     for (const record of records) pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
     const { shutdownTimeoutMs, gradualDrainMs } = this.#context.options;
+    // The replaced workers draining there are the reload's (or replacement's) to count.
+    const starting = others.filter((record) => !record.stopRequested);
     // The workers that stay take over the clients of those that go, a few at a time.
-    const [stopped] = await Promise.all([
+    const stopping = Promise.all([
       stopAll(pool, records, shutdownTimeoutMs, gradualDrainMs),
-      ...others.map((record) => (record.stopRequested ? record.whenExited.promise : stopWorker(pool, record, shutdownTimeoutMs))),
+      stopAll(pool, starting, shutdownTimeoutMs),
+      ...others.filter((record) => record.stopRequested).map((record) => record.whenExited.promise),
     ]);
-    emit('scaleComplete', { from, to: count, stopped });
+    // Their stops began: one still booting is ended now rather than at the timeout (H200).
+    for (const record of [...records, ...starting]) endIfUnstarted(record);
+    const [stopped, replacements] = await stopping;
+    emit('scaleComplete', { from, to: count, stopped: withUncleanReplacements(stopped, replacements) });
   }
 
   /** Kills every worker at once, says so (`shutdownForced`) and exits: a stop signal during the shutdown. */

@@ -468,7 +468,8 @@ export class WorkerPool {
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
-    this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed, isStopUnfinished });
+    const isEndedUnstarted = record.isEndedUnstarted && signal === 'SIGTERM';
+    this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed, isStopUnfinished, ...(isEndedUnstarted ? { isEndedUnstarted } : {}) });
     if (record.descendants?.length) this.#endDescendants(record, record.descendants);
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();

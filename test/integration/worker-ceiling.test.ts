@@ -44,7 +44,8 @@ describe('[H4] the worker ceiling', () => {
     await shrinking;
     const forked = forks.length;
     expect(forked).toBeLessThan(15);
-    expect(await scaling).toBeInstanceOf(Error); // its slots were scaled away
+    // Its slots were scaled away: overtaken by the later scale, which has the last word, not failed (H201).
+    expect(await scaling).not.toBeInstanceOf(Error);
     // Within the ceiling, what the scale-down left can grow again (slot numbers reused).
     await primary.scale(4);
     expect(primary.workers.map((handle) => handle.slot).sort()).toEqual([0, 1, 2, 3]);

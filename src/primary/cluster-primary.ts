@@ -211,8 +211,9 @@ export class ClusterPrimary<
 
   /**
    * Stops one worker gracefully (it finishes its work and runs `_destroy`), with no
-   * replacement; SIGKILL at the timeout. Resolves with how it ended: `'graceful'` (cleanly, exit
-   * code 0), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
+   * replacement; SIGKILL at the timeout. A worker still booting (before its code started) is
+   * ended with SIGTERM at once. Resolves with how it ended: `'graceful'` (cleanly, exit
+   * code 0, or ended so while booting), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
    * deadline or threw, or it exited non-zero) or `'killed'`.
    */
   stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<StopOutcome> {

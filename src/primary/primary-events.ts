@@ -50,9 +50,10 @@ export interface WorkerExitEvent {
    */
   readonly isStopUnfinished: boolean;
   /**
-   * True when a scale-down removed its slot while it was still booting, before its code started
-   * (no `$hello` yet), and the primary ended it with SIGTERM: stopped before it was ready, with
-   * nothing to drain (H200). Absent otherwise.
+   * True when its stop (any: a shutdown, a reload, a scale-down, `stopWorker()`) came while it
+   * was still booting, before its code started (no `$hello` yet), and the primary ended it with
+   * SIGTERM: stopped before it was ready, with nothing to drain, its stop `graceful` (H200,
+   * H202). Absent otherwise.
    */
   readonly isEndedUnstarted?: boolean;
 }

@@ -103,7 +103,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // One that never became ready and exits with a failure during a stop failed to start: not a failed stop.
     const failedBeforeReady = worker.readyAt === undefined && (!expected || startupError !== undefined || (signal === null && code !== 0));
     if (isEndedUnstarted === true) {
-      logger.info(fields, `worker ${worker.id} stopped before it was ready: a scale-down removed its slot before its code started (ended by SIGTERM)`);
+      logger.info(fields, `worker ${worker.id} stopped before it was ready: its stop came before its code started (ended by SIGTERM)`);
     } else if (failedBeforeReady) {
       logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
     } else if (!expected) {
@@ -117,7 +117,6 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it exited with code 0, but with requests still open, cut off (the line above)`);
     } else if (code === 0 && signal === null) {
       logger.info(fields, `worker ${worker.id} stopped${worker.readyAt === undefined ? ' before it was ready' : ''}`);
-
     } else if (signal === 'SIGKILL') {
       // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
       // on its channel during the stop (the reason the guard gave); or someone else (failed).

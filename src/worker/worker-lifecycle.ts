@@ -493,7 +493,7 @@ export class WorkerLifecycle {
   /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */
   readonly #onSignal = (signal: NodeJS.Signals): void => {
     // Delivered to the script only if it listened then: a SIGTERM that comes while the script is
-    // still being imported (a scale-down ending a booting worker, end-unstarted.ts) reached no
+    // still being imported (a stop ending a booting worker, end-unstarted.ts) reached no
     // listener of its, and its cleanup must still run its listener once it has one.
     if (process.listeners(signal).some((listener) => listener !== this.#onSignal)) this.#signalsReceived.add(signal);
     if (this.#state !== 'ready' && this.#state !== 'starting') return;

@@ -18,7 +18,6 @@ import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { rollingReload, type ReloadContext } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
-import { endIfUnstarted } from '../pool/end-unstarted.js';
 
 /** The workers of `slots` that were never ready (forked, maybe exited since). */
 function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
@@ -233,14 +232,12 @@ export class PrimaryLifecycle {
     // The replaced workers draining there are the reload's (or replacement's) to count.
     const starting = others.filter((record) => !record.stopRequested);
     // The workers that stay take over the clients of those that go, a few at a time.
-    const stopping = Promise.all([
+    // One still booting is ended at once by its stop itself (H200, H202: end-unstarted.ts).
+    const [stopped, replacements] = await Promise.all([
       stopAll(pool, records, shutdownTimeoutMs, gradualDrainMs),
       stopAll(pool, starting, shutdownTimeoutMs),
       ...others.filter((record) => record.stopRequested).map((record) => record.whenExited.promise),
     ]);
-    // Their stops began: one still booting is ended now rather than at the timeout (H200).
-    for (const record of [...records, ...starting]) endIfUnstarted(record);
-    const [stopped, replacements] = await stopping;
     emit('scaleComplete', { from, to: count, stopped: withUncleanReplacements(stopped, replacements) });
   }
 

@@ -10,6 +10,7 @@ import { kShutdownRequest } from '../../messaging/system-types.js';
 import type { ShutdownReport } from '../primary-events.js';
 import { killWorker, killWorkerNow } from './kill-worker.js';
 import { killListed } from '../../worker/end-descendants.js';
+import { endIfUnstarted, isEndedUnstartedExit } from './end-unstarted.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 
@@ -19,7 +20,8 @@ const kKillWaitMs = 5_000;
 /**
  * How a stop ended:
  * - `graceful`: cleanly: the worker exited with code 0 on its own, its stop run to the end
- *   (servers drained, `_destroy` finished);
+ *   (servers drained, `_destroy` finished); or it was still booting, and the stop's SIGTERM
+ *   ended it before its code started (end-unstarted.ts);
  * - `failed`: the worker exited on its own within the timeout, but not cleanly: it cut off
  *   requests still open at its own deadline, its `_destroy` missed that deadline or threw, or it
  *   exited with another code or a signal;
@@ -134,6 +136,8 @@ export function requestsCutBy(record: WorkerRecord, outcome: StopOutcome): numbe
  */
 export function stopOutcome(record: WorkerRecord): StopOutcome {
   if (record.isKilledByPrimary()) return 'killed';
+  // Ended by the stop's SIGTERM before its code started: nothing of it was cut short (H202).
+  if (isEndedUnstartedExit(record)) return 'graceful';
   // A worker that cut requests off did not stop cleanly, whatever its exit code (a plain
   // script's own cleanup may exit 0 with requests open).
   if (record.requestsCut !== undefined) return 'failed';
@@ -186,6 +190,8 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   if (record.isConnected) {
     record.isDrainingGradually = spreadMs > 0;
     askToStop(record, timeoutMs, spreadMs);
+    // Every stop of a worker still booting ends it now, not at the timeout (H202; end-unstarted.ts).
+    endIfUnstarted(record);
   } else {
     record.clusterWorker.process.kill('SIGTERM');
   }

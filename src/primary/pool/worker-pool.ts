@@ -35,6 +35,7 @@ import { SlowReadTally } from './slow-reads.js';
 import { WorkerRecord } from './worker-record.js';
 import { killWorker } from './kill-worker.js';
 import { stillLoadingAdvice } from './loading-advice.js';
+import { isEndedUnstartedExit } from './end-unstarted.js';
 import { endProcesses } from '../../worker/end-descendants.js';
 
 /**
@@ -468,7 +469,7 @@ export class WorkerPool {
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
-    const isEndedUnstarted = record.isEndedUnstarted && signal === 'SIGTERM';
+    const isEndedUnstarted = isEndedUnstartedExit(record);
     this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed, isStopUnfinished, ...(isEndedUnstarted ? { isEndedUnstarted } : {}) });
     if (record.descendants?.length) this.#endDescendants(record, record.descendants);
     record.whenExited.resolve({ code, signal });

@@ -197,7 +197,7 @@ export class WorkerRecord {
   isDrainingGradually = false;
   /** Set when the primary SIGKILLs it to end a stop (the stop timeout, a second signal). */
   isKilledToStop = false;
-  /** Set when a scale-down ended it with SIGTERM before its `$hello` (end-unstarted.ts). */
+  /** Set when its stop ended it with SIGTERM before its `$hello` (end-unstarted.ts). */
   isEndedUnstarted = false;
   /**
    * While it stops: the requests its tracked servers still have open, as it last reported

@@ -1,0 +1,88 @@
+/**
+ * Any stop of a worker still booting (no `$hello` yet: none of its code runs) ends it at once
+ * with SIGTERM, as a scale-down did alone before (H200): a whole shutdown, a reload cut short.
+ * Before (H202), its `$shutdown` waited for a `$hello` a slow boot (a big import on a loaded
+ * machine) put past the shutdown timeout: SIGKILLed there, counted killed. The slow workers
+ * boot for two minutes (boots-slowly.ts), far past the 30 s timeout: still booting, for certain.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { ReloadError, type WorkerExitEvent } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { testPrimary } from '../helpers/primary.js';
+import { record, until } from '../helpers/wait.js';
+
+const kSlow = 'workers/boots-slowly.ts';
+const kTimeoutMs = 30_000;
+/** Far below the timeout, generous for a loaded machine: the SIGTERM ends the process at once. */
+const kPromptMs = kTimeoutMs / 2;
+
+/** boots-slowly.ts's env: the first `fast` workers start at once, the others boot for two minutes. */
+function slowBoots(fast: number): { env: Record<string, string>; bootingPid(): number | undefined } {
+  const dir = mkdtempSync(join(tmpdir(), 'ck-booting-'));
+  onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+  const bootingPid = () => {
+    try {
+      return Number(readFileSync(join(dir, 'booting'), 'utf8')) || undefined;
+    } catch {
+      return undefined;
+    }
+  };
+  return { env: { BOOT_FAST: String(fast), BOOT_DELAY_MS: '120000', BOOT_DIR: dir }, bootingPid };
+}
+
+const kEndedLine = 'stopped before it was ready: its stop came before its code started (ended by SIGTERM)';
+
+describe('stops of a worker still booting', () => {
+  it('[H202] a shutdown during the start ends the worker still booting at once: stopped before it was ready, not killed at the timeout', async () => {
+    const { logger, text } = capturedLogger();
+    const boots = slowBoots(1);
+    const primary = testPrimary({ workerCount: 2, shutdownTimeoutMs: kTimeoutMs, logger, env: boots.env }, kSlow);
+    const exits = record<WorkerExitEvent>(primary, 'workerExit');
+    try {
+      const started = primary.start();
+      started.catch(() => {});
+      await until(() => boots.bootingPid() !== undefined, 60_000, 'a worker booting');
+      const begun = Date.now();
+      const report = await primary.shutdown();
+      // Before: about 30 s, the SIGKILL at the timeout.
+      expect(Date.now() - begun).toBeLessThan(kPromptMs);
+      await expect(started).rejects.toThrow();
+      const exit = exits.events.find((event) => event.worker.pid === boots.bootingPid());
+      expect(exit).toMatchObject({ signal: 'SIGTERM', killed: false, expected: true, isEndedUnstarted: true });
+      expect(report.killed).toEqual([]);
+      expect(report.failed).toEqual([]);
+      expect(report.interrupted).toBe('start');
+      expect(report.notStarted).toContain(exit!.worker);
+      expect(text()).toContain(`worker ${exit!.worker.id} ${kEndedLine}`);
+    } finally {
+      exits.stop();
+    }
+  }, 120_000);
+
+  it('[H202] a shutdown that cuts a reload short ends its replacement still booting at once, counted as not started', async () => {
+    const { logger, text } = capturedLogger();
+    const boots = slowBoots(1);
+    const primary = testPrimary({ workerCount: 1, shutdownTimeoutMs: kTimeoutMs, logger, env: boots.env }, kSlow);
+    const [first] = await primary.start();
+    const exits = record<WorkerExitEvent>(primary, 'workerExit');
+    try {
+      const reloaded = primary.reload();
+      reloaded.catch(() => {});
+      await until(() => boots.bootingPid() !== undefined, 60_000, 'the replacement booting');
+      const begun = Date.now();
+      const report = await primary.shutdown();
+      expect(Date.now() - begun).toBeLessThan(kPromptMs);
+      await expect(reloaded).rejects.toMatchObject({ constructor: ReloadError, isShutdown: true });
+      const exit = exits.events.find((event) => event.worker.pid === boots.bootingPid());
+      expect(exit).toMatchObject({ signal: 'SIGTERM', killed: false, expected: true, isEndedUnstarted: true });
+      expect(report).toMatchObject({ graceful: [first], failed: [], killed: [], interrupted: 'replacement', notStarted: [exit!.worker] });
+      expect(text()).toContain(`worker ${exit!.worker.id} ${kEndedLine}`);
+    } finally {
+      exits.stop();
+    }
+  }, 120_000);
+});

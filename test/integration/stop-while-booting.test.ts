@@ -5,15 +5,15 @@
  * machine) put past the shutdown timeout: SIGKILLed there, counted killed. The slow workers
  * boot for two minutes (boots-slowly.ts), far past the 30 s timeout: still booting, for certain.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ReloadError, type WorkerExitEvent } from '../../src/index.js';
+import { ReloadError, type WorkerExitEvent, type WorkerHandle } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
-import { record, until } from '../helpers/wait.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
 
 const kSlow = 'workers/boots-slowly.ts';
 const kTimeoutMs = 30_000;
@@ -81,6 +81,37 @@ describe('stops of a worker still booting', () => {
       expect(exit).toMatchObject({ signal: 'SIGTERM', killed: false, expected: true, isEndedUnstarted: true });
       expect(report).toMatchObject({ graceful: [first], failed: [], killed: [], interrupted: 'replacement', notStarted: [exit!.worker] });
       expect(text()).toContain(`worker ${exit!.worker.id} ${kEndedLine}`);
+    } finally {
+      exits.stop();
+    }
+  }, 120_000);
+
+  it('[H202] a worker whose $hello is on its way when the shutdown comes takes the SIGTERM as a stop signal and stops gracefully', async () => {
+    const { logger, text } = capturedLogger();
+    const dir = mkdtempSync(join(tmpdir(), 'ck-hello-'));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const gate = join(dir, 'go');
+    const primary = testPrimary({ workerCount: 1, shutdownTimeoutMs: kTimeoutMs, logger, env: { HELLO_GATE_FILE: gate } }, 'workers/hello-in-flight.ts');
+    const exits = record<WorkerExitEvent>(primary, 'workerExit');
+    try {
+      const forked = onceEvent<{ worker: WorkerHandle }>(primary, 'workerFork', 60_000);
+      const started = primary.start();
+      started.catch(() => {});
+      const { worker } = await forked;
+      // Its `_init` blocks the loop: `$hello` is queued in it, the primary has not read it.
+      await until(() => existsSync(`${gate}.blocked`), 60_000, 'the worker in its _init');
+      const stopping = primary.shutdown();
+      // Its stop began: `$shutdown` waits for the `$hello`, and the SIGTERM went.
+      await until(() => worker.state === 'stopping', 30_000, 'the stop begun');
+      writeFileSync(gate, '');
+      const report = await stopping;
+      const exit = exits.events.find((event) => event.worker === worker);
+      // Not ended by the SIGTERM: its own stop ran (a worker without its listener dies of it).
+      expect(exit).toMatchObject({ code: 0, signal: null, killed: false, expected: true });
+      expect(exit!.isEndedUnstarted).toBeUndefined();
+      expect(report).toMatchObject({ failed: [], killed: [], notStarted: [worker] });
+      expect(text()).toContain(`worker ${worker.id} stopped before it was ready`);
+      expect(text()).not.toContain(kEndedLine);
     } finally {
       exits.stop();
     }

@@ -22,6 +22,12 @@ import { warnStartHangup } from './start-signals.js';
 export const kLauncherEnv = 'CLUSTERKIT_LAUNCHER';
 export const kStopMessage = { type: 'clusterkit:stop' } as const;
 export const kKillMessage = { type: 'clusterkit:kill' } as const;
+/**
+ * Sent to the launcher once the app's service has started: until then the launcher does not
+ * pass it a SIGHUP (H204), which could reach its process before anything there handles one
+ * (Node's default action ends it: exit 129, the app gone for a reload).
+ */
+export const kStartedMessage = { type: 'clusterkit:started' } as const;
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -100,6 +106,7 @@ function createLink(): LauncherLink | undefined {
     attach(started) {
       service = started;
       if (pendingStop) stop(pendingStop.signal);
+      else if (process.connected) process.send?.(kStartedMessage, () => {});
     },
   };
 }

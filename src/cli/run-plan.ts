@@ -62,7 +62,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   const settingsOf = (app: ConfigApp) => {
     const chosen = environment === undefined ? undefined : app.environments?.[environment];
     const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
-    return { ...settings, optionSources: optionSources(app, flags.layer, configFile) };
+    return { ...settings, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile) };
   };
   // An app started by the launcher says nothing: the launcher said it for every app.
   const warn = (chosen: readonly ConfigApp[]) => {
@@ -203,6 +203,17 @@ function missingScript(invocationDir: string): UsageError {
     return new UsageError(`Missing the script to run. ${ecosystem} is here: run its apps with clusterkit run ${ecosystem} (as pm2 start does: its PM2 keys are translated, and each one clusterkit does without is named in a warning), or name a script (clusterkit run server.js).`, 'run');
   }
   return new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
+}
+
+/**
+ * What set the app's worker count, when the file did and no flag replaced it: the start's line
+ * says `starting 1 worker: instances: -1 in ecosystem.config.js, every CPU but 1`, not "the
+ * configured count" for a count the file never wrote (H203).
+ */
+function workersSource(app: ConfigApp, flags: RunLayer, configFile: string): string | undefined {
+  const written = app.workersWritten;
+  if (written === undefined || flags.workers !== undefined || flags.isDev !== undefined) return undefined;
+  return `${written.setting} in ${basename(configFile)}${written.meaning === undefined ? '' : `, ${written.meaning}`}`;
 }
 
 /**

@@ -68,6 +68,8 @@ export interface RunSettings {
   /** The app's working directory (the primary's and the workers'). */
   cwd: string;
   watch: WatchSettings | undefined;
+  /** What set `workers` or `dev`, when a config file did and no flag replaced it: `instances: -1 in ecosystem.config.js, every CPU but 1`. */
+  workersSource?: string | undefined;
   /** The API options a config file set (not overridden by a flag), by the key it wrote: `listen_timeout in wr.config.js` (flag-names.ts). */
   optionSources?: OptionSources | undefined;
 }

@@ -31,11 +31,13 @@ export interface WorkerCountRequest {
   readonly devOption: string;
   /** The ceiling (`maxWorkers`): `'auto'` never asks for more. */
   readonly maxWorkers: number;
+  /** What set `workers`, when a config file did: `instances: -1 in ecosystem.config.js, every CPU but 1` (H203). */
+  readonly source?: string | undefined;
 }
 
-export function decideWorkerCount({ workers, dev, nodeEnv, devOption, maxWorkers }: WorkerCountRequest): WorkerCountDecision {
-  if (typeof workers === 'number') return { count: workers, isDev: false, reason: 'the configured count' };
-  if (workers === 'max') return perCpuCount(maxWorkers, '"max"');
+export function decideWorkerCount({ workers, dev, nodeEnv, devOption, maxWorkers, source }: WorkerCountRequest): WorkerCountDecision {
+  if (typeof workers === 'number') return { count: workers, isDev: false, reason: source ?? 'the configured count' };
+  if (workers === 'max') return perCpuCount(maxWorkers, source ?? '"max"');
   if (dev === true) return { count: 1, isDev: true, reason: `development mode (${devOption})` };
   if (dev === undefined && nodeEnv !== 'production') {
     const env = nodeEnv === undefined ? 'NODE_ENV is not set' : `NODE_ENV is ${JSON.stringify(nodeEnv)}`;

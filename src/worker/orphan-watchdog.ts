@@ -6,7 +6,13 @@
  *
  * The main thread ticks a shared counter. Once the parent is gone, a main thread that still
  * ticks gets `graceMs` to run `_destroy` and exit on its own; one whose counter is stuck
- * (blocked loop) is killed at once.
+ * (blocked loop) is killed at once, unless its cleanup has begun (`cleanupBegun`: it saw the
+ * channel close, or was stopping already). A cleanup may hold the loop itself, with synchronous
+ * work (a file written with sync calls, a buffer compressed): it gets the whole grace, which is
+ * what `destroyTimeoutMs` promised it, and a cleanup that never ends is killed when the grace is
+ * over (H205). A stuck count cannot tell such a step from a loop blocked for good: before, an
+ * orphan whose `_destroy` held its loop 0.5 s was killed midway. A loop blocked before it could
+ * see the parent go never begins its cleanup, and is still killed once stuck `stuckMs`.
  */
 import { loadWorkerThreads } from '../builtins.js';
 import { killDescendants, killDescendantsFrozen } from './kill-descendants.js';
@@ -18,6 +24,7 @@ import { shareSignalledList, signalledIn } from './signalled-processes.js';
 const kWatchdogSource = `
 const { workerData } = require('node:worker_threads');
 const { parentPid, pollMs, graceMs, stuckMs, ticks, signalled } = workerData;
+// [0]: the main thread's ticks; [1]: 1 once its cleanup has begun.
 const counter = new Int32Array(ticks);
 const killDescendants = (${killDescendants.toString()});
 const killDescendantsFrozen = (${killDescendantsFrozen.toString()});
@@ -40,7 +47,7 @@ setInterval(() => {
     if (process.ppid === parentPid) return;
     orphanedAt = now;
   }
-  if (now - lastTickAt >= stuckMs || now - orphanedAt >= graceMs) kill();
+  if (now - orphanedAt >= graceMs || (now - lastTickAt >= stuckMs && Atomics.load(counter, 1) === 0)) kill();
 }, pollMs);
 `;
 
@@ -52,10 +59,16 @@ export interface WatchdogOptions {
   graceMs: number;
 }
 
+export interface OrphanWatchdog {
+  /** The worker's cleanup (its stop, or its orphan's exit) has begun: a stuck loop is left the grace. */
+  cleanupBegun(): void;
+}
+
 /** Starts the watchdog thread and the main thread's ticks; neither keeps the process alive. */
-export function startOrphanWatchdog(options: WatchdogOptions): void {
-  const ticks = new SharedArrayBuffer(4);
-  const counter = new Int32Array(ticks);
+export function startOrphanWatchdog(options: WatchdogOptions): OrphanWatchdog {
+  const ticks = new SharedArrayBuffer(8);
+  // [0]: the main thread's ticks; [1]: 1 once its cleanup has begun.
+const counter = new Int32Array(ticks);
   setInterval(() => Atomics.add(counter, 0, 1), options.pollMs).unref();
   const thread = new (loadWorkerThreads().Worker)(kWatchdogSource, {
     eval: true,
@@ -69,4 +82,5 @@ export function startOrphanWatchdog(options: WatchdogOptions): void {
   });
   thread.unref();
   thread.on('error', () => {}); // a failing watchdog must not take the worker down
+  return { cleanupBegun: () => void Atomics.store(counter, 1, 1) };
 }

@@ -46,7 +46,7 @@ import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
 import { reportCrashes } from './crash-report.js';
 import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
-import { startOrphanWatchdog } from './orphan-watchdog.js';
+import { startOrphanWatchdog, type OrphanWatchdog } from './orphan-watchdog.js';
 import { endDescendants, kDescendantsGraceMs } from './end-descendants.js';
 import { endDescendantsAtExit } from './descendants-at-exit.js';
 import { TrackedServers } from './tracked-servers.js';
@@ -91,6 +91,9 @@ export class WorkerLifecycle {
   /** The primary's pid, read at start(): the watchdog compares the current parent with it. */
   #primaryPid = 0;
   #isWatchdogStarted = false;
+  #watchdog: OrphanWatchdog | undefined;
+  /** The stop, or the orphan's exit, has begun: the watchdog leaves a loop held by it the grace (H205). */
+  #isCleanupBegun = false;
   readonly #servers = new TrackedServers(
     () => this.markServed(),
     (openRequests) => this.#tellOpen(openRequests),
@@ -299,6 +302,7 @@ export class WorkerLifecycle {
 
   /** `spreadMs`: release the servers' connections over this time (tracked-server.ts). */
   async #runStop(reason: StopReason, deadline: number, spreadMs: number): Promise<number> {
+    this.#beginCleanup();
     const wasStarting = this.#state === 'starting';
     this.#state = 'stopping';
     clearTimeout(this.#signalTimer);
@@ -472,6 +476,8 @@ export class WorkerLifecycle {
     // planned; claim it as planned so _destroy gets its bounded chance first.
     if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
     this.#isOrphaned = true;
+    // Before the listeners of primaryDisconnect, which may hold the loop with work of their own.
+    this.#beginCleanup();
     const { endpoint, emit, options } = this.#context;
     endpoint.close((type) => new PrimaryDisconnectedError(`before it replied to "${type}"`));
     emit('primaryDisconnect', {});
@@ -509,6 +515,12 @@ export class WorkerLifecycle {
     if (!options.orphanWatchdog || this.#isWatchdogStarted || this.#state === 'stopped') return;
     this.#isWatchdogStarted = true;
     // A responsive orphan's own exit takes `_destroy` and its processes' grace (end-descendants.ts).
-    startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: options.destroyTimeoutMs + 100 + kDescendantsGraceMs });
+    this.#watchdog = startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: options.destroyTimeoutMs + 100 + kDescendantsGraceMs });
+    if (this.#isCleanupBegun) this.#watchdog.cleanupBegun();
+  }
+
+  #beginCleanup(): void {
+    this.#isCleanupBegun = true;
+    this.#watchdog?.cleanupBegun();
   }
 }

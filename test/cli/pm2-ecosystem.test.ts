@@ -140,6 +140,23 @@ describe('odd PM2 values, said at load', () => {
     expect(replaced.stderr()).not.toContain('"instances"');
   });
 
+  // Before: both started with "starting 1 worker: the configured count", a count the file never wrote.
+  it('[H203] the start line says where the count came from: the negative instances and what it counts, or PM2\'s one process without instances', async () => {
+    const runtime = runtimeDir();
+    const cpus = autoWorkerCount();
+    const negative = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: await project('instances: -1000') });
+    await negative.waitFor(/service odd started: 1 worker /);
+    process.kill(negative.child.pid!, 'SIGINT');
+    await expect(negative.exited()).resolves.toBe(0);
+    expect(count(negative.stderr(), `[odd] starting 1 worker: instances: -1000 in ecosystem.config.cjs, every CPU but 1000, and at least 1 (${cpus} CPU${cpus === 1 ? '' : 's'} here) workers=1\n`)).toBe(1);
+    const left = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: await project("watch: false") });
+    await left.waitFor(/service odd started: 1 worker /);
+    process.kill(left.child.pid!, 'SIGINT');
+    await expect(left.exited()).resolves.toBe(0);
+    expect(count(left.stderr(), '[odd] starting 1 worker: no "instances" in ecosystem.config.cjs, one process, as PM2 runs it workers=1\n')).toBe(1);
+    expect(negative.stderr() + left.stderr()).not.toContain('the configured count');
+  });
+
   // Before: kill_timeout: 1 said "requests get 1 ms (its own deadline comes 0 ms before the SIGKILL at 1 ms)" (tester t22).
   it('[H184] warns that a kill_timeout under 200 ms cuts off the requests in flight, with no figures rounded to nonsense', async () => {
     const runtime = runtimeDir();

@@ -112,4 +112,39 @@ module.exports = { apps: [{ name: 'stopcfg', script: 'server.mjs', workers: 2, e
     await expect(run.exited()).resolves.toBe(0);
     await waitUntilGone(pids);
   });
+
+  it('[H204] several apps: SIGHUP and SIGUSR2 to the launcher before the apps have started are each logged, the apps start, and a later SIGHUP reloads them', async () => {
+    const runtime = runtimeDir();
+    const [one, two] = [await freePort(), await freePort()];
+    const project = tempProject({
+      'server.mjs': kServer,
+      'clusterkit.config.cjs': `module.exports = { apps: [
+  { name: 'hupa', script: 'server.mjs', workers: 1, env: { PORT: '${one}' } },
+  { name: 'hupb', script: 'server.mjs', workers: 1, env: { PORT: '${two}' } },
+] };
+`,
+    });
+    const run = startCli(['run'], { runtime, cwd: project });
+    // The launcher listens for both once it has said this, and its apps' processes have just been spawned.
+    await run.waitFor(/starting 2 apps, each in its own primary process: hupa, hupb/);
+    process.kill(run.child.pid!, 'SIGUSR2');
+    process.kill(run.child.pid!, 'SIGHUP');
+    await run.waitFor(/service hupa started: 1 worker/);
+    await run.waitFor(/service hupb started: 1 worker/);
+    // Before: the SIGHUP was passed on to apps whose processes did not handle it yet: both were
+    // killed by it ("app hupa was killed by SIGHUP"), with no line saying why.
+    expect(run.stderr()).toMatch(/^\[clusterkit\] WARN SIGHUP ignored for apps hupa, hupb: they are still starting, and a rolling reload needs started workers to replace/m);
+    expect(run.stderr()).toMatch(/^\[clusterkit\] WARN SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP/m);
+    expect(run.output()).not.toContain('killed by SIGHUP');
+    // Said after each app has told the launcher it started (launcher-link.ts's attach).
+    await run.waitFor(/\[hupa\] control it from another terminal/);
+    await run.waitFor(/\[hupb\] control it from another terminal/);
+    process.kill(run.child.pid!, 'SIGHUP');
+    await run.waitFor(/\[hupa\] rolling reload complete/);
+    await run.waitFor(/\[hupb\] rolling reload complete/);
+    const pids = readyPids(run);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    await waitUntilGone(pids);
+  });
 });

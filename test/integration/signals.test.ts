@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -219,8 +219,9 @@ describe('orphan protection', () => {
   });
 
   // H196 (newcomer t23): `block` has the worker stuck before the primary dies; `stall` has its
-  // loop held 700 ms as its channel closes, as a loaded machine does (load average 25 there): a
-  // loop stuck for 400 ms is the watchdog's to end, midway through the worker's own cleanup.
+  // loop held 700 ms as its channel closes, as a loaded machine does (load average 25 there):
+  // ended by the watchdog when the loop was stuck 400 ms before the cleanup began, else by the
+  // worker's own cleanup, which is left the grace since H205.
   it.each([
     ['blocked', { HARNESS_AFTER_START: 'block' }],
     ['stalled as it is orphaned', { HARNESS_AFTER_START: 'echo', SPAWNS_CHILD_STALL_MS: '700' }],
@@ -240,6 +241,26 @@ describe('orphan protection', () => {
     // Before: SIGKILLed while running, the shell started sleeps between the watchdog's look at
     // /proc and its own SIGKILL, and those went to init (newcomer t23: about 12 per worker).
     await until(() => sleeps.pids().length === 0, 30_000, 'no sleep left');
+  });
+
+  // H205: the watchdog took a loop held 400 ms for one blocked for good, and killed the orphan
+  // midway through its own cleanup; its grace (destroyTimeoutMs) is what such a cleanup has.
+  it('[H205] primary SIGKILLed: an orphan whose _destroy holds its loop 800 ms finishes that cleanup before it exits', async () => {
+    const markers = mkdtempSync(join(tmpdir(), 'ck-h205-'));
+    onCleanup(() => rmSync(markers, { recursive: true, force: true }));
+    const harness = startHarness({
+      HARNESS_OPTIONS: JSON.stringify({ workerCount: 1, heartbeat: false }),
+      HARNESS_WORKER: 'workers/destroy-sync-step.ts',
+      // Its watchdog armed before the primary dies.
+      HARNESS_AFTER_START: 'echo',
+      DESTROY_SYNC_MS: '800',
+      DESTROY_MARKER_DIR: markers,
+    });
+    const { pid, pids } = await started(harness);
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone(pids, 30_000);
+    // Before: SIGKILLed by its watchdog 400 ms into the step, the file never written.
+    expect(readdirSync(markers)).toEqual(pids.map(String));
   });
 
   it('[F20] the same for replacements, whose watchdog starts with their start-up: killed too', async () => {

@@ -6,7 +6,9 @@
  * - the apps write straight to our stdout and stderr (their lines are already prefixed);
  * - SIGINT/SIGTERM: every app stops gracefully (asked over IPC, see launcher-link.ts, so a
  *   Ctrl-C that reached the apps too is still one stop); a second one stops them at once;
- *   SIGHUP reloads every app; SIGUSR2 is logged and ignored (ignored-signals.ts);
+ *   SIGHUP reloads every app that has started, and is logged and ignored for each still
+ *   starting (H204: passed on, it could end an app whose process handles no signal yet);
+ *   SIGUSR2 is logged and ignored (ignored-signals.ts);
  * - an app that exits is reported; the others keep running, as PM2 keeps them; we exit once
  *   all have, with the highest exit code.
  */
@@ -15,7 +17,8 @@ import type { Logger } from '../../logger.js';
 import { createJsonLogger, createLineLogger } from '../../logger.js';
 import { stopSignalRepeats } from '../../primary/lifecycle/stop-signal-repeat.js';
 import { ignoreSignals } from '../../primary/lifecycle/ignored-signals.js';
-import { kKillMessage, kLauncherEnv, kStopMessage } from '../launcher-link.js';
+import { kKillMessage, kLauncherEnv, kStartedMessage, kStopMessage } from '../launcher-link.js';
+import { signalWarning } from '../../primary/lifecycle/ignored-signals.js';
 import type { RunSettings } from '../run-settings.js';
 import { releaseStartSignals } from '../start-signals.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from '../../primary/pool/channel-guard.js';
@@ -34,6 +37,8 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   const logger: Logger = plan.apps.every((app) => app.logFormat === 'json') ? createJsonLogger({ name: 'clusterkit' }) : createLineLogger({ name: 'clusterkit' });
   logger.info({ config: plan.configFile }, `starting ${plan.apps.length} apps, each in its own primary process: ${plan.apps.map((app) => app.name).join(', ')}`);
   const running = new Map<string, ChildProcess>();
+  /** The apps whose service has started (`kStartedMessage`): those a SIGHUP reloads. */
+  const started = new Set<string>();
   let stopRequests = 0;
   let highest = 0;
   const exited = plan.apps.map(
@@ -57,6 +62,9 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
           logger.warn({ app: app.name }, `app ${app.name}'s primary wrote ${what[fault.kind]} on its channel to the launcher; the launcher no longer reads it (it stops the app as usual)`);
         guardChannel(child, kLauncherChannelLimit, onCorrupt);
         guardInternalMessages(child, onCorrupt);
+        child.on('message', (message: { type?: unknown } | null) => {
+          if (message?.type === kStartedMessage.type) started.add(app.name);
+        });
         child.on('error', (error) => logger.error({ app: app.name }, `cannot start app ${app.name}: ${error.message}`));
         child.once('exit', (code, signal) => {
           running.delete(app.name);
@@ -82,8 +90,15 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
       else child.kill('SIGTERM');
     }
   };
+  let stillStarting: string[] = [];
+  const hangupWarning = signalWarning('SIGHUP', (signal, since) => startingAppsLine(signal, since, stillStarting), (text, count) => logger.warn({ signal: 'SIGHUP', count, apps: stillStarting }, text));
   const onHangup = () => {
-    for (const child of running.values()) child.kill('SIGHUP');
+    stillStarting = [];
+    for (const [name, child] of running) {
+      if (started.has(name)) child.kill('SIGHUP');
+      else stillStarting.push(name);
+    }
+    if (stillStarting.length > 0) hangupWarning.note(1);
   };
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
@@ -96,4 +111,13 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   process.off('SIGHUP', onHangup);
   unignore();
   return highest;
+}
+
+/** The launcher's line for a SIGHUP that came while `apps` were still starting (`since` as `signalWarning` gives it). */
+function startingAppsLine(signal: string, since: string, apps: readonly string[]): string {
+  const [which, them] = apps.length === 1 ? [`app ${apps[0]}`, 'it is'] : [`apps ${apps.join(', ')}`, 'they are'];
+  return (
+    `${signal} ignored for ${which}${since}: ${them} still starting, and a rolling reload needs started workers to replace; each worker loads the code as it is when it starts. ` +
+    `Send ${signal} again once every app has started if the code changed since (an app already started reloads on it).`
+  );
 }

@@ -48,8 +48,10 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     workers: settings.workers,
     dev: settings.dev,
     nodeEnv: settings.env.NODE_ENV ?? process.env.NODE_ENV,
-    devOption: '--dev',
+    // `dev: true in clusterkit.config.ts` when the file set it.
+    devOption: settings.workersSource ?? '--dev',
     maxWorkers: maxWorkersOption(settings.maxWorkers),
+    source: settings.workersSource,
   });
   // A script written for PM2's wait_ready warms up after it listens: said once per cluster.
   let isReadyToldOf = false;

@@ -31,6 +31,12 @@ export interface ConfigApp {
   readonly killTimeoutNote?: LoadNote;
   /** What a PM2 app's `instances` of 0 or below came to here (pm2-app.ts), said at load unless --workers replaces it. */
   readonly instancesNote?: LoadNote;
+  /**
+   * What set the worker count, as the file wrote it (`instances: -1`, `workers: "max"`,
+   * `dev: true`), and what it counts when that is not plain (`every CPU but 1`): the start's
+   * `starting 1 worker: ...` line names it (H203).
+   */
+  readonly workersWritten?: { readonly setting: string; readonly meaning?: string };
   /** clusterkit's key -> the key the file wrote (`readyTimeout` -> `listen_timeout`), for each key the app sets. */
   readonly keysWritten?: Readonly<Record<string, string>>;
 }
@@ -151,7 +157,14 @@ function checkPm2App(app: Record<string, unknown>, key: string, directory: strin
   const { shutdownTimeoutMs } = checked.layer;
   const note = translated.spelledAs.shutdownTimeout === 'kill_timeout' && shutdownTimeoutMs !== undefined ? { killTimeoutNote: killTimeoutNote(label, shutdownTimeoutMs) } : {};
   const instances = translated.instancesNote === undefined ? {} : { instancesNote: translated.instancesNote };
-  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ...note, ...instances };
+  // PM2's own spelling of the count, or its default of one process when `instances` is left out.
+  const workersWritten =
+    app.instances !== undefined
+      ? { setting: `instances: ${describe(app.instances)}`, ...(translated.instancesMeaning === undefined ? {} : { meaning: translated.instancesMeaning }) }
+      : plain === translated.app
+        ? checked.workersWritten
+        : { setting: 'no "instances"', meaning: 'one process, as PM2 runs it' };
+  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ...note, ...instances, ...(workersWritten === undefined ? {} : { workersWritten }) };
 }
 
 /**
@@ -203,7 +216,8 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   if (script === undefined || name === undefined) return undefined;
   // Each key the app sets, as the file wrote it: a message about its value names that key (H146).
   const keysWritten = Object.fromEntries(kAppKeys.filter((name) => app[name] !== undefined).map((name) => [name, Object.hasOwn(spelledAs, name) ? spelledAs[name]! : name]));
-  return { name, layer: { ...layer, script }, keysWritten };
+  const workersWritten = app.workers !== undefined ? { setting: `workers: ${describe(app.workers)}` } : app.dev === true ? { setting: 'dev: true' } : undefined;
+  return { name, layer: { ...layer, script }, keysWritten, ...(workersWritten === undefined ? {} : { workersWritten }) };
 }
 
 /**

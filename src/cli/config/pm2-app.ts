@@ -209,6 +209,8 @@ export interface Pm2App {
   readonly warnings: readonly string[];
   /** What an `instances` of 0 or below came to here (a count of CPUs), said at load unless -w replaces it. */
   readonly instancesNote?: LoadNote;
+  /** What a negative `instances` counts, for the worker count line (`every CPU but 1`). */
+  readonly instancesMeaning?: string;
 }
 
 /**
@@ -222,6 +224,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   const environments: Record<string, Record<string, string>> = {};
   const warnings: string[] = [];
   let instancesNote: LoadNote | undefined;
+  let instancesMeaning: string | undefined;
   const at = (name: string) => `${key}.${name}`;
   const set = (target: string, from: string, value: unknown) => {
     if (Object.hasOwn(spelledAs, target) || (Object.hasOwn(raw, target) && target !== from)) {
@@ -242,6 +245,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       if (counted !== undefined) {
         set('workers', name, counted.workers);
         instancesNote = counted.note;
+        instancesMeaning = counted.meaning;
       }
     }
     else if (name === 'max_memory_restart') take(() => set('maxMemory', name, memoryOf(value, at(name))));
@@ -274,7 +278,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       throw new UsageError(`"${at('source_map_support')}" must be true or false. Received ${describe(raw.source_map_support)}.`);
     });
   }
-  return { app, spelledAs, environments, warnings, ...(instancesNote === undefined ? {} : { instancesNote }) };
+  return { app, spelledAs, environments, warnings, ...(instancesNote === undefined ? {} : { instancesNote }), ...(instancesMeaning === undefined ? {} : { instancesMeaning }) };
 }
 
 /**
@@ -295,7 +299,7 @@ export function splitLikePm2(value: string): string[] {
  * fraction, NaN or a word is refused, as clusterkit's own `workers` is: PM2 would start
  * `parseInt` of it, or one per CPU for a word, which no one writes on purpose.
  */
-function workersOf(value: unknown, key: string, label: string): { workers: number | 'max'; note?: LoadNote } {
+function workersOf(value: unknown, key: string, label: string): { workers: number | 'max'; note?: LoadNote; meaning?: string } {
   const count = value === 'max' ? 0 : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
   if (typeof count !== 'number' || !Number.isSafeInteger(count)) {
     throw new UsageError(`"${key}" must be a whole number or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). Received ${describe(value)}.`);
@@ -305,9 +309,10 @@ function workersOf(value: unknown, key: string, label: string): { workers: numbe
   const cpus = autoWorkerCount();
   if (count === 0) return { workers: 'max', note: value === 'max' ? undefined : { text: `${said} is one worker per CPU, as "max": ${plural(cpus, 'worker')} here.`, isWarning: false } };
   const workers = cpus + count;
-  if (workers >= 1) return { workers, note: { text: `${said} is every CPU but ${-count}, as PM2 counts it: ${plural(workers, 'worker')} here, with ${plural(cpus, 'CPU')}.`, isWarning: false } };
+  if (workers >= 1) return { workers, meaning: `every CPU but ${-count}`, note: { text: `${said} is every CPU but ${-count}, as PM2 counts it: ${plural(workers, 'worker')} here, with ${plural(cpus, 'CPU')}.`, isWarning: false } };
   return {
     workers: 1,
+    meaning: `every CPU but ${-count}, and at least 1 (${plural(cpus, 'CPU')} here)`,
     note: {
       text: `${said} is every CPU but ${-count}, and this machine has ${plural(cpus, 'CPU')}: 1 worker, the fewest (PM2 raises it to 1 too). Write instances: 1 for one worker, or "max" for one per CPU.`,
       isWarning: true,

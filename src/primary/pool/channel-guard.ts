@@ -156,6 +156,14 @@ function failedListenKey(message: unknown): string | undefined {
   return ack !== undefined && errno !== undefined && errno !== null && errno !== 0 && typeof key === 'string' ? key : undefined;
 }
 
+/** What else sees the child's internal messages and the messages sent to it (handoff-guard.ts's `HandoffGuard`). */
+export interface MessageInspector {
+  /** Each internal message of the child, before Node's handlers. */
+  readonly capRefusals: (message: unknown) => void;
+  /** Each message sent to the child, with its handle. */
+  readonly noteSent: (message: unknown, handle: unknown) => void;
+}
+
 /**
  * Catches what Node's own handlers of `child`'s internal messages throw (cluster's `NODE_CLUSTER`
  * protocol: `queryServer` with a port out of range makes `listen()` throw in the primary, an
@@ -168,17 +176,18 @@ function failedListenKey(message: unknown): string | undefined {
  * leave `cluster` when it closes them, when a listen fails, and when it disconnects or exits
  * (node:cluster drops its handles then).
  *
- * `inspect` is shown each internal message first, before Node's handlers (the refusal cap of
- * handoff-guard.ts): every event of the child goes through this one wrapper, its messages
- * included, so whatever else needs to see internal messages first hooks in here rather than
- * wrapping `emit` again.
+ * `inspect` is shown each internal message first, before Node's handlers, and each message sent
+ * to the child with its handle (the refusal cap and the handoff tracking of handoff-guard.ts):
+ * every event of the child goes through this one `emit` wrapper, its messages included, and
+ * every message to it through this one `send` wrapper, so whatever else needs to see them hooks
+ * in here rather than wrapping `emit` or `send` again (each wrapper costs every call).
  */
 export function guardInternalMessages(
   child: ChildProcess,
   onCorrupt: (fault: ChannelFault) => void,
   maxServers = kMaxServersPerWorker,
   cluster?: ClusterListens,
-  inspect?: (message: unknown) => void,
+  inspect?: MessageInspector,
 ): void {
   const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
   let isCorrupt = false;
@@ -195,15 +204,16 @@ export function guardInternalMessages(
   child.once('exit', releaseAll);
   // A listen that failed (EADDRINUSE...) holds nothing: node:cluster drops the handle and answers
   // with the errno and the key. Seen on the way out, in the child's `send`.
-  const send = child.send as (this: ChildProcess, message: unknown, ...rest: unknown[]) => boolean;
-  child.send = function sendWatchingListens(this: ChildProcess, message: unknown, ...rest: unknown[]): boolean {
+  const send = child.send as (this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]) => boolean;
+  child.send = function guardedSend(this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]): boolean {
+    inspect?.noteSent(message, handle);
     const failed = failedListenKey(message);
     if (failed !== undefined) release(failed);
-    return send.call(this, message, ...rest);
+    return send.call(this, message, handle, ...rest);
   } as ChildProcess['send'];
   child.emit = function guardedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'internalMessage') return emit.call(this, event, ...args);
-    inspect?.(args[0]);
+    inspect?.capRefusals(args[0]);
     if (isCorrupt) return false; // the worker is being killed: nothing more of its protocol is acted on
     const server = serverRequest(args[0]);
     if (server?.act === 'close') release(server.key);

@@ -9,8 +9,9 @@
  * client waiting, in CLOSE-WAIT, for an answer that never came: a crash loop under load runs the
  * primary out of descriptors.
  *
- * The child's `send` is wrapped to note each handoff by its sequence number, its internal
- * messages tell the acknowledged ones, and the end of its channel closes the rest: the client
+ * Each handoff the primary sends the child is noted by its sequence number (`noteSent`, called
+ * from the channel guard's one wrapper of the child's `send`), its internal messages tell the
+ * acknowledged ones, and the end of its channel closes the rest: the client
  * sees its connection close, as when the worker that held it dies. Not at the exit itself: an
  * acknowledgement the worker wrote just before dying may still be unread then, and node:cluster
  * acts on it when it is read (it closes the copy, or hands it to another worker).
@@ -91,13 +92,18 @@ export interface HandoffGuard {
    * worker closed its own as it refused), and the client sees its connection end.
    */
   readonly capRefusals: (message: unknown) => void;
+  /**
+   * To be shown each message sent to the child, with its handle (`guardInternalMessages` calls
+   * it from the `send` it wraps already: one wrapper, not two, on every message to the worker).
+   */
+  readonly noteSent: (message: unknown, handle: unknown) => void;
 }
 
 /**
  * Tracks the connections handed to `child` until acknowledged; closes those left when its
  * channel ends, and those it refused that no worker can take any more (`listens`: the keys the
- * workers hold). The refusal cap works once `capRefusals` is given to the child's
- * `guardInternalMessages`.
+ * workers hold). Works once the guard is given to the child's `guardInternalMessages`, which
+ * shows it what goes both ways.
  */
 export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRefusedTooOften: (key: string) => void = () => {}): HandoffGuard {
   const inFlight = new Map<number, Handoff>();
@@ -113,11 +119,9 @@ export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRe
       onRefusedTooOften(handoff.key);
     }
   };
-  const send = child.send as (this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]) => boolean;
-  child.send = function trackedSend(this: ChildProcess, message: unknown, handle?: unknown, ...rest: unknown[]): boolean {
+  const noteSent = (message: unknown, handle: unknown): void => {
     if (isHandoff(message, handle)) inFlight.set(message.seq, { handle: handle as Closable, key: message.key, generation: listens.generation(message.key) });
-    return send.call(this, message, handle, ...rest);
-  } as ChildProcess['send'];
+  };
   child.on('internalMessage', (message: unknown) => {
     const ack = acknowledgement(message);
     const handoff = ack && inFlight.get(ack.seq);
@@ -134,5 +138,5 @@ export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRe
   };
   child.once('disconnect', closeUnacknowledged);
   child.once('exit', () => setTimeout(closeUnacknowledged, kChannelEndGraceMs).unref());
-  return { unacknowledged: () => closedUnacknowledged + inFlight.size, capRefusals };
+  return { unacknowledged: () => closedUnacknowledged + inFlight.size, capRefusals, noteSent };
 }

@@ -257,7 +257,7 @@ export class WorkerPool {
       (bytes) => (record.ipcBytesRead += bytes),
     );
     const handoffs = guardHandoffs(worker.process, processListens, (key) => this.#refusedTooOften.note(new Map([[key, 1]])));
-    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs.capRefusals);
+    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs);
     record.unacknowledgedHandoffs = handoffs.unacknowledged;
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {

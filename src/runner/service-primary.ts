@@ -87,9 +87,8 @@ class RunningService implements PrimaryService {
   readonly role = 'primary';
   readonly #startedAt = Date.now();
   #target: number;
-  /** Scales asked for so far, and the turn of the last one whose count is `#target`. */
-  #scaleTurns = 0;
-  #appliedTurn = 0;
+  /** `scale` events heard so far: a scale that failed puts its target back only if none came after it. */
+  #scalesHeard = 0;
   /** Set once the control socket listens; closed at shutdown. */
   control: ControlServer | undefined;
 
@@ -98,6 +97,13 @@ class RunningService implements PrimaryService {
     readonly spec: ServicePrimarySpec,
   ) {
     this.#target = spec.workerCount;
+    // The target is the last scale the primary accepted, from the moment it does (H208). Set
+    // when a scale ended, it was an overtaken scale-up's count ("2/3") from the moment that
+    // scale-up answered until the scale-down that overtook it ended.
+    primary.on('scale', ({ to }) => {
+      this.#scalesHeard++;
+      this.#target = to;
+    });
   }
 
   get serviceName(): string {
@@ -117,13 +123,15 @@ class RunningService implements PrimaryService {
   }
 
   async scale(count: number): Promise<void> {
-    // Scales overlap (a scale-down drains gradually, a scale-up can come meanwhile): the target
-    // is the last one asked for that succeeded, not the last one to finish.
-    const turn = ++this.#scaleTurns;
-    await this.primary.scale(count);
-    if (turn < this.#appliedTurn) return;
-    this.#appliedTurn = turn;
-    this.#target = count;
+    const before = this.#target;
+    const heard = this.#scalesHeard;
+    try {
+      await this.primary.scale(count);
+    } catch (error) {
+      // A scale that failed leaves the target it found, unless a later scale set another.
+      if (this.#scalesHeard === heard + 1) this.#target = before;
+      throw error;
+    }
   }
 
   reload(): Promise<void> {

@@ -9,6 +9,7 @@
 // MIME), which costs every worker's start (docs/performance.md).
 import { isNativeError } from 'node:util/types';
 import { capitalize } from './capitalize.js';
+import { closest } from './cli/suggest.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
 
@@ -871,10 +872,30 @@ export class ClusterNotRunningError extends ClusterKitError {
     /** The names that are running, for the message. */
     readonly running: readonly string[] = [],
   ) {
+    const near = closest(clusterName, running);
     super(
       `No cluster named "${clusterName}" is running. ` +
-        (running.length > 0 ? `Running: ${running.join(', ')}.` : 'No cluster is running (for this user); start one with "clusterkit run".'),
+        (running.length > 0 ? `Running: ${running.join(', ')}.${near === undefined ? '' : ` Did you mean "${near}"?`}` : 'No cluster is running (for this user); start one with "clusterkit run".'),
     );
+  }
+}
+
+/**
+ * The cluster's primary does not know the control command: it runs an older clusterkit (a
+ * primary refuses an unknown command rather than guess). `cause` is its refusal.
+ */
+export class ControlCommandUnsupportedError extends ClusterKitError {
+  override readonly name = 'ControlCommandUnsupportedError';
+  readonly code = 'ERR_CONTROL_UNSUPPORTED';
+
+  constructor(
+    readonly clusterName: string,
+    readonly command: string,
+    /** What the older primary lacks, and what to use instead. */
+    advice: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`The cluster "${clusterName}" does not know the control command "${command}": its primary runs an older clusterkit. ${advice}`, options);
   }
 }
 

@@ -21,16 +21,26 @@ const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', '
 
 /** One cluster: a header line, then one row per worker. */
 export function formatStatus(status: ClusterStatus): string {
-  const header =
+  return status.workers.length === 0 ? `${statusHeader(status)}(no workers)\n` : `${statusHeader(status)}\n${workerTable(status)}`;
+}
+
+/** The lines above the table: the cluster, its script, its store. */
+export function statusHeader(status: ClusterStatus): string {
+  return (
     `cluster ${status.name}  pid ${formatCount(status.pid)}  ${status.state}  up ${formatDuration(status.uptimeMs)}  ` +
     `workers ${formatWorkerCounts(status)}  node ${status.nodeVersion}` +
     // Messages from workers dropped for breaking the protocol: shown only when there are some.
     `${isFigure(status.protocolErrors) && status.protocolErrors > 0 ? `  protocol errors ${status.protocolErrors}` : ''}\n` +
     `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n` +
-    storeLine(status.store);
-  if (status.workers.length === 0) return `${header}(no workers)\n`;
+    storeLine(status.store)
+  );
+}
+
+/** One row per worker, and the notes under them; `(no workers)` when there is none. */
+export function workerTable(status: ClusterStatus): string {
+  if (status.workers.length === 0) return '(no workers)\n';
   const notes = status.workers.some(isSilent) ? `${kFootnote}${kSilentNote}` : kFootnote;
-  return `${header}\n${table(kWorkerHeader, status.workers.map(workerRow))}${notes}`;
+  return `${table(kWorkerHeader, status.workers.map(workerRow))}${notes}`;
 }
 
 /**
@@ -176,12 +186,12 @@ function formatMs(ms: number): string {
 }
 
 /** An id, pid or count as digits, or `-`. */
-function formatCount(count: number | undefined): string {
+export function formatCount(count: number | undefined): string {
   return isFigure(count) ? String(count) : '-';
 }
 
 /** A count: a non-negative safe integer. */
-function isCount(value: unknown): value is number {
+export function isCount(value: unknown): value is number {
   return Number.isSafeInteger(value) && (value as number) >= 0;
 }
 

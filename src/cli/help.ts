@@ -3,7 +3,7 @@
  * with examples. The first line of each is its usage, printed again after a usage error.
  */
 
-export const kCommandNames = ['run', 'status', 'list', 'reload', 'stop', 'scale', 'logs', 'dashboard'] as const;
+export const kCommandNames = ['run', 'status', 'show', 'describe', 'list', 'reload', 'stop', 'scale', 'logs', 'dashboard'] as const;
 export type CommandName = (typeof kCommandNames)[number];
 
 const kTop = `Usage: clusterkit <command> [options]
@@ -16,6 +16,8 @@ Commands:
   run <script>        Run a script clustered (one worker per core)
   run [app]           Run the apps of clusterkit.config.ts (or .mjs, .js, .cjs, .json)
   status [name]       Show workers: pid, state, uptime, restarts, memory, event-loop delay
+  show <name>         Show the settings in force (timeouts, restarts, memory limit...) and
+                      the workers; alias: describe (PM2's show / describe)
   list                List the running clusters
   reload <name>       Zero-downtime rolling reload (same as kill -HUP <primary pid>)
   stop <name>         Graceful stop (same as kill -TERM <primary pid>)
@@ -37,6 +39,27 @@ Examples:
 
 Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster),
 3 stop, reload or scale done, but a worker it stopped cut requests off or did not stop cleanly.
+`;
+
+/** `show` and its alias `describe` (PM2's two names for it). */
+const kShowHelp = `Usage: clusterkit show <name> [options]   (alias: clusterkit describe <name>)
+
+Shows the settings a running cluster has in force, as its primary applies them (defaults
+included), then its workers as "clusterkit status" shows them: the script, its arguments and
+cwd; the instances at start (and why that count) and now; the exec mode; the Node version and
+execArgv; the primary's pid and uptime; the shutdown timeout (PM2's kill_timeout), the ready
+timeout (listen_timeout), the gradual drain, the memory limit (max_memory_restart); the restart
+policy (backoff, crash-loop limits, stable time); the heartbeat; watch; log files; the health
+endpoint; and the names of the environment variables the settings add (never their values).
+
+Options:
+      --json              Print JSON instead of text (the status fields, and "settings")
+  -h, --help              This help
+
+Examples:
+  clusterkit show api
+  clusterkit describe api
+  clusterkit show api --json | jq '.settings.shutdownTimeoutMs'
 `;
 
 const kHelp: Record<CommandName, string> = {
@@ -149,6 +172,8 @@ Examples:
   clusterkit status api --watch --interval 500ms
   clusterkit status api --json | jq '.workers[].pid'
 `,
+  show: kShowHelp,
+  describe: kShowHelp,
   list: `Usage: clusterkit list [options]
 
 Lists the clusters running for your user: name, primary pid, workers, uptime, script.

@@ -2,7 +2,7 @@
  * What a PM2 user types out of habit, and what clusterkit calls it: an unknown command or
  * option that PM2 has gets its clusterkit name instead of a bare "unknown" (docs/cli.md, "From
  * PM2", has the whole table). A typo gets "Did you mean ...?", but never `stop`: a suggestion
- * is run without much thought, and `stop` takes a service down (`show` is one edit from it).
+ * is run without much thought, and `stop` takes a service down (`shop` is one edit from it and from `show`).
  */
 import { closest } from './suggest.js';
 
@@ -13,9 +13,7 @@ const kPm2Commands: Readonly<Record<string, string>> = {
   delete: `"stop": clusterkit stop <name>; there is no process list to remove it from`,
   del: `"stop": clusterkit stop <name>; there is no process list to remove it from`,
   monit: `"dashboard": clusterkit dashboard <name> (live charts in the browser), or clusterkit status <name> --watch in the terminal`,
-  describe: `"status": clusterkit status <name>`,
-  show: `"status": clusterkit status <name>`,
-  info: `"status": clusterkit status <name>`,
+  info: `"show": clusterkit show <name> (the settings in force, then the workers)`,
   ls: `"list": clusterkit list`,
   l: `"list": clusterkit list`,
   ps: `"list": clusterkit list`,

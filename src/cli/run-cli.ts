@@ -4,6 +4,7 @@
  */
 import { ClusterNotRunningError, InvalidOptionError, RemoteError } from '../errors.js';
 import { listCommand, statusCommand } from './commands/status.js';
+import { showCommand } from './commands/show.js';
 import { reloadCommand, scaleCommand, stopCommand } from './commands/control.js';
 import { logsCommand } from './commands/logs.js';
 import { runCommand } from './commands/run.js';
@@ -38,6 +39,8 @@ const kCommands: Record<CommandName, Command> = {
     return runCommand(plan.settings, context.workerMain);
   },
   status: statusCommand,
+  show: showCommand('show'),
+  describe: showCommand('describe'),
   list: listCommand,
   reload: reloadCommand,
   stop: stopCommand,

@@ -162,6 +162,9 @@ function dispatch(request: ControlRequest, handlers: ControlHandlers): unknown {
   switch (request.command) {
     case 'status':
       return handlers.status();
+    case 'describe':
+      if (handlers.describe === undefined) throw new InvalidArgumentError('Unknown control command "describe": this control socket does not describe its settings.');
+      return handlers.describe();
     case 'reload':
       return handlers.reload();
     case 'stop':
@@ -186,6 +189,8 @@ const kRequestFields: Readonly<Record<ControlCommand, readonly string[]>> = {
   scale: ['count'],
   logs: ['lines', 'follow', 'workerId', 'slot'],
   events: ['after'],
+  // Last: error messages list the commands in this order, the oldest first.
+  describe: [],
 };
 const kCommands = new Set(Object.keys(kRequestFields));
 

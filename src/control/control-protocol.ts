@@ -11,11 +11,16 @@ import type { PrimaryState } from '../primary/lifecycle/primary-lifecycle.js';
 import type { StoreStats } from '../primary/features/store-stats.js';
 import type { WorkerStats } from '../primary/features/worker-stats.js';
 export type { ClusterEvent, ClusterEventType, EventsPage } from './event-log.js';
+export type { ClusterDescription, ClusterSettings } from './cluster-settings.js';
 
 /** Longest request or response line accepted; a status with hundreds of workers fits easily. */
 export const kMaxLineBytes = 1024 * 1024;
 
-export type ControlCommand = 'status' | 'reload' | 'stop' | 'scale' | 'logs' | 'events';
+/**
+ * A primary refuses a command it does not know with `ERR_INVALID_ARGUMENT` ("Unknown control
+ * command"): a client of a newer clusterkit reads that as an older primary (`describe` came later).
+ */
+export type ControlCommand = 'status' | 'describe' | 'reload' | 'stop' | 'scale' | 'logs' | 'events';
 
 export interface ControlRequest {
   id: number;

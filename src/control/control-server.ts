@@ -8,7 +8,7 @@ import { chmodSync, lstatSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { makeRoom } from '../connection-cap.js';
 import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
-import type { ClusterStatus, ControlResponse, EventsPage } from './control-protocol.js';
+import type { ClusterDescription, ClusterStatus, ControlResponse, EventsPage } from './control-protocol.js';
 import { kindOf } from '../file-kind.js';
 import { requestOnce } from './control-client.js';
 import { serveConnection } from './control-connection.js';
@@ -46,6 +46,8 @@ export const kDefaultControlLimits: ControlLimits = Object.freeze({ maxConnectio
 /** What the primary does for each command. Every method may throw or reject: the client gets the error. */
 export interface ControlHandlers {
   status(): ClusterStatus;
+  /** The status and the settings in force, for `clusterkit show`; without it, `describe` is refused as an older primary refuses it. */
+  describe?(): ClusterDescription;
   reload(): Promise<unknown>;
   scale(count: number): Promise<unknown>;
   /** Stops the cluster; resolves once it is down, with the reply for the client. */

@@ -5,6 +5,7 @@
  * does not exit the process: that stays the user's call.
  */
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import { clusterSettings, type SettingsSource } from './cluster-settings.js';
 import { clusterStatus } from './cluster-status.js';
 import type { ClusterStatus } from './control-protocol.js';
 import { startControlServer, type ControlServer } from './control-server.js';
@@ -16,6 +17,8 @@ export interface PrimarySocketSource {
   readonly script: string;
   /** The worker count the primary maintains (its active slots). */
   targetWorkers(): number;
+  /** What `show` says besides the primary's options (the count's reason, the health endpoint). */
+  settings(): SettingsSource;
 }
 
 /**
@@ -31,6 +34,7 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
   try {
     server = await startControlServer(name, {
       status,
+      describe: () => ({ ...status(), settings: clusterSettings(primary, source.settings()) }),
       reload: () => reloadWithCounts(primary, () => primary.reload()),
       scale: async (count) => {
         const stops = await scaleWithCounts(primary, () => primary.scale(count));

@@ -2,6 +2,7 @@
  * `ClusterPrimary`: the primary process's object. Subclass it, override `_init`/`_destroy`, and
  * add `_onMessage_<type>` methods for the messages workers send.
  */
+import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { InvalidOptionError, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
 import { assertUserType } from '../messaging/envelope.js';
@@ -48,6 +49,10 @@ export class ClusterPrimary<
   readonly #context: PrimaryContext;
   readonly #store: SharedStore;
   readonly #metrics: ClusterMetrics;
+  /** Why `workerCount` came to its count, for `clusterkit show`. */
+  readonly #countReason: string;
+  /** The health endpoint open (`listenHealth`), for `clusterkit show`. */
+  #healthAddress: AddressInfo | undefined;
 
   /**
    * @throws InvalidOptionError naming the first invalid option.
@@ -70,6 +75,7 @@ export class ClusterPrimary<
     // 'auto' and 'max' come to a count the caller did not write: said with why, as the runner does.
     const asked = options?.workerCount;
     const countReason = asked === undefined || asked === 'auto' || asked === 'max' ? perCpuReason(autoWorkerCount(), maxWorkers, asked === undefined ? '"auto", by default' : `"${asked}"`) : undefined;
+    this.#countReason = countReason ?? 'the "workerCount" option';
     if (logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, logger ?? (serviceName === undefined ? undefined : createLineLogger({ name: serviceName })), countReason);
   }
 
@@ -116,7 +122,11 @@ export class ClusterPrimary<
     const name = options.serviceName;
     if (name === undefined || lifecycle.state !== 'created') return lifecycle.start();
     // The socket first: a name already in use fails the start before anything is forked.
-    const source = { script: options.workerScript, targetWorkers: () => pool.activeSlots().length };
+    const source = {
+      script: options.workerScript,
+      targetWorkers: () => pool.activeSlots().length,
+      settings: () => ({ scriptArgs: options.workerArgs, countReason: self.#countReason, health: self.#healthAddress, envNames: Object.keys(options.env ?? {}) }),
+    };
     return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) =>
       lifecycle.start().catch((error: unknown) => {
         socket.close();
@@ -206,7 +216,17 @@ export class ClusterPrimary<
    * @example await primary.listenHealth({ port: 9090, minReady: 2 })
    */
   listenHealth(options: HealthOptions): Promise<HealthListener> {
-    return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options);
+    return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options).then((listener) => {
+      // For `clusterkit show`: the endpoint last opened, until it closes.
+      this.#healthAddress = listener.address;
+      return {
+        address: listener.address,
+        close: () => {
+          if (this.#healthAddress === listener.address) this.#healthAddress = undefined;
+          return listener.close();
+        },
+      };
+    });
   }
 
   /**

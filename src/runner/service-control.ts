@@ -26,6 +26,7 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
   const slots = logs ? new SlotTracker(service.primary) : undefined;
   const serving = startControlServer(name, {
     status: () => service.status(),
+    describe: () => service.describe(),
     reload: () => reloadWithCounts(service.primary, () => service.reload()),
     scale: async (count) => {
       const stops = await scaleWithCounts(service.primary, () => service.scale(count));

@@ -3,6 +3,7 @@
  * `clusterkit run`: a `ClusterPrimary` with the runner's callbacks, a control socket, a clear
  * start failure, and a service that stops when its last worker slot gives up.
  */
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
@@ -14,6 +15,7 @@ import { readableListenError } from './listen-error.js';
 import { toError } from '../to-error.js';
 import { clusterStatus } from '../control/cluster-status.js';
 import type { ClusterStatus } from '../control/control-protocol.js';
+import { clusterSettings, type ClusterDescription, type SettingsSource } from '../control/cluster-settings.js';
 import type { ControlServer } from '../control/control-server.js';
 import type { LogSource } from '../control/log-protocol.js';
 import { checkModuleExists, type ModuleRef } from './module-loader.js';
@@ -48,6 +50,11 @@ export interface ServicePrimarySpec {
   readonly hasPrinted?: ((workerId: number) => boolean) | undefined;
   /** Said after a start that failed because a worker was not ready in time (`--wait-ready`'s advice). */
   readonly readyTimeoutHint?: string | undefined;
+  /**
+   * What `clusterkit show` says that the primary's options do not hold (the CLI's script
+   * arguments, watch, the env names the user gave); by default, the options' own.
+   */
+  readonly settings?: Pick<SettingsSource, 'scriptArgs' | 'waitReady' | 'watch' | 'envNames'> | undefined;
 }
 
 /** The running service, in the primary process. */
@@ -62,6 +69,8 @@ export interface PrimaryService {
   readonly workerCount: number;
   /** The figures `clusterkit status` shows. */
   status(): ClusterStatus;
+  /** The status and the settings in force, which `clusterkit show` shows. */
+  describe(): ClusterDescription;
   /** Grows or shrinks the service; surplus workers stop gracefully. */
   scale(count: number): Promise<void>;
   /** Zero-downtime rolling reload (as SIGHUP). */
@@ -87,17 +96,25 @@ class RunningService implements PrimaryService {
   readonly role = 'primary';
   readonly #startedAt = Date.now();
   #target: number;
-  /** Scales asked for so far, and the turn of the last one whose count is `#target`. */
-  #scaleTurns = 0;
-  #appliedTurn = 0;
+  /** `scale` events heard so far: a scale that failed puts its target back only if none came after it. */
+  #scalesHeard = 0;
   /** Set once the control socket listens; closed at shutdown. */
   control: ControlServer | undefined;
+  /** Set once the health endpoint listens. */
+  healthAddress: AddressInfo | undefined;
 
   constructor(
     readonly primary: ClusterPrimary,
     readonly spec: ServicePrimarySpec,
   ) {
     this.#target = spec.workerCount;
+    // The target is the last scale the primary accepted, from the moment it does (H208). Set
+    // when a scale ended, it was an overtaken scale-up's count ("2/3") from the moment that
+    // scale-up answered until the scale-down that overtook it ended.
+    primary.on('scale', ({ to }) => {
+      this.#scalesHeard++;
+      this.#target = to;
+    });
   }
 
   get serviceName(): string {
@@ -116,14 +133,22 @@ class RunningService implements PrimaryService {
     return clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.#target });
   }
 
+  describe(): ClusterDescription {
+    const { spec } = this;
+    const given = spec.settings ?? { scriptArgs: spec.primaryOptions.workerArgs ?? [], envNames: Object.keys(spec.primaryOptions.env ?? {}) };
+    return { ...this.status(), settings: clusterSettings(this.primary, { ...given, countReason: spec.workerCountReason, health: this.healthAddress }) };
+  }
+
   async scale(count: number): Promise<void> {
-    // Scales overlap (a scale-down drains gradually, a scale-up can come meanwhile): the target
-    // is the last one asked for that succeeded, not the last one to finish.
-    const turn = ++this.#scaleTurns;
-    await this.primary.scale(count);
-    if (turn < this.#appliedTurn) return;
-    this.#appliedTurn = turn;
-    this.#target = count;
+    const before = this.#target;
+    const heard = this.#scalesHeard;
+    try {
+      await this.primary.scale(count);
+    } catch (error) {
+      // A scale that failed leaves the target it found, unless a later scale set another.
+      if (this.#scalesHeard === heard + 1) this.#target = before;
+      throw error;
+    }
   }
 
   reload(): Promise<void> {
@@ -177,6 +202,7 @@ async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimary
   const { flag, ...options } = spec.health!;
   try {
     const { address } = await primary.listenHealth(options);
+    service.healthAddress = address;
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     if (spec.logger) spec.logger.info({ healthPort: address.port }, `health endpoint on http://${host}:${address.port}: /healthz, /readyz, /metrics`);
   } catch (error) {

@@ -29,7 +29,7 @@ describe('PM2 hints', () => {
     expect(commandHint('start', kCommandNames)).toMatch(/^ PM2's "start" is "run": clusterkit run app\.js/);
     expect(commandHint('delete', kCommandNames)).toMatch(/^ PM2's "delete" is "stop": clusterkit stop <name>/);
     expect(commandHint('monit', kCommandNames)).toMatch(/clusterkit dashboard <name> .*clusterkit status <name> --watch/);
-    for (const command of ['describe', 'show', 'info']) expect(commandHint(command, kCommandNames)).toBe(` PM2's "${command}" is "status": clusterkit status <name>.`);
+    expect(commandHint('info', kCommandNames)).toBe(` PM2's "info" is "show": clusterkit show <name> (the settings in force, then the workers).`);
     expect(commandHint('ls', kCommandNames)).toBe(` PM2's "ls" is "list": clusterkit list.`);
     expect(commandHint('flush', kCommandNames)).toMatch(/^ PM2's "flush" is not needed: clusterkit keeps no log files/);
     // Not PM2's, and not inherited from Object.prototype.

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { ClusterNameInUseError, InvalidOptionError } from '../../src/index.js';
 import { controlRequest } from '../../src/control/control-client.js';
-import type { ClusterStatus, EventsPage } from '../../src/control/control-protocol.js';
+import type { ClusterDescription, ClusterStatus, EventsPage } from '../../src/control/control-protocol.js';
 import { testPrimary } from '../helpers/primary.js';
 import { spawnScript } from '../helpers/spawn.js';
 
@@ -49,6 +49,29 @@ describe('ClusterPrimary with a serviceName', () => {
     expect(await controlRequest('bare', 'stop', { directory })).toEqual({ graceful: 2, failed: 0, killed: 0, requestsCut: 0, pid: process.pid });
     expect(primary.state).toBe('stopped');
     expect(existsSync(join(directory, 'bare.sock'))).toBe(false);
+  });
+
+  it('[H207] describes what it knows for `clusterkit show`: its options in force, the count\'s reason, the health endpoint while it listens, env names only', async () => {
+    const directory = privateRuntime();
+    const primary = testPrimary({ serviceName: 'lib', workerCount: 1, shutdownTimeoutMs: 4_000, restart: false, readyTimeoutMs: Infinity, env: { TOKEN: 'secret-value' } });
+    await primary.start();
+    const health = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    const described = (await controlRequest('lib', 'describe', { directory })) as ClusterDescription;
+    expect(described).toMatchObject({ name: 'lib', pid: process.pid, targetWorkers: 1 });
+    expect(described.workers).toHaveLength(1);
+    expect(described.settings).toMatchObject({
+      execMode: 'cluster',
+      instances: { atStart: 1, reason: 'the "workerCount" option' },
+      shutdownTimeoutMs: 4_000,
+      readyTimeoutMs: null,
+      restart: false,
+      watch: false,
+      health: { host: '127.0.0.1', port: health.address.port },
+      envNames: ['TOKEN'],
+    });
+    expect(JSON.stringify(described)).not.toContain('secret-value');
+    await health.close();
+    expect(((await controlRequest('lib', 'describe', { directory })) as ClusterDescription).settings.health).toBeNull();
   });
 
   it('refuses a name that is taken before forking, and a name that cannot be one', async () => {

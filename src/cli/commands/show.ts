@@ -1,0 +1,33 @@
+/**
+ * `clusterkit show <name> [--json]` (alias `describe`, PM2's names): the settings a running
+ * cluster has in force, asked of its primary (`describe` over the control socket), then its
+ * workers as `status` shows them.
+ */
+import { controlRequest } from '../../control/control-client.js';
+import type { ClusterDescription } from '../../control/control-protocol.js';
+import { ControlCommandUnsupportedError, RemoteError } from '../../errors.js';
+import { parseClusterName } from '../arg-values.js';
+import { formatDescription } from '../format-settings.js';
+import type { CommandName } from '../help.js';
+import { parseCommand } from '../parse-command.js';
+import { kStatusTimeoutMs } from '../report-unanswered.js';
+import { UsageError } from '../usage-error.js';
+
+export function showCommand(command: Extract<CommandName, 'show' | 'describe'>): (args: string[]) => Promise<number | 'help'> {
+  return async (args) => {
+    const { values, positionals } = parseCommand(command, args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
+    if (values.help) return 'help';
+    if (positionals.length === 0) throw new UsageError('Missing the cluster name.', command);
+    if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, command);
+    const name = parseClusterName(positionals[0]!, command);
+    const description = (await controlRequest(name, 'describe', { timeoutMs: kStatusTimeoutMs }).catch((error: unknown) => {
+      // A primary of a clusterkit before `show` refuses the command it does not know.
+      if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_ARGUMENT' && error.remoteMessage.startsWith('Unknown control command')) {
+        throw new ControlCommandUnsupportedError(name, 'describe', `"clusterkit status ${name}" shows its workers; its settings are shown once it runs this clusterkit (restart it with it).`, { cause: error });
+      }
+      throw error;
+    })) as ClusterDescription;
+    process.stdout.write(values.json ? `${JSON.stringify(description, null, 2)}\n` : formatDescription(description));
+    return 0;
+  };
+}

@@ -1,0 +1,80 @@
+/**
+ * `clusterkit show`: the settings a cluster runs with, then its workers as `status` shows them
+ * (pure: no I/O). The settings came from another process: each is shown only when it has the
+ * expected shape, `-` otherwise, so an odd primary can never break the text. PM2's name of a
+ * setting follows it, for a PM2 user looking for `kill_timeout` or `max_memory_restart`.
+ */
+import type { ClusterDescription } from '../control/control-protocol.js';
+import { formatCount, formatDuration, isCount, statusHeader, workerTable } from './format-status.js';
+
+type Untrusted = Record<string, unknown>;
+
+export function formatDescription(description: ClusterDescription): string {
+  const settings = (isObject(description.settings) ? description.settings : {}) as Untrusted;
+  const rows: Array<[string, string]> = [
+    ['exec mode', settings.execMode === 'cluster' ? 'cluster (node:cluster workers sharing the listening ports; PM2: exec_mode)' : '-'],
+    ['instances', instancesText(settings.instances, description)],
+    ['script args', stringsText(settings.scriptArgs, 'none')],
+    ['node', `${description.nodeVersion}  execArgv ${stringsText(settings.execArgv, 'none')}`],
+    ['primary', `pid ${formatCount(description.pid)}, up ${formatDuration(description.uptimeMs)}`],
+    ['shutdown timeout', `${msText(settings.shutdownTimeoutMs)} (PM2: kill_timeout)`],
+    ['ready timeout', `${msText(settings.readyTimeoutMs)} (PM2: listen_timeout)${settings.waitReady === true ? "; ready at process.send('ready') (--wait-ready)" : ''}`],
+    ['gradual drain', msText(settings.gradualDrainMs)],
+    ['memory limit', settings.maxMemoryMb === null ? 'none (PM2: max_memory_restart)' : isCount(settings.maxMemoryMb) ? `${settings.maxMemoryMb} MiB (PM2: max_memory_restart)` : '-'],
+    ['restarts', restartText(settings.restart)[0]],
+    ['crash loop', restartText(settings.restart)[1]],
+    ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, silent after ${msText(settings.heartbeat.timeoutMs)}` : '-'],
+    ['watch', watchText(settings.watch)],
+    ['log files', `none: the output goes to the primary's stdout and stderr (clusterkit logs ${description.name})`],
+    ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz, /metrics)` : settings.health === null ? 'off' : '-'],
+    ['env', Array.isArray(settings.envNames) ? (settings.envNames.length === 0 ? 'none set' : `${stringsText(settings.envNames, 'none', ', ')} (names only: values are not shown)`) : '-'],
+  ];
+  const width = Math.max(...rows.map(([key]) => key.length));
+  const block = rows.map(([key, value]) => `${key.padEnd(width)}  ${value}\n`).join('');
+  return `${statusHeader(description)}\n${block}\n${workerTable(description)}`;
+}
+
+function instancesText(instances: unknown, description: ClusterDescription): string {
+  const now = `now ${formatCount(description.targetWorkers)}${isCount(description.maxWorkers) ? `, at most ${description.maxWorkers} (--max-workers)` : ''}`;
+  if (!isObject(instances) || !isCount(instances.atStart)) return now;
+  const reason = typeof instances.reason === 'string' ? `: ${instances.reason}` : '';
+  return `${instances.atStart} at start${reason}; ${now}`;
+}
+
+/** The backoff, and the crash-loop limits, of a restart policy. */
+function restartText(restart: unknown): [string, string] {
+  if (restart === false) return ['off', 'off: a worker that dies is not restarted'];
+  if (!isObject(restart) || !isObject(restart.backoff)) return ['-', '-'];
+  const { backoff } = restart;
+  return [
+    `backoff ${msText(backoff.initialMs)}, ×${typeof backoff.factor === 'number' && Number.isFinite(backoff.factor) ? backoff.factor : '-'} each time, up to ${msText(backoff.maxMs)}; reset once a worker was ready ${msText(restart.stableAfterMs)} (stableAfter)`,
+    `${formatCount(restart.maxRestarts as number)} restarts in ${msText(restart.windowMs)} (PM2: max_restarts), or ${formatCount(restart.maxStartupFailures as number)} startup failures in a row (startup window ${msText(restart.startupWindowMs)}; PM2: min_uptime)`,
+  ];
+}
+
+function watchText(watch: unknown): string {
+  if (watch === false) return 'off';
+  if (!isObject(watch)) return '-';
+  const ignore = Array.isArray(watch.ignore) && watch.ignore.length > 0 ? `, ignoring ${stringsText(watch.ignore, '', ', ')}` : '';
+  return `on: ${stringsText(watch.paths, '-', ', ')}${ignore}; a reload ${msText(watch.delayMs)} after the last change`;
+}
+
+function healthUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** A duration; `none` for no limit (JSON's null for an infinite one). */
+function msText(ms: unknown): string {
+  if (ms === null) return 'none';
+  return isCount(ms) ? formatDuration(ms) : '-';
+}
+
+function stringsText(values: unknown, empty: string, separator = ' '): string {
+  if (!Array.isArray(values)) return '-';
+  if (values.length === 0) return empty;
+  return values.map((value) => (typeof value === 'string' ? value : '-')).join(separator);
+}
+
+function isObject(value: unknown): value is Untrusted {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

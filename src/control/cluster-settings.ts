@@ -1,0 +1,98 @@
+/**
+ * The settings a primary runs with, for `clusterkit show` (PM2's `show` / `describe`): read
+ * from the primary's normalized options, so they are the values in force (defaults included),
+ * not what a config file said. Environment variables are named, never given: they hold secrets.
+ */
+import type { AddressInfo } from 'node:net';
+import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import type { ClusterStatus } from './control-protocol.js';
+
+/** A duration in ms; `null` for none (an infinite timeout, which JSON cannot write). */
+export type SettingMs = number | null;
+
+export interface ClusterSettings {
+  /** Always `cluster`: the workers are node:cluster workers sharing their listening ports (PM2's `exec_mode`). */
+  readonly execMode: 'cluster';
+  /** The script's own arguments. */
+  readonly scriptArgs: readonly string[];
+  /** The worker count the cluster started with, and why that count (`the configured count`, `one per CPU`). */
+  readonly instances: { readonly atStart: number; readonly reason: string | undefined };
+  /** The options node runs each worker with. */
+  readonly execArgv: readonly string[];
+  /** How long a stopping worker may drain before it is killed (PM2's `kill_timeout`). */
+  readonly shutdownTimeoutMs: SettingMs;
+  /** How long a starting worker may take to be ready (PM2's `listen_timeout`). */
+  readonly readyTimeoutMs: SettingMs;
+  readonly gradualDrainMs: SettingMs;
+  /** Whether a worker is ready at `process.send('ready')` rather than at listen (PM2's `wait_ready`); undefined for a library primary. */
+  readonly waitReady: boolean | undefined;
+  /** A worker whose RSS stays above this many MiB is replaced (PM2's `max_memory_restart`); null for no limit. */
+  readonly maxMemoryMb: number | null;
+  readonly restart:
+    | false
+    | {
+        readonly backoff: { readonly initialMs: SettingMs; readonly factor: number; readonly maxMs: SettingMs };
+        readonly maxRestarts: number;
+        readonly windowMs: SettingMs;
+        readonly startupWindowMs: SettingMs;
+        readonly maxStartupFailures: number;
+        readonly stableAfterMs: SettingMs;
+      };
+  readonly heartbeat: false | { readonly intervalMs: SettingMs; readonly timeoutMs: SettingMs };
+  /** `clusterkit run --watch`: false when off. */
+  readonly watch: false | { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number };
+  /** Where the health endpoint listens; null when there is none. */
+  readonly health: { readonly host: string; readonly port: number } | null;
+  /** The names of the variables the cluster's settings add to the workers' environment (never their values). */
+  readonly envNames: readonly string[];
+}
+
+/** What `clusterkit show` gets: the status, and the settings. */
+export type ClusterDescription = ClusterStatus & { settings: ClusterSettings };
+
+/** What the primary's options do not hold: the runner's (or the library's) own knowledge. */
+export interface SettingsSource {
+  readonly scriptArgs: readonly string[];
+  readonly countReason: string | undefined;
+  readonly waitReady?: boolean | undefined;
+  /** Only under `clusterkit run --watch`. */
+  readonly watch?: { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number } | undefined;
+  readonly health: AddressInfo | undefined;
+  /** The variables the user's settings added (the runner leaves its own internal ones out). */
+  readonly envNames: readonly string[];
+}
+
+export function clusterSettings(primary: ClusterPrimary, source: SettingsSource): ClusterSettings {
+  const { options } = primary;
+  const { restart, heartbeat } = options;
+  return {
+    execMode: 'cluster',
+    scriptArgs: [...source.scriptArgs],
+    instances: { atStart: options.workerCount, reason: source.countReason },
+    execArgv: [...options.execArgv],
+    shutdownTimeoutMs: ms(options.shutdownTimeoutMs),
+    readyTimeoutMs: ms(options.readyTimeoutMs),
+    gradualDrainMs: ms(options.gradualDrainMs),
+    waitReady: source.waitReady,
+    maxMemoryMb: options.maxMemoryMb ?? null,
+    restart:
+      restart === false
+        ? false
+        : {
+            backoff: { initialMs: ms(restart.backoff.initialMs), factor: restart.backoff.factor, maxMs: ms(restart.backoff.maxMs) },
+            maxRestarts: restart.maxRestarts,
+            windowMs: ms(restart.windowMs),
+            startupWindowMs: ms(restart.startupWindowMs),
+            maxStartupFailures: restart.maxStartupFailures,
+            stableAfterMs: ms(restart.stableAfterMs),
+          },
+    heartbeat: heartbeat === false ? false : { intervalMs: ms(heartbeat.intervalMs), timeoutMs: ms(heartbeat.timeoutMs) },
+    watch: source.watch === undefined ? false : { paths: [...source.watch.paths], ignore: [...source.watch.ignore], delayMs: source.watch.delayMs },
+    health: source.health === undefined ? null : { host: source.health.address, port: source.health.port },
+    envNames: [...source.envNames].sort(),
+  };
+}
+
+function ms(value: number): SettingMs {
+  return Number.isFinite(value) ? value : null;
+}

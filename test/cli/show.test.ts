@@ -1,0 +1,125 @@
+/**
+ * `clusterkit show <name>` / `describe <name>` (PM2's `show` / `describe`): the settings a
+ * running cluster has in force, from its primary over the control socket, then its workers.
+ * A real `clusterkit run` process; the older primary is a control socket of this test process
+ * that refuses `describe` as a primary of an older clusterkit does.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import type { ClusterDescription, ClusterStatus } from '../../src/control/control-protocol.js';
+import { startControlServer, type ControlServer } from '../../src/control/control-server.js';
+import { EventLog } from '../../src/control/event-log.js';
+import { freePort } from '../helpers/ports.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+const controls: ControlServer[] = [];
+afterEach(() => {
+  for (const control of controls.splice(0)) control.close();
+  cleanUpCli();
+});
+
+describe('clusterkit show', () => {
+  it('[H207] prints the settings in force (PM2 names beside them), env names without values, then the workers; describe --json gives them as fields', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'src/.keep': '' });
+    mkdirSync(join(project, 'uploads'));
+    const [port, healthPort] = [await freePort(), await freePort()];
+    const run = startCli(
+      [
+        'run', `${process.cwd()}/examples/demo/server.js`, '-w', '2', '--name', 'shown', '--cwd', project,
+        '--shutdown-timeout', '7s', '--ready-timeout', '9s', '--max-memory', '256M', '--max-restarts', '4',
+        '--env', 'API_KEY=hunter2-secret', '--env', 'PORT_NAME=x', '--health-port', String(healthPort), '--health-host', '127.0.0.1',
+        '--watch', join(project, 'src'), '--ignore-watch', 'uploads', '--node-arg=--max-old-space-size=300', '--', '--flag',
+      ],
+      { runtime, env: { PORT: String(port) } },
+    );
+    await run.waitFor(/service shown started: 2 workers/);
+
+    const text = await cli(['show', 'shown'], { runtime });
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    const lines = text.stdout;
+    expect(lines).toMatch(new RegExp(`^cluster shown  pid ${run.child.pid}  running  up \\S+  workers 2/2  node ${process.version}\\n`));
+    expect(lines).toContain(`\nscript ${process.cwd()}/examples/demo/server.js  cwd ${project}\n`);
+    expect(lines).toContain('\nexec mode         cluster (node:cluster workers sharing the listening ports; PM2: exec_mode)\n');
+    expect(lines).toContain('\ninstances         2 at start: the configured count; now 2, at most 64 (--max-workers)\n');
+    expect(lines).toContain('\nscript args       --flag\n');
+    expect(lines).toMatch(new RegExp(`\\nnode              ${process.version}  execArgv (\\S+ )*--max-old-space-size=300\\n`));
+    expect(lines).toMatch(new RegExp(`\\nprimary           pid ${run.child.pid}, up \\S+\\n`));
+    expect(lines).toContain('\nshutdown timeout  7s (PM2: kill_timeout)\n');
+    expect(lines).toContain('\nready timeout     9s (PM2: listen_timeout)\n');
+    expect(lines).toContain('\nmemory limit      256 MiB (PM2: max_memory_restart)\n');
+    expect(lines).toContain('\nrestarts          backoff 100ms, ×2 each time, up to 30s; reset once a worker was ready 30s (stableAfter)\n');
+    expect(lines).toContain('\ncrash loop        4 restarts in 1m 0s (PM2: max_restarts), or 3 startup failures in a row (startup window 1s; PM2: min_uptime)\n');
+    expect(lines).toContain('\nheartbeat         every 1s, silent after 10s\n');
+    expect(lines).toContain(`\nwatch             on: ${join(project, 'src')}, ignoring uploads; a reload 300ms after the last change\n`);
+    expect(lines).toContain("\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs shown)\n");
+    expect(lines).toContain(`\nhealth            http://127.0.0.1:${healthPort} (/healthz, /readyz, /metrics)\n`);
+    expect(lines).toContain('\nenv               API_KEY, PORT_NAME (names only: values are not shown)\n');
+    expect(lines).toMatch(/\nid +pid +slot +state +uptime +restarts +rss +heap +loop mean\/p99 +cpu +msgs in\* +msgs out\*\n/);
+    expect(lines).not.toContain('hunter2');
+
+    const json = await cli(['describe', 'shown', '--json'], { runtime });
+    expect(json.code).toBe(0);
+    expect(json.stdout).not.toContain('hunter2');
+    const parsed = JSON.parse(json.stdout) as ClusterDescription;
+    expect(parsed).toMatchObject({ name: 'shown', pid: run.child.pid, state: 'running', targetWorkers: 2, cwd: project });
+    expect(parsed.workers).toHaveLength(2);
+    expect(parsed.settings).toMatchObject({
+      execMode: 'cluster',
+      scriptArgs: ['--flag'],
+      instances: { atStart: 2, reason: 'the configured count' },
+      shutdownTimeoutMs: 7_000,
+      readyTimeoutMs: 9_000,
+      waitReady: false,
+      maxMemoryMb: 256,
+      restart: { maxRestarts: 4, windowMs: 60_000, maxStartupFailures: 3, backoff: { initialMs: 100 } },
+      heartbeat: { intervalMs: 1_000 },
+      watch: { paths: [join(project, 'src')], ignore: ['uploads'], delayMs: 300 },
+      health: { host: '127.0.0.1', port: healthPort },
+      envNames: ['API_KEY', 'PORT_NAME'],
+    });
+    expect(parsed.settings.execArgv).toContain('--max-old-space-size=300');
+
+    // A name that does not run: exit 2, the names that do, and the nearest one.
+    const typo = await cli(['show', 'shwn'], { runtime });
+    expect(typo).toMatchObject({ code: 2, stdout: '' });
+    expect(typo.stderr).toBe('clusterkit: No cluster named "shwn" is running. Running: shown. Did you mean "shown"?\n');
+    expect((await cli(['stop', 'shown'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H207] no cluster running, bad usage: exit 2 with a message', async () => {
+    const runtime = runtimeDir();
+    expect(await cli(['show', 'api'], { runtime })).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr: 'clusterkit: No cluster named "api" is running. No cluster is running (for this user); start one with "clusterkit run".\n',
+    });
+    expect(await cli(['describe'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringMatching(/^clusterkit: Missing the cluster name\.\nUsage: clusterkit show <name>/) });
+    expect(await cli(['show', 'a', 'b'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringContaining('Unexpected argument "b".') });
+    expect(await cli(['show', '--help'], { runtime })).toMatchObject({ code: 0, stdout: expect.stringContaining('(PM2\'s kill_timeout)') });
+  });
+
+  it('[H207] a primary of an older clusterkit, which refuses "describe": a clear message naming status, exit 1, and no crash of the primary', async () => {
+    const runtime = runtimeDir();
+    const status = { name: 'old', pid: process.pid, state: 'running', startedAt: 0, uptimeMs: 1, script: 'x.js', targetWorkers: 0, nodeVersion: process.version, workers: [], protocolErrors: 0 };
+    const log = new EventLog();
+    controls.push(
+      await startControlServer(
+        'old',
+        { status: () => status as ClusterStatus, reload: async () => ({}), scale: async () => status, stop: async () => ({}), afterStop: () => {}, events: (after) => log.read(after) },
+        join(runtime, 'clusterkit'),
+      ),
+    );
+    expect(await cli(['show', 'old'], { runtime })).toEqual({
+      code: 1,
+      stdout: '',
+      stderr:
+        'clusterkit: The cluster "old" does not know the control command "describe": its primary runs an older clusterkit. ' +
+        '"clusterkit status old" shows its workers; its settings are shown once it runs this clusterkit (restart it with it).\n',
+    });
+    // It still answers.
+    expect((await cli(['status', 'old'], { runtime })).code).toBe(0);
+  });
+});

@@ -16,6 +16,17 @@ export interface SafeEmitter {
   reportWarning(error: Error): void;
 }
 
+/** Errors given to `reportWarning`: on 'error' too, but a condition to tell, not a fault. */
+const warnings = new WeakSet<Error>();
+
+/**
+ * Whether `error` came to 'error' through `reportWarning` (a capacity condition such as
+ * connections refused at `server.maxConnections`): a logger says it at WARN, not as a fault (H213).
+ */
+export function isReportedAsWarning(error: Error): boolean {
+  return warnings.has(error);
+}
+
 export function safeEmitter(target: EventEmitter): SafeEmitter {
   const reportError = (error: Error): void => {
     if (target.listenerCount('error') === 0) {
@@ -34,6 +45,7 @@ export function safeEmitter(target: EventEmitter): SafeEmitter {
   };
   return {
     reportWarning(error) {
+      warnings.add(error);
       if (target.listenerCount('error') > 0) reportError(error);
       else process.emitWarning(error);
     },

@@ -27,6 +27,7 @@ import { takeLauncherLink } from './launcher-link.js';
 import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
+import type { IgnoreKey } from './watch/ignore-advice.js';
 
 export type RunPlan =
   | { readonly kind: 'help' }
@@ -62,7 +63,8 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   const settingsOf = (app: ConfigApp) => {
     const chosen = environment === undefined ? undefined : app.environments?.[environment];
     const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
-    return { ...settings, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile) };
+    const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
+    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile) };
   };
   // An app started by the launcher says nothing: the launcher said it for every app.
   const warn = (chosen: readonly ConfigApp[]) => {
@@ -203,6 +205,12 @@ function missingScript(invocationDir: string): UsageError {
     return new UsageError(`Missing the script to run. ${ecosystem} is here: run its apps with clusterkit run ${ecosystem} (as pm2 start does: its PM2 keys are translated, and each one clusterkit does without is named in a warning), or name a script (clusterkit run server.js).`, 'run');
   }
   return new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
+}
+
+/** The key that lists the app's ignored paths: as the file wrote it, else in the file's style (H212). */
+function ignoreKeyOf(app: ConfigApp, configFile: string): IgnoreKey {
+  const written = app.keysWritten?.ignoreWatch;
+  return { key: written ?? (app.isPm2 ? 'ignore_watch' : 'ignoreWatch'), file: basename(configFile), isWritten: written !== undefined };
 }
 
 /**

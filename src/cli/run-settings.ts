@@ -8,6 +8,7 @@
 import type { OptionSources } from './flag-names.js';
 import { moduleBaseName } from '../runner/service-options.js';
 import type { LogFormat } from './output-prefix.js';
+import type { IgnoreKey } from './watch/ignore-advice.js';
 import { UsageError } from './usage-error.js';
 
 /** Quiet time after the last change before a watch reload. */
@@ -19,6 +20,8 @@ export interface WatchSettings {
   /** Extra patterns (names, paths relative to the app's cwd, `*.ext`); node_modules and dot entries always. */
   readonly ignore: readonly string[];
   readonly delayMs: number;
+  /** The config file's key for `ignore`, as the file spells it, when a config file is run: the warnings name it. */
+  readonly ignoreKey?: IgnoreKey;
 }
 
 /** `restart` options of the primary, as given on the command line or in the config file. */

@@ -23,6 +23,7 @@ import { attachServiceCallbacks, runCallback, type PrimaryCallbacks } from './se
 import { serveControl } from './service-control.js';
 import type { PrimaryStartupInfo } from './service-options.js';
 import { typeScriptLoaderHint } from '../primary/pool/loader-hint.js';
+import { isReportedAsWarning } from '../safe-emit.js';
 import { describeStartFailure } from './start-failure.js';
 import { describeWorkerCount } from '../primary/worker-count-line.js';
 
@@ -176,8 +177,13 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   attachServiceCallbacks(primary, spec.callbacks, { logger, targetWorkers: () => service.workerCount, awaitBeforeExit: (pending) => primary.awaitBeforeExit(pending) });
   if (spec.onWorkerFork) primary.on('workerFork', ({ worker }) => spec.onWorkerFork!(worker));
   // Failures that belong to no call (a failed write, a throwing listener) are logged: a
-  // service's primary must not die of them.
-  primary.on('error', (error) => (logger ? logger.error({ err: error }, `primary error: ${error.message}`) : undefined));
+  // service's primary must not die of them. A warning (connections refused at the app's
+  // maxConnections) is the app's condition, not the primary's fault: no ERROR to page on (H213).
+  primary.on('error', (error) => {
+    if (!logger) return;
+    if (isReportedAsWarning(error)) logger.warn({ err: error }, error.message);
+    else logger.error({ err: error }, `primary error: ${error.message}`);
+  });
   // Opened before any fork, so a name already in use fails the start before anything runs.
   if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs);
   primary.on('shutdownComplete', () => service.control?.close());

@@ -175,6 +175,29 @@ describe('odd PM2 values, said at load', () => {
   });
 });
 
+describe("PM2's restart delays, said at load", () => {
+  const kServer = "require('node:http').createServer((request, response) => response.end('ok')).listen(Number(process.env.PORT));\n";
+
+  // Before: "from 100 ms doubling up to 30 s" whatever the file's restartBackoff, which no line named (newcomer t24).
+  it.each([
+    ['states the back-off the same app sets with restartBackoff', 'restartBackoff: 300, ', "from 300 ms (this app's restartBackoff)", '300 ms'],
+    ['names restartBackoff, the key that sets the back-off, in an app without it', '', 'from 100 ms (restartBackoff sets it)', '100 ms'],
+  ])('[H214] %s', async (_, backoff, from, first) => {
+    const runtime = runtimeDir();
+    const cwd = tempProject({
+      'server.cjs': kServer,
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'e2', script: './server.cjs', ${backoff}restart_delay: 500, exp_backoff_restart_delay: 100, env: { PORT: '${await freePort()}' } }] };\n`,
+    });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd });
+    await run.waitFor(/service e2 started: 1 worker /);
+    const file = join(cwd, 'ecosystem.config.cjs');
+    expect(count(run.stderr(), `clusterkit: warning: ${file}: apps[0] ("e2"): PM2's "restart_delay" (500) has no equivalent, and is not used: restarts back off on their own, ${from} doubling up to 30 s, and a worker that served a request restarts after ${first}.\n`)).toBe(1);
+    expect(count(run.stderr(), `clusterkit: warning: ${file}: apps[0] ("e2"): PM2's "exp_backoff_restart_delay" (100) has no equivalent, and is not used: restarts always back off, ${from} doubling up to 30 s, except after a worker that served a request (${first}).\n`)).toBe(1);
+    process.kill(run.child.pid!, 'SIGINT');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});
+
 describe('an unknown name, answered with the nearest known one', () => {
   const kServer = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT));\n";
 

@@ -1,17 +1,22 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import path from 'node:path';
 import { freePort } from '../helpers/ports.js';
-import { cleanUpCli, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
 const kPreload = path.resolve('test/fixtures/cli-slow-preload.mjs');
+/**
+ * A CommonJS script whose own top-level code outlasts --ready-timeout, without spending CPU: it
+ * runs in the tick of the bootstrap's start, before the worker's first message goes out.
+ */
+const kSlowTopLevel = "Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600_000);\n";
 
 describe('clusterkit run: a worker still loading at --ready-timeout', () => {
   it.each([
     ['prints nothing', {}, ''],
     ['printed a line first', { PRELOAD_SAYS: 'warming the cache' }, '; its output above may say what it was doing'],
-  ])('[H189] is told about its preloads and the bootstrap, not ClusterWorker.start(), and the output only when it %s', async (_, env, outputClause) => {
+  ])('[H189] is told about its preloads, then the script, not ClusterWorker.start(), and the output only when it %s', async (_, env, outputClause) => {
     const run = startCli(
       ['run', 'test/fixtures/cli-idle-script.mjs', '-w', '1', '--name', 'slowload', '--ready-timeout', '2s', '--max-startup-failures', '1', `--node-arg=--import=${kPreload}`],
       { runtime: runtimeDir(), env: { PORT: String(await freePort()), ...env } },
@@ -20,12 +25,29 @@ describe('clusterkit run: a worker still loading at --ready-timeout', () => {
     const output = run.output();
     const [attempt] = output.split('\n').filter((line) => line.includes('worker 1 could not start:'));
     expect(attempt).toContain(
-      "It was still loading by then (Node's preloads from --node-arg or NODE_OPTIONS, such as --import or --require, then clusterkit's worker bootstrap, which loads the script after them); raise the option if that is legitimately slow",
+      `It was still loading by then (Node's preloads: --import=${kPreload} from --node-arg or nodeArgs; then the script itself: its top-level code and the modules it loads); raise the option if that is legitimately slow`,
     );
     // A run script that created a ClusterWorker would be refused (NotAWorkerError): no such advice.
     expect(output).not.toMatch(/ClusterWorker|call start\(\)/);
     const [failure] = output.split('\n').filter((line) => line.includes('could not start: worker 1'));
     // "its output above says why" was there before, with no output above.
     expect(failure).toContain(`was not ready within 2000 ms (option --ready-timeout), so it was killed${outputClause} (1 attempt)`);
+  });
+
+  it('[H215] with no preload, says the script\'s own top-level code was still running, and names no preload', async () => {
+    const project = tempProject({ 'slow.cjs': kSlowTopLevel });
+    const run = startCli(['run', 'slow.cjs', '-w', '1', '--name', 'slowtop', '--ready-timeout', '2s', '--max-startup-failures', '1'], {
+      runtime: runtimeDir(),
+      cwd: project,
+      env: { PORT: String(await freePort()), NODE_OPTIONS: '' },
+    });
+    await expect(run.exited()).resolves.toBe(1);
+    const [attempt] = run.output().split('\n').filter((line) => line.includes('worker 1 could not start:'));
+    expect(attempt).toContain(
+      "It was still loading by then (the script itself: its top-level code and the modules it loads, with no preload before it: none in --node-arg or NODE_OPTIONS); " +
+        'raise the option if that is legitimately slow (a loaded machine, slow code there).',
+    );
+    // Before: "Node's preloads from --node-arg or NODE_OPTIONS, ... then clusterkit's worker bootstrap", with none configured.
+    expect(attempt).not.toMatch(/preloads|bootstrap/);
   });
 });

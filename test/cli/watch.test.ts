@@ -96,4 +96,26 @@ describe('clusterkit run --watch', () => {
     expect((await cli(['stop', 'nohup'], { runtime })).code).toBe(0);
     expect(output().match(/change detected in [^\n]*/g)).toEqual(['change detected in server.mjs: reloading the workers one by one', 'change detected in other.mjs: reloading the workers one by one']);
   });
+
+  // Before: "(ignoreWatch: [\"access.txt\"] in the config file)", which an ecosystem file with
+  // ignore_watch refuses ("both keys", exit 2) (newcomer t24).
+  it.each([
+    ['the key the file wrote', "ignore_watch: ['node_modules'], ", 'add "access.txt" to ignore_watch in ecosystem.config.cjs'],
+    ["PM2's key for a PM2 file without one", '', 'add ignore_watch: ["access.txt"] to the app in ecosystem.config.cjs'],
+  ])('[H212] a file the app writes at each boot is named with %s', async (_, ignore, advice) => {
+    const runtime = runtimeDir();
+    const app = "require('node:fs').appendFileSync('access.txt', 'boot\\n');\nrequire('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT));\n";
+    const project = tempProject({
+      'app.cjs': app,
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'wapp', script: './app.cjs', instances: 1, watch: true, ${ignore}watch_delay: 50, env: { PORT: '${await freePort()}' } }] };\n`,
+    });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/\[wapp\] watching \./);
+    appendFileSync(join(project, 'app.cjs'), '// saved\n');
+    const [line] = await run.waitFor(/\[wapp\] WARN access\.txt changed during or just after each of the last 3 reloads[^\n]*/);
+    expect(line).toContain(`to leave it out for good, ${advice} (or --ignore-watch access.txt on the command line)`);
+    expect(line).not.toContain('ignoreWatch');
+    expect((await cli(['stop', 'wapp'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
 });

@@ -21,6 +21,7 @@ import { kHealthPortEnv } from '../health-port-env.js';
 import type { RunSettings } from '../run-settings.js';
 import { watchAndReload } from '../watch/watch-reload.js';
 import { releaseStartSignals } from '../start-signals.js';
+import { runLoadingSteps } from '../loading-steps.js';
 
 export type { RunSettings } from '../run-settings.js';
 
@@ -88,7 +89,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       instanceVar: 'NODE_APP_INSTANCE',
       // What the worker's start waits for (service-worker.ts), named when it misses --ready-timeout.
       // What runs before the bootstrap's ClusterWorker starts: a script must not create one (H189).
-      loadingSteps: "Node's preloads from --node-arg or NODE_OPTIONS, such as --import or --require, then clusterkit's worker bootstrap, which loads the script after them",
+      loadingSteps: runLoadingSteps({ inherited: process.execArgv, nodeArgs: settings.nodeArgs, nodeOptions: workerEnv.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS }),
       readyWaitsFor: settings.waitReady ? "its script's process.send('ready'), which --wait-ready waits for" : "its script's listen(), or the end of its top-level code",
       // An app started with others handles its signals through the launcher link.
       ...(launcher ? { handleSignals: false } : {}),

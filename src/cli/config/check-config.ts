@@ -39,6 +39,8 @@ export interface ConfigApp {
   readonly workersWritten?: { readonly setting: string; readonly meaning?: string };
   /** clusterkit's key -> the key the file wrote (`readyTimeout` -> `listen_timeout`), for each key the app sets. */
   readonly keysWritten?: Readonly<Record<string, string>>;
+  /** Read in PM2's words (pm2-app.ts): a key it did not write is named in PM2's spelling (`ignore_watch`). */
+  readonly isPm2?: boolean;
 }
 
 /** Each app would be a primary process with its workers; more is not a config, it is a mistake. */
@@ -150,7 +152,9 @@ function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): 
 function checkPm2App(app: Record<string, unknown>, key: string, directory: string, problems: Problems, fileWarnings: readonly string[]): ConfigApp | undefined {
   const named = typeof app.name === 'string' && app.name !== '' ? ` ("${app.name.length > 64 ? `${app.name.slice(0, 61)}...` : app.name}")` : '';
   const label = `${key}${named}`;
-  const translated = translatePm2App(app, key, label, problems.take);
+  // Its restart_delay warnings state the back-off in force; a bad value is reported by checkApp.
+  const restartBackoffMs = app.restartBackoff === undefined ? undefined : new Problems().take(() => checkDuration(app.restartBackoff, `${key}.restartBackoff`));
+  const translated = translatePm2App(app, key, label, problems.take, restartBackoffMs);
   const plain = translated.app.workers === undefined && translated.app.dev === undefined ? { ...translated.app, workers: 1 } : translated.app;
   const checked = checkApp(plain, key, directory, problems, translated.spelledAs, true);
   if (!checked) return checked;
@@ -164,7 +168,7 @@ function checkPm2App(app: Record<string, unknown>, key: string, directory: strin
       : plain === translated.app
         ? checked.workersWritten
         : { setting: 'no "instances"', meaning: 'one process, as PM2 runs it' };
-  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ...note, ...instances, ...(workersWritten === undefined ? {} : { workersWritten }) };
+  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ...note, ...instances, ...(workersWritten === undefined ? {} : { workersWritten }), isPm2: true };
 }
 
 /**

@@ -12,7 +12,9 @@
  * Values are checked by the same rules as clusterkit's keys, and a mistake names the key as
  * the file spells it (`"apps[0].kill_timeout"`): check-config.ts looks up `spelledAs`.
  */
+import { formatElapsed } from '../../duration.js';
 import { autoWorkerCount } from '../../primary/pool/cpu-limit.js';
+import { kDefaultBackoffInitialMs } from '../../primary/primary-options.js';
 import { checkMemoryLimitMb } from '../arg-values.js';
 import { plural } from '../control-outcome.js';
 import { checkEnvObject, describe } from '../env-values.js';
@@ -63,8 +65,8 @@ const kNoProcessList = 'clusterkit keeps no process list: each clusterkit run is
 /** PM2's keys that clusterkit does without, and what it does instead. */
 export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   exec_mode: 'clusterkit always runs in cluster mode: "instances" workers under node:cluster, which share the ports the script listens on (instances: 1 for a single process)',
-  restart_delay: 'restarts back off on their own, from 100 ms doubling up to 30 s, and a worker that served a request restarts after 100 ms',
-  exp_backoff_restart_delay: 'restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request (100 ms)',
+  restart_delay: backOffText('restart_delay', undefined),
+  exp_backoff_restart_delay: backOffText('exp_backoff_restart_delay', undefined),
   autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
   ...Object.fromEntries(
     ['out_file', 'out', 'output', 'out_log', 'error_file', 'error', 'err', 'err_file', 'err_log', 'log_file', 'log', 'merge_logs', 'combine_logs', 'disable_logs'].map(
@@ -106,6 +108,21 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   post_update: kNoDeploy,
   deploy: kNoDeploy,
 };
+
+/**
+ * What replaces PM2's restart delays: the back-off in force for this app, and the key that sets
+ * it (`restartBackoff`, which PM2 files take too). Stating the default to a file that set its
+ * own sent readers looking for a setting they had already made (H214).
+ */
+function backOffText(key: 'restart_delay' | 'exp_backoff_restart_delay', restartBackoffMs: number | undefined): string {
+  const first = formatElapsed(restartBackoffMs ?? kDefaultBackoffInitialMs);
+  const from = restartBackoffMs === undefined ? `from ${first} (restartBackoff sets it)` : `from ${first} (this app's restartBackoff)`;
+  // The library's cap: 30 s, or the first back-off when that is longer.
+  const cap = restartBackoffMs !== undefined && restartBackoffMs > 30_000 ? formatElapsed(restartBackoffMs) : '30 s';
+  return key === 'restart_delay'
+    ? `restarts back off on their own, ${from} doubling up to ${cap}, and a worker that served a request restarts after ${first}`
+    : `restarts always back off, ${from} doubling up to ${cap}, except after a worker that served a request (${first})`;
+}
 
 /**
  * Values of keys without an equivalent that ask for what clusterkit does anyway: no warning.
@@ -216,9 +233,10 @@ export interface Pm2App {
 /**
  * Translates PM2's keys of `raw`. `take` runs one key's check and keeps its `UsageError` as a
  * problem (check-config.ts), so that every mistake of the file is reported at once; `key` is
- * `apps[0]`, `label` what the warnings call the app (`apps[0] ("api")`).
+ * `apps[0]`, `label` what the warnings call the app (`apps[0] ("api")`); `restartBackoffMs`
+ * the app's own `restartBackoff`, if it has a valid one.
  */
-export function translatePm2App(raw: Record<string, unknown>, key: string, label: string, take: <T>(check: () => T) => T | undefined): Pm2App {
+export function translatePm2App(raw: Record<string, unknown>, key: string, label: string, take: <T>(check: () => T) => T | undefined, restartBackoffMs?: number): Pm2App {
   const app: Record<string, unknown> = {};
   const spelledAs: Record<string, string> = {};
   const environments: Record<string, Record<string, string>> = {};
@@ -259,7 +277,8 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       if (env !== undefined) environments[name.slice('env_'.length)] = env;
     } else if (Object.hasOwn(kPm2KeysWithoutEquivalent, name)) {
       if (name === 'exec_mode') take(() => checkExecMode(value, at(name)));
-      if (!isAlreadySo(name, value)) warnings.push(`${label}: PM2's "${name}" (${describe(value)}) has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent[name]}.`);
+      const instead = name === 'restart_delay' || name === 'exp_backoff_restart_delay' ? backOffText(name, restartBackoffMs) : kPm2KeysWithoutEquivalent[name];
+      if (!isAlreadySo(name, value)) warnings.push(`${label}: PM2's "${name}" (${describe(value)}) has no equivalent, and is not used: ${instead}.`);
     } else app[name] = value;
   }
   // PM2 sets PORT from `port`, over `env` (Common.prepareAppConf).

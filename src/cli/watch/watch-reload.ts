@@ -13,6 +13,7 @@ import { fstatSync, statSync } from 'node:fs';
 import { relative } from 'node:path';
 import type { Logger } from '../../logger.js';
 import type { WatchSettings } from '../run-settings.js';
+import { ignoreOptionAdvice, ignorePathsAdvice } from './ignore-advice.js';
 import { createIgnoreTest } from './watch-ignore.js';
 
 /** File names listed in the "change detected" line; more are counted. */
@@ -108,22 +109,19 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     logger.warn(
       {},
       `${shown.join(', ')}${more} kept changing for ${maxWaitMs} ms without a quiet ${settings.delayMs} ms: ` +
-        'reloading anyway; if they are not code, leave them out with --ignore-watch (ignoreWatch in the config file)',
+        `reloading anyway; if they are not code, leave them out ${ignoreOptionAdvice(settings.ignoreKey)}`,
     );
   };
   /** Paths that keep reloading the workers: named once, with the flag and key that leave them out. */
   const warnAboutLoops = (paths: string[]) => {
     for (const path of paths) paused.add(path);
     const shown = paths.map((path) => relative(cwd, path) || path);
-    const flags = shown.map((path) => `--ignore-watch ${quoteForShell(path)}`).join(' ');
-    const keys = shown.map((path) => JSON.stringify(path)).join(', ');
     const them = paths.length === 1 ? 'it' : 'them';
     logger.warn(
       {},
       `${shown.join(', ')} changed during or just after each of the last ${kReloadLoopCount} reloads, and each change reloaded again: ` +
         `written by the app or its output (a log, a database, a redirect such as clusterkit logs -f > debug.txt), not code. ` +
-        `No longer watching ${them} until clusterkit run restarts; to leave ${them} out for good, add ${flags} ` +
-        `(ignoreWatch: [${keys}] in the config file)`,
+        `No longer watching ${them} until clusterkit run restarts; to leave ${them} out for good, ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
     );
   };
   const schedule = () => {
@@ -183,11 +181,6 @@ export function reloadLoopDetector(gapMs: number): { next(paths: readonly string
       lastEndedAt = now;
     },
   };
-}
-
-/** `debug.txt` as is; a path with spaces or shell characters in single quotes. */
-function quoteForShell(path: string): string {
-  return /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
 }
 
 /**

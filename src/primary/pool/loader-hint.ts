@@ -7,8 +7,33 @@
  */
 
 const kTypeScriptFile = /\.(?:[cm]?ts|tsx)$/i;
-/** Node options that load code before the script: any of them may register a TypeScript loader. */
-const kLoaderOptions = ['--import', '--loader', '--experimental-loader', '--require', '-r', '--experimental-strip-types', '--experimental-transform-types'];
+/** Node options that run a module before the script (a preload). */
+const kPreloadOptions = ['--import', '--loader', '--experimental-loader', '--require', '-r'];
+/** Node options that load code before the script, or strip types: any of them may make TypeScript run. */
+const kLoaderOptions = [...kPreloadOptions, '--experimental-strip-types', '--experimental-transform-types'];
+
+function isOneOf(option: string, names: readonly string[]): boolean {
+  return names.some((name) => option === name || option.startsWith(`${name}=`));
+}
+
+/**
+ * The preloads among Node options, each as one word (`--import=tsx`, `-r dotenv/config`
+ * becomes `-r=dotenv/config`): what runs before a worker's script is imported.
+ */
+export function preloadsOf(options: readonly string[]): string[] {
+  const preloads: string[] = [];
+  options.forEach((option, index) => {
+    if (!isOneOf(option, kPreloadOptions)) return;
+    const value = option.includes('=') ? '' : options[index + 1];
+    preloads.push(value === undefined || value === '' ? option : `${option}=${value}`);
+  });
+  return preloads;
+}
+
+/** NODE_OPTIONS split as Node splits it, on white space (quotes are rare there). */
+export function splitNodeOptions(nodeOptions: string | undefined): string[] {
+  return (nodeOptions ?? '').split(/\s+/).filter((option) => option !== '');
+}
 
 /**
  * The hint (one sentence), or undefined when none of `scripts` is TypeScript or the Node options
@@ -17,8 +42,8 @@ const kLoaderOptions = ['--import', '--loader', '--experimental-loader', '--requ
 export function typeScriptLoaderHint(scripts: ReadonlyArray<string | undefined>, execArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
   const script = scripts.find((path) => path !== undefined && kTypeScriptFile.test(path));
   if (script === undefined) return undefined;
-  const options = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
-  if (options.some((option) => kLoaderOptions.some((loader) => option === loader || option.startsWith(`${loader}=`)))) return undefined;
+  const options = [...execArgv, ...splitNodeOptions(nodeOptions)];
+  if (options.some((option) => isOneOf(option, kLoaderOptions))) return undefined;
   return (
     `Hint: ${script} is TypeScript, and the workers run without a TypeScript loader: ` +
     "add one to their Node options, such as --import tsx (execArgv: ['--import', 'tsx']; clusterkit run: --node-arg=--import=tsx)."

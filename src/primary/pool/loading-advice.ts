@@ -12,7 +12,7 @@ export function stillLoadingAdvice(loadingSteps: string | undefined): string {
   if (loadingSteps === undefined) {
     return 'It had not called ClusterWorker.start() by then: a worker script must create a ClusterWorker and call start(), and any await before that call must settle; if the script is only slow to load (large imports, a warm-up before start()), raise the option.';
   }
-  return `It was still loading by then (${loadingSteps}); raise the option if that is legitimately slow (a loaded machine, a slow preload or import).`;
+  return `It was still loading by then (${loadingSteps}); raise the option if that is legitimately slow (a loaded machine, slow code there).`;
 }
 
 /** The sentence after "exited with code N before it was ready." */

@@ -10,11 +10,17 @@
  * Ctrl-C), and only a second signal, or the launcher's `kill` message (its own second signal),
  * stops the workers at once. When the launcher dies (even by SIGKILL) its channel closes and
  * the app stops gracefully.
+ *
+ * A stop during the start interrupts it, as the primary's own signal handling does for a single
+ * app (H209): the link gets the primary as soon as its start begins. Held until the service had
+ * started, a Ctrl-C let the start go on: the workers the terminal's SIGINT had killed while they
+ * loaded were failed starts, and replaced, and the app exited 0 as after a clean run.
  */
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
 import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
 import { stopSignalRepeats } from '../primary/lifecycle/stop-signal-repeat.js';
 import { ignoreSignals } from '../primary/lifecycle/ignored-signals.js';
+import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryService } from '../runner/service-primary.js';
 import { warnStartHangup } from './start-signals.js';
 
@@ -32,7 +38,9 @@ export const kStartedMessage = { type: 'clusterkit:started' } as const;
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 export interface LauncherLink {
-  /** Starts acting on stop requests (one that came during the start runs now). */
+  /** The primary, once made: a stop request from the start of its start interrupts it (one that came before runs then). */
+  starting(primary: ClusterPrimary): void;
+  /** Starts acting on reload requests, and on stop requests if `starting` was not called (one that came during the start runs now). */
   attach(service: PrimaryService): void;
 }
 
@@ -57,26 +65,30 @@ function createLink(): LauncherLink | undefined {
   // The channel alone must not keep the primary alive: its workers do.
   process.channel.unref();
   let service: PrimaryService | undefined;
-  /** Set by a stop request that came before `attach`. */
+  /** The primary whose start began: a stop now is its shutdown, which interrupts the start (H209). */
+  let primary: ClusterPrimary | undefined;
+  /** Set by a stop request that came before the start began (or before `attach`, without `starting`). */
   let pendingStop: { signal: NodeJS.Signals | undefined } | undefined;
   let isStopping = false;
   let signals = 0;
 
   const stop = (signal: NodeJS.Signals | undefined) => {
-    if (!service) {
+    const target = service?.primary ?? primary;
+    if (!target) {
       pendingStop ??= { signal };
       return;
     }
     if (isStopping) return;
     isStopping = true;
-    void service.primary.shutdown(signal ? { signal } : {}).then(
+    void target.shutdown(signal ? { signal } : {}).then(
       (report) => process.exit(shutdownExitCode(report)),
       () => process.exit(1),
     );
   };
   const killNow = (signal: NodeJS.Signals) => {
     // As the primary's own second signal: every worker killed, one line that says so, exit 130/143.
-    const lifecycle = service ? lifecycleOf(service.primary) : undefined;
+    const target = service?.primary ?? primary;
+    const lifecycle = target ? lifecycleOf(target) : undefined;
     if (lifecycle) lifecycle.forceStop(signal);
     process.exit(kSignalExitCodes[signal] ?? 1);
   };
@@ -103,6 +115,13 @@ function createLink(): LauncherLink | undefined {
   });
   process.once('disconnect', () => stop(undefined));
   return {
+    starting(made) {
+      // Not before start() begins: a shutdown then would leave start() nothing to do but throw.
+      made.once('initialize', () => {
+        primary = made;
+        if (pendingStop) stop(pendingStop.signal);
+      });
+    },
     attach(started) {
       service = started;
       if (pendingStop) stop(pendingStop.signal);

@@ -41,6 +41,8 @@ export interface ServicePrimarySpec {
   readonly logger: Logger | false;
   readonly primaryOptions: Omit<PrimaryOptions, 'workerCount' | 'logger'>;
   readonly callbacks: PrimaryCallbacks & { onPrimaryStartup?: ((info: PrimaryStartupInfo) => unknown) | undefined };
+  /** Called with the primary as soon as it is made, before its start (the CLI's launcher link: a stop during the start interrupts it). */
+  readonly onPrimary?: ((primary: ClusterPrimary) => void) | undefined;
   /** Called at each fork, before the worker runs (the CLI pipes its output here). */
   readonly onWorkerFork?: ((worker: WorkerHandle) => void) | undefined;
   /** The output `clusterkit logs` reads over the control socket (the CLI's log buffer). */
@@ -174,6 +176,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   const { logger } = spec;
   const primary = new ServicePrimary({ ...spec.primaryOptions, workerCount: spec.workerCount, logger });
   const service = new RunningService(primary, spec);
+  spec.onPrimary?.(primary);
   attachServiceCallbacks(primary, spec.callbacks, { logger, targetWorkers: () => service.workerCount, awaitBeforeExit: (pending) => primary.awaitBeforeExit(pending) });
   if (spec.onWorkerFork) primary.on('workerFork', ({ worker }) => spec.onWorkerFork!(worker));
   // Failures that belong to no call (a failed write, a throwing listener) are logged: a

@@ -101,6 +101,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ...(settings.maxWorkers === undefined ? {} : { maxWorkers: settings.maxWorkers }),
     },
     callbacks: {},
+    // An app started with others: a stop during its start interrupts it (H209).
+    onPrimary: launcher ? (primary) => launcher.starting(primary) : undefined,
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
       pipeWorkerOutput({ id: worker.id, slot: worker.slot, stdout, stderr }, settings.name, settings.logFormat, (entry) => {

@@ -9,7 +9,7 @@ import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js'
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
 export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
-export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown } };
+export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -88,7 +88,10 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
   const workers = Array.isArray(reply.workers) ? reply.workers : [];
   const pids = servingWorkers(workers).map((worker) => worker.pid).join(', ');
   const stops = describeStops(scaleOutcome(reply), 'stopped worker');
-  const but = stops === undefined ? '' : `, ${stops}`;
+  // The removed workers that were not ready yet are counted too (H211): before, in no count.
+  const notReady = countOf(reply.stops?.notStarted);
+  const before = notReady === 0 ? '' : `, ${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
+  const but = `${before}${stops === undefined ? '' : `, ${stops}`}`;
   const laterScale = countOf(reply.stops?.laterScale) || undefined;
   const supersededBy = countOf(reply.stops?.supersededBy) || undefined;
   if (supersededBy !== undefined) {

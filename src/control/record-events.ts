@@ -49,7 +49,16 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     reloadJoined: () => log.append({ type: 'reloadJoined' }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
     scaleComplete: ({ from, to, stopped }) =>
-      log.append({ type: 'scaleComplete', from, to, graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length, requestsCut: stopped.requestsCut }),
+      log.append({
+        type: 'scaleComplete',
+        from,
+        to,
+        graceful: stopped.graceful.length,
+        failed: stopped.failed.length,
+        killed: stopped.killed.length,
+        ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }),
+        requestsCut: stopped.requestsCut,
+      }),
     shutdown: ({ signal }) => log.append({ type: 'shutdown', ...(signal ? { reason: signal } : {}) }),
     shutdownForced: ({ signal, firstSignal, killed, openRequests }) =>
       log.append({ type: 'shutdownForced', reason: signal, killed: killed.length, ...(openRequests === undefined ? {} : { openRequests }), ...(firstSignal === undefined ? {} : { firstSignal }) }),

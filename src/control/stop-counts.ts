@@ -70,6 +70,8 @@ export interface ScaleStops {
   readonly unclean: number;
   /** Requests their stops cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
+  /** Removed workers that were not ready yet, stopped before they ever were (`ShutdownReport.notStarted`, H211); only when there was one. */
+  readonly notStarted?: number;
   /** The count of the last scale asked for while this one ran, if any: the pool is headed there now (H201). */
   readonly laterScale?: number;
   /** A scale-up whose new workers that later scale-down removed before they were ready (`scaleComplete`). */
@@ -105,7 +107,7 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
     primary.off('scaleComplete', onComplete);
   }
   const stopped = complete?.stopped;
-  const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut } : { unclean: 0, requestsCut: 0 };
+  const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) } : { unclean: 0, requestsCut: 0 };
   return { ...counts, ...(laterScale === undefined ? {} : { laterScale }), ...(complete?.supersededBy === undefined ? {} : { supersededBy: complete.supersededBy }) };
 }
 

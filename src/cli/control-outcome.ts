@@ -74,7 +74,10 @@ export function describeReload(name: string, reply: ReloadReply): string {
   // remain (exit code 0), but "1 worker replaced" alone hid the 2 it did not replace.
   const retired = countOf(reply.retired);
   const notReplaced = retired === 0 ? '' : `; ${describeNotReplaced(retired)}`;
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${notReplaced}`;
+  // Old workers that were not ready yet (a restart still booting) are said as such (H211).
+  const notReady = countOf(reply.notStarted);
+  const before = notReady === 0 ? '' : `; ${plural(notReady, 'old worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}`;
 }
 
 /**

@@ -44,7 +44,16 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
       log.append({ type: 'crashLoop', slot, ...(name === undefined ? {} : { name }), failures, remainingSlots, error: error.message }),
     reload: ({ workers }) => log.append({ type: 'reload', workers }),
     reloadComplete: ({ replaced, retired, stopped }) =>
-      log.append({ type: 'reloadComplete', replaced, ...(retired === 0 ? {} : { retired }), graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length, requestsCut: stopped.requestsCut }),
+      log.append({
+        type: 'reloadComplete',
+        replaced,
+        ...(retired === 0 ? {} : { retired }),
+        graceful: stopped.graceful.length,
+        failed: stopped.failed.length,
+        killed: stopped.killed.length,
+        ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }),
+        requestsCut: stopped.requestsCut,
+      }),
     reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message }),
     reloadJoined: () => log.append({ type: 'reloadJoined' }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),

@@ -13,15 +13,17 @@ export interface StopCounts {
   readonly killed: number;
   /** Requests cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
-  /** Only when the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`). */
+  /** When the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`); for a reload, its old workers not ready yet. */
   readonly notStarted?: number;
-  /** With `notStarted`: a start, a failed start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
+  /** With a stop's `notStarted`: a start, a failed start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
   readonly interrupted?: ShutdownReport['interrupted'];
 }
 
 export function stopCounts(report: ShutdownReport): StopCounts {
   const counts = { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, requestsCut: report.requestsCut };
-  return report.notStarted === undefined ? counts : { ...counts, notStarted: report.notStarted.length, interrupted: report.interrupted ?? 'start' };
+  if (report.notStarted === undefined) return counts;
+  // A reload's old workers not ready yet interrupted nothing (H211): no `interrupted` then.
+  return { ...counts, notStarted: report.notStarted.length, ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }) };
 }
 
 /**

@@ -9,7 +9,7 @@ import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js'
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
 export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
-export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown } };
+export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -74,7 +74,10 @@ export function describeReload(name: string, reply: ReloadReply): string {
   // remain (exit code 0), but "1 worker replaced" alone hid the 2 it did not replace.
   const retired = countOf(reply.retired);
   const notReplaced = retired === 0 ? '' : `; ${describeNotReplaced(retired)}`;
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${notReplaced}`;
+  // Old workers that were not ready yet (a restart still booting) are said as such (H211).
+  const notReady = countOf(reply.notStarted);
+  const before = notReady === 0 ? '' : `; ${plural(notReady, 'old worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}`;
 }
 
 /**
@@ -88,7 +91,10 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
   const workers = Array.isArray(reply.workers) ? reply.workers : [];
   const pids = servingWorkers(workers).map((worker) => worker.pid).join(', ');
   const stops = describeStops(scaleOutcome(reply), 'stopped worker');
-  const but = stops === undefined ? '' : `, ${stops}`;
+  // The removed workers that were not ready yet are counted too (H211): before, in no count.
+  const notReady = countOf(reply.stops?.notStarted);
+  const before = notReady === 0 ? '' : `, ${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
+  const but = `${before}${stops === undefined ? '' : `, ${stops}`}`;
   const laterScale = countOf(reply.stops?.laterScale) || undefined;
   const supersededBy = countOf(reply.stops?.supersededBy) || undefined;
   if (supersededBy !== undefined) {

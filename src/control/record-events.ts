@@ -44,12 +44,30 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
       log.append({ type: 'crashLoop', slot, ...(name === undefined ? {} : { name }), failures, remainingSlots, error: error.message }),
     reload: ({ workers }) => log.append({ type: 'reload', workers }),
     reloadComplete: ({ replaced, retired, stopped }) =>
-      log.append({ type: 'reloadComplete', replaced, ...(retired === 0 ? {} : { retired }), graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length, requestsCut: stopped.requestsCut }),
+      log.append({
+        type: 'reloadComplete',
+        replaced,
+        ...(retired === 0 ? {} : { retired }),
+        graceful: stopped.graceful.length,
+        failed: stopped.failed.length,
+        killed: stopped.killed.length,
+        ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }),
+        requestsCut: stopped.requestsCut,
+      }),
     reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message }),
     reloadJoined: () => log.append({ type: 'reloadJoined' }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
     scaleComplete: ({ from, to, stopped }) =>
-      log.append({ type: 'scaleComplete', from, to, graceful: stopped.graceful.length, failed: stopped.failed.length, killed: stopped.killed.length, requestsCut: stopped.requestsCut }),
+      log.append({
+        type: 'scaleComplete',
+        from,
+        to,
+        graceful: stopped.graceful.length,
+        failed: stopped.failed.length,
+        killed: stopped.killed.length,
+        ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }),
+        requestsCut: stopped.requestsCut,
+      }),
     shutdown: ({ signal }) => log.append({ type: 'shutdown', ...(signal ? { reason: signal } : {}) }),
     shutdownForced: ({ signal, firstSignal, killed, openRequests }) =>
       log.append({ type: 'shutdownForced', reason: signal, killed: killed.length, ...(openRequests === undefined ? {} : { openRequests }), ...(firstSignal === undefined ? {} : { firstSignal }) }),

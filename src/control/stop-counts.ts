@@ -13,15 +13,17 @@ export interface StopCounts {
   readonly killed: number;
   /** Requests cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
-  /** Only when the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`). */
+  /** When the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`); for a reload, its old workers not ready yet. */
   readonly notStarted?: number;
-  /** With `notStarted`: a start, a failed start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
+  /** With a stop's `notStarted`: a start, a failed start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
   readonly interrupted?: ShutdownReport['interrupted'];
 }
 
 export function stopCounts(report: ShutdownReport): StopCounts {
   const counts = { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, requestsCut: report.requestsCut };
-  return report.notStarted === undefined ? counts : { ...counts, notStarted: report.notStarted.length, interrupted: report.interrupted ?? 'start' };
+  if (report.notStarted === undefined) return counts;
+  // A reload's old workers not ready yet interrupted nothing (H211): no `interrupted` then.
+  return { ...counts, notStarted: report.notStarted.length, ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }) };
 }
 
 /**
@@ -70,6 +72,8 @@ export interface ScaleStops {
   readonly unclean: number;
   /** Requests their stops cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
+  /** Removed workers that were not ready yet, stopped before they ever were (`ShutdownReport.notStarted`, H211); only when there was one. */
+  readonly notStarted?: number;
   /** The count of the last scale asked for while this one ran, if any: the pool is headed there now (H201). */
   readonly laterScale?: number;
   /** A scale-up whose new workers that later scale-down removed before they were ready (`scaleComplete`). */
@@ -105,7 +109,7 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
     primary.off('scaleComplete', onComplete);
   }
   const stopped = complete?.stopped;
-  const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut } : { unclean: 0, requestsCut: 0 };
+  const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) } : { unclean: 0, requestsCut: 0 };
   return { ...counts, ...(laterScale === undefined ? {} : { laterScale }), ...(complete?.supersededBy === undefined ? {} : { supersededBy: complete.supersededBy }) };
 }
 

@@ -200,9 +200,13 @@ export interface ShutdownReport {
    * the primary's signal handling exits 1, as for a start that failed. The initial workers that
    * were not ready then, stopped before they ever were, however they exited (cleanly, by the stop
    * signal that reached the whole process group before the worker could handle it, or of a
-   * failed start, said on its own line); in no other list, but `killed` for one still starting at
-   * the timeout. Workers not forked yet are in none: the start forks no more. Empty when the
-   * shutdown came before any fork (during the primary's `_init`).
+   * failed start, said on its own line); in no other list. Each worker is in one list only: one
+   * still starting that the primary had to SIGKILL at the timeout is in `killed`, not here (H210;
+   * before, in both). Workers not forked yet are in none: the start forks no more. Empty when the
+   * shutdown came before any fork (during the primary's `_init`), or when every worker not ready
+   * was killed. On `scaleComplete` (no `interrupted` then): the workers the scale-down removed
+   * that were not ready yet (a scale-up's, a restart's), stopped before they ever were, out of
+   * `graceful` and `failed` likewise; set only when there was one (H211: before, in no count).
    */
   readonly notStarted?: readonly WorkerHandle[];
   /**

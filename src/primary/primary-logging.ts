@@ -294,12 +294,21 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
   const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length };
   const cut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';
   if (report.notStarted !== undefined) {
-    // After an interrupted start the run's exit code is 1 (shutdownExitCode): the line says why, whatever the counts.
-    const unclean = counts.failed + counts.killed > 0 ? `; ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly` : '';
+    // Each worker once (H210): one killed before it was ready is in `killed` alone, said as such.
+    const unclean = counts.failed + counts.killed > 0 ? `${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly` : '';
     const notReady = report.notStarted.length;
-    const what = notReady === 0 ? 'no worker had been forked yet' : `${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready (the lines above say how)`;
-    const interrupted = describeInterrupted(report.interrupted);
-    logger.warn({ ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) }, `${message}: ${interrupted}, ${what}${unclean}${cut}`);
+    const before = notReady === 0 ? '' : `${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready (the lines above say how)`;
+    const fieldsOut = { ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) };
+    if (report.interrupted === undefined) {
+      // A scale-down that removed workers not ready yet (H211): a stop of theirs is no failure.
+      const text = `${message}: ${[before, unclean].filter((part) => part !== '').join('; ')}${cut}`;
+      if (unclean === '' && cut === '') logger.info(fieldsOut, text);
+      else logger.warn(fieldsOut, text);
+      return;
+    }
+    // After an interrupted start the run's exit code is 1 (shutdownExitCode): the line says why, whatever the counts.
+    const what = before !== '' ? `, ${before}` : unclean === '' ? ', no worker had been forked yet' : '';
+    logger.warn(fieldsOut, `${message}: ${describeInterrupted(report.interrupted)}${what}${unclean === '' ? '' : `; ${unclean}`}${cut}`);
   } else if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
   else logger.warn(cut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);
 }

@@ -153,6 +153,34 @@ describe('lifecycle events', () => {
     expect(text()).not.toContain('the start was interrupted');
   });
 
+  it('[H210] a failed start counts the worker still starting that it had to kill once: killed, not notStarted too', async () => {
+    const { logger, text } = capturedLogger();
+    const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+    const behaviour = join(directory, 'init-behaviour');
+    writeFileSync(behaviour, 'hang'); // slot 2's _init never ends: killed at the shutdown timeout
+    writeFileSync(`${behaviour}.slot0`, 'ready');
+    writeFileSync(`${behaviour}.slot1`, 'gate'); // slot 1's _init throws once the gate opens
+    const primary = testPrimary({ workerCount: 3, restart: false, shutdownTimeoutMs: 2_000, logger, env: { INIT_BEHAVIOUR_FILE: behaviour } }, 'workers/init-from-file.ts');
+    const online = record<{ worker: WorkerHandle }>(primary, 'workerOnline');
+    const ready = record<{ worker: WorkerHandle }>(primary, 'workerReady');
+    const complete = onceEvent<ShutdownReport>(primary, 'shutdownComplete', 90_000);
+    try {
+      const started = primary.start().catch((error: unknown) => error);
+      await until(() => online.events.length === 3 && ready.events.length === 1, 60_000, 'three workers online, slot 0 ready');
+      writeFileSync(`${behaviour}.go`, 'now');
+      expect(await started).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'init-failed' });
+      const report = await complete;
+      const bySlot = (slot: number) => online.events.map(({ worker }) => worker).find((worker) => worker.slot === slot);
+      // Before: notStarted [slot 2's worker] as well, and the line read as three workers when two were alive.
+      expect(report).toEqual({ graceful: [bySlot(0)], failed: [], killed: [bySlot(2)], requestsCut: 0, notStarted: [], interrupted: 'failed-start' });
+      expect(text()).toMatch(/\[t\] WARN shutdown complete: the start failed; 1 worker did not stop cleanly graceful=1 failed=0 killed=1 notStarted=0\n/);
+    } finally {
+      online.stop();
+      ready.stop();
+    }
+  }, 120_000);
+
   it('is refused twice, and after shutdown', async () => {
     const primary = testPrimary();
     await primary.start();

@@ -11,9 +11,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { ClusterPrimary, ShutdownReport, WorkerExitEvent, WorkerHandle } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
+import { describeScale } from '../../src/cli/control-outcome.js';
+import { clusterStatus } from '../../src/control/cluster-status.js';
+import { scaleWithCounts } from '../../src/control/stop-counts.js';
 
 const kSlow = 'workers/boots-slowly.ts';
 
@@ -109,6 +113,30 @@ describe('scales during a reload and each other', () => {
     } finally {
       exits.stop();
       completes.stop();
+    }
+  }, 120_000);
+  it('[H211] a scale-down that removes workers not ready yet counts them as not started: line, reply and `clusterkit scale` answer', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 1, shutdownTimeoutMs: 30_000, logger, env: slowBoots(1).env }, kSlow);
+    await primary.start();
+    const completes = record<ScaleComplete>(primary, 'scaleComplete');
+    const forks = record<{ worker: WorkerHandle }>(primary, 'workerFork');
+    try {
+      const up = primary.scale(3);
+      await until(() => forks.events.length === 2, 60_000, 'the scale-up forked its two workers');
+      const removed = forks.events.map(({ worker }) => worker);
+      const stops = await scaleWithCounts(primary, () => primary.scale(1));
+      await up;
+      const down = completes.events.find((event) => event.to === 1)!;
+      // Before: graceful=0 failed=0 killed=0 on main (in no count), graceful=2 once their stop ended them (H202).
+      expect(down.stopped).toEqual({ graceful: [], failed: [], killed: [], requestsCut: 0, notStarted: [...removed].reverse() });
+      expect(text()).toMatch(/\[t\] scaling from 3 to 1 workers complete: 2 workers stopped before they were ready \(the lines above say how\) from=3 to=1 graceful=0 failed=0 killed=0 notStarted=2\n/);
+      expect(stops).toMatchObject({ unclean: 0, requestsCut: 0, notStarted: 2 });
+      const status = clusterStatus(primary, { name: 'sc', script: 'app.js', startedAt: Date.now(), targetWorkers: () => 1 });
+      expect(describeScale('sc', 1, { ...status, stops })).toBe(`scaled sc to 1 worker (pids ${primary.workers[0]!.pid}), 2 workers stopped before they were ready`);
+    } finally {
+      completes.stop();
+      forks.stop();
     }
   }, 120_000);
 });

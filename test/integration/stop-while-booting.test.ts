@@ -6,6 +6,9 @@
  * boot for two minutes (boots-slowly.ts), far past the 30 s timeout: still booting, for certain.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { ShutdownReport } from '../../src/index.js';
+import { describeReload } from '../../src/cli/control-outcome.js';
+import { reloadWithCounts } from '../../src/control/stop-counts.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -114,6 +117,29 @@ describe('stops of a worker still booting', () => {
       expect(text()).not.toContain(kEndedLine);
     } finally {
       exits.stop();
+    }
+  }, 120_000);
+
+  it('[H211] a reload whose old worker is a restart still booting counts it as not started, not as a graceful stop', async () => {
+    const boots = slowBoots(1);
+    const primary = testPrimary({ workerCount: 1, shutdownTimeoutMs: kTimeoutMs, env: boots.env }, kSlow);
+    const [first] = await primary.start();
+    const completes = record<{ replaced: number; stopped: ShutdownReport }>(primary, 'reloadComplete');
+    try {
+      process.kill(first!.pid!, 'SIGKILL');
+      // Its restart takes no fast place: it boots for two minutes.
+      await until(() => boots.bootingPid() !== undefined, 60_000, 'the restart booting');
+      const restart = primary.workers.find((worker) => worker.pid === boots.bootingPid())!;
+      // The reload's replacement takes the fast place the killed worker held.
+      rmSync(join(boots.env.BOOT_DIR!, 'fast-1'));
+      const counts = await reloadWithCounts(primary, () => primary.reload());
+      // Before: graceful [the restart], a worker that never served counted as an old worker stopped cleanly.
+      expect(completes.events[0]!.stopped).toEqual({ graceful: [], failed: [], killed: [], requestsCut: 0, notStarted: [restart] });
+      expect(counts).toMatchObject({ workers: 1, graceful: 0, failed: 0, killed: 0, notStarted: 1 });
+      expect(counts).not.toHaveProperty('interrupted');
+      expect(describeReload('t', counts)).toBe('reloaded t: 1 worker replaced, no request cut off; 1 old worker stopped before it was ready');
+    } finally {
+      completes.stop();
     }
   }, 120_000);
 });

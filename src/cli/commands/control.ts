@@ -56,10 +56,12 @@ interface StopAnswer {
 
 function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted, interrupted }: StopAnswer): string {
   const parts = [`${plural(graceful, 'worker')} stopped gracefully`];
-  // A stop during the start (H130) or a scale-up (H145): the workers not ready yet are in none of the counts but killed.
+  // A stop during the start (H130) or a scale-up (H145): the workers not ready yet are in none of
+  // the other counts; one killed at the timeout is in `killed` alone (H210).
   if (Number.isSafeInteger(notStarted) && (notStarted as number) >= 0) {
     const count = notStarted as number;
-    parts.unshift(`${describeInterrupted(interrupted)}, ${count === 0 ? 'no worker had been forked yet' : `${plural(count, 'worker')} stopped before ${count === 1 ? 'it was' : 'they were'} ready`}`);
+    const none = killed > 0 || failed > 0 ? '' : ', no worker had been forked yet';
+    parts.unshift(`${describeInterrupted(interrupted)}${count === 0 ? none : `, ${plural(count, 'worker')} stopped before ${count === 1 ? 'it was' : 'they were'} ready`}`);
   }
   if (failed > 0) parts.push(`${failed} did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log)`);
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.

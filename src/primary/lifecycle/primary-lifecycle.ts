@@ -18,6 +18,7 @@ import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { rollingReload, type ReloadContext } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
+import { withNotStarted } from './not-started.js';
 
 /** The workers of `slots` that were never ready (forked, maybe exited since). */
 function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
@@ -26,12 +27,11 @@ function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
 
 /**
  * A shutdown's report when it interrupted the start or a scale-up: the `unready` workers are
- * `notStarted`, taken out of `graceful` and `failed` (where one that stopped before ready would
- * pass for a stop of a serving worker, or be in no list at all); one killed at the timeout stays `killed` too.
+ * `notStarted` (where one that stopped before ready would pass for a stop of a serving worker,
+ * or be in no list at all), each counted once: one killed at the timeout is `killed` (H210).
  */
 function withInterruptedStart(report: ShutdownReport, unready: readonly WorkerHandle[], interrupted: NonNullable<ShutdownReport['interrupted']>): ShutdownReport {
-  const started = (handle: WorkerHandle) => !unready.includes(handle);
-  return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted: unready, interrupted };
+  return { ...withNotStarted(report, unready), interrupted };
 }
 
 /** What a scale-up cut short by a stop did: the new slots' workers forked, and ready, by then. */
@@ -222,6 +222,8 @@ export class PrimaryLifecycle {
     // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
     for (const slot of surplus) if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
     const records = surplus.flatMap((slot) => (slot.current ? [slot.current] : []));
+    // Those not ready yet (a scale-up's, a restart's) are counted as not started (H211: before, in no count).
+    const unready = records.flatMap((record) => (record.readyAt === undefined ? [record.handle] : []));
     // Replacements still starting in those slots (a memory one, a reload's) go too (H177): once
     // ready they took the slots over, and the pool kept its size. Those still draining are waited
     // for, so the pool has `count` workers when scale() resolves. Neither served: not in the report.
@@ -238,7 +240,10 @@ export class PrimaryLifecycle {
       stopAll(pool, starting, shutdownTimeoutMs),
       ...others.filter((record) => record.stopRequested).map((record) => record.whenExited.promise),
     ]);
-    emit('scaleComplete', { from, to: count, stopped: withUncleanReplacements(stopped, replacements) });
+    const report = withNotStarted(withUncleanReplacements(stopped, replacements), unready);
+    // Set only when there is one, as on a shutdown's report: a scale-down of ready workers says nothing of it.
+    const { notStarted, ...counted } = report;
+    emit('scaleComplete', { from, to: count, stopped: notStarted!.length === 0 ? counted : report });
   }
 
   /** Kills every worker at once, says so (`shutdownForced`) and exits: a stop signal during the shutdown. */

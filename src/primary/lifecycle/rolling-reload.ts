@@ -14,6 +14,7 @@ import { stopAll, stopWorker } from '../pool/stop-worker.js';
 import { kMaxLoweredMs, lowerWhileBooting } from '../pool/startup-priority.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { ShutdownReport } from '../primary-events.js';
+import { withNotStarted } from './not-started.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
@@ -29,6 +30,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
   // Slots a scale-down removed before or during their turn: said, not left out of the count (H191).
   let retired = 0;
   const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[], requestsCut: 0 };
+  const notStarted: WorkerHandle[] = [];
   try {
     for (const slot of slots) {
       if (!context.isRunning()) {
@@ -41,6 +43,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
         continue;
       }
       for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
+      notStarted.push(...(report.notStarted ?? []));
       stopped.requestsCut += report.requestsCut;
       replaced++;
     }
@@ -55,7 +58,7 @@ export async function rollingReload(context: ReloadContext): Promise<void> {
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }
-  context.emit('reloadComplete', { replaced, retired, stopped });
+  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted } });
 }
 
 /** Replaces one worker the same way (used when it exceeds `maxMemoryMb`). */
@@ -120,6 +123,8 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   slot.cancelRestart();
   slot.restarts++;
   const retiring = new Set([old, displaced].filter((record): record is WorkerRecord => record !== undefined && record !== incoming));
+  // An old worker not ready yet (a restart still booting) never served: not started, not a graceful stop (H211).
+  const unready = [...retiring].flatMap((record) => (record.readyAt === undefined ? [record.handle] : []));
   // The replacement (a cold process) takes over the retiring worker's clients a few at a time.
-  return stopAll(pool, [...retiring], options.shutdownTimeoutMs, options.gradualDrainMs);
+  return withNotStarted(await stopAll(pool, [...retiring], options.shutdownTimeoutMs, options.gradualDrainMs), unready);
 }

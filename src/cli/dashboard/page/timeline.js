@@ -120,9 +120,11 @@ export function describeEvent(event) {
 /** `; old workers: 2 graceful, 1 failed, 0 killed` when the event carries the counts. */
 function stoppedSummary(event, whose = 'old workers') {
   if (event.graceful === undefined) return '';
-  if (whose === 'stopped workers' && event.graceful + event.failed + event.killed === 0) return '';
+  // A scale-down's removed workers that were not ready yet are counted too (H211).
+  const notStarted = event.notStarted > 0 ? `, ${event.notStarted} stopped before ready` : '';
+  if (whose === 'stopped workers' && event.graceful + event.failed + event.killed === 0 && notStarted === '') return '';
   const cut = event.requestsCut > 0 ? `, ${event.requestsCut} request${event.requestsCut === 1 ? '' : 's'} cut off` : '';
-  return `; ${whose}: ${event.graceful} graceful, ${event.failed} failed, ${event.killed} killed${cut}`;
+  return `; ${whose}: ${event.graceful} graceful, ${event.failed} failed, ${event.killed} killed${notStarted}${cut}`;
 }
 
 export class Timeline {

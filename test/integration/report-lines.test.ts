@@ -3,7 +3,7 @@
  * never started: each line says what happened, never a generic "unexpected" or "did not stop
  * cleanly" for something the primary did or for a start that failed.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -102,6 +102,9 @@ describe('report lines', () => {
     const forked = onceEvent(primary, 'workerOnline', 30_000);
     const starting = primary.fork({ count: 1 }).catch((error: unknown) => error);
     const { worker: broken } = (await forked) as { worker: { id: number } };
+    // In its `_init`, after its `$hello` and its signal handlers: the stop is its own stop (a
+    // `$shutdown`, or H202's SIGTERM taken as a stop signal), not the end of a worker still booting.
+    await until(() => existsSync(`${behaviour}.waiting`), 30_000, 'the broken worker in its _init');
     // A generous deadline: the broken worker exits on its own, never killed.
     const shutdown = primary.shutdown({ timeoutMs: 60_000 });
     writeFileSync(`${behaviour}.go`, 'now');

@@ -15,7 +15,7 @@
  */
 import { TimeSlicer } from '../time-slicer.js';
 import { killDescendants } from './kill-descendants.js';
-import { recordSignalled } from './signalled-processes.js';
+import { recordSignalled, resumeUnlessKilling } from './signalled-processes.js';
 import { descendantsIn, readProcessTable, readProcessTableNow, statFields, type ProcessTable } from './process-table.js';
 
 /** How long a worker's own processes have between SIGTERM and SIGKILL, in ms. */
@@ -90,7 +90,8 @@ function termFrozen(stopped: readonly string[], rootPid: number): string[] {
   if (stopped.length === 0) return [];
   const frozen = freezeTreeNow([rootPid], stopped);
   const termed = frozen.filter((identity) => signal(identity, 'SIGTERM'));
-  for (const identity of termed) signal(identity, 'SIGCONT');
+  // Not once the watchdog has begun its kill: it froze them to SIGKILL them (H216).
+  for (const identity of termed) resumeUnlessKilling(() => signal(identity, 'SIGCONT'));
   return termed;
 }
 

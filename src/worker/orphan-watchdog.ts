@@ -16,7 +16,7 @@
  */
 import { loadWorkerThreads } from '../builtins.js';
 import { killDescendants, killDescendantsFrozen } from './kill-descendants.js';
-import { shareSignalledList, signalledIn } from './signalled-processes.js';
+import { claimKill, shareSignalledList, signalledIn } from './signalled-processes.js';
 
 // The processes the worker started go with it, frozen before they are killed (kill-descendants.ts),
 // and those its own cleanup signalled already, though init's now (signalled-processes.ts); a
@@ -29,10 +29,13 @@ const counter = new Int32Array(ticks);
 const killDescendants = (${killDescendants.toString()});
 const killDescendantsFrozen = (${killDescendantsFrozen.toString()});
 const signalledIn = (${signalledIn.toString()});
+const claimKill = (${claimKill.toString()});
 const listed = () => {
   try { return signalledIn(signalled); } catch { return []; }
 };
 const kill = () => {
+  // Before the freeze: the worker's cleanup must not resume what it stops (H216).
+  try { claimKill(signalled); } catch {}
   try { killDescendantsFrozen(process.pid, killDescendants, listed()); } catch {}
   process.kill(process.pid, 'SIGKILL');
 };

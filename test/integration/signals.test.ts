@@ -243,6 +243,30 @@ describe('orphan protection', () => {
     await until(() => sleeps.pids().length === 0, 30_000, 'no sleep left');
   });
 
+  // H216 (hostile tester t24): a loop that ignores SIGTERM, its sleeps too. The worker's cleanup
+  // resumed it after its SIGTERM while the watchdog, past its grace, froze and killed the tree:
+  // resumed between that freeze and that kill, the shell started sleeps that went to init.
+  it('[H216] primary SIGKILLed: a shell loop whose sleeps ignore SIGTERM is not resumed by the cleanup under the watchdog\'s kill, none is left to init', async () => {
+    const sleeps = uniqueSleeps();
+    const harness = startHarness({
+      HARNESS_OPTIONS: JSON.stringify({ workerCount: 2, heartbeat: false }),
+      HARNESS_WORKER: 'workers/spawns-child.ts',
+      HARNESS_AFTER_START: 'echo',
+      SPAWNS_CHILD_LOOP: sleeps.seconds,
+      SPAWNS_CHILD_LOOP_IGNORING_TERM: '1',
+      // The cleanup's SIGTERM and SIGCONT as the watchdog (2.6 s after the orphaning) begins its
+      // kill: the tester's plain script took its whole destroyTimeoutMs, on a loaded machine.
+      SPAWNS_CHILD_DESTROY_SYNC_MS: '2300,2500',
+    });
+    const { pid, pids } = await started(harness);
+    const shells = (await harness.waitForCount('childSpawned', 2)).map((line) => line.pid as number);
+    // A tree of some size, as the tester's: each signal the cleanup sends reads /proc first.
+    await until(() => sleeps.pids().length >= 150, 30_000, 'the loops running their sleeps');
+    process.kill(pid, 'SIGKILL');
+    await waitUntilGone([...pids, ...shells], 30_000);
+    await until(() => sleeps.pids().length === 0, 30_000, 'no sleep left');
+  });
+
   // H205: the watchdog took a loop held 400 ms for one blocked for good, and killed the orphan
   // midway through its own cleanup; its grace (destroyTimeoutMs) is what such a cleanup has.
   it('[H205] primary SIGKILLed: an orphan whose _destroy holds its loop 800 ms finishes that cleanup before it exits', async () => {

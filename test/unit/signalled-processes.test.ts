@@ -10,8 +10,9 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { onCleanup } from '../helpers/cleanup.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { killDescendants } from '../../src/worker/kill-descendants.js';
-import { kSignalledCapacity, recordSignalled, shareSignalledList, signalledIn } from '../../src/worker/signalled-processes.js';
+import { claimKill, kSignalledCapacity, recordSignalled, resumeUnlessKilling, shareSignalledList, signalledIn } from '../../src/worker/signalled-processes.js';
 
 async function sleeper(): Promise<ChildProcess> {
   const child = spawn('sleep', ['1000'], { stdio: 'ignore' });
@@ -47,5 +48,23 @@ describe('signalled processes', () => {
     const held = signalledIn(buffer);
     expect(held).toHaveLength(kSignalledCapacity);
     expect(held.slice(0, 3)).toEqual(['10:500', '11:600', '100:7']);
+  });
+
+  it('[H216] once the watchdog has claimed the kill, the cleanup resumes nothing it froze', async () => {
+    const buffer = shareSignalledList();
+    const frozen = await sleeper();
+    const state = () => readFileSync(`/proc/${frozen.pid!}/stat`, 'latin1').split(') ')[1]![0];
+    process.kill(frozen.pid!, 'SIGSTOP');
+    await until(() => state() === 'T', 30_000, 'the sleep stopped');
+    // Before the claim, the cleanup's SIGCONT goes as ever.
+    expect(resumeUnlessKilling(() => process.kill(frozen.pid!, 'SIGCONT'))).toBe(true);
+    await until(() => state() !== 'T', 30_000, 'the sleep resumed');
+    process.kill(frozen.pid!, 'SIGSTOP');
+    await until(() => state() === 'T', 30_000, 'the sleep stopped again');
+    claimKill(buffer);
+    let asked = false;
+    expect(resumeUnlessKilling(() => (asked = true))).toBe(false);
+    expect(asked).toBe(false);
+    expect(state()).toBe('T');
   });
 });

@@ -51,6 +51,11 @@ const kMaxEventPids = 1_000;
 
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;
+/**
+ * A worker that read a backlog of the primary's messages this close to its exit had a busy
+ * channel to the end: its own last notices may have waited behind a backlog too (H218).
+ */
+const kBackloggedExitMs = 1_000;
 
 /** What the pool takes from the primary's context. */
 export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError' | 'reportWarning'>;
@@ -471,7 +476,17 @@ export class WorkerPool {
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
     this.#tellDestroyFailed(record, code, signal);
     const isEndedUnstarted = isEndedUnstartedExit(record);
-    this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed, isStopUnfinished, ...(isEndedUnstarted ? { isEndedUnstarted } : {}) });
+    const isChannelBacklogged = isStopUnfinished && Date.now() - record.endpoint.channel.lastDrainAt < kBackloggedExitMs;
+    this.#context.emit('workerExit', {
+      worker: record.handle,
+      code,
+      signal,
+      expected: record.stopRequested,
+      killed,
+      isStopUnfinished,
+      ...(isEndedUnstarted ? { isEndedUnstarted } : {}),
+      ...(isChannelBacklogged ? { isChannelBacklogged } : {}),
+    });
     if (record.descendants?.length) this.#endDescendants(record, record.descendants);
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();

@@ -45,5 +45,6 @@ await new ServiceWorker({
   trackServers: true,
   readyOnListen: true,
   readySignal: scriptReady,
+  endImportOnStop: true,
   healthPort,
 }).start();

@@ -50,6 +50,13 @@ export interface WorkerExitEvent {
    */
   readonly isStopUnfinished: boolean;
   /**
+   * With `isStopUnfinished`: its IPC channel was backed up up to its exit (it was still reading
+   * a backlog of the primary's messages, up to a second before), so the notice that its stop
+   * ended may have been queued behind it and lost at the exit: what ended it cannot be told
+   * (H218). Absent otherwise.
+   */
+  readonly isChannelBacklogged?: boolean;
+  /**
    * True when its stop (any: a shutdown, a reload, a scale-down, `stopWorker()`) came while it
    * was still booting, before its code started (no `$hello` yet), and the primary ended it with
    * SIGTERM: stopped before it was ready, with nothing to drain, its stop `graceful` (H200,

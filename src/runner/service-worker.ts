@@ -33,6 +33,12 @@ export interface ServiceWorkerSpec<Module extends object> {
   readonly readySignal?: Promise<void> | undefined;
   /** The primary's health endpoint's port (`clusterkit run --health-port`): a listen refused on it names the clash. */
   readonly healthPort?: number | undefined;
+  /**
+   * A stop that comes while the module is still being imported (a top-level `await`) ends the
+   * wait for it (`clusterkit run`, H217): under plain node, the stop's SIGTERM would end such a
+   * script at once, where clusterkit's own listener held it until the primary's SIGKILL.
+   */
+  readonly endImportOnStop?: boolean | undefined;
   readonly onStartup?: ((info: WorkerStartupInfo<Module>) => void | Promise<void>) | undefined;
   readonly onShutdown?: ((info: WorkerShutdownInfo<Module>) => void | Promise<void>) | undefined;
 }
@@ -66,7 +72,7 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
           if (readySignal) holdConnectionsUntil(server, readySignal);
         })
       : undefined;
-    const loaded = this.#loadAndListen(tracker);
+    const loaded = this.#endsOnStop(this.#loadAndListen(tracker));
     const readyEarly = readySignal ?? (spec.readyOnListen && tracker ? tracker.firstListening : undefined);
     if (readyEarly) {
       const first = await Promise.race([loaded.then(() => 'loaded' as const), readyEarly.then(() => 'ready' as const)]);
@@ -86,6 +92,18 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
 
   protected override async _destroy(): Promise<void> {
     if (this.#module) await this.#spec.onShutdown?.({ workerModule: this.#module, pid: process.pid, workerId: this.id });
+  }
+
+  /**
+   * With `endImportOnStop`: settles at a stop too, so the stop goes on (the script's own
+   * SIGTERM listeners, if it has any yet, then the exit) with the import still pending. The
+   * primary counts the worker as stopped before it was ready. An import that fails after the
+   * stop began is the stop's business no more: the worker is on its way out.
+   */
+  #endsOnStop(loaded: Promise<void>): Promise<void> {
+    if (!this.#spec.endImportOnStop) return loaded;
+    const stopped = new Promise<void>((resolve) => this.once('shutdown', () => resolve()));
+    return Promise.race([loaded, stopped.then(() => void loaded.catch(() => {}))]);
   }
 
   async #loadAndListen(tracker: ListenTracker | undefined): Promise<void> {

@@ -134,14 +134,16 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     when: (record) => isAskedToStop(record) && !record.hasSaidDestroyFailed,
     handle: (payload, record) => {
       record.hasSaidDestroyFailed = true;
+      // A claim: told at the exit it announces (code 1), not before (worker-pool.ts, H219).
       if ('timeoutMs' in payload) {
         const { cleanupSignal: signal } = record;
-        emit('workerDestroyTimeout', signal ? { worker: record.handle, timeoutMs: payload.timeoutMs, signal } : { worker: record.handle, timeoutMs: payload.timeoutMs });
+        record.tellDestroyFailed = () =>
+          emit('workerDestroyTimeout', signal ? { worker: record.handle, timeoutMs: payload.timeoutMs, signal } : { worker: record.handle, timeoutMs: payload.timeoutMs });
         return;
       }
       const { name, message } = payload.error;
       const error = new RemoteError('_destroy', record.describe(), payload.error, `${capitalize(record.describe())} did not stop cleanly: its _destroy() threw ${name}: ${message}`);
-      emit('workerError', { worker: record.handle, error });
+      record.tellDestroyFailed = () => emit('workerError', { worker: record.handle, error });
     },
   });
 }

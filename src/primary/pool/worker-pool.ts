@@ -15,7 +15,7 @@ import {
 } from '../../errors.js';
 import { isBulkAvailable, primaryBulkEnd } from '../../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../../messaging/envelope.js';
-import { kArmWatchdogNotice } from '../../messaging/system-types.js';
+import { kArmWatchdogNotice, kDestroyFailedNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
@@ -51,6 +51,11 @@ const kMaxEventPids = 1_000;
 
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;
+/**
+ * A worker that read a backlog of the primary's messages this close to its exit had a busy
+ * channel to the end: its own last notices may have waited behind a backlog too (H218).
+ */
+const kBackloggedExitMs = 1_000;
 
 /** What the pool takes from the primary's context. */
 export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError' | 'reportWarning'>;
@@ -469,12 +474,35 @@ export class WorkerPool {
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
+    this.#tellDestroyFailed(record, code, signal);
     const isEndedUnstarted = isEndedUnstartedExit(record);
-    this.#context.emit('workerExit', { worker: record.handle, code, signal, expected: record.stopRequested, killed, isStopUnfinished, ...(isEndedUnstarted ? { isEndedUnstarted } : {}) });
+    const isChannelBacklogged = isStopUnfinished && Date.now() - record.endpoint.channel.lastDrainAt < kBackloggedExitMs;
+    this.#context.emit('workerExit', {
+      worker: record.handle,
+      code,
+      signal,
+      expected: record.stopRequested,
+      killed,
+      isStopUnfinished,
+      ...(isEndedUnstarted ? { isEndedUnstarted } : {}),
+      ...(isChannelBacklogged ? { isChannelBacklogged } : {}),
+    });
     if (record.descendants?.length) this.#endDescendants(record, record.descendants);
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
+  }
+
+  /**
+   * A `$destroyFailed` says the worker exits with code 1 next: an exit with code 0 belies it
+   * (a forged notice, H219), dropped as a protocol error instead of logged as what happened.
+   */
+  #tellDestroyFailed(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    const tell = record.tellDestroyFailed;
+    record.tellDestroyFailed = undefined;
+    if (tell === undefined) return;
+    if (code === 0 && signal === null) this.#onProtocolError(record, 'unexpected', kDestroyFailedNotice);
+    else tell();
   }
 
 }

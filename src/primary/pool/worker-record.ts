@@ -218,6 +218,11 @@ export class WorkerRecord {
   stopRequestsSeen: number | undefined;
   /** Set once it said its `_destroy` failed (`$destroyFailed`): once per stop. */
   hasSaidDestroyFailed = false;
+  /**
+   * What its `$destroyFailed` claims, told at its exit, and only if that exit bears it out
+   * (a code other than 0, or a signal): a claim followed by an exit with code 0 is forged (H219).
+   */
+  tellDestroyFailed: (() => void) | undefined;
   /** Set when the primary sent it `$shutdown` (stop-worker.ts): it says when that stop ends (`$stopped`). */
   isAskedToStop = false;
   /** Set when it said the stop the primary asked for ran to its end (`$stopped`); only then can that stop be `graceful`. */

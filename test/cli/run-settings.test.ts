@@ -99,6 +99,8 @@ describe('run settings', () => {
       layer: expect.objectContaining({ script: join(directory, 'server.js'), cwd: directory, workers: 'max', shutdownTimeoutMs: 30_000, maxMemoryMb: 1024, env: { PORT: '3000', DEBUG: 'false' } }),
       // Each key set, as written: the primary's lines name it (H146).
       keysWritten: { name: 'name', script: 'script', workers: 'workers', shutdownTimeout: 'shutdownTimeout', maxMemory: 'maxMemory', env: 'env' },
+      // What set the count, as written: the start's line names it (H203).
+      workersWritten: { setting: 'workers: "max"' },
     });
     const file = join(directory, 'clusterkit.config.json');
     // gradualDrain: a duration like the others, and also 0 (off), as a number or a string.

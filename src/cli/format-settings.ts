@@ -48,7 +48,7 @@ function restartText(restart: unknown): [string, string] {
   const { backoff } = restart;
   return [
     `backoff ${msText(backoff.initialMs)}, ×${typeof backoff.factor === 'number' && Number.isFinite(backoff.factor) ? backoff.factor : '-'} each time, up to ${msText(backoff.maxMs)}; reset once a worker was ready ${msText(restart.stableAfterMs)} (stableAfter)`,
-    `${formatCount(restart.maxRestarts as number)} restarts in ${msText(restart.windowMs)} (PM2: max_restarts), or ${formatCount(restart.maxStartupFailures as number)} startup failures in a row (startup window ${msText(restart.startupWindowMs)}; PM2: min_uptime)`,
+    `${formatCount(restart.maxRestarts as number)} restarts in ${msText(restart.windowMs)}, or ${formatCount(restart.maxStartupFailures as number)} startup failures in a row (PM2: max_restarts; startup window ${msText(restart.startupWindowMs)}, PM2: min_uptime)`,
   ];
 }
 

@@ -1,5 +1,5 @@
 import cluster from 'node:cluster';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -168,6 +168,9 @@ describe('lifecycle events', () => {
     try {
       const started = primary.start().catch((error: unknown) => error);
       await until(() => online.events.length === 3 && ready.events.length === 1, 60_000, 'three workers online, slot 0 ready');
+      // Slot 2 in its `_init`, past its `$hello`: the failed start's stop waits for it, and kills it
+      // at the timeout; before its `$hello`, the stop would end it as not started (H202).
+      await until(() => existsSync(`${behaviour}.init.slot2`), 60_000, "slot 2's worker in its _init");
       writeFileSync(`${behaviour}.go`, 'now');
       expect(await started).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'init-failed' });
       const report = await complete;

@@ -27,6 +27,11 @@ async function workerWithOpenRequests(count: number, options: Record<string, unk
   arrived.stop();
   // A heartbeat answer has said so: what the primary knows if the worker can say nothing more.
   await until(() => primary.stats().find((row) => row.id === worker!.id)?.openRequests === count, 20_000, 'the open requests reported by a heartbeat');
+  // And a heartbeat two pings later: a `$openRequests` of the first request (at most 10 a second)
+  // that crossed the answer saying `count` is kept until a later ping's answer replaces it.
+  const answeredAt = () => { const row = primary.stats().find((each) => each.id === worker!.id); return row?.healthAgeMs === undefined ? 0 : Date.now() - row.healthAgeMs; };
+  const seenAt = answeredAt();
+  await until(() => answeredAt() > seenAt + 150, 20_000, 'a later heartbeat answer');
   return { primary, worker: worker!, port, requests, text };
 }
 

@@ -236,6 +236,11 @@ export class WorkerRecord {
   tellDestroyFailed: (() => void) | undefined;
   /** Set when the primary sent it `$shutdown` (stop-worker.ts): it says when that stop ends (`$stopped`). */
   isAskedToStop = false;
+  /**
+   * When the primary first sent it `$shutdown` (ms since the epoch, the primary's clock): the
+   * deadline a `$destroyFailed` claims is checked against the time since (H221).
+   */
+  askedToStopAt: number | undefined;
   /** Set when it said the stop the primary asked for ran to its end (`$stopped`); only then can that stop be `graceful`. */
   hasFinishedStop = false;
   /** Set when a plain script under `clusterkit run` stops through its own listeners of this signal (`$scriptCleanup`). */

@@ -123,7 +123,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (code === 0 && signal === null && cutInStop.has(worker)) {
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it exited with code 0, but with requests still open, cut off (the line above)`);
     } else if (code === 0 && signal === null) {
-      logger.info(fields, `worker ${worker.id} stopped${worker.readyAt === undefined ? ' before it was ready' : ''}`);
+      // Before it was ready, the line says how it ended: a summary's "(the lines above say how)" counts on it (H222).
+      logger.info(fields, worker.readyAt === undefined ? `worker ${worker.id} stopped before it was ready: it exited with code 0 once asked to stop` : `worker ${worker.id} stopped`);
     } else if (signal === 'SIGKILL') {
       // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
       // on its channel during the stop (the reason the guard gave); or someone else (failed).

@@ -97,6 +97,8 @@ export interface ClusterEvent {
    * the worker's drain had; absent when the process exited with requests open.
    */
   timeoutMs?: number;
+  /** `workerDestroyTimeout`: the time since the primary asked the worker to stop, by its clock, when `timeoutMs` is more than it (H221). */
+  elapsedMs?: number;
   /** `workerProtocolError`: messages dropped since the previous such event. */
   dropped?: number;
   /** `workerSlowMessage`: how long reading the worker's channel kept the primary busy (ms), in how many reads, about how much the largest held (bytes), and times since the previous such event. */

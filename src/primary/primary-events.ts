@@ -351,9 +351,13 @@ export interface PrimaryEvents<ToPrimary> {
    * A stopping worker's `_destroy` did not finish within the worker's own deadline, `timeoutMs`
    * (the time `_destroy` had): the worker cut it short and exits with code 1. Its stop counts
    * as `failed`, not `graceful`. With `signal`: a plain script under `clusterkit run` that stops
-   * through its own listeners of that signal had not exited `timeoutMs` after they ran.
+   * through its own listeners of that signal had not exited `timeoutMs` after they ran. With
+   * `elapsedMs`: `timeoutMs` is more than the time since the primary asked it to stop
+   * (`elapsedMs`, by the primary's clock, when the notice came), by over a second: the worker's
+   * figure, not taken as given (counted as an `out-of-range` protocol error too). The exit with
+   * code 1 and the failed stop stand.
    */
-  workerDestroyTimeout: (event: { readonly worker: WorkerHandle; readonly timeoutMs: number; readonly signal?: 'SIGINT' | 'SIGTERM' }) => void;
+  workerDestroyTimeout: (event: { readonly worker: WorkerHandle; readonly timeoutMs: number; readonly signal?: 'SIGINT' | 'SIGTERM'; readonly elapsedMs?: number }) => void;
   /**
    * A worker that others take over (a reload, a scale-down) began its gradual drain
    * (`gradualDrainMs`): it releases its `connections` open HTTP connections one at a time over

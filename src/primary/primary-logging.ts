@@ -123,7 +123,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (code === 0 && signal === null && cutInStop.has(worker)) {
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it exited with code 0, but with requests still open, cut off (the line above)`);
     } else if (code === 0 && signal === null) {
-      logger.info(fields, `worker ${worker.id} stopped${worker.readyAt === undefined ? ' before it was ready' : ''}`);
+      // Before it was ready, the line says how it ended: a summary's "(the lines above say how)" counts on it (H222).
+      logger.info(fields, worker.readyAt === undefined ? `worker ${worker.id} stopped before it was ready: it exited with code 0 once asked to stop` : `worker ${worker.id} stopped`);
     } else if (signal === 'SIGKILL') {
       // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
       // on its channel during the stop (the reason the guard gave); or someone else (failed).
@@ -232,9 +233,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
           `or it leaks memory from the start. It is replaced each time, after a back-off of ${formatElapsed(delayMs)} (restart.backoff); raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak`;
     logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow, delayMs }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
   });
-  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal }) => {
+  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
-    logger.warn({ ...ids(worker), timeoutMs, ...(signal ? { signal } : {}) }, `worker ${worker.id}: ${what} within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
+    const fields = { ...ids(worker), timeoutMs, ...(signal ? { signal } : {}), ...(elapsedMs !== undefined ? { elapsedMs } : {}) };
+    // The worker's figure, when the primary's clock rules it out (H221): what the primary knows is said instead.
+    if (elapsedMs !== undefined) {
+      logger.warn(fields, `worker ${worker.id} says ${what} within ${timeoutMs} ms, its own deadline, but the primary had asked it to stop only ${elapsedMs} ms before (by the primary's clock): the figure is not taken as given; it exits with code 1`);
+      return;
+    }
+    logger.warn(fields, `worker ${worker.id}: ${what} within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
   });
   // One line per worker, so a reload or scale-down that takes gradualDrainMs longer says why.
   primary.on('workerDrain', ({ worker, connections, spreadMs }) => {

@@ -5,9 +5,12 @@
  * start`, a replacement was forked after the stop, every app "started", then stopped "graceful",
  * and the launcher exited 0. The CLI binary run directly, as users run it.
  */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { waitUntilGone } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -82,5 +85,44 @@ describe('clusterkit run, a config of several apps: a stop during the start', ()
     // No signal reached the workers: their primaries asked them to stop (those still in their top-level code are killed at the 2 s timeout).
     expect(stderr).not.toContain('killed by SIGTERM');
     await waitUntilGone(pids);
+  });
+});
+
+/**
+ * A preload (NODE_OPTIONS) that holds each app's primary in Node's own boot, before clusterkit
+ * handles any signal: it writes `booting.<pid>` and waits (no CPU). The launcher, without
+ * CLUSTERKIT_LAUNCHER, loads it and goes on.
+ */
+const kBootHold = `const { writeFileSync } = require('node:fs');
+if (process.env.CLUSTERKIT_LAUNCHER === '1') {
+  writeFileSync(require('node:path').join(__dirname, 'booting.' + process.pid), '');
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 600_000);
+}
+`;
+
+describe('clusterkit run, a config of several apps: a stop while the apps boot', () => {
+  it('[H223] Ctrl-C while the app primaries are still in Node\'s own boot: the launcher says each start was interrupted, not that the app was killed, exit 1', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.mjs': kUnguardedStart,
+      'hold.cjs': kBootHold,
+      'two.config.json': JSON.stringify({
+        apps: [
+          { name: 'b1', script: 'server.mjs', workers: 1, env: { PORT: String(await freePort()) } },
+          { name: 'b2', script: 'server.mjs', workers: 1, env: { PORT: String(await freePort()) } },
+        ],
+      }),
+    });
+    const run = startCli(['run', '-c', 'two.config.json'], { runtime, cwd: project, env: { NODE_OPTIONS: `--require=${join(project, 'hold.cjs')}` } });
+    await run.waitFor(/starting 2 apps/);
+    await until(() => readdirSync(project).filter((name) => name.startsWith('booting.')).length === 2, 30_000, 'both app primaries in their boot');
+    process.kill(-run.child.pid!, 'SIGINT');
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    const stderr = run.stderr();
+    // Before: `[clusterkit] WARN app b1 was killed by SIGINT`, as for a kill from outside.
+    for (const app of ['b1', 'b2']) {
+      expect(stderr).toMatch(new RegExp(`^\\[clusterkit\\] WARN app ${app}'s start was interrupted by SIGINT, before any worker was started: nothing of it was left running `, 'm'));
+    }
+    expect(stderr).not.toContain('was killed by SIGINT');
   });
 });

@@ -22,4 +22,20 @@ describe('a forged $destroyFailed', () => {
     expect(output).not.toMatch(/did not finish within 1 ms/);
     expect(output).toMatch(/\$destroyFailed/);
   });
+
+  it('[H221] of 7500 ms followed by exit 1, 200 ms into the stop: the primary says its own elapsed time, the figure is not logged as fact; the stop still failed', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-forged-destroy-failed.mjs', '-w', '1', '--name', 'liar3'], { runtime, env: { PORT: String(await freePort()), FORGED_MS: '7500', EXIT_CODE: '1' } });
+    await run.waitFor(/service liar3 started: 1 worker/);
+    // The worker did exit 1: a failed stop, as before.
+    expect(await cli(['stop', 'liar3'], { runtime, ms: 60_000 })).toMatchObject({ code: 3 });
+    await run.exited();
+    const output = run.output();
+    expect(output).toMatch(/shutdown complete.*failed=1/);
+    // Before: "WARN worker 1: _destroy() did not finish within 7500 ms, the worker's own deadline; it exits with code 1".
+    expect(output).not.toMatch(/_destroy\(\) did not finish within 7500 ms, the worker's own deadline/);
+    const line = /worker 1 says _destroy\(\) did not finish within 7500 ms, its own deadline, but the primary had asked it to stop only (\d+) ms before \(by the primary's clock\): the figure is not taken as given; it exits with code 1/.exec(output);
+    expect(line).not.toBeNull();
+    expect(Number(line![1])).toBeLessThan(6_500);
+  });
 });

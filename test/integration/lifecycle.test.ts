@@ -153,6 +153,32 @@ describe('lifecycle events', () => {
     expect(text()).not.toContain('the start was interrupted');
   });
 
+  it('[H222] a worker stopped cleanly before it was ready: its line says how it ended, as the summary\'s "(the lines above say how)" claims', async () => {
+    const { logger, text } = capturedLogger();
+    const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+    const behaviour = join(directory, 'init-behaviour');
+    writeFileSync(behaviour, 'until-stop'); // slot 1 warms up until it is stopped: never ready, exits 0
+    writeFileSync(`${behaviour}.slot0`, 'gate'); // slot 0's _init throws once the gate opens
+    const primary = testPrimary({ workerCount: 2, restart: false, logger, env: { INIT_BEHAVIOUR_FILE: behaviour } }, 'workers/init-from-file.ts');
+    const online = record<{ worker: WorkerHandle }>(primary, 'workerOnline');
+    const complete = onceEvent<ShutdownReport>(primary, 'shutdownComplete', 90_000);
+    try {
+      const started = primary.start().catch((error: unknown) => error);
+      // Slot 1 in its `_init`, past its `$hello`: its stop runs and it exits 0 (before its `$hello`, H202's SIGTERM line).
+      await until(() => existsSync(`${behaviour}.init.slot1`), 60_000, "slot 1's worker in its _init");
+      writeFileSync(`${behaviour}.go`, 'now');
+      expect(await started).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'init-failed' });
+      await complete;
+      const starting = online.events.map(({ worker }) => worker).find((worker) => worker.slot === 1)!;
+      expect(text()).toContain('1 worker stopped before it was ready (the lines above say how)');
+      // Before: "worker 2 stopped before it was ready" and nothing more, code=0 in the fields only.
+      expect(text()).toMatch(new RegExp(`\\[t\\] worker ${starting.id} stopped before it was ready: it exited with code 0 once asked to stop workerId=${starting.id} .*code=0 signal=null`));
+    } finally {
+      online.stop();
+    }
+  }, 120_000);
+
   it('[H210] a failed start counts the worker still starting that it had to kill once: killed, not notStarted too', async () => {
     const { logger, text } = capturedLogger();
     const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));

@@ -71,9 +71,11 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
           const status = code ?? 1;
           highest = Math.max(highest, status);
           const others = running.size > 0 && stopRequests === 0 ? `; ${[...running.keys()].join(', ')} keep${running.size === 1 ? 's' : ''} running` : '';
-          const how = signal ? `was killed by ${signal}` : `exited with code ${code}`;
-          if (status === 0) logger.info({ app: app.name, code }, `app ${app.name} ${how}${others}`);
-          else logger.warn({ app: app.name, code, signal }, `app ${app.name} ${how}${others}`);
+          const how = isStartStopped(signal, stopRequests, started.has(app.name))
+            ? `app ${app.name}'s start was interrupted by ${signal}, before any worker was started: nothing of it was left running`
+            : `app ${app.name} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`;
+          if (status === 0) logger.info({ app: app.name, code }, `${how}${others}`);
+          else logger.warn({ app: app.name, code, signal }, `${how}${others}`);
           resolve();
         });
       }),
@@ -111,6 +113,16 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   process.off('SIGHUP', onHangup);
   unignore();
   return highest;
+}
+
+/**
+ * An app ended by SIGINT or SIGTERM itself, after a stop came and before it said it started: the
+ * signal's default action, so its primary was still in Node's own boot, before it handled
+ * signals and so before it forked a worker. A stop during its start, as a single app says one
+ * (start-signals.ts), not a kill (H223).
+ */
+function isStartStopped(signal: NodeJS.Signals | null, stopRequests: number, hasStarted: boolean): boolean {
+  return (signal === 'SIGINT' || signal === 'SIGTERM') && stopRequests > 0 && !hasStarted;
 }
 
 /** The launcher's line for a SIGHUP that came while `apps` were still starting (`since` as `signalWarning` gives it). */

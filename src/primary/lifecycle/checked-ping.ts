@@ -7,22 +7,46 @@
  * error (the rate-limited warning). Memory figures every answer has: one of them impossible
  * drops the answer whole (the worker's figures stay what they were, unknown before its first
  * good answer); the others are left out of it.
+ *
+ * The answer's place among the worker's words is taken as it is read (`WorkerRecord.noteArrival`),
+ * not when the promise settles: words read after it in the same read (a `$openRequests`) are
+ * handled before the promise's jobs run, and would look older than the answer (H220).
  */
 // node:os through loadOs: a worker imports this bundle too, and must not load it at start (start-modules.test.ts).
 import { loadOs } from '../../builtins.js';
 import { ProtocolError } from '../../errors.js';
+import { checkPayload } from '../../messaging/payload-check.js';
 import { isPingReport, kMaxOpenRequests, kPingRequest, type PingReport } from '../../messaging/system-types.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
 
+/** A checked heartbeat answer, and its place among the worker's words read on its channel (`WorkerRecord.noteArrival`). */
+export interface PingAnswer {
+  report: PingReport;
+  arrival: number;
+}
+
 /** Sends `$ping` to `record`; resolves with the answer's possible figures, rejects as `ProtocolError` when its memory figures are not. */
-export async function checkedPing(system: PrimaryContext['system'], record: WorkerRecord, timeoutMs: number): Promise<PingReport> {
-  const report = await system.request(record, record.endpoint, kPingRequest, undefined, isPingReport, timeoutMs);
+export async function checkedPing(system: PrimaryContext['system'], record: WorkerRecord, timeoutMs: number): Promise<PingAnswer> {
+  let arrival = 0;
+  const { endpoint } = record;
+  // requestInto: its callback runs as the reply is read, where the arrival is counted.
+  const requester = {
+    request: (type: string, payload: unknown, ms?: number) =>
+      new Promise<unknown>((resolve, reject) => {
+        const onReply = (reply: unknown) => {
+          arrival = record.noteArrival();
+          resolve(reply);
+        };
+        endpoint.requestInto(type, payload, checkPayload(payload, endpoint.serialization, Number.POSITIVE_INFINITY, type), ms, undefined, onReply, reject);
+      }),
+  };
+  const report = await system.request(record, requester, kPingRequest, undefined, isPingReport, timeoutMs);
   const possible = possibleFigures(report, Date.now() - record.startedAt);
-  if (possible === report) return report;
+  if (possible === report) return { report, arrival };
   system.reportDropped(record, 'out-of-range', kPingRequest);
   if (possible === undefined) throw new ProtocolError(record.describe(), 'out-of-range', kPingRequest);
-  return possible;
+  return { report: possible, arrival };
 }
 
 /**

@@ -13,13 +13,14 @@ import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import { isBulkLost, isSilent } from '../pool/silence.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
+import type { PingAnswer } from './checked-ping.js';
 
 /** Consecutive over-limit answers before a worker is replaced for memory. */
 export const kMemoryStrikes = 3;
 
 export interface HeartbeatCallbacks {
   /** Sends `$ping`; resolves with the checked answer, rejects on a timeout or a bad answer. */
-  ping(record: WorkerRecord, timeoutMs: number): Promise<PingReport>;
+  ping(record: WorkerRecord, timeoutMs: number): Promise<PingAnswer>;
   onUnresponsive(record: WorkerRecord, silentMs: number): void;
   /** Silent only because its messages wait for bulk-pipe bytes that are lost (silence.ts `isBulkLost`): the pipe's fault. */
   onBulkLost(record: WorkerRecord, silentMs: number): void;
@@ -103,13 +104,12 @@ export class PrimaryHeartbeat {
     record.isPinging = true;
     const sentAt = (record.pingSentAt = Date.now());
     this.callbacks.ping(record, this.options.timeoutMs).then(
-      (report) => {
+      ({ report, arrival }) => {
         record.isPinging = false;
         record.health = toHealth(report);
-        // Answered after its last `$openRequests` arrived, so newer. One that came while this
-        // ping was on its way may be newer than the answer: kept (read in the same turn, the
-        // two cannot be told apart; the next answer settles it).
-        if (sentAt > record.openSaidAt) record.openSaid = undefined;
+        // Read after its last `$openRequests`, so sent after it: newer, whenever the ping was
+        // sent (H220). One read after the answer, even in the same read, is newer and stays.
+        if (arrival > record.openSaidArrival) record.openSaid = undefined;
         // It answered a ping sent after it said it exits (a forged $exiting or $crash): it lived
         // on, what it said is void. An answer sent before may be read after it, in the same read.
         if (record.exitSaidAt !== undefined && sentAt > record.exitSaidAt) {

@@ -18,7 +18,7 @@ export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'sys
     inRange: hasPlausibleOpenRequests,
     handle: ({ openRequests }, record) => {
       record.openSaid = openRequests;
-      record.openSaidAt = Date.now();
+      record.openSaidArrival = record.noteArrival();
     },
   });
 }

@@ -44,6 +44,13 @@ import type { PrimaryContext } from '../primary-context.js';
 import { whenClusterStopsAccepting } from './stop-worker.js';
 import type { WorkerRecord } from './worker-record.js';
 
+/**
+ * How far a `$destroyFailed`'s deadline may exceed the time since the primary asked the worker
+ * to stop: a worker that got the same signal as the primary (Ctrl-C) may have begun its own stop
+ * a little before the ask came (its signal grace is 1 s).
+ */
+const kDestroyClaimSlackMs = 1_000;
+
 export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext, 'pool' | 'system' | 'emit'>): void {
   // Before any of the user's code ran in the stop: what a death right after (a SIGKILL or an
   // abort() in a 'shutdown' listener) cuts, until the drain's reports say fewer.
@@ -137,8 +144,15 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       // A claim: told at the exit it announces (code 1), not before (worker-pool.ts, H219).
       if ('timeoutMs' in payload) {
         const { cleanupSignal: signal } = record;
-        record.tellDestroyFailed = () =>
-          emit('workerDestroyTimeout', signal ? { worker: record.handle, timeoutMs: payload.timeoutMs, signal } : { worker: record.handle, timeoutMs: payload.timeoutMs });
+        const { timeoutMs } = payload;
+        // Its deadline began at the primary's ask at the earliest (or at a signal it got a
+        // little before): a longer one than the time since is not what happened (H221).
+        const elapsedMs = Date.now() - (record.askedToStopAt ?? Date.now());
+        const isBeyond = timeoutMs > elapsedMs + kDestroyClaimSlackMs;
+        record.tellDestroyFailed = () => {
+          if (isBeyond) system.reportDropped(record, 'out-of-range', kDestroyFailedNotice);
+          emit('workerDestroyTimeout', { worker: record.handle, timeoutMs, ...(signal ? { signal } : {}), ...(isBeyond ? { elapsedMs } : {}) });
+        };
         return;
       }
       const { name, message } = payload.error;

@@ -209,6 +209,7 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
  */
 function askToStop(record: WorkerRecord, timeoutMs: number, spreadMs: number): void {
   record.isAskedToStop = true;
+  record.askedToStopAt ??= Date.now();
   const payload = spreadMs > 0 ? { timeoutMs, spreadMs } : { timeoutMs };
   record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
 }

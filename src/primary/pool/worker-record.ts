@@ -93,12 +93,23 @@ export class WorkerRecord {
   openAtExit: number | undefined;
   /**
    * The requests its tracked servers had open as it last said outside an exit (`$openRequests`,
-   * told as they change): newer than its last heartbeat answer's, until a ping sent after it is
-   * answered (which clears it). Undefined when it said none.
+   * told as they change): newer than its last heartbeat answer's, until an answer read after it
+   * (which clears it). Undefined when it said none.
    */
   openSaid: number | undefined;
-  /** When its last `$openRequests` arrived (ms since the epoch). */
-  openSaidAt = 0;
+  /** Where its last `$openRequests` arrived among its words (`noteArrival()`). */
+  openSaidArrival = 0;
+  /** Its words counted by `noteArrival()` so far. */
+  #arrivals = 0;
+
+  /**
+   * Counts one word of the worker as it is read, and returns its place: its channel is FIFO, so
+   * a word read later was sent later. Which of a `$openRequests` and a heartbeat answer is newer
+   * is told by it, not by clocks: one sent as a ping was on its way is older than the answer (H220).
+   */
+  noteArrival(): number {
+    return ++this.#arrivals;
+  }
   /** When its `$exiting` or `$crash` arrived (ms since the epoch): a ping sent after it and answered voids them. */
   exitSaidAt: number | undefined;
   /** Armed at fork, cleared when ready or exited. */
@@ -225,6 +236,11 @@ export class WorkerRecord {
   tellDestroyFailed: (() => void) | undefined;
   /** Set when the primary sent it `$shutdown` (stop-worker.ts): it says when that stop ends (`$stopped`). */
   isAskedToStop = false;
+  /**
+   * When the primary first sent it `$shutdown` (ms since the epoch, the primary's clock): the
+   * deadline a `$destroyFailed` claims is checked against the time since (H221).
+   */
+  askedToStopAt: number | undefined;
   /** Set when it said the stop the primary asked for ran to its end (`$stopped`); only then can that stop be `graceful`. */
   hasFinishedStop = false;
   /** Set when a plain script under `clusterkit run` stops through its own listeners of this signal (`$scriptCleanup`). */

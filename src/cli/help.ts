@@ -37,8 +37,9 @@ Examples:
   clusterkit reload api
   clusterkit dashboard api --open
 
-Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster),
-3 stop, reload or scale done, but a worker it stopped cut requests off or did not stop cleanly.
+Exit codes: 0 done, 1 failed, 2 bad usage (unknown command or option, bad value),
+3 stop, reload or scale done, but a worker it stopped cut requests off or did not stop cleanly,
+4 no cluster of that name is running (nothing was done).
 `;
 
 /** `show` and its alias `describe` (PM2's two names for it). */
@@ -193,8 +194,8 @@ the worker it replaces stops gracefully, so no request is lost. If a replacement
 start, the reload stops and the remaining workers keep serving; the command then exits 1.
 
 Exit codes: 0 every worker replaced, every old one stopped cleanly; 1 the reload failed;
-2 bad usage or no such cluster; 3 reloaded, but an old worker cut requests off or did not stop
-cleanly (the line says how many).
+2 bad usage; 3 reloaded, but an old worker cut requests off or did not stop cleanly (the line
+says how many); 4 no cluster of that name is running.
 
 Examples:
   clusterkit reload api
@@ -207,8 +208,9 @@ exit; a worker still running after the shutdown timeout is killed. Returns once 
 has exited.
 
 Exit codes: 0 every worker stopped cleanly; 1 the stop failed;
-2 bad usage or no such cluster; 3 stopped, but a worker cut requests off or did not stop
-cleanly (the line says how many).
+2 bad usage; 3 stopped, but a worker cut requests off or did not stop cleanly (the line says
+how many); 4 no cluster of that name is running (already stopped, or a misspelt name: the
+line names the clusters that run).
 
 Examples:
   clusterkit stop api
@@ -270,9 +272,9 @@ Examples:
 Grows the cluster to <count> workers (returns once the new ones are ready), or shrinks it:
 the most recently added workers stop gracefully, finishing their requests.
 
-Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed; 2 bad usage or no such
-cluster; 3 scaled down, but a stopped worker cut requests off or did not stop cleanly (the line
-says how many).
+Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed; 2 bad usage; 3 scaled
+down, but a stopped worker cut requests off or did not stop cleanly (the line says how many);
+4 no cluster of that name is running.
 
 Examples:
   clusterkit scale api 8

@@ -81,18 +81,18 @@ describe('clusterkit show', () => {
     });
     expect(parsed.settings.execArgv).toContain('--max-old-space-size=300');
 
-    // A name that does not run: exit 2, the names that do, and the nearest one.
+    // A name that does not run: exit 4 (H224), the names that do, and the nearest one.
     const typo = await cli(['show', 'shwn'], { runtime });
-    expect(typo).toMatchObject({ code: 2, stdout: '' });
+    expect(typo).toMatchObject({ code: 4, stdout: '' });
     expect(typo.stderr).toBe('clusterkit: No cluster named "shwn" is running. Running: shown. Did you mean "shown"?\n');
     expect((await cli(['stop', 'shown'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H207] no cluster running, bad usage: exit 2 with a message', async () => {
+  it('[H207] no cluster running (exit 4, H224), bad usage (exit 2): a message', async () => {
     const runtime = runtimeDir();
     expect(await cli(['show', 'api'], { runtime })).toMatchObject({
-      code: 2,
+      code: 4,
       stdout: '',
       stderr: 'clusterkit: No cluster named "api" is running. No cluster is running (for this user); start one with "clusterkit run".\n',
     });

@@ -220,8 +220,10 @@ Examples:
 
 Prints the running cluster's output: the last lines its primary keeps (up to 2000), then,
 with --follow, new lines as they come, until Ctrl-C or the cluster stops. Worker stdout goes
-to stdout, worker stderr and the primary's own lines to stderr, prefixed as "run" prints
-them. Control characters in the output are shown escaped (\\x1b), colors kept on a terminal.
+to stdout, prefixed [api:1] as "run" prints it; worker stderr to stderr, marked [api:1 err]
+(in red on a color terminal), so it stays told apart through a pipe or 2>&1. The primary's
+own lines, [api], go to stdout, its warnings and errors to stderr. Control characters in the
+output are shown escaped (\\x1b), colors kept on a terminal.
 A reader too slow for the output never slows the cluster: lines are dropped for that reader,
 and it is told how many.
 
@@ -236,6 +238,9 @@ Options:
                           a note each time another worker serves it ("-- slot 1 is now
                           served by worker 7 (reload)"), and a slot past the pool is waited
                           for (a scale-up may start it). Not with --worker
+      --err               Only what goes to stderr: the workers' stderr, the primary's
+                          warnings and errors (PM2's --err); --lines counts those
+      --out               Only what goes to stdout (PM2's --out)
       --json              One JSON object per line: time, workerId, slot, stream, msg
   -h, --help              This help
 
@@ -243,6 +248,7 @@ Examples:
   clusterkit logs api
   clusterkit logs api --lines 200 --follow
   clusterkit logs api --slot 1 --follow
+  clusterkit logs api --err --lines 50
   clusterkit logs api --worker 3 --json | jq -r .msg
 `,
   dashboard: `Usage: clusterkit dashboard <name> [options]
@@ -272,9 +278,9 @@ Examples:
 Grows the cluster to <count> workers (returns once the new ones are ready), or shrinks it:
 the most recently added workers stop gracefully, finishing their requests.
 
-Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed; 2 bad usage; 3 scaled
-down, but a stopped worker cut requests off or did not stop cleanly (the line says how many);
-4 no cluster of that name is running.
+Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed;
+2 bad usage; 3 scaled down, but a stopped worker cut requests off or did not stop cleanly
+(the line says how many); 4 no cluster of that name is running.
 
 Examples:
   clusterkit scale api 8

@@ -77,7 +77,7 @@ describe('clusterkit logs', () => {
     expect(text.stdout).toContain('[chatty:2] started \\x1b]0;pwned\\x07 red\n');
     expect(text.stdout).not.toContain('\x1b');
     expect(text.stdout).not.toMatch(/\[chatty:1\]/);
-    expect(text.stderr).toContain('[chatty:2] warming up on stderr\n');
+    expect(text.stderr).toContain('[chatty:2 err] warming up on stderr\n');
     // The primary's info lines on stdout, as `pm2 logs` writes its own (before: on stderr).
     expect(text.stdout).toMatch(/^\[chatty\] worker 2 ready workerId=2/m);
     expect(text.stderr).not.toMatch(/^\[chatty\] /m);

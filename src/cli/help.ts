@@ -37,8 +37,9 @@ Examples:
   clusterkit reload api
   clusterkit dashboard api --open
 
-Exit codes: 0 done, 1 failed, 2 bad usage (unknown option, bad value, unknown cluster),
-3 stop, reload or scale done, but a worker it stopped cut requests off or did not stop cleanly.
+Exit codes: 0 done, 1 failed, 2 bad usage (unknown command or option, bad value),
+3 stop, reload or scale done, but a worker it stopped cut requests off or did not stop cleanly,
+4 no cluster of that name is running (nothing was done).
 `;
 
 /** `show` and its alias `describe` (PM2's two names for it). */
@@ -193,8 +194,8 @@ the worker it replaces stops gracefully, so no request is lost. If a replacement
 start, the reload stops and the remaining workers keep serving; the command then exits 1.
 
 Exit codes: 0 every worker replaced, every old one stopped cleanly; 1 the reload failed;
-2 bad usage or no such cluster; 3 reloaded, but an old worker cut requests off or did not stop
-cleanly (the line says how many).
+2 bad usage; 3 reloaded, but an old worker cut requests off or did not stop cleanly (the line
+says how many); 4 no cluster of that name is running.
 
 Examples:
   clusterkit reload api
@@ -207,8 +208,9 @@ exit; a worker still running after the shutdown timeout is killed. Returns once 
 has exited.
 
 Exit codes: 0 every worker stopped cleanly; 1 the stop failed;
-2 bad usage or no such cluster; 3 stopped, but a worker cut requests off or did not stop
-cleanly (the line says how many).
+2 bad usage; 3 stopped, but a worker cut requests off or did not stop cleanly (the line says
+how many); 4 no cluster of that name is running (already stopped, or a misspelt name: the
+line names the clusters that run).
 
 Examples:
   clusterkit stop api
@@ -218,8 +220,10 @@ Examples:
 
 Prints the running cluster's output: the last lines its primary keeps (up to 2000), then,
 with --follow, new lines as they come, until Ctrl-C or the cluster stops. Worker stdout goes
-to stdout, worker stderr and the primary's own lines to stderr, prefixed as "run" prints
-them. Control characters in the output are shown escaped (\\x1b), colors kept on a terminal.
+to stdout, prefixed [api:1] as "run" prints it; worker stderr to stderr, marked [api:1 err]
+(in red on a color terminal), so it stays told apart through a pipe or 2>&1. The primary's
+own lines, [api], go to stdout, its warnings and errors to stderr. Control characters in the
+output are shown escaped (\\x1b), colors kept on a terminal.
 A reader too slow for the output never slows the cluster: lines are dropped for that reader,
 and it is told how many.
 
@@ -234,6 +238,9 @@ Options:
                           a note each time another worker serves it ("-- slot 1 is now
                           served by worker 7 (reload)"), and a slot past the pool is waited
                           for (a scale-up may start it). Not with --worker
+      --err               Only what goes to stderr: the workers' stderr, the primary's
+                          warnings and errors (PM2's --err); --lines counts those
+      --out               Only what goes to stdout (PM2's --out)
       --json              One JSON object per line: time, workerId, slot, stream, msg
   -h, --help              This help
 
@@ -241,6 +248,7 @@ Examples:
   clusterkit logs api
   clusterkit logs api --lines 200 --follow
   clusterkit logs api --slot 1 --follow
+  clusterkit logs api --err --lines 50
   clusterkit logs api --worker 3 --json | jq -r .msg
 `,
   dashboard: `Usage: clusterkit dashboard <name> [options]
@@ -270,9 +278,9 @@ Examples:
 Grows the cluster to <count> workers (returns once the new ones are ready), or shrinks it:
 the most recently added workers stop gracefully, finishing their requests.
 
-Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed; 2 bad usage or no such
-cluster; 3 scaled down, but a stopped worker cut requests off or did not stop cleanly (the line
-says how many).
+Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed;
+2 bad usage; 3 scaled down, but a stopped worker cut requests off or did not stop cleanly
+(the line says how many); 4 no cluster of that name is running.
 
 Examples:
   clusterkit scale api 8

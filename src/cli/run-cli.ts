@@ -1,6 +1,7 @@
 /**
  * The `clusterkit` command: dispatch to a command, and map failures to exit codes: 2 for bad
- * usage (with the command's usage line), 1 for a command that failed, 0 otherwise.
+ * usage (with the command's usage line), 4 for a cluster name that is not running, 1 for a
+ * command that failed, 0 otherwise.
  */
 import { ClusterNotRunningError, InvalidOptionError, RemoteError } from '../errors.js';
 import { listCommand, statusCommand } from './commands/status.js';
@@ -85,6 +86,12 @@ function writeError(text: string): void {
 }
 
 const kMaxErrorChars = 4_096;
+/**
+ * A name that is not running is neither bad usage (2: the command was typed right) nor a
+ * failure of the cluster (1): a deploy script can take `stop` of a cluster already stopped
+ * for what it is (`clusterkit stop api || [ $? -eq 4 ]`). PM2 exits 1 for it (H224).
+ */
+const kExitNotRunning = 4;
 /** Lines of details printed under a usage error (a config file's problems). */
 const kMaxDetails = 50;
 
@@ -104,7 +111,7 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
   }
   if (error instanceof ClusterNotRunningError) {
     writeError(`clusterkit: ${error.message}`);
-    return 2;
+    return kExitNotRunning;
   }
   if (error instanceof RemoteError) {
     writeError(`clusterkit: ${command ?? error.messageType} failed: ${inFlagNames(error.remoteMessage)}`);

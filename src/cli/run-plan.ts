@@ -45,7 +45,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     const script = findScript(first, flags.layer.cwd, invocationDir);
     if (script !== undefined) {
       if (flags.environment !== undefined) throw environmentWithoutConfig(flags.environment);
-      return { kind: 'one', settings: finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)) };
+      return { kind: 'one', settings: { ...finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)), workersSource: flagWorkersSource(flags.layer) } };
     }
   }
   const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath);
@@ -214,14 +214,19 @@ function ignoreKeyOf(app: ConfigApp, configFile: string): IgnoreKey {
 }
 
 /**
- * What set the app's worker count, when the file did and no flag replaced it: the start's line
- * says `starting 1 worker: instances: -1 in ecosystem.config.js, every CPU but 1`, not "the
- * configured count" for a count the file never wrote (H203).
+ * What set the app's worker count: a flag, or the file when no flag replaced it. The start's
+ * line says `starting 1 worker: instances: -1 in ecosystem.config.js, every CPU but 1` (H203),
+ * `starting 3 workers: --workers 3 on the command line` (H226), not "the configured count".
  */
 function workersSource(app: ConfigApp, flags: RunLayer, configFile: string): string | undefined {
   const written = app.workersWritten;
-  if (written === undefined || flags.workers !== undefined || flags.isDev !== undefined) return undefined;
+  if (written === undefined || flags.workers !== undefined || flags.isDev !== undefined) return flagWorkersSource(flags);
   return `${written.setting} in ${basename(configFile)}${written.meaning === undefined ? '' : `, ${written.meaning}`}`;
+}
+
+/** `--workers 3 on the command line` (however it was typed: -w 3, --workers=3); undefined without the flag. */
+function flagWorkersSource(flags: RunLayer): string | undefined {
+  return flags.workers === undefined ? undefined : `--workers ${flags.workers} on the command line`;
 }
 
 /**

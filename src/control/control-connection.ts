@@ -187,7 +187,7 @@ const kRequestFields: Readonly<Record<ControlCommand, readonly string[]>> = {
   reload: [],
   stop: [],
   scale: ['count'],
-  logs: ['lines', 'follow', 'workerId', 'slot'],
+  logs: ['lines', 'follow', 'workerId', 'slot', 'output'],
   events: ['after'],
   // Last: error messages list the commands in this order, the oldest first.
   describe: [],

@@ -32,6 +32,7 @@ export interface ControlRequest {
   follow?: boolean;
   workerId?: number;
   slot?: number;
+  output?: 'stdout' | 'stderr';
   /** For `events`: the `seq` of the last event the reader has (0 for all); see `EventsPage`. */
   after?: number;
 }

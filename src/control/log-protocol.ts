@@ -1,7 +1,7 @@
 /**
  * The `logs` command of the control protocol. Unlike the others it answers with many lines:
  *
- *   → {"id":1,"command":"logs","lines":50,"follow":true,"workerId":3}
+ *   → {"id":1,"command":"logs","lines":50,"follow":true,"workerId":3}     ("output":"stderr": those lines only)
  *   ← {"id":1,"log":{"time":1718000000000,"source":"worker","workerId":3,"slot":1,"stream":"stdout","msg":"..."}}   (the last 50, oldest first)
  *   ← {"id":1,"ok":true,"result":{"lines":50,"follow":true}}
  *   ← {"id":1,"log":{...}}              (with follow: each new line, until the client disconnects)
@@ -72,17 +72,33 @@ export interface LogSource {
   readonly lastWorkerId?: number;
 }
 
-/** Which lines a reader wants: one worker's, or one slot's (whichever worker serves it). */
+/** Which lines a reader wants: one worker's, or one slot's (whichever worker serves it); those of one output. */
 export interface LogFilter {
   workerId?: number | undefined;
   slot?: number | undefined;
+  output?: LogOutput | undefined;
 }
 
 /** True when `entry` is one `filter` lets through. */
 export function matchesFilter(entry: LogEntry, filter: LogFilter | undefined): boolean {
   if (filter === undefined) return true;
   if (filter.workerId !== undefined && entry.workerId !== filter.workerId) return false;
+  if (filter.output !== undefined && outputOf(entry) !== filter.output) return false;
   return filter.slot === undefined || entry.slot === filter.slot;
+}
+
+export type LogOutput = 'stdout' | 'stderr';
+
+/**
+ * Where `clusterkit logs` writes a line, and what `--out` / `--err` (`output`) pick: a worker's
+ * on the stream it wrote to; the primary's info lines on stdout and its warnings and errors on
+ * stderr, as `pm2 logs` puts its own lines on stdout and keeps stderr for what went wrong (its
+ * --raw: out lines on stdout, err lines on stderr). So `clusterkit logs api | grep ready` finds
+ * the primary's lines too, and `--err` is what went wrong, the primary's say included.
+ */
+export function outputOf(entry: LogEntry): LogOutput {
+  if (entry.source === 'worker') return entry.stream === 'stdout' ? 'stdout' : 'stderr';
+  return (entry.level ?? 30) >= 40 ? 'stderr' : 'stdout';
 }
 
 /**
@@ -141,6 +157,8 @@ export interface LogsRequest {
    * worker serves it: a reader follows it across restarts and reloads. Not with `workerId`.
    */
   slot?: number;
+  /** Only the lines `clusterkit logs` writes to this output (`outputOf`): `--err`, `--out`. */
+  output?: LogOutput;
 }
 
 
@@ -149,7 +167,7 @@ export const kMaxRequestedLines = 1_000_000;
 
 /** @throws InvalidArgumentError naming the field. */
 export function checkLogsRequest(request: Record<string, unknown>): void {
-  const { lines, follow, workerId, slot } = request;
+  const { lines, follow, workerId, slot, output } = request;
   if (lines !== undefined && !(Number.isSafeInteger(lines) && (lines as number) >= 0 && (lines as number) <= kMaxRequestedLines)) {
     throw new InvalidArgumentError(`"logs" needs "lines" to be an integer from 0 to ${kMaxRequestedLines}. Received ${describeValue(lines)}.`);
   }
@@ -160,6 +178,9 @@ export function checkLogsRequest(request: Record<string, unknown>): void {
   // Its range is the cluster's (log-stream.ts checks it against the slots the primary has).
   if (slot !== undefined && !(Number.isSafeInteger(slot) && (slot as number) >= 0)) {
     throw new InvalidArgumentError(`"logs" needs "slot" to be an integer from 0 (a slot number, as "clusterkit status" shows). Received ${describeValue(slot)}.`);
+  }
+  if (output !== undefined && output !== 'stdout' && output !== 'stderr') {
+    throw new InvalidArgumentError(`"logs" needs "output" to be "stdout" or "stderr". Received ${describeValue(output)}.`);
   }
   if (slot !== undefined && workerId !== undefined) {
     throw new InvalidArgumentError('"logs" takes "workerId" or "slot", not both: a slot is served by one worker after another.');

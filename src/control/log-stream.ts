@@ -46,9 +46,10 @@ export async function streamLogs(socket: net.Socket, request: LogsRequest & { id
   }
   const { id } = request;
   const follow = request.follow ?? false;
-  const { workerId, slot } = request;
+  const { workerId, slot, output } = request;
   if (slot !== undefined) checkSlot(slot, follow, slots);
-  const filter: LogFilter | undefined = workerId !== undefined ? { workerId } : slot !== undefined ? { slot } : undefined;
+  const filter: LogFilter | undefined =
+    workerId === undefined && slot === undefined && output === undefined ? undefined : { ...(workerId !== undefined ? { workerId } : slot !== undefined ? { slot } : {}), output };
   // Without --follow, a worker that has not run yet has no line to print: say so rather than
   // print nothing (with --follow, its lines are waited for: a restart may fork it).
   if (!follow && workerId !== undefined && source.lastWorkerId !== undefined && workerId > source.lastWorkerId) {
@@ -96,7 +97,7 @@ export async function streamLogs(socket: net.Socket, request: LogsRequest & { id
     }
     if (socket.destroyed) return release();
     followNewLines(socket, id, filter, source, dropped, release);
-    if (slots && filter) followSlotNotes(socket, id, filter, slots);
+    if (slots && filter && (filter.workerId !== undefined || filter.slot !== undefined)) followSlotNotes(socket, id, filter, slots);
   } catch (error) {
     release();
     throw error;

@@ -191,7 +191,8 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
   }
   const env = options.env;
   const nodeEnv = typeof env === 'object' && env !== null && Object.hasOwn(env, 'NODE_ENV') ? env.NODE_ENV : process.env.NODE_ENV;
-  const count = decideWorkerCount({ workers, dev, nodeEnv, devOption: 'dev: true', maxWorkers });
+  // The option's name, as ClusterPrimary names "workerCount": not "the configured count" (H226).
+  const count = decideWorkerCount({ workers, dev, nodeEnv, devOption: 'dev: true', maxWorkers, source: typeof workers === 'number' ? 'the "workers" option' : undefined });
   const control = booleanOption(options.control, 'control', serviceName !== undefined);
   if (control && serviceName === undefined) throw new InvalidOptionError('control', 'false (or left out) when there is no "serviceName" to name the socket', true);
   const callbacks: Partial<Record<CallbackName, unknown>> = {};

@@ -31,7 +31,10 @@ export interface WorkerCountRequest {
   readonly devOption: string;
   /** The ceiling (`maxWorkers`): `'auto'` never asks for more. */
   readonly maxWorkers: number;
-  /** What set `workers`, when a config file did: `instances: -1 in ecosystem.config.js, every CPU but 1` (H203). */
+  /**
+   * What set `workers`: `instances: -1 in ecosystem.config.js, every CPU but 1` (H203),
+   * `--workers 3 on the command line`, `the "workers" option` (H226). Undefined when nothing did.
+   */
   readonly source?: string | undefined;
 }
 
@@ -43,7 +46,8 @@ export function decideWorkerCount({ workers, dev, nodeEnv, devOption, maxWorkers
     const env = nodeEnv === undefined ? 'NODE_ENV is not set' : `NODE_ENV is ${JSON.stringify(nodeEnv)}`;
     return { count: 1, isDev: true, reason: `development mode, because ${env}; set NODE_ENV=production, or a worker count ("max": one per CPU), for more` };
   }
-  return perCpuCount(maxWorkers);
+  // Left out (or `auto` where no source is known): the default, said so, not a count someone set (H226).
+  return perCpuCount(maxWorkers, source ?? 'the default');
 }
 
 /** `asked`: the word that asked for it, when one did (`"max"`). */

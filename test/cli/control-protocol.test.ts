@@ -115,8 +115,8 @@ describe('control protocol', () => {
     const responses = (await exchange(server.path, lines, requests.length)) as Array<{ id: number; ok: boolean; error: { name: string; code: string; message: string } }>;
     const message = (id: number) => responses.find((response) => response.id === id)!;
     for (const response of responses) expect(response).toMatchObject({ ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT' } });
-    expect(message(1).error.message).toBe('"logs" does not take "line": it takes "lines", "follow", "workerId", "slot" (besides "id" and "command"). Did you mean "lines"?');
-    expect(message(2).error.message).toBe('"logs" does not take "tail": it takes "lines", "follow", "workerId", "slot" (besides "id" and "command").');
+    expect(message(1).error.message).toBe('"logs" does not take "line": it takes "lines", "follow", "workerId", "slot", "output" (besides "id" and "command"). Did you mean "lines"?');
+    expect(message(2).error.message).toBe('"logs" does not take "tail": it takes "lines", "follow", "workerId", "slot", "output" (besides "id" and "command").');
     expect(message(3).error.message).toBe('"status" does not take "verbose": it takes no field but "id" and "command".');
     expect(message(4).error.message).toContain('"reload" does not take "force"');
     expect(message(5).error.message).toContain('"stop" does not take "count"');

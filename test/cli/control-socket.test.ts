@@ -20,7 +20,7 @@ describe('control socket', () => {
     expect(lstatSync(socket).isSocket()).toBe(true); // a SIGKILLed primary cannot clean up
 
     const status = await cli(['status', 'phoenix'], { runtime });
-    expect(status.code).toBe(2);
+    expect(status.code).toBe(4);
     expect(status.stderr).toBe('clusterkit: No cluster named "phoenix" is running. No cluster is running (for this user); start one with "clusterkit run".\n');
     expect((await cli(['list'], { runtime })).stdout).toBe('No cluster is running.\n');
 

@@ -155,6 +155,9 @@ describe('checkLogsRequest', () => {
     // `"slot":1e400` in a request parses as Infinity: said as such, never as JSON's "null".
     expect(() => checkLogsRequest({ slot: JSON.parse('1e400') })).toThrow(/Received Infinity\.$/);
     expect(() => checkLogsRequest({ slot: Number.NaN })).toThrow(/Received NaN\.$/);
+    // --err / --out (H225).
+    expect(() => checkLogsRequest({ output: 'stderr' })).not.toThrow();
+    expect(() => checkLogsRequest({ output: 'err' })).toThrow('"logs" needs "output" to be "stdout" or "stderr". Received "err".');
     expect(() => checkLogsRequest({ slot: 1, workerId: 3 })).toThrow('"logs" takes "workerId" or "slot", not both');
   });
 

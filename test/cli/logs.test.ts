@@ -77,7 +77,7 @@ describe('clusterkit logs', () => {
     expect(text.stdout).toContain('[chatty:2] started \\x1b]0;pwned\\x07 red\n');
     expect(text.stdout).not.toContain('\x1b');
     expect(text.stdout).not.toMatch(/\[chatty:1\]/);
-    expect(text.stderr).toContain('[chatty:2] warming up on stderr\n');
+    expect(text.stderr).toContain('[chatty:2 err] warming up on stderr\n');
     // The primary's info lines on stdout, as `pm2 logs` writes its own (before: on stderr).
     expect(text.stdout).toMatch(/^\[chatty\] worker 2 ready workerId=2/m);
     expect(text.stderr).not.toMatch(/^\[chatty\] /m);
@@ -91,7 +91,7 @@ describe('clusterkit logs', () => {
     // A misspelt name while a cluster runs: the same answer as status gives (it raced the socket's close).
     for (const args of [['logs', 'chaty'], ['logs', 'chaty', '--follow']]) {
       const wrong = await cli(args, { runtime });
-      expect([wrong.code, wrong.stderr]).toEqual([2, expect.stringContaining('No cluster named "chaty" is running. Running: chatty.')]);
+      expect([wrong.code, wrong.stderr]).toEqual([4, expect.stringContaining('No cluster named "chaty" is running. Running: chatty.')]);
     }
 
     // The last buffered line arrives first: from then on, the reader follows.

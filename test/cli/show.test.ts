@@ -42,7 +42,7 @@ describe('clusterkit show', () => {
     expect(lines).toMatch(new RegExp(`^cluster shown  pid ${run.child.pid}  running  up \\S+  workers 2/2  node ${process.version}\\n`));
     expect(lines).toContain(`\nscript ${process.cwd()}/examples/demo/server.js  cwd ${project}\n`);
     expect(lines).toContain('\nexec mode         cluster (node:cluster workers sharing the listening ports; PM2: exec_mode)\n');
-    expect(lines).toContain('\ninstances         2 at start: the configured count; now 2, at most 64 (--max-workers)\n');
+    expect(lines).toContain('\ninstances         2 at start: --workers 2 on the command line; now 2, at most 64 (--max-workers)\n');
     expect(lines).toContain('\nscript args       --flag\n');
     expect(lines).toMatch(new RegExp(`\\nnode              ${process.version}  execArgv (\\S+ )*--max-old-space-size=300\\n`));
     expect(lines).toMatch(new RegExp(`\\nprimary           pid ${run.child.pid}, up \\S+\\n`));
@@ -68,7 +68,7 @@ describe('clusterkit show', () => {
     expect(parsed.settings).toMatchObject({
       execMode: 'cluster',
       scriptArgs: ['--flag'],
-      instances: { atStart: 2, reason: 'the configured count' },
+      instances: { atStart: 2, reason: '--workers 2 on the command line' },
       shutdownTimeoutMs: 7_000,
       readyTimeoutMs: 9_000,
       waitReady: false,
@@ -81,18 +81,18 @@ describe('clusterkit show', () => {
     });
     expect(parsed.settings.execArgv).toContain('--max-old-space-size=300');
 
-    // A name that does not run: exit 2, the names that do, and the nearest one.
+    // A name that does not run: exit 4 (H224), the names that do, and the nearest one.
     const typo = await cli(['show', 'shwn'], { runtime });
-    expect(typo).toMatchObject({ code: 2, stdout: '' });
+    expect(typo).toMatchObject({ code: 4, stdout: '' });
     expect(typo.stderr).toBe('clusterkit: No cluster named "shwn" is running. Running: shown. Did you mean "shown"?\n');
     expect((await cli(['stop', 'shown'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H207] no cluster running, bad usage: exit 2 with a message', async () => {
+  it('[H207] no cluster running (exit 4, H224), bad usage (exit 2): a message', async () => {
     const runtime = runtimeDir();
     expect(await cli(['show', 'api'], { runtime })).toMatchObject({
-      code: 2,
+      code: 4,
       stdout: '',
       stderr: 'clusterkit: No cluster named "api" is running. No cluster is running (for this user); start one with "clusterkit run".\n',
     });

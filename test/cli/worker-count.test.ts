@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { autoWorkerCount } from '../../src/primary/pool/cpu-limit.js';
 import { freePort } from '../helpers/ports.js';
-import { cleanUpCli, readyPids, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -25,10 +25,10 @@ describe('clusterkit run: how many workers', () => {
       started('prod', ['--env', 'NODE_ENV=production'], { NODE_ENV: 'development' }),
     ]);
     expect(readyPids(explicit)).toHaveLength(2);
-    expect(explicit.stderr().match(/\[explicit\] starting 2 workers: the configured count workers=2\n/g)).toHaveLength(1);
+    expect(explicit.stderr().match(/\[explicit\] starting 2 workers: --workers 2 on the command line workers=2\n/g)).toHaveLength(1);
     expect(readyPids(dev)).toHaveLength(1);
     expect(dev.stderr().match(/\[dev\] starting 1 worker: development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count \("max": one per CPU\), for more workers=1\n/g)).toHaveLength(1);
-    expect(production.stderr()).toMatch(/\[prod\] starting \d+ workers?: one per CPU workers=\d+\n/);
+    expect(production.stderr()).toMatch(/\[prod\] starting \d+ workers?: one per CPU \(the default\) workers=\d+\n/);
     for (const run of [explicit, dev, production]) process.kill(run.child.pid!, 'SIGTERM');
     await Promise.all([explicit, dev, production].map((run) => expect(run.exited()).resolves.toBe(0)));
   });
@@ -37,8 +37,25 @@ describe('clusterkit run: how many workers', () => {
     const perCpu = autoWorkerCount();
     const flag = await started('maxflag', ['-w', 'max'], { NODE_ENV: 'development' });
     expect(readyPids(flag)).toHaveLength(perCpu);
-    expect(flag.stderr()).toContain(`[maxflag] starting ${perCpu} worker${perCpu === 1 ? '' : 's'}: one per CPU ("max") workers=${perCpu}\n`);
+    expect(flag.stderr()).toContain(`[maxflag] starting ${perCpu} worker${perCpu === 1 ? '' : 's'}: one per CPU (--workers max on the command line) workers=${perCpu}\n`);
     process.kill(flag.child.pid!, 'SIGTERM');
     await expect(flag.exited()).resolves.toBe(0);
+  });
+
+  // Before: "the configured count" for a count typed on the command line, even over a file's
+  // own count, and "one per CPU" for a count nobody set (newcomer t24).
+  it('[H226] names the flag that set the count, over a config file\'s, and the default, in the start line and in show', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'idle.mjs': 'setInterval(() => {}, 1 << 30);\n', 'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'filed', script: 'idle.mjs', workers: 2 }] }) });
+    const flag = startCli(['run', 'filed', '-w', '1'], { runtime, cwd: project, env: { NODE_ENV: 'development' } });
+    const byDefault = startCli(['run', 'test/fixtures/cli-idle-script.mjs', '--name', 'dflt'], { runtime, env: { NODE_ENV: 'production' } });
+    await Promise.all([flag.waitFor(/service filed started/), byDefault.waitFor(/service dflt started/)]);
+    expect(flag.stderr()).toContain('[filed] starting 1 worker: --workers 1 on the command line workers=1\n');
+    const perCpu = autoWorkerCount();
+    expect(byDefault.stderr()).toContain(`[dflt] starting ${perCpu} worker${perCpu === 1 ? '' : 's'}: one per CPU (the default) workers=${perCpu}\n`);
+    const show = await cli(['show', 'filed'], { runtime });
+    expect(show).toMatchObject({ code: 0, stdout: expect.stringContaining('\ninstances         1 at start: --workers 1 on the command line; now 1,') });
+    for (const run of [flag, byDefault]) process.kill(run.child.pid!, 'SIGTERM');
+    await Promise.all([flag, byDefault].map((run) => expect(run.exited()).resolves.toBe(0)));
   });
 });

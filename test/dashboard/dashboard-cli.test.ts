@@ -48,7 +48,6 @@ describe('clusterkit dashboard', () => {
       [['dashboard', 'api', '--port', '70000'], /--port must be a port number/],
       [['dashboard', 'api', '--host', ''], /--host needs an address/],
       [['dashboard', 'api', '--bogus'], /Unknown option --bogus\./],
-      [['dashboard', 'ghost'], /No cluster named "ghost" is running\./],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(args, { runtime })));
     results.forEach((result, index) => {
@@ -56,6 +55,8 @@ describe('clusterkit dashboard', () => {
       expect({ args, code: result.code, stdout: result.stdout }).toEqual({ args, code: 2, stdout: '' });
       expect(result.stderr).toMatch(new RegExp(`^clusterkit: ${message.source}`));
     });
+    // Typed right, but no such cluster: exit 4, as every control command (H224).
+    expect(await cli(['dashboard', 'ghost'], { runtime })).toMatchObject({ code: 4, stdout: '', stderr: expect.stringMatching(/^clusterkit: No cluster named "ghost" is running\./) });
     const help = await cli(['dashboard', '--help'], { runtime });
     expect(help).toMatchObject({ code: 0, stderr: '' });
     expect(help.stdout).toMatch(/^Usage: clusterkit dashboard <name> \[options\]/);

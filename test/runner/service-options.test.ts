@@ -8,7 +8,7 @@ describe('service runner options', () => {
   it('resolves the worker module, the name, development mode and the worker count', () => {
     const production = normalizeServiceOptions({ workerModule, workers: 3, dev: false });
     expect(production).toMatchObject({ modulePath: workerModule, moduleUrl: 'file:///srv/api/server.js', displayName: 'server', serviceName: undefined });
-    expect(production).toMatchObject({ isDev: false, workerCount: 3, workerCountReason: 'the configured count', control: false, trackServers: true, ownsProcess: true });
+    expect(production).toMatchObject({ isDev: false, workerCount: 3, workerCountReason: 'the "workers" option', control: false, trackServers: true, ownsProcess: true });
     expect(normalizeServiceOptions({ workerModule, dev: true })).toMatchObject({ isDev: true, workerCount: 1, workerCountReason: 'development mode (dev: true)' });
     expect(() => normalizeServiceOptions({ workerModule, workers: 3, dev: true })).toThrow('The "dev" option must be left out when "workers" is a number');
     expect(normalizeServiceOptions({ workerModule: new URL('file:///srv/api/app.ts'), serviceName: 'api' })).toMatchObject({ modulePath: '/srv/api/app.ts', displayName: 'api', control: true });
@@ -39,10 +39,10 @@ describe('service runner options', () => {
         'development mode, because NODE_ENV is "development"; set NODE_ENV=production, or a worker count ("max": one per CPU), for more',
       );
       // The workers' NODE_ENV counts: the env option's, over the process's.
-      expect(normalizeServiceOptions({ workerModule, env: { NODE_ENV: 'production' } })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU' });
-      expect(normalizeServiceOptions({ workerModule, dev: false })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU' });
+      expect(normalizeServiceOptions({ workerModule, env: { NODE_ENV: 'production' } })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU (the default)' });
+      expect(normalizeServiceOptions({ workerModule, dev: false })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU (the default)' });
       process.env.NODE_ENV = 'production';
-      expect(normalizeServiceOptions({ workerModule })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU' });
+      expect(normalizeServiceOptions({ workerModule })).toMatchObject({ isDev: false, workerCountReason: 'one per CPU (the default)' });
     } finally {
       process.env.NODE_ENV = previous;
     }

@@ -66,7 +66,7 @@ describe('startClusteredService: how many workers', () => {
     const [started] = await service.waitForLines('started');
     expect(started!.pids).toHaveLength(2);
     expect(service.lines('onPrimaryStartup')).toEqual([expect.objectContaining({ workerCount: 2 })]);
-    expect(service.output().match(/\[devsvc\] starting 2 workers: the configured count workers=2\n/g)).toHaveLength(1);
+    expect(service.output().match(/\[devsvc\] starting 2 workers: the "workers" option workers=2\n/g)).toHaveLength(1);
     process.kill(started!.pid as number, 'SIGTERM');
     await expect(service.exited()).resolves.toBe(0);
   });

@@ -1,18 +1,20 @@
 /**
- * `clusterkit logs <name> [--lines N] [--follow] [--worker ID | --slot N] [--json]`: the running
- * cluster's output from another terminal, like `pm2 logs` / `docker logs`: the last N lines from
- * the primary's buffer, then (with --follow) new lines as they come. Worker stdout goes to our
- * stdout, worker stderr to our stderr; the primary's own lines to stdout, its warnings and
- * errors to stderr (as `pm2 logs`), each prefixed as `run` prints them; with --json, one object per line on stdout. `--slot` follows a position in the
- * pool across restarts and reloads (as `pm2 logs <id>` follows a process id PM2 keeps), with a
- * note on stderr each time another worker serves it.
+ * `clusterkit logs <name> [--lines N] [--follow] [--worker ID | --slot N] [--err | --out] [--json]`:
+ * the running cluster's output from another terminal, like `pm2 logs` / `docker logs`: the last
+ * N lines from the primary's buffer, then (with --follow) new lines as they come. Worker stdout
+ * goes to our stdout, worker stderr to our stderr; the primary's own lines to stdout, its
+ * warnings and errors to stderr (as `pm2 logs`), each prefixed as `run` prints them, a worker's
+ * stderr lines marked `[api:2 err]` (H225); `--err` / `--out` (PM2's) keep one of the two; with
+ * --json, one object per line on stdout. `--slot` follows a position in the pool across
+ * restarts and reloads (as `pm2 logs <id>` follows a process id PM2 keeps), with a note on
+ * stderr each time another worker serves it.
  */
 import { terminalSafeJson } from '../../control/control-chars.js';
 import { controlRequest } from '../../control/control-client.js';
 import { openLogStream } from '../../control/log-client.js';
-import { describeSlots, type LogEntry, type SlotNote } from '../../control/log-protocol.js';
+import { describeSlots, matchesFilter, outputOf, type LogEntry, type LogOutput, type SlotNote } from '../../control/log-protocol.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import { describeValue, InvalidArgumentError } from '../../errors.js';
+import { describeValue, InvalidArgumentError, RemoteError } from '../../errors.js';
 import { servingWorkers } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
@@ -28,6 +30,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     worker: { type: 'string' },
     slot: { type: 'string' },
     json: { type: 'boolean' },
+    err: { type: 'boolean' },
+    out: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return 'help';
@@ -38,6 +42,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   if (values.worker !== undefined && values.slot !== undefined) {
     throw new UsageError('--worker and --slot cannot be used together: --worker <id> shows one worker (its id changes at every restart or reload), --slot <n> whichever worker serves slot n.', 'logs');
   }
+  if (values.err && values.out) throw new UsageError('--err and --out cannot be used together: leave both out for every line.', 'logs');
+  const output: LogOutput | undefined = values.err ? 'stderr' : values.out ? 'stdout' : undefined;
   const workerId = values.worker === undefined ? undefined : parseCount(values.worker, '--worker', 'logs');
   const slot = values.slot === undefined ? undefined : await parseSlot(values.slot, name);
   const follow = values.follow ?? false;
@@ -45,10 +51,14 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   // A closed pipe (`clusterkit logs api -f | head`) ends the command quietly.
   let stream: ReturnType<typeof openLogStream> | undefined;
   let printed = 0;
-  for (const output of [process.stdout, process.stderr]) output.on('error', () => stream?.close());
-  const filter = workerId !== undefined ? { workerId } : slot !== undefined ? { slot } : {};
-  stream = openLogStream(name, { lines, follow, ...filter }, {
+  for (const to of [process.stdout, process.stderr]) to.on('error', () => stream?.close());
+  const filter = { ...(workerId !== undefined ? { workerId } : slot !== undefined ? { slot } : {}), ...(output === undefined ? {} : { output }) };
+  // A primary of an older clusterkit refuses "output": asked again without it, and filtered
+  // here (its --lines then counts every line, not only those shown).
+  let isFilteredHere = false;
+  const open = (): ReturnType<typeof openLogStream> => openLogStream(name, { lines, follow, ...(isFilteredHere ? withoutOutput(filter) : filter) }, {
     onEntry: (entry) => {
+      if (isFilteredHere && !matchesFilter(entry, { output })) return;
       printed++;
       // Our own output is slow: stop reading, and let the primary drop lines for us.
       if (!print.entry(entry)) {
@@ -65,6 +75,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
       }
     },
   });
+  stream = open();
   let isInterrupted = false;
   const onInterrupt = () => {
     isInterrupted = true;
@@ -72,7 +83,15 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   };
   process.once('SIGINT', onInterrupt);
   try {
-    const outcome = await stream.done;
+    let outcome: 'complete' | 'closed';
+    try {
+      outcome = await stream.done;
+    } catch (error) {
+      if (!(output !== undefined && isOutputRefused(error))) throw error;
+      isFilteredHere = true;
+      stream = open();
+      outcome = await stream.done;
+    }
     if (outcome === 'closed' && follow && !isInterrupted) process.stderr.write(`clusterkit: cluster ${name} stopped\n`);
     // A worker that ran but whose lines are gone (or that printed none): say why nothing came.
     if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined) && !values.json) {
@@ -83,6 +102,15 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   } finally {
     process.off('SIGINT', onInterrupt);
   }
+}
+
+function withoutOutput<T extends { output?: LogOutput }>({ output: _output, ...rest }: T): Omit<T, 'output'> {
+  return rest;
+}
+
+/** An older primary's answer to `"output"`, a field it does not know (control-connection.ts words it). */
+function isOutputRefused(error: unknown): boolean {
+  return error instanceof RemoteError && error.remoteMessage.startsWith('"logs" does not take "output"');
 }
 
 /**
@@ -110,27 +138,25 @@ const kReasons: Readonly<Record<SlotNote['reason'], string>> = {
   stopped: 'stopped',
 };
 
-/**
- * Where a line goes: a worker's on the stream it wrote to; the primary's info lines on stdout
- * and its warnings and errors on stderr, as `pm2 logs` puts its own lines on stdout and keeps
- * stderr for what went wrong (its --raw: out lines on stdout, err lines on stderr). So
- * `clusterkit logs api | grep ready` finds the primary's lines too, and `2>/dev/null` hides
- * warnings, not everything the primary said.
- */
-function outputOf(entry: LogEntry): 'stdout' | 'stderr' {
-  if (entry.source === 'worker') return entry.stream === 'stdout' ? 'stdout' : 'stderr';
-  return (entry.level ?? 30) >= 40 ? 'stderr' : 'stdout';
-}
+const kRed = '\x1b[31m';
+const kResetColor = '\x1b[39m';
 
 function printer(name: string, isJson: boolean) {
   const keepColors = { stdout: supportsColor(process.stdout), stderr: supportsColor(process.stderr) };
-  const prefix = (entry: LogEntry) => (entry.source === 'worker' ? `[${name}:${entry.workerId}] ` : `[${name}] `);
+  const prefix = (entry: LogEntry, to: LogOutput) => {
+    if (entry.source !== 'worker') return `[${name}] `;
+    if (entry.stream === 'stdout') return `[${name}:${entry.workerId}] `;
+    // A worker's stderr line is marked in the text, so the mark survives a pipe or `2>&1`
+    // (PM2 colors its err lines only); red too on a color terminal.
+    const marked = `[${name}:${entry.workerId} err]`;
+    return keepColors[to] ? `${kRed}${marked}${kResetColor} ` : `${marked} `;
+  };
   return {
     /** Writes one entry; false when the output is backed up. */
     entry(entry: LogEntry): boolean {
       if (isJson) return process.stdout.write(`${terminalSafeJson({ name, ...entry })}\n`);
       const to = outputOf(entry);
-      return process[to].write(`${prefix(entry)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
+      return process[to].write(`${prefix(entry, to)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
     },
     dropped(count: number): void {
       if (isJson) process.stdout.write(`${JSON.stringify({ name, dropped: count })}\n`);

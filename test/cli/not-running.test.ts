@@ -1,0 +1,57 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+const idle = 'test/fixtures/cli-idle-script.mjs';
+
+/** Every command that names a cluster, typed right, for a name that does not run. */
+const kCommands = (name: string): string[][] => [
+  ['stop', name],
+  ['reload', name],
+  ['scale', name, '2'],
+  ['show', name],
+  ['describe', name],
+  ['status', name],
+  ['status', name, '--watch'],
+  ['logs', name],
+  ['logs', name, '--follow'],
+  ['dashboard', name, '--port', '0'],
+];
+
+describe('a cluster name that is not running', () => {
+  // Before: exit 2, the code of a typo in the command, so a deploy script could not tell
+  // "already stopped" from bad usage (newcomer t24).
+  it('[H224] exits 4 (not 2, bad usage; not 1, a failure), with the did-you-mean and no usage line, for every command', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', idle, '-w', '1', '--name', 'webapp'], { runtime });
+    try {
+      await run.waitFor(/service webapp started/);
+      const commands = kCommands('webap');
+      const results = await Promise.all(commands.map((args) => cli(args, { runtime })));
+      results.forEach((result, index) => {
+        expect({ args: commands[index], code: result.code, stdout: result.stdout, stderr: result.stderr }).toEqual({
+          args: commands[index],
+          code: 4,
+          stdout: '',
+          stderr: 'clusterkit: No cluster named "webap" is running. Running: webapp. Did you mean "webapp"?\n',
+        });
+      });
+      // Bad usage keeps exit 2, with the usage line.
+      const usage = await cli(['stop', 'webapp', 'extra'], { runtime });
+      expect(usage).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: clusterkit stop <name>') });
+      // The help of each says so.
+      expect((await cli(['stop', '--help'], { runtime })).stdout).toContain('4 no cluster of that name is running');
+      expect((await cli(['stop', 'webapp'], { runtime })).code).toBe(0);
+      await expect(run.exited()).resolves.toBe(0);
+      // Once stopped: a second stop is told apart from a failed one.
+      expect(await cli(['stop', 'webapp'], { runtime })).toEqual({
+        code: 4,
+        stdout: '',
+        stderr: 'clusterkit: No cluster named "webapp" is running. No cluster is running (for this user); start one with "clusterkit run".\n',
+      });
+    } finally {
+      cleanUpCli();
+    }
+  });
+});

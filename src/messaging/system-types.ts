@@ -75,6 +75,11 @@ export const kOpenRequestsNotice = '$openRequests';
 
 export interface ExitingPayload {
   readonly openRequests: number;
+  /**
+   * Open connections with no request known on them (idle HTTP keep-alive connections): its death
+   * resets them, with any request already sent on one. Missing from older workers.
+   */
+  readonly idleConnections?: number;
 }
 
 /** How a worker said it died (`$crash`): read by the primary into `workerCrash.error` and the crash messages. */
@@ -88,6 +93,8 @@ export interface UncaughtError {
   readonly location?: string;
   /** Requests its tracked servers had open as it died; absent when it tracks none. */
   readonly openRequests?: number;
+  /** Their idle connections then (see `ExitingPayload.idleConnections`); absent when it tracks none. */
+  readonly idleConnections?: number;
 }
 
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
@@ -225,6 +232,8 @@ export interface PingReport {
    * what a crash or a kill would cut. Missing when it tracks no server, and from older workers.
    */
   openRequests?: number;
+  /** Their idle connections (see `ExitingPayload.idleConnections`); missing as `openRequests` is. */
+  idleConnections?: number;
 }
 
 /**
@@ -310,8 +319,9 @@ export const kMaxCrashTextLength = 1_024;
 export const kMaxOpenRequests = 1_000_000;
 
 /** True when `payload.openRequests`, when present, is a count a worker can hold (`kMaxOpenRequests`). */
-export function hasPlausibleOpenRequests(payload: { readonly openRequests?: number | undefined }): boolean {
-  return payload.openRequests === undefined || payload.openRequests <= kMaxOpenRequests;
+export function hasPlausibleOpenRequests(payload: { readonly openRequests?: number | undefined; readonly idleConnections?: unknown }): boolean {
+  const { openRequests, idleConnections } = payload;
+  return (openRequests === undefined || openRequests <= kMaxOpenRequests) && (typeof idleConnections !== 'number' || idleConnections <= kMaxOpenRequests);
 }
 
 // The checks. Structure only: the handlers still reject what they cannot serve (an unknown
@@ -373,7 +383,8 @@ export function isCrashPayload(payload: unknown): payload is UncaughtError {
     isText(message, kMaxCrashTextLength) &&
     (code === undefined || isText(code, kMaxErrorNameLength)) &&
     (location === undefined || isText(location, kMaxCrashTextLength)) &&
-    (openRequests === undefined || isCount(openRequests))
+    (openRequests === undefined || isCount(openRequests)) &&
+    (payload.idleConnections === undefined || isCount(payload.idleConnections))
   );
 }
 
@@ -400,7 +411,7 @@ export function isStoppingPayload(payload: unknown): payload is StoppingPayload 
 }
 
 export function isExitingPayload(payload: unknown): payload is ExitingPayload {
-  return isRecord(payload) && isCount(payload.openRequests);
+  return isRecord(payload) && isCount(payload.openRequests) && (payload.idleConnections === undefined || isCount(payload.idleConnections));
 }
 
 export function isRequestsCutPayload(payload: unknown): payload is RequestsCutPayload {
@@ -421,8 +432,8 @@ export function isPingReport(reply: unknown): reply is PingReport {
   if (!isRecord(reply)) return false;
   const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent, openRequests } = reply;
   const isOptionalFigure = (value: unknown) => value === undefined || isFigure(value);
-  const isOptionalCount = openRequests === undefined || (typeof openRequests === 'number' && Number.isSafeInteger(openRequests) && openRequests >= 0);
-  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalCount;
+  const isOptionalCount = (value: unknown) => value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
+  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalCount(openRequests) && isOptionalCount(reply.idleConnections);
 }
 
 export function isRelayPayload(payload: unknown): payload is RelayPayload {

@@ -96,6 +96,18 @@ export interface WorkerCrashEvent {
    */
   readonly lostRequests?: number;
   /**
+   * Set when `lostRequests` is a lower bound, as it is unless the worker counted it as it exited
+   * with no idle connection: its last report was older, or requests its clients had already
+   * sent on idle keep-alive connections were not read yet (the log line says "at least").
+   */
+  readonly isLowerBound?: true;
+  /**
+   * The idle connections its death reset besides (open on its tracked servers, no request known
+   * on them), from the same report as `lostRequests`: a keep-alive client's next request on one
+   * fails. Absent when that report did not say (older workers).
+   */
+  readonly resetConnections?: number;
+  /**
    * What it died of, when it died of an uncaught exception or an unhandled rejection (`origin`)
    * and said so before its exit: the error's `name`, `message` (at most 1 024 characters),
    * `code`, and `location`, the first stack frame in the user's code (`/srv/api.js:12:7`).
@@ -259,6 +271,10 @@ export interface WorkerRequestsCutEvent {
   /** For `signal`: the signal that ended it. */
   readonly signal?: NodeJS.Signals;
   readonly reason: RequestsCutReason;
+  /** For `unexpected-exit`: as `WorkerCrashEvent.isLowerBound`, `openRequests` is a lower bound. */
+  readonly isLowerBound?: true;
+  /** For `unexpected-exit`: as `WorkerCrashEvent.resetConnections`, the idle connections its exit reset besides. */
+  readonly resetConnections?: number;
 }
 
 export interface ShutdownForcedEvent {

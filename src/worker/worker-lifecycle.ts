@@ -124,7 +124,7 @@ export class WorkerLifecycle {
       kind: 'request',
       check: isNoPayload,
       // The open requests go with each answer: what the primary reports lost if this worker dies.
-      handle: () => (this.#servers.size > 0 ? { ...this.#probe.report(), openRequests: this.#servers.pendingRequests } : this.#probe.report()),
+      handle: () => (this.#servers.size > 0 ? { ...this.#probe.report(), ...this.#openCounts() } : this.#probe.report()),
     });
     system.register(kShutdownRequest, { kind: 'request', check: isShutdownPayload, handle: ({ timeoutMs, spreadMs }) => this.#stopForPrimary(timeoutMs, spreadMs) });
     system.register(kArmWatchdogNotice, { kind: 'notification', check: isNoPayload, handle: () => this.#startWatchdog() });
@@ -162,7 +162,7 @@ export class WorkerLifecycle {
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
     // What it dies of, if it dies of an uncaught error: the primary's crash line and crash-loop error say it.
     // With the requests open then: a crash soon after traffic began is not told with its last heartbeat's count.
-    reportCrashes((crash) => this.#tellPrimary(kCrashNotice, this.#servers.size > 0 ? { ...crash, openRequests: this.#servers.pendingRequests } : crash));
+    reportCrashes((crash) => this.#tellPrimary(kCrashNotice, this.#servers.size > 0 ? { ...crash, ...this.#openCounts() } : crash));
     process.once('exit', () => this.#tellExiting());
     process.once('exit', () => this.#endDescendants());
     if (options.handleSignals) {
@@ -418,7 +418,16 @@ export class WorkerLifecycle {
    */
   #tellExiting(): void {
     if (this.#isAskedToStop || this.#servers.size === 0) return;
-    this.#tellPrimary(kExitingNotice, { openRequests: this.#servers.pendingRequests });
+    this.#tellPrimary(kExitingNotice, this.#openCounts());
+  }
+
+  /**
+   * What a death now would cut on the tracked servers: the requests open, and the idle
+   * connections it would reset with them (a request already sent on one is lost too, unseen):
+   * the primary's crash line says both (H228).
+   */
+  #openCounts(): { openRequests: number; idleConnections: number } {
+    return { openRequests: this.#servers.pendingRequests, idleConnections: this.#servers.idleConnections };
   }
 
   /**
@@ -439,7 +448,7 @@ export class WorkerLifecycle {
    */
   #tellOpen(openRequests: number): void {
     if (this.#state === 'created' || this.#state === 'stopped') return;
-    this.#tellPrimary(kOpenRequestsNotice, { openRequests });
+    this.#tellPrimary(kOpenRequestsNotice, { openRequests, idleConnections: this.#servers.idleConnections });
     this.#context.endpoint.flushNow();
   }
 

@@ -5,7 +5,7 @@
  * (`is...Payload`), so sender and receiver read one definition.
  */
 import type { SerializedError } from '../errors.js';
-import { checkUserType, isSerializedError } from './envelope.js';
+import { checkUserType, isSerializedError, kMaxTypeLength } from './envelope.js';
 
 /**
  * Worker -> primary, notify: the worker listens for messages (sent first thing in `start()`).
@@ -187,6 +187,23 @@ export interface RequestsCutPayload {
 }
 
 /**
+ * Worker -> primary, notify: message handlers still ran at the worker's own stop deadline,
+ * `timeoutMs` after its stop began: `handlers` of them, of `types` (at most
+ * `kMaxCutHandlerTypes`). Their requesters get no reply; the worker exits 1 next, as for
+ * requests cut off (H229: it exited 0, its stop `graceful`, and nothing said). Sent once.
+ */
+export const kHandlersCutNotice = '$handlersCut';
+
+/** The most message types a `$handlersCut` names. */
+export const kMaxCutHandlerTypes = 10;
+
+export interface HandlersCutPayload {
+  readonly handlers: number;
+  readonly types: readonly string[];
+  readonly timeoutMs: number;
+}
+
+/**
  * Worker -> primary, notify: a plain script under `clusterkit run` stops through its own
  * SIGINT/SIGTERM listeners (PM2's convention); `signal` is the one it was given. Its process
  * must exit by itself by the worker's deadline. Payload `{ signal }`.
@@ -297,7 +314,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -418,6 +435,13 @@ export function isRequestsCutPayload(payload: unknown): payload is RequestsCutPa
   if (!isRecord(payload) || !Number.isSafeInteger(payload.openRequests) || (payload.openRequests as number) < 1) return false;
   const { timeoutMs } = payload;
   return timeoutMs === undefined || (typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs >= 0);
+}
+
+export function isHandlersCutPayload(payload: unknown): payload is HandlersCutPayload {
+  if (!isRecord(payload) || !Number.isSafeInteger(payload.handlers) || (payload.handlers as number) < 1) return false;
+  const { types, timeoutMs } = payload;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) return false;
+  return Array.isArray(types) && types.length <= kMaxCutHandlerTypes && types.every((type) => typeof type === 'string' && type.length > 0 && type.length <= kMaxTypeLength);
 }
 
 export function isScriptCleanupPayload(payload: unknown): payload is ScriptCleanupPayload {

@@ -260,8 +260,12 @@ export interface ShutdownReport {
  *   them open as it last reported (or handed to it and not taken yet). Where it came from is not
  *   known: code in the worker killing itself (a SIGKILL in a `shutdown` listener), `kill -9`, the
  *   OOM killer. The stop counts as `failed`.
+ * - `handlers`: message handlers (`_onMessage_<type>`, `onRequest()`) still ran at the worker's
+ *   own stop deadline, `timeoutMs` after its stop began: `openRequests` of them, of
+ *   `messageTypes`. Their requesters get no reply (a `WorkerExitedError`); it exits with code 1
+ *   and the stop counts as `failed`, as for HTTP requests cut off at the deadline.
  */
-export type RequestsCutReason = 'deadline' | 'exit' | 'closed' | 'unexpected-exit' | 'signal';
+export type RequestsCutReason = 'deadline' | 'exit' | 'closed' | 'unexpected-exit' | 'signal' | 'handlers';
 
 export interface WorkerRequestsCutEvent {
   readonly worker: WorkerHandle;
@@ -271,6 +275,8 @@ export interface WorkerRequestsCutEvent {
   /** For `signal`: the signal that ended it. */
   readonly signal?: NodeJS.Signals;
   readonly reason: RequestsCutReason;
+  /** For `handlers`: the message types of the handlers still running (at most 10), control characters escaped. */
+  readonly messageTypes?: readonly string[];
   /** For `unexpected-exit`: as `WorkerCrashEvent.isLowerBound`, `openRequests` is a lower bound. */
   readonly isLowerBound?: true;
   /** For `unexpected-exit`: as `WorkerCrashEvent.resetConnections`, the idle connections its exit reset besides. */

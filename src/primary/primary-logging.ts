@@ -252,16 +252,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
     logger.info({ ...ids(worker), connections, spreadMs }, text);
   });
-  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections }) => {
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections, messageTypes }) => {
     const requests = plural(openRequests, 'request');
     const text = {
       deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
       'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${isLowerBound ? 'at least ' : ''}${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet)${resetConnections ? `, and ${describeReset(resetConnections)}` : ''}; code in the worker called process.exit() or let its process end while serving`,
+      handlers: `worker ${worker.id} abandoned ${plural(openRequests, 'message handler')} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${(messageTypes ?? []).map((type) => `"${type}"`).join(', ')}: their requesters get no reply; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
       signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); ${kUnknownSignalSource}`,
     }[reason];
-    logger.warn({ ...ids(worker), openRequests, reason, ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
+    logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
   });
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
     // The error's message says why in full (the last failure itself, then the hint): a CLI user

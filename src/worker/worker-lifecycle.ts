@@ -24,6 +24,8 @@ import {
   kBulkNotice,
   kCrashNotice,
   kExitingNotice,
+  kHandlersCutNotice,
+  kMaxCutHandlerTypes,
   kHelloNotice,
   kInitErrorNotice,
   kOpenRequestsNotice,
@@ -368,13 +370,28 @@ export class WorkerLifecycle {
     if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut + closed, timeoutMs: Math.max(0, deadline - startedAt) });
     else if (closed > 0) tell(kRequestsCutNotice, { openRequests: closed, closedByWorker: true });
     if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);
-    await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
+    const handlersCut = await this.#waitForHandlers(deadline, startedAt, tell);
     // What the drain last reported is written before `_destroy`, whose code may end the process.
     this.#context.endpoint.flushNow();
     const error = await this.#runDestroy(deadline, tell);
     this.#finishStop();
     this.#tellStopped();
-    return error || cut > 0 || closed > 0 ? 1 : 0;
+    return error || cut > 0 || closed > 0 || handlersCut ? 1 : 0;
+  }
+
+  /**
+   * Waits for the message handlers still running, until the deadline. Those still running then
+   * are abandoned as requests are cut off: their requesters get no reply, so the primary is told
+   * how many and of which types (`$handlersCut`) and the worker exits 1. It exited 0 before, its
+   * stop `graceful`, with nothing said (H229). Returns whether any was abandoned.
+   */
+  async #waitForHandlers(deadline: number, startedAt: number, tell: (type: string, payload: unknown) => void): Promise<boolean> {
+    const { endpoint } = this.#context;
+    if (await settleWithin(endpoint.idle().then(() => true), deadline - Date.now())) return false;
+    const { count, types } = endpoint.runningHandlers();
+    if (count === 0) return false;
+    tell(kHandlersCutNotice, { handlers: count, types: types.slice(0, kMaxCutHandlerTypes), timeoutMs: Math.max(0, deadline - startedAt) });
+    return true;
   }
 
   #finishStop(): void {

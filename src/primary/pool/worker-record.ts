@@ -251,6 +251,11 @@ export class WorkerRecord {
    */
   requestsCut: number | undefined;
   /**
+   * Message handlers it said still ran at its own stop deadline (`$handlersCut`): abandoned, as
+   * requests cut off are. Undefined when it abandoned none (H229).
+   */
+  handlersCut: number | undefined;
+  /**
    * The requests it said were open in its stop: those open as it began (`$stopping`) and each
    * rise its drain reported since. What it may claim it cut (`$requestsCut`) is bounded by it.
    * Undefined until its `$stopping`.

@@ -248,6 +248,11 @@ export class Endpoint {
     return this.#inbound.idle();
   }
 
+  /** The inbound user requests whose handlers still run: how many, and their types. */
+  runningHandlers(): { count: number; types: string[] } {
+    return this.#inbound.running();
+  }
+
   /** Resolves once every queued outbound message has been handed to the OS. */
   drain(): Promise<void> {
     return this.#channel.drain();

@@ -46,6 +46,8 @@ export class Inbound {
   readonly #options: InboundOptions;
   /** Inbound user requests whose handlers have not settled yet, and who waits for them to. */
   #inFlight = 0;
+  /** Their types, with how many of each run: a stop that cannot wait for them says which (H229). */
+  readonly #running = new Map<string, number>();
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: InboundOptions) {
@@ -56,6 +58,11 @@ export class Inbound {
   idle(): Promise<void> {
     if (this.#inFlight === 0) return Promise.resolve();
     return new Promise((resolve) => this.#idleWaiters.push(resolve));
+  }
+
+  /** The user requests whose handlers still run: how many, and their types (each once). */
+  running(): { count: number; types: string[] } {
+    return { count: this.#inFlight, types: [...this.#running.keys()] };
   }
 
   answer(id: number, type: string, payload: unknown): void {
@@ -72,7 +79,10 @@ export class Inbound {
     }
     // System requests ($shutdown itself) are not work a stopping peer waits for.
     const isWork = !isSystemType(type);
-    if (isWork) this.#inFlight++;
+    if (isWork) {
+      this.#inFlight++;
+      this.#running.set(type, (this.#running.get(type) ?? 0) + 1);
+    }
     let promise: Promise<unknown>;
     try {
       // A native promise comes back as is. Any other thenable has its then() called in a job
@@ -83,11 +93,11 @@ export class Inbound {
     }
     promise.then(
       (value) => {
-        if (isWork) this.#done();
+        if (isWork) this.#done(type);
         this.#reply(id, type, value);
       },
       (error: unknown) => {
-        if (isWork) this.#done();
+        if (isWork) this.#done(type);
         this.replyError(id, error);
       },
     );
@@ -139,7 +149,10 @@ export class Inbound {
   }
 
   /** A user request's handler settled: wakes the `idle()` waiters once none is left. */
-  #done(): void {
+  #done(type: string): void {
+    const left = (this.#running.get(type) ?? 1) - 1;
+    if (left > 0) this.#running.set(type, left);
+    else this.#running.delete(type);
     if (--this.#inFlight > 0 || this.#idleWaiters.length === 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];

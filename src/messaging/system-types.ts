@@ -5,7 +5,7 @@
  * (`is...Payload`), so sender and receiver read one definition.
  */
 import type { SerializedError } from '../errors.js';
-import { checkUserType, isSerializedError } from './envelope.js';
+import { checkUserType, isSerializedError, kMaxTypeLength } from './envelope.js';
 
 /**
  * Worker -> primary, notify: the worker listens for messages (sent first thing in `start()`).
@@ -75,6 +75,11 @@ export const kOpenRequestsNotice = '$openRequests';
 
 export interface ExitingPayload {
   readonly openRequests: number;
+  /**
+   * Open connections with no request known on them (idle HTTP keep-alive connections): its death
+   * resets them, with any request already sent on one. Missing from older workers.
+   */
+  readonly idleConnections?: number;
 }
 
 /** How a worker said it died (`$crash`): read by the primary into `workerCrash.error` and the crash messages. */
@@ -88,6 +93,8 @@ export interface UncaughtError {
   readonly location?: string;
   /** Requests its tracked servers had open as it died; absent when it tracks none. */
   readonly openRequests?: number;
+  /** Their idle connections then (see `ExitingPayload.idleConnections`); absent when it tracks none. */
+  readonly idleConnections?: number;
 }
 
 /** Primary -> worker, request: stop gracefully; answered after `_destroy`. Payload `{ timeoutMs }`. */
@@ -180,6 +187,23 @@ export interface RequestsCutPayload {
 }
 
 /**
+ * Worker -> primary, notify: message handlers still ran at the worker's own stop deadline,
+ * `timeoutMs` after its stop began: `handlers` of them, of `types` (at most
+ * `kMaxCutHandlerTypes`). Their requesters get no reply; the worker exits 1 next, as for
+ * requests cut off (H229: it exited 0, its stop `graceful`, and nothing said). Sent once.
+ */
+export const kHandlersCutNotice = '$handlersCut';
+
+/** The most message types a `$handlersCut` names. */
+export const kMaxCutHandlerTypes = 10;
+
+export interface HandlersCutPayload {
+  readonly handlers: number;
+  readonly types: readonly string[];
+  readonly timeoutMs: number;
+}
+
+/**
  * Worker -> primary, notify: a plain script under `clusterkit run` stops through its own
  * SIGINT/SIGTERM listeners (PM2's convention); `signal` is the one it was given. Its process
  * must exit by itself by the worker's deadline. Payload `{ signal }`.
@@ -225,6 +249,8 @@ export interface PingReport {
    * what a crash or a kill would cut. Missing when it tracks no server, and from older workers.
    */
   openRequests?: number;
+  /** Their idle connections (see `ExitingPayload.idleConnections`); missing as `openRequests` is. */
+  idleConnections?: number;
 }
 
 /**
@@ -288,7 +314,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kScriptCleanupNotice, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -310,8 +336,9 @@ export const kMaxCrashTextLength = 1_024;
 export const kMaxOpenRequests = 1_000_000;
 
 /** True when `payload.openRequests`, when present, is a count a worker can hold (`kMaxOpenRequests`). */
-export function hasPlausibleOpenRequests(payload: { readonly openRequests?: number | undefined }): boolean {
-  return payload.openRequests === undefined || payload.openRequests <= kMaxOpenRequests;
+export function hasPlausibleOpenRequests(payload: { readonly openRequests?: number | undefined; readonly idleConnections?: unknown }): boolean {
+  const { openRequests, idleConnections } = payload;
+  return (openRequests === undefined || openRequests <= kMaxOpenRequests) && (typeof idleConnections !== 'number' || idleConnections <= kMaxOpenRequests);
 }
 
 // The checks. Structure only: the handlers still reject what they cannot serve (an unknown
@@ -373,7 +400,8 @@ export function isCrashPayload(payload: unknown): payload is UncaughtError {
     isText(message, kMaxCrashTextLength) &&
     (code === undefined || isText(code, kMaxErrorNameLength)) &&
     (location === undefined || isText(location, kMaxCrashTextLength)) &&
-    (openRequests === undefined || isCount(openRequests))
+    (openRequests === undefined || isCount(openRequests)) &&
+    (payload.idleConnections === undefined || isCount(payload.idleConnections))
   );
 }
 
@@ -400,13 +428,20 @@ export function isStoppingPayload(payload: unknown): payload is StoppingPayload 
 }
 
 export function isExitingPayload(payload: unknown): payload is ExitingPayload {
-  return isRecord(payload) && isCount(payload.openRequests);
+  return isRecord(payload) && isCount(payload.openRequests) && (payload.idleConnections === undefined || isCount(payload.idleConnections));
 }
 
 export function isRequestsCutPayload(payload: unknown): payload is RequestsCutPayload {
   if (!isRecord(payload) || !Number.isSafeInteger(payload.openRequests) || (payload.openRequests as number) < 1) return false;
   const { timeoutMs } = payload;
   return timeoutMs === undefined || (typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs >= 0);
+}
+
+export function isHandlersCutPayload(payload: unknown): payload is HandlersCutPayload {
+  if (!isRecord(payload) || !Number.isSafeInteger(payload.handlers) || (payload.handlers as number) < 1) return false;
+  const { types, timeoutMs } = payload;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) return false;
+  return Array.isArray(types) && types.length <= kMaxCutHandlerTypes && types.every((type) => typeof type === 'string' && type.length > 0 && type.length <= kMaxTypeLength);
 }
 
 export function isScriptCleanupPayload(payload: unknown): payload is ScriptCleanupPayload {
@@ -421,8 +456,8 @@ export function isPingReport(reply: unknown): reply is PingReport {
   if (!isRecord(reply)) return false;
   const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent, openRequests } = reply;
   const isOptionalFigure = (value: unknown) => value === undefined || isFigure(value);
-  const isOptionalCount = openRequests === undefined || (typeof openRequests === 'number' && Number.isSafeInteger(openRequests) && openRequests >= 0);
-  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalCount;
+  const isOptionalCount = (value: unknown) => value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
+  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalCount(openRequests) && isOptionalCount(reply.idleConnections);
 }
 
 export function isRelayPayload(payload: unknown): payload is RelayPayload {

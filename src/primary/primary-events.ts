@@ -96,6 +96,18 @@ export interface WorkerCrashEvent {
    */
   readonly lostRequests?: number;
   /**
+   * Set when `lostRequests` is a lower bound, as it is unless the worker counted it as it exited
+   * with no idle connection: its last report was older, or requests its clients had already
+   * sent on idle keep-alive connections were not read yet (the log line says "at least").
+   */
+  readonly isLowerBound?: true;
+  /**
+   * The idle connections its death reset besides (open on its tracked servers, no request known
+   * on them), from the same report as `lostRequests`: a keep-alive client's next request on one
+   * fails. Absent when that report did not say (older workers).
+   */
+  readonly resetConnections?: number;
+  /**
    * What it died of, when it died of an uncaught exception or an unhandled rejection (`origin`)
    * and said so before its exit: the error's `name`, `message` (at most 1 024 characters),
    * `code`, and `location`, the first stack frame in the user's code (`/srv/api.js:12:7`).
@@ -248,8 +260,12 @@ export interface ShutdownReport {
  *   them open as it last reported (or handed to it and not taken yet). Where it came from is not
  *   known: code in the worker killing itself (a SIGKILL in a `shutdown` listener), `kill -9`, the
  *   OOM killer. The stop counts as `failed`.
+ * - `handlers`: message handlers (`_onMessage_<type>`, `onRequest()`) still ran at the worker's
+ *   own stop deadline, `timeoutMs` after its stop began: `openRequests` of them, of
+ *   `messageTypes`. Their requesters get no reply (a `WorkerExitedError`); it exits with code 1
+ *   and the stop counts as `failed`, as for HTTP requests cut off at the deadline.
  */
-export type RequestsCutReason = 'deadline' | 'exit' | 'closed' | 'unexpected-exit' | 'signal';
+export type RequestsCutReason = 'deadline' | 'exit' | 'closed' | 'unexpected-exit' | 'signal' | 'handlers';
 
 export interface WorkerRequestsCutEvent {
   readonly worker: WorkerHandle;
@@ -259,6 +275,12 @@ export interface WorkerRequestsCutEvent {
   /** For `signal`: the signal that ended it. */
   readonly signal?: NodeJS.Signals;
   readonly reason: RequestsCutReason;
+  /** For `handlers`: the message types of the handlers still running (at most 10), control characters escaped. */
+  readonly messageTypes?: readonly string[];
+  /** For `unexpected-exit`: as `WorkerCrashEvent.isLowerBound`, `openRequests` is a lower bound. */
+  readonly isLowerBound?: true;
+  /** For `unexpected-exit`: as `WorkerCrashEvent.resetConnections`, the idle connections its exit reset besides. */
+  readonly resetConnections?: number;
 }
 
 export interface ShutdownForcedEvent {

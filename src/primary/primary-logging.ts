@@ -139,12 +139,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
-  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests, error }) => {
+  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests, isLowerBound, resetConnections, error }) => {
     // What its death cut: open as it exited (its own word) or at its last report ($openRequests, a heartbeat answer), and connections it was handed and never took.
-    const lost = lostRequests ? `; ${plural(lostRequests, 'request')} cut off (open as it exited or at its last report, or handed to it and not taken yet)` : '';
+    const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
+    const lost = cut ? `; ${cut}` : '';
     if (worker.readyAt === undefined) return;
     if (killedByPrimary.has(worker)) {
-      if (lost) logger.warn({ ...ids(worker), lostRequests }, `worker ${worker.id}'s kill${lost.replace(';', ':')}`);
+      if (lost) logger.warn({ ...ids(worker), lostRequests, ...(resetConnections === undefined ? {} : { resetConnections }) }, `worker ${worker.id}'s kill${lost.replace(';', ':')}`);
       return;
     }
     // How the restart policy counts it: one that died soon after ready, before serving anything,
@@ -159,7 +160,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // this line. The field names the error (as the logger does an Error's), the line says it.
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
-      { ...ids(worker), uptimeMs, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+      { ...ids(worker), uptimeMs, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
       `worker ${worker.id} crashed ${formatElapsed(readyMs)} after it became ready${of}${of && counted ? counted.replace(',', ';') : counted}${lost}`,
     );
   });
@@ -251,16 +252,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
     logger.info({ ...ids(worker), connections, spreadMs }, text);
   });
-  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal }) => {
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections, messageTypes }) => {
     const requests = plural(openRequests, 'request');
     const text = {
       deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
-      'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet); code in the worker called process.exit() or let its process end while serving`,
+      'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${isLowerBound ? 'at least ' : ''}${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet)${resetConnections ? `, and ${describeReset(resetConnections)}` : ''}; code in the worker called process.exit() or let its process end while serving`,
+      handlers: `worker ${worker.id} abandoned ${plural(openRequests, 'message handler')} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${(messageTypes ?? []).map((type) => `"${type}"`).join(', ')}: their requesters get no reply; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
       signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); ${kUnknownSignalSource}`,
     }[reason];
-    logger.warn({ ...ids(worker), openRequests, reason, ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
+    logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
   });
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
     // The error's message says why in full (the last failure itself, then the hint): a CLI user
@@ -345,4 +347,20 @@ function mib(bytes: number): string {
 
 function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+/**
+ * `at least 3 requests cut off (...) and 9 more open connections reset (...)`: what a worker's death cut,
+ * "at least" when the count is a lower bound, with the idle connections it reset (a keep-alive
+ * client's next request on one fails); '' when it cut nothing known (H228).
+ */
+function describeLost(lostRequests: number, isLowerBound: boolean | undefined, resetConnections: number | undefined): string {
+  const requests = lostRequests > 0 ? `${isLowerBound ? 'at least ' : ''}${plural(lostRequests, 'request')} cut off (open as it exited or at its last report, or handed to it and not taken yet)` : '';
+  if (!resetConnections) return requests;
+  return requests ? `${requests} and ${describeReset(resetConnections, 'more ')}` : describeReset(resetConnections);
+}
+
+/** `9 open connections reset (idle keep-alive connections: a request already sent on one is lost too)`. */
+function describeReset(connections: number, more = ''): string {
+  return `${connections} ${more}open connection${connections === 1 ? '' : 's'} reset (idle keep-alive connections: a request already sent on one is lost too)`;
 }

@@ -69,8 +69,8 @@ export class TrackedServer {
   #isCountingClosed = false;
   /** Responses the worker's own code ended unfinished during its stop (see `closedResponses`). */
   #closedResponses = 0;
-  /** HTTP/2 only: open sessions, each with whether its turn in the drain came (GOAWAY sent). */
-  readonly #sessions = new Map<Http2Session, { isReleased: boolean }>();
+  /** HTTP/2 only: open sessions, each with whether its turn in the drain came (GOAWAY sent) and its streams open. */
+  readonly #sessions = new Map<Http2Session, { isReleased: boolean; streams: number }>();
   /** HTTP/2 only: streams open (its requests in flight). */
   #streams = 0;
   /** HTTP/2 only: set once the drain began releasing sessions (after its gate, if any). */
@@ -127,6 +127,22 @@ export class TrackedServer {
     if (isHttp2Server(this.#server)) return this.#streams + Math.max(0, this.#sockets.size - this.#sessions.size);
     if (!isHttpServer(this.#server)) return this.#sockets.size;
     return this.#responses.size;
+  }
+
+  /**
+   * Open connections with no request known on them: HTTP keep-alive connections between two
+   * requests (HTTP/2 sessions with no stream open). A crash resets them too, and a request their
+   * client already sent, not read yet, is lost with them: what the requests count cannot see
+   * (H228). A plain TCP server counts its connections as requests: 0.
+   */
+  get idleConnections(): number {
+    let idle = 0;
+    if (isHttp2Server(this.#server)) {
+      for (const state of this.#sessions.values()) if (state.streams === 0) idle++;
+    } else if (isHttpServer(this.#server)) {
+      for (const [socket, state] of this.#sockets) if (state.responses.size === 0 && socket.bytesRead <= state.bytesAtIdle) idle++;
+    }
+    return idle;
   }
 
   /**
@@ -270,7 +286,7 @@ export class TrackedServer {
 
   /** HTTP/2: a session opened; one that opens once the drain released the others is told to go at once. */
   #onSession(session: Http2Session): void {
-    const state = { isReleased: false };
+    const state = { isReleased: false, streams: 0 };
     this.#sessions.set(session, state);
     session.once('close', () => {
       this.#sessions.delete(session);
@@ -285,10 +301,13 @@ export class TrackedServer {
   #onStream(stream: ServerHttp2Stream): void {
     if (!this.#hasServed) this.#served();
     this.#streams++;
+    const session = this.#sessions.get(stream.session as Http2Session);
+    if (session) session.streams++;
     this.#onChange();
     this.#onBegin();
     stream.once('close', () => {
       this.#streams--;
+      if (session) session.streams--;
       this.#onChange();
     });
   }

@@ -120,6 +120,11 @@ export class TrackedServers {
     return this.#servers.reduce((sum, server) => sum + server.openRequests, 0);
   }
 
+  /** Open connections with no request known on them, on every server (see `TrackedServer.idleConnections`). */
+  get idleConnections(): number {
+    return this.#servers.reduce((sum, server) => sum + server.idleConnections, 0);
+  }
+
   /** The worker's stop began: count the responses its own code ends unfinished from now on (see `closedResponses`). */
   countClosedResponses(): void {
     for (const server of this.#servers) server.countClosedResponses();

@@ -24,6 +24,8 @@ import {
   kBulkNotice,
   kCrashNotice,
   kExitingNotice,
+  kHandlersCutNotice,
+  kMaxCutHandlerTypes,
   kHelloNotice,
   kInitErrorNotice,
   kOpenRequestsNotice,
@@ -124,7 +126,7 @@ export class WorkerLifecycle {
       kind: 'request',
       check: isNoPayload,
       // The open requests go with each answer: what the primary reports lost if this worker dies.
-      handle: () => (this.#servers.size > 0 ? { ...this.#probe.report(), openRequests: this.#servers.pendingRequests } : this.#probe.report()),
+      handle: () => (this.#servers.size > 0 ? { ...this.#probe.report(), ...this.#openCounts() } : this.#probe.report()),
     });
     system.register(kShutdownRequest, { kind: 'request', check: isShutdownPayload, handle: ({ timeoutMs, spreadMs }) => this.#stopForPrimary(timeoutMs, spreadMs) });
     system.register(kArmWatchdogNotice, { kind: 'notification', check: isNoPayload, handle: () => this.#startWatchdog() });
@@ -162,7 +164,7 @@ export class WorkerLifecycle {
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
     // What it dies of, if it dies of an uncaught error: the primary's crash line and crash-loop error say it.
     // With the requests open then: a crash soon after traffic began is not told with its last heartbeat's count.
-    reportCrashes((crash) => this.#tellPrimary(kCrashNotice, this.#servers.size > 0 ? { ...crash, openRequests: this.#servers.pendingRequests } : crash));
+    reportCrashes((crash) => this.#tellPrimary(kCrashNotice, this.#servers.size > 0 ? { ...crash, ...this.#openCounts() } : crash));
     process.once('exit', () => this.#tellExiting());
     process.once('exit', () => this.#endDescendants());
     if (options.handleSignals) {
@@ -368,13 +370,28 @@ export class WorkerLifecycle {
     if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut + closed, timeoutMs: Math.max(0, deadline - startedAt) });
     else if (closed > 0) tell(kRequestsCutNotice, { openRequests: closed, closedByWorker: true });
     if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);
-    await settleWithin(this.#context.endpoint.idle(), deadline - Date.now());
+    const handlersCut = await this.#waitForHandlers(deadline, startedAt, tell);
     // What the drain last reported is written before `_destroy`, whose code may end the process.
     this.#context.endpoint.flushNow();
     const error = await this.#runDestroy(deadline, tell);
     this.#finishStop();
     this.#tellStopped();
-    return error || cut > 0 || closed > 0 ? 1 : 0;
+    return error || cut > 0 || closed > 0 || handlersCut ? 1 : 0;
+  }
+
+  /**
+   * Waits for the message handlers still running, until the deadline. Those still running then
+   * are abandoned as requests are cut off: their requesters get no reply, so the primary is told
+   * how many and of which types (`$handlersCut`) and the worker exits 1. It exited 0 before, its
+   * stop `graceful`, with nothing said (H229). Returns whether any was abandoned.
+   */
+  async #waitForHandlers(deadline: number, startedAt: number, tell: (type: string, payload: unknown) => void): Promise<boolean> {
+    const { endpoint } = this.#context;
+    if (await settleWithin(endpoint.idle().then(() => true), deadline - Date.now())) return false;
+    const { count, types } = endpoint.runningHandlers();
+    if (count === 0) return false;
+    tell(kHandlersCutNotice, { handlers: count, types: types.slice(0, kMaxCutHandlerTypes), timeoutMs: Math.max(0, deadline - startedAt) });
+    return true;
   }
 
   #finishStop(): void {
@@ -418,7 +435,16 @@ export class WorkerLifecycle {
    */
   #tellExiting(): void {
     if (this.#isAskedToStop || this.#servers.size === 0) return;
-    this.#tellPrimary(kExitingNotice, { openRequests: this.#servers.pendingRequests });
+    this.#tellPrimary(kExitingNotice, this.#openCounts());
+  }
+
+  /**
+   * What a death now would cut on the tracked servers: the requests open, and the idle
+   * connections it would reset with them (a request already sent on one is lost too, unseen):
+   * the primary's crash line says both (H228).
+   */
+  #openCounts(): { openRequests: number; idleConnections: number } {
+    return { openRequests: this.#servers.pendingRequests, idleConnections: this.#servers.idleConnections };
   }
 
   /**
@@ -439,7 +465,7 @@ export class WorkerLifecycle {
    */
   #tellOpen(openRequests: number): void {
     if (this.#state === 'created' || this.#state === 'stopped') return;
-    this.#tellPrimary(kOpenRequestsNotice, { openRequests });
+    this.#tellPrimary(kOpenRequestsNotice, { openRequests, idleConnections: this.#servers.idleConnections });
     this.#context.endpoint.flushNow();
   }
 

@@ -13,6 +13,9 @@ import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { abandon } from '../helpers/http.js';
+import { connect } from 'node:net';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
 async function workerWithOpenRequests(count: number, options: Record<string, unknown> = {}) {
@@ -49,15 +52,34 @@ describe('requests cut off by a worker that cannot say so', () => {
   it('[H72] a crash: workerCrash says how many requests it cut (lostRequests) and the crash line says it', async () => {
     const { primary, worker, requests, text } = await workerWithOpenRequests(2);
     const { log, stop } = recordClusterEvents(primary); // what clusterkit status and the dashboard show
-    const crash = onceEvent<{ worker: WorkerHandle; lostRequests?: number }>(primary, 'workerCrash', 20_000);
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 20_000);
     process.kill(worker.pid!, 'SIGKILL');
     const event = await crash;
     expect(event.lostRequests).toBe(2);
     for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
     await until(() => text().includes(`worker ${worker.id} crashed`), 20_000, 'the crash line');
-    expect(text()).toMatch(new RegExp(`worker ${worker.id} crashed .*; 2 requests cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\)`));
+    // Its last report, not its own word at its exit: a lower bound (H228).
+    expect(event).toMatchObject({ isLowerBound: true });
+    expect(text()).toMatch(new RegExp(`worker ${worker.id} crashed .*; at least 2 requests cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\)`));
     expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerRequestsCut', workerId: worker.id, openRequests: 2 }));
     stop();
+  });
+
+  it('[H228] a crash under keep-alive load: the line says "at least" and the idle keep-alive connections its death reset besides', async () => {
+    const { primary, worker, port, requests, text } = await workerWithOpenRequests(2);
+    // Three keep-alive clients between two requests: a crash resets them, and a request one of
+    // them had just sent, not read yet, is lost unseen.
+    const idle = await Promise.all([0, 1, 2].map(() => keepAliveClient(port)));
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 30_000, (event) => event.worker === worker);
+    const thrown = get(port, '/?throw=1');
+    const event = await crash;
+    // Its own count at its exit: the 2 held and the one that threw; the 3 idle ones besides.
+    expect(event).toMatchObject({ lostRequests: 3, isLowerBound: true, resetConnections: 3 });
+    for (const outcome of await Promise.all([...requests, thrown])) expect(outcome).toBe('ECONNRESET');
+    await Promise.all(idle.map((client) => client.closed));
+    await until(() => text().includes(`worker ${worker.id} crashed`), 20_000, 'the crash line');
+    // Before: "3 requests cut off", as exact, where its clients lost 6.
+    expect(text()).toContain('; at least 3 requests cut off (open as it exited or at its last report, or handed to it and not taken yet) and 3 more open connections reset (idle keep-alive connections: a request already sent on one is lost too)');
   });
 
   it('[H220] a $openRequests that crossed the heartbeat ping is older than the answer read after it: the crash counts the answer\'s 2, not the notice\'s 1', async () => {
@@ -131,6 +153,34 @@ describe('a worker killed by the hang detection', () => {
     expect((await crash).lostRequests).toBe(1);
     expect(await blocked).toBe('ECONNRESET');
     await until(() => text().includes(`worker ${worker!.id}'s kill`), 20_000, 'the kill line');
-    expect(text()).toContain(`WARN worker ${worker!.id}'s kill: 1 request cut off (open as it exited or at its last report, or handed to it and not taken yet)`);
+    expect(text()).toContain(`WARN worker ${worker!.id}'s kill: at least 1 request cut off (open as it exited or at its last report, or handed to it and not taken yet)`);
   });
 });
+
+/**
+ * A keep-alive client that got its first answer and keeps its connection open, idle; `closed`
+ * settles once the server's side ends it.
+ */
+async function keepAliveClient(port: number): Promise<{ closed: Promise<void> }> {
+  const socket = connect(port, '127.0.0.1');
+  const release = onCleanup(() => abandon(socket));
+  socket.on('error', () => {});
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  void closed.then(release);
+  socket.write('GET /?ms=0 HTTP/1.1\r\nHost: x\r\n\r\n');
+  let answer = '';
+  await new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      answer += chunk.toString('latin1');
+      // Its pid as the body, after the headers: the answer is whole.
+      if (/\r\n\r\n\d+$/.test(answer)) {
+        socket.off('data', onData);
+        resolve();
+      }
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`the keep-alive connection closed before its answer: ${JSON.stringify(answer)}`)));
+  });
+  socket.resume();
+  return { closed };
+}

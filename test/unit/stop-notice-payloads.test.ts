@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isRequestsCutPayload, isScriptCleanupPayload, isStoppingPayload } from '../../src/messaging/system-types.js';
+import { isHandlersCutPayload, isRequestsCutPayload, isScriptCleanupPayload, isStoppingPayload } from '../../src/messaging/system-types.js';
 
 describe('stop notice payloads', () => {
   it('$requestsCut: a count of at least 1, and a finite non-negative timeoutMs or none', () => {
@@ -18,6 +18,25 @@ describe('stop notice payloads', () => {
       { openRequests: 1, timeoutMs: '10' },
     ]) {
       expect(isRequestsCutPayload(payload)).toBe(false);
+    }
+  });
+
+  it('[H229] $handlersCut: a count of at least 1, at most 10 message type names, a finite non-negative timeoutMs', () => {
+    for (const payload of [{ handlers: 1, types: ['hang'], timeoutMs: 2250 }, { handlers: 40, types: Array.from({ length: 10 }, (_, index) => `t${index}`), timeoutMs: 0 }]) expect(isHandlersCutPayload(payload)).toBe(true);
+    for (const payload of [
+      undefined,
+      null,
+      { handlers: 0, types: ['hang'], timeoutMs: 1 },
+      { handlers: 1.5, types: ['hang'], timeoutMs: 1 },
+      { handlers: 1, types: 'hang', timeoutMs: 1 },
+      { handlers: 1, types: [''], timeoutMs: 1 },
+      { handlers: 1, types: ['x'.repeat(257)], timeoutMs: 1 },
+      { handlers: 1, types: [7], timeoutMs: 1 },
+      { handlers: 11, types: Array.from({ length: 11 }, (_, index) => `t${index}`), timeoutMs: 1 },
+      { handlers: 1, types: ['hang'] },
+      { handlers: 1, types: ['hang'], timeoutMs: Infinity },
+    ]) {
+      expect(isHandlersCutPayload(payload)).toBe(false);
     }
   });
 

@@ -65,6 +65,7 @@ export function possibleFigures(report: PingReport, uptimeMs: number): PingRepor
     loopDelayMean: report.loopDelayMean !== undefined && report.loopDelayMean > uptimeMs,
     loopDelayP99: report.loopDelayP99 !== undefined && report.loopDelayP99 > uptimeMs,
     openRequests: report.openRequests !== undefined && report.openRequests > kMaxOpenRequests,
+    idleConnections: report.idleConnections !== undefined && report.idleConnections > kMaxOpenRequests,
   };
   if (!Object.values(impossible).includes(true)) return report;
   const possible: PingReport = { ...report };

@@ -109,12 +109,16 @@ export class PrimaryHeartbeat {
         record.health = toHealth(report);
         // Read after its last `$openRequests`, so sent after it: newer, whenever the ping was
         // sent (H220). One read after the answer, even in the same read, is newer and stays.
-        if (arrival > record.openSaidArrival) record.openSaid = undefined;
+        if (arrival > record.openSaidArrival) {
+          record.openSaid = undefined;
+          record.idleSaid = undefined;
+        }
         // It answered a ping sent after it said it exits (a forged $exiting or $crash): it lived
         // on, what it said is void. An answer sent before may be read after it, in the same read.
         if (record.exitSaidAt !== undefined && sentAt > record.exitSaidAt) {
           record.exitSaidAt = undefined;
           record.openAtExit = undefined;
+          record.idleAtExit = undefined;
           record.uncaughtError = undefined;
         }
         this.#checkMemory(record, record.health);
@@ -160,6 +164,7 @@ function toHealth(report: PingReport): WorkerHealth {
     // A worker of an older clusterkit leaves it out; a figure that is not a finite number is not shown.
     cpuPercent: finiteOrUndefined(report.cpuPercent),
     openRequests: report.openRequests,
+    idleConnections: report.idleConnections,
     at: Date.now(),
   };
 }

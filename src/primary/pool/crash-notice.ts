@@ -26,10 +26,13 @@ export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>):
     inRange: hasPlausibleOpenRequests,
     // Once per life: a second one is forged, dropped and counted.
     when: (record) => !record.hasSaidCrash,
-    handle: ({ origin, name, message, code, location, openRequests }, record) => {
+    handle: ({ origin, name, message, code, location, openRequests, idleConnections }, record) => {
       record.hasSaidCrash = true;
       record.exitSaidAt = Date.now();
-      if (openRequests !== undefined && saysOwnExit(record)) record.openAtExit = openRequests;
+      if (openRequests !== undefined && saysOwnExit(record)) {
+        record.openAtExit = openRequests;
+        record.idleAtExit = idleConnections;
+      }
       record.uncaughtError = {
         origin,
         name: escapeControlChars(name),
@@ -44,9 +47,10 @@ export function registerCrashNotice({ system }: Pick<PrimaryContext, 'system'>):
     check: isExitingPayload,
     inRange: hasPlausibleOpenRequests,
     when: saysOwnExit,
-    handle: ({ openRequests }, record) => {
+    handle: ({ openRequests, idleConnections }, record) => {
       record.exitSaidAt = Date.now();
       record.openAtExit = openRequests;
+      record.idleAtExit = idleConnections;
     },
   });
 }

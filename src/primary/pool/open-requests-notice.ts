@@ -16,8 +16,9 @@ export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'sys
     check: isExitingPayload,
     // As every count a worker claims: above kMaxOpenRequests, dropped as out-of-range (H122).
     inRange: hasPlausibleOpenRequests,
-    handle: ({ openRequests }, record) => {
+    handle: ({ openRequests, idleConnections }, record) => {
       record.openSaid = openRequests;
+      record.idleSaid = idleConnections;
       record.openSaidArrival = record.noteArrival();
     },
   });

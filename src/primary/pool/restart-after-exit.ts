@@ -40,19 +40,29 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
       readyMs,
       isStartupFailure: startupFailure,
       hasServed: record.hasServed,
-      ...(lostRequests === undefined ? {} : { lostRequests }),
+      ...(lostRequests === undefined ? {} : { lostRequests, ...lostBounds(record) }),
       ...(record.uncaughtError === undefined ? {} : { error: record.uncaughtError }),
     });
   } else {
     // Code 0 is no crash (no `workerCrash`), but a process.exit(0) while serving reset its
     // clients all the same: its lost requests are told as a crash's are, as cut off.
     const lostRequests = record.lostRequests();
-    if (lostRequests) context.emit('workerRequestsCut', { worker: record.handle, openRequests: lostRequests, reason: 'unexpected-exit' });
+    if (lostRequests) context.emit('workerRequestsCut', { worker: record.handle, openRequests: lostRequests, reason: 'unexpected-exit', ...lostBounds(record) });
   }
   // Of what, when it said (`$crash`): the crash-loop error's "Last crash" then names the error and where it was thrown.
   const of = record.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(record.uncaughtError)}`;
   const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`) : record.startupFailure(context.options.loadingSteps);
   decideAndRestart(pool, context, record, ended, cause);
+}
+
+/**
+ * How far a worker's death is known to go beyond its `lostRequests()`: whether that count is a
+ * lower bound, and the idle connections it reset besides (H228: a crash under keep-alive load
+ * said 3 requests cut off where its clients lost 8).
+ */
+function lostBounds(record: WorkerRecord): { isLowerBound?: true; resetConnections?: number } {
+  const resetConnections = record.resetConnections();
+  return { ...(record.isLostCountExact() ? {} : { isLowerBound: true as const }), ...(resetConnections ? { resetConnections } : {}) };
 }
 
 /**

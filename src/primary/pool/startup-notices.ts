@@ -51,7 +51,7 @@ export function registerStartupNotices({ options, pool, system, emit }: Pick<Pri
       // nothing would ever replace it.
       const memory = options.heartbeat === false ? undefined : readyMemory(payload);
       if (memory && record.health === undefined) {
-        record.health = { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, eventLoopDelayMs: undefined, eventLoopDelayP99Ms: undefined, cpuPercent: undefined, openRequests: undefined, at: Date.now() };
+        record.health = { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, eventLoopDelayMs: undefined, eventLoopDelayP99Ms: undefined, cpuPercent: undefined, openRequests: undefined, idleConnections: undefined, at: Date.now() };
       }
       pool.markReady(record);
     },

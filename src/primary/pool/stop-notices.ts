@@ -3,7 +3,8 @@
  * begins, before any code of the user's runs), `$drain` (how many requests its tracked servers
  * still have open, so a forced stop can say what it cut), `$sync` (a round trip behind its
  * servers' close, so no connection is handed to it after it exits), `$requestsCut` (it cut
- * requests off at its own deadline, or exited with them open), `$scriptCleanup` (a plain script
+ * requests off at its own deadline, or exited with them open), `$handlersCut` (message handlers
+ * still ran at its deadline, abandoned), `$scriptCleanup` (a plain script
  * stops through its own signal listeners), `$destroyFailed` (its `_destroy`, or a plain
  * script's cleanup, missed the worker's own deadline, or threw; it exits 1 next) and `$stopped`
  * (the stop ran to its end; without it an exit with code 0 is a failed stop, stop-worker.ts).
@@ -22,6 +23,7 @@
  * report whole. Rare messages: the checks cost nothing on the message path.
  */
 import { capitalize } from '../../capitalize.js';
+import { escapeControlChars } from '../../control/control-chars.js';
 import { RemoteError } from '../../errors.js';
 import {
   isDestroyFailedPayload,
@@ -30,11 +32,13 @@ import {
   type DrainPayload,
   isNoPayload,
   isRequestsCutPayload,
+  isHandlersCutPayload,
   isScriptCleanupPayload,
   isStoppingPayload,
   kDestroyFailedNotice,
   kDrainNotice,
   kRequestsCutNotice,
+  kHandlersCutNotice,
   kScriptCleanupNotice,
   kStoppedNotice,
   kStoppingNotice,
@@ -110,6 +114,22 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       record.requestsCut = openRequests;
       if (timeoutMs !== undefined) emit('workerRequestsCut', { worker: record.handle, openRequests, timeoutMs, reason: 'deadline' });
       else emit('workerRequestsCut', { worker: record.handle, openRequests, reason: isClosedByWorker(payload) ? 'closed' : 'exit' });
+    },
+  });
+  // Handlers still running at its deadline: abandoned, their requesters unanswered (H229). At
+  // most as many as the primary's requests to it still await their replies: a forged count
+  // cannot swell the report.
+  system.register(kHandlersCutNotice, {
+    kind: 'notification',
+    check: isHandlersCutPayload,
+    when: (record) => isAskedToStop(record) && record.handlersCut === undefined,
+    handle: ({ handlers, types, timeoutMs }, record) => {
+      const awaited = record.endpoint.pendingCount;
+      if (handlers > awaited) system.reportDropped(record, 'out-of-range', kHandlersCutNotice);
+      const count = Math.min(handlers, awaited);
+      if (count === 0) return;
+      record.handlersCut = count;
+      emit('workerRequestsCut', { worker: record.handle, openRequests: count, timeoutMs, reason: 'handlers', messageTypes: types.map(escapeControlChars) });
     },
   });
   system.register(kScriptCleanupNotice, {

@@ -117,15 +117,18 @@ function neverStarted(record: WorkerRecord): boolean {
 }
 
 /**
- * The requests a stop cut off: those the worker said it cut (`$requestsCut`); for a worker that
+ * The requests a stop cut off: those the worker said it cut (`$requestsCut`), and the message
+ * handlers it abandoned at its deadline (`$handlersCut`); for a worker that
  * died by a signal before saying so (the primary's SIGKILL at the timeout, or another's kill),
  * what its death cut as far as the primary knows (`WorkerRecord.lostRequests()`: open as it
  * last reported, by its drain or its last heartbeat, and connections handed to it it never took).
  */
 export function requestsCutBy(record: WorkerRecord, outcome: StopOutcome): number {
-  if (record.requestsCut !== undefined) return record.requestsCut + (record.signal !== null ? record.unacknowledgedHandoffs() : 0);
-  if (outcome === 'killed' || record.signal !== null) return record.lostRequests() ?? 0;
-  return 0;
+  // Message handlers it abandoned at its deadline count as requests cut off (H229).
+  const handlers = record.handlersCut ?? 0;
+  if (record.requestsCut !== undefined) return record.requestsCut + handlers + (record.signal !== null ? record.unacknowledgedHandoffs() : 0);
+  if (outcome === 'killed' || record.signal !== null) return (record.lostRequests() ?? 0) + handlers;
+  return handlers;
 }
 
 /**
@@ -140,7 +143,7 @@ export function stopOutcome(record: WorkerRecord): StopOutcome {
   if (isEndedUnstartedExit(record)) return 'graceful';
   // A worker that cut requests off did not stop cleanly, whatever its exit code (a plain
   // script's own cleanup may exit 0 with requests open).
-  if (record.requestsCut !== undefined) return 'failed';
+  if (record.requestsCut !== undefined || record.handlersCut !== undefined) return 'failed';
   return record.exitCode === 0 && record.signal === null && !isStopUnfinished(record) ? 'graceful' : 'failed';
 }
 

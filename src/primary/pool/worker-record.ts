@@ -40,6 +40,8 @@ export interface WorkerHealth {
   cpuPercent: number | undefined;
   /** Requests open on its tracked servers at that heartbeat; undefined when it tracks none. */
   openRequests: number | undefined;
+  /** Their idle connections then (no request known on them); undefined as `openRequests` is, and from older workers. */
+  idleConnections: number | undefined;
   /** When the primary received this answer, ms since the epoch (`primary.stats()` gives its age, `healthAgeMs`). */
   at: number;
 }
@@ -91,12 +93,16 @@ export class WorkerRecord {
    * answer after it (the worker lived on). Undefined when it said none.
    */
   openAtExit: number | undefined;
+  /** Its idle connections as it exited, said with `openAtExit` (`$exiting`, `$crash`); undefined from older workers. */
+  idleAtExit: number | undefined;
   /**
    * The requests its tracked servers had open as it last said outside an exit (`$openRequests`,
    * told as they change): newer than its last heartbeat answer's, until an answer read after it
    * (which clears it). Undefined when it said none.
    */
   openSaid: number | undefined;
+  /** Its idle connections as it last said, with `openSaid`. */
+  idleSaid: number | undefined;
   /** Where its last `$openRequests` arrived among its words (`noteArrival()`). */
   openSaidArrival = 0;
   /** Its words counted by `noteArrival()` so far. */
@@ -153,6 +159,29 @@ export class WorkerRecord {
     const open = this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests;
     const handoffs = this.unacknowledgedHandoffs();
     return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
+  }
+
+  /**
+   * The idle connections its death reset (open on its tracked servers, with no request known on
+   * them: keep-alive connections between requests), from the same word as `lostRequests()`'s
+   * count. A client that had sent its next request on one, not read yet, lost it: no count sees
+   * it. Undefined when that word did not say (a stop's drain reports, an older worker).
+   */
+  resetConnections(): number | undefined {
+    if (this.openAtExit !== undefined) return this.idleAtExit;
+    if (this.openRequests !== undefined) return undefined;
+    if (this.openSaid !== undefined) return this.idleSaid;
+    return this.health?.idleConnections;
+  }
+
+  /**
+   * Whether `lostRequests()` is exact: counted by the worker itself as it exited, with no idle
+   * connection where a request could have waited unread. Else a lower bound: a last report is
+   * up to 100 ms old (a second, from a heartbeat), and a request sent on an idle connection is
+   * not known (H228).
+   */
+  isLostCountExact(): boolean {
+    return this.openAtExit !== undefined && this.idleAtExit === 0;
   }
 
   /**
@@ -221,6 +250,11 @@ export class WorkerRecord {
    * ended (`$stopped`), those known open then (`lostRequests()`). Undefined when it cut none.
    */
   requestsCut: number | undefined;
+  /**
+   * Message handlers it said still ran at its own stop deadline (`$handlersCut`): abandoned, as
+   * requests cut off are. Undefined when it abandoned none (H229).
+   */
+  handlersCut: number | undefined;
   /**
    * The requests it said were open in its stop: those open as it began (`$stopping`) and each
    * rise its drain reported since. What it may claim it cut (`$requestsCut`) is bounded by it.

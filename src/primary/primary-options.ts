@@ -149,7 +149,7 @@ export interface PrimaryOptions {
    * A worker is ready only once it listens (a server of its own: node:cluster's `listening`),
    * within `readyTimeoutMs`, even the first ones. Without it, the first workers are ready at
    * their `_init()`'s end; a worker started after one of its slot (or an unnamed one of the same
-   * roles) listened waits for its listen all the same: restarts, scale-ups, replacements and
+   * roles and env) listened waits for its listen all the same: restarts, scale-ups, replacements and
    * reloads. For workers that always listen (PM2's `listen_timeout` spirit); not for workers
    * that never do (queue consumers). @default false
    */

@@ -3,7 +3,7 @@
  * end (a `clusterkit run` script: once its top-level code ran); a script that listens after an
  * async init (`connectDb().then(listen)`) was counted ready, and `/readyz` said 200, while its
  * port refused connections. Once a worker of a slot listened, the slot's later workers must
- * listen too (the rule a reload already applied), and so must unnamed workers of the same roles
+ * listen too (the rule a reload already applied), and so must unnamed workers of the same roles and env
  * (a scale-up of `clusterkit run`'s identical workers). The first workers wait only with
  * `waitListen`: nothing tells yet whether they listen at all (a queue consumer never does).
  */
@@ -48,9 +48,14 @@ export class ListenHistory {
   }
 }
 
-/** Unnamed workers of the same roles share a kind; a named one is alone in its slot. */
+/**
+ * Unnamed workers of the same roles and environment share a kind (`clusterkit run`'s are all
+ * alike); a named one is alone in its slot. A library's `fork({ env })` for other work is not
+ * held to its siblings' listen.
+ */
 function kindOf(spec: SlotSpec): string | undefined {
-  return spec.name === undefined ? [...spec.roles].sort().join(',') : undefined;
+  if (spec.name !== undefined) return undefined;
+  return JSON.stringify([[...spec.roles].sort(), Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
 }
 
 /** Why a worker that said ready but did not listen within the ready timeout failed to start. */

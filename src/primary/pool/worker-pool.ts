@@ -459,24 +459,19 @@ export class WorkerPool {
     record.readyTimer = undefined;
     if (record.state !== 'starting') return;
     const timeoutMs = this.#context.options.readyTimeoutMs;
-    if (record.saidReadyAt !== undefined) {
-      record.startupError = new WorkerStartupError(record.id, 'ready-timeout', capitalize(notListenedReason(record, timeoutMs, this.#context.options.waitListen)));
-      this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
-      void killWorker(record);
-      return;
-    }
-    record.startupError = new WorkerStartupError(
-      record.id,
-      'ready-timeout',
-      `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
-        // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
-        // Its script (or preloads) may still have been loading: that can take longer than the
-        // option on a loaded machine (tester t22); the advice depends on who starts it (H189).
-        (record.hasSaidHello
-          ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
-          : `${stillLoadingAdvice(this.#context.options.loadingSteps)} `) +
-        'Connections node:cluster had handed it are reset with it.',
-    );
+    // It said ready and waits for its listen (ready-on-listen.ts): that listen is what never came.
+    const message =
+      record.saidReadyAt !== undefined
+        ? capitalize(notListenedReason(record, timeoutMs, this.#context.options.waitListen))
+        : `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
+          // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
+          // Its script (or preloads) may still have been loading: that can take longer than the
+          // option on a loaded machine (tester t22); the advice depends on who starts it (H189).
+          (record.hasSaidHello
+            ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
+            : `${stillLoadingAdvice(this.#context.options.loadingSteps)} `) +
+          'Connections node:cluster had handed it are reset with it.';
+    record.startupError = new WorkerStartupError(record.id, 'ready-timeout', message);
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
     void killWorker(record);
   }

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { killSpawned } from '../helpers/spawn.js';
-import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => {
   killSpawned();
@@ -11,27 +11,19 @@ afterEach(() => {
 
 const kScript = 'test/fixtures/cli-late-listen.mjs';
 
-/** Where `text` first appears in `output`, failing when it does not. */
-function at(output: string, text: string): number {
-  const index = output.indexOf(text);
-  expect(index).toBeGreaterThanOrEqual(0);
-  return index;
-}
-
 describe('clusterkit run: a worker is ready once it listens (H227)', () => {
-  it('[H227] a restart and a scale-up after a listen are ready only once they listen; the first worker, counted ready before its listen, is told once', async () => {
+  it('[H227] a restart after a listen is ready only once it listens; the first worker, counted ready before its listen, is told once', async () => {
     const runtime = runtimeDir();
-    const run = startCli(['run', kScript, '-w', '1', '--name', 'late'], { runtime, env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '1500' } });
+    const port = await freePort();
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'late'], { runtime, env: { PORT: String(port), LISTEN_DELAY_MS: '1500' } });
     const [, pid] = await run.waitFor(/\[late:1\] listening (\d+)/);
     // The first start does not wait (nothing listened yet): the line says so, naming the flag.
     await run.waitFor(/WARN worker 1 \(pid \d+\) listened [\d.]+ m?s after it was counted ready[^\n]*\(option --wait-listen\)/);
     process.kill(Number(pid), 'SIGKILL');
     await run.waitFor(/worker 2 ready/);
-    // Before: "worker 2 ready" 1.5 s before its listen, its port refusing connections meanwhile.
-    expect(at(run.output(), '[late:2] listening')).toBeLessThan(at(run.output(), 'worker 2 ready'));
-    await expect(cli(['scale', 'late', '2'], { runtime })).resolves.toMatchObject({ code: 0 });
-    await run.waitFor(/worker 3 ready/);
-    expect(at(run.output(), '[late:3] listening')).toBeLessThan(at(run.output(), 'worker 3 ready'));
+    // Before: "worker 2 ready" 1.5 s before its listen, the port refusing connections meanwhile
+    // (its only worker: node:cluster closed the port with worker 1).
+    await expect(get(`http://127.0.0.1:${port}/`)).resolves.toMatchObject({ status: 200 });
     expect(run.output().match(/after it was counted ready/g)).toHaveLength(1);
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
@@ -44,7 +36,6 @@ describe('clusterkit run: a worker is ready once it listens (H227)', () => {
     await run.waitFor(/service waitl started/);
     // Before: started (and /readyz 200) while the port refused connections.
     await expect(get(`http://127.0.0.1:${port}/`)).resolves.toMatchObject({ status: 200 });
-    expect(at(run.output(), '[waitl:1] listening')).toBeLessThan(at(run.output(), 'worker 1 ready'));
     expect(run.output()).not.toMatch(/after it was counted ready/);
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);

@@ -362,6 +362,25 @@ export class WorkerStartupError extends ClusterKitError {
 }
 
 /**
+ * A worker listened only after it was counted ready (its script listens after its top-level
+ * code, or its `_init()` ended before its listen): told once per primary, as a warning. Ready
+ * counts, `/readyz` and status counted it ready while its port refused connections.
+ */
+export class ListenedAfterReadyError extends ClusterKitError {
+  override readonly name = 'ListenedAfterReadyError';
+  readonly code = 'ERR_LISTENED_AFTER_READY';
+
+  constructor(
+    readonly workerId: number,
+    /** How long after it was counted ready it listened, in ms. */
+    readonly lateMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * Why a worker slot gave up (see `CrashLoopError`). `memory-limit` is no longer emitted: a worker
  * over `maxMemoryMb` is replaced every time (H152); kept for compatibility.
  */

@@ -102,6 +102,10 @@ Options:
                               process.send('ready') (PM2's wait_ready), not when it
                               listens; a start or reload waits for it, and connections
                               it is handed before are held until then
+      --wait-listen           A worker is ready only once its script listens, even
+                              at the first start (a script that listens after an
+                              async init); workers started after one listened wait
+                              for their listen anyway
       --health-port <port>    Serve /healthz, /readyz and /metrics there (Kubernetes
                               probes, Prometheus); from the primary, on its own port
       --health-host <addr>    The address of --health-port (default: every address)

@@ -55,6 +55,8 @@ export interface RunSettings {
    * `process.send('ready')`, not when it listens.
    */
   waitReady: boolean;
+  /** `--wait-listen` / `waitListen`: even the first workers are ready only once their script listens (H227). */
+  waitListen: boolean;
   /**
    * `--health-port` / `healthPort`: the primary serves /healthz, /readyz and /metrics there
    * (`listenHealth()`), on `healthHost` (every address when undefined).
@@ -89,6 +91,7 @@ export interface RunLayer {
   gradualDrainMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
   waitReady?: boolean | undefined;
+  waitListen?: boolean | undefined;
   healthPort?: number | undefined;
   healthHost?: string | undefined;
   maxMemoryMb?: number | undefined;
@@ -130,6 +133,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     gradualDrainMs: flags.gradualDrainMs ?? base.gradualDrainMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     waitReady: flags.waitReady ?? base.waitReady ?? false,
+    waitListen: flags.waitListen ?? base.waitListen ?? false,
     healthPort: flags.healthPort ?? base.healthPort,
     // The file's host goes with the file's port: --health-port alone listens everywhere.
     healthHost: flags.healthPort === undefined ? (flags.healthHost ?? base.healthHost) : flags.healthHost,

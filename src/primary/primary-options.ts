@@ -146,6 +146,15 @@ export interface PrimaryOptions {
    */
   readyTimeoutMs?: number;
   /**
+   * A worker is ready only once it listens (a server of its own: node:cluster's `listening`),
+   * within `readyTimeoutMs`, even the first ones. Without it, the first workers are ready at
+   * their `_init()`'s end; a worker started after one of its slot (or an unnamed one of the same
+   * roles and env) listened waits for its listen all the same: restarts, scale-ups, replacements and
+   * reloads. For workers that always listen (PM2's `listen_timeout` spirit); not for workers
+   * that never do (queue consumers). @default false
+   */
+  waitListen?: boolean;
+  /**
    * What a worker's start waits for, named by the error when it is not ready within
    * `readyTimeoutMs` ("Its start-up may be waiting on something that never comes (...)"), so
    * the reader knows where to look: a phrase such as `'its database connection in _init()'`.
@@ -377,6 +386,7 @@ const kPrimaryOptions = {
   cwd: (value, name) => directoryOption(value, name),
   messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
   readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
+  waitListen: (value, name) => booleanOption(value, name, false),
   readyWaitsFor: (value, name) => stringOption(value, name) ?? 'its _init()',
   loadingSteps: (value, name) => stringOption(value, name),
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),

@@ -90,7 +90,12 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       // What the worker's start waits for (service-worker.ts), named when it misses --ready-timeout.
       // What runs before the bootstrap's ClusterWorker starts: a script must not create one (H189).
       loadingSteps: runLoadingSteps({ inherited: process.execArgv, nodeArgs: settings.nodeArgs, nodeOptions: workerEnv.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS }),
-      readyWaitsFor: settings.waitReady ? "its script's process.send('ready'), which --wait-ready waits for" : "its script's listen(), or the end of its top-level code",
+      readyWaitsFor: settings.waitReady
+        ? "its script's process.send('ready'), which --wait-ready waits for"
+        : settings.waitListen
+          ? "its script's listen(), which --wait-listen waits for"
+          : "its script's listen(), or the end of its top-level code",
+      ...(settings.waitListen ? { waitListen: true } : {}),
       // An app started with others handles its signals through the launcher link.
       ...(launcher ? { handleSignals: false } : {}),
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),

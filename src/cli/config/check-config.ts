@@ -51,7 +51,7 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
-  'readyTimeout', 'waitReady', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
 ] as const;
 
 /** A key clusterkit spells its own way that is not PM2's either (PM2 reads env_file as an environment). */
@@ -197,6 +197,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
     isDev: optional(app.dev, (value) => checkBoolean(value, at('dev'))),
     waitReady: optional(app.waitReady, (value) => checkBoolean(value, at('waitReady'))),
+    waitListen: optional(app.waitListen, (value) => checkBoolean(value, at('waitListen'))),
     healthPort: optional(app.healthPort, (value) => checkPort(value, at('healthPort'))),
     healthHost: optional(app.healthHost, (value) => checkString(value, at('healthHost'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),

@@ -58,6 +58,14 @@ export interface AppConfig {
    */
   waitReady?: boolean;
   /**
+   * Even the first workers are ready (a start waits for them, `/readyz` and status count them)
+   * only once their script listens, within `readyTimeout`: for a script that listens after an
+   * async init (`connectDb().then(() => app.listen(port))`). Workers started after one listened
+   * (restarts, scale-ups, reloads) wait for their listen anyway. Not for a script that never
+   * listens (a queue consumer): it would never be ready. @default false
+   */
+  waitListen?: boolean;
+  /**
    * A port where the primary serves `/healthz` (liveness), `/readyz` (readiness: a ready
    * worker, not shutting down) and `/metrics` (Prometheus), for Kubernetes probes and scrapes.
    * @default none

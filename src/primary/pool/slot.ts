@@ -28,6 +28,8 @@ export class Slot {
   restartTimer: NodeJS.Timeout | undefined;
   /** No more workers for this slot: stopped on purpose, shut down, or crash-looped. */
   isRetired = false;
+  /** Set once a worker of this slot listened: its later workers are ready only once they listen too (ready-on-listen.ts). */
+  hasListened = false;
   /** One of the primary's initial slots: while it has had no ready worker, its giving up fails `start()`, which stops every worker. */
   isInitial = false;
   /** Settles when the slot first has a ready worker, or fails for good; what `fork()` awaits. */

@@ -37,6 +37,7 @@ import { killWorker } from './kill-worker.js';
 import { stillLoadingAdvice } from './loading-advice.js';
 import { isEndedUnstartedExit } from './end-unstarted.js';
 import { endProcesses } from '../../worker/end-descendants.js';
+import { ListenHistory, notListenedReason } from './ready-on-listen.js';
 
 /**
  * What one IPC message from a worker may have on top of the primary's `maxMessageBytes` (a
@@ -71,6 +72,8 @@ export class WorkerPool {
   readonly #slots = new Set<Slot>();
   readonly rotation = new RoundRobin<WorkerRecord>();
   #isClosed = false;
+  /** Which slots and kinds of worker listened: their later workers are ready only once they listen. */
+  readonly #listens = new ListenHistory();
   /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
   #armsWatchdogs = false;
   /** The ends of SIGKILLed workers' processes under way (kill-worker.ts): a shutdown waits for them. */
@@ -180,6 +183,7 @@ export class WorkerPool {
     );
     this.#records.set(record.id, record);
     record.isWatchdogArmed = isWatchdogEarly;
+    record.mustListen = this.#listens.mustListen(slot, this.#context.options.waitListen);
     if (!asIncoming) slot.current = record;
     this.#attach(record);
     const { readyTimeoutMs } = this.#context.options;
@@ -205,6 +209,11 @@ export class WorkerPool {
   /** Marks a worker ready: it joins the round-robin and its waiters resolve. */
   markReady(record: WorkerRecord): void {
     if (record.state !== 'starting') return;
+    // Its listen makes it ready ('listening' below), within the ready timeout still running.
+    if (record.mustListen && !record.isListening) {
+      record.saidReadyAt ??= Date.now();
+      return;
+    }
     clearTimeout(record.readyTimer);
     record.readyTimer = undefined;
     record.state = 'ready';
@@ -305,9 +314,13 @@ export class WorkerPool {
     });
     worker.on('online', () => this.#context.emit('workerOnline', { worker: record.handle }));
     worker.on('listening', (address: Address) => {
+      const wasListening = record.isListening;
       record.isListening = true;
+      this.#listens.noteListen(record.slot);
       record.whenListening.resolve();
       this.#context.emit('workerListening', { worker: record.handle, address });
+      if (record.saidReadyAt !== undefined) this.markReady(record);
+      else if (!wasListening && record.readyAt !== undefined && record.state === 'ready') this.#onLateListen(record);
     });
     worker.on('disconnect', () => this.#onDisconnect(record));
     worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(record, code, signal));
@@ -436,22 +449,29 @@ export class WorkerPool {
     void ending.finally(() => this.#endingDescendants.delete(ending));
   }
 
+  /** A worker counted ready listened only later: told once per primary (ready-on-listen.ts). */
+  #onLateListen(record: WorkerRecord): void {
+    const warning = this.#listens.lateListen(record, record.readyAt!, Date.now());
+    if (warning !== undefined) this.#context.reportWarning(warning);
+  }
+
   #onReadyTimeout(record: WorkerRecord): void {
     record.readyTimer = undefined;
     if (record.state !== 'starting') return;
     const timeoutMs = this.#context.options.readyTimeoutMs;
-    record.startupError = new WorkerStartupError(
-      record.id,
-      'ready-timeout',
-      `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
-        // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
-        // Its script (or preloads) may still have been loading: that can take longer than the
-        // option on a loaded machine (tester t22); the advice depends on who starts it (H189).
-        (record.hasSaidHello
-          ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
-          : `${stillLoadingAdvice(this.#context.options.loadingSteps)} `) +
-        'Connections node:cluster had handed it are reset with it.',
-    );
+    // It said ready and waits for its listen (ready-on-listen.ts): that listen is what never came.
+    const message =
+      record.saidReadyAt !== undefined
+        ? capitalize(notListenedReason(record, timeoutMs, this.#context.options.waitListen))
+        : `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
+          // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
+          // Its script (or preloads) may still have been loading: that can take longer than the
+          // option on a loaded machine (tester t22); the advice depends on who starts it (H189).
+          (record.hasSaidHello
+            ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
+            : `${stillLoadingAdvice(this.#context.options.loadingSteps)} `) +
+          'Connections node:cluster had handed it are reset with it.';
+    record.startupError = new WorkerStartupError(record.id, 'ready-timeout', message);
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
     void killWorker(record);
   }

@@ -65,6 +65,13 @@ export class WorkerRecord {
   hasServed = false;
   isListening = false;
   /**
+   * Ready only once it listens (ready-on-listen.ts): decided at its fork, by `waitListen` or by
+   * a listen of a worker before it in its slot, or of an unnamed one of the same roles and env.
+   */
+  mustListen = false;
+  /** When its `$ready` came while it had yet to listen (`mustListen`): it is ready at its listen. */
+  saidReadyAt: number | undefined;
+  /**
    * Set when the worker said it serves sticky connections (`$sticky`: it called `serveSticky()`);
    * cleared for the rest of its life when it refused one (`$stickyRefused`). Only such workers
    * get `listenSticky()` connections (listen-sticky.ts).

@@ -1,0 +1,54 @@
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { killSpawned } from '../helpers/spawn.js';
+import { cleanUpCli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => {
+  killSpawned();
+  cleanUpCli();
+});
+
+const kScript = 'test/fixtures/cli-late-listen.mjs';
+
+describe('clusterkit run: a worker is ready once it listens (H227)', () => {
+  it('[H227] a restart after a listen is ready only once it listens; the first worker, counted ready before its listen, is told once', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'late'], { runtime, env: { PORT: String(port), LISTEN_DELAY_MS: '1500' } });
+    const [, pid] = await run.waitFor(/\[late:1\] listening (\d+)/);
+    // The first start does not wait (nothing listened yet): the line says so, naming the flag.
+    await run.waitFor(/WARN worker 1 \(pid \d+\) listened [\d.]+ m?s after it was counted ready[^\n]*\(option --wait-listen\)/);
+    process.kill(Number(pid), 'SIGKILL');
+    await run.waitFor(/worker 2 ready/);
+    // Before: "worker 2 ready" 1.5 s before its listen, the port refusing connections meanwhile
+    // (its only worker: node:cluster closed the port with worker 1).
+    await expect(get(`http://127.0.0.1:${port}/`)).resolves.toMatchObject({ status: 200 });
+    expect(run.output().match(/after it was counted ready/g)).toHaveLength(1);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H227] --wait-listen: the service is started only once its worker listens, and its port answers then', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'waitl', '--wait-listen'], { runtime, env: { PORT: String(port), LISTEN_DELAY_MS: '1500' } });
+    await run.waitFor(/service waitl started/);
+    // Before: started (and /readyz 200) while the port refused connections.
+    await expect(get(`http://127.0.0.1:${port}/`)).resolves.toMatchObject({ status: 200 });
+    expect(run.output()).not.toMatch(/after it was counted ready/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H227] --wait-listen with a script that does not listen within --ready-timeout: a failed start that says so', async () => {
+    const runtime = runtimeDir();
+    // 10 s: the timeout must find the worker loaded (it said ready), not still loading (H154).
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'neverl', '--wait-listen', '--ready-timeout', '10s', '--max-startup-failures', '1'], {
+      runtime,
+      env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '600000' },
+    });
+    await expect(run.exited()).resolves.toBe(1);
+    expect(run.output()).toMatch(/worker 1 \(pid \d+\) said it was ready but did not listen within 10000 ms \(option --ready-timeout\), so it was killed: a worker is ready only once it listens \(option --wait-listen\)/);
+  });
+});

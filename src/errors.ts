@@ -576,6 +576,26 @@ export class ProtocolError extends ClusterKitError {
 }
 
 /**
+ * A script that `clusterkit run` runs sent, through `process.send()`, a message shaped as
+ * clusterkit's own protocol (`{ __ck: 1, m: [...] }`): only clusterkit's bootstrap writes those
+ * on the worker's channel, so the message was refused, not sent (H233). Given to the send's
+ * callback when it has one; `messageType` is the first record's type when it had a readable one.
+ */
+export class ReservedMessageError extends ClusterKitError {
+  override readonly name = 'ReservedMessageError';
+  readonly code = 'ERR_RESERVED_MESSAGE';
+
+  constructor(readonly messageType?: string) {
+    const what = messageType === undefined ? 'a message' : `a "${messageType.length > 64 ? `${messageType.slice(0, 64)}...` : messageType}" message`;
+    super(
+      `The script sent ${what} shaped as clusterkit's own IPC protocol ({ __ck: 1, m: [...] }) with process.send(); it was refused, not sent: ` +
+        "under clusterkit run only clusterkit's bootstrap writes those (a script that sent them could forge the worker's readiness or crash). " +
+        "Send your own messages without the \"__ck\" key; clusterkit run reads nothing a script sends but 'ready' (--wait-ready).",
+    );
+  }
+}
+
+/**
  * A worker wrote on its IPC channel what the primary cannot read safely, below `process.send()`:
  * bytes that are not an IPC message (`reason` `not-a-message`, the parser's error as `cause`),
  * or one message larger than the primary accepts (`too-large`: `limitBytes`, the primary's

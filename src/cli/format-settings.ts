@@ -6,6 +6,7 @@
  */
 import type { ClusterDescription } from '../control/control-protocol.js';
 import { formatCount, formatDuration, isCount, statusHeader, workerTable } from './format-status.js';
+import { redactArgs } from './redact-args.js';
 
 type Untrusted = Record<string, unknown>;
 
@@ -14,8 +15,8 @@ export function formatDescription(description: ClusterDescription): string {
   const rows: Array<[string, string]> = [
     ['exec mode', settings.execMode === 'cluster' ? 'cluster (node:cluster workers sharing the listening ports; PM2: exec_mode)' : '-'],
     ['instances', instancesText(settings.instances, description)],
-    ['script args', stringsText(settings.scriptArgs, 'none')],
-    ['node', `${description.nodeVersion}  execArgv ${stringsText(settings.execArgv, 'none')}`],
+    ['script args', argsText(settings.scriptArgs)],
+    ['node', `${description.nodeVersion}  execArgv ${argsText(settings.execArgv)}`],
     ['primary', `pid ${formatCount(description.pid)}, up ${formatDuration(description.uptimeMs)}`],
     ['shutdown timeout', `${msText(settings.shutdownTimeoutMs)} (PM2: kill_timeout)`],
     ['ready timeout', `${msText(settings.readyTimeoutMs)} (PM2: listen_timeout)${settings.waitReady === true ? "; ready at process.send('ready') (--wait-ready)" : ''}`],
@@ -67,6 +68,22 @@ function healthUrl(host: string, port: number): string {
 function msText(ms: unknown): string {
   if (ms === null) return 'none';
   return isCount(ms) ? formatDuration(ms) : '-';
+}
+
+/** Arguments, the values of secret-looking flags hidden as env values are (H236). */
+function argsText(values: unknown): string {
+  if (!Array.isArray(values)) return '-';
+  const { args, hidden } = redactArgs(values);
+  return `${stringsText(args, 'none')}${hidden > 0 ? ' (values of secret-looking flags are not shown)' : ''}`;
+}
+
+/** `description` for `show --json`: the same arguments hidden as in the text. */
+export function redactDescription(description: ClusterDescription): ClusterDescription {
+  const settings = description.settings as unknown;
+  if (!isObject(settings)) return description;
+  const redacted: Untrusted = { ...settings };
+  for (const key of ['scriptArgs', 'execArgv'] as const) if (Array.isArray(settings[key])) redacted[key] = redactArgs(settings[key]).args;
+  return { ...description, settings: redacted as unknown as ClusterDescription["settings"] };
 }
 
 function stringsText(values: unknown, empty: string, separator = ' '): string {

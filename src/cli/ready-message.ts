@@ -25,7 +25,7 @@ export function watchReadyMessage(): Promise<void> {
   if (typeof send !== 'function') return new Promise<void>(() => {});
   let signal: () => void = () => {};
   const ready = new Promise<void>((resolve) => (signal = resolve));
-  // clusterkit's own frames go through it too (one per tick at most): no allocation on the way.
+  // clusterkit's own frames do not pass here (process-port.ts): only the script's sends.
   process.send = function (this: NodeJS.Process, message: unknown): boolean {
     if (message === kReadyMessage) signal();
     // eslint-disable-next-line prefer-rest-params

@@ -13,6 +13,7 @@ import { useScriptCleanup } from '../worker/script-cleanup.js';
 import { warnOfConfigExport } from './config-export.js';
 import { kHealthPortEnv } from './health-port-env.js';
 import { kWaitReadyEnv, watchReadyMessage } from './ready-message.js';
+import { guardScriptFrames } from './script-frame-guard.js';
 import { loadScript } from './script-loader.js';
 
 const script = process.argv[2];
@@ -20,6 +21,8 @@ if (!script) throw new Error('worker-main is started by "clusterkit run", with t
 // The script sees the command line it would see under plain node: [node, script, ...args].
 process.argv.splice(1, 2, script);
 (globalThis as Record<symbol, unknown>)[kRunScriptMarker] = true;
+// The bootstrap owns the channel: the script cannot write clusterkit's frames (H233).
+guardScriptFrames();
 // A script with its own SIGINT/SIGTERM listeners stops through them, as under PM2.
 useScriptCleanup();
 // `--wait-ready` is told through the environment; the script's environment is as without it.
@@ -28,8 +31,8 @@ delete process.env[kWaitReadyEnv];
 // `--health-port`: the primary's own port; a script that listens on it is told so (H110).
 const healthPort = process.env[kHealthPortEnv] === undefined ? undefined : Number(process.env[kHealthPortEnv]);
 delete process.env[kHealthPortEnv];
-// Watched only with --wait-ready: the wrapper sits on every process.send, clusterkit's frames
-// included. Without the flag the message reaches the primary as it is, and `run` tells a script
+// Watched only with --wait-ready: the wrapper sits on the script's process.send (clusterkit's
+// frames go through its own port, process-port.ts). Without the flag the message reaches the primary as it is, and `run` tells a script
 // that sends it about the flag from there.
 const scriptReady = waitsForReady ? watchReadyMessage() : undefined;
 

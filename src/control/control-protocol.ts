@@ -91,6 +91,9 @@ export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) 
     buffered += decoder.write(chunk);
     let newline = buffered.indexOf('\n');
     while (newline !== -1) {
+      // The limit is on the line, however it arrived: a 70 000-character line in one chunk was
+      // parsed, where the same line in two chunks was refused (H237).
+      if (newline > maxChars) break;
       const line = buffered.slice(0, newline).trim();
       buffered = buffered.slice(newline + 1);
       if (line) onLine(line);
@@ -109,6 +112,10 @@ export function readLines(stream: NodeJS.ReadableStream, onLine: (line: string) 
     // `printf '{"id":1,...}' | nc -U`: a last request without its newline is still a request.
     const line = (buffered + decoder.end()).trim();
     buffered = '';
+    if (!isOverflowed && line.length > maxChars) {
+      isOverflowed = true;
+      return void onOverflow();
+    }
     if (line && !isOverflowed) onLine(line);
     hooks.onEnd?.();
   });

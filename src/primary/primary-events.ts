@@ -57,6 +57,13 @@ export interface WorkerExitEvent {
    */
   readonly isChannelBacklogged?: boolean;
   /**
+   * With `isChannelBacklogged`: whose messages were backed up. `'primary'`: the worker was still
+   * reading the primary's (H218); `'worker'`: the primary was still reading the worker's own when
+   * it exited (a script that flooded its channel in its cleanup), so its notice that its stop
+   * ended may be unread behind them, or lost at the exit (H235).
+   */
+  readonly backlogOf?: 'primary' | 'worker';
+  /**
    * True when its stop (any: a shutdown, a reload, a scale-down, `stopWorker()`) came while it
    * was still booting, before its code started (no `$hello` yet), and the primary ended it with
    * SIGTERM: stopped before it was ready, with nothing to drain, its stop `graceful` (H200,

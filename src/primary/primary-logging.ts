@@ -89,7 +89,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf }) => {
     const fields = { ...ids(worker), code, signal };
     const kill = killing.get(worker);
     if (kill !== undefined && !expected && worker.readyAt !== undefined) {
@@ -108,6 +108,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
     } else if (!expected) {
       logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
+    } else if (isStopUnfinished && isChannelBacklogged === true && backlogOf === 'worker') {
+      logger.warn(
+        fields,
+        `worker ${worker.id} did not stop cleanly: it exited with code 0 before the primary heard that its stop finished, while the primary was still reading a backlog of the worker's own messages ` +
+          `(its IPC channel was backed up to its exit): its notice that the stop finished may be unread behind them, or lost at the exit, so what ended it cannot be told. ` +
+          `A worker that sends many messages without waiting (raw process.send, in its cleanup too) backs its channel up: send fewer, or wait for process.send()'s callback before sending more`,
+      );
     } else if (isStopUnfinished && isChannelBacklogged === true) {
       logger.warn(
         fields,

@@ -5,7 +5,6 @@
  */
 import cluster from 'node:cluster';
 import { ChannelCorruptError, PrimaryDisconnectedError } from '../errors.js';
-import type { IpcPort } from '../messaging/channel.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
@@ -14,6 +13,7 @@ import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { kPrimaryMaxMessageBytesEnv, kSerializationEnv } from '../worker-env.js';
 import type { WorkerEvents } from './worker-events.js';
+import { processPort } from './process-port.js';
 import { WorkerLifecycle, type WorkerLifecycleHooks } from './worker-lifecycle.js';
 import type { NormalizedWorkerOptions } from './worker-options.js';
 
@@ -49,7 +49,8 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
   const reportError = events.reportError;
   const system = new SystemRouter<PrimaryPeer>({ receiver: `worker ${cluster.worker?.id ?? 0}`, outboundTypes: kWorkerToPrimaryTypes });
   const endpoint = new Endpoint({
-    port: process as unknown as IpcPort,
+    // clusterkit's own reference to the real send: a script's process.send wrapper is not on its path (H233).
+    port: processPort(),
     // Node does not tell the child its channel's serialization: the primary does.
     serialization: process.env[kSerializationEnv] === 'advanced' ? 'advanced' : 'json',
     // Never more than the primary reads from a worker: it would kill this worker for it.

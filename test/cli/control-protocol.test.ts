@@ -196,6 +196,17 @@ describe('control protocol', () => {
     expect(scaled).toEqual([3]);
   });
 
+  it('[H237] refuses a whole line longer than the limit, however it arrives: a 70 000-character request line with its newline is not served', async () => {
+    const where = directory();
+    const scaled: number[] = [];
+    const server = await startControlServer('long-line', { ...handlers, scale: async (count) => (scaled.push(count), { count }) }, where);
+    servers.push(server);
+    // Before: the first read held 65 536 characters, not over the limit, and the line was parsed whole.
+    const long = await converse(server.path, [`{"id":8,"command":"scale","count":4,"pad":"${'x'.repeat(70_000)}"}\n`]);
+    expect(long.lines).toEqual([{ id: 0, ok: false, error: expect.objectContaining({ message: 'A control request line is at most 65536 characters; the connection is closed.' }) }]);
+    expect(scaled).toEqual([]);
+  });
+
   it('answers "events" with the page after the cursor, and refuses a cursor that is not a non-negative integer', async () => {
     const where = directory();
     const server = await serve('events', where);

@@ -201,6 +201,17 @@ describe("PM2's restart delays, said at load", () => {
 describe('an unknown name, answered with the nearest known one', () => {
   const kServer = "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT));\n";
 
+  it('[H237] max_restarts: 1e20 is refused with the real bound, not as a number that is not whole', async () => {
+    const project = tempProject({
+      'server.cjs': kServer,
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'eco', script: 'server.cjs', max_restarts: 1e20 }] };\n",
+    });
+    const { code, stderr } = await cli(['run', 'ecosystem.config.cjs'], { runtime: runtimeDir(), cwd: project });
+    expect(code).toBe(2);
+    // Before: "must be a whole number, 0 or more. Received 100000000000000000000", a whole number.
+    expect(stderr).toContain('"apps[0].max_restarts" must be a whole number, 0 or more, at most Number.MAX_SAFE_INTEGER (9007199254740991). Received 100000000000000000000.');
+  });
+
   it('[H198] a PM2 app\'s typo gets the PM2 key it misses, and a key far from any is listed against PM2\'s keys first', async () => {
     const project = tempProject({
       'server.cjs': kServer,

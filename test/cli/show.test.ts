@@ -89,6 +89,25 @@ describe('clusterkit show', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  it('[H236] hides the values of secret-looking flags in the script args and Node args, in the text and in --json, as it hides env values', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(
+      ['run', `${process.cwd()}/examples/demo/server.js`, '-w', '1', '--name', 'secretive', '--node-arg=--title=shown-title', '--', '--password', 'SUPERSECRET1', '--api-key=SUPERSECRET2', '--token', '--verbose', '--port', '80'],
+      { runtime, env: { PORT: String(await freePort()) } },
+    );
+    await run.waitFor(/service secretive started: 1 worker/);
+    const text = await cli(['show', 'secretive'], { runtime });
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    // Before: "script args       --password SUPERSECRET1 --api-key=SUPERSECRET2 ...".
+    expect(text.stdout).not.toContain('SUPERSECRET');
+    expect(text.stdout).toContain('\nscript args       --password <hidden> --api-key=<hidden> --token --verbose --port 80 (values of secret-looking flags are not shown)\n');
+    expect(text.stdout).toMatch(/execArgv (\S+ )*--title=shown-title\n/);
+    const json = await cli(['show', 'secretive', '--json'], { runtime });
+    expect(json.stdout).not.toContain('SUPERSECRET');
+    const description = JSON.parse(json.stdout) as ClusterDescription;
+    expect(description.settings.scriptArgs).toEqual(['--password', '<hidden>', '--api-key=<hidden>', '--token', '--verbose', '--port', '80']);
+  });
+
   it('[H207] no cluster running (exit 4, H224), bad usage (exit 2): a message', async () => {
     const runtime = runtimeDir();
     expect(await cli(['show', 'api'], { runtime })).toMatchObject({

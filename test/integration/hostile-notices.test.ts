@@ -141,6 +141,27 @@ describe('repeated notices', () => {
   });
 });
 
+describe('a forged $crash', () => {
+  it('[H234] followed by an exit with code 0: dropped as a protocol error, never quoted as what the worker died of', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) }, logger }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    const exits = record(primary, 'workerExit');
+    const crashes = record(primary, 'workerCrash');
+    void get(port, '/?forgeCrash=1');
+    await until(() => exits.events.length === 1, 20_000, 'the worker exited');
+    await until(() => text().includes('"$crash"'), 20_000, 'the protocol error');
+    exits.stop();
+    crashes.stop();
+    // Before: "exited with code 0 ... of an uncaught Forged: forged crash", workerCrash.error the forged one.
+    expect(text()).not.toContain('Forged');
+    for (const event of crashes.events as Array<{ error?: unknown }>) expect(event.error).toBeUndefined();
+    expect(text()).toContain(`Worker ${worker!.id} (pid ${worker!.pid}) sent "$crash" at a time its state rules out`);
+    await primary.shutdown({ timeoutMs: 20_000 });
+  });
+});
+
 describe('a signal clusterkit did not send, during a stop', () => {
   it('[H118][H147] a worker that SIGKILLs itself in its shutdown listener with 3 requests open: a workerRequestsCut (signal) and lines that name the likely sources', async () => {
     const { primary, worker, requests, text } = await workerServing({ DIE_ON_SHUTDOWN: 'SIGKILL' }, 3);

@@ -7,7 +7,7 @@ import { controlRequest } from '../../control/control-client.js';
 import type { ClusterDescription } from '../../control/control-protocol.js';
 import { ControlCommandUnsupportedError, RemoteError } from '../../errors.js';
 import { parseClusterName } from '../arg-values.js';
-import { formatDescription } from '../format-settings.js';
+import { formatDescription, redactDescription } from '../format-settings.js';
 import type { CommandName } from '../help.js';
 import { parseCommand } from '../parse-command.js';
 import { kStatusTimeoutMs } from '../report-unanswered.js';
@@ -27,7 +27,7 @@ export function showCommand(command: Extract<CommandName, 'show' | 'describe'>):
       }
       throw error;
     })) as ClusterDescription;
-    process.stdout.write(values.json ? `${JSON.stringify(description, null, 2)}\n` : formatDescription(description));
+    process.stdout.write(values.json ? `${JSON.stringify(redactDescription(description), null, 2)}\n` : formatDescription(description));
     return 0;
   };
 }

@@ -15,6 +15,7 @@
 import { formatElapsed } from '../../duration.js';
 import { autoWorkerCount } from '../../primary/pool/cpu-limit.js';
 import { kDefaultBackoffInitialMs } from '../../primary/primary-options.js';
+import { kSafeIntegerRule } from '../../validate.js';
 import { checkMemoryLimitMb } from '../arg-values.js';
 import { plural } from '../control-outcome.js';
 import { checkEnvObject, describe } from '../env-values.js';
@@ -321,7 +322,7 @@ export function splitLikePm2(value: string): string[] {
 function workersOf(value: unknown, key: string, label: string): { workers: number | 'max'; note?: LoadNote; meaning?: string } {
   const count = value === 'max' ? 0 : typeof value === 'string' && /^-?\d+$/.test(value.trim()) ? Number(value.trim()) : value;
   if (typeof count !== 'number' || !Number.isSafeInteger(count)) {
-    throw new UsageError(`"${key}" must be a whole number or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be a whole number${beyondSafe(count)} or "max", as PM2 takes it: 4, "max" or 0 (one per CPU), -1 (every CPU but one). Received ${describe(value)}.`);
   }
   if (count > 0) return { workers: count };
   const said = `${label}: PM2's "instances" (${describe(value)})`;
@@ -337,6 +338,11 @@ function workersOf(value: unknown, key: string, label: string): { workers: numbe
       isWarning: true,
     },
   };
+}
+
+/** 1e20 is a whole number, but not one a number holds exactly: its refusal says the real bound (H237). */
+function beyondSafe(value: unknown): string {
+  return typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) ? `, ${kSafeIntegerRule}` : '';
 }
 
 /** Bytes per unit of PM2's sizes: none (bytes), K, M, G. */
@@ -368,7 +374,7 @@ function logFormatOf(value: unknown, key: string): 'json' {
  */
 function restartsOf(value: unknown, key: string, count: (count: number) => void, warn: (line: string) => void): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
-    throw new UsageError(`"${key}" must be a whole number, 0 or more. Received ${describe(value)}.`);
+    throw new UsageError(`"${key}" must be a whole number, 0 or more${beyondSafe(value)}. Received ${describe(value)}.`);
   }
   if (value > 0) count(value);
   else warn(`PM2's "max_restarts" (0) has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.autorestart}; the fewest restarts is maxStartupFailures: 1.`);

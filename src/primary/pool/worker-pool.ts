@@ -15,7 +15,7 @@ import {
 } from '../../errors.js';
 import { isBulkAvailable, primaryBulkEnd } from '../../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../../messaging/envelope.js';
-import { kArmWatchdogNotice, kDestroyFailedNotice } from '../../messaging/system-types.js';
+import { kArmWatchdogNotice, kCrashNotice, kDestroyFailedNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { launchInTurns } from './launch-in-turns.js';
 import { restartAfterExit } from './restart-after-exit.js';
@@ -57,6 +57,11 @@ const kDisconnectGraceMs = 1_000;
  * channel to the end: its own last notices may have waited behind a backlog too (H218).
  */
 const kBackloggedExitMs = 1_000;
+/**
+ * A read of the worker's channel this large filled Node's read buffer (libuv reads a pipe 64 KiB
+ * at a time): more of the worker's messages were waiting behind it (H235).
+ */
+const kFullReadBytes = 64 * 1024;
 
 /** What the pool takes from the primary's context. */
 export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError' | 'reportWarning'>;
@@ -268,7 +273,10 @@ export class WorkerPool {
       (fault) => this.#onChannelCorrupt(record, fault),
       (readMs, bytes) => this.#onSlowRead(record, readMs, bytes),
       kBusyReadMs,
-      (bytes) => (record.ipcBytesRead += bytes),
+      (bytes) => {
+        record.ipcBytesRead += bytes;
+        if (bytes >= kFullReadBytes) record.lastFullReadAt = Date.now();
+      },
     );
     const handoffs = guardHandoffs(worker.process, processListens, (key) => this.#refusedTooOften.note(new Map([[key, 1]])));
     guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs);
@@ -486,6 +494,7 @@ export class WorkerPool {
     // A process the worker started may hold the pipe's other end: it is the worker's no more.
     record.bulkEnd?.destroy();
     record.signal = signal;
+    this.#checkCrashClaim(record, code, signal);
     this.rotation.remove(record);
     this.#records.delete(record.id);
     record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
@@ -496,7 +505,10 @@ export class WorkerPool {
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
     this.#tellDestroyFailed(record, code, signal);
     const isEndedUnstarted = isEndedUnstartedExit(record);
-    const isChannelBacklogged = isStopUnfinished && Date.now() - record.endpoint.channel.lastDrainAt < kBackloggedExitMs;
+    // Either way: the worker still reading the primary's backlog (H218), or the primary still
+    // reading the worker's own (H235), where its notice that its stop ended waits, or was lost.
+    const isReadingBacklog = Date.now() - record.lastFullReadAt < kBackloggedExitMs;
+    const isChannelBacklogged = isStopUnfinished && (isReadingBacklog || Date.now() - record.endpoint.channel.lastDrainAt < kBackloggedExitMs);
     this.#context.emit('workerExit', {
       worker: record.handle,
       code,
@@ -505,12 +517,23 @@ export class WorkerPool {
       killed,
       isStopUnfinished,
       ...(isEndedUnstarted ? { isEndedUnstarted } : {}),
-      ...(isChannelBacklogged ? { isChannelBacklogged } : {}),
+      ...(isChannelBacklogged ? { isChannelBacklogged, backlogOf: isReadingBacklog ? ('worker' as const) : ('primary' as const) } : {}),
     });
     if (record.descendants?.length) this.#endDescendants(record, record.descendants);
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
+  }
+
+  /**
+   * A `$crash` is a claim, like `$destroyFailed`: the worker sends it from 'exit' only when it
+   * dies of an uncaught error, which exits non-zero (crash-report.ts). An exit with code 0 belies
+   * it (a forged notice, H234): dropped as a protocol error, not quoted as what the worker died of.
+   */
+  #checkCrashClaim(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    if (record.uncaughtError === undefined || code !== 0 || signal !== null) return;
+    record.uncaughtError = undefined;
+    this.#onProtocolError(record, 'unexpected', kCrashNotice);
   }
 
   /**

@@ -220,6 +220,11 @@ export class WorkerRecord {
   hasSaidHello = false;
   /** Bytes read from its IPC channel (channel-guard.ts): what the bulk reader holds is bounded by them. */
   ipcBytesRead = 0;
+  /**
+   * When the primary last read a full buffer of this worker's IPC channel (`kFullReadBytes`):
+   * more was waiting behind it, the worker's messages were backed up then (H235).
+   */
+  lastFullReadAt = 0;
   /** The primary's end of the worker's bulk pipe (messaging/bulk-channel.ts), when it has one. */
   bulkEnd: Socket | undefined;
   /** Its messages waiting for their bulk bytes, and whether it kept talking meanwhile (bulk-wait.ts). */

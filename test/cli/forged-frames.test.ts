@@ -1,0 +1,39 @@
+/**
+ * Under `clusterkit run` the bootstrap owns the worker's IPC channel: a script's
+ * `process.send()` of a frame shaped as clusterkit's protocol is refused (H233). Before, a
+ * forged `$ready` at the script's top counted the worker ready (`service started`, the port
+ * refused), and the genuine `$ready` after the listen was the one dropped as forged.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+describe("a clusterkit run script's forged frames", () => {
+  it('[H233] a forged $ready is refused: the worker is ready once it listens, and the genuine $ready is not called forged', async () => {
+    const runtime = runtimeDir();
+    const go = join(runtime, 'go');
+    const run = startCli(['run', 'test/fixtures/cli-forged-ready.mjs', '-w', '1', '--name', 'forger'], { runtime, env: { PORT: String(await freePort()), GO: go } });
+    await run.waitFor(/own message callback: sent/);
+    const output = run.output();
+    expect(output).toMatch(/forged send returned false/);
+    expect(output).toMatch(/forged send callback: ReservedMessageError ERR_RESERVED_MESSAGE/);
+    expect(output).toMatch(/enveloped send callback: ERR_RESERVED_MESSAGE/);
+    // One WARN per process, naming the type.
+    expect(output.match(/WARN The script sent a "\$ready" message shaped as clusterkit's own IPC protocol/g)).toHaveLength(1);
+    // Not ready before it listens (before: "workers 1/1" with the port refused).
+    const before = await cli(['status', 'forger'], { runtime, ms: 30_000 });
+    expect(before.stdout).not.toMatch(/1\/1/);
+    expect(run.output()).not.toMatch(/service forger started/);
+    writeFileSync(go, '');
+    await run.waitFor(/service forger started: 1 worker/);
+    expect(run.output().indexOf('listening now')).toBeLessThan(run.output().indexOf('service forger started'));
+    expect(await cli(['stop', 'forger'], { runtime, ms: 60_000 })).toMatchObject({ code: 0 });
+    await run.exited();
+    // Before: 'sent "$ready" at a time its state rules out ... it was dropped' for the genuine one.
+    expect(run.output()).not.toMatch(/\$ready" at a time its state rules out/);
+  });
+});

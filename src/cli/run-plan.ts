@@ -86,7 +86,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   warn(apps);
   if (apps.length === 1) return { kind: 'one', settings: settingsOf(apps[0]!) };
   if (flags.singleAppFlags.length > 0) {
-    throw new UsageError(`${flags.singleAppFlags.join(' and ')} apply to one app, and ${configFile} has ${apps.length}; run one with "clusterkit run <app>".`, 'run');
+    throw new UsageError(`${flags.singleAppFlags.join(' and ')} apply to one app, and ${configFile} has ${apps.length}; run one with "${appCommand('<app>', configFile, flags)}".`, 'run');
   }
   // The child runs the same command line for one app, with the same file even if a file of
   // the app's name lies in the directory; a config file named in place of a script becomes
@@ -114,8 +114,19 @@ function pickApp(apps: ConfigApp[], name: string, configFile: string, flags: Run
       ? flags.configArg
         ? ` After a config file, name an app of it; to run the script, name it alone: clusterkit run ${name}.`
         : ' With --config, name an app of the file; to run a script, leave out --config.'
-      : nearMiss(name, apps.map((candidate) => candidate.name), (near) => `clusterkit run ${near}`);
+      : nearMiss(name, apps.map((candidate) => candidate.name), (near) => appCommand(near, configFile, flags));
   throw new UsageError(`"${name}" is neither a script nor an app of ${configFile} (apps: ${apps.map((candidate) => candidate.name).join(', ')}).${hint}`, 'run');
+}
+
+/**
+ * The command that runs `app` of `configFile` as this one found it: only clusterkit.config.* is
+ * found without being named (newcomer t25: `run ecosystem.config.js nc25ap` suggested
+ * `clusterkit run nc25api`, which then looked for a script of that name).
+ */
+function appCommand(app: string, configFile: string, flags: RunFlags): string {
+  if (flags.configArg) return `clusterkit run ${escapeControlChars(flags.configArg.typed)} ${app}`;
+  if (flags.configPath !== undefined) return `clusterkit run ${app} --config ${escapeControlChars(configFile)}`;
+  return `clusterkit run ${app}`;
 }
 
 /** The checks that need the merged settings. */

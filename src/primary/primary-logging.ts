@@ -146,7 +146,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
-  primary.on('workerCrash', ({ worker, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests, isLowerBound, resetConnections, error }) => {
+  primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests, isLowerBound, resetConnections, error }) => {
     // What its death cut: open as it exited (its own word) or at its last report ($openRequests, a heartbeat answer), and connections it was handed and never took.
     const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
     const lost = cut ? `; ${cut}` : '';
@@ -168,7 +168,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
       { ...ids(worker), uptimeMs, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
-      `worker ${worker.id} crashed ${formatElapsed(readyMs)} after it became ready${of}${of && counted ? counted.replace(',', ';') : counted}${lost}`,
+      `worker ${worker.id} ${died(signal, error)} ${formatElapsed(readyMs)} after it became ready${of}${of && counted ? counted.replace(',', ';') : counted}${lost}`,
     );
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
@@ -337,6 +337,15 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
 }
 
 /** Why a worker could not start, as a clause after "worker 3 could not start: ". */
+/**
+ * How a ready worker died on its own: a signal the primary did not send reads as a kill, not as
+ * a crash (newcomer t25: a kill -9 read "crashed", the signal only in a trailing field).
+ */
+function died(signal: NodeJS.Signals | null, error: unknown): string {
+  if (signal === null || error !== undefined) return 'crashed';
+  return `was killed by ${signal} from outside clusterkit (kill -9, the OOM killer, or the worker's own code)`;
+}
+
 function startFailure(worker: WorkerHandle, error: Error | undefined, code: number | null, signal: NodeJS.Signals | null): string {
   if (error instanceof RemoteError && error.messageType === '_init') {
     // The service runner and the CLI say what happened to the user's module in its own words.

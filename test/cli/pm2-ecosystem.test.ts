@@ -228,6 +228,23 @@ describe('an unknown name, answered with the nearest known one', () => {
     );
   });
 
+  it('[H231] a near miss of an app suggests the command that runs it: with the config file named as it was, which only clusterkit.config.* can go without', async () => {
+    const project = tempProject({
+      'server.cjs': kServer,
+      'ecosystem.config.js': "module.exports = { apps: [{ name: 'nc25api', script: 'server.cjs' }, { name: 'nc25worker', script: 'server.cjs' }] };\n",
+    });
+    const runtime = runtimeDir();
+    const refused = async (args: string[]) => {
+      const { code, stderr } = await cli(args, { runtime, cwd: project });
+      expect(code).toBe(2);
+      return stderr;
+    };
+    // Before: "Did you mean clusterkit run nc25api?", which looked for a script named nc25api (newcomer t25).
+    expect(await refused(['run', 'ecosystem.config.js', 'nc25ap'])).toContain('(apps: nc25api, nc25worker). Did you mean clusterkit run ecosystem.config.js nc25api?');
+    expect(await refused(['run', 'nc25ap', '--config', 'ecosystem.config.js'])).toContain(`Did you mean clusterkit run nc25api --config ${join(project, 'ecosystem.config.js')}?`);
+    expect(await refused(['run', 'ecosystem.config.js', '--name', 'one'])).toContain('run one with "clusterkit run ecosystem.config.js <app>".');
+  });
+
   it('[H198] a clusterkit file\'s near miss of a PM2 key names clusterkit\'s key; the app, the --env name and the flags get theirs', async () => {
     const project = tempProject({
       'server.cjs': kServer,
@@ -242,7 +259,7 @@ describe('an unknown name, answered with the nearest known one', () => {
     };
     expect(await refused(['run'])).toContain('Unknown key "apps[0].max_memory_restar". Did you mean "maxMemory" (PM2\'s "max_memory_restart")?');
     expect(await refused(['run', 'ecosystem.config.cjs', 'apu'])).toContain('"apu" is neither a script nor an app of');
-    expect(await refused(['run', 'ecosystem.config.cjs', 'apu'])).toContain('(apps: api). Did you mean clusterkit run api?');
+    expect(await refused(['run', 'ecosystem.config.cjs', 'apu'])).toContain('(apps: api). Did you mean clusterkit run ecosystem.config.cjs api?');
     expect(await refused(['run', 'ecosystem.config.cjs', '--env', 'producton'])).toContain('its apps have "env_production"). Did you mean --env production? --env <name> picks');
     expect(await refused(['run', 'server.cjs', '--kill-timout', '5000'])).toContain(
       'Unknown option --kill-timout. Did you mean --kill-timeout? PM2\'s --kill-timeout is --shutdown-timeout here: --shutdown-timeout 5s',

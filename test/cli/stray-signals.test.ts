@@ -28,7 +28,7 @@ describeOnPosix('clusterkit run: stray signals', () => {
     process.kill(run.child.pid!, 'SIGUSR2');
     await run.waitFor(/\[usr2\] WARN SIGUSR2 ignored: clusterkit reloads the workers on SIGHUP/);
     expect(run.stderr()).toContain('nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch. signal=SIGUSR2 count=1\n');
-    // A second one within 10 s is counted, not logged: a loop of signals cannot flood the log.
+    // A second one within 10 s is counted, not logged at once: a loop of signals cannot flood the log.
     process.kill(run.child.pid!, 'SIGUSR2');
     const status = await cli(['status', 'usr2'], { runtime });
     expect(status.code).toBe(0);
@@ -37,7 +37,9 @@ describeOnPosix('clusterkit run: stray signals', () => {
     expect(pids).toContain(answer.pid);
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
-    expect(run.stderr().match(/SIGUSR2 ignored/g)).toHaveLength(1);
+    // The second, held for the trailing line, is told at the shutdown rather than lost with the process (H230).
+    expect(run.stderr().match(/SIGUSR2 ignored/g)).toHaveLength(2);
+    expect(run.stderr().match(/SIGUSR2 ignored.* count=1\n/g)).toHaveLength(2);
     expect(run.stderr()).toMatch(/shutdown complete/);
     expect(existsSync(join(runtime, 'clusterkit')) ? readdirSync(join(runtime, 'clusterkit')) : []).toEqual([]);
     await waitUntilGone(pids);

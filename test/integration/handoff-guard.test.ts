@@ -151,7 +151,7 @@ describe('a connection every worker of its port refuses', () => {
     expect(warnings[0]!.message).toContain('server.maxConnections');
     // The address as a user names it (the fixture listens on 127.0.0.1), and the count as the
     // first one's. Before (tester t23): `1 on "127.0.0.1:<port>:4:undefined:0"`, node:cluster's key.
-    expect(warnings[0]!.message).toContain(`1 on 127.0.0.1:${port}; more in the next 10 s are told together`);
+    expect(warnings[0]!.message).toContain(`1 connection on 127.0.0.1:${port} closed after every worker of its port refused it (16 attempts per connection; more in the next 10 s are told together)`);
     expect(warnings[0]!.message).not.toContain('undefined');
     await expect(primary.send(worker!, 'echo', 'alive')).resolves.toBe('alive');
   });

@@ -26,4 +26,22 @@ describe('RateLimitedWarning', () => {
     await until(() => told.length === 3, 10_000, 'the next trailing warning');
     expect(told[2]).toEqual({ count: 1, latest: 'later' });
   });
+
+  it('[H230] flush() tells what is held at once, and only once: a shutdown or an exit does not wait out the interval, which would lose it', () => {
+    const told: number[] = [];
+    // An interval far past the test: only flush() can tell the held ones.
+    const warning = new RateLimitedWarning<number>((held, next) => (held ?? 0) + next, (count) => told.push(count), 600_000);
+    warning.flush();
+    expect(told).toEqual([]); // nothing held: nothing told
+    warning.note(1);
+    warning.note(1);
+    warning.note(1);
+    expect(told).toEqual([1]);
+    expect(warning.isHolding).toBe(true);
+    warning.flush();
+    expect(told).toEqual([1, 2]);
+    expect(warning.isHolding).toBe(false);
+    warning.flush();
+    expect(told).toEqual([1, 2]);
+  });
 });

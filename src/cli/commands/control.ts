@@ -55,7 +55,8 @@ interface StopAnswer {
 }
 
 function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted, interrupted }: StopAnswer): string {
-  const parts = [`${plural(graceful, 'worker')} stopped gracefully`];
+  const gracefulPart = `${plural(graceful, 'worker')} stopped gracefully`;
+  const parts = [gracefulPart];
   // A stop during the start (H130) or a scale-up (H145): the workers not ready yet are in none of
   // the other counts; one killed at the timeout is in `killed` alone (H210).
   if (Number.isSafeInteger(notStarted) && (notStarted as number) >= 0) {
@@ -67,7 +68,8 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStart
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.
   if (killed > 0) parts.push(`${killed} killed (at the shutdown timeout, or for what it wrote on its IPC channel: see the cluster's log)`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
-  return parts.join(', ');
+  // "0 workers stopped gracefully" is noise after an interrupted start's own part (newcomer t25).
+  return parts.filter((part) => part !== gracefulPart || graceful > 0 || notStarted === undefined).join(', ');
 }
 
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {

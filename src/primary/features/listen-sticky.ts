@@ -73,7 +73,12 @@ export async function listenSticky(context: StickyContext, input: StickyOptions)
   let closing: Promise<void> | undefined;
   const listener: StickyListener = {
     address: server.address() as AddressInfo,
-    close: () => (closing ??= new Promise<void>((resolve) => server.close(() => resolve()))),
+    close: () =>
+      (closing ??= new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // No connection is dispatched once it is closed: the refusals held are told now, not lost with the primary.
+        balancer.flushWarnings();
+      })),
   };
   lifecycle.onShutdown('start', () => listener.close());
   return listener;
@@ -98,6 +103,10 @@ class StickyBalancer {
   constructor(context: Pick<StickyContext, 'pool' | 'emit'>, role: string | undefined) {
     this.#context = context;
     this.#role = role;
+  }
+
+  flushWarnings(): void {
+    this.#refusedWarning.flush();
   }
 
   dispatch(socket: Socket): void {

@@ -93,9 +93,13 @@ export function ignoreSignals(
     };
     markOwnListener(listener);
     process.on(signal, listener);
-    return [signal, listener] as const;
+    return [signal, listener, warning] as const;
   });
   return () => {
-    for (const [signal, listener] of listeners) process.off(signal, listener);
+    for (const [signal, listener, warning] of listeners) {
+      process.off(signal, listener);
+      // The signals held for the trailing line are told now: the process is about to end.
+      warning.flush();
+    }
   };
 }

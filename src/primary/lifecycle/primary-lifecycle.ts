@@ -315,6 +315,7 @@ export class PrimaryLifecycle {
     this.#state = 'stopped';
     this.#uninstallSignals?.();
     this.#uninstallSignals = undefined;
+    pool.flushWarnings();
     emit('shutdownComplete', report);
     await this.#runHooks('end');
     return report;

@@ -98,6 +98,7 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
     process.off('SIGTERM', onStopSignal);
     process.off('SIGINT', onStopSignal);
     process.off('SIGHUP', onHangup);
+    startingHangup.flush();
     unignore();
   };
 }

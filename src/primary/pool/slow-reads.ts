@@ -90,6 +90,11 @@ export class SlowReadTally {
     }
   }
 
+  /** Tells the report held for the end of the interval now: the worker is gone (its exit). */
+  flush(): void {
+    this.#warning.flush();
+  }
+
   #takeBusy(): SlowReads | undefined {
     const busy = this.#busy;
     this.#busy = undefined;

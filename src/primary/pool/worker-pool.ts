@@ -92,10 +92,12 @@ export class WorkerPool {
     },
     (counts) => {
       // The first is told at once, alone; what comes within the next 10 s is added up and told then.
-      const where = [...counts].map(([key, count]) => `${count} on ${describeListenKey(key)}`).join(', ');
+      // Connections and attempts read apart (newcomer t25: "refused 16 times (1 on ...)" read as 16 connections).
+      const where = [...counts].map(([key, count]) => `${count} connection${count === 1 ? '' : 's'} on ${describeListenKey(key)}`).join(', ');
+      const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
       this.#context.reportWarning(
         new NoWorkerAvailableError(
-          `Closed connection(s) that every worker of their port refused ${kMaxRefusals} times (${where}; more in the next 10 s are told together): ` +
+          `${where} closed after every worker of ${total === 1 ? 'its port refused it' : 'their port refused them'} (${kMaxRefusals} attempts per connection; more in the next 10 s are told together): ` +
             'a worker refuses a connection it is handed once its server holds server.maxConnections. Raise maxConnections, add workers, or have clients retry later.',
         ),
       );
@@ -263,6 +265,11 @@ export class WorkerPool {
 
   get isClosed(): boolean {
     return this.#isClosed;
+  }
+
+  /** Tells the refusals held for the next 10 s summary now: at the end of a shutdown, which would drop them. */
+  flushWarnings(): void {
+    this.#refusedTooOften.flush();
   }
 
   #attach(record: WorkerRecord): void {
@@ -498,6 +505,10 @@ export class WorkerPool {
     this.rotation.remove(record);
     this.#records.delete(record.id);
     record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
+    // What its rate-limited warnings held is told now, before its exit: nothing comes from it any more.
+    record.protocolWarning?.flush();
+    record.stickyWarning?.flush();
+    record.slowReads?.flush();
     if (!wasReady) record.whenReady.reject(record.startupFailure(this.#context.options.loadingSteps));
     const killed = record.isKilledByPrimary();
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.

@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
@@ -83,7 +83,7 @@ describe('clusterkit reload', () => {
   it.each([
     ['exits with a code', 'exit', 'exited with code 3'],
     ['is SIGKILLed', 'kill', 'was killed by SIGKILL'],
-  ])('[H29] fails a reload at once when the replacement %s after ready, before it listened, naming how it exited', async (_label, mode, how) => {
+  ])('[H29] fails a reload at once when the replacement %s once loaded, before it listened, naming how it exited', async (_label, mode, how) => {
     const runtime = runtimeDir();
     const flag = `${runtime}/release`;
     const run = startCli(['run', 'test/fixtures/cli-dies-before-listening.mjs', '-w', '2', '--name', 'dies'], { runtime, env: { CLI_FIXTURE_FLAG: flag } });
@@ -91,11 +91,13 @@ describe('clusterkit reload', () => {
     const before = readyPids(run);
     writeFileSync(flag, mode);
     const reload = cli(['reload', 'dies'], { runtime });
-    await run.waitFor(/worker 3 ready/); // the replacement is ready, and waited on to listen
+    // The replacement loaded, and is waited on to listen (not ready until it does: H227).
+    await until(() => existsSync(`${flag}.loaded`), 60_000, 'the replacement loaded');
     writeFileSync(`${flag}.go`, 'now');
     const result = await reload;
     expect(result.code).toBe(1);
-    const reason = `worker 3 \\(pid \\d+\\) ${how} after it was ready, before it listened`;
+    // Not ready until it listens (H227): it failed to start, at once, saying how it exited.
+    const reason = `Worker 3 \\(pid \\d+\\) ${how} before it was ready\\. Check its output for the error\\.`;
     expect(result.stderr).toMatch(new RegExp(`^clusterkit: reload failed: The replacement for worker slot 0 failed to start \\(${reason}\\), so the reload stopped; 0 of 2 workers were replaced`));
     // Waited for: the cluster's stderr may arrive after the answer on the control socket.
     await run.waitFor(new RegExp(`ERROR rolling reload failed: .*${reason}`));
@@ -113,7 +115,7 @@ describe('clusterkit reload', () => {
     const [pid] = readyPids(run);
     writeFileSync(flag, 'exit');
     const first = cli(['reload', 'joins'], { runtime });
-    await run.waitFor(/worker 2 ready/);
+    await until(() => existsSync(`${flag}.loaded`), 60_000, 'the replacement loaded');
     const joinedLines = () => run.output().match(/reload requested while a rolling reload is under way: joined to it/g)?.length ?? 0;
     process.kill(run.child.pid!, 'SIGHUP');
     await until(() => joinedLines() === 1, 30_000, 'the SIGHUP joined the reload');
@@ -122,7 +124,7 @@ describe('clusterkit reload', () => {
     writeFileSync(`${flag}.go`, 'now');
     const [firstResult, secondResult] = await Promise.all([first, second]);
     expect(firstResult.code).toBe(1);
-    expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(worker 2 \(pid \d+\) exited with code 3/);
+    expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(Worker 2 \(pid \d+\) exited with code 3/);
     expect(secondResult.code).toBe(1);
     expect(secondResult.stderr).toMatch(/^clusterkit: reload failed: A reload was already under way when this one was requested, so this request joined it, and it failed: The replacement for worker slot 0/);
     // One reload ran: one start line, one failure line (waited for, as above).

@@ -34,6 +34,7 @@ describe('run settings', () => {
       gradualDrainMs: undefined,
       readyTimeoutMs: undefined,
       waitReady: false,
+      waitListen: false,
       maxMemoryMb: undefined,
       restart: {},
       nodeArgs: ['--a', '--b'],

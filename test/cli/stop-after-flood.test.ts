@@ -12,8 +12,10 @@ afterEach(() => cleanUpCli());
 describe('a stop after a raw IPC flood', () => {
   it('[H218] does not blame process.reallyExit() for a worker whose channel was still backed up at its exit', async () => {
     const runtime = runtimeDir();
-    const run = startCli(['run', 'test/fixtures/cli-raw-flood.mjs', '-w', '1', '--name', 'flood'], { runtime, env: { PORT: String(await freePort()), FLOOD: '400000' } });
+    const run = startCli(['run', 'test/fixtures/cli-raw-flood.mjs', '-w', '1', '--name', 'flood', '--node-arg=--import=./test/fixtures/cli-raw-send-preload.mjs'], { runtime, env: { PORT: String(await freePort()), FLOOD: '400000' } });
     await run.waitFor(/flooded \d+/, 120_000);
+    // The frames reached the primary: the guard of H233 did not refuse them.
+    expect(run.output()).not.toMatch(/shaped as clusterkit's own IPC protocol/);
     await cli(['stop', 'flood'], { runtime, ms: 60_000 });
     await run.exited();
     const output = run.output();

@@ -362,6 +362,23 @@ export class WorkerStartupError extends ClusterKitError {
 }
 
 /**
+ * A worker of a slot whose last worker listened said it was ready but did not listen within the
+ * ready timeout (H227): counted ready anyway, told once as a warning (a restart waits for its
+ * listen only because its slot listened before; `waitListen` makes a missing listen a failed start).
+ */
+export class NotListenedError extends ClusterKitError {
+  override readonly name = 'NotListenedError';
+  readonly code = 'ERR_NOT_LISTENED';
+
+  constructor(
+    readonly workerId: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * A worker listened only after it was counted ready (its script listens after its top-level
  * code, or its `_init()` ended before its listen): told once per primary, as a warning. Ready
  * counts, `/readyz` and status counted it ready while its port refused connections.

@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -50,5 +51,36 @@ describe('clusterkit run: a worker is ready once it listens (H227)', () => {
     });
     await expect(run.exited()).resolves.toBe(1);
     expect(run.output()).toMatch(/worker 1 \(pid \d+\) said it was ready but did not listen within 10000 ms \(option --ready-timeout\), so it was killed: a worker is ready only once it listens \(option --wait-listen\)/);
+  });
+
+  it('[H227] only the history of its own slot counts: slot 0 running a cron with no server restarts ready while slot 1 listens (retester t25)', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', kScript, '-w', '2', '--name', 'cron0', '--ready-timeout', '120s'], { runtime, env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '0', NO_LISTEN_SLOT: '0' } });
+    await run.waitFor(/listening \d+/);
+    const [, cron] = await run.waitFor(/cron (\d+)/);
+    await run.waitFor(/service cron0 started/);
+    process.kill(Number(cron), 'SIGKILL');
+    // Before: slot 1's listen made slot 0's restart wait for a listen that never comes: a failed
+    // start at the ready timeout, 3 times, then the slot retired.
+    await run.waitFor(/worker 3 ready/, 60_000);
+    expect(run.output()).not.toMatch(/did not listen within/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H227] a restart whose slot listened but that does not listen within --ready-timeout is counted ready anyway, with a warning, not failed', async () => {
+    const runtime = runtimeDir();
+    const delayFile = `${runtime}/delay`;
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'slowre', '--ready-timeout', '10s'], { runtime, env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '0', DELAY_FILE: delayFile } });
+    const [, pid] = await run.waitFor(/\[slowre:1\] listening (\d+)/);
+    // Its restarts listen only after 10 minutes (a slower release, a slow dependency).
+    writeFileSync(delayFile, '600000');
+    process.kill(Number(pid), 'SIGKILL');
+    // Before: a failed start at the timeout ("so it was killed"), then the crash-loop breaker.
+    await run.waitFor(/WARN worker 2 \(pid \d+\) said it was ready but did not listen within 10000 ms \(option --ready-timeout\), although the last worker of its slot listened: it is counted ready anyway/, 60_000);
+    await run.waitFor(/worker 2 ready/);
+    expect(run.output()).not.toMatch(/so it was killed/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
   });
 });

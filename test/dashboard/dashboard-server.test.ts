@@ -440,7 +440,8 @@ describe('dashboard server', () => {
     cleanups.push(() => stream.close());
     await stream.next('tick');
     stopPrimary();
-    expect(await stream.next('offline')).toEqual({ message: 'cluster web is not running' });
+    // A status poll on its way as the socket closed says so instead (seen under load): both are true.
+    expect(await stream.next('offline')).toEqual({ message: expect.stringMatching(/^cluster web is not running$|^The cluster "web" dropped the control connection before it answered "status"; its primary may be exiting\.$/) });
     await restartPrimary();
     await stream.next('tick');
   });

@@ -25,6 +25,12 @@ import { guardChannel, guardInternalMessages, type ChannelFault } from '../../pr
 
 /** What the launcher buffers of one message from an app's primary, which sends it none: 1 MiB. */
 const kLauncherChannelLimit = 1024 * 1024;
+/**
+ * How long an app's death by SIGINT/SIGTERM during its boot waits for the launcher's own copy of
+ * the signal before it is told as a kill from outside (ms): the group's Ctrl-C reaches every
+ * process at once, but under load the launcher may read the app's exit first.
+ */
+const kGroupSignalWaitMs = 1000;
 
 export interface AppsPlan {
   readonly configFile: string;
@@ -40,6 +46,17 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   /** The apps whose service has started (`kStartedMessage`): those a SIGHUP reloads. */
   const started = new Set<string>();
   let stopRequests = 0;
+  // Verdicts on apps that died of SIGINT/SIGTERM while booting, waiting for the launcher's own stop.
+  let stopWaiters: Array<() => void> = [];
+  const whenStopOrAfter = (ms: number, then: () => void) => {
+    const done = () => {
+      clearTimeout(timer);
+      stopWaiters = stopWaiters.filter((waiter) => waiter !== done);
+      then();
+    };
+    const timer = setTimeout(done, ms);
+    stopWaiters.push(done);
+  };
   let highest = 0;
   const exited = plan.apps.map(
     (app) =>
@@ -68,6 +85,14 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
         child.on('error', (error) => logger.error({ app: app.name }, `cannot start app ${app.name}: ${error.message}`));
         child.once('exit', (code, signal) => {
           running.delete(app.name);
+          // Ended by SIGINT/SIGTERM while it booted, before any stop reached the launcher: most
+          // likely the same Ctrl-C to the group, which under load the launcher can read after
+          // the app's exit (each signal may go to another thread of it). Its verdict waits for
+          // that signal a moment, else it was a kill from outside (H223).
+          if ((signal === 'SIGINT' || signal === 'SIGTERM') && stopRequests === 0 && !started.has(app.name)) whenStopOrAfter(kGroupSignalWaitMs, () => report(code, signal));
+          else report(code, signal);
+        });
+        const report = (code: number | null, signal: NodeJS.Signals | null) => {
           const status = code ?? 1;
           highest = Math.max(highest, status);
           const others = running.size > 0 && stopRequests === 0 ? `; ${[...running.keys()].join(', ')} keep${running.size === 1 ? 's' : ''} running` : '';
@@ -77,7 +102,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
           if (status === 0) logger.info({ app: app.name, code }, `${how}${others}`);
           else logger.warn({ app: app.name, code, signal }, `${how}${others}`);
           resolve();
-        });
+        };
       }),
   );
   // The same signal again within 250 ms is a copy (`timeout` signals us, then our group), not a second request.
@@ -85,6 +110,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   const onStop = (signal: NodeJS.Signals) => {
     if (isRepeat(signal)) return;
     stopRequests++;
+    for (const waiter of [...stopWaiters]) waiter();
     for (const child of running.values()) {
       // First a graceful stop, then "now"; a message, not a signal: the app may have had the signal already.
       // Both name the signal, so the app's lines and exit code say which one it was (`a second SIGINT forced the stop`).

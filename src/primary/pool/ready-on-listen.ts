@@ -2,32 +2,30 @@
  * Which workers are ready only once they listen (H227). A worker says ready at its `_init()`'s
  * end (a `clusterkit run` script: once its top-level code ran); a script that listens after an
  * async init (`connectDb().then(listen)`) was counted ready, and `/readyz` said 200, while its
- * port refused connections. Once a worker of a slot listened, the slot's later workers must
- * listen too (the rule a reload already applied), and so must unnamed workers of the same roles and env
- * (a scale-up of `clusterkit run`'s identical workers). The first workers wait only with
- * `waitListen`: nothing tells yet whether they listen at all (a queue consumer never does).
+ * port refused connections. Once a worker of a slot listened, the slot's later workers wait for
+ * their listen too (the rule a reload already applied). Only the slot's own history counts: PM2
+ * apps often run a cron on instance 0 with no server while the others listen (retester t25),
+ * so another slot's listen says nothing about this one. That wait is a guess from history: when
+ * the listen does not come within the ready timeout, the worker is counted ready anyway, with a
+ * warning (as PM2 proceeds at `listen_timeout`), not failed. With `waitListen` the user said
+ * every worker listens: then a missing listen is a failed start. A slot with no history (the
+ * first start, a scale-up) waits only with `waitListen`: a queue consumer never listens.
  */
 import { formatElapsed } from '../../duration.js';
-import { ListenedAfterReadyError } from '../../errors.js';
-import type { Slot, SlotSpec } from './slot.js';
+import { ListenedAfterReadyError, NotListenedError } from '../../errors.js';
+import type { Slot } from './slot.js';
 import type { WorkerRecord } from './worker-record.js';
 
 export class ListenHistory {
-  /** The roles of unnamed workers that listened: such workers are alike (round-robin picks among them). */
-  readonly #kinds = new Set<string>();
   #isLateListenTold = false;
 
   /** Whether a worker forked now for `slot` is ready only once it listens. */
   mustListen(slot: Slot, waitListen: boolean): boolean {
-    if (waitListen || slot.hasListened) return true;
-    const kind = kindOf(slot.spec);
-    return kind !== undefined && this.#kinds.has(kind);
+    return waitListen || slot.hasListened;
   }
 
   noteListen(slot: Slot): void {
     slot.hasListened = true;
-    const kind = kindOf(slot.spec);
-    if (kind !== undefined) this.#kinds.add(kind);
   }
 
   /**
@@ -48,23 +46,26 @@ export class ListenHistory {
   }
 }
 
-/**
- * Unnamed workers of the same roles and environment share a kind (`clusterkit run`'s are all
- * alike); a named one is alone in its slot. A library's `fork({ env })` for other work is not
- * held to its siblings' listen.
- */
-function kindOf(spec: SlotSpec): string | undefined {
-  if (spec.name !== undefined) return undefined;
-  return JSON.stringify([[...spec.roles].sort(), Object.entries(spec.env).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
-}
-
 /** Why a worker that said ready but did not listen within the ready timeout failed to start. */
 export function notListenedReason(record: WorkerRecord, timeoutMs: number, waitListen: boolean): string {
   const why = waitListen
     ? 'a worker is ready only once it listens (option "waitListen")'
-    : 'a worker of its slot (or one alike) listened before, so a new one is ready only once it listens too';
+    : 'a worker of its slot listened before, so a new one is ready only once it listens too';
   return (
     `${record.describe()} said it was ready but did not listen within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed: ${why}. ` +
     'Raise the option if its listen legitimately comes later; check its output for a listen that never comes. Connections node:cluster had handed it are reset with it.'
+  );
+}
+
+/**
+ * A worker whose slot listened before said it was ready but did not listen within the ready
+ * timeout: counted ready anyway (its wait was a guess from its slot's history), told at WARN.
+ */
+export function notListenedYetWarning(record: WorkerRecord, timeoutMs: number): NotListenedError {
+  return new NotListenedError(
+    record.id,
+    `${record.describe()} said it was ready but did not listen within ${timeoutMs} ms (option "readyTimeoutMs"), although the last worker of its slot listened: it is counted ready anyway, ` +
+      'as PM2 proceeds at listen_timeout, and its port may refuse connections until it listens. A worker that listens later than that: raise the option; ' +
+      'one that no longer listens at all is fine as it is. To fail a start whose worker does not listen in time, use the option "waitListen".',
   );
 }

@@ -37,7 +37,7 @@ import { killWorker } from './kill-worker.js';
 import { stillLoadingAdvice } from './loading-advice.js';
 import { isEndedUnstartedExit } from './end-unstarted.js';
 import { endProcesses } from '../../worker/end-descendants.js';
-import { ListenHistory, notListenedReason } from './ready-on-listen.js';
+import { ListenHistory, notListenedReason, notListenedYetWarning } from './ready-on-listen.js';
 
 /**
  * What one IPC message from a worker may have on top of the primary's `maxMessageBytes` (a
@@ -474,6 +474,14 @@ export class WorkerPool {
     record.readyTimer = undefined;
     if (record.state !== 'starting') return;
     const timeoutMs = this.#context.options.readyTimeoutMs;
+    // It said ready and waited for its listen only because its slot listened before: counted
+    // ready anyway, with a warning (ready-on-listen.ts). With waitListen, a failed start below.
+    if (record.saidReadyAt !== undefined && !this.#context.options.waitListen) {
+      record.mustListen = false;
+      this.#context.reportWarning(notListenedYetWarning(record, timeoutMs));
+      this.markReady(record);
+      return;
+    }
     // It said ready and waits for its listen (ready-on-listen.ts): that listen is what never came.
     const message =
       record.saidReadyAt !== undefined

@@ -15,6 +15,7 @@
 import { ReservedMessageError } from '../errors.js';
 import { isClusterKitMessage } from '../messaging/envelope.js';
 import { isOwnFrame, markOwnFrames } from '../worker/process-port.js';
+import { kSerializationEnv } from '../worker-env.js';
 
 type Send = (this: NodeJS.Process, message: unknown, ...rest: unknown[]) => boolean;
 
@@ -25,9 +26,17 @@ export function guardScriptFrames(): void {
   const key = typeof target._send === 'function' ? '_send' : 'send';
   const send = target[key] as Send;
   let hasWarned = false;
+  const isAdvanced = process.env[kSerializationEnv] === 'advanced';
   target[key] = function guardedSend(this: NodeJS.Process, message: unknown, ...rest: unknown[]): boolean {
-    const frame = clusterKitFrame(message);
-    if (frame === undefined || isOwnFrame(frame)) return Reflect.apply(send, this, [message, ...rest]) as boolean;
+    if (typeof message === 'object' && message !== null && isOwnFrame(message)) return Reflect.apply(send, this, [message, ...rest]) as boolean;
+    // What is checked is what goes out: a copy made the way the channel serializes (toJSON in
+    // json mode; each getter read once), so a `toJSON()` that returns a frame, or a `__ck` getter
+    // that is empty at the first read, cannot slip one past (retester t25). A script's sends are
+    // few ('ready', its own messages): the copy's cost is theirs alone, never clusterkit's frames.
+    // A message that cannot be serialized throws here, as Node's send would.
+    const copy = snapshot(message, isAdvanced);
+    const frame = clusterKitFrame(copy);
+    if (frame === undefined) return Reflect.apply(send, this, [copy, ...rest]) as boolean;
     const error = new ReservedMessageError(firstType(frame));
     if (!hasWarned) {
       hasWarned = true;
@@ -61,4 +70,16 @@ function firstType(frame: object): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The message as the channel will carry it: JSON's round trip (json, Node's own
+ * `JSON.stringify`), or a structured clone (advanced, v8's serializer). Primitives and
+ * `undefined` (Node refuses those itself) pass as they are.
+ */
+function snapshot(message: unknown, isAdvanced: boolean): unknown {
+  if (typeof message !== 'object' || message === null) return message;
+  if (isAdvanced) return structuredClone(message);
+  const text = JSON.stringify(message) as string | undefined;
+  return text === undefined ? message : (JSON.parse(text) as unknown);
 }

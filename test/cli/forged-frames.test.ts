@@ -22,6 +22,10 @@ describe("a clusterkit run script's forged frames", () => {
     expect(output).toMatch(/forged send returned false/);
     expect(output).toMatch(/forged send callback: ReservedMessageError ERR_RESERVED_MESSAGE/);
     expect(output).toMatch(/enveloped send callback: ERR_RESERVED_MESSAGE/);
+    // What goes out is checked, not the object passed: a toJSON() frame is refused, a getter's
+    // frame is sent as what it first read (no __ck: a message of the script's own).
+    expect(output).toMatch(/toJSON send callback: ERR_RESERVED_MESSAGE/);
+    expect(output).toMatch(/getter send callback: sent/);
     // One WARN per process, naming the type.
     expect(output.match(/WARN The script sent a "\$ready" message shaped as clusterkit's own IPC protocol/g)).toHaveLength(1);
     // Not ready before it listens (before: "workers 1/1" with the port refused).

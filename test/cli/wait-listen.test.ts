@@ -55,10 +55,10 @@ describe('clusterkit run: a worker is ready once it listens (H227)', () => {
 
   it('[H227] only the history of its own slot counts: slot 0 running a cron with no server restarts ready while slot 1 listens (retester t25)', async () => {
     const runtime = runtimeDir();
-    const run = startCli(['run', kScript, '-w', '2', '--name', 'cron0', '--ready-timeout', '120s'], { runtime, env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '0', NO_LISTEN_SLOT: '0' } });
-    await run.waitFor(/listening \d+/);
+    const run = startCli(['run', kScript, '-w', '2', '--name', 'cron0', '--ready-timeout', '120s'], { runtime, env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '1500', NO_LISTEN_SLOT: '0' } });
     const [, cron] = await run.waitFor(/cron (\d+)/);
-    await run.waitFor(/service cron0 started/);
+    // The primary's own word that slot 1 listened (its "listening" line may come before the primary read the listen).
+    await run.waitFor(/listened [\d.]+ m?s after it was counted ready/);
     process.kill(Number(cron), 'SIGKILL');
     // Before: slot 1's listen made slot 0's restart wait for a listen that never comes: a failed
     // start at the ready timeout, 3 times, then the slot retired.
@@ -71,8 +71,11 @@ describe('clusterkit run: a worker is ready once it listens (H227)', () => {
   it('[H227] a restart whose slot listened but that does not listen within --ready-timeout is counted ready anyway, with a warning, not failed', async () => {
     const runtime = runtimeDir();
     const delayFile = `${runtime}/delay`;
-    const run = startCli(['run', kScript, '-w', '1', '--name', 'slowre', '--ready-timeout', '10s'], { runtime, env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '0', DELAY_FILE: delayFile } });
+    const run = startCli(['run', kScript, '-w', '1', '--name', 'slowre', '--ready-timeout', '10s'], { runtime, env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '1500', DELAY_FILE: delayFile } });
     const [, pid] = await run.waitFor(/\[slowre:1\] listening (\d+)/);
+    // The primary's own word that the slot listened: a kill right after the worker's line could
+    // come before the primary read its listen (seen under load), and the slot would have no history.
+    await run.waitFor(/WARN worker 1 \(pid \d+\) listened [\d.]+ m?s after it was counted ready/);
     // Its restarts listen only after 10 minutes (a slower release, a slow dependency).
     writeFileSync(delayFile, '600000');
     process.kill(Number(pid), 'SIGKILL');

@@ -66,7 +66,7 @@ export class WorkerRecord {
   isListening = false;
   /**
    * Ready only once it listens (ready-on-listen.ts): decided at its fork, by `waitListen` or by
-   * a listen of a worker before it in its slot, or of an unnamed one of the same roles and env.
+   * a listen of a worker before it in its slot (only the slot's own history counts).
    */
   mustListen = false;
   /** When its `$ready` came while it had yet to listen (`mustListen`): it is ready at its listen. */

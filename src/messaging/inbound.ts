@@ -16,6 +16,17 @@ import { describeThrown, isError } from '../readable-error.js';
 const kErrorReplyOverheadBytes = 64;
 /** Estimated size of a reply-ahead record. */
 const kReplyAheadRecordBytes = 16;
+/**
+ * Message types whose count of running handlers is kept at zero rather than deleted, so that the
+ * next request of one finds its count without changing the map. Beyond them a type's count is
+ * deleted at zero: a peer sending ever new types cannot grow the map.
+ */
+const kIdleTypesKept = 32;
+
+/** How many handlers of one message type run. */
+interface RunningCount {
+  count: number;
+}
 
 /**
  * A handler's return value that means "send no reply": the system router returns it for a
@@ -46,8 +57,12 @@ export class Inbound {
   readonly #options: InboundOptions;
   /** Inbound user requests whose handlers have not settled yet, and who waits for them to. */
   #inFlight = 0;
-  /** Their types, with how many of each run: a stop that cannot wait for them says which (H229). */
-  readonly #running = new Map<string, number>();
+  /**
+   * Their types, with how many of each run: a stop that cannot wait for them says which (H229).
+   * A handler holds its type's count, so the hot path reads the map once per request and
+   * changes it only for a type it has not kept; the types are looked up only at the deadline.
+   */
+  readonly #running = new Map<string, RunningCount>();
   #idleWaiters: Array<() => void> = [];
 
   constructor(options: InboundOptions) {
@@ -62,7 +77,9 @@ export class Inbound {
 
   /** The user requests whose handlers still run: how many, and their types (each once). */
   running(): { count: number; types: string[] } {
-    return { count: this.#inFlight, types: [...this.#running.keys()] };
+    const types: string[] = [];
+    for (const [type, running] of this.#running) if (running.count > 0) types.push(type);
+    return { count: this.#inFlight, types };
   }
 
   answer(id: number, type: string, payload: unknown): void {
@@ -78,11 +95,7 @@ export class Inbound {
       return;
     }
     // System requests ($shutdown itself) are not work a stopping peer waits for.
-    const isWork = !isSystemType(type);
-    if (isWork) {
-      this.#inFlight++;
-      this.#running.set(type, (this.#running.get(type) ?? 0) + 1);
-    }
+    const running = isSystemType(type) ? undefined : this.#start(type);
     let promise: Promise<unknown>;
     try {
       // A native promise comes back as is. Any other thenable has its then() called in a job
@@ -93,11 +106,11 @@ export class Inbound {
     }
     promise.then(
       (value) => {
-        if (isWork) this.#done(type);
+        if (running) this.#done(type, running);
         this.#reply(id, type, value);
       },
       (error: unknown) => {
-        if (isWork) this.#done(type);
+        if (running) this.#done(type, running);
         this.replyError(id, error);
       },
     );
@@ -148,11 +161,21 @@ export class Inbound {
     this.#options.write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serialized, bytes);
   }
 
+  /** A user request's handler runs: counts it under its type, whose count it holds until it settles. */
+  #start(type: string): RunningCount {
+    this.#inFlight++;
+    let running = this.#running.get(type);
+    if (running === undefined) {
+      running = { count: 0 };
+      this.#running.set(type, running);
+    }
+    running.count++;
+    return running;
+  }
+
   /** A user request's handler settled: wakes the `idle()` waiters once none is left. */
-  #done(type: string): void {
-    const left = (this.#running.get(type) ?? 1) - 1;
-    if (left > 0) this.#running.set(type, left);
-    else this.#running.delete(type);
+  #done(type: string, running: RunningCount): void {
+    if (--running.count === 0 && this.#running.size > kIdleTypesKept) this.#running.delete(type);
     if (--this.#inFlight > 0 || this.#idleWaiters.length === 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];

@@ -197,4 +197,21 @@ describe('Endpoint', () => {
     expect(server.stats.unsentReplies).toBeGreaterThan(0);
     expect(server.channel.queuedBytes).toBeLessThanOrEqual(66 * 1024 * 1024);
   });
+
+  it('runningHandlers() names the types of the handlers still running, each once, after 40 other types ran and settled', async () => {
+    const gates = new Map<string, () => void>();
+    const { client, server } = endpointPair((type) => new Promise((resolve) => gates.set(type, () => resolve(type))));
+    const types = Array.from({ length: 40 }, (_, index) => `type${index}`);
+    const replies = [...types, 'hang', 'hang', 'slow'].map((type) => client.request(type, null));
+    // The endpoints' close after the test rejects what is left unanswered (`hang`, or all on a failure).
+    for (const reply of replies) reply.catch(() => {});
+    await loopTurns(3);
+    expect(server.runningHandlers()).toEqual({ count: 43, types: [...types, 'hang', 'slow'] });
+    for (const type of types) gates.get(type)!();
+    await expect(Promise.all(replies.slice(0, 40))).resolves.toEqual(types);
+    expect(server.runningHandlers()).toEqual({ count: 3, types: ['hang', 'slow'] });
+    gates.get('slow')!();
+    await replies[42];
+    expect(server.runningHandlers()).toEqual({ count: 2, types: ['hang'] });
+  });
 });

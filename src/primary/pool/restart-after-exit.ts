@@ -20,7 +20,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const uptimeMs = Date.now() - record.startedAt;
   // Stability is time spent ready, not since the fork: a slow _init is no stable run.
   const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
-  const ended: EndedWorker = { wasReady, readyMs, hasServed: record.hasServed, isCleanExit: record.exitCode === 0 && !record.signal };
+  const ended: EndedWorker = { wasReady, readyMs, hasServed: record.hasServed, isCleanExit: record.hasExitedCleanly() };
   if (record.isStoppedOverMemory) {
     // Stopped over its memory hard bound while its replacement was not ready (H163): restarted
     // in place as after a crash, backoff and crash-loop limits included. Its stop, not a crash,

@@ -144,7 +144,7 @@ export function stopOutcome(record: WorkerRecord): StopOutcome {
   // A worker that cut requests off did not stop cleanly, whatever its exit code (a plain
   // script's own cleanup may exit 0 with requests open).
   if (record.requestsCut !== undefined || record.handlersCut !== undefined) return 'failed';
-  return record.exitCode === 0 && record.signal === null && !isStopUnfinished(record) ? 'graceful' : 'failed';
+  return record.hasExitedCleanly() && !isStopUnfinished(record) ? 'graceful' : 'failed';
 }
 
 /**
@@ -156,7 +156,7 @@ export function stopOutcome(record: WorkerRecord): StopOutcome {
  * its channel (it had closed it) cannot say, and keeps it too.
  */
 export function isStopUnfinished(record: WorkerRecord): boolean {
-  return record.isAskedToStop && record.readyAt !== undefined && !record.hasFinishedStop && record.requestsCut === undefined && record.exitCode === 0 && record.signal === null;
+  return record.isAskedToStop && record.readyAt !== undefined && !record.hasFinishedStop && record.requestsCut === undefined && record.hasExitedCleanly();
 }
 
 /**

@@ -218,7 +218,7 @@ export class WorkerPool {
     if (record.state !== 'starting') return;
     // Its listen makes it ready ('listening' below), within the ready timeout still running.
     if (record.mustListen && !record.isListening) {
-      record.saidReadyAt ??= Date.now();
+      record.hasSaidReadyBeforeListen = true;
       return;
     }
     clearTimeout(record.readyTimer);
@@ -334,7 +334,7 @@ export class WorkerPool {
       this.#listens.noteListen(record.slot);
       record.whenListening.resolve();
       this.#context.emit('workerListening', { worker: record.handle, address });
-      if (record.saidReadyAt !== undefined) this.markReady(record);
+      if (record.hasSaidReadyBeforeListen) this.markReady(record);
       else if (!wasListening && record.readyAt !== undefined && record.state === 'ready') this.#onLateListen(record);
     });
     worker.on('disconnect', () => this.#onDisconnect(record));
@@ -476,7 +476,7 @@ export class WorkerPool {
     const timeoutMs = this.#context.options.readyTimeoutMs;
     // It said ready and waited for its listen only because its slot listened before: counted
     // ready anyway, with a warning (ready-on-listen.ts). With waitListen, a failed start below.
-    if (record.saidReadyAt !== undefined && !this.#context.options.waitListen) {
+    if (record.hasSaidReadyBeforeListen && !this.#context.options.waitListen) {
       record.mustListen = false;
       this.#context.reportWarning(notListenedYetWarning(record, timeoutMs));
       this.markReady(record);
@@ -484,7 +484,7 @@ export class WorkerPool {
     }
     // It said ready and waits for its listen (ready-on-listen.ts): that listen is what never came.
     const message =
-      record.saidReadyAt !== undefined
+      record.hasSaidReadyBeforeListen
         ? capitalize(notListenedReason(record, timeoutMs, this.#context.options.waitListen))
         : `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
           // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
@@ -509,7 +509,7 @@ export class WorkerPool {
     // A process the worker started may hold the pipe's other end: it is the worker's no more.
     record.bulkEnd?.destroy();
     record.signal = signal;
-    this.#checkCrashClaim(record, code, signal);
+    this.#checkCrashClaim(record);
     this.rotation.remove(record);
     this.#records.delete(record.id);
     record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
@@ -522,7 +522,7 @@ export class WorkerPool {
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
-    this.#tellDestroyFailed(record, code, signal);
+    this.#tellDestroyFailed(record);
     const isEndedUnstarted = isEndedUnstartedExit(record);
     // Either way: the worker still reading the primary's backlog (H218), or the primary still
     // reading the worker's own (H235), where its notice that its stop ended waits, or was lost.
@@ -549,8 +549,8 @@ export class WorkerPool {
    * dies of an uncaught error, which exits non-zero (crash-report.ts). An exit with code 0 belies
    * it (a forged notice, H234): dropped as a protocol error, not quoted as what the worker died of.
    */
-  #checkCrashClaim(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
-    if (record.uncaughtError === undefined || code !== 0 || signal !== null) return;
+  #checkCrashClaim(record: WorkerRecord): void {
+    if (record.uncaughtError === undefined || !record.hasExitedCleanly()) return;
     record.uncaughtError = undefined;
     this.#onProtocolError(record, 'unexpected', kCrashNotice);
   }
@@ -559,11 +559,11 @@ export class WorkerPool {
    * A `$destroyFailed` says the worker exits with code 1 next: an exit with code 0 belies it
    * (a forged notice, H219), dropped as a protocol error instead of logged as what happened.
    */
-  #tellDestroyFailed(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+  #tellDestroyFailed(record: WorkerRecord): void {
     const tell = record.tellDestroyFailed;
     record.tellDestroyFailed = undefined;
     if (tell === undefined) return;
-    if (code === 0 && signal === null) this.#onProtocolError(record, 'unexpected', kDestroyFailedNotice);
+    if (record.hasExitedCleanly()) this.#onProtocolError(record, 'unexpected', kDestroyFailedNotice);
     else tell();
   }
 

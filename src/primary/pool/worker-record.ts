@@ -69,8 +69,8 @@ export class WorkerRecord {
    * a listen of a worker before it in its slot (only the slot's own history counts).
    */
   mustListen = false;
-  /** When its `$ready` came while it had yet to listen (`mustListen`): it is ready at its listen. */
-  saidReadyAt: number | undefined;
+  /** Set when its `$ready` came while it had yet to listen (`mustListen`): it is ready at its listen. */
+  hasSaidReadyBeforeListen = false;
   /**
    * Set when the worker said it serves sticky connections (`$sticky`: it called `serveSticky()`);
    * cleared for the rest of its life when it refused one (`$stickyRefused`). Only such workers
@@ -199,6 +199,14 @@ export class WorkerRecord {
    */
   isKilledByPrimary(): boolean {
     return this.signal === 'SIGKILL' && this.isSigkilledByPrimary;
+  }
+
+  /**
+   * It exited with code 0, no signal: what a worker that claims a failure (`$crash`,
+   * `$destroyFailed`) cannot have done, as it exits non-zero next. Read once it exited.
+   */
+  hasExitedCleanly(): boolean {
+    return this.exitCode === 0 && this.signal === null;
   }
 
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */

@@ -14,7 +14,7 @@
  * processes it listed before the kill (async and in time slices: the primary must not block).
  */
 import { TimeSlicer } from '../time-slicer.js';
-import { killDescendants } from './kill-descendants.js';
+import { freezeLooks, killDescendants } from './kill-descendants.js';
 import { recordSignalled, resumeUnlessKilling } from './signalled-processes.js';
 import { descendantsIn, readProcessTable, readProcessTableNow, statFields, type ProcessTable } from './process-table.js';
 
@@ -95,7 +95,7 @@ function termFrozen(stopped: readonly string[], rootPid: number): string[] {
   return termed;
 }
 
-/** Rounds of `freezeTree` at most: each is a look at /proc. */
+/** Rounds of `freezeTree` at most, as `freezeLooks` (kill-descendants.ts): each is a look at /proc. */
 const kMaxFreezeRounds = 8;
 
 /**
@@ -112,13 +112,14 @@ const kMaxFreezeRounds = 8;
 function freezeTreeNow(roots: readonly number[], running: readonly string[]): string[] {
   recordSignalled(running);
   const stopped = new Set(running.filter((identity) => signal(identity, 'SIGSTOP')));
-  for (let round = 0; round < kMaxFreezeRounds; round++) {
-    const found = unstopped(readProcessTableNow(), roots, stopped);
-    if (found.length === 0) break;
-    recordSignalled(found);
-    for (const identity of found) if (signal(identity, 'SIGSTOP')) stopped.add(identity);
-  }
-  return [...stopped];
+  const find = (stopped: ReadonlySet<string>) => unstopped(readProcessTableNow(), roots, stopped);
+  return [...freezeLooks(stopped, find, stopSignalled)];
+}
+
+/** SIGSTOPs those of `found` still the processes listed, recorded first; returns those it stopped. */
+function stopSignalled(found: readonly string[]): string[] {
+  recordSignalled(found);
+  return found.filter((identity) => signal(identity, 'SIGSTOP'));
 }
 
 /** As `freezeTreeNow` for the primary (the worker is gone: its processes are the roots), in slices. */

@@ -94,24 +94,39 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0, lis
 }
 
 /**
- * The watchdog thread's kill: the worker's processes (and `listed`, as `killDescendants` takes
- * them) are stopped (SIGSTOP) first, look after look until one finds none it had not stopped,
- * then SIGKILLed, each still the process it stopped. A stopped process forks no more and its
- * children stay its own. SIGKILLed while running, a shell loop forked between the look at /proc
- * and its own SIGKILL, and that child went to init: a dozen `sleep`s per worker whose primary
- * was SIGKILLed (newcomer t23, H196), where the worker's own paths leave none since H174.
- * Self-contained, as `killDescendants`, which it is given: the watchdog thread runs the source of
- * both (orphan-watchdog.ts).
+ * The freeze of a process tree before it is killed: look after look at /proc, until one finds
+ * no process it had not stopped (SIGSTOP), at most 8. A stopped process forks no more and its
+ * children stay its own, so what one started between two looks is found by the next. `find`
+ * lists the tree's processes not in `stopped` yet (`<pid>:<start time>`), `stop` signals them
+ * and returns those it stopped; each look that finds any goes on, even if all were gone by its
+ * signal. Returns `stopped`, with them added. The watchdog thread's kill (below) and the
+ * worker's own (end-descendants.ts) both run it. Self-contained, as `killDescendants`: the
+ * watchdog thread runs its source (orphan-watchdog.ts).
  */
-export function killDescendantsFrozen(rootPid: number, walk: typeof killDescendants, listed: readonly string[] = []): void {
-  // Looks at /proc at most (here, not a module constant: the thread runs this source alone).
+export function freezeLooks(stopped: Set<string>, find: (stopped: ReadonlySet<string>) => readonly string[], stop: (found: readonly string[]) => readonly string[]): Set<string> {
+  // Here, not a module constant: the thread runs this source alone.
   const maxLooks = 8;
-  const stopped = new Set<string>();
   for (let look = 0; look < maxLooks; look++) {
-    const found = walk(rootPid, 'SIGSTOP', listed).filter((identity) => !stopped.has(identity));
+    const found = find(stopped);
     if (found.length === 0) break;
-    for (const identity of found) stopped.add(identity);
+    for (const identity of stop(found)) stopped.add(identity);
   }
+  return stopped;
+}
+
+/**
+ * The watchdog thread's kill: the worker's processes (and `listed`, as `killDescendants` takes
+ * them) are frozen first (`freeze`: `freezeLooks`), then SIGKILLed, each still the process it
+ * stopped. SIGKILLed while running, a shell loop forked between the look at /proc and its own
+ * SIGKILL, and that child went to init: a dozen `sleep`s per worker whose primary was SIGKILLed
+ * (newcomer t23, H196), where the worker's own paths leave none since H174. Self-contained, as
+ * `killDescendants` and `freezeLooks`, which it is given: the watchdog thread runs the source of
+ * all three (orphan-watchdog.ts).
+ */
+export function killDescendantsFrozen(rootPid: number, walk: typeof killDescendants, freeze: typeof freezeLooks, listed: readonly string[] = []): void {
+  // `walk` stops what it finds, so `stop` has only to return it.
+  const find = (stopped: ReadonlySet<string>) => walk(rootPid, 'SIGSTOP', listed).filter((identity) => !stopped.has(identity));
+  const stopped = freeze(new Set<string>(), find, (found) => found);
   // Those stopped are listed: one may have left the tree since (the worker's own thread may be
   // ending its parent meanwhile).
   walk(rootPid, 'SIGKILL', [...listed, ...stopped]);

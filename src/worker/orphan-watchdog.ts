@@ -15,7 +15,7 @@
  * see the parent go never begins its cleanup, and is still killed once stuck `stuckMs`.
  */
 import { loadWorkerThreads } from '../builtins.js';
-import { killDescendants, killDescendantsFrozen } from './kill-descendants.js';
+import { freezeLooks, killDescendants, killDescendantsFrozen } from './kill-descendants.js';
 import { claimKill, shareSignalledList, signalledIn } from './signalled-processes.js';
 
 // The processes the worker started go with it, frozen before they are killed (kill-descendants.ts),
@@ -27,6 +27,7 @@ const { parentPid, pollMs, graceMs, stuckMs, ticks, signalled } = workerData;
 // [0]: the main thread's ticks; [1]: 1 once its cleanup has begun.
 const counter = new Int32Array(ticks);
 const killDescendants = (${killDescendants.toString()});
+const freezeLooks = (${freezeLooks.toString()});
 const killDescendantsFrozen = (${killDescendantsFrozen.toString()});
 const signalledIn = (${signalledIn.toString()});
 const claimKill = (${claimKill.toString()});
@@ -36,7 +37,7 @@ const listed = () => {
 const kill = () => {
   // Before the freeze: the worker's cleanup must not resume what it stops (H216).
   try { claimKill(signalled); } catch {}
-  try { killDescendantsFrozen(process.pid, killDescendants, listed()); } catch {}
+  try { killDescendantsFrozen(process.pid, killDescendants, freezeLooks, listed()); } catch {}
   process.kill(process.pid, 'SIGKILL');
 };
 let orphanedAt = 0;

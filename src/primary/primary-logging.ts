@@ -87,6 +87,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('workerRequestsCut', ({ worker, reason }) => {
     if (reason !== 'unexpected-exit') cutInStop.add(worker);
   });
+  /**
+   * Workers whose own stop overran (`workerDestroyTimeout`, told just before the exit): one not
+   * ready yet did start, and its stop, not its start, failed (H238). What overran, as said.
+   */
+  const overranStop = new WeakMap<WorkerHandle, string>();
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
   primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf }) => {
@@ -102,7 +107,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     startupErrors.delete(worker.id);
     // One that never became ready and exits with a failure during a stop failed to start: not a failed stop.
     const failedBeforeReady = worker.readyAt === undefined && (!expected || startupError !== undefined || (signal === null && code !== 0));
-    if (isEndedUnstarted === true) {
+    const overran = overranStop.get(worker) ?? (startupError instanceof RemoteError && startupError.messageType === '_destroy' ? startupError.message.replace(/^.*?: /, '') : undefined);
+    if (expected && worker.readyAt === undefined && overran !== undefined && !(code === 0 && signal === null)) {
+      logger.warn(fields, `worker ${worker.id} did not stop cleanly: its stop came while it was still starting, and ${overran}; it ${describeExit(code, signal, worker.pid)}`);
+    } else if (isEndedUnstarted === true) {
       logger.info(fields, `worker ${worker.id} stopped before it was ready: its stop came before its code started (ended by SIGTERM)`);
     } else if (failedBeforeReady) {
       logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
@@ -243,6 +251,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
+    overranStop.set(worker, `${what} within its deadline (the line above)`);
     const fields = { ...ids(worker), timeoutMs, ...(signal ? { signal } : {}), ...(elapsedMs !== undefined ? { elapsedMs } : {}) };
     // The worker's figure, when the primary's clock rules it out (H221): what the primary knows is said instead.
     if (elapsedMs !== undefined) {

@@ -33,7 +33,7 @@ describe('clusterkit run: how the stop went', () => {
     const stop = await cli(['stop', 'unclean'], { runtime });
     expect(stop).toMatchObject({
       code: 3,
-      stdout: "stopped unclean: 1 worker stopped gracefully, 1 did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log)\n",
+      stdout: "stopped unclean: 1 worker stopped gracefully, 1 did not stop cleanly (it exited with code 3 during its stop)\n",
     });
     await expect(run.exited()).resolves.toBe(1);
     expect(run.stderr()).toMatch(/\[unclean\] WARN worker \d did not stop cleanly: it exited with code 3 workerId=\d workerPid=\d+ slot=0 code=3/);

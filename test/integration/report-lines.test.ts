@@ -84,7 +84,7 @@ describe('report lines', () => {
     await ready;
     expect(crashes.map((event) => event.isStartupFailure)).toEqual([false, true]);
     for (const event of crashes) expect(event.uptimeMs).toBeGreaterThanOrEqual(event.readyMs);
-    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${first!.id} crashed \\d+(\\.\\d)? m?s after it became ready, having served: a crash, counted toward no restart limit workerId=`));
+    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${first!.id} crashed \\d+(\\.\\d)? m?s after it became ready; it had served, so it is no failed start and its restart counts toward no limit workerId=`));
     expect(text()).toMatch(
       new RegExp(`\\[t\\] WARN worker ${second.id} crashed \\d+(\\.\\d)? m?s after it became ready, before it served anything: counted as a failed start \\(restart\\.startupWindowMs\\) workerId=`),
     );

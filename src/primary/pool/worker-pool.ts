@@ -90,14 +90,16 @@ export class WorkerPool {
       for (const [key, count] of next) counts.set(key, (counts.get(key) ?? 0) + count);
       return counts;
     },
-    (counts) => {
+    (counts, isFlushed) => {
       // The first is told at once, alone; what comes within the next 10 s is added up and told then.
+      // Told at the end of a shutdown, there is no next 10 s to speak of (H240).
+      const more = isFlushed ? '' : '; more in the next 10 s are told together';
       // Connections and attempts read apart (newcomer t25: "refused 16 times (1 on ...)" read as 16 connections).
       const where = [...counts].map(([key, count]) => `${count} connection${count === 1 ? '' : 's'} on ${describeListenKey(key)}`).join(', ');
       const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
       this.#context.reportWarning(
         new NoWorkerAvailableError(
-          `${where} closed after every worker of ${total === 1 ? 'its port refused it' : 'their port refused them'} (${kMaxRefusals} attempts per connection; more in the next 10 s are told together): ` +
+          `${where} closed after every worker of ${total === 1 ? 'its port refused it' : 'their port refused them'} (${kMaxRefusals} attempts per connection${more}): ` +
             'a worker refuses a connection it is handed once its server holds server.maxConnections. Raise maxConnections, add workers, or have clients retry later.',
         ),
       );

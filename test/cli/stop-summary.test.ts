@@ -26,7 +26,7 @@ afterEach(() => {
 });
 
 describe('clusterkit run: how the stop went', () => {
-  it('[H114] says which workers did not stop cleanly, in the stop command (exit 3) and the log, and run exits 1', async () => {
+  it('[H114][H240] says which workers did not stop cleanly, and the one cause the primary knows, in the stop command (exit 3) and the log, and run exits 1', async () => {
     const runtime = runtimeDir();
     const run = startCli(['run', 'test/fixtures/cli-exits-on-close.mjs', '-w', '2', '--name', 'unclean'], { runtime, env: { PORT: String(await freePort()) } });
     await run.waitFor(/service unclean started: 2 workers/);

@@ -66,7 +66,7 @@ describe('report lines', () => {
     expect(text()).not.toContain(`worker ${worker!.id} crashed`);
   });
 
-  it('[H37] says how long a crashed worker was ready, and when the restart policy counts its crash as a failed start', async () => {
+  it('[H37][H240] says how long a crashed worker was ready, and how the restart policy counts its crash (a failed start, or none after serving)', async () => {
     const { logger, text } = capturedLogger();
     // A minute-long startup window: both deaths below fall inside it.
     const primary = testPrimary({ logger, restart: { backoff: { initialMs: 10, maxMs: 100 }, startupWindowMs: 60_000, maxStartupFailures: 5 } });

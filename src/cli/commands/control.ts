@@ -39,7 +39,7 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   await waitForExit(result.pid);
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   // Workers stopped before they were ready cut nothing and did not fail a stop: the exit code leaves them out.
-  const { notStarted: _notStarted, interrupted: _interrupted, ...counts } = result;
+  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, ...counts } = result;
   return outcomeExitCode(stopOutcome(counts));
 }
 

@@ -480,19 +480,20 @@ export class WorkerPool {
     // ready anyway, with a warning (ready-on-listen.ts). With waitListen, a failed start below.
     if (record.saidReadyAt !== undefined && !this.#context.options.waitListen) {
       record.mustListen = false;
-      this.#context.reportWarning(notListenedYetWarning(record, timeoutMs));
+      this.#context.reportWarning(notListenedYetWarning(record, timeoutMs, this.#context.options.readyAtLoad));
       this.markReady(record);
       return;
     }
     // It said ready and waits for its listen (ready-on-listen.ts): that listen is what never came.
     const message =
       record.saidReadyAt !== undefined
-        ? capitalize(notListenedReason(record, timeoutMs, this.#context.options.waitListen))
+        ? capitalize(notListenedReason(record, timeoutMs, this.#context.options.waitListen, this.#context.options.readyAtLoad))
         : `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
           // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
           // Its script (or preloads) may still have been loading: that can take longer than the
           // option on a loaded machine (tester t22); the advice depends on who starts it (H189).
-          (record.hasSaidHello
+          // Ready at its script's end (`readyAtLoad`): said hello or not, it was still loading its script (H239).
+          (record.hasSaidHello && !this.#context.options.readyAtLoad
             ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
             : `${stillLoadingAdvice(this.#context.options.loadingSteps)} `) +
           'Connections node:cluster had handed it are reset with it.';

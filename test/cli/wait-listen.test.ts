@@ -52,7 +52,7 @@ describe('clusterkit run: a worker is ready once it listens (H227)', () => {
     await expect(run.exited()).resolves.toBe(1);
     // Before: "said it was ready", of a script that said nothing (retester t25 F), and no word of a script that never listens.
     expect(run.output()).toMatch(
-      /worker 1 \(pid \d+\) ran its script's top-level code to its end but did not listen within 10000 ms \(option --ready-timeout\), so it was killed: a worker is ready only once it listens \(option --wait-listen\)\. A script that does not serve \(a queue consumer, a cron job\) never listens: run it without that wait \(clusterkit run: without --wait-listen; the library: waitListen false\)/,
+      /worker 1 could not start: it ran its script's top-level code to its end but did not listen within 10000 ms \(option --ready-timeout\), so it was killed: a worker is ready only once it listens \(option --wait-listen\)\. A script that does not serve \(a queue consumer, a cron job\) never listens: run it without that wait \(clusterkit run: without --wait-listen; the library: waitListen false\)/,
     );
     expect(run.output()).not.toContain('said it was ready');
   });

@@ -30,8 +30,10 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     workerCrash: ({ worker: handle, lostRequests }) => {
       if (lostRequests) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests: lostRequests });
     },
-    workerRequestsCut: ({ worker: handle, openRequests, timeoutMs }) =>
-      log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) }),
+    // Handlers whose requesters had all given up cut no request (H241): nothing to record.
+    workerRequestsCut: ({ worker: handle, openRequests, timeoutMs }) => {
+      if (openRequests > 0) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests, ...(timeoutMs === undefined ? {} : { timeoutMs }) });
+    },
     workerProtocolError: ({ worker: handle, error, dropped }) => log.append({ type: 'workerProtocolError', ...worker(handle), dropped, error: error.message }),
     stickyRefused: ({ reason, worker: handle, role, count }) =>
       log.append({ type: 'stickyRefused', ...(handle ? worker(handle) : {}), reason, ...(role === undefined ? {} : { role }), count }),

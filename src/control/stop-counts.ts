@@ -6,6 +6,7 @@
 import { ReloadError } from '../errors.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
+import { describeStopFailures } from '../primary/pool/stop-failure-cause.js';
 
 export interface StopCounts {
   readonly graceful: number;
@@ -17,10 +18,13 @@ export interface StopCounts {
   readonly notStarted?: number;
   /** With a stop's `notStarted`: a start, a failed start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
   readonly interrupted?: ShutdownReport['interrupted'];
+  /** Why the `failed` workers did not stop cleanly, when one cause holds for all (H240); else absent. */
+  readonly failedCause?: string;
 }
 
 export function stopCounts(report: ShutdownReport): StopCounts {
-  const counts = { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, requestsCut: report.requestsCut };
+  const failedCause = describeStopFailures(report.failed);
+  const counts = { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, requestsCut: report.requestsCut, ...(failedCause === undefined ? {} : { failedCause }) };
   if (report.notStarted === undefined) return counts;
   // A reload's old workers not ready yet interrupted nothing (H211): no `interrupted` then.
   return { ...counts, notStarted: report.notStarted.length, ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }) };

@@ -96,6 +96,16 @@ export class Endpoint {
     return this.#pending.inFlight;
   }
 
+  /** `pendingCount`, of the types `isCounted` accepts. */
+  pendingCountOf(isCounted: (type: string) => boolean): number {
+    return this.#pending.inFlightOf(isCounted);
+  }
+
+  /** Requests timed out or aborted before their reply, so far (`PendingRequests.givenUp`). */
+  get givenUpCount(): number {
+    return this.#pending.givenUp;
+  }
+
   get isClosed(): boolean {
     return this.#closedBy !== undefined;
   }

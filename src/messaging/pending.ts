@@ -69,6 +69,8 @@ export class PendingRequests {
   #lastGroup: TimeoutGroup | undefined;
   /** Entries that are `isWaiting`. */
   #waiting = 0;
+  /** Requests whose caller stopped waiting: rejected at their timeout or by their abort signal. */
+  #givenUp = 0;
 
   constructor(
     /** Builds the error for a request whose timeout expired. */
@@ -84,6 +86,21 @@ export class PendingRequests {
   /** Requests written and awaiting their replies (not those still waiting for admission). */
   get inFlight(): number {
     return this.#entries.size - this.#waiting;
+  }
+
+  /** `inFlight`, of the types `isCounted` accepts. */
+  inFlightOf(isCounted: (type: string) => boolean): number {
+    let count = 0;
+    for (const request of this.#entries.values()) if (!request.isWaiting && isCounted(request.type)) count++;
+    return count;
+  }
+
+  /**
+   * Requests given up so far: timed out or aborted before their reply. The peer may still be
+   * working on them; what it says of that work answers no caller (H241).
+   */
+  get givenUp(): number {
+    return this.#givenUp;
   }
 
   /**
@@ -106,7 +123,7 @@ export class PendingRequests {
       // First: user code may have patched the signal's addEventListener to throw. The request
       // is then refused with it (the caller's catch), and nothing is left registered that
       // would settle it a second time at its deadline.
-      request.onAbort = () => this.reject(id, abortReason(signal));
+      request.onAbort = () => this.#giveUp(id, abortReason(signal));
       signal.addEventListener('abort', request.onAbort, { once: true });
     }
     if (isWaiting) {
@@ -218,14 +235,18 @@ export class PendingRequests {
       const expired = [...this.#entries.values()].filter((request) => request.group === group);
       for (const request of expired) {
         if (request.isArriving) this.#allowArrival(request, group.timeoutMs);
-        else this.reject(request.id, this.timeoutError(request, group.timeoutMs));
+        else this.#giveUp(request.id, this.timeoutError(request, group.timeoutMs));
       }
     });
   }
 
   /** A reply announced before the deadline may finish arriving: `max(timeout, 2 s)` more, once. */
   #allowArrival(request: PendingRequest, timeoutMs: number): void {
-    request.graceTimer = setTimeout(() => this.reject(request.id, this.timeoutError(request, timeoutMs)), Math.max(timeoutMs, kMinArrivalGraceMs));
+    request.graceTimer = setTimeout(() => this.#giveUp(request.id, this.timeoutError(request, timeoutMs)), Math.max(timeoutMs, kMinArrivalGraceMs));
+  }
+
+  #giveUp(id: number, error: Error): void {
+    if (this.reject(id, error)) this.#givenUp++;
   }
 }
 

@@ -284,6 +284,12 @@ export interface WorkerRequestsCutEvent {
   readonly reason: RequestsCutReason;
   /** For `handlers`: the message types of the handlers still running (at most 10), control characters escaped. */
   readonly messageTypes?: readonly string[];
+  /**
+   * For `handlers`: those of them whose requesters had already given up (their requests timed
+   * out, a `MessageTimeoutError`, or were aborted): no reply is lost with them, and they are
+   * not in `openRequests` nor counted cut off (H241). Absent when none.
+   */
+  readonly givenUp?: number;
   /** For `unexpected-exit`: as `WorkerCrashEvent.isLowerBound`, `openRequests` is a lower bound. */
   readonly isLowerBound?: true;
   /** For `unexpected-exit`: as `WorkerCrashEvent.resetConnections`, the idle connections its exit reset besides. */

@@ -21,6 +21,12 @@ import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
 
+/**
+ * Of a crash after the worker served: no failed start, and restarted with no limit counting it
+ * (restart-policy.ts). Before: "having served: a crash, counted toward no restart limit" (H240).
+ */
+const kServedCrash = 'it had served, so it is no failed start and its restart counts toward no limit';
+
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
 
@@ -87,6 +93,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('workerRequestsCut', ({ worker, reason }) => {
     if (reason !== 'unexpected-exit') cutInStop.add(worker);
   });
+  /**
+   * Workers whose own stop overran (`workerDestroyTimeout`, told just before the exit): one not
+   * ready yet did start, and its stop, not its start, failed (H238). What overran, as said.
+   */
+  const overranStop = new WeakMap<WorkerHandle, string>();
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
   primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf }) => {
@@ -102,7 +113,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     startupErrors.delete(worker.id);
     // One that never became ready and exits with a failure during a stop failed to start: not a failed stop.
     const failedBeforeReady = worker.readyAt === undefined && (!expected || startupError !== undefined || (signal === null && code !== 0));
-    if (isEndedUnstarted === true) {
+    const overran = overranStop.get(worker) ?? (startupError instanceof RemoteError && startupError.messageType === '_destroy' ? startupError.message.replace(/^.*?: /, '') : undefined);
+    if (expected && worker.readyAt === undefined && overran !== undefined && !(code === 0 && signal === null)) {
+      logger.warn(fields, `worker ${worker.id} did not stop cleanly: its stop came while it was still starting, and ${overran}; it ${describeExit(code, signal, worker.pid)}`);
+    } else if (isEndedUnstarted === true) {
       logger.info(fields, `worker ${worker.id} stopped before it was ready: its stop came before its code started (ended by SIGTERM)`);
     } else if (failedBeforeReady) {
       logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
@@ -161,14 +175,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const counted = isStartupFailure
       ? ', before it served anything: counted as a failed start (restart.startupWindowMs)'
       : hasServed
-        ? ', having served: a crash, counted toward no restart limit'
+        ? `; ${kServedCrash}`
         : '';
     // Of what, when the worker said (an uncaught error): its output says it too, but far from
     // this line. The field names the error (as the logger does an Error's), the line says it.
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
       { ...ids(worker), uptimeMs, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
-      `worker ${worker.id} ${died(signal, error)} ${formatElapsed(readyMs)} after it became ready${of}${of && counted ? counted.replace(',', ';') : counted}${lost}`,
+      `worker ${worker.id} ${died(signal, error)} ${formatElapsed(readyMs)} after it became ready${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
     );
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {
@@ -243,6 +257,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
+    overranStop.set(worker, `${what} within its deadline (the line above)`);
     const fields = { ...ids(worker), timeoutMs, ...(signal ? { signal } : {}), ...(elapsedMs !== undefined ? { elapsedMs } : {}) };
     // The worker's figure, when the primary's clock rules it out (H221): what the primary knows is said instead.
     if (elapsedMs !== undefined) {
@@ -259,17 +274,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
     logger.info({ ...ids(worker), connections, spreadMs }, text);
   });
-  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections, messageTypes }) => {
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections, messageTypes, givenUp }) => {
     const requests = plural(openRequests, 'request');
     const text = {
       deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
       'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${isLowerBound ? 'at least ' : ''}${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet)${resetConnections ? `, and ${describeReset(resetConnections)}` : ''}; code in the worker called process.exit() or let its process end while serving`,
-      handlers: `worker ${worker.id} abandoned ${plural(openRequests, 'message handler')} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${(messageTypes ?? []).map((type) => `"${type}"`).join(', ')}: their requesters get no reply; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
+      handlers: `worker ${worker.id} abandoned ${plural(openRequests + (givenUp ?? 0), 'message handler')} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${(messageTypes ?? []).map((type) => `"${type}"`).join(', ')}: ${describeAbandoned(openRequests, givenUp ?? 0)}; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
       signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); ${kUnknownSignalSource}`,
     }[reason];
-    logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
+    logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
   });
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
     // The error's message says why in full (the last failure itself, then the hint): a CLI user
@@ -355,6 +370,17 @@ function startFailure(worker: WorkerHandle, error: Error | undefined, code: numb
   if (error instanceof WorkerStartupError) return `it ${error.message.replace(/^Worker \d+(?: \(pid [^)]*\))? /, '')}`;
   if (error) return worker.pid === undefined ? `it could not be spawned: ${error.message}` : error.message;
   return signal ? `it was killed by ${signal} before it was ready` : `it exited with code ${code} before it was ready (its output says why)`;
+}
+
+/**
+ * Whose replies the abandoned handlers cost: requesters still waiting get none (counted cut
+ * off), those that had given up (a timeout) lost nothing more (H241).
+ */
+function describeAbandoned(waiting: number, givenUp: number): string {
+  const gaveUp = '(their requests timed out or were aborted), so no reply is lost with them';
+  if (givenUp === 0) return 'their requesters get no reply';
+  if (waiting === 0) return `${givenUp === 1 ? 'its requester' : 'their requesters'} had already given up ${givenUp === 1 ? '(its request timed out or was aborted), so no reply is lost with it' : gaveUp}`;
+  return `the requesters of ${waiting} get no reply; those of the other ${givenUp} had already given up ${gaveUp}`;
 }
 
 function mib(bytes: number): string {

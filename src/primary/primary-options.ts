@@ -170,6 +170,14 @@ export interface PrimaryOptions {
    * ClusterWorker and call start()).
    */
   loadingSteps?: string;
+  /**
+   * Its ready notice means its script loaded: no call of its own said it (`clusterkit run`
+   * without --wait-ready, where a worker is ready once its script's top-level code ended). Its
+   * lines then say what happened: one not ready in time was still loading its script, one that
+   * then did not listen was counted ready at its script's end (not "said it was ready", H239).
+   * @default false
+   */
+  readyAtLoad?: boolean;
   /** Time (ms, at most 2^31 - 1) each worker has to stop gracefully before it is killed with SIGKILL. @default 10000 */
   shutdownTimeoutMs?: number;
   /**
@@ -389,6 +397,7 @@ const kPrimaryOptions = {
   waitListen: (value, name) => booleanOption(value, name, false),
   readyWaitsFor: (value, name) => stringOption(value, name) ?? 'its _init()',
   loadingSteps: (value, name) => stringOption(value, name),
+  readyAtLoad: (value, name) => booleanOption(value, name, false),
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
   gradualDrainMs: (value, name) => durationOption(value, name, kDefaultGradualDrainMs, { min: 0 }),
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),

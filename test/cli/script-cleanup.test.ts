@@ -61,6 +61,37 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(run.stderr()).toMatch(/\[stuck\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1 /);
   });
 
+  it('[H240] the stop line says the one cause the primary knows (the listener overran the deadline), not "see the cluster\'s log"', async () => {
+    const { runtime, run } = await startCleanupScript('stuckline', { CLEANUP: 'hang' });
+    const stop = await cli(['stop', 'stuckline'], { runtime, ms: 30_000 });
+    expect(stop).toMatchObject({
+      code: 3,
+      stdout: "stopped stuckline: 0 workers stopped gracefully, 1 did not stop cleanly (the script's SIGINT listener ran but did not end the process within the worker's own deadline, so it exited with code 1)\n",
+    });
+    await expect(run.exited(30_000)).resolves.toBe(1);
+  });
+
+  it('[H238] a stop during the start, whose listener keeps the worker past its deadline: a stop that did not finish cleanly, not "could not start"', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-cleanup-script.mjs', '-w', '1', '--name', 'bootstuck', '--shutdown-timeout', '4s'], {
+      runtime,
+      env: { PORT: String(await freePort()), CLEANUP: 'hang', BOOT: 'hang' },
+    });
+    await run.waitFor(/\[bootstuck:1\] booting \d+/);
+    const stop = await cli(['stop', 'bootstuck'], { runtime, ms: 30_000 });
+    // Before: "the start was interrupted, 1 worker stopped before it was ready", exit 0.
+    expect(stop).toMatchObject({
+      code: 3,
+      stdout: "stopped bootstuck: the start was interrupted, 1 worker did not stop cleanly (the script's SIGINT listener ran but did not end the process within the worker's own deadline, so it exited with code 1)\n",
+    });
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stderr()).not.toContain('could not start');
+    expect(run.stderr()).toMatch(
+      /\[bootstuck\] WARN worker 1 did not stop cleanly: its stop came while it was still starting, and the script's SIGINT listener ran but the process did not exit within its deadline \(the line above\); it exited with code 1 /,
+    );
+    expect(run.stderr()).toContain('[bootstuck] WARN shutdown complete: the start was interrupted; 1 worker did not stop cleanly graceful=0 failed=1 killed=0 notStarted=0\n');
+  });
+
   it('[F54] a listener that exits at once with a request in flight: the cut request is reported, the stop failed', async () => {
     const { runtime, run, port } = await startCleanupScript('hasty', { CLEANUP: 'exit-now' });
     const inFlight = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);

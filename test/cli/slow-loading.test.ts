@@ -50,4 +50,18 @@ describe('clusterkit run: a worker still loading at --ready-timeout', () => {
     // Before: "Node's preloads from --node-arg or NODE_OPTIONS, ... then clusterkit's worker bootstrap", with none configured.
     expect(attempt).not.toMatch(/preloads|bootstrap/);
   });
+
+  it('[H239] a script awaiting at its top level (an ES module\'s await that never settles) is still loading its script, as the docs say, not "waiting on something that never comes"', async () => {
+    const project = tempProject({ 'tla.mjs': "console.log('loading');\nawait new Promise((resolve) => setTimeout(resolve, 600_000));\n" });
+    const run = startCli(['run', 'tla.mjs', '-w', '1', '--name', 'tla', '--ready-timeout', '2s', '--max-startup-failures', '1'], {
+      runtime: runtimeDir(),
+      cwd: project,
+      env: { PORT: String(await freePort()), NODE_OPTIONS: '' },
+    });
+    await expect(run.exited()).resolves.toBe(1);
+    const [attempt] = run.output().split('\n').filter((line) => line.includes('worker 1 could not start:'));
+    // Before: "Its start-up may be waiting on something that never comes (its script's listen(), or the end of its top-level code)".
+    expect(attempt).toContain("It was still loading by then (the script itself: its top-level code and the modules it loads, with no preload before it: none in --node-arg or NODE_OPTIONS)");
+    expect(attempt).not.toContain('never comes');
+  });
 });

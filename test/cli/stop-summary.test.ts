@@ -26,14 +26,14 @@ afterEach(() => {
 });
 
 describe('clusterkit run: how the stop went', () => {
-  it('[H114] says which workers did not stop cleanly, in the stop command (exit 3) and the log, and run exits 1', async () => {
+  it('[H114][H240] says which workers did not stop cleanly, and the one cause the primary knows, in the stop command (exit 3) and the log, and run exits 1', async () => {
     const runtime = runtimeDir();
     const run = startCli(['run', 'test/fixtures/cli-exits-on-close.mjs', '-w', '2', '--name', 'unclean'], { runtime, env: { PORT: String(await freePort()) } });
     await run.waitFor(/service unclean started: 2 workers/);
     const stop = await cli(['stop', 'unclean'], { runtime });
     expect(stop).toMatchObject({
       code: 3,
-      stdout: "stopped unclean: 1 worker stopped gracefully, 1 did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log)\n",
+      stdout: "stopped unclean: 1 worker stopped gracefully, 1 did not stop cleanly (it exited with code 3 during its stop)\n",
     });
     await expect(run.exited()).resolves.toBe(1);
     expect(run.stderr()).toMatch(/\[unclean\] WARN worker \d did not stop cleanly: it exited with code 3 workerId=\d workerPid=\d+ slot=0 code=3/);

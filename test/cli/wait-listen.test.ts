@@ -42,7 +42,7 @@ describe('clusterkit run: a worker is ready once it listens (H227)', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H227] --wait-listen with a script that does not listen within --ready-timeout: a failed start that says so', async () => {
+  it('[H227][H239] --wait-listen with a script that does not listen within --ready-timeout: a failed start that says so, in what happened, and how to run a script that does not serve', async () => {
     const runtime = runtimeDir();
     // 10 s: the timeout must find the worker loaded (it said ready), not still loading (H154).
     const run = startCli(['run', kScript, '-w', '1', '--name', 'neverl', '--wait-listen', '--ready-timeout', '10s', '--max-startup-failures', '1'], {
@@ -50,7 +50,11 @@ describe('clusterkit run: a worker is ready once it listens (H227)', () => {
       env: { PORT: String(await freePort()), LISTEN_DELAY_MS: '600000' },
     });
     await expect(run.exited()).resolves.toBe(1);
-    expect(run.output()).toMatch(/worker 1 \(pid \d+\) said it was ready but did not listen within 10000 ms \(option --ready-timeout\), so it was killed: a worker is ready only once it listens \(option --wait-listen\)/);
+    // Before: "said it was ready", of a script that said nothing (retester t25 F), and no word of a script that never listens.
+    expect(run.output()).toMatch(
+      /worker 1 could not start: it ran its script's top-level code to its end but did not listen within 10000 ms \(option --ready-timeout\), so it was killed: a worker is ready only once it listens \(option --wait-listen\)\. A script that does not serve \(a queue consumer, a cron job\) never listens: run it without that wait \(clusterkit run: without --wait-listen; the library: waitListen false\)/,
+    );
+    expect(run.output()).not.toContain('said it was ready');
   });
 
   it('[H227] only the history of its own slot counts: slot 0 running a cron with no server restarts ready while slot 1 listens (retester t25)', async () => {
@@ -80,7 +84,7 @@ describe('clusterkit run: a worker is ready once it listens (H227)', () => {
     writeFileSync(delayFile, '600000');
     process.kill(Number(pid), 'SIGKILL');
     // Before: a failed start at the timeout ("so it was killed"), then the crash-loop breaker.
-    await run.waitFor(/WARN worker 2 \(pid \d+\) said it was ready but did not listen within 10000 ms \(option --ready-timeout\), although the last worker of its slot listened: it is counted ready anyway/, 60_000);
+    await run.waitFor(/WARN worker 2 \(pid \d+\) ran its script's top-level code to its end but did not listen within 10000 ms \(option --ready-timeout\), although the last worker of its slot listened: it is counted ready anyway/, 60_000);
     await run.waitFor(/worker 2 ready/);
     expect(run.output()).not.toMatch(/so it was killed/);
     process.kill(run.child.pid!, 'SIGTERM');

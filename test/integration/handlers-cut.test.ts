@@ -6,7 +6,7 @@
  * only the sender's WorkerExitedError showed it (newcomer t25, finding 3).
  */
 import { describe, expect, it } from '@jest/globals';
-import { WorkerExitedError, type WorkerRequestsCutEvent } from '../../src/index.js';
+import { MessageTimeoutError, WorkerExitedError, type WorkerRequestsCutEvent } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
@@ -37,5 +37,41 @@ describe('message handlers still running at the stop deadline', () => {
     for (const outcome of await Promise.all(abandoned)) expect(outcome).toBeInstanceOf(WorkerExitedError);
     expect(text()).toContain(`WARN worker ${worker!.id} abandoned 3 message handlers still running at its shutdown deadline (${event.timeoutMs} ms after its stop began), of "hang", "slow": their requesters get no reply; it exits with code 1.`);
     expect(text()).toMatch(/shutdown complete: 1 worker did not stop cleanly, 3 requests cut off/);
+  });
+
+  it('[H241] a handler whose requester had already timed out is told apart: no reply is lost with it, and no request is counted cut off', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ logger });
+    const [worker] = await primary.start();
+    // Its requester gives up first (a MessageTimeoutError), while the handler runs on.
+    await expect(primary.send(worker!, 'hang', undefined, { timeoutMs: 300 })).rejects.toBeInstanceOf(MessageTimeoutError);
+    const cut = onceEvent<WorkerRequestsCutEvent>(primary, 'workerRequestsCut', 30_000);
+    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    // Before: openRequests 1, requestsCut 1, "their requesters get no reply".
+    expect(report.requestsCut).toBe(0);
+    const event = await cut;
+    expect(event).toMatchObject({ worker, openRequests: 0, givenUp: 1, reason: 'handlers', messageTypes: ['hang'] });
+    expect(text()).toContain(
+      `WARN worker ${worker!.id} abandoned 1 message handler still running at its shutdown deadline (${event.timeoutMs} ms after its stop began), of "hang": its requester had already given up (its request timed out or was aborted), so no reply is lost with it; it exits with code 1.`,
+    );
+    expect(text()).not.toMatch(/requests? cut off/);
+  });
+
+  it('[H241] of two abandoned handlers, the one whose requester still waits is cut off, the one whose requester timed out is not', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ logger });
+    const [worker] = await primary.start();
+    await expect(primary.send(worker!, 'hang', undefined, { timeoutMs: 300 })).rejects.toBeInstanceOf(MessageTimeoutError);
+    const waiting = primary.send(worker!, 'hang', undefined, { timeoutMs: Infinity }).catch((error: unknown) => error);
+    // Answered after the hang was read (one channel, in order): its handler runs.
+    await primary.send(worker!, 'echo', 1);
+    const cut = onceEvent<WorkerRequestsCutEvent>(primary, 'workerRequestsCut', 30_000);
+    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    expect(report.requestsCut).toBe(1);
+    expect(await cut).toMatchObject({ openRequests: 1, givenUp: 1, reason: 'handlers' });
+    await expect(waiting).resolves.toBeInstanceOf(WorkerExitedError);
+    expect(text()).toContain('abandoned 2 message handlers still running at its shutdown deadline');
+    expect(text()).toContain('"hang": the requesters of 1 get no reply; those of the other 1 had already given up (their requests timed out or were aborted), so no reply is lost with them; it exits with code 1.');
+    expect(text()).toMatch(/shutdown complete: 1 worker did not stop cleanly, 1 request cut off/);
   });
 });

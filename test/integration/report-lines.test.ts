@@ -66,7 +66,7 @@ describe('report lines', () => {
     expect(text()).not.toContain(`worker ${worker!.id} crashed`);
   });
 
-  it('[H37] says how long a crashed worker was ready, and when the restart policy counts its crash as a failed start', async () => {
+  it('[H37][H240] says how long a crashed worker was ready, and how the restart policy counts its crash (a failed start, or none after serving)', async () => {
     const { logger, text } = capturedLogger();
     // A minute-long startup window: both deaths below fall inside it.
     const primary = testPrimary({ logger, restart: { backoff: { initialMs: 10, maxMs: 100 }, startupWindowMs: 60_000, maxStartupFailures: 5 } });
@@ -84,7 +84,7 @@ describe('report lines', () => {
     await ready;
     expect(crashes.map((event) => event.isStartupFailure)).toEqual([false, true]);
     for (const event of crashes) expect(event.uptimeMs).toBeGreaterThanOrEqual(event.readyMs);
-    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${first!.id} crashed \\d+(\\.\\d)? m?s after it became ready, having served: a crash, counted toward no restart limit workerId=`));
+    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${first!.id} crashed \\d+(\\.\\d)? m?s after it became ready; it had served, so it is no failed start and its restart counts toward no limit workerId=`));
     expect(text()).toMatch(
       new RegExp(`\\[t\\] WARN worker ${second.id} crashed \\d+(\\.\\d)? m?s after it became ready, before it served anything: counted as a failed start \\(restart\\.startupWindowMs\\) workerId=`),
     );

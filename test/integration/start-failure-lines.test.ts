@@ -47,11 +47,11 @@ describe('a failed start', () => {
     expect((error.cause as Error).message).toMatch(expected);
   });
 
-  it('[H154][H176] a worker that never calls start() and stays alive: its ready timeout says so, not "its _init()", and says to raise the option if it is only slow to load', async () => {
+  it('[H154][H176][H239] a worker that never calls start() and stays alive: its ready timeout says so (still loading its script, or no start()), not "its _init()", and says to raise the option if it is only slow to load', async () => {
     const primary = track(new ClusterPrimary(testOptions('workers/never-starts.ts', { silent: true, readyTimeoutMs: 3_000, restart: false })));
     const error = (await primary.start().catch((failure: unknown) => failure)) as Error;
     const message = (error.cause as Error | undefined)?.message ?? error.message;
-    expect(message).toMatch(/was not ready within 3000 ms \(option "readyTimeoutMs"\), so it was killed\. It had not called ClusterWorker\.start\(\) by then: a worker script must create a ClusterWorker and call start\(\)/);
+    expect(message).toMatch(/was not ready within 3000 ms \(option "readyTimeoutMs"\), so it was killed\. It had not called ClusterWorker\.start\(\) by then: it was still loading its script, or the script never calls start\(\)\. A worker script must create a ClusterWorker and call start\(\)/);
     // [H176] Or it is only slow to load: before, the line blamed the script alone (tester t22: a
     // correct script whose import took longer than the option under load).
     expect(message).toContain('if the script is only slow to load (large imports, a warm-up before start()), raise the option');

@@ -39,7 +39,7 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   await waitForExit(result.pid);
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   // Workers stopped before they were ready cut nothing and did not fail a stop: the exit code leaves them out.
-  const { notStarted: _notStarted, interrupted: _interrupted, ...counts } = result;
+  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, ...counts } = result;
   return outcomeExitCode(stopOutcome(counts));
 }
 
@@ -52,24 +52,32 @@ interface StopAnswer {
   requestsCut?: number;
   notStarted?: unknown;
   interrupted?: unknown;
+  failedCause?: unknown;
 }
 
-function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted, interrupted }: StopAnswer): string {
-  const gracefulPart = `${plural(graceful, 'worker')} stopped gracefully`;
-  const parts = [gracefulPart];
+/** A cause longer than this is no clause of the primary's: the generic list is said instead. */
+const kMaxCauseChars = 200;
+
+function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted, interrupted, failedCause }: StopAnswer): string {
+  // "0 workers stopped gracefully" is noise after an interrupted start's own part (newcomer t25);
+  // without it, the next count names its noun itself.
+  const hidesGraceful = graceful === 0 && notStarted !== undefined;
+  const count = (n: number) => (hidesGraceful ? plural(n, 'worker') : String(n));
+  const parts = hidesGraceful ? [] : [`${plural(graceful, 'worker')} stopped gracefully`];
   // A stop during the start (H130) or a scale-up (H145): the workers not ready yet are in none of
   // the other counts; one killed at the timeout is in `killed` alone (H210).
   if (Number.isSafeInteger(notStarted) && (notStarted as number) >= 0) {
-    const count = notStarted as number;
+    const unready = notStarted as number;
     const none = killed > 0 || failed > 0 ? '' : ', no worker had been forked yet';
-    parts.unshift(`${describeInterrupted(interrupted)}${count === 0 ? none : `, ${plural(count, 'worker')} stopped before ${count === 1 ? 'it was' : 'they were'} ready`}`);
+    parts.unshift(`${describeInterrupted(interrupted)}${unready === 0 ? none : `, ${plural(unready, 'worker')} stopped before ${unready === 1 ? 'it was' : 'they were'} ready`}`);
   }
-  if (failed > 0) parts.push(`${failed} did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log)`);
+  // The one cause the primary knew for them all, when it said one (H240).
+  const cause = typeof failedCause === 'string' && failedCause !== '' && failedCause.length <= kMaxCauseChars ? failedCause : undefined;
+  if (failed > 0) parts.push(`${count(failed)} did not stop cleanly (${cause ?? "requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log"})`);
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.
-  if (killed > 0) parts.push(`${killed} killed (at the shutdown timeout, or for what it wrote on its IPC channel: see the cluster's log)`);
+  if (killed > 0) parts.push(`${count(killed)} killed (at the shutdown timeout, or for what it wrote on its IPC channel: see the cluster's log)`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
-  // "0 workers stopped gracefully" is noise after an interrupted start's own part (newcomer t25).
-  return parts.filter((part) => part !== gracefulPart || graceful > 0 || notStarted === undefined).join(', ');
+  return parts.join(', ');
 }
 
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {

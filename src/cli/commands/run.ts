@@ -96,6 +96,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
           ? "its script's listen(), which --wait-listen waits for"
           : "its script's listen(), or the end of its top-level code",
       ...(settings.waitListen ? { waitListen: true } : {}),
+      // Ready at its script's end: no 'ready' of its own, so its lines say so (H239).
+      ...(settings.waitReady ? {} : { readyAtLoad: true }),
       // An app started with others handles its signals through the launcher link.
       ...(launcher ? { handleSignals: false } : {}),
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),

@@ -7,11 +7,19 @@
  * (`1 worker stopped before it was ready; 1 worker did not stop cleanly graceful=1 killed=1 notStarted=1`).
  */
 import type { ShutdownReport } from '../primary-events.js';
-import type { WorkerHandle } from '../pool/worker-handle.js';
+import { recordOf, type WorkerHandle } from '../pool/worker-handle.js';
+import { overranStop } from '../pool/stop-worker.js';
 
 /** `report` with the `unready` workers (never ready when the stop began) counted as `notStarted`, unless killed. */
 export function withNotStarted(report: ShutdownReport, unready: readonly WorkerHandle[]): ShutdownReport {
   const started = (handle: WorkerHandle) => !unready.includes(handle);
-  const notStarted = unready.filter((handle) => !report.killed.includes(handle));
-  return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter(started), notStarted };
+  // One whose own stop overran stays `failed` alone (H238), as one killed stays `killed`.
+  const overran = (handle: WorkerHandle) => report.failed.includes(handle) && isOverrun(handle);
+  const notStarted = unready.filter((handle) => !report.killed.includes(handle) && !overran(handle));
+  return { ...report, graceful: report.graceful.filter(started), failed: report.failed.filter((handle) => started(handle) || overran(handle)), notStarted };
+}
+
+function isOverrun(handle: WorkerHandle): boolean {
+  const record = recordOf(handle);
+  return record !== undefined && overranStop(record);
 }

@@ -10,7 +10,8 @@
 /** The sentence after "was not ready within N ms, so it was killed." */
 export function stillLoadingAdvice(loadingSteps: string | undefined): string {
   if (loadingSteps === undefined) {
-    return 'It had not called ClusterWorker.start() by then: a worker script must create a ClusterWorker and call start(), and any await before that call must settle; if the script is only slow to load (large imports, a warm-up before start()), raise the option.';
+    // Still loading its script, as far as the primary can tell: no start() yet (H239).
+    return 'It had not called ClusterWorker.start() by then: it was still loading its script, or the script never calls start(). A worker script must create a ClusterWorker and call start(), and any await before that call must settle; if the script is only slow to load (large imports, a warm-up before start()), raise the option.';
   }
   return `It was still loading by then (${loadingSteps}); raise the option if that is legitimately slow (a loaded machine, slow code there).`;
 }

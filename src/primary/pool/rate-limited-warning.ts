@@ -21,11 +21,12 @@ export class RateLimitedWarning<T> {
   /**
    * @param merge adds `next` to what is held (`held` undefined for the first held); may mutate
    *   and return `held`, so that a flood costs no allocation per occurrence.
-   * @param give tells one warning: an occurrence, or the sum of those held.
+   * @param give tells one warning: an occurrence, or the sum of those held; `isFlushed` when
+   *   `flush()` tells it, at an end after which no more are told (its line promises no next interval).
    */
   constructor(
     private readonly merge: (held: T | undefined, next: T) => T,
-    private readonly give: (summary: T) => void,
+    private readonly give: (summary: T, isFlushed: boolean) => void,
     private readonly intervalMs = kWarningIntervalMs,
   ) {}
 
@@ -39,12 +40,12 @@ export class RateLimitedWarning<T> {
     const now = Date.now();
     if (this.#held === undefined && now - this.#lastAt >= this.intervalMs) {
       this.#lastAt = now;
-      this.give(occurrence);
+      this.give(occurrence, false);
       return;
     }
     this.#held = this.merge(this.#held, occurrence);
     // Unref'd: a pending summary never keeps the process alive.
-    this.#timer ??= setTimeout(() => this.#flush(), Math.max(0, this.#lastAt + this.intervalMs - now)).unref();
+    this.#timer ??= setTimeout(() => this.#flush(false), Math.max(0, this.#lastAt + this.intervalMs - now)).unref();
   }
 
   /**
@@ -54,16 +55,16 @@ export class RateLimitedWarning<T> {
    */
   flush(): void {
     clearTimeout(this.#timer);
-    this.#flush();
+    this.#flush(true);
   }
 
-  #flush(): void {
+  #flush(isFlushed: boolean): void {
     this.#timer = undefined;
     const held = this.#held;
     this.#held = undefined;
     if (held === undefined) return;
     this.#lastAt = Date.now();
-    this.give(held);
+    this.give(held, isFlushed);
   }
 }
 

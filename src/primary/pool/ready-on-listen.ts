@@ -46,13 +46,21 @@ export class ListenHistory {
   }
 }
 
+/**
+ * `worker 3 (pid 4242) said it was ready`, or, for a worker whose ready is its script's end
+ * (`readyAtLoad`), what happened: it said nothing (retester t25 F, H239).
+ */
+function readyClause(record: WorkerRecord, readyAtLoad: boolean): string {
+  return readyAtLoad ? `${record.describe()} ran its script's top-level code to its end` : `${record.describe()} said it was ready`;
+}
+
 /** Why a worker that said ready but did not listen within the ready timeout failed to start. */
-export function notListenedReason(record: WorkerRecord, timeoutMs: number, waitListen: boolean): string {
+export function notListenedReason(record: WorkerRecord, timeoutMs: number, waitListen: boolean, readyAtLoad = false): string {
   const why = waitListen
-    ? 'a worker is ready only once it listens (option "waitListen")'
+    ? 'a worker is ready only once it listens (option "waitListen"). A script that does not serve (a queue consumer, a cron job) never listens: run it without that wait (clusterkit run: without --wait-listen; the library: waitListen false)'
     : 'a worker of its slot listened before, so a new one is ready only once it listens too';
   return (
-    `${record.describe()} said it was ready but did not listen within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed: ${why}. ` +
+    `${readyClause(record, readyAtLoad)} but did not listen within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed: ${why}. ` +
     'Raise the option if its listen legitimately comes later; check its output for a listen that never comes. Connections node:cluster had handed it are reset with it.'
   );
 }
@@ -61,10 +69,10 @@ export function notListenedReason(record: WorkerRecord, timeoutMs: number, waitL
  * A worker whose slot listened before said it was ready but did not listen within the ready
  * timeout: counted ready anyway (its wait was a guess from its slot's history), told at WARN.
  */
-export function notListenedYetWarning(record: WorkerRecord, timeoutMs: number): NotListenedError {
+export function notListenedYetWarning(record: WorkerRecord, timeoutMs: number, readyAtLoad = false): NotListenedError {
   return new NotListenedError(
     record.id,
-    `${record.describe()} said it was ready but did not listen within ${timeoutMs} ms (option "readyTimeoutMs"), although the last worker of its slot listened: it is counted ready anyway, ` +
+    `${readyClause(record, readyAtLoad)} but did not listen within ${timeoutMs} ms (option "readyTimeoutMs"), although the last worker of its slot listened: it is counted ready anyway, ` +
       'as PM2 proceeds at listen_timeout, and its port may refuse connections until it listens. A worker that listens later than that: raise the option; ' +
       'one that no longer listens at all is fine as it is. To fail a start whose worker does not listen in time, use the option "waitListen".',
   );

@@ -43,9 +43,11 @@ import {
   kStoppedNotice,
   kStoppingNotice,
   kSyncRequest,
+  kRelayedRequest,
 } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { whenClusterStopsAccepting } from './stop-worker.js';
+import { isSystemType } from '../../messaging/envelope.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /**
@@ -117,19 +119,22 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     },
   });
   // Handlers still running at its deadline: abandoned, their requesters unanswered (H229). At
-  // most as many as the primary's requests to it still await their replies: a forged count
-  // cannot swell the report.
+  // most as many as the primary's requests to it (its own supervision requests, as the stop's
+  // `$shutdown`, aside) still await their replies: a forged count cannot swell the report. The
+  // rest ran for requests their callers had given up (timed out, aborted: H241), at most as
+  // many as were: told apart, no reply is lost with them, and no request counted cut.
   system.register(kHandlersCutNotice, {
     kind: 'notification',
     check: isHandlersCutPayload,
     when: (record) => isAskedToStop(record) && record.handlersCut === undefined,
     handle: ({ handlers, types, timeoutMs }, record) => {
-      const awaited = record.endpoint.pendingCount;
-      if (handlers > awaited) system.reportDropped(record, 'out-of-range', kHandlersCutNotice);
-      const count = Math.min(handlers, awaited);
-      if (count === 0) return;
-      record.handlersCut = count;
-      emit('workerRequestsCut', { worker: record.handle, openRequests: count, timeoutMs, reason: 'handlers', messageTypes: types.map(escapeControlChars) });
+      const count = Math.min(handlers, record.endpoint.pendingCountOf(isUserRequest));
+      const givenUp = Math.min(handlers - count, record.endpoint.givenUpCount);
+      if (handlers > count + givenUp) system.reportDropped(record, 'out-of-range', kHandlersCutNotice);
+      if (count + givenUp === 0) return;
+      if (count > 0) record.handlersCut = count;
+      const messageTypes = types.map(escapeControlChars);
+      emit('workerRequestsCut', { worker: record.handle, openRequests: count, timeoutMs, reason: 'handlers', messageTypes, ...(givenUp > 0 ? { givenUp } : {}) });
     },
   });
   system.register(kScriptCleanupNotice, {
@@ -202,4 +207,9 @@ function isAskedToStop(record: WorkerRecord): boolean {
  */
 function isClosedByWorker(payload: object): boolean {
   return (payload as { closedByWorker?: unknown }).closedByWorker === true;
+}
+
+/** A request of the user's (`send()`, or one worker's to another through the primary), not one of the primary's own. */
+function isUserRequest(type: string): boolean {
+  return !isSystemType(type) || type === kRelayedRequest;
 }

@@ -111,9 +111,22 @@ export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[]
   return { graceful: having('graceful'), failed: having('failed'), killed: having('killed'), requestsCut };
 }
 
-/** It exited before it was ever ready: a failed start, not a failed stop. */
+/**
+ * It exited before it was ever ready: a failed start, not a failed stop. Unless its own stop
+ * overran (`overranStop`): that is a stop that did not finish cleanly.
+ */
 function neverStarted(record: WorkerRecord): boolean {
-  return record.readyAt === undefined && record.state === 'exited';
+  return record.readyAt === undefined && record.state === 'exited' && !overranStop(record);
+}
+
+/**
+ * Asked to stop, it said its stop would not finish (`$destroyFailed`: its cleanup, a script's
+ * SIGINT listener or `_destroy`, overran the worker's own deadline, or threw), and exited as
+ * that says (not with code 0). Before it was ready too: its code ran, and the stop, not the
+ * start, is what failed (hostile t25 H3: it read "could not start" and counted `notStarted`).
+ */
+export function overranStop(record: WorkerRecord): boolean {
+  return record.hasSaidDestroyFailed && record.state === 'exited' && !(record.exitCode === 0 && record.signal === null);
 }
 
 /**

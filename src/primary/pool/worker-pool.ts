@@ -90,14 +90,16 @@ export class WorkerPool {
       for (const [key, count] of next) counts.set(key, (counts.get(key) ?? 0) + count);
       return counts;
     },
-    (counts) => {
+    (counts, isFlushed) => {
       // The first is told at once, alone; what comes within the next 10 s is added up and told then.
+      // Told at the end of a shutdown, there is no next 10 s to speak of (H240).
+      const more = isFlushed ? '' : '; more in the next 10 s are told together';
       // Connections and attempts read apart (newcomer t25: "refused 16 times (1 on ...)" read as 16 connections).
       const where = [...counts].map(([key, count]) => `${count} connection${count === 1 ? '' : 's'} on ${describeListenKey(key)}`).join(', ');
       const total = [...counts.values()].reduce((sum, count) => sum + count, 0);
       this.#context.reportWarning(
         new NoWorkerAvailableError(
-          `${where} closed after every worker of ${total === 1 ? 'its port refused it' : 'their port refused them'} (${kMaxRefusals} attempts per connection; more in the next 10 s are told together): ` +
+          `${where} closed after every worker of ${total === 1 ? 'its port refused it' : 'their port refused them'} (${kMaxRefusals} attempts per connection${more}): ` +
             'a worker refuses a connection it is handed once its server holds server.maxConnections. Raise maxConnections, add workers, or have clients retry later.',
         ),
       );
@@ -478,19 +480,20 @@ export class WorkerPool {
     // ready anyway, with a warning (ready-on-listen.ts). With waitListen, a failed start below.
     if (record.hasSaidReadyBeforeListen && !this.#context.options.waitListen) {
       record.mustListen = false;
-      this.#context.reportWarning(notListenedYetWarning(record, timeoutMs));
+      this.#context.reportWarning(notListenedYetWarning(record, timeoutMs, this.#context.options.readyAtLoad));
       this.markReady(record);
       return;
     }
     // It said ready and waits for its listen (ready-on-listen.ts): that listen is what never came.
     const message =
       record.hasSaidReadyBeforeListen
-        ? capitalize(notListenedReason(record, timeoutMs, this.#context.options.waitListen))
+        ? capitalize(notListenedReason(record, timeoutMs, this.#context.options.waitListen, this.#context.options.readyAtLoad))
         : `${capitalize(record.describe())} was not ready within ${timeoutMs} ms (option "readyTimeoutMs"), so it was killed. ` +
           // A worker that never said hello never reached ClusterWorker.start(): no _init() to blame.
           // Its script (or preloads) may still have been loading: that can take longer than the
           // option on a loaded machine (tester t22); the advice depends on who starts it (H189).
-          (record.hasSaidHello
+          // Ready at its script's end (`readyAtLoad`): said hello or not, it was still loading its script (H239).
+          (record.hasSaidHello && !this.#context.options.readyAtLoad
             ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
             : `${stillLoadingAdvice(this.#context.options.loadingSteps)} `) +
           'Connections node:cluster had handed it are reset with it.';

@@ -26,8 +26,9 @@ describe('message handlers still running at the stop deadline', () => {
     // Answered after the three were read (one channel, in order): their handlers run.
     await primary.send(worker!, 'echo', 1);
     const cut = onceEvent<WorkerRequestsCutEvent>(primary, 'workerRequestsCut', 30_000);
-    // 3 s: the worker's own deadline comes before, and the handlers never end.
-    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    // 8 s: the worker's own deadline comes 2 s before (stop-margin.ts), and the handlers never end;
+    // a shorter stop leaves the worker a margin a loaded machine can miss (then it is killed, not failed).
+    const report = await primary.shutdown({ timeoutMs: 8_000 });
     // Before: graceful, requestsCut 0, no line.
     expect(report.graceful).toEqual([]);
     expect(report.failed.map((handle) => handle.id)).toEqual([worker!.id]);
@@ -46,7 +47,7 @@ describe('message handlers still running at the stop deadline', () => {
     // Its requester gives up first (a MessageTimeoutError), while the handler runs on.
     await expect(primary.send(worker!, 'hang', undefined, { timeoutMs: 300 })).rejects.toBeInstanceOf(MessageTimeoutError);
     const cut = onceEvent<WorkerRequestsCutEvent>(primary, 'workerRequestsCut', 30_000);
-    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    const report = await primary.shutdown({ timeoutMs: 8_000 });
     // Before: openRequests 1, requestsCut 1, "their requesters get no reply".
     expect(report.requestsCut).toBe(0);
     const event = await cut;
@@ -66,7 +67,7 @@ describe('message handlers still running at the stop deadline', () => {
     // Answered after the hang was read (one channel, in order): its handler runs.
     await primary.send(worker!, 'echo', 1);
     const cut = onceEvent<WorkerRequestsCutEvent>(primary, 'workerRequestsCut', 30_000);
-    const report = await primary.shutdown({ timeoutMs: 3_000 });
+    const report = await primary.shutdown({ timeoutMs: 8_000 });
     expect(report.requestsCut).toBe(1);
     expect(await cut).toMatchObject({ openRequests: 1, givenUp: 1, reason: 'handlers' });
     await expect(waiting).resolves.toBeInstanceOf(WorkerExitedError);

@@ -4,16 +4,37 @@
  * expected shape, `-` otherwise, so an odd primary can never break the text. PM2's name of a
  * setting follows it, for a PM2 user looking for `kill_timeout` or `max_memory_restart`.
  */
+import type { IgnoredSetting } from '../control/cluster-settings.js';
+import { escapeControlChars } from '../control/control-chars.js';
 import type { ClusterDescription } from '../control/control-protocol.js';
+import { kPm2LogKeys } from './config/pm2-log-keys.js';
 import { formatCount, formatDuration, isCount, statusHeader, workerTable } from './format-status.js';
 import { redactArgs } from './redact-args.js';
 
 type Untrusted = Record<string, unknown>;
 
+/**
+ * The row of a PM2 key that `show` labels with PM2's name, or that it would seem to set: a file's
+ * key that was not used is told there, not under a label that suggests it applies (H243). Log
+ * keys have the `log files` row; any other goes to a `not used` row.
+ */
+const kRowOfPm2Key: Readonly<Record<string, string>> = {
+  exec_mode: 'exec mode',
+  autorestart: 'restarts',
+  restart_delay: 'restarts',
+  exp_backoff_restart_delay: 'restarts',
+  max_restarts: 'crash loop',
+  ...Object.fromEntries(kPm2LogKeys.map((key) => [key, 'log files'])),
+};
+
 export function formatDescription(description: ClusterDescription): string {
   const settings = (isObject(description.settings) ? description.settings : {}) as Untrusted;
+  const ignored = ignoredKeys(settings.ignoredPm2Keys);
+  const ignoredOn = (row: string) => ignored.filter((entry) => (Object.hasOwn(kRowOfPm2Key, entry.key) ? kRowOfPm2Key[entry.key] : 'not used') === row);
+  const notes = (row: string) => ignoredOn(row).map((entry) => `; ${ignoredText(entry)}`).join('');
+  const [restarts, crashLoop] = restartText(settings.restart, ignoredOn('crash loop').length > 0);
   const rows: Array<[string, string]> = [
-    ['exec mode', settings.execMode === 'cluster' ? 'cluster (node:cluster workers sharing the listening ports; PM2: exec_mode)' : '-'],
+    ['exec mode', settings.execMode === 'cluster' ? `cluster (node:cluster workers sharing the listening ports${ignoredOn('exec mode').length > 0 ? ')' : '; PM2: exec_mode)'}${notes('exec mode')}` : '-'],
     ['instances', instancesText(settings.instances, description)],
     ['script args', argsText(settings.scriptArgs)],
     ['node', `${description.nodeVersion}  execArgv ${argsText(settings.execArgv)}`],
@@ -22,13 +43,14 @@ export function formatDescription(description: ClusterDescription): string {
     ['ready timeout', `${msText(settings.readyTimeoutMs)} (PM2: listen_timeout)${settings.waitReady === true ? "; ready at process.send('ready') (--wait-ready)" : ''}`],
     ['gradual drain', msText(settings.gradualDrainMs)],
     ['memory limit', settings.maxMemoryMb === null ? 'none (PM2: max_memory_restart)' : isCount(settings.maxMemoryMb) ? `${settings.maxMemoryMb} MiB (PM2: max_memory_restart)` : '-'],
-    ['restarts', restartText(settings.restart)[0]],
-    ['crash loop', restartText(settings.restart)[1]],
+    ['restarts', `${restarts}${notes('restarts')}`],
+    ['crash loop', `${crashLoop}${notes('crash loop')}`],
     ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, silent after ${msText(settings.heartbeat.timeoutMs)}` : '-'],
     ['watch', watchText(settings.watch)],
-    ['log files', `none: the output goes to the primary's stdout and stderr (clusterkit logs ${description.name})`],
+    ['log files', logFilesText(description.name, ignoredOn('log files'))],
     ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz, /metrics)` : settings.health === null ? 'off' : '-'],
     ['env', Array.isArray(settings.envNames) ? (settings.envNames.length === 0 ? 'none set' : `${stringsText(settings.envNames, 'none', ', ')} (names only: values are not shown)`) : '-'],
+    ...(ignoredOn('not used').length > 0 ? [['not used', ignoredOn('not used').map(ignoredText).join('; ')] as [string, string]] : []),
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
   const block = rows.map(([key, value]) => `${key.padEnd(width)}  ${value}\n`).join('');
@@ -42,15 +64,38 @@ function instancesText(instances: unknown, description: ClusterDescription): str
   return `${instances.atStart} at start${reason}; ${now}`;
 }
 
-/** The backoff, and the crash-loop limits, of a restart policy. */
-function restartText(restart: unknown): [string, string] {
+/** The backoff, and the crash-loop limits, of a restart policy (PM2's max_restarts named only when the file's was used). */
+function restartText(restart: unknown, isMaxRestartsIgnored: boolean): [string, string] {
   if (restart === false) return ['off', 'off: a worker that dies is not restarted'];
   if (!isObject(restart) || !isObject(restart.backoff)) return ['-', '-'];
   const { backoff } = restart;
   return [
     `backoff ${msText(backoff.initialMs)}, ×${typeof backoff.factor === 'number' && Number.isFinite(backoff.factor) ? backoff.factor : '-'} each time, up to ${msText(backoff.maxMs)}; reset once a worker was ready ${msText(restart.stableAfterMs)} (stableAfter)`,
-    `${formatCount(restart.maxRestarts as number)} restarts in ${msText(restart.windowMs)}, or ${formatCount(restart.maxStartupFailures as number)} startup failures in a row (PM2: max_restarts; startup window ${msText(restart.startupWindowMs)}, PM2: min_uptime)`,
+    `${formatCount(restart.maxRestarts as number)} restarts in ${msText(restart.windowMs)}, or ${formatCount(restart.maxStartupFailures as number)} startup failures in a row (${isMaxRestartsIgnored ? '' : 'PM2: max_restarts; '}startup window ${msText(restart.startupWindowMs)}, PM2: min_uptime)`,
   ];
+}
+
+/**
+ * Where the output goes; and a PM2 file's log keys, which clusterkit does not use (before: a bare
+ * "none", as if the file had set no log file).
+ */
+function logFilesText(name: string, logKeys: readonly IgnoredSetting[]): string {
+  const where = `the output goes to the primary's stdout and stderr (clusterkit logs ${name})`;
+  if (logKeys.length === 0) return `none: ${where}`;
+  const keys = logKeys.map((entry) => `${entry.key} (${entry.value})`).join(', ');
+  return `none: PM2's ${keys} ${logKeys.length === 1 ? 'is' : 'are'} not used, as clusterkit keeps no log files: ${where}, each line prefixed [name:id]; redirect it (>> app.log 2>&1) for a file`;
+}
+
+function ignoredText(entry: IgnoredSetting): string {
+  return `PM2's ${entry.key} (${entry.value}) is not used: ${entry.instead}`;
+}
+
+/** The file's keys that were not used, as the primary gave them; an entry of another shape is left out (none from an older primary). */
+function ignoredKeys(value: unknown): IgnoredSetting[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((entry): entry is IgnoredSetting => isObject(entry) && typeof entry.key === 'string' && typeof entry.value === 'string' && typeof entry.instead === 'string')
+    .map((entry) => ({ key: escapeControlChars(entry.key), value: escapeControlChars(entry.value), instead: escapeControlChars(entry.instead) }));
 }
 
 function watchText(watch: unknown): string {

@@ -70,7 +70,7 @@ Runs <script> in a cluster: every worker runs it, and the servers it listens on 
 ports. The script needs no clusterkit code. Crashed workers are restarted with backoff;
 SIGTERM/SIGINT (Ctrl-C) stop gracefully, draining connections; SIGHUP reloads the workers
 one by one without dropping a request; SIGUSR2 (nodemon, log rotation) is logged and ignored.
-Worker output is prefixed with [name:worker-id].
+Worker output is prefixed with [name:worker-id], a stderr line with [name:worker-id err].
 
 Without a script, runs the apps of clusterkit.config.{ts,mjs,js,cjs,json} in the current
 directory (or --config <file>): each app in its own primary process; one Ctrl-C stops them
@@ -224,8 +224,8 @@ Examples:
 
 Prints the running cluster's output: the last lines its primary keeps (up to 2000), then,
 with --follow, new lines as they come, until Ctrl-C or the cluster stops. Worker stdout goes
-to stdout, prefixed [api:1] as "run" prints it; worker stderr to stderr, marked [api:1 err]
-(in red on a color terminal), so it stays told apart through a pipe or 2>&1. The primary's
+to stdout, prefixed [api:1]; worker stderr to stderr, marked [api:1 err] (in red on a color
+terminal), as "run" prints them, so they stay told apart through a pipe or 2>&1. The primary's
 own lines, [api], go to stdout, its warnings and errors to stderr. Control characters in the
 output are shown escaped (\\x1b), colors kept on a terminal.
 A reader too slow for the output never slows the cluster: lines are dropped for that reader,

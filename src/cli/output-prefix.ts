@@ -1,6 +1,7 @@
 /**
  * Worker output in the CLI, like `pm2 logs`: workers are forked with piped stdout/stderr and
- * every line they write comes out on ours prefixed with `[name:id]`, or, with
+ * every line they write comes out on ours prefixed with `[name:id]` (a stderr line
+ * `[name:id err]`, as `clusterkit logs` shows it), or, with
  * `--log-format json`, as one JSON object per line. Each line also goes to the cluster's log
  * buffer, for `clusterkit logs`. A worker is untrusted, so the primary holds little of its
  * output: lines are bounded (`LineSplitter`), and while our own stdout or stderr is full (a
@@ -15,6 +16,7 @@ import type { LogEntry } from '../control/log-protocol.js';
 import { terminalSafeJson } from '../control/control-chars.js';
 import { LineSplitter, type OutputLine } from './logs/line-splitter.js';
 import { sanitizeLine, supportsColor } from './logs/sanitize-line.js';
+import { workerLinePrefix } from './logs/worker-line-prefix.js';
 
 export type LogFormat = 'line' | 'json';
 
@@ -36,11 +38,12 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
   const pipe = (from: Readable | null, to: NodeJS.WriteStream, stream: 'stdout' | 'stderr') => {
     if (!from) return;
     const text = terminalText(to);
+    const prefix = workerLinePrefix(name, worker.id, stream, supportsColor(to));
     const render =
       format === 'json'
         ? (line: OutputLine, time: number) =>
             `${terminalSafeJson({ level: kStreamLevels[stream], time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
-        : (line: OutputLine) => `[${name}:${worker.id}] ${text(line.text)}${line.partial ? kPartialMark : ''}\n`;
+        : (line: OutputLine) => `${prefix}${text(line.text)}${line.partial ? kPartialMark : ''}\n`;
     forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, ...(worker.slot === undefined ? {} : { slot: worker.slot }), stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
   };
   pipe(worker.stdout, process.stdout, 'stdout');

@@ -64,7 +64,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     const chosen = environment === undefined ? undefined : app.environments?.[environment];
     const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
     const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
-    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile) };
+    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys };
   };
   // An app started by the launcher says nothing: the launcher said it for every app.
   const warn = (chosen: readonly ConfigApp[]) => {

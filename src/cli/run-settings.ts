@@ -5,6 +5,7 @@
  * `--node-arg`, which add to it (a variable given in both takes the flag's value; node uses
  * the last of a repeated option, so an added node option also wins).
  */
+import type { IgnoredSetting } from '../control/cluster-settings.js';
 import type { OptionSources } from './flag-names.js';
 import { moduleBaseName } from '../runner/service-options.js';
 import type { LogFormat } from './output-prefix.js';
@@ -77,6 +78,8 @@ export interface RunSettings {
   workersSource?: string | undefined;
   /** The API options a config file set (not overridden by a flag), by the key it wrote: `listen_timeout in wr.config.js` (flag-names.ts). */
   optionSources?: OptionSources | undefined;
+  /** A PM2 ecosystem app's keys that were not used (`out_file`, `max_restarts: 0`), for `clusterkit show` (H243). */
+  ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
 }
 
 /** One source of settings; unset keys are undefined. */

@@ -45,6 +45,22 @@ export interface ClusterSettings {
   readonly health: { readonly host: string; readonly port: number } | null;
   /** The names of the variables the cluster's settings add to the workers' environment (never their values). */
   readonly envNames: readonly string[];
+  /**
+   * The config file's keys that were not used (a PM2 ecosystem file's `out_file`, `max_restarts: 0`),
+   * each with what clusterkit does instead: `show` says so where PM2's name would suggest it
+   * applies (H243). Empty for a library primary, and missing from an older one.
+   */
+  readonly ignoredPm2Keys: readonly IgnoredSetting[];
+}
+
+/** A config file's key that was not used, and why. */
+export interface IgnoredSetting {
+  /** The key as the file wrote it: `out_file`. */
+  readonly key: string;
+  /** Its value, as a message shows it: `"./logs/out.log"`, `0`. */
+  readonly value: string;
+  /** What clusterkit does instead, a sentence without its final period. */
+  readonly instead: string;
 }
 
 /** What `clusterkit show` gets: the status, and the settings. */
@@ -60,6 +76,8 @@ export interface SettingsSource {
   readonly health: AddressInfo | undefined;
   /** The variables the user's settings added (the runner leaves its own internal ones out). */
   readonly envNames: readonly string[];
+  /** The config file's keys that were not used (`clusterkit run` of a PM2 ecosystem file). */
+  readonly ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
 }
 
 export function clusterSettings(primary: ClusterPrimary, source: SettingsSource): ClusterSettings {
@@ -90,6 +108,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     watch: source.watch === undefined ? false : { paths: [...source.watch.paths], ignore: [...source.watch.ignore], delayMs: source.watch.delayMs },
     health: source.health === undefined ? null : { host: source.health.address, port: source.health.port },
     envNames: [...source.envNames].sort(),
+    ignoredPm2Keys: [...(source.ignoredPm2Keys ?? [])],
   };
 }
 

@@ -188,7 +188,7 @@ describe('clusterkit run <config file>', () => {
       const run = startCli(['run', script, '-w', '2'], { runtime, cwd: project });
       const warning = `clusterkit: ${script} exports { apps: [...] }: it is a config file, not a script, and its apps are not started. Stop this and run them with: clusterkit run -c ${script}\n`;
       await run.waitFor(new RegExp(`service ${name} started: 2 workers`));
-      await run.waitFor(new RegExp(`\\[${name}:\\d+\\] ${warning.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
+      await run.waitFor(new RegExp(`\\[${name}:\\d+ err\\] ${warning.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
       process.kill(run.child.pid!, 'SIGINT');
       await expect(run.exited()).resolves.toBe(0);
       expect(run.output().split(warning).length - 1).toBe(1);

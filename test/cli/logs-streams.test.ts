@@ -58,7 +58,7 @@ describe('clusterkit logs: stdout and stderr', () => {
       await get(`http://127.0.0.1:${port}/say?text=hidden`);
       await get(`http://127.0.0.1:${port}/say?text=shown&to=err`);
       await follow.waitFor(/\[apart:1 err\] said shown\n/);
-      await run.waitFor(/\[apart:1\] said shown\n/);
+      await run.waitFor(/\[apart:1 err\] said shown\n/);
       expect(follow.output()).not.toContain('hidden');
       expect((await cli(['stop', 'apart'], { runtime })).code).toBe(0);
       await expect(follow.exited()).resolves.toBe(0);

@@ -78,6 +78,7 @@ describe('clusterkit show', () => {
       watch: { paths: [join(project, 'src')], ignore: ['uploads'], delayMs: 300 },
       health: { host: '127.0.0.1', port: healthPort },
       envNames: ['API_KEY', 'PORT_NAME'],
+      ignoredPm2Keys: [],
     });
     expect(parsed.settings.execArgv).toContain('--max-old-space-size=300');
 
@@ -106,6 +107,41 @@ describe('clusterkit show', () => {
     expect(json.stdout).not.toContain('SUPERSECRET');
     const description = JSON.parse(json.stdout) as ClusterDescription;
     expect(description.settings.scriptArgs).toEqual(['--password', '<hidden>', '--api-key=<hidden>', '--token', '--verbose', '--port', '80']);
+  });
+
+  // Before: `log files  none: the output goes to ...` as if the file had set none, and
+  // `(PM2: max_restarts; ...)` beside a bound the file's max_restarts: 0 did not set.
+  it("[H243] names a PM2 file's keys that were not used on the rows PM2's names label (log files, max_restarts: 0, exec_mode, autorestart), the others on a row of their own, in the text and --json", async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.cjs': "require('node:http').createServer((request, response) => response.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n",
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco243', script: 'server.cjs', instances: 1, exec_mode: 'fork', out_file: './logs/out.log', error_file: './logs/err.log', log_file: './logs/all.log', max_restarts: 0, autorestart: false, cron_restart: '0 3 * * *', env: { PORT: '${await freePort()}' } }] };\n`,
+    });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/service eco243 started: 1 worker/);
+    const text = await cli(['show', 'eco243'], { runtime });
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    const always = 'a crashed worker is always restarted (with backoff), so the pool keeps its size';
+    expect(text.stdout).toContain(`\nexec mode         cluster (node:cluster workers sharing the listening ports); PM2's exec_mode ("fork") is not used: clusterkit always runs in cluster mode: `);
+    expect(text.stdout).toContain(`; reset once a worker was ready 30s (stableAfter); PM2's autorestart (false) is not used: ${always}\n`);
+    expect(text.stdout).toContain(
+      `\ncrash loop        10 restarts in 1m 0s, or 3 startup failures in a row (startup window 1s, PM2: min_uptime); PM2's max_restarts (0) is not used: ${always}; the bound that applies is maxStartupFailures, `,
+    );
+    expect(text.stdout).not.toContain('PM2: max_restarts');
+    expect(text.stdout).toContain(
+      `\nlog files         none: PM2's out_file ("./logs/out.log"), error_file ("./logs/err.log"), log_file ("./logs/all.log") are not used, as clusterkit keeps no log files: the output goes to the primary's stdout and stderr (clusterkit logs eco243), each line prefixed [name:id]; redirect it (>> app.log 2>&1) for a file\n`,
+    );
+    expect(text.stdout).toContain(`\nnot used          PM2's cron_restart ("0 3 * * *") is not used: run clusterkit reload <name> from cron or a systemd timer`);
+
+    const json = await cli(['show', 'eco243', '--json'], { runtime });
+    const { settings } = JSON.parse(json.stdout) as ClusterDescription;
+    expect(settings.ignoredPm2Keys.map(({ key, value }) => [key, value])).toEqual([
+      ['exec_mode', '"fork"'], ['out_file', '"./logs/out.log"'], ['error_file', '"./logs/err.log"'], ['log_file', '"./logs/all.log"'], ['max_restarts', '0'], ['autorestart', 'false'], ['cron_restart', '"0 3 * * *"'],
+    ]);
+    expect(settings.ignoredPm2Keys[1]!.instead).toMatch(/^clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr/);
+    expect(settings.ignoredPm2Keys[4]!.instead).toContain('the bound that applies is maxStartupFailures');
+    expect((await cli(['stop', 'eco243'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
   });
 
   it('[H207] no cluster running (exit 4, H224), bad usage (exit 2): a message', async () => {

@@ -18,6 +18,7 @@ import { describeValue, InvalidArgumentError, RemoteError } from '../../errors.j
 import { servingWorkers } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
+import { workerLinePrefix } from '../logs/worker-line-prefix.js';
 import { kLogBufferLines } from '../logs/log-buffer.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
 import { kPartialMark } from '../output-prefix.js';
@@ -138,18 +139,11 @@ const kReasons: Readonly<Record<SlotNote['reason'], string>> = {
   stopped: 'stopped',
 };
 
-const kRed = '\x1b[31m';
-const kResetColor = '\x1b[39m';
-
 function printer(name: string, isJson: boolean) {
   const keepColors = { stdout: supportsColor(process.stdout), stderr: supportsColor(process.stderr) };
   const prefix = (entry: LogEntry, to: LogOutput) => {
     if (entry.source !== 'worker') return `[${name}] `;
-    if (entry.stream === 'stdout') return `[${name}:${entry.workerId}] `;
-    // A worker's stderr line is marked in the text, so the mark survives a pipe or `2>&1`
-    // (PM2 colors its err lines only); red too on a color terminal.
-    const marked = `[${name}:${entry.workerId} err]`;
-    return keepColors[to] ? `${kRed}${marked}${kResetColor} ` : `${marked} `;
+    return workerLinePrefix(name, entry.workerId, entry.stream, keepColors[to]);
   };
   return {
     /** Writes one entry; false when the output is backed up. */

@@ -125,7 +125,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       : undefined,
     health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: '--health-port' },
     // For `clusterkit show`: the names the user gave, not clusterkit's own internal variables.
-    settings: { scriptArgs: settings.scriptArgs, waitReady: settings.waitReady, watch: settings.watch, envNames: Object.keys(workerEnv.env) },
+    settings: { scriptArgs: settings.scriptArgs, waitReady: settings.waitReady, watch: settings.watch, envNames: Object.keys(workerEnv.env), ignoredPm2Keys: settings.ignoredPm2Keys },
   }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(error, logger)));
   // The primary's listeners (or the launcher link's) have taken the signals over since its start began.
   releaseStartSignals();

@@ -8,6 +8,7 @@
  */
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
+import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { kClusterNamePattern } from '../../control/runtime-dir.js';
 import { moduleBaseName } from '../../runner/service-options.js';
 import { checkDurationMs, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
@@ -27,6 +28,8 @@ export interface ConfigApp {
   readonly environments?: Readonly<Record<string, Record<string, string>>>;
   /** A PM2 file's keys that clusterkit does without (the file's own, then the app's), one line each. */
   readonly warnings?: readonly string[];
+  /** The app's own keys among them, for `clusterkit show` (H243). */
+  readonly ignoredPm2Keys?: readonly IgnoredSetting[];
   /** What a PM2 app's `kill_timeout` gives its requests here (kill-timeout-note.ts), said at load unless --shutdown-timeout replaces it. */
   readonly killTimeoutNote?: LoadNote;
   /** What a PM2 app's `instances` of 0 or below came to here (pm2-app.ts), said at load unless --workers replaces it. */
@@ -168,7 +171,7 @@ function checkPm2App(app: Record<string, unknown>, key: string, directory: strin
       : plain === translated.app
         ? checked.workersWritten
         : { setting: 'no "instances"', meaning: 'one process, as PM2 runs it' };
-  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ...note, ...instances, ...(workersWritten === undefined ? {} : { workersWritten }), isPm2: true };
+  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ignoredPm2Keys: translated.ignored, ...note, ...instances, ...(workersWritten === undefined ? {} : { workersWritten }), isPm2: true };
 }
 
 /**

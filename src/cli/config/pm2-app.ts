@@ -18,9 +18,11 @@ import { kDefaultBackoffInitialMs } from '../../primary/primary-options.js';
 import { kSafeIntegerRule } from '../../validate.js';
 import { checkMemoryLimitMb } from '../arg-values.js';
 import { plural } from '../control-outcome.js';
+import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { checkEnvObject, describe } from '../env-values.js';
 import { UsageError } from '../usage-error.js';
 import type { LoadNote } from './load-note.js';
+import { kPm2LogKeys } from './pm2-log-keys.js';
 
 /** PM2's keys with a clusterkit twin whose value needs no conversion (PM2's aliases included). */
 const kSameValue: Readonly<Record<string, string>> = {
@@ -63,6 +65,10 @@ const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then c
 const kNoTimestamps = 'lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own';
 const kNoProcessList = 'clusterkit keeps no process list: each clusterkit run is one app, known by its name';
 
+/** Why `max_restarts: 0` (PM2: never restart) is not used, and which bound applies instead. */
+const kNoMaxRestarts =
+  'a crashed worker is always restarted (with backoff), so the pool keeps its size; the bound that applies is maxStartupFailures, the failed starts in a row after which a slot is given up (3 unless set; 1 at the fewest)';
+
 /** PM2's keys that clusterkit does without, and what it does instead. */
 export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   exec_mode: 'clusterkit always runs in cluster mode: "instances" workers under node:cluster, which share the ports the script listens on (instances: 1 for a single process)',
@@ -70,9 +76,7 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   exp_backoff_restart_delay: backOffText('exp_backoff_restart_delay', undefined),
   autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
   ...Object.fromEntries(
-    ['out_file', 'out', 'output', 'out_log', 'error_file', 'error', 'err', 'err_file', 'err_log', 'log_file', 'log', 'merge_logs', 'combine_logs', 'disable_logs'].map(
-      (key) => [key, kNoLogFiles] as const,
-    ),
+    kPm2LogKeys.map((key) => [key, kNoLogFiles] as const),
   ),
   log_date_format: kNoTimestamps,
   time: kNoTimestamps,
@@ -225,6 +229,8 @@ export interface Pm2App {
   readonly environments: Readonly<Record<string, Record<string, string>>>;
   /** One line per key clusterkit does without, saying what it does instead. */
   readonly warnings: readonly string[];
+  /** The same keys, for `clusterkit show` (H243). */
+  readonly ignored: readonly IgnoredSetting[];
   /** What an `instances` of 0 or below came to here (a count of CPUs), said at load unless -w replaces it. */
   readonly instancesNote?: LoadNote;
   /** What a negative `instances` counts, for the worker count line (`every CPU but 1`). */
@@ -242,6 +248,11 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   const spelledAs: Record<string, string> = {};
   const environments: Record<string, Record<string, string>> = {};
   const warnings: string[] = [];
+  const ignored: IgnoredSetting[] = [];
+  const ignore = (name: string, value: unknown, instead: string) => {
+    ignored.push({ key: name, value: describe(value), instead });
+    warnings.push(`${label}: PM2's "${name}" (${describe(value)}) has no equivalent, and is not used: ${instead}.`);
+  };
   let instancesNote: LoadNote | undefined;
   let instancesMeaning: string | undefined;
   const at = (name: string) => `${key}.${name}`;
@@ -271,15 +282,15 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
     else if (name === 'log_type') take(() => set('logFormat', name, logFormatOf(value, at(name))));
     // PM2's watch is true, a list, or one path (schema.json: boolean first, so a string is not split).
     else if (name === 'watch') set('watch', name, typeof value === 'string' ? [value] : value);
-    else if (name === 'max_restarts') take(() => restartsOf(value, at(name), (count) => set('maxStartupFailures', name, count), (line) => warnings.push(`${label}: ${line}`)));
+    else if (name === 'max_restarts') take(() => restartsOf(value, at(name), (count) => set('maxStartupFailures', name, count), () => ignore(name, value, kNoMaxRestarts)));
     else if (name === 'port' || name === 'source_map_support') continue; // below, with env and nodeArgs
     else if (kPm2EnvironmentKey.test(name)) {
       const env = take(() => checkEnvObject(value, at(name)));
       if (env !== undefined) environments[name.slice('env_'.length)] = env;
     } else if (Object.hasOwn(kPm2KeysWithoutEquivalent, name)) {
       if (name === 'exec_mode') take(() => checkExecMode(value, at(name)));
-      const instead = name === 'restart_delay' || name === 'exp_backoff_restart_delay' ? backOffText(name, restartBackoffMs) : kPm2KeysWithoutEquivalent[name];
-      if (!isAlreadySo(name, value)) warnings.push(`${label}: PM2's "${name}" (${describe(value)}) has no equivalent, and is not used: ${instead}.`);
+      const instead = name === 'restart_delay' || name === 'exp_backoff_restart_delay' ? backOffText(name, restartBackoffMs) : kPm2KeysWithoutEquivalent[name]!;
+      if (!isAlreadySo(name, value)) ignore(name, value, instead);
     } else app[name] = value;
   }
   // PM2 sets PORT from `port`, over `env` (Common.prepareAppConf).
@@ -298,7 +309,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       throw new UsageError(`"${at('source_map_support')}" must be true or false. Received ${describe(raw.source_map_support)}.`);
     });
   }
-  return { app, spelledAs, environments, warnings, ...(instancesNote === undefined ? {} : { instancesNote }), ...(instancesMeaning === undefined ? {} : { instancesMeaning }) };
+  return { app, spelledAs, environments, warnings, ignored, ...(instancesNote === undefined ? {} : { instancesNote }), ...(instancesMeaning === undefined ? {} : { instancesMeaning }) };
 }
 
 /**
@@ -372,12 +383,12 @@ function logFormatOf(value: unknown, key: string): 'json' {
  * at that many (God.handleExit): clusterkit's failed starts in a row (maxStartupFailures, with
  * startupWindow as min_uptime). 0 gives up at the first exit, as autorestart: false.
  */
-function restartsOf(value: unknown, key: string, count: (count: number) => void, warn: (line: string) => void): void {
+function restartsOf(value: unknown, key: string, count: (count: number) => void, ignoreZero: () => void): void {
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) {
     throw new UsageError(`"${key}" must be a whole number, 0 or more${beyondSafe(value)}. Received ${describe(value)}.`);
   }
   if (value > 0) count(value);
-  else warn(`PM2's "max_restarts" (0) has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.autorestart}; the fewest restarts is maxStartupFailures: 1.`);
+  else ignoreZero();
 }
 
 function portOf(value: unknown, key: string): string {

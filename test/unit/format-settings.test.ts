@@ -1,0 +1,33 @@
+/**
+ * [H243] `clusterkit show`'s text of the config keys a primary says it did not use: the entries
+ * come from another process, so one of another shape is left out and control characters are
+ * escaped, never a crash nor a forged line.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { ClusterDescription } from '../../src/control/control-protocol.js';
+import { formatDescription } from '../../src/cli/format-settings.js';
+
+function described(ignoredPm2Keys: unknown): ClusterDescription {
+  const status = { name: 'odd', pid: 1, state: 'running', startedAt: 0, uptimeMs: 1, script: 'x.js', targetWorkers: 0, nodeVersion: 'v20.0.0', workers: [], protocolErrors: 0 };
+  return { ...status, settings: { execMode: 'cluster', envNames: [], ignoredPm2Keys } } as unknown as ClusterDescription;
+}
+
+describe('[H243] show: the keys not used', () => {
+  it('[H243] leaves out entries of another shape (and a missing list, from an older primary), escapes control characters, and files an unknown key, even __proto__, under "not used"', () => {
+    expect(formatDescription(described(undefined))).toContain("\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs odd)\n");
+    expect(formatDescription(described('out_file'))).not.toContain('not used');
+    const text = formatDescription(
+      described([
+        null,
+        { key: 'out_file', value: 5, instead: 'x' },
+        { key: '__proto__', value: '1', instead: 'a reason' },
+        { key: 'cron', value: '"a\nb"', instead: 'forged\n[odd] shutdown complete' },
+        { key: 'error_file', value: '"e.log"', instead: 'no log files' },
+      ]),
+    );
+    expect(text).toContain('\nlog files         none: PM2\'s error_file ("e.log") is not used, as clusterkit keeps no log files: ');
+    expect(text).toContain('\nnot used          PM2\'s __proto__ (1) is not used: a reason; PM2\'s cron ("a\\nb") is not used: forged\\n[odd] shutdown complete\n');
+    expect(text).not.toMatch(/^\[odd\]/m);
+    expect(text).toContain('(node:cluster workers sharing the listening ports; PM2: exec_mode)');
+  });
+});

@@ -14,6 +14,24 @@ async function busyPort(): Promise<number> {
   return (blocker.address() as net.AddressInfo).port;
 }
 
+/** What `promise` rejects with (undefined when it resolves). */
+function rejection(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(
+    () => undefined,
+    (error: unknown) => error,
+  );
+}
+
+/** A started primary, the `error` events it emits, and a port another server holds. */
+async function startedBesideBusyPort() {
+  const port = await busyPort();
+  const primary = testPrimary({ workerCount: 1 }, 'sticky-worker.ts');
+  await primary.start();
+  const errors = record(primary, 'error');
+  onCleanup(() => errors.stop());
+  return { port, primary, errors };
+}
+
 describe('sticky listener: shutdown and listen failures', () => {
   it('[H245] shutdown() settles after the worker handed a sticky connection has exited', async () => {
     const primary = testPrimary({ workerCount: 1, shutdownTimeoutMs: 5_000 }, 'sticky-worker.ts');
@@ -34,15 +52,8 @@ describe('sticky listener: shutdown and listen failures', () => {
   });
 
   it('[H246] a busy port rejects listenSticky() with a ListenError and emits no error event', async () => {
-    const port = await busyPort();
-    const primary = testPrimary({ workerCount: 1 }, 'sticky-worker.ts');
-    await primary.start();
-    const errors = record(primary, 'error');
-    onCleanup(() => errors.stop());
-    const failure = await primary.listenSticky({ port, host: '127.0.0.1' }).then(
-      () => undefined,
-      (error: unknown) => error,
-    );
+    const { port, primary, errors } = await startedBesideBusyPort();
+    const failure = await rejection(primary.listenSticky({ port, host: '127.0.0.1' }));
     expect(failure).toBeInstanceOf(ListenError);
     // Before: also emitted on 'error', which with no listener threw and ended the primary.
     expect(errors.events).toEqual([]);
@@ -50,16 +61,9 @@ describe('sticky listener: shutdown and listen failures', () => {
   });
 
   it('[H247] listen failures of listenSticky() and listenHealth() are ListenErrors naming the port, the Node error as cause', async () => {
-    const port = await busyPort();
-    const primary = testPrimary({ workerCount: 1 }, 'sticky-worker.ts');
-    await primary.start();
-    const errors = record(primary, 'error');
-    onCleanup(() => errors.stop());
+    const { port, primary, errors } = await startedBesideBusyPort();
     for (const listen of [() => primary.listenSticky({ port, host: '127.0.0.1' }), () => primary.listenHealth({ port, host: '127.0.0.1' })]) {
-      const failure = (await listen().then(
-        () => undefined,
-        (error: unknown) => error,
-      )) as ListenError;
+      const failure = (await rejection(listen())) as ListenError;
       expect(failure).toBeInstanceOf(ListenError);
       expect(failure.code).toBe('ERR_LISTEN_FAILED');
       expect(failure.errno).toBe('EADDRINUSE');
@@ -67,11 +71,9 @@ describe('sticky listener: shutdown and listen failures', () => {
       expect(failure.message).toContain(`port ${port}`);
       expect(failure.message).toContain('pick another port');
     }
-    const badHost = (await primary.listenSticky({ port: 0, host: 'no such host!!' }).then(
-      () => undefined,
-      (error: unknown) => error,
-    )) as ListenError;
+    const badHost = (await rejection(primary.listenSticky({ port: 0, host: 'no such host!!' }))) as ListenError;
     expect(badHost).toBeInstanceOf(ListenError);
     expect(badHost.message).toContain('no such host!!');
+    expect(errors.events).toEqual([]);
   });
 });

@@ -3,6 +3,7 @@ import { describe, expect, it } from '@jest/globals';
 import { onCleanup } from '../helpers/cleanup.js';
 import { get } from '../helpers/http.js';
 import { testPrimary } from '../helpers/primary.js';
+import { jsonLines, kProcessPatienceMs, spawnScript } from '../helpers/spawn.js';
 import { onceEvent, record } from '../helpers/wait.js';
 import { HookTimeoutError, ListenError } from '../../src/index.js';
 
@@ -75,5 +76,18 @@ describe('sticky listener: shutdown and listen failures', () => {
     expect(badHost).toBeInstanceOf(ListenError);
     expect(badHost.message).toContain('no such host!!');
     expect(errors.events).toEqual([]);
+  });
+});
+
+describe('sticky listener on a busy port, in a primary process of its own', () => {
+  it('[H246] the primary with no error listener survives a caught listenSticky() failure and exits 0', async () => {
+    const primary = spawnScript('test/fixtures/sticky-busy-primary.ts');
+    // Before: the process died with `Error: listen EADDRINUSE` (code 1) before printing `alive`.
+    await expect(primary.exited(kProcessPatienceMs)).resolves.toBe(0);
+    const lines = jsonLines(primary.stdout());
+    expect(lines).toEqual([
+      { event: 'rejected', name: 'ListenError', code: 'ERR_LISTEN_FAILED', causeCode: 'EADDRINUSE' },
+      { event: 'alive', state: 'running' },
+    ]);
   });
 });

@@ -754,6 +754,38 @@ export class ReloadError extends ClusterKitError {
   }
 }
 
+/**
+ * A listener of the primary (`listenSticky()`, `listenHealth()`, which also serves `/metrics`)
+ * could not listen: the port is taken, the host does not resolve, privileges are missing. The
+ * Node error is `cause` (its `code`, e.g. `EADDRINUSE`, is `errno`), so callers can branch on it.
+ */
+export class ListenError extends ClusterKitError {
+  override readonly name = 'ListenError';
+  readonly code = 'ERR_LISTEN_FAILED';
+  /** The Node error's own code: `EADDRINUSE`, `EACCES`, `ENOTFOUND`... */
+  readonly errno: string | undefined;
+
+  constructor(
+    readonly listener: string,
+    readonly port: number,
+    readonly host: string | undefined,
+    cause: unknown,
+  ) {
+    const errno = typeof cause === 'object' && cause !== null && typeof (cause as { code?: unknown }).code === 'string' ? (cause as { code: string }).code : undefined;
+    const where = `port ${port}${host === undefined ? '' : ` on host "${host}"`}`;
+    super(`${listener}() could not listen on ${where}: ${cause instanceof Error ? cause.message : String(cause)}. ${listenAdvice(errno)}`, { cause });
+    this.errno = errno;
+  }
+}
+
+function listenAdvice(errno: string | undefined): string {
+  if (errno === 'EADDRINUSE') return 'Another process (or another listener of this one) holds that port: stop it, or pick another port.';
+  if (errno === 'EACCES') return 'Ports below 1024 need privileges this process does not have: pick a port above 1024.';
+  if (errno === 'ENOTFOUND' || errno === 'EAI_AGAIN') return 'The host name does not resolve: give an address or a name this machine can resolve.';
+  if (errno === 'EADDRNOTAVAIL') return 'This machine has no such address: give one of its addresses, or omit host to listen on all of them.';
+  return 'Check the port and host options.';
+}
+
 /** A lifecycle hook (`_init`, `_destroy`) did not settle within its time limit. */
 export class HookTimeoutError extends ClusterKitError {
   override readonly name = 'HookTimeoutError';

@@ -10,7 +10,7 @@ import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import type { HealthOptions } from '../primary/features/listen-health.js';
-import { CrashLoopError, ServiceStartError, WorkerStartupError } from '../errors.js';
+import { CrashLoopError, ListenError, ServiceStartError, WorkerStartupError } from '../errors.js';
 import { readableListenError } from './listen-error.js';
 import { toError } from '../to-error.js';
 import { clusterStatus } from '../control/cluster-status.js';
@@ -216,7 +216,8 @@ async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimary
     if (spec.logger) spec.logger.info({ healthPort: address.port }, `health endpoint on http://${host}:${address.port}: /healthz, /readyz, /metrics`);
   } catch (error) {
     service.control?.close();
-    const reason = toError(readableListenError(error)).message;
+    // The CLI names the flag itself: the Node error is the part to read.
+    const reason = toError(readableListenError(error instanceof ListenError ? error.cause : error)).message;
     throw new ServiceStartError(spec.name, `its health endpoint (${flag} ${options.port}) could not listen: ${reason}`, { cause: error, hint: `Choose another ${flag}.` });
   }
 }

@@ -26,6 +26,7 @@ import { parseRequestTarget } from '../../request-target.js';
 import { isLoopbackAddress, isLoopbackHost } from '../../host-header.js';
 import { admitPipelined } from '../../pipelined-requests.js';
 import { capConnections } from '../../connection-cap.js';
+import { listenServer } from './listen-server.js';
 
 /** How long a client has to send its whole request, headers included (ms). */
 const kRequestTimeoutMs = 10_000;
@@ -97,13 +98,7 @@ export async function listenHealth(
       response.end(`${toError(error).message}\n`);
     });
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listenServer(server, 'listenHealth', port, host);
   capConnections(server, kMaxHealthConnections);
   // Bound to loopback, only this machine's processes may ask; a browser page of another site
   // that rebinds its DNS name to 127.0.0.1 could read /metrics, so its Host is refused. Bound
@@ -118,7 +113,7 @@ export async function listenHealth(
         server.closeAllConnections();
       })),
   };
-  lifecycle.onShutdown('end', () => listener.close());
+  lifecycle.onShutdown('end', `listenHealth({ port: ${listener.address.port} }).close`, () => listener.close());
   return listener;
 }
 

@@ -20,6 +20,7 @@ import { InvalidOptionError, ShutdownInProgressError } from '../../errors.js';
 import { integerOption, knownOptions, portOption, stringOption, workerNameOption } from '../../validate.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { clientKey, RendezvousHash } from './rendezvous.js';
+import { listenServer } from './listen-server.js';
 import { RateLimitedWarning } from '../pool/rate-limited-warning.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { StickyRefusedReason } from '../primary-events.js';
@@ -62,25 +63,25 @@ export async function listenSticky(context: StickyContext, input: StickyOptions)
   const options = normalizeStickyOptions(input);
   const balancer = new StickyBalancer(context, options.role);
   const server = net.createServer({ pauseOnConnect: true }, (socket) => balancer.dispatch(socket));
+  await listenServer(server, 'listenSticky', options.port, options.host, options.backlog);
+  // Only now: a listen failure is the caller's rejection, not also an `error` event (H246).
   server.on('error', (error) => context.reportError(error));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host, options.backlog, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
   let closing: Promise<void> | undefined;
   const listener: StickyListener = {
     address: server.address() as AddressInfo,
     close: () =>
       (closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        // Not server.close()'s callback (H245): with sockets handed to workers, Node waits on
+        // those workers' socket lists, and once every such worker has exited (a reload, a crash)
+        // it never calls back. The listening handle is closed by the call itself, which is all
+        // this close promises; the connections are the workers' to drain.
+        if (server.listening) server.close();
         // No connection is dispatched once it is closed: the refusals held are told now, not lost with the primary.
         balancer.flushWarnings();
+        resolve();
       })),
   };
-  lifecycle.onShutdown('start', () => listener.close());
+  lifecycle.onShutdown('start', `listenSticky({ port: ${listener.address.port} }).close`, () => listener.close());
   return listener;
 }
 

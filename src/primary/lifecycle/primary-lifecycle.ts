@@ -6,6 +6,7 @@
 import { InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
 import { toError } from '../../to-error.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
+import { runShutdownHooks, type ShutdownHook } from './run-shutdown-hooks.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { Slot } from '../pool/slot.js';
@@ -102,7 +103,7 @@ export class PrimaryLifecycle {
   #uninstallSignals: (() => void) | undefined;
   readonly #heartbeat: PrimaryHeartbeat | undefined;
   /** Run when shutdown begins (stop accepting traffic) and when it ends (release the rest). */
-  readonly #shutdownHooks = { start: [] as Array<() => Promise<void>>, end: [] as Array<() => Promise<void>> };
+  readonly #shutdownHooks = { start: [] as ShutdownHook[], end: [] as ShutdownHook[] };
 
   constructor(context: LifecycleContext, hooks: LifecycleHooks) {
     this.#context = context;
@@ -132,8 +133,8 @@ export class PrimaryLifecycle {
   }
 
   /** Registers work for the start or the end of shutdown (closing listeners, health servers). */
-  onShutdown(phase: 'start' | 'end', hook: () => Promise<void>): void {
-    this.#shutdownHooks[phase].push(hook);
+  onShutdown(phase: 'start' | 'end', name: string, hook: () => Promise<void>): void {
+    this.#shutdownHooks[phase].push({ name, run: hook });
   }
 
   async start(): Promise<WorkerHandle[]> {
@@ -299,7 +300,7 @@ export class PrimaryLifecycle {
     this.#heartbeat?.stop();
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
-    await this.#runHooks('start');
+    await this.#runHooks('start', timeoutMs);
     const stopped: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
     // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.
     await pool.whenDescendantsEnded();
@@ -317,14 +318,15 @@ export class PrimaryLifecycle {
     this.#uninstallSignals = undefined;
     pool.flushWarnings();
     emit('shutdownComplete', report);
-    await this.#runHooks('end');
+    await this.#runHooks('end', timeoutMs);
     return report;
   }
 
-  async #runHooks(phase: 'start' | 'end'): Promise<void> {
+  /** Each hook gets a tenth of the shutdown timeout: the workers' stop never waits long behind a close (H245). */
+  async #runHooks(phase: 'start' | 'end', timeoutMs: number): Promise<void> {
     const hooks = this.#shutdownHooks[phase].splice(0);
-    const results = await Promise.allSettled(hooks.map((hook) => hook()));
-    for (const result of results) if (result.status === 'rejected') this.#context.reportError(toError(result.reason));
+    if (hooks.length === 0) return;
+    await runShutdownHooks(hooks, Math.min(2 ** 31 - 1, Math.max(100, Math.round(timeoutMs / 10))), this.#context.reportError, this.#context.reportWarning);
   }
 
   async #runDestroy(): Promise<void> {

@@ -234,12 +234,20 @@ export class ClusterPrimary<
    * replacement; SIGKILL at the timeout. A worker still booting (before its code started) is
    * ended with SIGTERM at once. Resolves with how it ended: `'graceful'` (cleanly, exit
    * code 0, or ended so while booting), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
-   * deadline or threw, or it exited non-zero) or `'killed'`.
+   * deadline or threw, or it exited non-zero) or `'killed'`. A worker already stopped (by this
+   * call, a shutdown...) resolves with that stop's word.
+   * @throws (rejects) WorkerExitedError for a handle of a worker that exited with no stop
+   *   asked (it crashed); NoWorkerAvailableError for an id no live worker has;
+   *   InvalidArgumentError for anything that is neither a handle nor a worker id.
    */
   stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<StopOutcome> {
     try {
       const { timeoutMs } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs);
-      return this.#context.lifecycle.stopWorker(resolveWorker(this.#context.pool, worker), timeoutMs);
+      const record = resolveWorker(this.#context.pool, worker);
+      // A worker that exited with no stop asked has nothing to stop: the same answer as send()
+      // gives it (and an id of it gives NoWorkerAvailableError), not a 'failed' this stop never had.
+      if (record.state === 'exited' && record.stopping === undefined) throw new WorkerExitedError(record.exitDescription(), 'before stopWorker() was called: there was nothing to stop');
+      return this.#context.lifecycle.stopWorker(record, timeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -3,7 +3,8 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { HookTimeoutError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { settleWithin } from '../../wait.js';
 import { toError } from '../../to-error.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
@@ -311,7 +312,7 @@ export class PrimaryLifecycle {
           : replacementsUnready.length > 0
             ? withInterruptedStart(stopped, replacementsUnready, 'replacement')
             : stopped;
-    if (this.#isInitialized) await this.#runDestroy();
+    if (this.#isInitialized) await this.#runDestroy(timeoutMs);
     this.#state = 'stopped';
     this.#uninstallSignals?.();
     this.#uninstallSignals = undefined;
@@ -327,15 +328,20 @@ export class PrimaryLifecycle {
     for (const result of results) if (result.status === 'rejected') this.#context.reportError(toError(result.reason));
   }
 
-  async #runDestroy(): Promise<void> {
+  /**
+   * The primary's `_destroy`, given the shutdown's `timeoutMs` of its own (the workers may have
+   * used all of theirs): one that never settles must not keep shutdown() from settling (H249).
+   */
+  async #runDestroy(timeoutMs: number): Promise<void> {
     const { emit } = this.#context;
     emit('destroy', {});
     try {
-      await this.#hooks.destroy();
-      emit('destroyComplete', {});
+      const finished = await settleWithin(this.#hooks.destroy().then(() => true), timeoutMs);
+      emit('destroyComplete', finished ? {} : { error: new HookTimeoutError("The primary's _destroy", timeoutMs) });
     } catch (error) {
-      emit('destroyComplete', { error: toError(error) });
-      this.#context.reportError(toError(error));
+      const failure = toError(error, "The primary's _destroy() threw");
+      emit('destroyComplete', { error: failure });
+      this.#context.reportError(failure);
     }
   }
 }

@@ -883,7 +883,7 @@ export function describeValue(value: unknown): string {
 }
 
 /** Why a worker module could not be used. */
-export type WorkerModuleProblem = 'not-found' | 'import-failed' | 'no-exports' | 'listen-failed';
+export type WorkerModuleProblem = 'not-found' | 'unreadable' | 'import-failed' | 'no-exports' | 'listen-failed';
 
 /**
  * The service runner's worker module (or the CLI's script) could not be loaded: it does not
@@ -998,6 +998,7 @@ export class ControlSocketError extends ClusterKitError {
 
 const kModuleAdvice: Record<WorkerModuleProblem, string> = {
   'not-found': 'Check the path (a relative path is resolved from the current directory).',
+  unreadable: 'Give the user running the primary read access to it (and to its directories).',
   'import-failed': 'Fix the module, then start or reload again.',
   'no-exports': 'A worker module starts itself on import and exports what must be cleaned up (a server, a pool) for onWorkerShutdown.',
   'listen-failed': 'Free the port or change the address, then start again.',
@@ -1008,6 +1009,8 @@ function summarizeModuleProblem(modulePath: string, problem: WorkerModuleProblem
   switch (problem) {
     case 'not-found':
       return `the ${noun} ${modulePath} does not exist`;
+    case 'unreadable':
+      return `the ${noun} ${modulePath} cannot be read: ${detail}`;
     case 'no-exports':
       return `the ${noun} ${modulePath} exports nothing`;
     case 'listen-failed':

@@ -1,9 +1,11 @@
 /**
  * Emitting from the protocol's path without letting user listeners break it. A listener that
  * throws is reported on 'error'; an 'error' nobody listens to is thrown on the next tick (as
- * Node's EventEmitter would), because eventemitter3 would drop it silently.
+ * Node's EventEmitter would), because eventemitter3 would drop it silently. A listener's
+ * returned promise that rejects is reported the same way.
  */
 import type { EventEmitter } from 'eventemitter3';
+import { catchListenerRejections } from './catch-listener-rejections.js';
 import { toError } from './to-error.js';
 
 export interface SafeEmitter {
@@ -43,6 +45,14 @@ export function safeEmitter(target: EventEmitter): SafeEmitter {
       });
     }
   };
+  // An 'error' listener that rejects goes where one that throws goes: thrown, not back to 'error'.
+  catchListenerRejections(target, (error, event) => {
+    if (event !== 'error') reportError(error);
+    else
+      process.nextTick(() => {
+        throw error;
+      });
+  });
   return {
     reportWarning(error) {
       warnings.add(error);

@@ -28,6 +28,8 @@ import { createPrimaryContext, type PrimaryContext } from './primary-context.js'
 import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
 import { createLineLogger } from '../logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
+import { attachPrimaryHookLogging } from './primary-hook-logging.js';
+import { checkWorkerScript } from './check-worker-script.js';
 import { autoWorkerCount } from './pool/cpu-limit.js';
 import { perCpuReason } from './worker-count-line.js';
 import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
@@ -76,7 +78,11 @@ export class ClusterPrimary<
     const asked = options?.workerCount;
     const countReason = asked === undefined || asked === 'auto' || asked === 'max' ? perCpuReason(autoWorkerCount(), maxWorkers, asked === undefined ? '"auto", by default' : `"${asked}"`) : undefined;
     this.#countReason = countReason ?? 'the "workerCount" option';
-    if (logger !== false) attachPrimaryLogging(this as unknown as ClusterPrimary, logger ?? (serviceName === undefined ? undefined : createLineLogger({ name: serviceName })), countReason);
+    if (logger !== false) {
+      const lines = logger ?? createLineLogger(serviceName === undefined ? undefined : { name: serviceName });
+      attachPrimaryLogging(this as unknown as ClusterPrimary, lines, countReason);
+      attachPrimaryHookLogging(this as unknown as ClusterPrimary, lines);
+    }
   }
 
   /** The normalized options, frozen. */
@@ -119,6 +125,13 @@ export class ClusterPrimary<
   start(this: ClusterPrimary<ToWorker, ToPrimary> & PrimaryHandlers<ToPrimary>): Promise<WorkerHandle[]> {
     const self = this as ClusterPrimary<ToWorker, ToPrimary>;
     const { options, lifecycle, pool } = self.#context;
+    if (lifecycle.state === 'created') {
+      try {
+        checkWorkerScript(options.workerScript, options.cwd);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+    }
     const name = options.serviceName;
     if (name === undefined || lifecycle.state !== 'created') return lifecycle.start();
     // The socket first: a name already in use fails the start before anything is forked.
@@ -189,11 +202,12 @@ export class ClusterPrimary<
   /**
    * Grows or shrinks the pool to `count` workers: new slots are forked (resolving once they are
    * ready); surplus workers, the most recently added first, stop gracefully. Resolves with the
-   * live workers.
+   * live workers that are not stopping (a reload's old worker still draining is no worker the
+   * scale leaves: H251, library t28 L8).
    */
   async scale(count: number): Promise<WorkerHandle[]> {
     await this.#context.lifecycle.scale(integerOption(count, 'count', 1));
-    return this.workers;
+    return this.workers.filter((worker) => worker.state !== 'stopping');
   }
 
   /**
@@ -234,12 +248,20 @@ export class ClusterPrimary<
    * replacement; SIGKILL at the timeout. A worker still booting (before its code started) is
    * ended with SIGTERM at once. Resolves with how it ended: `'graceful'` (cleanly, exit
    * code 0, or ended so while booting), `'failed'` (it exited on its own, but its `_destroy` missed the worker's own
-   * deadline or threw, or it exited non-zero) or `'killed'`.
+   * deadline or threw, or it exited non-zero) or `'killed'`. A worker already stopped (by this
+   * call, a shutdown...) resolves with that stop's word.
+   * @throws (rejects) WorkerExitedError for a handle of a worker that exited with no stop
+   *   asked (it crashed); NoWorkerAvailableError for an id no live worker has;
+   *   InvalidArgumentError for anything that is neither a handle nor a worker id.
    */
   stopWorker(worker: WorkerHandle | number, options: { timeoutMs?: number } = {}): Promise<StopOutcome> {
     try {
       const { timeoutMs } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs);
-      return this.#context.lifecycle.stopWorker(resolveWorker(this.#context.pool, worker), timeoutMs);
+      const record = resolveWorker(this.#context.pool, worker);
+      // A worker that exited with no stop asked has nothing to stop: the same answer as send()
+      // gives it (and an id of it gives NoWorkerAvailableError), not a 'failed' this stop never had.
+      if (record.state === 'exited' && record.stopping === undefined) throw new WorkerExitedError(record.exitDescription(), 'before stopWorker() was called: there was nothing to stop');
+      return this.#context.lifecycle.stopWorker(record, timeoutMs);
     } catch (error) {
       return Promise.reject(error);
     }

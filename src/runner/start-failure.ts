@@ -17,7 +17,8 @@ import { toError } from '../to-error.js';
 export function describeStartFailure(error: unknown, serviceName: string, hint?: string, hasPrinted?: (workerId: number) => boolean): unknown {
   if (!(error instanceof CrashLoopError)) return error;
   const startup = error.cause;
-  const attempts = error.failures === 1 ? '1 attempt' : `${error.failures} attempts`;
+  // The breaker counts one slot's failures: other slots' failed workers are not in this count (H251).
+  const attempts = `${error.failures === 1 ? '1 attempt' : `${error.failures} attempts`} of worker slot ${error.slot}`;
   if (!(startup instanceof WorkerStartupError)) return new ServiceStartError(serviceName, `${lowerFirst(firstSentence(error.message))} (${attempts})`, { cause: error, hint });
   const remote = startup.cause instanceof RemoteError ? startup.cause : undefined;
   const summary = remote?.data?.summary;

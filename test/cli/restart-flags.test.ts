@@ -104,6 +104,6 @@ describe('restart policy flags and keys', () => {
     expect(stderr).toMatch(
       /ERROR worker slot 0 could not start once, so it is no longer restarted\. Last failure: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+\)\. Fix that, then start it again\. slot=0/,
     );
-    expect(stderr).toMatch(/could not start: .*\(1 attempt\)\./);
+    expect(stderr).toMatch(/could not start: .*\(1 attempt of worker slot \d+\)\./);
   });
 });

@@ -118,7 +118,7 @@ describe('clusterkit run', () => {
     const run = startCli(['run', 'test/fixtures/cli-throwing-script.mjs', '-w', '2'], { runtime });
     await expect(run.exited()).resolves.toBe(1);
     expect(run.stderr()).toMatch(
-      /The service "cli-throwing-script" could not start: the script \/\S+\/test\/fixtures\/cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+cli-throwing-script\.mjs:\d+:\d+\) \(3 attempts\)/,
+      /The service "cli-throwing-script" could not start: the script \/\S+\/test\/fixtures\/cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+cli-throwing-script\.mjs:\d+:\d+\) \(3 attempts of worker slot \d+\)/,
     );
     // One line per failed attempt, in the user's words; two slots, three attempts each at most.
     const lines = run.stderr().trim().split('\n');
@@ -154,7 +154,7 @@ describe('clusterkit run', () => {
       /ERROR worker slot 0 could not start 3 times in a row, so it is no longer restarted\. Last failure: .+\. Fix that, then start it again\. Hint: \S+cli-ts-server\.ts is TypeScript, and the workers run without a TypeScript loader/,
     );
     expect(run.stderr()).toMatch(
-      /The service "cli-ts-server" could not start: .* \(3 attempts\)\. It was stopped instead of being restarted forever; fix the cause and start it again\. Hint: \S+ is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx \(execArgv: \['--import', 'tsx'\]; clusterkit run: --node-arg=--import=tsx\)\. code=ERR_SERVICE_START\n$/,
+      /The service "cli-ts-server" could not start: .* \(3 attempts of worker slot \d+\)\. It was stopped instead of being restarted forever; fix the cause and start it again\. Hint: \S+ is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx \(execArgv: \['--import', 'tsx'\]; clusterkit run: --node-arg=--import=tsx\)\. code=ERR_SERVICE_START\n$/,
     );
   });
 });

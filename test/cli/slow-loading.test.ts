@@ -31,7 +31,7 @@ describe('clusterkit run: a worker still loading at --ready-timeout', () => {
     expect(output).not.toMatch(/ClusterWorker|call start\(\)/);
     const [failure] = output.split('\n').filter((line) => line.includes('could not start: worker 1'));
     // "its output above says why" was there before, with no output above.
-    expect(failure).toContain(`was not ready within 2000 ms (option --ready-timeout), so it was killed${outputClause} (1 attempt)`);
+    expect(failure).toContain(`was not ready within 2000 ms (option --ready-timeout), so it was killed${outputClause} (1 attempt of worker slot 0)`);
   });
 
   it('[H215] with no preload, says the script\'s own top-level code was still running, and names no preload', async () => {

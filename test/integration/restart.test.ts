@@ -284,9 +284,9 @@ describe('restart policy', () => {
     await expect(harness.exited()).resolves.toBe(1);
   });
 
-  it('[F8] fails start() when the script is missing (the worker dies before online)', async () => {
+  it('[F8] fails start() when the script is missing (before any fork since H251)', async () => {
     const primary = testPrimary({ workerScript: '/nonexistent/worker.js', execArgv: [], restart: false, silent: true });
     const error = await primary.start().catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'exited' });
+    expect(error).toMatchObject({ code: 'ERR_WORKER_MODULE', problem: 'not-found' });
   });
 });

@@ -9,7 +9,7 @@ describe('startClusteredService: a worker module that cannot start', () => {
     const service = startService({ RUNNER_MODULE: './runner-throwing-module.ts', RUNNER_OPTIONS: JSON.stringify({ workers: 2 }) }, { bundled: false });
     await expect(service.exited()).resolves.toBe(1);
     expect(service.output()).toMatch(
-      /\[runner-throwing-module\] ERROR The service "runner-throwing-module" could not start: the worker module \/\S+\/test\/fixtures\/runner-throwing-module\.ts threw on import: Error: DATABASE_URL is missing \(at \/\S+runner-throwing-module\.ts:4:\d+\) \(3 attempts\)\. It was stopped instead of being restarted forever; fix the cause and start it again\. code=ERR_SERVICE_START/,
+      /\[runner-throwing-module\] ERROR The service "runner-throwing-module" could not start: the worker module \/\S+\/test\/fixtures\/runner-throwing-module\.ts threw on import: Error: DATABASE_URL is missing \(at \/\S+runner-throwing-module\.ts:4:\d+\) \(3 attempts of worker slot \d+\)\. It was stopped instead of being restarted forever; fix the cause and start it again\. code=ERR_SERVICE_START/,
     );
     // The crash-loop breaker: three attempts per slot at most, then nothing more is forked.
     expect(service.lines('onWorkerSpawned').length).toBeLessThanOrEqual(6);
@@ -31,13 +31,13 @@ describe('startClusteredService: a worker module that cannot start', () => {
     // Before: "a worker script must create a ClusterWorker and call start()", which the runner does itself.
     expect(output).not.toMatch(/ClusterWorker/);
     // Killed for being slow: no "its output above says why" for a worker that was only loading.
-    expect(output).toMatch(/could not start: worker \d+ \(pid \d+\) was not ready within 2000 ms \(option "readyTimeoutMs"\), so it was killed \(1 attempt\)/);
+    expect(output).toMatch(/could not start: worker \d+ \(pid \d+\) was not ready within 2000 ms \(option "readyTimeoutMs"\), so it was killed \(1 attempt of worker slot \d+\)/);
   });
 
   it('rejects a module that exports nothing', async () => {
     const service = startService({ RUNNER_MODULE: './runner-empty-module.ts', RUNNER_OPTIONS: JSON.stringify({ workers: 1 }) });
     await expect(service.exited()).resolves.toBe(1);
-    expect(service.output()).toMatch(/could not start: the worker module \/\S+\/runner-empty-module\.[jt]s exports nothing \(3 attempts\)/);
+    expect(service.output()).toMatch(/could not start: the worker module \/\S+\/runner-empty-module\.[jt]s exports nothing \(3 attempts of worker slot \d+\)/);
   });
 
   it('reports a module that does not exist before forking anything', async () => {

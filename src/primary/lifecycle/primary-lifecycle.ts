@@ -3,7 +3,8 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { HookTimeoutError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { settleWithin } from '../../wait.js';
 import { toError } from '../../to-error.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import { runShutdownHooks, type ShutdownHook } from './run-shutdown-hooks.js';
@@ -312,7 +313,7 @@ export class PrimaryLifecycle {
           : replacementsUnready.length > 0
             ? withInterruptedStart(stopped, replacementsUnready, 'replacement')
             : stopped;
-    if (this.#isInitialized) await this.#runDestroy();
+    if (this.#isInitialized) await this.#runDestroy(timeoutMs);
     this.#state = 'stopped';
     this.#uninstallSignals?.();
     this.#uninstallSignals = undefined;
@@ -329,15 +330,20 @@ export class PrimaryLifecycle {
     await runShutdownHooks(hooks, Math.min(2 ** 31 - 1, Math.max(100, Math.round(timeoutMs / 10))), this.#context.reportError, this.#context.reportWarning);
   }
 
-  async #runDestroy(): Promise<void> {
+  /**
+   * The primary's `_destroy`, given the shutdown's `timeoutMs` of its own (the workers may have
+   * used all of theirs): one that never settles must not keep shutdown() from settling (H249).
+   */
+  async #runDestroy(timeoutMs: number): Promise<void> {
     const { emit } = this.#context;
     emit('destroy', {});
     try {
-      await this.#hooks.destroy();
-      emit('destroyComplete', {});
+      const finished = await settleWithin(this.#hooks.destroy().then(() => true), timeoutMs);
+      emit('destroyComplete', finished ? {} : { error: new HookTimeoutError("The primary's _destroy", timeoutMs) });
     } catch (error) {
-      emit('destroyComplete', { error: toError(error) });
-      this.#context.reportError(toError(error));
+      const failure = toError(error, "The primary's _destroy() threw");
+      emit('destroyComplete', { error: failure });
+      this.#context.reportError(failure);
     }
   }
 }

@@ -9,17 +9,22 @@ import type { WorkerRecord } from './worker-record.js';
 
 /**
  * The record of `worker` (a handle or an id) in `pool`, exited or not.
- * @throws InvalidArgumentError for a handle of another primary or a non-handle;
+ * @param argument The caller's name for it, said in an InvalidArgumentError.
+ * @throws InvalidArgumentError for a handle of another primary, a non-handle, or a number that
+ *   cannot be a worker id (NaN, 1.5, -1: cluster ids are positive integers);
  *   NoWorkerAvailableError for an id no live worker has.
  */
-export function resolveWorker(pool: WorkerPool, worker: unknown): WorkerRecord {
+export function resolveWorker(pool: WorkerPool, worker: unknown, argument = 'worker'): WorkerRecord {
+  if (typeof worker === 'number' && !(Number.isSafeInteger(worker) && worker > 0)) {
+    throw new InvalidArgumentError(`The "${argument}" argument must be a WorkerHandle from this primary or a worker id (a positive integer, such as handle.id). Received ${describeValue(worker)}.`);
+  }
   const record = typeof worker === 'number' ? pool.record(worker) : recordOf(worker);
   if (record && record.owner === pool) return record;
-  if (recordOf(worker)) throw new InvalidArgumentError('This WorkerHandle belongs to another ClusterPrimary; it does not belong to this primary.');
+  if (recordOf(worker)) throw new InvalidArgumentError(`The "${argument}" argument is a WorkerHandle of another ClusterPrimary; it does not belong to this primary.`);
   if (typeof worker === 'number') {
     throw new NoWorkerAvailableError(`No live worker with id ${worker} belongs to this primary. It may have exited; use primary.workers for the current ones.`);
   }
-  throw new InvalidArgumentError('Expected a WorkerHandle from this primary (or a worker id). Received something else.');
+  throw new InvalidArgumentError(`The "${argument}" argument must be a WorkerHandle from this primary (or a worker id). Received ${describeValue(worker)}.`);
 }
 
 /**

@@ -1,0 +1,17 @@
+/**
+ * Lines for the primary's own hooks: a `_destroy` that threw or missed its deadline, an
+ * `_init` that threw. Before (H249) the log showed only `shutdown complete`, with no word of why.
+ */
+import { HookTimeoutError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import type { ClusterPrimary } from './cluster-primary.js';
+
+export function attachPrimaryHookLogging(primary: ClusterPrimary, logger: Logger): void {
+  primary.on('initializeError', ({ error }) => logger.error({ err: error }, `the primary's _init() failed, so no worker was started: ${error.message}`));
+  primary.on('destroyComplete', ({ error }) => {
+    if (error === undefined) return;
+    if (error instanceof HookTimeoutError) {
+      logger.warn({ err: error, timeoutMs: error.timeoutMs }, `the primary's _destroy() did not finish within ${error.timeoutMs} ms (the shutdown's timeoutMs); the shutdown completes without waiting for it`);
+    } else logger.error({ err: error }, `the primary's _destroy() failed: ${error.message}`);
+  });
+}

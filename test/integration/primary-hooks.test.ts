@@ -1,0 +1,32 @@
+/**
+ * H249: the primary's own `_destroy` is bounded by the shutdown's timeoutMs and a failure of
+ * `_destroy` or `_init` is told in the log, not only on events nobody may listen to.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { spawnScript } from '../helpers/spawn.js';
+
+async function run(mode: string) {
+  const child = spawnScript('test/fixtures/primary-hooks-primary.ts', { env: { PRIMARY_HOOK: mode } });
+  const result = await child.waitFor(/\{"event":"result".*\}/);
+  return { result: JSON.parse(result[0]) as Record<string, unknown>, output: child.output() };
+}
+
+describe("the primary's own hooks", () => {
+  it('[H249] a _destroy that never settles: shutdown() settles at its timeoutMs, with a WARN naming it', async () => {
+    const { result, output } = await run('destroy-hangs');
+    expect(result).toMatchObject({ shutdown: 'settled', graceful: 1 });
+    expect(output).toMatch(/WARN.*the primary's _destroy\(\) did not finish within 1500 ms \(the shutdown's timeoutMs\)/);
+  });
+
+  it('[H249] a _destroy that throws is logged with its error', async () => {
+    const { result, output } = await run('destroy-throws');
+    expect(result).toMatchObject({ shutdown: 'settled' });
+    expect(output).toMatch(/ERROR.*the primary's _destroy\(\) failed: primary destroy failed/);
+  });
+
+  it('[H249] an _init that throws is logged with its error', async () => {
+    const { result, output } = await run('init-throws');
+    expect(result).toMatchObject({ start: 'rejected', message: 'primary init failed' });
+    expect(output).toMatch(/ERROR.*the primary's _init\(\) failed, so no worker was started: primary init failed/);
+  });
+});

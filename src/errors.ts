@@ -308,12 +308,12 @@ export class WorkerExitedError extends ClusterKitError {
     exit: ExitDescription,
     /** What was lost, such as `before it replied to "greet"`. */
     readonly context: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; advice?: string },
   ) {
     super(
       `Worker ${exit.workerId} (pid ${exit.pid ?? 'none'}) ${describeExit(exit.exitCode, exit.signal, exit.pid)} ${context}. ` +
-        'The request was not answered; retry it on another worker if it is safe to repeat.',
-      options,
+        (options?.advice ?? 'The request was not answered; retry it on another worker if it is safe to repeat.'),
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.workerId = exit.workerId;
     this.pid = exit.pid;

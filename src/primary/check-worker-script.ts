@@ -4,7 +4,7 @@
  * without its extension (`node server` runs server.js, or server.ts under a loader), so a path
  * that is not there is refused only when no file starts with its name and a dot.
  */
-import { accessSync, constants, readdirSync } from 'node:fs';
+import { accessSync, constants, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import { WorkerModuleError } from '../errors.js';
 
@@ -16,11 +16,33 @@ export function checkWorkerScript(given: string, cwd: string | undefined): void 
   const script = resolve(cwd ?? '.', given);
   try {
     accessSync(script, constants.R_OK);
-    return;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new WorkerModuleError(script, 'unreadable', { noun: 'worker script', cause: error });
     if (!hasExtensionSibling(script)) throw new WorkerModuleError(script, 'not-found', { noun: 'worker script', cause: error });
+    return;
+  }
+  // A directory runs as Node runs one (its package.json "main", or index.js); without either,
+  // each worker would fail on it in turn, as on a missing file (retester t28).
+  if (isDirectory(script) && !hasEntry(script)) {
+    const cause = Object.assign(new Error('it is a directory with neither a package.json nor an index file; name the file to run'), { code: 'EISDIR' });
+    throw new WorkerModuleError(script, 'unreadable', { noun: 'worker script', cause });
+  }
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+function hasEntry(directory: string): boolean {
+  try {
+    return readdirSync(directory).some((name) => name === 'package.json' || name.startsWith('index.'));
+  } catch {
+    return false;
   }
 }
 

@@ -260,7 +260,9 @@ export class ClusterPrimary<
       const record = resolveWorker(this.#context.pool, worker);
       // A worker that exited with no stop asked has nothing to stop: the same answer as send()
       // gives it (and an id of it gives NoWorkerAvailableError), not a 'failed' this stop never had.
-      if (record.state === 'exited' && record.stopping === undefined) throw new WorkerExitedError(record.exitDescription(), 'before stopWorker() was called: there was nothing to stop');
+      if (record.state === 'exited' && record.stopping === undefined) throw new WorkerExitedError(record.exitDescription(), 'before stopWorker() was called: there was nothing to stop', {
+          advice: 'Its exit was told on workerExit (and its restart, if any, on workerFork): stop the worker that took its slot, if that is what you meant.',
+        });
       return this.#context.lifecycle.stopWorker(record, timeoutMs);
     } catch (error) {
       return Promise.reject(error);

@@ -96,6 +96,8 @@ describe('gradual drain', () => {
     const { primary, load } = await startLoaded({ gradualDrainMs: 3_000 }, 2);
     const leaving = primary.workers.find((worker) => worker.slot === 1)!;
     await until(() => load.answers.filter((answer) => answer.pid === leaving.pid).length >= 20, 30_000, 'answers from the worker that leaves');
+    // Released one at a time needs two connections or more on it (6 over 2 workers: 3 each, as a rule).
+    await until(() => new Set(load.answers.filter((answer) => answer.pid === leaving.pid).map((answer) => answer.socket)).size >= 2, 30_000, 'two connections on the worker that leaves');
     await primary.scale(1);
     expect(afterFirstClose(load.answers, leaving.pid!).some((answer) => answer.connection === 'keep-alive')).toBe(true);
     expect(load.failures).toEqual([]);

@@ -2,7 +2,7 @@
  * H251: a worker script that does not exist (or cannot be read) fails start() at once, before
  * any fork, with a WorkerModuleError naming it, not after 3 failed workers and their stack dumps.
  */
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -37,5 +37,19 @@ describe('the worker script at start()', () => {
     const error = await primary.start().catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'ERR_WORKER_MODULE', problem: 'unreadable' });
     expect((error as Error).message).toContain(`The worker script ${script} cannot be read`);
+  });
+
+  it('[H251] a directory with no package.json or index file rejects start() before any fork', async () => {
+    dir = mkdtempSync(join(tmpdir(), 'ck-h251-'));
+    const empty = join(dir, 'empty');
+    mkdirSync(empty);
+    const primary = testPrimary({ workerScript: empty, execArgv: [], silent: true });
+    let forks = 0;
+    primary.on('workerFork', () => forks++);
+    const error = await primary.start().catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_MODULE', problem: 'unreadable' });
+    expect((error as Error).message).toContain(`The worker script ${empty} cannot be read: `);
+    expect((error as Error).message).toContain('a directory with neither a package.json nor an index file');
+    expect(forks).toBe(0);
   });
 });

@@ -21,7 +21,7 @@ export const kHiddenValue = '<hidden>';
 
 /** Words of a name that carry secrets (a plural too: `--api-keys`). */
 const kSecretWords = new Set([
-  'auth', 'oauth', 'authorization', 'token', 'secret', 'password', 'passwd', 'passphrase', 'pwd', 'pass', 'key', 'apikey', 'credential', 'bearer', 'cookie', 'session',
+  'auth', 'oauth', 'authorization', 'token', 'secret', 'password', 'passwd', 'passphrase', 'pwd', 'pass', 'key', 'apikey', 'credential', 'bearer', 'jwt', 'cookie', 'session',
 ]);
 
 /** Secret words long enough to be one at the end of a longer word: `pgpassword`, `accesstoken`, `clientsecret`. */

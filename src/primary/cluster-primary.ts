@@ -202,12 +202,13 @@ export class ClusterPrimary<
   /**
    * Grows or shrinks the pool to `count` workers: new slots are forked (resolving once they are
    * ready); surplus workers, the most recently added first, stop gracefully. Resolves with the
-   * live workers that are not stopping (a reload's old worker still draining is no worker the
-   * scale leaves: H251, library t28 L8).
+   * worker of each slot the scale leaves, one per slot (at most `count`): not a reload's old
+   * worker still draining, nor a replacement still starting beside the worker it will take over
+   * from (H251, library t28 L8 and its retest).
    */
   async scale(count: number): Promise<WorkerHandle[]> {
     await this.#context.lifecycle.scale(integerOption(count, 'count', 1));
-    return this.workers.filter((worker) => worker.state !== 'stopping');
+    return this.#context.pool.activeSlots().flatMap((slot) => (slot.current && slot.current.handle.state !== 'stopping' ? [slot.current.handle] : []));
   }
 
   /**

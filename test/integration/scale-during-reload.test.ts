@@ -20,4 +20,17 @@ describe('scale() during a reload', () => {
     expect(workers).not.toContain(first);
     await Promise.all([slow, reloaded]);
   }, 90_000);
+
+  it('[H251] a scale-down during a reload resolves with one worker per slot left, not a replacement beside its old worker', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    await primary.start();
+    const forked = new Promise<void>((resolve) => primary.once('workerFork', () => resolve()));
+    const reloaded = primary.reload().catch(() => undefined);
+    // The reload's first replacement is forked (starting) while slot 0's old worker still serves.
+    await forked;
+    const workers = await primary.scale(1);
+    // Before: 2 handles, slot 0's old worker and its replacement, for a pool of 1 (retester t28).
+    expect(workers).toHaveLength(1);
+    await reloaded;
+  }, 90_000);
 });

@@ -26,7 +26,7 @@ describe('redactArgs', () => {
     const hiddenAfter = [
       '--auth', '--oauth', '--authorization', '--auth-token', '--authToken', '--token', '--api-tokens', '--secret', '--client-secret', '--clientSecret',
       '--password', '--db-password', '--dbPassword', '--pgpassword', '--passwd', '--passphrase', '--pwd', '--pass', '--db-pass', '--key', '--api-key', '--apiKey',
-      '--apikey', '--api_key', '--private.key', '--credential', '--credentials', '--bearer', '--cookie', '--cookie-secret', '--session', '--session-secret', '--accesstoken', '-token', '-pwd',
+      '--apikey', '--api_key', '--private.key', '--credential', '--credentials', '--bearer', '--jwt', '--cookie', '--cookie-secret', '--session', '--session-secret', '--accesstoken', '-token', '-pwd',
     ];
     for (const flag of hiddenAfter) {
       expect([flag, redactArgs([flag, 'S3CRET']).args]).toEqual([flag, [flag, kHiddenValue]]);

@@ -12,12 +12,12 @@ type Row = readonly string[];
 
 // Headers say what the figures are: the event-loop delay as mean / p99 since the previous
 // heartbeat; the message counts include the heartbeats (a footnote says so).
-const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*'];
+const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'crashes', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*'];
 const kFootnote = '* IPC messages to and from the worker, heartbeats included\n';
 /** Under the table when a worker is silent: what the word means, and why its figures are gone. */
 const kSilentNote = 'silent: no answer to the heartbeat for that long (a blocked event loop?); loop and cpu unknown until it answers\n';
 /** Numeric columns are right-aligned. */
-const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
+const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'crashes', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
 
 /** One cluster: a header line, then one row per worker. */
 export function formatStatus(status: ClusterStatus): string {
@@ -122,6 +122,8 @@ function workerRow(worker: WorkerStats): Row {
     silent ? formatSilence(worker.silentMs) : worker.state,
     formatDuration(worker.uptimeMs),
     formatCount(worker.restarts),
+    // A primary of an older clusterkit sends no such field: `-`.
+    formatCount((worker as { crashes?: number }).crashes),
     formatBytes(worker.rssBytes),
     formatBytes(worker.heapUsedBytes),
     delay,

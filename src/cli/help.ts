@@ -159,8 +159,8 @@ Examples:
   status: `Usage: clusterkit status [name] [options]
 
 Shows each worker of the cluster (or of every running cluster): id, pid, state, uptime,
-restarts (crashes and reload replacements), memory (RSS and heap), event-loop delay (mean /
-p99), CPU and IPC messages in/out (heartbeats included). Figures come from the heartbeat: "-"
+restarts (crashes and reload replacements), crashes (unplanned exits alone), memory (RSS and
+heap), event-loop delay (mean / p99), CPU and IPC messages in/out (heartbeats included). Figures come from the heartbeat: "-"
 until it has measured them. A worker that has not answered it for over two heartbeat
 intervals (2 s by default: a blocked event loop) shows "silent 5.2s" as its state, and "-"
 for its loop delay and CPU.

@@ -6,7 +6,7 @@
 import { ReloadError } from '../errors.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
-import { describeStopFailures } from '../primary/pool/stop-failure-cause.js';
+import { describeKills, describeStopFailures } from '../primary/pool/stop-failure-cause.js';
 
 export interface StopCounts {
   readonly graceful: number;
@@ -20,11 +20,21 @@ export interface StopCounts {
   readonly interrupted?: ShutdownReport['interrupted'];
   /** Why the `failed` workers did not stop cleanly, when one cause holds for all (H240); else absent. */
   readonly failedCause?: string;
+  /** Why the primary killed the `killed` workers, when one reason holds for all (H255): the shutdown timeout, their channel...; else absent. */
+  readonly killedCause?: string;
 }
 
 export function stopCounts(report: ShutdownReport): StopCounts {
   const failedCause = describeStopFailures(report.failed);
-  const counts = { graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, requestsCut: report.requestsCut, ...(failedCause === undefined ? {} : { failedCause }) };
+  const killedCause = describeKills(report.killed);
+  const counts = {
+    graceful: report.graceful.length,
+    failed: report.failed.length,
+    killed: report.killed.length,
+    requestsCut: report.requestsCut,
+    ...(failedCause === undefined ? {} : { failedCause }),
+    ...(killedCause === undefined ? {} : { killedCause }),
+  };
   if (report.notStarted === undefined) return counts;
   // A reload's old workers not ready yet interrupted nothing (H211): no `interrupted` then.
   return { ...counts, notStarted: report.notStarted.length, ...(report.interrupted === undefined ? {} : { interrupted: report.interrupted }) };

@@ -56,7 +56,7 @@ describe('clusterkit show', () => {
     expect(lines).toContain("\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs shown)\n");
     expect(lines).toContain(`\nhealth            http://127.0.0.1:${healthPort} (/healthz, /readyz, /metrics)\n`);
     expect(lines).toContain('\nenv               API_KEY, PORT_NAME (names only: values are not shown)\n');
-    expect(lines).toMatch(/\nid +pid +slot +state +uptime +restarts +rss +heap +loop mean\/p99 +cpu +msgs in\* +msgs out\*\n/);
+    expect(lines).toMatch(/\nid +pid +slot +state +uptime +restarts +crashes +rss +heap +loop mean\/p99 +cpu +msgs in\* +msgs out\*\n/);
     expect(lines).not.toContain('hunter2');
 
     const json = await cli(['describe', 'shown', '--json'], { runtime });

@@ -10,7 +10,7 @@ const garbage: unknown[] = ['lots', null, Number.NaN, Infinity, -Infinity, { x: 
 
 function statusWith(value: unknown): ClusterStatus {
   const worker = {
-    id: 1, pid: 101, slot: 0, name: undefined, state: 'ready', uptimeMs: value, restarts: value,
+    id: 1, pid: 101, slot: 0, name: undefined, state: 'ready', uptimeMs: value, restarts: value, crashes: value,
     rssBytes: value, heapUsedBytes: value, heapTotalBytes: value, eventLoopDelayMs: value, eventLoopDelayP99Ms: value,
     cpuPercent: value, messagesIn: value, messagesOut: value, pending: value, protocolErrors: value,
   };
@@ -26,8 +26,8 @@ describe('status figures', () => {
   it.each(garbage.map((value) => [label(value), value]))('[F49] shows - for a figure that is %s', (_, value) => {
     const text = formatStatus(statusWith(value));
     const row = text.split('\n')[4]!;
-    // uptime, restarts, rss, heap, loop delay, cpu, messages in and out
-    expect(row.split(/\s+/).filter((cell) => cell === '-')).toHaveLength(8);
+    // uptime, restarts, crashes, rss, heap, loop delay, cpu, messages in and out
+    expect(row.split(/\s+/).filter((cell) => cell === '-')).toHaveLength(9);
     expect(text).not.toMatch(/NaN|Infinity|lots|xxxx|\[object/);
     expect(formatList([statusWith(value)])).toContain('api');
   });

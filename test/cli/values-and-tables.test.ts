@@ -87,6 +87,7 @@ describe('status rendering', () => {
         state: 'ready',
         uptimeMs: 192_000,
         restarts: 0,
+        crashes: 0,
         rssBytes: 50 * 1024 * 1024,
         heapUsedBytes: 8.25 * 1024 * 1024,
         heapTotalBytes: 16 * 1024 * 1024,
@@ -109,6 +110,7 @@ describe('status rendering', () => {
         state: 'starting',
         uptimeMs: 300,
         restarts: 1,
+        crashes: 1,
         rssBytes: undefined,
         heapUsedBytes: undefined,
         heapTotalBytes: undefined,
@@ -132,9 +134,9 @@ describe('status rendering', () => {
       'cluster api  pid 100  running  up 3m 12s  workers 1/2 ready (1 starting)  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
-        'id  pid  slot  state     uptime  restarts      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
-        ' 1  101     0  ready     3m 12s         0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
-        ' 3  103     1  starting  300ms          1        -       -              -     -         1          0\n' +
+        'id  pid  slot  state     uptime  restarts  crashes      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready     3m 12s         0        0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 3  103     1  starting  300ms          1        1        -       -              -     -         1          0\n' +
         '* IPC messages to and from the worker, heartbeats included\n',
     );
     expect(formatList([status])).toBe('name  pid  state    workers                 uptime  script\napi   100  running  1/2 ready (1 starting)  3m 12s  /srv/api/server.js\n');
@@ -149,9 +151,9 @@ describe('status rendering', () => {
       'cluster api  pid 100  running  up 3m 12s  workers 1/2 ready (1 silent)  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
-        'id  pid  slot  state        uptime  restarts      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
-        ' 1  101     0  ready        3m 12s         0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
-        ' 2  102     1  silent 5.2s  3m 12s         0  50.0 MB  8.3 MB              -     -       190        189\n' +
+        'id  pid  slot  state        uptime  restarts  crashes      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready        3m 12s         0        0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 2  102     1  silent 5.2s  3m 12s         0        0  50.0 MB  8.3 MB              -     -       190        189\n' +
         '* IPC messages to and from the worker, heartbeats included\n' +
         'silent: no answer to the heartbeat for that long (a blocked event loop?); loop and cpu unknown until it answers\n',
     );

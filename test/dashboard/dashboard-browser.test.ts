@@ -165,8 +165,8 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
       await row.waitFor({ timeout: 30_000 });
       // state, loop delay, CPU
       expect(await row.locator('td').nth(4).textContent()).toMatch(/^silent \d+\.\ds$/);
-      expect(await row.locator('td').nth(9).textContent()).toBe('-');
       expect(await row.locator('td').nth(10).textContent()).toBe('-');
+      expect(await row.locator('td').nth(11).textContent()).toBe('-');
       expect(await page.textContent('#fig-ready')).toBe('1 / 2');
       expect(await page.locator('#worker-rows tr[data-state="silent"]').count()).toBe(1);
       unblock();

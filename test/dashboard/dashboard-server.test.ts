@@ -28,7 +28,7 @@ afterEach(async () => {
 
 function worker(id: number, slot: number, messages: number) {
   return {
-    id, pid: 1000 + id, slot, name: undefined, state: 'ready', uptimeMs: 5_000, restarts: 0,
+    id, pid: 1000 + id, slot, name: undefined, state: 'ready', uptimeMs: 5_000, restarts: 0, crashes: 0,
     rssBytes: 50 * 1024 * 1024, heapUsedBytes: 5 * 1024 * 1024, heapTotalBytes: 8 * 1024 * 1024,
     eventLoopDelayMs: 0.5, eventLoopDelayP99Ms: 2, cpuPercent: 1.5, messagesIn: messages, messagesOut: messages, pending: 0, protocolErrors: 0,
   };

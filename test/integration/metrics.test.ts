@@ -3,7 +3,7 @@ import { ClusterPrimary, type PrimaryOptions } from '../../src/index.js';
 import { testOptions, track } from '../helpers/primary.js';
 
 const metricsPrimary = (options: PrimaryOptions) => track(new ClusterPrimary(testOptions('metrics-worker.ts', options)));
-import { until } from '../helpers/wait.js';
+import { onceEvent, until } from '../helpers/wait.js';
 
 describe('metrics', () => {
   it('merges the workers prom-client registries and adds clusterkit figures per slot', async () => {
@@ -23,6 +23,28 @@ describe('metrics', () => {
     expect(text).toContain('# TYPE clusterkit_worker_scrape_errors_total counter');
     // A series per slot from the first scrape, at 0.
     expect(text).toContain('clusterkit_worker_scrape_errors_total{slot="0"} 0\nclusterkit_worker_scrape_errors_total{slot="1"} 0\n');
+  });
+
+  it('[H254] counts crashes apart from restarts: a reload restarts the slot without a crash, a kill -9 counts in both', async () => {
+    const primary = metricsPrimary({ workerCount: 1, heartbeat: false });
+    await primary.start();
+    expect(primary.stats()).toMatchObject([{ slot: 0, restarts: 0, crashes: 0 }]);
+    await primary.reload();
+    // Planned: a restart of the slot, no crash.
+    expect(primary.stats()).toMatchObject([{ slot: 0, restarts: 1, crashes: 0 }]);
+    let text = await primary.metrics();
+    expect(text).toContain('# TYPE clusterkit_worker_crashes_total counter\nclusterkit_worker_crashes_total{slot="0"} 0\n');
+    expect(text).toContain('clusterkit_worker_restarts_total{slot="0"} 1\n');
+    const reloaded = primary.workers[0]!;
+    const replaced = onceEvent(primary, 'workerReady', 20_000, ({ worker }: { worker: { id: number } }) => worker.id !== reloaded.id);
+    process.kill(reloaded.pid!, 'SIGKILL');
+    const { worker } = await replaced;
+    // Unplanned: counted in both.
+    expect(primary.stats()).toMatchObject([{ slot: 0, restarts: 2, crashes: 1 }]);
+    expect(worker).toMatchObject({ restarts: 2, crashes: 1 });
+    text = await primary.metrics();
+    expect(text).toContain('clusterkit_worker_crashes_total{slot="0"} 1\n');
+    expect(text).toContain('clusterkit_worker_restarts_total{slot="0"} 2\n');
   });
 
   it('returns a partial result when a worker is hung, counting it in clusterkit_worker_scrape_errors_total', async () => {

@@ -39,7 +39,7 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   await waitForExit(result.pid);
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   // Workers stopped before they were ready cut nothing and did not fail a stop: the exit code leaves them out.
-  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, ...counts } = result;
+  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, killedCause: _killedCause, ...counts } = result;
   return outcomeExitCode(stopOutcome(counts));
 }
 
@@ -53,12 +53,13 @@ interface StopAnswer {
   notStarted?: unknown;
   interrupted?: unknown;
   failedCause?: unknown;
+  killedCause?: unknown;
 }
 
 /** A cause longer than this is no clause of the primary's: the generic list is said instead. */
 const kMaxCauseChars = 200;
 
-function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted, interrupted, failedCause }: StopAnswer): string {
+function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted, interrupted, failedCause, killedCause }: StopAnswer): string {
   // "0 workers stopped gracefully" is noise after an interrupted start's own part (newcomer t25);
   // without it, the next count names its noun itself.
   const hidesGraceful = graceful === 0 && notStarted !== undefined;
@@ -71,13 +72,17 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStart
     const none = killed > 0 || failed > 0 ? '' : ', no worker had been forked yet';
     parts.unshift(`${describeInterrupted(interrupted)}${unready === 0 ? none : `, ${plural(unready, 'worker')} stopped before ${unready === 1 ? 'it was' : 'they were'} ready`}`);
   }
-  // The one cause the primary knew for them all, when it said one (H240).
-  const cause = typeof failedCause === 'string' && failedCause !== '' && failedCause.length <= kMaxCauseChars ? failedCause : undefined;
-  if (failed > 0) parts.push(`${count(failed)} did not stop cleanly (${cause ?? "requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log"})`);
+  // The one cause the primary knew for them all, when it said one (H240, H255); the possible ones otherwise.
+  if (failed > 0) parts.push(`${count(failed)} did not stop cleanly (${causeOf(failedCause) ?? "requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log"})`);
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.
-  if (killed > 0) parts.push(`${count(killed)} killed (at the shutdown timeout, or for what it wrote on its IPC channel: see the cluster's log)`);
+  if (killed > 0) parts.push(`${count(killed)} killed (${causeOf(killedCause) ?? "at the shutdown timeout, or for what it wrote on its IPC channel: see the cluster's log"})`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
   return parts.join(', ');
+}
+
+/** A cause the primary sent (another process's answer): a short string, or nothing. */
+function causeOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' && value.length <= kMaxCauseChars ? value : undefined;
 }
 
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {

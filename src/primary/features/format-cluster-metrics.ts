@@ -29,7 +29,18 @@ const kFamilies: Family[] = [
     value: (row) => (row.silentMs === undefined ? undefined : row.silentMs / 1000),
   },
   { name: 'clusterkit_worker_uptime_seconds', help: 'Seconds since the worker in this slot was forked.', type: 'gauge', value: (row) => row.uptimeMs / 1000 },
-  { name: 'clusterkit_worker_restarts_total', help: 'Workers this slot had before the current one.', type: 'counter', value: (row) => row.restarts },
+  {
+    name: 'clusterkit_worker_restarts_total',
+    help: 'Workers this slot had before the current one: crash restarts and planned replacements (reloads, memory limit) alike.',
+    type: 'counter',
+    value: (row) => row.restarts,
+  },
+  {
+    name: 'clusterkit_worker_crashes_total',
+    help: 'Exits of this slot\'s workers the primary did not plan: crashes, kills from outside, exits on their own, heartbeat kills; not reloads or memory-limit restarts.',
+    type: 'counter',
+    value: (row) => row.crashes,
+  },
   { name: 'clusterkit_worker_rss_bytes', help: 'Resident set size at the last heartbeat.', type: 'gauge', value: (row) => row.rssBytes },
   { name: 'clusterkit_worker_heap_used_bytes', help: 'V8 heap used at the last heartbeat.', type: 'gauge', value: (row) => row.heapUsedBytes },
   {

@@ -19,7 +19,16 @@ export interface WorkerStats {
   name: string | undefined;
   state: WorkerState;
   uptimeMs: number;
+  /** Workers its slot had before this one: crash restarts and planned replacements (reloads, memory limit) alike. */
   restarts: number;
+  /**
+   * Exits of its slot's workers the primary did not plan: crashes (an uncaught error, a non-zero
+   * exit, a signal from outside such as kill -9 or the OOM killer), exits with code 0 on their
+   * own, and the primary's kills of a failing worker (the heartbeat, the ready timeout, what it
+   * wrote on its channel). Not reloads, scale-downs, stops or memory-limit restarts: those are in
+   * `restarts` alone. Counted at the exit, so it can lead `restarts` while the restart backs off.
+   */
+  crashes: number;
   /** From the last heartbeat; before the first, the memory the worker sent as it became ready (not with `heartbeat: false`). */
   rssBytes: number | undefined;
   heapUsedBytes: number | undefined;
@@ -91,6 +100,7 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     state: record.state,
     uptimeMs: now - record.startedAt,
     restarts: record.slot.restarts,
+    crashes: record.slot.crashes,
     rssBytes: record.health?.rssBytes,
     heapUsedBytes: record.health?.heapUsedBytes,
     heapTotalBytes: record.health?.heapTotalBytes,

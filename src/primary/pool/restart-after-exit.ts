@@ -17,6 +17,8 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const slot = record.slot;
   if (slot.isRetired || pool.isClosed) return;
   if (record.stopRequested && !record.isStoppedOverMemory) return;
+  // Counted at the exit, not at the restart: a slot that backs off or gives up crashed all the same.
+  if (!record.isStoppedOverMemory) slot.crashes++;
   const uptimeMs = Date.now() - record.startedAt;
   // Stability is time spent ready, not since the fork: a slow _init is no stable run.
   const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;

@@ -22,6 +22,13 @@ export class Slot {
   history: RestartHistory = kFreshHistory;
   /** Workers started in this slot after the first (restarts and replacements). */
   restarts = 0;
+  /**
+   * Exits of this slot's worker the primary did not plan (restart-after-exit.ts): crashes, kills
+   * from outside, exits on its own (code 0 too), and the primary's kills of a failing worker (the
+   * heartbeat, the ready timeout, its channel). Not its stops, reloads, scale-downs or
+   * memory-limit restarts: PM2's restarts apart from its planned ones, what an alert counts.
+   */
+  crashes = 0;
   /** Memory replacements in a row, each soon after its worker started (memory-policy.ts). */
   memoryReplacements = 0;
   /** Set while a restart waits for its backoff delay; cleared when it fires or is cancelled. */

@@ -1,19 +1,40 @@
 /**
- * Why workers' stops did not finish cleanly, in one clause, when the primary knows one cause
- * for them all: `clusterkit stop` says it on its line instead of sending the user to the
- * cluster's log for it (newcomer t25 N8, H240). Undefined when the causes differ or are unknown.
+ * Why workers' stops did not finish cleanly, or why the primary killed them, in one clause, when
+ * the primary knows one cause for them all: `clusterkit stop` says it on its line instead of
+ * sending the user to the cluster's log for it (newcomer t25 N8, H240), or offering two causes
+ * where it knew the one (H255). Undefined when the causes differ or are unknown.
  */
+import { formatElapsed } from '../../duration.js';
 import { recordOf, type WorkerHandle } from './worker-handle.js';
 import { isStopUnfinished, overranStop } from './stop-worker.js';
 import type { WorkerRecord } from './worker-record.js';
 
 export function describeStopFailures(failed: readonly WorkerHandle[]): string | undefined {
-  const causes = new Set(failed.map((handle) => {
+  return oneCause(failed, stopFailureCause);
+}
+
+/** Why the primary SIGKILLed the `killed` workers of a stop (`ShutdownReport.killed`), when one reason holds for all. */
+export function describeKills(killed: readonly WorkerHandle[]): string | undefined {
+  return oneCause(killed, killCause);
+}
+
+function oneCause(handles: readonly WorkerHandle[], causeOf: (record: WorkerRecord) => string | undefined): string | undefined {
+  const causes = new Set(handles.map((handle) => {
     const record = recordOf(handle);
-    return record === undefined ? undefined : stopFailureCause(record);
+    return record === undefined ? undefined : causeOf(record);
   }));
   if (causes.size !== 1) return undefined;
   return [...causes][0];
+}
+
+/** The first reason the primary had: a kill for the channel or the heartbeat may precede the stop's timeout. */
+function killCause(record: WorkerRecord): string | undefined {
+  if (record.isKilledForChannel) return "for what it wrote on its IPC channel, which the primary cannot read: see the cluster's log";
+  if (record.isUnresponsive) return 'for not answering heartbeats';
+  if (record.killedAtStopTimeoutMs !== undefined) return `still running at the shutdown timeout, ${formatElapsed(record.killedAtStopTimeoutMs)}`;
+  // Killed to stop, not at the timeout: a second stop signal forced it (stop-worker.ts killAll).
+  if (record.isKilledToStop) return 'a second stop signal forced the stop';
+  return undefined;
 }
 
 function stopFailureCause(record: WorkerRecord): string | undefined {

@@ -213,6 +213,7 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   }
   if (await settleWithin(record.whenExited.promise, timeoutMs)) return stopOutcome(record);
   record.isKilledToStop = true;
+  record.killedAtStopTimeoutMs = timeoutMs;
   // The wait for the exit starts once the SIGKILL is sent, after the list of its processes.
   await killWorker(record);
   return (await settleWithin(record.whenExited.promise, kKillWaitMs)) ? stopOutcome(record) : 'killed';

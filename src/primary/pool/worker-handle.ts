@@ -66,6 +66,11 @@ export class WorkerHandle {
     return this.#record.slot.restarts;
   }
 
+  /** How many of this slot's workers ended without the primary's asking (`WorkerStats.crashes`). */
+  get crashes(): number {
+    return this.#record.slot.crashes;
+  }
+
   /** True while the IPC channel is open. */
   get isConnected(): boolean {
     return this.#record.isConnected;

@@ -257,6 +257,8 @@ export class WorkerRecord {
   isDrainingGradually = false;
   /** Set when the primary SIGKILLs it to end a stop (the stop timeout, a second signal). */
   isKilledToStop = false;
+  /** The stop's timeout (ms), when the primary SIGKILLed it for still running at it (stop-worker.ts). */
+  killedAtStopTimeoutMs: number | undefined;
   /** Set when its stop ended it with SIGTERM before its `$hello` (end-unstarted.ts). */
   isEndedUnstarted = false;
   /**

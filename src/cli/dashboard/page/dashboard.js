@@ -77,6 +77,10 @@ function showStatus(status) {
   $('fig-ready').dataset.level = ready < status.targetWorkers ? 'warn' : 'ok';
   const restarts = sum(workers, (worker) => worker.restarts);
   $('fig-restarts').textContent = formatNumber(restarts);
+  // Unplanned exits apart from reloads; `-` from a primary of an older clusterkit, which sends none.
+  const crashes = workers.every((worker) => Number.isSafeInteger(worker.crashes)) ? sum(workers, (worker) => worker.crashes) : undefined;
+  $('fig-crashes').textContent = crashes === undefined ? '-' : formatNumber(crashes);
+  $('fig-crashes').dataset.level = crashes !== undefined && crashes > 0 ? 'warn' : 'ok';
   $('fig-pending').textContent = formatNumber(sum(workers, (worker) => worker.pending));
   const protocolErrors = status.protocolErrors ?? sum(workers, (worker) => worker.protocolErrors ?? 0);
   $('fig-protocol').textContent = formatNumber(protocolErrors);
@@ -149,7 +153,7 @@ function showWorkers(workers) {
   }
 }
 
-const kColumns = 13;
+const kColumns = 14;
 
 function createRow(worker) {
   const row = document.createElement('tr');
@@ -195,6 +199,7 @@ function fillRow(row, worker) {
     silent ? silence(worker.silentMs) : worker.state,
     formatDuration(worker.uptimeMs),
     worker.restarts,
+    worker.crashes ?? '-',
     formatBytes(worker.rssBytes),
     formatBytes(worker.heapUsedBytes),
     delay,

@@ -1,0 +1,26 @@
+/**
+ * `clusterkit stop` during a start whose worker is busy at its script's top level (H255): the
+ * primary killed it at the shutdown timeout, and the stop's answer says so. Before, it offered
+ * "at the shutdown timeout, or for what it wrote on its IPC channel", as if it did not know.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+describe('clusterkit stop: why the primary killed a worker', () => {
+  it('[H255] a stop during the start of a script that loops at top level names the shutdown timeout, not the alternative', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'test/fixtures/cli-busy-at-load.mjs', '-w', '1', '--name', 'busyload', '--shutdown-timeout', '1s', '--ready-timeout', '600s'], {
+      runtime,
+      env: { PORT: String(await freePort()) },
+    });
+    await run.waitFor(/spinning 0 \d+/);
+    const stop = await cli(['stop', 'busyload'], { runtime });
+    expect(stop).toMatchObject({ code: 3, stdout: 'stopped busyload: the start was interrupted, 1 worker killed (still running at the shutdown timeout, 1.0 s)\n' });
+    expect(stop.stdout).not.toContain('IPC channel');
+    await expect(run.exited()).resolves.toBe(1);
+    expect(run.stderr()).toMatch(/WARN worker 1 was killed \(SIGKILL\) by the primary at the shutdown timeout before it finished stopping/);
+  });
+});

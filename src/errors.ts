@@ -786,6 +786,31 @@ function listenAdvice(errno: string | undefined): string {
   return 'Check the port and host options.';
 }
 
+/**
+ * `clusterkit run --watch` cannot see the changes of a watched path (H256): it is gone (removed
+ * or moved away: `reason: 'gone'`, `cause` the failed stat), watched again once it is back; or
+ * making the watcher again failed (`reason: 'failed'`, `cause` its error), and nothing is
+ * watched until a watched path is removed or replaced again, or `clusterkit run` restarts.
+ */
+export class WatchLostError extends ClusterKitError {
+  override readonly name = 'WatchLostError';
+  readonly code = 'ERR_WATCH_LOST';
+
+  constructor(
+    /** The watched path, as the message shows it (relative to the working directory). */
+    readonly path: string,
+    readonly reason: 'gone' | 'failed',
+    options?: { cause?: unknown },
+  ) {
+    super(
+      reason === 'gone'
+        ? `${path} is gone (removed or moved away): no change in it reloads the workers until it is back. It is looked for every 0.5 s and watched again, with a reload, once it is back (a rebuild, a checkout, moving it back); to watch another path, restart clusterkit run with --watch <path>.`
+        : `Watching ${path} failed (${options?.cause instanceof Error ? options.cause.message : String(options?.cause)}): no change reloads the workers now. Fix that and restart clusterkit run; clusterkit reload <name> reloads meanwhile.`,
+      options,
+    );
+  }
+}
+
 /** A lifecycle hook (`_init`, `_destroy`) did not settle within its time limit. */
 export class HookTimeoutError extends ClusterKitError {
   override readonly name = 'HookTimeoutError';

@@ -102,7 +102,13 @@ function watchText(watch: unknown): string {
   if (watch === false) return 'off';
   if (!isObject(watch)) return '-';
   const ignore = Array.isArray(watch.ignore) && watch.ignore.length > 0 ? `, ignoring ${stringsText(watch.ignore, '', ', ')}` : '';
-  return `on: ${stringsText(watch.paths, '-', ', ')}${ignore}; a reload ${msText(watch.delayMs)} after the last change`;
+  const delay = `a reload ${msText(watch.delayMs)} after the last change`;
+  // A watched path that is gone is not watched: `show` must not say "on" of it (H256).
+  const missing = Array.isArray(watch.missing) ? watch.missing.filter((path): path is string => typeof path === 'string') : [];
+  if (missing.length === 0) return `on: ${stringsText(watch.paths, '-', ', ')}${ignore}; ${delay}`;
+  const gone = `${stringsText(missing, '-', ', ')} ${missing.length === 1 ? 'is' : 'are'} gone (removed or moved away), watched again once back`;
+  const kept = Array.isArray(watch.paths) ? watch.paths.filter((path) => typeof path === 'string' && !missing.includes(path)) : [];
+  return kept.length === 0 ? `not watching: ${gone}${ignore}` : `on: ${stringsText(kept, '-', ', ')}${ignore}; not watching: ${gone}; ${delay}`;
 }
 
 function healthUrl(host: string, port: number): string {

@@ -39,8 +39,8 @@ export interface ClusterSettings {
         readonly stableAfterMs: SettingMs;
       };
   readonly heartbeat: false | { readonly intervalMs: SettingMs; readonly timeoutMs: SettingMs };
-  /** `clusterkit run --watch`: false when off. */
-  readonly watch: false | { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number };
+  /** `clusterkit run --watch`: false when off. `missing`: the watched paths that are gone (removed or moved away), not watched until they are back (H256). */
+  readonly watch: false | { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number; readonly missing: readonly string[] };
   /** Where the health endpoint listens; null when there is none. */
   readonly health: { readonly host: string; readonly port: number } | null;
   /** The names of the variables the cluster's settings add to the workers' environment (never their values). */
@@ -71,8 +71,10 @@ export interface SettingsSource {
   readonly scriptArgs: readonly string[];
   readonly countReason: string | undefined;
   readonly waitReady?: boolean | undefined;
-  /** Only under `clusterkit run --watch`. */
-  readonly watch?: { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number } | undefined;
+  /** Only under `clusterkit run --watch`; `missing()`: the watched paths gone now, as `show` is asked. */
+  readonly watch?:
+    | { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number; readonly missing?: (() => readonly string[]) | undefined }
+    | undefined;
   readonly health: AddressInfo | undefined;
   /** The variables the user's settings added (the runner leaves its own internal ones out). */
   readonly envNames: readonly string[];
@@ -105,7 +107,10 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
             stableAfterMs: ms(restart.stableAfterMs),
           },
     heartbeat: heartbeat === false ? false : { intervalMs: ms(heartbeat.intervalMs), timeoutMs: ms(heartbeat.timeoutMs) },
-    watch: source.watch === undefined ? false : { paths: [...source.watch.paths], ignore: [...source.watch.ignore], delayMs: source.watch.delayMs },
+    watch:
+      source.watch === undefined
+        ? false
+        : { paths: [...source.watch.paths], ignore: [...source.watch.ignore], delayMs: source.watch.delayMs, missing: [...(source.watch.missing?.() ?? [])] },
     health: source.health === undefined ? null : { host: source.health.address, port: source.health.port },
     envNames: [...source.envNames].sort(),
     ignoredPm2Keys: [...(source.ignoredPm2Keys ?? [])],

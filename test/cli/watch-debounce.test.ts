@@ -33,8 +33,8 @@ async function watchedProject(delayMs: number, duringReload: (directory: string)
     reloads.push(Date.now());
     await duringReload(directory);
   };
-  const stop = await watchAndReload({ paths: [directory], ignore: [], delayMs }, { reload }, directory, logger);
-  cleanups.push(stop);
+  const watching = await watchAndReload({ paths: [directory], ignore: [], delayMs }, { reload }, directory, logger);
+  cleanups.push(() => watching.close());
   return { directory, reloads, lines };
 }
 

@@ -19,7 +19,7 @@ import { pipeWorkerOutput } from '../output-prefix.js';
 import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import { kHealthPortEnv } from '../health-port-env.js';
 import type { RunSettings } from '../run-settings.js';
-import { watchAndReload } from '../watch/watch-reload.js';
+import { watchAndReload, type Watching } from '../watch/watch-reload.js';
 import { releaseStartSignals } from '../start-signals.js';
 import { runLoadingSteps } from '../loading-steps.js';
 
@@ -66,6 +66,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
         `or listen only once the script can serve.`,
     );
   };
+  /** Set once the watch started (`--watch`). */
+  let watching: Watching | undefined;
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
@@ -125,7 +127,14 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       : undefined,
     health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: '--health-port' },
     // For `clusterkit show`: the names the user gave, not clusterkit's own internal variables.
-    settings: { scriptArgs: settings.scriptArgs, waitReady: settings.waitReady, watch: settings.watch, envNames: Object.keys(workerEnv.env), ignoredPm2Keys: settings.ignoredPm2Keys },
+    settings: {
+      scriptArgs: settings.scriptArgs,
+      waitReady: settings.waitReady,
+      // `show` says which watched paths are gone, as it is asked (H256).
+      watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [] },
+      envNames: Object.keys(workerEnv.env),
+      ignoredPm2Keys: settings.ignoredPm2Keys,
+    },
   }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(error, logger)));
   // The primary's listeners (or the launcher link's) have taken the signals over since its start began.
   releaseStartSignals();
@@ -135,8 +144,9 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   printed = undefined;
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {
-    const stopWatching = await watchAndReload(settings.watch, service, settings.cwd, logger);
-    service.primary.once('shutdown', () => void stopWatching());
+    const started = await watchAndReload(settings.watch, service, settings.cwd, logger);
+    watching = started;
+    service.primary.once('shutdown', () => void started.close());
   }
   launcher?.attach(service);
   logger.info(

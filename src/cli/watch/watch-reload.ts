@@ -10,10 +10,12 @@
  * them on big projects). It is imported only when --watch is given.
  */
 import { fstatSync, statSync } from 'node:fs';
-import { relative } from 'node:path';
+import { extname, relative } from 'node:path';
+import { WatchLostError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { WatchSettings } from '../run-settings.js';
 import { ignoreOptionAdvice, ignorePathsAdvice } from './ignore-advice.js';
+import { TreeWatcher } from './tree-watcher.js';
 import { createIgnoreTest } from './watch-ignore.js';
 
 /** File names listed in the "change detected" line; more are counted. */
@@ -43,15 +45,20 @@ export interface Reloadable {
   reload(): Promise<void>;
 }
 
+/** A watch under way. */
+export interface Watching {
+  /** The watched paths (absolute) that are gone (removed or moved away), waiting to come back, for `clusterkit show`. */
+  missing(): string[];
+  close(): Promise<void>;
+}
+
 /**
  * Starts watching; resolves once the initial scan is done (changes from then on count).
- * Returns the function that stops watching.
  */
-export async function watchAndReload(settings: WatchSettings, target: Reloadable, cwd: string, logger: Logger): Promise<() => Promise<void>> {
-  const { watch } = await import('chokidar');
+export async function watchAndReload(settings: WatchSettings, target: Reloadable, cwd: string, logger: Logger): Promise<Watching> {
   const isIgnored = createIgnoreTest(settings.paths, settings.ignore, cwd);
   const isOwnOutput = ownOutputTest();
-  const watcher = watch([...settings.paths], { ignoreInitial: true, ignored: isIgnored, persistent: false });
+  const shownPath = (path: string) => relative(cwd, path) || '.';
   /** Changed paths since the last reload started, with how many events each had. */
   const changed = new Map<string, number>();
   /** The debounce timer; set from a change until the reload starts. */
@@ -70,6 +77,12 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   const reload = async (isForced: boolean) => {
     timer = undefined;
     if (isReloading || isClosed) return;
+    isReloading = true;
+    // A directory removed or replaced meanwhile (a rebuild, a checkout) is watched afresh
+    // before the reload reads the code (H256): chokidar would not see it again.
+    await tree.check();
+    isReloading = false;
+    if (isClosed) return;
     const looping = loops.next([...changed.keys()], Date.now());
     if (looping.length > 0) {
       warnAboutLoops(looping);
@@ -100,17 +113,24 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     // Changes made during the reload get a reload of their own.
     if (changed.size > 0 && !isClosed) schedule();
   };
-  /** Files that kept changing until the maximum wait: said once each, with the way out. */
+  /**
+   * Files that kept changing until the maximum wait: said once each. The way out (ignoring them)
+   * is offered for files that are not code only: a save storm of `sed -i` on src/app.js named
+   * the app's own code as a file to leave out (H257).
+   */
   const warnAboutBusyFiles = (paths: string[]) => {
     if (paths.length === 0) return;
     for (const path of paths) namedAsBusy.add(path);
     const shown = paths.slice(0, kListedChanges).map((path) => relative(cwd, path) || path);
     const more = paths.length > kListedChanges ? ` and ${paths.length - kListedChanges} more` : '';
-    logger.warn(
-      {},
-      `${shown.join(', ')}${more} kept changing for ${maxWaitMs} ms without a quiet ${settings.delayMs} ms: ` +
-        `reloading anyway; if they are not code, leave them out ${ignoreOptionAdvice(settings.ignoreKey)}`,
-    );
+    const others = paths.filter((path) => !isCodeFile(path));
+    const advice =
+      others.length === 0
+        ? 'reloading anyway (saved again and again, or written by a tool while it runs)'
+        : others.length === paths.length
+          ? `reloading anyway; if they are not code, leave them out ${ignoreOptionAdvice(settings.ignoreKey)}`
+          : `reloading anyway; if ${listed(others.map((path) => relative(cwd, path) || path))} ${others.length === 1 ? 'is' : 'are'} not code, leave ${others.length === 1 ? 'it' : 'them'} out ${ignoreOptionAdvice(settings.ignoreKey)}`;
+    logger.warn({}, `${shown.join(', ')}${more} kept changing for ${maxWaitMs} ms without a quiet ${settings.delayMs} ms: ${advice}`);
   };
   /** Paths that keep reloading the workers: named once, with the flag and key that leave them out. */
   const warnAboutLoops = (paths: string[]) => {
@@ -131,26 +151,65 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     const left = Math.max(0, burstStartedAt + maxWaitMs - now);
     timer = setTimeout(() => void reload(left < settings.delayMs), Math.min(settings.delayMs, left));
   };
-  watcher.on('all', (event, path) => {
-    if (event === 'addDir' || paused.has(path) || isOwnOutput(path)) return;
+  const noteChange = (path: string) => {
     changed.set(path, (changed.get(path) ?? 0) + 1);
     if (!isReloading) schedule();
-  });
-  watcher.on('error', (error) => {
-    const code = (error as NodeJS.ErrnoException).code;
-    const hint = code === 'ENOSPC' ? ' (out of inotify watches: raise fs.inotify.max_user_watches, or watch fewer paths)' : '';
-    logger.warn({ code }, `watch error: ${(error as Error).message}${hint}`);
-  });
-  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
-  const shown = settings.paths.map((path) => relative(cwd, path) || '.').join(', ');
-  // Each once: an ignoreWatch copied from PM2 often repeats node_modules.
-  const ignoring = [...new Set(['node_modules', 'dot entries', '*.log', ...settings.ignore])].join(', ');
-  logger.info({}, `watching ${shown} (ignoring ${ignoring}); a change reloads the workers with no downtime`);
-  return async () => {
-    isClosed = true;
-    if (timer) clearTimeout(timer);
-    await watcher.close();
   };
+  const tree = await TreeWatcher.open(settings.paths, isIgnored, {
+    change: (event, path) => {
+      if (event === 'addDir' || paused.has(path) || isOwnOutput(path)) return;
+      noteChange(path);
+    },
+    lost: (roots) => {
+      for (const root of roots) {
+        const error = new WatchLostError(shownPath(root), 'gone', { cause: statError(root) });
+        logger.warn({ err: error }, error.message);
+      }
+    },
+    back: (roots) => {
+      logger.info({}, `${roots.map(shownPath).join(', ')} ${roots.length === 1 ? 'is' : 'are'} back: watching again`);
+      for (const root of roots) noteChange(root);
+    },
+    error: (error) => {
+      const code = (error as NodeJS.ErrnoException).code;
+      const hint = code === 'ENOSPC' ? ' (out of inotify watches: raise fs.inotify.max_user_watches, or watch fewer paths)' : '';
+      logger.warn({ code }, `watch error: ${error.message}${hint}`);
+    },
+  });
+  const shown = settings.paths.map(shownPath).join(', ');
+  // Each once: an ignoreWatch copied from PM2 often repeats node_modules.
+  const ignoring = [...new Set(['node_modules', 'dot entries', '*.log', 'editor temp files', ...settings.ignore])].join(', ');
+  logger.info({}, `watching ${shown} (ignoring ${ignoring}); a change reloads the workers with no downtime`);
+  return {
+    missing: () => tree.missing,
+    close: async () => {
+      isClosed = true;
+      if (timer) clearTimeout(timer);
+      await tree.close();
+    },
+  };
+}
+
+/** Extensions of what a save storm may rewrite and still be the app's code, never offered to be left out. */
+const kCodeExtensions = new Set(['.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx', '.json', '.node']);
+
+function isCodeFile(path: string): boolean {
+  return kCodeExtensions.has(extname(path).toLowerCase());
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** Why a root cannot be read now (its ENOENT), the cause of its `WatchLostError`. */
+function statError(path: string): unknown {
+  try {
+    statSync(path);
+    return undefined;
+  } catch (error) {
+    return error;
+  }
 }
 
 /**

@@ -1,0 +1,188 @@
+/**
+ * The chokidar watcher of `--watch`, kept watching when a watched directory is deleted,
+ * replaced or moved away and back (`rimraf dist && tsc`, `git checkout`, `mv src src.bak; mv
+ * src.bak src`) (H256).
+ *
+ * chokidar does not follow a directory once it is gone: its watches stay on the deleted inode,
+ * so a directory deleted and made again at once is never seen again, and a watched root that
+ * went away is not picked up when it comes back, least of all when its parent went with it
+ * (paulmillr/chokidar#917, #1042, #1278: "watch the parent"). Before, the first rebuild still
+ * reloaded and every later edit went unseen, without a word. Here:
+ *
+ * - each root is polled with `fs.watchFile` (one stat every `kRootPollMs`), which sees a path
+ *   go and come back whatever happened to its parents;
+ * - the watcher is made again ("re-armed") when a root, or a directory a change came from,
+ *   is no longer the directory it was armed on (another inode, or gone), or a directory was
+ *   removed. `check()` does that before each reload, so the reload reads what the new watcher
+ *   sees from then on;
+ * - a root that is gone is said once (`lost`), listed by `missing` for `clusterkit show`, and
+ *   watched again once it is back (`back`).
+ */
+import { statSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { dirname, isAbsolute, relative } from 'node:path';
+import type { FSWatcher } from 'chokidar';
+import { toError } from '../../to-error.js';
+
+/** How often a root is polled for being removed, replaced or back (ms). */
+export const kRootPollMs = 500;
+
+export interface TreeWatcherEvents {
+  /** A file or directory changed (chokidar's `all` event). */
+  change(event: string, path: string): void;
+  /** Roots that are gone (removed or moved away): their changes are not seen until they are back. */
+  lost(roots: readonly string[]): void;
+  /** Roots that were gone and are back: watched again. */
+  back(roots: readonly string[]): void;
+  /** chokidar's errors, and a re-arm that failed. */
+  error(error: Error): void;
+}
+
+export class TreeWatcher {
+  readonly #roots: readonly string[];
+  readonly #ignored: (path: string) => boolean;
+  readonly #events: TreeWatcherEvents;
+  #watcher: FSWatcher | undefined;
+  /** The identity (`identity()`) of each root and watched directory as armed (undefined: the root was missing). */
+  #inodes = new Map<string, string | undefined>();
+  /** Directories changes came from since the last check. */
+  readonly #suspects = new Set<string>();
+  /** A directory was removed since the last check. */
+  #hasRemoval = false;
+  /** Roots that were missing at the last arm. */
+  #missing = new Set<string>();
+  /** Checks and re-arms, one at a time. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #isClosed = false;
+
+  private constructor(roots: readonly string[], ignored: (path: string) => boolean, events: TreeWatcherEvents) {
+    this.#roots = roots;
+    this.#ignored = ignored;
+    this.#events = events;
+  }
+
+  /** Watches `roots` (absolute); resolves once the first scan is done (changes from then on count). */
+  static async open(roots: readonly string[], ignored: (path: string) => boolean, events: TreeWatcherEvents): Promise<TreeWatcher> {
+    const tree = new TreeWatcher(roots, ignored, events);
+    await tree.#arm();
+    for (const root of roots) {
+      // Against what was armed on, not the previous poll: a root removed and made again
+      // between two polls never reads as missing to the poll.
+      watchFile(root, { persistent: false, interval: kRootPollMs }, (current) => {
+        if (identity(current) !== tree.#inodes.get(root)) void tree.check();
+      });
+    }
+    return tree;
+  }
+
+  /** The roots that are gone, waiting to come back. */
+  get missing(): string[] {
+    return [...this.#missing];
+  }
+
+  /**
+   * Re-arms the watcher when a root, or a directory a change came from since the last check,
+   * was removed or replaced, or a directory was removed. Resolves once the watcher watches
+   * what is on disk now.
+   */
+  check(): Promise<void> {
+    const next = this.#queue.then(() => this.#checkNow());
+    this.#queue = next.catch(() => {});
+    return next;
+  }
+
+  async close(): Promise<void> {
+    this.#isClosed = true;
+    for (const root of this.#roots) unwatchFile(root);
+    const watcher = this.#watcher;
+    this.#watcher = undefined;
+    await watcher?.close();
+  }
+
+  async #checkNow(): Promise<void> {
+    if (this.#isClosed) return;
+    const candidates = new Set([...this.#roots, ...this.#suspects]);
+    this.#suspects.clear();
+    let isStale = this.#hasRemoval;
+    this.#hasRemoval = false;
+    for (const path of candidates) {
+      if (this.#inodes.has(path) && this.#inodes.get(path) !== inodeOf(path)) isStale = true;
+    }
+    if (isStale) await this.#arm();
+  }
+
+  async #arm(): Promise<void> {
+    const previous = this.#watcher;
+    this.#watcher = undefined;
+    await previous?.close();
+    if (this.#isClosed) return;
+    const present = this.#roots.filter((root) => inodeOf(root) !== undefined);
+    try {
+      if (present.length > 0) await this.#watch(present);
+    } catch (error) {
+      this.#events.error(toError(error));
+    }
+    // Taken after the scan: what was armed on. A directory made during the scan is newer than
+    // its entry here, and its next change re-arms once more, which is harmless.
+    const inodes = new Map<string, string | undefined>();
+    for (const root of this.#roots) inodes.set(root, inodeOf(root));
+    // Read again: #watch() set it (narrowed to undefined above for the compiler).
+    const current = this.#watcher as FSWatcher | undefined;
+    for (const directory of Object.keys(current?.getWatched() ?? {})) {
+      if (this.#isWithinRoot(directory)) inodes.set(directory, inodeOf(directory));
+    }
+    this.#inodes = inodes;
+    const missing = new Set(this.#roots.filter((root) => inodes.get(root) === undefined));
+    const lost = [...missing].filter((root) => !this.#missing.has(root));
+    const back = [...this.#missing].filter((root) => !missing.has(root));
+    this.#missing = missing;
+    if (lost.length > 0) this.#events.lost(lost);
+    if (back.length > 0) this.#events.back(back);
+  }
+
+  /** Makes the watcher of `roots` the current one; resolves once its first scan is done. */
+  async #watch(roots: string[]): Promise<void> {
+    const { watch } = await import('chokidar');
+    if (this.#isClosed) return;
+    const watcher = watch(roots, { ignoreInitial: true, ignored: this.#ignored, persistent: false });
+    // Current from now on: a change made during the scan counts.
+    this.#watcher = watcher;
+    watcher.on('all', (event, path) => {
+      if (this.#watcher !== watcher) return;
+      if (event === 'unlinkDir') this.#hasRemoval = true;
+      // Armed on this one now: a later change checks it against this inode.
+      else if (event === 'addDir') this.#inodes.set(path, inodeOf(path));
+      this.#suspects.add(event === 'addDir' ? path : dirname(path));
+      this.#events.change(event, path);
+    });
+    watcher.on('error', (error) => {
+      if (this.#watcher === watcher) this.#events.error(toError(error));
+    });
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+  }
+
+  #isWithinRoot(path: string): boolean {
+    return this.#roots.some((root) => {
+      const rel = relative(root, path);
+      return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
+    });
+  }
+}
+
+/** The identity of what is at `path`, or undefined when nothing is (or it cannot be read). */
+function inodeOf(path: string): string | undefined {
+  try {
+    const stats = statSync(path, { throwIfNoEntry: false });
+    return stats === undefined ? undefined : identity(stats);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `dev:ino:birthtime`: the inode alone is no identity, as Linux hands a directory removed and
+ * made again at once the same inode number (ext4 did, every time); its birth time (ns) differs.
+ * A missing path (`watchFile` reads it as zeros) is undefined.
+ */
+function identity(stats: Stats): string | undefined {
+  return stats.ino === 0 && stats.nlink === 0 ? undefined : `${stats.dev}:${stats.ino}:${stats.birthtimeMs}`;
+}

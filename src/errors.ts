@@ -436,7 +436,7 @@ export class CrashLoopError extends ClusterKitError {
       /**
        * Slots still running after this one is retired: none, and the service is down (the
        * runner and `clusterkit run` exit), so only a new start helps; some, and a reload with
-       * the fix plus a scale back up restore the slot while the others serve. Unknown: both.
+       * the fix restores the slot while the others serve (H259). Unknown: both.
        */
       remainingSlots?: number;
       /**
@@ -857,8 +857,8 @@ function lastFailure(label: string, cause: unknown, advice: string): string {
 
 /**
  * What brings a retired slot back: with no slot left the service is down (a runner or
- * `clusterkit run` has exited), so only a start; with others serving, a reload (it does not
- * revive a retired slot) and a scale back up (`scale()`; `clusterkit scale`).
+ * `clusterkit run` has exited), so only a start; with others serving, a reload with the fix,
+ * which starts the slot again once it succeeds (H259; before, a scale back up was needed too).
  */
 function restoreAdvice(remainingSlots: number | undefined, servingSlots = remainingSlots, failsStart = false): string {
   if (remainingSlots === 0) return 'start it again';
@@ -866,7 +866,7 @@ function restoreAdvice(remainingSlots: number | undefined, servingSlots = remain
   // The other slots may be failing too (a bad deploy retires them one by one): none serves yet.
   if (servingSlots === 0) return `start again (no other worker is ready to serve: the ${remainingSlots === 1 ? 'other slot is' : `${remainingSlots} other slots are`} still starting or restarting)`;
   if (failsStart) return 'start again (the start fails with this slot: the workers that are ready are stopped too)';
-  return 'reload and scale back up to restore the slot (the other workers keep serving), or start again';
+  return 'reload to restore the slot (a reload that succeeds starts it again; the other workers keep serving), or start again';
 }
 
 /**

@@ -461,6 +461,13 @@ export interface PrimaryEvents<ToPrimary> {
   reloadComplete: (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
   /**
+   * A reload succeeded while slots the crash-loop breaker gave up on were missing (their code
+   * crashed while it was broken): they start again with the new code and a fresh crash-loop
+   * budget, as PM2 restarts its errored processes on a reload (H259). `slots`: the numbers they
+   * had. Emitted after `reloadComplete`; a slot that fails again gives up again (`crashLoop`).
+   */
+  crashLoopRefill: (event: { readonly slots: readonly number[] }) => void;
+  /**
    * `reload()` was called (SIGHUP, `clusterkit reload`, a call) while a reload was under way: no
    * second reload starts; the call joins the one under way and settles with it (its
    * `reloadComplete` or `reloadFailed`).

@@ -292,6 +292,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const text = `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
     logger.error({ slot, failures, reason, err: error }, text);
   });
+  primary.on('crashLoopRefill', ({ slots }) =>
+    logger.info(
+      { slots },
+      `the reload succeeded: starting ${slots.length === 1 ? `worker slot ${slots[0]}` : `worker slots ${slots.join(', ')}`} again, given up in a crash loop before it, with a fresh crash-loop budget`,
+    ),
+  );
   primary.on('shutdown', ({ signal, timeoutMs }) => logger.info({ signal, timeoutMs }, 'shutting down'));
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => {

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Logger } from '../../src/logger.js';
 import { kReloadLoopCount, maxWatchWaitMs, reloadLoopDetector, watchAndReload } from '../../src/cli/watch/watch-reload.js';
+import { createIgnoreTest } from '../../src/cli/watch/watch-ignore.js';
 import { until } from '../helpers/wait.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -112,6 +113,55 @@ describe('watch debounce', () => {
       detector.ended(200_000 + reload * 3_000 + 2_500);
     }
     expect(looping).toEqual([[], [], [], ['/app/debug.txt']]);
+  });
+});
+
+describe('editor files and save storms [H257]', () => {
+  it('[H257] ignores the files editors write beside the edited one, and nothing that looks like code', () => {
+    const ignored = createIgnoreTest(['/app'], [], '/app');
+    const cases: Array<[string, boolean]> = [
+      ['/app/src/#app.js#', true],
+      ['/app/src/.#app.js', true],
+      ['/app/src/4913', true],
+      ['/app/src/5036', true],
+      ['/app/src/app.js.swp', true],
+      ['/app/src/app.js.swx', true],
+      ['/app/src/app.js~', true],
+      ['/app/src/app.js___jb_tmp___', true],
+      ['/app/src/app.js___jb_old___', true],
+      ['/app/.DS_Store', true],
+      ['/app/src/app.js', false],
+      ['/app/src/4914', false],
+      ['/app/src/#hash.js', false],
+      ['/app/src/swap.js', false],
+      ['/app/posts/2024/index.js', false],
+    ];
+    expect(cases.map(([path]) => [path, ignored(path)])).toEqual(cases);
+  });
+
+  it('[H257] an Emacs auto-save, a Vim write probe and a JetBrains safe write reload nothing; the save itself reloads once', async () => {
+    const { directory, reloads, lines } = await watchedProject(100);
+    // Left in place: chokidar drops a file made and removed within 100 ms (its `atomic` option).
+    for (const temporary of ['#server.js#', '4913', 'server.js___jb_tmp___', 'server.js.swp']) writeFileSync(join(directory, temporary), 'x');
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => reloads.length === 1, 10_000, 'the reload of the save');
+    expect(lines.filter((line) => line.includes('change detected'))).toEqual(['info change detected in server.js: reloading the workers one by one']);
+  });
+
+  it('[H257] a code file saved without pause is named without the advice to leave it out; a temporary file beside it is offered alone', async () => {
+    const { directory, reloads, lines } = await watchedProject(400);
+    let writes = 0;
+    // What 30 `sed -i` saves in a row do: the code file, and sed's temporary file beside it.
+    const writer = setInterval(() => {
+      writeFileSync(join(directory, 'sedT5W9k'), `${writes}\n`);
+      writeFileSync(join(directory, 'server.js'), `// ${writes++}\n`);
+    }, 40);
+    cleanups.push(() => clearInterval(writer));
+    await until(() => reloads.length >= 1 && lines.some((line) => line.startsWith('warn')), 20_000, 'the reload and its warning');
+    clearInterval(writer);
+    const [warning] = lines.filter((line) => line.startsWith('warn'));
+    expect(warning).toMatch(/^warn (server\.js, sedT5W9k|sedT5W9k, server\.js) kept changing for 1200 ms without a quiet 400 ms: reloading anyway; if sedT5W9k is not code, leave it out with --ignore-watch/);
+    expect(warning).not.toMatch(/if they are not code/);
   });
 });
 

@@ -38,7 +38,7 @@ describe('clusterkit run --watch', () => {
       cwd: project,
       env: { PORT: String(port) },
     });
-    await run.waitFor(/\[live\] watching \. \(ignoring node_modules, dot entries, \*\.log, uploads\)/);
+    await run.waitFor(/\[live\] watching \. \(ignoring node_modules, dot entries, \*\.log, editor temp files, uploads\)/);
     const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '8', '/?delay=20'] });
     await client.waitFor(/load started/);
 

@@ -13,7 +13,7 @@ describe('CrashLoopError advice', () => {
 
   it('says how to restore the slot while other slots serve', () => {
     const error = new CrashLoopError(1, 11, { cause: cause(), reason: 'too-many-restarts', windowMs: 60_000, remainingSlots: 1 });
-    expect(error.message).toMatch(/Fix that, then reload and scale back up to restore the slot \(the other workers keep serving\), or start again\.$/);
+    expect(error.message).toMatch(/Fix that, then reload to restore the slot \(a reload that succeeds starts it again; the other workers keep serving\), or start again\.$/);
   });
 
   it('says the same for a memory-limit loop', () => {

@@ -192,6 +192,8 @@ export class PrimaryLifecycle {
         : new InvalidStateError('The cluster has not finished starting: scale() needs a started primary (await start() first; from the CLI, try again once it has started).');
     }
     const { pool, emit } = this.#context;
+    // The count asked for is the count: slots given up before it are not brought back by a later reload.
+    pool.takeGivenUp();
     const slots = pool.activeSlots();
     const from = slots.length;
     emit('scale', { from, to: count });
@@ -273,11 +275,32 @@ export class PrimaryLifecycle {
       this.#context.emit('reloadJoined', {});
       return this.#reload;
     }
-    this.#reload = rollingReload(this.#reloadContext).finally(() => {
-      this.#reload = undefined;
-    });
+    this.#reload = rollingReload(this.#reloadContext)
+      .then(() => this.#refillGivenUp())
+      .finally(() => {
+        this.#reload = undefined;
+      });
     return this.#reload;
   }
+
+  /**
+   * After a reload that succeeded, starts again the slots the crash-loop breaker gave up on
+   * (H259): their code crashed while it was broken, and the reload brought code that starts.
+   * Before, they stayed gone after the fix (a watch left the cluster at 1/2 until a scale). Each
+   * gets a fresh slot, so a fresh crash-loop budget; one that fails again gives up again
+   * (`crashLoop`), which does not fail the reload that already replaced the others.
+   */
+  async #refillGivenUp(): Promise<void> {
+    const { pool, emit, options } = this.#context;
+    const givenUp = pool.takeGivenUp();
+    if (givenUp.length === 0 || this.#state !== 'running') return;
+    const room = Math.max(0, options.maxWorkers - pool.activeSlots().length);
+    const refilled = givenUp.slice(0, room);
+    if (refilled.length === 0) return;
+    emit('crashLoopRefill', { slots: refilled.map((slot) => slot.index) });
+    await Promise.allSettled(refilled.map((slot) => pool.addSlots(1, slot.spec)));
+  }
+
 
   async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;

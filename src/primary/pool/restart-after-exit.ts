@@ -92,7 +92,7 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     const servingSlots = others.filter((other) => other.current?.state === 'ready').length;
     const failsStart = slot.isInitial && !slot.firstReady.isSettled;
     const error = new CrashLoopError(slot.index, decision.failures, { cause, reason: decision.reason, hint, windowMs: policy.windowMs, remainingSlots, servingSlots, failsStart, cleanExits: decision.cleanExits });
-    pool.retire(slot, error);
+    pool.giveUp(slot, error);
     context.emit('crashLoop', {
       slot: slot.index,
       name: slot.spec.name,

@@ -75,6 +75,8 @@ export class WorkerPool {
   /** Workers not yet exited, by cluster worker id. */
   readonly #records = new Map<number, WorkerRecord>();
   readonly #slots = new Set<Slot>();
+  /** Slots the crash-loop breaker gave up on since the last scale, which a reload that succeeds starts again (H259). */
+  #givenUp: Slot[] = [];
   readonly rotation = new RoundRobin<WorkerRecord>();
   #isClosed = false;
   /** Which slots and kinds of worker listened: their later workers are ready only once they listen. */
@@ -253,6 +255,17 @@ export class WorkerPool {
   close(): void {
     this.#isClosed = true;
     for (const slot of this.#slots) this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no worker will be started.'));
+  }
+
+  /** Retires `slot` as a crash loop: a reload that succeeds starts it again (`takeGivenUp`). */
+  giveUp(slot: Slot, error: Error): void {
+    this.retire(slot, error);
+    this.#givenUp.push(slot);
+  }
+
+  /** The slots given up in a crash loop since the last call (or scale), forgotten here. */
+  takeGivenUp(): Slot[] {
+    return this.#givenUp.splice(0);
   }
 
   /** Stops restarting `slot`; its `fork()` waiters, if any, reject with `reason`. */

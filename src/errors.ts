@@ -344,7 +344,8 @@ export class NoWorkerAvailableError extends ClusterKitError {
 
 /**
  * A worker could not start: spawn failure (a missing `cwd`, an environment too large for the
- * operating system...), `_init` threw, exit before ready, or ready timeout.
+ * operating system...), `_init` threw, exit before ready, ready timeout, or Node refused its
+ * options (`bad-node-option`: exit code 9 before any JavaScript ran; no restart helps, H253).
  */
 export class WorkerStartupError extends ClusterKitError {
   override readonly name = 'WorkerStartupError';
@@ -353,7 +354,7 @@ export class WorkerStartupError extends ClusterKitError {
   constructor(
     /** Undefined when the operating system refused to create the process at all (`E2BIG`): no worker got an id. */
     readonly workerId: number | undefined,
-    readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout',
+    readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout' | 'bad-node-option',
     message: string,
     options?: { cause?: unknown },
   ) {

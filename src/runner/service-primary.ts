@@ -23,6 +23,7 @@ import { attachServiceCallbacks, runCallback, type PrimaryCallbacks } from './se
 import { serveControl } from './service-control.js';
 import type { PrimaryStartupInfo } from './service-options.js';
 import { typeScriptLoaderHint } from '../primary/pool/loader-hint.js';
+import { workerNodeOptions } from '../primary/pool/node-option-failure.js';
 import { isReportedAsWarning } from '../safe-emit.js';
 import { describeStartFailure } from './start-failure.js';
 import { describeWorkerCount } from '../primary/worker-count-line.js';
@@ -229,9 +230,7 @@ function isReadyTimeout(error: unknown): boolean {
 
 /** The hint for a TypeScript worker module the workers cannot load. */
 function loaderHint(spec: ServicePrimarySpec): string | undefined {
-  const env = spec.primaryOptions.env ?? {};
-  const nodeOptions = 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS;
-  return typeScriptLoaderHint([spec.module.path], spec.primaryOptions.execArgv ?? process.execArgv, nodeOptions);
+  return typeScriptLoaderHint([spec.module.path], spec.primaryOptions.execArgv ?? process.execArgv, workerNodeOptions(spec.primaryOptions.env ?? {}));
 }
 
 function logStarted(logger: Logger, spec: ServicePrimarySpec, workers: WorkerHandle[], controlSocket: string | undefined): void {

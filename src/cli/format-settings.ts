@@ -54,7 +54,9 @@ export function formatDescription(description: ClusterDescription): string {
     ...(ignoredOn('not used').length > 0 ? [['not used', ignoredOn('not used').map(ignoredText).join('; ')] as [string, string]] : []),
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
-  const block = rows.map(([key, value]) => `${key.padEnd(width)}  ${value}\n`).join('');
+  // Every value may hold what a config or a command line gave (an argument with a newline or an
+  // ESC sequence): one row stays one row, and the terminal obeys nothing in it.
+  const block = rows.map(([key, value]) => `${key.padEnd(width)}  ${escapeControlChars(value)}\n`).join('');
   return `${statusHeader(description)}\n${block}\n${workerTable(description)}`;
 }
 

@@ -9,6 +9,7 @@
 // MIME), which costs every worker's start (docs/performance.md).
 import { isNativeError } from 'node:util/types';
 import { capitalize } from './capitalize.js';
+import { shellWord } from './shell-word.js';
 import { closest } from './cli/suggest.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
@@ -946,7 +947,7 @@ export class ClusterNameInUseError extends ClusterKitError {
   ) {
     super(
       `A cluster named "${clusterName}" is already running${pid === undefined ? '' : ` (primary pid ${pid})`}. ` +
-        `Stop it first ("clusterkit stop ${clusterName}"), or choose another name.`,
+        `Stop it first ("clusterkit stop ${shellWord(clusterName)}"), or choose another name.`,
     );
   }
 }

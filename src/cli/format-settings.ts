@@ -11,6 +11,7 @@ import { kPm2LogKeys } from './config/pm2-log-keys.js';
 import { formatCount, formatDuration, isCount, statusHeader, workerTable } from './format-status.js';
 import { redactArgs } from './redact-args.js';
 import { redactText } from './redact-text.js';
+import { shellWord } from '../shell-word.js';
 
 type Untrusted = Record<string, unknown>;
 
@@ -83,7 +84,7 @@ function restartText(restart: unknown, isMaxRestartsIgnored: boolean): [string, 
  * "none", as if the file had set no log file).
  */
 function logFilesText(name: string, logKeys: readonly IgnoredSetting[]): string {
-  const where = `the output goes to the primary's stdout and stderr (clusterkit logs ${name})`;
+  const where = `the output goes to the primary's stdout and stderr (clusterkit logs ${shellWord(name)})`;
   if (logKeys.length === 0) return `none: ${where}`;
   const keys = logKeys.map((entry) => `${entry.key} (${entry.value})`).join(', ');
   return `none: PM2's ${keys} ${logKeys.length === 1 ? 'is' : 'are'} not used, as clusterkit keeps no log files: ${where}, each line prefixed [name:id]; redirect it (>> app.log 2>&1) for a file`;

@@ -49,6 +49,7 @@ export interface ServicePrimarySpec {
   /** The output `clusterkit logs` reads over the control socket (the CLI's log buffer). */
   readonly logs?: LogSource | undefined;
   /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
+  /** `flag`: what set the port, for a refusal: `--health-port`, or `--health-port (healthPort in app.config.ts)`. */
   readonly health?: (HealthOptions & { readonly flag: string }) | undefined;
   /** Whether a worker wrote any output, for a caller that pipes it (the CLI): a failed start names its output only then. */
   readonly hasPrinted?: ((workerId: number) => boolean) | undefined;
@@ -219,7 +220,7 @@ async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimary
     service.control?.close();
     // The CLI names the flag itself: the Node error is the part to read.
     const reason = toError(readableListenError(error instanceof ListenError ? error.cause : error)).message;
-    throw new ServiceStartError(spec.name, `its health endpoint (${flag} ${options.port}) could not listen: ${reason}`, { cause: error, hint: `Choose another ${flag}.` });
+    throw new ServiceStartError(spec.name, `its health endpoint (port ${options.port}, ${flag}) could not listen: ${reason}`, { cause: error, hint: `Choose another port for ${flag}.` });
   }
 }
 

@@ -9,6 +9,7 @@
 // MIME), which costs every worker's start (docs/performance.md).
 import { isNativeError } from 'node:util/types';
 import { capitalize } from './capitalize.js';
+import { shellWord } from './shell-word.js';
 import { closest } from './cli/suggest.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
@@ -344,7 +345,8 @@ export class NoWorkerAvailableError extends ClusterKitError {
 
 /**
  * A worker could not start: spawn failure (a missing `cwd`, an environment too large for the
- * operating system...), `_init` threw, exit before ready, or ready timeout.
+ * operating system...), `_init` threw, exit before ready, ready timeout, or Node refused its
+ * options (`bad-node-option`: exit code 9 before any JavaScript ran; no restart helps, H253).
  */
 export class WorkerStartupError extends ClusterKitError {
   override readonly name = 'WorkerStartupError';
@@ -353,7 +355,7 @@ export class WorkerStartupError extends ClusterKitError {
   constructor(
     /** Undefined when the operating system refused to create the process at all (`E2BIG`): no worker got an id. */
     readonly workerId: number | undefined,
-    readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout',
+    readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout' | 'bad-node-option',
     message: string,
     options?: { cause?: unknown },
   ) {
@@ -970,7 +972,7 @@ export class ClusterNameInUseError extends ClusterKitError {
   ) {
     super(
       `A cluster named "${clusterName}" is already running${pid === undefined ? '' : ` (primary pid ${pid})`}. ` +
-        `Stop it first ("clusterkit stop ${clusterName}"), or choose another name.`,
+        `Stop it first ("clusterkit stop ${shellWord(clusterName)}"), or choose another name.`,
     );
   }
 }

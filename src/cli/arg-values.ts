@@ -2,7 +2,7 @@
  * Parsing option values (`10s`, `512M`, `auto`) into numbers. Each parser throws a
  * `UsageError` that names the flag and shows what it accepts.
  */
-import { kClusterNamePattern } from '../control/runtime-dir.js';
+import { clusterNameProblem, describeBadName } from '../control/cluster-name.js';
 import { describeValue } from '../errors.js';
 import { kMaxDurationMs } from '../duration.js';
 import { kMinMaxMemoryMb } from '../primary/primary-options.js';
@@ -81,14 +81,14 @@ export function parseSizeMb(value: string, flag: string, command: string): numbe
 }
 
 /**
- * A cluster name given to a control command: the same rule as `run --name`, so a name can
- * never reach outside the control directory (`status ../other/x`).
+ * A cluster name given to a control command, in NFC: the same rule as `run --name`
+ * (cluster-name.ts), so `status 'Billing API'` finds what `run --name 'Billing API'` started,
+ * and a name can never reach outside the control directory (`status ../other/x`).
  */
 export function parseClusterName(value: string, command: string): string {
-  if (!kClusterNamePattern.test(value)) {
-    throw new UsageError(`${JSON.stringify(value)} is not a cluster name: letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64).`, command);
-  }
-  return value;
+  const name = value.normalize('NFC');
+  if (clusterNameProblem(name) !== undefined) throw new UsageError(describeBadName(value), command);
+  return name;
 }
 
 /**

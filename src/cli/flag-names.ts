@@ -40,7 +40,23 @@ export const kConfigKeyOfOption: Readonly<Record<string, { readonly key: string;
   'restart.maxStartupFailures': { key: 'maxStartupFailures', field: 'maxStartupFailures' },
   'restart.stableAfterMs': { key: 'stableAfter', field: 'stableAfterMs' },
   'restart.backoff': { key: 'restartBackoff', field: 'restartBackoffMs' },
+  // Settings of the CLI alone, named in its own lines with `settingName` (H263).
+  waitReady: { key: 'waitReady', field: 'waitReady' },
+  healthPort: { key: 'healthPort', field: 'healthPort' },
 });
+
+/** The CLI's own settings -> their flag, for `settingName` (the library has no such option, so `inFlagNames` leaves them). */
+const kCliFlags: Readonly<Record<string, string>> = Object.freeze({ waitReady: '--wait-ready', healthPort: '--health-port' });
+
+/**
+ * `--wait-ready`, or `--wait-ready (wait_ready in eco2.config.cjs)` when a config file set it: a
+ * line the CLI writes itself names the key the reader wrote, as `inFlagNames` does for the
+ * library's (H146, H263).
+ */
+export function settingName(option: string, sources: OptionSources = {}): string {
+  const flag = kFlagOfOption[option] ?? kCliFlags[option] ?? option;
+  return Object.hasOwn(sources, option) ? `${flag} (${sources[option]})` : flag;
+}
 
 /**
  * The primary's lines that name an option with no flag (H185): the config file key that sets it

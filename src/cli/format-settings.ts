@@ -10,6 +10,8 @@ import type { ClusterDescription } from '../control/control-protocol.js';
 import { kPm2LogKeys } from './config/pm2-log-keys.js';
 import { formatCount, formatDuration, isCount, statusHeader, workerTable } from './format-status.js';
 import { redactArgs } from './redact-args.js';
+import { redactText } from './redact-text.js';
+import { shellWord } from '../shell-word.js';
 
 type Untrusted = Record<string, unknown>;
 
@@ -53,7 +55,9 @@ export function formatDescription(description: ClusterDescription): string {
     ...(ignoredOn('not used').length > 0 ? [['not used', ignoredOn('not used').map(ignoredText).join('; ')] as [string, string]] : []),
   ];
   const width = Math.max(...rows.map(([key]) => key.length));
-  const block = rows.map(([key, value]) => `${key.padEnd(width)}  ${value}\n`).join('');
+  // Every value may hold what a config or a command line gave (an argument with a newline or an
+  // ESC sequence): one row stays one row, and the terminal obeys nothing in it.
+  const block = rows.map(([key, value]) => `${key.padEnd(width)}  ${escapeControlChars(value)}\n`).join('');
   return `${statusHeader(description)}\n${block}\n${workerTable(description)}`;
 }
 
@@ -80,7 +84,7 @@ function restartText(restart: unknown, isMaxRestartsIgnored: boolean): [string, 
  * "none", as if the file had set no log file).
  */
 function logFilesText(name: string, logKeys: readonly IgnoredSetting[]): string {
-  const where = `the output goes to the primary's stdout and stderr (clusterkit logs ${name})`;
+  const where = `the output goes to the primary's stdout and stderr (clusterkit logs ${shellWord(name)})`;
   if (logKeys.length === 0) return `none: ${where}`;
   const keys = logKeys.map((entry) => `${entry.key} (${entry.value})`).join(', ');
   return `none: PM2's ${keys} ${logKeys.length === 1 ? 'is' : 'are'} not used, as clusterkit keeps no log files: ${where}, each line prefixed [name:id]; redirect it (>> app.log 2>&1) for a file`;
@@ -90,12 +94,16 @@ function ignoredText(entry: IgnoredSetting): string {
   return `PM2's ${entry.key} (${entry.value}) is not used: ${entry.instead}`;
 }
 
-/** The file's keys that were not used, as the primary gave them; an entry of another shape is left out (none from an older primary). */
+/**
+ * The file's keys that were not used, as the primary gave them; an entry of another shape is left
+ * out (none from an older primary). A value may hold a secret (`install_url` with a token, a
+ * `post_update` command with a header): hidden as in arguments (H252).
+ */
 function ignoredKeys(value: unknown): IgnoredSetting[] {
   if (!Array.isArray(value)) return [];
   return value
     .filter((entry): entry is IgnoredSetting => isObject(entry) && typeof entry.key === 'string' && typeof entry.value === 'string' && typeof entry.instead === 'string')
-    .map((entry) => ({ key: escapeControlChars(entry.key), value: escapeControlChars(entry.value), instead: escapeControlChars(entry.instead) }));
+    .map((entry) => ({ key: escapeControlChars(entry.key), value: escapeControlChars(redactText(entry.value)), instead: escapeControlChars(entry.instead) }));
 }
 
 function watchText(watch: unknown): string {
@@ -121,19 +129,20 @@ function msText(ms: unknown): string {
   return isCount(ms) ? formatDuration(ms) : '-';
 }
 
-/** Arguments, the values of secret-looking flags hidden as env values are (H236). */
+/** Arguments, the values of secret-looking flags (H236) and the secrets inside others (H252) hidden as env values are. */
 function argsText(values: unknown): string {
   if (!Array.isArray(values)) return '-';
   const { args, hidden } = redactArgs(values);
-  return `${stringsText(args, 'none')}${hidden > 0 ? ' (values of secret-looking flags are not shown)' : ''}`;
+  return `${stringsText(args, 'none')}${hidden > 0 ? ' (secret-looking values are not shown)' : ''}`;
 }
 
-/** `description` for `show --json`: the same arguments hidden as in the text. */
+/** `description` for `show --json`: the same arguments and values hidden as in the text. */
 export function redactDescription(description: ClusterDescription): ClusterDescription {
   const settings = description.settings as unknown;
   if (!isObject(settings)) return description;
   const redacted: Untrusted = { ...settings };
   for (const key of ['scriptArgs', 'execArgv'] as const) if (Array.isArray(settings[key])) redacted[key] = redactArgs(settings[key]).args;
+  if (Array.isArray(settings.ignoredPm2Keys)) redacted.ignoredPm2Keys = settings.ignoredPm2Keys.map((entry: unknown) => (isObject(entry) && typeof entry.value === 'string' ? { ...entry, value: redactText(entry.value) } : entry));
   return { ...description, settings: redacted as unknown as ClusterDescription["settings"] };
 }
 

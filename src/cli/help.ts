@@ -17,8 +17,8 @@ Commands:
   run [app]           Run the apps of clusterkit.config.ts (or .mjs, .js, .cjs, .json)
   status [name]       Show workers: pid, state, uptime, restarts, memory, event-loop delay
   show <name>         Show the settings in force (timeouts, restarts, memory limit...) and
-                      the workers; alias: describe (PM2's show / describe)
-  list                List the running clusters
+                      the workers; aliases: describe, info, desc (PM2's)
+  list                List the running clusters; aliases: ls, l, ps (PM2's)
   reload <name>       Zero-downtime rolling reload (same as kill -HUP <primary pid>)
   stop <name>         Graceful stop (same as kill -TERM <primary pid>)
   scale <name> <n>    Grow or shrink to n workers; surplus workers stop gracefully
@@ -43,7 +43,7 @@ Exit codes: 0 done, 1 failed, 2 bad usage (unknown command or option, bad value)
 `;
 
 /** `show` and its alias `describe` (PM2's two names for it). */
-const kShowHelp = `Usage: clusterkit show <name> [options]   (alias: clusterkit describe <name>)
+const kShowHelp = `Usage: clusterkit show <name> [options]   (aliases, as in PM2: describe, info, desc)
 
 Shows the settings a running cluster has in force, as its primary applies them (defaults
 included), then its workers as "clusterkit status" shows them: the script, its arguments and
@@ -179,7 +179,7 @@ Examples:
 `,
   show: kShowHelp,
   describe: kShowHelp,
-  list: `Usage: clusterkit list [options]
+  list: `Usage: clusterkit list [options]   (aliases, as in PM2: ls, l, ps)
 
 Lists the clusters running for your user: name, primary pid, workers, uptime, script.
 
@@ -304,4 +304,16 @@ export function usageLine(command?: CommandName): string {
 
 export function isCommandName(name: string): name is CommandName {
   return (kCommandNames as readonly string[]).includes(name);
+}
+
+/**
+ * PM2's other spellings of a command here, which run it (H262): `pm2 ls` is the PM2 command typed
+ * most, and like `describe` these only read. PM2 commands that do something else get a hint instead (pm2-hints.ts).
+ */
+const kCommandAliases: Readonly<Record<string, CommandName>> = { ls: 'list', l: 'list', ps: 'list', info: 'show', desc: 'show' };
+
+/** The command `typed` runs: its own name, or the command a PM2 alias stands for; undefined for none. */
+export function commandOf(typed: string): CommandName | undefined {
+  if (isCommandName(typed)) return typed;
+  return Object.hasOwn(kCommandAliases, typed) ? kCommandAliases[typed] : undefined;
 }

@@ -11,60 +11,33 @@
  * A name looks secret when one of its words is a secret word (H244): words split at `-`, `_`,
  * `.` and camelCase, so `--api-key`, `--apiKey`, `DB_PASSWORD` are hidden while `--author`,
  * `--passive`, `--keyboard` and `--tokenizer` are not (each one word, not a secret one). A word
- * that ends with a long secret word (`dbpassword`, `accesstoken`) counts too. `-p` is mysql's
- * and psql-like tools' password flag, and as often a port in a Node script (`-p 3000`): its
- * value is hidden unless it is all digits.
+ * that ends with a long secret word (`dbpassword`, `accesstoken`) counts too (secret-name.ts).
+ * Secrets inside any other argument (a URL's query values, a header's value) are redact-text.ts's
+ * (H252). `-p` is mysql's and psql-like tools' password flag, and as often a port in a Node script
+ * (`-p 3000`): its value is hidden unless it is all digits.
  */
+import { redactText } from './redact-text.js';
+import { isSecretName, kHiddenValue } from './secret-name.js';
 
-/** What replaces a hidden value. */
-export const kHiddenValue = '<hidden>';
-
-/** Words of a name that carry secrets (a plural too: `--api-keys`). */
-const kSecretWords = new Set([
-  'auth', 'oauth', 'authorization', 'token', 'secret', 'password', 'passwd', 'passphrase', 'pwd', 'pass', 'key', 'apikey', 'credential', 'bearer', 'jwt', 'cookie', 'session',
-]);
-
-/** Secret words long enough to be one at the end of a longer word: `pgpassword`, `accesstoken`, `clientsecret`. */
-const kSecretEnding = /(?:password|passwd|passphrase|secret|token|credential|apikey)s?$/;
-
-/**
- * A last word saying where a secret is or what kind, not what: `--token-file`, `--key-path`,
- * `--secret-dir`, `--key-id`, `--token-url`, `--password-stdin`, `--token-ttl`, `--session-timeout`.
- */
-const kNotSecretLast = new Set(['file', 'path', 'dir', 'name', 'id', 'url', 'uri', 'host', 'port', 'stdin', 'ttl', 'timeout', 'type', 'method', 'size', 'length', 'mode']);
-
-/** A URL's `user:password@`: the password is replaced, the user kept. */
-const kUrlPassword = /(\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]*:)[^/\s@]+@/gi;
+export { kHiddenValue } from './secret-name.js';
 
 /** `NAME=value` (no leading dash): an env-style assignment passed as an argument. */
 const kAssignment = /^([A-Za-z_][A-Za-z0-9_.-]*)=(.*)$/s;
 
-/** `apiKey` -> `api`, `key`; `DB_PASSWORD` -> `db`, `password`; `HTTPToken` -> `http`, `token`. */
-function wordsOf(name: string): string[] {
-  return name
-    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
-    .replace(/([A-Z]+)([A-Z][a-z])/g, '$1 $2')
-    .toLowerCase()
-    .split(/[-_.\s]+/)
-    .filter((word) => word !== '');
-}
+/** A flag with its value after `=`: `--db=postgres://...`, `--header=Authorization: Bearer x`. */
+const kFlagWithValue = /^(--?[^=\s]+=)(.*)$/s;
 
-function isSecretWord(word: string): boolean {
-  return kSecretWords.has(word) || kSecretWords.has(word.replace(/s$/, '')) || kSecretEnding.test(word);
-}
-
-function isSecretName(name: string): boolean {
-  const words = wordsOf(name);
-  const last = words.at(-1);
-  return last !== undefined && !kNotSecretLast.has(last) && words.some(isSecretWord);
-}
-
-/** `arg` with a URL's password hidden, and, for `NAME=value` with a secret-looking name, the value. */
-function redactInline(arg: string): { text: string; isHidden: boolean } {
+/**
+ * `arg` with its secrets hidden: all of a `NAME=value`'s value when the name looks secret, else
+ * those inside it (redact-text.ts: a URL's password and secret query values, a secret header's
+ * value), in a flag's `=value` as in an argument of its own.
+ */
+function redactInline(arg: string): string {
   const assignment = kAssignment.exec(arg);
-  if (assignment !== null && isSecretName(assignment[1]!)) return { text: `${assignment[1]}=${kHiddenValue}`, isHidden: true };
-  const text = arg.replace(kUrlPassword, `$1${kHiddenValue}@`);
-  return { text, isHidden: text !== arg };
+  if (assignment !== null && isSecretName(assignment[1]!)) return `${assignment[1]}=${kHiddenValue}`;
+  const flag = kFlagWithValue.exec(arg);
+  if (flag !== null) return `${flag[1]}${redactInline(flag[2]!)}`;
+  return redactText(arg);
 }
 
 /** A flag, its name and its `=value` part: `--password=x`, `-token`. */
@@ -108,8 +81,8 @@ export function redactArgs(args: readonly unknown[]): { args: unknown[]; hidden:
         continue;
       }
       const inline = redactInline(arg);
-      out.push(inline.text);
-      if (inline.isHidden) hidden++;
+      out.push(inline);
+      if (inline !== arg) hidden++;
       continue;
     }
     if (match[2] !== undefined) {

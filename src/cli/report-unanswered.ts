@@ -4,6 +4,7 @@
  */
 import { ControlSocketError, RemoteError } from '../errors.js';
 import { ownLimitWords, type UnansweredCluster, unansweredDetail, unansweredReason } from '../control/control-client.js';
+import { shellWord } from '../shell-word.js';
 
 /** How long `list` and `status` wait for one cluster's answer (ms). */
 export const kStatusTimeoutMs = 5_000;
@@ -50,7 +51,7 @@ export function reportUnanswered(unanswered: readonly UnansweredEntry[], fold = 
     const { isOurs, why, advice } = words(entry);
     process.stderr.write(
       isOurs
-        ? `clusterkit: did not ask cluster "${name}" for its status: ${why}. This says nothing about the cluster; try "clusterkit status ${name}".\n`
+        ? `clusterkit: did not ask cluster "${name}" for its status: ${why}. This says nothing about the cluster; try "clusterkit status ${shellWord(name)}".\n`
         : `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": ${why}. ${advice}\n`,
     );
   }
@@ -71,7 +72,7 @@ function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boo
   const reason = error instanceof RemoteError ? 'refused' : error instanceof ControlSocketError ? unansweredReason(error) : 'closed';
   const detail = unansweredDetail(error);
   const tail = note === undefined ? '' : `; ${note}`;
-  const retry = `Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status ${name}" again, and look at its logs.`;
+  const retry = `Its primary may be blocked, out of file descriptors, or exiting; try "clusterkit status ${shellWord(name)}" again, and look at its logs.`;
   switch (reason) {
     case 'own-limit':
       return {

@@ -13,7 +13,7 @@ import { runApps } from './commands/run-apps.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { planRun } from './run-plan.js';
 import { dashboardCommand } from './commands/dashboard.js';
-import { helpText, isCommandName, kCommandNames, usageLine, type CommandName } from './help.js';
+import { commandOf, helpText, kCommandNames, usageLine, type CommandName } from './help.js';
 import { commandHint, optionHint } from './pm2-hints.js';
 import { inFlagNames } from './flag-names.js';
 import { UsageError } from './usage-error.js';
@@ -60,17 +60,19 @@ export async function runCli(args: string[], context: CliContext): Promise<numbe
       process.stdout.write(`${context.version}\n`);
       return 0;
     }
-    if (!isCommandName(first)) throw new UsageError(first.startsWith('-') ? `Unknown option ${first}.${optionHint(first, '', kOwnOptions)}` : `Unknown command "${first}".${suggest(first)}`);
-    const outcome = await kCommands[first](rest, context);
-    if (outcome === 'help') return printHelp(first);
+    const command = commandOf(first);
+    if (command === undefined) throw new UsageError(first.startsWith('-') ? `Unknown option ${first}.${optionHint(first, '', kOwnOptions)}` : `Unknown command "${first}".${suggest(first)}`);
+    const outcome = await kCommands[command](rest, context);
+    if (outcome === 'help') return printHelp(command);
     return outcome;
   } catch (error) {
-    return reportFailure(error, isCommandName(first ?? '') ? (first as CommandName) : undefined);
+    return reportFailure(error, commandOf(first ?? ''));
   }
 }
 
-function printHelp(command: string | undefined): number {
-  if (command !== undefined && !isCommandName(command)) return reportFailure(new UsageError(`Unknown command "${command}".${suggest(command)}`), undefined);
+function printHelp(typed: string | undefined): number {
+  const command = typed === undefined ? undefined : commandOf(typed);
+  if (typed !== undefined && command === undefined) return reportFailure(new UsageError(`Unknown command "${typed}".${suggest(typed)}`), undefined);
   process.stdout.write(helpText(command));
   return 0;
 }

@@ -12,9 +12,8 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { InvalidOptionError } from '../errors.js';
 import { escapeControlChars } from '../control/control-chars.js';
-import { checkClusterName } from '../control/runtime-dir.js';
+import { clusterNameProblem, describeBadName } from '../control/cluster-name.js';
 import { defaultMaxWorkers } from '../primary/pool/cpu-limit.js';
 import type { ConfigApp } from './config/check-config.js';
 import { checkConfigPath, findConfigFile } from './config/config-file.js';
@@ -64,7 +63,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     const chosen = environment === undefined ? undefined : app.environments?.[environment];
     const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
     const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
-    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys };
+    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, nameNote: flags.layer.name === undefined ? app.nameNote : undefined };
   };
   // An app started by the launcher says nothing: the launcher said it for every app.
   const warn = (chosen: readonly ConfigApp[]) => {
@@ -141,13 +140,9 @@ function finish(settings: RunSettings): RunSettings {
     const which = settings.maxWorkers === undefined ? 'by default 4 × the CPUs, at least 64' : 'from --max-workers or "maxWorkers"';
     throw new UsageError(`${settings.workers} workers is more than the maximum, ${maxWorkers} (${which}); raise it with --max-workers (or "maxWorkers" in the config file) to run more.`, 'run');
   }
-  try {
-    checkClusterName(settings.name, '--name');
-  } catch (error) {
-    if (!(error instanceof InvalidOptionError)) throw error;
-    throw new UsageError(`--name must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received "${settings.name}".`, 'run');
-  }
-  return settings;
+  const name = settings.name.normalize('NFC');
+  if (clusterNameProblem(name) !== undefined) throw new UsageError(describeBadName(settings.name, `--name ${JSON.stringify(settings.name)} is not a cluster name`), 'run');
+  return { ...settings, name };
 }
 
 /** `run /dev/zero` is not "not found": the path exists, and is not a script. */

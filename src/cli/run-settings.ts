@@ -7,7 +7,7 @@
  */
 import type { IgnoredSetting } from '../control/cluster-settings.js';
 import type { OptionSources } from './flag-names.js';
-import { moduleBaseName } from '../runner/service-options.js';
+import { nameFromFile, unnamedScript } from '../control/cluster-name.js';
 import type { LogFormat } from './output-prefix.js';
 import type { IgnoreKey } from './watch/ignore-advice.js';
 import { UsageError } from './usage-error.js';
@@ -78,6 +78,8 @@ export interface RunSettings {
   workersSource?: string | undefined;
   /** The API options a config file set (not overridden by a flag), by the key it wrote: `listen_timeout in wr.config.js` (flag-names.ts). */
   optionSources?: OptionSources | undefined;
+  /** Said at the start when the name was made of a script file name that is no cluster name as it is (H261). */
+  nameNote?: string | undefined;
   /** A PM2 ecosystem app's keys that were not used (`out_file`, `max_restarts: 0`), for `clusterkit show` (H243). */
   ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
 }
@@ -124,10 +126,15 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
   // `--dev` on the command line overrides the file's `workers`, and `-w` its `dev`.
   const isDev = flags.isDev ?? (flags.workers === undefined ? base.isDev : undefined);
   const watch = flags.watch ?? base.watch;
+  const given = flags.name ?? base.name;
+  // Named after the script's file (H261); a file name that is no cluster name is mapped, and said so.
+  const fromFile = given === undefined ? nameFromFile(script) : undefined;
+  if (fromFile !== undefined && fromFile.name === undefined) throw new UsageError(unnamedScript(script, '--name'), 'run');
   return {
     script,
     scriptArgs: flags.scriptArgs && flags.scriptArgs.length > 0 ? flags.scriptArgs : (base.scriptArgs ?? []),
-    name: flags.name ?? base.name ?? moduleBaseName(script),
+    name: given ?? fromFile!.name!,
+    ...(fromFile?.note === undefined ? {} : { nameNote: fromFile.note }),
     workers: isDev ? 'auto' : (flags.workers ?? base.workers ?? 'auto'),
     maxWorkers: flags.maxWorkers ?? base.maxWorkers,
     dev: isDev,

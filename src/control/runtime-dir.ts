@@ -9,9 +9,7 @@ import { join } from 'node:path';
 import { loadOs } from '../builtins.js';
 import { ControlSocketError, InvalidOptionError } from '../errors.js';
 import { kindOf } from '../file-kind.js';
-
-/** Letters, digits, `.`, `_` and `-`, starting with a letter or digit, at most 64 characters. */
-export const kClusterNamePattern = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+import { clusterNameProblem, fileNameOf, kClusterNameRule, nameOfFile } from './cluster-name.js';
 const kSocketSuffix = '.sock';
 /** sun_path holds 108 bytes on Linux and 104 on macOS, terminating NUL included. */
 const kMaxSocketPathBytes = process.platform === 'darwin' ? 103 : 107;
@@ -24,12 +22,15 @@ export function controlDirectory(env: NodeJS.ProcessEnv = process.env): string {
   return join(loadOs().tmpdir(), `clusterkit-${uid}`);
 }
 
-/** Throws InvalidOptionError unless `name` can name a cluster (it becomes a file name). */
+/**
+ * `name` in NFC (cluster-name.ts), or InvalidOptionError when it cannot name a cluster.
+ */
 export function checkClusterName(name: unknown, option = 'serviceName'): string {
-  if (typeof name !== 'string' || !kClusterNamePattern.test(name)) {
-    throw new InvalidOptionError(option, 'a cluster name: letters, digits, ".", "_" or "-", starting with a letter or digit, at most 64 characters', name);
+  const normalized = typeof name === 'string' ? name.normalize('NFC') : undefined;
+  if (normalized === undefined || clusterNameProblem(normalized) !== undefined) {
+    throw new InvalidOptionError(option, `a cluster name (${kClusterNameRule})`, name);
   }
-  return name;
+  return normalized;
 }
 
 /**
@@ -38,11 +39,11 @@ export function checkClusterName(name: unknown, option = 'serviceName'): string 
  * @throws ControlSocketError when the path is too long for a Unix socket.
  */
 export function socketPathFor(name: string, directory = controlDirectory()): string {
-  checkClusterName(name, 'name');
-  const path = join(directory, `${name}${kSocketSuffix}`);
+  const path = join(directory, `${fileNameOf(checkClusterName(name, 'name'))}${kSocketSuffix}`);
   if (Buffer.byteLength(path) > kMaxSocketPathBytes) {
     throw new ControlSocketError(
-      `The control socket path ${path} is longer than the ${kMaxSocketPathBytes} bytes a Unix socket path may have. ` +
+      `The control socket path ${path} is longer than the ${kMaxSocketPathBytes} bytes a Unix socket path may have ` +
+        '(in the file name, each character other than a letter, digit, ".", "_" or "-" takes 3 bytes per UTF-8 byte). ' +
         'Use a shorter cluster name, or set XDG_RUNTIME_DIR to a shorter directory.',
     );
   }
@@ -157,8 +158,10 @@ export function socketNames(directory = controlDirectory()): string[] {
   }
   return entries
     .filter((entry) => entry.endsWith(kSocketSuffix))
-    .map((entry) => entry.slice(0, -kSocketSuffix.length))
-    .filter((name) => kClusterNamePattern.test(name))
+    .flatMap((entry) => {
+      const name = nameOfFile(entry.slice(0, -kSocketSuffix.length));
+      return name === undefined ? [] : [name];
+    })
     .sort();
 }
 

@@ -17,6 +17,7 @@ import type { ShutdownReport } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
+import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
@@ -81,7 +82,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       const why = error.reason === 'bulk-lost' ? 'its messages waited for bytes that never came on its bulk pipe' : `its ${error.reason.startsWith('bulk-') ? 'bulk pipe' : 'IPC channel'} carried what the primary cannot read`;
       killing.set(worker, { why: `${why} (${error.reason}, the error above)`, fields: { reason: error.reason } });
     }
-    if (worker.readyAt === undefined && worker.state !== 'exited') startupErrors.set(worker.id, error);
+    // Node refusing its options is told as it exits, the failed start its exit line says (H253).
+    if (worker.readyAt === undefined && (worker.state !== 'exited' || isNodeOptionFailure(error))) startupErrors.set(worker.id, error);
     else logError(worker, error);
   });
   /**

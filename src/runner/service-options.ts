@@ -2,7 +2,7 @@
  * `startClusteredService` options: the runner's own, and the `ClusterPrimary` options it
  * passes through under the same names (restart, heartbeat, maxMemoryMb, handleSignals...).
  */
-import { basename, isAbsolute, resolve } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
@@ -10,6 +10,7 @@ import { maxWorkersOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { UncaughtError } from '../messaging/system-types.js';
 import { checkClusterName } from '../control/runtime-dir.js';
+import { nameFromFile } from '../control/cluster-name.js';
 import { booleanOption, knownOptions, kSafeIntegerRule } from '../validate.js';
 import { decideWorkerCount } from './worker-count.js';
 
@@ -230,10 +231,7 @@ function functionOption(value: unknown, name: string): unknown {
   return value;
 }
 
-/** `/srv/api/server.ts` -> `server`. */
-export function moduleBaseName(path: string): string {
-  const file = basename(path);
-  const dot = file.indexOf('.');
-  const base = dot > 0 ? file.slice(0, dot) : file;
-  return /^[A-Za-z0-9._-]+$/.test(base) ? base : 'service';
+/** `/srv/api/server.ts` -> `server`, as `clusterkit run` names a cluster (H261); `service` when nothing is left of the file name. */
+function moduleBaseName(path: string): string {
+  return nameFromFile(path).name ?? 'service';
 }

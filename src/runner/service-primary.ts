@@ -23,6 +23,7 @@ import { attachServiceCallbacks, runCallback, type PrimaryCallbacks } from './se
 import { serveControl } from './service-control.js';
 import type { PrimaryStartupInfo } from './service-options.js';
 import { typeScriptLoaderHint } from '../primary/pool/loader-hint.js';
+import { workerNodeOptions } from '../primary/pool/node-option-failure.js';
 import { isReportedAsWarning } from '../safe-emit.js';
 import { describeStartFailure } from './start-failure.js';
 import { describeWorkerCount } from '../primary/worker-count-line.js';
@@ -48,6 +49,7 @@ export interface ServicePrimarySpec {
   /** The output `clusterkit logs` reads over the control socket (the CLI's log buffer). */
   readonly logs?: LogSource | undefined;
   /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
+  /** `flag`: what set the port, for a refusal: `--health-port`, or `--health-port (healthPort in app.config.ts)`. */
   readonly health?: (HealthOptions & { readonly flag: string }) | undefined;
   /** Whether a worker wrote any output, for a caller that pipes it (the CLI): a failed start names its output only then. */
   readonly hasPrinted?: ((workerId: number) => boolean) | undefined;
@@ -218,7 +220,7 @@ async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimary
     service.control?.close();
     // The CLI names the flag itself: the Node error is the part to read.
     const reason = toError(readableListenError(error instanceof ListenError ? error.cause : error)).message;
-    throw new ServiceStartError(spec.name, `its health endpoint (${flag} ${options.port}) could not listen: ${reason}`, { cause: error, hint: `Choose another ${flag}.` });
+    throw new ServiceStartError(spec.name, `its health endpoint (port ${options.port}, ${flag}) could not listen: ${reason}`, { cause: error, hint: `Choose another port for ${flag}.` });
   }
 }
 
@@ -229,9 +231,7 @@ function isReadyTimeout(error: unknown): boolean {
 
 /** The hint for a TypeScript worker module the workers cannot load. */
 function loaderHint(spec: ServicePrimarySpec): string | undefined {
-  const env = spec.primaryOptions.env ?? {};
-  const nodeOptions = 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS;
-  return typeScriptLoaderHint([spec.module.path], spec.primaryOptions.execArgv ?? process.execArgv, nodeOptions);
+  return typeScriptLoaderHint([spec.module.path], spec.primaryOptions.execArgv ?? process.execArgv, workerNodeOptions(spec.primaryOptions.env ?? {}));
 }
 
 function logStarted(logger: Logger, spec: ServicePrimarySpec, workers: WorkerHandle[], controlSocket: string | undefined): void {

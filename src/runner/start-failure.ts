@@ -7,6 +7,7 @@
 import { escapeControlChars } from '../control/control-chars.js';
 import { CrashLoopError, RemoteError, ServiceStartError, ShutdownInProgressError, WorkerStartupError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import { isNodeOptionFailure } from '../primary/pool/node-option-failure.js';
 import { toError } from '../to-error.js';
 
 /**
@@ -26,7 +27,8 @@ export function describeStartFailure(error: unknown, serviceName: string, hint?:
   if (typeof summary === 'string') reason = summary;
   else if (remote) reason = `a worker failed to start: ${remote.remoteName}: ${remote.remoteMessage}`;
   else reason = `${lowerFirst(firstSentence(startup.message))}${outputClause(startup, hasPrinted)}`;
-  return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error, hint });
+  // A TypeScript loader's hint would mislead where Node refused the options before any script (H253).
+  return new ServiceStartError(serviceName, `${reason} (${attempts})`, { cause: error, hint: isNodeOptionFailure(startup) ? undefined : hint });
 }
 
 /**

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { kClusterNameRule } from '../../src/control/cluster-name.js';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { isAlive, waitUntilGone } from '../helpers/processes.js';
@@ -175,7 +176,7 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "env": { "A": { "b": 1 } } }] }', /^"apps\[0\]\.env\.A" must be a string, a number or a boolean\. Received an object\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs" }, { "script": "server.mjs" }] }', /^"apps\[1\]" has the name "server", like "apps\[0\]"; each app needs its own name\./],
     ['clusterkit.config.json', '{ "apps": [] }', /^"apps" must be a non-empty array of apps\. Received an array\./],
-    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "a/b" }] }', /^"apps\[0\]\.name" must be letters, digits/],
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "a/b" }] }', /^"apps\[0\]\.name" is not a cluster name \(received "a\/b"\): it has a "\/"; .* Try "a-b"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "cwd": "nowhere" }] }', /^"apps\[0\]\.cwd": no such directory: /],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "envFile": "missing.env" }] }', /^"apps\[0\]\.envFile": cannot read \S+\/missing\.env \(ENOENT\)\./],
     // PM2's keys are read in PM2's terms (pm2-app.ts); a bad value is named by the key as written, with the app.
@@ -251,7 +252,7 @@ describe('config file errors', () => {
   { name: 'b1', script: './server.mjs', instances: 'lots', exec_mode: 'thread' },
   { name: 'b1', script: './missing.js', cron_restart: 'every day', wait_ready: 'true' },
   { name: 'b2', script: 'server.mjs', cwd: 'nowhere', envFile: 'missing.env', kill_timeout: 'soon' },
-  { name: 'b c', dev: true, instances: 2 },
+  { name: 'b/c', dev: true, instances: 2 },
 ], services: 1 };\n`,
     });
     const result = await cli(['run', 'bad.config.cjs'], { runtime, cwd: project });
@@ -265,9 +266,9 @@ describe('config file errors', () => {
       // A cwd that is not there: the files named relative to it are not looked for; the other keys are checked.
       `app "b2": "apps[2].cwd": no such directory: ${join(project, 'nowhere')}`,
       'app "b2": "apps[2].kill_timeout" must be a duration such as 10s, 500ms or 2m. Received "soon".',
-      'app "b c": "apps[3]" has no "script": the file every worker runs, as in script: \'./server.js\'.',
-      'app "b c": "apps[3].name" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received "b c".',
-      'app "b c": "apps[3]" has both "dev" (a single worker) and "instances"; keep one.',
+      'app "b/c": "apps[3]" has no "script": the file every worker runs, as in script: \'./server.js\'.',
+      `app "b/c": "apps[3].name" is not a cluster name (received "b/c"): it has a "/"; ${kClusterNameRule}. Try "b-c".`,
+      'app "b/c": "apps[3]" has both "dev" (a single worker) and "instances"; keep one.',
       '"apps[1]" has the name "b1", like "apps[0]"; each app needs its own name.',
     ];
     expect(withoutLoadingNotice(result.stderr).replace(/^clusterkit: reading .*\n/, '')).toBe(

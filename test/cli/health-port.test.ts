@@ -40,7 +40,7 @@ describe('clusterkit run --health-port', () => {
       const port = (taken.address() as { port: number }).port;
       const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'clash', '--health-port', String(port), '--health-host', '127.0.0.1'], { runtime: runtimeDir() });
       await expect(run.exited()).resolves.toBe(1);
-      expect(run.output()).toMatch(new RegExp(`its health endpoint \\(--health-port ${port}\\) could not listen: listen EADDRINUSE: port ${port} .* is already in use`));
+      expect(run.output()).toMatch(new RegExp(`its health endpoint \\(port ${port}, --health-port\\) could not listen: listen EADDRINUSE: port ${port} .* is already in use`));
       expect(run.output()).not.toMatch(/\[clash:\d/);
     } finally {
       taken.close();

@@ -29,8 +29,7 @@ describe('PM2 hints', () => {
     expect(commandHint('start', kCommandNames)).toMatch(/^ PM2's "start" is "run": clusterkit run app\.js/);
     expect(commandHint('delete', kCommandNames)).toMatch(/^ PM2's "delete" is "stop": clusterkit stop <name>/);
     expect(commandHint('monit', kCommandNames)).toMatch(/clusterkit dashboard <name> .*clusterkit status <name> --watch/);
-    expect(commandHint('info', kCommandNames)).toBe(` PM2's "info" is "show": clusterkit show <name> (the settings in force, then the workers).`);
-    expect(commandHint('ls', kCommandNames)).toBe(` PM2's "ls" is "list": clusterkit list.`);
+    expect(commandHint('jlist', kCommandNames)).toBe(` PM2's "jlist" is "list --json": clusterkit list --json.`);
     expect(commandHint('flush', kCommandNames)).toMatch(/^ PM2's "flush" is not needed: clusterkit keeps no log files/);
     // Not PM2's, and not inherited from Object.prototype.
     expect(commandHint('toString', kCommandNames)).toBe(` Commands: ${kCommandNames.join(', ')}.`);

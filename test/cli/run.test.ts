@@ -43,7 +43,7 @@ describe('clusterkit run', () => {
     }, 30_000, 'heartbeat figures for every worker');
     const table = await cli(['status', 'web'], { runtime });
     expect(table.stdout).toMatch(/^cluster web {2}pid \d+ {2}running/);
-    expect(table.stdout).toMatch(/id +pid +slot +state +uptime +restarts +rss +heap +loop mean\/p99 +cpu +msgs in\* +msgs out\*\n/);
+    expect(table.stdout).toMatch(/id +pid +slot +state +uptime +restarts +crashes +rss +heap +loop mean\/p99 +cpu +msgs in\* +msgs out\*\n/);
     // The heartbeat's figures: CPU as a percentage, the delay as mean / p99 (or `-` before the first reading).
     for (const pid of pids) expect(table.stdout).toMatch(new RegExp(` ${pid} .* \\d+(\\.\\d)? / \\d+(\\.\\d)? ms +\\d+\\.\\d% +\\d+ +\\d+\\n`));
     expect(table.stdout).toMatch(/\* IPC messages to and from the worker, heartbeats included\n$/);

@@ -101,12 +101,38 @@ describe('clusterkit show', () => {
     expect(text).toMatchObject({ code: 0, stderr: '' });
     // Before: "script args       --password SUPERSECRET1 --api-key=SUPERSECRET2 ...".
     expect(text.stdout).not.toContain('SUPERSECRET');
-    expect(text.stdout).toContain('\nscript args       --password <hidden> --api-key=<hidden> --token --verbose --port 80 (values of secret-looking flags are not shown)\n');
+    expect(text.stdout).toContain('\nscript args       --password <hidden> --api-key=<hidden> --token --verbose --port 80 (secret-looking values are not shown)\n');
     expect(text.stdout).toMatch(/execArgv (\S+ )*--title=shown-title\n/);
     const json = await cli(['show', 'secretive', '--json'], { runtime });
     expect(json.stdout).not.toContain('SUPERSECRET');
     const description = JSON.parse(json.stdout) as ClusterDescription;
     expect(description.settings.scriptArgs).toEqual(['--password', '<hidden>', '--api-key=<hidden>', '--token', '--verbose', '--port', '80']);
+  });
+
+  // Before (retester): the query's password, the userinfo's and the headers printed in full.
+  it('[H252] hides URL passwords, secret query values and secret headers in the script args and Node args, keeping the rest, in the text and in --json', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(
+      [
+        'run', `${process.cwd()}/examples/demo/server.js`, '-w', '1', '--name', 'urls', '--node-arg=--title=https://x/?token=SECRETNODE1',
+        '--', '--db', 'postgres://u:SECRETPW1@h/db?password=SECRETPW2&sslmode=require', '-H', 'Authorization: Bearer SECRETTOKEN3', '--header', 'X-Api-Key: SECRETKEY4', '-H', 'Accept: text/plain',
+      ],
+      { runtime, env: { PORT: String(await freePort()) } },
+    );
+    await run.waitFor(/service urls started: 1 worker/);
+    const text = await cli(['show', 'urls'], { runtime });
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).not.toContain('SECRET');
+    expect(text.stdout).toContain(
+      '\nscript args       --db postgres://u:<hidden>@h/db?password=<hidden>&sslmode=require -H Authorization: <hidden> --header X-Api-Key: <hidden> -H Accept: text/plain (secret-looking values are not shown)\n',
+    );
+    expect(text.stdout).toMatch(/execArgv (\S+ )*--title=https:\/\/x\/\?token=<hidden> \(secret-looking values are not shown\)\n/);
+    const json = await cli(['show', 'urls', '--json'], { runtime });
+    expect(json.code).toBe(0);
+    expect(json.stdout).not.toContain('SECRET');
+    const description = JSON.parse(json.stdout) as ClusterDescription;
+    expect(description.settings.scriptArgs).toEqual(['--db', 'postgres://u:<hidden>@h/db?password=<hidden>&sslmode=require', '-H', 'Authorization: <hidden>', '--header', 'X-Api-Key: <hidden>', '-H', 'Accept: text/plain']);
+    expect(description.settings.execArgv).toContain('--title=https://x/?token=<hidden>');
   });
 
   // Before: `log files  none: the output goes to ...` as if the file had set none, and

@@ -61,7 +61,7 @@ describe('service runner options', () => {
     [{ workerModule, workers: 0 }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), \'auto\' (one per CPU, one in development mode) or \'max\' (one per CPU). Received 0'],
     [{ workerModule, workers: 'all' }, 'The "workers" option must be a positive integer at most Number.MAX_SAFE_INTEGER (9007199254740991), \'auto\' (one per CPU, one in development mode) or \'max\' (one per CPU). Received "all"'],
     [{ workerModule, dev: 'yes' }, 'The "dev" option must be true or false. Received "yes"'],
-    [{ workerModule, serviceName: 'a b' }, 'The "serviceName" option must be a cluster name'],
+    [{ workerModule, serviceName: 'a/b' }, 'The "serviceName" option must be a cluster name'],
     [{ workerModule, control: true }, 'The "control" option must be false (or left out) when there is no "serviceName" to name the socket. Received true'],
     [{ workerModule, onWorkerStartup: 'hello' }, 'The "onWorkerStartup" option must be a function. Received "hello"'],
     [{ workerModule, workerCount: 2 }, 'The "workerCount" option must be left out: the service runner calls it "workers". Received 2'],

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import type { ClusterDescription } from '../../src/control/control-protocol.js';
-import { formatDescription } from '../../src/cli/format-settings.js';
+import { formatDescription, redactDescription } from '../../src/cli/format-settings.js';
 
 function described(ignoredPm2Keys: unknown): ClusterDescription {
   const status = { name: 'odd', pid: 1, state: 'running', startedAt: 0, uptimeMs: 1, script: 'x.js', targetWorkers: 0, nodeVersion: 'v20.0.0', workers: [], protocolErrors: 0 };
@@ -29,5 +29,32 @@ describe('[H243] show: the keys not used', () => {
     expect(text).toContain('\nnot used          PM2\'s __proto__ (1) is not used: a reason; PM2\'s cron ("a\\nb") is not used: forged\\n[odd] shutdown complete\n');
     expect(text).not.toMatch(/^\[odd\]/m);
     expect(text).toContain('(node:cluster workers sharing the listening ports; PM2: exec_mode)');
+  });
+
+  // Before: a value PM2's file set for a key clusterkit does not use was shown as written.
+  it("[H252] hides the secrets in a not-used key's value, in the text and in --json", () => {
+    const ignored = [
+      { key: 'install_url', value: '"https://deploy:SECRET1@git.example/x?token=SECRET2&ref=main"', instead: 'a reason' },
+      { key: 'post_update', value: '["curl -H \'Authorization: Bearer SECRET3\' https://h/hook"]', instead: 'a reason' },
+    ];
+    const text = formatDescription(described(ignored));
+    expect(text).not.toContain('SECRET');
+    expect(text).toContain('PM2\'s install_url ("https://deploy:<hidden>@git.example/x?token=<hidden>&ref=main") is not used: a reason; ');
+    expect(text).toContain("PM2's post_update ([\"curl -H 'Authorization: <hidden>' https://h/hook\"]) is not used");
+    const json = JSON.stringify(redactDescription(described(ignored)));
+    expect(json).not.toContain('SECRET');
+    expect(json).toContain('ref=main');
+  });
+
+  // Before: an argument with a newline was printed raw: the row ended there and its rest read as a line of its own.
+  it('[H252] escapes control characters in every row: a script argument or execArgv value cannot start a forged row', () => {
+    const description = described([]);
+    (description.settings as Record<string, unknown>).scriptArgs = ['--a', 'x\nheartbeat         off', '\x1b[2J'];
+    (description.settings as Record<string, unknown>).execArgv = ['--title=a\rb'];
+    const text = formatDescription(description);
+    expect(text).toContain('\nscript args       --a x\\nheartbeat         off \\x1b[2J\n');
+    expect(text).toContain('execArgv --title=a\\rb\n');
+    expect(text).not.toMatch(/^heartbeat {9}off$/m);
+    expect(text).not.toContain('\x1b');
   });
 });

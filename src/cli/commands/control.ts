@@ -3,7 +3,10 @@
  */
 import { controlRequest } from '../../control/control-client.js';
 import { describeInterrupted } from '../../control/stop-counts.js';
-import { RemoteError } from '../../errors.js';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { ClusterStatus } from '../../control/control-protocol.js';
+import { ControlSocketError, RemoteError } from '../../errors.js';
+import { shellWord } from '../../shell-word.js';
 import {
   describeReload,
   describeScale,
@@ -27,7 +30,7 @@ const kExitWaitMs = 10_000;
 export async function reloadCommand(args: string[]): Promise<number | 'help'> {
   const name = singleName('reload', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'reload')) as ReloadReply;
+  const result = (await onceStarted(name[0], 'reload', () => controlRequest(name[0], 'reload'))) as ReloadReply;
   process.stdout.write(`${describeReload(name[0], result)}\n`);
   return outcomeExitCode(reloadOutcome(result));
 }
@@ -85,18 +88,76 @@ function causeOf(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' && value.length <= kMaxCauseChars ? value : undefined;
 }
 
+/** PM2's relative count (`pm2 scale api +1`, `-1`): kept out of parseArgs, which reads `-1` as an option. */
+const kRelativeCount = /^[+-]\d+$/;
+
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {
-  const parsed = singleName('scale', args, 2);
+  const relative = args.filter((arg) => kRelativeCount.test(arg));
+  if (relative.length > 1) throw new UsageError(`Unexpected argument "${relative[1]}".`, 'scale');
+  const parsed = singleName('scale', args.filter((arg) => !kRelativeCount.test(arg)), relative.length === 1 ? 1 : 2);
   if (parsed === 'help') return 'help';
-  const [name, countText] = parsed;
-  const count = parseCount(countText!, 'The worker count', 'scale');
-  const status = (await controlRequest(name, 'scale', { count }).catch((error: unknown) => {
+  const [name] = parsed;
+  const count = relative.length === 1 ? await relativeCount(name, relative[0]!) : parseCount(parsed[1]!, 'The worker count', 'scale');
+  const status = (await onceStarted(name, 'scale', () => controlRequest(name, 'scale', { count })).catch((error: unknown) => {
     // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".
     if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${inFlagNames(error.remoteMessage)}`, 'scale');
     throw error;
   })) as ScaleReply;
   process.stdout.write(`${describeScale(name, count, status)}\n`);
   return outcomeExitCode(scaleOutcome(status));
+}
+
+/**
+ * The count `+1` or `-2` makes of the cluster's current one (its target, `status`'s "workers
+ * n/<target>"), as PM2's scale does (H262). Two relative scales at once may count from the same figure.
+ */
+async function relativeCount(name: string, typed: string): Promise<number> {
+  const step = Number(typed);
+  if (!Number.isSafeInteger(step)) throw new UsageError(`The worker count must be a whole number of workers to add (+1) or remove (-1). Received "${typed}".`, 'scale');
+  const { targetWorkers } = (await controlRequest(name, 'status')) as Partial<ClusterStatus>;
+  // Another process's answer: a count, or it is not this protocol.
+  if (!Number.isSafeInteger(targetWorkers) || (targetWorkers as number) < 0) {
+    throw new ControlSocketError(`The cluster ${JSON.stringify(name)} answered "status" without its worker count, so "${typed}" has nothing to count from; scale it to a count instead: clusterkit scale ${shellWord(name)} <n>.`);
+  }
+  const count = (targetWorkers as number) + step;
+  if (count < 1) {
+    throw new UsageError(`${name} runs ${plural(targetWorkers as number, 'worker')}, and ${typed} would leave ${count}: a cluster keeps at least 1 worker (to stop it: clusterkit stop ${shellWord(name)}).`, 'scale');
+  }
+  return count;
+}
+
+/** How often a `reload` or `scale` sent during the start asks whether the start has ended. */
+const kStartPollMs = 200;
+
+/**
+ * Sends a `reload` or `scale` that the primary refuses while its start runs (ERR_INVALID_STATE:
+ * the library's words, `reload() needs a started primary (await start() first)`, are no answer
+ * for a CLI user, nor is exit 1, as nothing failed): says so once, waits for the start to end,
+ * and sends it again (H263). A start that fails ends the primary: exit 4, no cluster of that name.
+ */
+async function onceStarted(name: string, command: 'reload' | 'scale', send: () => Promise<unknown>): Promise<unknown> {
+  let isTold = false;
+  let waited = true;
+  for (;;) {
+    try {
+      return await send();
+    } catch (error) {
+      // Refused again with no start seen in between: the refusal is not the start's.
+      if (!(error instanceof RemoteError) || error.remoteCode !== 'ERR_INVALID_STATE' || !waited) throw error;
+      if (!isTold) process.stderr.write(`clusterkit: ${name} is still starting; the ${command} waits for its workers to be ready, then runs (Ctrl-C to give up: nothing is ${command === 'reload' ? 'reloaded' : 'scaled'} until then).\n`);
+      isTold = true;
+      waited = await untilStarted(name);
+    }
+  }
+}
+
+/** Resolves once the cluster's start has ended: true when it was still starting at the first look. */
+async function untilStarted(name: string): Promise<boolean> {
+  for (let looks = 0; ; looks++) {
+    const { state } = (await controlRequest(name, 'status')) as Partial<ClusterStatus>;
+    if (state !== 'created' && state !== 'starting') return looks > 0;
+    await delay(kStartPollMs);
+  }
 }
 
 /** Parses `<name>` (and, for scale, `<count>`): exactly `count` positionals. */

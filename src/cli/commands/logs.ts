@@ -23,6 +23,7 @@ import { kLogBufferLines } from '../logs/log-buffer.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
 import { kPartialMark } from '../output-prefix.js';
 import { UsageError } from '../usage-error.js';
+import { shellWord } from '../../shell-word.js';
 
 export async function logsCommand(args: string[]): Promise<number | 'help'> {
   const { values, positionals } = parseCommand('logs', args, {
@@ -123,7 +124,7 @@ async function parseSlot(value: string, name: string): Promise<number> {
   const status = (await controlRequest(name, 'status', { timeoutMs: 5_000 })) as Partial<ClusterStatus>;
   const workers = Array.isArray(status.workers) ? status.workers.filter((worker) => Number.isSafeInteger(worker?.slot) && worker.slot >= 0 && typeof worker.state === 'string') : [];
   const slots = [...new Set(servingWorkers(workers).map((worker) => worker.slot))].sort((a, b) => a - b);
-  throw new InvalidArgumentError(`--slot needs a slot number, an integer: ${describeSlots(slots, `${name}'s`)} ("clusterkit status ${name}" shows each worker's slot). Received ${describeValue(value)}.`);
+  throw new InvalidArgumentError(`--slot needs a slot number, an integer: ${describeSlots(slots, `${name}'s`)} ("clusterkit status ${shellWord(name)}" shows each worker's slot). Received ${describeValue(value)}.`);
 }
 
 /** `worker 7 (reload)`, or what left the slot without a worker. */

@@ -11,7 +11,7 @@ import { startServicePrimary } from '../../runner/service-primary.js';
 import { exitAfterStartFailure, isStartInterrupted } from '../../runner/start-failure.js';
 import { decideWorkerCount } from '../../runner/worker-count.js';
 import { takeLauncherLink } from '../launcher-link.js';
-import { withFlagNames } from '../flag-names.js';
+import { settingName, withFlagNames } from '../flag-names.js';
 import { dropOwnEnv } from '../own-env.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
@@ -22,6 +22,7 @@ import type { RunSettings } from '../run-settings.js';
 import { watchAndReload, type Watching } from '../watch/watch-reload.js';
 import { releaseStartSignals } from '../start-signals.js';
 import { runLoadingSteps } from '../loading-steps.js';
+import { shellWord } from '../../shell-word.js';
 
 export type { RunSettings } from '../run-settings.js';
 
@@ -45,6 +46,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // clusterkit's own variables are the primary's (H70): dropped, and said so once.
   const workerEnv = dropOwnEnv(settings.env);
   if (workerEnv.warning !== undefined) logger.warn({ ignored: workerEnv.ignored }, workerEnv.warning);
+  // A name made of an odd file name is said before anything else is said under it (H261).
+  if (settings.nameNote !== undefined) logger.warn({ name: settings.name }, settings.nameNote);
   const workers = decideWorkerCount({
     workers: settings.workers,
     dev: settings.dev,
@@ -54,6 +57,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     maxWorkers: maxWorkersOption(settings.maxWorkers),
     source: settings.workersSource,
   });
+  // A setting as the reader gave it: `--wait-ready`, or `--wait-ready (wait_ready in eco.config.js)`.
+  const named = (option: string) => settingName(option, settings.optionSources);
   // A script written for PM2's wait_ready warms up after it listens: said once per cluster.
   let isReadyToldOf = false;
   const readyUnheard = (message: unknown, workerId: number): void => {
@@ -93,9 +98,9 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       // What runs before the bootstrap's ClusterWorker starts: a script must not create one (H189).
       loadingSteps: runLoadingSteps({ inherited: process.execArgv, nodeArgs: settings.nodeArgs, nodeOptions: workerEnv.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS }),
       readyWaitsFor: settings.waitReady
-        ? "its script's process.send('ready'), which --wait-ready waits for"
+        ? `its script's process.send('ready'), which ${named('waitReady')} waits for`
         : settings.waitListen
-          ? "its script's listen(), which --wait-listen waits for"
+          ? `its script's listen(), which ${named('waitListen')} waits for`
           : "its script's listen(), or the end of its top-level code",
       ...(settings.waitListen ? { waitListen: true } : {}),
       // Ready at its script's end: no 'ready' of its own, so its lines say so (H239).
@@ -123,9 +128,9 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     logs,
     hasPrinted: (workerId) => printed?.has(workerId) === true,
     readyTimeoutHint: settings.waitReady
-      ? "With --wait-ready, a worker is ready only once its script calls process.send('ready'): check that it does, and within --ready-timeout."
+      ? `With ${named('waitReady')}, a worker is ready only once its script calls process.send('ready'): check that it does, and within ${named('readyTimeoutMs')}.`
       : undefined,
-    health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: '--health-port' },
+    health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: named('healthPort') },
     // For `clusterkit show`: the names the user gave, not clusterkit's own internal variables.
     settings: {
       scriptArgs: settings.scriptArgs,
@@ -151,7 +156,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   launcher?.attach(service);
   logger.info(
     { primary: process.pid },
-    `control it from another terminal: clusterkit status|logs|reload|stop ${settings.name}, clusterkit scale ${settings.name} <n>`,
+    `control it from another terminal: clusterkit status|logs|reload|stop ${shellWord(settings.name)}, clusterkit scale ${shellWord(settings.name)} <n>`,
   );
   // Every way the cluster ends exits the process (signal handlers, `clusterkit stop`, losing
   // every worker); until then, this command runs.

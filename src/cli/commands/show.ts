@@ -12,6 +12,7 @@ import type { CommandName } from '../help.js';
 import { parseCommand } from '../parse-command.js';
 import { kStatusTimeoutMs } from '../report-unanswered.js';
 import { UsageError } from '../usage-error.js';
+import { shellWord } from '../../shell-word.js';
 
 export function showCommand(command: Extract<CommandName, 'show' | 'describe'>): (args: string[]) => Promise<number | 'help'> {
   return async (args) => {
@@ -23,7 +24,7 @@ export function showCommand(command: Extract<CommandName, 'show' | 'describe'>):
     const description = (await controlRequest(name, 'describe', { timeoutMs: kStatusTimeoutMs }).catch((error: unknown) => {
       // A primary of a clusterkit before `show` refuses the command it does not know.
       if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_ARGUMENT' && error.remoteMessage.startsWith('Unknown control command')) {
-        throw new ControlCommandUnsupportedError(name, 'describe', `"clusterkit status ${name}" shows its workers; its settings are shown once it runs this clusterkit (restart it with it).`, { cause: error });
+        throw new ControlCommandUnsupportedError(name, 'describe', `"clusterkit status ${shellWord(name)}" shows its workers; its settings are shown once it runs this clusterkit (restart it with it).`, { cause: error });
       }
       throw error;
     })) as ClusterDescription;

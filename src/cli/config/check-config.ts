@@ -9,8 +9,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
-import { kClusterNamePattern } from '../../control/runtime-dir.js';
-import { moduleBaseName } from '../../runner/service-options.js';
+import { clusterNameProblem, describeBadName, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
 import { checkDurationMs, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
@@ -23,6 +22,8 @@ import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, tr
 
 export interface ConfigApp {
   readonly name: string;
+  /** Said at the start when the name was made of a script file name that is no cluster name as it is (H261). */
+  readonly nameNote?: string;
   readonly layer: RunLayer;
   /** A PM2 app's `env_<name>` objects, by name: `--env <name>` lays one over `env`. */
   readonly environments?: Readonly<Record<string, Record<string, string>>>;
@@ -225,7 +226,8 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   // Each key the app sets, as the file wrote it: a message about its value names that key (H146).
   const keysWritten = Object.fromEntries(kAppKeys.filter((name) => app[name] !== undefined).map((name) => [name, Object.hasOwn(spelledAs, name) ? spelledAs[name]! : name]));
   const workersWritten = app.workers !== undefined ? { setting: `workers: ${describe(app.workers)}` } : app.dev === true ? { setting: 'dev: true' } : undefined;
-  return { name, layer: { ...layer, script }, keysWritten, ...(workersWritten === undefined ? {} : { workersWritten }) };
+  const nameNote = app.name === undefined ? nameFromFile(script).note : undefined;
+  return { name, layer: { ...layer, script }, keysWritten, ...(workersWritten === undefined ? {} : { workersWritten }), ...(nameNote === undefined ? {} : { nameNote }) };
 }
 
 /**
@@ -241,20 +243,27 @@ function checkScript(app: Record<string, unknown>, key: string, at: (name: strin
   return script;
 }
 
-/** The app's name: as written, or its script's (`server` for ./server.js) when left out. */
+/**
+ * The app's name (in NFC): as written, PM2's `'Billing API'` included (H260), or its script's
+ * (`server` for ./server.js) when left out (H261).
+ */
 function checkName(value: unknown, key: string, script: string | undefined): string | undefined {
-  const name = value === undefined ? (script === undefined ? undefined : moduleBaseName(script)) : checkString(value, key);
-  if (name !== undefined && !kClusterNamePattern.test(name)) {
-    throw new UsageError(`"${key}" must be letters, digits, ".", "_" or "-", starting with a letter or digit (at most 64). Received ${describe(name)}.`);
+  if (value === undefined) {
+    if (script === undefined) return undefined;
+    const { name } = nameFromFile(script);
+    if (name === undefined) throw new UsageError(unnamedScript(script, `"${key}"`));
+    return name;
   }
+  const name = checkString(value, key).normalize('NFC');
+  if (clusterNameProblem(name) !== undefined) throw new UsageError(describeBadName(value as string, `"${key}" is not a cluster name (received ${describe(value)})`));
   return name;
 }
 
 /** The name an app that failed its checks would have had, for the duplicate check. */
 function nameAsWritten(app: unknown): string | undefined {
   if (!isPlainObject(app)) return undefined;
-  if (typeof app.name === 'string') return kClusterNamePattern.test(app.name) ? app.name : undefined;
-  return app.name === undefined && typeof app.script === 'string' && app.script !== '' ? moduleBaseName(app.script) : undefined;
+  if (typeof app.name === 'string') return clusterNameProblem(app.name.normalize('NFC')) === undefined ? app.name.normalize('NFC') : undefined;
+  return app.name === undefined && typeof app.script === 'string' && app.script !== '' ? nameFromFile(app.script).name : undefined;
 }
 
 /**

@@ -4,6 +4,7 @@
  * added `ignoreWatch` ("both keys", exit 2), so the advice names the key the file wrote, or,
  * when it wrote none, the key of its style (H212).
  */
+import { shellWord } from '../../shell-word.js';
 
 /** The config file's key that lists ignored paths, when a config file is run. */
 export interface IgnoreKey {
@@ -17,7 +18,7 @@ export interface IgnoreKey {
 
 /** `add --ignore-watch a.txt (ignoreWatch: ["a.txt"] in the config file)`, or the file's own key. */
 export function ignorePathsAdvice(paths: readonly string[], key: IgnoreKey | undefined): string {
-  const flags = paths.map((path) => `--ignore-watch ${quoteForShell(path)}`).join(' ');
+  const flags = paths.map((path) => `--ignore-watch ${shellWord(path)}`).join(' ');
   const quoted = paths.map((path) => JSON.stringify(path)).join(', ');
   if (key === undefined) return `add ${flags} (ignoreWatch: [${quoted}] in the config file)`;
   const inFile = key.isWritten ? `add ${quoted} to ${key.key} in ${key.file}` : `add ${key.key}: [${quoted}] to the app in ${key.file}`;
@@ -29,7 +30,3 @@ export function ignoreOptionAdvice(key: IgnoreKey | undefined): string {
   return key === undefined ? 'with --ignore-watch (ignoreWatch in the config file)' : `with ${key.key} in ${key.file} (or --ignore-watch)`;
 }
 
-/** `debug.txt` as is; a path with spaces or shell characters in single quotes. */
-function quoteForShell(path: string): string {
-  return /^[\w./@%+=:,-]+$/.test(path) ? path : `'${path.replace(/'/g, `'\\''`)}'`;
-}

@@ -6,6 +6,7 @@
 import { CrashLoopError, WorkerExitedError } from '../../errors.js';
 import { describeUncaughtError } from './crash-notice.js';
 import { typeScriptLoaderHint } from './loader-hint.js';
+import { isNodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { formatElapsed } from '../../duration.js';
 import { toError } from '../../to-error.js';
 import { decideRestart, isStartupFailure, type EndedWorker } from './restart-policy.js';
@@ -79,12 +80,16 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     pool.retire(slot, cause);
     return;
   }
-  const decision = decideRestart(slot.history, ended, policy, Date.now());
+  // Node refuses the same options at every fork: one failed start is enough to tell (H253).
+  const isBadNodeOption = isNodeOptionFailure(cause);
+  const decision = isBadNodeOption
+    ? ({ restart: false, reason: 'startup-failures', failures: slot.history.startupFailures + 1, cleanExits: 0, history: slot.history } as const)
+    : decideRestart(slot.history, ended, policy, Date.now());
   slot.history = decision.history;
   if (!decision.restart) {
     const { workerScript, workerArgs, execArgv, env } = context.options;
     // The CLI's workers run its bootstrap with the user's script as their first argument.
-    const hint = decision.reason === 'startup-failures' ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS) : undefined;
+    const hint = decision.reason === 'startup-failures' && !isBadNodeOption ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, workerNodeOptions(env)) : undefined;
     // Counted before this slot is retired, without it; serving: their worker is ready (a bad
     // deploy may be failing on every slot, none ready yet, and the advice must not say they serve).
     const others = pool.activeSlots().filter((other) => other !== slot);

@@ -35,6 +35,7 @@ import { SlowReadTally } from './slow-reads.js';
 import { WorkerRecord } from './worker-record.js';
 import { killWorker } from './kill-worker.js';
 import { stillLoadingAdvice } from './loading-advice.js';
+import { nodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { isEndedUnstartedExit } from './end-unstarted.js';
 import { endProcesses } from '../../worker/end-descendants.js';
 import { ListenHistory, notListenedReason, notListenedYetWarning } from './ready-on-listen.js';
@@ -342,7 +343,10 @@ export class WorkerPool {
     worker.process.on('internalMessage', (_message: unknown, handle: unknown) => {
       if (handle !== undefined) this.#onUnexpectedHandle(record, handle);
     });
-    worker.on('online', () => this.#context.emit('workerOnline', { worker: record.handle }));
+    worker.on('online', () => {
+      record.isOnline = true;
+      this.#context.emit('workerOnline', { worker: record.handle });
+    });
     worker.on('listening', (address: Address) => {
       const wasListening = record.isListening;
       record.isListening = true;
@@ -526,6 +530,7 @@ export class WorkerPool {
     record.bulkEnd?.destroy();
     record.signal = signal;
     this.#checkCrashClaim(record);
+    if (!wasReady) this.#checkNodeOptions(record);
     this.rotation.remove(record);
     this.#records.delete(record.id);
     record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
@@ -569,6 +574,20 @@ export class WorkerPool {
     if (record.uncaughtError === undefined || !record.hasExitedCleanly()) return;
     record.uncaughtError = undefined;
     this.#onProtocolError(record, 'unexpected', kCrashNotice);
+  }
+
+  /**
+   * A worker that exited before any JavaScript ran with Node's code for refused options: its
+   * failed start says so, told as its error before its exit line (H253), and its slot is not
+   * restarted (restart-after-exit.ts).
+   */
+  #checkNodeOptions(record: WorkerRecord): void {
+    if (record.startupError !== undefined) return;
+    const { execArgv, env } = this.#context.options;
+    const error = nodeOptionFailure(record, execArgv, workerNodeOptions(env));
+    if (error === undefined) return;
+    record.startupError = error;
+    this.#context.emit('workerError', { worker: record.handle, error });
   }
 
   /**

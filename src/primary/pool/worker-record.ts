@@ -226,6 +226,11 @@ export class WorkerRecord {
 
   /** Set when its `$hello` came: it runs a ClusterWorker that started. */
   hasSaidHello = false;
+  /**
+   * Set at node:cluster's `online`, which the worker's bootstrap sends before any preload or
+   * script runs: a worker that exits without it never ran JavaScript (node-option-failure.ts).
+   */
+  isOnline = false;
   /** Bytes read from its IPC channel (channel-guard.ts): what the bulk reader holds is bounded by them. */
   ipcBytesRead = 0;
   /**

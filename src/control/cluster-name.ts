@@ -1,0 +1,118 @@
+/**
+ * Cluster names (H260). PM2 takes any string as an app's name (`'Billing API'`, `'api@v2'`), and
+ * an ecosystem file runs here unchanged, so a name is kept as the user wrote it: in log lines,
+ * `status`, `list` and the control commands. What needs a safe form gets it from `fileNameOf`,
+ * one injective mapping that `nameOfFile` reverses: the control socket and the lock file are
+ * named by it, and `list` reads the names back from those files.
+ *
+ * Refused: what could reach outside the control directory or forge a terminal line (`/`, `\`,
+ * control and invisible characters), what the command line cannot take back (a leading `-`
+ * reads as an option, a leading or trailing space is lost to the shell), and more than 64
+ * characters. Names are compared in Unicode NFC: `ü` typed as one or two code points is one name.
+ */
+import { basename } from 'node:path';
+
+/** The longest name, in characters (code points). */
+export const kMaxNameChars = 64;
+
+/** The rule, for the messages of a refused name. */
+export const kClusterNameRule =
+  `a cluster name is 1 to ${kMaxNameChars} characters: letters of any language, digits, spaces and punctuation such as "@", ":", "." and "-", ` +
+  'but no "/" or "\\", no control or invisible characters, not starting with "-" (it would read as an option), and no space at either end';
+
+/** Control (tabs, newlines, ESC), invisible formatting (U+202E reorders a line), lone surrogates, line separators, and path separators. */
+const kForbidden = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}/\\]/u;
+const kForbiddenRuns = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}/\\]+/gu;
+/** The characters a file name keeps as they are; every other one is written as `%XX` per UTF-8 byte. */
+const kFileSafe = /^[A-Za-z0-9_-]$/;
+
+/** Why `name` (NFC) cannot name a cluster, as a clause (`it has a "/"`); undefined when it can. */
+export function clusterNameProblem(name: string): string | undefined {
+  if (name === '') return 'it is empty';
+  const length = [...name].length;
+  if (length > kMaxNameChars) return `it has ${length} characters`;
+  const bad = kForbidden.exec(name)?.[0];
+  if (bad !== undefined) return `it has ${describeChar(bad)}`;
+  if (name.startsWith('-')) return 'it starts with "-"';
+  if (/^\s|\s$/u.test(name)) return 'it starts or ends with a space';
+  return undefined;
+}
+
+/** A valid name close to `name` (`a/b` -> `a-b`), for a refusal to suggest; undefined when nothing is left. */
+export function suggestClusterName(name: string): string | undefined {
+  const cleaned = name.normalize('NFC').replace(kForbiddenRuns, '-').replace(/^[\s.-]+/u, '');
+  const suggestion = [...cleaned].slice(0, kMaxNameChars).join('').replace(/[\s-]+$/u, '');
+  return suggestion === '' || clusterNameProblem(suggestion) !== undefined ? undefined : suggestion;
+}
+
+/** `"a/b" is not a cluster name: it has a "/"; <the rule>. Try "a-b".` */
+export function describeBadName(name: string, what = `${JSON.stringify(name)} is not a cluster name`): string {
+  const suggestion = suggestClusterName(name);
+  return `${what}: ${clusterNameProblem(name.normalize('NFC'))}; ${kClusterNameRule}. Try ${JSON.stringify(suggestion ?? 'app')}.`;
+}
+
+/**
+ * The name a script gives its cluster when none is given (H261): its file name up to the first
+ * dot (`server` for server.js, `my worker (copy)` for `my worker (copy).js`), in NFC. `note`
+ * when that is no cluster name as it is and was mapped (`suggestClusterName`), to be said at
+ * the start; `name` undefined when nothing is left of it. Never a shared fallback: two scripts
+ * whose file names differ get names that differ, unless their mapped forms meet.
+ */
+export function nameFromFile(path: string): { name: string | undefined; note?: string } {
+  const base = scriptBase(path);
+  const problem = clusterNameProblem(base);
+  if (problem === undefined) return { name: base };
+  const name = suggestClusterName(base);
+  const why = `its script's file name ${JSON.stringify(base)} is no cluster name as it is (${problem})`;
+  return name === undefined ? { name } : { name, note: `named the cluster ${JSON.stringify(name)}, as ${why}; choose its name with --name (or "name" in the config file)` };
+}
+
+/** Why no name could be made of the script's file name (`nameFromFile` gave none), and what to do: name it with `where`. */
+export function unnamedScript(path: string, where: string): string {
+  const base = scriptBase(path);
+  return `The script ${JSON.stringify(basename(path))} gives no cluster name: of its file name ${JSON.stringify(base)} (${clusterNameProblem(base) ?? 'it is empty'}), nothing is left once what a name may not have is taken out. Name it with ${where}: ${kClusterNameRule}.`;
+}
+
+/**
+ * The file-name form of a valid name: letters, digits, `_` and `-` as they are, `.` too unless it
+ * comes first (no hidden file, no `..`), every other character as `%XX` per UTF-8 byte
+ * (`Billing API` -> `Billing%20API`). Injective, and the identity on the names accepted before
+ * H260 (`[A-Za-z0-9][A-Za-z0-9._-]*`), so their sockets keep their paths.
+ */
+export function fileNameOf(name: string): string {
+  let stem = '';
+  for (const char of name) {
+    stem += kFileSafe.test(char) || (char === '.' && stem !== '') ? char : percentBytes(char);
+  }
+  return stem;
+}
+
+/** The name whose `fileNameOf` is `stem`; undefined for a file no valid name maps to. */
+export function nameOfFile(stem: string): string | undefined {
+  if (!/^[A-Za-z0-9._%-]+$/.test(stem)) return undefined;
+  let name: string;
+  try {
+    name = decodeURIComponent(stem);
+  } catch {
+    return undefined; // not UTF-8
+  }
+  // Only the one spelling fileNameOf writes: `a%41` is not `aA`'s file.
+  return clusterNameProblem(name) === undefined && name === name.normalize('NFC') && fileNameOf(name) === stem ? name : undefined;
+}
+
+/** `server` for /srv/server.mjs, in NFC (macOS file names are NFD). */
+function scriptBase(path: string): string {
+  const file = basename(path).normalize('NFC');
+  const dot = file.indexOf('.');
+  return dot > 0 ? file.slice(0, dot) : file;
+}
+
+function percentBytes(char: string): string {
+  return [...Buffer.from(char, 'utf8')].map((byte) => `%${byte.toString(16).toUpperCase().padStart(2, '0')}`).join('');
+}
+
+function describeChar(char: string): string {
+  if (char === '/' || char === '\\') return `a ${JSON.stringify(char)}`;
+  const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return /\p{Cc}/u.test(char) ? `a control character (${code})` : `an invisible character (${code})`;
+}

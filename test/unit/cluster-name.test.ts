@@ -1,0 +1,98 @@
+/**
+ * [H260] Cluster names: any PM2 app name, and one injective, reversible file-name form for the
+ * control socket and lock file; hostile names refused with the rule and a name to use.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, relative } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, nameOfFile, suggestClusterName } from '../../src/control/cluster-name.js';
+import { checkClusterName, socketNames, socketPathFor } from '../../src/control/runtime-dir.js';
+import { InvalidOptionError } from '../../src/errors.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+const kPm2Names = ['Billing API', 'api@v2', 'api:v2', 'ümlaut', 'my worker (copy)', 'ÿ', '支付服务', 'a%20b', '.hidden', 'web-1.blue', 'x'.repeat(64), "it's", 'a+b=c'];
+
+describe('[H260] cluster names', () => {
+  it('[H260] PM2 app names are cluster names, and map to file names injectively and reversibly', () => {
+    const files = new Set<string>();
+    for (const name of kPm2Names) {
+      expect({ name, problem: clusterNameProblem(name) }).toEqual({ name, problem: undefined });
+      expect(checkClusterName(name)).toBe(name);
+      const file = fileNameOf(name);
+      expect(file).toMatch(/^[A-Za-z0-9_%-][A-Za-z0-9._%-]*$/);
+      expect(nameOfFile(file)).toBe(name);
+      files.add(file);
+    }
+    expect(files.size).toBe(kPm2Names.length);
+    // The names allowed before keep their socket's path; a space or "%" is escaped, so "a b" and "a%20b" differ.
+    expect(fileNameOf('web-1.blue')).toBe('web-1.blue');
+    expect(fileNameOf('Billing API')).toBe('Billing%20API');
+    expect(fileNameOf('a%20b')).toBe('a%2520b');
+    expect(fileNameOf('.hidden')).toBe('%2Ehidden');
+    // Only the spelling fileNameOf writes is read back.
+    expect(nameOfFile('a%41')).toBeUndefined();
+    expect(nameOfFile('%2F')).toBeUndefined();
+    expect(nameOfFile('%FF')).toBeUndefined();
+  });
+
+  it('[H260] a name in NFD is the NFC name', () => {
+    expect(checkClusterName('u\u0308mlaut')).toBe('ümlaut');
+  });
+
+  it('[H260] hostile names are refused, with the rule and a name to use', () => {
+    const hostile: [string, RegExp, string | undefined][] = [
+      ['../x', /it has a "\/"/, 'x'],
+      ['a/b', /it has a "\/"/, 'a-b'],
+      ['a\\b', /it has a "\\\\"/, 'a-b'],
+      ['a\0b', /a control character \(U\+0000\)/, 'a-b'],
+      ['a\nb', /a control character \(U\+000A\)/, 'a-b'],
+      ['a\x1b[2Jb', /a control character \(U\+001B\)/, 'a-[2Jb'],
+      ['evil\u202Egnp', /an invisible character \(U\+202E\)/, 'evil-gnp'],
+      ['', /it is empty/, undefined],
+      ['-dash', /it starts with "-"/, 'dash'],
+      [' api ', /it starts or ends with a space/, 'api'],
+      ['x'.repeat(65), /it has 65 characters/, 'x'.repeat(64)],
+    ];
+    for (const [name, problem, suggestion] of hostile) {
+      expect({ name, problem: clusterNameProblem(name) }).toEqual({ name, problem: expect.stringMatching(problem) });
+      expect(suggestClusterName(name)).toBe(suggestion);
+      if (suggestion !== undefined) expect(clusterNameProblem(suggestion)).toBeUndefined();
+      const message = describeBadName(name);
+      expect(message).toContain('a cluster name is 1 to 64 characters');
+      expect(message).toContain(`Try ${JSON.stringify(suggestion ?? 'app')}.`);
+      expect(() => checkClusterName(name)).toThrow(InvalidOptionError);
+      expect(() => socketPathFor(name, '/run/ck')).toThrow(InvalidOptionError);
+    }
+  });
+
+  it('[H260] every socket stays in the control directory, and list reads the names back', () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ck-names-'));
+    directories.push(directory);
+    const names = ['Billing API', 'api@v2', 'ÿ', '.hidden', 'api'];
+    for (const name of names) {
+      const path = socketPathFor(name, directory);
+      expect(relative(directory, path)).not.toMatch(/^\.\.|\//);
+      writeFileSync(path, '');
+    }
+    // A file no name maps to is no cluster's.
+    writeFileSync(join(directory, 'a%41.sock'), '');
+    writeFileSync(join(directory, '..sock'), '');
+    mkdirSync(join(directory, 'sub'));
+    expect(socketNames(directory)).toEqual([...names].sort());
+  });
+});
+
+describe('[H261] the name a script file gives', () => {
+  it('[H261] the file name up to its first dot, as it is; an odd one is mapped and said; none is undefined', () => {
+    expect(nameFromFile('/srv/my worker (copy).js')).toEqual({ name: 'my worker (copy)' });
+    expect(nameFromFile('/srv/ÿ.js')).toEqual({ name: 'ÿ' });
+    expect(nameFromFile('/srv/server.mjs')).toEqual({ name: 'server' });
+    expect(nameFromFile('/srv/-x.js')).toEqual({ name: 'x', note: expect.stringMatching(/^named the cluster "x", as its script's file name "-x" is no cluster name as it is \(it starts with "-"\); choose its name with --name/) });
+    expect(nameFromFile('/srv/---.js')).toEqual({ name: undefined });
+  });
+});

@@ -49,8 +49,8 @@ describe('[H243] show: the keys not used', () => {
   // Before: an argument with a newline was printed raw: the row ended there and its rest read as a line of its own.
   it('[H252] escapes control characters in every row: a script argument or execArgv value cannot start a forged row', () => {
     const description = described([]);
-    (description.settings as Record<string, unknown>).scriptArgs = ['--a', 'x\nheartbeat         off', '\x1b[2J'];
-    (description.settings as Record<string, unknown>).execArgv = ['--title=a\rb'];
+    (description.settings as unknown as Record<string, unknown>).scriptArgs = ['--a', 'x\nheartbeat         off', '\x1b[2J'];
+    (description.settings as unknown as Record<string, unknown>).execArgv = ['--title=a\rb'];
     const text = formatDescription(description);
     expect(text).toContain('\nscript args       --a x\\nheartbeat         off \\x1b[2J\n');
     expect(text).toContain('execArgv --title=a\\rb\n');

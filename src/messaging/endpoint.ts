@@ -61,6 +61,7 @@ export class Endpoint {
       serialization: options.serialization,
       maxMessageBytes: options.maxMessageBytes,
       handle: options.onInbound,
+      workTypeOf: options.workTypeOf,
       onError: options.onError,
       write: (kind, id, typeOrFault, payload, bytes) => this.#write(kind, id, typeOrFault, payload, bytes),
       isClosed: () => this.#closedBy !== undefined,

@@ -6,7 +6,8 @@ import type { Worker as ClusterWorkerProcess } from 'node:cluster';
 import type { Socket } from 'node:net';
 import { capitalize } from '../../capitalize.js';
 import { deferred, type Deferred } from '../../deferred.js';
-import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
+import { describeExit, WorkerExitedError, WorkerStartupError, type ExitDescription } from '../../errors.js';
+import { isSystemType } from '../../messaging/envelope.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { UncaughtError } from '../../messaging/system-types.js';
 import type { Slot } from './slot.js';
@@ -350,6 +351,17 @@ export class WorkerRecord {
 
   exitDescription(): ExitDescription {
     return { workerId: this.id, pid: this.pid, exitCode: this.exitCode, signal: this.signal };
+  }
+
+  /**
+   * The error of a request of `type` it left unanswered at its exit (for a relayed `sendTo()`,
+   * the sender's type). When its stop cut message handlers off at its deadline, a user request's
+   * says so: "exited with code 1" alone reads as a crash, and before H264 a relayed one read
+   * "exited with code 0".
+   */
+  unansweredError(type: string, cause?: unknown): WorkerExitedError {
+    const cut = this.handlersCut !== undefined && !isSystemType(type) ? ": its handler was cut at the worker's stop deadline, still running" : '';
+    return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, cause === undefined ? undefined : { cause });
   }
 
   /** Why a worker that exited before ready failed to start; `loadingSteps`: the option, what runs before its ClusterWorker starts. */

@@ -17,6 +17,7 @@ import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
 import { BulkWait } from './bulk-wait.js';
 import { describeUncaughtError } from './crash-notice.js';
 import { endedWhileLoadingAdvice } from './loading-advice.js';
+import { isOutsideKillSignal, killedFromOutside } from './outside-kill.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -372,6 +373,14 @@ export class WorkerRecord {
     // did was still loading (loading-advice.ts).
     // Of what, when it said (`$crash`): the error and where it was thrown are then the whole story.
     if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`);
+    // A kill the primary did not send: no error of its script's to look for (H266).
+    if (isOutsideKillSignal(this.signal) && !this.isKilledByPrimary() && !this.stopRequested) {
+      return new WorkerStartupError(
+        this.id,
+        'exited',
+        `${capitalize(this.describe())} ${killedFromOutside(this.signal)} before it was ready. Its output need not show an error: look for what sent the signal (the OOM killer's line in dmesg, a supervisor, a script that kills processes).`,
+      );
+    }
     const advice = this.hasSaidHello ? 'Check its output for the error.' : endedWhileLoadingAdvice(loadingSteps, this.exitCode, this.signal);
     return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`);
   }

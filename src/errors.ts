@@ -507,7 +507,10 @@ export class BackpressureError extends ClusterKitError {
     readonly held?: string,
   ) {
     super(
-      held !== undefined
+      held === '$sync'
+        ? `${capitalize(peer)} already has ${limit} "$sync" requests held by the primary on its behalf, more than a stop sends (one at a time), so this one was refused. ` +
+            'clusterkit sends no more: code in the worker writes to its IPC channel directly (process.send).'
+        : held !== undefined
         ? `${capitalize(peer)} already has ${limit} requests held by the primary on its behalf (${held === '$relay' ? 'messages sent with sendTo() that wait for their target\'s reply or for room at a busy target' : 'requests the primary has not answered yet'}), ` +
             `the most the primary holds for one worker (its option "${option}"), so this ${JSON.stringify(held)} was refused. ` +
             'Await earlier replies before sending more, and keep the worker\'s "maxPending" no higher than the primary\'s "maxPendingPerWorker".'
@@ -578,7 +581,10 @@ export class ProtocolError extends ClusterKitError {
     readonly messageType?: string,
   ) {
     super(
-      problem === 'too-many-requests'
+      problem === 'too-many-requests' && messageType === '$sync'
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; they were refused with BackpressureError. ` +
+            'clusterkit sends no more than that: code in the worker writes to its IPC channel directly (process.send).'
+        : problem === 'too-many-requests'
         ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; they were refused with BackpressureError. ` +
             'clusterkit sends no more than that unless the worker\'s "maxPending" is larger than the primary\'s "maxPendingPerWorker", ' +
             'or code in the worker writes to its IPC channel directly (process.send).'
@@ -739,7 +745,10 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
     case 'out-of-range':
       return `${what} with a figure beyond what the primary knows of it (more requests than it ever reported open in its stop, more than a worker can hold, or a heartbeat figure no process on this machine can have)`;
     case 'too-many-requests':
-      return `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
+      // A stop's `$sync` has a bound of its own, apart from the relays' (H265).
+      return type === '$sync'
+        ? `more ${what} requests than the primary holds for one worker at once (a stop sends one at a time)`
+        : `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
   }
 }
 

@@ -30,6 +30,12 @@ export interface EndpointOptions {
   /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
   describePeer: () => string;
   onInbound: InboundHandler;
+  /**
+   * For a system request that carries someone's work (a relayed `sendTo()`), the user message
+   * type its handler counts under among the handlers a stop waits for; undefined for the rest.
+   * User requests always count, under their own type.
+   */
+  workTypeOf?: (type: string, payload: unknown) => string | undefined;
   /** The error for a request whose channel closed under it (the peer is gone). */
   channelClosedError: (type: string) => Error;
   /** Reports failures that belong to no caller (a notification handler threw...). */

@@ -17,16 +17,18 @@ import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 import { RecordReceiver } from './record-receiver.js';
-import { kMetricsRequest, kPingRequest, kShutdownRequest } from './system-types.js';
+import { kMetricsRequest, kPingRequest, kShutdownRequest, kSyncRequest } from './system-types.js';
 import { isError } from '../readable-error.js';
 
 export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-options.js';
 
 /**
  * Supervision requests never wait behind user requests for a pending slot: a worker whose slots
- * are all taken by slow requests must still answer its heartbeat, stop when asked, and be scraped.
+ * are all taken by slow requests must still answer its heartbeat, stop when asked, and be scraped;
+ * and a stopping worker's `$sync`, which its stop needs to be correct, is sent however many of its
+ * `sendTo()` requests wait (H265: it waited for a slot, or was refused, and the stop went on without it).
  */
-const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest]);
+const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest, kSyncRequest]);
 
 export class Endpoint {
   readonly #options: EndpointOptions;
@@ -61,6 +63,7 @@ export class Endpoint {
       serialization: options.serialization,
       maxMessageBytes: options.maxMessageBytes,
       handle: options.onInbound,
+      workTypeOf: options.workTypeOf,
       onError: options.onError,
       write: (kind, id, typeOrFault, payload, bytes) => this.#write(kind, id, typeOrFault, payload, bytes),
       isClosed: () => this.#closedBy !== undefined,

@@ -25,6 +25,7 @@ const kIdleTypesKept = 32;
 
 /** How many handlers of one message type run. */
 interface RunningCount {
+  readonly type: string;
   count: number;
 }
 
@@ -39,6 +40,8 @@ export interface InboundOptions {
   readonly maxMessageBytes: number;
   /** Handles a request or notification; see `InboundHandler` in endpoint.ts. */
   readonly handle: (type: string, payload: unknown, isRequest: boolean, id: number) => unknown;
+  /** See `EndpointOptions.workTypeOf`: the system requests whose handlers count as work, and under which type. */
+  readonly workTypeOf?: ((type: string, payload: unknown) => string | undefined) | undefined;
   readonly onError: (error: Error) => void;
   /** Writes one record to the peer. */
   readonly write: (kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number) => void;
@@ -94,8 +97,10 @@ export class Inbound {
       if (result !== kNoReply) this.#reply(id, type, result);
       return;
     }
-    // System requests ($shutdown itself) are not work a stopping peer waits for.
-    const running = isSystemType(type) ? undefined : this.#start(type);
+    // System requests ($shutdown itself) are not work a stopping peer waits for, but one that
+    // carries a requester's work is: a relayed sendTo() waits as a send() does (H264).
+    const workType = isSystemType(type) ? this.#options.workTypeOf?.(type, payload) : type;
+    const running = workType === undefined ? undefined : this.#start(workType);
     let promise: Promise<unknown>;
     try {
       // A native promise comes back as is. Any other thenable has its then() called in a job
@@ -106,11 +111,11 @@ export class Inbound {
     }
     promise.then(
       (value) => {
-        if (running) this.#done(type, running);
+        if (running) this.#done(running);
         this.#reply(id, type, value);
       },
       (error: unknown) => {
-        if (running) this.#done(type, running);
+        if (running) this.#done(running);
         this.replyError(id, error);
       },
     );
@@ -166,7 +171,7 @@ export class Inbound {
     this.#inFlight++;
     let running = this.#running.get(type);
     if (running === undefined) {
-      running = { count: 0 };
+      running = { type, count: 0 };
       this.#running.set(type, running);
     }
     running.count++;
@@ -174,8 +179,8 @@ export class Inbound {
   }
 
   /** A user request's handler settled: wakes the `idle()` waiters once none is left. */
-  #done(type: string, running: RunningCount): void {
-    if (--running.count === 0 && this.#running.size > kIdleTypesKept) this.#running.delete(type);
+  #done(running: RunningCount): void {
+    if (--running.count === 0 && this.#running.size > kIdleTypesKept) this.#running.delete(running.type);
     if (--this.#inFlight > 0 || this.#idleWaiters.length === 0) return;
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];

@@ -45,6 +45,12 @@ export interface SystemMessage<Peer, Payload> {
   readonly when?: (peer: Peer) => boolean;
   /** Handles a message that passed the checks; for a request, the return value is the reply. */
   readonly handle: (payload: Payload, peer: Peer) => unknown;
+  /**
+   * For a request that carries someone's work (a relayed `sendTo()`): the user message type its
+   * handler runs for. Its handler then counts among those a stop waits for and reports cut
+   * (`Endpoint`'s `workTypeOf`); other system requests are clusterkit's own and do not.
+   */
+  readonly workType?: (payload: Payload) => string;
 }
 
 /** What `request()` needs of an endpoint. */
@@ -101,6 +107,14 @@ export class SystemRouter<Peer> {
     if (message.inRange && !message.inRange(payload)) return this.reportDropped(peer, 'out-of-range', type);
     if (message.when && !message.when(peer)) return this.reportDropped(peer, 'unexpected', type);
     return message.handle(payload, peer);
+  }
+
+  /**
+   * The user message type whose work a request of `type` carries (see `SystemMessage.workType`),
+   * for a payload that passed its check; undefined for clusterkit's own requests.
+   */
+  workTypeOf(type: string, payload: unknown): string | undefined {
+    return this.#messages.get(type)?.workType?.(payload);
   }
 
   /**

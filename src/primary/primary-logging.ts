@@ -21,6 +21,7 @@ import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
+import { isOutsideKillSignal, killedFromOutside } from './pool/outside-kill.js';
 
 /**
  * Of a crash after the worker served: no failed start, and restarted with no limit counting it
@@ -366,7 +367,7 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
  */
 function died(signal: NodeJS.Signals | null, error: unknown): string {
   if (signal === null || error !== undefined) return 'crashed';
-  return `was killed by ${signal} from outside clusterkit (kill -9, the OOM killer, or the worker's own code)`;
+  return killedFromOutside(signal);
 }
 
 function startFailure(worker: WorkerHandle, error: Error | undefined, code: number | null, signal: NodeJS.Signals | null): string {
@@ -377,6 +378,7 @@ function startFailure(worker: WorkerHandle, error: Error | undefined, code: numb
   }
   if (error instanceof WorkerStartupError) return `it ${error.message.replace(/^Worker \d+(?: \(pid [^)]*\))? /, '')}`;
   if (error) return worker.pid === undefined ? `it could not be spawned: ${error.message}` : error.message;
+  if (isOutsideKillSignal(signal)) return `it ${killedFromOutside(signal)} before it was ready`;
   return signal ? `it was killed by ${signal} before it was ready` : `it exited with code ${code} before it was ready (its output says why)`;
 }
 

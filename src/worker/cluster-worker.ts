@@ -57,6 +57,8 @@ export class ClusterWorker<
       kind: 'request',
       check: isRelayedPayload,
       handle: ({ from, type, payload }) => this.#deliver(type, payload, true, relaySender(from)),
+      // Counted, under the sender's type, among the handlers a stop waits for and reports cut (H264).
+      workType: ({ type }) => type,
     });
     const registry = context.options.metricsRegistry;
     context.system.register(kMetricsRequest, { kind: 'request', check: isNoPayload, handle: () => collectMetrics(registry, context.endpoint.serialization) });

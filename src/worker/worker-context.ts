@@ -63,6 +63,8 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     // System messages are told apart here, before user code: one prefix test per message.
     onInbound: (type, payload, isRequest) =>
       isSystemType(type) ? system.route('primary', type, payload, isRequest) : hooks.onUserMessage(type, payload, isRequest),
+    // A relayed sendTo() is work its sender waits for, as a send() is: a stop waits for it (H264).
+    workTypeOf: (type, payload) => system.workTypeOf(type, payload),
     channelClosedError: (type) => new PrimaryDisconnectedError(`before "${type}" was delivered`),
     onError: reportError,
     // Counted by the router with the system messages it drops (there is no one to warn: the

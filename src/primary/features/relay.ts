@@ -58,7 +58,7 @@ function senderGone(sender: WorkerRecord): AbortSignal {
 /** The forwarded request's error, naming the user's message type rather than the relay's. */
 function renamed(error: unknown, type: string, destination: WorkerRecord): unknown {
   const peer = destination.describe();
-  if (error instanceof WorkerExitedError) return new WorkerExitedError(destination.exitDescription(), `before it replied to "${type}"`, { cause: error });
+  if (error instanceof WorkerExitedError) return destination.unansweredError(type, error);
   if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, error.timeoutMs, peer);
   if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, error.nearMiss);
   if (error instanceof RemoteError) {

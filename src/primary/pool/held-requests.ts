@@ -7,7 +7,7 @@
  * the worker: one that writes clusterkit's records with `process.send()` skips it, and each
  * forged `$relay` used to be queued at its target without bound (1 000 000 copies of a 100-byte
  * record took the primary's heap to 1.5 GB). Here, at most `limit` (`maxPendingPerWorker`) of
- * one worker's system requests are held at once: one more is refused at once with
+ * one worker's relays are held at once: one more is refused at once with
  * `BackpressureError` (an error reply, so a legitimate sender learns why), and reported as a
  * `too-many-requests` protocol error, rate-limited per worker. A worker whose `maxPending` is at
  * most the primary's `maxPendingPerWorker` never reaches it: the primary releases a request
@@ -20,7 +20,10 @@
  * User requests to the primary's handlers are not counted here: what they hold is the handler's
  * (a handler that never settles holds nothing of clusterkit's), and the set of ids would cost
  * every request of the hot path. Requests answered at once (store operations) hold nothing and
- * are never refused: only the types whose answer may wait (`kMayWait`) count against the bound.
+ * are never refused: only the types whose answer may wait count against a bound, each type its
+ * own. A `$sync` is what a stopping worker needs for a correct stop (no connection handed to it
+ * after it exits): it has a bound of its own, `kMaxHeldSyncs`, and is never refused because the
+ * worker's relays filled `maxPendingPerWorker` (H265: refused, it was blamed as a protocol breach).
  */
 import { BackpressureError, type ProtocolProblem } from '../../errors.js';
 import { kNoReply } from '../../messaging/inbound.js';
@@ -30,17 +33,27 @@ import type { WorkerRecord } from './worker-record.js';
 /** Routes one system request or notification from a worker; returns the reply (see SystemRouter.route). */
 export type SystemRoute = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean) => unknown;
 
-/** The worker-to-primary system requests whose answer may wait on something else, and so be held. */
-const kMayWait: ReadonlySet<string> = new Set([kRelayRequest, kSyncRequest]);
+/**
+ * How many `$sync` of one worker the primary holds at once. A stop sends one at a time, at most
+ * two in all (before it releases its keep-alive clients, and after its drain), and the first may
+ * still be held when the second comes (the worker gave up waiting for it).
+ */
+export const kMaxHeldSyncs = 4;
 
 export class HeldRequests {
   /** Per worker, the ids of its system requests whose answers are pending; an entry goes with its last request. */
   readonly #held = new Map<WorkerRecord, Set<number>>();
-  readonly #limit: number;
+  /** Per worker, how many of its held requests each bounded type has. */
+  readonly #counts = new Map<WorkerRecord, Map<string, number>>();
+  /** The worker-to-primary system requests whose answer may wait on something else, each with its bound. */
+  readonly #limits: ReadonlyMap<string, number>;
   readonly #report: (record: WorkerRecord, problem: ProtocolProblem, type: string) => void;
 
   constructor(limit: number, report: (record: WorkerRecord, problem: ProtocolProblem, type: string) => void) {
-    this.#limit = limit;
+    this.#limits = new Map([
+      [kRelayRequest, limit],
+      [kSyncRequest, kMaxHeldSyncs],
+    ]);
     this.#report = report;
   }
 
@@ -52,9 +65,11 @@ export class HeldRequests {
       this.#report(record, 'duplicate-id', type);
       return kNoReply;
     }
-    if (held && held.size >= this.#limit && kMayWait.has(type)) {
+    const limit = this.#limits.get(type);
+    const counts = this.#counts.get(record);
+    if (limit !== undefined && (counts?.get(type) ?? 0) >= limit) {
       this.#report(record, 'too-many-requests', type);
-      throw new BackpressureError(record.describe(), this.#limit, undefined, 'maxPendingPerWorker', type);
+      throw new BackpressureError(record.describe(), limit, undefined, 'maxPendingPerWorker', type);
     }
     const result = route(record, type, payload, isRequest);
     // System handlers return native promises: anything else was answered at once and holds nothing.
@@ -62,9 +77,19 @@ export class HeldRequests {
     const ids = held ?? new Set<number>();
     if (!held) this.#held.set(record, ids);
     ids.add(id);
+    const typeCounts = limit === undefined ? undefined : (counts ?? new Map<string, number>());
+    if (typeCounts) {
+      if (!counts) this.#counts.set(record, typeCounts);
+      typeCounts.set(type, (typeCounts.get(type) ?? 0) + 1);
+    }
     const release = (): void => {
       ids.delete(id);
       if (ids.size === 0 && this.#held.get(record) === ids) this.#held.delete(record);
+      if (!typeCounts) return;
+      const left = typeCounts.get(type)! - 1;
+      if (left > 0) typeCounts.set(type, left);
+      else typeCounts.delete(type);
+      if (typeCounts.size === 0 && this.#counts.get(record) === typeCounts) this.#counts.delete(record);
     };
     return result.finally(release);
   }

@@ -533,7 +533,7 @@ export class WorkerPool {
     if (!wasReady) this.#checkNodeOptions(record);
     this.rotation.remove(record);
     this.#records.delete(record.id);
-    record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `before it replied to "${type}"`));
+    record.endpoint.close((type) => record.unansweredError(type));
     // What its rate-limited warnings held is told now, before its exit: nothing comes from it any more.
     record.protocolWarning?.flush();
     record.stickyWarning?.flush();

@@ -6,7 +6,8 @@ import type { Worker as ClusterWorkerProcess } from 'node:cluster';
 import type { Socket } from 'node:net';
 import { capitalize } from '../../capitalize.js';
 import { deferred, type Deferred } from '../../deferred.js';
-import { describeExit, WorkerStartupError, type ExitDescription } from '../../errors.js';
+import { describeExit, WorkerExitedError, WorkerStartupError, type ExitDescription } from '../../errors.js';
+import { isSystemType } from '../../messaging/envelope.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { UncaughtError } from '../../messaging/system-types.js';
 import type { Slot } from './slot.js';
@@ -16,6 +17,7 @@ import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
 import { BulkWait } from './bulk-wait.js';
 import { describeUncaughtError } from './crash-notice.js';
 import { endedWhileLoadingAdvice } from './loading-advice.js';
+import { isOutsideKillSignal, killedFromOutside } from './outside-kill.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -352,6 +354,17 @@ export class WorkerRecord {
     return { workerId: this.id, pid: this.pid, exitCode: this.exitCode, signal: this.signal };
   }
 
+  /**
+   * The error of a request of `type` it left unanswered at its exit (for a relayed `sendTo()`,
+   * the sender's type). When its stop cut message handlers off at its deadline, a user request's
+   * says so: "exited with code 1" alone reads as a crash, and before H264 a relayed one read
+   * "exited with code 0".
+   */
+  unansweredError(type: string, cause?: unknown): WorkerExitedError {
+    const cut = this.handlersCut !== undefined && !isSystemType(type) ? ": its handler was cut at the worker's stop deadline, still running" : '';
+    return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, cause === undefined ? undefined : { cause });
+  }
+
   /** Why a worker that exited before ready failed to start; `loadingSteps`: the option, what runs before its ClusterWorker starts. */
   startupFailure(loadingSteps: string | undefined): Error {
     if (this.startupError) return this.startupError;
@@ -360,6 +373,14 @@ export class WorkerRecord {
     // did was still loading (loading-advice.ts).
     // Of what, when it said (`$crash`): the error and where it was thrown are then the whole story.
     if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`);
+    // A kill the primary did not send: no error of its script's to look for (H266).
+    if (isOutsideKillSignal(this.signal) && !this.isKilledByPrimary() && !this.stopRequested) {
+      return new WorkerStartupError(
+        this.id,
+        'exited',
+        `${capitalize(this.describe())} ${killedFromOutside(this.signal)} before it was ready. Its output need not show an error: look for what sent the signal (the OOM killer's line in dmesg, a supervisor, a script that kills processes).`,
+      );
+    }
     const advice = this.hasSaidHello ? 'Check its output for the error.' : endedWhileLoadingAdvice(loadingSteps, this.exitCode, this.signal);
     return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`);
   }

@@ -1,0 +1,27 @@
+/**
+ * A worker killed from outside while it starts (kill -9, the OOM killer) is told as a kill, as a
+ * ready one is, not as an error its script threw at load (hostile t29, F3: "Check its output
+ * for the error: ... most often on an error thrown there", where there was none).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { testPrimary } from '../helpers/primary.js';
+import { until } from '../helpers/wait.js';
+
+describe('a worker killed from outside while it starts', () => {
+  it('[H266] is said to be killed from outside clusterkit, not sent to look for an error of its script', async () => {
+    const { logger, text } = capturedLogger();
+    // The script never calls start(): it stays starting until killed.
+    const primary = testPrimary({ workerCount: 0, logger }, 'workers/never-starts.ts');
+    await primary.start();
+    // It never gets ready: its outcome is not awaited (a restart follows); the shutdown ends it.
+    void primary.fork().catch(() => {});
+    await until(() => primary.workers[0]?.pid !== undefined, 30_000, 'the worker spawned');
+    const { id, pid } = primary.workers[0]!;
+    process.kill(pid!, 'SIGKILL');
+    await until(() => text().includes(`worker ${id} could not start`), 30_000, 'the failed start logged');
+    // Before: "... was killed by SIGKILL before it was ready. Check its output for the error: it ended before it called ClusterWorker.start(), most often on an error thrown while its modules loaded."
+    expect(text()).toContain(`worker ${id} could not start: it was killed by SIGKILL from outside clusterkit (kill -9, the OOM killer, or the worker's own code) before it was ready`);
+    expect(text()).not.toContain('Check its output for the error');
+  });
+});

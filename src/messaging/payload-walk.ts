@@ -2,6 +2,7 @@
  * The state of one payload check (payload-check.ts): the running size estimate, and the path
  * from the root to the value being visited, for error messages and cycle detection.
  */
+import { escapeControlChars } from '../control/control-chars.js';
 import { NotSerializableError } from '../errors.js';
 import { kScalarBytes } from './wire-size.js';
 
@@ -64,8 +65,27 @@ export class Walk {
   }
 
   fail(reason: string, cause?: unknown): never {
-    let path = 'payload';
-    for (const key of this.keys) path += typeof key === 'number' ? `[${key}]` : `.${key}`;
-    throw new NotSerializableError(path, reason, cause === undefined ? undefined : { cause });
+    throw new NotSerializableError(pathText(this.keys), reason, cause === undefined ? undefined : { cause });
   }
+}
+
+/** Levels of a path shown at each end when it is longer than both (H267). */
+const kPathEndLevels = 6;
+/** Characters of a key shown before it is cut. */
+const kMaxKeyChars = 40;
+
+/**
+ * `payload.a[3].b` for the keys walked. A payload 500 levels deep gave 1.5 KB of `[0]`, and a key
+ * can be any string: the middle of a long path becomes `...(490 more levels)...`, a long key is
+ * cut and its control characters escaped, so the message stays a line a person reads (H267).
+ */
+export function pathText(keys: ReadonlyArray<string | number>): string {
+  const segment = (key: string | number) => {
+    if (typeof key === 'number') return `[${key}]`;
+    return `.${escapeControlChars(key.length > kMaxKeyChars ? `${key.slice(0, kMaxKeyChars)}...` : key)}`;
+  };
+  if (keys.length <= 2 * kPathEndLevels + 1) return `payload${keys.map(segment).join('')}`;
+  const head = keys.slice(0, kPathEndLevels).map(segment).join('');
+  const tail = keys.slice(-kPathEndLevels).map(segment).join('');
+  return `payload${head}...(${keys.length - 2 * kPathEndLevels} more levels)...${tail}`;
 }

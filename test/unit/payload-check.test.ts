@@ -279,3 +279,19 @@ describe('checkPayload', () => {
     });
   });
 });
+
+describe('[H267] the path in a refusal stays a line a person reads', () => {
+  // Before: a payload nested past 512 levels was refused with 1.5 KB of `[0]` in its message
+  // (hostile tester t29 F4), and a key was written as it came, newlines and all.
+  it('[H267] a deep path keeps its ends and counts the rest; a long or odd key is cut and quoted', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 600; i++) deep = [deep];
+    const message = reason(deep)!;
+    expect(message).toMatch(/^Cannot send payload(\[0\]){6}\.\.\.\(50[01] more levels\)\.\.\.(\[0\]){6}: it is nested more than 512 levels deep/);
+    expect(message.length).toBeLessThan(300);
+    const odd = reason({ ['k'.repeat(10_000)]: { 'a\nb': Number.NaN } })!;
+    expect(odd).toMatch(/^Cannot send payload\.k{40}\.\.\.\.a\\nb: NaN becomes null/);
+    expect(odd).not.toContain('\n');
+    expect(reason({ user: { name: Number.NaN } })).toMatch(/^Cannot send payload\.user\.name: NaN/);
+  });
+});

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Logger } from '../../src/logger.js';
 import { watchAndReload, type Watching } from '../../src/cli/watch/watch-reload.js';
+import { TreeWatcher } from '../../src/cli/watch/tree-watcher.js';
 import { freePort } from '../helpers/ports.js';
 import { killSpawned } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
@@ -131,5 +132,32 @@ describe('clusterkit run --watch across a rebuild [H256]', () => {
     await until(async () => (await served()) === 'build 3', 20_000, 'build 3 served');
     expect((await cli(['stop', 'rebuilt'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
+  });
+});
+
+describe('a change handler that throws [H268]', () => {
+  // Before: a throw from the change handler went up through chokidar's listener and ended
+  // clusterkit run with every worker (PM2 retester t29 N2: with stdout in a file, a change's
+  // path was stat'ed, and `rm -rf src/utils; echo x > src/utils` made the stat throw ENOTDIR).
+  it('[H268] is reported as a watch error, and the changes after it are still seen', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ck-throwing-handler-'));
+    cleanups.push(() => rmSync(root, { recursive: true, force: true }));
+    const errors: Error[] = [];
+    const changes: string[] = [];
+    const tree = await TreeWatcher.open([root], () => false, {
+      change(_event, path) {
+        changes.push(path);
+        if (changes.length === 1) throw Object.assign(new Error("ENOTDIR: not a directory, stat 'x/a.js'"), { code: 'ENOTDIR' });
+      },
+      lost: () => {},
+      back: () => {},
+      error: (error) => errors.push(error),
+    });
+    cleanups.push(() => tree.close());
+    writeFileSync(join(root, 'a.js'), 'a\n');
+    await until(() => errors.length === 1, 20_000, 'the error reported');
+    expect(errors[0]!.message).toContain('ENOTDIR');
+    writeFileSync(join(root, 'b.js'), 'b\n');
+    await until(() => changes.some((path) => path.endsWith('b.js')), 20_000, 'the next change');
   });
 });

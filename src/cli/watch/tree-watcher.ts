@@ -68,7 +68,7 @@ export class TreeWatcher {
       // Against what was armed on, not the previous poll: a root removed and made again
       // between two polls never reads as missing to the poll.
       watchFile(root, { persistent: false, interval: kRootPollMs }, (current) => {
-        if (identity(current) !== tree.#inodes.get(root)) void tree.check();
+        if (identity(current) !== tree.#inodes.get(root)) tree.check().catch((error: unknown) => tree.#events.error(toError(error)));
       });
     }
     return tree;
@@ -152,7 +152,13 @@ export class TreeWatcher {
       // Armed on this one now: a later change checks it against this inode.
       else if (event === 'addDir') this.#inodes.set(path, inodeOf(path));
       this.#suspects.add(event === 'addDir' ? path : dirname(path));
-      this.#events.change(event, path);
+      // What a change's handler throws is the watch's problem, said as such: thrown from
+      // chokidar's listener it ended clusterkit run and every worker with it (H268).
+      try {
+        this.#events.change(event, path);
+      } catch (error) {
+        this.#events.error(toError(error));
+      }
     });
     watcher.on('error', (error) => {
       if (this.#watcher === watcher) this.#events.error(toError(error));

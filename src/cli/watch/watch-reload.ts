@@ -258,7 +258,14 @@ function ownOutputTest(): (path: string) => boolean {
   }
   if (files.size === 0) return () => false;
   return (path) => {
-    const stats = statSync(path, { throwIfNoEntry: false });
-    return stats !== undefined && files.has(`${stats.dev}:${stats.ino}`);
+    // A change's path may be gone another way than ENOENT by now: a directory on it replaced by
+    // a file (`rm -rf src/utils; echo x > src/utils` gives ENOTDIR), or unreadable (EACCES).
+    // Any of them: not our output (H268: it threw and ended clusterkit run).
+    try {
+      const stats = statSync(path, { throwIfNoEntry: false });
+      return stats !== undefined && files.has(`${stats.dev}:${stats.ino}`);
+    } catch {
+      return false;
+    }
   };
 }

@@ -12,7 +12,9 @@ afterEach(() => cleanUpCli());
 describe('a stop after a raw IPC flood', () => {
   it('[H218] does not blame process.reallyExit() for a worker whose channel was still backed up at its exit', async () => {
     const runtime = runtimeDir();
-    const run = startCli(['run', 'test/fixtures/cli-raw-flood.mjs', '-w', '1', '--name', 'flood', '--node-arg=--import=./test/fixtures/cli-raw-send-preload.mjs'], { runtime, env: { PORT: String(await freePort()), FLOOD: '400000' } });
+    // 40 s to stop: the backlog of 400 000 frames took the primary over 10 s to read with two CPU
+    // hogs beside the suite (under-load.sh), and the worker was then killed at the timeout.
+    const run = startCli(['run', 'test/fixtures/cli-raw-flood.mjs', '-w', '1', '--name', 'flood', '--shutdown-timeout', '40s', '--node-arg=--import=./test/fixtures/cli-raw-send-preload.mjs'], { runtime, env: { PORT: String(await freePort()), FLOOD: '400000' } });
     await run.waitFor(/flooded \d+/, 120_000);
     // The frames reached the primary: the guard of H233 did not refuse them.
     expect(run.output()).not.toMatch(/shaped as clusterkit's own IPC protocol/);

@@ -6,6 +6,7 @@
 import type { ClusterStatus } from '../control/control-protocol.js';
 import { formatBytes as formatStoreBytes } from '../format-bytes.js';
 import { isStoreInUse, type StoreStats } from '../primary/features/store-stats.js';
+import type { GivenUpSlotStats } from '../primary/features/given-up-stats.js';
 import type { WorkerStats } from '../primary/features/worker-stats.js';
 
 type Row = readonly string[];
@@ -19,9 +20,9 @@ const kSilentNote = 'silent: no answer to the heartbeat for that long (a blocked
 /** Numeric columns are right-aligned. */
 const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'crashes', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
 
-/** One cluster: a header line, then one row per worker. */
+/** One cluster: a header line, then one row per worker (and per errored slot). */
 export function formatStatus(status: ClusterStatus): string {
-  return status.workers.length === 0 ? `${statusHeader(status)}(no workers)\n` : `${statusHeader(status)}\n${workerTable(status)}`;
+  return status.workers.length === 0 && erroredSlots(status).length === 0 ? `${statusHeader(status)}(no workers)\n` : `${statusHeader(status)}\n${workerTable(status)}`;
 }
 
 /** The lines above the table: the cluster, its script, its store. */
@@ -38,9 +39,36 @@ export function statusHeader(status: ClusterStatus): string {
 
 /** One row per worker, and the notes under them; `(no workers)` when there is none. */
 export function workerTable(status: ClusterStatus): string {
-  if (status.workers.length === 0) return '(no workers)\n';
+  const errored = erroredSlots(status);
+  if (status.workers.length === 0 && errored.length === 0) return '(no workers)\n';
   const notes = status.workers.some(isSilent) ? `${kFootnote}${kSilentNote}` : kFootnote;
-  return `${table(kWorkerHeader, status.workers.map(workerRow))}${notes}`;
+  // PM2's `errored` row: the slot has no worker, so the row says since when and why (PM2 retest N3).
+  const rows = [...status.workers.map(workerRow), ...errored.map(erroredRow)];
+  return `${table(kWorkerHeader, rows)}${notes}${errored.map(erroredNote).join('')}`;
+}
+
+/**
+ * The slots given up in a crash loop (`ClusterStatus.givenUpSlots`), those whose fields are
+ * what a primary sends: the answer crossed processes, so a malformed entry is left out.
+ */
+export function erroredSlots(status: ClusterStatus): GivenUpSlotStats[] {
+  const slots: unknown = (status as { givenUpSlots?: unknown }).givenUpSlots;
+  if (!Array.isArray(slots)) return [];
+  return slots.filter((slot): slot is GivenUpSlotStats => {
+    if (typeof slot !== 'object' || slot === null) return false;
+    const { slot: index, since, givenUpMs, restarts, crashes, failures, lastFailure } = slot as Record<string, unknown>;
+    return [index, since, givenUpMs, restarts, crashes, failures].every(isCount) && typeof lastFailure === 'string';
+  });
+}
+
+function erroredRow(slot: GivenUpSlotStats): Row {
+  return ['-', '-', formatCount(slot.slot), 'errored', '-', formatCount(slot.restarts), formatCount(slot.crashes), '-', '-', '-', '-', '-', '-'];
+}
+
+/** `errored: slot 0 given up 12s ago after 3 failed starts in a row; last: ...; a reload that succeeds starts it again` */
+function erroredNote(slot: GivenUpSlotStats): string {
+  const after = slot.reason === 'too-many-restarts' ? `${slot.failures} restarts within the restart window` : `${slot.failures} failed starts in a row`;
+  return `errored: slot ${slot.slot} given up ${formatDuration(slot.givenUpMs)} ago (crash loop: ${after}); last failure: ${slot.lastFailure}. A reload that succeeds starts it again\n`;
 }
 
 /**
@@ -87,13 +115,14 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
 }
 
 /** The states other than ready the `workers` figure names, in this order. */
-const kNotReady = ['starting', 'silent', 'stopping'] as const;
+const kNotReady = ['starting', 'silent', 'stopping', 'errored'] as const;
 
 /**
  * The `workers` figure: the ready workers over the target, `4/4`, when no live worker is in
  * another state; else those others by state, so that a worker still starting does not pass for
  * one that serves (tester t22: `workers 1/1` while its only worker was `starting`):
- * `0/1 ready (1 starting)`, `4/4 ready (1 starting)` during a reload, `1/2 ready (1 silent)`.
+ * `0/1 ready (1 starting)`, `4/4 ready (1 starting)` during a reload, `1/2 ready (1 silent)`,
+ * `1/2 ready (1 errored)` for a slot given up in a crash loop.
  * A silent worker (a blocked event loop) serves nobody: not counted ready, as on the dashboard.
  */
 export function formatWorkerCounts(status: ClusterStatus): string {
@@ -102,9 +131,11 @@ export function formatWorkerCounts(status: ClusterStatus): string {
     const state = isSilent(worker) ? 'silent' : worker.state;
     counts.set(state, (counts.get(state) ?? 0) + 1);
   }
+  const errored = erroredSlots(status).length;
+  if (errored > 0) counts.set('errored', errored);
   const readyCount = counts.get('ready') ?? 0;
   const ready = `${readyCount}/${formatCount(status.targetWorkers)}`;
-  if (readyCount === status.workers.length) return ready;
+  if (readyCount === status.workers.length + errored) return ready;
   const others = kNotReady.flatMap((state) => (counts.has(state) ? [`${counts.get(state)} ${state}`] : []));
   return others.length === 0 ? `${ready} ready` : `${ready} ready (${others.join(', ')})`;
 }

@@ -26,6 +26,7 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     maxWorkers: primary.options.maxWorkers,
     nodeVersion: process.version,
     workers,
+    givenUpSlots: primary.givenUpSlots(),
     // Ready and answering the heartbeat: a silent worker serves nobody (as `status` counts).
     readyWorkers: workers.filter((worker) => worker.state === 'ready' && !worker.isSilent).length,
     protocolErrors: workers.reduce((total, worker) => total + worker.protocolErrors, 0),

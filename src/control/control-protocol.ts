@@ -9,6 +9,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { PrimaryState } from '../primary/lifecycle/primary-lifecycle.js';
 import type { StoreStats } from '../primary/features/store-stats.js';
+import type { GivenUpSlotStats } from '../primary/features/given-up-stats.js';
 import type { WorkerStats } from '../primary/features/worker-stats.js';
 export type { ClusterEvent, ClusterEventType, EventsPage } from './event-log.js';
 export type { ClusterDescription, ClusterSettings } from './cluster-settings.js';
@@ -54,6 +55,8 @@ export interface ClusterStatus {
   maxWorkers?: number;
   nodeVersion: string;
   workers: WorkerStats[];
+  /** Slots given up in a crash loop, not restarted (`primary.givenUpSlots()`; absent from older primaries). */
+  givenUpSlots?: GivenUpSlotStats[];
   /** The live workers ready to serve: not starting, stopping or silent (absent from older primaries). */
   readyWorkers?: number;
   /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */

@@ -18,6 +18,7 @@ import { registerRelay } from './features/relay.js';
 import { serveStore } from './features/serve-store.js';
 import type { SharedStore } from './features/shared-store.js';
 import { collectStats, type WorkerStats } from './features/worker-stats.js';
+import { collectGivenUp, type GivenUpSlotStats } from './features/given-up-stats.js';
 import { registerLifecycle, type PrimaryState } from './lifecycle/primary-lifecycle.js';
 import { broadcast } from './pool/broadcast.js';
 import { pickWorker, resolveWorker } from './pool/resolve-worker.js';
@@ -137,7 +138,7 @@ export class ClusterPrimary<
     // The socket first: a name already in use fails the start before anything is forked.
     const source = {
       script: options.workerScript,
-      targetWorkers: () => pool.activeSlots().length,
+      targetWorkers: () => pool.targetCount,
       settings: () => ({ scriptArgs: options.workerArgs, countReason: self.#countReason, health: self.#healthAddress, envNames: Object.keys(options.env ?? {}) }),
     };
     return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) =>
@@ -304,6 +305,15 @@ export class ClusterPrimary<
    */
   stats(): WorkerStats[] {
     return collectStats(this.#context.pool, this.#context.options.heartbeat);
+  }
+
+  /**
+   * The slots the crash-loop breaker gave up on (`crashLoop`), as PM2 lists an `errored`
+   * process: since when, their counts, and how their last worker ended. They have no worker, so
+   * no `stats()` row; a reload that succeeds starts them again, a `scale()` drops them.
+   */
+  givenUpSlots(): GivenUpSlotStats[] {
+    return collectGivenUp(this.#context.pool);
   }
 
   /**

@@ -3,6 +3,8 @@
  * silent worker is not `up`, and says for how long it has been silent.
  */
 import { describe, expect, it } from '@jest/globals';
+import { InvalidStateError } from '../../src/errors.js';
+import { ExpositionWriter } from '../../src/primary/features/exposition-writer.js';
 import { formatClusterMetrics } from '../../src/primary/features/format-cluster-metrics.js';
 import { kMinSilentAfterMs, silentAfterMs } from '../../src/primary/features/worker-stats.js';
 import type { WorkerStats } from '../../src/primary/features/worker-stats.js';
@@ -35,5 +37,35 @@ describe('clusterkit metrics of a silent worker', () => {
     expect(silentAfterMs({ intervalMs: 100, timeoutMs: 5_000 })).toBe(kMinSilentAfterMs);
     expect(silentAfterMs({ intervalMs: 5_000, timeoutMs: 7_000 })).toBe(7_000);
     expect(silentAfterMs(false)).toBeUndefined();
+  });
+});
+
+describe('one sample per series [H278]', () => {
+  it('[H278] writes one series per slot while its old worker and its replacement are both alive, from the serving one', () => {
+    const old = { ...row(0, 'stopping', undefined, false), id: 1, restarts: 0 };
+    const replacement = { ...row(0, 'ready', 100, false), id: 3, restarts: 1 };
+    const text = formatClusterMetrics([old, replacement, row(1, 'ready', 100, false)], new Map(), store);
+    const series = text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.slice(0, line.lastIndexOf(' ')));
+    expect(new Set(series).size).toBe(series.length);
+    expect(text).toContain('clusterkit_worker_restarts_total{slot="0"} 1\n');
+    expect(text).toContain('clusterkit_workers{state="stopping"} 1\n');
+  });
+
+  it('[H278] the exposition writer refuses a series or a family written twice', () => {
+    const writer = new ExpositionWriter().family('x_total', 'counter', 'X.').sample([['slot', '0']], 1);
+    expect(() => writer.sample([['slot', '0']], 2)).toThrow(InvalidStateError);
+    expect(() => writer.sample([['slot', '0']], 2)).toThrow(/x_total\{slot="0"\} was written twice/);
+    expect(() => writer.family('x_total', 'counter', 'X.')).toThrow(/written twice/);
+  });
+
+  it('[H277] keeps a given-up slot\'s up, restarts and crashes series, beside the target and the crash loops', () => {
+    const givenUp = { slot: 1, name: undefined, state: 'errored' as const, since: 0, givenUpMs: 5, restarts: 2, crashes: 4, failures: 3, reason: 'startup-failures' as const, lastFailure: 'threw' };
+    const text = formatClusterMetrics([row(0, 'ready', 100, false)], new Map(), store, { targetWorkers: 2, givenUp: [givenUp], crashLoops: 1 });
+    expect(text).toContain('clusterkit_workers_target 2\n');
+    expect(text).toContain('clusterkit_slots_given_up 1\n');
+    expect(text).toContain('clusterkit_crash_loops_total 1\n');
+    expect(text).toContain('clusterkit_worker_up{slot="1"} 0\n');
+    expect(text).toContain('clusterkit_worker_crashes_total{slot="1"} 4\n');
+    expect(text).not.toContain('clusterkit_worker_uptime_seconds{slot="1"}');
   });
 });

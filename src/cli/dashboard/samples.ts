@@ -4,7 +4,9 @@
  * marker on the time axis tells where the process changed.
  */
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import type { WorkerStats } from '../../primary/features/worker-stats.js';
+import { slotWorkers } from '../../primary/features/slot-workers.js';
+
+export { slotWorkers };
 
 /**
  * One slot's figures at one instant: `[slot, workerId, rssMb, heapUsedMb, loopMeanMs,
@@ -60,23 +62,6 @@ export class Sampler {
     this.#previous.clear();
     this.#previousAt = 0;
   }
-}
-
-/**
- * One worker per slot: during a reload or a memory replacement a slot briefly has two, the old
- * one stopping and the new one starting; the chart follows the newest ready one.
- */
-export function slotWorkers(workers: readonly WorkerStats[]): WorkerStats[] {
-  const bySlot = new Map<number, WorkerStats>();
-  for (const worker of workers) {
-    const held = bySlot.get(worker.slot);
-    if (!held || rank(worker) > rank(held) || (rank(worker) === rank(held) && worker.id > held.id)) bySlot.set(worker.slot, worker);
-  }
-  return [...bySlot.values()].sort((a, b) => a.slot - b.slot);
-}
-
-function rank(worker: WorkerStats): number {
-  return worker.state === 'ready' ? 2 : worker.state === 'starting' ? 1 : 0;
 }
 
 function megabytes(bytes: number | undefined): number | null {

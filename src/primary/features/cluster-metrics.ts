@@ -5,7 +5,8 @@
  * time is left out of that scrape and counted in `clusterkit_worker_scrape_errors_total`, so one
  * silent worker never fails the whole scrape. A worker whose answer fails its check
  * (metrics-reply.ts) is left out the same way, and its answer counts as a protocol error.
- * clusterkit's own per-worker figures follow.
+ * clusterkit's own per-worker figures follow. A worker metric named as one of clusterkit's own
+ * families is left out: the family would be written twice (H278).
  *
  * The deadline counts replies that reached the primary in time even when the primary was busy
  * (pending.ts): a large registry's reply is announced by its first bytes, and waited for.
@@ -14,7 +15,8 @@ import { completeMetrics, isMetricsReply, type MetricJson } from '../../messagin
 import { kMetricsRequest } from '../../messaging/system-types.js';
 import { loadPromClient, type PromClientModule } from '../../prom-client.js';
 import type { PrimaryContext } from '../primary-context.js';
-import { formatClusterMetrics } from './format-cluster-metrics.js';
+import { formatClusterMetrics, kOwnFamilies } from './format-cluster-metrics.js';
+import { collectGivenUp } from './given-up-stats.js';
 import type { SharedStore } from './shared-store.js';
 import { collectStats } from './worker-stats.js';
 
@@ -38,13 +40,14 @@ export class ClusterMetrics {
     answers.forEach((answer, index) => {
       const slot = workers[index]!.slot.index;
       if (answer.status === 'rejected') this.#countError(slot);
-      else if (answer.value) collected.set(slot, completeMetrics(answer.value));
+      else if (answer.value) collected.set(slot, completeMetrics(answer.value).filter((metric) => !kOwnFamilies.has(metric.name)));
     });
     const promClient = collected.size > 0 ? await loadPromClient() : undefined;
     const aggregated = promClient ? await this.#aggregate(promClient, collected) : undefined;
     const { maxStoreBytes, maxStoreKeys } = this.context.options;
     const store = { bytes: this.store.bytes, keys: this.store.size, maxBytes: maxStoreBytes, maxKeys: maxStoreKeys };
-    const own = formatClusterMetrics(collectStats(pool, this.context.options.heartbeat), this.#scrapeErrors, store);
+    const figures = { targetWorkers: pool.targetCount, givenUp: collectGivenUp(pool), crashLoops: pool.crashLoops };
+    const own = formatClusterMetrics(collectStats(pool, this.context.options.heartbeat), this.#scrapeErrors, store, figures);
     return aggregated === undefined ? own : `${aggregated.trimEnd()}\n${own}`;
   }
 

@@ -1,11 +1,16 @@
 /**
  * clusterkit's own metrics in the Prometheus text format, from `primary.stats()`. Pure.
- * Series are labelled by slot (stable across restarts) and name, not by pid.
+ * Series are labelled by slot (stable across restarts) and name, not by pid or worker id: one
+ * series per slot, as PM2's exporters label by its stable process id, so a reload starts no new
+ * series (a `worker_id` label would start new ones at every deploy, without end).
  *
  * A silent worker (`isSilent`: unheard for over two heartbeat intervals) is not `up`, as
  * Prometheus' own `up` is 0 for a target that did not answer; its event-loop delay, measured
  * over an interval that is long past, is left out rather than repeated.
  */
+import { ExpositionWriter, type Labels } from './exposition-writer.js';
+import type { GivenUpSlotStats } from './given-up-stats.js';
+import { slotWorkers } from './slot-workers.js';
 import type { WorkerStats } from './worker-stats.js';
 
 interface Family {
@@ -18,7 +23,7 @@ interface Family {
 const kFamilies: Family[] = [
   {
     name: 'clusterkit_worker_up',
-    help: '1 while the worker in this slot is ready and answers the heartbeat; 0 while it starts, stops or is silent.',
+    help: '1 while the worker in this slot is ready and answers the heartbeat; 0 while it starts, stops or is silent, and while the slot is given up in a crash loop.',
     type: 'gauge',
     value: (row) => (row.state === 'ready' && !row.isSilent ? 1 : 0),
   },
@@ -62,48 +67,79 @@ export interface StoreFigures {
   readonly maxKeys: number;
 }
 
-export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: ReadonlyMap<number, number>, store: StoreFigures): string {
-  const lines: string[] = [];
+/** The pool's own figures beside its workers': what it is meant to run, and what it gave up on. */
+export interface PoolFigures {
+  /** The workers the cluster is meant to run (`clusterkit_workers_target`). */
+  readonly targetWorkers: number;
+  /** Slots given up in a crash loop, now. */
+  readonly givenUp: readonly GivenUpSlotStats[];
+  /** Times the breaker gave up on a slot, since the primary started. */
+  readonly crashLoops: number;
+}
+
+/** The names of clusterkit's own families: a worker registry's metric of one of these names is left out of the merge. */
+export const kOwnFamilies: ReadonlySet<string> = new Set([
+  'clusterkit_workers',
+  'clusterkit_workers_target',
+  'clusterkit_slots_given_up',
+  'clusterkit_crash_loops_total',
+  ...kFamilies.map((family) => family.name),
+  'clusterkit_worker_scrape_errors_total',
+  'clusterkit_store_bytes',
+  'clusterkit_store_max_bytes',
+  'clusterkit_store_keys',
+  'clusterkit_store_max_keys',
+]);
+
+/**
+ * `stats` holds every live worker (counted by state); the per-slot series are written from one
+ * worker per slot, the one serving it (slot-workers.ts): during a reload a slot's old worker and
+ * its replacement are both alive, and two samples labelled `{slot="0"}` are invalid exposition
+ * (H278). A slot given up in a crash loop keeps its `up` (0), restarts and crashes series, so its
+ * crashes stay counted and an alert on them fires (H277).
+ */
+export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: ReadonlyMap<number, number>, store: StoreFigures, pool?: PoolFigures): string {
+  const out = new ExpositionWriter();
   const byState = new Map<string, number>();
   for (const row of stats) byState.set(row.state, (byState.get(row.state) ?? 0) + 1);
-  lines.push('# HELP clusterkit_workers Live workers by state.', '# TYPE clusterkit_workers gauge');
-  for (const state of ['starting', 'ready', 'stopping']) lines.push(`clusterkit_workers{state="${state}"} ${byState.get(state) ?? 0}`);
-  for (const family of kFamilies) {
-    lines.push(`# HELP ${family.name} ${family.help}`, `# TYPE ${family.name} ${family.type}`);
-    for (const row of stats) {
-      const value = family.value(row);
-      if (value !== undefined) lines.push(`${family.name}{${labels(row)}} ${value}`);
-    }
+  out.family('clusterkit_workers', 'gauge', 'Live workers by state.');
+  for (const state of ['starting', 'ready', 'stopping']) out.sample([['state', state]], byState.get(state) ?? 0);
+  const serving = slotWorkers(stats);
+  const servedSlots = new Set(serving.map((row) => row.slot));
+  // A given-up slot has no worker; one that has a worker again (a moment of a reload) is that worker's.
+  const givenUp = (pool?.givenUp ?? []).filter((slot) => !servedSlots.has(slot.slot));
+  if (pool !== undefined) {
+    out.single('clusterkit_workers_target', 'gauge', 'Workers the cluster is meant to run (scale, fork(), stopWorker() change it); below it, compare with clusterkit_worker_up.', pool.targetWorkers);
+    out.single('clusterkit_slots_given_up', 'gauge', 'Slots the crash-loop breaker gave up on (no worker, not restarted; PM2\'s errored), now: a reload that succeeds starts them again.', pool.givenUp.length);
+    out.single('clusterkit_crash_loops_total', 'counter', 'Times the crash-loop breaker gave up on a slot since the primary started.', pool.crashLoops);
   }
-  lines.push(
-    '# HELP clusterkit_worker_scrape_errors_total Metric scrapes of this slot that failed or timed out (its metrics are missing from that scrape).',
-    '# TYPE clusterkit_worker_scrape_errors_total counter',
-  );
+  for (const family of kFamilies) {
+    out.family(family.name, family.type, family.help);
+    const rows: Array<{ slot: number; value: number | undefined; labels: Labels }> = serving.map((row) => ({ slot: row.slot, value: family.value(row), labels: labels(row.slot, row.name) }));
+    const keep = kGivenUpFamilies.get(family.name);
+    if (keep) for (const slot of givenUp) rows.push({ slot: slot.slot, value: keep(slot), labels: labels(slot.slot, slot.name) });
+    for (const row of rows.sort((a, b) => a.slot - b.slot)) if (row.value !== undefined) out.sample(row.labels, row.value);
+  }
+  out.family('clusterkit_worker_scrape_errors_total', 'counter', 'Metric scrapes of this slot that failed or timed out (its metrics are missing from that scrape).');
   // Every live slot has its series from the first scrape, at 0: rate() and increase() need a
   // starting point, and an alert on the series must not wait for the first error to exist.
-  const slots = new Set([...stats.map((row) => row.slot), ...scrapeErrors.keys()]);
-  for (const slot of [...slots].sort((a, b) => a - b)) lines.push(`clusterkit_worker_scrape_errors_total{slot="${slot}"} ${scrapeErrors.get(slot) ?? 0}`);
+  const slots = new Set([...serving.map((row) => row.slot), ...scrapeErrors.keys()]);
+  for (const slot of [...slots].sort((a, b) => a - b)) out.sample([['slot', String(slot)]], scrapeErrors.get(slot) ?? 0);
   // The budget beside the use, so an alert is one ratio: clusterkit_store_bytes / clusterkit_store_max_bytes > 0.8.
-  for (const [name, help, value] of [
-    ['clusterkit_store_bytes', 'Bytes the shared store holds, as counted against maxStoreBytes (keys, values and each entry\'s overhead).', store.bytes],
-    ['clusterkit_store_max_bytes', 'The shared store\'s byte budget (maxStoreBytes).', store.maxBytes],
-    ['clusterkit_store_keys', 'Keys the shared store holds.', store.keys],
-    ['clusterkit_store_max_keys', 'The most keys the shared store holds (maxStoreKeys).', store.maxKeys],
-  ] as const) {
-    lines.push(`# HELP ${name} ${help}`, `# TYPE ${name} gauge`, `${name} ${prometheusNumber(value)}`);
-  }
-  return `${lines.join('\n')}\n`;
+  out.single('clusterkit_store_bytes', 'gauge', 'Bytes the shared store holds, as counted against maxStoreBytes (keys, values and each entry\'s overhead).', store.bytes);
+  out.single('clusterkit_store_max_bytes', 'gauge', 'The shared store\'s byte budget (maxStoreBytes).', store.maxBytes);
+  out.single('clusterkit_store_keys', 'gauge', 'Keys the shared store holds.', store.keys);
+  out.single('clusterkit_store_max_keys', 'gauge', 'The most keys the shared store holds (maxStoreKeys).', store.maxKeys);
+  return out.text();
 }
 
-/** Prometheus writes infinity as `+Inf` (a budget of `Infinity`). */
-function prometheusNumber(value: number): string {
-  return value === Number.POSITIVE_INFINITY ? '+Inf' : String(value);
-}
+/** The series a given-up slot keeps, and their values: it is not up, and its counts stay. */
+const kGivenUpFamilies = new Map<string, (slot: GivenUpSlotStats) => number>([
+  ['clusterkit_worker_up', () => 0],
+  ['clusterkit_worker_restarts_total', (slot) => slot.restarts],
+  ['clusterkit_worker_crashes_total', (slot) => slot.crashes],
+]);
 
-function labels(row: WorkerStats): string {
-  return row.name === undefined ? `slot="${row.slot}"` : `slot="${row.slot}",name="${escapeLabel(row.name)}"`;
-}
-
-function escapeLabel(value: string): string {
-  return value.replaceAll('\\', '\\\\').replaceAll('"', '\\"').replaceAll('\n', '\\n');
+function labels(slot: number, name: string | undefined): Labels {
+  return name === undefined ? [['slot', String(slot)]] : [['slot', String(slot)], ['name', name]];
 }

@@ -298,7 +298,7 @@ export class PrimaryLifecycle {
     const refilled = givenUp.slice(0, room);
     if (refilled.length === 0) return;
     emit('crashLoopRefill', { slots: refilled.map((slot) => slot.index) });
-    await Promise.allSettled(refilled.map((slot) => pool.addSlots(1, slot.spec)));
+    await Promise.allSettled(refilled.map((slot) => pool.addSlots(1, slot.spec, false, slot)));
   }
 
 

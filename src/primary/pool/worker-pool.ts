@@ -7,6 +7,7 @@ import { capitalize } from '../../capitalize.js';
 import { formatElapsed } from '../../duration.js';
 import {
   ChannelCorruptError,
+  type CrashLoopError,
   InvalidArgumentError,
   NoWorkerAvailableError,
   ShutdownInProgressError,
@@ -64,6 +65,14 @@ const kBackloggedExitMs = 1_000;
  */
 const kFullReadBytes = 64 * 1024;
 
+/** A slot the crash-loop breaker gave up on, since when, and why. */
+export interface GivenUpSlot {
+  readonly slot: Slot;
+  /** When it was given up (ms since the epoch). */
+  readonly since: number;
+  readonly error: CrashLoopError;
+}
+
 /** What the pool takes from the primary's context. */
 export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError' | 'reportWarning'>;
 
@@ -77,7 +86,9 @@ export class WorkerPool {
   readonly #records = new Map<number, WorkerRecord>();
   readonly #slots = new Set<Slot>();
   /** Slots the crash-loop breaker gave up on since the last scale, which a reload that succeeds starts again (H259). */
-  #givenUp: Slot[] = [];
+  #givenUp: GivenUpSlot[] = [];
+  /** Times the crash-loop breaker gave up on a slot, since the primary started (`clusterkit_crash_loops_total`). */
+  #crashLoops = 0;
   readonly rotation = new RoundRobin<WorkerRecord>();
   #isClosed = false;
   /** Which slots and kinds of worker listened: their later workers are ready only once they listen. */
@@ -162,14 +173,23 @@ export class WorkerPool {
    * Adds `count` slots and resolves with their first ready workers (rejects if one gives up).
    * The slots exist at once (status shows the target); their workers are forked one per
    * event-loop turn (launch-in-turns.ts). `isInitial`: the primary's start, which fails if one gives up.
+   * `carried`: a slot given up in a crash loop that a reload takes up again (H259): its number, if free, and its counts go on (H277).
    */
-  addSlots(count: number, spec: SlotSpec, isInitial = false): Promise<WorkerHandle[]> {
+  addSlots(count: number, spec: SlotSpec, isInitial = false, carried?: Pick<Slot, 'index' | 'restarts' | 'crashes'>): Promise<WorkerHandle[]> {
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
       return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
     }
-    const slots = this.#freeSlotIndices(count).map((index) => new Slot(index, spec, (slot, previous) => this.#onServe(slot, previous)));
+    // A given-up slot taken up again keeps its number, if still free: its series go on.
+    const indices = carried !== undefined && count === 1 && !this.#usedSlotIndices().has(carried.index) ? [carried.index] : this.#freeSlotIndices(count);
+    const slots = indices.map((index) => new Slot(index, spec, (slot, previous) => this.#onServe(slot, previous)));
     for (const slot of slots) {
       slot.isInitial = isInitial;
+      // A slot given up in a crash loop and taken up again goes on counting: its crashes must
+      // not vanish from clusterkit_worker_crashes_total at the reload that restores it (H277).
+      if (carried) {
+        slot.restarts = carried.restarts + 1;
+        slot.crashes = carried.crashes;
+      }
       this.#slots.add(slot);
     }
     launchInTurns(this, slots);
@@ -206,10 +226,15 @@ export class WorkerPool {
 
   /** The `count` lowest free slot numbers: they stay in 0..N-1 (like PM2's NODE_APP_INSTANCE), a freed number is reused. */
   #freeSlotIndices(count: number): number[] {
-    const used = new Set([...this.#slots].map((slot) => slot.index));
+    const used = this.#usedSlotIndices();
     const indices: number[] = [];
     for (let index = 0; indices.length < count; index++) if (!used.has(index)) indices.push(index);
     return indices;
+  }
+
+  /** Numbers taken: a given-up slot keeps its number (its series stay in /metrics), so a fork() meanwhile takes another. */
+  #usedSlotIndices(): Set<number> {
+    return new Set([...[...this.#slots].map((slot) => slot.index), ...this.#givenUp.map((entry) => entry.slot.index)]);
   }
 
   /** Tells `slotChange` listeners which worker serves `slot` now, and why it changed. */
@@ -259,14 +284,33 @@ export class WorkerPool {
   }
 
   /** Retires `slot` as a crash loop: a reload that succeeds starts it again (`takeGivenUp`). */
-  giveUp(slot: Slot, error: Error): void {
+  giveUp(slot: Slot, error: CrashLoopError): void {
     this.retire(slot, error);
-    this.#givenUp.push(slot);
+    this.#givenUp.push({ slot, since: Date.now(), error });
+    this.#crashLoops++;
   }
 
   /** The slots given up in a crash loop since the last call (or scale), forgotten here. */
   takeGivenUp(): Slot[] {
-    return this.#givenUp.splice(0);
+    return this.#givenUp.splice(0).map((entry) => entry.slot);
+  }
+
+  /** The slots given up in a crash loop and not taken up again yet (by a reload) nor dropped (by a scale). */
+  get givenUp(): readonly GivenUpSlot[] {
+    return this.#givenUp;
+  }
+
+  /** Times the crash-loop breaker gave up on a slot since the primary started. */
+  get crashLoops(): number {
+    return this.#crashLoops;
+  }
+
+  /**
+   * The workers the pool is meant to run: its active slots and those given up in a crash loop,
+   * which a reload that succeeds starts again (a scale sets the count anew and drops them).
+   */
+  get targetCount(): number {
+    return this.activeSlots().length + this.#givenUp.length;
   }
 
   /** Stops restarting `slot`; its `fork()` waiters, if any, reject with `reason`. */

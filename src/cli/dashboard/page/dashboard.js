@@ -93,7 +93,7 @@ function showStatus(status) {
   // The cluster's ceiling (its --max-workers), within the page's own bound.
   if (Number.isSafeInteger(status.maxWorkers) && status.maxWorkers >= 1) input.max = String(Math.min(status.maxWorkers, 1024));
   if (document.activeElement !== input && !input.dataset.touched) input.value = status.targetWorkers;
-  showWorkers(workers);
+  showWorkers(workers, Array.isArray(status.givenUpSlots) ? status.givenUpSlots.filter((slot) => Number.isSafeInteger(slot?.slot)) : []);
   showStore(status.store);
 }
 
@@ -132,10 +132,15 @@ function sum(items, pick) {
   }, 0);
 }
 
-function showWorkers(workers) {
+/** A slot given up in a crash loop, as a row keyed apart from any worker id: PM2's `errored`, with since when and why in its title. */
+function erroredWorker(slot) {
+  return { id: `errored-${slot.slot}`, slot: slot.slot, name: slot.name, state: 'errored', uptimeMs: undefined, restarts: slot.restarts, crashes: slot.crashes, givenUpMs: slot.givenUpMs, lastFailure: slot.lastFailure };
+}
+
+function showWorkers(workers, givenUp) {
   const body = $('worker-rows');
   const seen = new Set();
-  const sorted = [...workers].sort((a, b) => a.slot - b.slot || a.id - b.id);
+  const sorted = [...workers, ...givenUp.map(erroredWorker)].sort((a, b) => a.slot - b.slot || (a.state === 'errored' ? 1 : b.state === 'errored' ? -1 : a.id - b.id));
   sorted.forEach((worker, position) => {
     seen.add(worker.id);
     let row = rows.get(worker.id);
@@ -191,6 +196,7 @@ function fillRow(row, worker) {
   const delay = worker.eventLoopDelayMs === undefined || worker.eventLoopDelayMs === null || silent
     ? '-'
     : `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`;
+  if (worker.state === 'errored') return fillErroredRow(row, worker);
   const values = [
     null,
     worker.id,
@@ -216,6 +222,20 @@ function fillRow(row, worker) {
   const title = silent ? kSilentTitle : '';
   if (row.title !== title) row.title = title;
   row.classList.toggle('focused', charts.focused === worker.slot);
+}
+
+function fillErroredRow(row, slot) {
+  const since = typeof slot.givenUpMs === 'number' ? `given up ${formatDuration(slot.givenUpMs)} ago` : 'given up';
+  const values = [null, '-', slot.name ?? '', '-', 'errored', since, slot.restarts ?? '-', slot.crashes ?? '-', '-', '-', '-', '-', '-', '-'];
+  row.cells[0].lastChild.textContent = String(slot.slot);
+  for (let i = 1; i < kColumns; i++) {
+    const text = String(values[i]);
+    if (row.cells[i].textContent !== text) row.cells[i].textContent = text;
+  }
+  row.dataset.state = 'errored';
+  const title = `Given up in a crash loop: not restarted. Last failure: ${slot.lastFailure ?? 'unknown'}. A reload that succeeds starts it again.`;
+  if (row.title !== title) row.title = title;
+  row.classList.toggle('focused', charts.focused === slot.slot);
 }
 
 function setUpControls() {

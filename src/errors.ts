@@ -974,15 +974,31 @@ export class ClusterNameInUseError extends ClusterKitError {
   override readonly name = 'ClusterNameInUseError';
   readonly code = 'ERR_CLUSTER_NAME_IN_USE';
 
+  /** The running cluster's name when it differs from `clusterName` only in letter case (H282). */
+  readonly runningName: string;
+
   constructor(
     readonly clusterName: string,
     readonly socketPath: string = '',
     readonly pid: number | undefined = undefined,
+    /** `runningName`: see above; `script`: the file name `clusterName` was made of, when no name was given (H280). */
+    options: { runningName?: string | undefined; script?: string | undefined; cause?: unknown } = {},
   ) {
+    const running = options.runningName ?? clusterName;
+    const stop = `"clusterkit stop ${shellWord(running)}"`;
     super(
-      `A cluster named "${clusterName}" is already running${pid === undefined ? '' : ` (primary pid ${pid})`}. ` +
-        `Stop it first ("clusterkit stop ${shellWord(clusterName)}"), or choose another name.`,
+      `A cluster named ${JSON.stringify(running)} is already running${pid === undefined ? '' : ` (primary pid ${pid})`}` +
+        (running === clusterName
+          ? '. '
+          : `, and ${JSON.stringify(clusterName)} differs from it only in letter case: on a case-insensitive file system (macOS by default) their control sockets would be one file, ` +
+            'so clusterkit refuses names that differ only in case, on every system. ') +
+        (options.script === undefined
+          ? `Stop it first (${stop}), or choose another name.`
+          : `This cluster's name ${JSON.stringify(clusterName)} came from its script's file name ${JSON.stringify(options.script)}, as no name was given: ` +
+            `name it with --name (or "name" in the config file), or stop the other first (${stop}).`),
+      options,
     );
+    this.runningName = running;
   }
 }
 
@@ -999,7 +1015,7 @@ export class ClusterNotRunningError extends ClusterKitError {
     const near = closest(clusterName, running);
     super(
       `No cluster named "${clusterName}" is running. ` +
-        (running.length > 0 ? `Running: ${running.join(', ')}.${near === undefined ? '' : ` Did you mean "${near}"?`}` : 'No cluster is running (for this user); start one with "clusterkit run".'),
+        (running.length > 0 ? `Running: ${running.map((name) => JSON.stringify(name)).join(', ')}.${near === undefined ? '' : ` Did you mean "${near}"?`}` : 'No cluster is running (for this user); start one with "clusterkit run".'),
     );
   }
 }

@@ -3,6 +3,7 @@
  * `UsageError` that names the flag and shows what it accepts.
  */
 import { clusterNameProblem, describeBadName } from '../control/cluster-name.js';
+import { socketRoomProblem } from '../control/runtime-dir.js';
 import { describeValue } from '../errors.js';
 import { kMaxDurationMs } from '../duration.js';
 import { kMinMaxMemoryMb } from '../primary/primary-options.js';
@@ -88,7 +89,14 @@ export function parseSizeMb(value: string, flag: string, command: string): numbe
 export function parseClusterName(value: string, command: string): string {
   const name = value.normalize('NFC');
   if (clusterNameProblem(name) !== undefined) throw new UsageError(describeBadName(value), command);
+  checkSocketRoom(name, command);
   return name;
+}
+
+/** @throws UsageError when the control socket of `name` (valid, NFC) cannot be made: too long a path (H281). */
+export function checkSocketRoom(name: string, command: string): void {
+  const problem = socketRoomProblem(name);
+  if (problem !== undefined) throw new UsageError(`The cluster name ${JSON.stringify(name)} is too long here: ${problem} Choose a shorter name, or set XDG_RUNTIME_DIR to a shorter directory.`, command);
 }
 
 /**

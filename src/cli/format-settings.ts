@@ -9,7 +9,7 @@ import { escapeControlChars } from '../control/control-chars.js';
 import type { ClusterDescription } from '../control/control-protocol.js';
 import { kPm2LogKeys } from './config/pm2-log-keys.js';
 import { formatCount, formatDuration, isCount, statusHeader, workerTable } from './format-status.js';
-import { redactArgs } from './redact-args.js';
+import { kHiddenValue, redactArgs } from './redact-args.js';
 import { redactText } from './redact-text.js';
 import { shellWord } from '../shell-word.js';
 
@@ -129,11 +129,23 @@ function msText(ms: unknown): string {
   return isCount(ms) ? formatDuration(ms) : '-';
 }
 
-/** Arguments, the values of secret-looking flags (H236) and the secrets inside others (H252) hidden as env values are. */
+/**
+ * Arguments, the values of secret-looking flags (H236) and the secrets inside others (H252) hidden
+ * as env values are; each a shell word (H279), so `-H 'Authorization: <hidden>'` reads as two
+ * arguments and `$'line1\nfake row'` as one, with its newline.
+ */
 function argsText(values: unknown): string {
   if (!Array.isArray(values)) return '-';
   const { args, hidden } = redactArgs(values);
-  return `${stringsText(args, 'none')}${hidden > 0 ? ' (secret-looking values are not shown)' : ''}`;
+  return `${args.length === 0 ? 'none' : args.map(argWord).join(' ')}${hidden > 0 ? ' (secret-looking values are not shown)' : ''}`;
+}
+
+/** What stands for a hidden value while an argument is quoted: shell-safe, so `--token=<hidden>` is not quoted for its `<>`. */
+const kHiddenStandIn = 'ClusterkitHiddenValue7f3a';
+
+function argWord(arg: unknown): string {
+  if (typeof arg !== 'string') return '-';
+  return shellWord(arg.replaceAll(kHiddenValue, kHiddenStandIn)).replaceAll(kHiddenStandIn, kHiddenValue);
 }
 
 /** `description` for `show --json`: the same arguments and values hidden as in the text. */

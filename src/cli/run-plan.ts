@@ -61,7 +61,7 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
   // PM2's order (Common.mergeEnvironmentVariables): env, then env_<name> over it; --env KEY=VALUE over both.
   const settingsOf = (app: ConfigApp) => {
     const chosen = environment === undefined ? undefined : app.environments?.[environment];
-    const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
+    const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, isNameFromScript: app.isNameFromScript, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
     const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
     return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, nameNote: flags.layer.name === undefined ? app.nameNote : undefined };
   };

@@ -7,10 +7,12 @@
  */
 import type { IgnoredSetting } from '../control/cluster-settings.js';
 import type { OptionSources } from './flag-names.js';
+import { basename } from 'node:path';
 import { nameFromFile, unnamedScript } from '../control/cluster-name.js';
 import type { LogFormat } from './output-prefix.js';
 import type { IgnoreKey } from './watch/ignore-advice.js';
 import { UsageError } from './usage-error.js';
+import { checkSocketRoom } from './arg-values.js';
 
 /** Quiet time after the last change before a watch reload. */
 export const kDefaultWatchDelayMs = 300;
@@ -80,6 +82,8 @@ export interface RunSettings {
   optionSources?: OptionSources | undefined;
   /** Said at the start when the name was made of a script file name that is no cluster name as it is (H261). */
   nameNote?: string | undefined;
+  /** The script's file name when the cluster is named after it (no --name, no "name" key): a name clash then suggests --name (H280). */
+  nameFromScript?: string | undefined;
   /** A PM2 ecosystem app's keys that were not used (`out_file`, `max_restarts: 0`), for `clusterkit show` (H243). */
   ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
 }
@@ -89,6 +93,8 @@ export interface RunLayer {
   script?: string | undefined;
   scriptArgs?: string[] | undefined;
   name?: string | undefined;
+  /** `name` was made of the script's file name (a config app without "name"). */
+  isNameFromScript?: boolean | undefined;
   workers?: number | 'auto' | 'max' | undefined;
   maxWorkers?: number | undefined;
   isDev?: boolean | undefined;
@@ -130,11 +136,14 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
   // Named after the script's file (H261); a file name that is no cluster name is mapped, and said so.
   const fromFile = given === undefined ? nameFromFile(script) : undefined;
   if (fromFile !== undefined && fromFile.name === undefined) throw new UsageError(unnamedScript(script, '--name'), 'run');
+  const name = given ?? fromFile!.name!;
+  checkSocketRoom(name, 'run');
   return {
     script,
     scriptArgs: flags.scriptArgs && flags.scriptArgs.length > 0 ? flags.scriptArgs : (base.scriptArgs ?? []),
-    name: given ?? fromFile!.name!,
+    name,
     ...(fromFile?.note === undefined ? {} : { nameNote: fromFile.note }),
+    ...(flags.name === undefined && (fromFile !== undefined || base.isNameFromScript === true) ? { nameFromScript: basename(script) } : {}),
     workers: isDev ? 'auto' : (flags.workers ?? base.workers ?? 'auto'),
     maxWorkers: flags.maxWorkers ?? base.maxWorkers,
     dev: isDev,

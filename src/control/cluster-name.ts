@@ -52,8 +52,8 @@ export function describeBadName(name: string, what = `${JSON.stringify(name)} is
 }
 
 /**
- * The name a script gives its cluster when none is given (H261): its file name up to the first
- * dot (`server` for server.js, `my worker (copy)` for `my worker (copy).js`), in NFC. `note`
+ * The name a script gives its cluster when none is given (H261): its file name without the
+ * extension (`server` for server.js, `api.v1` for api.v1.js, H280), in NFC. `note`
  * when that is no cluster name as it is and was mapped (`suggestClusterName`), to be said at
  * the start; `name` undefined when nothing is left of it. Never a shared fallback: two scripts
  * whose file names differ get names that differ, unless their mapped forms meet.
@@ -100,10 +100,13 @@ export function nameOfFile(stem: string): string | undefined {
   return clusterNameProblem(name) === undefined && name === name.normalize('NFC') && fileNameOf(name) === stem ? name : undefined;
 }
 
-/** `server` for /srv/server.mjs, in NFC (macOS file names are NFD). */
+/**
+ * `server` for /srv/server.mjs, in NFC (macOS file names are NFD). Only the extension goes, as
+ * PM2 names an app: `api.v1.js` and `api.v2.js` are `api.v1` and `api.v2`, not both `api` (H280).
+ */
 function scriptBase(path: string): string {
   const file = basename(path).normalize('NFC');
-  const dot = file.indexOf('.');
+  const dot = file.lastIndexOf('.');
   return dot > 0 ? file.slice(0, dot) : file;
 }
 

@@ -27,7 +27,8 @@ let nextId = 1;
 export async function controlRequest(
   name: string,
   command: ControlCommand,
-  options: { count?: number; after?: number; timeoutMs?: number; directory?: string } = {},
+  /** `keepControlChars`: see requestOnce. */
+  options: { count?: number; after?: number; timeoutMs?: number; directory?: string; keepControlChars?: boolean } = {},
 ): Promise<unknown> {
   const directory = options.directory ?? controlDirectory();
   const path = await clusterSocket(name, directory);
@@ -38,7 +39,7 @@ export async function controlRequest(
     ...(options.after === undefined ? {} : { after: options.after }),
   };
   try {
-    return await requestOnce(path, request, options.timeoutMs);
+    return await requestOnce(path, request, options.timeoutMs, undefined, options.keepControlChars);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') throw await notRunning(name, directory);

@@ -14,7 +14,8 @@ import { requestOnce } from './control-client.js';
 import { serveConnection } from './control-connection.js';
 import type { LogSource, SlotSource } from './log-protocol.js';
 import { claimNameLock, isPidAlive, type LockHolder, type NameLock } from './name-lock.js';
-import { controlDirectory, ensureControlDirectory, isForeignFile, socketPathFor } from './runtime-dir.js';
+import { fileNameOf } from './cluster-name.js';
+import { controlDirectory, ensureControlDirectory, isForeignFile, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 
 /**
@@ -78,6 +79,8 @@ export interface ControlServer {
 export async function startControlServer(name: string, handlers: ControlHandlers, directory = controlDirectory(), limits = kDefaultControlLimits): Promise<ControlServer> {
   ensureControlDirectory(directory);
   const path = socketPathFor(name, directory);
+  // Before the lock: on macOS a case twin's lock file is ours too, and would be told as this very name.
+  await refuseCaseTwin(name, directory);
   const lock = await claimName(name, path);
   let server: net.Server;
   let socketId: string;
@@ -189,13 +192,7 @@ async function claimPath(name: string, path: string): Promise<void> {
   // not (its primary is not ours to ask): it goes.
   if (isForeignFile(path)) unlinkSync(path);
   const state = await probeSocket(path);
-  if (state === 'live') {
-    const pid = await requestOnce(path, { id: 1, command: 'status' }, 1_000).then(
-      (status) => (status as ClusterStatus).pid,
-      () => undefined,
-    );
-    throw new ClusterNameInUseError(name, path, pid);
-  }
+  if (state === 'live') throw new ClusterNameInUseError(name, path, await primaryPid(path));
   if (state === 'not-a-socket') {
     throw new ControlSocketError(`${path} exists and is ${fileTypeAt(path)}, not a socket; remove it or pick another cluster name.`);
   }
@@ -205,5 +202,29 @@ async function claimPath(name: string, path: string): Promise<void> {
     } catch {
       // removed meanwhile
     }
+  }
+}
+
+/** The pid of the primary answering on `path`, for a message; undefined when it does not say. */
+function primaryPid(path: string): Promise<number | undefined> {
+  return requestOnce(path, { id: 1, command: 'status' }, 1_000).then(
+    (status) => (status as ClusterStatus).pid,
+    () => undefined,
+  );
+}
+
+/**
+ * Refuses `name` when a live cluster's name differs from it only in letter case (`api`, `Api`),
+ * on every system (H282): on a case-insensitive file system (macOS's default APFS) both map to
+ * one socket and one lock file. Letters other than ASCII are written as `%XX` in file names, so
+ * only ASCII case can meet; the file names are compared case-folded.
+ * @throws ClusterNameInUseError naming the running cluster (`runningName`).
+ */
+async function refuseCaseTwin(name: string, directory: string): Promise<void> {
+  const folded = fileNameOf(name).toLowerCase();
+  for (const other of socketNames(directory)) {
+    if (other === name || fileNameOf(other).toLowerCase() !== folded) continue;
+    const path = socketPathFor(other, directory);
+    if ((await probeSocket(path)) === 'live') throw new ClusterNameInUseError(name, path, await primaryPid(path), { runningName: other });
   }
 }

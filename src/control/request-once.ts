@@ -19,8 +19,11 @@ const kAnswerHead = '{"id":';
  * as the connection stays open (a reload may take minutes). Reading stops, and the connection
  * closes, at the first byte that cannot begin an answer, or past 1 MiB in one line (H83). Once
  * `signal` aborts, it rejects with a `not-asked` `ControlSocketError` and closes the connection.
+ * Every string of the answer has its control characters removed (control-chars.ts), unless
+ * `keepControlChars`: then a result keeps them, for a caller that escapes or quotes what it prints
+ * (`show`, H279); an error answer is stripped still.
  */
-export function requestOnce(path: string, request: ControlRequest, timeoutMs?: number, signal?: AbortSignal): Promise<unknown> {
+export function requestOnce(path: string, request: ControlRequest, timeoutMs?: number, signal?: AbortSignal, keepControlChars = false): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
     let isSettled = false;
@@ -70,7 +73,7 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
     readLines(
       socket,
       (line) => {
-        const response = parseResponse(line);
+        const response = parseResponse(line, keepControlChars);
         // Every line of a clusterkit primary is a JSON object: anything else is another program's.
         if (!response) return settle(notProtocol('a line that is not a JSON object'));
         // Id 0: the server refused the connection itself (too many connections) or the request.
@@ -83,9 +86,11 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
   });
 }
 
-function parseResponse(line: string): ControlResponse | undefined {
+function parseResponse(line: string, keepControlChars: boolean): ControlResponse | undefined {
   try {
-    const response = parseStripped(line) as ControlResponse | null;
+    // A refusal's text is printed as it is: stripped even when the result is kept whole.
+    const response = (keepControlChars ? JSON.parse(line) : parseStripped(line)) as ControlResponse | null;
+    if (keepControlChars && response !== null && typeof response === 'object' && !response.ok) return parseStripped(line) as ControlResponse;
     return typeof response === 'object' && response !== null ? response : undefined;
   } catch {
     return undefined;

@@ -41,13 +41,34 @@ export function checkClusterName(name: unknown, option = 'serviceName'): string 
 export function socketPathFor(name: string, directory = controlDirectory()): string {
   const path = join(directory, `${fileNameOf(checkClusterName(name, 'name'))}${kSocketSuffix}`);
   if (Buffer.byteLength(path) > kMaxSocketPathBytes) {
-    throw new ControlSocketError(
-      `The control socket path ${path} is longer than the ${kMaxSocketPathBytes} bytes a Unix socket path may have ` +
-        '(in the file name, each character other than a letter, digit, ".", "_" or "-" takes 3 bytes per UTF-8 byte). ' +
-        'Use a shorter cluster name, or set XDG_RUNTIME_DIR to a shorter directory.',
-    );
+    throw new ControlSocketError(`The control socket path ${path} is longer than the ${kMaxSocketPathBytes} bytes a Unix socket path may have. ${socketRoomText(directory)} Use a shorter cluster name, or set XDG_RUNTIME_DIR to a shorter directory.`);
   }
   return path;
+}
+
+/**
+ * Why the socket of `name` (a valid name, NFC) cannot be made in `directory`, as a clause, with
+ * the room there is; undefined when it fits. "1 to 64 characters" holds for ASCII, but a CJK
+ * character takes 9 bytes of the file name, so the real limit depends on the letters and on the
+ * directory (H281): checked up front, before anything is started or asked.
+ */
+export function socketRoomProblem(name: string, directory = controlDirectory()): string | undefined {
+  const bytes = Buffer.byteLength(fileNameOf(name));
+  if (Buffer.byteLength(join(directory, `${fileNameOf(name)}${kSocketSuffix}`)) <= kMaxSocketPathBytes) return undefined;
+  return `its control socket's file name would take ${bytes} bytes, and only ${socketRoom(directory)} fit. ${socketRoomText(directory)}`;
+}
+
+/** Bytes left for a socket's file name stem in `directory` (the path holds at most kMaxSocketPathBytes). */
+function socketRoom(directory: string): number {
+  return Math.max(0, kMaxSocketPathBytes - Buffer.byteLength(join(directory, `x${kSocketSuffix}`)) + 1);
+}
+
+function socketRoomText(directory: string): string {
+  const room = socketRoom(directory);
+  return (
+    `With the control directory ${directory}, a name may take ${room} bytes in its file name: a letter, digit, "_", "-" or "." takes 1, ` +
+    `any other character 3 per UTF-8 byte (about ${Math.floor(room / 9)} Chinese, Japanese or Korean characters, ${Math.floor(room / 12)} emoji).`
+  );
 }
 
 /**

@@ -151,7 +151,7 @@ function visit(walk: Walk, value: unknown, depth: number): void {
 }
 
 function visitObject(walk: Walk, value: object, depth: number): void {
-  if (depth > kMaxDepth) walk.fail(`it is nested more than ${kMaxDepth} levels deep`);
+  if (depth > kMaxDepth) walk.fail(`it is nested more than ${kMaxDepth} levels deep`, undefined, true);
   const prototype: unknown = Object.getPrototypeOf(value);
   const isPlain = prototype === Object.prototype || prototype === null;
   const isArray = !isPlain && Array.isArray(value);

@@ -64,8 +64,9 @@ export class Walk {
     return this;
   }
 
-  fail(reason: string, cause?: unknown): never {
-    throw new NotSerializableError(pathText(this.keys), reason, cause === undefined ? undefined : { cause });
+  /** `isDepthCut`: the walk stopped at its depth limit, so the value goes deeper than `keys`. */
+  fail(reason: string, cause?: unknown, isDepthCut = false): never {
+    throw new NotSerializableError(pathText(this.keys, isDepthCut), reason, cause === undefined ? undefined : { cause });
   }
 }
 
@@ -78,14 +79,29 @@ const kMaxKeyChars = 40;
  * `payload.a[3].b` for the keys walked. A payload 500 levels deep gave 1.5 KB of `[0]`, and a key
  * can be any string: the middle of a long path becomes `...(490 more levels)...`, a long key is
  * cut and its control characters escaped, so the message stays a line a person reads (H267).
+ * A cut key says so before the next separator (`.kkk...(9960 more characters).a`), and a path cut
+ * at the depth limit counts "at least" (H283): the walk stopped there, the value goes deeper.
  */
-export function pathText(keys: ReadonlyArray<string | number>): string {
+export function pathText(keys: ReadonlyArray<string | number>, isDepthCut = false): string {
   const segment = (key: string | number) => {
     if (typeof key === 'number') return `[${key}]`;
-    return `.${escapeControlChars(key.length > kMaxKeyChars ? `${key.slice(0, kMaxKeyChars)}...` : key)}`;
+    const chars = [...key];
+    return `.${escapeControlChars(chars.length > kMaxKeyChars ? `${chars.slice(0, kMaxKeyChars).join('')}...(${chars.length - kMaxKeyChars} more characters)` : key)}`;
   };
   if (keys.length <= 2 * kPathEndLevels + 1) return `payload${keys.map(segment).join('')}`;
   const head = keys.slice(0, kPathEndLevels).map(segment).join('');
   const tail = keys.slice(-kPathEndLevels).map(segment).join('');
-  return `payload${head}...(${keys.length - 2 * kPathEndLevels} more levels)...${tail}`;
+  return `payload${head}...(${isDepthCut ? 'at least ' : ''}${keys.length - 2 * kPathEndLevels} more levels)...${tail}`;
+}
+
+/**
+ * `error` with its path named after the caller's argument when the library wrapped that argument
+ * in a message of its own (H283): `sendTo()`'s relay carries it as `payload.payload`, `store.set()`
+ * as `payload.value`, so `payload.payload.a` is the caller's `payload.a` and `payload.value.a` is `value.a`.
+ */
+export function argumentPath(error: unknown, field: string, argument: string): unknown {
+  if (!(error instanceof NotSerializableError)) return error;
+  const envelope = `payload.${field}`;
+  if (!error.path.startsWith(envelope) || !/^$|^[.[]/.test(error.path.slice(envelope.length, envelope.length + 1))) return error;
+  return new NotSerializableError(`${argument}${error.path.slice(envelope.length)}`, error.reason, { cause: error });
 }

@@ -9,6 +9,7 @@ import { isScriptStartUnderRun } from '../runner/run-marker.js';
 import { describeValue, InvalidArgumentError, InvalidStateError, MessageTimeoutError, NotAWorkerError, ShutdownInProgressError } from '../errors.js';
 import type { Endpoint } from '../messaging/endpoint.js';
 import { assertUserType } from '../messaging/envelope.js';
+import { argumentPath } from '../messaging/payload-walk.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
 import { normalizeSendOptions } from '../messaging/send-options.js';
@@ -148,7 +149,8 @@ export class ClusterWorker<
       return endpoint.request(kRelayRequest, relay, timeout, signal).catch((error: unknown) => {
         // Our own timer fired before the primary's answer: name the user's message and target.
         if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`);
-        throw reviveClusterKitError(error);
+        // The relay's envelope is ours: a refused payload's path is the caller's `payload...` (H283).
+        throw argumentPath(reviveClusterKitError(error), 'payload', 'payload');
       }) as Promise<ReplyOf<ToWorker, K>>;
     } catch (error) {
       return Promise.reject(error);

@@ -5,12 +5,16 @@
  */
 import { closest } from '../cli/suggest.js';
 import { describeValue, InvalidArgumentError, MessageTooLargeError } from '../errors.js';
+import { argumentPath } from '../messaging/payload-walk.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
 import { describeError } from '../readable-error.js';
 import { checkStoreKey, checkStorePrefix } from '../store-key.js';
 import { toError } from '../to-error.js';
 import type { WorkerContext } from './worker-context.js';
+
+/** The operation's fields that carry a caller's value, named as `set()` and `compareAndSet()` name their arguments. */
+const kValueFields = ['value', 'expected', 'next'] as const;
 
 /** What the store client takes from the worker's context. */
 type StoreContext = Pick<WorkerContext, 'endpoint' | 'system' | 'lifecycle' | 'reportError'>;
@@ -136,7 +140,8 @@ export class StoreClient {
     }
     if (lifecycle.state === 'created') return Promise.reject(new InvalidArgumentError('The store is available once the worker has started: call it from _init() or later.'));
     return endpoint.request(kStoreRequest, operation).catch((error: unknown) => {
-      const revived = reviveClusterKitError(error);
+      // The operation's envelope is ours: a refused value's path is the caller's `value...` (H283).
+      const revived = kValueFields.reduce((revivedSoFar, field) => argumentPath(revivedSoFar, field, field), reviveClusterKitError(error));
       // The primary's reply (`entries()` of a large prefix, a large `get`) is over its
       // maxMessageBytes: name the call, not the internal message type.
       if (revived instanceof MessageTooLargeError && revived.isReply) {

@@ -237,7 +237,7 @@ describe('control protocol', () => {
     await serve('two', where);
     const error = await controlRequest('three', 'status', { directory: where }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ClusterNotRunningError);
-    expect((error as Error).message).toBe('No cluster named "three" is running. Running: one, two.');
+    expect((error as Error).message).toBe('No cluster named "three" is running. Running: "one", "two".');
   });
 
   it('removes its socket on close, and keeps the directory private', async () => {

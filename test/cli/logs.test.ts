@@ -91,7 +91,7 @@ describe('clusterkit logs', () => {
     // A misspelt name while a cluster runs: the same answer as status gives (it raced the socket's close).
     for (const args of [['logs', 'chaty'], ['logs', 'chaty', '--follow']]) {
       const wrong = await cli(args, { runtime });
-      expect([wrong.code, wrong.stderr]).toEqual([4, expect.stringContaining('No cluster named "chaty" is running. Running: chatty.')]);
+      expect([wrong.code, wrong.stderr]).toEqual([4, expect.stringContaining('No cluster named "chaty" is running. Running: "chatty".')]);
     }
 
     // The last buffered line arrives first: from then on, the reader follows.

@@ -34,7 +34,7 @@ describe('a cluster name that is not running', () => {
           args: commands[index],
           code: 4,
           stdout: '',
-          stderr: 'clusterkit: No cluster named "webap" is running. Running: webapp. Did you mean "webapp"?\n',
+          stderr: 'clusterkit: No cluster named "webap" is running. Running: "webapp". Did you mean "webapp"?\n',
         });
       });
       // Bad usage keeps exit 2, with the usage line.

@@ -87,6 +87,62 @@ describe('[H261] a script whose file name is not a plain word', () => {
   });
 });
 
+describe('[H280]-[H282] default names, long names, names that differ in case', () => {
+  // Before (PM2 retester t29 N7): both were "api", and the second was refused with no word of where the name came from.
+  it('[H280] api.v1.js and api.v2.js run side by side as api.v1 and api.v2; a clash of a name made of the file name suggests --name', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'api.v1.js': kIdleText, 'api.v2.js': kIdleText, 'copy/api.v1.js': kIdleText });
+    const v1 = startCli(['run', 'api.v1.js', '-w', '1'], { runtime, cwd: project });
+    const v2 = startCli(['run', 'api.v2.js', '-w', '1'], { runtime, cwd: project });
+    await v1.waitFor(/\[api\.v1\] service api\.v1 started: 1 worker/);
+    await v2.waitFor(/\[api\.v2\] service api\.v2 started: 1 worker/);
+    const clash = await cli(['run', 'copy/api.v1.js', '-w', '1'], { runtime, cwd: project });
+    expect(clash.code).toBe(1);
+    expect(clash.stderr).toContain(
+      `A cluster named "api.v1" is already running (primary pid ${v1.child.pid}). This cluster's name "api.v1" came from its script's file name "api.v1.js", as no name was given: name it with --name`,
+    );
+    for (const [run, name] of [[v1, 'api.v1'], [v2, 'api.v2']] as const) {
+      expect(await cli(['stop', name], { runtime })).toMatchObject({ code: 0 });
+      await expect(run.exited()).resolves.toBe(0);
+    }
+  });
+
+  // Before (PM2 retester t29 N8): "1 to 64 characters", but 11 CJK characters failed at the start (exit 1) on the socket path's 107 bytes.
+  it('[H281] a name too long for the socket path here is refused up front (exit 2), saying the room there is, by run and by the control commands', async () => {
+    const runtime = runtimeDir();
+    const name = '日'.repeat(11);
+    const run = await cli(['run', kIdle, '--name', name, '-w', '1'], { runtime });
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/The cluster name "日{11}" is too long here: its control socket's file name would take 99 bytes, and only \d+ fit\. With the control directory .*about \d Chinese, Japanese or Korean characters/);
+    const status = await cli(['status', name], { runtime });
+    expect(status.code).toBe(2);
+    expect(status.stderr).toContain('is too long here');
+    // What fits runs, as before.
+    const fits = startCli(['run', kIdle, '--name', '日'.repeat(5), '-w', '1'], { runtime });
+    await fits.waitFor(/service 日{5} started: 1 worker/);
+    expect(await cli(['stop', '日'.repeat(5)], { runtime })).toMatchObject({ code: 0 });
+    await expect(fits.exited()).resolves.toBe(0);
+  });
+
+  // Before (PM2 retester t29 N9): api and Api ran side by side, as api.sock and Api.sock: one file on macOS's case-insensitive APFS.
+  it('[H282] a name that differs from a running cluster\'s only in letter case is refused, naming it', async () => {
+    const runtime = runtimeDir();
+    const api = startCli(['run', kIdle, '--name', 'api', '-w', '1'], { runtime });
+    await api.waitFor(/service api started: 1 worker/);
+    const twin = await cli(['run', kIdle, '--name', 'Api', '-w', '1'], { runtime });
+    expect(twin.code).toBe(1);
+    expect(twin.stderr).toContain(`A cluster named "api" is already running (primary pid ${api.child.pid}), and "Api" differs from it only in letter case: on a case-insensitive file system`);
+    expect(twin.stderr).toContain('Stop it first ("clusterkit stop api"), or choose another name.');
+    // A name that differs in more than case runs beside it.
+    const other = startCli(['run', kIdle, '--name', 'api2', '-w', '1'], { runtime });
+    await other.waitFor(/service api2 started: 1 worker/);
+    for (const [run, name] of [[api, 'api'], [other, 'api2']] as const) {
+      expect(await cli(['stop', name], { runtime })).toMatchObject({ code: 0 });
+      await expect(run.exited()).resolves.toBe(0);
+    }
+  });
+});
+
 describe('[H262] PM2 command spellings', () => {
   it('[H262] ls, l and ps list; info and desc show; the others get one precise hint', async () => {
     const runtime = runtimeDir();

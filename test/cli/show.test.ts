@@ -85,7 +85,7 @@ describe('clusterkit show', () => {
     // A name that does not run: exit 4 (H224), the names that do, and the nearest one.
     const typo = await cli(['show', 'shwn'], { runtime });
     expect(typo).toMatchObject({ code: 4, stdout: '' });
-    expect(typo.stderr).toBe('clusterkit: No cluster named "shwn" is running. Running: shown. Did you mean "shown"?\n');
+    expect(typo.stderr).toBe('clusterkit: No cluster named "shwn" is running. Running: "shown". Did you mean "shown"?\n');
     expect((await cli(['stop', 'shown'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
@@ -124,15 +124,39 @@ describe('clusterkit show', () => {
     expect(text).toMatchObject({ code: 0, stderr: '' });
     expect(text.stdout).not.toContain('SECRET');
     expect(text.stdout).toContain(
-      '\nscript args       --db postgres://u:<hidden>@h/db?password=<hidden>&sslmode=require -H Authorization: <hidden> --header X-Api-Key: <hidden> -H Accept: text/plain (secret-looking values are not shown)\n',
+      "\nscript args       --db 'postgres://u:<hidden>@h/db?password=<hidden>&sslmode=require' -H 'Authorization: <hidden>' --header 'X-Api-Key: <hidden>' -H 'Accept: text/plain' (secret-looking values are not shown)\n",
     );
-    expect(text.stdout).toMatch(/execArgv (\S+ )*--title=https:\/\/x\/\?token=<hidden> \(secret-looking values are not shown\)\n/);
+    expect(text.stdout).toMatch(/execArgv (\S+ )*'--title=https:\/\/x\/\?token=<hidden>' \(secret-looking values are not shown\)\n/);
     const json = await cli(['show', 'urls', '--json'], { runtime });
     expect(json.code).toBe(0);
     expect(json.stdout).not.toContain('SECRET');
     const description = JSON.parse(json.stdout) as ClusterDescription;
     expect(description.settings.scriptArgs).toEqual(['--db', 'postgres://u:<hidden>@h/db?password=<hidden>&sslmode=require', '-H', 'Authorization: <hidden>', '--header', 'X-Api-Key: <hidden>', '-H', 'Accept: text/plain']);
     expect(description.settings.execArgv).toContain('--title=https://x/?token=<hidden>');
+  });
+
+  // Before (PM2 retester t29 N6): `line1fake   row` and `esc[31mred`, in the text and in --json
+  // (the answer's control characters were dropped on arrival), and the arguments joined unquoted.
+  it('[H279] keeps control characters of the arguments: --json gives the real strings, the text row quotes each argument and escapes them; secrets stay hidden', async () => {
+    const runtime = runtimeDir();
+    const args = ['line1\nfake   row', 'esc\x1b[31mred', "it's", '-H', 'Authorization: Bearer SECRET9\nX: y', 'plain'];
+    const run = startCli(['run', `${process.cwd()}/examples/demo/server.js`, '-w', '1', '--name', 'ctl', '--', ...args], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/service ctl started: 1 worker/);
+    const text = await cli(['show', 'ctl'], { runtime });
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).not.toContain('SECRET');
+    expect(text.stdout).not.toContain('\x1b');
+    expect(text.stdout).toContain(
+      "\nscript args       $'line1\\nfake   row' $'esc\\e[31mred' 'it'\\''s' -H $'Authorization: <hidden>\\nX: y' plain (secret-looking values are not shown)\n",
+    );
+    const json = await cli(['show', 'ctl', '--json'], { runtime });
+    expect(json.code).toBe(0);
+    expect(json.stdout).not.toContain('SECRET');
+    expect(json.stdout).not.toContain('\x1b');
+    const description = JSON.parse(json.stdout) as ClusterDescription;
+    expect(description.settings.scriptArgs).toEqual(['line1\nfake   row', 'esc\x1b[31mred', "it's", '-H', 'Authorization: <hidden>\nX: y', 'plain']);
+    // The rest of the answer is stripped as before: the name and the header stay one line each.
+    expect(text.stdout.split('\n')[0]).toMatch(/^cluster ctl  pid \d+  running/);
   });
 
   // Before: `log files  none: the output goes to ...` as if the file had set none, and

@@ -39,6 +39,17 @@ describe('payload fidelity across IPC', () => {
     expect(primary.store.has('hostile')).toBe(false);
   }, 90_000);
 
+  // Before (hostile tester t29 L3): `Cannot send payload.value.pad` and `payload.payload.pad`,
+  // the library's envelope around the one value the caller passed.
+  it('[H283] a value refused in store.set() or sendTo() is named by the caller\'s argument, not by the envelope it travels in', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const refusal = async (how: 'store' | 'relay' | 'ask') => (await primary.send(worker!, 'tryHostile', { how, value: { kind: 'padded-array', padLength: 10 } })).error!.message;
+    expect(await refusal('store')).toMatch(/^Cannot send value\.pad: JSON serialization writes the elements of an array only/);
+    expect(await refusal('relay')).toMatch(/^Cannot send payload\.pad: JSON serialization writes the elements of an array only/);
+    expect(await refusal('ask')).toMatch(/^Cannot send payload\.pad: /);
+  }, 90_000);
+
   // Before: a reply over maxMessageBytes was reported as NotSerializableError (the store's
   // `entries()` in the worker, a handler's reply in the primary), though the docs said MessageTooLargeError.
   it('[H43] a reply over maxMessageBytes is a MessageTooLargeError saying it was the reply, in both directions', async () => {

@@ -8,7 +8,7 @@ import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, nameOfFile, suggestClusterName } from '../../src/control/cluster-name.js';
 import { checkClusterName, socketNames, socketPathFor } from '../../src/control/runtime-dir.js';
-import { InvalidOptionError } from '../../src/errors.js';
+import { ClusterNotRunningError, InvalidOptionError } from '../../src/errors.js';
 
 const directories: string[] = [];
 afterEach(() => {
@@ -88,11 +88,29 @@ describe('[H260] cluster names', () => {
 });
 
 describe('[H261] the name a script file gives', () => {
-  it('[H261] the file name up to its first dot, as it is; an odd one is mapped and said; none is undefined', () => {
+  it('[H261] the file name without its extension, as it is; an odd one is mapped and said; none is undefined', () => {
     expect(nameFromFile('/srv/my worker (copy).js')).toEqual({ name: 'my worker (copy)' });
     expect(nameFromFile('/srv/ÿ.js')).toEqual({ name: 'ÿ' });
     expect(nameFromFile('/srv/server.mjs')).toEqual({ name: 'server' });
     expect(nameFromFile('/srv/-x.js')).toEqual({ name: 'x', note: expect.stringMatching(/^named the cluster "x", as its script's file name "-x" is no cluster name as it is \(it starts with "-"\); choose its name with --name/) });
     expect(nameFromFile('/srv/---.js')).toEqual({ name: undefined });
+  });
+});
+
+describe('[H280] only the extension goes', () => {
+  // Before (PM2 retester t29 N7): the name stopped at the first dot, so api.v1.js and api.v2.js were both "api".
+  it('[H280] api.v1.js is api.v1, as PM2 names it; a dot file keeps its name', () => {
+    expect(nameFromFile('/srv/api.v1.js')).toEqual({ name: 'api.v1' });
+    expect(nameFromFile('/srv/api.v2.js')).toEqual({ name: 'api.v2' });
+    expect(nameFromFile('/srv/server.test.mjs')).toEqual({ name: 'server.test' });
+    expect(nameFromFile('/srv/.hidden')).toEqual({ name: '.hidden' });
+    expect(nameFromFile('/srv/app')).toEqual({ name: 'app' });
+  });
+});
+
+describe('[H283] the names that run, quoted', () => {
+  // Before (PM2 retester t29 N10b): `Running: a, b, c` for the names "a, b" and "c".
+  it('[H283] "No cluster named" quotes each running name, so a name with ", " reads as one', () => {
+    expect(new ClusterNotRunningError('web', ['a, b', 'c']).message).toBe('No cluster named "web" is running. Running: "a, b", "c".');
   });
 });

@@ -52,8 +52,9 @@ describe('[H243] show: the keys not used', () => {
     (description.settings as unknown as Record<string, unknown>).scriptArgs = ['--a', 'x\nheartbeat         off', '\x1b[2J'];
     (description.settings as unknown as Record<string, unknown>).execArgv = ['--title=a\rb'];
     const text = formatDescription(description);
-    expect(text).toContain('\nscript args       --a x\\nheartbeat         off \\x1b[2J\n');
-    expect(text).toContain('execArgv --title=a\\rb\n');
+    // Each argument a shell word, ANSI-C quoted when it has a control character (H279).
+    expect(text).toContain("\nscript args       --a $'x\\nheartbeat         off' $'\\e[2J'\n");
+    expect(text).toContain("execArgv $'--title=a\\rb'\n");
     expect(text).not.toMatch(/^heartbeat {9}off$/m);
     expect(text).not.toContain('\x1b');
   });

@@ -287,11 +287,25 @@ describe('[H267] the path in a refusal stays a line a person reads', () => {
     let deep: unknown = 1;
     for (let i = 0; i < 600; i++) deep = [deep];
     const message = reason(deep)!;
-    expect(message).toMatch(/^Cannot send payload(\[0\]){6}\.\.\.\(50[01] more levels\)\.\.\.(\[0\]){6}: it is nested more than 512 levels deep/);
+    expect(message).toMatch(/^Cannot send payload(\[0\]){6}\.\.\.\(at least 50[01] more levels\)\.\.\.(\[0\]){6}: it is nested more than 512 levels deep/);
     expect(message.length).toBeLessThan(300);
     const odd = reason({ ['k'.repeat(10_000)]: { 'a\nb': Number.NaN } })!;
-    expect(odd).toMatch(/^Cannot send payload\.k{40}\.\.\.\.a\\nb: NaN becomes null/);
+    expect(odd).toMatch(/^Cannot send payload\.k{40}\.\.\.\(9960 more characters\)\.a\\nb: NaN becomes null/);
     expect(odd).not.toContain('\n');
     expect(reason({ user: { name: Number.NaN } })).toMatch(/^Cannot send payload\.user\.name: NaN/);
+  });
+});
+
+describe('[H283] a cut path says what was cut', () => {
+  // Before (hostile tester t29 L3): `(501 more levels)` for any depth past 512, 100 000 included,
+  // and a cut key ran into the next separator (`kkkk....a`).
+  it('[H283] a path cut at the depth limit counts "at least"; a cut key says how much is cut before the next separator', () => {
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(reason(deep)).toMatch(/^Cannot send payload(\[0\]){6}\.\.\.\(at least 50[01] more levels\)\.\.\./);
+    let exact: unknown = () => 1;
+    for (let i = 0; i < 20; i++) exact = { a: exact };
+    expect(reason(exact)).toMatch(/^Cannot send payload(\.a){6}\.\.\.\(8 more levels\)\.\.\.(\.a){6}: functions/);
+    expect(reason({ ['k'.repeat(50)]: { b: Number.NaN } })).toMatch(/^Cannot send payload\.k{40}\.\.\.\(10 more characters\)\.b: NaN/);
   });
 });

@@ -9,6 +9,7 @@ import { shutdownExitCode } from '../../primary/lifecycle/primary-signals.js';
 import { maxWorkersOption } from '../../primary/primary-options.js';
 import { startServicePrimary } from '../../runner/service-primary.js';
 import { exitAfterStartFailure, isStartInterrupted } from '../../runner/start-failure.js';
+import { ClusterNameInUseError } from '../../errors.js';
 import { decideWorkerCount } from '../../runner/worker-count.js';
 import { takeLauncherLink } from '../launcher-link.js';
 import { settingName, withFlagNames } from '../flag-names.js';
@@ -140,7 +141,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       envNames: Object.keys(workerEnv.env),
       ignoredPm2Keys: settings.ignoredPm2Keys,
     },
-  }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(error, logger)));
+  }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(withNameSource(error, settings.nameFromScript), logger)));
   // The primary's listeners (or the launcher link's) have taken the signals over since its start began.
   releaseStartSignals();
   // A stop came during the start: its path (the signal handler, the control socket's stop)
@@ -165,4 +166,10 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
 
 function createLogger(settings: RunSettings): Logger {
   return settings.logFormat === 'json' ? createJsonLogger({ name: settings.name }) : createLineLogger({ name: settings.name });
+}
+
+/** A name clash of a name made of the script's file name says so, and suggests --name (H280). */
+function withNameSource(error: unknown, script: string | undefined): unknown {
+  if (!(error instanceof ClusterNameInUseError) || script === undefined) return error;
+  return new ClusterNameInUseError(error.clusterName, error.socketPath, error.pid, { runningName: error.runningName, script, cause: error });
 }

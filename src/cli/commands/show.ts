@@ -4,6 +4,7 @@
  * workers as `status` shows them.
  */
 import { controlRequest } from '../../control/control-client.js';
+import { parseStripped, terminalSafeJson } from '../../control/control-chars.js';
 import type { ClusterDescription } from '../../control/control-protocol.js';
 import { ControlCommandUnsupportedError, RemoteError } from '../../errors.js';
 import { parseClusterName } from '../arg-values.js';
@@ -21,14 +22,21 @@ export function showCommand(command: Extract<CommandName, 'show' | 'describe'>):
     if (positionals.length === 0) throw new UsageError('Missing the cluster name.', command);
     if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, command);
     const name = parseClusterName(positionals[0]!, command);
-    const description = (await controlRequest(name, 'describe', { timeoutMs: kStatusTimeoutMs }).catch((error: unknown) => {
+    // The settings come whole (H279): an argument's newline or ESC is part of it, which --json
+    // gives back and the text shows escaped; the rest is stripped as every answer is.
+    const answer = (await controlRequest(name, 'describe', { timeoutMs: kStatusTimeoutMs, keepControlChars: true }).catch((error: unknown) => {
       // A primary of a clusterkit before `show` refuses the command it does not know.
       if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_ARGUMENT' && error.remoteMessage.startsWith('Unknown control command')) {
         throw new ControlCommandUnsupportedError(name, 'describe', `"clusterkit status ${shellWord(name)}" shows its workers; its settings are shown once it runs this clusterkit (restart it with it).`, { cause: error });
       }
       throw error;
     })) as ClusterDescription;
-    process.stdout.write(values.json ? `${JSON.stringify(redactDescription(description), null, 2)}\n` : formatDescription(description));
+    const description = isObject(answer) ? ({ ...(parseStripped(JSON.stringify({ ...answer, settings: undefined })) as object), settings: answer.settings } as ClusterDescription) : answer;
+    process.stdout.write(values.json ? `${terminalSafeJson(redactDescription(description), 2)}\n` : formatDescription(description));
     return 0;
   };
+}
+
+function isObject(value: unknown): value is ClusterDescription {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

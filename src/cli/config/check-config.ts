@@ -24,6 +24,8 @@ export interface ConfigApp {
   readonly name: string;
   /** Said at the start when the name was made of a script file name that is no cluster name as it is (H261). */
   readonly nameNote?: string;
+  /** No "name" key: the app is named after its script's file (H280: a clash then suggests one). */
+  readonly isNameFromScript?: boolean;
   readonly layer: RunLayer;
   /** A PM2 app's `env_<name>` objects, by name: `--env <name>` lays one over `env`. */
   readonly environments?: Readonly<Record<string, Record<string, string>>>;
@@ -227,7 +229,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   const keysWritten = Object.fromEntries(kAppKeys.filter((name) => app[name] !== undefined).map((name) => [name, Object.hasOwn(spelledAs, name) ? spelledAs[name]! : name]));
   const workersWritten = app.workers !== undefined ? { setting: `workers: ${describe(app.workers)}` } : app.dev === true ? { setting: 'dev: true' } : undefined;
   const nameNote = app.name === undefined ? nameFromFile(script).note : undefined;
-  return { name, layer: { ...layer, script }, keysWritten, ...(workersWritten === undefined ? {} : { workersWritten }), ...(nameNote === undefined ? {} : { nameNote }) };
+  return { name, layer: { ...layer, script }, keysWritten, ...(workersWritten === undefined ? {} : { workersWritten }), ...(nameNote === undefined ? {} : { nameNote }), ...(app.name === undefined ? { isNameFromScript: true } : {}) };
 }
 
 /**

@@ -799,7 +799,7 @@ function listenAdvice(errno: string | undefined): string {
 
 /**
  * `clusterkit run --watch` cannot see the changes of a watched path (H256): it is gone (removed
- * or moved away: `reason: 'gone'`, `cause` the failed stat), watched again once it is back; or
+ * or moved away: `reason: 'gone'`, `cause` the failed stat), watched again once it returns; or
  * making the watcher again failed (`reason: 'failed'`, `cause` its error), and nothing is
  * watched until a watched path is removed or replaced again, or `clusterkit run` restarts.
  */
@@ -815,7 +815,7 @@ export class WatchLostError extends ClusterKitError {
   ) {
     super(
       reason === 'gone'
-        ? `${path} is gone (removed or moved away): no change in it reloads the workers until it is back. It is looked for every 0.5 s and watched again, with a reload, once it is back (a rebuild, a checkout, moving it back); to watch another path, restart clusterkit run with --watch <path>.`
+        ? `${path} is gone (removed or moved away): no change in it reloads the workers until it returns. It is looked for every 0.5 s and watched again, with a reload, once it returns (a rebuild, a checkout, moving it back); to watch another path, restart clusterkit run with --watch <path>.`
         : `Watching ${path} failed (${options?.cause instanceof Error ? options.cause.message : String(options?.cause)}): no change reloads the workers now. Fix that and restart clusterkit run; clusterkit reload <name> reloads meanwhile.`,
       options,
     );

@@ -106,17 +106,36 @@ function ignoredKeys(value: unknown): IgnoredSetting[] {
     .map((entry) => ({ key: escapeControlChars(entry.key), value: escapeControlChars(redactText(entry.value)), instead: escapeControlChars(entry.instead) }));
 }
 
+/** Dropped paths named on the `watch` row; more are counted (`--json` lists them all). */
+const kShownDropped = 5;
+
 function watchText(watch: unknown): string {
   if (watch === false) return 'off';
   if (!isObject(watch)) return '-';
   const ignore = Array.isArray(watch.ignore) && watch.ignore.length > 0 ? `, ignoring ${stringsText(watch.ignore, '', ', ')}` : '';
   const delay = `a reload ${msText(watch.delayMs)} after the last change`;
   // A watched path that is gone is not watched: `show` must not say "on" of it (H256).
-  const missing = Array.isArray(watch.missing) ? watch.missing.filter((path): path is string => typeof path === 'string') : [];
-  if (missing.length === 0) return `on: ${stringsText(watch.paths, '-', ', ')}${ignore}; ${delay}`;
-  const gone = `${stringsText(missing, '-', ', ')} ${missing.length === 1 ? 'is' : 'are'} gone (removed or moved away), watched again once back`;
+  const missing = strings(watch.missing);
+  // Nor of the paths dropped as the app's output (H269: `show` said "on" of them).
+  const dropped = strings(watch.dropped);
+  const notWatching = [
+    ...(missing.length === 0 ? [] : [`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} gone (removed or moved away), watched again once back`]),
+    ...(dropped.length === 0 ? [] : [`${droppedText(dropped)} (written while each of 3 reloads in a row ran: the app's output, until clusterkit run restarts)`]),
+  ];
+  const not = notWatching.length === 0 ? '' : `not watching: ${notWatching.join('; ')}`;
   const kept = Array.isArray(watch.paths) ? watch.paths.filter((path) => typeof path === 'string' && !missing.includes(path)) : [];
-  return kept.length === 0 ? `not watching: ${gone}${ignore}` : `on: ${stringsText(kept, '-', ', ')}${ignore}; not watching: ${gone}; ${delay}`;
+  if (kept.length === 0) return `${not}${ignore}`;
+  return `on: ${stringsText(kept, '-', ', ')}${ignore}; ${not === '' ? '' : `${not}; `}${delay}`;
+}
+
+function droppedText(paths: readonly string[]): string {
+  const more = paths.length > kShownDropped ? ` and ${paths.length - kShownDropped} more (show --json lists them all)` : '';
+  return `${paths.slice(0, kShownDropped).join(', ')}${more}`;
+}
+
+/** The strings of an untrusted list, or none. */
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : [];
 }
 
 function healthUrl(host: string, port: number): string {

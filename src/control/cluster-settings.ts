@@ -39,8 +39,13 @@ export interface ClusterSettings {
         readonly stableAfterMs: SettingMs;
       };
   readonly heartbeat: false | { readonly intervalMs: SettingMs; readonly timeoutMs: SettingMs };
-  /** `clusterkit run --watch`: false when off. `missing`: the watched paths that are gone (removed or moved away), not watched until they are back (H256). */
-  readonly watch: false | { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number; readonly missing: readonly string[] };
+  /**
+   * `clusterkit run --watch`: false when off. `missing`: the watched paths that are gone (removed or moved away), not watched until they are back (H256).
+   * `dropped`: the paths no longer watched, written while each of 3 reloads in a row ran (the app's output, H99, H269).
+   */
+  readonly watch:
+    | false
+    | { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number; readonly missing: readonly string[]; readonly dropped: readonly string[] };
   /** Where the health endpoint listens; null when there is none. */
   readonly health: { readonly host: string; readonly port: number } | null;
   /** The names of the variables the cluster's settings add to the workers' environment (never their values). */
@@ -71,9 +76,15 @@ export interface SettingsSource {
   readonly scriptArgs: readonly string[];
   readonly countReason: string | undefined;
   readonly waitReady?: boolean | undefined;
-  /** Only under `clusterkit run --watch`; `missing()`: the watched paths gone now, as `show` is asked. */
+  /** Only under `clusterkit run --watch`; `missing()`: the watched paths gone now, `dropped()`: the paths no longer watched, as `show` is asked. */
   readonly watch?:
-    | { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number; readonly missing?: (() => readonly string[]) | undefined }
+    | {
+        readonly paths: readonly string[];
+        readonly ignore: readonly string[];
+        readonly delayMs: number;
+        readonly missing?: (() => readonly string[]) | undefined;
+        readonly dropped?: (() => readonly string[]) | undefined;
+      }
     | undefined;
   readonly health: AddressInfo | undefined;
   /** The variables the user's settings added (the runner leaves its own internal ones out). */
@@ -110,7 +121,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     watch:
       source.watch === undefined
         ? false
-        : { paths: [...source.watch.paths], ignore: [...source.watch.ignore], delayMs: source.watch.delayMs, missing: [...(source.watch.missing?.() ?? [])] },
+        : { paths: [...source.watch.paths], ignore: [...source.watch.ignore], delayMs: source.watch.delayMs, missing: [...(source.watch.missing?.() ?? [])], dropped: [...(source.watch.dropped?.() ?? [])] },
     health: source.health === undefined ? null : { host: source.health.address, port: source.health.port },
     envNames: [...source.envNames].sort(),
     ignoredPm2Keys: [...(source.ignoredPm2Keys ?? [])],

@@ -4,12 +4,13 @@
  * Real chokidar on a real directory; the cluster is replaced by a recorder of reload calls
  * (watch.test.ts runs the whole CLI under load).
  */
-import { appendFileSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import type { Logger } from '../../src/logger.js';
-import { kReloadLoopCount, maxWatchWaitMs, reloadLoopDetector, watchAndReload } from '../../src/cli/watch/watch-reload.js';
+import { maxWatchWaitMs, watchAndReload } from '../../src/cli/watch/watch-reload.js';
+import { kReloadLoopCount, reloadLoopDetector } from '../../src/cli/watch/reload-loop-detector.js';
 import { createIgnoreTest } from '../../src/cli/watch/watch-ignore.js';
 import { until } from '../helpers/wait.js';
 
@@ -24,19 +25,21 @@ function recordingLogger(): { logger: Logger; lines: string[] } {
   return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
 }
 
-async function watchedProject(delayMs: number, duringReload: (directory: string) => Promise<void> = async () => {}) {
+async function watchedProject(delayMs: number, duringReload: (directory: string) => Promise<void> = async () => {}, script?: string) {
   const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
   cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
   writeFileSync(join(directory, 'server.js'), '// v1\n');
   const reloads: number[] = [];
   const { logger, lines } = recordingLogger();
+  const ends: number[] = [];
   const reload = async () => {
     reloads.push(Date.now());
     await duringReload(directory);
+    ends.push(Date.now());
   };
-  const watching = await watchAndReload({ paths: [directory], ignore: [], delayMs }, { reload }, directory, logger);
+  const watching = await watchAndReload({ paths: [directory], ignore: [], delayMs }, { reload }, directory, logger, { script });
   cleanups.push(() => watching.close());
-  return { directory, reloads, lines };
+  return { directory, reloads, ends, lines, watching };
 }
 
 describe('watch debounce', () => {
@@ -79,9 +82,9 @@ describe('watch debounce', () => {
     writeFileSync(join(directory, 'server.js'), '// v2\n');
     await until(() => lines.some((line) => line.startsWith('warn')), 20_000, 'the reload loop warning');
     expect(lines.filter((line) => line.startsWith('warn'))).toEqual([
-      `warn debug.txt changed during or just after each of the last ${kReloadLoopCount} reloads, and each change reloaded again: ` +
+      `warn debug.txt was written while each of the last ${kReloadLoopCount} reloads ran, and each write reloaded again: ` +
         'written by the app or its output (a log, a database, a redirect such as clusterkit logs -f > debug.txt), not code. ' +
-        'No longer watching it until clusterkit run restarts; to leave it out for good, add --ignore-watch debug.txt ' +
+        'No longer watching it until clusterkit run restarts (clusterkit show lists it); to leave it out for good, add --ignore-watch debug.txt ' +
         '(ignoreWatch: ["debug.txt"] in the config file)',
     ]);
     // The edit, then one reload for each of the loop's first changes (more if a loaded machine
@@ -99,20 +102,90 @@ describe('watch debounce', () => {
     expect(new Set(changes)).toEqual(new Set(['info change detected in server.js: reloading the workers one by one']));
   });
 
-  it('[H99] counts a path only for reloads that came right after the previous one', () => {
-    const detector = reloadLoopDetector(1_000);
-    // A person saving server.js after each reload has settled: never a loop.
-    for (let reload = 0; reload < 10; reload++) {
-      expect(detector.next(['/app/server.js'], reload * 10_000)).toEqual([]);
-      detector.ended(reload * 10_000 + 2_000);
-    }
-    // debug.txt changes in every reload: the third reload in a row that it starts is the loop.
+  it('[H99] [H269] counts a path only for reloads during which it was written, in a row', () => {
+    const detector = reloadLoopDetector();
+    // Written during two reloads, then not during the third: the streak starts again.
+    expect(detector.next(['/app/debug.txt'])).toEqual([]);
+    expect(detector.next(['/app/debug.txt'])).toEqual([]);
+    expect(detector.next([])).toEqual([]);
     const looping: string[][] = [];
-    for (let reload = 0; reload < kReloadLoopCount + 1; reload++) {
-      looping.push(detector.next(['/app/debug.txt'], 200_000 + reload * 3_000));
-      detector.ended(200_000 + reload * 3_000 + 2_500);
+    for (let reload = 0; reload < kReloadLoopCount; reload++) looping.push(detector.next(['/app/debug.txt']));
+    expect(looping).toEqual([[], [], ['/app/debug.txt']]);
+  });
+
+  it('[H269] a code file, the script and the root written during every reload are never dropped: each gets one more reload', async () => {
+    // A person saving every ~2 s, a checkout storm, a build loop: what lands while a reload runs.
+    let rounds = 0;
+    const { directory, reloads, lines, watching } = await watchedProject(
+      50,
+      async (root) => {
+        if (++rounds > 6) return;
+        await writeAndSee(root, ['server.js', 'lib.ts', 'config.json'], `// round ${rounds}\n`);
+      },
+      'server.js',
+    );
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    // The edit's reload, then one for each round written during the reload before it.
+    await until(() => reloads.length >= 7, 30_000, 'a reload after each round');
+    expect(lines.filter((line) => line.startsWith('warn'))).toEqual([]);
+    expect(watching.dropped()).toEqual([]);
+    // Still watched: the next save reloads.
+    const before = reloads.length;
+    writeFileSync(join(directory, 'lib.ts'), '// after\n');
+    await until(() => reloads.length > before, 20_000, 'the reload after the rounds');
+  });
+
+  it('[H269] a save made just after each reload ended is never counted, even a file that is not code', async () => {
+    const { directory, reloads, ends, lines, watching } = await watchedProject(50);
+    for (let save = 1; save <= kReloadLoopCount + 2; save++) {
+      const before = reloads.length;
+      // After the previous reload's end, clear of the file system's coarse mtime clock (a few ms).
+      if (save > 1) await until(() => ends.length >= save - 1 && Date.now() - ends[save - 2]! > 30, 20_000, 'the end of the reload');
+      writeFileSync(join(directory, 'notes.txt'), `${save}\n`);
+      await until(() => reloads.length > before, 20_000, `the reload of save ${save}`);
     }
-    expect(looping).toEqual([[], [], [], ['/app/debug.txt']]);
+    expect(lines.filter((line) => line.startsWith('warn'))).toEqual([]);
+    expect(watching.dropped()).toEqual([]);
+  });
+
+  it('[H269] names at most 5 paths of a storm of output files, the rest counted', async () => {
+    let rounds = 0;
+    const files = Array.from({ length: 12 }, (_, index) => `out-${index}.txt`);
+    const { directory, lines, watching } = await watchedProject(50, async (root) => {
+      if (++rounds <= kReloadLoopCount + 1) await writeAndSee(root, files, `${rounds}\n`);
+    });
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => lines.some((line) => line.startsWith('warn')), 30_000, 'the loop warning');
+    const [warning] = lines.filter((line) => line.startsWith('warn'));
+    expect(warning).toMatch(/^warn (out-\d+\.txt, ){4}out-\d+\.txt and 7 more \(clusterkit show --json lists them all\) were written while each of the last 3 reloads ran/);
+    expect(warning!.length).toBeLessThan(800);
+    expect(watching.dropped()).toHaveLength(12);
+  });
+
+  it('[H271] while the script is missing (a build that wipes it first), no reload is forced: it waits for the script', async () => {
+    const exists: boolean[] = [];
+    const { directory, reloads, lines } = await watchedProject(
+      200,
+      async (root) => {
+        exists.push(existsSync(join(root, 'dist/server.js')));
+      },
+      'dist/server.js',
+    );
+    mkdirSync(join(directory, 'dist'));
+    writeFileSync(join(directory, 'dist/server.js'), '// build 1\n');
+    await until(() => reloads.length === 1, 20_000, 'the first build');
+    // A slow build: the folder wiped, then a file every 50 ms for 2.5 s, past the 1 s maximum wait, the script last.
+    rmSync(join(directory, 'dist/server.js'));
+    for (let file = 0; file < 50; file++) {
+      writeFileSync(join(directory, `dist/module-${file}.js`), `// ${file}\n`);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    writeFileSync(join(directory, 'dist/server.js'), '// build 2\n');
+    await until(() => reloads.length >= 2, 20_000, 'the reload of build 2');
+    expect(exists).not.toContain(false);
+    expect(lines.filter((line) => line.includes('does not exist now'))).toEqual([
+      'info dist/server.js, the script being run, does not exist now (a build under way?): the reload waits for it, or for 200 ms without a change',
+    ]);
   });
 });
 
@@ -175,5 +248,19 @@ function appendDebugLine(file: string): Promise<void> {
     });
     cleanups.push(() => watcher.close());
     appendFileSync(file, 'rolling reload complete\n');
+  });
+}
+
+/** Writes `names` under `root` and resolves once the directory reports the last of them (an event, not a sleep). */
+function writeAndSee(root: string, names: readonly string[], content: string): Promise<void> {
+  return new Promise((resolve) => {
+    const last = names.at(-1)!;
+    const watcher = watch(root, (_event, name) => {
+      if (name !== last) return;
+      watcher.close();
+      resolve();
+    });
+    cleanups.push(() => watcher.close());
+    for (const name of names) writeFileSync(join(root, name), content);
   });
 }

@@ -112,7 +112,7 @@ describe('clusterkit run --watch', () => {
     const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
     await run.waitFor(/\[wapp\] watching \./);
     appendFileSync(join(project, 'app.cjs'), '// saved\n');
-    const [line] = await run.waitFor(/\[wapp\] WARN access\.txt changed during or just after each of the last 3 reloads[^\n]*/);
+    const [line] = await run.waitFor(/\[wapp\] WARN access\.txt was written while each of the last 3 reloads ran[^\n]*/);
     expect(line).toContain(`to leave it out for good, ${advice} (or --ignore-watch access.txt on the command line)`);
     expect(line).not.toContain('ignoreWatch');
     expect((await cli(['stop', 'wapp'], { runtime })).code).toBe(0);

@@ -136,8 +136,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     settings: {
       scriptArgs: settings.scriptArgs,
       waitReady: settings.waitReady,
-      // `show` says which watched paths are gone, as it is asked (H256).
-      watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [] },
+      // `show` says which watched paths are gone (H256) or dropped (H269), as it is asked.
+      watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [], dropped: () => watching?.dropped() ?? [] },
       envNames: Object.keys(workerEnv.env),
       ignoredPm2Keys: settings.ignoredPm2Keys,
     },
@@ -150,7 +150,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   printed = undefined;
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {
-    const started = await watchAndReload(settings.watch, service, settings.cwd, logger);
+    const started = await watchAndReload(settings.watch, service, settings.cwd, logger, { script: settings.script });
     watching = started;
     service.primary.once('shutdown', () => void started.close());
   }

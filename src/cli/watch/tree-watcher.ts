@@ -16,7 +16,8 @@
  *   removed. `check()` does that before each reload, so the reload reads what the new watcher
  *   sees from then on;
  * - a root that is gone is said once (`lost`), listed by `missing` for `clusterkit show`, and
- *   watched again once it is back (`back`).
+ *   watched again once it is back (`back`); one made again between two polls is a change
+ *   (`replaced`), as chokidar may have told of nothing (H270).
  */
 import { statSync, unwatchFile, watchFile, type Stats } from 'node:fs';
 import { dirname, isAbsolute, relative } from 'node:path';
@@ -33,6 +34,11 @@ export interface TreeWatcherEvents {
   lost(roots: readonly string[]): void;
   /** Roots that were gone and are back: watched again. */
   back(roots: readonly string[]): void;
+  /**
+   * Roots found made again since the last arm (`rm -rf dist; mkdir dist; ...` in one go), which
+   * may give chokidar no event at all: a change of each (H270).
+   */
+  replaced(roots: readonly string[]): void;
   /** chokidar's errors, and a re-arm that failed. */
   error(error: Error): void;
 }
@@ -130,6 +136,10 @@ export class TreeWatcher {
     for (const directory of Object.keys(current?.getWatched() ?? {})) {
       if (this.#isWithinRoot(directory)) inodes.set(directory, inodeOf(directory));
     }
+    const replaced = this.#roots.filter((root) => {
+      const before = this.#inodes.get(root);
+      return before !== undefined && inodes.get(root) !== undefined && inodes.get(root) !== before;
+    });
     this.#inodes = inodes;
     const missing = new Set(this.#roots.filter((root) => inodes.get(root) === undefined));
     const lost = [...missing].filter((root) => !this.#missing.has(root));
@@ -137,6 +147,7 @@ export class TreeWatcher {
     this.#missing = missing;
     if (lost.length > 0) this.#events.lost(lost);
     if (back.length > 0) this.#events.back(back);
+    if (replaced.length > 0) this.#events.replaced(replaced);
   }
 
   /** Makes the watcher of `roots` the current one; resolves once its first scan is done. */

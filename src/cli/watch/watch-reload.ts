@@ -10,16 +10,29 @@
  * them on big projects). It is imported only when --watch is given.
  */
 import { fstatSync, statSync } from 'node:fs';
-import { extname, relative } from 'node:path';
+import { relative, resolve } from 'node:path';
 import { WatchLostError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { WatchSettings } from '../run-settings.js';
 import { ignoreOptionAdvice, ignorePathsAdvice } from './ignore-advice.js';
+import { isCodeFile, kCodeLoopCount, kReloadLoopCount, reloadLoopDetector } from './reload-loop-detector.js';
 import { TreeWatcher } from './tree-watcher.js';
 import { createIgnoreTest } from './watch-ignore.js';
 
 /** File names listed in the "change detected" line; more are counted. */
 const kListedChanges = 3;
+
+/** Paths listed in the line that drops them (H99); more are counted, and `clusterkit show --json` lists them all. */
+export const kListedDropped = 5;
+
+/**
+ * How late chokidar may tell of a write made before a reload ended: such a write still counts
+ * as made while the reload ran, by its mtime.
+ */
+const kLateEventMs = 1_000;
+
+/** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
+const kMtimeSlackMs = 20;
 
 /**
  * The longest a change waits for its reload, at the least: the quiet time (`--watch-delay`) is
@@ -34,13 +47,6 @@ export function maxWatchWaitMs(delayMs: number): number {
   return Math.max(kMinMaxWatchWaitMs, 3 * delayMs);
 }
 
-/**
- * A path that changed during, or right after, this many reloads in a row is being written by
- * the reload itself (the app's own output, `clusterkit logs -f > debug.txt` in the project):
- * it is named once and no longer watched, or it would reload the workers forever.
- */
-export const kReloadLoopCount = 3;
-
 export interface Reloadable {
   reload(): Promise<void>;
 }
@@ -49,14 +55,22 @@ export interface Reloadable {
 export interface Watching {
   /** The watched paths (absolute) that are gone (removed or moved away), waiting to come back, for `clusterkit show`. */
   missing(): string[];
+  /** The paths (absolute) no longer watched as written by each reload (H99), for `clusterkit show` (H269). */
+  dropped(): string[];
   close(): Promise<void>;
+}
+
+export interface WatchOptions {
+  /** The script being run: never dropped (H269), and no reload is forced while it is missing (H271). */
+  readonly script?: string | undefined;
 }
 
 /**
  * Starts watching; resolves once the initial scan is done (changes from then on count).
  */
-export async function watchAndReload(settings: WatchSettings, target: Reloadable, cwd: string, logger: Logger): Promise<Watching> {
+export async function watchAndReload(settings: WatchSettings, target: Reloadable, cwd: string, logger: Logger, options: WatchOptions = {}): Promise<Watching> {
   const isIgnored = createIgnoreTest(settings.paths, settings.ignore, cwd);
+  const script = options.script === undefined ? undefined : resolve(cwd, options.script);
   const isOwnOutput = ownOutputTest();
   const shownPath = (path: string) => relative(cwd, path) || '.';
   /** Changed paths since the last reload started, with how many events each had. */
@@ -68,11 +82,35 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   /** Paths already named as changing without pause: each is named once. */
   const namedAsBusy = new Set<string>();
   const maxWaitMs = maxWatchWaitMs(settings.delayMs);
-  const loops = reloadLoopDetector(maxWaitMs);
+  const loops = reloadLoopDetector();
   /** Paths found reloading in a loop: their changes are no longer counted. */
-  const paused = new Set<string>();
+  const dropped = new Set<string>();
+  /** Paths that may be the app's output, written while the current or the last reload ran (H269). */
+  const writtenDuringReload = new Set<string>();
+  /** Code and config files written while the last reload ran: kept watched, named once when they loop. */
+  const codeWrittenDuringReload = new Set<string>();
+  const codeLoops = reloadLoopDetector(kCodeLoopCount);
+  const namedAsLooping = new Set<string>();
+  /** The last reload's `target.reload()`, from its call to its end (Date.now()); `endedAt` unset while it runs. */
+  let lastReload: { startedAt: number; endedAt?: number } | undefined;
+  /** A forced reload waits for the script, missing now (H271). */
+  let waitsForScript = false;
   let isReloading = false;
   let isClosed = false;
+  /**
+   * Never dropped (H269): a watched root, the script being run and code or config files changing
+   * during reloads are a person or a build, and get another reload.
+   */
+  const mayBeOutput = (path: string) => !settings.paths.includes(path) && path !== script && !isCodeFile(path);
+  /** Whether a file's change was written while a reload ran: told while it runs, or a little later with an mtime within it. */
+  const isWrittenDuringReload = (event: string, path: string) => {
+    if (lastReload === undefined) return false;
+    const { startedAt, endedAt } = lastReload;
+    if (endedAt === undefined) return true;
+    if (event === 'unlink' || Date.now() - endedAt > kLateEventMs) return false;
+    const modifiedAt = mtimeOf(path);
+    return modifiedAt !== undefined && modifiedAt >= startedAt - kMtimeSlackMs && modifiedAt <= endedAt;
+  };
 
   const reload = async (isForced: boolean) => {
     timer = undefined;
@@ -83,7 +121,11 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     await tree.check();
     isReloading = false;
     if (isClosed) return;
-    const looping = loops.next([...changed.keys()], Date.now());
+    const looping = loops.next([...writtenDuringReload].filter((path) => changed.has(path)));
+    writtenDuringReload.clear();
+    const codeLooping = codeLoops.next([...codeWrittenDuringReload].filter((path) => changed.has(path) && !namedAsLooping.has(path)));
+    codeWrittenDuringReload.clear();
+    if (codeLooping.length > 0) warnAboutCodeLoops(codeLooping);
     if (looping.length > 0) {
       warnAboutLoops(looping);
       for (const path of looping) changed.delete(path);
@@ -98,9 +140,11 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     if (isForced) warnAboutBusyFiles([...changed].filter(([path, events]) => events > 2 && !namedAsBusy.has(path)).map(([path]) => path));
     changed.clear();
     burstStartedAt = undefined;
+    waitsForScript = false;
     isReloading = true;
     const more = files.length > kListedChanges ? ` and ${files.length - kListedChanges} more` : '';
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
+    lastReload = { startedAt: Date.now() };
     try {
       await target.reload();
     } catch {
@@ -108,7 +152,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');
     } finally {
       isReloading = false;
-      loops.ended(Date.now());
+      lastReload.endedAt = Date.now();
     }
     // Changes made during the reload get a reload of their own.
     if (changed.size > 0 && !isClosed) schedule();
@@ -134,31 +178,69 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   };
   /** Paths that keep reloading the workers: named once, with the flag and key that leave them out. */
   const warnAboutLoops = (paths: string[]) => {
-    for (const path of paths) paused.add(path);
-    const shown = paths.map((path) => relative(cwd, path) || path);
+    for (const path of paths) dropped.add(path);
+    // A few named, the rest counted: a storm of them made one line of 11.5 KB (H269).
+    const shown = paths.slice(0, kListedDropped).map(shownPath);
+    const more = paths.length > kListedDropped ? ` and ${paths.length - kListedDropped} more (clusterkit show --json lists them all)` : '';
     const them = paths.length === 1 ? 'it' : 'them';
     logger.warn(
       {},
-      `${shown.join(', ')} changed during or just after each of the last ${kReloadLoopCount} reloads, and each change reloaded again: ` +
+      `${shown.join(', ')}${more} ${paths.length === 1 ? 'was' : 'were'} written while each of the last ${kReloadLoopCount} reloads ran, and each write reloaded again: ` +
         `written by the app or its output (a log, a database, a redirect such as clusterkit logs -f > debug.txt), not code. ` +
-        `No longer watching ${them} until clusterkit run restarts; to leave ${them} out for good, ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
+        `No longer watching ${them} until clusterkit run restarts (clusterkit show lists ${them}); to leave ${them} out for good, ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
+    );
+  };
+  /** Code or config files written during each of the last reloads: still watched, named once with the way out. */
+  const warnAboutCodeLoops = (paths: string[]) => {
+    for (const path of paths) namedAsLooping.add(path);
+    const shown = paths.slice(0, kListedDropped).map(shownPath);
+    const more = paths.length > kListedDropped ? ` and ${paths.length - kListedDropped} more` : '';
+    const them = paths.length === 1 ? 'it' : 'them';
+    logger.warn(
+      {},
+      `${shown.join(', ')}${more} ${paths.length === 1 ? 'was' : 'were'} written while each of the last ${kCodeLoopCount} reloads ran, and each write reloaded again. ` +
+        `Still watching ${them}, as code or config; if the app itself writes ${them} at start (a state file, generated code), ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
     );
   };
   const schedule = () => {
     const now = Date.now();
     burstStartedAt ??= now;
     if (timer) clearTimeout(timer);
-    const left = Math.max(0, burstStartedAt + maxWaitMs - now);
-    timer = setTimeout(() => void reload(left < settings.delayMs), Math.min(settings.delayMs, left));
+    // While the script is missing, only a quiet time reloads: a forced one could only fail (H271).
+    const left = waitsForScript ? Infinity : Math.max(0, burstStartedAt + maxWaitMs - now);
+    timer = setTimeout(() => fire(left < settings.delayMs), Math.min(settings.delayMs, left));
+  };
+  const fire = (isForced: boolean) => {
+    if (isForced && script !== undefined && !exists(script)) {
+      // A build that removes the folder first: each forced reload failed with "Cannot find module" (H271).
+      waitsForScript = true;
+      logger.info({}, `${shownPath(script)}, the script being run, does not exist now (a build under way?): the reload waits for it, or for ${settings.delayMs} ms without a change`);
+      schedule();
+      return;
+    }
+    void reload(isForced);
   };
   const noteChange = (path: string) => {
     changed.set(path, (changed.get(path) ?? 0) + 1);
+    if (waitsForScript && path === script && exists(script)) {
+      // Back: the maximum wait counts again, from now.
+      waitsForScript = false;
+      burstStartedAt = undefined;
+    }
     if (!isReloading) schedule();
   };
   const tree = await TreeWatcher.open(settings.paths, isIgnored, {
     change: (event, path) => {
-      if (event === 'addDir' || paused.has(path) || isOwnOutput(path)) return;
+      if (event === 'addDir' || dropped.has(path) || isOwnOutput(path)) return;
+      // Files only: a directory's removal is a build or a checkout, never the app's output.
+      if (event !== 'unlinkDir' && !settings.paths.includes(path) && path !== script && isWrittenDuringReload(event, path)) {
+        (mayBeOutput(path) ? writtenDuringReload : codeWrittenDuringReload).add(path);
+      }
       noteChange(path);
+    },
+    // A root made again in one go, which chokidar may not tell of: one reload, as for any change (H270).
+    replaced: (roots) => {
+      for (const root of roots) noteChange(root);
     },
     lost: (roots) => {
       for (const root of roots) {
@@ -182,6 +264,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   logger.info({}, `watching ${shown} (ignoring ${ignoring}); a change reloads the workers with no downtime`);
   return {
     missing: () => tree.missing,
+    dropped: () => [...dropped],
     close: async () => {
       isClosed = true;
       if (timer) clearTimeout(timer);
@@ -190,16 +273,23 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   };
 }
 
-/** Extensions of what a save storm may rewrite and still be the app's code, never offered to be left out. */
-const kCodeExtensions = new Set(['.js', '.mjs', '.cjs', '.jsx', '.ts', '.mts', '.cts', '.tsx', '.json', '.node']);
-
-function isCodeFile(path: string): boolean {
-  return kCodeExtensions.has(extname(path).toLowerCase());
-}
-
 /** `a`, `a and b`, `a, b and c`. */
 function listed(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** Whether something is at `path` now. */
+function exists(path: string): boolean {
+  return mtimeOf(path) !== undefined;
+}
+
+/** The mtime of what is at `path` (ms), or undefined when nothing is, or it cannot be read. */
+function mtimeOf(path: string): number | undefined {
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.mtimeMs;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Why a root cannot be read now (its ENOENT), the cause of its `WatchLostError`. */
@@ -210,36 +300,6 @@ function statError(path: string): unknown {
   } catch (error) {
     return error;
   }
-}
-
-/**
- * Finds paths that reload the workers in a loop: a path is counted for a reload when it is
- * among the changes that started it and that reload came within `gapMs` of the previous one's
- * end (so the change was made during the previous reload or just after it). A path counted for
- * `kReloadLoopCount` reloads in a row is looping; a human saving a file is rarely that regular.
- */
-export function reloadLoopDetector(gapMs: number): { next(paths: readonly string[], now: number): string[]; ended(now: number): void } {
-  /** Reloads in a row each path started right after the previous reload. */
-  const streaks = new Map<string, number>();
-  let lastEndedAt: number | undefined;
-  return {
-    next(paths, now) {
-      const isRightAfter = lastEndedAt !== undefined && now - lastEndedAt <= gapMs;
-      const previous = new Map(streaks);
-      streaks.clear();
-      if (!isRightAfter) return [];
-      const looping: string[] = [];
-      for (const path of paths) {
-        const streak = (previous.get(path) ?? 0) + 1;
-        if (streak >= kReloadLoopCount) looping.push(path);
-        else streaks.set(path, streak);
-      }
-      return looping;
-    },
-    ended(now) {
-      lastEndedAt = now;
-    },
-  };
 }
 
 /**

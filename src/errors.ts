@@ -304,18 +304,31 @@ export class WorkerExitedError extends ClusterKitError {
   readonly pid: number | undefined;
   readonly exitCode: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** How it ended, as the message says it after "Worker 3 (pid 42)": `exited with code 1`, `was killed by SIGKILL from outside clusterkit (...)`. */
+  readonly how: string;
+  /** The signal from outside clusterkit that ended it, when that is how it ended (H275). */
+  readonly outsideSignal: NodeJS.Signals | undefined;
 
   constructor(
     exit: ExitDescription,
     /** What was lost, such as `before it replied to "greet"`. */
     readonly context: string,
-    options?: { cause?: unknown; advice?: string },
+    options?: {
+      cause?: unknown;
+      advice?: string;
+      /** How it ended, after "Worker 3 (pid 42)", when clusterkit knows more than the exit: a kill or a stop signal from outside clusterkit (H275). */
+      how?: string;
+      /** The signal from outside clusterkit that ended it (see `WorkerStartupError.outsideSignal`). */
+      outsideSignal?: NodeJS.Signals;
+    },
   ) {
+    const how = options?.how ?? describeExit(exit.exitCode, exit.signal, exit.pid);
     super(
-      `Worker ${exit.workerId} (pid ${exit.pid ?? 'none'}) ${describeExit(exit.exitCode, exit.signal, exit.pid)} ${context}. ` +
-        (options?.advice ?? 'The request was not answered; retry it on another worker if it is safe to repeat.'),
+      `Worker ${exit.workerId} (pid ${exit.pid ?? 'none'}) ${how} ${context}. ` + (options?.advice ?? 'The request was not answered; retry it on another worker if it is safe to repeat.'),
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
+    this.how = how;
+    this.outsideSignal = options?.outsideSignal;
     this.workerId = exit.workerId;
     this.pid = exit.pid;
     this.exitCode = exit.exitCode;
@@ -357,10 +370,18 @@ export class WorkerStartupError extends ClusterKitError {
     readonly workerId: number | undefined,
     readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout' | 'bad-node-option',
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; outsideSignal?: NodeJS.Signals },
   ) {
-    super(message, options);
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.outsideSignal = options?.outsideSignal;
   }
+
+  /**
+   * The signal from outside clusterkit that ended it (a kill, or a stop signal it exited on),
+   * when that is how it ended: its script is not to blame, and a crash-loop line that quotes
+   * it advises finding the sender, not fixing the script (H266, H273).
+   */
+  readonly outsideSignal: NodeJS.Signals | undefined;
 }
 
 /**
@@ -851,8 +872,11 @@ export function describeExit(exitCode: number | null, signal: NodeJS.Signals | n
 function lastFailure(label: string, cause: unknown, advice: string): string {
   if (!isError(cause)) return `Fix the cause, then ${advice}.`;
   if (cause instanceof WorkerExitedError) {
-    return `${label}: worker ${cause.workerId} (pid ${cause.pid ?? 'none'}) ${describeExit(cause.exitCode, cause.signal, cause.pid)} ${cause.context}. Fix that, then ${advice}.`;
+    // A signal from outside: its sender is what to find, the script did nothing wrong (H275).
+    const what = cause.outsideSignal === undefined ? 'Fix that' : 'Its output need not show an error: look for what sent the signal';
+    return `${label}: worker ${cause.workerId} (pid ${cause.pid ?? 'none'}) ${cause.how} ${cause.context}. ${what}, then ${advice}.`;
   }
+  if (cause instanceof WorkerStartupError && cause.outsideSignal !== undefined) return `${label}: ${cause.message.replace(/\.$/, '')}, then ${advice}.`;
   const init = cause instanceof WorkerStartupError && cause.cause instanceof RemoteError && cause.cause.messageType === '_init' ? cause.cause : undefined;
   if (init) {
     // The user's module in its own words (`the script /srv/api.js threw on import: ...`), as the

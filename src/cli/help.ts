@@ -142,7 +142,7 @@ Sizes: 512M, 1G (bare: MiB).
 Exit codes: 0 every worker stopped cleanly; 1 a worker did not stop cleanly (it cut off
 requests still open at the shutdown timeout, its cleanup timed out or failed, or it was
 killed), or the service could not
-start, its start was interrupted by a stop, or it lost every worker; 2 bad usage; 130 / 143 a second SIGINT / SIGTERM forced the stop.
+start, its start was interrupted by a stop signal, or it lost every worker; 2 bad usage; 130 / 143 a second SIGINT / SIGTERM forced the stop.
 
 Examples:
   clusterkit run server.js

@@ -109,6 +109,11 @@ export class Endpoint {
     return this.#pending.givenUp;
   }
 
+  /** Of `givenUpCount`, those whose requester exited (`PendingRequests.requesterExited`). */
+  get requesterExitedCount(): number {
+    return this.#pending.requesterExited;
+  }
+
   get isClosed(): boolean {
     return this.#closedBy !== undefined;
   }

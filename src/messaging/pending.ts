@@ -18,6 +18,7 @@
  * thus still counts a reply that reached its socket in time. A large reply is announced by a
  * reply-ahead record (envelope.ts): a request whose reply is on its way gets more time, once.
  */
+import { WorkerExitedError } from '../errors.js';
 import { isError } from '../readable-error.js';
 import { armTimeout, groupWindowMs, TimeoutGroup } from './timeout-group.js';
 
@@ -71,6 +72,8 @@ export class PendingRequests {
   #waiting = 0;
   /** Requests whose caller stopped waiting: rejected at their timeout or by their abort signal. */
   #givenUp = 0;
+  /** Of `#givenUp`: aborted with a `WorkerExitedError`, their requester gone. */
+  #requesterExited = 0;
 
   constructor(
     /** Builds the error for a request whose timeout expired. */
@@ -101,6 +104,14 @@ export class PendingRequests {
    */
   get givenUp(): number {
     return this.#givenUp;
+  }
+
+  /**
+   * Of `givenUp`, those aborted because the one who asked exited (a relayed `sendTo()` whose
+   * sender was killed or stopped first): no timeout, no abort of its code (hostile t29 L1, H274).
+   */
+  get requesterExited(): number {
+    return this.#requesterExited;
   }
 
   /**
@@ -246,7 +257,9 @@ export class PendingRequests {
   }
 
   #giveUp(id: number, error: Error): void {
-    if (this.reject(id, error)) this.#givenUp++;
+    if (!this.reject(id, error)) return;
+    this.#givenUp++;
+    if (error instanceof WorkerExitedError) this.#requesterExited++;
   }
 }
 

@@ -213,6 +213,20 @@ export const kScriptCleanupNotice = '$scriptCleanup';
 export interface ScriptCleanupPayload {
   readonly signal: 'SIGINT' | 'SIGTERM';
 }
+
+/**
+ * Worker -> primary, notify: the process received a stop signal (SIGINT, SIGTERM) the primary
+ * did not ask for by a stop, so it will stop on its own (a second later, or through a plain
+ * script's own listeners). Node cannot tell who sent it; the worker can say that it came: its
+ * exit with code 0 is then told as stopped by that signal, not as an unexplained exit, and a
+ * starting worker's not as an error of its script (H273, H275). Once per worker life.
+ * Payload `{ signal }`.
+ */
+export const kStopSignalNotice = '$stopSignal';
+
+export interface StopSignalPayload {
+  readonly signal: 'SIGINT' | 'SIGTERM';
+}
 /**
  * Primary -> worker, notify: start the orphan watchdog thread. Sent once the initial workers
  * are all ready (then at each later worker's ready): creating the thread costs as much CPU as
@@ -314,7 +328,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -446,6 +460,10 @@ export function isHandlersCutPayload(payload: unknown): payload is HandlersCutPa
 
 export function isScriptCleanupPayload(payload: unknown): payload is ScriptCleanupPayload {
   return isRecord(payload) && (payload.signal === 'SIGINT' || payload.signal === 'SIGTERM');
+}
+
+export function isStopSignalPayload(payload: unknown): payload is StopSignalPayload {
+  return isScriptCleanupPayload(payload);
 }
 
 /**

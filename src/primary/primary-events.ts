@@ -70,6 +70,13 @@ export interface WorkerExitEvent {
    * H202). Absent otherwise.
    */
   readonly isEndedUnstarted?: boolean;
+  /**
+   * The stop signal (SIGINT, SIGTERM) the worker said it received when no stop of the primary's
+   * had asked it to go: it stopped on its own on a signal from outside clusterkit (`kill`, a
+   * process manager, a container runtime, its own code), and its exit with code 0 is told so
+   * (H273, H275). Absent otherwise, and for a stop the primary asked for.
+   */
+  readonly stopSignal?: 'SIGINT' | 'SIGTERM';
 }
 
 export interface WorkerCrashEvent {
@@ -290,6 +297,11 @@ export interface WorkerRequestsCutEvent {
    * not in `openRequests` nor counted cut off (H241). Absent when none.
    */
   readonly givenUp?: number;
+  /**
+   * For `handlers`: of `givenUp`, those whose requester had exited (a relayed `sendTo()` whose
+   * sending worker was killed, or stopped before it) rather than timed out or aborted (H274). Absent when none.
+   */
+  readonly requestersExited?: number;
   /** For `unexpected-exit`: as `WorkerCrashEvent.isLowerBound`, `openRequests` is a lower bound. */
   readonly isLowerBound?: true;
   /** For `unexpected-exit`: as `WorkerCrashEvent.resetConnections`, the idle connections its exit reset besides. */

@@ -21,7 +21,7 @@ import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
-import { isOutsideKillSignal, killedFromOutside } from './pool/outside-kill.js';
+import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
 
 /**
  * Of a crash after the worker served: no failed start, and restarted with no limit counting it
@@ -103,7 +103,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   const overranStop = new WeakMap<WorkerHandle, string>();
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal }) => {
     const fields = { ...ids(worker), code, signal };
     const kill = killing.get(worker);
     if (kill !== undefined && !expected && worker.readyAt !== undefined) {
@@ -122,7 +122,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (isEndedUnstarted === true) {
       logger.info(fields, `worker ${worker.id} stopped before it was ready: its stop came before its code started (ended by SIGTERM)`);
     } else if (failedBeforeReady) {
-      logger.error(fields, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal)}`);
+      logger.error(stopSignal === undefined ? fields : { ...fields, stopSignal }, `worker ${worker.id} could not start: ${startFailure(worker, startupError, code, signal, stopSignal)}`);
+    } else if (!expected && stopSignal !== undefined && code === 0 && signal === null) {
+      // It said why it went: the signal, not just `code=0` (H275).
+      logger.warn({ ...fields, stopSignal }, `worker ${worker.id} exited unexpectedly: it ${stoppedFromOutside(stopSignal)} and exited with code 0`);
     } else if (!expected) {
       logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
     } else if (isStopUnfinished && isChannelBacklogged === true && backlogOf === 'worker') {
@@ -277,17 +280,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
     logger.info({ ...ids(worker), connections, spreadMs }, text);
   });
-  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections, messageTypes, givenUp }) => {
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections, messageTypes, givenUp, requestersExited }) => {
     const requests = plural(openRequests, 'request');
     const text = {
       deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
       'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${isLowerBound ? 'at least ' : ''}${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet)${resetConnections ? `, and ${describeReset(resetConnections)}` : ''}; code in the worker called process.exit() or let its process end while serving`,
-      handlers: `worker ${worker.id} abandoned ${plural(openRequests + (givenUp ?? 0), 'message handler')} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${(messageTypes ?? []).map((type) => `"${type}"`).join(', ')}: ${describeAbandoned(openRequests, givenUp ?? 0)}; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
+      handlers: `worker ${worker.id} abandoned ${plural(openRequests + (givenUp ?? 0), 'message handler')} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${(messageTypes ?? []).map((type) => `"${type}"`).join(', ')}: ${describeAbandoned(openRequests, givenUp ?? 0, requestersExited ?? 0)}; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
       signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); ${kUnknownSignalSource}`,
     }[reason];
-    logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
+    logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(requestersExited === undefined ? {} : { requestersExited }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
   });
   primary.on('crashLoop', ({ slot, failures, reason, error }) => {
     // The error's message says why in full (the last failure itself, then the hint): a CLI user
@@ -370,7 +373,7 @@ function died(signal: NodeJS.Signals | null, error: unknown): string {
   return killedFromOutside(signal);
 }
 
-function startFailure(worker: WorkerHandle, error: Error | undefined, code: number | null, signal: NodeJS.Signals | null): string {
+function startFailure(worker: WorkerHandle, error: Error | undefined, code: number | null, signal: NodeJS.Signals | null, stopSignal?: NodeJS.Signals): string {
   if (error instanceof RemoteError && error.messageType === '_init') {
     // The service runner and the CLI say what happened to the user's module in its own words.
     const summary = error.data?.summary;
@@ -379,18 +382,30 @@ function startFailure(worker: WorkerHandle, error: Error | undefined, code: numb
   if (error instanceof WorkerStartupError) return `it ${error.message.replace(/^Worker \d+(?: \(pid [^)]*\))? /, '')}`;
   if (error) return worker.pid === undefined ? `it could not be spawned: ${error.message}` : error.message;
   if (isOutsideKillSignal(signal)) return `it ${killedFromOutside(signal)} before it was ready`;
+  // It handled a stop signal no stop of ours sent, and exited on it (H273).
+  if (stopSignal !== undefined && code === 0 && signal === null) return `it ${stoppedFromOutside(stopSignal)} before it was ready`;
   return signal ? `it was killed by ${signal} before it was ready` : `it exited with code ${code} before it was ready (its output says why)`;
 }
 
 /**
  * Whose replies the abandoned handlers cost: requesters still waiting get none (counted cut
- * off), those that had given up (a timeout) lost nothing more (H241).
+ * off), those that had given up (a timeout, an abort: H241) or exited (killed, or stopped
+ * first: H274) lost nothing more. `exited` is a part of `givenUp`.
  */
-function describeAbandoned(waiting: number, givenUp: number): string {
-  const gaveUp = '(their requests timed out or were aborted), so no reply is lost with them';
+function describeAbandoned(waiting: number, givenUp: number, exited: number): string {
   if (givenUp === 0) return 'their requesters get no reply';
-  if (waiting === 0) return `${givenUp === 1 ? 'its requester' : 'their requesters'} had already given up ${givenUp === 1 ? '(its request timed out or was aborted), so no reply is lost with it' : gaveUp}`;
-  return `the requesters of ${waiting} get no reply; those of the other ${givenUp} had already given up ${gaveUp}`;
+  const timedOut = givenUp - exited;
+  // "those of the other 1" reads as a plural, as before (H241).
+  const one = givenUp === 1 && waiting === 0;
+  const why =
+    exited === 0
+      ? `had already given up (${one ? 'its request' : 'their requests'} timed out or ${one ? 'was' : 'were'} aborted)`
+      : timedOut === 0
+        ? `had already exited (killed, or stopped before it)`
+        : `had already given up: ${exited} exited (killed, or stopped before it), ${timedOut} timed out or aborted`;
+  const noneLost = `so no reply is lost with ${one ? 'it' : 'them'}`;
+  if (waiting === 0) return `${one ? 'its requester' : 'their requesters'} ${why}, ${noneLost}`;
+  return `the requesters of ${waiting} get no reply; those of the other ${givenUp} ${why}, ${noneLost}`;
 }
 
 function mib(bytes: number): string {

@@ -1,7 +1,7 @@
 /**
  * What the service's control socket does for `clusterkit status|reload|stop|scale`.
  */
-import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
+import { requestedStopExitCode } from '../primary/lifecycle/primary-signals.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
 import type { LogSource } from '../control/log-protocol.js';
@@ -38,8 +38,8 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
     },
     afterStop: () => {
       server?.close();
-      // 0, or 1 when a worker did not stop cleanly: the same as after SIGTERM.
-      if (ownsProcess) process.exit(stopReport ? shutdownExitCode(stopReport) : 0);
+      // 0, or 1 when a worker did not stop cleanly; a start it interrupted was asked to end (H276).
+      if (ownsProcess) process.exit(stopReport ? requestedStopExitCode(stopReport) : 0);
     },
     logs,
     slots,

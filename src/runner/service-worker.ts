@@ -47,6 +47,8 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
   readonly #spec: ServiceWorkerSpec<Module>;
   /** Set once the module is imported. */
   #module: Module | undefined;
+  /** Set when a stop came while `_init` waited for the import (`endImportOnStop`): `_init` ends there. */
+  #isImportEnded = false;
 
   constructor(spec: ServiceWorkerSpec<Module>) {
     super();
@@ -85,6 +87,9 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
     } else {
       await loaded;
     }
+    // The stop ended the import (H217): nothing of the script is there to check or start, and
+    // the worker is not ready (worker-lifecycle.ts sends no `$ready` once a stop began, H273).
+    if (this.#isImportEnded) return;
     tracker?.markReady();
     if (spec.requireExports) checkHasExports(spec.module, this.#module!);
     await spec.onStartup?.({ workerModule: this.#module!, pid: process.pid, workerId: this.id });
@@ -103,7 +108,13 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
   #endsOnStop(loaded: Promise<void>): Promise<void> {
     if (!this.#spec.endImportOnStop) return loaded;
     const stopped = new Promise<void>((resolve) => this.once('shutdown', () => resolve()));
-    return Promise.race([loaded, stopped.then(() => void loaded.catch(() => {}))]);
+    return Promise.race([
+      loaded,
+      stopped.then(() => {
+        this.#isImportEnded = true;
+        void loaded.catch(() => {});
+      }),
+    ]);
   }
 
   async #loadAndListen(tracker: ListenTracker | undefined): Promise<void> {

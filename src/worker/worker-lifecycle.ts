@@ -38,6 +38,7 @@ import {
   kStickyRefusedNotice,
   kStoppedNotice,
   kStoppingNotice,
+  kStopSignalNotice,
   kSyncRequest,
 } from '../messaging/system-types.js';
 import { stopMarginMs } from '../stop-margin.js';
@@ -111,6 +112,8 @@ export class WorkerLifecycle {
    * notices go to it (it waits for this stop), also for a stop that began on a signal.
    */
   #isAskedToStop = false;
+  /** Set once `$stopSignal` was sent: once per worker life. */
+  #hasToldStopSignal = false;
   /** Set once `$stopped` was sent: once per stop. */
   #hasToldStopped = false;
   /** When a stop the primary asked for must have exited by (before its SIGKILL); undefined outside one. */
@@ -180,8 +183,13 @@ export class WorkerLifecycle {
       return;
     }
     emit('initializeComplete', {});
-    if (this.#state === 'starting') this.#state = 'ready';
+    // A stop that began while `_init` ran (a signal, the primary's stop, or H217's end of a
+    // script's import at a stop) leaves it not ready: no `$ready`, or the primary announces a
+    // worker that is on its way out, and a reload stops the old one for it (hostile t29 M1, H273).
+    const isStopBegun = this.#state !== 'starting';
+    if (!isStopBegun) this.#state = 'ready';
     this.#initialized.resolve();
+    if (isStopBegun) return;
     const { rss, heapUsed, heapTotal } = process.memoryUsage();
     endpoint.notify(kReadyNotice, { pid: process.pid, memory: { rss, heapUsed, heapTotal } });
   }
@@ -530,11 +538,24 @@ export class WorkerLifecycle {
     if (process.listeners(signal).some((listener) => listener !== this.#onSignal)) this.#signalsReceived.add(signal);
     if (this.#state !== 'ready' && this.#state !== 'starting') return;
     if (this.#signalTimer) return;
+    this.#tellStopSignal(signal);
     this.#signalTimer = setTimeout(() => {
       this.#stop('signal', Date.now() + this.#context.options.destroyTimeoutMs).then((code) => this.#exit(code));
     }, kSignalGraceMs);
     this.#signalTimer.unref();
   };
+
+  /**
+   * `$stopSignal`, written now: the primary did not send this signal by a stop of its own, and
+   * the exit with code 0 that follows would read as unexplained (H273, H275). Not for a stop the
+   * primary asked for (it knows), once per life.
+   */
+  #tellStopSignal(signal: NodeJS.Signals): void {
+    if (this.#isAskedToStop || this.#hasToldStopSignal || (signal !== 'SIGINT' && signal !== 'SIGTERM')) return;
+    this.#hasToldStopSignal = true;
+    this.#tellPrimary(kStopSignalNotice, { signal });
+    this.#context.endpoint.flushNow();
+  }
 
   #startWatchdog(): void {
     const { options } = this.#context;

@@ -39,6 +39,23 @@ async function relayRunning(primary: ReturnType<typeof testPrimary>, alice: { id
 }
 
 describe('a worker stopped while it handles a relayed sendTo()', () => {
+  it('[H274] whose sender was killed first: the line says its requester exited, not that its request timed out or was aborted', async () => {
+    const { logger, text } = capturedLogger();
+    const { primary, alice, bob } = await relayPair(logger);
+    const { outcome } = await relayRunning(primary, alice, bob, 'hang');
+    const exited = onceEvent(primary, 'workerExit', 30_000);
+    process.kill(alice.pid!, 'SIGKILL');
+    await exited;
+    void outcome;
+    const cut = onceEvent<WorkerRequestsCutEvent>(primary, 'workerRequestsCut', 30_000);
+    await expect(primary.stopWorker(bob, { timeoutMs: kStopMs })).resolves.toBe('failed');
+    // The counts are as before (H241): nobody is left to get the reply, no request is cut off.
+    expect(await cut).toMatchObject({ worker: bob, openRequests: 0, givenUp: 1, requestersExited: 1, reason: 'handlers' });
+    // Before: "its requester had already given up (its request timed out or was aborted)".
+    expect(text()).toContain('of "hang": its requester had already exited (killed, or stopped before it), so no reply is lost with it; it exits with code 1.');
+    expect(text()).not.toContain('timed out or was aborted');
+  });
+
   it('[H264] waits for the handler: the stop is graceful and the sender gets the reply', async () => {
     const { primary, alice, bob } = await relayPair();
     const { outcome } = await relayRunning(primary, alice, bob, 'slow', { ms: 2_000 });

@@ -105,7 +105,7 @@ describe('restart policy', () => {
     expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual([[100, 1], [200, 2], [400, 3], [100, 1]]);
   });
 
-  it('trips the breaker on too many ordinary crashes within the window', async () => {
+  it('[H275] trips the breaker on too many ordinary crashes within the window, a kill from outside said as such', async () => {
     const primary = testPrimary({ restart: { backoff: { initialMs: 10 }, startupWindowMs: 0, maxRestarts: 2, windowMs: 60_000 } });
     let [current] = await primary.start();
     for (let i = 0; i < 2; i++) {
@@ -119,9 +119,10 @@ describe('restart policy', () => {
     const event = await crashLoop;
     expect(event).toMatchObject({ reason: 'too-many-restarts', failures: 3 });
     // Says what happened (crashes, not failed starts), with the exit itself and none of
-    // WorkerExitedError's advice to the caller of a request.
+    // WorkerExitedError's advice to the caller of a request. A kill from outside keeps its
+    // words, and whom to look for (before H275: "was killed by SIGKILL ... Fix that").
     expect(event.error.message).toMatch(
-      new RegExp(`^Worker slot 0 crashed 3 times within 60 s \\(restart\\.maxRestarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${pid}\\) was killed by SIGKILL \\d+(\\.\\d)? m?s after it became ready\\. Fix that, then start it again\\.$`),
+      new RegExp(`^Worker slot 0 crashed 3 times within 60 s \\(restart\\.maxRestarts\\), so it is no longer restarted\\. Last crash: worker \\d+ \\(pid ${pid}\\) was killed by SIGKILL from outside clusterkit \\(kill -9, the OOM killer, or the worker's own code\\) \\d+(\\.\\d)? m?s after it became ready\\. Its output need not show an error: look for what sent the signal, then start it again\\.$`),
     );
     expect(event.error.message).not.toMatch(/could not start|retry it|see "cause"/);
     await until(() => primary.workers.length === 0, 30_000, 'no worker left');

@@ -24,4 +24,19 @@ describe('a worker killed from outside while it starts', () => {
     expect(text()).toContain(`worker ${id} could not start: it was killed by SIGKILL from outside clusterkit (kill -9, the OOM killer, or the worker's own code) before it was ready`);
     expect(text()).not.toContain('Check its output for the error');
   });
+
+  it('[H273] a library ClusterWorker stopped by a SIGTERM during its _init is not announced ready: stopped by SIGTERM before it was ready', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 0, logger, restart: false }, 'workers/init-self-term.ts');
+    const ready: number[] = [];
+    primary.on('workerReady', ({ worker }) => ready.push(worker.id));
+    await primary.start();
+    const forked = primary.fork();
+    // Before: it resolved (`$ready` once _init ended, the stop already under way), then "exited unexpectedly".
+    await expect(forked).rejects.toMatchObject({ code: 'ERR_WORKER_STARTUP', outsideSignal: 'SIGTERM' });
+    await until(() => text().includes('could not start'), 30_000, 'the failed start logged');
+    expect(ready).toEqual([]);
+    expect(text()).toMatch(/worker \d+ could not start: it was stopped by SIGTERM from outside clusterkit \(kill, a process manager, a container runtime, or the worker's own code\) before it was ready/);
+    expect(text()).not.toContain('exited unexpectedly');
+  });
 });

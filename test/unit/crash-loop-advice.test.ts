@@ -5,6 +5,15 @@ import { CrashLoopError, WorkerExitedError } from '../../src/errors.js';
 describe('CrashLoopError advice', () => {
   const cause = () => new WorkerExitedError({ workerId: 7, pid: 4242, exitCode: 3, signal: null }, '926 ms after it became ready');
 
+  it('[H275] keeps "from outside clusterkit" for a kill soon after ready, and advises finding the sender, not fixing the script', () => {
+    const how = "was killed by SIGKILL from outside clusterkit (kill -9, the OOM killer, or the worker's own code)";
+    const killed = new WorkerExitedError({ workerId: 9, pid: 19250, exitCode: null, signal: 'SIGKILL' }, '92 ms after it became ready', { how, outsideSignal: 'SIGKILL' });
+    const error = new CrashLoopError(0, 3, { cause: killed, reason: 'startup-failures', remainingSlots: 0 });
+    // Before: "Last failure: worker 9 (pid 19250) was killed by SIGKILL 92 ms after it became ready. Fix that, then start it again."
+    expect(error.message).toMatch(/Last failure: worker 9 \(pid 19250\) was killed by SIGKILL from outside clusterkit \(kill -9, the OOM killer, or the worker's own code\) 92 ms after it became ready\. Its output need not show an error: look for what sent the signal, then start it again\.$/);
+    expect(error.message).not.toContain('Fix that');
+  });
+
   it('says only "start it again" when no slot is left (the service is down)', () => {
     const error = new CrashLoopError(0, 3, { cause: cause(), reason: 'startup-failures', remainingSlots: 0 });
     expect(error.message).toMatch(/Last failure: worker 7 \(pid 4242\) exited with code 3 926 ms after it became ready\. Fix that, then start it again\.$/);

@@ -30,6 +30,16 @@ export function shutdownExitCode(report: ShutdownReport): number {
 }
 
 /**
+ * The exit code after a stop asked for on the control socket (`clusterkit stop`): the stop's
+ * own result, 0 when every worker stopped cleanly, also when it interrupted the start (PM2
+ * retester t29 N10c: exit 1 after a requested stop during a `--wait-ready` start, H276). A start
+ * that had failed on its own still exits 1.
+ */
+export function requestedStopExitCode(report: ShutdownReport): number {
+  return report.failed.length + report.killed.length > 0 || report.interrupted === 'failed-start' ? 1 : 0;
+}
+
+/**
  * What forced the stop, as the log line and the dashboard say it: `a second SIGINT` when the
  * same signal started the shutdown, `SIGINT after SIGTERM` when another one did, `SIGINT during
  * the shutdown` when no signal did (a call, `clusterkit stop`).

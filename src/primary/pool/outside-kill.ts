@@ -1,15 +1,39 @@
 /**
  * A worker ended by a signal the primary did not send: a kill, not a crash, and no error of its
  * script's to look for in its output (newcomer t25 for a ready worker; hostile t29 F3 for one
- * still starting, whose line sent the user to look for an error thrown at load).
+ * still starting, whose line sent the user to look for an error thrown at load). A stop signal
+ * it handled and exited on by itself (code 0) is told the same way, from what the worker said
+ * it received (`$stopSignal`, H273).
  */
 
 /** The signals that end a process from outside (kill, kill -9, the OOM killer), where a starting worker's script is not to blame. */
 const kOutsideKillSignals: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM']);
 
+/**
+ * Who sends it, as examples: `kill -9` and the OOM killer send SIGKILL only; a stop signal comes
+ * from `kill`, a process manager or a container runtime (hostile t29 L2: a SIGTERM was given the SIGKILL examples).
+ */
+function senders(signal: NodeJS.Signals): string {
+  return signal === 'SIGKILL' ? "kill -9, the OOM killer, or the worker's own code" : "kill, a process manager, a container runtime, or the worker's own code";
+}
+
 /** `was killed by SIGKILL from outside clusterkit (...)`, after "worker 3". */
 export function killedFromOutside(signal: NodeJS.Signals): string {
-  return `was killed by ${signal} from outside clusterkit (kill -9, the OOM killer, or the worker's own code)`;
+  return `was killed by ${signal} from outside clusterkit (${senders(signal)})`;
+}
+
+/** `was stopped by SIGTERM from outside clusterkit (...)`: it handled the signal and exited by itself. */
+export function stoppedFromOutside(signal: NodeJS.Signals): string {
+  return `was stopped by ${signal} from outside clusterkit (${senders(signal)})`;
+}
+
+/** The advice after a kill or stop from outside: its output need not show an error. No final period. */
+export function lookForSender(signal: NodeJS.Signals): string {
+  const where =
+    signal === 'SIGKILL'
+      ? "the OOM killer's line in dmesg, a supervisor, a script that kills processes"
+      : "a process manager or container runtime stopping it, a script that kills processes, a process.kill() in the worker's own code";
+  return `Its output need not show an error: look for what sent the signal (${where})`;
 }
 
 /** True when a starting worker that ended by `signal` was killed rather than failed: told as such, not as an error of its script. */

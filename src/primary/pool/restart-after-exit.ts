@@ -5,6 +5,7 @@
  */
 import { CrashLoopError, WorkerExitedError } from '../../errors.js';
 import { describeUncaughtError } from './crash-notice.js';
+import { lookForSender } from './outside-kill.js';
 import { typeScriptLoaderHint } from './loader-hint.js';
 import { isNodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { formatElapsed } from '../../duration.js';
@@ -54,7 +55,11 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   }
   // Of what, when it said (`$crash`): the crash-loop error's "Last crash" then names the error and where it was thrown.
   const of = record.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(record.uncaughtError)}`;
-  const cause = wasReady ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`) : record.startupFailure(context.options.loadingSteps);
+  // A signal from outside (a kill, or a stop signal it exited on) is said as such, with whom to look for (H275).
+  const outside = record.uncaughtError === undefined ? record.outsideSignal() : undefined;
+  const cause = wasReady
+    ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
+    : record.startupFailure(context.options.loadingSteps);
   decideAndRestart(pool, context, record, ended, cause);
 }
 

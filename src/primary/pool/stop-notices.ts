@@ -34,12 +34,14 @@ import {
   isRequestsCutPayload,
   isHandlersCutPayload,
   isScriptCleanupPayload,
+  isStopSignalPayload,
   isStoppingPayload,
   kDestroyFailedNotice,
   kDrainNotice,
   kRequestsCutNotice,
   kHandlersCutNotice,
   kScriptCleanupNotice,
+  kStopSignalNotice,
   kStoppedNotice,
   kStoppingNotice,
   kSyncRequest,
@@ -134,7 +136,9 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       if (count + givenUp === 0) return;
       if (count > 0) record.handlersCut = count;
       const messageTypes = types.map(escapeControlChars);
-      emit('workerRequestsCut', { worker: record.handle, openRequests: count, timeoutMs, reason: 'handlers', messageTypes, ...(givenUp > 0 ? { givenUp } : {}) });
+      // Those whose requester exited (killed, or stopped first) are told apart from those timed out or aborted (H274).
+      const requestersExited = Math.min(givenUp, record.endpoint.requesterExitedCount);
+      emit('workerRequestsCut', { worker: record.handle, openRequests: count, timeoutMs, reason: 'handlers', messageTypes, ...(givenUp > 0 ? { givenUp } : {}), ...(requestersExited > 0 ? { requestersExited } : {}) });
     },
   });
   system.register(kScriptCleanupNotice, {
@@ -143,6 +147,15 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     when: isAskedToStop,
     handle: ({ signal }, record) => {
       record.cleanupSignal = signal;
+    },
+  });
+  // A stop signal it got that no stop of ours sent: its exit is told as stopped by it (H273, H275).
+  system.register(kStopSignalNotice, {
+    kind: 'notification',
+    check: isStopSignalPayload,
+    when: (record) => record.stopSignal === undefined,
+    handle: ({ signal }, record) => {
+      record.stopSignal = signal;
     },
   });
   // The answer travels behind any connection Node handed the worker before we read its

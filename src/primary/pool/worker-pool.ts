@@ -601,6 +601,7 @@ export class WorkerPool {
       killed,
       isStopUnfinished,
       ...(isEndedUnstarted ? { isEndedUnstarted } : {}),
+      ...(record.stopSignal !== undefined && !record.stopRequested ? { stopSignal: record.stopSignal } : {}),
       ...(isChannelBacklogged ? { isChannelBacklogged, backlogOf: isReadingBacklog ? ('worker' as const) : ('primary' as const) } : {}),
     });
     if (record.descendants?.length) this.#endDescendants(record, record.descendants);

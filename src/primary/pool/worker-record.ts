@@ -17,7 +17,7 @@ import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
 import { BulkWait } from './bulk-wait.js';
 import { describeUncaughtError } from './crash-notice.js';
 import { endedWhileLoadingAdvice } from './loading-advice.js';
-import { isOutsideKillSignal, killedFromOutside } from './outside-kill.js';
+import { isOutsideKillSignal, killedFromOutside, lookForSender, stoppedFromOutside } from './outside-kill.js';
 import type { SlowReadTally } from './slow-reads.js';
 import type { StopOutcome } from './stop-worker.js';
 import type { WorkerHandle } from './worker-handle.js';
@@ -90,6 +90,11 @@ export class WorkerRecord {
   stopRequested = false;
   exitCode: number | null = null;
   signal: NodeJS.Signals | null = null;
+  /**
+   * A stop signal it said it received (`$stopSignal`) outside a stop the primary asked for: it
+   * stops on its own, and an exit with code 0 is told as stopped by it (H273).
+   */
+  stopSignal: 'SIGINT' | 'SIGTERM' | undefined;
   /** Why the worker could not start, when known (its `_init` error, spawn error, ready timeout). */
   startupError: Error | undefined;
   /** What it said it died of (`$crash`: an uncaught exception or unhandled rejection), control characters escaped. */
@@ -365,6 +370,18 @@ export class WorkerRecord {
     return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, cause === undefined ? undefined : { cause });
   }
 
+  /**
+   * The signal from outside clusterkit that ended it, and how that reads after "worker 3": a
+   * SIGKILL or SIGTERM the primary did not send, or a stop signal it said it got and then exited
+   * with code 0 on (`$stopSignal`). Undefined for any other end, and for a stop the primary asked for.
+   */
+  outsideSignal(): { signal: NodeJS.Signals; how: string } | undefined {
+    if (this.stopRequested) return undefined;
+    if (isOutsideKillSignal(this.signal) && !this.isKilledByPrimary()) return { signal: this.signal, how: killedFromOutside(this.signal) };
+    if (this.stopSignal !== undefined && this.hasExitedCleanly()) return { signal: this.stopSignal, how: stoppedFromOutside(this.stopSignal) };
+    return undefined;
+  }
+
   /** Why a worker that exited before ready failed to start; `loadingSteps`: the option, what runs before its ClusterWorker starts. */
   startupFailure(loadingSteps: string | undefined): Error {
     if (this.startupError) return this.startupError;
@@ -373,14 +390,10 @@ export class WorkerRecord {
     // did was still loading (loading-advice.ts).
     // Of what, when it said (`$crash`): the error and where it was thrown are then the whole story.
     if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`);
-    // A kill the primary did not send: no error of its script's to look for (H266).
-    if (isOutsideKillSignal(this.signal) && !this.isKilledByPrimary() && !this.stopRequested) {
-      return new WorkerStartupError(
-        this.id,
-        'exited',
-        `${capitalize(this.describe())} ${killedFromOutside(this.signal)} before it was ready. Its output need not show an error: look for what sent the signal (the OOM killer's line in dmesg, a supervisor, a script that kills processes).`,
-      );
-    }
+    // A kill the primary did not send, or a stop signal it did not send that the worker exited
+    // on: no error of its script's to look for (H266, H273).
+    const outside = this.outsideSignal();
+    if (outside) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${outside.how} before it was ready. ${lookForSender(outside.signal)}.`, { outsideSignal: outside.signal });
     const advice = this.hasSaidHello ? 'Check its output for the error.' : endedWhileLoadingAdvice(loadingSteps, this.exitCode, this.signal);
     return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`);
   }

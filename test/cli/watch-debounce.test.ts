@@ -127,7 +127,10 @@ describe('watch debounce', () => {
     writeFileSync(join(directory, 'server.js'), '// v2\n');
     // The edit's reload, then one for each round written during the reload before it.
     await until(() => reloads.length >= 7, 30_000, 'a reload after each round');
-    expect(lines.filter((line) => line.startsWith('warn'))).toEqual([]);
+    // Never dropped; written during 5 reloads in a row, the code files are named once, still watched.
+    const warnings = lines.filter((line) => line.startsWith('warn'));
+    expect(warnings.filter((line) => !/Still watching (it|them), as code or config/.test(line))).toEqual([]);
+    expect(warnings.length).toBeLessThanOrEqual(1);
     expect(watching.dropped()).toEqual([]);
     // Still watched: the next save reloads.
     const before = reloads.length;

@@ -53,7 +53,7 @@ describe('run settings', () => {
     expect(mergeRunLayers({ script: '/s.js', workers: 4 }, { isDev: true }, '/')).toMatchObject({ dev: true, workers: 'auto' });
     expect(mergeRunLayers({ script: '/s.js', isDev: true }, { workers: 3 }, '/')).toMatchObject({ dev: undefined, workers: 3 });
     expect(mergeRunLayers({ script: '/s.js', isDev: false }, {}, '/')).toMatchObject({ dev: false, workers: 'auto' });
-    expect(mergeRunLayers(undefined, { script: '/srv/my-api.server.js' }, '/srv')).toMatchObject({ name: 'my-api', cwd: '/srv', watch: undefined, scriptArgs: [] });
+    expect(mergeRunLayers(undefined, { script: '/srv/my-api.server.js' }, '/srv')).toMatchObject({ name: 'my-api.server', cwd: '/srv', watch: undefined, scriptArgs: [] });
   });
 
   it('[H102] takes PM2\'s wait_ready as waitReady (config) and --wait-ready (flag over file)', () => {

@@ -4,11 +4,10 @@
  * nothing; a scale-up adds new slots and leaves the errored one as it is; a scale-down drops the
  * errored slot first; a slot's restarts and crashes never go backwards. Real processes.
  */
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { freePort } from '../helpers/ports.js';
-import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { cleanUpCli, cli } from './cli-process.js';
+import { startWithGivenUpSlot } from './given-up-cluster.js';
 
 afterEach(() => {
   cleanUpCli();
@@ -33,18 +32,7 @@ function parseMetrics(text: string): Map<string, number> {
 
 describe('clusterkit scale while a slot is given up [H284]', () => {
   it('[H284] counts from the target: same N does nothing, up adds slots, down drops the errored slot first, counts never go backwards', async () => {
-    const runtime = runtimeDir();
-    const healthPort = await freePort();
-    const flag = join(tempProject({}), 'broken');
-    const run = startCli(['run', 'test/fixtures/cli-fails-on-reload.mjs', '-w', '2', '--name', 'sgu', '--health-port', String(healthPort), '--health-host', '127.0.0.1'], {
-      runtime,
-      env: { CLI_FIXTURE_FLAG: flag },
-    });
-    await run.waitFor(/service sgu started: 2 workers/, 30_000);
-    writeFileSync(flag, '');
-    process.kill(readyPids(run)[0]!, 'SIGKILL');
-    const [giveUp] = await run.waitFor(/ERROR worker slot \d could not start 3 times in a row[^\n]*/, 30_000);
-    const slot = Number(/worker slot (\d)/.exec(giveUp)![1]);
+    const { run, runtime, healthPort, flag, slot } = await startWithGivenUpSlot('sgu');
 
     /** Every counter seen so far: none may go backwards while the primary lives. */
     const highest = new Map<string, number>();

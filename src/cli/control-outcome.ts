@@ -5,11 +5,12 @@
  */
 import type { ClusterStatus } from '../control/control-protocol.js';
 import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js';
+import { shellWord } from '../shell-word.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
 export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
-export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown } };
+export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -99,6 +100,12 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
   const supersededBy = countOf(reply.stops?.supersededBy) || undefined;
   if (supersededBy !== undefined) {
     return `scale of ${name} to ${plural(count, 'worker')} superseded: a later scale to ${plural(supersededBy, 'worker')} removed new workers of it before they were ready${but}; now ${describeNow(workers)}`;
+  }
+  if (reply.stops?.already === true && laterScale === undefined) {
+    // Said, so a scale to the target it has is not read as a retry of its errored slots (H284).
+    const errored = Array.isArray(reply.givenUpSlots) ? reply.givenUpSlots.length : 0;
+    const note = errored === 0 ? '' : `; ${errored} of them errored (given up in a crash loop): fix the code, then clusterkit reload ${shellWord(name)} starts ${errored === 1 ? 'it' : 'them'} again`;
+    return `${name} already has a target of ${plural(count, 'worker')}: nothing to do (pids ${pids === '' ? 'none' : pids})${note}`;
   }
   if (laterScale !== undefined && reply.state !== 'stopping' && reply.state !== 'stopped') {
     return `scaled ${name} to ${plural(count, 'worker')}${but}; since then, a later scale asks for ${plural(laterScale, 'worker')}: now ${describeNow(workers)}`;

@@ -162,9 +162,16 @@ function argsText(values: unknown): string {
 /** What stands for a hidden value while an argument is quoted: shell-safe, so `--token=<hidden>` is not quoted for its `<>`. */
 const kHiddenStandIn = 'ClusterkitHiddenValue7f3a';
 
+/**
+ * The placeholder stays inside quotes (H285): bare, `--token=<hidden>` pasted into a shell read
+ * `<hidden` and `>` as redirections, and truncated the file named after them. In a quoted word
+ * it is quoted already; in a bare one it gets its own quotes: `--password='<hidden>'`.
+ */
 function argWord(arg: unknown): string {
   if (typeof arg !== 'string') return '-';
-  return shellWord(arg.replaceAll(kHiddenValue, kHiddenStandIn)).replaceAll(kHiddenStandIn, kHiddenValue);
+  const word = shellWord(arg.replaceAll(kHiddenValue, kHiddenStandIn));
+  const isQuoted = word.startsWith("'") || word.startsWith("$'");
+  return word.replaceAll(kHiddenStandIn, isQuoted ? kHiddenValue : `'${kHiddenValue}'`);
 }
 
 /** `description` for `show --json`: the same arguments and values hidden as in the text. */

@@ -40,8 +40,12 @@ function redactInline(arg: string): string {
   return redactText(arg);
 }
 
-/** A flag, its name and its `=value` part: `--password=x`, `-token`. */
-const kFlag = /^--?([^=\s]+)(=.*)?$/s;
+/**
+ * A flag, its name, and its value when the same argument holds it: after `=`, `:` or white
+ * space (`--password=x`, `--passwd:x`, `'--token x'`), `-token` with none. The separators are
+ * one kind (H286: `--passwd:x` was printed in full, its name read as `passwd:x`).
+ */
+const kFlag = /^--?([^=:\s]+)(?:([ \t]*[=:][ \t]*|[ \t]+)(.*))?$/s;
 
 /** `-p`'s value, attached (`-psecret`, mysql's form) or after `=`: hidden unless a port's digits. */
 const kShortP = /^-p=?(.+)$/s;
@@ -85,8 +89,11 @@ export function redactArgs(args: readonly unknown[]): { args: unknown[]; hidden:
       if (inline !== arg) hidden++;
       continue;
     }
-    if (match[2] !== undefined) {
-      out.push(`${arg.slice(0, -match[2].length)}=${kHiddenValue}`);
+    const separator = match[2];
+    const value = match[3] ?? '';
+    // `--passwd: x` (two arguments) has its value in the next one, as `--passwd x` has.
+    if (separator !== undefined && (value !== '' || separator.includes('='))) {
+      out.push(`${arg.slice(0, arg.length - separator.length - value.length)}${separator}${kHiddenValue}`);
       hidden++;
       continue;
     }

@@ -92,6 +92,8 @@ export interface ScaleStops {
   readonly laterScale?: number;
   /** A scale-up whose new workers that later scale-down removed before they were ready (`scaleComplete`). */
   readonly supersededBy?: number;
+  /** Set when the count asked for was the target already: the scale did nothing (H284). */
+  readonly already?: true;
 }
 
 /**
@@ -124,7 +126,12 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
   }
   const stopped = complete?.stopped;
   const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) } : { unclean: 0, requestsCut: 0 };
-  return { ...counts, ...(laterScale === undefined ? {} : { laterScale }), ...(complete?.supersededBy === undefined ? {} : { supersededBy: complete.supersededBy }) };
+  return {
+    ...counts,
+    ...(laterScale === undefined ? {} : { laterScale }),
+    ...(complete?.supersededBy === undefined ? {} : { supersededBy: complete.supersededBy }),
+    ...(own !== undefined && own.from === own.to ? { already: true as const } : {}),
+  };
 }
 
 /**

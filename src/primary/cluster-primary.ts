@@ -125,7 +125,7 @@ export class ClusterPrimary<
    */
   start(this: ClusterPrimary<ToWorker, ToPrimary> & PrimaryHandlers<ToPrimary>): Promise<WorkerHandle[]> {
     const self = this as ClusterPrimary<ToWorker, ToPrimary>;
-    const { options, lifecycle, pool } = self.#context;
+    const { options, lifecycle } = self.#context;
     if (lifecycle.state === 'created') {
       try {
         checkWorkerScript(options.workerScript, options.cwd);
@@ -138,7 +138,7 @@ export class ClusterPrimary<
     // The socket first: a name already in use fails the start before anything is forked.
     const source = {
       script: options.workerScript,
-      targetWorkers: () => pool.targetCount,
+      targetWorkers: () => self.targetWorkers,
       settings: () => ({ scriptArgs: options.workerArgs, countReason: self.#countReason, health: self.#healthAddress, envNames: Object.keys(options.env ?? {}) }),
     };
     return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) =>
@@ -308,9 +308,17 @@ export class ClusterPrimary<
   }
 
   /**
+   * The workers the cluster is meant to run: its slots, given-up ones included (status's
+   * "workers 1/2", `clusterkit_workers_target`). `scale()` counts from it (H284).
+   */
+  get targetWorkers(): number {
+    return this.#context.pool.targetCount;
+  }
+
+  /**
    * The slots the crash-loop breaker gave up on (`crashLoop`), as PM2 lists an `errored`
    * process: since when, their counts, and how their last worker ended. They have no worker, so
-   * no `stats()` row; a reload that succeeds starts them again, a `scale()` drops them.
+   * no `stats()` row; a reload that succeeds starts them again, a scale-down drops them first.
    */
   givenUpSlots(): GivenUpSlotStats[] {
     return collectGivenUp(this.#context.pool);

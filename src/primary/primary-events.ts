@@ -485,7 +485,7 @@ export interface PrimaryEvents<ToPrimary> {
    * `reloadComplete` or `reloadFailed`).
    */
   reloadJoined: (event: Record<string, never>) => void;
-  /** `scale()` began: `from` workers (active slots) to `to`. */
+  /** `scale()` began: from the target `from` (given-up slots included, H284) to `to`; equal, it does nothing. */
   scale: (event: { readonly from: number; readonly to: number }) => void;
   /**
    * `scale()` finished: `from` workers to `to`. `stopped`: how the surplus workers of a

@@ -100,9 +100,6 @@ class ServicePrimary extends ClusterPrimary {
 class RunningService implements PrimaryService {
   readonly role = 'primary';
   readonly #startedAt = Date.now();
-  #target: number;
-  /** `scale` events heard so far: a scale that failed puts its target back only if none came after it. */
-  #scalesHeard = 0;
   /** Set once the control socket listens; closed at shutdown. */
   control: ControlServer | undefined;
   /** Set once the health endpoint listens. */
@@ -111,16 +108,7 @@ class RunningService implements PrimaryService {
   constructor(
     readonly primary: ClusterPrimary,
     readonly spec: ServicePrimarySpec,
-  ) {
-    this.#target = spec.workerCount;
-    // The target is the last scale the primary accepted, from the moment it does (H208). Set
-    // when a scale ended, it was an overtaken scale-up's count ("2/3") from the moment that
-    // scale-up answered until the scale-down that overtook it ended.
-    primary.on('scale', ({ to }) => {
-      this.#scalesHeard++;
-      this.#target = to;
-    });
-  }
+  ) {}
 
   get serviceName(): string {
     return this.spec.name;
@@ -130,12 +118,19 @@ class RunningService implements PrimaryService {
     return this.control?.path;
   }
 
+  /**
+   * The primary's target, given-up slots included, as /metrics counts it (H284: before, the last
+   * scale's count, which a scale-up whose new slot gave up put back: "1/2 ready (2 errored)"
+   * beside clusterkit_workers_target 3). It moves as a scale is accepted (H208).
+   */
   get workerCount(): number {
-    return this.#target;
+    // Before the start adds its slots (during _init), the count it will start.
+    const { state } = this.primary;
+    return state === 'created' || state === 'starting' ? this.spec.workerCount : this.primary.targetWorkers;
   }
 
   status(): ClusterStatus {
-    return clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.#target });
+    return clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.workerCount });
   }
 
   describe(): ClusterDescription {
@@ -145,15 +140,7 @@ class RunningService implements PrimaryService {
   }
 
   async scale(count: number): Promise<void> {
-    const before = this.#target;
-    const heard = this.#scalesHeard;
-    try {
-      await this.primary.scale(count);
-    } catch (error) {
-      // A scale that failed leaves the target it found, unless a later scale set another.
-      if (this.#scalesHeard === heard + 1) this.#target = before;
-      throw error;
-    }
+    await this.primary.scale(count);
   }
 
   reload(): Promise<void> {

@@ -278,6 +278,22 @@ describe('config file errors', () => {
     expect(result.stdout).toBe('');
   });
 
+  // Before: both apps started, and one was refused at run time by the other, whichever came up first (tester t30 L4).
+  it('[H287] refuses at load an ecosystem file whose apps differ only in letter case, naming both, before anything starts', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.mjs': kServer,
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'svc', script: './server.mjs' }, { name: 'other', script: './server.mjs' }, { name: 'Svc', script: './server.mjs' }] };\n",
+    });
+    const result = await cli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      '"apps[2]" has the name "Svc", and "apps[0]" has "svc": they differ only in letter case, and on a case-insensitive file system (macOS by default) their control sockets would be one file, so the second app\'s start would be refused. Name them apart (for example "Svc-2").',
+    );
+    expect(result.stderr).not.toContain('starting');
+    expect(result.stdout).toBe('');
+  });
+
   it('says what is wrong with a file that cannot be used at all', async () => {
     const runtime = runtimeDir();
     const cases: Array<[Record<string, string>, string[], RegExp]> = [

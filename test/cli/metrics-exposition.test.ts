@@ -4,12 +4,12 @@
  * alive at once (H278); and a slot the crash-loop breaker gave up on stays visible, in `/metrics`
  * and in `status`, as PM2's `errored` (H277). Real processes, a real reload, a real crash loop.
  */
-import { rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
-import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { startWithGivenUpSlot } from './given-up-cluster.js';
 
 afterEach(() => {
   cleanUpCli();
@@ -77,20 +77,8 @@ interface Status {
 
 describe('a slot given up in a crash loop [H277]', () => {
   it('[H277] is errored in status and kept in /metrics (target, given up, crash loops, its crashes), through the reload that restores it', async () => {
-    const runtime = runtimeDir();
-    const healthPort = await freePort();
-    const project = tempProject({});
-    const flag = join(project, 'broken');
-    const run = startCli(['run', 'test/fixtures/cli-fails-on-reload.mjs', '-w', '2', '--name', 'errd', '--health-port', String(healthPort), '--health-host', '127.0.0.1'], {
-      runtime,
-      env: { CLI_FIXTURE_FLAG: flag },
-    });
-    await run.waitFor(/service errd started: 2 workers/, 30_000);
     // The code breaks, then a worker dies: its restarts throw, and the breaker gives its slot up.
-    writeFileSync(flag, '');
-    process.kill(readyPids(run)[0]!, 'SIGKILL');
-    const [giveUp] = await run.waitFor(/ERROR worker slot \d could not start 3 times in a row[^\n]*/, 30_000);
-    const slot = Number(/worker slot (\d)/.exec(giveUp)![1]);
+    const { run, runtime, healthPort, flag, slot } = await startWithGivenUpSlot('errd');
 
     const status = JSON.parse((await cli(['status', 'errd', '--json'], { runtime })).stdout) as Status;
     expect(status.targetWorkers).toBe(2);

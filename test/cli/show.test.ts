@@ -101,7 +101,7 @@ describe('clusterkit show', () => {
     expect(text).toMatchObject({ code: 0, stderr: '' });
     // Before: "script args       --password SUPERSECRET1 --api-key=SUPERSECRET2 ...".
     expect(text.stdout).not.toContain('SUPERSECRET');
-    expect(text.stdout).toContain('\nscript args       --password <hidden> --api-key=<hidden> --token --verbose --port 80 (secret-looking values are not shown)\n');
+    expect(text.stdout).toContain("\nscript args       --password '<hidden>' --api-key='<hidden>' --token --verbose --port 80 (secret-looking values are not shown)\n");
     expect(text.stdout).toMatch(/execArgv (\S+ )*--title=shown-title\n/);
     const json = await cli(['show', 'secretive', '--json'], { runtime });
     expect(json.stdout).not.toContain('SUPERSECRET');

@@ -3,6 +3,10 @@
  * come from another process, so one of another shape is left out and control characters are
  * escaped, never a crash nor a forged line.
  */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { ClusterDescription } from '../../src/control/control-protocol.js';
 import { formatDescription, redactDescription } from '../../src/cli/format-settings.js';
@@ -57,5 +61,28 @@ describe('[H243] show: the keys not used', () => {
     expect(text).toContain("execArgv $'--title=a\\rb'\n");
     expect(text).not.toMatch(/^heartbeat {9}off$/m);
     expect(text).not.toContain('\x1b');
+  });
+
+  // Before: `--password=<hidden> --token <hidden>`: pasted, `<hidden` read a file and `>` wrote one (tester t30 F3).
+  it('[H285] quotes the placeholder inside its shell word: the row pasted into a real shell gives back its words and redirects nothing', () => {
+    const description = described([]);
+    const given = ['--password=P1', '--token', 'T2', '-H', 'Authorization: Bearer B3', 'DB_PASSWORD=P4', '-pP5', '--passwd:P6', "it's", 'config.json'];
+    (description.settings as unknown as Record<string, unknown>).scriptArgs = redactDescription({ ...description, settings: { ...description.settings, scriptArgs: given } } as ClusterDescription).settings.scriptArgs;
+    const row = /\nscript args {7}(.*) \(secret-looking values are not shown\)\n/.exec(formatDescription(description))![1]!;
+    expect(row).toBe(`--password='<hidden>' --token '<hidden>' -H 'Authorization: <hidden>' DB_PASSWORD='<hidden>' -p'<hidden>' --passwd:'<hidden>' 'it'\\''s' config.json`);
+    const dir = mkdtempSync(join(tmpdir(), 'ck-paste-'));
+    try {
+      // A file named as the placeholder's inside, and one the old row's `>` would have truncated.
+      writeFileSync(join(dir, 'hidden'), 'x');
+      writeFileSync(join(dir, 'config.json'), 'kept');
+      const words = execFileSync('bash', ['-c', `printf '[%s]\\n' ${row}`], { cwd: dir, encoding: 'utf8' });
+      expect(words).toBe(
+        ['--password=<hidden>', '--token', '<hidden>', '-H', 'Authorization: <hidden>', 'DB_PASSWORD=<hidden>', '-p<hidden>', '--passwd:<hidden>', "it's", 'config.json'].map((word) => `[${word}]\n`).join(''),
+      );
+      expect(readdirSync(dir).sort()).toEqual(['config.json', 'hidden']);
+      expect(execFileSync('cat', ['config.json', 'hidden'], { cwd: dir, encoding: 'utf8' })).toBe('keptx');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

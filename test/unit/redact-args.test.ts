@@ -85,4 +85,29 @@ describe('redactArgs', () => {
     expect(redactText('"https://x?token=abc"')).toBe(`"https://x?token=${H}"`);
     expect(redactText('["npm ci", "curl -H \'X-Auth-Token: t\' https://u:p@x"]')).toBe(`["npm ci", "curl -H 'X-Auth-Token: ${H}' https://u:${H}@x"]`);
   });
+
+  // Before: `--passwd:SEC` was shown in full (tester t30 L5): its name was read as `passwd:SEC`.
+  it('[H286] hides a secret flag\'s value after any separator (=, :, a space, the next argument), for every secret name', () => {
+    const names = ['password', 'passwd', 'pwd', 'pass', 'passphrase', 'token', 'access-token', 'secret', 'client_secret', 'api-key', 'apiKey', 'auth', 'authorization', 'bearer', 'jwt', 'cookie', 'session', 'credential', 'sig', 'signature'];
+    for (const name of names) {
+      for (const dashes of ['--', '-']) {
+        const flag = `${dashes}${name}`;
+        const forms: Array<[string[], string[]]> = [
+          [[`${flag}=S1`], [`${flag}=${H}`]],
+          [[`${flag}:S1`], [`${flag}:${H}`]],
+          [[`${flag}: S1`], [`${flag}: ${H}`]],
+          [[`${flag} S1`], [`${flag} ${H}`]],
+          [[`${flag} = S1`], [`${flag} = ${H}`]],
+          [[flag, 'S1'], [flag, H]],
+          [[`${flag}:`, 'S1'], [`${flag}:`, H]],
+        ];
+        for (const [given, shown] of forms) {
+          expect([given, redactArgs(given)]).toEqual([given, { args: shown, hidden: 1 }]);
+        }
+      }
+    }
+    // A name that is no secret keeps its value, whatever the separator.
+    const kept = ['--inspect=127.0.0.1:9229', '--port:80', '--author:ann', '--token-file:/run/t', '--key-path /k'];
+    expect(redactArgs(kept)).toEqual({ args: kept, hidden: 0 });
+  });
 });

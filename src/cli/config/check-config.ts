@@ -9,7 +9,7 @@
 import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
-import { clusterNameProblem, describeBadName, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
+import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
 import { checkDurationMs, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
@@ -139,12 +139,23 @@ function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): 
     return scope.take(() => checkPm2App(app, key, directory, scope, fileWarnings));
   });
   // An app with other problems still has its name: a duplicate is said in the same run (H129).
-  const seen = new Map<string, number>();
+  // Names that differ only in letter case too (H287): each app's start refused the other's at
+  // run time, in whichever order they came up (H282's check), leaving one app of the two.
+  const seen = new Map<string, { name: string; index: number }>();
   checked.forEach((app, index) => {
     const name = app?.name ?? nameAsWritten(list[index]);
     if (name === undefined) return;
-    if (seen.has(name)) problems.add(new UsageError(`"apps[${index}]" has the name "${name}", like "apps[${seen.get(name)}]"; each app needs its own name.`));
-    else seen.set(name, index);
+    const folded = fileNameOf(name).toLowerCase();
+    const first = seen.get(folded);
+    if (first === undefined) seen.set(folded, { name, index });
+    else if (first.name === name) problems.add(new UsageError(`"apps[${index}]" has the name "${name}", like "apps[${first.index}]"; each app needs its own name.`));
+    else {
+      problems.add(
+        new UsageError(
+          `"apps[${index}]" has the name "${name}", and "apps[${first.index}]" has "${first.name}": they differ only in letter case, and on a case-insensitive file system (macOS by default) their control sockets would be one file, so the second app's start would be refused. Name them apart (for example "${name}-2").`,
+        ),
+      );
+    }
   });
   problems.throwIfAny();
   return checked as ConfigApp[];

@@ -182,7 +182,7 @@ export class PrimaryLifecycle {
     return this.#context.pool.addSlots(spec.count, spec);
   }
 
-  /** Grows or shrinks the pool to `count` workers; surplus workers stop gracefully, newest first. */
+  /** Grows or shrinks the pool's target to `count` workers; a scale-down drops given-up slots first, then stops workers gracefully, newest first. */
   async scale(count: number): Promise<void> {
     const { maxWorkers } = this.#context.options;
     if (count > maxWorkers) throw new InvalidOptionError('count', `at most ${maxWorkers}, the "maxWorkers" option, which changes only on a restart (restart the cluster with a higher one to run more workers)`, count);
@@ -192,14 +192,16 @@ export class PrimaryLifecycle {
         : new InvalidStateError('The cluster has not finished starting: scale() needs a started primary (await start() first; from the CLI, try again once it has started).');
     }
     const { pool, emit } = this.#context;
-    // The count asked for is the count: slots given up before it are not brought back by a later reload.
-    pool.takeGivenUp();
+    // Counted from the target, given-up slots included, as status and clusterkit_workers_target
+    // count (H284): before, from the serving slots, so a scale to the target it had (or +1)
+    // forked again into a given-up slot, ran its crash loop once more and reset its counts.
     const slots = pool.activeSlots();
-    const from = slots.length;
+    const from = pool.targetCount;
     emit('scale', { from, to: count });
-    if (count > slots.length) {
+    if (count > from) {
+      // New slots only: the errored ones stay so until a reload that succeeds starts them again.
       const known = new Set(pool.slots);
-      const growing = pool.addSlots(count - slots.length, { name: undefined, roles: [], env: {} });
+      const growing = pool.addSlots(count - from, { name: undefined, roles: [], env: {} });
       // Taken now: a slot leaves the pool once retired and its worker gone.
       const added = [...pool.slots].filter((slot) => !known.has(slot));
       this.#scalingSlots = added;
@@ -222,7 +224,9 @@ export class PrimaryLifecycle {
       emit('scaleComplete', supersededBy === undefined ? { from, to: count, stopped: nothing } : { from, to: count, stopped: nothing, supersededBy });
       return;
     }
-    const surplus = slots.slice(count).reverse();
+    // The errored slots go first: they serve nothing, and dropping one stops no worker.
+    const liveSurplus = from - count - pool.dropGivenUp(from - count).length;
+    const surplus = slots.slice(slots.length - liveSurplus).reverse();
     // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
     for (const slot of surplus) if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
     const records = surplus.flatMap((slot) => (slot.current ? [slot.current] : []));

@@ -85,12 +85,21 @@ export class WorkerPool {
   /** Workers not yet exited, by cluster worker id. */
   readonly #records = new Map<number, WorkerRecord>();
   readonly #slots = new Set<Slot>();
-  /** Slots the crash-loop breaker gave up on since the last scale, which a reload that succeeds starts again (H259). */
+  /** Slots the crash-loop breaker gave up on, which a reload that succeeds starts again (H259) and a scale-down drops first (H284). */
   #givenUp: GivenUpSlot[] = [];
+  /**
+   * The counts of given-up slots a scale-down dropped, by number: a later slot with that number
+   * goes on from them (H284), so a slot's restarts and crashes never go backwards while the
+   * primary lives (before, a scale-up reused the number from 0: Prometheus read a counter reset,
+   * status lost the crash loop's history).
+   */
+  readonly #droppedCounts = new Map<number, Pick<Slot, 'restarts' | 'crashes'>>();
   /** Times the crash-loop breaker gave up on a slot, since the primary started (`clusterkit_crash_loops_total`). */
   #crashLoops = 0;
   readonly rotation = new RoundRobin<WorkerRecord>();
   #isClosed = false;
+  /** The target when the pool closed (a shutdown retires every slot). */
+  #closedTarget: number | undefined;
   /** Which slots and kinds of worker listened: their later workers are ready only once they listen. */
   readonly #listens = new ListenHistory();
   /** Set once the initial workers are ready; from then on a worker is armed at its ready. */
@@ -185,10 +194,13 @@ export class WorkerPool {
     for (const slot of slots) {
       slot.isInitial = isInitial;
       // A slot given up in a crash loop and taken up again goes on counting: its crashes must
-      // not vanish from clusterkit_worker_crashes_total at the reload that restores it (H277).
-      if (carried) {
-        slot.restarts = carried.restarts + 1;
-        slot.crashes = carried.crashes;
+      // not vanish from clusterkit_worker_crashes_total at the reload that restores it (H277),
+      // nor at a scale-up that reuses the number of one a scale-down dropped (H284).
+      const counts = carried ?? this.#droppedCounts.get(slot.index);
+      this.#droppedCounts.delete(slot.index);
+      if (counts) {
+        slot.restarts = counts.restarts + 1;
+        slot.crashes = counts.crashes;
       }
       this.#slots.add(slot);
     }
@@ -279,6 +291,8 @@ export class WorkerPool {
 
   /** Retires every slot and cancels pending restarts: nothing is forked from now on. */
   close(): void {
+    // A stopping cluster still shows the target it had (status's "workers 1/2").
+    this.#closedTarget ??= this.targetCount;
     this.#isClosed = true;
     for (const slot of this.#slots) this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no worker will be started.'));
   }
@@ -290,12 +304,23 @@ export class WorkerPool {
     this.#crashLoops++;
   }
 
-  /** The slots given up in a crash loop since the last call (or scale), forgotten here. */
+  /** The slots given up in a crash loop and not dropped, forgotten here (a reload takes them up again). */
   takeGivenUp(): Slot[] {
     return this.#givenUp.splice(0).map((entry) => entry.slot);
   }
 
-  /** The slots given up in a crash loop and not taken up again yet (by a reload) nor dropped (by a scale). */
+  /**
+   * Drops `count` given-up slots, the highest numbers first (H284): a scale-down takes the
+   * errored slots before any that serves. Their counts wait for a later slot of their number.
+   */
+  dropGivenUp(count: number): Slot[] {
+    const dropped = [...this.#givenUp].sort((a, b) => b.slot.index - a.slot.index).slice(0, count);
+    this.#givenUp = this.#givenUp.filter((entry) => !dropped.includes(entry));
+    for (const { slot } of dropped) this.#droppedCounts.set(slot.index, { restarts: slot.restarts, crashes: slot.crashes });
+    return dropped.map((entry) => entry.slot);
+  }
+
+  /** The slots given up in a crash loop and not taken up again yet (by a reload) nor dropped (by a scale-down). */
   get givenUp(): readonly GivenUpSlot[] {
     return this.#givenUp;
   }
@@ -307,10 +332,11 @@ export class WorkerPool {
 
   /**
    * The workers the pool is meant to run: its active slots and those given up in a crash loop,
-   * which a reload that succeeds starts again (a scale sets the count anew and drops them).
+   * which a reload that succeeds starts again. What a scale counts from (H284), what status and
+   * clusterkit_workers_target show.
    */
   get targetCount(): number {
-    return this.activeSlots().length + this.#givenUp.length;
+    return this.#closedTarget ?? this.activeSlots().length + this.#givenUp.length;
   }
 
   /** Stops restarting `slot`; its `fork()` waiters, if any, reject with `reason`. */

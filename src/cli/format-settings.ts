@@ -118,14 +118,28 @@ function watchText(watch: unknown): string {
   const missing = strings(watch.missing);
   // Nor of the paths dropped as the app's output (H269: `show` said "on" of them).
   const dropped = strings(watch.dropped);
-  const notWatching = [
-    ...(missing.length === 0 ? [] : [`${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} gone (removed or moved away), watched again once back`]),
-    ...(dropped.length === 0 ? [] : [`${droppedText(dropped)} (written while each of 3 reloads in a row ran: the app's output, until clusterkit run restarts)`]),
+  const notes = [
+    ...(missing.length === 0 ? [] : [`not watching: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} gone (removed or moved away), watched again once back`]),
+    // What was seen, not who wrote it; a change at another time takes it off (H288).
+    ...(dropped.length === 0
+      ? []
+      : [`changes during reloads ignored: ${droppedText(dropped)} (written while each of 3 reloads in a row ran, as an app's output is; a change at another time watches it again)`]),
+    // Code that reloads the workers again and again (H289: show said nothing of it).
+    ...loopingTexts(watch.looping),
   ];
-  const not = notWatching.length === 0 ? '' : `not watching: ${notWatching.join('; ')}`;
+  const not = notes.join('; ');
   const kept = Array.isArray(watch.paths) ? watch.paths.filter((path) => typeof path === 'string' && !missing.includes(path)) : [];
   if (kept.length === 0) return `${not}${ignore}`;
   return `on: ${stringsText(kept, '-', ', ')}${ignore}; ${not === '' ? '' : `${not}; `}${delay}`;
+}
+
+/** `reloading again and again: a (written during each of the last 7 reloads)`, of an untrusted list. */
+function loopingTexts(value: unknown): string[] {
+  const looping = Array.isArray(value) ? value.filter((entry): entry is { path: string; reloads: number } => isObject(entry) && typeof entry.path === 'string' && Number.isSafeInteger(entry.reloads)) : [];
+  if (looping.length === 0) return [];
+  const shown = looping.slice(0, kShownDropped).map(({ path, reloads }) => `${path} (written during each of the last ${reloads} reloads)`);
+  const more = looping.length > kShownDropped ? ` and ${looping.length - kShownDropped} more (show --json lists them all)` : '';
+  return [`reloading again and again: ${shown.join(', ')}${more}`];
 }
 
 function droppedText(paths: readonly string[]): string {

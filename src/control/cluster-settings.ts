@@ -41,11 +41,19 @@ export interface ClusterSettings {
   readonly heartbeat: false | { readonly intervalMs: SettingMs; readonly timeoutMs: SettingMs };
   /**
    * `clusterkit run --watch`: false when off. `missing`: the watched paths that are gone (removed or moved away), not watched until they are back (H256).
-   * `dropped`: the paths no longer watched, written while each of 3 reloads in a row ran (the app's output, H99, H269).
+   * `dropped`: the paths whose changes during a reload no longer reload, written while each of 3 reloads in a row ran (as an app's output is, H99, H269);
+   * a change at another time takes one off (H288). `looping`: code or config files written during each of the last reloads, each reloading again (H289).
    */
   readonly watch:
     | false
-    | { readonly paths: readonly string[]; readonly ignore: readonly string[]; readonly delayMs: number; readonly missing: readonly string[]; readonly dropped: readonly string[] };
+    | {
+        readonly paths: readonly string[];
+        readonly ignore: readonly string[];
+        readonly delayMs: number;
+        readonly missing: readonly string[];
+        readonly dropped: readonly string[];
+        readonly looping: readonly { readonly path: string; readonly reloads: number }[];
+      };
   /** Where the health endpoint listens; null when there is none. */
   readonly health: { readonly host: string; readonly port: number } | null;
   /** The names of the variables the cluster's settings add to the workers' environment (never their values). */
@@ -76,7 +84,7 @@ export interface SettingsSource {
   readonly scriptArgs: readonly string[];
   readonly countReason: string | undefined;
   readonly waitReady?: boolean | undefined;
-  /** Only under `clusterkit run --watch`; `missing()`: the watched paths gone now, `dropped()`: the paths no longer watched, as `show` is asked. */
+  /** Only under `clusterkit run --watch`; `missing()`: the watched paths gone now, `dropped()`: the paths no longer watched during reloads, `looping()`: code reloading again and again, as `show` is asked. */
   readonly watch?:
     | {
         readonly paths: readonly string[];
@@ -84,6 +92,7 @@ export interface SettingsSource {
         readonly delayMs: number;
         readonly missing?: (() => readonly string[]) | undefined;
         readonly dropped?: (() => readonly string[]) | undefined;
+        readonly looping?: (() => readonly { readonly path: string; readonly reloads: number }[]) | undefined;
       }
     | undefined;
   readonly health: AddressInfo | undefined;
@@ -121,7 +130,14 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     watch:
       source.watch === undefined
         ? false
-        : { paths: [...source.watch.paths], ignore: [...source.watch.ignore], delayMs: source.watch.delayMs, missing: [...(source.watch.missing?.() ?? [])], dropped: [...(source.watch.dropped?.() ?? [])] },
+        : {
+            paths: [...source.watch.paths],
+            ignore: [...source.watch.ignore],
+            delayMs: source.watch.delayMs,
+            missing: [...(source.watch.missing?.() ?? [])],
+            dropped: [...(source.watch.dropped?.() ?? [])],
+            looping: [...(source.watch.looping?.() ?? [])],
+          },
     health: source.health === undefined ? null : { host: source.health.address, port: source.health.port },
     envNames: [...source.envNames].sort(),
     ignoredPm2Keys: [...(source.ignoredPm2Keys ?? [])],

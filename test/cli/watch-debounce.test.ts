@@ -82,10 +82,10 @@ describe('watch debounce', () => {
     writeFileSync(join(directory, 'server.js'), '// v2\n');
     await until(() => lines.some((line) => line.startsWith('warn')), 20_000, 'the reload loop warning');
     expect(lines.filter((line) => line.startsWith('warn'))).toEqual([
-      `warn debug.txt was written while each of the last ${kReloadLoopCount} reloads ran, and each write reloaded again: ` +
-        'written by the app or its output (a log, a database, a redirect such as clusterkit logs -f > debug.txt), not code. ' +
-        'No longer watching it until clusterkit run restarts (clusterkit show lists it); to leave it out for good, add --ignore-watch debug.txt ' +
-        '(ignoreWatch: ["debug.txt"] in the config file)',
+      `warn debug.txt was written while each of the last ${kReloadLoopCount} reloads ran, and each write reloaded again, ` +
+        "as an app's output would be (a log, a database, a redirect such as clusterkit logs -f > debug.txt). " +
+        'From now on, its changes during a reload are ignored; a change at any other time reloads and watches it fully again (clusterkit show lists it meanwhile). ' +
+        'If it is the app\'s output, leave it out for good: add --ignore-watch debug.txt (ignoreWatch: ["debug.txt"] in the config file)',
     ]);
     // The edit, then one reload for each of the loop's first changes (more if a loaded machine
     // delayed a change past the loop's gap); the next one was skipped.
@@ -188,6 +188,112 @@ describe('watch debounce', () => {
     expect(exists).not.toContain(false);
     expect(lines.filter((line) => line.includes('does not exist now'))).toEqual([
       'info dist/server.js, the script being run, does not exist now (a build under way?): the reload waits for it, or for 200 ms without a change',
+    ]);
+  });
+});
+
+describe('the drop rule, second pass [H288] [H289] [H290]', () => {
+  /** Waits until the last reload ended, clear of the file system's coarse mtime clock (a few ms). */
+  const afterLastReload = (reloads: number[], ends: number[]) => until(() => ends.length === reloads.length && Date.now() - ends.at(-1)! > 30, 20_000, 'the end of the last reload');
+
+  it('[H288] a dropped file changed while no reload runs (a person saving it): reloads, and is watched fully again', async () => {
+    let isAppending = true;
+    const { directory, reloads, ends, lines, watching } = await watchedProject(100, async (root) => {
+      if (isAppending) await appendDebugLine(join(root, 'debug.txt'));
+    });
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => watching.dropped().length === 1, 20_000, 'debug.txt dropped');
+    isAppending = false;
+    await afterLastReload(reloads, ends);
+    const before = reloads.length;
+    writeFileSync(join(directory, 'debug.txt'), 'saved by hand\n');
+    await until(() => reloads.length > before, 20_000, 'the reload of the save');
+    expect(lines).toContain('info debug.txt changed while no reload ran (a person or a tool): watching it fully again');
+    expect(lines.at(-1)).toBe('info change detected in debug.txt: reloading the workers one by one');
+    expect(watching.dropped()).toEqual([]);
+    // Watched fully: the next save reloads too.
+    await afterLastReload(reloads, ends);
+    writeFileSync(join(directory, 'debug.txt'), 'saved again\n');
+    await until(() => reloads.length > before + 1, 20_000, 'the reload of the second save');
+  });
+
+  it('[H289] a code file written during each reload is listed as looping, its reloads back off, and it is cleared once a reload passes without it', async () => {
+    let isWriting = true;
+    const { directory, reloads, ends, lines, watching } = await watchedProject(50, async (root) => {
+      if (isWriting) await writeAndSee(root, ['state.json'], `{"at":${Date.now()}}\n`);
+    });
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => watching.looping().length === 1, 30_000, 'state.json looping');
+    expect(watching.looping()).toEqual([{ path: join(directory, 'state.json'), reloads: 5 }]);
+    await until(() => reloads.length >= 10, 60_000, 'more reloads of the loop');
+    expect(watching.looping()[0]!.reloads).toBeGreaterThan(5);
+    expect(lines.filter((line) => line.includes('keeps reloading the workers'))).toEqual([
+      'info state.json keeps reloading the workers: each reload that only it starts now waits twice as long as the one before, up to 30 s (a change to any other file still reloads after 50 ms)',
+    ]);
+    // Backed off: the last gap is at least 50 ms doubled 3 times.
+    const gaps = reloads.slice(1).map((at, index) => at - ends[index]!);
+    expect(Math.max(...gaps.slice(-2))).toBeGreaterThanOrEqual(400);
+    isWriting = false;
+    // The reload started by the last write writes nothing; the next one (an edit) finds it gone from the loop.
+    const before = reloads.length;
+    await until(() => reloads.length > before && ends.length === reloads.length, 60_000, 'the last reload of the loop');
+    await afterLastReload(reloads, ends);
+    writeFileSync(join(directory, 'server.js'), '// v3\n');
+    await until(() => reloads.length > before + 1, 20_000, 'the reload of the edit');
+    expect(watching.looping()).toEqual([]);
+  });
+
+  it('[H290] a storm of code files written during each reload (a checkout): never named as written by the app', async () => {
+    let rounds = 0;
+    const files = Array.from({ length: 25 }, (_, index) => `m${index}.js`);
+    const { directory, reloads, lines, watching } = await watchedProject(50, async (root) => {
+      if (++rounds <= 7) await writeAndSee(root, files, `// round ${rounds}\n`);
+    });
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => reloads.length >= 8, 60_000, 'a reload after each round');
+    expect(lines.filter((line) => line.startsWith('warn'))).toEqual([]);
+    expect(watching.looping()).toEqual([]);
+  });
+
+  it('[H290] the script kept changing: named without the advice to leave it out', async () => {
+    const { directory, reloads, lines } = await watchedProject(400, async () => {}, 'start');
+    let writes = 0;
+    const writer = setInterval(() => writeFileSync(join(directory, 'start'), `#!/bin/sh\n# ${writes++}\n`), 40);
+    cleanups.push(() => clearInterval(writer));
+    await until(() => lines.some((line) => line.includes('kept changing')), 20_000, 'the busy notice');
+    clearInterval(writer);
+    expect(reloads.length).toBeGreaterThanOrEqual(1);
+    expect(lines.filter((line) => line.includes('kept changing'))).toEqual([
+      'warn start kept changing for 1200 ms without a quiet 400 ms: reloading anyway (saved again and again, or written by a tool while it runs)',
+    ]);
+  });
+
+  it('[H290] the watched root gone with the script (rm -rf dist; sleep; build): no reload at the quiet time, one line, the return reloads', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
+    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+    const dist = join(directory, 'dist');
+    mkdirSync(dist);
+    writeFileSync(join(dist, 'server.js'), '// build 1\n');
+    writeFileSync(join(dist, 'lib.js'), '// build 1\n');
+    const { logger, lines } = recordingLogger();
+    const exists: boolean[] = [];
+    const reload = async () => {
+      exists.push(existsSync(join(dist, 'server.js')));
+    };
+    const watching = await watchAndReload({ paths: [dist], ignore: [], delayMs: 100 }, { reload }, directory, logger, { script: 'dist/server.js' });
+    cleanups.push(() => watching.close());
+    rmSync(dist, { recursive: true });
+    await until(() => lines.some((line) => line.includes('the reload waits for it to come back')), 20_000, 'the wait for dist');
+    // Past the quiet time and the maximum wait, and the root's poll: still no reload.
+    await until(() => watching.missing().length === 1, 20_000, 'dist missing');
+    expect(exists).toEqual([]);
+    mkdirSync(dist);
+    writeFileSync(join(dist, 'lib.js'), '// build 2\n');
+    writeFileSync(join(dist, 'server.js'), '// build 2\n');
+    await until(() => exists.length >= 1, 20_000, 'the reload of build 2');
+    expect(exists).not.toContain(false);
+    expect(lines.filter((line) => line.includes('the reload waits for it to come back'))).toEqual([
+      'info dist is gone, and dist/server.js, the script being run, with it: the reload waits for it to come back',
     ]);
   });
 });

@@ -43,7 +43,7 @@ describe('clusterkit run --watch: what is written during reloads [H269]', () => 
       writeFileSync(join(project, 'src/app.cjs'), server(`'v${save}'`));
     }
     await until(async () => (await served()) === 'v6', 30_000, 'v6 served');
-    expect(run.output()).not.toMatch(/No longer watching/);
+    expect(run.output()).not.toMatch(/changes during a reload are ignored/);
     expect((await cli(['show', 'saves'], { runtime })).stdout).not.toMatch(/not watching/);
     await stop(run, 'saves', runtime);
   });
@@ -63,7 +63,7 @@ describe('clusterkit run --watch: what is written during reloads [H269]', () => 
       for (const file of modules) writeFileSync(join(project, file), `module.exports = '${round % 2 === 0 ? 'b' : 'a'}';\n`);
     }
     await until(() => count(run, /rolling reload (complete|failed)/) >= 5, 60_000, 'the reloads of the storm');
-    expect(run.output()).not.toMatch(/No longer watching/);
+    expect(run.output()).not.toMatch(/changes during a reload are ignored/);
     writeFileSync(join(project, 'src/m7.js'), "module.exports = 'after the storm';\n");
     await until(async () => (await fetch(`http://127.0.0.1:${port}/`).then((response) => response.text())) === 'after the storm', 30_000, 'the edit after the storm served');
     await stop(run, 'storm', runtime);
@@ -77,9 +77,11 @@ describe('clusterkit run --watch: what is written during reloads [H269]', () => 
     const run = startCli(['run', 'src/app.cjs', '-w', '1', '--name', 'writer', '--watch', 'src'], { runtime, cwd: project, env: { PORT: String(port) } });
     await run.waitFor(/\[writer\] watching src /);
     writeFileSync(join(project, 'src/app.cjs'), app('v2'));
-    await run.waitFor(/WARN src\/started\.txt was written while each of the last 3 reloads ran, [^\n]*No longer watching it until clusterkit run restarts \(clusterkit show lists it\)/);
+    await run.waitFor(/WARN src\/started\.txt was written while each of the last 3 reloads ran, [^\n]*From now on, its changes during a reload are ignored/);
     const show = await cli(['show', 'writer'], { runtime });
-    expect(show.stdout).toMatch(/watch\s+on: \S*\/src; not watching: \S*\/src\/started\.txt \(written while each of 3 reloads in a row ran: the app's output, until clusterkit run restarts\); a reload/);
+    expect(show.stdout).toMatch(
+      /watch\s+on: \S*\/src; changes during reloads ignored: \S*\/src\/started\.txt \(written while each of 3 reloads in a row ran, as an app's output is; a change at another time watches it again\); a reload/,
+    );
     const json = JSON.parse((await cli(['show', 'writer', '--json'], { runtime })).stdout) as { settings: { watch: { dropped: string[] } } };
     expect(json.settings.watch.dropped).toEqual([join(project, 'src/started.txt')]);
     // The code is still watched.
@@ -87,7 +89,7 @@ describe('clusterkit run --watch: what is written during reloads [H269]', () => 
     await until(async () => (await fetch(`http://127.0.0.1:${port}/`).then((response) => response.text())) === 'v3', 30_000, 'v3 served');
     await stop(run, 'writer', runtime);
   });
-  it('[H269] an app that writes a JSON file at each start: still watched (code or config), and named once with the way out', async () => {
+  it('[H269] [H289] an app that writes a JSON file at each start: still watched (code or config), named once with the way out, listed by show, backed off', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const app = (version: string) => `require('node:fs').writeFileSync(__dirname + '/state.json', JSON.stringify({ pid: process.pid }));\n${server(`'${version}'`)}`;
@@ -100,7 +102,39 @@ describe('clusterkit run --watch: what is written during reloads [H269]', () => 
     const reloads = count(run, /rolling reload complete/);
     await until(() => count(run, /rolling reload complete/) >= reloads + 3, 60_000, 'three more reloads');
     expect(count(run, /Still watching it, as code or config/)).toBe(1);
-    expect(run.output()).not.toMatch(/No longer watching/);
+    expect(run.output()).not.toMatch(/changes during a reload are ignored/);
+    // [H289] show says it reloads again and again (it said "watch on" and nothing more).
+    const show = await cli(['show', 'stater'], { runtime });
+    expect(show.stdout).toMatch(/watch\s+on: \S*\/src; reloading again and again: \S*\/src\/state\.json \(written during each of the last \d+ reloads\); a reload/);
+    const json = JSON.parse((await cli(['show', 'stater', '--json'], { runtime })).stdout) as { settings: { watch: { looping: Array<{ path: string; reloads: number }> } } };
+    expect(json.settings.watch.looping).toEqual([{ path: join(project, 'src/state.json'), reloads: expect.any(Number) }]);
+    expect(json.settings.watch.looping[0]!.reloads).toBeGreaterThanOrEqual(5);
+    expect(run.output()).toMatch(/src\/state\.json keeps reloading the workers: each reload that only it starts now waits twice as long/);
     await stop(run, 'stater', runtime);
+  });
+
+  it('[H288] a .sql file saved while each of 3 reloads ran is dropped; saved again while no reload runs, it reloads and is served', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // The tester's shape: a view the server reads at start, saved by hand along with reloads.
+    const project = tempProject({ 'src/app.cjs': `const sql = require('node:fs').readFileSync(__dirname + '/q.sql', 'utf8').trim();\n${server('sql')}`, 'src/q.sql': 'v0\n' });
+    const run = startCli(['run', 'src/app.cjs', '-w', '1', '--name', 'sql', '--watch', 'src'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/\[sql\] watching src /);
+    for (let save = 1; save <= 4; save++) {
+      // The first save while idle, each of the next while the reload before runs.
+      if (save > 1) await until(() => count(run, /rolling reload started/) >= save - 1, 30_000, `reload ${save - 1} started`);
+      writeFileSync(join(project, 'src/q.sql'), `v${save}\n`);
+    }
+    await run.waitFor(/WARN src\/q\.sql was written while each of the last 3 reloads ran, and each write reloaded again, as an app's output would be [^\n]*a change at any other time reloads and watches it fully again/);
+    expect(run.output()).not.toMatch(/written by the app/);
+    expect((await cli(['show', 'sql'], { runtime })).stdout).toMatch(/changes during reloads ignored: \S*\/src\/q\.sql/);
+    await until(() => count(run, /rolling reload (complete|failed)/) === count(run, /rolling reload started/), 30_000, 'the last reload over');
+    writeFileSync(join(project, 'src/q.sql'), 'by hand\n');
+    await run.waitFor(/src\/q\.sql changed while no reload ran \(a person or a tool\): watching it fully again/);
+    // A request may meet the worker being replaced (1 worker): asked again.
+    const served = () => fetch(`http://127.0.0.1:${port}/`).then((response) => response.text(), () => '');
+    await until(async () => (await served()) === 'by hand', 30_000, 'the save served');
+    expect((await cli(['show', 'sql'], { runtime })).stdout).not.toMatch(/changes during reloads ignored/);
+    await stop(run, 'sql', runtime);
   });
 });

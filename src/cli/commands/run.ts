@@ -137,7 +137,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       scriptArgs: settings.scriptArgs,
       waitReady: settings.waitReady,
       // `show` says which watched paths are gone (H256) or dropped (H269), as it is asked.
-      watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [], dropped: () => watching?.dropped() ?? [] },
+      watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [], dropped: () => watching?.dropped() ?? [], looping: () => watching?.looping() ?? [] },
       envNames: Object.keys(workerEnv.env),
       ignoredPm2Keys: settings.ignoredPm2Keys,
     },

@@ -55,10 +55,31 @@ export interface Reloadable {
 export interface Watching {
   /** The watched paths (absolute) that are gone (removed or moved away), waiting to come back, for `clusterkit show`. */
   missing(): string[];
-  /** The paths (absolute) no longer watched as written by each reload (H99), for `clusterkit show` (H269). */
+  /**
+   * The paths (absolute) whose changes during a reload no longer reload, as written by each
+   * reload (H99), for `clusterkit show` (H269); a change at another time takes one off (H288).
+   */
   dropped(): string[];
+  /** Code or config files written during each of the last reloads, each reloading again, for `clusterkit show` (H289). */
+  looping(): LoopingPath[];
   close(): Promise<void>;
 }
+
+/** A code or config file reloading the workers again and again (H289). */
+export interface LoopingPath {
+  readonly path: string;
+  /** The reloads in a row during which it was written. */
+  readonly reloads: number;
+}
+
+/**
+ * More paths than this written during one reload are a checkout or a build, not the app: they
+ * are not named as a code file the app writes at each start (H290).
+ */
+export const kStormPaths = 20;
+
+/** The longest the back-off puts off a reload that only looping code files started (H289). */
+export const kMaxLoopBackoffMs = 30_000;
 
 export interface WatchOptions {
   /** The script being run: never dropped (H269), and no reload is forced while it is missing (H271). */
@@ -83,7 +104,10 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   const namedAsBusy = new Set<string>();
   const maxWaitMs = maxWatchWaitMs(settings.delayMs);
   const loops = reloadLoopDetector();
-  /** Paths found reloading in a loop: their changes are no longer counted. */
+  /**
+   * Paths found reloading in a loop: their changes during a reload are no longer counted; a
+   * change at another time is a person or a tool, and takes the path off (H288).
+   */
   const dropped = new Set<string>();
   /** Paths that may be the app's output, written while the current or the last reload ran (H269). */
   const writtenDuringReload = new Set<string>();
@@ -91,6 +115,13 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   const codeWrittenDuringReload = new Set<string>();
   const codeLoops = reloadLoopDetector(kCodeLoopCount);
   const namedAsLooping = new Set<string>();
+  /** Code or config files looping now, with their reloads in a row; one off once a reload passes without it (H289). */
+  const looping = new Map<string, number>();
+  /** Reloads in a row started by looping files alone: each doubles the quiet time, up to kMaxLoopBackoffMs (H289). */
+  let loopBackoffs = 0;
+  let isBackoffSaid = false;
+  /** A root is gone with the script: the reload waits for the root's return (H290). */
+  let waitsForRoot = false;
   /** The last reload's `target.reload()`, from its call to its end (Date.now()); `endedAt` unset while it runs. */
   let lastReload: { startedAt: number; endedAt?: number } | undefined;
   /** A forced reload waits for the script, missing now (H271). */
@@ -121,14 +152,19 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     await tree.check();
     isReloading = false;
     if (isClosed) return;
-    const looping = loops.next([...writtenDuringReload].filter((path) => changed.has(path)));
+    const output = [...writtenDuringReload].filter((path) => changed.has(path));
+    const outputLooping = loops.next(output);
     writtenDuringReload.clear();
-    const codeLooping = codeLoops.next([...codeWrittenDuringReload].filter((path) => changed.has(path) && !namedAsLooping.has(path)));
+    // A storm (a checkout, a build) is not the app writing code at each start (H290).
+    const code = [...codeWrittenDuringReload].filter((path) => changed.has(path));
     codeWrittenDuringReload.clear();
-    if (codeLooping.length > 0) warnAboutCodeLoops(codeLooping);
-    if (looping.length > 0) {
-      warnAboutLoops(looping);
-      for (const path of looping) changed.delete(path);
+    const isStorm = output.length + code.length > kStormPaths;
+    noteCodeLoops(isStorm ? [] : code);
+    // Started by looping files alone (written during the reload before): the next such reload waits longer (H289).
+    loopBackoffs = changed.size > 0 && [...changed.keys()].every((path) => looping.has(path)) ? loopBackoffs + 1 : 0;
+    if (outputLooping.length > 0) {
+      warnAboutLoops(outputLooping);
+      for (const path of outputLooping) changed.delete(path);
       // The loop's own change is not worth a reload; another file's change still is.
       if (changed.size === 0) {
         burstStartedAt = undefined;
@@ -141,6 +177,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     changed.clear();
     burstStartedAt = undefined;
     waitsForScript = false;
+    waitsForRoot = false;
     isReloading = true;
     const more = files.length > kListedChanges ? ` and ${files.length - kListedChanges} more` : '';
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
@@ -167,7 +204,8 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     for (const path of paths) namedAsBusy.add(path);
     const shown = paths.slice(0, kListedChanges).map((path) => relative(cwd, path) || path);
     const more = paths.length > kListedChanges ? ` and ${paths.length - kListedChanges} more` : '';
-    const others = paths.filter((path) => !isCodeFile(path));
+    // Nor a watched root or the script (H290): `src` was offered to be left out in a storm.
+    const others = paths.filter(mayBeOutput);
     const advice =
       others.length === 0
         ? 'reloading anyway (saved again and again, or written by a tool while it runs)'
@@ -185,10 +223,22 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     const them = paths.length === 1 ? 'it' : 'them';
     logger.warn(
       {},
-      `${shown.join(', ')}${more} ${paths.length === 1 ? 'was' : 'were'} written while each of the last ${kReloadLoopCount} reloads ran, and each write reloaded again: ` +
-        `written by the app or its output (a log, a database, a redirect such as clusterkit logs -f > debug.txt), not code. ` +
-        `No longer watching ${them} until clusterkit run restarts (clusterkit show lists ${them}); to leave ${them} out for good, ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
+      // What was seen, not who wrote it: a person saving a .sql file during 3 reloads was told "written by the app" (H288).
+      `${shown.join(', ')}${more} ${paths.length === 1 ? 'was' : 'were'} written while each of the last ${kReloadLoopCount} reloads ran, and each write reloaded again, ` +
+        `as an app's output would be (a log, a database, a redirect such as clusterkit logs -f > debug.txt). ` +
+        `From now on, ${paths.length === 1 ? 'its changes' : 'their changes'} during a reload are ignored; a change at any other time reloads and watches ${them} fully again (clusterkit show lists ${them} meanwhile). ` +
+        `If ${paths.length === 1 ? 'it is' : 'they are'} the app's output, leave ${them} out for good: ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
     );
+  };
+  /** Counts the code or config files written during the last reload; those looping now are listed by `show` (H289). */
+  const noteCodeLoops = (code: string[]) => {
+    const written = new Set(code);
+    for (const path of looping.keys()) if (!written.has(path)) looping.delete(path);
+    for (const path of looping.keys()) looping.set(path, looping.get(path)! + 1);
+    const fresh = codeLoops.next(code.filter((path) => !looping.has(path)));
+    for (const path of fresh) looping.set(path, kCodeLoopCount);
+    const unnamed = fresh.filter((path) => !namedAsLooping.has(path));
+    if (unnamed.length > 0) warnAboutCodeLoops(unnamed);
   };
   /** Code or config files written during each of the last reloads: still watched, named once with the way out. */
   const warnAboutCodeLoops = (paths: string[]) => {
@@ -202,15 +252,40 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
         `Still watching ${them}, as code or config; if the app itself writes ${them} at start (a state file, generated code), ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
     );
   };
+  /**
+   * The quiet time: doubled for each reload in a row that looping files alone started (H289),
+   * as long as they alone changed; a change to any other file is waited for as usual.
+   */
+  const quietMs = () => {
+    if (loopBackoffs === 0 || changed.size === 0 || ![...changed.keys()].every((path) => looping.has(path))) return settings.delayMs;
+    const delayMs = Math.min(kMaxLoopBackoffMs, settings.delayMs * 2 ** loopBackoffs);
+    if (!isBackoffSaid) {
+      isBackoffSaid = true;
+      logger.info(
+        {},
+        `${listed([...looping.keys()].map(shownPath))} keep${looping.size === 1 ? 's' : ''} reloading the workers: each reload that only ${looping.size === 1 ? 'it starts' : 'they start'} now waits twice as long as the one before, up to ${kMaxLoopBackoffMs / 1000} s (a change to any other file still reloads after ${settings.delayMs} ms)`,
+      );
+    }
+    return delayMs;
+  };
   const schedule = () => {
     const now = Date.now();
     burstStartedAt ??= now;
     if (timer) clearTimeout(timer);
+    const delayMs = quietMs();
     // While the script is missing, only a quiet time reloads: a forced one could only fail (H271).
-    const left = waitsForScript ? Infinity : Math.max(0, burstStartedAt + maxWaitMs - now);
-    timer = setTimeout(() => fire(left < settings.delayMs), Math.min(settings.delayMs, left));
+    const left = waitsForScript ? Infinity : Math.max(0, burstStartedAt + Math.max(maxWaitMs, delayMs) - now);
+    timer = setTimeout(() => fire(left < delayMs), Math.min(delayMs, left));
   };
   const fire = (isForced: boolean) => {
+    const gone = script !== undefined && !exists(script) ? settings.paths.filter((root) => !exists(root)) : [];
+    if (gone.length > 0) {
+      // `rm -rf dist; sleep 3; build`: a reload now can only fail; the root's return reloads (H290).
+      timer = undefined;
+      if (!waitsForRoot) logger.info({}, `${listed(gone.map(shownPath))} ${gone.length === 1 ? 'is' : 'are'} gone, and ${shownPath(script!)}, the script being run, with ${gone.length === 1 ? 'it' : 'them'}: the reload waits for ${gone.length === 1 ? 'it' : 'them'} to come back`);
+      waitsForRoot = true;
+      return;
+    }
     if (isForced && script !== undefined && !exists(script)) {
       // A build that removes the folder first: each forced reload failed with "Cannot find module" (H271).
       waitsForScript = true;
@@ -231,11 +306,16 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   };
   const tree = await TreeWatcher.open(settings.paths, isIgnored, {
     change: (event, path) => {
-      if (event === 'addDir' || dropped.has(path) || isOwnOutput(path)) return;
+      if (event === 'addDir' || isOwnOutput(path)) return;
       // Files only: a directory's removal is a build or a checkout, never the app's output.
-      if (event !== 'unlinkDir' && !settings.paths.includes(path) && path !== script && isWrittenDuringReload(event, path)) {
-        (mayBeOutput(path) ? writtenDuringReload : codeWrittenDuringReload).add(path);
+      const isDuringReload = event !== 'unlinkDir' && !settings.paths.includes(path) && path !== script && isWrittenDuringReload(event, path);
+      if (dropped.has(path)) {
+        if (isDuringReload) return;
+        // Changed while no reload ran: a person or a tool, not the reload's output (H288).
+        dropped.delete(path);
+        logger.info({}, `${shownPath(path)} changed while no reload ran (a person or a tool): watching it fully again`);
       }
+      if (isDuringReload) (mayBeOutput(path) ? writtenDuringReload : codeWrittenDuringReload).add(path);
       noteChange(path);
     },
     // A root made again in one go, which chokidar may not tell of: one reload, as for any change (H270).
@@ -265,6 +345,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   return {
     missing: () => tree.missing,
     dropped: () => [...dropped],
+    looping: () => [...looping].map(([path, reloads]) => ({ path, reloads })),
     close: async () => {
       isClosed = true;
       if (timer) clearTimeout(timer);

@@ -41,7 +41,7 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
         return { ...status(), stops };
       },
       stop: async () => {
-        const report = await primary.shutdown();
+        const report = await primary.shutdown({ requestedBy: 'control' });
         return { ...stopCounts(report), pid: process.pid };
       },
       afterStop: () => server.close(),

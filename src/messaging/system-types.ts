@@ -227,6 +227,33 @@ export const kStopSignalNotice = '$stopSignal';
 export interface StopSignalPayload {
   readonly signal: 'SIGINT' | 'SIGTERM';
 }
+
+/**
+ * Worker -> primary, request: the worker got a SIGHUP (it ignores it). Node cannot tell who sent
+ * it: a process group's SIGHUP (a terminal's hangup, `kill -HUP -<pgid>`) reached the primary
+ * too, which reloads; a `kill -HUP <worker pid>` reached this worker alone, and nothing reloads
+ * (t30 M-B: the worker said it would be replaced). The primary answers what it did with a SIGHUP
+ * of its own near that time (hangup-record.ts), and the worker words its line by it (H291).
+ */
+export const kHangupRequest = '$hangup';
+
+/**
+ * What the primary did with its own SIGHUP of about the same time: `reload` (a rolling reload,
+ * or joined the one under way), `starting` / `stopping` (ignored: no started workers to replace,
+ * or shutting down), `none` (it got none: the worker's came to it alone), `unknown` (the primary
+ * does not handle signals: `handleSignals: false`).
+ */
+export type HangupOutcome = 'reload' | 'starting' | 'stopping' | 'none' | 'unknown';
+
+const kHangupOutcomes: ReadonlySet<unknown> = new Set<HangupOutcome>(['reload', 'starting', 'stopping', 'none', 'unknown']);
+
+export interface HangupReply {
+  readonly outcome: HangupOutcome;
+}
+
+export function isHangupReply(reply: unknown): reply is HangupReply {
+  return typeof reply === 'object' && reply !== null && kHangupOutcomes.has((reply as { outcome?: unknown }).outcome);
+}
 /**
  * Primary -> worker, notify: start the orphan watchdog thread. Sent once the initial workers
  * are all ready (then at each later worker's ready): creating the thread costs as much CPU as
@@ -328,7 +355,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kHangupRequest, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 

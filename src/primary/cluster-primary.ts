@@ -26,7 +26,7 @@ import type { StopOutcome } from './pool/stop-worker.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
 import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
-import type { PrimaryEvents, ShutdownReport, WorkerMessageEvent } from './primary-events.js';
+import type { PrimaryEvents, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
 import { createLineLogger } from '../logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { attachPrimaryHookLogging } from './primary-hook-logging.js';
@@ -34,6 +34,9 @@ import { checkWorkerScript } from './check-worker-script.js';
 import { autoWorkerCount } from './pool/cpu-limit.js';
 import { perCpuReason } from './worker-count-line.js';
 import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
+
+/** The values `shutdown()`'s `requestedBy` takes (H292). */
+const kShutdownRequesters: ReadonlySet<unknown> = new Set<ShutdownRequester>(['signal', 'control', 'call', 'no-worker-left', 'failed-start']);
 import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 
 /**
@@ -274,15 +277,20 @@ export class ClusterPrimary<
   /**
    * Graceful shutdown: no more restarts, every worker is asked to stop (finishing its work and
    * running `_destroy`), workers still alive at `timeoutMs` are killed, then the primary's own
-   * `_destroy` runs. Calling it again returns the same promise.
+   * `_destroy` runs. Calling it again returns the same promise. `requestedBy` says what asked
+   * for it, on the `shutdown` event and the `shutting down` line: `'control'` (`clusterkit
+   * stop`), `'no-worker-left'`; by default `'signal'` with a `signal`, else `'call'`.
    */
-  shutdown(options: { timeoutMs?: number; signal?: NodeJS.Signals } = {}): Promise<ShutdownReport> {
+  shutdown(options: { timeoutMs?: number; signal?: NodeJS.Signals; requestedBy?: ShutdownRequester } = {}): Promise<ShutdownReport> {
     try {
-      const { timeoutMs, signal } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs, ['timeoutMs', 'signal']);
+      const { timeoutMs, signal, requestedBy } = normalizeTimeoutOptions(options, this.#context.options.shutdownTimeoutMs, ['timeoutMs', 'signal', 'requestedBy']);
       if (signal !== undefined && !(typeof signal === 'string' && /^SIG[A-Z0-9]{1,16}$/.test(signal))) {
         throw new InvalidOptionError('signal', 'a signal name such as "SIGTERM" (the signal that asked for the shutdown, for logs and events)', signal);
       }
-      return this.#context.lifecycle.shutdown(timeoutMs, signal as NodeJS.Signals | undefined);
+      if (requestedBy !== undefined && !kShutdownRequesters.has(requestedBy)) {
+        throw new InvalidOptionError('requestedBy', `what asked for the shutdown, one of ${[...kShutdownRequesters].map((name) => `"${name}"`).join(', ')} (for logs and events)`, requestedBy);
+      }
+      return this.#context.lifecycle.shutdown(timeoutMs, signal as NodeJS.Signals | undefined, requestedBy as ShutdownRequester | undefined);
     } catch (error) {
       return Promise.reject(error);
     }

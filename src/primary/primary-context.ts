@@ -5,7 +5,7 @@
  */
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
-import { kPrimaryToWorkerTypes } from '../messaging/system-types.js';
+import { isNoPayload, kHangupRequest, kPrimaryToWorkerTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
@@ -69,5 +69,7 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   registerStickyNotices({ system, emit });
   registerCrashNotice({ system });
   registerOpenRequestsNotice({ system });
+  // A worker's SIGHUP: what the primary did with its own (H291).
+  system.register(kHangupRequest, { kind: 'request', check: isNoPayload, handle: () => lifecycle.hangups.answer(options.handleSignals) });
   return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });
 }

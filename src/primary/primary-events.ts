@@ -256,6 +256,13 @@ export interface ShutdownReport {
   readonly interrupted?: 'start' | 'failed-start' | 'scale' | 'replacement';
 }
 
+/**
+ * What asked for a shutdown: a stop signal (`handleSignals`, or the launcher's), `clusterkit stop`
+ * (the control socket), `shutdown()` called by the app's code, clusterkit itself when no worker
+ * is left (every slot failed too often), or a start that failed (H292).
+ */
+export type ShutdownRequester = 'signal' | 'control' | 'call' | 'no-worker-left' | 'failed-start';
+
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */
 /**
  * How a worker's requests were cut off (`workerRequestsCut`):
@@ -459,7 +466,8 @@ export interface PrimaryEvents<ToPrimary> {
    */
   slotChange: (event: SlotChangeEvent) => void;
 
-  shutdown: (event: { readonly signal?: NodeJS.Signals; readonly timeoutMs: number }) => void;
+  /** The shutdown began: `signal` when a signal asked for it, and `requestedBy` what did (the `shutting down` line says it). */
+  shutdown: (event: { readonly signal?: NodeJS.Signals; readonly timeoutMs: number; readonly requestedBy: ShutdownRequester }) => void;
   shutdownComplete: (event: ShutdownReport) => void;
   /** A SIGINT/SIGTERM during the shutdown forced it (`handleSignals`): the process exits right after. */
   shutdownForced: (event: ShutdownForcedEvent) => void;

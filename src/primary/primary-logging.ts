@@ -13,7 +13,7 @@ import { ChannelCorruptError, describeExit, ReloadError, RemoteError, WorkerStar
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
-import type { ShutdownReport } from './primary-events.js';
+import type { ShutdownReport, ShutdownRequester } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
@@ -304,7 +304,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       `the reload succeeded: starting ${slots.length === 1 ? `worker slot ${slots[0]}` : `worker slots ${slots.join(', ')}`} again, given up in a crash loop before it, with a fresh crash-loop budget`,
     ),
   );
-  primary.on('shutdown', ({ signal, timeoutMs }) => logger.info({ signal, timeoutMs }, 'shutting down'));
+  primary.on('shutdown', ({ signal, timeoutMs, requestedBy }) => logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal')}`));
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => {
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
@@ -363,6 +363,25 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
   else logger.warn(cut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);
 }
 
+/**
+ * What asked for the shutdown, after "shutting down" (t30 L-E: a `clusterkit stop` gave no cause,
+ * H292); nothing for a signal, which its `signal=` field names.
+ */
+function shutdownCause(requestedBy: ShutdownRequester | undefined): string {
+  switch (requestedBy) {
+    case 'control':
+      return ': clusterkit stop asked for it (the control socket)';
+    case 'call':
+      return ": shutdown() was called in the primary's code";
+    case 'no-worker-left':
+      return ': no worker is left (every slot failed too often)';
+    case 'failed-start':
+      return ': the start failed; the workers that did start are stopped';
+    default:
+      return '';
+  }
+}
+
 /** Why a worker could not start, as a clause after "worker 3 could not start: ". */
 /**
  * How a ready worker died on its own: a signal the primary did not send reads as a kill, not as
@@ -393,10 +412,11 @@ function startFailure(worker: WorkerHandle, error: Error | undefined, code: numb
  * first: H274) lost nothing more. `exited` is a part of `givenUp`.
  */
 function describeAbandoned(waiting: number, givenUp: number, exited: number): string {
-  if (givenUp === 0) return 'their requesters get no reply';
+  // One handler reads in the singular (t30 L-F: "their requesters" for one, H292).
+  const noReply = (count: number): string => (count === 1 ? 'gets no reply' : 'get no reply');
+  if (givenUp === 0) return waiting === 1 ? `its requester ${noReply(1)}` : `their requesters ${noReply(waiting)}`;
   const timedOut = givenUp - exited;
-  // "those of the other 1" reads as a plural, as before (H241).
-  const one = givenUp === 1 && waiting === 0;
+  const one = givenUp === 1;
   const why =
     exited === 0
       ? `had already given up (${one ? 'its request' : 'their requests'} timed out or ${one ? 'was' : 'were'} aborted)`
@@ -405,7 +425,7 @@ function describeAbandoned(waiting: number, givenUp: number, exited: number): st
         : `had already given up: ${exited} exited (killed, or stopped before it), ${timedOut} timed out or aborted`;
   const noneLost = `so no reply is lost with ${one ? 'it' : 'them'}`;
   if (waiting === 0) return `${one ? 'its requester' : 'their requesters'} ${why}, ${noneLost}`;
-  return `the requesters of ${waiting} get no reply; those of the other ${givenUp} ${why}, ${noneLost}`;
+  return `the ${waiting === 1 ? 'requester' : 'requesters'} of ${waiting} ${noReply(waiting)}; ${one ? 'that' : 'those'} of the other ${givenUp} ${why}, ${noneLost}`;
 }
 
 function mib(bytes: number): string {

@@ -33,7 +33,7 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
       return { ...service.status(), stops };
     },
     stop: async () => {
-      stopReport = await service.primary.shutdown();
+      stopReport = await service.primary.shutdown({ requestedBy: 'control' });
       return { ...stopCounts(stopReport), pid: process.pid };
     },
     afterStop: () => {

@@ -236,7 +236,7 @@ function watchForLostService(primary: ClusterPrimary, spec: ServicePrimarySpec):
   primary.on('crashLoop', ({ error, remainingSlots }) => {
     if (primary.state !== 'running' || remainingSlots > 0) return;
     if (spec.logger) spec.logger.error({}, `service ${spec.name} has no worker left: every slot failed too often (${error.message})`);
-    void primary.shutdown().then(() => {
+    void primary.shutdown({ requestedBy: 'no-worker-left' }).then(() => {
       if (spec.ownsProcess) process.exit(1);
     });
   });

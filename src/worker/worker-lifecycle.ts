@@ -40,6 +40,9 @@ import {
   kStoppingNotice,
   kStopSignalNotice,
   kSyncRequest,
+  kHangupRequest,
+  isHangupReply,
+  type HangupOutcome,
 } from '../messaging/system-types.js';
 import { stopMarginMs } from '../stop-margin.js';
 import { toError } from '../to-error.js';
@@ -73,6 +76,9 @@ export interface WorkerLifecycleHooks {
 const kSignalGraceMs = 1_000;
 /** Longest wait for queued messages to be written before the process exits. */
 const kExitFlushMs = 1_000;
+/** How long a worker waits for the primary's answer about a SIGHUP (it waits up to 0.5 s for its own), in ms. */
+const kHangupAnswerMs = 3_000;
+
 /** Least time a worker's own processes get between SIGTERM and SIGKILL at its exit, however late the stop. */
 const kMinDescendantsGraceMs = 100;
 /** How often the orphan watchdog checks the parent pid. */
@@ -173,7 +179,7 @@ export class WorkerLifecycle {
     if (options.handleSignals) {
       process.on('SIGINT', this.#onSignal);
       process.on('SIGTERM', this.#onSignal);
-      ignoreWorkerSignals();
+      ignoreWorkerSignals(() => this.#askHangup());
     }
     emit('initialize', {});
     try {
@@ -555,6 +561,12 @@ export class WorkerLifecycle {
     this.#hasToldStopSignal = true;
     this.#tellPrimary(kStopSignalNotice, { signal });
     this.#context.endpoint.flushNow();
+  }
+
+  /** What the primary did with a SIGHUP of its own near this worker's (H291). */
+  #askHangup(): Promise<HangupOutcome> {
+    const { system, endpoint } = this.#context;
+    return system.request('primary', endpoint, kHangupRequest, undefined, isHangupReply, kHangupAnswerMs).then(({ outcome }) => outcome);
   }
 
   #startWatchdog(): void {

@@ -34,7 +34,9 @@ export interface WorkerOptions {
    * Ctrl-C reaches every process of the group) and stops gracefully on its own otherwise.
    * SIGUSR2 (nodemon signals a whole process tree) and SIGHUP (a terminal's hangup reaches the
    * whole process group; the primary reloads the workers on it) do not either: one warning line
-   * on stderr, at most one per 10 s, none when the worker's own code listens for it.
+   * on stderr, at most one per 10 s, none when the worker's own code listens for it. The SIGHUP
+   * line says what the primary did with a SIGHUP of its own: reloads, or got none (this worker's
+   * came to it alone, and nothing reloads).
    * @default true
    */
   handleSignals?: boolean;

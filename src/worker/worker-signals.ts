@@ -10,25 +10,66 @@
  * signals the whole process group, workers included, where Node's default action killed every
  * one of them with its requests (a hostile tester: 20 of 20 reset) while the primary, told the
  * same, began a reload. The primary's reload is what SIGHUP means here; the worker runs on.
+ * A `kill -HUP <worker pid>` reaches the worker alone, and nothing reloads: the worker cannot
+ * tell the two apart, so it asks the primary what it did with a SIGHUP of its own (`$hangup`)
+ * and words its line by the answer (t30 M-B: it promised a replacement that never came, H291).
  */
 import cluster from 'node:cluster';
 import { workerLogger } from './worker-logger.js';
-import { ignoreSignals, kIgnoredSignals } from '../primary/lifecycle/ignored-signals.js';
+import { ignoreSignals, isOwnListener, markOwnListener, signalWarning } from '../primary/lifecycle/ignored-signals.js';
+import type { HangupOutcome } from '../messaging/system-types.js';
+import type { RateLimitedWarning } from '../primary/pool/rate-limited-warning.js';
 
-/** The signals a worker logs and ignores: the primary's, and SIGHUP (see above). */
-const kWorkerIgnoredSignals: readonly NodeJS.Signals[] = [...kIgnoredSignals, 'SIGHUP'];
+const kListenAdvice = "To act on SIGHUP in the worker (reopen a log file), listen for it: process.on('SIGHUP', ...).";
+const kGroup = "it reached the worker with its primary's process group (a terminal's hangup, kill -HUP -<pgid>)";
 
-/** Installs the listeners for the worker's life. `[clusterkit] WARN worker 3 (pid 4242): SIGUSR2 ignored: ...`. */
-export function ignoreWorkerSignals(): void {
+/** The SIGHUP line after "worker 3 (pid 4242): ", by what the primary did with its own. */
+export function hangupLine(outcome: HangupOutcome, since: string, primaryPid: number): string {
+  const head = `SIGHUP ignored${since}: `;
+  switch (outcome) {
+    case 'reload':
+      return `${head}${kGroup}; the primary reloads the workers on SIGHUP, one at a time, so this worker is replaced in its turn. ${kListenAdvice}`;
+    case 'starting':
+      return `${head}${kGroup}; the primary ignores it while the service is still starting (its own line says so), so nothing reloads. ${kListenAdvice}`;
+    case 'stopping':
+      return `${head}${kGroup}; the primary is shutting down, so nothing reloads. ${kListenAdvice}`;
+    case 'none':
+      return (
+        `${head}it came to this worker alone (kill -HUP <worker pid>), not to its primary (pid ${primaryPid}), so nothing reloads and this worker runs on. ` +
+        `To reload the workers: clusterkit reload <name>, or kill -HUP ${primaryPid}. ${kListenAdvice}`
+      );
+    case 'unknown':
+      return `${head}clusterkit reloads the workers on a SIGHUP to the primary (pid ${primaryPid}) or \`clusterkit reload\`, not on one to a worker; this worker runs on. ${kListenAdvice}`;
+  }
+}
+
+/**
+ * Installs the listeners for the worker's life. `[clusterkit] WARN worker 3 (pid 4242): SIGUSR2 ignored: ...`.
+ * `askPrimary` answers what the primary did with its own SIGHUP (`unknown` when it cannot say).
+ */
+export function ignoreWorkerSignals(askPrimary: () => Promise<HangupOutcome>): void {
   const who = `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`;
   ignoreSignals(
     workerLogger,
     (signal, since) =>
-      signal === 'SIGHUP'
-        ? `${who}: SIGHUP ignored${since}: it reached the worker with its primary's process group (a terminal's hangup, kill -HUP -<pgid>); the primary reloads the workers on SIGHUP, one at a time, ` +
-          `so this worker is replaced in its turn. To act on SIGHUP in the worker (reopen a log file), listen for it: process.on('SIGHUP', ...).`
-        : `${who}: ${signal} ignored${since}: clusterkit reloads the workers on SIGHUP to the primary (or \`clusterkit reload\`) and stops them on SIGTERM or SIGINT to it. ` +
-          `nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch. To act on ${signal} in the worker (heapdump), listen for it: process.on('${signal}', ...).`,
-    kWorkerIgnoredSignals,
+      `${who}: ${signal} ignored${since}: clusterkit reloads the workers on SIGHUP to the primary (or \`clusterkit reload\`) and stops them on SIGTERM or SIGINT to it. ` +
+      `nodemon restarts with SIGUSR2: give it --signal SIGTERM, or use clusterkit run --watch. To act on ${signal} in the worker (heapdump), listen for it: process.on('${signal}', ...).`,
   );
+  if (process.platform === 'win32') return;
+  // One rate-limited line per answer: a group's SIGHUP and one to this worker alone are told apart.
+  const warnings = new Map<HangupOutcome, RateLimitedWarning<number>>();
+  const warn = (outcome: HangupOutcome): void => {
+    let warning = warnings.get(outcome);
+    if (!warning) {
+      warning = signalWarning('SIGHUP', (_signal, since) => `${who}: ${hangupLine(outcome, since, process.ppid)}`, (text, count) => workerLogger()?.warn({ signal: 'SIGHUP', count }, text));
+      warnings.set(outcome, warning);
+    }
+    warning.note(1);
+  };
+  const onHangup = (): void => {
+    if (process.listeners('SIGHUP').some((other) => !isOwnListener(other))) return;
+    askPrimary().then(warn, () => warn('unknown'));
+  };
+  markOwnListener(onHangup);
+  process.on('SIGHUP', onHangup);
 }

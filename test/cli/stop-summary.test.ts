@@ -26,7 +26,7 @@ afterEach(() => {
 });
 
 describe('clusterkit run: how the stop went', () => {
-  it('[H114][H240] says which workers did not stop cleanly, and the one cause the primary knows, in the stop command (exit 3) and the log, and run exits 1', async () => {
+  it('[H114][H240][H292] says which workers did not stop cleanly, and the one cause the primary knows, in the stop command (exit 3) and the log, and run exits 1', async () => {
     const runtime = runtimeDir();
     const run = startCli(['run', 'test/fixtures/cli-exits-on-close.mjs', '-w', '2', '--name', 'unclean'], { runtime, env: { PORT: String(await freePort()) } });
     await run.waitFor(/service unclean started: 2 workers/);
@@ -36,6 +36,8 @@ describe('clusterkit run: how the stop went', () => {
       stdout: "stopped unclean: 1 worker stopped gracefully, 1 did not stop cleanly (it exited with code 3 during its stop)\n",
     });
     await expect(run.exited()).resolves.toBe(1);
+    // What asked for the stop. Before: "shutting down timeoutMs=10000", no cause.
+    expect(run.stderr()).toContain('[unclean] shutting down: clusterkit stop asked for it (the control socket) timeoutMs=10000\n');
     expect(run.stderr()).toMatch(/\[unclean\] WARN worker \d did not stop cleanly: it exited with code 3 workerId=\d workerPid=\d+ slot=0 code=3/);
     expect(run.stderr()).toContain('[unclean] WARN shutdown complete: 1 worker did not stop cleanly graceful=1 failed=1 killed=0\n');
   });

@@ -75,11 +75,36 @@ describeOnPosix('clusterkit run: stray signals', () => {
     // Before: every worker died of it (Node's default action) with its request, and was
     // restarted as a crash while the primary reloaded.
     process.kill(-run.child.pid!, 'SIGHUP');
-    await run.waitFor(new RegExp(`\\[clusterkit\\] WARN worker \\d+ \\(pid (?:${pids.join('|')})\\): SIGHUP ignored: it reached the worker with its primary's process group`));
+    await run.waitFor(new RegExp(`\\[clusterkit\\] WARN worker \\d+ \\(pid (?:${pids.join('|')})\\): SIGHUP ignored: it reached the worker with its primary's process group .*; the primary reloads the workers on SIGHUP, one at a time, so this worker is replaced in its turn\\.`));
     for (const answer of await Promise.all(slow)) expect(answer.status).toBe(200);
     await run.waitFor(/\[hupg\] rolling reload complete/);
     expect(run.output()).not.toMatch(/crashed|exited unexpectedly|cut off/);
     process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+    await waitUntilGone(pids);
+  });
+
+  it('[H291] SIGHUP to one worker alone (kill -HUP <worker pid>): its line says so, that nothing reloads and how to reload; no reload runs', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '2', '--name', 'hup1'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service hup1 started: 2 workers/);
+    const pids = readyPids(run);
+    const primaryPid = run.child.pid!;
+    process.kill(pids[0]!, 'SIGHUP');
+    // Before: "it reached the worker with its primary's process group ...; the primary reloads the
+    // workers on SIGHUP, one at a time, so this worker is replaced in its turn", and nothing did.
+    await run.waitFor(
+      new RegExp(
+        `\\[clusterkit\\] WARN worker \\d+ \\(pid ${pids[0]}\\): SIGHUP ignored: it came to this worker alone \\(kill -HUP <worker pid>\\), not to its primary \\(pid ${primaryPid}\\), ` +
+          `so nothing reloads and this worker runs on\\. To reload the workers: clusterkit reload <name>, or kill -HUP ${primaryPid}\\.`,
+      ),
+    );
+    // The primary answers only after its own SIGHUP could have come: a reload would have begun by now.
+    expect(run.output()).not.toMatch(/process group|replaced in its turn|rolling reload/);
+    const status = JSON.parse((await cli(['status', 'hup1', '--json'], { runtime })).stdout) as { workers: Array<{ pid: number }> };
+    expect(status.workers.map((worker) => worker.pid).sort()).toEqual([...pids].sort());
+    process.kill(primaryPid, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
     await waitUntilGone(pids);
   });

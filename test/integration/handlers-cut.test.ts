@@ -58,7 +58,7 @@ describe('message handlers still running at the stop deadline', () => {
     expect(text()).not.toMatch(/requests? cut off/);
   });
 
-  it('[H241] of two abandoned handlers, the one whose requester still waits is cut off, the one whose requester timed out is not', async () => {
+  it('[H241][H292] of two abandoned handlers, the one whose requester still waits is cut off, the one whose requester timed out is not', async () => {
     const { logger, text } = capturedLogger();
     const primary = testPrimary({ logger });
     const [worker] = await primary.start();
@@ -72,7 +72,9 @@ describe('message handlers still running at the stop deadline', () => {
     expect(await cut).toMatchObject({ openRequests: 1, givenUp: 1, reason: 'handlers' });
     await expect(waiting).resolves.toBeInstanceOf(WorkerExitedError);
     expect(text()).toContain('abandoned 2 message handlers still running at its shutdown deadline');
-    expect(text()).toContain('"hang": the requesters of 1 get no reply; those of the other 1 had already given up (their requests timed out or were aborted), so no reply is lost with them; it exits with code 1.');
+    // Before: "shutting down timeoutMs=8000", no cause; "the requesters of 1 get no reply; those of the other 1 ... with them".
+    expect(text()).toContain("shutting down: shutdown() was called in the primary's code timeoutMs=8000");
+    expect(text()).toContain('"hang": the requester of 1 gets no reply; that of the other 1 had already given up (its request timed out or was aborted), so no reply is lost with it; it exits with code 1.');
     expect(text()).toMatch(/shutdown complete: 1 worker did not stop cleanly, 1 request cut off/);
   });
 });

@@ -64,7 +64,7 @@ describe('a worker stopped while it handles a relayed sendTo()', () => {
     expect(await outcome).toEqual({ value: 'done' });
   });
 
-  it('[H264] a relayed handler still running at the deadline is cut off: failed, told, logged, and the sender is told why', async () => {
+  it('[H264][H292] a relayed handler still running at the deadline is cut off: failed, told, logged, and the sender is told why', async () => {
     const { logger, text } = capturedLogger();
     const { primary, alice, bob } = await relayPair(logger);
     const { outcome } = await relayRunning(primary, alice, bob, 'hang');
@@ -73,7 +73,7 @@ describe('a worker stopped while it handles a relayed sendTo()', () => {
     await expect(primary.stopWorker(bob, { timeoutMs: kStopMs })).resolves.toBe('failed');
     const event = await cut;
     expect(event).toMatchObject({ worker: bob, openRequests: 1, reason: 'handlers', messageTypes: ['hang'] });
-    expect(text()).toContain(`WARN worker ${bob.id} abandoned 1 message handler still running at its shutdown deadline (${event.timeoutMs} ms after its stop began), of "hang": their requesters get no reply`);
+    expect(text()).toContain(`WARN worker ${bob.id} abandoned 1 message handler still running at its shutdown deadline (${event.timeoutMs} ms after its stop began), of "hang": its requester gets no reply`);
     const { error } = (await outcome) as { error: RemoteError };
     expect(error).toBeInstanceOf(RemoteError);
     expect(error.remoteName).toBe(WorkerExitedError.name);

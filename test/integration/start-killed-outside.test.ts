@@ -8,20 +8,32 @@ import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
 import { until } from '../helpers/wait.js';
 
+/** Kills a worker still loading (it never calls start()) with `signal`; resolves with its id and the log once its failed start is told. */
+async function killStarting(signal: NodeJS.Signals): Promise<{ id: number; text: () => string }> {
+  const { logger, text } = capturedLogger();
+  const primary = testPrimary({ workerCount: 0, logger }, 'workers/never-starts.ts');
+  await primary.start();
+  // It never gets ready: its outcome is not awaited (a restart follows); the shutdown ends it.
+  void primary.fork().catch(() => {});
+  await until(() => primary.workers[0]?.pid !== undefined, 30_000, 'the worker spawned');
+  const { id, pid } = primary.workers[0]!;
+  process.kill(pid!, signal);
+  await until(() => text().includes(`worker ${id} could not start`), 30_000, 'the failed start logged');
+  return { id, text };
+}
+
 describe('a worker killed from outside while it starts', () => {
   it('[H266] is said to be killed from outside clusterkit, not sent to look for an error of its script', async () => {
-    const { logger, text } = capturedLogger();
-    // The script never calls start(): it stays starting until killed.
-    const primary = testPrimary({ workerCount: 0, logger }, 'workers/never-starts.ts');
-    await primary.start();
-    // It never gets ready: its outcome is not awaited (a restart follows); the shutdown ends it.
-    void primary.fork().catch(() => {});
-    await until(() => primary.workers[0]?.pid !== undefined, 30_000, 'the worker spawned');
-    const { id, pid } = primary.workers[0]!;
-    process.kill(pid!, 'SIGKILL');
-    await until(() => text().includes(`worker ${id} could not start`), 30_000, 'the failed start logged');
+    const { id, text } = await killStarting('SIGKILL');
     // Before: "... was killed by SIGKILL before it was ready. Check its output for the error: it ended before it called ClusterWorker.start(), most often on an error thrown while its modules loaded."
     expect(text()).toContain(`worker ${id} could not start: it was killed by SIGKILL from outside clusterkit (kill -9, the OOM killer, or the worker's own code) before it was ready`);
+    expect(text()).not.toContain('Check its output for the error');
+  });
+
+  it('[H291] a SIGHUP before the worker said hello (it kills the worker then) reads "from outside clusterkit", as SIGTERM and SIGKILL do', async () => {
+    const { id, text } = await killStarting('SIGHUP');
+    // Before: "it was killed by SIGHUP before it was ready", sent to look for an error of its script.
+    expect(text()).toContain(`worker ${id} could not start: it was killed by SIGHUP from outside clusterkit (kill -HUP, a terminal's hangup, or the worker's own code) before it was ready`);
     expect(text()).not.toContain('Check its output for the error');
   });
 

@@ -29,7 +29,7 @@ export const kIgnoredSignals = ['SIGUSR2'] as const;
  */
 const kOwnListener = Symbol.for('clusterkit.ownSignalListener');
 
-function isOurs(listener: unknown): boolean {
+export function isOwnListener(listener: unknown): boolean {
   return typeof listener === 'function' && (listener as { [kOwnListener]?: boolean })[kOwnListener] === true;
 }
 
@@ -88,7 +88,7 @@ export function ignoreSignals(
   const listeners = signals.map((signal) => {
     const warning = signalWarning(signal, line, (text, count) => logger()?.warn({ signal, count }, text));
     const listener = (): void => {
-      if (process.listeners(signal).some((other) => !isOurs(other))) return;
+      if (process.listeners(signal).some((other) => !isOwnListener(other))) return;
       warning.note(1);
     };
     markOwnListener(listener);

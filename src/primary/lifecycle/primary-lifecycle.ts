@@ -12,11 +12,12 @@ import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { Slot } from '../pool/slot.js';
 import type { PrimaryContext } from '../primary-context.js';
-import type { ShutdownReport } from '../primary-events.js';
+import type { ShutdownReport, ShutdownRequester } from '../primary-events.js';
 import type { NormalizedForkOptions } from '../primary-options.js';
 import { checkedPing } from './checked-ping.js';
 import { MemoryLimit } from './memory-limit.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
+import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { rollingReload, type ReloadContext } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
@@ -102,6 +103,8 @@ export class PrimaryLifecycle {
   #reload: Promise<void> | undefined;
   /** Removes the process signal handlers; set while they are installed. */
   #uninstallSignals: (() => void) | undefined;
+  /** The primary's own SIGHUPs, for the workers that ask about theirs (`$hangup`, H291). */
+  readonly hangups = new HangupRecord();
   readonly #heartbeat: PrimaryHeartbeat | undefined;
   /** Run when shutdown begins (stop accepting traffic) and when it ends (release the rest). */
   readonly #shutdownHooks = { start: [] as ShutdownHook[], end: [] as ShutdownHook[] };
@@ -149,7 +152,7 @@ export class PrimaryLifecycle {
     } catch (error) {
       emit('initializeError', { error: toError(error) });
       this.#isStartFailing = true;
-      await this.shutdown(this.#context.options.shutdownTimeoutMs);
+      await this.shutdown(this.#context.options.shutdownTimeoutMs, undefined, 'failed-start');
       throw error;
     }
     this.#isInitialized = true;
@@ -163,7 +166,7 @@ export class PrimaryLifecycle {
     } catch (error) {
       // The initial workers cannot come up: stop whatever did, so nothing is left behind.
       this.#isStartFailing = true;
-      await this.shutdown(this.#context.options.shutdownTimeoutMs);
+      await this.shutdown(this.#context.options.shutdownTimeoutMs, undefined, 'failed-start');
       throw error;
     }
   }
@@ -264,8 +267,8 @@ export class PrimaryLifecycle {
     return stopWorker(this.#context.pool, record, timeoutMs);
   }
 
-  shutdown(timeoutMs: number, signal?: NodeJS.Signals): Promise<ShutdownReport> {
-    this.#shutdown ??= this.#runShutdown(timeoutMs, signal);
+  shutdown(timeoutMs: number, signal?: NodeJS.Signals, requestedBy: ShutdownRequester = signal ? 'signal' : 'call'): Promise<ShutdownReport> {
+    this.#shutdown ??= this.#runShutdown(timeoutMs, signal, requestedBy);
     return this.#shutdown;
   }
 
@@ -306,7 +309,7 @@ export class PrimaryLifecycle {
   }
 
 
-  async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined): Promise<ShutdownReport> {
+  async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined, requestedBy: ShutdownRequester): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;
     // Taken before close() retires the slots: the initial workers not ready yet (those that
     // exited already too, awaiting a restart) are what an interrupted start did not start. A
@@ -327,7 +330,7 @@ export class PrimaryLifecycle {
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
     pool.close();
-    emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}) });
+    emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}), requestedBy });
     await this.#runHooks('start', timeoutMs);
     const stopped: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
     // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.

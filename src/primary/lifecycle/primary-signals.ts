@@ -93,7 +93,10 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
   // A reload needs started workers: one during the start was refused without a word (H195).
   const startingHangup = signalWarning('SIGHUP', startingHangupLine, (text, count) => log()?.warn({ signal: 'SIGHUP', count }, text));
   const onHangup = (): void => {
-    if (lifecycle.state === 'starting') {
+    const { state } = lifecycle;
+    // Told to the workers that got it too, which word their own line by it (H291).
+    lifecycle.hangups.note(state === 'starting' ? 'starting' : state === 'stopping' || state === 'stopped' ? 'stopping' : 'reload');
+    if (state === 'starting') {
       startingHangup.note(1);
       return;
     }

@@ -6,15 +6,21 @@
  * it received (`$stopSignal`, H273).
  */
 
-/** The signals that end a process from outside (kill, kill -9, the OOM killer), where a starting worker's script is not to blame. */
-const kOutsideKillSignals: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM']);
+/**
+ * The signals that end a process from outside (kill, kill -9, the OOM killer), where a starting
+ * worker's script is not to blame. SIGHUP too: it kills a worker still loading, before it
+ * ignores it (t30 M-B: it read without "from outside clusterkit", H291).
+ */
+const kOutsideKillSignals: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM', 'SIGHUP']);
 
 /**
  * Who sends it, as examples: `kill -9` and the OOM killer send SIGKILL only; a stop signal comes
  * from `kill`, a process manager or a container runtime (hostile t29 L2: a SIGTERM was given the SIGKILL examples).
  */
 function senders(signal: NodeJS.Signals): string {
-  return signal === 'SIGKILL' ? "kill -9, the OOM killer, or the worker's own code" : "kill, a process manager, a container runtime, or the worker's own code";
+  if (signal === 'SIGKILL') return "kill -9, the OOM killer, or the worker's own code";
+  if (signal === 'SIGHUP') return "kill -HUP, a terminal's hangup, or the worker's own code";
+  return "kill, a process manager, a container runtime, or the worker's own code";
 }
 
 /** `was killed by SIGKILL from outside clusterkit (...)`, after "worker 3". */
@@ -32,7 +38,9 @@ export function lookForSender(signal: NodeJS.Signals): string {
   const where =
     signal === 'SIGKILL'
       ? "the OOM killer's line in dmesg, a supervisor, a script that kills processes"
-      : "a process manager or container runtime stopping it, a script that kills processes, a process.kill() in the worker's own code";
+      : signal === 'SIGHUP'
+        ? "a terminal closed on a foreground clusterkit run, a script that sends kill -HUP, a process.kill() in the worker's own code"
+        : "a process manager or container runtime stopping it, a script that kills processes, a process.kill() in the worker's own code";
   return `Its output need not show an error: look for what sent the signal (${where})`;
 }
 

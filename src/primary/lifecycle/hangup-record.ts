@@ -1,0 +1,47 @@
+/**
+ * What the primary did with its own SIGHUPs, for a worker that asks about one it got (`$hangup`,
+ * H291). A process group's SIGHUP (a terminal's hangup, `kill -HUP -<pgid>`) reaches the primary
+ * and its workers at once; a `kill -HUP <worker pid>` reaches one worker alone, and nothing
+ * reloads. Node cannot tell a signal's sender, so the worker asks, and the primary answers from
+ * the time of its own: one within `kRecentMs` before the question is the same signal; else it
+ * waits up to `kWaitMs` for one (its listener may run after the worker's question is read, on a
+ * busy loop), then answers that it got none.
+ */
+import type { HangupOutcome, HangupReply } from '../../messaging/system-types.js';
+
+/** How long before a worker's question the primary's own SIGHUP still counts as the same signal, in ms. */
+const kRecentMs = 2_000;
+/** How long the primary waits for its own SIGHUP after a worker's question, in ms. */
+const kWaitMs = 500;
+
+export type PrimaryHangupOutcome = Exclude<HangupOutcome, 'none' | 'unknown'>;
+
+export class HangupRecord {
+  #last: { at: number; outcome: PrimaryHangupOutcome } | undefined;
+  readonly #waiters = new Set<(outcome: PrimaryHangupOutcome) => void>();
+
+  /** Notes a SIGHUP of the primary's own and what it did with it. */
+  note(outcome: PrimaryHangupOutcome): void {
+    this.#last = { at: performance.now(), outcome };
+    for (const waiter of this.#waiters) waiter(outcome);
+    this.#waiters.clear();
+  }
+
+  /** The answer to a worker's `$hangup`; `isHandled`: the primary handles signals (`handleSignals`). */
+  answer(isHandled: boolean): HangupReply | Promise<HangupReply> {
+    if (!isHandled) return { outcome: 'unknown' };
+    if (this.#last !== undefined && performance.now() - this.#last.at <= kRecentMs) return { outcome: this.#last.outcome };
+    return new Promise((resolve) => {
+      const waiter = (outcome: PrimaryHangupOutcome): void => {
+        clearTimeout(timer);
+        resolve({ outcome });
+      };
+      const timer = setTimeout(() => {
+        this.#waiters.delete(waiter);
+        resolve({ outcome: 'none' });
+      }, kWaitMs);
+      timer.unref();
+      this.#waiters.add(waiter);
+    });
+  }
+}

@@ -53,4 +53,21 @@ describe('named workers and scaling', () => {
     expect(back.map((worker) => worker.slot).sort()).toEqual([0, 1, 2]);
     await expect(primary.scale(0)).rejects.toMatchObject({ code: 'ERR_INVALID_OPTION' });
   });
+  it('[H293] a scale-down stops the highest slot numbers, not the newest workers: those left keep slots 0..N-1', async () => {
+    const primary = testPrimary({ workerCount: 3 });
+    try {
+      const workers = await primary.start();
+      // Slot 0 stopped and forked again (as a refill after a crash loop does): its slot is now
+      // the newest, which a scale-down used to stop first, leaving slots 1 and 2.
+      await primary.stopWorker(workers.find((worker) => worker.slot === 0)!);
+      const [zero] = await primary.fork();
+      expect(zero!.slot).toBe(0);
+      const down = await primary.scale(2);
+      expect(down.map((worker) => worker.slot).sort()).toEqual([0, 1]);
+      const again = await primary.scale(1);
+      expect(again.map((worker) => worker.slot)).toEqual([0]);
+    } finally {
+      await primary.shutdown();
+    }
+  });
 });

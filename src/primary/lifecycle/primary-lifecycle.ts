@@ -185,7 +185,7 @@ export class PrimaryLifecycle {
     return this.#context.pool.addSlots(spec.count, spec);
   }
 
-  /** Grows or shrinks the pool's target to `count` workers; a scale-down drops given-up slots first, then stops workers gracefully, newest first. */
+  /** Grows or shrinks the pool's target to `count` workers; a scale-down drops given-up slots first, then stops workers gracefully, the highest slot numbers first. */
   async scale(count: number): Promise<void> {
     const { maxWorkers } = this.#context.options;
     if (count > maxWorkers) throw new InvalidOptionError('count', `at most ${maxWorkers}, the "maxWorkers" option, which changes only on a restart (restart the cluster with a higher one to run more workers)`, count);
@@ -229,7 +229,9 @@ export class PrimaryLifecycle {
     }
     // The errored slots go first: they serve nothing, and dropping one stops no worker.
     const liveSurplus = from - count - pool.dropGivenUp(from - count).length;
-    const surplus = slots.slice(slots.length - liveSurplus).reverse();
+    // The highest slot numbers go, so the workers left keep NODE_APP_INSTANCE 0..N-1 (H293): a
+    // refill or a restart makes a low slot the newest, and stopping the newest left 1 and 3 of 2.
+    const surplus = [...slots].sort((a, b) => b.index - a.index).slice(0, Math.max(0, liveSurplus));
     // A slot of a scale-up still under way may have no worker yet: it is retired unforked.
     for (const slot of surplus) if (!slot.current) pool.retire(slot, new InvalidStateError(`Worker slot ${slot.index} was scaled away before its worker was forked.`));
     const records = surplus.flatMap((slot) => (slot.current ? [slot.current] : []));

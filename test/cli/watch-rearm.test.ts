@@ -151,7 +151,8 @@ describe('clusterkit run --watch across a rebuild [H256]', () => {
 
     rmSync(join(project, 'dist'), { recursive: true });
     await run.waitFor(/\[rebuilt\] WARN dist is gone \(removed or moved away\): no change in it reloads the workers until it returns\. [^\n]* err=ERR_WATCH_LOST/);
-    await run.waitFor(/the old workers keep serving; the next change reloads again/);
+    // Root and script gone: no reload that could only fail, it waits for the return (H290).
+    await run.waitFor(/\[rebuilt\] dist is gone, and dist\/server\.cjs, the script being run, with it: the reload waits for it to come back/);
     const show = await cli(['show', 'rebuilt'], { runtime });
     expect(show.stdout).toMatch(/watch\s+not watching: \S*\/dist is gone \(removed or moved away\), watched again once back/);
     expect(show.stdout).not.toMatch(/watch\s+on:/);
@@ -161,6 +162,7 @@ describe('clusterkit run --watch across a rebuild [H256]', () => {
     await run.waitFor(/\[rebuilt\] dist is back: watching again/);
     await run.waitFor(/rolling reload complete replaced=2/);
     await until(async () => (await served()) === 'build 2', 20_000, 'build 2 served');
+    expect(run.output()).not.toMatch(/rolling reload failed/);
     expect((await cli(['show', 'rebuilt'], { runtime })).stdout).toMatch(/watch\s+on: \S*\/dist;/);
 
     writeFileSync(join(project, 'dist/server.cjs'), server(3));

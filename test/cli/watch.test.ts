@@ -113,7 +113,7 @@ describe('clusterkit run --watch', () => {
     await run.waitFor(/\[wapp\] watching \./);
     appendFileSync(join(project, 'app.cjs'), '// saved\n');
     const [line] = await run.waitFor(/\[wapp\] WARN access\.txt was written while each of the last 3 reloads ran[^\n]*/);
-    expect(line).toContain(`to leave it out for good, ${advice} (or --ignore-watch access.txt on the command line)`);
+    expect(line).toContain(`If it is the app's output, leave it out for good: ${advice} (or --ignore-watch access.txt on the command line)`);
     expect(line).not.toContain('ignoreWatch');
     expect((await cli(['stop', 'wapp'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);

@@ -243,6 +243,25 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
     expect(watching.looping()).toEqual([]);
   });
 
+  it('[H289] a looping file saved while no reload runs is a person: it leaves the loop and its reloads no longer back off', async () => {
+    let isWriting = true;
+    const { directory, reloads, ends, lines, watching } = await watchedProject(50, async (root) => {
+      if (isWriting) await writeAndSee(root, ['state.json'], `{"at":${Date.now()}}\n`);
+    });
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => lines.some((line) => line.includes('keeps reloading the workers')), 60_000, 'the back-off');
+    isWriting = false;
+    const before = reloads.length;
+    await until(() => reloads.length > before && ends.length === reloads.length, 60_000, 'the last reload of the loop');
+    await afterLastReload(reloads, ends);
+    // Still listed (no reload passed without it), until a save while idle.
+    expect(watching.looping()).toEqual([expect.objectContaining({ path: join(directory, 'state.json') })]);
+    writeFileSync(join(directory, 'state.json'), '{"by":"hand"}\n');
+    await until(() => lines.some((line) => line.includes('state.json changed while no reload ran')), 20_000, 'the idle save noticed');
+    expect(lines).toContainEqual('info state.json changed while no reload ran (a person or a tool): no longer counted as reloading again and again, its reloads wait 50 ms again');
+    expect(watching.looping()).toEqual([]);
+  });
+
   it('[H290] a storm of code files written during each reload (a checkout): never named as written by the app', async () => {
     let rounds = 0;
     const files = Array.from({ length: 25 }, (_, index) => `m${index}.js`);

@@ -333,6 +333,10 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       for (const root of roots) {
         const error = new WatchLostError(shownPath(root), 'gone', { cause: statError(root) });
         logger.warn({ err: error }, error.message);
+        // A change in itself, as chokidar's unlink events would have told: on a busy machine the
+        // poll can re-arm before chokidar tells of them, and they were lost with its watcher, so
+        // a root gone with the script never said that the reload waits for it (H294).
+        noteChange(root);
       }
     },
     back: (roots) => {

@@ -35,9 +35,10 @@ import { autoWorkerCount } from './pool/cpu-limit.js';
 import { perCpuReason } from './worker-count-line.js';
 import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
 
+import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
+
 /** The values `shutdown()`'s `requestedBy` takes (H292). */
 const kShutdownRequesters: ReadonlySet<unknown> = new Set<ShutdownRequester>(['signal', 'control', 'call', 'no-worker-left', 'failed-start']);
-import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 
 /**
  * Handler methods a primary may define for the messages of `ToPrimary`. `start()` checks them;

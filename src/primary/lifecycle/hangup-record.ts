@@ -18,30 +18,34 @@ export type PrimaryHangupOutcome = Exclude<HangupOutcome, 'none' | 'unknown'>;
 
 export class HangupRecord {
   #last: { at: number; outcome: PrimaryHangupOutcome } | undefined;
-  readonly #waiters = new Set<(outcome: PrimaryHangupOutcome) => void>();
+  /**
+   * The one wait under way, shared by every question asked meanwhile: a group's SIGHUP asks once
+   * per worker, and a worker that floods `$hangup` costs one timer, not one per message.
+   */
+  #pending: { promise: Promise<HangupReply>; settle: (outcome: HangupReply['outcome']) => void } | undefined;
 
   /** Notes a SIGHUP of the primary's own and what it did with it. */
   note(outcome: PrimaryHangupOutcome): void {
     this.#last = { at: performance.now(), outcome };
-    for (const waiter of this.#waiters) waiter(outcome);
-    this.#waiters.clear();
+    this.#pending?.settle(outcome);
   }
 
   /** The answer to a worker's `$hangup`; `isHandled`: the primary handles signals (`handleSignals`). */
   answer(isHandled: boolean): HangupReply | Promise<HangupReply> {
     if (!isHandled) return { outcome: 'unknown' };
     if (this.#last !== undefined && performance.now() - this.#last.at <= kRecentMs) return { outcome: this.#last.outcome };
-    return new Promise((resolve) => {
-      const waiter = (outcome: PrimaryHangupOutcome): void => {
+    if (this.#pending) return this.#pending.promise;
+    let settle!: (outcome: HangupReply['outcome']) => void;
+    const promise = new Promise<HangupReply>((resolve) => {
+      const timer = setTimeout(() => settle('none'), kWaitMs);
+      timer.unref();
+      settle = (outcome) => {
         clearTimeout(timer);
+        this.#pending = undefined;
         resolve({ outcome });
       };
-      const timer = setTimeout(() => {
-        this.#waiters.delete(waiter);
-        resolve({ outcome: 'none' });
-      }, kWaitMs);
-      timer.unref();
-      this.#waiters.add(waiter);
     });
+    this.#pending = { promise, settle };
+    return promise;
   }
 }

@@ -1,0 +1,28 @@
+/**
+ * The primary's answer to a worker's `$hangup` (H291): one wait at a time, however many ask.
+ * Before, each question made a timer and a waiter of its own for 0.5 s, so a worker flooding
+ * `$hangup` held one per message (H298).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { HangupRecord } from '../../src/primary/lifecycle/hangup-record.js';
+
+describe('HangupRecord', () => {
+  it('[H298] questions asked while one waits share its wait, and its answer', async () => {
+    const record = new HangupRecord();
+    const answers = Array.from({ length: 1_000 }, () => record.answer(true));
+    expect(new Set(answers).size).toBe(1);
+    record.note('reload');
+    await expect(Promise.all(answers)).resolves.toEqual(Array.from({ length: 1_000 }, () => ({ outcome: 'reload' })));
+  });
+
+  it('[H298] with no SIGHUP of its own, the shared wait answers "none", and a later question waits afresh', async () => {
+    const record = new HangupRecord();
+    await expect(Promise.all([record.answer(true), record.answer(true)])).resolves.toEqual([{ outcome: 'none' }, { outcome: 'none' }]);
+    const next = record.answer(true);
+    record.note('stopping');
+    await expect(next).resolves.toEqual({ outcome: 'stopping' });
+    // Recent: answered at once.
+    expect(record.answer(true)).toEqual({ outcome: 'stopping' });
+    expect(record.answer(false)).toEqual({ outcome: 'unknown' });
+  });
+});

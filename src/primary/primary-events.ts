@@ -3,7 +3,7 @@
  * `worker`. Events observe; hooks (`_init`, `_destroy`) change behaviour.
  */
 import type { Address } from 'node:cluster';
-import type { CrashLoopError, CrashLoopReason, ProtocolError, RemoteError, StoreFullError, StoreWatchLimitError } from '../errors.js';
+import type { CrashLoopError, CrashLoopReason, ProtocolError, ProtocolProblem, RemoteError, StoreFullError, StoreWatchLimitError } from '../errors.js';
 import type { UncaughtError } from '../messaging/system-types.js';
 export type { UncaughtError };
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
@@ -428,9 +428,10 @@ export interface PrimaryEvents<ToPrimary> {
   /**
    * The worker sent messages that break clusterkit's protocol; they were dropped (counted in
    * `protocolErrors` of `stats()`). At most one event per worker per 10 s: `dropped` counts the
-   * messages dropped since the previous one, `error` describes the latest.
+   * messages dropped since the previous one, `error` describes the latest, and `problems` counts
+   * them by problem (`{ 'malformed-frame': 4, 'malformed-record': 4 }`; they sum to `dropped`).
    */
-  workerProtocolError: (event: { readonly worker: WorkerHandle; readonly error: ProtocolError; readonly dropped: number }) => void;
+  workerProtocolError: (event: { readonly worker: WorkerHandle; readonly error: ProtocolError; readonly dropped: number; readonly problems: Readonly<Partial<Record<ProtocolProblem, number>>> }) => void;
   /**
    * Reading the worker's IPC channel kept the primary busy `readMs` ms (1 000 or more): in one
    * read, or in `reads` costly reads (10 ms or more each) within 10 s. Messages under

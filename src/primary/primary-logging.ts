@@ -210,9 +210,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('workerDescendantsKilled', ({ worker, pids, count }) =>
     logger.warn({ ...ids(worker), killedPids: pids.slice(0, kPidsInLine), killedCount: count }, `worker ${worker.id}: ${describeKilledDescendants(pids, undefined, count)}`),
   );
-  primary.on('workerProtocolError', ({ worker, error, dropped }) =>
-    logger.warn({ ...ids(worker), dropped, problem: error.problem }, error.message),
-  );
+  primary.on('workerProtocolError', ({ worker, error, dropped, problems }) => {
+    const kinds = Object.entries(problems);
+    // Of several kinds: each counted, so the line does not read as `dropped` of the last one's kind.
+    const mix = kinds.length > 1 ? ` Of the ${dropped} messages dropped, ${kinds.map(([problem, count]) => `${count} ${problem}`).join(', ')}; the above is the last.` : '';
+    logger.warn({ ...ids(worker), dropped, problem: error.problem, ...(kinds.length > 1 ? { problems } : {}) }, `${error.message}${mix}`);
+  });
   primary.on('workerSlowMessage', ({ worker, readMs, reads, bytes, count, maxMessageBytes }) => {
     const more = count > 1 ? ` (${count} times since the last such line)` : '';
     const what = reads > 1 ? `${reads} messages that took the primary ${formatElapsed(readMs)} to read in all (the largest about ${formatBytes(bytes)})` : `a message that took the primary ${formatElapsed(readMs)} to read (about ${formatBytes(bytes)})`;

@@ -442,6 +442,9 @@ const kPrimarySynonyms: Readonly<Record<string, string>> = Object.freeze({
   max_memory_restart: 'maxMemoryMb',
   instance_var: 'instanceVar',
   workers: 'workerCount',
+  // The workers' environment is `env` (hostile t31 L3: no hint, spelling is too far from it).
+  workerEnv: 'env',
+  environment: 'env',
 });
 
 /** Fork options renamed since an earlier release: `tags` became `roles` (the word `roundRobin({ role })` uses). */

@@ -69,7 +69,7 @@ describe('a hostile worker', () => {
     expect(report!.stats[0]!.rssBytes).toBeGreaterThan(0);
   });
 
-  it('[F49] has system messages of the wrong kind or shape, forged replies and broken frames dropped and counted, never emitted as error', () => {
+  it('[F49][H299] has system messages of the wrong kind or shape, forged replies and broken frames dropped and counted, never emitted as error', async () => {
     expect(report!.hostileState).toBe('ready');
     expect(report!.stats[0]!.protocolErrors).toBe(0);
     // Every bad heartbeat answer, garbage message and broken frame counts (the flood alone is 20 000).
@@ -80,6 +80,17 @@ describe('a hostile worker', () => {
     expect(warnings.length).toBeGreaterThanOrEqual(1);
     expect(warnings.length).toBeLessThanOrEqual(5);
     expect(warnings[0]).toMatch(new RegExp(`worker ${hostileRow().id} \\(pid ${hostileRow().pid}\\)`, 'i'));
+    // [H299] A line that sums messages of several kinds counts each kind, and they add up: before,
+    // all were told as the last one's kind (hostile t31 L1).
+    // The burst after the first line is told when the 10 s interval ends.
+    const pattern = /Of the (\d+) messages dropped, ([^;]+); the above is the last\./;
+    await until(() => pattern.test(primary.stderr()), 30_000, 'the line summing the burst');
+    const mixed = primary.stderr().split('\n').map((line) => pattern.exec(line)).filter((match) => match !== null);
+    for (const [, dropped, kinds] of mixed) {
+      const counts = kinds!.split(', ').map((kind) => Number(/^(\d+) [a-z-]+$/.exec(kind)![1]));
+      expect(counts.length).toBeGreaterThan(1);
+      expect(counts.reduce((sum, count) => sum + count, 0)).toBe(Number(dropped));
+    }
   });
 
   it('[F49] does not report an init-error notice from a ready worker as an _init failure', () => {

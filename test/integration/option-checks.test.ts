@@ -91,6 +91,8 @@ describe('option checks', () => {
       ['instances', 'workerCount'],
       ['kill_timeout', 'shutdownTimeoutMs'],
       ['node_args', 'execArgv'],
+      ['workerEnv', 'env'],
+      ['environment', 'env'],
     ] as const) {
       expect(() => new ClusterPrimary({ [option]: 1 } as never)).toThrow(`probably "${meant}"`);
     }

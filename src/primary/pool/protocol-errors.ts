@@ -13,12 +13,34 @@ import type { WorkerRecord } from './worker-record.js';
 
 export type ProtocolErrorReporter = (record: WorkerRecord, type: string | undefined, problem: ProtocolProblem) => void;
 
+/**
+ * The protocol errors held between two warnings: how many, the latest (which the warning's
+ * error describes), and how many of each problem, so a line about 8 dropped messages does not
+ * read as 8 of the last one's kind (hostile t31 L1: 4 malformed frames and 4 malformed records
+ * were told as "a malformed IPC frame ... dropped=8").
+ */
+export interface ProtocolTally extends Counted<{ type: string | undefined; problem: ProtocolProblem }> {
+  problems?: Map<ProtocolProblem, number>;
+}
+
+function tally(held: ProtocolTally | undefined, next: ProtocolTally): ProtocolTally {
+  const merged = countLatest(held, next) as ProtocolTally;
+  merged.problems ??= new Map();
+  merged.problems.set(next.latest.problem, (merged.problems.get(next.latest.problem) ?? 0) + next.count);
+  return merged;
+}
+
 export function protocolErrorReporter(emit: PrimaryEmit): ProtocolErrorReporter {
   return (record, type, problem) => {
     record.protocolErrors++;
     // The error is built only when told: a flood must cost a counter increment per message, no more.
-    record.protocolWarning ??= new RateLimitedWarning<Counted<{ type: string | undefined; problem: ProtocolProblem }>>(countLatest, ({ count, latest }) =>
-      emit('workerProtocolError', { worker: record.handle, error: new ProtocolError(record.describe(), latest.problem, latest.type), dropped: count }),
+    record.protocolWarning ??= new RateLimitedWarning<ProtocolTally>(tally, ({ count, latest, problems }) =>
+      emit('workerProtocolError', {
+        worker: record.handle,
+        error: new ProtocolError(record.describe(), latest.problem, latest.type),
+        dropped: count,
+        problems: Object.fromEntries(problems ?? [[latest.problem, count]]),
+      }),
     );
     record.protocolWarning.note({ count: 1, latest: { type, problem } });
   };

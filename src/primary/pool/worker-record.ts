@@ -11,8 +11,8 @@ import { isSystemType } from '../../messaging/envelope.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { UncaughtError } from '../../messaging/system-types.js';
 import type { Slot } from './slot.js';
-import type { ProtocolProblem } from '../../errors.js';
-import type { Counted, RateLimitedWarning } from './rate-limited-warning.js';
+import type { RateLimitedWarning } from './rate-limited-warning.js';
+import type { ProtocolTally } from './protocol-errors.js';
 
 import { BulkWait } from './bulk-wait.js';
 import { describeUncaughtError } from './crash-notice.js';
@@ -217,7 +217,7 @@ export class WorkerRecord {
   }
 
   /** When `workerProtocolError` was last emitted for it, and `protocolErrors` then. */
-  protocolWarning: RateLimitedWarning<Counted<{ type: string | undefined; problem: ProtocolProblem }>> | undefined;
+  protocolWarning: RateLimitedWarning<ProtocolTally> | undefined;
   /** Times its channel's reads kept the primary busy `kSlowReadMs`, one read or several costly ones (channel-guard.ts). */
   slowMessages = 0;
   /** Its costly reads (`kBusyReadMs` or more), added up into `workerSlowMessage`; created at the first. */

@@ -856,8 +856,28 @@ export class HookTimeoutError extends ClusterKitError {
   }
 }
 
-/** How an exit reads in a sentence: `exited with code 1`, `was killed by SIGKILL`. */
+/**
+ * The core-dumping signals a process raises on itself on a fatal error of its own: V8's heap out
+ * of memory and process.abort() (SIGABRT), a crash in native code (SIGSEGV, SIGBUS, SIGILL,
+ * SIGFPE, SIGTRAP, SIGSYS). Told as "was killed by SIGABRT" they read as someone's kill, and a
+ * line that said "from outside clusterkit" sent the reader looking for a sender that is not
+ * there (hostile tester, H296).
+ */
+const kSelfFatalSignals: ReadonlySet<string> = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP', 'SIGSYS']);
+
+/** True when `signal` is a fatal error of the process itself (see `kSelfFatalSignals`), not a kill. */
+export function isSelfFatalSignal(signal: NodeJS.Signals | null): signal is NodeJS.Signals {
+  return signal !== null && kSelfFatalSignals.has(signal);
+}
+
+/** `died of SIGABRT (a fatal error in the process itself: ...)`, after "worker 3". */
+export function diedOfFatalSignal(signal: NodeJS.Signals): string {
+  return `died of ${signal} (a fatal error in the process itself: V8 out of memory, process.abort(), a crash in native code; its output says which)`;
+}
+
+/** How an exit reads in a sentence: `exited with code 1`, `was killed by SIGKILL`, `died of SIGABRT (...)`. */
 export function describeExit(exitCode: number | null, signal: NodeJS.Signals | null, pid: number | undefined): string {
+  if (isSelfFatalSignal(signal)) return diedOfFatalSignal(signal);
   if (signal) return `was killed by ${signal}`;
   if (exitCode !== null) return `exited with code ${exitCode}`;
   return pid === undefined ? 'could not be spawned' : 'lost its IPC channel';

@@ -9,7 +9,7 @@
  */
 import { formatElapsed } from '../duration.js';
 import { formatBytes } from '../format-bytes.js';
-import { ChannelCorruptError, describeExit, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
+import { ChannelCorruptError, describeExit, diedOfFatalSignal, isSelfFatalSignal, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
@@ -392,6 +392,8 @@ function shutdownCause(requestedBy: ShutdownRequester | undefined): string {
  */
 function died(signal: NodeJS.Signals | null, error: unknown): string {
   if (signal === null || error !== undefined) return 'crashed';
+  // Its own fatal error (V8 out of memory, process.abort(), a segfault): no sender to look for (H296).
+  if (isSelfFatalSignal(signal)) return diedOfFatalSignal(signal);
   return killedFromOutside(signal);
 }
 
@@ -406,7 +408,8 @@ function startFailure(worker: WorkerHandle, error: Error | undefined, code: numb
   if (isOutsideKillSignal(signal)) return `it ${killedFromOutside(signal)} before it was ready`;
   // It handled a stop signal no stop of ours sent, and exited on it (H273).
   if (stopSignal !== undefined && code === 0 && signal === null) return `it ${stoppedFromOutside(stopSignal)} before it was ready`;
-  return signal ? `it was killed by ${signal} before it was ready` : `it exited with code ${code} before it was ready (its output says why)`;
+  // describeExit: a fatal signal of its own reads "died of SIGABRT (...)", not as a kill (H296).
+  return signal ? `it ${describeExit(code, signal, worker.pid)} before it was ready` : `it exited with code ${code} before it was ready (its output says why)`;
 }
 
 /**

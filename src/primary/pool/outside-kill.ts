@@ -10,6 +10,7 @@
  * The signals that end a process from outside (kill, kill -9, the OOM killer), where a starting
  * worker's script is not to blame. SIGHUP too: it kills a worker still loading, before it
  * ignores it (t30 M-B: it read without "from outside clusterkit", H291).
+ * Not the fatal signals a process raises on itself (SIGABRT, SIGSEGV...): errors.ts isSelfFatalSignal (H296).
  */
 const kOutsideKillSignals: ReadonlySet<string> = new Set(['SIGKILL', 'SIGTERM', 'SIGHUP']);
 

@@ -10,6 +10,8 @@ import { toError } from './to-error.js';
 
 export interface SafeEmitter {
   emit(event: string, payload: unknown): void;
+  /** Whether `event` has a listener: a payload that costs work to build (a copy) is built only then. */
+  listens(event: string): boolean;
   reportError(error: Error): void;
   /**
    * Reports a failure the process must not die of (a store change that cannot reach a
@@ -67,6 +69,7 @@ export function safeEmitter(target: EventEmitter): SafeEmitter {
         reportError(toError(error, `A listener of "${event}" threw`));
       }
     },
+    listens: (event) => target.listenerCount(event) > 0,
     reportError,
   };
 }

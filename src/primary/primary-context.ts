@@ -35,6 +35,8 @@ export interface PrimaryContext {
   /** Start, fork, scale, stop, shutdown, reload; the primary's state. */
   readonly lifecycle: PrimaryLifecycle;
   readonly emit: PrimaryEmit;
+  /** Whether a primary event has a listener (a payload that costs work is built only then). */
+  readonly listens: (event: keyof Events) => boolean;
   /** Reports a failure that belongs to no caller (on `error`; thrown when nobody listens). */
   readonly reportError: (error: Error) => void;
   /** Reports a failure the primary must not die of (on `error`; a process warning when nobody listens). */
@@ -71,5 +73,5 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   registerOpenRequestsNotice({ system });
   // A worker's SIGHUP: what the primary did with its own (H291).
   system.register(kHangupRequest, { kind: 'request', check: isNoPayload, handle: () => lifecycle.hangups.answer(options.handleSignals) });
-  return Object.freeze({ options, pool, system, lifecycle, emit, reportError, reportWarning: events.reportWarning });
+  return Object.freeze({ options, pool, system, lifecycle, emit, listens: events.listens, reportError, reportWarning: events.reportWarning });
 }

@@ -266,4 +266,55 @@ describe('shared store', () => {
     expect(page).toContain('may be off by up to 10^-6 of the sum of the steps\' sizes');
     expect(page).toContain('100 000 x `increment(\'a\', 0.01)` stores 16778216.000163913');
   }, 60_000);
+
+  // Before: get(), entries() and storeChange handed out the stored object itself. Changed in place,
+  // it changed what every worker read, told no watcher and was never counted against
+  // maxStoreBytes (tester: 10 MB in a 1 MiB store, stats at 221 bytes, then a worker's get failed).
+  it('[H297] hands the primary copies from get(), entries() and storeChange: changing them changes nothing stored, for the primary, workers, watchers or the budget; read-modify-write still works', async () => {
+    for (const serialization of ['json', 'advanced'] as const) {
+      const primary = testPrimary({ serialization, workerCount: 2, maxStoreBytes: 1024 * 1024 });
+      try {
+        const [watcher, writer] = await primary.start();
+        const op = (name: string, ...args: unknown[]) => primary.send(writer!, 'storeOp', { op: name, args });
+        const big = 'x'.repeat(2 * 1024 * 1024);
+        // A listener that scribbles on every change it is given, before the watchers are told.
+        primary.on('storeChange', (change) => {
+          if (typeof change.value === 'object' && change.value !== null) Object.assign(change.value, { fromListener: big });
+          if (typeof change.previous === 'object' && change.previous !== null) Object.assign(change.previous, { fromListener: big });
+        });
+        await primary.send(watcher!, 'watchKey', { key: 'doc' });
+        primary.store.set('doc', { n: 1, tags: ['a'] });
+        await op('set', 'doc', { n: 1, tags: ['a'] }); // a worker's write: its value arrives, and is stored, as is
+        await op('set', 'other', { n: 9 });
+        const bytes = primary.store.stats().bytes;
+
+        const got = primary.store.get('doc') as { n: number; tags: string[]; big?: string };
+        got.n = 2;
+        got.tags.push('b');
+        got.big = big;
+        for (const [, value] of primary.store.entries('')) Object.assign(value as object, { big });
+
+        const stored = { n: 1, tags: ['a'] };
+        expect(primary.store.get('doc')).toEqual(stored);
+        expect(primary.store.entries('')).toEqual([['doc', stored], ['other', { n: 9 }]]);
+        await expect(op('get', 'doc')).resolves.toEqual(stored);
+        await expect(op('entries', '')).resolves.toEqual([['doc', stored], ['other', { n: 9 }]]);
+        expect(primary.store.stats().bytes).toBe(bytes);
+        expect(primary.store.bytes).toBe(bytes);
+        await until(async () => ((await primary.send(watcher!, 'watched')) as unknown[]).length === 2, 30_000, 'two notifications');
+        await expect(primary.send(watcher!, 'watched')).resolves.toEqual([
+          { key: 'doc', value: stored, deleted: false },
+          { key: 'doc', value: stored, previous: stored, deleted: false },
+        ]);
+
+        // Read, change, write back: what a store's user expects, and what the copy keeps working.
+        const doc = primary.store.get('doc') as { n: number };
+        doc.n++;
+        primary.store.set('doc', doc);
+        await expect(op('get', 'doc')).resolves.toEqual({ n: 2, tags: ['a'] });
+      } finally {
+        await primary.shutdown();
+      }
+    }
+  }, 60_000);
 });

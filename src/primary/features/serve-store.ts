@@ -8,18 +8,20 @@ import { describeValue, InvalidArgumentError, InvalidStateError, StoreFullError,
 import { isStoreOperation, kStoreRequest, type StoreOperation } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
-import { SharedStore, type StoreChange } from './shared-store.js';
+import { copyStoreValue, readStored, SharedStore, storedEntries, type StoreChange } from './shared-store.js';
 import { StoreLeases } from './store-leases.js';
 import { StoreWatchers } from './store-watchers.js';
 
-export function serveStore({ options, system, emit, reportWarning, lifecycle }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'reportWarning' | 'lifecycle'>): SharedStore {
+export function serveStore({ options, system, emit, listens, reportWarning, lifecycle }: Pick<PrimaryContext, 'options' | 'system' | 'emit' | 'listens' | 'reportWarning' | 'lifecycle'>): SharedStore {
   const watchers = new StoreWatchers(reportWarning, options);
   const leases = new StoreLeases((key, owner) => store.delete(key, owner.handle));
   const store: SharedStore = new SharedStore(
     options,
     (change: StoreChange, isIncrement: boolean) => {
       if (!isIncrement) leases.untie(change.key);
-      emit('storeChange', change);
+      // Listeners get copies (H297): the value is the stored object, and `previous` may still be
+      // on its way to a watcher held back under back-pressure. Copied only when someone listens.
+      if (listens('storeChange')) emit('storeChange', { ...change, value: copyStoreValue(change.value, options.serialization), previous: copyStoreValue(change.previous, options.serialization) });
       watchers.notify(change);
     },
     () => ({ ephemeralKeys: leases.size, ...watchers.figures() }),
@@ -43,7 +45,8 @@ function runOperation(store: SharedStore, watchers: StoreWatchers, leases: Store
   const source = record.handle;
   switch (operation.op) {
     case 'get':
-      return store.get(operation.key);
+      // The stored value itself: the reply is serialized on its way, a copy would be a second one.
+      return readStored(store, operation.key);
     case 'set':
       if (operation.ephemeral) checkAlive(record, operation.key);
       store.set(operation.key, operation.value, source, operation.ephemeral === true);
@@ -60,7 +63,7 @@ function runOperation(store: SharedStore, watchers: StoreWatchers, leases: Store
       return isSet;
     }
     case 'entries':
-      return store.entries(operation.prefix);
+      return storedEntries(store, operation.prefix);
     case 'watch':
       store.has(operation.key); // validates the key
       watchers.watch(record, operation.key);

@@ -12,6 +12,11 @@
  * besides, and an ephemeral one its tie to its worker too: store-overhead.ts), and the total is kept as entries come and
  * go, never by walking the store: a write that would pass `maxStoreBytes` or `maxStoreKeys` is
  * refused with `StoreFullError` before anything changes.
+ *
+ * Never hands user code the object it holds (H297): `get`, `entries` and the `storeChange` event
+ * give copies, since a stored object changed in place would change what every worker reads,
+ * behind the budget (never re-sized) and the watchers (never told). Workers' reads skip the copy
+ * (`readStored`, `storedEntries`): their reply is serialized anyway.
  */
 import { loadUtil, loadV8 } from '../../builtins.js';
 import { describeValue, InvalidArgumentError, ShutdownInProgressError, StoreFullError } from '../../errors.js';
@@ -53,6 +58,26 @@ function sumRoundingError(a: number, b: number): number {
   return a - (sum - bApplied) + (b - bApplied);
 }
 
+/**
+ * `value` as a worker would receive it, through the cluster's `serialization`: a new object, so
+ * neither side of the copy can change the other. A primitive is returned as it is.
+ */
+export function copyStoreValue(value: unknown, serialization: StoreLimits['serialization']): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (serialization === 'json') return JSON.parse(JSON.stringify(value)) as unknown;
+  const v8 = loadV8();
+  return v8.deserialize(v8.serialize(value)) as unknown;
+}
+
+/**
+ * The stored value at `key` itself, not a copy: only for a reply to a worker, which is serialized
+ * on its way (copying first would serialize it twice). Never for user code on the primary.
+ */
+// Assigned once, in SharedStore's static block.
+export let readStored: (store: SharedStore, key: string) => unknown;
+/** `entries(prefix)` with the stored values themselves: as `readStored`, only for a worker's reply. */
+export let storedEntries: (store: SharedStore, prefix: string) => Array<[string, unknown]>;
+
 export type StoreLimits = Pick<NormalizedPrimaryOptions, 'serialization' | 'maxMessageBytes' | 'maxStoreBytes' | 'maxStoreKeys'>;
 
 /** A stored value and the bytes it counts for (key, value and the entry's own overhead). */
@@ -62,6 +87,12 @@ interface Entry {
 }
 
 export class SharedStore {
+  static {
+    // Reached by serve-store.ts, not through the class: user code cannot get the stored objects.
+    readStored = (store, key) => store.#entries.get(checkStoreKey(key))?.value;
+    storedEntries = (store, prefix) => store.#matching(prefix);
+  }
+
   readonly #entries = new Map<string, Entry>();
   /** The sum of every entry's `bytes`: changed by each write and delete. */
   #bytes = 0;
@@ -129,8 +160,12 @@ export class SharedStore {
     return this.#bytes;
   }
 
+  /**
+   * A copy of the value at `key` (as a worker would read it), or `undefined`: changing it changes
+   * nothing stored until it is `set()` again.
+   */
   get(key: string): unknown {
-    return this.#entries.get(checkStoreKey(key))?.value;
+    return this.#copy(this.#entries.get(checkStoreKey(key))?.value);
   }
 
   has(key: string): boolean {
@@ -156,7 +191,7 @@ export class SharedStore {
     this.#checkRoom(key, bytes, previous);
     // The primary's own object is copied, as a worker's arrives copied: changed after set(), it
     // would change the stored value behind the store's back (and could no longer be sent).
-    if (source === 'primary' && typeof value === 'object' && value !== null) value = this.#copy(value);
+    if (source === 'primary') value = this.#copy(value);
     this.#write(key, { value, bytes }, previous);
     this.#onChange({ key, value, previous: previous?.value, deleted: false, source }, false);
   }
@@ -167,10 +202,8 @@ export class SharedStore {
   }
 
   /** `value` as a worker would receive it: through the cluster's serialization. */
-  #copy(value: object): unknown {
-    if (this.#limits.serialization === 'json') return JSON.parse(JSON.stringify(value)) as unknown;
-    const v8 = loadV8();
-    return v8.deserialize(v8.serialize(value)) as unknown;
+  #copy(value: unknown): unknown {
+    return copyStoreValue(value, this.#limits.serialization);
   }
 
   /** Refuses a write of `bytes` at `key` (replacing `previous`) that would pass a budget. */
@@ -295,8 +328,15 @@ export class SharedStore {
     return true;
   }
 
-  /** `[key, value]` pairs whose key starts with `prefix`, in insertion order. */
+  /** `[key, value]` pairs whose key starts with `prefix`, in insertion order; the values are copies, as `get()`'s. */
   entries(prefix = ''): Array<[string, unknown]> {
+    const matching = this.#matching(prefix);
+    for (const pair of matching) pair[1] = this.#copy(pair[1]);
+    return matching;
+  }
+
+  /** `[key, stored value]` pairs whose key starts with `prefix`, in insertion order. */
+  #matching(prefix: string): Array<[string, unknown]> {
     checkStorePrefix(prefix);
     const matching: Array<[string, unknown]> = [];
     for (const [key, entry] of this.#entries) if (key.startsWith(prefix)) matching.push([key, entry.value]);

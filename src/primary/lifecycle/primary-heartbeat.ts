@@ -10,6 +10,7 @@
  */
 import type { PingReport } from '../../messaging/system-types.js';
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
+import { DescendantSnapshots } from '../pool/descendant-snapshot.js';
 import { isBulkLost, isSilent } from '../pool/silence.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
@@ -39,6 +40,8 @@ export class PrimaryHeartbeat {
   #lastTickAt = 0;
   /** When each worker whose messages wait for bulk bytes was last probed (`#probe`). */
   readonly #probedAt = new WeakMap<WorkerRecord, number>();
+  /** Each worker's processes as last seen, for its exit by a signal (H295). */
+  readonly #descendants = new DescendantSnapshots();
 
   constructor(
     private readonly pool: WorkerPool,
@@ -64,6 +67,8 @@ export class PrimaryHeartbeat {
     const lagMs = now - this.#lastTickAt - this.options.intervalMs;
     this.#lastTickAt = now;
     const primaryStalled = lagMs > this.options.timeoutMs / 2;
+    // Every live worker's, not only the ready ones': one crash-looping before ready starts them too.
+    this.#descendants.refresh(this.pool.records);
     for (const record of this.pool.records) {
       if (record.state !== 'ready' || record.isUnresponsive) continue;
       if (primaryStalled) record.lastSeenAt = now;

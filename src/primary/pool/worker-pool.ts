@@ -539,7 +539,8 @@ export class WorkerPool {
 
   /**
    * At the exit of a worker the primary SIGKILLed: the processes it listed just before (those
-   * still the same processes) are told to go and killed after the grace (H140). Those killed
+   * still the same processes) are told to go and killed after the grace (H140); at any exit by a
+   * signal, those the heartbeat last saw too (H295). Those killed
    * are told (`workerDescendantsKilled`): a script whose children ignore SIGTERM.
    */
   #endDescendants(record: WorkerRecord, identities: readonly string[]): void {
@@ -630,7 +631,11 @@ export class WorkerPool {
       ...(record.stopSignal !== undefined && !record.stopRequested ? { stopSignal: record.stopSignal } : {}),
       ...(isChannelBacklogged ? { isChannelBacklogged, backlogOf: isReadingBacklog ? ('worker' as const) : ('primary' as const) } : {}),
     });
-    if (record.descendants?.length) this.#endDescendants(record, record.descendants);
+    // Dead of a signal, the worker ran no cleanup of its own (descendants-at-exit.ts): out of V8
+    // heap, process.abort(), a segfault, a kill -9 or the OOM killer from outside. What the last
+    // heartbeat saw is ended too (H295); identities are checked, a reused pid is never signalled.
+    const descendants = signal === null ? record.descendants : [...new Set([...(record.descendants ?? []), ...(record.descendantsSeen ?? [])])];
+    if (descendants?.length) this.#endDescendants(record, descendants);
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);

@@ -255,6 +255,11 @@ export class WorkerRecord {
   isKilledForChannel = false;
   /** Its descendants (`<pid>:<start time>`), listed by the primary just before it SIGKILLed it (kill-worker.ts). */
   descendants: string[] | undefined;
+  /**
+   * Its descendants as the heartbeat last saw them (descendant-snapshot.ts), ended at its exit by
+   * a signal: a worker that died of its own signal, or of one from outside, ran no cleanup (H295).
+   */
+  descendantsSeen: string[] | undefined;
   /** Set once the primary decided to SIGKILL it (kill-worker.ts), any reason. */
   isSigkilledByPrimary = false;
   /** The list of its descendants then its SIGKILL, under way or done (kill-worker.ts). */

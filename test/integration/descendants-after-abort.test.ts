@@ -1,0 +1,70 @@
+/**
+ * A worker that dies of a signal runs none of its own cleanup (worker/descendants-at-exit.ts):
+ * `process.abort()`, out of V8 heap, a segfault, or a `kill -9` from outside. Its children were
+ * left to init, one more per crash-loop restart (a hostile tester: a `sleep` per restart, alive
+ * after `clusterkit stop`). The primary ends those its heartbeat last saw (H295). Real processes.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { ClusterPrimary } from '../../src/index.js';
+import { isAlive, uniqueSleeps, waitUntilGone } from '../helpers/processes.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, until } from '../helpers/wait.js';
+import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
+
+const kIntervalMs = 200;
+/** Frequent ticks; a timeout no busy machine reaches, so that no heartbeat kill muddles the exit. */
+const heartbeat = { heartbeat: { intervalMs: kIntervalMs, timeoutMs: 60_000 } };
+
+/**
+ * Waits for three heartbeat answers from `workerId` received after `since` (from `stats()`): the
+ * second and third were asked at ticks after the first answer, so after `since`, and each tick
+ * refreshes the snapshot of the worker's processes (read in a few ms, never overlapping). A wait
+ * on events, not on time: nothing public tells of the snapshot itself.
+ */
+async function heartbeatsAfter(primary: ClusterPrimary<ToWorker, ToPrimary>, workerId: number, since: number): Promise<void> {
+  const answers: number[] = [];
+  await until(
+    () => {
+      const row = primary.stats().find((stats) => stats.id === workerId);
+      if (row?.healthAgeMs === undefined) return false;
+      const at = Date.now() - row.healthAgeMs;
+      // The same answer seen again gives the same time, give or take a ms.
+      if (at > since && (answers.length === 0 || at - answers.at(-1)! > kIntervalMs / 2)) answers.push(at);
+      return answers.length >= 3;
+    },
+    20_000,
+    `three heartbeat answers from worker ${workerId} after its child started`,
+  );
+}
+
+describe('[H295] a worker dead of a signal: the processes the heartbeat saw end', () => {
+  it('[H295] process.abort() (SIGABRT) after ready: its sleep child ends after the exit', async () => {
+    const sleeps = uniqueSleeps(); // its cleanup SIGKILLs any left, whatever happens
+    const primary = testPrimary({ silent: true, ...heartbeat });
+    const [worker] = await primary.start();
+    const child = await primary.send(worker!, 'spawnSleep', { seconds: sleeps.seconds });
+    const spawnedAt = Date.now();
+    expect(isAlive(child)).toBe(true);
+    await heartbeatsAfter(primary, worker!.id, spawnedAt);
+    const exit = onceEvent(primary, 'workerExit', 20_000, (event: { worker: { id: number } }) => event.worker.id === worker!.id);
+    await primary.send(worker!, 'abortSoon');
+    await expect(exit).resolves.toMatchObject({ signal: 'SIGABRT', killed: false });
+    // Before: the sleep lived on, a child of init, one more per restart.
+    await waitUntilGone([child], 20_000);
+    expect(sleeps.pids()).toEqual([]);
+  });
+
+  it('[H295] kill -9 from outside of a ready worker: its sleep child ends after the exit', async () => {
+    const sleeps = uniqueSleeps();
+    const primary = testPrimary({ silent: true, ...heartbeat });
+    const [worker] = await primary.start();
+    const child = await primary.send(worker!, 'spawnSleep', { seconds: sleeps.seconds });
+    const spawnedAt = Date.now();
+    await heartbeatsAfter(primary, worker!.id, spawnedAt);
+    const exit = onceEvent(primary, 'workerExit', 20_000, (event: { worker: { id: number } }) => event.worker.id === worker!.id);
+    process.kill(worker!.pid!, 'SIGKILL');
+    await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', killed: false });
+    await waitUntilGone([child], 20_000);
+    expect(sleeps.pids()).toEqual([]);
+  });
+});

@@ -72,7 +72,7 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['scale'], /Missing the cluster name and the worker count\./],
   [['scale', 'ghost'], /Missing the worker count\./],
   [['scale', 'ghost', 'many'], /The worker count must be a positive integer\. Received "many"\./],
-  [['scale', 'ghost', '0'], /The worker count must be a positive integer\. Received "0"\./],
+  [['scale', 'ghost', '0'], /A cluster keeps at least 1 worker, so it cannot scale to 0\. To stop ghost and its workers: clusterkit stop ghost\./],
   [['list', 'extra'], /Unexpected argument "extra"\./],
   [['run', demo, '--env', 'NOEQUALS'], /--env must be KEY=VALUE\. Received "NOEQUALS"\./],
   [['run', demo, '--env', '1BAD=x'], /--env: "1BAD" is not a variable name/],

@@ -97,6 +97,8 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
   const parsed = singleName('scale', args.filter((arg) => !kRelativeCount.test(arg)), relative.length === 1 ? 1 : 2);
   if (parsed === 'help') return 'help';
   const [name] = parsed;
+  // 0 is what a PM2 user types to stop the app's processes: a cluster keeps at least 1 (newcomer t31 L7).
+  if (relative.length === 0 && /^[+]?0+$/.test(parsed[1]!)) throw new UsageError(`A cluster keeps at least 1 worker, so it cannot scale to ${parsed[1]}. To stop ${name} and its workers: clusterkit stop ${shellWord(name)}.`, 'scale');
   const count = relative.length === 1 ? await relativeCount(name, relative[0]!) : parseCount(parsed[1]!, 'The worker count', 'scale');
   const status = (await onceStarted(name, 'scale', () => controlRequest(name, 'scale', { count })).catch((error: unknown) => {
     // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".

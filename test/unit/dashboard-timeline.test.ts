@@ -39,6 +39,13 @@ describe('dashboard timeline', () => {
     expect(eventKind({ ...exit, stopUnfinished: true }).color).not.toBe(eventKind(exit).color);
   });
 
+  it('[H296] tells a worker dead of its own fatal signal as such, not as a kill', () => {
+    const exit = { type: 'workerExit', ...worker, code: null, expected: false };
+    expect(describeEvent({ ...exit, signal: 'SIGABRT' })).toBe('worker 7 (pid 4242, slot 1) died of SIGABRT (a fatal error in the process itself)');
+    expect(describeEvent({ ...exit, signal: 'SIGSEGV' })).toBe('worker 7 (pid 4242, slot 1) died of SIGSEGV (a fatal error in the process itself)');
+    expect(describeEvent({ ...exit, signal: 'SIGKILL' })).toBe('worker 7 (pid 4242, slot 1) killed by SIGKILL');
+  });
+
   it('tells requests cut off and a plain script whose cleanup did not exit, and counts the cut requests of a reload', () => {
     expect(describeEvent({ type: 'workerRequestsCut', ...worker, openRequests: 2, timeoutMs: 7500 })).toBe(
       'worker 7 (pid 4242, slot 1) cut off 2 requests still open at its shutdown deadline (7500 ms; exit 1)',

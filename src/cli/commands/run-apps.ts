@@ -13,6 +13,7 @@
  *   all have, with the highest exit code.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { describeExit } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { createJsonLogger, createLineLogger } from '../../logger.js';
 import { stopSignalRepeats } from '../../primary/lifecycle/stop-signal-repeat.js';
@@ -98,7 +99,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
           const others = running.size > 0 && stopRequests === 0 ? `; ${[...running.keys()].join(', ')} keep${running.size === 1 ? 's' : ''} running` : '';
           const how = isStartStopped(signal, stopRequests, started.has(app.name))
             ? `app ${app.name}'s start was interrupted by ${signal}, before any worker was started: nothing of it was left running`
-            : `app ${app.name} ${signal ? `was killed by ${signal}` : `exited with code ${code}`}`;
+            : `app ${app.name} ${signal ? describeExit(code, signal, undefined) : `exited with code ${code}`}`;
           if (status === 0) logger.info({ app: app.name, code }, `${how}${others}`);
           else logger.warn({ app: app.name, code, signal }, `${how}${others}`);
           resolve();

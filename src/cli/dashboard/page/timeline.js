@@ -50,6 +50,9 @@ function worker(event) {
   return `worker ${event.workerId}${name} (pid ${event.pid ?? '-'}, slot ${event.slot})`;
 }
 
+/** The signals a process raises on itself on a fatal error (errors.ts `isSelfFatalSignal`). */
+const kSelfFatalSignals = new Set(['SIGABRT', 'SIGSEGV', 'SIGBUS', 'SIGILL', 'SIGFPE', 'SIGTRAP', 'SIGSYS']);
+
 /** One sentence per event, in the words of the primary's log lines. */
 export function describeEvent(event) {
   switch (event.type) {
@@ -58,7 +61,12 @@ export function describeEvent(event) {
     case 'workerReady':
       return `${worker(event)} ready`;
     case 'workerExit': {
-      const how = event.signal ? `killed by ${event.signal}${event.killedByPrimary ? ' (the primary)' : ''}` : `exited with code ${event.code}`;
+      // A fatal error of its own (V8 out of memory, abort(), a native crash) is no kill (H296).
+      const how = kSelfFatalSignals.has(event.signal)
+        ? `died of ${event.signal} (a fatal error in the process itself)`
+        : event.signal
+          ? `killed by ${event.signal}${event.killedByPrimary ? ' (the primary)' : ''}`
+          : `exited with code ${event.code}`;
       if (event.stopUnfinished) return `${worker(event)} ${how} before its stop finished: failed`;
       return `${worker(event)} ${how}${event.expected ? ', as asked' : ''}`;
     }

@@ -35,6 +35,7 @@ export type {
   SlotChangeEvent,
   SlotChangeReason,
   ShutdownReport,
+  ReloadRequester,
   ShutdownRequester,
   ShutdownForcedEvent,
   StickyRefusedEvent,

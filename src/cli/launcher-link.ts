@@ -102,7 +102,7 @@ function createLink(): LauncherLink | undefined {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   // Before `attach`, the start is under way: nothing to reload yet, and said so (H195).
-  process.on('SIGHUP', () => (service ? void service.reload().catch(() => {}) : warnStartHangup()));
+  process.on('SIGHUP', () => (service ? void service.reload({ requestedBy: 'signal' }).catch(() => {}) : warnStartHangup()));
   // As a primary with `handleSignals` does: logged (once the service has its logger) and ignored.
   ignoreSignals(() => {
     const logger = service?.primary.options.logger;

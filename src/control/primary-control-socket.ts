@@ -35,7 +35,7 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
     server = await startControlServer(name, {
       status,
       describe: () => ({ ...status(), settings: clusterSettings(primary, source.settings()) }),
-      reload: () => reloadWithCounts(primary, () => primary.reload()),
+      reload: () => reloadWithCounts(primary, () => primary.reload({ requestedBy: 'control' })),
       scale: async (count) => {
         const stops = await scaleWithCounts(primary, () => primary.scale(count));
         return { ...status(), stops };

@@ -26,7 +26,7 @@ import type { StopOutcome } from './pool/stop-worker.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
 import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
-import type { PrimaryEvents, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
+import type { PrimaryEvents, ReloadRequester, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
 import { createLineLogger } from '../logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { attachPrimaryHookLogging } from './primary-hook-logging.js';
@@ -39,6 +39,8 @@ import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 
 /** The values `shutdown()`'s `requestedBy` takes (H292). */
 const kShutdownRequesters: ReadonlySet<unknown> = new Set<ShutdownRequester>(['signal', 'control', 'call', 'no-worker-left', 'failed-start']);
+/** The values `reload()`'s `requestedBy` takes. */
+const kReloadRequesters: ReadonlySet<unknown> = new Set<ReloadRequester>(['signal', 'control', 'watch', 'call']);
 
 /**
  * Handler methods a primary may define for the messages of `ToPrimary`. `start()` checks them;
@@ -300,10 +302,22 @@ export class ClusterPrimary<
   /**
    * Zero-downtime rolling reload: each worker in turn is replaced by a new one, which must be
    * ready (and listening, if the old one was) before the old one stops gracefully.
+   * `requestedBy` says what asked for it, on the `reload` event and the `rolling reload started`
+   * line: `'signal'` (SIGHUP), `'control'` (`clusterkit reload`), `'watch'` (a `--watch` change),
+   * `'call'` (the default).
    * @throws ReloadError when a replacement fails; the remaining old workers keep serving.
+   * @throws InvalidOptionError for an unknown option or `requestedBy` value.
    */
-  reload(): Promise<void> {
-    return this.#context.lifecycle.reload();
+  reload(options: { requestedBy?: ReloadRequester } = {}): Promise<void> {
+    try {
+      const { requestedBy } = knownOptions(options, ['requestedBy'], 'options');
+      if (requestedBy !== undefined && !kReloadRequesters.has(requestedBy)) {
+        throw new InvalidOptionError('requestedBy', `what asked for the reload, one of ${[...kReloadRequesters].map((name) => `"${name}"`).join(', ')} (for logs and events)`, requestedBy);
+      }
+      return this.#context.lifecycle.reload(requestedBy as ReloadRequester | undefined);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   /**

@@ -263,6 +263,12 @@ export interface ShutdownReport {
  */
 export type ShutdownRequester = 'signal' | 'control' | 'call' | 'no-worker-left' | 'failed-start';
 
+/**
+ * What asked for a rolling reload: a SIGHUP to the primary, `clusterkit reload` (the control
+ * socket), a `--watch` change, or `reload()` in the primary's code (the default).
+ */
+export type ReloadRequester = 'signal' | 'control' | 'watch' | 'call';
+
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */
 /**
  * How a worker's requests were cut off (`workerRequestsCut`):
@@ -472,7 +478,8 @@ export interface PrimaryEvents<ToPrimary> {
   shutdownComplete: (event: ShutdownReport) => void;
   /** A SIGINT/SIGTERM during the shutdown forced it (`handleSignals`): the process exits right after. */
   shutdownForced: (event: ShutdownForcedEvent) => void;
-  reload: (event: { readonly workers: number }) => void;
+  /** A rolling reload began: `workers` to replace, and `requestedBy` what asked for it (the `rolling reload started` line says it). */
+  reload: (event: { readonly workers: number; readonly requestedBy: ReloadRequester }) => void;
   /**
    * The reload finished: `replaced` workers, and how the old ones stopped; `retired`, slots a
    * scale-down removed before their replacement took over, which are not replaced (H191). A shutdown that

@@ -13,7 +13,7 @@ import { ChannelCorruptError, describeExit, diedOfFatalSignal, isSelfFatalSignal
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
-import type { ShutdownReport, ShutdownRequester } from './primary-events.js';
+import type { ReloadRequester, ShutdownReport, ShutdownRequester } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
@@ -313,7 +313,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
-  primary.on('reload', ({ workers }) => logger.info({ workers }, 'rolling reload started'));
+  primary.on('reload', ({ workers, requestedBy }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}`));
   primary.on('reloadComplete', ({ replaced, retired, stopped }) =>
     logReport(logger, stopped, retired === 0 ? { replaced } : { replaced, retired }, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}`),
   );
@@ -382,6 +382,20 @@ function shutdownCause(requestedBy: ShutdownRequester | undefined): string {
       return ': the start failed; the workers that did start are stopped';
     default:
       return '';
+  }
+}
+
+/** What asked for a reload, after `rolling reload started` (newcomer t31 L4: a SIGHUP's or `clusterkit reload`'s said nothing). */
+function reloadCause(requestedBy: ReloadRequester): string {
+  switch (requestedBy) {
+    case 'signal':
+      return ': SIGHUP asked for it';
+    case 'control':
+      return ': clusterkit reload asked for it (the control socket)';
+    case 'watch':
+      return ': a change under --watch asked for it';
+    default:
+      return ": reload() was called in the primary's code";
   }
 }
 

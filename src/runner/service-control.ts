@@ -27,7 +27,7 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
   const serving = startControlServer(name, {
     status: () => service.status(),
     describe: () => service.describe(),
-    reload: () => reloadWithCounts(service.primary, () => service.reload()),
+    reload: () => reloadWithCounts(service.primary, () => service.reload({ requestedBy: 'control' })),
     scale: async (count) => {
       const stops = await scaleWithCounts(service.primary, () => service.scale(count));
       return { ...service.status(), stops };

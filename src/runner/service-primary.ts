@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from '../logger.js';
 import { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
-import type { ShutdownReport } from '../primary/primary-events.js';
+import type { ReloadRequester, ShutdownReport } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import type { HealthOptions } from '../primary/features/listen-health.js';
 import { CrashLoopError, ListenError, ServiceStartError, WorkerStartupError } from '../errors.js';
@@ -78,8 +78,8 @@ export interface PrimaryService {
   describe(): ClusterDescription;
   /** Grows or shrinks the service; surplus workers stop gracefully. */
   scale(count: number): Promise<void>;
-  /** Zero-downtime rolling reload (as SIGHUP). */
-  reload(): Promise<void>;
+  /** Zero-downtime rolling reload (as SIGHUP); `requestedBy` as `ClusterPrimary.reload()`'s (default `'call'`). */
+  reload(options?: { requestedBy?: ReloadRequester }): Promise<void>;
   /** Graceful shutdown; removes the control socket. Does not exit the process. */
   stop(): Promise<ShutdownReport>;
 }
@@ -143,8 +143,9 @@ class RunningService implements PrimaryService {
     await this.primary.scale(count);
   }
 
-  reload(): Promise<void> {
-    return this.primary.reload();
+  /** A rolling reload; `requestedBy` as `ClusterPrimary.reload()`'s. */
+  reload(options: { requestedBy?: ReloadRequester } = {}): Promise<void> {
+    return this.primary.reload(options);
   }
 
   async stop(): Promise<ShutdownReport> {

@@ -37,16 +37,19 @@ describe('clusterkit reload', () => {
     const after = (JSON.parse((await cli(['status', 'busy', '--json'], { runtime })).stdout) as { workers: Array<{ pid: number; restarts: number }> }).workers;
     expect(after.map((worker) => worker.restarts)).toEqual([2, 2]);
     expect(after.every((worker) => isAlive(worker.pid))).toBe(true);
+    // [H300] What asked for it is said (before: only `rolling reload started workers=2`).
+    expect(run.output().match(/rolling reload started: clusterkit reload asked for it \(the control socket\) workers=2/g)).toHaveLength(2);
     expect((await cli(['stop', 'busy'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('also reloads on SIGHUP to the primary', async () => {
+  it('[H300] also reloads on SIGHUP to the primary, and says SIGHUP asked for it', async () => {
     const runtime = runtimeDir();
     const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'hup'], { runtime, env: { PORT: String(await freePort()) } });
     await run.waitFor(/service hup started/);
     process.kill(run.child.pid!, 'SIGHUP');
     await run.waitFor(/rolling reload complete replaced=1/);
+    expect(run.output()).toMatch(/rolling reload started: SIGHUP asked for it workers=1/);
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
   });

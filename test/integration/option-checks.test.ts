@@ -98,6 +98,13 @@ describe('option checks', () => {
     }
   });
 
+  it('[H300] reload() checks its requestedBy at the call, before the primary\'s state', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await expect(primary.reload({ requestedBy: 'cron' } as never)).rejects.toMatchObject({ name: 'InvalidOptionError', code: 'ERR_INVALID_OPTION', message: expect.stringContaining('"signal", "control", "watch", "call"') });
+    await expect(primary.reload({ requestedby: 'call' } as never)).rejects.toMatchObject({ name: 'InvalidOptionError', message: expect.stringContaining('probably "requestedBy"') });
+    await expect(primary.reload({ requestedBy: 'call' })).rejects.toMatchObject({ name: 'InvalidStateError' });
+  });
+
   it('[H22] refuses unknown keys in every per-call options object, with the nearest known one', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

@@ -2,7 +2,7 @@
  * Compile-only checks for the cluster-wide features. Each `@ts-expect-error` line must fail
  * to compile.
  */
-import { ClusterPrimary, ClusterWorker, type MessageContext, type ProtocolProblem, type StoreChange, type StoreStats, type StoreWriteOptions } from '../../src/index.js';
+import { ClusterPrimary, ClusterWorker, type MessageContext, type ProtocolProblem, type ReloadRequester, type StoreChange, type StoreStats, type StoreWriteOptions } from '../../src/index.js';
 
 interface ToWorker {
   cacheGet: { payload: { key: string }; reply: string | null };
@@ -64,8 +64,16 @@ async function primarySide(primary: ClusterPrimary<ToWorker>) {
     const code: 'ERR_PROTOCOL' = error.code;
     return void [worker.id, dropped + 1, problem, code, error.messageType?.length];
   });
+  primary.on('workerProtocolError', ({ problems }) => void problems['malformed-frame']);
   const protocolErrors: number = primary.stats()[0]!.protocolErrors;
   void protocolErrors;
+  primary.on('reload', ({ workers, requestedBy }) => {
+    const by: ReloadRequester = requestedBy;
+    return void [workers + 1, by];
+  });
+  await primary.reload({ requestedBy: 'watch' });
+  // @ts-expect-error what asked for a reload is one of its known values
+  await primary.reload({ requestedBy: 'cron' });
   const sticky = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
   const port: number = sticky.address.port;
   // @ts-expect-error port is required

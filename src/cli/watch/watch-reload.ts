@@ -48,7 +48,7 @@ export function maxWatchWaitMs(delayMs: number): number {
 }
 
 export interface Reloadable {
-  reload(): Promise<void>;
+  reload(options?: { requestedBy?: 'watch' }): Promise<void>;
 }
 
 /** A watch under way. */
@@ -183,7 +183,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
     lastReload = { startedAt: Date.now() };
     try {
-      await target.reload();
+      await target.reload({ requestedBy: 'watch' });
     } catch {
       // The primary has logged why ("rolling reload failed: ..."); say what happens next.
       if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');

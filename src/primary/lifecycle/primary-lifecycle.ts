@@ -12,7 +12,7 @@ import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { Slot } from '../pool/slot.js';
 import type { PrimaryContext } from '../primary-context.js';
-import type { ShutdownReport, ShutdownRequester } from '../primary-events.js';
+import type { ReloadRequester, ShutdownReport, ShutdownRequester } from '../primary-events.js';
 import type { NormalizedForkOptions } from '../primary-options.js';
 import { checkedPing } from './checked-ping.js';
 import { MemoryLimit } from './memory-limit.js';
@@ -274,7 +274,7 @@ export class PrimaryLifecycle {
     return this.#shutdown;
   }
 
-  reload(): Promise<void> {
+  reload(requestedBy: ReloadRequester = 'call'): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; reload() is refused.'));
     }
@@ -284,7 +284,7 @@ export class PrimaryLifecycle {
       this.#context.emit('reloadJoined', {});
       return this.#reload;
     }
-    this.#reload = rollingReload(this.#reloadContext)
+    this.#reload = rollingReload(this.#reloadContext, requestedBy)
       .then(() => this.#refillGivenUp())
       .finally(() => {
         this.#reload = undefined;

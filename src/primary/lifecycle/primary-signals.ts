@@ -101,7 +101,7 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
       return;
     }
     // A failed reload is reported through the 'reloadFailed' event; the old workers keep serving.
-    lifecycle.reload().catch(() => {});
+    lifecycle.reload('signal').catch(() => {});
   };
   process.on('SIGTERM', onStopSignal);
   process.on('SIGINT', onStopSignal);

@@ -13,7 +13,7 @@ import type { Slot } from '../pool/slot.js';
 import { stopAll, stopWorker } from '../pool/stop-worker.js';
 import { kMaxLoweredMs, lowerWhileBooting } from '../pool/startup-priority.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
-import type { ShutdownReport } from '../primary-events.js';
+import type { ReloadRequester, ShutdownReport } from '../primary-events.js';
 import { withNotStarted } from './not-started.js';
 
 /** How long a failed replacement may take to go away. */
@@ -23,9 +23,9 @@ const kFailedReplacementStopMs = 2_000;
 export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & { readonly isRunning: () => boolean };
 
 /** Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure. */
-export async function rollingReload(context: ReloadContext): Promise<void> {
+export async function rollingReload(context: ReloadContext, requestedBy: ReloadRequester = 'call'): Promise<void> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
-  context.emit('reload', { workers: slots.length });
+  context.emit('reload', { workers: slots.length, requestedBy });
   let replaced = 0;
   // Slots a scale-down removed before or during their turn: said, not left out of the count (H191).
   let retired = 0;

@@ -273,7 +273,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} says ${what} within ${timeoutMs} ms, its own deadline, but the primary had asked it to stop only ${elapsedMs} ms before (by the primary's clock): the figure is not taken as given; it exits with code 1`);
       return;
     }
-    logger.warn(fields, `worker ${worker.id}: ${what} within ${timeoutMs} ms, the worker's own deadline; it exits with code 1`);
+    // What to do, for a plain script's listener (newcomer t31 L1: a PM2-style SIGINT listener that
+    // never exits failed every reload and stop, and the line said only what happened).
+    const advice = signal
+      ? `. The listener must end the process once its cleanup is done (server.close(() => process.exit(0))), or be left out: clusterkit stops the worker gracefully without it`
+      : '';
+    logger.warn(fields, `worker ${worker.id}: ${what} within ${timeoutMs} ms, the worker's own deadline; it exits with code 1${advice}`);
   });
   // One line per worker, so a reload or scale-down that takes gradualDrainMs longer says why.
   primary.on('workerDrain', ({ worker, connections, spreadMs }) => {

@@ -58,7 +58,7 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(stop.stdout).toMatch(/^stopped stuck: 0 workers stopped gracefully, 1 did not stop cleanly/);
     await expect(run.exited(30_000)).resolves.toBe(1);
     expect(run.stdout()).toMatch(/\[stuck:1\] cleanup SIGINT \d+\n/);
-    expect(run.stderr()).toMatch(/\[stuck\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1 /);
+    expect(run.stderr()).toMatch(/\[stuck\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1\. The listener must end the process once its cleanup is done \(server\.close\(\(\) => process\.exit\(0\)\)\), or be left out: clusterkit stops the worker gracefully without it /);
   });
 
   it('[H240] the stop line says the one cause the primary knows (the listener overran the deadline), not "see the cluster\'s log"', async () => {
@@ -163,7 +163,7 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     await expect(run.exited(30_000)).resolves.toBe(1);
     // The cut-off freed the script's server.close() callback, which called process.exit(0).
     expect(run.stdout()).toMatch(/\[late:1\] closed \d+\n/);
-    expect(run.stderr()).toMatch(/\[late\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1 /);
+    expect(run.stderr()).toMatch(/\[late\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1\. The listener must end the process once its cleanup is done \(server\.close\(\(\) => process\.exit\(0\)\)\), or be left out: clusterkit stops the worker gracefully without it /);
     expect(run.stderr()).toMatch(/\[late\] WARN worker 1 did not stop cleanly: it exited with code 1 /);
     expect(run.stderr()).not.toMatch(/\[late\] worker 1 stopped /);
   });

@@ -1055,10 +1055,15 @@ export class ClusterNotRunningError extends ClusterKitError {
     readonly clusterName: string,
     /** The names that are running, for the message. */
     readonly running: readonly string[] = [],
+    /** Its last primary, when it ended without stopping and left its control socket behind (killed, crashed). */
+    readonly deadPrimary?: { readonly pid: number },
   ) {
     const near = closest(clusterName, running);
     super(
       `No cluster named "${clusterName}" is running. ` +
+        (deadPrimary === undefined
+          ? ''
+          : `Its last primary (pid ${deadPrimary.pid}) ended without stopping (killed or crashed) and left its control socket behind; its workers end on their own (orphan protection), and the next "clusterkit run" of that name takes the socket over. `) +
         (running.length > 0 ? `Running: ${running.map((name) => JSON.stringify(name)).join(', ')}.${near === undefined ? '' : ` Did you mean "${near}"?`}` : 'No cluster is running (for this user); start one with "clusterkit run".'),
     );
   }

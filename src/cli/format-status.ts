@@ -67,7 +67,7 @@ function erroredRow(slot: GivenUpSlotStats): Row {
 
 /** `errored: slot 0 given up 12s ago after 3 failed starts in a row; last: ...; a reload that succeeds starts it again` */
 function erroredNote(slot: GivenUpSlotStats): string {
-  const after = slot.reason === 'too-many-restarts' ? `${slot.failures} restarts within the restart window` : `${slot.failures} failed starts in a row`;
+  const after = slot.reason === 'too-many-restarts' ? `ended ${slot.failures} times within the restart window` : `${slot.failures} failed starts in a row`;
   return `errored: slot ${slot.slot} given up ${formatDuration(slot.givenUpMs)} ago (crash loop: ${after}); last failure: ${slot.lastFailure}. A reload that succeeds starts it again\n`;
 }
 

@@ -5,6 +5,7 @@
  */
 import { ClusterNotRunningError, ControlSocketError } from '../errors.js';
 import type { ClusterStatus, ControlCommand, ControlRequest } from './control-protocol.js';
+import { deadLockHolder } from './name-lock.js';
 import { requestOnce } from './request-once.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
@@ -42,7 +43,7 @@ export async function controlRequest(
     return await requestOnce(path, request, options.timeoutMs, undefined, options.keepControlChars);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw await notRunning(name, directory);
+    if (code === 'ENOENT' || code === 'ECONNREFUSED') throw await notRunning(name, directory, code === 'ECONNREFUSED' ? path : undefined);
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       throw new ControlSocketError(`The cluster "${name}" dropped the control connection before it answered "${command}"; its primary may be exiting.`, { cause: error });
     }
@@ -62,10 +63,15 @@ async function clusterSocket(name: string, directory: string): Promise<string> {
   return path;
 }
 
-/** The error for a cluster `name` that does not run, naming those that do. */
-async function notRunning(name: string, directory: string): Promise<ClusterNotRunningError> {
-  return new ClusterNotRunningError(name, await liveNames(directory));
+/**
+ * The error for a cluster `name` that does not run, naming those that do. `refusedPath`: its
+ * socket is there but refused the connection, so its primary ended without stopping (killed,
+ * crashed): said, with the pid of its lock, rather than only "not running" (newcomer t31 L2).
+ */
+async function notRunning(name: string, directory: string, refusedPath?: string): Promise<ClusterNotRunningError> {
+  return new ClusterNotRunningError(name, await liveNames(directory), refusedPath === undefined ? undefined : deadLockHolder(refusedPath));
 }
+
 
 /**
  * A cluster that gave no status: a process listens on its socket (the connection was not
@@ -94,7 +100,7 @@ export async function surveyCluster(name: string, timeoutMs = 5_000, directory =
   try {
     return { statuses: [(await requestOnce(path, { id: nextId++, command: 'status' }, timeoutMs)) as ClusterStatus], unanswered: [] };
   } catch (error) {
-    if (isStale(error as Error)) throw await notRunning(name, directory);
+    if (isStale(error as Error)) throw await notRunning(name, directory, (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? path : undefined);
     return { statuses: [], unanswered: [{ name, error: error as Error }] };
   }
 }

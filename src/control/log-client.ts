@@ -8,6 +8,7 @@ import net from 'node:net';
 import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
 import { stripControlChars } from './control-chars.js';
 import { liveNames } from './control-client.js';
+import { deadLockHolder } from './name-lock.js';
 import { readLines } from './control-protocol.js';
 import { kSlotNoteReasons, type LogEntry, type LogsRequest, type SlotNote } from './log-protocol.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketPathFor } from './runtime-dir.js';
@@ -64,9 +65,11 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
       if (isAnswered) return settle('closed');
       if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
         isLookingUp = true;
+        // A refused connection: its primary ended without stopping, said with its pid (H301).
+        const dead = error.code === 'ECONNREFUSED' ? deadLockHolder(path) : undefined;
         void liveNames(directory).then(
-          (names) => settle(new ClusterNotRunningError(name, names)),
-          () => settle(new ClusterNotRunningError(name, [])),
+          (names) => settle(new ClusterNotRunningError(name, names, dead)),
+          () => settle(new ClusterNotRunningError(name, [], dead)),
         );
         return;
       }

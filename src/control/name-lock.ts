@@ -209,3 +209,18 @@ function readHolderQuietly(path: string): LockHolder | undefined {
     return undefined;
   }
 }
+
+/**
+ * The pid of the primary whose lock sits beside the control socket `socketPath`, when that
+ * process is gone (it ended without stopping: killed, crashed), for the "not running" message
+ * (newcomer t31 L2). Undefined when unknown, or when it is alive (a primary still starting).
+ */
+export function deadLockHolder(socketPath: string): { pid: number } | undefined {
+  const lockPath = socketPath.replace(/\.sock$/, '.lock');
+  try {
+    const holder = readHolder(lockPath);
+    return holder !== undefined && holder.pid > 0 && !isPidAlive(holder.pid, lockPath) ? { pid: holder.pid } : undefined;
+  } catch {
+    return undefined; // not a lock of ours to read: nothing more to say
+  }
+}

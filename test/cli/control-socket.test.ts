@@ -8,7 +8,7 @@ import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.
 afterEach(() => cleanUpCli());
 
 describe('control socket', () => {
-  it('detects the stale socket of a SIGKILLed primary, reports the name as not running, and reuses it', async () => {
+  it('[H301] detects the stale socket of a SIGKILLed primary, reports the name as not running and its primary as ended without stopping, and reuses it', async () => {
     const runtime = runtimeDir();
     const socket = join(runtime, 'clusterkit', 'phoenix.sock');
     const first = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'phoenix'], { runtime, env: { PORT: String(await freePort()) } });
@@ -21,7 +21,11 @@ describe('control socket', () => {
 
     const status = await cli(['status', 'phoenix'], { runtime });
     expect(status.code).toBe(4);
-    expect(status.stderr).toBe('clusterkit: No cluster named "phoenix" is running. No cluster is running (for this user); start one with "clusterkit run".\n');
+    // Before: only "not running", with nothing of the primary that died (newcomer t31 L2).
+    expect(status.stderr).toBe(
+      `clusterkit: No cluster named "phoenix" is running. Its last primary (pid ${first.child.pid}) ended without stopping (killed or crashed) and left its control socket behind; ` +
+        'its workers end on their own (orphan protection), and the next "clusterkit run" of that name takes the socket over. No cluster is running (for this user); start one with "clusterkit run".\n',
+    );
     expect((await cli(['list'], { runtime })).stdout).toBe('No cluster is running.\n');
 
     const second = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'phoenix'], { runtime, env: { PORT: String(await freePort()) } });

@@ -4,9 +4,13 @@
  * left to init, one more per crash-loop restart (a hostile tester: a `sleep` per restart, alive
  * after `clusterkit stop`). The primary ends those its heartbeat last saw (H295). Real processes.
  */
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import type { ClusterPrimary } from '../../src/index.js';
 import { isAlive, uniqueSleeps, waitUntilGone } from '../helpers/processes.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, until } from '../helpers/wait.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
@@ -50,6 +54,28 @@ describe('[H295] a worker dead of a signal: the processes the heartbeat saw end'
     await primary.send(worker!, 'abortSoon');
     await expect(exit).resolves.toMatchObject({ signal: 'SIGABRT', killed: false });
     // Before: the sleep lived on, a child of init, one more per restart.
+    await waitUntilGone([child], 20_000);
+    expect(sleeps.pids()).toEqual([]);
+  });
+
+  it('[H295] process.abort() while the start runs (before ready): its sleep child ends after the exit', async () => {
+    // Before (retest t31 M-A): the snapshots came with the pings, which begin once the start is
+    // over, so a worker dead before it (a crash loop before ready) left every child it had.
+    const sleeps = uniqueSleeps();
+    const directory = mkdtempSync(join(tmpdir(), 'ck-abort-start-'));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+    const pidFile = join(directory, 'child.pid');
+    const primary = testPrimary({ silent: true, ...heartbeat, restart: false, env: { ABORT_SLEEP_SECONDS: sleeps.seconds, ABORT_PID_FILE: pidFile } }, 'workers/aborts-while-starting.ts');
+    const exit = onceEvent(primary, 'workerExit', 30_000);
+    const started = primary.start().catch((error: unknown) => error);
+    await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8') !== '', 20_000, 'the child started');
+    const child = Number(readFileSync(pidFile, 'utf8'));
+    expect(isAlive(child)).toBe(true);
+    // Nothing public tells of a snapshot: ten of its intervals, where one is enough, is a lower bound.
+    await new Promise((resolve) => setTimeout(resolve, 10 * kIntervalMs));
+    writeFileSync(`${pidFile}.go`, '');
+    await expect(exit).resolves.toMatchObject({ signal: 'SIGABRT', killed: false });
+    await started;
     await waitUntilGone([child], 20_000);
     expect(sleeps.pids()).toEqual([]);
   });

@@ -42,6 +42,8 @@ export class PrimaryHeartbeat {
   readonly #probedAt = new WeakMap<WorkerRecord, number>();
   /** Each worker's processes as last seen, for its exit by a signal (H295). */
   readonly #descendants = new DescendantSnapshots();
+  /** Refreshes `#descendants` from the first fork on: not only once the start is over (`start()`). */
+  #snapshotTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly pool: WorkerPool,
@@ -57,9 +59,23 @@ export class PrimaryHeartbeat {
     this.#timer.unref();
   }
 
+  /**
+   * Starts taking each live worker's descendants every interval (H295), before the first fork:
+   * a worker that dies of a signal while the start runs (a crash loop before ready, a kill -9
+   * half a second after ready) left every child it had, as the pings begin only once the start
+   * is over (retest t31 M-A).
+   */
+  watchDescendants(): void {
+    if (this.#snapshotTimer) return;
+    this.#snapshotTimer = setInterval(() => this.#descendants.refresh(this.pool.records), this.options.intervalMs);
+    this.#snapshotTimer.unref();
+  }
+
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    clearInterval(this.#snapshotTimer);
+    this.#snapshotTimer = undefined;
   }
 
   #tick(): void {
@@ -67,8 +83,6 @@ export class PrimaryHeartbeat {
     const lagMs = now - this.#lastTickAt - this.options.intervalMs;
     this.#lastTickAt = now;
     const primaryStalled = lagMs > this.options.timeoutMs / 2;
-    // Every live worker's, not only the ready ones': one crash-looping before ready starts them too.
-    this.#descendants.refresh(this.pool.records);
     for (const record of this.pool.records) {
       if (record.state !== 'ready' || record.isUnresponsive) continue;
       if (primaryStalled) record.lastSeenAt = now;

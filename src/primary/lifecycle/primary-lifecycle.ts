@@ -158,6 +158,7 @@ export class PrimaryLifecycle {
     this.#isInitialized = true;
     emit('initializeComplete', {});
     try {
+      this.#heartbeat?.watchDescendants();
       const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, roles: [], env: {} }, true);
       this.#context.pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';

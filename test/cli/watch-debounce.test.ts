@@ -42,6 +42,26 @@ async function watchedProject(delayMs: number, duringReload: (directory: string)
   return { directory, reloads, ends, lines, watching };
 }
 
+/**
+ * A project whose `dist` (holding `files`) is watched, running `dist/server.js`; each reload
+ * records whether the script was there.
+ */
+async function watchedDist(files: Record<string, string>) {
+  const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
+  cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+  const dist = join(directory, 'dist');
+  mkdirSync(dist);
+  for (const [name, text] of Object.entries(files)) writeFileSync(join(dist, name), text);
+  const { logger, lines } = recordingLogger();
+  const exists: boolean[] = [];
+  const reload = async () => {
+    exists.push(existsSync(join(dist, 'server.js')));
+  };
+  const watching = await watchAndReload({ paths: [dist], ignore: [], delayMs: 100 }, { reload }, directory, logger, { script: 'dist/server.js' });
+  cleanups.push(() => watching.close());
+  return { dist, lines, exists, watching };
+}
+
 describe('watch debounce', () => {
   it('waits at most max(1 s, 3 × the delay)', () => {
     expect(maxWatchWaitMs(300)).toBe(1_000);
@@ -291,19 +311,7 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
   });
 
   it('[H290] the watched root gone with the script (rm -rf dist; sleep; build): no reload at the quiet time, one line, the return reloads', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
-    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
-    const dist = join(directory, 'dist');
-    mkdirSync(dist);
-    writeFileSync(join(dist, 'server.js'), '// build 1\n');
-    writeFileSync(join(dist, 'lib.js'), '// build 1\n');
-    const { logger, lines } = recordingLogger();
-    const exists: boolean[] = [];
-    const reload = async () => {
-      exists.push(existsSync(join(dist, 'server.js')));
-    };
-    const watching = await watchAndReload({ paths: [dist], ignore: [], delayMs: 100 }, { reload }, directory, logger, { script: 'dist/server.js' });
-    cleanups.push(() => watching.close());
+    const { dist, lines, exists, watching } = await watchedDist({ 'server.js': '// build 1\n', 'lib.js': '// build 1\n' });
     rmSync(dist, { recursive: true });
     await until(() => lines.some((line) => line.includes('the reload waits for it to come back')), 20_000, 'the wait for dist');
     // Past the quiet time and the maximum wait, and the root's poll: still no reload.
@@ -326,18 +334,7 @@ describe('a root lost without a word from chokidar [H294]', () => {
   // with it: no "waits for it to come back" line (the [H290] test above timed out under load).
   // A root holding only a dot file gives chokidar nothing to tell at all: the same case, always.
   it('[H294] its loss is a change: gone with the script, the reload waits for it, and its return reloads', async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
-    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
-    const dist = join(directory, 'dist');
-    mkdirSync(dist);
-    writeFileSync(join(dist, '.keep'), '');
-    const { logger, lines } = recordingLogger();
-    const exists: boolean[] = [];
-    const reload = async () => {
-      exists.push(existsSync(join(dist, 'server.js')));
-    };
-    const watching = await watchAndReload({ paths: [dist], ignore: [], delayMs: 100 }, { reload }, directory, logger, { script: 'dist/server.js' });
-    cleanups.push(() => watching.close());
+    const { dist, lines, exists, watching } = await watchedDist({ '.keep': '' });
     rmSync(dist, { recursive: true });
     await until(() => lines.some((line) => line.includes('the reload waits for it to come back')), 20_000, 'the wait for dist');
     expect(watching.missing()).toEqual([dist]);

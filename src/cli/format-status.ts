@@ -68,7 +68,9 @@ function erroredRow(slot: GivenUpSlotStats): Row {
 /** `errored: slot 0 given up 12s ago after 3 failed starts in a row; last: ...; a reload that succeeds starts it again` */
 function erroredNote(slot: GivenUpSlotStats): string {
   const after = slot.reason === 'too-many-restarts' ? `ended ${slot.failures} times within the restart window` : `${slot.failures} failed starts in a row`;
-  return `errored: slot ${slot.slot} given up ${formatDuration(slot.givenUpMs)} ago (crash loop: ${after}); last failure: ${slot.lastFailure}. A reload that succeeds starts it again\n`;
+  // Mid-sentence: "worker 4 (pid ...)", not the error message's "Worker 4" (retest t31).
+  const last = slot.lastFailure.replace(/^Worker (\d)/, 'worker $1');
+  return `errored: slot ${slot.slot} given up ${formatDuration(slot.givenUpMs)} ago (crash loop: ${after}); last failure: ${last}. A reload that succeeds starts it again\n`;
 }
 
 /**

@@ -23,6 +23,7 @@
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
 import { kindOf } from '../file-kind.js';
+import { statFields } from '../worker/process-table.js';
 
 export interface LockHolder {
   readonly pid: number;
@@ -219,7 +220,9 @@ export function deadLockHolder(socketPath: string): { pid: number } | undefined 
   const lockPath = socketPath.replace(/\.sock$/, '.lock');
   try {
     const holder = readHolder(lockPath);
-    return holder !== undefined && holder.pid > 0 && !isPidAlive(holder.pid, lockPath) ? { pid: holder.pid } : undefined;
+    if (holder === undefined || holder.pid <= 0) return undefined;
+    // A primary just killed may not be reaped yet: a zombie answers kill(pid, 0), but is dead.
+    return !isPidAlive(holder.pid, lockPath) || statFields(holder.pid)?.[0] === 'Z' ? { pid: holder.pid } : undefined;
   } catch {
     return undefined; // not a lock of ours to read: nothing more to say
   }

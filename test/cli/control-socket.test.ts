@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { waitUntilGone } from '../helpers/processes.js';
+import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -14,8 +15,13 @@ describe('control socket', () => {
     const first = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'phoenix'], { runtime, env: { PORT: String(await freePort()) } });
     await first.waitFor(/service phoenix started/);
     const pids = readyPids(first);
+    const follow = startCli(['logs', 'phoenix', '--follow'], { runtime });
+    await until(() => follow.output().length > 0, 20_000, 'the follow under way');
     process.kill(first.child.pid!, 'SIGKILL');
     await first.exited();
+    // Not "stopped" with exit 0: a script following the logs must tell a kill from a stop (retest t31 N2).
+    await expect(follow.exited()).resolves.toBe(1);
+    expect(follow.stderr()).toContain(`clusterkit: cluster phoenix's primary (pid ${first.child.pid}) ended without stopping (killed or crashed)\n`);
     await waitUntilGone(pids); // orphan protection: the workers follow their primary
     expect(lstatSync(socket).isSocket()).toBe(true); // a SIGKILLed primary cannot clean up
 

@@ -7,7 +7,7 @@ import { describe, expect, it } from '@jest/globals';
 import { workerTable } from '../../src/cli/format-status.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 
-const given = { slot: 0, name: undefined, state: 'errored', since: 0, givenUpMs: 6_000, restarts: 2, crashes: 3, failures: 3, lastFailure: 'worker 4 (pid 16469) died of SIGSEGV' };
+const given = { slot: 0, name: undefined, state: 'errored', since: 0, givenUpMs: 6_000, restarts: 2, crashes: 3, failures: 3, lastFailure: 'Worker 4 (pid 16469) died of SIGSEGV' };
 
 describe('the errored note', () => {
   it('[H302] counts the ends the breaker counted, not restarts', () => {

@@ -12,6 +12,8 @@
 import { terminalSafeJson } from '../../control/control-chars.js';
 import { controlRequest } from '../../control/control-client.js';
 import { openLogStream } from '../../control/log-client.js';
+import { deadLockHolder } from '../../control/name-lock.js';
+import { controlDirectory, socketPathFor } from '../../control/runtime-dir.js';
 import { describeSlots, matchesFilter, outputOf, type LogEntry, type LogOutput, type SlotNote } from '../../control/log-protocol.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
 import { describeValue, InvalidArgumentError, RemoteError } from '../../errors.js';
@@ -94,7 +96,16 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
       stream = open();
       outcome = await stream.done;
     }
-    if (outcome === 'closed' && follow && !isInterrupted) process.stderr.write(`clusterkit: cluster ${name} stopped\n`);
+    if (outcome === 'closed' && follow && !isInterrupted) {
+      // A primary killed (kill -9) or crashed leaves its socket and a lock of a dead pid: not a
+      // stop, and not exit 0, or a script cannot tell the two apart (retest t31 N2).
+      const dead = deadLockHolder(socketPathFor(name, controlDirectory()));
+      if (dead !== undefined) {
+        process.stderr.write(`clusterkit: cluster ${name}'s primary (pid ${dead.pid}) ended without stopping (killed or crashed)\n`);
+        return 1;
+      }
+      process.stderr.write(`clusterkit: cluster ${name} stopped\n`);
+    }
     // A worker that ran but whose lines are gone (or that printed none): say why nothing came.
     if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined) && !values.json) {
       const whose = workerId !== undefined ? `worker ${workerId}` : `slot ${slot}`;

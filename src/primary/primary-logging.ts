@@ -404,7 +404,6 @@ function reloadCause(requestedBy: ReloadRequester): string {
   }
 }
 
-/** Why a worker could not start, as a clause after "worker 3 could not start: ". */
 /**
  * How a ready worker died on its own: a signal the primary did not send reads as a kill, not as
  * a crash (newcomer t25: a kill -9 read "crashed", the signal only in a trailing field).
@@ -416,6 +415,7 @@ function died(signal: NodeJS.Signals | null, error: unknown): string {
   return killedFromOutside(signal);
 }
 
+/** Why a worker could not start, as a clause after "worker 3 could not start: ". */
 function startFailure(worker: WorkerHandle, error: Error | undefined, code: number | null, signal: NodeJS.Signals | null, stopSignal?: NodeJS.Signals): string {
   if (error instanceof RemoteError && error.messageType === '_init') {
     // The service runner and the CLI say what happened to the user's module in its own words.

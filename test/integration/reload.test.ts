@@ -39,7 +39,7 @@ describe('rolling reload', () => {
     // The old workers' exits (an older generation of each slot) restart nothing.
     expect(forks.events).toHaveLength(3);
     expect(restarts.events).toEqual([]);
-    await expect(reloadStarted).resolves.toEqual({ workers: 3 });
+    await expect(reloadStarted).resolves.toEqual({ workers: 3, requestedBy: 'call' });
     expect(events.events).toEqual([{ replaced: 3, retired: 0, stopped: { graceful: before, failed: [], killed: [], requestsCut: 0 } }]);
     expect(lowest).toBeGreaterThanOrEqual(3);
     const after = primary.workers;

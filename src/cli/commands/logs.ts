@@ -9,6 +9,7 @@
  * restarts and reloads (as `pm2 logs <id>` follows a process id PM2 keeps), with a note on
  * stderr each time another worker serves it.
  */
+import { existsSync } from 'node:fs';
 import { terminalSafeJson } from '../../control/control-chars.js';
 import { controlRequest } from '../../control/control-client.js';
 import { openLogStream } from '../../control/log-client.js';
@@ -99,7 +100,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     if (outcome === 'closed' && follow && !isInterrupted) {
       // A primary killed (kill -9) or crashed leaves its socket and a lock of a dead pid: not a
       // stop, and not exit 0, or a script cannot tell the two apart (retest t31 N2).
-      const dead = deadLockHolder(socketPathFor(name, controlDirectory()));
+      const dead = await deadPrimaryOf(socketPathFor(name, controlDirectory()));
       if (dead !== undefined) {
         process.stderr.write(`clusterkit: cluster ${name}'s primary (pid ${dead.pid}) ended without stopping (killed or crashed)\n`);
         return 1;
@@ -187,4 +188,23 @@ function printer(name: string, isJson: boolean) {
       for (const output of outputs) output.once('drain', () => --waiting === 0 && resume());
     },
   };
+}
+
+/** How long `logs --follow` looks for a killed primary once its stream closed, in ms. */
+const kDeathLookMs = 2_000;
+
+/**
+ * The primary of the socket at `path`, when it died rather than stopped. A SIGKILLed process
+ * closes its sockets before it is a zombie, so right after the close it can still read as alive
+ * (under load, the follow printed "stopped" and exited 0: under-load run, H301). A stop removes
+ * the socket; a death leaves it with a dead pid: looked at until one of them shows, at most
+ * `kDeathLookMs`, then taken for a stop still under way.
+ */
+async function deadPrimaryOf(path: string): Promise<{ pid: number } | undefined> {
+  const deadline = Date.now() + kDeathLookMs;
+  for (;;) {
+    const dead = deadLockHolder(path);
+    if (dead !== undefined || !existsSync(path) || Date.now() > deadline) return dead;
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
 }

@@ -13,7 +13,7 @@ import { kindOf } from '../file-kind.js';
 import { requestOnce } from './control-client.js';
 import { serveConnection } from './control-connection.js';
 import type { LogSource, SlotSource } from './log-protocol.js';
-import { claimNameLock, isPidAlive, type LockHolder, type NameLock } from './name-lock.js';
+import { claimNameLock, isHolderAlive, type LockHolder, type NameLock } from './name-lock.js';
 import { fileNameOf } from './cluster-name.js';
 import { controlDirectory, ensureControlDirectory, isForeignFile, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
@@ -21,7 +21,8 @@ import { probeSocket } from './socket-probe.js';
 /**
  * A lock whose holder's pid is alive, but whose socket does not answer, is taken for stale once
  * it is this old: its pid was reused by another process after a SIGKILL. A primary listens
- * within milliseconds of claiming the name.
+ * within milliseconds of claiming the name. On Linux a reused pid is told sooner, by its start
+ * time (isHolderAlive, H303); this is for where `/proc` cannot say.
  */
 const kLockGraceMs = 30_000;
 
@@ -169,7 +170,7 @@ async function claimName(name: string, socketPath: string): Promise<NameLock> {
   // As for the socket (claimPath): a lock of another user in our private directory was planted.
   if (isForeignFile(lockPath)) unlinkSync(lockPath);
   const isHeld = async (holder: LockHolder): Promise<boolean> =>
-    isPidAlive(holder.pid, lockPath) && (Date.now() - holder.mtimeMs < kLockGraceMs || (await probeSocket(socketPath)) === 'live');
+    isHolderAlive(holder, lockPath) && (Date.now() - holder.mtimeMs < kLockGraceMs || (await probeSocket(socketPath)) === 'live');
   return claimNameLock(name, lockPath, socketPath, isHeld);
 }
 

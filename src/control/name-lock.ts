@@ -23,7 +23,7 @@
 import { closeSync, constants, fstatSync, linkSync, lstatSync, openSync, readSync, unlinkSync, writeFileSync, type Stats } from 'node:fs';
 import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
 import { kindOf } from '../file-kind.js';
-import { statFields } from '../worker/process-table.js';
+import { isZombie, processStartMs } from '../worker/process-table.js';
 
 export interface LockHolder {
   readonly pid: number;
@@ -81,6 +81,23 @@ export function isPidAlive(pid: number, lockPath: string): boolean {
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
+}
+
+/** How much later than its lock a holder may seem to start: `/proc`'s boot time is in whole seconds, and clocks get stepped (ms). */
+const kStartSlackMs = 2_000;
+
+/**
+ * Whether the process that made the lock `holder` still runs: its pid is alive (`isPidAlive`),
+ * not a zombie, and did not start after the lock was made. A primary SIGKILLed soon after its
+ * start, whose pid another process got at once, kept its name refused for the whole grace of a
+ * young lock (retest t31 N1, H303). Where `/proc` cannot say (not Linux), the pid decides.
+ */
+export function isHolderAlive(holder: LockHolder, lockPath: string): boolean {
+  if (!isPidAlive(holder.pid, lockPath)) return false;
+  if (holder.pid === process.pid) return true;
+  if (isZombie(holder.pid)) return false;
+  const startMs = processStartMs(holder.pid);
+  return startMs === undefined || startMs <= holder.mtimeMs + kStartSlackMs;
 }
 
 /** Links a file holding our pid to `path`; its inode, or undefined when `path` exists. */
@@ -158,7 +175,7 @@ function removeStale(path: string, stale: LockHolder): 'done' | 'busy' {
   if (ino === undefined) {
     const taker = readHolder(takeover);
     if (taker === undefined) return 'done'; // released meanwhile: look again
-    if (taker.pid !== -1 && isPidAlive(taker.pid, takeover)) return 'busy';
+    if (taker.pid !== -1 && isHolderAlive(taker, takeover)) return 'busy';
     // A taker that died between two system calls: its claim is taken over the same way, once.
     if (removeStale(takeover, taker) === 'busy') return 'busy';
     ino = claimFile(takeover);
@@ -221,8 +238,8 @@ export function deadLockHolder(socketPath: string): { pid: number } | undefined 
   try {
     const holder = readHolder(lockPath);
     if (holder === undefined || holder.pid <= 0) return undefined;
-    // A primary just killed may not be reaped yet: a zombie answers kill(pid, 0), but is dead.
-    return !isPidAlive(holder.pid, lockPath) || statFields(holder.pid)?.[0] === 'Z' ? { pid: holder.pid } : undefined;
+    // A primary just killed may not be reaped yet: a zombie answers kill(pid, 0), but is dead (isHolderAlive).
+    return isHolderAlive(holder, lockPath) ? undefined : { pid: holder.pid };
   } catch {
     return undefined; // not a lock of ours to read: nothing more to say
   }

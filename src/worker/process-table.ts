@@ -122,6 +122,38 @@ export function childrenNow(pid: number): string[] {
   }
 }
 
+/**
+ * Whether `pid` has exited but is not reaped yet (a zombie, or on its way out): it still answers
+ * `kill(pid, 0)` and holds its pid, but runs nothing and lists no children. False when `/proc`
+ * cannot say (gone, or not Linux): callers decide what an unknown state means.
+ */
+export function isZombie(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === 'Z' || state === 'X';
+}
+
+/** Clock ticks a second in `/proc` times: USER_HZ, 100 on every Linux architecture Node runs on. */
+const kTicksPerSecond = 100;
+
+/**
+ * When `pid` started (ms since the epoch, to about 1 s: the boot time `/proc/stat` gives is in
+ * whole seconds), or undefined when `/proc` cannot say (gone, or not Linux).
+ */
+export function processStartMs(pid: number): number | undefined {
+  const ticks = Number(statFields(pid)?.[19]);
+  const bootSeconds = Number(/^btime (\d+)$/m.exec(readTextQuietly('/proc/stat'))?.[1]);
+  if (!Number.isFinite(ticks) || !Number.isFinite(bootSeconds) || bootSeconds === 0) return undefined;
+  return bootSeconds * 1000 + (ticks * 1000) / kTicksPerSecond;
+}
+
+function readTextQuietly(path: string): string {
+  try {
+    return readFileSync(path, 'latin1');
+  } catch {
+    return '';
+  }
+}
+
 /** Whether `pid` is stopped (by a signal, or traced) or gone. */
 export function isStopped(pid: number): boolean {
   const state = statFields(pid)?.[0];

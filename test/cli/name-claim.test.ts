@@ -3,8 +3,9 @@
  * lock) of a SIGKILLed primary: exactly one runs, the others fail naming its pid, and no exit
  * of a loser takes the winner's socket away. Real CLI processes, as users start them.
  */
-import { execFileSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync } from 'node:fs';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { existsSync, lstatSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -83,5 +84,35 @@ describe('[H112] claiming a cluster name', () => {
     expect(run.stderr).toContain(`${lock} is a FIFO, not a lock file`);
     expect(run.stderr).toContain('Remove it (if no "clusterkit run" with this name is starting) and start again.');
     expect(run.stderr).not.toMatch(/worker \d+ (ready|forked)/);
+  });
+
+  it('[H303] a young lock whose pid now belongs to a process started after it (the primary SIGKILLed, its pid reused at once): run takes the name over, and status names the dead primary', async () => {
+    const runtime = runtimeDir();
+    const socket = join(runtime, 'clusterkit', 'reuse.sock');
+    const lock = join(runtime, 'clusterkit', 'reuse.lock');
+    const first = startCli(['run', idle, '-w', '1', '--name', 'reuse'], { runtime });
+    await first.waitFor(/service reuse started/);
+    await killLeavingStale(first, socket);
+
+    // The pid cannot be made to come back: another process takes the lock's pid, and the lock
+    // is dated 10 s back (still well inside the 30 s in which a young lock counts as held).
+    const stranger = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+    try {
+      await once(stranger, 'spawn');
+      writeFileSync(lock, `${stranger.pid}\n`);
+      const tenSecondsAgo = new Date(Date.now() - 10_000);
+      utimesSync(lock, tenSecondsAgo, tenSecondsAgo);
+
+      const status = await cli(['status', 'reuse'], { runtime });
+      expect(status.code).not.toBe(0);
+      expect(status.stderr).toContain(`Its last primary (pid ${stranger.pid}) ended without stopping`);
+
+      const again = startCli(['run', idle, '-w', '1', '--name', 'reuse'], { runtime });
+      await expect(outcomeOf(again, 'reuse')).resolves.toBe('started'); // was: exit 1, "already running (primary pid <stranger>)"
+      expect((await cli(['stop', 'reuse'], { runtime })).code).toBe(0);
+      await expect(again.exited()).resolves.toBe(0);
+    } finally {
+      stranger.kill('SIGKILL');
+    }
   });
 });

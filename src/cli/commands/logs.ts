@@ -205,6 +205,7 @@ async function deadPrimaryOf(path: string): Promise<{ pid: number } | undefined>
   for (;;) {
     const dead = deadLockHolder(path);
     if (dead !== undefined || !existsSync(path) || Date.now() > deadline) return dead;
+    // A referenced timer, not unrefDelay: the stream is closed and nothing else keeps the CLI alive.
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
 }

@@ -10,7 +10,7 @@
  * small reads; the whole process table is read (in time slices) at most once per tick and only
  * when some worker has a child, and never while the last read is still under way. Linux only.
  */
-import { descendantsIn, hasNoChildren, readProcessTable, statFields } from '../../worker/process-table.js';
+import { descendantsIn, hasNoChildren, isZombie, readProcessTable, statFields } from '../../worker/process-table.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /** How long one read of the table may take, in ms: past it the rest of the machine's processes are left out. */
@@ -51,6 +51,5 @@ export class DescendantSnapshots {
 
 /** Whether `pid` still runs: a dead worker not yet reaped (a zombie) lists no children any more, its snapshot stays. */
 function isRunning(pid: number): boolean {
-  const state = statFields(pid)?.[0];
-  return state !== undefined && state !== 'Z' && state !== 'X';
+  return statFields(pid) !== undefined && !isZombie(pid);
 }

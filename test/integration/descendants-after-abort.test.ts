@@ -93,4 +93,26 @@ describe('[H295] a worker dead of a signal: the processes the heartbeat saw end'
     await waitUntilGone([child], 20_000);
     expect(sleeps.pids()).toEqual([]);
   });
+
+  it('[H305] kill -9 of a worker whose child ignores SIGTERM: its replacement is forked only once that child has ended', async () => {
+    // Before (retest t31 L-C): the restart came after the 100 ms backoff, while the child still
+    // lived out its 1 s grace (holding whatever port or file the replacement's own would want).
+    const primary = testPrimary({ silent: true, ...heartbeat });
+    const [worker] = await primary.start();
+    const tree = await primary.send(worker!, 'spawnTree');
+    onCleanup(() => {
+      for (const pid of Object.values(tree)) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    });
+    const spawnedAt = Date.now();
+    await heartbeatsAfter(primary, worker!.id, spawnedAt);
+    let aliveAtRestart: number[] | undefined;
+    const restart = onceEvent(primary, 'workerRestart', 20_000, (event: { previous: { id: number } }) => {
+      if (event.previous.id !== worker!.id) return false;
+      aliveAtRestart = Object.values(tree).filter((pid) => isAlive(pid));
+      return true;
+    });
+    process.kill(worker!.pid!, 'SIGKILL');
+    await restart;
+    expect(aliveAtRestart).toEqual([]);
+  });
 });

@@ -113,8 +113,7 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     });
     return;
   }
-  slot.restartTimer = setTimeout(() => {
-    slot.restartTimer = undefined;
+  const restartNow = (): void => {
     if (slot.isRetired || pool.isClosed || slot.current !== record) return;
     slot.restarts++; // before the fork: workerFork's listeners see the new count
     let next: WorkerRecord;
@@ -128,5 +127,12 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
       return;
     }
     context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });
+  };
+  slot.restartTimer = setTimeout(() => {
+    slot.restartTimer = undefined;
+    // The dead worker's own processes end first (at most kDescendantsGraceMs): a replacement
+    // started beside them met them still holding its ports and files (retest t31 L-C, H305).
+    if (record.descendantsEnding === undefined) restartNow();
+    else void record.descendantsEnding.then(restartNow);
   }, decision.delayMs);
 }

@@ -551,7 +551,11 @@ export class WorkerPool {
       () => {}, // nothing to end then: a failure here must not reach the primary
     );
     this.#endingDescendants.add(ending);
-    void ending.finally(() => this.#endingDescendants.delete(ending));
+    record.descendantsEnding = ending;
+    void ending.finally(() => {
+      this.#endingDescendants.delete(ending);
+      record.descendantsEnding = undefined;
+    });
   }
 
   /** A worker counted ready listened only later: told once per primary (ready-on-listen.ts). */

@@ -260,6 +260,8 @@ export class WorkerRecord {
    * a signal: a worker that died of its own signal, or of one from outside, ran no cleanup (H295).
    */
   descendantsSeen: string[] | undefined;
+  /** The ending of those processes after its exit (at most `kDescendantsGraceMs`), while under way: its restart waits for it (H305). */
+  descendantsEnding: Promise<void> | undefined;
   /** Set once the primary decided to SIGKILL it (kill-worker.ts), any reason. */
   isSigkilledByPrimary = false;
   /** The list of its descendants then its SIGKILL, under way or done (kill-worker.ts). */

@@ -91,8 +91,8 @@ const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string
     text: "It came from process.send() in the script (or a module it loads): clusterkit run reads nothing the script sends but 'ready' (--wait-ready), so remove that call.",
   },
   {
-    pattern: /its event loop most likely blocked: roundRobin\(\) and sticky sessions pass it over until it answers/g,
-    text: 'its event loop most likely blocked: the connections node:cluster hands it wait until it answers, and if it stays silent 10 s it is killed and replaced',
+    pattern: /: roundRobin\(\) and sticky sessions pass it over until it answers/g,
+    text: ': the connections node:cluster hands it wait until it answers, and if it stays silent 10 s it is killed and replaced',
   },
 ];
 

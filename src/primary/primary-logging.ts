@@ -20,8 +20,12 @@ import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
+import { isPaused } from '../worker/process-table.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
+
+/** Who stops a process: the words of the silent and unresponsive lines for a worker in state T or t (H311). */
+const kPausedBy = 'kill -STOP or a debugger; kill -CONT resumes it';
 
 /**
  * Of a crash after the worker served: no failed start, and restarted with no limit counting it
@@ -196,15 +200,16 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const level = previous.readyAt === undefined ? 'debug' : 'info';
     logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
   });
-  primary.on('workerSilent', ({ worker, silentMs }) =>
-    logger.warn(
-      { ...ids(worker), silentMs },
-      `worker ${worker.id} silent for ${formatElapsed(silentMs)}, its event loop most likely blocked: roundRobin() and sticky sessions pass it over until it answers`,
-    ),
-  );
+  primary.on('workerSilent', ({ worker, silentMs }) => {
+    // A process stopped by a signal or a debugger is not blocked: /proc says so (hostile t32 LOW-2, H311).
+    const paused = worker.pid !== undefined && isPaused(worker.pid);
+    const why = paused ? `its process is stopped (${kPausedBy}), not blocked` : 'its event loop most likely blocked';
+    logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: roundRobin() and sticky sessions pass it over until it answers`);
+  });
   primary.on('workerSilenceEnd', ({ worker, silentMs }) => logger.info({ ...ids(worker), silentMs }, `worker ${worker.id} answers again after ${formatElapsed(silentMs)} silent`));
   primary.on('workerUnresponsive', ({ worker, silentMs }) => {
-    killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms`, fields: { silentMs } });
+    const paused = worker.pid !== undefined && isPaused(worker.pid);
+    killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms${paused ? ` (its process was stopped: ${kPausedBy})` : ''}`, fields: { silentMs, ...(paused ? { paused } : {}) } });
     logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);
   });
   primary.on('workerDescendantsKilled', ({ worker, pids, count }) =>

@@ -154,6 +154,12 @@ function readTextQuietly(path: string): string {
   }
 }
 
+/** Whether `pid` is stopped by a signal (SIGSTOP, SIGTSTP: state T) or by a debugger (t): alive, but runs nothing until resumed. */
+export function isPaused(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  return state === 'T' || state === 't';
+}
+
 /** Whether `pid` is stopped (by a signal, or traced) or gone. */
 export function isStopped(pid: number): boolean {
   const state = statFields(pid)?.[0];

@@ -52,6 +52,30 @@ describe('report lines', () => {
     expect(text()).not.toContain(`worker ${worker!.id} crashed`);
   });
 
+  it('[H311] a worker stopped with SIGSTOP: silent because its process is stopped, not "most likely blocked", and the kill says so', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_500 }, logger });
+    const [worker] = await primary.start();
+    onCleanup(() => {
+      try {
+        process.kill(worker!.pid!, 'SIGKILL'); // a stopped process does not end on SIGTERM
+      } catch {
+        // gone
+      }
+    });
+    const silent = onceEvent(primary, 'workerSilent', 30_000);
+    const exit = onceEvent(primary, 'workerExit', 30_000);
+    const replaced = onceEvent(primary, 'workerReady', 30_000);
+    process.kill(worker!.pid!, 'SIGSTOP');
+    await silent;
+    await expect(exit).resolves.toMatchObject({ worker, signal: 'SIGKILL' });
+    await replaced;
+    // Before (hostile t32 LOW-2): "its event loop most likely blocked" for a process in state T.
+    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${worker!.id} silent for [^,]+, its process is stopped \\(kill -STOP or a debugger; kill -CONT resumes it\\), not blocked: `));
+    expect(text()).not.toContain('its event loop most likely blocked');
+    expect(text()).toMatch(new RegExp(`WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms \\(its process was stopped: kill -STOP or a debugger; kill -CONT resumes it\\)`));
+  });
+
   it('says a worker whose channel the primary could not read was killed by the primary, and why, not that it crashed', async () => {
     const { logger, text } = capturedLogger();
     const primary = testPrimary({ logger });

@@ -7,10 +7,11 @@
  * "exited with code 0" (hostile t29, F1).
  */
 import { describe, expect, it } from '@jest/globals';
-import { RemoteError, WorkerExitedError, type ShutdownReport, type WorkerRequestsCutEvent } from '../../src/index.js';
+import { RemoteError, WorkerExitedError, type ShutdownReport, type WorkerMessageEvent, type WorkerRequestsCutEvent } from '../../src/index.js';
+import type { ToPrimary } from '../fixtures/protocol.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
-import { onceEvent, until } from '../helpers/wait.js';
+import { onceEvent } from '../helpers/wait.js';
 
 /**
  * 6 s: the worker's own deadline comes 1.5 s before the primary's (stop-margin.ts); a shorter
@@ -27,15 +28,31 @@ async function relayPair(logger?: ReturnType<typeof capturedLogger>['logger']) {
   return { primary, alice: alice!, bob: bob! };
 }
 
-/** alice's `sendTo('bob', type)`, once the primary forwarded it to bob: the channel then delivers it to bob before any stop. */
-async function relayRunning(primary: ReturnType<typeof testPrimary>, alice: { id: number }, bob: { id: number }, type: 'slow' | 'hang', payload?: unknown) {
-  const outcome = primary.send(alice.id, 'relay', { target: 'bob', type, payload, timeoutMs: 60_000 }, { timeoutMs: 60_000 }).then(
+/**
+ * alice's `sendTo('bob', type)`, once bob's handler runs: it announces itself (`lifecycle`,
+ * `running <type>`) as it starts, so bob counts it before it reads any stop. Not bob's `pending`
+ * in `stats()`, as before: a heartbeat `$ping` to bob counts there too. Under load one was
+ * pending while the relay still went through alice and the primary; the stop then reached bob
+ * first, bob stopped with nothing running (`graceful`), and alice's `sendTo()` was refused.
+ */
+async function relayRunning(primary: ReturnType<typeof testPrimary>, alice: { id: number }, bob: { id: number }, type: 'slow' | 'hang', payload?: { ms: number }) {
+  const running = onceEvent<WorkerMessageEvent<ToPrimary>>(primary, 'workerMessage', 30_000, (event) => event.worker.id === bob.id && event.type === 'lifecycle' && event.payload.event === `running ${type}`);
+  const outcome = primary.send(alice.id, 'relay', { target: 'bob', type, payload: { ...payload, announce: true }, timeoutMs: 60_000 }, { timeoutMs: 60_000 }).then(
     (value) => ({ value }),
     (error: unknown) => ({ error }),
   );
-  await until(() => primary.stats().some((row) => row.id === bob.id && row.pending > 0), 30_000, 'the relay forwarded to bob');
+  // A relay that settles first never ran bob's handler: said at once, not after the wait's 30 s.
+  const first = await Promise.race([running.then(() => undefined), outcome]);
+  if (first !== undefined) throw new Error(`alice's sendTo('bob', '${type}') settled before bob's handler announced itself: ${describeSettled(first)}`);
   // Wrapped: an async function's returned promise would be awaited with it.
   return { outcome };
+}
+
+/** A relay's outcome, for a failure message. */
+function describeSettled(settled: { value: unknown } | { error: unknown }): string {
+  if (!('error' in settled)) return `it answered ${JSON.stringify(settled.value)}`;
+  const error = settled.error as Partial<RemoteError>;
+  return `it failed with ${error.remoteName ?? error.name}: ${error.remoteMessage ?? error.message}`;
 }
 
 describe('a worker stopped while it handles a relayed sendTo()', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
-import { MessageTimeoutError, NoHandlerError, NoWorkerAvailableError, RemoteError, WorkerExitedError } from '../../src/index.js';
+import { MessageTimeoutError, NoHandlerError, NoWorkerAvailableError, RemoteError, WorkerExitedError, type WorkerMessageEvent } from '../../src/index.js';
+import type { ToPrimary } from '../fixtures/protocol.js';
 import { testPrimary } from '../helpers/primary.js';
-import { until } from '../helpers/wait.js';
+import { onceEvent, until } from '../helpers/wait.js';
 
 async function relayPair() {
   const primary = testPrimary();
@@ -35,9 +36,11 @@ describe('worker-to-worker messages', () => {
 
   it('rejects with WorkerExitedError when the target dies mid-request, at once', async () => {
     const { primary, alice, bob } = await relayPair();
-    const pending = primary.send(alice, 'relay', { target: 'bob', type: 'slow', payload: { ms: 30_000 }, timeoutMs: 60_000 }).catch((e: RemoteError) => e);
-    // The primary has forwarded the request: it is pending on bob.
-    await until(() => primary.stats().some((row) => row.id === bob.id && row.pending > 0), 30_000, 'the relay pending on bob');
+    // bob's handler announces itself as it starts. Not bob's `pending` in stats(): a heartbeat
+    // $ping counts there too, and under load the kill could overtake the relay still on its way.
+    const running = onceEvent<WorkerMessageEvent<ToPrimary>>(primary, 'workerMessage', 30_000, (event) => event.worker.id === bob.id && event.type === 'lifecycle' && event.payload.event === 'running slow');
+    const pending = primary.send(alice, 'relay', { target: 'bob', type: 'slow', payload: { ms: 30_000, announce: true }, timeoutMs: 60_000 }).catch((e: RemoteError) => e);
+    await running;
     const killedAt = Date.now();
     process.kill(bob.pid!, 'SIGKILL');
     const error = await pending;

@@ -1020,16 +1020,35 @@ export class ClusterNameInUseError extends ClusterKitError {
 
   /** The running cluster's name when it differs from `clusterName` only in letter case (H282). */
   readonly runningName: string;
+  /**
+   * Set when the name is held only by its lock file, `lockPath`, made `ageMs` ago by a live pid,
+   * and no primary answers on its control socket: a primary starting, or a lock someone planted
+   * or copied (H312). Such a lock is taken over `graceMs` after it was made.
+   */
+  readonly unanswered: { readonly lockPath: string; readonly ageMs: number; readonly graceMs: number } | undefined;
 
   constructor(
     readonly clusterName: string,
     readonly socketPath: string = '',
     readonly pid: number | undefined = undefined,
-    /** `runningName`: see above; `script`: the file name `clusterName` was made of, when no name was given (H280). */
-    options: { runningName?: string | undefined; script?: string | undefined; cause?: unknown } = {},
+    /** `runningName`: see above; `script`: the file name `clusterName` was made of, when no name was given (H280); `unanswered`: see above. */
+    options: { runningName?: string | undefined; script?: string | undefined; unanswered?: ClusterNameInUseError['unanswered']; cause?: unknown } = {},
   ) {
     const running = options.runningName ?? clusterName;
     const stop = `"clusterkit stop ${shellWord(running)}"`;
+    const { unanswered } = options;
+    if (unanswered !== undefined) {
+      // "Stop it first" would send the user to a stop that finds nothing (hostile t32 LOW-3).
+      super(
+        `The name ${JSON.stringify(clusterName)} is held by its lock file ${unanswered.lockPath}, made ${seconds(unanswered.ageMs)} ago by pid ${pid ?? '?'}, which is alive, ` +
+          `but no primary answers on its control socket${socketPath === '' ? '' : ` ${socketPath}`}: a "clusterkit run" of this name may be starting. ` +
+          `If none is, that pid is not a clusterkit primary: remove ${shellWord(unanswered.lockPath)} and start again (or wait: a lock no primary answers for is taken over ${seconds(unanswered.graceMs)} after it was made).`,
+        options,
+      );
+      this.runningName = running;
+      this.unanswered = unanswered;
+      return;
+    }
     super(
       `A cluster named ${JSON.stringify(running)} is already running${pid === undefined ? '' : ` (primary pid ${pid})`}` +
         (running === clusterName
@@ -1043,7 +1062,13 @@ export class ClusterNameInUseError extends ClusterKitError {
       options,
     );
     this.runningName = running;
+    this.unanswered = undefined;
   }
+}
+
+/** `ms` as seconds for a message: `3.2 s` (errors.ts cannot import duration.ts, which imports it). */
+function seconds(ms: number): string {
+  return `${Math.max(0, ms / 1000).toFixed(1)} s`;
 }
 
 /** No running cluster has this name (no control socket, or only a stale one from a dead primary). */

@@ -13,7 +13,7 @@ import { kindOf } from '../file-kind.js';
 import { requestOnce } from './control-client.js';
 import { serveConnection } from './control-connection.js';
 import type { LogSource, SlotSource } from './log-protocol.js';
-import { claimNameLock, isHolderAlive, type LockHolder, type NameLock } from './name-lock.js';
+import { claimNameLock, isHolderAlive, readHolderQuietly, type LockHolder, type NameLock } from './name-lock.js';
 import { fileNameOf } from './cluster-name.js';
 import { controlDirectory, ensureControlDirectory, isForeignFile, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
@@ -25,6 +25,23 @@ import { probeSocket } from './socket-probe.js';
  * time (isHolderAlive, H303); this is for where `/proc` cannot say.
  */
 const kLockGraceMs = 30_000;
+
+/**
+ * How long a start refused by a young lock waits for its holder's socket to answer before it
+ * says that none does (ms): a primary listens within milliseconds of claiming the name, so only
+ * a lock no primary made (planted, copied) waits it out.
+ */
+const kAnswerWaitMs = 2_000;
+
+/** Whether a primary answers on `socketPath` within `ms` (probed every 50 ms). */
+async function answersWithin(socketPath: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    if ((await probeSocket(socketPath)) === 'live') return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
 
 /** What one primary's control socket allows at once. */
 export interface ControlLimits {
@@ -169,9 +186,21 @@ async function claimName(name: string, socketPath: string): Promise<NameLock> {
   const lockPath = socketPath.replace(/\.sock$/, '.lock');
   // As for the socket (claimPath): a lock of another user in our private directory was planted.
   if (isForeignFile(lockPath)) unlinkSync(lockPath);
-  const isHeld = async (holder: LockHolder): Promise<boolean> =>
-    isHolderAlive(holder, lockPath) && (Date.now() - holder.mtimeMs < kLockGraceMs || (await probeSocket(socketPath)) === 'live');
-  return claimNameLock(name, lockPath, socketPath, isHeld);
+  let isAnswering = false;
+  const isHeld = async (holder: LockHolder): Promise<boolean> => {
+    if (!isHolderAlive(holder, lockPath)) return false;
+    isAnswering = (await probeSocket(socketPath)) === 'live';
+    return isAnswering || Date.now() - holder.mtimeMs < kLockGraceMs;
+  };
+  try {
+    return await claimNameLock(name, lockPath, socketPath, isHeld);
+  } catch (error) {
+    if (!(error instanceof ClusterNameInUseError) || isAnswering || (await answersWithin(socketPath, kAnswerWaitMs))) throw error;
+    // Held by a young lock alone: "stop it first" would send the user to a stop that finds
+    // nothing (hostile t32 LOW-3, H312). Say what holds the name and how to free it.
+    const ageMs = Date.now() - (readHolderQuietly(lockPath)?.mtimeMs ?? Date.now());
+    throw new ClusterNameInUseError(name, socketPath, error.pid, { unanswered: { lockPath, ageMs, graceMs: kLockGraceMs }, cause: error });
+  }
 }
 
 /** Every connection busy answering (none idle to make room): one error answer (id 0, which every client reads as meant for it), then close. */

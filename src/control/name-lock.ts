@@ -220,7 +220,8 @@ function unlinkOwn(path: string, ino: number): void {
   }
 }
 
-function readHolderQuietly(path: string): LockHolder | undefined {
+/** `readHolder`, with undefined for anything it would throw on. */
+export function readHolderQuietly(path: string): LockHolder | undefined {
   try {
     return readHolder(path);
   } catch {

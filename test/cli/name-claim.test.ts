@@ -115,4 +115,25 @@ describe('[H112] claiming a cluster name', () => {
       stranger.kill('SIGKILL');
     }
   });
+
+  it('[H312] a young lock naming a live pid that is no primary (planted or copied), no socket: run says what holds the name and which file to remove, not "stop it first"', async () => {
+    const runtime = runtimeDir();
+    const lock = join(runtime, 'clusterkit', 'planted.lock');
+    mkdirSync(join(runtime, 'clusterkit'), { mode: 0o700 });
+    const stranger = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1 << 30)'], { stdio: 'ignore' });
+    try {
+      await once(stranger, 'spawn');
+      writeFileSync(lock, `${stranger.pid}\n`, { mode: 0o600 }); // made after the process started: a holder by every check
+      const run = await cli(['run', idle, '-w', '1', '--name', 'planted'], { runtime });
+      expect(run.code).toBe(1);
+      // Before (hostile t32 LOW-3): `already running (primary pid N). Stop it first ("clusterkit stop planted")`, and stop found nothing.
+      expect(run.stderr).toContain(`The name "planted" is held by its lock file ${lock}, made `);
+      expect(run.stderr).toContain(`ago by pid ${stranger.pid}, which is alive, but no primary answers on its control socket`);
+      expect(run.stderr).toContain(`remove ${lock} and start again`);
+      expect(run.stderr).not.toContain('Stop it first');
+      expect(run.stderr).not.toMatch(/worker \d+ (ready|forked)/);
+    } finally {
+      stranger.kill('SIGKILL');
+    }
+  });
 });

@@ -843,6 +843,32 @@ export class WatchLostError extends ClusterKitError {
   }
 }
 
+/**
+ * `clusterkit run --watch`: a watched change of the config file the app was started from (or of
+ * its env file) no longer loads or checks (H306). Logged as a WARN line; the cluster runs on
+ * with the settings it started with, and the next `clusterkit run` would fail with the same
+ * error. `files` are the changed files as the line names them; `cause` is the error `run`
+ * would print.
+ */
+export class ConfigUnloadableError extends ClusterKitError {
+  override readonly name = 'ConfigUnloadableError';
+  readonly code = 'ERR_CONFIG_UNLOADABLE';
+
+  constructor(
+    /** The changed files, as the message shows them (relative to the working directory). */
+    readonly files: readonly string[],
+    /** The error as `clusterkit run` prints it, on one line. */
+    readonly problem: string,
+    options?: { cause?: unknown },
+  ) {
+    super(
+      `${files.length <= 1 ? (files[0] ?? '') : `${files.slice(0, -1).join(', ')} and ${files.at(-1)}`} changed and no longer load${files.length === 1 ? 's' : ''}: ${problem.replace(/\.$/, '')}. ` +
+        'The cluster runs on with the config it started with (this reload only loads the code on disk); the next clusterkit run would fail with this error until it is fixed.',
+      options,
+    );
+  }
+}
+
 /** A lifecycle hook (`_init`, `_destroy`) did not settle within its time limit. */
 export class HookTimeoutError extends ClusterKitError {
   override readonly name = 'HookTimeoutError';

@@ -61,6 +61,8 @@ export interface RunFlags {
   readonly singleAppFlags: string[];
   /** `--env production`: PM2's way to pick `env_production` of an ecosystem file (run-plan.ts). */
   readonly environment?: string | undefined;
+  /** The `--env-file` paths (absolute), in their order. */
+  readonly envFiles?: readonly string[];
 }
 
 export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
@@ -88,8 +90,9 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     throw pathCommandError(positionals[0]!, [...positionals.slice(1), ...rest], optional(values.cwd, at), invocationDir) ?? new UsageError(`Unexpected argument "${positionals[1]}". Pass arguments for the script after "--".`, 'run');
   }
   const { names: environments, pairs } = splitEnvValues(values.env ?? []);
+  const envFiles = (values['env-file'] ?? []).map(at);
   const env = {
-    ...Object.assign({}, ...(values['env-file'] ?? []).map((file) => readEnvFile(at(file), '--env-file'))),
+    ...Object.assign({}, ...envFiles.map((file) => readEnvFile(file, '--env-file'))),
     ...parseEnvFlags(pairs),
   } as Record<string, string>;
   const layer: RunLayer = {
@@ -130,6 +133,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     isHelp: false,
     singleAppFlags,
     environment: environments[0],
+    envFiles,
   };
 }
 

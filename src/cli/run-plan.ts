@@ -20,7 +20,7 @@ import { checkConfigPath, findConfigFile } from './config/config-file.js';
 import { loadConfig } from './config/config-loader.js';
 import { kConfigKeyOfOption, type OptionSources } from './flag-names.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
-import { mergeRunLayers, type RunLayer, type RunSettings } from './run-settings.js';
+import { mergeRunLayers, type RunLayer, type RunOrigin, type RunSettings } from './run-settings.js';
 import { kindOf } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
@@ -34,8 +34,17 @@ export type RunPlan =
   /** `childArgs(app)` is the command line (after `run`) that runs one of the apps. */
   | { readonly kind: 'apps'; readonly configFile: string; readonly apps: RunSettings[]; readonly childArgs: (app: string) => string[] };
 
-export async function planRun(args: string[], invocationDir: string): Promise<RunPlan> {
-  const flags = parseRunFlags(args, invocationDir);
+/** How `planRun` plans again for a running cluster (config-change-check.ts, H306). */
+export interface PlanOptions {
+  /** Planned again while the cluster runs: nothing is written to stderr, the config is loaded as a recheck (config-loader.ts). */
+  readonly isRecheck?: boolean;
+  /** Stops the config's loading (the cluster stops). */
+  readonly signal?: AbortSignal;
+}
+
+export async function planRun(args: readonly string[], invocationDir: string, options: PlanOptions = {}): Promise<RunPlan> {
+  const flags = parseRunFlags([...args], invocationDir);
+  const envFiles = flags.envFiles ?? [];
   if (flags.isHelp) return { kind: 'help' };
   const [first] = flags.positionals;
   if (flags.layer.cwd !== undefined && !isDirectory(flags.layer.cwd)) throw new UsageError(`--cwd: no such directory: ${flags.layer.cwd}`, 'run');
@@ -44,7 +53,8 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     const script = findScript(first, flags.layer.cwd, invocationDir);
     if (script !== undefined) {
       if (flags.environment !== undefined) throw environmentWithoutConfig(flags.environment);
-      return { kind: 'one', settings: { ...finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)), workersSource: flagWorkersSource(flags.layer) } };
+      const origin: RunOrigin = { args: [...args], invocationDir, configFile: undefined, envFiles };
+      return { kind: 'one', settings: { ...finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)), workersSource: flagWorkersSource(flags.layer), origin } };
     }
   }
   const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath);
@@ -54,8 +64,8 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
     throw present === undefined ? scriptNotFound(first, flags.layer.cwd, invocationDir, flags.layer.scriptArgs) : scriptError(present);
   }
-  if (flags.configArg) process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg.typed, flags.configArg.ending)}\n`);
-  const apps = await loadConfig(configFile);
+  if (flags.configArg && options.isRecheck !== true) process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg.typed, flags.configArg.ending)}\n`);
+  const apps = await loadConfig(configFile, undefined, options);
   const { environment } = flags;
   if (environment !== undefined && !apps.some((app) => app.environments?.[environment] !== undefined)) throw environmentNotFound(environment, apps, configFile);
   // PM2's order (Common.mergeEnvironmentVariables): env, then env_<name> over it; --env KEY=VALUE over both.
@@ -63,11 +73,12 @@ export async function planRun(args: string[], invocationDir: string): Promise<Ru
     const chosen = environment === undefined ? undefined : app.environments?.[environment];
     const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, isNameFromScript: app.isNameFromScript, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
     const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
-    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, nameNote: flags.layer.name === undefined ? app.nameNote : undefined };
+    const origin: RunOrigin = { args: [...args], invocationDir, configFile, envFiles: app.envFile === undefined ? envFiles : [...envFiles, app.envFile] };
+    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
   };
   // An app started by the launcher says nothing: the launcher said it for every app.
   const warn = (chosen: readonly ConfigApp[]) => {
-    if (takeLauncherLink() !== undefined) return;
+    if (options.isRecheck === true || takeLauncherLink() !== undefined) return;
     const lines = new Set(chosen.flatMap((app) => [...(app.warnings ?? []), ...(environment !== undefined && app.environments?.[environment] === undefined ? [environmentMissing(app, environment)] : [])]));
     for (const line of lines) process.stderr.write(`clusterkit: warning: ${escapeControlChars(configFile)}: ${escapeControlChars(line)}\n`);
     // kill_timeout and instances are used, and these say how; the flag that replaces one silences it.

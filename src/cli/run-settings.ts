@@ -86,6 +86,19 @@ export interface RunSettings {
   nameFromScript?: string | undefined;
   /** A PM2 ecosystem app's keys that were not used (`out_file`, `max_restarts: 0`), for `clusterkit show` (H243). */
   ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
+  /** What the settings were made of (run-plan.ts): `--watch` tells when a change of it would change them (H306). */
+  origin?: RunOrigin | undefined;
+}
+
+/** The command line and the files a `RunSettings` was made of. */
+export interface RunOrigin {
+  /** The arguments after `run`, and the directory they were typed in: planned again, they give what `run` would run now. */
+  readonly args: readonly string[];
+  readonly invocationDir: string;
+  /** The config file read (absolute), if any. */
+  readonly configFile: string | undefined;
+  /** The env files read (absolute): `--env-file`'s, then the app's `envFile`. */
+  readonly envFiles: readonly string[];
 }
 
 /** One source of settings; unset keys are undefined. */

@@ -69,6 +69,7 @@ function probeArguments(name: string): unknown[] {
     HookTimeoutError: ['_destroy', 1],
     NotAWorkerError: [],
     ProtocolError: ['worker 1 (pid 2)', 'bad-reply', '$ping'],
+    ConfigUnloadableError: [['clusterkit.config.ts'], 'ParseError: Unexpected token'],
   };
   return byName[name] ?? ['message'];
 }

@@ -21,6 +21,7 @@ import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import { kHealthPortEnv } from '../health-port-env.js';
 import type { RunSettings } from '../run-settings.js';
 import { watchAndReload, type Watching } from '../watch/watch-reload.js';
+import { configChangeCheck } from '../watch/config-change-check.js';
 import { releaseStartSignals } from '../start-signals.js';
 import { runLoadingSteps } from '../loading-steps.js';
 import { shellWord } from '../../shell-word.js';
@@ -150,9 +151,14 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   printed = undefined;
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {
-    const started = await watchAndReload(settings.watch, service, settings.cwd, logger, { script: settings.script });
+    // A change of the config file or env file is looked at again: its settings wait for a restart (H306).
+    const configCheck = configChangeCheck(settings, logger);
+    const started = await watchAndReload(settings.watch, service, settings.cwd, logger, { script: settings.script, onReload: configCheck?.changed });
     watching = started;
-    service.primary.once('shutdown', () => void started.close());
+    service.primary.once('shutdown', () => {
+      configCheck?.close();
+      void started.close();
+    });
   }
   launcher?.attach(service);
   logger.info(

@@ -47,6 +47,8 @@ export interface ConfigApp {
   readonly keysWritten?: Readonly<Record<string, string>>;
   /** Read in PM2's words (pm2-app.ts): a key it did not write is named in PM2's spelling (`ignore_watch`). */
   readonly isPm2?: boolean;
+  /** The app's `envFile` (absolute): `--watch` tells of its change (H306). */
+  readonly envFile?: string;
 }
 
 /** Each app would be a primary process with its workers; more is not a config, it is a mistake. */
@@ -203,7 +205,8 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   const script = problems.take(() => checkScript(app, key, at, cwd));
   const name = problems.take(() => checkName(app.name, at('name'), script));
   if (app.dev === true && app.workers !== undefined) problems.add(new UsageError(`"${key}" has both "dev" (a single worker) and "${at('workers').slice(key.length + 1)}"; keep one.`));
-  const envFile = app.envFile === undefined || cwd === undefined ? {} : (problems.take(() => readEnvFile(resolve(cwd, checkString(app.envFile, at('envFile'))), `"${at('envFile')}"`)) ?? {});
+  const envFilePath = app.envFile === undefined || cwd === undefined ? undefined : problems.take(() => resolve(cwd, checkString(app.envFile, at('envFile'))));
+  const envFile = envFilePath === undefined ? {} : (problems.take(() => readEnvFile(envFilePath, `"${at('envFile')}"`)) ?? {});
   const env = { ...envFile, ...(app.env === undefined ? {} : (problems.take(() => checkEnvObject(app.env, at('env'))) ?? {})) };
   // Each key is checked even after another failed: every problem is reported at once.
   const optional = <T>(value: unknown, check: (value: unknown) => T): T | undefined => problems.take(() => optionalValue(value, check));
@@ -240,7 +243,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   const keysWritten = Object.fromEntries(kAppKeys.filter((name) => app[name] !== undefined).map((name) => [name, Object.hasOwn(spelledAs, name) ? spelledAs[name]! : name]));
   const workersWritten = app.workers !== undefined ? { setting: `workers: ${describe(app.workers)}` } : app.dev === true ? { setting: 'dev: true' } : undefined;
   const nameNote = app.name === undefined ? nameFromFile(script).note : undefined;
-  return { name, layer: { ...layer, script }, keysWritten, ...(workersWritten === undefined ? {} : { workersWritten }), ...(nameNote === undefined ? {} : { nameNote }), ...(app.name === undefined ? { isNameFromScript: true } : {}) };
+  return { name, layer: { ...layer, script }, keysWritten, ...(envFilePath === undefined ? {} : { envFile: envFilePath }), ...(workersWritten === undefined ? {} : { workersWritten }), ...(nameNote === undefined ? {} : { nameNote }), ...(app.name === undefined ? { isNameFromScript: true } : {}) };
 }
 
 /**

@@ -13,6 +13,10 @@
  *
  * After `kNoticeMs` the CLI says what it is waiting for; at `kLoadTimeoutMs` it gives up with a
  * usage error naming the file.
+ *
+ * Under `--watch`, a running primary loads its config again when it changes (H306,
+ * config-change-check.ts): the same thread and deadline, but silent, and with a copy of the
+ * environment, so that the running cluster's is left as it started.
  */
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -52,35 +56,53 @@ export async function loadConfigHere(path: string): Promise<LoadAnswer> {
   }
 }
 
+/** How `loadConfig` loads a file again for a running cluster (`--watch`, H306). */
+export interface LoadOptions {
+  /**
+   * The file is looked at again while the cluster runs: no "loading..." notice on stderr, and
+   * the config gets a copy of the environment, not the process's own (what it sets in
+   * `process.env` must not reach the workers that start later).
+   */
+  readonly isRecheck?: boolean;
+  /** Ends the loading thread (the cluster stops); `loadConfig` then throws the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * The checked apps of the config file `path`.
  * @throws UsageError when the file cannot be loaded, has a mistake, cannot be read, or has
  * not finished loading within `kLoadTimeoutMs`.
  */
-export async function loadConfig(path: string, timeoutMs = kLoadTimeoutMs): Promise<ConfigApp[]> {
+export async function loadConfig(path: string, timeoutMs = kLoadTimeoutMs, options: LoadOptions = {}): Promise<ConfigApp[]> {
+  options.signal?.throwIfAborted();
   const script = fileURLToPath(new URL('./config-worker.js', import.meta.url));
   // Run from the sources (tests, tsx) there is no built worker: load here, without a deadline
   // for a loop, with one for a promise.
-  const answer = existsSync(script) ? await inWorker(script, path, timeoutMs) : await here(path, timeoutMs);
+  const answer = existsSync(script) ? await inWorker(script, path, timeoutMs, options) : await here(path, timeoutMs);
+  options.signal?.throwIfAborted();
   if ('apps' in answer) return answer.apps;
   if ('usage' in answer) throw new UsageError(answer.usage, 'run', Array.isArray(answer.details) ? answer.details.map(String) : []);
   throw new Error(answer.failure);
 }
 
-function inWorker(script: string, path: string, timeoutMs: number): Promise<LoadAnswer> {
+function inWorker(script: string, path: string, timeoutMs: number, options: LoadOptions): Promise<LoadAnswer> {
   return new Promise((resolve) => {
-    const worker = new Worker(script, { workerData: { path, argv: process.argv }, env: SHARE_ENV });
+    // A recheck's config gets a copy of the environment (Worker's default): the running cluster's is not its to change.
+    const worker = new Worker(script, { workerData: { path, argv: process.argv }, ...(options.isRecheck ? {} : { env: SHARE_ENV }) });
     let isDone = false;
+    const onAbort = () => finish({ failure: `Loading the config file ${path} was stopped.` });
     const finish = (answer: LoadAnswer) => {
       if (isDone) return;
       isDone = true;
       clearTimeout(notice);
       clearTimeout(deadline);
+      options.signal?.removeEventListener('abort', onAbort);
       // A config may leave timers or sockets behind; the thread's job is done.
       void worker.terminate();
       resolve(answer);
     };
-    const notice = setTimeout(() => process.stderr.write(`clusterkit: loading ${path}... (waiting for its default export; giving up after ${timeoutMs / 1000} s)\n`), Math.min(kNoticeMs, timeoutMs));
+    const notice = options.isRecheck ? undefined : setTimeout(() => process.stderr.write(`clusterkit: loading ${path}... (waiting for its default export; giving up after ${timeoutMs / 1000} s)\n`), Math.min(kNoticeMs, timeoutMs));
+    options.signal?.addEventListener('abort', onAbort, { once: true });
     const deadline = setTimeout(() => finish({ usage: timeoutMessage(path, timeoutMs) }), timeoutMs);
     worker.once('message', (answer: LoadAnswer) => finish(answer));
     worker.once('error', (error) => finish({ failure: `Cannot load the config file ${path}: ${describeError(error).split('\n')[0]}` }));

@@ -84,6 +84,8 @@ export const kMaxLoopBackoffMs = 30_000;
 export interface WatchOptions {
   /** The script being run: never dropped (H269), and no reload is forced while it is missing (H271). */
   readonly script?: string | undefined;
+  /** Told the changed paths (absolute) of each reload, as it starts: the config file among them is looked at again (H306). */
+  readonly onReload?: ((paths: readonly string[]) => void) | undefined;
 }
 
 /**
@@ -171,7 +173,8 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
         return;
       }
     }
-    const files = [...changed.keys()].map((path) => relative(cwd, path) || path);
+    const paths = [...changed.keys()];
+    const files = paths.map((path) => relative(cwd, path) || path);
     // A file with a handful of events in the burst is being written, not saved.
     if (isForced) warnAboutBusyFiles([...changed].filter(([path, events]) => events > 2 && !namedAsBusy.has(path)).map(([path]) => path));
     changed.clear();
@@ -181,6 +184,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     isReloading = true;
     const more = files.length > kListedChanges ? ` and ${files.length - kListedChanges} more` : '';
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
+    options.onReload?.(paths);
     lastReload = { startedAt: Date.now() };
     try {
       await target.reload({ requestedBy: 'watch' });

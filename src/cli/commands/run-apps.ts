@@ -22,6 +22,7 @@ import { kKillMessage, kLauncherEnv, kStartedMessage, kStopMessage } from '../la
 import { signalWarning } from '../../primary/lifecycle/ignored-signals.js';
 import type { RunSettings } from '../run-settings.js';
 import { releaseStartSignals } from '../start-signals.js';
+import { npmParentWarning } from '../npm-parent-warning.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from '../../primary/pool/channel-guard.js';
 
 /** What the launcher buffers of one message from an app's primary, which sends it none: 1 MiB. */
@@ -43,6 +44,9 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const logger: Logger = plan.apps.every((app) => app.logFormat === 'json') ? createJsonLogger({ name: 'clusterkit' }) : createLineLogger({ name: 'clusterkit' });
   logger.info({ config: plan.configFile }, `starting ${plan.apps.length} apps, each in its own primary process: ${plan.apps.map((app) => app.name).join(', ')}`);
+  // Started by npm through a shell, not in a terminal: a SIGTERM to npm would not stop the apps (H307).
+  const npm = npmParentWarning('these apps');
+  if (npm !== undefined) logger.warn({ npm: npm.npm, shell: npm.shell }, npm.message);
   const running = new Map<string, ChildProcess>();
   /** The apps whose service has started (`kStartedMessage`): those a SIGHUP reloads. */
   const started = new Set<string>();

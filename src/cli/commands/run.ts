@@ -24,6 +24,7 @@ import { watchAndReload, type Watching } from '../watch/watch-reload.js';
 import { configChangeCheck } from '../watch/config-change-check.js';
 import { releaseStartSignals } from '../start-signals.js';
 import { runLoadingSteps } from '../loading-steps.js';
+import { npmParentWarning } from '../npm-parent-warning.js';
 import { shellWord } from '../../shell-word.js';
 
 export type { RunSettings } from '../run-settings.js';
@@ -50,6 +51,10 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   if (workerEnv.warning !== undefined) logger.warn({ ignored: workerEnv.ignored }, workerEnv.warning);
   // A name made of an odd file name is said before anything else is said under it (H261).
   if (settings.nameNote !== undefined) logger.warn({ name: settings.name }, settings.nameNote);
+  // Started by npm through a shell, not in a terminal: a SIGTERM to npm would not stop it (H307).
+  // An app of several is the launcher's child: the launcher says it, once.
+  const npm = launcher ? undefined : npmParentWarning('this cluster');
+  if (npm !== undefined) logger.warn({ npm: npm.npm, shell: npm.shell }, npm.message);
   const workers = decideWorkerCount({
     workers: settings.workers,
     dev: settings.dev,

@@ -568,7 +568,12 @@ export class BackpressureError extends ClusterKitError {
  *   process can have, such as more RSS than the machine's memory (left unknown);
  * - `too-many-requests`: a request beyond the ones the primary holds for one worker at once
  *   (`maxPendingPerWorker`); unlike the others it is not dropped but refused at once with
- *   `BackpressureError`, and it comes from clusterkit itself when the worker's `maxPending` is larger.
+ *   `BackpressureError`, and it comes from clusterkit itself when the worker's `maxPending` is larger;
+ * - `misnamed-series`: a metrics answer with samples not named as their own metric (a value's
+ *   `metricName` naming one of clusterkit's series or another metric's) or a metric named as
+ *   one of clusterkit's families: those are left out of the exposition, the rest of the answer is
+ *   merged; `detail` names them. It comes from the worker's registry (prom-client's public
+ *   `registerMetric()` is enough), not necessarily from code that writes to the IPC channel.
  */
 export type ProtocolProblem =
   | 'malformed-frame'
@@ -583,7 +588,8 @@ export type ProtocolProblem =
   | 'duplicate-id'
   | 'unexpected-handle'
   | 'out-of-range'
-  | 'too-many-requests';
+  | 'too-many-requests'
+  | 'misnamed-series';
 
 /**
  * A peer sent something that breaks clusterkit's protocol; it was dropped and counted (see
@@ -600,9 +606,15 @@ export class ProtocolError extends ClusterKitError {
     readonly problem: ProtocolProblem,
     /** The message type concerned, when the message had a readable one. */
     readonly messageType?: string,
+    /** What was dropped, where the problem alone does not say (`misnamed-series`: the samples and why). */
+    readonly detail?: string,
   ) {
     super(
-      problem === 'too-many-requests' && messageType === '$sync'
+      problem === 'misnamed-series'
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}${detail === undefined ? '' : `: ${detail}`}. They were left out of the exposition; the rest of its metrics were merged. ` +
+            "A sample is named as its metric (a histogram's also <name>_bucket, _sum and _count, a summary's <name>_sum and _count), never as one of clusterkit's own series or another metric's: " +
+            'rename the worker\'s metric, or fix the "metricName" its values give (a registerMetric() with its own get(), or the worker\'s "metricsRegistry").'
+        : problem === 'too-many-requests' && messageType === '$sync'
         ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; they were refused with BackpressureError. ` +
             'clusterkit sends no more than that: code in the worker writes to its IPC channel directly (process.send).'
         : problem === 'too-many-requests'
@@ -770,6 +782,8 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
       return type === '$sync'
         ? `more ${what} requests than the primary holds for one worker at once (a stop sends one at a time)`
         : `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
+    case 'misnamed-series':
+      return `an answer to ${what} with series not named as their own metric`;
   }
 }
 

@@ -3,7 +3,9 @@
  * shaped so that `AggregatorRegistry.aggregate()` cannot throw on it and the Prometheus text it
  * writes cannot be forged: metric and label names are Prometheus names (no line breaks to
  * smuggle series in), values are numbers (JSON writes NaN as null), the aggregator is one
- * prom-client knows. Help texts and label values are escaped by prom-client itself.
+ * prom-client knows. Help texts and label values are escaped by prom-client itself. Which names
+ * a value's `metricName` may give (its own metric's, never clusterkit's series nor another
+ * metric's) is decided over all the workers' answers at the merge (primary/features/worker-series.ts).
  */
 
 /** One metric of `getMetricsAsJSON()`. */

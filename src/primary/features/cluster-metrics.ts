@@ -6,7 +6,9 @@
  * silent worker never fails the whole scrape. A worker whose answer fails its check
  * (metrics-reply.ts) is left out the same way, and its answer counts as a protocol error.
  * clusterkit's own per-worker figures follow. A worker metric named as one of clusterkit's own
- * families is left out: the family would be written twice (H278).
+ * families is left out: the family would be written twice (H278); so is a worker's sample not
+ * named as its own metric (a `metricName` naming clusterkit's series or another metric's, H308,
+ * worker-series.ts), and either is told as the worker's protocol error (`misnamed-series`).
  *
  * The deadline counts replies that reached the primary in time even when the primary was busy
  * (pending.ts): a large registry's reply is announced by its first bytes, and waited for.
@@ -19,6 +21,7 @@ import { formatClusterMetrics, kOwnFamilies } from './format-cluster-metrics.js'
 import { collectGivenUp } from './given-up-stats.js';
 import type { SharedStore } from './shared-store.js';
 import { collectStats } from './worker-stats.js';
+import { describeDroppedSeries, keepOwnSeries } from './worker-series.js';
 
 /** Default time each worker has to answer a scrape. */
 export const kDefaultScrapeTimeoutMs = 2_000;
@@ -40,8 +43,12 @@ export class ClusterMetrics {
     answers.forEach((answer, index) => {
       const slot = workers[index]!.slot.index;
       if (answer.status === 'rejected') this.#countError(slot);
-      else if (answer.value) collected.set(slot, completeMetrics(answer.value).filter((metric) => !kOwnFamilies.has(metric.name)));
+      else if (answer.value) collected.set(slot, completeMetrics(answer.value));
     });
+    for (const [slot, dropped] of keepOwnSeries(collected, kOwnFamilies)) {
+      const record = workers.find((worker) => worker.slot.index === slot)!;
+      system.reportDropped(record, 'misnamed-series', kMetricsRequest, describeDroppedSeries(dropped));
+    }
     const promClient = collected.size > 0 ? await loadPromClient() : undefined;
     const aggregated = promClient ? await this.#aggregate(promClient, collected) : undefined;
     const { maxStoreBytes, maxStoreKeys } = this.context.options;

@@ -11,7 +11,7 @@ import type { PrimaryEmit } from '../primary-context.js';
 import { countLatest, RateLimitedWarning, type Counted } from './rate-limited-warning.js';
 import type { WorkerRecord } from './worker-record.js';
 
-export type ProtocolErrorReporter = (record: WorkerRecord, type: string | undefined, problem: ProtocolProblem) => void;
+export type ProtocolErrorReporter = (record: WorkerRecord, type: string | undefined, problem: ProtocolProblem, detail?: string) => void;
 
 /**
  * The protocol errors held between two warnings: how many, the latest (which the warning's
@@ -19,7 +19,7 @@ export type ProtocolErrorReporter = (record: WorkerRecord, type: string | undefi
  * read as 8 of the last one's kind (hostile t31 L1: 4 malformed frames and 4 malformed records
  * were told as "a malformed IPC frame ... dropped=8").
  */
-export interface ProtocolTally extends Counted<{ type: string | undefined; problem: ProtocolProblem }> {
+export interface ProtocolTally extends Counted<{ type: string | undefined; problem: ProtocolProblem; detail?: string | undefined }> {
   problems?: Map<ProtocolProblem, number>;
 }
 
@@ -31,17 +31,17 @@ function tally(held: ProtocolTally | undefined, next: ProtocolTally): ProtocolTa
 }
 
 export function protocolErrorReporter(emit: PrimaryEmit): ProtocolErrorReporter {
-  return (record, type, problem) => {
+  return (record, type, problem, detail) => {
     record.protocolErrors++;
     // The error is built only when told: a flood must cost a counter increment per message, no more.
     record.protocolWarning ??= new RateLimitedWarning<ProtocolTally>(tally, ({ count, latest, problems }) =>
       emit('workerProtocolError', {
         worker: record.handle,
-        error: new ProtocolError(record.describe(), latest.problem, latest.type),
+        error: new ProtocolError(record.describe(), latest.problem, latest.type, latest.detail),
         dropped: count,
         problems: Object.fromEntries(problems ?? [[latest.problem, count]]),
       }),
     );
-    record.protocolWarning.note({ count: 1, latest: { type, problem } });
+    record.protocolWarning.note({ count: 1, latest: { type, problem, detail } });
   };
 }

@@ -1,0 +1,80 @@
+/**
+ * A worker's metric samples named as series that are not its metric's (hostile t32 MEDIUM-1):
+ * prom-client writes a value's `metricName` as the sample's name, and only the metric's name was
+ * checked, so a worker that registered, through prom-client's public `registerMetric()`, a gauge
+ * whose values said `metricName: 'clusterkit_workers_target'` wrote that series ahead of
+ * clusterkit's own (Prometheus keeps the first of two and drops the other). Real workers, a real
+ * prom-client registry, the exposition `primary.metrics()` writes for `/metrics`.
+ */
+import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, type ProtocolError, type WorkerHandle } from '../../src/index.js';
+import { testOptions, track } from '../helpers/primary.js';
+import { record, until } from '../helpers/wait.js';
+
+/** Each series (name and label set) of an exposition, the series written more than once, and each family's `# TYPE` lines. */
+function parseExposition(text: string): { values: Map<string, number>; duplicates: string[]; types: Map<string, number> } {
+  const values = new Map<string, number>();
+  const duplicates: string[] = [];
+  const types = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    const type = /^# TYPE (\S+) /.exec(line);
+    if (type) types.set(type[1]!, (types.get(type[1]!) ?? 0) + 1);
+    if (line === '' || line.startsWith('#')) continue;
+    const space = line.lastIndexOf(' ');
+    const series = line.slice(0, space);
+    if (values.has(series)) duplicates.push(series);
+    values.set(series, Number(line.slice(space + 1)));
+  }
+  return { values, duplicates, types };
+}
+
+describe('worker samples named as series not their own [H308]', () => {
+  it('[H308] are left out of the exposition and told as the worker\'s protocol error; the real series are written once each', async () => {
+    const primary = track(new ClusterPrimary(testOptions('forged-metrics-worker.ts', { workerCount: 2, heartbeat: false })));
+    const reports = record<{ worker: WorkerHandle; error: ProtocolError; dropped: number }>(primary, 'workerProtocolError');
+    const [first, second] = await primary.start();
+    const forger = first!.slot === 1 ? first! : second!;
+    const honest = forger === first ? second! : first!;
+    const { values, duplicates, types } = parseExposition(await primary.metrics({ timeoutMs: 10_000 }));
+
+    expect(duplicates).toEqual([]);
+    expect([...types].filter(([, count]) => count > 1)).toEqual([]);
+    // clusterkit's own series, written by clusterkit only.
+    expect(values.get('clusterkit_workers_target')).toBe(2);
+    expect(values.get('clusterkit_slots_given_up')).toBe(0);
+    expect(values.get('clusterkit_worker_crashes_total{slot="1"}')).toBe(0);
+    expect(values.has('clusterkit_worker_up{slot="7"}')).toBe(false);
+    expect(values.get('clusterkit_store_keys')).toBe(0);
+    // The forger's metric keeps its own sample, not the one its type does not write.
+    expect(values.get('app_forged')).toBe(3);
+    expect(values.has('app_forged_sum')).toBe(false);
+    // The real metrics of both workers, merged.
+    expect(values.get('app_real')).toBe(2);
+    expect(values.get('app_split')).toBe(2);
+    expect(values.get('app_latency_seconds_bucket{le="1"}')).toBe(2);
+    expect(values.get('app_latency_seconds_sum')).toBe(1);
+    // `app_latency_seconds_count` is the gauge's: the histogram's sample of that name is left out.
+    expect(types.get('app_latency_seconds_count')).toBe(1);
+    expect(values.get('app_latency_seconds_count')).toBe(4);
+
+    // Told per worker (the first at once, rate-limited after), as its protocol error.
+    await until(() => reports.events.some((event) => event.worker.id === forger.id), 30_000, 'the forger\'s workerProtocolError');
+    const told = reports.events.find((event) => event.worker.id === forger.id)!;
+    expect(told.error).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'misnamed-series', messageType: '$metrics' });
+    expect(told.error.message).toBe(
+      `Worker ${forger.id} (pid ${forger.pid}) sent an answer to "$metrics" with series not named as their own metric: ` +
+        'metric "clusterkit_store_keys" (named as one of clusterkit\'s own), ' +
+        '"clusterkit_workers_target" in metric "app_forged" (one of clusterkit\'s own series), ' +
+        '"clusterkit_worker_up" in metric "app_forged" (one of clusterkit\'s own series) and 4 more names. ' +
+        'They were left out of the exposition; the rest of its metrics were merged. ' +
+        "A sample is named as its metric (a histogram's also <name>_bucket, _sum and _count, a summary's <name>_sum and _count), never as one of clusterkit's own series or another metric's: " +
+        'rename the worker\'s metric, or fix the "metricName" its values give (a registerMetric() with its own get(), or the worker\'s "metricsRegistry").',
+    );
+    // The honest worker's histogram lost its `_count` to the forger's gauge of that name: said too.
+    await until(() => reports.events.some((event) => event.worker.id === honest.id), 30_000, 'the honest worker\'s workerProtocolError');
+    expect(reports.events.find((event) => event.worker.id === honest.id)!.error.detail).toBe(
+      '"app_latency_seconds_count" in metric "app_latency_seconds" (the series of the metric "app_latency_seconds_count")',
+    );
+    expect(primary.stats().find((row) => row.id === forger.id)!.protocolErrors).toBe(1);
+  }, 90_000);
+});

@@ -384,6 +384,15 @@ export interface PrimaryEvents<ToPrimary> {
    */
   workerDescendantsKilled: (event: { readonly worker: WorkerHandle; readonly pids: readonly number[]; readonly count: number }) => void;
   /**
+   * A worker dead of a signal (one the primary SIGKILLed, or one from elsewhere: it ran no
+   * cleanup of its own) left processes running that lead a session of their own (a child started
+   * with `detached: true`, one that ran `setsid`, a daemon): clusterkit takes them as meant to
+   * outlive the worker and does not end them, but names them, each once in the primary's life:
+   * the first 1 000 in `processes` (`{ pid, command }`, the command name as `ps` shows it),
+   * `count` of them. Linux only. A worker that exits by itself names them on its own stderr.
+   */
+  workerDescendantsLeft: (event: { readonly worker: WorkerHandle; readonly processes: readonly { readonly pid: number; readonly command: string }[]; readonly count: number }) => void;
+  /**
    * A ready worker became silent (`stats().isSilent`: nothing heard for `silentMs` ms, over two
    * heartbeat intervals, with a ping unanswered; its event loop is most likely blocked), as the
    * heartbeat found at its tick (every `heartbeat.intervalMs`). `roundRobin()` and sticky

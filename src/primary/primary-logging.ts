@@ -21,6 +21,8 @@ import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
 import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
 import { isPaused } from '../worker/process-table.js';
+
+import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../worker/end-descendants.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
 
@@ -214,6 +216,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('workerDescendantsKilled', ({ worker, pids, count }) =>
     logger.warn({ ...ids(worker), killedPids: pids.slice(0, kPidsInLine), killedCount: count }, `worker ${worker.id}: ${describeKilledDescendants(pids, undefined, count)}`),
+  );
+  primary.on('workerDescendantsLeft', ({ worker, processes, count }) =>
+    logger.warn(
+      { ...ids(worker), leftPids: processes.slice(0, kPidsInLine).map(({ pid }) => pid), leftCount: count },
+      `worker ${worker.id}${worker.pid === undefined ? '' : ` (pid ${worker.pid})`}: ${describeLeftRunning(processes, count)}`,
+    ),
   );
   primary.on('workerProtocolError', ({ worker, error, dropped, problems }) => {
     const kinds = Object.entries(problems);

@@ -16,7 +16,7 @@
 import { TimeSlicer } from '../time-slicer.js';
 import { freezeLooks, killDescendants } from './kill-descendants.js';
 import { recordSignalled, resumeUnlessKilling } from './signalled-processes.js';
-import { descendantsIn, readProcessTable, readProcessTableNow, statFields, type ProcessTable } from './process-table.js';
+import { commandOf, descendantsIn, readProcessTable, readProcessTableNow, statFields, type ProcessTable } from './process-table.js';
 
 /** How long a worker's own processes have between SIGTERM and SIGKILL, in ms. */
 export const kDescendantsGraceMs = 1_000;
@@ -40,11 +40,12 @@ export async function endDescendants(rootPid: number, graceMs = kDescendantsGrac
 
 /**
  * As `endDescendants`, blocking the thread while it waits: for the 'exit' event, where no timer
- * fires. Returns the pids it had to SIGKILL.
+ * fires. Returns the pids it had to SIGKILL. The processes of the tree it left alone for leading
+ * a session of their own are added to `ownSessions`, when given (H309): the same look at /proc.
  */
-export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs): number[] {
+export function endDescendantsNow(rootPid: number, graceMs = kDescendantsGraceMs, ownSessions?: string[]): number[] {
   try {
-    const termed = termFrozen(killDescendants(rootPid, 'SIGSTOP'), rootPid);
+    const termed = termFrozen(killDescendants(rootPid, 'SIGSTOP', [], ownSessions), rootPid);
     if (termed.length === 0) return []; // the usual case: one look at /proc
     const running = waitGoneNow(termed, Date.now() + graceMs);
     const killed = killListed(freezeTreeNow([rootPid], running));
@@ -230,5 +231,50 @@ export function describeKilledDescendants(pids: readonly number[], graceMs = kDe
   return (
     `${which} not end within ${graceMs} ms of SIGTERM, so clusterkit killed ${count === 1 ? 'it' : 'them'} (SIGKILL) as the worker ended: ` +
     'make them exit on SIGTERM, or start one with `detached: true` if it is meant to outlive the worker'
+  );
+}
+
+/** A process named in a warn line: its pid and command name (`/proc/<pid>/comm`). */
+export interface NamedProcess {
+  readonly pid: number;
+  readonly command: string;
+}
+
+/**
+ * Those of `identities` (`<pid>:<start time>`) still running, named: the first `named` with
+ * their command names, and `count`, how many still run. At once: the worker's exit.
+ */
+export function namedRunningNow(identities: readonly string[], named = kPidsInLine): { processes: NamedProcess[]; count: number } {
+  const running = identities.filter(isRunning).map(pidOf);
+  return { processes: running.slice(0, named).map((pid) => ({ pid, command: commandOf(pid) })), count: running.length };
+}
+
+/** As `namedRunningNow`, read in time slices: the primary. */
+export async function namedRunning(identities: readonly string[], named: number): Promise<{ processes: NamedProcess[]; count: number; identities: string[] }> {
+  const slicer = new TimeSlicer();
+  const running = await runningOf(identities, slicer);
+  const processes: NamedProcess[] = [];
+  for (const identity of running.slice(0, named)) {
+    if (slicer.isDue) await slicer.pause();
+    processes.push({ pid: pidOf(identity), command: commandOf(pidOf(identity)) });
+  }
+  return { processes, count: running.length, identities: running };
+}
+
+/**
+ * What a warn line says of processes a worker leaves running as it ends because each leads a
+ * session of its own (H309): which (the first 20, then `and N more`), why, and what to do.
+ * `count`: how many there were, when `processes` holds the first of them only.
+ */
+export function describeLeftRunning(processes: readonly NamedProcess[], count = processes.length): string {
+  const shown = processes.slice(0, kPidsInLine).map(({ pid, command }) => `${pid} (${command})`);
+  const more = count - shown.length;
+  const listed = shown.join(', ') + (more > 0 ? ` and ${more} more` : '');
+  const one = count === 1;
+  return (
+    `left ${one ? `its process ${listed}` : `its ${count} processes ${listed}`} running: ${one ? 'it leads' : 'each leads'} a session of its own ` +
+    '(`detached: true`, `setsid`, a daemon), which clusterkit takes as "outlive me"; ' +
+    `if ${one ? 'it is' : 'they are'} not meant to outlive the worker, start ${one ? 'it' : 'them'} without \`detached\`/\`setsid\`, ` +
+    `or end ${one ? 'it' : 'them'} as the worker stops (its SIGTERM listener, \`_destroy\`)`
   );
 }

@@ -6,8 +6,9 @@
  * Found by their parent pid in /proc (Linux), read while the worker is still alive: a process
  * whose parent is the worker, or one of its descendants, was started by it, so nothing else is
  * touched (not the user's shell, not the primary's other workers, which share the worker's
- * process group), and a child started with `detached: true` (a session of its own) is left to
- * live on, as Node documents for it. A process that left the tree (a daemon that double-forked, now a child of
+ * process group), and a process in a session of its own (a child started with `detached: true`,
+ * one that ran `setsid`, a daemon) is left to live on, as Node documents for `detached`: it is
+ * added to `ownSessions`, when given, to be named (H309). A process that left the tree (a daemon that double-forked, now a child of
  * init) is not found, nor are descendants on systems without /proc (macOS, Windows):
  * docs/supervision.md, "Orphans", says what covers those (systemd's KillMode=control-group, a
  * container).
@@ -21,7 +22,7 @@
  * still the same processes, with what they started: the worker's cleanup signalled them, and may
  * have handed them to init already, out of the tree (H182).
  */
-export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0, listed: readonly string[] = []): string[] {
+export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0, listed: readonly string[] = [], ownSessions?: string[]): string[] {
   const fs = process.getBuiltinModule('node:fs');
   // Every worker's exit asks, and most have no process of their own: where the kernel lists each
   // thread's children (CONFIG_PROC_CHILDREN), none there means none at all, without reading
@@ -63,10 +64,11 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0, lis
     if (list) list.push(Number(entry));
     else children.set(parentPid, [Number(entry)]);
   }
-  // A child started with `detached: true` leads a session of its own: Node documents it as one
-  // that may go on after its parent, so it (and what it started) is left alone.
+  // A process in a session of its own (`detached: true`, `setsid`, a daemon) may be meant to go
+  // on after its parent, as Node documents for `detached`: it (and what it started) is left alone.
   const rootSession = sessions.get(rootPid);
   const found = new Set<number>();
+  const others = new Set<number>();
   const queue = [...(children.get(rootPid) ?? [])];
   for (const identity of listed) {
     const [pid, startTime] = identity.split(':');
@@ -77,10 +79,15 @@ export function killDescendants(rootPid: number, signal: NodeJS.Signals | 0, lis
   }
   while (queue.length > 0) {
     const pid = queue.shift()!;
-    if (pid === rootPid || found.has(pid) || sessions.get(pid) !== rootSession) continue;
+    if (pid === rootPid || found.has(pid)) continue;
+    if (sessions.get(pid) !== rootSession) {
+      others.add(pid);
+      continue;
+    }
     found.add(pid);
     queue.push(...(children.get(pid) ?? []));
   }
+  for (const pid of others) if (!found.has(pid)) ownSessions?.push(`${pid}:${startTimes.get(pid)}`);
   const signalled: string[] = [];
   for (const pid of found) {
     try {

@@ -40,23 +40,39 @@ export async function readProcessTable(deadline = Infinity): Promise<ProcessTabl
 
 /**
  * The descendants of `roots` in `table`, as `<pid>:<start time>`, the roots left out. Each
- * stays in its root's session: a child started with `detached: true` leads one of its own,
- * which Node documents as one meant to outlive its parent, so it and its own are left alone.
+ * stays in its root's session: a process in a session of its own (a child started with
+ * `detached: true`, one that ran `setsid`, a daemon) may be meant to outlive its parent, so it
+ * and its own are left alone (`treeIn` lists those).
  */
 export function descendantsIn(table: ProcessTable, roots: readonly number[]): string[] {
+  return treeIn(table, roots).descendants;
+}
+
+/**
+ * As `descendantsIn`, with `ownSessions`: the processes of the tree left out for leading a
+ * session of their own (the first of each such branch, not what they started), as
+ * `<pid>:<start time>`. Nobody ends them: they are named instead (H309).
+ */
+export function treeIn(table: ProcessTable, roots: readonly number[]): { descendants: string[]; ownSessions: string[] } {
   const rootSet = new Set(roots);
   const found = new Set<number>();
+  const others = new Set<number>();
   for (const root of roots) {
     const session = table.sessions.get(root);
     const queue = [...(table.children.get(root) ?? [])];
     while (queue.length > 0) {
       const pid = queue.pop()!;
-      if (rootSet.has(pid) || found.has(pid) || table.sessions.get(pid) !== session) continue;
+      if (rootSet.has(pid) || found.has(pid)) continue;
+      if (table.sessions.get(pid) !== session) {
+        others.add(pid);
+        continue;
+      }
       found.add(pid);
       queue.push(...(table.children.get(pid) ?? []));
     }
   }
-  return [...found].map((pid) => `${pid}:${table.startTimes.get(pid)}`);
+  const identity = (pid: number) => `${pid}:${table.startTimes.get(pid)}`;
+  return { descendants: [...found].map(identity), ownSessions: [...others].filter((pid) => !found.has(pid) && !rootSet.has(pid)).map(identity) };
 }
 
 /**
@@ -103,9 +119,10 @@ function addProcess(table: ProcessTable, entry: string): void {
  * The children `pid` has now (`<pid>:<start time>`, its session's only), read from its threads'
  * children lists without a look at every process: the primary's last look before its SIGKILL,
  * for a child the worker started while its descendants were being listed (tester t22). Empty
- * where the kernel does not list them.
+ * where the kernel does not list them. Those in a session of their own are added to
+ * `ownSessions`, when given (H309).
  */
-export function childrenNow(pid: number): string[] {
+export function childrenNow(pid: number, ownSessions?: string[]): string[] {
   try {
     const session = statFields(pid)?.[3];
     const found: string[] = [];
@@ -113,13 +130,25 @@ export function childrenNow(pid: number): string[] {
       for (const child of readFileSync(`/proc/${pid}/task/${task}/children`, 'latin1').split(' ')) {
         if (child === '') continue;
         const fields = statFields(Number(child));
-        if (fields && fields[0] !== 'Z' && fields[3] === session) found.push(`${child}:${fields[19]}`);
+        if (fields === undefined || fields[0] === 'Z') continue;
+        if (fields[3] === session) found.push(`${child}:${fields[19]}`);
+        else ownSessions?.push(`${child}:${fields[19]}`);
       }
     }
     return found;
   } catch {
     return [];
   }
+}
+
+/**
+ * The command name of `pid` (`/proc/<pid>/comm`: at most 15 characters, as `ps` shows it), or
+ * `?` when it cannot be read (gone, or not Linux).
+ */
+export function commandOf(pid: number): string {
+  // A process sets its own name (prctl): control characters are escaped, as a log line needs.
+  const command = readTextQuietly(`/proc/${pid}/comm`).replace(/\n$/, '');
+  return command === '' ? '?' : command.replace(/[\x00-\x1f\x7f]/g, (char) => `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`);
 }
 
 /**

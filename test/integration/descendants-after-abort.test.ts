@@ -12,7 +12,8 @@ import type { ClusterPrimary } from '../../src/index.js';
 import { isAlive, uniqueSleeps, waitUntilGone } from '../helpers/processes.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testPrimary } from '../helpers/primary.js';
-import { onceEvent, until } from '../helpers/wait.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
 
 const kIntervalMs = 200;
@@ -92,6 +93,33 @@ describe('[H295] a worker dead of a signal: the processes the heartbeat saw end'
     await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', killed: false });
     await waitUntilGone([child], 20_000);
     expect(sleeps.pids()).toEqual([]);
+  });
+
+  it('[H309] kill -9 from outside of a worker with a setsid child: the child is left running, named once by workerDescendantsLeft and a warn line', async () => {
+    const sleeps = uniqueSleeps(); // its cleanup SIGKILLs the child, whatever happens
+    const log = capturedLogger();
+    const primary = testPrimary({ silent: true, logger: log.logger, ...heartbeat });
+    const [worker] = await primary.start();
+    const left = record(primary, 'workerDescendantsLeft');
+    onCleanup(() => left.stop());
+    const child = await primary.send(worker!, 'spawnOwnSession', { seconds: sleeps.seconds });
+    await until(() => sleeps.pids().length === 1, 30_000, 'setsid running its sleep');
+    const spawnedAt = Date.now();
+    await heartbeatsAfter(primary, worker!.id, spawnedAt);
+    const exit = onceEvent(primary, 'workerExit', 20_000, (event: { worker: { id: number } }) => event.worker.id === worker!.id);
+    const ready = onceEvent(primary, 'workerReady', 20_000);
+    process.kill(worker!.pid!, 'SIGKILL');
+    await expect(exit).resolves.toMatchObject({ signal: 'SIGKILL', killed: false });
+    await ready;
+    await until(() => left.events.length > 0, 20_000, 'workerDescendantsLeft');
+    // Before: no event, no line: the worker ran no cleanup to say it, and the primary said nothing.
+    expect(left.events).toEqual([{ worker, processes: [{ pid: child, command: 'sleep' }], count: 1 }]);
+    expect(isAlive(child)).toBe(true);
+    expect(log.text()).toContain(`WARN worker ${worker!.id} (pid ${worker!.pid}): left its process ${child} (sleep) running: it leads a session of its own`);
+    // Said at the worker's exit only: the shutdown after it names nothing more.
+    await primary.shutdown();
+    expect(left.events).toHaveLength(1);
+    expect(isAlive(child)).toBe(true);
   });
 
   it('[H305] kill -9 of a worker whose child ignores SIGTERM: its replacement is forked only once that child has ended', async () => {

@@ -173,6 +173,71 @@ describe("a worker's own processes end with it", () => {
     await waitUntilGone(kids(), 30_000);
   });
 
+  it('[H309] shutdown(): a child that ran setsid (no `detached`) is left running, named in the worker\'s warn line with why and what to do', async () => {
+    const sleeps = uniqueSleeps(); // its cleanup SIGKILLs the child, whatever happens
+    const primary = testPrimary({ silent: true });
+    const output = workerOutput(primary);
+    const [worker] = await primary.start();
+    const child = await primary.send(worker!, 'spawnOwnSession', { seconds: sleeps.seconds });
+    // `setsid` makes the session, then becomes `sleep` (the same process).
+    await until(() => sleeps.pids().length === 1, 30_000, 'setsid running its sleep');
+    expect(sleeps.pids()).toEqual([child]);
+    const report = await primary.shutdown();
+    expect(report.graceful).toHaveLength(1);
+    await waitUntilGone([worker!.pid!], 30_000);
+    // Left alone, as a session of its own is taken as "outlive me": still running, init's now.
+    expect(isAlive(child)).toBe(true);
+    // Before: not a word (tester t32 M2: "1 worker stopped gracefully", the process left to init).
+    const lines = output.text().split('\n').filter((text) => text.includes('running: it leads a session of its own'));
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toContain(`WARN worker ${worker!.id} (pid ${worker!.pid}): left its process ${child} (sleep) running: it leads a session of its own`);
+    expect(lines[0]).toContain('which clusterkit takes as "outlive me"; if it is not meant to outlive the worker, start it without `detached`/`setsid`');
+    expect(output.text()).not.toContain('did not end within');
+  });
+
+  it('[H309] the primary SIGKILLs a blocked worker at the shutdown timeout: its setsid child, listed first, is left running and named by the primary', async () => {
+    const sleeps = uniqueSleeps();
+    const log = capturedLogger();
+    const primary = testPrimary({ silent: true, logger: log.logger, heartbeat: false });
+    const [worker] = await primary.start();
+    const left = record(primary, 'workerDescendantsLeft');
+    onCleanup(() => left.stop());
+    const child = await primary.send(worker!, 'spawnOwnSession', { seconds: sleeps.seconds });
+    await until(() => sleeps.pids().length === 1, 30_000, 'setsid running its sleep');
+    await primary.send(worker!, 'blockSoon', { ms: -1 });
+    const report = await primary.shutdown({ timeoutMs: 1_500 });
+    expect(report.killed).toHaveLength(1);
+    // The shutdown waits for the naming, as for the ending of its other processes.
+    expect(left.events).toEqual([{ worker, processes: [{ pid: child, command: 'sleep' }], count: 1 }]);
+    expect(isAlive(child)).toBe(true);
+    // Before: not a word (the worker, blocked, ran no cleanup to say it).
+    expect(log.text()).toContain(`WARN worker ${worker!.id} (pid ${worker!.pid}): left its process ${child} (sleep) running: it leads a session of its own`);
+  });
+
+  it('[H309] clusterkit run, reload, stop: each worker names the setsid child it leaves running, once', async () => {
+    const sleeps = uniqueSleeps();
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'kid.cjs':
+        `const kid = require('node:child_process').spawn('setsid', ['sleep', '${sleeps.seconds}'], { stdio: 'ignore' });\n` +
+        "console.log(JSON.stringify({ kid: kid.pid }));\n" +
+        "require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT));\n",
+    });
+    const run = startCli(['run', 'kid.cjs', '-w', '1', '--name', 'setsidkid'], { runtime, cwd: project, env: { PORT: String(await freePort()) } });
+    const kids = () => [...run.output().matchAll(/\{"kid":(\d+)\}/g)].map((match) => Number(match[1]));
+    await run.waitFor(/service setsidkid started/);
+    expect((await cli(['reload', 'setsidkid'], { runtime })).code).toBe(0);
+    expect((await cli(['stop', 'setsidkid'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+    // One per worker: the first and its replacement, both left running.
+    expect(kids()).toHaveLength(2);
+    expect(kids().every(isAlive)).toBe(true);
+    const lines = run.output().split('\n').filter((text) => text.includes('running: it leads a session of its own'));
+    // Before: none, though one more process was left at every reload.
+    expect(lines).toHaveLength(2);
+    for (const [index, kid] of kids().entries()) expect(lines[index]).toMatch(new RegExp(`WARN worker \\d+ \\(pid \\d+\\): left its process ${kid} \\(sleep\\) running`));
+  });
+
   it('[H157] a child started during the grace (a shell loop that outlives SIGTERM restarts its sleep) is killed too, not left to init', async () => {
     // A duration no other process on the machine runs: its processes are found by their command line.
     const seconds = `${900 + Math.floor(Math.random() * 99)}.${process.pid}`;

@@ -10,7 +10,7 @@
  * small reads; the whole process table is read (in time slices) at most once per tick and only
  * when some worker has a child, and never while the last read is still under way. Linux only.
  */
-import { descendantsIn, hasNoChildren, isZombie, readProcessTable, statFields } from '../../worker/process-table.js';
+import { hasNoChildren, isZombie, readProcessTable, statFields, treeIn } from '../../worker/process-table.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /** How long one read of the table may take, in ms: past it the rest of the machine's processes are left out. */
@@ -26,8 +26,10 @@ export class DescendantSnapshots {
     for (const record of records) {
       const { pid } = record;
       if (pid === undefined || record.state === 'exited' || !isRunning(pid)) continue;
-      if (hasNoChildren(pid)) record.descendantsSeen = undefined;
-      else withChildren.push(record);
+      if (hasNoChildren(pid)) {
+        record.descendantsSeen = undefined;
+        record.ownSessionsSeen = undefined;
+      } else withChildren.push(record);
     }
     if (withChildren.length === 0) return;
     this.#isReading = true;
@@ -38,8 +40,10 @@ export class DescendantSnapshots {
           // Dead already, its exit not yet read: its children are init's now and out of its tree,
           // so the last snapshot is what names them. (A zombie is not in the table.)
           if (record.state === 'exited' || record.pid === undefined || !table.sessions.has(record.pid)) continue;
-          const seen = descendantsIn(table, [record.pid]);
-          record.descendantsSeen = seen.length > 0 ? seen : undefined;
+          const { descendants, ownSessions } = treeIn(table, [record.pid]);
+          record.descendantsSeen = descendants.length > 0 ? descendants : undefined;
+          // Never ended: named at its exit by a signal, if still running (H309).
+          record.ownSessionsSeen = ownSessions.length > 0 ? ownSessions : undefined;
         }
       })
       .catch(() => {}) // nothing read: the last snapshot stays

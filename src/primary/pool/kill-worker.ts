@@ -12,15 +12,16 @@
  * watchdog stopped with it. It is stopped only for the last look at its children, right before
  * the SIGKILL, in the same turn of the loop (H175).
  */
-import { childrenNow, descendantsIn, hasNoChildren, isStopped, readProcessTable, readProcessTableNow } from '../../worker/process-table.js';
+import { childrenNow, hasNoChildren, isStopped, readProcessTable, readProcessTableNow, treeIn } from '../../worker/process-table.js';
 import type { WorkerRecord } from './worker-record.js';
 
 /** How long the list may delay the SIGKILL, in ms: past it the worker is killed with what was read. */
 const kListBudgetMs = 2_000;
 
 /**
- * Lists the worker's descendants (`record.descendants`), then SIGKILLs it; resolves once the
- * SIGKILL is sent. A second call shares the first.
+ * Lists the worker's descendants (`record.descendants`; those in a session of their own,
+ * never ended, in `record.ownSessions`: H309), then SIGKILLs it; resolves once the SIGKILL is
+ * sent. A second call shares the first.
  */
 export function killWorker(record: WorkerRecord): Promise<void> {
   record.isSigkilledByPrimary = true;
@@ -33,7 +34,9 @@ export function killWorkerNow(record: WorkerRecord): void {
   record.isSigkilledByPrimary = true;
   const { pid } = record.clusterWorker.process;
   if (record.descendants === undefined && pid !== undefined && record.state !== 'exited' && !hasNoChildren(pid)) {
-    record.descendants = descendantsIn(readProcessTableNow(), [pid]);
+    const tree = treeIn(readProcessTableNow(), [pid]);
+    record.descendants = tree.descendants;
+    record.ownSessions = tree.ownSessions;
   }
   record.clusterWorker.process.kill('SIGKILL');
 }
@@ -44,7 +47,9 @@ async function listThenKill(record: WorkerRecord): Promise<void> {
   try {
     if (pid !== undefined && record.state !== 'exited' && !hasNoChildren(pid)) {
       const table = await readProcessTable(Date.now() + kListBudgetMs);
-      record.descendants ??= descendantsIn(table, [pid]);
+      const tree = treeIn(table, [pid]);
+      record.descendants ??= tree.descendants;
+      record.ownSessions ??= tree.ownSessions;
     }
   } catch {
     // nothing listed: the worker is killed all the same
@@ -66,7 +71,9 @@ function stopThenAddChildren(record: WorkerRecord, pid: number): void {
   if (!record.clusterWorker.process.kill('SIGSTOP')) return;
   // The signal stops the worker as it next leaves the kernel: a fork under way completes first.
   waitStopped(pid, Date.now() + kStopWaitMs);
-  const children = childrenNow(pid);
+  const ownSessions: string[] = [];
+  const children = childrenNow(pid, ownSessions);
+  if (ownSessions.length > 0) record.ownSessions = [...new Set([...(record.ownSessions ?? []), ...ownSessions])];
   if (children.length === 0) return;
   record.descendants = [...new Set([...(record.descendants ?? []), ...children])];
 }

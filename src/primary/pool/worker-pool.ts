@@ -38,7 +38,7 @@ import { killWorker } from './kill-worker.js';
 import { stillLoadingAdvice } from './loading-advice.js';
 import { nodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { isEndedUnstartedExit } from './end-unstarted.js';
-import { endProcesses } from '../../worker/end-descendants.js';
+import { endProcesses, namedRunning } from '../../worker/end-descendants.js';
 import { ListenHistory, notListenedReason, notListenedYetWarning } from './ready-on-listen.js';
 
 /**
@@ -51,6 +51,8 @@ const kFrameOverheadBytes = 64 * 1024;
 
 /** Pids `workerDescendantsKilled` lists at most (`count` says how many were killed): a bound on what one event holds (H162). */
 const kMaxEventPids = 1_000;
+/** Processes left running the primary remembers having named, at most (H309): a bound on its memory. */
+const kMaxNamedLeft = 10_000;
 
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;
@@ -106,6 +108,11 @@ export class WorkerPool {
   #armsWatchdogs = false;
   /** The ends of SIGKILLed workers' processes under way (kill-worker.ts): a shutdown waits for them. */
   readonly #endingDescendants = new Set<Promise<void>>();
+  /**
+   * Processes (`<pid>:<start time>`) already named by `workerDescendantsLeft`: each once in the
+   * primary's life (H309). The oldest are forgotten past `kMaxNamedLeft`.
+   */
+  readonly #namedLeft = new Set<string>();
   /** Connections every worker of their port refused, closed (handoff-guard.ts), by node:cluster handle key: told at most once per 10 s. */
   readonly #refusedTooOften = new RateLimitedWarning<Map<string, number>>(
     (held, next) => {
@@ -558,6 +565,30 @@ export class WorkerPool {
     });
   }
 
+  /**
+   * At the exit by a signal of a worker (one the primary SIGKILLed, or dead of a signal of its
+   * own or from outside: no cleanup of its own ran, to name them), the processes of its tree in
+   * a session of their own, never ended, that still run: named by `workerDescendantsLeft`, each
+   * once in the primary's life (H309). In time slices; `shutdown()` waits for it.
+   */
+  #nameLeftRunning(record: WorkerRecord, identities: readonly string[]): void {
+    const fresh = identities.filter((identity) => !this.#namedLeft.has(identity));
+    if (fresh.length === 0) return;
+    const naming = namedRunning(fresh, kMaxEventPids).then(
+      ({ processes, count, identities: running }) => {
+        for (const identity of running) this.#namedLeft.add(identity);
+        for (const identity of this.#namedLeft) {
+          if (this.#namedLeft.size <= kMaxNamedLeft) break;
+          this.#namedLeft.delete(identity);
+        }
+        if (count > 0) this.#context.emit('workerDescendantsLeft', { worker: record.handle, processes, count });
+      },
+      () => {}, // nothing read: nothing to name, and a failure here must not reach the primary
+    );
+    this.#endingDescendants.add(naming);
+    void naming.finally(() => this.#endingDescendants.delete(naming));
+  }
+
   /** A worker counted ready listened only later: told once per primary (ready-on-listen.ts). */
   #onLateListen(record: WorkerRecord): void {
     const warning = this.#listens.lateListen(record, record.readyAt!, Date.now());
@@ -640,6 +671,10 @@ export class WorkerPool {
     // heartbeat saw is ended too (H295); identities are checked, a reused pid is never signalled.
     const descendants = signal === null ? record.descendants : [...new Set([...(record.descendants ?? []), ...(record.descendantsSeen ?? [])])];
     if (descendants?.length) this.#endDescendants(record, descendants);
+    // Those in a session of their own are left running, but named (H309). An exit with a code:
+    // the worker's own cleanup ran, and named them itself (worker/descendants-at-exit.ts).
+    const ownSessions = signal === null ? undefined : [...new Set([...(record.ownSessions ?? []), ...(record.ownSessionsSeen ?? [])])];
+    if (ownSessions?.length) this.#nameLeftRunning(record, ownSessions);
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);

@@ -260,6 +260,13 @@ export class WorkerRecord {
    * a signal: a worker that died of its own signal, or of one from outside, ran no cleanup (H295).
    */
   descendantsSeen: string[] | undefined;
+  /**
+   * Processes of its tree in a session of their own (`detached: true`, `setsid`, a daemon), as
+   * the primary listed them before its SIGKILL (`ownSessions`) and as the heartbeat last saw them
+   * (`ownSessionsSeen`): never ended, named at its exit by a signal if still running (H309).
+   */
+  ownSessions: string[] | undefined;
+  ownSessionsSeen: string[] | undefined;
   /** The ending of those processes after its exit (at most `kDescendantsGraceMs`), while under way: its restart waits for it (H305). */
   descendantsEnding: Promise<void> | undefined;
   /** Set once the primary decided to SIGKILL it (kill-worker.ts), any reason. */

@@ -15,6 +15,8 @@ import type { RunLayer } from './run-settings.js';
 import { isPathCommand } from './command-script-hint.js';
 import { findScript, scriptNotFound } from './script-path.js';
 import { UsageError } from './usage-error.js';
+import { scriptStoppingNodeArg } from '../primary/script-stopping-node-arg.js';
+import { capitalize } from '../capitalize.js';
 
 export const kRunOptions = {
   workers: { type: 'string', short: 'w' },
@@ -114,7 +116,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     restartWindowMs: optional(values['restart-window'], (value) => parseDuration(value, '--restart-window', 'run')),
     startupWindowMs: optional(values['startup-window'], (value) => parseDuration(value, '--startup-window', 'run', 'startupWindow')),
     maxStartupFailures: optional(values['max-startup-failures'], (value) => parseCount(value, '--max-startup-failures', 'run')),
-    nodeArgs: values['node-arg'],
+    nodeArgs: values['node-arg'] === undefined ? undefined : checkNodeArgs(values['node-arg']),
     logFormat,
     env: Object.keys(env).length > 0 ? env : undefined,
     cwd: optional(values.cwd, at),
@@ -211,6 +213,14 @@ function takeWatchValues(args: string[]): { args: string[]; watchPaths: string[]
     return '--watch';
   });
   return { args: terminator === -1 ? mapped : [...mapped, ...args.slice(terminator)], watchPaths };
+}
+
+/** `--node-arg` values: none that stops Node from running the workers' script (H310). */
+function checkNodeArgs(nodeArgs: string[]): string[] {
+  const found = scriptStoppingNodeArg(nodeArgs);
+  if (found === undefined) return nodeArgs;
+  const typed = found.arg === '' ? '--node-arg=' : `--node-arg=${found.shown}`;
+  throw new UsageError(`${typed} would stop the workers from running their script: ${found.problem}. ${capitalize(found.instead)}.`, 'run');
 }
 
 function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {

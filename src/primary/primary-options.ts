@@ -28,6 +28,7 @@ import {
 } from '../validate.js';
 import { autoWorkerCount, defaultMaxWorkers } from './pool/cpu-limit.js';
 import { workerEnvOption } from './worker-env-option.js';
+import { scriptStoppingNodeArg } from './script-stopping-node-arg.js';
 
 /** A stdio array as `node:cluster` accepts it, for example `['inherit', 'pipe', 'pipe', 'ipc']`. */
 export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
@@ -79,7 +80,9 @@ export interface PrimaryOptions {
   /** Arguments passed to each worker script (its `process.argv.slice(2)`). @default [] */
   workerArgs?: string[];
   /**
-   * Node options for the workers, such as `['--import', 'tsx']`.
+   * Node options for the workers, such as `['--import', 'tsx']`. One that stops Node from
+   * running the worker's script (`-e`, `--check`, `--test`, `--watch`, `-`, an empty string, a
+   * bare word Node would run as the script) is refused with `InvalidOptionError`.
    * @default the primary's own `process.execArgv`
    */
   execArgv?: string[];
@@ -383,7 +386,7 @@ const kForkOptions = {
 const kPrimaryOptions = {
   workerScript: (value) => workerScriptOption(value),
   workerArgs: (value, name) => stringArrayOption(value, name, []),
-  execArgv: (value, name) => stringArrayOption(value, name, process.execArgv),
+  execArgv: (value, name) => execArgvOption(value, name),
   env: (value, name) => workerEnvOption(value, name),
   instanceVar: (value, name) => instanceVarOption(value, name),
   maxWorkers: (value, name) => maxWorkersOption(value, name),
@@ -413,6 +416,26 @@ const kPrimaryOptions = {
   logger: (value) => loggerOption(value),
   serviceName: (value) => (value === undefined ? undefined : checkClusterName(value)),
 } satisfies OptionTable;
+
+/**
+ * The workers' Node options: none that stops Node from running the worker's script (H310),
+ * whether given or inherited by default from the primary's own `process.execArgv` (a primary
+ * started with `node -e` would have its workers run that code again).
+ */
+function execArgvOption(value: unknown, name: string): readonly string[] {
+  const execArgv = stringArrayOption(value, name, process.execArgv);
+  const found = scriptStoppingNodeArg(execArgv);
+  if (found === undefined) return execArgv;
+  if (value === undefined) {
+    throw new InvalidOptionError(
+      name,
+      `given: its default is the primary's own Node options (process.execArgv), and ${found.shown} among them stops the workers from running their script ` +
+        `(${found.problem}); pass the workers' own, such as execArgv: []`,
+      found.arg,
+    );
+  }
+  throw new InvalidOptionError(`${name}[${found.index}]`, `a Node option that lets the worker run its script (${found.problem}; ${found.instead})`, found.arg);
+}
 
 export type NormalizedPrimaryOptions = NormalizedOptions<typeof kPrimaryOptions>;
 export type NormalizedRestartOptions = NormalizedOptions<typeof kRestartOptions>;

@@ -5,7 +5,7 @@
  * worker was forked 3 times and the failure read as a script that ended while loading.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanUpCli, cli, runtimeDir, tempProject } from './cli-process.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -43,5 +43,55 @@ describe('clusterkit run with a Node option Node refuses', () => {
     ]);
     expectRefusedOnce(own);
     expectRefusedOnce(pm2);
+  });
+});
+
+/**
+ * H310: Node options that stop Node from running the workers' script are a usage error (exit 2,
+ * the usage line), before anything forks. Before, `--node-arg=` and `--check` left each worker
+ * waiting on stdin until its ready timeout, `--eval=...` ran the eval, and the failure blamed
+ * the script's top-level code.
+ */
+describe('clusterkit run with a Node option that stops the script from running', () => {
+  it('[H310] --node-arg= (empty), --check, --eval, -, --, a bare word: exit 2 with the usage line, each named with what it does', async () => {
+    const project = tempProject({ 'server.cjs': kServer, 'warm.cjs': "console.log('warmed');\n" });
+    const cases: Array<[string[], string]> = [
+      [['--node-arg='], "--node-arg= would stop the workers from running their script: Node takes an empty argument as the script's name, and reads a script from stdin in place of the worker's: the worker waits there for ever. Leave it out; an option's empty value is written with \"=\", as in --title=."],
+      [['--node-arg=--check'], "--node-arg=--check would stop the workers from running their script: Node's --check only checks the script's syntax, and exits without running it. Check the syntax with node --check <script> before starting."],
+      [['--node-arg=--eval=process.exit(3)'], "--node-arg=--eval=… would stop the workers from running their script: Node's --eval runs its code in place of the worker's script. To run code before the script, preload a module instead: --import=<module>, or --require=<module> for CommonJS."],
+      [['--node-arg=--enable-source-maps', '--node-arg=-'], "--node-arg=- would stop the workers from running their script: Node's \"-\" reads a script from stdin in place of the worker's: the worker waits there for ever. Leave it out."],
+      [['--node-arg=--'], "--node-arg=-- would stop the workers from running their script: Node's \"--\" ends Node's options, so an option after it is run as the script"],
+      [['--node-arg=--watch'], "--node-arg=--watch would stop the workers from running their script: Node's --watch makes the worker a watcher that runs the script in a child process of its own, which is not the worker. For restarts when files change, use clusterkit run --watch"],
+      [['--node-arg=tsx'], '--node-arg=tsx would stop the workers from running their script: "tsx" is no option, nor the value of one, so Node runs it as the script'],
+    ];
+    const results = await Promise.all(cases.map(([flags]) => cli(['run', 'server.cjs', '-w', '1', '--name', 'stopped', ...flags], { runtime: runtimeDir(), cwd: project })));
+    results.forEach((result, index) => {
+      const [flags, message] = cases[index]!;
+      expect({ flags, code: result.code }).toEqual({ flags, code: 2 });
+      expect(result.stderr).toContain(`clusterkit: ${message}`);
+      expect(result.stderr).toContain('Usage: clusterkit run ');
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/worker \d+ (forked|ready)|could not start|ready-timeout/);
+    });
+    // A value after its option is no script: it still runs.
+    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'preloaded', '--node-arg=--require', '--node-arg=./warm.cjs'], { runtime: runtimeDir(), cwd: project });
+    await run.waitFor(/service preloaded started/);
+    expect(run.output()).toContain('warmed');
+  });
+
+  it("[H310] a clusterkit config's nodeArgs and a PM2 file's node_args: the same, naming the key", async () => {
+    const project = tempProject({
+      'server.cjs': kServer,
+      'clusterkit.config.json': '{ "apps": [{ "name": "own", "script": "server.cjs", "nodeArgs": ["--enable-source-maps", "-e", "1"] }] }',
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'pm2', script: 'server.cjs', node_args: '--check' }] };\n",
+    });
+    const [own, pm2] = await Promise.all([
+      cli(['run', 'clusterkit.config.json'], { runtime: runtimeDir(), cwd: project }),
+      cli(['run', 'ecosystem.config.cjs'], { runtime: runtimeDir(), cwd: project }),
+    ]);
+    expect([own.code, pm2.code]).toEqual([2, 2]);
+    expect(own.stderr).toContain(`clusterkit: ${project}/clusterkit.config.json: "apps[0].nodeArgs[1]" is "-e", which would stop the workers from running their script: Node's -e (--eval) runs its code in place of the worker's script. To run code before the script, preload a module instead`);
+    // PM2's string, split as PM2 splits it: named in PM2's spelling.
+    expect(pm2.stderr).toMatch(/clusterkit: \S+ecosystem\.config\.cjs: app "pm2": "apps\[0\]\.node_args\[0\]" is "--check", which would stop the workers from running their script: Node's --check only checks the script's syntax/);
+    for (const result of [own, pm2]) expect(`${result.stdout}${result.stderr}`).not.toMatch(/worker \d+ (forked|ready)/);
   });
 });

@@ -51,6 +51,22 @@ describe('clusterkit run: a worker still loading at --ready-timeout', () => {
     expect(attempt).not.toMatch(/preloads|bootstrap/);
   });
 
+  it('[H310] with --node-arg options that are no preload, names them (without their values), not "none in --node-arg"', async () => {
+    const project = tempProject({ 'slow.cjs': kSlowTopLevel });
+    const run = startCli(
+      ['run', 'slow.cjs', '-w', '1', '--name', 'slowargs', '--ready-timeout', '2s', '--max-startup-failures', '1', '--node-arg=--enable-source-maps', '--node-arg=--title=secret-title'],
+      { runtime: runtimeDir(), cwd: project, env: { PORT: String(await freePort()), NODE_OPTIONS: '' } },
+    );
+    await expect(run.exited()).resolves.toBe(1);
+    const [attempt] = run.output().split('\n').filter((line) => line.includes('worker 1 could not start:'));
+    // Before: "with no preload before it: none in --node-arg or NODE_OPTIONS", read as "no --node-arg" (hostile t32 LOW-1).
+    expect(attempt).toContain(
+      'It was still loading by then (the script itself: its top-level code and the modules it loads, with no preload before it: ' +
+        '--node-arg or nodeArgs gave --enable-source-maps --title, none of them a preload, and none in NODE_OPTIONS); raise the option',
+    );
+    expect(attempt).not.toContain('secret-title');
+  });
+
   it('[H239] a script awaiting at its top level (an ES module\'s await that never settles) is still loading its script, as the docs say, not "waiting on something that never comes"', async () => {
     const project = tempProject({ 'tla.mjs': "console.log('loading');\nawait new Promise((resolve) => setTimeout(resolve, 600_000));\n" });
     const run = startCli(['run', 'tla.mjs', '-w', '1', '--name', 'tla', '--ready-timeout', '2s', '--max-startup-failures', '1'], {

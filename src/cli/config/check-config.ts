@@ -16,6 +16,8 @@ import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
 import { commandScriptHint } from '../command-script-hint.js';
 import { UsageError } from '../usage-error.js';
+import { scriptStoppingNodeArg } from '../../primary/script-stopping-node-arg.js';
+import { capitalize } from '../../capitalize.js';
 import { killTimeoutNote } from './kill-timeout-note.js';
 import type { LoadNote } from './load-note.js';
 import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
@@ -230,7 +232,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
     stableAfterMs: optional(app.stableAfter, (value) => checkDuration(value, at('stableAfter'))),
     restartBackoffMs: optional(app.restartBackoff, (value) => checkDuration(value, at('restartBackoff'))),
-    nodeArgs: optional(app.nodeArgs, (value) => checkStrings(value, at('nodeArgs'), kNodeArgsExample)),
+    nodeArgs: optional(app.nodeArgs, (value) => checkNodeArgs(checkStrings(value, at('nodeArgs'), kNodeArgsExample), at('nodeArgs'))),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
     env: Object.keys(env).length > 0 ? env : undefined,
     cwd,
@@ -334,6 +336,13 @@ function checkStrings(value: unknown, key: string, example = "['--port', '3000']
   if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ${example}. Received ${describe(value)}.`);
   if (value.length > kMaxListLength) throw new UsageError(`"${key}" has ${value.length} entries; the limit is ${kMaxListLength}.`);
   return value.map((entry, index) => checkString(entry, `${key}[${index}]`));
+}
+
+/** A config's Node options: none that stops Node from running the workers' script (H310). */
+function checkNodeArgs(nodeArgs: string[], key: string): string[] {
+  const found = scriptStoppingNodeArg(nodeArgs);
+  if (found === undefined) return nodeArgs;
+  throw new UsageError(`"${key}[${found.index}]" is ${found.arg === '' ? 'empty' : `"${found.shown}"`}, which would stop the workers from running their script: ${found.problem}. ${capitalize(found.instead)}.`);
 }
 
 function checkBoolean(value: unknown, key: string): boolean {

@@ -58,7 +58,7 @@ export function nodeOptionFailure(record: WorkerRecord, execArgv: readonly strin
 }
 
 /** The options' names, without their values: `--title=x` is `--title`; a value given as the next word is left out. */
-function optionNames(options: readonly string[]): string[] {
+export function optionNames(options: readonly string[]): string[] {
   return options.filter((option) => option.startsWith('-') && option !== '-' && option !== '--').map((option) => option.replace(/=.*$/s, ''));
 }
 

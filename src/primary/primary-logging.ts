@@ -19,10 +19,8 @@ import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
-import { describeKilledDescendants, kPidsInLine } from '../worker/end-descendants.js';
-import { isPaused } from '../worker/process-table.js';
-
 import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../worker/end-descendants.js';
+import { isPaused } from '../worker/process-table.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
 

@@ -11,6 +11,7 @@ import type { ClusterStatus } from './control-protocol.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { recordClusterEvents } from './record-events.js';
 import { reloadWithCounts, scaleWithCounts, stopCounts } from './stop-counts.js';
+import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
 
 export interface PrimarySocketSource {
   /** The script the workers run, shown by `status`. */
@@ -51,6 +52,9 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
     recording.stop();
     throw error;
   }
+  // A worker's lone SIGHUP line names the command that reloads (H313).
+  const lifecycle = lifecycleOf(primary);
+  if (lifecycle) lifecycle.hangups.controlName = name;
   primary.once('shutdownComplete', () => {
     server.close();
     recording.stop();

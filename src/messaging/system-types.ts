@@ -249,10 +249,14 @@ const kHangupOutcomes: ReadonlySet<unknown> = new Set<HangupOutcome>(['reload', 
 
 export interface HangupReply {
   readonly outcome: HangupOutcome;
+  /** The cluster's name, when the primary serves a control socket (`clusterkit reload <name>`). */
+  readonly name?: string;
 }
 
 export function isHangupReply(reply: unknown): reply is HangupReply {
-  return typeof reply === 'object' && reply !== null && kHangupOutcomes.has((reply as { outcome?: unknown }).outcome);
+  if (typeof reply !== 'object' || reply === null) return false;
+  const { outcome, name } = reply as { outcome?: unknown; name?: unknown };
+  return kHangupOutcomes.has(outcome) && (name === undefined || typeof name === 'string');
 }
 /**
  * Primary -> worker, notify: start the orphan watchdog thread. Sent once the initial workers

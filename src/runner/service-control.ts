@@ -1,6 +1,7 @@
 /**
  * What the service's control socket does for `clusterkit status|reload|stop|scale`.
  */
+import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
 import { requestedStopExitCode } from '../primary/lifecycle/primary-signals.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
@@ -46,7 +47,12 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
     events: (after) => log.read(after),
   });
   return serving.then(
-    (started) => (server = started),
+    (started) => {
+      // A worker's lone SIGHUP line names the command that reloads (H313).
+      const lifecycle = lifecycleOf(service.primary);
+      if (lifecycle) lifecycle.hangups.controlName = name;
+      return (server = started);
+    },
     (error: unknown) => {
       recording.stop();
       slots?.stop();

@@ -42,7 +42,7 @@ import {
   kSyncRequest,
   kHangupRequest,
   isHangupReply,
-  type HangupOutcome,
+  type HangupReply,
 } from '../messaging/system-types.js';
 import { stopMarginMs } from '../stop-margin.js';
 import { toError } from '../to-error.js';
@@ -564,9 +564,9 @@ export class WorkerLifecycle {
   }
 
   /** What the primary did with a SIGHUP of its own near this worker's (H291). */
-  #askHangup(): Promise<HangupOutcome> {
+  #askHangup(): Promise<HangupReply> {
     const { system, endpoint } = this.#context;
-    return system.request('primary', endpoint, kHangupRequest, undefined, isHangupReply, kHangupAnswerMs).then(({ outcome }) => outcome);
+    return system.request('primary', endpoint, kHangupRequest, undefined, isHangupReply, kHangupAnswerMs);
   }
 
   #startWatchdog(): void {

@@ -17,14 +17,18 @@
 import cluster from 'node:cluster';
 import { workerLogger } from './worker-logger.js';
 import { ignoreSignals, isOwnListener, markOwnListener, signalWarning } from '../primary/lifecycle/ignored-signals.js';
-import type { HangupOutcome } from '../messaging/system-types.js';
+import type { HangupOutcome, HangupReply } from '../messaging/system-types.js';
+import { shellWord } from '../shell-word.js';
 import type { RateLimitedWarning } from '../primary/pool/rate-limited-warning.js';
 
 const kListenAdvice = "To act on SIGHUP in the worker (reopen a log file), listen for it: process.on('SIGHUP', ...).";
 const kGroup = "it reached the worker with its primary's process group (a terminal's hangup, kill -HUP -<pgid>)";
 
-/** The SIGHUP line after "worker 3 (pid 4242): ", by what the primary did with its own. */
-export function hangupLine(outcome: HangupOutcome, since: string, primaryPid: number): string {
+/**
+ * The SIGHUP line after "worker 3 (pid 4242): ", by what the primary did with its own; `name`:
+ * the cluster's, when its primary serves a control socket.
+ */
+export function hangupLine(outcome: HangupOutcome, since: string, primaryPid: number, name?: string): string {
   const head = `SIGHUP ignored${since}: `;
   switch (outcome) {
     case 'reload':
@@ -36,7 +40,7 @@ export function hangupLine(outcome: HangupOutcome, since: string, primaryPid: nu
     case 'none':
       return (
         `${head}it came to this worker alone (kill -HUP <worker pid>), not to its primary (pid ${primaryPid}), so nothing reloads and this worker runs on. ` +
-        `To reload the workers: clusterkit reload <name>, or kill -HUP ${primaryPid}. ${kListenAdvice}`
+        `To reload the workers: ${name === undefined ? '' : `clusterkit reload ${shellWord(name)}, or `}kill -HUP ${primaryPid}. ${kListenAdvice}`
       );
     case 'unknown':
       return `${head}clusterkit reloads the workers on a SIGHUP to the primary (pid ${primaryPid}) or \`clusterkit reload\`, not on one to a worker; this worker runs on. ${kListenAdvice}`;
@@ -47,7 +51,7 @@ export function hangupLine(outcome: HangupOutcome, since: string, primaryPid: nu
  * Installs the listeners for the worker's life. `[clusterkit] WARN worker 3 (pid 4242): SIGUSR2 ignored: ...`.
  * `askPrimary` answers what the primary did with its own SIGHUP (`unknown` when it cannot say).
  */
-export function ignoreWorkerSignals(askPrimary: () => Promise<HangupOutcome>): void {
+export function ignoreWorkerSignals(askPrimary: () => Promise<HangupReply>): void {
   const who = `worker ${cluster.worker?.id ?? '?'} (pid ${process.pid})`;
   ignoreSignals(
     workerLogger,
@@ -58,17 +62,17 @@ export function ignoreWorkerSignals(askPrimary: () => Promise<HangupOutcome>): v
   if (process.platform === 'win32') return;
   // One rate-limited line per answer: a group's SIGHUP and one to this worker alone are told apart.
   const warnings = new Map<HangupOutcome, RateLimitedWarning<number>>();
-  const warn = (outcome: HangupOutcome): void => {
+  const warn = ({ outcome, name }: HangupReply): void => {
     let warning = warnings.get(outcome);
     if (!warning) {
-      warning = signalWarning('SIGHUP', (_signal, since) => `${who}: ${hangupLine(outcome, since, process.ppid)}`, (text, count) => workerLogger()?.warn({ signal: 'SIGHUP', count }, text));
+      warning = signalWarning('SIGHUP', (_signal, since) => `${who}: ${hangupLine(outcome, since, process.ppid, name)}`, (text, count) => workerLogger()?.warn({ signal: 'SIGHUP', count }, text));
       warnings.set(outcome, warning);
     }
     warning.note(1);
   };
   const onHangup = (): void => {
     if (process.listeners('SIGHUP').some((other) => !isOwnListener(other))) return;
-    askPrimary().then(warn, () => warn('unknown'));
+    askPrimary().then(warn, () => warn({ outcome: 'unknown' }));
   };
   markOwnListener(onHangup);
   process.on('SIGHUP', onHangup);

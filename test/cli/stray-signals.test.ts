@@ -84,7 +84,7 @@ describeOnPosix('clusterkit run: stray signals', () => {
     await waitUntilGone(pids);
   });
 
-  it('[H291] SIGHUP to one worker alone (kill -HUP <worker pid>): its line says so, that nothing reloads and how to reload; no reload runs', async () => {
+  it('[H291][H313] SIGHUP to one worker alone (kill -HUP <worker pid>): its line says so, that nothing reloads and the command that reloads this cluster; no reload runs', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '2', '--name', 'hup1'], { runtime, env: { PORT: String(port) } });
@@ -97,7 +97,7 @@ describeOnPosix('clusterkit run: stray signals', () => {
     await run.waitFor(
       new RegExp(
         `\\[clusterkit\\] WARN worker \\d+ \\(pid ${pids[0]}\\): SIGHUP ignored: it came to this worker alone \\(kill -HUP <worker pid>\\), not to its primary \\(pid ${primaryPid}\\), ` +
-          `so nothing reloads and this worker runs on\\. To reload the workers: clusterkit reload <name>, or kill -HUP ${primaryPid}\\.`,
+          `so nothing reloads and this worker runs on\\. To reload the workers: clusterkit reload hup1, or kill -HUP ${primaryPid}\\.`,
       ),
     );
     // The primary answers only after its own SIGHUP could have come: a reload would have begun by now.

@@ -23,6 +23,11 @@ export class HangupRecord {
    * per worker, and a worker that floods `$hangup` costs one timer, not one per message.
    */
   #pending: { promise: Promise<HangupReply>; settle: (outcome: HangupReply['outcome']) => void } | undefined;
+  /**
+   * The name the primary's control socket serves, once it is open: the worker's line gives the
+   * command to run (`clusterkit reload api`), not a `<name>` placeholder.
+   */
+  controlName: string | undefined;
 
   /** Notes a SIGHUP of the primary's own and what it did with it. */
   note(outcome: PrimaryHangupOutcome): void {
@@ -32,8 +37,8 @@ export class HangupRecord {
 
   /** The answer to a worker's `$hangup`; `isHandled`: the primary handles signals (`handleSignals`). */
   answer(isHandled: boolean): HangupReply | Promise<HangupReply> {
-    if (!isHandled) return { outcome: 'unknown' };
-    if (this.#last !== undefined && performance.now() - this.#last.at <= kRecentMs) return { outcome: this.#last.outcome };
+    if (!isHandled) return this.#reply('unknown');
+    if (this.#last !== undefined && performance.now() - this.#last.at <= kRecentMs) return this.#reply(this.#last.outcome);
     if (this.#pending) return this.#pending.promise;
     let settle!: (outcome: HangupReply['outcome']) => void;
     const promise = new Promise<HangupReply>((resolve) => {
@@ -42,10 +47,14 @@ export class HangupRecord {
       settle = (outcome) => {
         clearTimeout(timer);
         this.#pending = undefined;
-        resolve({ outcome });
+        resolve(this.#reply(outcome));
       };
     });
     this.#pending = { promise, settle };
     return promise;
+  }
+
+  #reply(outcome: HangupOutcome): HangupReply {
+    return this.controlName === undefined ? { outcome } : { outcome, name: this.controlName };
   }
 }

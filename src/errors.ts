@@ -1162,6 +1162,24 @@ export class ControlSocketError extends ClusterKitError {
   readonly code = 'ERR_CONTROL_SOCKET';
 }
 
+/**
+ * A log file of `clusterkit run` (`--output`, `--error`, `--log`; `outFile`, `errorFile`,
+ * `logFile`) cannot be opened for appending at the start: its directory is missing, or it is not
+ * writable. Refused before any worker forks (exit 2). `path` is the file, `cause` the system's error.
+ */
+export class LogFileError extends ClusterKitError {
+  override readonly name = 'LogFileError';
+  readonly code = 'ERR_LOG_FILE';
+
+  constructor(
+    readonly path: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+  }
+}
+
 const kModuleAdvice: Record<WorkerModuleProblem, string> = {
   'not-found': 'Check the path (a relative path is resolved from the current directory).',
   unreadable: 'Give the user running the primary read access to it (and to its directories).',

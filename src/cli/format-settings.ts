@@ -49,7 +49,7 @@ export function formatDescription(description: ClusterDescription): string {
     ['crash loop', `${crashLoop}${notes('crash loop')}`],
     ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, silent after ${msText(settings.heartbeat.timeoutMs)}` : '-'],
     ['watch', watchText(settings.watch)],
-    ['log files', logFilesText(description.name, ignoredOn('log files'))],
+    ['log files', logFilesText(description.name, settings.logFiles, ignoredOn('log files'))],
     ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz, /metrics)` : settings.health === null ? 'off' : '-'],
     ['env', Array.isArray(settings.envNames) ? (settings.envNames.length === 0 ? 'none set' : `${stringsText(settings.envNames, 'none', ', ')} (names only: values are not shown)`) : '-'],
     ...(ignoredOn('not used').length > 0 ? [['not used', ignoredOn('not used').map(ignoredText).join('; ')] as [string, string]] : []),
@@ -83,11 +83,21 @@ function restartText(restart: unknown, isMaxRestartsIgnored: boolean): [string, 
  * Where the output goes; and a PM2 file's log keys, which clusterkit does not use (before: a bare
  * "none", as if the file had set no log file).
  */
-function logFilesText(name: string, logKeys: readonly IgnoredSetting[]): string {
-  const where = `the output goes to the primary's stdout and stderr (clusterkit logs ${shellWord(name)})`;
-  if (logKeys.length === 0) return `none: ${where}`;
-  const keys = logKeys.map((entry) => `${entry.key} (${entry.value})`).join(', ');
-  return `none: PM2's ${keys} ${logKeys.length === 1 ? 'is' : 'are'} not used, as clusterkit keeps no log files: ${where}, each line prefixed [name:id]; redirect it (>> app.log 2>&1) for a file`;
+/**
+ * The run's log files (H314), then the file's log keys that were not used (`disable_logs`); with
+ * no file, where the output goes (H243).
+ */
+function logFilesText(name: string, files: unknown, logKeys: readonly IgnoredSetting[]): string {
+  const given = isObject(files) ? files : {};
+  const path = (key: string) => (typeof given[key] === 'string' ? (given[key] as string) : undefined);
+  const listed = [
+    ...(path('outFile') === undefined ? [] : [`stdout to ${path('outFile')} (PM2: out_file)`]),
+    ...(path('errorFile') === undefined ? [] : [`stderr to ${path('errorFile')} (PM2: error_file)`]),
+    ...(path('logFile') === undefined ? [] : [`both to ${path('logFile')} (PM2: log_file)`]),
+  ];
+  const keys = logKeys.map((entry) => `; PM2's ${entry.key} (${entry.value}) is not used: ${entry.instead}`).join('');
+  if (listed.length > 0) return `${listed.join(', ')}; SIGUSR2 to the primary reopens them${keys}`;
+  return `none: the output goes to the primary's stdout and stderr (clusterkit logs ${shellWord(name)}); --output, --error, --log (outFile, errorFile, logFile) write it to files${keys}`;
 }
 
 function ignoredText(entry: IgnoredSetting): string {

@@ -69,7 +69,8 @@ const kHelp: Record<CommandName, string> = {
 Runs <script> in a cluster: every worker runs it, and the servers it listens on share their
 ports. The script needs no clusterkit code. Crashed workers are restarted with backoff;
 SIGTERM/SIGINT (Ctrl-C) stop gracefully, draining connections; SIGHUP reloads the workers
-one by one without dropping a request; SIGUSR2 (nodemon, log rotation) is logged and ignored.
+one by one without dropping a request; SIGUSR2 reopens the log files (-o, -e, -l), and
+without any is logged and ignored (nodemon).
 Worker output is prefixed with [name:worker-id], a stderr line with [name:worker-id err].
 
 Without a script, runs the apps of clusterkit.config.{ts,mjs,js,cjs,json} in the current
@@ -133,6 +134,11 @@ Options:
       --ignore-watch <path>   Also ignore a name, a path or *.ext; repeat it for several
       --watch-delay <d>       Quiet time after a change before reloading (default: 300ms);
                               files that never go quiet reload after max(1s, 3 × this)
+  -o, --output <file>         Also append the lines written to stdout to <file> (PM2's
+                              out_file); relative to --cwd, else the current directory
+  -e, --error <file>          Also append the lines written to stderr to <file> (error_file)
+  -l, --log <file>            Also append both, in order, to <file> (log_file); SIGUSR2
+                              to the primary reopens the files (logrotate's postrotate)
   -c, --config <file>         The config file (default: clusterkit.config.* here)
   -h, --help                  This help
 

@@ -25,7 +25,7 @@ const kPm2Commands: Readonly<Record<string, string>> = {
   env: `"show": clusterkit show <name> names the environment variables its settings add (never their values)`,
   dump: `not needed: clusterkit is not a daemon; the config file (clusterkit.config.ts) says what runs`,
   unstartup: `not needed: clusterkit is not a daemon; remove "clusterkit run" from your systemd unit, container or supervisor`,
-  logrotate: `not needed: clusterkit keeps no log files to rotate; its output goes to stdout and stderr, which your supervisor or container keeps`,
+  logrotate: `not needed: rotate the files of clusterkit run --output/--error/--log (outFile, errorFile, logFile) with the system's logrotate, copytruncate or postrotate kill -USR2 <primary pid> (docs/logs-and-watch.md, "Log files")`,
   update: `not needed: clusterkit is not a daemon; upgrade the package (npm i clusterkit@latest), then stop and run each cluster again`,
   updatePM2: `not needed: clusterkit is not a daemon; upgrade the package (npm i clusterkit@latest), then stop and run each cluster again`,
   jlist: `"list --json": clusterkit list --json`,
@@ -33,8 +33,8 @@ const kPm2Commands: Readonly<Record<string, string>> = {
   startup: `not needed: clusterkit is not a daemon; start "clusterkit run" from systemd, a container or another supervisor`,
   save: `not needed: clusterkit is not a daemon; the config file (clusterkit.config.ts) says what runs`,
   resurrect: `not needed: clusterkit is not a daemon; your supervisor starts "clusterkit run" again`,
-  flush: `not needed: clusterkit keeps no log files; the last lines of each worker live in the primary's memory (clusterkit logs <name>), and your supervisor or container keeps its output`,
-  reloadLogs: `not needed: clusterkit keeps no log files to reopen; its output goes to stdout and stderr`,
+  flush: `not needed: the last lines of each worker live in the primary's memory (clusterkit logs <name>); a log file of clusterkit run --log is emptied with : > app.log (it is opened for appending)`,
+  reloadLogs: `kill -USR2 <primary pid> here: the primary reopens its log files (--output, --error, --log); clusterkit status <name> shows the pid`,
   init: `a config file: write clusterkit.config.ts with defineConfig (see docs/config.md)`,
   ecosystem: `a config file: write clusterkit.config.ts with defineConfig (see docs/config.md)`,
 };
@@ -54,12 +54,6 @@ const kPm2RunOptions: Readonly<Record<string, string>> = {
   '--min-uptime': `--startup-window here: --startup-window 1s (the default; counted from ready, not from the spawn): a worker that dies sooner without having served a request failed to start, and --max-startup-failures (3) of those in a row stop its restarts`,
   '--restart-delay': `not needed: restarts back off on their own, from 100 ms doubling up to 30 s; a worker that served a request restarts after 100 ms`,
   '--exp-backoff-restart-delay': `not needed: restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request (100 ms)`,
-  '-o': `not needed: worker output goes to clusterkit's stdout, prefixed [name:id]; redirect it, or read it with clusterkit logs <name>`,
-  '--output': `not needed: worker output goes to clusterkit's stdout, prefixed [name:id]; redirect it, or read it with clusterkit logs <name>`,
-  '-e': `not needed: worker errors go to clusterkit's stderr, prefixed [name:id]; redirect it, or read it with clusterkit logs <name>`,
-  '--error': `not needed: worker errors go to clusterkit's stderr, prefixed [name:id]; redirect it, or read it with clusterkit logs <name>`,
-  '-l': `not needed: clusterkit writes to stdout and stderr; redirect them (>> app.log 2>&1), or read them with clusterkit logs <name>`,
-  '--log': `not needed: clusterkit writes to stdout and stderr; redirect them (>> app.log 2>&1), or read them with clusterkit logs <name>`,
 };
 
 /** PM2's options, by the clusterkit command that takes their place. */

@@ -1,9 +1,9 @@
 /**
  * The `clusterkit` command: dispatch to a command, and map failures to exit codes: 2 for bad
- * usage (with the command's usage line), 4 for a cluster name that is not running, 1 for a
+ * usage (with the command's usage line; a log file that cannot be opened too), 4 for a cluster name that is not running, 1 for a
  * command that failed, 0 otherwise.
  */
-import { ClusterNotRunningError, InvalidOptionError, RemoteError } from '../errors.js';
+import { ClusterNotRunningError, InvalidOptionError, LogFileError, RemoteError } from '../errors.js';
 import { listCommand, statusCommand } from './commands/status.js';
 import { showCommand } from './commands/show.js';
 import { reloadCommand, scaleCommand, stopCommand } from './commands/control.js';
@@ -11,6 +11,7 @@ import { logsCommand } from './commands/logs.js';
 import { runCommand } from './commands/run.js';
 import { runApps } from './commands/run-apps.js';
 import { takeLauncherLink } from './launcher-link.js';
+import { recordEarlyOutput, stopEarlyOutput } from './logs/log-files.js';
 import { planRun } from './run-plan.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { commandOf, helpText, kCommandNames, usageLine, type CommandName } from './help.js';
@@ -34,7 +35,10 @@ const kCommands: Record<CommandName, Command> = {
   run: async (args, context) => {
     // An app started by a launcher listens to it before anything else (see launcher-link.ts).
     takeLauncherLink();
+    // The config's warnings, said before the log files are known, go to them too once they open (H314).
+    recordEarlyOutput();
     const plan = await planRun(args, process.cwd());
+    if (plan.kind !== 'one') stopEarlyOutput();
     if (plan.kind === 'help') return 'help';
     if (plan.kind === 'apps') return runApps(plan, context.mainScript ?? process.argv[1]!);
     return runCommand(plan.settings, context.workerMain);
@@ -109,6 +113,11 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
       if (error.details.length > kMaxDetails) writeError(`  - and ${error.details.length - kMaxDetails} more`);
     }
     process.stderr.write(`${usageLine(which)}\nRun "${help}" for the options and examples.\n`);
+    return 2;
+  }
+  // A log file that cannot be written is refused before anything started: as bad usage, exit 2 (H314).
+  if (error instanceof LogFileError) {
+    writeError(`clusterkit: ${error.message}`);
     return 2;
   }
   if (error instanceof ClusterNotRunningError) {

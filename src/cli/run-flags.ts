@@ -43,6 +43,10 @@ export const kRunOptions = {
   watch: { type: 'boolean' },
   'ignore-watch': { type: 'string', multiple: true },
   'watch-delay': { type: 'string' },
+  // PM2's `pm2 start -o/-e/-l` (logs/log-files.ts).
+  output: { type: 'string', short: 'o' },
+  error: { type: 'string', short: 'e' },
+  log: { type: 'string', short: 'l' },
   config: { type: 'string', short: 'c' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -123,6 +127,10 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     watch: watched,
     ignoreWatch: values['ignore-watch'],
     watchDelayMs: optional(values['watch-delay'], (value) => parseDuration(value, '--watch-delay', 'run')),
+    // Relative to --cwd when given, as a config file's are to the app's cwd; else to where it was typed.
+    outFile: optional(values.output, logPathAt('--output', values.cwd === undefined ? invocationDir : at(values.cwd))),
+    errorFile: optional(values.error, logPathAt('--error', values.cwd === undefined ? invocationDir : at(values.cwd))),
+    logFile: optional(values.log, logPathAt('--log', values.cwd === undefined ? invocationDir : at(values.cwd))),
   };
   // Each app is a primary of its own: one port cannot serve two.
   const singleAppFlags = [...(values.name === undefined ? [] : ['--name']), ...(values['health-port'] === undefined ? [] : ['--health-port']), ...(rest.length > 0 ? ['-- <script args>'] : [])];
@@ -221,6 +229,14 @@ function checkNodeArgs(nodeArgs: string[]): string[] {
   if (found === undefined) return nodeArgs;
   const typed = found.arg === '' ? '--node-arg=' : `--node-arg=${found.shown}`;
   throw new UsageError(`${typed} would stop the workers from running their script: ${found.problem}. ${capitalize(found.instead)}.`, 'run');
+}
+
+/** A log file's path, absolute; an empty one is refused. */
+function logPathAt(flag: string, directory: string): (value: string) => string {
+  return (value) => {
+    if (value === '' || value.includes('\0')) throw new UsageError(`${flag} needs the path of a file, as in ${flag} logs/app.log.`, 'run');
+    return resolve(directory, value);
+  };
 }
 
 function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {

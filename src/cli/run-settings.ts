@@ -13,6 +13,7 @@ import type { LogFormat } from './output-prefix.js';
 import type { IgnoreKey } from './watch/ignore-advice.js';
 import { UsageError } from './usage-error.js';
 import { checkSocketRoom } from './arg-values.js';
+import type { LogFilePaths } from './logs/log-files.js';
 
 /** Quiet time after the last change before a watch reload. */
 export const kDefaultWatchDelayMs = 300;
@@ -76,6 +77,8 @@ export interface RunSettings {
   /** The app's working directory (the primary's and the workers'). */
   cwd: string;
   watch: WatchSettings | undefined;
+  /** `--output`/`--error`/`--log` (`outFile`, `errorFile`, `logFile`): absolute paths; each undefined when not asked for (logs/log-files.ts). */
+  logFiles: LogFilePaths;
   /** What set `workers` or `dev`, when a config file did and no flag replaced it: `instances: -1 in ecosystem.config.js, every CPU but 1`. */
   workersSource?: string | undefined;
   /** The API options a config file set (not overridden by a flag), by the key it wrote: `listen_timeout in wr.config.js` (flag-names.ts). */
@@ -134,6 +137,10 @@ export interface RunLayer {
   watch?: string[] | false | undefined;
   ignoreWatch?: string[] | undefined;
   watchDelayMs?: number | undefined;
+  /** Log files (absolute): a flag's replaces the file's of the same kind. */
+  outFile?: string | undefined;
+  errorFile?: string | undefined;
+  logFile?: string | undefined;
 }
 
 /** The command line over the file's app (if any), with defaults. */
@@ -170,7 +177,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     // The file's host goes with the file's port: --health-port alone listens everywhere.
     healthHost: flags.healthPort === undefined ? (flags.healthHost ?? base.healthHost) : flags.healthHost,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
-    restart: definedOnly({
+    restart: definedOnly<RestartSettings>({
       maxRestarts: flags.maxRestarts ?? base.maxRestarts,
       windowMs: flags.restartWindowMs ?? base.restartWindowMs,
       startupWindowMs: flags.startupWindowMs ?? base.startupWindowMs,
@@ -185,6 +192,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     watch: watch
       ? { paths: watch.length > 0 ? watch : [cwd], ignore: [...(base.ignoreWatch ?? []), ...(flags.ignoreWatch ?? [])], delayMs: flags.watchDelayMs ?? base.watchDelayMs ?? kDefaultWatchDelayMs }
       : undefined,
+    logFiles: definedOnly<LogFilePaths>({ outFile: flags.outFile ?? base.outFile, errorFile: flags.errorFile ?? base.errorFile, logFile: flags.logFile ?? base.logFile }),
   };
 }
 
@@ -194,6 +202,6 @@ function backoffOf(initialMs: number | undefined): RestartSettings['backoff'] {
   return initialMs === undefined ? undefined : { initialMs };
 }
 
-function definedOnly(settings: Record<keyof RestartSettings, unknown>): RestartSettings {
-  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as RestartSettings;
+function definedOnly<T extends object>(settings: Record<keyof T, unknown>): T {
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined)) as T;
 }

@@ -64,6 +64,18 @@ export interface ClusterSettings {
    * applies (H243). Empty for a library primary, and missing from an older one.
    */
   readonly ignoredPm2Keys: readonly IgnoredSetting[];
+  /**
+   * `clusterkit run`'s log files (`--output`, `--error`, `--log`), absolute; each missing when
+   * not asked for (H314). Missing too from a library primary and from an older one.
+   */
+  readonly logFiles?: LogFileSettings;
+}
+
+/** The log files of `clusterkit run`: stdout's, stderr's, and both's. */
+export interface LogFileSettings {
+  readonly outFile?: string | undefined;
+  readonly errorFile?: string | undefined;
+  readonly logFile?: string | undefined;
 }
 
 /** A config file's key that was not used, and why. */
@@ -100,6 +112,8 @@ export interface SettingsSource {
   readonly envNames: readonly string[];
   /** The config file's keys that were not used (`clusterkit run` of a PM2 ecosystem file). */
   readonly ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
+  /** `clusterkit run`'s log files. */
+  readonly logFiles?: LogFileSettings | undefined;
 }
 
 export function clusterSettings(primary: ClusterPrimary, source: SettingsSource): ClusterSettings {
@@ -141,6 +155,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     health: source.health === undefined ? null : { host: source.health.address, port: source.health.port },
     envNames: [...source.envNames].sort(),
     ignoredPm2Keys: [...(source.ignoredPm2Keys ?? [])],
+    ...(source.logFiles === undefined ? {} : { logFiles: { ...source.logFiles } }),
   };
 }
 

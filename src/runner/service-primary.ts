@@ -59,7 +59,7 @@ export interface ServicePrimarySpec {
    * What `clusterkit show` says that the primary's options do not hold (the CLI's script
    * arguments, watch, the env names the user gave); by default, the options' own.
    */
-  readonly settings?: Pick<SettingsSource, 'scriptArgs' | 'waitReady' | 'watch' | 'envNames' | 'ignoredPm2Keys'> | undefined;
+  readonly settings?: Pick<SettingsSource, 'scriptArgs' | 'waitReady' | 'watch' | 'envNames' | 'ignoredPm2Keys' | 'logFiles'> | undefined;
 }
 
 /** The running service, in the primary process. */

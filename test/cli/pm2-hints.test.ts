@@ -30,7 +30,7 @@ describe('PM2 hints', () => {
     expect(commandHint('delete', kCommandNames)).toMatch(/^ PM2's "delete" is "stop": clusterkit stop <name>/);
     expect(commandHint('monit', kCommandNames)).toMatch(/clusterkit dashboard <name> .*clusterkit status <name> --watch/);
     expect(commandHint('jlist', kCommandNames)).toBe(` PM2's "jlist" is "list --json": clusterkit list --json.`);
-    expect(commandHint('flush', kCommandNames)).toMatch(/^ PM2's "flush" is not needed: clusterkit keeps no log files/);
+    expect(commandHint('flush', kCommandNames)).toMatch(/^ PM2's "flush" is not needed: the last lines .*: > app\.log/);
     // Not PM2's, and not inherited from Object.prototype.
     expect(commandHint('toString', kCommandNames)).toBe(` Commands: ${kCommandNames.join(', ')}.`);
   });
@@ -178,6 +178,7 @@ describe("PM2's ecosystem keys", () => {
       exec_mode: 'fork',
       interpreter: 'node',
       out_file: './out.log',
+      disable_logs: true,
       cron_restart: '0 3 * * *',
       autorestart: false,
       instance_var: 'INSTANCE_ID',
@@ -187,7 +188,8 @@ describe("PM2's ecosystem keys", () => {
     });
     expect(app.warnings).toEqual([
       'apps[0] ("api"): PM2\'s "exec_mode" ("fork") has no equivalent, and is not used: clusterkit always runs in cluster mode: "instances" workers under node:cluster, which share the ports the script listens on (instances: 1 for a single process).',
-      `apps[0] ("api"): PM2's "out_file" ("./out.log") has no equivalent, and is not used: clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr, prefixed [name:id]; redirect it (>> app.log 2>&1), or read it with clusterkit logs <name>.`,
+      // out_file is used (outFile, H314); disable_logs is not.
+      `apps[0] ("api"): PM2's "disable_logs" (true) has no equivalent, and is not used: the output always goes to clusterkit run's stdout and stderr (and to clusterkit logs <name>); for no log file, leave out outFile, errorFile and logFile (out_file, error_file, log_file).`,
       'apps[0] ("api"): PM2\'s "cron_restart" ("0 3 * * *") has no equivalent, and is not used: run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime.',
       'apps[0] ("api"): PM2\'s "autorestart" (false) has no equivalent, and is not used: a crashed worker is always restarted (with backoff), so the pool keeps its size.',
       'apps[0] ("api"): PM2\'s "instance_var" ("INSTANCE_ID") has no equivalent, and is not used: clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads.',

@@ -42,7 +42,10 @@ describe('run settings', () => {
       env: { A: 'file', B: 'flag' },
       cwd: '/app',
       watch: { paths: ['/app'], ignore: ['logs', 'tmp'], delayMs: 500 },
+      logFiles: {},
     });
+    // Log files (H314): a flag replaces the file's of the same kind only.
+    expect(mergeRunLayers({ script: '/s.js', outFile: '/a/out.log', logFile: '/a/all.log' }, { outFile: '/b/out.log' }, '/').logFiles).toEqual({ outFile: '/b/out.log', logFile: '/a/all.log' });
     // The restart policy: flags replace the file's keys one by one; unset ones stay unset (the library's defaults).
     expect(mergeRunLayers({ script: '/s.js', maxRestarts: 5, startupWindowMs: 2_000 }, { startupWindowMs: 0, maxStartupFailures: 4 }, '/').restart).toEqual({ maxRestarts: 5, startupWindowMs: 0, maxStartupFailures: 4 });
     // A 0 (off) is a value: it replaces the file's, and the file's 0 stays when no flag is given.

@@ -53,7 +53,7 @@ describe('clusterkit show', () => {
     expect(lines).toContain('\ncrash loop        4 restarts in 1m 0s, or 3 startup failures in a row (PM2: max_restarts; startup window 1s, PM2: min_uptime)\n');
     expect(lines).toContain('\nheartbeat         every 1s, silent after 10s\n');
     expect(lines).toContain(`\nwatch             on: ${join(project, 'src')}, ignoring uploads; a reload 300ms after the last change\n`);
-    expect(lines).toContain("\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs shown)\n");
+    expect(lines).toContain("\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs shown); --output, --error, --log (outFile, errorFile, logFile) write it to files\n");
     expect(lines).toContain(`\nhealth            http://127.0.0.1:${healthPort} (/healthz, /readyz, /metrics)\n`);
     expect(lines).toContain('\nenv               API_KEY, PORT_NAME (names only: values are not shown)\n');
     expect(lines).toMatch(/\nid +pid +slot +state +uptime +restarts +crashes +rss +heap +loop mean\/p99 +cpu +msgs in\* +msgs out\*\n/);
@@ -165,7 +165,7 @@ describe('clusterkit show', () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'server.cjs': "require('node:http').createServer((request, response) => response.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n",
-      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco243', script: 'server.cjs', instances: 1, exec_mode: 'fork', out_file: './logs/out.log', error_file: './logs/err.log', log_file: './logs/all.log', max_restarts: 0, autorestart: false, cron_restart: '0 3 * * *', env: { PORT: '${await freePort()}' } }] };\n`,
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco243', script: 'server.cjs', instances: 1, exec_mode: 'fork', disable_logs: true, merge_logs: false, max_restarts: 0, autorestart: false, cron_restart: '0 3 * * *', env: { PORT: '${await freePort()}' } }] };\n`,
     });
     const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
     await run.waitFor(/service eco243 started: 1 worker/);
@@ -179,17 +179,18 @@ describe('clusterkit show', () => {
     );
     expect(text.stdout).not.toContain('PM2: max_restarts');
     expect(text.stdout).toContain(
-      `\nlog files         none: PM2's out_file ("./logs/out.log"), error_file ("./logs/err.log"), log_file ("./logs/all.log") are not used, as clusterkit keeps no log files: the output goes to the primary's stdout and stderr (clusterkit logs eco243), each line prefixed [name:id]; redirect it (>> app.log 2>&1) for a file\n`,
+      // Since H314 out_file, error_file and log_file are used (log-files.test.ts), and merge_logs is accepted silently.
+      `\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs eco243); --output, --error, --log (outFile, errorFile, logFile) write it to files; PM2's disable_logs (true) is not used: the output always goes to clusterkit run's stdout and stderr (and to clusterkit logs <name>); for no log file, leave out outFile, errorFile and logFile (out_file, error_file, log_file)\n`,
     );
     expect(text.stdout).toContain(`\nnot used          PM2's cron_restart ("0 3 * * *") is not used: run clusterkit reload <name> from cron or a systemd timer`);
 
     const json = await cli(['show', 'eco243', '--json'], { runtime });
     const { settings } = JSON.parse(json.stdout) as ClusterDescription;
     expect(settings.ignoredPm2Keys.map(({ key, value }) => [key, value])).toEqual([
-      ['exec_mode', '"fork"'], ['out_file', '"./logs/out.log"'], ['error_file', '"./logs/err.log"'], ['log_file', '"./logs/all.log"'], ['max_restarts', '0'], ['autorestart', 'false'], ['cron_restart', '"0 3 * * *"'],
+      ['exec_mode', '"fork"'], ['disable_logs', 'true'], ['max_restarts', '0'], ['autorestart', 'false'], ['cron_restart', '"0 3 * * *"'],
     ]);
-    expect(settings.ignoredPm2Keys[1]!.instead).toMatch(/^clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr/);
-    expect(settings.ignoredPm2Keys[4]!.instead).toContain('the bound that applies is maxStartupFailures');
+    expect(settings.ignoredPm2Keys[1]!.instead).toMatch(/^the output always goes to clusterkit run's stdout and stderr/);
+    expect(settings.ignoredPm2Keys[2]!.instead).toContain('the bound that applies is maxStartupFailures');
     expect((await cli(['stop', 'eco243'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });

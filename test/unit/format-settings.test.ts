@@ -18,7 +18,7 @@ function described(ignoredPm2Keys: unknown): ClusterDescription {
 
 describe('[H243] show: the keys not used', () => {
   it('[H243] leaves out entries of another shape (and a missing list, from an older primary), escapes control characters, and files an unknown key, even __proto__, under "not used"', () => {
-    expect(formatDescription(described(undefined))).toContain("\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs odd)\n");
+    expect(formatDescription(described(undefined))).toContain("\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs odd); --output, --error, --log (outFile, errorFile, logFile) write it to files\n");
     expect(formatDescription(described('out_file'))).not.toContain('not used');
     const text = formatDescription(
       described([
@@ -29,7 +29,7 @@ describe('[H243] show: the keys not used', () => {
         { key: 'error_file', value: '"e.log"', instead: 'no log files' },
       ]),
     );
-    expect(text).toContain('\nlog files         none: PM2\'s error_file ("e.log") is not used, as clusterkit keeps no log files: ');
+    expect(text).toContain('\nlog files         none: the output goes to the primary\'s stdout and stderr (clusterkit logs odd); --output, --error, --log (outFile, errorFile, logFile) write it to files; PM2\'s error_file ("e.log") is not used: no log files\n');
     expect(text).toContain('\nnot used          PM2\'s __proto__ (1) is not used: a reason; PM2\'s cron ("a\\nb") is not used: forged\\n[odd] shutdown complete\n');
     expect(text).not.toMatch(/^\[odd\]/m);
     expect(text).toContain('(node:cluster workers sharing the listening ports; PM2: exec_mode)');

@@ -8,7 +8,8 @@
  *   Ctrl-C that reached the apps too is still one stop); a second one stops them at once;
  *   SIGHUP reloads every app that has started, and is logged and ignored for each still
  *   starting (H204: passed on, it could end an app whose process handles no signal yet);
- *   SIGUSR2 is logged and ignored (ignored-signals.ts);
+ *   SIGUSR2 is passed on to each app with log files, which reopens them (H314), and is logged
+ *   and ignored when no app has any (ignored-signals.ts);
  * - an app that exits is reported; the others keep running, as PM2 keeps them; we exit once
  *   all have, with the highest exit code.
  */
@@ -23,6 +24,7 @@ import { signalWarning } from '../../primary/lifecycle/ignored-signals.js';
 import type { RunSettings } from '../run-settings.js';
 import { releaseStartSignals } from '../start-signals.js';
 import { npmParentWarning } from '../npm-parent-warning.js';
+import { checkLogFiles, hasLogFiles } from '../logs/log-files.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from '../../primary/pool/channel-guard.js';
 
 /** What the launcher buffers of one message from an app's primary, which sends it none: 1 MiB. */
@@ -41,6 +43,10 @@ export interface AppsPlan {
 }
 
 export async function runApps(plan: AppsPlan, mainScript: string): Promise<number> {
+  // Every app's log files are checked before any app starts: one that cannot be written refuses
+  // the whole start (LogFileError, exit 2), as for a single app (H314).
+  for (const app of plan.apps) checkLogFiles(app.logFiles);
+  const withLogFiles = new Set(plan.apps.filter((app) => hasLogFiles(app.logFiles)).map((app) => app.name));
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const logger: Logger = plan.apps.every((app) => app.logFormat === 'json') ? createJsonLogger({ name: 'clusterkit' }) : createLineLogger({ name: 'clusterkit' });
   logger.info({ config: plan.configFile }, `starting ${plan.apps.length} apps, each in its own primary process: ${plan.apps.map((app) => app.name).join(', ')}`);
@@ -136,12 +142,18 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   process.on('SIGINT', onStop);
   process.on('SIGTERM', onStop);
   process.on('SIGHUP', onHangup);
+  // Each app with log files reopens them on SIGUSR2 (one still loading its config logs and ignores it, start-signals.ts).
+  const onReopen = () => {
+    for (const [name, child] of running) if (withLogFiles.has(name)) child.kill('SIGUSR2');
+  };
+  if (withLogFiles.size > 0 && process.platform !== 'win32') process.on('SIGUSR2', onReopen);
   const unignore = ignoreSignals(() => logger);
   releaseStartSignals();
   await Promise.all(exited);
   process.off('SIGINT', onStop);
   process.off('SIGTERM', onStop);
   process.off('SIGHUP', onHangup);
+  process.off('SIGUSR2', onReopen);
   unignore();
   return highest;
 }

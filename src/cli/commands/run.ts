@@ -16,6 +16,7 @@ import { settingName, withFlagNames } from '../flag-names.js';
 import { dropOwnEnv } from '../own-env.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
+import { hasLogFiles, LogFiles, stopEarlyOutput, teeProcessOutput } from '../logs/log-files.js';
 import { pipeWorkerOutput } from '../output-prefix.js';
 import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import { kHealthPortEnv } from '../health-port-env.js';
@@ -40,6 +41,10 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   // The app's working directory is the primary's, so the workers inherit it.
   process.chdir(settings.cwd);
+  // The log files (--output, --error, --log) before any line is written: one that cannot be
+  // opened is refused now (LogFileError, exit 2), before any worker forks (H314).
+  // Its lines are said once the logger exists (a file's trouble comes from a later write, or a signal).
+  const files = openLogFiles(settings, () => logger);
   const logs = new LogBuffer();
   // Workers that wrote any output: a failed start points at it only then (H189). Kept while the start runs only.
   let printed: Set<number> | undefined = new Set<number>();
@@ -146,6 +151,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [], dropped: () => watching?.dropped() ?? [], looping: () => watching?.looping() ?? [] },
       envNames: Object.keys(workerEnv.env),
       ignoredPm2Keys: settings.ignoredPm2Keys,
+      ...(files === undefined ? {} : { logFiles: settings.logFiles }),
     },
   }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(withNameSource(error, settings.nameFromScript), logger)));
   // The primary's listeners (or the launcher link's) have taken the signals over since its start began.
@@ -173,6 +179,27 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // Every way the cluster ends exits the process (signal handlers, `clusterkit stop`, losing
   // every worker); until then, this command runs.
   return finished;
+}
+
+/**
+ * The run's log files, if any: every write to stdout and stderr copied there, and SIGUSR2
+ * reopening them (PM2's `pm2 reloadLogs`), which then is no longer logged and ignored.
+ */
+function openLogFiles(settings: RunSettings, logger: () => Logger): LogFiles | undefined {
+  if (!hasLogFiles(settings.logFiles)) {
+    stopEarlyOutput();
+    return undefined;
+  }
+  const files = new LogFiles(settings.logFiles, (text, fields) => logger().warn(fields, text));
+  teeProcessOutput(files);
+  if (process.platform !== 'win32') {
+    process.on('SIGUSR2', () => {
+      void files.reopen().then((paths) => {
+        if (paths.length > 0) logger().info({ signal: 'SIGUSR2' }, `log files reopened: ${paths.join(', ')}`);
+      });
+    });
+  }
+  return files;
 }
 
 function createLogger(settings: RunSettings): Logger {

@@ -62,6 +62,7 @@ const kMaxStringLength = 128 * 1024 - 1;
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
   'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'outFile', 'errorFile', 'logFile',
 ] as const;
 
 /** A key clusterkit spells its own way that is not PM2's either (PM2 reads env_file as an environment). */
@@ -239,6 +240,10 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd ?? directory)),
     ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'), "['logs', '*.tmp']")),
     watchDelayMs: optional(app.watchDelay, (value) => checkDuration(value, at('watchDelay'))),
+    // Relative to the app's cwd, as envFile and watch (H314).
+    outFile: optional(app.outFile, (value) => resolve(cwd ?? directory, checkLogPath(value, at('outFile'), app.name))),
+    errorFile: optional(app.errorFile, (value) => resolve(cwd ?? directory, checkLogPath(value, at('errorFile'), app.name))),
+    logFile: optional(app.logFile, (value) => resolve(cwd ?? directory, checkLogPath(value, at('logFile'), app.name))),
   };
   if (script === undefined || name === undefined) return undefined;
   // Each key the app sets, as the file wrote it: a message about its value names that key (H146).
@@ -390,6 +395,19 @@ function checkSize(value: unknown, key: string): number {
 function checkLogFormat(value: unknown, key: string): 'line' | 'json' {
   if (value !== 'line' && value !== 'json') throw new UsageError(`"${key}" must be "line" or "json". Received ${describe(value)}.`);
   return value;
+}
+
+/**
+ * A log file's path. PM2's `log: true` (and `out_file: true`...) is a default path under
+ * ~/.pm2/logs: clusterkit has no default, so the message names one to give.
+ */
+function checkLogPath(value: unknown, key: string, name: unknown): string {
+  if (value === true) {
+    const file = typeof name === 'string' && /^[\w.-]+$/.test(name) ? name : 'app';
+    const suffix = key.endsWith('errorFile') || /\.(?:error|err)(?:_file|_log)?$/.test(key) ? '-error' : key.endsWith('outFile') || /\.(?:out|output)(?:_file|_log)?$/.test(key) ? '-out' : '';
+    throw new UsageError(`"${key}" is true, which PM2 takes for a file of its own under ~/.pm2/logs; clusterkit has no default log path: give one, as in ${key.slice(key.lastIndexOf('.') + 1)}: './logs/${file}${suffix}.log' (relative to the app's cwd).`);
+  }
+  return checkString(value, key);
 }
 
 function checkWatch(value: unknown, key: string, cwd: string): string[] | false {

@@ -22,7 +22,7 @@ import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { checkEnvObject, describe } from '../env-values.js';
 import { UsageError } from '../usage-error.js';
 import type { LoadNote } from './load-note.js';
-import { kPm2LogKeys } from './pm2-log-keys.js';
+import { kPm2LogFileKeys } from './pm2-log-keys.js';
 
 /** PM2's keys with a clusterkit twin whose value needs no conversion (PM2's aliases included). */
 const kSameValue: Readonly<Record<string, string>> = {
@@ -54,8 +54,10 @@ const kComputed: Readonly<Record<string, string>> = {
   watch: 'watch',
 };
 
-const kNoLogFiles =
-  "clusterkit keeps no log files: the workers' output goes to clusterkit run's stdout and stderr, prefixed [name:id]; redirect it (>> app.log 2>&1), or read it with clusterkit logs <name>";
+const kLogsAlways =
+  "the output always goes to clusterkit run's stdout and stderr (and to clusterkit logs <name>); for no log file, leave out outFile, errorFile and logFile (out_file, error_file, log_file)";
+/** `merge_logs`/`combine_logs`: PM2's one file for every instance is what clusterkit always writes. */
+const kMergedLogs = "the workers' lines always go to one file, each tagged [name:id] as on the terminal";
 const kNoPidFile = 'the primary is the process you started (your supervisor has its pid), and clusterkit list and clusterkit status <name> show the pids';
 const kInterpreter = 'the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, nodeArgs: ["--import=tsx"]';
 const kCronRestart = 'run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime';
@@ -75,9 +77,9 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   restart_delay: backOffText('restart_delay', undefined),
   exp_backoff_restart_delay: backOffText('exp_backoff_restart_delay', undefined),
   autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
-  ...Object.fromEntries(
-    kPm2LogKeys.map((key) => [key, kNoLogFiles] as const),
-  ),
+  merge_logs: kMergedLogs,
+  combine_logs: kMergedLogs,
+  disable_logs: kLogsAlways,
   log_date_format: kNoTimestamps,
   time: kNoTimestamps,
   pid_file: kNoPidFile,
@@ -151,8 +153,8 @@ function isAlreadySo(key: string, value: unknown): boolean {
       return value === 'NODE_APP_INSTANCE';
     case 'merge_logs':
     case 'combine_logs':
-      // One stream for every worker is what clusterkit writes.
-      return value === true;
+      // One file for every worker is what clusterkit writes, whatever the value (H314).
+      return true;
     case 'time':
     case 'disable_logs':
     case 'force':
@@ -186,11 +188,12 @@ function isAlreadySo(key: string, value: unknown): boolean {
 export const kPm2KeysTaken: readonly string[] = [
   'name', 'script', 'args', 'node_args', 'interpreter_args', 'cwd', 'env', 'env_<name>', 'instances', 'max_memory_restart', 'max_restarts', 'min_uptime',
   'kill_timeout', 'listen_timeout', 'wait_ready', 'watch', 'ignore_watch', 'watch_delay', 'log_type', 'port', 'source_map_support',
+  'out_file', 'error_file', 'log_file',
 ];
 
 /** The clusterkit key a PM2 key of `kPm2KeysTaken` becomes (`instances`: `workers`), if any. */
 export function clusterkitKeyOf(pm2Key: string): string | undefined {
-  for (const table of [kSameValue, kListKeys, kComputed]) if (Object.hasOwn(table, pm2Key)) return table[pm2Key];
+  for (const table of [kSameValue, kListKeys, kComputed, kPm2LogFileKeys]) if (Object.hasOwn(table, pm2Key)) return table[pm2Key];
   return undefined;
 }
 
@@ -201,6 +204,7 @@ export const kPm2EnvironmentKey = /^env_(?!file$)[\w-]+$/;
 function isPm2Key(key: string): boolean {
   return (
     Object.hasOwn(kSameValue, key) ||
+    Object.hasOwn(kPm2LogFileKeys, key) ||
     (Object.hasOwn(kListKeys, key) && key !== 'args') ||
     (Object.hasOwn(kComputed, key) && key !== 'watch') ||
     key === 'port' ||
@@ -269,6 +273,8 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   };
   for (const [name, value] of Object.entries(raw)) {
     if (Object.hasOwn(kSameValue, name)) set(kSameValue[name]!, name, value);
+    // A path, relative to the app's cwd (check-config.ts); PM2's `log: true` is refused there.
+    else if (Object.hasOwn(kPm2LogFileKeys, name)) set(kPm2LogFileKeys[name]!, name, value);
     else if (Object.hasOwn(kListKeys, name)) set(kListKeys[name]!, name, typeof value === 'string' ? splitLikePm2(value) : value);
     else if (name === 'instances') {
       const counted = take(() => workersOf(value, at(name), label));

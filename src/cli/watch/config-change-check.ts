@@ -155,6 +155,8 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   restart: (before, after) => restartChange(before.restart, after.restart),
   logFormat: 'logFormat',
   watch: (before, after) => watchChange(before.watch, after.watch),
+  // A changed log file path waits for a restart, as the other settings (H314).
+  logFiles: (before, after) => (['outFile', 'errorFile', 'logFile'] as const).filter((key) => before.logFiles[key] !== after.logFiles[key]),
   workersSource: null,
   optionSources: null,
   nameNote: null,

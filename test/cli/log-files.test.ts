@@ -1,0 +1,143 @@
+/**
+ * [H314] Log files of `clusterkit run` (PM2's out_file, error_file, log_file): `-o/--output`,
+ * `-e/--error`, `-l/--log`, a config's `outFile`/`errorFile`/`logFile` and PM2's keys for them.
+ * Each file gets a copy of what `run` writes to its stdout, its stderr, or both in order, the
+ * terminal's output unchanged; a file that cannot be opened is refused before any fork (exit 2);
+ * SIGUSR2 reopens the files (after `mv app.log app.log.1`, the next lines go to a new app.log).
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+/** Says a line at start on each stream, then one per GET /say?text=... (on stderr with &to=err). */
+const kScript = `
+const http = require('node:http');
+console.log('out at start');
+console.error('err at start');
+http.createServer((request, response) => {
+  const url = new URL(request.url, 'http://x');
+  if (url.pathname === '/say') (url.searchParams.get('to') === 'err' ? console.error : console.log)('said ' + url.searchParams.get('text'));
+  response.end('ok');
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+
+const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+const lines = (text: string) => text.split('\n').filter((line) => line !== '');
+
+describe('clusterkit run: log files', () => {
+  it('[H314] -o gets the stdout lines, -e the stderr ones, -l both in order, the primary\'s and the workers\'; the terminal output is unchanged', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'server.cjs': kScript });
+    mkdirSync(join(project, 'logs'));
+    const port = await freePort();
+    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'files', '-o', 'logs/out.log', '-e', 'logs/err.log', '--log', 'logs/all.log'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service files started/);
+    await get(`http://127.0.0.1:${port}/say?text=one`);
+    await get(`http://127.0.0.1:${port}/say?text=two&to=err`);
+    await run.waitFor(/said two/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
+
+    const [out, err, all] = (['out', 'err', 'all'] as const).map((name) => read(join(project, 'logs', `${name}.log`))) as [string, string, string];
+    // Exactly what the terminal got, stream by stream, to the last line (written at the exit).
+    expect(out).toBe(run.stdout());
+    expect(err).toBe(run.stderr());
+    expect(out).toContain('[files:1] out at start\n');
+    expect(out).toContain('[files:1] said one\n');
+    expect(out).not.toContain('err at start');
+    expect(err).toContain('[files:1 err] err at start\n');
+    expect(err).toContain('[files:1 err] said two\n');
+    expect(err).toMatch(/^\[files\] starting 1 worker/m);
+    expect(err).toMatch(/^\[files\] shutdown complete/m);
+    // Both, each stream's lines in their order, and the request's lines in the order they were said.
+    expect(lines(all).filter((line) => lines(out).includes(line))).toEqual(lines(out));
+    expect(lines(all).filter((line) => lines(err).includes(line))).toEqual(lines(err));
+    expect(lines(all)).toHaveLength(lines(out).length + lines(err).length);
+    expect(all.indexOf('[files:1] said one')).toBeLessThan(all.indexOf('[files:1 err] said two'));
+    expect(all.indexOf('[files:1 err] said two')).toBeLessThan(all.indexOf('[files] shutting down'));
+  });
+
+  it('[H314] a PM2 ecosystem file\'s out_file, err and log_file, relative to the config file\'s directory; merge_logs accepted silently; JSON lines too; show lists them', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'app/server.cjs': kScript,
+      'app/ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco', script: 'server.cjs', log_type: 'json', out_file: 'logs/eco-out.log', err: 'logs/eco-err.log', log_file: 'logs/eco.log', merge_logs: true, env: { PORT: '${port}' } }] };`,
+    });
+    mkdirSync(join(project, 'app', 'logs'));
+    // Run from the project's root: the paths are the config file's directory's.
+    const run = startCli(['run', 'app/ecosystem.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/service eco started/);
+    const shown = await cli(['show', 'eco'], { runtime });
+    expect(shown.code).toBe(0);
+    const logs = join(project, 'app', 'logs');
+    expect(shown.stdout).toMatch(new RegExp(`^log files +stdout to ${logs}/eco-out\\.log \\(PM2: out_file\\), stderr to ${logs}/eco-err\\.log \\(PM2: error_file\\), both to ${logs}/eco\\.log \\(PM2: log_file\\); SIGUSR2 to the primary reopens them$`, 'm'));
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
+    // No warning of the log keys: each is used (merge_logs is what clusterkit does).
+    expect(run.stderr()).not.toMatch(/out_file|merge_logs|"err"/);
+    const out = read(join(logs, 'eco-out.log'));
+    const err = read(join(logs, 'eco-err.log'));
+    expect(out).toBe(run.stdout());
+    expect(err).toBe(run.stderr());
+    // The config's notice, said before the files were known, is in them too: a plain line, as on the terminal.
+    const [notice, ...json] = lines(read(join(logs, 'eco.log')));
+    expect(notice).toMatch(/^clusterkit: reading app\/ecosystem\.config\.cjs as a config file/);
+    const records = json.map((line) => JSON.parse(line) as { msg: string; stream?: string });
+    expect(records.map((record) => record.msg)).toEqual(expect.arrayContaining(['out at start', 'err at start', expect.stringMatching(/^service eco started/)]));
+    expect(records.find((record) => record.msg === 'err at start')?.stream).toBe('stderr');
+    expect(existsSync(join(project, 'logs'))).toBe(false);
+  });
+
+  it('[H314] a log file in a missing directory is refused before any worker forks: exit 2, LogFileError\'s message naming the path, the cause and what to do; PM2\'s log: true is refused with a path to give', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.cjs': kScript,
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'dflt', script: 'server.cjs', log: true }] };",
+    });
+    const missing = await cli(['run', 'server.cjs', '-w', '1', '--name', 'nodir', '-l', 'nowhere/app.log'], { runtime, cwd: project });
+    expect(missing.code).toBe(2);
+    expect(missing.stdout).toBe('');
+    expect(missing.stderr).toBe(`clusterkit: Cannot open the log file ${join(project, 'nowhere', 'app.log')} for appending (ENOENT): its directory does not exist: create it (mkdir -p), or give a path in an existing directory.\n`);
+
+    const defaulted = await cli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    expect(defaulted.code).toBe(2);
+    expect(defaulted.stderr).toContain(`"apps[0].log" is true, which PM2 takes for a file of its own under ~/.pm2/logs; clusterkit has no default log path: give one, as in log: './logs/dflt.log' (relative to the app's cwd).`);
+    expect(defaulted.stderr).not.toMatch(/starting \d+ worker/);
+  });
+
+  it('[H314] SIGUSR2 reopens the log files: after mv app.log app.log.1, the earlier lines stay in app.log.1 and the next ones go to a new app.log, with an INFO line', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'server.cjs': kScript });
+    const port = await freePort();
+    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'rotated', '-l', 'app.log'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service rotated started/);
+    await get(`http://127.0.0.1:${port}/say?text=before`);
+    await run.waitFor(/said before/);
+    const log = join(project, 'app.log');
+    await until(() => read(log).includes('said before'), undefined, 'the line in app.log');
+    renameSync(log, `${log}.1`);
+    process.kill(run.child.pid!, 'SIGUSR2');
+    await run.waitFor(/log files reopened: /);
+    await get(`http://127.0.0.1:${port}/say?text=after`);
+    await run.waitFor(/said after/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
+
+    const old = read(`${log}.1`);
+    const fresh = read(log);
+    expect(old).toContain('[rotated:1] said before\n');
+    expect(old).not.toContain('said after');
+    expect(fresh).toMatch(new RegExp(`^\\[rotated\\] log files reopened: ${log} signal=SIGUSR2\\n`));
+    expect(fresh).toContain('[rotated:1] said after\n');
+    expect(fresh).not.toContain('said before');
+    // Not the "SIGUSR2 ignored" line of a run without log files.
+    expect(run.output()).not.toContain('SIGUSR2 ignored');
+  });
+});

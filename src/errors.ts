@@ -570,10 +570,16 @@ export class BackpressureError extends ClusterKitError {
  *   (`maxPendingPerWorker`); unlike the others it is not dropped but refused at once with
  *   `BackpressureError`, and it comes from clusterkit itself when the worker's `maxPending` is larger;
  * - `misnamed-series`: a metrics answer with samples not named as their own metric (a value's
- *   `metricName` naming one of clusterkit's series or another metric's) or a metric named as
- *   one of clusterkit's families: those are left out of the exposition, the rest of the answer is
- *   merged; `detail` names them. It comes from the worker's registry (prom-client's public
- *   `registerMetric()` is enough), not necessarily from code that writes to the IPC channel.
+ *   `metricName` naming one of clusterkit's series or another metric's), a metric named as
+ *   one of clusterkit's families or as a series of another worker's histogram or summary (a gauge
+ *   `a_count` beside a histogram `a`), or a metric typed otherwise than most workers type its name:
+ *   those are left out of the exposition, the rest of the answer is merged; `detail` names them.
+ *   It comes from the worker's registry (prom-client's public `registerMetric()` is enough), not
+ *   necessarily from code that writes to the IPC channel;
+ * - `bad-metrics`: a metrics answer the merge cannot take (a label name, metric name, type,
+ *   aggregator or value that is not what prom-client's `getMetricsAsJSON()` gives): the whole
+ *   answer is left out of that scrape; `detail` names the metric and the field. It comes from the
+ *   worker's registry too (a `registerMetric()` with a `get()` of its own, a custom `metricsRegistry`).
  */
 export type ProtocolProblem =
   | 'malformed-frame'
@@ -589,7 +595,8 @@ export type ProtocolProblem =
   | 'unexpected-handle'
   | 'out-of-range'
   | 'too-many-requests'
-  | 'misnamed-series';
+  | 'misnamed-series'
+  | 'bad-metrics';
 
 /**
  * A peer sent something that breaks clusterkit's protocol; it was dropped and counted (see
@@ -606,14 +613,19 @@ export class ProtocolError extends ClusterKitError {
     readonly problem: ProtocolProblem,
     /** The message type concerned, when the message had a readable one. */
     readonly messageType?: string,
-    /** What was dropped, where the problem alone does not say (`misnamed-series`: the samples and why). */
+    /** What was dropped, where the problem alone does not say (`misnamed-series`: the samples and why; `bad-metrics`: the metric and its field). */
     readonly detail?: string,
   ) {
     super(
       problem === 'misnamed-series'
         ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}${detail === undefined ? '' : `: ${detail}`}. They were left out of the exposition; the rest of its metrics were merged. ` +
-            "A sample is named as its metric (a histogram's also <name>_bucket, _sum and _count, a summary's <name>_sum and _count), never as one of clusterkit's own series or another metric's: " +
+            "A sample is named as its metric (a histogram's also <name>_bucket, _sum and _count, a summary's <name>_sum and _count), never as one of clusterkit's own series or another metric's; " +
+            'a histogram or summary keeps the names it writes, and a name keeps the type most workers give it: ' +
             'rename the worker\'s metric, or fix the "metricName" its values give (a registerMetric() with its own get(), or the worker\'s "metricsRegistry").'
+        : problem === 'bad-metrics'
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}${detail === undefined ? '' : `: ${detail}`}. ` +
+            'Its whole answer was left out of this scrape (counted in clusterkit_worker_scrape_errors_total); the other workers\' metrics were merged. ' +
+            'It comes from the worker\'s metrics registry, not from clusterkit\'s IPC: fix that metric (a registerMetric() with its own get(), or the worker\'s "metricsRegistry").'
         : problem === 'too-many-requests' && messageType === '$sync'
         ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; they were refused with BackpressureError. ` +
             'clusterkit sends no more than that: code in the worker writes to its IPC channel directly (process.send).'
@@ -783,7 +795,9 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
         ? `more ${what} requests than the primary holds for one worker at once (a stop sends one at a time)`
         : `more ${what} requests than the primary holds for one worker at once ("maxPendingPerWorker")`;
     case 'misnamed-series':
-      return `an answer to ${what} with series not named as their own metric`;
+      return `an answer to ${what} with metrics or series named as another's`;
+    case 'bad-metrics':
+      return `an answer to ${what} that the metrics merge cannot take`;
   }
 }
 

@@ -3,7 +3,8 @@
  * shaped so that `AggregatorRegistry.aggregate()` cannot throw on it and the Prometheus text it
  * writes cannot be forged: metric and label names are Prometheus names (no line breaks to
  * smuggle series in), values are numbers (JSON writes NaN as null), the aggregator is one
- * prom-client knows. Help texts and label values are escaped by prom-client itself. Which names
+ * prom-client knows. Help texts and label values are escaped by prom-client itself. What fails is
+ * described (`describeMetricsProblem`): the metric and its field, for the worker's report. Which names
  * a value's `metricName` may give (its own metric's, never clusterkit's series nor another
  * metric's) is decided over all the workers' answers at the merge (primary/features/worker-series.ts).
  */
@@ -28,7 +29,24 @@ const kMaxHelpLength = 4_096;
 
 /** A worker's metrics: `null` (no registry) or an array of well-formed metrics. */
 export function isMetricsReply(reply: unknown): reply is MetricJson[] | null {
-  return reply === null || (Array.isArray(reply) && reply.every(isMetric));
+  return describeMetricsProblem(reply) === undefined;
+}
+
+/**
+ * Why a worker's answer to `$metrics` is not what the merge can take (the first problem found,
+ * naming the metric and its field), or undefined when it is. Such an answer comes from the
+ * worker's registry (a prom-client `registerMetric()` with a `get()` of its own, a custom
+ * `metricsRegistry`), so the report says what to fix there, not that the IPC was tampered with
+ * (retest t33 LOW-C).
+ */
+export function describeMetricsProblem(reply: unknown): string | undefined {
+  if (reply === null) return undefined;
+  if (!Array.isArray(reply)) return `the answer is ${describeKind(reply)}, not the array of metrics getMetricsAsJSON() returns`;
+  for (let index = 0; index < reply.length; index++) {
+    const problem = describeMetricProblem(reply[index], index);
+    if (problem !== undefined) return problem;
+  }
+  return undefined;
 }
 
 /**
@@ -43,33 +61,48 @@ export function completeMetrics(metrics: MetricJson[]): MetricJson[] {
   return metrics;
 }
 
-function isMetric(metric: unknown): metric is MetricJson {
-  if (typeof metric !== 'object' || metric === null) return false;
+function describeMetricProblem(metric: unknown, index: number): string | undefined {
+  if (typeof metric !== 'object' || metric === null || Array.isArray(metric)) return `metric #${index} is ${describeKind(metric)}, not an object`;
   const { name, help, type, aggregator, values } = metric as Record<string, unknown>;
-  return (
-    isName(name, kMetricName) &&
-    typeof help === 'string' &&
-    help.length <= kMaxHelpLength &&
-    typeof type === 'string' &&
-    kTypes.has(type) &&
-    (aggregator === undefined || (typeof aggregator === 'string' && kAggregators.has(aggregator))) &&
-    Array.isArray(values) &&
-    values.every(isValue)
-  );
+  if (!isName(name, kMetricName)) return `metric #${index} is named ${quote(name)}, which is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, at most ${kMaxNameLength} characters)`;
+  const what = `metric "${name}"`;
+  if (typeof help !== 'string' || help.length > kMaxHelpLength) return `${what} has a help text that is ${typeof help === 'string' ? `${help.length} characters long` : describeKind(help)}, not a string of at most ${kMaxHelpLength} characters`;
+  if (typeof type !== 'string' || !kTypes.has(type)) return `${what} has the type ${quote(type)}, none of ${[...kTypes].join(', ')}`;
+  if (aggregator !== undefined && !(typeof aggregator === 'string' && kAggregators.has(aggregator))) {
+    return `${what} has the aggregator ${quote(aggregator)}, none of prom-client's (${[...kAggregators].join(', ')})`;
+  }
+  if (!Array.isArray(values)) return `${what} has values that are ${describeKind(values)}, not an array`;
+  for (let index = 0; index < values.length; index++) {
+    const problem = describeValueProblem(values[index]);
+    if (problem !== undefined) return `${what}, value #${index}: ${problem}`;
+  }
+  return undefined;
 }
 
-function isValue(entry: unknown): boolean {
-  if (typeof entry !== 'object' || entry === null) return false;
+function describeValueProblem(entry: unknown): string | undefined {
+  if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `it is ${describeKind(entry)}, not an object`;
   const { value, labels, metricName } = entry as Record<string, unknown>;
-  if (!(typeof value === 'number' || value === null)) return false;
-  if (metricName !== undefined && !isName(metricName, kMetricName)) return false;
-  if (labels === undefined) return true;
-  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return false;
+  if (!(typeof value === 'number' || value === null)) return `its value is ${quote(value)}, not a number`;
+  if (metricName !== undefined && !isName(metricName, kMetricName)) return `its metricName ${quote(metricName)} is not a Prometheus metric name`;
+  if (labels === undefined) return undefined;
+  if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return `its labels are ${describeKind(labels)}, not an object`;
   for (const key in labels) {
+    if (!isName(key, kLabelName)) return `the label name ${quote(key)} is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, at most ${kMaxNameLength} characters)`;
     const label = (labels as Record<string, unknown>)[key];
-    if (!isName(key, kLabelName) || !(typeof label === 'string' || typeof label === 'number' || typeof label === 'boolean')) return false;
+    if (!(typeof label === 'string' || typeof label === 'number' || typeof label === 'boolean')) return `the label "${key}" has ${describeKind(label)} as its value, not a string, number or boolean`;
   }
-  return true;
+  return undefined;
+}
+
+/** What a value is, for a report: its kind, never its content (it may be large). */
+function describeKind(value: unknown): string {
+  return value === null || value === undefined ? String(value) : Array.isArray(value) ? 'an array' : typeof value === 'object' ? 'an object' : `a ${typeof value}`;
+}
+
+/** A value quoted for a report: escaped (no line breaks reach the log), cut short. */
+function quote(value: unknown): string {
+  if (typeof value !== 'string') return typeof value === 'number' || typeof value === 'boolean' ? String(value) : describeKind(value);
+  return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}...` : value);
 }
 
 function isName(value: unknown, pattern: RegExp): value is string {

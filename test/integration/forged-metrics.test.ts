@@ -28,8 +28,8 @@ function parseExposition(text: string): { values: Map<string, number>; duplicate
   return { values, duplicates, types };
 }
 
-describe('worker samples named as series not their own [H308]', () => {
-  it('[H308] are left out of the exposition and told as the worker\'s protocol error; the real series are written once each', async () => {
+describe('worker samples named as series not their own [H308][H317]', () => {
+  it('[H308][H317] are left out of the exposition and told as the worker\'s protocol error; the real series are written once each', async () => {
     const primary = track(new ClusterPrimary(testOptions('forged-metrics-worker.ts', { workerCount: 2, heartbeat: false })));
     const reports = record<{ worker: WorkerHandle; error: ProtocolError; dropped: number }>(primary, 'workerProtocolError');
     const [first, second] = await primary.start();
@@ -53,28 +53,67 @@ describe('worker samples named as series not their own [H308]', () => {
     expect(values.get('app_split')).toBe(2);
     expect(values.get('app_latency_seconds_bucket{le="1"}')).toBe(2);
     expect(values.get('app_latency_seconds_sum')).toBe(1);
-    // `app_latency_seconds_count` is the gauge's: the histogram's sample of that name is left out.
-    expect(types.get('app_latency_seconds_count')).toBe(1);
-    expect(values.get('app_latency_seconds_count')).toBe(4);
+    // `app_latency_seconds_count` is the histogram's, from both workers: the forger's gauge of that name is left out (H317).
+    expect(types.has('app_latency_seconds_count')).toBe(false);
+    expect(values.get('app_latency_seconds_count')).toBe(2);
 
     // Told per worker (the first at once, rate-limited after), as its protocol error.
     await until(() => reports.events.some((event) => event.worker.id === forger.id), 30_000, 'the forger\'s workerProtocolError');
     const told = reports.events.find((event) => event.worker.id === forger.id)!;
     expect(told.error).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'misnamed-series', messageType: '$metrics' });
     expect(told.error.message).toBe(
-      `Worker ${forger.id} (pid ${forger.pid}) sent an answer to "$metrics" with series not named as their own metric: ` +
+      `Worker ${forger.id} (pid ${forger.pid}) sent an answer to "$metrics" with metrics or series named as another's: ` +
         'metric "clusterkit_store_keys" (named as one of clusterkit\'s own), ' +
         '"clusterkit_workers_target" in metric "app_forged" (one of clusterkit\'s own series), ' +
         '"clusterkit_worker_up" in metric "app_forged" (one of clusterkit\'s own series) and 4 more names. ' +
         'They were left out of the exposition; the rest of its metrics were merged. ' +
-        "A sample is named as its metric (a histogram's also <name>_bucket, _sum and _count, a summary's <name>_sum and _count), never as one of clusterkit's own series or another metric's: " +
+        "A sample is named as its metric (a histogram's also <name>_bucket, _sum and _count, a summary's <name>_sum and _count), never as one of clusterkit's own series or another metric's; " +
+        'a histogram or summary keeps the names it writes, and a name keeps the type most workers give it: ' +
         'rename the worker\'s metric, or fix the "metricName" its values give (a registerMetric() with its own get(), or the worker\'s "metricsRegistry").',
     );
-    // The honest worker's histogram lost its `_count` to the forger's gauge of that name: said too.
-    await until(() => reports.events.some((event) => event.worker.id === honest.id), 30_000, 'the honest worker\'s workerProtocolError');
-    expect(reports.events.find((event) => event.worker.id === honest.id)!.error.detail).toBe(
-      '"app_latency_seconds_count" in metric "app_latency_seconds" (the series of the metric "app_latency_seconds_count")',
-    );
+    // The honest worker lost nothing, and is not told anything (H317: it was told its histogram's `_count` was left out).
+    expect(reports.events.filter((event) => event.worker.id === honest.id)).toEqual([]);
+    expect(primary.stats().find((row) => row.id === honest.id)!.protocolErrors).toBe(0);
     expect(primary.stats().find((row) => row.id === forger.id)!.protocolErrors).toBe(1);
   }, 90_000);
+});
+
+describe('worker metrics named as another worker\'s histogram series, or rejected by the check [H317]', () => {
+  it('[H317] a gauge app_lat_count in one worker never replaces the histogram\'s count from every worker; the WARN names that worker and metric; a bad label name is told as such', async () => {
+    const primary = track(new ClusterPrimary(testOptions('colliding-metrics-worker.ts', { workerCount: 3, heartbeat: false })));
+    const reports = record<{ worker: WorkerHandle; error: ProtocolError; dropped: number }>(primary, 'workerProtocolError');
+    const workers = await primary.start();
+    const bySlot = (slot: number) => workers.find((worker) => worker.slot === slot)!;
+    const { values, duplicates, types } = parseExposition(await primary.metrics({ timeoutMs: 10_000 }));
+
+    expect(duplicates).toEqual([]);
+    // Slot 2's answer is left out whole (its bad label name): slots 0 and 1 make the histogram.
+    expect(values.get('app_lat_count')).toBe(2);
+    expect(values.get('app_lat_sum')).toBe(1);
+    expect(values.get('app_lat_bucket{le="1"}')).toBe(2);
+    expect(types.has('app_lat_count')).toBe(false);
+    expect(types.has('app_lat_sum')).toBe(false);
+    expect(values.get('app_ok')).toBe(2);
+    expect(values.has('app_bad_label')).toBe(false);
+    expect(values.get('clusterkit_worker_scrape_errors_total{slot="2"}')).toBe(1);
+    expect(values.get('clusterkit_worker_scrape_errors_total{slot="1"}')).toBe(0);
+
+    await until(() => reports.events.some((event) => event.worker.slot === 1) && reports.events.some((event) => event.worker.slot === 2), 30_000, 'the reports of slots 1 and 2');
+    const colliding = reports.events.find((event) => event.worker.slot === 1)!.error;
+    expect(colliding).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'misnamed-series', messageType: '$metrics' });
+    expect(colliding.message).toMatch(
+      new RegExp(
+        `^Worker ${bySlot(1).id} \\(pid ${bySlot(1).pid}\\) sent an answer to "\\$metrics" with metrics or series named as another's: ` +
+          'metric "app_lat_count" \\(a gauge named as a series of the histogram "app_lat", which keeps the name\\), ' +
+          'metric "app_lat_sum" \\(a gauge named as a series of the histogram "app_lat", which keeps the name\\)\\. ',
+      ),
+    );
+    const rejected = reports.events.find((event) => event.worker.slot === 2)!.error;
+    expect(rejected).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'bad-metrics', messageType: '$metrics' });
+    expect(rejected.detail).toBe('metric "app_bad_label", value #0: the label name "bad\\"name" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, at most 256 characters)');
+    expect(rejected.message).not.toMatch(/process\.send|IPC protocol/);
+    // The workers with only the histogram are told nothing.
+    expect(reports.events.filter((event) => event.worker.slot === 0)).toEqual([]);
+    expect(primary.stats().find((row) => row.id === bySlot(0).id)!.protocolErrors).toBe(0);
+  }, 120_000);
 });

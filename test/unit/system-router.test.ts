@@ -5,7 +5,7 @@ import { isHandlerNotFound } from '../../src/messaging/route.js';
 import { SystemRouter, type ProtocolProblem } from '../../src/messaging/system-router.js';
 import { registerStartupNotices } from '../../src/primary/pool/startup-notices.js';
 import type { WorkerRecord } from '../../src/primary/pool/worker-record.js';
-import { isMetricsReply } from '../../src/messaging/metrics-reply.js';
+import { describeMetricsProblem, isMetricsReply } from '../../src/messaging/metrics-reply.js';
 import {
   boundInitError,
   isInitErrorPayload,
@@ -149,6 +149,36 @@ describe('system payload checks', () => {
       [{ ...counter, values: null }],
     ];
     for (const reply of bad) expect(isMetricsReply(reply)).toBe(false);
+  });
+
+  it('[H317] a metrics answer that fails its check says which metric and field, and its error blames the registry, not the IPC', () => {
+    const counter = { name: 'app_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value: 1, labels: { route: '/' } }] };
+    expect(describeMetricsProblem([counter])).toBeUndefined();
+    expect(describeMetricsProblem(null)).toBeUndefined();
+    const cases: Array<[unknown, string]> = [
+      ['text', 'the answer is a string, not the array of metrics getMetricsAsJSON() returns'],
+      [[counter, 42], 'metric #1 is a number, not an object'],
+      [[{ ...counter, name: 'x 1\nforged 1' }], 'metric #0 is named "x 1\\nforged 1", which is not a Prometheus metric name ([a-zA-Z_:][a-zA-Z0-9_:]*, at most 256 characters)'],
+      [[{ ...counter, type: 'gauge\n# x' }], 'metric "app_total" has the type "gauge\\n# x", none of counter, gauge, histogram, summary'],
+      [[{ ...counter, aggregator: 'constructor' }], 'metric "app_total" has the aggregator "constructor", none of prom-client\'s (sum, first, omit, average, min, max)'],
+      [[{ ...counter, help: 7 }], 'metric "app_total" has a help text that is a number, not a string of at most 4096 characters'],
+      [[{ ...counter, values: null }], 'metric "app_total" has values that are null, not an array'],
+      [[{ ...counter, values: [{ value: '1\nx', labels: {} }] }], 'metric "app_total", value #0: its value is "1\\nx", not a number'],
+      [[{ ...counter, values: [{ value: 1 }, { value: 1, labels: { 'bad"name': 'x' } }] }], 'metric "app_total", value #1: the label name "bad\\"name" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, at most 256 characters)'],
+      [[{ ...counter, values: [{ value: 1, labels: { route: {} } }] }], 'metric "app_total", value #0: the label "route" has an object as its value, not a string, number or boolean'],
+      [[{ ...counter, values: [{ value: 1, metricName: 'a b' }] }], 'metric "app_total", value #0: its metricName "a b" is not a Prometheus metric name'],
+    ];
+    for (const [reply, problem] of cases) {
+      expect(describeMetricsProblem(reply)).toBe(problem);
+      expect(isMetricsReply(reply)).toBe(false);
+    }
+    const error = new ProtocolError('worker 2 (pid 9)', 'bad-metrics', '$metrics', cases[8]![1]);
+    expect(error.message).toBe(
+      'Worker 2 (pid 9) sent an answer to "$metrics" that the metrics merge cannot take: metric "app_total", value #1: the label name "bad\\"name" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, at most 256 characters). ' +
+        "Its whole answer was left out of this scrape (counted in clusterkit_worker_scrape_errors_total); the other workers' metrics were merged. " +
+        'It comes from the worker\'s metrics registry, not from clusterkit\'s IPC: fix that metric (a registerMetric() with its own get(), or the worker\'s "metricsRegistry").',
+    );
+    expect(error.message).not.toMatch(/process\.send|IPC protocol/);
   });
 
   it('records $served once per worker life, and drops a forged payload or a second one', () => {

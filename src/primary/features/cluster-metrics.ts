@@ -4,16 +4,18 @@
  * timeout and merged with prom-client's AggregatorRegistry; a worker that does not answer in
  * time is left out of that scrape and counted in `clusterkit_worker_scrape_errors_total`, so one
  * silent worker never fails the whole scrape. A worker whose answer fails its check
- * (metrics-reply.ts) is left out the same way, and its answer counts as a protocol error.
+ * (metrics-reply.ts) is left out the same way, and its answer counts as a `bad-metrics` protocol
+ * error naming the metric and the field.
  * clusterkit's own per-worker figures follow. A worker metric named as one of clusterkit's own
  * families is left out: the family would be written twice (H278); so is a worker's sample not
  * named as its own metric (a `metricName` naming clusterkit's series or another metric's, H308,
- * worker-series.ts), and either is told as the worker's protocol error (`misnamed-series`).
+ * worker-series.ts), and a metric named as a series of another's histogram or summary or typed
+ * unlike most workers type its name (H317); each is told as the worker's protocol error (`misnamed-series`).
  *
  * The deadline counts replies that reached the primary in time even when the primary was busy
  * (pending.ts): a large registry's reply is announced by its first bytes, and waited for.
  */
-import { completeMetrics, isMetricsReply, type MetricJson } from '../../messaging/metrics-reply.js';
+import { completeMetrics, describeMetricsProblem, type MetricJson } from '../../messaging/metrics-reply.js';
 import { kMetricsRequest } from '../../messaging/system-types.js';
 import { loadPromClient, type PromClientModule } from '../../prom-client.js';
 import type { PrimaryContext } from '../primary-context.js';
@@ -22,6 +24,9 @@ import { collectGivenUp } from './given-up-stats.js';
 import type { SharedStore } from './shared-store.js';
 import { collectStats } from './worker-stats.js';
 import { describeDroppedSeries, keepOwnSeries } from './worker-series.js';
+
+/** Takes any reply: a metrics answer is checked by `describeMetricsProblem`, which says what fails. */
+const isAnyReply = (_reply: unknown): _reply is unknown => true;
 
 /** Default time each worker has to answer a scrape. */
 export const kDefaultScrapeTimeoutMs = 2_000;
@@ -37,13 +42,19 @@ export class ClusterMetrics {
 
   async collect(timeoutMs: number): Promise<string> {
     const { pool, system } = this.context;
-    const workers = [...pool.records].filter((record) => record.state === 'ready');
-    const answers = await Promise.allSettled(workers.map((record) => system.request(record, record.endpoint, kMetricsRequest, undefined, isMetricsReply, timeoutMs)));
+    // In slot order: prom-client's merge takes a family's help and aggregator from its first answer.
+    const workers = [...pool.records].filter((record) => record.state === 'ready').sort((a, b) => a.slot.index - b.slot.index);
+    const answers = await Promise.allSettled(workers.map((record) => system.request(record, record.endpoint, kMetricsRequest, undefined, isAnyReply, timeoutMs)));
     const collected = new Map<number, MetricJson[]>();
     answers.forEach((answer, index) => {
-      const slot = workers[index]!.slot.index;
-      if (answer.status === 'rejected') this.#countError(slot);
-      else if (answer.value) collected.set(slot, completeMetrics(answer.value));
+      const record = workers[index]!;
+      if (answer.status === 'rejected') return this.#countError(record.slot.index);
+      // Checked here, not by the request: what fails comes from the worker's registry, and its report names the metric (t33 LOW-C).
+      const problem = describeMetricsProblem(answer.value);
+      if (problem !== undefined) {
+        system.reportDropped(record, 'bad-metrics', kMetricsRequest, problem);
+        this.#countError(record.slot.index);
+      } else if (answer.value) collected.set(record.slot.index, completeMetrics(answer.value as MetricJson[]));
     });
     for (const [slot, dropped] of keepOwnSeries(collected, kOwnFamilies)) {
       const record = workers.find((worker) => worker.slot.index === slot)!;

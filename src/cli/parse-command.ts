@@ -20,26 +20,46 @@ export function parseCommand<O extends Options>(command: string, args: string[],
   const terminator = args.indexOf('--');
   const own = terminator === -1 ? args : args.slice(0, terminator);
   const rest = terminator === -1 ? [] : args.slice(terminator + 1);
+  const withEquals = withEqualsShorts(own, options);
   try {
-    const { values, positionals, tokens } = parseArgs({ args: withEqualsShorts(own, options), options, allowPositionals: true, strict: true, tokens: true });
+    const { values, positionals, tokens } = parseArgs({ args: withEquals, options, allowPositionals: true, strict: true, tokens: true });
     const positionalIndexes = tokens.flatMap((token) => (token.kind === 'positional' ? [token.index] : []));
     return { values, positionals, positionalIndexes, rest };
   } catch (error) {
-    throw new UsageError(describeParseError(error, command, Object.keys(options).map((name) => `--${name}`)), command);
+    throw new UsageError(describeParseError(error, command, Object.keys(options).map((name) => `--${name}`), withEquals, options), command);
   }
 }
 
-function describeParseError(error: unknown, command: string, known: readonly string[]): string {
+function describeParseError(error: unknown, command: string, known: readonly string[], args: readonly string[], options: Options): string {
   const { code, message } = error as { code?: string; message: string };
   const quoted = /'([^']+)'/.exec(message)?.[1];
   const flag = quoted ? (/--[\w-]+/.exec(quoted)?.[0] ?? quoted) : undefined;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return `Unknown option ${quoted}.${optionHint(quoted, command, known)}`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message) && flag) return `Option ${flag} needs a value.`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(message) && flag) {
-    return `Option ${flag} needs a value; for a value that starts with "-", write it with "=", as in --node-arg=--import=tsx.`;
-  }
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(message) && flag) return ambiguousValue(flag, args, options);
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message) && flag) return `Option ${flag} does not take a value.`;
   return message;
+}
+
+/**
+ * `--node-arg --max-old-space-size=256`: the word after an option that takes a value starts with
+ * "-", so it may be an option of the command (`--node-arg --watch`: Node's --watch, or
+ * clusterkit's?). It is refused, as util.parseArgs refuses it, with the `=` form to write (H318).
+ */
+function ambiguousValue(flag: string, args: readonly string[], options: Options): string {
+  const short = options[flag.slice(2)]?.short;
+  const at = args.findIndex((arg, index) => (arg === flag || (short !== undefined && arg === `-${short}`)) && isOptionLike(args[index + 1]));
+  if (at === -1) return `Option ${flag} needs a value; for a value that starts with "-", write it joined with "=", as in ${flag}=<value>.`;
+  const value = args[at + 1]!;
+  const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  return (
+    `Option ${flag} is followed by "${shown}", which starts with "-", so it is read as an option, not as the value of ${flag} ` +
+    `(the command's own options start with "-" too). If it is the value, join it with "=": ${flag}=${shown}.`
+  );
+}
+
+function isOptionLike(arg: string | undefined): boolean {
+  return arg !== undefined && arg.length > 1 && arg.startsWith('-');
 }
 
 /**

@@ -7,6 +7,16 @@
  * `nodeArgs` (PM2's `node_args`), the library's `execArgv`. An option Node does not know is not
  * one of them: Node refuses it itself, and H253 (node-option-failure.ts) says so at once.
  *
+ * Values given as the next argument (H318): Node takes the argument after `--require`,
+ * `--import`, `-r`, `-C`, `--title`... (kTakesValue) as its value, and after any other option
+ * it takes none: `--inspect 9229` runs `9229` as the script (`--inspect=9229` is the inspector's
+ * port), and so does `--max-old-space-size 256` (V8's options take their value after `=` only).
+ * So a word is a value only after an option of kTakesValue written without `=`; any other word
+ * is refused, naming the option before it. An option of kTakesValue with nothing after it takes
+ * the worker's own script as its value (`-r` last preloads clusterkit's worker-main.js and runs
+ * no script), and one followed by an option makes Node refuse to start (`--require requires an
+ * argument`): both are refused too.
+ *
  * Left accepted, on purpose: `-i`/`--interactive` (Node 20 runs a script it is given and
  * ignores it), `--inspect-brk` and `--inspect-wait` (they wait for a debugger, which is what
  * they are given for), `--snapshot-blob` without `--build-snapshot` (the script runs, from the
@@ -38,11 +48,44 @@ const kEffects: Readonly<Record<string, Effect>> = {
   '--completion-bash': kPrints('a bash completion script'),
   '--prof-process': { does: "processes a V8 profiler log in place of running the worker's script", instead: 'profile the workers with --prof, then run node --prof-process on the log it writes' },
   '--build-snapshot': { does: 'runs the script only to build a startup snapshot, then exits', instead: 'build the snapshot with node --build-snapshot outside clusterkit; --snapshot-blob=<file> starts the workers from it' },
+  // Node 20 builds a snapshot with it alone, as --build-snapshot does, running the builder its file names.
+  '--build-snapshot-config': { does: "builds a startup snapshot with the builder its file names, then exits without running the worker's script", instead: 'build the snapshot with node --build-snapshot outside clusterkit; --snapshot-blob=<file> starts the workers from it' },
   '--experimental-sea-config': { does: "writes a single-executable blob and exits without running the worker's script", instead: kLeaveOut },
   '--run': { does: "runs a package.json script in place of the worker's script (Node 22 and later)", instead: kLeaveOut },
 };
 
-const kAliases: Readonly<Record<string, string>> = { '-e': '--eval', '-p': '--print', '-pe': '--print', '-c': '--check', '-v': '--version', '-h': '--help' };
+const kAliases: Readonly<Record<string, string>> = { '-e': '--eval', '-p': '--print', '-pe': '--print', '-c': '--check', '-v': '--version', '-h': '--help', '-r': '--require', '-C': '--conditions' };
+
+/**
+ * Node's options that take a value, which Node reads from the next argument when the option has
+ * no `=` (`--require ./setup.cjs`, `-r ./setup.cjs`), by long name: Node 20's (each refused by
+ * `node <option>` alone with "requires an argument"), and those Node 22 to 24 added. The ones
+ * kEffects refuses anyway (`--eval`, `--watch-path`, `--run`...) need not be here. Any other
+ * option takes no separate value: `--inspect=9229`, not `--inspect 9229`; V8's options
+ * (`--max-old-space-size=256`, `--stack-size=900`) take theirs after `=` only.
+ */
+const kTakesValue: ReadonlySet<string> = new Set([
+  '--allow-fs-read', '--allow-fs-write', '--conditions', '--cpu-prof-dir', '--cpu-prof-interval', '--cpu-prof-name',
+  '--debug-port', '--diagnostic-dir', '--disable-proto', '--disable-warning', '--dns-result-order', '--env-file',
+  '--env-file-if-exists', '--experimental-config-file', '--experimental-default-type', '--experimental-loader',
+  '--experimental-policy', '--experimental-test-isolation', '--heap-prof-dir', '--heap-prof-interval', '--heap-prof-name',
+  '--heapsnapshot-near-heap-limit', '--heapsnapshot-signal', '--icu-data-dir', '--import', '--input-type', '--inspect-port',
+  '--inspect-publish-uid', '--loader', '--localstorage-file', '--max-http-header-size', '--max-old-space-size-percentage',
+  '--network-family-autoselection-attempt-timeout', '--openssl-config', '--policy-integrity', '--redirect-warnings',
+  '--report-dir', '--report-directory', '--report-filename', '--report-signal', '--require', '--secure-heap',
+  '--secure-heap-min', '--security-revert', '--security-reverts', '--snapshot-blob', '--test-concurrency',
+  '--test-coverage-branches', '--test-coverage-exclude', '--test-coverage-functions', '--test-coverage-include',
+  '--test-coverage-lines', '--test-global-setup', '--test-isolation', '--test-name-pattern', '--test-reporter',
+  '--test-reporter-destination', '--test-rerun-failures', '--test-shard', '--test-skip-pattern', '--test-timeout', '--title',
+  '--tls-cipher-list', '--tls-keylog', '--trace-event-categories', '--trace-event-file-pattern', '--trace-require-module',
+  '--unhandled-rejections', '--use-largepages', '--v8-pool-size', '--watch-kill-signal',
+]);
+
+/** What a message writes as an option's value: `--require=<module>`. */
+const kValueWords: Readonly<Record<string, string>> = {
+  '--require': '<module>', '--import': '<module>', '--loader': '<module>', '--experimental-loader': '<module>',
+  '--conditions': '<condition>', '--env-file': '<file>', '--env-file-if-exists': '<file>', '--title': '<title>', '--inspect-port': '<port>',
+};
 
 export interface ScriptStoppingNodeArg {
   /** Its index in the list checked. */
@@ -58,37 +101,52 @@ export interface ScriptStoppingNodeArg {
 
 /**
  * The first of `args` (Node options, in order) that stops Node from running the worker's
- * script, or undefined. A word that is no option counts when nothing before it can take it as
- * a value (`--require tsx` is fine, `tsx` alone is run as the script): an option before it with
- * no `=` may take it, as Node's own option table decides, which is not known here.
+ * script, or undefined. A word that is no option counts unless it is the value of the option
+ * before it, which takes it when it is one of kTakesValue written without `=` (`--require tsx`
+ * is fine; `tsx` alone, or `--inspect 9229`, is run as the script).
  */
 export function scriptStoppingNodeArg(args: readonly string[]): ScriptStoppingNodeArg | undefined {
-  for (const [index, arg] of args.entries()) {
+  for (let index = 0; index < args.length; index += 1) {
+    const arg = args[index]!;
     const found = (shown: string, problem: string, instead: string): ScriptStoppingNodeArg => ({ index, arg, shown, problem, instead });
     if (arg === '') {
-      return found('""', "Node takes an empty argument as the script's name, and reads a script from stdin in place of the worker's: the worker waits there for ever", "leave it out; an option's empty value is written with \"=\", as in --title=");
+      return found('""', "Node takes an empty argument as the script's name, and reads a script from stdin in place of the worker's: the worker waits there for ever", 'leave it out; an option\'s empty value is an argument of its own right after the option, as in --title ""');
     }
     if (arg === '-') return found('-', "Node's \"-\" reads a script from stdin in place of the worker's: the worker waits there for ever", kLeaveOut);
     if (arg === '--') return found('--', "Node's \"--\" ends Node's options, so an option after it is run as the script, in place of the worker's; it does nothing else here", "leave it out; the worker's script comes after the Node options by itself");
-    if (!arg.startsWith('-')) {
-      if (takesNextWord(args[index - 1])) continue;
-      return found(shorten(arg), `"${shorten(arg)}" is no option, nor the value of one, so Node runs it as the script, in place of the worker's`, 'if it is the value of an option, join it to its option, as in --import=tsx');
-    }
+    if (!arg.startsWith('-')) return found(shorten(arg), ...bareWord(arg, args[index - 1]));
     const typed = arg.startsWith('--') ? arg.replace(/=.*$/s, '') : arg;
     // Node reads "_" as "-" in an option's name (--watch_path is --watch-path).
     const name = kAliases[typed] ?? typed.replaceAll('_', '-');
-    const effect = Object.hasOwn(kEffects, name) ? kEffects[name] : undefined;
-    if (effect === undefined) continue;
-    const shown = typed === arg ? arg : `${typed}=…`;
     const spelled = name === typed ? name : `${typed} (${name})`;
-    return found(shown, `Node's ${spelled} ${effect.does}`, effect.instead);
+    const effect = Object.hasOwn(kEffects, name) ? kEffects[name] : undefined;
+    if (effect !== undefined) return found(typed === arg ? arg : `${typed}=…`, `Node's ${spelled} ${effect.does}`, effect.instead);
+    if (typed !== arg || !kTakesValue.has(name)) continue;
+    // The next argument is its value, even an empty one (--title "").
+    const value = args[index + 1];
+    const instead = `give its value after "=", as in ${name}=${kValueWords[name] ?? '<value>'}`;
+    if (value === undefined) {
+      return found(arg, `Node's ${spelled} takes a value, and none follows it: Node takes the worker's own script as its value, and runs no script`, instead);
+    }
+    if (value.startsWith('-')) {
+      return found(arg, `Node's ${spelled} takes a value, and "${shorten(value)}" after it is an option, not a value: Node refuses to start ("${typed} requires an argument")`, instead);
+    }
+    index += 1;
   }
   return undefined;
 }
 
-/** Whether `previous` is an option that may take the next word as its value: `--require` in `--require tsx`. */
-function takesNextWord(previous: string | undefined): boolean {
-  return previous !== undefined && previous.startsWith('-') && previous !== '-' && previous !== '--' && !previous.includes('=');
+/** The problem and advice of a word that no option before it takes as its value. */
+function bareWord(word: string, previous: string | undefined): [problem: string, instead: string] {
+  const shown = shorten(word);
+  // An option of its own (not a value, and not -, --), written without "=": it takes no value.
+  if (previous !== undefined && previous.startsWith('--') && previous !== '--' && !previous.includes('=')) {
+    return [
+      `"${shown}" is no option, nor the value of one: ${previous} before it takes no value as a separate argument, so Node runs "${shown}" as the script, in place of the worker's`,
+      `if it is the value of ${previous}, join them with "=": ${previous}=${shown}`,
+    ];
+  }
+  return [`"${shown}" is no option, nor the value of one, so Node runs it as the script, in place of the worker's`, 'if it is the value of an option, join it to its option, as in --import=tsx'];
 }
 
 function shorten(word: string): string {

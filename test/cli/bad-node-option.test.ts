@@ -56,7 +56,7 @@ describe('clusterkit run with a Node option that stops the script from running',
   it('[H310] --node-arg= (empty), --check, --eval, -, --, a bare word: exit 2 with the usage line, each named with what it does', async () => {
     const project = tempProject({ 'server.cjs': kServer, 'warm.cjs': "console.log('warmed');\n" });
     const cases: Array<[string[], string]> = [
-      [['--node-arg='], "--node-arg= would stop the workers from running their script: Node takes an empty argument as the script's name, and reads a script from stdin in place of the worker's: the worker waits there for ever. Leave it out; an option's empty value is written with \"=\", as in --title=."],
+      [['--node-arg='], "--node-arg= would stop the workers from running their script: Node takes an empty argument as the script's name, and reads a script from stdin in place of the worker's: the worker waits there for ever. Leave it out; an option's empty value is an argument of its own right after the option, as in --title \"\"."],
       [['--node-arg=--check'], "--node-arg=--check would stop the workers from running their script: Node's --check only checks the script's syntax, and exits without running it. Check the syntax with node --check <script> before starting."],
       [['--node-arg=--eval=process.exit(3)'], "--node-arg=--eval=… would stop the workers from running their script: Node's --eval runs its code in place of the worker's script. To run code before the script, preload a module instead: --import=<module>, or --require=<module> for CommonJS."],
       [['--node-arg=--enable-source-maps', '--node-arg=-'], "--node-arg=- would stop the workers from running their script: Node's \"-\" reads a script from stdin in place of the worker's: the worker waits there for ever. Leave it out."],
@@ -92,6 +92,56 @@ describe('clusterkit run with a Node option that stops the script from running',
     expect(own.stderr).toContain(`clusterkit: ${project}/clusterkit.config.json: "apps[0].nodeArgs[1]" is "-e", which would stop the workers from running their script: Node's -e (--eval) runs its code in place of the worker's script. To run code before the script, preload a module instead`);
     // PM2's string, split as PM2 splits it: named in PM2's spelling.
     expect(pm2.stderr).toMatch(/clusterkit: \S+ecosystem\.config\.cjs: app "pm2": "apps\[0\]\.node_args\[0\]" is "--check", which would stop the workers from running their script: Node's --check only checks the script's syntax/);
+    for (const result of [own, pm2]) expect(`${result.stdout}${result.stderr}`).not.toMatch(/worker \d+ (forked|ready)/);
+  });
+});
+
+/**
+ * H318: Node takes a value as the next argument only after the options that have one
+ * (`--require`, `--import`, `-r`, `-C`, `--title`...). Before, any option let the word after it
+ * pass: `--node-arg=--inspect --node-arg=9229` started workers that ran `9229` as their script
+ * (`Cannot find module .../9229`, 3 attempts, exit 1), and a value-less `--node-arg=-r` preloaded
+ * clusterkit's own worker-main.js (`ERR_REQUIRE_ASYNC_MODULE`). The space form
+ * `--node-arg --max-old-space-size=256` stays refused (`--node-arg --watch` could be either
+ * program's), now saying the `=` form to write.
+ */
+describe('clusterkit run with a Node option given its value as the next argument', () => {
+  it('[H318] a word no option takes, an option with no value, the space form: exit 2 with the usage line, naming the option', async () => {
+    const project = tempProject({ 'server.cjs': kServer, 'warm.cjs': "console.log('warmed', process.title);\n" });
+    const cases: Array<[string[], string]> = [
+      [['--node-arg=--inspect', '--node-arg=9229'], '--node-arg=9229 would stop the workers from running their script: "9229" is no option, nor the value of one: --inspect before it takes no value as a separate argument, so Node runs "9229" as the script, in place of the worker\'s. If it is the value of --inspect, join them with "=": --inspect=9229.'],
+      [['--node-arg=--enable-source-maps', '--node-arg=tsx'], '--node-arg=tsx would stop the workers from running their script: "tsx" is no option, nor the value of one: --enable-source-maps before it takes no value'],
+      [['--node-arg=-r'], "--node-arg=-r would stop the workers from running their script: Node's -r (--require) takes a value, and none follows it: Node takes the worker's own script as its value, and runs no script. Give its value after \"=\", as in --require=<module>."],
+      [['--node-arg=--import', '--node-arg=--enable-source-maps'], "--node-arg=--import would stop the workers from running their script: Node's --import takes a value, and \"--enable-source-maps\" after it is an option, not a value: Node refuses to start (\"--import requires an argument\"). Give its value after \"=\", as in --import=<module>."],
+      [['--node-arg', '--max-old-space-size=256'], 'Option --node-arg is followed by "--max-old-space-size=256", which starts with "-", so it is read as an option, not as the value of --node-arg (the command\'s own options start with "-" too). If it is the value, join it with "=": --node-arg=--max-old-space-size=256.'],
+    ];
+    const results = await Promise.all(cases.map(([flags]) => cli(['run', 'server.cjs', '-w', '1', '--name', 'valued', ...flags], { runtime: runtimeDir(), cwd: project })));
+    results.forEach((result, index) => {
+      const [flags, message] = cases[index]!;
+      expect({ flags, code: result.code }).toEqual({ flags, code: 2 });
+      expect(result.stderr).toContain(`clusterkit: ${message}`);
+      expect(result.stderr).toContain('Usage: clusterkit run ');
+      expect(`${result.stdout}${result.stderr}`).not.toMatch(/worker \d+ (forked|ready)|could not start|Cannot find module/);
+    });
+    // A value after -r or --title, an empty one too, is no script: it runs.
+    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'valued', '--node-arg=-r', '--node-arg=./warm.cjs', '--node-arg=--title', '--node-arg=ck-h318'], { runtime: runtimeDir(), cwd: project });
+    await run.waitFor(/service valued started/);
+    expect(run.output()).toContain('warmed ck-h318');
+  });
+
+  it("[H318] a clusterkit config's nodeArgs and a PM2 file's node_args: the same, naming the key and index", async () => {
+    const project = tempProject({
+      'server.cjs': kServer,
+      'clusterkit.config.json': '{ "apps": [{ "name": "own", "script": "server.cjs", "nodeArgs": ["--require", "./a.cjs", "--import"] }] }',
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'pm2', script: 'server.cjs', node_args: '--inspect 9229' }] };\n",
+    });
+    const [own, pm2] = await Promise.all([
+      cli(['run', 'clusterkit.config.json'], { runtime: runtimeDir(), cwd: project }),
+      cli(['run', 'ecosystem.config.cjs'], { runtime: runtimeDir(), cwd: project }),
+    ]);
+    expect([own.code, pm2.code]).toEqual([2, 2]);
+    expect(own.stderr).toContain(`clusterkit: ${project}/clusterkit.config.json: "apps[0].nodeArgs[2]" is "--import", which would stop the workers from running their script: Node's --import takes a value, and none follows it`);
+    expect(pm2.stderr).toMatch(/clusterkit: \S+ecosystem\.config\.cjs: app "pm2": "apps\[0\]\.node_args\[1\]" is "9229", which would stop the workers from running their script: "9229" is no option, nor the value of one: --inspect before it takes no value as a separate argument/);
     for (const result of [own, pm2]) expect(`${result.stdout}${result.stderr}`).not.toMatch(/worker \d+ (forked|ready)/);
   });
 });

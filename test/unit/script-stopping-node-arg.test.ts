@@ -25,10 +25,20 @@ function refusal(execArgv: string[] | undefined): InvalidOptionError {
   return error as InvalidOptionError;
 }
 
+/** Each `[execArgv, option, received, problem]`: refused naming `option`, its message matching `problem`. */
+function expectRefusals(cases: ReadonlyArray<[string[], string, string, RegExp]>): void {
+  for (const [execArgv, option, received, problem] of cases) {
+    const error = refusal(execArgv);
+    expect({ execArgv, option: error.option, received: error.received, code: error.code }).toEqual({ execArgv, option, received, code: 'ERR_INVALID_OPTION' });
+    expect(error.message).toMatch(new RegExp(`^The "${option.replace(/[[\]]/g, '\\$&')}" option must be a Node option that lets the worker run its script \\(`));
+    expect(error.message).toMatch(problem);
+  }
+}
+
 describe('Node options that stop the worker from running its script', () => {
   it('[H310] execArgv: each is refused with InvalidOptionError naming it, what it does and what to do', () => {
     const cases: Array<[string[], string, string, RegExp]> = [
-      [[''], 'execArgv[0]', '', /Node takes an empty argument as the script's name, and reads a script from stdin .*; leave it out; an option's empty value is written with "=", as in --title=\)\. Received ""$/],
+      [[''], 'execArgv[0]', '', /Node takes an empty argument as the script's name, and reads a script from stdin .*; leave it out; an option's empty value is an argument of its own right after the option, as in --title ""\)\. Received ""$/],
       [['--enable-source-maps', '-'], 'execArgv[1]', '-', /Node's "-" reads a script from stdin in place of the worker's/],
       [['--', '--import=tsx'], 'execArgv[0]', '--', /Node's "--" ends Node's options, so an option after it is run as the script/],
       [['--eval=process.exit(3)'], 'execArgv[0]', '--eval=process.exit(3)', /Node's --eval runs its code in place of the worker's script; to run code before the script, preload a module instead: --import=<module>/],
@@ -54,11 +64,48 @@ describe('Node options that stop the worker from running its script', () => {
       [['tsx'], 'execArgv[0]', 'tsx', /"tsx" is no option, nor the value of one, so Node runs it as the script, in place of the worker's; if it is the value of an option, join it to its option, as in --import=tsx/],
       [['--import=tsx', 'other.js'], 'execArgv[1]', 'other.js', /"other.js" is no option/],
     ];
-    for (const [execArgv, option, received, problem] of cases) {
-      const error = refusal(execArgv);
-      expect({ execArgv, option: error.option, received: error.received, code: error.code }).toEqual({ execArgv, option, received, code: 'ERR_INVALID_OPTION' });
-      expect(error.message).toMatch(new RegExp(`^The "${option.replace(/[[\]]/g, '\\$&')}" option must be a Node option that lets the worker run its script \\(`));
-      expect(error.message).toMatch(problem);
+    expectRefusals(cases);
+  });
+
+  it('[H318] execArgv: a word no option takes as its value, and an option missing its value, are refused naming the option', () => {
+    const cases: Array<[string[], string, string, RegExp]> = [
+      // --inspect takes its port after "=" only: Node ran 9229 as the script (retest t33 LOW-B).
+      [['--inspect', '9229'], 'execArgv[1]', '9229', /"9229" is no option, nor the value of one: --inspect before it takes no value as a separate argument, so Node runs "9229" as the script, in place of the worker's; if it is the value of --inspect, join them with "=": --inspect=9229\)/],
+      [['--enable-source-maps', 'tsx'], 'execArgv[1]', 'tsx', /"tsx" is no option, nor the value of one: --enable-source-maps before it takes no value as a separate argument/],
+      // V8's options take their value after "=" only.
+      [['--max-old-space-size', '256'], 'execArgv[1]', '256', /join them with "=": --max-old-space-size=256\)/],
+      // After a value: the option before the word took its one value.
+      [['--require', './a.cjs', 'b.cjs'], 'execArgv[2]', 'b.cjs', /"b\.cjs" is no option, nor the value of one, so Node runs it as the script/],
+      // Last: Node takes the worker's own script as its value (-r preloaded clusterkit's worker-main.js).
+      [['-r'], 'execArgv[0]', '-r', /Node's -r \(--require\) takes a value, and none follows it: Node takes the worker's own script as its value, and runs no script; give its value after "=", as in --require=<module>\)/],
+      [['--enable-source-maps', '--import'], 'execArgv[1]', '--import', /Node's --import takes a value, and none follows it.*--import=<module>\)/],
+      [['--env-file'], 'execArgv[0]', '--env-file', /Node's --env-file takes a value, and none follows it.*--env-file=<file>\)/],
+      // Followed by an option: Node refuses to start.
+      [['-r', '--enable-source-maps'], 'execArgv[0]', '-r', /Node's -r \(--require\) takes a value, and "--enable-source-maps" after it is an option, not a value: Node refuses to start \("-r requires an argument"\); give its value after "="/],
+      [['--conditions', '-x'], 'execArgv[0]', '--conditions', /"-x" after it is an option, not a value.*--conditions=<condition>\)/],
+      [['-C', '-'], 'execArgv[0]', '-C', /Node's -C \(--conditions\) takes a value, and "-" after it is an option/],
+      // Node 20 builds a snapshot with it alone, as with --build-snapshot.
+      [['--build-snapshot-config', 'snap.json'], 'execArgv[0]', '--build-snapshot-config', /Node's --build-snapshot-config builds a startup snapshot with the builder its file names, then exits without running the worker's script/],
+    ];
+    expectRefusals(cases);
+  });
+
+  it('[H318] accepts a value as the next argument after the options Node gives one, an empty one too', () => {
+    const accepted = [
+      ['-r', './setup.cjs'],
+      ['--require', './setup.cjs', '--import', 'tsx', '--enable-source-maps'],
+      ['-C', 'development', '--conditions', 'worker'],
+      ['--loader', 'ts-node/esm', '--experimental-loader', './hooks.mjs'],
+      ['--inspect-port', '0', '--inspect'],
+      ['--title', ''],
+      ['--title', 'api', '--env-file', '.env', '--stack-trace-limit=50'],
+      ['--input-type', 'module', '--unhandled-rejections', 'strict', '--dns-result-order', 'ipv4first'],
+      ['--env_file', '.env'],
+      ['--inspect=9229', '--max-old-space-size=256'],
+    ];
+    for (const execArgv of accepted) {
+      expect({ execArgv, found: scriptStoppingNodeArg(execArgv) }).toEqual({ execArgv, found: undefined });
+      expect(normalizePrimaryOptions({ workerScript: kScript, execArgv }).execArgv).toEqual(execArgv);
     }
   });
 

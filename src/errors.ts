@@ -11,6 +11,7 @@ import { isNativeError } from 'node:util/types';
 import { capitalize } from './capitalize.js';
 import { shellWord } from './shell-word.js';
 import { closest } from './cli/suggest.js';
+import { kNoReloadClause } from './cli/watch/no-reload-clause.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
 
@@ -887,12 +888,13 @@ export class ConfigUnloadableError extends ClusterKitError {
     readonly files: readonly string[],
     /** The error as `clusterkit run` prints it, on one line. */
     readonly problem: string,
-    options?: { cause?: unknown },
+    /** `isReload` false: a file the watch looks at for the settings alone (a `.env`), whose change reloads nothing (H316). */
+    options?: { cause?: unknown; isReload?: boolean },
   ) {
     super(
       `${files.length <= 1 ? (files[0] ?? '') : `${files.slice(0, -1).join(', ')} and ${files.at(-1)}`} changed and no longer load${files.length === 1 ? 's' : ''}: ${problem.replace(/\.$/, '')}. ` +
-        'The cluster runs on with the config it started with (this reload only loads the code on disk); the next clusterkit run would fail with this error until it is fixed.',
-      options,
+        `The cluster runs on with the config it started with (${options?.isReload === false ? kNoReloadClause : 'this reload only loads the code on disk'}); the next clusterkit run would fail with this error until it is fixed.`,
+      options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }
 }

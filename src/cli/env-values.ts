@@ -19,6 +19,8 @@ const kMaxEnvFileBytes = 1024 * 1024;
 
 /** Checks one variable; `where` names its source in the message. */
 export function checkEnvVariable(name: string, value: string, where: string): void {
+  // `env.__proto__ = value` sets no variable: it would be lost without a word (H316).
+  if (name === '__proto__') throw new UsageError(`${where}: "__proto__" cannot be a variable name here (JavaScript objects treat it apart); rename it.`, 'run');
   if (!kEnvNamePattern.test(name)) {
     throw new UsageError(`${where}: ${JSON.stringify(truncate(name))} is not a variable name (letters, digits and _, not starting with a digit).`, 'run');
   }
@@ -43,21 +45,95 @@ export function parseEnvFlags(values: readonly string[]): Record<string, string>
 
 /**
  * Reads a dotenv file with Node's own parser (`util.parseEnv`, the one `node --env-file` uses):
- * `KEY=value` lines, `#` comments, quotes, `export KEY=value`.
+ * `KEY=value` lines, `#` comments, quotes (multi-line too), `export KEY=value`.
+ *
+ * Node 20's parser loses variables without a word (hostile t33 M2, H316): it stops at a line
+ * with an empty name (`=value`), so every variable after it is gone; a line of spaces, an
+ * indented comment or a line with no `=` is taken as the start of the next name; a comment on
+ * the last line without a final newline becomes a variable. So the file is first read line by
+ * line here, as Node's parser reads it: every line that is not blank, not a comment and not
+ * inside a quoted value must be `NAME=value` with a good name, or it is refused with its line
+ * number. parseEnv is then given those lines in their plain form (indentation, `export` and
+ * spaces around the name taken off, a final newline), so the values are its own; and what it
+ * returned is compared with the names of those lines, so no variable is lost silently
+ * whatever its quirks.
  */
 export function readEnvFile(path: string, where: string): Record<string, string> {
   // A regular file of at most 1 MiB: /dev/zero or a FIFO would otherwise eat memory or hang.
   const text = readSmallFile(path, kMaxEnvFileBytes, where);
-  const parsed = parseEnv(text);
+  const { plain, assignments } = scanEnvFile(text, `${where} ${path}`);
+  const parsed = parseEnv(plain);
   const names = Object.keys(parsed);
   if (names.length > kMaxVariables) throw new UsageError(`${where}: ${path} sets ${names.length} variables; the limit is ${kMaxVariables}.`, 'run');
+  /** The line of each name (a later one wins, as in parseEnv). */
+  const lineOf = new Map(assignments.map(({ name, line }) => [name, line]));
+  for (const [name, line] of lineOf) {
+    if (!Object.hasOwn(parsed, name)) {
+      throw new UsageError(`${where} ${path} line ${line}: Node's env-file parser (util.parseEnv) did not read ${name} from this line; write it as NAME=value on a line of its own, or tell us the file's lines.`, 'run');
+    }
+  }
   const env: Record<string, string> = {};
   for (const name of names) {
+    const line = lineOf.get(name);
+    if (line === undefined) {
+      throw new UsageError(`${where} ${path}: Node's env-file parser (util.parseEnv) read a variable ${JSON.stringify(truncate(name))} that no line of the file sets as NAME=value; check the file's quotes and lines.`, 'run');
+    }
     const value = parsed[name] ?? '';
-    checkEnvVariable(name, value, `${where} ${path}`);
+    checkEnvVariable(name, value, `${where} ${path} line ${line}`);
     env[name] = value;
   }
   return env;
+}
+
+/** A `NAME=value` line of an env file: its name and number (from 1). */
+interface EnvAssignment {
+  readonly name: string;
+  readonly line: number;
+}
+
+/**
+ * An env file's lines as Node's parser reads them (node/src/node_dotenv.cc, Node 20): CR
+ * dropped; a value starting (after spaces) with `"`, `'` or a backtick runs to the next same
+ * quote, across lines; lines starting with `#` are comments. Every other non-blank line must
+ * be `NAME=value` (`export NAME=value` too), or a `UsageError` names the line. `plain` is the
+ * file with those lines as `NAME=value`, blank lines empty and a final newline.
+ */
+function scanEnvFile(text: string, where: string): { plain: string; assignments: EnvAssignment[] } {
+  const lines = text.replaceAll('\r', '').split('\n');
+  const plain: string[] = [];
+  const assignments: EnvAssignment[] = [];
+  for (let index = 0; index < lines.length; index++) {
+    const line = lines[index]!;
+    const at = `${where} line ${index + 1}`;
+    const trimmed = line.trimStart();
+    if (trimmed === '' || trimmed.startsWith('#')) {
+      plain.push(trimmed);
+      continue;
+    }
+    const equals = trimmed.indexOf('=');
+    if (equals === -1) {
+      throw new UsageError(`${at}: ${JSON.stringify(truncate(line))} is not a variable: write NAME=value, start the line with # to make it a comment, or remove it.`, 'run');
+    }
+    const name = trimmed
+      .slice(0, equals)
+      .trim()
+      .replace(/^export[ \t]+/, '');
+    if (name === '') throw new UsageError(`${at}: ${JSON.stringify(truncate(line))} has no variable name before "="; write NAME=value, or remove the line.`, 'run');
+    checkEnvVariable(name, '', at);
+    const value = trimmed.slice(equals + 1);
+    plain.push(`${name}=${value}`);
+    assignments.push({ name, line: index + 1 });
+    // A quoted value that closes on a later line: the lines up to its closing quote are the value's.
+    const quoted = value.replace(/^ +/, '');
+    const quote = quoted[0];
+    if (quote !== '"' && quote !== "'" && quote !== '`') continue;
+    if (quoted.indexOf(quote, 1) !== -1) continue;
+    const closing = lines.findIndex((later, laterIndex) => laterIndex > index && later.includes(quote));
+    if (closing === -1) continue;
+    plain.push(...lines.slice(index + 1, closing + 1));
+    index = closing;
+  }
+  return { plain: `${plain.join('\n')}\n`, assignments };
 }
 
 /** The config file's `env` object: string, number and boolean values, as PM2 users write them. */

@@ -91,7 +91,7 @@ describe('run settings', () => {
     expect(() => parseEnvFlags([`BIG=${'x'.repeat(200_000)}`])).toThrow(/the value of BIG is 200000 characters long; the limit is 131071/);
     const directory = project({ '.env': 'A=1\nexport B="two words"\n# note\n', 'bad.env': 'GOOD=1\nnot a line\n=x\n' });
     expect(readEnvFile(join(directory, '.env'), '--env-file')).toEqual({ A: '1', B: 'two words' });
-    expect(() => readEnvFile(join(directory, 'bad.env'), '--env-file')).toThrow(/is not a variable name/);
+    expect(() => readEnvFile(join(directory, 'bad.env'), '--env-file')).toThrow(/bad\.env line 2: "not a line" is not a variable: write NAME=value/);
   });
 
   it('types a config with defineConfig, and checks one without it the same way', () => {

@@ -97,4 +97,29 @@ describe('clusterkit run --watch and the config file [H306]', () => {
     expect((await cli(['stop', 'envf'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
+
+  it('[H316] a .env and a config outside the watched paths are watched too: their change is said, with no reload', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.mjs': kServer,
+      'src/keep.txt': '',
+      '.env': 'APP_LABEL=one\n',
+      'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'dotenv', script: 'server.mjs', workers: 1, watch: ['src'], watchDelay: 50, envFile: '.env' }] }),
+    });
+    const run = startCli(['run'], { runtime, cwd: project, env: { PORT: String(await freePort()) } });
+    await run.waitFor(
+      /^\[dotenv\] watching src \(ignoring [^)]*\); a change reloads the workers with no downtime; clusterkit\.config\.json and \.env, which the settings were read from, are watched too: a change is said, and reloads nothing \(a changed setting takes effect when clusterkit run restarts\)$/m,
+    );
+    await run.waitFor(/\[dotenv\] service dotenv started/);
+    writeFileSync(join(project, '.env'), 'APP_LABEL=two\nADDED=1\n');
+    await run.waitFor(/^\[dotenv\] \.env changed env \(APP_LABEL, ADDED\) of app dotenv: it takes effect when clusterkit run restarts; the workers are not reloaded for it, as they load no code from it$/m);
+    writeFileSync(join(project, 'clusterkit.config.json'), '{ "apps": [');
+    await run.waitFor(/^\[dotenv\] WARN clusterkit\.config\.json changed and no longer loads: .*\(the workers are not reloaded for it, as they load no code from it\); the next clusterkit run would fail/m);
+    // A change in the watched tree still reloads.
+    writeFileSync(join(project, 'src', 'keep.txt'), 'x');
+    await run.waitFor(/\[dotenv\] rolling reload complete replaced=1/);
+    expect(run.output()).not.toMatch(/change detected in (\.env|clusterkit\.config\.json)/);
+    expect((await cli(['stop', 'dotenv'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
 });

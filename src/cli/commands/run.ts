@@ -164,7 +164,13 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   if (settings.watch) {
     // A change of the config file or env file is looked at again: its settings wait for a restart (H306).
     const configCheck = configChangeCheck(settings, logger);
-    const started = await watchAndReload(settings.watch, service, settings.cwd, logger, { script: settings.script, onReload: configCheck?.changed });
+    const started = await watchAndReload(settings.watch, service, settings.cwd, logger, {
+      script: settings.script,
+      onReload: configCheck?.changed,
+      // A `.env` or a config outside the watched paths: looked at too, with no reload (H316).
+      settingsFiles: configCheck?.files,
+      onSettingsFileChange: configCheck && ((paths) => configCheck.changed(paths, false)),
+    });
     watching = started;
     service.primary.once('shutdown', () => {
       configCheck?.close();

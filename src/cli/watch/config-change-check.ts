@@ -26,13 +26,20 @@ import { toReadableError } from '../../readable-error.js';
 import { planRun } from '../run-plan.js';
 import type { RestartSettings, RunSettings, WatchSettings } from '../run-settings.js';
 import { UsageError } from '../usage-error.js';
+import { kNoReloadClause } from './no-reload-clause.js';
 
 /** Variables and problems named in a line; more are counted. */
 const kListed = 5;
 
 export interface ConfigChangeCheck {
-  /** The paths (absolute) a watch reload was started for: those of the app's settings are looked at again. */
-  readonly changed: (paths: readonly string[]) => void;
+  /** The files (absolute) the app's settings were read from: the config file, then the env files. */
+  readonly files: readonly string[];
+  /**
+   * The paths (absolute) a watch reload was started for: those of the app's settings are looked
+   * at again. `isReload` false: changed files the watch looks at for the settings alone (a
+   * `.env`, a config outside the watched paths), which reload nothing (H316).
+   */
+  readonly changed: (paths: readonly string[], isReload?: boolean) => void;
   /** The cluster stops: a loading under way is ended, and nothing more is said. */
   readonly close: () => void;
 }
@@ -48,11 +55,14 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
   /** What the last check said: nothing (the settings in force), that they differ, or that the files fail. */
   let last: 'same' | 'differ' | 'fail' = 'same';
   let isChecking = false;
-  /** Files changed while a check ran: checked once more after it. */
+  /** Files changed while a check ran: checked once more after it; `isQueuedReload` whether one of those changes reloaded. */
   let queued: Set<string> | undefined;
+  let isQueuedReload = false;
 
-  const checkOnce = async (files: readonly string[]): Promise<void> => {
+  const checkOnce = async (files: readonly string[], isReload: boolean): Promise<void> => {
     const names = files.map(shown);
+    /** What happens to the code meanwhile: a reload, or nothing. */
+    const meanwhile = isReload ? 'this reload only loads the code on disk' : kNoReloadClause;
     let now: RunSettings | undefined;
     let apps: readonly string[] = [];
     try {
@@ -64,7 +74,7 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
       }
     } catch (error) {
       if (abort.signal.aborted) return;
-      const warning = new ConfigUnloadableError(names, asRunPrintsIt(error), { cause: error });
+      const warning = new ConfigUnloadableError(names, asRunPrintsIt(error), { cause: error, isReload });
       logger.warn({ err: warning }, warning.message);
       last = 'fail';
       return;
@@ -82,7 +92,7 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
     if (keys.length > 0) {
       logger.info(
         {},
-        `${listed(names)} changed ${keys.join(', ')} of app ${settings.name}: ${keys.length === 1 ? 'it takes' : 'they take'} effect when clusterkit run restarts; this reload only loads the code on disk`,
+        `${listed(names)} changed ${keys.join(', ')} of app ${settings.name}: ${keys.length === 1 ? 'it takes' : 'they take'} effect when clusterkit run restarts; ${meanwhile}`,
       );
       last = 'differ';
     } else if (last !== 'same') {
@@ -90,30 +100,34 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
       last = 'same';
     }
   };
-  const check = async (files: readonly string[]): Promise<void> => {
+  const check = async (files: readonly string[], isReload: boolean): Promise<void> => {
     isChecking = true;
     try {
-      await checkOnce(files);
+      await checkOnce(files, isReload);
     } finally {
       isChecking = false;
     }
     if (queued === undefined || abort.signal.aborted) return;
     const next = [...queued];
+    const isNextReload = isQueuedReload;
     queued = undefined;
-    await check(next);
+    isQueuedReload = false;
+    await check(next, isNextReload);
   };
   return {
-    changed: (paths) => {
+    files: sources,
+    changed: (paths, isReload = true) => {
       // The file itself, or a directory it is in (a watched root made again at once, H270).
       const files = sources.filter((source) => paths.some((path) => source === path || source.startsWith(path.endsWith(sep) ? path : `${path}${sep}`)));
       if (files.length === 0 || abort.signal.aborted) return;
       if (!isChecking) {
         // Never a rejection left unhandled in the primary: a fault of the check itself is said, and the cluster runs on.
-        check(files).catch((error: unknown) => logger.warn({ err: error }, `looking at ${listed(files.map(shown))} again failed: ${toReadableError(error).message}`));
+        check(files, isReload).catch((error: unknown) => logger.warn({ err: error }, `looking at ${listed(files.map(shown))} again failed: ${toReadableError(error).message}`));
         return;
       }
       queued ??= new Set();
       for (const file of files) queued.add(file);
+      isQueuedReload ||= isReload;
     },
     close: () => abort.abort(),
   };

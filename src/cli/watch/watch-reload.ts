@@ -10,12 +10,13 @@
  * them on big projects). It is imported only when --watch is given.
  */
 import { fstatSync, statSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { WatchLostError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { WatchSettings } from '../run-settings.js';
 import { ignoreOptionAdvice, ignorePathsAdvice } from './ignore-advice.js';
 import { isCodeFile, kCodeLoopCount, kReloadLoopCount, reloadLoopDetector } from './reload-loop-detector.js';
+import { watchSettingsFiles } from './settings-file-watch.js';
 import { TreeWatcher } from './tree-watcher.js';
 import { createIgnoreTest } from './watch-ignore.js';
 
@@ -86,6 +87,13 @@ export interface WatchOptions {
   readonly script?: string | undefined;
   /** Told the changed paths (absolute) of each reload, as it starts: the config file among them is looked at again (H306). */
   readonly onReload?: ((paths: readonly string[]) => void) | undefined;
+  /**
+   * The files (absolute) the settings were read from (the config file, the env files): those the
+   * watched tree does not hold (a `.env`, a file outside the watched paths) are polled, and their
+   * changes told to `onSettingsFileChange` alone, with no reload (H316).
+   */
+  readonly settingsFiles?: readonly string[] | undefined;
+  readonly onSettingsFileChange?: ((paths: readonly string[]) => void) | undefined;
 }
 
 /**
@@ -353,10 +361,24 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       logger.warn({ code }, `watch error: ${error.message}${hint}`);
     },
   });
+  // The settings' files the tree does not see: a `.env` (a dot entry), one outside the roots (H316).
+  const isInTree = (file: string) => settings.paths.some((root) => file === root || isBelow(root, file)) && !isIgnored(file);
+  const settingsFiles = options.onSettingsFileChange === undefined ? [] : [...new Set(options.settingsFiles ?? [])].filter((file) => !isInTree(file));
+  const settingsWatch = watchSettingsFiles(
+    settingsFiles,
+    (file) => {
+      if (!isClosed) options.onSettingsFileChange?.([file]);
+    },
+    (error) => logger.warn({}, `watch error: ${error.message}`),
+  );
   const shown = settings.paths.map(shownPath).join(', ');
   // Each once: an ignoreWatch copied from PM2 often repeats node_modules.
   const ignoring = [...new Set(['node_modules', 'dot entries', '*.log', 'editor temp files', ...settings.ignore])].join(', ');
-  logger.info({}, `watching ${shown} (ignoring ${ignoring}); a change reloads the workers with no downtime`);
+  const alsoSettings =
+    settingsFiles.length === 0
+      ? ''
+      : `; ${listed(settingsFiles.map(shownPath))}, which the settings were read from, ${settingsFiles.length === 1 ? 'is' : 'are'} watched too: a change is said, and reloads nothing (a changed setting takes effect when clusterkit run restarts)`;
+  logger.info({}, `watching ${shown} (ignoring ${ignoring}); a change reloads the workers with no downtime${alsoSettings}`);
   return {
     missing: () => tree.missing,
     dropped: () => [...dropped],
@@ -364,6 +386,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     close: async () => {
       isClosed = true;
       if (timer) clearTimeout(timer);
+      settingsWatch.close();
       await tree.close();
     },
   };
@@ -372,6 +395,12 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
 /** `a`, `a and b`, `a, b and c`. */
 function listed(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** Whether `path` lies below `root` (not `root` itself). */
+function isBelow(root: string, path: string): boolean {
+  const rel = relative(root, path);
+  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 /** Whether something is at `path` now. */

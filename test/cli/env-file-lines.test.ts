@@ -1,0 +1,71 @@
+/**
+ * An env file loses no variable without a word (H316): Node 20's `util.parseEnv` stops at a
+ * line with an empty name (`=value`), so every variable after it was gone and nothing was said
+ * (hostile t33 M2). Each line that is not blank, not a comment and not inside a quoted value
+ * is a variable or an error naming its line; what parses correctly still does.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { readEnvFile } from '../../src/cli/env-values.js';
+import { UsageError } from '../../src/cli/usage-error.js';
+import { cleanUpCli, cli, runtimeDir, tempProject } from './cli-process.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+  cleanUpCli();
+});
+
+/** `text` read as an env file: its variables, or the error's message. */
+function read(text: string): Record<string, string> | string {
+  const directory = mkdtempSync(join(tmpdir(), 'ck-envlines-'));
+  directories.push(directory);
+  writeFileSync(join(directory, 't.env'), text);
+  try {
+    return readEnvFile(join(directory, 't.env'), '--env-file');
+  } catch (error) {
+    expect(error).toBeInstanceOf(UsageError);
+    return (error as Error).message.replace(`${directory}/`, '');
+  }
+}
+
+describe('env files: every line a variable or a named error [H316]', () => {
+  it('[H316] refuses a line with no name, no "=" or a bad name, with its line number', () => {
+    expect(read('A=1\n=nv\nLAST=x\n')).toBe('--env-file t.env line 2: "=nv" has no variable name before "="; write NAME=value, or remove the line.');
+    expect(read('A=1\n  =\nLAST=x')).toBe('--env-file t.env line 2: "  =" has no variable name before "="; write NAME=value, or remove the line.');
+    expect(read('A=1\r\nB\r\nLAST=x\r\n')).toBe('--env-file t.env line 2: "B" is not a variable: write NAME=value, start the line with # to make it a comment, or remove it.');
+    expect(read('A=1\n\nB C=2\n')).toMatch(/^--env-file t\.env line 3: "B C" is not a variable name/);
+    // A tab before a quote is no quote to Node: the value is one line, and the next line is no variable.
+    expect(read('A=\t"x\ny"\nB=1\n')).toMatch(/^--env-file t\.env line 2: "y\\"" is not a variable/);
+    expect(read('__proto__=1\n')).toMatch(/^--env-file t\.env line 1: "__proto__" cannot be a variable name here/);
+    expect(read(`A=1\nB=x\0y\n`)).toBe('--env-file t.env line 2: the value of B contains a NUL byte.');
+  });
+
+  it('[H316] reads what parsed before as it did, and the lines Node 20 mangled as they are written', () => {
+    expect(read('export A=1\r\nB="two words"\r\n# note\nC=\'single\'\nD=`back`\nA=2\nE=last')).toEqual({ A: '2', B: 'two words', C: 'single', D: 'back', E: 'last' });
+    expect(read('M="multi\n=not a name\nline"\nN=1 # comment\nO=\n')).toEqual({ M: 'multi\n=not a name\nline', N: '1', O: '' });
+    expect(read('U="unterminated\nV=1\n')).toEqual({ U: '"unterminated', V: '1' });
+    // Node 20 read "\nB" and "# c\nD" as names after a line of spaces or an indented comment,
+    // and a comment on the last line without a newline as a variable "#c".
+    expect(read('A=1\n  \t \nB=2\n  # c\nD=3\n\tE=4\n  export  F=5\n#c=x')).toEqual({ A: '1', B: '2', D: '3', E: '4', F: '5' });
+    expect(read('')).toEqual({});
+  });
+
+  it('[H316] clusterkit run exits 2 on an --env-file or an envFile with a nameless line, naming its line', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'idle.mjs': 'setInterval(() => {}, 1000);\n',
+      't.env': 'A=1\n=nv\nLAST=x\n',
+      'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'cfg', script: 'idle.mjs', envFile: 't.env' }] }),
+    });
+    const flag = await cli(['run', 'idle.mjs', '--name', 'envlines', '-w', '1', '--env-file', 't.env'], { runtime, cwd: project });
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain(`clusterkit: --env-file ${join(project, 't.env')} line 2: "=nv" has no variable name before "="; write NAME=value, or remove the line.`);
+    expect(flag.stdout).not.toMatch(/started/);
+    const config = await cli(['run'], { runtime, cwd: project });
+    expect(config.code).toBe(2);
+    expect(config.stderr).toContain(`"apps[0].envFile" ${join(project, 't.env')} line 2: "=nv" has no variable name before "="`);
+  });
+});

@@ -40,6 +40,8 @@ export interface PlanOptions {
   readonly isRecheck?: boolean;
   /** Stops the config's loading (the cluster stops). */
   readonly signal?: AbortSignal;
+  /** Says a warning of the config's loading (config-loader.ts); by default on stderr. */
+  readonly warn?: (text: string) => void;
 }
 
 export async function planRun(args: readonly string[], invocationDir: string, options: PlanOptions = {}): Promise<RunPlan> {

@@ -72,7 +72,7 @@ export function checkConfigPath(path: string): string {
 
 /**
  * The file's default export (or `module.exports`, or the JSON value), not yet checked, loaded
- * in this thread with no deadline (config-loader.ts runs it in a worker thread, with one).
+ * in this thread with no deadline (config-loader.ts runs it in a process of its own, with one).
  * @throws UsageError when it cannot be loaded.
  */
 export function loadConfigFile(path: string): Promise<unknown> {

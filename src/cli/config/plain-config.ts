@@ -7,8 +7,16 @@
  *
  * Only what the checker looks at is copied, and no more than a config can hold: values deeper
  * than `kMaxDepth` become empty placeholders (the checker refuses them by their shape alone: a
- * cycle such as `app.env = app` ends there), a list longer than `kMaxEntries` keeps only its
- * length, an object with more keys is refused, and the copy stops after `kMaxNodes` values.
+ * cycle such as `app.env = app` ends there), and a list longer than `kMaxEntries`, an object
+ * with more keys, a string longer than `kMaxChars` or more than `kMaxNodes` values in all are
+ * refused here, at once.
+ *
+ * The limits hold before anything walks the value: a list's `length` is the file's to say
+ * (`a.length = 2 ** 32 - 1` makes an empty list of four billion holes; a Proxy may say 1e15),
+ * and a builtin that walks it (`apps.some(...)`) runs for minutes in V8 code that nothing can
+ * interrupt, not even the loading process's own timers (H315). So no list longer than the
+ * limit is copied, not even as a placeholder of its length: every list the checker reads
+ * (`apps`, `args`, `nodeArgs`, `watch`, `ignoreWatch`, a PM2 `env_<name>`'s keys) is short.
  */
 import { describeError } from '../../readable-error.js';
 import { UsageError } from '../usage-error.js';
@@ -18,6 +26,8 @@ const kMaxDepth = 4;
 /** Past every list, app and variable limit of the checker (100 apps, 1000 entries). */
 const kMaxEntries = 1_000;
 const kMaxNodes = 200_000;
+/** Past every string limit of the checker (128 KiB): a PM2 `args` string is split into a list. */
+const kMaxChars = 1024 * 1024;
 
 /** @throws UsageError naming the key path of a value that cannot be read (message without the file). */
 export function toPlainConfig(value: unknown): unknown {
@@ -27,8 +37,9 @@ export function toPlainConfig(value: unknown): unknown {
 
 function copy(value: unknown, path: string, depth: number, budget: { nodes: number }): unknown {
   if (++budget.nodes > kMaxNodes) throw new UsageError(`The config holds more than ${kMaxNodes} values; it is not a config.`);
-  if (typeof value !== 'object' || value === null) return value; // functions stay: the checker names them
   const at = path === '' ? 'The config' : `"${path}"`;
+  if (typeof value === 'string' && value.length > kMaxChars) throw new UsageError(`${at} is a string of ${value.length} characters; the limit is ${kMaxChars}.`);
+  if (typeof value !== 'object' || value === null) return value; // functions stay: the checker names them
   const read = <T>(what: string, get: () => T, where = at): T => {
     try {
       return get();
@@ -38,12 +49,11 @@ function copy(value: unknown, path: string, depth: number, budget: { nodes: numb
   };
   const isArray = read('checking whether it is an array', () => Array.isArray(value));
   if (isArray) {
-    const length = read('its length', () => (value as unknown[]).length);
-    if (depth >= kMaxDepth || length > kMaxEntries) {
-      const placeholder: unknown[] = [];
-      placeholder.length = depth >= kMaxDepth ? 0 : length; // holes: no memory, the checker reads the length
-      return placeholder;
-    }
+    if (depth >= kMaxDepth) return [];
+    const length = read('its length', () => (value as unknown[]).length as unknown);
+    // A Proxy's length may be anything; a real list's is a whole number up to 2 ** 32 - 1.
+    if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw new UsageError(`${at} is a list whose length is not a count of entries (${typeof length === 'number' ? String(length) : typeof length}).`);
+    if (length > kMaxEntries) throw new UsageError(`${at} has ${length} entries; the limit is ${kMaxEntries}.`);
     return Array.from({ length }, (_, index) => copy(read('its getter', () => (value as unknown[])[index], `"${path}[${index}]"`), `${path}[${index}]`, depth + 1, budget));
   }
   const prototype = read('reading its prototype', () => Object.getPrototypeOf(value) as unknown);

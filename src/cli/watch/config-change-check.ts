@@ -6,7 +6,7 @@
  * `rolling reload complete`, and the user took the new env as applied (newcomer t32 H1).
  *
  * So the command line is planned again as `run` plans it (`planRun`: the config is loaded in a
- * worker thread with its deadline, never in the primary's own thread), and what it gives this
+ * process of its own with its deadline, never in the primary's own thread), and what it gives this
  * app is compared with the settings in force:
  *
  * - it no longer loads or checks: a WARN `ConfigUnloadableError` with the error `run` would
@@ -66,7 +66,7 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
     let now: RunSettings | undefined;
     let apps: readonly string[] = [];
     try {
-      const plan = await planRun(origin.args, origin.invocationDir, { isRecheck: true, signal: abort.signal });
+      const plan = await planRun(origin.args, origin.invocationDir, { isRecheck: true, signal: abort.signal, warn: (text) => logger.warn({}, text) });
       if (plan.kind === 'one') now = plan.settings;
       else if (plan.kind === 'apps') {
         apps = plan.apps.map((app) => app.name);

@@ -15,6 +15,7 @@ import type { RunLayer } from './run-settings.js';
 import { isPathCommand } from './command-script-hint.js';
 import { findScript, scriptNotFound } from './script-path.js';
 import { UsageError } from './usage-error.js';
+import { isNoLogFile } from './logs/log-files.js';
 import { scriptStoppingNodeArg } from '../primary/script-stopping-node-arg.js';
 import { capitalize } from '../capitalize.js';
 
@@ -232,10 +233,10 @@ function checkNodeArgs(nodeArgs: string[]): string[] {
 }
 
 /** A log file's path, absolute; an empty one is refused. */
-function logPathAt(flag: string, directory: string): (value: string) => string {
+function logPathAt(flag: string, directory: string): (value: string) => string | undefined {
   return (value) => {
     if (value === '' || value.includes('\0')) throw new UsageError(`${flag} needs the path of a file, as in ${flag} logs/app.log.`, 'run');
-    return resolve(directory, value);
+    return isNoLogFile(value) ? undefined : resolve(directory, value);
   };
 }
 

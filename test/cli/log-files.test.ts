@@ -5,7 +5,7 @@
  * terminal's output unchanged; a file that cannot be opened is refused before any fork (exit 2);
  * SIGUSR2 reopens the files (after `mv app.log app.log.1`, the next lines go to a new app.log).
  */
-import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
@@ -139,5 +139,45 @@ describe('clusterkit run: log files', () => {
     expect(fresh).not.toContain('said before');
     // Not the "SIGUSR2 ignored" line of a run without log files.
     expect(run.output()).not.toContain('SIGUSR2 ignored');
+  });
+
+  it('[H319] under --watch, run\'s own log files in the watched directory (any name) and their rotated copies are no change: a line written there reloads nothing', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'server.cjs': kScript, 'lib.cjs': 'module.exports = 1;\n' });
+    const port = await freePort();
+    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'wlog', '--watch', '-o', 'out.txt', '-l', 'all.out'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service wlog started/);
+    await get(`http://127.0.0.1:${port}/say?text=one`);
+    await until(() => read(join(project, 'all.out')).includes('said one'));
+    renameSync(join(project, 'out.txt'), join(project, 'out.txt.1'));
+    process.kill(run.child.pid!, 'SIGUSR2');
+    await run.waitFor(/log files reopened/);
+    await get(`http://127.0.0.1:${port}/say?text=two`);
+    await until(() => read(join(project, 'out.txt')).includes('said two'));
+    // A real change: its line names it alone, and it is the only reload.
+    writeFileSync(join(project, 'lib.cjs'), 'module.exports = 2;\n');
+    await run.waitFor(/rolling reload complete/);
+    // Before: "change detected in all.out, out.txt" at the first line, and a reload for each line since.
+    expect(run.output()).toMatch(/change detected in lib\.cjs: reloading/);
+    expect(run.output()).not.toMatch(/change detected in [^\n]*(out\.txt|all\.out)/);
+    expect(run.output().match(/rolling reload started/g)).toHaveLength(1);
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
+  });
+
+  it('[H319] PM2\'s no-file values are no log file: out_file NULL creates no file named NULL, error_file /dev/stderr writes no line twice', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'server.cjs': kScript,
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'nofile', script: 'server.cjs', instances: 1, out_file: 'NULL', error_file: '/dev/stderr', env: { PORT: '${port}' } }] };\n`,
+    });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/service nofile started/);
+    await run.waitFor(/err at start/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
+    expect(existsSync(join(project, 'NULL'))).toBe(false);
+    expect(run.stderr().match(/err at start/g)).toHaveLength(1);
   });
 });

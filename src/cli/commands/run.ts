@@ -166,6 +166,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     const configCheck = configChangeCheck(settings, logger);
     const started = await watchAndReload(settings.watch, service, settings.cwd, logger, {
       script: settings.script,
+      outputFiles: Object.values(settings.logFiles).filter((path): path is string => path !== undefined),
       onReload: configCheck?.changed,
       // A `.env` or a config outside the watched paths: looked at too, with no reload (H316).
       settingsFiles: configCheck?.files,

@@ -16,6 +16,7 @@ import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
 import { commandScriptHint } from '../command-script-hint.js';
 import { UsageError } from '../usage-error.js';
+import { isNoLogFile } from '../logs/log-files.js';
 import { scriptStoppingNodeArg } from '../../primary/script-stopping-node-arg.js';
 import { capitalize } from '../../capitalize.js';
 import { killTimeoutNote } from './kill-timeout-note.js';
@@ -241,9 +242,9 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'), "['logs', '*.tmp']")),
     watchDelayMs: optional(app.watchDelay, (value) => checkDuration(value, at('watchDelay'))),
     // Relative to the app's cwd, as envFile and watch (H314).
-    outFile: optional(app.outFile, (value) => resolve(cwd ?? directory, checkLogPath(value, at('outFile'), app.name))),
-    errorFile: optional(app.errorFile, (value) => resolve(cwd ?? directory, checkLogPath(value, at('errorFile'), app.name))),
-    logFile: optional(app.logFile, (value) => resolve(cwd ?? directory, checkLogPath(value, at('logFile'), app.name))),
+    outFile: optional(app.outFile, (value) => logPathOf(cwd ?? directory, checkLogPath(value, at('outFile'), app.name))),
+    errorFile: optional(app.errorFile, (value) => logPathOf(cwd ?? directory, checkLogPath(value, at('errorFile'), app.name))),
+    logFile: optional(app.logFile, (value) => logPathOf(cwd ?? directory, checkLogPath(value, at('logFile'), app.name))),
   };
   if (script === undefined || name === undefined) return undefined;
   // Each key the app sets, as the file wrote it: a message about its value names that key (H146).
@@ -401,6 +402,11 @@ function checkLogFormat(value: unknown, key: string): 'line' | 'json' {
  * A log file's path. PM2's `log: true` (and `out_file: true`...) is a default path under
  * ~/.pm2/logs: clusterkit has no default, so the message names one to give.
  */
+/** The log file's absolute path, or none for PM2's `'NULL'`, `/dev/null` or `/dev/stdout` (H319). */
+function logPathOf(directory: string, path: string): string | undefined {
+  return isNoLogFile(path) ? undefined : resolve(directory, path);
+}
+
 function checkLogPath(value: unknown, key: string, name: unknown): string {
   if (value === true) {
     const file = typeof name === 'string' && /^[\w.-]+$/.test(name) ? name : 'app';

@@ -45,6 +45,18 @@ const kAppendFlags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT
 const kColorCodes = /\x1b\[[0-9;]*m/g;
 const kReopen = Symbol('reopen');
 
+/**
+ * PM2's ways of asking for no file (`out_file: 'NULL'`, `'/dev/null'`), and the streams `run`
+ * already writes to (`'/dev/stdout'`, `'/dev/stderr'`: PM2's advice for Docker, where PM2 writes
+ * files only). Each is no log file here: a file named `NULL` is never created, and a line is
+ * never written twice to the terminal (H319).
+ */
+export function isNoLogFile(value: string): boolean {
+  return kNoFile.has(value);
+}
+
+const kNoFile: ReadonlySet<string> = new Set(['NULL', '/dev/null', '/dev/stdout', '/dev/stderr', '/dev/fd/1', '/dev/fd/2', '/proc/self/fd/1', '/proc/self/fd/2']);
+
 /** Whether any file is asked for. */
 export function hasLogFiles(paths: LogFilePaths): boolean {
   return paths.outFile !== undefined || paths.errorFile !== undefined || paths.logFile !== undefined;

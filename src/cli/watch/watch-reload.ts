@@ -93,6 +93,12 @@ export interface WatchOptions {
    * changes told to `onSettingsFileChange` alone, with no reload (H316).
    */
   readonly settingsFiles?: readonly string[] | undefined;
+  /**
+   * run's own log files (`--output`, `--error`, `--log`; absolute): never a change, nor their
+   * rotated copies (`app.out.1`, `app.out-20261203`), whatever their name: each line written
+   * there would reload the workers, whose lines would reload them again (H319).
+   */
+  readonly outputFiles?: readonly string[] | undefined;
   readonly onSettingsFileChange?: ((paths: readonly string[]) => void) | undefined;
 }
 
@@ -102,7 +108,7 @@ export interface WatchOptions {
 export async function watchAndReload(settings: WatchSettings, target: Reloadable, cwd: string, logger: Logger, options: WatchOptions = {}): Promise<Watching> {
   const isIgnored = createIgnoreTest(settings.paths, settings.ignore, cwd);
   const script = options.script === undefined ? undefined : resolve(cwd, options.script);
-  const isOwnOutput = ownOutputTest();
+  const isOwnOutput = ownOutputTest(options.outputFiles ?? []);
   const shownPath = (path: string) => relative(cwd, path) || '.';
   /** Changed paths since the last reload started, with how many events each had. */
   const changed = new Map<string, number>();
@@ -431,8 +437,9 @@ function statError(path: string): unknown {
  * Our own stdout and stderr, when they are files (`clusterkit run --watch > out.txt`, nohup's
  * nohup.out): each reload writes to them, and a change to them would reload forever.
  */
-function ownOutputTest(): (path: string) => boolean {
+function ownOutputTest(logFiles: readonly string[]): (path: string) => boolean {
   const files = new Set<string>();
+  const isLogFile = (path: string): boolean => logFiles.some((file) => path === file || (path.startsWith(file) && (path[file.length] === '.' || path[file.length] === '-')));
   for (const fd of [1, 2]) {
     try {
       const stats = fstatSync(fd);
@@ -441,8 +448,9 @@ function ownOutputTest(): (path: string) => boolean {
       // closed: nothing to ignore
     }
   }
-  if (files.size === 0) return () => false;
+  if (files.size === 0 && logFiles.length === 0) return () => false;
   return (path) => {
+    if (isLogFile(path)) return true;
     // A change's path may be gone another way than ENOENT by now: a directory on it replaced by
     // a file (`rm -rf src/utils; echo x > src/utils` gives ENOTDIR), or unreadable (EACCES).
     // Any of them: not our output (H268: it threw and ended clusterkit run).

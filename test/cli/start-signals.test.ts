@@ -61,9 +61,9 @@ describeOnLinux('clusterkit run: signals during the start', () => {
     const port = await freePort();
     const project = tempProject({
       'server.mjs': kServer,
-      // The config's code runs in the CLI's process: the signals come at a known point of the start.
-      'hup.config.cjs': `process.kill(process.pid, 'SIGHUP');
-process.kill(process.pid, 'SIGUSR2');
+      // The config loads in a child of the CLI (H315): it signals its parent, the CLI, at a known point of the start.
+      'hup.config.cjs': `process.kill(process.ppid, 'SIGHUP');
+process.kill(process.ppid, 'SIGUSR2');
 module.exports = { apps: [{ name: 'hupcfg', script: 'server.mjs', workers: 1, env: { PORT: '${port}' } }] };
 `,
     });
@@ -81,7 +81,8 @@ module.exports = { apps: [{ name: 'hupcfg', script: 'server.mjs', workers: 1, en
     const runtime = runtimeDir();
     const project = tempProject({
       'server.mjs': kServer,
-      'stop.config.cjs': `process.kill(process.pid, '${signal}');
+      // Its parent, the CLI: the config loads in a child of its own (H315).
+      'stop.config.cjs': `process.kill(process.ppid, '${signal}');
 module.exports = { apps: [{ name: 'stopcfg', script: 'server.mjs', workers: 2, env: { PORT: '0' } }] };
 `,
     });

@@ -6,10 +6,11 @@
  * `clusterkit run` (a systemd restart) failed with exit 2 (newcomer t32 H1). The CLI binary run
  * directly, with real workers, as the tester ran it: a config of two apps, one watched.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
+import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 import { occurrencesAfter } from './occurrences-after.js';
 
@@ -121,5 +122,34 @@ describe('clusterkit run --watch and the config file [H306]', () => {
     expect(run.output()).not.toMatch(/change detected in (\.env|clusterkit\.config\.json)/);
     expect((await cli(['stop', 'dotenv'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H320] a config written again while its check loaded it says nothing of what it read: the later write is checked and said', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // Each load appends a line to loads.txt; a load waits while the file "hold" exists, so the
+    // test knows a check is reading the file and can write it again meanwhile.
+    const versioned = (env: string) => `const fs = require('node:fs');
+fs.appendFileSync(__dirname + '/loads.txt', 'load\\n');
+while (fs.existsSync(__dirname + '/hold')) {}
+module.exports = { apps: [{ name: 'held', script: './server.mjs', workers: 1, watch: ['clusterkit.config.cjs'], watchDelay: 50, env: { ${env}, PORT: '${port}' } }] };
+`;
+    const project = tempProject({ 'server.mjs': kServer, 'clusterkit.config.cjs': versioned("APP_LABEL: 'one'") });
+    const file = join(project, 'clusterkit.config.cjs');
+    const loads = () => (existsSync(join(project, 'loads.txt')) ? readFileSync(join(project, 'loads.txt'), 'utf8').split('\n').length - 1 : 0);
+    const run = startCli(['run', '-c', 'clusterkit.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/\[held\] service held started/);
+    const before = loads();
+    writeFileSync(join(project, 'hold'), '');
+    writeFileSync(file, versioned("APP_LABEL: 'two'"));
+    await until(() => loads() > before);
+    // The check is reading the file: it changes again before the check ends.
+    writeFileSync(file, versioned("APP_LABEL: 'three', EXTRA: 'x'"));
+    rmSync(join(project, 'hold'));
+    await run.waitFor(/^\[held\] clusterkit\.config\.cjs changed env \(APP_LABEL, EXTRA\) of app held/m);
+    // Before: "changed env (APP_LABEL)" first, said of what the file no longer held.
+    expect(run.output()).not.toMatch(/changed env \(APP_LABEL\) of/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
   });
 });

@@ -18,7 +18,9 @@
  *
  * The reload itself happens all the same: code next to the config may have changed too.
  */
+import { statSync } from 'node:fs';
 import { relative, sep } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
 import { ConfigUnloadableError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
@@ -65,6 +67,10 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
     const meanwhile = isReload ? 'this reload only loads the code on disk' : kNoReloadClause;
     let now: RunSettings | undefined;
     let apps: readonly string[] = [];
+    // A file written while it was loaded (truncated, then written: an editor, a script's
+    // writeFileSync, a starved writer) was read half-way: its result is not the file's, and the
+    // write's own change checks it again (H320: a spurious "no longer loads" under load).
+    const before = stamp(sources);
     try {
       const plan = await planRun(origin.args, origin.invocationDir, { isRecheck: true, signal: abort.signal, warn: (text) => logger.warn({}, text) });
       if (plan.kind === 'one') now = plan.settings;
@@ -74,12 +80,15 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
       }
     } catch (error) {
       if (abort.signal.aborted) return;
+      // A failure waits for the file to be quiet for the watch's delay, as a reload does.
+      await sleep(settings.watch?.delayMs ?? 0, undefined, { ref: false }).catch(() => undefined);
+      if (abort.signal.aborted || stamp(sources) !== before) return;
       const warning = new ConfigUnloadableError(names, asRunPrintsIt(error), { cause: error, isReload });
       logger.warn({ err: warning }, warning.message);
       last = 'fail';
       return;
     }
-    if (abort.signal.aborted) return;
+    if (abort.signal.aborted || stamp(sources) !== before) return;
     if (now === undefined) {
       logger.info(
         {},
@@ -223,4 +232,18 @@ function watchChange(before: WatchSettings | undefined, after: WatchSettings | u
 /** `a`, `a and b`, `a, b and c`. */
 function listed(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
+}
+
+/** What identifies the files' content without reading it: inode, size and modification time. */
+function stamp(paths: readonly string[]): string {
+  return paths
+    .map((path) => {
+      try {
+        const stats = statSync(path);
+        return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
+      } catch {
+        return 'gone';
+      }
+    })
+    .join('|');
 }

@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -22,18 +23,21 @@ describe('the launcher of a config file', () => {
     const [apiPort, jobsPort] = [await freePort(), await freePort()];
     const project = tempProject({
       'server.mjs': kServer,
-      // Runs in every process that loads the config; only the "api" app's primary has the launcher's channel on fd 3.
-      'apps.mjs': `import { writeSync, fstatSync } from 'node:fs';
-if (process.argv.includes('api')) {
+      // Imported by every Node process of the run (NODE_OPTIONS); only the "api" app's primary
+      // (`run ... api`) writes on fd 3, its channel to the launcher. The config itself loads in a
+      // child process of its own (H315), whose fd 3 is that child's channel.
+      'garbage.mjs': `import { writeSync, fstatSync } from 'node:fs';
+if (process.argv[2] === 'run' && process.argv.includes('api')) {
   try { if (fstatSync(3).isSocket()) writeSync(3, '{not json\\n'); } catch {}
 }
-export default { apps: [
+`,
+      'apps.mjs': `export default { apps: [
   { name: 'api', script: 'server.mjs', workers: 1, env: { PORT: '${apiPort}' } },
   { name: 'jobs', script: 'server.mjs', workers: 1, env: { PORT: '${jobsPort}' } },
 ] };
 `,
     });
-    const run = startCli(['run', '--config', 'apps.mjs'], { runtime, cwd: project });
+    const run = startCli(['run', '--config', 'apps.mjs'], { runtime, cwd: project, env: { NODE_OPTIONS: `--import=${pathToFileURL(join(project, 'garbage.mjs')).href}` } });
     await run.waitFor(/app api's primary wrote bytes that are not a message on its channel to the launcher; the launcher no longer reads it/);
     await run.waitFor(/service jobs started: 1 worker/);
     await run.waitFor(/service api started: 1 worker/);

@@ -139,6 +139,8 @@ module.exports = { apps: [{ name: 'held', script: './server.mjs', workers: 1, wa
     const loads = () => (existsSync(join(project, 'loads.txt')) ? readFileSync(join(project, 'loads.txt'), 'utf8').split('\n').length - 1 : 0);
     const run = startCli(['run', '-c', 'clusterkit.config.cjs'], { runtime, cwd: project });
     await run.waitFor(/\[held\] service held started/);
+    // The watch's first scan is done: a change from now on counts.
+    await run.waitFor(/\[held\] watching clusterkit\.config\.cjs/);
     const before = loads();
     writeFileSync(join(project, 'hold'), '');
     writeFileSync(file, versioned("APP_LABEL: 'two'"));

@@ -18,7 +18,6 @@
  *
  * The reload itself happens all the same: code next to the config may have changed too.
  */
-import { statSync } from 'node:fs';
 import { relative, sep } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
@@ -29,6 +28,7 @@ import { planRun } from '../run-plan.js';
 import type { RestartSettings, RunSettings, WatchSettings } from '../run-settings.js';
 import { UsageError } from '../usage-error.js';
 import { kNoReloadClause } from './no-reload-clause.js';
+import { stateOf } from './settings-file-watch.js';
 
 /** Variables and problems named in a line; more are counted. */
 const kListed = 5;
@@ -70,7 +70,7 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
     // A file written while it was loaded (truncated, then written: an editor, a script's
     // writeFileSync, a starved writer) was read half-way: its result is not the file's, and the
     // write's own change checks it again (H320: a spurious "no longer loads" under load).
-    const before = stamp(sources);
+    const before = sources.map(stateOf).join('|');
     try {
       const plan = await planRun(origin.args, origin.invocationDir, { isRecheck: true, signal: abort.signal, warn: (text) => logger.warn({}, text) });
       if (plan.kind === 'one') now = plan.settings;
@@ -82,13 +82,13 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
       if (abort.signal.aborted) return;
       // A failure waits for the file to be quiet for the watch's delay, as a reload does.
       await sleep(settings.watch?.delayMs ?? 0, undefined, { ref: false }).catch(() => undefined);
-      if (abort.signal.aborted || stamp(sources) !== before) return;
+      if (abort.signal.aborted || sources.map(stateOf).join('|') !== before) return;
       const warning = new ConfigUnloadableError(names, asRunPrintsIt(error), { cause: error, isReload });
       logger.warn({ err: warning }, warning.message);
       last = 'fail';
       return;
     }
-    if (abort.signal.aborted || stamp(sources) !== before) return;
+    if (abort.signal.aborted || sources.map(stateOf).join('|') !== before) return;
     if (now === undefined) {
       logger.info(
         {},
@@ -232,18 +232,4 @@ function watchChange(before: WatchSettings | undefined, after: WatchSettings | u
 /** `a`, `a and b`, `a, b and c`. */
 function listed(items: readonly string[]): string {
   return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
-}
-
-/** What identifies the files' content without reading it: inode, size and modification time. */
-function stamp(paths: readonly string[]): string {
-  return paths
-    .map((path) => {
-      try {
-        const stats = statSync(path);
-        return `${stats.ino}:${stats.size}:${stats.mtimeMs}`;
-      } catch {
-        return 'gone';
-      }
-    })
-    .join('|');
 }

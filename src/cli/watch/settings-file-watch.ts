@@ -44,7 +44,7 @@ export function watchSettingsFiles(files: readonly string[], changed: (file: str
 }
 
 /** What changes when a file is written, replaced or removed: its inode, size, mtime and ctime. */
-function stateOf(file: string): string {
+export function stateOf(file: string): string {
   try {
     const stats = statSync(file, { throwIfNoEntry: false });
     return stats === undefined ? 'missing' : `${stats.dev}:${stats.ino}:${stats.size}:${stats.mtimeMs}:${stats.ctimeMs}`;

@@ -4,6 +4,7 @@
  * Real chokidar on a real directory; the cluster is replaced by a recorder of reload calls
  * (watch.test.ts runs the whole CLI under load).
  */
+import { execFileSync } from 'node:child_process';
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, watch, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -381,17 +382,67 @@ describe('editor files and save storms [H257]', () => {
   it('[H257] a code file saved without pause is named without the advice to leave it out; a temporary file beside it is offered alone', async () => {
     const { directory, reloads, lines } = await watchedProject(400);
     let writes = 0;
-    // What 30 `sed -i` saves in a row do: the code file, and sed's temporary file beside it.
+    // The code file saved again and again, and a file that is no code written beside it
+    // (sed's own temporary file is ignored since H324).
     const writer = setInterval(() => {
-      writeFileSync(join(directory, 'sedT5W9k'), `${writes}\n`);
+      writeFileSync(join(directory, 'upload.part'), `${writes}\n`);
       writeFileSync(join(directory, 'server.js'), `// ${writes++}\n`);
     }, 40);
     cleanups.push(() => clearInterval(writer));
     await until(() => reloads.length >= 1 && lines.some((line) => line.startsWith('warn')), 20_000, 'the reload and its warning');
     clearInterval(writer);
     const [warning] = lines.filter((line) => line.startsWith('warn'));
-    expect(warning).toMatch(/^warn (server\.js, sedT5W9k|sedT5W9k, server\.js) kept changing for 1200 ms without a quiet 400 ms: reloading anyway; if sedT5W9k is not code, leave it out with --ignore-watch/);
+    expect(warning).toMatch(/^warn (server\.js, upload\.part|upload\.part, server\.js) kept changing for 1200 ms without a quiet 400 ms: reloading anyway; if upload\.part is not code, leave it out with --ignore-watch/);
     expect(warning).not.toMatch(/if they are not code/);
+  });
+});
+
+describe('the temporary files of in-place tools and atomic writers [H324]', () => {
+  it('[H324] ignores sed -i, perl -i, mktemp, VS Code, write-file-atomic and Qt/GLib temporary files, and no code, config or word-like name', () => {
+    const ignored = createIgnoreTest(['/app'], [], '/app');
+    const cases: Array<[string, boolean]> = [
+      ['/app/sedPCmgzM', true],
+      ['/app/src/XXK2xHHO', true],
+      ['/app/tmp.FQ2xbgTwmF', true],
+      ['/app/src/app.js.vsctmp', true],
+      ['/app/package.json.3928371822', true],
+      ['/app/src/app.js.Xa9Q2k', true],
+      ['/app/src/app.js.tmp', true],
+      ['/app/src/app.js.tmp-1234', true],
+      ['/app/src/app.js.bak', true],
+      ['/app/.goutputstream-AB12CD', true],
+      ['/app/clusterkit.config.ts', false],
+      ['/app/sed.js', false],
+      ['/app/src/app.tmp.js', false],
+      ['/app/tmp.config', false],
+      ['/app/tmp.js', false],
+      ['/app/app.config', false],
+      ['/app/index.es2015', false],
+      ['/app/styles.module.css', false],
+      ['/app/tsconfig.base.json', false],
+      ['/app/Makefile', false],
+      ['/app/Procfile', false],
+    ];
+    expect(cases.map(([path]) => [path, ignored(path)])).toEqual(cases);
+  });
+
+  it("[H324] a real `sed -i` and `perl -i` of the config file, with the tools' temporary files beside it: the change line names the config file alone", async () => {
+    const { directory, reloads, lines } = await watchedProject(300);
+    const config = join(directory, 'clusterkit.config.ts');
+    writeFileSync(config, 'export default { workers: 1 };\n');
+    await until(() => reloads.length === 1, 10_000, 'the reload of the config file written');
+    // What the tools leave for a moment beside the file; left in place, as chokidar drops a file
+    // made and removed within 100 ms (its `atomic` option), so the old code would list them.
+    for (const temporary of ['sedPCmgzM', 'XXK2xHHO', 'tmp.FQ2xbgTwmF', 'clusterkit.config.ts.vsctmp', 'package.json.3928371822']) {
+      writeFileSync(join(directory, temporary), 'x');
+    }
+    execFileSync('sed', ['-i', 's/workers: 1/workers: 2/', config]);
+    execFileSync('perl', ['-pi', '-e', 's/workers: 2/workers: 3/', config]);
+    await until(() => reloads.length === 2, 10_000, 'the reload of the edit');
+    expect(lines.filter((line) => line.includes('change detected'))).toEqual([
+      'info change detected in clusterkit.config.ts: reloading the workers one by one',
+      'info change detected in clusterkit.config.ts: reloading the workers one by one',
+    ]);
   });
 });
 

@@ -15,21 +15,52 @@ export type IgnoreTest = (path: string) => boolean;
 const kAlwaysIgnored = ['node_modules', '*.log'];
 
 /**
- * The temporary and backup files editors write beside the file being edited, which reload the
- * workers twice each (once written, once removed) while the code on disk has not changed (H257;
- * nodemon never sees them, as it watches only its `ext` list; PM2 ignores only dot entries):
- * `~` backups (Emacs, Vim, gedit), Emacs' auto-save `#app.js#`, Vim's swap files where
- * 'directory' drops the dot (`app.js.swp`, `.swo`, `.swx`) and the probe `4913` it writes to
- * test a directory (then 5036, 5159... by steps of 123), JetBrains' safe write
- * (`app.js___jb_tmp___`, `app.js___jb_old___`). Shown as such in the start line and the docs.
+ * The temporary and backup files editors and in-place tools write beside the file being edited,
+ * which reload the workers twice each (once written, once removed) while the code on disk has not
+ * changed (H257, H324; nodemon never sees them, as it watches only its `ext` list; PM2 ignores
+ * only dot entries): `~` backups (Emacs, Vim, gedit), Emacs' auto-save `#app.js#`, Vim's swap
+ * files where 'directory' drops the dot (`app.js.swp`, `.swo`, `.swx`) and the probe `4913` it
+ * writes to test a directory (then 5036, 5159... by steps of 123), JetBrains' safe write
+ * (`app.js___jb_tmp___`, `app.js___jb_old___`), `sed -i`'s `sedPCmgzM`, `perl -i`'s `XXK2xHHO`,
+ * `mktemp`'s `tmp.FQ2xbgTwmF`, VS Code's atomic `app.js.vsctmp`, npm's write-file-atomic
+ * `package.json.3928371822`, Qt's and GLib's safe save `app.js.Xa9Q2k`, `*.tmp` (and
+ * `app.js.tmp-1234`), the `*.bak` of `sed -i.bak`. Dot entries (Emacs' lock `.#app.js`, GIO's
+ * `.goutputstream-XXXXXX`, `.app.js.tmp-1234`) are ignored as such. Shown as such in the start
+ * line and the docs.
  */
-export const kEditorFiles = ['*~', '#*#', '*.swp', '*.swo', '*.swx', '4913', '*___jb_tmp___', '*___jb_old___'] as const;
+export const kEditorFiles = [
+  '*~',
+  '#*#',
+  '*.swp',
+  '*.swo',
+  '*.swx',
+  '4913',
+  '*___jb_tmp___',
+  '*___jb_old___',
+  'sedXXXXXX',
+  'XXXXXXXX',
+  'tmp.XXXXXXXXXX',
+  '*.vsctmp',
+  '*.tmp',
+  '*.bak',
+] as const;
 
 /** Vim's write probe: 4913, then 4913 + 123 × n while that name is taken (Vim's bufwrite.c). */
 function isVimProbe(name: string): boolean {
   if (!/^\d{4,6}$/.test(name)) return false;
   const value = Number(name);
   return value >= 4913 && (value - 4913) % 123 === 0;
+}
+
+/**
+ * Whether the characters mkstemp put in a name look drawn at random, not a word: a digit beside
+ * a letter, or both cases after the first character (`Xa9Q2k`, `FQ2xbgTwmF`; not `config`,
+ * `Module`). About 1 draw of 50 looks like a word and is missed: a change line more, never a
+ * reload less.
+ */
+function looksRandom(part: string): boolean {
+  const rest = part.slice(1);
+  return (/\d/.test(part) && /[A-Za-z]/.test(part)) || (/[a-z]/.test(rest) && /[A-Z]/.test(rest));
 }
 
 /** Whether a file name is one of `kEditorFiles`. */
@@ -40,8 +71,27 @@ export function isEditorFile(name: string): boolean {
     /\.sw[pox]$/.test(name) ||
     name.endsWith('___jb_tmp___') ||
     name.endsWith('___jb_old___') ||
-    isVimProbe(name)
+    isVimProbe(name) ||
+    isToolTempFile(name)
   );
+}
+
+/**
+ * The temporary files of in-place editing tools and atomic writers (H324), each from its own
+ * source: GNU sed's `sed` + mkstemp's 6 (`sedPCmgzM`), perl -i's `XX` + 6 (5.28 on), mktemp's
+ * `tmp.` + 10 (GNU; BSD's 8), VS Code's `.vsctmp`, write-file-atomic's `.` + a murmur hash,
+ * Qt's QSaveFile and GLib's g_file_set_contents `.` + 6 after the file's own extension.
+ */
+function isToolTempFile(name: string): boolean {
+  if (/^sed[A-Za-z0-9]{6}$/.test(name) || /^XX[A-Za-z0-9]{6}$/.test(name)) return true;
+  const mktemp = /^tmp\.([A-Za-z0-9]{6,})$/.exec(name);
+  if (mktemp !== null && looksRandom(mktemp[1]!)) return true;
+  if (/\.(vsctmp|tmp|bak)$/.test(name) || /\.tmp(?:-[A-Za-z0-9]+|\.\d+)$/.test(name)) return true;
+  // After the file's own extension: `package.json.3928371822`, `app.js.Xa9Q2k`.
+  const suffix = /^[^.]+(?:\.[^.]+)*\.[A-Za-z0-9]{1,5}\.([A-Za-z0-9]+)$/.exec(name);
+  if (suffix === null) return false;
+  const added = suffix[1]!;
+  return /^\d{6,10}$/.test(added) || (added.length === 6 && looksRandom(added));
 }
 
 /** `roots`: the watched paths (absolute); `cwd`: what user paths are relative to. */

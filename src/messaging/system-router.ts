@@ -67,7 +67,7 @@ export interface SystemRouterOptions<Peer> {
    * Called for each dropped message, after it was counted. Must not throw; the primary counts
    * it per worker and warns, rate-limited.
    */
-  readonly onProtocolError?: (peer: Peer, type: string | undefined, problem: ProtocolProblem, detail?: string) => void;
+  readonly onProtocolError?: (peer: Peer, type: string | undefined, problem: ProtocolProblem, detail?: string, count?: number) => void;
   /**
    * The system types only this side sends (`$ping` for the primary): one arriving here is a
    * protocol error (`wrong-direction`), dropped without a reply, not a missing handler.
@@ -129,10 +129,13 @@ export class SystemRouter<Peer> {
     });
   }
 
-  /** Counts a message from `peer` dropped (or partly dropped: `detail` says what) as a protocol error, and reports it. */
-  reportDropped(peer: Peer, problem: ProtocolProblem, type?: string, detail?: string): typeof kNoReply {
-    this.protocolErrors++;
-    this.#options.onProtocolError?.(peer, type, problem, detail);
+  /**
+   * Counts a message from `peer` dropped (or partly dropped: `detail` says what, and `count` how
+   * many of its parts, such as a metrics answer's series, H325) as protocol errors, and reports it.
+   */
+  reportDropped(peer: Peer, problem: ProtocolProblem, type?: string, detail?: string, count = 1): typeof kNoReply {
+    this.protocolErrors += count;
+    this.#options.onProtocolError?.(peer, type, problem, detail, count);
     return kNoReply;
   }
 

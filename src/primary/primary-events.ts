@@ -443,7 +443,7 @@ export interface PrimaryEvents<ToPrimary> {
   /**
    * The worker sent messages that break clusterkit's protocol; they were dropped (counted in
    * `protocolErrors` of `stats()`). At most one event per worker per 10 s: `dropped` counts the
-   * messages dropped since the previous one, `error` describes the latest, and `problems` counts
+   * messages dropped since the previous one (`misnamed-series`: the samples and metrics left out), `error` describes the latest, and `problems` counts
    * them by problem (`{ 'malformed-frame': 4, 'malformed-record': 4 }`; they sum to `dropped`).
    */
   workerProtocolError: (event: { readonly worker: WorkerHandle; readonly error: ProtocolError; readonly dropped: number; readonly problems: Readonly<Partial<Record<ProtocolProblem, number>>> }) => void;

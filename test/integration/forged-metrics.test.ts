@@ -29,7 +29,7 @@ function parseExposition(text: string): { values: Map<string, number>; duplicate
 }
 
 describe('worker samples named as series not their own [H308][H317]', () => {
-  it('[H308][H317] are left out of the exposition and told as the worker\'s protocol error; the real series are written once each', async () => {
+  it('[H308][H317][H325] are left out of the exposition and told as the worker\'s protocol error, counted one per series dropped; the real series are written once each', async () => {
     const primary = track(new ClusterPrimary(testOptions('forged-metrics-worker.ts', { workerCount: 2, heartbeat: false })));
     const reports = record<{ worker: WorkerHandle; error: ProtocolError; dropped: number }>(primary, 'workerProtocolError');
     const [first, second] = await primary.start();
@@ -61,6 +61,8 @@ describe('worker samples named as series not their own [H308][H317]', () => {
     await until(() => reports.events.some((event) => event.worker.id === forger.id), 30_000, 'the forger\'s workerProtocolError');
     const told = reports.events.find((event) => event.worker.id === forger.id)!;
     expect(told.error).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'misnamed-series', messageType: '$metrics' });
+    // 5 samples of app_forged, the metrics app_latency_seconds_count and clusterkit_store_keys (H325: was 1, the answer).
+    expect(told.dropped).toBe(7);
     expect(told.error.message).toBe(
       `Worker ${forger.id} (pid ${forger.pid}) sent an answer to "$metrics" with metrics or series named as another's: ` +
         'metric "clusterkit_store_keys" (named as one of clusterkit\'s own), ' +
@@ -74,12 +76,12 @@ describe('worker samples named as series not their own [H308][H317]', () => {
     // The honest worker lost nothing, and is not told anything (H317: it was told its histogram's `_count` was left out).
     expect(reports.events.filter((event) => event.worker.id === honest.id)).toEqual([]);
     expect(primary.stats().find((row) => row.id === honest.id)!.protocolErrors).toBe(0);
-    expect(primary.stats().find((row) => row.id === forger.id)!.protocolErrors).toBe(1);
+    expect(primary.stats().find((row) => row.id === forger.id)!.protocolErrors).toBe(7);
   }, 90_000);
 });
 
 describe('worker metrics named as another worker\'s histogram series, or rejected by the check [H317]', () => {
-  it('[H317] a gauge app_lat_count in one worker never replaces the histogram\'s count from every worker; the WARN names that worker and metric; a bad label name is told as such', async () => {
+  it('[H317][H325] a gauge app_lat_count in one worker never replaces the histogram\'s count from every worker; the WARN names that worker and metric, dropped=2 for its 2; a bad label name is told as such', async () => {
     const primary = track(new ClusterPrimary(testOptions('colliding-metrics-worker.ts', { workerCount: 3, heartbeat: false })));
     const reports = record<{ worker: WorkerHandle; error: ProtocolError; dropped: number }>(primary, 'workerProtocolError');
     const workers = await primary.start();
@@ -99,7 +101,9 @@ describe('worker metrics named as another worker\'s histogram series, or rejecte
     expect(values.get('clusterkit_worker_scrape_errors_total{slot="1"}')).toBe(0);
 
     await until(() => reports.events.some((event) => event.worker.slot === 1) && reports.events.some((event) => event.worker.slot === 2), 30_000, 'the reports of slots 1 and 2');
-    const colliding = reports.events.find((event) => event.worker.slot === 1)!.error;
+    const collidingEvent = reports.events.find((event) => event.worker.slot === 1)!;
+    expect(collidingEvent.dropped).toBe(2);
+    const colliding = collidingEvent.error;
     expect(colliding).toMatchObject({ code: 'ERR_PROTOCOL', problem: 'misnamed-series', messageType: '$metrics' });
     expect(colliding.message).toMatch(
       new RegExp(

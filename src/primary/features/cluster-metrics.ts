@@ -58,7 +58,8 @@ export class ClusterMetrics {
     });
     for (const [slot, dropped] of keepOwnSeries(collected, kOwnFamilies)) {
       const record = workers.find((worker) => worker.slot.index === slot)!;
-      system.reportDropped(record, 'misnamed-series', kMetricsRequest, describeDroppedSeries(dropped));
+      // One protocol error per series (sample, or metric left out whole): `dropped=` counts them (H325).
+      system.reportDropped(record, 'misnamed-series', kMetricsRequest, describeDroppedSeries(dropped), dropped.length);
     }
     const promClient = collected.size > 0 ? await loadPromClient() : undefined;
     const aggregated = promClient ? await this.#aggregate(promClient, collected) : undefined;

@@ -11,7 +11,8 @@ import type { PrimaryEmit } from '../primary-context.js';
 import { countLatest, RateLimitedWarning, type Counted } from './rate-limited-warning.js';
 import type { WorkerRecord } from './worker-record.js';
 
-export type ProtocolErrorReporter = (record: WorkerRecord, type: string | undefined, problem: ProtocolProblem, detail?: string) => void;
+/** `count`: how many were dropped (a metrics answer's series, H325); 1 message by default. */
+export type ProtocolErrorReporter = (record: WorkerRecord, type: string | undefined, problem: ProtocolProblem, detail?: string, count?: number) => void;
 
 /**
  * The protocol errors held between two warnings: how many, the latest (which the warning's
@@ -31,8 +32,8 @@ function tally(held: ProtocolTally | undefined, next: ProtocolTally): ProtocolTa
 }
 
 export function protocolErrorReporter(emit: PrimaryEmit): ProtocolErrorReporter {
-  return (record, type, problem, detail) => {
-    record.protocolErrors++;
+  return (record, type, problem, detail, count = 1) => {
+    record.protocolErrors += count;
     // The error is built only when told: a flood must cost a counter increment per message, no more.
     record.protocolWarning ??= new RateLimitedWarning<ProtocolTally>(tally, ({ count, latest, problems }) =>
       emit('workerProtocolError', {
@@ -42,6 +43,6 @@ export function protocolErrorReporter(emit: PrimaryEmit): ProtocolErrorReporter 
         problems: Object.fromEntries(problems ?? [[latest.problem, count]]),
       }),
     );
-    record.protocolWarning.note({ count: 1, latest: { type, problem, detail } });
+    record.protocolWarning.note({ count, latest: { type, problem, detail } });
   };
 }

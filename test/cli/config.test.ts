@@ -294,6 +294,25 @@ describe('config file errors', () => {
     expect(result.stdout).toBe('');
   });
 
+  it('[H326] a config that throws is placed as a syntax error is: its line and column, and the file it imports that threw', async () => {
+    const runtime = runtimeDir();
+    const secret = 'export function secret() {\n  throw new Error("no secret");\n}\n';
+    const cases: Array<[Record<string, string>, RegExp]> = [
+      [{ 'clusterkit.config.ts': 'const n: number = 1;\n\nif (n) throw new Error("config boom.");\nexport default { apps: [] };\n' }, /^clusterkit: Cannot load the config file \S+clusterkit\.config\.ts:3:14: Error: config boom\.\n/],
+      [{ 'clusterkit.config.cjs': '// secrets\nconst token = JSON.parse("{");\nmodule.exports = { apps: [] };\n' }, /^clusterkit: Cannot load the config file \S+clusterkit\.config\.cjs:2:20: SyntaxError: /],
+      [
+        { 'lib/secret.mjs': secret, 'clusterkit.config.mjs': 'import { secret } from "./lib/secret.mjs";\nexport default { apps: [{ script: secret() }] };\n' },
+        /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs:2:35: Error: no secret \(thrown at \S+lib\/secret\.mjs:2:9\)\n/,
+      ],
+      [{ 'clusterkit.config.mjs': 'throw "a string";\n' }, /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs: /],
+    ];
+    const results = await Promise.all(cases.map(([files]) => cli(['run'], { runtime, cwd: tempProject(files) })));
+    results.forEach((result, index) => {
+      expect({ index, code: result.code }).toEqual({ index, code: 2 });
+      expect(withoutLoadingNotice(result.stderr)).toMatch(cases[index]![1]);
+    });
+  });
+
   it('says what is wrong with a file that cannot be used at all', async () => {
     const runtime = runtimeDir();
     const cases: Array<[Record<string, string>, string[], RegExp]> = [
@@ -302,13 +321,13 @@ describe('config file errors', () => {
       [{ 'clusterkit.config.mjs': 'export default {;' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs:1:17: SyntaxError: Unexpected token ';'\n/],
       [{ 'clusterkit.config.ts': "export default {\n  apps: [\n    { name: 'a' script: './x.js' },\n  ],\n};\n" }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.ts:3:16: ParseError: Unexpected token, expected ","\n/],
       [{ 'clusterkit.config.cjs': 'module.exports = {\n  apps: [{ script: "x" "y" }],\n};\n' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.cjs:2:24: SyntaxError: Unexpected string\n/],
-      [{ 'clusterkit.config.mjs': 'throw new Error("no secrets");' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs: Error: no secrets\n/],
+      [{ 'clusterkit.config.mjs': 'throw new Error("no secrets");' }, ['run'], /^clusterkit: Cannot load the config file \S+clusterkit\.config\.mjs:1:7: Error: no secrets\n/],
       [{ 'clusterkit.config.json': '{ apps: [] }' }, ['run'], /is not valid JSON/],
       // PM2's ecosystem.config.js in a project of ES modules: Node's "rename it .cjs" is on a line of its own, so it is said here.
       [
         { 'package.json': '{ "type": "module" }', 'ecosystem.config.js': "module.exports = { apps: [{ script: './server.cjs' }] };\n" },
         ['run', 'ecosystem.config.js'],
-        /clusterkit: Cannot load the config file \S+ecosystem\.config\.js: ReferenceError: module is not defined in ES module scope\. ecosystem\.config\.js is an ES module here, because the nearest package\.json has "type": "module": rename it ecosystem\.config\.cjs \(a \.cjs file is CommonJS whatever package\.json says\), or write "export default \{ apps: \[\.\.\.\] \}" instead of "module\.exports ="\n/,
+        /clusterkit: Cannot load the config file \S+ecosystem\.config\.js:1:1: ReferenceError: module is not defined in ES module scope\. ecosystem\.config\.js is an ES module here, because the nearest package\.json has "type": "module": rename it ecosystem\.config\.cjs \(a \.cjs file is CommonJS whatever package\.json says\), or write "export default \{ apps: \[\.\.\.\] \}" instead of "module\.exports ="\n/,
       ],
       [
         { 'package.json': '{ "type": "module" }', 'clusterkit.config.js': "const path = require('node:path');\nmodule.exports = { apps: [] };\n" },

@@ -13,7 +13,7 @@ import { kindOf } from '../../file-kind.js';
 import { readSmallFile } from '../read-small-file.js';
 import { UsageError } from '../usage-error.js';
 import { describeError } from '../../readable-error.js';
-import { syntaxErrorLocation, withoutLocationLine } from './syntax-error-location.js';
+import { syntaxErrorLocation, throwLocation, withoutLocationLine } from './syntax-error-location.js';
 
 /** Looked for in this order in the working directory. */
 export const kConfigFileNames = ['clusterkit.config.ts', 'clusterkit.config.mjs', 'clusterkit.config.js', 'clusterkit.config.cjs', 'clusterkit.config.json'] as const;
@@ -94,8 +94,12 @@ async function load(path: string): Promise<unknown> {
     // A config may throw anything, even a value that cannot be read; jiti's "Error: ParseError: ..." is one error.
     const reason = withoutLocationLine(describeError(error), path).replace(/^Error: (?=\w+Error: )/, '');
     const location = syntaxErrorLocation(error, path);
-    const where = location === undefined ? path : `${path}:${location.line}:${location.column}`;
-    throw new UsageError(`Cannot load the config file ${where}: ${reason.split('\n')[0]}${commonJsInModuleHint(path, reason)}`, 'run');
+    // A throw of its own (`throw new Error(...)`, a failed fetch of secrets) is placed as a syntax error is (H326).
+    const thrown = location === undefined ? throwLocation(error, path) : undefined;
+    const at = location ?? thrown?.config;
+    const where = at === undefined ? path : `${path}:${at.line}:${at.column}`;
+    const inFile = thrown?.thrownIn === undefined ? '' : ` (thrown at ${thrown.thrownIn.file}:${thrown.thrownIn.line}:${thrown.thrownIn.column})`;
+    throw new UsageError(`Cannot load the config file ${where}: ${reason.split('\n')[0]}${inFile}${commonJsInModuleHint(path, reason)}`, 'run');
   }
 }
 

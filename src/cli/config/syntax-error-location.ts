@@ -8,7 +8,8 @@
  *   a SyntaxError.
  */
 import { spawnSync } from 'node:child_process';
-import { extname } from 'node:path';
+import { dirname, extname, isAbsolute, relative, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readProperty } from '../../readable-error.js';
 
 export interface SourceLocation {
@@ -58,4 +59,49 @@ function fromNodeCheck(path: string): SourceLocation | undefined {
   // The carets sit under the token, two lines down: their offset is the column (1-based).
   const caret = lines[at + 2]?.indexOf('^') ?? -1;
   return { line: lineNumber, column: caret === -1 ? 1 : caret + 1 };
+}
+
+/** Where a config file's throw came from: the file (the config or one it imports) and the place in it. */
+export interface ThrowLocation extends SourceLocation {
+  readonly file: string;
+}
+
+/**
+ * Where a value thrown while `path` loaded was thrown (H326), from the error's stack: the first
+ * frame in the config file, and the first frame of the project when that is above it (a file
+ * the config imports, `./lib/secrets.ts`: `thrownIn`); frames of Node, of `node_modules` (jiti,
+ * a library) and outside the config's directory (clusterkit's own) are passed over. Undefined
+ * when the stack names neither (a thrown string, a stack rewritten).
+ */
+export function throwLocation(error: unknown, path: string): { config?: SourceLocation; thrownIn?: ThrowLocation } | undefined {
+  if (typeof error !== 'object' || error === null) return undefined;
+  const stack = readProperty(error, 'stack');
+  if (typeof stack !== 'string') return undefined;
+  const directory = dirname(path);
+  let thrownIn: ThrowLocation | undefined;
+  for (const line of stack.split('\n')) {
+    const frame = frameOf(line);
+    if (frame === undefined) continue;
+    if (frame.file === path) return { config: { line: frame.line, column: frame.column }, ...(thrownIn === undefined ? {} : { thrownIn }) };
+    const below = relative(directory, frame.file);
+    const isProject = below !== '' && !below.startsWith('..') && !isAbsolute(below) && !below.split(sep).includes('node_modules');
+    if (isProject) thrownIn ??= frame;
+  }
+  return thrownIn === undefined ? undefined : { thrownIn };
+}
+
+/** A stack line's file (a path; `file:` URLs read as paths), line and column; undefined for Node's own and the rest. */
+function frameOf(line: string): ThrowLocation | undefined {
+  const match = /^\s*at (?:.*? \()?(.+?):(\d+):(\d+)\)?$/.exec(line);
+  if (!match) return undefined;
+  let file = match[1]!;
+  if (file.startsWith('file://')) {
+    try {
+      file = fileURLToPath(file);
+    } catch {
+      return undefined;
+    }
+  }
+  if (!isAbsolute(file)) return undefined;
+  return { file, line: Number(match[2]), column: Number(match[3]) };
 }

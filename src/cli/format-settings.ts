@@ -90,10 +90,19 @@ function restartText(restart: unknown, isMaxRestartsIgnored: boolean): [string, 
 function logFilesText(name: string, files: unknown, logKeys: readonly IgnoredSetting[]): string {
   const given = isObject(files) ? files : {};
   const path = (key: string) => (typeof given[key] === 'string' ? (given[key] as string) : undefined);
+  // A file that gets nothing says since when and why (H322); a state of another shape is left out.
+  const failing = new Map<string, string>();
+  for (const entry of Array.isArray(given.states) ? (given.states as unknown[]) : []) {
+    if (!isObject(entry) || entry.state !== 'failing' || typeof entry.path !== 'string') continue;
+    const since = typeof entry.since === 'string' ? ` since ${escapeControlChars(entry.since)}` : '';
+    const code = typeof entry.code === 'string' ? ` (${escapeControlChars(entry.code)})` : '';
+    failing.set(entry.path, `; failing${since}${code}: it gets no lines, SIGUSR2 or fixing the path reopens it`);
+  }
+  const file = (key: string, pm2: string) => `${path(key)} (PM2: ${pm2}${failing.get(path(key)!) ?? ''})`;
   const listed = [
-    ...(path('outFile') === undefined ? [] : [`stdout to ${path('outFile')} (PM2: out_file)`]),
-    ...(path('errorFile') === undefined ? [] : [`stderr to ${path('errorFile')} (PM2: error_file)`]),
-    ...(path('logFile') === undefined ? [] : [`both to ${path('logFile')} (PM2: log_file)`]),
+    ...(path('outFile') === undefined ? [] : [`stdout to ${file('outFile', 'out_file')}`]),
+    ...(path('errorFile') === undefined ? [] : [`stderr to ${file('errorFile', 'error_file')}`]),
+    ...(path('logFile') === undefined ? [] : [`both to ${file('logFile', 'log_file')}`]),
   ];
   const keys = logKeys.map((entry) => `; PM2's ${entry.key} (${entry.value}) is not used: ${entry.instead}`).join('');
   if (listed.length > 0) return `${listed.join(', ')}; SIGUSR2 to the primary reopens them${keys}`;

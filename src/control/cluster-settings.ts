@@ -76,6 +76,20 @@ export interface LogFileSettings {
   readonly outFile?: string | undefined;
   readonly errorFile?: string | undefined;
   readonly logFile?: string | undefined;
+  /** Each open file's state, as `show` is asked (H322); missing from an older primary. */
+  readonly states?: readonly LogFileState[] | undefined;
+}
+
+/**
+ * One log file's state (H322): `written`, or `failing` since `since` (ISO time) with the error's
+ * `code` (a write failed, or the file is gone and cannot be created again): it gets no lines
+ * until SIGUSR2 or a fixed path reopens it.
+ */
+export interface LogFileState {
+  readonly path: string;
+  readonly state: 'written' | 'failing';
+  readonly since?: string | undefined;
+  readonly code?: string | undefined;
 }
 
 /** A config file's key that was not used, and why. */
@@ -112,8 +126,8 @@ export interface SettingsSource {
   readonly envNames: readonly string[];
   /** The config file's keys that were not used (`clusterkit run` of a PM2 ecosystem file). */
   readonly ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
-  /** `clusterkit run`'s log files. */
-  readonly logFiles?: LogFileSettings | undefined;
+  /** `clusterkit run`'s log files; `states()`: each file's state, as `show` is asked (H322). */
+  readonly logFiles?: (Omit<LogFileSettings, 'states'> & { readonly states?: (() => readonly LogFileState[]) | undefined }) | undefined;
 }
 
 export function clusterSettings(primary: ClusterPrimary, source: SettingsSource): ClusterSettings {
@@ -155,8 +169,13 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     health: source.health === undefined ? null : { host: source.health.address, port: source.health.port },
     envNames: [...source.envNames].sort(),
     ignoredPm2Keys: [...(source.ignoredPm2Keys ?? [])],
-    ...(source.logFiles === undefined ? {} : { logFiles: { ...source.logFiles } }),
+    ...(source.logFiles === undefined ? {} : { logFiles: logFileSettings(source.logFiles) }),
   };
+}
+
+function logFileSettings(files: NonNullable<SettingsSource['logFiles']>): LogFileSettings {
+  const { states, ...paths } = files;
+  return { ...paths, ...(states === undefined ? {} : { states: states().map((state) => ({ ...state })) }) };
 }
 
 function ms(value: number): SettingMs {

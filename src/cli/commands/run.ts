@@ -151,7 +151,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [], dropped: () => watching?.dropped() ?? [], looping: () => watching?.looping() ?? [] },
       envNames: Object.keys(workerEnv.env),
       ignoredPm2Keys: settings.ignoredPm2Keys,
-      ...(files === undefined ? {} : { logFiles: settings.logFiles }),
+      // `show` says which file gets nothing, since when and why (H322).
+      ...(files === undefined ? {} : { logFiles: { ...settings.logFiles, states: () => files.states() } }),
     },
   }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(withNameSource(error, settings.nameFromScript), logger)));
   // The primary's listeners (or the launcher link's) have taken the signals over since its start began.
@@ -197,7 +198,7 @@ function openLogFiles(settings: RunSettings, logger: () => Logger): LogFiles | u
     stopEarlyOutput();
     return undefined;
   }
-  const files = new LogFiles(settings.logFiles, (text, fields) => logger().warn(fields, text));
+  const files = new LogFiles(settings.logFiles, { warn: (text, fields) => logger().warn(fields, text), info: (text, fields) => logger().info(fields, text) });
   teeProcessOutput(files);
   if (process.platform !== 'win32') {
     process.on('SIGUSR2', () => {

@@ -20,7 +20,8 @@
  *
  * Several apps may name the same file: each appends its own writes to it.
  */
-import { closeSync, openSync, writeSync, close, open, write, constants } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, writeSync, close, fstat, open, stat, write, constants, type Stats } from 'node:fs';
+import type { LogFileState } from '../../control/cluster-settings.js';
 import { LogFileError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
 
@@ -40,10 +41,10 @@ export interface LogFilePaths {
 export const kMaxQueuedChars = 8 * 1024 * 1024;
 
 const kFileMode = 0o640;
-const kAppendFlags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT;
+/** Never waiting in the open (a FIFO without a reader: ENXIO, not a hang, H321). */
+const kAppendFlags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
 /** SGR sequences (colors), which a terminal copy has and a file should not. */
 const kColorCodes = /\x1b\[[0-9;]*m/g;
-const kReopen = Symbol('reopen');
 
 /**
  * PM2's ways of asking for no file (`out_file: 'NULL'`, `'/dev/null'`), and the streams `run`
@@ -77,18 +78,65 @@ export function logFileTargets(paths: LogFilePaths): Map<string, Set<OutputStrea
   return targets;
 }
 
-/** `path` opened for appending (created if missing), or a `LogFileError` saying why not and what to do. */
-export function openForAppend(path: string): number {
+/** An open log file: its descriptor, and what it is (device and inode: the same file by two names is one, H323). */
+export interface OpenedLogFile {
+  readonly fd: number;
+  readonly stats: Stats;
+}
+
+/**
+ * `path` opened for appending (created if missing), or a `LogFileError` saying why not and what
+ * to do. Only a regular file or a character device (`/dev/full`, a terminal) is a log file: a
+ * FIFO, a socket or a block device is refused (H321). The open never waits (`O_NONBLOCK`): a FIFO
+ * put at the path after the check fails to open (ENXIO) instead of holding the process until a
+ * program reads it.
+ */
+export function openForAppend(path: string): OpenedLogFile {
+  let before: Stats | undefined;
   try {
-    return openSync(path, kAppendFlags, kFileMode);
-  } catch (error) {
-    throw logFileError(path, error);
+    before = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // The open says why (EACCES on a directory of the path).
   }
+  if (before !== undefined && notAFileKind(before) !== undefined) throw notAFileError(path, notAFileKind(before)!);
+  let fd: number;
+  try {
+    fd = openSync(path, kAppendFlags, kFileMode);
+  } catch (error) {
+    throw (error as NodeJS.ErrnoException).code === 'ENXIO' ? notAFileError(path, 'a FIFO (named pipe) or a socket', error) : logFileError(path, error);
+  }
+  const stats = fstatSync(fd);
+  const kind = notAFileKind(stats);
+  if (kind !== undefined) {
+    closeSync(fd);
+    throw notAFileError(path, kind);
+  }
+  return { fd, stats };
+}
+
+/** What `stats` is when it is no file a log can be appended to (a directory is left to the open's EISDIR). */
+function notAFileKind(stats: Stats): string | undefined {
+  if (stats.isFIFO()) return 'a FIFO (named pipe)';
+  if (stats.isSocket()) return 'a socket';
+  if (stats.isBlockDevice()) return 'a block device';
+  return undefined;
+}
+
+/** The code a refused kind of file is told with (a WARN's, `show`'s). */
+const kNotAFileCode = 'ENOTREGULAR';
+
+function notAFileError(path: string, kind: string, cause?: unknown): LogFileError {
+  return new LogFileError(
+    path,
+    `Cannot use ${path} as a log file: it is ${kind}, not a regular file, and a log file is written without waiting for a reader. ` +
+      `To feed the output to a program, pipe run's output to it instead (clusterkit run app.js 2>&1 | program), or give the path of a regular file.`,
+    { cause: cause ?? new Error(`${path} is ${kind}`) },
+  );
 }
 
 /** Checks that each file can be opened for appending (creating it), without keeping it open: the launcher of several apps. */
 export function checkLogFiles(paths: LogFilePaths): void {
-  for (const path of logFileTargets(paths).keys()) closeSync(openForAppend(path));
+  for (const path of logFileTargets(paths).keys()) closeSync(openForAppend(path).fd);
 }
 
 function logFileError(path: string, error: unknown): LogFileError {
@@ -104,39 +152,86 @@ function logFileError(path: string, error: unknown): LogFileError {
   return new LogFileError(path, `Cannot open the log file ${path} for appending (${code}): ${advice}.`, { cause: error });
 }
 
-/** What a `LogFiles` says of its troubles: a warning line. */
+/** What a `LogFiles` says of its troubles (a warning line) and of a file opened again by itself (an info line). */
 export type LogFileWarn = (text: string, fields: object) => void;
+
+export interface LogFileNotes {
+  readonly warn: LogFileWarn;
+  readonly info: LogFileWarn;
+}
+
+/** How often, at most, a file's path is looked at while lines are written: does it still name the open file (H322)? */
+export const kLogFileCheckMs = 1000;
+/** A character device that takes nothing now (EAGAIN, as it is opened without waiting): tried again after this long. */
+const kRetryMs = 20;
+
+type ReopenMark = { readonly reopen: 'signal' | 'check' };
 
 class LogTarget {
   #fd: number | undefined;
+  /** The open file's device and inode: the path is looked at against them. */
+  #identity: { dev: number; ino: number } | undefined;
   /** Text waiting for the disk, and reopen marks, in order. */
-  #queue: Array<string | typeof kReopen> = [];
+  #queue: Array<string | ReopenMark> = [];
   #queuedChars = 0;
   #isBusy = false;
-  /** A write failed: nothing is kept until a reopen. */
+  /** A write failed, or the file could not be opened again: nothing is kept until a reopen. */
   #isFailed = false;
+  /** Since when, and why, the file gets nothing (`show`). */
+  #failure: { since: Date; code: string } | undefined;
   #droppedLines = 0;
   #droppedChars = 0;
   #isDropSaid = false;
   #reopened: Array<(ok: boolean) => void> = [];
+  #checkedAt = Date.now();
+  #isChecking = false;
+  /** What a device did not take yet (EAGAIN), and the timer that tries again. */
+  #retry: { buffer: Buffer; timer: NodeJS.Timeout } | undefined;
+  #streams: Set<OutputStream>;
+  /** Other names of the same file (H323). */
+  readonly #aliases: string[] = [];
 
   constructor(
     readonly path: string,
-    readonly streams: ReadonlySet<OutputStream>,
-    fd: number,
-    private readonly warn: LogFileWarn,
+    streams: ReadonlySet<OutputStream>,
+    opened: OpenedLogFile,
+    private readonly notes: LogFileNotes,
   ) {
-    this.#fd = fd;
+    this.#fd = opened.fd;
+    this.#identity = { dev: opened.stats.dev, ino: opened.stats.ino };
+    this.#streams = new Set(streams);
+  }
+
+  get streams(): ReadonlySet<OutputStream> {
+    return this.#streams;
+  }
+
+  /** Whether `stats` is this target's file. */
+  isFile(stats: Stats): boolean {
+    return this.#identity !== undefined && this.#identity.dev === stats.dev && this.#identity.ino === stats.ino;
+  }
+
+  /** The same file by another name (`alias`) also gets `streams` (H323). */
+  addStreams(alias: string, streams: ReadonlySet<OutputStream>): void {
+    this.#aliases.push(alias);
+    for (const stream of streams) this.#streams.add(stream);
+  }
+
+  /** The file's state, under each name it was given. */
+  states(): LogFileState[] {
+    const failure = this.#failure;
+    return [this.path, ...this.#aliases].map((path) => (failure === undefined ? { path, state: 'written' } : { path, state: 'failing', since: failure.since.toISOString(), code: failure.code }));
   }
 
   add(text: string): void {
+    this.#check();
     if (this.#isFailed) return;
     if (this.#queuedChars + text.length > kMaxQueuedChars) {
       this.#droppedLines += countLines(text);
       this.#droppedChars += text.length;
       if (!this.#isDropSaid) {
         this.#isDropSaid = true;
-        queueMicrotask(() => this.warn(`the log file ${this.path} cannot keep up (more than ${formatBytes(kMaxQueuedChars)} waiting for the disk): lines are dropped from it until it does, and the file says how many`, { path: this.path }));
+        queueMicrotask(() => this.notes.warn(`the log file ${this.path} cannot keep up (more than ${formatBytes(kMaxQueuedChars)} waiting for the disk): lines are dropped from it until it does, and the file says how many`, { path: this.path }));
       }
       return;
     }
@@ -153,7 +248,7 @@ class LogTarget {
   reopen(): Promise<boolean> {
     return new Promise((resolve) => {
       this.#reopened.push(resolve);
-      this.#queue.push(kReopen);
+      this.#queue.push({ reopen: 'signal' });
       this.#isFailed = false;
       this.#pump();
     });
@@ -162,21 +257,59 @@ class LogTarget {
   /** Writes what waits, synchronously: the process is exiting. */
   flushSync(): void {
     const fd = this.#fd;
+    const retry = this.#retry;
+    this.#retry = undefined;
+    if (retry !== undefined) clearTimeout(retry.timer);
     if (fd === undefined || this.#isFailed) return;
-    const text = this.#queue.filter((item): item is string => item !== kReopen).join('');
+    const text = this.#queue.filter((item): item is string => typeof item === 'string').join('');
     this.#queue = [];
     this.#queuedChars = 0;
     try {
-      if (text !== '') writeSync(fd, text);
+      if (retry !== undefined) writeAllSync(fd, retry.buffer);
+      if (text !== '') writeAllSync(fd, Buffer.from(text));
     } catch {
       // Exiting: nowhere left to say it.
     }
   }
 
-  /** Closes the file at once (a refused start). */
+  /** Closes the file at once (a refused start, or the same file by another name). */
   closeSync(): void {
     if (this.#fd !== undefined) closeSync(this.#fd);
     this.#fd = undefined;
+  }
+
+  /**
+   * At most once a second while lines are written (one stat): a file deleted (or its directory
+   * removed) or replaced at its path is opened again at that path, as `tail -F` follows it; a
+   * file that could not be opened again is tried again (H322).
+   */
+  #check(): void {
+    const now = Date.now();
+    if (this.#isChecking || now - this.#checkedAt < kLogFileCheckMs) return;
+    this.#checkedAt = now;
+    // Lost at once: the file could not be opened again, try again.
+    if (this.#fd === undefined) {
+      if (this.#isFailed && !this.#hasReopenWaiting()) this.#queueCheckReopen();
+      return;
+    }
+    this.#isChecking = true;
+    stat(this.path, (error, stats) => {
+      this.#isChecking = false;
+      if (this.#hasReopenWaiting() || this.#fd === undefined) return;
+      if (!error && this.isFile(stats)) return;
+      this.#queueCheckReopen();
+    });
+  }
+
+  #hasReopenWaiting(): boolean {
+    return this.#queue.some((item) => typeof item !== 'string') || this.#isReopening;
+  }
+
+  #isReopening = false;
+
+  #queueCheckReopen(): void {
+    this.#queue.push({ reopen: 'check' });
+    this.#pump();
   }
 
   #push(text: string): void {
@@ -188,9 +321,10 @@ class LogTarget {
   #pump(): void {
     if (this.#isBusy || this.#queue.length === 0) return;
     this.#isBusy = true;
-    if (this.#queue[0] === kReopen) {
+    const first = this.#queue[0]!;
+    if (typeof first !== 'string') {
       this.#queue.shift();
-      this.#doReopen();
+      this.#doReopen(first.reopen);
       return;
     }
     const parts: string[] = [];
@@ -203,6 +337,7 @@ class LogTarget {
     this.#writeAll(Buffer.from(text));
   }
 
+  /** Writes all of `buffer`: a short write goes on with the rest, a device's EAGAIN tries again a moment later (H321). */
   #writeAll(buffer: Buffer): void {
     const fd = this.#fd;
     if (fd === undefined || this.#isFailed) {
@@ -210,7 +345,14 @@ class LogTarget {
       return;
     }
     write(fd, buffer, 0, buffer.length, null, (error, written) => {
-      if (error) {
+      if (error?.code === 'EAGAIN') {
+        const timer = setTimeout(() => {
+          this.#retry = undefined;
+          this.#writeAll(buffer);
+        }, kRetryMs);
+        timer.unref();
+        this.#retry = { buffer, timer };
+      } else if (error) {
         this.#fail(error);
         this.#idle();
       } else if (written < buffer.length) this.#writeAll(buffer.subarray(written));
@@ -218,16 +360,50 @@ class LogTarget {
     });
   }
 
-  #doReopen(): void {
+  #doReopen(why: 'signal' | 'check'): void {
     const old = this.#fd;
+    const wasFailed = this.#isFailed;
+    const failure = this.#failure;
     this.#fd = undefined;
+    this.#identity = undefined;
+    this.#isReopening = true;
+    const done = (error: NodeJS.ErrnoException | undefined) => {
+      this.#isReopening = false;
+      if (error) {
+        // Tried again by the check: said once, when it first failed.
+        if (why === 'check' && wasFailed) this.#isFailed = true;
+        else this.#fail(error, why === 'signal' ? 'reopen' : 'recreate');
+      } else {
+        this.#isFailed = false;
+        this.#failure = undefined;
+        if (why === 'check') {
+          this.notes.info(
+            wasFailed && failure !== undefined
+              ? `the log file ${this.path} is written again: opened it (lines since ${failure.since.toISOString()} are not in it)`
+              : `the log file ${this.path} was deleted or replaced (its path no longer named the open file): opened it again at its path`,
+            { path: this.path },
+          );
+        }
+      }
+      if (why === 'signal') for (const resolve of this.#reopened.splice(0)) resolve(!error);
+      this.#idle();
+    };
     const opened = () =>
       open(this.path, kAppendFlags, kFileMode, (error, fd) => {
-        const ok = !error;
-        if (error) this.#fail(error, 'reopen');
-        else this.#fd = fd;
-        for (const resolve of this.#reopened.splice(0)) resolve(ok);
-        this.#idle();
+        if (error) {
+          done(error.code === 'ENXIO' ? notAFileFailure('a FIFO (named pipe) or a socket') : error);
+          return;
+        }
+        fstat(fd, (statError, stats) => {
+          const kind = statError ? undefined : notAFileKind(stats);
+          if (statError || kind !== undefined) {
+            close(fd, () => done(statError ?? notAFileFailure(kind!)));
+            return;
+          }
+          this.#fd = fd;
+          this.#identity = { dev: stats.dev, ino: stats.ino };
+          done(undefined);
+        });
       });
     if (old === undefined) opened();
     else close(old, () => opened());
@@ -237,18 +413,44 @@ class LogTarget {
     this.#isBusy = false;
     if (this.#isFailed) {
       // What waits would go nowhere; a reopen mark stays, to try again.
-      this.#queue = this.#queue.filter((item) => item === kReopen);
+      this.#queue = this.#queue.filter((item) => typeof item !== 'string');
       this.#queuedChars = 0;
     }
     this.#pump();
   }
 
-  #fail(error: NodeJS.ErrnoException, when: 'write' | 'reopen' = 'write'): void {
+  #fail(error: NodeJS.ErrnoException, when: 'write' | 'reopen' | 'recreate' = 'write'): void {
     if (this.#isFailed) return;
     this.#isFailed = true;
     const code = error.code ?? error.message;
-    const what = when === 'write' ? `writing to the log file ${this.path} failed` : `reopening the log file ${this.path} failed`;
-    this.warn(`${what} (${code}): it gets no more lines; free the disk or create its directory again, then send SIGUSR2 to the primary (pid ${process.pid}) to reopen it. The output still goes to stdout and stderr`, { path: this.path, code });
+    this.#failure = { since: new Date(), code };
+    const signal = `send SIGUSR2 to the primary (pid ${process.pid}) to reopen it. The output still goes to stdout and stderr`;
+    const text =
+      code === kNotAFileCode
+        ? `reopening the log file ${this.path} failed (${error.message}): it gets no more lines; put a regular file (or nothing) at that path, then ${signal}`
+        : when === 'recreate'
+          ? `the log file ${this.path} is gone (deleted, or its directory removed) and cannot be opened again (${code}): it gets no lines until it can; create its directory again and it is reopened within a second of the next line, or ${signal}`
+          : `${when === 'write' ? `writing to the log file ${this.path} failed` : `reopening the log file ${this.path} failed`} (${code}): it gets no more lines; free the disk or create its directory again, then ${signal}`;
+    this.notes.warn(text, { path: this.path, code });
+  }
+}
+
+/** A kind of file refused at a reopen, as an error with a code. */
+function notAFileFailure(kind: string): NodeJS.ErrnoException {
+  return Object.assign(new Error(`it is ${kind}, not a regular file`), { code: kNotAFileCode });
+}
+
+/** Writes all of `buffer` synchronously (the exit): short writes go on, a device's EAGAIN is waited for up to a second. */
+function writeAllSync(fd: number, buffer: Buffer): void {
+  let offset = 0;
+  let waits = 0;
+  while (offset < buffer.length) {
+    try {
+      offset += writeSync(fd, buffer, offset, buffer.length - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || ++waits > 1000 / kRetryMs) throw error;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, kRetryMs);
+    }
   }
 }
 
@@ -262,11 +464,23 @@ function countLines(text: string): number {
 export class LogFiles {
   readonly #targets: LogTarget[];
 
-  /** Opens every file (throws `LogFileError` for the first that cannot be: those opened before are closed). */
-  constructor(paths: LogFilePaths, warn: LogFileWarn) {
+  /**
+   * Opens every file (throws `LogFileError` for the first that cannot be: those opened before are
+   * closed). One file reached by two names (a symlink and its target, a hard link) is opened once
+   * and gets each line once (H323).
+   */
+  constructor(paths: LogFilePaths, notes: LogFileNotes) {
     const targets: LogTarget[] = [];
     try {
-      for (const [path, streams] of logFileTargets(paths)) targets.push(new LogTarget(path, streams, openForAppend(path), warn));
+      for (const [path, streams] of logFileTargets(paths)) {
+        const opened = openForAppend(path);
+        const same = targets.find((target) => target.isFile(opened.stats));
+        if (same === undefined) targets.push(new LogTarget(path, streams, opened, notes));
+        else {
+          same.addStreams(path, streams);
+          closeSync(opened.fd);
+        }
+      }
     } catch (error) {
       for (const target of targets) target.closeSync();
       throw error;
@@ -276,6 +490,11 @@ export class LogFiles {
 
   get paths(): string[] {
     return this.#targets.map((target) => target.path);
+  }
+
+  /** Each file's state: written, or failing since when and why (H322). */
+  states(): LogFileState[] {
+    return this.#targets.flatMap((target) => target.states());
   }
 
   /** A copy of what was written to `stream`. */

@@ -739,6 +739,10 @@ export class ChannelCorruptError extends ClusterKitError {
             options?.announcedBytes === undefined ? `${formatBytes(receivedBytes ?? limitBytes)} had arrived, and more was coming` : `its header announced ${formatBytes(options.announcedBytes)}`
           }), ` +
             'so the primary stopped reading it and killed the worker (SIGKILL) before running out of memory; the restart policy starts a new one. ' +
+            // Blaming process.send() holds: every message clusterkit writes in a worker is held to its
+            // limit (min of its own and the primary's) before it is written: requests, notifications and
+            // replies by checkPayload(), error replies by fitErrorReply() in inbound.ts (H330: before, a
+            // handler throwing a 9 MB message sent it whole, and this line blamed process.send()).
             'clusterkit\'s own messages are limited by "maxMessageBytes"; this one came from process.send(), or from a worker whose "maxMessageBytes" is larger than the primary\'s. ' +
             'Send a file path or a store key instead, or raise "maxMessageBytes" on the primary.',
       options?.cause === undefined ? undefined : { cause: options.cause },

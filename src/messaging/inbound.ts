@@ -8,7 +8,7 @@ import type { Serialization } from '../types.js';
 import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
 import { checkPayload } from './payload-check.js';
-import { serializeError } from './serialize-error.js';
+import { cutText, serializeError } from './serialize-error.js';
 import { toError } from '../to-error.js';
 import { describeThrown, isError } from '../readable-error.js';
 
@@ -157,7 +157,7 @@ export class Inbound {
 
   replyError(id: number, error: unknown): void {
     if (this.#options.isClosed()) return;
-    const serialized = serializeError(error);
+    const serialized = fitErrorReply(serializeError(error), this.#options.serialization, this.#options.maxMessageBytes);
     // Counted at its size (a stack is kilobytes): a peer flooding requests that are refused, and
     // not reading the refusals, is held to the queue's bound in bytes, not in estimates.
     const bytes = errorReplyBytes(serialized);
@@ -185,6 +185,38 @@ export class Inbound {
     const waiters = this.#idleWaiters;
     this.#idleWaiters = [];
     for (const resolve of waiters) resolve();
+  }
+}
+
+/**
+ * The least an error reply is cut to, however low `maxMessageBytes` is: the primary reads 64 KiB
+ * more than its limit from a worker (the frame's envelope), so this much always gets through.
+ */
+const kMinErrorReplyBytes = 8 * 1024;
+
+/**
+ * `error` as it fits `limitBytes` on the wire (H330). serializeError() bounds each field, to
+ * about 2.2 MiB in all; under a lower `maxMessageBytes` its `data` is left out, then its
+ * stack, then its message cut, so that an error reply is never over the peer's limit: the
+ * primary would take it for a corrupt channel and kill the worker. Never throws.
+ */
+function fitErrorReply(error: SerializedError, serialization: Serialization, limitBytes: number): SerializedError {
+  const budget = Math.max(limitBytes, kMinErrorReplyBytes);
+  if (fits(error, serialization, budget)) return error;
+  const { data: _data, ...withoutData } = error;
+  if (fits(withoutData, serialization, budget)) return withoutData;
+  const { stack: _stack, ...withoutStack } = withoutData;
+  if (fits(withoutStack, serialization, budget)) return withoutStack;
+  // A character takes up to 6 bytes (JSON's \u0001); name and code are at most 256 each.
+  return { ...withoutStack, message: cutText(withoutStack.message, Math.floor(budget / 12)) };
+}
+
+function fits(error: SerializedError, serialization: Serialization, limitBytes: number): boolean {
+  try {
+    checkPayload(error, serialization, limitBytes, 'error reply');
+    return true;
+  } catch {
+    return false;
   }
 }
 

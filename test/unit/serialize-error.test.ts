@@ -1,8 +1,42 @@
 import { describe, expect, it } from '@jest/globals';
-import { serializeError } from '../../src/messaging/serialize-error.js';
+import { RemoteError } from '../../src/errors.js';
+import { cutText, serializeError } from '../../src/messaging/serialize-error.js';
 import { kUnreadableKinds, makeUnreadable } from '../fixtures/unreadable-values.js';
 
 describe('serializeError', () => {
+  it('[H330] bounds every field, saying the cut: message, thrown string, stack, name, code', () => {
+    const error = Object.assign(new Error('E'.repeat(100_000)), { code: 'C'.repeat(1_000) });
+    error.name = 'N'.repeat(1_000);
+    error.stack = `top\n${'T'.repeat(200_000)}\n    at last frame`;
+    const serialized = serializeError(error);
+    expect(serialized.message).toHaveLength(65_536);
+    expect(serialized.message).toMatch(/^E+… \(100000 characters, cut to 65536\)$/);
+    expect(serialized.code).toMatch(/^C+… \(1000 characters, cut to 256\)$/);
+    expect(serialized.code).toHaveLength(256);
+    expect(serialized.name).toHaveLength(256);
+    expect(serialized.stack!.length).toBeLessThanOrEqual(65_536);
+    expect(serialized.stack).toMatch(/^top\n/);
+    expect(serialized.stack).toContain(`\n… (${error.stack.length} characters, cut to 65536) …\n`);
+    expect(serialized.stack).toMatch(/at last frame$/);
+    expect(serializeError('S'.repeat(70_000)).message).toMatch(/^S+… \(70000 characters, cut to 65536\)$/);
+  });
+
+  it('[H330] a text cut again keeps its first length, and no half surrogate pair', () => {
+    const once = cutText('E'.repeat(1_000_000), 65_536);
+    expect(cutText(once, 1_000)).toMatch(/^E+… \(1000000 characters, cut to 1000\)$/);
+    expect(cutText(once, 1_000)).toHaveLength(1_000);
+    const emoji = cutText('😀'.repeat(100), 52);
+    expect(emoji).not.toMatch(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/);
+  });
+
+  it('[H330] a RemoteError passed on keeps its remote fields, bounded, not left out', () => {
+    const remote = new RemoteError('t', 'worker 2', { name: 'Error', message: 'M'.repeat(100_000), code: 'E_X', stack: 'S'.repeat(100_000), data: { status: 400 } });
+    const { data } = serializeError(remote);
+    expect(data).toMatchObject({ messageType: 't', peer: 'worker 2', remoteName: 'Error', remoteCode: 'E_X', data: { status: 400 } });
+    expect(data!.remoteMessage).toMatch(/^M+… \(100000 characters, cut to 65536\)$/);
+    expect((data!.remoteStack as string).length).toBeLessThanOrEqual(65_536);
+  });
+
   it('keeps name, message, code, stack and JSON-safe fields', () => {
     const error = Object.assign(new TypeError('bad'), { code: 'E_BAD', status: 400, detail: { a: 1 }, fn: () => 1, __proto__x: 1 });
     const serialized = serializeError(error);

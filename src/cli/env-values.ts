@@ -6,7 +6,7 @@
  */
 import { parseEnv } from 'node:util';
 import { readSmallFile } from './read-small-file.js';
-import { UsageError } from './usage-error.js';
+import { EnvFileError, UsageError } from './usage-error.js';
 
 /** Portable variable names, plus `.` and `-` that some tools use. */
 const kEnvNamePattern = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
@@ -17,15 +17,20 @@ const kMaxVariables = 1_000;
 /** An env file larger than this is not a dotenv file (the config file's JSON limit too). */
 const kMaxEnvFileBytes = 1024 * 1024;
 
-/** Checks one variable; `where` names its source in the message. */
-export function checkEnvVariable(name: string, value: string, where: string): void {
+/** The error of a refused variable: a `UsageError`, or an env file's `EnvFileError` (H328). */
+type Refusal = (message: string) => UsageError;
+
+const refuseUsage: Refusal = (message) => new UsageError(message, 'run');
+
+/** Checks one variable; `where` names its source in the message, `refuse` makes the error. */
+export function checkEnvVariable(name: string, value: string, where: string, refuse: Refusal = refuseUsage): void {
   // `env.__proto__ = value` sets no variable: it would be lost without a word (H316).
-  if (name === '__proto__') throw new UsageError(`${where}: "__proto__" cannot be a variable name here (JavaScript objects treat it apart); rename it.`, 'run');
+  if (name === '__proto__') throw refuse(`${where}: "__proto__" cannot be a variable name here (JavaScript objects treat it apart); rename it.`);
   if (!kEnvNamePattern.test(name)) {
-    throw new UsageError(`${where}: ${JSON.stringify(truncate(name))} is not a variable name (letters, digits and _, not starting with a digit).`, 'run');
+    throw refuse(`${where}: ${JSON.stringify(truncate(name))} is not a variable name (letters, digits and _, not starting with a digit).`);
   }
-  if (value.includes('\0')) throw new UsageError(`${where}: the value of ${name} contains a NUL byte.`, 'run');
-  if (value.length > kMaxValueLength) throw new UsageError(`${where}: the value of ${name} is ${value.length} characters long; the limit is ${kMaxValueLength}.`, 'run');
+  if (value.includes('\0')) throw refuse(`${where}: the value of ${name} contains a NUL byte.`);
+  if (value.length > kMaxValueLength) throw refuse(`${where}: the value of ${name} is ${value.length} characters long; the limit is ${kMaxValueLength}.`);
 }
 
 /** `--env KEY=VALUE`, repeatable; a later one wins. */
@@ -60,26 +65,27 @@ export function parseEnvFlags(values: readonly string[]): Record<string, string>
  */
 export function readEnvFile(path: string, where: string): Record<string, string> {
   // A regular file of at most 1 MiB: /dev/zero or a FIFO would otherwise eat memory or hang.
-  const text = readSmallFile(path, kMaxEnvFileBytes, where);
-  const { plain, assignments } = scanEnvFile(text, `${where} ${path}`);
+  const fileError = (line?: number) => (message: string, cause?: unknown) => new EnvFileError(message, path, line, 'run', cause === undefined ? undefined : { cause });
+  const text = readSmallFile(path, kMaxEnvFileBytes, where, 'run', fileError());
+  const { plain, assignments } = scanEnvFile(text, `${where} ${path}`, path);
   const parsed = parseEnv(plain);
   const names = Object.keys(parsed);
-  if (names.length > kMaxVariables) throw new UsageError(`${where}: ${path} sets ${names.length} variables; the limit is ${kMaxVariables}.`, 'run');
+  if (names.length > kMaxVariables) throw fileError()(`${where}: ${path} sets ${names.length} variables; the limit is ${kMaxVariables}.`, 'run');
   /** The line of each name (a later one wins, as in parseEnv). */
   const lineOf = new Map(assignments.map(({ name, line }) => [name, line]));
   for (const [name, line] of lineOf) {
     if (!Object.hasOwn(parsed, name)) {
-      throw new UsageError(`${where} ${path} line ${line}: Node's env-file parser (util.parseEnv) did not read ${name} from this line; write it as NAME=value on a line of its own, or tell us the file's lines.`, 'run');
+      throw fileError(line)(`${where} ${path} line ${line}: Node's env-file parser (util.parseEnv) did not read ${name} from this line; write it as NAME=value on a line of its own, or tell us the file's lines.`);
     }
   }
   const env: Record<string, string> = {};
   for (const name of names) {
     const line = lineOf.get(name);
     if (line === undefined) {
-      throw new UsageError(`${where} ${path}: Node's env-file parser (util.parseEnv) read a variable ${JSON.stringify(truncate(name))} that no line of the file sets as NAME=value; check the file's quotes and lines.`, 'run');
+      throw fileError()(`${where} ${path}: Node's env-file parser (util.parseEnv) read a variable ${JSON.stringify(truncate(name))} that no line of the file sets as NAME=value; check the file's quotes and lines.`);
     }
     const value = parsed[name] ?? '';
-    checkEnvVariable(name, value, `${where} ${path} line ${line}`);
+    checkEnvVariable(name, value, `${where} ${path} line ${line}`, fileError(line));
     env[name] = value;
   }
   return env;
@@ -95,16 +101,17 @@ interface EnvAssignment {
  * An env file's lines as Node's parser reads them (node/src/node_dotenv.cc, Node 20): CR
  * dropped; a value starting (after spaces) with `"`, `'` or a backtick runs to the next same
  * quote, across lines; lines starting with `#` are comments. Every other non-blank line must
- * be `NAME=value` (`export NAME=value` too), or a `UsageError` names the line. `plain` is the
+ * be `NAME=value` (`export NAME=value` too), or an `EnvFileError` names the line. `plain` is the
  * file with those lines as `NAME=value`, blank lines empty and a final newline.
  */
-function scanEnvFile(text: string, where: string): { plain: string; assignments: EnvAssignment[] } {
+function scanEnvFile(text: string, where: string, path: string): { plain: string; assignments: EnvAssignment[] } {
   const lines = text.replaceAll('\r', '').split('\n');
   const plain: string[] = [];
   const assignments: EnvAssignment[] = [];
   for (let index = 0; index < lines.length; index++) {
     const line = lines[index]!;
     const at = `${where} line ${index + 1}`;
+    const refuse: Refusal = (message) => new EnvFileError(message, path, index + 1);
     const trimmed = line.trimStart();
     if (trimmed === '' || trimmed.startsWith('#')) {
       plain.push(trimmed);
@@ -112,14 +119,14 @@ function scanEnvFile(text: string, where: string): { plain: string; assignments:
     }
     const equals = trimmed.indexOf('=');
     if (equals === -1) {
-      throw new UsageError(`${at}: ${JSON.stringify(truncate(line))} is not a variable: write NAME=value, start the line with # to make it a comment, or remove it.`, 'run');
+      throw refuse(`${at}: ${JSON.stringify(truncate(line))} is not a variable: write NAME=value, start the line with # to make it a comment, or remove it.`);
     }
     const name = trimmed
       .slice(0, equals)
       .trim()
       .replace(/^export[ \t]+/, '');
-    if (name === '') throw new UsageError(`${at}: ${JSON.stringify(truncate(line))} has no variable name before "="; write NAME=value, or remove the line.`, 'run');
-    checkEnvVariable(name, '', at);
+    if (name === '') throw refuse(`${at}: ${JSON.stringify(truncate(line))} has no variable name before "="; write NAME=value, or remove the line.`);
+    checkEnvVariable(name, '', at, refuse);
     const value = trimmed.slice(equals + 1);
     plain.push(`${name}=${value}`);
     assignments.push({ name, line: index + 1 });

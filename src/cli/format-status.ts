@@ -17,6 +17,8 @@ const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 
 const kFootnote = '* IPC messages to and from the worker, heartbeats included\n';
 /** Under the table when a worker is silent: what the word means, and why its figures are gone. */
 const kSilentNote = 'silent: no answer to the heartbeat for that long (a blocked event loop?); loop and cpu unknown until it answers\n';
+/** Under the table when a silent worker's process is stopped (state T or t), not blocked (H327). */
+const kStoppedNote = 'stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked; the heartbeat kills it at its timeout unless resumed\n';
 /** Numeric columns are right-aligned. */
 const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'crashes', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
 
@@ -41,7 +43,8 @@ export function statusHeader(status: ClusterStatus): string {
 export function workerTable(status: ClusterStatus): string {
   const errored = erroredSlots(status);
   if (status.workers.length === 0 && errored.length === 0) return '(no workers)\n';
-  const notes = status.workers.some(isSilent) ? `${kFootnote}${kSilentNote}` : kFootnote;
+  const silent = status.workers.filter(isSilent);
+  const notes = `${kFootnote}${silent.some((worker) => !isPaused(worker)) ? kSilentNote : ''}${silent.some(isPaused) ? kStoppedNote : ''}`;
   // PM2's `errored` row: the slot has no worker, so the row says since when and why (PM2 retest N3).
   const rows = [...status.workers.map(workerRow), ...errored.map(erroredRow)];
   return `${table(kWorkerHeader, rows)}${notes}${errored.map(erroredNote).join('')}`;
@@ -117,20 +120,21 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
 }
 
 /** The states other than ready the `workers` figure names, in this order. */
-const kNotReady = ['starting', 'silent', 'stopping', 'errored'] as const;
+const kNotReady = ['starting', 'silent', 'stopped', 'stopping', 'errored'] as const;
 
 /**
  * The `workers` figure: the ready workers over the target, `4/4`, when no live worker is in
  * another state; else those others by state, so that a worker still starting does not pass for
  * one that serves (tester t22: `workers 1/1` while its only worker was `starting`):
  * `0/1 ready (1 starting)`, `4/4 ready (1 starting)` during a reload, `1/2 ready (1 silent)`,
- * `1/2 ready (1 errored)` for a slot given up in a crash loop.
+ * `1/2 ready (1 errored)` for a slot given up in a crash loop, `1/2 ready (1 stopped)` for a
+ * silent worker whose process is stopped (kill -STOP: H327).
  * A silent worker (a blocked event loop) serves nobody: not counted ready, as on the dashboard.
  */
 export function formatWorkerCounts(status: ClusterStatus): string {
   const counts = new Map<string, number>();
   for (const worker of status.workers) {
-    const state = isSilent(worker) ? 'silent' : worker.state;
+    const state = isSilent(worker) ? (isPaused(worker) ? 'stopped' : 'silent') : worker.state;
     counts.set(state, (counts.get(state) ?? 0) + 1);
   }
   const errored = erroredSlots(status).length;
@@ -152,7 +156,7 @@ function workerRow(worker: WorkerStats): Row {
     formatCount(worker.id),
     formatCount(worker.pid),
     formatCount(worker.slot),
-    silent ? formatSilence(worker.silentMs) : worker.state,
+    silent ? (isPaused(worker) ? formatStopped(worker.silentMs) : formatSilence(worker.silentMs)) : worker.state,
     formatDuration(worker.uptimeMs),
     formatCount(worker.restarts),
     // A primary of an older clusterkit sends no such field: `-`.
@@ -182,6 +186,19 @@ function table(header: Row, rows: readonly Row[], rightAligned: ReadonlySet<stri
  */
 function isSilent(worker: WorkerStats): boolean {
   return worker.state === 'ready' && (worker as { isSilent?: unknown }).isSilent === true;
+}
+
+/**
+ * A silent worker whose process is stopped (`WorkerStats.isPaused`: kill -STOP, a debugger), not
+ * blocked (H327). Only `true` counts: a primary of an older clusterkit sends no such field.
+ */
+function isPaused(worker: WorkerStats): boolean {
+  return isSilent(worker) && (worker as { isPaused?: unknown }).isPaused === true;
+}
+
+/** `stopped 5.8s`: a silent worker whose process is stopped, for as long as it has been silent (H327). */
+export function formatStopped(ms: unknown): string {
+  return formatSilence(ms).replace(/^silent/, 'stopped');
 }
 
 /** `silent 5.2s` (tenths: it grows while you watch), `silent 1m 5s`, or `silent`. */

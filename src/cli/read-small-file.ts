@@ -13,21 +13,28 @@ import { UsageError } from './usage-error.js';
 /**
  * The text (UTF-8) of the regular file `path`, at most `maxBytes` long.
  * @param what names the file in messages: `--env-file /srv/.env`.
+ * @param fail makes the error (an env file's is an `EnvFileError`); `cause` is the system's error.
  * @throws UsageError naming `what`: the file cannot be opened, is not a regular file (a FIFO,
  * a device, a directory, a socket), or is larger than `maxBytes`.
  */
-export function readSmallFile(path: string, maxBytes: number, what: string, command = 'run'): string {
+export function readSmallFile(
+  path: string,
+  maxBytes: number,
+  what: string,
+  command = 'run',
+  fail: (message: string, cause?: unknown) => UsageError = (message, cause) => new UsageError(message, command, [], cause === undefined ? undefined : { cause }),
+): string {
   let fd: number;
   try {
     fd = openSync(path, constants.O_RDONLY | (constants.O_NONBLOCK ?? 0));
   } catch (error) {
-    throw new UsageError(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, command);
+    throw fail(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, error);
   }
   try {
     const stats = fstatSync(fd);
-    if (!stats.isFile()) throw new UsageError(`${what}: ${path} is not a regular file (it is ${kindOf(stats)}); name a file.`, command);
+    if (!stats.isFile()) throw fail(`${what}: ${path} is not a regular file (it is ${kindOf(stats)}); name a file.`);
     const limit = `${what}: ${path} is larger than ${describeBytes(maxBytes)}, the limit for this file.`;
-    if (stats.size > maxBytes) throw new UsageError(limit, command);
+    if (stats.size > maxBytes) throw fail(limit);
     // One byte more than the limit tells a file that grew since fstat from one that did not.
     const buffer = Buffer.allocUnsafe(maxBytes + 1);
     let length = 0;
@@ -36,11 +43,11 @@ export function readSmallFile(path: string, maxBytes: number, what: string, comm
       if (read === 0) break;
       length += read;
     }
-    if (length > maxBytes) throw new UsageError(limit, command);
+    if (length > maxBytes) throw fail(limit);
     return buffer.toString('utf8', 0, length);
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    throw new UsageError(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, command);
+    throw fail(`${what}: cannot read ${path} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}).`, error);
   } finally {
     closeSync(fd);
   }

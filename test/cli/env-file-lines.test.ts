@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readEnvFile } from '../../src/cli/env-values.js';
-import { UsageError } from '../../src/cli/usage-error.js';
+import { EnvFileError, UsageError } from '../../src/cli/usage-error.js';
 import { cleanUpCli, cli, runtimeDir, tempProject } from './cli-process.js';
 
 const directories: string[] = [];
@@ -53,7 +53,7 @@ describe('env files: every line a variable or a named error [H316]', () => {
     expect(read('')).toEqual({});
   });
 
-  it('[H316] clusterkit run exits 2 on an --env-file or an envFile with a nameless line, naming its line', async () => {
+  it('[H316][H328] clusterkit run still exits 2 on an --env-file or an envFile with a nameless line, naming its line', async () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'idle.mjs': 'setInterval(() => {}, 1000);\n',
@@ -64,8 +64,42 @@ describe('env files: every line a variable or a named error [H316]', () => {
     expect(flag.code).toBe(2);
     expect(flag.stderr).toContain(`clusterkit: --env-file ${join(project, 't.env')} line 2: "=nv" has no variable name before "="; write NAME=value, or remove the line.`);
     expect(flag.stdout).not.toMatch(/started/);
+    // An EnvFileError is a UsageError: the command's usage follows, as for any bad input.
+    expect(flag.stderr).toMatch(/Usage: clusterkit run/i);
     const config = await cli(['run'], { runtime, cwd: project });
     expect(config.code).toBe(2);
     expect(config.stderr).toContain(`"apps[0].envFile" ${join(project, 't.env')} line 2: "=nv" has no variable name before "="`);
+  });
+
+  it('[H328] every usage failure has a stable code: ERR_USAGE, and ERR_ENV_FILE with the file, its line and the cause for an env file', () => {
+    const usage = new UsageError('bad flag', 'run');
+    expect(usage).toMatchObject({ name: 'UsageError', code: 'ERR_USAGE', command: 'run', headline: 'bad flag' });
+    expect(new UsageError('x', 'run', [], { cause: 'why' }).cause).toBe('why');
+
+    const directory = mkdtempSync(join(tmpdir(), 'ck-envcode-'));
+    directories.push(directory);
+    const path = join(directory, 't.env');
+    const thrown = (run: () => unknown): EnvFileError => {
+      try {
+        run();
+      } catch (error) {
+        expect(error).toBeInstanceOf(EnvFileError);
+        expect(error).toBeInstanceOf(UsageError); // exit 2, with the command's usage
+        return error as EnvFileError;
+      }
+      throw new Error('no error');
+    };
+    writeFileSync(path, 'A=1\n=nv\n');
+    expect(thrown(() => readEnvFile(path, '--env-file'))).toMatchObject({ name: 'EnvFileError', code: 'ERR_ENV_FILE', path, line: 2, command: 'run' });
+    writeFileSync(path, 'A=1\nB=x\0y\n');
+    expect(thrown(() => readEnvFile(path, '--env-file'))).toMatchObject({ code: 'ERR_ENV_FILE', line: 2, message: `--env-file ${path} line 2: the value of B contains a NUL byte.` });
+    writeFileSync(path, '1A=x\n');
+    expect(thrown(() => readEnvFile(path, '--env-file'))).toMatchObject({ code: 'ERR_ENV_FILE', line: 1 });
+    // The whole file: missing (the system's error is the cause), or no regular file.
+    const missing = thrown(() => readEnvFile(join(directory, 'none.env'), '--env-file'));
+    expect(missing).toMatchObject({ code: 'ERR_ENV_FILE', path: join(directory, 'none.env'), line: undefined });
+    expect(missing.message).toBe(`--env-file: cannot read ${join(directory, 'none.env')} (ENOENT).`);
+    expect((missing.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    expect(thrown(() => readEnvFile(directory, '--env-file'))).toMatchObject({ code: 'ERR_ENV_FILE', path: directory, line: undefined });
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { parseCount, parseDuration, parseSizeMb, parseWorkers } from '../../src/cli/arg-values.js';
-import { formatBytes, formatDuration, formatList, formatSilence, formatStatus } from '../../src/cli/format-status.js';
+import { formatBytes, formatDuration, formatList, formatSilence, formatStatus, formatStopped } from '../../src/cli/format-status.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import type { WorkerStats } from '../../src/primary/features/worker-stats.js';
@@ -97,6 +97,7 @@ describe('status rendering', () => {
         healthAgeMs: 420,
         silentMs: 420,
         isSilent: false,
+        isPaused: false,
         messagesIn: 190,
         messagesOut: 189,
         pending: 0,
@@ -120,6 +121,7 @@ describe('status rendering', () => {
         healthAgeMs: undefined,
         silentMs: undefined,
         isSilent: false,
+        isPaused: false,
         messagesIn: 1,
         messagesOut: 0,
         pending: 0,
@@ -162,6 +164,32 @@ describe('status rendering', () => {
     expect(formatStatus({ ...status, workers: [{ ...starting, isSilent: true }] })).not.toContain('silent');
     for (const odd of [undefined, 'yes', 1]) expect(formatStatus({ ...status, workers: [{ ...silent, isSilent: odd as never }] })).not.toContain('silent');
     for (const odd of [undefined, Number.NaN, 'lots']) expect(formatSilence(odd)).toBe('silent');
+  });
+
+  it('[H327] shows a silent worker whose process is stopped (kill -STOP) as stopped, for how long, with a note of what resumes it', () => {
+    const [ready] = status.workers as [WorkerStats, WorkerStats];
+    const silent = { ...ready, id: 2, pid: 102, slot: 1, silentMs: 5_840, healthAgeMs: 5_900, isSilent: true };
+    const stopped = { ...silent, id: 3, pid: 103, slot: 2, isPaused: true };
+    const text = formatStatus({ ...status, targetWorkers: 3, workers: [ready, stopped] });
+    expect(text).toBe(
+      'cluster api  pid 100  running  up 3m 12s  workers 1/3 ready (1 stopped)  node v20.19.0\n' +
+        'script /srv/api/server.js\n' +
+        '\n' +
+        'id  pid  slot  state         uptime  restarts  crashes      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready         3m 12s         0        0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 3  103     2  stopped 5.8s  3m 12s         0        0  50.0 MB  8.3 MB              -     -       190        189\n' +
+        '* IPC messages to and from the worker, heartbeats included\n' +
+        'stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked; the heartbeat kills it at its timeout unless resumed\n',
+    );
+    // Beside a blocked one: both words, both notes.
+    const both = formatStatus({ ...status, targetWorkers: 3, workers: [ready, silent, stopped] });
+    expect(both).toContain('workers 1/3 ready (1 silent, 1 stopped)');
+    expect(both).toContain('\nsilent: no answer');
+    expect(both).toContain('\nstopped: its process is stopped');
+    // Only a silent worker's `true` counts: a worker that answers is ready, and an older primary sends no field.
+    expect(formatStatus({ ...status, workers: [{ ...ready, isPaused: true }] })).not.toContain('stopped');
+    for (const odd of [undefined, 'yes', 1]) expect(formatStatus({ ...status, workers: [{ ...stopped, isPaused: odd as never }] })).toContain(' silent 5.8s ');
+    expect(formatStopped(125_000)).toBe('stopped 2m 5s');
   });
 
   it('formats durations and sizes compactly', () => {

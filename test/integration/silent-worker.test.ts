@@ -136,6 +136,57 @@ describe('a silent worker', () => {
     expect(unresponsive.events).toEqual([]);
   });
 
+  it('[H327] a worker stopped with SIGSTOP is shown stopped, not silent, by stats(), status and the status table, and answers again after SIGCONT', async () => {
+    const runtime = runtimeDir();
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime;
+    onCleanup(() => (saved === undefined ? delete process.env.XDG_RUNTIME_DIR : (process.env.XDG_RUNTIME_DIR = saved)));
+    const directory = join(runtime, 'clusterkit');
+    // Silent after 1 s; killed only after a minute, so the kill never races the assertions.
+    const primary = testPrimary({ serviceName: 'stopped', workerCount: 2, heartbeat: { intervalMs: 100, timeoutMs: 60_000 } });
+    const [healthy, stopped] = (await primary.start()) as [WorkerHandle, WorkerHandle];
+    const resume = onCleanup(() => {
+      try {
+        process.kill(stopped.pid!, 'SIGCONT');
+      } catch {
+        // gone
+      }
+    });
+    const silent = onceEvent(primary, 'workerSilent', 30_000);
+    process.kill(stopped.pid!, 'SIGSTOP');
+    await expect(silent).resolves.toMatchObject({ worker: stopped });
+    await afterReads();
+    expect(rowOf(primary.stats(), stopped)).toMatchObject({ state: 'ready', isSilent: true, isPaused: true });
+    expect(rowOf(primary.stats(), healthy).isPaused).toBe(false);
+
+    // `clusterkit status --json` prints this answer.
+    const status = (await controlRequest('stopped', 'status', { directory })) as ClusterStatus;
+    expect(rowOf(status.workers, stopped)).toMatchObject({ state: 'ready', isSilent: true, isPaused: true });
+
+    // The table, from the real CLI. Before: `silent 5.8s` and the note of a blocked event loop.
+    const table = await cli(['status', 'stopped'], { runtime });
+    expect(table.code).toBe(0);
+    const line = table.stdout.split('\n').find((text) => new RegExp(`^\\s*${stopped.id}\\s+${stopped.pid}\\s`).test(text)) ?? '';
+    expect(line).toMatch(/\sstopped \d+\.\ds\s.*\s-\s+-\s+\d+\s+\d+$/);
+    expect(table.stdout).toMatch(/workers 1\/2 ready \(1 stopped\)/);
+    expect(table.stdout).toContain('stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked');
+    expect(table.stdout).not.toContain('silent');
+
+    // Resumed, it answers again: neither silent nor stopped.
+    const answers = onceEvent(primary, 'workerSilenceEnd', 30_000);
+    resume();
+    await expect(answers).resolves.toMatchObject({ worker: stopped });
+    await until(
+      async () => {
+        await afterReads();
+        const row = rowOf(primary.stats(), stopped);
+        return !row.isSilent && !row.isPaused;
+      },
+      30_000,
+      'the resumed worker answering again',
+    );
+  });
+
   it('[H66] is shown silent first, then killed at the heartbeat timeout; its replacement is not silent', async () => {
     const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 5_000 } });
     const [hung] = (await primary.start()) as [WorkerHandle];

@@ -13,7 +13,7 @@ function row(slot: number, state: WorkerStats['state'], silentMs: number | undef
   return {
     id: slot + 1, pid: 100 + slot, slot, name: undefined, state, uptimeMs: 60_000, restarts: 0, crashes: 0,
     rssBytes: 64 * 1024 * 1024, heapUsedBytes: 8 * 1024 * 1024, heapTotalBytes: 16 * 1024 * 1024,
-    eventLoopDelayMs: 0.5, eventLoopDelayP99Ms: 2, cpuPercent: 1, healthAgeMs: silentMs, silentMs, isSilent,
+    eventLoopDelayMs: 0.5, eventLoopDelayP99Ms: 2, cpuPercent: 1, healthAgeMs: silentMs, silentMs, isSilent, isPaused: false,
     messagesIn: 10, messagesOut: 10, pending: 0, protocolErrors: 0,
   };
 }

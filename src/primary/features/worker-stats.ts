@@ -8,6 +8,7 @@ import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerRecord, WorkerState } from '../pool/worker-record.js';
 import { isSilent, silenceOf } from '../pool/silence.js';
+import { isPaused as isProcessPaused } from '../../worker/process-table.js';
 
 // The silence threshold lives with the one definition of silence that dispatch and /readyz share.
 export { kMinSilentAfterMs, silentAfterMs } from '../pool/silence.js';
@@ -72,6 +73,14 @@ export interface WorkerStats {
    * is silent. The heartbeat kills it at `heartbeat.timeoutMs` unless it speaks again.
    */
   isSilent: boolean;
+  /**
+   * True while a silent worker's process is stopped rather than blocked: `/proc` shows it in
+   * state T or t (`kill -STOP`, Ctrl-Z's SIGTSTP, a debugger). It runs nothing until resumed
+   * (`kill -CONT <pid>`); `clusterkit status` shows `stopped 5.8s` for it instead of `silent
+   * 5.8s`, and the heartbeat still kills it at `heartbeat.timeoutMs`. False for a worker that is
+   * not silent, and where `/proc` cannot say (not Linux) (H327).
+   */
+  isPaused: boolean;
   messagesIn: number;
   messagesOut: number;
   /** Requests to this worker still waiting for a reply. */
@@ -92,6 +101,7 @@ export function collectStats(pool: WorkerPool, heartbeat: NormalizedHeartbeatOpt
 
 function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbeatOptions | false): WorkerStats {
   const silentMs = silenceOf(record, heartbeat, now);
+  const silent = isSilent(record, heartbeat, now);
   return {
     id: record.id,
     pid: record.pid,
@@ -110,7 +120,9 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     openRequests: record.health?.openRequests,
     healthAgeMs: record.health === undefined ? undefined : Math.max(0, now - record.health.at),
     silentMs,
-    isSilent: isSilent(record, heartbeat, now),
+    isSilent: silent,
+    // Read only for a silent worker: one /proc read, where the heartbeat's log line reads it too (H311).
+    isPaused: silent && record.pid !== undefined && isProcessPaused(record.pid),
     messagesIn: record.endpoint.stats.messagesIn,
     messagesOut: record.endpoint.stats.messagesOut,
     pending: record.endpoint.pendingCount,

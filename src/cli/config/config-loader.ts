@@ -22,6 +22,14 @@
  * - a loading that finished leaves what the file started running (a tunnel, a sidecar it
  *   means to keep), and a warning names each: they are not the cluster's, nothing stops them.
  *
+ * The loading dies with the CLI (H329): killed (SIGKILL, no 'exit' to end it), the loading
+ * process's watchdog thread sees its parent change and SIGKILLs its process group, even while
+ * the file's code blocks its main thread (config-worker.ts).
+ *
+ * Its channel is its file descriptor 3. A file that writes there (bytes that are not a message)
+ * or closes it breaks the channel: the answer cannot come any more, and the CLI says so (not
+ * "called process.exit(0)") and ends the loading as given up.
+ *
  * The cluster's workers are never among them: they are the CLI's children, not the loading
  * process's. The loading process gets the CLI's environment, and what the file sets in
  * `process.env` (`import 'dotenv/config'`) is set in the CLI's once it answers, as for a file
@@ -37,9 +45,10 @@
  * `process.env` stays in the loading process: the running cluster's is left as it started.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { escapeControlChars } from '../../control/control-chars.js';
+import { guardChannel } from '../../primary/pool/channel-guard.js';
 import { describeError } from '../../readable-error.js';
 import { endProcesses, killListed } from '../../worker/end-descendants.js';
 import { commandOf, hasNoChildren, readProcessTable, readProcessTableNow, statFields, type ProcessTable } from '../../worker/process-table.js';
@@ -50,6 +59,14 @@ import { toPlainConfig } from './plain-config.js';
 
 /** A config that computes itself (`export default await fetchSecrets()`) gets this long. */
 export const kLoadTimeoutMs = 10_000;
+/** The loading process's file descriptor of its channel to the CLI (`stdio[3]`). */
+const kChannelFd = 3;
+/**
+ * More than this (bytes) buffered or announced for one message from the loading process marks
+ * its channel broken: garbage read as an `advanced` length header announces up to 4 GiB, and an
+ * answer (checked apps, the environment) is far smaller.
+ */
+const kLoaderChannelLimit = 256 * 1024 * 1024;
 /** The variable that carries the loading process's request (config-worker.ts). */
 export const kLoadRequestVariable = 'CLUSTERKIT_CONFIG_LOAD_REQUEST';
 /** Silence longer than this gets a word on stderr. */
@@ -126,7 +143,8 @@ const loaders = new Map<ChildProcess, string | undefined>();
 function inProcess(script: string, path: string, timeoutMs: number, options: LoadOptions): Promise<LoadAnswer> {
   return new Promise((resolve) => {
     const env = { ...process.env };
-    const request = JSON.stringify({ path, argv: process.argv, isRecheck: options.isRecheck === true });
+    // `parent`: the loading process ends itself and what it started once its parent is no longer this process.
+    const request = JSON.stringify({ path, argv: process.argv, isRecheck: options.isRecheck === true, parent: process.pid });
     // Node's own options (--import, --conditions, a memory limit), not a debugger's port: the CLI holds it.
     const execArgv = process.execArgv.filter((arg) => !/^--(?:inspect|debug)/.test(arg));
     let loader: ChildProcess;
@@ -165,6 +183,12 @@ function inProcess(script: string, path: string, timeoutMs: number, options: Loa
       if (isDone) return;
       if (message.env !== undefined && !options.isRecheck) applyEnv(env, message.env);
       finish(message.answer, true);
+    });
+    // The file wrote to the channel's descriptor: its framing is lost, no answer can be read from it.
+    guardChannel(loader, kLoaderChannelLimit, () => finish({ usage: brokenChannelMessage(path, 'wrote') }));
+    // The channel ended while the loading process still runs (its files open, not exiting): the file closed it.
+    loader.once('disconnect', () => {
+      if (!isDone && loader.pid !== undefined && runsWithFilesOpen(loader.pid)) finish({ usage: brokenChannelMessage(path, 'closed') });
     });
     loader.once('error', (error) => finish({ failure: `Cannot load the config file ${path}: ${describeError(error).split('\n')[0]}` }));
     // 'close', not 'exit': every message it sent has been read by then.
@@ -240,6 +264,26 @@ async function here(path: string, timeoutMs: number): Promise<LoadAnswer> {
   } finally {
     clearTimeout(timer);
   }
+}
+
+/**
+ * Whether `pid` runs and holds open files: a process that is exiting has closed them all (which
+ * ends its channel too) before it is a zombie. False without /proc (macOS): the exit then tells.
+ */
+function runsWithFilesOpen(pid: number): boolean {
+  const state = statFields(pid)?.[0];
+  if (state === undefined || state === 'Z' || state === 'X') return false;
+  try {
+    return readdirSync(`/proc/${pid}/fd`).length > 0;
+  } catch {
+    return false;
+  }
+}
+
+/** The loading process's channel broke: the file `wrote` bytes to its descriptor, or `closed` it. */
+function brokenChannelMessage(path: string, how: 'wrote' | 'closed'): string {
+  const what = how === 'wrote' ? `wrote bytes that are not a message to file descriptor ${kChannelFd}` : `closed file descriptor ${kChannelFd}`;
+  return `Cannot load the config file ${path}: the channel to the process loading it broke: the file (or a process it started) ${what}, which is that process's channel to clusterkit, so its answer cannot come. Leave file descriptor ${kChannelFd} alone in the config and in what it starts.`;
 }
 
 /** The loading process ended without an answer. */

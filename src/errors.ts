@@ -820,6 +820,16 @@ export class ReloadError extends ClusterKitError {
 }
 
 /**
+ * `reload({ env })` (`clusterkit reload --update-env`) while a rolling reload is under way with
+ * another env: it cannot join that reload, whose new workers start with the env it had (H336).
+ * Nothing changed; ask again once the reload under way has ended.
+ */
+export class ReloadInProgressError extends ClusterKitError {
+  override readonly name = 'ReloadInProgressError';
+  readonly code = 'ERR_RELOAD_IN_PROGRESS';
+}
+
+/**
  * A listener of the primary (`listenSticky()`, `listenHealth()`, which also serves `/metrics`)
  * could not listen: the port is taken, the host does not resolve, privileges are missing. The
  * Node error is `cause` (its `code`, e.g. `EADDRINUSE`, is `errno`), so callers can branch on it.
@@ -892,13 +902,42 @@ export class ConfigUnloadableError extends ClusterKitError {
     readonly files: readonly string[],
     /** The error as `clusterkit run` prints it, on one line. */
     readonly problem: string,
-    /** `isReload` false: a file the watch looks at for the settings alone (a `.env`), whose change reloads nothing (H316). */
-    options?: { cause?: unknown; isReload?: boolean },
+    /**
+     * `isReload` false: a file the watch looks at for the settings alone (a `.env`), whose change reloads nothing (H316).
+     * `refusedReload`: the cluster whose `clusterkit reload --update-env` loaded the files, and is refused (H336).
+     */
+    options?: { cause?: unknown; isReload?: boolean; refusedReload?: string },
   ) {
     super(
-      `${files.length <= 1 ? (files[0] ?? '') : `${files.slice(0, -1).join(', ')} and ${files.at(-1)}`} changed and no longer load${files.length === 1 ? 's' : ''}: ${problem.replace(/\.$/, '')}. ` +
+      options?.refusedReload !== undefined
+        ? `${listFiles(files)} ${files.length === 1 ? 'does' : 'do'} not load: ${problem.replace(/\.$/, '')}. The reload is refused and nothing changed: ` +
+            `the workers run on with the env they have. Fix ${files.length === 1 ? 'it' : 'them'}, then run clusterkit reload ${shellWord(options.refusedReload)} --update-env again (the next clusterkit run would fail with this error too).`
+        : `${files.length <= 1 ? (files[0] ?? '') : `${files.slice(0, -1).join(', ')} and ${files.at(-1)}`} changed and no longer load${files.length === 1 ? 's' : ''}: ${problem.replace(/\.$/, '')}. ` +
         `The cluster runs on with the config it started with (${options?.isReload === false ? kNoReloadClause : 'this reload only loads the code on disk'}); the next clusterkit run would fail with this error until it is fixed.`,
       options?.cause === undefined ? undefined : { cause: options.cause },
+    );
+  }
+}
+
+/** `a`, `a and b`, `a, b and c` (the app's settings files; `the command line` when none). */
+function listFiles(files: readonly string[]): string {
+  if (files.length === 0) return 'the command line';
+  return files.length === 1 ? files[0]! : `${files.slice(0, -1).join(', ')} and ${files.at(-1)}`;
+}
+
+/**
+ * `clusterkit reload --update-env` (H336) asked a cluster that was not started by `clusterkit run`
+ * (a `ClusterPrimary` with a `serviceName`, `startClusteredService`): it has no config file or
+ * env file to load again. Nothing changed.
+ */
+export class UpdateEnvUnsupportedError extends ClusterKitError {
+  override readonly name = 'UpdateEnvUnsupportedError';
+  readonly code = 'ERR_UPDATE_ENV_UNSUPPORTED';
+
+  constructor(readonly clusterName: string) {
+    super(
+      `The cluster "${clusterName}" was not started by clusterkit run, so it has no config file or env file to load again: --update-env cannot give its workers a new env, and nothing changed. ` +
+        `Reload it without --update-env, or have its primary's code call primary.reload({ env }).`,
     );
   }
 }

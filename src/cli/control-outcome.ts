@@ -8,7 +8,7 @@ import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js'
 import { shellWord } from '../shell-word.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly env?: { readonly changed?: unknown; readonly files?: unknown; readonly waiting?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
@@ -78,7 +78,29 @@ export function describeReload(name: string, reply: ReloadReply): string {
   // Old workers that were not ready yet (a restart still booting) are said as such (H211).
   const notReady = countOf(reply.notStarted);
   const before = notReady === 0 ? '' : `; ${plural(notReady, 'old worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}`;
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}${describeEnvUpdate(reply.env)}`;
+}
+
+/**
+ * `; env loaded again from .env: GREETING changed` for `--update-env` (H336): names only, never
+ * values; the settings that wait for a restart after it. Another process's answer: strings only.
+ */
+function describeEnvUpdate(env: ReloadReply['env']): string {
+  if (env === undefined || typeof env !== 'object' || env === null) return '';
+  const strings = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
+  const changed = strings(env.changed);
+  const files = strings(env.files);
+  const waiting = strings(env.waiting);
+  const from = files.length === 0 ? 'the command line' : listed(files);
+  const shown = changed.length > 10 ? `${changed.slice(0, 10).join(', ')} and ${changed.length - 10} more` : changed.join(', ');
+  const what = changed.length === 0 ? 'unchanged' : `${shown} changed`;
+  const later = waiting.length === 0 ? '' : `; ${listed(waiting)} changed too, and ${waiting.length === 1 ? 'takes' : 'take'} effect when clusterkit run restarts`;
+  return `; env loaded again from ${from}: ${what}${later}`;
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`;
 }
 
 /**

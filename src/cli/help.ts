@@ -19,7 +19,8 @@ Commands:
   show <name>         Show the settings in force (timeouts, restarts, memory limit...) and
                       the workers; aliases: describe, info, desc (PM2's)
   list                List the running clusters; aliases: ls, l, ps (PM2's)
-  reload <name>       Zero-downtime rolling reload (same as kill -HUP <primary pid>)
+  reload <name>       Zero-downtime rolling reload (same as kill -HUP <primary pid>);
+                      --update-env applies a changed env
   stop <name>         Graceful stop (same as kill -TERM <primary pid>)
   scale <name> <n>    Grow or shrink to n workers; surplus workers stop gracefully
   logs <name>         The cluster's output: the last lines, then new ones with --follow
@@ -197,11 +198,20 @@ Examples:
   clusterkit list
   clusterkit list --json
 `,
-  reload: `Usage: clusterkit reload <name>
+  reload: `Usage: clusterkit reload <name> [--update-env]
 
 Replaces every worker, one at a time: each replacement must be ready (and listening) before
 the worker it replaces stops gracefully, so no request is lost. If a replacement fails to
 start, the reload stops and the remaining workers keep serving; the command then exits 1.
+The new workers keep the env the cluster started with, unless --update-env is given.
+
+Options:
+      --update-env    Load the config file (with the --env <name> of the run) and the
+                      --env-file files again, as clusterkit run did, and start the new
+                      workers with the env they give now (PM2's --update-env). The line
+                      names the variables that changed, never their values. If they no
+                      longer load, the reload is refused and nothing changes. Other
+                      settings take effect when clusterkit run restarts.
 
 Exit codes: 0 every worker replaced, every old one stopped cleanly; 1 the reload failed;
 2 bad usage; 3 reloaded, but an old worker cut requests off or did not stop cleanly (the line
@@ -209,7 +219,8 @@ says how many); 4 no cluster of that name is running.
 
 Examples:
   clusterkit reload api
-  kill -HUP <primary pid>        # the same, by signal
+  clusterkit reload api --update-env   # a rotated secret in .env, with no downtime
+  kill -HUP <primary pid>        # the same as the first, by signal
 `,
   stop: `Usage: clusterkit stop <name>
 

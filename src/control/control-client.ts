@@ -29,7 +29,7 @@ export async function controlRequest(
   name: string,
   command: ControlCommand,
   /** `keepControlChars`: see requestOnce. */
-  options: { count?: number; after?: number; timeoutMs?: number; directory?: string; keepControlChars?: boolean } = {},
+  options: { count?: number; after?: number; updateEnv?: boolean; timeoutMs?: number; directory?: string; keepControlChars?: boolean } = {},
 ): Promise<unknown> {
   const directory = options.directory ?? controlDirectory();
   const path = await clusterSocket(name, directory);
@@ -38,6 +38,7 @@ export async function controlRequest(
     command,
     ...(options.count === undefined ? {} : { count: options.count }),
     ...(options.after === undefined ? {} : { after: options.after }),
+    ...(options.updateEnv === true ? { updateEnv: true } : {}),
   };
   try {
     return await requestOnce(path, request, options.timeoutMs, undefined, options.keepControlChars);

@@ -166,7 +166,7 @@ function dispatch(request: ControlRequest, handlers: ControlHandlers): unknown {
       if (handlers.describe === undefined) throw new InvalidArgumentError('Unknown control command "describe": this control socket does not describe its settings.');
       return handlers.describe();
     case 'reload':
-      return handlers.reload();
+      return handlers.reload({ updateEnv: request.updateEnv === true });
     case 'stop':
       return handlers.stop();
     case 'scale':
@@ -184,7 +184,7 @@ function dispatch(request: ControlRequest, handlers: ControlHandlers): unknown {
  */
 const kRequestFields: Readonly<Record<ControlCommand, readonly string[]>> = {
   status: [],
-  reload: [],
+  reload: ['updateEnv'],
   stop: [],
   scale: ['count'],
   logs: ['lines', 'follow', 'workerId', 'slot', 'output'],
@@ -220,6 +220,9 @@ function parseRequest(line: string): ControlRequest {
   checkRequestFields(request.command as ControlCommand, request as Record<string, unknown>);
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
     throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${describeValue(request.count)}.`);
+  }
+  if (request.command === 'reload' && request.updateEnv !== undefined && typeof request.updateEnv !== 'boolean') {
+    throw new InvalidArgumentError(`"reload" needs an "updateEnv" that is true or false. Received ${describeValue(request.updateEnv)}.`);
   }
   if (request.command === 'logs') checkLogsRequest(request as Record<string, unknown>);
   if (request.command === 'events' && request.after !== undefined && !(Number.isSafeInteger(request.after) && (request.after as number) >= 0)) {

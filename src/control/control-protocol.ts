@@ -28,6 +28,11 @@ export interface ControlRequest {
   command: ControlCommand;
   /** For `scale`: the number of workers wanted. */
   count?: number;
+  /**
+   * For `reload` (PM2's `--update-env`, H336): the primary loads the app's settings files again
+   * (its config file, its env files) and the new workers start with the env they give now.
+   */
+  updateEnv?: boolean;
   /** For `logs` (see log-protocol.ts): buffered lines to send, whether to follow, one worker's or one slot's only. */
   lines?: number;
   follow?: boolean;

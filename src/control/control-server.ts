@@ -67,7 +67,8 @@ export interface ControlHandlers {
   status(): ClusterStatus;
   /** The status and the settings in force, for `clusterkit show`; without it, `describe` is refused as an older primary refuses it. */
   describe?(): ClusterDescription;
-  reload(): Promise<unknown>;
+  /** `updateEnv`: load the app's settings files again, and start the new workers with their env (H336). */
+  reload(options: { readonly updateEnv: boolean }): Promise<unknown>;
   scale(count: number): Promise<unknown>;
   /** Stops the cluster; resolves once it is down, with the reply for the client. */
   stop(): Promise<unknown>;

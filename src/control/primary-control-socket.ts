@@ -10,7 +10,8 @@ import { clusterStatus } from './cluster-status.js';
 import type { ClusterStatus } from './control-protocol.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { recordClusterEvents } from './record-events.js';
-import { reloadWithCounts, scaleWithCounts, stopCounts } from './stop-counts.js';
+import { scaleWithCounts, stopCounts } from './stop-counts.js';
+import { controlReload } from './update-env.js';
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
 
 export interface PrimarySocketSource {
@@ -36,7 +37,8 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
     server = await startControlServer(name, {
       status,
       describe: () => ({ ...status(), settings: clusterSettings(primary, source.settings()) }),
-      reload: () => reloadWithCounts(primary, () => primary.reload({ requestedBy: 'control' })),
+      // No settings files to load again: `--update-env` is refused (H336); the code can call reload({ env }).
+      reload: ({ updateEnv }) => controlReload(primary, name, updateEnv, undefined, () => primary.reload({ requestedBy: 'control' })),
       scale: async (count) => {
         const stops = await scaleWithCounts(primary, () => primary.scale(count));
         return { ...status(), stops };

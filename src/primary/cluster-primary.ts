@@ -36,6 +36,7 @@ import { perCpuReason } from './worker-count-line.js';
 import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
 
 import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
+import { workerEnvOption } from './worker-env-option.js';
 
 /** The values `shutdown()`'s `requestedBy` takes (H292). */
 const kShutdownRequesters: ReadonlySet<unknown> = new Set<ShutdownRequester>(['signal', 'control', 'call', 'no-worker-left', 'failed-start']);
@@ -145,7 +146,7 @@ export class ClusterPrimary<
     const source = {
       script: options.workerScript,
       targetWorkers: () => self.targetWorkers,
-      settings: () => ({ scriptArgs: options.workerArgs, countReason: self.#countReason, health: self.#healthAddress, envNames: Object.keys(options.env ?? {}) }),
+      settings: () => ({ scriptArgs: options.workerArgs, countReason: self.#countReason, health: self.#healthAddress, envNames: Object.keys(self.#context.pool.env) }),
     };
     return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) =>
       lifecycle.start().catch((error: unknown) => {
@@ -305,16 +306,22 @@ export class ClusterPrimary<
    * `requestedBy` says what asked for it, on the `reload` event and the `rolling reload started`
    * line: `'signal'` (SIGHUP), `'control'` (`clusterkit reload`), `'watch'` (a `--watch` change),
    * `'call'` (the default).
+   * `env` (PM2's `--update-env`, H336): the workers' new `env` option, replacing the one given
+   * to the constructor (or the last reload's) as a whole, checked as that one is. The new workers
+   * start with it, and so does every worker forked after (restarts, scale-ups), even when the
+   * reload fails part way. Without it, the workers keep the env they had.
    * @throws ReloadError when a replacement fails; the remaining old workers keep serving.
-   * @throws InvalidOptionError for an unknown option or `requestedBy` value.
+   * @throws ReloadInProgressError when `env` differs from the one in force while a reload is under way.
+   * @throws InvalidOptionError for an unknown option, a `requestedBy` value or an `env` refused.
    */
-  reload(options: { requestedBy?: ReloadRequester } = {}): Promise<void> {
+  reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<void> {
     try {
-      const { requestedBy } = knownOptions(options, ['requestedBy'], 'options');
+      const { requestedBy, env } = knownOptions(options, ['requestedBy', 'env'], 'options');
       if (requestedBy !== undefined && !kReloadRequesters.has(requestedBy)) {
         throw new InvalidOptionError('requestedBy', `what asked for the reload, one of ${[...kReloadRequesters].map((name) => `"${name}"`).join(', ')} (for logs and events)`, requestedBy);
       }
-      return this.#context.lifecycle.reload(requestedBy as ReloadRequester | undefined);
+      const workerEnv = env === undefined ? undefined : workerEnvOption(env, 'env');
+      return this.#context.lifecycle.reload(requestedBy as ReloadRequester | undefined, workerEnv);
     } catch (error) {
       return Promise.reject(error);
     }

@@ -487,8 +487,12 @@ export interface PrimaryEvents<ToPrimary> {
   shutdownComplete: (event: ShutdownReport) => void;
   /** A SIGINT/SIGTERM during the shutdown forced it (`handleSignals`): the process exits right after. */
   shutdownForced: (event: ShutdownForcedEvent) => void;
-  /** A rolling reload began: `workers` to replace, and `requestedBy` what asked for it (the `rolling reload started` line says it). */
-  reload: (event: { readonly workers: number; readonly requestedBy: ReloadRequester }) => void;
+  /**
+   * A rolling reload began: `workers` to replace, and `requestedBy` what asked for it (the
+   * `rolling reload started` line says it). `env`, for `reload({ env })` only (H336): the names
+   * of the variables whose value the new env changes, adds or removes (never their values).
+   */
+  reload: (event: { readonly workers: number; readonly requestedBy: ReloadRequester; readonly env?: { readonly changed: readonly string[] } }) => void;
   /**
    * The reload finished: `replaced` workers, and how the old ones stopped; `retired`, slots a
    * scale-down removed before their replacement took over, which are not replaced (H191). A shutdown that

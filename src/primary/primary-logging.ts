@@ -329,7 +329,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
-  primary.on('reload', ({ workers, requestedBy }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}`));
+  primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env.changed)}`));
   primary.on('reloadComplete', ({ replaced, retired, stopped }) =>
     logReport(logger, stopped, retired === 0 ? { replaced } : { replaced, retired }, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}`),
   );
@@ -399,6 +399,13 @@ function shutdownCause(requestedBy: ShutdownRequester | undefined): string {
     default:
       return '';
   }
+}
+
+/** A reload with a new env (H336): the variables it changes, by name only (their values may be secrets). */
+function envClause(changed: readonly string[]): string {
+  if (changed.length === 0) return '; the env is given again, unchanged';
+  const shown = changed.length > 10 ? `${changed.slice(0, 10).join(', ')} and ${changed.length - 10} more` : changed.join(', ');
+  return `; the new workers start with the updated env (changed: ${shown})`;
 }
 
 /** What asked for a reload, after `rolling reload started` (newcomer t31 L4: a SIGHUP's or `clusterkit reload`'s said nothing). */

@@ -8,15 +8,16 @@ import { startControlServer, type ControlServer } from '../control/control-serve
 import type { LogSource } from '../control/log-protocol.js';
 import { recordClusterEvents } from '../control/record-events.js';
 import { SlotTracker } from '../control/slot-tracker.js';
-import { reloadWithCounts, scaleWithCounts, stopCounts } from '../control/stop-counts.js';
+import { scaleWithCounts, stopCounts } from '../control/stop-counts.js';
+import { controlReload, type EnvSource } from '../control/update-env.js';
 import type { PrimaryService } from './service-primary.js';
 
 /**
  * Serves the control socket of `name` for `service`. With `ownsProcess`, a `stop` ends the
  * process once its reply is written, with the exit code SIGTERM would give. `logs` serves
- * `clusterkit logs`.
+ * `clusterkit logs`. `updateEnv`: the app's env loaded again, for `reload --update-env` (`clusterkit run`'s, H336).
  */
-export function serveControl(name: string, service: PrimaryService, ownsProcess: boolean, logs?: LogSource): Promise<ControlServer> {
+export function serveControl(name: string, service: PrimaryService, ownsProcess: boolean, logs?: LogSource, updateEnv?: EnvSource): Promise<ControlServer> {
   /** Set when a control `stop` finished; the exit code follows from it. */
   let stopReport: ShutdownReport | undefined;
   let server: ControlServer | undefined;
@@ -28,7 +29,7 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
   const serving = startControlServer(name, {
     status: () => service.status(),
     describe: () => service.describe(),
-    reload: () => reloadWithCounts(service.primary, () => service.reload({ requestedBy: 'control' })),
+    reload: ({ updateEnv: isUpdate }) => controlReload(service.primary, name, isUpdate, updateEnv, (env) => service.reload({ requestedBy: 'control', ...(env === undefined ? {} : { env }) })),
     scale: async (count) => {
       const stops = await scaleWithCounts(service.primary, () => service.scale(count));
       return { ...service.status(), stops };

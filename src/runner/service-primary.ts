@@ -21,6 +21,7 @@ import type { LogSource } from '../control/log-protocol.js';
 import { checkModuleExists, type ModuleRef } from './module-loader.js';
 import { attachServiceCallbacks, runCallback, type PrimaryCallbacks } from './service-callbacks.js';
 import { serveControl } from './service-control.js';
+import type { EnvSource } from '../control/update-env.js';
 import type { PrimaryStartupInfo } from './service-options.js';
 import { typeScriptLoaderHint } from '../primary/pool/loader-hint.js';
 import { workerNodeOptions } from '../primary/pool/node-option-failure.js';
@@ -48,6 +49,8 @@ export interface ServicePrimarySpec {
   readonly onWorkerFork?: ((worker: WorkerHandle) => void) | undefined;
   /** The output `clusterkit logs` reads over the control socket (the CLI's log buffer). */
   readonly logs?: LogSource | undefined;
+  /** The app's env loaded again from its settings files, for `clusterkit reload --update-env` (`clusterkit run`'s, H336). */
+  readonly updateEnv?: EnvSource | undefined;
   /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
   /** `flag`: what set the port, for a refusal: `--health-port`, or `--health-port (healthPort in app.config.ts)`. */
   readonly health?: (HealthOptions & { readonly flag: string }) | undefined;
@@ -78,8 +81,8 @@ export interface PrimaryService {
   describe(): ClusterDescription;
   /** Grows or shrinks the service; surplus workers stop gracefully. */
   scale(count: number): Promise<void>;
-  /** Zero-downtime rolling reload (as SIGHUP); `requestedBy` as `ClusterPrimary.reload()`'s (default `'call'`). */
-  reload(options?: { requestedBy?: ReloadRequester }): Promise<void>;
+  /** Zero-downtime rolling reload (as SIGHUP); `requestedBy` and `env` as `ClusterPrimary.reload()`'s (default `'call'`, the env in force). */
+  reload(options?: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> }): Promise<void>;
   /** Graceful shutdown; removes the control socket. Does not exit the process. */
   stop(): Promise<ShutdownReport>;
 }
@@ -143,8 +146,8 @@ class RunningService implements PrimaryService {
     await this.primary.scale(count);
   }
 
-  /** A rolling reload; `requestedBy` as `ClusterPrimary.reload()`'s. */
-  reload(options: { requestedBy?: ReloadRequester } = {}): Promise<void> {
+  /** A rolling reload; `requestedBy` and `env` as `ClusterPrimary.reload()`'s. */
+  reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<void> {
     return this.primary.reload(options);
   }
 
@@ -178,7 +181,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
     else logger.error({ err: error }, `primary error: ${error.message}`);
   });
   // Opened before any fork, so a name already in use fails the start before anything runs.
-  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs);
+  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs, spec.updateEnv);
   primary.on('shutdownComplete', () => service.control?.close());
   // Before any fork too: a port in use fails the start at once, and a startup probe sees
   // /readyz answer 503 while the workers start, not a refused connection.

@@ -37,7 +37,7 @@ function checkLines(output: string): string[] {
 }
 
 describe('clusterkit run --watch and the config file [H306]', () => {
-  it('[H306] a changed env is said to wait for a restart, a config that no longer loads is a WARN with the error run prints, a comment says nothing; each still reloads', async () => {
+  it('[H306][H336] a changed env is said to wait for a restart (or clusterkit reload --update-env), a config that no longer loads is a WARN with the error run prints, a comment says nothing; each still reloads', async () => {
     const runtime = runtimeDir();
     const [apiPort, jobsPort] = [await freePort(), await freePort()];
     const project = tempProject({ 'server.mjs': kServer, 'clusterkit.config.ts': config(apiPort, jobsPort) });
@@ -54,7 +54,7 @@ describe('clusterkit run --watch and the config file [H306]', () => {
 
     // The tester's edit: the env changed, the workers serve the old one, and the line says so.
     writeFileSync(file, config(apiPort, jobsPort, { label: 'api-env-CHANGED' }));
-    await run.waitFor(/^\[api\] clusterkit\.config\.ts changed env \(APP_LABEL\) of app api: it takes effect when clusterkit run restarts; this reload only loads the code on disk$/m);
+    await run.waitFor(/^\[api\] clusterkit\.config\.ts changed env \(APP_LABEL\) of app api: it takes effect with clusterkit reload api --update-env \(or when clusterkit run restarts\); this reload only loads the code on disk$/m);
     await reloads(2);
     // Checks run one after the other: the comment's, done before this one, said nothing.
     expect(checkLines(run.output())).toHaveLength(1);
@@ -92,7 +92,7 @@ describe('clusterkit run --watch and the config file [H306]', () => {
     });
     await run.waitFor(/\[envf\] watching \./);
     writeFileSync(join(project, 'app.env'), 'DB_PASSWORD=new-secret\nAPP_LABEL=x\nEXTRA=1\n');
-    await run.waitFor(/^\[envf\] app\.env changed env \(DB_PASSWORD, EXTRA\) of app envf: it takes effect when clusterkit run restarts; this reload only loads the code on disk$/m);
+    await run.waitFor(/^\[envf\] app\.env changed env \(DB_PASSWORD, EXTRA\) of app envf: it takes effect with clusterkit reload envf --update-env \(or when clusterkit run restarts\); this reload only loads the code on disk$/m);
     await run.waitFor(/\[envf\] rolling reload complete replaced=1/);
     expect(run.output()).not.toMatch(/old-secret|new-secret/);
     expect((await cli(['stop', 'envf'], { runtime })).code).toBe(0);
@@ -113,7 +113,7 @@ describe('clusterkit run --watch and the config file [H306]', () => {
     );
     await run.waitFor(/\[dotenv\] service dotenv started/);
     writeFileSync(join(project, '.env'), 'APP_LABEL=two\nADDED=1\n');
-    await run.waitFor(/^\[dotenv\] \.env changed env \(APP_LABEL, ADDED\) of app dotenv: it takes effect when clusterkit run restarts; the workers are not reloaded for it, as they load no code from it$/m);
+    await run.waitFor(/^\[dotenv\] \.env changed env \(APP_LABEL, ADDED\) of app dotenv: it takes effect with clusterkit reload dotenv --update-env \(or when clusterkit run restarts\); the workers are not reloaded for it, as they load no code from it$/m);
     writeFileSync(join(project, 'clusterkit.config.json'), '{ "apps": [');
     await run.waitFor(/^\[dotenv\] WARN clusterkit\.config\.json changed and no longer loads: .*\(the workers are not reloaded for it, as they load no code from it\); the next clusterkit run would fail/m);
     // A change in the watched tree still reloads.

@@ -243,7 +243,7 @@ describe('dashboard server', () => {
     };
     expect(await answer('/api/scale', '{"count":2,"force":true}')).toEqual({ status: 400, error: '"scale" does not take "force": it takes "count".' });
     expect(await answer('/api/scale', '{"cont":2}')).toEqual({ status: 400, error: '"scale" does not take "cont": it takes "count". Did you mean "count"?' });
-    expect(await answer('/api/reload', '{"workers":2}')).toEqual({ status: 400, error: '"reload" does not take "workers": it takes no field.' });
+    expect(await answer('/api/reload', '{"workers":2}')).toEqual({ status: 400, error: '"reload" does not take "workers": it takes "updateEnv".' });
     expect(await answer('/api/scale', 'notjson')).toEqual({ status: 400, error: 'The request body is not JSON; send a JSON object such as {"count": 2}.' });
     expect(await answer('/api/reload', 'notjson')).toEqual({ status: 400, error: 'The request body is not JSON; send a JSON object such as {}.' });
     expect(await answer('/api/scale', '2.5')).toEqual({ status: 400, error: 'The request body must be a JSON object such as {"count": 2}. Received 2.5.' });

@@ -5,7 +5,7 @@ import { controlRequest } from '../../control/control-client.js';
 import { describeInterrupted } from '../../control/stop-counts.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import { ControlSocketError, RemoteError } from '../../errors.js';
+import { ControlCommandUnsupportedError, ControlSocketError, RemoteError } from '../../errors.js';
 import { shellWord } from '../../shell-word.js';
 import {
   describeReload,
@@ -28,9 +28,24 @@ import { UsageError } from '../usage-error.js';
 const kExitWaitMs = 10_000;
 
 export async function reloadCommand(args: string[]): Promise<number | 'help'> {
-  const name = singleName('reload', args, 1);
-  if (name === 'help') return 'help';
-  const result = (await onceStarted(name[0], 'reload', () => controlRequest(name[0], 'reload'))) as ReloadReply;
+  const { values, positionals } = parseCommand('reload', args, { help: { type: 'boolean', short: 'h' }, 'update-env': { type: 'boolean' } });
+  if (values.help) return 'help';
+  const name = checkedName('reload', positionals, 1);
+  const updateEnv = values['update-env'] === true;
+  const result = (await onceStarted(name[0], 'reload', () =>
+    controlRequest(name[0], 'reload', updateEnv ? { updateEnv } : {}).catch((error: unknown) => {
+      // A primary of an older clusterkit refuses the field it does not know: nothing was reloaded (H336).
+      if (updateEnv && error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_ARGUMENT' && error.remoteMessage.includes('"updateEnv"')) {
+        throw new ControlCommandUnsupportedError(
+          name[0],
+          'reload --update-env',
+          `Nothing was reloaded. Restart it to apply a changed env (clusterkit stop ${shellWord(name[0])}, then clusterkit run), or reload it without --update-env.`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }),
+  )) as ReloadReply;
   process.stdout.write(`${describeReload(name[0], result)}\n`);
   return outcomeExitCode(reloadOutcome(result));
 }
@@ -166,6 +181,11 @@ async function untilStarted(name: string): Promise<boolean> {
 function singleName(command: CommandName, args: string[], count: number): [string, ...string[]] | 'help' {
   const { values, positionals } = parseCommand(command, args, { help: { type: 'boolean', short: 'h' } });
   if (values.help) return 'help';
+  return checkedName(command, positionals, count);
+}
+
+/** `<name>` (and, for scale, `<count>`) of the positionals: exactly `count` of them. */
+function checkedName(command: CommandName, positionals: readonly string[], count: number): [string, ...string[]] {
   if (positionals.length < count) throw new UsageError(count === 1 ? 'Missing the cluster name.' : positionals.length === 0 ? 'Missing the cluster name and the worker count.' : 'Missing the worker count.', command);
   if (positionals.length > count) throw new UsageError(`Unexpected argument "${positionals[count]}".`, command);
   return [parseClusterName(positionals[0]!, command), ...positionals.slice(1)];

@@ -23,6 +23,7 @@ import { kHealthPortEnv } from '../health-port-env.js';
 import type { RunSettings } from '../run-settings.js';
 import { watchAndReload, type Watching } from '../watch/watch-reload.js';
 import { configChangeCheck } from '../watch/config-change-check.js';
+import { envUpdater } from '../update-env.js';
 import { releaseStartSignals } from '../start-signals.js';
 import { runLoadingSteps } from '../loading-steps.js';
 import { npmParentWarning } from '../npm-parent-warning.js';
@@ -85,6 +86,18 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   };
   /** Set once the watch started (`--watch`). */
   let watching: Watching | undefined;
+  // The workers' env as made at the start: `clusterkit reload --update-env` makes it again of the files loaded anew (H336).
+  const workerEnvOf = (env: Readonly<Record<string, string>>, isReload = false): Record<string, string | undefined> => {
+    const kept = dropOwnEnv(env);
+    // clusterkit's own variables are dropped again, and said so (H70).
+    if (isReload && kept.warning !== undefined) logger.warn({ ignored: kept.ignored }, kept.warning);
+    return {
+      ...kept.env,
+      ...(settings.waitReady ? { [kWaitReadyEnv]: '1' } : {}),
+      ...(settings.healthPort ? { [kHealthPortEnv]: String(settings.healthPort) } : {}),
+    };
+  };
+  const updater = envUpdater(settings, logger, (env) => workerEnvOf(env, true));
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
@@ -99,11 +112,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       execArgv: [...process.execArgv, ...settings.nodeArgs],
       silent: true,
       // worker-main takes it out of the script's environment.
-      env: {
-        ...workerEnv.env,
-        ...(settings.waitReady ? { [kWaitReadyEnv]: '1' } : {}),
-        ...(settings.healthPort ? { [kHealthPortEnv]: String(settings.healthPort) } : {}),
-      },
+      env: workerEnvOf(settings.env),
       // PM2's variable for the worker's instance number, unless --env or the config sets it.
       instanceVar: 'NODE_APP_INSTANCE',
       // What the worker's start waits for (service-worker.ts), named when it misses --ready-timeout.
@@ -138,6 +147,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       if (!settings.waitReady) worker.clusterWorker.process.on('message', (message: unknown) => readyUnheard(message, worker.id));
     },
     logs,
+    updateEnv: updater.load,
     hasPrinted: (workerId) => printed?.has(workerId) === true,
     readyTimeoutHint: settings.waitReady
       ? `With ${named('waitReady')}, a worker is ready only once its script calls process.send('ready'): check that it does, and within ${named('readyTimeoutMs')}.`
@@ -149,7 +159,10 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       waitReady: settings.waitReady,
       // `show` says which watched paths are gone (H256) or dropped (H269), as it is asked.
       watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [], dropped: () => watching?.dropped() ?? [], looping: () => watching?.looping() ?? [] },
-      envNames: Object.keys(workerEnv.env),
+      // The env in force: a `reload --update-env` changes it (H336).
+      get envNames() {
+        return Object.keys(dropOwnEnv(updater.inForce().env).env);
+      },
       ignoredPm2Keys: settings.ignoredPm2Keys,
       // `show` says which file gets nothing, since when and why (H322).
       ...(files === undefined ? {} : { logFiles: { ...settings.logFiles, states: () => files.states() } }),
@@ -164,7 +177,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
   if (settings.watch) {
     // A change of the config file or env file is looked at again: its settings wait for a restart (H306).
-    const configCheck = configChangeCheck(settings, logger);
+    const configCheck = configChangeCheck(settings, logger, updater.inForce);
     const started = await watchAndReload(settings.watch, service, settings.cwd, logger, {
       script: settings.script,
       outputFiles: Object.values(settings.logFiles).filter((path): path is string => path !== undefined),

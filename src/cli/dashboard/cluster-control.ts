@@ -27,8 +27,8 @@ export interface ScaleAnswer extends StopOutcome {
 export function clusterControl(name: string, directory?: string): DashboardControl {
   const where = directory === undefined ? {} : { directory };
   return {
-    reload: async (): Promise<ReloadAnswer> => {
-      const reply = (await controlRequest(name, 'reload', where)) as ReloadReply;
+    reload: async (updateEnv = false): Promise<ReloadAnswer> => {
+      const reply = (await controlRequest(name, 'reload', updateEnv ? { ...where, updateEnv } : where)) as ReloadReply;
       return { workers: reply.workers, ...reloadOutcome(reply), message: describeReload(name, reply) };
     },
     scale: async (count: number): Promise<ScaleAnswer> => {

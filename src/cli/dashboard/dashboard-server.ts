@@ -54,7 +54,8 @@ const kSecurityHeaders = {
 };
 
 export interface DashboardControl {
-  reload(): Promise<unknown>;
+  /** `updateEnv`: as `clusterkit reload --update-env` (H336). */
+  reload(updateEnv?: boolean): Promise<unknown>;
   scale(count: number): Promise<unknown>;
 }
 
@@ -205,7 +206,11 @@ async function control(path: string, request: http.IncomingMessage, response: ht
     return sendJson(response, 400, { error: toReadableError(error).message });
   }
   try {
-    if (command === 'reload') return sendJson(response, 200, await context.control.reload());
+    if (command === 'reload') {
+      const { updateEnv } = body as { updateEnv?: unknown };
+      if (updateEnv !== undefined && typeof updateEnv !== 'boolean') return sendJson(response, 400, { error: `"updateEnv" must be true or false. Received ${describeValue(updateEnv)}.` });
+      return sendJson(response, 200, await context.control.reload(updateEnv === true));
+    }
     const { count } = body as { count?: unknown };
     if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 1 || count > kMaxScaleCount) {
       return sendJson(response, 400, { error: `The worker count must be an integer from 1 to ${kMaxScaleCount}. Received ${describeValue(count)}.` });

@@ -27,6 +27,7 @@ import { toReadableError } from '../../readable-error.js';
 import { planRun } from '../run-plan.js';
 import type { RestartSettings, RunSettings, WatchSettings } from '../run-settings.js';
 import { UsageError } from '../usage-error.js';
+import { shellWord } from '../../shell-word.js';
 import { kNoReloadClause } from './no-reload-clause.js';
 import { stateOf } from './settings-file-watch.js';
 
@@ -46,8 +47,11 @@ export interface ConfigChangeCheck {
   readonly close: () => void;
 }
 
-/** The check for the app run with `settings` (`logger` its primary's); undefined when no file made its settings. */
-export function configChangeCheck(settings: RunSettings, logger: Logger): ConfigChangeCheck | undefined {
+/**
+ * The check for the app run with `settings` (`logger` its primary's); undefined when no file made its settings.
+ * `inForce`: the settings the workers run with now (a `clusterkit reload --update-env` changes their env, H336).
+ */
+export function configChangeCheck(settings: RunSettings, logger: Logger, inForce: () => RunSettings = () => settings): ConfigChangeCheck | undefined {
   const origin = settings.origin;
   if (origin === undefined) return undefined;
   const sources = [...(origin.configFile === undefined ? [] : [origin.configFile]), ...origin.envFiles];
@@ -97,12 +101,9 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
       last = 'differ';
       return;
     }
-    const keys = changedKeys(settings, now);
+    const keys = changedKeys(inForce(), now);
     if (keys.length > 0) {
-      logger.info(
-        {},
-        `${listed(names)} changed ${keys.join(', ')} of app ${settings.name}: ${keys.length === 1 ? 'it takes' : 'they take'} effect when clusterkit run restarts; ${meanwhile}`,
-      );
+      logger.info({}, `${listed(names)} changed ${keys.join(', ')} of app ${settings.name}: ${whenApplied(keys, settings.name)}; ${meanwhile}`);
       last = 'differ';
     } else if (last !== 'same') {
       logger.info({}, `${listed(names)} changed: ${files.length === 1 ? 'it loads' : 'they load'}, and the settings of app ${settings.name} are again those in force`);
@@ -142,8 +143,27 @@ export function configChangeCheck(settings: RunSettings, logger: Logger): Config
   };
 }
 
+/**
+ * When changed settings take effect: an env with `clusterkit reload <name> --update-env` (H336),
+ * the others when clusterkit run restarts.
+ */
+function whenApplied(keys: readonly string[], name: string): string {
+  const env = keys.filter(isEnvKey);
+  const others = keys.filter((key) => !isEnvKey(key));
+  const update = `clusterkit reload ${shellWord(name)} --update-env`;
+  if (others.length === 0) return `it takes effect with ${update} (or when clusterkit run restarts)`;
+  const restart = `${others.length === 1 ? 'it takes' : 'they take'} effect when clusterkit run restarts`;
+  if (env.length === 0) return restart;
+  return `the env takes effect with ${update}, ${others.join(', ')} when clusterkit run restarts`;
+}
+
+/** `env (A, B)`: the key `changedKeys` gives for a changed env. */
+export function isEnvKey(key: string): boolean {
+  return key.startsWith('env (');
+}
+
 /** The error on one line, as `clusterkit run` prints it (its problems after its headline). */
-function asRunPrintsIt(error: unknown): string {
+export function asRunPrintsIt(error: unknown): string {
   if (!(error instanceof UsageError)) return toReadableError(error).message.split('\n')[0]!;
   const { headline, details } = error;
   if (details.length === 0) return headline;
@@ -198,7 +218,7 @@ const kRestartKeys: { readonly [Key in keyof RestartSettings]-?: string } = {
 };
 
 /** The keys whose value differs, in the order of `kComparisons`: `env (APP_LABEL)`, `workers`. */
-function changedKeys(before: RunSettings, after: RunSettings): string[] {
+export function changedKeys(before: RunSettings, after: RunSettings): string[] {
   return Object.entries(kComparisons).flatMap(([field, comparison]: [string, Comparison]) => {
     if (comparison === null) return [];
     if (typeof comparison === 'function') return comparison(before, after);

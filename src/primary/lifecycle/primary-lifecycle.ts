@@ -3,7 +3,7 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { HookTimeoutError, InvalidOptionError, InvalidStateError, ShutdownInProgressError } from '../../errors.js';
+import { HookTimeoutError, InvalidOptionError, InvalidStateError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
 import { toError } from '../../to-error.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
@@ -19,7 +19,7 @@ import { MemoryLimit } from './memory-limit.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
-import { rollingReload, type ReloadContext } from './rolling-reload.js';
+import { changedNames, rollingReload, type ReloadContext } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
 import { withNotStarted } from './not-started.js';
 
@@ -275,17 +275,26 @@ export class PrimaryLifecycle {
     return this.#shutdown;
   }
 
-  reload(requestedBy: ReloadRequester = 'call'): Promise<void> {
+  /** `env`: the workers' new `env` option (H336); a reload under way with another env is not joined. */
+  reload(requestedBy: ReloadRequester = 'call', env?: Readonly<Record<string, string | undefined>>): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; reload() is refused.'));
     }
     if (this.#state !== 'running') return Promise.reject(new InvalidStateError('The cluster has not finished starting: reload() needs a started primary (await start() first; from the CLI, try again once it has started).'));
     if (this.#reload) {
+      // Its new workers start with the env it had: joining it would not apply this one (H336).
+      if (env !== undefined && changedNames(this.#context.pool.env, env).length > 0) {
+        return Promise.reject(
+          new ReloadInProgressError(
+            'A rolling reload is under way, and its new workers start with the env in force, so a reload with another env cannot join it; nothing changed. Ask again once it has ended (its "rolling reload complete" line).',
+          ),
+        );
+      }
       // A second SIGHUP, `clusterkit reload` or call joins the reload under way: said, so it is never silent.
       this.#context.emit('reloadJoined', {});
       return this.#reload;
     }
-    this.#reload = rollingReload(this.#reloadContext, requestedBy)
+    this.#reload = rollingReload(this.#reloadContext, requestedBy, env)
       .then(() => this.#refillGivenUp())
       .finally(() => {
         this.#reload = undefined;

@@ -22,10 +22,17 @@ const kFailedReplacementStopMs = 2_000;
 /** What a reload takes from the primary's context, and whether the primary still runs. */
 export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & { readonly isRunning: () => boolean };
 
-/** Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure. */
-export async function rollingReload(context: ReloadContext, requestedBy: ReloadRequester = 'call'): Promise<void> {
+/**
+ * Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure.
+ * `env`: the workers' new `env` option (H336), in force from now on for every fork (the
+ * replacements, and restarts and scale-ups too), whether or not the reload completes: as the
+ * code on disk, which a worker forked after a failed reload loads too.
+ */
+export async function rollingReload(context: ReloadContext, requestedBy: ReloadRequester = 'call', env?: Readonly<Record<string, string | undefined>>): Promise<void> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
-  context.emit('reload', { workers: slots.length, requestedBy });
+  const changed = env === undefined ? undefined : changedNames(context.pool.env, env);
+  if (env !== undefined) context.pool.env = env;
+  context.emit('reload', { workers: slots.length, requestedBy, ...(changed === undefined ? {} : { env: { changed } }) });
   let replaced = 0;
   // Slots a scale-down removed before or during their turn: said, not left out of the count (H191).
   let retired = 0;
@@ -59,6 +66,12 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
     throw failure;
   }
   context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted } });
+}
+
+/** The variables whose value differs between two `env` options (one set, changed, or removed), sorted. */
+export function changedNames(before: Readonly<Record<string, string | undefined>>, after: Readonly<Record<string, string | undefined>>): string[] {
+  const names = new Set([...Object.keys(before), ...Object.keys(after)]);
+  return [...names].filter((name) => before[name] !== after[name] || Object.hasOwn(before, name) !== Object.hasOwn(after, name)).sort();
 }
 
 /** Replaces one worker the same way (used when it exceeds `maxMemoryMb`). */

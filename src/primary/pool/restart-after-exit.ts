@@ -92,7 +92,8 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     : decideRestart(slot.history, ended, policy, Date.now());
   slot.history = decision.history;
   if (!decision.restart) {
-    const { workerScript, workerArgs, execArgv, env } = context.options;
+    const { workerScript, workerArgs, execArgv } = context.options;
+    const { env } = pool;
     // The CLI's workers run its bootstrap with the user's script as their first argument.
     const hint = decision.reason === 'startup-failures' && !isBadNodeOption ? typeScriptLoaderHint([workerScript, workerArgs[0]], execArgv, workerNodeOptions(env)) : undefined;
     // Counted before this slot is retired, without it; serving: their worker is ready (a bad

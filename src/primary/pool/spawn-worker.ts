@@ -13,12 +13,13 @@ import { isBulkAvailable, stdioWithBulk } from '../../messaging/bulk-channel.js'
 import { kBulkFdEnv, kNameEnv, kPrimaryMaxMessageBytesEnv, kPrimaryPidEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
 
 /**
+ * `env`: the workers' `env` option in force (the primary's, or the last `reload({ env })`'s, H336).
  * `isWatchdogEarly`: the worker starts its orphan watchdog at once, without waiting to be armed.
  * @throws {WorkerStartupError} (`reason: 'spawn-failed'`, no `workerId`) when the operating system
  *   refuses the process at once (an environment or arguments too large: `E2BIG`); Node throws
  *   those rather than emitting 'error' as it does for ENOENT.
  */
-export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number, spec: SlotSpec, isWatchdogEarly = false): ClusterWorkerProcess {
+export function spawnWorker(options: NormalizedPrimaryOptions, workerEnv: Readonly<Record<string, string | undefined>>, slotIndex: number, spec: SlotSpec, isWatchdogEarly = false): ClusterWorkerProcess {
   // The bulk pipe (messaging/bulk-channel.ts) is one more stdio entry, after the user's.
   const stdio = isBulkAvailable(options.serialization) ? stdioWithBulk(options.stdio, options.silent) : options.stdio;
   cluster.setupPrimary({
@@ -35,7 +36,7 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
   // `env` options or the primary's own environment hold: a worker must believe what the primary
   // believes about it (its name and roles come from `fork({ name, roles })`).
   const env: Record<string, string | undefined> = {
-    ...options.env,
+    ...workerEnv,
     ...spec.env,
     [kSlotEnv]: String(slotIndex),
     [kPrimaryPidEnv]: String(process.pid),
@@ -48,7 +49,7 @@ export function spawnWorker(options: NormalizedPrimaryOptions, slotIndex: number
   };
   // PM2's instance_var (NODE_APP_INSTANCE under `clusterkit run`), unless the user's env sets it.
   const { instanceVar } = options;
-  if (instanceVar !== undefined && !Object.hasOwn(options.env, instanceVar) && !Object.hasOwn(spec.env, instanceVar)) env[instanceVar] = String(slotIndex);
+  if (instanceVar !== undefined && !Object.hasOwn(workerEnv, instanceVar) && !Object.hasOwn(spec.env, instanceVar)) env[instanceVar] = String(slotIndex);
   try {
     return cluster.fork(env);
   } catch (error) {

@@ -136,8 +136,15 @@ export class WorkerPool {
     },
   );
 
+  /**
+   * The workers' `env` option in force: the primary's, until a `reload({ env })` replaces it
+   * (H336). Every fork from then on (the reload's replacements, restarts, scale-ups) gets it.
+   */
+  env: Readonly<Record<string, string | undefined>>;
+
   constructor(context: PoolContext, onInbound: WorkerInbound, onProtocolError: WorkerProtocolError) {
     this.#context = context;
+    this.env = context.options.env;
     this.#onInbound = onInbound;
     this.#onProtocolError = onProtocolError;
   }
@@ -226,7 +233,7 @@ export class WorkerPool {
     // just as connections move to it. The initial workers arm theirs once all are ready
     // (start()), so that the watchdogs do not slow the start.
     const isWatchdogEarly = this.#armsWatchdogs;
-    const clusterWorker = spawnWorker(this.#context.options, slot.index, slot.spec, isWatchdogEarly);
+    const clusterWorker = spawnWorker(this.#context.options, this.env, slot.index, slot.spec, isWatchdogEarly);
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.handle = new WorkerHandle(record);
     record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError, (bad, reason) =>
@@ -698,8 +705,7 @@ export class WorkerPool {
    */
   #checkNodeOptions(record: WorkerRecord): void {
     if (record.startupError !== undefined) return;
-    const { execArgv, env } = this.#context.options;
-    const error = nodeOptionFailure(record, execArgv, workerNodeOptions(env));
+    const error = nodeOptionFailure(record, this.#context.options.execArgv, workerNodeOptions(this.env));
     if (error === undefined) return;
     record.startupError = error;
     this.#context.emit('workerError', { worker: record.handle, error });

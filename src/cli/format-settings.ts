@@ -12,6 +12,7 @@ import { formatCount, formatDuration, isCount, statusHeader, workerTable } from 
 import { kHiddenValue, redactArgs } from './redact-args.js';
 import { redactText } from './redact-text.js';
 import { shellWord } from '../shell-word.js';
+import { logFileAdvice } from './logs/log-files.js';
 
 type Untrusted = Record<string, unknown>;
 
@@ -90,13 +91,15 @@ function restartText(restart: unknown, isMaxRestartsIgnored: boolean): [string, 
 function logFilesText(name: string, files: unknown, logKeys: readonly IgnoredSetting[]): string {
   const given = isObject(files) ? files : {};
   const path = (key: string) => (typeof given[key] === 'string' ? (given[key] as string) : undefined);
-  // A file that gets nothing says since when and why (H322); a state of another shape is left out.
+  // A file that gets nothing says since when and why (H322), and what to do (H334); a state of another shape is left out.
   const failing = new Map<string, string>();
   for (const entry of Array.isArray(given.states) ? (given.states as unknown[]) : []) {
     if (!isObject(entry) || entry.state !== 'failing' || typeof entry.path !== 'string') continue;
     const since = typeof entry.since === 'string' ? ` since ${escapeControlChars(entry.since)}` : '';
     const code = typeof entry.code === 'string' ? ` (${escapeControlChars(entry.code)})` : '';
-    failing.set(entry.path, `; failing${since}${code}: it gets no lines, SIGUSR2 or fixing the path reopens it`);
+    // What to do, fitting the error (a directory at the path is no full disk, H334).
+    const advice = typeof entry.code === 'string' ? ` (${logFileAdvice(entry.code)})` : '';
+    failing.set(entry.path, `; failing${since}${code}: it gets no lines${advice}; SIGUSR2 or fixing the path reopens it`);
   }
   const file = (key: string, pm2: string) => `${path(key)} (PM2: ${pm2}${failing.get(path(key)!) ?? ''})`;
   const listed = [

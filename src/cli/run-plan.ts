@@ -23,6 +23,7 @@ import { parseRunFlags, type RunFlags } from './run-flags.js';
 import { mergeRunLayers, type RunLayer, type RunOrigin, type RunSettings } from './run-settings.js';
 import { kindOf } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
+import { addEarlyFileOutput, writingAs, type OutputStream } from './logs/log-files.js';
 import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
@@ -66,7 +67,7 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
     throw present === undefined ? scriptNotFound(first, flags.layer.cwd, invocationDir, flags.layer.scriptArgs) : scriptError(present);
   }
-  if (flags.configArg && options.isRecheck !== true) process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg.typed, flags.configArg.ending)}\n`);
+  if (flags.configArg && options.isRecheck !== true) writingAs('stdout', () => process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg!.typed, flags.configArg!.ending)}\n`));
   const apps = await loadConfig(configFile, undefined, options);
   const { environment } = flags;
   if (environment !== undefined && !apps.some((app) => app.environments?.[environment] !== undefined)) throw environmentNotFound(environment, apps, configFile);
@@ -78,17 +79,21 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     const origin: RunOrigin = { args: [...args], invocationDir, configFile, envFiles: app.envFile === undefined ? envFiles : [...envFiles, app.envFile] };
     return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
   };
-  // An app started by the launcher says nothing: the launcher said it for every app.
+  // An app started by the launcher says nothing on the terminal (the launcher said it for every
+  // app), but its own lines are still the first of its log files, as for a single app (H334).
   const warn = (chosen: readonly ConfigApp[]) => {
-    if (options.isRecheck === true || takeLauncherLink() !== undefined) return;
+    if (options.isRecheck === true) return;
+    const isLaunched = takeLauncherLink() !== undefined;
+    // A warning to the error file, a note (what a key means here) to the output file, as `logs --err` / `--out` sort them.
+    const say = (output: OutputStream, text: string) => (isLaunched ? addEarlyFileOutput(output, text) : writingAs(output, () => process.stderr.write(text)));
     const lines = new Set(chosen.flatMap((app) => [...(app.warnings ?? []), ...(environment !== undefined && app.environments?.[environment] === undefined ? [environmentMissing(app, environment)] : [])]));
-    for (const line of lines) process.stderr.write(`clusterkit: warning: ${escapeControlChars(configFile)}: ${escapeControlChars(line)}\n`);
+    for (const line of lines) say('stderr', `clusterkit: warning: ${escapeControlChars(configFile)}: ${escapeControlChars(line)}\n`);
     // kill_timeout and instances are used, and these say how; the flag that replaces one silences it.
     const notes = chosen.flatMap((app) => [
       ...(flags.layer.shutdownTimeoutMs === undefined && app.killTimeoutNote !== undefined ? [app.killTimeoutNote] : []),
       ...(flags.layer.workers === undefined && flags.layer.isDev === undefined && app.instancesNote !== undefined ? [app.instancesNote] : []),
     ]);
-    for (const { text, isWarning } of notes) process.stderr.write(`clusterkit: ${isWarning ? 'warning: ' : ''}${escapeControlChars(configFile)}: ${escapeControlChars(text)}\n`);
+    for (const { text, isWarning } of notes) say(isWarning ? 'stderr' : 'stdout', `clusterkit: ${isWarning ? 'warning: ' : ''}${escapeControlChars(configFile)}: ${escapeControlChars(text)}\n`);
   };
   if (first !== undefined) {
     const app = pickApp(apps, first, configFile, flags);

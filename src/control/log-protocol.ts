@@ -94,9 +94,10 @@ export type LogOutput = 'stdout' | 'stderr';
  * on the stream it wrote to; the primary's info lines on stdout and its warnings and errors on
  * stderr, as `pm2 logs` puts its own lines on stdout and keeps stderr for what went wrong (its
  * --raw: out lines on stdout, err lines on stderr). So `clusterkit logs api | grep ready` finds
- * the primary's lines too, and `--err` is what went wrong, the primary's say included.
+ * the primary's lines too, and `--err` is what went wrong, the primary's say included. `run`'s
+ * log files follow the same rule (H334): `--output` gets the `--out` lines, `--error` the `--err` ones.
  */
-export function outputOf(entry: LogEntry): LogOutput {
+export function outputOf(entry: Pick<LogEntry, 'source' | 'stream' | 'level'>): LogOutput {
   if (entry.source === 'worker') return entry.stream === 'stdout' ? 'stdout' : 'stderr';
   return (entry.level ?? 30) >= 40 ? 'stderr' : 'stdout';
 }

@@ -31,7 +31,7 @@ const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : 
 const lines = (text: string) => text.split('\n').filter((line) => line !== '');
 
 describe('clusterkit run: log files', () => {
-  it('[H314] -o gets the stdout lines, -e the stderr ones, -l both in order, the primary\'s and the workers\'; the terminal output is unchanged', async () => {
+  it('[H314][H334] -o gets the stdout lines and the primary\'s INFO ones, -e the stderr ones but those, -l both in order, the primary\'s and the workers\'; the terminal output is unchanged', async () => {
     const runtime = runtimeDir();
     const project = tempProject({ 'server.cjs': kScript });
     mkdirSync(join(project, 'logs'));
@@ -45,22 +45,28 @@ describe('clusterkit run: log files', () => {
     expect(await run.exited()).toBe(0);
 
     const [out, err, all] = (['out', 'err', 'all'] as const).map((name) => read(join(project, 'logs', `${name}.log`))) as [string, string, string];
-    // Exactly what the terminal got, stream by stream, to the last line (written at the exit).
-    expect(out).toBe(run.stdout());
-    expect(err).toBe(run.stderr());
+    // What the terminal got, to the last line (written at the exit); the primary's INFO lines,
+    // on the terminal's stderr, go to the output file, as `logs --out` shows them (H334).
+    const infoLines = (text: string) => lines(text).filter((line) => /^\[files\] (?!WARN|ERROR)/.test(line));
+    expect(lines(out).filter((line) => !line.startsWith('[files] '))).toEqual(lines(run.stdout()));
+    expect(lines(out).filter((line) => line.startsWith('[files] '))).toEqual(infoLines(run.stderr()));
+    expect(lines(err)).toEqual(lines(run.stderr()).filter((line) => !infoLines(run.stderr()).includes(line)));
     expect(out).toContain('[files:1] out at start\n');
     expect(out).toContain('[files:1] said one\n');
     expect(out).not.toContain('err at start');
     expect(err).toContain('[files:1 err] err at start\n');
     expect(err).toContain('[files:1 err] said two\n');
-    expect(err).toMatch(/^\[files\] starting 1 worker/m);
-    expect(err).toMatch(/^\[files\] shutdown complete/m);
+    expect(out).toMatch(/^\[files\] starting 1 worker/m);
+    expect(out).toMatch(/^\[files\] shutdown complete/m);
+    expect(err).not.toMatch(/^\[files\] /m);
     // Both, each stream's lines in their order, and the request's lines in the order they were said.
     expect(lines(all).filter((line) => lines(out).includes(line))).toEqual(lines(out));
     expect(lines(all).filter((line) => lines(err).includes(line))).toEqual(lines(err));
     expect(lines(all)).toHaveLength(lines(out).length + lines(err).length);
     expect(all.indexOf('[files:1] said one')).toBeLessThan(all.indexOf('[files:1 err] said two'));
     expect(all.indexOf('[files:1 err] said two')).toBeLessThan(all.indexOf('[files] shutting down'));
+    // The primary's lines with the workers', in the order written.
+    expect(all.indexOf('[files] starting 1 worker')).toBeLessThan(all.indexOf('[files:1] said one'));
   });
 
   it('[H314] a PM2 ecosystem file\'s out_file, err and log_file, relative to the config file\'s directory; merge_logs accepted silently; JSON lines too; show lists them', async () => {
@@ -84,8 +90,13 @@ describe('clusterkit run: log files', () => {
     expect(run.stderr()).not.toMatch(/out_file|merge_logs|"err"/);
     const out = read(join(logs, 'eco-out.log'));
     const err = read(join(logs, 'eco-err.log'));
-    expect(out).toBe(run.stdout());
-    expect(err).toBe(run.stderr());
+    // Each terminal line in one file: the error file the lines of level warn and above (the
+    // workers' stderr at 50), the output file the others, the primary's info lines included (H334).
+    expect(lines(out).filter((line) => lines(run.stdout()).includes(line))).toEqual(lines(run.stdout()));
+    expect(lines(err).every((line) => (JSON.parse(line) as { level: number }).level >= 40)).toBe(true);
+    expect(lines(err).length).toBeGreaterThan(0);
+    expect(lines(out)).toHaveLength(lines(run.stdout()).length + lines(run.stderr()).length - lines(err).length);
+    expect(out).toMatch(/"msg":"service eco started/);
     // The config's notice, said before the files were known, is in them too: a plain line, as on the terminal.
     const [notice, ...json] = lines(read(join(logs, 'eco.log')));
     expect(notice).toMatch(/^clusterkit: reading app\/ecosystem\.config\.cjs as a config file/);

@@ -8,8 +8,11 @@
  *   Ctrl-C that reached the apps too is still one stop); a second one stops them at once;
  *   SIGHUP reloads every app that has started, and is logged and ignored for each still
  *   starting (H204: passed on, it could end an app whose process handles no signal yet);
- *   SIGUSR2 is passed on to each app with log files, which reopens them (H314), and is logged
- *   and ignored when no app has any (ignored-signals.ts);
+ *   SIGUSR2 is passed on to each app with log files, which reopens them (H314), and reopens the
+ *   launcher's own copies of the apps' combined logs; it is logged and ignored when no app has any
+ *   (ignored-signals.ts);
+ * - the launcher's own lines (`starting 3 apps`, `app api exited`) go to every app's `logFile`
+ *   too, each file once (H334); an app's config warnings are its own process's first file lines;
  * - an app that exits is reported; the others keep running, as PM2 keeps them; we exit once
  *   all have, with the highest exit code.
  */
@@ -24,7 +27,7 @@ import { signalWarning } from '../../primary/lifecycle/ignored-signals.js';
 import type { RunSettings } from '../run-settings.js';
 import { releaseStartSignals } from '../start-signals.js';
 import { npmParentWarning } from '../npm-parent-warning.js';
-import { checkLogFiles, hasLogFiles } from '../logs/log-files.js';
+import { checkLogFiles, combinedLogFiles, hasLogFiles, teeProcessOutput } from '../logs/log-files.js';
 import { guardChannel, guardInternalMessages, type ChannelFault } from '../../primary/pool/channel-guard.js';
 
 /** What the launcher buffers of one message from an app's primary, which sends it none: 1 MiB. */
@@ -49,6 +52,12 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   const withLogFiles = new Set(plan.apps.filter((app) => hasLogFiles(app.logFiles)).map((app) => app.name));
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   const logger: Logger = plan.apps.every((app) => app.logFormat === 'json') ? createJsonLogger({ name: 'clusterkit' }) : createLineLogger({ name: 'clusterkit' });
+  // The launcher's own lines go to every app's combined log (logFile), each file once; written at the exit (H334).
+  const files = combinedLogFiles(
+    plan.apps.map((app) => app.logFiles),
+    { warn: (text, fields) => logger.warn(fields, text), info: (text, fields) => logger.info(fields, text) },
+  );
+  if (files !== undefined) teeProcessOutput(files);
   logger.info({ config: plan.configFile }, `starting ${plan.apps.length} apps, each in its own primary process: ${plan.apps.map((app) => app.name).join(', ')}`);
   // Started by npm through a shell, not in a terminal: a SIGTERM to npm would not stop the apps (H307).
   const npm = npmParentWarning('these apps');
@@ -145,6 +154,8 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   // Each app with log files reopens them on SIGUSR2 (one still loading its config logs and ignores it, start-signals.ts).
   const onReopen = () => {
     for (const [name, child] of running) if (withLogFiles.has(name)) child.kill('SIGUSR2');
+    // The launcher's own copies of the combined logs too (a failure is a WARN; each app says its reopen).
+    void files?.reopen();
   };
   if (withLogFiles.size > 0 && process.platform !== 'win32') process.on('SIGUSR2', onReopen);
   const unignore = ignoreSignals(() => logger);

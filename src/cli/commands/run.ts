@@ -16,7 +16,7 @@ import { settingName, withFlagNames } from '../flag-names.js';
 import { dropOwnEnv } from '../own-env.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
-import { hasLogFiles, LogFiles, stopEarlyOutput, teeProcessOutput } from '../logs/log-files.js';
+import { fileRoutedLogger, hasLogFiles, LogFiles, stopEarlyOutput, teeProcessOutput } from '../logs/log-files.js';
 import { pipeWorkerOutput } from '../output-prefix.js';
 import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import { kHealthPortEnv } from '../health-port-env.js';
@@ -224,7 +224,8 @@ function openLogFiles(settings: RunSettings, logger: () => Logger): LogFiles | u
 }
 
 function createLogger(settings: RunSettings): Logger {
-  return settings.logFormat === 'json' ? createJsonLogger({ name: settings.name }) : createLineLogger({ name: settings.name });
+  // Its info lines to the --output file, its warnings and errors to --error, as `logs --out` / `--err` (H334).
+  return fileRoutedLogger(settings.logFormat === 'json' ? createJsonLogger({ name: settings.name }) : createLineLogger({ name: settings.name }));
 }
 
 /** A name clash of a name made of the script's file name says so, and suggests --name (H280). */

@@ -1,9 +1,11 @@
 /**
- * The log files of `clusterkit run` (PM2's `out_file`, `error_file`, `log_file`): `--output`
- * gets the lines `run` writes to its stdout, `--error` those it writes to its stderr, `--log`
- * both, in the order they were written. The terminal output is unchanged: the files get a copy
- * of each write, the primary's lines and the workers' (prefixed `[name:id]`) alike, JSON lines
- * too; on a terminal, the color codes are left out of the copy.
+ * The log files of `clusterkit run` (PM2's `out_file`, `error_file`, `log_file`). Each line goes
+ * where `clusterkit logs --out` / `--err` puts it (`outputOf`, one rule for both, H334):
+ * `--output` gets the workers' stdout and the primary's info lines, `--error` the workers'
+ * stderr and the primary's warnings and errors (as PM2's error_file holds what went wrong, not
+ * `worker 2 ready`), `--log` all of them, in the order they were written. The terminal output is
+ * unchanged (the primary's own lines all go to stderr there): the files get a copy of each
+ * write, JSON lines too; on a terminal, the color codes are left out of the copy.
  *
  * - Each file is opened for appending (created 0o640, less the umask), so `copytruncate`
  *   rotation works as is; one that cannot be opened is refused at the start (`LogFileError`),
@@ -22,6 +24,8 @@
  */
 import { closeSync, fstatSync, openSync, statSync, writeSync, close, fstat, open, stat, write, constants, type Stats } from 'node:fs';
 import type { LogFileState } from '../../control/cluster-settings.js';
+import { outputOf } from '../../control/log-protocol.js';
+import { kLogLevels, type Logger } from '../../logger.js';
 import { LogFileError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
 
@@ -137,6 +141,32 @@ function notAFileError(path: string, kind: string, cause?: unknown): LogFileErro
 /** Checks that each file can be opened for appending (creating it), without keeping it open: the launcher of several apps. */
 export function checkLogFiles(paths: LogFilePaths): void {
   for (const path of logFileTargets(paths).keys()) closeSync(openForAppend(path).fd);
+}
+
+/**
+ * What to do about a log file that cannot be written or opened again, by the error's code: the
+ * WARN of a failed write or reopen and `show`'s failing state say it (H334).
+ */
+export function logFileAdvice(code: string): string {
+  switch (code) {
+    case 'EISDIR':
+      return 'its path is a directory now: move the directory away (or give the app another path)';
+    case 'ENOSPC':
+    case 'EDQUOT':
+      return 'the disk (or the user\'s quota) is full: free space on it';
+    case 'ENOENT':
+    case 'ENOTDIR':
+      return 'its directory is gone: create it again (mkdir -p)';
+    case 'EACCES':
+    case 'EPERM':
+      return 'the user running clusterkit may not write there: give it write access';
+    case 'EROFS':
+      return 'its file system is read-only now: remount it writable (or give the app another path)';
+    case kNotAFileCode:
+      return 'it is not a regular file: put a regular file (or nothing) at that path';
+    default:
+      return 'check the path and its disk';
+  }
 }
 
 function logFileError(path: string, error: unknown): LogFileError {
@@ -425,12 +455,14 @@ class LogTarget {
     const code = error.code ?? error.message;
     this.#failure = { since: new Date(), code };
     const signal = `send SIGUSR2 to the primary (pid ${process.pid}) to reopen it. The output still goes to stdout and stderr`;
+    // The advice fits the error: a directory at the path is no full disk (H334).
+    const advice = logFileAdvice(code);
     const text =
       code === kNotAFileCode
         ? `reopening the log file ${this.path} failed (${error.message}): it gets no more lines; put a regular file (or nothing) at that path, then ${signal}`
         : when === 'recreate'
-          ? `the log file ${this.path} is gone (deleted, or its directory removed) and cannot be opened again (${code}): it gets no lines until it can; create its directory again and it is reopened within a second of the next line, or ${signal}`
-          : `${when === 'write' ? `writing to the log file ${this.path} failed` : `reopening the log file ${this.path} failed`} (${code}): it gets no more lines; free the disk or create its directory again, then ${signal}`;
+          ? `the log file ${this.path} is gone (deleted, or its directory removed) and cannot be opened again (${code}): it gets no lines until it can; ${advice}, and it is reopened within a second of the next line, or ${signal}`
+          : `${when === 'write' ? `writing to the log file ${this.path} failed` : `reopening the log file ${this.path} failed`} (${code}): it gets no more lines; ${advice}, then ${signal}`;
     this.notes.warn(text, { path: this.path, code });
   }
 }
@@ -469,10 +501,13 @@ export class LogFiles {
    * closed). One file reached by two names (a symlink and its target, a hard link) is opened once
    * and gets each line once (H323).
    */
-  constructor(paths: LogFilePaths, notes: LogFileNotes) {
+  constructor(paths: LogFilePaths, notes: LogFileNotes);
+  /** Each path with the streams it gets (the launcher's combined logs: `combinedLogFiles`). */
+  constructor(paths: ReadonlyMap<string, ReadonlySet<OutputStream>>, notes: LogFileNotes);
+  constructor(paths: LogFilePaths | ReadonlyMap<string, ReadonlySet<OutputStream>>, notes: LogFileNotes) {
     const targets: LogTarget[] = [];
     try {
-      for (const [path, streams] of logFileTargets(paths)) {
+      for (const [path, streams] of paths instanceof Map ? (paths as ReadonlyMap<string, ReadonlySet<OutputStream>>) : logFileTargets(paths as LogFilePaths)) {
         const opened = openForAppend(path);
         const same = targets.find((target) => target.isFile(opened.stats));
         if (same === undefined) targets.push(new LogTarget(path, streams, opened, notes));
@@ -513,6 +548,48 @@ export class LogFiles {
   }
 }
 
+/**
+ * The launcher of several apps: its own lines (`starting 3 apps`, `app api exited`) go to every
+ * app's `logFile`, the combined log, each file once (one file by two names, or shared by apps,
+ * is opened once: dev and inode); neither `outFile` nor `errorFile` gets them (H334).
+ */
+export function combinedLogFiles(apps: readonly LogFilePaths[], notes: LogFileNotes): LogFiles | undefined {
+  const paths = new Map<string, ReadonlySet<OutputStream>>();
+  for (const app of apps) if (app.logFile !== undefined) paths.set(app.logFile, new Set<OutputStream>(['stdout', 'stderr']));
+  return paths.size === 0 ? undefined : new LogFiles(paths, notes);
+}
+
+/**
+ * The output whose log files get what is written now, whichever stream it is written to (a
+ * primary's info line is written to stderr and belongs to `--output`); unset: the stream's own.
+ */
+let routed: OutputStream | undefined;
+
+/** Runs `write` with what it writes to stdout or stderr copied to the log files of `output` (the terminal stream unchanged). */
+export function writingAs<T>(output: OutputStream, write: () => T): T {
+  const before = routed;
+  routed = output;
+  try {
+    return write();
+  } finally {
+    routed = before;
+  }
+}
+
+/**
+ * `logger` with each line copied to the log files where `clusterkit logs` shows it (`outputOf`,
+ * H334): debug and info to `--output`, warn and error to `--error`; `--log` gets both. The
+ * logger must write synchronously (the line and JSON loggers do).
+ */
+export function fileRoutedLogger(logger: Logger): Logger {
+  const routedLogger = {} as Logger;
+  for (const method of ['debug', 'info', 'warn', 'error'] as const) {
+    const output = outputOf({ source: 'primary', stream: 'stderr', level: kLogLevels[method] });
+    routedLogger[method] = (fields: object, message?: string) => writingAs(output, () => logger[method](fields, message));
+  }
+  return routedLogger;
+}
+
 /** Characters of the early output (`recordEarlyOutput`) kept for the log files: 64 Ki. */
 const kMaxEarlyChars = 64 * 1024;
 
@@ -535,7 +612,7 @@ export function recordEarlyOutput(): void {
     const record = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
       const text = typeof chunk === 'string' ? chunk : '';
       if (text !== '' && state.chars + text.length <= kMaxEarlyChars) {
-        writes.push([name, isTerminal ? text.replace(kColorCodes, '') : text]);
+        writes.push([routed ?? name, isTerminal ? text.replace(kColorCodes, '') : text]);
         state.chars += text.length;
       }
       return (original as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
@@ -546,6 +623,18 @@ export function recordEarlyOutput(): void {
     });
   }
   early = state;
+}
+
+/**
+ * Records `text` for the log files as if it had been written to `output` before they opened,
+ * without writing it to the terminal: an app started by the launcher, whose config warnings
+ * the launcher said already, still has them first in its files (H334). Nothing when the early
+ * output is not recorded.
+ */
+export function addEarlyFileOutput(output: OutputStream, text: string): void {
+  if (early === undefined || text === '' || early.chars + text.length > kMaxEarlyChars) return;
+  early.writes.push([output, text]);
+  early.chars += text.length;
 }
 
 /** Stops recording the early output, dropping it (several apps: each app's process has its own). */
@@ -576,7 +665,7 @@ export function teeProcessOutput(files: LogFiles): () => void {
     const copy = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
       try {
         const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8') : '';
-        if (text !== '') files.write(name, isTerminal ? text.replace(kColorCodes, '') : text);
+        if (text !== '') files.write(routed ?? name, isTerminal ? text.replace(kColorCodes, '') : text);
       } catch {
         // The copy never stands in the way of the output itself.
       }

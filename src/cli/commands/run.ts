@@ -153,6 +153,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ignoredPm2Keys: settings.ignoredPm2Keys,
       ...(files === undefined ? {} : { logFiles: settings.logFiles }),
     },
+    // Under --watch, a crash loop of every slot waits for the fix to be saved, as nodemon does (H333).
+    waitsForChange: settings.watch !== undefined,
   }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(withNameSource(error, settings.nameFromScript), logger)));
   // The primary's listeners (or the launcher link's) have taken the signals over since its start began.
   releaseStartSignals();

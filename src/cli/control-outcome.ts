@@ -8,7 +8,7 @@ import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js'
 import { shellWord } from '../shell-word.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly env?: { readonly changed?: unknown; readonly files?: unknown; readonly waiting?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly files?: unknown; readonly waiting?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
@@ -78,7 +78,10 @@ export function describeReload(name: string, reply: ReloadReply): string {
   // Old workers that were not ready yet (a restart still booting) are said as such (H211).
   const notReady = countOf(reply.notStarted);
   const before = notReady === 0 ? '' : `; ${plural(notReady, 'old worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}${describeEnvUpdate(reply.env)}`;
+  // Slots given up in a crash loop that the reload started again (H333): all of them when the cluster waited with none.
+  const refilled = countOf(reply.refilled);
+  const again = refilled === 0 ? '' : `; ${plural(refilled, 'worker')} given up in a crash loop started again`;
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}${again}${describeEnvUpdate(reply.env)}`;
 }
 
 /**

@@ -35,6 +35,8 @@ export function statusHeader(status: ClusterStatus): string {
     // Messages from workers dropped for breaking the protocol: shown only when there are some.
     `${isFigure(status.protocolErrors) && status.protocolErrors > 0 ? `  protocol errors ${status.protocolErrors}` : ''}\n` +
     `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n` +
+    // Every slot given up under --watch: what brings the workers back (H333).
+    (status.state === 'waiting' && typeof status.waiting === 'string' ? `waiting: ${status.waiting}\n` : '') +
     storeLine(status.store)
   );
 }

@@ -47,7 +47,13 @@ export interface ControlRequest {
 export interface ClusterStatus {
   name: string;
   pid: number;
-  state: PrimaryState;
+  /**
+   * The primary's state; `waiting` under `clusterkit run --watch` once every slot gave up in a
+   * crash loop: the primary runs with no worker until a change or a reload starts them (H333).
+   */
+  state: PrimaryState | 'waiting';
+  /** With `state: 'waiting'`: what it waits for, in a sentence. */
+  waiting?: string;
   startedAt: number;
   uptimeMs: number;
   /** The script (CLI) or worker module (runner) the workers run. */

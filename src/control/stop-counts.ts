@@ -44,19 +44,23 @@ export function stopCounts(report: ShutdownReport): StopCounts {
  * Runs `reload` and answers with the workers replaced and how the old ones stopped (from the
  * `reloadComplete` event of that reload; a reload already under way is shared, and so is its event).
  */
-export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Promise<void>): Promise<StopCounts & { workers: number; retired: number; joined: boolean }> {
+export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Promise<void>): Promise<StopCounts & { workers: number; retired: number; joined: boolean; refilled?: number }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
   let retired = 0;
   let joined = false;
+  let refilled = 0;
   const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport }) => {
     stopped = event.stopped;
     replaced = event.replaced;
     retired = event.retired;
   };
+  // Slots given up in a crash loop that the reload started again (H333: from `waiting`, "0 workers replaced" alone hid them).
+  const onRefill = (event: { readonly slots: readonly number[] }) => (refilled += event.slots.length);
   // Emitted synchronously inside reload() when it joins a reload under way: only this call's.
   const onJoined = () => (joined = true);
   primary.on('reloadComplete', onComplete);
+  primary.on('crashLoopRefill', onRefill);
   primary.on('reloadJoined', onJoined);
   let running: Promise<void>;
   try {
@@ -73,11 +77,12 @@ export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Pr
     throw new ReloadError(`A reload was already under way when this one was requested, so this request joined it, and it failed: ${message}`, { cause: error });
   } finally {
     primary.off('reloadComplete', onComplete);
+    primary.off('crashLoopRefill', onRefill);
   }
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
   // The workers this reload replaced, as its log line says: not the count running now, which a
   // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
-  return { workers: replaced ?? primary.workers.length, retired, joined, ...counts };
+  return { workers: replaced ?? primary.workers.length, retired, joined, ...counts, ...(refilled === 0 ? {} : { refilled }) };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */

@@ -28,6 +28,7 @@ import { workerNodeOptions } from '../primary/pool/node-option-failure.js';
 import { isReportedAsWarning } from '../safe-emit.js';
 import { describeStartFailure } from './start-failure.js';
 import { describeWorkerCount } from '../primary/worker-count-line.js';
+import { shellWord } from '../shell-word.js';
 
 export interface ServicePrimarySpec {
   /** Log prefix and status name. */
@@ -63,6 +64,12 @@ export interface ServicePrimarySpec {
    * arguments, watch, the env names the user gave); by default, the options' own.
    */
   readonly settings?: Pick<SettingsSource, 'scriptArgs' | 'waitReady' | 'watch' | 'envNames' | 'ignoredPm2Keys' | 'logFiles'> | undefined;
+  /**
+   * `clusterkit run --watch` (H333): when every slot has given up in a crash loop, the primary
+   * stays up with no worker and waits for a change (or a reload), which starts them again. Else
+   * the service stops, and the process exits 1 if it is ours.
+   */
+  readonly waitsForChange?: boolean | undefined;
 }
 
 /** The running service, in the primary process. */
@@ -133,7 +140,10 @@ class RunningService implements PrimaryService {
   }
 
   status(): ClusterStatus {
-    return clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.workerCount });
+    const status = clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.workerCount });
+    // Every slot given up, under --watch: no worker, and waiting for a change (H333).
+    const waiting = this.spec.waitsForChange === true ? waitingFor(this.primary, this.spec.name) : undefined;
+    return waiting === undefined ? status : { ...status, state: 'waiting', waiting };
   }
 
   describe(): ClusterDescription {
@@ -233,12 +243,40 @@ function logStarted(logger: Logger, spec: ServicePrimarySpec, workers: WorkerHan
 }
 
 /**
+ * What a primary whose every slot gave up waits for (status's `waiting`), or undefined when it
+ * does not wait: it runs, and a slot has a worker or none was given up.
+ */
+function waitingFor(primary: ClusterPrimary, name: string): string | undefined {
+  const givenUp = primary.givenUpSlots().length;
+  if (primary.state !== 'running' || givenUp === 0 || givenUp !== primary.targetWorkers) return undefined;
+  return `every worker crash-looped; a change to the watched files starts ${workersAgain(givenUp)}, and so does clusterkit reload ${shellWord(name)}`;
+}
+
+/** `1 worker again`, `2 workers again`. */
+function workersAgain(count: number): string {
+  return `${count} worker${count === 1 ? '' : 's'} again`;
+}
+
+/**
  * A slot that crash-loops after the start is no longer restarted while the others serve on.
  * When the last one gives up, nothing serves any more: stop, and exit 1 if the process is ours.
+ * Under --watch, the primary waits with no worker instead: the fix the developer saves next
+ * starts them again, as nodemon waits for a change after a crash (H333: before, run ended,
+ * and the saved fix brought nothing back).
  */
 function watchForLostService(primary: ClusterPrimary, spec: ServicePrimarySpec): void {
   primary.on('crashLoop', ({ error, remainingSlots }) => {
     if (primary.state !== 'running' || remainingSlots > 0) return;
+    if (spec.waitsForChange === true) {
+      const count = primary.givenUpSlots().length;
+      if (spec.logger) {
+        spec.logger.warn(
+          { givenUp: count },
+          `every worker crash-looped; waiting for a change to the watched files to start ${workersAgain(count)}; clusterkit reload ${shellWord(spec.name)} also starts ${count === 1 ? 'it' : 'them'}`,
+        );
+      }
+      return;
+    }
     if (spec.logger) spec.logger.error({}, `service ${spec.name} has no worker left: every slot failed too often (${error.message})`);
     void primary.shutdown({ requestedBy: 'no-worker-left' }).then(() => {
       if (spec.ownsProcess) process.exit(1);

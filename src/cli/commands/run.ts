@@ -167,6 +167,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       // `show` says which file gets nothing, since when and why (H322).
       ...(files === undefined ? {} : { logFiles: { ...settings.logFiles, states: () => files.states() } }),
     },
+    // Under --watch, a crash loop of every slot waits for the fix to be saved, as nodemon does (H333).
+    waitsForChange: settings.watch !== undefined,
   }).catch((error: unknown) => (isStartInterrupted(error) ? undefined : exitAfterStartFailure(withNameSource(error, settings.nameFromScript), logger)));
   // The primary's listeners (or the launcher link's) have taken the signals over since its start began.
   releaseStartSignals();

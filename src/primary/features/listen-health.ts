@@ -64,6 +64,8 @@ export interface ReadyCount {
   silent: number | undefined;
   /** The shortest silence of the silent ones (ms); undefined when none is silent. */
   silentForMs: number | undefined;
+  /** Slots the crash-loop breaker gave up on, and whether they are all the slots there are (no worker at all). */
+  givenUp?: { count: number; isEvery: boolean } | undefined;
 }
 
 /** What the endpoint reads from the primary. */
@@ -181,17 +183,36 @@ async function route(source: HealthSource, options: { minReady: number; metricsT
 /** The `/readyz` answer. */
 function readinessOf(source: HealthSource, minReady: number): { isReady: boolean; isAllSilent: boolean; body: object } {
   const state = source.state();
-  const { ready, silent, silentForMs } = source.readyWorkers();
+  const { ready, silent, silentForMs, givenUp } = source.readyWorkers();
   // minReady 0 says the pod is ready with no worker at all: silent ones cannot make it less so.
   const isAllSilent = ready > 0 && silent === ready && minReady > 0;
   const isReady = state === 'running' && ready >= minReady && !isAllSilent;
   let reason: string | undefined;
   if (state === 'stopping' || state === 'stopped') reason = 'shutting down';
   else if (state !== 'running') reason = 'starting';
-  else if (ready < minReady) reason = `${ready} of ${minReady} required workers ready`;
+  else if (ready < minReady) reason = `${ready} of ${minReady} required workers ready${givenUpClause(givenUp)}`;
   else if (isAllSilent) reason = `${ready === 1 ? 'the only ready worker' : `all ${ready} ready workers`} silent for ${((silentForMs ?? 0) / 1000).toFixed(1)}s or more: no answer to the heartbeat`;
-  const body = { status: isReady ? 'ready' : 'not ready', readyWorkers: ready, ...(silent === undefined ? {} : { silentWorkers: silent }), minReady, ...(reason ? { reason } : {}) };
+  const body = {
+    status: isReady ? 'ready' : 'not ready',
+    readyWorkers: ready,
+    ...(silent === undefined ? {} : { silentWorkers: silent }),
+    ...(givenUp === undefined ? {} : { givenUpSlots: givenUp.count }),
+    minReady,
+    ...(reason ? { reason } : {}),
+  };
   return { isReady, isAllSilent, body };
+}
+
+/**
+ * Why fewer workers are ready when slots were given up in a crash loop (H333): `: every worker
+ * slot (1) was given up in a crash loop; a reload that succeeds starts it again ...`.
+ */
+function givenUpClause(givenUp: ReadyCount['givenUp']): string {
+  if (givenUp === undefined || givenUp.count === 0) return '';
+  const slots = givenUp.count === 1 ? 'slot' : 'slots';
+  const them = givenUp.count === 1 ? 'it' : 'them';
+  const which = givenUp.isEvery ? `every worker ${slots} (${givenUp.count}) ${givenUp.count === 1 ? 'was' : 'were'}` : `${givenUp.count} worker ${slots} ${givenUp.count === 1 ? 'was' : 'were'}`;
+  return `: ${which} given up in a crash loop; a reload that succeeds starts ${them} again (under clusterkit run --watch, so does the next change)`;
 }
 
 /** Ready workers (those `roundRobin()` picks among) and, with the heartbeat on, the silent ones among them. */
@@ -204,7 +225,13 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
     silent += 1;
     silentForMs = Math.min(silentForMs, now - record.lastHeardAt());
   }
-  return { ready: pool.rotation.size, silent: heartbeat ? silent : undefined, silentForMs: silent > 0 ? silentForMs : undefined };
+  const givenUp = pool.givenUp.length;
+  return {
+    ready: pool.rotation.size,
+    silent: heartbeat ? silent : undefined,
+    silentForMs: silent > 0 ? silentForMs : undefined,
+    ...(givenUp === 0 ? {} : { givenUp: { count: givenUp, isEvery: pool.activeSlots().length === 0 } }),
+  };
 }
 
 function json(response: ServerResponse, status: number, body: object): void {

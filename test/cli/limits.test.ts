@@ -91,6 +91,8 @@ describe('[H3] [H4] CLI limits', () => {
     const stopped = (await controlRequest('wide', 'stop', { directory, timeoutMs: 15_000 })) as { graceful: number; failed: number; killed: number };
     expect(stopped.graceful + stopped.failed + stopped.killed).toBeLessThan(target);
     expect(await scaling).toMatchObject({ remoteCode: 'ERR_SHUTDOWN_IN_PROGRESS' });
-    await expect(run.exited()).resolves.toBe(0);
+    // With run's lines: an exit 1 (once in an under-load run) then says which worker did not stop cleanly.
+    const code = await run.exited();
+    expect({ code, output: code === 0 ? '' : run.output() }).toEqual({ code: 0, output: '' });
   });
 });

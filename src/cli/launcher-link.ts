@@ -34,6 +34,13 @@ export const kKillMessage = { type: 'clusterkit:kill' } as const;
  * (Node's default action ends it: exit 129, the app gone for a reload).
  */
 export const kStartedMessage = { type: 'clusterkit:started' } as const;
+/**
+ * Sent to the launcher when the app's shutdown begins, with what asked for it (the primary's
+ * `requestedBy`): a `clusterkit stop <app>` (`control`) or a `shutdown()` in the app's code
+ * (`call`) is a stop asked for, and the launcher does not start the app again; a lost service
+ * (`no-worker-left`), a failed start, or a signal to the app alone is not (H331).
+ */
+export const kStoppingMessage = { type: 'clusterkit:stopping' } as const;
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
@@ -71,6 +78,15 @@ function createLink(): LauncherLink | undefined {
   let pendingStop: { signal: NodeJS.Signals | undefined } | undefined;
   let isStopping = false;
   let signals = 0;
+  /** The primary whose shutdown is told to the launcher (one: `starting`, else `attach`'s). */
+  let told: ClusterPrimary | undefined;
+  const tellStopping = (target: ClusterPrimary) => {
+    if (told) return;
+    told = target;
+    target.once('shutdown', ({ requestedBy }) => {
+      if (process.connected) process.send?.({ ...kStoppingMessage, requestedBy }, () => {});
+    });
+  };
 
   const stop = (signal: NodeJS.Signals | undefined) => {
     const target = service?.primary ?? primary;
@@ -117,6 +133,7 @@ function createLink(): LauncherLink | undefined {
   return {
     starting(made) {
       // Not before start() begins: a shutdown then would leave start() nothing to do but throw.
+      tellStopping(made);
       made.once('initialize', () => {
         primary = made;
         if (pendingStop) stop(pendingStop.signal);
@@ -124,6 +141,7 @@ function createLink(): LauncherLink | undefined {
     },
     attach(started) {
       service = started;
+      tellStopping(started.primary);
       if (pendingStop) stop(pendingStop.signal);
       else if (process.connected) process.send?.(kStartedMessage, () => {});
     },

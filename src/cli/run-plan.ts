@@ -77,7 +77,7 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, isNameFromScript: app.isNameFromScript, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
     const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
     const origin: RunOrigin = { args: [...args], invocationDir, configFile, envFiles: app.envFile === undefined ? envFiles : [...envFiles, app.envFile] };
-    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
+    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, noAutorestart: app.noAutorestart === true, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
   };
   // An app started by the launcher says nothing on the terminal (the launcher said it for every
   // app), but its own lines are still the first of its log files, as for a single app (H334).

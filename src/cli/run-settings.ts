@@ -89,6 +89,8 @@ export interface RunSettings {
   nameFromScript?: string | undefined;
   /** A PM2 ecosystem app's keys that were not used (`out_file`, `max_restarts: 0`), for `clusterkit show` (H243). */
   ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
+  /** PM2's `autorestart: false`: run with other apps, the launcher does not start the app again when its primary exits (H331). */
+  noAutorestart?: boolean | undefined;
   /** What the settings were made of (run-plan.ts): `--watch` tells when a change of it would change them (H306). */
   origin?: RunOrigin | undefined;
 }

@@ -191,7 +191,7 @@ describe("PM2's ecosystem keys", () => {
       // out_file is used (outFile, H314); disable_logs is not.
       `apps[0] ("api"): PM2's "disable_logs" (true) has no equivalent, and is not used: the output always goes to clusterkit run's stdout and stderr (and to clusterkit logs <name>); for no log file, leave out outFile, errorFile and logFile (out_file, error_file, log_file).`,
       'apps[0] ("api"): PM2\'s "cron_restart" ("0 3 * * *") has no equivalent, and is not used: run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime.',
-      'apps[0] ("api"): PM2\'s "autorestart" (false) has no equivalent, and is not used: a crashed worker is always restarted (with backoff), so the pool keeps its size.',
+      'apps[0] ("api"): PM2\'s "autorestart" (false) has no equivalent, and is not used: a crashed worker is always restarted (with backoff), so the pool keeps its size; the app itself, run with other apps of this file, is not started again when its primary exits (docs/config.md, "Running the apps").',
       'apps[0] ("api"): PM2\'s "instance_var" ("INSTANCE_ID") has no equivalent, and is not used: clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads.',
       'apps[0] ("api"): PM2\'s "increment_var" ("PORT") has no equivalent, and is not used: each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE)).',
       'apps[0] ("api"): PM2\'s "user" ("www") has no equivalent, and is not used: run clusterkit itself as that user (systemd User=, docker run --user).',

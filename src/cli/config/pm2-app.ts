@@ -76,7 +76,8 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   exec_mode: 'clusterkit always runs in cluster mode: "instances" workers under node:cluster, which share the ports the script listens on (instances: 1 for a single process)',
   restart_delay: backOffText('restart_delay', undefined),
   exp_backoff_restart_delay: backOffText('exp_backoff_restart_delay', undefined),
-  autorestart: 'a crashed worker is always restarted (with backoff), so the pool keeps its size',
+  autorestart:
+    'a crashed worker is always restarted (with backoff), so the pool keeps its size; the app itself, run with other apps of this file, is not started again when its primary exits (docs/config.md, "Running the apps")',
   merge_logs: kMergedLogs,
   combine_logs: kMergedLogs,
   disable_logs: kLogsAlways,
@@ -239,6 +240,8 @@ export interface Pm2App {
   readonly instancesNote?: LoadNote;
   /** What a negative `instances` counts, for the worker count line (`every CPU but 1`). */
   readonly instancesMeaning?: string;
+  /** `autorestart: false`: run with other apps, the launcher does not start the app again when its primary exits (H331). */
+  readonly noAutorestart?: true;
 }
 
 /**
@@ -259,6 +262,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   };
   let instancesNote: LoadNote | undefined;
   let instancesMeaning: string | undefined;
+  let noAutorestart = false;
   const at = (name: string) => `${key}.${name}`;
   const set = (target: string, from: string, value: unknown) => {
     if (Object.hasOwn(spelledAs, target) || (Object.hasOwn(raw, target) && target !== from)) {
@@ -297,6 +301,8 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       if (name === 'exec_mode') take(() => checkExecMode(value, at(name)));
       const instead = name === 'restart_delay' || name === 'exp_backoff_restart_delay' ? backOffText(name, restartBackoffMs) : kPm2KeysWithoutEquivalent[name]!;
       if (!isAlreadySo(name, value)) ignore(name, value, instead);
+      // PM2 takes the string too (God.handleExit: `autorestart === "false"`).
+      if (name === 'autorestart' && (value === false || value === 'false')) noAutorestart = true;
     } else app[name] = value;
   }
   // PM2 sets PORT from `port`, over `env` (Common.prepareAppConf).
@@ -315,7 +321,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       throw new UsageError(`"${at('source_map_support')}" must be true or false. Received ${describe(raw.source_map_support)}.`);
     });
   }
-  return { app, spelledAs, environments, warnings, ignored, ...(instancesNote === undefined ? {} : { instancesNote }), ...(instancesMeaning === undefined ? {} : { instancesMeaning }) };
+  return { app, spelledAs, environments, warnings, ignored, ...(instancesNote === undefined ? {} : { instancesNote }), ...(instancesMeaning === undefined ? {} : { instancesMeaning }), ...(noAutorestart ? { noAutorestart } : {}) };
 }
 
 /**

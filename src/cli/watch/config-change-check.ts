@@ -205,6 +205,8 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   nameNote: null,
   nameFromScript: null,
   ignoredPm2Keys: null,
+  // The launcher's, not the app's: read once, when it starts the apps (H331).
+  noAutorestart: null,
   origin: null,
 };
 

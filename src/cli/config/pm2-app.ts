@@ -69,7 +69,7 @@ const kNoProcessList = 'clusterkit keeps no process list: each clusterkit run is
 
 /** Why `max_restarts: 0` (PM2: never restart) is not used, and which bound applies instead. */
 const kNoMaxRestarts =
-  'a crashed worker is always restarted (with backoff), so the pool keeps its size; the bound that applies is maxStartupFailures, the failed starts in a row after which a slot is given up (3 unless set; 1 at the fewest)';
+  'a crashed worker is always restarted (with backoff), so the pool keeps its size; the bound that applies is maxStartupFailures, the failed starts in a row after which a slot is given up (3 unless set; 1 at the fewest). Run with other apps of this file, the app itself is not started again when its primary exits, as with autorestart: false';
 
 /** PM2's keys that clusterkit does without, and what it does instead. */
 export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
@@ -292,7 +292,19 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
     else if (name === 'log_type') take(() => set('logFormat', name, logFormatOf(value, at(name))));
     // PM2's watch is true, a list, or one path (schema.json: boolean first, so a string is not split).
     else if (name === 'watch') set('watch', name, typeof value === 'string' ? [value] : value);
-    else if (name === 'max_restarts') take(() => restartsOf(value, at(name), (count) => set('maxStartupFailures', name, count), () => ignore(name, value, kNoMaxRestarts)));
+    else if (name === 'max_restarts')
+      take(() =>
+        restartsOf(
+          value,
+          at(name),
+          (count) => set('maxStartupFailures', name, count),
+          () => {
+            ignore(name, value, kNoMaxRestarts);
+            // PM2's "never restart" for the app: its launcher does not start it again (H331).
+            noAutorestart = true;
+          },
+        ),
+      );
     else if (name === 'port' || name === 'source_map_support') continue; // below, with env and nodeArgs
     else if (kPm2EnvironmentKey.test(name)) {
       const env = take(() => checkEnvObject(value, at(name)));

@@ -258,6 +258,23 @@ function workersAgain(count: number): string {
 }
 
 /**
+ * Keeps the process alive while it waits with no worker (H333): the watcher and the control
+ * socket do not hold the event loop, and with no worker left (and no health server) it emptied,
+ * and Node ended `run` with exit 13, its top-level await unsettled (retest t35 HIGH-1). Until a
+ * worker forks again (the next change, `clusterkit reload`) or the cluster stops.
+ */
+function holdWhileWaiting(primary: ClusterPrimary): void {
+  const hold = setInterval(() => {}, 2 ** 30);
+  const release = () => {
+    clearInterval(hold);
+    primary.off('workerFork', release);
+    primary.off('shutdown', release);
+  };
+  primary.on('workerFork', release);
+  primary.on('shutdown', release);
+}
+
+/**
  * A slot that crash-loops after the start is no longer restarted while the others serve on.
  * When the last one gives up, nothing serves any more: stop, and exit 1 if the process is ours.
  * Under --watch, the primary waits with no worker instead: the fix the developer saves next
@@ -275,6 +292,7 @@ function watchForLostService(primary: ClusterPrimary, spec: ServicePrimarySpec):
           `every worker crash-looped; waiting for a change to the watched files to start ${workersAgain(count)}; clusterkit reload ${shellWord(spec.name)} also starts ${count === 1 ? 'it' : 'them'}`,
         );
       }
+      holdWhileWaiting(primary);
       return;
     }
     if (spec.logger) spec.logger.error({}, `service ${spec.name} has no worker left: every slot failed too often (${error.message})`);

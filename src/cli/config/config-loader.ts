@@ -69,6 +69,8 @@ const kChannelFd = 3;
 const kLoaderChannelLimit = 256 * 1024 * 1024;
 /** The variable that carries the loading process's request (config-worker.ts). */
 export const kLoadRequestVariable = 'CLUSTERKIT_CONFIG_LOAD_REQUEST';
+/** How long after its channel ends a loading process that still runs is taken to have closed it (ms). */
+const kChannelEndJudgeMs = 1_000;
 /** Silence longer than this gets a word on stderr. */
 const kNoticeMs = 2_000;
 
@@ -186,9 +188,15 @@ function inProcess(script: string, path: string, timeoutMs: number, options: Loa
     });
     // The file wrote to the channel's descriptor: its framing is lost, no answer can be read from it.
     guardChannel(loader, kLoaderChannelLimit, () => finish({ usage: brokenChannelMessage(path, 'wrote') }));
-    // The channel ended while the loading process still runs (its files open, not exiting): the file closed it.
+    // The channel ended while the loading process still runs (its files open, not exiting): the
+    // file closed it. Judged a moment later: a process that exits closes its descriptors one by
+    // one before it is a zombie, and under load its exit (code 13, an unsettled default export)
+    // was read as a closed channel (CI run on e2cdd31).
     loader.once('disconnect', () => {
-      if (!isDone && loader.pid !== undefined && runsWithFilesOpen(loader.pid)) finish({ usage: brokenChannelMessage(path, 'closed') });
+      const judge = setTimeout(() => {
+        if (!isDone && loader.pid !== undefined && runsWithFilesOpen(loader.pid)) finish({ usage: brokenChannelMessage(path, 'closed') });
+      }, kChannelEndJudgeMs);
+      loader.once('exit', () => clearTimeout(judge));
     });
     loader.once('error', (error) => finish({ failure: `Cannot load the config file ${path}: ${describeError(error).split('\n')[0]}` }));
     // 'close', not 'exit': every message it sent has been read by then.

@@ -10,10 +10,10 @@
  * messages. Ctrl-C (or SIGTERM) shuts down gracefully; SIGHUP reloads the workers one by one
  * without dropping a request.
  */
-import { ClusterPrimary, type WorkerHandle } from 'clusterkit';
+import { ClusterPrimary, type PrimaryHandlers, type WorkerHandle } from 'clusterkit';
 import type { ToPrimary, ToWorker } from './messages.js';
 
-class CountingPrimary extends ClusterPrimary<ToWorker, ToPrimary> {
+class CountingPrimary extends ClusterPrimary<ToWorker, ToPrimary> implements PrimaryHandlers<ToPrimary> {
   #total = 0;
 
   _onMessage_requestServed(_payload: { path: string }, _worker: WorkerHandle) {

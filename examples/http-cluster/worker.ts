@@ -3,10 +3,10 @@
  * the primary to count it and answers with the cluster-wide total.
  */
 import http from 'node:http';
-import { ClusterWorker } from 'clusterkit/worker';
+import { ClusterWorker, type WorkerHandlers } from 'clusterkit/worker';
 import type { ToPrimary, ToWorker } from './messages.js';
 
-class HttpWorker extends ClusterWorker<ToWorker, ToPrimary> {
+class HttpWorker extends ClusterWorker<ToWorker, ToPrimary> implements WorkerHandlers<ToWorker> {
   #served = 0;
   readonly #server = this.trackServer(
     http.createServer(async (request, response) => {

@@ -11,7 +11,7 @@
  * In the clusterkit repository, after npm run build: node --import tsx examples/large-messages/main.ts
  */
 import cluster from 'node:cluster';
-import { ClusterPrimary, ClusterWorker } from 'clusterkit';
+import { ClusterPrimary, ClusterWorker, type WorkerHandlers } from 'clusterkit';
 
 interface Document {
   title: string;
@@ -23,7 +23,7 @@ interface ToWorker {
   render: { payload: Document; reply: { html: string; words: number } };
 }
 
-class RenderWorker extends ClusterWorker<ToWorker> {
+class RenderWorker extends ClusterWorker<ToWorker> implements WorkerHandlers<ToWorker> {
   _onMessage_render({ title, body }: Document) {
     const paragraphs = body.split('\n\n').map((text) => `<p>${text.replaceAll('&', '&amp;').replaceAll('<', '&lt;')}</p>`);
     return { html: `<h1>${title}</h1>\n${paragraphs.join('\n')}`, words: body.split(/\s+/).filter(Boolean).length };

@@ -9,7 +9,7 @@
  */
 import cluster from 'node:cluster';
 import client from 'prom-client';
-import { ClusterPrimary, ClusterWorker } from 'clusterkit';
+import { ClusterPrimary, ClusterWorker, type WorkerHandlers } from 'clusterkit';
 
 interface ToWorker {
   handle: { payload: { route: string }; reply: void };
@@ -17,7 +17,7 @@ interface ToWorker {
 
 const handled = new client.Counter({ name: 'app_jobs_total', help: 'Jobs handled.', labelNames: ['route'] });
 
-class MetricsWorker extends ClusterWorker<ToWorker> {
+class MetricsWorker extends ClusterWorker<ToWorker> implements WorkerHandlers<ToWorker> {
   _onMessage_handle({ route }: { route: string }) {
     handled.inc({ route });
   }

@@ -8,7 +8,7 @@
  * In the clusterkit repository, after npm run build: node --import tsx examples/shared-store/main.ts
  */
 import cluster from 'node:cluster';
-import { ClusterPrimary, ClusterWorker, type StoreChange } from 'clusterkit';
+import { ClusterPrimary, ClusterWorker, type StoreChange, type WorkerHandlers } from 'clusterkit';
 
 interface ToWorker {
   /** Record `count` page views. */
@@ -19,7 +19,7 @@ interface ToWorker {
   isLeader: { payload: void; reply: boolean };
 }
 
-class StoreWorker extends ClusterWorker<ToWorker> {
+class StoreWorker extends ClusterWorker<ToWorker> implements WorkerHandlers<ToWorker> {
   #theme: string | undefined;
   #isLeader = false;
   /** The election in progress (or the last one): `isLeader` answers once it is decided. */

@@ -9,14 +9,14 @@
  */
 import cluster from 'node:cluster';
 import { createHash } from 'node:crypto';
-import { ClusterPrimary, ClusterWorker, RemoteError } from 'clusterkit';
+import { ClusterPrimary, ClusterWorker, RemoteError, type WorkerHandlers } from 'clusterkit';
 
 interface ToWorker {
   /** Hash `input` `rounds` times; reply with the hex digest. */
   hash: { payload: { input: string; rounds: number }; reply: { digest: string; pid: number } };
 }
 
-class HashWorker extends ClusterWorker<ToWorker> {
+class HashWorker extends ClusterWorker<ToWorker> implements WorkerHandlers<ToWorker> {
   _onMessage_hash({ input, rounds }: { input: string; rounds: number }) {
     if (rounds < 1) throw new RangeError('rounds must be at least 1');
     let digest = input;

@@ -8,7 +8,7 @@
  * In the clusterkit repository, after npm run build: node --import tsx examples/worker-relay/main.ts
  */
 import cluster from 'node:cluster';
-import { ClusterPrimary, ClusterWorker, NoWorkerAvailableError, type MessageContext } from 'clusterkit';
+import { ClusterPrimary, ClusterWorker, NoWorkerAvailableError, type MessageContext, type WorkerHandlers } from 'clusterkit';
 
 interface ToWorker {
   /** The cache: read a key. */
@@ -19,7 +19,7 @@ interface ToWorker {
   lookup: { payload: { id: number }; reply: { user: string; cached: boolean | 'no cache'; servedBy: string } };
 }
 
-class AppWorker extends ClusterWorker<ToWorker> {
+class AppWorker extends ClusterWorker<ToWorker> implements WorkerHandlers<ToWorker> {
   readonly #cache = new Map<string, string>();
 
   _onMessage_cacheGet({ key }: { key: string }, context: MessageContext) {

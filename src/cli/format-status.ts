@@ -222,11 +222,15 @@ export function formatDuration(ms: number): string {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
-/** `48.2 MB` (MiB), or `-` before the first heartbeat. */
+/**
+ * `48.2 MiB`, `157 MiB`, or `-` before the first heartbeat: MiB, as the memory limit (`show`,
+ * `--max-memory`) and the memory lines of the log say it (newcomer t34 L1: `157 MB` here, of
+ * MiB, beside `limit 200.0 MiB` there, H338).
+ */
 export function formatBytes(bytes: number | undefined): string {
   if (!isFigure(bytes)) return '-';
   const mib = bytes / (1024 * 1024);
-  return mib >= 100 ? `${Math.round(mib)} MB` : `${mib.toFixed(1)} MB`;
+  return mib >= 100 ? `${Math.round(mib)} MiB` : `${mib.toFixed(1)} MiB`;
 }
 
 /** `12.5%` of one core, or `-` before the first heartbeat. */

@@ -21,6 +21,8 @@ import { shutdownExitCode } from '../primary/lifecycle/primary-signals.js';
 import { stopSignalRepeats } from '../primary/lifecycle/stop-signal-repeat.js';
 import { ignoreSignals } from '../primary/lifecycle/ignored-signals.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
+import { setLauncherPid } from '../primary/launched-by.js';
+import type { ShutdownRequester } from '../primary/primary-events.js';
 import type { PrimaryService } from '../runner/service-primary.js';
 import { warnStartHangup } from './start-signals.js';
 
@@ -71,11 +73,13 @@ function createLink(): LauncherLink | undefined {
   if (!isLaunched || !process.channel) return undefined;
   // The channel alone must not keep the primary alive: its workers do.
   process.channel.unref();
+  // The launcher is the parent now; once it is gone, another process is (H337).
+  const launcherPid = process.ppid;
   let service: PrimaryService | undefined;
   /** The primary whose start began: a stop now is its shutdown, which interrupts the start (H209). */
   let primary: ClusterPrimary | undefined;
   /** Set by a stop request that came before the start began (or before `attach`, without `starting`). */
-  let pendingStop: { signal: NodeJS.Signals | undefined } | undefined;
+  let pendingStop: { signal: NodeJS.Signals | undefined; requestedBy?: ShutdownRequester } | undefined;
   let isStopping = false;
   let signals = 0;
   /** The primary whose shutdown is told to the launcher (one: `starting`, else `attach`'s). */
@@ -83,20 +87,22 @@ function createLink(): LauncherLink | undefined {
   const tellStopping = (target: ClusterPrimary) => {
     if (told) return;
     told = target;
+    setLauncherPid(target, launcherPid);
     target.once('shutdown', ({ requestedBy }) => {
       if (process.connected) process.send?.({ ...kStoppingMessage, requestedBy }, () => {});
     });
   };
 
-  const stop = (signal: NodeJS.Signals | undefined) => {
+  /** `requestedBy: 'launcher'` when the launcher is gone (its channel closed), which the `shutting down` line says (H337). */
+  const stop = (signal: NodeJS.Signals | undefined, requestedBy?: ShutdownRequester) => {
     const target = service?.primary ?? primary;
     if (!target) {
-      pendingStop ??= { signal };
+      pendingStop ??= { signal, ...(requestedBy === undefined ? {} : { requestedBy }) };
       return;
     }
     if (isStopping) return;
     isStopping = true;
-    void target.shutdown(signal ? { signal } : {}).then(
+    void target.shutdown(signal ? { signal } : requestedBy ? { requestedBy } : {}).then(
       (report) => process.exit(shutdownExitCode(report)),
       () => process.exit(1),
     );
@@ -129,20 +135,20 @@ function createLink(): LauncherLink | undefined {
     if (message?.type === kStopMessage.type) stop(message.signal === 'SIGINT' || message.signal === 'SIGTERM' ? message.signal : undefined);
     else if (message?.type === kKillMessage.type) killNow(message.signal === 'SIGINT' ? 'SIGINT' : 'SIGTERM');
   });
-  process.once('disconnect', () => stop(undefined));
+  process.once('disconnect', () => stop(undefined, 'launcher'));
   return {
     starting(made) {
       // Not before start() begins: a shutdown then would leave start() nothing to do but throw.
       tellStopping(made);
       made.once('initialize', () => {
         primary = made;
-        if (pendingStop) stop(pendingStop.signal);
+        if (pendingStop) stop(pendingStop.signal, pendingStop.requestedBy);
       });
     },
     attach(started) {
       service = started;
       tellStopping(started.primary);
-      if (pendingStop) stop(pendingStop.signal);
+      if (pendingStop) stop(pendingStop.signal, pendingStop.requestedBy);
       else if (process.connected) process.send?.(kStartedMessage, () => {});
     },
   };

@@ -39,7 +39,7 @@ import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
 import { workerEnvOption } from './worker-env-option.js';
 
 /** The values `shutdown()`'s `requestedBy` takes (H292). */
-const kShutdownRequesters: ReadonlySet<unknown> = new Set<ShutdownRequester>(['signal', 'control', 'call', 'no-worker-left', 'failed-start']);
+const kShutdownRequesters: ReadonlySet<unknown> = new Set<ShutdownRequester>(['signal', 'control', 'call', 'no-worker-left', 'failed-start', 'launcher']);
 /** The values `reload()`'s `requestedBy` takes. */
 const kReloadRequesters: ReadonlySet<unknown> = new Set<ReloadRequester>(['signal', 'control', 'watch', 'call']);
 

@@ -259,9 +259,10 @@ export interface ShutdownReport {
 /**
  * What asked for a shutdown: a stop signal (`handleSignals`, or the launcher's), `clusterkit stop`
  * (the control socket), `shutdown()` called by the app's code, clusterkit itself when no worker
- * is left (every slot failed too often), or a start that failed (H292).
+ * is left (every slot failed too often), a start that failed (H292), or the end of the launcher
+ * (`clusterkit run` of a config file's apps) that started this app's primary (H337).
  */
-export type ShutdownRequester = 'signal' | 'control' | 'call' | 'no-worker-left' | 'failed-start';
+export type ShutdownRequester = 'signal' | 'control' | 'call' | 'no-worker-left' | 'failed-start' | 'launcher';
 
 /**
  * What asked for a rolling reload: a SIGHUP to the primary, `clusterkit reload` (the control

@@ -19,6 +19,7 @@ import { describeUncaughtError } from './pool/crash-notice.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
+import { launcherPidOf } from './launched-by.js';
 import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../worker/end-descendants.js';
 import { isPaused } from '../worker/process-table.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
@@ -323,7 +324,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       `the reload succeeded: starting ${slots.length === 1 ? `worker slot ${slots[0]}` : `worker slots ${slots.join(', ')}`} again, given up in a crash loop before it, with a fresh crash-loop budget`,
     ),
   );
-  primary.on('shutdown', ({ signal, timeoutMs, requestedBy }) => logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal')}`));
+  primary.on('shutdown', ({ signal, timeoutMs, requestedBy }) => logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal', launcherPidOf(primary))}`));
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => {
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
@@ -386,8 +387,11 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
  * What asked for the shutdown, after "shutting down" (t30 L-E: a `clusterkit stop` gave no cause,
  * H292); nothing for a signal, which its `signal=` field names.
  */
-function shutdownCause(requestedBy: ShutdownRequester | undefined): string {
+function shutdownCause(requestedBy: ShutdownRequester | undefined, launcherPid: number | undefined): string {
   switch (requestedBy) {
+    case 'launcher':
+      // Its channel closed: the launcher exited or was killed (kill -9), and the apps stop with it (H337).
+      return `: its launcher (clusterkit run${launcherPid === undefined ? '' : `, pid ${launcherPid}`}) is gone, and the apps it started stop with it`;
     case 'control':
       return ': clusterkit stop asked for it (the control socket)';
     case 'call':

@@ -145,6 +145,36 @@ export default defineConfig({
   });
 });
 
+describe('clusterkit run with a config file: its launcher killed', () => {
+  it("[H337] each app's log says its launcher (clusterkit run, pid N) is gone, not that shutdown() was called in the primary's code", async () => {
+    const runtime = runtimeDir();
+    const [onePort, twoPort] = [await freePort(), await freePort()];
+    const project = tempProject({
+      'server.mjs': kServer,
+      'clusterkit.config.json': JSON.stringify({
+        apps: [
+          { name: 'gone-one', script: 'server.mjs', workers: 1, env: { PORT: String(onePort) }, outFile: 'one-out.log' },
+          { name: 'gone-two', script: 'server.mjs', workers: 1, env: { PORT: String(twoPort) }, outFile: 'two-out.log' },
+        ],
+      }),
+    });
+    const run = startCli(['run'], { runtime, cwd: project });
+    await run.waitFor(/service gone-one started: 1 worker/);
+    await run.waitFor(/service gone-two started: 1 worker/);
+    const statuses = await Promise.all(['gone-one', 'gone-two'].map(async (name) => JSON.parse((await cli(['status', name, '--json'], { runtime })).stdout) as Status));
+    const launcherPid = run.child.pid!;
+    process.kill(launcherPid, 'SIGKILL');
+    const pids = statuses.flatMap((status) => [status.pid, ...status.workers.map((worker) => worker.pid)]);
+    await waitUntilGone(pids, 30_000);
+    for (const [name, file] of [['gone-one', 'one-out.log'], ['gone-two', 'two-out.log']] as const) {
+      const log = readFileSync(join(project, file), 'utf8');
+      expect(log).toContain(`[${name}] shutting down: its launcher (clusterkit run, pid ${launcherPid}) is gone, and the apps it started stop with it`);
+      expect(log).not.toContain("shutdown() was called in the primary's code");
+      expect(log).toMatch(new RegExp(`^\\[${name}\\] shutdown complete graceful=1`, 'm'));
+    }
+  });
+});
+
 describe('clusterkit run --env, --env-file, --cwd', () => {
   it('gives the workers the variables (--env over --env-file over the inherited ones) and the working directory; status shows it', async () => {
     const runtime = runtimeDir();

@@ -2,6 +2,9 @@ import { describe, expect, it } from '@jest/globals';
 import { parseCount, parseDuration, parseSizeMb, parseWorkers } from '../../src/cli/arg-values.js';
 import { formatBytes, formatDuration, formatList, formatSilence, formatStatus, formatStopped } from '../../src/cli/format-status.js';
 import { UsageError } from '../../src/cli/usage-error.js';
+// The dashboard page's own module, as the browser loads it.
+// @ts-expect-error plain JavaScript served to the browser, no declarations
+import { formatBytes as formatPageBytes } from '../../src/cli/dashboard/page/format.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import type { WorkerStats } from '../../src/primary/features/worker-stats.js';
 
@@ -136,9 +139,9 @@ describe('status rendering', () => {
       'cluster api  pid 100  running  up 3m 12s  workers 1/2 ready (1 starting)  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
-        'id  pid  slot  state     uptime  restarts  crashes      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
-        ' 1  101     0  ready     3m 12s         0        0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
-        ' 3  103     1  starting  300ms          1        1        -       -              -     -         1          0\n' +
+        'id  pid  slot  state     uptime  restarts  crashes       rss     heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready     3m 12s         0        0  50.0 MiB  8.3 MiB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 3  103     1  starting  300ms          1        1         -        -              -     -         1          0\n' +
         '* IPC messages to and from the worker, heartbeats included\n',
     );
     expect(formatList([status])).toBe('name  pid  state    workers                 uptime  script\napi   100  running  1/2 ready (1 starting)  3m 12s  /srv/api/server.js\n');
@@ -153,9 +156,9 @@ describe('status rendering', () => {
       'cluster api  pid 100  running  up 3m 12s  workers 1/2 ready (1 silent)  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
-        'id  pid  slot  state        uptime  restarts  crashes      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
-        ' 1  101     0  ready        3m 12s         0        0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
-        ' 2  102     1  silent 5.2s  3m 12s         0        0  50.0 MB  8.3 MB              -     -       190        189\n' +
+        'id  pid  slot  state        uptime  restarts  crashes       rss     heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready        3m 12s         0        0  50.0 MiB  8.3 MiB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 2  102     1  silent 5.2s  3m 12s         0        0  50.0 MiB  8.3 MiB              -     -       190        189\n' +
         '* IPC messages to and from the worker, heartbeats included\n' +
         'silent: no answer to the heartbeat for that long (a blocked event loop?); loop and cpu unknown until it answers\n',
     );
@@ -175,9 +178,9 @@ describe('status rendering', () => {
       'cluster api  pid 100  running  up 3m 12s  workers 1/3 ready (1 stopped)  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
-        'id  pid  slot  state         uptime  restarts  crashes      rss    heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
-        ' 1  101     0  ready         3m 12s         0        0  50.0 MB  8.3 MB   0.4 / 1.5 ms  3.3%       190        189\n' +
-        ' 3  103     2  stopped 5.8s  3m 12s         0        0  50.0 MB  8.3 MB              -     -       190        189\n' +
+        'id  pid  slot  state         uptime  restarts  crashes       rss     heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready         3m 12s         0        0  50.0 MiB  8.3 MiB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 3  103     2  stopped 5.8s  3m 12s         0        0  50.0 MiB  8.3 MiB              -     -       190        189\n' +
         '* IPC messages to and from the worker, heartbeats included\n' +
         'stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked; the heartbeat kills it at its timeout unless resumed\n',
     );
@@ -192,8 +195,18 @@ describe('status rendering', () => {
     expect(formatStopped(125_000)).toBe('stopped 2m 5s');
   });
 
+  it('[H338] gives memory in MiB, the unit of the memory limit (show, --max-memory, the log\'s memory lines), never MB', () => {
+    const [ready] = status.workers as [WorkerStats, WorkerStats];
+    const row = formatStatus({ ...status, workers: [{ ...ready, rssBytes: 157 * 1024 * 1024, heapUsedBytes: 48.2 * 1024 * 1024 }] });
+    expect(row).toMatch(/ 157 MiB {2}48\.2 MiB /);
+    expect(row).not.toMatch(/\bMB\b/);
+    expect([200 * 1024 * 1024, 99.94 * 1024 * 1024].map(formatBytes)).toEqual(['200 MiB', '99.9 MiB']);
+    // The dashboard's page, in the same unit.
+    expect([undefined, 157 * 1024 * 1024, 12 * 1024 * 1024 * 1024].map(formatPageBytes)).toEqual(['-', '157 MiB', '12.0 GiB']);
+  });
+
   it('formats durations and sizes compactly', () => {
     expect([450, 12_000, 192_000, 7_500_000, 97_200_000].map(formatDuration)).toEqual(['450ms', '12s', '3m 12s', '2h 5m', '1d 3h']);
-    expect([undefined, 1024 * 1024 * 1.25, 1024 * 1024 * 512].map(formatBytes)).toEqual(['-', '1.3 MB', '512 MB']);
+    expect([undefined, 1024 * 1024 * 1.25, 1024 * 1024 * 512].map(formatBytes)).toEqual(['-', '1.3 MiB', '512 MiB']);
   });
 });

@@ -7,8 +7,8 @@ import { markers } from './markers.js';
 
 /** Index of each figure in a sample's slot array: [slot, workerId, rss, heap, mean, p99, cpu, rate]. */
 export const kCharts = [
-  { id: 'rss', index: 2, title: 'Memory (RSS)', unit: 'MB', format: (v) => formatMb(v) },
-  { id: 'heap', index: 3, title: 'Heap used', unit: 'MB', format: (v) => formatMb(v) },
+  { id: 'rss', index: 2, title: 'Memory (RSS)', unit: 'MiB', format: (v) => formatMb(v) },
+  { id: 'heap', index: 3, title: 'Heap used', unit: 'MiB', format: (v) => formatMb(v) },
   { id: 'loop-mean', index: 4, title: 'Event-loop delay, mean', unit: 'ms', format: (v) => `${formatNumber(v, 2)} ms` },
   { id: 'loop-p99', index: 5, title: 'Event-loop delay, p99', unit: 'ms', format: (v) => `${formatNumber(v, 1)} ms` },
   { id: 'cpu', index: 6, title: 'CPU', unit: '% of a core', format: (v) => `${formatNumber(v, 1)} %` },

@@ -13,7 +13,7 @@ export function formatDuration(ms) {
   return `${Math.floor(hours / 24)}d ${hours % 24}h`;
 }
 
-/** `48.2 MB` (MiB) from bytes, or `-`. */
+/** `48.2 MiB` from bytes, or `-` (MiB, as `clusterkit status` and the memory limit: H338). */
 export function formatBytes(bytes) {
   if (typeof bytes !== 'number' || !Number.isFinite(bytes)) return '-';
   return formatMb(bytes / 1048576);
@@ -29,8 +29,8 @@ export function formatSize(bytes) {
 
 export function formatMb(mb) {
   if (typeof mb !== 'number' || !Number.isFinite(mb)) return '-';
-  if (mb >= 10240) return `${(mb / 1024).toFixed(1)} GB`;
-  return mb >= 100 ? `${Math.round(mb)} MB` : `${mb.toFixed(1)} MB`;
+  if (mb >= 10240) return `${(mb / 1024).toFixed(1)} GiB`;
+  return mb >= 100 ? `${Math.round(mb)} MiB` : `${mb.toFixed(1)} MiB`;
 }
 
 export function formatMs(ms) {

@@ -125,6 +125,10 @@ Options:
                               restarted (default: 3)
       --node-arg=<arg>        Node option for the workers; repeat it for several
       --log-format <format>   line (default) or json
+      --time                  Start each line with its time, on the terminal and in the
+                              log files (PM2's --time): 2024-06-10T14:03:05.123+02:00
+      --time-format <format>  The time's format, as PM2's --log-date-format (implies
+                              --time): YYYY YY MM DD HH hh mm ss SSS Z ZZ A...
       --env <KEY=VALUE>       Environment variable for the workers; repeat it for several
       --env-file <file>       Variables from a dotenv file (KEY=value lines)
       --cwd <dir>             Working directory of the app (default: the current one);
@@ -157,6 +161,7 @@ Examples:
   clusterkit run server.ts --node-arg=--import=tsx
   clusterkit run server.js --dev -- --port 8080
   clusterkit run server.js --log-format json | jq .
+  clusterkit run server.js --time -o logs/out.log -e logs/err.log
   clusterkit run server.js --env PORT=8080 --env-file .env --cwd /srv/api
   clusterkit run server.js --dev --watch src --ignore-watch uploads
   clusterkit run                 # every app of clusterkit.config.ts
@@ -262,11 +267,15 @@ Options:
       --err               Only what goes to stderr: the workers' stderr, the primary's
                           warnings and errors (PM2's --err); --lines counts those
       --out               Only what goes to stdout (PM2's --out)
+      --time              Start each line with the time it was written (as run --time
+                          prints it, whether or not the cluster runs with --time)
+      --time-format <f>   That time's format (implies --time): YYYY-MM-DD HH:mm:ss Z...
       --json              One JSON object per line: time, workerId, slot, stream, msg
   -h, --help              This help
 
 Examples:
   clusterkit logs api
+  clusterkit logs api --time --lines 100
   clusterkit logs api --lines 200 --follow
   clusterkit logs api --slot 1 --follow
   clusterkit logs api --err --lines 50

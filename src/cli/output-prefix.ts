@@ -17,6 +17,7 @@ import { terminalSafeJson } from '../control/control-chars.js';
 import { LineSplitter, type OutputLine } from './logs/line-splitter.js';
 import { sanitizeLine, supportsColor } from './logs/sanitize-line.js';
 import { workerLinePrefix } from './logs/worker-line-prefix.js';
+import type { LinePrefixer } from './logs/line-time.js';
 
 export type LogFormat = 'line' | 'json';
 
@@ -34,7 +35,11 @@ export interface OutputSource {
 /** Where each line goes besides our own output (the log buffer). */
 export type LineSink = (entry: LogEntry) => void;
 
-export function pipeWorkerOutput(worker: OutputSource, name: string, format: LogFormat, sink?: LineSink): void {
+/**
+ * `stamp`: with `--time` (line format), each line starts with the time it was read (H335), as
+ * the primary's own lines do; the lines of one chunk share one time (one formatting).
+ */
+export function pipeWorkerOutput(worker: OutputSource, name: string, format: LogFormat, sink?: LineSink, stamp?: LinePrefixer): void {
   const pipe = (from: Readable | null, to: NodeJS.WriteStream, stream: 'stdout' | 'stderr') => {
     if (!from) return;
     const text = terminalText(to);
@@ -43,7 +48,9 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
       format === 'json'
         ? (line: OutputLine, time: number) =>
             `${terminalSafeJson({ level: kStreamLevels[stream], time, name, workerId: worker.id, stream, msg: line.text, ...(line.partial ? { partial: true } : {}) })}\n`
-        : (line: OutputLine) => `${prefix}${text(line.text)}${line.partial ? kPartialMark : ''}\n`;
+        : stamp === undefined
+          ? (line: OutputLine) => `${prefix}${text(line.text)}${line.partial ? kPartialMark : ''}\n`
+          : (line: OutputLine, time: number) => `${stamp(time)}${prefix}${text(line.text)}${line.partial ? kPartialMark : ''}\n`;
     forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, ...(worker.slot === undefined ? {} : { slot: worker.slot }), stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
   };
   pipe(worker.stdout, process.stdout, 'stdout');

@@ -49,6 +49,7 @@ const kPm2RunOptions: Readonly<Record<string, string>> = {
   '--node-args': `--node-arg here, one per Node option: --node-arg=--max-old-space-size=4096`,
   '--interpreter-args': `--node-arg here, one per Node option: --node-arg=--import=tsx`,
   '--log-type': `--log-format here: --log-format json`,
+  '--log-date-format': `--time-format here: --time-format "YYYY-MM-DD HH:mm:ss Z" (the same tokens; it implies --time)`,
   '--only': `a positional here: clusterkit run <app> runs that app of the config file`,
   '--no-autorestart': `not available: a crashed worker is always restarted (with backoff)`,
   '--min-uptime': `--startup-window here: --startup-window 1s (the default; counted from ready, not from the spawn): a worker that dies sooner without having served a request failed to start, and --max-startup-failures (3) of those in a row stop its restarts`,

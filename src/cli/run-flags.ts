@@ -18,6 +18,7 @@ import { UsageError } from './usage-error.js';
 import { isNoLogFile } from './logs/log-files.js';
 import { scriptStoppingNodeArg } from '../primary/script-stopping-node-arg.js';
 import { capitalize } from '../capitalize.js';
+import { compileTimeFormat } from './logs/line-time.js';
 
 export const kRunOptions = {
   workers: { type: 'string', short: 'w' },
@@ -38,6 +39,8 @@ export const kRunOptions = {
   'max-startup-failures': { type: 'string' },
   'node-arg': { type: 'string', multiple: true },
   'log-format': { type: 'string' },
+  time: { type: 'boolean' },
+  'time-format': { type: 'string' },
   env: { type: 'string', multiple: true },
   'env-file': { type: 'string', multiple: true },
   cwd: { type: 'string' },
@@ -82,6 +85,9 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   if (values.dev && values.workers !== undefined) throw new UsageError('--dev runs a single worker; leave out --workers, or leave out --dev.', 'run');
   const logFormat = values['log-format'];
   if (logFormat !== undefined && logFormat !== 'line' && logFormat !== 'json') throw new UsageError(`--log-format must be "line" or "json". Received "${logFormat}".`, 'run');
+  if (logFormat === 'json' && (values.time === true || values['time-format'] !== undefined)) {
+    throw new UsageError(`${values.time === true ? '--time' : '--time-format'} applies to the line format only: with --log-format json, each line has its "time" field (ms since the epoch).`, 'run');
+  }
   const isWatching = values.watch === true || watchPaths.length > 0;
   if (values['health-host'] !== undefined && values['health-port'] === undefined) throw new UsageError('--health-host only applies with --health-port.', 'run');
   if (!isWatching && (values['ignore-watch'] !== undefined || values['watch-delay'] !== undefined)) {
@@ -123,6 +129,9 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     maxStartupFailures: optional(values['max-startup-failures'], (value) => parseCount(value, '--max-startup-failures', 'run')),
     nodeArgs: values['node-arg'] === undefined ? undefined : checkNodeArgs(values['node-arg']),
     logFormat,
+    time: values.time,
+    // Checked now: a token it does not know is refused by name, before anything starts (H335).
+    timeFormat: optional(values['time-format'], (value) => (compileTimeFormat(value, '--time-format', 'run'), value)),
     env: Object.keys(env).length > 0 ? env : undefined,
     cwd: optional(values.cwd, at),
     watch: watched,

@@ -14,6 +14,7 @@ import type { IgnoreKey } from './watch/ignore-advice.js';
 import { UsageError } from './usage-error.js';
 import { checkSocketRoom } from './arg-values.js';
 import type { LogFilePaths } from './logs/log-files.js';
+import { kDefaultTimeFormat } from './logs/line-time.js';
 
 /** Quiet time after the last change before a watch reload. */
 export const kDefaultWatchDelayMs = 300;
@@ -72,6 +73,12 @@ export interface RunSettings {
   restart: RestartSettings;
   nodeArgs: string[];
   logFormat: LogFormat;
+  /**
+   * `--time` / `time: true`, with `--time-format` / `timeFormat` (PM2's `log_date_format`): the
+   * format of the time each text line starts with (H335); undefined for no time, and always with
+   * `logFormat: 'json'`, whose lines have their `time` field.
+   */
+  timeFormat: string | undefined;
   /** Added to the inherited environment of the workers. */
   env: Record<string, string>;
   /** The app's working directory (the primary's and the workers'). */
@@ -132,6 +139,10 @@ export interface RunLayer {
   restartBackoffMs?: number | undefined;
   nodeArgs?: string[] | undefined;
   logFormat?: LogFormat | undefined;
+  /** `--time` / `time`: each text line starts with its time. */
+  time?: boolean | undefined;
+  /** `--time-format` / `timeFormat` (checked): the time's format; alone, it turns `time` on, as PM2's `log_date_format` does. */
+  timeFormat?: string | undefined;
   /** From the env file, then the explicit variables over it. */
   env?: Record<string, string> | undefined;
   cwd?: string | undefined;
@@ -160,6 +171,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
   if (fromFile !== undefined && fromFile.name === undefined) throw new UsageError(unnamedScript(script, '--name'), 'run');
   const name = given ?? fromFile!.name!;
   checkSocketRoom(name, 'run');
+  const logFormat = flags.logFormat ?? base.logFormat ?? 'line';
   return {
     script,
     scriptArgs: flags.scriptArgs && flags.scriptArgs.length > 0 ? flags.scriptArgs : (base.scriptArgs ?? []),
@@ -188,7 +200,8 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
       backoff: backoffOf(flags.restartBackoffMs ?? base.restartBackoffMs),
     }),
     nodeArgs: [...(base.nodeArgs ?? []), ...(flags.nodeArgs ?? [])],
-    logFormat: flags.logFormat ?? base.logFormat ?? 'line',
+    logFormat,
+    timeFormat: logFormat === 'line' && isTimed(flags, base) ? (flags.timeFormat ?? base.timeFormat ?? kDefaultTimeFormat) : undefined,
     env: { ...base.env, ...flags.env },
     cwd,
     watch: watch
@@ -198,6 +211,10 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
   };
 }
 
+/** `time`, or a `timeFormat` alone (PM2's `log_date_format` implies its `time`); a flag's over the file's. */
+function isTimed(flags: RunLayer, base: RunLayer): boolean {
+  return flags.time ?? (flags.timeFormat !== undefined ? true : undefined) ?? base.time ?? base.timeFormat !== undefined;
+}
 
 /** The keys that have a value (the library's options refuse an explicit undefined under exactOptionalPropertyTypes). */
 function backoffOf(initialMs: number | undefined): RestartSettings['backoff'] {

@@ -37,8 +37,8 @@ describe('clusterkit run: what goes into which log file', () => {
     const port = await freePort();
     const project = tempProject({
       'server.cjs': kScript,
-      // log_date_format: a warning; kill_timeout: a note (what it means here).
-      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'route', script: 'server.cjs', instances: 1, kill_timeout: 4000, log_date_format: 'YYYY', out_file: 'logs/out.log', error_file: 'logs/err.log', log_file: 'logs/all.log', env: { PORT: '${port}' } }] };`,
+      // pid_file: a warning; kill_timeout: a note (what it means here).
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'route', script: 'server.cjs', instances: 1, kill_timeout: 4000, pid_file: 'app.pid', out_file: 'logs/out.log', error_file: 'logs/err.log', log_file: 'logs/all.log', env: { PORT: '${port}' } }] };`,
     });
     mkdirSync(join(project, 'logs'));
     const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
@@ -65,7 +65,7 @@ describe('clusterkit run: what goes into which log file', () => {
     expect(out).not.toContain('err at start');
     expect(out).not.toMatch(/WARN/);
     // The error file: the workers' stderr, the primary's WARN, the config's warning first; no INFO line.
-    expect(lines(err)[0]).toMatch(/^clusterkit: warning: .*ecosystem\.config\.cjs: .*log_date_format/);
+    expect(lines(err)[0]).toMatch(/^clusterkit: warning: .*ecosystem\.config\.cjs: .*pid_file/);
     expect(err).toContain('[route:1 err] err at start\n');
     expect(err).toMatch(/^\[route\] WARN worker 1's script called process\.send\('ready'\)/m);
     expect(err).not.toMatch(/service route started|worker 1 ready|shutdown complete|starting 1 worker/);
@@ -98,7 +98,7 @@ describe('clusterkit run: what goes into which log file', () => {
     const project = tempProject({
       'server.cjs': kScript,
       'ecosystem.config.cjs': `module.exports = { apps: [
-        { name: 'ra', script: 'server.cjs', instances: 1, log_date_format: 'YYYY', error_file: 'logs/ra-err.log', log_file: 'logs/all.log', env: { PORT: '${portA}' } },
+        { name: 'ra', script: 'server.cjs', instances: 1, pid_file: 'app.pid', error_file: 'logs/ra-err.log', log_file: 'logs/all.log', env: { PORT: '${portA}' } },
         { name: 'rb', script: 'server.cjs', instances: 1, out_file: 'logs/rb-out.log', log_file: 'logs/all.log', env: { PORT: '${portB}' } },
       ] };`,
     });
@@ -108,13 +108,13 @@ describe('clusterkit run: what goes into which log file', () => {
     await run.waitFor(/service ra started/);
     await run.waitFor(/service rb started/);
     // The terminal says the warning once, from the launcher.
-    expect(run.stderr().match(/log_date_format/g)).toHaveLength(1);
+    expect(run.stderr().match(/pid_file/g)).toHaveLength(1);
     const all = join(logs, 'all.log');
     expect(read(all).match(/^\[clusterkit\] starting 2 apps/gm)).toHaveLength(1);
     expect(read(join(logs, 'ra-err.log'))).not.toContain('starting 2 apps');
     expect(read(join(logs, 'rb-out.log'))).not.toContain('starting 2 apps');
-    expect(lines(read(join(logs, 'ra-err.log')))[0]).toMatch(/^clusterkit: warning: .*ecosystem\.config\.cjs: .*log_date_format/);
-    expect(read(join(logs, 'rb-out.log'))).not.toContain('log_date_format');
+    expect(lines(read(join(logs, 'ra-err.log')))[0]).toMatch(/^clusterkit: warning: .*ecosystem\.config\.cjs: .*pid_file/);
+    expect(read(join(logs, 'rb-out.log'))).not.toContain('pid_file');
 
     // Rotation: the launcher's later lines go to the new all.log.
     renameSync(all, `${all}.1`);

@@ -223,7 +223,7 @@ describe('an unknown name, answered with the nearest known one', () => {
     expect(stderr).toContain('  - app "eco": Unknown key "apps[0].kill_timout". Did you mean "kill_timeout"?\n');
     expect(stderr).toContain(
       '  - app "eco": Unknown key "apps[0].colour". Known keys: PM2\'s that clusterkit takes: name, script, args, node_args, interpreter_args, cwd, env, env_<name>, instances, ' +
-        'max_memory_restart, max_restarts, min_uptime, kill_timeout, listen_timeout, wait_ready, watch, ignore_watch, watch_delay, log_type, port, source_map_support, out_file, error_file, log_file; ' +
+        'max_memory_restart, max_restarts, min_uptime, kill_timeout, listen_timeout, wait_ready, watch, ignore_watch, watch_delay, log_type, log_date_format, time, port, source_map_support, out_file, error_file, log_file; ' +
         "and clusterkit's own: nodeArgs, envFile, workers, maxWorkers, dev,",
     );
   });

@@ -1,5 +1,5 @@
 /**
- * `clusterkit logs <name> [--lines N] [--follow] [--worker ID | --slot N] [--err | --out] [--json]`:
+ * `clusterkit logs <name> [--lines N] [--follow] [--worker ID | --slot N] [--err | --out] [--time] [--json]`:
  * the running cluster's output from another terminal, like `pm2 logs` / `docker logs`: the last
  * N lines from the primary's buffer, then (with --follow) new lines as they come. Worker stdout
  * goes to our stdout, worker stderr to our stderr; the primary's own lines to stdout, its
@@ -7,7 +7,8 @@
  * stderr lines marked `[api:2 err]` (H225); `--err` / `--out` (PM2's) keep one of the two; with
  * --json, one object per line on stdout. `--slot` follows a position in the pool across
  * restarts and reloads (as `pm2 logs <id>` follows a process id PM2 keeps), with a note on
- * stderr each time another worker serves it.
+ * stderr each time another worker serves it. `--time` starts each line with the time the
+ * primary read it (the buffer keeps it), whatever the cluster prints (H335).
  */
 import { existsSync } from 'node:fs';
 import { terminalSafeJson } from '../../control/control-chars.js';
@@ -26,6 +27,7 @@ import { kLogBufferLines } from '../logs/log-buffer.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
 import { kPartialMark } from '../output-prefix.js';
 import { UsageError } from '../usage-error.js';
+import { compileTimeFormat, kDefaultTimeFormat, linePrefixer, type LinePrefixer } from '../logs/line-time.js';
 import { shellWord } from '../../shell-word.js';
 
 export async function logsCommand(args: string[]): Promise<number | 'help'> {
@@ -35,6 +37,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     worker: { type: 'string' },
     slot: { type: 'string' },
     json: { type: 'boolean' },
+    time: { type: 'boolean' },
+    'time-format': { type: 'string' },
     err: { type: 'boolean' },
     out: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
@@ -52,7 +56,13 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   const workerId = values.worker === undefined ? undefined : parseCount(values.worker, '--worker', 'logs');
   const slot = values.slot === undefined ? undefined : await parseSlot(values.slot, name);
   const follow = values.follow ?? false;
-  const print = printer(name, values.json ?? false);
+  if (values.json && (values.time || values['time-format'] !== undefined)) {
+    throw new UsageError(`${values.time ? '--time' : '--time-format'} applies to lines only: with --json, each object has its "time" (ms since the epoch).`, 'logs');
+  }
+  // Each line with the time the primary read it (H335), as clusterkit run --time prints it.
+  const timeFormat = values['time-format'] ?? (values.time ? kDefaultTimeFormat : undefined);
+  if (timeFormat !== undefined) compileTimeFormat(timeFormat, '--time-format', 'logs');
+  const print = printer(name, values.json ?? false, linePrefixer(timeFormat));
   // A closed pipe (`clusterkit logs api -f | head`) ends the command quietly.
   let stream: ReturnType<typeof openLogStream> | undefined;
   let printed = 0;
@@ -152,7 +162,7 @@ const kReasons: Readonly<Record<SlotNote['reason'], string>> = {
   stopped: 'stopped',
 };
 
-function printer(name: string, isJson: boolean) {
+function printer(name: string, isJson: boolean, stamp: LinePrefixer) {
   const keepColors = { stdout: supportsColor(process.stdout), stderr: supportsColor(process.stderr) };
   const prefix = (entry: LogEntry, to: LogOutput) => {
     if (entry.source !== 'worker') return `[${name}] `;
@@ -163,7 +173,7 @@ function printer(name: string, isJson: boolean) {
     entry(entry: LogEntry): boolean {
       if (isJson) return process.stdout.write(`${terminalSafeJson({ name, ...entry })}\n`);
       const to = outputOf(entry);
-      return process[to].write(`${prefix(entry, to)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
+      return process[to].write(`${stamp === undefined ? '' : stamp(entry.time)}${prefix(entry, to)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
     },
     dropped(count: number): void {
       if (isJson) process.stdout.write(`${JSON.stringify({ name, dropped: count })}\n`);

@@ -26,6 +26,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { describeExit } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import { createJsonLogger, createLineLogger } from '../../logger.js';
+import { linePrefixer, timestampedStderr } from '../logs/line-time.js';
 import { stopSignalRepeats } from '../../primary/lifecycle/stop-signal-repeat.js';
 import { ignoreSignals } from '../../primary/lifecycle/ignored-signals.js';
 import { kKillMessage, kLauncherEnv, kStartedMessage, kStopMessage, kStoppingMessage } from '../launcher-link.js';
@@ -90,7 +91,11 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   for (const app of plan.apps) checkLogFiles(app.logFiles);
   const withLogFiles = new Set(plan.apps.filter((app) => hasLogFiles(app.logFiles)).map((app) => app.name));
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-  const logger: Logger = plan.apps.every((app) => app.logFormat === 'json') ? createJsonLogger({ name: 'clusterkit' }) : createLineLogger({ name: 'clusterkit' });
+  // With timestamps when an app has them (the first one's format): its combined log gets these lines too (H335).
+  const timeFormat = plan.apps.find((app) => app.timeFormat !== undefined)?.timeFormat;
+  const logger: Logger = plan.apps.every((app) => app.logFormat === 'json')
+    ? createJsonLogger({ name: 'clusterkit' })
+    : createLineLogger({ name: 'clusterkit', ...timestampedStderr(linePrefixer(timeFormat)) });
   // The launcher's own lines go to every app's combined log (logFile), each file once; written at the exit (H334).
   const files = combinedLogFiles(
     plan.apps.map((app) => app.logFiles),

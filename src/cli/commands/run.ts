@@ -18,6 +18,7 @@ import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
 import { fileRoutedLogger, hasLogFiles, LogFiles, stopEarlyOutput, teeProcessOutput } from '../logs/log-files.js';
 import { pipeWorkerOutput } from '../output-prefix.js';
+import { linePrefixer, timestampedStderr } from '../logs/line-time.js';
 import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import { kHealthPortEnv } from '../health-port-env.js';
 import type { RunSettings } from '../run-settings.js';
@@ -47,6 +48,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // Its lines are said once the logger exists (a file's trouble comes from a later write, or a signal).
   const files = openLogFiles(settings, () => logger);
   const logs = new LogBuffer();
+  // `--time` / `time: true` (PM2's log_date_format): each line starts with its time (H335).
+  const stamp = linePrefixer(settings.timeFormat);
   // Workers that wrote any output: a failed start points at it only then (H189). Kept while the start runs only.
   let printed: Set<number> | undefined = new Set<number>();
   // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory), or
@@ -140,10 +143,16 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     onPrimary: launcher ? (primary) => launcher.starting(primary) : undefined,
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
-      pipeWorkerOutput({ id: worker.id, slot: worker.slot, stdout, stderr }, settings.name, settings.logFormat, (entry) => {
-        printed?.add(worker.id);
-        logs.add(entry);
-      });
+      pipeWorkerOutput(
+        { id: worker.id, slot: worker.slot, stdout, stderr },
+        settings.name,
+        settings.logFormat,
+        (entry) => {
+          printed?.add(worker.id);
+          logs.add(entry);
+        },
+        stamp,
+      );
       if (!settings.waitReady) worker.clusterWorker.process.on('message', (message: unknown) => readyUnheard(message, worker.id));
     },
     logs,
@@ -227,7 +236,7 @@ function openLogFiles(settings: RunSettings, logger: () => Logger): LogFiles | u
 
 function createLogger(settings: RunSettings): Logger {
   // Its info lines to the --output file, its warnings and errors to --error, as `logs --out` / `--err` (H334).
-  return fileRoutedLogger(settings.logFormat === 'json' ? createJsonLogger({ name: settings.name }) : createLineLogger({ name: settings.name }));
+  return fileRoutedLogger(settings.logFormat === 'json' ? createJsonLogger({ name: settings.name }) : createLineLogger({ name: settings.name, ...timestampedStderr(linePrefixer(settings.timeFormat)) }));
 }
 
 /** A name clash of a name made of the script's file name says so, and suggests --name (H280). */

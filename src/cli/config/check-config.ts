@@ -21,6 +21,7 @@ import { scriptStoppingNodeArg } from '../../primary/script-stopping-node-arg.js
 import { capitalize } from '../../capitalize.js';
 import { killTimeoutNote } from './kill-timeout-note.js';
 import type { LoadNote } from './load-note.js';
+import { compileTimeFormat } from '../logs/line-time.js';
 import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
 
 export interface ConfigApp {
@@ -64,7 +65,7 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
-  'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'time', 'timeFormat', 'watch', 'ignoreWatch', 'watchDelay',
   'outFile', 'errorFile', 'logFile',
 ] as const;
 
@@ -238,6 +239,9 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     restartBackoffMs: optional(app.restartBackoff, (value) => checkDuration(value, at('restartBackoff'))),
     nodeArgs: optional(app.nodeArgs, (value) => checkNodeArgs(checkStrings(value, at('nodeArgs'), kNodeArgsExample), at('nodeArgs'))),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
+    time: optional(app.time, (value) => checkBoolean(value, at('time'))),
+    // Compiled now: a token it does not know is refused by name, with the file's other problems (H335).
+    timeFormat: optional(app.timeFormat, (value) => checkTimeFormat(value, at('timeFormat'))),
     env: Object.keys(env).length > 0 ? env : undefined,
     cwd,
     watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd ?? directory)),
@@ -393,6 +397,13 @@ function checkSize(value: unknown, key: string): number {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 1) return checkMemoryLimitMb(value, value, `"${key}"`, 'run');
   if (typeof value !== 'string') throw new UsageError(`"${key}" must be a memory size such as '512M' or '1G' (a number is MiB). Received ${describe(value)}.`);
   return parseMemoryLimitMb(value, `"${key}"`, 'run');
+}
+
+/** A time format (`'YYYY-MM-DD HH:mm:ss Z'`) whose every token the formatter knows (logs/line-time.ts). */
+function checkTimeFormat(value: unknown, key: string): string {
+  if (typeof value !== 'string' || value === '') throw new UsageError(`"${key}" must be a date format such as "YYYY-MM-DD HH:mm:ss Z". Received ${describe(value)}.`);
+  compileTimeFormat(value, `"${key}"`);
+  return value;
 }
 
 function checkLogFormat(value: unknown, key: string): 'line' | 'json' {

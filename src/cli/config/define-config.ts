@@ -100,6 +100,18 @@ export interface AppConfig {
   restartBackoff?: ConfigDuration;
   /** `'json'`: the primary's lines and the workers' output as one JSON object per line. @default 'line' */
   logFormat?: 'line' | 'json';
+  /**
+   * Start each text line, the primary's and the workers', with its time, on the terminal and in
+   * the log files (PM2's `time`); no effect with `logFormat: 'json'`, whose lines have `time`.
+   * @default false
+   */
+  time?: boolean;
+  /**
+   * The time's format, in moment/dayjs tokens (PM2's `log_date_format`): YYYY YY M MM D DD H HH
+   * h hh m mm s ss SSS Z ZZ A a, literal text in `[...]`; an unknown token is refused. Alone, it
+   * turns `time` on. @default 'YYYY-MM-DDTHH:mm:ss.SSSZ'
+   */
+  timeFormat?: string;
   /** Reload the workers (rolling, zero-downtime) when a file changes: `true` watches `cwd`. @default false */
   watch?: boolean | readonly string[];
   /** More to ignore when watching: names (`'logs'`), paths relative to `cwd` (`'tmp/uploads'`) or `'*.ext'`. @default [] */

@@ -34,6 +34,8 @@ const kSameValue: Readonly<Record<string, string>> = {
   wait_ready: 'waitReady',
   watch_delay: 'watchDelay',
   min_uptime: 'startupWindow',
+  // Its moment/dayjs tokens are read as PM2 reads them; alone, it stamps the lines, as PM2's does (H335).
+  log_date_format: 'timeFormat',
 };
 
 /** PM2's keys of a list that PM2 also takes as one string, split as PM2 splits it. */
@@ -64,7 +66,6 @@ const kCronRestart = 'run clusterkit reload <name> from cron or a systemd timer:
 const kRunAsUser = 'run clusterkit itself as that user (systemd User=, docker run --user)';
 const kPm2Plus = "it is a PM2 Plus (Keymetrics) option; clusterkit's figures are in clusterkit status <name> and clusterkit dashboard <name>";
 const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>';
-const kNoTimestamps = 'lines have no timestamp of their own; with logFormat: "json" each has a "time" field, and a supervisor (journald, docker logs) adds its own';
 const kNoProcessList = 'clusterkit keeps no process list: each clusterkit run is one app, known by its name';
 
 /** Why `max_restarts: 0` (PM2: never restart) is not used, and which bound applies instead. */
@@ -81,8 +82,6 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   merge_logs: kMergedLogs,
   combine_logs: kMergedLogs,
   disable_logs: kLogsAlways,
-  log_date_format: kNoTimestamps,
-  time: kNoTimestamps,
   pid_file: kNoPidFile,
   pid: kNoPidFile,
   interpreter: kInterpreter,
@@ -156,7 +155,6 @@ function isAlreadySo(key: string, value: unknown): boolean {
     case 'combine_logs':
       // One file for every worker is what clusterkit writes, whatever the value (H314).
       return true;
-    case 'time':
     case 'disable_logs':
     case 'force':
     case 'trace':
@@ -188,7 +186,7 @@ function isAlreadySo(key: string, value: unknown): boolean {
  */
 export const kPm2KeysTaken: readonly string[] = [
   'name', 'script', 'args', 'node_args', 'interpreter_args', 'cwd', 'env', 'env_<name>', 'instances', 'max_memory_restart', 'max_restarts', 'min_uptime',
-  'kill_timeout', 'listen_timeout', 'wait_ready', 'watch', 'ignore_watch', 'watch_delay', 'log_type', 'port', 'source_map_support',
+  'kill_timeout', 'listen_timeout', 'wait_ready', 'watch', 'ignore_watch', 'watch_delay', 'log_type', 'log_date_format', 'time', 'port', 'source_map_support',
   'out_file', 'error_file', 'log_file',
 ];
 
@@ -305,6 +303,10 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
           },
         ),
       );
+    // PM2's `time: false` leaves a log_date_format in force: only true is clusterkit's `time` (H335).
+    else if (name === 'time') {
+      if (value !== false) set('time', name, value);
+    }
     else if (name === 'port' || name === 'source_map_support') continue; // below, with env and nodeArgs
     else if (kPm2EnvironmentKey.test(name)) {
       const env = take(() => checkEnvObject(value, at(name)));

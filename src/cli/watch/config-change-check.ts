@@ -197,6 +197,7 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   maxMemoryMb: 'maxMemory',
   restart: (before, after) => restartChange(before.restart, after.restart),
   logFormat: 'logFormat',
+  timeFormat: (before, after) => (before.timeFormat === after.timeFormat ? [] : before.timeFormat === undefined || after.timeFormat === undefined ? ['time'] : ['timeFormat']),
   watch: (before, after) => watchChange(before.watch, after.watch),
   // A changed log file path waits for a restart, as the other settings (H314).
   logFiles: (before, after) => (['outFile', 'errorFile', 'logFile'] as const).filter((key) => before.logFiles[key] !== after.logFiles[key]),

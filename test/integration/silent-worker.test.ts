@@ -136,7 +136,7 @@ describe('a silent worker', () => {
     expect(unresponsive.events).toEqual([]);
   });
 
-  it('[H327] a worker stopped with SIGSTOP is shown stopped, not silent, by stats(), status and the status table, and answers again after SIGCONT', async () => {
+  it('[H327][H344] a worker stopped with SIGSTOP is shown stopped, not silent, by stats(), status, the status table and /readyz, and answers again after SIGCONT', async () => {
     const runtime = runtimeDir();
     const saved = process.env.XDG_RUNTIME_DIR;
     process.env.XDG_RUNTIME_DIR = runtime;
@@ -145,6 +145,11 @@ describe('a silent worker', () => {
     // Silent after 1 s; killed only after a minute, so the kill never races the assertions.
     const primary = testPrimary({ serviceName: 'stopped', workerCount: 2, heartbeat: { intervalMs: 100, timeoutMs: 60_000 } });
     const [healthy, stopped] = (await primary.start()) as [WorkerHandle, WorkerHandle];
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1', minReady: 2 });
+    const readyz = async () => {
+      const response = await fetch(`http://127.0.0.1:${address.port}/readyz`);
+      return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+    };
     const resume = onCleanup(() => {
       try {
         process.kill(stopped.pid!, 'SIGCONT');
@@ -172,6 +177,19 @@ describe('a silent worker', () => {
     expect(table.stdout).toContain('stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked');
     expect(table.stdout).not.toContain('silent');
 
+    // [H344] Nor is it ready for Kubernetes: before, /readyz said 2 ready, 200.
+    expect(await readyz()).toEqual({
+      status: 503,
+      body: {
+        status: 'not ready',
+        readyWorkers: 1,
+        silentWorkers: 0,
+        pausedWorkers: 1,
+        minReady: 2,
+        reason: '1 of 2 required workers ready, 1 stopped (SIGSTOP, Ctrl-Z or a debugger; kill -CONT resumes it)',
+      },
+    });
+
     // Resumed, it answers again: neither silent nor stopped.
     const answers = onceEvent(primary, 'workerSilenceEnd', 30_000);
     resume();
@@ -185,6 +203,7 @@ describe('a silent worker', () => {
       30_000,
       'the resumed worker answering again',
     );
+    expect(await readyz()).toMatchObject({ status: 200, body: { readyWorkers: 2 } });
   });
 
   it('[H66] is shown silent first, then killed at the heartbeat timeout; its replacement is not silent', async () => {

@@ -27,6 +27,7 @@ import { isLoopbackAddress, isLoopbackHost } from '../../host-header.js';
 import { admitPipelined } from '../../pipelined-requests.js';
 import { capConnections } from '../../connection-cap.js';
 import { listenServer } from './listen-server.js';
+import { isPaused } from '../../worker/process-table.js';
 
 /** How long a client has to send its whole request, headers included (ms). */
 const kRequestTimeoutMs = 10_000;
@@ -66,6 +67,8 @@ export interface ReadyCount {
   silentForMs: number | undefined;
   /** Slots the crash-loop breaker gave up on, and whether they are all the slots there are (no worker at all). */
   givenUp?: { count: number; isEvery: boolean } | undefined;
+  /** Workers ready once, now stopped (SIGSTOP, Ctrl-Z, a debugger): not in `ready`, they serve nothing (H344). */
+  paused?: number | undefined;
 }
 
 /** What the endpoint reads from the primary. */
@@ -183,24 +186,31 @@ async function route(source: HealthSource, options: { minReady: number; metricsT
 /** The `/readyz` answer. */
 function readinessOf(source: HealthSource, minReady: number): { isReady: boolean; isAllSilent: boolean; body: object } {
   const state = source.state();
-  const { ready, silent, silentForMs, givenUp } = source.readyWorkers();
+  const { ready, silent, silentForMs, givenUp, paused } = source.readyWorkers();
   // minReady 0 says the pod is ready with no worker at all: silent ones cannot make it less so.
   const isAllSilent = ready > 0 && silent === ready && minReady > 0;
   const isReady = state === 'running' && ready >= minReady && !isAllSilent;
   let reason: string | undefined;
   if (state === 'stopping' || state === 'stopped') reason = 'shutting down';
   else if (state !== 'running') reason = 'starting';
-  else if (ready < minReady) reason = `${ready} of ${minReady} required workers ready${givenUpClause(givenUp)}`;
+  else if (ready < minReady) reason = `${ready} of ${minReady} required workers ready${pausedClause(paused)}${givenUpClause(givenUp)}`;
   else if (isAllSilent) reason = `${ready === 1 ? 'the only ready worker' : `all ${ready} ready workers`} silent for ${((silentForMs ?? 0) / 1000).toFixed(1)}s or more: no answer to the heartbeat`;
   const body = {
     status: isReady ? 'ready' : 'not ready',
     readyWorkers: ready,
     ...(silent === undefined ? {} : { silentWorkers: silent }),
+    ...(paused === undefined ? {} : { pausedWorkers: paused }),
     ...(givenUp === undefined ? {} : { givenUpSlots: givenUp.count }),
     minReady,
     ...(reason ? { reason } : {}),
   };
   return { isReady, isAllSilent, body };
+}
+
+/** `, 1 stopped (SIGSTOP or a debugger; kill -CONT resumes it)` when ready workers were paused. */
+function pausedClause(paused: number | undefined): string {
+  if (paused === undefined || paused === 0) return '';
+  return `, ${paused} stopped (SIGSTOP, Ctrl-Z or a debugger; kill -CONT resumes ${paused === 1 ? 'it' : 'them'})`;
 }
 
 /**
@@ -211,7 +221,9 @@ function givenUpClause(givenUp: ReadyCount['givenUp']): string {
   if (givenUp === undefined || givenUp.count === 0) return '';
   const slots = givenUp.count === 1 ? 'slot' : 'slots';
   const them = givenUp.count === 1 ? 'it' : 'them';
-  const which = givenUp.isEvery ? `every worker ${slots} (${givenUp.count}) ${givenUp.count === 1 ? 'was' : 'were'}` : `${givenUp.count} worker ${slots} ${givenUp.count === 1 ? 'was' : 'were'}`;
+  // Retest t35 LOW-6: "every worker slots (2) were given up".
+  const every = givenUp.count === 1 ? 'the only worker slot was' : `all ${givenUp.count} worker slots were`;
+  const which = givenUp.isEvery ? every : `${givenUp.count} worker ${slots} ${givenUp.count === 1 ? 'was' : 'were'}`;
   return `: ${which} given up in a crash loop; a reload that succeeds starts ${them} again (under clusterkit run --watch, so does the next change)`;
 }
 
@@ -220,14 +232,23 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
   const now = Date.now();
   let silent = 0;
   let silentForMs = Number.POSITIVE_INFINITY;
+  let paused = 0;
   for (const record of pool.records) {
     if (!pool.rotation.has(record) || !pool.isSilent(record, now)) continue;
+    // A stopped process answers nothing and serves nothing: not ready, whatever its last state
+    // (retest t35 LOW-5: /readyz said 2 ready while status said 1/2 ready, 1 stopped). Read
+    // from the process table, for silent workers only.
+    if (record.pid !== undefined && isPaused(record.pid)) {
+      paused += 1;
+      continue;
+    }
     silent += 1;
     silentForMs = Math.min(silentForMs, now - record.lastHeardAt());
   }
   const givenUp = pool.givenUp.length;
   return {
-    ready: pool.rotation.size,
+    ready: pool.rotation.size - paused,
+    ...(paused === 0 ? {} : { paused }),
     silent: heartbeat ? silent : undefined,
     silentForMs: silent > 0 ? silentForMs : undefined,
     ...(givenUp === 0 ? {} : { givenUp: { count: givenUp, isEvery: pool.activeSlots().length === 0 } }),

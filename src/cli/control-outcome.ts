@@ -6,9 +6,10 @@
 import type { ClusterStatus } from '../control/control-protocol.js';
 import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js';
 import { shellWord } from '../shell-word.js';
+import { describeEnvChanges } from '../control/env-changes.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly files?: unknown; readonly waiting?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly waiting?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
@@ -85,8 +86,9 @@ export function describeReload(name: string, reply: ReloadReply): string {
 }
 
 /**
- * `; env loaded again from .env: GREETING changed` for `--update-env` (H336): names only, never
- * values; the settings that wait for a restart after it. Another process's answer: strings only.
+ * `; env loaded again from .env: GREETING changed; FLAG added` for `--update-env` (H336): names
+ * only, never values, the added and removed ones said apart; the settings that wait for a restart
+ * after it. Another process's answer: strings only.
  */
 function describeEnvUpdate(env: ReloadReply['env']): string {
   if (env === undefined || typeof env !== 'object' || env === null) return '';
@@ -95,8 +97,7 @@ function describeEnvUpdate(env: ReloadReply['env']): string {
   const files = strings(env.files);
   const waiting = strings(env.waiting);
   const from = files.length === 0 ? 'the command line' : listed(files);
-  const shown = changed.length > 10 ? `${changed.slice(0, 10).join(', ')} and ${changed.length - 10} more` : changed.join(', ');
-  const what = changed.length === 0 ? 'unchanged' : `${shown} changed`;
+  const what = changed.length === 0 ? 'unchanged' : describeEnvChanges({ changed, added: strings(env.added), removed: strings(env.removed) }, 'reply');
   const later = waiting.length === 0 ? '' : `; ${listed(waiting)} changed too, and ${waiting.length === 1 ? 'takes' : 'take'} effect when clusterkit run restarts`;
   return `; env loaded again from ${from}: ${what}${later}`;
 }

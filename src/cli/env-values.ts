@@ -39,7 +39,8 @@ export function parseEnvFlags(values: readonly string[]): Record<string, string>
   const env: Record<string, string> = {};
   for (const pair of values) {
     const equals = pair.indexOf('=');
-    if (equals < 1) throw new UsageError(`--env must be KEY=VALUE. Received "${truncate(pair)}".`, 'run');
+    // Not quoted whole: `--env DB_PASSWORD:hunter2` holds a secret (H342).
+    if (equals < 1) throw new UsageError(`--env must be KEY=VALUE. Received ${redactedLine(pair, 'an argument')}.`, 'run');
     const name = pair.slice(0, equals);
     const value = pair.slice(equals + 1);
     checkEnvVariable(name, value, '--env');
@@ -82,7 +83,8 @@ export function readEnvFile(path: string, where: string): Record<string, string>
   for (const name of names) {
     const line = lineOf.get(name);
     if (line === undefined) {
-      throw fileError()(`${where} ${path}: Node's env-file parser (util.parseEnv) read a variable ${JSON.stringify(truncate(name))} that no line of the file sets as NAME=value; check the file's quotes and lines.`);
+      // Its name is not quoted: it may be made of a value's text (H342).
+      throw fileError()(`${where} ${path}: Node's env-file parser (util.parseEnv) read a variable that no line of the file sets as NAME=value (its name is not shown: it may come from a value); check the file's quotes and lines.`);
     }
     const value = parsed[name] ?? '';
     checkEnvVariable(name, value, `${where} ${path} line ${line}`, fileError(line));
@@ -118,15 +120,19 @@ function scanEnvFile(text: string, where: string, path: string): { plain: string
       continue;
     }
     const equals = trimmed.indexOf('=');
+    // The line is never quoted whole: a mistyped `DB_PASSWORD: hunter2` holds a secret (H342).
     if (equals === -1) {
-      throw refuse(`${at}: ${JSON.stringify(truncate(line))} is not a variable: write NAME=value, start the line with # to make it a comment, or remove it.`);
+      throw refuse(`${at}: ${redactedLine(trimmed)} is not NAME=value: write NAME=value, start the line with # to make it a comment, or remove it.`);
     }
     const name = trimmed
       .slice(0, equals)
       .trim()
       .replace(/^export[ \t]+/, '');
-    if (name === '') throw refuse(`${at}: ${JSON.stringify(truncate(line))} has no variable name before "="; write NAME=value, or remove the line.`);
-    checkEnvVariable(name, '', at, refuse);
+    if (name === '') throw refuse(`${at}: ${redactedLine(trimmed)} has no variable name before "="; write NAME=value, or remove the line.`);
+    if (name === '__proto__') checkEnvVariable(name, '', at, refuse);
+    if (!kEnvNamePattern.test(name)) {
+      throw refuse(`${at}: ${redactedLine(trimmed.replace(/^export[ \t]+/, ''))} does not start with a variable name (letters, digits and _, not starting with a digit) followed by "=": write NAME=value.`);
+    }
     const value = trimmed.slice(equals + 1);
     plain.push(`${name}=${value}`);
     assignments.push({ name, line: index + 1 });
@@ -141,6 +147,22 @@ function scanEnvFile(text: string, where: string, path: string): { plain: string
     index = closing;
   }
   return { plain: `${plain.join('\n')}\n`, assignments };
+}
+
+/**
+ * An env file's line as a message may show it (H342): its start, up to the first `=`, `:` or
+ * space, quoted only when it looks like a variable name, and `…` for the rest, never shown:
+ * `"DB_PASSWORD: …"`, `"=…"`. A line of one word (no `=`, `:` or space) is not quoted at all: it may
+ * be a value on its own (a line of a broken multi-line key).
+ */
+export function redactedLine(line: string, what = 'the line'): string {
+  const trimmed = line.trim();
+  const cut = trimmed.search(/[=:\s]/);
+  if (cut === -1) return `${what} (one word of ${trimmed.length} ${trimmed.length === 1 ? 'character' : 'characters'}, not shown: it may be a value)`;
+  const start = trimmed.slice(0, cut);
+  const separator = trimmed[cut] === '=' ? '=' : trimmed[cut] === ':' ? ': ' : ' ';
+  if (start === '' || kEnvNamePattern.test(start)) return `"${start}${separator}…"`;
+  return `${what} (not shown: it may hold a value)`;
 }
 
 /** The config file's `env` object: string, number and boolean values, as PM2 users write them. */

@@ -3,9 +3,10 @@
  * primary loads the app's settings files again, and the rolling reload starts the new workers
  * with the env they give now. The reply names the variables that changed, never their values.
  */
-import { UpdateEnvUnsupportedError } from '../errors.js';
+import { ShutdownInProgressError, UpdateEnvUnsupportedError } from '../errors.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import { reloadWithCounts } from './stop-counts.js';
+import type { EnvChanges } from './env-changes.js';
 
 /** The workers' env as the app's settings files give it now (`clusterkit run`'s, run/update-env.ts). */
 export interface EnvUpdate {
@@ -15,7 +16,7 @@ export interface EnvUpdate {
   readonly files: readonly string[];
   /** The settings other than env that differ from those in force: they take effect when clusterkit run restarts. */
   readonly waiting: readonly string[];
-  /** The reload with this env started: it is the env in force from now on. */
+  /** The reload with this env completed: it is the env in force from now on (not before, H340). */
   commit(): void;
 }
 
@@ -29,6 +30,9 @@ export type EnvSource = () => Promise<EnvUpdate>;
 export interface EnvUpdateReply {
   /** The variables the new env sets, changes or removes, sorted; by name only. */
   readonly changed: readonly string[];
+  /** Of those, the ones it adds, and removes. */
+  readonly added: readonly string[];
+  readonly removed: readonly string[];
   readonly files: readonly string[];
   readonly waiting: readonly string[];
 }
@@ -47,12 +51,13 @@ export async function controlReload(
 ): Promise<Awaited<ReturnType<typeof reloadWithCounts>> & { env?: EnvUpdateReply }> {
   if (!updateEnv) return reloadWithCounts(primary, () => reload());
   if (source === undefined) throw new UpdateEnvUnsupportedError(name);
-  const update = await source();
-  let changed: readonly string[] = [];
+  const update = await untilShutdown(primary, name, source());
+  let changes: EnvChanges = { changed: [] };
+  let isStarted = false;
   // Emitted synchronously inside reload() when this reload starts: not when it joins one under way with the same env.
-  const onStart = ({ env }: { readonly env?: { readonly changed: readonly string[] } }) => {
-    changed = env?.changed ?? [];
-    update.commit();
+  const onStart = ({ env }: { readonly env?: EnvChanges }) => {
+    changes = env ?? changes;
+    isStarted = true;
   };
   const counts = await reloadWithCounts(primary, () => {
     primary.once('reload', onStart);
@@ -62,5 +67,34 @@ export async function controlReload(
       primary.off('reload', onStart);
     }
   });
-  return { ...counts, env: { changed, files: update.files, waiting: update.waiting } };
+  // In force only once the reload completed: a failed one (it threw above) left the env from before in force (H340).
+  if (isStarted) update.commit();
+  return { ...counts, env: { changed: changes.changed, added: changes.added ?? [], removed: changes.removed ?? [], files: update.files, waiting: update.waiting } };
+}
+
+/**
+ * `loading`, unless the primary begins shutting down first (a `clusterkit stop` while a slow
+ * config loads): then refused at once, so the answer says the cluster stopped, before the
+ * primary exits and closes the connection (the CLI said "its primary may have crashed", LOW of
+ * hostile t35).
+ */
+async function untilShutdown<T>(primary: ClusterPrimary, name: string, loading: Promise<T>): Promise<T> {
+  let onShutdown!: () => void;
+  const stopped = new Promise<never>((_resolve, reject) => {
+    onShutdown = () =>
+      reject(
+        new ShutdownInProgressError(
+          `The cluster "${name}" stopped while it reloaded: a shutdown began (a clusterkit stop, a signal) while --update-env loaded its settings again, so nothing was reloaded. Start it again with clusterkit run if it should run: that reads its settings files anew.`,
+        ),
+      );
+    if (primary.state === 'stopping' || primary.state === 'stopped') onShutdown();
+  });
+  primary.once('shutdown', onShutdown);
+  try {
+    return await Promise.race([loading, stopped]);
+  } finally {
+    primary.off('shutdown', onShutdown);
+    // A loading that ends after the refusal is nobody's: its failure is not unhandled.
+    loading.catch(() => {});
+  }
 }

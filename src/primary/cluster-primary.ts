@@ -308,8 +308,10 @@ export class ClusterPrimary<
    * `'call'` (the default).
    * `env` (PM2's `--update-env`, H336): the workers' new `env` option, replacing the one given
    * to the constructor (or the last reload's) as a whole, checked as that one is. The new workers
-   * start with it, and so does every worker forked after (restarts, scale-ups), even when the
-   * reload fails part way. Without it, the workers keep the env they had.
+   * start with it, and so does every worker forked while it runs (restarts, scale-ups); it is in
+   * force once the reload completes. A reload that fails puts the env from before back for every
+   * later fork (H340), and its `ReloadError` says how many workers already started with the new
+   * one (they keep it until they are replaced). Without it, the workers keep the env they had.
    * @throws ReloadError when a replacement fails; the remaining old workers keep serving.
    * @throws ReloadInProgressError when `env` differs from the one in force while a reload is under way.
    * @throws InvalidOptionError for an unknown option, a `requestedBy` value or an `env` refused.

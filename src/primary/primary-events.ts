@@ -491,9 +491,14 @@ export interface PrimaryEvents<ToPrimary> {
   /**
    * A rolling reload began: `workers` to replace, and `requestedBy` what asked for it (the
    * `rolling reload started` line says it). `env`, for `reload({ env })` only (H336): the names
-   * of the variables whose value the new env changes, adds or removes (never their values).
+   * of the variables whose value the new env changes, adds or removes (`changed`, never their
+   * values), and of those, the ones it adds (`added`) and removes (`removed`).
    */
-  reload: (event: { readonly workers: number; readonly requestedBy: ReloadRequester; readonly env?: { readonly changed: readonly string[] } }) => void;
+  reload: (event: {
+    readonly workers: number;
+    readonly requestedBy: ReloadRequester;
+    readonly env?: { readonly changed: readonly string[]; readonly added: readonly string[]; readonly removed: readonly string[] };
+  }) => void;
   /**
    * The reload finished: `replaced` workers, and how the old ones stopped; `retired`, slots a
    * scale-down removed before their replacement took over, which are not replaced (H191). A shutdown that

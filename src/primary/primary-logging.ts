@@ -23,6 +23,7 @@ import { launcherPidOf } from './launched-by.js';
 import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../worker/end-descendants.js';
 import { isPaused } from '../worker/process-table.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
+import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
 
 /** Who stops a process: the words of the silent and unresponsive lines for a worker in state T or t (H311). */
@@ -330,7 +331,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
-  primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env.changed)}`));
+  primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env)}`));
   primary.on('reloadComplete', ({ replaced, retired, stopped }) =>
     logReport(logger, stopped, retired === 0 ? { replaced } : { replaced, retired }, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}`),
   );
@@ -405,11 +406,10 @@ function shutdownCause(requestedBy: ShutdownRequester | undefined, launcherPid: 
   }
 }
 
-/** A reload with a new env (H336): the variables it changes, by name only (their values may be secrets). */
-function envClause(changed: readonly string[]): string {
-  if (changed.length === 0) return '; the env is given again, unchanged';
-  const shown = changed.length > 10 ? `${changed.slice(0, 10).join(', ')} and ${changed.length - 10} more` : changed.join(', ');
-  return `; the new workers start with the updated env (changed: ${shown})`;
+/** A reload with a new env (H336): the variables it changes, adds and removes, by name only (their values may be secrets). */
+function envClause(env: EnvChanges): string {
+  if (env.changed.length === 0) return '; the env is given again, unchanged';
+  return `; the new workers start with the updated env (${describeEnvChanges(env, 'log')})`;
 }
 
 /** What asked for a reload, after `rolling reload started` (newcomer t31 L4: a SIGHUP's or `clusterkit reload`'s said nothing). */
@@ -498,3 +498,4 @@ function describeLost(lostRequests: number, isLowerBound: boolean | undefined, r
 function describeReset(connections: number, more = ''): string {
   return `${connections} ${more}open connection${connections === 1 ? '' : 's'} reset (idle keep-alive connections: a request already sent on one is lost too)`;
 }
+

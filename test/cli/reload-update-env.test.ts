@@ -4,7 +4,8 @@
  * `pm2 reload ecosystem.config.js --env production --update-env`. Before, only a full restart
  * applied it. The CLI binary run directly, with real workers and a real load.
  */
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { watch } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
@@ -48,7 +49,7 @@ describe('clusterkit reload --update-env [H336]', () => {
     const client = spawnScript('test/fixtures/load-client.ts', { args: [String(port), '8', '/', 'close'] });
     await client.waitFor(/^served \d+$/m);
     const reload = await cli(['reload', 'upenv', '--update-env'], { runtime });
-    expect(reload).toMatchObject({ code: 0, stdout: 'reloaded upenv: 2 workers replaced, no request cut off; env loaded again from .env: ADDED, GREETING, SECRET changed\n' });
+    expect(reload).toMatchObject({ code: 0, stdout: 'reloaded upenv: 2 workers replaced, no request cut off; env loaded again from .env: GREETING, SECRET changed; ADDED added\n' });
     client.child.kill('SIGTERM');
     const [line] = await client.waitFor(/\{.*\}/);
     const result = JSON.parse(line) as { ok: number; failed: number; errors: Record<string, number> };
@@ -56,7 +57,7 @@ describe('clusterkit reload --update-env [H336]', () => {
     expect(result.failed).toBe(0);
     expect(result.ok).toBeGreaterThan(20);
     expect(await greetings(port)).toEqual(['bonjour']);
-    await run.waitFor(/rolling reload started: clusterkit reload asked for it \(the control socket\); the new workers start with the updated env \(changed: ADDED, GREETING, SECRET\) workers=2/);
+    await run.waitFor(/rolling reload started: clusterkit reload asked for it \(the control socket\); the new workers start with the updated env \(changed: GREETING, SECRET; added: ADDED\) workers=2/);
     // `show` lists the names in force now.
     expect((await cli(['show', 'upenv'], { runtime })).stdout).toMatch(/ADDED/);
     // Names only: a value may be a secret.
@@ -118,6 +119,103 @@ describe('clusterkit reload --update-env [H336]', () => {
     expect(await greeting(port)).toBe('one');
     expect(run.output()).not.toMatch(/rolling reload started/);
     expect((await cli(['stop', 'badenv'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H340] a reload whose new workers fail with the new env leaves the old env in force: show, a crash restart and a plain reload use it; the reply says how many started with the new one', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // With BOOM set, the second worker to start throws: the first replacement serves with it, the second fails.
+    const server =
+      "import { readFileSync, writeFileSync } from 'node:fs';\n" +
+      "if (process.env.BOOM) { const n = Number(readFileSync('count', 'utf8')) + 1; writeFileSync('count', String(n)); if (n >= 2) throw new Error('bad config: BOOM'); }\n" +
+      "import http from 'node:http';\nhttp.createServer((q, r) => r.end(process.env.BOOM ?? 'none')).listen(Number(process.env.PORT), '127.0.0.1');\n";
+    const project = tempProject({ 'server.mjs': server, '.env': 'GREETING=hi\n', count: '0' });
+    const run = startCli(['run', 'server.mjs', '--name', 'failenv', '-w', '2', '--env-file', '.env'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service failenv started: 2 workers/);
+    writeFileSync(join(project, '.env'), 'GREETING=hi\nBOOM=1\n');
+    const failed = await cli(['reload', 'failenv', '--update-env'], { runtime });
+    expect(failed.code).toBe(1);
+    expect(failed.stderr).toMatch(
+      /^clusterkit: reload failed: The replacement for worker slot 1 failed to start \([^\n]*bad config: BOOM[^\n]*\), so the reload stopped; 1 of 2 workers were replaced\. The env in force is still the one from before \(every later fork gets it\); 1 worker already started with the new one, and keeps it until it is replaced\./,
+    );
+    await run.waitFor(/ERROR rolling reload failed: [^\n]*The env in force is still the one from before/);
+    await run.waitFor(/the new workers start with the updated env \(added: BOOM\)/);
+    // `show` names the env in force: without BOOM.
+    const show = await cli(['show', 'failenv'], { runtime });
+    expect(show.stdout).toMatch(/GREETING/);
+    expect(show.stdout).not.toMatch(/BOOM/);
+    // The worker that started with BOOM is killed: its restart gets the env in force (before: BOOM, and a crash loop).
+    const boomPid = readyPids(run).at(-1)!;
+    const readyBefore = readyPids(run).length;
+    process.kill(boomPid, 'SIGKILL');
+    await run.waitFor(new RegExp(`(?:worker \\d+ ready workerId=\\d+ workerPid=\\d+[^]*){${readyBefore + 1}}`));
+    expect(await greetings(port)).toEqual(['none']);
+    // A plain reload works with it.
+    expect(await cli(['reload', 'failenv'], { runtime })).toMatchObject({ code: 0, stdout: 'reloaded failenv: 2 workers replaced, no request cut off\n' });
+    expect(await greetings(port)).toEqual(['none']);
+    expect(readFileSync(join(project, 'count'), 'utf8')).toBe('2');
+    expect((await cli(['stop', 'failenv'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H342] a mistyped env-file line is never quoted whole: its value is in no output of run, reload --update-env, logs or the log files', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const bad = 'GREETING=one\nDB_PASSWORD: hunter2-LEAK\n';
+    const project = tempProject({ 'server.mjs': kServer, 'app.env': 'GREETING=one\n', 'bad.env': bad });
+    // run refuses the file at its start, naming the line and the name only.
+    const refused = await cli(['run', 'server.mjs', '--name', 'leak0', '-w', '1', '--env-file', 'bad.env'], { runtime, cwd: project, env: { PORT: String(port) } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('bad.env line 2: "DB_PASSWORD: …" is not NAME=value');
+    expect(`${refused.stdout}${refused.stderr}`).not.toMatch(/hunter2/);
+
+    const run = startCli(['run', 'server.mjs', '--name', 'leak', '-w', '1', '--env-file', 'app.env', '-o', 'out.log', '-e', 'err.log', '-l', 'all.log'], {
+      runtime,
+      cwd: project,
+      env: { PORT: String(port) },
+    });
+    await run.waitFor(/service leak started/);
+    writeFileSync(join(project, 'app.env'), bad);
+    const reload = await cli(['reload', 'leak', '--update-env'], { runtime });
+    expect(reload.code).toBe(1);
+    expect(reload.stderr).toMatch(/app\.env line 2: "DB_PASSWORD: …" is not NAME=value/);
+    await run.waitFor(/WARN clusterkit reload --update-env refused: [^\n]*"DB_PASSWORD: …"/);
+    const logs = await cli(['logs', 'leak'], { runtime });
+    expect(`${logs.stdout}${logs.stderr}`).toMatch(/DB_PASSWORD: …/);
+    expect((await cli(['stop', 'leak'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+    const files = ['out.log', 'err.log', 'all.log'].map((file) => readFileSync(join(project, file), 'utf8')).join('\n');
+    expect(files).toMatch(/DB_PASSWORD: …/);
+    expect(`${reload.stdout}${reload.stderr}${logs.stdout}${logs.stderr}${run.output()}${files}`).not.toMatch(/hunter2/);
+  });
+
+  it('[H340] a stop while --update-env loads a slow config: the reload says the cluster stopped while it reloaded, not a crash', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const config =
+      "import { existsSync, writeFileSync } from 'node:fs';\n" +
+      "const here = (name) => new URL(name, import.meta.url);\n" +
+      "if (existsSync(here('started'))) { writeFileSync(here('loading'), ''); await new Promise((resolve) => setTimeout(resolve, 8000)); }\n" +
+      `export default { apps: [{ name: 'slowcfg', script: './server.mjs', instances: 1, env: { PORT: '${port}' } }] };\n`;
+    const project = tempProject({ 'server.mjs': kServer, 'clusterkit.config.mjs': config });
+    const run = startCli(['run'], { runtime, cwd: project });
+    await run.waitFor(/service slowcfg started/);
+    writeFileSync(join(project, 'started'), '');
+    const loading = new Promise<void>((resolve) => {
+      const watcher = watch(project, () => {
+        if (!existsSync(join(project, 'loading'))) return;
+        watcher.close();
+        resolve();
+      });
+    });
+    const reload = cli(['reload', 'slowcfg', '--update-env'], { runtime });
+    await loading;
+    expect((await cli(['stop', 'slowcfg'], { runtime })).code).toBe(0);
+    const answer = await reload;
+    expect(answer.code).toBe(1);
+    expect(answer.stderr).toMatch(/The cluster "slowcfg" stopped while it reloaded: a shutdown began/);
+    expect(answer.stderr).not.toMatch(/may have crashed/);
     await expect(run.exited()).resolves.toBe(0);
   });
 });

@@ -74,7 +74,7 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['scale', 'ghost', 'many'], /The worker count must be a positive integer\. Received "many"\./],
   [['scale', 'ghost', '0'], /A cluster keeps at least 1 worker, so it cannot scale to 0\. To stop ghost and its workers: clusterkit stop ghost\./],
   [['list', 'extra'], /Unexpected argument "extra"\./],
-  [['run', demo, '--env', 'NOEQUALS'], /--env must be KEY=VALUE\. Received "NOEQUALS"\./],
+  [['run', demo, '--env', 'NOEQUALS'], /--env must be KEY=VALUE\. Received an argument \(one word of 8 characters, not shown: it may be a value\)\./],
   [['run', demo, '--env', '1BAD=x'], /--env: "1BAD" is not a variable name/],
   // (A missing --env-file is not here: Node 20 reads --env-file anywhere on its command line
   // and exits 9 itself, "node: <file>: not found". config.test.ts covers a missing envFile.)

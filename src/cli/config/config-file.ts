@@ -122,7 +122,10 @@ function loadJson(path: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {
-    throw new UsageError(`The config file ${path} is not valid JSON: ${(error as Error).message}`, 'run');
+    // V8 quotes the text around the mistake (`Unexpected token 'h', "{"key": hunter2}" is not
+    // valid JSON`): a value may be a secret, so that part is cut (H342); the position stays.
+    const reason = (error as Error).message.replace(/, (?:\.\.\.)?"[^]*"(?:\.\.\.)? is not valid JSON$/, ' (the text around it is not shown: it may hold a value)');
+    throw new UsageError(`The config file ${path} is not valid JSON: ${reason}`, 'run');
   }
 }
 

@@ -24,15 +24,19 @@ export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & 
 
 /**
  * Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure.
- * `env`: the workers' new `env` option (H336), in force from now on for every fork (the
- * replacements, and restarts and scale-ups too), whether or not the reload completes: as the
- * code on disk, which a worker forked after a failed reload loads too.
+ * `env`: the workers' new `env` option (H336), for every fork while the reload runs (the
+ * replacements, and restarts and scale-ups too); in force from then on only when the reload
+ * completes (H340): a reload that fails puts the env from before back for every later fork (a
+ * new env that makes the app throw, or that the kernel refuses, E2BIG, would otherwise crash-loop
+ * every later restart and plain reload), and its error says how many live workers started with
+ * the new one (they keep it until they are replaced).
  */
 export async function rollingReload(context: ReloadContext, requestedBy: ReloadRequester = 'call', env?: Readonly<Record<string, string | undefined>>): Promise<void> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
-  const changed = env === undefined ? undefined : changedNames(context.pool.env, env);
+  const before = context.pool.env;
+  const changed = env === undefined ? undefined : envChanges(before, env);
   if (env !== undefined) context.pool.env = env;
-  context.emit('reload', { workers: slots.length, requestedBy, ...(changed === undefined ? {} : { env: { changed } }) });
+  context.emit('reload', { workers: slots.length, requestedBy, ...(changed === undefined ? {} : { env: changed }) });
   let replaced = 0;
   // Slots a scale-down removed before or during their turn: said, not left out of the count (H191).
   let retired = 0;
@@ -61,11 +65,31 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
       });
     }
   } catch (error) {
-    const failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
+    let failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
+    if (env !== undefined && context.pool.env === env) {
+      // The env from before is in force again (H340): this one was never applied in full.
+      context.pool.env = before;
+      if (changed !== undefined && changed.changed.length > 0) {
+        const started = [...context.pool.records].filter((record) => record.env === env && record.state !== 'exited').length;
+        const already = started === 0 ? 'no worker started with the new one' : `${started} ${started === 1 ? 'worker' : 'workers'} already started with the new one, and ${started === 1 ? 'keeps it until it is' : 'keep it until they are'} replaced`;
+        failure = new ReloadError(`${failure.message} The env in force is still the one from before (every later fork gets it); ${already}.`, { cause: failure.cause, isShutdown: failure.isShutdown });
+      }
+    }
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }
   context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted } });
+}
+
+/**
+ * The variables whose value differs between two `env` options, sorted: `changed` all of them (as
+ * before), `added` and `removed` those the new one sets or removes (LOW, retest t35: an added or
+ * removed variable was said "changed").
+ */
+export function envChanges(before: Readonly<Record<string, string | undefined>>, after: Readonly<Record<string, string | undefined>>): { changed: string[]; added: string[]; removed: string[] } {
+  const changed = changedNames(before, after);
+  const isSet = (env: Readonly<Record<string, string | undefined>>, name: string) => Object.hasOwn(env, name) && env[name] !== undefined;
+  return { changed, added: changed.filter((name) => !isSet(before, name) && isSet(after, name)), removed: changed.filter((name) => isSet(before, name) && !isSet(after, name)) };
 }
 
 /** The variables whose value differs between two `env` options (one set, changed, or removed), sorted. */

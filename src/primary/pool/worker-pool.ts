@@ -138,7 +138,8 @@ export class WorkerPool {
 
   /**
    * The workers' `env` option in force: the primary's, until a `reload({ env })` replaces it
-   * (H336). Every fork from then on (the reload's replacements, restarts, scale-ups) gets it.
+   * (H336). Every fork from then on (the reload's replacements, restarts, scale-ups) gets it; a
+   * reload that fails puts the one from before back (H340).
    */
   env: Readonly<Record<string, string | undefined>>;
 
@@ -235,6 +236,7 @@ export class WorkerPool {
     const isWatchdogEarly = this.#armsWatchdogs;
     const clusterWorker = spawnWorker(this.#context.options, this.env, slot.index, slot.spec, isWatchdogEarly);
     const record = new WorkerRecord(clusterWorker, slot, this);
+    record.env = this.env;
     record.handle = new WorkerHandle(record);
     record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError, (bad, reason) =>
       this.#onChannelCorrupt(bad, { kind: 'bulk-corrupt', reason }),

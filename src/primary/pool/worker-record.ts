@@ -59,6 +59,8 @@ export class WorkerRecord {
   state: WorkerState = 'starting';
   readonly startedAt = Date.now();
   readyAt: number | undefined;
+  /** The pool's `env` option it was forked with (a failed `reload({ env })` counts those of the new env, H340). */
+  env: Readonly<Record<string, string | undefined>> | undefined;
   /**
    * Set when the worker said it served (`$served`: its first HTTP request or connection on a
    * tracked server, or its first user request message). A worker that served is never a failed

@@ -109,7 +109,7 @@ describe('clusterkit run --watch and the config file [H306]', () => {
     });
     const run = startCli(['run'], { runtime, cwd: project, env: { PORT: String(await freePort()) } });
     await run.waitFor(
-      /^\[dotenv\] watching src \(ignoring [^)]*\); a change reloads the workers with no downtime; clusterkit\.config\.json and \.env, which the settings were read from, are watched too: a change is said, and reloads nothing \(a changed setting takes effect when clusterkit run restarts\)$/m,
+      /^\[dotenv\] watching src \(ignoring [^)]*\); a change reloads the workers with no downtime; clusterkit\.config\.json and \.env, which the settings were read from, are watched too: a change is said, and reloads nothing \(a changed env takes effect with clusterkit reload --update-env, another setting when clusterkit run restarts\)$/m,
     );
     await run.waitFor(/\[dotenv\] service dotenv started/);
     writeFileSync(join(project, '.env'), 'APP_LABEL=two\nADDED=1\n');

@@ -383,7 +383,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   const alsoSettings =
     settingsFiles.length === 0
       ? ''
-      : `; ${listed(settingsFiles.map(shownPath))}, which the settings were read from, ${settingsFiles.length === 1 ? 'is' : 'are'} watched too: a change is said, and reloads nothing (a changed setting takes effect when clusterkit run restarts)`;
+      : `; ${listed(settingsFiles.map(shownPath))}, which the settings were read from, ${settingsFiles.length === 1 ? 'is' : 'are'} watched too: a change is said, and reloads nothing (a changed env takes effect with clusterkit reload --update-env, another setting when clusterkit run restarts)`;
   logger.info({}, `watching ${shown} (ignoring ${ignoring}); a change reloads the workers with no downtime${alsoSettings}`);
   return {
     missing: () => tree.missing,

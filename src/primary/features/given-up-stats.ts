@@ -44,7 +44,16 @@ export function collectGivenUp(pool: Pick<WorkerPool, 'givenUp'>, now = Date.now
   }));
 }
 
+/**
+ * The failure as one line, without a requester's advice: a slot's last failure may be the error
+ * its worker's exit gave a pending request ("The request was not answered; retry it..."), which
+ * says nothing of a slot given up, and its period doubled the note's (retest t35 LOW-6).
+ */
 function shorten(text: string): string {
-  const line = text.replace(/\s+/g, ' ').trim();
+  const line = text
+    .replace(/\s+/g, ' ')
+    .replace(/ The request was not answered; retry it on another worker if it is safe to repeat\.$/, '')
+    .replace(/\.+$/, '')
+    .trim();
   return line.length <= kMaxFailureChars ? line : `${line.slice(0, kMaxFailureChars - 1)}…`;
 }

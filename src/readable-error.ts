@@ -42,7 +42,13 @@ export function describeThrown(value: unknown): string {
     const name = readProperty(value, 'name');
     return `function ${typeof name === 'string' && name ? name : '(anonymous)'}`;
   }
-  for (const attempt of [() => JSON.stringify(value), () => String(value), () => Object.prototype.toString.call(value)]) {
+  // A plain object JSON cannot write (a cycle, a BigInt) keeps its `message` at least: String() of
+  // it says only "[object Object]" (hostile t35 L5: `{ message: 'cyc', self }` lost its message).
+  const ownMessage = () => {
+    const message = readProperty(value, 'message');
+    return typeof message === 'string' ? `an object with the message ${JSON.stringify(message)}` : undefined;
+  };
+  for (const attempt of [() => JSON.stringify(value), ownMessage, () => String(value), () => Object.prototype.toString.call(value)]) {
     try {
       const text: unknown = attempt();
       if (typeof text === 'string') return truncate(text);

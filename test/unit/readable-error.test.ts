@@ -69,3 +69,13 @@ describe('reading thrown values', () => {
     }
   });
 });
+
+describe('[H346] a thrown object that JSON cannot write', () => {
+  it('keeps its message', async () => {
+    const { describeThrown } = await import('../../src/readable-error.js');
+    const thrown: Record<string, unknown> = { message: 'cyc' };
+    thrown.self = thrown;
+    expect(describeThrown(thrown)).toBe('an object with the message "cyc"');
+    expect(describeThrown({ n: 1n })).toBe('[object Object]');
+  });
+});

@@ -16,6 +16,7 @@ import type { LogEntry } from '../control/log-protocol.js';
 import { terminalSafeJson } from '../control/control-chars.js';
 import { LineSplitter, type OutputLine } from './logs/line-splitter.js';
 import { sanitizeLine, supportsColor } from './logs/sanitize-line.js';
+import { writingWithFileCopy } from './logs/log-files.js';
 import { workerLinePrefix } from './logs/worker-line-prefix.js';
 import type { LinePrefixer } from './logs/line-time.js';
 
@@ -44,6 +45,7 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
     if (!from) return;
     const text = terminalText(to);
     const prefix = workerLinePrefix(name, worker.id, stream, supportsColor(to));
+    const filePrefix = workerLinePrefix(name, worker.id, stream, false);
     const render =
       format === 'json'
         ? (line: OutputLine, time: number) =>
@@ -51,7 +53,11 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
         : stamp === undefined
           ? (line: OutputLine) => `${prefix}${text(line.text)}${line.partial ? kPartialMark : ''}\n`
           : (line: OutputLine, time: number) => `${stamp(time)}${prefix}${text(line.text)}${line.partial ? kPartialMark : ''}\n`;
-    forwardLines(from, to, render, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, ...(worker.slot === undefined ? {} : { slot: worker.slot }), stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
+    // The log files get each line as `clusterkit logs` shows it, whatever `to` is (H343), with the
+    // same time as the terminal's (H335); a JSON line is safe as it is.
+    const fileRender =
+      format === 'json' ? undefined : (line: OutputLine, time: number) => `${stamp?.(time) ?? ''}${filePrefix}${sanitizeLine(line.text, false)}${line.partial ? kPartialMark : ''}\n`;
+    forwardLines(from, to, render, fileRender, (line, time) => sink?.({ time, source: 'worker', workerId: worker.id, ...(worker.slot === undefined ? {} : { slot: worker.slot }), stream, level: kStreamLevels[stream], msg: line.text, ...(line.partial ? { partial: true as const } : {}) }));
   };
   pipe(worker.stdout, process.stdout, 'stdout');
   pipe(worker.stderr, process.stderr, 'stderr');
@@ -59,7 +65,8 @@ export function pipeWorkerOutput(worker: OutputSource, name: string, format: Log
 
 /**
  * How a worker's line is shown on `to`. A worker's output is its own, and goes to a file or a
- * pipe byte for byte (each line prefixed). On a terminal it is shown as `clusterkit logs` shows
+ * pipe byte for byte (each line prefixed); `run`'s log files get it escaped, whatever `to` is
+ * (H343). On a terminal it is shown as `clusterkit logs` shows
  * it: colors kept (unless NO_COLOR), every other control character escaped, so a line cannot
  * return over its own prefix (`\r[api] shutdown complete`), move the cursor over the
  * primary's lines, clear the screen or retitle the window.
@@ -75,12 +82,20 @@ function terminalText(to: NodeJS.WriteStream): (text: string) => string {
  * and hands it to `onLine`; a last unterminated line at the end. While `to` is full, `from`
  * is paused (back-pressure); an output that failed (EPIPE) no longer holds anything back.
  */
-export function forwardLines(from: Readable, to: Writable, render: (line: OutputLine, time: number) => string, onLine?: (line: OutputLine, time: number) => void): void {
+export function forwardLines(
+  from: Readable,
+  to: Writable,
+  render: (line: OutputLine, time: number) => string,
+  fileRender?: (line: OutputLine, time: number) => string,
+  onLine?: (line: OutputLine, time: number) => void,
+): void {
   const splitter = new LineSplitter();
   const emit = (lines: OutputLine[]) => {
     if (lines.length === 0) return;
     const time = Date.now();
-    if (isWritable(to) && !to.write(lines.map((line) => render(line, time)).join(''))) pauseUntilDrained(from, to);
+    const text = lines.map((line) => render(line, time)).join('');
+    const write = () => to.write(text);
+    if (isWritable(to) && !(fileRender === undefined ? write() : writingWithFileCopy(lines.map((line) => fileRender(line, time)).join(''), write))) pauseUntilDrained(from, to);
     if (onLine) for (const line of lines) onLine(line, time);
   };
   from.on('data', (chunk: Buffer) => emit(splitter.push(chunk)));

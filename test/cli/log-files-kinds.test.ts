@@ -95,7 +95,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
       await say();
       return read(log).includes('said');
     }, undefined, 'a new all.log');
-    expect(run.stderr()).toContain(`the log file ${log} was deleted or replaced (its path no longer named the open file): opened it again at its path`);
+    expect(run.stderr()).toContain(`the log file ${log} was deleted (its path named no file): created it again at its path`);
 
     // The directory removed: one WARN, the lines go nowhere, show says so.
     rmSync(logs, { recursive: true, force: true });
@@ -103,7 +103,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
       await say();
       return run.stderr().includes('is gone (deleted, or its directory removed)');
     }, undefined, 'the WARN');
-    expect(run.stderr()).toContain(`the log file ${log} is gone (deleted, or its directory removed) and cannot be opened again (ENOENT): it gets no lines until it can`);
+    expect(run.stderr()).toContain(`the log file ${log} is gone (deleted, or its directory removed) and cannot be created again (ENOENT): it gets no lines until it can`);
     const shown = await cli(['show', 'gone'], { runtime });
     expect(shown.stdout).toMatch(new RegExp(`^log files +both to ${log.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(PM2: log_file; failing since \\d{4}-\\d\\d-\\d\\dT\\S+ \\(ENOENT\\): it gets no lines \\(its directory is gone: create it again \\(mkdir -p\\)\\); SIGUSR2 or fixing the path reopens it\\); SIGUSR2`, 'm'));
     const json = await cli(['show', 'gone', '--json'], { runtime });
@@ -126,7 +126,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
     process.kill(run.child.pid!, 'SIGTERM');
     expect(await run.exited()).toBe(0);
     expect(read(log)).not.toContain(`said n${before + 1}\n`);
-    expect(read(log)).toMatch(/^\[gone\] the log file .* is written again: opened it/m);
+    expect(read(log)).toMatch(/^\[gone\] the log file .* is written again: created it/m);
     expect(read(log)).toMatch(/shutdown complete/);
   });
 

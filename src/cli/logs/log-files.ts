@@ -5,7 +5,9 @@
  * stderr and the primary's warnings and errors (as PM2's error_file holds what went wrong, not
  * `worker 2 ready`), `--log` all of them, in the order they were written. The terminal output is
  * unchanged (the primary's own lines all go to stderr there): the files get a copy of each
- * write, JSON lines too; on a terminal, the color codes are left out of the copy.
+ * write, JSON lines too; on a terminal, the color codes are left out of the copy. A worker's
+ * line (`--log-format line`) goes to the files as `clusterkit logs` shows it, every control
+ * character escaped (`\x1b`, `\x0d`), even where the terminal or pipe gets it as is (H343).
  *
  * - Each file is opened for appending (created 0o640, less the umask), so `copytruncate`
  *   rotation works as is; one that cannot be opened is refused at the start (`LogFileError`),
@@ -14,7 +16,11 @@
  *   waits is bounded (`kMaxQueuedChars` per file): beyond it, writes are dropped, and the file
  *   then says how many lines were, where they are missing.
  * - A write that fails (disk full, the file's directory removed) is said once as a warning;
- *   that file gets nothing more until it is reopened, and the process runs on.
+ *   that file gets nothing more until it is reopened, and the process runs on. Once written
+ *   again, the file says how many lines it lost, after finishing a line the failure cut (H343).
+ * - At most once a second, the path is looked at: a file deleted is created again, never
+ *   through a symlink nor onto an existing file (H341); something else put there waits for a
+ *   SIGUSR2.
  * - `reopen()` (SIGUSR2, as `pm2 reloadLogs`) opens each path again: after `mv app.log
  *   app.log.1`, the lines written before go to the moved file, the later ones to a new one.
  * - At the process's exit, what still waits is written synchronously (the exit paths call
@@ -22,7 +28,7 @@
  *
  * Several apps may name the same file: each appends its own writes to it.
  */
-import { closeSync, fstatSync, openSync, statSync, writeSync, close, fstat, open, stat, write, constants, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, statSync, writeSync, close, fstat, lstat, open, readlink, stat, write, constants, type Stats } from 'node:fs';
 import type { LogFileState } from '../../control/cluster-settings.js';
 import { outputOf } from '../../control/log-protocol.js';
 import { kLogLevels, type Logger } from '../../logger.js';
@@ -47,6 +53,11 @@ export const kMaxQueuedChars = 8 * 1024 * 1024;
 const kFileMode = 0o640;
 /** Never waiting in the open (a FIFO without a reader: ENXIO, not a hang, H321). */
 const kAppendFlags = constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK;
+/**
+ * The reopen `run` does by itself (H322) only ever creates the file: never an existing one, never
+ * through a symlink (H341). Something put at the path (a symlink to /etc/passwd) is left alone.
+ */
+const kCreateFlags = kAppendFlags | constants.O_EXCL | constants.O_NOFOLLOW;
 /** SGR sequences (colors), which a terminal copy has and a file should not. */
 const kColorCodes = /\x1b\[[0-9;]*m/g;
 
@@ -164,6 +175,8 @@ export function logFileAdvice(code: string): string {
       return 'its file system is read-only now: remount it writable (or give the app another path)';
     case kNotAFileCode:
       return 'it is not a regular file: put a regular file (or nothing) at that path';
+    case kReplacedCode:
+      return 'something else was put at its path (a symlink, another file), which is not opened by itself: check it, remove it or keep it, then send SIGUSR2';
     default:
       return 'check the path and its disk';
   }
@@ -195,7 +208,10 @@ export const kLogFileCheckMs = 1000;
 /** A character device that takes nothing now (EAGAIN, as it is opened without waiting): tried again after this long. */
 const kRetryMs = 20;
 
-type ReopenMark = { readonly reopen: 'signal' | 'check' };
+type ReopenMark = { readonly reopen: 'signal' | 'check' } | { readonly check: true };
+
+/** The code of a path where something else was put (`show`'s failing state, the WARN's advice): H341. */
+const kReplacedCode = 'EREPLACED';
 
 class LogTarget {
   #fd: number | undefined;
@@ -212,9 +228,15 @@ class LogTarget {
   #droppedLines = 0;
   #droppedChars = 0;
   #isDropSaid = false;
+  /** Lines that never reached the file while it failed: the file says so once it is written again (H343). */
+  #lostLines = 0;
+  #lostBytes = 0;
+  /** The file's last write ended inside a line (a write cut short by a full disk): finished before anything else (H343). */
+  #endsMidLine = false;
+  /** Something else was put at the path: nothing is opened by itself, only a SIGUSR2 reopens (H341). */
+  #isHeld = false;
   #reopened: Array<(ok: boolean) => void> = [];
   #checkedAt = Date.now();
-  #isChecking = false;
   /** What a device did not take yet (EAGAIN), and the timer that tries again. */
   #retry: { buffer: Buffer; timer: NodeJS.Timeout } | undefined;
   #streams: Set<OutputStream>;
@@ -255,7 +277,11 @@ class LogTarget {
 
   add(text: string): void {
     this.#check();
-    if (this.#isFailed) return;
+    if (this.#isFailed) {
+      this.#lostLines += countLines(text);
+      this.#lostBytes += Buffer.byteLength(text);
+      return;
+    }
     if (this.#queuedChars + text.length > kMaxQueuedChars) {
       this.#droppedLines += countLines(text);
       this.#droppedChars += text.length;
@@ -280,6 +306,7 @@ class LogTarget {
       this.#reopened.push(resolve);
       this.#queue.push({ reopen: 'signal' });
       this.#isFailed = false;
+      this.#isHeld = false;
       this.#pump();
     });
   }
@@ -310,35 +337,38 @@ class LogTarget {
 
   /**
    * At most once a second while lines are written (one stat): a file deleted (or its directory
-   * removed) or replaced at its path is opened again at that path, as `tail -F` follows it; a
-   * file that could not be opened again is tried again (H322).
+   * removed) is created again at its path, as `tail -F` follows it; a file that could not be
+   * created again is tried again (H322); something else put at the path is left alone (H341).
+   * The look is queued before the line that asked for it: that line goes to the new file.
    */
   #check(): void {
     const now = Date.now();
-    if (this.#isChecking || now - this.#checkedAt < kLogFileCheckMs) return;
+    if (now - this.#checkedAt < kLogFileCheckMs || this.#hasMarkWaiting()) return;
     this.#checkedAt = now;
-    // Lost at once: the file could not be opened again, try again.
+    // Lost at once: the file could not be created again, try again (not when something else is there).
     if (this.#fd === undefined) {
-      if (this.#isFailed && !this.#hasReopenWaiting()) this.#queueCheckReopen();
+      if (this.#isFailed && !this.#isHeld) this.#queueMark({ reopen: 'check' });
       return;
     }
-    this.#isChecking = true;
+    this.#queueMark({ check: true });
+  }
+
+  /** The path looked at, in the queue's order: still the open file, or created again. */
+  #doCheck(): void {
     stat(this.path, (error, stats) => {
-      this.#isChecking = false;
-      if (this.#hasReopenWaiting() || this.#fd === undefined) return;
-      if (!error && this.isFile(stats)) return;
-      this.#queueCheckReopen();
+      if (this.#fd === undefined || (!error && this.isFile(stats))) this.#idle();
+      else this.#doReopen('check');
     });
   }
 
-  #hasReopenWaiting(): boolean {
+  #hasMarkWaiting(): boolean {
     return this.#queue.some((item) => typeof item !== 'string') || this.#isReopening;
   }
 
   #isReopening = false;
 
-  #queueCheckReopen(): void {
-    this.#queue.push({ reopen: 'check' });
+  #queueMark(mark: ReopenMark): void {
+    this.#queue.push(mark);
     this.#pump();
   }
 
@@ -354,7 +384,8 @@ class LogTarget {
     const first = this.#queue[0]!;
     if (typeof first !== 'string') {
       this.#queue.shift();
-      this.#doReopen(first.reopen);
+      if ('check' in first) this.#doCheck();
+      else this.#doReopen(first.reopen);
       return;
     }
     const parts: string[] = [];
@@ -383,45 +414,64 @@ class LogTarget {
         timer.unref();
         this.#retry = { buffer, timer };
       } else if (error) {
+        // What was not written is lost; a line begun in the file is finished once it is written again.
+        this.#lose(buffer);
         this.#fail(error);
         this.#idle();
-      } else if (written < buffer.length) this.#writeAll(buffer.subarray(written));
-      else this.#idle();
+      } else if (written < buffer.length) {
+        this.#endsMidLine = buffer[written - 1] !== 0x0a;
+        this.#writeAll(buffer.subarray(written));
+      } else {
+        this.#endsMidLine = buffer[buffer.length - 1] !== 0x0a;
+        this.#idle();
+      }
     });
   }
 
+  /**
+   * Opens the path again. A SIGUSR2 (`signal`, the user's own reopen) opens what is there, as
+   * logrotate's `create` leaves it, a symlink followed. The check (`check`) only ever creates the
+   * file (`O_EXCL | O_NOFOLLOW`, H341): something else put at the path is a WARN naming it, and
+   * the file gets nothing until a SIGUSR2.
+   */
   #doReopen(why: 'signal' | 'check'): void {
     const old = this.#fd;
+    const oldIdentity = this.#identity;
     const wasFailed = this.#isFailed;
     const failure = this.#failure;
     this.#fd = undefined;
     this.#identity = undefined;
     this.#isReopening = true;
-    const done = (error: NodeJS.ErrnoException | undefined) => {
+    const done = (error: NodeJS.ErrnoException | undefined, replacedBy?: string) => {
       this.#isReopening = false;
-      if (error) {
+      if (replacedBy !== undefined) this.#hold(replacedBy);
+      else if (error) {
         // Tried again by the check: said once, when it first failed.
         if (why === 'check' && wasFailed) this.#isFailed = true;
         else this.#fail(error, why === 'signal' ? 'reopen' : 'recreate');
       } else {
         this.#isFailed = false;
         this.#failure = undefined;
+        // The same file again (a SIGUSR2 after a full disk): a line it was cut inside is finished first.
+        const isSameFile = oldIdentity !== undefined && this.#identity !== undefined && oldIdentity.dev === this.#identity.dev && oldIdentity.ino === this.#identity.ino;
+        this.#markLost(isSameFile && this.#endsMidLine && failure !== undefined, failure);
         if (why === 'check') {
           this.notes.info(
             wasFailed && failure !== undefined
-              ? `the log file ${this.path} is written again: opened it (lines since ${failure.since.toISOString()} are not in it)`
-              : `the log file ${this.path} was deleted or replaced (its path no longer named the open file): opened it again at its path`,
+              ? `the log file ${this.path} is written again: created it (lines since ${failure.since.toISOString()} are not in it)`
+              : `the log file ${this.path} was deleted (its path named no file): created it again at its path`,
             { path: this.path },
           );
         }
       }
-      if (why === 'signal') for (const resolve of this.#reopened.splice(0)) resolve(!error);
+      if (why === 'signal') for (const resolve of this.#reopened.splice(0)) resolve(!error && replacedBy === undefined);
       this.#idle();
     };
     const opened = () =>
-      open(this.path, kAppendFlags, kFileMode, (error, fd) => {
+      open(this.path, why === 'check' ? kCreateFlags : kAppendFlags, kFileMode, (error, fd) => {
         if (error) {
-          done(error.code === 'ENXIO' ? notAFileFailure('a FIFO (named pipe) or a socket') : error);
+          if (why === 'check' && (error.code === 'EEXIST' || error.code === 'ELOOP')) describePath(this.path, (what) => done(error, what));
+          else done(error.code === 'ENXIO' ? notAFileFailure('a FIFO (named pipe) or a socket') : error);
           return;
         }
         fstat(fd, (statError, stats) => {
@@ -439,10 +489,51 @@ class LogTarget {
     else close(old, () => opened());
   }
 
+  /** Something else is at the path (H341): nothing goes there until a SIGUSR2, said once. */
+  #hold(what: string): void {
+    this.#isHeld = true;
+    if (this.#isFailed && this.#failure?.code === kReplacedCode) return;
+    this.#isFailed = true;
+    this.#failure = { since: this.#failure?.since ?? new Date(), code: kReplacedCode };
+    this.notes.warn(
+      `the log file ${this.path} was replaced: its path is now ${what}, which clusterkit did not create, so it does not open it by itself ` +
+        `(a symlink put there could point it at any file). The file gets no more lines; check what is at ${this.path} ` +
+        `(remove it to have a new file), then send SIGUSR2 to the primary (pid ${process.pid}) to reopen it. The output still goes to stdout and stderr`,
+      { path: this.path, code: kReplacedCode, now: what },
+    );
+  }
+
+  /** What never reached the file (`buffer`, not written), counted for the file's mark (H343). */
+  #lose(buffer: Buffer): void {
+    if (buffer.length === 0) return;
+    this.#lostLines += countLines(buffer.toString('utf8'));
+    this.#lostBytes += buffer.length;
+  }
+
+  /** Queued first once the file is written again: a line cut short is finished, and the lines lost are counted (H343). */
+  #markLost(isCutLine: boolean, failure: { since: Date; code: string } | undefined): void {
+    const lines = this.#lostLines;
+    const bytes = this.#lostBytes;
+    this.#lostLines = 0;
+    this.#lostBytes = 0;
+    const cut = isCutLine ? `\n[clusterkit] the line above was cut short: writing it failed${failure === undefined ? '' : ` (${failure.code})`}\n` : '';
+    this.#endsMidLine = false;
+    const lost =
+      lines > 0
+        ? `[clusterkit] ${lines} line${lines === 1 ? '' : 's'} (${formatBytes(bytes)}) lost here: this log file could not be written` +
+          `${failure === undefined ? '' : ` (${failure.code}) from ${failure.since.toISOString()}`} until ${new Date().toISOString()}\n`
+        : '';
+    const note = cut + lost;
+    if (note === '') return;
+    this.#queue.unshift(note);
+    this.#queuedChars += note.length;
+  }
+
   #idle(): void {
     this.#isBusy = false;
     if (this.#isFailed) {
-      // What waits would go nowhere; a reopen mark stays, to try again.
+      // What waits would go nowhere (counted, for the file's mark); a reopen mark stays, to try again.
+      for (const item of this.#queue) if (typeof item === 'string') this.#lose(Buffer.from(item));
       this.#queue = this.#queue.filter((item) => typeof item !== 'string');
       this.#queuedChars = 0;
     }
@@ -453,7 +544,8 @@ class LogTarget {
     if (this.#isFailed) return;
     this.#isFailed = true;
     const code = error.code ?? error.message;
-    this.#failure = { since: new Date(), code };
+    // A file that was failing keeps its first failure's time through a SIGUSR2 that fails again (H343).
+    this.#failure = { since: this.#failure?.since ?? new Date(), code };
     const signal = `send SIGUSR2 to the primary (pid ${process.pid}) to reopen it. The output still goes to stdout and stderr`;
     // The advice fits the error: a directory at the path is no full disk (H334).
     const advice = logFileAdvice(code);
@@ -461,10 +553,21 @@ class LogTarget {
       code === kNotAFileCode
         ? `reopening the log file ${this.path} failed (${error.message}): it gets no more lines; put a regular file (or nothing) at that path, then ${signal}`
         : when === 'recreate'
-          ? `the log file ${this.path} is gone (deleted, or its directory removed) and cannot be opened again (${code}): it gets no lines until it can; ${advice}, and it is reopened within a second of the next line, or ${signal}`
+          ? `the log file ${this.path} is gone (deleted, or its directory removed) and cannot be created again (${code}): it gets no lines until it can; ${advice}, and it is created again within a second of the next line, or ${signal}`
           : `${when === 'write' ? `writing to the log file ${this.path} failed` : `reopening the log file ${this.path} failed`} (${code}): it gets no more lines; ${advice}, then ${signal}`;
     this.notes.warn(text, { path: this.path, code });
   }
+}
+
+/** What is at `path` now, said in a WARN (H341): a symlink and where it points, another file, a directory... */
+function describePath(path: string, then: (what: string) => void): void {
+  lstat(path, (error, stats) => {
+    if (error) then(`gone again (${error.code ?? error.message})`);
+    else if (stats.isSymbolicLink()) readlink(path, (linkError, target) => then(linkError ? 'a symbolic link' : `a symbolic link to ${JSON.stringify(target)}`));
+    else if (stats.isFile()) then(`another regular file (inode ${stats.ino}, owner uid ${stats.uid})`);
+    else if (stats.isDirectory()) then('a directory');
+    else then(notAFileKind(stats) ?? 'a device');
+  });
 }
 
 /** A kind of file refused at a reopen, as an error with a code. */
@@ -590,6 +693,24 @@ export function fileRoutedLogger(logger: Logger): Logger {
   return routedLogger;
 }
 
+/** What the log files get instead of the next write (a worker's lines, escaped: H343); unset: a copy of it. */
+let fileCopy: string | undefined;
+
+/**
+ * Runs `write` with `text` going to the log files in place of what it writes to stdout or stderr
+ * (its first write): a worker's lines reach a pipe or a file as they are, and the log files with
+ * their control characters escaped, as `clusterkit logs` shows them (H343).
+ */
+export function writingWithFileCopy<T>(text: string, write: () => T): T {
+  const before = fileCopy;
+  fileCopy = text;
+  try {
+    return write();
+  } finally {
+    fileCopy = before;
+  }
+}
+
 /** Characters of the early output (`recordEarlyOutput`) kept for the log files: 64 Ki. */
 const kMaxEarlyChars = 64 * 1024;
 
@@ -664,8 +785,10 @@ export function teeProcessOutput(files: LogFiles): () => void {
     const isTerminal = stream.isTTY === true;
     const copy = function (this: NodeJS.WriteStream, chunk: unknown, ...rest: unknown[]): boolean {
       try {
-        const text = typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8') : '';
-        if (text !== '') files.write(routed ?? name, isTerminal ? text.replace(kColorCodes, '') : text);
+        const given = fileCopy;
+        fileCopy = undefined;
+        const text = given ?? (typeof chunk === 'string' ? chunk : chunk instanceof Uint8Array ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength).toString('utf8') : '');
+        if (text !== '') files.write(routed ?? name, given !== undefined || !isTerminal ? text : text.replace(kColorCodes, ''));
       } catch {
         // The copy never stands in the way of the output itself.
       }

@@ -95,6 +95,8 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
       await say();
       return read(log).includes('said');
     }, undefined, 'a new all.log');
+    // Read from run's stderr pipe, which may come after the file (under load it did).
+    await run.waitFor(/was deleted \(its path named no file\): created it again at its path/);
     expect(run.stderr()).toContain(`the log file ${log} was deleted (its path named no file): created it again at its path`);
 
     // The directory removed: one WARN, the lines go nowhere, show says so.

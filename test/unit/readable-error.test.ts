@@ -71,7 +71,7 @@ describe('reading thrown values', () => {
 });
 
 describe('[H346] a thrown object that JSON cannot write', () => {
-  it('keeps its message', async () => {
+  it('[H346] keeps its message', async () => {
     const { describeThrown } = await import('../../src/readable-error.js');
     const thrown: Record<string, unknown> = { message: 'cyc' };
     thrown.self = thrown;

@@ -85,11 +85,15 @@ async function watch(name: string | undefined, intervalMs: number, render: (surv
   let wake: () => void = () => {};
   // Every cluster: rounds that never wait on a silent one (H89). One named: it is the only one.
   const rounds = name === undefined ? new WatchRounds(controlDirectory(), kStatusTimeoutMs) : undefined;
-  process.once('SIGINT', () => {
+  const stop = () => {
     isStopped = true;
     rounds?.close();
     wake();
-  });
+  };
+  process.once('SIGINT', stop);
+  // A reader that went away (`status --watch | head`): the watch ends quietly, as `logs -f` does.
+  // Before, the write's EPIPE was an uncaught error with its stack (newcomer t35 L1).
+  for (const to of [process.stdout, process.stderr]) to.on('error', stop);
   while (!isStopped) {
     let survey: Survey | undefined;
     try {

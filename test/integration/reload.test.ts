@@ -8,7 +8,7 @@ import { testPrimary } from '../helpers/primary.js';
 import { waitUntilGone } from '../helpers/processes.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { spawnScript } from '../helpers/spawn.js';
-import { onceEvent, record, until } from '../helpers/wait.js';
+import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 
 /** A file holding what the next worker's _init does (`ready`, `throw`, `hang`); removed after the test. */
@@ -144,6 +144,47 @@ describe('rolling reload', () => {
     expect(result.failed).toBe(0);
     expect(result.ok).toBeGreaterThan(100);
     expect(primary.workers.some((worker: WorkerHandle) => before.includes(worker))).toBe(false);
+  });
+
+  it('[H345] a reload during a crash restart\'s backoff: the restart waits for the replacement, the slot never runs two workers, the crash is no failed stop', async () => {
+    // Each worker boots in 1.5 s and exits 200 ms after ready; its restart is due 300 ms after the
+    // crash: it comes due while the reload's replacement (booting 1.5 s) is not ready yet.
+    const primary = testPrimary({
+      env: { INIT_DELAY_MS: '1500', CRASH_AFTER_MS: '200' },
+      restart: { backoff: { initialMs: 300, factor: 1, maxMs: 300 }, maxStartupFailures: 100, maxRestarts: 100 },
+    }, 'workers/init-slow.ts');
+    // Slot 0's live workers, from the fork to the exit: never more than one.
+    const live = new Set<number>();
+    let most = 0;
+    const onFork = ({ worker }: { worker: WorkerHandle }) => {
+      live.add(worker.id);
+      most = Math.max(most, live.size);
+    };
+    const onExit = ({ worker }: { worker: WorkerHandle }) => live.delete(worker.id);
+    primary.on('workerFork', onFork);
+    primary.on('workerExit', onExit);
+    onCleanup(() => {
+      primary.off('workerFork', onFork);
+      primary.off('workerExit', onExit);
+    });
+    const restarts = record<{ previous: WorkerHandle; worker: WorkerHandle }>(primary, 'workerRestart');
+    const [first] = await primary.start();
+    await onceEvent(primary, 'workerCrash', kPatienceMs, (event: { worker: WorkerHandle }) => event.worker === first);
+    // In the crash's backoff: its restart is pending.
+    const complete = onceEvent<{ replaced: number; stopped: { graceful: WorkerHandle[]; failed: WorkerHandle[]; killed: WorkerHandle[]; notStarted?: WorkerHandle[] } }>(primary, 'reloadComplete');
+    await primary.reload();
+    const { replaced, stopped } = await complete;
+    // The restart's worker and the replacement were never alive together.
+    expect(most).toBe(1);
+    expect(replaced).toBe(1);
+    // The first worker crashed on its own: the reload stopped nothing.
+    expect(stopped).toMatchObject({ graceful: [], failed: [], killed: [] });
+    expect(stopped.notStarted ?? []).toEqual([]);
+    // The restart that came due while the replacement booted never forked: the replacement took its place.
+    expect(restarts.events.filter((event) => event.previous === first)).toEqual([]);
+    // The replacement crashes in turn and is restarted as usual, one worker at a time.
+    await until(() => restarts.events.length >= 1, kPatienceMs, 'the replacement restarted after its crash');
+    expect(most).toBe(1);
   });
 
   it('boots a replacement at a lower CPU priority where it can be restored, and gives every thread the primary\'s back once ready', async () => {

@@ -47,7 +47,7 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
       if (!context.isRunning()) {
         throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`, { isShutdown: true });
       }
-      const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`);
+      const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true);
       // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
       if (report === undefined) {
         retired++;
@@ -107,13 +107,20 @@ export async function replaceWorker(context: ReloadContext, record: WorkerRecord
 /**
  * Replaces the worker of `slot`; resolves with how the worker(s) it replaced stopped, or with
  * undefined when the slot was retired (a scale-down, a stop) while the replacement started.
+ * `restartsWait` (a reload, H345): a crash restart of the slot that comes due while the
+ * replacement starts waits for it, and runs only if it fails: the slot never runs the restart's
+ * worker and the replacement together. A memory replacement leaves its restart in place (H163).
  */
-async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string): Promise<ShutdownReport | undefined> {
+async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string, restartsWait = false): Promise<ShutdownReport | undefined> {
   const { pool, options } = context;
   const old = slot.current;
   // A slot of a scale-up under way gets its first worker from the new code anyway.
   if (old === undefined) return { graceful: [], failed: [], killed: [], requestsCut: 0 };
   const incoming = pool.launch(slot, true);
+  if (restartsWait) slot.beginReplacing(incoming);
+  const endReplacing = (): void => {
+    if (restartsWait) slot.endReplacing();
+  };
   // It boots on CPU the serving workers leave, and gets their priority back once ready.
   const restorePriority = lowerWhileBooting(incoming.pid, Math.min(kMaxLoweredMs, options.readyTimeoutMs / 4));
   try {
@@ -133,7 +140,12 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     if (incoming.state === 'exited') throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} right after it was ready`);
   } catch (error) {
     restorePriority?.();
-    await stopWorker(pool, incoming, kFailedReplacementStopMs);
+    try {
+      await stopWorker(pool, incoming, kFailedReplacementStopMs);
+    } finally {
+      // Gone: a restart that came due meanwhile runs now.
+      endReplacing();
+    }
     // A scale-down stops the replacements of the slots it removes: no failure of the new code.
     if (slot.isRetired && context.isRunning()) return undefined;
     const reason = toError(error).message;
@@ -151,6 +163,7 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   // Retired while the replacement started (H177): taking it over would bring back a slot a
   // scale-down removed, for good. The replacement goes; whoever retired the slot stops the old one.
   if (slot.isRetired) {
+    endReplacing();
     await stopWorker(pool, incoming, options.shutdownTimeoutMs);
     return undefined;
   }
@@ -158,8 +171,11 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   const displaced = slot.current;
   slot.current = incoming;
   slot.cancelRestart();
+  endReplacing();
   slot.restarts++;
-  const retiring = new Set([old, displaced].filter((record): record is WorkerRecord => record !== undefined && record !== incoming));
+  // A worker that exited on its own before (a crash, its restart pending) was not stopped by the
+  // reload: its crash was said as one, and is no failed stop of the reload (H345).
+  const retiring = new Set([old, displaced].filter((record): record is WorkerRecord => record !== undefined && record !== incoming && record.state !== 'exited'));
   // An old worker not ready yet (a restart still booting) never served: not started, not a graceful stop (H211).
   const unready = [...retiring].flatMap((record) => (record.readyAt === undefined ? [record.handle] : []));
   // The replacement (a cold process) takes over the retiring worker's clients a few at a time.

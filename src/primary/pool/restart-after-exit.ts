@@ -116,6 +116,12 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
   }
   const restartNow = (): void => {
     if (slot.isRetired || pool.isClosed || slot.current !== record) return;
+    // A reload's replacement is starting for this slot: it, not a second worker, comes next;
+    // this restart runs only if the replacement fails (H345: both ran on slot 0 together).
+    if (slot.isReplacing) {
+      slot.deferRestart(restartNow);
+      return;
+    }
     slot.restarts++; // before the fork: workerFork's listeners see the new count
     let next: WorkerRecord;
     try {

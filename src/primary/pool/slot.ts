@@ -33,6 +33,13 @@ export class Slot {
   memoryReplacements = 0;
   /** Set while a restart waits for its backoff delay; cleared when it fires or is cancelled. */
   restartTimer: NodeJS.Timeout | undefined;
+  /**
+   * A reload's replacement starting for this slot (H345): a restart due meanwhile waits for it
+   * (`deferRestart`), or the slot ran the restart's worker and the replacement together.
+   */
+  #incoming: WorkerRecord | undefined;
+  /** The restart that came due while `#incoming` started: it runs if the replacement does not take over. */
+  #deferredRestart: (() => void) | undefined;
   /** No more workers for this slot: stopped on purpose, shut down, or crash-looped. */
   isRetired = false;
   /** Set once a worker of this slot listened: its later workers are ready only once they listen too (ready-on-listen.ts). */
@@ -63,5 +70,32 @@ export class Slot {
   cancelRestart(): void {
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
+    this.#deferredRestart = undefined;
+  }
+
+  /** A reload's replacement is starting for this slot: a restart due now waits for it (H345). */
+  get isReplacing(): boolean {
+    return this.#incoming !== undefined;
+  }
+
+  /** A reload starts `record` to replace this slot's worker: restarts wait until `endReplacing`. */
+  beginReplacing(record: WorkerRecord): void {
+    this.#incoming = record;
+  }
+
+  /** Called by a restart that came due while `isReplacing`: it runs at `endReplacing`, unless cancelled. */
+  deferRestart(restart: () => void): void {
+    this.#deferredRestart = restart;
+  }
+
+  /**
+   * The replacement took the slot over or is gone: a restart deferred meanwhile runs now (it
+   * does nothing when its worker is no longer the slot's: the replacement took over).
+   */
+  endReplacing(): void {
+    this.#incoming = undefined;
+    const restart = this.#deferredRestart;
+    this.#deferredRestart = undefined;
+    restart?.();
   }
 }

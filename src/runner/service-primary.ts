@@ -29,6 +29,7 @@ import { isReportedAsWarning } from '../safe-emit.js';
 import { describeStartFailure } from './start-failure.js';
 import { describeWorkerCount } from '../primary/worker-count-line.js';
 import { shellWord } from '../shell-word.js';
+import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
 
 export interface ServicePrimarySpec {
   /** Log prefix and status name. */
@@ -197,6 +198,8 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
   // /readyz answer 503 while the workers start, not a refused connection.
   if (spec.health) await listenServiceHealth(primary, spec, service);
   if (logger) logger.info({ workers: spec.workerCount }, describeWorkerCount(spec.workerCount, spec.workerCountReason));
+  // Under --watch, initial workers that crash-loop leave the primary waiting for a change, as after the start (H347).
+  if (spec.waitsForChange === true) lifecycleOf(primary)!.waitsAfterFailedStart = true;
   let workers: WorkerHandle[];
   try {
     workers = await primary.start();
@@ -205,6 +208,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
     throw describeStartFailure(error, spec.name, loaderHint(spec) ?? (isReadyTimeout(error) ? spec.readyTimeoutHint : undefined), spec.hasPrinted);
   }
   watchForLostService(primary, spec);
+  if (primary.givenUpSlots().length > 0 && waitAfterFailedStart(primary, spec)) return service;
   if (spec.callbacks.onPrimaryStartup) await runCallback(logger, 'onPrimaryStartup', spec.callbacks.onPrimaryStartup, { workerCount: workers.length });
   else if (logger) logStarted(logger, spec, workers, service.controlSocket);
   return service;
@@ -272,6 +276,27 @@ function holdWhileWaiting(primary: ClusterPrimary): void {
   };
   primary.on('workerFork', release);
   primary.on('shutdown', release);
+}
+
+/**
+ * Under --watch, the start went on with initial slots given up in a crash loop (H347: before,
+ * run exited 1, and the saved fix brought nothing back). With every slot given up, the primary
+ * waits with no worker, as after the start (H333): true. Else the others serve: false.
+ */
+function waitAfterFailedStart(primary: ClusterPrimary, spec: ServicePrimarySpec): boolean {
+  const count = primary.givenUpSlots().length;
+  const isEvery = count === primary.targetWorkers;
+  if (spec.logger) {
+    const again = `a change to the watched files starts ${isEvery ? workersAgain(count) : count === 1 ? 'it again' : 'them again'}; clusterkit reload ${shellWord(spec.name)} also starts ${count === 1 ? 'it' : 'them'}`;
+    spec.logger.warn(
+      { givenUp: count },
+      isEvery
+        ? `the start failed: every worker crash-looped; waiting for a change to the watched files to start ${workersAgain(count)}; clusterkit reload ${shellWord(spec.name)} also starts ${count === 1 ? 'it' : 'them'}`
+        : `the start failed for ${count} worker slot${count === 1 ? '' : 's'} (crash loop); the other workers serve; ${again}`,
+    );
+  }
+  if (isEvery) holdWhileWaiting(primary);
+  return isEvery;
 }
 
 /**

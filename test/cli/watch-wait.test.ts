@@ -152,3 +152,77 @@ describe('clusterkit run --watch when every slot crash-loops [H333]', () => {
     await expect(run.exited(10_000)).resolves.toBe(0);
   });
 });
+
+describe('clusterkit run --watch when the start fails in a crash loop [H347]', () => {
+  it('[H347] code broken at the first start leaves the primary waiting with no worker, and the fixed save starts a ready worker', async () => {
+    const runtime = runtimeDir();
+    const [port, healthPort] = [await freePort(), await freePort()];
+    const project = tempProject({ 'server.cjs': `throw new Error('DB_URL is not set');\n` });
+    const run = startCli(['run', 'server.cjs', '--dev', '--name', 'waits3', '--watch', '--watch-delay', '50ms', '--health-port', String(healthPort), '--health-host', '127.0.0.1'], {
+      runtime,
+      cwd: project,
+      env: { PORT: String(port) },
+    });
+    await run.waitFor(/ERROR worker slot 0 [^\n]*no longer restarted/);
+    // Before: "shutting down: the start failed", ERR_SERVICE_START, exit 1.
+    const [line] = await run.waitFor(/WARN the start failed: every worker crash-looped; waiting for a change to the watched files to start 1 worker again; clusterkit reload (\S+) also starts it/);
+    expect(line).toContain('clusterkit reload waits3 also starts it');
+    await run.waitFor(/\[waits3\] watching \./);
+    expect(run.output()).not.toMatch(/shutting down|ERR_SERVICE_START|started: 0 workers/);
+    await expectWaiting('waits3', runtime, healthPort);
+
+    // The fixed save starts the worker, with the code on disk.
+    const from = run.output().length;
+    writeFileSync(join(project, 'server.cjs'), app('fixed'));
+    await run.waitFor(occurrencesAfter(from, 'the reload succeeded: starting worker slot 0 again', 1));
+    await until(
+      async () => {
+        const status = await statusOf('waits3', runtime);
+        return status.state === 'running' && status.readyWorkers === 1;
+      },
+      30_000,
+      'a ready worker',
+    );
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('fixed');
+    expect((await readyz(healthPort)).status).toBe(200);
+    expect((await cli(['stop', 'waits3'], { runtime, ms: 10_000 })).code).toBe(0);
+    await expect(run.exited(10_000)).resolves.toBe(0);
+  });
+
+  it('[H347] with two workers broken at the start, clusterkit reload starts both once fixed; a stop while waiting exits 0', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // The flag file lies outside the watched folder: its removal reloads nothing.
+    const flag = join(tempProject({ broken: '' }), 'broken');
+    const project = tempProject({
+      'lib/keep.txt': '',
+      'server.cjs': `if (require('node:fs').existsSync(${JSON.stringify(flag)})) throw new Error('broken');\n${app('ok')}`,
+    });
+    const run = startCli(['run', 'server.cjs', '-w', '2', '--name', 'waits4', '--watch', 'lib'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/WARN the start failed: every worker crash-looped; waiting for a change to the watched files to start 2 workers again; clusterkit reload waits4 also starts them/);
+    await run.waitFor(/\[waits4\] watching lib/);
+    const waiting = await statusOf('waits4', runtime);
+    expect(waiting).toMatchObject({ state: 'waiting', targetWorkers: 2, readyWorkers: 0, workers: [] });
+    expect(waiting.givenUpSlots.map((slot) => slot.slot).sort()).toEqual([0, 1]);
+
+    rmSync(flag);
+    const reloaded = await cli(['reload', 'waits4'], { runtime });
+    expect(reloaded.code).toBe(0);
+    expect(reloaded.stdout).toContain('2 workers given up in a crash loop started again');
+    await until(async () => (await statusOf('waits4', runtime)).readyWorkers === 2, 30_000, 'two ready workers');
+    expect((await statusOf('waits4', runtime)).state).toBe('running');
+    expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('ok');
+    expect((await cli(['stop', 'waits4'], { runtime, ms: 10_000 })).code).toBe(0);
+    await expect(run.exited(10_000)).resolves.toBe(0);
+  });
+
+  it('[H347] broken at the start and stopped while waiting: the stop exits 0 at once', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'server.cjs': `throw new Error('broken');\n` });
+    const run = startCli(['run', 'server.cjs', '--dev', '--name', 'waits5', '--watch'], { runtime, cwd: project });
+    await run.waitFor(/WARN the start failed: every worker crash-looped; waiting for a change/);
+    expect((await statusOf('waits5', runtime)).state).toBe('waiting');
+    expect((await cli(['stop', 'waits5'], { runtime, ms: 10_000 })).code).toBe(0);
+    await expect(run.exited(10_000)).resolves.toBe(0);
+  });
+});

@@ -3,7 +3,7 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { HookTimeoutError, InvalidOptionError, InvalidStateError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
+import { CrashLoopError, HookTimeoutError, InvalidOptionError, InvalidStateError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
 import { toError } from '../../to-error.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
@@ -91,6 +91,12 @@ export class PrimaryLifecycle {
   #state: PrimaryState = 'created';
   /** True once `_init` completed: only then does shutdown run `_destroy`. */
   #isInitialized = false;
+  /**
+   * Set by the service runner under `clusterkit run --watch` (H347): initial workers that
+   * crash-loop leave their slots given up, and the start goes on (with no worker, the runner
+   * waits for a change), rather than failing and stopping the primary.
+   */
+  waitsAfterFailedStart = false;
   /** Set when `start()` fails and shuts down what it started: its report says `'failed-start'`, not an interrupted start. */
   #isStartFailing = false;
   #shutdown: Promise<ShutdownReport> | undefined;
@@ -159,8 +165,12 @@ export class PrimaryLifecycle {
     emit('initializeComplete', {});
     try {
       this.#heartbeat?.watchDescendants();
-      const handles = await this.#context.pool.addSlots(this.#context.options.workerCount, { name: undefined, roles: [], env: {} }, true);
-      this.#context.pool.armWatchdogs();
+      const { pool } = this.#context;
+      const known = new Set(pool.slots);
+      const starting = pool.addSlots(this.#context.options.workerCount, { name: undefined, roles: [], env: {} }, true);
+      const initial = [...pool.slots].filter((slot) => !known.has(slot));
+      const handles = await starting.catch((error: unknown) => this.#startWithGivenUp(initial, error));
+      pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';
       this.#heartbeat?.start();
       return handles;
@@ -170,6 +180,21 @@ export class PrimaryLifecycle {
       await this.shutdown(this.#context.options.shutdownTimeoutMs, undefined, 'failed-start');
       throw error;
     }
+  }
+
+  /**
+   * Under `clusterkit run --watch` (H347): when the initial workers crash-loop, the start waits
+   * for every initial slot to be ready or given up and goes on with the ready ones (none: the
+   * runner waits for a change), rather than failing. Else, and for any other failure, rethrows.
+   */
+  async #startWithGivenUp(initial: readonly Slot[], error: unknown): Promise<WorkerHandle[]> {
+    if (!this.waitsAfterFailedStart || !(error instanceof CrashLoopError) || this.#state !== 'starting') throw error;
+    const settled = await Promise.allSettled(initial.map((slot) => slot.firstReady.promise));
+    // A stop during the wait (its ShutdownInProgressError: an interrupted start), or a failure that is no crash loop: the start fails as it did.
+    const other = settled.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected' && !(outcome.reason instanceof CrashLoopError));
+    if (this.#state !== 'starting') throw other?.reason instanceof ShutdownInProgressError ? other.reason : error;
+    if (other !== undefined) throw error;
+    return settled.flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
   }
 
   fork(spec: NormalizedForkOptions): Promise<WorkerHandle[]> {

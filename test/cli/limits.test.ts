@@ -73,7 +73,7 @@ describe('[H3] [H4] CLI limits', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H4] during a large scale-up the primary answers status, and a stop cancels the forks not yet made', async () => {
+  it('[H4][H332] during a large scale-up the primary answers status, and a stop cancels the forks not yet made', async () => {
     const runtime = runtimeDir();
     const directory = join(runtime, 'clusterkit');
     const run = startCli(['run', idle, '-w', '1', '--name', 'wide'], { runtime });

@@ -57,6 +57,13 @@ const kMaxNamedLeft = 10_000;
 /** How long a worker whose IPC channel closed may take to exit before it is killed. */
 const kDisconnectGraceMs = 1_000;
 /**
+ * How long the verdict on a worker's exit waits for the last of what it wrote (`#onProcessExit`),
+ * at most: a process the worker started may hold a pipe's other end open, and then its end never comes.
+ */
+const kChannelEndAfterExitMs = 2_000;
+/** How often a worker's exit checks whether all it wrote was delivered (ms). */
+const kChannelEndPollMs = 20;
+/**
  * A worker that read a backlog of the primary's messages this close to its exit had a busy
  * channel to the end: its own last notices may have waited behind a backlog too (H218).
  */
@@ -443,7 +450,7 @@ export class WorkerPool {
       else if (!wasListening && record.readyAt !== undefined && record.state === 'ready') this.#onLateListen(record);
     });
     worker.on('disconnect', () => this.#onDisconnect(record));
-    worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onExit(record, code, signal));
+    worker.on('exit', (code: number | null, signal: NodeJS.Signals | null) => this.#onProcessExit(record, code, signal));
     // Always listened to: an unheard 'error' on a Worker (a send to a dead channel) would crash the primary.
     worker.on('error', (error: Error) => this.#onProcessError(record, error));
   }
@@ -538,6 +545,8 @@ export class WorkerPool {
 
   #onDisconnect(record: WorkerRecord): void {
     if (record.state === 'exited') return;
+    // Its exit came first and waits for this end of its channel (`#onProcessExit`).
+    if (record.finishExit !== undefined) return record.finishExit();
     this.#context.emit('workerDisconnect', { worker: record.handle });
     this.rotation.remove(record);
     // No reply can arrive any more. The exit normally follows within milliseconds and says how
@@ -632,6 +641,36 @@ export class WorkerPool {
     record.startupError = new WorkerStartupError(record.id, 'ready-timeout', message);
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
     void killWorker(record);
+  }
+
+  /**
+   * Node emits a worker's 'exit' once the process is reaped, which may come before the last of
+   * what it wrote is delivered: its IPC channel read to its end ('disconnect' comes after the
+   * last byte), and frames that wait for their bulk bytes (read from another pipe). libuv reaps
+   * every exited child at a SIGCHLD, so when several workers exit at once (a shutdown that ends
+   * workers still booting) one is reaped before its channel is read. A verdict given then missed
+   * its `$stopped`: its clean stop was reported `failed` ("exited with code 0 before its stop
+   * finished ... process.reallyExit()") and `clusterkit run` exited 1 (two under-load runs:
+   * limits' [H4], drain-shutdown's [H48]). So the verdict waits until all it wrote was
+   * delivered, at most `kChannelEndAfterExitMs`.
+   */
+  #onProcessExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
+    if (record.state === 'exited' || record.finishExit !== undefined) return;
+    const isDelivered = () => !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames;
+    if (isDelivered()) return this.#onExit(record, code, signal);
+    const startedAt = Date.now();
+    const finish = () => {
+      clearInterval(poll);
+      record.finishExit = undefined;
+      this.#onExit(record, code, signal);
+    };
+    // The channel's end is an event; frames released by bulk bytes are not: both are polled too.
+    const poll = setInterval(() => {
+      if (isDelivered() || Date.now() - startedAt >= kChannelEndAfterExitMs) finish();
+    }, kChannelEndPollMs);
+    record.finishExit = () => {
+      if (isDelivered()) finish();
+    };
   }
 
   #onExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {

@@ -138,6 +138,8 @@ export class WorkerRecord {
   readyTimer: NodeJS.Timeout | undefined;
   /** Armed when the IPC channel closes without an exit; cleared at exit. */
   disconnectTimer: NodeJS.Timeout | undefined;
+  /** Set while its exit waits for the last of what it wrote (worker-pool.ts `#onProcessExit`): gives the verdict once all was delivered. */
+  finishExit: (() => void) | undefined;
   /** Last time anything arrived from the worker (heartbeat). */
   lastSeenAt = Date.now();
   health: WorkerHealth | undefined;
@@ -363,7 +365,7 @@ export class WorkerRecord {
   }
 
   get isConnected(): boolean {
-    return this.state !== 'exited' && this.clusterWorker.isConnected();
+    return this.state !== 'exited' && this.finishExit === undefined && this.clusterWorker.isConnected();
   }
 
   /** `worker 3 (pid 4242)`, for messages. */

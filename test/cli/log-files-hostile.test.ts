@@ -13,23 +13,9 @@ import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { kSayServer } from './say-server.js';
 
 afterEach(() => cleanUpCli());
-
-/** Says a line at start, then one per GET /say?text=... (GET /forge: lines with control characters, to stdout and stderr). */
-const kScript = `
-const http = require('node:http');
-console.log('out at start');
-http.createServer((request, response) => {
-  const url = new URL(request.url, 'http://x');
-  if (url.pathname === '/say') console.log('said ' + url.searchParams.get('text'));
-  if (url.pathname === '/forge') {
-    process.stdout.write('partial\\r[api] ERROR forged\\n');
-    process.stderr.write('clear\\x1b[2J screen\\x00nul\\x1b]0;TITLE\\x07 end\\n');
-  }
-  response.end('ok');
-}).listen(Number(process.env.PORT), '127.0.0.1');
-`;
 
 const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 const escaped = (text: string) => text.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
@@ -44,7 +30,7 @@ interface Started {
 
 async function start(name: string, args: string[]): Promise<Started> {
   const runtime = runtimeDir();
-  const project = tempProject({ 'server.cjs': kScript });
+  const project = tempProject({ 'server.cjs': kSayServer });
   mkdirSync(join(project, 'logs'));
   const port = await freePort();
   const run = startCli(['run', 'server.cjs', '-w', '1', '--name', name, ...args], { runtime, cwd: project, env: { PORT: String(port) } });
@@ -117,7 +103,7 @@ describe('clusterkit run: log files against a hostile worker or path', () => {
 
   it('[H343] a worker\'s CR, escape sequences and NUL reach the log files escaped as `clusterkit logs` shows them; the pipe that run writes to gets them as before', async () => {
     const runtime = runtimeDir();
-    const project = tempProject({ 'server.cjs': kScript });
+    const project = tempProject({ 'server.cjs': kSayServer });
     const port = await freePort();
     const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'api', '-o', 'out.log', '-e', 'err.log', '-l', 'all.log'], { runtime, cwd: project, env: { PORT: String(port) } });
     await run.waitFor(/service api started/);

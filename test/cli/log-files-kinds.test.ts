@@ -12,19 +12,9 @@ import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { kSayServer } from './say-server.js';
 
 afterEach(() => cleanUpCli());
-
-/** Says a line at start, then one per GET /say?text=... */
-const kScript = `
-const http = require('node:http');
-console.log('out at start');
-http.createServer((request, response) => {
-  const url = new URL(request.url, 'http://x');
-  if (url.pathname === '/say') console.log('said ' + url.searchParams.get('text'));
-  response.end('ok');
-}).listen(Number(process.env.PORT), '127.0.0.1');
-`;
 
 const read = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
 const mkfifo = (path: string) => execFileSync('mkfifo', [path]);
@@ -33,7 +23,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
   it('[H321] a FIFO as a log file is refused before any fork (exit 2, ERR_LOG_FILE\'s message saying to pipe the output instead), not a hang in open(); the launcher of several apps too', async () => {
     const runtime = runtimeDir();
     const project = tempProject({
-      'server.cjs': kScript,
+      'server.cjs': kSayServer,
       'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'fa', script: 'server.cjs', out_file: 'fifo' }, { name: 'fb', script: 'server.cjs' }] };\n",
     });
     const fifo = join(project, 'fifo');
@@ -54,7 +44,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
 
   it('[H321] a SIGUSR2 reopen that meets a FIFO at the path is a WARN and the file gets nothing; stop then ends the primary (no pending open keeps it)', async () => {
     const runtime = runtimeDir();
-    const project = tempProject({ 'server.cjs': kScript });
+    const project = tempProject({ 'server.cjs': kSayServer });
     const port = await freePort();
     const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'refifo', '-l', 'app.log'], { runtime, cwd: project, env: { PORT: String(port) } });
     await run.waitFor(/service refifo started/);
@@ -76,7 +66,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
 
   it('[H322] a log file deleted, then its directory removed, while running: opened again at its path with an INFO line; a WARN once while it cannot be, show says since when and why; it comes back once the directory does', async () => {
     const runtime = runtimeDir();
-    const project = tempProject({ 'server.cjs': kScript });
+    const project = tempProject({ 'server.cjs': kSayServer });
     const logs = join(project, 'logs');
     mkdirSync(logs);
     const log = join(logs, 'all.log');
@@ -134,7 +124,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
 
   it('[H323] one file by two names (a symlink and its target, a hard link) gets each line once', async () => {
     const runtime = runtimeDir();
-    const project = tempProject({ 'server.cjs': kScript });
+    const project = tempProject({ 'server.cjs': kSayServer });
     symlinkSync('real.log', join(project, 'link.log'));
     const port = await freePort();
     const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'twice', '-o', 'link.log', '-l', 'real.log'], { runtime, cwd: project, env: { PORT: String(port) } });

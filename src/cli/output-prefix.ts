@@ -16,7 +16,7 @@ import type { LogEntry } from '../control/log-protocol.js';
 import { terminalSafeJson } from '../control/control-chars.js';
 import { LineSplitter, type OutputLine } from './logs/line-splitter.js';
 import { sanitizeLine, supportsColor } from './logs/sanitize-line.js';
-import { writingWithFileCopy } from './logs/log-files.js';
+import { isCopyingToLogFiles, writingWithFileCopy } from './logs/log-files.js';
 import { workerLinePrefix } from './logs/worker-line-prefix.js';
 import type { LinePrefixer } from './logs/line-time.js';
 
@@ -95,7 +95,9 @@ export function forwardLines(
     const time = Date.now();
     const text = lines.map((line) => render(line, time)).join('');
     const write = () => to.write(text);
-    if (isWritable(to) && !(fileRender === undefined ? write() : writingWithFileCopy(lines.map((line) => fileRender(line, time)).join(''), write))) pauseUntilDrained(from, to);
+    // The escaped copy is made only while log files take it: no work on this path without them.
+    const isCopied = fileRender !== undefined && isCopyingToLogFiles();
+    if (isWritable(to) && !(isCopied ? writingWithFileCopy(lines.map((line) => fileRender(line, time)).join(''), write) : write())) pauseUntilDrained(from, to);
     if (onLine) for (const line of lines) onLine(line, time);
   };
   from.on('data', (chunk: Buffer) => emit(splitter.push(chunk)));

@@ -693,6 +693,14 @@ export function fileRoutedLogger(logger: Logger): Logger {
   return routedLogger;
 }
 
+/** The copies to log files in force (`teeProcessOutput`): none, and nothing is copied. */
+let tees = 0;
+
+/** Whether what is written now is copied to log files: without any, a worker's lines need no escaped copy (`writingWithFileCopy`). */
+export function isCopyingToLogFiles(): boolean {
+  return tees > 0;
+}
+
 /** What the log files get instead of the next write (a worker's lines, escaped: H343); unset: a copy of it. */
 let fileCopy: string | undefined;
 
@@ -780,6 +788,8 @@ function takeEarlyOutput(): Array<[OutputStream, string]> {
 export function teeProcessOutput(files: LogFiles): () => void {
   for (const [stream, text] of takeEarlyOutput()) files.write(stream, text);
   const undo: Array<() => void> = [];
+  tees++;
+  undo.push(() => tees--);
   for (const [name, stream] of [['stdout', process.stdout], ['stderr', process.stderr]] as const) {
     const original = stream.write;
     const isTerminal = stream.isTTY === true;

@@ -2,8 +2,9 @@
  * The check of a worker's answer to `$metrics`: what prom-client's `getMetricsAsJSON()` returns,
  * shaped so that `AggregatorRegistry.aggregate()` cannot throw on it and the Prometheus text it
  * writes cannot be forged: metric and label names are Prometheus names (no line breaks to
- * smuggle series in), values are numbers (JSON writes NaN as null), the aggregator is one
- * prom-client knows. Help texts and label values are escaped by prom-client itself. What fails is
+ * smuggle series in), values are numbers, null, or the tag a non-finite number travels as under
+ * JSON (`"NaN"`, `"+Inf"`, `"-Inf"`, worker/metric-values.ts), the aggregator is one prom-client
+ * knows. Help texts and label values are escaped by prom-client itself. What fails is
  * described (`describeMetricsProblem`): the metric and its field, for the worker's report. Which names
  * a value's `metricName` may give (its own metric's, never clusterkit's series nor another
  * metric's) is decided over all the workers' answers at the merge (primary/features/worker-series.ts).
@@ -15,7 +16,30 @@ export interface MetricJson {
   help: string;
   type: string;
   aggregator?: string;
-  values: Array<{ value: number | null; labels?: Record<string, string | number | boolean>; metricName?: string }>;
+  /** A value is a number after `completeMetrics`; before, it may be a tag (`NonFiniteTag`). */
+  values: Array<{ value: number | null | NonFiniteTag; labels?: Record<string, string | number | boolean>; metricName?: string }>;
+}
+
+/**
+ * How a non-finite value travels under JSON serialization, which has no form for it: its
+ * Prometheus spelling. Only a sample's `value` is read so (a label value `"NaN"` stays the
+ * string), and nothing else in a value's place is taken for a number.
+ */
+export type NonFiniteTag = 'NaN' | '+Inf' | '-Inf';
+
+const kNonFinite: ReadonlyMap<string, number> = new Map<NonFiniteTag, number>([
+  ['NaN', Number.NaN],
+  ['+Inf', Number.POSITIVE_INFINITY],
+  ['-Inf', Number.NEGATIVE_INFINITY],
+]);
+
+/** The tag of `value`, a number that is not finite. */
+export function nonFiniteTag(value: number): NonFiniteTag {
+  return Number.isNaN(value) ? 'NaN' : value > 0 ? '+Inf' : '-Inf';
+}
+
+function isNonFiniteTag(value: unknown): value is NonFiniteTag {
+  return typeof value === 'string' && kNonFinite.has(value);
 }
 
 const kMetricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
@@ -51,12 +75,19 @@ export function describeMetricsProblem(reply: unknown): string | undefined {
 
 /**
  * Fills what prom-client's aggregation needs and a registry other than prom-client's may leave
- * out: the aggregator (prom-client sums by default) and empty label sets.
+ * out: the aggregator (prom-client sums by default) and empty label sets; and turns the tag a
+ * non-finite value travelled as back into its number (H353), so the aggregators sum, compare and
+ * average it as they would the worker's own number (`+Inf` plus 1 is `+Inf`, a sum with NaN is
+ * NaN) and prom-client writes it as the worker's registry does. A null (a registry's own, or
+ * an older worker's) is left as it was.
  */
 export function completeMetrics(metrics: MetricJson[]): MetricJson[] {
   for (const metric of metrics) {
     metric.aggregator ??= 'sum';
-    for (const value of metric.values) value.labels ??= {};
+    for (const value of metric.values) {
+      value.labels ??= {};
+      if (isNonFiniteTag(value.value)) value.value = kNonFinite.get(value.value)!;
+    }
   }
   return metrics;
 }
@@ -82,7 +113,7 @@ function describeMetricProblem(metric: unknown, index: number): string | undefin
 function describeValueProblem(entry: unknown): string | undefined {
   if (typeof entry !== 'object' || entry === null || Array.isArray(entry)) return `it is ${describeKind(entry)}, not an object`;
   const { value, labels, metricName } = entry as Record<string, unknown>;
-  if (!(typeof value === 'number' || value === null)) return `its value is ${quote(value)}, not a number`;
+  if (!(typeof value === 'number' || value === null || isNonFiniteTag(value))) return `its value is ${quote(value)}, not a number (nor "NaN", "+Inf" or "-Inf")`;
   if (metricName !== undefined && !isName(metricName, kMetricName)) return `its metricName ${quote(metricName)} is not a Prometheus metric name`;
   if (labels === undefined) return undefined;
   if (typeof labels !== 'object' || labels === null || Array.isArray(labels)) return `its labels are ${describeKind(labels)}, not an object`;

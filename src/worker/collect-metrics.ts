@@ -1,7 +1,7 @@
 /**
  * A worker's answer to `primary.metrics()` (`$metrics`): its prom-client registry as JSON
  * (`getMetricsAsJSON()`), or null when it has none. Under JSON serialization, non-finite
- * values travel as null (metric-values.ts).
+ * values travel as `"NaN"`, `"+Inf"` or `"-Inf"`, restored by the primary (metric-values.ts).
  */
 import { loadPromClient, type MetricsRegistry } from '../prom-client.js';
 import type { Serialization } from '../types.js';

@@ -69,3 +69,10 @@ describe('one sample per series [H278]', () => {
     expect(text).not.toContain('clusterkit_worker_uptime_seconds{slot="1"}');
   });
 });
+
+describe('values that are not finite', () => {
+  it('[H353] are written as Prometheus spells them: +Inf, -Inf, NaN', () => {
+    const text = new ExpositionWriter().family('x', 'gauge', 'h').sample([['v', 'a']], Infinity).sample([['v', 'b']], -Infinity).sample([['v', 'c']], Number.NaN).text();
+    expect(text.split('\n').slice(2)).toEqual(['x{v="a"} +Inf', 'x{v="b"} -Inf', 'x{v="c"} NaN', '']);
+  });
+});

@@ -5,7 +5,8 @@ import { isHandlerNotFound } from '../../src/messaging/route.js';
 import { SystemRouter, type ProtocolProblem } from '../../src/messaging/system-router.js';
 import { registerStartupNotices } from '../../src/primary/pool/startup-notices.js';
 import type { WorkerRecord } from '../../src/primary/pool/worker-record.js';
-import { describeMetricsProblem, isMetricsReply } from '../../src/messaging/metrics-reply.js';
+import { completeMetrics, describeMetricsProblem, isMetricsReply, type MetricJson } from '../../src/messaging/metrics-reply.js';
+import { jsonSafeMetrics } from '../../src/worker/metric-values.js';
 import {
   boundInitError,
   isInitErrorPayload,
@@ -151,6 +152,21 @@ describe('system payload checks', () => {
     for (const reply of bad) expect(isMetricsReply(reply)).toBe(false);
   });
 
+  it('[H353] a non-finite value travels as its tag and is restored at the value only; a label or metricName tag stays a string', () => {
+    const gauge = (values: unknown[]) => ({ name: 'app_g', help: 'h', type: 'gauge', aggregator: 'sum', values });
+    const sent = jsonSafeMetrics([gauge([{ value: Number.NaN, labels: {} }, { value: Infinity, labels: { a: 'x' } }, { value: -Infinity, labels: {} }, { value: 2, labels: {} }])]);
+    expect(JSON.parse(JSON.stringify(sent))).toEqual([gauge([{ value: 'NaN', labels: {} }, { value: '+Inf', labels: { a: 'x' } }, { value: '-Inf', labels: {} }, { value: 2, labels: {} }])]);
+    const arrived = JSON.parse(JSON.stringify(sent)) as unknown;
+    expect(describeMetricsProblem(arrived)).toBeUndefined();
+    const restored = completeMetrics(arrived as MetricJson[])[0]!.values.map((entry) => entry.value);
+    expect(restored).toEqual([Number.NaN, Infinity, -Infinity, 2]);
+    // Tags where no value is stay strings; a null stays null, as before.
+    const forged = [gauge([{ value: 1, labels: { x: 'NaN', y: '+Inf' }, metricName: 'NaN' }, { value: null }])] as unknown as MetricJson[];
+    expect(describeMetricsProblem(forged)).toBeUndefined();
+    expect(completeMetrics(forged)[0]!.values).toEqual([{ value: 1, labels: { x: 'NaN', y: '+Inf' }, metricName: 'NaN' }, { value: null, labels: {} }]);
+    for (const bogus of ['nan', 'Infinity', 'inf', '+inf', ' NaN', 'Nan']) expect(isMetricsReply([gauge([{ value: bogus, labels: {} }])])).toBe(false);
+  });
+
   it('[H317] a metrics answer that fails its check says which metric and field, and its error blames the registry, not the IPC', () => {
     const counter = { name: 'app_total', help: 'h', type: 'counter', aggregator: 'sum', values: [{ value: 1, labels: { route: '/' } }] };
     expect(describeMetricsProblem([counter])).toBeUndefined();
@@ -163,10 +179,11 @@ describe('system payload checks', () => {
       [[{ ...counter, aggregator: 'constructor' }], 'metric "app_total" has the aggregator "constructor", none of prom-client\'s (sum, first, omit, average, min, max)'],
       [[{ ...counter, help: 7 }], 'metric "app_total" has a help text that is a number, not a string of at most 4096 characters'],
       [[{ ...counter, values: null }], 'metric "app_total" has values that are null, not an array'],
-      [[{ ...counter, values: [{ value: '1\nx', labels: {} }] }], 'metric "app_total", value #0: its value is "1\\nx", not a number'],
+      [[{ ...counter, values: [{ value: '1\nx', labels: {} }] }], 'metric "app_total", value #0: its value is "1\\nx", not a number (nor "NaN", "+Inf" or "-Inf")'],
       [[{ ...counter, values: [{ value: 1 }, { value: 1, labels: { 'bad"name': 'x' } }] }], 'metric "app_total", value #1: the label name "bad\\"name" is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*, at most 256 characters)'],
       [[{ ...counter, values: [{ value: 1, labels: { route: {} } }] }], 'metric "app_total", value #0: the label "route" has an object as its value, not a string, number or boolean'],
       [[{ ...counter, values: [{ value: 1, metricName: 'a b' }] }], 'metric "app_total", value #0: its metricName "a b" is not a Prometheus metric name'],
+      [[{ ...counter, values: [{ value: 'Infinity', labels: {} }] }], 'metric "app_total", value #0: its value is "Infinity", not a number (nor "NaN", "+Inf" or "-Inf")'],
     ];
     for (const [reply, problem] of cases) {
       expect(describeMetricsProblem(reply)).toBe(problem);

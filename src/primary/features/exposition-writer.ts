@@ -53,9 +53,9 @@ export class ExpositionWriter {
   }
 }
 
-/** Prometheus writes infinity as `+Inf` (a budget of `Infinity`). */
+/** Prometheus writes infinity as `+Inf` (a budget of `Infinity`), `-Inf` and `NaN`. */
 function prometheusNumber(value: number): string {
-  return value === Number.POSITIVE_INFINITY ? '+Inf' : String(value);
+  return value === Number.POSITIVE_INFINITY ? '+Inf' : value === Number.NEGATIVE_INFINITY ? '-Inf' : String(value);
 }
 
 function escapeLabel(value: string): string {

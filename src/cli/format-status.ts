@@ -13,6 +13,7 @@ type Row = readonly string[];
 
 // Headers say what the figures are: the event-loop delay as mean / p99 since the previous
 // heartbeat; the message counts include the heartbeats (a footnote says so).
+// A `name` column after `slot` only when some worker (or given-up slot) has a name (`fork({ name })`, H351).
 const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'crashes', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*'];
 const kFootnote = '* IPC messages to and from the worker, heartbeats included\n';
 /** Under the table when a worker is silent: what the word means, and why its figures are gone. */
@@ -49,7 +50,24 @@ export function workerTable(status: ClusterStatus): string {
   const notes = `${kFootnote}${silent.some((worker) => !isPaused(worker)) ? kSilentNote : ''}${silent.some(isPaused) ? kStoppedNote : ''}`;
   // PM2's `errored` row: the slot has no worker, so the row says since when and why (PM2 retest N3).
   const rows = [...status.workers.map(workerRow), ...errored.map(erroredRow)];
-  return `${table(kWorkerHeader, rows)}${notes}${errored.map(erroredNote).join('')}`;
+  // A named worker's name beside its slot (H351: docs/named-workers.md said `status` shows it; it
+  // did not). Left out when none has one: a cluster of unnamed workers keeps its table. The name
+  // arrived stripped of control characters, as every string of the answer (control-chars.ts).
+  const names = [...status.workers.map((worker) => nameCell(worker.name)), ...errored.map((slot) => nameCell(slot.name))];
+  const header = names.some((name) => name !== '-') ? withName(kWorkerHeader, 'name') : kWorkerHeader;
+  const cells = header === kWorkerHeader ? rows : rows.map((row, index) => withName(row, names[index]!));
+  return `${table(header, cells)}${notes}${errored.map(erroredNote).join('')}`;
+}
+
+/** The `name` cell: the worker's name, `-` for none (or for a value that is no name: it crossed processes). */
+function nameCell(name: unknown): string {
+  return typeof name === 'string' && name !== '' ? name : '-';
+}
+
+/** `row` with `name` after its `slot` cell. */
+function withName(row: Row, name: string): Row {
+  const slot = kWorkerHeader.indexOf('slot') + 1;
+  return [...row.slice(0, slot), name, ...row.slice(slot)];
 }
 
 /**

@@ -49,7 +49,16 @@ const kUnknownSignalSource =
 /** `countReason`: why `workerCount: 'auto'`/`'max'` came to the count it did, said as the start begins. */
 export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = createLineLogger(), countReason?: string): void {
   if (countReason !== undefined) primary.on('initialize', () => logger.info({ workers: primary.options.workerCount }, describeWorkerCount(primary.options.workerCount, countReason)));
-  const ids = (worker: WorkerHandle) => ({ workerId: worker.id, workerPid: worker.pid, slot: worker.slot });
+  // A named worker's name and roles too (H351: docs/named-workers.md said logs show the name;
+  // no line did): `workerName`, not `name`, which is pino's logger name (the JSON line's own
+  // field). Roles comma-joined, as CLUSTERKIT_ROLES carries them (a role has no comma).
+  const ids = (worker: WorkerHandle) => ({
+    workerId: worker.id,
+    workerPid: worker.pid,
+    slot: worker.slot,
+    ...(worker.name === undefined ? {} : { workerName: worker.name }),
+    ...(worker.roles.length === 0 ? {} : { workerRoles: worker.roles.join(',') }),
+  });
   /** The error of a worker still starting, said in the one line of its failed start; cleared at ready or exit. */
   const startupErrors = new Map<number, Error>();
   const logError = (worker: WorkerHandle, error: Error) => {
@@ -313,11 +322,11 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     }[reason];
     logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(requestersExited === undefined ? {} : { requestersExited }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
   });
-  primary.on('crashLoop', ({ slot, failures, reason, error }) => {
+  primary.on('crashLoop', ({ slot, name, failures, reason, error }) => {
     // The error's message says why in full (the last failure itself, then the hint): a CLI user
     // has no `cause` to open.
     const text = `${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
-    logger.error({ slot, failures, reason, err: error }, text);
+    logger.error({ slot, ...(name === undefined ? {} : { workerName: name }), failures, reason, err: error }, text);
   });
   primary.on('crashLoopRefill', ({ slots }) =>
     logger.info(

@@ -148,6 +148,19 @@ describe('status rendering', () => {
     expect(formatList([])).toBe('No cluster is running.\n');
   });
 
+  it('[H351] adds a name column after slot when a worker or a given-up slot has a name: - for the others, and for a name that is no string', () => {
+    const [ready, starting] = status.workers;
+    expect(formatStatus({ ...status, workers: [{ ...ready!, name: 'cache' }, starting!] })).toContain(
+      'id  pid  slot  name   state     uptime  restarts  crashes       rss     heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  cache  ready     3m 12s         0        0  50.0 MiB  8.3 MiB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 3  103     1  -      starting  300ms          1        1         -        -              -     -         1          0\n',
+    );
+    const given = { slot: 2, name: 'reports', state: 'errored', since: 0, givenUpMs: 6_000, restarts: 2, crashes: 3, failures: 3, reason: 'startup-failures', lastFailure: 'threw' };
+    expect(formatStatus({ ...status, givenUpSlots: [given] } as ClusterStatus)).toMatch(/\nid +pid +slot +name +state [^\n]*\n 1 +101 +0 +- +ready [^\n]*\n 3 +103 +1 +- +starting [^\n]*\n - +- +2 +reports +errored /);
+    // None named (or a value that is no name, from an odd primary): the table of before.
+    for (const odd of [undefined, '', 7, { x: 1 }]) expect(formatStatus({ ...status, workers: [{ ...ready!, name: odd as never }, starting!] })).toContain('\nid  pid  slot  state ');
+  });
+
   it('[H66] shows a silent worker as silent, for how long, without the loop delay and CPU of its last answer', () => {
     const [ready, starting] = status.workers as [WorkerStats, WorkerStats];
     const silent = { ...ready, id: 2, pid: 102, slot: 1, silentMs: 5_240, healthAgeMs: 5_300, isSilent: true };

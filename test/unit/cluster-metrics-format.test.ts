@@ -22,7 +22,7 @@ const store = { bytes: 0, keys: 0, maxBytes: Infinity, maxKeys: 10 };
 
 describe('clusterkit metrics of a silent worker', () => {
   it('[H66] gives each ready worker its silence in seconds, and a silent one worker_up 0 and no loop delay', () => {
-    const text = formatClusterMetrics([row(0, 'ready', 400, false), row(1, 'ready', 5_250, true), row(2, 'stopping', undefined, false)], new Map(), store);
+    const text = formatClusterMetrics([row(0, 'ready', 400, false), row(1, 'ready', 5_250, true), row(2, 'stopping', undefined, false)], [], store);
     expect(text).toContain('# TYPE clusterkit_worker_silent_seconds gauge\nclusterkit_worker_silent_seconds{slot="0"} 0.4\nclusterkit_worker_silent_seconds{slot="1"} 5.25\n#');
     expect(text).toContain('clusterkit_worker_up{slot="0"} 1\nclusterkit_worker_up{slot="1"} 0\nclusterkit_worker_up{slot="2"} 0\n');
     expect(text).toContain('clusterkit_worker_event_loop_delay_p99_seconds{slot="0"} 0.002\nclusterkit_worker_event_loop_delay_p99_seconds{slot="2"} 0.002\n#');
@@ -40,11 +40,23 @@ describe('clusterkit metrics of a silent worker', () => {
   });
 });
 
+describe('the name label [H351]', () => {
+  it('[H351] gives every per-slot series of a named slot its name, clusterkit_worker_scrape_errors_total too; a slot number taken by another name has a series of its own', () => {
+    const named = { ...row(1, 'ready', 100, false), name: 'cache' };
+    const text = formatClusterMetrics([row(0, 'ready', 100, false), named], [{ slot: 1, name: undefined, count: 4 }], store);
+    const slot1 = text.split('\n').filter((line) => line.startsWith('clusterkit_worker_') && line.includes('slot="1"'));
+    expect(slot1.length).toBeGreaterThan(10);
+    for (const line of slot1.filter((line) => !line.startsWith('clusterkit_worker_scrape_errors_total{slot="1"} '))) expect(line).toContain('{slot="1",name="cache"} ');
+    // The errors counted while an unnamed worker held slot 1 stay its own series; the named worker's starts at 0.
+    expect(text).toContain('clusterkit_worker_scrape_errors_total{slot="0"} 0\nclusterkit_worker_scrape_errors_total{slot="1"} 4\nclusterkit_worker_scrape_errors_total{slot="1",name="cache"} 0\n');
+  });
+});
+
 describe('one sample per series [H278]', () => {
   it('[H278] writes one series per slot while its old worker and its replacement are both alive, from the serving one', () => {
     const old = { ...row(0, 'stopping', undefined, false), id: 1, restarts: 0 };
     const replacement = { ...row(0, 'ready', 100, false), id: 3, restarts: 1 };
-    const text = formatClusterMetrics([old, replacement, row(1, 'ready', 100, false)], new Map(), store);
+    const text = formatClusterMetrics([old, replacement, row(1, 'ready', 100, false)], [], store);
     const series = text.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.slice(0, line.lastIndexOf(' ')));
     expect(new Set(series).size).toBe(series.length);
     expect(text).toContain('clusterkit_worker_restarts_total{slot="0"} 1\n');
@@ -60,7 +72,7 @@ describe('one sample per series [H278]', () => {
 
   it('[H277] keeps a given-up slot\'s up, restarts and crashes series, beside the target and the crash loops', () => {
     const givenUp = { slot: 1, name: undefined, state: 'errored' as const, since: 0, givenUpMs: 5, restarts: 2, crashes: 4, failures: 3, reason: 'startup-failures' as const, lastFailure: 'threw' };
-    const text = formatClusterMetrics([row(0, 'ready', 100, false)], new Map(), store, { targetWorkers: 2, givenUp: [givenUp], crashLoops: 1 });
+    const text = formatClusterMetrics([row(0, 'ready', 100, false)], [], store, { targetWorkers: 2, givenUp: [givenUp], crashLoops: 1 });
     expect(text).toContain('clusterkit_workers_target 2\n');
     expect(text).toContain('clusterkit_slots_given_up 1\n');
     expect(text).toContain('clusterkit_crash_loops_total 1\n');

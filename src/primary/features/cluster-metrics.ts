@@ -18,8 +18,9 @@
 import { completeMetrics, describeMetricsProblem, type MetricJson } from '../../messaging/metrics-reply.js';
 import { kMetricsRequest } from '../../messaging/system-types.js';
 import { loadPromClient, type PromClientModule } from '../../prom-client.js';
+import type { WorkerRecord } from '../pool/worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
-import { formatClusterMetrics, kOwnFamilies } from './format-cluster-metrics.js';
+import { formatClusterMetrics, kOwnFamilies, scrapeErrorKey, type ScrapeErrorCount } from './format-cluster-metrics.js';
 import { collectGivenUp } from './given-up-stats.js';
 import type { SharedStore } from './shared-store.js';
 import { collectStats } from './worker-stats.js';
@@ -32,8 +33,8 @@ const isAnyReply = (_reply: unknown): _reply is unknown => true;
 export const kDefaultScrapeTimeoutMs = 2_000;
 
 export class ClusterMetrics {
-  /** Failed scrapes by slot, since the primary started (a Prometheus counter). */
-  readonly #scrapeErrors = new Map<number, number>();
+  /** Failed scrapes by slot and name (scrapeErrorKey), since the primary started (a Prometheus counter). */
+  readonly #scrapeErrors = new Map<string, ScrapeErrorCount>();
 
   constructor(
     private readonly context: Pick<PrimaryContext, 'pool' | 'system' | 'options'>,
@@ -48,12 +49,12 @@ export class ClusterMetrics {
     const collected = new Map<number, MetricJson[]>();
     answers.forEach((answer, index) => {
       const record = workers[index]!;
-      if (answer.status === 'rejected') return this.#countError(record.slot.index);
+      if (answer.status === 'rejected') return this.#countError(record);
       // Checked here, not by the request: what fails comes from the worker's registry, and its report names the metric (t33 LOW-C).
       const problem = describeMetricsProblem(answer.value);
       if (problem !== undefined) {
         system.reportDropped(record, 'bad-metrics', kMetricsRequest, problem);
-        this.#countError(record.slot.index);
+        this.#countError(record);
       } else if (answer.value) collected.set(record.slot.index, completeMetrics(answer.value as MetricJson[]));
     });
     for (const [slot, dropped] of keepOwnSeries(collected, kOwnFamilies)) {
@@ -62,11 +63,11 @@ export class ClusterMetrics {
       system.reportDropped(record, 'misnamed-series', kMetricsRequest, describeDroppedSeries(dropped), dropped.length);
     }
     const promClient = collected.size > 0 ? await loadPromClient() : undefined;
-    const aggregated = promClient ? await this.#aggregate(promClient, collected) : undefined;
+    const aggregated = promClient ? await this.#aggregate(promClient, collected, workers) : undefined;
     const { maxStoreBytes, maxStoreKeys } = this.context.options;
     const store = { bytes: this.store.bytes, keys: this.store.size, maxBytes: maxStoreBytes, maxKeys: maxStoreKeys };
     const figures = { targetWorkers: pool.targetCount, givenUp: collectGivenUp(pool), crashLoops: pool.crashLoops };
-    const own = formatClusterMetrics(collectStats(pool, this.context.options.heartbeat), this.#scrapeErrors, store, figures);
+    const own = formatClusterMetrics(collectStats(pool, this.context.options.heartbeat), this.#scrapeErrors.values(), store, figures);
     return aggregated === undefined ? own : `${aggregated.trimEnd()}\n${own}`;
   }
 
@@ -75,7 +76,7 @@ export class ClusterMetrics {
    * throw; if prom-client ever does, the answers it cannot take are found one by one and left
    * out as scrape errors: the scrape never fails as a whole.
    */
-  async #aggregate(promClient: PromClientModule, collected: Map<number, MetricJson[]>): Promise<string | undefined> {
+  async #aggregate(promClient: PromClientModule, collected: Map<number, MetricJson[]>, workers: readonly WorkerRecord[]): Promise<string | undefined> {
     const merge = async (answers: MetricJson[][]) => promClient.AggregatorRegistry.aggregate(answers).metrics();
     try {
       return await merge([...collected.values()]);
@@ -83,13 +84,16 @@ export class ClusterMetrics {
       const usable: MetricJson[][] = [];
       for (const [slot, metrics] of collected) {
         if (await merge([metrics]).then(() => true, () => false)) usable.push(metrics);
-        else this.#countError(slot);
+        else this.#countError(workers.find((worker) => worker.slot.index === slot)!);
       }
       return usable.length > 0 ? merge(usable).catch(() => undefined) : undefined;
     }
   }
 
-  #countError(slot: number): void {
-    this.#scrapeErrors.set(slot, (this.#scrapeErrors.get(slot) ?? 0) + 1);
+  /** One more failed scrape of the record's slot, under its name: the labels of the slot's other series (H351). */
+  #countError(record: WorkerRecord): void {
+    const { index: slot, spec } = record.slot;
+    const key = scrapeErrorKey(slot, spec.name);
+    this.#scrapeErrors.set(key, { slot, name: spec.name, count: (this.#scrapeErrors.get(key)?.count ?? 0) + 1 });
   }
 }

@@ -98,7 +98,7 @@ export const kOwnFamilies: ReadonlySet<string> = new Set([
  * (H278). A slot given up in a crash loop keeps its `up` (0), restarts and crashes series, so its
  * crashes stay counted and an alert on them fires (H277).
  */
-export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: ReadonlyMap<number, number>, store: StoreFigures, pool?: PoolFigures): string {
+export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Iterable<ScrapeErrorCount>, store: StoreFigures, pool?: PoolFigures): string {
   const out = new ExpositionWriter();
   const byState = new Map<string, number>();
   for (const row of stats) byState.set(row.state, (byState.get(row.state) ?? 0) + 1);
@@ -122,9 +122,14 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Readonl
   }
   out.family('clusterkit_worker_scrape_errors_total', 'counter', 'Metric scrapes of this slot that failed or timed out (its metrics are missing from that scrape).');
   // Every live slot has its series from the first scrape, at 0: rate() and increase() need a
-  // starting point, and an alert on the series must not wait for the first error to exist.
-  const slots = new Set([...serving.map((row) => row.slot), ...scrapeErrors.keys()]);
-  for (const slot of [...slots].sort((a, b) => a - b)) out.sample([['slot', String(slot)]], scrapeErrors.get(slot) ?? 0);
+  // starting point, and an alert on the series must not wait for the first error to exist. Its
+  // labels are those of the slot's other series, `name` included (H351: it had `slot` alone, so
+  // a join on slot and name missed it).
+  const counts = new Map<string, ScrapeErrorCount>();
+  for (const row of serving) counts.set(scrapeErrorKey(row.slot, row.name), { slot: row.slot, name: row.name, count: 0 });
+  for (const entry of scrapeErrors) counts.set(scrapeErrorKey(entry.slot, entry.name), entry);
+  const errorRows = [...counts.values()].sort((a, b) => a.slot - b.slot || (a.name ?? '').localeCompare(b.name ?? ''));
+  for (const { slot, name, count } of errorRows) out.sample(labels(slot, name), count);
   // The budget beside the use, so an alert is one ratio: clusterkit_store_bytes / clusterkit_store_max_bytes > 0.8.
   out.single('clusterkit_store_bytes', 'gauge', 'Bytes the shared store holds, as counted against maxStoreBytes (keys, values and each entry\'s overhead).', store.bytes);
   out.single('clusterkit_store_max_bytes', 'gauge', 'The shared store\'s byte budget (maxStoreBytes).', store.maxBytes);
@@ -139,6 +144,22 @@ const kGivenUpFamilies = new Map<string, (slot: GivenUpSlotStats) => number>([
   ['clusterkit_worker_restarts_total', (slot) => slot.restarts],
   ['clusterkit_worker_crashes_total', (slot) => slot.crashes],
 ]);
+
+/**
+ * Failed scrapes of one slot while a worker of one name served it (`clusterkit_worker_scrape_errors_total`).
+ * A slot's number freed by a scale-down may be taken again by a worker of another name: its
+ * errors are counted in a series of its own, as every series carries the name.
+ */
+export interface ScrapeErrorCount {
+  readonly slot: number;
+  readonly name: string | undefined;
+  readonly count: number;
+}
+
+/** The key of a slot's scrape-error series: its slot and its name (any text: JSON keeps them apart). */
+export function scrapeErrorKey(slot: number, name: string | undefined): string {
+  return JSON.stringify([slot, name ?? null]);
+}
 
 function labels(slot: number, name: string | undefined): Labels {
   return name === undefined ? [['slot', String(slot)]] : [['slot', String(slot)], ['name', name]];

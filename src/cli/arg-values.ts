@@ -18,6 +18,7 @@ const kSizeUnitsInMiB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024 };
  */
 export const kZeroDurations = {
   gradualDrain: 'or 0 to turn it off',
+  minReady: 'or 0 to turn it off',
   startupWindow: 'or 0 (only exits before ready are failed starts)',
 } as const;
 export type ZeroDuration = keyof typeof kZeroDurations;

@@ -45,6 +45,7 @@ export function formatDescription(description: ClusterDescription): string {
     ['shutdown timeout', `${msText(settings.shutdownTimeoutMs)} (PM2: kill_timeout)`],
     ['ready timeout', `${msText(settings.readyTimeoutMs)} (PM2: listen_timeout)${settings.waitReady === true ? "; ready at process.send('ready') (--wait-ready)" : ''}`],
     ['gradual drain', msText(settings.gradualDrainMs)],
+    ['min ready', minReadyText(settings.minReadyMs)],
     ['memory limit', settings.maxMemoryMb === null ? 'none (PM2: max_memory_restart)' : isCount(settings.maxMemoryMb) ? `${settings.maxMemoryMb} MiB (PM2: max_memory_restart)` : '-'],
     ['restarts', `${restarts}${notes('restarts')}`],
     ['crash loop', `${crashLoop}${notes('crash loop')}`],
@@ -176,6 +177,12 @@ function strings(value: unknown): string[] {
 
 function healthUrl(host: string, port: number): string {
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** `--min-ready` (H349): 0 is off; a primary of an older clusterkit has no such setting (`-`). */
+function minReadyText(ms: unknown): string {
+  if (ms === 0) return 'off: a replacement takes over once ready (Kubernetes: minReadySeconds)';
+  return isCount(ms) ? `${formatDuration(ms)}: a replacement takes over once it stayed up this long (Kubernetes: minReadySeconds)` : '-';
 }
 
 /** A duration; `none` for no limit (JSON's null for an infinite one). */

@@ -99,6 +99,11 @@ Options:
                               to half of the time left to the worker's stop deadline,
                               --shutdown-timeout minus a quarter of it (at most 2s):
                               4s for the default 10s
+      --min-ready <d>         A reload's replacement must stay up this long once ready
+                              before the worker it replaces is stopped (both serve
+                              meanwhile); one that exits within it fails the reload
+                              and the old worker keeps serving (Kubernetes'
+                              minReadySeconds; default: 0, off)
       --ready-timeout <d>     Time a worker has to start (default: 30s)
       --wait-ready            A worker is ready when its script calls
                               process.send('ready') (PM2's wait_ready), not when it

@@ -27,6 +27,7 @@ export const kRunOptions = {
   name: { type: 'string', short: 'n' },
   'shutdown-timeout': { type: 'string' },
   'gradual-drain': { type: 'string' },
+  'min-ready': { type: 'string' },
   'ready-timeout': { type: 'string' },
   'wait-ready': { type: 'boolean' },
   'wait-listen': { type: 'boolean' },
@@ -117,6 +118,8 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     shutdownTimeoutMs: optional(values['shutdown-timeout'], (value) => parseDuration(value, '--shutdown-timeout', 'run')),
     // 0 turns the gradual drain off: a replaced worker releases its connections at once.
     gradualDrainMs: optional(values['gradual-drain'], (value) => parseDuration(value, '--gradual-drain', 'run', 'gradualDrain')),
+    // 0 turns it off: a replacement takes over as soon as it is ready (H349).
+    minReadyMs: optional(values['min-ready'], (value) => parseDuration(value, '--min-ready', 'run', 'minReady')),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
     waitReady: values['wait-ready'],
     waitListen: values['wait-listen'],

@@ -54,6 +54,8 @@ export interface RunSettings {
   shutdownTimeoutMs: number | undefined;
   /** `--gradual-drain` / `gradualDrain`: the primary's `gradualDrainMs` (0: off); undefined for its default. */
   gradualDrainMs: number | undefined;
+  /** `--min-ready` / `minReady`: the primary's `minReadyMs` (0: off), H349; undefined for its default. */
+  minReadyMs: number | undefined;
   readyTimeoutMs: number | undefined;
   /**
    * `--wait-ready` / `waitReady` (PM2's wait_ready): a worker is ready when its script calls
@@ -125,6 +127,7 @@ export interface RunLayer {
   isDev?: boolean | undefined;
   shutdownTimeoutMs?: number | undefined;
   gradualDrainMs?: number | undefined;
+  minReadyMs?: number | undefined;
   readyTimeoutMs?: number | undefined;
   waitReady?: boolean | undefined;
   waitListen?: boolean | undefined;
@@ -184,6 +187,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     shutdownTimeoutMs: flags.shutdownTimeoutMs ?? base.shutdownTimeoutMs,
     // `??`, not `||`: a 0 given (off) is a value, and wins over the file's.
     gradualDrainMs: flags.gradualDrainMs ?? base.gradualDrainMs,
+    minReadyMs: flags.minReadyMs ?? base.minReadyMs,
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     waitReady: flags.waitReady ?? base.waitReady ?? false,
     waitListen: flags.waitListen ?? base.waitListen ?? false,

@@ -24,6 +24,8 @@ export interface ClusterSettings {
   /** How long a starting worker may take to be ready (PM2's `listen_timeout`). */
   readonly readyTimeoutMs: SettingMs;
   readonly gradualDrainMs: SettingMs;
+  /** How long a replacement must stay up once ready before the worker it replaces stops (Kubernetes' `minReadySeconds`, H349); 0 for off; missing from an older primary. */
+  readonly minReadyMs?: SettingMs;
   /** Whether a worker is ready at `process.send('ready')` rather than at listen (PM2's `wait_ready`); undefined for a library primary. */
   readonly waitReady: boolean | undefined;
   /** A worker whose RSS stays above this many MiB is replaced (PM2's `max_memory_restart`); null for no limit. */
@@ -141,6 +143,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     shutdownTimeoutMs: ms(options.shutdownTimeoutMs),
     readyTimeoutMs: ms(options.readyTimeoutMs),
     gradualDrainMs: ms(options.gradualDrainMs),
+    minReadyMs: ms(options.minReadyMs),
     waitReady: source.waitReady,
     maxMemoryMb: options.maxMemoryMb ?? null,
     restart:

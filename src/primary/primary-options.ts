@@ -195,6 +195,21 @@ export interface PrimaryOptions {
    * reload, only for a worker with open connections. @default 1000
    */
   gradualDrainMs?: number;
+  /**
+   * Time (ms) a replacement must stay up once it is ready (and listening, when the worker it
+   * replaces listened) before the worker it replaces is stopped: each replacement of a rolling
+   * reload, and a `maxMemoryMb` replacement. Both workers serve meanwhile. A replacement that
+   * exits within it failed to start: the old worker is never stopped and keeps serving, and the
+   * reload stops there with `ReloadError` (a memory replacement is tried again later). For a
+   * build that crashes soon after ready (a lazy import, its first request, a timer): without
+   * it, such a build replaces every good worker, one slot after the other, and the whole
+   * service crash-loops. Each replacement of a reload takes this much longer. A shutdown does
+   * not wait for it. Kubernetes' `minReadySeconds` of a Deployment. (Not `listenHealth()`'s
+   * `minReady`, a number of ready workers.)
+   * A whole number of ms up to 2^31 - 1; anything else throws `InvalidOptionError`.
+   * @default 0 (the old worker is stopped as soon as its replacement is ready)
+   */
+  minReadyMs?: number;
   /** Largest payload accepted by `send`/`notify`, estimated before serializing. @default 16 MiB */
   maxMessageBytes?: number;
   /**
@@ -403,6 +418,7 @@ const kPrimaryOptions = {
   readyAtLoad: (value, name) => booleanOption(value, name, false),
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
   gradualDrainMs: (value, name) => durationOption(value, name, kDefaultGradualDrainMs, { min: 0 }),
+  minReadyMs: (value, name) => durationOption(value, name, 0, { min: 0 }),
   maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
   maxStoreBytes: (value, name) => integerOption(value, name, kDefaultMaxStoreBytes, { allowInfinity: true }),
   maxStoreKeys: (value, name) => integerOption(value, name, kDefaultMaxStoreKeys, { allowInfinity: true }),

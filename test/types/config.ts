@@ -12,6 +12,8 @@ export const good: ClusterKitConfig = defineConfig({
     { script: './w.js', watch: true, maxMemory: 1024 },
     { script: './w.js', gradualDrain: '500ms' },
     { script: './w.js', gradualDrain: 0 },
+    { script: './w.js', minReady: '5s' },
+    { script: './w.js', minReady: 0 },
   ],
 });
 
@@ -30,6 +32,9 @@ defineConfig({ apps: [{ script: './server.js', shutdownTimeout: '10 seconds' }] 
 
 // @ts-expect-error gradualDrain is a duration, not a switch (0 turns it off)
 defineConfig({ apps: [{ script: './server.js', gradualDrain: false }] });
+
+// @ts-expect-error minReady is a duration, not a switch (0 turns it off)
+defineConfig({ apps: [{ script: './server.js', minReady: true }] });
 
 // @ts-expect-error logFormat is line or json
 defineConfig({ apps: [{ script: './server.js', logFormat: 'xml' }] });

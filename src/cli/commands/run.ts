@@ -133,6 +133,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ...(launcher ? { handleSignals: false } : {}),
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),
       ...(settings.gradualDrainMs === undefined ? {} : { gradualDrainMs: settings.gradualDrainMs }),
+      ...(settings.minReadyMs === undefined ? {} : { minReadyMs: settings.minReadyMs }),
       ...(settings.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: settings.readyTimeoutMs }),
       ...(settings.maxMemoryMb === undefined ? {} : { maxMemoryMb: settings.maxMemoryMb }),
       ...(Object.keys(settings.restart).length === 0 ? {} : { restart: settings.restart }),

@@ -64,7 +64,7 @@ const kMaxListLength = 1_000;
 const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
-  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain',
+  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain', 'minReady',
   'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'time', 'timeFormat', 'watch', 'ignoreWatch', 'watchDelay',
   'outFile', 'errorFile', 'logFile',
 ] as const;
@@ -229,6 +229,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     healthHost: optional(app.healthHost, (value) => checkString(value, at('healthHost'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 'gradualDrain')),
+    minReadyMs: optional(app.minReady, (value) => checkDuration(value, at('minReady'), 'minReady')),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),

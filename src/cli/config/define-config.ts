@@ -49,6 +49,14 @@ export interface AppConfig {
    * once. At most half of `shutdownTimeout` is used. `0` turns it off. @default '1s'
    */
   gradualDrain?: ConfigDuration;
+  /**
+   * Time a reload's replacement (or a `maxMemory` one) must stay up once ready before the worker
+   * it replaces is stopped; both serve meanwhile. One that exits within it fails the reload, and
+   * the old worker keeps serving: a build that crashes soon after ready cannot replace every
+   * good worker. Kubernetes' `minReadySeconds`; PM2 has none (its `min_uptime` is `startupWindow`).
+   * Each replacement of a reload takes this much longer. `0` turns it off. @default 0
+   */
+  minReady?: ConfigDuration;
   /** Time a worker has to start (and listen; with `waitReady`, to send 'ready'). @default '30s' */
   readyTimeout?: ConfigDuration;
   /**

@@ -189,6 +189,7 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   nodeArgs: 'nodeArgs',
   shutdownTimeoutMs: 'shutdownTimeout',
   gradualDrainMs: 'gradualDrain',
+  minReadyMs: 'minReady',
   readyTimeoutMs: 'readyTimeout',
   waitReady: 'waitReady',
   waitListen: 'waitListen',

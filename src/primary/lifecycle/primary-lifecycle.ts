@@ -5,6 +5,7 @@
  */
 import { CrashLoopError, HookTimeoutError, InvalidOptionError, InvalidStateError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
+import { deferred } from '../../deferred.js';
 import { toError } from '../../to-error.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import { runShutdownHooks, type ShutdownHook } from './run-shutdown-hooks.js';
@@ -107,6 +108,8 @@ export class PrimaryLifecycle {
   /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
   #shutdownSignal: NodeJS.Signals | undefined;
   #reload: Promise<void> | undefined;
+  /** Resolved as the shutdown begins: a reload's replacement stops waiting out `minReadyMs` (H349). */
+  readonly #stopping = deferred<void>();
   /** Removes the process signal handlers; set while they are installed. */
   #uninstallSignals: (() => void) | undefined;
   /** The primary's own SIGHUPs, for the workers that ask about theirs (`$hangup`, H291). */
@@ -118,7 +121,7 @@ export class PrimaryLifecycle {
   constructor(context: LifecycleContext, hooks: LifecycleHooks) {
     this.#context = context;
     this.#hooks = hooks;
-    this.#reloadContext = { pool: context.pool, options: context.options, emit: context.emit, isRunning: () => this.#state === 'running' };
+    this.#reloadContext = { pool: context.pool, options: context.options, emit: context.emit, isRunning: () => this.#state === 'running', whenStopping: this.#stopping.promise };
     const { heartbeat, maxMemoryMb } = context.options;
     if (heartbeat) {
       const memoryLimit = new MemoryLimit(context, this.#reloadContext);
@@ -364,6 +367,7 @@ export class PrimaryLifecycle {
     const replacementsUnready =
       this.#state === 'running' ? [...pool.records].flatMap((record) => (record.readyAt === undefined && !scaleUnready.includes(record.handle) ? [record.handle] : [])) : [];
     this.#state = 'stopping';
+    this.#stopping.resolve();
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
     pool.close();

@@ -1,10 +1,12 @@
 /**
  * Zero-downtime replacement of workers: fork the replacement, wait until it is ready (and
- * listening, if the old one was), then stop the old one gracefully. Never the other way
- * round: killing first drops connections (in round-robin mode the primary even closes the
- * listening socket when its last worker leaves).
+ * listening, if the old one was) and, with `minReadyMs`, until it stayed up that long, then stop
+ * the old one gracefully. Never the other way round: killing first drops connections (in
+ * round-robin mode the primary even closes the listening socket when its last worker leaves).
  */
 import { describeExit, ReloadError } from '../../errors.js';
+import { formatElapsed } from '../../duration.js';
+import { describeUncaughtError } from '../pool/crash-notice.js';
 import { settleWithin } from '../../wait.js';
 import { toError } from '../../to-error.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
@@ -20,7 +22,11 @@ import { withNotStarted } from './not-started.js';
 const kFailedReplacementStopMs = 2_000;
 
 /** What a reload takes from the primary's context, and whether the primary still runs. */
-export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & { readonly isRunning: () => boolean };
+export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & {
+  readonly isRunning: () => boolean;
+  /** Resolves as the primary begins shutting down: a replacement's `minReadyMs` is not waited out then (H349). */
+  readonly whenStopping: Promise<void>;
+};
 
 /**
  * Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure.
@@ -123,6 +129,8 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   };
   // It boots on CPU the serving workers leave, and gets their priority back once ready.
   const restorePriority = lowerWhileBooting(incoming.pid, Math.min(kMaxLoweredMs, options.readyTimeoutMs / 4));
+  // Set while it serves beside the old worker for `minReadyMs` (H349).
+  let isProving = false;
   try {
     // Rejects at its exit before ready, with how it exited (worker-pool.ts).
     await incoming.whenReady.promise;
@@ -138,6 +146,13 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     }
     // A replacement that exits right after ready with nothing to listen for is no replacement either.
     if (incoming.state === 'exited') throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} right after it was ready`);
+    // A build that crashes soon after ready (a lazy import, its first request, a timer) would
+    // otherwise replace every good worker in turn (H349): it must stay up `minReadyMs` first,
+    // serving beside the old worker, which stops only then. Its restart waits as during its start.
+    if (options.minReadyMs > 0 && context.isRunning() && !slot.isRetired) {
+      isProving = true;
+      await staysUp(context, incoming, old, options.minReadyMs);
+    }
   } catch (error) {
     restorePriority?.();
     try {
@@ -153,12 +168,22 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     if (!context.isRunning()) {
       // The shutdown stopped the replacement: its exit says nothing about the new code.
       const what = incoming.stopRequested ? 'it was stopped with the other workers' : reason;
-      throw new ReloadError(`The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was starting (${what}); ${progress}.`, {
+      const doing = isProving ? `staying up its ${options.minReadyMs} ms ("minReadyMs")` : 'starting';
+      throw new ReloadError(`The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was ${doing} (${what}); ${progress}.`, {
         cause: error,
         isShutdown: true,
       });
     }
     throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
+  }
+  // The shutdown began while it stayed up (H349): a ready worker that serves, which the shutdown
+  // stops gracefully with the others (not in the 2 s of a failed start), as the old one.
+  if (isProving && !context.isRunning()) {
+    endReplacing();
+    throw new ReloadError(
+      `The reload stopped because the primary began shutting down while the replacement for worker slot ${slot.index} was staying up its ${options.minReadyMs} ms ("minReadyMs") before ${old.describe()} would stop; the shutdown stops both; ${progress}.`,
+      { isShutdown: true },
+    );
   }
   // Retired while the replacement started (H177): taking it over would bring back a slot a
   // scale-down removed, for good. The replacement goes; whoever retired the slot stops the old one.
@@ -180,4 +205,30 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   const unready = [...retiring].flatMap((record) => (record.readyAt === undefined ? [record.handle] : []));
   // The replacement (a cold process) takes over the retiring worker's clients a few at a time.
   return withNotStarted(await stopAll(pool, [...retiring], options.shutdownTimeoutMs, options.gradualDrainMs), unready);
+}
+
+/**
+ * Waits `minReadyMs` while `incoming`, ready, serves beside `old` (H349). Throws when it exits
+ * meanwhile, saying how and how soon after ready; returns at once when the primary begins
+ * shutting down (a shutdown never waits it out: the caller sees `isRunning()` false).
+ */
+async function staysUp(context: ReloadContext, incoming: WorkerRecord, old: WorkerRecord, minReadyMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const elapsed = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, minReadyMs);
+  });
+  try {
+    await Promise.race([elapsed, incoming.whenExited.promise, context.whenStopping]);
+  } finally {
+    clearTimeout(timer);
+  }
+  // The old worker was never stopped: it serves on (unless it crashed meanwhile, its restart then due).
+  const within = `within the ${minReadyMs} ms it had to stay up ("minReadyMs") before ${old.describe()} would stop${old.state === 'exited' ? '' : '; that one keeps serving'}`;
+  if (incoming.state === 'exited' && incoming.stopRequested) throw new Error(`${incoming.describe()} was stopped by the primary ${within}`);
+  if (incoming.state === 'exited') {
+    const upMs = incoming.readyAt === undefined ? undefined : Date.now() - incoming.readyAt;
+    const after = upMs === undefined ? 'after it was ready' : `${formatElapsed(upMs)} after it was ready`;
+    const of = incoming.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(incoming.uncaughtError)}`;
+    throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} ${after}${of}, ${within}`);
+  }
 }

@@ -1,0 +1,180 @@
+/**
+ * `minReadyMs` (H349, Kubernetes' `minReadySeconds`): a replacement must stay up that long once
+ * ready, serving beside the worker it replaces, before that one is stopped. A bad build that
+ * crashes soon after ready (200 ms here) then fails the reload on its first slot and the old
+ * workers keep serving; without it, it replaced every good worker in turn and the whole
+ * service crash-looped. Real workers: the next release is what a file says at each start.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, ReloadError, type PrimaryOptions, type SlotChangeEvent, type WorkerHandle } from '../../src/index.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { get } from '../helpers/http.js';
+import { freePort } from '../helpers/ports.js';
+import { testPrimary } from '../helpers/primary.js';
+import { isAlive } from '../helpers/processes.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+
+/** A file holding the release the next worker starts (`good`, `crash-after-ready`); removed after the test. */
+function buildFile(build: string): { file: string; release(build: string): void } {
+  const directory = mkdtempSync(join(tmpdir(), 'ck-min-ready-'));
+  onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+  const file = join(directory, 'build');
+  writeFileSync(file, build);
+  return { file, release: (next) => writeFileSync(file, next) };
+}
+
+/** Two HTTP workers of the good build; `release()` changes what the next ones start. */
+async function startGood(extra: PrimaryOptions = {}) {
+  const port = await freePort();
+  const { file, release } = buildFile('good');
+  const primary = testPrimary({ workerCount: 2, env: { PORT: String(port), BUILD_FILE: file }, silent: true, ...extra }, 'workers/build-from-file.ts');
+  const before = await primary.start();
+  return { primary, before, port, release };
+}
+
+describe('minReadyMs', () => {
+  it('[H349] a bad build that crashes 200 ms after ready fails the reload on its first slot; the old workers keep serving and the slot runs no extra worker', async () => {
+    const { primary, before, port, release } = await startGood({ minReadyMs: 2_000 });
+    const oldPids = before.map((worker) => worker.pid);
+    release('crash-after-ready');
+    const forks = record<{ worker: WorkerHandle }>(primary, 'workerFork');
+    const crashes = record(primary, 'workerCrash');
+    const restarts = record(primary, 'workerRestart');
+    const changes = record<SlotChangeEvent>(primary, 'slotChange');
+    const failed = record<{ error: Error }>(primary, 'reloadFailed');
+
+    const error = await primary.reload().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(ReloadError);
+    expect(error).toMatchObject({ code: 'ERR_RELOAD_FAILED', isShutdown: false });
+    const [incoming] = forks.events.map((event) => event.worker);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The replacement for worker slot 0 failed to start \\(worker ${incoming!.id} \\(pid ${incoming!.pid}\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ` +
+          `of an uncaught TypeError: lazy import failed: \\./routes/report\\.js(?: at \\S+)?, within the 2000 ms it had to stay up \\("minReadyMs"\\) before ` +
+          `worker ${before[0]!.id} \\(pid ${before[0]!.pid}\\) would stop; that one keeps serving\\), so the reload stopped; 0 of 2 workers were replaced\\.$`,
+      ),
+    );
+    expect(failed.events).toEqual([{ error }]);
+    // One replacement forked, gone; no takeover, and its crash restarted nothing in the slot.
+    expect(forks.events).toHaveLength(1);
+    expect(incoming!.state).toBe('exited');
+    expect(changes.events).toEqual([]);
+    expect(crashes.events).toEqual([]);
+    expect(restarts.events).toEqual([]);
+    // The old workers, the same processes, serve on: each answers, and so does the port.
+    expect(primary.workers.map((worker) => worker.pid)).toEqual(oldPids);
+    expect(primary.workers.every((worker) => worker.state === 'ready')).toBe(true);
+    for (const worker of before) await expect(primary.send(worker, 'echo', 'still serving')).resolves.toBe('still serving');
+    const answer = await get(`http://127.0.0.1:${port}/`);
+    expect(oldPids.map((pid) => `pid:${pid}`)).toContain(answer.body);
+    expect(oldPids.every((pid) => isAlive(pid!))).toBe(true);
+  });
+
+  it('[H349] without minReadyMs (the default, 0), the same bad build replaces every good worker, then crashes', async () => {
+    const { primary, before, release } = await startGood();
+    release('crash-after-ready');
+    const crashes = record<{ worker: WorkerHandle }>(primary, 'workerCrash');
+    await primary.reload();
+    // The good workers are gone: what serves now is the bad build, which crashes.
+    expect(before.every((worker) => worker.state === 'exited')).toBe(true);
+    await until(() => crashes.events.length > 0, 30_000, 'a crash of the bad build');
+    expect(before).not.toContain(crashes.events[0]!.worker);
+  });
+
+  it('[H349] a good build waits minReadyMs after each replacement is ready before the old worker stops, then completes', async () => {
+    const { primary, before } = await startGood({ minReadyMs: 300 });
+    const readyAt = new Map<number, number>();
+    const onReady = ({ worker }: { worker: WorkerHandle }) => readyAt.set(worker.id, Date.now());
+    primary.on('workerReady', onReady);
+    onCleanup(() => primary.off('workerReady', onReady));
+    const takeovers: { event: SlotChangeEvent; at: number }[] = [];
+    const onChange = (event: SlotChangeEvent) => takeovers.push({ event, at: Date.now() });
+    primary.on('slotChange', onChange);
+    onCleanup(() => primary.off('slotChange', onChange));
+    const exits = new Map<number, number>();
+    const onExit = ({ worker }: { worker: WorkerHandle }) => exits.set(worker.id, Date.now());
+    primary.on('workerExit', onExit);
+    onCleanup(() => primary.off('workerExit', onExit));
+    const completed = onceEvent(primary, 'reloadComplete');
+
+    await primary.reload();
+    await expect(completed).resolves.toMatchObject({ replaced: 2, stopped: { graceful: before, failed: [], killed: [] } });
+    expect(takeovers.map(({ event }) => event.previous)).toEqual(before);
+    for (const { event, at } of takeovers) {
+      // The old worker is stopped at the takeover, never before its replacement stayed up 300 ms.
+      expect(at - readyAt.get(event.worker.id)!).toBeGreaterThanOrEqual(300);
+      expect(exits.get(event.previous!.id)!).toBeGreaterThanOrEqual(at);
+    }
+    expect(primary.workers.map((worker) => worker.id).sort()).toEqual(takeovers.map(({ event }) => event.worker.id).sort());
+  });
+
+  it('[H349] a shutdown during the wait ends it at once (not after minReadyMs), and the reload rejects as stopped by the shutdown', async () => {
+    const { primary, before } = await startGood({ minReadyMs: 60_000 });
+    const replacementReady = onceEvent<{ worker: WorkerHandle }>(primary, 'workerReady');
+    const reloading = primary.reload().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    const { worker: incoming } = await replacementReady;
+    // A turn of the event loop: the reload has gone from the replacement's ready into its wait.
+    await new Promise((resolve) => setImmediate(resolve));
+    const startedAt = Date.now();
+    const report = await primary.shutdown({ timeoutMs: 10_000 });
+    expect(Date.now() - startedAt).toBeLessThan(15_000);
+    const error = await reloading;
+    expect(error).toBeInstanceOf(ReloadError);
+    expect(error).toMatchObject({ isShutdown: true });
+    expect((error as Error).message).toBe(
+      `The reload stopped because the primary began shutting down while the replacement for worker slot 0 was staying up its 60000 ms ("minReadyMs") before worker ${before[0]!.id} (pid ${before[0]!.pid}) would stop; the shutdown stops both; 0 of 2 workers were replaced.`,
+    );
+    // Both served: each stopped gracefully, with the others.
+    expect(report.killed).toEqual([]);
+    expect(report.failed).toEqual([]);
+    expect([...report.graceful].sort((a, b) => a.id - b.id)).toEqual([...before, incoming].sort((a, b) => a.id - b.id));
+  });
+
+  it('[H349] a memory replacement that crashes within minReadyMs leaves the worker over the limit serving, restarting nothing', async () => {
+    const directory = mkdtempSync(join(tmpdir(), 'ck-hog-'));
+    onCleanup(() => rmSync(directory, { recursive: true, force: true }));
+    const crashing = join(directory, 'crash');
+    // Every worker forked from now on crashes 200 ms after ready.
+    const primary = testPrimary(
+      { maxMemoryMb: 64, minReadyMs: 5_000, heartbeat: { intervalMs: 100, timeoutMs: 5_000 }, env: { HOG_CRASH_AFTER_READY_WHILE: crashing }, silent: true },
+      'workers/memory-hog.ts',
+    );
+    const errors = record<Error>(primary, 'error');
+    const crashes = record(primary, 'workerCrash');
+    const [first] = await primary.start();
+    const changes = record<SlotChangeEvent>(primary, 'slotChange');
+    writeFileSync(crashing, '');
+    await until(() => errors.events.length >= 1, 60_000, 'the failed memory replacement reported');
+    expect(errors.events[0]!.message).toMatch(
+      new RegExp(
+        `^Worker ${first!.id} is over the memory limit, but its replacement for slot 0 failed to start, so it keeps serving; .* Fix what stops new workers from starting: ` +
+          `worker \\d+ \\(pid \\d+\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, of an uncaught TypeError: lazy import failed after ready(?: at \\S+)?, ` +
+          `within the 5000 ms it had to stay up \\("minReadyMs"\\) before worker ${first!.id} \\(pid ${first!.pid}\\) would stop; that one keeps serving`,
+      ),
+    );
+    expect(first!.state).toBe('ready');
+    expect(isAlive(first!.pid!)).toBe(true);
+    // Only the initial worker ever took its slot; the replacement's crash was no crash of the slot.
+    expect(changes.events).toHaveLength(0);
+    expect(crashes.events).toEqual([]);
+    expect(primary.workers.filter((worker) => worker.state === 'ready')).toEqual([first]);
+  });
+
+  it('[H349] refuses a minReadyMs that is not a whole number of milliseconds', () => {
+    const refused = /The "minReadyMs" option must be a whole number of milliseconds from 0 to 2147483647/;
+    for (const value of [-1, Number.NaN, 1.5, '100', Number.POSITIVE_INFINITY, 2 ** 31]) {
+      expect(() => new ClusterPrimary({ workerScript: 'x.js', minReadyMs: value as number, logger: false })).toThrow(refused);
+    }
+    expect(() => new ClusterPrimary({ workerScript: 'x.js', minReadyMs: 0, logger: false })).not.toThrow();
+    expect(new ClusterPrimary({ workerScript: 'x.js', logger: false }).options.minReadyMs).toBe(0);
+  });
+});

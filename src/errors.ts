@@ -14,6 +14,7 @@ import { closest } from './cli/suggest.js';
 import { kNoReloadClause } from './cli/watch/no-reload-clause.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
+import { reviveRemoteCause } from './messaging/remote-cause.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
 export interface ExitDescription {
@@ -237,9 +238,27 @@ export interface SerializedError {
   stack?: string | undefined;
   /** The error's other own enumerable fields, when they are JSON-safe. */
   data?: Record<string, unknown> | undefined;
+  /** The error's `cause`, flattened the same way, down its chain (at most 8 causes deep). */
+  cause?: SerializedCause | undefined;
 }
 
-/** The remote handler threw or rejected; the remote error's fields are kept. */
+/**
+ * A `cause` as it crosses IPC: an Error flattened, or any other value as `{ value }` (a string,
+ * a finite number, a boolean or null as itself; an object as a JSON copy; else described).
+ */
+export type SerializedCause = SerializedError | { value: unknown };
+
+/**
+ * The remote handler threw or rejected; the remote error's fields are kept.
+ *
+ * `cause` is the remote error's own `cause`, revived: a plain `Error` (not a `RemoteError`, not
+ * the remote class: check `cause.name`, `cause.code`) with the remote `name`, `message`,
+ * `code`, `stack` and other JSON-safe own fields (each up to 1 KiB of JSON), whose own `cause`
+ * is the next one down, at most 8 causes deep; a cause that was not an Error is the value
+ * itself (a string, a number, a JSON copy of an object). Undefined when the remote error had
+ * none. A `RemoteError` that clusterkit reports with a message of its own (`_init`,
+ * `_destroy`) has the same `cause`.
+ */
 export class RemoteError extends ClusterKitError {
   override readonly name = 'RemoteError';
   readonly code = 'ERR_REMOTE';
@@ -260,8 +279,11 @@ export class RemoteError extends ClusterKitError {
     remote: SerializedError,
     /** The message, when the default (`Handler for "type" in peer failed: ...`) does not fit, as for a hook. */
     message?: string,
+    /** `cause`, when it is revived already (a relayed RemoteError's); else `remote.cause` is revived. */
+    options?: { cause?: unknown },
   ) {
-    super(message ?? `Handler for "${messageType}" in ${peer} failed: ${remote.name}: ${remote.message}`);
+    const cause = options && 'cause' in options ? options.cause : reviveRemoteCause(remote.cause);
+    super(message ?? `Handler for "${messageType}" in ${peer} failed: ${remote.name}: ${remote.message}`, cause === undefined ? undefined : { cause });
     this.remoteName = remote.name;
     this.remoteMessage = remote.message;
     this.remoteCode = remote.code;

@@ -6,13 +6,13 @@
  * by its id before anything reaches user code, so a throwing user handler can never disturb the
  * bookkeeping.
  */
-import { MessageTimeoutError } from '../errors.js';
+import { MessageTimeoutError, type SerializedError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import type { EndpointOptions, EndpointStats } from './endpoint-options.js';
 import { Admission } from './admission.js';
 import { BulkReader } from './bulk-reader.js';
 import { Channel, ChannelClosedError, type BulkPort } from './channel.js';
-import { Inbound, notSerializable, replyNotSerializable } from './inbound.js';
+import { fitErrorReply, Inbound, notSerializable, replyNotSerializable } from './inbound.js';
 import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { abortReason, nextRequestId, PendingRequests } from './pending.js';
@@ -29,6 +29,9 @@ export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-
  * `sendTo()` requests wait (H265: it waited for a slot, or was refused, and the stop went on without it).
  */
 const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest, kSyncRequest]);
+
+/** Room left in a notice around the error it carries (`{ error: ... }`). */
+const kNoticeEnvelopeBytes = 64;
 
 export class Endpoint {
   readonly #options: EndpointOptions;
@@ -125,6 +128,15 @@ export class Endpoint {
   /** How this endpoint's channel serializes: what its payloads are checked against. */
   get serialization(): Serialization {
     return this.#options.serialization;
+  }
+
+  /**
+   * `error` as it fits in a notice of this endpoint (an `_init` or `_destroy` failure), as an
+   * error reply is fit (inbound.ts): with its cause chain (H352), it may be over a low
+   * `maxMessageBytes`, and a notice over it would be refused, the failure it reports lost.
+   */
+  fitError(error: SerializedError): SerializedError {
+    return fitErrorReply(error, this.#options.serialization, this.#options.maxMessageBytes - kNoticeEnvelopeBytes);
   }
 
   /** Sends a request; the promise settles with the peer handler's reply. Never throws. */

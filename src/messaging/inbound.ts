@@ -3,7 +3,7 @@
  * the reply, a throw the error reply) and delivers its notifications; tracks the handlers still
  * running, so a stopping worker can wait for them.
  */
-import { MessageTooLargeError, NotSerializableError, type SerializedError } from '../errors.js';
+import { MessageTooLargeError, NotSerializableError, type SerializedCause, type SerializedError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
@@ -196,19 +196,40 @@ const kMinErrorReplyBytes = 8 * 1024;
 
 /**
  * `error` as it fits `limitBytes` on the wire (H330). serializeError() bounds each field, to
- * about 2.2 MiB in all; under a lower `maxMessageBytes` its `data` is left out, then its
- * stack, then its message cut, so that an error reply is never over the peer's limit: the
- * primary would take it for a corrupt channel and kill the worker. Never throws.
+ * about 3.5 MiB in all with its causes; under a lower `maxMessageBytes` its `data` is left out,
+ * then its causes' stacks and fields (their messages cut to 512 characters), then its stack,
+ * then its causes, and its message is cut last, so that an error reply is never over the peer's
+ * limit: the primary would take it for a corrupt channel and kill the worker. Never throws.
  */
-function fitErrorReply(error: SerializedError, serialization: Serialization, limitBytes: number): SerializedError {
+export function fitErrorReply(error: SerializedError, serialization: Serialization, limitBytes: number): SerializedError {
   const budget = Math.max(limitBytes, kMinErrorReplyBytes);
   if (fits(error, serialization, budget)) return error;
   const { data: _data, ...withoutData } = error;
   if (fits(withoutData, serialization, budget)) return withoutData;
-  const { stack: _stack, ...withoutStack } = withoutData;
+  const lighter = withoutData.cause === undefined ? withoutData : { ...withoutData, cause: lightCauses(withoutData.cause) };
+  if (lighter !== withoutData && fits(lighter, serialization, budget)) return lighter;
+  const { stack: _stack, ...withoutStack } = lighter;
   if (fits(withoutStack, serialization, budget)) return withoutStack;
+  const { cause: _cause, ...bare } = withoutStack;
+  if (fits(bare, serialization, budget)) return bare;
   // A character takes up to 6 bytes (JSON's \u0001); name and code are at most 256 each.
-  return { ...withoutStack, message: cutText(withoutStack.message, Math.floor(budget / 12)) };
+  return { ...bare, message: cutText(bare.message, Math.floor(budget / 12)) };
+}
+
+/** The longest message (or string value) of a cause kept when the causes are made lighter. */
+const kLightCauseChars = 512;
+
+/** `cause` and the causes below it with their names, codes and messages only, each message cut short. */
+function lightCauses(cause: SerializedCause): SerializedCause {
+  if (!isSerializedCauseError(cause)) {
+    const { value } = cause;
+    if (typeof value === 'string') return { value: cutText(value, kLightCauseChars) };
+    return { value: typeof value === 'object' && value !== null ? cutText(describeThrown(value), kLightCauseChars) : value };
+  }
+  const light: SerializedError = { name: cause.name, message: cutText(cause.message, kLightCauseChars) };
+  if (cause.code !== undefined) light.code = cause.code;
+  if (cause.cause !== undefined) light.cause = lightCauses(cause.cause);
+  return light;
 }
 
 function fits(error: SerializedError, serialization: Serialization, limitBytes: number): boolean {
@@ -220,11 +241,32 @@ function fits(error: SerializedError, serialization: Serialization, limitBytes: 
   }
 }
 
-/** The size of an error reply, about (UTF-16 units; `data` holds at most 32 fields of 64 KiB, JSON-safe). */
+/**
+ * The size of an error reply, about (UTF-16 units; `data` holds at most 32 fields of 64 KiB,
+ * JSON-safe), its causes' included (at most 8, from serializeError()).
+ */
 function errorReplyBytes(error: SerializedError): number {
-  let bytes = kErrorReplyOverheadBytes + error.name.length + error.message.length + (error.code?.length ?? 0) + (error.stack?.length ?? 0);
-  if (error.data) bytes += JSON.stringify(error.data).length;
+  let bytes = kErrorReplyOverheadBytes;
+  let node: SerializedCause | undefined = error;
+  while (node !== undefined) {
+    if (!isSerializedCauseError(node)) return bytes + jsonLength(node.value);
+    bytes += node.name.length + node.message.length + (node.code?.length ?? 0) + (node.stack?.length ?? 0);
+    if (node.data) bytes += jsonLength(node.data);
+    node = node.cause;
+  }
   return bytes;
+}
+
+function isSerializedCauseError(cause: SerializedCause): cause is SerializedError {
+  return 'name' in cause;
+}
+
+function jsonLength(value: unknown): number {
+  try {
+    return JSON.stringify(value)?.length ?? 0;
+  } catch {
+    return 0;
+  }
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {

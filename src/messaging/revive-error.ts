@@ -27,14 +27,17 @@ export function reviveClusterKitError(error: unknown): unknown {
   const data: Data = error.data ?? {};
   const options = { cause: error };
   switch (error.remoteCode) {
-    case 'ERR_REMOTE':
-      return new RemoteError(String(data.messageType), String(data.peer), {
+    case 'ERR_REMOTE': {
+      const remote = {
         name: String(data.remoteName),
         message: String(data.remoteMessage),
         code: data.remoteCode as string | undefined,
         stack: data.remoteStack as string | undefined,
         data: data.data as Data | undefined,
-      });
+      };
+      // The remote error's cause chain came revived, as the relayed RemoteError's own (H352).
+      return new RemoteError(String(data.messageType), String(data.peer), remote, undefined, { cause: error.cause });
+    }
     case 'ERR_WORKER_EXITED':
       return new WorkerExitedError(
         { workerId: Number(data.workerId), pid: data.pid as number | undefined, exitCode: data.exitCode as number | null, signal: data.signal as NodeJS.Signals | null },

@@ -1,6 +1,7 @@
 /**
  * Errors <-> plain objects. Custom fields do not survive IPC (not even with `advanced`
- * serialization), so errors always travel flattened as `{ name, message, code, stack, data }`.
+ * serialization), so errors always travel flattened as `{ name, message, code, stack, data,
+ * cause }`, `cause` being the error's cause chain flattened the same way (H352, addCauses()).
  *
  * Anything can be thrown, including values that throw when read (a getter, a Proxy, a revoked
  * Proxy, a throwing `toString`): serializing never throws, and keeps whatever could be read.
@@ -9,11 +10,17 @@
  * Every field is bounded as it is flattened (H330): a `message` (or a thrown string) and a
  * `stack` of at most 64 KiB characters, a `name` and a `code` of at most 256, each saying the
  * cut (`… (9000000 characters, cut to 65536)`); `data` as below. An error reply is then at most
- * about 2.2 MiB, whatever was thrown; inbound.ts fits it to a smaller `maxMessageBytes`. Before,
- * a 9 MB message went out whole, over the primary's limit, and the worker was killed for it.
+ * about 2.2 MiB, whatever was thrown, and its causes (each cut the same way, with fields of at
+ * most 1 KiB, 8 at most) add at most about 1.3 MiB; inbound.ts fits it to a smaller
+ * `maxMessageBytes`. Before, a 9 MB message went out whole, over the primary's limit, and the
+ * worker was killed for it.
  */
 import { RemoteError, type SerializedError } from '../errors.js';
 import { describeThrown, isError, kUnreadable, readErrorName, readProperty, unreadableField } from '../readable-error.js';
+import { cutStack, cutText, kMaxErrorNameChars, kMaxErrorTextChars } from './error-text.js';
+import { kMaxCauseDepth } from './remote-cause.js';
+
+export { cutText, kMaxErrorNameChars, kMaxErrorTextChars } from './error-text.js';
 
 const kReservedKeys = new Set(['name', 'message', 'stack', 'code', 'cause']);
 // Keys that could alter prototypes if a receiver ever merged `data` naively.
@@ -21,23 +28,73 @@ const kUnsafeKeys = new Set(['__proto__', 'constructor', 'prototype']);
 const kMaxDataKeys = 32;
 /** Longest JSON of one `data` field: longer ones are left out. */
 const kMaxDataFieldBytes = 64 * 1024;
-/** Longest `message` (a thrown string's included) and `stack`, in characters (UTF-16 units). */
-export const kMaxErrorTextChars = 64 * 1024;
-/** Longest `name` and `code`, in characters. */
-export const kMaxErrorNameChars = 256;
+/**
+ * Longest JSON of one field of a cause (H352): a cause's own fields are most often short
+ * (`errno`, `syscall`, `address`, `port`), and eight causes must not carry 2 MiB each.
+ */
+export const kMaxCauseFieldBytes = 1024;
 
 /** Flattens anything thrown (an Error or not) into a JSON-safe object. Never throws. */
 export function serializeError(thrown: unknown): SerializedError {
   try {
     if (!isError(thrown)) return { name: 'Error', message: cutText(describeNonError(thrown), kMaxErrorTextChars) };
-    return serializeErrorObject(thrown);
+    const serialized = serializeErrorObject(thrown, false);
+    addCauses(thrown, serialized);
+    return serialized;
   } catch {
     // Nothing above should throw; an error reply must go out whatever happens.
     return { name: 'Error', message: 'A value was thrown that could not be read.' };
   }
 }
 
-function serializeErrorObject(error: Error): SerializedError {
+/**
+ * The cause chain of `error`, flattened onto `serialized` (H352): each cause an Error flattened
+ * and bounded as the error itself (its fields up to 1 KiB of JSON each), at most 8 causes deep;
+ * a cause that is not an Error ends the chain as `{ value }` (causeValue()). A chain that leads
+ * back to an error already in it stops there, and so does a cause that cannot be read (a getter
+ * or Proxy trap that throws): before, the cause was dropped, the root cause (a database's
+ * ECONNREFUSED) with it. Never throws: the error reply goes out without its causes if need be.
+ */
+function addCauses(error: Error, serialized: SerializedError): void {
+  try {
+    const seen = new Set<object>([error]);
+    let current: Error = error;
+    let node = serialized;
+    for (let depth = 1; depth <= kMaxCauseDepth; depth++) {
+      const cause = readProperty(current, 'cause');
+      if (cause === undefined || cause === kUnreadable) return;
+      if (!isError(cause)) {
+        node.cause = { value: causeValue(cause) };
+        return;
+      }
+      if (seen.has(cause)) return;
+      seen.add(cause);
+      const next = serializeErrorObject(cause, true);
+      node.cause = next;
+      node = next;
+      current = cause;
+    }
+  } catch {
+    // Nothing above should throw: the error goes out with the causes read so far.
+  }
+}
+
+/**
+ * A cause that is not an Error, as a readable value: a string (cut as a message is), a finite
+ * number, a boolean or null as itself; an object as a JSON copy of at most 64 KiB; anything
+ * else (a larger or unwritable object, NaN, a BigInt, a symbol, a function) described in words.
+ */
+function causeValue(value: unknown): unknown {
+  if (typeof value === 'string') return cutText(value, kMaxErrorTextChars);
+  if (value === null || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value))) return value;
+  if (typeof value === 'object') {
+    const copy = jsonCopy(value, kMaxDataFieldBytes);
+    if (copy !== undefined) return copy;
+  }
+  return describeThrown(value);
+}
+
+function serializeErrorObject(error: Error, isCause: boolean): SerializedError {
   const message = readProperty(error, 'message');
   const serialized: SerializedError = {
     // Its class's name when its name or message cannot be read: what was thrown, not just "Error".
@@ -48,7 +105,8 @@ function serializeErrorObject(error: Error): SerializedError {
   if (typeof code === 'string' || typeof code === 'number') serialized.code = cutText(String(code), kMaxErrorNameChars);
   const stack = readProperty(error, 'stack');
   if (typeof stack === 'string') serialized.stack = cutStack(stack);
-  const data = error instanceof RemoteError ? remoteData(error) : collectData(error);
+  // A RemoteError passed on carries its remote fields; as a cause, its own fields as any cause's.
+  const data = isCause ? collectData(error, kMaxCauseFieldBytes) : error instanceof RemoteError ? remoteData(error) : collectData(error, kMaxDataFieldBytes);
   if (data) serialized.data = data;
   return serialized;
 }
@@ -60,7 +118,7 @@ function serializeErrorObject(error: Error): SerializedError {
  * 100 KiB message arrived as "undefined".
  */
 function remoteData(error: RemoteError): Record<string, unknown> | undefined {
-  const data = collectData(error) ?? {};
+  const data = collectData(error, kMaxDataFieldBytes) ?? {};
   const text = (value: unknown, max: number): string | undefined => (typeof value === 'string' ? cutText(value, max) : undefined);
   data.remoteName = text(readProperty(error, 'remoteName'), kMaxErrorNameChars) ?? 'Error';
   data.remoteMessage = text(readProperty(error, 'remoteMessage'), kMaxErrorTextChars) ?? '';
@@ -71,52 +129,13 @@ function remoteData(error: RemoteError): Record<string, unknown> | undefined {
   if (typeof stack === 'string') data.remoteStack = cutStack(stack);
   else delete data.remoteStack;
   const remote = readProperty(error, 'data');
-  const fields = typeof remote === 'object' && remote !== null ? collectData(remote) : undefined;
+  const fields = typeof remote === 'object' && remote !== null ? collectData(remote, kMaxDataFieldBytes) : undefined;
   if (fields) data.data = fields;
   else delete data.data;
   return data;
 }
 
-/**
- * `text` when it has at most `max` characters, else its start and what was cut, `max`
- * characters in all: `EEE… (9000000 characters, cut to 65536)`. A text cut before (a relayed
- * error, an error reply fit to a small `maxMessageBytes`) keeps its first length. Never ends
- * on half a surrogate pair.
- */
-export function cutText(text: string, max: number): string {
-  if (text.length <= max) return text;
-  const earlier = kCutSuffix.exec(text);
-  const length = earlier ? Number(earlier[1]) : text.length;
-  const suffix = `… (${length} characters, cut to ${max})`;
-  return `${sliceWhole(earlier ? text.slice(0, earlier.index) : text, 0, Math.max(0, max - suffix.length))}${suffix}`;
-}
-
-/** The end cutText() gives a text it cut. */
-const kCutSuffix = /… \((\d+) characters, cut to \d+\)$/;
-
-/**
- * A stack of more than 64 KiB (most often one that repeats a huge message): its start and its
- * end, with what was cut between them, 64 KiB in all, so that the frames at its end survive.
- */
-function cutStack(stack: string): string {
-  if (stack.length <= kMaxErrorTextChars) return stack;
-  const mark = `\n… (${stack.length} characters, cut to ${kMaxErrorTextChars}) …\n`;
-  const half = Math.floor((kMaxErrorTextChars - mark.length) / 2);
-  return `${sliceWhole(stack, 0, half)}${mark}${sliceWhole(stack, stack.length - half, stack.length)}`;
-}
-
-/** `text.slice(start, end)` without a half surrogate pair at either end. */
-function sliceWhole(text: string, start: number, end: number): string {
-  if (start > 0 && isLowSurrogate(text.charCodeAt(start))) start++;
-  if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end--;
-  return text.slice(start, end);
-}
-
-function isLowSurrogate(code: number): boolean {
-  return code >= 0xdc00 && code <= 0xdfff;
-}
-
-function collectData(error: object): Record<string, unknown> | undefined {
+function collectData(error: object, maxFieldBytes: number): Record<string, unknown> | undefined {
   let keys: string[];
   try {
     keys = Object.keys(error);
@@ -129,7 +148,7 @@ function collectData(error: object): Record<string, unknown> | undefined {
     if (kReservedKeys.has(key) || kUnsafeKeys.has(key) || count >= kMaxDataKeys) continue;
     const value = readProperty(error, key);
     if (value === kUnreadable) continue;
-    const copy = jsonCopy(value);
+    const copy = jsonCopy(value, maxFieldBytes);
     if (copy === undefined) continue;
     data ??= {};
     data[key] = copy;
@@ -143,11 +162,11 @@ function collectData(error: object): Record<string, unknown> | undefined {
  * too large. A copy, not the value: it cannot change or throw when the reply is written, and
  * it also crosses `advanced` serialization (which refuses functions that JSON drops).
  */
-function jsonCopy(value: unknown): unknown {
+function jsonCopy(value: unknown, maxBytes: number): unknown {
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol') return undefined;
   try {
     const json = JSON.stringify(value);
-    return json === undefined || json.length > kMaxDataFieldBytes ? undefined : (JSON.parse(json) as unknown);
+    return json === undefined || json.length > maxBytes ? undefined : (JSON.parse(json) as unknown);
   } catch {
     return undefined;
   }

@@ -433,6 +433,8 @@ export function boundInitError(error: SerializedError): SerializedError {
   if (error.code !== undefined) bounded.code = cut(error.code, kMaxErrorNameLength);
   if (error.stack !== undefined) bounded.stack = cut(error.stack, kMaxErrorTextLength);
   if (error.data !== undefined) bounded.data = error.data;
+  // Bounded by serializeError(), and revived by the primary as untrusted (remote-cause.ts).
+  if (error.cause !== undefined) bounded.cause = error.cause;
   return bounded;
 }
 

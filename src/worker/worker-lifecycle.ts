@@ -430,7 +430,7 @@ export class WorkerLifecycle {
       failure = toError(error, '_destroy() threw');
     }
     emit('destroyComplete', failure ? { error: failure } : {});
-    if (failure) tell(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: serializeError(failure) } : { timeoutMs: timedOutAfterMs });
+    if (failure) tell(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: this.#context.endpoint.fitError(serializeError(failure)) } : { timeoutMs: timedOutAfterMs });
     return failure;
   }
 
@@ -496,7 +496,8 @@ export class WorkerLifecycle {
   async #failInit(error: unknown): Promise<void> {
     this.#context.emit('initializeError', { error: toError(error, '_init() threw') });
     try {
-      this.#context.endpoint.notify(kInitErrorNotice, boundInitError(serializeError(error)));
+      const { endpoint } = this.#context;
+      endpoint.notify(kInitErrorNotice, endpoint.fitError(boundInitError(serializeError(error))));
     } catch {
       // The channel is gone; the primary sees the exit instead.
     }

@@ -62,7 +62,9 @@ function renamed(error: unknown, type: string, destination: WorkerRecord): unkno
   if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, error.timeoutMs, peer);
   if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, error.nearMiss);
   if (error instanceof RemoteError) {
-    return new RemoteError(type, peer, { name: error.remoteName, message: error.remoteMessage, code: error.remoteCode, stack: error.remoteStack, data: error.data });
+    // The target's cause chain, revived already, goes on to the sender (H352).
+    const fields = { name: error.remoteName, message: error.remoteMessage, code: error.remoteCode, stack: error.remoteStack, data: error.data };
+    return new RemoteError(type, peer, fields, undefined, { cause: error.cause });
   }
   return error;
 }

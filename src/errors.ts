@@ -97,19 +97,33 @@ export class NotAWorkerError extends ClusterKitError {
   }
 }
 
-/** A payload cannot cross the IPC channel with the configured serialization. */
+/**
+ * A payload cannot cross the IPC channel with the configured serialization. A store write's
+ * value says so (H356): `Cannot store the value of "k": functions cannot be sent between
+ * processes`, `Cannot store the value of "k", at value.list[1]: NaN becomes null ...`.
+ */
 export class NotSerializableError extends ClusterKitError {
   override readonly name = 'NotSerializableError';
   readonly code = 'ERR_NOT_SERIALIZABLE';
+  /** The key of the store write whose value was refused (`store.set(key, value)`); undefined for a message. */
+  readonly storeKey: string | undefined;
 
   constructor(
-    /** Where in the payload the problem is, such as `payload.user.id`. */
+    /** Where in the payload the problem is, such as `payload.user.id` (`value.user.id` for a store write). */
     readonly path: string,
     readonly reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; storeKey?: string },
   ) {
-    super(`Cannot send ${path}: ${reason}`, options);
+    super(notSerializableMessage(path, reason, options?.storeKey), options?.cause === undefined ? undefined : { cause: options.cause });
+    this.storeKey = options?.storeKey;
   }
+}
+
+function notSerializableMessage(path: string, reason: string, storeKey: string | undefined): string {
+  if (storeKey === undefined) return `Cannot send ${path}: ${reason}`;
+  // The value itself (`value`, compareAndSet's `next`) or a field in it.
+  const at = /^\w+$/.test(path) ? '' : `, at ${path}`;
+  return `Cannot store the value of ${describeValue(storeKey)}${at}: ${reason}`;
 }
 
 /**

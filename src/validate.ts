@@ -5,7 +5,8 @@
  * their own check, with the longest delay a timer holds: `durationOption` in duration.ts.
  */
 import { statSync } from 'node:fs';
-import { InvalidOptionError } from './errors.js';
+import { describeValue, InvalidArgumentError, InvalidOptionError } from './errors.js';
+import { kMinMaxMessageBytes } from './messaging/defaults.js';
 import { describeError, isError } from './readable-error.js';
 // The CLI's edit-distance helper, shared: one "did you mean" for flags, config keys and options.
 import { closest } from './cli/suggest.js';
@@ -140,6 +141,22 @@ export function integerOption(value: unknown, name: string, fallback: number, ru
   return value;
 }
 
+/**
+ * `maxMessageBytes` (the primary's and a worker's): an integer of bytes from 8 KiB
+ * (`kMinMaxMessageBytes`, what clusterkit's own messages need), or `fallback` when undefined.
+ */
+export function maxMessageBytesOption(value: unknown, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < kMinMaxMessageBytes) {
+    throw new InvalidOptionError(
+      name,
+      `an integer of bytes from ${kMinMaxMessageBytes} (8 KiB: clusterkit's own messages, such as a worker's ready notice and an error reply, need that much) ${kSafeIntegerRule.replace('at most', 'to')}`,
+      value,
+    );
+  }
+  return value;
+}
+
 /** A finite number >= `min`, or `fallback` when undefined. */
 export function numberOption(value: unknown, name: string, fallback: number, min: number): number {
   if (value === undefined) return fallback;
@@ -228,22 +245,81 @@ export function envOption(value: unknown, name: string): Readonly<Record<string,
 export const kMaxWorkerNameLength = 128;
 
 /**
- * Control characters (C0, DEL, C1), line and paragraph separators, and the bidirectional
- * formatting characters that reorder what a terminal shows (U+061C, U+200E-F, U+202A-E,
- * U+2066-9): a name is displayed by `clusterkit status`, logs and error messages.
+ * What a worker name or role may not hold: control characters (C0, DEL, C1: a newline would forge
+ * a log line), line and paragraph separators, lone surrogates (UTF-16 that is not well formed:
+ * the name reaches the worker through its environment, in UTF-8, where U+D800 becomes U+FFFD, so
+ * the worker would believe another name than the primary's, H354), and the invisible characters:
+ * Unicode's format characters (`Cf`: the bidirectional ones that reorder what a terminal shows,
+ * U+202E showing `gpj.exe` as `exe.jpg`; zero-width space and joiners, the BOM, the soft hyphen,
+ * tag characters) and the other default-ignorable code points (Hangul fillers U+115F and U+3164,
+ * variation selectors U+FE00-FE0F and U+E0100-E01EF, U+034F): `b` and `b\u200b` would look the
+ * same in `clusterkit status`, logs and errors, yet name two workers.
+ * `\p{Cs}` with the `u` flag matches a lone surrogate only (a pair reads as one code point):
+ * `String.prototype.isWellFormed()` in one pass with the rest.
  */
-// eslint-disable-next-line no-control-regex
-const kUnsafeNameCharacters = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+const kUnsafeNameCharacter = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+
+/** The bidirectional formatting characters among the refused ones, named as such in an error. */
+const kBidiCharacter = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
+
+/** The rule for worker names and roles, as a phrase completing "must be". */
+function workerNameRule(what: 'name' | 'role'): string {
+  return `a string of 1 to ${kMaxWorkerNameLength} characters without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates${what === 'role' ? ' or commas' : ''}`;
+}
 
 /**
- * A worker name (`fork({ name })`) or role: 1 to 128 characters, none of them a control or
- * bidirectional formatting character; a role has no comma either (roles travel comma-joined).
+ * Why the string `value` cannot be a worker name (or role, which has no comma either), as a
+ * clause such as `it has an invisible character U+200B at index 1`; undefined when it can.
+ * The index is the UTF-16 one (`value[1]`).
+ */
+export function workerNameProblem(value: string, what: 'name' | 'role' = 'name'): string | undefined {
+  if (value.length === 0) return 'it is empty';
+  if (value.length > kMaxWorkerNameLength) return `it has ${value.length} characters`;
+  const found = kUnsafeNameCharacter.exec(value);
+  if (found !== null) {
+    const why = /\p{Cs}/u.test(found[0]) ? ", not well-formed UTF-16, which the worker's UTF-8 environment would carry as U+FFFD" : '';
+    return `it has ${describeNameCharacter(found[0])} at index ${found.index}${why}`;
+  }
+  const comma = what === 'role' ? value.indexOf(',') : -1;
+  if (comma !== -1) return `it has a comma at index ${comma}, and roles travel comma-joined in CLUSTERKIT_ROLES`;
+  return undefined;
+}
+
+function describeNameCharacter(char: string): string {
+  const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  if (/\p{Cs}/u.test(char)) return `a lone surrogate ${code}`;
+  if (/\p{Cc}/u.test(char)) return `a control character ${code}`;
+  if (/[\p{Zl}\p{Zp}]/u.test(char)) return `a line separator ${code}`;
+  if (kBidiCharacter.test(char)) return `a bidirectional formatting character ${code}`;
+  return `an invisible character ${code}`;
+}
+
+/**
+ * A worker name (`fork({ name })`) or role: 1 to 128 characters, none of them a control,
+ * invisible or bidirectional formatting character, a line separator or a lone surrogate
+ * (`kUnsafeNameCharacter`); a role has no comma either (roles travel comma-joined). The error
+ * says which character, as U+XXXX, at which index.
  */
 export function workerNameOption(value: unknown, name: string, what: 'name' | 'role' = 'name'): string | undefined {
   if (value === undefined) return undefined;
-  const expected = `a string of 1 to ${kMaxWorkerNameLength} characters without control or bidirectional formatting characters${what === 'role' ? ' or commas' : ''}`;
-  if (typeof value !== 'string' || value.length === 0 || value.length > kMaxWorkerNameLength || kUnsafeNameCharacters.test(value) || (what === 'role' && value.includes(','))) {
-    throw new InvalidOptionError(name, expected, value);
+  const problem = typeof value === 'string' ? workerNameProblem(value, what) : undefined;
+  if (typeof value !== 'string' || problem !== undefined) {
+    throw new InvalidOptionError(name, problem === undefined ? workerNameRule(what) : `${workerNameRule(what)} (${problem})`, value);
+  }
+  return value;
+}
+
+/**
+ * Checks a worker name or role that a lookup is given (`sendTo(target)`, `workerByName()`,
+ * `roundRobin({ role })`): one that no worker can have is an argument error, not a worker that
+ * happens to be missing. `call` names the argument (`sendTo()'s target`).
+ * @throws InvalidArgumentError for a non-string or a string `workerNameOption` refuses.
+ */
+export function workerNameArgument(value: unknown, call: string, what: 'name' | 'role' = 'name'): string {
+  if (typeof value !== 'string') throw new InvalidArgumentError(`${call} must be a worker ${what}, a string. Received ${describeValue(value)}.`);
+  const problem = workerNameProblem(value, what);
+  if (problem !== undefined) {
+    throw new InvalidArgumentError(`${call} can be no worker's ${what}: ${problem}; a worker ${what} is ${workerNameRule(what)}. Received ${describeValue(value)}.`);
   }
   return value;
 }

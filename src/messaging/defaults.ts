@@ -7,6 +7,14 @@
 export const kDefaultMessageTimeoutMs = 30_000;
 /** Largest payload accepted: `maxMessageBytes`. */
 export const kDefaultMaxMessageBytes = 16 * 1024 * 1024;
+/**
+ * The lowest `maxMessageBytes` either side accepts (H355): 8 KiB, what clusterkit's own messages
+ * need. A worker's `$ready` (about 75 B), its stop notices, a store or `sendTo()` envelope around
+ * a small value all fit, and an error reply is cut down to fit it (inbound.ts). Below it, from
+ * 1 byte, a worker could not even say it was ready: every worker crash-looped, and the
+ * CrashLoopError pointed at the user's code.
+ */
+export const kMinMaxMessageBytes = 8 * 1024;
 /** Requests awaiting replies from one peer at once: `maxPendingPerWorker` (primary), `maxPending` (worker). */
 export const kDefaultMaxPending = 10_000;
 /** What a send beyond the pending limit does: `backpressure`. */

@@ -7,6 +7,7 @@ import { MessageTooLargeError, NotSerializableError, type SerializedCause, type 
 import type { Serialization } from '../types.js';
 import { isHandlerNotFound } from './route.js';
 import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
+import { kMinMaxMessageBytes } from './defaults.js';
 import { checkPayload } from './payload-check.js';
 import { cutText, serializeError } from './serialize-error.js';
 import { toError } from '../to-error.js';
@@ -189,10 +190,11 @@ export class Inbound {
 }
 
 /**
- * The least an error reply is cut to, however low `maxMessageBytes` is: the primary reads 64 KiB
- * more than its limit from a worker (the frame's envelope), so this much always gets through.
+ * The least an error reply is cut to, however low `maxMessageBytes` is: the lowest the options
+ * accept (H355), and the primary reads 64 KiB more than its limit from a worker (the frame's
+ * envelope), so this much always gets through.
  */
-const kMinErrorReplyBytes = 8 * 1024;
+const kMinErrorReplyBytes = kMinMaxMessageBytes;
 
 /**
  * `error` as it fits `limitBytes` on the wire (H330). serializeError() bounds each field, to

@@ -105,3 +105,14 @@ export function argumentPath(error: unknown, field: string, argument: string): u
   if (!error.path.startsWith(envelope) || !/^$|^[.[]/.test(error.path.slice(envelope.length, envelope.length + 1))) return error;
   return new NotSerializableError(`${argument}${error.path.slice(envelope.length)}`, error.reason, { cause: error });
 }
+
+/**
+ * `error`, a value refused in a store write, as one that says it was a store write (H356):
+ * `Cannot store the value of "k", at value.a: ...`, not `Cannot send payload.a: ...`. Its path
+ * `from` (the checked payload's own, `payload`; or a name given earlier, `value`) becomes
+ * `argument`, the caller's name for the value (`value`; compareAndSet's `next`).
+ */
+export function storedValuePath(error: unknown, from: string, argument: string, key: string): unknown {
+  if (!(error instanceof NotSerializableError) || (error.storeKey === key && from === argument) || !error.path.startsWith(from) || !/^$|^[.[]/.test(error.path.slice(from.length, from.length + 1))) return error;
+  return new NotSerializableError(`${argument}${error.path.slice(from.length)}`, error.reason, { cause: error, storeKey: key });
+}

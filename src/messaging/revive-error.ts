@@ -61,7 +61,7 @@ export function reviveClusterKitError(error: unknown): unknown {
     case 'ERR_INVALID_ARGUMENT':
       return new InvalidArgumentError(error.remoteMessage, options);
     case 'ERR_NOT_SERIALIZABLE':
-      return new NotSerializableError(String(data.path), String(data.reason), options);
+      return new NotSerializableError(String(data.path), String(data.reason), typeof data.storeKey === 'string' ? { ...options, storeKey: data.storeKey } : options);
     case 'ERR_MESSAGE_TOO_LARGE':
       return new MessageTooLargeError(String(data.messageType), Number(data.estimatedBytes), Number(data.limitBytes), { isReply: data.isReply === true, cause: error });
     case 'ERR_STORE_FULL':

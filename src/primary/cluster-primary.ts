@@ -4,13 +4,13 @@
  */
 import type { AddressInfo } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
-import { InvalidOptionError, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
+import { describeValue, InvalidArgumentError, InvalidOptionError, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
 import { normalizeSendOptions, normalizeTimeoutOptions } from '../messaging/send-options.js';
 import { safeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap, BroadcastResult, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
-import { integerOption, knownOptions } from '../validate.js';
+import { knownOptions, kSafeIntegerRule, workerNameArgument } from '../validate.js';
 import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
 import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
 import { listenSticky, type StickyListener, type StickyOptions } from './features/listen-sticky.js';
@@ -120,9 +120,13 @@ export class ClusterPrimary<
     return this.#context.pool.record(id)?.handle;
   }
 
-  /** The live worker forked with this name (`fork({ name })`), if any; names survive restarts. */
+  /**
+   * The live worker forked with this name (`fork({ name })`), if any; names survive restarts.
+   * @throws InvalidArgumentError for a name no worker can have (not a string, empty, over 128
+   *   characters, with a character `fork({ name })` refuses).
+   */
   workerByName(name: string): WorkerHandle | undefined {
-    return this.#context.pool.recordByName(name)?.handle;
+    return this.#context.pool.recordByName(workerNameArgument(name, "workerByName()'s name"))?.handle;
   }
 
   /**
@@ -172,6 +176,7 @@ export class ClusterPrimary<
    * most likely blocked) is skipped while another eligible worker is not silent; when every
    * eligible worker is silent, one of them is picked as usual.
    * @throws NoWorkerAvailableError when no worker (with that role) is ready.
+   * @throws InvalidArgumentError for a `tag` that is not a string, a `role` no worker can have.
    * @example primary.roundRobin({ tag: 'uploads', role: 'io' })
    */
   roundRobin(options: { tag?: string; role?: string } = {}): WorkerHandle {
@@ -208,14 +213,18 @@ export class ClusterPrimary<
   }
 
   /**
-   * Grows or shrinks the pool to `count` workers: new slots are forked (resolving once they are
-   * ready); surplus workers, the most recently added first, stop gracefully. Resolves with the
-   * worker of each slot the scale leaves, one per slot (at most `count`): not a reload's old
-   * worker still draining, nor a replacement still starting beside the worker it will take over
-   * from (H251, library t28 L8 and its retest).
+   * Grows or shrinks the pool to `count` workers, every slot counted (those of `fork()`, named
+   * or with roles, too): new slots are forked (resolving once they are ready); surplus workers,
+   * the highest slot numbers first, stop gracefully. `scale(0)` stops them all, as
+   * `workerCount: 0` starts none: the primary runs on, and `fork()` or `scale()` adds workers
+   * again. Resolves with the worker of each slot the scale leaves, one per slot (at most
+   * `count`): not a reload's old worker still draining, nor a replacement still starting beside
+   * the worker it will take over from (H251, library t28 L8 and its retest).
+   * @throws InvalidArgumentError (rejects) for a count that is not a non-negative integer;
+   *   InvalidOptionError for one past `maxWorkers`.
    */
   async scale(count: number): Promise<WorkerHandle[]> {
-    await this.#context.lifecycle.scale(integerOption(count, 'count', 1));
+    await this.#context.lifecycle.scale(scaleCount(count));
     return this.#context.pool.activeSlots().flatMap((slot) => (slot.current && slot.current.handle.state !== 'stopping' ? [slot.current.handle] : []));
   }
 
@@ -391,4 +400,18 @@ export class ClusterPrimary<
         : (message: RoutedMessage) => this.#context.emit('workerMessage', Object.assign(message, { worker: record.handle }) as WorkerMessageEvent<AnyMessageMap>);
     return routeUserMessage(this, record.handle, type, payload, isRequest, emit);
   }
+}
+
+/**
+ * `scale(count)`'s argument: a worker count from 0 (H356: `workerCount: 0` starts none, so
+ * `scale(0)` stops them all; before, refused as if it were an option, "The "count" option must
+ * be a positive integer"). Past `maxWorkers`, the lifecycle refuses it (InvalidOptionError).
+ */
+function scaleCount(count: unknown): number {
+  if (typeof count !== 'number' || !Number.isSafeInteger(count) || count < 0) {
+    throw new InvalidArgumentError(
+      `scale(count)'s count must be a non-negative integer ${kSafeIntegerRule}: the number of workers to run, every slot counted (0 stops them all). Received ${describeValue(count)}.`,
+    );
+  }
+  return count;
 }

@@ -17,6 +17,7 @@ import {
   enumOption,
   integerOption,
   kSafeIntegerRule,
+  maxMessageBytesOption,
   normalizeOptions,
   numberOption,
   directoryOption,
@@ -210,7 +211,11 @@ export interface PrimaryOptions {
    * @default 0 (the old worker is stopped as soon as its replacement is ready)
    */
   minReadyMs?: number;
-  /** Largest payload accepted by `send`/`notify`, estimated before serializing. @default 16 MiB */
+  /**
+   * Largest payload accepted by `send`/`notify`, estimated before serializing; also the most the
+   * primary reads in one message from a worker. At least 8192 (8 KiB, what clusterkit's own
+   * messages need: a lower value is refused with `InvalidOptionError`). @default 16 MiB
+   */
   maxMessageBytes?: number;
   /**
    * The shared store's budget, in bytes: every key and value, each sized as `maxMessageBytes`
@@ -419,7 +424,7 @@ const kPrimaryOptions = {
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
   gradualDrainMs: (value, name) => durationOption(value, name, kDefaultGradualDrainMs, { min: 0 }),
   minReadyMs: (value, name) => durationOption(value, name, 0, { min: 0 }),
-  maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
+  maxMessageBytes: (value, name) => maxMessageBytesOption(value, name, kDefaultMaxMessageBytes),
   maxStoreBytes: (value, name) => integerOption(value, name, kDefaultMaxStoreBytes, { allowInfinity: true }),
   maxStoreKeys: (value, name) => integerOption(value, name, kDefaultMaxStoreKeys, { allowInfinity: true }),
   maxStoreWatchesPerWorker: (value, name) => integerOption(value, name, kDefaultMaxStoreWatchesPerWorker, { allowInfinity: true }),

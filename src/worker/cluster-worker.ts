@@ -25,6 +25,7 @@ import { createWorkerContext, type WorkerContext } from './worker-context.js';
 import type { MessageContext, MessageSender, PrimaryMessageEvent, WorkerEvents } from './worker-events.js';
 import type { WorkerLifecycleState } from './worker-lifecycle.js';
 import { normalizeWorkerOptions, type WorkerOptions } from './worker-options.js';
+import { workerNameArgument } from '../validate.js';
 
 export type { WorkerLifecycleState };
 
@@ -134,6 +135,8 @@ export class ClusterWorker<
    * Sends a request to another worker, by name (`fork({ name })`) or worker id, relayed by the
    * primary; resolves with the target handler's reply (end-to-end ack, same timeout).
    * @throws NoWorkerAvailableError (rejects) when no live worker has that name or id.
+   * @throws InvalidArgumentError (rejects) for a target no worker can have: not a string or an
+   *   integer, an id below 1, a name `fork({ name })` would refuse (empty, invisible characters...).
    * @throws WorkerExitedError (rejects) when the target dies before replying.
    */
   sendTo<K extends MessageType<ToWorker>>(target: string | number, type: K, ...args: [...PayloadArg<ToWorker, K>, options?: SendOptions]): Promise<ReplyOf<ToWorker, K>> {
@@ -141,6 +144,12 @@ export class ClusterWorker<
       if (typeof target !== 'string' && !(typeof target === 'number' && Number.isSafeInteger(target))) {
         throw new InvalidArgumentError(`sendTo() needs a worker name or id as its target. Received ${describeValue(target)}.`);
       }
+      // A target no worker can have is the caller's mistake, not a worker that is gone (H356):
+      // cluster ids start at 1, and a name follows fork({ name })'s rule.
+      if (typeof target === 'number' && target < 1) {
+        throw new InvalidArgumentError(`sendTo()'s target can be no worker's id: worker ids are positive integers (worker.id, from 1). Received ${target}.`);
+      }
+      if (typeof target === 'string') workerNameArgument(target, "sendTo()'s target");
       const endpoint = this.#endpointFor(type);
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
       const timeout = timeoutMs ?? this.#context.options.messageTimeoutMs;

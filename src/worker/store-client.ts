@@ -5,7 +5,7 @@
  */
 import { closest } from '../cli/suggest.js';
 import { describeValue, InvalidArgumentError, MessageTooLargeError } from '../errors.js';
-import { argumentPath } from '../messaging/payload-walk.js';
+import { argumentPath, storedValuePath } from '../messaging/payload-walk.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
 import { describeError } from '../readable-error.js';
@@ -141,7 +141,9 @@ export class StoreClient {
     if (lifecycle.state === 'created') return Promise.reject(new InvalidArgumentError('The store is available once the worker has started: call it from _init() or later.'));
     return endpoint.request(kStoreRequest, operation).catch((error: unknown) => {
       // The operation's envelope is ours: a refused value's path is the caller's `value...` (H283).
-      const revived = kValueFields.reduce((revivedSoFar, field) => argumentPath(revivedSoFar, field, field), reviveClusterKitError(error));
+      const named = kValueFields.reduce((revivedSoFar, field) => argumentPath(revivedSoFar, field, field), reviveClusterKitError(error));
+      // A value written (set's `value`, compareAndSet's `next`) says it was a store write (H356).
+      const revived = operation.op === 'set' ? storedValuePath(named, 'value', 'value', operation.key) : operation.op === 'compareAndSet' ? storedValuePath(named, 'next', 'next', operation.key) : named;
       // The primary's reply (`entries()` of a large prefix, a large `get`) is over its
       // maxMessageBytes: name the call, not the internal message type.
       if (revived instanceof MessageTooLargeError && revived.isReply) {

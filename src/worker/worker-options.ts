@@ -6,7 +6,7 @@ import { durationOption } from '../duration.js';
 import { InvalidOptionError } from '../errors.js';
 import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
 import type { MetricsRegistry } from '../prom-client.js';
-import { booleanOption, enumOption, integerOption, normalizeOptions, type NormalizedOptions, type OptionTable } from '../validate.js';
+import { booleanOption, enumOption, integerOption, maxMessageBytesOption, normalizeOptions, type NormalizedOptions, type OptionTable } from '../validate.js';
 
 export const kDefaultDestroyTimeoutMs = 1_500;
 
@@ -22,7 +22,8 @@ export interface WorkerOptions {
   /**
    * Largest payload accepted by `send`/`notify` and for a reply, in bytes on the wire. Never more
    * than the primary's own `maxMessageBytes`, whatever is set here: the primary reads no larger
-   * message from a worker (docs/messaging.md). @default 16 MiB
+   * message from a worker (docs/messaging.md). At least 8192 (8 KiB, what clusterkit's own
+   * messages need: a lower value is refused with `InvalidOptionError`). @default 16 MiB
    */
   maxMessageBytes?: number;
   /** Requests that may await replies from the primary at once. @default 10000 */
@@ -59,7 +60,7 @@ export interface WorkerOptions {
 const kWorkerOptions = {
   messageTimeoutMs: (value, name) => durationOption(value, name, kDefaultMessageTimeoutMs, { allowInfinity: true }),
   destroyTimeoutMs: (value, name) => durationOption(value, name, kDefaultDestroyTimeoutMs),
-  maxMessageBytes: (value, name) => integerOption(value, name, kDefaultMaxMessageBytes),
+  maxMessageBytes: (value, name) => maxMessageBytesOption(value, name, kDefaultMaxMessageBytes),
   maxPending: (value, name) => integerOption(value, name, kDefaultMaxPending),
   backpressure: (value, name): 'wait' | 'reject' => enumOption(value, name, ['wait', 'reject'], kDefaultBackpressure),
   handleSignals: (value, name) => booleanOption(value, name, true),

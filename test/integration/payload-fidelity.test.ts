@@ -45,7 +45,8 @@ describe('payload fidelity across IPC', () => {
     const primary = testPrimary();
     const [worker] = await primary.start();
     const refusal = async (how: 'store' | 'relay' | 'ask') => (await primary.send(worker!, 'tryHostile', { how, value: { kind: 'padded-array', padLength: 10 } })).error!.message;
-    expect(await refusal('store')).toMatch(/^Cannot send value\.pad: JSON serialization writes the elements of an array only/);
+    // A store write says so, with its key (H356).
+    expect(await refusal('store')).toMatch(/^Cannot store the value of "hostile", at value\.pad: JSON serialization writes the elements of an array only/);
     expect(await refusal('relay')).toMatch(/^Cannot send payload\.pad: JSON serialization writes the elements of an array only/);
     expect(await refusal('ask')).toMatch(/^Cannot send payload\.pad: /);
   }, 90_000);
@@ -91,7 +92,8 @@ describe('payload fidelity across IPC', () => {
     for (const option of ['maxStoreBytes', 'maxStoreKeys', 'maxMessageBytes']) {
       const make = () => new ClusterPrimary(testOptions(undefined, { [option]: 2 ** 60 }));
       expect(make).toThrow(InvalidOptionError);
-      expect(make).toThrow(/must be a positive integer at most Number\.MAX_SAFE_INTEGER \(9007199254740991\)(, or Infinity)?\. Received 1152921504606847000/);
+      // maxMessageBytes says its floor too (H355).
+      expect(make).toThrow(/must be (a positive integer at most|an integer of bytes from 8192 \(8 KiB: [^)]*\) to) Number\.MAX_SAFE_INTEGER \(9007199254740991\)(, or Infinity)?\. Received 1152921504606847000/);
     }
     expect(() => new ClusterPrimary(testOptions(undefined, { maxStoreBytes: Number.MAX_SAFE_INTEGER }))).not.toThrow();
     expect(() => new ClusterPrimary(testOptions(undefined, { workerCount: 2 ** 53 }))).toThrow(/non-negative integer at most Number\.MAX_SAFE_INTEGER/);

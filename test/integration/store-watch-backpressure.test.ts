@@ -32,10 +32,11 @@ describe('store watchers under back-pressure', () => {
   });
 
   it('[F51] a change whose value and previous value together exceed maxMessageBytes still reaches the watcher, without previous', async () => {
-    const primary = track(new ClusterPrimary(testOptions('watch-worker.ts', { heartbeat: false, maxMessageBytes: 4_096 })));
+    const primary = track(new ClusterPrimary(testOptions('watch-worker.ts', { heartbeat: false, maxMessageBytes: 8_192 })));
     const [watcher] = await primary.start();
     await primary.send(watcher!, 'watch', { key: 'near-limit' });
-    const blob = 'y'.repeat(3_000);
+    // Each value fits the limit (the lowest it may be, H355), two together do not.
+    const blob = 'y'.repeat(6_000);
     for (let seq = 0; seq < 3; seq++) primary.store.set('near-limit', { seq, blob });
     await until(async () => ((await primary.send(watcher!, 'seen')) as Seen).last === 2, 30_000, 'every change');
     await expect(primary.send(watcher!, 'seen')).resolves.toEqual({ seen: 3, last: 2 });

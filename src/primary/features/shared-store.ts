@@ -21,6 +21,7 @@
 import { loadUtil, loadV8 } from '../../builtins.js';
 import { describeValue, InvalidArgumentError, ShutdownInProgressError, StoreFullError } from '../../errors.js';
 import { checkHeldPayload } from '../../messaging/payload-check.js';
+import { storedValuePath } from '../../messaging/payload-walk.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
 import type { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
@@ -198,7 +199,14 @@ export class SharedStore {
 
   /** What an entry of `value` at `key` counts against `maxStoreBytes`; throws for a value that cannot be stored. */
   #entryBytes(key: string, value: unknown, ephemeral: boolean): number {
-    return kStoreEntryOverheadBytes + (ephemeral ? kEphemeralTieOverheadBytes : 0) + keyBytes(key) + checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
+    let valueBytes: number;
+    try {
+      valueBytes = checkHeldPayload(value, this.#limits.serialization, this.#limits.maxMessageBytes, `store value '${key}'`, kStoreValueHeapCost);
+    } catch (error) {
+      // A store write, not a send: `Cannot store the value of "k"`, its path the caller's `value` (H356).
+      throw storedValuePath(error, 'payload', 'value', key);
+    }
+    return kStoreEntryOverheadBytes + (ephemeral ? kEphemeralTieOverheadBytes : 0) + keyBytes(key) + valueBytes;
   }
 
   /** `value` as a worker would receive it: through the cluster's serialization. */
@@ -324,7 +332,14 @@ export class SharedStore {
     const current = this.#entries.get(key)?.value;
     if (!loadUtil().isDeepStrictEqual(current, expected)) return false;
     if (next === undefined) this.delete(key, source);
-    else this.set(key, next, source, ephemeral);
+    else {
+      try {
+        this.set(key, next, source, ephemeral);
+      } catch (error) {
+        // The caller's name for the value is `next` here.
+        throw storedValuePath(error, 'value', 'next', key);
+      }
+    }
     return true;
   }
 

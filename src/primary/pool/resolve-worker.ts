@@ -4,6 +4,7 @@
  */
 import { describeValue, InvalidArgumentError, NoWorkerAvailableError } from '../../errors.js';
 import { recordOf } from './worker-handle.js';
+import { workerNameArgument } from '../../validate.js';
 import type { WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 
@@ -34,10 +35,13 @@ export function resolveWorker(pool: WorkerPool, worker: unknown, argument = 'wor
  * are, one of them is picked as before (a request to it then waits for its reply or timeout).
  * Nothing is logged per pick: the heartbeat says the silence once (`workerSilent`).
  * @throws NoWorkerAvailableError when no worker (with that role) is ready.
+ * @throws InvalidArgumentError for a `tag` that is not a string, a `role` no worker can have.
  */
 export function pickWorker(pool: WorkerPool, options: { tag?: string; role?: string }): WorkerRecord {
   const tag = options.tag ?? 'default';
   if (typeof tag !== 'string') throw new InvalidArgumentError(`The "tag" must be a string. Received ${describeValue(tag)}.`);
+  // A role no worker can have is the caller's mistake, not a worker missing (H356).
+  if (options.role !== undefined) workerNameArgument(options.role, 'The "role"', 'role');
   const now = Date.now();
   const record = pool.rotation.pick(tag, options.role, (candidate) => pool.isSilent(candidate, now));
   if (record) return record;

@@ -1,0 +1,159 @@
+/**
+ * Hostile tester t36 (LOW-1 to LOW-3): worker names that change on the way to the worker or look
+ * like another name (H354), a `maxMessageBytes` under what clusterkit's own messages need (H355),
+ * and argument errors that read as option errors or as missing workers (H356).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, ClusterWorker, InvalidArgumentError, InvalidOptionError, NoWorkerAvailableError, NotSerializableError } from '../../src/index.js';
+import { testOptions, testPrimary } from '../helpers/primary.js';
+
+/** The error `call` throws or rejects with. */
+async function failure<T extends Error>(call: () => unknown, type: new (...args: never[]) => T): Promise<T> {
+  let error: unknown;
+  try {
+    await call();
+  } catch (thrown) {
+    error = thrown;
+  }
+  expect(error).toBeInstanceOf(type);
+  return error as T;
+}
+
+describe('names, message limits and arguments', () => {
+  // Before: `fork({ name: 'svc\ud800' })` was accepted, and the worker read its name from its
+  // environment (UTF-8) as `svc\ufffd`: sendTo() failed under either spelling, even from the
+  // worker itself. Invisible characters passed: `b` and `b\u200b` looked the same in status.
+  it('[H354] refuses names and roles with a lone surrogate or an invisible character, saying which and where', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await primary.start();
+    const refused: Array<[string, string]> = [
+      ['svc\ud800', "it has a lone surrogate U+D800 at index 3, not well-formed UTF-16, which the worker's UTF-8 environment would carry as U+FFFD"],
+      ['b\u200b', 'it has an invisible character U+200B at index 1'],
+      ['\ufeffa', 'it has an invisible character U+FEFF at index 0'],
+      ['a\u00ad', 'it has an invisible character U+00AD at index 1'],
+      ['a\u{E0041}', 'it has an invisible character U+E0041 at index 1'],
+      ['x\u3164', 'it has an invisible character U+3164 at index 1'],
+      ['\u115fx', 'it has an invisible character U+115F at index 0'],
+      ['ok\ufe0f', 'it has an invisible character U+FE0F at index 2'],
+      ['a\u2066b', 'it has a bidirectional formatting character U+2066 at index 1'],
+      ['a\u2028b', 'it has a line separator U+2028 at index 1'],
+      ['a\u0085b', 'it has a control character U+0085 at index 1'],
+    ];
+    for (const [name, said] of refused) {
+      const error = await failure(() => primary.fork({ name }), InvalidOptionError);
+      expect(error.option).toBe('name');
+      expect(error.message).toContain(`without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates (${said}).`);
+    }
+    const role = await failure(() => primary.fork({ roles: ['io', 'r\udc00'] }), InvalidOptionError);
+    expect(role.option).toBe('roles[1]');
+    expect(role.message).toContain('it has a lone surrogate U+DC00 at index 1');
+    expect((await failure(() => primary.fork({ roles: ['w\u200deb'] }), InvalidOptionError)).message).toContain('U+200D at index 1');
+    expect((await failure(() => primary.fork({ roles: ['a,b'] }), InvalidOptionError)).message).toContain('or commas (it has a comma at index 1, and roles travel comma-joined in CLUSTERKIT_ROLES).');
+    expect((await failure(() => primary.listenSticky({ port: 0, role: 'web\u200b' }), InvalidOptionError)).option).toBe('role');
+    expect(primary.workers).toEqual([]);
+    // Letters of any language and an emoji (a surrogate pair) reach the worker as given, and
+    // the worker reaches itself by the name it reads.
+    const name = 'café-日本-😀';
+    const [worker] = await primary.fork({ name, roles: ['röle'] });
+    await expect(primary.send(worker!, 'whoami')).resolves.toMatchObject({ name, roles: ['röle'] });
+    expect(primary.workerByName(name)).toBe(worker);
+    await expect(primary.send(worker!, 'relay', { target: name, type: 'whoami' })).resolves.toMatchObject({ id: worker!.id, name });
+  });
+
+  // Before: workerByName('b\u200b') and roundRobin({ role: 5 }) answered as for a missing worker
+  // (undefined, NoWorkerAvailableError), as did a worker's sendTo('') and sendTo(-1), while
+  // sendTo(NaN) was an InvalidArgumentError.
+  it('[H354][H356] a name, id or role no worker can have is an argument error, on both sides', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await primary.start();
+    const [worker] = await primary.fork({ name: 'b', roles: ['io'] });
+    expect(() => primary.workerByName('b\u200b')).toThrow(
+      new InvalidArgumentError(
+        "workerByName()'s name can be no worker's name: it has an invisible character U+200B at index 1; a worker name is a string of 1 to 128 characters without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates. Received \"b\u200b\".",
+      ),
+    );
+    expect(() => primary.workerByName('')).toThrow(InvalidArgumentError);
+    expect(() => primary.workerByName(5 as unknown as string)).toThrow("workerByName()'s name must be a worker name, a string. Received 5.");
+    expect(primary.workerByName('c')).toBeUndefined();
+    expect(() => primary.roundRobin({ role: 5 as unknown as string })).toThrow(new InvalidArgumentError('The "role" must be a worker role, a string. Received 5.'));
+    expect(() => primary.roundRobin({ role: 'a,b' })).toThrow(InvalidArgumentError);
+    expect(() => primary.roundRobin({ role: 'web' })).toThrow(NoWorkerAvailableError);
+    expect(primary.roundRobin({ role: 'io' })).toBe(worker);
+    const relay = (target: string | number) => primary.send(worker!, 'relay', { target, type: 'whoami' });
+    const refused: Array<[string | number, string]> = [
+      ['', "sendTo()'s target can be no worker's name: it is empty; a worker name is"],
+      ['b\u200b', "sendTo()'s target can be no worker's name: it has an invisible character U+200B at index 1"],
+      [-1, "sendTo()'s target can be no worker's id: worker ids are positive integers (worker.id, from 1). Received -1."],
+      [0, 'worker ids are positive integers (worker.id, from 1). Received 0.'],
+    ];
+    for (const [target, said] of refused) {
+      await expect(relay(target)).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteCode: 'ERR_INVALID_ARGUMENT', remoteMessage: expect.stringContaining(said) });
+    }
+    await expect(relay('c')).rejects.toMatchObject({ remoteName: 'NoWorkerAvailableError' });
+    await expect(relay(worker!.id + 1000)).rejects.toMatchObject({ remoteName: 'NoWorkerAvailableError' });
+    await expect(relay('b')).resolves.toMatchObject({ id: worker!.id, name: 'b' });
+  });
+
+  // Before: `maxMessageBytes: 1` was accepted; a worker's own `$ready` (75 B) was then over the
+  // limit, every worker crash-looped, and the CrashLoopError pointed at the user's code.
+  it('[H355] refuses a maxMessageBytes under 8 KiB on both sides, naming the minimum; at 8 KiB workers start, answer, store and relay', async () => {
+    for (const maxMessageBytes of [1, 75, 8191]) {
+      const error = await failure(() => new ClusterPrimary(testOptions(undefined, { maxMessageBytes })), InvalidOptionError);
+      expect(error.message).toBe(
+        `The "maxMessageBytes" option must be an integer of bytes from 8192 (8 KiB: clusterkit's own messages, such as a worker's ready notice and an error reply, need that much) to Number.MAX_SAFE_INTEGER (9007199254740991). Received ${maxMessageBytes}`,
+      );
+      expect((await failure(() => new ClusterWorker({ maxMessageBytes }), InvalidOptionError)).option).toBe('maxMessageBytes');
+    }
+    const primary = testPrimary({ workerCount: 2, maxMessageBytes: 8192 });
+    const [first, second] = await primary.start();
+    await expect(primary.send(first!, 'echo', 'x'.repeat(4000))).resolves.toHaveLength(4000);
+    await expect(primary.send(first!, 'storeOp', { op: 'set', args: ['k', 'v'.repeat(4000)] })).resolves.toBeUndefined();
+    expect(primary.store.get('k')).toHaveLength(4000);
+    await expect(primary.send(first!, 'relay', { target: second!.id, type: 'whoami' })).resolves.toMatchObject({ id: second!.id });
+    // An error reply is cut to fit: it arrives, and the worker lives on.
+    // (6 000 characters in the message, as many again in the stack: over the limit together.)
+    await expect(primary.send(first!, 'fail', { message: 'm'.repeat(6_000) })).rejects.toMatchObject({ remoteName: 'TypeError', remoteMessage: expect.stringMatching(/^m+/) });
+    await expect(primary.send(first!, 'echo', 1)).resolves.toBe(1);
+    expect(first!.state).toBe('ready');
+  });
+
+  // Before: `The "count" option must be a positive integer`, though scale takes an argument; and
+  // scale(0) was refused while workerCount: 0 is allowed.
+  it('[H356] scale() names its count as an argument, and scale(0) stops every worker, as workerCount: 0 starts none', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    await primary.start();
+    await primary.fork({ name: 'cache' });
+    for (const count of [-1, 1.5, '3', Number.NaN]) {
+      await expect(primary.scale(count as number)).rejects.toMatchObject({
+        name: 'InvalidArgumentError',
+        code: 'ERR_INVALID_ARGUMENT',
+        message: expect.stringMatching(/^scale\(count\)'s count must be a non-negative integer at most Number\.MAX_SAFE_INTEGER \(9007199254740991\): the number of workers to run, every slot counted \(0 stops them all\)\. Received /),
+      });
+    }
+    expect(primary.workers).toHaveLength(3);
+    await expect(primary.scale(0)).resolves.toEqual([]);
+    expect(primary.workers).toEqual([]);
+    expect(primary.targetWorkers).toBe(0);
+    expect(primary.state).toBe('running');
+    const back = await primary.scale(1);
+    expect(back).toHaveLength(1);
+    await expect(primary.send(back[0]!, 'echo', 'again')).resolves.toBe('again');
+  });
+
+  // Before: `Cannot send payload: functions cannot be sent between processes` for a store write.
+  it('[H356] a value a store write refuses says it is a store write, with its key, in the primary and from a worker', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const error = await failure(() => primary.store.set('f', () => 1), NotSerializableError);
+    expect(error.message).toBe('Cannot store the value of "f": functions cannot be sent between processes');
+    expect(error).toMatchObject({ path: 'value', storeKey: 'f' });
+    expect(() => primary.store.set('n', { list: [1, Number.NaN] })).toThrow(/^Cannot store the value of "n", at value\.list\[1\]: NaN becomes null/);
+    primary.store.set('c', 1);
+    expect(() => primary.store.compareAndSet('c', 1, { f: () => 1 })).toThrow('Cannot store the value of "c", at next.f: functions cannot be sent between processes');
+    expect(primary.store.get('c')).toBe(1);
+    const outcome = await primary.send(worker!, 'tryHostile', { how: 'store', value: { kind: 'padded-array', padLength: 10 } });
+    expect(outcome.error).toMatchObject({ name: 'NotSerializableError', message: expect.stringMatching(/^Cannot store the value of "hostile", at value\.pad: JSON serialization writes the elements of an array only/) });
+    // A message still says it is one.
+    expect(() => primary.notify(worker!, 'echo', () => 1)).toThrow('Cannot send payload: functions cannot be sent between processes');
+  });
+});

@@ -99,6 +99,10 @@ export interface ClusterEvent {
   timeoutMs?: number;
   /** `workerDestroyTimeout`: the time since the primary asked the worker to stop, by its clock, when `timeoutMs` is more than it (H221). */
   elapsedMs?: number;
+  /** `workerDestroyTimeout`: the slice of the worker's stop kept for `_destroy`, in ms (H350). */
+  reservedMs?: number;
+  /** `workerDestroyTimeout`: what used that slice up before `_destroy` began, when it had under half of it (H350). */
+  shortenedBy?: 'init' | 'blocked';
   /** `workerProtocolError`: messages dropped since the previous such event. */
   dropped?: number;
   /** `workerSlowMessage`: how long reading the worker's channel kept the primary busy (ms), in how many reads, about how much the largest held (bytes), and times since the previous such event. */

@@ -24,8 +24,16 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),
     workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes, action }) =>
       log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes, ...(action === 'restart' ? { restartedInPlace: true } : {}) }),
-    workerDestroyTimeout: ({ worker: handle, timeoutMs, signal, elapsedMs }) =>
-      log.append({ type: 'workerDestroyTimeout', ...worker(handle), timeoutMs, ...(signal ? { signal } : {}), ...(elapsedMs !== undefined ? { elapsedMs } : {}) }),
+    workerDestroyTimeout: ({ worker: handle, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy }) =>
+      log.append({
+        type: 'workerDestroyTimeout',
+        ...worker(handle),
+        timeoutMs,
+        ...(signal ? { signal } : {}),
+        ...(elapsedMs !== undefined ? { elapsedMs } : {}),
+        ...(reservedMs !== undefined ? { reservedMs } : {}),
+        ...(shortenedBy !== undefined ? { shortenedBy } : {}),
+      }),
     // A crash's lost requests (workerCrash.lostRequests) are logged as what they are: requests cut off by its exit.
     workerCrash: ({ worker: handle, lostRequests }) => {
       if (lostRequests) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests: lostRequests });

@@ -122,11 +122,22 @@ export interface ShutdownPayload {
 
 /**
  * Worker -> primary, notify: the worker's `_destroy` did not finish within the worker's own
- * deadline (`{ timeoutMs }`: the time it had) or threw (`{ error }`); the worker exits 1 next.
+ * deadline (`{ timeoutMs }`: the time it had; `reservedMs`: the slice of the stop kept for it;
+ * `shortenedBy`: what used that slice up before it began, when it had under half of it, H350)
+ * or threw (`{ error }`); the worker exits 1 next. A plain script's cleanup sends `{ timeoutMs }` alone.
  */
 export const kDestroyFailedNotice = '$destroyFailed';
 
-export type DestroyFailedPayload = { readonly timeoutMs: number } | { readonly error: SerializedError };
+/**
+ * What left `_destroy` under half the time kept for it: `init`, the stop came while the worker
+ * was starting and waited for its `_init` past the drain's deadline; `blocked`, the event loop
+ * was held past it (synchronous code in a request handler, a message handler, a 'shutdown' listener).
+ */
+export type DestroyShortenedBy = 'init' | 'blocked';
+
+export type DestroyFailedPayload =
+  | { readonly timeoutMs: number; readonly reservedMs?: number; readonly shortenedBy?: DestroyShortenedBy }
+  | { readonly error: SerializedError };
 
 /**
  * Worker -> primary, notify: while the worker stops, how many requests its tracked servers
@@ -459,8 +470,20 @@ export function isShutdownPayload(payload: unknown): payload is ShutdownPayload 
 
 export function isDestroyFailedPayload(payload: unknown): payload is DestroyFailedPayload {
   if (!isRecord(payload)) return false;
-  if ('timeoutMs' in payload) return typeof payload.timeoutMs === 'number' && Number.isFinite(payload.timeoutMs) && payload.timeoutMs >= 0;
+  if ('timeoutMs' in payload) {
+    const { reservedMs, shortenedBy } = payload;
+    return (
+      isMs(payload.timeoutMs) &&
+      (reservedMs === undefined || isMs(reservedMs)) &&
+      (shortenedBy === undefined || shortenedBy === 'init' || shortenedBy === 'blocked')
+    );
+  }
   return isSerializedError(payload.error);
+}
+
+/** A duration a worker reports: a finite number of ms, not negative. */
+function isMs(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
 
 export function isDrainPayload(payload: unknown): payload is DrainPayload {

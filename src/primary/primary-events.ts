@@ -426,8 +426,23 @@ export interface PrimaryEvents<ToPrimary> {
    * (`elapsedMs`, by the primary's clock, when the notice came), by over a second: the worker's
    * figure, not taken as given (counted as an `out-of-range` protocol error too). The exit with
    * code 1 and the failed stop stand.
+   *
+   * `reservedMs`: the slice at the end of the worker's stop kept for `_destroy` (the drain and
+   * the running handlers end that much sooner: a tenth of the worker's own stop, 100 ms to 1 s,
+   * at most half). `_destroy` has at least that unless something held the stop: then
+   * `shortenedBy` says what, when it had under half of it: `'init'` (the stop came while the
+   * worker was starting, and waited for its `_init` past the drain's end), `'blocked'` (the
+   * worker's event loop was held past it: synchronous code in a request handler, a message
+   * handler, a 'shutdown' listener). `timeoutMs` is then not a time `_destroy` had to finish.
    */
-  workerDestroyTimeout: (event: { readonly worker: WorkerHandle; readonly timeoutMs: number; readonly signal?: 'SIGINT' | 'SIGTERM'; readonly elapsedMs?: number }) => void;
+  workerDestroyTimeout: (event: {
+    readonly worker: WorkerHandle;
+    readonly timeoutMs: number;
+    readonly signal?: 'SIGINT' | 'SIGTERM';
+    readonly elapsedMs?: number;
+    readonly reservedMs?: number;
+    readonly shortenedBy?: 'init' | 'blocked';
+  }) => void;
   /**
    * A worker that others take over (a reload, a scale-down) began its gradual drain
    * (`gradualDrainMs`): it releases its `connections` open HTTP connections one at a time over

@@ -35,6 +35,16 @@ const kPausedBy = 'kill -STOP or a debugger; kill -CONT resumes it';
  */
 const kServedCrash = 'it had served, so it is no failed start and its restart counts toward no limit';
 
+/**
+ * What used up the time kept for a worker's `_destroy` before it began (`workerDestroyTimeout`'s
+ * `shortenedBy`, H350), and what to do.
+ */
+const kShortenedBy = {
+  init: "the stop came while the worker was still starting, and waited for its _init() to finish until after the drain's end. Keep _init() shorter than shutdownTimeoutMs, or give it a deadline of its own",
+  blocked:
+    "the worker's event loop was held past the end of its drain (synchronous code in a request handler, a message handler or a 'shutdown' listener, or a machine too busy to run it). Code that blocks the event loop delays every stop",
+} as const;
+
 /** At most one `storeFull` line per this many ms. */
 const kStoreFullLogIntervalMs = 60_000;
 
@@ -286,10 +296,26 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
           `or it leaks memory from the start. It is replaced each time, after a back-off of ${formatElapsed(delayMs)} (restart.backoff); raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak`;
     logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow, delayMs }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
   });
-  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs }) => {
+  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
+    const fields = {
+      ...ids(worker),
+      timeoutMs,
+      ...(signal ? { signal } : {}),
+      ...(elapsedMs !== undefined ? { elapsedMs } : {}),
+      ...(reservedMs !== undefined ? { reservedMs } : {}),
+      ...(shortenedBy !== undefined ? { shortenedBy } : {}),
+    };
+    // The time kept for it was used up before it began (H350): said so, not blamed on `_destroy`.
+    if (shortenedBy !== undefined && reservedMs !== undefined) {
+      overranStop.set(worker, `its _destroy() was left only ${timeoutMs} ms, as the time kept for it was used up before it began (the line above)`);
+      logger.warn(
+        fields,
+        `worker ${worker.id}: _destroy() was left only ${timeoutMs} ms of the worker's own deadline, not the ${reservedMs} ms kept for it, and did not finish in them: ${kShortenedBy[shortenedBy]}; it exits with code 1`,
+      );
+      return;
+    }
     overranStop.set(worker, `${what} within its deadline (the line above)`);
-    const fields = { ...ids(worker), timeoutMs, ...(signal ? { signal } : {}), ...(elapsedMs !== undefined ? { elapsedMs } : {}) };
     // The worker's figure, when the primary's clock rules it out (H221): what the primary knows is said instead.
     if (elapsedMs !== undefined) {
       logger.warn(fields, `worker ${worker.id} says ${what} within ${timeoutMs} ms, its own deadline, but the primary had asked it to stop only ${elapsedMs} ms before (by the primary's clock): the figure is not taken as given; it exits with code 1`);

@@ -51,6 +51,7 @@ export class ClusterWorker<
     const context = createWorkerContext(normalizeWorkerOptions(options), safeEmitter(this as unknown as EventEmitter), {
       init: () => this._init(),
       destroy: () => this._destroy(),
+      hasDestroy: () => this._destroy !== ClusterWorker.prototype._destroy,
       acceptHandle: (message, handle) => this.#sticky.accept(message, handle, context.lifecycle.state !== 'stopped'),
       onUserMessage: (type, payload, isRequest) => this.#deliver(type, payload, isRequest, 'primary'),
     });

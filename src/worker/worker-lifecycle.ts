@@ -43,8 +43,9 @@ import {
   kHangupRequest,
   isHangupReply,
   type HangupReply,
+  type DestroyShortenedBy,
 } from '../messaging/system-types.js';
-import { stopMarginMs } from '../stop-margin.js';
+import { destroyReserveMs, stopMarginMs } from '../stop-margin.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { kPrimaryPidEnv, kWatchdogEnv } from '../worker-env.js';
@@ -68,6 +69,8 @@ export type LifecycleContext = Pick<WorkerContext, 'options' | 'endpoint' | 'sys
 export interface WorkerLifecycleHooks {
   init(): Promise<void>;
   destroy(): Promise<void>;
+  /** The worker has a `_destroy` of its own (a subclass's): a stop keeps the last slice of its time for it. */
+  hasDestroy(): boolean;
   /** An IPC message from the primary that carries a handle (a sticky connection's socket). */
   acceptHandle(message: object, handle: unknown): void;
 }
@@ -83,6 +86,19 @@ const kHangupAnswerMs = 3_000;
 const kMinDescendantsGraceMs = 100;
 /** How often the orphan watchdog checks the parent pid. */
 const kWatchdogPollMs = 100;
+
+/** The part of a stop kept for `_destroy` (`#runDestroy`). */
+interface DestroySlice {
+  /** Milliseconds at the end of the stop kept for `_destroy` (stop-margin.ts). */
+  readonly reserveMs: number;
+  /** When the drain and the wait for handlers had to end: the deadline less `reserveMs`. */
+  readonly drainDeadline: number;
+  /** When `_init` ended, for a stop that came while the worker was starting (it waits for it). */
+  readonly initEndedAt: number | undefined;
+}
+
+/** What `$destroyFailed` says of a `_destroy` cut short (`DestroyFailedPayload`). */
+type DestroyTimedOut = { timeoutMs: number; reservedMs: number; shortenedBy?: DestroyShortenedBy };
 
 /** The worker started in this process, if any: there is one per process. */
 let activeWorker: object | undefined;
@@ -287,7 +303,8 @@ export class WorkerLifecycle {
     // The worker's own deadline comes before the primary's SIGKILL, by a quarter of the time
     // (at most 2 s: the request's delivery, late timers on a busy machine and the exit come out
     // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the
-    // worker exits 1, so the primary can tell a hung hook from a hung process.
+    // worker exits 1, so the primary can tell a hung hook from a hung process. The last slice of
+    // it is `_destroy`'s own (#runStop), so the SIGKILL never comes while `_destroy` has time left.
     const receivedAt = Date.now();
     const margin = stopMarginMs(timeoutMs);
     const deadline = receivedAt + timeoutMs - margin;
@@ -318,6 +335,13 @@ export class WorkerLifecycle {
 
   /** `spreadMs`: release the servers' connections over this time (tracked-server.ts). */
   async #runStop(reason: StopReason, deadline: number, spreadMs: number): Promise<number> {
+    // The last slice of the stop is kept for `_destroy` (stop-margin.ts): the drain and the wait
+    // for running handlers end that much before the deadline. They had it all before, and one
+    // request that outlasted the stop left `_destroy` 1 ms: a pool never closed, a buffer never
+    // flushed, and a line that blamed `_destroy` for it (H350). A worker without a `_destroy` of
+    // its own (a plain script under `clusterkit run`) gives its requests the whole stop.
+    const reserveMs = this.#hooks.hasDestroy() ? destroyReserveMs(deadline - Date.now()) : 0;
+    const drainDeadline = deadline - reserveMs;
     this.#beginCleanup();
     const wasStarting = this.#state === 'starting';
     this.#state = 'stopping';
@@ -368,26 +392,26 @@ export class WorkerLifecycle {
     // clients wait for the primary's word that every worker stopped accepting (stop-notices.ts):
     // a client told to go earlier reconnects into a cluster still listening, and Node's cluster
     // closes that connection unanswered when its last worker leaves. At most a quarter of the time.
-    const beforeRelease = reason === 'primary' && spreadMs === 0 ? () => this.#syncWithPrimary(Date.now() + (deadline - Date.now()) / 4) : undefined;
+    const beforeRelease = reason === 'primary' && spreadMs === 0 ? () => this.#syncWithPrimary(Date.now() + (drainDeadline - Date.now()) / 4) : undefined;
     // A gradual drain says, in its first `$drain`, how many connections it releases and over
     // what time: the primary logs it, so a reload that takes that long says why.
-    let drainStart = spreadMs > 0 ? this.#servers.gradualDrain(deadline, spreadMs) : undefined;
+    let drainStart = spreadMs > 0 ? this.#servers.gradualDrain(drainDeadline, spreadMs) : undefined;
     const report = (openRequests: number) => {
       tell(kDrainNotice, drainStart ? { openRequests, ...drainStart } : { openRequests });
       drainStart = undefined;
     };
-    const cut = await this.#servers.drain(deadline, report, spreadMs, beforeRelease);
+    const cut = await this.#servers.drain(drainDeadline, report, spreadMs, beforeRelease);
     // Requests cut off at the deadline make the stop unclean: said to the primary, and exit 1.
     // So do responses that code in the worker ended unfinished by closing their connections
     // (the drain ends once every connection closed: none can come after it).
     const closed = this.#servers.closedResponses;
-    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut + closed, timeoutMs: Math.max(0, deadline - startedAt) });
+    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut + closed, timeoutMs: Math.max(0, drainDeadline - startedAt) });
     else if (closed > 0) tell(kRequestsCutNotice, { openRequests: closed, closedByWorker: true });
-    if (this.#servers.size > 0) await this.#syncWithPrimary(deadline);
-    const handlersCut = await this.#waitForHandlers(deadline, startedAt, tell);
+    if (this.#servers.size > 0) await this.#syncWithPrimary(drainDeadline);
+    const handlersCut = await this.#waitForHandlers(drainDeadline, startedAt, tell);
     // What the drain last reported is written before `_destroy`, whose code may end the process.
     this.#context.endpoint.flushNow();
-    const error = await this.#runDestroy(deadline, tell);
+    const error = await this.#runDestroy(deadline, tell, { reserveMs, drainDeadline, initEndedAt: wasStarting ? startedAt : undefined });
     this.#finishStop();
     this.#tellStopped();
     return error || cut > 0 || closed > 0 || handlersCut ? 1 : 0;
@@ -414,23 +438,33 @@ export class WorkerLifecycle {
     this.#state = 'stopped';
   }
 
-  async #runDestroy(deadline: number, tell: (type: string, payload: unknown) => void): Promise<Error | undefined> {
+  /**
+   * Runs `_destroy` until the stop's deadline: the time left, which is at least the slice kept
+   * for it (`reserveMs`) unless something held the stop past its drain's deadline. A `_destroy`
+   * cut short is told with the time it had, the slice kept for it, and, when it had under half of
+   * that, what used it up (`shortenedBy`): the stop waited for `_init` to end (`initEndedAt`,
+   * after the drain's deadline), or the event loop was held (H350). It runs however little time
+   * is left: a cleanup that needs none (a synchronous flush) still gets done.
+   */
+  async #runDestroy(deadline: number, tell: (type: string, payload: unknown) => void, slice: DestroySlice): Promise<Error | undefined> {
     const { emit } = this.#context;
     emit('destroy', {});
     let failure: Error | undefined;
-    let timedOutAfterMs: number | undefined;
+    let timedOut: DestroyTimedOut | undefined;
     try {
       const budget = Math.max(1, deadline - Date.now());
       const finished = await settleWithin(this.#hooks.destroy().then(() => true), budget);
       if (!finished) {
         failure = new HookTimeoutError('_destroy', budget);
-        timedOutAfterMs = budget;
+        const { reserveMs, drainDeadline, initEndedAt } = slice;
+        const shortenedBy = budget < reserveMs / 2 ? (initEndedAt !== undefined && initEndedAt > drainDeadline ? 'init' : 'blocked') : undefined;
+        timedOut = { timeoutMs: budget, reservedMs: reserveMs, ...(shortenedBy ? { shortenedBy } : {}) };
       }
     } catch (error) {
       failure = toError(error, '_destroy() threw');
     }
     emit('destroyComplete', failure ? { error: failure } : {});
-    if (failure) tell(kDestroyFailedNotice, timedOutAfterMs === undefined ? { error: this.#context.endpoint.fitError(serializeError(failure)) } : { timeoutMs: timedOutAfterMs });
+    if (failure) tell(kDestroyFailedNotice, timedOut ?? { error: this.#context.endpoint.fitError(serializeError(failure)) });
     return failure;
   }
 

@@ -46,6 +46,18 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ ...exit, signal: 'SIGKILL' })).toBe('worker 7 (pid 4242, slot 1) killed by SIGKILL');
   });
 
+  it('[H350] tells a _destroy left almost no time as such, with what used the time kept for it, not as a _destroy too slow', () => {
+    expect(describeEvent({ type: 'workerDestroyTimeout', ...worker, timeoutMs: 600, reservedMs: 600 })).toBe(
+      'worker 7 (pid 4242, slot 1): _destroy did not finish in 600 ms; the worker cut it short (exit 1)',
+    );
+    expect(describeEvent({ type: 'workerDestroyTimeout', ...worker, timeoutMs: 3, reservedMs: 300, shortenedBy: 'blocked' })).toBe(
+      'worker 7 (pid 4242, slot 1): _destroy was left 3.0 ms, not the 300 ms kept for it (used up by a held event loop), and did not finish (exit 1)',
+    );
+    expect(describeEvent({ type: 'workerDestroyTimeout', ...worker, timeoutMs: 1, reservedMs: 800, shortenedBy: 'init' })).toBe(
+      'worker 7 (pid 4242, slot 1): _destroy was left 1.0 ms, not the 800 ms kept for it (used up by waiting for _init), and did not finish (exit 1)',
+    );
+  });
+
   it('tells requests cut off and a plain script whose cleanup did not exit, and counts the cut requests of a reload', () => {
     expect(describeEvent({ type: 'workerRequestsCut', ...worker, openRequests: 2, timeoutMs: 7500 })).toBe(
       'worker 7 (pid 4242, slot 1) cut off 2 requests still open at its shutdown deadline (7500 ms; exit 1)',

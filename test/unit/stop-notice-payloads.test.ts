@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { isHandlersCutPayload, isRequestsCutPayload, isScriptCleanupPayload, isStoppingPayload } from '../../src/messaging/system-types.js';
+import { isDestroyFailedPayload, isHandlersCutPayload, isRequestsCutPayload, isScriptCleanupPayload, isStoppingPayload } from '../../src/messaging/system-types.js';
 
 describe('stop notice payloads', () => {
   it('$requestsCut: a count of at least 1, and a finite non-negative timeoutMs or none', () => {
@@ -18,6 +18,22 @@ describe('stop notice payloads', () => {
       { openRequests: 1, timeoutMs: '10' },
     ]) {
       expect(isRequestsCutPayload(payload)).toBe(false);
+    }
+  });
+
+  it('[H350] $destroyFailed: a finite non-negative timeoutMs, with the slice kept for _destroy and what shortened it, each checked', () => {
+    for (const payload of [{ timeoutMs: 1 }, { timeoutMs: 250, reservedMs: 300 }, { timeoutMs: 3, reservedMs: 300, shortenedBy: 'blocked' }, { timeoutMs: 1, reservedMs: 800, shortenedBy: 'init' }]) {
+      expect(isDestroyFailedPayload(payload)).toBe(true);
+    }
+    for (const payload of [
+      { timeoutMs: -1 },
+      { timeoutMs: 1, reservedMs: -1 },
+      { timeoutMs: 1, reservedMs: Infinity },
+      { timeoutMs: 1, reservedMs: '300' },
+      { timeoutMs: 1, reservedMs: 300, shortenedBy: 'drain' },
+      { timeoutMs: 1, reservedMs: 300, shortenedBy: 1 },
+    ]) {
+      expect(isDestroyFailedPayload(payload)).toBe(false);
     }
   });
 

@@ -182,14 +182,17 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       // A claim: told at the exit it announces (code 1), not before (worker-pool.ts, H219).
       if ('timeoutMs' in payload) {
         const { cleanupSignal: signal } = record;
-        const { timeoutMs } = payload;
+        const { timeoutMs, reservedMs, shortenedBy } = payload;
         // Its deadline began at the primary's ask at the earliest (or at a signal it got a
         // little before): a longer one than the time since is not what happened (H221).
         const elapsedMs = Date.now() - (record.askedToStopAt ?? Date.now());
-        const isBeyond = timeoutMs > elapsedMs + kDestroyClaimSlackMs;
+        const isBeyond = timeoutMs > elapsedMs + kDestroyClaimSlackMs || (reservedMs ?? 0) > elapsedMs + kDestroyClaimSlackMs;
+        // The slice kept for `_destroy`, and what used it up when it had under half of it (H350):
+        // the worker's figures, said only of a `_destroy` (not a script's listener) and within reason.
+        const slice = signal === undefined && !isBeyond && reservedMs !== undefined ? { reservedMs, ...(shortenedBy !== undefined && timeoutMs < reservedMs / 2 ? { shortenedBy } : {}) } : {};
         record.tellDestroyFailed = () => {
           if (isBeyond) system.reportDropped(record, 'out-of-range', kDestroyFailedNotice);
-          emit('workerDestroyTimeout', { worker: record.handle, timeoutMs, ...(signal ? { signal } : {}), ...(isBeyond ? { elapsedMs } : {}) });
+          emit('workerDestroyTimeout', { worker: record.handle, timeoutMs, ...(signal ? { signal } : {}), ...(isBeyond ? { elapsedMs } : {}), ...slice });
         };
         return;
       }

@@ -79,6 +79,11 @@ export function describeEvent(event) {
       return `${worker(event)} over the memory limit (${formatBytes(event.rssBytes)} > ${formatBytes(event.limitBytes)}): replaced`;
     case 'workerDestroyTimeout':
       if (event.signal) return `${worker(event)}: the script's ${event.signal} listener ran but the process did not exit in ${formatMs(event.timeoutMs)} ms (exit 1)`;
+      // The time kept for it was used up before it began (H350): not _destroy's fault.
+      if (event.shortenedBy !== undefined && event.reservedMs !== undefined) {
+        const by = event.shortenedBy === 'init' ? 'waiting for _init' : 'a held event loop';
+        return `${worker(event)}: _destroy was left ${formatMs(event.timeoutMs)} ms, not the ${formatMs(event.reservedMs)} ms kept for it (used up by ${by}), and did not finish (exit 1)`;
+      }
       return `${worker(event)}: _destroy did not finish in ${formatMs(event.timeoutMs)} ms; the worker cut it short (exit 1)`;
     case 'workerRequestsCut': {
       const requests = `${event.openRequests} request${event.openRequests === 1 ? '' : 's'}`;

@@ -67,7 +67,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     workerPid: worker.pid,
     slot: worker.slot,
     ...(worker.name === undefined ? {} : { workerName: worker.name }),
-    ...(worker.roles.length === 0 ? {} : { workerRoles: worker.roles.join(',') }),
+    // Defensive: an event emitted by hand (tests, a user's own emit) may carry a handle without roles.
+    ...(worker.roles === undefined || worker.roles.length === 0 ? {} : { workerRoles: worker.roles.join(',') }),
   });
   /** The error of a worker still starting, said in the one line of its failed start; cleared at ready or exit. */
   const startupErrors = new Map<number, Error>();

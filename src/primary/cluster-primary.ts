@@ -244,8 +244,10 @@ export class ClusterPrimary<
   /**
    * Serves `/healthz` (liveness), `/readyz` (at least `minReady` ready workers, not all of them
    * silent, and not shutting down; 503 from the moment shutdown begins) and `/metrics` over
-   * HTTP, for Kubernetes probes and Prometheus. Keeps answering during shutdown; closed when it completes.
-   * @example await primary.listenHealth({ port: 9090, minReady: 2 })
+   * HTTP, for Kubernetes probes and Prometheus. With `role`, `/readyz` counts only the workers
+   * forked with that role. Keeps answering during shutdown; closed when it completes.
+   * @throws InvalidOptionError (rejects) for a bad option; ShutdownInProgressError once the primary has shut down.
+   * @example await primary.listenHealth({ port: 9090, minReady: 2, role: 'web' })
    */
   listenHealth(options: HealthOptions): Promise<HealthListener> {
     return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options).then((listener) => {

@@ -2,12 +2,13 @@
  * The health endpoint for Kubernetes (and any load balancer): `primary.listenHealth()`.
  *
  * - `GET /healthz`: 200 while the primary's event loop answers (liveness). A crashed worker
- *   does not fail it: the primary replaces workers itself.
+ *   does not fail it: the primary replaces workers itself. Nor does `role`: liveness is the primary's.
  * - `GET /readyz`: 200 while at least `minReady` workers are ready, not all of them silent, and
  *   the primary is not shutting down; 503 from the moment shutdown begins, so traffic drains
  *   away first. Every ready worker silent (`stats().isSilent`: each event loop most likely
  *   blocked) is 503 too: the pod serves nothing until the heartbeat replaces them. `/healthz`
  *   never fails for them: the primary is alive, and a restarted pod would lose the replacements.
+ *   With `role`, only the workers forked with that role count, in every figure (H357).
  * - `GET /metrics`: `primary.metrics()`, the Prometheus text exposition.
  *
  * It keeps answering during shutdown and closes when shutdown completes.
@@ -18,7 +19,7 @@ import { loadHttp } from '../../builtins.js';
 import { durationOption } from '../../duration.js';
 import { repeatedHeader } from '../../repeated-header.js';
 import { toError } from '../../to-error.js';
-import { integerOption, knownOptions, portOption, stringOption } from '../../validate.js';
+import { integerOption, knownOptions, portOption, stringOption, workerNameOption } from '../../validate.js';
 import { ShutdownInProgressError } from '../../errors.js';
 import type { PrimaryState } from '../lifecycle/primary-lifecycle.js';
 import type { PrimaryContext } from '../primary-context.js';
@@ -52,6 +53,15 @@ export interface HealthOptions {
   minReady?: number;
   /** Time each worker has to answer a `/metrics` scrape. @default 2000 */
   metricsTimeoutMs?: number;
+  /**
+   * Only workers forked with this role (`fork({ roles: [role] })`) count for `/readyz`: its
+   * ready, silent, stopped and given-up figures, and `minReady`. For a pod whose HTTP is served by
+   * its `web` workers beside a named `cache` worker: `{ role: 'web' }` is not ready while only the
+   * cache worker is. A role no worker has yet is allowed (503 until one is ready). `/healthz`
+   * (liveness) is the primary's, whatever the role. Each role its own listener, on its own port.
+   * @default every worker
+   */
+  role?: string;
 }
 
 export interface HealthListener {
@@ -69,6 +79,8 @@ export interface ReadyCount {
   givenUp?: { count: number; isEvery: boolean } | undefined;
   /** Workers ready once, now stopped (SIGSTOP, Ctrl-Z, a debugger): not in `ready`, they serve nothing (H344). */
   paused?: number | undefined;
+  /** With a role: whether any worker slot, served or given up, has it (H357). */
+  hasRoleWorkers?: boolean | undefined;
 }
 
 /** What the endpoint reads from the primary. */
@@ -88,17 +100,19 @@ export async function listenHealth(
   input: HealthOptions,
 ): Promise<HealthListener> {
   if (lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; listenHealth() is refused.');
-  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => countReady(pool, heartbeat), metrics: sharedCollection(metrics) };
-  const options = knownOptions(input, ['port', 'host', 'minReady', 'metricsTimeoutMs'], 'listenHealth options');
+  const options = knownOptions(input, ['port', 'host', 'minReady', 'metricsTimeoutMs', 'role'], 'listenHealth options');
   const port = portOption(options.port);
   const host = stringOption(options.host, 'host');
   const minReady = integerOption(options.minReady, 'minReady', 1, { min: 0 });
   const metricsTimeoutMs = durationOption(options.metricsTimeoutMs, 'metricsTimeoutMs', 2_000);
+  // Checked as listenSticky's role and fork's roles are (H357).
+  const role = workerNameOption(options.role, 'role', 'role');
+  const source: HealthSource = { state: () => lifecycle.state, readyWorkers: () => countReady(pool, heartbeat, role), metrics: sharedCollection(metrics) };
   // Probes and scrapes send no body and a few headers: a client trickling either is cut after
   // 10 s, not Node's 300 s (`requestTimeout`) and 60 s (`headersTimeout`).
   const server = loadHttp().createServer({ requestTimeout: kRequestTimeoutMs, headersTimeout: kRequestTimeoutMs, connectionsCheckingInterval: 1_000 }, (request, response) => {
     if (!admitPipelined(request, response)) return;
-    route(source, { minReady, metricsTimeoutMs, isLoopbackOnly }, request, response).catch((error: unknown) => {
+    route(source, { minReady, role, metricsTimeoutMs, isLoopbackOnly }, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`${toError(error).message}\n`);
     });
@@ -138,7 +152,7 @@ function sharedCollection(collect: (timeoutMs: number) => Promise<string>): (tim
   };
 }
 
-async function route(source: HealthSource, options: { minReady: number; metricsTimeoutMs: number; isLoopbackOnly: boolean }, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function route(source: HealthSource, options: { minReady: number; role: string | undefined; metricsTimeoutMs: number; isLoopbackOnly: boolean }, request: IncomingMessage, response: ServerResponse): Promise<void> {
   // Parsed, not `new URL()`d: a malformed target is the client's mistake (400), not ours (500).
   const target = parseRequestTarget(request.url);
   if (target === undefined) {
@@ -163,12 +177,12 @@ async function route(source: HealthSource, options: { minReady: number; metricsT
       json(response, 200, { status: 'ok', state: source.state() });
       return;
     case '/readyz': {
-      let readiness = readinessOf(source, options.minReady);
+      let readiness = readinessOf(source, options.minReady, options.role);
       // Every ready worker silent: their answers may already wait on the channels, unread while
       // this primary's own loop was busy; they are read before the poll phase ends.
       if (readiness.isAllSilent) {
         await new Promise<void>((resolve) => setImmediate(resolve));
-        readiness = readinessOf(source, options.minReady);
+        readiness = readinessOf(source, options.minReady, options.role);
       }
       json(response, readiness.isReady ? 200 : 503, readiness.body);
       return;
@@ -184,19 +198,22 @@ async function route(source: HealthSource, options: { minReady: number; metricsT
 }
 
 /** The `/readyz` answer. */
-function readinessOf(source: HealthSource, minReady: number): { isReady: boolean; isAllSilent: boolean; body: object } {
+function readinessOf(source: HealthSource, minReady: number, role: string | undefined): { isReady: boolean; isAllSilent: boolean; body: object } {
   const state = source.state();
-  const { ready, silent, silentForMs, givenUp, paused } = source.readyWorkers();
+  const { ready, silent, silentForMs, givenUp, paused, hasRoleWorkers } = source.readyWorkers();
+  // `"web" workers` with a role, `workers` without.
+  const workers = role === undefined ? 'workers' : `${JSON.stringify(role)} workers`;
   // minReady 0 says the pod is ready with no worker at all: silent ones cannot make it less so.
   const isAllSilent = ready > 0 && silent === ready && minReady > 0;
   const isReady = state === 'running' && ready >= minReady && !isAllSilent;
   let reason: string | undefined;
   if (state === 'stopping' || state === 'stopped') reason = 'shutting down';
   else if (state !== 'running') reason = 'starting';
-  else if (ready < minReady) reason = `${ready} of ${minReady} required workers ready${pausedClause(paused)}${givenUpClause(givenUp)}`;
-  else if (isAllSilent) reason = `${ready === 1 ? 'the only ready worker' : `all ${ready} ready workers`} silent for ${((silentForMs ?? 0) / 1000).toFixed(1)}s or more: no answer to the heartbeat`;
+  else if (ready < minReady) reason = `${ready} of ${minReady} required ${workers} ready${pausedClause(paused)}${givenUpClause(givenUp, workers.slice(0, -1))}${hasRoleWorkers === false ? noRoleClause(role!) : ''}`;
+  else if (isAllSilent) reason = `${ready === 1 ? `the only ready ${workers.slice(0, -1)}` : `all ${ready} ready ${workers}`} silent for ${((silentForMs ?? 0) / 1000).toFixed(1)}s or more: no answer to the heartbeat`;
   const body = {
     status: isReady ? 'ready' : 'not ready',
+    ...(role === undefined ? {} : { role }),
     readyWorkers: ready,
     ...(silent === undefined ? {} : { silentWorkers: silent }),
     ...(paused === undefined ? {} : { pausedWorkers: paused }),
@@ -213,28 +230,42 @@ function pausedClause(paused: number | undefined): string {
   return `, ${paused} stopped (SIGSTOP, Ctrl-Z or a debugger; kill -CONT resumes ${paused === 1 ? 'it' : 'them'})`;
 }
 
+/** `: no worker has the role "web" ...` when none was forked with the listener's role (H357). */
+function noRoleClause(role: string): string {
+  const quoted = JSON.stringify(role);
+  return `: no worker has the role ${quoted}; fork some with fork({ roles: [${quoted}] }), or fix the role given to listenHealth()`;
+}
+
 /**
- * Why fewer workers are ready when slots were given up in a crash loop (H333): `: every worker
- * slot (1) was given up in a crash loop; a reload that succeeds starts it again ...`.
+ * Why fewer workers are ready when slots were given up in a crash loop (H333): `: the only worker
+ * slot was given up in a crash loop; a reload that succeeds starts it again ...`; `worker` is
+ * `"web" worker` with a role.
  */
-function givenUpClause(givenUp: ReadyCount['givenUp']): string {
+function givenUpClause(givenUp: ReadyCount['givenUp'], worker: string): string {
   if (givenUp === undefined || givenUp.count === 0) return '';
   const slots = givenUp.count === 1 ? 'slot' : 'slots';
   const them = givenUp.count === 1 ? 'it' : 'them';
   // Retest t35 LOW-6: "every worker slots (2) were given up".
-  const every = givenUp.count === 1 ? 'the only worker slot was' : `all ${givenUp.count} worker slots were`;
-  const which = givenUp.isEvery ? every : `${givenUp.count} worker ${slots} ${givenUp.count === 1 ? 'was' : 'were'}`;
+  const every = givenUp.count === 1 ? `the only ${worker} slot was` : `all ${givenUp.count} ${worker} slots were`;
+  const which = givenUp.isEvery ? every : `${givenUp.count} ${worker} ${slots} ${givenUp.count === 1 ? 'was' : 'were'}`;
   return `: ${which} given up in a crash loop; a reload that succeeds starts ${them} again (under clusterkit run --watch, so does the next change)`;
 }
 
-/** Ready workers (those `roundRobin()` picks among) and, with the heartbeat on, the silent ones among them. */
-function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['options']['heartbeat']): ReadyCount {
+/**
+ * Ready workers (those `roundRobin()` picks among) and, with the heartbeat on, the silent ones
+ * among them; with `role`, only the workers forked with it (H357).
+ */
+function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['options']['heartbeat'], role: string | undefined): ReadyCount {
   const now = Date.now();
+  const hasRole = (slot: { readonly spec: { readonly roles: readonly string[] } }) => role === undefined || slot.spec.roles.includes(role);
+  let members = 0;
   let silent = 0;
   let silentForMs = Number.POSITIVE_INFINITY;
   let paused = 0;
   for (const record of pool.records) {
-    if (!pool.rotation.has(record) || !pool.isSilent(record, now)) continue;
+    if (!pool.rotation.has(record) || !hasRole(record.slot)) continue;
+    members += 1;
+    if (!pool.isSilent(record, now)) continue;
     // A stopped process answers nothing and serves nothing: not ready, whatever its last state
     // (retest t35 LOW-5: /readyz said 2 ready while status said 1/2 ready, 1 stopped). Read
     // from the process table, for silent workers only.
@@ -245,13 +276,15 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
     silent += 1;
     silentForMs = Math.min(silentForMs, now - record.lastHeardAt());
   }
-  const givenUp = pool.givenUp.length;
+  const givenUp = pool.givenUp.filter((entry) => hasRole(entry.slot)).length;
+  const activeSlots = pool.activeSlots().filter(hasRole).length;
   return {
-    ready: pool.rotation.size - paused,
+    ready: members - paused,
     ...(paused === 0 ? {} : { paused }),
     silent: heartbeat ? silent : undefined,
     silentForMs: silent > 0 ? silentForMs : undefined,
-    ...(givenUp === 0 ? {} : { givenUp: { count: givenUp, isEvery: pool.activeSlots().length === 0 } }),
+    ...(givenUp === 0 ? {} : { givenUp: { count: givenUp, isEvery: activeSlots === 0 } }),
+    ...(role === undefined ? {} : { hasRoleWorkers: activeSlots + givenUp > 0 }),
   };
 }
 

@@ -40,7 +40,7 @@ describe('a named worker, by its name [H351]', () => {
 
     const status = await cli(['status', 'names'], { runtime });
     expect(status).toMatchObject({ code: 0, stderr: '' });
-    expect(status.stdout).toMatch(/\nid +pid +slot +name +state +uptime +restarts/);
+    expect(status.stdout).toMatch(/\n *id +pid +slot +name +state +uptime +restarts/);
     expect(status.stdout).toMatch(new RegExp(`\\n *${plain!.id} +${plain!.pid} +0 +- +ready `));
     expect(status.stdout).toMatch(new RegExp(`\\n *${cache!.id} +${cache!.pid} +1 +cache +ready `));
 
@@ -52,7 +52,7 @@ describe('a named worker, by its name [H351]', () => {
 
     const show = await cli(['show', 'names'], { runtime });
     expect(show.code).toBe(0);
-    expect(show.stdout).toMatch(new RegExp(`\\nid +pid +slot +name +state [^\\n]*\\n(.*\\n)* *${cache!.id} +${cache!.pid} +1 +cache +ready `));
+    expect(show.stdout).toMatch(new RegExp(`\\n *id +pid +slot +name +state [^\\n]*\\n(.*\\n)* *${cache!.id} +${cache!.pid} +1 +cache +ready `));
   });
 
   it('[H351] the primary\'s lines about a named worker carry workerName= and workerRoles= (in JSON too, beside pino\'s own name)', async () => {

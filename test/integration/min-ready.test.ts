@@ -76,6 +76,36 @@ describe('minReadyMs', () => {
     expect(oldPids.every((pid) => isAlive(pid!))).toBe(true);
   });
 
+  it('[H349] a bad build that hangs 300 ms after ready (its event loop blocked for good) fails the reload too: the heartbeat finds it silent within minReadyMs; the old workers keep serving', async () => {
+    // 6 s: over the heartbeat's silence threshold (2 s with the defaults), with room for a busy machine.
+    const { primary, before, port, release } = await startGood({ minReadyMs: 6_000 });
+    const oldPids = before.map((worker) => worker.pid);
+    release('hang-after-ready');
+    const forks = record<{ worker: WorkerHandle }>(primary, 'workerFork');
+    const changes = record<SlotChangeEvent>(primary, 'slotChange');
+
+    const error = await primary.reload().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    expect(error).toBeInstanceOf(ReloadError);
+    const [incoming] = forks.events.map((event) => event.worker);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The replacement for worker slot 0 failed to start \\(worker ${incoming!.id} \\(pid ${incoming!.pid}\\) stopped answering the heartbeat \\(unheard for [^)]+\\), ` +
+          `its event loop most likely blocked, within the 6000 ms it had to stay up \\("minReadyMs"\\) before worker ${before[0]!.id} \\(pid ${before[0]!.pid}\\) would stop; ` +
+          `that one keeps serving\\), so the reload stopped; 0 of 2 workers were replaced\\.$`,
+      ),
+    );
+    // The hung replacement is gone (stopped, then killed), no takeover; the old workers serve on.
+    await until(() => incoming!.state === 'exited', 15_000, 'the hung replacement to be gone');
+    expect(changes.events).toEqual([]);
+    expect(primary.workers.map((worker) => worker.pid)).toEqual(oldPids);
+    for (const worker of before) await expect(primary.send(worker, 'echo', 'still serving')).resolves.toBe('still serving');
+    const answer = await get(`http://127.0.0.1:${port}/`);
+    expect(oldPids.map((pid) => `pid:${pid}`)).toContain(answer.body);
+  });
+
   it('[H349] without minReadyMs (the default, 0), the same bad build replaces every good worker, then crashes', async () => {
     const { primary, before, release } = await startGood();
     release('crash-after-ready');

@@ -17,6 +17,7 @@ import { kMaxLoweredMs, lowerWhileBooting } from '../pool/startup-priority.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { ReloadRequester, ShutdownReport } from '../primary-events.js';
 import { withNotStarted } from './not-started.js';
+import { isSilent, silenceOf } from '../pool/silence.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
@@ -230,5 +231,14 @@ async function staysUp(context: ReloadContext, incoming: WorkerRecord, old: Work
     const after = upMs === undefined ? 'after it was ready' : `${formatElapsed(upMs)} after it was ready`;
     const of = incoming.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(incoming.uncaughtError)}`;
     throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} ${after}${of}, ${within}`);
+  }
+  // A build that hangs soon after ready (retest t36 N1) is no replacement either: the heartbeat
+  // found it silent during the wait and it has not answered since. Caught only when minReadyMs
+  // is longer than the heartbeat's silence threshold (2 s by default); the docs say so.
+  const now = Date.now();
+  if (context.isRunning() && (incoming.silence !== undefined || isSilent(incoming, context.options.heartbeat, now))) {
+    const unheardMs = silenceOf(incoming, context.options.heartbeat, now);
+    const unheard = unheardMs === undefined ? '' : ` (unheard for ${formatElapsed(unheardMs)})`;
+    throw new Error(`${incoming.describe()} stopped answering the heartbeat${unheard}, its event loop most likely blocked, ${within}`);
   }
 }

@@ -44,7 +44,7 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     // A plain script has no _destroy: no slice of the stop is kept for one, the request had the
     // worker's whole own stop (3 s, less the stop request's way), not 2.7 s (H350).
     const drainMs = Number(/cut off 1 request still open at its shutdown deadline \((\d+) ms/.exec(run.stderr())?.[1]);
-    expect(drainMs).toBeGreaterThan(2_850);
+    expect(drainMs).toBeGreaterThan(2_700); // a kept slice leaves at most 2 700 ms
   });
 
   it('[H114][F53] reload: no "no request cut off" claim when a request was cut off, and exit 3; the replacement serves on', async () => {

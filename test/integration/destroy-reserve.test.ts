@@ -26,6 +26,16 @@ const kStopMs = 4_000;
 const kOwnStopMs = 3_000;
 const kReservedMs = 300;
 
+/**
+ * The slice is a tenth of the worker's own stop from when the stop begins in the worker: on a
+ * busy machine that is a little after the deadline was set (295 ms seen under two CPU hogs).
+ */
+function expectReserved(event: { reservedMs?: number }): number {
+  expect(event.reservedMs).toBeLessThanOrEqual(kReservedMs);
+  expect(event.reservedMs).toBeGreaterThanOrEqual(kReservedMs - 100);
+  return event.reservedMs!;
+}
+
 type DestroyTimeout = { worker: WorkerHandle; timeoutMs: number; reservedMs?: number; shortenedBy?: string };
 type RequestsCut = { worker: WorkerHandle; openRequests: number; timeoutMs?: number; reason: string };
 
@@ -74,9 +84,9 @@ describe('the time kept for _destroy', () => {
     expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 1 });
     const event = await timedOut;
     // Before: timeoutMs 1, no reservedMs.
-    expect(event.reservedMs).toBe(kReservedMs);
-    expect(event.timeoutMs).toBeGreaterThanOrEqual(kReservedMs / 2);
-    expect(event.timeoutMs).toBeLessThanOrEqual(kReservedMs);
+    const reservedMs = expectReserved(event);
+    expect(event.timeoutMs).toBeGreaterThanOrEqual(reservedMs / 2);
+    expect(event.timeoutMs).toBeLessThanOrEqual(reservedMs);
     expect(event.shortenedBy).toBeUndefined();
     expect(text()).toContain(`WARN worker ${worker.id}: _destroy() did not finish within ${event.timeoutMs} ms, the worker's own deadline; it exits with code 1`);
   });
@@ -90,11 +100,12 @@ describe('the time kept for _destroy', () => {
     const report = await primary.shutdown();
     expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 0 });
     const event = await timedOut;
-    expect(event).toMatchObject({ worker, reservedMs: kReservedMs, shortenedBy: 'blocked' });
-    expect(event.timeoutMs).toBeLessThan(kReservedMs / 2);
+    expect(event).toMatchObject({ worker, shortenedBy: 'blocked' });
+    const reservedMs = expectReserved(event);
+    expect(event.timeoutMs).toBeLessThan(reservedMs / 2);
     // Before: `_destroy() did not finish within 4 ms, the worker's own deadline`, as if it had been given 4 ms.
     expect(text()).toContain(
-      `WARN worker ${worker!.id}: _destroy() was left only ${event.timeoutMs} ms of the worker's own deadline, not the ${kReservedMs} ms kept for it, and did not finish in them: the worker's event loop was held past the end of its drain`,
+      `WARN worker ${worker!.id}: _destroy() was left only ${event.timeoutMs} ms of the worker's own deadline, not the ${reservedMs} ms kept for it, and did not finish in them: the worker's event loop was held past the end of its drain`,
     );
     expect(text()).not.toContain(`_destroy() did not finish within ${event.timeoutMs} ms`);
   });
@@ -110,10 +121,11 @@ describe('the time kept for _destroy', () => {
     await expect(primary.stopWorker(worker)).resolves.toBe('failed');
     await forked;
     const event = await timedOut;
-    expect(event).toMatchObject({ worker, reservedMs: kReservedMs, shortenedBy: 'init' });
-    expect(event.timeoutMs).toBeLessThan(kReservedMs / 2);
+    expect(event).toMatchObject({ worker, shortenedBy: 'init' });
+    const reservedMs = expectReserved(event);
+    expect(event.timeoutMs).toBeLessThan(reservedMs / 2);
     expect(text()).toContain(
-      `WARN worker ${worker.id}: _destroy() was left only ${event.timeoutMs} ms of the worker's own deadline, not the ${kReservedMs} ms kept for it, and did not finish in them: the stop came while the worker was still starting, and waited for its _init() to finish until after the drain's end.`,
+      `WARN worker ${worker.id}: _destroy() was left only ${event.timeoutMs} ms of the worker's own deadline, not the ${reservedMs} ms kept for it, and did not finish in them: the stop came while the worker was still starting, and waited for its _init() to finish until after the drain's end.`,
     );
     expect(text()).toContain(`worker ${worker.id} did not stop cleanly: its stop came while it was still starting, and its _destroy() was left only ${event.timeoutMs} ms`);
   });
@@ -124,8 +136,8 @@ describe('the time kept for _destroy', () => {
     const report = await primary.shutdown();
     expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 1 });
     const event = await cut;
-    // Its own stop less the time the stop request took to arrive: well over what a kept slice leaves.
-    expect(event.timeoutMs).toBeGreaterThan(kOwnStopMs - kReservedMs / 2);
+    // Its own stop less the time the stop request took to arrive: more than a kept slice ever leaves.
+    expect(event.timeoutMs).toBeGreaterThan(kOwnStopMs - kReservedMs); // a kept slice leaves at most 2 700
     expect(event.timeoutMs).toBeLessThanOrEqual(kOwnStopMs);
     await expect(long).resolves.toBe('ECONNRESET');
   });

@@ -33,9 +33,14 @@ export function outcomeExitCode(outcome: StopOutcome): number {
   return outcome.unclean > 0 || outcome.requestsCut > 0 ? kExitStopsUnclean : 0;
 }
 
-/** How `clusterkit stop`'s answer went (counts of another process: see `countOf`). */
+/**
+ * How `clusterkit stop`'s answer went (counts of another process: see `countOf`). Connections
+ * the primary reset before a worker took them (H358) lost their requests too: counted with those
+ * cut off, for the exit code.
+ */
 export function stopOutcome(reply: Partial<StopCounts>): StopOutcome {
-  return reloadOutcome({ workers: 0, ...reply });
+  const outcome = reloadOutcome({ workers: 0, ...reply });
+  return { ...outcome, requestsCut: outcome.requestsCut + countOf(reply.connectionsReset) };
 }
 
 export function plural(count: number, noun: string): string {

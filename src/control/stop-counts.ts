@@ -14,6 +14,8 @@ export interface StopCounts {
   readonly killed: number;
   /** Requests cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
+  /** A stop's connections reset before any worker took them (`ShutdownReport.connectionsReset`, H358); absent when none. */
+  readonly connectionsReset?: number;
   /** When the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`); for a reload, its old workers not ready yet. */
   readonly notStarted?: number;
   /** With a stop's `notStarted`: a start, a failed start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
@@ -32,6 +34,7 @@ export function stopCounts(report: ShutdownReport): StopCounts {
     failed: report.failed.length,
     killed: report.killed.length,
     requestsCut: report.requestsCut,
+    ...(report.connectionsReset === undefined ? {} : { connectionsReset: report.connectionsReset }),
     ...(failedCause === undefined ? {} : { failedCause }),
     ...(killedCause === undefined ? {} : { killedCause }),
   };

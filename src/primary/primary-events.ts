@@ -254,6 +254,19 @@ export interface ShutdownReport {
    * were, and are in `notStarted` likewise. Set only when there was one.
    */
   readonly interrupted?: 'start' | 'failed-start' | 'scale' | 'replacement';
+  /**
+   * On `shutdownComplete`: connections reset before any worker took them, with node:cluster's
+   * round-robin scheduling (the default but on Windows); each client had most likely sent a
+   * request, and got ECONNRESET. A shutdown closes the listening sockets first and hands what
+   * the primary accepted to the workers before they stop. Counted: those the kernel had
+   * completed and the primary not accepted yet as a socket closed (read from the kernel just
+   * before, on Linux: clients that connect again at once, as the socket closes), and those the
+   * primary had accepted that node:cluster reset because no worker took them before the last
+   * worker of their port left (its event loop blocked past the wait, at most 2 s or a quarter of
+   * the timeout). Set only when there was one (H358: before, uncounted, up to one per client
+   * under load while the report said `requestsCut: 0`).
+   */
+  readonly connectionsReset?: number;
 }
 
 /**

@@ -395,17 +395,22 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
 
 /**
  * `shutdown complete graceful=2 failed=0 killed=0`: a warning when a worker did not stop
- * cleanly, which says how many requests were cut off, if any.
+ * cleanly, which says how many requests were cut off, if any, or when the primary reset
+ * connections it had accepted (`connectionsReset`, H358).
  */
 function logReport(logger: Logger, report: ShutdownReport, fields: object, message: string): void {
-  const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length };
-  const cut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';
+  const { connectionsReset = 0 } = report;
+  const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, ...(connectionsReset > 0 ? { connectionsReset } : {}) };
+  const requestsCut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';
+  // Reset before any worker took them: by node:cluster in the primary, or in the kernel's backlog as a listening socket closed (H358).
+  const reset = connectionsReset > 0 ? `, ${plural(connectionsReset, 'connection')} reset before any worker took ${connectionsReset === 1 ? 'it' : 'them'}` : '';
+  const cut = `${requestsCut}${reset}`;
   if (report.notStarted !== undefined) {
     // Each worker once (H210): one killed before it was ready is in `killed` alone, said as such.
     const unclean = counts.failed + counts.killed > 0 ? `${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly` : '';
     const notReady = report.notStarted.length;
     const before = notReady === 0 ? '' : `${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready (the lines above say how)`;
-    const fieldsOut = { ...counts, notStarted: notReady, ...(cut === '' ? {} : { requestsCut: report.requestsCut }) };
+    const fieldsOut = { ...counts, notStarted: notReady, ...(requestsCut === '' ? {} : { requestsCut: report.requestsCut }) };
     if (report.interrupted === undefined) {
       // A scale-down that removed workers not ready yet (H211): a stop of theirs is no failure.
       const text = `${message}: ${[before, unclean].filter((part) => part !== '').join('; ')}${cut}`;
@@ -417,7 +422,8 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
     const what = before !== '' ? `, ${before}` : unclean === '' ? ', no worker had been forked yet' : '';
     logger.warn(fieldsOut, `${message}: ${describeInterrupted(report.interrupted)}${what}${unclean === '' ? '' : `; ${unclean}`}${cut}`);
   } else if (counts.failed + counts.killed === 0 && cut === '') logger.info(counts, message);
-  else logger.warn(cut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);
+  else if (counts.failed + counts.killed === 0 && requestsCut === '') logger.warn(counts, `${message}: every worker stopped cleanly${reset}`);
+  else logger.warn(requestsCut === '' ? counts : { ...counts, requestsCut: report.requestsCut }, `${message}: ${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly${cut}`);
 }
 
 /**

@@ -68,6 +68,7 @@ interface StopAnswer {
   failed?: number;
   killed: number;
   requestsCut?: number;
+  connectionsReset?: number;
   notStarted?: unknown;
   interrupted?: unknown;
   failedCause?: unknown;
@@ -77,7 +78,7 @@ interface StopAnswer {
 /** A cause longer than this is no clause of the primary's: the generic list is said instead. */
 const kMaxCauseChars = 200;
 
-function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStarted, interrupted, failedCause, killedCause }: StopAnswer): string {
+function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connectionsReset, notStarted, interrupted, failedCause, killedCause }: StopAnswer): string {
   // "0 workers stopped gracefully" is noise after an interrupted start's own part (newcomer t25);
   // without it, the next count names its noun itself.
   const hidesGraceful = graceful === 0 && notStarted !== undefined;
@@ -95,6 +96,10 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, notStart
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.
   if (killed > 0) parts.push(`${count(killed)} killed (${causeOf(killedCause) ?? "at the shutdown timeout, or for what it wrote on its IPC channel: see the cluster's log"})`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
+  // Reset before any worker took them (H358): the cluster's log says so too.
+  if (connectionsReset !== undefined && Number.isSafeInteger(connectionsReset) && connectionsReset > 0) {
+    parts.push(`${plural(connectionsReset, 'connection')} reset before any worker took ${connectionsReset === 1 ? 'it' : 'them'}`);
+  }
   return parts.join(', ');
 }
 

@@ -24,6 +24,13 @@ import { changedNames, rollingReload, type ReloadContext } from './rolling-reloa
 import { killWorker } from '../pool/kill-worker.js';
 import { withNotStarted } from './not-started.js';
 
+/**
+ * The longest a shutdown waits, with its listening sockets closed, for the connections they
+ * accepted to be taken by a worker before it asks the workers to stop (H358): a round trip each,
+ * milliseconds, unless a worker's event loop is blocked (a quarter of the timeout when shorter).
+ */
+const kMaxIntakeDrainMs = 2_000;
+
 /** The workers of `slots` that were never ready (forked, maybe exited since). */
 function unreadyWorkers(slots: Iterable<Slot>): WorkerHandle[] {
   return [...slots].flatMap((slot) => (slot.current !== undefined && slot.current.readyAt === undefined ? [slot.current.handle] : []));
@@ -373,7 +380,14 @@ export class PrimaryLifecycle {
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}), requestedBy });
     await this.#runHooks('start', timeoutMs);
-    const stopped: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
+    // The listening sockets close first, and what they accepted goes to the workers before they
+    // stop (H358): closed by the last worker's stop, node:cluster reset every connection still
+    // queued for a worker. What it resets all the same is counted in the report.
+    const resetBefore = pool.connectionsReset;
+    await pool.stopAccepting(Math.min(kMaxIntakeDrainMs, timeoutMs / 4));
+    const stoppedWorkers: ShutdownReport = await stopAll(pool, [...pool.records], timeoutMs, 0, true);
+    const connectionsReset = pool.connectionsReset - resetBefore;
+    const stopped: ShutdownReport = connectionsReset > 0 ? { ...stoppedWorkers, connectionsReset } : stoppedWorkers;
     // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.
     await pool.whenDescendantsEnded();
     const report =

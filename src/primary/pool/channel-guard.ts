@@ -159,9 +159,14 @@ function failedListenKey(message: unknown): string | undefined {
 /** What else sees the child's internal messages and the messages sent to it (handoff-guard.ts's `HandoffGuard`). */
 export interface MessageInspector {
   /** Each internal message of the child, before Node's handlers. */
-  readonly capRefusals: (message: unknown) => void;
+  readonly beforeNode: (message: unknown) => void;
   /** Each message sent to the child, with its handle. */
   readonly noteSent: (message: unknown, handle: unknown) => void;
+  /**
+   * Connections the primary had accepted on a listening socket and no worker took, reset as the
+   * child, their socket's last holder, left it (`ClusterListens.release`, H358).
+   */
+  readonly onConnectionsReset?: (count: number) => void;
 }
 
 /**
@@ -181,6 +186,8 @@ export interface MessageInspector {
  * every event of the child goes through this one `emit` wrapper, its messages included, and
  * every message to it through this one `send` wrapper, so whatever else needs to see them hooks
  * in here rather than wrapping `emit` or `send` again (each wrapper costs every call).
+ *
+ * Returns the listening addresses (handle keys) the child holds now, kept up to date.
  */
 export function guardInternalMessages(
   child: ChildProcess,
@@ -188,17 +195,18 @@ export function guardInternalMessages(
   maxServers = kMaxServersPerWorker,
   cluster?: ClusterListens,
   inspect?: MessageInspector,
-): void {
+): ReadonlySet<string> {
   const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
   let isCorrupt = false;
   /** The listening addresses (node:cluster's handle keys) this child asked for and has not closed. */
   const servers = new Set<string>();
   const release = (key: string): void => {
-    if (servers.delete(key)) cluster?.release(key);
+    if (!servers.delete(key)) return;
+    const reset = cluster?.release(key) ?? 0;
+    if (reset > 0) inspect?.onConnectionsReset?.(reset);
   };
   const releaseAll = (): void => {
-    for (const key of servers) cluster?.release(key);
-    servers.clear();
+    for (const key of [...servers]) release(key);
   };
   child.once('disconnect', releaseAll);
   child.once('exit', releaseAll);
@@ -213,7 +221,7 @@ export function guardInternalMessages(
   } as ChildProcess['send'];
   child.emit = function guardedEmit(this: ChildProcess, event: string | symbol, ...args: unknown[]): boolean {
     if (event !== 'internalMessage') return emit.call(this, event, ...args);
-    inspect?.capRefusals(args[0]);
+    inspect?.beforeNode(args[0]);
     if (isCorrupt) return false; // the worker is being killed: nothing more of its protocol is acted on
     const server = serverRequest(args[0]);
     if (server?.act === 'close') release(server.key);
@@ -232,6 +240,9 @@ export function guardInternalMessages(
       cluster?.hold(server.key);
     }
     try {
+      // node:cluster creates the port's round-robin handle as the first worker asks to listen:
+      // its listening socket is caught then (round-robin-intake.ts).
+      if (cluster && server?.act === 'queryServer') return cluster.whileListening(server.key, () => emit.call(this, event, ...args));
       return emit.call(this, event, ...args);
     } catch (error) {
       isCorrupt = true;
@@ -239,6 +250,7 @@ export function guardInternalMessages(
       return false;
     }
   } as ChildProcess['emit'];
+  return servers;
 }
 
 /**

@@ -15,6 +15,7 @@
  * handles are shared by every primary in it.
  */
 import { readFileSync } from 'node:fs';
+import { captureRoundRobinServer, RoundRobinIntake } from './round-robin-intake.js';
 
 /** The cluster-wide bound where the open-file limit cannot be read (not Linux), or is unlimited. */
 export const kFallbackMaxClusterServers = 1024;
@@ -43,6 +44,8 @@ export class ClusterListens {
    */
   readonly #generations = new Map<string, number>();
   #lastGeneration = 0;
+  /** Per key held with round-robin scheduling: its listening socket and the connections accepted on it (round-robin-intake.ts). */
+  readonly #intakes = new Map<string, RoundRobinIntake>();
   #max: number | undefined;
 
   /** `max`: the bound; read from the open-file limit at first use when not given. */
@@ -72,14 +75,49 @@ export class ClusterListens {
     this.#holders.set(key, holders + 1);
   }
 
-  /** One worker no longer holds `key` (closed, failed, or the worker is gone). */
-  release(key: string): void {
+  /**
+   * One worker no longer holds `key` (closed, failed, or the worker is gone). Returns how many
+   * connections the primary had accepted on it that no worker took, when that was its last
+   * holder: node:cluster resets them (round-robin-intake.ts); else 0.
+   */
+  release(key: string): number {
     const holders = this.#holders.get(key);
-    if (holders === undefined) return;
+    if (holders === undefined) return 0;
     if (holders <= 1) {
       this.#holders.delete(key);
       this.#generations.delete(key);
-    } else this.#holders.set(key, holders - 1);
+      const intake = this.#intakes.get(key);
+      this.#intakes.delete(key);
+      return intake?.release() ?? 0;
+    }
+    this.#holders.set(key, holders - 1);
+    return 0;
+  }
+
+  /**
+   * Runs `run`, node:cluster's handling of a worker's request to listen on `key` (held already):
+   * when it creates the key's round-robin handle, its listening socket is watched from then on
+   * (`intake(key)`).
+   */
+  whileListening<T>(key: string, run: () => T): T {
+    if (this.#intakes.has(key)) return run();
+    let intake: RoundRobinIntake | undefined;
+    const result = captureRoundRobinServer(run, (server) => {
+      intake = new RoundRobinIntake();
+      intake.attach(server);
+    });
+    if (intake !== undefined && this.#holders.has(key)) this.#intakes.set(key, intake);
+    return result;
+  }
+
+  /** The connections accepted on `key`'s round-robin socket (undefined: not held, or not round-robin). */
+  intake(key: string): RoundRobinIntake | undefined {
+    return this.#intakes.get(key);
+  }
+
+  /** How many workers hold `key` now (in every primary of the process). */
+  holders(key: string): number {
+    return this.#holders.get(key) ?? 0;
   }
 
   /**

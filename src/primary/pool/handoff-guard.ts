@@ -26,6 +26,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { ClusterListens } from './cluster-listens.js';
+import type { RoundRobinIntake } from './round-robin-intake.js';
 
 interface Closable {
   close(): void;
@@ -37,6 +38,8 @@ interface Handoff {
   readonly key: string;
   /** The key's holders when it was handed over (`ClusterListens.generation`). */
   readonly generation: number | undefined;
+  /** The connections accepted on the key's round-robin socket, this one among them (round-robin-intake.ts). */
+  readonly intake: RoundRobinIntake | undefined;
 }
 
 function isHandoff(message: unknown, handle: unknown): message is { seq: number; key: string } {
@@ -89,14 +92,18 @@ export interface HandoffGuard {
    * (`guardInternalMessages`, channel-guard.ts, calls it from the `emit` it wraps already: one
    * wrapper, not two, on every event of the child, its messages included). Past kMaxRefusals a
    * refusal is rewritten to read as an acceptance, on which node:cluster closes its copy (the
-   * worker closed its own as it refused), and the client sees its connection end.
+   * worker closed its own as it refused), and the client sees its connection end. Each
+   * acknowledgement is told to the connection's intake (taken, or queued again) before
+   * node:cluster hands the next connection out.
    */
-  readonly capRefusals: (message: unknown) => void;
+  readonly beforeNode: (message: unknown) => void;
   /**
    * To be shown each message sent to the child, with its handle (`guardInternalMessages` calls
    * it from the `send` it wraps already: one wrapper, not two, on every message to the worker).
    */
   readonly noteSent: (message: unknown, handle: unknown) => void;
+  /** See `MessageInspector.onConnectionsReset` (channel-guard.ts). */
+  readonly onConnectionsReset?: (count: number) => void;
 }
 
 /**
@@ -105,22 +112,33 @@ export interface HandoffGuard {
  * workers hold). Works once the guard is given to the child's `guardInternalMessages`, which
  * shows it what goes both ways.
  */
-export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRefusedTooOften: (key: string) => void = () => {}): HandoffGuard {
+export function guardHandoffs(
+  child: ChildProcess,
+  listens: ClusterListens,
+  onRefusedTooOften: (key: string) => void = () => {},
+  onConnectionsReset?: (count: number) => void,
+): HandoffGuard {
   const inFlight = new Map<number, Handoff>();
   let closedUnacknowledged = 0;
-  const capRefusals = (message: unknown): void => {
+  const beforeNode = (message: unknown): void => {
     const ack = acknowledgement(message);
-    const handoff = ack?.isRefused ? inFlight.get(ack.seq) : undefined;
-    if (!handoff) return;
-    const count = (refusals.get(handoff.handle) ?? 0) + 1;
-    refusals.set(handoff.handle, count);
-    if (count >= kMaxRefusals) {
-      (message as { accepted: boolean }).accepted = true;
-      onRefusedTooOften(handoff.key);
+    const handoff = ack ? inFlight.get(ack.seq) : undefined;
+    if (!ack || !handoff) return;
+    if (ack.isRefused) {
+      const count = (refusals.get(handoff.handle) ?? 0) + 1;
+      refusals.set(handoff.handle, count);
+      if (count >= kMaxRefusals) {
+        (message as { accepted: boolean }).accepted = true;
+        onRefusedTooOften(handoff.key);
+      }
     }
+    handoff.intake?.acknowledged(handoff.handle, (message as { accepted?: unknown }).accepted === false);
   };
   const noteSent = (message: unknown, handle: unknown): void => {
-    if (isHandoff(message, handle)) inFlight.set(message.seq, { handle: handle as Closable, key: message.key, generation: listens.generation(message.key) });
+    if (!isHandoff(message, handle)) return;
+    const intake = listens.intake(message.key);
+    intake?.sent(handle as object);
+    inFlight.set(message.seq, { handle: handle as Closable, key: message.key, generation: listens.generation(message.key), intake });
   };
   child.on('internalMessage', (message: unknown) => {
     const ack = acknowledgement(message);
@@ -133,10 +151,22 @@ export function guardHandoffs(child: ChildProcess, listens: ClusterListens, onRe
   });
   const closeUnacknowledged = (): void => {
     closedUnacknowledged += inFlight.size;
-    for (const { handle } of inFlight.values()) closeQuietly(handle);
+    for (const { handle, intake } of inFlight.values()) {
+      closeQuietly(handle);
+      intake?.orphaned(handle as object);
+    }
     inFlight.clear();
   };
+  // Counted in what the worker's death cut off (`unacknowledged`), not as reset by the primary
+  // when the worker was the last of its port (its exit may come before its channel's end).
+  // Registered before the channel guard's own listeners, which release its ports.
+  const orphan = (): void => {
+    for (const { handle, intake } of inFlight.values()) intake?.orphaned(handle as object);
+  };
   child.once('disconnect', closeUnacknowledged);
-  child.once('exit', () => setTimeout(closeUnacknowledged, kChannelEndGraceMs).unref());
-  return { unacknowledged: () => closedUnacknowledged + inFlight.size, capRefusals, noteSent };
+  child.once('exit', () => {
+    orphan();
+    setTimeout(closeUnacknowledged, kChannelEndGraceMs).unref();
+  });
+  return { unacknowledged: () => closedUnacknowledged + inFlight.size, beforeNode, noteSent, onConnectionsReset };
 }

@@ -40,6 +40,7 @@ import { nodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { isEndedUnstartedExit } from './end-unstarted.js';
 import { endProcesses, namedRunning } from '../../worker/end-descendants.js';
 import { ListenHistory, notListenedReason, notListenedYetWarning } from './ready-on-listen.js';
+import { settleWithin } from '../../wait.js';
 
 /**
  * What one IPC message from a worker may have on top of the primary's `maxMessageBytes` (a
@@ -85,6 +86,14 @@ export interface GivenUpSlot {
 /** What the pool takes from the primary's context. */
 export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError' | 'reportWarning'>;
 
+/**
+ * Resolves after the event loop's next I/O poll: an immediate queued now may run in this turn's
+ * check phase, before any new poll (when called from a poll callback, a signal's), so two.
+ */
+function afterNextPoll(): Promise<void> {
+  return new Promise((resolve) => setImmediate(() => setImmediate(resolve)));
+}
+
 export class WorkerPool {
   readonly #context: PoolContext;
   /** Routes what workers send (system messages and user messages). */
@@ -105,6 +114,12 @@ export class WorkerPool {
   readonly #droppedCounts = new Map<number, Pick<Slot, 'restarts' | 'crashes'>>();
   /** Times the crash-loop breaker gave up on a slot, since the primary started (`clusterkit_crash_loops_total`). */
   #crashLoops = 0;
+  /**
+   * Connections reset before a worker took them (round-robin-intake.ts, H358): accepted by the
+   * primary on its workers' round-robin sockets, and reset by node:cluster as the last worker of
+   * the port left; or in the kernel's backlog as a shutdown closed such a socket.
+   */
+  #connectionsReset = 0;
   readonly rotation = new RoundRobin<WorkerRecord>();
   #isClosed = false;
   /** The target when the pool closed (a shutdown retires every slot). */
@@ -312,6 +327,39 @@ export class WorkerPool {
     this.rotation.remove(record);
   }
 
+  /** Connections reset before any worker took them, since the primary started (`#connectionsReset`, H358). */
+  get connectionsReset(): number {
+    return this.#connectionsReset;
+  }
+
+  /**
+   * A shutdown's first step (H358): closes the round-robin listening sockets held by these
+   * workers alone (another primary of the process may share one: left open), so no client
+   * connects from now on, then waits until each connection accepted already was handed to a
+   * worker and taken, at most `maxWaitMs`. Stopped earlier, the last worker of a port to close its
+   * server made node:cluster reset every connection still queued for the port: one per client
+   * under load. Counts what the kernel resets with the sockets (their backlog). Resolves, with the
+   * number of sockets closed, once that is done.
+   */
+  async stopAccepting(maxWaitMs: number): Promise<number> {
+    const holders = new Map<string, number>();
+    for (const record of this.#records.values()) for (const key of record.listenKeys) holders.set(key, (holders.get(key) ?? 0) + 1);
+    const intakes = [...holders].flatMap(([key, count]) => {
+      const intake = processListens.intake(key);
+      return intake?.isWatched && processListens.holders(key) === count ? [intake] : [];
+    });
+    if (intakes.length === 0) return 0;
+    // The kernel resets what is still in a socket's backlog as it closes, unseen by any process:
+    // closed right after a fresh I/O poll, in which libuv accepted what the kernel had completed,
+    // not after the shutdown's own work (its events, its lines) let the backlog grow. (A backlog
+    // made 0 first was worse: the kernel answers with SYN cookies then, and clients that believe
+    // they connected send their request into a connection it never completes.)
+    await afterNextPoll();
+    for (const intake of intakes) this.#connectionsReset += intake.stopAccepting();
+    await settleWithin(Promise.all(intakes.map((intake) => intake.whenDrained())), maxWaitMs);
+    return intakes.length;
+  }
+
   /** Retires every slot and cancels pending restarts: nothing is forked from now on. */
   close(): void {
     // A stopping cluster still shows the target it had (status's "workers 1/2").
@@ -394,8 +442,13 @@ export class WorkerPool {
         if (bytes >= kFullReadBytes) record.lastFullReadAt = Date.now();
       },
     );
-    const handoffs = guardHandoffs(worker.process, processListens, (key) => this.#refusedTooOften.note(new Map([[key, 1]])));
-    guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs);
+    const handoffs = guardHandoffs(
+      worker.process,
+      processListens,
+      (key) => this.#refusedTooOften.note(new Map([[key, 1]])),
+      (count) => (this.#connectionsReset += count),
+    );
+    record.listenKeys = guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs);
     record.unacknowledgedHandoffs = handoffs.unacknowledged;
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {

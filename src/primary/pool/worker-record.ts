@@ -255,6 +255,8 @@ export class WorkerRecord {
   readonly bulkWait = new BulkWait();
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */
   unacknowledgedHandoffs: () => number = () => 0;
+  /** The listening addresses (node:cluster handle keys) it holds now (channel-guard.ts). */
+  listenKeys: ReadonlySet<string> = new Set();
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */
   isKilledForChannel = false;
   /** Its descendants (`<pid>:<start time>`), listed by the primary just before it SIGKILLed it (kill-worker.ts). */

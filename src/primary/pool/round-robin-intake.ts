@@ -1,0 +1,206 @@
+/**
+ * The connections the primary accepted on a round-robin listening socket and no worker has
+ * taken yet, and that socket itself: so that a shutdown stops accepting before its workers close
+ * their servers, and what was accepted is handed to them instead of reset (H358).
+ *
+ * With round-robin scheduling (node:cluster's default but on Windows) the primary accepts every
+ * connection and queues it in the port's `RoundRobinHandle` until a worker is free: each worker
+ * is handed one at a time, the next once it acknowledged the last (`newconn`). Under load most
+ * clients wait there: with 20 clients opening a connection per request and 2 workers, 16 to 18
+ * of the 20 connections sat in the queue at any moment. When the last worker of the port closes
+ * its server (its stop), node:cluster's `remove()` closes every queued connection, then the
+ * listening socket; a connection in flight to a worker that closed its server already is refused
+ * and dies with the handle too (handoff-guard.ts, H173). Each client had sent its request: it
+ * got ECONNRESET, one per client, while every worker stopped cleanly and the report said
+ * `requestsCut=0` (retest t36).
+ *
+ * Here the primary keeps, per listening socket, the node:cluster socket (caught as node:cluster
+ * creates it, `captureRoundRobinServer`) and the connections it accepted that no worker
+ * acknowledged yet. A shutdown first closes the listening socket (`stopAccepting`: new clients
+ * are refused, as they were a moment later before), waits until every accepted connection was
+ * handed to a worker and taken (`whenDrained`), and only then asks the workers to stop: they
+ * serve those connections as the requests of their drain. What node:cluster still resets when
+ * the last worker leaves (a worker that never took its connection, the wait's bound) is counted
+ * (`release`) and reported as `connectionsReset`.
+ *
+ * Connections in the kernel's backlog as the listening socket closes (completed by the kernel,
+ * not accepted by the primary yet) are reset by the kernel, unseen by any process: under clients
+ * that connect again at once, those since the primary last ran (0 to 12 of 20 clients in six runs
+ * on a busy machine; all 20 when the primary went tens of milliseconds without the CPU). They are
+ * read from the kernel just before the close (listen-backlog.ts, Linux) and counted in
+ * `connectionsReset` too. With `SCHED_NONE` the workers accept themselves: the
+ * kernel's backlog as the last of them closes its server is all there is, and nothing counts it.
+ */
+import net from 'node:net';
+import { kernelBacklog } from './listen-backlog.js';
+
+/** node:cluster's listening socket (a TCP or pipe server handle): closed to stop accepting. */
+interface ListenWrap {
+  close(): void;
+  getsockname?: (out: Record<string, unknown>) => number;
+  onconnection?: unknown;
+}
+
+function isListenWrap(value: unknown): value is ListenWrap {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<ListenWrap>).close === 'function';
+}
+
+export class RoundRobinIntake {
+  #wrap: ListenWrap | undefined;
+  /** Accepted and queued in node:cluster's handle: not sent to a worker yet, or sent and refused. */
+  readonly #queued = new Set<object>();
+  /** Sent to a worker, its acknowledgement not read yet. */
+  readonly #inFlight = new Set<object>();
+  #isAccepting = true;
+  #isReleased = false;
+  #waiters: (() => void)[] = [];
+
+  /**
+   * Watches `server`, the one node:cluster creates for the handle (before it listens): once it
+   * listens, its socket is kept and every connection it accepts is counted as queued. The
+   * socket's `onconnection` is node:cluster's, set in its own 'listening' listener, after this
+   * one: it is wrapped as it is set.
+   */
+  attach(server: net.Server): void {
+    server.prependOnceListener('listening', () => {
+      const wrap = (server as unknown as { _handle?: unknown })._handle;
+      if (!isListenWrap(wrap)) return;
+      this.#wrap = wrap;
+      let onconnection = wrap.onconnection;
+      const accepted = (handle: unknown) => {
+        if (typeof handle === 'object' && handle !== null && !this.#isReleased) this.#queued.add(handle);
+      };
+      Object.defineProperty(wrap, 'onconnection', {
+        configurable: true,
+        enumerable: true,
+        get: () => onconnection,
+        set: (fn: unknown) => {
+          onconnection =
+            typeof fn === 'function'
+              ? function onconnectionCounted(this: unknown, error: unknown, handle?: unknown): unknown {
+                  if (!error) accepted(handle);
+                  return (fn as (...args: unknown[]) => unknown).call(this, error, handle);
+                }
+              : fn;
+        },
+      });
+    });
+  }
+
+  /** Whether the listening socket was caught, so a shutdown can close it first. */
+  get isWatched(): boolean {
+    return this.#wrap !== undefined;
+  }
+
+  /** Connections accepted that no worker took yet: queued, or in flight to a worker. */
+  get pending(): number {
+    return this.#queued.size + this.#inFlight.size;
+  }
+
+  /** node:cluster sent `handle` to a worker (`newconn`). */
+  sent(handle: object): void {
+    if (this.#isReleased) return;
+    this.#queued.delete(handle);
+    this.#inFlight.add(handle);
+  }
+
+  /**
+   * The worker's acknowledgement of `handle`, read before node:cluster acts on it: taken, or
+   * refused (node:cluster queues it again, and hands it to the next worker free).
+   */
+  acknowledged(handle: object, isRefused: boolean): void {
+    if (this.#isReleased) return;
+    this.#inFlight.delete(handle);
+    if (isRefused) this.#queued.add(handle);
+    this.#checkDrained();
+  }
+
+  /**
+   * `handle` was in flight to a worker that exited: the primary closes it (handoff-guard.ts) and
+   * counts it in what the worker's death cut off, not as reset here. An acknowledgement still
+   * read later acts as above.
+   */
+  orphaned(handle: object): void {
+    if (this.#isReleased) return;
+    this.#inFlight.delete(handle);
+    this.#checkDrained();
+  }
+
+  /**
+   * Stops accepting: the listening socket closes, the clients that connect from now on are
+   * refused. What was accepted is still handed to the workers of the port. node:cluster closes
+   * the socket again when the last worker leaves: a second close of a closed handle does nothing.
+   * Returns the connections the kernel resets with it: completed, in its backlog, not accepted by
+   * the primary yet (read just before, listen-backlog.ts; 0 where it cannot be read).
+   */
+  stopAccepting(): number {
+    if (!this.#isAccepting || this.#wrap === undefined) return 0;
+    this.#isAccepting = false;
+    const name: Record<string, unknown> = {};
+    let backlog = 0;
+    try {
+      if (this.#wrap.getsockname?.(name) === 0) backlog = kernelBacklog(name) ?? 0;
+    } catch {
+      // not a TCP socket: nothing to read
+    }
+    try {
+      this.#wrap.close();
+    } catch {
+      // closed meanwhile
+    }
+    return backlog;
+  }
+
+  /** Resolves once no accepted connection waits for a worker (at once when none does), or on `release`. */
+  whenDrained(): Promise<void> {
+    if (this.#isReleased || this.pending === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push(resolve));
+  }
+
+  /**
+   * The last worker of the port left: node:cluster closes what is queued, and what is in flight
+   * is refused into the closed handle and closed too. Returns how many connections that resets.
+   */
+  release(): number {
+    if (this.#isReleased) return 0;
+    const reset = this.pending;
+    this.#isReleased = true;
+    this.#queued.clear();
+    this.#inFlight.clear();
+    this.#wrap = undefined;
+    this.#checkDrained();
+    return reset;
+  }
+
+  #checkDrained(): void {
+    if (!this.#isReleased && this.pending > 0) return;
+    const waiters = this.#waiters;
+    this.#waiters = [];
+    for (const resolve of waiters) resolve();
+  }
+}
+
+/**
+ * Runs `run` (node:cluster's handling of a worker's `queryServer`, which creates the port's
+ * round-robin handle synchronously when it is the first worker on it), giving `onServer` the
+ * first server created meanwhile: the one node:cluster listens with (`net.createServer()` in
+ * lib/internal/cluster/round_robin_handle.js, the same `net` module as ours). A shared handle
+ * (`SCHED_NONE`, UDP) creates none. `net.createServer` is put back before this returns.
+ */
+export function captureRoundRobinServer<T>(run: () => T, onServer: (server: net.Server) => void): T {
+  const create = net.createServer;
+  let isCaught = false;
+  net.createServer = function createServerCaught(this: unknown, ...args: unknown[]): net.Server {
+    const server = (create as (...args: unknown[]) => net.Server).apply(this, args);
+    if (!isCaught) {
+      isCaught = true;
+      onServer(server);
+    }
+    return server;
+  } as typeof net.createServer;
+  try {
+    return run();
+  } finally {
+    net.createServer = create;
+  }
+}

@@ -1,0 +1,124 @@
+/**
+ * With round-robin scheduling the primary accepts each connection and queues it until a worker
+ * is free to take it. When the last worker of a port closed its server in a shutdown,
+ * node:cluster reset every connection still queued: under load, one per client opening a
+ * connection per request, while the report said every worker stopped cleanly and nothing was
+ * cut off (retest t36). A shutdown now closes the listening sockets first, hands what they
+ * accepted to the workers, then stops them; what is reset all the same is counted
+ * (src/primary/pool/round-robin-intake.ts).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from '@jest/globals';
+import { outcomeExitCode, stopOutcome } from '../../src/cli/control-outcome.js';
+import { stopCounts } from '../../src/control/stop-counts.js';
+import type { ShutdownReport } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { freePort } from '../helpers/ports.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, until } from '../helpers/wait.js';
+
+/** Connections this process holds as raw TCP handles: the primary's copies of the connections it accepted. */
+function rawTcpHandles(): number {
+  return (process as unknown as { _getActiveHandles(): object[] })._getActiveHandles().filter((handle) => handle.constructor.name === 'TCP').length;
+}
+
+interface Client {
+  /** Resolves with the answer's body, or with the error's code (ECONNRESET), once the connection ended. */
+  readonly outcome: Promise<string>;
+}
+
+/** A client that opens a connection, sends one request and reads until the server closes (`Connection: close`). */
+function client(port: number): Client {
+  const socket = net.connect(port, '127.0.0.1');
+  onCleanup(() => socket.destroy());
+  let received = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (chunk: string) => (received += chunk));
+  const outcome = new Promise<string>((resolve) => {
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? error.message));
+    socket.once('close', () => resolve(received.includes('\r\n\r\n') ? received.slice(received.indexOf('\r\n\r\n') + 4) : `closed without an answer: ${JSON.stringify(received)}`));
+  });
+  socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  return { outcome };
+}
+
+/** Connections `isRefused()` opened: each is one more the shutdown resets (a client that left counts as any other). */
+let probesConnected = 0;
+
+/** Resolves true when a connection to `port` is refused (nothing listens), false when one opens. */
+function isRefused(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      probesConnected++;
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('error', (error: NodeJS.ErrnoException) => resolve(error.code === 'ECONNREFUSED'));
+  });
+}
+
+describe('connections the primary accepted when a shutdown begins', () => {
+  it('[H358] are handed to the workers and answered before they stop, not reset as the last worker closes its server; the listening socket closes first', async () => {
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) }, restart: false }, 'workers/http-server.ts');
+    const [worker] = await primary.start();
+    const dir = mkdtempSync(join(tmpdir(), 'ck-accepted-'));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const unblock = join(dir, 'unblock');
+    // The worker's event loop stops until the test says: it takes no connection meanwhile.
+    await expect(primary.send(worker!, 'blockUntilFile', { path: unblock })).resolves.toBe('blocking');
+    const before = rawTcpHandles();
+    const clients = Array.from({ length: 5 }, () => client(port));
+    // The primary accepted all five: one handed to the worker, not acknowledged, four queued for it.
+    await until(() => rawTcpHandles() >= before + clients.length, 30_000, 'the primary accepting the five connections');
+    const report = onceEvent<ShutdownReport>(primary, 'shutdownComplete');
+    const shuttingDown = onceEvent(primary, 'shutdown');
+    const stopped = primary.shutdown({ timeoutMs: 20_000 });
+    await shuttingDown;
+    writeFileSync(unblock, '');
+    // Before: the first answered; the four queued reset (ECONNRESET) as the worker closed its server.
+    await expect(Promise.all(clients.map(({ outcome }) => outcome))).resolves.toEqual(Array.from({ length: 5 }, () => `pid:${worker!.pid}`));
+    const { graceful, failed, killed, requestsCut, connectionsReset } = await report;
+    expect({ graceful: graceful.length, failed: failed.length, killed: killed.length, requestsCut, connectionsReset }).toEqual({ graceful: 1, failed: 0, killed: 0, requestsCut: 0, connectionsReset: undefined });
+    await stopped;
+  });
+
+  it('[H358] that no worker takes (its event loop blocked for good) are counted in the report and its line as reset, and new clients are refused meanwhile', async () => {
+    const port = await freePort();
+    const { logger, text } = capturedLogger('info');
+    const primary = testPrimary({ env: { PORT: String(port) }, restart: false, logger }, 'workers/http-server.ts');
+    const [worker] = await primary.start();
+    await expect(primary.send(worker!, 'blockSoon', { ms: -1 })).resolves.toBe('blocking');
+    const before = rawTcpHandles();
+    const clients = Array.from({ length: 5 }, () => client(port));
+    await until(() => rawTcpHandles() >= before + clients.length, 30_000, 'the primary accepting the five connections');
+    const report = onceEvent<ShutdownReport>(primary, 'shutdownComplete');
+    const shuttingDown = onceEvent(primary, 'shutdown');
+    const stopped = primary.shutdown({ timeoutMs: 2_000 });
+    await shuttingDown;
+    // The listening socket closes as the shutdown begins (before: once the last worker was gone).
+    probesConnected = 0;
+    await until(() => isRefused(port), 30_000, 'the port refusing new connections while the blocked worker still runs');
+    expect(worker!.clusterWorker.isDead()).toBe(false);
+    // Killed at the timeout: the one it was handed is cut off with it; node:cluster resets the four queued.
+    const outcomes = await Promise.all(clients.map(({ outcome }) => outcome));
+    expect(outcomes.filter((outcome) => outcome.startsWith('pid:'))).toEqual([]);
+    const stoppedReport = await report;
+    const { graceful, killed, requestsCut, connectionsReset } = stoppedReport;
+    // The four queued, and a probe of the port that connected before it closed, if one did.
+    const reset = 4 + probesConnected;
+    expect({ graceful: graceful.length, killed: killed.length, requestsCut, connectionsReset }).toEqual({ graceful: 0, killed: 1, requestsCut: 1, connectionsReset: reset });
+    // What the control socket answers `clusterkit stop`, which exits 3 for them as for requests cut off.
+    expect(stopCounts(stoppedReport)).toMatchObject({ killed: 1, requestsCut: 1, connectionsReset: reset });
+    expect(outcomeExitCode(stopOutcome({ graceful: 1, killed: 0, requestsCut: 0, connectionsReset: reset }))).toBe(3);
+    await stopped;
+    // Before: `requestsCut=1`, and nothing of the four.
+    expect(text()).toContain(`shutdown complete: 1 worker did not stop cleanly, 1 request cut off, ${reset} connections reset before any worker took them`);
+    expect(text()).toContain(`connectionsReset=${reset}`);
+  });
+});

@@ -251,20 +251,50 @@ export const kMaxWorkerNameLength = 128;
  * the worker would believe another name than the primary's, H354), and the invisible characters:
  * Unicode's format characters (`Cf`: the bidirectional ones that reorder what a terminal shows,
  * U+202E showing `gpj.exe` as `exe.jpg`; zero-width space and joiners, the BOM, the soft hyphen,
- * tag characters) and the other default-ignorable code points (Hangul fillers U+115F and U+3164,
- * variation selectors U+FE00-FE0F and U+E0100-E01EF, U+034F): `b` and `b\u200b` would look the
- * same in `clusterkit status`, logs and errors, yet name two workers.
+ * tag characters) and the other default-ignorable code points (Hangul fillers U+115F, U+1160,
+ * U+3164 and U+FFA0, variation selectors U+FE00-FE0F and U+E0100-E01EF, U+034F): `b` and
+ * `b\u200b` would look the same in `clusterkit status`, logs and errors, yet name two workers.
  * `\p{Cs}` with the `u` flag matches a lone surrogate only (a pair reads as one code point):
  * `String.prototype.isWellFormed()` in one pass with the rest.
  */
 const kUnsafeNameCharacter = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+
+/**
+ * Whitespace and the characters that show as blank without being invisible (H361): every `\s`
+ * (the `Zs` spaces: no-break space U+00A0, ideographic space U+3000, U+2000-200A...; tabs and
+ * line breaks are control characters, refused before) and the blank-looking letters and symbols
+ * Unicode does not count as ignorable: the braille blank U+2800, the Khitan filler U+16FE4 and
+ * the musical null notehead U+1D159. A name may hold U+0020, and only between other characters:
+ * `b` and `b\u2800`, `a` and `a `, `x y` and `x\u00a0y` would look the same, and a name of
+ * spaces alone would show as a blank column in `clusterkit status`. A blank character other
+ * than U+0020 is refused anywhere in a name.
+ */
+const kOtherBlankCharacter = /[^\S ]|[\u2800\u{16FE4}\u{1D159}]/u;
+/** A name made of blank characters only. */
+const kOnlyBlank = /^[\s\u2800\u{16FE4}\u{1D159}]+$/u;
+
+/** The names of the blank characters a user is most likely to meet, for the message. */
+const kBlankNames: Readonly<Record<string, string>> = {
+  ' ': 'space',
+  '\u00a0': 'no-break space',
+  '\u1680': 'Ogham space mark',
+  '\u202f': 'narrow no-break space',
+  '\u205f': 'medium mathematical space',
+  '\u3000': 'ideographic space',
+  '\u2800': 'braille pattern blank',
+  '\u{16FE4}': 'Khitan small script filler',
+  '\u{1D159}': 'musical symbol null notehead',
+};
 
 /** The bidirectional formatting characters among the refused ones, named as such in an error. */
 const kBidiCharacter = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 
 /** The rule for worker names and roles, as a phrase completing "must be". */
 function workerNameRule(what: 'name' | 'role'): string {
-  return `a string of 1 to ${kMaxWorkerNameLength} characters without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates${what === 'role' ? ' or commas' : ''}`;
+  return (
+    `a string of 1 to ${kMaxWorkerNameLength} characters without a space at either end or any other whitespace or blank-looking character (U+00A0, U+3000, U+2800...), ` +
+    `in Unicode NFC (${what}.normalize('NFC')), and without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates${what === 'role' ? ' or commas' : ''}`
+  );
 }
 
 /**
@@ -280,13 +310,58 @@ export function workerNameProblem(value: string, what: 'name' | 'role' = 'name')
     const why = /\p{Cs}/u.test(found[0]) ? ", not well-formed UTF-16, which the worker's UTF-8 environment would carry as U+FFFD" : '';
     return `it has ${describeNameCharacter(found[0])} at index ${found.index}${why}`;
   }
+  // Blank or lookalike (H361): after the invisible characters, so that their messages stay.
+  if (kOnlyBlank.test(value)) {
+    const first = describeBlankCharacter(String.fromCodePoint(value.codePointAt(0)!));
+    return `it is blank: it has only whitespace or blank-looking characters, the first ${first} at index 0, so it would show as an empty name in clusterkit status`;
+  }
+  const blank = kOtherBlankCharacter.exec(value);
+  if (blank !== null) {
+    return `it has ${/\s/u.test(blank[0]) ? 'a whitespace character' : 'a blank-looking character'} other than a space, ${describeBlankCharacter(blank[0])}, at index ${blank.index}: use a space (U+0020), "-" or "_" instead`;
+  }
+  if (value.charCodeAt(0) === 0x20) return `it starts with a space (U+0020 at index 0): pass ${what}.trim()`;
+  if (value.charCodeAt(value.length - 1) === 0x20) return `it ends with a space (U+0020 at index ${value.length - 1}): pass ${what}.trim()`;
   const comma = what === 'role' ? value.indexOf(',') : -1;
   if (comma !== -1) return `it has a comma at index ${comma}, and roles travel comma-joined in CLUSTERKIT_ROLES`;
-  return undefined;
+  return nfcProblem(value, what);
+}
+
+/**
+ * Why `value` (well-formed, no invisible character) is not in Unicode NFC, naming the code points
+ * that differ and their index (`U+0065 U+0301 at index 3 are U+00E9 in NFC`); undefined when it
+ * is. `cafe\u0301` and `caf\u00e9` look the same, so only the NFC one is a name (H361).
+ */
+function nfcProblem(value: string, what: 'name' | 'role'): string | undefined {
+  const nfc = value.normalize('NFC');
+  if (nfc === value) return undefined;
+  let start = 0;
+  while (start < value.length && start < nfc.length && value[start] === nfc[start]) start++;
+  // Never split a surrogate pair: start at its high half.
+  if (start > 0 && isHighSurrogate(value.charCodeAt(start - 1))) start--;
+  let end = 0;
+  while (end < value.length - start && end < nfc.length - start && value[value.length - 1 - end] === nfc[nfc.length - 1 - end]) end++;
+  if (end > 0 && isHighSurrogate(value.charCodeAt(value.length - end - 1))) end--;
+  const from = codePointList(value.slice(start, value.length - end));
+  const to = codePointList(nfc.slice(start, nfc.length - end));
+  return `it is not in Unicode NFC: ${from} at index ${start} ${from.includes(' ') ? 'are' : 'is'} ${to} in NFC, which looks the same: pass ${what}.normalize('NFC')`;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+
+/** `U+0065 U+0301`, at most 8 code points (then `...`). */
+function codePointList(text: string): string {
+  const codes = [...text].map(codePointName);
+  return codes.length > 8 ? `${codes.slice(0, 8).join(' ')} ...` : codes.join(' ');
+}
+
+function codePointName(char: string): string {
+  return `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
 }
 
 function describeNameCharacter(char: string): string {
-  const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  const code = codePointName(char);
   if (/\p{Cs}/u.test(char)) return `a lone surrogate ${code}`;
   if (/\p{Cc}/u.test(char)) return `a control character ${code}`;
   if (/[\p{Zl}\p{Zp}]/u.test(char)) return `a line separator ${code}`;
@@ -294,15 +369,48 @@ function describeNameCharacter(char: string): string {
   return `an invisible character ${code}`;
 }
 
+/** `U+00A0 (no-break space)`, `U+2003`. */
+function describeBlankCharacter(char: string): string {
+  const name = kBlankNames[char];
+  return name === undefined ? codePointName(char) : `${codePointName(char)} (${name})`;
+}
+
 /**
- * A worker name (`fork({ name })`) or role: 1 to 128 characters, none of them a control,
- * invisible or bidirectional formatting character, a line separator or a lone surrogate
- * (`kUnsafeNameCharacter`); a role has no comma either (roles travel comma-joined). The error
- * says which character, as U+XXXX, at which index.
+ * The names and roles known to pass `workerNameProblem`, so that a lookup repeated on every call
+ * (`sendTo(name)`, `roundRobin({ role })`) costs a Set lookup, not three regular expressions and
+ * an NFC normalization (H361). Bounded: once it holds kCheckedNamesMax entries it is emptied
+ * (cheaper than evicting one at a time), so a caller that makes up names cannot grow it. Names
+ * and roles apart, as a role has no comma.
+ */
+const kCheckedNamesMax = 1_000;
+const kCheckedNames = { name: new Set<string>(), role: new Set<string>() };
+
+/** A name of printable ASCII with no space at either end: always a name (a role too, without a comma). */
+const kPlainAsciiName = /^[\x21-\x7e](?:[\x20-\x7e]{0,126}[\x21-\x7e])?$/;
+
+function checkedWorkerNameProblem(value: string, what: 'name' | 'role'): string | undefined {
+  const checked = kCheckedNames[what];
+  if (checked.has(value)) return undefined;
+  // Most names (`cache`, `api-7`) are plain ASCII: one regular expression instead of the rest.
+  const plain = kPlainAsciiName.test(value) && (what === 'name' || !value.includes(','));
+  const problem = plain ? undefined : workerNameProblem(value, what);
+  if (problem === undefined) {
+    if (checked.size >= kCheckedNamesMax) checked.clear();
+    checked.add(value);
+  }
+  return problem;
+}
+
+/**
+ * A worker name (`fork({ name })`) or role: 1 to 128 characters in Unicode NFC, none of them a
+ * control, invisible or bidirectional formatting character, a line separator, a lone surrogate
+ * (`kUnsafeNameCharacter`), whitespace other than U+0020 or a blank-looking character, and no
+ * space at either end (`kOtherBlankCharacter`); a role has no comma either (roles travel
+ * comma-joined). The error says which character, as U+XXXX, at which index.
  */
 export function workerNameOption(value: unknown, name: string, what: 'name' | 'role' = 'name'): string | undefined {
   if (value === undefined) return undefined;
-  const problem = typeof value === 'string' ? workerNameProblem(value, what) : undefined;
+  const problem = typeof value === 'string' ? checkedWorkerNameProblem(value, what) : undefined;
   if (typeof value !== 'string' || problem !== undefined) {
     throw new InvalidOptionError(name, problem === undefined ? workerNameRule(what) : `${workerNameRule(what)} (${problem})`, value);
   }
@@ -312,12 +420,13 @@ export function workerNameOption(value: unknown, name: string, what: 'name' | 'r
 /**
  * Checks a worker name or role that a lookup is given (`sendTo(target)`, `workerByName()`,
  * `roundRobin({ role })`): one that no worker can have is an argument error, not a worker that
- * happens to be missing. `call` names the argument (`sendTo()'s target`).
+ * happens to be missing. `call` names the argument (`sendTo()'s target`). Run on every such
+ * call: a name seen before costs a Set lookup (`checkedWorkerNameProblem`).
  * @throws InvalidArgumentError for a non-string or a string `workerNameOption` refuses.
  */
 export function workerNameArgument(value: unknown, call: string, what: 'name' | 'role' = 'name'): string {
   if (typeof value !== 'string') throw new InvalidArgumentError(`${call} must be a worker ${what}, a string. Received ${describeValue(value)}.`);
-  const problem = workerNameProblem(value, what);
+  const problem = checkedWorkerNameProblem(value, what);
   if (problem !== undefined) {
     throw new InvalidArgumentError(`${call} can be no worker's ${what}: ${problem}; a worker ${what} is ${workerNameRule(what)}. Received ${describeValue(value)}.`);
   }

@@ -6,9 +6,12 @@
  * named by it, and `list` reads the names back from those files.
  *
  * Refused: what could reach outside the control directory or forge a terminal line (`/`, `\`,
- * control and invisible characters), what the command line cannot take back (a leading `-`
- * reads as an option, a leading or trailing space is lost to the shell), and more than 64
- * characters. Names are compared in Unicode NFC: `ü` typed as one or two code points is one name.
+ * control and invisible characters: format and default-ignorable ones, such as U+200B and the
+ * Hangul filler U+3164), what would look like another name (whitespace other than a space, such
+ * as U+00A0 or U+3000, and blank-looking characters, such as the braille blank U+2800: H361),
+ * what the command line cannot take back (a leading `-` reads as an option, a leading or
+ * trailing space is lost to the shell), and more than 64 characters. Names are compared in
+ * Unicode NFC: `ü` typed as one or two code points is one name.
  */
 import { basename } from 'node:path';
 
@@ -18,11 +21,19 @@ export const kMaxNameChars = 64;
 /** The rule, for the messages of a refused name. */
 export const kClusterNameRule =
   `a cluster name is 1 to ${kMaxNameChars} characters: letters of any language, digits, spaces and punctuation such as "@", ":", "." and "-", ` +
-  'but no "/" or "\\", no control or invisible characters, not starting with "-" (it would read as an option), and no space at either end';
+  'but no "/" or "\\", no control or invisible characters, no whitespace other than a space (such as U+00A0 or U+3000) and no blank-looking character (such as U+2800), ' +
+  'not starting with "-" (it would read as an option), and no space at either end';
 
-/** Control (tabs, newlines, ESC), invisible formatting (U+202E reorders a line), lone surrogates, line separators, and path separators. */
-const kForbidden = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}/\\]/u;
-const kForbiddenRuns = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}/\\]+/gu;
+/**
+ * Control (tabs, newlines, ESC), invisible formatting (U+202E reorders a line) and other
+ * default-ignorable characters (U+3164, variation selectors, H361), lone surrogates, line
+ * separators, and path separators.
+ */
+const kForbidden = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}/\\]/u;
+const kForbiddenRuns = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}/\\]+/gu;
+/** Whitespace other than U+0020 (U+00A0, U+3000...) and the blank-looking braille blank, Khitan filler and null notehead (H361). */
+const kOtherBlank = /[^\S ]|[\u2800\u{16FE4}\u{1D159}]/u;
+const kOtherBlankRuns = /(?:[^\S ]|[\u2800\u{16FE4}\u{1D159}])+/gu;
 /** The characters a file name keeps as they are; every other one is written as `%XX` per UTF-8 byte. */
 const kFileSafe = /^[A-Za-z0-9_-]$/;
 
@@ -33,6 +44,8 @@ export function clusterNameProblem(name: string): string | undefined {
   if (length > kMaxNameChars) return `it has ${length} characters`;
   const bad = kForbidden.exec(name)?.[0];
   if (bad !== undefined) return `it has ${describeChar(bad)}`;
+  const blank = kOtherBlank.exec(name)?.[0];
+  if (blank !== undefined) return `it has ${describeBlank(blank)}, which would look like a space or nothing`;
   if (name.startsWith('-')) return 'it starts with "-"';
   if (/^\s|\s$/u.test(name)) return 'it starts or ends with a space';
   return undefined;
@@ -40,7 +53,7 @@ export function clusterNameProblem(name: string): string | undefined {
 
 /** A valid name close to `name` (`a/b` -> `a-b`), for a refusal to suggest; undefined when nothing is left. */
 export function suggestClusterName(name: string): string | undefined {
-  const cleaned = name.normalize('NFC').replace(kForbiddenRuns, '-').replace(/^[\s.-]+/u, '');
+  const cleaned = name.normalize('NFC').replace(kForbiddenRuns, '-').replace(kOtherBlankRuns, ' ').replace(/^[\s.-]+/u, '');
   const suggestion = [...cleaned].slice(0, kMaxNameChars).join('').replace(/[\s-]+$/u, '');
   return suggestion === '' || clusterNameProblem(suggestion) !== undefined ? undefined : suggestion;
 }
@@ -118,4 +131,9 @@ function describeChar(char: string): string {
   if (char === '/' || char === '\\') return `a ${JSON.stringify(char)}`;
   const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   return /\p{Cc}/u.test(char) ? `a control character (${code})` : `an invisible character (${code})`;
+}
+
+function describeBlank(char: string): string {
+  const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
+  return /\s/u.test(char) ? `a whitespace character other than a space (${code})` : `a blank-looking character (${code})`;
 }

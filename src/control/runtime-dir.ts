@@ -27,8 +27,10 @@ export function controlDirectory(env: NodeJS.ProcessEnv = process.env): string {
  */
 export function checkClusterName(name: unknown, option = 'serviceName'): string {
   const normalized = typeof name === 'string' ? name.normalize('NFC') : undefined;
-  if (normalized === undefined || clusterNameProblem(normalized) !== undefined) {
-    throw new InvalidOptionError(option, `a cluster name (${kClusterNameRule})`, name);
+  const problem = normalized === undefined ? undefined : clusterNameProblem(normalized);
+  if (normalized === undefined || problem !== undefined) {
+    // Which character and why (H361): `(it has a blank-looking character (U+2800), ...; <the rule>)`.
+    throw new InvalidOptionError(option, `a cluster name (${problem === undefined ? '' : `${problem}; `}${kClusterNameRule})`, name);
   }
   return normalized;
 }

@@ -1,7 +1,8 @@
 /**
  * Hostile tester t36 (LOW-1 to LOW-3): worker names that change on the way to the worker or look
  * like another name (H354), a `maxMessageBytes` under what clusterkit's own messages need (H355),
- * and argument errors that read as option errors or as missing workers (H356).
+ * and argument errors that read as option errors or as missing workers (H356); retest t36 N4:
+ * names that look blank or like another name (H361).
  */
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, ClusterWorker, InvalidArgumentError, InvalidOptionError, NoWorkerAvailableError, NotSerializableError } from '../../src/index.js';
@@ -42,7 +43,7 @@ describe('names, message limits and arguments', () => {
     for (const [name, said] of refused) {
       const error = await failure(() => primary.fork({ name }), InvalidOptionError);
       expect(error.option).toBe('name');
-      expect(error.message).toContain(`without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates (${said}).`);
+      expect(error.message).toContain(`and without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates (${said}).`);
     }
     const role = await failure(() => primary.fork({ roles: ['io', 'r\udc00'] }), InvalidOptionError);
     expect(role.option).toBe('roles[1]');
@@ -69,7 +70,7 @@ describe('names, message limits and arguments', () => {
     const [worker] = await primary.fork({ name: 'b', roles: ['io'] });
     expect(() => primary.workerByName('b\u200b')).toThrow(
       new InvalidArgumentError(
-        "workerByName()'s name can be no worker's name: it has an invisible character U+200B at index 1; a worker name is a string of 1 to 128 characters without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates. Received \"b\u200b\".",
+        "workerByName()'s name can be no worker's name: it has an invisible character U+200B at index 1; a worker name is a string of 1 to 128 characters without a space at either end or any other whitespace or blank-looking character (U+00A0, U+3000, U+2800...), in Unicode NFC (name.normalize('NFC')), and without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates. Received \"b\u200b\".",
       ),
     );
     expect(() => primary.workerByName('')).toThrow(InvalidArgumentError);
@@ -92,6 +93,100 @@ describe('names, message limits and arguments', () => {
     await expect(relay('c')).rejects.toMatchObject({ remoteName: 'NoWorkerAvailableError' });
     await expect(relay(worker!.id + 1000)).rejects.toMatchObject({ remoteName: 'NoWorkerAvailableError' });
     await expect(relay('b')).resolves.toMatchObject({ id: worker!.id, name: 'b' });
+  });
+
+  // Before (retest t36 N4): ' ', '\u00a0', '\u2800', '\u3000', 'a ', ' a' were names, the ' '
+  // worker's name column in `clusterkit status` was blank (not `-`), and 'b' and 'b\u2800',
+  // 'cafe\u0301' and 'caf\u00e9' were two workers that looked the same.
+  it('[H361] refuses blank names, spaces at either end, other whitespace, blank-looking characters and names not in NFC, everywhere a name is checked', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await primary.start();
+    const rule = "a string of 1 to 128 characters without a space at either end or any other whitespace or blank-looking character (U+00A0, U+3000, U+2800...), in Unicode NFC (name.normalize('NFC')), and without control";
+    const refused: Array<[string, string]> = [
+      [' ', 'it is blank: it has only whitespace or blank-looking characters, the first U+0020 (space) at index 0, so it would show as an empty name in clusterkit status'],
+      ['\u00a0', 'it is blank: it has only whitespace or blank-looking characters, the first U+00A0 (no-break space) at index 0'],
+      ['\u2800', 'it is blank: it has only whitespace or blank-looking characters, the first U+2800 (braille pattern blank) at index 0'],
+      ['\u3000', 'it is blank: it has only whitespace or blank-looking characters, the first U+3000 (ideographic space) at index 0'],
+      ['\u{1D159}', 'it is blank: it has only whitespace or blank-looking characters, the first U+1D159 (musical symbol null notehead) at index 0'],
+      ['a ', 'it ends with a space (U+0020 at index 1): pass name.trim()'],
+      [' a', 'it starts with a space (U+0020 at index 0): pass name.trim()'],
+      ['b\u2800', 'it has a blank-looking character other than a space, U+2800 (braille pattern blank), at index 1: use a space (U+0020), "-" or "_" instead'],
+      ['x\u{16FE4}', 'it has a blank-looking character other than a space, U+16FE4 (Khitan small script filler), at index 1'],
+      ['a\u00a0b', 'it has a whitespace character other than a space, U+00A0 (no-break space), at index 1: use a space (U+0020), "-" or "_" instead'],
+      ['a\u3000b', 'it has a whitespace character other than a space, U+3000 (ideographic space), at index 1'],
+      ['a\u2003', 'it has a whitespace character other than a space, U+2003, at index 1'],
+      ['a\tb', 'it has a control character U+0009 at index 1'],
+      // The Hangul fillers were refused as default-ignorable (H354): U+1160 and U+FFA0 too.
+      ['\u1160', 'it has an invisible character U+1160 at index 0'],
+      ['\uffa0', 'it has an invisible character U+FFA0 at index 0'],
+      ['x\u115f', 'it has an invisible character U+115F at index 1'],
+      ['cafe\u0301', "it is not in Unicode NFC: U+0065 U+0301 at index 3 are U+00E9 in NFC, which looks the same: pass name.normalize('NFC')"],
+      ['\u212b', 'it is not in Unicode NFC: U+212B at index 0 is U+00C5 in NFC'],
+      ['😀\u1100\u1161', 'it is not in Unicode NFC: U+1100 U+1161 at index 2 are U+AC00 in NFC'],
+    ];
+    for (const [name, said] of refused) {
+      const error = await failure(() => primary.fork({ name }), InvalidOptionError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'name', received: name });
+      expect(error.message).toContain(`The "name" option must be ${rule}`);
+      expect(error.message).toContain(`lone surrogates (${said}`);
+    }
+    // Roles, listenSticky's and listenHealth's role.
+    const role = await failure(() => primary.fork({ roles: ['io', 'ro\u0308le'] }), InvalidOptionError);
+    expect(role.option).toBe('roles[1]');
+    expect(role.message).toContain("in Unicode NFC (role.normalize('NFC'))");
+    expect(role.message).toContain("(it is not in Unicode NFC: U+006F U+0308 at index 1 are U+00F6 in NFC, which looks the same: pass role.normalize('NFC')).");
+    expect((await failure(() => primary.fork({ roles: [' '] }), InvalidOptionError)).message).toContain('it is blank');
+    expect((await failure(() => primary.fork({ roles: ['web '] }), InvalidOptionError)).message).toContain('(it ends with a space (U+0020 at index 3): pass role.trim()).');
+    const sticky = await failure(() => primary.listenSticky({ port: 0, host: '127.0.0.1', role: 'web\u2800' }), InvalidOptionError);
+    expect(sticky).toMatchObject({ option: 'role', message: expect.stringContaining('U+2800 (braille pattern blank), at index 3') });
+    const health = await failure(() => primary.listenHealth({ port: 0, host: '127.0.0.1', role: '\u3000' }), InvalidOptionError);
+    expect(health).toMatchObject({ option: 'role', message: expect.stringContaining('it is blank: it has only whitespace or blank-looking characters, the first U+3000 (ideographic space) at index 0') });
+    expect(primary.workers).toEqual([]);
+
+    // What stays a name: a space between other characters, and the NFC spelling.
+    const [spaced] = await primary.fork({ name: 'Billing API', roles: ['a b'] });
+    const [cafe] = await primary.fork({ name: 'caf\u00e9', roles: ['r\u00f6le'] });
+    const [b] = await primary.fork({ name: 'b' });
+    await expect(primary.send(cafe!, 'whoami')).resolves.toMatchObject({ name: 'caf\u00e9', roles: ['r\u00f6le'] });
+    expect(primary.workerByName('Billing API')).toBe(spaced);
+    expect(primary.roundRobin({ role: 'r\u00f6le' })).toBe(cafe);
+    expect(primary.roundRobin({ role: 'a b' })).toBe(spaced);
+
+    // Lookups: an argument error, not a worker missing, the second time too (a refusal is not remembered).
+    for (let round = 0; round < 2; round++) {
+      expect(() => primary.workerByName(' ')).toThrow(/^workerByName\(\)'s name can be no worker's name: it is blank: /);
+      expect(() => primary.workerByName('cafe\u0301')).toThrow(
+        new InvalidArgumentError(
+          `workerByName()'s name can be no worker's name: it is not in Unicode NFC: U+0065 U+0301 at index 3 are U+00E9 in NFC, which looks the same: pass name.normalize('NFC'); a worker name is ${rule}, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates. Received "cafe\u0301".`,
+        ),
+      );
+      expect(() => primary.roundRobin({ role: 'ro\u0308le' })).toThrow(/^The "role" can be no worker's role: it is not in Unicode NFC: .*pass role\.normalize\('NFC'\)/);
+      expect(() => primary.roundRobin({ role: 'a\u00a0b' })).toThrow(InvalidArgumentError);
+    }
+    const relay = (target: string) => primary.send(b!, 'relay', { target, type: 'whoami' });
+    const targets: Array<[string, string]> = [
+      ['b\u2800', "sendTo()'s target can be no worker's name: it has a blank-looking character other than a space, U+2800 (braille pattern blank), at index 1"],
+      ['b ', "sendTo()'s target can be no worker's name: it ends with a space (U+0020 at index 1): pass name.trim()"],
+      [' ', "sendTo()'s target can be no worker's name: it is blank"],
+      ['cafe\u0301', "pass name.normalize('NFC')"],
+    ];
+    for (const [target, said] of targets) {
+      await expect(relay(target)).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteCode: 'ERR_INVALID_ARGUMENT', remoteMessage: expect.stringContaining(said) });
+    }
+    await expect(relay('caf\u00e9')).resolves.toMatchObject({ id: cafe!.id, name: 'caf\u00e9' });
+    await expect(relay('b')).resolves.toMatchObject({ id: b!.id, name: 'b' });
+
+    // Cluster names (serviceName) refuse the same blanks and lookalikes, saying which.
+    const clusterNames: Array<[string, string]> = [
+      ['\u2800', 'it has a blank-looking character (U+2800), which would look like a space or nothing'],
+      ['api\u00a0v2', 'it has a whitespace character other than a space (U+00A0), which would look like a space or nothing'],
+      ['api\u3164', 'it has an invisible character (U+3164)'],
+      ['api ', 'it starts or ends with a space'],
+    ];
+    for (const [serviceName, said] of clusterNames) {
+      const error = await failure(() => new ClusterPrimary(testOptions(undefined, { serviceName })), InvalidOptionError);
+      expect(error).toMatchObject({ option: 'serviceName', message: expect.stringContaining(`must be a cluster name (${said}; a cluster name is 1 to 64 characters`) });
+    }
   });
 
   // Before: `maxMessageBytes: 1` was accepted; a worker's own `$ready` (75 B) was then over the

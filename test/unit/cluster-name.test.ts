@@ -87,6 +87,32 @@ describe('[H260] cluster names', () => {
   });
 });
 
+describe('[H361] cluster names that look blank or like another', () => {
+  // Before (retest t36 N4): '\u2800', 'api\u00a0v2' and 'api\u3164' were cluster names, the first
+  // blank in `clusterkit list`, the others the same there as 'api v2' and 'api'.
+  it('[H361] whitespace other than a space, blank-looking and default-ignorable characters are refused, with a name to use', () => {
+    const refused: [string, string, string | undefined][] = [
+      ['\u2800', 'it has a blank-looking character (U+2800), which would look like a space or nothing', undefined],
+      ['api\u2800', 'it has a blank-looking character (U+2800)', 'api'],
+      ['api\u00a0v2', 'it has a whitespace character other than a space (U+00A0)', 'api v2'],
+      ['api\u3000\u3000v2', 'it has a whitespace character other than a space (U+3000)', 'api v2'],
+      ['\u3000', 'it has a whitespace character other than a space (U+3000)', undefined],
+      ['api\u3164', 'it has an invisible character (U+3164)', 'api'],
+      ['\uffa0api', 'it has an invisible character (U+FFA0)', 'api'],
+      ['api\ufe0f', 'it has an invisible character (U+FE0F)', 'api'],
+    ];
+    for (const [name, problem, suggestion] of refused) {
+      expect({ name, problem: clusterNameProblem(name) }).toEqual({ name, problem: expect.stringContaining(problem) });
+      expect({ name, suggestion: suggestClusterName(name) }).toEqual({ name, suggestion });
+      expect(() => checkClusterName(name)).toThrow(`The "serviceName" option must be a cluster name (${clusterNameProblem(name)}; a cluster name is 1 to 64 characters`);
+      expect(nameOfFile(fileNameOf(name))).toBeUndefined();
+    }
+    // A space between other characters is still a name; a name in NFD still is the NFC one.
+    expect(clusterNameProblem('Billing API')).toBeUndefined();
+    expect(checkClusterName('cafe\u0301')).toBe('caf\u00e9');
+  });
+});
+
 describe('[H261] the name a script file gives', () => {
   it('[H261] the file name without its extension, as it is; an odd one is mapped and said; none is undefined', () => {
     expect(nameFromFile('/srv/my worker (copy).js')).toEqual({ name: 'my worker (copy)' });

@@ -44,6 +44,14 @@ export function parseDuration(value: string, flag: string, command: string, zero
 }
 
 /**
+ * A duration written without a unit (`5`, `'5'`): milliseconds, as every bare duration here,
+ * where Kubernetes' `minReadySeconds: 5` counts seconds (H359).
+ */
+export function isUnitless(value: string | number): boolean {
+  return typeof value === 'number' || /^\d+(?:\.\d+)?$/.test(value.trim());
+}
+
+/**
  * The rules every duration follows, from a flag or a config key, once its milliseconds are
  * known. `isWhole` says whether the value is exactly a whole number of ms (a `ms` of 0 that is
  * not whole is a tiny value that underflowed); `received` is what the user wrote, for the message.

@@ -6,6 +6,8 @@
  * through untouched.
  */
 import { formatElapsed } from '../duration.js';
+import type { RemoteError } from '../errors.js';
+import { optionNamesOf } from '../control/request-once.js';
 import type { Logger } from '../logger.js';
 import { kDefaultBackoffInitialMs, kDefaultStableAfterMs } from '../primary/primary-options.js';
 
@@ -127,6 +129,16 @@ export function inFlagNames(message: string, sources: OptionSources = {}): strin
       if (quoted !== undefined) return `the ${kFlagOfOption[quoted]} value${Object.hasOwn(sources, quoted) ? ` (${sources[quoted]})` : ''}`;
       return kFlagOfOption[bare!] ?? whole;
     });
+}
+
+/**
+ * A primary's refusal (a control answer's error) as the CLI prints it: in the names of the
+ * options that primary was given (H359). `clusterkit run`'s says its flags already, a primary of
+ * the user's own code its API options (`"minReadyMs"`: it has no `--min-ready`); an older
+ * primary's, which does not say, is in the library's names, and rewritten to flags as before.
+ */
+export function remoteMessage(error: RemoteError): string {
+  return optionNamesOf(error) === undefined ? inFlagNames(error.remoteMessage) : error.remoteMessage;
 }
 
 /** `logger` with every message in flag names (the fields, `err` included, are left as they are). */

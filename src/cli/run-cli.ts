@@ -16,7 +16,7 @@ import { planRun } from './run-plan.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { commandOf, helpText, kCommandNames, usageLine, type CommandName } from './help.js';
 import { commandHint, optionHint } from './pm2-hints.js';
-import { inFlagNames } from './flag-names.js';
+import { inFlagNames, remoteMessage } from './flag-names.js';
 import { UsageError } from './usage-error.js';
 import { toReadableError } from '../readable-error.js';
 import { escapeControlChars } from '../control/control-chars.js';
@@ -125,7 +125,7 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
     return kExitNotRunning;
   }
   if (error instanceof RemoteError) {
-    writeError(`clusterkit: ${command ?? error.messageType} failed: ${inFlagNames(error.remoteMessage)}`);
+    writeError(`clusterkit: ${command ?? error.messageType} failed: ${remoteMessage(error)}`);
     return 1;
   }
   writeError(`clusterkit: ${toReadableError(error).message}`);

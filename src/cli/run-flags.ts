@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
+import { isUnitless, parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { configNameOf } from './config/config-file.js';
 import { parseCommand } from './parse-command.js';
@@ -120,6 +120,8 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     gradualDrainMs: optional(values['gradual-drain'], (value) => parseDuration(value, '--gradual-drain', 'run', 'gradualDrain')),
     // 0 turns it off: a replacement takes over as soon as it is ready (H349).
     minReadyMs: optional(values['min-ready'], (value) => parseDuration(value, '--min-ready', 'run', 'minReady')),
+    // `--min-ready 5` is 5 ms: the start says so (H359).
+    isMinReadyBare: optional(values['min-ready'], isUnitless),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
     waitReady: values['wait-ready'],
     waitListen: values['wait-listen'],

@@ -56,6 +56,8 @@ export interface RunSettings {
   gradualDrainMs: number | undefined;
   /** `--min-ready` / `minReady`: the primary's `minReadyMs` (0: off), H349; undefined for its default. */
   minReadyMs: number | undefined;
+  /** `minReadyMs` was written without a unit (`--min-ready 5`, `minReady: 5`): under 1 s, the start warns (H359). */
+  isMinReadyBare?: boolean | undefined;
   readyTimeoutMs: number | undefined;
   /**
    * `--wait-ready` / `waitReady` (PM2's wait_ready): a worker is ready when its script calls
@@ -128,6 +130,8 @@ export interface RunLayer {
   shutdownTimeoutMs?: number | undefined;
   gradualDrainMs?: number | undefined;
   minReadyMs?: number | undefined;
+  /** `minReadyMs` was a number without a unit (H359). */
+  isMinReadyBare?: boolean | undefined;
   readyTimeoutMs?: number | undefined;
   waitReady?: boolean | undefined;
   waitListen?: boolean | undefined;
@@ -188,6 +192,8 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     // `??`, not `||`: a 0 given (off) is a value, and wins over the file's.
     gradualDrainMs: flags.gradualDrainMs ?? base.gradualDrainMs,
     minReadyMs: flags.minReadyMs ?? base.minReadyMs,
+    // How the value in force was written: the flag's when given.
+    ...((flags.minReadyMs === undefined ? base.isMinReadyBare : flags.isMinReadyBare) === true ? { isMinReadyBare: true } : {}),
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     waitReady: flags.waitReady ?? base.waitReady ?? false,
     waitListen: flags.waitListen ?? base.waitListen ?? false,

@@ -80,7 +80,18 @@ export interface ControlErrorBody {
   name: string;
   code?: string | undefined;
   message: string;
+  /** How `message` names the primary's options (H359); missing from an older primary. */
+  optionNames?: OptionNames | undefined;
 }
+
+/**
+ * How a primary's error message names its options (H359): `api` as the library does
+ * (`"minReadyMs"`, what a primary of the user's own code was given), `flags` as `clusterkit run`
+ * does (`--min-ready`, what its user typed; its own log says the same). The CLI prints either as
+ * it is; an older primary's message (no `optionNames`) is in the library's names, and the CLI
+ * reads it as a `clusterkit run` one, as it did before.
+ */
+export type OptionNames = 'api' | 'flags';
 
 export type ControlResponse = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ControlErrorBody };
 

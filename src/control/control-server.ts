@@ -80,6 +80,12 @@ export interface ControlHandlers {
   slots?: SlotSource | undefined;
   /** The lifecycle events after the cursor `after` (see `EventLog.read`). */
   events(after: number): EventsPage;
+  /**
+   * `clusterkit run`'s: an error's message with the library's option names as its flags
+   * (`"minReadyMs"` -> `--min-ready`), as its log says them; the answer says `optionNames: 'flags'`.
+   * Without it, a primary of the user's own code answers in the names it was given (`'api'`, H359).
+   */
+  inFlagNames?: ((message: string) => string) | undefined;
 }
 
 export interface ControlServer {

@@ -97,7 +97,16 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
         } else if (message.ok === false) {
           const error = (typeof message.error === 'object' && message.error !== null ? message.error : {}) as Record<string, unknown>;
           const text = (value: unknown, fallback: string) => stripControlChars(typeof value === 'string' ? value : fallback);
-          settle(new RemoteError('logs', `the primary at ${path}`, { name: text(error.name, 'Error'), message: text(error.message, 'no reason given'), code: typeof error.code === 'string' ? text(error.code, '') : undefined }));
+          // How its message names the primary's options, as `remoteError` keeps it (H359).
+          const optionNames = error.optionNames === 'api' || error.optionNames === 'flags' ? error.optionNames : undefined;
+          settle(
+            new RemoteError('logs', `the primary at ${path}`, {
+              name: text(error.name, 'Error'),
+              message: text(error.message, 'no reason given'),
+              code: typeof error.code === 'string' ? text(error.code, '') : undefined,
+              ...(optionNames === undefined ? {} : { data: { optionNames } }),
+            }),
+          );
         }
       },
       () => settle(new ControlSocketError(`A line from ${path} is too large.`)),

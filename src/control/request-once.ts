@@ -4,7 +4,7 @@
 import net from 'node:net';
 import { RemoteError } from '../errors.js';
 import { parseStripped } from './control-chars.js';
-import { type ControlErrorBody, type ControlRequest, type ControlResponse, kMaxLineBytes, readLines } from './control-protocol.js';
+import { type ControlRequest, type ControlResponse, kMaxLineBytes, type OptionNames, readLines } from './control-protocol.js';
 import { ownLimitWords, unanswered } from './unanswered.js';
 
 /**
@@ -79,7 +79,7 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
         // Id 0: the server refused the connection itself (too many connections) or the request.
         if (response.id !== request.id && !(response.id === 0 && !response.ok)) return;
         if (response.ok) settle(undefined, response.result);
-        else settle(new RemoteError(request.command, `the primary at ${path}`, errorBody(response.error)));
+        else settle(remoteError(request.command, path, response.error));
       },
       () => settle(notProtocol(`more than ${kMaxLineBytes / (1024 * 1024)} MiB in one line, more than an answer may be (clusterkit stopped reading and closed the connection)`)),
     );
@@ -97,12 +97,24 @@ function parseResponse(line: string, keepControlChars: boolean): ControlResponse
   }
 }
 
-/** An answer's error, whatever its shape: a server of another version may differ. */
-function errorBody(error: unknown): ControlErrorBody {
+/**
+ * An answer's error, whatever its shape: a server of another version may differ. How its
+ * message names the primary's options, when the primary says (H359), is the error's
+ * `data.optionNames` (`optionNamesOf`).
+ */
+export function remoteError(command: string, path: string, error: unknown): RemoteError {
   const body = (typeof error === 'object' && error !== null ? error : {}) as Record<string, unknown>;
-  return {
+  const optionNames = body.optionNames === 'api' || body.optionNames === 'flags' ? body.optionNames : undefined;
+  return new RemoteError(command, `the primary at ${path}`, {
     name: typeof body.name === 'string' ? body.name : 'Error',
     message: typeof body.message === 'string' ? body.message : 'no reason given',
     code: typeof body.code === 'string' ? body.code : undefined,
-  };
+    ...(optionNames === undefined ? {} : { data: { optionNames } }),
+  });
+}
+
+/** How a control answer's error names the primary's options (`remoteError`); undefined from an older primary, or for another error. */
+export function optionNamesOf(error: RemoteError): OptionNames | undefined {
+  const names = error.data?.optionNames;
+  return names === 'api' || names === 'flags' ? names : undefined;
 }

@@ -16,8 +16,9 @@ import type { PrimaryService } from './service-primary.js';
  * Serves the control socket of `name` for `service`. With `ownsProcess`, a `stop` ends the
  * process once its reply is written, with the exit code SIGTERM would give. `logs` serves
  * `clusterkit logs`. `updateEnv`: the app's env loaded again, for `reload --update-env` (`clusterkit run`'s, H336).
+ * `inFlagNames`: `clusterkit run`'s, its refusals in its flags' names (`ControlHandlers.inFlagNames`, H359).
  */
-export function serveControl(name: string, service: PrimaryService, ownsProcess: boolean, logs?: LogSource, updateEnv?: EnvSource): Promise<ControlServer> {
+export function serveControl(name: string, service: PrimaryService, ownsProcess: boolean, logs?: LogSource, updateEnv?: EnvSource, inFlagNames?: (message: string) => string): Promise<ControlServer> {
   /** Set when a control `stop` finished; the exit code follows from it. */
   let stopReport: ShutdownReport | undefined;
   let server: ControlServer | undefined;
@@ -46,6 +47,7 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
     logs,
     slots,
     events: (after) => log.read(after),
+    inFlagNames,
   });
   return serving.then(
     (started) => {

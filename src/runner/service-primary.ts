@@ -53,6 +53,12 @@ export interface ServicePrimarySpec {
   readonly logs?: LogSource | undefined;
   /** The app's env loaded again from its settings files, for `clusterkit reload --update-env` (`clusterkit run`'s, H336). */
   readonly updateEnv?: EnvSource | undefined;
+  /**
+   * `clusterkit run`'s: a control refusal's message with the library's option names as its flags,
+   * as its log says them (`ControlHandlers.inFlagNames`, H359); without it, in the option names
+   * the service was given (`startClusteredService`'s `minReadyMs`).
+   */
+  readonly inFlagNames?: ((message: string) => string) | undefined;
   /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
   /** `flag`: what set the port, for a refusal: `--health-port`, or `--health-port (healthPort in app.config.ts)`. */
   readonly health?: (HealthOptions & { readonly flag: string }) | undefined;
@@ -192,7 +198,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
     else logger.error({ err: error }, `primary error: ${error.message}`);
   });
   // Opened before any fork, so a name already in use fails the start before anything runs.
-  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs, spec.updateEnv);
+  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs, spec.updateEnv, spec.inFlagNames);
   primary.on('shutdownComplete', () => service.control?.close());
   // Before any fork too: a port in use fails the start at once, and a startup probe sees
   // /readyz answer 503 while the workers start, not a refused connection.

@@ -66,7 +66,8 @@ describe('control protocol', () => {
     const responses = await exchange(server.path, ['not json', '{"id":2,"command":"status"}', '{"id":3,"command":"scale"}', '{"id":4,"command":"launch"}', '{"id":5,"command":"scale","count":3}'], 5);
     expect(responses).toEqual(
       expect.arrayContaining([
-        { id: 0, ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: 'A control request must be one JSON object per line.' } },
+        // `optionNames`: how a refusal names the primary's options (H359), here a library primary's.
+        { id: 0, ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: 'A control request must be one JSON object per line.', optionNames: 'api' } },
         { id: 2, ok: true, result: status },
         { id: 3, ok: false, error: expect.objectContaining({ message: '"scale" needs a "count" that is a positive integer. Received undefined.' }) },
         { id: 4, ok: false, error: expect.objectContaining({ message: expect.stringContaining('Unknown control command "launch"; the commands are status, reload, stop, scale') }) },

@@ -12,6 +12,7 @@ import { startControlServer, type ControlHandlers, type ControlServer } from '..
 import { EventLog } from '../../src/control/event-log.js';
 import { ClusterFeed } from '../../src/cli/dashboard/cluster-feed.js';
 import { clusterControl } from '../../src/cli/dashboard/cluster-control.js';
+import { inFlagNames } from '../../src/cli/flag-names.js';
 import { kMaxConnections, kMaxQueuedBytes, kMaxStreams, startDashboardServer, type DashboardServer } from '../../src/cli/dashboard/dashboard-server.js';
 import { isLoopbackAddress, RequestGuard } from '../../src/cli/dashboard/request-guard.js';
 import { testPrimary } from '../helpers/primary.js';
@@ -36,7 +37,9 @@ function worker(id: number, slot: number, messages: number) {
 
 /** A control socket that answers like a 2-worker primary, and a dashboard server reading it. */
 /** `scale`: the control socket's scale handler (default: records the call and answers the status). */
-async function setUp(options: { token?: string | undefined; scale?: (count: number) => Promise<unknown>; reload?: () => Promise<unknown>; requestTimeoutMs?: number } = { token: kToken }) {
+async function setUp(
+  options: { token?: string | undefined; scale?: (count: number) => Promise<unknown>; reload?: () => Promise<unknown>; requestTimeoutMs?: number; inFlagNames?: ControlHandlers['inFlagNames'] } = { token: kToken },
+) {
   const directory = join(mkdtempSync(join(tmpdir(), 'ck-')), 'clusterkit');
   cleanups.push(() => rmSync(join(directory, '..'), { recursive: true, force: true }));
   const log = new EventLog();
@@ -66,6 +69,7 @@ async function setUp(options: { token?: string | undefined; scale?: (count: numb
     stop: async () => ({}),
     afterStop: () => {},
     events: (after) => log.read(after),
+    inFlagNames: options.inFlagNames,
   };
   let control: ControlServer = await startControlServer('web', handlers, directory);
   cleanups.push(() => control.close());
@@ -197,11 +201,12 @@ describe('dashboard server', () => {
   });
 
   // Before: "\"count\" must be an integer..." and, from the primary, 'The "count" option must be
-  // at most 1, the "maxWorkers" option': API names the page's reader never typed.
-  it('words scale errors with the worker count and the CLI flags (--max-workers), as clusterkit scale does', async () => {
+  // at most 1, the "maxWorkers" option': API names the page's reader never typed. The control
+  // socket here is clusterkit run's, which answers in its flags (H359).
+  it('[H359] words scale errors with the worker count and the CLI flags (--max-workers) of a clusterkit run primary, as clusterkit scale does', async () => {
     const primary = testPrimary({ workerCount: 1, maxWorkers: 2 });
     await primary.start();
-    const { port } = await setUp({ token: kToken, scale: (count) => primary.scale(count) });
+    const { port } = await setUp({ token: kToken, scale: (count) => primary.scale(count), inFlagNames: (message) => inFlagNames(message) });
     const bad = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":0}' });
     expect(bad.status).toBe(400);
     expect(JSON.parse(bad.body).error).toBe('The worker count must be an integer from 1 to 1024. Received 0.');
@@ -213,6 +218,19 @@ describe('dashboard server', () => {
     expect(error).not.toMatch(/maxWorkers|"count"/);
     expect((await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":2}' })).status).toBe(200);
     expect(primary.workers).toHaveLength(2);
+  });
+
+  // Retest t36 N7: a primary of the user's own code was given maxWorkers; it has no --max-workers.
+  it('[H359] words the scale errors of a primary of the user\'s own code in the options it was given (maxWorkers)', async () => {
+    const primary = testPrimary({ workerCount: 1, maxWorkers: 2 });
+    await primary.start();
+    const { port } = await setUp({ token: kToken, scale: (count) => primary.scale(count) });
+    const over = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":3}' });
+    expect(over.status).toBe(409);
+    expect(JSON.parse(over.body)).toEqual({
+      error: 'The "count" option must be at most 2, the "maxWorkers" option, which changes only on a restart (restart the cluster with a higher one to run more workers). Received 3.',
+      code: 'ERR_INVALID_OPTION',
+    });
   });
 
   // Before: `{"count":1}` 200 and "Scaled to 1 workers" while the scale-down cut 5 requests off.

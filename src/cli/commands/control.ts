@@ -20,7 +20,7 @@ import {
 } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import type { CommandName } from '../help.js';
-import { inFlagNames } from '../flag-names.js';
+import { remoteMessage } from '../flag-names.js';
 import { parseCommand } from '../parse-command.js';
 import { UsageError } from '../usage-error.js';
 
@@ -39,7 +39,8 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
         throw new ControlCommandUnsupportedError(
           name[0],
           'reload --update-env',
-          `Nothing was reloaded. Restart it to apply a changed env (clusterkit stop ${shellWord(name[0])}, then clusterkit run), or reload it without --update-env.`,
+          // It may be a primary of the user's own code (serviceName), which clusterkit run does not start (H359).
+          `Nothing was reloaded. Restart it to apply a changed env (clusterkit stop ${shellWord(name[0])}, then start it again: clusterkit run, or the code that runs its primary), or reload it without --update-env.`,
           { cause: error },
         );
       }
@@ -122,7 +123,7 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
   const count = relative.length === 1 ? await relativeCount(name, relative[0]!) : parseCount(parsed[1]!, 'The worker count', 'scale');
   const status = (await onceStarted(name, 'scale', () => controlRequest(name, 'scale', { count })).catch((error: unknown) => {
     // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".
-    if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${inFlagNames(error.remoteMessage)}`, 'scale');
+    if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${remoteMessage(error)}`, 'scale');
     throw error;
   })) as ScaleReply;
   process.stdout.write(`${describeScale(name, count, status)}\n`);

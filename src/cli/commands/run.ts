@@ -12,8 +12,9 @@ import { exitAfterStartFailure, isStartInterrupted } from '../../runner/start-fa
 import { ClusterNameInUseError } from '../../errors.js';
 import { decideWorkerCount } from '../../runner/worker-count.js';
 import { takeLauncherLink } from '../launcher-link.js';
-import { settingName, withFlagNames } from '../flag-names.js';
+import { inFlagNames, settingName, withFlagNames } from '../flag-names.js';
 import { dropOwnEnv } from '../own-env.js';
+import { bareMinReadyWarning } from '../min-ready-note.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
 import { fileRoutedLogger, hasLogFiles, LogFiles, stopEarlyOutput, teeProcessOutput } from '../logs/log-files.js';
@@ -60,6 +61,10 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   if (workerEnv.warning !== undefined) logger.warn({ ignored: workerEnv.ignored }, workerEnv.warning);
   // A name made of an odd file name is said before anything else is said under it (H261).
   if (settings.nameNote !== undefined) logger.warn({ name: settings.name }, settings.nameNote);
+  // `--min-ready 5` / `minReady: 5` is 5 ms, not 5 s: said before any worker starts (H359).
+  const fromFile = settings.optionSources?.minReadyMs === undefined ? undefined : settings.origin?.configFile;
+  const bareMinReady = bareMinReadyWarning(settings.minReadyMs, settings.isMinReadyBare, fromFile);
+  if (bareMinReady !== undefined) logger.warn({ minReadyMs: settings.minReadyMs }, bareMinReady);
   // Started by npm through a shell, not in a terminal: a SIGTERM to npm would not stop it (H307).
   // An app of several is the launcher's child: the launcher says it, once.
   const npm = launcher ? undefined : npmParentWarning('this cluster');
@@ -104,6 +109,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
+    // A refusal that `clusterkit reload|scale|logs` prints names what was typed, as this log does (H359).
+    inFlagNames: (message) => inFlagNames(message, settings.optionSources),
     module: { path: settings.script, noun: 'script' },
     workerCount: workers.count,
     workerCountReason: workers.reason,

@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
-import { checkDurationMs, checkMemoryLimitMb, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
+import { checkDurationMs, checkMemoryLimitMb, isUnitless, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -230,6 +230,8 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 'gradualDrain')),
     minReadyMs: optional(app.minReady, (value) => checkDuration(value, at('minReady'), 'minReady')),
+    // `minReady: 5` is 5 ms: the start says so (H359).
+    isMinReadyBare: typeof app.minReady === 'number' || typeof app.minReady === 'string' ? isUnitless(app.minReady) : undefined,
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),

@@ -6,7 +6,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ClusterNotRunningError, describeValue, RemoteError } from '../../errors.js';
-import { inFlagNames } from '../flag-names.js';
+import { remoteMessage } from '../flag-names.js';
 import type { ClusterFeed, FeedUpdate } from './cluster-feed.js';
 import { parseRequestTarget } from '../../request-target.js';
 import { repeatedHeader } from '../../repeated-header.js';
@@ -218,8 +218,8 @@ async function control(path: string, request: http.IncomingMessage, response: ht
     return sendJson(response, 200, await context.control.scale(count));
   } catch (error) {
     if (error instanceof ClusterNotRunningError) return sendJson(response, 503, { error: error.message });
-    // The primary names its API options ("maxWorkers"); the reader of the page knows the flags.
-    if (error instanceof RemoteError) return sendJson(response, 409, { error: asSentence(inFlagNames(error.remoteMessage)), code: error.remoteCode });
+    // In the names of the options the primary was given: `clusterkit run`'s flags, or its own code's (H359).
+    if (error instanceof RemoteError) return sendJson(response, 409, { error: asSentence(remoteMessage(error)), code: error.remoteCode });
     throw error;
   }
 }

@@ -190,6 +190,8 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   shutdownTimeoutMs: 'shutdownTimeout',
   gradualDrainMs: 'gradualDrain',
   minReadyMs: 'minReady',
+  // How minReady was written: its value is compared above.
+  isMinReadyBare: null,
   readyTimeoutMs: 'readyTimeout',
   waitReady: 'waitReady',
   waitListen: 'waitListen',

@@ -13,7 +13,8 @@ type Row = readonly string[];
 
 // Headers say what the figures are: the event-loop delay as mean / p99 since the previous
 // heartbeat; the message counts include the heartbeats (a footnote says so).
-// A `name` column after `slot` only when some worker (or given-up slot) has a name (`fork({ name })`, H351).
+// A `name` column after `slot` only when some worker (or given-up slot) has a name (`fork({ name })`, H351),
+// then a `roles` column only when some has roles (`fork({ roles })`, H362).
 const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 'crashes', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*'];
 const kFootnote = '* IPC messages to and from the worker, heartbeats included\n';
 /** Under the table when a worker is silent: what the word means, and why its figures are gone. */
@@ -51,12 +52,17 @@ export function workerTable(status: ClusterStatus): string {
   // PM2's `errored` row: the slot has no worker, so the row says since when and why (PM2 retest N3).
   const rows = [...status.workers.map(workerRow), ...errored.map(erroredRow)];
   // A named worker's name beside its slot (H351: docs/named-workers.md said `status` shows it; it
-  // did not). Left out when none has one: a cluster of unnamed workers keeps its table. The name
-  // arrived stripped of control characters, as every string of the answer (control-chars.ts).
+  // did not), then its roles (H362: only the primary's log lines had them, `workerRoles=`). Each
+  // column left out when no row has one: a cluster of unnamed workers keeps its table. The name
+  // and roles arrived stripped of control characters, as every string of the answer (control-chars.ts).
   const names = [...status.workers.map((worker) => nameCell(worker.name)), ...errored.map((slot) => nameCell(slot.name))];
-  const header = names.some((name) => name !== '-') ? withName(kWorkerHeader, 'name') : kWorkerHeader;
-  const cells = header === kWorkerHeader ? rows : rows.map((row, index) => withName(row, names[index]!));
-  return `${table(header, cells)}${notes}${errored.map(erroredNote).join('')}`;
+  const allRoles = [...status.workers.map((worker) => joinRoles(worker.roles)), ...errored.map((slot) => joinRoles(slot.roles))];
+  const roles = allRoles.map(rolesCell);
+  const columns = ([['name', names], ['roles', roles]] as const).filter(([, cells]) => cells.some((cell) => cell !== '-'));
+  const header = withIdentity(kWorkerHeader, columns.map(([title]) => title));
+  const cells = rows.map((row, index) => withIdentity(row, columns.map(([, column]) => column[index]!)));
+  const cutNote = allRoles.some(isCutRoles) ? kRolesCutNote : '';
+  return `${table(header, cells)}${notes}${cutNote}${errored.map(erroredNote).join('')}`;
 }
 
 /** The `name` cell: the worker's name, `-` for none (or for a value that is no name: it crossed processes). */
@@ -64,10 +70,37 @@ function nameCell(name: unknown): string {
   return typeof name === 'string' && name !== '' ? name : '-';
 }
 
-/** `row` with `name` after its `slot` cell. */
-function withName(row: Row, name: string): Row {
+/**
+ * The widest `roles` cell, in characters: a longer list is cut there with an ellipsis, so a
+ * worker of many roles does not push the figures off the screen (`--json` has them all, H362).
+ */
+export const kMaxRolesChars = 32;
+const kEllipsis = '\u2026';
+const kRolesCutNote = `roles cut at ${kMaxRolesChars} characters (${kEllipsis}): --json lists every role\n`;
+
+/**
+ * A worker's roles comma-joined, as `workerRoles=` in the log lines and `CLUSTERKIT_ROLES` write
+ * them (`batch,io`); `''` for none (or for a value that is no list of roles: it crossed
+ * processes, and a primary of an older clusterkit sends none).
+ */
+function joinRoles(roles: unknown): string {
+  return Array.isArray(roles) ? roles.filter((role): role is string => typeof role === 'string' && role !== '').join(',') : '';
+}
+
+/** The `roles` cell: the joined roles, cut at `kMaxRolesChars` with an ellipsis (whole characters: never half an emoji); `-` for none. */
+function rolesCell(joined: string): string {
+  if (joined === '') return '-';
+  return isCutRoles(joined) ? `${[...joined].slice(0, kMaxRolesChars - 1).join('')}${kEllipsis}` : joined;
+}
+
+function isCutRoles(joined: string): boolean {
+  return [...joined].length > kMaxRolesChars;
+}
+
+/** `row` with `cells` (its name, its roles) after its `slot` cell. */
+function withIdentity(row: Row, cells: readonly string[]): Row {
   const slot = kWorkerHeader.indexOf('slot') + 1;
-  return [...row.slice(0, slot), name, ...row.slice(slot)];
+  return [...row.slice(0, slot), ...cells, ...row.slice(slot)];
 }
 
 /**

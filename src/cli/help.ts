@@ -175,7 +175,8 @@ Examples:
 `,
   status: `Usage: clusterkit status [name] [options]
 
-Shows each worker of the cluster (or of every running cluster): id, pid, state, uptime,
+Shows each worker of the cluster (or of every running cluster): id, pid, slot, its name and
+roles (fork({ name, roles }): columns shown when a worker has them), state, uptime,
 restarts (crashes and reload replacements), crashes (unplanned exits alone), memory (RSS and
 heap), event-loop delay (mean / p99), CPU and IPC messages in/out (heartbeats included). Figures come from the heartbeat: "-"
 until it has measured them. A worker that has not answered it for over two heartbeat
@@ -275,7 +276,9 @@ Options:
       --time              Start each line with the time it was written (as run --time
                           prints it, whether or not the cluster runs with --time)
       --time-format <f>   That time's format (implies --time): YYYY-MM-DD HH:mm:ss Z...
-      --json              One JSON object per line: time, workerId, slot, stream, msg
+      --json              One JSON object per line: time, workerId, slot, stream (where
+                          it was written: the primary's lines all on its stderr), output
+                          (where logs prints it, what --out/--err pick), level, msg
   -h, --help              This help
 
 Examples:

@@ -4,11 +4,13 @@
  * and in the log files alike; `clusterkit logs --time` shows the time the buffer kept; a PM2
  * ecosystem's `log_date_format` is that format (and turns it on); a token the formatter does not
  * know is refused by name, exit 2. The formatter itself: each token, literal text, the cache.
+ * [H362] With several apps, the launcher's own lines follow each app's style in its log file.
  */
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { compileTimeFormat } from '../../src/cli/logs/line-time.js';
+import { compileTimeFormat, kDefaultTimeFormat } from '../../src/cli/logs/line-time.js';
+import { launcherTerminalStyle } from '../../src/cli/logs/launcher-logger.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -101,6 +103,54 @@ describe('clusterkit run --time', () => {
     expect(out).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \+05:30 \[eco-time:1\] out at start$/m);
     expect(lines(out).filter((line) => line.includes('[eco-time')).every((line) => stamp.test(line))).toBe(true);
     expect(show.stdout).not.toMatch(/log_date_format.*not used/);
+  });
+
+  it('[H362] several apps: the launcher\'s lines are in each app\'s log file as that app writes its own (its format, none, JSON), and on the terminal in the default format when the apps\' formats differ', async () => {
+    const runtime = runtimeDir();
+    const [portA, portB, portC] = [await freePort(), await freePort(), await freePort()];
+    const project = tempProject({
+      'server.cjs': kScript,
+      'ecosystem.config.cjs': `module.exports = { apps: [
+        { name: 'ta', script: 'server.cjs', instances: 1, log_date_format: '[at] HH:mm:ss', log_file: 'logs/a.log', env: { PORT: '${portA}' } },
+        { name: 'tb', script: 'server.cjs', instances: 1, log_file: 'logs/b.log', env: { PORT: '${portB}' } },
+        { name: 'tc', script: 'server.cjs', instances: 1, log_type: 'json', log_file: 'logs/c.log', env: { PORT: '${portC}' } },
+      ] };`,
+    });
+    mkdirSync(join(project, 'logs'));
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project, env: kZone });
+    for (const name of ['ta', 'tb', 'tc']) await run.waitFor(new RegExp(`service ${name} started`));
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
+
+    const [a, b, c] = ['a', 'b', 'c'].map((name) => lines(read(join(project, 'logs', `${name}.log`))));
+    const launcher = (file: string[]) => file.filter((line) => line.includes('[clusterkit] ') || line.includes('"name":"clusterkit"'));
+    // Each app's file: the launcher's first and last lines, as that app writes its own.
+    for (const file of [a!, b!, c!]) expect(launcher(file)).toEqual([expect.stringContaining('starting 3 apps'), expect.anything(), expect.anything(), expect.anything()]);
+    expect(launcher(a!).every((line) => /^at \d\d:\d\d:\d\d \[clusterkit\] /.test(line))).toBe(true);
+    expect(a!).toEqual(expect.arrayContaining([expect.stringMatching(/^at \d\d:\d\d:\d\d \[ta\] service ta started/)]));
+    expect(launcher(b!).every((line) => line.startsWith('[clusterkit] '))).toBe(true);
+    expect(b!).toEqual(expect.arrayContaining([expect.stringMatching(/^\[tb\] service tb started/)]));
+    // The JSON app's file is JSON lines only, the launcher's among them.
+    const records = c!.map((line) => JSON.parse(line) as { name: string; msg: string; app?: string });
+    expect(records).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'clusterkit', msg: 'starting 3 apps, each in its own primary process: ta, tb, tc' }), expect.objectContaining({ name: 'clusterkit', app: 'tc', msg: 'app tc exited with code 0' })]));
+    // The terminal, which every app shares: the launcher's lines in the default format, none of
+    // the apps' (ta's differs from tb's unstamped lines), each app's own lines in its own.
+    const terminal = lines(run.stderr());
+    const launcherLines = terminal.filter((line) => line.includes('[clusterkit] '));
+    expect(launcherLines.length).toBeGreaterThanOrEqual(4);
+    expect(launcherLines.filter((line) => !kIsoStamp.test(line))).toEqual([]);
+    expect(terminal).toEqual(expect.arrayContaining([expect.stringMatching(/^at \d\d:\d\d:\d\d \[ta\] service ta started/), expect.stringMatching(/^\[tb\] service tb started/)]));
+  });
+
+  it('[H362] the launcher\'s terminal style: the text apps\' shared format (or none), the default when they differ, JSON when every app writes JSON', () => {
+    const line = (timeFormat?: string) => ({ logFormat: 'line' as const, timeFormat });
+    const json = { logFormat: 'json' as const, timeFormat: undefined };
+    expect(launcherTerminalStyle([line('HH:mm'), line('HH:mm'), json])).toEqual(line('HH:mm'));
+    expect(launcherTerminalStyle([line(), json, line()])).toEqual(line());
+    expect(launcherTerminalStyle([line('HH:mm'), line()])).toEqual(line(kDefaultTimeFormat));
+    expect(launcherTerminalStyle([line(), line('HH:mm')])).toEqual(line(kDefaultTimeFormat));
+    expect(launcherTerminalStyle([line('HH:mm'), line('ss')])).toEqual(line(kDefaultTimeFormat));
+    expect(launcherTerminalStyle([json, json])).toEqual(json);
   });
 
   it('[H335] a token the formatter does not know is refused by name, exit 2: on the command line, in a PM2 file (with its other problems) and in logs', async () => {

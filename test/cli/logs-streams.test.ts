@@ -1,14 +1,16 @@
 /**
  * [H225] `clusterkit logs`: a worker's stderr lines told apart from its stdout lines in line
  * mode (a mark in the text, which a pipe or `2>&1` keeps), and PM2's `--err` / `--out`.
+ * [H362] `--json` says both where a line was written (`stream`) and where `logs` prints it, which
+ * `run`'s file holds it (`output`).
  */
-import { chmodSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
-import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 const closers: Array<() => void> = [];
 afterEach(() => {
@@ -19,6 +21,7 @@ afterEach(() => {
 interface Entry {
   source: 'worker' | 'primary';
   stream: 'stdout' | 'stderr';
+  output?: 'stdout' | 'stderr';
   level: number;
   msg: string;
 }
@@ -65,6 +68,45 @@ describe('clusterkit logs: stdout and stderr', () => {
       await expect(run.exited()).resolves.toBe(0);
     } finally {
       cleanUpCli();
+    }
+  });
+
+  it('[H362] --json: a primary\'s INFO line was written to stderr (stream) and is printed on stdout and held by the -o file (output); its WARN line has output stderr, as -e holds it', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // process.send('ready') without --wait-ready: the primary WARNs once.
+    const project = tempProject({
+      'server.cjs': `
+const http = require('node:http');
+console.log('out at start');
+console.error('err at start');
+http.createServer((request, response) => response.end('ok')).listen(Number(process.env.PORT), '127.0.0.1', () => process.send?.('ready'));
+`,
+    });
+    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'truth', '-o', 'out.log', '-e', 'err.log'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service truth started/);
+    await run.waitFor(/process\.send\('ready'\)/);
+    await run.waitFor(/\[truth:1 err\] err at start/);
+    const json = await cli(['logs', 'truth', '--json', '--lines', '100'], { runtime });
+    const text = await cli(['logs', 'truth', '--lines', '100'], { runtime });
+    expect((await cli(['stop', 'truth'], { runtime })).code).toBe(0);
+    expect(await run.exited()).toBe(0);
+
+    expect(json.code).toBe(0);
+    const entries = json.stdout.trim().split('\n').map((line) => JSON.parse(line) as Entry);
+    const find = (source: Entry['source'], pattern: RegExp) => entries.find((entry) => entry.source === source && pattern.test(entry.msg));
+    // Where the line was written, and where logs prints it: both said.
+    expect(find('primary', /^service truth started/)).toMatchObject({ stream: 'stderr', output: 'stdout', level: 30 });
+    expect(find('primary', /process\.send\('ready'\)/)).toMatchObject({ stream: 'stderr', output: 'stderr', level: 40 });
+    expect(find('worker', /^out at start$/)).toMatchObject({ stream: 'stdout', output: 'stdout' });
+    expect(find('worker', /^err at start$/)).toMatchObject({ stream: 'stderr', output: 'stderr' });
+    // The output is true: run's terminal had every line of the primary on stderr; logs prints
+    // each on its output, and the file of that output holds it (the other file does not).
+    const files = { stdout: readFileSync(join(project, 'out.log'), 'utf8'), stderr: readFileSync(join(project, 'err.log'), 'utf8') };
+    for (const entry of entries.filter((line) => line.source === 'primary')) {
+      expect(run.stderr()).toContain(entry.msg);
+      const other = entry.output === 'stdout' ? 'stderr' : 'stdout';
+      expect({ msg: entry.msg, printed: text[entry.output!].includes(`[truth] ${entry.msg}`), filed: files[entry.output!].includes(entry.msg), elsewhere: files[other].includes(entry.msg) }).toEqual({ msg: entry.msg, printed: true, filed: true, elsewhere: false });
     }
   });
 

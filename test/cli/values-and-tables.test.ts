@@ -87,6 +87,7 @@ describe('status rendering', () => {
         pid: 101,
         slot: 0,
         name: undefined,
+        roles: [],
         state: 'ready',
         uptimeMs: 192_000,
         restarts: 0,
@@ -111,6 +112,7 @@ describe('status rendering', () => {
         pid: 103,
         slot: 1,
         name: undefined,
+        roles: [],
         state: 'starting',
         uptimeMs: 300,
         restarts: 1,
@@ -159,6 +161,29 @@ describe('status rendering', () => {
     expect(formatStatus({ ...status, givenUpSlots: [given] } as ClusterStatus)).toMatch(/\nid +pid +slot +name +state [^\n]*\n 1 +101 +0 +- +ready [^\n]*\n 3 +103 +1 +- +starting [^\n]*\n - +- +2 +reports +errored /);
     // None named (or a value that is no name, from an odd primary): the table of before.
     for (const odd of [undefined, '', 7, { x: 1 }]) expect(formatStatus({ ...status, workers: [{ ...ready!, name: odd as never }, starting!] })).toContain('\nid  pid  slot  state ');
+  });
+
+  it('[H362] adds a roles column (after name, or after slot alone) when a worker or a given-up slot has roles, cut at 32 characters with a note; - for none and for a value that is no list', () => {
+    const [ready, starting] = status.workers;
+    expect(formatStatus({ ...status, workers: [{ ...ready!, roles: ['batch', 'io'] }, starting!] })).toContain(
+      'id  pid  slot  roles     state     uptime  restarts  crashes       rss     heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  batch,io  ready     3m 12s         0        0  50.0 MiB  8.3 MiB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 3  103     1  -         starting  300ms          1        1         -        -              -     -         1          0\n',
+    );
+    const long = ['a'.repeat(20), 'b'.repeat(20)];
+    const both = formatStatus({ ...status, workers: [{ ...ready!, name: 'cache', roles: long }, starting!] });
+    expect(both).toMatch(new RegExp(`\\nid +pid +slot +name +roles +state [^\\n]*\\n 1 +101 +0 +cache +${'a'.repeat(20)},${'b'.repeat(10)}\u2026 +ready `));
+    expect(both).toContain('roles cut at 32 characters (\u2026): --json lists every role\n');
+    // Cut at whole characters: never half an emoji.
+    expect(formatStatus({ ...status, workers: [{ ...ready!, roles: ['\u{1F600}'.repeat(40)] }, starting!] })).toContain(` ${'\u{1F600}'.repeat(31)}\u2026 `);
+    // Exactly 32: whole, no note.
+    const fits = formatStatus({ ...status, workers: [{ ...ready!, roles: ['r'.repeat(32)] }, starting!] });
+    expect(fits).toContain(` ${'r'.repeat(32)}  ready `);
+    expect(fits).not.toContain('roles cut');
+    const given = { slot: 2, name: undefined, roles: ['reports'], state: 'errored', since: 0, givenUpMs: 6_000, restarts: 2, crashes: 3, failures: 3, reason: 'startup-failures', lastFailure: 'threw' };
+    expect(formatStatus({ ...status, givenUpSlots: [given] } as ClusterStatus)).toMatch(/\nid +pid +slot +roles +state [^\n]*\n 1 +101 +0 +- +ready [^\n]*\n 3 +103 +1 +- +starting [^\n]*\n - +- +2 +reports +errored /);
+    // None with roles (or a value that is no list, from an odd or older primary): the table of before.
+    for (const odd of [undefined, [], [''], 'batch', [7], { x: 1 }]) expect(formatStatus({ ...status, workers: [{ ...ready!, roles: odd as never }, starting!] })).toContain('\nid  pid  slot  state ');
   });
 
   it('[H66] shows a silent worker as silent, for how long, without the loop delay and CPU of its last answer', () => {

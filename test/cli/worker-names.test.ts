@@ -1,7 +1,8 @@
 /**
  * A named worker (`fork({ name })`) is shown by its name where docs/named-workers.md says it
  * is (H351): `clusterkit status` and `show` (a name column), `status --json`, the primary's log
- * lines about it (`workerName=`, and its roles), and every per-slot series of `/metrics`. A real
+ * lines about it (`workerName=`, and its roles), and every per-slot series of `/metrics`; its
+ * roles (`fork({ roles })`) in a roles column of `status` and `show` too (H362). A real
  * primary with a control socket in this process, the built CLI as a separate process.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -36,7 +37,8 @@ describe('a named worker, by its name [H351]', () => {
     process.env.XDG_RUNTIME_DIR = runtime;
     const primary = await namedCluster('names');
     const [plain] = primary.workers;
-    const [cache] = await primary.fork({ name: 'cache', roles: ['batch'] });
+    // No roles: their column is H362's test, below.
+    const [cache] = await primary.fork({ name: 'cache' });
 
     const status = await cli(['status', 'names'], { runtime });
     expect(status).toMatchObject({ code: 0, stderr: '' });
@@ -53,6 +55,39 @@ describe('a named worker, by its name [H351]', () => {
     const show = await cli(['show', 'names'], { runtime });
     expect(show.code).toBe(0);
     expect(show.stdout).toMatch(new RegExp(`\\n *id +pid +slot +name +state [^\\n]*\\n(.*\\n)* *${cache!.id} +${cache!.pid} +1 +cache +ready `));
+  });
+
+  it('[H362] clusterkit status and show have a roles column (- for a worker without), cut with an ellipsis past 32 characters; status --json and show --json keep every role', async () => {
+    const runtime = runtimeDir();
+    process.env.XDG_RUNTIME_DIR = runtime;
+    const primary = await namedCluster('roles');
+    const [plain] = primary.workers;
+    const [cache] = await primary.fork({ name: 'cache', roles: ['batch', 'io'] });
+    // 38 characters joined: past the bound (cut to 31 and an ellipsis); roles with no name beside them.
+    const many = ['ingest', 'reports', 'scheduler', 'batch', 'io', 'mail'];
+    const [busy] = await primary.fork({ roles: many });
+
+    const status = await cli(['status', 'roles'], { runtime });
+    expect(status).toMatchObject({ code: 0, stderr: '' });
+    expect(status.stdout).toMatch(/\n *id +pid +slot +name +roles +state +uptime +restarts/);
+    expect(status.stdout).toMatch(new RegExp(`\\n *${plain!.id} +${plain!.pid} +0 +- +- +ready `));
+    expect(status.stdout).toMatch(new RegExp(`\\n *${cache!.id} +${cache!.pid} +1 +cache +batch,io +ready `));
+    expect(status.stdout).toMatch(new RegExp(`\\n *${busy!.id} +${busy!.pid} +2 +- +ingest,reports,scheduler,batch,\u2026 +ready `));
+    expect(status.stdout).toContain('roles cut at 32 characters (\u2026): --json lists every role\n');
+
+    const json = await cli(['status', 'roles', '--json'], { runtime });
+    expect(json.code).toBe(0);
+    const workers = (JSON.parse(json.stdout) as ClusterStatus).workers;
+    expect(workers.find((worker) => worker.slot === 1)).toMatchObject({ id: cache!.id, name: 'cache', roles: ['batch', 'io'] });
+    expect(workers.find((worker) => worker.slot === 2)).toMatchObject({ id: busy!.id, roles: many });
+    expect(workers.find((worker) => worker.slot === 0)?.roles).toEqual([]);
+
+    const show = await cli(['show', 'roles'], { runtime });
+    expect(show.code).toBe(0);
+    expect(show.stdout).toMatch(new RegExp(`\\n *id +pid +slot +name +roles +state [^\\n]*\\n(.*\\n)* *${cache!.id} +${cache!.pid} +1 +cache +batch,io +ready `));
+    const showJson = await cli(['show', 'roles', '--json'], { runtime });
+    expect(showJson.code).toBe(0);
+    expect((JSON.parse(showJson.stdout) as ClusterStatus).workers.find((worker) => worker.slot === 2)?.roles).toEqual(many);
   });
 
   it('[H351] the primary\'s lines about a named worker carry workerName= and workerRoles= (in JSON too, beside pino\'s own name)', async () => {

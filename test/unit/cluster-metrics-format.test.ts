@@ -11,7 +11,7 @@ import type { WorkerStats } from '../../src/primary/features/worker-stats.js';
 
 function row(slot: number, state: WorkerStats['state'], silentMs: number | undefined, isSilent: boolean): WorkerStats {
   return {
-    id: slot + 1, pid: 100 + slot, slot, name: undefined, state, uptimeMs: 60_000, restarts: 0, crashes: 0,
+    id: slot + 1, pid: 100 + slot, slot, name: undefined, roles: [], state, uptimeMs: 60_000, restarts: 0, crashes: 0,
     rssBytes: 64 * 1024 * 1024, heapUsedBytes: 8 * 1024 * 1024, heapTotalBytes: 16 * 1024 * 1024,
     eventLoopDelayMs: 0.5, eventLoopDelayP99Ms: 2, cpuPercent: 1, healthAgeMs: silentMs, silentMs, isSilent, isPaused: false,
     messagesIn: 10, messagesOut: 10, pending: 0, protocolErrors: 0,
@@ -71,7 +71,7 @@ describe('one sample per series [H278]', () => {
   });
 
   it('[H277] keeps a given-up slot\'s up, restarts and crashes series, beside the target and the crash loops', () => {
-    const givenUp = { slot: 1, name: undefined, state: 'errored' as const, since: 0, givenUpMs: 5, restarts: 2, crashes: 4, failures: 3, reason: 'startup-failures' as const, lastFailure: 'threw' };
+    const givenUp = { slot: 1, name: undefined, roles: [], state: 'errored' as const, since: 0, givenUpMs: 5, restarts: 2, crashes: 4, failures: 3, reason: 'startup-failures' as const, lastFailure: 'threw' };
     const text = formatClusterMetrics([row(0, 'ready', 100, false)], [], store, { targetWorkers: 2, givenUp: [givenUp], crashLoops: 1 });
     expect(text).toContain('clusterkit_workers_target 2\n');
     expect(text).toContain('clusterkit_slots_given_up 1\n');

@@ -6,7 +6,7 @@ import type { WorkerStats } from '../../src/primary/features/worker-stats.js';
 
 function stats(id: number, slot: number, state: WorkerStats['state'], messages = 0, health = true, silentMs = 100): WorkerStats {
   return {
-    id, pid: 100 + id, slot, name: undefined, state, uptimeMs: 1_000, restarts: 0, crashes: 0,
+    id, pid: 100 + id, slot, name: undefined, roles: [], state, uptimeMs: 1_000, restarts: 0, crashes: 0,
     rssBytes: health ? 64 * 1024 * 1024 : undefined, heapUsedBytes: health ? 8 * 1024 * 1024 : undefined, heapTotalBytes: undefined,
     eventLoopDelayMs: health ? 0.123 : undefined, eventLoopDelayP99Ms: health ? 4.567 : undefined, cpuPercent: health ? 12.34 : undefined,
     healthAgeMs: health ? silentMs : undefined, silentMs, isSilent: silentMs > 2_000, isPaused: false,

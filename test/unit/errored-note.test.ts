@@ -25,7 +25,7 @@ describe('[H344] the last failure of a given-up slot', () => {
     const { CrashLoopError } = await import('../../src/errors.js');
     const cause = new Error('Worker 4 (pid 16469) crashed of an uncaught Error: oops at /srv/server.cjs:3:26 before it replied to "x". The request was not answered; retry it on another worker if it is safe to repeat.');
     const error = new CrashLoopError(0, 3, { cause });
-    const slot = { index: 0, spec: { name: undefined }, restarts: 2, crashes: 3 };
+    const slot = { index: 0, spec: { name: undefined, roles: [] }, restarts: 2, crashes: 3 };
     const [stats] = collectGivenUp({ givenUp: [{ slot, since: 0, error }] } as never, 1_000);
     expect(stats!.lastFailure).toBe('Worker 4 (pid 16469) crashed of an uncaught Error: oops at /srv/server.cjs:3:26 before it replied to "x"');
   });

@@ -171,7 +171,7 @@ function printer(name: string, isJson: boolean, stamp: LinePrefixer) {
   return {
     /** Writes one entry; false when the output is backed up. */
     entry(entry: LogEntry): boolean {
-      if (isJson) return process.stdout.write(`${terminalSafeJson({ name, ...entry })}\n`);
+      if (isJson) return process.stdout.write(`${terminalSafeJson({ name, ...withOutput(entry) })}\n`);
       const to = outputOf(entry);
       return process[to].write(`${stamp === undefined ? '' : stamp(entry.time)}${prefix(entry, to)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
     },
@@ -198,6 +198,20 @@ function printer(name: string, isJson: boolean, stamp: LinePrefixer) {
       for (const output of outputs) output.once('drain', () => --waiting === 0 && resume());
     },
   };
+}
+
+/**
+ * `entry` with its `output` after its `stream` (H362). `stream` is where the line was written:
+ * a worker's own stream; for the primary's lines, its stderr, where `run` writes every line of
+ * its own, INFO included (`2>/dev/null` hides them there). `output` is where this command prints
+ * the line, what `--out` / `--err` pick, and which of `run`'s files holds it (`--output` /
+ * `--error`): a primary's INFO line is `stdout` there. Before, the JSON had `stream` alone, so a
+ * primary's INFO line read as error output (`"stream":"stderr"`) though `logs` printed it on
+ * stdout and the out file held it.
+ */
+function withOutput(entry: LogEntry): Record<string, unknown> {
+  const { level, msg, partial, ...head } = entry;
+  return { ...head, output: outputOf(entry), ...(level === undefined ? {} : { level }), msg, ...(partial === undefined ? {} : { partial }) };
 }
 
 /** How long `logs --follow` looks for a killed primary once its stream closed, in ms. */

@@ -12,7 +12,8 @@
  *   launcher's own copies of the apps' combined logs; it is logged and ignored when no app has any
  *   (ignored-signals.ts);
  * - the launcher's own lines (`starting 3 apps`, `app api exited`) go to every app's `logFile`
- *   too, each file once (H334); an app's config warnings are its own process's first file lines;
+ *   too, each file once (H334), as that app writes its lines (JSON, its time format: H362); an
+ *   app's config warnings are its own process's first file lines;
  * - an app whose primary exits with no stop asked for (a kill -9, an OOM kill, its crash-loop
  *   breaker) is started again after a backoff, as PM2's daemon restarts a dead app (H331): 100 ms
  *   doubling to 15 s, from 100 ms again once a run lasted min_uptime; after max_restarts failed
@@ -25,8 +26,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { describeExit } from '../../errors.js';
 import type { Logger } from '../../logger.js';
-import { createJsonLogger, createLineLogger } from '../../logger.js';
-import { linePrefixer, timestampedStderr } from '../logs/line-time.js';
+import { launcherLogger, launcherTerminalStyle, type LineStyle } from '../logs/launcher-logger.js';
 import { stopSignalRepeats } from '../../primary/lifecycle/stop-signal-repeat.js';
 import { ignoreSignals } from '../../primary/lifecycle/ignored-signals.js';
 import { kKillMessage, kLauncherEnv, kStartedMessage, kStopMessage, kStoppingMessage } from '../launcher-link.js';
@@ -91,12 +91,13 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   for (const app of plan.apps) checkLogFiles(app.logFiles);
   const withLogFiles = new Set(plan.apps.filter((app) => hasLogFiles(app.logFiles)).map((app) => app.name));
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
-  // With timestamps when an app has them (the first one's format): its combined log gets these lines too (H335).
-  const timeFormat = plan.apps.find((app) => app.timeFormat !== undefined)?.timeFormat;
-  const logger: Logger = plan.apps.every((app) => app.logFormat === 'json')
-    ? createJsonLogger({ name: 'clusterkit' })
-    : createLineLogger({ name: 'clusterkit', ...timestampedStderr(linePrefixer(timeFormat)) });
-  // The launcher's own lines go to every app's combined log (logFile), each file once; written at the exit (H334).
+  // The launcher's own lines go to every app's combined log (logFile), each file once; written at
+  // the exit (H334). Each in the style of where it goes (H362): in an app's file as that app writes
+  // its lines (JSON, or stamped in its own format: H335), on the terminal in a style of their own.
+  const styles = new Map<string, LineStyle>();
+  for (const app of plan.apps) if (app.logFiles.logFile !== undefined && !styles.has(app.logFiles.logFile)) styles.set(app.logFiles.logFile, app);
+  const terminal = launcherTerminalStyle(plan.apps);
+  const logger: Logger = launcherLogger(terminal, () => files, (path) => styles.get(path) ?? terminal);
   const files = combinedLogFiles(
     plan.apps.map((app) => app.logFiles),
     { warn: (text, fields) => logger.warn(fields, text), info: (text, fields) => logger.info(fields, text) },

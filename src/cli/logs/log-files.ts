@@ -640,6 +640,18 @@ export class LogFiles {
     for (const target of this.#targets) if (target.streams.has(stream)) target.add(text);
   }
 
+  /**
+   * Writes to each file the text `render` gives for it (`path`: the name the file was first
+   * given), whatever its streams: the launcher's lines, in the style of the app whose combined log
+   * it is (H362).
+   */
+  writeEach(render: (path: string) => string): void {
+    for (const target of this.#targets) {
+      const text = render(target.path);
+      if (text !== '') target.add(text);
+    }
+  }
+
   /** Reopens every file (SIGUSR2); resolves with the paths reopened. */
   async reopen(): Promise<string[]> {
     const results = await Promise.all(this.#targets.map(async (target) => ((await target.reopen()) ? target.path : undefined)));
@@ -717,6 +729,11 @@ export function writingWithFileCopy<T>(text: string, write: () => T): T {
   } finally {
     fileCopy = before;
   }
+}
+
+/** Runs `write` with its write to stdout or stderr not copied to the log files: the writer writes its own copies (launcher-logger.ts, H362). */
+export function writingWithoutFileCopy<T>(write: () => T): T {
+  return writingWithFileCopy('', write);
 }
 
 /** Characters of the early output (`recordEarlyOutput`) kept for the log files: 64 Ki. */

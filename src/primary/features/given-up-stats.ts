@@ -13,6 +13,8 @@ const kMaxFailureChars = 500;
 export interface GivenUpSlotStats {
   slot: number;
   name: string | undefined;
+  /** The slot's roles (`fork({ roles })`), `[]` for none: a reload that restores it keeps them. */
+  roles: string[];
   /** PM2's word for a process it stopped restarting. */
   state: 'errored';
   /** When the breaker gave the slot up (ms since the epoch). */
@@ -33,6 +35,7 @@ export function collectGivenUp(pool: Pick<WorkerPool, 'givenUp'>, now = Date.now
   return pool.givenUp.map(({ slot, since, error }) => ({
     slot: slot.index,
     name: slot.spec.name,
+    roles: [...slot.spec.roles],
     state: 'errored' as const,
     since,
     givenUpMs: Math.max(0, now - since),

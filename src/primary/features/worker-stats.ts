@@ -18,6 +18,11 @@ export interface WorkerStats {
   pid: number | undefined;
   slot: number;
   name: string | undefined;
+  /**
+   * The roles given to `fork({ roles })`, kept across restarts (`roundRobin({ role })` picks
+   * among them); `[]` for none. `clusterkit status` shows them in a `roles` column (H362).
+   */
+  roles: string[];
   state: WorkerState;
   uptimeMs: number;
   /** Workers its slot had before this one: crash restarts and planned replacements (reloads, memory limit) alike. */
@@ -107,6 +112,7 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     pid: record.pid,
     slot: record.slot.index,
     name: record.slot.spec.name,
+    roles: [...record.slot.spec.roles],
     state: record.state,
     uptimeMs: now - record.startedAt,
     restarts: record.slot.restarts,

@@ -27,6 +27,7 @@ export type {
   WorkerMessageEvent,
   WorkerExitEvent,
   WorkerCrashEvent,
+  UnreplacedExit,
   UncaughtError,
   WorkerRestartEvent,
   CrashLoopEvent,

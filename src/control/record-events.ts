@@ -17,8 +17,11 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
   const listeners = {
     workerFork: ({ worker: handle }) => log.append({ type: 'workerFork', ...worker(handle) }),
     workerReady: ({ worker: handle }) => log.append({ type: 'workerReady', ...worker(handle) }),
-    workerExit: ({ worker: handle, code, signal, expected, killed, isStopUnfinished }) =>
-      log.append({ type: 'workerExit', ...worker(handle), code, signal, expected, ...(killed ? { killedByPrimary: true } : {}), ...(isStopUnfinished ? { stopUnfinished: true } : {}) }),
+    workerExit: ({ worker: handle, code, signal, expected, killed, isStopUnfinished, beforeTakeover }) => {
+      log.append({ type: 'workerExit', ...worker(handle), code, signal, expected, ...(killed ? { killedByPrimary: true } : {}), ...(isStopUnfinished ? { stopUnfinished: true } : {}) });
+      // A replacement gone before its takeover has no workerCrash: what it cut is recorded as a crash's is (H360).
+      if (beforeTakeover?.lostRequests) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests: beforeTakeover.lostRequests });
+    },
     workerRestart: ({ previous, worker: handle, delayMs, attempt }) =>
       log.append({ type: 'workerRestart', ...worker(handle), previousId: previous.id, delayMs, attempt }),
     workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),

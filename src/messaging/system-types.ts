@@ -111,8 +111,16 @@ export interface ReadyPayload {
 }
 
 export interface ShutdownPayload {
-  /** The primary's deadline for this worker, in ms from receipt. */
+  /** The primary's deadline for this worker, in ms from `sentAt` (from receipt without it). */
   readonly timeoutMs: number;
+  /**
+   * When the primary sent it (`Date.now()`, the clock both processes share): its SIGKILL comes
+   * `timeoutMs` after that, however late the worker reads it (an event loop held when the stop
+   * came). The worker counts its own deadline from it when it is plausible (not after the
+   * receipt, nor more than `timeoutMs` before it), from the receipt otherwise (H360). Missing
+   * from older primaries; not checked by `isShutdownPayload` (a stop is never refused for it).
+   */
+  readonly sentAt?: number;
   /**
    * Other workers take over (a reload, a scale-down): release the open connections one at a
    * time over this many ms (the primary's `gradualDrainMs`). Absent: all at once.
@@ -185,7 +193,8 @@ export const kStoppedNotice = '$stopped';
 /**
  * Worker -> primary, notify: the worker cut off requests while it stopped: `openRequests`
  * requests (HTTP requests in flight; a plain TCP server's connections) of its tracked servers
- * were still open at its own deadline, `timeoutMs` after the stop began, and it destroyed their
+ * were still open at its own deadline, `timeoutMs` after the stop was asked (the primary's
+ * `sentAt`, else the stop's receipt or start), and it destroyed their
  * connections; or, without `timeoutMs`, the process exited with them open (a plain script's
  * own cleanup called `process.exit()`). It exits 1 next (in the first case). Sent once, only
  * with `openRequests` > 0.
@@ -195,11 +204,18 @@ export const kRequestsCutNotice = '$requestsCut';
 export interface RequestsCutPayload {
   readonly openRequests: number;
   readonly timeoutMs?: number;
+  /**
+   * With `timeoutMs`, when the drain had under half of its time (H360): it began `heldMs` after
+   * the stop was asked, held by `shortenedBy` (`blocked`: the event loop, as when the stop came or
+   * in a 'shutdown' listener; `init`: the wait for `_init` of a stop that came while starting).
+   */
+  readonly heldMs?: number;
+  readonly shortenedBy?: DestroyShortenedBy;
 }
 
 /**
  * Worker -> primary, notify: message handlers still ran at the worker's own stop deadline,
- * `timeoutMs` after its stop began: `handlers` of them, of `types` (at most
+ * `timeoutMs` after its stop was asked (as `$requestsCut`'s): `handlers` of them, of `types` (at most
  * `kMaxCutHandlerTypes`). Their requesters get no reply; the worker exits 1 next, as for
  * requests cut off (H229: it exited 0, its stop `graceful`, and nothing said). Sent once.
  */
@@ -212,6 +228,9 @@ export interface HandlersCutPayload {
   readonly handlers: number;
   readonly types: readonly string[];
   readonly timeoutMs: number;
+  /** As `RequestsCutPayload`'s (H360). */
+  readonly heldMs?: number;
+  readonly shortenedBy?: DestroyShortenedBy;
 }
 
 /**
@@ -482,6 +501,12 @@ export function isDestroyFailedPayload(payload: unknown): payload is DestroyFail
 }
 
 /** A duration a worker reports: a finite number of ms, not negative. */
+/** A cut notice's `heldMs` and `shortenedBy` (H360): both or neither, a figure and one of the two causes. */
+function isHeldClaim({ heldMs, shortenedBy }: Record<string, unknown>): boolean {
+  if (heldMs === undefined && shortenedBy === undefined) return true;
+  return isMs(heldMs) && (shortenedBy === 'init' || shortenedBy === 'blocked');
+}
+
 function isMs(value: unknown): value is number {
   return typeof value === 'number' && Number.isFinite(value) && value >= 0;
 }
@@ -504,13 +529,13 @@ export function isExitingPayload(payload: unknown): payload is ExitingPayload {
 export function isRequestsCutPayload(payload: unknown): payload is RequestsCutPayload {
   if (!isRecord(payload) || !Number.isSafeInteger(payload.openRequests) || (payload.openRequests as number) < 1) return false;
   const { timeoutMs } = payload;
-  return timeoutMs === undefined || (typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs >= 0);
+  return (timeoutMs === undefined || (typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs >= 0)) && isHeldClaim(payload);
 }
 
 export function isHandlersCutPayload(payload: unknown): payload is HandlersCutPayload {
   if (!isRecord(payload) || !Number.isSafeInteger(payload.handlers) || (payload.handlers as number) < 1) return false;
   const { types, timeoutMs } = payload;
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0) return false;
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs < 0 || !isHeldClaim(payload)) return false;
   return Array.isArray(types) && types.length <= kMaxCutHandlerTypes && types.every((type) => typeof type === 'string' && type.length > 0 && type.length <= kMaxTypeLength);
 }
 

@@ -77,6 +77,23 @@ export interface WorkerExitEvent {
    * (H273, H275). Absent otherwise, and for a stop the primary asked for.
    */
   readonly stopSignal?: 'SIGINT' | 'SIGTERM';
+  /**
+   * Set on an unexpected exit of a ready worker that had not taken over its slot yet: a reload's
+   * or a `maxMemoryMb` replacement, serving beside the worker it replaces (during `minReadyMs`).
+   * No `workerCrash` follows (it is not restarted: the replacement fails, `reloadFailed`), so
+   * its exit says what a crash does, as `WorkerCrashEvent`'s fields (H360): `readyMs`,
+   * `lostRequests`, `isLowerBound`, `resetConnections`, `error`.
+   */
+  readonly beforeTakeover?: UnreplacedExit;
+}
+
+/** What the exit of a replacement that had not taken over its slot cut (`WorkerExitEvent.beforeTakeover`). */
+export interface UnreplacedExit {
+  readonly readyMs: number;
+  readonly lostRequests?: number;
+  readonly isLowerBound?: true;
+  readonly resetConnections?: number;
+  readonly error?: UncaughtError;
 }
 
 export interface WorkerCrashEvent {
@@ -286,8 +303,9 @@ export type ReloadRequester = 'signal' | 'control' | 'watch' | 'call';
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */
 /**
  * How a worker's requests were cut off (`workerRequestsCut`):
- * - `deadline`: still open at the worker's own stop deadline, `timeoutMs` after its stop began;
- *   it destroyed their connections and exits with code 1.
+ * - `deadline`: still open at the worker's own stop deadline, `timeoutMs` after its stop began
+ *   (after the primary asked it to stop); it destroyed their connections and exits with code 1.
+ *   With `shortenedBy`, its drain had under half of that time: it began `heldMs` after the ask.
  * - `exit`: code in the worker ended its process during its stop with them open (a
  *   `process.exit()` in a `shutdown` listener or `_destroy`, a plain script's own cleanup).
  * - `closed`: code in the worker closed their connections during its stop before their
@@ -311,8 +329,23 @@ export type RequestsCutReason = 'deadline' | 'exit' | 'closed' | 'unexpected-exi
 export interface WorkerRequestsCutEvent {
   readonly worker: WorkerHandle;
   readonly openRequests: number;
-  /** For `deadline`: the time from the worker's stop to its own deadline, ms. */
+  /**
+   * For `deadline` and `handlers`: the time from the primary's ask (the worker's stop, from a
+   * worker or primary of an older version) to the worker's own deadline, ms.
+   */
   readonly timeoutMs?: number;
+  /**
+   * For `deadline` and `handlers`, when the drain had under half of its time: what held the
+   * stop before its drain began (H360), `'blocked'` (the worker's event loop: synchronous code
+   * running as the stop came, as in a request handler, or in a 'shutdown' listener, or a machine
+   * too busy to run it) or `'init'` (a stop that came while the worker was starting waited for
+   * its `_init`); `heldMs` how long after the primary's ask the drain began (the worker's
+   * figure, dropped as `out-of-range` beyond `elapsedMs` and a second); `elapsedMs` the time
+   * since the primary asked it to stop when it heard of the cut, by the primary's clock.
+   */
+  readonly shortenedBy?: 'init' | 'blocked';
+  readonly heldMs?: number;
+  readonly elapsedMs?: number;
   /** For `signal`: the signal that ended it. */
   readonly signal?: NodeJS.Signals;
   readonly reason: RequestsCutReason;

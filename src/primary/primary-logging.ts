@@ -129,7 +129,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   const overranStop = new WeakMap<WorkerHandle, string>();
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal, beforeTakeover }) => {
     const fields = { ...ids(worker), code, signal };
     const kill = killing.get(worker);
     if (kill !== undefined && !expected && worker.readyAt !== undefined) {
@@ -152,6 +152,16 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (!expected && stopSignal !== undefined && code === 0 && signal === null) {
       // It said why it went: the signal, not just `code=0` (H275).
       logger.warn({ ...fields, stopSignal }, `worker ${worker.id} exited unexpectedly: it ${stoppedFromOutside(stopSignal)} and exited with code 0`);
+    } else if (!expected && beforeTakeover !== undefined) {
+      // A replacement gone before its takeover: no crash line follows, so this one says what a crash's does (H360).
+      const { readyMs, lostRequests, isLowerBound, resetConnections, error } = beforeTakeover;
+      const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
+      const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
+      logger.warn(
+        { ...fields, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+        `worker ${worker.id} exited unexpectedly: it ${describeExit(code, signal, worker.pid)} ${formatElapsed(readyMs)} after it became ready${of}${cut ? `; ${cut}` : ''}. ` +
+          "It had not taken over its slot yet (a reload's or a memory replacement, serving beside the worker it was to replace), so it is not restarted: the replacement failed",
+      );
     } else if (!expected) {
       logger.warn(fields, `worker ${worker.id} exited unexpectedly`);
     } else if (isStopUnfinished && isChannelBacklogged === true && backlogOf === 'worker') {
@@ -337,14 +347,28 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const text = `worker ${worker.id} drains gradually: it releases its ${plural(connections, 'open connection')} one at a time over ${formatElapsed(spreadMs)} (${why}), then stops`;
     logger.info({ ...ids(worker), connections, spreadMs }, text);
   });
-  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections, messageTypes, givenUp, requestersExited }) => {
+  primary.on('workerRequestsCut', ({ worker, openRequests, timeoutMs, reason, signal, isLowerBound, resetConnections, messageTypes, givenUp, requestersExited, shortenedBy, heldMs, elapsedMs }) => {
     const requests = plural(openRequests, 'request');
+    // The stop was held before its drain (H360): said, with the time since the ask, not "raise the timeout".
+    const held = shortenedBy !== undefined && heldMs !== undefined && elapsedMs !== undefined && timeoutMs !== undefined ? describeHeld(shortenedBy, heldMs, timeoutMs) : undefined;
+    const types = (messageTypes ?? []).map((type) => `"${type}"`).join(', ');
+    const handlers = plural(openRequests + (givenUp ?? 0), 'message handler');
+    const abandoned = describeAbandoned(openRequests, givenUp ?? 0, requestersExited ?? 0);
+    if (held !== undefined && (reason === 'deadline' || reason === 'handlers')) {
+      const what = reason === 'deadline' ? `cut off ${requests} still open` : `abandoned ${handlers} still running`;
+      const of = reason === 'deadline' ? '' : ` (of ${types}: ${abandoned})`;
+      logger.warn(
+        { ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(requestersExited === undefined ? {} : { requestersExited }), timeoutMs, heldMs, elapsedMs, shortenedBy },
+        `worker ${worker.id} ${what} ${elapsedMs} ms after the primary asked it to stop${of}: ${held.what}; it exits with code 1. ${held.advice}`,
+      );
+      return;
+    }
     const text = {
       deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
       'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${isLowerBound ? 'at least ' : ''}${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet)${resetConnections ? `, and ${describeReset(resetConnections)}` : ''}; code in the worker called process.exit() or let its process end while serving`,
-      handlers: `worker ${worker.id} abandoned ${plural(openRequests + (givenUp ?? 0), 'message handler')} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${(messageTypes ?? []).map((type) => `"${type}"`).join(', ')}: ${describeAbandoned(openRequests, givenUp ?? 0, requestersExited ?? 0)}; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
+      handlers: `worker ${worker.id} abandoned ${handlers} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${types}: ${abandoned}; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
       signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); ${kUnknownSignalSource}`,
     }[reason];
     logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(requestersExited === undefined ? {} : { requestersExited }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
@@ -534,6 +558,28 @@ function describeLost(lostRequests: number, isLowerBound: boolean | undefined, r
   const requests = lostRequests > 0 ? `${isLowerBound ? 'at least ' : ''}${plural(lostRequests, 'request')} cut off (open as it exited or at its last report, or handed to it and not taken yet)` : '';
   if (!resetConnections) return requests;
   return requests ? `${requests} and ${describeReset(resetConnections, 'more ')}` : describeReset(resetConnections);
+}
+
+/**
+ * What held a worker's stop before its drain began, leaving the drain under half of its time
+ * (`workerRequestsCut`'s `shortenedBy`, H360), and what to do: the timeout was not what was short
+ * (retest t36 N5: `cut off 2 requests ... (0 ms after its stop began) ... Raise the
+ * shutdownTimeoutMs option` for a 'shutdown' listener that held the loop 2.5 s).
+ */
+function describeHeld(shortenedBy: 'init' | 'blocked', heldMs: number, timeoutMs: number): { what: string; advice: string } {
+  const left = heldMs >= timeoutMs ? `past its shutdown deadline (${timeoutMs} ms after the ask), so its drain had no time` : `so its drain had only ${timeoutMs - heldMs} ms of the ${timeoutMs} until its shutdown deadline`;
+  if (shortenedBy === 'init') {
+    return {
+      what: `the stop came while it was still starting, and its drain began only ${heldMs} ms after the ask, once its _init() finished, ${left}`,
+      advice: 'Keep _init() shorter than shutdownTimeoutMs, or give it a deadline of its own',
+    };
+  }
+  return {
+    what:
+      `its event loop was held for ${heldMs} ms after the ask before its drain could begin (synchronous code running as the stop came, as in a request or message handler, ` +
+      `or in a 'shutdown' listener, or a machine too busy to run it), ${left}`,
+    advice: "Code that blocks the event loop delays every stop: keep long synchronous work out of 'shutdown' listeners and request and message handlers",
+  };
 }
 
 /** `9 open connections reset (idle keep-alive connections: a request already sent on one is lost too)`. */

@@ -200,7 +200,7 @@ export interface PrimaryOptions {
    * Time (ms) a replacement must stay up once it is ready (and listening, when the worker it
    * replaces listened) before the worker it replaces is stopped: each replacement of a rolling
    * reload, and a `maxMemoryMb` replacement. Both workers serve meanwhile. A replacement that
-   * exits within it failed to start: the old worker is never stopped and keeps serving, and the
+   * exits (or goes silent) within it fails: the old worker is never stopped and keeps serving, and the
    * reload stops there with `ReloadError` (a memory replacement is tried again later). For a
    * build that crashes soon after ready (a lazy import, its first request, a timer): without
    * it, such a build replaces every good worker, one slot after the other, and the whole

@@ -45,7 +45,7 @@ import {
   type HangupReply,
   type DestroyShortenedBy,
 } from '../messaging/system-types.js';
-import { destroyReserveMs, stopMarginMs } from '../stop-margin.js';
+import { destroyGraceMs, destroyReserveMs, stopMarginMs } from '../stop-margin.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { kPrimaryPidEnv, kWatchdogEnv } from '../worker-env.js';
@@ -87,10 +87,25 @@ const kMinDescendantsGraceMs = 100;
 /** How often the orphan watchdog checks the parent pid. */
 const kWatchdogPollMs = 100;
 
+/** When a stop was asked, and how far past its deadline `_destroy` may run for its slice (`#runStop`). */
+interface StopTiming {
+  /** Release the servers' connections over this time (tracked-server.ts); 0: all at once. */
+  readonly spreadMs?: number;
+  /** When the stop was asked: the primary's `sentAt` (or the receipt); the stop's start otherwise. */
+  readonly askedAt?: number;
+  /** How far past the deadline `_destroy` may run to have its whole slice (stop-margin.ts `destroyGraceMs`). */
+  readonly graceMs?: number;
+}
+
+/** What held a stop before its drain began, when the drain had under half its time (H360). */
+type DrainHeld = { heldMs: number; shortenedBy: DestroyShortenedBy };
+
 /** The part of a stop kept for `_destroy` (`#runDestroy`). */
 interface DestroySlice {
   /** Milliseconds at the end of the stop kept for `_destroy` (stop-margin.ts). */
   readonly reserveMs: number;
+  /** How far past the deadline `_destroy` may run to have them all, when the stop's own work made it begin late. */
+  readonly graceMs: number;
   /** When the drain and the wait for handlers had to end: the deadline less `reserveMs`. */
   readonly drainDeadline: number;
   /** When `_init` ended, for a stop that came while the worker was starting (it waits for it). */
@@ -99,6 +114,27 @@ interface DestroySlice {
 
 /** What `$destroyFailed` says of a `_destroy` cut short (`DestroyFailedPayload`). */
 type DestroyTimedOut = { timeoutMs: number; reservedMs: number; shortenedBy?: DestroyShortenedBy };
+
+/**
+ * When the primary asked for a stop the worker read at `receivedAt`: the request's `sentAt` when
+ * it is plausible (not after the receipt, nor more than the stop's time before it, as a clock
+ * stepped meanwhile would make it), the receipt otherwise (an older primary sends none).
+ */
+function askedAtOf(sentAt: unknown, receivedAt: number, timeoutMs: number): number {
+  return typeof sentAt === 'number' && Number.isFinite(sentAt) && sentAt <= receivedAt && receivedAt - sentAt <= timeoutMs ? sentAt : receivedAt;
+}
+
+/**
+ * What held a stop asked at `askedAt` before its drain began at `startedAt`, when that left the
+ * drain under half of its time (to `drainDeadline`): the event loop (`blocked`: held as the stop
+ * came, or by the 'shutdown' listeners, which ended at `listenedAt`), or the wait for `_init`
+ * after them (`init`), whichever took longer (H360).
+ */
+function drainHeld(askedAt: number, listenedAt: number, startedAt: number, drainDeadline: number): DrainHeld | undefined {
+  const heldMs = startedAt - askedAt;
+  if (!(heldMs > (drainDeadline - askedAt) / 2)) return undefined;
+  return { heldMs, shortenedBy: startedAt - listenedAt > listenedAt - askedAt ? 'init' : 'blocked' };
+}
 
 /** The worker started in this process, if any: there is one per process. */
 let activeWorker: object | undefined;
@@ -153,7 +189,7 @@ export class WorkerLifecycle {
       // The open requests go with each answer: what the primary reports lost if this worker dies.
       handle: () => (this.#servers.size > 0 ? { ...this.#probe.report(), ...this.#openCounts() } : this.#probe.report()),
     });
-    system.register(kShutdownRequest, { kind: 'request', check: isShutdownPayload, handle: ({ timeoutMs, spreadMs }) => this.#stopForPrimary(timeoutMs, spreadMs) });
+    system.register(kShutdownRequest, { kind: 'request', check: isShutdownPayload, handle: ({ timeoutMs, spreadMs, sentAt }) => this.#stopForPrimary(timeoutMs, spreadMs, sentAt) });
     system.register(kArmWatchdogNotice, { kind: 'notification', check: isNoPayload, handle: () => this.#startWatchdog() });
   }
 
@@ -296,7 +332,7 @@ export class WorkerLifecycle {
     endpoint.notify(kBulkNotice, undefined);
   }
 
-  async #stopForPrimary(timeoutMs: number, spreadMs = 0): Promise<void> {
+  async #stopForPrimary(timeoutMs: number, spreadMs = 0, sentAt?: unknown): Promise<void> {
     // A second request during a gradual drain is the primary's shutdown: hand no more clients
     // over one by one (nobody takes them over), release them all now. The first stop goes on.
     if (this.#stopping && spreadMs === 0) this.#servers.releaseAll();
@@ -305,17 +341,20 @@ export class WorkerLifecycle {
     // of it): a `_destroy` that overruns is cut short here, reported ($destroyFailed) and the
     // worker exits 1, so the primary can tell a hung hook from a hung process. The last slice of
     // it is `_destroy`'s own (#runStop), so the SIGKILL never comes while `_destroy` has time left.
-    const receivedAt = Date.now();
+    // Counted from when the primary sent the request, whose SIGKILL comes `timeoutMs` after that:
+    // an event loop held as the stop came read it late, and a deadline counted from the receipt
+    // came after the SIGKILL, and its lines said the stop began when it was read (H360).
+    const askedAt = askedAtOf(sentAt, Date.now(), timeoutMs);
     const margin = stopMarginMs(timeoutMs);
-    const deadline = receivedAt + timeoutMs - margin;
+    const deadline = askedAt + timeoutMs - margin;
     this.#isAskedToStop = true;
     // A stop that began on a signal and already ended: it has not said so to the primary yet.
     if (this.#state === 'stopped') this.#tellStopped();
-    const exitCode = await this.#stop('primary', deadline, spreadMs);
+    const exitCode = await this.#stop('primary', deadline, { spreadMs, askedAt, graceMs: destroyGraceMs(timeoutMs) });
     // The reply to $shutdown is queued once this handler returns; exit after it is written. A
     // flooded channel may take longer than the usual bound to write `$stopped`, without which
     // the stop reads as failed: it may take until half the margin before the primary's SIGKILL.
-    this.#exitBy = receivedAt + timeoutMs - margin / 2;
+    this.#exitBy = askedAt + timeoutMs - margin / 2;
     const flushMs = Math.max(kExitFlushMs, this.#exitBy - Date.now());
     setImmediate(() => void this.#exit(exitCode, flushMs));
   }
@@ -328,19 +367,20 @@ export class WorkerLifecycle {
   }
 
   /** Drains, waits for in-flight handlers, runs `_destroy`; resolves with the exit code to use. */
-  #stop(reason: StopReason, deadline: number, spreadMs = 0): Promise<number> {
-    this.#stopping ??= this.#runStop(reason, deadline, spreadMs);
+  #stop(reason: StopReason, deadline: number, timing: StopTiming = {}): Promise<number> {
+    this.#stopping ??= this.#runStop(reason, deadline, timing);
     return this.#stopping;
   }
 
-  /** `spreadMs`: release the servers' connections over this time (tracked-server.ts). */
-  async #runStop(reason: StopReason, deadline: number, spreadMs: number): Promise<number> {
+  async #runStop(reason: StopReason, deadline: number, { spreadMs = 0, askedAt = Date.now(), graceMs }: StopTiming): Promise<number> {
     // The last slice of the stop is kept for `_destroy` (stop-margin.ts): the drain and the wait
     // for running handlers end that much before the deadline. They had it all before, and one
     // request that outlasted the stop left `_destroy` 1 ms: a pool never closed, a buffer never
     // flushed, and a line that blamed `_destroy` for it (H350). A worker without a `_destroy` of
     // its own (a plain script under `clusterkit run`) gives its requests the whole stop.
-    const reserveMs = this.#hooks.hasDestroy() ? destroyReserveMs(deadline - Date.now()) : 0;
+    // A tenth of the whole stop, from when it was asked: a stop read late keeps the same slice,
+    // and what the late read took comes out of the drain (H360).
+    const reserveMs = this.#hooks.hasDestroy() ? destroyReserveMs(deadline - askedAt) : 0;
     const drainDeadline = deadline - reserveMs;
     this.#beginCleanup();
     const wasStarting = this.#state === 'starting';
@@ -375,8 +415,12 @@ export class WorkerLifecycle {
     // listener's `server.closeAllConnections()`): counted from here on, told as cut off below.
     this.#servers.countClosedResponses();
     this.#context.emit('shutdown', { reason, deadlineMs: deadline });
+    // Its synchronous listeners ran: a loop they held, as one held when the stop came, is what
+    // left the drain no time, not the timeout, and the cut's line says so (retest t36 N5, H360).
+    const listenedAt = Date.now();
     if (wasStarting) await this.#initialized.promise;
     const startedAt = Date.now();
+    const held = drainHeld(askedAt, listenedAt, startedAt, drainDeadline);
     const signal = scriptCleanupSignal(this.#onSignal);
     if (signal) {
       isScriptCleanup = true;
@@ -405,13 +449,14 @@ export class WorkerLifecycle {
     // So do responses that code in the worker ended unfinished by closing their connections
     // (the drain ends once every connection closed: none can come after it).
     const closed = this.#servers.closedResponses;
-    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut + closed, timeoutMs: Math.max(0, drainDeadline - startedAt) });
+    if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut + closed, timeoutMs: Math.max(0, drainDeadline - askedAt), ...held });
     else if (closed > 0) tell(kRequestsCutNotice, { openRequests: closed, closedByWorker: true });
     if (this.#servers.size > 0) await this.#syncWithPrimary(drainDeadline);
-    const handlersCut = await this.#waitForHandlers(drainDeadline, startedAt, tell);
+    const handlersCut = await this.#waitForHandlers(drainDeadline, askedAt, held, tell);
     // What the drain last reported is written before `_destroy`, whose code may end the process.
     this.#context.endpoint.flushNow();
-    const error = await this.#runDestroy(deadline, tell, { reserveMs, drainDeadline, initEndedAt: wasStarting ? startedAt : undefined });
+    const slice = { reserveMs, graceMs: graceMs ?? destroyGraceMs(deadline - askedAt), drainDeadline, initEndedAt: wasStarting ? startedAt : undefined };
+    const error = await this.#runDestroy(deadline, tell, slice);
     this.#finishStop();
     this.#tellStopped();
     return error || cut > 0 || closed > 0 || handlersCut ? 1 : 0;
@@ -423,12 +468,12 @@ export class WorkerLifecycle {
    * how many and of which types (`$handlersCut`) and the worker exits 1. It exited 0 before, its
    * stop `graceful`, with nothing said (H229). Returns whether any was abandoned.
    */
-  async #waitForHandlers(deadline: number, startedAt: number, tell: (type: string, payload: unknown) => void): Promise<boolean> {
+  async #waitForHandlers(deadline: number, askedAt: number, held: DrainHeld | undefined, tell: (type: string, payload: unknown) => void): Promise<boolean> {
     const { endpoint } = this.#context;
     if (await settleWithin(endpoint.idle().then(() => true), deadline - Date.now())) return false;
     const { count, types } = endpoint.runningHandlers();
     if (count === 0) return false;
-    tell(kHandlersCutNotice, { handlers: count, types: types.slice(0, kMaxCutHandlerTypes), timeoutMs: Math.max(0, deadline - startedAt) });
+    tell(kHandlersCutNotice, { handlers: count, types: types.slice(0, kMaxCutHandlerTypes), timeoutMs: Math.max(0, deadline - askedAt), ...held });
     return true;
   }
 
@@ -440,7 +485,10 @@ export class WorkerLifecycle {
 
   /**
    * Runs `_destroy` until the stop's deadline: the time left, which is at least the slice kept
-   * for it (`reserveMs`) unless something held the stop past its drain's deadline. A `_destroy`
+   * for it (`reserveMs`) unless something held the stop past its drain's deadline; when the
+   * stop's own work after the drain (cutting connections, the round trip with the primary, a
+   * late timer) made it begin a little late, it still has the whole slice, running that much
+   * past the deadline, at most `graceMs` (H360: it had 217 of its 225 ms). A `_destroy`
    * cut short is told with the time it had, the slice kept for it, and, when it had under half of
    * that, what used it up (`shortenedBy`): the stop waited for `_init` to end (`initEndedAt`,
    * after the drain's deadline), or the event loop was held (H350). It runs however little time
@@ -452,7 +500,9 @@ export class WorkerLifecycle {
     let failure: Error | undefined;
     let timedOut: DestroyTimedOut | undefined;
     try {
-      const budget = Math.max(1, deadline - Date.now());
+      const beganAt = Date.now();
+      const endsAt = Math.max(deadline, Math.min(beganAt + slice.reserveMs, deadline + slice.graceMs));
+      const budget = Math.max(1, endsAt - beganAt);
       const finished = await settleWithin(this.#hooks.destroy().then(() => true), budget);
       if (!finished) {
         failure = new HookTimeoutError('_destroy', budget);

@@ -31,7 +31,7 @@ describe('--min-ready and minReady', () => {
   it.each<[string, () => { args: string[]; cwd?: string }]>([
     ['the flag', () => ({ args: ['run', kScript, '-w', '2', '--name', 'mr', '--min-ready', '3s'] })],
     ['the config key', () => ({ args: ['run'], cwd: tempProject({ 'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'mr', script: kScript, workers: 2, minReady: '3s' }] }) }) })],
-  ])('[H349] from %s: show says it, and a release that crashes after ready fails the reload while the old workers serve on', async (_, setup) => {
+  ])('[H349][H360] from %s: show says it, and a release that crashes after ready fails the reload while the old workers serve on', async (_, setup) => {
     const { args, cwd } = setup();
     const runtime = runtimeDir();
     const flag = `${runtime}/bad-release`;
@@ -51,8 +51,11 @@ describe('--min-ready and minReady', () => {
     const reason =
       'worker \\d+ \\(pid \\d+\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, of an uncaught Error: the new release crashes after ready(?: at \\S+)?, ' +
       `within the 3000 ms it had to stay up \\(--min-ready\\) before worker \\d+ \\(pid (?:${before.join('|')})\\) would stop; that one keeps serving`;
-    expect(reload.stderr).toMatch(new RegExp(`^clusterkit: reload failed: The replacement for worker slot 0 failed to start \\(${reason}\\), so the reload stopped; 0 of 2 workers were replaced\\.\\n$`));
-    await run.waitFor(new RegExp(`ERROR rolling reload failed: The replacement for worker slot 0 failed to start \\(${reason}\\)`));
+    // [H360] It was ready: not "failed to start".
+    expect(reload.stderr).toMatch(new RegExp(`^clusterkit: reload failed: The replacement for worker slot 0 became ready but did not stay up \\(${reason}\\), so the reload stopped; 0 of 2 workers were replaced\\.\\n$`));
+    await run.waitFor(new RegExp(`ERROR rolling reload failed: The replacement for worker slot 0 became ready but did not stay up \\(${reason}\\)`));
+    // [H360] Its exit line says how, and that it had not taken over (no crash line follows).
+    await run.waitFor(/WARN worker \d+ exited unexpectedly: it exited with code 1 (?:\d+ ms|\d+\.\d s) after it became ready, of an uncaught Error: the new release crashes after ready.*It had not taken over its slot yet/);
     expect(before.every((pid) => isAlive(pid))).toBe(true);
     expect((await cli(['stop', 'mr'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);

@@ -77,4 +77,27 @@ describe('message handlers still running at the stop deadline', () => {
     expect(text()).toContain('"hang": the requester of 1 gets no reply; that of the other 1 had already given up (its request timed out or was aborted), so no reply is lost with it; it exits with code 1.');
     expect(text()).toMatch(/shutdown complete: 1 worker did not stop cleanly, 1 request cut off/);
   });
+
+  it('[H360] abandoned after the event loop was held as the stop came: the line gives the time since the ask and blames the held loop, not the timeout', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ logger });
+    const [worker] = await primary.start();
+    const waiting = primary.send(worker!, 'hang', undefined, { timeoutMs: Infinity }).catch((error: unknown) => error);
+    // Answered, then its event loop is held 5 s: the stop asked meanwhile is read only then.
+    await expect(primary.send(worker!, 'blockSoon', { ms: 5_000 })).resolves.toBe('blocking');
+    const cut = onceEvent<WorkerRequestsCutEvent>(primary, 'workerRequestsCut', 30_000);
+    // 8 s: the worker's own deadline 6 s after the ask, its drain's 5.4 s (600 ms kept for its _destroy).
+    const report = await primary.shutdown({ timeoutMs: 8_000 });
+    expect(report.failed.map((handle) => handle.id)).toEqual([worker!.id]);
+    const event = await cut;
+    // Before: "(N ms after its stop began)", counted from when it read the stop, and "Raise the shutdownTimeoutMs option".
+    expect(event).toMatchObject({ worker, openRequests: 1, reason: 'handlers', messageTypes: ['hang'], shortenedBy: 'blocked' });
+    expect(event.heldMs).toBeGreaterThan(event.timeoutMs! / 2);
+    expect(text()).toContain(
+      `WARN worker ${worker!.id} abandoned 1 message handler still running ${event.elapsedMs} ms after the primary asked it to stop (of "hang": its requester gets no reply): ` +
+        `its event loop was held for ${event.heldMs} ms after the ask before its drain could begin`,
+    );
+    expect(text()).not.toContain('Raise the shutdownTimeoutMs option');
+    await expect(waiting).resolves.toBeInstanceOf(WorkerExitedError);
+  });
 });

@@ -9,9 +9,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ClusterPrimary, ReloadError, type PrimaryOptions, type SlotChangeEvent, type WorkerHandle } from '../../src/index.js';
+import http from 'node:http';
+import { ClusterPrimary, ReloadError, type PrimaryOptions, type SlotChangeEvent, type WorkerExitEvent, type WorkerHandle } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
-import { get } from '../helpers/http.js';
+import { abandon, get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { testPrimary } from '../helpers/primary.js';
 import { isAlive } from '../helpers/processes.js';
@@ -24,6 +26,14 @@ function buildFile(build: string): { file: string; release(build: string): void 
   const file = join(directory, 'build');
   writeFileSync(file, build);
   return { file, release: (next) => writeFileSync(file, next) };
+}
+
+/** A GET of `/?delay=600000&announce` (held open 10 min, announced by the worker as it arrives), abandoned after the test. */
+function holdRequest(port: number): http.ClientRequest {
+  const request = http.get({ host: '127.0.0.1', port, path: '/?delay=600000&announce', agent: false });
+  request.on('error', () => {});
+  onCleanup(() => abandon(request));
+  return request;
 }
 
 /** Two HTTP workers of the good build; `release()` changes what the next ones start. */
@@ -55,7 +65,7 @@ describe('minReadyMs', () => {
     const [incoming] = forks.events.map((event) => event.worker);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^The replacement for worker slot 0 failed to start \\(worker ${incoming!.id} \\(pid ${incoming!.pid}\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ` +
+        `^The replacement for worker slot 0 became ready but did not stay up \\(worker ${incoming!.id} \\(pid ${incoming!.pid}\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ` +
           `of an uncaught TypeError: lazy import failed: \\./routes/report\\.js(?: at \\S+)?, within the 2000 ms it had to stay up \\("minReadyMs"\\) before ` +
           `worker ${before[0]!.id} \\(pid ${before[0]!.pid}\\) would stop; that one keeps serving\\), so the reload stopped; 0 of 2 workers were replaced\\.$`,
       ),
@@ -76,6 +86,57 @@ describe('minReadyMs', () => {
     expect(oldPids.every((pid) => isAlive(pid!))).toBe(true);
   });
 
+  it('[H360] a replacement that served, then crashed within minReadyMs: its exit line says the requests its crash cut, as a crash line does, and the reload that it became ready but did not stay up', async () => {
+    const { logger, text } = capturedLogger();
+    const { primary, before, port } = await startGood({ minReadyMs: 120_000, logger });
+    const exits = record<WorkerExitEvent>(primary, 'workerExit');
+    const crashes = record(primary, 'workerCrash');
+    const messages = record<{ worker: WorkerHandle; type: string }>(primary, 'workerMessage');
+    const replacementReady = onceEvent<{ worker: WorkerHandle }>(primary, 'workerReady');
+    const reloading = primary.reload().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    const { worker: incoming } = await replacementReady;
+    // Requests held open (10 min), one at a time, until two of them reached the replacement
+    // (node:cluster hands connections to the three workers in turn).
+    const heldBy = (worker: WorkerHandle) => messages.events.filter((event) => event.worker === worker && event.type === 'lifecycle').length;
+    const held: http.ClientRequest[] = [];
+    for (let sent = 0; sent < 30 && heldBy(incoming) < 2; sent++) {
+      const arrived = messages.events.length;
+      held.push(holdRequest(port));
+      await until(() => messages.events.length > arrived, 20_000, 'the held request to arrive');
+    }
+    expect(heldBy(incoming)).toBe(2);
+    await primary.send(incoming, 'crashAsync');
+
+    const error = await reloading;
+    expect(error).toBeInstanceOf(ReloadError);
+    // Before: "failed to start", though it was ready and served.
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The replacement for worker slot 0 became ready but did not stay up \\(worker ${incoming.id} \\(pid ${incoming.pid}\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ` +
+          `of an uncaught Error: uncaught in worker(?: at \\S+)?, within the 120000 ms it had to stay up \\("minReadyMs"\\) before worker ${before[0]!.id} \\(pid ${before[0]!.pid}\\) would stop; ` +
+          `that one keeps serving\\), so the reload stopped; 0 of 2 workers were replaced\\.$`,
+      ),
+    );
+    // No crash line follows (it restarts nothing): its exit line says what a crash line would. Before: `worker N exited unexpectedly`, no more.
+    expect(crashes.events).toEqual([]);
+    const exit = exits.events.find((event) => event.worker === incoming);
+    expect(exit).toMatchObject({ expected: false, code: 1, beforeTakeover: { lostRequests: 2, error: { name: 'Error', message: 'uncaught in worker' } } });
+    expect(exit!.beforeTakeover!.readyMs).toBeGreaterThan(0);
+    expect(text()).toMatch(
+      new RegExp(
+        `WARN worker ${incoming.id} exited unexpectedly: it exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it became ready, of an uncaught Error: uncaught in worker(?: at \\S+)?; ` +
+          `2 requests cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\)\\. It had not taken over its slot yet \\(a reload's or a memory replacement, ` +
+          `serving beside the worker it was to replace\\), so it is not restarted: the replacement failed workerId=${incoming.id} .*readyMs=\\d+ lostRequests=2`,
+      ),
+    );
+    // The old workers serve on; the requests they hold are let go.
+    for (const request of held) abandon(request);
+    for (const worker of before) await expect(primary.send(worker, 'echo', 'still serving')).resolves.toBe('still serving');
+  });
+
   it('[H349] a bad build that hangs 300 ms after ready (its event loop blocked for good) fails the reload too: the heartbeat finds it silent within minReadyMs; the old workers keep serving', async () => {
     // 6 s: over the heartbeat's silence threshold (2 s with the defaults), with room for a busy machine.
     const { primary, before, port, release } = await startGood({ minReadyMs: 6_000 });
@@ -92,7 +153,7 @@ describe('minReadyMs', () => {
     const [incoming] = forks.events.map((event) => event.worker);
     expect((error as Error).message).toMatch(
       new RegExp(
-        `^The replacement for worker slot 0 failed to start \\(worker ${incoming!.id} \\(pid ${incoming!.pid}\\) stopped answering the heartbeat \\(unheard for [^)]+\\), ` +
+        `^The replacement for worker slot 0 became ready but did not stay up \\(worker ${incoming!.id} \\(pid ${incoming!.pid}\\) stopped answering the heartbeat \\(unheard for [^)]+\\), ` +
           `its event loop most likely blocked, within the 6000 ms it had to stay up \\("minReadyMs"\\) before worker ${before[0]!.id} \\(pid ${before[0]!.pid}\\) would stop; ` +
           `that one keeps serving\\), so the reload stopped; 0 of 2 workers were replaced\\.$`,
       ),
@@ -186,7 +247,7 @@ describe('minReadyMs', () => {
     await until(() => errors.events.length >= 1, 60_000, 'the failed memory replacement reported');
     expect(errors.events[0]!.message).toMatch(
       new RegExp(
-        `^Worker ${first!.id} is over the memory limit, but its replacement for slot 0 failed to start, so it keeps serving; .* Fix what stops new workers from starting: ` +
+        `^Worker ${first!.id} is over the memory limit, but its replacement for slot 0 became ready but did not stay up, so it keeps serving; .* Fix what ends new workers soon after they are ready: ` +
           `worker \\d+ \\(pid \\d+\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, of an uncaught TypeError: lazy import failed after ready(?: at \\S+)?, ` +
           `within the 5000 ms it had to stay up \\("minReadyMs"\\) before worker ${first!.id} \\(pid ${first!.pid}\\) would stop; that one keeps serving`,
       ),

@@ -56,6 +56,17 @@ describe('stop notice payloads', () => {
     }
   });
 
+  it('[H360] $requestsCut and $handlersCut: what held the stop before its drain, both or neither, each checked', () => {
+    for (const held of [{ heldMs: 2500, shortenedBy: 'blocked' }, { heldMs: 0, shortenedBy: 'init' }]) {
+      expect(isRequestsCutPayload({ openRequests: 2, timeoutMs: 2025, ...held })).toBe(true);
+      expect(isHandlersCutPayload({ handlers: 1, types: ['hang'], timeoutMs: 2025, ...held })).toBe(true);
+    }
+    for (const held of [{ heldMs: 2500 }, { shortenedBy: 'blocked' }, { heldMs: -1, shortenedBy: 'blocked' }, { heldMs: Infinity, shortenedBy: 'blocked' }, { heldMs: '2500', shortenedBy: 'blocked' }, { heldMs: 2500, shortenedBy: 'timeout' }]) {
+      expect(isRequestsCutPayload({ openRequests: 2, timeoutMs: 2025, ...held })).toBe(false);
+      expect(isHandlersCutPayload({ handlers: 1, types: ['hang'], timeoutMs: 2025, ...held })).toBe(false);
+    }
+  });
+
   it('$scriptCleanup: SIGINT or SIGTERM only', () => {
     expect(isScriptCleanupPayload({ signal: 'SIGINT' })).toBe(true);
     expect(isScriptCleanupPayload({ signal: 'SIGTERM' })).toBe(true);

@@ -20,7 +20,7 @@ import type { WorkerRecord } from '../pool/worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { normalizeRestartOptions, type NormalizedRestartOptions } from '../primary-options.js';
 import { kMemoryStrikes } from './primary-heartbeat.js';
-import { replaceWorker, type ReloadContext } from './rolling-reload.js';
+import { isNotStayedUp, replaceWorker, type ReloadContext } from './rolling-reload.js';
 
 /** Without a restart policy, replacements still count and back off by its defaults. */
 const kDefaultRestart: NormalizedRestartOptions = normalizeRestartOptions(undefined);
@@ -135,9 +135,11 @@ export class MemoryLimit {
         this.#replacement.set(record, 'failed');
         this.#failedOnce.add(record);
         const reason = toError(error instanceof ReloadError && error.cause !== undefined ? error.cause : error).message;
+        // One that was ready, then exited or went silent within minReadyMs, did start (H360).
+        const [failed, fix] = isNotStayedUp(error) ? ['became ready but did not stay up', 'what ends new workers soon after they are ready'] : ['failed to start', 'what stops new workers from starting'];
         const text =
-          `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} failed to start, so it keeps serving; the replacement ` +
-          `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix what stops new workers from starting: ${reason}`;
+          `Worker ${record.id} is over the memory limit, but its replacement for slot ${slot.index} ${failed}, so it keeps serving; the replacement ` +
+          `is tried again once it stays over the limit for ${kMemoryStrikes} more heartbeats. Fix ${fix}: ${reason}`;
         this.context.reportWarning(new ReloadError(text, { cause: error }));
       },
     );

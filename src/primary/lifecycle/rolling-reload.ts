@@ -22,6 +22,14 @@ import { isSilent, silenceOf } from '../pool/silence.js';
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
 
+/** The failures of replacements that were ready, then exited or went silent within `minReadyMs`. */
+const notStayedUp = new WeakSet<Error>();
+
+/** Whether `error` is the failure of a replacement that became ready but did not stay up `minReadyMs` (H360). */
+export function isNotStayedUp(error: unknown): boolean {
+  return error instanceof Error && notStayedUp.has(error);
+}
+
 /** What a reload takes from the primary's context, and whether the primary still runs. */
 export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & {
   readonly isRunning: () => boolean;
@@ -175,7 +183,11 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
         isShutdown: true,
       });
     }
-    throw new ReloadError(`The replacement for worker slot ${slot.index} failed to start (${reason}), so the reload stopped; ${progress}.`, { cause: error });
+    // Ready, and serving, before it exited or went silent within minReadyMs: no failed start (retest t36 N3, H360).
+    const failed = isProving ? 'became ready but did not stay up' : 'failed to start';
+    const failure = new ReloadError(`The replacement for worker slot ${slot.index} ${failed} (${reason}), so the reload stopped; ${progress}.`, { cause: error });
+    if (isProving) notStayedUp.add(failure);
+    throw failure;
   }
   // The shutdown began while it stayed up (H349): a ready worker that serves, which the shutdown
   // stops gracefully with the others (not in the 2 s of a failed start), as the old one.

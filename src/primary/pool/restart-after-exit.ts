@@ -13,6 +13,7 @@ import { toError } from '../../to-error.js';
 import { decideRestart, isStartupFailure, type EndedWorker } from './restart-policy.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
+import type { UnreplacedExit } from '../primary-events.js';
 
 /** Called when the current worker of `record.slot` exited; `wasReady`: it had been serving. */
 export function restartAfterExit(pool: WorkerPool, context: PoolContext, record: WorkerRecord, wasReady: boolean): void {
@@ -61,6 +62,21 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
     ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
     : record.startupFailure(context.options.loadingSteps);
   decideAndRestart(pool, context, record, ended, cause);
+}
+
+/**
+ * What the unexpected exit of a ready worker that had not taken over its slot (a replacement
+ * during `minReadyMs`) cut, as a crash tells it (`WorkerExitEvent.beforeTakeover`): no crash
+ * follows, and its line said only that it exited (retest t36 N3, H360). Undefined for any other exit.
+ */
+export function beforeTakeover(record: WorkerRecord, wasReady: boolean): UnreplacedExit | undefined {
+  if (!wasReady || record.stopRequested || record.slot.current === record || record.readyAt === undefined) return undefined;
+  const lostRequests = record.lostRequests();
+  return {
+    readyMs: Date.now() - record.readyAt,
+    ...(lostRequests === undefined ? {} : { lostRequests, ...lostBounds(record) }),
+    ...(record.uncaughtError === undefined ? {} : { error: record.uncaughtError }),
+  };
 }
 
 /**

@@ -30,6 +30,7 @@ import {
   hasPlausibleOpenRequests,
   isDrainPayload,
   type DrainPayload,
+  type DestroyShortenedBy,
   isNoPayload,
   isRequestsCutPayload,
   isHandlersCutPayload,
@@ -110,13 +111,14 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     when: (record) => isAskedToStop(record) && record.requestsCut === undefined,
     handle: (payload, record) => {
       const { timeoutMs } = payload;
+      const held = heldClaim(payload, record, () => system.reportDropped(record, 'out-of-range', kRequestsCutNotice));
       // No more than it ever said were open in its stop (a forged 2^53 once went into the report).
       const seen = record.stopRequestsSeen ?? 0;
       if (payload.openRequests > seen) system.reportDropped(record, 'out-of-range', kRequestsCutNotice);
       const openRequests = Math.min(payload.openRequests, seen);
       if (openRequests === 0) return;
       record.requestsCut = openRequests;
-      if (timeoutMs !== undefined) emit('workerRequestsCut', { worker: record.handle, openRequests, timeoutMs, reason: 'deadline' });
+      if (timeoutMs !== undefined) emit('workerRequestsCut', { worker: record.handle, openRequests, timeoutMs, reason: 'deadline', ...held });
       else emit('workerRequestsCut', { worker: record.handle, openRequests, reason: isClosedByWorker(payload) ? 'closed' : 'exit' });
     },
   });
@@ -129,7 +131,9 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     kind: 'notification',
     check: isHandlersCutPayload,
     when: (record) => isAskedToStop(record) && record.handlersCut === undefined,
-    handle: ({ handlers, types, timeoutMs }, record) => {
+    handle: (payload, record) => {
+      const { handlers, types, timeoutMs } = payload;
+      const held = heldClaim(payload, record, () => system.reportDropped(record, 'out-of-range', kHandlersCutNotice));
       const count = Math.min(handlers, record.endpoint.pendingCountOf(isUserRequest));
       const givenUp = Math.min(handlers - count, record.endpoint.givenUpCount);
       if (handlers > count + givenUp) system.reportDropped(record, 'out-of-range', kHandlersCutNotice);
@@ -138,7 +142,16 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       const messageTypes = types.map(escapeControlChars);
       // Those whose requester exited (killed, or stopped first) are told apart from those timed out or aborted (H274).
       const requestersExited = Math.min(givenUp, record.endpoint.requesterExitedCount);
-      emit('workerRequestsCut', { worker: record.handle, openRequests: count, timeoutMs, reason: 'handlers', messageTypes, ...(givenUp > 0 ? { givenUp } : {}), ...(requestersExited > 0 ? { requestersExited } : {}) });
+      emit('workerRequestsCut', {
+        worker: record.handle,
+        openRequests: count,
+        timeoutMs,
+        reason: 'handlers',
+        messageTypes,
+        ...(givenUp > 0 ? { givenUp } : {}),
+        ...(requestersExited > 0 ? { requestersExited } : {}),
+        ...held,
+      });
     },
   });
   system.register(kScriptCleanupNotice, {
@@ -201,6 +214,26 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       record.tellDestroyFailed = () => emit('workerError', { worker: record.handle, error });
     },
   });
+}
+
+/**
+ * What held a stop before its drain, as a cut notice says (`heldMs`, `shortenedBy`, H360), with
+ * the time since the primary asked the worker to stop by its own clock (`elapsedMs`): nothing
+ * when it says none, and nothing (`dropped` called) when it claims a hold longer than that time
+ * allows (a second of slack, as for `$destroyFailed`): the cut itself stands.
+ */
+function heldClaim(
+  { heldMs, shortenedBy }: { readonly heldMs?: number; readonly shortenedBy?: DestroyShortenedBy },
+  record: WorkerRecord,
+  dropped: () => void,
+): { heldMs: number; shortenedBy: DestroyShortenedBy; elapsedMs: number } | Record<string, never> {
+  if (heldMs === undefined || shortenedBy === undefined) return {};
+  const elapsedMs = Date.now() - (record.askedToStopAt ?? Date.now());
+  if (heldMs > elapsedMs + kDestroyClaimSlackMs) {
+    dropped();
+    return {};
+  }
+  return { heldMs: Math.round(heldMs), shortenedBy, elapsedMs };
 }
 
 /**

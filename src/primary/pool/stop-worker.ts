@@ -227,6 +227,8 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
 function askToStop(record: WorkerRecord, timeoutMs: number, spreadMs: number): void {
   record.isAskedToStop = true;
   record.askedToStopAt ??= Date.now();
-  const payload = spreadMs > 0 ? { timeoutMs, spreadMs } : { timeoutMs };
+  // When it was sent: the worker counts its own deadline from it, however late it reads it (H360).
+  const sentAt = Date.now();
+  const payload = spreadMs > 0 ? { timeoutMs, spreadMs, sentAt } : { timeoutMs, sentAt };
   record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
 }

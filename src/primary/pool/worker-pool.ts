@@ -19,7 +19,7 @@ import { isClusterKitMessage } from '../../messaging/envelope.js';
 import { kArmWatchdogNotice, kCrashNotice, kDestroyFailedNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { launchInTurns } from './launch-in-turns.js';
-import { restartAfterExit } from './restart-after-exit.js';
+import { beforeTakeover, restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { bulkMarginMs, isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
@@ -756,6 +756,7 @@ export class WorkerPool {
     // reading the worker's own (H235), where its notice that its stop ended waits, or was lost.
     const isReadingBacklog = Date.now() - record.lastFullReadAt < kBackloggedExitMs;
     const isChannelBacklogged = isStopUnfinished && (isReadingBacklog || Date.now() - record.endpoint.channel.lastDrainAt < kBackloggedExitMs);
+    const unreplaced = beforeTakeover(record, wasReady);
     this.#context.emit('workerExit', {
       worker: record.handle,
       code,
@@ -766,6 +767,8 @@ export class WorkerPool {
       ...(isEndedUnstarted ? { isEndedUnstarted } : {}),
       ...(record.stopSignal !== undefined && !record.stopRequested ? { stopSignal: record.stopSignal } : {}),
       ...(isChannelBacklogged ? { isChannelBacklogged, backlogOf: isReadingBacklog ? ('worker' as const) : ('primary' as const) } : {}),
+      // A replacement gone before its takeover: no crash follows, its exit says what it cut (H360).
+      ...(unreplaced === undefined ? {} : { beforeTakeover: unreplaced }),
     });
     // Dead of a signal, the worker ran no cleanup of its own (descendants-at-exit.ts): out of V8
     // heap, process.abort(), a segfault, a kill -9 or the OOM killer from outside. What the last

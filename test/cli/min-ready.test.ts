@@ -152,7 +152,7 @@ describe('a refusal of a primary of the user\'s own code', () => {
     expect(reload.code).toBe(1);
     expect(reload.stderr).toMatch(
       new RegExp(
-        '^clusterkit: reload failed: The replacement for worker slot 0 failed to start \\(worker \\d+ \\(pid \\d+\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ' +
+        '^clusterkit: reload failed: The replacement for worker slot 0 became ready but did not stay up \\(worker \\d+ \\(pid \\d+\\) exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ' +
           `of an uncaught TypeError: lazy import failed: \\./routes/report\\.js(?: at \\S+)?, within the 3000 ms it had to stay up \\("minReadyMs"\\) before worker ${old!.id} \\(pid ${old!.pid}\\) would stop; ` +
           'that one keeps serving\\), so the reload stopped; 0 of 1 workers were replaced\\.\\n$',
       ),

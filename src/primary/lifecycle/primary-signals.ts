@@ -21,22 +21,32 @@ import type { ShutdownReport } from '../primary-events.js';
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 /**
- * The exit code after a shutdown: 0 when every worker stopped cleanly, else 1; 1 too when the
- * shutdown interrupted the start, or ended a start that failed (`notStarted`): the service never started.
+ * Connections reset before any worker took them (H358): their clients lost their requests as
+ * surely as those cut off at a worker's deadline, so the exit code says so as for those (t37: the
+ * supervisor saw 0 while `clusterkit stop` said 3 for the same shutdown).
+ */
+function resetConnections(report: ShutdownReport): boolean {
+  return (report.connectionsReset ?? 0) > 0;
+}
+
+/**
+ * The exit code after a shutdown: 0 when every worker stopped cleanly and no connection was
+ * reset, else 1; 1 too when the shutdown interrupted the start, or ended a start that failed
+ * (`notStarted`): the service never started.
  */
 export function shutdownExitCode(report: ShutdownReport): number {
   const interrupted = report.notStarted === undefined ? undefined : (report.interrupted ?? 'start');
-  return report.failed.length + report.killed.length > 0 || interrupted === 'start' || interrupted === 'failed-start' ? 1 : 0;
+  return report.failed.length + report.killed.length > 0 || resetConnections(report) || interrupted === 'start' || interrupted === 'failed-start' ? 1 : 0;
 }
 
 /**
  * The exit code after a stop asked for on the control socket (`clusterkit stop`): the stop's
- * own result, 0 when every worker stopped cleanly, also when it interrupted the start (PM2
+ * own result, 0 when every worker stopped cleanly and no connection was reset, also when it interrupted the start (PM2
  * retester t29 N10c: exit 1 after a requested stop during a `--wait-ready` start, H276). A start
  * that had failed on its own still exits 1.
  */
 export function requestedStopExitCode(report: ShutdownReport): number {
-  return report.failed.length + report.killed.length > 0 || report.interrupted === 'failed-start' ? 1 : 0;
+  return report.failed.length + report.killed.length > 0 || resetConnections(report) || report.interrupted === 'failed-start' ? 1 : 0;
 }
 
 /**

@@ -8,6 +8,7 @@
 import { formatElapsed } from '../duration.js';
 import type { RemoteError } from '../errors.js';
 import { optionNamesOf } from '../control/request-once.js';
+import type { OptionNames } from '../control/control-protocol.js';
 import type { Logger } from '../logger.js';
 import { kDefaultBackoffInitialMs, kDefaultStableAfterMs } from '../primary/primary-options.js';
 
@@ -139,6 +140,27 @@ export function inFlagNames(message: string, sources: OptionSources = {}): strin
  */
 export function remoteMessage(error: RemoteError): string {
   return optionNamesOf(error) === undefined ? inFlagNames(error.remoteMessage) : error.remoteMessage;
+}
+
+/**
+ * How a primary's answer (`status`, `describe`, `scale`) names its options (H363): `api` for a
+ * primary of the user's own code (`serviceName`, `startClusteredService`), `flags` for
+ * `clusterkit run`'s, and for an older primary, which does not say (read as `clusterkit run`'s,
+ * as before). Another process's answer: anything but `'api'` is `flags`.
+ */
+export function optionNamesOfAnswer(answer: unknown): OptionNames {
+  return typeof answer === 'object' && answer !== null && (answer as { optionNames?: unknown }).optionNames === 'api' ? 'api' : 'flags';
+}
+
+/**
+ * An option of the library (`maxWorkers`, `restart.stableAfterMs`) as a primary that names its
+ * options `names` has it, for a line the CLI writes about it (H363): `maxWorkers` for a primary
+ * of the user's own code, `--max-workers` for `clusterkit run`'s, or its config key where no flag
+ * sets it (`stableAfter`).
+ */
+export function optionNameFor(option: string, names: OptionNames): string {
+  if (names === 'api') return option;
+  return kFlagOfOption[option] ?? kConfigKeyOfOption[option]?.key ?? option;
 }
 
 /** `logger` with every message in flag names (the fields, `err` included, are left as they are). */

@@ -13,6 +13,8 @@ import { kHiddenValue, redactArgs } from './redact-args.js';
 import { redactText } from './redact-text.js';
 import { shellWord } from '../shell-word.js';
 import { logFileAdvice } from './logs/log-files.js';
+import { optionNameFor, optionNamesOfAnswer } from './flag-names.js';
+import type { OptionNames } from '../control/control-protocol.js';
 
 type Untrusted = Record<string, unknown>;
 
@@ -32,13 +34,16 @@ const kRowOfPm2Key: Readonly<Record<string, string>> = {
 
 export function formatDescription(description: ClusterDescription): string {
   const settings = (isObject(description.settings) ? description.settings : {}) as Untrusted;
+  // A primary of the user's own code is named in the options its code passed (`maxWorkers`),
+  // `clusterkit run`'s in its flags (`--max-workers`): H363, as their refusals are (H359).
+  const names = optionNamesOfAnswer(description);
   const ignored = ignoredKeys(settings.ignoredPm2Keys);
   const ignoredOn = (row: string) => ignored.filter((entry) => (Object.hasOwn(kRowOfPm2Key, entry.key) ? kRowOfPm2Key[entry.key] : 'not used') === row);
   const notes = (row: string) => ignoredOn(row).map((entry) => `; ${ignoredText(entry)}`).join('');
-  const [restarts, crashLoop] = restartText(settings.restart, ignoredOn('crash loop').length > 0);
+  const [restarts, crashLoop] = restartText(settings.restart, ignoredOn('crash loop').length > 0, names);
   const rows: Array<[string, string]> = [
     ['exec mode', settings.execMode === 'cluster' ? `cluster (node:cluster workers sharing the listening ports${ignoredOn('exec mode').length > 0 ? ')' : '; PM2: exec_mode)'}${notes('exec mode')}` : '-'],
-    ['instances', instancesText(settings.instances, description)],
+    ['instances', instancesText(settings.instances, description, names)],
     ['script args', argsText(settings.scriptArgs)],
     ['node', `${description.nodeVersion}  execArgv ${argsText(settings.execArgv)}`],
     ['primary', `pid ${formatCount(description.pid)}, up ${formatDuration(description.uptimeMs)}`],
@@ -51,7 +56,7 @@ export function formatDescription(description: ClusterDescription): string {
     ['crash loop', `${crashLoop}${notes('crash loop')}`],
     ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, silent after ${msText(settings.heartbeat.timeoutMs)}` : '-'],
     ['watch', watchText(settings.watch)],
-    ['log files', logFilesText(description.name, settings.logFiles, ignoredOn('log files'))],
+    ['log files', logFilesText(description.name, settings.logFiles, ignoredOn('log files'), names)],
     ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz, /metrics)` : settings.health === null ? 'off' : '-'],
     ['env', Array.isArray(settings.envNames) ? (settings.envNames.length === 0 ? 'none set' : `${stringsText(settings.envNames, 'none', ', ')} (names only: values are not shown)`) : '-'],
     ...(ignoredOn('not used').length > 0 ? [['not used', ignoredOn('not used').map(ignoredText).join('; ')] as [string, string]] : []),
@@ -63,20 +68,20 @@ export function formatDescription(description: ClusterDescription): string {
   return `${statusHeader(description)}\n${block}\n${workerTable(description)}`;
 }
 
-function instancesText(instances: unknown, description: ClusterDescription): string {
-  const now = `now ${formatCount(description.targetWorkers)}${isCount(description.maxWorkers) ? `, at most ${description.maxWorkers} (--max-workers)` : ''}`;
+function instancesText(instances: unknown, description: ClusterDescription, names: OptionNames): string {
+  const now = `now ${formatCount(description.targetWorkers)}${isCount(description.maxWorkers) ? `, at most ${description.maxWorkers} (${optionNameFor('maxWorkers', names)})` : ''}`;
   if (!isObject(instances) || !isCount(instances.atStart)) return now;
   const reason = typeof instances.reason === 'string' ? `: ${instances.reason}` : '';
   return `${instances.atStart} at start${reason}; ${now}`;
 }
 
 /** The backoff, and the crash-loop limits, of a restart policy (PM2's max_restarts named only when the file's was used). */
-function restartText(restart: unknown, isMaxRestartsIgnored: boolean): [string, string] {
+function restartText(restart: unknown, isMaxRestartsIgnored: boolean, names: OptionNames): [string, string] {
   if (restart === false) return ['off', 'off: a worker that dies is not restarted'];
   if (!isObject(restart) || !isObject(restart.backoff)) return ['-', '-'];
   const { backoff } = restart;
   return [
-    `backoff ${msText(backoff.initialMs)}, ×${typeof backoff.factor === 'number' && Number.isFinite(backoff.factor) ? backoff.factor : '-'} each time, up to ${msText(backoff.maxMs)}; reset once a worker was ready ${msText(restart.stableAfterMs)} (stableAfter)`,
+    `backoff ${msText(backoff.initialMs)}, ×${typeof backoff.factor === 'number' && Number.isFinite(backoff.factor) ? backoff.factor : '-'} each time, up to ${msText(backoff.maxMs)}; reset once a worker was ready ${msText(restart.stableAfterMs)} (${optionNameFor('restart.stableAfterMs', names)})`,
     `${formatCount(restart.maxRestarts as number)} restarts in ${msText(restart.windowMs)}, or ${formatCount(restart.maxStartupFailures as number)} startup failures in a row (${isMaxRestartsIgnored ? '' : 'PM2: max_restarts; '}startup window ${msText(restart.startupWindowMs)}, PM2: min_uptime)`,
   ];
 }
@@ -89,7 +94,7 @@ function restartText(restart: unknown, isMaxRestartsIgnored: boolean): [string, 
  * The run's log files (H314), then the file's log keys that were not used (`disable_logs`); with
  * no file, where the output goes (H243).
  */
-function logFilesText(name: string, files: unknown, logKeys: readonly IgnoredSetting[]): string {
+function logFilesText(name: string, files: unknown, logKeys: readonly IgnoredSetting[], names: OptionNames): string {
   const given = isObject(files) ? files : {};
   const path = (key: string) => (typeof given[key] === 'string' ? (given[key] as string) : undefined);
   // A file that gets nothing says since when and why (H322), and what to do (H334); a state of another shape is left out.
@@ -110,6 +115,8 @@ function logFilesText(name: string, files: unknown, logKeys: readonly IgnoredSet
   ];
   const keys = logKeys.map((entry) => `; PM2's ${entry.key} (${entry.value}) is not used: ${entry.instead}`).join('');
   if (listed.length > 0) return `${listed.join(', ')}; SIGUSR2 to the primary reopens them${keys}`;
+  // A primary of the user's own code keeps no log: `clusterkit logs` and run's files are not its (H363).
+  if (names === 'api') return `none kept by clusterkit: the workers' output goes to the primary process's stdout and stderr, or where its code pipes it (the "silent" and "stdio" options); clusterkit logs reads only the clusters clusterkit run started${keys}`;
   return `none: the output goes to the primary's stdout and stderr (clusterkit logs ${shellWord(name)}); --output, --error, --log (outFile, errorFile, logFile) write it to files${keys}`;
 }
 

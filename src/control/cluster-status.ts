@@ -2,13 +2,15 @@
  * The status a primary reports over its control socket.
  */
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
-import type { ClusterStatus } from './control-protocol.js';
+import type { ClusterStatus, OptionNames } from './control-protocol.js';
 
 export interface StatusSource {
   readonly name: string;
   readonly script: string;
   readonly startedAt: number;
   targetWorkers(): number;
+  /** How the answer names the primary's options (H363): `flags` for `clusterkit run`'s; `api` (the default) for a primary of the user's own code. */
+  readonly optionNames?: OptionNames | undefined;
 }
 
 export function clusterStatus(primary: ClusterPrimary, source: StatusSource): ClusterStatus {
@@ -31,5 +33,6 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     readyWorkers: workers.filter((worker) => worker.state === 'ready' && !worker.isSilent).length,
     protocolErrors: workers.reduce((total, worker) => total + worker.protocolErrors, 0),
     store: primary.store.stats(),
+    optionNames: source.optionNames ?? 'api',
   };
 }

@@ -74,6 +74,13 @@ export interface ClusterStatus {
   protocolErrors: number;
   /** The shared store's figures (`primary.store.stats()`; absent from older primaries). */
   store?: StoreStats;
+  /**
+   * How this primary's answers name its options (H363), as its refusals do (`ControlErrorBody.optionNames`):
+   * `flags` for `clusterkit run`'s (`--max-workers`; its workers' failures rewritten so), `api` for
+   * a primary of the user's own code (`maxWorkers`). The CLI names them so in what it writes
+   * itself (`show`'s `at most 8 (maxWorkers)`); absent from an older primary, read as `flags`.
+   */
+  optionNames?: OptionNames;
 }
 
 export interface ControlErrorBody {

@@ -7,6 +7,7 @@ import type { ShutdownReport } from '../primary/primary-events.js';
 import { startControlServer, type ControlServer } from '../control/control-server.js';
 import type { LogSource } from '../control/log-protocol.js';
 import { recordClusterEvents } from '../control/record-events.js';
+import type { EventsPage } from '../control/event-log.js';
 import { SlotTracker } from '../control/slot-tracker.js';
 import { scaleWithCounts, stopCounts } from '../control/stop-counts.js';
 import { controlReload, type EnvSource } from '../control/update-env.js';
@@ -16,7 +17,8 @@ import type { PrimaryService } from './service-primary.js';
  * Serves the control socket of `name` for `service`. With `ownsProcess`, a `stop` ends the
  * process once its reply is written, with the exit code SIGTERM would give. `logs` serves
  * `clusterkit logs`. `updateEnv`: the app's env loaded again, for `reload --update-env` (`clusterkit run`'s, H336).
- * `inFlagNames`: `clusterkit run`'s, its refusals in its flags' names (`ControlHandlers.inFlagNames`, H359).
+ * `inFlagNames`: `clusterkit run`'s, its refusals in its flags' names (`ControlHandlers.inFlagNames`, H359),
+ * and the errors its events carry (H363).
  */
 export function serveControl(name: string, service: PrimaryService, ownsProcess: boolean, logs?: LogSource, updateEnv?: EnvSource, inFlagNames?: (message: string) => string): Promise<ControlServer> {
   /** Set when a control `stop` finished; the exit code follows from it. */
@@ -46,7 +48,8 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
     },
     logs,
     slots,
-    events: (after) => log.read(after),
+    // The failures the timeline shows (a crash loop's, a failed reload's) in the flags too (H363).
+    events: (after) => (inFlagNames === undefined ? log.read(after) : inFlagNamesOfEvents(log.read(after), inFlagNames)),
     inFlagNames,
   });
   return serving.then(
@@ -62,4 +65,9 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
       throw error;
     },
   );
+}
+
+/** `page` with each event's `error` (a crash loop's, a failed reload's, a killed worker's) in `clusterkit run`'s flags (H363). */
+function inFlagNamesOfEvents(page: EventsPage, inFlagNames: (message: string) => string): EventsPage {
+  return { ...page, events: page.events.map((event) => (typeof event.error === 'string' ? { ...event, error: inFlagNames(event.error) } : event)) };
 }

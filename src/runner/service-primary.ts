@@ -55,8 +55,9 @@ export interface ServicePrimarySpec {
   readonly updateEnv?: EnvSource | undefined;
   /**
    * `clusterkit run`'s: a control refusal's message with the library's option names as its flags,
-   * as its log says them (`ControlHandlers.inFlagNames`, H359); without it, in the option names
-   * the service was given (`startClusteredService`'s `minReadyMs`).
+   * as its log says them (`ControlHandlers.inFlagNames`, H359), and so the failures its `status`
+   * and `events` answers carry, which then say `optionNames: 'flags'` (H363); without it, in the
+   * option names the service was given (`startClusteredService`'s `minReadyMs`), `'api'`.
    */
   readonly inFlagNames?: ((message: string) => string) | undefined;
   /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
@@ -147,7 +148,12 @@ class RunningService implements PrimaryService {
   }
 
   status(): ClusterStatus {
-    const status = clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.workerCount });
+    const { inFlagNames } = this.spec;
+    const optionNames = inFlagNames === undefined ? 'api' : 'flags';
+    const found = clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.workerCount, optionNames });
+    // `clusterkit run`'s: a given-up slot's last failure in its flags, as its log says it (H363:
+    // `status` said `(option "readyTimeoutMs")` of a cluster started with --ready-timeout).
+    const status = inFlagNames === undefined || found.givenUpSlots === undefined ? found : { ...found, givenUpSlots: found.givenUpSlots.map((slot) => ({ ...slot, lastFailure: inFlagNames(slot.lastFailure) })) };
     // Every slot given up, under --watch: no worker, and waiting for a change (H333).
     const waiting = this.spec.waitsForChange === true ? waitingFor(this.primary, this.spec.name) : undefined;
     return waiting === undefined ? status : { ...status, state: 'waiting', waiting };

@@ -4,23 +4,30 @@
  * A real `clusterkit run` process; the older primary is a control socket of this test process
  * that refuses `describe` as a primary of an older clusterkit does.
  */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { ClusterDescription, ClusterStatus } from '../../src/control/control-protocol.js';
+import { controlRequest } from '../../src/control/control-client.js';
+import type { ClusterDescription, ClusterStatus, EventsPage } from '../../src/control/control-protocol.js';
 import { startControlServer, type ControlServer } from '../../src/control/control-server.js';
 import { EventLog } from '../../src/control/event-log.js';
 import { freePort } from '../helpers/ports.js';
-import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { testPrimary } from '../helpers/primary.js';
+import { killServices, startService } from '../runner/service-process.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 const controls: ControlServer[] = [];
+const kSavedRuntime = process.env.XDG_RUNTIME_DIR;
 afterEach(() => {
   for (const control of controls.splice(0)) control.close();
+  if (kSavedRuntime === undefined) delete process.env.XDG_RUNTIME_DIR;
+  else process.env.XDG_RUNTIME_DIR = kSavedRuntime;
+  killServices();
   cleanUpCli();
 });
 
 describe('clusterkit show', () => {
-  it('[H207] prints the settings in force (PM2 names beside them), env names without values, then the workers; describe --json gives them as fields', async () => {
+  it('[H207][H363] prints the settings in force (PM2 names beside them, clusterkit run\'s flags), env names without values, then the workers; describe --json gives them as fields', async () => {
     const runtime = runtimeDir();
     const project = tempProject({ 'src/.keep': '' });
     mkdirSync(join(project, 'uploads'));
@@ -63,7 +70,8 @@ describe('clusterkit show', () => {
     expect(json.code).toBe(0);
     expect(json.stdout).not.toContain('hunter2');
     const parsed = JSON.parse(json.stdout) as ClusterDescription;
-    expect(parsed).toMatchObject({ name: 'shown', pid: run.child.pid, state: 'running', targetWorkers: 2, cwd: project });
+    // Its texts name its flags (H363).
+    expect(parsed).toMatchObject({ name: 'shown', pid: run.child.pid, state: 'running', targetWorkers: 2, cwd: project, optionNames: 'flags' });
     expect(parsed.workers).toHaveLength(2);
     expect(parsed.settings).toMatchObject({
       execMode: 'cluster',
@@ -192,6 +200,68 @@ describe('clusterkit show', () => {
     expect(settings.ignoredPm2Keys[1]!.instead).toMatch(/^the output always goes to clusterkit run's stdout and stderr/);
     expect(settings.ignoredPm2Keys[2]!.instead).toContain('the bound that applies is maxStartupFailures');
     expect((await cli(['stop', 'eco243'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  // Before: `at most 3 (--max-workers)`, `(stableAfter)` and `clusterkit logs <name>`, `--output`
+  // of a primary whose code passed maxWorkers: 3, which has no such flag nor log.
+  it('[H363] a primary of the user\'s own code (new ClusterPrimary, startClusteredService, with a serviceName): show names the options its code passed (maxWorkers, restart.stableAfterMs), no clusterkit run flag; status and show --json say optionNames "api"', async () => {
+    const runtime = runtimeDir();
+    process.env.XDG_RUNTIME_DIR = runtime;
+    const primary = testPrimary({ workerCount: 1, maxWorkers: 3, serviceName: 'libshow' });
+    await primary.start();
+
+    const text = await cli(['show', 'libshow'], { runtime });
+    expect(text).toMatchObject({ code: 0, stderr: '' });
+    expect(text.stdout).toContain('\ninstances         1 at start: the "workerCount" option; now 1, at most 3 (maxWorkers)\n');
+    expect(text.stdout).toContain('; reset once a worker was ready 30s (restart.stableAfterMs)\n');
+    expect(text.stdout).toContain(
+      '\nlog files         none kept by clusterkit: the workers\' output goes to the primary process\'s stdout and stderr, or where its code pipes it (the "silent" and "stdio" options); clusterkit logs reads only the clusters clusterkit run started\n',
+    );
+    for (const flag of ['--max-workers', '(stableAfter)', '--output', 'clusterkit logs libshow', '--wait-ready']) expect({ flag, shown: text.stdout.includes(flag) }).toEqual({ flag, shown: false });
+    expect((JSON.parse((await cli(['show', 'libshow', '--json'], { runtime })).stdout) as ClusterDescription).optionNames).toBe('api');
+    expect((JSON.parse((await cli(['status', 'libshow', '--json'], { runtime })).stdout) as ClusterStatus).optionNames).toBe('api');
+    await primary.shutdown();
+
+    // startClusteredService: the same, from a process of its own.
+    const service = startService({ RUNNER_OPTIONS: JSON.stringify({ serviceName: 'svcshow', workers: 1, maxWorkers: 5 }), PORT: String(await freePort()), XDG_RUNTIME_DIR: runtime });
+    await service.waitForLines('started');
+    const served = await cli(['show', 'svcshow'], { runtime });
+    expect(served).toMatchObject({ code: 0, stderr: '' });
+    expect(served.stdout).toMatch(/\ninstances         1 at start: [^\n]*; now 1, at most 5 \(maxWorkers\)\n/);
+    expect(served.stdout).toContain('(restart.stableAfterMs)\n');
+    expect(served.stdout).not.toContain('--max-workers');
+    expect((JSON.parse((await cli(['status', 'svcshow', '--json'], { runtime })).stdout) as ClusterStatus).optionNames).toBe('api');
+    expect((await cli(['stop', 'svcshow'], { runtime })).code).toBe(0);
+  });
+
+  // Before: `last failure: Worker 3 (slot 0) was not ready within 1000 ms (option "readyTimeoutMs")`
+  // in status and on the dashboard, of a cluster started with --ready-timeout 1s.
+  it('[H363] a clusterkit run cluster\'s given-up slot: status, show and the events the dashboard shows name its flag (option --ready-timeout), as its log does', async () => {
+    const runtime = runtimeDir();
+    const flag = join(tempProject({}), 'broken');
+    const run = startCli(['run', 'test/fixtures/cli-fails-on-reload.mjs', '-w', '2', '--name', 'rtflags', '--ready-timeout', '1s'], {
+      runtime,
+      env: { CLI_FIXTURE_FLAG: flag, CLI_FIXTURE_HANG: '1' },
+    });
+    await run.waitFor(/service rtflags started: 2 workers/, 30_000);
+    writeFileSync(flag, '');
+    process.kill(readyPids(run)[0]!, 'SIGKILL');
+    const [giveUp] = await run.waitFor(/ERROR worker slot \d could not start 3 times in a row[^\n]*/, 30_000);
+    expect(giveUp).toContain('(option --ready-timeout)');
+
+    const status = await cli(['status', 'rtflags'], { runtime });
+    expect(status.code).toBe(0);
+    expect(status.stdout).toMatch(/\nerrored: slot \d given up \S+ ago \(crash loop: 3 failed starts in a row\); last failure: worker \d+ \(pid \d+\) was not ready within 1000 ms \(option --ready-timeout\), so it was killed/);
+    const show = await cli(['show', 'rtflags'], { runtime });
+    expect(show.stdout).toContain('(option --ready-timeout)');
+    const json = JSON.parse((await cli(['status', 'rtflags', '--json'], { runtime })).stdout) as ClusterStatus;
+    expect(json.optionNames).toBe('flags');
+    expect(json.givenUpSlots![0]!.lastFailure).toContain('(option --ready-timeout)');
+    const { events } = (await controlRequest('rtflags', 'events', { directory: join(runtime, 'clusterkit'), after: 0 })) as EventsPage;
+    expect(events.find((event) => event.type === 'crashLoop')?.error).toContain('(option --ready-timeout)');
+    for (const text of [status.stdout, show.stdout, JSON.stringify(json), JSON.stringify(events)]) expect(text).not.toContain('readyTimeoutMs');
+    expect((await cli(['stop', 'rtflags'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
 

@@ -163,10 +163,10 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
       await primary.send(hung!, 'blockUntilFile', { path: gate });
       const row = page.locator(`#worker-rows tr[data-worker="${hung!.id}"][data-state="silent"]`);
       await row.waitFor({ timeout: 30_000 });
-      // state, loop delay, CPU
-      expect(await row.locator('td').nth(4).textContent()).toMatch(/^silent \d+\.\ds$/);
-      expect(await row.locator('td').nth(10).textContent()).toBe('-');
+      // state, loop delay, CPU (after slot, id, name, roles, pid)
+      expect(await row.locator('td').nth(5).textContent()).toMatch(/^silent \d+\.\ds$/);
       expect(await row.locator('td').nth(11).textContent()).toBe('-');
+      expect(await row.locator('td').nth(12).textContent()).toBe('-');
       expect(await page.textContent('#fig-ready')).toBe('1 / 2');
       expect(await page.locator('#worker-rows tr[data-state="silent"]').count()).toBe(1);
       unblock();
@@ -175,6 +175,52 @@ const timelineEntry = (page: Page, type: string, text?: string) => page.locator(
       expect(errors).toEqual([]);
     } finally {
       unblock();
+      if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
+      else process.env.XDG_RUNTIME_DIR = saved;
+    }
+  });
+
+  // Before: a name column (empty for none) and no roles: the page said nothing of `fork({ roles })`.
+  it('[H363] the worker table has each worker\'s name and roles (- for none), as text: a name with markup shows as written; roles past 32 characters are cut, the title has them all', async () => {
+    const runtime = runtimeDir();
+    const saved = process.env.XDG_RUNTIME_DIR;
+    process.env.XDG_RUNTIME_DIR = runtime;
+    try {
+      const primary = track(new ClusterPrimary(testOptions(undefined, { serviceName: 'rolespage', workerCount: 1 })));
+      const [plain] = await primary.start();
+      const [cache] = await primary.fork({ name: '<b>cache</b> & co', roles: ['batch', 'io'] });
+      // 38 characters joined: cut to 31 and an ellipsis.
+      const many = ['ingest', 'reports', 'scheduler', 'batch', 'io', 'mail'];
+      const [busy] = await primary.fork({ roles: many });
+      const dashboard = startCli(['dashboard', 'rolespage', '--port', '0'], { runtime });
+      const [, url] = await dashboard.waitFor(/dashboard for cluster rolespage: (http:\/\/\S+)/);
+      const { page, errors } = await openPage(url!);
+      await page.locator('#fig-ready', { hasText: '3 / 3' }).waitFor({ timeout: 30_000 });
+      expect(await page.locator('thead th').allTextContents()).toEqual(expect.arrayContaining(['name', 'roles']));
+      expect((await page.locator('thead th').allTextContents()).slice(0, 6)).toEqual(['slot', 'id', 'name', 'roles', 'pid', 'state']);
+      const cells = async (id: number) => {
+        const row = page.locator(`#worker-rows tr[data-worker="${id}"]`);
+        const cell = (index: number) => row.locator('td').nth(index);
+        return {
+          id: await cell(1).textContent(),
+          name: await cell(2).textContent(),
+          nameTitle: (await cell(2).getAttribute('title')) ?? '',
+          roles: await cell(3).textContent(),
+          rolesTitle: (await cell(3).getAttribute('title')) ?? '',
+          pid: await cell(4).textContent(),
+          state: await cell(5).textContent(),
+          elements: await row.locator('td b, td img').count(),
+        };
+      };
+      expect(await cells(plain!.id)).toEqual({ id: String(plain!.id), name: '-', nameTitle: '', roles: '-', rolesTitle: '', pid: String(plain!.pid), state: 'ready', elements: 0 });
+      expect(await cells(cache!.id)).toEqual({ id: String(cache!.id), name: '<b>cache</b> & co', nameTitle: '<b>cache</b> & co', roles: 'batch,io', rolesTitle: '', pid: String(cache!.pid), state: 'ready', elements: 0 });
+      const joined = many.join(',');
+      expect(await cells(busy!.id)).toEqual({ id: String(busy!.id), name: '-', nameTitle: '', roles: `${[...joined].slice(0, 31).join('')}\u2026`, rolesTitle: joined, pid: String(busy!.pid), state: 'ready', elements: 0 });
+      // The state keeps its colour in its new column.
+      expect(await page.locator(`#worker-rows tr[data-worker="${cache!.id}"] td.state`).textContent()).toBe('ready');
+      expect(errors).toEqual([]);
+      await primary.shutdown();
+    } finally {
       if (saved === undefined) delete process.env.XDG_RUNTIME_DIR;
       else process.env.XDG_RUNTIME_DIR = saved;
     }

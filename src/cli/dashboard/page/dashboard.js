@@ -134,7 +134,7 @@ function sum(items, pick) {
 
 /** A slot given up in a crash loop, as a row keyed apart from any worker id: PM2's `errored`, with since when and why in its title. */
 function erroredWorker(slot) {
-  return { id: `errored-${slot.slot}`, slot: slot.slot, name: slot.name, state: 'errored', uptimeMs: undefined, restarts: slot.restarts, crashes: slot.crashes, givenUpMs: slot.givenUpMs, lastFailure: slot.lastFailure };
+  return { id: `errored-${slot.slot}`, slot: slot.slot, name: slot.name, roles: slot.roles, state: 'errored', uptimeMs: undefined, restarts: slot.restarts, crashes: slot.crashes, givenUpMs: slot.givenUpMs, lastFailure: slot.lastFailure };
 }
 
 function showWorkers(workers, givenUp) {
@@ -158,7 +158,11 @@ function showWorkers(workers, givenUp) {
   }
 }
 
-const kColumns = 14;
+// slot, id, name, roles, pid, state, uptime, restarts, crashes, rss, heap, loop delay, cpu, msgs in / out, pending.
+const kColumns = 15;
+const kNameColumn = 2;
+const kRolesColumn = 3;
+const kStateColumn = 5;
 
 function createRow(worker) {
   const row = document.createElement('tr');
@@ -169,7 +173,9 @@ function createRow(worker) {
   swatch.className = 'swatch';
   swatch.style.background = slotColor(worker.slot);
   row.cells[0].append(swatch, document.createTextNode(''));
-  for (const index of [1, 3, 5, 6, 7, 8, 9, 10, 11, 12]) row.cells[index].className = 'num';
+  for (const index of [1, 4, 6, 7, 8, 9, 10, 11, 12, 13, 14]) row.cells[index].className = 'num';
+  for (const index of [kNameColumn, kRolesColumn]) row.cells[index].className = 'ident';
+  row.cells[kStateColumn].className = 'state';
   row.addEventListener('click', () => {
     const slot = Number(row.dataset.slot);
     charts.focus(charts.focused === slot ? null : slot);
@@ -183,6 +189,47 @@ const kSilentTitle = 'No answer to the heartbeat for that long: its event loop i
 /** A ready worker unheard for over two heartbeat intervals: its loop delay and CPU are of an interval long past. */
 function isSilent(worker) {
   return worker.state === 'ready' && worker.isSilent === true;
+}
+
+/**
+ * The widest roles cell, in characters, as `clusterkit status` cuts it (H362): a longer list is
+ * cut with an ellipsis, whole characters, and its cell's title has every role (H363).
+ */
+const kMaxRolesChars = 32;
+
+/** The `name` cell: the worker's name, `-` for none (or for a value that is no name: it crossed processes). */
+function nameText(name) {
+  return typeof name === 'string' && name !== '' ? name : '-';
+}
+
+/** The worker's roles comma-joined (`batch,io`), as `clusterkit status` and `workerRoles=` write them; `''` for none. */
+function joinRoles(roles) {
+  return Array.isArray(roles) ? roles.filter((role) => typeof role === 'string' && role !== '').join(',') : '';
+}
+
+/** `[cell text, title]` of the roles: `-` for none; cut at 32 characters with `…`, the whole list in the title. */
+function rolesText(roles) {
+  const joined = joinRoles(roles);
+  if (joined === '') return ['-', ''];
+  const chars = [...joined];
+  return chars.length > kMaxRolesChars ? [`${chars.slice(0, kMaxRolesChars - 1).join('')}\u2026`, joined] : [joined, ''];
+}
+
+/**
+ * The name and roles cells (H363): user strings, set as text (`textContent`, `title`), never as
+ * markup, so a name such as `<img onerror=...>` shows as written. A name cut by the column's
+ * width has it whole in its title.
+ */
+function fillIdentity(row, worker) {
+  const name = nameText(worker.name);
+  const [roles, rolesTitle] = rolesText(worker.roles);
+  setText(row.cells[kNameColumn], name, name === '-' ? '' : name);
+  setText(row.cells[kRolesColumn], roles, rolesTitle);
+}
+
+function setText(cell, text, title) {
+  if (cell.textContent !== text) cell.textContent = text;
+  if (cell.title !== title) cell.title = title;
 }
 
 /** `silent 5.2s`, as `clusterkit status` shows it. */
@@ -200,7 +247,8 @@ function fillRow(row, worker) {
   const values = [
     null,
     worker.id,
-    worker.name ?? '',
+    null,
+    null,
     worker.pid ?? '-',
     silent ? silence(worker.silentMs) : worker.state,
     formatDuration(worker.uptimeMs),
@@ -214,10 +262,8 @@ function fillRow(row, worker) {
     worker.pending,
   ];
   row.cells[0].lastChild.textContent = String(worker.slot);
-  for (let i = 1; i < kColumns; i++) {
-    const text = String(values[i]);
-    if (row.cells[i].textContent !== text) row.cells[i].textContent = text;
-  }
+  fillValues(row, values);
+  fillIdentity(row, worker);
   row.dataset.state = silent ? 'silent' : worker.state;
   const title = silent ? kSilentTitle : '';
   if (row.title !== title) row.title = title;
@@ -226,16 +272,23 @@ function fillRow(row, worker) {
 
 function fillErroredRow(row, slot) {
   const since = typeof slot.givenUpMs === 'number' ? `given up ${formatDuration(slot.givenUpMs)} ago` : 'given up';
-  const values = [null, '-', slot.name ?? '', '-', 'errored', since, slot.restarts ?? '-', slot.crashes ?? '-', '-', '-', '-', '-', '-', '-'];
+  const values = [null, '-', null, null, '-', 'errored', since, slot.restarts ?? '-', slot.crashes ?? '-', '-', '-', '-', '-', '-', '-'];
   row.cells[0].lastChild.textContent = String(slot.slot);
-  for (let i = 1; i < kColumns; i++) {
-    const text = String(values[i]);
-    if (row.cells[i].textContent !== text) row.cells[i].textContent = text;
-  }
+  fillValues(row, values);
+  fillIdentity(row, slot);
   row.dataset.state = 'errored';
   const title = `Given up in a crash loop: not restarted. Last failure: ${slot.lastFailure ?? 'unknown'}. A reload that succeeds starts it again.`;
   if (row.title !== title) row.title = title;
   row.classList.toggle('focused', charts.focused === slot.slot);
+}
+
+/** The cells of `values` that are not null (the slot, name and roles cells are filled apart). */
+function fillValues(row, values) {
+  for (let i = 1; i < kColumns; i++) {
+    if (values[i] === null) continue;
+    const text = String(values[i]);
+    if (row.cells[i].textContent !== text) row.cells[i].textContent = text;
+  }
 }
 
 function setUpControls() {

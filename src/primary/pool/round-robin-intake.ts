@@ -21,7 +21,9 @@
  * handed to a worker and taken (`whenDrained`), and only then asks the workers to stop: they
  * serve those connections as the requests of their drain. What node:cluster still resets when
  * the last worker leaves (a worker that never took its connection, the wait's bound) is counted
- * (`release`) and reported as `connectionsReset`.
+ * (`release`) and reported as `connectionsReset`: only the connections whose client is still
+ * there (peer-gone.ts, H364); one its client reset or closed (a flood of clients that connect,
+ * send and reset at once filled node:cluster's queue with thousands) lost nothing to the shutdown.
  *
  * Connections in the kernel's backlog as the listening socket closes (completed by the kernel,
  * not accepted by the primary yet) are reset by the kernel, unseen by any process: under clients
@@ -33,6 +35,7 @@
  */
 import net from 'node:net';
 import { kernelBacklog } from './listen-backlog.js';
+import { isPeerGone } from './peer-gone.js';
 
 /** node:cluster's listening socket (a TCP or pipe server handle): closed to stop accepting. */
 interface ListenWrap {
@@ -51,6 +54,12 @@ export class RoundRobinIntake {
   readonly #queued = new Set<object>();
   /** Sent to a worker, its acknowledgement not read yet. */
   readonly #inFlight = new Set<object>();
+  /**
+   * Pending connections closed before `release` (node:cluster closes what is queued as the last
+   * worker leaves, before the worker's 'exit' or 'disconnect' reaches the channel guard): whether
+   * their client was still there as they closed (H364).
+   */
+  readonly #verdicts = new Map<object, boolean>();
   #isAccepting = true;
   #isReleased = false;
   #waiters: (() => void)[] = [];
@@ -68,7 +77,9 @@ export class RoundRobinIntake {
       this.#wrap = wrap;
       let onconnection = wrap.onconnection;
       const accepted = (handle: unknown) => {
-        if (typeof handle === 'object' && handle !== null && !this.#isReleased) this.#queued.add(handle);
+        if (typeof handle !== 'object' || handle === null || this.#isReleased) return;
+        this.#queued.add(handle);
+        this.#watchClose(handle);
       };
       Object.defineProperty(wrap, 'onconnection', {
         configurable: true,
@@ -163,13 +174,43 @@ export class RoundRobinIntake {
    */
   release(): number {
     if (this.#isReleased) return 0;
-    const reset = this.pending;
+    // Only those whose client is still there: one that reset or closed its side lost nothing (H364).
+    let reset = 0;
+    for (const handle of [...this.#queued, ...this.#inFlight]) if (this.#verdicts.get(handle) ?? !isPeerGone(handle)) reset++;
     this.#isReleased = true;
     this.#queued.clear();
     this.#inFlight.clear();
+    this.#verdicts.clear();
     this.#wrap = undefined;
     this.#checkDrained();
     return reset;
+  }
+
+  /**
+   * Wraps the `close` of an accepted connection's handle: closed while pending, whether its
+   * client is still there is read just before (the handle open), for `release` to count. Closed
+   * by anything but node:cluster's removal of the port's last worker (then `release` comes in
+   * the same tick), it is forgotten the next tick: nothing is kept for a handle that is gone.
+   */
+  #watchClose(handle: object): void {
+    const closable = handle as { close?: unknown };
+    const close = closable.close;
+    if (typeof close !== 'function') return;
+    const closing = (): void => {
+      if (this.#isReleased || this.#verdicts.has(handle) || !(this.#queued.has(handle) || this.#inFlight.has(handle))) return;
+      this.#verdicts.set(handle, !isPeerGone(handle));
+      process.nextTick(() => {
+        if (this.#isReleased) return;
+        this.#verdicts.delete(handle);
+        this.#queued.delete(handle);
+        this.#inFlight.delete(handle);
+        this.#checkDrained();
+      });
+    };
+    closable.close = function closeWatched(this: unknown, ...args: unknown[]): unknown {
+      closing();
+      return (close as (...rest: unknown[]) => unknown).apply(this, args);
+    };
   }
 
   #checkDrained(): void {

@@ -34,8 +34,9 @@ export type StopOutcome = 'graceful' | 'failed' | 'killed';
  * Stops `record` within `timeoutMs` (+ the time SIGKILL takes). Concurrent calls share one stop.
  * `spreadMs`: other workers take over, so the worker releases its connections gradually over
  * this time (the primary's `gradualDrainMs`; tracked-server.ts); 0 releases them at once.
+ * `shownTimeoutMs`: the timeout a kill at it is said to have reached (a shutdown's own, of which `timeoutMs` is what is left).
  */
-export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs = 0): Promise<StopOutcome> {
+export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs = 0, shownTimeoutMs = timeoutMs): Promise<StopOutcome> {
   if (record.stopping && record.isDrainingGradually && spreadMs === 0) {
     // A stop during a reload's or scale-down's gradual drain: the worker releases the
     // connections still waiting for their turn at once (its stop, and deadline, go on).
@@ -43,7 +44,7 @@ export function stopWorker(pool: WorkerPool, record: WorkerRecord, timeoutMs: nu
     if (pool.isClosed) hurryAfterClusterStopsAccepting(pool, record, timeoutMs);
     else if (record.isConnected) askToStop(record, timeoutMs, 0);
   }
-  record.stopping ??= runStop(pool, record, timeoutMs, spreadMs);
+  record.stopping ??= runStop(pool, record, timeoutMs, spreadMs, shownTimeoutMs);
   return record.stopping;
 }
 
@@ -98,12 +99,19 @@ export function killAll(pool: WorkerPool): WorkerRecord[] {
  * `isShutdown`: the primary's shutdown, whose report takes in the workers that a reload or a
  * scale-down was still stopping.
  */
-export async function stopAll(pool: WorkerPool, records: readonly WorkerRecord[], timeoutMs: number, spreadMs = 0, isShutdown = false): Promise<ShutdownReport> {
+export async function stopAll(
+  pool: WorkerPool,
+  records: readonly WorkerRecord[],
+  timeoutMs: number,
+  spreadMs = 0,
+  isShutdown = false,
+  shownTimeoutMs = timeoutMs,
+): Promise<ShutdownReport> {
   // A shutdown reports every worker it waits for, those whose stop a reload or scale-down
   // began too (it hurries them, and kills them at its timeout): those leave them out, so each
   // worker's fate is said once.
   if (isShutdown) for (const record of records) record.isInShutdownReport = true;
-  const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs, spreadMs)));
+  const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs, spreadMs, shownTimeoutMs)));
   const reported = (index: number) => isShutdown || !records[index]!.isInShutdownReport;
   const having = (outcome: StopOutcome) =>
     records.filter((record, index) => reported(index) && outcomes[index] === outcome && !(outcome === 'failed' && neverStarted(record))).map((record) => record.handle);
@@ -200,7 +208,7 @@ export function countSignalledStop(record: WorkerRecord, signal: NodeJS.Signals,
   if (lost) emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'signal', signal });
 }
 
-async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs: number): Promise<StopOutcome> {
+async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs: number, shownTimeoutMs: number): Promise<StopOutcome> {
   if (record.state === 'exited') return stopOutcome(record);
   pool.markStopping(record);
   if (record.isConnected) {
@@ -213,7 +221,8 @@ async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number
   }
   if (await settleWithin(record.whenExited.promise, timeoutMs)) return stopOutcome(record);
   record.isKilledToStop = true;
-  record.killedAtStopTimeoutMs = timeoutMs;
+  // The shutdown's timeout, as its caller gave it (the wait before the workers' stop used part of it).
+  record.killedAtStopTimeoutMs = shownTimeoutMs;
   // The wait for the exit starts once the SIGKILL is sent, after the list of its processes.
   await killWorker(record);
   return (await settleWithin(record.whenExited.promise, kKillWaitMs)) ? stopOutcome(record) : 'killed';

@@ -120,11 +120,12 @@ Options:
                               at least 64M)
       --max-restarts <n>      Crashes of one worker slot allowed within --restart-window
                               before it is no longer restarted (default: 10); a worker
-                              that served a request is always restarted, after 100 ms
+                              that served a request is always restarted, after 100 ms,
+                              backing off if it died within --startup-window
       --restart-window <d>    The window of --max-restarts (default: 60s)
       --startup-window <d>    A worker that dies this soon after ready, before serving a
-                              request, failed to start (PM2's min_uptime; default: 1s,
-                              0: only before ready)
+                              request, failed to start; one that served backs off
+                              (PM2's min_uptime; default: 1s, 0: only before ready)
       --max-startup-failures <n>
                               Failed starts in a row after which a slot is no longer
                               restarted (default: 3)

@@ -29,7 +29,7 @@ export const kInitErrorNotice = '$initError';
  * Worker -> primary, notify: the worker served for the first time (the first HTTP request, or
  * plain TCP connection, on a tracked server; or the first user request message it handled).
  * Sent once per worker life, no payload. The restart policy never counts a worker that served
- * as a failed start, and restarts it without backoff (docs/supervision.md).
+ * as a failed start, nor toward a limit; it backs off only if it died within the startup window (H366, docs/supervision.md).
  */
 export const kServedNotice = '$served';
 /**

@@ -112,10 +112,24 @@ export interface WorkerCrashEvent {
   readonly isStartupFailure: boolean;
   /**
    * It served (a request or connection on a tracked server, or a request message): it started,
-   * however soon it died. Its restart comes after `restart.backoff.initialMs` and counts toward
-   * no restart limit.
+   * however soon it died, and its restart counts toward no restart limit. It comes after
+   * `restart.backoff.initialMs` when the worker was ready `restart.startupWindowMs` or longer,
+   * else after the slot's growing backoff (`unstableCrashes`, H366).
    */
   readonly hasServed: boolean;
+  /**
+   * How long the restart that follows waits (ms), as `workerRestart.delayMs` will say: the
+   * restart policy's backoff. Absent when the slot is not restarted (the crash-loop breaker,
+   * `restart: false`) and for a worker that was never ready (H366).
+   */
+  readonly restartDelayMs?: number;
+  /**
+   * Set for a worker that served and died within `restart.startupWindowMs` of ready: such
+   * crashes of its slot in a row, this one included (PM2's unstable restarts). Its slot's
+   * backoff grows with them (100 ms, 200 ms, 400 ms... up to `backoff.maxMs`) until a worker
+   * of the slot stays ready past the window; they count toward no limit (H366).
+   */
+  readonly unstableCrashes?: number;
   /**
    * The requests the crash cut off, as far as the primary knows: those its tracked servers had
    * open as it exited (it says so from its 'exit' event: an uncaught error, a `process.exit()`),

@@ -36,6 +36,21 @@ const kPausedBy = 'kill -STOP or a debugger; kill -CONT resumes it';
 const kServedCrash = 'it had served, so it is no failed start and its restart counts toward no limit';
 
 /**
+ * Of a crash after the worker served, within the startup window (H366): its slot backs off,
+ * and what ends it. Before: the served crash's words and a restart after 100 ms every time.
+ */
+function unstableCrashText(unstableCrashes: number, restartDelayMs: number | undefined, startupWindow: string): string {
+  const wait = restartDelayMs === undefined ? 'restarting with backoff' : `restarting in ${restartDelayMs} ms`;
+  const crashes = unstableCrashes === 1 ? `1 crash within ${startupWindow} of ready` : `${unstableCrashes} crashes within ${startupWindow} of ready in a row`;
+  return `it had served, so it is no failed start and counts toward no limit; ${wait}: ${crashes} (restart.startupWindowMs), the backoff doubling until a worker stays ready longer`;
+}
+
+/** `1 s`, `1.5 s`, `800 ms`: the startup window as the unstable crash line says it. */
+function windowText(ms: number): string {
+  return ms >= 1_000 && ms % 1_000 === 0 ? `${ms / 1_000} s` : formatElapsed(ms);
+}
+
+/**
  * What used up the time kept for a worker's `_destroy` before it began (`workerDestroyTimeout`'s
  * `shortenedBy`, H350), and what to do.
  */
@@ -202,7 +217,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
-  primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, isStartupFailure, hasServed, lostRequests, isLowerBound, resetConnections, error }) => {
+  primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, isStartupFailure, hasServed, restartDelayMs, unstableCrashes, lostRequests, isLowerBound, resetConnections, error }) => {
     // What its death cut: open as it exited (its own word) or at its last report ($openRequests, a heartbeat answer), and connections it was handed and never took.
     const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
     const lost = cut ? `; ${cut}` : '';
@@ -217,13 +232,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const counted = isStartupFailure
       ? ', before it served anything: counted as a failed start (restart.startupWindowMs)'
       : hasServed
-        ? `; ${kServedCrash}`
+        ? `; ${unstableCrashes === undefined ? kServedCrash : unstableCrashText(unstableCrashes, restartDelayMs, windowText(primary.options.restart === false ? 0 : primary.options.restart.startupWindowMs))}`
         : '';
     // Of what, when the worker said (an uncaught error): its output says it too, but far from
     // this line. The field names the error (as the logger does an Error's), the line says it.
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
-      { ...ids(worker), uptimeMs, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+      { ...ids(worker), uptimeMs, readyMs, ...(restartDelayMs === undefined ? {} : { restartDelayMs }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
       `worker ${worker.id} ${died(signal, error)} ${formatElapsed(readyMs)} after it became ready${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
     );
   });

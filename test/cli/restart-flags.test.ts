@@ -60,7 +60,7 @@ describe('restart policy flags and keys', () => {
     expect(stderr).not.toMatch(/could not start|retry it|see "cause"/);
   });
 
-  it("[H34] restarts a plain script's worker that served after every crash, past --max-restarts and inside --startup-window", async () => {
+  it("[H34][H366] restarts a plain script's worker that served after every crash, past --max-restarts and inside --startup-window, with backoff", async () => {
     const port = await freePort();
     const run = startCli(['run', kCrashScript, '-w', '1', '--name', 'served', '--startup-window', '1m', '--max-restarts', '1', '--max-startup-failures', '1'], {
       runtime: runtimeDir(),
@@ -76,7 +76,11 @@ describe('restart policy flags and keys', () => {
     const stderr = run.stderr();
     expect(stderr.match(/WARN worker \d+ crashed \d+(\.\d)? m?s after it became ready/g)).toHaveLength(3);
     expect(stderr).not.toMatch(/no longer restarted|could not start|counted as a failed start/);
-    expect(stderr.match(/it had served, so it is no failed start and its restart counts toward no limit/g)).toHaveLength(3);
+    // Inside the minute-long --startup-window: unstable restarts, backed off (H366; before: 100 ms each).
+    expect(stderr.match(/it had served, so it is no failed start and counts toward no limit; restarting in \d+ ms: /g)).toHaveLength(3);
+    for (const [delay, crashes] of [['100 ms', '1 crash'], ['200 ms', '2 crashes'], ['400 ms', '3 crashes']]) {
+      expect(stderr).toContain(`restarting in ${delay}: ${crashes} within 60 s of ready${crashes === '1 crash' ? '' : ' in a row'} (--startup-window), the backoff doubling until a worker stays ready longer`);
+    }
     expect(run.child.exitCode).toBeNull();
   });
 

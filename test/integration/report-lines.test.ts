@@ -90,7 +90,7 @@ describe('report lines', () => {
     expect(text()).not.toContain(`worker ${worker!.id} crashed`);
   });
 
-  it('[H37][H240] says how long a crashed worker was ready, and how the restart policy counts its crash (a failed start, or none after serving)', async () => {
+  it('[H37][H240][H366] says how long a crashed worker was ready, and how the restart policy counts its crash (a failed start, or none after serving, with its backoff)', async () => {
     const { logger, text } = capturedLogger();
     // A minute-long startup window: both deaths below fall inside it.
     const primary = testPrimary({ logger, restart: { backoff: { initialMs: 10, maxMs: 100 }, startupWindowMs: 60_000, maxStartupFailures: 5 } });
@@ -108,7 +108,12 @@ describe('report lines', () => {
     await ready;
     expect(crashes.map((event) => event.isStartupFailure)).toEqual([false, true]);
     for (const event of crashes) expect(event.uptimeMs).toBeGreaterThanOrEqual(event.readyMs);
-    expect(text()).toMatch(new RegExp(`\\[t\\] WARN worker ${first!.id} crashed \\d+(\\.\\d)? m?s after it became ready; it had served, so it is no failed start and its restart counts toward no limit workerId=`));
+    // Within the startup window, having served: an unstable restart, which backs off (H366).
+    expect(text()).toMatch(
+      new RegExp(
+        `\\[t\\] WARN worker ${first!.id} crashed \\d+(\\.\\d)? m?s after it became ready; it had served, so it is no failed start and counts toward no limit; restarting in 10 ms: 1 crash within 60 s of ready \\(restart\\.startupWindowMs\\), the backoff doubling until a worker stays ready longer workerId=`,
+      ),
+    );
     expect(text()).toMatch(
       new RegExp(`\\[t\\] WARN worker ${second.id} crashed \\d+(\\.\\d)? m?s after it became ready, before it served anything: counted as a failed start \\(restart\\.startupWindowMs\\) workerId=`),
     );

@@ -194,12 +194,14 @@ describe('restart policy', () => {
     await expect(Promise.all(workers.map((worker) => primary.send(worker, 'echo', 'still serving')))).resolves.toEqual(['still serving', 'still serving']);
   });
 
-  it('[H34] keeps a busy service whose requests crash workers serving: a worker that served restarts after initialMs, never a failed start', async () => {
+  it('[H34][H366] keeps a busy service whose requests crash workers serving: a worker that served is never a failed start, and within the startup window backs off', async () => {
     // The PM2 user's round-4 case: under load, every restarted worker gets its next crashing
     // request within the startup window. Here every 20th request a worker serves calls
     // process.exit(3), and the startup window is a minute, so every crash falls inside it: under
     // the old rule each was a failed start (3 in a row retire a slot), and maxRestarts 3 would
-    // trip the breaker too. Workers that served are restarted after initialMs, outside both.
+    // trip the breaker too. Workers that served count toward neither. Since H366 a crash within
+    // the window is an unstable restart: the slot backs off (it was restarted after initialMs,
+    // attempt 1, every time), and still never gives up.
     const port = await freePort();
     const initialMs = 50;
     const primary = testPrimary(
@@ -239,18 +241,25 @@ describe('restart policy', () => {
       kPatienceMs,
       'every crashed worker restarted and ready',
     );
-    expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual(restarts.events.map(() => [initialMs, 1]));
+    // Per slot: initialMs doubling, capped at maxMs (5 s), attempt 1, 2, 3... (every crash is within the minute-long window).
+    for (const slot of [0, 1]) {
+      const ofSlot = restarts.events.filter((event) => event.worker.slot === slot);
+      expect(ofSlot.map((event) => [event.delayMs, event.attempt])).toEqual(ofSlot.map((_, i) => [Math.min(initialMs * 2 ** i, 5_000), i + 1]));
+    }
+    expect(crashes.events.every((event) => event.hasServed && !event.isStartupFailure && event.unstableCrashes !== undefined)).toBe(true);
     expect(answeredBy.size).toBeGreaterThan(2);
     await expect(Promise.all(primary.workers.map((worker) => primary.send(worker, 'echo', 'still serving')))).resolves.toEqual(['still serving', 'still serving']);
     expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
   });
 
   it('[H34] counts a worker that answered a request message as served; notifications alone are not serving', async () => {
-    // A minute-long startup window: every death below is within it. Served: restarted after
-    // initialMs, attempt 1. Not served: a failed start, backed off (attempt 2, twice initialMs).
+    // A minute-long startup window: every death below is within it. Served: no failed start (an
+    // unstable restart since H366: backed off like one, attempt 1). Not served: a failed start,
+    // backed off (attempt 2, twice initialMs).
     const primary = testPrimary({ restart: { backoff: { initialMs: 10, factor: 2, maxMs: 1_000 }, startupWindowMs: 60_000, maxStartupFailures: 5 } });
     const [first] = await primary.start();
     const restarts = record<WorkerRestartEvent>(primary, 'workerRestart');
+    const crashes = record(primary, 'workerCrash');
     await expect(primary.send(first!, 'echo', 'served')).resolves.toBe('served');
     let ready = onceEvent(primary, 'workerReady');
     primary.notify(first!, 'exit', { code: 3 });
@@ -259,6 +268,10 @@ describe('restart policy', () => {
     primary.notify(second, 'exit', { code: 3 });
     await ready;
     expect(restarts.events.map((event) => [event.delayMs, event.attempt])).toEqual([[10, 1], [20, 2]]);
+    expect(crashes.events.map((event) => [event.hasServed, event.isStartupFailure])).toEqual([
+      [true, false],
+      [false, true],
+    ]);
   });
 
   it('does not restart with restart: false, nor a worker stopped on purpose', async () => {

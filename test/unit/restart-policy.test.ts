@@ -152,15 +152,50 @@ describe('restart policy', () => {
       expect(isStartupFailure({ wasReady: false, readyMs: 0, hasServed: true }, defaults)).toBe(true);
     });
 
-    it('restarts 100 crashes in a minute, each after initialMs, and trips no limit', () => {
+    it('restarts 100 crashes in a minute past the startup window, each after initialMs, and trips no limit', () => {
       let history: RestartHistory = kFreshHistory;
       for (let i = 0; i < 100; i++) {
-        const decision = decideRestart(history, { wasReady: true, readyMs: 50, hasServed: true }, defaults, i * 600);
+        const decision = decideRestart(history, { wasReady: true, readyMs: 1_000, hasServed: true }, defaults, i * 600);
         if (!decision.restart) throw new Error(`retired after ${i} served crashes: ${decision.reason}`);
         expect(decision).toMatchObject({ delayMs: defaults.backoff.initialMs, attempt: 1 });
+        expect(decision.unstableCrashes).toBeUndefined();
         history = decision.history;
       }
-      expect(history).toMatchObject({ startupFailures: 0, restartTimes: [] });
+      expect(history).toMatchObject({ startupFailures: 0, unstableCrashes: 0, restartTimes: [] });
+    });
+
+    it('[H366] backs off crashes within the startup window (unstable restarts, PM2\'s min_uptime) and trips no limit', () => {
+      // Before: 100 ms every time, attempt 1, forever (a poison build under traffic forked ~3 workers a second per slot).
+      let history: RestartHistory = kFreshHistory;
+      const delays: number[] = [];
+      for (let i = 0; i < 100; i++) {
+        const decision = decideRestart(history, { wasReady: true, readyMs: 300, hasServed: true }, defaults, i * 600);
+        if (!decision.restart) throw new Error(`retired after ${i} served crashes: ${decision.reason}`);
+        expect(decision).toMatchObject({ attempt: i + 1, unstableCrashes: i + 1 });
+        delays.push(decision.delayMs);
+        history = decision.history;
+      }
+      expect(delays.slice(0, 10)).toEqual([100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 30_000]);
+      expect(delays.slice(10).every((delay) => delay === defaults.backoff.maxMs)).toBe(true);
+      expect(history).toMatchObject({ startupFailures: 0, unstableCrashes: 100, restartTimes: [] });
+      // A worker that stayed ready past the window ends the series: initialMs again, then doubling anew.
+      const stable = decideRestart(history, { wasReady: true, readyMs: 1_000, hasServed: true }, defaults, 70_000);
+      expect(stable).toMatchObject({ restart: true, delayMs: 100, attempt: 1, history: { attempt: 1, unstableCrashes: 0 } });
+      const next = decideRestart(stable.history, { wasReady: true, readyMs: 300, hasServed: true }, defaults, 71_000);
+      expect(next).toMatchObject({ restart: true, delayMs: 200, attempt: 2, unstableCrashes: 1 });
+    });
+
+    it('[H366] keeps the unstable series across failed starts between them, and backs off with them', () => {
+      let history: RestartHistory = kFreshHistory;
+      history = decideRestart(history, { wasReady: true, readyMs: 300, hasServed: true }, defaults, 0).history;
+      // No traffic for a moment: one dies unserved within the window, a failed start.
+      const failed = decideRestart(history, { wasReady: true, readyMs: 300, hasServed: false }, defaults, 1_000);
+      expect(failed).toMatchObject({ restart: true, delayMs: 200, attempt: 2, history: { startupFailures: 1, unstableCrashes: 1 } });
+      const served = decideRestart(failed.history, { wasReady: true, readyMs: 300, hasServed: true }, defaults, 2_000);
+      expect(served).toMatchObject({ restart: true, delayMs: 400, attempt: 3, unstableCrashes: 2, history: { startupFailures: 0 } });
+      // With startupWindowMs 0, no crash after ready is unstable: initialMs every time, as before H366.
+      const noWindow = normalizeRestartOptions({ startupWindowMs: 0 });
+      expect(decideRestart(served.history, { wasReady: true, readyMs: 0, hasServed: true }, noWindow, 3_000)).toMatchObject({ restart: true, delayMs: 100, attempt: 1 });
     });
 
     it('resets the backoff and the startup failures counted before it', () => {
@@ -170,8 +205,10 @@ describe('restart policy', () => {
         history = decision.history;
       }
       expect(history).toMatchObject({ attempt: 2, startupFailures: 2 });
-      const served = decideRestart(history, { wasReady: true, readyMs: 100, hasServed: true }, defaults, 2_000);
+      // Ready past the startup window (H366: a crash sooner backs off, from attempt 3 here).
+      const served = decideRestart(history, { wasReady: true, readyMs: 1_100, hasServed: true }, defaults, 2_000);
       expect(served).toMatchObject({ restart: true, delayMs: 100, attempt: 1, history: { attempt: 1, startupFailures: 0 } });
+      expect(decideRestart(history, { wasReady: true, readyMs: 100, hasServed: true }, defaults, 2_000)).toMatchObject({ restart: true, delayMs: 400, attempt: 3, history: { startupFailures: 0 } });
       // The next unserved crash backs off from there again.
       const next = decideRestart(served.history, { wasReady: true, readyMs: 5_000, hasServed: false }, defaults, 8_000);
       expect(next).toMatchObject({ restart: true, delayMs: 200, attempt: 2 });

@@ -127,8 +127,8 @@ function backOffText(key: 'restart_delay' | 'exp_backoff_restart_delay', restart
   // The library's cap: 30 s, or the first back-off when that is longer.
   const cap = restartBackoffMs !== undefined && restartBackoffMs > 30_000 ? formatElapsed(restartBackoffMs) : '30 s';
   return key === 'restart_delay'
-    ? `restarts back off on their own, ${from} doubling up to ${cap}, and a worker that served a request restarts after ${first}`
-    : `restarts always back off, ${from} doubling up to ${cap}, except after a worker that served a request (${first})`;
+    ? `restarts back off on their own, ${from} doubling up to ${cap}, and a worker that served a request and stayed up past startupWindow restarts after ${first}`
+    : `restarts always back off, ${from} doubling up to ${cap}, except after a worker that served a request and stayed up past startupWindow (${first})`;
 }
 
 /**

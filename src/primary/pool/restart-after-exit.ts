@@ -10,7 +10,7 @@ import { typeScriptLoaderHint } from './loader-hint.js';
 import { isNodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { formatElapsed } from '../../duration.js';
 import { toError } from '../../to-error.js';
-import { decideRestart, isStartupFailure, type EndedWorker } from './restart-policy.js';
+import { decideRestart, isStartupFailure, type EndedWorker, type RestartDecision } from './restart-policy.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 import type { UnreplacedExit } from '../primary-events.js';
@@ -33,8 +33,11 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
     decideAndRestart(pool, context, record, ended, new WorkerExitedError(record.exitDescription(), `after the primary stopped it over the memory limit (maxMemoryMb), ${formatElapsed(readyMs)} after it became ready`));
     return;
   }
+  // Decided before the crash is told, so that its line and event say the wait (H366); the same
+  // decision is acted on below. One that was never ready is decided there (its cause may retire it at once).
+  const policy = context.options.restart;
+  const decided = policy !== false && wasReady ? decideRestart(slot.history, ended, policy, Date.now()) : undefined;
   if (record.exitCode !== 0 || record.signal) {
-    const policy = context.options.restart;
     const startupFailure = policy !== false && isStartupFailure(ended, policy);
     const lostRequests = record.lostRequests();
     context.emit('workerCrash', {
@@ -45,6 +48,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
       readyMs,
       isStartupFailure: startupFailure,
       hasServed: record.hasServed,
+      ...(decided?.restart ? { restartDelayMs: decided.delayMs, ...(decided.unstableCrashes === undefined ? {} : { unstableCrashes: decided.unstableCrashes }) } : {}),
       ...(lostRequests === undefined ? {} : { lostRequests, ...lostBounds(record) }),
       ...(record.uncaughtError === undefined ? {} : { error: record.uncaughtError }),
     });
@@ -61,7 +65,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const cause = wasReady
     ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
     : record.startupFailure(context.options.loadingSteps);
-  decideAndRestart(pool, context, record, ended, cause);
+  decideAndRestart(pool, context, record, ended, cause, decided);
 }
 
 /**
@@ -94,7 +98,7 @@ function lostBounds(record: WorkerRecord): { isLowerBound?: true; resetConnectio
  * whose spawn the operating system refuses (E2BIG) counts as one more failed start and is
  * decided again the same way: the slot backs off and gives up, the primary never crashes.
  */
-function decideAndRestart(pool: WorkerPool, context: PoolContext, record: WorkerRecord, ended: EndedWorker, cause: Error): void {
+function decideAndRestart(pool: WorkerPool, context: PoolContext, record: WorkerRecord, ended: EndedWorker, cause: Error, decided?: RestartDecision): void {
   const slot = record.slot;
   const policy = context.options.restart;
   if (policy === false) {
@@ -103,9 +107,11 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
   }
   // Node refuses the same options at every fork: one failed start is enough to tell (H253).
   const isBadNodeOption = isNodeOptionFailure(cause);
-  const decision = isBadNodeOption
-    ? ({ restart: false, reason: 'startup-failures', failures: slot.history.startupFailures + 1, cleanExits: 0, history: slot.history } as const)
-    : decideRestart(slot.history, ended, policy, Date.now());
+  const decision =
+    decided ??
+    (isBadNodeOption
+      ? ({ restart: false, reason: 'startup-failures', failures: slot.history.startupFailures + 1, cleanExits: 0, history: slot.history } as const)
+      : decideRestart(slot.history, ended, policy, Date.now()));
   slot.history = decision.history;
   if (!decision.restart) {
     const { workerScript, workerArgs, execArgv } = context.options;

@@ -10,6 +10,12 @@ export interface RestartHistory {
   readonly attempt: number;
   /** Startup failures in a row (exit before ready, or within the startup window). */
   readonly startupFailures: number;
+  /**
+   * Crashes in a row of workers that served but died within `startupWindowMs` of ready (PM2's
+   * unstable restarts, H366): they back off, and count toward no limit. A crash of a worker
+   * that stayed ready longer sets it back to 0; a failed start between them leaves it as is.
+   */
+  readonly unstableCrashes: number;
   /** Recent restarts, oldest first, for the `maxRestarts` per `windowMs` limit. */
   readonly restarts: readonly RestartRecord[];
   /** When each of `restarts` happened (ms): derived from it, never kept apart. */
@@ -27,8 +33,8 @@ export interface RestartRecord {
   readonly isCleanExit: boolean;
 }
 
-function restartHistory(attempt: number, startupFailures: number, restarts: readonly RestartRecord[]): RestartHistory {
-  return { attempt, startupFailures, restarts, restartTimes: restarts.map((restart) => restart.at) };
+function restartHistory(attempt: number, startupFailures: number, restarts: readonly RestartRecord[], unstableCrashes = 0): RestartHistory {
+  return { attempt, startupFailures, unstableCrashes, restarts, restartTimes: restarts.map((restart) => restart.at) };
 }
 
 export const kFreshHistory: RestartHistory = Object.freeze(restartHistory(0, 0, Object.freeze([])));
@@ -44,8 +50,9 @@ export interface EndedWorker {
   readyMs: number;
   /**
    * It served: a request or connection on a tracked server, or a user request message (`$served`).
-   * Such a worker started, however soon it died: its crash restarts after `backoff.initialMs`
-   * and counts toward neither `maxStartupFailures` nor `maxRestarts`.
+   * Such a worker started, however soon it died: its crash counts toward neither
+   * `maxStartupFailures` nor `maxRestarts`. It restarts after `backoff.initialMs` when it was
+   * ready `startupWindowMs` or longer, else with the slot's growing backoff (H366).
    */
   hasServed: boolean;
   /** It exited with code 0, no signal: it ended its own process, no crash. Counted all the same (see `decideRestart`). */
@@ -53,7 +60,17 @@ export interface EndedWorker {
 }
 
 export type RestartDecision =
-  | { readonly restart: true; readonly delayMs: number; readonly attempt: number; readonly history: RestartHistory }
+  | {
+      readonly restart: true;
+      readonly delayMs: number;
+      readonly attempt: number;
+      /**
+       * Set when the worker served and died within `startupWindowMs` of ready: such crashes in a
+       * row, this one included (`history.unstableCrashes`), which the backoff grows with (H366).
+       */
+      readonly unstableCrashes?: number;
+      readonly history: RestartHistory;
+    }
   | {
       readonly restart: false;
       readonly reason: 'startup-failures' | 'too-many-restarts';
@@ -77,9 +94,14 @@ export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartO
 /**
  * Decides whether and when to restart a slot whose worker ended unexpectedly at `now`.
  *
- * A worker that was ready and served is restarted after `backoff.initialMs`, its backoff reset
- * (it did work), and the restart counts toward no limit: like PM2's restarts of a process that
- * lived past `min_uptime`, unbounded, each one logged as a crash. Any other worker backs off
+ * A worker that was ready and served counts toward no limit: like PM2's restarts, unbounded,
+ * each one logged as a crash. When it was ready `startupWindowMs` or longer (PM2's
+ * `min_uptime`), it is restarted after `backoff.initialMs`, its backoff reset (it did work).
+ * One that died sooner is an unstable restart (H366: a poison build under traffic serves one
+ * request and dies 300 ms after ready, and was forked again every 100 ms forever): the slot's
+ * backoff grows (`initialMs`, doubling up to `maxMs`) until a worker of the slot stays ready
+ * past the window. Still no give-up: a service under traffic serves between its crashes, and
+ * its slots come back by themselves once the cause is gone. Any other worker backs off
  * exponentially (reset after `stableAfterMs` ready), counts toward `maxRestarts` per
  * `windowMs`, and, as a failed start, toward `maxStartupFailures` in a row.
  *
@@ -91,25 +113,30 @@ export function decideRestart(history: RestartHistory, ended: EndedWorker, optio
   // Restart times age out of the window in every case, so the record stays small.
   const restarts = history.restarts.filter((restart) => now - restart.at < options.windowMs);
   if (ended.wasReady && ended.hasServed) {
-    return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: restartHistory(1, 0, restarts) };
+    if (ended.readyMs >= options.startupWindowMs) return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: restartHistory(1, 0, restarts) };
+    const attempt = history.attempt + 1;
+    const unstableCrashes = history.unstableCrashes + 1;
+    return { restart: true, delayMs: backoffDelay(attempt, options), attempt, unstableCrashes, history: restartHistory(attempt, 0, restarts, unstableCrashes) };
   }
   const wasStable = ended.wasReady && ended.readyMs >= options.stableAfterMs;
   const attempt = wasStable ? 0 : history.attempt;
   const startupFailures = isStartupFailure(ended, options) ? (wasStable ? 0 : history.startupFailures) + 1 : 0;
+  // A failed start between unstable crashes leaves their count; a worker ready past the window ends it.
+  const unstableCrashes = startupFailures > 0 ? history.unstableCrashes : 0;
 
   if (startupFailures >= options.maxStartupFailures) {
-    return { restart: false, reason: 'startup-failures', failures: startupFailures, cleanExits: 0, history: restartHistory(attempt, startupFailures, restarts) };
+    return { restart: false, reason: 'startup-failures', failures: startupFailures, cleanExits: 0, history: restartHistory(attempt, startupFailures, restarts, unstableCrashes) };
   }
   if (restarts.length >= options.maxRestarts) {
     const cleanExits = restarts.filter((restart) => restart.isCleanExit).length + (ended.isCleanExit ? 1 : 0);
-    return { restart: false, reason: 'too-many-restarts', failures: restarts.length + 1, cleanExits, history: restartHistory(attempt, startupFailures, restarts) };
+    return { restart: false, reason: 'too-many-restarts', failures: restarts.length + 1, cleanExits, history: restartHistory(attempt, startupFailures, restarts, unstableCrashes) };
   }
   const nextAttempt = attempt + 1;
   return {
     restart: true,
     delayMs: backoffDelay(nextAttempt, options),
     attempt: nextAttempt,
-    history: restartHistory(nextAttempt, startupFailures, [...restarts, { at: now, isCleanExit: ended.isCleanExit === true }]),
+    history: restartHistory(nextAttempt, startupFailures, [...restarts, { at: now, isCleanExit: ended.isCleanExit === true }], unstableCrashes),
   };
 }
 

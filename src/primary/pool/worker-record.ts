@@ -64,7 +64,7 @@ export class WorkerRecord {
   /**
    * Set when the worker said it served (`$served`: its first HTTP request or connection on a
    * tracked server, or its first user request message). A worker that served is never a failed
-   * start, and its crash restarts without backoff (restart-policy.ts).
+   * start; its crash backs off only within the startup window (H366, restart-policy.ts).
    */
   hasServed = false;
   isListening = false;

@@ -214,7 +214,7 @@ describe('clusterkit show', () => {
     const text = await cli(['show', 'libshow'], { runtime });
     expect(text).toMatchObject({ code: 0, stderr: '' });
     expect(text.stdout).toContain('\ninstances         1 at start: the "workerCount" option; now 1, at most 3 (maxWorkers)\n');
-    expect(text.stdout).toContain('; reset once a worker was ready 30s (restart.stableAfterMs)\n');
+    expect(text.stdout).toContain('; reset once a worker was ready 30s (restart.stableAfterMs), or 1s having served (startup window)\n');
     expect(text.stdout).toContain(
       '\nlog files         none kept by clusterkit: the workers\' output goes to the primary process\'s stdout and stderr, or where its code pipes it (the "silent" and "stdio" options); clusterkit logs reads only the clusters clusterkit run started\n',
     );
@@ -229,7 +229,7 @@ describe('clusterkit show', () => {
     const served = await cli(['show', 'svcshow'], { runtime });
     expect(served).toMatchObject({ code: 0, stderr: '' });
     expect(served.stdout).toMatch(/\ninstances         1 at start: [^\n]*; now 1, at most 5 \(maxWorkers\)\n/);
-    expect(served.stdout).toContain('(restart.stableAfterMs)\n');
+    expect(served.stdout).toContain('(restart.stableAfterMs), or 1s having served (startup window)\n');
     expect(served.stdout).not.toContain('--max-workers');
     expect((JSON.parse((await cli(['status', 'svcshow', '--json'], { runtime })).stdout) as ClusterStatus).optionNames).toBe('api');
     expect((await cli(['stop', 'svcshow'], { runtime })).code).toBe(0);

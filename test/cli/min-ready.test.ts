@@ -3,7 +3,7 @@
  * reload of a release that crashes 200 ms after ready fails on its first slot, `clusterkit
  * reload` exiting 1 with the reason in flag names, while the old workers serve on.
  */
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { checkConfig } from '../../src/cli/config/check-config.js';
@@ -26,6 +26,7 @@ afterEach(() => {
 });
 
 const kScript = `${process.cwd()}/test/fixtures/cli-crashes-after-ready.mjs`;
+const kHeldScript = `${process.cwd()}/test/fixtures/cli-crashes-after-ready-held.mjs`;
 
 describe('--min-ready and minReady', () => {
   it.each<[string, () => { args: string[]; cwd?: string }]>([
@@ -59,6 +60,37 @@ describe('--min-ready and minReady', () => {
     expect(before.every((pid) => isAlive(pid))).toBe(true);
     expect((await cli(['stop', 'mr'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H365] without --min-ready, a release that crashes after ready fails clusterkit reload (exit 1) once a replacement crashed during it, saying --min-ready; slot 1 is not replaced', async () => {
+    const runtime = runtimeDir();
+    const flag = `${runtime}/bad-release`;
+    const run = startCli(['run', kHeldScript, '-w', '2', '--name', 'rc'], { runtime, env: { PORT: String(await freePort()), CLI_FIXTURE_FLAG: flag } });
+    await run.waitFor(/service rc started/);
+    const before = readyPids(run);
+    expect(before).toHaveLength(2);
+
+    writeFileSync(flag, 'yes');
+    const reloading = cli(['reload', 'rc'], { runtime });
+    // Slot 0's replacement crashed while slot 1's waits to listen: before H365 the reload went on.
+    await run.waitFor(/WARN worker \d+ crashed /);
+    rmSync(flag);
+    writeFileSync(`${flag}.go`, '');
+    const reload = await reloading;
+    expect(reload.code).toBe(1);
+    const reason =
+      'The replacement for worker slot 0, worker \\d+ \\(pid \\d+\\), exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, of an uncaught Error: the new release crashes after ready(?: at \\S+)?, ' +
+      'after it had taken over its slot \\([^)]*\\), so the reload stopped(?: \\(the replacement for worker slot 1, starting then, was stopped\\))?; 1 of 2 workers were replaced, ' +
+      'the old worker of the slot not replaced keeps serving, and worker slot 0 runs the new code and is being restarted with it, as after any crash\\. ' +
+      "Set --min-ready \\(Kubernetes' minReadySeconds\\) longer than the new code takes to fail: a reload then waits for each replacement to stay up that long";
+    expect(reload.stderr).toMatch(new RegExp(`^clusterkit: reload failed: ${reason}`));
+    expect(reload.stderr).not.toContain('minReadyMs');
+    await run.waitFor(new RegExp(`ERROR rolling reload failed: ${reason}`));
+    expect(run.output()).not.toContain('rolling reload complete');
+    // One of the old workers (slot 1's) serves on.
+    expect(before.filter((pid) => isAlive(pid))).toHaveLength(1);
+    await cli(['stop', 'rc'], { runtime });
+    await run.exited();
   });
 
   it('[H349] takes a duration or 0 (off), the flag over the file\'s key, and refuses anything else', () => {

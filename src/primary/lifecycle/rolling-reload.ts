@@ -4,7 +4,7 @@
  * the old one gracefully. Never the other way round: killing first drops connections (in
  * round-robin mode the primary even closes the listening socket when its last worker leaves).
  */
-import { describeExit, ReloadError } from '../../errors.js';
+import { describeExit, ReloadError, WorkerExitedError } from '../../errors.js';
 import { formatElapsed } from '../../duration.js';
 import { describeUncaughtError } from '../pool/crash-notice.js';
 import { settleWithin } from '../../wait.js';
@@ -18,6 +18,7 @@ import type { WorkerRecord } from '../pool/worker-record.js';
 import type { ReloadRequester, ShutdownReport } from '../primary-events.js';
 import { withNotStarted } from './not-started.js';
 import { isSilent, silenceOf } from '../pool/silence.js';
+import { deferred } from '../../deferred.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
@@ -57,12 +58,16 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
   let retired = 0;
   const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[], requestsCut: 0 };
   const notStarted: WorkerHandle[] = [];
+  // The replacements that took over their slot: one that exits on its own before the reload
+  // ended stops it, without `minReadyMs` too (H365).
+  const taken = new TakenReplacements(slots.length, () => replaced);
   try {
     for (const slot of slots) {
       if (!context.isRunning()) {
         throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`, { isShutdown: true });
       }
-      const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true);
+      taken.throwIfOneExited(context);
+      const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true, taken);
       // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
       if (report === undefined) {
         retired++;
@@ -79,6 +84,8 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
         isShutdown: true,
       });
     }
+    // The last replacement too: it took over, then crashed while the old worker drained (H365).
+    taken.throwIfOneExited(context);
   } catch (error) {
     let failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
     if (env !== undefined && context.pool.env === env) {
@@ -125,8 +132,10 @@ export async function replaceWorker(context: ReloadContext, record: WorkerRecord
  * `restartsWait` (a reload, H345): a crash restart of the slot that comes due while the
  * replacement starts waits for it, and runs only if it fails: the slot never runs the restart's
  * worker and the replacement together. A memory replacement leaves its restart in place (H163).
+ * `taken` (a reload, H365): the replacements that took over before; one that exits on its own
+ * meanwhile ends this one's start, which is stopped, and fails the reload.
  */
-async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string, restartsWait = false): Promise<ShutdownReport | undefined> {
+async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string, restartsWait = false, taken?: TakenReplacements): Promise<ShutdownReport | undefined> {
   const { pool, options } = context;
   const old = slot.current;
   // A slot of a scale-up under way gets its first worker from the new code anyway.
@@ -140,13 +149,19 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   const restorePriority = lowerWhileBooting(incoming.pid, Math.min(kMaxLoweredMs, options.readyTimeoutMs / 4));
   // Set while it serves beside the old worker for `minReadyMs` (H349).
   let isProving = false;
+  // A replacement that took over earlier in this reload exits on its own: this one's start ends (H365).
+  const earlierExit = taken?.whenOneExits.then((record) => {
+    throw new EarlierReplacementExit(record);
+  });
+  earlierExit?.catch(() => {});
+  const orEarlierExit = async <T>(promise: Promise<T>): Promise<T> => (earlierExit === undefined ? promise : Promise.race([promise, earlierExit]));
   try {
     // Rejects at its exit before ready, with how it exited (worker-pool.ts).
-    await incoming.whenReady.promise;
+    await orEarlierExit(incoming.whenReady.promise);
     restorePriority?.();
     if (old?.isListening && !incoming.isListening) {
       // Its exit ends the wait at once: a new version that crashes at startup is the most common bad deploy.
-      await settleWithin(Promise.race([incoming.whenListening.promise, incoming.whenExited.promise]), options.readyTimeoutMs);
+      await orEarlierExit(settleWithin(Promise.race([incoming.whenListening.promise, incoming.whenExited.promise]), options.readyTimeoutMs));
       if (incoming.state === 'exited' && incoming.stopRequested) throw new Error(`${incoming.describe()} was stopped by the primary before it listened`);
       if (incoming.state === 'exited') {
         throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} after it was ready, before it listened`);
@@ -160,12 +175,17 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     // serving beside the old worker, which stops only then. Its restart waits as during its start.
     if (options.minReadyMs > 0 && context.isRunning() && !slot.isRetired) {
       isProving = true;
-      await staysUp(context, incoming, old, options.minReadyMs);
+      await orEarlierExit(staysUp(context, incoming, old, options.minReadyMs));
     }
+    // Between its ready and its takeover: an earlier replacement's exit counts as during the waits.
+    const exited = taken?.firstExited();
+    if (exited !== undefined) throw new EarlierReplacementExit(exited);
   } catch (error) {
     restorePriority?.();
     try {
-      await stopWorker(pool, incoming, kFailedReplacementStopMs);
+      // A ready replacement stopped for an earlier one's exit may be serving: it drains as a worker does.
+      const stopMs = error instanceof EarlierReplacementExit && incoming.readyAt !== undefined ? options.shutdownTimeoutMs : kFailedReplacementStopMs;
+      await stopWorker(pool, incoming, stopMs);
     } finally {
       // Gone: a restart that came due meanwhile runs now.
       endReplacing();
@@ -182,6 +202,9 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
         cause: error,
         isShutdown: true,
       });
+    }
+    if (error instanceof EarlierReplacementExit) {
+      throw taken!.failure(context, error.record, `the replacement for worker slot ${slot.index}, starting then, was stopped`);
     }
     // Ready, and serving, before it exited or went silent within minReadyMs: no failed start (retest t36 N3, H360).
     const failed = isProving ? 'became ready but did not stay up' : 'failed to start';
@@ -211,6 +234,7 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   slot.cancelRestart();
   endReplacing();
   slot.restarts++;
+  taken?.add(incoming);
   // A worker that exited on its own before (a crash, its restart pending) was not stopped by the
   // reload: its crash was said as one, and is no failed stop of the reload (H345).
   const retiring = new Set([old, displaced].filter((record): record is WorkerRecord => record !== undefined && record !== incoming && record.state !== 'exited'));
@@ -253,4 +277,107 @@ async function staysUp(context: ReloadContext, incoming: WorkerRecord, old: Work
     const unheard = unheardMs === undefined ? '' : ` (unheard for ${formatElapsed(unheardMs)})`;
     throw new Error(`${incoming.describe()} stopped answering the heartbeat${unheard}, its event loop most likely blocked, ${within}`);
   }
+}
+
+/** Thrown inside `replaceInSlot` when a replacement that took over earlier in the reload exited on its own (H365). */
+class EarlierReplacementExit extends Error {
+  constructor(readonly record: WorkerRecord) {
+    super(`${record.describe()} exited on its own after it took over its slot`);
+  }
+}
+
+/**
+ * The replacements of a rolling reload that took over their slot (H365). Without `minReadyMs`
+ * the reload moves on at each one's ready, so a build that crashes soon after (a lazy import,
+ * its first request, a timer) replaced every good worker in turn and the reload said it
+ * completed: one that exits on its own (a crash, a kill, the heartbeat's kill) before the
+ * reload ended stops it, and no further slot is replaced. Its slot is restarted, from the new
+ * code, as after any crash.
+ */
+class TakenReplacements {
+  readonly #records: WorkerRecord[] = [];
+  /** When each exited, as the pool said (ms since the epoch). */
+  readonly #exitedAt = new Map<WorkerRecord, number>();
+  readonly #oneExited = deferred<WorkerRecord>();
+
+  constructor(
+    readonly total: number,
+    readonly replaced: () => number,
+  ) {}
+
+  /** Resolves with the first that exited on its own. */
+  get whenOneExits(): Promise<WorkerRecord> {
+    return this.#oneExited.promise;
+  }
+
+  add(record: WorkerRecord): void {
+    this.#records.push(record);
+    void record.whenExited.promise.then(() => {
+      this.#exitedAt.set(record, Date.now());
+      if (isOwnExit(record)) this.#oneExited.resolve(record);
+    });
+  }
+
+  /** The first that exited on its own, or undefined. */
+  firstExited(): WorkerRecord | undefined {
+    return this.#records.find((record) => record.state === 'exited' && isOwnExit(record));
+  }
+
+  throwIfOneExited(context: ReloadContext): void {
+    const exited = this.firstExited();
+    if (exited !== undefined) throw this.failure(context, exited);
+  }
+
+  /**
+   * `The replacement for worker slot 0, worker 3 (pid 4242), exited with code 1 366 ms after it
+   * was ready (...)`: which one, how and how soon after ready, what it cut, how far the reload
+   * got, what runs in its slot now, and `minReadyMs` to make a reload wait for a replacement to
+   * stay up. `stopped`: what the reload stopped besides (a replacement that was starting).
+   */
+  failure(context: ReloadContext, record: WorkerRecord, stopped?: string): ReloadError {
+    const exitedAt = this.#exitedAt.get(record) ?? Date.now();
+    const upMs = record.readyAt === undefined ? undefined : exitedAt - record.readyAt;
+    const after = upMs === undefined ? 'after it was ready' : `${formatElapsed(upMs)} after it was ready`;
+    const of = record.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(record.uncaughtError)}`;
+    const outside = record.outsideSignal();
+    const how = record.isUnresponsive
+      ? 'was killed (SIGKILL) by the primary for not answering heartbeats (its event loop most likely blocked)'
+      : (outside?.how ?? describeExit(record.exitCode, record.signal, record.pid));
+    const replaced = this.replaced();
+    const left = this.total - replaced;
+    const slot = record.slot.index;
+    const kept = left === 0 ? 'none was left to replace' : `the old ${left === 1 ? 'worker' : 'workers'} of the ${left === 1 ? 'slot' : `${left} slots`} not replaced ${left === 1 ? 'keeps' : 'keep'} serving`;
+    const now = record.slot.isRetired
+      ? `worker slot ${slot} is not restarted (its crash line says why)`
+      : `worker slot ${slot} runs the new code and is being restarted with it, as after any crash`;
+    const { minReadyMs } = context.options;
+    const wait =
+      minReadyMs > 0
+        ? `It had stayed up the ${minReadyMs} ms a replacement must ("minReadyMs"); make that longer than the new code takes to fail`
+        : `Set "minReadyMs" (Kubernetes' minReadySeconds) longer than the new code takes to fail`;
+    return new ReloadError(
+      `The replacement for worker slot ${slot}, ${record.describe()}, ${how} ${after}${of}, after it had taken over its slot (${describeCut(record)}), ` +
+        `so the reload stopped${stopped === undefined ? '' : ` (${stopped})`}; ${replaced} of ${this.total} workers were replaced, ${kept}, and ${now}. ` +
+        `${wait}: a reload then waits for each replacement to stay up that long before the worker it replaces stops, and a build that fails within it fails the reload on its first slot, the old worker serving on.`,
+      {
+        cause: new WorkerExitedError(record.exitDescription(), `${after}${of}, after it took over worker slot ${slot} in a reload`, {
+          advice: 'The reload stopped.',
+          ...(outside === undefined ? {} : { how: outside.how, outsideSignal: outside.signal }),
+        }),
+      },
+    );
+  }
+}
+
+/** It exited without the primary asking it to stop: a crash, a kill, the heartbeat's kill, an exit of its own. */
+function isOwnExit(record: WorkerRecord): boolean {
+  return !record.stopRequested;
+}
+
+/** `at least 1 request cut off and 1 open connection reset`, `no request known cut off`: what its death cut, as far as the primary knows. */
+function describeCut(record: WorkerRecord): string {
+  const lost = record.lostRequests() ?? 0;
+  const reset = record.resetConnections() ?? 0;
+  const requests = lost === 0 ? 'no request known cut off' : `${record.isLostCountExact() ? '' : 'at least '}${lost} ${lost === 1 ? 'request' : 'requests'} cut off`;
+  return reset === 0 ? requests : `${requests} and ${reset} open ${reset === 1 ? 'connection' : 'connections'} reset`;
 }

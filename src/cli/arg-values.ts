@@ -23,6 +23,21 @@ export const kZeroDurations = {
 } as const;
 export type ZeroDuration = keyof typeof kZeroDurations;
 
+/** The heartbeat's interval under `clusterkit run` (the library's default): its timeout must be longer. */
+export const kRunHeartbeatIntervalMs = 1_000;
+
+/**
+ * `--heartbeat-timeout` / `heartbeatTimeout` (H367): how long a ready worker may stay silent
+ * before the primary kills it; more than the heartbeat's interval (1 s), as the library requires.
+ * @throws UsageError naming `flag` (a flag, or a config key in quotes).
+ */
+export function checkHeartbeatTimeout(ms: number, flag: string, received: string | number): number {
+  if (ms <= kRunHeartbeatIntervalMs) {
+    throw new UsageError(`${flag} must be more than 1s, the heartbeat's interval (a ping every second): a worker silent that long is killed. Received ${JSON.stringify(received)}.`, 'run');
+  }
+  return ms;
+}
+
 /**
  * `10s`, `500ms`, `1.5m`, `2h`; a bare number is milliseconds. A whole number of milliseconds
  * from 1 to `kMaxDurationMs` (24.8 days), or 0 for a duration named in `zero` (its 0 means

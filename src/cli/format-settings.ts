@@ -54,7 +54,7 @@ export function formatDescription(description: ClusterDescription): string {
     ['memory limit', settings.maxMemoryMb === null ? 'none (PM2: max_memory_restart)' : isCount(settings.maxMemoryMb) ? `${settings.maxMemoryMb} MiB (PM2: max_memory_restart)` : '-'],
     ['restarts', `${restarts}${notes('restarts')}`],
     ['crash loop', `${crashLoop}${notes('crash loop')}`],
-    ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, silent after ${msText(settings.heartbeat.timeoutMs)}` : '-'],
+    ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, a worker silent ${exactSeconds(settings.heartbeat.timeoutMs)} is killed (--heartbeat-timeout)` : '-'],
     ['watch', watchText(settings.watch)],
     ['log files', logFilesText(description.name, settings.logFiles, ignoredOn('log files'), names)],
     ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz, /metrics)` : settings.health === null ? 'off' : '-'],
@@ -193,6 +193,11 @@ function minReadyText(ms: unknown): string {
 }
 
 /** A duration; `none` for no limit (JSON's null for an infinite one). */
+/** `2.5s`, not `formatDuration`'s `2s`: a timeout under a minute as set (`--heartbeat-timeout 2500ms`, H367). */
+function exactSeconds(ms: unknown): string {
+  return isCount(ms) && ms < 60_000 && ms % 1_000 !== 0 ? `${ms / 1_000}s` : msText(ms);
+}
+
 function msText(ms: unknown): string {
   if (ms === null) return 'none';
   return isCount(ms) ? formatDuration(ms) : '-';

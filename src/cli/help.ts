@@ -105,6 +105,9 @@ Options:
                               and the old worker keeps serving (Kubernetes'
                               minReadySeconds; default: 0, off)
       --ready-timeout <d>     Time a worker has to start (default: 30s)
+      --heartbeat-timeout <d> Time a ready worker may stay silent (its event loop
+                              blocked) before it is killed and replaced; more than
+                              1s (default: 10s)
       --wait-ready            A worker is ready when its script calls
                               process.send('ready') (PM2's wait_ready), not when it
                               listens; a start or reload waits for it, and connections

@@ -35,6 +35,7 @@ const kPm2Commands: Readonly<Record<string, string>> = {
   resurrect: `not needed: clusterkit is not a daemon; your supervisor starts "clusterkit run" again`,
   flush: `not needed: the last lines of each worker live in the primary's memory (clusterkit logs <name>); a log file of clusterkit run --log is emptied with : > app.log (it is opened for appending)`,
   reloadLogs: `kill -USR2 <primary pid> here: the primary reopens its log files (--output, --error, --log); clusterkit status <name> shows the pid`,
+  reset: `not available: the restarts and crashes counts of clusterkit status live as long as the cluster's primary, from 0 at each clusterkit run; alert on their increase (docs/metrics.md), not on their value`,
   init: `a config file: write clusterkit.config.ts with defineConfig (see docs/config.md)`,
   ecosystem: `a config file: write clusterkit.config.ts with defineConfig (see docs/config.md)`,
 };
@@ -88,4 +89,23 @@ export function optionHint(typed: string, command: string, known: readonly strin
   const near = closest(typed, [...known, ...pm2Options]);
   if (near !== undefined && !known.includes(near)) return ` Did you mean ${near}? PM2's ${near} is ${table[near]}.`;
   return near ? ` Did you mean ${near}?` : '';
+}
+
+/** What a config file's path looks like (`ecosystem.config.cjs`, `./clusterkit.config.ts`, `apps.json`): not a cluster's name. */
+const kConfigFilePath = /(^|[/\\])[^/\\]*\.(?:[cm]?[jt]s|json)$/;
+
+/**
+ * For "No cluster named ... is running" (exit 4), when the name is one a PM2 user types (H367):
+ * `all` (`pm2 reload all`), which clusterkit has not, or a config file's path (`pm2 reload
+ * ecosystem.config.js`), whose apps are clusters of their own names. Each cluster is reached by
+ * its name; every app of a config file's `clusterkit run` at once by a signal to that process
+ * (SIGHUP reloads them, SIGTERM stops them: docs/config.md). Empty for any other name.
+ */
+export function notRunningHint(name: string, command: string | undefined): string {
+  const verb = command ?? 'status';
+  const each = `clusterkit ${verb} <name> for each cluster (clusterkit list names them)`;
+  const signal = verb === 'reload' ? ', or send SIGHUP to the clusterkit run of their config file: it reloads every app it started' : verb === 'stop' ? ', or send SIGTERM to the clusterkit run of their config file: it stops every app it started' : '';
+  if (name === 'all') return ` There is no "all" here (PM2's pm2 ${verb} all): run ${each}${signal}.`;
+  if (kConfigFilePath.test(name)) return ` "${name}" looks like a config file, not a cluster's name: its apps run as clusters of their own names (the "name" of each app); run ${each}${signal}.`;
+  return '';
 }

@@ -15,7 +15,7 @@ import { recordEarlyOutput, stopEarlyOutput } from './logs/log-files.js';
 import { planRun } from './run-plan.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { commandOf, helpText, kCommandNames, usageLine, type CommandName } from './help.js';
-import { commandHint, optionHint } from './pm2-hints.js';
+import { commandHint, notRunningHint, optionHint } from './pm2-hints.js';
 import { inFlagNames, remoteMessage } from './flag-names.js';
 import { UsageError } from './usage-error.js';
 import { toReadableError } from '../readable-error.js';
@@ -121,7 +121,8 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
     return 2;
   }
   if (error instanceof ClusterNotRunningError) {
-    writeError(`clusterkit: ${error.message}`);
+    // `all` and a config file's path are PM2 habits (H367): what to type instead.
+    writeError(`clusterkit: ${error.message}${notRunningHint(error.clusterName, command)}`);
     return kExitNotRunning;
   }
   if (error instanceof RemoteError) {

@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { isUnitless, parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
+import { checkHeartbeatTimeout, isUnitless, parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { configNameOf } from './config/config-file.js';
 import { parseCommand } from './parse-command.js';
@@ -28,6 +28,7 @@ export const kRunOptions = {
   'shutdown-timeout': { type: 'string' },
   'gradual-drain': { type: 'string' },
   'min-ready': { type: 'string' },
+  'heartbeat-timeout': { type: 'string' },
   'ready-timeout': { type: 'string' },
   'wait-ready': { type: 'boolean' },
   'wait-listen': { type: 'boolean' },
@@ -123,6 +124,8 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     // `--min-ready 5` is 5 ms: the start says so (H359).
     isMinReadyBare: optional(values['min-ready'], isUnitless),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
+    // A hung worker is killed after this much silence (H367; the library's heartbeat.timeoutMs).
+    heartbeatTimeoutMs: optional(values['heartbeat-timeout'], (value) => checkHeartbeatTimeout(parseDuration(value, '--heartbeat-timeout', 'run'), '--heartbeat-timeout', value)),
     waitReady: values['wait-ready'],
     waitListen: values['wait-listen'],
     healthPort: optional(values['health-port'], (value) => parsePort(value, '--health-port', 'run')),

@@ -56,6 +56,8 @@ export interface RunSettings {
   gradualDrainMs: number | undefined;
   /** `--min-ready` / `minReady`: the primary's `minReadyMs` (0: off), H349; undefined for its default. */
   minReadyMs: number | undefined;
+  /** `--heartbeat-timeout` / `heartbeatTimeout`: the primary's `heartbeat.timeoutMs` (H367); undefined for its default (10 s). */
+  heartbeatTimeoutMs: number | undefined;
   /** `minReadyMs` was written without a unit (`--min-ready 5`, `minReady: 5`): under 1 s, the start warns (H359). */
   isMinReadyBare?: boolean | undefined;
   readyTimeoutMs: number | undefined;
@@ -130,6 +132,7 @@ export interface RunLayer {
   shutdownTimeoutMs?: number | undefined;
   gradualDrainMs?: number | undefined;
   minReadyMs?: number | undefined;
+  heartbeatTimeoutMs?: number | undefined;
   /** `minReadyMs` was a number without a unit (H359). */
   isMinReadyBare?: boolean | undefined;
   readyTimeoutMs?: number | undefined;
@@ -195,6 +198,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     // How the value in force was written: the flag's when given.
     ...((flags.minReadyMs === undefined ? base.isMinReadyBare : flags.isMinReadyBare) === true ? { isMinReadyBare: true } : {}),
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
+    heartbeatTimeoutMs: flags.heartbeatTimeoutMs ?? base.heartbeatTimeoutMs,
     waitReady: flags.waitReady ?? base.waitReady ?? false,
     waitListen: flags.waitListen ?? base.waitListen ?? false,
     healthPort: flags.healthPort ?? base.healthPort,

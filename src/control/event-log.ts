@@ -87,6 +87,8 @@ export interface ClusterEvent {
   failed?: number;
   killed?: number;
   openRequests?: number;
+  /** `workerRequestsCut` of a crash or a kill: the idle keep-alive connections its death reset besides (H367); absent when none. */
+  resetConnections?: number;
   /** `scaleComplete`: removed workers that were not ready yet, `reloadComplete`: old workers not ready yet; stopped before they ever were (H211), only when there was one. */
   notStarted?: number;
   /** `reloadComplete`, `scaleComplete`: requests the stopped workers cut off (`ShutdownReport.requestsCut`). */

@@ -14,10 +14,19 @@ type Events = PrimaryEvents<AnyMessageMap>;
 /** Starts recording `primary`'s events; returns the log and a function that stops recording. */
 export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog()): { log: EventLog; stop: () => void } {
   const worker = (handle: WorkerHandle) => ({ workerId: handle.id, pid: handle.pid, slot: handle.slot, ...(handle.name === undefined ? {} : { name: handle.name }) });
+  // What a death cut, recorded once (H367): from the kill's exit when the primary killed it, else from the crash.
+  const cut = (handle: WorkerHandle, lostRequests: number | undefined, resetConnections: number | undefined) => {
+    if (lostRequests || resetConnections) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests: lostRequests ?? 0, ...(resetConnections ? { resetConnections } : {}) });
+  };
+  const cutAtKill = new WeakSet<WorkerHandle>();
   const listeners = {
     workerFork: ({ worker: handle }) => log.append({ type: 'workerFork', ...worker(handle) }),
     workerReady: ({ worker: handle }) => log.append({ type: 'workerReady', ...worker(handle) }),
-    workerExit: ({ worker: handle, code, signal, expected, killed, isStopUnfinished, beforeTakeover }) => {
+    workerExit: ({ worker: handle, code, signal, expected, killed, isStopUnfinished, lostRequests, resetConnections, beforeTakeover }) => {
+      if (killed && (lostRequests || resetConnections)) {
+        cutAtKill.add(handle);
+        cut(handle, lostRequests, resetConnections);
+      }
       log.append({ type: 'workerExit', ...worker(handle), code, signal, expected, ...(killed ? { killedByPrimary: true } : {}), ...(isStopUnfinished ? { stopUnfinished: true } : {}) });
       // A replacement gone before its takeover has no workerCrash: what it cut is recorded as a crash's is (H360).
       if (beforeTakeover?.lostRequests) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests: beforeTakeover.lostRequests });
@@ -37,9 +46,10 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
         ...(reservedMs !== undefined ? { reservedMs } : {}),
         ...(shortenedBy !== undefined ? { shortenedBy } : {}),
       }),
-    // A crash's lost requests (workerCrash.lostRequests) are logged as what they are: requests cut off by its exit.
-    workerCrash: ({ worker: handle, lostRequests }) => {
-      if (lostRequests) log.append({ type: 'workerRequestsCut', ...worker(handle), openRequests: lostRequests });
+    // A crash's lost requests (workerCrash.lostRequests) are logged as what they are: requests cut off by its exit,
+    // with the idle connections it reset besides (H367: a kill that cut none but reset 12 recorded nothing).
+    workerCrash: ({ worker: handle, lostRequests, resetConnections }) => {
+      if (!cutAtKill.has(handle)) cut(handle, lostRequests, resetConnections);
     },
     // Handlers whose requesters had all given up cut no request (H241): nothing to record.
     workerRequestsCut: ({ worker: handle, openRequests, timeoutMs }) => {

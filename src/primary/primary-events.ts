@@ -42,6 +42,18 @@ export interface WorkerExitEvent {
    */
   readonly killed: boolean;
   /**
+   * With `killed`, for a worker that was ready: the requests the kill cut off as far as the
+   * primary knows, as `WorkerCrashEvent.lostRequests` counts them (open at its last report, and
+   * connections handed to it it never took), with `isLowerBound` and `resetConnections` as
+   * there (H367). Absent when nothing is known cut, or when the worker said itself what its stop
+   * cut (`workerRequestsCut`). A kill during a stop counts them in the stop's `requestsCut` too.
+   */
+  readonly lostRequests?: number;
+  /** With `lostRequests`: as `WorkerCrashEvent.isLowerBound`. */
+  readonly isLowerBound?: true;
+  /** With `lostRequests`: as `WorkerCrashEvent.resetConnections`, the idle connections the kill reset besides. */
+  readonly resetConnections?: number;
+  /**
    * True when it exited with code 0 during a stop the primary asked for, without having said
    * that its stop ran to its end: code in the worker ended the process before then, in a way
    * that skips Node's 'exit' event (`process.reallyExit()`, a native addon's `exit()`). Its stop

@@ -144,13 +144,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   const overranStop = new WeakMap<WorkerHandle, string>();
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal, beforeTakeover }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal, lostRequests, isLowerBound, resetConnections, beforeTakeover }) => {
     const fields = { ...ids(worker), code, signal };
+    // What the primary's kill cut, on the kill's own line as on a crash's (H367).
+    const cut = killed && lostRequests !== undefined ? describeLost(lostRequests, isLowerBound, resetConnections) : '';
+    const lost = cut ? `; ${cut}` : '';
+    const lostFields = lost ? { lostRequests, ...(resetConnections === undefined ? {} : { resetConnections }) } : {};
     const kill = killing.get(worker);
     if (kill !== undefined && !expected && worker.readyAt !== undefined) {
       killedByPrimary.add(worker);
       const how = signal === 'SIGKILL' ? 'was killed (SIGKILL)' : `${describeExit(code, signal, worker.pid)} as it was killed`;
-      logger.warn({ ...fields, ...kill.fields }, `worker ${worker.id} ${how} by the primary: ${kill.why}`);
+      logger.warn({ ...fields, ...kill.fields, ...lostFields }, `worker ${worker.id} ${how} by the primary: ${kill.why}${lost}`);
       return;
     }
     const startupError = startupErrors.get(worker.id);
@@ -206,8 +210,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     } else if (signal === 'SIGKILL') {
       // Who killed it: the primary (counted killed) at the stop's timeout, or for what it wrote
       // on its channel during the stop (the reason the guard gave); or someone else (failed).
-      if (killed && kill !== undefined) logger.warn({ ...fields, ...kill.fields }, `worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: ${kill.why}`);
-      else if (killed) logger.warn(fields, `worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping`);
+      if (killed && kill !== undefined) logger.warn({ ...fields, ...kill.fields, ...lostFields }, `worker ${worker.id} was killed (SIGKILL) by the primary during its stop, before it finished stopping: ${kill.why}${lost}`);
+      else if (killed) logger.warn({ ...fields, ...lostFields }, `worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping${lost}`);
       else logger.warn(fields, `worker ${worker.id} was ended by SIGKILL during its stop, before it finished stopping; ${kUnknownSignalSource}`);
     } else if (worker.readyAt === undefined) {
       // Still starting when its stop came, and ended by a signal (one sent to the whole process
@@ -222,10 +226,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
     const lost = cut ? `; ${cut}` : '';
     if (worker.readyAt === undefined) return;
-    if (killedByPrimary.has(worker)) {
-      if (lost) logger.warn({ ...ids(worker), lostRequests, ...(resetConnections === undefined ? {} : { resetConnections }) }, `worker ${worker.id}'s kill${lost.replace(';', ':')}`);
-      return;
-    }
+    // Its kill line said what the kill cut (H367): no second line.
+    if (killedByPrimary.has(worker)) return;
     // How the restart policy counts it: one that died soon after ready, before serving anything,
     // never got going (a failed start; the breaker's line follows if it trips); one that served
     // started, and its crash counts toward no limit.

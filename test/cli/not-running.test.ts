@@ -54,4 +54,41 @@ describe('a cluster name that is not running', () => {
       cleanUpCli();
     }
   });
+
+  it('[H367] "all" and a config file\'s path, as a PM2 user types them: exit 4 with what to type instead (each name, or a signal to the run of the config file)', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', idle, '-w', '1', '--name', 'webapp'], { runtime });
+    try {
+      await run.waitFor(/service webapp started/);
+      const [reloadAll, statusAll, stopAll, reloadFile, plain] = await Promise.all([
+        cli(['reload', 'all'], { runtime }),
+        cli(['status', 'all'], { runtime }),
+        cli(['stop', 'all'], { runtime }),
+        cli(['reload', 'ecosystem.config.cjs'], { runtime }),
+        cli(['reload', 'webap'], { runtime }),
+      ]);
+      // Before: only "No cluster named "all" is running. Running: "webapp"."
+      expect(reloadAll).toEqual({
+        code: 4,
+        stdout: '',
+        stderr:
+          'clusterkit: No cluster named "all" is running. Running: "webapp". There is no "all" here (PM2\'s pm2 reload all): run clusterkit reload <name> for each cluster (clusterkit list names them), ' +
+          'or send SIGHUP to the clusterkit run of their config file: it reloads every app it started.\n',
+      });
+      expect(statusAll).toMatchObject({ code: 4, stderr: expect.stringContaining('There is no "all" here (PM2\'s pm2 status all): run clusterkit status <name> for each cluster (clusterkit list names them).\n') });
+      expect(stopAll).toMatchObject({ code: 4, stderr: expect.stringContaining('or send SIGTERM to the clusterkit run of their config file: it stops every app it started.\n') });
+      expect(reloadFile).toMatchObject({
+        code: 4,
+        stderr: expect.stringContaining('"ecosystem.config.cjs" looks like a config file, not a cluster\'s name: its apps run as clusters of their own names (the "name" of each app); run clusterkit reload <name> for each cluster'),
+      });
+      // Any other name keeps its line as it was.
+      expect(plain.stderr).toBe('clusterkit: No cluster named "webap" is running. Running: "webapp". Did you mean "webapp"?\n');
+      // PM2's reset gets an answer too.
+      expect(await cli(['reset', 'webapp'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringContaining('PM2\'s "reset" is not available: the restarts and crashes counts') });
+      expect((await cli(['stop', 'webapp'], { runtime })).code).toBe(0);
+      await expect(run.exited()).resolves.toBe(0);
+    } finally {
+      cleanUpCli();
+    }
+  });
 });

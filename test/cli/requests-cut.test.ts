@@ -26,13 +26,13 @@ async function clusterWithRequests(name: string) {
 }
 
 describe('clusterkit run: requests cut off at the shutdown deadline', () => {
-  it('[H114][F53][H350] stop: the worker failed to stop cleanly, the line and the log count the cut request, stop exits 3 and run 1; the short request gets 200', async () => {
+  it('[H114][F53][H350][H367] stop: the worker failed to stop cleanly, the line names the cause (requests cut at the deadline) and the log counts the cut request, stop exits 3 and run 1; the short request gets 200', async () => {
     const { runtime, run, long, short } = await clusterWithRequests('cutstop');
     const stop = await cli(['stop', 'cutstop'], { runtime, ms: 30_000 });
     // Not 0: `clusterkit stop && deploy` must not go on as if no request was lost (before: 0).
     expect(stop.code).toBe(3);
     expect(stop.stdout).toBe(
-      "stopped cutstop: 0 workers stopped gracefully, 1 did not stop cleanly (requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log), 1 request cut off\n",
+      "stopped cutstop: 0 workers stopped gracefully, 1 did not stop cleanly (requests still open at its shutdown deadline were cut off, so it exited with code 1; raise the shutdown timeout if they take longer), 1 request cut off\n",
     );
     await expect(short).resolves.toMatchObject({ status: 200 });
     await expect(long).resolves.toHaveProperty('code', 'ECONNRESET');

@@ -58,7 +58,7 @@ describe('clusterkit show', () => {
     expect(lines).toContain('\nmemory limit      256 MiB (PM2: max_memory_restart)\n');
     expect(lines).toContain('\nrestarts          backoff 100ms, ×2 each time, up to 30s; reset once a worker was ready 30s (stableAfter), or 1s having served (startup window)\n');
     expect(lines).toContain('\ncrash loop        4 restarts in 1m 0s, or 3 startup failures in a row (PM2: max_restarts; startup window 1s, PM2: min_uptime)\n');
-    expect(lines).toContain('\nheartbeat         every 1s, silent after 10s\n');
+    expect(lines).toContain('\nheartbeat         every 1s, a worker silent 10s is killed (--heartbeat-timeout)\n');
     expect(lines).toContain(`\nwatch             on: ${join(project, 'src')}, ignoring uploads; a reload 300ms after the last change\n`);
     expect(lines).toContain("\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs shown); --output, --error, --log (outFile, errorFile, logFile) write it to files\n");
     expect(lines).toContain(`\nhealth            http://127.0.0.1:${healthPort} (/healthz, /readyz, /metrics)\n`);

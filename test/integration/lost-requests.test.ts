@@ -7,7 +7,7 @@
  * that it never took. Real workers, real HTTP clients, real signals.
  */
 import { describe, expect, it } from '@jest/globals';
-import type { WorkerCrashEvent, WorkerHandle } from '../../src/index.js';
+import type { WorkerCrashEvent, WorkerExitEvent, WorkerHandle } from '../../src/index.js';
 import { recordClusterEvents } from '../../src/control/record-events.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
@@ -35,7 +35,7 @@ async function workerWithOpenRequests(count: number, options: Record<string, unk
 }
 
 describe('requests cut off by a worker that cannot say so', () => {
-  it('[H72] a hung worker killed at the shutdown timeout: requestsCut counts the requests it held, not 0', async () => {
+  it('[H72][H367] a hung worker killed at the shutdown timeout: requestsCut counts the requests it held, not 0, and its kill line says so', async () => {
     const { primary, worker, port, requests, text } = await workerWithOpenRequests(3);
     // Its next request hangs it: its event loop never turns again, it reports nothing more.
     const arrived = onceEvent(primary, 'workerMessage', 20_000);
@@ -46,7 +46,8 @@ describe('requests cut off by a worker that cannot say so', () => {
     // The 3 it reported, and the hanging one if a heartbeat saw it: at least 3, never 0.
     expect(report.requestsCut).toBeGreaterThanOrEqual(3);
     for (const outcome of await Promise.all([...requests, hung])) expect(outcome).toBe('ECONNRESET');
-    expect(text()).toContain(`WARN worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping`);
+    expect(text()).toContain(`WARN worker ${worker.id} was killed (SIGKILL) by the primary at the shutdown timeout before it finished stopping; at least `);
+    expect(text()).toMatch(new RegExp(`at the shutdown timeout before it finished stopping; at least ${report.requestsCut} requests cut off .*lostRequests=${report.requestsCut}`));
   });
 
   it('[H72] a crash: workerCrash says how many requests it cut (lostRequests) and the crash line says it', async () => {
@@ -153,8 +154,64 @@ describe('a worker killed by the hang detection', () => {
     // Before: 0 (absent from the line), as no heartbeat answer could count it.
     expect((await crash).lostRequests).toBe(1);
     expect(await blocked).toBe('ECONNRESET');
-    await until(() => text().includes(`worker ${worker!.id}'s kill`), 20_000, 'the kill line');
-    expect(text()).toContain(`WARN worker ${worker!.id}'s kill: at least 1 request cut off (open as it exited or at its last report, or handed to it and not taken yet)`);
+    await until(() => text().includes(`worker ${worker!.id} was killed (SIGKILL) by the primary`), 20_000, 'the kill line');
+    // On the kill's own line since H367 (before: a second line, "worker N's kill: ...").
+    expect(text()).toMatch(new RegExp(`WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms; at least 1 request cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\)`));
+  });
+
+  it('[H367] a hung worker with idle keep-alive clients: the kill line, workerExit and the event log count the idle connections it reset, not nothing', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port) }, logger, heartbeat: { intervalMs: 200, timeoutMs: 2_000 } }, 'workers/slow-http.ts');
+    const { log, stop } = recordClusterEvents(primary); // what clusterkit events and the dashboard show
+    onCleanup(stop);
+    const [worker] = await primary.start();
+    // Three keep-alive clients between requests, as the tester's load had 12: the kill resets them all.
+    const idle = await Promise.all([0, 1, 2].map(() => keepAliveClient(port)));
+    // A heartbeat answer after their answers: the worker has seen all three go idle.
+    const answered = Date.now();
+    await until(() => {
+      const row = primary.stats().find((entry) => entry.id === worker!.id);
+      return row?.healthAgeMs !== undefined && Date.now() - row.healthAgeMs > answered;
+    }, 20_000, 'a heartbeat answer after the idle clients');
+    const exit = onceEvent<WorkerExitEvent>(primary, 'workerExit', 30_000, (event) => event.worker === worker);
+    const blocked = get(port, '/?spin=1');
+    const event = await exit;
+    // Before: no count at all on the exit, and only a second line of its own.
+    expect(event).toMatchObject({ killed: true, expected: false, lostRequests: 1, isLowerBound: true, resetConnections: 3 });
+    expect(await blocked).toBe('ECONNRESET');
+    await Promise.all(idle.map((client) => client.closed));
+    expect(text()).toMatch(
+      new RegExp(
+        `WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms; at least 1 request cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\) and 3 more open connections reset \\(idle keep-alive connections: a request already sent on one is lost too\\) .*lostRequests=1 resetConnections=3`,
+      ),
+    );
+    expect(text()).not.toContain(`worker ${worker!.id}'s kill`);
+    await until(() => log.read().events.some((entry) => entry.type === 'workerRequestsCut' && entry.workerId === worker!.id), 20_000, 'the recorded cut');
+    expect(log.read().events.filter((entry) => entry.type === 'workerRequestsCut' && entry.workerId === worker!.id)).toEqual([expect.objectContaining({ openRequests: 1, resetConnections: 3 })]);
+  });
+
+  it('[H367] a kill that cut no request but reset idle connections is recorded as a cut too', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    // The tester's app: it answers, then blocks its loop a moment later, every request done.
+    const primary = testPrimary({ env: { PORT: String(port) }, logger, heartbeat: { intervalMs: 200, timeoutMs: 2_000 } }, 'workers/slow-http.ts');
+    const { log, stop } = recordClusterEvents(primary);
+    onCleanup(stop);
+    const [worker] = await primary.start();
+    const idle = await Promise.all([0, 1].map(() => keepAliveClient(port)));
+    // A heartbeat answer after the idle clients: 0 open, 2 idle.
+    await until(() => primary.stats().find((row) => row.id === worker!.id)?.openRequests === 0, 20_000, 'a heartbeat answer');
+    const exit = onceEvent<WorkerExitEvent>(primary, 'workerExit', 30_000, (event) => event.worker === worker);
+    // Answered: the client is served; 200 ms later the loop blocks with nothing open but the idle clients.
+    expect(await get(port, '/?hangAfter=200')).toBe(200);
+    const event = await exit;
+    // Before: nothing on the exit, nothing recorded (the tester's 12 resets, lostRequests=0).
+    expect(event).toMatchObject({ killed: true, lostRequests: 0 });
+    expect(event.resetConnections).toBeGreaterThanOrEqual(2);
+    await Promise.all(idle.map((client) => client.closed));
+    await until(() => log.read().events.some((entry) => entry.type === 'workerRequestsCut' && entry.workerId === worker!.id), 20_000, 'the recorded cut');
+    expect(text()).toMatch(new RegExp(`WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms; .*open connections? reset`));
   });
 });
 

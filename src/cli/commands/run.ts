@@ -141,6 +141,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ...(settings.shutdownTimeoutMs === undefined ? {} : { shutdownTimeoutMs: settings.shutdownTimeoutMs }),
       ...(settings.gradualDrainMs === undefined ? {} : { gradualDrainMs: settings.gradualDrainMs }),
       ...(settings.minReadyMs === undefined ? {} : { minReadyMs: settings.minReadyMs }),
+      // The interval stays the library's 1 s (kRunHeartbeatIntervalMs): the timeout was checked against it.
+      ...(settings.heartbeatTimeoutMs === undefined ? {} : { heartbeat: { timeoutMs: settings.heartbeatTimeoutMs } }),
       ...(settings.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: settings.readyTimeoutMs }),
       ...(settings.maxMemoryMb === undefined ? {} : { maxMemoryMb: settings.maxMemoryMb }),
       ...(Object.keys(settings.restart).length === 0 ? {} : { restart: settings.restart }),

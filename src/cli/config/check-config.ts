@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
-import { checkDurationMs, checkMemoryLimitMb, isUnitless, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
+import { checkDurationMs, checkHeartbeatTimeout, checkMemoryLimitMb, isUnitless, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -64,7 +64,7 @@ const kMaxListLength = 1_000;
 const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
-  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain', 'minReady',
+  'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain', 'minReady', 'heartbeatTimeout',
   'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'time', 'timeFormat', 'watch', 'ignoreWatch', 'watchDelay',
   'outFile', 'errorFile', 'logFile',
 ] as const;
@@ -233,6 +233,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     // `minReady: 5` is 5 ms: the start says so (H359).
     isMinReadyBare: typeof app.minReady === 'number' || typeof app.minReady === 'string' ? isUnitless(app.minReady) : undefined,
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
+    heartbeatTimeoutMs: optional(app.heartbeatTimeout, (value) => checkHeartbeatTimeout(checkDuration(value, at('heartbeatTimeout')), `"${at('heartbeatTimeout')}"`, value as string | number)),
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),
     restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),

@@ -57,6 +57,12 @@ export interface AppConfig {
    * Each replacement of a reload takes this much longer. `0` turns it off. @default 0
    */
   minReady?: ConfigDuration;
+  /**
+   * Time a ready worker may stay silent (no answer to the heartbeat's ping each second: its
+   * event loop blocked) before the primary kills it (SIGKILL) and starts another. More than 1s.
+   * PM2 has none. `--heartbeat-timeout`. @default '10s'
+   */
+  heartbeatTimeout?: ConfigDuration;
   /** Time a worker has to start (and listen; with `waitReady`, to send 'ready'). @default '30s' */
   readyTimeout?: ConfigDuration;
   /**

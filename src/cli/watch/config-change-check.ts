@@ -193,6 +193,7 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   // How minReady was written: its value is compared above.
   isMinReadyBare: null,
   readyTimeoutMs: 'readyTimeout',
+  heartbeatTimeoutMs: 'heartbeatTimeout',
   waitReady: 'waitReady',
   waitListen: 'waitListen',
   healthPort: 'healthPort',

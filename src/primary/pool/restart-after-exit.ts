@@ -88,9 +88,23 @@ export function beforeTakeover(record: WorkerRecord, wasReady: boolean): Unrepla
  * lower bound, and the idle connections it reset besides (H228: a crash under keep-alive load
  * said 3 requests cut off where its clients lost 8).
  */
-function lostBounds(record: WorkerRecord): { isLowerBound?: true; resetConnections?: number } {
+export function lostBounds(record: WorkerRecord): { isLowerBound?: true; resetConnections?: number } {
   const resetConnections = record.resetConnections();
   return { ...(record.isLostCountExact() ? {} : { isLowerBound: true as const }), ...(resetConnections ? { resetConnections } : {}) };
+}
+
+/**
+ * What the primary's SIGKILL of a ready worker cut (H367): the requests it held as it last
+ * reported, the connections handed to it it never took, and its idle connections, as for a
+ * crash. Nothing when it said itself what it cut during its stop (`$requestsCut`: told already)
+ * or when nothing is known. For `workerExit`'s `killed` fields.
+ */
+export function killLoss(record: WorkerRecord): { lostRequests?: number; isLowerBound?: true; resetConnections?: number } {
+  if (record.readyAt === undefined || record.requestsCut !== undefined) return {};
+  const lostRequests = record.lostRequests();
+  if (lostRequests === undefined) return {};
+  const bounds = lostBounds(record);
+  return lostRequests > 0 || bounds.resetConnections ? { lostRequests, ...bounds } : {};
 }
 
 /**

@@ -38,8 +38,10 @@ function killCause(record: WorkerRecord): string | undefined {
 }
 
 function stopFailureCause(record: WorkerRecord): string | undefined {
-  // Requests (or message handlers) cut off come first: the stop's own count says how many.
-  if (record.requestsCut !== undefined || record.handlersCut !== undefined) return undefined;
+  // Requests (or message handlers) cut off come first: the stop's own count says how many. Cut
+  // at its own deadline, and nothing else wrong, that is the cause (H367: two such workers read
+  // "requests cut off, _destroy timed out or threw, a kill, or a non-zero exit").
+  if (record.requestsCut !== undefined || record.handlersCut !== undefined) return deadlineCause(record);
   if (overranStop(record)) {
     if (record.cleanupSignal !== undefined) return `the script's ${record.cleanupSignal} listener ran but did not end the process within the worker's own deadline, so it exited with code 1`;
     return undefined;
@@ -48,4 +50,19 @@ function stopFailureCause(record: WorkerRecord): string | undefined {
   if (record.signal !== null) return `ended during its stop by ${record.signal}, which the stop did not send`;
   if (record.exitCode !== null && record.exitCode !== 0) return `it exited with code ${record.exitCode} during its stop`;
   return undefined;
+}
+
+/**
+ * A worker that cut requests off (or abandoned message handlers) at its own stop deadline and
+ * exited with code 1 for it, with nothing else wrong: its `_destroy` did not fail, and neither a
+ * signal nor code in it ended it another way.
+ */
+function deadlineCause(record: WorkerRecord): string | undefined {
+  if (record.hasSaidDestroyFailed || record.signal !== null || record.exitCode !== 1) return undefined;
+  const { requestsCut, handlersCut, requestsCutAtMs, handlersCutAtMs } = record;
+  // Cut another way too (an exit, a close with requests open): no one cause.
+  if ((requestsCut !== undefined && requestsCutAtMs === undefined) || (handlersCut !== undefined && handlersCutAtMs === undefined)) return undefined;
+  const what = requestsCut !== undefined && handlersCut !== undefined ? 'requests and message handlers' : requestsCut !== undefined ? 'requests' : 'message handlers';
+  // Without the deadline's ms: each worker's own differs by the way its stop request took, and one cause is one text.
+  return `${what} still open at its shutdown deadline were cut off, so it exited with code 1; raise the shutdown timeout if they take longer`;
 }

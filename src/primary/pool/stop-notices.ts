@@ -118,6 +118,7 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       const openRequests = Math.min(payload.openRequests, seen);
       if (openRequests === 0) return;
       record.requestsCut = openRequests;
+      if (timeoutMs !== undefined) record.requestsCutAtMs = timeoutMs;
       if (timeoutMs !== undefined) emit('workerRequestsCut', { worker: record.handle, openRequests, timeoutMs, reason: 'deadline', ...held });
       else emit('workerRequestsCut', { worker: record.handle, openRequests, reason: isClosedByWorker(payload) ? 'closed' : 'exit' });
     },
@@ -138,7 +139,10 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       const givenUp = Math.min(handlers - count, record.endpoint.givenUpCount);
       if (handlers > count + givenUp) system.reportDropped(record, 'out-of-range', kHandlersCutNotice);
       if (count + givenUp === 0) return;
-      if (count > 0) record.handlersCut = count;
+      if (count > 0) {
+        record.handlersCut = count;
+        record.handlersCutAtMs = timeoutMs;
+      }
       const messageTypes = types.map(escapeControlChars);
       // Those whose requester exited (killed, or stopped first) are told apart from those timed out or aborted (H274).
       const requestersExited = Math.min(givenUp, record.endpoint.requesterExitedCount);

@@ -19,7 +19,7 @@ import { isClusterKitMessage } from '../../messaging/envelope.js';
 import { kArmWatchdogNotice, kCrashNotice, kDestroyFailedNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { launchInTurns } from './launch-in-turns.js';
-import { beforeTakeover, restartAfterExit } from './restart-after-exit.js';
+import { beforeTakeover, killLoss, restartAfterExit } from './restart-after-exit.js';
 import { RoundRobin } from './round-robin.js';
 import { bulkMarginMs, isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
@@ -763,6 +763,8 @@ export class WorkerPool {
       signal,
       expected: record.stopRequested,
       killed,
+      // What the kill cut, on its own line (H367): the heartbeat's, the channel's, a stop's timeout.
+      ...(killed ? killLoss(record) : {}),
       isStopUnfinished,
       ...(isEndedUnstarted ? { isEndedUnstarted } : {}),
       ...(record.stopSignal !== undefined && !record.stopRequested ? { stopSignal: record.stopSignal } : {}),

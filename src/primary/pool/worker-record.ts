@@ -305,6 +305,14 @@ export class WorkerRecord {
    */
   requestsCut: number | undefined;
   /**
+   * The worker's own stop deadline (ms after its stop began) at which it cut off its requests
+   * (`$requestsCut` with its `timeoutMs`); undefined when it cut none there (an exit or a close
+   * with requests open). With `handlersCutAtMs` (`$handlersCut`), the one cause `clusterkit stop`
+   * can name for it (H367).
+   */
+  requestsCutAtMs: number | undefined;
+  handlersCutAtMs: number | undefined;
+  /**
    * Message handlers it said still ran at its own stop deadline (`$handlersCut`): abandoned, as
    * requests cut off are. Undefined when it abandoned none (H229).
    */

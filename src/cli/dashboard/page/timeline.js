@@ -87,7 +87,10 @@ export function describeEvent(event) {
       return `${worker(event)}: _destroy did not finish in ${formatMs(event.timeoutMs)} ms; the worker cut it short (exit 1)`;
     case 'workerRequestsCut': {
       const requests = `${event.openRequests} request${event.openRequests === 1 ? '' : 's'}`;
-      if (event.timeoutMs === undefined) return `${worker(event)} exited with ${requests} still open: cut off`;
+      // A crash or a kill resets the worker's idle keep-alive connections too (H367).
+      const reset = event.resetConnections ? `${event.resetConnections} idle connection${event.resetConnections === 1 ? '' : 's'} reset` : '';
+      if (reset && !event.openRequests) return `${worker(event)} exited: ${reset}`;
+      if (event.timeoutMs === undefined) return `${worker(event)} exited with ${requests} still open: cut off${reset ? `, and ${reset}` : ''}`;
       return `${worker(event)} cut off ${requests} still open at its shutdown deadline (${formatMs(event.timeoutMs)} ms; exit 1)`;
     }
     case 'workerProtocolError':

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { outcomeExitCode, stopOutcome } from '../../src/cli/control-outcome.js';
 import { stopCounts } from '../../src/control/stop-counts.js';
+import { processListens } from '../../src/primary/pool/cluster-listens.js';
 import type { ShutdownReport } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
@@ -218,5 +219,34 @@ describe('connections the primary accepted when a shutdown begins', () => {
     expect(elapsedMs).toBeLessThan(timeoutMs + 1_900);
     const { killed, failed } = await stopped;
     expect(killed.length + failed.length).toBe(1);
+  });
+  it('[H369] of one primary leave the port to a second primary of the process whose worker asks to listen on it meanwhile: it listens once the first one\'s workers left, and serves', async () => {
+    const port = await freePort();
+    const first = testPrimary({ env: { PORT: String(port) }, restart: false }, 'workers/http-server.ts');
+    const [worker] = await first.start();
+    const dir = mkdtempSync(join(tmpdir(), 'ck-two-primaries-'));
+    onCleanup(() => rmSync(dir, { recursive: true, force: true }));
+    const unblock = join(dir, 'unblock');
+    onCleanup(() => writeFileSync(unblock, ''));
+    await expect(first.send(worker!, 'blockUntilFile', { path: unblock })).resolves.toBe('blocking');
+    const before = rawTcpHandles();
+    const queued = client(port);
+    await until(() => rawTcpHandles() >= before + 1, 30_000, 'the primary accepting the connection');
+    const shuttingDown = onceEvent(first, 'shutdown');
+    const stopped = first.shutdown({ timeoutMs: 20_000 });
+    await shuttingDown;
+    // The first primary closed its listening socket; its worker, blocked, still holds the port.
+    await until(() => isRefused(port), 30_000, 'the port refusing new connections while the first primary drains');
+    const second = testPrimary({ env: { PORT: String(port) }, restart: false }, 'workers/http-server.ts');
+    const started = second.start();
+    // Before: node:cluster added the second primary's worker to the closed socket's handle: told
+    // EADDRINUSE (its start failed), or that it listened on a socket that never accepts again.
+    // (The start's failure, or a start on the closed socket, ends the wait.)
+    await Promise.race([until(() => processListens.waitingListens === 1, 30_000, "the second worker's request to listen held until the first primary's workers left the port"), started]);
+    writeFileSync(unblock, '');
+    await expect(queued.outcome).resolves.toBe(`pid:${worker!.pid}`);
+    const [other] = await started;
+    await stopped;
+    await expect(client(port).outcome).resolves.toBe(`pid:${other!.pid}`);
   });
 });

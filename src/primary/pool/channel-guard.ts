@@ -224,6 +224,15 @@ export function guardInternalMessages(
     inspect?.beforeNode(args[0]);
     if (isCorrupt) return false; // the worker is being killed: nothing more of its protocol is acted on
     const server = serverRequest(args[0]);
+    // A shutdown of another primary of the process closed this port's listening socket, its
+    // workers still on it: node:cluster would add this one to that closed socket's handle (H369).
+    // Handled once they left it, by a new socket (the worker gone meanwhile: dropped).
+    const closed = cluster && server?.act === 'queryServer' && !servers.has(server.key) ? cluster.whenClosedGone(server.key) : undefined;
+    if (closed) {
+      const message = args[0];
+      void closed.then(() => setImmediate(() => child.connected && !isCorrupt && child.emit('internalMessage', message)));
+      return true;
+    }
     if (server?.act === 'close') release(server.key);
     else if (server && !servers.has(server.key)) {
       if (servers.size >= maxServers) {

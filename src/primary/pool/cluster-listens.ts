@@ -46,6 +46,14 @@ export class ClusterListens {
   #lastGeneration = 0;
   /** Per key held with round-robin scheduling: its listening socket and the connections accepted on it (round-robin-intake.ts). */
   readonly #intakes = new Map<string, RoundRobinIntake>();
+  /**
+   * Per key no worker holds any more whose socket a shutdown closed and node:cluster has not
+   * dropped yet: it drops it once the last worker is both disconnected and exited, the channel
+   * guard releases at the first of the two (`whenClosedGone`).
+   */
+  readonly #closing = new Map<string, RoundRobinIntake>();
+  /** Requests to listen held in `whenClosedGone` now. */
+  #waitingListens = 0;
   #max: number | undefined;
 
   /** `max`: the bound; read from the open-file limit at first use when not given. */
@@ -88,6 +96,10 @@ export class ClusterListens {
       this.#generations.delete(key);
       const intake = this.#intakes.get(key);
       this.#intakes.delete(key);
+      if (intake !== undefined && !intake.isAccepting && !intake.isDropped) {
+        this.#closing.set(key, intake);
+        void intake.whenDropped().then(() => this.#closing.get(key) === intake && this.#closing.delete(key));
+      }
       return intake?.release() ?? 0;
     }
     this.#holders.set(key, holders - 1);
@@ -113,6 +125,27 @@ export class ClusterListens {
   /** The connections accepted on `key`'s round-robin socket (undefined: not held, or not round-robin). */
   intake(key: string): RoundRobinIntake | undefined {
     return this.#intakes.get(key);
+  }
+
+  /**
+   * Resolves once node:cluster dropped `key`'s handle (it closes the listening socket as the
+   * handle's last worker leaves), when a shutdown closed that socket (`RoundRobinIntake.stopAccepting`)
+   * while workers still hold it; undefined when the socket is open (or not round-robin). Until
+   * then, a worker of another primary of the process that asks to listen on `key` is added to the
+   * closed socket's handle: its listen fails (EADDRINUSE), or it is told it listens and never gets
+   * a connection, the handle kept for it once the shutdown's workers left (H369). Its request
+   * waits for this instead; node:cluster then makes a new handle and socket.
+   */
+  whenClosedGone(key: string): Promise<void> | undefined {
+    const intake = this.#intakes.get(key) ?? this.#closing.get(key);
+    if (intake === undefined || intake.isAccepting || intake.isDropped) return undefined;
+    this.#waitingListens++;
+    return intake.whenDropped().finally(() => this.#waitingListens--);
+  }
+
+  /** Requests to listen waiting in `whenClosedGone` now, on every key. */
+  get waitingListens(): number {
+    return this.#waitingListens;
   }
 
   /** How many workers hold `key` now (in every primary of the process). */

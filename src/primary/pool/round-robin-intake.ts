@@ -62,6 +62,11 @@ export class RoundRobinIntake {
   readonly #verdicts = new Map<object, boolean>();
   #isAccepting = true;
   #isReleased = false;
+  /** The listening socket's own `close`, for `stopAccepting` (the socket's `close` tells node:cluster's from then on). */
+  #closeOwn: (() => void) | undefined;
+  /** Set once node:cluster closed the listening socket: its handle is dropped (`whenDropped`). */
+  #isDropped = false;
+  #droppedWaiters: (() => void)[] = [];
   #waiters: (() => void)[] = [];
 
   /**
@@ -75,6 +80,13 @@ export class RoundRobinIntake {
       const wrap = (server as unknown as { _handle?: unknown })._handle;
       if (!isListenWrap(wrap)) return;
       this.#wrap = wrap;
+      // node:cluster closes the socket as it drops the handle (`RoundRobinHandle.remove`, its last worker gone).
+      const close = wrap.close;
+      this.#closeOwn = () => close.call(wrap);
+      wrap.close = () => {
+        this.#onDropped();
+        close.call(wrap);
+      };
       let onconnection = wrap.onconnection;
       const accepted = (handle: unknown) => {
         if (typeof handle !== 'object' || handle === null || this.#isReleased) return;
@@ -101,6 +113,11 @@ export class RoundRobinIntake {
   /** Whether the listening socket was caught, so a shutdown can close it first. */
   get isWatched(): boolean {
     return this.#wrap !== undefined;
+  }
+
+  /** False once `stopAccepting` closed the listening socket. */
+  get isAccepting(): boolean {
+    return this.#isAccepting;
   }
 
   /** Connections accepted that no worker took yet: queued, or in flight to a worker. */
@@ -155,11 +172,33 @@ export class RoundRobinIntake {
       // not a TCP socket: nothing to read
     }
     try {
-      this.#wrap.close();
+      this.#closeOwn?.();
     } catch {
       // closed meanwhile
     }
     return backlog;
+  }
+
+  /** True once node:cluster closed the listening socket (`whenDropped`). */
+  get isDropped(): boolean {
+    return this.#isDropped;
+  }
+
+  /**
+   * Resolves once node:cluster closed the listening socket, which it does as it drops the port's
+   * handle: a worker asking to listen from then on gets a new handle and socket (H369).
+   */
+  whenDropped(): Promise<void> {
+    if (this.#isDropped) return Promise.resolve();
+    return new Promise((resolve) => this.#droppedWaiters.push(resolve));
+  }
+
+  #onDropped(): void {
+    if (this.#isDropped) return;
+    this.#isDropped = true;
+    const waiters = this.#droppedWaiters;
+    this.#droppedWaiters = [];
+    for (const resolve of waiters) resolve();
   }
 
   /** Resolves once no accepted connection waits for a worker (at once when none does), or on `release`. */

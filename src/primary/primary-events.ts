@@ -306,8 +306,10 @@ export interface ShutdownReport {
    * before, on Linux: clients that connect again at once, as the socket closes), and those the
    * primary had accepted that node:cluster reset because no worker took them before the last
    * worker of their port left (its event loop blocked past the wait, at most 2 s or a quarter of
-   * the timeout). Set only when there was one (H358: before, uncounted, up to one per client
-   * under load while the report said `requestsCut: 0`).
+   * the timeout). Of both, only those whose client was still there: one its client reset or
+   * closed its side of lost nothing to the shutdown (H364; in the kernel's backlog, counted one
+   * by one from /proc/net/tcp and tcp6, H370). Set only when there was one (H358: before,
+   * uncounted, up to one per client under load while the report said `requestsCut: 0`).
    */
   readonly connectionsReset?: number;
 }

@@ -1,10 +1,23 @@
 /**
  * How many connections the kernel holds in a listening socket's backlog: completed, not accepted
- * by the process yet. Closing the socket resets each (the client had most likely sent its
- * request), and no process ever saw them: a shutdown reads the figure just before it closes a
- * round-robin socket, to count them in `connectionsReset` (H358). Linux only (/proc/net/tcp and
- * tcp6, where a listening socket's `rx_queue` is its backlog); undefined elsewhere, for a pipe,
- * or when the socket is not found once exactly.
+ * by the process yet, their client still there. Closing the socket resets each (the client had
+ * most likely sent its request), and no process ever saw them: a shutdown reads the figure just
+ * before it closes a round-robin socket, to count them in `connectionsReset` (H358). Linux only
+ * (/proc/net/tcp and tcp6); undefined elsewhere, for a pipe, or when the socket is not found
+ * once exactly.
+ *
+ * A listening socket's `rx_queue` is its backlog, but it also counts connections their client
+ * already reset: such a connection stays in the accept queue and leaves the table (hostile t37:
+ * 40 clients that connect, send and reset at once, then reconnect, counted 68 to 110 while the
+ * clients saw no reset). So when that row says there is a backlog, the whole table is read and
+ * the connections of the backlog are counted one by one (H370): a row of the listening socket's
+ * port (and address, unless it listens on every address: its connections carry the concrete
+ * one) in state ESTABLISHED with no inode (no process holds a file of it: not accepted yet). One
+ * whose client closed its side (FIN, CLOSE_WAIT) is not counted, as for the connections queued in
+ * node:cluster (peer-gone.ts, H364). The whole table is read only then, as the last thing before
+ * the close, and parsed after it (`readKernelBacklog`, then `countKernelBacklog`): under load it
+ * holds thousands of TIME_WAIT rows, and the longer the read, the more clients reconnect into the
+ * backlog the close resets.
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
@@ -69,17 +82,90 @@ export function backlogIn(table: string, address: string, port: number): number 
   return found.length === 1 ? found[0] : undefined;
 }
 
-/** The kernel's backlog of the listening socket `name` (see the file comment), or undefined. */
-export function kernelBacklog(name: SocketName): number | undefined {
+/** The state column of /proc/net/tcp for ESTABLISHED: a connection whose client is still there. */
+const kEstablished = '01';
+
+/**
+ * The connections in the backlog of the listening socket `address:port` (as /proc writes the
+ * address; all zeros: every address) of `table` (the text of /proc/net/tcp or tcp6) whose client
+ * is still there: rows of that port (and address) ESTABLISHED with inode 0 (see the file comment).
+ */
+export function liveBacklogIn(table: string, address: string, port: number): number {
+  const portText = port.toString(16).toUpperCase().padStart(4, '0');
+  const local = `${address}:${portText}`;
+  const isWildcard = /^0+$/.test(address);
+  let count = 0;
+  for (const line of table.split('\n')) {
+    const fields = line.trim().split(/\s+/);
+    // sl local_address rem_address st tx_queue:rx_queue tr:tm->when retrnsmt uid timeout inode ...
+    if (fields.length < 10 || fields[3] !== kEstablished || fields[9] !== '0') continue;
+    const own = fields[1]!;
+    if (isWildcard ? own.endsWith(`:${portText}`) && own.length === local.length : own === local) count++;
+  }
+  return count;
+}
+
+/** What `readKernelBacklog` read, for `countKernelBacklog` to count once the socket is closed. */
+export interface KernelBacklogRead {
+  /** The listening socket's address as /proc writes it. */
+  readonly address: string;
+  readonly port: number;
+  /** The LISTEN row's `rx_queue`: every connection of the backlog, also those their client reset. */
+  readonly queued: number;
+  /** The whole table, undecoded, when `queued` is above 0 (read only then). */
+  readonly table?: readonly Buffer[];
+}
+
+/**
+ * Reads the backlog of the listening socket `name` from the kernel: its LISTEN row and, when it
+ * has a backlog, the whole table, raw (parsed by `countKernelBacklog`, after the close). Undefined
+ * where it cannot be read (see the file comment).
+ */
+export function readKernelBacklog(name: SocketName): KernelBacklogRead | undefined {
   if (process.platform !== 'linux') return undefined;
   const { address, family, port } = name;
   if (typeof address !== 'string' || typeof family !== 'string' || typeof port !== 'number' || !Number.isInteger(port)) return undefined;
   const local = procAddress(address, family);
   if (local === undefined) return undefined;
+  const path = family === 'IPv4' ? '/proc/net/tcp' : '/proc/net/tcp6';
   try {
-    return backlogIn(listeningRows(family === 'IPv4' ? '/proc/net/tcp' : '/proc/net/tcp6'), local, port);
+    const queued = backlogIn(listeningRows(path), local, port);
+    if (queued === undefined) return undefined;
+    if (queued === 0) return { address: local, port, queued };
+    return { address: local, port, queued, table: wholeTable(path) };
   } catch {
     return undefined;
+  }
+}
+
+/** How many connections of what `readKernelBacklog` read are alive: those a close resets. */
+export function countKernelBacklog(read: KernelBacklogRead | undefined): number | undefined {
+  if (read === undefined) return undefined;
+  if (read.table === undefined) return read.queued;
+  return liveBacklogIn(Buffer.concat(read.table).toString('latin1'), read.address, read.port);
+}
+
+/** The kernel's backlog of the listening socket `name`, its live connections only (see the file comment), or undefined. */
+export function kernelBacklog(name: SocketName): number | undefined {
+  return countKernelBacklog(readKernelBacklog(name));
+}
+
+/** How much of the whole table one read takes. */
+const kTableChunkBytes = 256 * 1024;
+
+/** All of `path`, as read: not decoded, for the read to cost as little as it can. */
+function wholeTable(path: string): Buffer[] {
+  const fd = openSync(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    for (;;) {
+      const buffer = Buffer.allocUnsafe(kTableChunkBytes);
+      const bytes = readSync(fd, buffer, 0, buffer.length, null);
+      if (bytes === 0) return chunks;
+      chunks.push(bytes === buffer.length ? buffer : buffer.subarray(0, bytes));
+    }
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -30,11 +30,11 @@
  * that connect again at once, those since the primary last ran (0 to 12 of 20 clients in six runs
  * on a busy machine; all 20 when the primary went tens of milliseconds without the CPU). They are
  * read from the kernel just before the close (listen-backlog.ts, Linux) and counted in
- * `connectionsReset` too. With `SCHED_NONE` the workers accept themselves: the
+ * `connectionsReset` too, those whose client is still there only (H370). With `SCHED_NONE` the workers accept themselves: the
  * kernel's backlog as the last of them closes its server is all there is, and nothing counts it.
  */
 import net from 'node:net';
-import { kernelBacklog } from './listen-backlog.js';
+import { countKernelBacklog, readKernelBacklog, type KernelBacklogRead } from './listen-backlog.js';
 import { isPeerGone } from './peer-gone.js';
 
 /** node:cluster's listening socket (a TCP or pipe server handle): closed to stop accepting. */
@@ -159,24 +159,26 @@ export class RoundRobinIntake {
    * refused. What was accepted is still handed to the workers of the port. node:cluster closes
    * the socket again when the last worker leaves: a second close of a closed handle does nothing.
    * Returns the connections the kernel resets with it: completed, in its backlog, not accepted by
-   * the primary yet (read just before, listen-backlog.ts; 0 where it cannot be read).
+   * the primary yet, their client still there (read just before, counted just after,
+   * listen-backlog.ts; 0 where it cannot be read).
    */
   stopAccepting(): number {
     if (!this.#isAccepting || this.#wrap === undefined) return 0;
     this.#isAccepting = false;
     const name: Record<string, unknown> = {};
-    let backlog = 0;
+    let backlog: KernelBacklogRead | undefined;
     try {
-      if (this.#wrap.getsockname?.(name) === 0) backlog = kernelBacklog(name) ?? 0;
+      if (this.#wrap.getsockname?.(name) === 0) backlog = readKernelBacklog(name);
     } catch {
       // not a TCP socket: nothing to read
     }
+    // Closed right after the read, counted after the close: what completes in between is reset uncounted (H370).
     try {
       this.#closeOwn?.();
     } catch {
       // closed meanwhile
     }
-    return backlog;
+    return countKernelBacklog(backlog) ?? 0;
   }
 
   /** True once node:cluster closed the listening socket (`whenDropped`). */

@@ -21,7 +21,6 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { isIPv4, isIPv6 } from 'node:net';
-import { endianness } from 'node:os';
 
 /** What `getsockname()` of a TCP handle gives. */
 export interface SocketName {
@@ -59,7 +58,13 @@ const hex = (bytes: number[]) => bytes.map((byte) => byte.toString(16).padStart(
  * number in the machine's byte order (`isLittleEndian`: x86, arm64), in hex; undefined for an
  * address not parsed.
  */
-export function procAddress(address: string, family: string, isLittleEndian = endianness() === 'LE'): string | undefined {
+/**
+ * The machine's byte order, read off a typed array rather than `os.endianness()`: `node:os` is a
+ * built-in clusterkit loads on first use only, not as a worker or primary starts (start-modules).
+ */
+const kIsLittleEndian = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+
+export function procAddress(address: string, family: string, isLittleEndian = kIsLittleEndian): string | undefined {
   const word = (bytes: number[]) => hex(isLittleEndian ? [...bytes].reverse() : bytes);
   if (family === 'IPv4' && isIPv4(address)) return word(address.split('.').map(Number));
   if (family !== 'IPv6') return undefined;

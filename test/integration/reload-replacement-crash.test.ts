@@ -5,8 +5,10 @@
  * completed (the platform tester's deploy went green while the service crash-looped). Now the
  * reload stops there: no further slot is replaced, the old workers of the others serve on, and
  * it fails with a `ReloadError` saying which replacement exited, how soon after ready, what it
- * cut, how far the reload got, and `minReadyMs`. Real workers: the release is what a file says
- * at each start; a slot's start is held by a file, never by a clock.
+ * cut, how far the reload got, and `minReadyMs`. A reload quicker than the build takes to crash
+ * (no traffic to drain) ends only once its replacements were ready the restart policy's startup
+ * window, so such a crash fails it too (H371). Real workers: the release is what a file says at
+ * each start; a slot's start is held by a file, never by a clock.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -140,5 +142,93 @@ describe('a reload whose replacement exits after it took over', () => {
       ),
     );
     expect(before[1]!.state).toBe('ready');
+  });
+
+  it('[H371] without minReadyMs and with no traffic, a reload quicker than its last replacement\'s crash 300 ms after ready waits out the 1 s startup window and fails: it no longer resolves before the crash', async () => {
+    const { primary, before, release } = await startGood();
+    release('crash-last-after-ready');
+    const changes = record<SlotChangeEvent>(primary, 'slotChange');
+    const crashes = record<{ worker: WorkerHandle }>(primary, 'workerCrash');
+    const completed = record(primary, 'reloadComplete');
+    const failed = record<{ error: Error }>(primary, 'reloadFailed');
+
+    // Before H371 the reload resolved as slot 1's old worker stopped, the crash still to come.
+    const error = await primary.reload().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+
+    const last = changes.events.find((event) => event.slot === 1)!.worker;
+    expect(crashes.events.map(({ worker }) => worker)).toEqual([last]);
+    expect(error).toBeInstanceOf(ReloadError);
+    expect(error).toMatchObject({ code: 'ERR_RELOAD_FAILED', isShutdown: false });
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The replacement for worker slot 1, worker ${last.id} \\(pid ${last.pid}\\), exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ` +
+          `of an uncaught TypeError: lazy import failed: \\./routes/report\\.js(?: at \\S+)?, after it had taken over its slot \\(no request known cut off\\), ` +
+          `so the reload stopped while it waited for its replacements to stay up the 1\\.0 s startup window \\(restart\\.startupWindowMs\\); ` +
+          `2 of 2 workers were replaced, none was left to replace, and worker slot 1 runs the new code and is being restarted with it, as after any crash\\. ${kAdvice}$`,
+      ),
+    );
+    expect((error as ReloadError).cause).toBeInstanceOf(WorkerExitedError);
+    expect(failed.events).toEqual([{ error }]);
+    expect(completed.events).toEqual([]);
+    expect(before.every((worker) => worker.state === 'exited')).toBe(true);
+  });
+
+  it('[H371] a good build\'s reload still completes, once its last replacement was ready the startup window', async () => {
+    const { primary, release } = await startGood({ restart: { startupWindowMs: 1_500 } });
+    release('good');
+    const changes = record<SlotChangeEvent>(primary, 'slotChange');
+    const completed = record(primary, 'reloadComplete');
+    await primary.reload();
+    const completedAt = Date.now();
+
+    expect(completed.events).toHaveLength(1);
+    expect(changes.events.map((event) => event.slot)).toEqual([0, 1]);
+    const last = changes.events[1]!.worker;
+    // The wait is a timer from the primary's own record of the ready: never shorter.
+    expect(completedAt - last.readyAt!).toBeGreaterThanOrEqual(1_500);
+    expect(primary.workers.map((worker) => worker.state)).toEqual(['ready', 'ready']);
+  });
+
+  it('[H371] a shutdown during the startup window\'s wait ends the reload at once, as a shutdown', async () => {
+    const { primary, before, release } = await startGood({ restart: { startupWindowMs: 120_000 } });
+    release('good');
+    const completed = record(primary, 'reloadComplete');
+    const reloading = primary.reload().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    // Both old workers stopped: the reload now waits out the window.
+    await until(() => before.every((worker) => worker.state === 'exited'), 30_000, 'the old workers to stop');
+    const stopped = primary.shutdown({ timeoutMs: 10_000 });
+    const error = await reloading;
+    await stopped;
+
+    expect(error).toBeInstanceOf(ReloadError);
+    expect(error).toMatchObject({ code: 'ERR_RELOAD_FAILED', isShutdown: true });
+    expect((error as Error).message).toBe(
+      'The reload stopped because the primary began shutting down while it waited for its replacements to stay up the 120.0 s startup window (restart.startupWindowMs); 2 of 2 workers were replaced, and the shutdown stops them.',
+    );
+    expect(completed.events).toEqual([]);
+  });
+
+  it('[H371] with restart: false the reload waits the default 1 s window too: the crashed slot is not restarted, and the reload says so', async () => {
+    const { primary, release } = await startGood({ restart: false });
+    release('crash-last-after-ready');
+    const changes = record<SlotChangeEvent>(primary, 'slotChange');
+    const error = await primary.reload().then(
+      () => undefined,
+      (reason: unknown) => reason,
+    );
+    const last = changes.events.find((event) => event.slot === 1)!.worker;
+    expect(error).toBeInstanceOf(ReloadError);
+    expect((error as Error).message).toMatch(
+      new RegExp(
+        `^The replacement for worker slot 1, worker ${last.id} \\(pid ${last.pid}\\), exited with code 1 .*, so the reload stopped while it waited for its replacements to stay up ` +
+          `the 1\\.0 s startup window \\(the default of restart\\.startupWindowMs; restarts are off\\); 2 of 2 workers were replaced, none was left to replace, and worker slot 1 is not restarted \\(its crash line says why\\)\\. `,
+      ),
+    );
   });
 });

@@ -146,12 +146,13 @@ describe('rolling reload', () => {
     expect(primary.workers.some((worker: WorkerHandle) => before.includes(worker))).toBe(false);
   });
 
-  it('[H345] a reload during a crash restart\'s backoff: the restart waits for the replacement, the slot never runs two workers, the crash is no failed stop', async () => {
+  it('[H345][H371] a reload during a crash restart\'s backoff: the restart waits for the replacement, the slot never runs two workers, the crash is no failed stop', async () => {
     // Each worker boots in 1.5 s and exits 200 ms after ready; its restart is due 300 ms after the
     // crash: it comes due while the reload's replacement (booting 1.5 s) is not ready yet.
+    // No startup window (H371): the replacement crashes too, and the reload must end at its takeover.
     const primary = testPrimary({
       env: { INIT_DELAY_MS: '1500', CRASH_AFTER_MS: '200' },
-      restart: { backoff: { initialMs: 300, factor: 1, maxMs: 300 }, maxStartupFailures: 100, maxRestarts: 100 },
+      restart: { backoff: { initialMs: 300, factor: 1, maxMs: 300 }, maxStartupFailures: 100, maxRestarts: 100, startupWindowMs: 0 },
     }, 'workers/init-slow.ts');
     // Slot 0's live workers, from the fork to the exit: never more than one.
     const live = new Set<number>();

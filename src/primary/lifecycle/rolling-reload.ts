@@ -19,6 +19,7 @@ import type { ReloadRequester, ShutdownReport } from '../primary-events.js';
 import { withNotStarted } from './not-started.js';
 import { isSilent, silenceOf } from '../pool/silence.js';
 import { deferred } from '../../deferred.js';
+import { kDefaultStartupWindowMs } from '../primary-options.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
@@ -86,6 +87,18 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
     }
     // The last replacement too: it took over, then crashed while the old worker drained (H365).
     taken.throwIfOneExited(context);
+    // A build that crashes soon after ready, in a reload quicker than its crash (retest t37 N1):
+    // the reload ends only once every replacement outlived the startup window (H371).
+    const windowMs = startupWindowOf(context.options);
+    const waitedMs = await taken.outliveStartupWindow(context, windowMs);
+    const window = `the ${formatElapsed(windowMs)} startup window ${context.options.restart === false ? '(the default of restart.startupWindowMs; restarts are off)' : '(restart.startupWindowMs)'}`;
+    if (!context.isRunning()) {
+      throw new ReloadError(
+        `The reload stopped because the primary began shutting down while it waited for its replacements to stay up ${window}; ${replaced} of ${slots.length} workers were replaced, and the shutdown stops them.`,
+        { isShutdown: true },
+      );
+    }
+    taken.throwIfOneExited(context, undefined, waitedMs === 0 ? undefined : ` while it waited for its replacements to stay up ${window}`);
   } catch (error) {
     let failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
     if (env !== undefined && context.pool.env === env) {
@@ -323,18 +336,43 @@ class TakenReplacements {
     return this.#records.find((record) => record.state === 'exited' && isOwnExit(record));
   }
 
-  throwIfOneExited(context: ReloadContext): void {
+  throwIfOneExited(context: ReloadContext, stopped?: string, during?: string): void {
     const exited = this.firstExited();
-    if (exited !== undefined) throw this.failure(context, exited);
+    if (exited !== undefined) throw this.failure(context, exited, stopped, during);
+  }
+
+  /**
+   * Waits until every one that is still up was ready `windowMs` (the restart policy's startup
+   * window, H371): at most that long after the last one's ready, not at all when `minReadyMs`
+   * already made each wait as long. Ends early at the first one's own exit and as the primary
+   * begins shutting down (the caller checks which). Resolves with how long it waited.
+   */
+  async outliveStartupWindow(context: ReloadContext, windowMs: number): Promise<number> {
+    if (windowMs <= 0 || context.options.minReadyMs >= windowMs || !context.isRunning() || this.firstExited() !== undefined) return 0;
+    const up = this.#records.filter((record) => record.state !== 'exited' && record.readyAt !== undefined);
+    const started = Date.now();
+    const waitMs = Math.max(0, ...up.map((record) => record.readyAt! + windowMs - started));
+    if (waitMs === 0) return 0;
+    let timer: NodeJS.Timeout | undefined;
+    const elapsed = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    try {
+      await Promise.race([elapsed, this.whenOneExits, context.whenStopping]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return Date.now() - started;
   }
 
   /**
    * `The replacement for worker slot 0, worker 3 (pid 4242), exited with code 1 366 ms after it
    * was ready (...)`: which one, how and how soon after ready, what it cut, how far the reload
    * got, what runs in its slot now, and `minReadyMs` to make a reload wait for a replacement to
-   * stay up. `stopped`: what the reload stopped besides (a replacement that was starting).
+   * stay up. `stopped`: what the reload stopped besides (a replacement that was starting);
+   * `during`: what the reload was doing then (waiting out the startup window, H371).
    */
-  failure(context: ReloadContext, record: WorkerRecord, stopped?: string): ReloadError {
+  failure(context: ReloadContext, record: WorkerRecord, stopped?: string, during = ''): ReloadError {
     const exitedAt = this.#exitedAt.get(record) ?? Date.now();
     const upMs = record.readyAt === undefined ? undefined : exitedAt - record.readyAt;
     const after = upMs === undefined ? 'after it was ready' : `${formatElapsed(upMs)} after it was ready`;
@@ -357,7 +395,7 @@ class TakenReplacements {
         : `Set "minReadyMs" (Kubernetes' minReadySeconds) longer than the new code takes to fail`;
     return new ReloadError(
       `The replacement for worker slot ${slot}, ${record.describe()}, ${how} ${after}${of}, after it had taken over its slot (${describeCut(record)}), ` +
-        `so the reload stopped${stopped === undefined ? '' : ` (${stopped})`}; ${replaced} of ${this.total} workers were replaced, ${kept}, and ${now}. ` +
+        `so the reload stopped${stopped === undefined ? '' : ` (${stopped})`}${during}; ${replaced} of ${this.total} workers were replaced, ${kept}, and ${now}. ` +
         `${wait}: a reload then waits for each replacement to stay up that long before the worker it replaces stops, and a build that fails within it fails the reload on its first slot, the old worker serving on.`,
       {
         cause: new WorkerExitedError(record.exitDescription(), `${after}${of}, after it took over worker slot ${slot} in a reload`, {
@@ -367,6 +405,16 @@ class TakenReplacements {
       },
     );
   }
+}
+
+/**
+ * The restart policy's startup window (`restart.startupWindowMs`, 1 s by default): a crash
+ * within it counts as an unstable restart or a failed start (H366), and a reload's
+ * replacements must outlive it (H371). Without restarts (`restart: false`) the default: a
+ * replacement that crashes then leaves its slot empty for good, the reload must say so.
+ */
+function startupWindowOf(options: ReloadContext['options']): number {
+  return options.restart === false ? kDefaultStartupWindowMs : options.restart.startupWindowMs;
 }
 
 /** It exited without the primary asking it to stop: a crash, a kill, the heartbeat's kill, an exit of its own. */

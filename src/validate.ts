@@ -273,6 +273,20 @@ const kOtherBlankCharacter = /[^\S ]|[\u2800\u{16FE4}\u{1D159}]/u;
 /** A name made of blank characters only. */
 const kOnlyBlank = /^[\s\u2800\u{16FE4}\u{1D159}]+$/u;
 
+/** A combining mark (`\p{M}`: U+0301, U+20DD...) as the first character (H372). */
+const kLeadingMark = /^\p{M}/u;
+
+/**
+ * Why a name or role starting with a combining mark is not one: the mark, its index, what it
+ * would show as, and what to do.
+ */
+function leadingMarkProblem(value: string, what: 'name' | 'role'): string {
+  const mark = codePointName(String.fromCodePoint(value.codePointAt(0)!));
+  const fix = 'start it with a letter, digit or symbol';
+  if (/^\p{M}+$/u.test(value)) return `it is made of combining marks only, the first ${mark} at index 0, so it would show as an empty ${what} in clusterkit status: ${fix}`;
+  return `it starts with a combining mark ${mark} at index 0, which joins the character shown before it (in clusterkit status, the column's padding): ${fix}`;
+}
+
 /** The names of the blank characters a user is most likely to meet, for the message. */
 const kBlankNames: Readonly<Record<string, string>> = {
   ' ': 'space',
@@ -293,7 +307,7 @@ const kBidiCharacter = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
 function workerNameRule(what: 'name' | 'role'): string {
   return (
     `a string of 1 to ${kMaxWorkerNameLength} characters without a space at either end or any other whitespace or blank-looking character (U+00A0, U+3000, U+2800...), ` +
-    `in Unicode NFC (${what}.normalize('NFC')), and without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates${what === 'role' ? ' or commas' : ''}`
+    `in Unicode NFC (${what}.normalize('NFC')), not starting with a combining mark (U+0301...), and without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates${what === 'role' ? ' or commas' : ''}`
   );
 }
 
@@ -320,6 +334,9 @@ export function workerNameProblem(value: string, what: 'name' | 'role' = 'name')
     return `it has ${/\s/u.test(blank[0]) ? 'a whitespace character' : 'a blank-looking character'} other than a space, ${describeBlankCharacter(blank[0])}, at index ${blank.index}: use a space (U+0020), "-" or "_" instead`;
   }
   if (value.charCodeAt(0) === 0x20) return `it starts with a space (U+0020 at index 0): pass ${what}.trim()`;
+  // A leading mark (H372): alone it shows as nothing; first it lands on what comes before it (a
+  // column's padding in clusterkit status), and `\u0301a` shows as `a`.
+  if (kLeadingMark.test(value)) return leadingMarkProblem(value, what);
   if (value.charCodeAt(value.length - 1) === 0x20) return `it ends with a space (U+0020 at index ${value.length - 1}): pass ${what}.trim()`;
   const comma = what === 'role' ? value.indexOf(',') : -1;
   if (comma !== -1) return `it has a comma at index ${comma}, and roles travel comma-joined in CLUSTERKIT_ROLES`;

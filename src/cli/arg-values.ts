@@ -8,6 +8,7 @@ import { describeValue } from '../errors.js';
 import { kMaxDurationMs } from '../duration.js';
 import { kMinMaxMemoryMb } from '../primary/primary-options.js';
 import { UsageError } from './usage-error.js';
+import { kConfigFilePath, notRunningHint } from './pm2-hints.js';
 
 const kDurationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
 const kSizeUnitsInMiB: Record<string, number> = { k: 1 / 1024, m: 1, g: 1024 };
@@ -112,7 +113,13 @@ export function parseSizeMb(value: string, flag: string, command: string): numbe
  */
 export function parseClusterName(value: string, command: string): string {
   const name = value.normalize('NFC');
-  if (clusterNameProblem(name) !== undefined) throw new UsageError(describeBadName(value), command);
+  const problem = clusterNameProblem(name);
+  if (problem !== undefined) {
+    // A config file's path (`./ecosystem.config.cjs`) gets what to type instead, not the file's
+    // name as a cluster name to try (H372: `Try "ecosystem.config.cjs"`, which is no cluster).
+    const hint = kConfigFilePath.test(value) ? notRunningHint(value, command) : '';
+    throw new UsageError(hint === '' ? describeBadName(value) : `${JSON.stringify(value)} is not a cluster name: ${problem}.${hint}`, command);
+  }
   checkSocketRoom(name, command);
   return name;
 }

@@ -10,7 +10,7 @@ import type { RemoteError } from '../errors.js';
 import { optionNamesOf } from '../control/request-once.js';
 import type { OptionNames } from '../control/control-protocol.js';
 import type { Logger } from '../logger.js';
-import { kDefaultBackoffInitialMs, kDefaultStableAfterMs } from '../primary/primary-options.js';
+import { kDefaultBackoffInitialMs, kDefaultHeartbeatTimeoutMs, kDefaultStableAfterMs } from '../primary/primary-options.js';
 
 /** API option -> the `clusterkit run` flag that sets it. */
 export const kFlagOfOption: Readonly<Record<string, string>> = Object.freeze({
@@ -88,7 +88,7 @@ const kConfigOnlyPhrases: readonly { readonly pattern: RegExp; readonly option: 
  * `roundRobin()`). A `run` script's own `process.send()` messages are read by nothing but the
  * `'ready'` check, so the advice there is to stop sending them.
  */
-const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string }[] = [
+const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string | ((sources: OptionSources, facts: RunFacts) => string) }[] = [
   {
     pattern: /Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes \([^)]*\) if workers are not trusted/g,
     text: "They came from process.send() in the script (or a module it loads): clusterkit run reads nothing the script sends but 'ready' (--wait-ready), so remove that call, or send less",
@@ -99,9 +99,22 @@ const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string
   },
   {
     pattern: /: roundRobin\(\) and sticky sessions pass it over until it answers/g,
-    text: ': the connections node:cluster hands it wait until it answers, and if it stays silent 10 s it is killed and replaced',
+    // The run's own timeout, and what sets it (H372: "10 s" whatever --heartbeat-timeout said).
+    text: (sources, facts) =>
+      `: the connections node:cluster hands it wait until it answers, and if it stays silent ${secondsText(facts.heartbeatTimeoutMs ?? kDefaultHeartbeatTimeoutMs)} (${settingName('heartbeat.timeoutMs', sources)}) it is killed and replaced`,
   },
 ];
+
+/** What the rewritten lines need to know of the run besides where its options came from (H372). */
+export interface RunFacts {
+  /** `--heartbeat-timeout` / `heartbeatTimeout`; undefined for the default (10 s). */
+  readonly heartbeatTimeoutMs?: number | undefined;
+}
+
+/** `10 s`, `2.5 s`: a timeout as set, never rounded. */
+function secondsText(ms: number): string {
+  return ms < 1_000 ? `${ms} ms` : `${ms / 1_000} s`;
+}
 
 /** API option -> where its value came from, when a config file set it: `listen_timeout in wr.config.js`. */
 export type OptionSources = Readonly<Record<string, string>>;
@@ -114,11 +127,14 @@ const kBothNames = new RegExp(`\\((${kOptionNames}); clusterkit run: (--[a-z-]+)
 /** `the "maxWorkers" option`, `"maxWorkers"`, `(maxMemoryMb)`, `(option "readyTimeoutMs")`. */
 const kOptionPhrase = new RegExp(`(?:the "(${kOptionNames})" option|"(${kOptionNames})"|\\((${kOptionNames})\\)|\\(option "(${kOptionNames})"\\))`, 'g');
 
-/** `sources`: the options a config file set, named with the flag (`(--ready-timeout; listen_timeout in wr.config.js)`). */
-export function inFlagNames(message: string, sources: OptionSources = {}): string {
+/**
+ * `sources`: the options a config file set, named with the flag (`(--ready-timeout; listen_timeout in wr.config.js)`);
+ * `facts`: the settings a rewritten line states (the heartbeat timeout).
+ */
+export function inFlagNames(message: string, sources: OptionSources = {}, facts: RunFacts = {}): string {
   const also = (option: string) => (Object.hasOwn(sources, option) ? `; ${sources[option]}` : '');
   const configOnly = kConfigOnlyPhrases.reduce((text, { pattern, option, text: phrase }) => text.replace(pattern, () => phrase(Object.hasOwn(sources, option) ? sources[option] : undefined)), message);
-  const advised = kLibraryAdvice.reduce((text, { pattern, text: advice }) => text.replace(pattern, () => advice), configOnly);
+  const advised = kLibraryAdvice.reduce((text, { pattern, text: advice }) => text.replace(pattern, () => (typeof advice === 'string' ? advice : advice(sources, facts))), configOnly);
   return advised
     .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
@@ -166,10 +182,10 @@ export function optionNameFor(option: string, names: OptionNames): string {
 }
 
 /** `logger` with every message in flag names (the fields, `err` included, are left as they are). */
-export function withFlagNames(logger: Logger, sources: OptionSources = {}): Logger {
+export function withFlagNames(logger: Logger, sources: OptionSources = {}, facts: RunFacts = {}): Logger {
   const wrap =
     (method: keyof Logger) =>
     (fields: object, message?: string): void =>
-      logger[method](fields, message === undefined ? undefined : inFlagNames(message, sources));
+      logger[method](fields, message === undefined ? undefined : inFlagNames(message, sources, facts));
   return { debug: wrap('debug'), info: wrap('info'), warn: wrap('warn'), error: wrap('error') };
 }

@@ -54,7 +54,7 @@ export function formatDescription(description: ClusterDescription): string {
     ['memory limit', settings.maxMemoryMb === null ? 'none (PM2: max_memory_restart)' : isCount(settings.maxMemoryMb) ? `${settings.maxMemoryMb} MiB (PM2: max_memory_restart)` : '-'],
     ['restarts', `${restarts}${notes('restarts')}`],
     ['crash loop', `${crashLoop}${notes('crash loop')}`],
-    ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, a worker silent ${exactSeconds(settings.heartbeat.timeoutMs)} is killed (--heartbeat-timeout)` : '-'],
+    ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, a worker silent ${msText(settings.heartbeat.timeoutMs)} is killed (${optionNameFor('heartbeat.timeoutMs', names)})` : '-'],
     ['watch', watchText(settings.watch)],
     ['log files', logFilesText(description.name, settings.logFiles, ignoredOn('log files'), names)],
     ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz, /metrics)` : settings.health === null ? 'off' : '-'],
@@ -189,18 +189,41 @@ function healthUrl(host: string, port: number): string {
 /** `--min-ready` (H349): 0 is off; a primary of an older clusterkit has no such setting (`-`). */
 function minReadyText(ms: unknown): string {
   if (ms === 0) return 'off: a replacement takes over once ready (Kubernetes: minReadySeconds)';
-  return isCount(ms) ? `${formatDuration(ms)}: a replacement takes over once it stayed up this long (Kubernetes: minReadySeconds)` : '-';
+  return isCount(ms) ? `${msText(ms)}: a replacement takes over once it stayed up this long (Kubernetes: minReadySeconds)` : '-';
 }
 
-/** A duration; `none` for no limit (JSON's null for an infinite one). */
-/** `2.5s`, not `formatDuration`'s `2s`: a timeout under a minute as set (`--heartbeat-timeout 2500ms`, H367). */
-function exactSeconds(ms: unknown): string {
-  return isCount(ms) && ms < 60_000 && ms % 1_000 !== 0 ? `${ms / 1_000}s` : msText(ms);
-}
-
+/** A setting's duration, exactly (`settingDuration`); `none` for no limit (JSON's null for an infinite one), `-` for another shape. */
 function msText(ms: unknown): string {
   if (ms === null) return 'none';
-  return isCount(ms) ? formatDuration(ms) : '-';
+  return isCount(ms) ? settingDuration(ms) : '-';
+}
+
+/**
+ * A duration as set, never rounded (H372: `formatDuration` floors to the second, so `show` said
+ * `min ready 1s` of 1999 ms and `shutdown timeout 2s` of 2500 ms, half a second short of what an
+ * operator sizes a grace period by): `450ms`, `2.5s`, `1.999s`, `30s`; from a minute on as
+ * `formatDuration` writes it when that is exact (`1m 0s`, `2h 5m`), else every unit down to the
+ * second (`1m 30.5s`, `1h 0m 0.5s`).
+ */
+export function settingDuration(ms: number): string {
+  if (ms < 1_000) return `${ms}ms`;
+  if (ms < 60_000) return `${ms / 1_000}s`;
+  const unitOfShown = ms < 3_600_000 ? 1_000 : ms < 86_400_000 ? 60_000 : 3_600_000;
+  if (ms % unitOfShown === 0) return formatDuration(ms);
+  const units: Array<[number, string]> = [
+    [86_400_000, 'd'],
+    [3_600_000, 'h'],
+    [60_000, 'm'],
+  ];
+  const parts: string[] = [];
+  let rest = ms;
+  for (const [size, unit] of units) {
+    const count = Math.floor(rest / size);
+    rest -= count * size;
+    if (count > 0 || parts.length > 0) parts.push(`${count}${unit}`);
+  }
+  parts.push(`${rest / 1_000}s`);
+  return parts.join(' ');
 }
 
 /**

@@ -19,7 +19,9 @@ export function bareMinReadyWarning(ms: number | undefined, isBare: boolean | un
   if (isBare !== true || ms === undefined || ms <= 0 || ms >= kBareMinReadyWarnMs) return undefined;
   const file = configFile === undefined ? undefined : basename(configFile);
   const written = file === undefined ? `--min-ready ${ms}` : `minReady: ${ms} in ${file}`;
-  const [seconds, kept] = file === undefined ? [`--min-ready ${ms}s`, `--min-ready ${ms}ms`] : [`minReady: '${ms}s'`, `minReady: '${ms}ms'`];
+  // In a JSON file, as JSON writes it (H372: `'5s'` is no JSON); in a JS or TS one, as JS does.
+  const asWritten = (value: string) => (file === undefined ? `--min-ready ${value}` : /\.json$/i.test(file) ? `"minReady": "${value}"` : `minReady: '${value}'`);
+  const [seconds, kept] = [asWritten(`${ms}s`), asWritten(`${ms}ms`)];
   return (
     `${written} is ${ms} ms (a duration without a unit is milliseconds): a reload's replacement has to stay up only ${ms} ms once ready before the worker it replaces stops, ` +
     `too short for a build that crashes soon after its start to show it. For ${ms} seconds, as Kubernetes' minReadySeconds: ${ms} counts them, write ${seconds}; ` +

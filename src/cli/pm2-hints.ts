@@ -92,7 +92,7 @@ export function optionHint(typed: string, command: string, known: readonly strin
 }
 
 /** What a config file's path looks like (`ecosystem.config.cjs`, `./clusterkit.config.ts`, `apps.json`): not a cluster's name. */
-const kConfigFilePath = /(^|[/\\])[^/\\]*\.(?:[cm]?[jt]s|json)$/;
+export const kConfigFilePath = /(^|[/\\])[^/\\]*\.(?:[cm]?[jt]s|json)$/;
 
 /**
  * For "No cluster named ... is running" (exit 4), when the name is one a PM2 user types (H367):
@@ -105,7 +105,8 @@ export function notRunningHint(name: string, command: string | undefined): strin
   const verb = command ?? 'status';
   const each = `clusterkit ${verb} <name> for each cluster (clusterkit list names them)`;
   const signal = verb === 'reload' ? ', or send SIGHUP to the clusterkit run of their config file: it reloads every app it started' : verb === 'stop' ? ', or send SIGTERM to the clusterkit run of their config file: it stops every app it started' : '';
-  if (name === 'all') return ` There is no "all" here (PM2's pm2 ${verb} all): run ${each}${signal}.`;
+  // `ALL` and `All` too (H372): PM2's is lower case, but a name so typed means the same.
+  if (name.toLowerCase() === 'all') return ` There is no ${JSON.stringify(name)} here (PM2's pm2 ${verb} all): run ${each}${signal}.`;
   if (kConfigFilePath.test(name)) return ` "${name}" looks like a config file, not a cluster's name: its apps run as clusters of their own names (the "name" of each app); run ${each}${signal}.`;
   return '';
 }

@@ -10,7 +10,8 @@
  * Hangul filler U+3164), what would look like another name (whitespace other than a space, such
  * as U+00A0 or U+3000, and blank-looking characters, such as the braille blank U+2800: H361),
  * what the command line cannot take back (a leading `-` reads as an option, a leading or
- * trailing space is lost to the shell), and more than 64 characters. Names are compared in
+ * trailing space is lost to the shell), a leading combining mark (U+0301 alone shows as nothing,
+ * first it joins what is shown before it: H372), and more than 64 characters. Names are compared in
  * Unicode NFC: `ü` typed as one or two code points is one name.
  */
 import { basename } from 'node:path';
@@ -22,7 +23,7 @@ export const kMaxNameChars = 64;
 export const kClusterNameRule =
   `a cluster name is 1 to ${kMaxNameChars} characters: letters of any language, digits, spaces and punctuation such as "@", ":", "." and "-", ` +
   'but no "/" or "\\", no control or invisible characters, no whitespace other than a space (such as U+00A0 or U+3000) and no blank-looking character (such as U+2800), ' +
-  'not starting with "-" (it would read as an option), and no space at either end';
+  'not starting with "-" (it would read as an option) or a combining mark (such as U+0301: it would join what is shown before it), and no space at either end';
 
 /**
  * Control (tabs, newlines, ESC), invisible formatting (U+202E reorders a line) and other
@@ -47,13 +48,15 @@ export function clusterNameProblem(name: string): string | undefined {
   const blank = kOtherBlank.exec(name)?.[0];
   if (blank !== undefined) return `it has ${describeBlank(blank)}, which would look like a space or nothing`;
   if (name.startsWith('-')) return 'it starts with "-"';
+  // Alone it shows as nothing; first it lands on the column before it in clusterkit list (H372).
+  if (/^\p{M}/u.test(name)) return `it starts with a combining mark (U+${name.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}), which would join what is shown before it${/^\p{M}+$/u.test(name) ? ' and, alone, show as nothing' : ''}`;
   if (/^\s|\s$/u.test(name)) return 'it starts or ends with a space';
   return undefined;
 }
 
 /** A valid name close to `name` (`a/b` -> `a-b`), for a refusal to suggest; undefined when nothing is left. */
 export function suggestClusterName(name: string): string | undefined {
-  const cleaned = name.normalize('NFC').replace(kForbiddenRuns, '-').replace(kOtherBlankRuns, ' ').replace(/^[\s.-]+/u, '');
+  const cleaned = name.normalize('NFC').replace(kForbiddenRuns, '-').replace(kOtherBlankRuns, ' ').replace(/^[\s.\p{M}-]+/u, '');
   const suggestion = [...cleaned].slice(0, kMaxNameChars).join('').replace(/[\s-]+$/u, '');
   return suggestion === '' || clusterNameProblem(suggestion) !== undefined ? undefined : suggestion;
 }

@@ -43,6 +43,8 @@ export const kDefaultStableAfterMs = 30_000;
 export const kDefaultBackoffInitialMs = 100;
 /** `restart.startupWindowMs`: PM2's `min_uptime`, counted from ready (docs/supervision.md). */
 export const kDefaultStartupWindowMs = 1_000;
+/** `heartbeat.timeoutMs` with the default 1 s interval (a longer interval makes it twice that): what `clusterkit run` says a silent worker has left (H372). */
+export const kDefaultHeartbeatTimeoutMs = 10_000;
 /**
  * The lowest `maxMemoryMb`: a Node.js worker's RSS is about 50 MiB before it runs any code, so a
  * lower limit can never be met and would only replace workers forever.
@@ -386,7 +388,7 @@ const kHeartbeatOptions = {
   intervalMs: (value, name) => durationOption(value, name, 1_000),
   timeoutMs: (value, name, done) => {
     const intervalMs = done.intervalMs as number;
-    const timeoutMs = durationOption(value, name, timerDelay(Math.max(10_000, intervalMs * 2)));
+    const timeoutMs = durationOption(value, name, timerDelay(Math.max(kDefaultHeartbeatTimeoutMs, intervalMs * 2)));
     if (timeoutMs <= intervalMs) throw new InvalidOptionError(name, `greater than heartbeat.intervalMs (${intervalMs})`, timeoutMs);
     return timeoutMs;
   },

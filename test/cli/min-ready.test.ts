@@ -122,13 +122,14 @@ describe('a minReady written without a unit', () => {
       () => ({ args: ['run'], cwd: tempProject({ 'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'mr5', script: kScript, workers: 1, minReady: 5 }] }) }) }),
       'minReady: 5 in clusterkit.config.json is 5 ms',
     ],
-  ])('[H359] from %s: the start warns on the cluster\'s log that 5 is 5 ms, and how to write seconds', async (_, setup, written) => {
+  ])('[H359][H372] from %s: the start warns on the cluster\'s log that 5 is 5 ms, and how to write seconds', async (_, setup, written) => {
     const { args, cwd } = setup();
     const runtime = runtimeDir();
     const run = startCli(args, { runtime, env: { PORT: String(await freePort()), CLI_FIXTURE_FLAG: join(runtime, 'no-such-flag') }, ...(cwd ? { cwd } : {}) });
     await run.waitFor(/service mr5 started/);
-    const seconds = written.startsWith('--') ? '--min-ready 5s' : "minReady: '5s'";
-    const kept = written.startsWith('--') ? '--min-ready 5ms' : "minReady: '5ms'";
+    // A JSON file's as JSON writes it (H372: `minReady: '5s'` is no JSON).
+    const seconds = written.startsWith('--') ? '--min-ready 5s' : '"minReady": "5s"';
+    const kept = written.startsWith('--') ? '--min-ready 5ms' : '"minReady": "5ms"';
     expect(run.stderr()).toContain(
       `[mr5] WARN ${written} (a duration without a unit is milliseconds): a reload's replacement has to stay up only 5 ms once ready before the worker it replaces stops, ` +
         `too short for a build that crashes soon after its start to show it. For 5 seconds, as Kubernetes' minReadySeconds: 5 counts them, write ${seconds}; ` +
@@ -143,7 +144,7 @@ describe('a minReady written without a unit', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H359] only a bare number from 1 to 999 warns: 0 (off), a unit, 1000 or more, and a flag with a unit over the file\'s bare number are silent', () => {
+  it('[H359][H372] only a bare number from 1 to 999 warns: 0 (off), a unit, 1000 or more, and a flag with a unit over the file\'s bare number are silent', () => {
     const project = tempProject({ 'server.js': '' });
     const file = `${project}/clusterkit.config.json`;
     const layerOf = (minReady: unknown) => checkConfig({ apps: [{ script: './server.js', minReady }] }, file)[0]!.layer;
@@ -153,7 +154,9 @@ describe('a minReady written without a unit', () => {
     };
     expect(warningOf(5)).toMatch(/^minReady: 5 in clusterkit\.config\.json is 5 ms /);
     expect(warningOf('5')).toMatch(/^minReady: 5 in clusterkit\.config\.json is 5 ms /);
-    expect(warningOf(' 999 ')).toMatch(/^minReady: 999 in clusterkit\.config\.json is 999 ms .* write minReady: '999s'; to keep 999 ms, write minReady: '999ms'\./);
+    expect(warningOf(' 999 ')).toMatch(/^minReady: 999 in clusterkit\.config\.json is 999 ms .* write "minReady": "999s"; to keep 999 ms, write "minReady": "999ms"\./);
+    // A JS or TS file's in JS quotes (H372).
+    for (const js of ['clusterkit.config.mjs', 'ecosystem.config.cjs', 'clusterkit.config.ts']) expect(bareMinReadyWarning(5, true, `${project}/${js}`)).toContain(`write minReady: '5s'; to keep 5 ms, write minReady: '5ms'.`);
     for (const silent of [0, '0', 1_000, 5_000, '5s', '5ms', '5 ms', '0.5s']) expect({ silent, warning: warningOf(silent) }).toEqual({ silent, warning: undefined });
     expect(warningOf(undefined)).toBeUndefined();
     // The flag's value is the one in force: its own form decides.

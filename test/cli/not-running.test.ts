@@ -55,7 +55,7 @@ describe('a cluster name that is not running', () => {
     }
   });
 
-  it('[H367] "all" and a config file\'s path, as a PM2 user types them: exit 4 with what to type instead (each name, or a signal to the run of the config file)', async () => {
+  it('[H367][H372] "all" (any case) and a config file\'s path, as a PM2 user types them: what to type instead (each name, or a signal to the run of the config file)', async () => {
     const runtime = runtimeDir();
     const run = startCli(['run', idle, '-w', '1', '--name', 'webapp'], { runtime });
     try {
@@ -81,6 +81,17 @@ describe('a cluster name that is not running', () => {
         code: 4,
         stderr: expect.stringContaining('"ecosystem.config.cjs" looks like a config file, not a cluster\'s name: its apps run as clusters of their own names (the "name" of each app); run clusterkit reload <name> for each cluster'),
       });
+      // Before (retest t37 N9): `reload ALL` got no hint, and `reload ./ecosystem.config.cjs` was
+      // told to `Try "ecosystem.config.cjs"`, which is no cluster either.
+      const [reloadUpper, stopPath] = await Promise.all([cli(['reload', 'ALL'], { runtime }), cli(['stop', './apps/ecosystem.config.cjs'], { runtime })]);
+      expect(reloadUpper).toMatchObject({ code: 4, stderr: expect.stringContaining('. There is no "ALL" here (PM2\'s pm2 reload all): run clusterkit reload <name> for each cluster (clusterkit list names them), or send SIGHUP') });
+      expect(stopPath).toMatchObject({
+        code: 2,
+        stderr: expect.stringContaining(
+          'clusterkit: "./apps/ecosystem.config.cjs" is not a cluster name: it has a "/". "./apps/ecosystem.config.cjs" looks like a config file, not a cluster\'s name: its apps run as clusters of their own names (the "name" of each app); run clusterkit stop <name> for each cluster (clusterkit list names them), or send SIGTERM to the clusterkit run of their config file: it stops every app it started.\n',
+        ),
+      });
+      expect(stopPath.stderr).not.toContain('Try "');
       // Any other name keeps its line as it was.
       expect(plain.stderr).toBe('clusterkit: No cluster named "webap" is running. Running: "webapp". Did you mean "webapp"?\n');
       // PM2's reset gets an answer too.

@@ -205,7 +205,7 @@ describe('clusterkit show', () => {
 
   // Before: `at most 3 (--max-workers)`, `(stableAfter)` and `clusterkit logs <name>`, `--output`
   // of a primary whose code passed maxWorkers: 3, which has no such flag nor log.
-  it('[H363] a primary of the user\'s own code (new ClusterPrimary, startClusteredService, with a serviceName): show names the options its code passed (maxWorkers, restart.stableAfterMs), no clusterkit run flag; status and show --json say optionNames "api"', async () => {
+  it('[H363][H372] a primary of the user\'s own code (new ClusterPrimary, startClusteredService, with a serviceName): show names the options its code passed (maxWorkers, restart.stableAfterMs), no clusterkit run flag; status and show --json say optionNames "api"', async () => {
     const runtime = runtimeDir();
     process.env.XDG_RUNTIME_DIR = runtime;
     const primary = testPrimary({ workerCount: 1, maxWorkers: 3, serviceName: 'libshow' });
@@ -215,10 +215,12 @@ describe('clusterkit show', () => {
     expect(text).toMatchObject({ code: 0, stderr: '' });
     expect(text.stdout).toContain('\ninstances         1 at start: the "workerCount" option; now 1, at most 3 (maxWorkers)\n');
     expect(text.stdout).toContain('; reset once a worker was ready 30s (restart.stableAfterMs), or 1s having served (startup window)\n');
+    // Its heartbeat option, not run's flag (H372: `(--heartbeat-timeout)`).
+    expect(text.stdout).toContain('\nheartbeat         every 1s, a worker silent 10s is killed (heartbeat.timeoutMs)\n');
     expect(text.stdout).toContain(
       '\nlog files         none kept by clusterkit: the workers\' output goes to the primary process\'s stdout and stderr, or where its code pipes it (the "silent" and "stdio" options); clusterkit logs reads only the clusters clusterkit run started\n',
     );
-    for (const flag of ['--max-workers', '(stableAfter)', '--output', 'clusterkit logs libshow', '--wait-ready']) expect({ flag, shown: text.stdout.includes(flag) }).toEqual({ flag, shown: false });
+    for (const flag of ['--max-workers', '(stableAfter)', '--output', 'clusterkit logs libshow', '--wait-ready', '--heartbeat-timeout']) expect({ flag, shown: text.stdout.includes(flag) }).toEqual({ flag, shown: false });
     expect((JSON.parse((await cli(['show', 'libshow', '--json'], { runtime })).stdout) as ClusterDescription).optionNames).toBe('api');
     expect((JSON.parse((await cli(['status', 'libshow', '--json'], { runtime })).stdout) as ClusterStatus).optionNames).toBe('api');
     await primary.shutdown();

@@ -70,7 +70,7 @@ describe('names, message limits and arguments', () => {
     const [worker] = await primary.fork({ name: 'b', roles: ['io'] });
     expect(() => primary.workerByName('b\u200b')).toThrow(
       new InvalidArgumentError(
-        "workerByName()'s name can be no worker's name: it has an invisible character U+200B at index 1; a worker name is a string of 1 to 128 characters without a space at either end or any other whitespace or blank-looking character (U+00A0, U+3000, U+2800...), in Unicode NFC (name.normalize('NFC')), and without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates. Received \"b\u200b\".",
+        "workerByName()'s name can be no worker's name: it has an invisible character U+200B at index 1; a worker name is a string of 1 to 128 characters without a space at either end or any other whitespace or blank-looking character (U+00A0, U+3000, U+2800...), in Unicode NFC (name.normalize('NFC')), not starting with a combining mark (U+0301...), and without control, invisible (Unicode format or default-ignorable) or bidirectional formatting characters, line separators or lone surrogates. Received \"b\u200b\".",
       ),
     );
     expect(() => primary.workerByName('')).toThrow(InvalidArgumentError);
@@ -101,7 +101,7 @@ describe('names, message limits and arguments', () => {
   it('[H361] refuses blank names, spaces at either end, other whitespace, blank-looking characters and names not in NFC, everywhere a name is checked', async () => {
     const primary = testPrimary({ workerCount: 0 });
     await primary.start();
-    const rule = "a string of 1 to 128 characters without a space at either end or any other whitespace or blank-looking character (U+00A0, U+3000, U+2800...), in Unicode NFC (name.normalize('NFC')), and without control";
+    const rule = "a string of 1 to 128 characters without a space at either end or any other whitespace or blank-looking character (U+00A0, U+3000, U+2800...), in Unicode NFC (name.normalize('NFC')), not starting with a combining mark (U+0301...), and without control";
     const refused: Array<[string, string]> = [
       [' ', 'it is blank: it has only whitespace or blank-looking characters, the first U+0020 (space) at index 0, so it would show as an empty name in clusterkit status'],
       ['\u00a0', 'it is blank: it has only whitespace or blank-looking characters, the first U+00A0 (no-break space) at index 0'],
@@ -184,6 +184,58 @@ describe('names, message limits and arguments', () => {
       ['api ', 'it starts or ends with a space'],
     ];
     for (const [serviceName, said] of clusterNames) {
+      const error = await failure(() => new ClusterPrimary(testOptions(undefined, { serviceName })), InvalidOptionError);
+      expect(error).toMatchObject({ option: 'serviceName', message: expect.stringContaining(`must be a cluster name (${said}; a cluster name is 1 to 64 characters`) });
+    }
+  });
+
+  // Before (retest t37 N3): fork({ name: '\u0301', roles: ['\u0301'] }) and fork({ name: '\u0301a' })
+  // were accepted (each is NFC): in clusterkit status the first's name and roles cells were
+  // blank, the second showed as "a" with its accent on the column gap; workerByName('\u0301')
+  // and roundRobin({ role: '\u0301' }) answered; serviceName '\u0301' named a cluster.
+  it('[H361][H372] refuses names and roles made of combining marks or starting with one, everywhere a name is checked, saying which mark and what to do', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    await primary.start();
+    const marksOnly = 'it is made of combining marks only, the first U+0301 at index 0, so it would show as an empty name in clusterkit status: start it with a letter, digit or symbol';
+    const leading = "it starts with a combining mark U+0301 at index 0, which joins the character shown before it (in clusterkit status, the column's padding): start it with a letter, digit or symbol";
+    const refused: Array<[string, string]> = [
+      ['\u0301', marksOnly],
+      ['\u0301\u0323', 'it is made of combining marks only, the first U+0301 at index 0'],
+      ['\u0301a', leading],
+      ['\u20ddweb', 'it starts with a combining mark U+20DD at index 0'],
+    ];
+    for (const [name, said] of refused) {
+      const error = await failure(() => primary.fork({ name }), InvalidOptionError);
+      expect(error).toMatchObject({ code: 'ERR_INVALID_OPTION', option: 'name', received: name });
+      expect(error.message).toContain(`not starting with a combining mark (U+0301...), and without control`);
+      expect(error.message).toContain(`lone surrogates (${said}`);
+    }
+    const role = await failure(() => primary.fork({ roles: ['io', '\u0301'] }), InvalidOptionError);
+    expect(role).toMatchObject({ option: 'roles[1]', message: expect.stringContaining('so it would show as an empty role in clusterkit status') });
+    expect((await failure(() => primary.listenSticky({ port: 0, host: '127.0.0.1', role: '\u0301io' }), InvalidOptionError)).message).toContain('it starts with a combining mark U+0301 at index 0');
+    expect((await failure(() => primary.listenHealth({ port: 0, host: '127.0.0.1', role: '\u0301' }), InvalidOptionError)).option).toBe('role');
+    expect(primary.workers).toEqual([]);
+    // A mark after another character is part of it, as before.
+    const [marked] = await primary.fork({ name: 'x\u20dd', roles: ['r-\u0301'] });
+    await expect(primary.send(marked!, 'whoami')).resolves.toMatchObject({ name: 'x\u20dd', roles: ['r-\u0301'] });
+    // Lookups: an argument error every time, not a missing worker.
+    for (let round = 0; round < 2; round++) {
+      expect(() => primary.workerByName('\u0301')).toThrow(new RegExp(`^workerByName\\(\\)'s name can be no worker's name: ${marksOnly.replace(/[()+.]/g, '\\$&')}; a worker name is `));
+      expect(() => primary.workerByName('\u0301a')).toThrow(InvalidArgumentError);
+      expect(() => primary.roundRobin({ role: '\u0301' })).toThrow(/^The "role" can be no worker's role: it is made of combining marks only/);
+    }
+    expect(primary.workerByName('x\u20dd')).toBe(marked);
+    expect(primary.roundRobin({ role: 'r-\u0301' })).toBe(marked);
+    await expect(primary.send(marked!, 'relay', { target: '\u0301a', type: 'whoami' })).rejects.toMatchObject({
+      remoteName: 'InvalidArgumentError',
+      remoteCode: 'ERR_INVALID_ARGUMENT',
+      remoteMessage: expect.stringContaining(`sendTo()'s target can be no worker's name: ${leading}`),
+    });
+    // Cluster names (serviceName) too.
+    for (const [serviceName, said] of [
+      ['\u0301', 'it starts with a combining mark (U+0301), which would join what is shown before it and, alone, show as nothing'],
+      ['\u0301api', 'it starts with a combining mark (U+0301), which would join what is shown before it'],
+    ]) {
       const error = await failure(() => new ClusterPrimary(testOptions(undefined, { serviceName })), InvalidOptionError);
       expect(error).toMatchObject({ option: 'serviceName', message: expect.stringContaining(`must be a cluster name (${said}; a cluster name is 1 to 64 characters`) });
     }

@@ -113,6 +113,33 @@ describe('[H361] cluster names that look blank or like another', () => {
   });
 });
 
+describe('[H372] cluster names that start with a combining mark', () => {
+  // Before (retest t37 N3): --name $'\u0301' ran, and listed as a blank name; a leading mark
+  // joins what is shown before it (the column's padding in clusterkit list).
+  it('[H361][H372] a name made of combining marks, or starting with one, is refused with the mark and a name to use; a mark after a letter or "-" is kept', () => {
+    const refused: [string, string, string | undefined][] = [
+      ['\u0301', 'it starts with a combining mark (U+0301), which would join what is shown before it and, alone, show as nothing', undefined],
+      ['\u0301\u0302', 'it starts with a combining mark (U+0301), which would join what is shown before it and, alone, show as nothing', undefined],
+      ['\u0301a', 'it starts with a combining mark (U+0301), which would join what is shown before it', 'a'],
+      ['\u20dd-api', 'it starts with a combining mark (U+20DD)', 'api'],
+      ['\u{1D165}x', 'it starts with a combining mark (U+1D165)', 'x'],
+    ];
+    for (const [name, problem, suggestion] of refused) {
+      expect({ name, problem: clusterNameProblem(name) }).toEqual({ name, problem: expect.stringContaining(problem) });
+      expect({ name, suggestion: suggestClusterName(name) }).toEqual({ name, suggestion });
+      expect(() => checkClusterName(name)).toThrow(`The "serviceName" option must be a cluster name (${clusterNameProblem(name)}; a cluster name is 1 to 64 characters`);
+      expect(() => checkClusterName(name)).toThrow('not starting with "-" (it would read as an option) or a combining mark (such as U+0301: it would join what is shown before it)');
+      expect(nameOfFile(fileNameOf(name))).toBeUndefined();
+    }
+    expect(clusterNameProblem('\u0301a')).not.toContain('alone');
+    expect(describeBadName('\u0301api')).toMatch(/^"\u0301api" is not a cluster name: it starts with a combining mark \(U\+0301\).* Try "api"\.$/);
+    // A file name that starts with one gives the name without it, and says so.
+    expect(nameFromFile('/srv/\u0301web.js')).toEqual({ name: 'web', note: expect.stringContaining('(it starts with a combining mark (U+0301)') });
+    // A mark after another character is part of it: a name, as before.
+    for (const name of ['rt-\u0301', 'x\u20dd', 'naïve', 'क्षत्रिय']) expect({ name, problem: clusterNameProblem(name) }).toEqual({ name, problem: undefined });
+  });
+});
+
 describe('[H261] the name a script file gives', () => {
   it('[H261] the file name without its extension, as it is; an odd one is mapped and said; none is undefined', () => {
     expect(nameFromFile('/srv/my worker (copy).js')).toEqual({ name: 'my worker (copy)' });

@@ -86,3 +86,49 @@ describe('[H243] show: the keys not used', () => {
     }
   });
 });
+
+// Retest t37 N2: `minReadyMs: 1999` showed `min ready 1s`, 1500 `1s`, `shutdownTimeoutMs: 2500`
+// `shutdown timeout 2s`: every duration was floored to the second (the heartbeat row alone was
+// exact). And a primary of the user's own code had `(--heartbeat-timeout)`, a flag it has not.
+describe('[H372] show: durations as set', () => {
+  function withSettings(settings: Record<string, unknown>, optionNames?: 'api'): string {
+    const description = described([]);
+    Object.assign(description.settings as unknown as Record<string, unknown>, settings);
+    return formatDescription(optionNames === undefined ? description : ({ ...description, optionNames } as ClusterDescription));
+  }
+  const row = (text: string, key: string) => new RegExp(`\\n${key} +(.*)\\n`).exec(text)?.[1];
+
+  it('[H372] shows every duration row exactly: no value loses the part under a second, nor under a minute', () => {
+    const text = withSettings({
+      shutdownTimeoutMs: 2_500,
+      readyTimeoutMs: 1_999,
+      gradualDrainMs: 750,
+      minReadyMs: 1_999,
+      restart: { backoff: { initialMs: 150, factor: 2, maxMs: 90_500 }, windowMs: 61_001, startupWindowMs: 1_500, stableAfterMs: 30_250, maxRestarts: 4, maxStartupFailures: 3 },
+      heartbeat: { intervalMs: 1_250, timeoutMs: 2_500 },
+      watch: { paths: ['src'], delayMs: 1_100 },
+    });
+    expect(row(text, 'shutdown timeout')).toBe('2.5s (PM2: kill_timeout)');
+    expect(row(text, 'ready timeout')).toBe('1.999s (PM2: listen_timeout)');
+    expect(row(text, 'gradual drain')).toBe('750ms');
+    expect(row(text, 'min ready')).toBe('1.999s: a replacement takes over once it stayed up this long (Kubernetes: minReadySeconds)');
+    expect(row(text, 'restarts')).toBe('backoff 150ms, ×2 each time, up to 1m 30.5s; reset once a worker was ready 30.25s (stableAfter), or 1.5s having served (startup window)');
+    expect(row(text, 'crash loop')).toBe('4 restarts in 1m 1.001s, or 3 startup failures in a row (PM2: max_restarts; startup window 1.5s, PM2: min_uptime)');
+    expect(row(text, 'heartbeat')).toBe('every 1.25s, a worker silent 2.5s is killed (--heartbeat-timeout)');
+    expect(row(text, 'watch')).toMatch(/; a reload 1\.1s after the last change$/);
+    // Whole values as before: `1m 0s`, `2h 5m`, `none` for no limit.
+    const whole = withSettings({ shutdownTimeoutMs: 7_000, readyTimeoutMs: null, gradualDrainMs: 0, minReadyMs: 1_500, restart: { backoff: { initialMs: 100, factor: 2, maxMs: 7_500_000 }, windowMs: 60_000, startupWindowMs: 1_000, stableAfterMs: 3_600_500, maxRestarts: 4, maxStartupFailures: 3 } });
+    expect(row(whole, 'shutdown timeout')).toBe('7s (PM2: kill_timeout)');
+    expect(row(whole, 'ready timeout')).toBe('none (PM2: listen_timeout)');
+    expect(row(whole, 'gradual drain')).toBe('0ms');
+    expect(row(whole, 'min ready')).toMatch(/^1\.5s: /);
+    expect(row(whole, 'restarts')).toBe('backoff 100ms, ×2 each time, up to 2h 5m; reset once a worker was ready 1h 0m 0.5s (stableAfter), or 1s having served (startup window)');
+    expect(row(whole, 'crash loop')).toMatch(/^4 restarts in 1m 0s, /);
+  });
+
+  it('[H363][H372] the heartbeat row of a primary of the user\'s own code names its option heartbeat.timeoutMs, not clusterkit run\'s flag', () => {
+    const text = withSettings({ heartbeat: { intervalMs: 1_000, timeoutMs: 2_500 } }, 'api');
+    expect(row(text, 'heartbeat')).toBe('every 1s, a worker silent 2.5s is killed (heartbeat.timeoutMs)');
+    expect(text).not.toContain('--heartbeat-timeout');
+  });
+});

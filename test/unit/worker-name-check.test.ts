@@ -32,4 +32,19 @@ describe('[H361] the remembered worker names', () => {
     expect(() => workerNameArgument('a\x7f', 'x')).toThrow(/control character U\+007F/);
     expect(() => workerNameArgument(' ', 'x')).toThrow(/it is blank/);
   });
+
+  // Before (retest t37 N3): '\u0301' and '\u0301a' were names and roles (NFC both), blank or
+  // shifted in clusterkit status.
+  it('[H361][H372] a name or role starting with a combining mark is refused every time, never remembered; one with a mark later is remembered as before', () => {
+    for (let round = 0; round < 3; round++) {
+      expect(() => workerNameArgument('\u0301', 'x')).toThrow(/it is made of combining marks only, the first U\+0301 at index 0, so it would show as an empty name in clusterkit status: start it with a letter, digit or symbol/);
+      expect(() => workerNameArgument('\u0301', 'The "role"', 'role')).toThrow(/so it would show as an empty role in clusterkit status/);
+      expect(() => workerNameArgument('\u0301a', 'x')).toThrow(/it starts with a combining mark U\+0301 at index 0, which joins the character shown before it \(in clusterkit status, the column's padding\): start it with a letter, digit or symbol/);
+      expect(workerNameArgument('b\u20dd', 'x')).toBe('b\u20dd');
+      expect(workerNameArgument('x-\u20dd', 'x')).toBe('x-\u20dd');
+    }
+    expect(workerNameProblem('\u{1D165}x')).toMatch(/^it starts with a combining mark U\+1D165 at index 0/);
+    // A space first is said as such, before the mark.
+    expect(workerNameProblem(' \u0301')).toMatch(/^it starts with a space/);
+  });
 });

@@ -55,7 +55,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   let printed: Set<number> | undefined = new Set<number>();
   // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory), or
   // keys of a config file (listen_timeout), named too.
-  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)), settings.optionSources);
+  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)), settings.optionSources, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs });
   // clusterkit's own variables are the primary's (H70): dropped, and said so once.
   const workerEnv = dropOwnEnv(settings.env);
   if (workerEnv.warning !== undefined) logger.warn({ ignored: workerEnv.ignored }, workerEnv.warning);
@@ -110,7 +110,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     name: settings.name,
     controlName: settings.name,
     // A refusal that `clusterkit reload|scale|logs` prints names what was typed, as this log does (H359).
-    inFlagNames: (message) => inFlagNames(message, settings.optionSources),
+    inFlagNames: (message) => inFlagNames(message, settings.optionSources, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs }),
     module: { path: settings.script, noun: 'script' },
     workerCount: workers.count,
     workerCountReason: workers.reason,

@@ -177,18 +177,24 @@ describe('a worker killed by the hang detection', () => {
     const exit = onceEvent<WorkerExitEvent>(primary, 'workerExit', 30_000, (event) => event.worker === worker);
     const blocked = get(port, '/?spin=1');
     const event = await exit;
-    // Before: no count at all on the exit, and only a second line of its own.
-    expect(event).toMatchObject({ killed: true, expected: false, lostRequests: 1, isLowerBound: true, resetConnections: 3 });
+    // Before: no count at all on the exit, and only a second line of its own. The blocked request
+    // is counted when the worker told of it before its loop stopped (a report at most every
+    // 100 ms: under two CPU hogs it may not have): a hung worker's count is a lower bound.
+    expect(event).toMatchObject({ killed: true, expected: false, isLowerBound: true, resetConnections: 3 });
+    const lost = event.lostRequests!;
+    expect([0, 1]).toContain(lost);
     expect(await blocked).toBe('ECONNRESET');
     await Promise.all(idle.map((client) => client.closed));
+    const cutText =
+      lost === 1 ? 'at least 1 request cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\) and 3 more open connections reset' : '3 open connections reset';
     expect(text()).toMatch(
       new RegExp(
-        `WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms; at least 1 request cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\) and 3 more open connections reset \\(idle keep-alive connections: a request already sent on one is lost too\\) .*lostRequests=1 resetConnections=3`,
+        `WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms; ${cutText} \\(idle keep-alive connections: a request already sent on one is lost too\\) .*lostRequests=${lost} resetConnections=3`,
       ),
     );
     expect(text()).not.toContain(`worker ${worker!.id}'s kill`);
     await until(() => log.read().events.some((entry) => entry.type === 'workerRequestsCut' && entry.workerId === worker!.id), 20_000, 'the recorded cut');
-    expect(log.read().events.filter((entry) => entry.type === 'workerRequestsCut' && entry.workerId === worker!.id)).toEqual([expect.objectContaining({ openRequests: 1, resetConnections: 3 })]);
+    expect(log.read().events.filter((entry) => entry.type === 'workerRequestsCut' && entry.workerId === worker!.id)).toEqual([expect.objectContaining({ openRequests: lost, resetConnections: 3 })]);
   });
 
   it('[H367] a kill that cut no request but reset idle connections is recorded as a cut too', async () => {

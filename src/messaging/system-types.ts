@@ -319,6 +319,8 @@ export interface PingReport {
   loopDelayP99?: number;
   /** Missing from the answers of older workers. */
   cpuPercent?: number;
+  /** CPU time (user + system) the worker used since it started, in seconds; missing from older workers' answers (H375). */
+  cpuSeconds?: number;
   /**
    * Requests open on the worker's tracked servers (in flight, and HTTP requests still arriving):
    * what a crash or a kill would cut. Missing when it tracks no server, and from older workers.
@@ -549,14 +551,14 @@ export function isStopSignalPayload(payload: unknown): payload is StopSignalPayl
 
 /**
  * A heartbeat answer: finite, non-negative figures. The delay figures are missing from a
- * worker's first answer (no window yet), `cpuPercent` from older workers' answers.
+ * worker's first answer (no window yet), `cpuPercent` and `cpuSeconds` from older workers' answers.
  */
 export function isPingReport(reply: unknown): reply is PingReport {
   if (!isRecord(reply)) return false;
-  const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent, openRequests } = reply;
+  const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent, cpuSeconds, openRequests } = reply;
   const isOptionalFigure = (value: unknown) => value === undefined || isFigure(value);
   const isOptionalCount = (value: unknown) => value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
-  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalCount(openRequests) && isOptionalCount(reply.idleConnections);
+  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalFigure(cpuSeconds) && isOptionalCount(openRequests) && isOptionalCount(reply.idleConnections);
 }
 
 export function isRelayPayload(payload: unknown): payload is RelayPayload {

@@ -12,6 +12,7 @@ import { safeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap, BroadcastResult, HandlerSlots, MessageMapOf, MessageType, PayloadArg, ReplyOf, SendOptions } from '../types.js';
 import { knownOptions, kSafeIntegerRule, workerNameArgument } from '../validate.js';
 import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
+import { observeOutcomes, OutcomeCounts } from './features/outcome-counts.js';
 import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
 import { listenSticky, type StickyListener, type StickyOptions } from './features/listen-sticky.js';
 import { registerRelay } from './features/relay.js';
@@ -70,7 +71,9 @@ export class ClusterPrimary<
    */
   constructor(options?: PrimaryOptions) {
     super();
-    const context = createPrimaryContext(normalizePrimaryOptions(options), safeEmitter(this as unknown as EventEmitter), {
+    // Reloads, requests cut and connections reset are counted for /metrics whether or not the app listens (H375).
+    const outcomes = new OutcomeCounts();
+    const context = createPrimaryContext(normalizePrimaryOptions(options), observeOutcomes(safeEmitter(this as unknown as EventEmitter), outcomes), {
       init: () => this._init(),
       destroy: () => this._destroy(),
       onUserMessage: (record, type, payload, isRequest) => this.#onUserMessage(record, type, payload, isRequest),
@@ -79,7 +82,7 @@ export class ClusterPrimary<
     registerLifecycle(this, context.lifecycle);
     registerRelay(context);
     this.#store = serveStore(context);
-    this.#metrics = new ClusterMetrics(context, this.#store);
+    this.#metrics = new ClusterMetrics(context, this.#store, outcomes);
     // Lines say which service they are about, as under `clusterkit run` (`[api] ...`).
     const { logger, serviceName, maxWorkers } = context.options;
     // 'auto' and 'max' come to a count the caller did not write: said with why, as the runner does.
@@ -242,8 +245,8 @@ export class ClusterPrimary<
   }
 
   /**
-   * Serves `/healthz` (liveness), `/readyz` (at least `minReady` ready workers, not all of them
-   * silent, and not shutting down; 503 from the moment shutdown begins) and `/metrics` over
+   * Serves `/healthz` (liveness), `/readyz` (at least `minReady` ready workers that answer the
+   * heartbeat, silent ones not counted, and not shutting down; 503 from the moment shutdown begins) and `/metrics` over
    * HTTP, for Kubernetes probes and Prometheus. With `role`, `/readyz` counts only the workers
    * forked with that role. Keeps answering during shutdown; closed when it completes.
    * @throws InvalidOptionError (rejects) for a bad option; ShutdownInProgressError once the primary has shut down.

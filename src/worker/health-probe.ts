@@ -33,7 +33,7 @@ export class HealthProbe {
       heapTotal: memory.heapTotal,
       // None in the first answer: the sampler has only just started, and 0 would be a guess.
       ...(delay ? { loopDelayMean: round(delay.mean), loopDelayP99: round(delay.p99) } : {}),
-      cpuPercent: this.#cpuPercent(),
+      ...this.#cpu(),
     };
   }
 
@@ -43,16 +43,17 @@ export class HealthProbe {
 
   /**
    * CPU time (user + system) used since the previous answer, as a percentage of the wall time
-   * between them: 100 is one core fully busy, as `top` and `pm2 monit` count it.
+   * between them: 100 is one core fully busy, as `top` and `pm2 monit` count it; and the CPU
+   * time used since the process started, in seconds (`clusterkit_worker_cpu_seconds_total`, H375).
    */
-  #cpuPercent(): number {
+  #cpu(): { cpuPercent: number; cpuSeconds: number } {
     const usage = process.cpuUsage();
     const at = performance.now();
     const mark = this.#cpuMark ?? { usage: { user: 0, system: 0 }, at: at - process.uptime() * 1_000 };
     this.#cpuMark = { usage, at };
     const cpuMs = (usage.user - mark.usage.user + usage.system - mark.usage.system) / 1_000;
     const wallMs = at - mark.at;
-    return wallMs > 0 ? Math.round((cpuMs / wallMs) * 1_000) / 10 : 0;
+    return { cpuPercent: wallMs > 0 ? Math.round((cpuMs / wallMs) * 1_000) / 10 : 0, cpuSeconds: (usage.user + usage.system) / 1e6 };
   }
 }
 

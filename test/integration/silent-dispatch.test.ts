@@ -114,16 +114,16 @@ describe('a silent worker in dispatch and readiness', () => {
     expect(silentEvents.events[0]!.silentMs).toBeGreaterThan(1_000);
     expect(log.text().match(/silent for \d+\.\d s, its event loop most likely blocked: roundRobin\(\) and sticky sessions pass it over until it answers/g)).toHaveLength(1);
 
-    // Ready: one worker answers. The body says how many are silent.
+    // Ready: one worker answers. The body says how many are silent, out of readyWorkers (H375).
     const oneSilent = await readyz(address.port);
-    expect(oneSilent).toEqual({ status: 200, body: { status: 'ready', readyWorkers: 2, silentWorkers: 1, minReady: 1 } });
+    expect(oneSilent).toEqual({ status: 200, body: { status: 'ready', readyWorkers: 1, silentWorkers: 1, minReady: 1 } });
 
     // Every ready worker silent: not ready, and why; liveness untouched (the primary is alive).
     const unblockHealthy = await block(primary, healthy, 'healthy');
     await untilSilent(primary, [healthy, hung]);
     const allSilent = await readyz(address.port);
     expect(allSilent.status).toBe(503);
-    expect(allSilent.body).toMatchObject({ status: 'not ready', readyWorkers: 2, silentWorkers: 2, minReady: 1 });
+    expect(allSilent.body).toMatchObject({ status: 'not ready', readyWorkers: 0, silentWorkers: 2, minReady: 1 });
     expect(allSilent.body.reason).toMatch(/^all 2 ready workers silent for \d+\.\ds or more: no answer to the heartbeat$/);
     const live = await get(`http://127.0.0.1:${address.port}/healthz`);
     expect({ status: live.status, body: JSON.parse(live.body) }).toEqual({ status: 200, body: { status: 'ok', state: 'running' } });
@@ -158,7 +158,7 @@ describe('a silent worker in dispatch and readiness', () => {
     // Silent after 1 s, killed after 5 s: four seconds for two local requests.
     const silent = await readyz(address.port);
     expect(silent.status).toBe(503);
-    expect(silent.body).toMatchObject({ status: 'not ready', readyWorkers: 1, silentWorkers: 1 });
+    expect(silent.body).toMatchObject({ status: 'not ready', readyWorkers: 0, silentWorkers: 1 });
     expect(silent.body.reason).toMatch(/^the only ready worker silent for \d+\.\ds or more/);
     await expect(get(`http://127.0.0.1:${address.port}/healthz`)).resolves.toMatchObject({ status: 200 });
     await unresponsive;

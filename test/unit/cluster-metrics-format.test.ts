@@ -6,6 +6,7 @@ import { describe, expect, it } from '@jest/globals';
 import { InvalidStateError } from '../../src/errors.js';
 import { ExpositionWriter } from '../../src/primary/features/exposition-writer.js';
 import { formatClusterMetrics } from '../../src/primary/features/format-cluster-metrics.js';
+import { OutcomeCounts } from '../../src/primary/features/outcome-counts.js';
 import { kMinSilentAfterMs, silentAfterMs } from '../../src/primary/features/worker-stats.js';
 import type { WorkerStats } from '../../src/primary/features/worker-stats.js';
 
@@ -21,15 +22,15 @@ function row(slot: number, state: WorkerStats['state'], silentMs: number | undef
 const store = { bytes: 0, keys: 0, maxBytes: Infinity, maxKeys: 10 };
 
 describe('clusterkit metrics of a silent worker', () => {
-  it('[H66] gives each ready worker its silence in seconds, and a silent one worker_up 0 and no loop delay', () => {
+  it('[H66][H375] gives each ready worker its silence in seconds, and a silent one worker_up 0, no loop delay, and state silent, not ready', () => {
     const text = formatClusterMetrics([row(0, 'ready', 400, false), row(1, 'ready', 5_250, true), row(2, 'stopping', undefined, false)], [], store);
     expect(text).toContain('# TYPE clusterkit_worker_silent_seconds gauge\nclusterkit_worker_silent_seconds{slot="0"} 0.4\nclusterkit_worker_silent_seconds{slot="1"} 5.25\n#');
     expect(text).toContain('clusterkit_worker_up{slot="0"} 1\nclusterkit_worker_up{slot="1"} 0\nclusterkit_worker_up{slot="2"} 0\n');
     expect(text).toContain('clusterkit_worker_event_loop_delay_p99_seconds{slot="0"} 0.002\nclusterkit_worker_event_loop_delay_p99_seconds{slot="2"} 0.002\n#');
     // Memory is the last reading, still the best there is: kept.
     expect(text).toContain(`clusterkit_worker_rss_bytes{slot="1"} ${64 * 1024 * 1024}`);
-    // Silent or not, still a ready worker.
-    expect(text).toContain('clusterkit_workers{state="ready"} 2');
+    // [H375] A silent worker is not counted ready (as status, the dashboard and /readyz count it), but silent: the states sum to the live workers.
+    expect(text).toContain('clusterkit_workers{state="starting"} 0\nclusterkit_workers{state="ready"} 1\nclusterkit_workers{state="silent"} 1\nclusterkit_workers{state="stopping"} 1\n');
   });
 
   it('calls a worker silent after two heartbeat intervals, at least 1 s, at most the heartbeat timeout', () => {
@@ -79,6 +80,34 @@ describe('one sample per series [H278]', () => {
     expect(text).toContain('clusterkit_worker_up{slot="1"} 0\n');
     expect(text).toContain('clusterkit_worker_crashes_total{slot="1"} 4\n');
     expect(text).not.toContain('clusterkit_worker_uptime_seconds{slot="1"}');
+  });
+});
+
+describe('outcomes and CPU [H375]', () => {
+  it('[H375] counts reloads by outcome, requests cut and connections reset by reason, each series from 0, a kill\'s crash once', () => {
+    const counts = new OutcomeCounts();
+    const none = formatClusterMetrics([row(0, 'ready', 100, false)], [], store, { targetWorkers: 1, givenUp: [], crashLoops: 0, outcomes: counts.figures(0) });
+    expect(none).toContain('# TYPE clusterkit_reloads_total counter\nclusterkit_reloads_total{outcome="succeeded"} 0\nclusterkit_reloads_total{outcome="failed"} 0\n');
+    expect(none).toContain('clusterkit_requests_cut_total{reason="killed"} 0\n');
+    expect(none).toContain('clusterkit_connections_reset_total{reason="unaccepted"} 0\n');
+    counts.note('reloadComplete', {});
+    counts.note('reloadFailed', { error: new Error('x') });
+    counts.note('reloadFailed', { error: new Error('x') });
+    // The heartbeat's kill: workerExit says what it cut, the workerCrash that follows says it again.
+    counts.note('workerExit', { worker: { id: 7 }, killed: true, lostRequests: 3, resetConnections: 2 });
+    counts.note('workerCrash', { worker: { id: 7 }, lostRequests: 3, resetConnections: 2 });
+    counts.note('workerCrash', { worker: { id: 8 }, lostRequests: 1 });
+    counts.note('workerRequestsCut', { worker: { id: 9 }, reason: 'deadline', openRequests: 4 });
+    counts.note('workerExit', { worker: { id: 10 }, killed: false, beforeTakeover: { readyMs: 5, lostRequests: 2 } });
+    const text = formatClusterMetrics([row(0, 'ready', 100, false)], [], store, { targetWorkers: 1, givenUp: [], crashLoops: 0, outcomes: counts.figures(5) });
+    expect(text).toContain('clusterkit_reloads_total{outcome="succeeded"} 1\nclusterkit_reloads_total{outcome="failed"} 2\n');
+    expect(text).toContain('clusterkit_requests_cut_total{reason="killed"} 3\nclusterkit_requests_cut_total{reason="crash"} 3\nclusterkit_requests_cut_total{reason="deadline"} 4\n');
+    expect(text).toContain('clusterkit_connections_reset_total{reason="unaccepted"} 5\nclusterkit_connections_reset_total{reason="killed"} 2\nclusterkit_connections_reset_total{reason="crash"} 0\n');
+  });
+
+  it('[H375] writes each slot\'s CPU seconds as a counter', () => {
+    const text = formatClusterMetrics([{ ...row(0, 'ready', 100, false), cpuSeconds: 1.25 }, row(1, 'ready', 100, false)], [], store);
+    expect(text).toContain('# TYPE clusterkit_worker_cpu_seconds_total counter\nclusterkit_worker_cpu_seconds_total{slot="0"} 1.25\n#');
   });
 });
 

@@ -22,6 +22,7 @@ import type { WorkerRecord } from '../pool/worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { formatClusterMetrics, kOwnFamilies, scrapeErrorKey, type ScrapeErrorCount } from './format-cluster-metrics.js';
 import { collectGivenUp } from './given-up-stats.js';
+import { OutcomeCounts } from './outcome-counts.js';
 import type { SharedStore } from './shared-store.js';
 import { collectStats } from './worker-stats.js';
 import { describeDroppedSeries, keepOwnSeries } from './worker-series.js';
@@ -39,6 +40,7 @@ export class ClusterMetrics {
   constructor(
     private readonly context: Pick<PrimaryContext, 'pool' | 'system' | 'options'>,
     private readonly store: SharedStore,
+    private readonly outcomes: OutcomeCounts = new OutcomeCounts(),
   ) {}
 
   async collect(timeoutMs: number): Promise<string> {
@@ -66,7 +68,7 @@ export class ClusterMetrics {
     const aggregated = promClient ? await this.#aggregate(promClient, collected, workers) : undefined;
     const { maxStoreBytes, maxStoreKeys } = this.context.options;
     const store = { bytes: this.store.bytes, keys: this.store.size, maxBytes: maxStoreBytes, maxKeys: maxStoreKeys };
-    const figures = { targetWorkers: pool.targetCount, givenUp: collectGivenUp(pool), crashLoops: pool.crashLoops };
+    const figures = { targetWorkers: pool.targetCount, givenUp: collectGivenUp(pool), crashLoops: pool.crashLoops, outcomes: this.outcomes.figures(pool.connectionsReset) };
     const own = formatClusterMetrics(collectStats(pool, this.context.options.heartbeat), this.#scrapeErrors.values(), store, figures);
     return aggregated === undefined ? own : `${aggregated.trimEnd()}\n${own}`;
   }

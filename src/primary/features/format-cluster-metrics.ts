@@ -6,10 +6,14 @@
  *
  * A silent worker (`isSilent`: unheard for over two heartbeat intervals) is not `up`, as
  * Prometheus' own `up` is 0 for a target that did not answer; its event-loop delay, measured
- * over an interval that is long past, is left out rather than repeated.
+ * over an interval that is long past, is left out rather than repeated. Nor is it counted in
+ * `clusterkit_workers{state="ready"}`, but in `{state="silent"}` (H375): ready means what
+ * `clusterkit status`, the dashboard and `/readyz`'s `readyWorkers` mean, and the states sum to
+ * the live workers.
  */
 import { ExpositionWriter, type Labels } from './exposition-writer.js';
 import type { GivenUpSlotStats } from './given-up-stats.js';
+import { kConnectionsResetReasons, kRequestsCutReasons, type OutcomeFigures } from './outcome-counts.js';
 import { slotWorkers } from './slot-workers.js';
 import type { WorkerStats } from './worker-stats.js';
 
@@ -54,6 +58,12 @@ const kFamilies: Family[] = [
     type: 'gauge',
     value: (row) => (row.eventLoopDelayP99Ms === undefined || row.isSilent ? undefined : row.eventLoopDelayP99Ms / 1000),
   },
+  {
+    name: 'clusterkit_worker_cpu_seconds_total',
+    help: 'CPU time (user and system) the worker serving this slot used since it started, in seconds, as of its last heartbeat answer; starts again with each new worker of the slot.',
+    type: 'counter',
+    value: (row) => row.cpuSeconds,
+  },
   { name: 'clusterkit_worker_messages_received_total', help: 'Messages the primary received from this worker.', type: 'counter', value: (row) => row.messagesIn },
   { name: 'clusterkit_worker_messages_sent_total', help: 'Messages the primary sent to this worker.', type: 'counter', value: (row) => row.messagesOut },
   { name: 'clusterkit_worker_pending_requests', help: 'Requests to this worker awaiting a reply.', type: 'gauge', value: (row) => row.pending },
@@ -75,6 +85,8 @@ export interface PoolFigures {
   readonly givenUp: readonly GivenUpSlotStats[];
   /** Times the breaker gave up on a slot, since the primary started. */
   readonly crashLoops: number;
+  /** Reloads, requests cut off and connections reset since the primary started (H375). */
+  readonly outcomes?: OutcomeFigures;
 }
 
 /** The names of clusterkit's own families: a worker registry's metric of one of these names is left out of the merge. */
@@ -83,6 +95,9 @@ export const kOwnFamilies: ReadonlySet<string> = new Set([
   'clusterkit_workers_target',
   'clusterkit_slots_given_up',
   'clusterkit_crash_loops_total',
+  'clusterkit_reloads_total',
+  'clusterkit_requests_cut_total',
+  'clusterkit_connections_reset_total',
   ...kFamilies.map((family) => family.name),
   'clusterkit_worker_scrape_errors_total',
   'clusterkit_store_bytes',
@@ -101,9 +116,13 @@ export const kOwnFamilies: ReadonlySet<string> = new Set([
 export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Iterable<ScrapeErrorCount>, store: StoreFigures, pool?: PoolFigures): string {
   const out = new ExpositionWriter();
   const byState = new Map<string, number>();
-  for (const row of stats) byState.set(row.state, (byState.get(row.state) ?? 0) + 1);
-  out.family('clusterkit_workers', 'gauge', 'Live workers by state.');
-  for (const state of ['starting', 'ready', 'stopping']) out.sample([['state', state]], byState.get(state) ?? 0);
+  // A silent worker serves nobody: `silent`, not `ready`, as status, the dashboard and /readyz count it (H375).
+  for (const row of stats) {
+    const state = row.state === 'ready' && row.isSilent ? 'silent' : row.state;
+    byState.set(state, (byState.get(state) ?? 0) + 1);
+  }
+  out.family('clusterkit_workers', 'gauge', 'Live workers by state: ready (and answering the heartbeat), silent (ready, but its event loop most likely blocked: no heartbeat answer), starting, stopping. The states sum to the live workers.');
+  for (const state of ['starting', 'ready', 'silent', 'stopping']) out.sample([['state', state]], byState.get(state) ?? 0);
   const serving = slotWorkers(stats);
   const servedSlots = new Set(serving.map((row) => row.slot));
   // A given-up slot has no worker; one that has a worker again (a moment of a reload) is that worker's.
@@ -113,6 +132,7 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Iterabl
     out.single('clusterkit_slots_given_up', 'gauge', 'Slots the crash-loop breaker gave up on (no worker, not restarted; PM2\'s errored), now: a reload that succeeds starts them again.', pool.givenUp.length);
     out.single('clusterkit_crash_loops_total', 'counter', 'Times the crash-loop breaker gave up on a slot since the primary started.', pool.crashLoops);
   }
+  if (pool?.outcomes !== undefined) writeOutcomes(out, pool.outcomes);
   for (const family of kFamilies) {
     out.family(family.name, family.type, family.help);
     const rows: Array<{ slot: number; value: number | undefined; labels: Labels }> = serving.map((row) => ({ slot: row.slot, value: family.value(row), labels: labels(row.slot, row.name) }));
@@ -136,6 +156,20 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Iterabl
   out.single('clusterkit_store_keys', 'gauge', 'Keys the shared store holds.', store.keys);
   out.single('clusterkit_store_max_keys', 'gauge', 'The most keys the shared store holds (maxStoreKeys).', store.maxKeys);
   return out.text();
+}
+
+/**
+ * Reloads by outcome, requests cut off and connections reset by cause, since the primary
+ * started (H375). Every series is written from the first scrape, at 0: `increase()` needs a
+ * starting point, and an alert must not wait for the first failure for its series to exist.
+ */
+function writeOutcomes(out: ExpositionWriter, outcomes: OutcomeFigures): void {
+  out.family('clusterkit_reloads_total', 'counter', 'Rolling reloads since the primary started, by outcome: succeeded (every slot replaced), failed (a replacement did not start or crashed; the old workers kept serving).');
+  out.sample([['outcome', 'succeeded']], outcomes.reloadsSucceeded).sample([['outcome', 'failed']], outcomes.reloadsFailed);
+  out.family('clusterkit_requests_cut_total', 'counter', 'Requests cut off unfinished since the primary started, by reason: killed (a SIGKILL of the primary: heartbeat, stop timeout), crash, deadline (open at a stopping worker\'s deadline), exit, closed, signal, unexpected-exit, handlers (message handlers). A lower bound for kills and crashes.');
+  for (const reason of kRequestsCutReasons) out.sample([['reason', reason]], outcomes.requestsCut.get(reason) ?? 0);
+  out.family('clusterkit_connections_reset_total', 'counter', 'Connections reset since the primary started, by reason: unaccepted (reset before any worker took them, as a shutdown closed the listening sockets), or idle keep-alive connections of a worker killed, crashed or exited unasked.');
+  for (const reason of kConnectionsResetReasons) out.sample([['reason', reason]], outcomes.connectionsReset.get(reason) ?? 0);
 }
 
 /** The series a given-up slot keeps, and their values: it is not up, and its counts stay. */

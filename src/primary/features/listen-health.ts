@@ -3,11 +3,13 @@
  *
  * - `GET /healthz`: 200 while the primary's event loop answers (liveness). A crashed worker
  *   does not fail it: the primary replaces workers itself. Nor does `role`: liveness is the primary's.
- * - `GET /readyz`: 200 while at least `minReady` workers are ready, not all of them silent, and
- *   the primary is not shutting down; 503 from the moment shutdown begins, so traffic drains
- *   away first. Every ready worker silent (`stats().isSilent`: each event loop most likely
- *   blocked) is 503 too: the pod serves nothing until the heartbeat replaces them. `/healthz`
- *   never fails for them: the primary is alive, and a restarted pod would lose the replacements.
+ * - `GET /readyz`: 200 while at least `minReady` workers are ready and answer the heartbeat,
+ *   and the primary is not shutting down; 503 from the moment shutdown begins, so traffic drains
+ *   away first. A silent worker (`stats().isSilent`: its event loop most likely blocked) is not
+ *   in `readyWorkers` but in `silentWorkers`, as `clusterkit status`, the dashboard and
+ *   `clusterkit_workers{state="ready"}` count it (H375): every ready worker silent is 503, the
+ *   pod serves nothing until the heartbeat replaces them. `/healthz` never fails for them: the
+ *   primary is alive, and a restarted pod would lose the replacements.
  *   With `role`, only the workers forked with that role count, in every figure (H357).
  * - `GET /metrics`: `primary.metrics()`, the Prometheus text exposition.
  *
@@ -47,8 +49,8 @@ export interface HealthOptions {
   /** Address to listen on. @default all interfaces */
   host?: string;
   /**
-   * Ready workers needed for `/readyz` to answer 200; a silent worker counts, but not when all
-   * of them are silent (0 keeps `/readyz` up with no worker at all, silent or not). @default 1
+   * Ready workers needed for `/readyz` to answer 200, answering the heartbeat: a silent worker
+   * does not count (H375; 0 keeps `/readyz` up with no worker at all, silent or not). @default 1
    */
   minReady?: number;
   /** Time each worker has to answer a `/metrics` scrape. @default 2000 */
@@ -69,9 +71,11 @@ export interface HealthListener {
   close(): Promise<void>;
 }
 
-/** Ready workers, and how many of them are silent (undefined with `heartbeat: false`). */
+/** Ready workers that answer, and the silent ones beside them (undefined with `heartbeat: false`). */
 export interface ReadyCount {
+  /** Ready and answering the heartbeat: neither silent nor stopped (H375: before, silent ones were in it). */
   ready: number;
+  /** Ready, but silent (not in `ready`); undefined with `heartbeat: false`. */
   silent: number | undefined;
   /** The shortest silence of the silent ones (ms); undefined when none is silent. */
   silentForMs: number | undefined;
@@ -178,9 +182,9 @@ async function route(source: HealthSource, options: { minReady: number; role: st
       return;
     case '/readyz': {
       let readiness = readinessOf(source, options.minReady, options.role);
-      // Every ready worker silent: their answers may already wait on the channels, unread while
-      // this primary's own loop was busy; they are read before the poll phase ends.
-      if (readiness.isAllSilent) {
+      // Not ready for silent workers: their answers may already wait on the channels, unread
+      // while this primary's own loop was busy; they are read before the poll phase ends.
+      if (readiness.isHeldBySilence) {
         await new Promise<void>((resolve) => setImmediate(resolve));
         readiness = readinessOf(source, options.minReady, options.role);
       }
@@ -198,19 +202,26 @@ async function route(source: HealthSource, options: { minReady: number; role: st
 }
 
 /** The `/readyz` answer. */
-function readinessOf(source: HealthSource, minReady: number, role: string | undefined): { isReady: boolean; isAllSilent: boolean; body: object } {
+function readinessOf(source: HealthSource, minReady: number, role: string | undefined): { isReady: boolean; isHeldBySilence: boolean; body: object } {
   const state = source.state();
   const { ready, silent, silentForMs, givenUp, paused, hasRoleWorkers } = source.readyWorkers();
+  const silentCount = silent ?? 0;
   // `"web" workers` with a role, `workers` without.
   const workers = role === undefined ? 'workers' : `${JSON.stringify(role)} workers`;
-  // minReady 0 says the pod is ready with no worker at all: silent ones cannot make it less so.
-  const isAllSilent = ready > 0 && silent === ready && minReady > 0;
-  const isReady = state === 'running' && ready >= minReady && !isAllSilent;
+  // `ready` counts the workers that answer, as status and /metrics do (H375); minReady 0 says the
+  // pod is ready with no worker at all: silent ones cannot make it less so.
+  const isReady = state === 'running' && ready >= minReady;
+  // Short of minReady only for silent workers: they would make up the count if they answered.
+  const isHeldBySilence = state === 'running' && ready < minReady && ready + silentCount >= minReady;
+  const silence = `silent for ${((silentForMs ?? 0) / 1000).toFixed(1)}s or more`;
   let reason: string | undefined;
   if (state === 'stopping' || state === 'stopped') reason = 'shutting down';
   else if (state !== 'running') reason = 'starting';
-  else if (ready < minReady) reason = `${ready} of ${minReady} required ${workers} ready${pausedClause(paused)}${givenUpClause(givenUp, workers.slice(0, -1))}${hasRoleWorkers === false ? noRoleClause(role!) : ''}`;
-  else if (isAllSilent) reason = `${ready === 1 ? `the only ready ${workers.slice(0, -1)}` : `all ${ready} ready ${workers}`} silent for ${((silentForMs ?? 0) / 1000).toFixed(1)}s or more: no answer to the heartbeat`;
+  else if (isHeldBySilence && ready === 0) reason = `${silentCount === 1 ? `the only ready ${workers.slice(0, -1)}` : `all ${silentCount} ready ${workers}`} ${silence}: no answer to the heartbeat`;
+  else if (ready < minReady) {
+    const silentClause = silentCount > 0 ? `, ${silentCount} ${silence} (no answer to the heartbeat)` : '';
+    reason = `${ready} of ${minReady} required ${workers} ready${silentClause}${pausedClause(paused)}${givenUpClause(givenUp, workers.slice(0, -1))}${hasRoleWorkers === false ? noRoleClause(role!) : ''}`;
+  }
   const body = {
     status: isReady ? 'ready' : 'not ready',
     ...(role === undefined ? {} : { role }),
@@ -221,7 +232,7 @@ function readinessOf(source: HealthSource, minReady: number, role: string | unde
     minReady,
     ...(reason ? { reason } : {}),
   };
-  return { isReady, isAllSilent, body };
+  return { isReady, isHeldBySilence, body };
 }
 
 /** `, 1 stopped (SIGSTOP or a debugger; kill -CONT resumes it)` when ready workers were paused. */
@@ -252,8 +263,8 @@ function givenUpClause(givenUp: ReadyCount['givenUp'], worker: string): string {
 }
 
 /**
- * Ready workers (those `roundRobin()` picks among) and, with the heartbeat on, the silent ones
- * among them; with `role`, only the workers forked with it (H357).
+ * Ready workers that answer (those `roundRobin()` prefers) and, with the heartbeat on, the silent
+ * ones beside them, out of `ready` (H375); with `role`, only the workers forked with it (H357).
  */
 function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['options']['heartbeat'], role: string | undefined): ReadyCount {
   const now = Date.now();
@@ -279,7 +290,7 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
   const givenUp = pool.givenUp.filter((entry) => hasRole(entry.slot)).length;
   const activeSlots = pool.activeSlots().filter(hasRole).length;
   return {
-    ready: members - paused,
+    ready: members - paused - silent,
     ...(paused === 0 ? {} : { paused }),
     silent: heartbeat ? silent : undefined,
     silentForMs: silent > 0 ? silentForMs : undefined,

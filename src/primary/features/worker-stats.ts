@@ -49,6 +49,13 @@ export interface WorkerStats {
    */
   cpuPercent: number | undefined;
   /**
+   * CPU time (user + system) the worker used since it started, in seconds, as of its last
+   * heartbeat answer (`clusterkit_worker_cpu_seconds_total`). A silent worker's stays at its last
+   * answer's and catches up with the next one. Undefined before the first answer and from older
+   * workers (H375).
+   */
+  cpuSeconds?: number | undefined;
+  /**
    * Requests open on its tracked servers at the last heartbeat (in flight, and HTTP requests
    * still arriving): what a crash now would cut. Undefined before the first heartbeat answer,
    * and for a worker that tracks no server.
@@ -74,8 +81,8 @@ export interface WorkerStats {
    * blocked. Its heartbeat figures are those of its last answer (`healthAgeMs` old);
    * `clusterkit status` shows `silent 5.2s` and no CPU or loop figure for it, and
    * `clusterkit_worker_up` is 0. `roundRobin()` skips it while another eligible worker is not
-   * silent, sticky sessions send clients elsewhere, and `/readyz` fails once every ready worker
-   * is silent. The heartbeat kills it at `heartbeat.timeoutMs` unless it speaks again.
+   * silent, sticky sessions send clients elsewhere, and `/readyz` and `clusterkit_workers` count
+   * it silent, not ready (H375). The heartbeat kills it at `heartbeat.timeoutMs` unless it speaks again.
    */
   isSilent: boolean;
   /**
@@ -123,6 +130,7 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     eventLoopDelayMs: record.health?.eventLoopDelayMs,
     eventLoopDelayP99Ms: record.health?.eventLoopDelayP99Ms,
     cpuPercent: record.health?.cpuPercent,
+    cpuSeconds: record.health?.cpuSeconds,
     openRequests: record.health?.openRequests,
     healthAgeMs: record.health === undefined ? undefined : Math.max(0, now - record.health.at),
     silentMs,

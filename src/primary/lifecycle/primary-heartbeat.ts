@@ -182,6 +182,7 @@ function toHealth(report: PingReport): WorkerHealth {
     eventLoopDelayP99Ms: finiteOrUndefined(report.loopDelayP99),
     // A worker of an older clusterkit leaves it out; a figure that is not a finite number is not shown.
     cpuPercent: finiteOrUndefined(report.cpuPercent),
+    cpuSeconds: finiteOrUndefined(report.cpuSeconds),
     openRequests: report.openRequests,
     idleConnections: report.idleConnections,
     at: Date.now(),

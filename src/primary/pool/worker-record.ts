@@ -40,6 +40,8 @@ export interface WorkerHealth {
    * the worker did not report it.
    */
   cpuPercent: number | undefined;
+  /** CPU time (user + system) the worker used since it started, in seconds, at that heartbeat; undefined when it did not report it (H375). */
+  cpuSeconds?: number | undefined;
   /** Requests open on its tracked servers at that heartbeat; undefined when it tracks none. */
   openRequests: number | undefined;
   /** Their idle connections then (no request known on them); undefined as `openRequests` is, and from older workers. */

@@ -17,6 +17,12 @@ describe('control socket', () => {
     const pids = readyPids(first);
     const follow = startCli(['logs', 'phoenix', '--follow'], { runtime });
     await until(() => follow.output().length > 0, 20_000, 'the follow under way');
+    // Its first output is the backlog, written before the primary's answer: a SIGKILL between the
+    // two (a CI run) said "closed the control connection before it answered". A line the primary
+    // writes now comes after the backlog's end, so after the answer, on the same connection: once
+    // the follow prints it, it is answered and following. SIGUSR2 is logged and ignored.
+    process.kill(first.child.pid!, 'SIGUSR2');
+    await until(() => /SIGUSR2 ignored/.test(follow.output()), 20_000, 'the follow answered (a line after its backlog)');
     process.kill(first.child.pid!, 'SIGKILL');
     await first.exited();
     // Not "stopped" with exit 0: a script following the logs must tell a kill from a stop (retest t31 N2).

@@ -856,9 +856,9 @@ export class ReloadError extends ClusterKitError {
 }
 
 /**
- * `reload({ env })` (`clusterkit reload --update-env`) while a rolling reload is under way with
- * another env: it cannot join that reload, whose new workers start with the env it had (H336).
- * Nothing changed; ask again once the reload under way has ended.
+ * `reload({ env })` (`clusterkit reload --update-env`) while a reload with another env is queued
+ * after the one under way (H374: a reload whose env the running one cannot apply is queued, one
+ * at most; H336). Nothing changed; ask again once the queued reload has ended.
  */
 export class ReloadInProgressError extends ClusterKitError {
   override readonly name = 'ReloadInProgressError';

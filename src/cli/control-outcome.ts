@@ -9,7 +9,7 @@ import { shellWord } from '../shell-word.js';
 import { describeEnvChanges } from '../control/env-changes.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly waiting?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly waiting?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
@@ -76,7 +76,13 @@ function describeStops(outcome: StopOutcome, workers: string): string | undefine
  * closed sees the close, and must retry, as HTTP clients do).
  */
 export function describeReload(name: string, reply: ReloadReply): string {
-  const joined = reply.joined === true ? ' (this request joined the reload already under way)' : '';
+  // Queued (H374): the reload under way had forked all its replacements before this request, so a second one ran after it.
+  const joined =
+    reply.queued === true
+      ? ' (a reload was under way that had started all its new workers already: this request waited for it and ran the reload after it)'
+      : reply.joined === true
+        ? ' (this request joined the reload already under way)'
+        : '';
   // Slots a scale-down removed meanwhile (H191): the reload did what was asked for the slots that
   // remain (exit code 0), but "1 worker replaced" alone hid the 2 it did not replace.
   const retired = countOf(reply.retired);

@@ -129,6 +129,8 @@ export interface ClusterEvent {
   reason?: string;
   /** `shutdownForced`: the signal that started the shutdown; absent when a call or `clusterkit stop` did. */
   firstSignal?: string;
+  /** `reloadJoined`: queued after the reload under way (one more reload follows it), not joined to it (H374). */
+  queued?: boolean;
 }
 
 /** The answer to an `events` request. */

@@ -79,7 +79,7 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
         requestsCut: stopped.requestsCut,
       }),
     reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message }),
-    reloadJoined: () => log.append({ type: 'reloadJoined' }),
+    reloadJoined: ({ queued }) => log.append({ type: 'reloadJoined', queued }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
     scaleComplete: ({ from, to, stopped }) =>
       log.append({

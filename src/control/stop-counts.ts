@@ -45,23 +45,44 @@ export function stopCounts(report: ShutdownReport): StopCounts {
 
 /**
  * Runs `reload` and answers with the workers replaced and how the old ones stopped (from the
- * `reloadComplete` event of that reload; a reload already under way is shared, and so is its event).
+ * `reloadComplete` event of that reload; a reload already under way is shared, and so is its
+ * event). A request queued behind the reload under way (H374: every replacement of that one was
+ * forked before it) answers with the reload that follows, which loads its code: the events of
+ * the one under way are not its own.
  */
-export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Promise<void>): Promise<StopCounts & { workers: number; retired: number; joined: boolean; refilled?: number }> {
+export async function reloadWithCounts(
+  primary: ClusterPrimary,
+  reload: () => Promise<void>,
+): Promise<StopCounts & { workers: number; retired: number; joined: boolean; queued?: true; refilled?: number }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
   let retired = 0;
   let joined = false;
+  let queued = false;
+  // Set once this request's reload began: at once for one it started or joined, at the next `reload` event for a queued one.
+  let isOwn = true;
   let refilled = 0;
   const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport }) => {
+    if (!isOwn) return;
     stopped = event.stopped;
     replaced = event.replaced;
     retired = event.retired;
   };
   // Slots given up in a crash loop that the reload started again (H333: from `waiting`, "0 workers replaced" alone hid them).
-  const onRefill = (event: { readonly slots: readonly number[] }) => (refilled += event.slots.length);
-  // Emitted synchronously inside reload() when it joins a reload under way: only this call's.
-  const onJoined = () => (joined = true);
+  const onRefill = (event: { readonly slots: readonly number[] }) => {
+    if (isOwn) refilled += event.slots.length;
+  };
+  // The queued reload starts when the one under way ended: no other reload starts before it.
+  const onStart = () => (isOwn = true);
+  // Emitted synchronously inside reload() when it joins a reload under way, or is queued after it: only this call's.
+  const onJoined = (event: { readonly queued: boolean }) => {
+    joined = true;
+    queued = event.queued;
+    if (queued) {
+      isOwn = false;
+      primary.once('reload', onStart);
+    }
+  };
   primary.on('reloadComplete', onComplete);
   primary.on('crashLoopRefill', onRefill);
   primary.on('reloadJoined', onJoined);
@@ -74,18 +95,20 @@ export async function reloadWithCounts(primary: ClusterPrimary, reload: () => Pr
   try {
     await running;
   } catch (error) {
-    // Its failure is the reload's it joined: say so, not as if this request started it.
-    if (!joined) throw error;
+    // Its failure is the reload's it joined: say so, not as if this request started it. A queued
+    // one's is the failure of the reload that loaded its code (or a shutdown's refusal): its own.
+    if (!joined || queued) throw error;
     const message = error instanceof Error ? error.message : String(error);
     throw new ReloadError(`A reload was already under way when this one was requested, so this request joined it, and it failed: ${message}`, { cause: error });
   } finally {
     primary.off('reloadComplete', onComplete);
     primary.off('crashLoopRefill', onRefill);
+    primary.off('reload', onStart);
   }
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
   // The workers this reload replaced, as its log line says: not the count running now, which a
   // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
-  return { workers: replaced ?? primary.workers.length, retired, joined, ...counts, ...(refilled === 0 ? {} : { refilled }) };
+  return { workers: replaced ?? primary.workers.length, retired, joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }) };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */

@@ -59,14 +59,21 @@ export async function controlReload(
     changes = env ?? changes;
     isStarted = true;
   };
+  // Queued behind the reload under way (H374): its reload is the next to start, with this env.
+  const onQueuedStart = (event: { readonly env?: EnvChanges }) => onStart(event);
+  const onJoined = ({ queued }: { readonly queued: boolean }) => {
+    if (queued) primary.once('reload', onQueuedStart);
+  };
   const counts = await reloadWithCounts(primary, () => {
     primary.once('reload', onStart);
+    primary.once('reloadJoined', onJoined);
     try {
       return reload({ ...update.env });
     } finally {
+      primary.off('reloadJoined', onJoined);
       primary.off('reload', onStart);
     }
-  });
+  }).finally(() => primary.off('reload', onQueuedStart));
   // In force only once the reload completed: a failed one (it threw above) left the env from before in force (H340).
   if (isStarted) update.commit();
   return { ...counts, env: { changed: changes.changed, added: changes.added ?? [], removed: changes.removed ?? [], files: update.files, waiting: update.waiting } };

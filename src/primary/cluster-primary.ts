@@ -326,8 +326,12 @@ export class ClusterPrimary<
    * force once the reload completes. A reload that fails puts the env from before back for every
    * later fork (H340), and its `ReloadError` says how many workers already started with the new
    * one (they keep it until they are replaced). Without it, the workers keep the env they had.
+   * A call while a reload is under way joins it while it still has slots to replace (and starts
+   * its workers with the same env); else it is queued: one more reload starts when that one ends,
+   * and settles the calls queued (H374; `reloadJoined`'s `queued`).
    * @throws ReloadError when a replacement fails; the remaining old workers keep serving.
-   * @throws ReloadInProgressError when `env` differs from the one in force while a reload is under way.
+   * @throws ReloadInProgressError when `env` differs from that of a reload queued already.
+   * @throws ShutdownInProgressError when the primary shuts down (a queued call too: its reload never starts).
    * @throws InvalidOptionError for an unknown option, a `requestedBy` value or an `env` refused.
    */
   reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<void> {

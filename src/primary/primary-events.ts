@@ -604,11 +604,23 @@ export interface PrimaryEvents<ToPrimary> {
    */
   crashLoopRefill: (event: { readonly slots: readonly number[] }) => void;
   /**
-   * `reload()` was called (SIGHUP, `clusterkit reload`, a call) while a reload was under way: no
-   * second reload starts; the call joins the one under way and settles with it (its
-   * `reloadComplete` or `reloadFailed`).
+   * `reload()` was called (SIGHUP, `clusterkit reload`, a call) while a reload was under way
+   * (H374). `queued: false`: that reload still had slots whose replacement was not forked yet
+   * (they load the code on disk now), so the call joined it and settles with it (its
+   * `reloadComplete` or `reloadFailed`). `queued: true`: every replacement of that reload was
+   * forked already (it waits out the startup window, or its last slot's replacement starts), or
+   * it could not apply the call's `env`, so the call waits for one more reload, which starts when
+   * that one ends (even if it failed) and settles with it; calls made meanwhile join that queued
+   * one. A shutdown rejects a queued call with `ShutdownInProgressError`.
    */
-  reloadJoined: (event: Record<string, never>) => void;
+  reloadJoined: (event: { readonly queued: boolean }) => void;
+  /**
+   * A reload forked every replacement, and now waits until they all have been ready the restart
+   * policy's startup window (`restart.startupWindowMs`, H371) before it ends: `waitMs` at most
+   * (a replacement that exits meanwhile fails the reload at once). Not emitted when the wait is
+   * nil (`minReadyMs` already as long, the window already over).
+   */
+  reloadWaiting: (event: { readonly waitMs: number; readonly windowMs: number }) => void;
   /** `scale()` began: from the target `from` (given-up slots included, H284) to `to`; equal, it does nothing. */
   scale: (event: { readonly from: number; readonly to: number }) => void;
   /**

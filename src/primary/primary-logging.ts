@@ -431,7 +431,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (to > from) logger.info({ from, to }, `scaling from ${from} to ${to} workers complete`);
     else logReport(logger, stopped, { from, to }, `scaling from ${from} to ${to} workers complete`);
   });
-  primary.on('reloadJoined', () => logger.info({}, 'reload requested while a rolling reload is under way: joined to it (it ends with that reload)'));
+  primary.on('reloadJoined', ({ queued }) =>
+    logger.info(
+      { queued },
+      queued
+        ? 'reload requested while a rolling reload is under way that forked all its replacements already (or another is queued after it): queued after it (one more rolling reload starts when it ends, and loads the code on disk then; later requests join that one)'
+        : 'reload requested while a rolling reload is under way: joined to it (it ends with that reload)',
+    ),
+  );
+  primary.on('reloadWaiting', ({ waitMs, windowMs }) =>
+    logger.info({ waitMs, windowMs }, `rolling reload: waiting ${formatElapsed(waitMs)} until the replacements have been ready the ${windowText(windowMs)} startup window (restart.startupWindowMs)`),
+  );
 }
 
 /**

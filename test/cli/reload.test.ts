@@ -111,10 +111,11 @@ describe('clusterkit reload', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H41] a SIGHUP or `clusterkit reload` during a reload joins it, says so in the log, and reports the failure as that reload\'s', async () => {
+  it('[H41][H374] a SIGHUP or `clusterkit reload` during a reload that has slots left to replace joins it, says so in the log, and reports the failure as that reload\'s', async () => {
     const runtime = runtimeDir();
     const flag = `${runtime}/release`;
-    const run = startCli(['run', 'test/fixtures/cli-dies-before-listening.mjs', '-w', '1', '--name', 'joins'], { runtime, env: { CLI_FIXTURE_FLAG: flag } });
+    // 2 workers: slot 1 waits for its replacement while slot 0's starts (H374: with 1, the request would be queued).
+    const run = startCli(['run', 'test/fixtures/cli-dies-before-listening.mjs', '-w', '2', '--name', 'joins'], { runtime, env: { CLI_FIXTURE_FLAG: flag } });
     await run.waitFor(/service joins started/);
     const [pid] = readyPids(run);
     writeFileSync(flag, 'exit');
@@ -128,7 +129,7 @@ describe('clusterkit reload', () => {
     writeFileSync(`${flag}.go`, 'now');
     const [firstResult, secondResult] = await Promise.all([first, second]);
     expect(firstResult.code).toBe(1);
-    expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(Worker 2 \(pid \d+\) exited with code 3/);
+    expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(Worker \d+ \(pid \d+\) exited with code 3/);
     expect(secondResult.code).toBe(1);
     expect(secondResult.stderr).toMatch(/^clusterkit: reload failed: A reload was already under way when this one was requested, so this request joined it, and it failed: The replacement for worker slot 0/);
     // One reload ran: one start line, one failure line (waited for, as above).
@@ -137,6 +138,32 @@ describe('clusterkit reload', () => {
     expect(run.output().match(/rolling reload failed/g)).toHaveLength(1);
     expect(isAlive(pid!)).toBe(true);
     expect((await cli(['stop', 'joins'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H374] a `clusterkit reload` once every replacement of the reload under way was forked is queued: a second reload runs after it, and its failure is its own', async () => {
+    const runtime = runtimeDir();
+    const flag = `${runtime}/release`;
+    const run = startCli(['run', 'test/fixtures/cli-dies-before-listening.mjs', '-w', '1', '--name', 'queues'], { runtime, env: { CLI_FIXTURE_FLAG: flag } });
+    await run.waitFor(/service queues started/);
+    const [pid] = readyPids(run);
+    writeFileSync(flag, 'exit');
+    const first = cli(['reload', 'queues'], { runtime });
+    await until(() => existsSync(`${flag}.loaded`), 60_000, 'the replacement loaded');
+    // The only slot's replacement was forked already: this request would load nothing new by joining.
+    const second = cli(['reload', 'queues'], { runtime });
+    await run.waitFor(/reload requested while a rolling reload is under way that forked all its replacements already .*: queued after it/);
+    writeFileSync(`${flag}.go`, 'now');
+    const [firstResult, secondResult] = await Promise.all([first, second]);
+    expect(firstResult.code).toBe(1);
+    expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start/);
+    // The queued reload ran after the failure, with the code on disk then (still broken): its own failure, not a joined one.
+    expect(secondResult.code).toBe(1);
+    expect(secondResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start/);
+    await until(() => (run.output().match(/rolling reload failed/g)?.length ?? 0) === 2, 30_000, 'both reloads failed');
+    expect(run.output().match(/rolling reload started/g)).toHaveLength(2);
+    expect(isAlive(pid!)).toBe(true);
+    expect((await cli(['stop', 'queues'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
 });

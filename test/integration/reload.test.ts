@@ -57,7 +57,7 @@ describe('rolling reload', () => {
     const first = primary.reload();
     const joined = record(primary, 'reloadJoined');
     expect(primary.reload()).toBe(first);
-    expect(joined.events).toEqual([{}]);
+    expect(joined.events).toEqual([{ queued: false }]);
     await first;
     const forks = record(primary, 'workerFork');
     // The first replacement is forked synchronously, so it is still loading when shutdown begins.

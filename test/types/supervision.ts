@@ -65,7 +65,7 @@ createJsonLogger({ level: 'silent', stream: process.stdout });
 createJsonLogger({ level: 'verbose' });
 new ClusterPrimary({ workerCount: 0 });
 
-// scaleComplete and reloadJoined (issue: reload truth): a scale's outcome as a ShutdownReport; a joined reload carries nothing (as `initialize`).
+// scaleComplete and reloadJoined (issue: reload truth): a scale's outcome as a ShutdownReport; a joined reload says whether it was queued (H374).
 {
   const scaled = new ClusterPrimary({ workerCount: 2 });
   scaled.on('scaleComplete', ({ from, to, stopped }) => {
@@ -75,6 +75,11 @@ new ClusterPrimary({ workerCount: 0 });
   // @ts-expect-error scaleComplete has no `count`
   scaled.on('scaleComplete', ({ count }) => void count);
   scaled.on('reloadJoined', (event) => void event);
+  scaled.on('reloadJoined', ({ queued }) => {
+    const isQueued: boolean = queued;
+    void isQueued;
+  });
+  scaled.on('reloadWaiting', ({ waitMs, windowMs }) => void (waitMs + windowMs));
   // @ts-expect-error the event is reloadJoined
   scaled.on('reloadJoin', () => {});
 }

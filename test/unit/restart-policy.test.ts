@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { normalizeRestartOptions } from '../../src/primary/primary-options.js';
-import { backoffDelay, decideRestart, isStartupFailure, kFreshHistory, type RestartHistory } from '../../src/primary/pool/restart-policy.js';
+import { backoffDelay, decideRestart, historyAtTakeover, isStartupFailure, kFreshHistory, type RestartHistory } from '../../src/primary/pool/restart-policy.js';
 
 const options = normalizeRestartOptions({ backoff: { initialMs: 100, factor: 2, maxMs: 1_000 }, stableAfterMs: 30_000, startupWindowMs: 5_000, maxStartupFailures: 3, maxRestarts: 5, windowMs: 60_000 });
 const crash = { wasReady: true, readyMs: 10_000, hasServed: false };
@@ -261,5 +261,25 @@ describe('restart policy', () => {
       expect(ends.map((decision) => decision.restart)).toEqual([true, true, false]);
       expect(ends[2]).toMatchObject({ reason: 'too-many-restarts', failures: 3, cleanExits: 2 });
     });
+  });
+
+  it('[H379] a replacement taking over from a worker ready past the startup window starts a fresh run of failed starts; past stableAfterMs, a fresh backoff', () => {
+    let history: RestartHistory = kFreshHistory;
+    for (let i = 0; i < 2; i++) {
+      const decision = decideRestart(history, { wasReady: false, readyMs: 0, hasServed: false }, options, i * 1_000);
+      if (!decision.restart) throw new Error('expected a restart');
+      history = decision.history;
+    }
+    expect(history).toMatchObject({ attempt: 2, startupFailures: 2 });
+    // Still within the window (or never ready): nothing changes.
+    expect(historyAtTakeover(history, 4_000, options)).toBe(history);
+    expect(historyAtTakeover(history, undefined, options)).toBe(history);
+    const started = historyAtTakeover(history, 6_000, options);
+    expect(started).toMatchObject({ attempt: 2, startupFailures: 0, unstableCrashes: 0 });
+    expect(started.restarts).toEqual(history.restarts);
+    expect(historyAtTakeover(history, 31_000, options)).toMatchObject({ attempt: 0, startupFailures: 0 });
+    // The replacement's failed start is then the first in a row: restarted, not given up.
+    expect(decideRestart(started, { wasReady: true, readyMs: 300, hasServed: false }, options, 10_000)).toMatchObject({ restart: true });
+    expect(decideRestart(history, { wasReady: true, readyMs: 300, hasServed: false }, options, 10_000)).toMatchObject({ restart: false, reason: 'startup-failures' });
   });
 });

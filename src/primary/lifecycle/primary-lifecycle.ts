@@ -5,7 +5,7 @@
  */
 import { CrashLoopError, HookTimeoutError, InvalidOptionError, InvalidStateError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
-import { deferred } from '../../deferred.js';
+import { deferred, type Deferred } from '../../deferred.js';
 import { toError } from '../../to-error.js';
 import { stopAll, stopWorker, type StopOutcome } from '../pool/stop-worker.js';
 import { runShutdownHooks, type ShutdownHook } from './run-shutdown-hooks.js';
@@ -20,7 +20,7 @@ import { MemoryLimit } from './memory-limit.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
-import { changedNames, rollingReload, type ReloadContext } from './rolling-reload.js';
+import { changedNames, ReloadProgress, rollingReload, type ReloadContext } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
 import { withNotStarted } from './not-started.js';
 
@@ -67,6 +67,13 @@ function scaleCutShort(from: number, to: number, added: readonly Slot[], cause: 
  */
 function withUncleanReplacements(report: ShutdownReport, replacements: ShutdownReport): ShutdownReport {
   return { ...report, failed: [...report.failed, ...replacements.failed], killed: [...report.killed, ...replacements.killed], requestsCut: report.requestsCut + replacements.requestsCut };
+}
+
+/** The error of a reload queued behind another when a shutdown begins before it started (H374). */
+function queuedReloadStopped(): ShutdownInProgressError {
+  return new ShutdownInProgressError(
+    'The primary began shutting down while this reload waited for the one under way to end (every replacement of that one was forked before it was asked for): it never started, and no worker was replaced for it. Start the cluster again to run the new code.',
+  );
 }
 
 export type PrimaryState = 'created' | 'starting' | 'running' | 'stopping' | 'stopped';
@@ -117,6 +124,10 @@ export class PrimaryLifecycle {
   /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
   #shutdownSignal: NodeJS.Signals | undefined;
   #reload: Promise<void> | undefined;
+  /** How far the reload under way got: a `reload()` joins it only while a slot's replacement is still to be forked (H374). */
+  #reloadProgress: ReloadProgress | undefined;
+  /** The reload asked for once the one under way could no longer load the caller's code: it starts when that one ends (H374). */
+  #queuedReload: { readonly settled: Deferred<void>; readonly requestedBy: ReloadRequester; env: Readonly<Record<string, string | undefined>> | undefined } | undefined;
   /** Resolved as the shutdown begins: a reload's replacement stops waiting out `minReadyMs` (H349). */
   readonly #stopping = deferred<void>();
   /** Removes the process signal handlers; set while they are installed. */
@@ -312,31 +323,85 @@ export class PrimaryLifecycle {
     return this.#shutdown;
   }
 
-  /** `env`: the workers' new `env` option (H336); a reload under way with another env is not joined. */
+  /**
+   * `env`: the workers' new `env` option (H336). A call while a reload is under way joins it only
+   * while a slot of it still waits for its replacement to be forked (the new code is loaded then)
+   * and it starts its workers with that env; else it is queued (H374): one reload more, started
+   * when the one under way ends (success or failure: the code the caller deployed still deserves
+   * its reload), which every later call joins (one with an env other than the queued one's is
+   * refused with ReloadInProgressError).
+   */
   reload(requestedBy: ReloadRequester = 'call', env?: Readonly<Record<string, string | undefined>>): Promise<void> {
     if (this.#state === 'stopping' || this.#state === 'stopped') {
       return Promise.reject(new ShutdownInProgressError('The primary is shutting down; reload() is refused.'));
     }
     if (this.#state !== 'running') return Promise.reject(new InvalidStateError('The cluster has not finished starting: reload() needs a started primary (await start() first; from the CLI, try again once it has started).'));
-    if (this.#reload) {
-      // Its new workers start with the env it had: joining it would not apply this one (H336).
-      if (env !== undefined && changedNames(this.#context.pool.env, env).length > 0) {
+    const queued = this.#queuedReload;
+    if (queued !== undefined) {
+      if (env !== undefined && queued.env !== undefined && changedNames(queued.env, env).length > 0) {
         return Promise.reject(
           new ReloadInProgressError(
-            'A rolling reload is under way, and its new workers start with the env in force, so a reload with another env cannot join it; nothing changed. Ask again once it has ended (its "rolling reload complete" line).',
+            'A rolling reload is under way and another is queued after it with another env, so a reload with this env cannot join either; nothing changed. Ask again once they have ended (the "rolling reload complete" line of the queued one).',
           ),
         );
       }
-      // A second SIGHUP, `clusterkit reload` or call joins the reload under way: said, so it is never silent.
-      this.#context.emit('reloadJoined', {});
-      return this.#reload;
+      // Not started yet: the env asked for is the one it starts its workers with (a plain reload's callers get the env in force then, this one).
+      if (env !== undefined) queued.env = env;
+      this.#context.emit('reloadJoined', { queued: true });
+      return queued.settled.promise;
     }
-    this.#reload = rollingReload(this.#reloadContext, requestedBy, env)
+    if (this.#reload) {
+      // Its new workers start with the env it had: joining it would not apply this one (H336).
+      const isSameEnv = env === undefined || changedNames(this.#context.pool.env, env).length === 0;
+      // A second SIGHUP, `clusterkit reload` or call joins the reload under way while it still forks replacements from the code on disk: said, so it is never silent.
+      if (isSameEnv && this.#reloadProgress?.hasUnforked === true) {
+        this.#context.emit('reloadJoined', { queued: false });
+        return this.#reload;
+      }
+      // Every replacement was forked before this call (H374): joining would report workers that run the code of before.
+      const settled = deferred<void>();
+      this.#queuedReload = { settled, requestedBy, env };
+      this.#context.emit('reloadJoined', { queued: true });
+      return settled.promise;
+    }
+    return this.#startReload(requestedBy, env);
+  }
+
+  #startReload(requestedBy: ReloadRequester, env: Readonly<Record<string, string | undefined>> | undefined): Promise<void> {
+    const progress = new ReloadProgress();
+    this.#reloadProgress = progress;
+    const running = rollingReload(this.#reloadContext, requestedBy, env, progress)
       .then(() => this.#refillGivenUp())
       .finally(() => {
         this.#reload = undefined;
+        this.#reloadProgress = undefined;
+        this.#startQueuedReload();
       });
-    return this.#reload;
+    this.#reload = running;
+    return running;
+  }
+
+  /** Starts the reload queued while the one that just ended ran (H374), after a failure too. */
+  #startQueuedReload(): void {
+    const queued = this.#queuedReload;
+    if (queued === undefined) return;
+    this.#queuedReload = undefined;
+    // A shutdown rejected it as it began (#rejectQueuedReload): nothing is left here then.
+    if (this.#state !== 'running') {
+      queued.settled.reject(queuedReloadStopped());
+      return;
+    }
+    this.#startReload(queued.requestedBy, queued.env).then(
+      () => queued.settled.resolve(),
+      (error: unknown) => queued.settled.reject(toError(error)),
+    );
+  }
+
+  /** A shutdown began: the reload queued behind the one under way never starts (H374). */
+  #rejectQueuedReload(): void {
+    const queued = this.#queuedReload;
+    this.#queuedReload = undefined;
+    queued?.settled.reject(queuedReloadStopped());
   }
 
   /**
@@ -377,6 +442,7 @@ export class PrimaryLifecycle {
       this.#state === 'running' ? [...pool.records].flatMap((record) => (record.readyAt === undefined && !scaleUnready.includes(record.handle) ? [record.handle] : [])) : [];
     this.#state = 'stopping';
     this.#stopping.resolve();
+    this.#rejectQueuedReload();
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
     pool.close();

@@ -20,6 +20,7 @@ import { withNotStarted } from './not-started.js';
 import { isSilent, silenceOf } from '../pool/silence.js';
 import { deferred } from '../../deferred.js';
 import { kDefaultStartupWindowMs } from '../primary-options.js';
+import { historyAtTakeover } from '../pool/restart-policy.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
@@ -40,6 +41,38 @@ export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & 
 };
 
 /**
+ * How far a rolling reload got (H374): the slots it replaces, and how many of them had their
+ * replacement forked. A `reload()` asked for once every replacement was forked would load
+ * nothing new by joining it: it is queued instead (primary-lifecycle.ts).
+ */
+export class ReloadProgress {
+  #slots: readonly Slot[] = [];
+  /** Index in `#slots` of the first slot whose replacement was not forked yet. */
+  #next = 0;
+
+  /** @internal Set by `rollingReload` as it begins. */
+  begin(slots: readonly Slot[]): void {
+    this.#slots = slots;
+    this.#next = 0;
+  }
+
+  /** @internal The replacement of the slot at `index` is being forked (or the slot needs none): those before it too. */
+  forking(index: number): void {
+    this.#next = Math.max(this.#next, index + 1);
+  }
+
+  /** @internal Every slot had its turn (the reload waits out the startup window, or ended). */
+  end(): void {
+    this.#next = this.#slots.length;
+  }
+
+  /** True while a slot still in the pool waits for its turn: its replacement will be forked from the code on disk then. */
+  get hasUnforked(): boolean {
+    return this.#slots.slice(this.#next).some((slot) => !slot.isRetired);
+  }
+}
+
+/**
  * Replaces every worker, one slot at a time. Rejects with `ReloadError` at the first failure.
  * `env`: the workers' new `env` option (H336), for every fork while the reload runs (the
  * replacements, and restarts and scale-ups too); in force from then on only when the reload
@@ -48,8 +81,14 @@ export type ReloadContext = Pick<PrimaryContext, 'pool' | 'options' | 'emit'> & 
  * every later restart and plain reload), and its error says how many live workers started with
  * the new one (they keep it until they are replaced).
  */
-export async function rollingReload(context: ReloadContext, requestedBy: ReloadRequester = 'call', env?: Readonly<Record<string, string | undefined>>): Promise<void> {
+export async function rollingReload(
+  context: ReloadContext,
+  requestedBy: ReloadRequester = 'call',
+  env?: Readonly<Record<string, string | undefined>>,
+  progress = new ReloadProgress(),
+): Promise<void> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
+  progress.begin(slots);
   const before = context.pool.env;
   const changed = env === undefined ? undefined : envChanges(before, env);
   if (env !== undefined) context.pool.env = env;
@@ -63,11 +102,13 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
   // ended stops it, without `minReadyMs` too (H365).
   const taken = new TakenReplacements(slots.length, () => replaced);
   try {
-    for (const slot of slots) {
+    for (const [index, slot] of slots.entries()) {
       if (!context.isRunning()) {
         throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced.`, { isShutdown: true });
       }
       taken.throwIfOneExited(context);
+      // Its replacement is forked synchronously in replaceInSlot: a reload() asked for from now on no longer loads its code in this slot.
+      progress.forking(index);
       const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true, taken);
       // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
       if (report === undefined) {
@@ -79,6 +120,7 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
       stopped.requestsCut += report.requestsCut;
       replaced++;
     }
+    progress.end();
     // The shutdown took over the stop of the last old worker (it reports it): not a complete reload.
     if (!context.isRunning()) {
       throw new ReloadError(`The reload stopped because the primary is shutting down; ${replaced} of ${slots.length} workers were replaced, and the shutdown stopped the old ones still draining.`, {
@@ -100,6 +142,7 @@ export async function rollingReload(context: ReloadContext, requestedBy: ReloadR
     }
     taken.throwIfOneExited(context, undefined, waitedMs === 0 ? undefined : ` while it waited for its replacements to stay up ${window}`);
   } catch (error) {
+    progress.end();
     let failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
     if (env !== undefined && context.pool.env === env) {
       // The env from before is in force again (H340): this one was never applied in full.
@@ -243,6 +286,12 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
   }
   // The slot may have crashed and restarted meanwhile: the newest worker wins, the rest stop.
   const displaced = slot.current;
+  // The failed starts counted before the worker it replaces came up are no longer in a row (H379):
+  // its run counts as at its own end. One that exited already was counted then, by its crash.
+  const serving = displaced ?? old;
+  if (options.restart !== false && serving.state !== 'exited' && serving.readyAt !== undefined) {
+    slot.history = historyAtTakeover(slot.history, Date.now() - serving.readyAt, options.restart);
+  }
   slot.current = incoming;
   slot.cancelRestart();
   endReplacing();
@@ -353,6 +402,8 @@ class TakenReplacements {
     const started = Date.now();
     const waitMs = Math.max(0, ...up.map((record) => record.readyAt! + windowMs - started));
     if (waitMs === 0) return 0;
+    // Said, so a long window does not look like a reload that hangs (H374).
+    context.emit('reloadWaiting', { waitMs: Math.ceil(waitMs), windowMs });
     let timer: NodeJS.Timeout | undefined;
     const elapsed = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, waitMs);

@@ -140,6 +140,23 @@ export function decideRestart(history: RestartHistory, ended: EndedWorker, optio
   };
 }
 
+/**
+ * The history a slot keeps when a replacement (a reload's, a memory one) takes it over from a
+ * worker that had been ready `oldReadyMs` (H379). The counts were only ever updated at a crash,
+ * so a slot whose worker came up after 2 failed starts and then served for hours still held
+ * them, and its reload's replacement that crashed soon after ready (no traffic) was given up at
+ * its first crash, with no restart. The old worker's run counts as it would have at its own end
+ * (`decideRestart`): ready past `startupWindowMs`, it started, so the failed starts in a row and
+ * the unstable crashes are over; past `stableAfterMs`, the backoff is reset too. The restarts of
+ * the `maxRestarts` window stay.
+ */
+export function historyAtTakeover(history: RestartHistory, oldReadyMs: number | undefined, options: NormalizedRestartOptions): RestartHistory {
+  if (oldReadyMs === undefined || oldReadyMs < options.startupWindowMs) return history;
+  const attempt = oldReadyMs >= options.stableAfterMs ? 0 : history.attempt;
+  if (attempt === history.attempt && history.startupFailures === 0 && history.unstableCrashes === 0) return history;
+  return restartHistory(attempt, 0, history.restarts, 0);
+}
+
 /** Delay before restart number `attempt` (1-based): initial * factor^(attempt-1), capped. */
 export function backoffDelay(attempt: number, options: NormalizedRestartOptions): number {
   const { initialMs, factor, maxMs } = options.backoff;

@@ -119,7 +119,8 @@ export function describeEvent(event) {
     case 'reloadFailed':
       return `reload failed: ${event.error}`;
     case 'reloadJoined':
-      return 'reload requested while a rolling reload is under way: joined to it';
+      // `queued` (H374): every replacement of the reload under way was forked already, so one more reload follows it.
+      return event.queued === true ? 'reload requested while a rolling reload is under way: queued after it' : 'reload requested while a rolling reload is under way: joined to it';
     case 'scale':
       return `scaling from ${event.from} to ${event.to} workers`;
     case 'scaleComplete':

@@ -88,7 +88,7 @@ const kConfigOnlyPhrases: readonly { readonly pattern: RegExp; readonly option: 
  * `roundRobin()`). A `run` script's own `process.send()` messages are read by nothing but the
  * `'ready'` check, so the advice there is to stop sending them.
  */
-const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string | ((sources: OptionSources, facts: RunFacts) => string) }[] = [
+const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string | ((sources: OptionSources, facts: RunFacts, match: string) => string) }[] = [
   {
     pattern: /Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes \([^)]*\) if workers are not trusted/g,
     text: "They came from process.send() in the script (or a module it loads): clusterkit run reads nothing the script sends but 'ready' (--wait-ready), so remove that call, or send less",
@@ -98,10 +98,11 @@ const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string
     text: "It came from process.send() in the script (or a module it loads): clusterkit run reads nothing the script sends but 'ready' (--wait-ready), so remove that call.",
   },
   {
-    pattern: /: roundRobin\(\) and sticky sessions pass it over until it answers/g,
+    pattern: /: (new connections, )?roundRobin\(\) and sticky sessions pass it over until it answers/g,
     // The run's own timeout, and what sets it (H372: "10 s" whatever --heartbeat-timeout said).
-    text: (sources, facts) =>
-      `: the connections node:cluster hands it wait until it answers, and if it stays silent ${secondsText(facts.heartbeatTimeoutMs ?? kDefaultHeartbeatTimeoutMs)} (${settingName('heartbeat.timeoutMs', sources)}) it is killed and replaced`,
+    // New connections go to the other workers with round-robin scheduling (H378).
+    text: (sources, facts, match) =>
+      `: ${match.startsWith(': new connections') ? 'new connections go to the other workers while one answers, those node:cluster handed it' : 'the connections node:cluster hands it'} wait until it answers, and if it stays silent ${secondsText(facts.heartbeatTimeoutMs ?? kDefaultHeartbeatTimeoutMs)} (${settingName('heartbeat.timeoutMs', sources)}) it is killed and replaced`,
   },
 ];
 
@@ -134,7 +135,7 @@ const kOptionPhrase = new RegExp(`(?:the "(${kOptionNames})" option|"(${kOptionN
 export function inFlagNames(message: string, sources: OptionSources = {}, facts: RunFacts = {}): string {
   const also = (option: string) => (Object.hasOwn(sources, option) ? `; ${sources[option]}` : '');
   const configOnly = kConfigOnlyPhrases.reduce((text, { pattern, option, text: phrase }) => text.replace(pattern, () => phrase(Object.hasOwn(sources, option) ? sources[option] : undefined)), message);
-  const advised = kLibraryAdvice.reduce((text, { pattern, text: advice }) => text.replace(pattern, () => (typeof advice === 'string' ? advice : advice(sources, facts))), configOnly);
+  const advised = kLibraryAdvice.reduce((text, { pattern, text: advice }) => text.replace(pattern, (match: string) => (typeof advice === 'string' ? advice : advice(sources, facts, match))), configOnly);
   return advised
     .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')

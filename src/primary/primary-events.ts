@@ -470,8 +470,9 @@ export interface PrimaryEvents<ToPrimary> {
   /**
    * A ready worker became silent (`stats().isSilent`: nothing heard for `silentMs` ms, over two
    * heartbeat intervals, with a ping unanswered; its event loop is most likely blocked), as the
-   * heartbeat found at its tick (every `heartbeat.intervalMs`). `roundRobin()` and sticky
-   * sessions pass it over while another worker answers. Once per silence: followed by `workerSilenceEnd` when it answers again, or by
+   * heartbeat found at its tick (every `heartbeat.intervalMs`). `roundRobin()`, sticky
+   * sessions and, with round-robin scheduling, node:cluster's new connections pass it over
+   * while another worker answers, until `workerSilenceEnd`. Once per silence: followed by `workerSilenceEnd` when it answers again, or by
    * `workerUnresponsive` when the heartbeat kills it at `heartbeat.timeoutMs`.
    */
   workerSilent: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;

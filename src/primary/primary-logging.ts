@@ -25,6 +25,7 @@ import { isPaused } from '../worker/process-table.js';
 import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
 import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
+import { isOnSteeredPort } from './pool/silent-steer.js';
 
 /** Who stops a process: the words of the silent and unresponsive lines for a worker in state T or t (H311). */
 const kPausedBy = 'kill -STOP or a debugger; kill -CONT resumes it';
@@ -253,7 +254,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // A process stopped by a signal or a debugger is not blocked: /proc says so (hostile t32 LOW-2, H311).
     const paused = worker.pid !== undefined && isPaused(worker.pid);
     const why = paused ? `its process is stopped (${kPausedBy}), not blocked` : 'its event loop most likely blocked';
-    logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: roundRobin() and sticky sessions pass it over until it answers`);
+    // New connections too when it listens on a port whose connections the primary hands out (round-robin scheduling, H378).
+    const passedOver = isOnSteeredPort(worker.clusterWorker) ? 'new connections, roundRobin() and sticky sessions' : 'roundRobin() and sticky sessions';
+    logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: ${passedOver} pass it over until it answers`);
   });
   primary.on('workerSilenceEnd', ({ worker, silentMs }) => logger.info({ ...ids(worker), silentMs }, `worker ${worker.id} answers again after ${formatElapsed(silentMs)} silent`));
   primary.on('workerUnresponsive', ({ worker, silentMs }) => {

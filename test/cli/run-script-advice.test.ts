@@ -38,9 +38,10 @@ describe('the primary\'s advice under clusterkit run', () => {
   });
 
   // The timeout named with the flag that sets it since H372 (the default's here: --heartbeat-timeout gives its own).
-  it('[H199][H372] a blocked worker: what happens to its connections, not roundRobin() and sticky sessions', async () => {
+  // New connections go to the other workers since H378 (the script listens on a port).
+  it('[H199][H372][H378] a blocked worker: what happens to its connections, not roundRobin() and sticky sessions', async () => {
     const line = await runUntil('block', /WARN worker \d+ silent for .*/);
-    expect(line).toContain('its event loop most likely blocked: the connections node:cluster hands it wait until it answers, and if it stays silent 10 s (--heartbeat-timeout) it is killed and replaced');
+    expect(line).toContain('its event loop most likely blocked: new connections go to the other workers while one answers, those node:cluster handed it wait until it answers, and if it stays silent 10 s (--heartbeat-timeout) it is killed and replaced');
     expect(line).not.toMatch(kLibraryNames);
   });
 });

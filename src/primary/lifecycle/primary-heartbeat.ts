@@ -12,6 +12,7 @@ import type { PingReport } from '../../messaging/system-types.js';
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import { DescendantSnapshots } from '../pool/descendant-snapshot.js';
 import { isBulkLost, isSilent } from '../pool/silence.js';
+import { markAnswering, markSilent } from '../pool/silent-steer.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
 import type { PingAnswer } from './checked-ping.js';
@@ -106,15 +107,19 @@ export class PrimaryHeartbeat {
   /**
    * Reports a ready worker becoming silent, and answering again. Its answer to a ping ends the
    * silence, not the clock reset of a primary stall (above): the worker said nothing then.
+   * Meanwhile node:cluster's round-robin handles hand it no new connection while another worker
+   * answers (silent-steer.ts, H378): the flag is set here, once per silence, not computed per connection.
    */
   #noteSilence(record: WorkerRecord, now: number): void {
     if (record.silence === undefined) {
       if (!isSilent(record, this.options, now)) return;
       record.silence = { since: record.lastHeardAt(), reportedAt: now };
+      markSilent(record.clusterWorker);
       this.callbacks.onSilent(record, now - record.silence.since);
     } else if (record.health !== undefined && record.health.at > record.silence.reportedAt) {
       const silentMs = Math.max(0, record.health.at - record.silence.since);
       record.silence = undefined;
+      markAnswering(record.clusterWorker);
       this.callbacks.onSilenceEnd(record, silentMs);
     }
   }

@@ -16,6 +16,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { captureRoundRobinServer, RoundRobinIntake } from './round-robin-intake.js';
+import { steerRoundRobin } from './silent-steer.js';
 
 /** The cluster-wide bound where the open-file limit cannot be read (not Linux), or is unlimited. */
 export const kFallbackMaxClusterServers = 1024;
@@ -109,15 +110,19 @@ export class ClusterListens {
   /**
    * Runs `run`, node:cluster's handling of a worker's request to listen on `key` (held already):
    * when it creates the key's round-robin handle, its listening socket is watched from then on
-   * (`intake(key)`).
+   * (`intake(key)`), and the handle passes silent workers over (silent-steer.ts, H378).
    */
   whileListening<T>(key: string, run: () => T): T {
     if (this.#intakes.has(key)) return run();
     let intake: RoundRobinIntake | undefined;
-    const result = captureRoundRobinServer(run, (server) => {
-      intake = new RoundRobinIntake();
-      intake.attach(server);
-    });
+    const result = captureRoundRobinServer(
+      run,
+      (server) => {
+        intake = new RoundRobinIntake();
+        intake.attach(server);
+      },
+      steerRoundRobin,
+    );
     if (intake !== undefined && this.#holders.has(key)) this.#intakes.set(key, intake);
     return result;
   }

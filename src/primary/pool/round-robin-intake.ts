@@ -268,15 +268,24 @@ export class RoundRobinIntake {
  * first server created meanwhile: the one node:cluster listens with (`net.createServer()` in
  * lib/internal/cluster/round_robin_handle.js, the same `net` module as ours). A shared handle
  * (`SCHED_NONE`, UDP) creates none. `net.createServer` is put back before this returns.
+ *
+ * `onOwner` gets the object the server is assigned to as its `server` right after (node:cluster's
+ * `RoundRobinHandle`, `this.server = net.createServer(...)` in its constructor): for silent-steer.ts.
+ * Caught by a setter on `Object.prototype` (node:cluster's) that lives from that return to the next assignment
+ * of a `server` property anywhere (the very next statement in Node 20), and no longer than `run`:
+ * that assignment goes on as a plain one would. Not caught (nothing given) when `Object.prototype`
+ * has a `server` already, or when the next assignment is of another value.
  */
-export function captureRoundRobinServer<T>(run: () => T, onServer: (server: net.Server) => void): T {
+export function captureRoundRobinServer<T>(run: () => T, onServer: (server: net.Server) => void, onOwner?: (owner: object) => void): T {
   const create = net.createServer;
   let isCaught = false;
+  let uncatchOwner: (() => void) | undefined;
   net.createServer = function createServerCaught(this: unknown, ...args: unknown[]): net.Server {
     const server = (create as (...args: unknown[]) => net.Server).apply(this, args);
     if (!isCaught) {
       isCaught = true;
       onServer(server);
+      if (onOwner !== undefined) uncatchOwner = catchOwner(server, onOwner);
     }
     return server;
   } as typeof net.createServer;
@@ -284,5 +293,37 @@ export function captureRoundRobinServer<T>(run: () => T, onServer: (server: net.
     return run();
   } finally {
     net.createServer = create;
+    uncatchOwner?.();
   }
+}
+
+/** See `captureRoundRobinServer`: returns what removes the setter if it did not run. */
+function catchOwner(server: net.Server, onOwner: (owner: object) => void): (() => void) | undefined {
+  // node:cluster's realm's `Object.prototype`, the end of the server's prototype chain: under a
+  // vm context (Jest) this module's `Object.prototype` is another one.
+  let root: object = server;
+  for (let proto = Object.getPrototypeOf(root) as object | null; proto !== null; proto = Object.getPrototypeOf(proto) as object | null) root = proto;
+  if (Object.getOwnPropertyDescriptor(root, 'server') !== undefined) return undefined;
+  let isSet = true;
+  const unset = (): void => {
+    if (!isSet) return;
+    isSet = false;
+    delete (root as { server?: unknown }).server;
+  };
+  try {
+    Object.defineProperty(root, 'server', {
+      configurable: true,
+      enumerable: false,
+      get: () => undefined,
+      set(this: object, value: unknown) {
+        unset();
+        // What the plain assignment does: an own, writable, enumerable property.
+        Object.defineProperty(this, 'server', { value, writable: true, enumerable: true, configurable: true });
+        if (value === server) onOwner(this);
+      },
+    });
+  } catch {
+    return undefined;
+  }
+  return unset;
 }

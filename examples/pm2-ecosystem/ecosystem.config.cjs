@@ -1,6 +1,6 @@
 // A PM2 ecosystem file, as PM2 users have it: clusterkit runs it unchanged. Each PM2 key with a
-// clusterkit equivalent is translated (instances, kill_timeout, wait_ready, env_production...);
-// each without one (exec_mode: 'fork', cron_restart below) gets a warning line saying what
+// clusterkit equivalent is translated (instances, kill_timeout, wait_ready, env_production,
+// cron_restart...); each without one (exec_mode: 'fork' below) gets a warning line saying what
 // clusterkit does instead. From a project where clusterkit is installed:
 //   npm install clusterkit
 //   npx clusterkit run node_modules/clusterkit/examples/pm2-ecosystem/ecosystem.config.cjs --env production
@@ -30,7 +30,7 @@ module.exports = {
       name: 'jobs',
       script: './jobs.js',
       exec_mode: 'fork', // one process under PM2; here one worker (no instances), and a warning
-      cron_restart: '0 3 * * *', // a warning: clusterkit reload jobs from cron does this
+      cron_restart: '0 3 * * *', // a rolling reload every day at 03:00 (local time), with no downtime
       env: { JOB_INTERVAL_MS: 1000 },
     },
   ],

@@ -7,6 +7,7 @@ import { socketRoomProblem } from '../control/runtime-dir.js';
 import { describeValue } from '../errors.js';
 import { kMaxDurationMs } from '../duration.js';
 import { kMinMaxMemoryMb } from '../primary/primary-options.js';
+import { cronRestartProblem, kCronRestartExample, kCronRestartRule } from '../primary/lifecycle/cron-restart.js';
 import { UsageError } from './usage-error.js';
 import { kConfigFilePath, notRunningHint } from './pm2-hints.js';
 
@@ -37,6 +38,17 @@ export function checkHeartbeatTimeout(ms: number, flag: string, received: string
     throw new UsageError(`${flag} must be more than 1s, the heartbeat's interval (a ping every second): a worker silent that long is killed. Received ${JSON.stringify(received)}.`, 'run');
   }
   return ms;
+}
+
+/**
+ * `--cron-restart` / `cronRestart` (PM2's `cron_restart`, H377): a cron expression the primary's
+ * parser (croner) schedules, checked before anything starts.
+ * @throws UsageError naming `flag` (a flag, or a config key in quotes), the parser's error as `cause`.
+ */
+export function checkCronRestart(value: unknown, flag: string, command: string): string {
+  const problem = typeof value === 'string' ? cronRestartProblem(value) : { reason: 'it is no string' };
+  if (problem === undefined) return value as string;
+  throw new UsageError(`${flag} must be ${kCronRestartRule}, such as ${kCronRestartExample}; ${problem.reason}. Received ${describeValue(value)}.`, command, [], 'cause' in problem ? { cause: problem.cause } : undefined);
 }
 
 /**

@@ -16,6 +16,7 @@ import { kDefaultBackoffInitialMs, kDefaultHeartbeatTimeoutMs, kDefaultStableAft
 export const kFlagOfOption: Readonly<Record<string, string>> = Object.freeze({
   maxWorkers: '--max-workers',
   maxMemoryMb: '--max-memory',
+  cronRestart: '--cron-restart',
   shutdownTimeoutMs: '--shutdown-timeout',
   gradualDrainMs: '--gradual-drain',
   minReadyMs: '--min-ready',
@@ -35,6 +36,7 @@ export const kFlagOfOption: Readonly<Record<string, string>> = Object.freeze({
 export const kConfigKeyOfOption: Readonly<Record<string, { readonly key: string; readonly field: string }>> = Object.freeze({
   maxWorkers: { key: 'maxWorkers', field: 'maxWorkers' },
   maxMemoryMb: { key: 'maxMemory', field: 'maxMemoryMb' },
+  cronRestart: { key: 'cronRestart', field: 'cronRestart' },
   shutdownTimeoutMs: { key: 'shutdownTimeout', field: 'shutdownTimeoutMs' },
   gradualDrainMs: { key: 'gradualDrain', field: 'gradualDrainMs' },
   minReadyMs: { key: 'minReady', field: 'minReadyMs' },

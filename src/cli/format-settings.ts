@@ -52,6 +52,7 @@ export function formatDescription(description: ClusterDescription): string {
     ['gradual drain', msText(settings.gradualDrainMs)],
     ['min ready', minReadyText(settings.minReadyMs)],
     ['memory limit', settings.maxMemoryMb === null ? 'none (PM2: max_memory_restart)' : isCount(settings.maxMemoryMb) ? `${settings.maxMemoryMb} MiB (PM2: max_memory_restart)` : '-'],
+    ['cron restart', cronRestartText(settings.cronRestart, names)],
     ['restarts', `${restarts}${notes('restarts')}`],
     ['crash loop', `${crashLoop}${notes('crash loop')}`],
     ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, a worker silent ${msText(settings.heartbeat.timeoutMs)} is killed (${optionNameFor('heartbeat.timeoutMs', names)})` : '-'],
@@ -66,6 +67,14 @@ export function formatDescription(description: ClusterDescription): string {
   // ESC sequence): one row stays one row, and the terminal obeys nothing in it.
   const block = rows.map(([key, value]) => `${key.padEnd(width)}  ${escapeControlChars(value)}\n`).join('');
   return `${statusHeader(description)}\n${block}\n${workerTable(description)}`;
+}
+
+/** `cronRestart` (H377): the expression, and when it reloads next; `-` from an older primary, which has none. */
+function cronRestartText(cron: unknown, names: OptionNames): string {
+  if (cron === null) return 'none (PM2: cron_restart)';
+  if (!isObject(cron) || typeof cron.expression !== 'string') return '-';
+  const next = typeof cron.nextRun === 'string' ? `next ${cron.nextRun}` : 'no next time';
+  return `${cron.expression}: a rolling reload at each match, in the primary's local time; ${next} (${optionNameFor('cronRestart', names)}; PM2: cron_restart)`;
 }
 
 function instancesText(instances: unknown, description: ClusterDescription, names: OptionNames): string {

@@ -121,6 +121,9 @@ Options:
       --health-host <addr>    The address of --health-port (default: every address)
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)
+      --cron-restart <expr>   A rolling reload (no downtime) each time this cron
+                              expression matches, in local time: '0 3 * * *' (03:00
+                              daily); 6 fields: seconds first (PM2's cron_restart)
       --max-restarts <n>      Crashes of one worker slot allowed within --restart-window
                               before it is no longer restarted (default: 10); a worker
                               that served a request is always restarted, after 100 ms,

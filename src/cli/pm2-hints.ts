@@ -47,6 +47,7 @@ const kPm2RunOptions: Readonly<Record<string, string>> = {
   '--kill-timeout': `--shutdown-timeout here: --shutdown-timeout 5s (a bare number is milliseconds, as in PM2)`,
   '--listen-timeout': `--ready-timeout here: --ready-timeout 8s`,
   '--max-memory-restart': `--max-memory here: --max-memory 512M`,
+  '--cron': `--cron-restart here: --cron-restart "0 3 * * *" (a rolling reload at each match, with no downtime)`,
   '--node-args': `--node-arg here, one per Node option: --node-arg=--max-old-space-size=4096`,
   '--interpreter-args': `--node-arg here, one per Node option: --node-arg=--import=tsx`,
   '--log-type': `--log-format here: --log-format json`,

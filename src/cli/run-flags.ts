@@ -7,7 +7,7 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { checkHeartbeatTimeout, isUnitless, parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
+import { checkCronRestart, checkHeartbeatTimeout, isUnitless, parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
 import { configNameOf } from './config/config-file.js';
 import { parseCommand } from './parse-command.js';
@@ -35,6 +35,7 @@ export const kRunOptions = {
   'health-port': { type: 'string' },
   'health-host': { type: 'string' },
   'max-memory': { type: 'string' },
+  'cron-restart': { type: 'string' },
   'max-restarts': { type: 'string' },
   'restart-window': { type: 'string' },
   'startup-window': { type: 'string' },
@@ -131,6 +132,8 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     healthPort: optional(values['health-port'], (value) => parsePort(value, '--health-port', 'run')),
     healthHost: values['health-host'],
     maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
+    // Checked now, by the parser the primary uses (H377).
+    cronRestart: optional(values['cron-restart'], (value) => checkCronRestart(value, '--cron-restart', 'run')),
     maxRestarts: optional(values['max-restarts'], (value) => parseCount(value, '--max-restarts', 'run')),
     restartWindowMs: optional(values['restart-window'], (value) => parseDuration(value, '--restart-window', 'run')),
     startupWindowMs: optional(values['startup-window'], (value) => parseDuration(value, '--startup-window', 'run', 'startupWindow')),

@@ -75,6 +75,8 @@ export interface RunSettings {
   healthPort: number | undefined;
   healthHost: string | undefined;
   maxMemoryMb: number | undefined;
+  /** `--cron-restart` / `cronRestart` (PM2's `cron_restart`, H377): a rolling reload at each match; undefined for none. */
+  cronRestart?: string | undefined;
   /** The restart policy's settings given (`--max-restarts`...); unset ones keep the library's defaults. */
   restart: RestartSettings;
   nodeArgs: string[];
@@ -141,6 +143,7 @@ export interface RunLayer {
   healthPort?: number | undefined;
   healthHost?: string | undefined;
   maxMemoryMb?: number | undefined;
+  cronRestart?: string | undefined;
   maxRestarts?: number | undefined;
   restartWindowMs?: number | undefined;
   startupWindowMs?: number | undefined;
@@ -205,6 +208,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     // The file's host goes with the file's port: --health-port alone listens everywhere.
     healthHost: flags.healthPort === undefined ? (flags.healthHost ?? base.healthHost) : flags.healthHost,
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
+    ...((flags.cronRestart ?? base.cronRestart) === undefined ? {} : { cronRestart: flags.cronRestart ?? base.cronRestart }),
     restart: definedOnly<RestartSettings>({
       maxRestarts: flags.maxRestarts ?? base.maxRestarts,
       windowMs: flags.restartWindowMs ?? base.restartWindowMs,

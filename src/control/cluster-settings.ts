@@ -6,6 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ClusterStatus } from './control-protocol.js';
+import { nextCronRun } from '../primary/lifecycle/cron-restart.js';
 
 /** A duration in ms; `null` for none (an infinite timeout, which JSON cannot write). */
 export type SettingMs = number | null;
@@ -30,6 +31,12 @@ export interface ClusterSettings {
   readonly waitReady: boolean | undefined;
   /** A worker whose RSS stays above this many MiB is replaced (PM2's `max_memory_restart`); null for no limit. */
   readonly maxMemoryMb: number | null;
+  /**
+   * `cronRestart` (PM2's `cron_restart`, H377): the expression, and the time of the next
+   * scheduled reload in the primary's local time with its offset (`2026-12-04 03:00:00 +00:00`);
+   * null for none; missing from an older primary.
+   */
+  readonly cronRestart?: { readonly expression: string; readonly nextRun: string | null } | null;
   readonly restart:
     | false
     | {
@@ -146,6 +153,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     minReadyMs: ms(options.minReadyMs),
     waitReady: source.waitReady,
     maxMemoryMb: options.maxMemoryMb ?? null,
+    cronRestart: options.cronRestart === undefined ? null : { expression: options.cronRestart, nextRun: nextCronRun(options.cronRestart) },
     restart:
       restart === false
         ? false

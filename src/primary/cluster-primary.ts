@@ -42,7 +42,7 @@ import { workerEnvOption } from './worker-env-option.js';
 /** The values `shutdown()`'s `requestedBy` takes (H292). */
 const kShutdownRequesters: ReadonlySet<unknown> = new Set<ShutdownRequester>(['signal', 'control', 'call', 'no-worker-left', 'failed-start', 'launcher']);
 /** The values `reload()`'s `requestedBy` takes. */
-const kReloadRequesters: ReadonlySet<unknown> = new Set<ReloadRequester>(['signal', 'control', 'watch', 'call']);
+const kReloadRequesters: ReadonlySet<unknown> = new Set<ReloadRequester>(['signal', 'control', 'watch', 'call', 'schedule']);
 
 /**
  * Handler methods a primary may define for the messages of `ToPrimary`. `start()` checks them;
@@ -319,7 +319,7 @@ export class ClusterPrimary<
    * ready (and listening, if the old one was) before the old one stops gracefully.
    * `requestedBy` says what asked for it, on the `reload` event and the `rolling reload started`
    * line: `'signal'` (SIGHUP), `'control'` (`clusterkit reload`), `'watch'` (a `--watch` change),
-   * `'call'` (the default).
+   * `'schedule'` (the `cronRestart` option), `'call'` (the default).
    * `env` (PM2's `--update-env`, H336): the workers' new `env` option, replacing the one given
    * to the constructor (or the last reload's) as a whole, checked as that one is. The new workers
    * start with it, and so does every worker forked while it runs (restarts, scale-ups); it is in

@@ -324,9 +324,10 @@ export type ShutdownRequester = 'signal' | 'control' | 'call' | 'no-worker-left'
 
 /**
  * What asked for a rolling reload: a SIGHUP to the primary, `clusterkit reload` (the control
- * socket), a `--watch` change, or `reload()` in the primary's code (the default).
+ * socket), a `--watch` change, the `cronRestart` schedule (H377), or `reload()` in the primary's
+ * code (the default).
  */
-export type ReloadRequester = 'signal' | 'control' | 'watch' | 'call';
+export type ReloadRequester = 'signal' | 'control' | 'watch' | 'schedule' | 'call';
 
 /** A second SIGINT or SIGTERM during the shutdown: every worker was killed at once. */
 /**

@@ -517,6 +517,8 @@ function reloadCause(requestedBy: ReloadRequester): string {
       return ': clusterkit reload asked for it (the control socket)';
     case 'watch':
       return ': a change under --watch asked for it';
+    case 'schedule':
+      return ': its schedule asked for it (cronRestart)';
     default:
       return ": reload() was called in the primary's code";
   }

@@ -30,6 +30,7 @@ import {
 import { autoWorkerCount, defaultMaxWorkers } from './pool/cpu-limit.js';
 import { workerEnvOption } from './worker-env-option.js';
 import { scriptStoppingNodeArg } from './script-stopping-node-arg.js';
+import { cronRestartOption } from './lifecycle/cron-restart.js';
 
 /** A stdio array as `node:cluster` accepts it, for example `['inherit', 'pipe', 'pipe', 'ipc']`. */
 export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
@@ -269,6 +270,19 @@ export interface PrimaryOptions {
    */
   maxMemoryMb?: number;
   /**
+   * A rolling reload (as `reload()`: zero downtime, `requestedBy: 'schedule'`) each time this
+   * cron expression matches, in the primary's local time zone (`TZ`), as PM2's `cron_restart`:
+   * 5 fields (minute hour day-of-month month day-of-week), or 6 with seconds first; nicknames
+   * such as `'@daily'` too. The schedule starts once `start()` has resolved and ends when the
+   * shutdown begins; its timer keeps no process alive. A reload under way when it matches is
+   * joined (`reloadJoined`); one that fails is logged (`reloadFailed`) and the schedule goes on.
+   * @default none
+   * @example cronRestart: '0 3 * * *' // every day at 03:00
+   * @throws {InvalidOptionError} for an expression the parser (croner) refuses, or one that
+   *   matches no date to come; `cause` is the parser's error
+   */
+  cronRestart?: string;
+  /**
    * SIGTERM/SIGINT run `shutdown()` then exit; SIGHUP runs `reload()`; SIGUSR2 (nodemon, log
    * rotation), whose default would end the process silently, is logged and ignored, unless the
    * process has its own SIGUSR2 listener. `false`: no signal listener at all. @default true
@@ -435,6 +449,7 @@ const kPrimaryOptions = {
   restart: (value, name) => (value === false ? false : normalizeOptions(value, kRestartOptions, name, `${name}.`)),
   heartbeat: (value, name) => (value === false ? false : normalizeOptions(value, kHeartbeatOptions, name, `${name}.`)),
   maxMemoryMb: (value, name, done) => maxMemoryOption(value, name, done.heartbeat),
+  cronRestart: (value, name) => cronRestartOption(value, name),
   handleSignals: (value, name) => booleanOption(value, name, true),
   logger: (value) => loggerOption(value),
   serviceName: (value) => (value === undefined ? undefined : checkClusterName(value)),
@@ -486,6 +501,8 @@ const kPrimarySynonyms: Readonly<Record<string, string>> = Object.freeze({
   killTimeout: 'shutdownTimeoutMs',
   listen_timeout: 'readyTimeoutMs',
   max_memory_restart: 'maxMemoryMb',
+  cron_restart: 'cronRestart',
+  cron: 'cronRestart',
   instance_var: 'instanceVar',
   workers: 'workerCount',
   // The workers' environment is `env` (hostile t31 L3: no hint, spelling is too far from it).

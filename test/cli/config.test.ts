@@ -274,7 +274,7 @@ describe('config file errors', () => {
 
   // Before: a missing script ended its app's checks, and an app that failed was left out of the
   // duplicate-name check: a tester fixed this file in three runs (newcomer LOW 5).
-  it('[H129] reports every problem of a file in one run: the keys of an app whose script or cwd is wrong, its duplicate name, the file\'s own keys', async () => {
+  it('[H129][H377] reports every problem of a file in one run: the keys of an app whose script or cwd is wrong, its duplicate name, the file\'s own keys', async () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'server.mjs': kServer,
@@ -293,6 +293,8 @@ describe('config file errors', () => {
       'app "b1": "apps[0].exec_mode" must be "cluster" or "fork" (PM2 also takes "cluster_mode" and "fork_mode"). Received "thread".',
       `app "b1": "apps[1].script": script not found: ${join(project, 'missing.js')}`,
       'app "b1": "apps[1].wait_ready" must be true or false. Received "true".',
+      // [H377] cron_restart is used, so checked: before, a warning said it was not.
+      `app "b1": "apps[1].cron_restart" must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), read in the primary's local time zone, such as '0 3 * * *' (every day at 03:00); the cron parser (croner) says: invalid configuration format ('every day'), exactly five, six, or seven space separated parts are required. Received "every day".`,
       // A cwd that is not there: the files named relative to it are not looked for; the other keys are checked.
       `app "b2": "apps[2].cwd": no such directory: ${join(project, 'nowhere')}`,
       'app "b2": "apps[2].kill_timeout" must be a duration such as 10s, 500ms or 2m. Received "soon".',

@@ -179,7 +179,6 @@ describe("PM2's ecosystem keys", () => {
       interpreter: 'node',
       out_file: './out.log',
       disable_logs: true,
-      cron_restart: '0 3 * * *',
       autorestart: false,
       instance_var: 'INSTANCE_ID',
       increment_var: 'PORT',
@@ -190,7 +189,6 @@ describe("PM2's ecosystem keys", () => {
       'apps[0] ("api"): PM2\'s "exec_mode" ("fork") has no equivalent, and is not used: clusterkit always runs in cluster mode: "instances" workers under node:cluster, which share the ports the script listens on (instances: 1 for a single process).',
       // out_file is used (outFile, H314); disable_logs is not.
       `apps[0] ("api"): PM2's "disable_logs" (true) has no equivalent, and is not used: the output always goes to clusterkit run's stdout and stderr (and to clusterkit logs <name>); for no log file, leave out outFile, errorFile and logFile (out_file, error_file, log_file).`,
-      'apps[0] ("api"): PM2\'s "cron_restart" ("0 3 * * *") has no equivalent, and is not used: run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime.',
       'apps[0] ("api"): PM2\'s "autorestart" (false) has no equivalent, and is not used: a crashed worker is always restarted (with backoff), so the pool keeps its size; the app itself, run with other apps of this file, is not started again when its primary exits (docs/config.md, "Running the apps").',
       'apps[0] ("api"): PM2\'s "instance_var" ("INSTANCE_ID") has no equivalent, and is not used: clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads.',
       'apps[0] ("api"): PM2\'s "increment_var" ("PORT") has no equivalent, and is not used: each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE)).',
@@ -200,6 +198,16 @@ describe("PM2's ecosystem keys", () => {
     // The deploy section: one line for the file.
     expect(checkConfig({ apps: [{ script: 'server.js' }], deploy: { production: {} } }, file)[0]!.warnings).toEqual([
       'PM2\'s "deploy" has no equivalent, and is not used: clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>.',
+    ]);
+  });
+
+  // Before: "has no equivalent, and is not used: run clusterkit reload <name> from cron".
+  it('[H377] cron_restart (and its alias cron) is cronRestart, with no warning; a bad one is refused by the key the file wrote', () => {
+    expect(appOf({ name: 'api', cron_restart: '0 3 * * *' })).toMatchObject({ layer: { cronRestart: '0 3 * * *' }, warnings: [] });
+    expect(appOf({ name: 'api', cron: '*/2 * * * * *' })).toMatchObject({ layer: { cronRestart: '*/2 * * * * *' }, warnings: [] });
+    expect(checkConfig({ apps: [{ script: 'server.js', cronRestart: '@daily' }] }, file)[0]!.layer.cronRestart).toBe('@daily');
+    expect(problemsOf({ name: 'api', cron_restart: '0 3 * *' })).toEqual([
+      `app "api": "apps[0].cron_restart" must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), read in the primary's local time zone, such as '0 3 * * *' (every day at 03:00); the cron parser (croner) says: invalid configuration format ('0 3 * *'), exactly five, six, or seven space separated parts are required. Received "0 3 * *".`,
     ]);
   });
 

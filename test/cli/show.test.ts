@@ -173,7 +173,7 @@ describe('clusterkit show', () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'server.cjs': "require('node:http').createServer((request, response) => response.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n",
-      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco243', script: 'server.cjs', instances: 1, exec_mode: 'fork', disable_logs: true, merge_logs: false, max_restarts: 0, autorestart: false, cron_restart: '0 3 * * *', env: { PORT: '${await freePort()}' } }] };\n`,
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco243', script: 'server.cjs', instances: 1, exec_mode: 'fork', disable_logs: true, merge_logs: false, max_restarts: 0, autorestart: false, namespace: 'billing', env: { PORT: '${await freePort()}' } }] };\n`,
     });
     const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
     await run.waitFor(/service eco243 started: 1 worker/);
@@ -190,12 +190,13 @@ describe('clusterkit show', () => {
       // Since H314 out_file, error_file and log_file are used (log-files.test.ts), and merge_logs is accepted silently.
       `\nlog files         none: the output goes to the primary's stdout and stderr (clusterkit logs eco243); --output, --error, --log (outFile, errorFile, logFile) write it to files; PM2's disable_logs (true) is not used: the output always goes to clusterkit run's stdout and stderr (and to clusterkit logs <name>); for no log file, leave out outFile, errorFile and logFile (out_file, error_file, log_file)\n`,
     );
-    expect(text.stdout).toContain(`\nnot used          PM2's cron_restart ("0 3 * * *") is not used: run clusterkit reload <name> from cron or a systemd timer`);
+    // cron_restart is used since H377 (cron-restart.test.ts).
+    expect(text.stdout).toContain(`\nnot used          PM2's namespace ("billing") is not used: a cluster is known by its name alone (clusterkit list); give related apps a common prefix\n`);
 
     const json = await cli(['show', 'eco243', '--json'], { runtime });
     const { settings } = JSON.parse(json.stdout) as ClusterDescription;
     expect(settings.ignoredPm2Keys.map(({ key, value }) => [key, value])).toEqual([
-      ['exec_mode', '"fork"'], ['disable_logs', 'true'], ['max_restarts', '0'], ['autorestart', 'false'], ['cron_restart', '"0 3 * * *"'],
+      ['exec_mode', '"fork"'], ['disable_logs', 'true'], ['max_restarts', '0'], ['autorestart', 'false'], ['namespace', '"billing"'],
     ]);
     expect(settings.ignoredPm2Keys[1]!.instead).toMatch(/^the output always goes to clusterkit run's stdout and stderr/);
     expect(settings.ignoredPm2Keys[2]!.instead).toContain('the bound that applies is maxStartupFailures');

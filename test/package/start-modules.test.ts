@@ -5,7 +5,9 @@
  * before it is ready (docs/performance.md, "Start to ready").
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { killSpawned, spawnNode } from '../helpers/spawn.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { kRepoRoot, killSpawned, spawnNode } from '../helpers/spawn.js';
 
 afterEach(() => killSpawned());
 
@@ -34,5 +36,15 @@ describe('a worker start', () => {
     // Something was loaded (the list is read after the import): the check is not vacuous.
     expect(report.loaded.length).toBeGreaterThan(0);
     expect(report.loaded.filter((name) => kLoadedOnFirstUse.includes(name))).toEqual([]);
+  });
+
+  // croner, cronRestart's parser, is a dependency a worker must never parse (H377).
+  it('[H377] loads no croner: the worker side never has it, and the library only on first use (no static import)', () => {
+    const dist = join(kRepoRoot, 'dist');
+    const workerSide = ['worker.js', 'cli/worker-main.js', ...readdirSync(join(dist, 'chunks')).filter((name) => name.endsWith('.js')).map((name) => `chunks/${name}`)];
+    for (const file of workerSide) expect({ file, croner: readFileSync(join(dist, file), 'utf8').includes('croner') }).toEqual({ file, croner: false });
+    const index = readFileSync(join(dist, 'index.js'), 'utf8');
+    expect(index).toContain('("croner")');
+    expect(index).not.toMatch(/^\s*import[^;]*["']croner["']/m);
   });
 });

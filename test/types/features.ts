@@ -72,6 +72,11 @@ async function primarySide(primary: ClusterPrimary<ToWorker>) {
     return void [workers + 1, by];
   });
   await primary.reload({ requestedBy: 'watch' });
+  await primary.reload({ requestedBy: 'schedule' });
+  // The cronRestart option (H377): an expression string.
+  void new ClusterPrimary({ cronRestart: '0 3 * * *' });
+  // @ts-expect-error a cron expression is a string
+  void new ClusterPrimary({ cronRestart: 3 });
   // @ts-expect-error what asked for a reload is one of its known values
   await primary.reload({ requestedBy: 'cron' });
   const sticky = await primary.listenSticky({ port: 0, host: '127.0.0.1' });

@@ -145,6 +145,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ...(settings.heartbeatTimeoutMs === undefined ? {} : { heartbeat: { timeoutMs: settings.heartbeatTimeoutMs } }),
       ...(settings.readyTimeoutMs === undefined ? {} : { readyTimeoutMs: settings.readyTimeoutMs }),
       ...(settings.maxMemoryMb === undefined ? {} : { maxMemoryMb: settings.maxMemoryMb }),
+      ...(settings.cronRestart === undefined ? {} : { cronRestart: settings.cronRestart }),
       ...(Object.keys(settings.restart).length === 0 ? {} : { restart: settings.restart }),
       ...(settings.maxWorkers === undefined ? {} : { maxWorkers: settings.maxWorkers }),
     },

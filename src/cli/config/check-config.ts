@@ -10,7 +10,7 @@ import { statSync } from 'node:fs';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
-import { checkDurationMs, checkHeartbeatTimeout, checkMemoryLimitMb, isUnitless, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
+import { checkCronRestart, checkDurationMs, checkHeartbeatTimeout, checkMemoryLimitMb, isUnitless, parseDuration, parseMemoryLimitMb, type ZeroDuration } from '../arg-values.js';
 import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
@@ -65,7 +65,7 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain', 'minReady', 'heartbeatTimeout',
-  'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'time', 'timeFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'cronRestart', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'time', 'timeFormat', 'watch', 'ignoreWatch', 'watchDelay',
   'outFile', 'errorFile', 'logFile',
 ] as const;
 
@@ -235,6 +235,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
     heartbeatTimeoutMs: optional(app.heartbeatTimeout, (value) => checkHeartbeatTimeout(checkDuration(value, at('heartbeatTimeout')), `"${at('heartbeatTimeout')}"`, value as string | number)),
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
+    cronRestart: optional(app.cronRestart, (value) => checkCronRestart(value, `"${at('cronRestart')}"`, 'run')),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),
     restartWindowMs: optional(app.restartWindow, (value) => checkDuration(value, at('restartWindow'))),
     startupWindowMs: optional(app.startupWindow, (value) => checkDuration(value, at('startupWindow'), 'startupWindow')),

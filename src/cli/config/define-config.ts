@@ -90,6 +90,14 @@ export interface AppConfig {
   /** Replace a worker whose RSS stays above this (the replacement starts first). @default none */
   maxMemory?: ConfigSize;
   /**
+   * A rolling reload (zero downtime, as `clusterkit reload`) each time this cron expression
+   * matches, in the primary's local time zone (PM2's `cron_restart`): 5 fields (minute hour
+   * day-of-month month day-of-week), or 6 with seconds first; `'@daily'` and the like too.
+   * @example '0 3 * * *' // every day at 03:00
+   * @default none
+   */
+  cronRestart?: string;
+  /**
    * Crashes of one worker slot allowed within `restartWindow` before it is no longer restarted.
    * Crashes of workers that served a request (an HTTP request or
    * connection, a request message) do not count: those are restarted after 100 ms, always. @default 10

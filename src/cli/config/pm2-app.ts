@@ -34,6 +34,9 @@ const kSameValue: Readonly<Record<string, string>> = {
   wait_ready: 'waitReady',
   watch_delay: 'watchDelay',
   min_uptime: 'startupWindow',
+  // A rolling reload at each match, in the primary's local time zone, as PM2's restart (H377).
+  cron_restart: 'cronRestart',
+  cron: 'cronRestart',
   // Its moment/dayjs tokens are read as PM2 reads them; alone, it stamps the lines, as PM2's does (H335).
   log_date_format: 'timeFormat',
 };
@@ -62,7 +65,6 @@ const kLogsAlways =
 const kMergedLogs = "the workers' lines always go to one file, each tagged [name:id] as on the terminal";
 const kNoPidFile = 'the primary is the process you started (your supervisor has its pid), and clusterkit list and clusterkit status <name> show the pids';
 const kInterpreter = 'the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, nodeArgs: ["--import=tsx"]';
-const kCronRestart = 'run clusterkit reload <name> from cron or a systemd timer: it replaces the workers one by one, with no downtime';
 const kRunAsUser = 'run clusterkit itself as that user (systemd User=, docker run --user)';
 const kPm2Plus = "it is a PM2 Plus (Keymetrics) option; clusterkit's figures are in clusterkit status <name> and clusterkit dashboard <name>";
 const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>';
@@ -86,8 +88,6 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   pid: kNoPidFile,
   interpreter: kInterpreter,
   exec_interpreter: kInterpreter,
-  cron_restart: kCronRestart,
-  cron: kCronRestart,
   instance_var: "clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker's slot, 0, 1..., kept across restarts and reloads",
   increment_var: 'each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE))',
   namespace: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
@@ -185,7 +185,7 @@ function isAlreadySo(key: string, value: unknown): boolean {
  * app is listed against, first (H198). PM2's aliases (`exec`, `cmd`) are left out of the list.
  */
 export const kPm2KeysTaken: readonly string[] = [
-  'name', 'script', 'args', 'node_args', 'interpreter_args', 'cwd', 'env', 'env_<name>', 'instances', 'max_memory_restart', 'max_restarts', 'min_uptime',
+  'name', 'script', 'args', 'node_args', 'interpreter_args', 'cwd', 'env', 'env_<name>', 'instances', 'max_memory_restart', 'max_restarts', 'min_uptime', 'cron_restart',
   'kill_timeout', 'listen_timeout', 'wait_ready', 'watch', 'ignore_watch', 'watch_delay', 'log_type', 'log_date_format', 'time', 'port', 'source_map_support',
   'out_file', 'error_file', 'log_file',
 ];

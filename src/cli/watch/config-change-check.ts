@@ -199,6 +199,7 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   healthPort: 'healthPort',
   healthHost: 'healthHost',
   maxMemoryMb: 'maxMemory',
+  cronRestart: 'cronRestart',
   restart: (before, after) => restartChange(before.restart, after.restart),
   logFormat: 'logFormat',
   timeFormat: (before, after) => (before.timeFormat === after.timeFormat ? [] : before.timeFormat === undefined || after.timeFormat === undefined ? ['time'] : ['timeFormat']),

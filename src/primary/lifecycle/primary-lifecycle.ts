@@ -17,6 +17,7 @@ import type { ReloadRequester, ShutdownReport, ShutdownRequester } from '../prim
 import type { NormalizedForkOptions } from '../primary-options.js';
 import { checkedPing } from './checked-ping.js';
 import { MemoryLimit } from './memory-limit.js';
+import { CronRestart } from './cron-restart.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
@@ -135,6 +136,8 @@ export class PrimaryLifecycle {
   /** The primary's own SIGHUPs, for the workers that ask about theirs (`$hangup`, H291). */
   readonly hangups = new HangupRecord();
   readonly #heartbeat: PrimaryHeartbeat | undefined;
+  /** The `cronRestart` schedule (H377): from the end of the start to the start of the shutdown. */
+  readonly #cronRestart: CronRestart | undefined;
   /** Run when shutdown begins (stop accepting traffic) and when it ends (release the rest). */
   readonly #shutdownHooks = { start: [] as ShutdownHook[], end: [] as ShutdownHook[] };
 
@@ -142,7 +145,9 @@ export class PrimaryLifecycle {
     this.#context = context;
     this.#hooks = hooks;
     this.#reloadContext = { pool: context.pool, options: context.options, emit: context.emit, isRunning: () => this.#state === 'running', whenStopping: this.#stopping.promise };
-    const { heartbeat, maxMemoryMb } = context.options;
+    const { heartbeat, maxMemoryMb, cronRestart } = context.options;
+    // A reload that fails says so itself (`reloadFailed`), and the schedule goes on; one under way is joined.
+    if (cronRestart !== undefined) this.#cronRestart = new CronRestart(cronRestart, () => void this.reload('schedule').catch(() => {}));
     if (heartbeat) {
       const memoryLimit = new MemoryLimit(context, this.#reloadContext);
       this.#heartbeat = new PrimaryHeartbeat(context.pool, heartbeat, maxMemoryMb, {
@@ -196,6 +201,7 @@ export class PrimaryLifecycle {
       pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';
       this.#heartbeat?.start();
+      if (this.#state === 'running') this.#cronRestart?.start();
       return handles;
     } catch (error) {
       // The initial workers cannot come up: stop whatever did, so nothing is left behind.
@@ -445,6 +451,7 @@ export class PrimaryLifecycle {
     this.#rejectQueuedReload();
     this.#shutdownSignal = signal;
     this.#heartbeat?.stop();
+    this.#cronRestart?.stop();
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}), requestedBy });
     await this.#runHooks('start', timeoutMs);

@@ -1,0 +1,106 @@
+/**
+ * `cronRestart` (PM2's `cron_restart`, H377): a rolling reload each time a cron expression
+ * matches, in the primary's local time zone (PM2's behaviour). Parsing and timing are croner's
+ * (the parser PM2 itself uses), in its "5-or-6-parts" mode: the 5 fields of crontab, or 6 with
+ * seconds first (PM2 accepts both); nicknames such as `@daily` too.
+ *
+ * croner is loaded on first use, synchronously (it ships CommonJS), and only by a primary given
+ * the option: a worker that imports clusterkit never loads it (it would parse it on each start).
+ */
+import { InvalidOptionError } from '../../errors.js';
+
+/** What clusterkit uses of croner's `Cron` (its own types stay out of clusterkit's declarations). */
+interface CronJob {
+  nextRun(from?: Date): Date | null;
+  stop(): void;
+}
+interface CronOptions {
+  readonly paused?: boolean;
+  readonly unref?: boolean;
+  readonly mode?: '5-or-6-parts';
+  readonly catch?: (error: unknown) => void;
+}
+type CronClass = new (pattern: string, options: CronOptions, run?: () => void) => CronJob;
+
+let cronClass: CronClass | undefined;
+
+function loadCron(): CronClass {
+  cronClass ??= (process.getBuiltinModule('node:module').createRequire(import.meta.url)('croner') as { Cron: CronClass }).Cron;
+  return cronClass;
+}
+
+/** An expression that works, for the messages. */
+export const kCronRestartExample = "'0 3 * * *' (every day at 03:00)";
+/** What the option takes, as a phrase after "must be". */
+export const kCronRestartRule =
+  "a cron expression of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), read in the primary's local time zone";
+
+/** Why `expression` is refused (the parser's error as `cause`), or undefined for one that schedules. */
+export function cronRestartProblem(expression: string): { readonly reason: string; readonly cause?: unknown } | undefined {
+  let next: Date | null;
+  try {
+    next = new (loadCron())(expression, { paused: true, mode: '5-or-6-parts' }).nextRun();
+  } catch (error) {
+    const said = error instanceof Error ? error.message.replace(/^CronPattern: /, '').replace(/\.$/, '') : String(error);
+    return { reason: `the cron parser (croner) says: ${said}`, cause: error };
+  }
+  return next === null ? { reason: 'it matches no date to come (such as the 30th of February), so it would never reload' } : undefined;
+}
+
+/** The `cronRestart` option: undefined, or an expression that schedules (`InvalidOptionError`, the parser's error as `cause`). */
+export function cronRestartOption(value: unknown, name: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string') throw new InvalidOptionError(name, `${kCronRestartRule}, such as ${kCronRestartExample}`, value);
+  const problem = cronRestartProblem(value);
+  if (problem !== undefined) throw new InvalidOptionError(name, `${kCronRestartRule}, such as ${kCronRestartExample}; ${problem.reason}`, value, { cause: problem.cause });
+  return value;
+}
+
+/**
+ * The schedule of a started primary: `run` at each match, on a timer that keeps no process
+ * alive; `stop()` ends it for good (the shutdown).
+ */
+export class CronRestart {
+  #job: CronJob | undefined;
+  #isStopped = false;
+
+  constructor(
+    private readonly expression: string,
+    private readonly run: () => void,
+  ) {}
+
+  start(): void {
+    if (this.#isStopped || this.#job !== undefined) return;
+    // `run` reports its own failures; `catch` keeps a throw from stopping the schedule.
+    this.#job = new (loadCron())(this.expression, { mode: '5-or-6-parts', unref: true, catch: () => {} }, this.run);
+  }
+
+  /** The next reload's time, while it runs. */
+  nextRun(): Date | null {
+    return this.#job?.nextRun() ?? null;
+  }
+
+  stop(): void {
+    this.#isStopped = true;
+    this.#job?.stop();
+    this.#job = undefined;
+  }
+}
+
+/** The next time `expression` matches, in the primary's local time with its UTC offset (`2026-12-04 03:00:00 +01:00`), for `clusterkit show`; null if none. */
+export function nextCronRun(expression: string, from = new Date()): string | null {
+  let next: Date | null;
+  try {
+    next = new (loadCron())(expression, { paused: true, mode: '5-or-6-parts' }).nextRun(from);
+  } catch {
+    return null;
+  }
+  return next === null ? null : localTimeText(next);
+}
+
+function localTimeText(date: Date): string {
+  const two = (value: number) => String(value).padStart(2, '0');
+  const offset = -date.getTimezoneOffset();
+  const zone = `${offset < 0 ? '-' : '+'}${two(Math.floor(Math.abs(offset) / 60))}:${two(Math.abs(offset) % 60)}`;
+  return `${date.getFullYear()}-${two(date.getMonth() + 1)}-${two(date.getDate())} ${two(date.getHours())}:${two(date.getMinutes())}:${two(date.getSeconds())} ${zone}`;
+}

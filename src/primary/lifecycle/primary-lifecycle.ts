@@ -124,6 +124,8 @@ export class PrimaryLifecycle {
   /** The primary's own SIGHUPs, for the workers that ask about theirs (`$hangup`, H291). */
   readonly hangups = new HangupRecord();
   readonly #heartbeat: PrimaryHeartbeat | undefined;
+  /** Workers the heartbeat killed during the shutdown before it asked them to stop (H376): in its report, though gone from the pool. */
+  readonly #killedBeforeStop: WorkerRecord[] = [];
   /** Run when shutdown begins (stop accepting traffic) and when it ends (release the rest). */
   readonly #shutdownHooks = { start: [] as ShutdownHook[], end: [] as ShutdownHook[] };
 
@@ -140,6 +142,12 @@ export class PrimaryLifecycle {
         onSilent: (record, silentMs) => context.emit('workerSilent', { worker: record.handle, silentMs }),
         onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
         onUnresponsive: (record, silentMs) => {
+          // A shutdown began, and has not asked this one to stop yet (its sockets close first):
+          // the shutdown's to report, killed, as the workers it stops (H376).
+          if (this.#state === 'stopping' && !record.stopRequested) {
+            context.pool.markStopping(record);
+            this.#killedBeforeStop.push(record);
+          }
           context.emit('workerUnresponsive', { worker: record.handle, silentMs });
           void killWorker(record);
         },
@@ -378,7 +386,8 @@ export class PrimaryLifecycle {
     this.#state = 'stopping';
     this.#stopping.resolve();
     this.#shutdownSignal = signal;
-    this.#heartbeat?.stop();
+    // The heartbeat goes on until the workers exited (H376): one whose loop is blocked is killed
+    // once silent past its timeout, not waited for until the shutdown's.
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}), requestedBy });
     await this.#runHooks('start', timeoutMs);
@@ -393,7 +402,9 @@ export class PrimaryLifecycle {
     // An I/O poll's few milliseconds (no connection to wait for) are left alone: within the kill's own slack.
     const waitedMs = performance.now() - waitStartedAt;
     const workersTimeoutMs = waitedMs < kNegligibleWaitMs ? timeoutMs : Math.max(1, Math.round(timeoutMs - waitedMs));
-    const stoppedWorkers: ShutdownReport = await stopAll(pool, [...pool.records], workersTimeoutMs, 0, true, timeoutMs);
+    const killedBefore = this.#killedBeforeStop.filter((record) => pool.record(record.id) !== record);
+    const stoppedWorkers: ShutdownReport = await stopAll(pool, [...killedBefore, ...pool.records], workersTimeoutMs, 0, true, timeoutMs);
+    this.#heartbeat?.stop();
     const connectionsReset = pool.connectionsReset - resetBefore;
     const stopped: ShutdownReport = connectionsReset > 0 ? { ...stoppedWorkers, connectionsReset } : stoppedWorkers;
     // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.

@@ -259,7 +259,8 @@ export interface ShutdownReport {
   readonly failed: readonly WorkerHandle[];
   /**
    * Workers the primary killed with SIGKILL: still running at the timeout, or killed during
-   * their stop for what they wrote on their IPC channel (`ChannelCorruptError`, told before).
+   * their stop for what they wrote on their IPC channel (`ChannelCorruptError`, told before), or
+   * by the heartbeat, silent past `heartbeat.timeoutMs` (`workerUnresponsive`, H376).
    */
   readonly killed: readonly WorkerHandle[];
   /**
@@ -451,6 +452,11 @@ export interface PrimaryEvents<ToPrimary> {
   workerExit: (event: WorkerExitEvent) => void;
   workerCrash: (event: WorkerCrashEvent) => void;
   workerRestart: (event: WorkerRestartEvent) => void;
+  /**
+   * The heartbeat found the worker silent past `heartbeat.timeoutMs` (its event loop blocked) and
+   * kills it (SIGKILL): a ready worker, or one stopping (H376: its `worker.state` is `'stopping'`;
+   * its stop is then `killed`, not waited for until its timeout).
+   */
   workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
   /**
    * Processes a worker the primary killed (SIGKILL: its stop's timeout, the heartbeat, its

@@ -261,8 +261,18 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('workerSilenceEnd', ({ worker, silentMs }) => logger.info({ ...ids(worker), silentMs }, `worker ${worker.id} answers again after ${formatElapsed(silentMs)} silent`));
   primary.on('workerUnresponsive', ({ worker, silentMs }) => {
     const paused = worker.pid !== undefined && isPaused(worker.pid);
-    killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms${paused ? ` (its process was stopped: ${kPausedBy})` : ''}`, fields: { silentMs, ...(paused ? { paused } : {}) } });
-    logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);
+    const pausedText = paused ? ` (its process was stopped: ${kPausedBy})` : '';
+    // During its stop (H376): the heartbeat's timeout ended it, not the stop's, and the lines say so.
+    const { heartbeat } = primary.options;
+    const timeoutMs = worker.state === 'stopping' && heartbeat ? heartbeat.timeoutMs : undefined;
+    const past = timeoutMs === undefined ? '' : `, past the heartbeat timeout (${formatElapsed(timeoutMs)}), so its stop was not waited for`;
+    killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms${pausedText}${past}`, fields: { silentMs, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }) } });
+    if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);
+    else
+      logger.error(
+        { ...ids(worker), silentMs, heartbeatTimeoutMs: timeoutMs },
+        `worker ${worker.id} unresponsive during its stop (silent for ${formatElapsed(silentMs)}, past the heartbeat timeout of ${formatElapsed(timeoutMs)}), killing it: a blocked worker finishes nothing, and its stop would wait for its own timeout`,
+      );
   });
   primary.on('workerDescendantsKilled', ({ worker, pids, count }) =>
     logger.warn({ ...ids(worker), killedPids: pids.slice(0, kPidsInLine), killedCount: count }, `worker ${worker.id}: ${describeKilledDescendants(pids, undefined, count)}`),

@@ -3,6 +3,12 @@
  * message at all) has a blocked event loop and is reported. Sends keep "succeeding" to such a
  * worker, so the channel state cannot tell. The pong carries memory and event-loop figures.
  *
+ * A worker being stopped (a shutdown, `stopWorker()`, a reload's or a scale-down's, a memory
+ * replacement's old worker) is pinged too, once it had been ready (H376): its stop goes on with
+ * its loop turning (it answers pings while it drains and runs `_destroy`), and one silent past
+ * `timeoutMs` can finish nothing, so waiting for it would only hold the stop until its timeout.
+ * Only that counts for it: no silence notices, no memory checks (it is going anyway).
+ *
  * If the primary's own loop stalled (a huge synchronous send, a GC pause), silence that
  * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
  * Nor is a worker silent that is still reading a backlog of our messages (the ping waits behind
@@ -85,19 +91,21 @@ export class PrimaryHeartbeat {
     this.#lastTickAt = now;
     const primaryStalled = lagMs > this.options.timeoutMs / 2;
     for (const record of this.pool.records) {
-      if (record.state !== 'ready' || record.isUnresponsive) continue;
+      const isStopping = isWatchedStop(record);
+      if ((record.state !== 'ready' && !isStopping) || record.isUnresponsive) continue;
       if (primaryStalled) record.lastSeenAt = now;
       // A worker reading a backlog from us sends nothing and answers the ping only after it,
       // but its loop turns: our writes to it completing is a sign of life too.
       const silentMs = now - record.lastHeardAt();
-      if (isBulkLost(record, this.options, now)) {
+      if (!isStopping && isBulkLost(record, this.options, now)) {
         record.isUnresponsive = true;
         this.callbacks.onBulkLost(record, silentMs);
       } else if (silentMs > this.options.timeoutMs) {
         record.isUnresponsive = true;
+        record.unresponsiveAfterMs = this.options.timeoutMs;
         this.callbacks.onUnresponsive(record, silentMs);
       } else {
-        this.#noteSilence(record, now);
+        if (!isStopping) this.#noteSilence(record, now);
         if (!record.isPinging) this.#ping(record);
         else if (record.endpoint.isHoldingFrames) this.#probe(record, now);
       }
@@ -145,7 +153,8 @@ export class PrimaryHeartbeat {
           record.idleAtExit = undefined;
           record.uncaughtError = undefined;
         }
-        this.#checkMemory(record, record.health);
+        // A stopping worker is pinged only for its silence (H376): it goes, whatever its memory.
+        if (record.state === 'ready') this.#checkMemory(record, record.health);
       },
       () => {
         record.isPinging = false;
@@ -169,13 +178,23 @@ export class PrimaryHeartbeat {
     if (this.maxMemoryMb === undefined) return;
     const limitBytes = this.maxMemoryMb * 1024 * 1024;
     record.memoryStrikes = health.rssBytes > limitBytes ? record.memoryStrikes + 1 : 0;
-    // A worker whose replacement became ready is stopping, and no longer pinged: this one waits for it still.
+    // A worker whose replacement became ready is stopping, and its memory no longer checked: this one waits for it still.
     if (record.memoryHardLimitBytes !== undefined && health.rssBytes >= record.memoryHardLimitBytes) this.callbacks.onMemoryHardLimit(record, health.rssBytes, limitBytes);
     // At or past three, not only at three (H179): a replacement over the limit while it starts
     // reaches three before it serves, and is handled once it does. onLimit passes over a worker
     // whose replacement is under way.
     else if (record.memoryStrikes >= kMemoryStrikes) this.callbacks.onMemoryLimit(record, health.rssBytes, limitBytes);
   }
+}
+
+/**
+ * A worker whose stop the heartbeat watches (H376): one that had been ready, now stopping, its
+ * channel open. Not one still starting (never pinged, its silence means nothing: its stop waits
+ * for its `_init`), nor one whose channel closed (it cannot answer; its own watch covers it:
+ * worker-pool.ts `disconnectTimer`).
+ */
+export function isWatchedStop(record: WorkerRecord): boolean {
+  return record.state === 'stopping' && record.readyAt !== undefined && record.isConnected;
 }
 
 function toHealth(report: PingReport): WorkerHealth {

@@ -138,6 +138,8 @@ export class PrimaryLifecycle {
   readonly #heartbeat: PrimaryHeartbeat | undefined;
   /** The `cronRestart` schedule (H377): from the end of the start to the start of the shutdown. */
   readonly #cronRestart: CronRestart | undefined;
+  /** Workers the heartbeat killed during the shutdown before it asked them to stop (H376): in its report, though gone from the pool. */
+  readonly #killedBeforeStop: WorkerRecord[] = [];
   /** Run when shutdown begins (stop accepting traffic) and when it ends (release the rest). */
   readonly #shutdownHooks = { start: [] as ShutdownHook[], end: [] as ShutdownHook[] };
 
@@ -156,6 +158,12 @@ export class PrimaryLifecycle {
         onSilent: (record, silentMs) => context.emit('workerSilent', { worker: record.handle, silentMs }),
         onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
         onUnresponsive: (record, silentMs) => {
+          // A shutdown began, and has not asked this one to stop yet (its sockets close first):
+          // the shutdown's to report, killed, as the workers it stops (H376).
+          if (this.#state === 'stopping' && !record.stopRequested) {
+            context.pool.markStopping(record);
+            this.#killedBeforeStop.push(record);
+          }
           context.emit('workerUnresponsive', { worker: record.handle, silentMs });
           void killWorker(record);
         },
@@ -450,8 +458,9 @@ export class PrimaryLifecycle {
     this.#stopping.resolve();
     this.#rejectQueuedReload();
     this.#shutdownSignal = signal;
-    this.#heartbeat?.stop();
     this.#cronRestart?.stop();
+    // The heartbeat goes on until the workers exited (H376): one whose loop is blocked is killed
+    // once silent past its timeout, not waited for until the shutdown's.
     pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}), requestedBy });
     await this.#runHooks('start', timeoutMs);
@@ -466,7 +475,9 @@ export class PrimaryLifecycle {
     // An I/O poll's few milliseconds (no connection to wait for) are left alone: within the kill's own slack.
     const waitedMs = performance.now() - waitStartedAt;
     const workersTimeoutMs = waitedMs < kNegligibleWaitMs ? timeoutMs : Math.max(1, Math.round(timeoutMs - waitedMs));
-    const stoppedWorkers: ShutdownReport = await stopAll(pool, [...pool.records], workersTimeoutMs, 0, true, timeoutMs);
+    const killedBefore = this.#killedBeforeStop.filter((record) => pool.record(record.id) !== record);
+    const stoppedWorkers: ShutdownReport = await stopAll(pool, [...killedBefore, ...pool.records], workersTimeoutMs, 0, true, timeoutMs);
+    this.#heartbeat?.stop();
     const connectionsReset = pool.connectionsReset - resetBefore;
     const stopped: ShutdownReport = connectionsReset > 0 ? { ...stoppedWorkers, connectionsReset } : stoppedWorkers;
     // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.

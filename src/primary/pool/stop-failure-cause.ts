@@ -30,7 +30,8 @@ function oneCause(handles: readonly WorkerHandle[], causeOf: (record: WorkerReco
 /** The first reason the primary had: a kill for the channel or the heartbeat may precede the stop's timeout. */
 function killCause(record: WorkerRecord): string | undefined {
   if (record.isKilledForChannel) return "for what it wrote on its IPC channel, which the primary cannot read: see the cluster's log";
-  if (record.isUnresponsive) return 'for not answering heartbeats';
+  // Silent past the heartbeat's timeout during its stop, or before it (H376): the timeout, not each one's silence, so one cause holds for several.
+  if (record.isUnresponsive) return record.unresponsiveAfterMs === undefined ? 'for not answering heartbeats' : `silent past the heartbeat timeout, ${formatElapsed(record.unresponsiveAfterMs)} (its event loop most likely blocked)`;
   if (record.killedAtStopTimeoutMs !== undefined) return `still running at the shutdown timeout, ${formatElapsed(record.killedAtStopTimeoutMs)}`;
   // Killed to stop, not at the timeout: a second stop signal forced it (stop-worker.ts killAll).
   if (record.isKilledToStop) return 'a second stop signal forced the stop';

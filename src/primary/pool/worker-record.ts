@@ -285,6 +285,8 @@ export class WorkerRecord {
   isWatchdogArmed = false;
   /** Set once the heartbeat declared it unresponsive (it is being killed). */
   isUnresponsive = false;
+  /** With `isUnresponsive`: the heartbeat timeout (ms) its silence passed, for the stop's kill cause (H376). */
+  unresponsiveAfterMs: number | undefined;
   /** Set by the first stop (stop-worker.ts); later stops share it. */
   stopping: Promise<StopOutcome> | undefined;
   /** Its stop releases its connections gradually (a reload, a scale-down); a shutdown hurries it (stop-worker.ts). */

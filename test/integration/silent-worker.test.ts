@@ -186,7 +186,8 @@ describe('a silent worker', () => {
     expect(line).toMatch(/\sstopped \d+\.\ds\s.*\s-\s+-\s+\d+\s+\d+$/);
     expect(table.stdout).toMatch(/workers 1\/2 ready \(1 stopped\)/);
     expect(table.stdout).toContain('stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked');
-    expect(table.stdout).not.toContain('silent');
+    // Paths (the script's, the checkout's) may hold the word: only the table's own words count.
+    expect(table.stdout.replace(/\S*\/\S*/g, '')).not.toContain('silent');
 
     // [H344] Nor is it ready for Kubernetes: before, /readyz said 2 ready, 200.
     expect(await readyz()).toEqual({

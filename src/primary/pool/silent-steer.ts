@@ -29,7 +29,8 @@
  * queued already; nothing is steered.
  */
 import type { Worker as ClusterWorker } from 'node:cluster';
-import { types } from 'node:util';
+// `node:util/types`, not `node:util`: the latter loads its lazy parts (parseArgs, MIME) at import (start-modules.test.ts).
+import { isMap } from 'node:util/types';
 
 /** node:cluster's `RoundRobinHandle`, what is used of it here. */
 interface RoundRobinHandle {
@@ -45,8 +46,8 @@ function isRoundRobinHandle(value: unknown): value is RoundRobinHandle {
   const handle = value as Partial<Record<keyof RoundRobinHandle, unknown>>;
   return (
     // node:cluster's realm's maps (`SafeMap`): not `instanceof` this realm's `Map` under a vm context.
-    types.isMap(handle.all) &&
-    types.isMap(handle.free) &&
+    isMap(handle.all) &&
+    isMap(handle.free) &&
     typeof handle.add === 'function' &&
     typeof handle.remove === 'function' &&
     typeof handle.handoff === 'function'

@@ -15,6 +15,8 @@ import { kNoReloadClause } from './cli/watch/no-reload-clause.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
 import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
 import { reviveRemoteCause } from './messaging/remote-cause.js';
+import { stackLocation } from './runner/error-location.js';
+import { escapeControlChars } from './control/control-chars.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
 export interface ExitDescription {
@@ -1037,12 +1039,21 @@ function lastFailure(label: string, cause: unknown, advice: string): string {
     // The user's module in its own words (`the script /srv/api.js threw on import: ...`), as the
     // per-attempt lines say it; the startup error's own advice would repeat ours.
     const summary = init.data?.summary;
-    const text = typeof summary === 'string' ? summary : `its _init() threw ${init.remoteName}: ${init.remoteMessage}`;
+    const text = typeof summary === 'string' ? summary : initFailureClause(init.remoteName, init.remoteMessage, init.remoteStack);
     return `${label}: ${text.replace(/\.$/, '')}. Fix that, then ${advice}.`;
   }
   // A message that already says what to do (`... Check its output for the error; ...`) keeps its word.
   const message = toReadableError(cause).message;
   return /\b(?:[Ff]ix|[Cc]heck|[Rr]aise|[Aa]dd|[Rr]emove)\b[^.]*\.$/.test(message) ? `${label}: ${message}` : `${label}: ${message.replace(/\.$/, '')}. Fix that, then ${advice}.`;
+}
+
+/**
+ * A worker's `_init` failure as the primary tells it, with where it was thrown when the stack
+ * says it, as a crash line does: `its _init() threw Error: no config at /srv/worker.js:12:7` (H381).
+ */
+export function initFailureClause(name: string, message: string, stack: string | undefined): string {
+  const location = stackLocation(stack);
+  return location === undefined ? `its _init() threw ${name}: ${message}` : `its _init() threw ${name}: ${message.replace(/\.$/, '')} at ${escapeControlChars(location)}`;
 }
 
 /**
@@ -1118,10 +1129,15 @@ export class WorkerModuleError extends ClusterKitError {
     /** Absolute path of the module. */
     readonly modulePath: string,
     readonly problem: WorkerModuleProblem = 'import-failed',
-    options?: { cause?: unknown; noun?: string; location?: string },
+    /**
+     * `advice` replaces the problem's usual advice (a missing `.js` file whose TypeScript sibling
+     * is there, H380); `isRelative`: the path was given relative, so a `not-found` says from where.
+     */
+    options?: { cause?: unknown; noun?: string; location?: string; advice?: string; isRelative?: boolean },
   ) {
     const summary = summarizeModuleProblem(modulePath, problem, options?.noun ?? 'worker module', options?.cause, options?.location);
-    super(`${capitalize(summary)}. ${kModuleAdvice[problem] ?? kModuleAdvice['import-failed']}`, options);
+    const advice = options?.advice ?? (problem === 'not-found' && options?.isRelative !== true ? 'Check the path.' : (kModuleAdvice[problem] ?? kModuleAdvice['import-failed']));
+    super(`${capitalize(summary)}. ${advice}`, options);
     this.summary = summary;
   }
 }

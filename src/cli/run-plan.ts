@@ -24,7 +24,7 @@ import { mergeRunLayers, type RunLayer, type RunOrigin, type RunSettings } from 
 import { kindOf } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { addEarlyFileOutput, writingAs, type OutputStream } from './logs/log-files.js';
-import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
+import { findRunnableScript, scriptCandidates, scriptNotFound } from './script-path.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
 import type { IgnoreKey } from './watch/ignore-advice.js';
@@ -53,7 +53,7 @@ export async function planRun(args: readonly string[], invocationDir: string, op
   if (flags.layer.cwd !== undefined && !isDirectory(flags.layer.cwd)) throw new UsageError(`--cwd: no such directory: ${flags.layer.cwd}`, 'run');
   // A file named on the command line is a script, whatever config file lies around.
   if (first !== undefined && flags.configPath === undefined) {
-    const script = findScript(first, flags.layer.cwd, invocationDir);
+    const script = findRunnableScript(first, flags.layer.cwd, invocationDir, flags.layer.nodeArgs);
     if (script !== undefined) {
       if (flags.environment !== undefined) throw environmentWithoutConfig(flags.environment);
       const origin: RunOrigin = { args: [...args], invocationDir, configFile: undefined, envFiles };

@@ -5,8 +5,9 @@
  * that is not there is refused only when no file starts with its name and a dot.
  */
 import { accessSync, constants, readdirSync, statSync } from 'node:fs';
-import { basename, dirname, resolve } from 'node:path';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
 import { WorkerModuleError } from '../errors.js';
+import { siblingAdvice } from '../typescript-sibling.js';
 
 /**
  * @param cwd The workers' directory: a relative script is found from there, as a worker does.
@@ -19,7 +20,10 @@ export function checkWorkerScript(given: string, cwd: string | undefined): void 
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new WorkerModuleError(script, 'unreadable', { noun: 'worker script', cause: error });
-    if (!hasExtensionSibling(script)) throw new WorkerModuleError(script, 'not-found', { noun: 'worker script', cause: error });
+    if (!hasExtensionSibling(script)) {
+      // `worker.js` missing beside `worker.ts`, and nothing loads TypeScript (else the options ran the sibling, H380).
+      throw new WorkerModuleError(script, 'not-found', { noun: 'worker script', cause: error, advice: siblingAdvice(script, false), isRelative: !isAbsolute(given) });
+    }
     return;
   }
   // A directory runs as Node runs one (its package.json "main", or index.js); without either,

@@ -9,7 +9,7 @@
  */
 import { formatElapsed } from '../duration.js';
 import { formatBytes } from '../format-bytes.js';
-import { ChannelCorruptError, describeExit, diedOfFatalSignal, isSelfFatalSignal, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
+import { ChannelCorruptError, describeExit, diedOfFatalSignal, initFailureClause, isSelfFatalSignal, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
@@ -550,7 +550,7 @@ function startFailure(worker: WorkerHandle, error: Error | undefined, code: numb
   if (error instanceof RemoteError && error.messageType === '_init') {
     // The service runner and the CLI say what happened to the user's module in its own words.
     const summary = error.data?.summary;
-    return typeof summary === 'string' ? summary : `its _init() threw ${error.remoteName}: ${error.remoteMessage}`;
+    return typeof summary === 'string' ? summary : initFailureClause(error.remoteName, error.remoteMessage, error.remoteStack);
   }
   if (error instanceof WorkerStartupError) return `it ${error.message.replace(/^Worker \d+(?: \(pid [^)]*\))? /, '')}`;
   if (error) return worker.pid === undefined ? `it could not be spawned: ${error.message}` : error.message;

@@ -31,6 +31,8 @@ import { autoWorkerCount, defaultMaxWorkers } from './pool/cpu-limit.js';
 import { workerEnvOption } from './worker-env-option.js';
 import { scriptStoppingNodeArg } from './script-stopping-node-arg.js';
 import { cronRestartOption } from './lifecycle/cron-restart.js';
+import { workerNodeOptions } from './pool/node-option-failure.js';
+import { runnablePath, workerNodeOptionList } from '../typescript-sibling.js';
 
 /** A stdio array as `node:cluster` accepts it, for example `['inherit', 'pipe', 'pipe', 'ipc']`. */
 export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
@@ -481,7 +483,10 @@ export type NormalizedHeartbeatOptions = NormalizedOptions<typeof kHeartbeatOpti
 export type NormalizedForkOptions = NormalizedOptions<typeof kForkOptions>;
 
 export function normalizePrimaryOptions(input: PrimaryOptions | undefined): NormalizedPrimaryOptions {
-  return normalizeOptions(input, kPrimaryOptions, 'options', '', {}, kPrimarySynonyms);
+  const options = normalizeOptions(input, kPrimaryOptions, 'options', '', {}, kPrimarySynonyms);
+  // `new URL('./worker.js', import.meta.url)` with only worker.ts there, the workers loading TypeScript: run worker.ts (H380).
+  const script = runnablePath(options.workerScript, workerNodeOptionList(options.execArgv, workerNodeOptions(options.env)), options.cwd);
+  return script === options.workerScript ? options : Object.freeze({ ...options, workerScript: script });
 }
 
 export function normalizeRestartOptions(input: RestartOptions | undefined): NormalizedRestartOptions {

@@ -27,6 +27,25 @@ export function errorLocation(error: unknown, modulePath?: string): string | und
   return syntaxErrorLocation(modulePath);
 }
 
+/**
+ * Where a stack says an error was thrown, for an error known only by its stack (a worker's
+ * `_init` failure, read in the primary, H381): the first frame in the user's code, else the
+ * first frame in any file (an application bundled with clusterkit inside has all its frames in
+ * clusterkit's directory), as a crash line's `at` says it.
+ */
+export function stackLocation(stack: string | undefined): string | undefined {
+  if (typeof stack !== 'string' || stack === '') return undefined;
+  const location = locationInStack(stack);
+  if (location !== undefined) return location;
+  const match = kFrameLine.exec(stack);
+  if (!match) return undefined;
+  const file = match[1]!.startsWith('file:') ? safePath(match[1]!) : match[1]!;
+  return file === undefined ? undefined : `${file}:${match[2]}:${match[3]}`;
+}
+
+/** A stack line's file and position: `    at fn (file:///srv/a.js:3:7)`, `    at /srv/a.js:3:7`. */
+const kFrameLine = /^\s+at (?:.*?\()?(file:\/\/\/[^\s)]+|\/[^\s():]+):(\d+):(\d+)\)?$/m;
+
 function isSyntaxError(error: unknown): boolean {
   try {
     return error instanceof SyntaxError;

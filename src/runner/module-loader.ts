@@ -6,17 +6,24 @@ import { existsSync } from 'node:fs';
 import { WorkerModuleError } from '../errors.js';
 import { isError } from '../readable-error.js';
 import { errorLocation } from './error-location.js';
+import { siblingAdvice } from '../typescript-sibling.js';
 
 export interface ModuleRef {
   /** Absolute path, for messages and the existence check. */
   readonly path: string;
   /** What the module is called in messages: `worker module`, `script`. */
   readonly noun: string;
+  /** The path was given relative: a `not-found` says it was found from the current directory. */
+  readonly isRelative?: boolean;
+  /** `clusterkit run`'s script: a missing `.js` file's TypeScript sibling is run with --node-arg. */
+  readonly isCli?: boolean;
 }
 
 /** @throws WorkerModuleError (`not-found`) when there is no file at `ref.path`. */
 export function checkModuleExists(ref: ModuleRef): void {
-  if (!existsSync(ref.path)) throw new WorkerModuleError(ref.path, 'not-found', { noun: ref.noun });
+  if (existsSync(ref.path)) return;
+  // `server.js` missing beside `server.ts`, and nothing loads TypeScript (else the sibling was taken, H380).
+  throw new WorkerModuleError(ref.path, 'not-found', { noun: ref.noun, advice: siblingAdvice(ref.path, ref.isCli === true), isRelative: ref.isRelative });
 }
 
 /** Runs `load` and wraps whatever it throws. */

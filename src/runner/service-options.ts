@@ -13,6 +13,7 @@ import { checkClusterName } from '../control/runtime-dir.js';
 import { nameFromFile } from '../control/cluster-name.js';
 import { booleanOption, knownOptions, kSafeIntegerRule } from '../validate.js';
 import { decideWorkerCount } from './worker-count.js';
+import { runnablePath, workerNodeOptionList } from '../typescript-sibling.js';
 
 /** Any ES module namespace: what `import()` of the worker module returns. */
 export type WorkerModuleNamespace = Record<string, unknown>;
@@ -154,6 +155,8 @@ export interface NormalizedServiceOptions<Module extends object> {
   /** `serviceName`, or the module's file name: the prefix of log lines. */
   readonly displayName: string;
   readonly modulePath: string;
+  /** `workerModule` was a relative path: a missing module's error says it was found from the current directory. */
+  readonly isModuleRelative: boolean;
   readonly moduleUrl: string;
   /** Development mode chose the worker count (1). */
   readonly isDev: boolean;
@@ -179,7 +182,9 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
   // Read once, into a plain copy: a getter or Proxy trap that throws is an InvalidOptionError.
   const options = knownOptions(input, 'any', 'options') as Partial<ClusteredServiceOptions<Module>> & Record<string, unknown>;
   if ('workerCount' in options) throw new InvalidOptionError('workerCount', 'left out: the service runner calls it "workers"', options.workerCount);
-  const modulePath = workerModuleOption(options.workerModule);
+  // `new URL('./server.js', import.meta.url)` with only server.ts there, the workers loading TypeScript: import server.ts (H380).
+  const modulePath = runnablePath(workerModuleOption(options.workerModule), workerNodeOptionList(givenExecArgv(options.execArgv), givenNodeOptions(options.env)));
+  const isModuleRelative = typeof options.workerModule === 'string' && !options.workerModule.startsWith('file:') && !isAbsolute(options.workerModule);
   const serviceName = options.serviceName === undefined ? undefined : checkClusterName(options.serviceName);
   const maxWorkers = maxWorkersOption(options.maxWorkers);
   const workers = options.workers === undefined || options.workers === 'auto' ? 'auto' : options.workers === 'max' ? 'max' : workersOption(options.workers);
@@ -204,6 +209,7 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
     serviceName,
     displayName: serviceName ?? moduleBaseName(modulePath),
     modulePath,
+    isModuleRelative,
     moduleUrl: pathToFileURL(modulePath).href,
     isDev: count.isDev,
     workerCount: count.count,
@@ -224,6 +230,20 @@ function workerModuleOption(value: unknown): string {
   if (typeof value === 'string' && value.startsWith('file:')) return fileURLToPath(value);
   if (typeof value === 'string' && value.length > 0) return isAbsolute(value) ? value : resolve(value);
   throw new InvalidOptionError('workerModule', 'a path or a file: URL of the module each worker imports', value);
+}
+
+/** The workers' Node options as ClusterPrimary will take them (it checks them): given, else the primary's own. */
+function givenExecArgv(value: unknown): readonly string[] {
+  return Array.isArray(value) && value.every((option) => typeof option === 'string') ? (value as string[]) : process.execArgv;
+}
+
+/** The workers' NODE_OPTIONS: the `env` option's when it has the key, else the primary's. */
+function givenNodeOptions(env: unknown): string | undefined {
+  if (typeof env === 'object' && env !== null && Object.hasOwn(env, 'NODE_OPTIONS')) {
+    const value = (env as Record<string, unknown>).NODE_OPTIONS;
+    return typeof value === 'string' ? value : undefined;
+  }
+  return process.env.NODE_OPTIONS;
 }
 
 function functionOption(value: unknown, name: string): unknown {

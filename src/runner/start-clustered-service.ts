@@ -74,7 +74,7 @@ async function startPrimary<Module extends object>(options: NormalizedServiceOpt
     return await startServicePrimary({
       name: options.displayName,
       controlName: options.control ? options.serviceName : undefined,
-      module: { path: options.modulePath, noun: 'worker module' },
+      module: { path: options.modulePath, noun: 'worker module', isRelative: options.isModuleRelative },
       workerCount: options.workerCount,
       workerCountReason: options.workerCountReason,
       ownsProcess: options.ownsProcess,

@@ -111,7 +111,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     controlName: settings.name,
     // A refusal that `clusterkit reload|scale|logs` prints names what was typed, as this log does (H359).
     inFlagNames: (message) => inFlagNames(message, settings.optionSources, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs }),
-    module: { path: settings.script, noun: 'script' },
+    module: { path: settings.script, noun: 'script', isCli: true },
     workerCount: workers.count,
     workerCountReason: workers.reason,
     ownsProcess: true,

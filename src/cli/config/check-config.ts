@@ -15,6 +15,7 @@ import { checkEnvObject, describe, readEnvFile } from '../env-values.js';
 import type { RunLayer } from '../run-settings.js';
 import { closest } from '../suggest.js';
 import { commandScriptHint } from '../command-script-hint.js';
+import { canRunTypeScript, cliWorkerNodeOptions, typeScriptSiblingOf } from '../../typescript-sibling.js';
 import { UsageError } from '../usage-error.js';
 import { isNoLogFile } from '../logs/log-files.js';
 import { scriptStoppingNodeArg } from '../../primary/script-stopping-node-arg.js';
@@ -274,8 +275,13 @@ function checkScript(app: Record<string, unknown>, key: string, at: (name: strin
   const written = checkString(app.script, at('script'));
   if (cwd === undefined) return undefined;
   const script = resolve(cwd, written);
-  if (!isFile(script)) throw new UsageError(`"${at('script')}": ${existsAsOther(script) ? `not a regular file: ${script}` : `script not found: ${script}${commandScriptHint(written, stringsOf(app.args), cwd)}`}`);
-  return script;
+  if (isFile(script)) return script;
+  if (existsAsOther(script)) throw new UsageError(`"${at('script')}": not a regular file: ${script}`);
+  // `script: './server.js'` with only server.ts there: run it when the workers load TypeScript, else say how (H380).
+  const sibling = typeScriptSiblingOf(script);
+  if (sibling !== undefined && canRunTypeScript(sibling, cliWorkerNodeOptions(stringsOf(app.nodeArgs)))) return sibling;
+  const hint = sibling === undefined ? commandScriptHint(written, stringsOf(app.args), cwd) : `. ${sibling} exists: run it with a TypeScript loader (nodeArgs: ['--import=tsx']), or build it and point at the built file.`;
+  throw new UsageError(`"${at('script')}": script not found: ${script}${hint}`);
 }
 
 /**

@@ -4,7 +4,7 @@
  * and `$served`, once per worker life, when it first served (the restart policy reads it).
  */
 import { capitalize } from '../../capitalize.js';
-import { RemoteError, WorkerStartupError } from '../../errors.js';
+import { initFailureClause, RemoteError, WorkerStartupError } from '../../errors.js';
 import {
   isInitErrorPayload,
   isNoPayload,
@@ -74,7 +74,7 @@ export function registerStartupNotices({ options, pool, system, emit }: Pick<Pri
       // own: its failure comes with a summary in the user's words (`the script /srv/app.js threw
       // on import: ...`), which a failed reload or start then quotes.
       const summary = payload.data?.summary;
-      const failure = typeof summary === 'string' && summary !== '' ? summary : `its _init() threw ${payload.name}: ${payload.message}`;
+      const failure = typeof summary === 'string' && summary !== '' ? summary : initFailureClause(payload.name, payload.message, payload.stack);
       const message = `${capitalize(record.describe())} could not start: ${failure}`;
       const error = new RemoteError('_init', record.describe(), payload, message);
       record.startupError = new WorkerStartupError(record.id, 'init-failed', message, { cause: error });

@@ -241,6 +241,19 @@ export function envOption(value: unknown, name: string): Readonly<Record<string,
   return Object.freeze(env);
 }
 
+/**
+ * A regular expression with Unicode property escapes (`\p{...}`, flag `u`), made on its first
+ * use. V8 builds a property's character set when it parses such a pattern, and parses a regular
+ * expression literal with the module, even one inside a function never called: the name checks'
+ * literals cost every process that loads this file about 1 ms of CPU at import, a worker's
+ * start included (docs/performance.md, thirteenth session). A pattern in a string is parsed
+ * only here. Only for patterns without the `g` or `y` flag: the object is shared.
+ */
+function unicodeRegExp(source: string): () => RegExp {
+  let regExp: RegExp | undefined;
+  return () => (regExp ??= new RegExp(source, 'u'));
+}
+
 /** Longest worker name or role, in characters. */
 export const kMaxWorkerNameLength = 128;
 
@@ -257,7 +270,7 @@ export const kMaxWorkerNameLength = 128;
  * `\p{Cs}` with the `u` flag matches a lone surrogate only (a pair reads as one code point):
  * `String.prototype.isWellFormed()` in one pass with the rest.
  */
-const kUnsafeNameCharacter = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}]/u;
+const unsafeNameCharacter = unicodeRegExp('[\\p{Cc}\\p{Cf}\\p{Cs}\\p{Zl}\\p{Zp}\\p{Default_Ignorable_Code_Point}]');
 
 /**
  * Whitespace and the characters that show as blank without being invisible (H361): every `\s`
@@ -274,7 +287,11 @@ const kOtherBlankCharacter = /[^\S ]|[\u2800\u{16FE4}\u{1D159}]/u;
 const kOnlyBlank = /^[\s\u2800\u{16FE4}\u{1D159}]+$/u;
 
 /** A combining mark (`\p{M}`: U+0301, U+20DD...) as the first character (H372). */
-const kLeadingMark = /^\p{M}/u;
+const leadingMark = unicodeRegExp('^\\p{M}');
+const onlyMarks = unicodeRegExp('^\\p{M}+$');
+const loneSurrogate = unicodeRegExp('\\p{Cs}');
+const controlCharacter = unicodeRegExp('\\p{Cc}');
+const lineSeparator = unicodeRegExp('[\\p{Zl}\\p{Zp}]');
 
 /**
  * Why a name or role starting with a combining mark is not one: the mark, its index, what it
@@ -283,7 +300,7 @@ const kLeadingMark = /^\p{M}/u;
 function leadingMarkProblem(value: string, what: 'name' | 'role'): string {
   const mark = codePointName(String.fromCodePoint(value.codePointAt(0)!));
   const fix = 'start it with a letter, digit or symbol';
-  if (/^\p{M}+$/u.test(value)) return `it is made of combining marks only, the first ${mark} at index 0, so it would show as an empty ${what} in clusterkit status: ${fix}`;
+  if (onlyMarks().test(value)) return `it is made of combining marks only, the first ${mark} at index 0, so it would show as an empty ${what} in clusterkit status: ${fix}`;
   return `it starts with a combining mark ${mark} at index 0, which joins the character shown before it (in clusterkit status, the column's padding): ${fix}`;
 }
 
@@ -319,9 +336,9 @@ function workerNameRule(what: 'name' | 'role'): string {
 export function workerNameProblem(value: string, what: 'name' | 'role' = 'name'): string | undefined {
   if (value.length === 0) return 'it is empty';
   if (value.length > kMaxWorkerNameLength) return `it has ${value.length} characters`;
-  const found = kUnsafeNameCharacter.exec(value);
+  const found = unsafeNameCharacter().exec(value);
   if (found !== null) {
-    const why = /\p{Cs}/u.test(found[0]) ? ", not well-formed UTF-16, which the worker's UTF-8 environment would carry as U+FFFD" : '';
+    const why = loneSurrogate().test(found[0]) ? ", not well-formed UTF-16, which the worker's UTF-8 environment would carry as U+FFFD" : '';
     return `it has ${describeNameCharacter(found[0])} at index ${found.index}${why}`;
   }
   // Blank or lookalike (H361): after the invisible characters, so that their messages stay.
@@ -336,7 +353,7 @@ export function workerNameProblem(value: string, what: 'name' | 'role' = 'name')
   if (value.charCodeAt(0) === 0x20) return `it starts with a space (U+0020 at index 0): pass ${what}.trim()`;
   // A leading mark (H372): alone it shows as nothing; first it lands on what comes before it (a
   // column's padding in clusterkit status), and `\u0301a` shows as `a`.
-  if (kLeadingMark.test(value)) return leadingMarkProblem(value, what);
+  if (leadingMark().test(value)) return leadingMarkProblem(value, what);
   if (value.charCodeAt(value.length - 1) === 0x20) return `it ends with a space (U+0020 at index ${value.length - 1}): pass ${what}.trim()`;
   const comma = what === 'role' ? value.indexOf(',') : -1;
   if (comma !== -1) return `it has a comma at index ${comma}, and roles travel comma-joined in CLUSTERKIT_ROLES`;
@@ -379,9 +396,9 @@ function codePointName(char: string): string {
 
 function describeNameCharacter(char: string): string {
   const code = codePointName(char);
-  if (/\p{Cs}/u.test(char)) return `a lone surrogate ${code}`;
-  if (/\p{Cc}/u.test(char)) return `a control character ${code}`;
-  if (/[\p{Zl}\p{Zp}]/u.test(char)) return `a line separator ${code}`;
+  if (loneSurrogate().test(char)) return `a lone surrogate ${code}`;
+  if (controlCharacter().test(char)) return `a control character ${code}`;
+  if (lineSeparator().test(char)) return `a line separator ${code}`;
   if (kBidiCharacter.test(char)) return `a bidirectional formatting character ${code}`;
   return `an invisible character ${code}`;
 }

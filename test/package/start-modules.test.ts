@@ -4,6 +4,7 @@
  * (src/builtins.ts). Each pulls internal modules Node compiles at load time, in every worker,
  * before it is ready (docs/performance.md, "Start to ready").
  */
+import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -46,5 +47,22 @@ describe('a worker start', () => {
     const index = readFileSync(join(dist, 'index.js'), 'utf8');
     expect(index).toContain('("croner")');
     expect(index).not.toMatch(/^\s*import[^;]*["']croner["']/m);
+  });
+});
+
+describe('the code a worker imports', () => {
+  it('has no regular expression literal with a Unicode property escape (V8 builds its character set at parse time)', () => {
+    // `/\p{Default_Ignorable_Code_Point}/u` and its kind cost about 1 ms of CPU at import, even
+    // inside a function never called: the name checks build theirs on first use (src/validate.ts
+    // `unicodeRegExp`; docs/performance.md, thirteenth session). In a string (`'\\p{M}'`, as the
+    // build prints it) a pattern is not parsed until it is used.
+    const entry = new URL('../../dist/worker.js', import.meta.url);
+    const files = [entry, ...[...readFileSync(entry, 'utf8').matchAll(/from "(\.\/chunks\/[^"]+\.js)"/g)].map((match) => new URL(match[1]!, entry))];
+    // Something to check: the entry imports its chunk.
+    expect(files.length).toBeGreaterThan(1);
+    for (const file of files) {
+      const literals = readFileSync(file, 'utf8').match(/(?<!\\)\\p\{[^}]*\}/g) ?? [];
+      expect({ file: file.pathname, literals }).toEqual({ file: file.pathname, literals: [] });
+    }
   });
 });

@@ -5,6 +5,7 @@
 import { loadOs } from './builtins.js';
 import { escapeControlChars, escapeRawInJson } from './control/control-chars.js';
 import { describeThrown, isError, readProperty, toReadableError } from './readable-error.js';
+import { writeOwnLine } from './line-start.js';
 
 /** The subset of pino's API clusterkit calls: `logger.info({ workerId: 3 }, 'worker ready')`. */
 export interface Logger {
@@ -83,7 +84,8 @@ function makeLogger(options: LineLoggerOptions, format: (level: Method, fields: 
   const level = options.level ?? 'info';
   const threshold = level === 'silent' ? Number.POSITIVE_INFINITY : kLogLevels[level];
   const write = (method: Method) => (fields: object, message?: string) => {
-    if (kLogLevels[method] >= threshold) stream.write(format(method, fields, message));
+    // On a line of its own when the stream is a worker's, left mid-line by its script (H385).
+    if (kLogLevels[method] >= threshold) writeOwnLine(stream, format(method, fields, message));
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }

@@ -11,6 +11,7 @@ import { realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { relative } from 'node:path';
 import { kSlotEnv } from '../worker-env.js';
+import { writeOwnLine } from '../line-start.js';
 
 /**
  * The warning for `script`, whose module namespace is `namespace` (undefined for a CommonJS
@@ -32,7 +33,7 @@ export function configExportWarning(script: string, namespace: unknown): string 
 export function warnOfConfigExport(script: string, namespace: unknown): void {
   if (process.env[kSlotEnv] !== '0') return;
   const warning = configExportWarning(script, namespace);
-  if (warning !== undefined) process.stderr.write(`${warning}\n`);
+  if (warning !== undefined) writeOwnLine(process.stderr, `${warning}\n`);
 }
 
 /** The main module is cached under its real path (Node resolves links unless --preserve-symlinks-main). */

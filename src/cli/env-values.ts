@@ -140,13 +140,38 @@ function scanEnvFile(text: string, where: string, path: string): { plain: string
     const quoted = value.replace(/^ +/, '');
     const quote = quoted[0];
     if (quote !== '"' && quote !== "'" && quote !== '`') continue;
-    if (quoted.indexOf(quote, 1) !== -1) continue;
+    const closesAt = quoted.indexOf(quote, 1);
+    if (closesAt !== -1) {
+      checkAfterQuote(quoted.slice(closesAt + 1), name, quote, at, refuse);
+      continue;
+    }
     const closing = lines.findIndex((later, laterIndex) => laterIndex > index && later.includes(quote));
-    if (closing === -1) continue;
+    // Node keeps an unclosed quote as the value's first character (H385): refused, not changed.
+    if (closing === -1) {
+      throw refuse(
+        `${at}: the value of ${name} opens a ${quote} quote that no later line closes, so Node's env-file parser would keep the quote as part of the value. ` +
+          `Close the quote, or remove it.`,
+      );
+    }
+    const closingLine = lines[closing]!;
+    checkAfterQuote(closingLine.slice(closingLine.indexOf(quote) + 1), name, quote, `${where} line ${closing + 1}`, (message) => new EnvFileError(message, path, closing + 1));
     plain.push(...lines.slice(index + 1, closing + 1));
     index = closing;
   }
   return { plain: `${plain.join('\n')}\n`, assignments };
+}
+
+/**
+ * What follows a quoted value's closing quote on its line: nothing, spaces, or a `#` comment.
+ * Node's parser drops anything else without a word (`"a" trailing` is `a`, `'it''s'` is `it`):
+ * refused with the line, the value never shown (H385).
+ */
+function checkAfterQuote(rest: string, name: string, quote: string, at: string, refuse: Refusal): void {
+  if (/^[ \t]*(?:#.*)?$/.test(rest)) return;
+  throw refuse(
+    `${at}: the value of ${name} has text after its closing ${quote} quote, which Node's env-file parser drops (it keeps only what the quotes enclose). ` +
+      `Quote the whole value (a ${quote} inside it needs another kind of quote around it: ${quote === '"' ? "'" : '"'}), or start a comment with #.`,
+  );
 }
 
 /**

@@ -20,6 +20,7 @@ import { inFlagNames, remoteMessage } from './flag-names.js';
 import { UsageError } from './usage-error.js';
 import { toReadableError } from '../readable-error.js';
 import { escapeControlChars } from '../control/control-chars.js';
+import { takeRuntimeDirWarning } from '../control/runtime-dir.js';
 
 export interface CliContext {
   /** The worker bootstrap script `run` forks. */
@@ -66,6 +67,9 @@ export async function runCli(args: string[], context: CliContext): Promise<numbe
     }
     const command = commandOf(first);
     if (command === undefined) throw new UsageError(first.startsWith('-') ? `Unknown option ${first}.${optionHint(first, '', kOwnOptions)}` : `Unknown command "${first}".${suggest(first)}`);
+    // `run` says it beside its control path; the others, which look there, say it first (H384).
+    const runtimeWarning = command === 'run' ? undefined : takeRuntimeDirWarning();
+    if (runtimeWarning !== undefined) writeError(`clusterkit: WARN ${runtimeWarning}`);
     const outcome = await kCommands[command](rest, context);
     if (outcome === 'help') return printHelp(command);
     return outcome;

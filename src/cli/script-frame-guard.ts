@@ -13,6 +13,7 @@
  * `process.send` is guarded instead.
  */
 import { ReservedMessageError } from '../errors.js';
+import { writeOwnLine } from '../line-start.js';
 import { isClusterKitMessage } from '../messaging/envelope.js';
 import { isOwnFrame, markOwnFrames } from '../worker/process-port.js';
 import { kSerializationEnv } from '../worker-env.js';
@@ -40,7 +41,7 @@ export function guardScriptFrames(): void {
     const error = new ReservedMessageError(firstType(frame));
     if (!hasWarned) {
       hasWarned = true;
-      process.stderr.write(`clusterkit: WARN ${error.message}\n`);
+      writeOwnLine(process.stderr, `clusterkit: WARN ${error.message}\n`);
     }
     const callback = rest.findLast((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined;
     if (callback !== undefined) process.nextTick(callback, error);

@@ -7,6 +7,7 @@
  * `process.send('ready')` (PM2's wait_ready, ready-message.ts). A script that listens for SIGINT or SIGTERM stops through its
  * own listeners instead (`useScriptCleanup`). Kept small: it is what every worker loads first.
  */
+import { trackLineEnds } from '../line-start.js';
 import { kRunScriptMarker } from '../runner/run-marker.js';
 import { ServiceWorker } from '../runner/service-worker.js';
 import { useScriptCleanup } from '../worker/script-cleanup.js';
@@ -21,6 +22,9 @@ if (!script) throw new Error('worker-main is started by "clusterkit run", with t
 // The script sees the command line it would see under plain node: [node, script, ...args].
 process.argv.splice(1, 2, script);
 (globalThis as Record<symbol, unknown>)[kRunScriptMarker] = true;
+// clusterkit's own lines in the worker's output start on a line of their own (H385).
+trackLineEnds(process.stdout);
+trackLineEnds(process.stderr);
 // The bootstrap owns the channel: the script cannot write clusterkit's frames (H233).
 guardScriptFrames();
 // A script with its own SIGINT/SIGTERM listeners stops through them, as under PM2.

@@ -51,7 +51,7 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
     // wait unread in the kernel, which is not the client's doing. Look again later.
     if (state.isPumping) return void (lineTimer = setTimeout(onLineTimeout, lineTimeoutMs).unref());
     lineTimer = undefined;
-    closeWithError(socket, handlers, `A control request line must end with a newline within ${lineTimeoutMs} ms of its first byte; the connection is closed.`);
+    closeWithError(socket, `A control request line must end with a newline within ${lineTimeoutMs} ms of its first byte; the connection is closed.`);
   };
   const pump = async (): Promise<void> => {
     if (state.isPumping) return;
@@ -77,7 +77,7 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
     },
     () => {
       stopLineTimer();
-      closeWithError(socket, handlers, `A control request line is at most ${kMaxRequestChars} characters; the connection is closed.`);
+      closeWithError(socket, `A control request line is at most ${kMaxRequestChars} characters; the connection is closed.`);
     },
     kMaxRequestChars,
     {
@@ -101,9 +101,9 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
 }
 
 /** One error line (id 0: the request could not be read, so it has no id), then the connection closes. */
-function closeWithError(socket: net.Socket, handlers: ControlHandlers, message: string): void {
+function closeWithError(socket: net.Socket, message: string): void {
   if (socket.destroyed) return;
-  const response: ControlResponse = { id: 0, ok: false, error: errorBody(new InvalidArgumentError(message), handlers) };
+  const response: ControlResponse = { id: 0, ok: false, error: protocolErrorBody(new InvalidArgumentError(message)) };
   socket.pause();
   socket.end(`${JSON.stringify(response)}\n`, () => socket.destroy());
 }
@@ -144,7 +144,8 @@ async function answer(socket: net.Socket, line: string, handlers: ControlHandler
     state.isAnswering = true;
     response = { id: request.id, ok: true, result: await dispatch(request, handlers) };
   } catch (error) {
-    response = { id: request?.id ?? idOf(line), ok: false, error: errorBody(error, handlers) };
+    // A request that could not be read names no option of the primary: no `optionNames` (H385).
+    response = { id: request?.id ?? idOf(line), ok: false, error: request === undefined ? protocolErrorBody(error) : errorBody(error, handlers) };
   } finally {
     state.isAnswering = false;
   }
@@ -261,6 +262,17 @@ function idOf(line: string): number {
 /** `Infinity` and `1e+400` rather than JSON's `null` for a number JSON cannot write back. */
 function describeId(id: unknown): string {
   return typeof id === 'number' ? String(id) : id === undefined ? 'no id' : JSON.stringify(id);
+}
+
+/**
+ * The answer to a request the primary could not read (not JSON, no or an unknown command, a
+ * field it does not take, a line too long): the protocol's own words, which name none of the
+ * primary's options, so without `optionNames` (H385: it came with every such answer).
+ */
+function protocolErrorBody(thrown: unknown): ControlErrorBody {
+  const error = toError(thrown);
+  const code = readProperty(error, 'code');
+  return { name: error.name, code: typeof code === 'string' ? code : undefined, message: error.message };
 }
 
 /** The error's answer: its message in the names of the primary's options its reader gave (H359), and which those are. */

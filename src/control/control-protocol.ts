@@ -87,7 +87,11 @@ export interface ControlErrorBody {
   name: string;
   code?: string | undefined;
   message: string;
-  /** How `message` names the primary's options (H359); missing from an older primary. */
+  /**
+   * How `message` names the primary's options (H359), in the answer to a request the primary
+   * read (a refusal or failure of its command); missing from the answer to a request it could
+   * not read (the protocol's own error, which names no option, H385) and from an older primary.
+   */
   optionNames?: OptionNames | undefined;
 }
 

@@ -3,9 +3,13 @@
  * per cluster name in it. `$XDG_RUNTIME_DIR/clusterkit` when the session has a runtime
  * directory (systemd creates it 0700 and removes it at logout), else
  * `<os.tmpdir()>/clusterkit-<uid>`. Other users cannot even see which clusters exist.
+ * A `XDG_RUNTIME_DIR` that is not an absolute path, or names no existing directory, is ignored
+ * (H384), as the XDG Base Directory spec says for a relative one: a relative path is another
+ * directory in each working directory (two primaries of one name, a `stop` that reaches the
+ * other one), and a missing one would be created as a private tree nobody else looks in.
  */
-import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, type Stats } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, lstatSync, mkdirSync, readdirSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
 import { loadOs } from '../builtins.js';
 import { ControlSocketError, InvalidOptionError } from '../errors.js';
 import { kindOf } from '../file-kind.js';
@@ -17,9 +21,48 @@ const kMaxSocketPathBytes = process.platform === 'darwin' ? 103 : 107;
 /** The control directory, whether or not it exists yet. */
 export function controlDirectory(env: NodeJS.ProcessEnv = process.env): string {
   const runtime = env.XDG_RUNTIME_DIR;
-  if (runtime) return join(runtime, 'clusterkit');
+  if (runtime && ignoredRuntimeDirReason(runtime) === undefined) return join(runtime, 'clusterkit');
   const uid = typeof process.getuid === 'function' ? process.getuid() : 'user';
   return join(loadOs().tmpdir(), `clusterkit-${uid}`);
+}
+
+/**
+ * Why `XDG_RUNTIME_DIR` (set, not empty) is not used, as a clause; undefined when it is used:
+ * it must be an absolute path naming an existing directory (H384).
+ */
+function ignoredRuntimeDirReason(runtime: string): string | undefined {
+  if (!isAbsolute(runtime)) return 'is not an absolute path (the XDG Base Directory spec says to ignore a relative one: it would name another directory in each working directory)';
+  try {
+    if (!statSync(runtime).isDirectory()) return 'is not a directory';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === 'ENOENT' || code === 'ENOTDIR' ? 'names no existing directory' : `cannot be read (${code ?? (error as Error).message})`;
+  }
+  return undefined;
+}
+
+let hasWarned = false;
+
+/** `runtimeDirWarning()` the first time it is asked for in this process, then undefined: said once. */
+export function takeRuntimeDirWarning(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (hasWarned) return undefined;
+  const warning = runtimeDirWarning(env);
+  if (warning !== undefined) hasWarned = true;
+  return warning;
+}
+
+/**
+ * The warning to give when `XDG_RUNTIME_DIR` is set but ignored (H384): the variable, why, and
+ * the control directory used instead; undefined when it is used, or unset.
+ */
+export function runtimeDirWarning(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const runtime = env.XDG_RUNTIME_DIR;
+  const reason = runtime ? ignoredRuntimeDirReason(runtime) : undefined;
+  if (reason === undefined) return undefined;
+  return (
+    `XDG_RUNTIME_DIR=${JSON.stringify(runtime)} ${reason}, so clusterkit ignores it and uses the control directory ${controlDirectory(env)}, as when it is unset. ` +
+    'Set it to an absolute path of an existing directory of your own, or unset it.'
+  );
 }
 
 /**
@@ -75,11 +118,12 @@ function socketRoomText(directory: string): string {
 
 /**
  * Creates the directory (0700) if needed and checks it: a directory someone else owns, or
- * one others can read, could let them watch or impersonate our clusters.
+ * one others can read, could let them watch or impersonate our clusters. Only the directory
+ * itself is created, never its parents (H384): the runtime directory is the session's.
  */
 export function ensureControlDirectory(directory = controlDirectory()): string {
   try {
-    mkdirSync(directory, { recursive: true, mode: 0o700 });
+    mkdirSync(directory, { mode: 0o700 });
   } catch (error) {
     // EEXIST: something that is not a directory is in the way; the check below says so.
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {

@@ -33,6 +33,7 @@ import { scriptStoppingNodeArg } from './script-stopping-node-arg.js';
 import { cronRestartOption } from './lifecycle/cron-restart.js';
 import { workerNodeOptions } from './pool/node-option-failure.js';
 import { runnablePath, workerNodeOptionList } from '../typescript-sibling.js';
+import type { LoadingSteps } from './pool/loading-advice.js';
 
 /** A stdio array as `node:cluster` accepts it, for example `['inherit', 'pipe', 'pipe', 'ipc']`. */
 export type WorkerStdio = NonNullable<ClusterSettings['stdio']>;
@@ -176,9 +177,10 @@ export interface PrimaryOptions {
    * within `readyTimeoutMs` or ended before it did: a phrase such as `'its preloads, then the
    * bootstrap'`. `clusterkit run` and `startClusteredService` name their own bootstrap, whose
    * scripts create no ClusterWorker. Unset: the advice is a worker script's own (create a
-   * ClusterWorker and call start()).
+   * ClusterWorker and call start()). A function is given the environment the worker was forked
+   * with (the `env` option in force for it over the primary's) and returns the phrase.
    */
-  loadingSteps?: string;
+  loadingSteps?: LoadingSteps;
   /**
    * Its ready notice means its script loaded: no call of its own said it (`clusterkit run`
    * without --wait-ready, where a worker is ready once its script's top-level code ended). Its
@@ -437,7 +439,7 @@ const kPrimaryOptions = {
   readyTimeoutMs: (value, name) => durationOption(value, name, kDefaultReadyTimeoutMs, { allowInfinity: true }),
   waitListen: (value, name) => booleanOption(value, name, false),
   readyWaitsFor: (value, name) => stringOption(value, name) ?? 'its _init()',
-  loadingSteps: (value, name) => stringOption(value, name),
+  loadingSteps: (value, name) => (typeof value === 'function' ? (value as LoadingSteps) : stringOption(value, name)),
   readyAtLoad: (value, name) => booleanOption(value, name, false),
   shutdownTimeoutMs: (value, name) => durationOption(value, name, kDefaultShutdownTimeoutMs),
   gradualDrainMs: (value, name) => durationOption(value, name, kDefaultGradualDrainMs, { min: 0 }),

@@ -6,6 +6,7 @@ import type { Logger } from '../logger.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import { toError } from '../to-error.js';
 import type { ClusteredServiceOptions } from './service-options.js';
+import { writeOwnLine } from '../line-start.js';
 
 export type PrimaryCallbacks = Pick<ClusteredServiceOptions, 'onPrimaryShutdown' | 'onWorkerSpawned' | 'onWorkerCrashed' | 'onWorkerExit'>;
 
@@ -52,7 +53,7 @@ export async function runCallback<T>(logger: Logger | false, name: string, callb
 function report(logger: Logger | false, name: string, error: unknown): void {
   const failure = toError(error);
   if (logger) logger.error({ callback: name, err: failure }, `${name} threw: ${failure.message}`);
-  else process.stderr.write(`${name} threw: ${failure.stack ?? failure.message}\n`);
+  else writeOwnLine(process.stderr, `${name} threw: ${failure.stack ?? failure.message}\n`);
 }
 
 function isPromise(value: unknown): value is Promise<unknown> {

@@ -4,6 +4,7 @@
  * start failure, and a service that stops when its last worker slot gives up.
  */
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import type { Logger } from '../logger.js';
 import { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
@@ -17,6 +18,7 @@ import { clusterStatus } from '../control/cluster-status.js';
 import type { ClusterStatus } from '../control/control-protocol.js';
 import { clusterSettings, type ClusterDescription, type SettingsSource } from '../control/cluster-settings.js';
 import type { ControlServer } from '../control/control-server.js';
+import { takeRuntimeDirWarning } from '../control/runtime-dir.js';
 import type { LogSource } from '../control/log-protocol.js';
 import { checkModuleExists, type ModuleRef } from './module-loader.js';
 import { attachServiceCallbacks, runCallback, type PrimaryCallbacks } from './service-callbacks.js';
@@ -204,7 +206,12 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
     else logger.error({ err: error }, `primary error: ${error.message}`);
   });
   // Opened before any fork, so a name already in use fails the start before anything runs.
-  if (spec.controlName !== undefined) service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs, spec.updateEnv, spec.inFlagNames);
+  if (spec.controlName !== undefined) {
+    service.control = await serveControl(spec.controlName, service, spec.ownsProcess, spec.logs, spec.updateEnv, spec.inFlagNames);
+    // An XDG_RUNTIME_DIR that is ignored is said once, beside the control path it changed (H384).
+    const warning = takeRuntimeDirWarning();
+    if (warning !== undefined && logger) logger.warn({ variable: 'XDG_RUNTIME_DIR', controlDirectory: dirname(service.control.path) }, warning);
+  }
   primary.on('shutdownComplete', () => service.control?.close());
   // Before any fork too: a port in use fails the start at once, and a startup probe sees
   // /readyz answer 503 while the workers start, not a refused connection.

@@ -9,6 +9,7 @@ import { CrashLoopError, RemoteError, ServiceStartError, ShutdownInProgressError
 import type { Logger } from '../logger.js';
 import { isNodeOptionFailure } from '../primary/pool/node-option-failure.js';
 import { toError } from '../to-error.js';
+import { writeOwnLine } from '../line-start.js';
 
 /**
  * `hint`: what to change, when the caller can tell (a TypeScript module without a loader).
@@ -46,7 +47,7 @@ export function exitAfterStartFailure(error: unknown, logger: Logger | false): n
   const code = (failure as { code?: unknown }).code;
   if (logger && typeof logger.error === 'function') logger.error({ code }, failure.message);
   // One line, as the logger writes it: the message may carry a worker's text.
-  else process.stderr.write(`${escapeControlChars(failure.message)}\n`);
+  else writeOwnLine(process.stderr, `${escapeControlChars(failure.message)}\n`);
   process.exit(1);
 }
 

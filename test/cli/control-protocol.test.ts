@@ -3,7 +3,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { ClusterNameInUseError, ClusterNotRunningError, ControlSocketError, RemoteError, ReloadError } from '../../src/index.js';
+import { ClusterNameInUseError, ClusterNotRunningError, ControlSocketError, InvalidOptionError, RemoteError, ReloadError } from '../../src/index.js';
 import { controlRequest } from '../../src/control/control-client.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import { startControlServer, type ControlHandlers, type ControlServer } from '../../src/control/control-server.js';
@@ -66,14 +66,38 @@ describe('control protocol', () => {
     const responses = await exchange(server.path, ['not json', '{"id":2,"command":"status"}', '{"id":3,"command":"scale"}', '{"id":4,"command":"launch"}', '{"id":5,"command":"scale","count":3}'], 5);
     expect(responses).toEqual(
       expect.arrayContaining([
-        // `optionNames`: how a refusal names the primary's options (H359), here a library primary's.
-        { id: 0, ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: 'A control request must be one JSON object per line.', optionNames: 'api' } },
+        // No `optionNames` (H385): a request the primary could not read names none of its options.
+        { id: 0, ok: false, error: { name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: 'A control request must be one JSON object per line.' } },
         { id: 2, ok: true, result: status },
         { id: 3, ok: false, error: expect.objectContaining({ message: '"scale" needs a "count" that is a positive integer. Received undefined.' }) },
         { id: 4, ok: false, error: expect.objectContaining({ message: expect.stringContaining('Unknown control command "launch"; the commands are status, reload, stop, scale') }) },
         { id: 5, ok: true, result: { count: 3 } },
       ]),
     );
+  });
+
+  it('[H385] "optionNames" comes only with the refusal of a request the primary read, not with the protocol\'s own errors', async () => {
+    const where = directory();
+    const refusing = await startControlServer(
+      'optnames',
+      {
+        ...handlers,
+        scale: async () => {
+          throw new InvalidOptionError('maxWorkers', 'at least the count asked for', 2);
+        },
+      },
+      where,
+    );
+    onCleanup(() => refusing.close());
+    const lines = ['not json', '{"id":2,"command":"constructor"}', '{"id":3,"command":"status","extra":1}', '{"id":4}', '{"id":5,"command":"scale","count":3}'];
+    const responses = (await exchange(refusing.path, lines, lines.length)) as Array<{ id: number; error?: Record<string, unknown> }>;
+    const byId = new Map(responses.map((response) => [response.id, response.error]));
+    // Before: `"optionNames":"api"` (`"flags"` under clusterkit run) on every one of them.
+    for (const id of [0, 2, 3, 4]) {
+      expect(byId.get(id)).toMatchObject({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT' });
+      expect(byId.get(id)).not.toHaveProperty('optionNames');
+    }
+    expect(byId.get(5)).toMatchObject({ name: 'InvalidOptionError', message: expect.stringContaining('"maxWorkers"'), optionNames: 'api' });
   });
 
   it('answers "logs" with the buffered lines then "ok"; a primary without a log buffer says so', async () => {

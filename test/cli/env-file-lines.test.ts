@@ -46,11 +46,29 @@ describe('env files: every line a variable or a named error [H316]', () => {
   it('[H316] reads what parsed before as it did, and the lines Node 20 mangled as they are written', () => {
     expect(read('export A=1\r\nB="two words"\r\n# note\nC=\'single\'\nD=`back`\nA=2\nE=last')).toEqual({ A: '2', B: 'two words', C: 'single', D: 'back', E: 'last' });
     expect(read('M="multi\n=not a name\nline"\nN=1 # comment\nO=\n')).toEqual({ M: 'multi\n=not a name\nline', N: '1', O: '' });
-    expect(read('U="unterminated\nV=1\n')).toEqual({ U: '"unterminated', V: '1' });
+    // An unclosed quote is refused now (H385): Node kept it in the value.
     // Node 20 read "\nB" and "# c\nD" as names after a line of spaces or an indented comment,
     // and a comment on the last line without a newline as a variable "#c".
     expect(read('A=1\n  \t \nB=2\n  # c\nD=3\n\tE=4\n  export  F=5\n#c=x')).toEqual({ A: '1', B: '2', D: '3', E: '4', F: '5' });
     expect(read('')).toEqual({});
+  });
+
+  it('[H385] refuses a value Node would change without a word: an unclosed quote, text after the closing quote; the value is never shown', () => {
+    // Before: {"U":"\"unterminated"}, {"T":"a"}, {"S":"it"}, {"W":"x\\"}.
+    expect(read('A=1\nU="unterminated\nV=1\n')).toBe(
+      '--env-file t.env line 2: the value of U opens a " quote that no later line closes, so Node\'s env-file parser would keep the quote as part of the value. Close the quote, or remove it.',
+    );
+    expect(read('T="a" trailing\n')).toBe(
+      '--env-file t.env line 1: the value of T has text after its closing " quote, which Node\'s env-file parser drops (it keeps only what the quotes enclose). Quote the whole value (a " inside it needs another kind of quote around it: \'), or start a comment with #.',
+    );
+    expect(read("A=1\nS='it''s'\n")).toMatch(/^--env-file t\.env line 2: the value of S has text after its closing ' quote, which Node's env-file parser drops [^\n]*: "\), or start a comment with #\.$/);
+    expect(read('W="x\\"y"\n')).toMatch(/^--env-file t\.env line 1: the value of W has text after its closing " quote/);
+    // A multi-line value's closing line, named by its own number.
+    expect(read('M="one\ntwo" tail\nB=2\n')).toMatch(/^--env-file t\.env line 2: the value of M has text after its closing " quote/);
+    expect(read('Q=`open\n')).toMatch(/^--env-file t\.env line 1: the value of Q opens a ` quote that no later line closes/);
+    for (const text of [read('T="secret-a" trailing-b\n'), read('U="secret-c\n')]) expect(text).not.toMatch(/secret|trailing/);
+    // Still read: spaces or a comment after the closing quote, a quote inside an unquoted value.
+    expect(read('A="a"   \nB=\'b\' # note\nC="c"#x\nD=x "y" z\nE="m\nn"  # end\n')).toEqual({ A: 'a', B: 'b', C: 'c', D: 'x "y" z', E: 'm\nn' });
   });
 
   it('[H316][H328] clusterkit run still exits 2 on an --env-file or an envFile with a nameless line, naming its line', async () => {

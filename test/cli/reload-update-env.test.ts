@@ -122,6 +122,24 @@ describe('clusterkit reload --update-env [H336]', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  it('[H385] a reload whose new env file sets NODE_OPTIONS to a missing preload: the failure names that preload, not "no preload"', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({ 'server.mjs': kServer, 'app.env': 'GREETING=one\n' });
+    const preload = join(project, 'missing-preload.cjs');
+    const run = startCli(['run', 'server.mjs', '--name', 'preenv', '-w', '1', '--env-file', 'app.env'], { runtime, cwd: project, env: { PORT: String(port), NODE_OPTIONS: '' } });
+    await run.waitFor(/service preenv started/);
+    writeFileSync(join(project, 'app.env'), `GREETING=two\nNODE_OPTIONS=--require ${preload}\n`);
+    const failed = await cli(['reload', 'preenv', '--update-env'], { runtime });
+    expect(failed.code).toBe(1);
+    // Before: `... it ended while still loading (the script itself: ..., with no preload before it: none in --node-arg or NODE_OPTIONS)`: the old env's.
+    expect(failed.stderr).toContain(`it ended while still loading (Node's preloads: --require=${preload} from NODE_OPTIONS; then the script itself`);
+    expect(failed.stderr).not.toContain('with no preload before it');
+    expect(await greeting(port)).toBe('one');
+    expect((await cli(['stop', 'preenv'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
   it('[H340] a reload whose new workers fail with the new env leaves the old env in force: show, a crash restart and a plain reload use it; the reply says how many started with the new one', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

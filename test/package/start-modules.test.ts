@@ -4,7 +4,6 @@
  * (src/builtins.ts). Each pulls internal modules Node compiles at load time, in every worker,
  * before it is ready (docs/performance.md, "Start to ready").
  */
-import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';

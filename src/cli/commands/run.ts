@@ -127,7 +127,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       instanceVar: 'NODE_APP_INSTANCE',
       // What the worker's start waits for (service-worker.ts), named when it misses --ready-timeout.
       // What runs before the bootstrap's ClusterWorker starts: a script must not create one (H189).
-      loadingSteps: runLoadingSteps({ inherited: process.execArgv, nodeArgs: settings.nodeArgs, nodeOptions: workerEnv.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS }),
+      // Of the env each worker was given: a `reload --update-env` may bring other preloads (H385).
+      loadingSteps: (env) => runLoadingSteps({ inherited: process.execArgv, nodeArgs: settings.nodeArgs, nodeOptions: env.NODE_OPTIONS }),
       readyWaitsFor: settings.waitReady
         ? `its script's process.send('ready'), which ${named('waitReady')} waits for`
         : settings.waitListen

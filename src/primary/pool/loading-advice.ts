@@ -7,6 +7,27 @@
  * `loadingSteps` (the `loadingSteps` option) names what runs before the start in those modes.
  */
 
+/**
+ * The `loadingSteps` option: a phrase, or one made of the environment a worker was given (H385:
+ * `clusterkit run` names the preloads of that worker's NODE_OPTIONS, which a `reload
+ * --update-env` may have changed).
+ */
+export type LoadingSteps = string | ((env: Readonly<Record<string, string | undefined>>) => string);
+
+/**
+ * The phrase for a worker forked with the pool's `env` option `env` (undefined: the primary's
+ * own); undefined when the option is unset, or its function throws or gives no text.
+ */
+export function loadingStepsFor(option: LoadingSteps | undefined, env: Readonly<Record<string, string | undefined>> | undefined): string | undefined {
+  if (typeof option !== 'function') return option;
+  try {
+    const steps = option({ ...process.env, ...env });
+    return typeof steps === 'string' && steps.length > 0 ? steps : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The sentence after "was not ready within N ms, so it was killed." */
 export function stillLoadingAdvice(loadingSteps: string | undefined): string {
   if (loadingSteps === undefined) {

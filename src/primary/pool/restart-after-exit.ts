@@ -14,6 +14,7 @@ import { decideRestart, isStartupFailure, type EndedWorker, type RestartDecision
 import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 import type { UnreplacedExit } from '../primary-events.js';
+import { loadingStepsFor } from './loading-advice.js';
 
 /** Called when the current worker of `record.slot` exited; `wasReady`: it had been serving. */
 export function restartAfterExit(pool: WorkerPool, context: PoolContext, record: WorkerRecord, wasReady: boolean): void {
@@ -64,7 +65,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const outside = record.uncaughtError === undefined ? record.outsideSignal() : undefined;
   const cause = wasReady
     ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
-    : record.startupFailure(context.options.loadingSteps);
+    : record.startupFailure(loadingStepsFor(context.options.loadingSteps, record.env));
   decideAndRestart(pool, context, record, ended, cause, decided);
 }
 

@@ -35,7 +35,7 @@ import { WorkerHandle } from './worker-handle.js';
 import { SlowReadTally } from './slow-reads.js';
 import { WorkerRecord } from './worker-record.js';
 import { killWorker } from './kill-worker.js';
-import { stillLoadingAdvice } from './loading-advice.js';
+import { loadingStepsFor, stillLoadingAdvice } from './loading-advice.js';
 import { nodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { isEndedUnstartedExit } from './end-unstarted.js';
 import { endProcesses, namedRunning } from '../../worker/end-descendants.js';
@@ -689,7 +689,7 @@ export class WorkerPool {
           // Ready at its script's end (`readyAtLoad`): said hello or not, it was still loading its script (H239).
           (record.hasSaidHello && !this.#context.options.readyAtLoad
             ? `Its start-up may be waiting on something that never comes (${this.#context.options.readyWaitsFor}); raise the option if startup is legitimately slow. `
-            : `${stillLoadingAdvice(this.#context.options.loadingSteps)} `) +
+            : `${stillLoadingAdvice(loadingStepsFor(this.#context.options.loadingSteps, record.env))} `) +
           'Connections node:cluster had handed it are reset with it.';
     record.startupError = new WorkerStartupError(record.id, 'ready-timeout', message);
     this.#context.emit('workerError', { worker: record.handle, error: record.startupError });
@@ -745,7 +745,7 @@ export class WorkerPool {
     record.protocolWarning?.flush();
     record.stickyWarning?.flush();
     record.slowReads?.flush();
-    if (!wasReady) record.whenReady.reject(record.startupFailure(this.#context.options.loadingSteps));
+    if (!wasReady) record.whenReady.reject(record.startupFailure(loadingStepsFor(this.#context.options.loadingSteps, record.env)));
     const killed = record.isKilledByPrimary();
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);

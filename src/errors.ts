@@ -588,6 +588,10 @@ export class BackpressureError extends ClusterKitError {
  * - `malformed-frame`: an IPC message with the clusterkit marker that is not a well-formed frame;
  * - `malformed-record`: a record whose kind, id or type is invalid;
  * - `forged-reply`: a reply (or error reply) to a request id that was never issued;
+ * - `duplicate-reply`: a second reply to a request already answered (code of the worker's own
+ *   answered clusterkit's `$ping` before clusterkit did, H382); the type is the request's;
+ * - `forged-listen`: node:cluster's `listening` message for an address the worker never asked
+ *   the primary to listen on (no `queryServer` for it): not counted as a listen (H383);
  * - `unknown-type`: a system (`$`) notification of a type nobody handles;
  * - `wrong-direction`: a system type only the receiving side sends (a worker sending `$ping`
  *   or `$shutdown`, a primary sending `$ready`);
@@ -624,6 +628,8 @@ export type ProtocolProblem =
   | 'malformed-frame'
   | 'malformed-record'
   | 'forged-reply'
+  | 'duplicate-reply'
+  | 'forged-listen'
   | 'unknown-type'
   | 'wrong-direction'
   | 'wrong-kind'
@@ -675,6 +681,13 @@ export class ProtocolError extends ClusterKitError {
         : problem === 'unexpected-handle'
         ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}: each would be an open file descriptor in the primary, which nothing of clusterkit's would close. ` +
             'Pass sockets from the primary to workers (listenSticky()), never back; code in the worker writes to its IPC channel directly (process.send).'
+        : problem === 'duplicate-reply'
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; the first reply was taken, this one dropped. clusterkit answers each request once: ` +
+            "code in the worker answers clusterkit's requests itself (a process.on('message') listener replying to its { __ck: 1 } frames), before clusterkit does. " +
+            "A heartbeat's RSS is the primary's own reading on Linux, whatever the worker answers; remove that listener's replies."
+        : problem === 'forged-listen'
+        ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}. Only Node's own listen() sends it, once the primary opened the address for the worker: ` +
+            "code in the worker writes Node's internal messages to its IPC channel directly (process.send({ cmd: 'NODE_CLUSTER', ... })); under clusterkit run the bootstrap refuses those."
         : problem === 'out-of-range'
         ? `${capitalize(peer)} sent ${describeProblem(problem, messageType)}; it was not taken as given: only what the primary can check was counted, the rest dropped or left unknown. ` +
             'clusterkit never sends this: code in the worker writes to its IPC channel directly (process.send).'
@@ -694,10 +707,28 @@ export class ReservedMessageError extends ClusterKitError {
   override readonly name = 'ReservedMessageError';
   readonly code = 'ERR_RESERVED_MESSAGE';
 
-  constructor(readonly messageType?: string) {
-    const what = messageType === undefined ? 'a message' : `a "${messageType.length > 64 ? `${messageType.slice(0, 64)}...` : messageType}" message`;
+  /**
+   * @param messageType the clusterkit frame's first type; or, with `nodeCommand`, the `act` of
+   *   the Node internal message (`listening`).
+   * @param nodeCommand the `cmd` of a message of Node's own internal protocol (`NODE_CLUSTER`),
+   *   which only Node's code in the worker sends (H383).
+   */
+  constructor(
+    readonly messageType?: string,
+    readonly nodeCommand?: string,
+  ) {
+    const short = (text: string) => (text.length > 64 ? `${text.slice(0, 64)}...` : text);
+    if (nodeCommand !== undefined) {
+      const act = messageType === undefined ? '' : ` (act "${short(messageType)}")`;
+      super(
+        `The script sent a message with cmd "${short(nodeCommand)}"${act}, Node's own internal protocol, with process.send(); it was refused, not sent: ` +
+          "Node's primary acts on those as the worker's own (a forged node:cluster \"listening\" counted a listen that never happened as the worker's readiness), and only Node's code in the worker sends them. " +
+          "Give your own messages a cmd that does not start with \"NODE_\"; clusterkit run reads nothing a script sends but 'ready' (--wait-ready).",
+      );
+      return;
+    }
     super(
-      `The script sent ${what} shaped as clusterkit's own IPC protocol ({ __ck: 1, m: [...] }) with process.send(); it was refused, not sent: ` +
+      `The script sent ${messageType === undefined ? 'a message' : `a "${short(messageType)}" message`} shaped as clusterkit's own IPC protocol ({ __ck: 1, m: [...] }) with process.send(); it was refused, not sent: ` +
         "under clusterkit run only clusterkit's bootstrap writes those (a script that sent them could forge the worker's readiness or crash). " +
         "Send your own messages without the \"__ck\" key; clusterkit run reads nothing a script sends but 'ready' (--wait-ready).",
     );
@@ -814,6 +845,10 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
       return 'a malformed message record';
     case 'forged-reply':
       return 'a reply to a request that was never sent';
+    case 'duplicate-reply':
+      return `a second reply to ${type === undefined ? 'a request' : `a ${what} request`} it had answered already`;
+    case 'forged-listen':
+      return "node:cluster's \"listening\" message for an address it never asked the primary to listen on (no \"queryServer\" before it): no listen happened, and it was not counted as one";
     case 'unknown-type':
       return `a notification of unknown system type ${what}`;
     case 'wrong-direction':

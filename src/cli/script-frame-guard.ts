@@ -11,6 +11,14 @@
  * callback gets `ReservedMessageError` (as Node gives a closed channel's error), and one WARN
  * line per process goes to stderr, the first time. Where Node has no `_send` (not Node 20-24),
  * `process.send` is guarded instead.
+ *
+ * Node's own internal messages (`cmd: 'NODE_CLUSTER'`...) are refused the same way when the
+ * script sends them (H383): Node's primary acts on them as the worker's own, and a script's
+ * `{ cmd: 'NODE_CLUSTER', act: 'listening', ... }` made a worker that never listened ready under
+ * --wait-listen. Node's own code sends them through the same `process.send`: told apart by the
+ * caller (node:cluster's `sendHelper`, or child_process's acknowledgement of a handle). That is a
+ * first line; the primary checks a `listening` against the addresses the worker asked for
+ * (channel-guard.ts), whoever sent it.
  */
 import { ReservedMessageError } from '../errors.js';
 import { writeOwnLine } from '../line-start.js';
@@ -26,8 +34,33 @@ export function guardScriptFrames(): void {
   const target = process as unknown as Record<string, unknown>;
   const key = typeof target._send === 'function' ? '_send' : 'send';
   const send = target[key] as Send;
-  let hasWarned = false;
+  const warned = new Set<'frame' | 'node'>();
   const isAdvanced = process.env[kSerializationEnv] === 'advanced';
+  // Node's own messages (`cmd: 'NODE_...'`) go through the same send as the script's: node:cluster's
+  // through `process.send` (sendHelper, lib/internal/cluster/utils.js), a handle's acknowledgement
+  // straight to `_send` from lib/internal/child_process.js. Which one sent is read from the stack
+  // (`callerFiles`); `process.send` is wrapped to count the calls that came through it.
+  let sendDepth = 0;
+  if (key === '_send') {
+    const original = process.send as unknown as Send;
+    const publicSend = function send(this: NodeJS.Process, ...args: unknown[]): boolean {
+      sendDepth++;
+      try {
+        return Reflect.apply(original, this, args) as boolean;
+      } finally {
+        sendDepth--;
+      }
+    };
+    process.send = publicSend as unknown as typeof process.send;
+  }
+  // Through `process.send`: node:cluster's sendHelper is on the stack, however many wrappers of
+  // `process.send` lie between (--wait-ready's, an APM's); a script's send from a timer or a
+  // bound function has no frame of it. Straight to `_send`: Node's child_process called it (a
+  // script's own call has its own frame, or a timer's, there).
+  const isNodesOwn = (guarded: Send): boolean =>
+    sendDepth > 0 || key === 'send'
+      ? callerFiles(guarded, kMaxFramesToNode).includes('node:internal/cluster/utils')
+      : callerFiles(guarded, 1)[0] === 'node:internal/child_process';
   target[key] = function guardedSend(this: NodeJS.Process, message: unknown, ...rest: unknown[]): boolean {
     if (typeof message === 'object' && message !== null && isOwnFrame(message)) return Reflect.apply(send, this, [message, ...rest]) as boolean;
     // What is checked is what goes out: a copy made the way the channel serializes (toJSON in
@@ -37,16 +70,67 @@ export function guardScriptFrames(): void {
     // A message that cannot be serialized throws here, as Node's send would.
     const copy = snapshot(message, isAdvanced);
     const frame = clusterKitFrame(copy);
-    if (frame === undefined) return Reflect.apply(send, this, [copy, ...rest]) as boolean;
-    const error = new ReservedMessageError(firstType(frame));
-    if (!hasWarned) {
-      hasWarned = true;
+    const nodeCommand = frame === undefined ? nodeInternalCommand(copy) : undefined;
+    if (frame === undefined && (nodeCommand === undefined || isNodesOwn(guardedSend))) return Reflect.apply(send, this, [copy, ...rest]) as boolean;
+    // A script's node:cluster `listening` was counted as its listen, and its readiness (H383).
+    const error = frame === undefined ? new ReservedMessageError(nodeAct(copy), nodeCommand) : new ReservedMessageError(firstType(frame));
+    const kind = frame === undefined ? 'node' : 'frame';
+    if (!warned.has(kind)) {
+      warned.add(kind);
       writeOwnLine(process.stderr, `clusterkit: WARN ${error.message}\n`);
     }
     const callback = rest.findLast((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined;
     if (callback !== undefined) process.nextTick(callback, error);
     return false;
   };
+}
+
+/**
+ * The `cmd` of a message Node takes as its own internal protocol (a string `cmd` longer than
+ * `NODE_` that starts with it, as lib/internal/child_process.js tells them), or undefined.
+ */
+function nodeInternalCommand(message: unknown): string | undefined {
+  try {
+    const cmd = typeof message === 'object' && message !== null ? (message as { cmd?: unknown }).cmd : undefined;
+    return typeof cmd === 'string' && cmd.length > 5 && cmd.startsWith('NODE_') ? cmd : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function nodeAct(message: unknown): string | undefined {
+  try {
+    const act = (message as { act?: unknown }).act;
+    return typeof act === 'string' ? act : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Frames searched for node:cluster's sendHelper: Node's send and a few wrappers of `process.send` lie above it. */
+const kMaxFramesToNode = 64;
+
+/**
+ * The files of the `frames` innermost functions that called `callee` (its innermost call), as
+ * V8 names them: Node's own modules are `node:internal/...`, which a script's code is not. The
+ * script's own `Error.prepareStackTrace` and `Error.stackTraceLimit` are set aside for the read.
+ */
+function callerFiles(callee: Send, frames: number): Array<string | undefined> {
+  const prepare = Error.prepareStackTrace;
+  const limit = Error.stackTraceLimit;
+  try {
+    Error.prepareStackTrace = (_error, sites) => sites;
+    Error.stackTraceLimit = frames;
+    const holder: { stack?: unknown } = {};
+    Error.captureStackTrace(holder, callee);
+    const sites = holder.stack as NodeJS.CallSite[] | undefined;
+    return (sites ?? []).map((site) => site.getFileName() ?? undefined);
+  } catch {
+    return [];
+  } finally {
+    Error.prepareStackTrace = prepare;
+    Error.stackTraceLimit = limit;
+  }
 }
 
 /**

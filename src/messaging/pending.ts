@@ -41,6 +41,13 @@ export function nextRequestId(): number {
   return lastRequestId;
 }
 
+/**
+ * Requests answered that are remembered per peer, so a second reply to one is told (H382): a
+ * second reply comes right after the first (two writers answering one request), well within the
+ * last 64 answers.
+ */
+export const kAnsweredKept = 64;
+
 /** One request awaiting its reply. */
 export class PendingRequest {
   constructor(
@@ -74,6 +81,10 @@ export class PendingRequests {
   #givenUp = 0;
   /** Of `#givenUp`: aborted with a `WorkerExitedError`, their requester gone. */
   #requesterExited = 0;
+  /** The ids and types of the last `kAnsweredKept` requests answered, a ring (`answeredType`). */
+  readonly #answeredIds: number[] = new Array<number>(kAnsweredKept).fill(-1);
+  readonly #answeredTypes: string[] = new Array<string>(kAnsweredKept).fill('');
+  #answeredAt = 0;
 
   constructor(
     /** Builds the error for a request whose timeout expired. */
@@ -170,8 +181,27 @@ export class PendingRequests {
   resolve(id: number, value: unknown): boolean {
     const request = this.#take(id, true);
     if (!request) return false;
+    this.#noteAnswered(request);
     request.resolve(value);
     return true;
+  }
+
+  /**
+   * The type of request `id` when it is among the last `kAnsweredKept` this peer answered (a
+   * reply or an error reply), else undefined. A second reply to one of them is a protocol error
+   * (H382): a peer answers each request once, and a worker's code that answered clusterkit's
+   * `$ping` before clusterkit did, with figures of its own, left clusterkit's answer second.
+   */
+  answeredType(id: number): string | undefined {
+    const index = this.#answeredIds.indexOf(id);
+    return index === -1 ? undefined : this.#answeredTypes[index];
+  }
+
+  #noteAnswered(request: PendingRequest): void {
+    // Two stores per answer: the ring is searched only for a reply that matched no request.
+    this.#answeredIds[this.#answeredAt] = request.id;
+    this.#answeredTypes[this.#answeredAt] = request.type;
+    this.#answeredAt = (this.#answeredAt + 1) % kAnsweredKept;
   }
 
   /**
@@ -185,10 +215,11 @@ export class PendingRequests {
     return true;
   }
 
-  /** Rejects request `id`. Returns false when it is unknown. */
-  reject(id: number, error: Error): boolean {
+  /** Rejects request `id`; `isAnswer`: with the peer's error reply (`answeredType`). Returns false when it is unknown. */
+  reject(id: number, error: Error, isAnswer = false): boolean {
     const request = this.#take(id);
     if (!request) return false;
+    if (isAnswer) this.#noteAnswered(request);
     request.reject(error);
     return true;
   }

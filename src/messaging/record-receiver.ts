@@ -3,8 +3,8 @@
  * anything reaches user code: a reply settles its pending request by id, a request or a
  * notification goes to `Inbound`. What breaks the protocol (a malformed frame or record, a reply
  * to an id this process never issued or to a request still waiting for admission, never
- * written) is dropped, counted and reported to `onProtocolError`; a late reply (its request had
- * timed out) is only dropped and counted.
+ * written, a second reply to a request answered already) is dropped, counted and reported to
+ * `onProtocolError`; a late reply (its request had timed out) is only dropped and counted.
  */
 import { NoHandlerError, RemoteError, type ProtocolProblem, type SerializedError } from '../errors.js';
 import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kNoPayload, kNotify, kRecordSize, kReply, kReplyAhead, kRequest, readFrame } from './envelope.js';
@@ -86,7 +86,7 @@ export class RecordReceiver {
     }
     stats.messagesIn++;
     const peer = this.#parts.describePeer();
-    pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : new RemoteError(request.type, peer, error));
+    pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : new RemoteError(request.type, peer, error), true);
   }
 
   #dropMalformed(problem: ProtocolProblem): void {
@@ -99,8 +99,15 @@ export class RecordReceiver {
    * a request still waiting for admission (never written), forged.
    */
   #dropUnmatched(id: number): void {
-    this.#parts.stats.dropped++;
-    if (isForged(this.#parts.pending, id)) this.#parts.onProtocolError?.('forged-reply');
+    const { pending, stats, onProtocolError } = this.#parts;
+    stats.dropped++;
+    if (isForged(pending, id)) {
+      onProtocolError?.('forged-reply');
+      return;
+    }
+    // A second reply to a request already answered: two writers answered it (H382).
+    const answered = pending.answeredType(id);
+    if (answered !== undefined) onProtocolError?.('duplicate-reply', answered);
   }
 }
 

@@ -40,4 +40,31 @@ describe("a clusterkit run script's forged frames", () => {
     // Before: 'sent "$ready" at a time its state rules out ... it was dropped' for the genuine one.
     expect(run.output()).not.toMatch(/\$ready" at a time its state rules out/);
   });
+
+  it('[H383] a script\'s node:cluster "listening" (and any NODE_ cmd) is refused: under --wait-listen the worker is ready once it really listens', async () => {
+    const runtime = runtimeDir();
+    const go = join(runtime, 'go');
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-forged-listening.mjs', '-w', '1', '--name', 'nclisten', '--wait-listen'], { runtime, env: { PORT: String(port), GO: go } });
+    await run.waitFor(/own message callback: sent/);
+    await run.waitFor(/timer send callback: /);
+    const output = run.output();
+    expect(output).toMatch(/forged send returned false/);
+    expect(output).toMatch(/forged send callback: ReservedMessageError ERR_RESERVED_MESSAGE/);
+    expect(output).toMatch(/_send callback: ReservedMessageError ERR_RESERVED_MESSAGE/);
+    expect(output).toMatch(/timer send callback: ReservedMessageError ERR_RESERVED_MESSAGE/);
+    expect(output).toMatch(/ack send callback: ReservedMessageError ERR_RESERVED_MESSAGE/);
+    // One WARN per process, naming the command.
+    expect(output.match(/WARN The script sent a message with cmd "NODE_CLUSTER" \(act "listening"\), Node's own internal protocol, with process\.send\(\); it was refused, not sent/g)).toHaveLength(1);
+    // Not ready before it listens (before: "worker 1 ready", "service nclisten started", the port refused).
+    const before = await cli(['status', 'nclisten'], { runtime, ms: 30_000 });
+    expect(before.stdout).not.toMatch(/1\/1/);
+    expect(run.output()).not.toMatch(/service nclisten started/);
+    // Its real listen goes through: Node's own messages are not the script's.
+    writeFileSync(go, '');
+    await run.waitFor(/service nclisten started: 1 worker/);
+    expect(run.output().indexOf('listening now')).toBeLessThan(run.output().indexOf('service nclisten started'));
+    expect(await cli(['stop', 'nclisten'], { runtime, ms: 60_000 })).toMatchObject({ code: 0 });
+    await run.exited();
+  });
 });

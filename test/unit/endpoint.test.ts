@@ -150,6 +150,26 @@ describe('Endpoint', () => {
     expect(problems).toHaveLength(8);
   });
 
+  it('[H382] tells a second reply to a request answered already, with its type; a reply to one answered long ago is only dropped', async () => {
+    const told: Array<[string, string | undefined]> = [];
+    const { client, portA } = endpointPair((_type, payload) => payload, { onProtocolError: (problem, type) => void told.push([problem, type]) });
+    const frames: Array<{ m: unknown[] }> = [];
+    const send = portA.send.bind(portA);
+    portA.send = (message, callback) => (frames.push(message as { m: unknown[] }), send(message, callback));
+    await expect(client.request('$ping', 'first')).resolves.toBe('first');
+    const id = frames[0]!.m[1] as number;
+    // Other code of the peer answered first; the genuine answer comes second (before: dropped as late, untold).
+    client.receive({ __ck: 1, m: [1, id, 0, 'again', 2, id, 0, { name: 'E', message: 'm' }] });
+    expect(told).toEqual([
+      ['duplicate-reply', '$ping'],
+      ['duplicate-reply', '$ping'],
+    ]);
+    // 64 answers later it is no longer remembered: dropped, as a late reply is.
+    for (let index = 0; index < 64; index++) await client.request('t', index);
+    client.receive({ __ck: 1, m: [1, id, 0, 'much later'] });
+    expect(told).toHaveLength(2);
+  });
+
   it('counts a reply that reached it before the deadline, though it was too busy to read it then', async () => {
     const { client } = endpointPair((_type, payload) => payload);
     const reply = client.request('t', 'in time', 20);

@@ -17,6 +17,7 @@
 import type { PingReport } from '../../messaging/system-types.js';
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import { DescendantSnapshots } from '../pool/descendant-snapshot.js';
+import { measureRss } from '../pool/measured-rss.js';
 import { isBulkLost, isSilent } from '../pool/silence.js';
 import { markAnswering, markSilent } from '../pool/silent-steer.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
@@ -137,29 +138,38 @@ export class PrimaryHeartbeat {
     const sentAt = (record.pingSentAt = Date.now());
     this.callbacks.ping(record, this.options.timeoutMs).then(
       ({ report, arrival }) => {
-        record.isPinging = false;
-        record.health = toHealth(report);
-        // Read after its last `$openRequests`, so sent after it: newer, whenever the ping was
-        // sent (H220). One read after the answer, even in the same read, is newer and stays.
-        if (arrival > record.openSaidArrival) {
-          record.openSaid = undefined;
-          record.idleSaid = undefined;
-        }
-        // It answered a ping sent after it said it exits (a forged $exiting or $crash): it lived
-        // on, what it said is void. An answer sent before may be read after it, in the same read.
-        if (record.exitSaidAt !== undefined && sentAt > record.exitSaidAt) {
-          record.exitSaidAt = undefined;
-          record.openAtExit = undefined;
-          record.idleAtExit = undefined;
-          record.uncaughtError = undefined;
-        }
-        // A stopping worker is pinged only for its silence (H376): it goes, whatever its memory.
-        if (record.state === 'ready') this.#checkMemory(record, record.health);
+        // The RSS the primary measures, where it can: not the worker's word (H382). Read once the
+        // answer came, before anything of it is taken, so no figure of the worker's shows meanwhile.
+        const measuring = measureRss(record.pid);
+        if (measuring === undefined) this.#onAnswer(record, sentAt, report, arrival, undefined);
+        else void measuring.then((rssBytes) => this.#onAnswer(record, sentAt, report, arrival, rssBytes));
       },
       () => {
         record.isPinging = false;
       },
     );
+  }
+
+  /** A checked answer to the ping sent at `sentAt`, with the RSS the primary measured (undefined: the worker's figure stands). */
+  #onAnswer(record: WorkerRecord, sentAt: number, report: PingReport, arrival: number, measuredRssBytes: number | undefined): void {
+    record.isPinging = false;
+    record.health = toHealth(report, measuredRssBytes);
+    // Read after its last `$openRequests`, so sent after it: newer, whenever the ping was
+    // sent (H220). One read after the answer, even in the same read, is newer and stays.
+    if (arrival > record.openSaidArrival) {
+      record.openSaid = undefined;
+      record.idleSaid = undefined;
+    }
+    // It answered a ping sent after it said it exits (a forged $exiting or $crash): it lived
+    // on, what it said is void. An answer sent before may be read after it, in the same read.
+    if (record.exitSaidAt !== undefined && sentAt > record.exitSaidAt) {
+      record.exitSaidAt = undefined;
+      record.openAtExit = undefined;
+      record.idleAtExit = undefined;
+      record.uncaughtError = undefined;
+    }
+    // A stopping worker is pinged only for its silence (H376): it goes, whatever its memory.
+    if (record.state === 'ready') this.#checkMemory(record, record.health);
   }
 
   /**
@@ -197,9 +207,10 @@ export function isWatchedStop(record: WorkerRecord): boolean {
   return record.state === 'stopping' && record.readyAt !== undefined && record.isConnected;
 }
 
-function toHealth(report: PingReport): WorkerHealth {
+function toHealth(report: PingReport, measuredRssBytes: number | undefined): WorkerHealth {
   return {
-    rssBytes: report.rss,
+    // Heap, CPU, loop delay and open requests stay the worker's word: only it can see them.
+    rssBytes: measuredRssBytes ?? report.rss,
     heapUsedBytes: report.heapUsed,
     heapTotalBytes: report.heapTotal,
     eventLoopDelayMs: finiteOrUndefined(report.loopDelayMean),

@@ -148,6 +148,34 @@ function serverRequest(message: unknown): { act: 'queryServer' | 'close'; key: s
   }
 }
 
+/**
+ * A node:cluster `listening` (the worker's listen succeeded): what it says of the address, which
+ * node:cluster copies from the worker's `queryServer` for it (lib/internal/cluster/child.js:
+ * the same message object, `act` and `port` changed); undefined for anything else.
+ */
+function listeningMessage(message: unknown): { address: string; port: string; addressType: string; fd: string; index: string } | undefined {
+  try {
+    const { cmd, act, address, port, addressType, fd, index } = message as Record<string, unknown>;
+    if (cmd !== 'NODE_CLUSTER' || act !== 'listening') return undefined;
+    return { address: String(address), port: String(port), addressType: String(addressType), fd: String(fd), index: String(index) };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether `key` (a `queryServer`'s handle key: `address:port:addressType:fd:index`) is the
+ * address `listening` says the worker listens on. The port may differ where the worker asked
+ * for any port (0: the listen says the one it got); the rest is the query's, unchanged.
+ */
+function isListenOf(key: string, listening: NonNullable<ReturnType<typeof listeningMessage>>): boolean {
+  const { address, port, addressType, fd, index } = listening;
+  const tail = `:${addressType}:${fd}:${index}`;
+  if (!key.endsWith(tail)) return false;
+  const head = key.slice(0, -tail.length);
+  return head === `${address}:${port}` || head === `${address}:0`;
+}
+
 /** The handle key of node:cluster's answer to a listen request that failed, or undefined. */
 function failedListenKey(message: unknown): string | undefined {
   // Every write to the worker passes here (clusterkit's frames above all): one property read for those.
@@ -187,6 +215,11 @@ export interface MessageInspector {
  * every message to it through this one `send` wrapper, so whatever else needs to see them hooks
  * in here rather than wrapping `emit` or `send` again (each wrapper costs every call).
  *
+ * A node:cluster `listening` for an address the child does not hold (no `queryServer` for it
+ * came first, H383) is dropped before Node's handler, which would emit the worker's
+ * 'listening': `onForgedListen` is told. Every real listen asks the primary first, round-robin
+ * or not (SharedHandle); a listen with `exclusive: true` asks nothing, and sends no `listening`.
+ *
  * Returns the listening addresses (handle keys) the child holds now, kept up to date.
  */
 export function guardInternalMessages(
@@ -195,6 +228,7 @@ export function guardInternalMessages(
   maxServers = kMaxServersPerWorker,
   cluster?: ClusterListens,
   inspect?: MessageInspector,
+  onForgedListen?: () => void,
 ): ReadonlySet<string> {
   const emit = child.emit as (this: ChildProcess, event: string | symbol, ...args: unknown[]) => boolean;
   let isCorrupt = false;
@@ -232,6 +266,14 @@ export function guardInternalMessages(
       const message = args[0];
       void closed.then(() => setImmediate(() => child.connected && !isCorrupt && child.emit('internalMessage', message)));
       return true;
+    }
+    // A listen is real only once the worker asked the primary for its address (H383): a
+    // `listening` for no address it holds was written by the worker's code, never by its
+    // listen(), and would count a listen that never happened as its readiness.
+    const listening = server === undefined ? listeningMessage(args[0]) : undefined;
+    if (listening !== undefined && ![...servers].some((key) => isListenOf(key, listening))) {
+      onForgedListen?.();
+      return false;
     }
     if (server?.act === 'close') release(server.key);
     else if (server && !servers.has(server.key)) {

@@ -18,6 +18,7 @@ import {
 } from '../../messaging/system-types.js';
 import { bulkPort } from '../../messaging/bulk-channel.js';
 import type { PrimaryContext } from '../primary-context.js';
+import { measureRss } from './measured-rss.js';
 import type { WorkerRecord } from './worker-record.js';
 
 export function registerStartupNotices({ options, pool, system, emit }: Pick<PrimaryContext, 'options' | 'pool' | 'system' | 'emit'>): void {
@@ -51,7 +52,12 @@ export function registerStartupNotices({ options, pool, system, emit }: Pick<Pri
       // nothing would ever replace it.
       const memory = options.heartbeat === false ? undefined : readyMemory(payload);
       if (memory && record.health === undefined) {
-        record.health = { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, eventLoopDelayMs: undefined, eventLoopDelayP99Ms: undefined, cpuPercent: undefined, openRequests: undefined, idleConnections: undefined, at: Date.now() };
+        const health = { rssBytes: memory.rss, heapUsedBytes: memory.heapUsed, heapTotalBytes: memory.heapTotal, eventLoopDelayMs: undefined, eventLoopDelayP99Ms: undefined, cpuPercent: undefined, openRequests: undefined, idleConnections: undefined, at: Date.now() };
+        record.health = health;
+        // The RSS as the primary measures it where it can (H382): the worker's figure is its word.
+        void measureRss(record.pid)?.then((rssBytes) => {
+          if (rssBytes !== undefined && record.health === health) health.rssBytes = rssBytes;
+        });
       }
       pool.markReady(record);
     },

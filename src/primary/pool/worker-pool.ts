@@ -448,7 +448,9 @@ export class WorkerPool {
       (key) => this.#refusedTooOften.note(new Map([[key, 1]])),
       (count) => (this.#connectionsReset += count),
     );
-    record.listenKeys = guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs);
+    record.listenKeys = guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs, () =>
+      this.#onProtocolError(record, 'forged-listen', 'NODE_CLUSTER listening'),
+    );
     record.unacknowledgedHandoffs = handoffs.unacknowledged;
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {

@@ -76,10 +76,10 @@ function describeStops(outcome: StopOutcome, workers: string): string | undefine
  * closed sees the close, and must retry, as HTTP clients do).
  */
 export function describeReload(name: string, reply: ReloadReply): string {
-  // Queued (H374): the reload under way had forked all its replacements before this request, so a second one ran after it.
+  // Queued (H374): the reload under way had forked new workers before this request, so a second one ran after it.
   const joined =
     reply.queued === true
-      ? ' (a reload was under way that had started all its new workers already: this request waited for it and ran the reload after it)'
+      ? ' (a reload was under way that had started new workers already: this request waited for it and ran the reload after it)'
       : reply.joined === true
         ? ' (this request joined the reload already under way)'
         : '';

@@ -448,7 +448,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.info(
       { queued },
       queued
-        ? 'reload requested while a rolling reload is under way that forked all its replacements already (or another is queued after it): queued after it (one more rolling reload starts when it ends, and loads the code on disk then; later requests join that one)'
+        ? 'reload requested while a rolling reload is under way that forked new workers already (or another is queued after it): queued after it (one more rolling reload starts when it ends, and loads the code on disk then; later requests join that one)'
         : 'reload requested while a rolling reload is under way: joined to it (it ends with that reload)',
     ),
   );

@@ -50,15 +50,17 @@ describe('rolling reload', () => {
     await waitUntilGone(before.map((worker) => worker.pid));
   });
 
-  it('[F45][H47] serializes control operations: a second reload shares the first, shutdown stops it (and says so at warn)', async () => {
+  it('[F45][H47][H374] serializes control operations: a second reload runs after the first (queued, it replaced a slot already), shutdown stops it (and says so at warn)', async () => {
     const { logger, text } = capturedLogger();
     const primary = testPrimary({ workerCount: 2, logger });
     await primary.start();
     const first = primary.reload();
     const joined = record(primary, 'reloadJoined');
-    expect(primary.reload()).toBe(first);
-    expect(joined.events).toEqual([{ queued: false }]);
+    const second = primary.reload();
+    expect(second).not.toBe(first);
+    expect(joined.events).toEqual([{ queued: true }]);
     await first;
+    await second;
     const forks = record(primary, 'workerFork');
     // The first replacement is forked synchronously, so it is still loading when shutdown begins.
     const reloading = primary.reload().catch((e: unknown) => e);

@@ -367,12 +367,17 @@ export class PrimaryLifecycle {
     if (this.#reload) {
       // Its new workers start with the env it had: joining it would not apply this one (H336).
       const isSameEnv = env === undefined || changedNames(this.#context.pool.env, env).length === 0;
-      // A second SIGHUP, `clusterkit reload` or call joins the reload under way while it still forks replacements from the code on disk: said, so it is never silent.
-      if (isSameEnv && this.#reloadProgress?.hasUnforked === true) {
+      // A second SIGHUP, `clusterkit reload` or call joins the reload under way only while none of
+      // its replacements was forked: each will load the code on disk then. Once one was, that
+      // slot runs the code from before this call, and joining would report success over mixed
+      // versions (H374, retest t38: slot 0 on v1, slot 1 on v2, "3 workers replaced"). A schedule's
+      // tick (cronRestart) brings no new code: the reload under way is the one it asks for.
+      const mayJoin = requestedBy === 'schedule' || this.#reloadProgress?.hasForked === false;
+      if (isSameEnv && mayJoin) {
         this.#context.emit('reloadJoined', { queued: false });
         return this.#reload;
       }
-      // Every replacement was forked before this call (H374): joining would report workers that run the code of before.
+      // A replacement was forked before this call (H374): joining would report workers that run the code of before.
       const settled = deferred<void>();
       this.#queuedReload = { settled, requestedBy, env };
       this.#context.emit('reloadJoined', { queued: true });

@@ -70,6 +70,11 @@ export class ReloadProgress {
   get hasUnforked(): boolean {
     return this.#slots.slice(this.#next).some((slot) => !slot.isRetired);
   }
+
+  /** True once a slot had its turn: its replacement was forked from the code on disk then, before any request that comes now. */
+  get hasForked(): boolean {
+    return this.#next > 0;
+  }
 }
 
 /**

@@ -82,6 +82,17 @@ describe('dashboard timeline', () => {
     for (const type of ['scaleComplete', 'reloadJoined']) expect(eventKind({ type }).tag).not.toBe('event');
   });
 
+  it('[H386] tells a primary gone (stopped, or lost: killed) and a new primary answering under the name', () => {
+    expect(describeEvent({ type: 'primaryGone', at: 0, pid: 311, how: 'stopped' })).toBe('primary (pid 311) gone: stopped');
+    expect(describeEvent({ type: 'primaryGone', at: 0, pid: 311, how: 'lost' })).toBe(
+      'primary (pid 311) gone: connection lost without a shutdown (killed or crashed); its last events may be missing',
+    );
+    expect(describeEvent({ type: 'primaryStarted', at: 0, pid: 412, previousPid: 311 })).toBe('new primary (pid 412) answers, after pid 311: its workers and events start over');
+    expect(eventKind({ type: 'primaryGone', how: 'lost' })).toMatchObject({ tag: 'primary gone', line: true });
+    expect(eventKind({ type: 'primaryGone', how: 'stopped' }).color).not.toBe(eventKind({ type: 'primaryGone', how: 'lost' }).color);
+    expect(eventKind({ type: 'primaryStarted' })).toMatchObject({ tag: 'primary started', line: true });
+  });
+
   it('[H163] tells a worker stopped over its memory hard bound apart from a replacement', () => {
     const limit = { type: 'workerMemoryLimit', ...worker, rssBytes: 300 * 1024 * 1024, limitBytes: 100 * 1024 * 1024 };
     expect(describeEvent(limit)).toMatch(/over the memory limit \(.+ > .+\): replaced$/);

@@ -5,7 +5,9 @@
  * history, and pushes every change to its subscribers.
  *
  * The primary does no more work than for `clusterkit status --watch`: the figures are those of
- * the heartbeat it runs anyway, and the events come from its bounded log, by cursor.
+ * the heartbeat it runs anyway, and the events come from its bounded log, by cursor (read more
+ * often while it stops, H386). The timeline outlives the primary: a primary gone and the next
+ * one are marked in it, never a reason to drop it.
  */
 import { ClusterNotRunningError, RemoteError } from '../../errors.js';
 import { controlRequest } from '../../control/control-client.js';
@@ -19,13 +21,35 @@ export const kFeedIntervalMs = 1_000;
 export const kHistoryMs = 10 * 60_000;
 /** A primary that does not answer within this is reported as not answering (it may be blocked). */
 const kRequestTimeoutMs = 5_000;
-/** Events kept for a page opened late (the primary keeps 1024). */
-const kKeptEvents = 1_000;
+/** Events kept for a page opened late (the primary keeps 1024), the marks of primaries gone and started among them. */
+export const kKeptEvents = 1_000;
+/**
+ * How often a stopping primary's log is read (after its `shutdown` event, or while its status says
+ * `stopping`): its last events (the workers' exits) come within its last second, and its socket
+ * closes with it; read once a second, they were lost (H386). Events only: the figures stay at one a second.
+ */
+export const kStoppingPollMs = 100;
+
+/**
+ * A mark the feed adds to the timeline (H386): a primary went away, or another primary answers
+ * under the name. `stopped`: it removed its control socket (a stop), or was replaced after its
+ * `shutdown` was read; `lost`: it left its socket behind, or was replaced without a `shutdown`
+ * read (killed, crashed).
+ */
+export type PrimaryMark =
+  | { type: 'primaryGone'; at: number; pid: number; how: 'stopped' | 'lost' }
+  | { type: 'primaryStarted'; at: number; pid: number; previousPid: number };
+
+/**
+ * One timeline entry: an event of a primary's log, with `primaryPid`, the primary that logged it
+ * (each primary's `seq` starts at 1, so `primaryPid` + `seq` names an event), or a mark.
+ */
+export type TimelineEvent = (ClusterEvent & { primaryPid?: number }) | PrimaryMark;
 
 /** What the feed pushes to its subscribers. */
 export type FeedUpdate =
   | { kind: 'tick'; sample: Sample; status: ClusterStatus }
-  | { kind: 'events'; events: ClusterEvent[]; missed: number }
+  | { kind: 'events'; events: TimelineEvent[]; missed: number }
   | { kind: 'offline'; message: string };
 
 /** Everything a page needs to start: the history and the latest state. */
@@ -34,7 +58,8 @@ export interface FeedSnapshot {
   intervalMs: number;
   historyMs: number;
   samples: Sample[];
-  events: ClusterEvent[];
+  /** Oldest first, across the primaries that answered under the name, with their marks (H386). */
+  events: TimelineEvent[];
   /** Events the primary's log overwrote before the feed could read them. */
   missed: number;
   status: ClusterStatus | undefined;
@@ -55,7 +80,7 @@ export class ClusterFeed {
   readonly #directory: string | undefined;
   readonly #sampler = new Sampler();
   readonly #samples: Sample[] = [];
-  readonly #events: ClusterEvent[] = [];
+  readonly #events: TimelineEvent[] = [];
   readonly #subscribers = new Set<(update: FeedUpdate) => void>();
   #status: ClusterStatus | undefined;
   #offline: string | undefined;
@@ -63,6 +88,12 @@ export class ClusterFeed {
   /** The newest event seq read, for the primary whose pid is `#pid`. */
   #cursor = 0;
   #pid: number | undefined;
+  /** The last primary that answered, kept when it goes: a primary answering after it is marked as started. */
+  #lastPid: number | undefined;
+  /** The primary `#pid` logged its `shutdown` (or said `stopping`): its going is a stop, not a loss. */
+  #isStopping = false;
+  /** When the last figures were read: a stopping primary's rounds in between read events only. */
+  #lastSampleAt = 0;
   /** Armed between rounds; cleared by stop(). */
   #timer: NodeJS.Timeout | undefined;
   #isStopped = false;
@@ -111,30 +142,44 @@ export class ClusterFeed {
     if (this.#isStopped) return;
     // Each round starts when the previous one ended: a slow primary is never asked twice at once.
     const next = () => this.#schedule();
-    this.#timer = setTimeout(() => void this.#round(false).then(next, next), this.#intervalMs);
+    const delay = this.#isStopping && this.#pid !== undefined ? Math.min(kStoppingPollMs, this.#intervalMs) : this.#intervalMs;
+    this.#timer = setTimeout(() => void this.#round(false).then(next, next), delay);
   }
 
   async #round(isFirst: boolean): Promise<void> {
     const options = { timeoutMs: kRequestTimeoutMs, ...(this.#directory === undefined ? {} : { directory: this.#directory }) };
-    let status: ClusterStatus;
+    // A stopping primary is read for its events alone between the rounds that read its figures.
+    const isEventsOnly = !isFirst && this.#isStopping && this.#pid !== undefined && Date.now() - this.#lastSampleAt < this.#intervalMs;
+    let status: ClusterStatus | undefined;
     let page: EventsPage;
     try {
-      status = (await controlRequest(this.#name, 'status', options)) as ClusterStatus;
-      if (status.pid !== this.#pid) this.#newPrimary(status.pid);
+      if (!isEventsOnly) {
+        status = (await controlRequest(this.#name, 'status', options)) as ClusterStatus;
+        if (status.pid !== this.#pid) this.#newPrimary(status.pid);
+      }
       page = await this.#readEvents(options);
     } catch (error) {
       if (isFirst) throw error;
       if (this.#isStopped) return;
       // Not running (it stopped, or was SIGKILLed), not answering (blocked, exiting), or
       // answering with an error: the page says which, and the next round tries again.
-      if (error instanceof ClusterNotRunningError) this.#pid = undefined;
+      // A socket left behind names a primary that ended without stopping (killed); a stop removes it.
+      if (error instanceof ClusterNotRunningError) this.#primaryGone(error.deadPrimary === undefined ? 'stopped' : 'lost');
       this.#setOffline(error instanceof ClusterNotRunningError ? `cluster ${this.#name} is not running` : describe(error));
       return;
     }
     if (this.#isStopped) return;
-    this.#offline = undefined;
+    if (status === undefined && page.last < this.#cursor) {
+      // Its log went back: another primary answered the events-only read. Its figures next, then its events.
+      this.#lastSampleAt = 0;
+      return;
+    }
     this.#addEvents(page);
+    if (status === undefined) return;
+    this.#offline = undefined;
+    if (status.state === 'stopping') this.#isStopping = true;
     const sample = this.#sampler.take(status, Date.now());
+    this.#lastSampleAt = sample.t;
     this.#status = status;
     this.#samples.push(sample);
     const horizon = sample.t - kHistoryMs;
@@ -154,18 +199,51 @@ export class ClusterFeed {
 
   /** Another primary answers under this name (restarted): its worker ids and events start over. */
   #newPrimary(pid: number): void {
+    // Replaced within a round (SIGKILLed and restarted by its launcher): the old one went first.
+    if (this.#pid !== undefined) this.#primaryGone();
+    const previousPid = this.#lastPid;
     this.#pid = pid;
+    this.#lastPid = pid;
+    this.#isStopping = false;
     this.#cursor = 0;
     this.#sampler.reset();
+    // The history stays: the timeline tells the outage (H386). The first primary read is no news.
+    if (previousPid !== undefined) this.#addMark({ type: 'primaryStarted', at: Date.now(), pid, previousPid });
+  }
+
+  /**
+   * The primary `#pid` no longer answers: marked once, `how` it went when known (its socket was
+   * left behind: lost; removed: stopped), else (replaced within a round) from its log: stopped
+   * when its `shutdown` was read.
+   */
+  #primaryGone(how?: 'stopped' | 'lost'): void {
+    if (this.#pid === undefined) return;
+    const pid = this.#pid;
+    this.#pid = undefined;
+    this.#addMark({ type: 'primaryGone', at: Date.now(), pid, how: how ?? (this.#isStopping ? 'stopped' : 'lost') });
+    this.#isStopping = false;
+  }
+
+  #addMark(mark: PrimaryMark): void {
+    this.#keep([mark]);
+    this.#publish({ kind: 'events', events: [mark], missed: 0 });
   }
 
   #addEvents(page: EventsPage): void {
     this.#cursor = page.last;
     if (page.events.length === 0 && page.missed === 0) return;
     this.#missed += page.missed;
-    this.#events.push(...page.events);
+    const primaryPid = this.#pid!;
+    const events = page.events.map((event) => ({ ...event, primaryPid }));
+    if (page.events.some((event) => event.type === 'shutdown')) this.#isStopping = true;
+    this.#keep(events);
+    this.#publish({ kind: 'events', events, missed: page.missed });
+  }
+
+  /** Adds to the kept timeline, dropping the oldest beyond `kKeptEvents`. */
+  #keep(events: TimelineEvent[]): void {
+    this.#events.push(...events);
     if (this.#events.length > kKeptEvents) this.#events.splice(0, this.#events.length - kKeptEvents);
-    this.#publish({ kind: 'events', events: page.events, missed: page.missed });
   }
 
   #setOffline(message: string): void {

@@ -28,6 +28,9 @@ const kKinds = {
   scaleComplete: { tag: 'scale done', color: '#2dd4bf', line: true },
   shutdown: { tag: 'shutdown', color: '#94a3b8', line: true },
   shutdownForced: { tag: 'forced stop', color: '#ef4444', line: true },
+  // Marks the dashboard adds (H386): the primary went away (stopped, or lost: killed, crashed), another one answers.
+  primaryGone: { tag: 'primary gone', color: '#ef4444', line: true },
+  primaryStarted: { tag: 'primary started', color: '#34d399', line: true },
 };
 const kUnknown = { tag: 'event', color: '#94a3b8', line: false };
 
@@ -41,6 +44,7 @@ function describeForcedStop(event) {
 /** How an event looks: `{ tag, color, line }`; an exit the primary asked for is drawn muted, unless its stop was left unfinished. */
 export function eventKind(event) {
   const kind = kKinds[event.type] ?? kUnknown;
+  if (event.type === 'primaryGone' && event.how === 'stopped') return { ...kind, color: '#94a3b8' };
   if (event.type === 'workerExit' && event.expected && !event.stopUnfinished) return { ...kind, color: '#94a3b8', line: false };
   return kind;
 }
@@ -129,6 +133,12 @@ export function describeEvent(event) {
       return `shutdown began${event.reason ? ` (${event.reason})` : ''}`;
     case 'shutdownForced':
       return `${describeForcedStop(event)} forced the stop: ${event.killed} worker${event.killed === 1 ? '' : 's'} killed${event.openRequests === undefined ? '' : `, ${event.openRequests} requests still open`}`;
+    case 'primaryGone':
+      return event.how === 'stopped'
+        ? `primary (pid ${event.pid}) gone: stopped`
+        : `primary (pid ${event.pid}) gone: connection lost without a shutdown (killed or crashed); its last events may be missing`;
+    case 'primaryStarted':
+      return `new primary (pid ${event.pid}) answers, after pid ${event.previousPid}: its workers and events start over`;
     default:
       return String(event.type);
   }

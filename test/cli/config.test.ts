@@ -294,7 +294,7 @@ describe('config file errors', () => {
       `app "b1": "apps[1].script": script not found: ${join(project, 'missing.js')}`,
       'app "b1": "apps[1].wait_ready" must be true or false. Received "true".',
       // [H377] cron_restart is used, so checked: before, a warning said it was not.
-      `app "b1": "apps[1].cron_restart" must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), read in the primary's local time zone, such as '0 3 * * *' (every day at 03:00); the cron parser (croner) says: invalid configuration format ('every day'), exactly five, six, or seven space separated parts are required. Received "every day".`,
+      `app "b1": "apps[1].cron_restart" must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), read in the primary's local time zone, such as '0 3 * * *' (every day at 03:00); it has 2 fields: 5 or 6 are read (no year field). Received "every day".`,
       // A cwd that is not there: the files named relative to it are not looked for; the other keys are checked.
       `app "b2": "apps[2].cwd": no such directory: ${join(project, 'nowhere')}`,
       'app "b2": "apps[2].kill_timeout" must be a duration such as 10s, 500ms or 2m. Received "soon".',

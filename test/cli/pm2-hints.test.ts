@@ -207,7 +207,7 @@ describe("PM2's ecosystem keys", () => {
     expect(appOf({ name: 'api', cron: '*/2 * * * * *' })).toMatchObject({ layer: { cronRestart: '*/2 * * * * *' }, warnings: [] });
     expect(checkConfig({ apps: [{ script: 'server.js', cronRestart: '@daily' }] }, file)[0]!.layer.cronRestart).toBe('@daily');
     expect(problemsOf({ name: 'api', cron_restart: '0 3 * *' })).toEqual([
-      `app "api": "apps[0].cron_restart" must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), read in the primary's local time zone, such as '0 3 * * *' (every day at 03:00); the cron parser (croner) says: invalid configuration format ('0 3 * *'), exactly five, six, or seven space separated parts are required. Received "0 3 * *".`,
+      `app "api": "apps[0].cron_restart" must be a cron expression of 5 fields (minute hour day-of-month month day-of-week) or 6 (seconds first), read in the primary's local time zone, such as '0 3 * * *' (every day at 03:00); it has 4 fields: 5 or 6 are read (no year field). Received "0 3 * *".`,
     ]);
   });
 

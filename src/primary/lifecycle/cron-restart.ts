@@ -37,6 +37,14 @@ export const kCronRestartRule =
 
 /** Why `expression` is refused (the parser's error as `cause`), or undefined for one that schedules. */
 export function cronRestartProblem(expression: string): { readonly reason: string; readonly cause?: unknown } | undefined {
+  // Said in our words where croner's would mislead: it names the 7-field form the mode refuses,
+  // and calls @reboot unsupported "in this environment" as if another ran it (retest t38 L1).
+  const trimmed = expression.trim();
+  if (trimmed.toLowerCase() === '@reboot') return { reason: '@reboot is no schedule: the workers start when the primary starts anyway' };
+  if (!trimmed.startsWith('@')) {
+    const fields = trimmed === '' ? 0 : trimmed.split(/\s+/).length;
+    if (fields !== 5 && fields !== 6) return { reason: `it has ${fields} ${fields === 1 ? 'field' : 'fields'}: 5 or 6 are read (no year field)` };
+  }
   let next: Date | null;
   try {
     next = new (loadCron())(expression, { paused: true, mode: '5-or-6-parts' }).nextRun();

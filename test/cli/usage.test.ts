@@ -56,7 +56,7 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['run', demo, '--startup-window', '0.4ms'], /--startup-window must be at least 1ms, or 0 \(only exits before ready are failed starts\)\. Received "0\.4ms"\./],
   [['run', demo, '--gradual-drain', '1.5'], /--gradual-drain must be a whole number of milliseconds\. Received "1\.5"\./],
   [['run', demo, '--shutdown-timeout', '0.5ms'], /--shutdown-timeout must be at least 1ms\. Received "0\.5ms"\./],
-  [['run', demo, '--cron-restart', '0 3 * *'], /--cron-restart must be a cron expression of 5 fields \(minute hour day-of-month month day-of-week\) or 6 \(seconds first\), read in the primary's local time zone, such as '0 3 \* \* \*' \(every day at 03:00\); the cron parser \(croner\) says: invalid configuration format .*\. Received "0 3 \* \*"\./],
+  [['run', demo, '--cron-restart', '0 3 * *'], /--cron-restart must be a cron expression of 5 fields \(minute hour day-of-month month day-of-week\) or 6 \(seconds first\), read in the primary's local time zone, such as '0 3 \* \* \*' \(every day at 03:00\); it has 4 fields: 5 or 6 are read \(no year field\)\. Received "0 3 \* \*"\./],
   [['run', demo, '--cron', '0 3 * * *'], /Unknown option --cron\. PM2's --cron is --cron-restart here: --cron-restart "0 3 \* \* \*"/],
   [['run', demo, '--max-memory', 'lots'], /--max-memory must be a memory size such as 512M or 1G\. Received "lots"\./],
   [['run', demo, '--max-memory', '100K'], /--max-memory must be at least 64M: a Node\.js worker uses about 50 MB of memory before it runs any code, so a lower limit would replace it forever\. Received "100K"\./],

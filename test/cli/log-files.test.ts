@@ -158,6 +158,9 @@ describe('clusterkit run: log files', () => {
     const port = await freePort();
     const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'wlog', '--watch', '-o', 'out.txt', '-l', 'all.out'], { runtime, cwd: project, env: { PORT: String(port) } });
     await run.waitFor(/service wlog started/);
+    // The watch is armed after the start: a change before its line is not seen (under two CPU hogs
+    // it came after the test's write, and no reload followed).
+    await run.waitFor(/\[wlog\] watching \./);
     await get(`http://127.0.0.1:${port}/say?text=one`);
     await until(() => read(join(project, 'all.out')).includes('said one'));
     renameSync(join(project, 'out.txt'), join(project, 'out.txt.1'));

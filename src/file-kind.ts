@@ -3,7 +3,26 @@
  * file, a script) and the control directory's (a lock, a socket) say so when refusing one
  * (`... is a FIFO`), so the user knows what is there and what to remove.
  */
-import type { Stats } from 'node:fs';
+import { statSync, type Stats } from 'node:fs';
+
+/** True when something (of any kind) is at `path`. */
+export function pathExists(path: string): boolean {
+  try {
+    statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** True when `path` is a regular file (symbolic links followed). */
+export function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false;
+  }
+}
 
 export function kindOf(stats: Stats): string {
   if (stats.isDirectory()) return 'a directory';

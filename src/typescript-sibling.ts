@@ -5,7 +5,7 @@
  * TypeScript loader among the workers' Node options the TypeScript sibling is run; without one
  * the refusal names it and says what to do.
  */
-import { statSync } from 'node:fs';
+import { isFile, pathExists } from './file-kind.js';
 import { resolve } from 'node:path';
 import { splitNodeOptions } from './primary/pool/loader-hint.js';
 
@@ -67,7 +67,7 @@ export function workerNodeOptionList(execArgv: readonly string[], nodeOptions: s
  * `cwd` is the directory a relative path is found from.
  */
 export function typeScriptSiblingOf(path: string, cwd?: string): string | undefined {
-  if (exists(resolve(cwd ?? '.', path))) return undefined;
+  if (pathExists(resolve(cwd ?? '.', path))) return undefined;
   return siblingNames(path).find((sibling) => isFile(resolve(cwd ?? '.', sibling)));
 }
 
@@ -105,21 +105,4 @@ export function siblingAdvice(path: string, isCli: boolean): string | undefined 
     ? 'run it with a TypeScript loader (clusterkit run --node-arg=--import=tsx, or nodeArgs: ["--import=tsx"] in the config)'
     : 'run the primary with a TypeScript loader (node --import tsx primary.ts; the workers inherit its Node options), or give the workers one (execArgv)';
   return `${sibling} exists: ${loader}, or build it and point at the built file.`;
-}
-
-function exists(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

@@ -5,7 +5,7 @@
  * typed in, so `run app/server.js --cwd app` keeps working. Without `--cwd` both are the same
  * directory. A config app's script is relative to the app's `cwd` (check-config.ts).
  */
-import { statSync } from 'node:fs';
+import { isFile, pathExists } from '../file-kind.js';
 import { isAbsolute, resolve } from 'node:path';
 import { commandScriptHint } from './command-script-hint.js';
 import { UsageError } from './usage-error.js';
@@ -32,7 +32,7 @@ export function findScript(script: string, cwd: string | undefined, invocationDi
 export function findRunnableScript(script: string, cwd: string | undefined, invocationDir: string, nodeArgs: readonly string[] | undefined): string | undefined {
   const found = findScript(script, cwd, invocationDir);
   // Only when a candidate is missing: a directory of that name is said to be one.
-  if (found !== undefined || scriptCandidates(script, cwd, invocationDir).every(existsAtAll)) return found;
+  if (found !== undefined || scriptCandidates(script, cwd, invocationDir).every(pathExists)) return found;
   const sibling = findSibling(script, cwd, invocationDir);
   return sibling !== undefined && canRunTypeScript(sibling, cliWorkerNodeOptions(nodeArgs)) ? sibling : undefined;
 }
@@ -64,21 +64,4 @@ export function scriptNotFound(script: string, cwd: string | undefined, invocati
   const hint = isAbsolute(script) ? '' : cwd === undefined ? ' (relative to the current directory; with --cwd <dir>, to that directory first)' : ` (relative to --cwd ${cwd})`;
   const sibling = siblingHint(script, cwd, invocationDir);
   return new UsageError(`Script not found: ${first}${hint}${sibling === '' ? commandScriptHint(script, args, cwd ?? invocationDir) || '.' : `${sibling}.`}`, 'run');
-}
-
-function existsAtAll(path: string): boolean {
-  try {
-    statSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }

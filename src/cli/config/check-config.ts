@@ -7,6 +7,7 @@
  * app's `cwd`.
  */
 import { statSync } from 'node:fs';
+import { isFile } from '../../file-kind.js';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
@@ -456,14 +457,6 @@ function checkDirectory(path: string, key: string): string {
   }
   if (!isDirectory) throw new UsageError(`"${key}": no such directory: ${path}`);
   return path;
-}
-
-function isFile(path: string): boolean {
-  try {
-    return statSync(path).isFile();
-  } catch {
-    return false;
-  }
 }
 
 function existsAsOther(path: string): boolean {

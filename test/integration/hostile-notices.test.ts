@@ -271,6 +271,31 @@ describe('heartbeat figures no process can have', () => {
   });
 });
 
+describe('a forged heartbeat answer read together with the genuine one', () => {
+  it('[H387] both answers in one read of the channel: the warning told at once names the forged figures (out-of-range), the genuine answer after it is the duplicate-reply', async () => {
+    const { logger } = capturedLogger();
+    const primary = testPrimary({ env: { PORT: String(await freePort()), FORGE_PING: 'figures' }, logger, heartbeat: { intervalMs: 100, timeoutMs: 20_000 } }, 'workers/slow-http.ts');
+    await primary.start();
+    const errors = record<{ error: { problem: string }; problems: Record<string, number> }>(primary, 'workerProtocolError');
+    // The primary (this process) busy 300 ms of every 350: both answers to a ping wait in the pipe and are read at once, as on a loaded machine.
+    const busy = setInterval(() => {
+      const end = Date.now() + 300;
+      while (Date.now() < end) {
+        // busy
+      }
+    }, 50);
+    try {
+      await until(() => primary.stats()[0]!.protocolErrors >= 4, 20_000, 'both answers to two pings counted');
+    } finally {
+      clearInterval(busy);
+      errors.stop();
+    }
+    // Before: the genuine answer's duplicate-reply was reported first (at once, as read) and the
+    // forged figures only after the promise settled: the warning told at once named the duplicate.
+    expect(errors.events[0]!.error.problem).toBe('out-of-range');
+  });
+});
+
 describe('a worker killed for its channel during its stop', () => {
   it('[H123] a NODE_HANDLE_ACK sent as its stop begins, 1 request open: counted killed, its line gives the channel guard\'s reason, not the timeout', async () => {
     const { primary, worker, requests, text } = await workerServing({ FORGE_ON_SHUTDOWN: 'node-ack' }, 1);

@@ -26,27 +26,32 @@ export interface PingAnswer {
   arrival: number;
 }
 
-/** Sends `$ping` to `record`; resolves with the answer's possible figures, rejects as `ProtocolError` when its memory figures are not. */
-export async function checkedPing(system: PrimaryContext['system'], record: WorkerRecord, timeoutMs: number): Promise<PingAnswer> {
-  let arrival = 0;
+/**
+ * Sends `$ping` to `record`; resolves with the answer's possible figures, rejects as `ProtocolError`
+ * when its shape is wrong (`bad-reply`) or its memory figures are impossible (`out-of-range`).
+ * Both checks run as the answer is read, not when the promise settles: a second answer to the
+ * same ping read in the same chunk (a worker's own listener answering before clusterkit's) is a
+ * `duplicate-reply` reported after the first answer's problem, so the warning told at once
+ * names the forged figures, not the genuine answer that followed them.
+ */
+export function checkedPing(system: PrimaryContext['system'], record: WorkerRecord, timeoutMs: number): Promise<PingAnswer> {
   const { endpoint } = record;
-  // requestInto: its callback runs as the reply is read, where the arrival is counted.
-  const requester = {
-    request: (type: string, payload: unknown, ms?: number) =>
-      new Promise<unknown>((resolve, reject) => {
-        const onReply = (reply: unknown) => {
-          arrival = record.noteArrival();
-          resolve(reply);
-        };
-        endpoint.requestInto(type, payload, checkPayload(payload, endpoint.serialization, Number.POSITIVE_INFINITY, type), ms, undefined, onReply, reject);
-      }),
-  };
-  const report = await system.request(record, requester, kPingRequest, undefined, isPingReport, timeoutMs);
-  const possible = possibleFigures(report, Date.now() - record.startedAt);
-  if (possible === report) return { report, arrival };
-  system.reportDropped(record, 'out-of-range', kPingRequest);
-  if (possible === undefined) throw new ProtocolError(record.describe(), 'out-of-range', kPingRequest);
-  return { report: possible, arrival };
+  return new Promise<PingAnswer>((resolve, reject) => {
+    const onReply = (reply: unknown) => {
+      const arrival = record.noteArrival();
+      if (!isPingReport(reply)) {
+        system.reportDropped(record, 'bad-reply', kPingRequest);
+        return reject(new ProtocolError(record.describe(), 'bad-reply', kPingRequest));
+      }
+      const possible = possibleFigures(reply, Date.now() - record.startedAt);
+      if (possible === reply) return resolve({ report: reply, arrival });
+      system.reportDropped(record, 'out-of-range', kPingRequest);
+      if (possible === undefined) return reject(new ProtocolError(record.describe(), 'out-of-range', kPingRequest));
+      resolve({ report: possible, arrival });
+    };
+    // requestInto: its callback runs as the reply is read.
+    endpoint.requestInto(kPingRequest, undefined, checkPayload(undefined, endpoint.serialization, Number.POSITIVE_INFINITY, kPingRequest), timeoutMs, undefined, onReply, reject);
+  });
 }
 
 /**

@@ -55,12 +55,15 @@ export function guardScriptFrames(): void {
   }
   // Through `process.send`: node:cluster's sendHelper is on the stack, however many wrappers of
   // `process.send` lie between (--wait-ready's, an APM's); a script's send from a timer or a
-  // bound function has no frame of it. Straight to `_send`: Node's child_process called it (a
+  // bound function has no frame of it. The function, not only its file: a connection listener
+  // runs below node:cluster's dispatch of the connection, whose `internal()` wrapper is in the
+  // same file (a script's forged answer from there passed, H395). Straight to `_send`: Node's child_process called it (a
   // script's own call has its own frame, or a timer's, there).
   const isNodesOwn = (guarded: Send): boolean =>
     sendDepth > 0 || key === 'send'
-      ? callerFiles(guarded, kMaxFramesToNode).includes('node:internal/cluster/utils')
+      ? callerFiles(guarded, kMaxFramesToNode).includes(kSendHelper)
       : callerFiles(guarded, 1)[0] === 'node:internal/child_process';
+  const owed = owedConnectionAnswers();
   target[key] = function guardedSend(this: NodeJS.Process, message: unknown, ...rest: unknown[]): boolean {
     if (typeof message === 'object' && message !== null && isOwnFrame(message)) return Reflect.apply(send, this, [message, ...rest]) as boolean;
     // What is checked is what goes out: a copy made the way the channel serializes (toJSON in
@@ -71,7 +74,7 @@ export function guardScriptFrames(): void {
     const copy = snapshot(message, isAdvanced);
     const frame = clusterKitFrame(copy);
     const nodeCommand = frame === undefined ? nodeInternalCommand(copy) : undefined;
-    if (frame === undefined && (nodeCommand === undefined || isNodesOwn(guardedSend))) return Reflect.apply(send, this, [copy, ...rest]) as boolean;
+    if (frame === undefined && (nodeCommand === undefined || owed.take(copy) || isNodesOwn(guardedSend))) return Reflect.apply(send, this, [copy, ...rest]) as boolean;
     // A script's node:cluster `listening` was counted as its listen, and its readiness (H383).
     const error = frame === undefined ? new ReservedMessageError(nodeAct(copy), nodeCommand) : new ReservedMessageError(firstType(frame));
     const kind = frame === undefined ? 'node' : 'frame';
@@ -82,6 +85,47 @@ export function guardScriptFrames(): void {
     const callback = rest.findLast((arg) => typeof arg === 'function') as ((error: Error) => void) | undefined;
     if (callback !== undefined) process.nextTick(callback, error);
     return false;
+  };
+}
+
+/**
+ * Node's two answers to each connection node:cluster's round-robin hands a worker, told apart
+ * without reading the stack (about 20 µs each, two per connection: a tenth of a short
+ * connection's CPU in the worker). Both are written inside Node's own `internalMessage`
+ * dispatch of what the primary sent, before any user code runs for it: child_process's
+ * `NODE_HANDLE_ACK` (or `NACK`) of the handle's envelope, then node:cluster's `{ ack: seq,
+ * accepted }` for its `newconn` (lib/internal/child_process.js, lib/internal/cluster/child.js
+ * `onconnection`, which calls the server's connection listener after its answer). A listener put
+ * before Node's notes the one answer each dispatch owes; one after Node's forgets what was not
+ * taken. A script's send matches only an answer still owed, which Node's own took first; anything
+ * else is read from the stack.
+ */
+function owedConnectionAnswers(): { take(message: unknown): boolean } {
+  let handleAck = false;
+  let connectionAck: number | undefined;
+  const channel = process as unknown as NodeJS.EventEmitter;
+  channel.prependListener('internalMessage', (message: unknown, handle: unknown) => {
+    const { cmd, act, seq } = (typeof message === 'object' && message !== null ? message : {}) as { cmd?: unknown; act?: unknown; seq?: unknown };
+    handleAck = cmd === 'NODE_HANDLE';
+    connectionAck = cmd === 'NODE_CLUSTER' && act === 'newconn' && typeof seq === 'number' && handle !== undefined ? seq : undefined;
+  });
+  channel.on('internalMessage', () => {
+    handleAck = false;
+    connectionAck = undefined;
+  });
+  return {
+    take(message) {
+      const { cmd, act, ack } = message as { cmd?: unknown; act?: unknown; ack?: unknown };
+      if (handleAck && (cmd === 'NODE_HANDLE_ACK' || cmd === 'NODE_HANDLE_NACK')) {
+        handleAck = false;
+        return true;
+      }
+      if (connectionAck !== undefined && cmd === 'NODE_CLUSTER' && act === undefined && ack === connectionAck) {
+        connectionAck = undefined;
+        return true;
+      }
+      return false;
+    },
   };
 }
 
@@ -107,12 +151,16 @@ function nodeAct(message: unknown): string | undefined {
   }
 }
 
+/** node:cluster's `sendHelper` (lib/internal/cluster/utils.js, so named since Node 0.x), as `callerFiles` names it. */
+const kSendHelper = 'node:internal/cluster/utils#sendHelper';
+
 /** Frames searched for node:cluster's sendHelper: Node's send and a few wrappers of `process.send` lie above it. */
 const kMaxFramesToNode = 64;
 
 /**
  * The files of the `frames` innermost functions that called `callee` (its innermost call), as
- * V8 names them: Node's own modules are `node:internal/...`, which a script's code is not. The
+ * V8 names them: Node's own modules are `node:internal/...`, which a script's code is not; in
+ * node:cluster's utils, with the function (`file#name`). The
  * script's own `Error.prepareStackTrace` and `Error.stackTraceLimit` are set aside for the read.
  */
 function callerFiles(callee: Send, frames: number): Array<string | undefined> {
@@ -124,7 +172,10 @@ function callerFiles(callee: Send, frames: number): Array<string | undefined> {
     const holder: { stack?: unknown } = {};
     Error.captureStackTrace(holder, callee);
     const sites = holder.stack as NodeJS.CallSite[] | undefined;
-    return (sites ?? []).map((site) => site.getFileName() ?? undefined);
+    return (sites ?? []).map((site) => {
+      const file = site.getFileName() ?? undefined;
+      return file === 'node:internal/cluster/utils' ? `${file}#${site.getFunctionName() ?? ''}` : file;
+    });
   } catch {
     return [];
   } finally {

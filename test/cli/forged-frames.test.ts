@@ -7,6 +7,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
 
@@ -65,6 +66,20 @@ describe("a clusterkit run script's forged frames", () => {
     await run.waitFor(/service nclisten started: 1 worker/);
     expect(run.output().indexOf('listening now')).toBeLessThan(run.output().indexOf('service nclisten started'));
     expect(await cli(['stop', 'nclisten'], { runtime, ms: 60_000 })).toMatchObject({ code: 0 });
+    await run.exited();
+  });
+  it('[H383][H395] a script\'s forged answers to a connection, sent from inside that connection\'s dispatch: refused; Node\'s own answers go through without a stack read', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-forged-connection-answer.mjs', '-w', '1', '--name', 'nconn'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service nconn started: 1 worker/);
+    // Every connection is served: Node's answers (its handle ack, node:cluster's accepted) went out.
+    for (let index = 0; index < 5; index++) expect(await get(`http://127.0.0.1:${port}/`, 20_000)).toEqual({ status: 200, body: 'ok' });
+    await run.waitFor(/forged answer callback: /);
+    await run.waitFor(/forged handle ack callback: /);
+    expect(run.output()).toMatch(/forged answer callback: ReservedMessageError ERR_RESERVED_MESSAGE \(seq number\)/);
+    expect(run.output()).toMatch(/forged handle ack callback: ReservedMessageError ERR_RESERVED_MESSAGE/);
+    expect(await cli(['stop', 'nconn'], { runtime, ms: 60_000 })).toMatchObject({ code: 0 });
     await run.exited();
   });
 });

@@ -2,7 +2,7 @@
  * One meaning of "ready" across `clusterkit status`, `/readyz` and `/metrics` (H375): a worker
  * whose event loop is blocked (silent) is not counted ready by any of them; `/metrics`' states
  * sum to the live workers (`state="silent"`). And what Prometheus could not see before: reloads
- * by outcome, and each worker's CPU time as a counter.
+ * by outcome, and each worker's CPU time as a counter, true for a silent worker too (H390).
  *
  * Workers block asleep until the test writes a gate file (silent-dispatch.test.ts), never for a
  * clock; timing appears only as generous upper bounds.
@@ -21,6 +21,9 @@ import { until } from '../helpers/wait.js';
 
 const gates = mkdtempSync(join(tmpdir(), 'ck-metrics-truth-'));
 onCleanup(() => rmSync(gates, { recursive: true, force: true }));
+
+/** procfs: where the primary reads a worker's CPU itself (H390). */
+const itOnLinux = process.platform === 'linux' ? it : it.skip;
 
 /** Resolves after the primary's next poll phase: answers already waiting on the channels are read by then. */
 const afterReads = () => new Promise<void>((resolve) => setImmediate(resolve));
@@ -93,6 +96,46 @@ describe('ready means the same everywhere [H375]', () => {
     let after = before!;
     await until(async () => (after = sample(await primary.metrics(), series)!) >= before! + 0.25, 30_000, 'the CPU counter to grow by the busy loop');
     expect(after).toBeGreaterThan(before!);
+  });
+
+  itOnLinux('[H390] a silent worker spinning at 100 % shows its true CPU in stats(), status --json and the CPU counter, read by the primary', async () => {
+    // Silent after max(2 intervals, 1 s) = 1 s; killed only after a minute.
+    const primary = testPrimary({ workerCount: 1, heartbeat: { intervalMs: 200, timeoutMs: 60_000 } });
+    const [worker] = (await primary.start()) as [WorkerHandle];
+    const series = `clusterkit_worker_cpu_seconds_total{slot="${worker.slot}"}`;
+    const rowOf = () => primary.stats().find((row) => row.id === worker.id);
+    await until(() => rowOf()?.healthAgeMs !== undefined && rowOf()?.cpuPercent !== undefined, 30_000, 'a first heartbeat answer and CPU reading');
+    const gate = join(gates, `spin-${worker.id}`);
+    onCleanup(() => writeFileSync(gate, ''));
+    // Busy until the gate exists: its loop is blocked and it burns a core.
+    await expect(primary.send(worker, 'blockUntilFile', { path: gate })).resolves.toBe('blocking');
+    await until(
+      async () => {
+        await afterReads();
+        return rowOf()?.isSilent === true;
+      },
+      30_000,
+      'the spinning worker shown silent',
+    );
+    // Before: the last answer's quiet figure, whatever the worker burnt since.
+    let row = rowOf();
+    await until(() => (row = rowOf())!.isSilent && row!.cpuPercent! > 50, 30_000, 'the silent worker\'s CPU above 50 %');
+    expect(row!.healthAgeMs).toBeGreaterThan(900);
+    // `clusterkit status --json` prints this answer.
+    const status = JSON.parse(JSON.stringify(clusterStatus(primary, { name: 'metrics-truth', script: 'ready.ts', startedAt: Date.now(), targetWorkers: () => 1 }))) as ReturnType<typeof clusterStatus>;
+    const shown = status.workers.find((entry) => entry.id === worker.id)!;
+    expect(shown).toMatchObject({ state: 'ready', isSilent: true });
+    expect(shown.cpuPercent).toBeGreaterThan(50);
+    // Nor are its loop delays repeated from an interval long past.
+    expect(shown.eventLoopDelayMs).toBeUndefined();
+    // The counter grows during the silence (before: it stood at the last answer's figure).
+    const before = sample(await primary.metrics({ timeoutMs: 500 }), series)!;
+    expect(before).toBeGreaterThan(0);
+    let after = before;
+    await until(async () => (after = sample(await primary.metrics({ timeoutMs: 500 }), series)!) >= before + 0.5, 30_000, 'the CPU counter to grow while silent');
+    expect(rowOf()!.isSilent).toBe(true);
+    expect(after).toBeGreaterThanOrEqual(before + 0.5);
+    writeFileSync(gate, '');
   });
 
   it('[H375] counts reloads by outcome: one that succeeds, one whose replacement crashes after ready fails', async () => {

@@ -6,7 +6,8 @@
  *
  * A silent worker (`isSilent`: unheard for over two heartbeat intervals) is not `up`, as
  * Prometheus' own `up` is 0 for a target that did not answer; its event-loop delay, measured
- * over an interval that is long past, is left out rather than repeated. Nor is it counted in
+ * over an interval that is long past, is left out rather than repeated (`stats()` leaves it out,
+ * and its CPU figures where the primary cannot read them itself: H390). Nor is it counted in
  * `clusterkit_workers{state="ready"}`, but in `{state="silent"}` (H375): ready means what
  * `clusterkit status`, the dashboard and `/readyz`'s `readyWorkers` mean, and the states sum to
  * the live workers.
@@ -60,7 +61,7 @@ const kFamilies: Family[] = [
   },
   {
     name: 'clusterkit_worker_cpu_seconds_total',
-    help: 'CPU time (user and system) the worker serving this slot used since it started, in seconds, as of its last heartbeat answer; starts again with each new worker of the slot.',
+    help: 'CPU time (user and system) the worker serving this slot used since it started, in seconds: read by the primary at each heartbeat on Linux (/proc/<pid>/stat), silent worker or not; elsewhere as of its last heartbeat answer, absent while it is silent. Starts again with each new worker of the slot.',
     type: 'counter',
     value: (row) => row.cpuSeconds,
   },

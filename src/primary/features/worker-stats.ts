@@ -2,11 +2,14 @@
  * `primary.stats()`: one row per live worker, from the primary's bookkeeping and the worker's
  * latest heartbeat answer, with the age of that answer: a worker whose event loop is blocked
  * answers nothing, and its last figures (a quiet CPU, a short loop delay) would otherwise look
- * current until the heartbeat kills it (`heartbeat.timeoutMs`, 10 s by default).
+ * current until the heartbeat kills it (`heartbeat.timeoutMs`, 10 s by default). So a silent
+ * worker's loop delays are left out, and its CPU is the primary's own reading on Linux
+ * (measured-cpu.ts), left out elsewhere (H390).
  */
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerRecord, WorkerState } from '../pool/worker-record.js';
+import { isCpuMeasured } from '../pool/measured-cpu.js';
 import { isSilent, silenceOf } from '../pool/silence.js';
 import { isPaused as isProcessPaused } from '../../worker/process-table.js';
 
@@ -35,24 +38,33 @@ export interface WorkerStats {
    * `restarts` alone. Counted at the exit, so it can lead `restarts` while the restart backs off.
    */
   crashes: number;
-  /** From the last heartbeat; before the first, the memory the worker sent as it became ready (not with `heartbeat: false`). */
+  /**
+   * From the last heartbeat; before the first, the memory the worker sent as it became ready (not
+   * with `heartbeat: false`). A silent worker's stay those of its last answer (`healthAgeMs` old),
+   * the RSS measured by the primary then on Linux; its loop delays are left out (H390).
+   */
   rssBytes: number | undefined;
   heapUsedBytes: number | undefined;
   heapTotalBytes: number | undefined;
   eventLoopDelayMs: number | undefined;
   eventLoopDelayP99Ms: number | undefined;
   /**
-   * CPU use between the worker's last two heartbeat answers, in percent of one core (see
-   * `WorkerHealth.cpuPercent`): the last value it reported. A silent worker (`isSilent`) reports
-   * nothing, so a worker spinning at 100% keeps showing its last, quieter figure: `healthAgeMs`
-   * says how old it is.
+   * CPU use over the last heartbeat interval, in percent of one core (100 is one core fully
+   * busy; more with worker threads). On Linux the primary measures it itself at every heartbeat
+   * tick (`/proc/<pid>/stat`), silent worker or not: a worker spinning in a blocked loop shows
+   * about 100, and no code in the worker can make it say otherwise (H390). Elsewhere it is the
+   * worker's figure between its last two heartbeat answers (`WorkerHealth.cpuPercent`), and it is
+   * left out while the worker is silent (`isSilent`): it would describe an interval long past.
+   * Undefined before the first reading.
    */
   cpuPercent: number | undefined;
   /**
-   * CPU time (user + system) the worker used since it started, in seconds, as of its last
-   * heartbeat answer (`clusterkit_worker_cpu_seconds_total`). A silent worker's stays at its last
-   * answer's and catches up with the next one. Undefined before the first answer and from older
-   * workers (H375).
+   * CPU time (user + system) the worker used since it started, in seconds
+   * (`clusterkit_worker_cpu_seconds_total`). On Linux the primary's own reading at the last
+   * heartbeat tick, silent worker or not (H390); elsewhere the worker's figure at its last
+   * heartbeat answer, left out while it is silent (the counter is then absent from `/metrics`,
+   * not frozen) and again there at its next answer. Undefined before the first reading and from
+   * older workers (H375).
    */
   cpuSeconds?: number | undefined;
   /**
@@ -127,10 +139,10 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     rssBytes: record.health?.rssBytes,
     heapUsedBytes: record.health?.heapUsedBytes,
     heapTotalBytes: record.health?.heapTotalBytes,
-    eventLoopDelayMs: record.health?.eventLoopDelayMs,
-    eventLoopDelayP99Ms: record.health?.eventLoopDelayP99Ms,
-    cpuPercent: record.health?.cpuPercent,
-    cpuSeconds: record.health?.cpuSeconds,
+    // Measured over an interval that a silent worker's silence has made long past: left out (H390).
+    eventLoopDelayMs: silent ? undefined : record.health?.eventLoopDelayMs,
+    eventLoopDelayP99Ms: silent ? undefined : record.health?.eventLoopDelayP99Ms,
+    ...cpuOf(record, silent),
     openRequests: record.health?.openRequests,
     healthAgeMs: record.health === undefined ? undefined : Math.max(0, now - record.health.at),
     silentMs,
@@ -144,3 +156,15 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
   };
 }
 
+
+/**
+ * Its CPU figures: the primary's reading where it reads them (Linux, H390), not the answer's,
+ * which any code in the worker can write; the answer's where it cannot (elsewhere, or its reads
+ * failed), and none of those while it is silent. `isMeasured`: whether the primary reads CPU
+ * itself (a parameter for the tests of either platform).
+ */
+export function cpuOf(record: WorkerRecord, silent: boolean, isMeasured = isCpuMeasured): Pick<WorkerStats, 'cpuPercent' | 'cpuSeconds'> {
+  if (isMeasured && !record.isCpuUnreadable) return { cpuPercent: record.measuredCpu?.cpuPercent, cpuSeconds: record.measuredCpu?.cpuSeconds };
+  if (silent) return { cpuPercent: undefined, cpuSeconds: undefined };
+  return { cpuPercent: record.health?.cpuPercent, cpuSeconds: record.health?.cpuSeconds };
+}

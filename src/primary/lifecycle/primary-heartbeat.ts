@@ -9,6 +9,10 @@
  * `timeoutMs` can finish nothing, so waiting for it would only hold the stop until its timeout.
  * Only that counts for it: no silence notices, no memory checks (it is going anyway).
  *
+ * On Linux each tick also reads every such worker's CPU time from procfs (measured-cpu.ts,
+ * H390), answering or silent: a blocked worker says nothing, and its CPU is what tells a
+ * spinning loop from a sleeping one.
+ *
  * If the primary's own loop stalled (a huge synchronous send, a GC pause), silence that
  * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
  * Nor is a worker silent that is still reading a backlog of our messages (the ping waits behind
@@ -17,6 +21,7 @@
 import type { PingReport } from '../../messaging/system-types.js';
 import type { NormalizedHeartbeatOptions } from '../primary-options.js';
 import { DescendantSnapshots } from '../pool/descendant-snapshot.js';
+import { nextMeasuredCpu, readCpuTicks } from '../pool/measured-cpu.js';
 import { measureRss } from '../pool/measured-rss.js';
 import { isBulkLost, isSilent } from '../pool/silence.js';
 import { markAnswering, markSilent } from '../pool/silent-steer.js';
@@ -95,6 +100,7 @@ export class PrimaryHeartbeat {
       const isStopping = isWatchedStop(record);
       if ((record.state !== 'ready' && !isStopping) || record.isUnresponsive) continue;
       if (primaryStalled) record.lastSeenAt = now;
+      this.#measureCpu(record);
       // A worker reading a backlog from us sends nothing and answers the ping only after it,
       // but its loop turns: our writes to it completing is a sign of life too.
       const silentMs = now - record.lastHeardAt();
@@ -131,6 +137,23 @@ export class PrimaryHeartbeat {
       markAnswering(record.clusterWorker);
       this.callbacks.onSilenceEnd(record, silentMs);
     }
+  }
+
+  /**
+   * Reads the worker's CPU time itself (Linux; measured-cpu.ts, H390): one read in flight at a
+   * time, its result timed when it arrives. A failed read (the process gone, `hidepid`) leaves
+   * the worker's own figures shown.
+   */
+  #measureCpu(record: WorkerRecord): void {
+    if (record.isMeasuringCpu || record.isCpuUnreadable) return;
+    const reading = readCpuTicks(record.pid);
+    if (reading === undefined) return;
+    record.isMeasuringCpu = true;
+    void reading.then((ticks) => {
+      record.isMeasuringCpu = false;
+      if (ticks === undefined) record.isCpuUnreadable = record.measuredCpu === undefined;
+      else record.measuredCpu = nextMeasuredCpu(record.measuredCpu, ticks, performance.now(), Date.now() - record.startedAt);
+    });
   }
 
   #ping(record: WorkerRecord): void {
@@ -209,7 +232,8 @@ export function isWatchedStop(record: WorkerRecord): boolean {
 
 function toHealth(report: PingReport, measuredRssBytes: number | undefined): WorkerHealth {
   return {
-    // Heap, CPU, loop delay and open requests stay the worker's word: only it can see them.
+    // Heap, loop delay and open requests stay the worker's word: only it can see them. Its CPU
+    // figures too, but on Linux stats() shows the primary's reading instead (H390).
     rssBytes: measuredRssBytes ?? report.rss,
     heapUsedBytes: report.heapUsed,
     heapTotalBytes: report.heapTotal,

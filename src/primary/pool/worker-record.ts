@@ -10,6 +10,7 @@ import { describeExit, WorkerExitedError, WorkerStartupError, type ExitDescripti
 import { isSystemType } from '../../messaging/envelope.js';
 import type { Endpoint } from '../../messaging/endpoint.js';
 import type { UncaughtError } from '../../messaging/system-types.js';
+import type { MeasuredCpu } from './measured-cpu.js';
 import type { Slot } from './slot.js';
 import type { RateLimitedWarning } from './rate-limited-warning.js';
 import type { ProtocolTally } from './protocol-errors.js';
@@ -37,7 +38,8 @@ export interface WorkerHealth {
   /**
    * CPU time the worker used since the previous heartbeat, as a percentage of the time between
    * them: 100 is one core fully busy (it can exceed 100 with worker threads). Undefined when
-   * the worker did not report it.
+   * the worker did not report it. The worker's word: on Linux `stats()` shows the primary's own
+   * reading instead (`WorkerRecord.measuredCpu`, H390).
    */
   cpuPercent: number | undefined;
   /** CPU time (user + system) the worker used since it started, in seconds, at that heartbeat; undefined when it did not report it (H375). */
@@ -145,6 +147,16 @@ export class WorkerRecord {
   /** Last time anything arrived from the worker (heartbeat). */
   lastSeenAt = Date.now();
   health: WorkerHealth | undefined;
+  /**
+   * Its CPU as the primary read it at the latest heartbeat tick (measured-cpu.ts, H390): Linux
+   * only, silent or not; undefined before the first read and elsewhere. `stats()` shows it rather
+   * than the answer's `cpuPercent` and `cpuSeconds`.
+   */
+  measuredCpu: MeasuredCpu | undefined;
+  /** Set while a read of its CPU is under way (one at a time). */
+  isMeasuringCpu = false;
+  /** Set when a read of its CPU failed (the process gone, a procfs mounted `hidepid`): its own figures are shown. */
+  isCpuUnreadable = false;
   /** Consecutive heartbeats with RSS over `maxMemoryMb`. */
   memoryStrikes = 0;
   /**

@@ -74,7 +74,10 @@ function cronRestartText(cron: unknown, names: OptionNames): string {
   if (cron === null) return 'none (PM2: cron_restart)';
   if (!isObject(cron) || typeof cron.expression !== 'string') return '-';
   const next = typeof cron.nextRun === 'string' ? `next ${cron.nextRun}` : 'no next time';
-  return `${cron.expression}: a rolling reload at each match, in the primary's local time; ${next} (${optionNameFor('cronRestart', names)}; PM2: cron_restart)`;
+  // Where it came from (H392): the file's key (`cron_restart in ecosystem.config.js`: PM2's name already), else the flag or option.
+  const source = typeof cron.source === 'string' ? cron.source : undefined;
+  const from = source === undefined ? `${optionNameFor('cronRestart', names)}; PM2: cron_restart` : /^cron(?:_restart)? /.test(source) ? source : `${source}; PM2: cron_restart`;
+  return `${cron.expression}: a rolling reload at each match, in the primary's local time; ${next} (${from})`;
 }
 
 function instancesText(instances: unknown, description: ClusterDescription, names: OptionNames): string {

@@ -15,7 +15,8 @@ import { basename, join, resolve } from 'node:path';
 import { escapeControlChars } from '../control/control-chars.js';
 import { clusterNameProblem, describeBadName } from '../control/cluster-name.js';
 import { defaultMaxWorkers } from '../primary/pool/cpu-limit.js';
-import type { ConfigApp } from './config/check-config.js';
+import { kAppKeys, type ConfigApp } from './config/check-config.js';
+import { pm2KeyOf } from './config/pm2-app.js';
 import { checkConfigPath, findConfigFile } from './config/config-file.js';
 import { loadConfig } from './config/config-loader.js';
 import { kConfigKeyOfOption, type OptionSources } from './flag-names.js';
@@ -77,7 +78,7 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, isNameFromScript: app.isNameFromScript, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
     const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
     const origin: RunOrigin = { args: [...args], invocationDir, configFile, envFiles: app.envFile === undefined ? envFiles : [...envFiles, app.envFile] };
-    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, noAutorestart: app.noAutorestart === true, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
+    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), keyNames: keyNamesOf(app), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, noAutorestart: app.noAutorestart === true, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
   };
   // An app started by the launcher says nothing on the terminal (the launcher said it for every
   // app), but its own lines are still the first of its log files, as for a single app (H334).
@@ -251,6 +252,16 @@ function workersSource(app: ConfigApp, flags: RunLayer, configFile: string): str
 /** `--workers 3 on the command line` (however it was typed: -w 3, --workers=3); undefined without the flag. */
 function flagWorkersSource(flags: RunLayer): string | undefined {
   return flags.workers === undefined ? undefined : `--workers ${flags.workers} on the command line`;
+}
+
+/** Each config key the file spells otherwise (H391): as written, else in PM2's words for a PM2 file. */
+function keyNamesOf(app: ConfigApp): Record<string, string> {
+  const written = app.keysWritten ?? {};
+  const entries = kAppKeys.flatMap((key) => {
+    const name = Object.hasOwn(written, key) ? written[key]! : app.isPm2 === true ? (pm2KeyOf(key) ?? key) : key;
+    return name === key ? [] : [[key, name] as const];
+  });
+  return Object.fromEntries(entries);
 }
 
 /**

@@ -96,6 +96,12 @@ export interface RunSettings {
   logFiles: LogFilePaths;
   /** What set `workers` or `dev`, when a config file did and no flag replaced it: `instances: -1 in ecosystem.config.js, every CPU but 1`. */
   workersSource?: string | undefined;
+  /**
+   * A config key -> the config file's spelling of it, where the two differ: the key as the file
+   * wrote it, else PM2's for a PM2 ecosystem file (`maxMemory` -> `max_memory_restart`). A line
+   * that names a changed key names it so (H391).
+   */
+  keyNames?: Readonly<Record<string, string>> | undefined;
   /** The API options a config file set (not overridden by a flag), by the key it wrote: `listen_timeout in wr.config.js` (flag-names.ts). */
   optionSources?: OptionSources | undefined;
   /** Said at the start when the name was made of a script file name that is no cluster name as it is (H261). */

@@ -34,9 +34,10 @@ export interface ClusterSettings {
   /**
    * `cronRestart` (PM2's `cron_restart`, H377): the expression, and the time of the next
    * scheduled reload in the primary's local time with its offset (`2026-12-04 03:00:00 +00:00`);
-   * null for none; missing from an older primary.
+   * null for none; missing from an older primary. `source`: the config key that set it, as the
+   * file wrote it (`cron_restart in ecosystem.config.js`, H392); missing when a flag or the code did.
    */
-  readonly cronRestart?: { readonly expression: string; readonly nextRun: string | null } | null;
+  readonly cronRestart?: { readonly expression: string; readonly nextRun: string | null; readonly source?: string } | null;
   readonly restart:
     | false
     | {
@@ -118,6 +119,8 @@ export type ClusterDescription = ClusterStatus & { settings: ClusterSettings };
 export interface SettingsSource {
   readonly scriptArgs: readonly string[];
   readonly countReason: string | undefined;
+  /** Where `cronRestart` came from when a config file set it: `cron_restart in ecosystem.config.js` (H392). */
+  readonly cronSource?: string | undefined;
   readonly waitReady?: boolean | undefined;
   /** Only under `clusterkit run --watch`; `missing()`: the watched paths gone now, `dropped()`: the paths no longer watched during reloads, `looping()`: code reloading again and again, as `show` is asked. */
   readonly watch?:
@@ -153,7 +156,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
     minReadyMs: ms(options.minReadyMs),
     waitReady: source.waitReady,
     maxMemoryMb: options.maxMemoryMb ?? null,
-    cronRestart: options.cronRestart === undefined ? null : { expression: options.cronRestart, nextRun: nextCronRun(options.cronRestart) },
+    cronRestart: options.cronRestart === undefined ? null : { expression: options.cronRestart, nextRun: nextCronRun(options.cronRestart), ...(source.cronSource === undefined ? {} : { source: source.cronSource }) },
     restart:
       restart === false
         ? false

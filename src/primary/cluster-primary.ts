@@ -3,6 +3,7 @@
  * add `_onMessage_<type>` methods for the messages workers send.
  */
 import type { AddressInfo } from 'node:net';
+import { dirname } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
 import { describeValue, InvalidArgumentError, InvalidOptionError, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
 import { assertUserType } from '../messaging/envelope.js';
@@ -28,7 +29,7 @@ import type { WorkerHandle } from './pool/worker-handle.js';
 import type { WorkerRecord } from './pool/worker-record.js';
 import { createPrimaryContext, type PrimaryContext } from './primary-context.js';
 import type { PrimaryEvents, ReloadRequester, ShutdownReport, ShutdownRequester, WorkerMessageEvent } from './primary-events.js';
-import { createLineLogger } from '../logger.js';
+import { createLineLogger, type Logger } from '../logger.js';
 import { attachPrimaryLogging } from './primary-logging.js';
 import { attachPrimaryHookLogging } from './primary-hook-logging.js';
 import { checkWorkerScript } from './check-worker-script.js';
@@ -37,6 +38,7 @@ import { perCpuReason } from './worker-count-line.js';
 import { normalizeForkOptions, normalizePrimaryOptions, type ForkOptions, type NormalizedPrimaryOptions, type PrimaryOptions } from './primary-options.js';
 
 import { openPrimaryControlSocket } from '../control/primary-control-socket.js';
+import { takeRuntimeDirWarning } from '../control/runtime-dir.js';
 import { workerEnvOption } from './worker-env-option.js';
 
 /** The values `shutdown()`'s `requestedBy` takes (H292). */
@@ -62,6 +64,8 @@ export class ClusterPrimary<
   readonly #metrics: ClusterMetrics;
   /** Why `workerCount` came to its count, for `clusterkit show`. */
   readonly #countReason: string;
+  /** The logger its lines go to; undefined for `logger: false`. */
+  readonly #lines: Logger | undefined;
   /** The health endpoint open (`listenHealth`), for `clusterkit show`. */
   #healthAddress: AddressInfo | undefined;
 
@@ -89,8 +93,9 @@ export class ClusterPrimary<
     const asked = options?.workerCount;
     const countReason = asked === undefined || asked === 'auto' || asked === 'max' ? perCpuReason(autoWorkerCount(), maxWorkers, asked === undefined ? '"auto", by default' : `"${asked}"`) : undefined;
     this.#countReason = countReason ?? 'the "workerCount" option';
-    if (logger !== false) {
-      const lines = logger ?? createLineLogger(serviceName === undefined ? undefined : { name: serviceName });
+    this.#lines = logger === false ? undefined : (logger ?? createLineLogger(serviceName === undefined ? undefined : { name: serviceName }));
+    if (this.#lines !== undefined) {
+      const lines = this.#lines;
       attachPrimaryLogging(this as unknown as ClusterPrimary, lines, countReason);
       attachPrimaryHookLogging(this as unknown as ClusterPrimary, lines);
     }
@@ -155,12 +160,15 @@ export class ClusterPrimary<
       targetWorkers: () => self.targetWorkers,
       settings: () => ({ scriptArgs: options.workerArgs, countReason: self.#countReason, health: self.#healthAddress, envNames: Object.keys(self.#context.pool.env) }),
     };
-    return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) =>
-      lifecycle.start().catch((error: unknown) => {
+    return openPrimaryControlSocket(self as unknown as ClusterPrimary, name, source).then((socket) => {
+      // An XDG_RUNTIME_DIR that is ignored is said once, as `clusterkit run` says it (H393, H384).
+      const warning = takeRuntimeDirWarning();
+      if (warning !== undefined) self.#lines?.warn({ variable: 'XDG_RUNTIME_DIR', controlDirectory: dirname(socket.path) }, warning);
+      return lifecycle.start().catch((error: unknown) => {
         socket.close();
         throw error;
-      }),
-    );
+      });
+    });
   }
 
   /** Adds workers (new slots) and resolves with their handles once they are ready. */

@@ -73,7 +73,7 @@ export interface ServicePrimarySpec {
    * What `clusterkit show` says that the primary's options do not hold (the CLI's script
    * arguments, watch, the env names the user gave); by default, the options' own.
    */
-  readonly settings?: Pick<SettingsSource, 'scriptArgs' | 'waitReady' | 'watch' | 'envNames' | 'ignoredPm2Keys' | 'logFiles'> | undefined;
+  readonly settings?: Pick<SettingsSource, 'scriptArgs' | 'cronSource' | 'waitReady' | 'watch' | 'envNames' | 'ignoredPm2Keys' | 'logFiles'> | undefined;
   /**
    * `clusterkit run --watch` (H333): when every slot has given up in a crash loop, the primary
    * stays up with no worker and waits for a change (or a reload), which starts them again. Else

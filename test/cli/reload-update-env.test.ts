@@ -68,7 +68,8 @@ describe('clusterkit reload --update-env [H336]', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H336] a config env_<name> change with the run\'s --env <name>; a broken config or env file refuses the reload, the old workers serve on', async () => {
+  // H391: the waiting key was named maxMemory, clusterkit's key, for the file's max_memory_restart.
+  it('[H336][H391] a config env_<name> change with the run\'s --env <name>; a broken config or env file refuses the reload, the old workers serve on', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const configOf = (greeting: string, extra = '') =>
@@ -84,10 +85,10 @@ describe('clusterkit reload --update-env [H336]', () => {
     const reload = await cli(['reload', 'cfgenv', '--update-env'], { runtime });
     expect(reload).toMatchObject({
       code: 0,
-      stdout: 'reloaded cfgenv: 1 worker replaced, no request cut off; env loaded again from ecosystem.config.cjs: GREETING changed; maxMemory changed too, and takes effect when clusterkit run restarts\n',
+      stdout: 'reloaded cfgenv: 1 worker replaced, no request cut off; env loaded again from ecosystem.config.cjs: GREETING changed; max_memory_restart changed too, and takes effect when clusterkit run restarts\n',
     });
     expect(await greeting(port)).toBe('prod-2');
-    await run.waitFor(/clusterkit reload --update-env: ecosystem\.config\.cjs changed maxMemory of app cfgenv: it takes effect when clusterkit run restarts; the reload applies the env only/);
+    await run.waitFor(/clusterkit reload --update-env: ecosystem\.config\.cjs changed max_memory_restart of app cfgenv: it takes effect when clusterkit run restarts; the reload applies the env only/);
 
     // A config that no longer loads: refused with the loader's error, nothing reloaded.
     const [pid] = readyPids(run).slice(-1);

@@ -45,4 +45,24 @@ describe('[H380] clusterkit run of a .js script with only its .ts sibling there'
     expect(code).toBe(2);
     expect(stderr).toContain(`script not found: ${kServer}.js. ${kServer}.ts exists: run it with a TypeScript loader (nodeArgs: ['--import=tsx']), or build it and point at the built file.`);
   });
+
+  // Before: the ecosystem file's refusal said nodeArgs, clusterkit's key, and its warnings named nodeArgs, ignoreWatch, watchDelay.
+  it("[H391] an ecosystem file's hints name PM2's keys: node_args for the missing ./server.js, and in the warnings of keys without an equivalent", async () => {
+    const app = { name: 'tss391', script: './test/fixtures/ts-sibling/server.js', cwd: kRepoRoot, instances: 1 };
+    const without = tempProject({ 'ecosystem.config.cjs': `module.exports = { apps: [${JSON.stringify(app)}] };\n` });
+    const refused = await cli(['run', 'ecosystem.config.cjs'], { runtime: runtimeDir(), cwd: without, env: { NODE_OPTIONS: '' } });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain(`script not found: ${kServer}.js. ${kServer}.ts exists: run it with a TypeScript loader (node_args: ['--import=tsx']), or build it and point at the built file.`);
+    expect(refused.stderr).not.toContain('nodeArgs');
+    // With PM2's node_args the same app runs server.ts; the keys without an equivalent name PM2's keys too.
+    const extra = { node_args: '--import=tsx', interpreter: 'ts-node', watch_options: { usePolling: true }, disable_source_map_support: false };
+    const withLoader = tempProject({ 'ecosystem.config.cjs': `module.exports = { apps: [${JSON.stringify({ ...app, ...extra })}] };\n` });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime: runtimeDir(), cwd: withLoader, env: { NODE_OPTIONS: '' } });
+    await expect(servesThenStops(run)).resolves.toBe('hello from server.ts\n');
+    const file = join(withLoader, 'ecosystem.config.cjs');
+    expect(run.stderr()).toContain(`clusterkit: warning: ${file}: apps[0] ("tss391"): PM2's "interpreter" ("ts-node") has no equivalent, and is not used: the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, node_args: ["--import=tsx"].`);
+    expect(run.stderr()).toContain(`PM2's "watch_options" (an object) has no equivalent, and is not used: the watcher's options are not exposed; "ignore_watch" and "watch_delay" tune it.`);
+    expect(run.stderr()).toContain(`PM2's "disable_source_map_support" (false) has no equivalent, and is not used: source maps are used only with node_args: ["--enable-source-maps"].`);
+    expect(run.stderr()).not.toMatch(/nodeArgs|ignoreWatch|watchDelay/);
+  });
 });

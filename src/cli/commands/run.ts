@@ -177,6 +177,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     // For `clusterkit show`: the names the user gave, not clusterkit's own internal variables.
     settings: {
       scriptArgs: settings.scriptArgs,
+      // Named as the file wrote it, as the instances row names its source (H392).
+      cronSource: settings.optionSources?.cronRestart,
       waitReady: settings.waitReady,
       // `show` says which watched paths are gone (H256) or dropped (H269), as it is asked.
       watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [], dropped: () => watching?.dropped() ?? [], looping: () => watching?.looping() ?? [] },

@@ -24,7 +24,7 @@ import { capitalize } from '../../capitalize.js';
 import { killTimeoutNote } from './kill-timeout-note.js';
 import type { LoadNote } from './load-note.js';
 import { compileTimeFormat } from '../logs/line-time.js';
-import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, translatePm2App } from './pm2-app.js';
+import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, pm2KeyOf, translatePm2App } from './pm2-app.js';
 
 export interface ConfigApp {
   readonly name: string;
@@ -65,7 +65,7 @@ const kMaxApps = 100;
 const kMaxListLength = 1_000;
 const kMaxStringLength = 128 * 1024 - 1;
 
-const kAppKeys = [
+export const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain', 'minReady', 'heartbeatTimeout',
   'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'cronRestart', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'time', 'timeFormat', 'watch', 'ignoreWatch', 'watchDelay',
   'outFile', 'errorFile', 'logFile',
@@ -210,8 +210,10 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
   rejectUnknownKeys(app, kAppKeys, `${key}.`, problems, isPm2 ? kPm2AppHints : kAppHints);
   // A translated key is named as the file wrote it: "apps[0].kill_timeout", not "shutdownTimeout".
   const at = (name: string) => `${key}.${Object.hasOwn(spelledAs, name) ? spelledAs[name] : name}`;
+  // A key the hints name, as the file spells it: as written, else in the file's own dialect (H391: `node_args` in a PM2 file).
+  const keyOf = (name: string) => (Object.hasOwn(spelledAs, name) ? spelledAs[name]! : app[name] === undefined && isPm2 ? (pm2KeyOf(name) ?? name) : name);
   const cwd = app.cwd === undefined ? directory : problems.take(() => checkDirectory(resolve(directory, checkString(app.cwd, at('cwd'))), at('cwd')));
-  const script = problems.take(() => checkScript(app, key, at, cwd));
+  const script = problems.take(() => checkScript(app, key, at, cwd, keyOf));
   const name = problems.take(() => checkName(app.name, at('name'), script));
   if (app.dev === true && app.workers !== undefined) problems.add(new UsageError(`"${key}" has both "dev" (a single worker) and "${at('workers').slice(key.length + 1)}"; keep one.`));
   const envFilePath = app.envFile === undefined || cwd === undefined ? undefined : problems.take(() => resolve(cwd, checkString(app.envFile, at('envFile'))));
@@ -271,7 +273,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
  * The script's absolute path; with `cwd` undefined (not a directory, already reported), only
  * its form is checked, and the path is undefined.
  */
-function checkScript(app: Record<string, unknown>, key: string, at: (name: string) => string, cwd: string | undefined): string | undefined {
+function checkScript(app: Record<string, unknown>, key: string, at: (name: string) => string, cwd: string | undefined, keyOf: (name: string) => string): string | undefined {
   if (app.script === undefined) throw new UsageError(`"${key}" has no "script": the file every worker runs, as in script: './server.js'.`);
   const written = checkString(app.script, at('script'));
   if (cwd === undefined) return undefined;
@@ -281,7 +283,7 @@ function checkScript(app: Record<string, unknown>, key: string, at: (name: strin
   // `script: './server.js'` with only server.ts there: run it when the workers load TypeScript, else say how (H380).
   const sibling = typeScriptSiblingOf(script);
   if (sibling !== undefined && canRunTypeScript(sibling, cliWorkerNodeOptions(stringsOf(app.nodeArgs)))) return sibling;
-  const hint = sibling === undefined ? commandScriptHint(written, stringsOf(app.args), cwd) : `. ${sibling} exists: run it with a TypeScript loader (nodeArgs: ['--import=tsx']), or build it and point at the built file.`;
+  const hint = sibling === undefined ? commandScriptHint(written, stringsOf(app.args), cwd) : `. ${sibling} exists: run it with a TypeScript loader (${keyOf('nodeArgs')}: ['--import=tsx']), or build it and point at the built file.`;
   throw new UsageError(`"${at('script')}": script not found: ${script}${hint}`);
 }
 

@@ -64,7 +64,7 @@ const kLogsAlways =
 /** `merge_logs`/`combine_logs`: PM2's one file for every instance is what clusterkit always writes. */
 const kMergedLogs = "the workers' lines always go to one file, each tagged [name:id] as on the terminal";
 const kNoPidFile = 'the primary is the process you started (your supervisor has its pid), and clusterkit list and clusterkit status <name> show the pids';
-const kInterpreter = 'the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, nodeArgs: ["--import=tsx"]';
+const kInterpreter = 'the script runs on the Node (or Bun) that runs clusterkit; for TypeScript on Node, node_args: ["--import=tsx"]';
 const kRunAsUser = 'run clusterkit itself as that user (systemd User=, docker run --user)';
 const kPm2Plus = "it is a PM2 Plus (Keymetrics) option; clusterkit's figures are in clusterkit status <name> and clusterkit dashboard <name>";
 const kNoDeploy = 'clusterkit does not deploy; deploy with your own tool, then clusterkit reload <name>';
@@ -92,7 +92,7 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   increment_var: 'each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE))',
   namespace: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
   name_prefix: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
-  watch_options: "the watcher's options are not exposed; \"ignoreWatch\" and \"watchDelay\" tune it",
+  watch_options: "the watcher's options are not exposed; \"ignore_watch\" and \"watch_delay\" tune it",
   shutdown_with_message:
     'a plain script is stopped through its SIGINT or SIGTERM listener when it has one (docs/cli.md, "Cleanup in a plain script"), and otherwise clusterkit closes its servers and waits for their requests',
   stop_exit_codes: 'a worker that exits on its own, whatever its code, is restarted so that the pool keeps its size (code 0 is not reported as a crash)',
@@ -110,7 +110,7 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   kill_retry_time: 'a worker past its shutdown timeout gets SIGKILL once',
   windowsHide: 'clusterkit runs no window',
   write: kNoProcessList,
-  disable_source_map_support: 'source maps are used only with nodeArgs: ["--enable-source-maps"]',
+  disable_source_map_support: 'source maps are used only with node_args: ["--enable-source-maps"]',
   ...Object.fromEntries(['pmx', 'automation', 'vizion', 'trace', 'disable_trace', 'deep_monitoring', 'event_loop_inspector', 'v8', 'io'].map((key) => [key, kPm2Plus] as const)),
   post_update: kNoDeploy,
   deploy: kNoDeploy,
@@ -127,8 +127,8 @@ function backOffText(key: 'restart_delay' | 'exp_backoff_restart_delay', restart
   // The library's cap: 30 s, or the first back-off when that is longer.
   const cap = restartBackoffMs !== undefined && restartBackoffMs > 30_000 ? formatElapsed(restartBackoffMs) : '30 s';
   return key === 'restart_delay'
-    ? `restarts back off on their own, ${from} doubling up to ${cap}, and a worker that served a request and stayed up past startupWindow restarts after ${first}`
-    : `restarts always back off, ${from} doubling up to ${cap}, except after a worker that served a request and stayed up past startupWindow (${first})`;
+    ? `restarts back off on their own, ${from} doubling up to ${cap}, and a worker that served a request and stayed up past min_uptime restarts after ${first}`
+    : `restarts always back off, ${from} doubling up to ${cap}, except after a worker that served a request and stayed up past min_uptime (${first})`;
 }
 
 /**
@@ -194,6 +194,14 @@ export const kPm2KeysTaken: readonly string[] = [
 export function clusterkitKeyOf(pm2Key: string): string | undefined {
   for (const table of [kSameValue, kListKeys, kComputed, kPm2LogFileKeys]) if (Object.hasOwn(table, pm2Key)) return table[pm2Key];
   return undefined;
+}
+
+/**
+ * PM2's own spelling of a clusterkit key (`nodeArgs`: `node_args`), for a message to a PM2 file
+ * that names a key the file did not write (H391); undefined for a key PM2 has no twin of.
+ */
+export function pm2KeyOf(clusterkitKey: string): string | undefined {
+  return kPm2KeysTaken.find((key) => clusterkitKeyOf(key) === clusterkitKey);
 }
 
 /** PM2's `env_production`, `env_staging`...: the variables of `--env <name>` (schema.json `^env_\S*$`). */

@@ -208,6 +208,7 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   logFiles: (before, after) => (['outFile', 'errorFile', 'logFile'] as const).filter((key) => before.logFiles[key] !== after.logFiles[key]),
   workersSource: null,
   optionSources: null,
+  keyNames: null,
   nameNote: null,
   nameFromScript: null,
   ignoredPm2Keys: null,
@@ -225,13 +226,18 @@ const kRestartKeys: { readonly [Key in keyof RestartSettings]-?: string } = {
   backoff: 'restartBackoff',
 };
 
-/** The keys whose value differs, in the order of `kComparisons`: `env (APP_LABEL)`, `workers`. */
+/**
+ * The keys whose value differs, in the order of `kComparisons`: `env (APP_LABEL)`, `workers`;
+ * each as the file spells it (H391: `max_memory_restart` in an ecosystem file, not `maxMemory`).
+ */
 export function changedKeys(before: RunSettings, after: RunSettings): string[] {
+  const names = { ...before.keyNames, ...after.keyNames };
+  const named = (key: string) => (Object.hasOwn(names, key) ? names[key]! : key);
   return Object.entries(kComparisons).flatMap(([field, comparison]: [string, Comparison]) => {
     if (comparison === null) return [];
-    if (typeof comparison === 'function') return comparison(before, after);
+    if (typeof comparison === 'function') return comparison(before, after).map(named);
     const key = field as keyof RunSettings;
-    return isDeepStrictEqual(before[key], after[key]) ? [] : [comparison];
+    return isDeepStrictEqual(before[key], after[key]) ? [] : [named(comparison)];
   });
 }
 

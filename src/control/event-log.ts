@@ -68,6 +68,9 @@ export interface ClusterEvent {
   attempt?: number;
   /** `workerUnresponsive`: how long it had been silent, in ms. */
   silentMs?: number;
+  /** `workerUnresponsive` of a worker whose heap was near its limit at its last answer (`nearHeapLimit`, H394): that heap used and limit, in bytes. */
+  heapUsedBytes?: number;
+  heapLimitBytes?: number;
   /** `workerMemoryLimit`: the RSS that tripped the limit, and the limit, in bytes. */
   rssBytes?: number;
   limitBytes?: number;

@@ -33,7 +33,7 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     },
     workerRestart: ({ previous, worker: handle, delayMs, attempt }) =>
       log.append({ type: 'workerRestart', ...worker(handle), previousId: previous.id, delayMs, attempt }),
-    workerUnresponsive: ({ worker: handle, silentMs }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs }),
+    workerUnresponsive: ({ worker: handle, silentMs, nearHeapLimit }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs, ...(nearHeapLimit ?? {}) }),
     workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes, action }) =>
       log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes, ...(action === 'restart' ? { restartedInPlace: true } : {}) }),
     workerDestroyTimeout: ({ worker: handle, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy }) =>

@@ -315,6 +315,13 @@ export interface PingReport {
   rss: number;
   heapUsed: number;
   heapTotal: number;
+  /**
+   * The limit of its heap's old generation, in bytes: `--max-old-space-size` when the worker
+   * was started with it (`execArgv` or `NODE_OPTIONS`), else V8's `heap_size_limit` (which adds
+   * the young generation's reserve, up to 48 MiB, to it). What garbage collection runs up
+   * against before V8's out-of-memory abort (H394). Missing from older workers' answers.
+   */
+  heapLimit?: number;
   loopDelayMean?: number;
   loopDelayP99?: number;
   /** Missing from the answers of older workers. */
@@ -555,10 +562,10 @@ export function isStopSignalPayload(payload: unknown): payload is StopSignalPayl
  */
 export function isPingReport(reply: unknown): reply is PingReport {
   if (!isRecord(reply)) return false;
-  const { rss, heapUsed, heapTotal, loopDelayMean, loopDelayP99, cpuPercent, cpuSeconds, openRequests } = reply;
+  const { rss, heapUsed, heapTotal, heapLimit, loopDelayMean, loopDelayP99, cpuPercent, cpuSeconds, openRequests } = reply;
   const isOptionalFigure = (value: unknown) => value === undefined || isFigure(value);
   const isOptionalCount = (value: unknown) => value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
-  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalFigure(cpuSeconds) && isOptionalCount(openRequests) && isOptionalCount(reply.idleConnections);
+  return isFigure(rss) && isFigure(heapUsed) && isFigure(heapTotal) && isOptionalFigure(heapLimit) && isOptionalFigure(loopDelayMean) && isOptionalFigure(loopDelayP99) && isOptionalFigure(cpuPercent) && isOptionalFigure(cpuSeconds) && isOptionalCount(openRequests) && isOptionalCount(reply.idleConnections);
 }
 
 export function isRelayPayload(payload: unknown): payload is RelayPayload {

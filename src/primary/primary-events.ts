@@ -9,6 +9,7 @@ export type { UncaughtError };
 import type { MessageType, PayloadOf, ReplyOf } from '../types.js';
 import type { StoreChange } from './features/shared-store.js';
 import type { WorkerHandle } from './pool/worker-handle.js';
+import type { HeapPressure } from './pool/heap-pressure.js';
 
 /** A message from a worker, as seen by `workerMessage` listeners. */
 export type WorkerMessageEvent<ToPrimary> = {
@@ -456,8 +457,12 @@ export interface PrimaryEvents<ToPrimary> {
    * The heartbeat found the worker silent past `heartbeat.timeoutMs` (its event loop blocked) and
    * kills it (SIGKILL): a ready worker, or one stopping (H376: its `worker.state` is `'stopping'`;
    * its stop is then `killed`, not waited for until its timeout).
+   * `nearHeapLimit` (H394): its last heartbeat answer had its heap at 90 % or more of its limit
+   * (`stats().heapLimitBytes`), so the cause is most likely garbage collection running back to
+   * back near the heap limit (a leak, or too small a `--max-old-space-size`), not a blocked loop:
+   * that answer's heap used and limit, the worker's own word. Missing otherwise.
    */
-  workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
+  workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number; readonly nearHeapLimit?: HeapPressure }) => void;
   /**
    * Processes a worker the primary killed (SIGKILL: its stop's timeout, the heartbeat, its
    * channel) had started did not end within 1 s of SIGTERM after its exit, and were killed
@@ -480,9 +485,10 @@ export interface PrimaryEvents<ToPrimary> {
    * heartbeat found at its tick (every `heartbeat.intervalMs`). `roundRobin()`, sticky
    * sessions and, with round-robin scheduling, node:cluster's new connections pass it over
    * while another worker answers, until `workerSilenceEnd`. Once per silence: followed by `workerSilenceEnd` when it answers again, or by
-   * `workerUnresponsive` when the heartbeat kills it at `heartbeat.timeoutMs`.
+   * `workerUnresponsive` when the heartbeat kills it at `heartbeat.timeoutMs`. `nearHeapLimit`
+   * as `workerUnresponsive`'s (H394): its heap was near its limit at its last answer.
    */
-  workerSilent: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
+  workerSilent: (event: { readonly worker: WorkerHandle; readonly silentMs: number; readonly nearHeapLimit?: HeapPressure }) => void;
   /** A worker reported by `workerSilent` answered a heartbeat ping again, after `silentMs` ms without a word. */
   workerSilenceEnd: (event: { readonly worker: WorkerHandle; readonly silentMs: number }) => void;
   /**

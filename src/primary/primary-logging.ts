@@ -26,6 +26,7 @@ import { describeInterrupted, describeNotReplaced } from '../control/stop-counts
 import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
 import { isOnSteeredPort } from './pool/silent-steer.js';
+import { describeHeapFigures, describeHeapPressure, kGcNearLimit, type HeapPressure } from './pool/heap-pressure.js';
 
 /** Who stops a process: the words of the silent and unresponsive lines for a worker in state T or t (H311). */
 const kPausedBy = 'kill -STOP or a debugger; kill -CONT resumes it';
@@ -250,28 +251,32 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const level = previous.readyAt === undefined ? 'debug' : 'info';
     logger[level]({ ...ids(worker), previous: previous.id, delayMs, attempt }, `worker ${worker.id} replaces worker ${previous.id}`);
   });
-  primary.on('workerSilent', ({ worker, silentMs }) => {
+  primary.on('workerSilent', ({ worker, silentMs, nearHeapLimit }) => {
     // A process stopped by a signal or a debugger is not blocked: /proc says so (hostile t32 LOW-2, H311).
     const paused = worker.pid !== undefined && isPaused(worker.pid);
-    const why = paused ? `its process is stopped (${kPausedBy}), not blocked` : 'its event loop most likely blocked';
+    // Its heap near its limit at its last answer: garbage collection, most likely, starves its loop (H394).
+    const why = paused ? `its process is stopped (${kPausedBy}), not blocked` : nearHeapLimit ? `${describeHeapFigures(nearHeapLimit)}, ${kGcNearLimit}` : 'its event loop most likely blocked';
     // New connections too when it listens on a port whose connections the primary hands out (round-robin scheduling, H378).
     const passedOver = isOnSteeredPort(worker.clusterWorker) ? 'new connections, roundRobin() and sticky sessions' : 'roundRobin() and sticky sessions';
-    logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: ${passedOver} pass it over until it answers`);
+    logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}), ...heapFields(paused ? undefined : nearHeapLimit) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: ${passedOver} pass it over until it answers`);
   });
   primary.on('workerSilenceEnd', ({ worker, silentMs }) => logger.info({ ...ids(worker), silentMs }, `worker ${worker.id} answers again after ${formatElapsed(silentMs)} silent`));
-  primary.on('workerUnresponsive', ({ worker, silentMs }) => {
+  primary.on('workerUnresponsive', ({ worker, silentMs, nearHeapLimit }) => {
     const paused = worker.pid !== undefined && isPaused(worker.pid);
     const pausedText = paused ? ` (its process was stopped: ${kPausedBy})` : '';
+    // Its heap near its limit at its last answer (H394): memory, most likely, not a busy loop.
+    const pressure = paused ? undefined : nearHeapLimit;
+    const heapText = pressure ? `; ${describeHeapPressure(pressure)}` : '';
     // During its stop (H376): the heartbeat's timeout ended it, not the stop's, and the lines say so.
     const { heartbeat } = primary.options;
     const timeoutMs = worker.state === 'stopping' && heartbeat ? heartbeat.timeoutMs : undefined;
     const past = timeoutMs === undefined ? '' : `, past the heartbeat timeout (${formatElapsed(timeoutMs)}), so its stop was not waited for`;
-    killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms${pausedText}${past}`, fields: { silentMs, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }) } });
-    if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs }, `worker ${worker.id} unresponsive, killing it`);
+    killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms${pausedText}${past}${heapText}`, fields: { silentMs, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }), ...heapFields(pressure) } });
+    if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs, ...heapFields(pressure) }, `worker ${worker.id} unresponsive, killing it${heapText}`);
     else
       logger.error(
-        { ...ids(worker), silentMs, heartbeatTimeoutMs: timeoutMs },
-        `worker ${worker.id} unresponsive during its stop (silent for ${formatElapsed(silentMs)}, past the heartbeat timeout of ${formatElapsed(timeoutMs)}), killing it: a blocked worker finishes nothing, and its stop would wait for its own timeout`,
+        { ...ids(worker), silentMs, heartbeatTimeoutMs: timeoutMs, ...heapFields(pressure) },
+        `worker ${worker.id} unresponsive during its stop (silent for ${formatElapsed(silentMs)}, past the heartbeat timeout of ${formatElapsed(timeoutMs)}), killing it: a blocked worker finishes nothing, and its stop would wait for its own timeout${heapText}`,
       );
   });
   primary.on('workerDescendantsKilled', ({ worker, pids, count }) =>
@@ -629,3 +634,7 @@ function describeReset(connections: number, more = ''): string {
   return `${connections} ${more}open connection${connections === 1 ? '' : 's'} reset (idle keep-alive connections: a request already sent on one is lost too)`;
 }
 
+/** A near-limit heap's figures as a line's fields (H394): none otherwise. */
+function heapFields(pressure: HeapPressure | undefined): { heapUsedBytes?: number; heapLimitBytes?: number } {
+  return pressure === undefined ? {} : { heapUsedBytes: pressure.heapUsedBytes, heapLimitBytes: pressure.heapLimitBytes };
+}

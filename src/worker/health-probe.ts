@@ -7,6 +7,7 @@
  * blocking stretch (the ping was queued behind it) reset the histogram before its timer could
  * record the stretch, and the stall vanished from every report.
  */
+import { loadV8 } from '../builtins.js';
 import type { PingReport } from '../messaging/system-types.js';
 
 /** Sampling period: how late the loop runs a timer of this period is its delay. */
@@ -31,6 +32,7 @@ export class HealthProbe {
       rss: memory.rss,
       heapUsed: memory.heapUsed,
       heapTotal: memory.heapTotal,
+      heapLimit: heapLimit(),
       // None in the first answer: the sampler has only just started, and 0 would be a guess.
       ...(delay ? { loopDelayMean: round(delay.mean), loopDelayP99: round(delay.p99) } : {}),
       ...this.#cpu(),
@@ -103,6 +105,38 @@ class LatenessSampler {
     this.#samples[this.#count % kMaxSamples] = late > 0 ? late : 0;
     this.#count += 1;
   }
+}
+
+/** `--max-old-space-size` in bytes as the worker was started with it; null without one. Read once: neither source changes. */
+let oldSpaceFlag: number | null | undefined;
+
+/**
+ * Its heap's limit (`PingReport.heapLimit`, H394): node:v8 is loaded on the first heartbeat, not
+ * at start (start-modules.test.ts): about 2 ms and 30 internal modules once, then 4 µs an answer
+ * (`getHeapStatistics()`, read each time: a near-heap-limit callback may raise it). The flag,
+ * not `heap_size_limit`, when given: `heap_size_limit` adds the young generation's reserve (48 MiB
+ * on a 64-bit machine with enough memory), so a 128 MB heap's limit reads 176 MB and the heap
+ * V8 aborts on at 128 MB would read 73 % full.
+ */
+function heapLimit(): number {
+  const limit = loadV8().getHeapStatistics().heap_size_limit;
+  oldSpaceFlag ??= readOldSpaceFlag();
+  return oldSpaceFlag === null ? limit : Math.min(limit, oldSpaceFlag);
+}
+
+/** The last `--max-old-space-size` (or `--max_old_space_size`) of `execArgv`, else of `NODE_OPTIONS`: the command line's wins. */
+function readOldSpaceFlag(): number | null {
+  const lastOf = (args: readonly string[]): number | undefined => {
+    let mb: number | undefined;
+    args.forEach((arg, index) => {
+      const match = /^--max[-_]old[-_]space[-_]size(?:=(\d+))?$/.exec(arg);
+      const value = match === null ? undefined : (match[1] ?? args[index + 1]);
+      if (value !== undefined && /^\d+$/.test(value) && Number(value) > 0) mb = Number(value);
+    });
+    return mb;
+  };
+  const mb = lastOf(process.execArgv) ?? lastOf((process.env.NODE_OPTIONS ?? '').split(/\s+/));
+  return mb === undefined ? null : mb * 1024 * 1024;
 }
 
 function round(ms: number): number {

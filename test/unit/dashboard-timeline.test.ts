@@ -32,6 +32,13 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ type: 'workerChannelCorrupt', ...worker, error: 'Worker 7 (pid 4242) wrote bytes...' })).toBe('worker 7 (pid 4242, slot 1) killed: Worker 7 (pid 4242) wrote bytes...');
   });
 
+  it('[H394] tells a worker killed silent with its heap near its limit as most likely garbage collection; a plain hang as before', () => {
+    expect(describeEvent({ type: 'workerUnresponsive', ...worker, silentMs: 1526 })).toBe('worker 7 (pid 4242, slot 1) silent for 1526 ms: killed and replaced');
+    expect(describeEvent({ type: 'workerUnresponsive', ...worker, silentMs: 1526, heapUsedBytes: 60 * 1048576, heapLimitBytes: 64 * 1048576 })).toBe(
+      'worker 7 (pid 4242, slot 1) silent for 1526 ms, its heap at 60.0 MiB of 64.0 MiB (most likely garbage collection near its limit): killed and replaced',
+    );
+  });
+
   it('[H108] tells an exit with code 0 that left its stop unfinished as a failed stop, not as an exit asked for', () => {
     const exit = { type: 'workerExit', ...worker, code: 0, signal: null, expected: true };
     expect(describeEvent(exit)).toBe('worker 7 (pid 4242, slot 1) exited with code 0, as asked');

@@ -7,7 +7,7 @@ describe('the heartbeat report', () => {
     const probe = new HealthProbe();
     try {
       const first = probe.report();
-      expect(first).toEqual({ rss: expect.any(Number), heapUsed: expect.any(Number), heapTotal: expect.any(Number), cpuPercent: expect.any(Number), cpuSeconds: expect.any(Number) });
+      expect(first).toEqual({ rss: expect.any(Number), heapUsed: expect.any(Number), heapTotal: expect.any(Number), heapLimit: expect.any(Number), cpuPercent: expect.any(Number), cpuSeconds: expect.any(Number) });
       let later = probe.report();
       await until(() => (later = probe.report()).loopDelayMean !== undefined, 30_000, 'a measured window');
       expect(later).toMatchObject({ loopDelayMean: expect.any(Number), loopDelayP99: expect.any(Number) });

@@ -46,6 +46,14 @@ export interface WorkerStats {
   rssBytes: number | undefined;
   heapUsedBytes: number | undefined;
   heapTotalBytes: number | undefined;
+  /**
+   * The limit of its heap's old generation, in bytes, from the last heartbeat answer: the
+   * worker's `--max-old-space-size` when it was started with one, else V8's `heap_size_limit`.
+   * A heap used near it (90 % or more) makes garbage collection run back to back, and a worker
+   * silent then is told as most likely that, not a blocked loop (H394). The worker's word;
+   * undefined before the first answer and from older workers.
+   */
+  heapLimitBytes?: number | undefined;
   eventLoopDelayMs: number | undefined;
   eventLoopDelayP99Ms: number | undefined;
   /**
@@ -139,6 +147,7 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     rssBytes: record.health?.rssBytes,
     heapUsedBytes: record.health?.heapUsedBytes,
     heapTotalBytes: record.health?.heapTotalBytes,
+    heapLimitBytes: record.health?.heapLimitBytes,
     // Measured over an interval that a silent worker's silence has made long past: left out (H390).
     eventLoopDelayMs: silent ? undefined : record.health?.eventLoopDelayMs,
     eventLoopDelayP99Ms: silent ? undefined : record.health?.eventLoopDelayP99Ms,

@@ -66,6 +66,7 @@ export function possibleFigures(report: PingReport, uptimeMs: number): PingRepor
   const { memoryBytes, maxCpuPercent } = (machine ??= readMachine());
   if (report.rss > memoryBytes || report.heapTotal > memoryBytes || report.heapUsed > report.heapTotal) return undefined;
   const impossible = {
+    heapLimit: report.heapLimit !== undefined && (report.heapLimit < kMinHeapLimit || report.heapLimit > kMaxHeapLimit),
     cpuPercent: report.cpuPercent !== undefined && report.cpuPercent > maxCpuPercent,
     loopDelayMean: report.loopDelayMean !== undefined && report.loopDelayMean > uptimeMs,
     loopDelayP99: report.loopDelayP99 !== undefined && report.loopDelayP99 > uptimeMs,
@@ -77,6 +78,11 @@ export function possibleFigures(report: PingReport, uptimeMs: number): PingRepor
   for (const [figure, isImpossible] of Object.entries(impossible)) if (isImpossible) delete possible[figure as keyof typeof impossible];
   return possible;
 }
+
+/** A heap limit below 1 MiB: V8 does not start with one (`--max-old-space-size=1` aborts in its start). */
+const kMinHeapLimit = 1024 * 1024;
+/** Above 1 PiB: no heap of this age has one (V8 takes `--max-old-space-size` beyond physical memory, so not bound by it). */
+const kMaxHeapLimit = 2 ** 50;
 
 /** The machine's bounds, read once: `cpus()` reads /proc/cpuinfo, too much for every heartbeat answer. */
 let machine: { readonly memoryBytes: number; readonly maxCpuPercent: number } | undefined;

@@ -237,6 +237,7 @@ function toHealth(report: PingReport, measuredRssBytes: number | undefined): Wor
     rssBytes: measuredRssBytes ?? report.rss,
     heapUsedBytes: report.heapUsed,
     heapTotalBytes: report.heapTotal,
+    heapLimitBytes: report.heapLimit,
     eventLoopDelayMs: finiteOrUndefined(report.loopDelayMean),
     eventLoopDelayP99Ms: finiteOrUndefined(report.loopDelayP99),
     // A worker of an older clusterkit leaves it out; a figure that is not a finite number is not shown.

@@ -23,6 +23,7 @@ import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { changedNames, ReloadProgress, rollingReload, type ReloadContext } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
+import { heapPressureOf, type HeapPressure } from '../pool/heap-pressure.js';
 import { withNotStarted } from './not-started.js';
 
 /**
@@ -155,7 +156,8 @@ export class PrimaryLifecycle {
       this.#heartbeat = new PrimaryHeartbeat(context.pool, heartbeat, maxMemoryMb, {
         // The answer is checked like any system message: bad or impossible figures are dropped and counted.
         ping: (record, timeoutMs) => checkedPing(context.system, record, timeoutMs),
-        onSilent: (record, silentMs) => context.emit('workerSilent', { worker: record.handle, silentMs }),
+        // Its heap near its limit at its last answer: most likely garbage collection, not a blocked loop (H394).
+        onSilent: (record, silentMs) => context.emit('workerSilent', withHeapPressure(record, { worker: record.handle, silentMs })),
         onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
         onUnresponsive: (record, silentMs) => {
           // A shutdown began, and has not asked this one to stop yet (its sockets close first):
@@ -164,7 +166,7 @@ export class PrimaryLifecycle {
             context.pool.markStopping(record);
             this.#killedBeforeStop.push(record);
           }
-          context.emit('workerUnresponsive', { worker: record.handle, silentMs });
+          context.emit('workerUnresponsive', withHeapPressure(record, { worker: record.handle, silentMs }));
           void killWorker(record);
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),
@@ -528,4 +530,10 @@ export class PrimaryLifecycle {
       this.#context.reportError(failure);
     }
   }
+}
+
+/** `event` with `nearHeapLimit` when the worker's last heartbeat answer had its heap near its limit (H394). */
+function withHeapPressure<Event extends object>(record: WorkerRecord, event: Event): Event & { nearHeapLimit?: HeapPressure } {
+  const nearHeapLimit = heapPressureOf(record.health);
+  return nearHeapLimit === undefined ? event : { ...event, nearHeapLimit };
 }

@@ -21,6 +21,7 @@ import { isSilent, silenceOf } from '../pool/silence.js';
 import { deferred } from '../../deferred.js';
 import { kDefaultStartupWindowMs } from '../primary-options.js';
 import { historyAtTakeover } from '../pool/restart-policy.js';
+import { describeHeapFigures, heapPressureOf, kGcNearLimit } from '../pool/heap-pressure.js';
 
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
@@ -342,7 +343,10 @@ async function staysUp(context: ReloadContext, incoming: WorkerRecord, old: Work
   if (context.isRunning() && (incoming.silence !== undefined || isSilent(incoming, context.options.heartbeat, now))) {
     const unheardMs = silenceOf(incoming, context.options.heartbeat, now);
     const unheard = unheardMs === undefined ? '' : ` (unheard for ${formatElapsed(unheardMs)})`;
-    throw new Error(`${incoming.describe()} stopped answering the heartbeat${unheard}, its event loop most likely blocked, ${within}`);
+    // Its heap near its limit at its last answer (H394): garbage collection, most likely.
+    const pressure = heapPressureOf(incoming.health);
+    const why = pressure ? `${describeHeapFigures(pressure)}, ${kGcNearLimit}` : 'its event loop most likely blocked';
+    throw new Error(`${incoming.describe()} stopped answering the heartbeat${unheard}, ${why}, ${within}`);
   }
 }
 
@@ -435,7 +439,7 @@ class TakenReplacements {
     const of = record.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(record.uncaughtError)}`;
     const outside = record.outsideSignal();
     const how = record.isUnresponsive
-      ? 'was killed (SIGKILL) by the primary for not answering heartbeats (its event loop most likely blocked)'
+      ? `was killed (SIGKILL) by the primary for not answering heartbeats (${heapPressureOf(record.health) ? 'its heap near its limit: most likely garbage collection' : 'its event loop most likely blocked'})`
       : (outside?.how ?? describeExit(record.exitCode, record.signal, record.pid));
     const replaced = this.replaced();
     const left = this.total - replaced;

@@ -5,6 +5,7 @@
  * where it knew the one (H255). Undefined when the causes differ or are unknown.
  */
 import { formatElapsed } from '../../duration.js';
+import { heapPressureOf } from './heap-pressure.js';
 import { recordOf, type WorkerHandle } from './worker-handle.js';
 import { isStopUnfinished, overranStop } from './stop-worker.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -31,7 +32,8 @@ function oneCause(handles: readonly WorkerHandle[], causeOf: (record: WorkerReco
 function killCause(record: WorkerRecord): string | undefined {
   if (record.isKilledForChannel) return "for what it wrote on its IPC channel, which the primary cannot read: see the cluster's log";
   // Silent past the heartbeat's timeout during its stop, or before it (H376): the timeout, not each one's silence, so one cause holds for several.
-  if (record.isUnresponsive) return record.unresponsiveAfterMs === undefined ? 'for not answering heartbeats' : `silent past the heartbeat timeout, ${formatElapsed(record.unresponsiveAfterMs)} (its event loop most likely blocked)`;
+  // Its heap near its limit at its last answer (H394): garbage collection, most likely, not a blocked loop.
+  if (record.isUnresponsive) return record.unresponsiveAfterMs === undefined ? 'for not answering heartbeats' : `silent past the heartbeat timeout, ${formatElapsed(record.unresponsiveAfterMs)} (${heapPressureOf(record.health) ? 'its heap near its limit: most likely garbage collection' : 'its event loop most likely blocked'})`;
   if (record.killedAtStopTimeoutMs !== undefined) return `still running at the shutdown timeout, ${formatElapsed(record.killedAtStopTimeoutMs)}`;
   // Killed to stop, not at the timeout: a second stop signal forced it (stop-worker.ts killAll).
   if (record.isKilledToStop) return 'a second stop signal forced the stop';

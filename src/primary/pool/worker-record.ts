@@ -31,6 +31,11 @@ export interface WorkerHealth {
   rssBytes: number;
   heapUsedBytes: number;
   heapTotalBytes: number;
+  /**
+   * The limit of its heap's old generation, as the worker said (`WorkerStats.heapLimitBytes`,
+   * H394); undefined from older workers and before the first heartbeat answer.
+   */
+  heapLimitBytes?: number | undefined;
   /** Mean event-loop delay since the previous heartbeat, in ms; undefined after the first one (nothing measured yet). */
   eventLoopDelayMs: number | undefined;
   /** 99th percentile of the event-loop delay since the previous heartbeat, in ms; undefined as the mean. */

@@ -77,6 +77,8 @@ export function describeEvent(event) {
     case 'workerRestart':
       return `slot ${event.slot} restarted as worker ${event.workerId} (pid ${event.pid ?? '-'}) after ${formatMs(event.delayMs)} ms backoff, attempt ${event.attempt}; replaces worker ${event.previousId}`;
     case 'workerUnresponsive':
+      // Its heap near its limit at its last answer (H394): garbage collection, most likely.
+      if (event.heapLimitBytes !== undefined) return `${worker(event)} silent for ${formatMs(event.silentMs)} ms, its heap at ${formatBytes(event.heapUsedBytes)} of ${formatBytes(event.heapLimitBytes)} (most likely garbage collection near its limit): killed and replaced`;
       return `${worker(event)} silent for ${formatMs(event.silentMs)} ms: killed and replaced`;
     case 'workerMemoryLimit':
       if (event.restartedInPlace) return `${worker(event)} grew by the memory limit again (${formatBytes(event.rssBytes)}) while its replacement was not ready: stopped, restarted in place`;

@@ -885,10 +885,17 @@ export class ReloadError extends ClusterKitError {
   readonly code = 'ERR_RELOAD_FAILED';
   /** The reload stopped because the primary began shutting down, not because of a replacement. */
   readonly isShutdown: boolean;
+  /**
+   * The reload stopped because a newer change of the watched files superseded it (`--watch`,
+   * H388): its replacement still starting ran the code from before that change and was stopped;
+   * no failure of the new code, and a reload for the change follows.
+   */
+  readonly isSuperseded: boolean;
 
-  constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean }) {
+  constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean; isSuperseded?: boolean }) {
     super(message, options);
     this.isShutdown = options?.isShutdown ?? false;
+    this.isSuperseded = options?.isSuperseded ?? false;
   }
 }
 

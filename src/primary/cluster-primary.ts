@@ -356,6 +356,33 @@ export class ClusterPrimary<
   }
 
   /**
+   * A newer change of the watched files came while a reload asked for with `requestedBy:
+   * 'watch'` runs (`clusterkit run --watch` calls it, H388): when that reload's replacement
+   * forked before the change (before `changedAt`, the change's mtime, when given) is still
+   * starting, it runs the code from before the change (or a file caught half written): it is
+   * stopped at once and the reload ends superseded (`reloadFailed` with a `ReloadError` whose
+   * `isSuperseded` is true; `clusterkit_reloads_total{outcome="superseded"}`). The slots it
+   * replaced keep their new workers, the others their old ones; reload again for the change.
+   * Returns whether it superseded the reload; false when no such reload runs, or none of its
+   * replacements is starting (its change then waits for its end). Other reloads are never superseded.
+   * @throws InvalidArgumentError for a `change` that is not `{ files: string[], changedAt?: number }`.
+   */
+  supersedeReload(change: { files: readonly string[]; changedAt?: number }): boolean {
+    const isChange =
+      typeof change === 'object' &&
+      change !== null &&
+      Array.isArray(change.files) &&
+      change.files.every((file) => typeof file === 'string') &&
+      (change.changedAt === undefined || Number.isFinite(change.changedAt));
+    if (!isChange) {
+      throw new InvalidArgumentError(
+        `supersedeReload() needs the change as { files: string[], changedAt?: number } (the changed files, and when the change was written, ms since the epoch); nothing was superseded. Received ${describeValue(change)}.`,
+      );
+    }
+    return this.#context.lifecycle.supersedeReload({ files: [...change.files], changedAt: change.changedAt });
+  }
+
+  /**
    * Per-worker figures: uptime, restarts, memory, event-loop delay, CPU, messages, pending
    * requests, and how fresh they are: `healthAgeMs` (age of the heartbeat figures), `silentMs`
    * (time since the worker was last heard from) and `isSilent` (unheard for over two heartbeat

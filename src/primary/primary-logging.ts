@@ -433,6 +433,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('reloadFailed', ({ error }) => {
     // An operator's stop during a reload is no failure to alert on: said at warn, as what happened.
     if (error instanceof ReloadError && error.isShutdown) logger.warn({ err: error }, `rolling reload stopped: ${error.message}`);
+    // A newer save under --watch (H388): no failure of the new code, and its reload follows.
+    else if (error instanceof ReloadError && error.isSuperseded) logger.info({ err: error }, `rolling reload superseded: ${error.message}`);
     else logger.error({ err: error }, `rolling reload failed: ${error.message}`);
   });
   primary.on('scale', ({ from, to }) => {

@@ -100,6 +100,8 @@ export interface PrimaryService {
   scale(count: number): Promise<void>;
   /** Zero-downtime rolling reload (as SIGHUP); `requestedBy` and `env` as `ClusterPrimary.reload()`'s (default `'call'`, the env in force). */
   reload(options?: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> }): Promise<void>;
+  /** A newer watched change supersedes the `--watch` reload under way while a replacement of it is still starting (H388); as `ClusterPrimary.supersedeReload()`. */
+  supersedeReload(change: { files: readonly string[]; changedAt?: number }): boolean;
   /** Graceful shutdown; removes the control socket. Does not exit the process. */
   stop(): Promise<ShutdownReport>;
 }
@@ -174,6 +176,11 @@ class RunningService implements PrimaryService {
   /** A rolling reload; `requestedBy` and `env` as `ClusterPrimary.reload()`'s. */
   reload(options: { requestedBy?: ReloadRequester; env?: Record<string, string | undefined> } = {}): Promise<void> {
     return this.primary.reload(options);
+  }
+
+  /** A newer watched change supersedes the `--watch` reload under way, if a replacement of it is still starting (H388); as `ClusterPrimary.supersedeReload()`. */
+  supersedeReload(change: { files: readonly string[]; changedAt?: number }): boolean {
+    return this.primary.supersedeReload(change);
   }
 
   async stop(): Promise<ShutdownReport> {

@@ -106,6 +106,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     };
   };
   const updater = envUpdater(settings, logger, (env) => workerEnvOf(env, true));
+  // Before the first fork: a code file saved from now until the watch is armed reloads (H389).
+  const startedAt = Date.now();
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
@@ -210,6 +212,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       // A `.env` or a config outside the watched paths: looked at too, with no reload (H316).
       settingsFiles: configCheck?.files,
       onSettingsFileChange: configCheck && ((paths) => configCheck.changed(paths, false)),
+      changedSince: startedAt,
     });
     watching = started;
     service.primary.once('shutdown', () => {

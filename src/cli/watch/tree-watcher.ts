@@ -20,7 +20,7 @@
  *   (`replaced`), as chokidar may have told of nothing (H270).
  */
 import { statSync, unwatchFile, watchFile, type Stats } from 'node:fs';
-import { dirname, isAbsolute, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { toError } from '../../to-error.js';
 
@@ -78,6 +78,19 @@ export class TreeWatcher {
       });
     }
     return tree;
+  }
+
+  /** The files watched now (absolute): the entries of the watched directories that are no directory themselves. */
+  files(): string[] {
+    const watched = this.#watcher?.getWatched() ?? {};
+    const files: string[] = [];
+    for (const [directory, names] of Object.entries(watched)) {
+      for (const name of names) {
+        const path = join(directory, name);
+        if (!Object.hasOwn(watched, path)) files.push(path);
+      }
+    }
+    return files;
   }
 
   /** The roots that are gone, waiting to come back. */

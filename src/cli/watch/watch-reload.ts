@@ -11,7 +11,7 @@
  */
 import { fstatSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve } from 'node:path';
-import { WatchLostError } from '../../errors.js';
+import { ReloadError, WatchLostError } from '../../errors.js';
 import type { Logger } from '../../logger.js';
 import type { WatchSettings } from '../run-settings.js';
 import { ignoreOptionAdvice, ignorePathsAdvice } from './ignore-advice.js';
@@ -50,6 +50,11 @@ export function maxWatchWaitMs(delayMs: number): number {
 
 export interface Reloadable {
   reload(options?: { requestedBy?: 'watch' }): Promise<void>;
+  /**
+   * A newer change came while the watch's reload runs (H388): the reload is superseded when a
+   * replacement forked before `changedAt` is still starting (`ClusterPrimary.supersedeReload()`).
+   */
+  supersedeReload?(change: { files: readonly string[]; changedAt?: number }): boolean;
 }
 
 /** A watch under way. */
@@ -100,6 +105,12 @@ export interface WatchOptions {
    */
   readonly outputFiles?: readonly string[] | undefined;
   readonly onSettingsFileChange?: ((paths: readonly string[]) => void) | undefined;
+  /**
+   * When the first workers began to fork (Date.now()), the watch being armed only once they
+   * started (H389): a code file or the script written since (by its mtime) is a change, made
+   * while the first workers loaded the code, which the watch could not see: it reloads.
+   */
+  readonly changedSince?: number | undefined;
 }
 
 /**
@@ -142,6 +153,15 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   let lastReload: { startedAt: number; endedAt?: number } | undefined;
   /** A forced reload waits for the script, missing now (H271). */
   let waitsForScript = false;
+  /**
+   * The reload under way was started for a change that superseded the one before (H388): it is
+   * not superseded in turn. A file the app writes at each start would otherwise stop every
+   * replacement before it was ready, and no reload would ever end; at worst every other one is
+   * superseded, and the loop detectors see the file as they did (H269, H289).
+   */
+  let isAfterSupersede = false;
+  /** The last reload was superseded: the next one is not (`isAfterSupersede`). */
+  let wasSuperseded = false;
   let isReloading = false;
   let isClosed = false;
   /**
@@ -200,11 +220,15 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
     options.onReload?.(paths);
     lastReload = { startedAt: Date.now() };
+    isAfterSupersede = wasSuperseded;
+    wasSuperseded = false;
     try {
       await target.reload({ requestedBy: 'watch' });
-    } catch {
+    } catch (error) {
+      // Superseded by a newer change (H388): the primary said so, and that change's reload follows.
+      if (error instanceof ReloadError && error.isSuperseded) wasSuperseded = true;
       // The primary has logged why ("rolling reload failed: ..."); say what happens next.
-      if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');
+      else if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');
     } finally {
       isReloading = false;
       lastReload.endedAt = Date.now();
@@ -313,7 +337,21 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     }
     void reload(isForced);
   };
-  const noteChange = (path: string) => {
+  /**
+   * A change while the watch's reload runs (H388): a replacement forked before it and still
+   * starting runs the code from before it (an editor's truncate-then-write caught it on an empty
+   * file, which never listens: the reload waited out its ready timeouts, 60 s). The primary stops
+   * it and ends the reload at once; the change's reload follows after the quiet time.
+   * Paths found looping or dropped (the app's own writes at start) never supersede.
+   */
+  const supersede = (path: string, event: string) => {
+    if (!isReloading || isAfterSupersede || lastReload === undefined || lastReload.endedAt !== undefined || target.supersedeReload === undefined) return;
+    if (dropped.has(path) || looping.has(path) || writtenDuringReload.has(path)) return;
+    const changedAt = event === 'unlink' || event === 'unlinkDir' ? undefined : mtimeOf(path);
+    target.supersedeReload({ files: [shownPath(path)], ...(changedAt === undefined ? {} : { changedAt }) });
+  };
+  const noteChange = (path: string, event = 'change') => {
+    supersede(path, event);
     changed.set(path, (changed.get(path) ?? 0) + 1);
     if (waitsForScript && path === script && exists(script)) {
       // Back: the maximum wait counts again, from now.
@@ -322,27 +360,49 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     }
     if (!isReloading) schedule();
   };
+  const onChange = (event: string, path: string) => {
+    if (event === 'addDir' || isOwnOutput(path)) return;
+    // Files only: a directory's removal is a build or a checkout, never the app's output.
+    const isDuringReload = event !== 'unlinkDir' && !settings.paths.includes(path) && path !== script && isWrittenDuringReload(event, path);
+    if (dropped.has(path)) {
+      if (isDuringReload) return;
+      // Changed while no reload ran: a person or a tool, not the reload's output (H288).
+      dropped.delete(path);
+      logger.info({}, `${shownPath(path)} changed while no reload ran (a person or a tool): watching it fully again`);
+    }
+    if (isDuringReload) (mayBeOutput(path) ? writtenDuringReload : codeWrittenDuringReload).add(path);
+    else if (looping.delete(path)) {
+      // Saved while no reload ran: a person or a tool, not the app's start. Its reloads no longer
+      // back off: a template saved every 0.7 s had an idle save wait 9.8 s (tester t30 final F2).
+      loopBackoffs = 0;
+      isBackoffSaid = false;
+      logger.info({}, `${shownPath(path)} changed while no reload ran (a person or a tool): no longer counted as reloading again and again, its reloads wait ${settings.delayMs} ms again`);
+    }
+    noteChange(path, event);
+  };
+  /**
+   * The code files and the script written after `since`, as the first workers forked, and
+   * before the watch was armed (H389): before, such a save was never seen, and the workers ran
+   * the code from before it. Each is a change, as if the start were a reload (its window, from
+   * `since` to now): a code file the app itself writes at start is seen as one written during a
+   * reload (H289). Files that may be the app's output (not code) are left alone: the app's start
+   * writes them, which is no change of the code.
+   */
+  const noteEarlyChanges = (since: number) => {
+    const armedAt = Date.now();
+    const early = tree.files().filter((path) => {
+      if (mayBeOutput(path) || isOwnOutput(path)) return false;
+      const modifiedAt = mtimeOf(path);
+      return modifiedAt !== undefined && modifiedAt >= since - kMtimeSlackMs && modifiedAt <= armedAt + kMtimeSlackMs;
+    });
+    if (early.length === 0) return;
+    lastReload ??= { startedAt: since, endedAt: armedAt };
+    const more = early.length > kListedChanges ? ` and ${early.length - kListedChanges} more` : '';
+    logger.info({}, `${early.slice(0, kListedChanges).map(shownPath).join(', ')}${more} changed while the workers started, before the watch was armed: a reload follows`);
+    for (const path of early) onChange('change', path);
+  };
   const tree = await TreeWatcher.open(settings.paths, isIgnored, {
-    change: (event, path) => {
-      if (event === 'addDir' || isOwnOutput(path)) return;
-      // Files only: a directory's removal is a build or a checkout, never the app's output.
-      const isDuringReload = event !== 'unlinkDir' && !settings.paths.includes(path) && path !== script && isWrittenDuringReload(event, path);
-      if (dropped.has(path)) {
-        if (isDuringReload) return;
-        // Changed while no reload ran: a person or a tool, not the reload's output (H288).
-        dropped.delete(path);
-        logger.info({}, `${shownPath(path)} changed while no reload ran (a person or a tool): watching it fully again`);
-      }
-      if (isDuringReload) (mayBeOutput(path) ? writtenDuringReload : codeWrittenDuringReload).add(path);
-      else if (looping.delete(path)) {
-        // Saved while no reload ran: a person or a tool, not the app's start. Its reloads no longer
-        // back off: a template saved every 0.7 s had an idle save wait 9.8 s (tester t30 final F2).
-        loopBackoffs = 0;
-        isBackoffSaid = false;
-        logger.info({}, `${shownPath(path)} changed while no reload ran (a person or a tool): no longer counted as reloading again and again, its reloads wait ${settings.delayMs} ms again`);
-      }
-      noteChange(path);
-    },
+    change: onChange,
     // A root made again in one go, which chokidar may not tell of: one reload, as for any change (H270).
     replaced: (roots) => {
       for (const root of roots) noteChange(root);
@@ -377,6 +437,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     },
     (error) => logger.warn({}, `watch error: ${error.message}`),
   );
+  if (options.changedSince !== undefined) noteEarlyChanges(options.changedSince);
   const shown = settings.paths.map(shownPath).join(', ');
   // Each once: an ignoreWatch copied from PM2 often repeats node_modules.
   const ignoring = [...new Set(['node_modules', 'dot entries', '*.log', 'editor temp files', ...settings.ignore])].join(', ');

@@ -165,8 +165,12 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Iterabl
  * starting point, and an alert must not wait for the first failure for its series to exist.
  */
 function writeOutcomes(out: ExpositionWriter, outcomes: OutcomeFigures): void {
-  out.family('clusterkit_reloads_total', 'counter', 'Rolling reloads since the primary started, by outcome: succeeded (every slot replaced), failed (a replacement did not start or crashed; the old workers kept serving).');
-  out.sample([['outcome', 'succeeded']], outcomes.reloadsSucceeded).sample([['outcome', 'failed']], outcomes.reloadsFailed);
+  out.family(
+    'clusterkit_reloads_total',
+    'counter',
+    'Rolling reloads since the primary started, by outcome: succeeded (every slot replaced), failed (a replacement did not start or crashed; the old workers kept serving), superseded (--watch: a newer change stopped a replacement still starting, and reloaded again).',
+  );
+  out.sample([['outcome', 'succeeded']], outcomes.reloadsSucceeded).sample([['outcome', 'failed']], outcomes.reloadsFailed).sample([['outcome', 'superseded']], outcomes.reloadsSuperseded);
   out.family('clusterkit_requests_cut_total', 'counter', 'Requests cut off unfinished since the primary started, by reason: killed (a SIGKILL of the primary: heartbeat, stop timeout), crash, deadline (open at a stopping worker\'s deadline), exit, closed, signal, unexpected-exit, handlers (message handlers). A lower bound for kills and crashes.');
   for (const reason of kRequestsCutReasons) out.sample([['reason', reason]], outcomes.requestsCut.get(reason) ?? 0);
   out.family('clusterkit_connections_reset_total', 'counter', 'Connections reset since the primary started, by reason: unaccepted (reset before any worker took them, as a shutdown closed the listening sockets), or idle keep-alive connections of a worker killed, crashed or exited unasked.');

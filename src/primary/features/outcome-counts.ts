@@ -1,6 +1,6 @@
 /**
- * The outcomes `/metrics` counts since the primary started (H375): reloads that succeeded or
- * failed, requests cut off and connections reset, by cause. Counted from the events the primary
+ * The outcomes `/metrics` counts since the primary started (H375): reloads that succeeded,
+ * failed or were superseded (H388), requests cut off and connections reset, by cause. Counted from the events the primary
  * emits, whether or not the app listens to them: `observeOutcomes()` sits between the primary's
  * code and its emitter. Each event is counted once, from the one place that tells it:
  *
@@ -17,6 +17,7 @@
  *
  * `ShutdownReport.requestsCut` is the sum of these for one stop, so it is not counted again.
  */
+import { ReloadError } from '../../errors.js';
 import type { SafeEmitter } from '../../safe-emit.js';
 import type { RequestsCutReason, UnreplacedExit } from '../primary-events.js';
 
@@ -32,6 +33,8 @@ export type ResetReason = (typeof kConnectionsResetReasons)[number];
 export interface OutcomeFigures {
   readonly reloadsSucceeded: number;
   readonly reloadsFailed: number;
+  /** Reloads a newer change of the watched files superseded (`--watch`, H388): not counted as failed. */
+  readonly reloadsSuperseded: number;
   readonly requestsCut: ReadonlyMap<CutReason, number>;
   /** Idle connections reset with a worker, by cause; `unaccepted` comes from the pool. */
   readonly connectionsReset: ReadonlyMap<ResetReason, number>;
@@ -48,11 +51,13 @@ interface ObservedEvent {
   readonly lostRequests?: number;
   readonly resetConnections?: number;
   readonly beforeTakeover?: UnreplacedExit;
+  readonly error?: unknown;
 }
 
 export class OutcomeCounts {
   #reloadsSucceeded = 0;
   #reloadsFailed = 0;
+  #reloadsSuperseded = 0;
   readonly #requestsCut = new Map<CutReason, number>();
   readonly #connectionsReset = new Map<ResetReason, number>();
   /** The worker whose `workerExit` said the primary killed it: its `workerCrash`, which follows at once, is not counted again. */
@@ -63,6 +68,7 @@ export class OutcomeCounts {
     return {
       reloadsSucceeded: this.#reloadsSucceeded,
       reloadsFailed: this.#reloadsFailed,
+      reloadsSuperseded: this.#reloadsSuperseded,
       requestsCut: this.#requestsCut,
       connectionsReset: new Map([...this.#connectionsReset, ['unaccepted', unaccepted]]),
     };
@@ -76,7 +82,8 @@ export class OutcomeCounts {
         this.#reloadsSucceeded += 1;
         return;
       case 'reloadFailed':
-        this.#reloadsFailed += 1;
+        if (data.error instanceof ReloadError && data.error.isSuperseded) this.#reloadsSuperseded += 1;
+        else this.#reloadsFailed += 1;
         return;
       case 'workerRequestsCut':
         if (data.reason !== undefined) this.#cut(data.reason, data.openRequests, data.reason === 'unexpected-exit' ? data.resetConnections : undefined);

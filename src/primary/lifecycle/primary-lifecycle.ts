@@ -21,7 +21,7 @@ import { CronRestart } from './cron-restart.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
-import { changedNames, ReloadProgress, rollingReload, type ReloadContext } from './rolling-reload.js';
+import { changedNames, ReloadProgress, rollingReload, type ReloadContext, type SupersedingChange } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
 import { heapPressureOf, type HeapPressure } from '../pool/heap-pressure.js';
 import { withNotStarted } from './not-started.js';
@@ -128,6 +128,8 @@ export class PrimaryLifecycle {
   #reload: Promise<void> | undefined;
   /** How far the reload under way got: a `reload()` joins it only while a slot's replacement is still to be forked (H374). */
   #reloadProgress: ReloadProgress | undefined;
+  /** What asked for the reload under way: a newer watched change supersedes only a `'watch'` one (H388). */
+  #reloadRequestedBy: ReloadRequester | undefined;
   /** The reload asked for once the one under way could no longer load the caller's code: it starts when that one ends (H374). */
   #queuedReload: { readonly settled: Deferred<void>; readonly requestedBy: ReloadRequester; env: Readonly<Record<string, string | undefined>> | undefined } | undefined;
   /** Resolved as the shutdown begins: a reload's replacement stops waiting out `minReadyMs` (H349). */
@@ -388,14 +390,30 @@ export class PrimaryLifecycle {
     return this.#startReload(requestedBy, env);
   }
 
+  /**
+   * A newer change of the watched files came while a reload `--watch` asked for runs (H388):
+   * when a replacement of it forked before the change is still starting (not ready, or not
+   * listening as the worker it replaces), that replacement is stopped at once and the reload
+   * ends superseded (`reloadFailed` with `ReloadError.isSuperseded`); the slots it replaced
+   * keep their new workers, the others their old ones, and the reload queued behind it (H374)
+   * starts. Returns whether it did. A reload asked for otherwise (SIGHUP, `clusterkit reload`, a
+   * call, the schedule) is never superseded: the change's reload is queued after it, as before.
+   */
+  supersedeReload(change: SupersedingChange): boolean {
+    if (this.#state !== 'running' || this.#reloadRequestedBy !== 'watch') return false;
+    return this.#reloadProgress?.supersede(change) ?? false;
+  }
+
   #startReload(requestedBy: ReloadRequester, env: Readonly<Record<string, string | undefined>> | undefined): Promise<void> {
     const progress = new ReloadProgress();
     this.#reloadProgress = progress;
+    this.#reloadRequestedBy = requestedBy;
     const running = rollingReload(this.#reloadContext, requestedBy, env, progress)
       .then(() => this.#refillGivenUp())
       .finally(() => {
         this.#reload = undefined;
         this.#reloadProgress = undefined;
+        this.#reloadRequestedBy = undefined;
         this.#startQueuedReload();
       });
     this.#reload = running;

@@ -26,6 +26,20 @@ import { describeHeapFigures, heapPressureOf, kGcNearLimit } from '../pool/heap-
 /** How long a failed replacement may take to go away. */
 const kFailedReplacementStopMs = 2_000;
 
+/** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
+const kMtimeSlackMs = 20;
+
+/** A newer change of the watched files (`--watch`, H388): what `ReloadProgress.supersede()` is told. */
+export interface SupersedingChange {
+  /** The changed files, as shown (relative to the working directory), for the log line. */
+  readonly files: readonly string[];
+  /**
+   * When the change was written (its newest mtime, ms since the epoch), if known: a replacement
+   * forked after it loaded that change already, and is not superseded for it.
+   */
+  readonly changedAt?: number | undefined;
+}
+
 /** The failures of replacements that were ready, then exited or went silent within `minReadyMs`. */
 const notStayedUp = new WeakSet<Error>();
 
@@ -50,6 +64,9 @@ export class ReloadProgress {
   #slots: readonly Slot[] = [];
   /** Index in `#slots` of the first slot whose replacement was not forked yet. */
   #next = 0;
+  /** The replacement forked that is not ready yet (or not listening as the worker it replaces): what a newer change supersedes (H388). */
+  #starting: WorkerRecord | undefined;
+  readonly #superseded = deferred<SupersedingChange>();
 
   /** @internal Set by `rollingReload` as it begins. */
   begin(slots: readonly Slot[]): void {
@@ -75,6 +92,33 @@ export class ReloadProgress {
   /** True once a slot had its turn: its replacement was forked from the code on disk then, before any request that comes now. */
   get hasForked(): boolean {
     return this.#next > 0;
+  }
+
+  /** @internal `record` is the replacement starting now (undefined: none, it took over or failed). */
+  starting(record: WorkerRecord | undefined): void {
+    this.#starting = record;
+  }
+
+  /** @internal Resolves when a newer change superseded the reload (H388). */
+  get whenSuperseded(): Promise<SupersedingChange> {
+    return this.#superseded.promise;
+  }
+
+  /**
+   * A newer change of the watched files came (`--watch`, H388): when a replacement forked before
+   * it is still starting (not ready, or not listening as the worker it replaces), that
+   * replacement runs the code from before the change (or a file caught half written) and the
+   * reload is superseded: the replacement is stopped at once and the reload ends with a
+   * `ReloadError` whose `isSuperseded` is true. Returns whether it did; false when no
+   * replacement is starting (the change waits for the reload's end, as before).
+   */
+  supersede(change: SupersedingChange): boolean {
+    const starting = this.#starting;
+    if (starting === undefined || starting.state === 'exited' || this.#superseded.isSettled) return false;
+    // Written before the replacement was forked: the replacement loaded it.
+    if (change.changedAt !== undefined && change.changedAt < starting.startedAt - kMtimeSlackMs) return false;
+    this.#superseded.resolve(change);
+    return true;
   }
 }
 
@@ -115,7 +159,7 @@ export async function rollingReload(
       taken.throwIfOneExited(context);
       // Its replacement is forked synchronously in replaceInSlot: a reload() asked for from now on no longer loads its code in this slot.
       progress.forking(index);
-      const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true, taken);
+      const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true, taken, progress);
       // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
       if (report === undefined) {
         retired++;
@@ -156,7 +200,11 @@ export async function rollingReload(
       if (changed !== undefined && changed.changed.length > 0) {
         const started = [...context.pool.records].filter((record) => record.env === env && record.state !== 'exited').length;
         const already = started === 0 ? 'no worker started with the new one' : `${started} ${started === 1 ? 'worker' : 'workers'} already started with the new one, and ${started === 1 ? 'keeps it until it is' : 'keep it until they are'} replaced`;
-        failure = new ReloadError(`${failure.message} The env in force is still the one from before (every later fork gets it); ${already}.`, { cause: failure.cause, isShutdown: failure.isShutdown });
+        failure = new ReloadError(`${failure.message} The env in force is still the one from before (every later fork gets it); ${already}.`, {
+          cause: failure.cause,
+          isShutdown: failure.isShutdown,
+          isSuperseded: failure.isSuperseded,
+        });
       }
     }
     context.emit('reloadFailed', { error: failure });
@@ -197,12 +245,20 @@ export async function replaceWorker(context: ReloadContext, record: WorkerRecord
  * `taken` (a reload, H365): the replacements that took over before; one that exits on its own
  * meanwhile ends this one's start, which is stopped, and fails the reload.
  */
-async function replaceInSlot(context: ReloadContext, slot: Slot, progress: string, restartsWait = false, taken?: TakenReplacements): Promise<ShutdownReport | undefined> {
+async function replaceInSlot(
+  context: ReloadContext,
+  slot: Slot,
+  progress: string,
+  restartsWait = false,
+  taken?: TakenReplacements,
+  reload?: ReloadProgress,
+): Promise<ShutdownReport | undefined> {
   const { pool, options } = context;
   const old = slot.current;
   // A slot of a scale-up under way gets its first worker from the new code anyway.
   if (old === undefined) return { graceful: [], failed: [], killed: [], requestsCut: 0 };
   const incoming = pool.launch(slot, true);
+  reload?.starting(incoming);
   if (restartsWait) slot.beginReplacing(incoming);
   const endReplacing = (): void => {
     if (restartsWait) slot.endReplacing();
@@ -216,20 +272,28 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     throw new EarlierReplacementExit(record);
   });
   earlierExit?.catch(() => {});
+  // A newer change of the watched files while it starts (H388): it runs stale code, and goes.
+  const superseded = reload?.whenSuperseded.then((change) => {
+    throw new Superseded(change);
+  });
+  superseded?.catch(() => {});
+  const orSuperseded = async <T>(promise: Promise<T>): Promise<T> => (superseded === undefined ? promise : Promise.race([promise, superseded]));
   const orEarlierExit = async <T>(promise: Promise<T>): Promise<T> => (earlierExit === undefined ? promise : Promise.race([promise, earlierExit]));
   try {
     // Rejects at its exit before ready, with how it exited (worker-pool.ts).
-    await orEarlierExit(incoming.whenReady.promise);
+    await orSuperseded(orEarlierExit(incoming.whenReady.promise));
     restorePriority?.();
     if (old?.isListening && !incoming.isListening) {
       // Its exit ends the wait at once: a new version that crashes at startup is the most common bad deploy.
-      await orEarlierExit(settleWithin(Promise.race([incoming.whenListening.promise, incoming.whenExited.promise]), options.readyTimeoutMs));
+      await orSuperseded(orEarlierExit(settleWithin(Promise.race([incoming.whenListening.promise, incoming.whenExited.promise]), options.readyTimeoutMs)));
       if (incoming.state === 'exited' && incoming.stopRequested) throw new Error(`${incoming.describe()} was stopped by the primary before it listened`);
       if (incoming.state === 'exited') {
         throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} after it was ready, before it listened`);
       }
       if (!incoming.isListening) throw new Error(`it was ready but did not listen within ${options.readyTimeoutMs} ms, unlike the worker it replaces`);
     }
+    // Ready (and listening as the old one was): no longer superseded; a newer change waits for the reload's end.
+    reload?.starting(undefined);
     // A replacement that exits right after ready with nothing to listen for is no replacement either.
     if (incoming.state === 'exited') throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} right after it was ready`);
     // A build that crashes soon after ready (a lazy import, its first request, a timer) would
@@ -243,6 +307,7 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     const exited = taken?.firstExited();
     if (exited !== undefined) throw new EarlierReplacementExit(exited);
   } catch (error) {
+    reload?.starting(undefined);
     restorePriority?.();
     try {
       // A ready replacement stopped for an earlier one's exit may be serving: it drains as a worker does.
@@ -267,6 +332,15 @@ async function replaceInSlot(context: ReloadContext, slot: Slot, progress: strin
     }
     if (error instanceof EarlierReplacementExit) {
       throw taken!.failure(context, error.record, `the replacement for worker slot ${slot.index}, starting then, was stopped`);
+    }
+    if (error instanceof Superseded) {
+      // Not the new code's failure: the old worker of this slot, and those not replaced, serve on.
+      const { files } = error.change;
+      const shown = files.length <= 3 ? files.join(', ') : `${files.slice(0, 3).join(', ')} and ${files.length - 3} more`;
+      throw new ReloadError(
+        `${shown || 'a watched file'} changed again while the replacement for worker slot ${slot.index}, ${incoming.describe()}, was starting: it ran the code from before that change (or a file caught half written), so it was stopped and the reload superseded; ${progress} (they keep serving until the reload for the change replaces them again), and the old worker of slot ${slot.index} and of the slots not replaced keep serving. A reload for the change follows.`,
+        { cause: error, isSuperseded: true },
+      );
     }
     // Ready, and serving, before it exited or went silent within minReadyMs: no failed start (retest t36 N3, H360).
     const failed = isProving ? 'became ready but did not stay up' : 'failed to start';
@@ -347,6 +421,13 @@ async function staysUp(context: ReloadContext, incoming: WorkerRecord, old: Work
     const pressure = heapPressureOf(incoming.health);
     const why = pressure ? `${describeHeapFigures(pressure)}, ${kGcNearLimit}` : 'its event loop most likely blocked';
     throw new Error(`${incoming.describe()} stopped answering the heartbeat${unheard}, ${why}, ${within}`);
+  }
+}
+
+/** Thrown inside `replaceInSlot` when a newer change of the watched files superseded the reload (H388). */
+class Superseded extends Error {
+  constructor(readonly change: SupersedingChange) {
+    super(`superseded by a newer change of ${change.files.join(', ') || 'the watched files'}`);
   }
 }
 

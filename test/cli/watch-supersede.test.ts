@@ -1,0 +1,92 @@
+/**
+ * `clusterkit run --watch` with real workers and real writes: a save during a reload supersedes
+ * a replacement still starting (H388), and a save while the first workers start, before the
+ * watch is armed, reloads (H389).
+ */
+import { closeSync, openSync, renameSync, writeFileSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { killSpawned, type Spawned } from '../helpers/spawn.js';
+import { until } from '../helpers/wait.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+afterEach(() => {
+  killSpawned();
+  cleanUpCli();
+});
+
+const server = (body: string) => `require('node:http').createServer((q, r) => r.end(${body})).listen(Number(process.env.PORT));\n`;
+
+async function stop(run: Spawned, name: string, runtime: string): Promise<void> {
+  expect((await cli(['stop', name], { runtime })).code).toBe(0);
+  await expect(run.exited()).resolves.toBe(0);
+}
+
+describe('clusterkit run --watch: a newer save supersedes the reload [H388]', () => {
+  it('[H388] a module saved by truncate, then write, the replacement loading it empty in between: stopped at once, the save reloads, no 60 s stall', async () => {
+    const runtime = runtimeDir();
+    const [port, health] = [await freePort(), await freePort()];
+    // The app listens with what its module exports: caught empty, it never listens.
+    const app = [
+      "const routes = require('./routes.cjs');",
+      'console.log(`routes: ${routes.body ?? "none"}`);',
+      "if (routes.body !== undefined) require('node:http').createServer((q, r) => r.end(routes.body)).listen(Number(process.env.PORT));",
+      '',
+    ].join('\n');
+    const project = tempProject({ 'src/app.cjs': app, 'src/routes.cjs': "module.exports = { body: 'v0' };\n" });
+    const routes = join(project, 'src/routes.cjs');
+    const run = startCli(['run', 'src/app.cjs', '-w', '1', '--name', 'trunc', '--watch', 'src', '--health-port', String(health)], {
+      runtime,
+      cwd: project,
+      env: { PORT: String(port) },
+    });
+    await run.waitFor(/\[trunc\] watching src /);
+    const served = async () => (await fetch(`http://127.0.0.1:${port}/`)).text();
+    expect(await served()).toBe('v0');
+    // writeFileSync's way: truncate (the empty file reloads), then write.
+    const fd = openSync(routes, 'w');
+    try {
+      // The replacement loaded the module empty: it will not listen (the old code waited out the
+      // ready timeout, then the listen timeout, 30 s each, before the save's own reload).
+      await run.waitFor(/routes: none/);
+      writeSync(fd, "module.exports = { body: 'v1' };\n");
+    } finally {
+      closeSync(fd);
+    }
+    // The old worker serves on: no worker lost.
+    expect(await served()).toBe('v0');
+    // 15 s: a generous bound (the old code stalled 60 s).
+    await until(async () => (await served()) === 'v1', 15_000, 'v1 served');
+    expect(run.output()).toMatch(/rolling reload superseded: src\/routes\.cjs changed again while the replacement for worker slot 0, worker 2 \(pid \d+\), was starting/);
+    await run.waitFor(/rolling reload complete/, 10_000);
+    const metrics = await (await fetch(`http://127.0.0.1:${health}/metrics`)).text();
+    expect(metrics).toContain('clusterkit_reloads_total{outcome="succeeded"} 1\nclusterkit_reloads_total{outcome="failed"} 0\nclusterkit_reloads_total{outcome="superseded"} 1\n');
+    expect(run.output()).not.toMatch(/rolling reload failed|the old workers keep serving; the next change/);
+    await stop(run, 'trunc', runtime);
+  });
+});
+
+describe('clusterkit run --watch: a save before the watch is armed [H389]', () => {
+  it('[H389] the script saved while the first worker loads (before "watching"): reloaded to the save', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // The first worker says it loads, then takes 1.5 s before it is ready: the save lands meanwhile.
+    const slow = `console.log('loading v0'); Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1500);\n${server("'v0'")}`;
+    const project = tempProject({ 'src/app.cjs': slow });
+    const app = join(project, 'src/app.cjs');
+    const run = startCli(['run', 'src/app.cjs', '-w', '1', '--name', 'early', '--watch', 'src'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/loading v0/);
+    expect(run.output()).not.toMatch(/watching src/);
+    // Written whole, renamed into place.
+    writeFileSync(`${app}.tmp`, server("'v1'"));
+    renameSync(`${app}.tmp`, app);
+    await run.waitFor(/\[early\] watching src /);
+    const served = async () => (await fetch(`http://127.0.0.1:${port}/`)).text();
+    // 20 s: a generous bound (the old code never reloaded: v0 forever).
+    await until(async () => (await served()) === 'v1', 20_000, 'v1 served');
+    expect(run.output()).toMatch(/src\/app\.cjs changed while the workers started, before the watch was armed: a reload follows/);
+    await run.waitFor(/rolling reload complete/, 10_000);
+    await stop(run, 'early', runtime);
+  });
+});

@@ -120,6 +120,8 @@ export interface ClusterEvent {
   /** `workerDrain`: the open connections a leaving worker releases one at a time, over `spreadMs` ms. */
   connections?: number;
   spreadMs?: number;
+  /** `reloadFailed`: a newer watched change cut the reload short (`ReloadError.isSuperseded`); its change's reload follows. */
+  superseded?: boolean;
   /** `reloadFailed`, `crashLoop`, `workerProtocolError`, `workerChannelCorrupt` (the worker was killed for it): what went wrong. */
   error?: string;
   /** `crashLoop`: failures counted and slots still supervised. */

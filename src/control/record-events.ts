@@ -6,7 +6,7 @@ import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryEvents } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
 import type { AnyMessageMap } from '../types.js';
-import { ChannelCorruptError } from '../errors.js';
+import { ChannelCorruptError, ReloadError } from '../errors.js';
 import { EventLog } from './event-log.js';
 
 type Events = PrimaryEvents<AnyMessageMap>;
@@ -78,7 +78,7 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
         ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }),
         requestsCut: stopped.requestsCut,
       }),
-    reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message }),
+    reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message, ...(error instanceof ReloadError && error.isSuperseded ? { superseded: true } : {}) }),
     reloadJoined: ({ queued }) => log.append({ type: 'reloadJoined', queued }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
     scaleComplete: ({ from, to, stopped }) =>

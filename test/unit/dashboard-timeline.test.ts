@@ -89,6 +89,14 @@ describe('dashboard timeline', () => {
     for (const type of ['scaleComplete', 'reloadJoined']) expect(eventKind({ type }).tag).not.toBe('event');
   });
 
+  it('[H388] tells a reload a newer watched change cut short as superseded, not in a failure\'s red', () => {
+    const superseded = { type: 'reloadFailed', error: 'src/app.js changed again while the replacement was starting', superseded: true };
+    expect(describeEvent(superseded as never)).toBe('rolling reload superseded: src/app.js changed again while the replacement was starting');
+    expect(eventKind(superseded as never)).toMatchObject({ tag: 'reload superseded', line: true });
+    expect(eventKind(superseded as never).color).not.toBe(eventKind({ type: 'reloadFailed', error: 'x' } as never).color);
+    expect(describeEvent({ type: 'reloadFailed', error: 'x' } as never)).toBe('reload failed: x');
+  });
+
   it('[H386] tells a primary gone (stopped, or lost: killed) and a new primary answering under the name', () => {
     expect(describeEvent({ type: 'primaryGone', at: 0, pid: 311, how: 'stopped' })).toBe('primary (pid 311) gone: stopped');
     expect(describeEvent({ type: 'primaryGone', at: 0, pid: 311, how: 'lost' })).toBe(

@@ -45,6 +45,8 @@ function describeForcedStop(event) {
 export function eventKind(event) {
   const kind = kKinds[event.type] ?? kUnknown;
   if (event.type === 'primaryGone' && event.how === 'stopped') return { ...kind, color: '#94a3b8' };
+  // A reload a newer watched change cut short (H388) failed nothing: its change's reload follows.
+  if (event.type === 'reloadFailed' && event.superseded === true) return { ...kind, tag: 'reload superseded', color: '#60a5fa' };
   if (event.type === 'workerExit' && event.expected && !event.stopUnfinished) return { ...kind, color: '#94a3b8', line: false };
   return kind;
 }
@@ -123,7 +125,7 @@ export function describeEvent(event) {
       // The slots a scale-down removed meanwhile are said (H191); the browser has no shared code, hence the phrase here.
       return `rolling reload complete: ${event.replaced} workers replaced${stoppedSummary(event)}${event.retired > 0 ? `; ${event.retired} not replaced: a scale-down removed their slots` : ''}`;
     case 'reloadFailed':
-      return `reload failed: ${event.error}`;
+      return event.superseded === true ? `rolling reload superseded: ${event.error}` : `reload failed: ${event.error}`;
     case 'reloadJoined':
       // `queued` (H374): every replacement of the reload under way was forked already, so one more reload follows it.
       return event.queued === true ? 'reload requested while a rolling reload is under way: queued after it' : 'reload requested while a rolling reload is under way: joined to it';

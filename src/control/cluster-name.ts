@@ -11,7 +11,8 @@
  * as U+00A0 or U+3000, and blank-looking characters, such as the braille blank U+2800: H361),
  * what the command line cannot take back (a leading `-` reads as an option, a leading or
  * trailing space is lost to the shell), a leading combining mark (U+0301 alone shows as nothing,
- * first it joins what is shown before it: H372), and more than 64 characters. Names are compared in
+ * first it joins what is shown before it: H372), U+FFFD (a byte that is not UTF-8 reads as it,
+ * so two names of different bytes would be one), and more than 64 characters. Names are compared in
  * Unicode NFC: `ü` typed as one or two code points is one name.
  */
 import { basename } from 'node:path';
@@ -30,8 +31,8 @@ export const kClusterNameRule =
  * default-ignorable characters (U+3164, variation selectors, H361), lone surrogates, line
  * separators, and path separators.
  */
-const kForbidden = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}/\\]/u;
-const kForbiddenRuns = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}/\\]+/gu;
+const kForbidden = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}/\\\uFFFD]/u;
+const kForbiddenRuns = /[\p{Cc}\p{Cf}\p{Cs}\p{Zl}\p{Zp}\p{Default_Ignorable_Code_Point}/\\\uFFFD]+/gu;
 /** Whitespace other than U+0020 (U+00A0, U+3000...) and the blank-looking braille blank, Khitan filler and null notehead (H361). */
 const kOtherBlank = /[^\S ]|[\u2800\u{16FE4}\u{1D159}]/u;
 const kOtherBlankRuns = /(?:[^\S ]|[\u2800\u{16FE4}\u{1D159}])+/gu;
@@ -132,6 +133,9 @@ function percentBytes(char: string): string {
 
 function describeChar(char: string): string {
   if (char === '/' || char === '\\') return `a ${JSON.stringify(char)}`;
+  // Node reads each byte of a command-line argument that is not UTF-8 as U+FFFD: `--name $'a\xff'`
+  // and `$'a\xc0'` would be one name, so `stop` of one reached the other (H408).
+  if (char === '\uFFFD') return 'the replacement character U+FFFD (what a byte that is not UTF-8 reads as: names of different bytes would be one); write the name in UTF-8';
   const code = `U+${char.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`;
   return /\p{Cc}/u.test(char) ? `a control character (${code})` : `an invisible character (${code})`;
 }

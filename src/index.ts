@@ -16,7 +16,7 @@ export type {
   ForkOptions,
 } from './primary/primary-options.js';
 export type { WorkerStats } from './primary/features/worker-stats.js';
-export type { GivenUpSlotStats } from './primary/features/given-up-stats.js';
+export type { FailingSlotStats, GivenUpSlotStats } from './primary/features/given-up-stats.js';
 export { SharedStore, type StoreChange } from './primary/features/shared-store.js';
 export type { StoreStats } from './primary/features/store-stats.js';
 export type { StickyOptions, StickyListener } from './primary/features/listen-sticky.js';

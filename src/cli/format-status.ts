@@ -6,7 +6,7 @@
 import type { ClusterStatus } from '../control/control-protocol.js';
 import { formatBytes as formatStoreBytes } from '../format-bytes.js';
 import { isStoreInUse, type StoreStats } from '../primary/features/store-stats.js';
-import type { GivenUpSlotStats } from '../primary/features/given-up-stats.js';
+import type { FailingSlotStats, GivenUpSlotStats } from '../primary/features/given-up-stats.js';
 import type { WorkerStats } from '../primary/features/worker-stats.js';
 
 type Row = readonly string[];
@@ -24,9 +24,12 @@ const kStoppedNote = 'stopped: its process is stopped (kill -STOP or a debugger;
 /** Numeric columns are right-aligned. */
 const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'crashes', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
 
-/** One cluster: a header line, then one row per worker (and per errored slot). */
+const kNoWorkers = '(no workers)\n';
+
+/** One cluster: a header line, then one row per worker (and per errored or restarting slot). */
 export function formatStatus(status: ClusterStatus): string {
-  return status.workers.length === 0 && erroredSlots(status).length === 0 ? `${statusHeader(status)}(no workers)\n` : `${statusHeader(status)}\n${workerTable(status)}`;
+  const table = workerTable(status);
+  return table === kNoWorkers ? `${statusHeader(status)}${kNoWorkers}` : `${statusHeader(status)}\n${table}`;
 }
 
 /** The lines above the table: the cluster, its script, its store. */
@@ -46,23 +49,26 @@ export function statusHeader(status: ClusterStatus): string {
 /** One row per worker, and the notes under them; `(no workers)` when there is none. */
 export function workerTable(status: ClusterStatus): string {
   const errored = erroredSlots(status);
-  if (status.workers.length === 0 && errored.length === 0) return '(no workers)\n';
+  const failing = failingSlots(status);
+  // A slot waiting out its restart's backoff has no worker: a row of its own (H396).
+  const restarting = failing.filter((slot) => slot.state === 'restarting');
+  if (status.workers.length === 0 && errored.length === 0 && restarting.length === 0) return kNoWorkers;
   const silent = status.workers.filter(isSilent);
   const notes = `${kFootnote}${silent.some((worker) => !isPaused(worker)) ? kSilentNote : ''}${silent.some(isPaused) ? kStoppedNote : ''}`;
   // PM2's `errored` row: the slot has no worker, so the row says since when and why (PM2 retest N3).
-  const rows = [...status.workers.map(workerRow), ...errored.map(erroredRow)];
+  const rows = [...status.workers.map(workerRow), ...restarting.map(restartingRow), ...errored.map(erroredRow)];
   // A named worker's name beside its slot (H351: docs/named-workers.md said `status` shows it; it
   // did not), then its roles (H362: only the primary's log lines had them, `workerRoles=`). Each
   // column left out when no row has one: a cluster of unnamed workers keeps its table. The name
   // and roles arrived stripped of control characters, as every string of the answer (control-chars.ts).
-  const names = [...status.workers.map((worker) => nameCell(worker.name)), ...errored.map((slot) => nameCell(slot.name))];
-  const allRoles = [...status.workers.map((worker) => joinRoles(worker.roles)), ...errored.map((slot) => joinRoles(slot.roles))];
+  const names = [...status.workers.map((worker) => nameCell(worker.name)), ...restarting.map((slot) => nameCell(slot.name)), ...errored.map((slot) => nameCell(slot.name))];
+  const allRoles = [...status.workers.map((worker) => joinRoles(worker.roles)), ...restarting.map((slot) => joinRoles(slot.roles)), ...errored.map((slot) => joinRoles(slot.roles))];
   const roles = allRoles.map(rolesCell);
   const columns = ([['name', names], ['roles', roles]] as const).filter(([, cells]) => cells.some((cell) => cell !== '-'));
   const header = withIdentity(kWorkerHeader, columns.map(([title]) => title));
   const cells = rows.map((row, index) => withIdentity(row, columns.map(([, column]) => column[index]!)));
   const cutNote = allRoles.some(isCutRoles) ? kRolesCutNote : '';
-  return `${table(header, cells)}${notes}${cutNote}${errored.map(erroredNote).join('')}`;
+  return `${table(header, cells)}${notes}${cutNote}${failing.map(failingNote).join('')}${errored.map(erroredNote).join('')}`;
 }
 
 /** The `name` cell: the worker's name, `-` for none (or for a value that is no name: it crossed processes). */
@@ -115,6 +121,46 @@ export function erroredSlots(status: ClusterStatus): GivenUpSlotStats[] {
     const { slot: index, since, givenUpMs, restarts, crashes, failures, lastFailure } = slot as Record<string, unknown>;
     return [index, since, givenUpMs, restarts, crashes, failures].every(isCount) && typeof lastFailure === 'string';
   });
+}
+
+/**
+ * The slots failing in a crash loop, not given up yet (`ClusterStatus.failingSlots`, H396), those
+ * whose fields are what a primary sends (the answer crossed processes); `[]` from an older primary.
+ */
+export function failingSlots(status: ClusterStatus): FailingSlotStats[] {
+  const slots: unknown = (status as { failingSlots?: unknown }).failingSlots;
+  if (!Array.isArray(slots)) return [];
+  return slots.filter((slot): slot is FailingSlotStats => {
+    if (typeof slot !== 'object' || slot === null) return false;
+    const { slot: index, state, failures, failedStarts, restarts, crashes, lastFailure, restartInMs } = slot as Record<string, unknown>;
+    const isShaped = (state === 'restarting' && isFigure(restartInMs)) || state === 'starting';
+    return isShaped && [index, failures, failedStarts, restarts, crashes].every(isCount) && typeof lastFailure === 'string';
+  });
+}
+
+function restartingRow(slot: FailingSlotStats): Row {
+  return ['-', '-', formatCount(slot.slot), 'restarting', '-', formatCount(slot.restarts), formatCount(slot.crashes), '-', '-', '-', '-', '-', '-'];
+}
+
+/**
+ * `restarting: slot 0 restarts in 4.2s, after 3 exits in a row (3 failed starts); last failure: ...`,
+ * or, its next worker started, `starting: slot 0 (worker 7) starts again after ...` (H396).
+ */
+function failingNote(slot: FailingSlotStats): string {
+  const exits = slot.failures === 1 ? '1 exit' : `${slot.failures} exits in a row`;
+  const failedStarts = slot.failedStarts === 0 ? '' : ` (${slot.failedStarts === 1 ? '1 failed start' : `${slot.failedStarts} failed starts in a row`})`;
+  const after = `after ${exits}${failedStarts}`;
+  const last = slot.lastFailure.replace(/^Worker (\d)/, 'worker $1');
+  const when =
+    slot.state === 'restarting'
+      ? `restarting: slot ${slot.slot} ${slot.restartInMs! > 0 ? `restarts in ${formatWait(slot.restartInMs!)}` : 'restarts now'}`
+      : `starting: slot ${slot.slot}${isCount(slot.workerId) ? ` (worker ${slot.workerId})` : ''} starts again`;
+  return `${when}, ${after}; last failure: ${last}\n`;
+}
+
+/** `4.2s` under a minute (tenths: it shrinks while you watch), `1m 5s` past it. */
+function formatWait(ms: number): string {
+  return ms < 60_000 ? `${(ms / 1_000).toFixed(1)}s` : formatDuration(ms);
 }
 
 function erroredRow(slot: GivenUpSlotStats): Row {
@@ -173,14 +219,15 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
 }
 
 /** The states other than ready the `workers` figure names, in this order. */
-const kNotReady = ['starting', 'silent', 'stopped', 'stopping', 'errored'] as const;
+const kNotReady = ['starting', 'restarting', 'silent', 'stopped', 'stopping', 'errored'] as const;
 
 /**
  * The `workers` figure: the ready workers over the target, `4/4`, when no live worker is in
  * another state; else those others by state, so that a worker still starting does not pass for
  * one that serves (tester t22: `workers 1/1` while its only worker was `starting`):
  * `0/1 ready (1 starting)`, `4/4 ready (1 starting)` during a reload, `1/2 ready (1 silent)`,
- * `1/2 ready (1 errored)` for a slot given up in a crash loop, `1/2 ready (1 stopped)` for a
+ * `1/2 ready (1 errored)` for a slot given up in a crash loop, `0/2 ready (2 restarting)` for
+ * slots waiting out a restart's backoff (H396), `1/2 ready (1 stopped)` for a
  * silent worker whose process is stopped (kill -STOP: H327).
  * A silent worker (a blocked event loop) serves nobody: not counted ready, as on the dashboard.
  */
@@ -192,9 +239,12 @@ export function formatWorkerCounts(status: ClusterStatus): string {
   }
   const errored = erroredSlots(status).length;
   if (errored > 0) counts.set('errored', errored);
+  // Slots waiting out a restart's backoff have no worker either (H396: `0/2` said nothing of them).
+  const restarting = failingSlots(status).filter((slot) => slot.state === 'restarting').length;
+  if (restarting > 0) counts.set('restarting', restarting);
   const readyCount = counts.get('ready') ?? 0;
   const ready = `${readyCount}/${formatCount(status.targetWorkers)}`;
-  if (readyCount === status.workers.length + errored) return ready;
+  if (readyCount === status.workers.length + errored + restarting) return ready;
   const others = kNotReady.flatMap((state) => (counts.has(state) ? [`${counts.get(state)} ${state}`] : []));
   return others.length === 0 ? `${ready} ready` : `${ready} ready (${others.join(', ')})`;
 }

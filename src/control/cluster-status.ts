@@ -16,10 +16,15 @@ export interface StatusSource {
 export function clusterStatus(primary: ClusterPrimary, source: StatusSource): ClusterStatus {
   const now = Date.now();
   const workers = primary.stats();
+  // Ready and answering the heartbeat: a silent worker serves nobody (as `status` counts).
+  const readyWorkers = workers.filter((worker) => worker.state === 'ready' && !worker.isSilent).length;
+  const failingSlots = primary.failingSlots();
+  // No worker ready while slots fail and restart: the service is down, not `running` (H396).
+  const state = primary.state === 'running' && readyWorkers === 0 && failingSlots.length > 0 ? 'restarting' : primary.state;
   return {
     name: source.name,
     pid: process.pid,
-    state: primary.state,
+    state,
     startedAt: source.startedAt,
     uptimeMs: now - source.startedAt,
     script: source.script,
@@ -29,8 +34,8 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     nodeVersion: process.version,
     workers,
     givenUpSlots: primary.givenUpSlots(),
-    // Ready and answering the heartbeat: a silent worker serves nobody (as `status` counts).
-    readyWorkers: workers.filter((worker) => worker.state === 'ready' && !worker.isSilent).length,
+    failingSlots,
+    readyWorkers,
     protocolErrors: workers.reduce((total, worker) => total + worker.protocolErrors, 0),
     store: primary.store.stats(),
     optionNames: source.optionNames ?? 'api',

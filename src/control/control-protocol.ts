@@ -9,7 +9,7 @@
 import { StringDecoder } from 'node:string_decoder';
 import type { PrimaryState } from '../primary/lifecycle/primary-lifecycle.js';
 import type { StoreStats } from '../primary/features/store-stats.js';
-import type { GivenUpSlotStats } from '../primary/features/given-up-stats.js';
+import type { FailingSlotStats, GivenUpSlotStats } from '../primary/features/given-up-stats.js';
 import type { WorkerStats } from '../primary/features/worker-stats.js';
 export type { ClusterEvent, ClusterEventType, EventsPage } from './event-log.js';
 export type { ClusterDescription, ClusterSettings } from './cluster-settings.js';
@@ -50,8 +50,11 @@ export interface ClusterStatus {
   /**
    * The primary's state; `waiting` under `clusterkit run --watch` once every slot gave up in a
    * crash loop: the primary runs with no worker until a change or a reload starts them (H333).
+   * `restarting` while the primary runs but no worker is ready and some slot is failing in a
+   * crash loop, not given up yet (`failingSlots`): the service is down until a restart comes up
+   * (H396: it said `running`). Absent from older primaries, which said `running` then.
    */
-  state: PrimaryState | 'waiting';
+  state: PrimaryState | 'waiting' | 'restarting';
   /** With `state: 'waiting'`: what it waits for, in a sentence. */
   waiting?: string;
   startedAt: number;
@@ -68,6 +71,11 @@ export interface ClusterStatus {
   workers: WorkerStats[];
   /** Slots given up in a crash loop, not restarted (`primary.givenUpSlots()`; absent from older primaries). */
   givenUpSlots?: GivenUpSlotStats[];
+  /**
+   * Slots failing in a crash loop, not given up yet (`primary.failingSlots()`, H396): each with
+   * its exits in a row, its last failure and, waiting out the backoff, when it restarts. Absent from older primaries.
+   */
+  failingSlots?: FailingSlotStats[];
   /** The live workers ready to serve: not starting, stopping or silent (absent from older primaries). */
   readyWorkers?: number;
   /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */

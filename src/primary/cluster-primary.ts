@@ -20,7 +20,7 @@ import { registerRelay } from './features/relay.js';
 import { serveStore } from './features/serve-store.js';
 import type { SharedStore } from './features/shared-store.js';
 import { collectStats, type WorkerStats } from './features/worker-stats.js';
-import { collectGivenUp, type GivenUpSlotStats } from './features/given-up-stats.js';
+import { collectFailing, collectGivenUp, type FailingSlotStats, type GivenUpSlotStats } from './features/given-up-stats.js';
 import { registerLifecycle, type PrimaryState } from './lifecycle/primary-lifecycle.js';
 import { broadcast } from './pool/broadcast.js';
 import { pickWorker, resolveWorker } from './pool/resolve-worker.js';
@@ -407,6 +407,15 @@ export class ClusterPrimary<
    */
   givenUpSlots(): GivenUpSlotStats[] {
     return collectGivenUp(this.#context.pool);
+  }
+
+  /**
+   * The slots failing in a crash loop, not given up (yet): each worker of theirs exited since
+   * their last ready one (H396). `restarting` ones wait out their backoff with no worker (no
+   * `stats()` row): how many exits in a row, how the last one ended, and when the restart is due.
+   */
+  failingSlots(): FailingSlotStats[] {
+    return collectFailing(this.#context.pool);
   }
 
   /**

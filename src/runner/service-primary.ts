@@ -157,7 +157,15 @@ class RunningService implements PrimaryService {
     const found = clusterStatus(this.primary, { name: this.spec.name, script: this.spec.module.path, startedAt: this.#startedAt, targetWorkers: () => this.workerCount, optionNames });
     // `clusterkit run`'s: a given-up slot's last failure in its flags, as its log says it (H363:
     // `status` said `(option "readyTimeoutMs")` of a cluster started with --ready-timeout).
-    const status = inFlagNames === undefined || found.givenUpSlots === undefined ? found : { ...found, givenUpSlots: found.givenUpSlots.map((slot) => ({ ...slot, lastFailure: inFlagNames(slot.lastFailure) })) };
+    // So is a failing slot's (H396).
+    const status =
+      inFlagNames === undefined
+        ? found
+        : {
+            ...found,
+            ...(found.givenUpSlots === undefined ? {} : { givenUpSlots: found.givenUpSlots.map((slot) => ({ ...slot, lastFailure: inFlagNames(slot.lastFailure) })) }),
+            ...(found.failingSlots === undefined ? {} : { failingSlots: found.failingSlots.map((slot) => ({ ...slot, lastFailure: inFlagNames(slot.lastFailure) })) }),
+          };
     // Every slot given up, under --watch: no worker, and waiting for a change (H333).
     const waiting = this.spec.waitsForChange === true ? waitingFor(this.primary, this.spec.name) : undefined;
     return waiting === undefined ? status : { ...status, state: 'waiting', waiting };

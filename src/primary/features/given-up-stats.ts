@@ -43,7 +43,7 @@ export function collectGivenUp(pool: Pick<WorkerPool, 'givenUp'>, now = Date.now
     crashes: slot.crashes,
     failures: error.failures,
     reason: error.reason,
-    lastFailure: shorten(error.cause instanceof Error ? error.cause.message : error.message),
+    lastFailure: oneLine(error.cause instanceof Error ? error.cause.message : error.message),
   }));
 }
 
@@ -52,11 +52,62 @@ export function collectGivenUp(pool: Pick<WorkerPool, 'givenUp'>, now = Date.now
  * its worker's exit gave a pending request ("The request was not answered; retry it..."), which
  * says nothing of a slot given up, and its period doubled the note's (retest t35 LOW-6).
  */
-function shorten(text: string): string {
+export function oneLine(text: string): string {
   const line = text
     .replace(/\s+/g, ' ')
     .replace(/ The request was not answered; retry it on another worker if it is safe to repeat\.$/, '')
     .replace(/\.+$/, '')
     .trim();
   return line.length <= kMaxFailureChars ? line : `${line.slice(0, kMaxFailureChars - 1)}…`;
+}
+
+/**
+ * `primary.failingSlots()` (H396): the slots in a crash loop not given up yet, each failed since
+ * its last ready worker. `restarting`: it waits out its restart's backoff, with no worker (no
+ * `stats()` row); `starting`: its next worker started and is not ready yet (its `stats()` row is
+ * `workerId`). Without them, status said `running` with no worker through the whole backoff.
+ */
+export interface FailingSlotStats {
+  slot: number;
+  name: string | undefined;
+  roles: string[];
+  state: 'restarting' | 'starting';
+  /** The live worker of a `starting` slot. */
+  workerId?: number;
+  /** Exits in a row since the slot last ran stable (the backoff's attempt). */
+  failures: number;
+  /** The failed starts among them in a row; `restart.maxStartupFailures` gives the slot up. */
+  failedStarts: number;
+  /** How its last worker ended, on one line, at most 500 characters. */
+  lastFailure: string;
+  /** When that worker ended (ms since the epoch). */
+  failedAt: number;
+  /** When the restart is due (ms since the epoch), and the time until then (ms, 0 once due): for a `restarting` slot. */
+  restartAt?: number;
+  restartInMs?: number;
+  restarts: number;
+  crashes: number;
+}
+
+export function collectFailing(pool: Pick<WorkerPool, 'activeSlots'>, now = Date.now()): FailingSlotStats[] {
+  return pool.activeSlots().flatMap((slot) => {
+    const { failing, current } = slot;
+    if (failing === undefined || current?.state === 'ready') return [];
+    const isStarting = current !== undefined && current.state !== 'exited';
+    return [
+      {
+        slot: slot.index,
+        name: slot.spec.name,
+        roles: [...slot.spec.roles],
+        state: isStarting ? ('starting' as const) : ('restarting' as const),
+        ...(isStarting ? { workerId: current.id } : { restartAt: failing.restartAt, restartInMs: Math.max(0, failing.restartAt - now) }),
+        failures: failing.failures,
+        failedStarts: failing.failedStarts,
+        lastFailure: failing.lastFailure,
+        failedAt: failing.failedAt,
+        restarts: slot.restarts,
+        crashes: slot.crashes,
+      },
+    ];
+  });
 }

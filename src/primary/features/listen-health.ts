@@ -31,6 +31,7 @@ import { admitPipelined } from '../../pipelined-requests.js';
 import { capConnections } from '../../connection-cap.js';
 import { listenServer } from './listen-server.js';
 import { isPaused } from '../../worker/process-table.js';
+import { collectFailing } from './given-up-stats.js';
 
 /** How long a client has to send its whole request, headers included (ms). */
 const kRequestTimeoutMs = 10_000;
@@ -83,6 +84,11 @@ export interface ReadyCount {
   givenUp?: { count: number; isEvery: boolean } | undefined;
   /** Workers ready once, now stopped (SIGSTOP, Ctrl-Z, a debugger): not in `ready`, they serve nothing (H344). */
   paused?: number | undefined;
+  /**
+   * Slots failing in a crash loop, not given up (yet): their workers exited since their last ready
+   * one, and they restart (H396); `nextRestartInMs`: the soonest restart still waiting out its backoff.
+   */
+  failing?: { count: number; nextRestartInMs: number | undefined } | undefined;
   /** With a role: whether any worker slot, served or given up, has it (H357). */
   hasRoleWorkers?: boolean | undefined;
 }
@@ -204,7 +210,7 @@ async function route(source: HealthSource, options: { minReady: number; role: st
 /** The `/readyz` answer. */
 function readinessOf(source: HealthSource, minReady: number, role: string | undefined): { isReady: boolean; isHeldBySilence: boolean; body: object } {
   const state = source.state();
-  const { ready, silent, silentForMs, givenUp, paused, hasRoleWorkers } = source.readyWorkers();
+  const { ready, silent, silentForMs, givenUp, paused, hasRoleWorkers, failing } = source.readyWorkers();
   const silentCount = silent ?? 0;
   // `"web" workers` with a role, `workers` without.
   const workers = role === undefined ? 'workers' : `${JSON.stringify(role)} workers`;
@@ -220,7 +226,7 @@ function readinessOf(source: HealthSource, minReady: number, role: string | unde
   else if (isHeldBySilence && ready === 0) reason = `${silentCount === 1 ? `the only ready ${workers.slice(0, -1)}` : `all ${silentCount} ready ${workers}`} ${silence}: no answer to the heartbeat`;
   else if (ready < minReady) {
     const silentClause = silentCount > 0 ? `, ${silentCount} ${silence} (no answer to the heartbeat)` : '';
-    reason = `${ready} of ${minReady} required ${workers} ready${silentClause}${pausedClause(paused)}${givenUpClause(givenUp, workers.slice(0, -1))}${hasRoleWorkers === false ? noRoleClause(role!) : ''}`;
+    reason = `${ready} of ${minReady} required ${workers} ready${silentClause}${pausedClause(paused)}${failingClause(failing, workers.slice(0, -1))}${givenUpClause(givenUp, workers.slice(0, -1))}${hasRoleWorkers === false ? noRoleClause(role!) : ''}`;
   }
   const body = {
     status: isReady ? 'ready' : 'not ready',
@@ -229,6 +235,7 @@ function readinessOf(source: HealthSource, minReady: number, role: string | unde
     ...(silent === undefined ? {} : { silentWorkers: silent }),
     ...(paused === undefined ? {} : { pausedWorkers: paused }),
     ...(givenUp === undefined ? {} : { givenUpSlots: givenUp.count }),
+    ...(failing === undefined ? {} : { failingSlots: failing.count }),
     minReady,
     ...(reason ? { reason } : {}),
   };
@@ -239,6 +246,17 @@ function readinessOf(source: HealthSource, minReady: number, role: string | unde
 function pausedClause(paused: number | undefined): string {
   if (paused === undefined || paused === 0) return '';
   return `, ${paused} stopped (SIGSTOP, Ctrl-Z or a debugger; kill -CONT resumes ${paused === 1 ? 'it' : 'them'})`;
+}
+
+/**
+ * `, 2 worker slots failing and restarting (the next restart in 4.2s)` while slots fail in a
+ * crash loop, not given up yet (H396); `worker` is `"web" worker` with a role.
+ */
+function failingClause(failing: ReadyCount['failing'], worker: string): string {
+  if (failing === undefined || failing.count === 0) return '';
+  const slots = `${failing.count} ${worker} ${failing.count === 1 ? 'slot' : 'slots'}`;
+  const next = failing.nextRestartInMs === undefined ? 'a restarted worker starting' : `the next restart in ${(failing.nextRestartInMs / 1000).toFixed(1)}s`;
+  return `, ${slots} failing and restarting (${next})`;
 }
 
 /** `: no worker has the role "web" ...` when none was forked with the listener's role (H357). */
@@ -288,6 +306,8 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
     silentForMs = Math.min(silentForMs, now - record.lastHeardAt());
   }
   const givenUp = pool.givenUp.filter((entry) => hasRole(entry.slot)).length;
+  const failing = collectFailing(pool, now).filter((slot) => role === undefined || slot.roles.includes(role));
+  const waits = failing.flatMap((slot) => (slot.restartInMs === undefined ? [] : [slot.restartInMs]));
   const activeSlots = pool.activeSlots().filter(hasRole).length;
   return {
     ready: members - paused - silent,
@@ -295,6 +315,7 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
     silent: heartbeat ? silent : undefined,
     silentForMs: silent > 0 ? silentForMs : undefined,
     ...(givenUp === 0 ? {} : { givenUp: { count: givenUp, isEvery: activeSlots === 0 } }),
+    ...(failing.length === 0 ? {} : { failing: { count: failing.length, nextRestartInMs: waits.length === 0 ? undefined : Math.min(...waits) } }),
     ...(role === undefined ? {} : { hasRoleWorkers: activeSlots + givenUp > 0 }),
   };
 }

@@ -15,6 +15,7 @@ import type { PoolContext, WorkerPool } from './worker-pool.js';
 import type { WorkerRecord } from './worker-record.js';
 import type { UnreplacedExit } from '../primary-events.js';
 import { loadingStepsFor } from './loading-advice.js';
+import { oneLine } from '../features/given-up-stats.js';
 
 /** Called when the current worker of `record.slot` exited; `wasReady`: it had been serving. */
 export function restartAfterExit(pool: WorkerPool, context: PoolContext, record: WorkerRecord, wasReady: boolean): void {
@@ -172,6 +173,9 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
     }
     context.emit('workerRestart', { previous: record.handle, worker: next.handle, delayMs: decision.delayMs, attempt: decision.attempt });
   };
+  // What status shows of the slot until a worker of it is ready again (H396).
+  const failedAt = Date.now();
+  slot.failing = { failures: decision.attempt, failedStarts: decision.history.startupFailures, lastFailure: oneLine(cause.message), failedAt, restartAt: failedAt + decision.delayMs };
   slot.restartTimer = setTimeout(() => {
     slot.restartTimer = undefined;
     // The dead worker's own processes end first (at most kDescendantsGraceMs): a replacement

@@ -7,6 +7,24 @@ import { kFreshHistory, type RestartHistory } from './restart-policy.js';
 import type { WorkerHandle } from './worker-handle.js';
 import type { WorkerRecord } from './worker-record.js';
 
+/**
+ * A slot's failures since its last ready worker (H396): set at each unexpected exit it restarts
+ * from, cleared when a worker of the slot is ready, or when the slot is retired (given up too:
+ * `givenUp` says it then). What `status` shows of a slot in a crash loop before it is given up.
+ */
+export interface SlotFailure {
+  /** Exits in a row since the slot last ran stable: the restart policy's attempt (the backoff grows with it). */
+  readonly failures: number;
+  /** The failed starts among them in a row (`restart.maxStartupFailures` gives the slot up at its value). */
+  readonly failedStarts: number;
+  /** How the last worker ended, on one line. */
+  readonly lastFailure: string;
+  /** When it ended (ms since the epoch). */
+  readonly failedAt: number;
+  /** When its restart is due (ms since the epoch): the exit plus the backoff delay. */
+  readonly restartAt: number;
+}
+
 export interface SlotSpec {
   readonly name: string | undefined;
   readonly roles: readonly string[];
@@ -31,6 +49,8 @@ export class Slot {
   crashes = 0;
   /** Memory replacements in a row, each soon after its worker started (memory-policy.ts). */
   memoryReplacements = 0;
+  /** Set from an unexpected exit until a worker of the slot is ready again (H396). */
+  failing: SlotFailure | undefined = undefined;
   /** Set while a restart waits for its backoff delay; cleared when it fires or is cancelled. */
   restartTimer: NodeJS.Timeout | undefined;
   /**

@@ -306,6 +306,8 @@ export class WorkerPool {
     record.state = 'ready';
     record.readyAt = Date.now();
     record.lastSeenAt = record.readyAt;
+    // The slot works again: no longer failing, in status (H396).
+    record.slot.failing = undefined;
     this.rotation.add(record, record.slot.spec.roles);
     if (this.#armsWatchdogs) armWatchdog(record);
     this.#context.emit('workerReady', { worker: record.handle });
@@ -414,6 +416,7 @@ export class WorkerPool {
   retire(slot: Slot, reason: Error): void {
     slot.isRetired = true;
     slot.cancelRestart();
+    slot.failing = undefined;
     slot.firstReady.reject(reason);
     // Its number and name are free again once its last worker is gone.
     if (!slot.current || slot.current.state === 'exited') this.#slots.delete(slot);

@@ -222,6 +222,9 @@ Replaces every worker, one at a time: each replacement must be ready (and listen
 the worker it replaces stops gracefully, so no request is lost. If a replacement fails to
 start, the reload stops and the remaining workers keep serving; the command then exits 1.
 The new workers keep the env the cluster started with, unless --update-env is given.
+Progress goes to stderr, one line per slot (slot 0: worker 5 ready, worker 2 stopped (1/4)),
+then the wait for the startup window (--startup-window, PM2's min_uptime) that ends a reload;
+the result is one line on stdout.
 
 Options:
       --update-env    Load the config file (with the --env <name> of the run) and the

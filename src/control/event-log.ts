@@ -32,6 +32,7 @@ export type ClusterEventType =
   | 'reloadComplete'
   | 'reloadFailed'
   | 'reloadJoined'
+  | 'reloadWaiting'
   | 'scale'
   | 'scaleComplete'
   | 'shutdown'
@@ -136,6 +137,9 @@ export interface ClusterEvent {
   firstSignal?: string;
   /** `reloadJoined`: queued after the reload under way (one more reload follows it), not joined to it (H374). */
   queued?: boolean;
+  /** `reloadWaiting`: how long the reload's final wait lasts at most, and the startup window it waits out (`restart.startupWindowMs`, H371, H398). */
+  waitMs?: number;
+  windowMs?: number;
 }
 
 /** The answer to an `events` request. */

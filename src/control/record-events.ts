@@ -80,6 +80,8 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
       }),
     reloadFailed: ({ error }) => log.append({ type: 'reloadFailed', error: error.message, ...(error instanceof ReloadError && error.isSuperseded ? { superseded: true } : {}) }),
     reloadJoined: ({ queued }) => log.append({ type: 'reloadJoined', queued }),
+    // `clusterkit reload` says the final wait as it begins (H398).
+    reloadWaiting: ({ waitMs, windowMs }) => log.append({ type: 'reloadWaiting', waitMs, windowMs }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
     scaleComplete: ({ from, to, stopped }) =>
       log.append({

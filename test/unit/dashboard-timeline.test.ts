@@ -86,7 +86,7 @@ describe('dashboard timeline', () => {
     );
     expect(describeEvent({ type: 'scaleComplete', from: 1, to: 2, graceful: 0, failed: 0, killed: 0, requestsCut: 0 })).toBe('scaling from 1 to 2 workers complete');
     expect(describeEvent({ type: 'reloadJoined' })).toBe('reload requested while a rolling reload is under way: joined to it');
-    for (const type of ['scaleComplete', 'reloadJoined']) expect(eventKind({ type }).tag).not.toBe('event');
+    for (const type of ['scaleComplete', 'reloadJoined', 'reloadWaiting']) expect(eventKind({ type }).tag).not.toBe('event');
   });
 
   it('[H388] tells a reload a newer watched change cut short as superseded, not in a failure\'s red', () => {

@@ -22,6 +22,7 @@ import { parseClusterName, parseCount } from '../arg-values.js';
 import type { CommandName } from '../help.js';
 import { remoteMessage } from '../flag-names.js';
 import { parseCommand } from '../parse-command.js';
+import { withReloadProgress } from '../reload-progress.js';
 import { UsageError } from '../usage-error.js';
 
 /** How long `stop` waits for the primary process to be gone after it answered. */
@@ -32,8 +33,9 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
   if (values.help) return 'help';
   const name = checkedName('reload', positionals, 1);
   const updateEnv = values['update-env'] === true;
+  // Progress on stderr while it runs, one line per slot (H398); stdout keeps the one result line.
   const result = (await onceStarted(name[0], 'reload', () =>
-    controlRequest(name[0], 'reload', updateEnv ? { updateEnv } : {}).catch((error: unknown) => {
+    withReloadProgress(name[0], () => controlRequest(name[0], 'reload', updateEnv ? { updateEnv } : {}), (line) => process.stderr.write(`${line}\n`)).catch((error: unknown) => {
       // A primary of an older clusterkit refuses the field it does not know: nothing was reloaded (H336).
       if (updateEnv && error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_ARGUMENT' && error.remoteMessage.includes('"updateEnv"')) {
         throw new ControlCommandUnsupportedError(

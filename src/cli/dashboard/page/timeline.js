@@ -24,6 +24,7 @@ const kKinds = {
   reloadComplete: { tag: 'reload done', color: '#60a5fa', line: true },
   reloadFailed: { tag: 'reload failed', color: '#ef4444', line: true },
   reloadJoined: { tag: 'reload joined', color: '#60a5fa', line: false },
+  reloadWaiting: { tag: 'reload waiting', color: '#60a5fa', line: false },
   scale: { tag: 'scale', color: '#2dd4bf', line: true },
   scaleComplete: { tag: 'scale done', color: '#2dd4bf', line: true },
   shutdown: { tag: 'shutdown', color: '#94a3b8', line: true },
@@ -129,6 +130,9 @@ export function describeEvent(event) {
     case 'reloadJoined':
       // `queued` (H374): every replacement of the reload under way was forked already, so one more reload follows it.
       return event.queued === true ? 'reload requested while a rolling reload is under way: queued after it' : 'reload requested while a rolling reload is under way: joined to it';
+    case 'reloadWaiting':
+      // The reload's final wait (H371): its replacements must outlive the startup window (H398).
+      return `rolling reload: waiting ${formatMs(event.waitMs)} ms until the replacements have been ready the ${formatMs(event.windowMs)} ms startup window`;
     case 'scale':
       return `scaling from ${event.from} to ${event.to} workers`;
     case 'scaleComplete':

@@ -1,0 +1,98 @@
+/**
+ * `clusterkit reload <name>`'s progress lines (H398): one per slot as its replacement takes
+ * over, `slot 0: worker 5 ready, worker 2 stopped (1/4)`, and the final wait for the startup
+ * window, on stderr while the reload runs (stdout keeps the one result line). Read from the
+ * primary's event log over the control socket (the `events` request with its cursor, as the
+ * dashboard reads it): no protocol of its own, and a primary without that log prints no progress.
+ */
+import { setTimeout as delay } from 'node:timers/promises';
+import { controlRequest } from '../control/control-client.js';
+import type { ClusterEvent, EventsPage, OptionNames } from '../control/control-protocol.js';
+import { formatElapsed } from '../duration.js';
+import { optionNameFor, optionNamesOfAnswer } from './flag-names.js';
+
+/** How often the event log is read while the reload runs. */
+const kPollMs = 150;
+
+/** Turns the events after the reload's request into progress lines. */
+export class ReloadProgressLines {
+  /** Set by the first `reload` event read: the events before it belong to another reload (one under way, which this request queues behind). */
+  #total: number | undefined;
+  #done = 0;
+  /** The newest worker that became ready in each slot since the reload started: the replacement. */
+  readonly #ready = new Map<number, number>();
+  readonly #said = new Set<number>();
+
+  constructor(readonly optionNames: OptionNames) {}
+
+  /** The lines the events say, in order. */
+  lines(events: readonly ClusterEvent[]): string[] {
+    const lines: string[] = [];
+    for (const event of events) {
+      if (event.type === 'reload') {
+        // A reload queued behind the one under way starts over (H374).
+        this.#total = event.workers ?? 0;
+        this.#done = 0;
+        this.#ready.clear();
+        this.#said.clear();
+        continue;
+      }
+      if (this.#total === undefined || (event.slot === undefined && event.type !== 'reloadWaiting')) continue;
+      if (event.type === 'workerReady') this.#ready.set(event.slot!, event.workerId!);
+      else if (event.type === 'workerExit' && event.expected === true) {
+        const replacement = this.#ready.get(event.slot!);
+        if (replacement === undefined || replacement === event.workerId || this.#said.has(event.slot!)) continue;
+        this.#said.add(event.slot!);
+        this.#done++;
+        lines.push(`slot ${event.slot}: worker ${replacement} ready, worker ${event.workerId} stopped (${this.#done}/${this.#total})`);
+      } else if (event.type === 'reloadWaiting') {
+        const option = optionNameFor('restart.startupWindowMs', this.optionNames);
+        const pm2 = this.optionNames === 'flags' ? ", PM2's min_uptime" : '';
+        lines.push(
+          `waiting ${formatElapsed(event.waitMs ?? 0)} until the new workers have been ready the ${formatElapsed(event.windowMs ?? 0)} startup window (${option}${pm2}): ` +
+            'a reload ends once its new workers outlived it, once per reload, not per slot, so that a build that crashes soon after ready fails the reload',
+        );
+      }
+    }
+    return lines;
+  }
+}
+
+/**
+ * Writes the progress of the reload `send` asks for to `write` until `send` settles, then the
+ * lines its last events say; resolves or rejects as `send` does. Reading the log never fails
+ * the reload: a primary that does not keep one (an older clusterkit) just prints no progress.
+ */
+export async function withReloadProgress<T>(name: string, send: () => Promise<T>, write: (line: string) => void): Promise<T> {
+  let cursor: number | undefined;
+  let optionNames: OptionNames;
+  try {
+    // How its lines name the startup window: `--startup-window`, or `restart.startupWindowMs` for a primary of the user's own code.
+    optionNames = optionNamesOfAnswer(await controlRequest(name, 'status'));
+    cursor = ((await controlRequest(name, 'events', { after: 0 })) as EventsPage).last;
+  } catch {
+    // Not running, not this user's: the reload's own request says it.
+    return send();
+  }
+  const progress = new ReloadProgressLines(optionNames);
+  let isSettled = false;
+  const readNew = async (): Promise<void> => {
+    const page = (await controlRequest(name, 'events', { after: cursor })) as EventsPage;
+    cursor = page.last;
+    for (const line of progress.lines(page.events)) write(line);
+  };
+  const polling = (async () => {
+    while (!isSettled) {
+      await delay(kPollMs);
+      if (!isSettled) await readNew();
+    }
+  })().catch(() => {});
+  try {
+    return await send();
+  } finally {
+    isSettled = true;
+    await polling;
+    // The slots replaced since the last read are said before the result (or the failure).
+    await readNew().catch(() => {});
+  }
+}

@@ -32,12 +32,19 @@ export const kBulkFdEnv = 'CLUSTERKIT_BULK_FD';
  * worker starts inherits them): `ClusterWorker.start()` refuses there (H135).
  */
 export const kPrimaryPidEnv = 'CLUSTERKIT_PRIMARY_PID';
+/**
+ * The primary's `shutdownTimeoutMs`: how long the worker may take to stop on its own once its
+ * primary is gone (an orphan drains its open requests for the cluster's shutdown timeout, as a
+ * stop the primary asked for would, H397). Without it (a worker of an older primary), the
+ * worker's `destroyTimeoutMs`.
+ */
+export const kShutdownTimeoutEnv = 'CLUSTERKIT_SHUTDOWN_TIMEOUT_MS';
 
 /**
  * Every variable above: the primary sets or removes each in every worker after any `env`, so an
  * `env` naming one is refused (the library's options) or dropped with a warning (`clusterkit run`).
  */
-export const kOwnEnvNames: readonly string[] = Object.freeze([kSlotEnv, kNameEnv, kRolesEnv, kSerializationEnv, kPrimaryMaxMessageBytesEnv, kWatchdogEnv, kBulkFdEnv, kPrimaryPidEnv]);
+export const kOwnEnvNames: readonly string[] = Object.freeze([kSlotEnv, kNameEnv, kRolesEnv, kSerializationEnv, kPrimaryMaxMessageBytesEnv, kWatchdogEnv, kBulkFdEnv, kPrimaryPidEnv, kShutdownTimeoutEnv]);
 
 /**
  * The names of `env` that are clusterkit's own variables, in `env`'s order. A value equal to the

@@ -7,12 +7,15 @@
  * `process.send('ready')` (PM2's wait_ready, ready-message.ts). A script that listens for SIGINT or SIGTERM stops through its
  * own listeners instead (`useScriptCleanup`). Kept small: it is what every worker loads first.
  */
+import cluster from 'node:cluster';
 import { trackLineEnds } from '../line-start.js';
 import { kRunScriptMarker } from '../runner/run-marker.js';
 import { ServiceWorker } from '../runner/service-worker.js';
 import { useScriptCleanup } from '../worker/script-cleanup.js';
+import { useOrphanLog } from '../worker/orphan-stop.js';
 import { warnOfConfigExport } from './config-export.js';
 import { kHealthPortEnv } from './health-port-env.js';
+import { kOrphanLogEnv, readOrphanLogEnv } from './orphan-log-env.js';
 import { kWaitReadyEnv, watchReadyMessage } from './ready-message.js';
 import { guardScriptFrames } from './script-frame-guard.js';
 import { loadScript } from './script-loader.js';
@@ -35,6 +38,10 @@ delete process.env[kWaitReadyEnv];
 // `--health-port`: the primary's own port; a script that listens on it is told so (H110).
 const healthPort = process.env[kHealthPortEnv] === undefined ? undefined : Number(process.env[kHealthPortEnv]);
 delete process.env[kHealthPortEnv];
+// The log files that get this worker's stderr: an orphan writes its own lines there (H397).
+const orphanLog = readOrphanLogEnv(process.env[kOrphanLogEnv], cluster.worker?.id);
+delete process.env[kOrphanLogEnv];
+if (orphanLog) useOrphanLog(orphanLog.files, orphanLog.render);
 // Watched only with --wait-ready: the wrapper sits on the script's process.send (clusterkit's
 // frames go through its own port, process-port.ts). Without the flag the message reaches the primary as it is, and `run` tells a script
 // that sends it about the flag from there.

@@ -7,7 +7,7 @@
  */
 import { InvalidOptionError } from '../errors.js';
 import { envOption } from '../validate.js';
-import { kNameEnv, kPrimaryMaxMessageBytesEnv, kPrimaryPidEnv, kRolesEnv, kSerializationEnv, kSlotEnv, kWatchdogEnv, kBulkFdEnv, ownEnvNamesIn } from '../worker-env.js';
+import { kNameEnv, kPrimaryMaxMessageBytesEnv, kPrimaryPidEnv, kRolesEnv, kSerializationEnv, kSlotEnv, kWatchdogEnv, kBulkFdEnv, kShutdownTimeoutEnv, ownEnvNamesIn } from '../worker-env.js';
 
 /** What each of clusterkit's own variables holds, for the message that refuses it. */
 const kHolds: Readonly<Record<string, string>> = {
@@ -19,6 +19,7 @@ const kHolds: Readonly<Record<string, string>> = {
   [kWatchdogEnv]: "a setting of clusterkit's orphan watchdog",
   [kBulkFdEnv]: "the descriptor of the worker's bulk pipe (docs/messaging.md)",
   [kPrimaryPidEnv]: "the pid of the worker's primary",
+  [kShutdownTimeoutEnv]: "the primary's shutdownTimeoutMs option (how long an orphaned worker drains)",
 };
 
 /**

@@ -48,7 +48,8 @@ import {
 import { destroyGraceMs, destroyReserveMs, stopMarginMs } from '../stop-margin.js';
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
-import { kPrimaryPidEnv, kWatchdogEnv } from '../worker-env.js';
+import { kPrimaryPidEnv, kShutdownTimeoutEnv, kWatchdogEnv } from '../worker-env.js';
+import { shutdownTimeoutOf, tellOrphaned, tellOrphanStopped } from './orphan-stop.js';
 import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
 import { reportCrashes } from './crash-report.js';
@@ -178,6 +179,13 @@ export class WorkerLifecycle {
   #exitBy: number | undefined;
   /** Set when the primary is gone: with `orphanWatchdog: false` the worker's processes are left alone. */
   #isOrphaned = false;
+  /**
+   * The cluster's `shutdownTimeoutMs`, handed down at fork: how long this worker may take to stop
+   * once its primary is gone; `destroyTimeoutMs` without it (H397). Read at start().
+   */
+  #shutdownTimeoutMs: number | undefined;
+  /** Requests cut off by this worker's stop, as told (or not) to the primary: an orphan's last line says them. */
+  #requestsCut = 0;
 
   constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
     this.#context = context;
@@ -214,8 +222,9 @@ export class WorkerLifecycle {
     activeWorker = worker;
     this.#state = 'starting';
     this.#primaryPid = process.ppid;
-    if (process.env[kWatchdogEnv] === 'early') this.#startWatchdog();
     const { endpoint, emit, options } = this.#context;
+    this.#shutdownTimeoutMs = shutdownTimeoutOf(process.env[kShutdownTimeoutEnv]);
+    if (process.env[kWatchdogEnv] === 'early') this.#startWatchdog();
     this.#listen();
     endpoint.notify(kHelloNotice, undefined);
     this.#openBulk();
@@ -389,6 +398,7 @@ export class WorkerLifecycle {
     // Stop notices go to a primary that asked for this stop, and so waits for it (stop-notices.ts):
     // also one that asks while a stop begun on a signal runs.
     const tell = (type: string, payload: unknown) => {
+      if (type === kRequestsCutNotice) this.#requestsCut += (payload as { openRequests: number }).openRequests;
       if (this.#isAskedToStop) this.#tellPrimary(type, payload);
     };
     // What is open now, written before any code of the user's runs: a worker that kills itself
@@ -605,20 +615,38 @@ export class WorkerLifecycle {
     this.#beginCleanup();
     const { endpoint, emit, options } = this.#context;
     endpoint.close((type) => new PrimaryDisconnectedError(`before it replied to "${type}"`));
+    // The cluster's shutdown timeout, as a stop the primary asked for would have: before, the
+    // worker's destroyTimeoutMs (1.5 s), which cut requests the cluster gives 10 s (H397).
+    const timeoutMs = this.#shutdownTimeoutMs ?? options.destroyTimeoutMs;
+    const orphanedAt = Date.now();
+    const deadline = orphanedAt + timeoutMs;
+    // Said on the worker's own stderr (and in `clusterkit run`'s log files, whose writer is gone):
+    // the primary's lines about its workers died with it (orphan-stop.ts).
+    const wasStopping = this.#stopping !== undefined;
+    tellOrphaned({ primaryPid: this.#primaryPid, openRequests: this.#servers.size > 0 ? this.#servers.pendingRequests : undefined, timeoutMs, isDefault: this.#shutdownTimeoutMs === undefined, wasStopping });
     emit('primaryDisconnect', {});
-    const deadline = Date.now() + options.destroyTimeoutMs;
     // An orphan's own children would be orphans too, and nobody is left to stop them: told to
     // go (SIGTERM) once `_destroy` had its chance to stop them its own way, killed if still
     // there a second later (end-descendants.ts).
     let isExiting = false;
-    const exit = () => {
+    let hasToldStopped = false;
+    // `code`: the stop's exit code; none when the timer below ended a stop still running.
+    const tellStopped = (code?: number) => {
+      if (hasToldStopped) return;
+      hasToldStopped = true;
+      tellOrphanStopped({ elapsedMs: Date.now() - orphanedAt, timeoutMs, requestsCut: this.#requestsCut, isOverrun: code === undefined, failed: code !== undefined && code !== 0 });
+    };
+    const exit = (code?: number) => {
       if (isExiting) return;
       isExiting = true;
+      tellStopped(code);
       if (!options.orphanWatchdog) process.exit(0);
       void endDescendants(process.pid).then(() => process.exit(0));
     };
-    setTimeout(exit, timerDelay(options.destroyTimeoutMs + 250)).unref();
-    this.#stop('primary-disconnected', deadline).then(exit, exit);
+    setTimeout(() => exit(), timerDelay(timeoutMs + 250)).unref();
+    this.#stop('primary-disconnected', deadline).then((code) => exit(code), () => exit(1));
+    // A script that stops through its own signal listener ends the process itself (script-cleanup.ts).
+    process.once('exit', (code) => tellStopped(code));
   }
 
   /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */
@@ -658,8 +686,8 @@ export class WorkerLifecycle {
     const { options } = this.#context;
     if (!options.orphanWatchdog || this.#isWatchdogStarted || this.#state === 'stopped') return;
     this.#isWatchdogStarted = true;
-    // A responsive orphan's own exit takes `_destroy` and its processes' grace (end-descendants.ts).
-    this.#watchdog = startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: options.destroyTimeoutMs + 100 + kDescendantsGraceMs });
+    // A responsive orphan's own exit takes its stop (the cluster's shutdown timeout, H397) and its processes' grace (end-descendants.ts).
+    this.#watchdog = startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: (this.#shutdownTimeoutMs ?? options.destroyTimeoutMs) + 100 + kDescendantsGraceMs });
     if (this.#isCleanupBegun) this.#watchdog.cleanupBegun();
   }
 

@@ -14,8 +14,10 @@ export interface WorkerOptions {
   /** Default reply timeout of `send`. @default 30000 */
   messageTimeoutMs?: number;
   /**
-   * Longest `_destroy` may take when the worker stops without the primary's deadline: the
-   * primary died (the worker must not outlive it), or a signal reached the worker alone.
+   * Longest `_destroy` may take when the worker stops without the primary's deadline: a signal
+   * reached the worker alone, or the primary died without handing its `shutdownTimeoutMs` down
+   * (every ClusterPrimary hands it down at fork: an orphan drains for the cluster's shutdown
+   * timeout, H397).
    * @default 1500
    */
   destroyTimeoutMs?: number;

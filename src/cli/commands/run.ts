@@ -22,6 +22,7 @@ import { pipeWorkerOutput } from '../output-prefix.js';
 import { linePrefixer, timestampedStderr } from '../logs/line-time.js';
 import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import { kHealthPortEnv } from '../health-port-env.js';
+import { kOrphanLogEnv, orphanLogEnvValue } from '../orphan-log-env.js';
 import type { RunSettings } from '../run-settings.js';
 import { watchAndReload, type Watching } from '../watch/watch-reload.js';
 import { configChangeCheck } from '../watch/config-change-check.js';
@@ -95,6 +96,12 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   /** Set once the watch started (`--watch`). */
   let watching: Watching | undefined;
   // The workers' env as made at the start: `clusterkit reload --update-env` makes it again of the files loaded anew (H336).
+  const orphanLog = orphanLogEnvValue({
+    files: [settings.logFiles.errorFile, settings.logFiles.logFile].filter((file): file is string => file !== undefined),
+    name: settings.name,
+    format: settings.logFormat,
+    timeFormat: settings.timeFormat,
+  });
   const workerEnvOf = (env: Readonly<Record<string, string>>, isReload = false): Record<string, string | undefined> => {
     const kept = dropOwnEnv(env);
     // clusterkit's own variables are dropped again, and said so (H70).
@@ -103,6 +110,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       ...kept.env,
       ...(settings.waitReady ? { [kWaitReadyEnv]: '1' } : {}),
       ...(settings.healthPort ? { [kHealthPortEnv]: String(settings.healthPort) } : {}),
+      // The files that get the workers' stderr: an orphan writes its own lines there (H397).
+      ...(orphanLog === undefined ? {} : { [kOrphanLogEnv]: orphanLog }),
     };
   };
   const updater = envUpdater(settings, logger, (env) => workerEnvOf(env, true));

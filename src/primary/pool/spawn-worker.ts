@@ -10,7 +10,7 @@ import { formatBytes } from '../../format-bytes.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { SlotSpec } from './slot.js';
 import { isBulkAvailable, stdioWithBulk } from '../../messaging/bulk-channel.js';
-import { kBulkFdEnv, kNameEnv, kPrimaryMaxMessageBytesEnv, kPrimaryPidEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kWatchdogEnv } from '../../worker-env.js';
+import { kBulkFdEnv, kNameEnv, kPrimaryMaxMessageBytesEnv, kPrimaryPidEnv, kSerializationEnv, kSlotEnv, kRolesEnv, kShutdownTimeoutEnv, kWatchdogEnv } from '../../worker-env.js';
 
 /**
  * `env`: the workers' `env` option in force (the primary's, or the last `reload({ env })`'s, H336).
@@ -45,6 +45,8 @@ export function spawnWorker(options: NormalizedPrimaryOptions, workerEnv: Readon
     [kNameEnv]: spec.name,
     [kRolesEnv]: spec.roles.length > 0 ? spec.roles.join(',') : undefined,
     [kWatchdogEnv]: isWatchdogEarly ? 'early' : undefined,
+    // An orphan drains for the cluster's own shutdown timeout, not the worker's destroyTimeoutMs (H397).
+    [kShutdownTimeoutEnv]: String(options.shutdownTimeoutMs),
     [kBulkFdEnv]: stdio !== options.stdio && stdio !== undefined ? String(stdio.length - 1) : undefined,
   };
   // PM2's instance_var (NODE_APP_INSTANCE under `clusterkit run`), unless the user's env sets it.

@@ -1,0 +1,52 @@
+/**
+ * Set by `clusterkit run` in the workers' environment when it writes log files that get the
+ * workers' stderr (`--error`, `--log`; PM2's `error_file`, `log_file`), for worker-main (which
+ * removes it before the script runs): an orphaned worker, whose primary is gone with the only
+ * reader of its stderr, appends its own lines to those files, as the primary would have written
+ * them there (worker/orphan-stop.ts, H397). JSON: `{ files, name, format, timeFormat? }`.
+ */
+import type { LogFormat } from './output-prefix.js';
+import { linePrefixer } from './logs/line-time.js';
+import { workerLinePrefix } from './logs/worker-line-prefix.js';
+import type { OrphanLineRenderer } from '../worker/orphan-stop.js';
+
+export const kOrphanLogEnv = 'CLUSTERKIT_ORPHAN_LOG';
+
+/** What the workers are told. */
+export interface OrphanLogSetting {
+  readonly files: readonly string[];
+  /** The cluster's name, as its lines' prefix says it. */
+  readonly name: string;
+  readonly format: LogFormat;
+  /** `--time-format`, when the lines are timed. */
+  readonly timeFormat?: string | undefined;
+}
+
+/** The variable's value for `setting`; undefined when no file gets the workers' stderr. */
+export function orphanLogEnvValue(setting: OrphanLogSetting): string | undefined {
+  return setting.files.length === 0 ? undefined : JSON.stringify(setting);
+}
+
+/**
+ * The files and the renderer of the variable's value (as the primary's pipeWorkerOutput writes a
+ * worker's stderr line to them); undefined for none, or a value this bootstrap cannot read.
+ */
+export function readOrphanLogEnv(value: string | undefined, workerId: number | undefined): { files: string[]; render: OrphanLineRenderer } | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const setting = JSON.parse(value) as Partial<OrphanLogSetting>;
+    const files = Array.isArray(setting.files) ? setting.files.filter((file): file is string => typeof file === 'string') : [];
+    const name = typeof setting.name === 'string' ? setting.name : 'clusterkit';
+    if (files.length === 0) return undefined;
+    // The worker logger's own line, `[clusterkit] WARN ...`, as its stderr would have carried it.
+    const text = (message: string) => `[clusterkit] WARN ${message}`;
+    if (setting.format === 'json') {
+      return { files, render: (message, time) => `${JSON.stringify({ level: 50, time, name, workerId, stream: 'stderr', msg: text(message) })}\n` };
+    }
+    const stamp = linePrefixer(typeof setting.timeFormat === 'string' ? setting.timeFormat : undefined);
+    const prefix = workerLinePrefix(name, workerId, 'stderr', false);
+    return { files, render: (message, time) => `${stamp?.(time) ?? ''}${prefix}${text(message)}\n` };
+  } catch {
+    return undefined;
+  }
+}

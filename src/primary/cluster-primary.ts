@@ -394,7 +394,8 @@ export class ClusterPrimary<
 
   /**
    * The workers the cluster is meant to run: its slots, given-up ones included (status's
-   * "workers 1/2", `clusterkit_workers_target`). `scale()` counts from it (H284).
+   * "workers 1/2", `clusterkit_workers_target`). `scale()` counts from it (H284). During a
+   * shutdown, the target it had; 0 once stopped.
    */
   get targetWorkers(): number {
     return this.#context.pool.targetCount;

@@ -71,6 +71,20 @@ function withUncleanReplacements(report: ShutdownReport, replacements: ShutdownR
   return { ...report, failed: [...report.failed, ...replacements.failed], killed: [...report.killed, ...replacements.killed], requestsCut: report.requestsCut + replacements.requestsCut };
 }
 
+/**
+ * A promise recorded before the work that settles it begins (H405 to H407): unlike `deferred`,
+ * its rejection is not pre-handled, so one nobody awaits is reported as before.
+ */
+function pending<T>(): { promise: Promise<T>; settle: (value: T) => void; fail: (error: unknown) => void } {
+  let settle!: (value: T) => void;
+  let fail!: (error: unknown) => void;
+  const promise = new Promise<T>((resolve, reject) => {
+    settle = resolve;
+    fail = reject;
+  });
+  return { promise, settle, fail };
+}
+
 /** The error of a reload queued behind another when a shutdown begins before it started (H374). */
 function queuedReloadStopped(): ShutdownInProgressError {
   return new ShutdownInProgressError(
@@ -267,14 +281,20 @@ export class PrimaryLifecycle {
     // forked again into a given-up slot, ran its crash loop once more and reset its counts.
     const slots = pool.activeSlots();
     const from = pool.targetCount;
-    emit('scale', { from, to: count });
+    // 'scale' is emitted once the scale is recorded (its slots added, or retired), before any
+    // worker is forked or stopped (H405, H406): a listener that calls scale(), shutdown() or
+    // fork() sees it as a call a tick later would. Before, emitted first: a shutdown() there
+    // left this scale's slots unforked and unretired (its promise never settled), and a scale()
+    // there counted from the old target (4 then 1 ended at 3 workers, slots 0, 2, 3).
     if (count > from) {
       // New slots only: the errored ones stay so until a reload that succeeds starts them again.
-      const known = new Set(pool.slots);
-      const growing = pool.addSlots(count - from, { name: undefined, roles: [], env: {} });
-      // Taken now: a slot leaves the pool once retired and its worker gone.
-      const added = [...pool.slots].filter((slot) => !known.has(slot));
-      this.#scalingSlots = added;
+      // Taken as they are added: a slot leaves the pool once retired and its worker gone.
+      let added: readonly Slot[] = [];
+      const growing = pool.addSlots(count - from, { name: undefined, roles: [], env: {} }, false, undefined, (slots) => {
+        added = slots;
+        this.#scalingSlots = added;
+        emit('scale', { from, to: count });
+      });
       const supersededBy = await growing
         .then(() => undefined)
         .catch((error: unknown) => {
@@ -310,6 +330,8 @@ export class PrimaryLifecycle {
     const others = surplus.flatMap((slot) => pool.othersOf(slot));
     for (const slot of surplus) this.#scaledAwayBy.set(slot, count);
     for (const record of records) pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
+    // Recorded (the target is `count`): a listener's call sees this scale (H406).
+    emit('scale', { from, to: count });
     const { shutdownTimeoutMs, gradualDrainMs } = this.#context.options;
     // The replaced workers draining there are the reload's (or replacement's) to count.
     const starting = others.filter((record) => !record.stopRequested);
@@ -337,8 +359,13 @@ export class PrimaryLifecycle {
   }
 
   shutdown(timeoutMs: number, signal?: NodeJS.Signals, requestedBy: ShutdownRequester = signal ? 'signal' : 'call'): Promise<ShutdownReport> {
-    this.#shutdown ??= this.#runShutdown(timeoutMs, signal, requestedBy);
-    return this.#shutdown;
+    if (this.#shutdown !== undefined) return this.#shutdown;
+    // Recorded before it runs: a shutdown() from a 'shutdown' listener gets this one's promise,
+    // not a second shutdown (emitted in #runShutdown's synchronous part, before it returned).
+    const { promise, settle, fail } = pending<ShutdownReport>();
+    this.#shutdown = promise;
+    this.#runShutdown(timeoutMs, signal, requestedBy).then(settle, fail);
+    return promise;
   }
 
   /**
@@ -408,16 +435,21 @@ export class PrimaryLifecycle {
     const progress = new ReloadProgress();
     this.#reloadProgress = progress;
     this.#reloadRequestedBy = requestedBy;
-    const running = rollingReload(this.#reloadContext, requestedBy, env, progress)
+    // Recorded before rollingReload emits 'reload' (H407): a reload() from a 'reload' listener
+    // joins this one (none of its replacements was forked yet) or is queued, as a call a tick
+    // later is. Before, recorded after: the listener's call ran a second reload over the same slots.
+    const { promise, settle, fail } = pending<void>();
+    this.#reload = promise;
+    rollingReload(this.#reloadContext, requestedBy, env, progress)
       .then(() => this.#refillGivenUp())
       .finally(() => {
         this.#reload = undefined;
         this.#reloadProgress = undefined;
         this.#reloadRequestedBy = undefined;
         this.#startQueuedReload();
-      });
-    this.#reload = running;
-    return running;
+      })
+      .then(settle, fail);
+    return promise;
   }
 
   /** Starts the reload queued while the one that just ended ran (H374), after a failure too. */
@@ -517,6 +549,7 @@ export class PrimaryLifecycle {
             : stopped;
     if (this.#isInitialized) await this.#runDestroy(timeoutMs);
     this.#state = 'stopped';
+    pool.markStopped();
     this.#uninstallSignals?.();
     this.#uninstallSignals = undefined;
     pool.flushWarnings();

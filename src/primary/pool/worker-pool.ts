@@ -220,8 +220,17 @@ export class WorkerPool {
    * The slots exist at once (status shows the target); their workers are forked one per
    * event-loop turn (launch-in-turns.ts). `isInitial`: the primary's start, which fails if one gives up.
    * `carried`: a slot given up in a crash loop that a reload takes up again (H259): its number, if free, and its counts go on (H277).
+   * `onAdded`: called with the new slots once recorded, before any is forked (a scale's event, H405).
    */
-  addSlots(count: number, spec: SlotSpec, isInitial = false, carried?: Pick<Slot, 'index' | 'restarts' | 'crashes'>): Promise<WorkerHandle[]> {
+  addSlots(
+    count: number,
+    spec: SlotSpec,
+    isInitial = false,
+    carried?: Pick<Slot, 'index' | 'restarts' | 'crashes'>,
+    onAdded?: (slots: readonly Slot[]) => void,
+  ): Promise<WorkerHandle[]> {
+    // Closed by a shutdown: a slot added now would never be forked nor retired, its waiters never answered (H405).
+    if (this.#isClosed) return Promise.reject(new ShutdownInProgressError('The primary is shutting down; no worker will be started.'));
     if (spec.name !== undefined && this.activeSlots().some((slot) => slot.spec.name === spec.name)) {
       return Promise.reject(new InvalidArgumentError(`A worker named "${spec.name}" already exists; worker names are unique. Stop it first, or pick another name.`));
     }
@@ -241,8 +250,12 @@ export class WorkerPool {
       }
       this.#slots.add(slot);
     }
+    const ready = Promise.all(slots.map((slot) => slot.firstReady.promise));
+    // Recorded, nothing forked yet: the caller's event, whose listeners may retire these slots
+    // (a scale-down, a shutdown), and then none of them is forked (launchInTurns skips them).
+    onAdded?.(slots);
     launchInTurns(this, slots);
-    return Promise.all(slots.map((slot) => slot.firstReady.promise));
+    return ready;
   }
 
   /**
@@ -368,6 +381,11 @@ export class WorkerPool {
     this.#closedTarget ??= this.targetCount;
     this.#isClosed = true;
     for (const slot of this.#slots) this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no worker will be started.'));
+  }
+
+  /** The shutdown ended (its workers exited): the target is 0 from now on, as the workers are (L3 of tester t39: before, it stayed at the last one). */
+  markStopped(): void {
+    this.#closedTarget = 0;
   }
 
   /** Retires `slot` as a crash loop: a reload that succeeds starts it again (`takeGivenUp`). */

@@ -28,6 +28,7 @@ import { addEarlyFileOutput, writingAs, type OutputStream } from './logs/log-fil
 import { findRunnableScript, scriptCandidates, scriptNotFound } from './script-path.js';
 import { closest } from './suggest.js';
 import { UsageError } from './usage-error.js';
+import { checkScriptModuleSyntax } from './script-module-check.js';
 import type { IgnoreKey } from './watch/ignore-advice.js';
 
 export type RunPlan =
@@ -78,7 +79,7 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, isNameFromScript: app.isNameFromScript, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
     const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
     const origin: RunOrigin = { args: [...args], invocationDir, configFile, envFiles: app.envFile === undefined ? envFiles : [...envFiles, app.envFile] };
-    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), keyNames: keyNamesOf(app), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, noAutorestart: app.noAutorestart === true, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
+    return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), keyNames: keyNamesOf(app), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, noAutorestart: app.noAutorestart === true, instanceVar: app.instanceVar, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
   };
   // An app started by the launcher says nothing on the terminal (the launcher said it for every
   // app), but its own lines are still the first of its log files, as for a single app (H334).
@@ -150,6 +151,8 @@ function appCommand(app: string, configFile: string, flags: RunFlags): string {
 /** The checks that need the merged settings. */
 function finish(settings: RunSettings): RunSettings {
   if (!isFile(settings.script)) throw scriptError(settings.script);
+  // A load that no retry can pass is refused once, with what to do (H411, H412).
+  checkScriptModuleSyntax(settings.script, settings.nodeArgs, settings.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS);
   if (!isDirectory(settings.cwd)) throw new UsageError(`--cwd: no such directory: ${settings.cwd}`, 'run');
   for (const path of settings.watch?.paths ?? []) {
     if (!exists(path)) throw new UsageError(`--watch: no such file or directory: ${path}`, 'run');

@@ -112,6 +112,8 @@ export interface RunSettings {
   ignoredPm2Keys?: readonly IgnoredSetting[] | undefined;
   /** PM2's `autorestart: false`: run with other apps, the launcher does not start the app again when its primary exits (H331). */
   noAutorestart?: boolean | undefined;
+  /** PM2's `instance_var` (other than NODE_APP_INSTANCE): each worker gets its slot in it too (H409). */
+  instanceVar?: string | undefined;
   /** What the settings were made of (run-plan.ts): `--watch` tells when a change of it would change them (H306). */
   origin?: RunOrigin | undefined;
 }

@@ -2,6 +2,9 @@
  * Loading a plain script the way `node script.js` would. An ES module is imported. A
  * CommonJS script is run as the main module (`module.runMain`), so `require.main === module`
  * holds and the common `if (require.main === module) app.listen(...)` still starts the server.
+ * A file whose extension Node's ES module loader does not know (`server.js.bak`,
+ * `www/server.cjs.txt`) is CommonJS to `node file` outside a "type": "module" package: it runs
+ * so here too (H411; before, its import failed with `Unknown file extension ".bak"`).
  */
 import { readFileSync } from 'node:fs';
 import { dirname, extname, join } from 'node:path';
@@ -18,17 +21,39 @@ export async function loadScript(path: string): Promise<unknown> {
   return import(pathToFileURL(path).href);
 }
 
-function isCommonJs(path: string): boolean {
+/**
+ * The extensions Node's ES module loader gives a format of their own; any other (but none) is
+ * one `node file` runs as CommonJS, unless the package says "type": "module". The TypeScript
+ * ones are left to the loader (Node's type stripping, or a hook such as tsx).
+ */
+const kLoaderExtensions = new Set(['', '.js', '.mjs', '.cjs', '.json', '.wasm', '.node', '.ts', '.mts', '.cts']);
+
+/** Whether `node <path>` runs the file as CommonJS: `.cjs`, or `.js` (or an extension of no format) outside a "type": "module" package. */
+export function isCommonJs(path: string): boolean {
   const extension = extname(path);
   if (extension === '.cjs') return true;
-  if (extension !== '.js') return false;
+  if (extension !== '.js' && kLoaderExtensions.has(extension)) return false;
   return nearestPackageType(dirname(path)) !== 'module';
 }
 
-function nearestPackageType(directory: string): string | undefined {
+/** Whether the extension of `path` is one Node's ES module loader has no format for (`.bak`, `.txt`). */
+export function hasUnknownExtension(path: string): boolean {
+  return !kLoaderExtensions.has(extname(path));
+}
+
+/** The "type" of the nearest package.json (`commonjs` when it has none), or undefined with no package.json up to the root. */
+export function nearestPackageType(directory: string): string | undefined {
+  const found = nearestPackage(directory);
+  return found === undefined ? undefined : (found.type ?? 'commonjs');
+}
+
+/** The nearest readable package.json from `directory` up: its path and its own "type" (undefined when it has none). */
+export function nearestPackage(directory: string): { path: string; type: string | undefined } | undefined {
   for (let current = directory; ; current = dirname(current)) {
+    const path = join(current, 'package.json');
     try {
-      return (JSON.parse(readFileSync(join(current, 'package.json'), 'utf8')) as { type?: string }).type ?? 'commonjs';
+      const type = (JSON.parse(readFileSync(path, 'utf8')) as { type?: unknown }).type;
+      return { path, type: typeof type === 'string' ? type : undefined };
     } catch {
       // no (readable) package.json here: look further up
     }
@@ -36,7 +61,7 @@ function nearestPackageType(directory: string): string | undefined {
   }
 }
 
-function usesLoaderHooks(): boolean {
-  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+export function usesLoaderHooks(execArgv: readonly string[] = process.execArgv, nodeOptions: string | undefined = process.env.NODE_OPTIONS): boolean {
+  const flags = [...execArgv, ...(nodeOptions ?? '').split(/\s+/)];
   return flags.some((flag) => /^--(import|loader|experimental-loader)\b/.test(flag));
 }

@@ -111,10 +111,12 @@ export interface PrimaryOptions {
    * unchanged; the library sets none by default, because node-config reads `NODE_APP_INSTANCE`
    * to load per-instance files (`default-1.json`), which a primary that never asked for it
    * should not change.
+   * A list names several variables, each set the same way (`clusterkit run` with PM2's
+   * `instance_var: 'INSTANCE_ID'`: `['NODE_APP_INSTANCE', 'INSTANCE_ID']`).
    * @default undefined (none)
    * @example instanceVar: 'NODE_APP_INSTANCE'
    */
-  instanceVar?: string;
+  instanceVar?: string | readonly string[];
   /**
    * How many workers `start()` forks. `'auto'`: the CPUs this process may use, a container's CPU
    * quota included (`os.availableParallelism()`, capped by the cgroup quota). `'max'`: the same
@@ -598,11 +600,28 @@ function loggerOption(value: unknown): Logger | false | undefined {
   return value as Logger;
 }
 
-/** `instanceVar`: an environment variable's name, not one of clusterkit's own (`CLUSTERKIT_*`), which the primary sets itself. */
-function instanceVarOption(value: unknown, name: string): string | undefined {
-  const text = envNameOption(value, name);
-  if (text?.startsWith('CLUSTERKIT_')) throw new InvalidOptionError(name, "an environment variable name outside clusterkit's own CLUSTERKIT_* (the primary sets those itself)", value);
-  return text;
+/**
+ * `instanceVar`: an environment variable's name, not one of clusterkit's own (`CLUSTERKIT_*`),
+ * which the primary sets itself; or a list of such names. Normalized to the list.
+ */
+function instanceVarOption(value: unknown, name: string): readonly string[] | undefined {
+  const one = (item: unknown) => {
+    const text = envNameOption(item, name);
+    if (text?.startsWith('CLUSTERKIT_')) throw new InvalidOptionError(name, "an environment variable name outside clusterkit's own CLUSTERKIT_* (the primary sets those itself)", item);
+    return text;
+  };
+  if (!Array.isArray(value)) {
+    const text = one(value);
+    return text === undefined ? undefined : [text];
+  }
+  return [
+    ...new Set(
+      value.map((item: unknown) => {
+        if (typeof item !== 'string') throw new InvalidOptionError(name, 'an environment variable name, or a list of them', value);
+        return one(item)!;
+      }),
+    ),
+  ];
 }
 
 /** An environment variable's name: letters, digits and `_`, not starting with a digit. */

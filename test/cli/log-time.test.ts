@@ -105,6 +105,23 @@ describe('clusterkit run --time', () => {
     expect(show.stdout).not.toMatch(/log_date_format.*not used/);
   });
 
+  it('[H410] log_date_format with month names (\'MMM D HH:mm\', as PM2 users write it) runs and stamps every line in English', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({
+      'server.cjs': kScript,
+      'ecosystem.config.cjs': `module.exports = { apps: [{ name: 'eco-mmm', script: 'server.cjs', instances: 1, log_date_format: 'ddd, MMM Do HH:mm', env: { PORT: '${port}' } }] };`,
+    });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project, env: kZone });
+    await run.waitFor(/service eco-mmm started/);
+    await run.waitFor(/\[eco-mmm:1\] out at start/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
+    const stamp = /^(?:Sun|Mon|Tue|Wed|Thu|Fri|Sat), (?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) \d{1,2}(?:st|nd|rd|th) \d\d:\d\d \[eco-mmm/;
+    expect(run.stdout()).toMatch(/^\w{3}, \w{3} \d{1,2}(?:st|nd|rd|th) \d\d:\d\d \[eco-mmm:1\] out at start$/m);
+    expect(lines(run.stderr()).filter((line) => line.includes('[eco-mmm')).every((line) => stamp.test(line))).toBe(true);
+  });
+
   it('[H362] several apps: the launcher\'s lines are in each app\'s log file as that app writes its own (its format, none, JSON), and on the terminal in the default format when the apps\' formats differ', async () => {
     const runtime = runtimeDir();
     const [portA, portB, portC] = [await freePort(), await freePort(), await freePort()];
@@ -157,19 +174,19 @@ describe('clusterkit run --time', () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'server.cjs': kScript,
-      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'bad-time', script: 'server.cjs', log_date_format: 'YYYY-MM-DD dddd', kill_timeout: 'soon' }] };",
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'bad-time', script: 'server.cjs', log_date_format: 'YYYY-MM-DD Q', kill_timeout: 'soon' }] };",
     });
-    const flag = await cli(['run', 'server.cjs', '--time-format', 'YYYY-MMM-DD'], { runtime, cwd: project });
+    const flag = await cli(['run', 'server.cjs', '--time-format', 'YYYY-ww-DD'], { runtime, cwd: project });
     expect(flag.code).toBe(2);
-    expect(flag.stderr).toContain('--time-format has the token "MMM" (in "YYYY-MMM-DD"), which clusterkit does not format; it takes YYYY YY M MM D DD H HH h hh m mm s ss SSS Z ZZ A a');
+    expect(flag.stderr).toContain('--time-format has the token "ww" (in "YYYY-ww-DD"), which clusterkit does not format; it takes YYYY YY M MM MMM MMMM D DD Do d dd ddd dddd H HH h hh m mm s ss SSS Z ZZ A a X x');
     const file = await cli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
     expect(file.code).toBe(2);
-    expect(file.stderr).toContain('"apps[0].log_date_format" has the token "dddd"');
+    expect(file.stderr).toContain('"apps[0].log_date_format" has the token "Q"');
     expect(file.stderr).toContain('apps[0].kill_timeout');
     const json = await cli(['run', 'server.cjs', '--time', '--log-format', 'json'], { runtime, cwd: project });
     expect(json.code).toBe(2);
     expect(json.stderr).toContain('--time applies to the line format only');
-    const logs = await cli(['logs', 'any', '--time-format', 'Do MMMM'], { runtime });
+    const logs = await cli(['logs', 'any', '--time-format', 'Mo MMMM'], { runtime });
     expect(logs.code).toBe(2);
     expect(logs.stderr).toContain('--time-format has the token "o"');
   });
@@ -188,6 +205,12 @@ describe('the time formatter', () => {
     expect(compileTimeFormat('hh A', 'x')(new Date(2024, 2, 5, 20, 0).getTime())).toBe('08 PM');
     expect(compileTimeFormat('h A', 'x')(new Date(2024, 2, 5, 0, 0).getTime())).toBe('12 AM');
     expect(compileTimeFormat('[Day] DD [at] HH', 'x')(time)).toBe('Day 05 at 08');
+    // [H410] moment's names and ordinals, in English (PM2's log_date_format: 'MMM D HH:mm').
+    expect(compileTimeFormat('MMM D HH:mm', 'x')(time)).toBe('Mar 5 08:34');
+    expect(compileTimeFormat('dddd, MMMM Do YYYY', 'x')(time)).toBe('Tuesday, March 5th 2024');
+    expect(compileTimeFormat('ddd dd d', 'x')(time)).toBe('Tue Tu 2');
+    expect(['1', '2', '3', '4', '11', '12', '13', '21', '22', '23', '31'].map((day) => compileTimeFormat('Do', 'x')(new Date(2024, 0, Number(day)).getTime()))).toEqual(['1st', '2nd', '3rd', '4th', '11th', '12th', '13th', '21st', '22nd', '23rd', '31st']);
+    expect(compileTimeFormat('X x', 'x')(time)).toBe(`${Math.floor(time / 1000)} ${time}`);
     // The cache: the same millisecond, the same text; the next one, its own.
     const format = compileTimeFormat('ss.SSS', 'x');
     expect([format(time), format(time), format(time + 1)]).toEqual(['05.007', '05.007', '05.008']);
@@ -200,9 +223,11 @@ describe('the time formatter', () => {
       return undefined;
     };
     for (const [format, text] of [
-      ['dddd', 'the token "dddd"'],
+      ['Q', 'the token "Q"'],
       ['YYYYY', 'the token "YYYYY"'],
-      ['X', 'the token "X"'],
+      ['MMMMM', 'the token "MMMMM"'],
+      ['Mo', 'the token "o"'],
+      ['XX', 'the token "XX"'],
       ['HH [oops', 'a "[" with no "]"'],
       ['at noon', 'the token "oo"'],
       ['[text]', 'at least one date token'],

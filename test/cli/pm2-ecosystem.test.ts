@@ -224,7 +224,7 @@ describe('an unknown name, answered with the nearest known one', () => {
     expect(stderr).toContain('  - app "eco": Unknown key "apps[0].kill_timout". Did you mean "kill_timeout"?\n');
     expect(stderr).toContain(
       '  - app "eco": Unknown key "apps[0].colour". Known keys: PM2\'s that clusterkit takes: name, script, args, node_args, interpreter_args, cwd, env, env_<name>, instances, ' +
-        'max_memory_restart, max_restarts, min_uptime, cron_restart, kill_timeout, listen_timeout, wait_ready, watch, ignore_watch, watch_delay, log_type, log_date_format, time, port, source_map_support, out_file, error_file, log_file; ' +
+        'max_memory_restart, max_restarts, min_uptime, cron_restart, kill_timeout, listen_timeout, wait_ready, watch, ignore_watch, watch_delay, log_type, log_date_format, time, port, source_map_support, instance_var, out_file, error_file, log_file; ' +
         "and clusterkit's own: nodeArgs, envFile, workers, maxWorkers, dev,",
     );
   });
@@ -266,5 +266,38 @@ describe('an unknown name, answered with the nearest known one', () => {
       'Unknown option --kill-timout. Did you mean --kill-timeout? PM2\'s --kill-timeout is --shutdown-timeout here: --shutdown-timeout 5s',
     );
     expect(await refused(['--verison'])).toContain('Unknown option --verison. Did you mean --version?');
+  });
+});
+
+describe("PM2's instance_var", () => {
+  /** Each worker says its slot as each variable holds it. */
+  const kSlotScript = `
+require('node:http').createServer((request, response) => response.end('ok')).listen(0, '127.0.0.1');
+console.log('slot vars', process.env.NODE_APP_INSTANCE, process.env.INSTANCE_ID, process.env.CLUSTERKIT_SLOT);
+`;
+
+  // Before: a warning ("has no equivalent, and is not used"), and INSTANCE_ID undefined in the workers.
+  it('[H409] instance_var: "INSTANCE_ID" holds each worker\'s slot, as NODE_APP_INSTANCE does, with no warning; a name clusterkit owns, or no variable name, is refused', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.cjs': kSlotScript,
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'iv', script: 'server.cjs', instances: 2, instance_var: 'INSTANCE_ID' }] };",
+      'own.config.cjs': "module.exports = { apps: [{ name: 'iv-own', script: 'server.cjs', instance_var: 'CLUSTERKIT_SLOT' }] };",
+      'bad.config.cjs': "module.exports = { apps: [{ name: 'iv-bad', script: 'server.cjs', instance_var: 'INSTANCE ID' }] };",
+    });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    await run.waitFor(/service iv started: 2 workers/);
+    await run.waitFor(/\[iv:\d+\] slot vars 0 0 0\n/);
+    await run.waitFor(/\[iv:\d+\] slot vars 1 1 1\n/);
+    expect(run.stderr()).not.toContain('instance_var');
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+
+    const own = await cli(['run', 'own.config.cjs'], { runtime, cwd: project });
+    expect(own.code).toBe(2);
+    expect(own.stderr).toContain(`"apps[0].instance_var" names CLUSTERKIT_SLOT, one of clusterkit's own variables, which the primary sets itself in each worker: name a variable of your own, as "INSTANCE_ID", or leave "instance_var" out`);
+    const bad = await cli(['run', 'bad.config.cjs'], { runtime, cwd: project });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"apps[0].instance_var" must be an environment variable name (letters, digits and _, not starting with a digit), as "INSTANCE_ID": each worker gets its slot (0, 1...) in it. Received "INSTANCE ID".');
   });
 });

@@ -190,7 +190,7 @@ describe("PM2's ecosystem keys", () => {
       // out_file is used (outFile, H314); disable_logs is not.
       `apps[0] ("api"): PM2's "disable_logs" (true) has no equivalent, and is not used: the output always goes to clusterkit run's stdout and stderr (and to clusterkit logs <name>); for no log file, leave out outFile, errorFile and logFile (out_file, error_file, log_file).`,
       'apps[0] ("api"): PM2\'s "autorestart" (false) has no equivalent, and is not used: a crashed worker is always restarted (with backoff), so the pool keeps its size; the app itself, run with other apps of this file, is not started again when its primary exits (docs/config.md, "Running the apps").',
-      'apps[0] ("api"): PM2\'s "instance_var" ("INSTANCE_ID") has no equivalent, and is not used: clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker\'s slot, 0, 1..., kept across restarts and reloads.',
+      // [H409] instance_var is used: each worker gets its slot in INSTANCE_ID too.
       'apps[0] ("api"): PM2\'s "increment_var" ("PORT") has no equivalent, and is not used: each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE)).',
       'apps[0] ("api"): PM2\'s "user" ("www") has no equivalent, and is not used: run clusterkit itself as that user (systemd User=, docker run --user).',
       'apps[0] ("api"): PM2\'s "pmx" (false) has no equivalent, and is not used: it is a PM2 Plus (Keymetrics) option; clusterkit\'s figures are in clusterkit status <name> and clusterkit dashboard <name>.',

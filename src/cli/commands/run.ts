@@ -134,8 +134,9 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       silent: true,
       // worker-main takes it out of the script's environment.
       env: workerEnvOf(settings.env),
-      // PM2's variable for the worker's instance number, unless --env or the config sets it.
-      instanceVar: 'NODE_APP_INSTANCE',
+      // PM2's variable for the worker's instance number, unless --env or the config sets it; and
+      // the one a PM2 file's instance_var names (H409).
+      instanceVar: settings.instanceVar === undefined ? 'NODE_APP_INSTANCE' : ['NODE_APP_INSTANCE', settings.instanceVar],
       // What the worker's start waits for (service-worker.ts), named when it misses --ready-timeout.
       // What runs before the bootstrap's ClusterWorker starts: a script must not create one (H189).
       // Of the env each worker was given: a `reload --update-env` may bring other preloads (H385).

@@ -41,6 +41,8 @@ export interface ConfigApp {
   readonly ignoredPm2Keys?: readonly IgnoredSetting[];
   /** PM2's `autorestart: false`: run with other apps, the app is not started again when its primary exits (H331). */
   readonly noAutorestart?: true;
+  /** PM2's `instance_var` other than NODE_APP_INSTANCE: the workers get their slot in it too (H409). */
+  readonly instanceVar?: string;
   /** What a PM2 app's `kill_timeout` gives its requests here (kill-timeout-note.ts), said at load unless --shutdown-timeout replaces it. */
   readonly killTimeoutNote?: LoadNote;
   /** What a PM2 app's `instances` of 0 or below came to here (pm2-app.ts), said at load unless --workers replaces it. */
@@ -196,7 +198,7 @@ function checkPm2App(app: Record<string, unknown>, key: string, directory: strin
       : plain === translated.app
         ? checked.workersWritten
         : { setting: 'no "instances"', meaning: 'one process, as PM2 runs it' };
-  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ignoredPm2Keys: translated.ignored, ...(translated.noAutorestart ? { noAutorestart: true as const } : {}), ...note, ...instances, ...(workersWritten === undefined ? {} : { workersWritten }), isPm2: true };
+  return { ...checked, environments: translated.environments, warnings: [...fileWarnings, ...translated.warnings], ignoredPm2Keys: translated.ignored, ...(translated.noAutorestart ? { noAutorestart: true as const } : {}), ...(translated.instanceVar === undefined ? {} : { instanceVar: translated.instanceVar }), ...note, ...instances, ...(workersWritten === undefined ? {} : { workersWritten }), isPm2: true };
 }
 
 /**

@@ -88,7 +88,6 @@ export const kPm2KeysWithoutEquivalent: Readonly<Record<string, string>> = {
   pid: kNoPidFile,
   interpreter: kInterpreter,
   exec_interpreter: kInterpreter,
-  instance_var: "clusterkit run always sets NODE_APP_INSTANCE (and CLUSTERKIT_SLOT) to the worker's slot, 0, 1..., kept across restarts and reloads",
   increment_var: 'each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE))',
   namespace: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
   name_prefix: 'a cluster is known by its name alone (clusterkit list); give related apps a common prefix',
@@ -134,7 +133,7 @@ function backOffText(key: 'restart_delay' | 'exp_backoff_restart_delay', restart
 /**
  * Values of keys without an equivalent that ask for what clusterkit does anyway: no warning.
  * `exec_mode: 'cluster'` is clusterkit's only mode; `autorestart: true`, `treekill: true`,
- * `instance_var: 'NODE_APP_INSTANCE'` and `source_map_support: false` are PM2's defaults and
+ * `source_map_support: false` are PM2's defaults and
  * clusterkit's behaviour (schema.json `default`).
  */
 function isAlreadySo(key: string, value: unknown): boolean {
@@ -149,8 +148,6 @@ function isAlreadySo(key: string, value: unknown): boolean {
     case 'automation':
     case 'disable_source_map_support':
       return value === true;
-    case 'instance_var':
-      return value === 'NODE_APP_INSTANCE';
     case 'merge_logs':
     case 'combine_logs':
       // One file for every worker is what clusterkit writes, whatever the value (H314).
@@ -186,7 +183,7 @@ function isAlreadySo(key: string, value: unknown): boolean {
  */
 export const kPm2KeysTaken: readonly string[] = [
   'name', 'script', 'args', 'node_args', 'interpreter_args', 'cwd', 'env', 'env_<name>', 'instances', 'max_memory_restart', 'max_restarts', 'min_uptime', 'cron_restart',
-  'kill_timeout', 'listen_timeout', 'wait_ready', 'watch', 'ignore_watch', 'watch_delay', 'log_type', 'log_date_format', 'time', 'port', 'source_map_support',
+  'kill_timeout', 'listen_timeout', 'wait_ready', 'watch', 'ignore_watch', 'watch_delay', 'log_type', 'log_date_format', 'time', 'port', 'source_map_support', 'instance_var',
   'out_file', 'error_file', 'log_file',
 ];
 
@@ -216,6 +213,7 @@ function isPm2Key(key: string): boolean {
     (Object.hasOwn(kComputed, key) && key !== 'watch') ||
     key === 'port' ||
     key === 'source_map_support' ||
+    key === 'instance_var' ||
     Object.hasOwn(kPm2KeysWithoutEquivalent, key) ||
     kPm2EnvironmentKey.test(key)
   );
@@ -248,6 +246,8 @@ export interface Pm2App {
   readonly instancesMeaning?: string;
   /** `autorestart: false`: run with other apps, the launcher does not start the app again when its primary exits (H331). */
   readonly noAutorestart?: true;
+  /** `instance_var` other than NODE_APP_INSTANCE: each worker gets its slot in it too (H409). */
+  readonly instanceVar?: string;
 }
 
 /**
@@ -269,6 +269,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   let instancesNote: LoadNote | undefined;
   let instancesMeaning: string | undefined;
   let noAutorestart = false;
+  let instanceVar: string | undefined;
   const at = (name: string) => `${key}.${name}`;
   const set = (target: string, from: string, value: unknown) => {
     if (Object.hasOwn(spelledAs, target) || (Object.hasOwn(raw, target) && target !== from)) {
@@ -316,6 +317,11 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       if (value !== false) set('time', name, value);
     }
     else if (name === 'port' || name === 'source_map_support') continue; // below, with env and nodeArgs
+    // The slot in a variable of the file's choice, besides NODE_APP_INSTANCE (H409; before: a warning, and the variable unset).
+    else if (name === 'instance_var') {
+      const variable = take(() => instanceVarOf(value, at(name)));
+      if (variable !== undefined && variable !== 'NODE_APP_INSTANCE') instanceVar = variable;
+    }
     else if (kPm2EnvironmentKey.test(name)) {
       const env = take(() => checkEnvObject(value, at(name)));
       if (env !== undefined) environments[name.slice('env_'.length)] = env;
@@ -343,7 +349,23 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       throw new UsageError(`"${at('source_map_support')}" must be true or false. Received ${describe(raw.source_map_support)}.`);
     });
   }
-  return { app, spelledAs, environments, warnings, ignored, ...(instancesNote === undefined ? {} : { instancesNote }), ...(instancesMeaning === undefined ? {} : { instancesMeaning }), ...(noAutorestart ? { noAutorestart } : {}) };
+  return { app, spelledAs, environments, warnings, ignored, ...(instancesNote === undefined ? {} : { instancesNote }), ...(instancesMeaning === undefined ? {} : { instancesMeaning }), ...(noAutorestart ? { noAutorestart } : {}), ...(instanceVar === undefined ? {} : { instanceVar }) };
+}
+
+/**
+ * PM2's `instance_var`: the name of the variable that holds each worker's slot (0, 1...). Not
+ * one of clusterkit's own CLUSTERKIT_* variables, which the primary sets itself.
+ */
+function instanceVarOf(value: unknown, key: string): string {
+  if (typeof value !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(value)) {
+    throw new UsageError(`"${key}" must be an environment variable name (letters, digits and _, not starting with a digit), as "INSTANCE_ID": each worker gets its slot (0, 1...) in it. Received ${describe(value)}.`);
+  }
+  if (value.startsWith('CLUSTERKIT_')) {
+    throw new UsageError(
+      `"${key}" names ${value}, one of clusterkit's own variables, which the primary sets itself in each worker: name a variable of your own, as "INSTANCE_ID", or leave "instance_var" out (NODE_APP_INSTANCE and CLUSTERKIT_SLOT hold the worker's slot). Received ${describe(value)}.`,
+    );
+  }
+  return value;
 }
 
 /**

@@ -5,10 +5,12 @@
  * on the terminal and in the log files alike.
  *
  * The format takes the common tokens of moment and dayjs (which PM2's `log_date_format` uses):
- * YYYY YY M MM D DD H HH h hh m mm s ss SSS Z ZZ A a; text in square brackets is kept as it is
- * (`[at] HH:mm`), and so is any other character that is no token letter (`-`, `:`, `T`, a
- * space). A token it does not know (`MMM`, `dddd`, `Do`, `X`) is refused by name: a line
- * stamped with garbage is worse than one without. Local time, as moment's and dayjs's.
+ * YYYY YY M MM MMM MMMM D DD Do d dd ddd dddd H HH h hh m mm s ss SSS Z ZZ A a X x, with the
+ * names of months and days in English, as moment's default locale writes them (H410); text in
+ * square brackets is kept as it is (`[at] HH:mm`), and so is any other character that is no
+ * token letter (`-`, `:`, `T`, a space). A token it does not know (`Q`, `wo`, `LLLL`) is
+ * refused by name: a line stamped with garbage is worse than one without. Local time, as
+ * moment's and dayjs's.
  * Pure: no I/O.
  */
 import { UsageError } from '../usage-error.js';
@@ -36,13 +38,30 @@ function offset(date: Date, separator: string): string {
   return `${minutes < 0 ? '-' : '+'}${pad2(Math.floor(abs / 60))}${separator}${pad2(abs % 60)}`;
 }
 
+const kMonths = ['January', 'February', 'March', 'April', 'May', 'June', 'July', 'August', 'September', 'October', 'November', 'December'];
+const kDays = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];
+
+/** `1st`, `2nd`, `3rd`, `4th`, `11th`, `22nd`: moment's English ordinal. */
+function ordinal(value: number): string {
+  const tens = value % 100;
+  const suffix = tens >= 11 && tens <= 13 ? 'th' : (['th', 'st', 'nd', 'rd'][value % 10] ?? 'th');
+  return `${value}${suffix}`;
+}
+
 const kTokens: Readonly<Record<string, Part>> = {
   YYYY: (date) => String(date.getFullYear()).padStart(4, '0'),
   YY: (date) => pad2(date.getFullYear() % 100),
   M: (date) => String(date.getMonth() + 1),
   MM: (date) => pad2(date.getMonth() + 1),
+  MMM: (date) => kMonths[date.getMonth()]!.slice(0, 3),
+  MMMM: (date) => kMonths[date.getMonth()]!,
   D: (date) => String(date.getDate()),
   DD: (date) => pad2(date.getDate()),
+  Do: (date) => ordinal(date.getDate()),
+  d: (date) => String(date.getDay()),
+  dd: (date) => kDays[date.getDay()]!.slice(0, 2),
+  ddd: (date) => kDays[date.getDay()]!.slice(0, 3),
+  dddd: (date) => kDays[date.getDay()]!,
   H: (date) => String(date.getHours()),
   HH: (date) => pad2(date.getHours()),
   h: (date) => String(date.getHours() % 12 || 12),
@@ -56,6 +75,8 @@ const kTokens: Readonly<Record<string, Part>> = {
   ZZ: (date) => offset(date, ''),
   A: (date) => (date.getHours() < 12 ? 'AM' : 'PM'),
   a: (date) => (date.getHours() < 12 ? 'am' : 'pm'),
+  X: (date) => String(Math.floor(date.getTime() / 1000)),
+  x: (date) => String(date.getTime()),
 };
 
 /** The tokens taken, for messages. */
@@ -84,6 +105,8 @@ export function compileTimeFormat(format: string, setting: string, command?: str
     } else if (kTokenLetters.has(char)) {
       let end = index + 1;
       while (end < format.length && format[end] === char) end++;
+      // moment's ordinal day of the month, the one token of two letters that differ.
+      if (char === 'D' && end === index + 1 && format[end] === 'o') end++;
       const token = format.slice(index, end);
       const part = kTokens[token];
       if (part === undefined) {

@@ -214,6 +214,8 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   ignoredPm2Keys: null,
   // The launcher's, not the app's: read once, when it starts the apps (H331).
   noAutorestart: null,
+  // Each new worker's environment: a change waits for a restart, as env's (H409).
+  instanceVar: 'instance_var',
   origin: null,
 };
 

@@ -50,8 +50,10 @@ export function spawnWorker(options: NormalizedPrimaryOptions, workerEnv: Readon
     [kBulkFdEnv]: stdio !== options.stdio && stdio !== undefined ? String(stdio.length - 1) : undefined,
   };
   // PM2's instance_var (NODE_APP_INSTANCE under `clusterkit run`), unless the user's env sets it.
-  const { instanceVar } = options;
-  if (instanceVar !== undefined && !Object.hasOwn(workerEnv, instanceVar) && !Object.hasOwn(spec.env, instanceVar)) env[instanceVar] = String(slotIndex);
+  // PM2's own name too, `instance_var: 'INSTANCE_ID'` (H409): each one of the list.
+  for (const instanceVar of options.instanceVar ?? []) {
+    if (!Object.hasOwn(workerEnv, instanceVar) && !Object.hasOwn(spec.env, instanceVar)) env[instanceVar] = String(slotIndex);
+  }
   try {
     return cluster.fork(env);
   } catch (error) {

@@ -47,7 +47,7 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
       throw error;
     }),
   )) as ReloadReply;
-  process.stdout.write(`${describeReload(name[0], result)}\n`);
+  process.stdout.write(`${describeReload(name[0], result, updateEnv ? process.env : undefined)}\n`);
   return outcomeExitCode(reloadOutcome(result));
 }
 

@@ -117,10 +117,10 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
       }
       process.stderr.write(`clusterkit: cluster ${name} stopped\n`);
     }
-    // A worker that ran but whose lines are gone (or that printed none): say why nothing came.
-    if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined) && !values.json) {
-      const whose = workerId !== undefined ? `worker ${workerId}` : `slot ${slot}`;
-      process.stderr.write(`clusterkit: no line of ${whose} is in ${name}'s buffer (it printed none, or they were among the oldest: the buffer keeps the last ${kLogBufferLines} lines of the cluster)\n`);
+    // A worker that ran but whose lines are gone (or that printed none), or an output with no
+    // line (`--err` of a cluster that wrote none, H401): say why nothing came, not a silent exit 0.
+    if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined || output !== undefined) && !values.json) {
+      process.stderr.write(`clusterkit: ${describeNoLine(name, { workerId, slot, output })}\n`);
     }
     return 0;
   } finally {
@@ -232,4 +232,19 @@ async function deadPrimaryOf(path: string): Promise<{ pid: number } | undefined>
     // A referenced timer, not unrefDelay: the stream is closed and nothing else keeps the CLI alive.
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * Why `logs` printed nothing (H401): `no stderr line is in api's buffer (no worker wrote to
+ * stderr and the primary logged no warning or error, or ...)`.
+ */
+function describeNoLine(name: string, { workerId, slot, output }: { readonly workerId?: number | undefined; readonly slot?: number | undefined; readonly output?: LogOutput | undefined }): string {
+  const oldest = `they were among the oldest: the buffer keeps the last ${kLogBufferLines} lines of the cluster`;
+  const kind = output === undefined ? 'line' : `${output} line`;
+  if (workerId !== undefined || slot !== undefined) {
+    const whose = workerId !== undefined ? `worker ${workerId}` : `slot ${slot}`;
+    return `no ${kind} of ${whose} is in ${name}'s buffer (it printed none${output === undefined ? '' : ` to ${output}`}, or ${oldest})`;
+  }
+  const none = output === 'stderr' ? 'no worker wrote to stderr and the primary logged no warning or error' : 'no worker wrote to stdout and the primary logged no info line';
+  return `no ${kind} is in ${name}'s buffer (${none}, or ${oldest}); leave out --${output === 'stderr' ? 'err' : 'out'} for every line`;
 }

@@ -27,6 +27,7 @@ import { kLogBufferLines } from '../logs/log-buffer.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
 import { kPartialMark } from '../output-prefix.js';
 import { UsageError } from '../usage-error.js';
+import { missingNameError } from '../missing-name.js';
 import { compileTimeFormat, kDefaultTimeFormat, linePrefixer, type LinePrefixer } from '../logs/line-time.js';
 import { shellWord } from '../../shell-word.js';
 
@@ -44,7 +45,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return 'help';
-  if (positionals.length === 0) throw new UsageError('Missing the cluster name.', 'logs');
+  // The running clusters listed, as a wrong name lists them (H402).
+  if (positionals.length === 0) throw await missingNameError('logs');
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'logs');
   const name = parseClusterName(positionals[0]!, 'logs');
   const lines = values.lines === undefined ? 15 : Math.min(parseCount(values.lines, '--lines', 'logs', 0), 1_000_000);

@@ -7,9 +7,10 @@ import type { ClusterStatus } from '../control/control-protocol.js';
 import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js';
 import { shellWord } from '../shell-word.js';
 import { describeEnvChanges } from '../control/env-changes.js';
+import { differingInShell } from '../control/env-sums.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly waiting?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
@@ -75,7 +76,8 @@ function describeStops(outcome: StopOutcome, workers: string): string | undefine
  * not what every client saw (a client that sends on a keep-alive connection just as it is
  * closed sees the close, and must retry, as HTTP clients do).
  */
-export function describeReload(name: string, reply: ReloadReply): string {
+/** `shell`: the env of the shell `clusterkit reload` runs in, for `--update-env`'s hint (H400); none from the dashboard. */
+export function describeReload(name: string, reply: ReloadReply, shell?: Readonly<Record<string, string | undefined>>): string {
   // Queued (H374): the reload under way had forked new workers before this request, so a second one ran after it.
   const joined =
     reply.queued === true
@@ -93,7 +95,7 @@ export function describeReload(name: string, reply: ReloadReply): string {
   // Slots given up in a crash loop that the reload started again (H333): all of them when the cluster waited with none.
   const refilled = countOf(reply.refilled);
   const again = refilled === 0 ? '' : `; ${plural(refilled, 'worker')} given up in a crash loop started again`;
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}${again}${describeEnvUpdate(reply.env)}`;
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}${again}${describeEnvUpdate(reply.env, shell)}`;
 }
 
 /**
@@ -101,7 +103,7 @@ export function describeReload(name: string, reply: ReloadReply): string {
  * only, never values, the added and removed ones said apart; the settings that wait for a restart
  * after it. Another process's answer: strings only.
  */
-function describeEnvUpdate(env: ReloadReply['env']): string {
+function describeEnvUpdate(env: ReloadReply['env'], shell: Readonly<Record<string, string | undefined>> | undefined): string {
   if (env === undefined || typeof env !== 'object' || env === null) return '';
   const strings = (value: unknown) => (Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : []);
   const changed = strings(env.changed);
@@ -110,7 +112,18 @@ function describeEnvUpdate(env: ReloadReply['env']): string {
   const from = files.length === 0 ? 'the command line' : listed(files);
   const what = changed.length === 0 ? 'unchanged' : describeEnvChanges({ changed, added: strings(env.added), removed: strings(env.removed) }, 'reply');
   const later = waiting.length === 0 ? '' : `; ${listed(waiting)} changed too, and ${waiting.length === 1 ? 'takes' : 'take'} effect when clusterkit run restarts`;
-  return `; env loaded again from ${from}: ${what}${later}`;
+  // PM2's --update-env takes the calling shell's variables; this one loads the files only
+  // (docs/pm2-differences.md). Said, with the settings files' variables this shell has with
+  // another value (PM2 migrator t39 M5, H400: `APP_LABEL=v2 clusterkit reload --update-env` said "unchanged").
+  const differing = shell === undefined ? [] : differingInShell(env.sums, shell);
+  const where = files.length === 0 ? 'an env file (--env-file)' : `${listed(files)} or an env file`;
+  const notRead =
+    differing.length > 0
+      ? `; ${listed(differing)} ${differing.length === 1 ? 'has' : 'have'} another value in this shell, which --update-env does not read (unlike PM2's): it loads the settings files again, not the shell. Put the value in ${where}, then reload --update-env again`
+      : shell !== undefined && changed.length === 0
+        ? ' (the files only: this shell\'s variables are not read)'
+        : '';
+  return `; env loaded again from ${from}: ${what}${notRead}${later}`;
 }
 
 /** `a`, `a and b`, `a, b and c`. */

@@ -76,7 +76,8 @@ export async function planRun(args: readonly string[], invocationDir: string, op
   // PM2's order (Common.mergeEnvironmentVariables): env, then env_<name> over it; --env KEY=VALUE over both.
   const settingsOf = (app: ConfigApp) => {
     const chosen = environment === undefined ? undefined : app.environments?.[environment];
-    const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, isNameFromScript: app.isNameFromScript, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir));
+    const watchKey = flags.layer.watch === undefined && app.layer.watch ? `${app.keysWritten?.watch ?? 'watch'} in ${basename(configFile)}` : undefined;
+    const settings = finish(mergeRunLayers({ ...app.layer, name: app.name, isNameFromScript: app.isNameFromScript, env: { ...app.layer.env, ...chosen } }, flags.layer, invocationDir), watchKey);
     const watch = settings.watch && { ...settings.watch, ignoreKey: ignoreKeyOf(app, configFile) };
     const origin: RunOrigin = { args: [...args], invocationDir, configFile, envFiles: app.envFile === undefined ? envFiles : [...envFiles, app.envFile] };
     return { ...settings, watch, optionSources: optionSources(app, flags.layer, configFile), keyNames: keyNamesOf(app), workersSource: workersSource(app, flags.layer, configFile), ignoredPm2Keys: app.ignoredPm2Keys, noAutorestart: app.noAutorestart === true, instanceVar: app.instanceVar, nameNote: flags.layer.name === undefined ? app.nameNote : undefined, origin };
@@ -148,14 +149,18 @@ function appCommand(app: string, configFile: string, flags: RunFlags): string {
   return `clusterkit run ${app}`;
 }
 
-/** The checks that need the merged settings. */
-function finish(settings: RunSettings): RunSettings {
+/**
+ * The checks that need the merged settings. `watchKey`: the config file's key that set the
+ * watched paths when no --watch replaced it (`watch in ecosystem.config.js`), for the message
+ * of a missing one (H404: it named --watch, a flag never typed).
+ */
+function finish(settings: RunSettings, watchKey?: string): RunSettings {
   if (!isFile(settings.script)) throw scriptError(settings.script);
   // A load that no retry can pass is refused once, with what to do (H411, H412).
   checkScriptModuleSyntax(settings.script, settings.nodeArgs, settings.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS);
   if (!isDirectory(settings.cwd)) throw new UsageError(`--cwd: no such directory: ${settings.cwd}`, 'run');
   for (const path of settings.watch?.paths ?? []) {
-    if (!exists(path)) throw new UsageError(`--watch: no such file or directory: ${path}`, 'run');
+    if (!exists(path)) throw new UsageError(`${watchKey ?? '--watch'}: no such file or directory: ${path}`, 'run');
   }
   const maxWorkers = settings.maxWorkers ?? defaultMaxWorkers();
   if (typeof settings.workers === 'number' && settings.workers > maxWorkers) {

@@ -10,6 +10,7 @@ import { relative } from 'node:path';
 import { ConfigUnloadableError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { EnvSource } from '../control/update-env.js';
+import { envSums } from '../control/env-sums.js';
 import { planRun } from './run-plan.js';
 import type { RunSettings } from './run-settings.js';
 import { asRunPrintsIt, changedKeys, isEnvKey } from './watch/config-change-check.js';
@@ -57,7 +58,7 @@ export function envUpdater(settings: RunSettings, logger: Logger, workerEnvOf: (
         `clusterkit reload --update-env: ${files.join(', ') || 'the command line'} changed ${waiting.join(', ')} of app ${settings.name}: ${waiting.length === 1 ? 'it takes' : 'they take'} effect when clusterkit run restarts; the reload applies the env only`,
       );
     }
-    return { env: workerEnvOf(loaded.env), files, waiting, commit: () => (inForce = { ...inForce, env: loaded.env }) };
+    return { env: workerEnvOf(loaded.env), files, waiting, sums: envSums(loaded.env), commit: () => (inForce = { ...inForce, env: loaded.env }) };
   };
   return { inForce: () => inForce, load };
 }

@@ -16,6 +16,8 @@ export interface EnvUpdate {
   readonly files: readonly string[];
   /** The settings other than env that differ from those in force: they take effect when clusterkit run restarts. */
   readonly waiting: readonly string[];
+  /** `envSums` of the variables the settings files set (H400): the CLI names those its shell has with another value. */
+  readonly sums?: Readonly<Record<string, string>>;
   /** The reload with this env completed: it is the env in force from now on (not before, H340). */
   commit(): void;
 }
@@ -35,6 +37,8 @@ export interface EnvUpdateReply {
   readonly removed: readonly string[];
   readonly files: readonly string[];
   readonly waiting: readonly string[];
+  /** Digests of the values the settings files set, by name (H400; `EnvUpdate.sums`). */
+  readonly sums?: Readonly<Record<string, string>>;
 }
 
 /**
@@ -76,7 +80,7 @@ export async function controlReload(
   }).finally(() => primary.off('reload', onQueuedStart));
   // In force only once the reload completed: a failed one (it threw above) left the env from before in force (H340).
   if (isStarted) update.commit();
-  return { ...counts, env: { changed: changes.changed, added: changes.added ?? [], removed: changes.removed ?? [], files: update.files, waiting: update.waiting } };
+  return { ...counts, env: { changed: changes.changed, added: changes.added ?? [], removed: changes.removed ?? [], files: update.files, waiting: update.waiting, ...(update.sums === undefined ? {} : { sums: update.sums }) } };
 }
 
 /**

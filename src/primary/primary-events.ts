@@ -522,6 +522,11 @@ export interface PrimaryEvents<ToPrimary> {
    * worker was starting, and waited for its `_init` past the drain's end), `'blocked'` (the
    * worker's event loop was held past it: synchronous code in a request handler, a message
    * handler, a 'shutdown' listener). `timeoutMs` is then not a time `_destroy` had to finish.
+   *
+   * `openRequests` (with `signal`): the requests still open at the worker's deadline, cut off
+   * (`workerRequestsCut`, `reason: 'deadline'`, just before): most likely what the script's
+   * listener was waiting for (`server.close()` waits for its open requests), not a listener that
+   * never ends the process.
    */
   workerDestroyTimeout: (event: {
     readonly worker: WorkerHandle;
@@ -530,6 +535,7 @@ export interface PrimaryEvents<ToPrimary> {
     readonly elapsedMs?: number;
     readonly reservedMs?: number;
     readonly shortenedBy?: 'init' | 'blocked';
+    readonly openRequests?: number;
   }) => void;
   /**
    * A worker that others take over (a reload, a scale-down) began its gradual drain

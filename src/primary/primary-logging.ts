@@ -342,7 +342,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
           `or it leaks memory from the start. It is replaced each time, after a back-off of ${formatElapsed(delayMs)} (restart.backoff); raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak`;
     logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow, delayMs }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
   });
-  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy }) => {
+  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy, openRequests }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
     const fields = {
       ...ids(worker),
@@ -351,6 +351,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       ...(elapsedMs !== undefined ? { elapsedMs } : {}),
       ...(reservedMs !== undefined ? { reservedMs } : {}),
       ...(shortenedBy !== undefined ? { shortenedBy } : {}),
+      ...(openRequests !== undefined ? { openRequests } : {}),
     };
     // The time kept for it was used up before it began (H350): said so, not blamed on `_destroy`.
     if (shortenedBy !== undefined && reservedMs !== undefined) {
@@ -365,6 +366,18 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // The worker's figure, when the primary's clock rules it out (H221): what the primary knows is said instead.
     if (elapsedMs !== undefined) {
       logger.warn(fields, `worker ${worker.id} says ${what} within ${timeoutMs} ms, its own deadline, but the primary had asked it to stop only ${elapsedMs} ms before (by the primary's clock): the figure is not taken as given; it exits with code 1`);
+      return;
+    }
+    // Requests were still open at the deadline (the line above): the listener's server.close() was
+    // most likely waiting for them, and "end the process once the cleanup is done" sent a user with
+    // that very listener to fix correct code (newcomer t39 M1, H399). What the primary knows instead.
+    if (signal !== undefined && openRequests !== undefined) {
+      logger.warn(
+        fields,
+        `worker ${worker.id}: the script's ${signal} listener ran but the process did not exit within ${timeoutMs} ms, the worker's own deadline, ` +
+          `most likely because its cleanup was still waiting for the ${plural(openRequests, 'request')} still open then, cut off (the line above: server.close() waits for open requests to end); ` +
+          `it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer, or have the listener end long requests (streams, long polls) as it closes the server: the listener itself is not at fault`,
+      );
       return;
     }
     // What to do, for a plain script's listener (newcomer t31 L1: a PM2-style SIGINT listener that

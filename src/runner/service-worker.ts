@@ -8,6 +8,7 @@ import { WorkerModuleError } from '../errors.js';
 import { ClusterWorker } from '../worker/cluster-worker.js';
 import { holdConnectionsUntil } from './connection-hold.js';
 import { nameHealthPortClash, readableListenError } from './listen-error.js';
+import { nameClusterHoldingPort } from './port-holder.js';
 import { trackListeningServers, type ListenTracker } from './listen-tracker.js';
 import { checkHasExports, loadModule, type ModuleRef } from './module-loader.js';
 import type { WorkerShutdownInfo, WorkerStartupInfo } from './service-options.js';
@@ -125,7 +126,9 @@ export class ServiceWorker<Module extends object> extends ClusterWorker {
     this.#module = await loadModule(ref, this.#spec.load);
     if (!tracker) return;
     await tracker.settled().catch((error: unknown) => {
-      throw new WorkerModuleError(ref.path, 'listen-failed', { cause: nameHealthPortClash(readableListenError(error), this.#spec.healthPort), noun: ref.noun });
+      // Held by another cluster of this user (its primary, not ours: process.ppid): named (H403).
+      const cause = nameClusterHoldingPort(nameHealthPortClash(readableListenError(error), this.#spec.healthPort), process.ppid);
+      throw new WorkerModuleError(ref.path, 'listen-failed', { cause, noun: ref.noun });
     });
   }
 }

@@ -6,7 +6,8 @@
 import net from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readableListenError } from '../../src/runner/listen-error.js';
-import { cleanUpCli, cli, runtimeDir, tempProject } from './cli-process.js';
+import { freePort } from '../helpers/ports.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -44,8 +45,32 @@ describe('a listen error', () => {
       expect(result.code).not.toBe(0);
       expect(result.stderr).toContain(`failed to listen: Error: listen EADDRINUSE: port ${port} (every address) is already in use`);
       expect(result.stderr).not.toContain('null:');
+      // Not a cluster's: no cluster named (H403).
+      expect(result.stderr).not.toContain('listens on it');
     } finally {
       occupied.close();
+    }
+  });
+
+  // PM2 migrator t39 L8: starting on nc-demo's port said only "is already in use", once per attempt.
+  it('[H403] a port another cluster of this user listens on: the cluster is named, with its primary pid and the command to stop it; a port of another process is not', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({ 'app.cjs': `require('node:http').createServer((req, res) => res.end()).listen(Number(process.env.PORT));\n` });
+    const holder = startCli(['run', 'app.cjs', '-w', '1', '--name', 'holder'], { runtime, cwd: project, env: { PORT: String(port) } });
+    try {
+      await holder.waitFor(/service holder started/);
+      // The CLI process is the primary.
+      const pid = holder.child.pid!;
+      const result = await cli(['run', 'app.cjs', '-w', '1', '--name', 'second', '--max-startup-failures', '1'], { runtime, cwd: project, env: { PORT: String(port) } });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr).toMatch(
+        new RegExp(`failed to listen: Error: listen EADDRINUSE: port ${port} \\(every address\\) is already in use: the cluster "holder" \\(primary pid ${pid}\\) listens on it; stop it \\(clusterkit stop holder\\) or pick another port`),
+      );
+      expect((await cli(['stop', 'holder'], { runtime })).code).toBe(0);
+      await expect(holder.exited()).resolves.toBe(0);
+    } finally {
+      cleanUpCli();
     }
   });
 });

@@ -71,6 +71,35 @@ describe('clusterkit logs: stdout and stderr', () => {
     }
   });
 
+  // PM2 migrator t39 L4: `clusterkit logs nc-api --err --lines 3` of a cluster with no stderr line printed nothing at all.
+  it('[H401] --err with no stderr line in the buffer: a one-line note on stderr says so, exit 0; --json prints none', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({ 'server.mjs': "import http from 'node:http';\nhttp.createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n" });
+    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'quiet'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service quiet started/);
+    expect(run.stderr()).not.toMatch(/ (WARN|ERROR) /);
+
+    const err = await cli(['logs', 'quiet', '--err', '--lines', '3'], { runtime });
+    expect(err).toEqual({
+      code: 0,
+      stdout: '',
+      stderr:
+        "clusterkit: no stderr line is in quiet's buffer (no worker wrote to stderr and the primary logged no warning or error, or they were among the oldest: the buffer keeps the last 2000 lines of the cluster); leave out --err for every line\n",
+    });
+    const slot = await cli(['logs', 'quiet', '--err', '--slot', '0'], { runtime });
+    expect(slot).toMatchObject({ code: 0, stdout: '', stderr: expect.stringMatching(/^clusterkit: no stderr line of slot 0 is in quiet's buffer \(it printed none to stderr, or they were among the oldest/) });
+    // --json stays a stream of objects only.
+    expect(await cli(['logs', 'quiet', '--err', '--json'], { runtime })).toEqual({ code: 0, stdout: '', stderr: '' });
+    // Lines on stdout: no note.
+    const out = await cli(['logs', 'quiet', '--out', '--lines', '3'], { runtime });
+    expect(out.stdout).toMatch(/service quiet started/);
+    expect(out.stderr).toBe('');
+
+    expect((await cli(['stop', 'quiet'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
   it('[H362] --json: a primary\'s INFO line was written to stderr (stream) and is printed on stdout and held by the -o file (output); its WARN line has output stderr, as -e holds it', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

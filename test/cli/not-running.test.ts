@@ -55,6 +55,26 @@ describe('a cluster name that is not running', () => {
     }
   });
 
+  // PM2 migrator t39 L3: `clusterkit logs` and `clusterkit stop` bare, as `pm2 logs` is typed, said only "Missing the cluster name."
+  it('[H402] a command typed without the cluster name lists the running clusters (exit 2, with the usage line), or says none runs', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', idle, '-w', '1', '--name', 'webapp'], { runtime });
+    try {
+      await run.waitFor(/service webapp started/);
+      for (const command of ['logs', 'stop', 'reload', 'show', 'dashboard']) {
+        const result = await cli([command], { runtime });
+        expect({ command, code: result.code, stdout: result.stdout }).toEqual({ command, code: 2, stdout: '' });
+        expect(result.stderr).toMatch(new RegExp(`^clusterkit: Missing the cluster name\\. Running: "webapp" \\(clusterkit ${command} webapp\\)\\.\\nUsage: clusterkit ${command} <name>`));
+      }
+      expect((await cli(['scale'], { runtime })).stderr).toMatch(/^clusterkit: Missing the cluster name and the worker count\. Running: "webapp" \(clusterkit scale webapp\)\.\n/);
+      expect((await cli(['stop', 'webapp'], { runtime })).code).toBe(0);
+      await expect(run.exited()).resolves.toBe(0);
+      expect((await cli(['logs'], { runtime })).stderr).toMatch(/^clusterkit: Missing the cluster name\. No cluster is running \(for this user\); start one with "clusterkit run"\.\nUsage: clusterkit logs <name>/);
+    } finally {
+      cleanUpCli();
+    }
+  });
+
   it('[H367][H372] "all" (any case) and a config file\'s path, as a PM2 user types them: what to type instead (each name, or a signal to the run of the config file)', async () => {
     const runtime = runtimeDir();
     const run = startCli(['run', idle, '-w', '1', '--name', 'webapp'], { runtime });

@@ -114,6 +114,21 @@ describe('an ecosystem file, in the primary\'s lines', () => {
     // Before: "(option --ready-timeout)", a flag the user never typed.
     expect(run.output()).toContain('was not ready within 1000 ms (option --ready-timeout; listen_timeout in wr.config.cjs)');
   });
+
+  // PM2 migrator t39 L1: `watch: ['src']` with no src/ said `clusterkit: --watch: no such file or directory: .../src`.
+  it('[H404] a watched path the file names that does not exist: the message names the file\'s key, not --watch; a --watch that replaces it is named as the flag', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.cjs': "require('node:http').createServer((q, r) => r.end()).listen(0);\n",
+      'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'wmiss', script: './server.cjs', watch: ['src'] }] };\n",
+    });
+    const fromFile = await cli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project });
+    expect(fromFile.code).toBe(2);
+    expect(fromFile.stderr).toMatch(/^clusterkit: watch in ecosystem\.config\.cjs: no such file or directory: \/\S+\/src\n/m);
+    const fromFlag = await cli(['run', 'ecosystem.config.cjs', '--watch=lib'], { runtime, cwd: project });
+    expect(fromFlag.code).toBe(2);
+    expect(fromFlag.stderr).toMatch(/^clusterkit: --watch: no such file or directory: \/\S+\/lib\n/m);
+  });
 });
 
 describe('odd PM2 values, said at load', () => {

@@ -107,6 +107,37 @@ describe('clusterkit reload --update-env [H336]', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  // PM2 migrator t39 M5: `APP_LABEL=from-shell clusterkit reload --update-env` said only "unchanged".
+  it('[H400] a variable the config sets that the shell running reload --update-env has with another value: named, with what --update-env reads and how to pass it; its value never said', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const config = `module.exports = { apps: [{ name: 'shellenv', script: './server.mjs', instances: 1, env: { PORT: '${port}', GREETING: process.env.GREETING ?? 'from-config' } }] };\n`;
+    const project = tempProject({ 'server.mjs': kServer, 'ecosystem.config.cjs': config });
+    const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd: project, env: { GREETING: '' } });
+    await run.waitFor(/service shellenv started/);
+    expect(await greeting(port)).toBe('');
+
+    // The shell's value, as PM2's --update-env would take it: not read, and said so, by name.
+    const shell = await cli(['reload', 'shellenv', '--update-env'], { runtime, cwd: project, env: { GREETING: 'from-shell-secret' } });
+    expect(shell).toMatchObject({
+      code: 0,
+      stdout:
+        "reloaded shellenv: 1 worker replaced, no request cut off; env loaded again from ecosystem.config.cjs: unchanged; GREETING has another value in this shell, which --update-env does not read (unlike PM2's): it loads the settings files again, not the shell. Put the value in ecosystem.config.cjs or an env file, then reload --update-env again\n",
+    });
+    expect(await greeting(port)).toBe('');
+    expect(`${run.output()}${shell.stdout}${shell.stderr}`).not.toContain('from-shell-secret');
+
+    // The same value in the shell: nothing named, and the note that the shell is not read.
+    const same = await cli(['reload', 'shellenv', '--update-env'], { runtime, cwd: project, env: { GREETING: '' } });
+    expect(same).toMatchObject({
+      code: 0,
+      stdout: "reloaded shellenv: 1 worker replaced, no request cut off; env loaded again from ecosystem.config.cjs: unchanged (the files only: this shell's variables are not read)\n",
+    });
+
+    expect((await cli(['stop', 'shellenv'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
   it('[H336] a broken --env-file refuses the reload with its error, and nothing is reloaded', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

@@ -153,17 +153,25 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(run.stdout()).toMatch(/\[keepalive:1\] closed \d+\n/);
   });
 
-  it('[H65] a listener whose close finishes only when the deadline cuts its request: the worker exits 1, as its line says, not 0', async () => {
+  it('[H65][H399] a listener whose close finishes only when the deadline cuts its request: the worker exits 1, as its line says, not 0; the lines blame the open request, not the listener', async () => {
     const { runtime, run, port } = await startCleanupScript('late');
     const stuck = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
     await run.waitFor(/request \d+/);
     const stop = await cli(['stop', 'late'], { runtime, ms: 30_000 });
-    expect(stop.stdout).toMatch(/^stopped late: 0 workers stopped gracefully, 1 did not stop cleanly .*, 1 request cut off\n$/);
+    // Before (H399): "(requests cut off, _destroy timed out or threw, ...)" and "The listener must end the process ... (server.close(() => process.exit(0)))",
+    // which is the listener this script has: it was waiting for the request the deadline cut.
+    expect(stop.stdout).toBe(
+      'stopped late: 0 workers stopped gracefully, 1 did not stop cleanly (requests still open at its shutdown deadline were cut off, so it exited with code 1; raise the shutdown timeout if they take longer), 1 request cut off\n',
+    );
+    expect(run.stderr()).toMatch(/\[late\] WARN worker 1 cut off 1 request still open at its shutdown deadline \(\d+ ms after its stop began\); it exits with code 1\. Raise --shutdown-timeout \(/);
+    expect(run.stderr()).toMatch(
+      /\[late\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline, most likely because its cleanup was still waiting for the 1 request still open then, cut off \(the line above: server\.close\(\) waits for open requests to end\); it exits with code 1\. Raise --shutdown-timeout \(.*\) if requests take longer, or have the listener end long requests \(streams, long polls\) as it closes the server: the listener itself is not at fault/,
+    );
+    expect(run.stderr()).not.toContain('The listener must end the process');
     await expect(stuck).resolves.toHaveProperty('code', 'ECONNRESET');
     await expect(run.exited(30_000)).resolves.toBe(1);
     // The cut-off freed the script's server.close() callback, which called process.exit(0).
     expect(run.stdout()).toMatch(/\[late:1\] closed \d+\n/);
-    expect(run.stderr()).toMatch(/\[late\] WARN worker 1: the script's SIGINT listener ran but the process did not exit within \d+ ms, the worker's own deadline; it exits with code 1\. The listener must end the process once its cleanup is done \(server\.close\(\(\) => process\.exit\(0\)\)\), or be left out: clusterkit stops the worker gracefully without it /);
     expect(run.stderr()).toMatch(/\[late\] WARN worker 1 did not stop cleanly: it exited with code 1 /);
     expect(run.stderr()).not.toMatch(/\[late\] worker 1 stopped /);
   });

@@ -275,7 +275,7 @@ describe('clusterkit show', () => {
       stdout: '',
       stderr: 'clusterkit: No cluster named "api" is running. No cluster is running (for this user); start one with "clusterkit run".\n',
     });
-    expect(await cli(['describe'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringMatching(/^clusterkit: Missing the cluster name\.\nUsage: clusterkit show <name>/) });
+    expect(await cli(['describe'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringMatching(/^clusterkit: Missing the cluster name\. No cluster is running \(for this user\); start one with "clusterkit run"\.\nUsage: clusterkit show <name>/) });
     expect(await cli(['show', 'a', 'b'], { runtime })).toMatchObject({ code: 2, stderr: expect.stringContaining('Unexpected argument "b".') });
     expect(await cli(['show', '--help'], { runtime })).toMatchObject({ code: 0, stdout: expect.stringContaining('(PM2\'s kill_timeout)') });
   });

@@ -22,6 +22,7 @@ import { parseClusterName, parseCount } from '../arg-values.js';
 import type { CommandName } from '../help.js';
 import { remoteMessage } from '../flag-names.js';
 import { parseCommand } from '../parse-command.js';
+import { missingNameError } from '../missing-name.js';
 import { withReloadProgress } from '../reload-progress.js';
 import { UsageError } from '../usage-error.js';
 
@@ -31,7 +32,7 @@ const kExitWaitMs = 10_000;
 export async function reloadCommand(args: string[]): Promise<number | 'help'> {
   const { values, positionals } = parseCommand('reload', args, { help: { type: 'boolean', short: 'h' }, 'update-env': { type: 'boolean' } });
   if (values.help) return 'help';
-  const name = checkedName('reload', positionals, 1);
+  const name = await checkedName('reload', positionals, 1);
   const updateEnv = values['update-env'] === true;
   // Progress on stderr while it runs, one line per slot (H398); stdout keeps the one result line.
   const result = (await onceStarted(name[0], 'reload', () =>
@@ -49,12 +50,12 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
       throw error;
     }),
   )) as ReloadReply;
-  process.stdout.write(`${describeReload(name[0], result)}\n`);
+  process.stdout.write(`${describeReload(name[0], result, updateEnv ? process.env : undefined)}\n`);
   return outcomeExitCode(reloadOutcome(result));
 }
 
 export async function stopCommand(args: string[]): Promise<number | 'help'> {
-  const name = singleName('stop', args, 1);
+  const name = await singleName('stop', args, 1);
   if (name === 'help') return 'help';
   const result = (await controlRequest(name[0], 'stop')) as StopAnswer & { pid: number };
   await waitForExit(result.pid);
@@ -117,7 +118,7 @@ const kRelativeCount = /^[+-]\d+$/;
 export async function scaleCommand(args: string[]): Promise<number | 'help'> {
   const relative = args.filter((arg) => kRelativeCount.test(arg));
   if (relative.length > 1) throw new UsageError(`Unexpected argument "${relative[1]}".`, 'scale');
-  const parsed = singleName('scale', args.filter((arg) => !kRelativeCount.test(arg)), relative.length === 1 ? 1 : 2);
+  const parsed = await singleName('scale', args.filter((arg) => !kRelativeCount.test(arg)), relative.length === 1 ? 1 : 2);
   if (parsed === 'help') return 'help';
   const [name] = parsed;
   // 0 is what a PM2 user types to stop the app's processes: a cluster keeps at least 1 (newcomer t31 L7).
@@ -186,15 +187,17 @@ async function untilStarted(name: string): Promise<boolean> {
 }
 
 /** Parses `<name>` (and, for scale, `<count>`): exactly `count` positionals. */
-function singleName(command: CommandName, args: string[], count: number): [string, ...string[]] | 'help' {
+async function singleName(command: CommandName, args: string[], count: number): Promise<[string, ...string[]] | 'help'> {
   const { values, positionals } = parseCommand(command, args, { help: { type: 'boolean', short: 'h' } });
   if (values.help) return 'help';
   return checkedName(command, positionals, count);
 }
 
 /** `<name>` (and, for scale, `<count>`) of the positionals: exactly `count` of them. */
-function checkedName(command: CommandName, positionals: readonly string[], count: number): [string, ...string[]] {
-  if (positionals.length < count) throw new UsageError(count === 1 ? 'Missing the cluster name.' : positionals.length === 0 ? 'Missing the cluster name and the worker count.' : 'Missing the worker count.', command);
+async function checkedName(command: CommandName, positionals: readonly string[], count: number): Promise<[string, ...string[]]> {
+  // Without the name: the running clusters listed, as a wrong name lists them (H402).
+  if (positionals.length === 0) throw await missingNameError(command, count === 1 ? 'Missing the cluster name.' : 'Missing the cluster name and the worker count.');
+  if (positionals.length < count) throw new UsageError('Missing the worker count.', command);
   if (positionals.length > count) throw new UsageError(`Unexpected argument "${positionals[count]}".`, command);
   return [parseClusterName(positionals[0]!, command), ...positionals.slice(1)];
 }

@@ -13,6 +13,7 @@ import { parseClusterName } from '../arg-values.js';
 import { ClusterFeed } from '../dashboard/cluster-feed.js';
 import { startDashboardServer, type DashboardServer } from '../dashboard/dashboard-server.js';
 import { parseCommand } from '../parse-command.js';
+import { missingNameError } from '../missing-name.js';
 import { UsageError } from '../usage-error.js';
 import { describeError } from '../../readable-error.js';
 
@@ -29,7 +30,7 @@ export async function dashboardCommand(args: string[]): Promise<number | 'help'>
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return 'help';
-  if (positionals.length === 0) throw new UsageError('Missing the cluster name.', 'dashboard');
+  if (positionals.length === 0) throw await missingNameError('dashboard');
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'dashboard');
   const name = parseClusterName(positionals[0]!, 'dashboard');
   const port = values.port === undefined ? undefined : parsePort(values.port);

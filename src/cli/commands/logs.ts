@@ -27,6 +27,7 @@ import { kLogBufferLines } from '../logs/log-buffer.js';
 import { sanitizeLine, supportsColor } from '../logs/sanitize-line.js';
 import { kPartialMark } from '../output-prefix.js';
 import { UsageError } from '../usage-error.js';
+import { missingNameError } from '../missing-name.js';
 import { compileTimeFormat, kDefaultTimeFormat, linePrefixer, type LinePrefixer } from '../logs/line-time.js';
 import { shellWord } from '../../shell-word.js';
 
@@ -44,7 +45,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     help: { type: 'boolean', short: 'h' },
   });
   if (values.help) return 'help';
-  if (positionals.length === 0) throw new UsageError('Missing the cluster name.', 'logs');
+  // The running clusters listed, as a wrong name lists them (H402).
+  if (positionals.length === 0) throw await missingNameError('logs');
   if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, 'logs');
   const name = parseClusterName(positionals[0]!, 'logs');
   const lines = values.lines === undefined ? 15 : Math.min(parseCount(values.lines, '--lines', 'logs', 0), 1_000_000);
@@ -117,10 +119,10 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
       }
       process.stderr.write(`clusterkit: cluster ${name} stopped\n`);
     }
-    // A worker that ran but whose lines are gone (or that printed none): say why nothing came.
-    if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined) && !values.json) {
-      const whose = workerId !== undefined ? `worker ${workerId}` : `slot ${slot}`;
-      process.stderr.write(`clusterkit: no line of ${whose} is in ${name}'s buffer (it printed none, or they were among the oldest: the buffer keeps the last ${kLogBufferLines} lines of the cluster)\n`);
+    // A worker that ran but whose lines are gone (or that printed none), or an output with no
+    // line (`--err` of a cluster that wrote none, H401): say why nothing came, not a silent exit 0.
+    if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined || output !== undefined) && !values.json) {
+      process.stderr.write(`clusterkit: ${describeNoLine(name, { workerId, slot, output })}\n`);
     }
     return 0;
   } finally {
@@ -232,4 +234,19 @@ async function deadPrimaryOf(path: string): Promise<{ pid: number } | undefined>
     // A referenced timer, not unrefDelay: the stream is closed and nothing else keeps the CLI alive.
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * Why `logs` printed nothing (H401): `no stderr line is in api's buffer (no worker wrote to
+ * stderr and the primary logged no warning or error, or ...)`.
+ */
+function describeNoLine(name: string, { workerId, slot, output }: { readonly workerId?: number | undefined; readonly slot?: number | undefined; readonly output?: LogOutput | undefined }): string {
+  const oldest = `they were among the oldest: the buffer keeps the last ${kLogBufferLines} lines of the cluster`;
+  const kind = output === undefined ? 'line' : `${output} line`;
+  if (workerId !== undefined || slot !== undefined) {
+    const whose = workerId !== undefined ? `worker ${workerId}` : `slot ${slot}`;
+    return `no ${kind} of ${whose} is in ${name}'s buffer (it printed none${output === undefined ? '' : ` to ${output}`}, or ${oldest})`;
+  }
+  const none = output === 'stderr' ? 'no worker wrote to stderr and the primary logged no warning or error' : 'no worker wrote to stdout and the primary logged no info line';
+  return `no ${kind} is in ${name}'s buffer (${none}, or ${oldest}); leave out --${output === 'stderr' ? 'err' : 'out'} for every line`;
 }

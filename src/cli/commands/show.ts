@@ -13,13 +13,14 @@ import type { CommandName } from '../help.js';
 import { parseCommand } from '../parse-command.js';
 import { kStatusTimeoutMs } from '../report-unanswered.js';
 import { UsageError } from '../usage-error.js';
+import { missingNameError } from '../missing-name.js';
 import { shellWord } from '../../shell-word.js';
 
 export function showCommand(command: Extract<CommandName, 'show' | 'describe'>): (args: string[]) => Promise<number | 'help'> {
   return async (args) => {
     const { values, positionals } = parseCommand(command, args, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
     if (values.help) return 'help';
-    if (positionals.length === 0) throw new UsageError('Missing the cluster name.', command);
+    if (positionals.length === 0) throw await missingNameError(command);
     if (positionals.length > 1) throw new UsageError(`Unexpected argument "${positionals[1]}".`, command);
     const name = parseClusterName(positionals[0]!, command);
     // The settings come whole (H279): an argument's newline or ESC is part of it, which --json

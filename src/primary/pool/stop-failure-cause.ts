@@ -61,8 +61,11 @@ function stopFailureCause(record: WorkerRecord): string | undefined {
  * signal nor code in it ended it another way.
  */
 function deadlineCause(record: WorkerRecord): string | undefined {
-  if (record.hasSaidDestroyFailed || record.signal !== null || record.exitCode !== 1) return undefined;
-  const { requestsCut, handlersCut, requestsCutAtMs, handlersCutAtMs } = record;
+  const { requestsCut, handlersCut, requestsCutAtMs, handlersCutAtMs, cleanupSignal } = record;
+  // A script's listener past its deadline with requests still open then: it was most likely
+  // waiting for them (server.close() does), so they are the cause (H399).
+  const isListenerWaiting = cleanupSignal !== undefined && requestsCut !== undefined && requestsCutAtMs !== undefined && handlersCut === undefined;
+  if ((record.hasSaidDestroyFailed && !isListenerWaiting) || record.signal !== null || record.exitCode !== 1) return undefined;
   // Cut another way too (an exit, a close with requests open): no one cause.
   if ((requestsCut !== undefined && requestsCutAtMs === undefined) || (handlersCut !== undefined && handlersCutAtMs === undefined)) return undefined;
   const what = requestsCut !== undefined && handlersCut !== undefined ? 'requests and message handlers' : requestsCut !== undefined ? 'requests' : 'message handlers';

@@ -209,7 +209,10 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
         const slice = signal === undefined && !isBeyond && reservedMs !== undefined ? { reservedMs, ...(shortenedBy !== undefined && timeoutMs < reservedMs / 2 ? { shortenedBy } : {}) } : {};
         record.tellDestroyFailed = () => {
           if (isBeyond) system.reportDropped(record, 'out-of-range', kDestroyFailedNotice);
-          emit('workerDestroyTimeout', { worker: record.handle, timeoutMs, ...(signal ? { signal } : {}), ...(isBeyond ? { elapsedMs } : {}), ...slice });
+          // The requests its script's listener was most likely waiting for (server.close() waits for them), cut at the deadline (H399).
+          const { requestsCut, requestsCutAtMs } = record;
+          const waited = signal !== undefined && requestsCut !== undefined && requestsCutAtMs !== undefined ? { openRequests: requestsCut } : {};
+          emit('workerDestroyTimeout', { worker: record.handle, timeoutMs, ...(signal ? { signal } : {}), ...(isBeyond ? { elapsedMs } : {}), ...slice, ...waited });
         };
         return;
       }

@@ -67,6 +67,44 @@ describe('clusterkit run --watch: a newer save supersedes the reload [H388]', ()
   });
 });
 
+describe('clusterkit run --watch: a truncate that supersedes a reload, then its write [H388]', () => {
+  it('[H388] the truncate supersedes the reload under way, the reload for it starts from the empty file, and the write supersedes that one too: no 60 s stall', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // A replacement is "starting" 1 s before it listens: long enough for the truncate to land in it.
+    const app = [
+      "const routes = require('./routes.cjs');",
+      'console.log(`routes: ${routes.body ?? "none"}`);',
+      "if (routes.body !== undefined) setTimeout(() => require('node:http').createServer((q, r) => r.end(routes.body)).listen(Number(process.env.PORT)), 1000);",
+      '',
+    ].join('\n');
+    const project = tempProject({ 'src/app.cjs': app, 'src/routes.cjs': "module.exports = { body: 'v0' };\n" });
+    const routes = join(project, 'src/routes.cjs');
+    const run = startCli(['run', 'src/app.cjs', '-w', '1', '--name', 'trunc2', '--watch', 'src'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/\[trunc2\] watching src /);
+    const served = async () => (await fetch(`http://127.0.0.1:${port}/`)).text();
+    await until(async () => (await served().catch(() => '')) === 'v0', 20_000, 'v0 served');
+    // A whole save of v1 (write, then rename): its reload's replacement loads v1 and waits 1 s.
+    writeFileSync(`${routes}.tmp`, "module.exports = { body: 'v1' };\n");
+    renameSync(`${routes}.tmp`, routes);
+    await run.waitFor(/routes: v1/);
+    // Then a save of v2 the editor's way: truncate (superseding the v1 reload) ...
+    const fd = openSync(routes, 'w');
+    try {
+      // ... the reload for the truncate loads the module empty (it will never listen) ...
+      await run.waitFor(/routes: none/);
+      // ... and the write (before: not superseded, as the reload after a superseded one, it waited
+      // out its ready and listen timeouts, 30 s each; retest t39 NEW-1: 66 s).
+      writeSync(fd, "module.exports = { body: 'v2' };\n");
+    } finally {
+      closeSync(fd);
+    }
+    await until(async () => (await served().catch(() => '')) === 'v2', 20_000, 'v2 served');
+    expect(run.output().match(/rolling reload superseded/g)?.length).toBe(2);
+    await stop(run, 'trunc2', runtime);
+  });
+});
+
 describe('clusterkit run --watch: a save before the watch is armed [H389]', () => {
   it('[H389] the script saved while the first worker loads (before "watching"): reloaded to the save', async () => {
     const runtime = runtimeDir();

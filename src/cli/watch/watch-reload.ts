@@ -35,6 +35,9 @@ const kLateEventMs = 1_000;
 /** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
 const kMtimeSlackMs = 20;
 
+/** Watch reloads superseded in a row before the one under way is left to finish (`supersededInRow`, H388). */
+const kMaxSupersededInRow = 3;
+
 /**
  * The longest a change waits for its reload, at the least: the quiet time (`--watch-delay`) is
  * a debounce, and a file written without pause (a database, an upload, a log under another
@@ -154,14 +157,15 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   /** A forced reload waits for the script, missing now (H271). */
   let waitsForScript = false;
   /**
-   * The reload under way was started for a change that superseded the one before (H388): it is
-   * not superseded in turn. A file the app writes at each start would otherwise stop every
-   * replacement before it was ready, and no reload would ever end; at worst every other one is
-   * superseded, and the loop detectors see the file as they did (H269, H289).
+   * Reloads superseded in a row (H388): at `kMaxSupersededInRow` the reload under way is not
+   * superseded in turn. A file the app writes at each start would otherwise stop every
+   * replacement before it was ready, and no reload would ever end; this way at most that many
+   * are, and the loop detectors see the file as they did (H269, H289). More than one is needed:
+   * a save that truncates during a reload supersedes it, and the reload for the truncate starts
+   * from the empty file, which the write a moment later must supersede too (retest t39 NEW-1:
+   * with one, that reload waited out its ready and listen timeouts, 66 s).
    */
-  let isAfterSupersede = false;
-  /** The last reload was superseded: the next one is not (`isAfterSupersede`). */
-  let wasSuperseded = false;
+  let supersededInRow = 0;
   let isReloading = false;
   let isClosed = false;
   /**
@@ -220,16 +224,16 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
     options.onReload?.(paths);
     lastReload = { startedAt: Date.now() };
-    isAfterSupersede = wasSuperseded;
-    wasSuperseded = false;
+    let isSuperseded = false;
     try {
       await target.reload({ requestedBy: 'watch' });
     } catch (error) {
       // Superseded by a newer change (H388): the primary said so, and that change's reload follows.
-      if (error instanceof ReloadError && error.isSuperseded) wasSuperseded = true;
+      if (error instanceof ReloadError && error.isSuperseded) isSuperseded = true;
       // The primary has logged why ("rolling reload failed: ..."); say what happens next.
       else if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');
     } finally {
+      supersededInRow = isSuperseded ? supersededInRow + 1 : 0;
       isReloading = false;
       lastReload.endedAt = Date.now();
     }
@@ -345,7 +349,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
    * Paths found looping or dropped (the app's own writes at start) never supersede.
    */
   const supersede = (path: string, event: string) => {
-    if (!isReloading || isAfterSupersede || lastReload === undefined || lastReload.endedAt !== undefined || target.supersedeReload === undefined) return;
+    if (!isReloading || supersededInRow >= kMaxSupersededInRow || lastReload === undefined || lastReload.endedAt !== undefined || target.supersedeReload === undefined) return;
     if (dropped.has(path) || looping.has(path) || writtenDuringReload.has(path)) return;
     const changedAt = event === 'unlink' || event === 'unlinkDir' ? undefined : mtimeOf(path);
     target.supersedeReload({ files: [shownPath(path)], ...(changedAt === undefined ? {} : { changedAt }) });

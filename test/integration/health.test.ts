@@ -84,7 +84,8 @@ describe('heartbeat', () => {
     // Answers a second apart: polling every 20 ms sees each of them, even on a busy machine.
     const primary = testPrimary({ heartbeat: { intervalMs: 1_000, timeoutMs: 20_000 }, workerCount: 2 });
     const [busy, idle] = await primary.start();
-    await until(() => primary.stats().every((row) => row.cpuPercent !== undefined), 30_000, 'a heartbeat answer from every worker');
+    // healthAgeMs: an answer came (on Linux the primary's own CPU reading can come first, H390).
+    await until(() => primary.stats().every((row) => row.healthAgeMs !== undefined && row.cpuPercent !== undefined), 30_000, 'a heartbeat answer from every worker');
     // The ping that waited behind the spin is answered after the reply to 'block', and its
     // window holds the spin: collect the answers until two have come after that reply.
     const answers = new Set<WorkerHealth>();

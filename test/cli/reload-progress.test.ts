@@ -22,7 +22,10 @@ describe('clusterkit reload progress', () => {
     const run = startCli(['run', 'examples/demo/server.js', '-w', '2', '--name', 'steps', '--startup-window', '0'], { runtime, env: { PORT: String(await freePort()) } });
     await run.waitFor(/service steps started: 2 workers/);
     expect(readyPids(run)).toHaveLength(2);
-    const old = readyIds(run.output());
+    // Each slot's worker, by slot: the ready lines' order is the order the workers got ready in,
+    // which on a loaded machine may be slot 1's first (under-load run 3 on d2d97fd).
+    const status = JSON.parse((await cli(['status', 'steps', '--json'], { runtime })).stdout) as { workers: Array<{ id: number; slot: number }> };
+    const old = [0, 1].map((slot) => status.workers.find((worker) => worker.slot === slot)!.id);
     const result = await cli(['reload', 'steps'], { runtime });
     expect(result.code).toBe(0);
     expect(result.stdout).toBe('reloaded steps: 2 workers replaced, no request cut off\n');

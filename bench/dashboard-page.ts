@@ -33,7 +33,7 @@ for (let i = 0; i < kHistory; i++) samples.push(sample((clock += 1_000)));
 for (let i = 0; i < 120; i++) events.push(event(samples[i * 5]!.t));
 const subscribers = new Set<(update: FeedUpdate) => void>();
 const feed = {
-  snapshot: (): FeedSnapshot => ({ name: 'bench', intervalMs: 1_000, historyMs: 600_000, samples, events, missed: 0, status: status(), offline: undefined }),
+  snapshot: (): FeedSnapshot => ({ name: 'bench', intervalMs: 1_000, historyMs: 600_000, samples, events, missed: 0, status: status(), slotNotes: [], offline: undefined }),
   subscribe(listener: (update: FeedUpdate) => void) {
     subscribers.add(listener);
     return () => subscribers.delete(listener);
@@ -44,7 +44,7 @@ const ticker = setInterval(() => {
   samples.push(next);
   samples.shift();
   for (const subscriber of subscribers) {
-    subscriber({ kind: 'tick', sample: next, status: status() });
+    subscriber({ kind: 'tick', sample: next, status: status(), slotNotes: [] });
     if (Math.random() < 0.3) subscriber({ kind: 'events', events: [event(clock)], missed: 0 });
   }
 }, 1_000);

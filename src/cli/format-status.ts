@@ -19,6 +19,11 @@ const kWorkerHeader: Row = ['id', 'pid', 'slot', 'state', 'uptime', 'restarts', 
 const kFootnote = '* IPC messages to and from the worker, heartbeats included\n';
 /** Under the table when a worker is silent: what the word means, and why its figures are gone. */
 const kSilentNote = 'silent: no answer to the heartbeat for that long (a blocked event loop?); loop and cpu unknown until it answers\n';
+/**
+ * The same, when the silent workers' CPU is the primary's own reading (`WorkerStats.isCpuMeasured`,
+ * Linux: H413): shown, as current as any answering worker's; their loop delay is not.
+ */
+const kSilentMeasuredNote = 'silent: no answer to the heartbeat for that long (a blocked event loop?); loop unknown until it answers, cpu as the primary reads it\n';
 /** Under the table when a silent worker's process is stopped (state T or t), not blocked (H327). */
 const kStoppedNote = 'stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked; the heartbeat kills it at its timeout unless resumed\n';
 /** Numeric columns are right-aligned. */
@@ -54,7 +59,9 @@ export function workerTable(status: ClusterStatus): string {
   const restarting = failing.filter((slot) => slot.state === 'restarting');
   if (status.workers.length === 0 && errored.length === 0 && restarting.length === 0) return kNoWorkers;
   const silent = status.workers.filter(isSilent);
-  const notes = `${kFootnote}${silent.some((worker) => !isPaused(worker)) ? kSilentNote : ''}${silent.some(isPaused) ? kStoppedNote : ''}`;
+  const blocked = silent.filter((worker) => !isPaused(worker));
+  const silentNote = blocked.length === 0 ? '' : blocked.every(isCpuMeasured) ? kSilentMeasuredNote : kSilentNote;
+  const notes = `${kFootnote}${silentNote}${silent.some(isPaused) ? kStoppedNote : ''}`;
   // PM2's `errored` row: the slot has no worker, so the row says since when and why (PM2 retest N3).
   const rows = [...status.workers.map(workerRow), ...restarting.map(restartingRow), ...errored.map(erroredRow)];
   // A named worker's name beside its slot (H351: docs/named-workers.md said `status` shows it; it
@@ -136,6 +143,25 @@ export function failingSlots(status: ClusterStatus): FailingSlotStats[] {
     const isShaped = (state === 'restarting' && isFigure(restartInMs)) || state === 'starting';
     return isShaped && [index, failures, failedStarts, restarts, crashes].every(isCount) && typeof lastFailure === 'string';
   });
+}
+
+/**
+ * One note of a slot without a ready worker: failing in a crash loop (`restarting`, `starting`,
+ * H396) or given up (`errored`). `text` is the line `clusterkit status` prints under its table,
+ * without the newline; the dashboard shows the same (H416).
+ */
+export interface SlotNote {
+  slot: number;
+  state: 'restarting' | 'starting' | 'errored';
+  text: string;
+}
+
+/** The notes of the status's failing, then given-up slots (those well formed: the answer crossed processes). */
+export function slotNotes(status: ClusterStatus): SlotNote[] {
+  return [
+    ...failingSlots(status).map((slot) => ({ slot: slot.slot, state: slot.state, text: failingNote(slot).trimEnd() })),
+    ...erroredSlots(status).map((slot) => ({ slot: slot.slot, state: 'errored' as const, text: erroredNote(slot).trimEnd() })),
+  ];
 }
 
 function restartingRow(slot: FailingSlotStats): Row {
@@ -250,7 +276,8 @@ export function formatWorkerCounts(status: ClusterStatus): string {
 }
 
 function workerRow(worker: WorkerStats): Row {
-  // A silent worker's loop delay and CPU were measured over an interval long past: not shown.
+  // A silent worker's loop delay and CPU were measured over an interval long past: not shown,
+  // unless its CPU is the primary's own reading, current whatever the worker does (H413).
   const silent = isSilent(worker);
   const delay = isFigure(worker.eventLoopDelayMs) && !silent
     ? `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`
@@ -267,7 +294,7 @@ function workerRow(worker: WorkerStats): Row {
     formatBytes(worker.rssBytes),
     formatBytes(worker.heapUsedBytes),
     delay,
-    silent ? '-' : formatPercent(worker.cpuPercent),
+    silent && !isCpuMeasured(worker) ? '-' : formatPercent(worker.cpuPercent),
     formatCount(worker.messagesIn),
     formatCount(worker.messagesOut),
   ];
@@ -289,6 +316,15 @@ function table(header: Row, rows: readonly Row[], rightAligned: ReadonlySet<stri
  */
 function isSilent(worker: WorkerStats): boolean {
   return worker.state === 'ready' && (worker as { isSilent?: unknown }).isSilent === true;
+}
+
+/**
+ * Its CPU figures are the primary's own reading (`WorkerStats.isCpuMeasured`, H413), current for
+ * a silent worker too. Only `true` counts: a primary of an older clusterkit sends no such field,
+ * and its silent worker's figure may be that of its last answer.
+ */
+function isCpuMeasured(worker: WorkerStats): boolean {
+  return (worker as { isCpuMeasured?: unknown }).isCpuMeasured === true;
 }
 
 /**

@@ -207,6 +207,20 @@ describe('status rendering', () => {
     for (const odd of [undefined, Number.NaN, 'lots']) expect(formatSilence(odd)).toBe('silent');
   });
 
+  it('[H413] shows a silent worker\'s CPU when the primary measured it (isCpuMeasured), and says so; `-` from a primary that does not say', () => {
+    const [ready] = status.workers as [WorkerStats, WorkerStats];
+    const silent = { ...ready, id: 2, pid: 102, slot: 1, silentMs: 5_240, healthAgeMs: 5_300, isSilent: true, cpuPercent: 99.2 };
+    const measured = formatStatus({ ...status, workers: [ready, { ...silent, isCpuMeasured: true }] });
+    expect(measured).toMatch(/\n 2 +102 +1 +silent 5\.2s .* - +99\.2% +190 +189\n/);
+    expect(measured).toContain('silent: no answer to the heartbeat for that long (a blocked event loop?); loop unknown until it answers, cpu as the primary reads it\n');
+    // Not measured, or an older primary (no field, or not `true`): the stale figure is not shown.
+    for (const odd of [false, undefined, 'yes', 1]) {
+      const text = formatStatus({ ...status, workers: [ready, { ...silent, isCpuMeasured: odd as never }] });
+      expect(text).toMatch(/\n 2 +102 +1 +silent 5\.2s .* - +- +190 +189\n/);
+      expect(text).toContain('loop and cpu unknown until it answers\n');
+    }
+  });
+
   it('[H327] shows a silent worker whose process is stopped (kill -STOP) as stopped, for how long, with a note of what resumes it', () => {
     const [ready] = status.workers as [WorkerStats, WorkerStats];
     const silent = { ...ready, id: 2, pid: 102, slot: 1, silentMs: 5_840, healthAgeMs: 5_900, isSilent: true };

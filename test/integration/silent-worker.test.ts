@@ -104,11 +104,12 @@ describe('a silent worker', () => {
     expect(rowOf(status.workers, hung).silentMs).toBeGreaterThan(1_000);
     assertAnswers(status.workers, healthy);
 
-    // The table, from the real CLI: the silent worker's state says so, without loop delay and CPU.
+    // The table, from the real CLI: the silent worker's state says so, without loop delay, and
+    // without CPU unless the primary measured it (Linux, H413).
     const table = await cli(['status', 'silent'], { runtime });
     expect(table.code).toBe(0);
     const line = (worker: WorkerHandle) => table.stdout.split('\n').find((text) => new RegExp(`^\\s*${worker.id}\\s+${worker.pid}\\s`).test(text)) ?? '';
-    expect(line(hung)).toMatch(/\ssilent \d+\.\ds\s.*\s-\s+-\s+\d+\s+\d+$/);
+    expect(line(hung)).toMatch(isCpuMeasured ? /\ssilent \d+\.\ds\s.*\s-\s+\d+\.\d%\s+\d+\s+\d+$/ : /\ssilent \d+\.\ds\s.*\s-\s+-\s+\d+\s+\d+$/);
     expect(line(healthy)).toMatch(/\sready\s.*\d%\s/);
     expect(table.stdout).toContain('silent: no answer to the heartbeat for that long');
 
@@ -199,7 +200,8 @@ describe('a silent worker', () => {
     );
     expect(table.code).toBe(0);
     const line = table.stdout.split('\n').find((text) => new RegExp(`^\\s*${stopped.id}\\s+${stopped.pid}\\s`).test(text)) ?? '';
-    expect(line).toMatch(/\sstopped \d+\.\ds\s.*\s-\s+-\s+\d+\s+\d+$/);
+    // Its CPU, where the primary measures it (H413): a stopped process runs nothing.
+    expect(line).toMatch(isCpuMeasured ? /\sstopped \d+\.\ds\s.*\s-\s+0\.0%\s+\d+\s+\d+$/ : /\sstopped \d+\.\ds\s.*\s-\s+-\s+\d+\s+\d+$/);
     expect(table.stdout).toMatch(/workers 1\/2 ready \(1 stopped\)/);
     expect(table.stdout).toContain('stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked');
     // Paths (the script's, the checkout's) may hold the word: only the table's own words count.

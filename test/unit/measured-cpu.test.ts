@@ -42,14 +42,14 @@ describe('measured CPU', () => {
   it('[H390] stats() takes the primary\'s reading, not the answer\'s; where it cannot read, a silent worker\'s answer figures are left out', () => {
     const health = { cpuPercent: 1, cpuSeconds: 2 };
     const record = { health, measuredCpu: { ticks: 300, at: 0, cpuSeconds: 3, cpuPercent: 99.5 }, isCpuUnreadable: false } as unknown as WorkerRecord;
-    expect(cpuOf(record, true, true)).toEqual({ cpuPercent: 99.5, cpuSeconds: 3 });
-    expect(cpuOf(record, false, true)).toEqual({ cpuPercent: 99.5, cpuSeconds: 3 });
+    expect(cpuOf(record, true, true)).toEqual({ cpuPercent: 99.5, cpuSeconds: 3, isCpuMeasured: true });
+    expect(cpuOf(record, false, true)).toEqual({ cpuPercent: 99.5, cpuSeconds: 3, isCpuMeasured: true });
     // Not Linux: the answer's, and none while silent.
-    expect(cpuOf(record, false, false)).toEqual({ cpuPercent: 1, cpuSeconds: 2 });
-    expect(cpuOf(record, true, false)).toEqual({ cpuPercent: undefined, cpuSeconds: undefined });
+    expect(cpuOf(record, false, false)).toEqual({ cpuPercent: 1, cpuSeconds: 2, isCpuMeasured: false });
+    expect(cpuOf(record, true, false)).toEqual({ cpuPercent: undefined, cpuSeconds: undefined, isCpuMeasured: false });
     // Its reads failed (hidepid): as elsewhere.
     const unreadable = { health, measuredCpu: undefined, isCpuUnreadable: true } as unknown as WorkerRecord;
-    expect(cpuOf(unreadable, false, true)).toEqual({ cpuPercent: 1, cpuSeconds: 2 });
-    expect(cpuOf(unreadable, true, true)).toEqual({ cpuPercent: undefined, cpuSeconds: undefined });
+    expect(cpuOf(unreadable, false, true)).toEqual({ cpuPercent: 1, cpuSeconds: 2, isCpuMeasured: false });
+    expect(cpuOf(unreadable, true, true)).toEqual({ cpuPercent: undefined, cpuSeconds: undefined, isCpuMeasured: false });
   });
 });

@@ -12,6 +12,7 @@
 import { ClusterNotRunningError, RemoteError } from '../../errors.js';
 import { controlRequest } from '../../control/control-client.js';
 import type { ClusterEvent, ClusterStatus, EventsPage } from '../../control/control-protocol.js';
+import { slotNotes, type SlotNote } from '../format-status.js';
 import { Sampler, type Sample } from './samples.js';
 import { toReadableError } from '../../readable-error.js';
 
@@ -48,7 +49,7 @@ export type TimelineEvent = (ClusterEvent & { primaryPid?: number }) | PrimaryMa
 
 /** What the feed pushes to its subscribers. */
 export type FeedUpdate =
-  | { kind: 'tick'; sample: Sample; status: ClusterStatus }
+  | { kind: 'tick'; sample: Sample; status: ClusterStatus; slotNotes: SlotNote[] }
   | { kind: 'events'; events: TimelineEvent[]; missed: number }
   | { kind: 'offline'; message: string };
 
@@ -63,6 +64,12 @@ export interface FeedSnapshot {
   /** Events the primary's log overwrote before the feed could read them. */
   missed: number;
   status: ClusterStatus | undefined;
+  /**
+   * The slots of `status` without a ready worker that `clusterkit status` notes under its table
+   * (H416): failing in a crash loop (`restarting` through its back-off, `starting` again), or
+   * given up (`errored`), each with the line the CLI prints; `[]` before the first status.
+   */
+  slotNotes: SlotNote[];
   /** Why the cluster cannot be read right now; undefined while it answers. */
   offline: string | undefined;
 }
@@ -134,6 +141,7 @@ export class ClusterFeed {
       events: this.#events,
       missed: this.#missed,
       status: this.#status,
+      slotNotes: this.#status === undefined ? [] : slotNotes(this.#status),
       offline: this.#offline,
     };
   }
@@ -184,7 +192,7 @@ export class ClusterFeed {
     this.#samples.push(sample);
     const horizon = sample.t - kHistoryMs;
     while (this.#samples.length > 0 && this.#samples[0]!.t < horizon) this.#samples.shift();
-    this.#publish({ kind: 'tick', sample, status });
+    this.#publish({ kind: 'tick', sample, status, slotNotes: slotNotes(status) });
   }
 
   async #readEvents(options: { timeoutMs: number; directory?: string }): Promise<EventsPage> {

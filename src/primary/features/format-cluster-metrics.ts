@@ -53,6 +53,13 @@ const kFamilies: Family[] = [
   },
   { name: 'clusterkit_worker_rss_bytes', help: 'Resident set size at the last heartbeat.', type: 'gauge', value: (row) => row.rssBytes },
   { name: 'clusterkit_worker_heap_used_bytes', help: 'V8 heap used at the last heartbeat.', type: 'gauge', value: (row) => row.heapUsedBytes },
+  // Beside the heap used, the limit it runs into (H415): a worker near it thrashes the garbage collector (H394).
+  {
+    name: 'clusterkit_worker_heap_limit_bytes',
+    help: 'Limit of the V8 heap (old generation) the worker reported at the last heartbeat: its --max-old-space-size, else V8\'s heap_size_limit.',
+    type: 'gauge',
+    value: (row) => row.heapLimitBytes,
+  },
   {
     name: 'clusterkit_worker_event_loop_delay_p99_seconds',
     help: '99th percentile of the event-loop delay between the last two heartbeats.',

@@ -41,7 +41,9 @@ export interface WorkerStats {
   /**
    * From the last heartbeat; before the first, the memory the worker sent as it became ready (not
    * with `heartbeat: false`). A silent worker's stay those of its last answer (`healthAgeMs` old),
-   * the RSS measured by the primary then on Linux; its loop delays are left out (H390).
+   * except its RSS on Linux, which the primary reads at every heartbeat tick while the worker is
+   * silent (`/proc/<pid>/status`, H414): a hung worker's memory shows as it grows. Its loop
+   * delays are left out (H390).
    */
   rssBytes: number | undefined;
   heapUsedBytes: number | undefined;
@@ -75,6 +77,12 @@ export interface WorkerStats {
    * older workers (H375).
    */
   cpuSeconds?: number | undefined;
+  /**
+   * True when `cpuPercent` and `cpuSeconds` are the primary's own reading (Linux, `/proc`), so
+   * current for a silent worker too: `clusterkit status` then shows a silent worker's CPU
+   * (H413). False when they are the worker's word, and absent from a primary of an older clusterkit.
+   */
+  isCpuMeasured?: boolean;
   /**
    * Requests open on its tracked servers at the last heartbeat (in flight, and HTTP requests
    * still arriving): what a crash now would cut. Undefined before the first heartbeat answer,
@@ -144,7 +152,7 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     uptimeMs: now - record.startedAt,
     restarts: record.slot.restarts,
     crashes: record.slot.crashes,
-    rssBytes: record.health?.rssBytes,
+    rssBytes: rssOf(record),
     heapUsedBytes: record.health?.heapUsedBytes,
     heapTotalBytes: record.health?.heapTotalBytes,
     heapLimitBytes: record.health?.heapLimitBytes,
@@ -172,8 +180,17 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
  * failed), and none of those while it is silent. `isMeasured`: whether the primary reads CPU
  * itself (a parameter for the tests of either platform).
  */
-export function cpuOf(record: WorkerRecord, silent: boolean, isMeasured = isCpuMeasured): Pick<WorkerStats, 'cpuPercent' | 'cpuSeconds'> {
-  if (isMeasured && !record.isCpuUnreadable) return { cpuPercent: record.measuredCpu?.cpuPercent, cpuSeconds: record.measuredCpu?.cpuSeconds };
-  if (silent) return { cpuPercent: undefined, cpuSeconds: undefined };
-  return { cpuPercent: record.health?.cpuPercent, cpuSeconds: record.health?.cpuSeconds };
+export function cpuOf(record: WorkerRecord, silent: boolean, isMeasured = isCpuMeasured): Pick<WorkerStats, 'cpuPercent' | 'cpuSeconds' | 'isCpuMeasured'> {
+  if (isMeasured && !record.isCpuUnreadable) {
+    const measured = record.measuredCpu;
+    return { cpuPercent: measured?.cpuPercent, cpuSeconds: measured?.cpuSeconds, isCpuMeasured: measured !== undefined };
+  }
+  if (silent) return { cpuPercent: undefined, cpuSeconds: undefined, isCpuMeasured: false };
+  return { cpuPercent: record.health?.cpuPercent, cpuSeconds: record.health?.cpuSeconds, isCpuMeasured: false };
+}
+
+/** Its RSS: the primary's reading during its silence when newer than its last answer (H414), else the answer's. */
+function rssOf(record: WorkerRecord): number | undefined {
+  const silent = record.silentRss;
+  return silent !== undefined && (record.health === undefined || silent.at > record.health.at) ? silent.bytes : record.health?.rssBytes;
 }

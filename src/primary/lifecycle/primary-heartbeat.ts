@@ -11,7 +11,9 @@
  *
  * On Linux each tick also reads every such worker's CPU time from procfs (measured-cpu.ts,
  * H390), answering or silent: a blocked worker says nothing, and its CPU is what tells a
- * spinning loop from a sleeping one.
+ * spinning loop from a sleeping one. A silent worker's RSS is read at each tick too (H414): a
+ * hung worker's memory as it grows, not that of its last answer. Only for the reports: the
+ * memory limit is checked on answers (a silent worker is the heartbeat timeout's to end).
  *
  * If the primary's own loop stalled (a huge synchronous send, a GC pause), silence that
  * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
@@ -101,6 +103,7 @@ export class PrimaryHeartbeat {
       if ((record.state !== 'ready' && !isStopping) || record.isUnresponsive) continue;
       if (primaryStalled) record.lastSeenAt = now;
       this.#measureCpu(record);
+      if (isSilent(record, this.options, now)) this.#measureSilentRss(record);
       // A worker reading a backlog from us sends nothing and answers the ping only after it,
       // but its loop turns: our writes to it completing is a sign of life too.
       const silentMs = now - record.lastHeardAt();
@@ -153,6 +156,23 @@ export class PrimaryHeartbeat {
       record.isMeasuringCpu = false;
       if (ticks === undefined) record.isCpuUnreadable = record.measuredCpu === undefined;
       else record.measuredCpu = nextMeasuredCpu(record.measuredCpu, ticks, performance.now(), Date.now() - record.startedAt);
+    });
+  }
+
+  /**
+   * Reads a silent worker's RSS itself (Linux; measured-rss.ts, H414), one read at a time, for
+   * `stats()`: the answer's figure would stand for a worker whose loop is blocked while its memory
+   * grows. A read that fails leaves the figure shown before; `stats()` takes the newer of this
+   * reading and the last answer's (worker-stats.ts `rssOf`).
+   */
+  #measureSilentRss(record: WorkerRecord): void {
+    if (record.isMeasuringSilentRss) return;
+    const measuring = measureRss(record.pid);
+    if (measuring === undefined) return;
+    record.isMeasuringSilentRss = true;
+    void measuring.then((bytes) => {
+      record.isMeasuringSilentRss = false;
+      if (bytes !== undefined) record.silentRss = { bytes, at: Date.now() };
     });
   }
 

@@ -162,6 +162,15 @@ export class WorkerRecord {
   isMeasuringCpu = false;
   /** Set when a read of its CPU failed (the process gone, a procfs mounted `hidepid`): its own figures are shown. */
   isCpuUnreadable = false;
+  /**
+   * Its RSS as the primary read it at a heartbeat tick while it was silent (measured-rss.ts,
+   * H414): bytes, and when (ms since the epoch). A hung worker answers nothing, and its memory
+   * would stay that of its last answer while it grows. `stats()` shows it while it is newer than
+   * the last answer (`health.at`); the memory limit is still checked on answers alone.
+   */
+  silentRss: { bytes: number; at: number } | undefined;
+  /** Set while a read of its RSS for its silence is under way (one at a time). */
+  isMeasuringSilentRss = false;
   /** Consecutive heartbeats with RSS over `maxMemoryMb`. */
   memoryStrikes = 0;
   /**

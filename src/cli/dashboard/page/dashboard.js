@@ -28,14 +28,14 @@ function connect() {
     timeline.reset(snapshot.events, snapshot.missed);
     const last = snapshot.samples[snapshot.samples.length - 1];
     if (last) rates = ratesOf(last);
-    if (snapshot.status) showStatus(snapshot.status);
+    if (snapshot.status) showStatus(snapshot.status, snapshot.slotNotes);
     setConnection(snapshot.offline ? 'offline' : 'live', snapshot.offline);
   });
   source.addEventListener('tick', (message) => {
-    const { sample, status } = JSON.parse(message.data);
+    const { sample, status, slotNotes } = JSON.parse(message.data);
     charts.add(sample);
     rates = ratesOf(sample);
-    showStatus(status);
+    showStatus(status, slotNotes);
     setConnection('live');
   });
   source.addEventListener('events', (message) => {
@@ -62,7 +62,8 @@ function setConnection(state, message) {
   if (state !== 'live') $('cluster-state').textContent = state === 'offline' ? 'not running' : 'unknown';
 }
 
-function showStatus(status) {
+/** `notes`: the server's lines for the slots without a ready worker (failing in a crash loop, given up), as `clusterkit status` prints them. */
+function showStatus(status, notes) {
   $('cluster-state').textContent = status.state;
   $('cluster-state').dataset.state = status.state;
   $('cluster-pid').textContent = status.pid;
@@ -93,7 +94,9 @@ function showStatus(status) {
   // The cluster's ceiling (its --max-workers), within the page's own bound.
   if (Number.isSafeInteger(status.maxWorkers) && status.maxWorkers >= 1) input.max = String(Math.min(status.maxWorkers, 1024));
   if (document.activeElement !== input && !input.dataset.touched) input.value = status.targetWorkers;
-  showWorkers(workers, Array.isArray(status.givenUpSlots) ? status.givenUpSlots.filter((slot) => Number.isSafeInteger(slot?.slot)) : []);
+  const restarting = Array.isArray(status.failingSlots) ? status.failingSlots.filter((slot) => slot?.state === 'restarting' && Number.isSafeInteger(slot.slot)) : [];
+  showWorkers(workers, Array.isArray(status.givenUpSlots) ? status.givenUpSlots.filter((slot) => Number.isSafeInteger(slot?.slot)) : [], restarting);
+  showSlotNotes(Array.isArray(notes) ? notes : []);
   showStore(status.store);
 }
 
@@ -137,10 +140,39 @@ function erroredWorker(slot) {
   return { id: `errored-${slot.slot}`, slot: slot.slot, name: slot.name, roles: slot.roles, state: 'errored', uptimeMs: undefined, restarts: slot.restarts, crashes: slot.crashes, givenUpMs: slot.givenUpMs, lastFailure: slot.lastFailure };
 }
 
-function showWorkers(workers, givenUp) {
+/** A slot waiting out its restart's back-off in a crash loop: no worker, a row of its own, as in `clusterkit status`. */
+function restartingWorker(slot) {
+  return { id: `restarting-${slot.slot}`, slot: slot.slot, name: slot.name, roles: slot.roles, state: 'restarting', uptimeMs: undefined, restarts: slot.restarts, crashes: slot.crashes, restartInMs: slot.restartInMs, lastFailure: slot.lastFailure };
+}
+
+/** A row of a slot with no worker (given up, restarting): keyed by a string, after the slot's workers. */
+function isSlotRow(row) {
+  return typeof row.id === 'string';
+}
+
+/**
+ * One line per slot without a ready worker, the words of `clusterkit status`'s notes (a crash
+ * loop's exits in a row, its last failure, when it restarts), above the table: set as text.
+ */
+function showSlotNotes(notes) {
+  const list = $('slot-notes');
+  const valid = notes.filter((note) => typeof note?.text === 'string' && Number.isSafeInteger(note.slot));
+  list.hidden = valid.length === 0;
+  while (list.children.length > valid.length) list.lastChild.remove();
+  valid.forEach((note, index) => {
+    const item = list.children[index] ?? list.appendChild(document.createElement('li'));
+    item.dataset.slot = note.slot;
+    item.dataset.state = String(note.state);
+    if (item.textContent !== note.text) item.textContent = note.text;
+  });
+}
+
+function showWorkers(workers, givenUp, restarting) {
   const body = $('worker-rows');
   const seen = new Set();
-  const sorted = [...workers, ...givenUp.map(erroredWorker)].sort((a, b) => a.slot - b.slot || (a.state === 'errored' ? 1 : b.state === 'errored' ? -1 : a.id - b.id));
+  const sorted = [...workers, ...restarting.map(restartingWorker), ...givenUp.map(erroredWorker)].sort(
+    (a, b) => a.slot - b.slot || (isSlotRow(a) ? (isSlotRow(b) ? 0 : 1) : isSlotRow(b) ? -1 : a.id - b.id),
+  );
   sorted.forEach((worker, position) => {
     seen.add(worker.id);
     let row = rows.get(worker.id);
@@ -244,6 +276,7 @@ function fillRow(row, worker) {
     ? '-'
     : `${formatMs(worker.eventLoopDelayMs)} / ${formatMs(worker.eventLoopDelayP99Ms ?? worker.eventLoopDelayMs)} ms`;
   if (worker.state === 'errored') return fillErroredRow(row, worker);
+  if (worker.state === 'restarting') return fillRestartingRow(row, worker);
   const values = [
     null,
     worker.id,
@@ -278,6 +311,18 @@ function fillErroredRow(row, slot) {
   fillIdentity(row, slot);
   row.dataset.state = 'errored';
   const title = `Given up in a crash loop: not restarted. Last failure: ${slot.lastFailure ?? 'unknown'}. A reload that succeeds starts it again.`;
+  if (row.title !== title) row.title = title;
+  row.classList.toggle('focused', charts.focused === slot.slot);
+}
+
+function fillRestartingRow(row, slot) {
+  const when = typeof slot.restartInMs === 'number' && Number.isFinite(slot.restartInMs) ? (slot.restartInMs > 0 ? `restarts in ${(slot.restartInMs / 1000).toFixed(1)}s` : 'restarts now') : '-';
+  const values = [null, '-', null, null, '-', 'restarting', when, slot.restarts ?? '-', slot.crashes ?? '-', '-', '-', '-', '-', '-', '-'];
+  row.cells[0].lastChild.textContent = String(slot.slot);
+  fillValues(row, values);
+  fillIdentity(row, slot);
+  row.dataset.state = 'restarting';
+  const title = `Failing in a crash loop: waiting out its restart's back-off, no worker. Last failure: ${slot.lastFailure ?? 'unknown'}.`;
   if (row.title !== title) row.title = title;
   row.classList.toggle('focused', charts.focused === slot.slot);
 }

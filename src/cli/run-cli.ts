@@ -16,11 +16,12 @@ import { planRun } from './run-plan.js';
 import { dashboardCommand } from './commands/dashboard.js';
 import { commandOf, helpText, kCommandNames, usageLine, type CommandName } from './help.js';
 import { commandHint, notRunningHint, optionHint } from './pm2-hints.js';
+import { orphanLinesHint } from './orphan-lines-report.js';
 import { inFlagNames, remoteMessage } from './flag-names.js';
 import { UsageError } from './usage-error.js';
 import { toReadableError } from '../readable-error.js';
 import { escapeControlChars } from '../control/control-chars.js';
-import { takeRuntimeDirWarning } from '../control/runtime-dir.js';
+import { controlDirectory, takeRuntimeDirWarning } from '../control/runtime-dir.js';
 
 export interface CliContext {
   /** The worker bootstrap script `run` forks. */
@@ -126,7 +127,8 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
   }
   if (error instanceof ClusterNotRunningError) {
     // `all` and a config file's path are PM2 habits (H367): what to type instead.
-    writeError(`clusterkit: ${error.message}${notRunningHint(error.clusterName, command)}`);
+    // What its orphaned workers left, when a kill left them (H417): `logs` shows it.
+    writeError(`clusterkit: ${error.message}${notRunningHint(error.clusterName, command)}${orphanLinesHint(error.clusterName, controlDirectory())}`);
     return kExitNotRunning;
   }
   if (error instanceof RemoteError) {

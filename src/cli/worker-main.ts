@@ -38,10 +38,11 @@ delete process.env[kWaitReadyEnv];
 // `--health-port`: the primary's own port; a script that listens on it is told so (H110).
 const healthPort = process.env[kHealthPortEnv] === undefined ? undefined : Number(process.env[kHealthPortEnv]);
 delete process.env[kHealthPortEnv];
-// The log files that get this worker's stderr: an orphan writes its own lines there (H397).
+// The log files that get this worker's stderr, or the control directory's file for its name:
+// an orphan writes its own lines there (H397, H417).
 const orphanLog = readOrphanLogEnv(process.env[kOrphanLogEnv], cluster.worker?.id);
 delete process.env[kOrphanLogEnv];
-if (orphanLog) useOrphanLog(orphanLog.files, orphanLog.render);
+if (orphanLog) useOrphanLog(orphanLog.files, orphanLog.render, orphanLog.linesFile);
 // Watched only with --wait-ready: the wrapper sits on the script's process.send (clusterkit's
 // frames go through its own port, process-port.ts). Without the flag the message reaches the primary as it is, and `run` tells a script
 // that sends it about the flag from there.

@@ -92,6 +92,14 @@ export function socketPathFor(name: string, directory = controlDirectory()): str
 }
 
 /**
+ * The file where the orphaned workers of cluster `name` (a valid name) leave their last lines
+ * when no log file gets their stderr (control/orphan-lines.ts, H417).
+ */
+export function orphanLinesPath(name: string, directory = controlDirectory()): string {
+  return join(directory, `${fileNameOf(name)}.orphans.log`);
+}
+
+/**
  * Why the socket of `name` (a valid name, NFC) cannot be made in `directory`, as a clause, with
  * the room there is; undefined when it fits. "1 to 64 characters" holds for ASCII, but a CJK
  * character takes 9 bytes of the file name, so the real limit depends on the letters and on the

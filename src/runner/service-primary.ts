@@ -49,6 +49,11 @@ export interface ServicePrimarySpec {
   readonly callbacks: PrimaryCallbacks & { onPrimaryStartup?: ((info: PrimaryStartupInfo) => unknown) | undefined };
   /** Called with the primary as soon as it is made, before its start (the CLI's launcher link: a stop during the start interrupts it). */
   readonly onPrimary?: ((primary: ClusterPrimary) => void) | undefined;
+  /**
+   * Called once the control socket holds the name, before any fork (`clusterkit run` reports the
+   * lines a previous primary's orphaned workers left, H417): no other primary of the name runs.
+   */
+  readonly onNameClaimed?: ((socketPath: string) => void) | undefined;
   /** Called at each fork, before the worker runs (the CLI pipes its output here). */
   readonly onWorkerFork?: ((worker: WorkerHandle) => void) | undefined;
   /** The output `clusterkit logs` reads over the control socket (the CLI's log buffer). */
@@ -226,6 +231,7 @@ export async function startServicePrimary(spec: ServicePrimarySpec): Promise<Pri
     // An XDG_RUNTIME_DIR that is ignored is said once, beside the control path it changed (H384).
     const warning = takeRuntimeDirWarning();
     if (warning !== undefined && logger) logger.warn({ variable: 'XDG_RUNTIME_DIR', controlDirectory: dirname(service.control.path) }, warning);
+    spec.onNameClaimed?.(service.control.path);
   }
   primary.on('shutdownComplete', () => service.control?.close());
   // Before any fork too: a port in use fails the start at once, and a startup probe sees

@@ -10,7 +10,9 @@
  *   that it stops on its own, and how that ended, on its own stderr (the worker logger,
  *   worker-logger.ts). Under `clusterkit run` that stderr is a pipe to the dead primary, whose
  *   log files were its only reader: `run` hands the workers the files that get their stderr
- *   (`--error`, `--log`), and the orphan appends its two lines there itself (`useOrphanLog`).
+ *   (`--error`, `--log`), and the orphan appends its two lines there itself (`useOrphanLog`);
+ *   without them, to its cluster's `<name>.orphans.log` in the control directory, which
+ *   `clusterkit logs <name>` and the next primary of the name read (H417).
  * - Its output: a write to a pipe whose reader is gone fails with EPIPE, and Node throws that
  *   from process.stdout/stderr as an uncaught error (console.log ignores it): an orphan whose
  *   script wrote a line while it drained died at once, its open requests cut. From the orphaning
@@ -18,6 +20,7 @@
  */
 import { appendFileSync } from 'node:fs';
 import cluster from 'node:cluster';
+import { appendOrphanLine } from '../control/orphan-lines.js';
 import { workerLogger } from './worker-logger.js';
 
 /** The most a timeout handed down may be: what a timer takes (2^31 - 1 ms), as the option's own check. */
@@ -37,15 +40,16 @@ export function shutdownTimeoutOf(value: string | undefined): number | undefined
 /** Renders one of the orphan's lines for a log file (as the primary would have written it there). */
 export type OrphanLineRenderer = (message: string, time: number) => string;
 
-let orphanLog: { files: readonly string[]; render: OrphanLineRenderer } | undefined;
+let orphanLog: { files: readonly string[]; render: OrphanLineRenderer; linesFile: string | undefined } | undefined;
 
 /**
  * Files the orphan's two lines are appended to besides its stderr, as `render` makes them: set
  * by `clusterkit run`'s worker bootstrap when the run writes log files that get the workers'
- * stderr (worker-main.ts).
+ * stderr (worker-main.ts). Without any, `linesFile`: the control directory's
+ * `<name>.orphans.log`, capped, that `clusterkit logs <name>` reads (control/orphan-lines.ts, H417).
  */
-export function useOrphanLog(files: readonly string[], render: OrphanLineRenderer): void {
-  orphanLog = files.length > 0 ? { files, render } : undefined;
+export function useOrphanLog(files: readonly string[], render: OrphanLineRenderer, linesFile?: string): void {
+  orphanLog = files.length > 0 || linesFile !== undefined ? { files, render, linesFile } : undefined;
 }
 
 export interface OrphanedInfo {
@@ -114,7 +118,11 @@ function say(message: string): void {
     // A stderr closed or broken: the files below still get it.
   }
   if (orphanLog === undefined) return;
-  const line = orphanLog.render(message, Date.now());
+  const time = Date.now();
+  // Never throws: the file is left alone past its cap, or when it cannot be written.
+  if (orphanLog.linesFile !== undefined) appendOrphanLine(orphanLog.linesFile, { time, workerId: cluster.worker?.id, pid: process.pid, msg: message });
+  if (orphanLog.files.length === 0) return;
+  const line = orphanLog.render(message, time);
   for (const file of orphanLog.files) {
     try {
       // Appended (O_APPEND), one write per line: the primary's copytruncate-safe way too (log-files.ts).

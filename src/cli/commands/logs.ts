@@ -15,10 +15,11 @@ import { terminalSafeJson } from '../../control/control-chars.js';
 import { controlRequest } from '../../control/control-client.js';
 import { openLogStream } from '../../control/log-client.js';
 import { deadLockHolder } from '../../control/name-lock.js';
-import { controlDirectory, socketPathFor } from '../../control/runtime-dir.js';
+import { controlDirectory, orphanLinesPath, socketPathFor } from '../../control/runtime-dir.js';
 import { describeSlots, matchesFilter, outputOf, type LogEntry, type LogOutput, type SlotNote } from '../../control/log-protocol.js';
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import { describeValue, InvalidArgumentError, RemoteError } from '../../errors.js';
+import { ClusterNotRunningError, describeValue, InvalidArgumentError, RemoteError } from '../../errors.js';
+import { readOrphanLines } from '../../control/orphan-lines.js';
 import { servingWorkers } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
 import { parseCommand } from '../parse-command.js';
@@ -104,6 +105,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     try {
       outcome = await stream.done;
     } catch (error) {
+      // No cluster of the name runs: what its orphaned workers left, if any (H417).
+      if (error instanceof ClusterNotRunningError && printOrphanLines(name, error, { lines, workerId, output }, print)) return 0;
       if (!(output !== undefined && isOutputRefused(error))) throw error;
       isFilteredHere = true;
       stream = open();
@@ -128,6 +131,34 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   } finally {
     process.off('SIGINT', onInterrupt);
   }
+}
+
+/**
+ * Prints the lines the orphaned workers of `name`'s last primary left in the control directory
+ * (control/orphan-lines.ts, H417), as `run` would have printed them (worker stderr lines), after
+ * a note on stderr that says where they come from; false when there is no such line (the
+ * not-running error stands). The next `clusterkit run` of the name reports them and removes them.
+ */
+function printOrphanLines(
+  name: string,
+  error: ClusterNotRunningError,
+  { lines, workerId, output }: { lines: number; workerId: number | undefined; output: LogOutput | undefined },
+  print: ReturnType<typeof printer>,
+): boolean {
+  const path = orphanLinesPath(name, controlDirectory());
+  const found = readOrphanLines(path);
+  if (found === undefined || found.length === 0) return false;
+  const primary = error.deadPrimary === undefined ? 'its last primary' : `its last primary (pid ${error.deadPrimary.pid})`;
+  const shown = found.filter((line) => output !== 'stdout' && (workerId === undefined || line.workerId === workerId)).slice(lines === 0 ? found.length : -lines);
+  process.stderr.write(
+    `clusterkit: cluster ${name} is not running: ${primary} ended without stopping (killed or crashed). ` +
+      `${shown.length === found.length ? 'These' : `${shown.length} of the`} ${found.length} line${found.length === 1 ? '' : 's'} come from its workers, orphaned then, which stopped on their own ` +
+      `(kept in ${path} until the next "clusterkit run" of the name shows them in its log):\n`,
+  );
+  for (const line of shown) {
+    print.entry({ time: line.time, source: 'worker', ...(line.workerId === undefined ? {} : { workerId: line.workerId }), stream: 'stderr', level: 40, msg: `[clusterkit] WARN ${line.msg}` });
+  }
+  return true;
 }
 
 function withoutOutput<T extends { output?: LogOutput }>({ output: _output, ...rest }: T): Omit<T, 'output'> {

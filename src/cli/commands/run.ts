@@ -23,6 +23,9 @@ import { linePrefixer, timestampedStderr } from '../logs/line-time.js';
 import { kWaitReadyEnv, kReadyMessage } from '../ready-message.js';
 import { kHealthPortEnv } from '../health-port-env.js';
 import { kOrphanLogEnv, orphanLogEnvValue } from '../orphan-log-env.js';
+import { reportOrphanLines } from '../orphan-lines-report.js';
+import { orphanLinesPath } from '../../control/runtime-dir.js';
+import { dirname } from 'node:path';
 import type { RunSettings } from '../run-settings.js';
 import { watchAndReload, type Watching } from '../watch/watch-reload.js';
 import { configChangeCheck } from '../watch/config-change-check.js';
@@ -96,8 +99,11 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   /** Set once the watch started (`--watch`). */
   let watching: Watching | undefined;
   // The workers' env as made at the start: `clusterkit reload --update-env` makes it again of the files loaded anew (H336).
+  const orphanFiles = [settings.logFiles.errorFile, settings.logFiles.logFile].filter((file): file is string => file !== undefined);
   const orphanLog = orphanLogEnvValue({
-    files: [settings.logFiles.errorFile, settings.logFiles.logFile].filter((file): file is string => file !== undefined),
+    files: orphanFiles,
+    // No file gets the workers' stderr: the control directory keeps an orphan's lines (H417).
+    linesFile: orphanFiles.length === 0 ? orphanLinesPath(settings.name) : undefined,
     name: settings.name,
     format: settings.logFormat,
     timeFormat: settings.timeFormat,
@@ -165,6 +171,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     callbacks: {},
     // An app started with others: a stop during its start interrupts it (H209).
     onPrimary: launcher ? (primary) => launcher.starting(primary) : undefined,
+    // What orphans of the name's previous primary left (H417), reported once the name is ours.
+    onNameClaimed: (socketPath) => reportOrphanLines(settings.name, dirname(socketPath), logger),
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
       pipeWorkerOutput(

@@ -1,0 +1,60 @@
+/**
+ * [H417] The control directory's file of an orphaned worker's lines: created 0600, capped (a
+ * line past the cap is not appended), never through a link, never blocked by a FIFO, and never
+ * a throw for the orphan. Real files, a real FIFO (mkfifo).
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { appendOrphanLine, kOrphanLinesMaxBytes, readOrphanLines } from '../../src/control/orphan-lines.js';
+
+const directories: string[] = [];
+afterEach(() => {
+  for (const directory of directories.splice(0)) rmSync(directory, { recursive: true, force: true });
+});
+
+function directory(): string {
+  const made = mkdtempSync(join(tmpdir(), 'ck-orphan-lines-'));
+  directories.push(made);
+  return made;
+}
+
+describe('the orphaned workers\' lines file', () => {
+  it('[H417] appends one object a line, 0600, and reads them back oldest first', () => {
+    const file = join(directory(), 'api.orphans.log');
+    appendOrphanLine(file, { time: 1, workerId: 1, pid: 10, msg: 'first' });
+    appendOrphanLine(file, { time: 2, workerId: 2, pid: 11, msg: 'second' });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(readOrphanLines(file)).toEqual([
+      { time: 1, workerId: 1, pid: 10, msg: 'first' },
+      { time: 2, workerId: 2, pid: 11, msg: 'second' },
+    ]);
+  });
+
+  it('[H417] stops appending at the cap: the file never passes it', () => {
+    const file = join(directory(), 'api.orphans.log');
+    const msg = 'x'.repeat(1000);
+    for (let i = 0; i < 100; i++) appendOrphanLine(file, { time: i, workerId: 1, pid: 10, msg });
+    const size = statSync(file).size;
+    expect(size).toBeLessThanOrEqual(kOrphanLinesMaxBytes);
+    expect(size).toBeGreaterThan(kOrphanLinesMaxBytes - 1100);
+    expect(readOrphanLines(file)!.every((line) => line.msg === msg)).toBe(true);
+  });
+
+  it('[H417] a FIFO at the path neither blocks nor throws, and is not read as lines', () => {
+    const file = join(directory(), 'api.orphans.log');
+    execFileSync('mkfifo', [file]);
+    expect(() => appendOrphanLine(file, { time: 1, msg: 'line' })).not.toThrow();
+    expect(readOrphanLines(file)).toBeUndefined();
+  });
+
+  it('[H417] a directory gone or a file not writable: no throw', () => {
+    const base = directory();
+    expect(() => appendOrphanLine(join(base, 'gone', 'api.orphans.log'), { time: 1, msg: 'line' })).not.toThrow();
+    const file = join(base, 'ro.orphans.log');
+    writeFileSync(file, '', { mode: 0o400 });
+    expect(() => appendOrphanLine(file, { time: 1, msg: 'line' })).not.toThrow();
+  });
+});

@@ -7,6 +7,7 @@
  * `kMaxDurationMs`, and every timer armed with a sum of durations goes through `timerDelay`.
  */
 import { InvalidOptionError } from './errors.js';
+import { wholeMs } from './whole-ms.js';
 
 /** The longest delay Node's timers hold: 2^31 - 1 ms (24 days, 20 hours, 31 minutes). */
 export const kMaxDurationMs = 2 ** 31 - 1;
@@ -44,5 +45,7 @@ export function timerDelay(ms: number): number {
 
 /** `850 ms`, `12.3 s`: how long a worker ran or served, for log lines and error messages. */
 export function formatElapsed(ms: number): string {
-  return ms < 1_000 ? `${ms} ms` : `${(ms / 1_000).toFixed(1)} s`;
+  const whole = wholeMs(ms);
+  return whole < 1_000 ? `${whole} ms` : `${(ms / 1_000).toFixed(1)} s`;
 }
+

@@ -13,6 +13,7 @@ import { shellWord } from './shell-word.js';
 import { closest } from './cli/suggest.js';
 import { kNoReloadClause } from './cli/watch/no-reload-clause.js';
 import { formatBytes, formatBytesApart } from './format-bytes.js';
+import { wholeMs } from './whole-ms.js';
 import { describeError, isError, readProperty, toReadableError, unreadableField } from './readable-error.js';
 import { reviveRemoteCause } from './messaging/remote-cause.js';
 import { stackLocation } from './runner/error-location.js';
@@ -240,7 +241,7 @@ export class MessageTimeoutError extends ClusterKitError {
     readonly peer: string,
   ) {
     super(
-      `${capitalize(peer)} did not reply to "${messageType}" within ${timeoutMs} ms. The handler may be slow or ` +
+      `${capitalize(peer)} did not reply to "${messageType}" within ${wholeMs(timeoutMs)} ms. The handler may be slow or ` +
         'its event loop blocked; raise "timeoutMs" for slow work, and a late reply will be ignored.',
     );
   }
@@ -1031,7 +1032,7 @@ export class HookTimeoutError extends ClusterKitError {
     readonly hook: string,
     readonly timeoutMs: number,
   ) {
-    super(`${hook}() did not finish within ${timeoutMs} ms; the process continues without waiting for it.`);
+    super(`${hook}() did not finish within ${wholeMs(timeoutMs)} ms; the process continues without waiting for it.`);
   }
 }
 
@@ -1132,7 +1133,7 @@ function isCleanExit(cause: unknown): boolean {
 /** `60 s`, `1.5 s`, `500 ms`. */
 function describeWindow(ms: number | undefined): string {
   if (ms === undefined) return 'restart.windowMs';
-  return ms >= 1_000 ? `${Number((ms / 1_000).toFixed(1))} s` : `${ms} ms`;
+  return ms >= 1_000 ? `${Number((ms / 1_000).toFixed(1))} s` : `${wholeMs(ms)} ms`;
 }
 
 /** A short, safe rendering of any value for error messages. Never throws (getters, Proxies...). */

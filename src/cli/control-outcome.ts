@@ -10,7 +10,7 @@ import { describeEnvChanges } from '../control/env-changes.js';
 import { differingInShell } from '../control/env-sums.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
@@ -116,7 +116,7 @@ function describeEnvUpdate(env: ReloadReply['env'], shell: Readonly<Record<strin
   // (docs/pm2-differences.md). Said, with the settings files' variables this shell has with
   // another value (PM2 migrator t39 M5, H400: `APP_LABEL=v2 clusterkit reload --update-env` said "unchanged").
   const differing = shell === undefined ? [] : differingInShell(env.sums, shell);
-  const where = files.length === 0 ? 'an env file (--env-file)' : `${listed(files)} or an env file`;
+  const where = whereToPut(files, typeof env.configFile === 'string' && files.includes(env.configFile) ? env.configFile : undefined);
   const notRead =
     differing.length > 0
       ? `; ${listed(differing)} ${differing.length === 1 ? 'has' : 'have'} another value in this shell, which --update-env does not read (unlike PM2's): it loads the settings files again, not the shell. Put the value in ${where}, then reload --update-env again`
@@ -124,6 +124,20 @@ function describeEnvUpdate(env: ReloadReply['env'], shell: Readonly<Record<strin
         ? ' (the files only: this shell\'s variables are not read)'
         : '';
   return `; env loaded again from ${from}: ${what}${notRead}${later}`;
+}
+
+/**
+ * Where a variable goes for --update-env to load it (H420): the cluster's own env files by name,
+ * the app's env in its config file; "an env file" only when it has none ("Put the value in
+ * .env.rt or an env file" said as if .env.rt were none).
+ */
+function whereToPut(files: readonly string[], configFile: string | undefined): string {
+  if (files.length === 0) return 'an env file (--env-file)';
+  const envFiles = files.filter((file) => file !== configFile);
+  const inEnvFiles = envFiles.length <= 1 ? (envFiles[0] ?? '') : `one of ${listed(envFiles)}`;
+  if (configFile === undefined) return inEnvFiles;
+  const inConfig = `the app's env in ${configFile}`;
+  return envFiles.length === 0 ? inConfig : `${inConfig} or in ${inEnvFiles}`;
 }
 
 /** `a`, `a and b`, `a, b and c`. */

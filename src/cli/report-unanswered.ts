@@ -5,6 +5,7 @@
 import { ControlSocketError, RemoteError } from '../errors.js';
 import { ownLimitWords, type UnansweredCluster, unansweredDetail, unansweredReason } from '../control/control-client.js';
 import { shellWord } from '../shell-word.js';
+import { wholeMs } from '../whole-ms.js';
 
 /** How long `list` and `status` wait for one cluster's answer (ms). */
 export const kStatusTimeoutMs = 5_000;
@@ -92,7 +93,7 @@ function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boo
       const waitedMs = detail.waitedMs ?? kStatusTimeoutMs;
       const brief =
         waitedMs < kStatusTimeoutMs ? `, the short ask a survey gives once its first ${kStatusTimeoutMs} ms are spent on sockets that answered slowly` : '';
-      return { isOurs: false, why: `no answer within ${waitedMs} ms${brief}${tail}`, advice: retry };
+      return { isOurs: false, why: `no answer within ${wholeMs(waitedMs)} ms${brief}${tail}`, advice: retry };
     }
     case 'refused':
       return { isOurs: false, why: `it refused: ${(error as RemoteError).remoteMessage}${tail}`, advice: retry };

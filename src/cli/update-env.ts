@@ -29,6 +29,7 @@ export function envUpdater(settings: RunSettings, logger: Logger, workerEnvOf: (
   const origin = settings.origin;
   const sources = origin === undefined ? [] : [...(origin.configFile === undefined ? [] : [origin.configFile]), ...origin.envFiles];
   const files = sources.map((path) => relative(settings.cwd, path) || path);
+  const configFile = origin?.configFile === undefined ? undefined : files[0];
   const load: EnvSource = async () => {
     if (origin === undefined) return { env: workerEnvOf(inForce.env), files, waiting: [], commit: () => {} };
     let now: RunSettings | undefined;
@@ -58,7 +59,7 @@ export function envUpdater(settings: RunSettings, logger: Logger, workerEnvOf: (
         `clusterkit reload --update-env: ${files.join(', ') || 'the command line'} changed ${waiting.join(', ')} of app ${settings.name}: ${waiting.length === 1 ? 'it takes' : 'they take'} effect when clusterkit run restarts; the reload applies the env only`,
       );
     }
-    return { env: workerEnvOf(loaded.env), files, waiting, sums: envSums(loaded.env), commit: () => (inForce = { ...inForce, env: loaded.env }) };
+    return { env: workerEnvOf(loaded.env), files, configFile, waiting, sums: envSums(loaded.env), commit: () => (inForce = { ...inForce, env: loaded.env }) };
   };
   return { inForce: () => inForce, load };
 }

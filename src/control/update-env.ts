@@ -14,6 +14,8 @@ export interface EnvUpdate {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** The files loaded again, as the messages show them. */
   readonly files: readonly string[];
+  /** Of `files`, the config file, whose app's `env` key sets variables; the others are env files (H420). */
+  readonly configFile?: string | undefined;
   /** The settings other than env that differ from those in force: they take effect when clusterkit run restarts. */
   readonly waiting: readonly string[];
   /** `envSums` of the variables the settings files set (H400): the CLI names those its shell has with another value. */
@@ -36,6 +38,8 @@ export interface EnvUpdateReply {
   readonly added: readonly string[];
   readonly removed: readonly string[];
   readonly files: readonly string[];
+  /** Of `files`, the config file (`EnvUpdate.configFile`); absent when there is none. */
+  readonly configFile?: string;
   readonly waiting: readonly string[];
   /** Digests of the values the settings files set, by name (H400; `EnvUpdate.sums`). */
   readonly sums?: Readonly<Record<string, string>>;
@@ -80,7 +84,7 @@ export async function controlReload(
   }).finally(() => primary.off('reload', onQueuedStart));
   // In force only once the reload completed: a failed one (it threw above) left the env from before in force (H340).
   if (isStarted) update.commit();
-  return { ...counts, env: { changed: changes.changed, added: changes.added ?? [], removed: changes.removed ?? [], files: update.files, waiting: update.waiting, ...(update.sums === undefined ? {} : { sums: update.sums }) } };
+  return { ...counts, env: { changed: changes.changed, added: changes.added ?? [], removed: changes.removed ?? [], files: update.files, ...(update.configFile === undefined ? {} : { configFile: update.configFile }), waiting: update.waiting, ...(update.sums === undefined ? {} : { sums: update.sums }) } };
 }
 
 /**

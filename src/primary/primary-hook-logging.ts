@@ -3,6 +3,7 @@
  * `_init` that threw. Before (H249) the log showed only `shutdown complete`, with no word of why.
  */
 import { HookTimeoutError } from '../errors.js';
+import { wholeMs } from '../whole-ms.js';
 import type { Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 
@@ -11,7 +12,7 @@ export function attachPrimaryHookLogging(primary: ClusterPrimary, logger: Logger
   primary.on('destroyComplete', ({ error }) => {
     if (error === undefined) return;
     if (error instanceof HookTimeoutError) {
-      logger.warn({ err: error, timeoutMs: error.timeoutMs }, `the primary's _destroy() did not finish within ${error.timeoutMs} ms (the shutdown's timeoutMs); the shutdown completes without waiting for it`);
+      logger.warn({ err: error, timeoutMs: error.timeoutMs }, `the primary's _destroy() did not finish within ${wholeMs(error.timeoutMs)} ms (the shutdown's timeoutMs); the shutdown completes without waiting for it`);
     } else logger.error({ err: error }, `the primary's _destroy() failed: ${error.message}`);
   });
 }

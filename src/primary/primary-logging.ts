@@ -8,6 +8,7 @@
  * N lines, not a screenful per worker.
  */
 import { formatElapsed } from '../duration.js';
+import { wholeMs } from '../whole-ms.js';
 import { formatBytes } from '../format-bytes.js';
 import { ChannelCorruptError, describeExit, diedOfFatalSignal, initFailureClause, isSelfFatalSignal, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
 import { createLineLogger, type Logger } from '../logger.js';
@@ -42,7 +43,7 @@ const kServedCrash = 'it had served, so it is no failed start and its restart co
  * and what ends it. Before: the served crash's words and a restart after 100 ms every time.
  */
 function unstableCrashText(unstableCrashes: number, restartDelayMs: number | undefined, startupWindow: string): string {
-  const wait = restartDelayMs === undefined ? 'restarting with backoff' : `restarting in ${restartDelayMs} ms`;
+  const wait = restartDelayMs === undefined ? 'restarting with backoff' : `restarting in ${wholeMs(restartDelayMs)} ms`;
   const crashes = unstableCrashes === 1 ? `1 crash within ${startupWindow} of ready` : `${unstableCrashes} crashes within ${startupWindow} of ready in a row`;
   return `it had served, so it is no failed start and counts toward no limit; ${wait}: ${crashes} (restart.startupWindowMs), the backoff doubling until a worker stays ready longer`;
 }
@@ -271,7 +272,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const { heartbeat } = primary.options;
     const timeoutMs = worker.state === 'stopping' && heartbeat ? heartbeat.timeoutMs : undefined;
     const past = timeoutMs === undefined ? '' : `, past the heartbeat timeout (${formatElapsed(timeoutMs)}), so its stop was not waited for`;
-    killing.set(worker, { why: `it did not answer heartbeats for ${silentMs} ms${pausedText}${past}${heapText}`, fields: { silentMs, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }), ...heapFields(pressure) } });
+    killing.set(worker, { why: `it did not answer heartbeats for ${wholeMs(silentMs)} ms${pausedText}${past}${heapText}`, fields: { silentMs, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }), ...heapFields(pressure) } });
     if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs, ...heapFields(pressure) }, `worker ${worker.id} unresponsive, killing it${heapText}`);
     else
       logger.error(
@@ -355,17 +356,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     };
     // The time kept for it was used up before it began (H350): said so, not blamed on `_destroy`.
     if (shortenedBy !== undefined && reservedMs !== undefined) {
-      overranStop.set(worker, `its _destroy() was left only ${timeoutMs} ms, as the time kept for it was used up before it began (the line above)`);
+      overranStop.set(worker, `its _destroy() was left only ${wholeMs(timeoutMs)} ms, as the time kept for it was used up before it began (the line above)`);
       logger.warn(
         fields,
-        `worker ${worker.id}: _destroy() was left only ${timeoutMs} ms of the worker's own deadline, not the ${reservedMs} ms kept for it, and did not finish in them: ${kShortenedBy[shortenedBy]}; it exits with code 1`,
+        `worker ${worker.id}: _destroy() was left only ${wholeMs(timeoutMs)} ms of the worker's own deadline, not the ${wholeMs(reservedMs)} ms kept for it, and did not finish in them: ${kShortenedBy[shortenedBy]}; it exits with code 1`,
       );
       return;
     }
     overranStop.set(worker, `${what} within its deadline (the line above)`);
     // The worker's figure, when the primary's clock rules it out (H221): what the primary knows is said instead.
     if (elapsedMs !== undefined) {
-      logger.warn(fields, `worker ${worker.id} says ${what} within ${timeoutMs} ms, its own deadline, but the primary had asked it to stop only ${elapsedMs} ms before (by the primary's clock): the figure is not taken as given; it exits with code 1`);
+      logger.warn(fields, `worker ${worker.id} says ${what} within ${wholeMs(timeoutMs)} ms, its own deadline, but the primary had asked it to stop only ${wholeMs(elapsedMs)} ms before (by the primary's clock): the figure is not taken as given; it exits with code 1`);
       return;
     }
     // Requests were still open at the deadline (the line above): the listener's server.close() was
@@ -374,7 +375,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (signal !== undefined && openRequests !== undefined) {
       logger.warn(
         fields,
-        `worker ${worker.id}: the script's ${signal} listener ran but the process did not exit within ${timeoutMs} ms, the worker's own deadline, ` +
+        `worker ${worker.id}: the script's ${signal} listener ran but the process did not exit within ${wholeMs(timeoutMs)} ms, the worker's own deadline, ` +
           `most likely because its cleanup was still waiting for the ${plural(openRequests, 'request')} still open then, cut off (the line above: server.close() waits for open requests to end); ` +
           `it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer, or have the listener end long requests (streams, long polls) as it closes the server: the listener itself is not at fault`,
       );
@@ -385,7 +386,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const advice = signal
       ? `. The listener must end the process once its cleanup is done (server.close(() => process.exit(0))), or be left out: clusterkit stops the worker gracefully without it`
       : '';
-    logger.warn(fields, `worker ${worker.id}: ${what} within ${timeoutMs} ms, the worker's own deadline; it exits with code 1${advice}`);
+    logger.warn(fields, `worker ${worker.id}: ${what} within ${wholeMs(timeoutMs)} ms, the worker's own deadline; it exits with code 1${advice}`);
   });
   // One line per worker, so a reload or scale-down that takes gradualDrainMs longer says why.
   primary.on('workerDrain', ({ worker, connections, spreadMs }) => {
@@ -407,16 +408,16 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       const of = reason === 'deadline' ? '' : ` (of ${types}: ${abandoned})`;
       logger.warn(
         { ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(requestersExited === undefined ? {} : { requestersExited }), timeoutMs, heldMs, elapsedMs, shortenedBy },
-        `worker ${worker.id} ${what} ${elapsedMs} ms after the primary asked it to stop${of}: ${held.what}; it exits with code 1. ${held.advice}`,
+        `worker ${worker.id} ${what} ${wholeMs(elapsedMs)} ms after the primary asked it to stop${of}: ${held.what}; it exits with code 1. ${held.advice}`,
       );
       return;
     }
     const text = {
-      deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${timeoutMs} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
+      deadline: `worker ${worker.id} cut off ${requests} still open at its shutdown deadline (${wholeMs(timeoutMs)} ms after its stop began); it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer`,
       exit: `worker ${worker.id} exited with ${requests} still open: they were cut off (code in the worker exited before they finished: the script's own cleanup, a process.exit() during its stop, or an exit that skips Node's 'exit' event)`,
       closed: `worker ${worker.id} cut off ${requests} during its stop: code in the worker closed their connections before the responses finished (server.closeAllConnections() or socket.destroy() in a 'shutdown' listener or _destroy); it exits with code 1. Leave open connections to clusterkit's drain, which lets them finish`,
       'unexpected-exit': `worker ${worker.id} exited with code 0 on its own with ${isLowerBound ? 'at least ' : ''}${requests} open: they were cut off (open as it exited or at its last report, or handed to it and not taken yet)${resetConnections ? `, and ${describeReset(resetConnections)}` : ''}; code in the worker called process.exit() or let its process end while serving`,
-      handlers: `worker ${worker.id} abandoned ${handlers} still running at its shutdown deadline (${timeoutMs} ms after its stop began), of ${types}: ${abandoned}; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
+      handlers: `worker ${worker.id} abandoned ${handlers} still running at its shutdown deadline (${wholeMs(timeoutMs)} ms after its stop began), of ${types}: ${abandoned}; it exits with code 1. Raise the shutdownTimeoutMs option if handlers take longer, or end them on the worker's 'shutdown' event`,
       signal: `worker ${worker.id} was ended by ${signal} during its stop with ${requests} open: they were cut off (open as it last reported, or handed to it and not taken yet); ${kUnknownSignalSource}`,
     }[reason];
     logger.warn({ ...ids(worker), openRequests, reason, ...(messageTypes === undefined ? {} : { messageTypes }), ...(givenUp === undefined ? {} : { givenUp }), ...(requestersExited === undefined ? {} : { requestersExited }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(timeoutMs === undefined ? {} : { timeoutMs }), ...(signal === undefined ? {} : { signal }) }, text);
@@ -629,16 +630,16 @@ function describeLost(lostRequests: number, isLowerBound: boolean | undefined, r
  * shutdownTimeoutMs option` for a 'shutdown' listener that held the loop 2.5 s).
  */
 function describeHeld(shortenedBy: 'init' | 'blocked', heldMs: number, timeoutMs: number): { what: string; advice: string } {
-  const left = heldMs >= timeoutMs ? `past its shutdown deadline (${timeoutMs} ms after the ask), so its drain had no time` : `so its drain had only ${timeoutMs - heldMs} ms of the ${timeoutMs} until its shutdown deadline`;
+  const left = heldMs >= timeoutMs ? `past its shutdown deadline (${wholeMs(timeoutMs)} ms after the ask), so its drain had no time` : `so its drain had only ${wholeMs(timeoutMs - heldMs)} ms of the ${wholeMs(timeoutMs)} until its shutdown deadline`;
   if (shortenedBy === 'init') {
     return {
-      what: `the stop came while it was still starting, and its drain began only ${heldMs} ms after the ask, once its _init() finished, ${left}`,
+      what: `the stop came while it was still starting, and its drain began only ${wholeMs(heldMs)} ms after the ask, once its _init() finished, ${left}`,
       advice: 'Keep _init() shorter than shutdownTimeoutMs, or give it a deadline of its own',
     };
   }
   return {
     what:
-      `its event loop was held for ${heldMs} ms after the ask before its drain could begin (synchronous code running as the stop came, as in a request or message handler, ` +
+      `its event loop was held for ${wholeMs(heldMs)} ms after the ask before its drain could begin (synchronous code running as the stop came, as in a request or message handler, ` +
       `or in a 'shutdown' listener, or a machine too busy to run it), ${left}`,
     advice: "Code that blocks the event loop delays every stop: keep long synchronous work out of 'shutdown' listeners and request and message handlers",
   };

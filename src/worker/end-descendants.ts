@@ -14,6 +14,7 @@
  * processes it listed before the kill (async and in time slices: the primary must not block).
  */
 import { TimeSlicer } from '../time-slicer.js';
+import { wholeMs } from '../whole-ms.js';
 import { freezeLooks, killDescendants } from './kill-descendants.js';
 import { recordSignalled, resumeUnlessKilling } from './signalled-processes.js';
 import { commandOf, descendantsIn, readProcessTable, readProcessTableNow, statFields, type ProcessTable } from './process-table.js';
@@ -229,7 +230,7 @@ export function describeKilledDescendants(pids: readonly number[], graceMs = kDe
   const listed = pids.slice(0, kPidsInLine).join(', ') + (more > 0 ? ` and ${more} more` : '');
   const which = count === 1 ? `its process ${pids[0]} (started by its code) did` : `its ${count} processes ${listed} (started by its code) did`;
   return (
-    `${which} not end within ${graceMs} ms of SIGTERM, so clusterkit killed ${count === 1 ? 'it' : 'them'} (SIGKILL) as the worker ended: ` +
+    `${which} not end within ${wholeMs(graceMs)} ms of SIGTERM, so clusterkit killed ${count === 1 ? 'it' : 'them'} (SIGKILL) as the worker ended: ` +
     'make them exit on SIGTERM, or start one with `detached: true` if it is meant to outlive the worker'
   );
 }

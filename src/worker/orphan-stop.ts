@@ -21,6 +21,7 @@
 import { appendFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import { appendOrphanLine } from '../control/orphan-lines.js';
+import { wholeMs } from '../whole-ms.js';
 import { workerLogger } from './worker-logger.js';
 
 /** The most a timeout handed down may be: what a timer takes (2^31 - 1 ms), as the option's own check. */
@@ -66,7 +67,7 @@ export interface OrphanedInfo {
 /** The first line: the primary is gone, and what the worker does about it. */
 export function tellOrphaned(info: OrphanedInfo): void {
   ignoreBrokenOutput();
-  const time = info.isDefault ? `${info.timeoutMs} ms (its destroyTimeoutMs: its primary handed down no shutdown timeout)` : `${info.timeoutMs} ms (the cluster's shutdown timeout)`;
+  const time = info.isDefault ? `${wholeMs(info.timeoutMs)} ms (its destroyTimeoutMs: its primary handed down no shutdown timeout)` : `${wholeMs(info.timeoutMs)} ms (the cluster's shutdown timeout)`;
   const what = info.wasStopping
     ? `its stop, begun before, goes on to its own deadline (at most ${time})`
     : info.openRequests === undefined
@@ -88,14 +89,14 @@ export interface OrphanStopInfo {
 
 /** The last line: how the orphan's stop ended. */
 export function tellOrphanStopped(info: OrphanStopInfo): void {
-  const after = `${info.elapsedMs} ms after its primary was gone`;
+  const after = `${wholeMs(info.elapsedMs)} ms after its primary was gone`;
   if (info.requestsCut > 0) {
     say(
-      `${self()} stopped on its own ${after}: it cut off ${plural(info.requestsCut, 'request')} still open at its deadline (${info.timeoutMs} ms). ` +
+      `${self()} stopped on its own ${after}: it cut off ${plural(info.requestsCut, 'request')} still open at its deadline (${wholeMs(info.timeoutMs)} ms). ` +
         "Raise the cluster's shutdown timeout (--shutdown-timeout, shutdownTimeoutMs, PM2's kill_timeout) if requests take longer",
     );
   } else if (info.isOverrun) {
-    say(`${self()} stopped on its own ${after}: its stop was still running past its ${info.timeoutMs} ms; it exits now, what was still open cut off`);
+    say(`${self()} stopped on its own ${after}: its stop was still running past its ${wholeMs(info.timeoutMs)} ms; it exits now, what was still open cut off`);
   } else {
     say(`${self()} stopped on its own ${after}: ${info.failed ? 'its stop did not finish cleanly (see the lines above), ' : ''}no request was cut off`);
   }

@@ -122,7 +122,7 @@ describe('clusterkit reload --update-env [H336]', () => {
     expect(shell).toMatchObject({
       code: 0,
       stdout:
-        "reloaded shellenv: 1 worker replaced, no request cut off; env loaded again from ecosystem.config.cjs: unchanged; GREETING has another value in this shell, which --update-env does not read (unlike PM2's): it loads the settings files again, not the shell. Put the value in ecosystem.config.cjs or an env file, then reload --update-env again\n",
+        "reloaded shellenv: 1 worker replaced, no request cut off; env loaded again from ecosystem.config.cjs: unchanged; GREETING has another value in this shell, which --update-env does not read (unlike PM2's): it loads the settings files again, not the shell. Put the value in the app's env in ecosystem.config.cjs, then reload --update-env again\n",
     });
     expect(await greeting(port)).toBe('');
     expect(`${run.output()}${shell.stdout}${shell.stderr}`).not.toContain('from-shell-secret');
@@ -135,6 +135,24 @@ describe('clusterkit reload --update-env [H336]', () => {
     });
 
     expect((await cli(['stop', 'shellenv'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H420] a variable of the cluster\'s own env file that the shell has with another value: the line says to put it in that file, by name, not "or an env file"', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({ 'server.mjs': kServer, '.env.rt': `PORT=${port}\nGREETING=from-file\n` });
+    const run = startCli(['run', 'server.mjs', '--name', 'rtenv', '-w', '1', '--env-file', '.env.rt'], { runtime, cwd: project, env: { GREETING: '' } });
+    await run.waitFor(/service rtenv started/);
+    const shell = await cli(['reload', 'rtenv', '--update-env'], { runtime, cwd: project, env: { GREETING: 'from-shell-secret' } });
+    expect(shell).toMatchObject({
+      code: 0,
+      // Before: "Put the value in .env.rt or an env file", as if .env.rt were none.
+      stdout:
+        "reloaded rtenv: 1 worker replaced, no request cut off; env loaded again from .env.rt: unchanged; GREETING has another value in this shell, which --update-env does not read (unlike PM2's): it loads the settings files again, not the shell. Put the value in .env.rt, then reload --update-env again\n",
+    });
+    expect(await greeting(port)).toBe('from-file');
+    expect((await cli(['stop', 'rtenv'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });
 

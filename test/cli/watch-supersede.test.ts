@@ -10,6 +10,7 @@ import { freePort } from '../helpers/ports.js';
 import { killSpawned, type Spawned } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { occurrencesAfter } from './occurrences-after.js';
 
 afterEach(() => {
   killSpawned();
@@ -102,6 +103,52 @@ describe('clusterkit run --watch: a truncate that supersedes a reload, then its 
     await until(async () => (await served().catch(() => '')) === 'v2', 20_000, 'v2 served');
     expect(run.output().match(/rolling reload superseded/g)?.length).toBe(2);
     await stop(run, 'trunc2', runtime);
+  });
+});
+
+describe('clusterkit run --watch: a burst of saves, each a truncate then a write [H418]', () => {
+  it('[H418] a whole save, then 4 saves the editor\'s way during the reloads (9 reloads superseded in a row): the newest served, no 60 s stall', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // A replacement is "starting" 1.5 s before it listens: long enough for the next change to land in it.
+    const app = [
+      "const routes = require('./routes.cjs');",
+      'console.log(`routes: ${routes.body ?? "none"}`);',
+      "if (routes.body !== undefined) setTimeout(() => require('node:http').createServer((q, r) => r.end(routes.body)).listen(Number(process.env.PORT)), 1500);",
+      '',
+    ].join('\n');
+    const project = tempProject({ 'src/app.cjs': app, 'src/routes.cjs': "module.exports = { body: 'v0' };\n" });
+    const routes = join(project, 'src/routes.cjs');
+    const run = startCli(['run', 'src/app.cjs', '-w', '1', '--name', 'burst', '--watch', 'src'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/\[burst\] watching src /);
+    const served = () => fetch(`http://127.0.0.1:${port}/`).then((response) => response.text(), () => '');
+    await until(async () => (await served()) === 'v0', 20_000, 'v0 served');
+    // A whole save of v1: its reload's replacement loads v1 and starts.
+    writeFileSync(`${routes}.tmp`, "module.exports = { body: 'v1' };\n");
+    renameSync(`${routes}.tmp`, routes);
+    await run.waitFor(/routes: v1/);
+    for (let save = 2; save <= 5; save++) {
+      // Truncate while the last version's replacement starts (superseding its reload) ...
+      const fd = openSync(routes, 'w');
+      try {
+        // ... the reload for the truncate loads the module empty (it will never listen) ...
+        await run.waitFor(occurrencesAfter(0, 'routes: none', save - 1));
+        // ... and the write, more than the watch delay later, supersedes that one too. Before, the
+        // 4th reload in a row was left on the empty module: its ready and listen timeouts, 60 s.
+        writeSync(fd, `module.exports = { body: 'v${save}' };\n`);
+      } finally {
+        closeSync(fd);
+      }
+      // 20 s: generous (the old code's 4th reload waited out 60 s before this one started).
+      if (save < 5) await run.waitFor(new RegExp(`routes: v${save}\\b`), 20_000);
+    }
+    const lastSaveAt = Date.now();
+    // 25 s: a generous bound (the old code stalled 60 s on the empty module from the 2nd save on).
+    await until(async () => (await served()) === 'v5', 25_000, 'v5 served');
+    expect(Date.now() - lastSaveAt).toBeLessThan(25_000);
+    expect(run.output().match(/rolling reload superseded/g)?.length).toBeGreaterThanOrEqual(4);
+    expect(run.output()).not.toMatch(/rolling reload failed|the old workers keep serving; the next change|was written while each of the last/);
+    await stop(run, 'burst', runtime);
   });
 });
 

@@ -35,8 +35,18 @@ const kLateEventMs = 1_000;
 /** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
 const kMtimeSlackMs = 20;
 
-/** Watch reloads superseded in a row before the one under way is left to finish (`supersededInRow`, H388). */
-const kMaxSupersededInRow = 3;
+/**
+ * How long a busy row of watch reloads may be superseded (H388, H418), from the start of its
+ * first reload: a row is the reloads each started by a change made while the one before ran.
+ * A person's save burst gets through: each save of an editor that truncates, then writes, is two
+ * changes, each superseding a reload (3 saves a few seconds apart made 6; a cap of 3 in a row
+ * left the 4th reload on the empty file, which waited out its ready and listen timeouts, 66 s).
+ * A code file the app itself writes at each start supersedes every reload of its row too, but
+ * its row never ends (each reload writes it again): past this budget, its reloads finish, and the
+ * loop detectors see it (H289). 30 s: the ready timeout a superseded replacement saves waiting
+ * out, so a self-writing loop costs at most what one stall would.
+ */
+export const kSupersedeBudgetMs = 30_000;
 
 /**
  * The longest a change waits for its reload, at the least: the quiet time (`--watch-delay`) is
@@ -157,15 +167,21 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   /** A forced reload waits for the script, missing now (H271). */
   let waitsForScript = false;
   /**
-   * Reloads superseded in a row (H388): at `kMaxSupersededInRow` the reload under way is not
-   * superseded in turn. A file the app writes at each start would otherwise stop every
-   * replacement before it was ready, and no reload would ever end; this way at most that many
-   * are, and the loop detectors see the file as they did (H269, H289). More than one is needed:
-   * a save that truncates during a reload supersedes it, and the reload for the truncate starts
-   * from the empty file, which the write a moment later must supersede too (retest t39 NEW-1:
-   * with one, that reload waited out its ready and listen timeouts, 66 s).
+   * When the first reload of the current busy row started (Date.now()): a reload started with no
+   * change made while the one before ran begins a row. Superseding is allowed for
+   * `kSupersedeBudgetMs` from then (H418): a person's save burst ends, a self-writing loop does not.
    */
-  let supersededInRow = 0;
+  let rowStartedAt = 0;
+  /** A change came while the watch's reload ran: the next reload continues the busy row. */
+  let isChangedDuringReload = false;
+  /**
+   * The last reload was superseded (H388): the files written during it are not counted by the
+   * code loop detector (H418). A person's burst of saves supersedes each reload, and was taken for
+   * a file written at each start after 5 (it then superseded nothing, and the reload on the empty
+   * file stalled); a file the app writes at each start is counted once past the budget, when
+   * its reloads finish.
+   */
+  let wasSuperseded = false;
   let isReloading = false;
   let isClosed = false;
   /**
@@ -199,7 +215,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     const code = [...codeWrittenDuringReload].filter((path) => changed.has(path));
     codeWrittenDuringReload.clear();
     const isStorm = output.length + code.length > kStormPaths;
-    noteCodeLoops(isStorm ? [] : code);
+    if (!wasSuperseded) noteCodeLoops(isStorm ? [] : code);
     // Started by looping files alone (written during the reload before): the next such reload waits longer (H289).
     loopBackoffs = changed.size > 0 && [...changed.keys()].every((path) => looping.has(path)) ? loopBackoffs + 1 : 0;
     if (outputLooping.length > 0) {
@@ -224,6 +240,8 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     logger.info({}, `change detected in ${files.slice(0, kListedChanges).join(', ')}${more}: reloading the workers one by one`);
     options.onReload?.(paths);
     lastReload = { startedAt: Date.now() };
+    if (!isChangedDuringReload) rowStartedAt = lastReload.startedAt;
+    isChangedDuringReload = false;
     let isSuperseded = false;
     try {
       await target.reload({ requestedBy: 'watch' });
@@ -233,7 +251,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       // The primary has logged why ("rolling reload failed: ..."); say what happens next.
       else if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');
     } finally {
-      supersededInRow = isSuperseded ? supersededInRow + 1 : 0;
+      wasSuperseded = isSuperseded;
       isReloading = false;
       lastReload.endedAt = Date.now();
     }
@@ -346,15 +364,17 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
    * starting runs the code from before it (an editor's truncate-then-write caught it on an empty
    * file, which never listens: the reload waited out its ready timeouts, 60 s). The primary stops
    * it and ends the reload at once; the change's reload follows after the quiet time.
-   * Paths found looping or dropped (the app's own writes at start) never supersede.
+   * Paths found looping or dropped (the app's own writes at start) never supersede, nor any
+   * change once the busy row is older than `kSupersedeBudgetMs` (H418).
    */
   const supersede = (path: string, event: string) => {
-    if (!isReloading || supersededInRow >= kMaxSupersededInRow || lastReload === undefined || lastReload.endedAt !== undefined || target.supersedeReload === undefined) return;
+    if (!isReloading || Date.now() - rowStartedAt >= kSupersedeBudgetMs || lastReload === undefined || lastReload.endedAt !== undefined || target.supersedeReload === undefined) return;
     if (dropped.has(path) || looping.has(path) || writtenDuringReload.has(path)) return;
     const changedAt = event === 'unlink' || event === 'unlinkDir' ? undefined : mtimeOf(path);
     target.supersedeReload({ files: [shownPath(path)], ...(changedAt === undefined ? {} : { changedAt }) });
   };
   const noteChange = (path: string, event = 'change') => {
+    if (isReloading && lastReload?.endedAt === undefined) isChangedDuringReload = true;
     supersede(path, event);
     changed.set(path, (changed.get(path) ?? 0) + 1);
     if (waitsForScript && path === script && exists(script)) {

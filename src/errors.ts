@@ -410,11 +410,19 @@ export class WorkerStartupError extends ClusterKitError {
     readonly workerId: number | undefined,
     readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout' | 'bad-node-option',
     message: string,
-    options?: { cause?: unknown; outsideSignal?: NodeJS.Signals },
+    /** `hint`: what to change, said at the end of the message (a TypeScript script without a loader). */
+    options?: { cause?: unknown; outsideSignal?: NodeJS.Signals; hint?: string | undefined },
   ) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(options?.hint ? `${message} ${options.hint}` : message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.outsideSignal = options?.outsideSignal;
+    this.hint = options?.hint;
   }
+
+  /**
+   * What to change, when clusterkit can tell: a TypeScript worker script with no loader in the
+   * workers' Node options (also at the end of the message). Undefined otherwise.
+   */
+  readonly hint: string | undefined;
 
   /**
    * The signal from outside clusterkit that ended it (a kill, or a stop signal it exited on),
@@ -1086,7 +1094,9 @@ function lastFailure(label: string, cause: unknown, advice: string): string {
     return `${label}: ${text.replace(/\.$/, '')}. Fix that, then ${advice}.`;
   }
   // A message that already says what to do (`... Check its output for the error; ...`) keeps its word.
-  const message = toReadableError(cause).message;
+  // A startup failure's hint is left out: the crash-loop error says it once, at its end (H424).
+  const readable = toReadableError(cause).message;
+  const message = cause instanceof WorkerStartupError && cause.hint !== undefined && readable.endsWith(` ${cause.hint}`) ? readable.slice(0, -cause.hint.length - 1) : readable;
   return /\b(?:[Ff]ix|[Cc]heck|[Rr]aise|[Aa]dd|[Rr]emove)\b[^.]*\.$/.test(message) ? `${label}: ${message}` : `${label}: ${message.replace(/\.$/, '')}. Fix that, then ${advice}.`;
 }
 

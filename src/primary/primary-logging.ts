@@ -434,7 +434,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       `the reload succeeded: starting ${slots.length === 1 ? `worker slot ${slots[0]}` : `worker slots ${slots.join(', ')}`} again, given up in a crash loop before it, with a fresh crash-loop budget`,
     ),
   );
-  primary.on('shutdown', ({ signal, timeoutMs, requestedBy }) => logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal', launcherPidOf(primary))}`));
+  primary.on('shutdown', ({ signal, timeoutMs, requestedBy }) => logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal', launcherPidOf(primary), primary.workers.length)}`));
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => {
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
@@ -515,7 +515,7 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
  * What asked for the shutdown, after "shutting down" (t30 L-E: a `clusterkit stop` gave no cause,
  * H292); nothing for a signal, which its `signal=` field names.
  */
-function shutdownCause(requestedBy: ShutdownRequester | undefined, launcherPid: number | undefined): string {
+function shutdownCause(requestedBy: ShutdownRequester | undefined, launcherPid: number | undefined, liveWorkers: number): string {
   switch (requestedBy) {
     case 'launcher':
       // Its channel closed: the launcher exited or was killed (kill -9), and the apps stop with it (H337).
@@ -527,7 +527,8 @@ function shutdownCause(requestedBy: ShutdownRequester | undefined, launcherPid: 
     case 'no-worker-left':
       return ': no worker is left (every slot failed too often)';
     case 'failed-start':
-      return ': the start failed; the workers that did start are stopped';
+      // A primary _init() that threw forked none: no stop of workers to announce (H427).
+      return liveWorkers === 0 ? ': the start failed; no worker is running, so none is stopped' : ': the start failed; the workers that did start are stopped';
     default:
       return '';
   }

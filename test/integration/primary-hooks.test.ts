@@ -29,4 +29,11 @@ describe("the primary's own hooks", () => {
     expect(result).toMatchObject({ start: 'rejected', message: 'primary init failed' });
     expect(output).toMatch(/ERROR.*the primary's _init\(\) failed, so no worker was started: primary init failed/);
   });
+
+  it('[H427] an _init that throws: the shutdown line does not speak of workers that started, none was forked', async () => {
+    const { result, output } = await run('init-throws');
+    expect(result).toMatchObject({ start: 'rejected' });
+    expect(output).not.toContain('the workers that did start are stopped');
+    expect(output).toMatch(/shutting down: the start failed; no worker is running, so none is stopped/);
+  });
 });

@@ -57,6 +57,26 @@ describe('worker-to-worker messages', () => {
     await until(() => primary.stats().every((row) => row.pending === 0), 30_000, 'no pending relay');
   });
 
+  it('[H425] a relayed timeout states the timeoutMs the sender gave, not the shorter one the primary waited', async () => {
+    const { primary, alice } = await relayPair();
+    // 2000 ms: the primary's forwarded request ends 100 ms earlier, its answer well before the sender's own timer.
+    const error = await primary.send(alice, 'relay', { target: 'bob', type: 'hang', timeoutMs: 2_000 }).catch((e: RemoteError) => e);
+    expect(error).toMatchObject({ remoteName: MessageTimeoutError.name });
+    expect((error as RemoteError).remoteMessage).toContain('did not reply to "hang" within 2000 ms');
+    await until(() => primary.stats().every((row) => row.pending === 0), 30_000, 'no pending relay');
+  });
+
+  it('[H426] an unknown target: the advice is what a worker can do, not primary.workers it cannot reach', async () => {
+    const { primary, alice } = await relayPair();
+    const byName = (await primary.send(alice, 'relay', { target: 'carol', type: 'echo', payload: 1 }).catch((e: RemoteError) => e)) as RemoteError;
+    expect(byName.remoteMessage).not.toContain('primary.workers');
+    expect(byName.remoteMessage).toContain("or no worker has that name: names are given by the primary's fork({ name })");
+    expect(byName.remoteMessage).toContain("ask the primary with send() to a handler of the primary's");
+    const byId = (await primary.send(alice, 'relay', { target: 99_999, type: 'echo', payload: 1 }).catch((e: RemoteError) => e)) as RemoteError;
+    expect(byId.remoteMessage).toContain('or no worker has that id: ');
+    expect(byId.remoteMessage).not.toContain('primary.workers');
+  });
+
   it('revives the clusterkit error classes in the sending worker', async () => {
     // The fixture's relay handler rethrows what sendTo() rejected with; its name proves the class.
     const { primary, alice } = await relayPair();

@@ -3,7 +3,7 @@
  * worker script is TypeScript and nothing loads it.
  */
 import { describe, expect, it } from '@jest/globals';
-import { ClusterPrimary, type CrashLoopError } from '../../src/index.js';
+import { ClusterPrimary, type CrashLoopError, type WorkerStartupError } from '../../src/index.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { fixture, testOptions, track } from '../helpers/primary.js';
 
@@ -34,6 +34,25 @@ describe('a failed start', () => {
     expect(text()).toContain(`ERROR worker slot 0 could not start 3 times in a row, so it is no longer restarted. Last failure: `);
     expect(text()).toContain(`while its modules loaded. Fix that, then start it again. ${error.hint}`);
     expect(text()).not.toMatch(/exited unexpectedly|crashed|replaces worker/);
+  });
+
+  it('[H424] of a TypeScript worker without a loader and restart: false: the WorkerStartupError gives the same hint', async () => {
+    const primary = track(
+      new ClusterPrimary({
+        workerScript: fixture('workers/destroy-fails.ts'),
+        execArgv: [],
+        env: { NODE_OPTIONS: undefined },
+        silent: true,
+        workerCount: 1,
+        handleSignals: false,
+        restart: false,
+      }),
+    );
+    const error = (await primary.start().catch((failure: unknown) => failure)) as WorkerStartupError;
+    expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'exited' });
+    // Before: no hint at all, though the default policy's CrashLoopError gave it (tester t45).
+    expect(error.hint).toMatch(/^Hint: \S+destroy-fails\.ts is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx/);
+    expect(error.message).toMatch(/exited with code 1 before it was ready\. Check its output for the error: .* Hint: \S+destroy-fails\.ts is TypeScript/);
   });
 
   const kEarlyEnds = [

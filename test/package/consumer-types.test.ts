@@ -39,6 +39,30 @@ function recommendedTsconfig(): unknown {
   return JSON.parse(block[1]!);
 }
 
+/** The ```json tsconfig and the ```ts example under "### CommonJS project" in docs/getting-started.md. */
+function commonJsProject(): { tsconfig: unknown; example: string } {
+  const page = readFileSync(join(kRepoRoot, 'docs/getting-started.md'), 'utf8');
+  const start = page.indexOf('\n### CommonJS project\n');
+  if (start === -1) throw new Error('docs/getting-started.md has no "### CommonJS project" section.');
+  const section = page.slice(start, page.indexOf('\n## ', start + 1));
+  const json = section.match(/```json\n([\s\S]*?)\n```/);
+  const ts = section.match(/```ts\n([\s\S]*?)\n```/);
+  if (!json || !ts) throw new Error('The "### CommonJS project" section needs a ```json tsconfig and a ```ts example.');
+  return { tsconfig: JSON.parse(json[1]!), example: ts[1]! };
+}
+
+/** A "type": "commonjs" project inside the consumer one (its node_modules found up the tree): the docs' config and example, and a file to run. */
+function writeCommonJsProject(project: string): string {
+  const { tsconfig, example } = commonJsProject();
+  const cjs = join(project, 'cjs');
+  mkdirSync(join(cjs, 'src'), { recursive: true });
+  writeFileSync(join(cjs, 'package.json'), `${JSON.stringify({ name: 'consumer-cjs', private: true, type: 'commonjs' }, null, 2)}\n`);
+  writeFileSync(join(cjs, 'tsconfig.json'), `${JSON.stringify(tsconfig, null, 2)}\n`);
+  writeFileSync(join(cjs, 'src', 'primary.ts'), `${example}\n`);
+  writeFileSync(join(cjs, 'src', 'check.ts'), "import { ClusterPrimary, WorkerExitedError } from 'clusterkit';\nconsole.log(typeof ClusterPrimary, typeof WorkerExitedError);\n");
+  return cjs;
+}
+
 /** ```ts blocks of a page that import clusterkit and no module of their own (those compile alone). */
 function standaloneExamples(page: string): string[] {
   const markdown = readFileSync(join(kRepoRoot, page), 'utf8');
@@ -124,6 +148,19 @@ const nodeTypes = installedVersion('@types/node');
 const nodeTypesNext = installedVersion('types-node-next');
 
 describe('the public types in a consumer project', () => {
+  it('a CommonJS project with the tsconfig of the docs compiles under both TypeScript versions, and its output runs with require()', async () => {
+    const cjs = writeCommonJsProject(packed.project);
+    // Its own node_modules/@types: TypeScript looks for "types": ["node"] beside the tsconfig.
+    useNodeTypes(cjs, '@types/node');
+    for (const compiler of ['typescript', 'typescript-next']) {
+      rmSync(join(cjs, 'dist'), { recursive: true, force: true });
+      expect({ compiler, errors: await compile(compiler, 'cjs/tsconfig.json') }).toEqual({ compiler, errors: '' });
+      expect(readFileSync(join(cjs, 'dist', 'primary.js'), 'utf8')).toContain('require("clusterkit")');
+      const { stdout } = await run(process.execPath, [join(cjs, 'dist', 'check.js')], { cwd: cjs });
+      expect(stdout.trim()).toBe('function function');
+    }
+  }, kCompileMs);
+
   it('the newest TypeScript is really newer than the 5.9 the project builds with', () => {
     expect(ts).toMatch(/^5\.9\./);
     expect(Number(tsNext.split('.')[0])).toBeGreaterThanOrEqual(7);

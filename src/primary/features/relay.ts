@@ -30,13 +30,15 @@ function forward(pool: PrimaryContext['pool'], { target, type, payload, timeoutM
   if (!destination || !isReachable(destination)) {
     const which = typeof target === 'number' ? `with id ${target}` : `named "${target}"`;
     throw new NoWorkerAvailableError(
-      `No live worker ${which} can receive "${type}" from worker ${sender.id}. It may have exited or be stopping; names and ids of live workers are in primary.workers.`,
+      // Said to the sending worker, which cannot reach primary.workers (H426).
+      `No live worker ${which} can receive "${type}" from worker ${sender.id}. It may have exited or be stopping, or no worker has that ${typeof target === 'number' ? 'id' : 'name'}: ` +
+        "names are given by the primary's fork({ name }) and ids are each worker's worker.id; a worker that needs the live ones can ask the primary with send() to a handler of the primary's.",
     );
   }
   const from: RelaySender = { workerId: sender.id, name: sender.slot.spec.name };
   const relayed: RelayedPayload = { from, type, payload };
   return destination.endpoint.request(kRelayedRequest, relayed, forwardTimeout(timeoutMs ?? Number.POSITIVE_INFINITY), senderGone(sender)).catch((error: unknown) => {
-    throw renamed(error, type, destination);
+    throw renamed(error, type, destination, timeoutMs);
   });
 }
 
@@ -56,10 +58,12 @@ function senderGone(sender: WorkerRecord): AbortSignal {
 }
 
 /** The forwarded request's error, naming the user's message type rather than the relay's. */
-function renamed(error: unknown, type: string, destination: WorkerRecord): unknown {
+/** `timeoutMs`: the sender's own (null for none), which the message states. */
+function renamed(error: unknown, type: string, destination: WorkerRecord, timeoutMs: number | null | undefined): unknown {
   const peer = destination.describe();
   if (error instanceof WorkerExitedError) return destination.unansweredError(type, error);
-  if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, error.timeoutMs, peer);
+  // The caller's figure, not the shorter one the relay waited (H425): the user gave that one.
+  if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, timeoutMs ?? error.timeoutMs, peer);
   if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, error.nearMiss);
   if (error instanceof RemoteError) {
     // The target's cause chain, revived already, goes on to the sender (H352).

@@ -49,3 +49,17 @@ export function typeScriptLoaderHint(scripts: ReadonlyArray<string | undefined>,
     "add one to their Node options, such as --import tsx (execArgv: ['--import', 'tsx']; clusterkit run: --node-arg=--import=tsx)."
   );
 }
+
+/**
+ * The hint for a pool's workers (`typeScriptLoaderHint` of their script, their first argument,
+ * which is the user's script under the CLI's bootstrap, and their Node options), for every error
+ * that tells a worker ended before it was ready: `WorkerStartupError` as `CrashLoopError` (H424).
+ */
+export function workersLoaderHint(
+  options: { readonly workerScript: string; readonly workerArgs: readonly string[]; readonly execArgv: readonly string[] },
+  env: Readonly<Record<string, string | undefined>> | undefined,
+): string | undefined {
+  // No env option: the workers inherit the primary's environment.
+  const nodeOptions = env !== undefined && 'NODE_OPTIONS' in env ? env.NODE_OPTIONS : process.env.NODE_OPTIONS;
+  return typeScriptLoaderHint([options.workerScript, options.workerArgs[0]], options.execArgv, nodeOptions);
+}

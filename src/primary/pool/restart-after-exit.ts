@@ -6,7 +6,7 @@
 import { CrashLoopError, WorkerExitedError } from '../../errors.js';
 import { describeUncaughtError } from './crash-notice.js';
 import { lookForSender } from './outside-kill.js';
-import { typeScriptLoaderHint } from './loader-hint.js';
+import { typeScriptLoaderHint, workersLoaderHint } from './loader-hint.js';
 import { isNodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { formatElapsed } from '../../duration.js';
 import { toError } from '../../to-error.js';
@@ -66,7 +66,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const outside = record.uncaughtError === undefined ? record.outsideSignal() : undefined;
   const cause = wasReady
     ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
-    : record.startupFailure(loadingStepsFor(context.options.loadingSteps, record.env));
+    : record.startupFailure(loadingStepsFor(context.options.loadingSteps, record.env), workersLoaderHint(context.options, record.env));
   decideAndRestart(pool, context, record, ended, cause, decided);
 }
 

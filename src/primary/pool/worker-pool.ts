@@ -36,6 +36,7 @@ import { SlowReadTally } from './slow-reads.js';
 import { WorkerRecord } from './worker-record.js';
 import { killWorker } from './kill-worker.js';
 import { loadingStepsFor, stillLoadingAdvice } from './loading-advice.js';
+import { workersLoaderHint } from './loader-hint.js';
 import { nodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
 import { isEndedUnstartedExit } from './end-unstarted.js';
 import { endProcesses, namedRunning } from '../../worker/end-descendants.js';
@@ -768,7 +769,7 @@ export class WorkerPool {
     record.protocolWarning?.flush();
     record.stickyWarning?.flush();
     record.slowReads?.flush();
-    if (!wasReady) record.whenReady.reject(record.startupFailure(loadingStepsFor(this.#context.options.loadingSteps, record.env)));
+    if (!wasReady) record.whenReady.reject(record.startupFailure(loadingStepsFor(this.#context.options.loadingSteps, record.env), workersLoaderHint(this.#context.options, record.env)));
     const killed = record.isKilledByPrimary();
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);

@@ -440,19 +440,24 @@ export class WorkerRecord {
     return undefined;
   }
 
-  /** Why a worker that exited before ready failed to start; `loadingSteps`: the option, what runs before its ClusterWorker starts. */
-  startupFailure(loadingSteps: string | undefined): Error {
+  /**
+   * Why a worker that exited before ready failed to start; `loadingSteps`: the option, what runs
+   * before its ClusterWorker starts; `loaderHint`: said at the end when its own code ended it (a
+   * TypeScript script without a loader, H424), not for a signal from outside.
+   */
+  startupFailure(loadingSteps: string | undefined, loaderHint?: string): Error {
     if (this.startupError) return this.startupError;
     // A worker that said hello ran a ClusterWorker (clusterkit run's and the service runner's
     // bootstraps do, for scripts with no clusterkit code): its own code exited. One that never
     // did was still loading (loading-advice.ts).
     // Of what, when it said (`$crash`): the error and where it was thrown are then the whole story.
-    if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`);
+    const hint = loaderHint === undefined ? {} : { hint: loaderHint };
+    if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`, hint);
     // A kill the primary did not send, or a stop signal it did not send that the worker exited
     // on: no error of its script's to look for (H266, H273).
     const outside = this.outsideSignal();
     if (outside) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${outside.how} before it was ready. ${lookForSender(outside.signal)}.`, { outsideSignal: outside.signal });
     const advice = this.hasSaidHello ? 'Check its output for the error.' : endedWhileLoadingAdvice(loadingSteps, this.exitCode, this.signal);
-    return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`);
+    return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`, hint);
   }
 }

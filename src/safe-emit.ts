@@ -2,17 +2,26 @@
  * Emitting from the protocol's path without letting user listeners break it. A listener that
  * throws is reported on 'error'; an 'error' nobody listens to is thrown on the next tick (as
  * Node's EventEmitter would), because eventemitter3 would drop it silently. A listener's
- * returned promise that rejects is reported the same way.
+ * returned promise that rejects is reported the same way. Before that throw, one line on stderr
+ * says what happened and the fix (an `error` listener): the thrown error alone says neither.
  */
 import type { EventEmitter } from 'eventemitter3';
 import { catchListenerRejections } from './catch-listener-rejections.js';
 import { toError } from './to-error.js';
+import { capitalize } from './capitalize.js';
+import { describeError, readProperty } from './readable-error.js';
 
 export interface SafeEmitter {
   emit(event: string, payload: unknown): void;
   /** Whether `event` has a listener: a payload that costs work to build (a copy) is built only then. */
   listens(event: string): boolean;
   reportError(error: Error): void;
+  /**
+   * Reports what a notification's handler threw (nobody waits for its outcome): on 'error' when
+   * heard, else said on stderr (a process warning naming `what` and the fix); never ends the process.
+   * @param what such as `the handler of notification "evt" from worker 2 (pid 4242) threw`.
+   */
+  reportHandlerError(error: Error, what: string): void;
   /**
    * Reports a failure the process must not die of (a store change that cannot reach a
    * watcher): on 'error' when heard, else as a process warning on stderr.
@@ -31,10 +40,20 @@ export function isReportedAsWarning(error: Error): boolean {
   return warnings.has(error);
 }
 
-export function safeEmitter(target: EventEmitter): SafeEmitter {
-  const reportError = (error: Error): void => {
+/** Which side emits: names the class and the listener to add in the messages. */
+export type EmitterSide = 'primary' | 'worker';
+
+/** Warnings clusterkit writes with `process.emitWarning`: a type Node prints as their name. */
+export const kWarningType = 'ClusterkitWarning';
+
+export function safeEmitter(target: EventEmitter, side: EmitterSide): SafeEmitter {
+  const owner = side === 'primary' ? 'ClusterPrimary' : 'ClusterWorker';
+  const reportError = (error: Error, what = "an 'error' event was emitted"): void => {
     if (target.listenerCount('error') === 0) {
       process.nextTick(() => {
+        // Node's semantics stay (the original error is thrown, uncaughtException handlers see it);
+        // this line says where it came from and how to keep the process up (H422).
+        writeStderr(`clusterkit: ${what} and nothing listens for 'error' on the ${owner}, so the process ends as Node's EventEmitter would: add ${side}.on('error', ...) to handle it\n`);
         throw error;
       });
       return;
@@ -49,7 +68,7 @@ export function safeEmitter(target: EventEmitter): SafeEmitter {
   };
   // An 'error' listener that rejects goes where one that throws goes: thrown, not back to 'error'.
   catchListenerRejections(target, (error, event) => {
-    if (event !== 'error') reportError(error);
+    if (event !== 'error') reportError(error, `a listener of "${String(event)}" rejected`);
     else
       process.nextTick(() => {
         throw error;
@@ -61,15 +80,36 @@ export function safeEmitter(target: EventEmitter): SafeEmitter {
       if (target.listenerCount('error') > 0) reportError(error);
       else process.emitWarning(error);
     },
+    reportHandlerError(error, what) {
+      if (target.listenerCount('error') > 0) {
+        reportError(error);
+        return;
+      }
+      // No sender waits for a notification: its handler's throw must not end the process (H421).
+      const stack = readProperty(error, 'stack');
+      process.emitWarning(
+        `${capitalize(what)}: ${describeError(error)}. Nothing listens for 'error' on the ${owner}, so it is only said here: add ${side}.on('error', ...) to handle it, or catch in the handler`,
+        { type: kWarningType, code: 'CLUSTERKIT_HANDLER_THREW', ...(typeof stack === 'string' ? { detail: stack } : {}) },
+      );
+    },
     emit(event, payload) {
       if (target.listenerCount(event) === 0) return;
       try {
         target.emit(event, payload);
       } catch (error) {
-        reportError(toError(error, `A listener of "${event}" threw`));
+        reportError(toError(error, `A listener of "${event}" threw`), `a listener of "${event}" threw`);
       }
     },
     listens: (event) => target.listenerCount(event) > 0,
     reportError,
   };
+}
+
+/** Synchronous for files, pipes and terminals on Linux: the line is out before the throw ends the process. */
+function writeStderr(line: string): void {
+  try {
+    process.stderr.write(line);
+  } catch {
+    // nothing to tell it on
+  }
 }

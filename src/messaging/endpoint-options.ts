@@ -41,6 +41,11 @@ export interface EndpointOptions {
   /** Reports failures that belong to no caller (a notification handler threw...). */
   onError: (error: Error) => void;
   /**
+   * Reports what the handler of a notification of `type` threw: no sender waits for it, so it
+   * must not end the process (`onError` when left out).
+   */
+  onHandlerError?: (error: Error, type: string) => void;
+  /**
    * Called for each frame or record dropped because it breaks the protocol (malformed, or a
    * reply to a request never sent); the system router counts and reports it. Must not throw.
    */

@@ -68,6 +68,7 @@ export class Endpoint {
       handle: options.onInbound,
       workTypeOf: options.workTypeOf,
       onError: options.onError,
+      onHandlerError: options.onHandlerError ?? ((error) => options.onError(error)),
       write: (kind, id, typeOrFault, payload, bytes) => this.#write(kind, id, typeOrFault, payload, bytes),
       isClosed: () => this.#closedBy !== undefined,
       countOut: () => this.stats.messagesOut++,

@@ -44,6 +44,8 @@ export interface InboundOptions {
   /** See `EndpointOptions.workTypeOf`: the system requests whose handlers count as work, and under which type. */
   readonly workTypeOf?: ((type: string, payload: unknown) => string | undefined) | undefined;
   readonly onError: (error: Error) => void;
+  /** Reports what a notification's handler threw (nobody waits for its outcome); see `EndpointOptions.onHandlerError`. */
+  readonly onHandlerError: (error: Error, type: string) => void;
   /** Writes one record to the peer. */
   readonly write: (kind: number, id: number, typeOrFault: string | number, payload: unknown, bytes: number) => void;
   /** True once the peer is gone: replies are dropped. */
@@ -134,7 +136,7 @@ export class Inbound {
 
   #reportHandlerError(type: string, error: unknown): void {
     if (isHandlerNotFound(error)) return; // an unhandled notification is simply not consumed
-    this.#options.onError(toError(error, `The handler for notification "${type}" threw`));
+    this.#options.onHandlerError(toError(error, `The handler for notification "${type}" threw`), type);
   }
 
   #reply(id: number, type: string, value: unknown): void {

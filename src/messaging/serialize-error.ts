@@ -172,7 +172,8 @@ function jsonCopy(value: unknown, maxBytes: number): unknown {
   }
 }
 
+/** Any non-Error, a string included, says it was one (H428): `Error: x` would pass for a thrown Error. */
 function describeNonError(thrown: unknown): string {
-  if (typeof thrown === 'string') return thrown;
-  return `Non-error value thrown: ${describeThrown(thrown)}`;
+  // A string in full (cut by the caller at the message limit), not at describeThrown()'s 2,000.
+  return `Non-error value thrown: ${typeof thrown === 'string' ? thrown : describeThrown(thrown)}`;
 }

@@ -77,7 +77,7 @@ export class ClusterPrimary<
     super();
     // Reloads, requests cut and connections reset are counted for /metrics whether or not the app listens (H375).
     const outcomes = new OutcomeCounts();
-    const context = createPrimaryContext(normalizePrimaryOptions(options), observeOutcomes(safeEmitter(this as unknown as EventEmitter), outcomes), {
+    const context = createPrimaryContext(normalizePrimaryOptions(options), observeOutcomes(safeEmitter(this as unknown as EventEmitter, 'primary'), outcomes), {
       init: () => this._init(),
       destroy: () => this._destroy(),
       onUserMessage: (record, type, payload, isRequest) => this.#onUserMessage(record, type, payload, isRequest),

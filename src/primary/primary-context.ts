@@ -41,6 +41,8 @@ export interface PrimaryContext {
   readonly reportError: (error: Error) => void;
   /** Reports a failure the primary must not die of (on `error`; a process warning when nobody listens). */
   readonly reportWarning: (error: Error) => void;
+  /** Reports what a worker's notification's handler threw (on `error`; a process warning when nobody listens). */
+  readonly reportHandlerError: (error: Error, what: string) => void;
 }
 
 /** What the facade supplies: its hooks, and the delivery of user messages from workers. */
@@ -64,7 +66,7 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   // System messages are told apart here, before user code: one prefix test per message.
   const onInbound = (record: WorkerRecord, type: string, payload: unknown, isRequest: boolean, id: number): unknown =>
     isSystemType(type) ? held.route(route, record, type, payload, isRequest, id) : hooks.onUserMessage(record, type, payload, isRequest);
-  const pool = new WorkerPool({ options, emit, reportError, reportWarning: events.reportWarning }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
+  const pool = new WorkerPool({ options, emit, reportError, reportWarning: events.reportWarning, reportHandlerError: events.reportHandlerError }, onInbound, (record, problem, type) => system.reportDropped(record, problem, type));
   const lifecycle = new PrimaryLifecycle({ options, pool, system, emit, reportError, reportWarning: events.reportWarning }, hooks);
   registerStartupNotices({ options, pool, system, emit });
   registerStopNotices({ pool, system, emit });
@@ -73,5 +75,5 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   registerOpenRequestsNotice({ system });
   // A worker's SIGHUP: what the primary did with its own (H291).
   system.register(kHangupRequest, { kind: 'request', check: isNoPayload, handle: () => lifecycle.hangups.answer(options.handleSignals) });
-  return Object.freeze({ options, pool, system, lifecycle, emit, listens: events.listens, reportError, reportWarning: events.reportWarning });
+  return Object.freeze({ options, pool, system, lifecycle, emit, listens: events.listens, reportError, reportWarning: events.reportWarning, reportHandlerError: events.reportHandlerError });
 }

@@ -592,8 +592,12 @@ export interface PrimaryEvents<ToPrimary> {
    */
   slotChange: (event: SlotChangeEvent) => void;
 
-  /** The shutdown began: `signal` when a signal asked for it, and `requestedBy` what did (the `shutting down` line says it). */
-  shutdown: (event: { readonly signal?: NodeJS.Signals; readonly timeoutMs: number; readonly requestedBy: ShutdownRequester }) => void;
+  /**
+   * The shutdown began: `signal` when a signal asked for it, and `requestedBy` what did (the
+   * `shutting down` line says it). `starting`: workers not ready yet (a worker's `_init()`, or a
+   * script's start, has not finished), which the shutdown waits for up to `timeoutMs`.
+   */
+  shutdown: (event: { readonly signal?: NodeJS.Signals; readonly timeoutMs: number; readonly requestedBy: ShutdownRequester; readonly starting: number }) => void;
   shutdownComplete: (event: ShutdownReport) => void;
   /** A SIGINT/SIGTERM during the shutdown forced it (`handleSignals`): the process exits right after. */
   shutdownForced: (event: ShutdownForcedEvent) => void;

@@ -435,6 +435,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     ),
   );
   primary.on('shutdown', ({ signal, timeoutMs, requestedBy }) => logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal', launcherPidOf(primary), primary.workers.length)}`));
+  primary.on('shutdown', ({ signal, timeoutMs, requestedBy, starting }) => {
+    logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal', launcherPidOf(primary))}`);
+    if (starting > 0) logger.info({ starting }, describeStartingAtShutdown(starting, timeoutMs, primary.options.handleSignals));
+  });
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => {
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
@@ -654,4 +658,18 @@ function describeReset(connections: number, more = ''): string {
 /** A near-limit heap's figures as a line's fields (H394): none otherwise. */
 function heapFields(pressure: HeapPressure | undefined): { heapUsedBytes?: number; heapLimitBytes?: number } {
   return pressure === undefined ? {} : { heapUsedBytes: pressure.heapUsedBytes, heapLimitBytes: pressure.heapLimitBytes };
+}
+
+/**
+ * What a shutdown waits for when workers are still starting (H423): a ClusterWorker stops only
+ * once its `_init()` ends (a `clusterkit run` script still loading is ended at once), so the
+ * stop may be silent until the timeout. "May": the primary cannot tell which case it is.
+ */
+export function describeStartingAtShutdown(starting: number, timeoutMs: number, handlesSignals: boolean): string {
+  const them = starting === 1 ? 'it' : 'them';
+  const force = handlesSignals ? '; Ctrl-C again (a second SIGINT or SIGTERM) kills every worker at once' : '';
+  return (
+    `${plural(starting, 'worker')} ${starting === 1 ? 'is' : 'are'} still starting (not ready yet): one in its _init() stops only once _init() ends, ` +
+    `so the shutdown may wait up to ${formatElapsed(timeoutMs)} for ${them}, then kills ${them}${force}`
+  );
 }

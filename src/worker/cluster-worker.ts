@@ -48,7 +48,7 @@ export class ClusterWorker<
   /** @throws InvalidOptionError naming the first invalid option. */
   constructor(options?: WorkerOptions) {
     super();
-    const context = createWorkerContext(normalizeWorkerOptions(options), safeEmitter(this as unknown as EventEmitter), {
+    const context = createWorkerContext(normalizeWorkerOptions(options), safeEmitter(this as unknown as EventEmitter, 'worker'), {
       init: () => this._init(),
       destroy: () => this._destroy(),
       hasDestroy: () => this._destroy !== ClusterWorker.prototype._destroy,

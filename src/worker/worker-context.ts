@@ -67,6 +67,7 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     workTypeOf: (type, payload) => system.workTypeOf(type, payload),
     channelClosedError: (type) => new PrimaryDisconnectedError(`before "${type}" was delivered`),
     onError: reportError,
+    onHandlerError: (error, type) => events.reportHandlerError(error, `the handler of notification "${type}" from the primary threw`),
     // Counted by the router with the system messages it drops (there is no one to warn: the
     // primary is the peer).
     onProtocolError: (problem, type) => system.reportDropped('primary', problem, type),

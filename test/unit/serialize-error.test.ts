@@ -18,7 +18,7 @@ describe('serializeError', () => {
     expect(serialized.stack).toMatch(/^top\n/);
     expect(serialized.stack).toContain(`\n… (${error.stack.length} characters, cut to 65536) …\n`);
     expect(serialized.stack).toMatch(/at last frame$/);
-    expect(serializeError('S'.repeat(70_000)).message).toMatch(/^S+… \(70000 characters, cut to 65536\)$/);
+    expect(serializeError('S'.repeat(70_000)).message).toMatch(/^Non-error value thrown: S+… \(70024 characters, cut to 65536\)$/);
   });
 
   it('[H330] a text cut again keeps its first length, and no half surrogate pair', () => {
@@ -56,7 +56,7 @@ describe('serializeError', () => {
   });
 
   it('describes non-Error throws', () => {
-    expect(serializeError('plain')).toEqual({ name: 'Error', message: 'plain' });
+    expect(serializeError('plain')).toEqual({ name: 'Error', message: 'Non-error value thrown: plain' });
     expect(serializeError({ a: 1 })).toEqual({ name: 'Error', message: 'Non-error value thrown: {"a":1}' });
     expect(serializeError(undefined).message).toContain('undefined');
   });

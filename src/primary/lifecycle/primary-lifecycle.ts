@@ -518,8 +518,10 @@ export class PrimaryLifecycle {
     this.#cronRestart?.stop();
     // The heartbeat goes on until the workers exited (H376): one whose loop is blocked is killed
     // once silent past its timeout, not waited for until the shutdown's.
+    // Workers still starting stop only once their _init() ends: the line says what the stop waits for (H423).
+    const starting = [...pool.records].filter((record) => record.hasSaidHello && record.readyAt === undefined).length;
     pool.close();
-    emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}), requestedBy });
+    emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}), requestedBy, starting });
     await this.#runHooks('start', timeoutMs);
     // The listening sockets close first, and what they accepted goes to the workers before they
     // stop (H358): closed by the last worker's stop, node:cluster reset every connection still

@@ -22,6 +22,7 @@ export function createWorkerEndpoint(
   options: NormalizedPrimaryOptions,
   onInbound: WorkerInbound,
   reportError: (error: Error) => void,
+  reportHandlerError: (error: Error, what: string) => void,
   onProtocolError: WorkerProtocolError,
   onBulkCorrupt: (record: WorkerRecord, reason: string) => void,
 ): Endpoint {
@@ -37,6 +38,7 @@ export function createWorkerEndpoint(
     onInbound: (type, payload, isRequest, id) => onInbound(record, type, payload, isRequest, id),
     channelClosedError: (type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel is closed) before "${type}" was delivered`),
     onError: reportError,
+    onHandlerError: (error, type) => reportHandlerError(error, `the handler of notification "${type}" from ${record.describe()} threw`),
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),
     held: true,
     hasManyPeers: true,

@@ -85,7 +85,7 @@ export interface GivenUpSlot {
 }
 
 /** What the pool takes from the primary's context. */
-export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError' | 'reportWarning'>;
+export type PoolContext = Pick<PrimaryContext, 'options' | 'emit' | 'reportError' | 'reportWarning' | 'reportHandlerError'>;
 
 /**
  * Resolves after the event loop's next I/O poll: an immediate queued now may run in this turn's
@@ -274,7 +274,7 @@ export class WorkerPool {
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.env = this.env;
     record.handle = new WorkerHandle(record);
-    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#onProtocolError, (bad, reason) =>
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#context.reportHandlerError, this.#onProtocolError, (bad, reason) =>
       this.#onChannelCorrupt(bad, { kind: 'bulk-corrupt', reason }),
     );
     this.#records.set(record.id, record);

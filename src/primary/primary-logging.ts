@@ -434,9 +434,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       `the reload succeeded: starting ${slots.length === 1 ? `worker slot ${slots[0]}` : `worker slots ${slots.join(', ')}`} again, given up in a crash loop before it, with a fresh crash-loop budget`,
     ),
   );
-  primary.on('shutdown', ({ signal, timeoutMs, requestedBy }) => logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal', launcherPidOf(primary), primary.workers.length)}`));
   primary.on('shutdown', ({ signal, timeoutMs, requestedBy, starting }) => {
-    logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal', launcherPidOf(primary))}`);
+    logger.info({ signal, timeoutMs }, `shutting down${shutdownCause(signal === undefined ? requestedBy : 'signal', launcherPidOf(primary), primary.workers.length)}`);
     if (starting > 0) logger.info({ starting }, describeStartingAtShutdown(starting, timeoutMs, primary.options.handleSignals));
   });
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));

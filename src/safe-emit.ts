@@ -46,8 +46,13 @@ export type EmitterSide = 'primary' | 'worker';
 /** Warnings clusterkit writes with `process.emitWarning`: a type Node prints as their name. */
 export const kWarningType = 'ClusterkitWarning';
 
+/** Handler failures said as warnings per window, per emitter (`reportHandlerError`). */
+const kHandlerWarnings = 10;
+const kHandlerWarningWindowMs = 10_000;
+
 export function safeEmitter(target: EventEmitter, side: EmitterSide): SafeEmitter {
   const owner = side === 'primary' ? 'ClusterPrimary' : 'ClusterWorker';
+  let handlerWarnings = { since: 0, said: 0, unsaid: 0 };
   const reportError = (error: Error, what = "an 'error' event was emitted"): void => {
     if (target.listenerCount('error') === 0) {
       process.nextTick(() => {
@@ -86,9 +91,20 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide): SafeEmitte
         return;
       }
       // No sender waits for a notification: its handler's throw must not end the process (H421).
+      // At most kHandlerWarnings a window: a flood of notifications (a worker in a loop) must
+      // not flood stderr with one warning each; the next one said counts those left unsaid.
+      const now = Date.now();
+      if (now - handlerWarnings.since >= kHandlerWarningWindowMs) handlerWarnings = { since: now, said: 0, unsaid: handlerWarnings.unsaid };
+      if (handlerWarnings.said >= kHandlerWarnings) {
+        handlerWarnings.unsaid += 1;
+        return;
+      }
+      handlerWarnings.said += 1;
+      const unsaid = handlerWarnings.unsaid === 0 ? '' : ` (${handlerWarnings.unsaid} more handler failures were not said, at most ${kHandlerWarnings} are every ${kHandlerWarningWindowMs / 1000} s)`;
+      handlerWarnings.unsaid = 0;
       const stack = readProperty(error, 'stack');
       process.emitWarning(
-        `${capitalize(what)}: ${describeError(error)}. Nothing listens for 'error' on the ${owner}, so it is only said here: add ${side}.on('error', ...) to handle it, or catch in the handler`,
+        `${capitalize(what)}: ${describeError(error)}. Nothing listens for 'error' on the ${owner}, so it is only said here: add ${side}.on('error', ...) to handle it, or catch in the handler${unsaid}`,
         { type: kWarningType, code: 'CLUSTERKIT_HANDLER_THREW', ...(typeof stack === 'string' ? { detail: stack } : {}) },
       );
     },

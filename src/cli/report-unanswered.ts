@@ -95,6 +95,9 @@ function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boo
         waitedMs < kStatusTimeoutMs ? `, the short ask a survey gives once its first ${kStatusTimeoutMs} ms are spent on sockets that answered slowly` : '';
       return { isOurs: false, why: `no answer within ${wholeMs(waitedMs)} ms${brief}${tail}`, advice: retry };
     }
+    case 'busy':
+      // Its message says it all: busy, the cap, try again (H430).
+      return { isOurs: false, why: `${error.message}${tail}`, advice: '' };
     case 'refused':
       return { isOurs: false, why: `it refused: ${(error as RemoteError).remoteMessage}${tail}`, advice: retry };
     default:

@@ -10,12 +10,16 @@ import { requestOnce } from './request-once.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 import { surveyPool } from './survey-pool.js';
+import { withBusyRetry } from './busy-retry.js';
 import { unanswered } from './unanswered.js';
 
 export { requestOnce } from './request-once.js';
 export { ownLimitWords, unanswered, type UnansweredDetail, unansweredDetail, type UnansweredReason, unansweredReason } from './unanswered.js';
 
 let nextId = 1;
+
+/** Commands that change nothing: asked again when their connection closed before any answer (busy-retry.ts). */
+const kReadOnly: ReadonlySet<ControlCommand> = new Set<ControlCommand>(['status', 'describe', 'events']);
 
 /**
  * Sends `command` to the cluster `name` and resolves with the result.
@@ -41,7 +45,8 @@ export async function controlRequest(
     ...(options.updateEnv === true ? { updateEnv: true } : {}),
   };
   try {
-    return await requestOnce(path, request, options.timeoutMs, undefined, options.keepControlChars);
+    // A primary at its connection cap is asked again for a while (H430); each ask a fresh id.
+    return await withBusyRetry(name, command, kReadOnly.has(command), () => requestOnce(path, { ...request, id: nextId++ }, options.timeoutMs, undefined, options.keepControlChars));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') throw await notRunning(name, directory, code === 'ECONNREFUSED' ? path : undefined);
@@ -99,7 +104,8 @@ export const kQuickAskMs = 300;
 export async function surveyCluster(name: string, timeoutMs = 5_000, directory = controlDirectory()): Promise<{ statuses: ClusterStatus[]; unanswered: UnansweredCluster[] }> {
   const path = await clusterSocket(name, directory);
   try {
-    return { statuses: [(await requestOnce(path, { id: nextId++, command: 'status' }, timeoutMs)) as ClusterStatus], unanswered: [] };
+    const status = await withBusyRetry(name, 'status', true, () => requestOnce(path, { id: nextId++, command: 'status' }, timeoutMs));
+    return { statuses: [status as ClusterStatus], unanswered: [] };
   } catch (error) {
     if (isStale(error as Error)) throw await notRunning(name, directory, (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? path : undefined);
     return { statuses: [], unanswered: [{ name, error: error as Error }] };

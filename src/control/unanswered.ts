@@ -12,9 +12,10 @@ import { ControlSocketError } from '../errors.js';
  * closed or broke before any byte came). Two are this process's, never the cluster's:
  * `own-limit` (the CLI could not open a connection: out of file descriptors, EMFILE/ENFILE, or
  * of memory) and `not-asked` (a survey's time was up before its turn: too many sockets before
- * it answered slowly). Kept apart from the message, which names the path.
+ * it answered slowly). `busy`: the primary refused the connection again and again for 10 s, as it
+ * already had its most control connections open (busy-retry.ts). Kept apart from the message, which names the path.
  */
-export type UnansweredReason = 'timeout' | 'not-protocol' | 'closed' | 'own-limit' | 'not-asked';
+export type UnansweredReason = 'timeout' | 'not-protocol' | 'closed' | 'own-limit' | 'not-asked' | 'busy';
 
 const reasons = new WeakMap<Error, UnansweredReason>();
 

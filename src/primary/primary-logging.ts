@@ -583,7 +583,11 @@ function startFailure(worker: WorkerHandle, error: Error | undefined, code: numb
   // It handled a stop signal no stop of ours sent, and exited on it (H273).
   if (stopSignal !== undefined && code === 0 && signal === null) return `it ${stoppedFromOutside(stopSignal)} before it was ready`;
   // describeExit: a fatal signal of its own reads "died of SIGABRT (...)", not as a kill (H296).
-  return signal ? `it ${describeExit(code, signal, worker.pid)} before it was ready` : `it exited with code ${code} before it was ready (its output says why)`;
+  if (signal) return `it ${describeExit(code, signal, worker.pid)} before it was ready`;
+  // Exit code 0 is no error: no thrown error or message in its output to point at (H431: a
+  // bare process.exit(0) printed nothing, and the line sent the user to read its output).
+  if (code === 0) return 'it exited with code 0 before it was ready: its script ended (process.exit(0), or nothing left to keep it running) without listening or becoming ready';
+  return `it exited with code ${code} before it was ready (its output says why)`;
 }
 
 /**

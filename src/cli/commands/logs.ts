@@ -66,10 +66,19 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   const timeFormat = values['time-format'] ?? (values.time ? kDefaultTimeFormat : undefined);
   if (timeFormat !== undefined) compileTimeFormat(timeFormat, '--time-format', 'logs');
   const print = printer(name, values.json ?? false, linePrefixer(timeFormat));
-  // A closed pipe (`clusterkit logs api -f | head`) ends the command quietly.
+  // A closed pipe (`clusterkit logs api -f | head`) ends the command quietly, exit 0, as the
+  // reader asked for no more: the stream closes because of us, not the cluster. Before, the close
+  // read as the cluster's ("cluster api stopped", or "closed the control connection before it
+  // answered" when the pipe closed before the answer) while it ran fine (H429).
   let stream: ReturnType<typeof openLogStream> | undefined;
   let printed = 0;
-  for (const to of [process.stdout, process.stderr]) to.on('error', () => stream?.close());
+  let isOutputClosed = false;
+  for (const to of [process.stdout, process.stderr]) {
+    to.on('error', () => {
+      isOutputClosed = true;
+      stream?.close();
+    });
+  }
   const filter = { ...(workerId !== undefined ? { workerId } : slot !== undefined ? { slot } : {}), ...(output === undefined ? {} : { output }) };
   // A primary of an older clusterkit refuses "output": asked again without it, and filtered
   // here (its --lines then counts every line, not only those shown).
@@ -105,13 +114,18 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     try {
       outcome = await stream.done;
     } catch (error) {
+      if (isOutputClosed) return 0;
       // No cluster of the name runs: what its orphaned workers left, if any (H417).
       if (error instanceof ClusterNotRunningError && printOrphanLines(name, error, { lines, workerId, output }, print)) return 0;
       if (!(output !== undefined && isOutputRefused(error))) throw error;
       isFilteredHere = true;
       stream = open();
-      outcome = await stream.done;
+      outcome = await stream.done.catch((retryError: unknown) => {
+        if (isOutputClosed) return 'closed' as const;
+        throw retryError;
+      });
     }
+    if (isOutputClosed) return 0;
     if (outcome === 'closed' && follow && !isInterrupted) {
       // A primary killed (kill -9) or crashed leaves its socket and a lock of a dead pid: not a
       // stop, and not exit 0, or a script cannot tell the two apart (retest t31 N2).

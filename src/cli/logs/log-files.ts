@@ -29,6 +29,7 @@
  * Several apps may name the same file: each appends its own writes to it.
  */
 import { closeSync, fstatSync, openSync, statSync, writeSync, close, fstat, lstat, open, readlink, stat, write, constants, type Stats } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LogFileState } from '../../control/cluster-settings.js';
 import { outputOf } from '../../control/log-protocol.js';
 import { kLogLevels, type Logger } from '../../logger.js';
@@ -186,7 +187,10 @@ function logFileError(path: string, error: unknown): LogFileError {
   const code = (error as NodeJS.ErrnoException | undefined)?.code ?? 'unknown error';
   const advice =
     code === 'ENOENT'
-      ? 'its directory does not exist: create it (mkdir -p), or give a path in an existing directory'
+      ? isDirectory(dirname(path))
+        ? // /proc/x.log: the directory is there, but its file system creates no file (H432).
+          `its directory ${dirname(path)} exists, but no file can be created in it: it is on a read-only or special file system (such as /proc or /sys); give a path on an ordinary, writable file system`
+        : 'its directory does not exist: create it (mkdir -p), or give a path in an existing directory'
       : code === 'EACCES' || code === 'EPERM' || code === 'EROFS'
         ? 'the user running clusterkit may not write there: give it write access, or give another path'
         : code === 'EISDIR'
@@ -832,4 +836,13 @@ export function teeProcessOutput(files: LogFiles): () => void {
   return () => {
     for (const step of undo) step();
   };
+}
+
+/** Whether `path` is a directory (following links); false when it is anything else or cannot be looked at. */
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

@@ -100,6 +100,18 @@ describe('requests cut off by a worker that cannot say so', () => {
     for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
   });
 
+  it('[H433] a worker that dies just after its heartbeat answer, while the primary reads its RSS: the crash counts the answer\'s 2, not the older notice\'s 1', async () => {
+    const port = await freePort();
+    const primary = testPrimary({ env: { PORT: String(port), CROSS_PING: 'die' }, heartbeat: { intervalMs: 100, timeoutMs: 60_000 } }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    const crash = onceEvent<WorkerCrashEvent>(primary, 'workerCrash', 30_000, (event) => event.worker === worker);
+    const requests = [get(port, '/?ms=600000'), get(port, '/?ms=600000')];
+    // Before: often 1: the crash was handled before the answer, which waited for the primary's
+    // read of the worker's RSS, was taken as newer than the notice.
+    expect((await crash).lostRequests).toBe(2);
+    for (const outcome of await Promise.all(requests)) expect(outcome).toBe('ECONNRESET');
+  });
+
   it('[H95] a worker that exits with code 0 on its own while serving: no crash, but its lost requests are told as cut off, and it is restarted', async () => {
     const { primary, worker, port, requests, text } = await workerWithOpenRequests(2);
     const { log, stop } = recordClusterEvents(primary); // what clusterkit status and the dashboard show

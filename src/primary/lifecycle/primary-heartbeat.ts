@@ -181,11 +181,15 @@ export class PrimaryHeartbeat {
     const sentAt = (record.pingSentAt = Date.now());
     this.callbacks.ping(record, this.options.timeoutMs).then(
       ({ report, arrival }) => {
+        // Its word on its open requests and its exit is placed at once, as the answer is read: a
+        // death handled while the RSS read below is under way counts what the answer said, not an
+        // older `$openRequests` (H433).
+        this.#placeAnswer(record, sentAt, report, arrival);
         // The RSS the primary measures, where it can: not the worker's word (H382). Read once the
-        // answer came, before anything of it is taken, so no figure of the worker's shows meanwhile.
+        // answer came, before its figures are taken, so no figure of the worker's shows meanwhile.
         const measuring = measureRss(record.pid);
-        if (measuring === undefined) this.#onAnswer(record, sentAt, report, arrival, undefined);
-        else void measuring.then((rssBytes) => this.#onAnswer(record, sentAt, report, arrival, rssBytes));
+        if (measuring === undefined) this.#onAnswer(record, report, undefined);
+        else void measuring.then((rssBytes) => this.#onAnswer(record, report, rssBytes));
       },
       () => {
         record.isPinging = false;
@@ -193,15 +197,18 @@ export class PrimaryHeartbeat {
     );
   }
 
-  /** A checked answer to the ping sent at `sentAt`, with the RSS the primary measured (undefined: the worker's figure stands). */
-  #onAnswer(record: WorkerRecord, sentAt: number, report: PingReport, arrival: number, measuredRssBytes: number | undefined): void {
-    record.isPinging = false;
-    record.health = toHealth(report, measuredRssBytes);
+  /**
+   * What the answer to the ping sent at `sentAt` says of the worker's open requests and of its
+   * exit, taken as it is read (`arrival`, its place among the worker's words), not after the RSS
+   * read: `lostRequests()` may be asked meanwhile.
+   */
+  #placeAnswer(record: WorkerRecord, sentAt: number, report: PingReport, arrival: number): void {
     // Read after its last `$openRequests`, so sent after it: newer, whenever the ping was
     // sent (H220). One read after the answer, even in the same read, is newer and stays.
     if (arrival > record.openSaidArrival) {
-      record.openSaid = undefined;
-      record.idleSaid = undefined;
+      record.openSaid = report.openRequests;
+      record.idleSaid = report.idleConnections;
+      record.openSaidArrival = arrival;
     }
     // It answered a ping sent after it said it exits (a forged $exiting or $crash): it lived
     // on, what it said is void. An answer sent before may be read after it, in the same read.
@@ -211,6 +218,12 @@ export class PrimaryHeartbeat {
       record.idleAtExit = undefined;
       record.uncaughtError = undefined;
     }
+  }
+
+  /** A checked answer's figures, with the RSS the primary measured (undefined: the worker's figure stands). */
+  #onAnswer(record: WorkerRecord, report: PingReport, measuredRssBytes: number | undefined): void {
+    record.isPinging = false;
+    record.health = toHealth(report, measuredRssBytes);
     // A stopping worker is pinged only for its silence (H376): it goes, whatever its memory.
     if (record.state === 'ready') this.#checkMemory(record, record.health);
   }

@@ -2,8 +2,8 @@
  * `$openRequests`: the requests a worker's tracked servers have open, told as they change, at
  * most about 10 times a second (worker/tracked-servers.ts). Kept on its record
  * (`WorkerRecord.openSaid`) for `lostRequests()`: a worker killed for a blocked event loop is
- * counted with the request that blocked it, which no heartbeat answer saw. A heartbeat answer to
- * a ping sent after it is newer and replaces it (primary-heartbeat.ts). Above
+ * counted with the request that blocked it, which no heartbeat answer saw. A heartbeat answer
+ * read after it is newer and replaces it (primary-heartbeat.ts `#placeAnswer`). Above
  * `kMaxOpenRequests` a count is dropped (`out-of-range`), as in every other notice.
  */
 import { hasPlausibleOpenRequests, isExitingPayload, kOpenRequestsNotice } from '../../messaging/system-types.js';

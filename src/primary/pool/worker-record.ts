@@ -121,9 +121,10 @@ export class WorkerRecord {
   /** Its idle connections as it exited, said with `openAtExit` (`$exiting`, `$crash`); undefined from older workers. */
   idleAtExit: number | undefined;
   /**
-   * The requests its tracked servers had open as it last said outside an exit (`$openRequests`,
-   * told as they change): newer than its last heartbeat answer's, until an answer read after it
-   * (which clears it). Undefined when it said none.
+   * The requests its tracked servers had open as it last said outside an exit: a `$openRequests`
+   * (told as they change) or a heartbeat answer, whichever was read last on its channel
+   * (`openSaidArrival`). Set as the word is read, not once the primary has read the answer's RSS:
+   * a death handled meanwhile counts it (H433). Undefined when it said none.
    */
   openSaid: number | undefined;
   /** Its idle connections as it last said, with `openSaid`. */

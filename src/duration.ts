@@ -49,3 +49,15 @@ export function formatElapsed(ms: number): string {
   return whole < 1_000 ? `${whole} ms` : `${(ms / 1_000).toFixed(1)} s`;
 }
 
+
+/**
+ * How long a worker was up after it became ready, as its crash lines and errors say it: whole
+ * milliseconds under a minute (`966 ms`, `1014 ms`), `formatElapsed` from a minute on (`75.3 s`).
+ * Crashes soon after ready are the ones read side by side (a crash loop's lines, status notes):
+ * with `formatElapsed` alone, two crashes about a second after ready read `966 ms` and `1.0 s`
+ * (H436). Under a minute the figure is also the line's own `readyMs` field.
+ */
+export function formatUptime(ms: number): string {
+  const whole = wholeMs(ms);
+  return whole < 60_000 ? `${whole} ms` : formatElapsed(ms);
+}

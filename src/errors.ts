@@ -27,6 +27,14 @@ export interface ExitDescription {
   signal: NodeJS.Signals | null;
 }
 
+/**
+ * A hint as said at the end of a message: ` Hint: <advice>`, or nothing without one. The `hint`
+ * property holds the advice alone; only the message marks it as a hint (H434).
+ */
+function hintSuffix(hint: string | undefined): string {
+  return hint ? ` Hint: ${hint}` : '';
+}
+
 /** Base class of every clusterkit error. */
 export abstract class ClusterKitError extends Error {
   /** Stable, documented identifier of the failure (for example `ERR_WORKER_EXITED`). */
@@ -410,17 +418,18 @@ export class WorkerStartupError extends ClusterKitError {
     readonly workerId: number | undefined,
     readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout' | 'bad-node-option',
     message: string,
-    /** `hint`: what to change, said at the end of the message (a TypeScript script without a loader). */
+    /** `hint`: what to change, the advice alone; the message ends with ` Hint: <hint>` (a TypeScript script without a loader). */
     options?: { cause?: unknown; outsideSignal?: NodeJS.Signals; hint?: string | undefined },
   ) {
-    super(options?.hint ? `${message} ${options.hint}` : message, options?.cause === undefined ? undefined : { cause: options.cause });
+    super(`${message}${hintSuffix(options?.hint)}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.outsideSignal = options?.outsideSignal;
     this.hint = options?.hint;
   }
 
   /**
    * What to change, when clusterkit can tell: a TypeScript worker script with no loader in the
-   * workers' Node options (also at the end of the message). Undefined otherwise.
+   * workers' Node options. The advice alone, without a `Hint:` label (the message ends with
+   * ` Hint: ` and it). Undefined otherwise.
    */
   readonly hint: string | undefined;
 
@@ -498,7 +507,7 @@ export class CrashLoopError extends ClusterKitError {
     options?: {
       cause?: unknown;
       reason?: CrashLoopReason;
-      /** Said at the end of the message: what to change (a missing TypeScript loader...). */
+      /** What to change, the advice alone (a missing TypeScript loader...): the message ends with ` Hint: <hint>`. */
       hint?: string | undefined;
       /** For `reason: 'too-many-restarts'`: the window (ms) of `restart.maxRestarts`, said in the message. */
       windowMs?: number;
@@ -524,7 +533,7 @@ export class CrashLoopError extends ClusterKitError {
       cleanExits?: number;
     },
   ) {
-    const hint = options?.hint ? ` ${options.hint}` : '';
+    const hint = hintSuffix(options?.hint);
     const memory = options?.memory;
     const advice = restoreAdvice(options?.remainingSlots, options?.servingSlots, options?.failsStart);
     super(
@@ -1096,7 +1105,7 @@ function lastFailure(label: string, cause: unknown, advice: string): string {
   // A message that already says what to do (`... Check its output for the error; ...`) keeps its word.
   // A startup failure's hint is left out: the crash-loop error says it once, at its end (H424).
   const readable = toReadableError(cause).message;
-  const message = cause instanceof WorkerStartupError && cause.hint !== undefined && readable.endsWith(` ${cause.hint}`) ? readable.slice(0, -cause.hint.length - 1) : readable;
+  const message = cause instanceof WorkerStartupError && cause.hint !== undefined && readable.endsWith(hintSuffix(cause.hint)) ? readable.slice(0, -hintSuffix(cause.hint).length) : readable;
   return /\b(?:[Ff]ix|[Cc]heck|[Rr]aise|[Aa]dd|[Rr]emove)\b[^.]*\.$/.test(message) ? `${label}: ${message}` : `${label}: ${message.replace(/\.$/, '')}. Fix that, then ${advice}.`;
 }
 
@@ -1207,11 +1216,12 @@ export class ServiceStartError extends ClusterKitError {
     readonly serviceName: string,
     /** What went wrong, as a clause: `the worker module /srv/api.js threw on import: ...`. */
     readonly reason: string = 'its workers could not start',
+    /** `hint`: what to change, the advice alone; the message ends with ` Hint: <hint>`. */
     options?: { cause?: unknown; hint?: string | undefined },
   ) {
     super(
       `The service "${serviceName}" could not start: ${reason}. It was stopped instead of being restarted forever; ` +
-        `fix the cause and start it again.${options?.hint ? ` ${options.hint}` : ''}`,
+        `fix the cause and start it again.${hintSuffix(options?.hint)}`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
   }

@@ -7,7 +7,7 @@
  * takes (its `_init` error, its exit, the crash, the restart): a failed start of N workers is
  * N lines, not a screenful per worker.
  */
-import { formatElapsed } from '../duration.js';
+import { formatElapsed, formatUptime } from '../duration.js';
 import { wholeMs } from '../whole-ms.js';
 import { formatBytes } from '../format-bytes.js';
 import { ChannelCorruptError, describeExit, diedOfFatalSignal, initFailureClause, isSelfFatalSignal, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
@@ -181,7 +181,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
       logger.warn(
         { ...fields, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
-        `worker ${worker.id} exited unexpectedly: it ${describeExit(code, signal, worker.pid)} ${formatElapsed(readyMs)} after it became ready${of}${cut ? `; ${cut}` : ''}. ` +
+        `worker ${worker.id} exited unexpectedly: it ${describeExit(code, signal, worker.pid)} ${formatUptime(readyMs)} after it became ready${of}${cut ? `; ${cut}` : ''}. ` +
           "It had not taken over its slot yet (a reload's or a memory replacement, serving beside the worker it was to replace), so it is not restarted: the replacement failed",
       );
     } else if (!expected) {
@@ -244,7 +244,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
       { ...ids(worker), uptimeMs, readyMs, ...(restartDelayMs === undefined ? {} : { restartDelayMs }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
-      `worker ${worker.id} ${died(signal, error)} ${formatElapsed(readyMs)} after it became ready${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
+      `worker ${worker.id} ${died(signal, error)} ${formatUptime(readyMs)} after it became ready${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
     );
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {

@@ -19,6 +19,7 @@ import type { AnyMessageMap, HandlerSlots, MessageMapOf, MessageType, PayloadArg
 import { kNameEnv, kSlotEnv, kRolesEnv } from '../worker-env.js';
 import { collectMetrics } from './collect-metrics.js';
 import { messageContext, relaySender } from './message-context.js';
+import { rejectAtDeadline } from './relay-deadline.js';
 import { StickyIntake } from './sticky-intake.js';
 import { StoreClient } from './store-client.js';
 import { createWorkerContext, type WorkerContext } from './worker-context.js';
@@ -156,11 +157,14 @@ export class ClusterWorker<
       const timeout = timeoutMs ?? this.#context.options.messageTimeoutMs;
       // JSON cannot write Infinity (it would arrive as null): no limit travels as null.
       const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null };
+      const deadline = performance.now() + timeout;
       return endpoint.request(kRelayRequest, relay, timeout, signal).catch((error: unknown) => {
         // Our own timer fired before the primary's answer: name the user's message and target.
         if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`);
         // The relay's envelope is ours: a refused payload's path is the caller's `payload...` (H283).
-        throw argumentPath(reviveClusterKitError(error), 'payload', 'payload');
+        const revived = argumentPath(reviveClusterKitError(error), 'payload', 'payload');
+        // The primary's timeout comes a little early, by design: held until the caller's deadline (H435).
+        return revived instanceof MessageTimeoutError ? rejectAtDeadline(revived, deadline, signal) : Promise.reject(revived);
       }) as Promise<ReplyOf<ToWorker, K>>;
     } catch (error) {
       return Promise.reject(error);

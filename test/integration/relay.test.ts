@@ -66,6 +66,19 @@ describe('worker-to-worker messages', () => {
     await until(() => primary.stats().every((row) => row.pending === 0), 30_000, 'no pending relay');
   });
 
+  it('[H435] a relayed sendTo() that times out rejects at the timeoutMs the caller set, not before, still a MessageTimeoutError', async () => {
+    const { primary, alice } = await relayPair();
+    // The primary gives up on bob 250 ms before 5000 ms (its most), so that its answer comes first;
+    // before, alice's caller heard it then, a busy primary's delay short of those 250 ms.
+    const outcome = await primary.send(alice, 'relayTimed', { target: 'bob', type: 'hang', timeoutMs: 5_000 }, { timeoutMs: 60_000 });
+    expect(outcome).toMatchObject({ name: MessageTimeoutError.name, code: 'ERR_MESSAGE_TIMEOUT' });
+    expect(outcome.message).toContain('did not reply to "hang" within 5000 ms');
+    expect(outcome.elapsedMs).toBeGreaterThanOrEqual(5_000);
+    // A generous bound for a loaded machine: not a second timeout's worth late.
+    expect(outcome.elapsedMs).toBeLessThan(5_000 + 10_000);
+    await until(() => primary.stats().every((row) => row.pending === 0), 30_000, 'no pending relay');
+  });
+
   it('[H426] an unknown target: the advice is what a worker can do, not primary.workers it cannot reach', async () => {
     const { primary, alice } = await relayPair();
     const byName = (await primary.send(alice, 'relay', { target: 'carol', type: 'echo', payload: 1 }).catch((e: RemoteError) => e)) as RemoteError;

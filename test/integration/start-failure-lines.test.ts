@@ -32,11 +32,15 @@ describe('a failed start', () => {
     );
     expect(text().match(/ERROR worker \d+ could not start: it exited with code 1 before it was ready \(its output says why\)/g)).toHaveLength(3);
     expect(text()).toContain(`ERROR worker slot 0 could not start 3 times in a row, so it is no longer restarted. Last failure: `);
-    expect(text()).toContain(`while its modules loaded. Fix that, then start it again. ${error.hint}`);
+    expect(text()).toContain(`while its modules loaded. Fix that, then start it again. Hint: ${error.hint}`);
+    // The hint property is the advice alone; the message marks it (H434), and says it once (H424).
+    expect(error.hint).toMatch(/^\S+destroy-fails\.ts is TypeScript/);
+    expect(error.message.endsWith(` Hint: ${error.hint}`)).toBe(true);
+    expect(error.message.split('Hint:')).toHaveLength(2);
     expect(text()).not.toMatch(/exited unexpectedly|crashed|replaces worker/);
   });
 
-  it('[H424] of a TypeScript worker without a loader and restart: false: the WorkerStartupError gives the same hint', async () => {
+  it('[H424] [H434] of a TypeScript worker without a loader and restart: false: the WorkerStartupError gives the same hint, its .hint the advice alone', async () => {
     const primary = track(
       new ClusterPrimary({
         workerScript: fixture('workers/destroy-fails.ts'),
@@ -51,8 +55,11 @@ describe('a failed start', () => {
     const error = (await primary.start().catch((failure: unknown) => failure)) as WorkerStartupError;
     expect(error).toMatchObject({ code: 'ERR_WORKER_STARTUP', reason: 'exited' });
     // Before: no hint at all, though the default policy's CrashLoopError gave it (tester t45).
-    expect(error.hint).toMatch(/^Hint: \S+destroy-fails\.ts is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx/);
+    // The property is the advice alone, with no "Hint: " of its own (H434): the message adds that label.
+    expect(error.hint).toMatch(/^\S+destroy-fails\.ts is TypeScript, and the workers run without a TypeScript loader: add one to their Node options, such as --import tsx/);
     expect(error.message).toMatch(/exited with code 1 before it was ready\. Check its output for the error: .* Hint: \S+destroy-fails\.ts is TypeScript/);
+    expect(error.message.endsWith(` Hint: ${error.hint}`)).toBe(true);
+    expect(error.message).toBe(error.message.trim());
   });
 
   const kEarlyEnds = [

@@ -75,7 +75,8 @@ function renamed(error: unknown, type: string, destination: WorkerRecord, timeou
 
 /**
  * The sender's timer started first; ours ends a little earlier, so that the sender usually gets
- * our answer, which names the target, and no forwarded request outlives the sender's wait.
+ * our answer, which names the target, and no forwarded request outlives the sender's wait. The
+ * sender holds that answer until its caller's deadline (worker/relay-deadline.ts, H435).
  */
 function forwardTimeout(timeoutMs: number): number {
   return Math.max(1, timeoutMs - Math.min(250, Math.max(20, timeoutMs / 20)));

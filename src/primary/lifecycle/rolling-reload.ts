@@ -5,7 +5,7 @@
  * round-robin mode the primary even closes the listening socket when its last worker leaves).
  */
 import { describeExit, ReloadError, WorkerExitedError } from '../../errors.js';
-import { formatElapsed } from '../../duration.js';
+import { formatElapsed, formatUptime } from '../../duration.js';
 import { describeUncaughtError } from '../pool/crash-notice.js';
 import { settleWithin } from '../../wait.js';
 import { toError } from '../../to-error.js';
@@ -406,7 +406,7 @@ async function staysUp(context: ReloadContext, incoming: WorkerRecord, old: Work
   if (incoming.state === 'exited' && incoming.stopRequested) throw new Error(`${incoming.describe()} was stopped by the primary ${within}`);
   if (incoming.state === 'exited') {
     const upMs = incoming.readyAt === undefined ? undefined : Date.now() - incoming.readyAt;
-    const after = upMs === undefined ? 'after it was ready' : `${formatElapsed(upMs)} after it was ready`;
+    const after = upMs === undefined ? 'after it was ready' : `${formatUptime(upMs)} after it was ready`;
     const of = incoming.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(incoming.uncaughtError)}`;
     throw new Error(`${incoming.describe()} ${describeExit(incoming.exitCode, incoming.signal, incoming.pid)} ${after}${of}, ${within}`);
   }
@@ -516,7 +516,7 @@ class TakenReplacements {
   failure(context: ReloadContext, record: WorkerRecord, stopped?: string, during = ''): ReloadError {
     const exitedAt = this.#exitedAt.get(record) ?? Date.now();
     const upMs = record.readyAt === undefined ? undefined : exitedAt - record.readyAt;
-    const after = upMs === undefined ? 'after it was ready' : `${formatElapsed(upMs)} after it was ready`;
+    const after = upMs === undefined ? 'after it was ready' : `${formatUptime(upMs)} after it was ready`;
     const of = record.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(record.uncaughtError)}`;
     const outside = record.outsideSignal();
     const how = record.isUnresponsive

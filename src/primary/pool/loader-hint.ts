@@ -36,7 +36,8 @@ export function splitNodeOptions(nodeOptions: string | undefined): string[] {
 }
 
 /**
- * The hint (one sentence), or undefined when none of `scripts` is TypeScript or the Node options
+ * The hint (one sentence, the advice alone: an error that says it after its message puts
+ * `Hint: ` before it), or undefined when none of `scripts` is TypeScript or the Node options
  * (`execArgv`, then `NODE_OPTIONS`) name a loader.
  */
 export function typeScriptLoaderHint(scripts: ReadonlyArray<string | undefined>, execArgv: readonly string[], nodeOptions: string | undefined): string | undefined {
@@ -45,7 +46,7 @@ export function typeScriptLoaderHint(scripts: ReadonlyArray<string | undefined>,
   const options = [...execArgv, ...splitNodeOptions(nodeOptions)];
   if (options.some((option) => isOneOf(option, kLoaderOptions))) return undefined;
   return (
-    `Hint: ${script} is TypeScript, and the workers run without a TypeScript loader: ` +
+    `${script} is TypeScript, and the workers run without a TypeScript loader: ` +
     "add one to their Node options, such as --import tsx (execArgv: ['--import', 'tsx']; clusterkit run: --node-arg=--import=tsx)."
   );
 }

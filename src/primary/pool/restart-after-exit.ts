@@ -8,7 +8,7 @@ import { describeUncaughtError } from './crash-notice.js';
 import { lookForSender } from './outside-kill.js';
 import { typeScriptLoaderHint, workersLoaderHint } from './loader-hint.js';
 import { isNodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
-import { formatElapsed } from '../../duration.js';
+import { formatUptime } from '../../duration.js';
 import { toError } from '../../to-error.js';
 import { decideRestart, isStartupFailure, type EndedWorker, type RestartDecision } from './restart-policy.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
@@ -32,7 +32,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
     // Stopped over its memory hard bound while its replacement was not ready (H163): restarted
     // in place as after a crash, backoff and crash-loop limits included. Its stop, not a crash,
     // ended it: `workerExit` said how, and its line why.
-    decideAndRestart(pool, context, record, ended, new WorkerExitedError(record.exitDescription(), `after the primary stopped it over the memory limit (maxMemoryMb), ${formatElapsed(readyMs)} after it became ready`));
+    decideAndRestart(pool, context, record, ended, new WorkerExitedError(record.exitDescription(), `after the primary stopped it over the memory limit (maxMemoryMb), ${formatUptime(readyMs)} after it became ready`));
     return;
   }
   // Decided before the crash is told, so that its line and event say the wait (H366); the same
@@ -65,7 +65,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   // A signal from outside (a kill, or a stop signal it exited on) is said as such, with whom to look for (H275).
   const outside = record.uncaughtError === undefined ? record.outsideSignal() : undefined;
   const cause = wasReady
-    ? new WorkerExitedError(record.exitDescription(), `${formatElapsed(readyMs)} after it became ready${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
+    ? new WorkerExitedError(record.exitDescription(), `${formatUptime(readyMs)} after it became ready${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
     : record.startupFailure(loadingStepsFor(context.options.loadingSteps, record.env), workersLoaderHint(context.options, record.env));
   decideAndRestart(pool, context, record, ended, cause, decided);
 }

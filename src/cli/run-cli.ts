@@ -17,6 +17,7 @@ import { dashboardCommand } from './commands/dashboard.js';
 import { commandOf, helpText, kCommandNames, usageLine, type CommandName } from './help.js';
 import { commandHint, notRunningHint, optionHint } from './pm2-hints.js';
 import { orphanLinesHint } from './orphan-lines-report.js';
+import { kExitNotRunning } from './exit-not-running.js';
 import { inFlagNames, remoteMessage } from './flag-names.js';
 import { UsageError } from './usage-error.js';
 import { toReadableError } from '../readable-error.js';
@@ -102,7 +103,6 @@ const kMaxErrorChars = 4_096;
  * failure of the cluster (1): a deploy script can take `stop` of a cluster already stopped
  * for what it is (`clusterkit stop api || [ $? -eq 4 ]`). PM2 exits 1 for it (H224).
  */
-const kExitNotRunning = 4;
 /** Lines of details printed under a usage error (a config file's problems). */
 const kMaxDetails = 50;
 
@@ -128,7 +128,7 @@ function reportFailure(error: unknown, command: CommandName | undefined): number
   if (error instanceof ClusterNotRunningError) {
     // `all` and a config file's path are PM2 habits (H367): what to type instead.
     // What its orphaned workers left, when a kill left them (H417): `logs` shows it.
-    writeError(`clusterkit: ${error.message}${notRunningHint(error.clusterName, command)}${orphanLinesHint(error.clusterName, controlDirectory())}`);
+    writeError(`clusterkit: ${error.message}${notRunningHint(error.clusterName, command)}${orphanLinesHint(error.clusterName, controlDirectory(), error.deadPrimary)}`);
     return kExitNotRunning;
   }
   if (error instanceof RemoteError) {

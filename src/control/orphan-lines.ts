@@ -4,7 +4,9 @@
  * cluster's socket (runtime-dir.ts: the user's own, 0700). Its primary, the only reader of its
  * stderr, is gone (killed, crashed), so without it the lines were lost and `clusterkit logs`
  * knew nothing (H417). `clusterkit logs <name>` prints them while no cluster of the name runs;
- * the next primary of the name logs them once at its start and removes the file.
+ * the next primary of the name logs them once at its start and removes the file, taking it whole
+ * (`takeOrphanLines`), and again at its graceful stop, for lines orphans still draining wrote
+ * while it ran (H437). Read back, the file is untrusted: every field is checked (H439).
  *
  * One JSON object a line: `{"time":<ms>,"workerId":1,"pid":123,"msg":"..."}`. Opened without
  * following a link (O_NOFOLLOW) and without blocking on a FIFO (O_NONBLOCK), created 0600; a
@@ -14,10 +16,16 @@
  * die of its log. Its path: `orphanLinesPath` (runtime-dir.ts); not imported here, as a worker
  * loads this file and must not parse the name rules' Unicode expressions (start-modules test).
  */
-import { closeSync, constants, fstatSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
+import { closeSync, constants, fstatSync, lstatSync, openSync, readSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 
 /** The most the file holds, in bytes (64 KiB: some 200 lines, 2 a worker). */
 export const kOrphanLinesMaxBytes = 64 * 1024;
+
+/** The longest `msg` a line read back may have, in UTF-16 units (a worker's line is far shorter). */
+export const kOrphanLineMaxChars = 16 * 1024;
+
+/** The largest `time` a `Date` holds, in ms either side of the epoch (ECMA-262's time value range). */
+const kMaxTimeMs = 8.64e15;
 
 /** One line an orphaned worker left. */
 export interface OrphanLine {
@@ -56,11 +64,29 @@ export function appendOrphanLine(path: string, line: OrphanLine): void {
   }
 }
 
+/** The lines read from the file, oldest first, and how many lines were skipped as not one. */
+export interface OrphanLines {
+  readonly lines: OrphanLine[];
+  /** Lines that did not read as one: not JSON, or a field of the wrong kind or out of range. */
+  readonly skipped: number;
+}
+
 /**
  * The lines in `path`, oldest first; undefined when there is no such file (or it is a link,
  * not a regular file, another user's). Lines that do not read as one are skipped.
  */
 export function readOrphanLines(path: string): OrphanLine[] | undefined {
+  return readOrphanLineFile(path)?.lines;
+}
+
+/**
+ * The lines in `path` and the count of those skipped; undefined when there is no such file (or
+ * it is a link, not a regular file, another user's). The file is untrusted input (anyone who can
+ * write the control directory, or a bug, may have written it): each field is checked, `time` a
+ * finite ms count a `Date` holds, `workerId`/`pid` absent or non-negative safe integers, `msg` a
+ * string of at most `kOrphanLineMaxChars`; a line that fails is skipped and counted (H439).
+ */
+export function readOrphanLineFile(path: string): OrphanLines | undefined {
   let file: { fd: number; size: number } | undefined;
   try {
     file = openOwnFile(path, constants.O_RDONLY);
@@ -81,19 +107,58 @@ export function readOrphanLines(path: string): OrphanLine[] | undefined {
   } finally {
     closeSync(file.fd);
   }
-  return buffer
-    .subarray(0, read)
-    .toString('utf8')
-    .split('\n')
-    .flatMap((text) => {
-      try {
-        const value = JSON.parse(text) as Partial<OrphanLine>;
-        if (typeof value?.msg !== 'string' || typeof value.time !== 'number') return [];
-        return [{ time: value.time, msg: value.msg, workerId: Number.isSafeInteger(value.workerId) ? value.workerId : undefined, pid: Number.isSafeInteger(value.pid) ? value.pid : undefined }];
-      } catch {
-        return [];
-      }
-    });
+  const lines: OrphanLine[] = [];
+  let skipped = 0;
+  for (const text of buffer.subarray(0, read).toString('utf8').split('\n')) {
+    if (text.trim() === '') continue;
+    const line = parseOrphanLine(text);
+    if (line === undefined) skipped++;
+    else lines.push(line);
+  }
+  return { lines, skipped };
+}
+
+/** `text` as a line, every field checked; undefined when it is not one. */
+function parseOrphanLine(text: string): OrphanLine | undefined {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const { time, workerId, pid, msg } = value as Record<string, unknown>;
+  if (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > kMaxTimeMs) return undefined;
+  if (typeof msg !== 'string' || msg.length > kOrphanLineMaxChars) return undefined;
+  if (!isIdOrAbsent(workerId) || !isIdOrAbsent(pid)) return undefined;
+  return { time, msg, workerId: workerId as number | undefined, pid: pid as number | undefined };
+}
+
+function isIdOrAbsent(value: unknown): boolean {
+  return value === undefined || (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0);
+}
+
+/**
+ * Takes the file: renames it to a name of this process's own, then reads and removes that, so
+ * a line an orphan appends meanwhile is neither lost nor read twice: it starts a new file at
+ * `path` (H437). Undefined when there is no file (or a link, or not this user's regular file:
+ * left where it is). Never throws.
+ */
+export function takeOrphanLines(path: string): OrphanLines | undefined {
+  const taken = `${path}.${process.pid}.taken`;
+  try {
+    const stats = lstatSync(path);
+    const uid = typeof process.getuid === 'function' ? process.getuid() : undefined;
+    if (!stats.isFile() || (uid !== undefined && stats.uid !== uid)) return undefined;
+    renameSync(path, taken);
+  } catch {
+    return undefined;
+  }
+  try {
+    return readOrphanLineFile(taken);
+  } finally {
+    removeOrphanLines(taken);
+  }
 }
 
 /** Removes the file once its lines were reported; a file already gone is fine. */

@@ -3,9 +3,11 @@
  * workers' last lines, which nothing read (their stderr was a pipe to the dead primary), are
  * kept in the control directory's `<name>.orphans.log`, shown by `clusterkit logs <name>` while
  * no cluster of the name runs, and logged once by the name's next primary, which removes the
- * file (H417). The CLI binary run directly, real workers, a real SIGKILL.
+ * file (H417); lines that come in while it runs are reported at its clean stop (H437); `logs`
+ * exits 4 after printing them (H438); a hostile file cannot fail `run` (H439). The CLI binary
+ * run directly, real workers, a real SIGKILL.
  */
-import { existsSync, lstatSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
@@ -14,12 +16,21 @@ import { cleanUpCli, cli, readyPids, runtimeDir, startCli } from './cli-process.
 
 afterEach(() => cleanUpCli());
 
-/** Starts `run` of the slow server, 2 workers, a 1 s shutdown timeout; its worker pids once started. */
-async function started(name: string, runtime: string): Promise<{ run: ReturnType<typeof startCli>; pids: number[] }> {
+/** Starts `run` of the slow server, 2 workers, a 1 s shutdown timeout (or `timeout`); its worker pids and port once started. */
+async function started(name: string, runtime: string, timeout = '1s'): Promise<{ run: ReturnType<typeof startCli>; pids: number[]; port: number }> {
   const port = await freePort();
-  const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '2', '--name', name, '--shutdown-timeout', '1s'], { runtime, env: { PORT: String(port) } });
+  const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '2', '--name', name, '--shutdown-timeout', timeout], { runtime, env: { PORT: String(port) } });
   await run.waitFor(new RegExp(`service ${name} started: 2 workers`));
-  return { run, pids: readyPids(run) };
+  return { run, pids: readyPids(run), port };
+}
+
+/** Writes `<name>.orphans.log` by hand in the runtime's control directory (0700, the file 0600), as a hostile or old file would be. */
+function plantOrphansFile(runtime: string, name: string, text: string): string {
+  const directory = join(runtime, 'clusterkit');
+  mkdirSync(directory, { recursive: true, mode: 0o700 });
+  const file = join(directory, `${name}.orphans.log`);
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
 }
 
 describe('clusterkit run: the lines of workers orphaned by a killed primary', () => {
@@ -37,7 +48,7 @@ describe('clusterkit run: the lines of workers orphaned by a killed primary', ()
     expect(status.stderr).toContain('left 4 lines on how they stopped: "clusterkit logs orph" shows them.');
     // Before: no such file, and `logs` said only that no cluster of the name runs (exit 4).
     const logs = await cli(['logs', 'orph'], { runtime });
-    expect(logs.code).toBe(0);
+    expect(logs.code).toBe(4); // not running, lines or none (H438)
     expect(logs.stderr).toContain(`clusterkit: cluster orph is not running: its last primary (pid ${run.child.pid}) ended without stopping (killed or crashed). These 4 lines come from its workers, orphaned then`);
     for (const pid of pids) {
       expect(logs.stderr).toMatch(new RegExp(`\\[orph:\\d err\\] \\[clusterkit\\] WARN worker \\d \\(pid ${pid}\\): its primary \\(pid ${run.child.pid}\\) is gone \\(killed or crashed: its IPC channel closed\\); it stops on its own`));
@@ -70,5 +81,69 @@ describe('clusterkit run: the lines of workers orphaned by a killed primary', ()
     expect(logs.code).toBe(4); // not running: the link was not read
     expect(logs.stderr).not.toContain('keep');
     expect(logs.stderr).not.toContain('orphaned then');
+  });
+
+  it('[H437] orphans still draining when the next run of the name starts: their late lines are reported at its clean stop, no file survives it, and `status` blames no one', async () => {
+    const runtime = runtimeDir();
+    const first = await started('orph3', runtime, '10s');
+    // A slow request in flight: its orphan drains it, then writes "stopped on its own", late.
+    const answer = fetch(`http://127.0.0.1:${first.port}/?ms=3000`).then((response) => response.text(), () => '');
+    await first.run.waitFor(/request \d+/);
+    process.kill(first.run.child.pid!, 'SIGKILL');
+    const again = await started('orph3', runtime, '10s');
+    // The late lines arrive while the new primary runs (before: they made a new file then).
+    await waitUntilGone(first.pids, 60_000);
+    await answer;
+    const file = join(runtime, 'clusterkit', 'orph3.orphans.log');
+    const stop = await cli(['stop', 'orph3'], { runtime });
+    expect(stop.code).toBe(0);
+    await again.run.exited();
+    // Before: the file survived the clean stop.
+    expect(existsSync(file)).toBe(false);
+    expect(readdirSync(join(runtime, 'clusterkit')).filter((entry) => entry.includes('orphans'))).toEqual([]);
+    const output = again.run.output();
+    for (const pid of first.pids) expect(output).toMatch(new RegExp(`orphaned worker, \\S+Z: worker \\d \\(pid ${pid}\\) stopped on its own`));
+    expect(output).toMatch(/lines? from workers orphaned by an earlier primary of orph3 \(it ended without stopping: killed or crashed\), which they wrote while this primary ran/);
+    const status = await cli(['status', 'orph3'], { runtime });
+    expect(status.code).toBe(4);
+    expect(status.stderr).not.toContain('orphaned');
+    expect(status.stderr).not.toContain('killed or crashed');
+  });
+
+  it('[H438] `clusterkit logs <name>` with no cluster running and an orphans file: prints its lines, then exits 4 as without one, filtered out or not, with -f too', async () => {
+    const runtime = runtimeDir();
+    plantOrphansFile(runtime, 'orph4', `${JSON.stringify({ time: Date.now(), workerId: 1, pid: 4242, msg: 'worker 1 (pid 4242) stopped on its own' })}\n`);
+    const logs = await cli(['logs', 'orph4'], { runtime });
+    expect(logs.stderr).toContain('worker 1 (pid 4242) stopped on its own');
+    expect(logs.code).toBe(4); // before: 0
+    for (const args of [['--worker', '9'], ['--out'], ['-f']]) {
+      const other = await cli(['logs', 'orph4', ...args], { runtime });
+      expect(other.stderr).toContain('cluster orph4 is not running');
+      expect([args, other.code]).toEqual([args, 4]);
+    }
+  });
+
+  it('[H439] a hostile orphans file (a time past Date\'s range, a negative pid, not JSON): `run` skips those lines, says so once, reports the good one, and runs and stops cleanly', async () => {
+    const runtime = runtimeDir();
+    const file = plantOrphansFile(
+      runtime,
+      'orph5',
+      [
+        JSON.stringify({ time: 1e20, msg: 'x' }),
+        JSON.stringify({ time: Date.now(), pid: -1, msg: 'bad pid' }),
+        'not json',
+        JSON.stringify({ time: Date.now(), workerId: 1, pid: 4242, msg: 'the good line' }),
+      ].join('\n') + '\n',
+    );
+    // Before: new Date(1e20).toISOString() threw as the name was claimed, and run never started.
+    const { run } = await started('orph5', runtime);
+    const output = run.output();
+    expect(output).toContain(`3 lines of ${file} did not read as an orphaned worker's line`);
+    expect(output).toMatch(/orphaned worker, \S+Z: the good line/);
+    expect(output).not.toContain('bad pid');
+    expect(existsSync(file)).toBe(false);
+    const stop = await cli(['stop', 'orph5'], { runtime });
+    expect(stop.code).toBe(0);
+    expect(await run.exited()).toBe(0);
   });
 });

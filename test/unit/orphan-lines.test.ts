@@ -4,11 +4,11 @@
  * a throw for the orphan. Real files, a real FIFO (mkfifo).
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { appendOrphanLine, kOrphanLinesMaxBytes, readOrphanLines } from '../../src/control/orphan-lines.js';
+import { appendOrphanLine, kOrphanLineMaxChars, kOrphanLinesMaxBytes, readOrphanLineFile, readOrphanLines, takeOrphanLines } from '../../src/control/orphan-lines.js';
 
 const directories: string[] = [];
 afterEach(() => {
@@ -56,5 +56,28 @@ describe('the orphaned workers\' lines file', () => {
     const file = join(base, 'ro.orphans.log');
     writeFileSync(file, '', { mode: 0o400 });
     expect(() => appendOrphanLine(file, { time: 1, msg: 'line' })).not.toThrow();
+  });
+
+  it('[H439] every field of a line read back is checked: a bad one is skipped and counted', () => {
+    const file = join(directory(), 'api.orphans.log');
+    const good = { time: 5, workerId: 1, pid: 10, msg: 'good' };
+    const bad = [{ time: 1e20, msg: 'x' }, { time: Number.NaN, msg: 'x' }, { time: 1, msg: 7 }, { time: 1, pid: -1, msg: 'x' }, { time: 1, workerId: 1.5, msg: 'x' }, { time: 1, msg: 'x'.repeat(kOrphanLineMaxChars + 1) }, [1], null];
+    writeFileSync(file, [...bad.map((line) => JSON.stringify(line)), 'not json', JSON.stringify(good)].join('\n') + '\n', { mode: 0o600 });
+    expect(readOrphanLineFile(file)).toEqual({ lines: [good], skipped: bad.length + 1 });
+  });
+
+  it('[H437] takeOrphanLines renames, reads and removes the file; a line appended after it starts a new file; a link is left alone', () => {
+    const base = directory();
+    const file = join(base, 'api.orphans.log');
+    appendOrphanLine(file, { time: 1, msg: 'first' });
+    expect(takeOrphanLines(file)).toEqual({ lines: [{ time: 1, msg: 'first', workerId: undefined, pid: undefined }], skipped: 0 });
+    expect(readdirSync(base)).toEqual([]);
+    expect(takeOrphanLines(file)).toBeUndefined();
+    appendOrphanLine(file, { time: 2, msg: 'late' });
+    expect(readOrphanLines(file)).toEqual([{ time: 2, msg: 'late', workerId: undefined, pid: undefined }]);
+    const link = join(base, 'link.orphans.log');
+    symlinkSync(file, link);
+    expect(takeOrphanLines(link)).toBeUndefined();
+    expect(existsSync(file)).toBe(true);
   });
 });

@@ -31,6 +31,7 @@ import { UsageError } from '../usage-error.js';
 import { missingNameError } from '../missing-name.js';
 import { compileTimeFormat, kDefaultTimeFormat, linePrefixer, type LinePrefixer } from '../logs/line-time.js';
 import { shellWord } from '../../shell-word.js';
+import { kExitNotRunning } from '../exit-not-running.js';
 
 export async function logsCommand(args: string[]): Promise<number | 'help'> {
   const { values, positionals } = parseCommand('logs', args, {
@@ -116,7 +117,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     } catch (error) {
       if (isOutputClosed) return 0;
       // No cluster of the name runs: what its orphaned workers left, if any (H417).
-      if (error instanceof ClusterNotRunningError && printOrphanLines(name, error, { lines, workerId, output }, print)) return 0;
+      // Printed, it still exits as not running: a kill must not read as a running cluster (H438).
+      if (error instanceof ClusterNotRunningError && printOrphanLines(name, error, { lines, workerId, output }, print)) return kExitNotRunning;
       if (!(output !== undefined && isOutputRefused(error))) throw error;
       isFilteredHere = true;
       stream = open();
@@ -151,7 +153,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
  * Prints the lines the orphaned workers of `name`'s last primary left in the control directory
  * (control/orphan-lines.ts, H417), as `run` would have printed them (worker stderr lines), after
  * a note on stderr that says where they come from; false when there is no such line (the
- * not-running error stands). The next `clusterkit run` of the name reports them and removes them.
+ * not-running error stands). Printed or all filtered out, `logs` exits as not running (H438). The next `clusterkit run` of the name reports them and removes them.
  */
 function printOrphanLines(
   name: string,
@@ -162,13 +164,15 @@ function printOrphanLines(
   const path = orphanLinesPath(name, controlDirectory());
   const found = readOrphanLines(path);
   if (found === undefined || found.length === 0) return false;
-  const primary = error.deadPrimary === undefined ? 'its last primary' : `its last primary (pid ${error.deadPrimary.pid})`;
   const shown = found.filter((line) => output !== 'stdout' && (workerId === undefined || line.workerId === workerId)).slice(lines === 0 ? found.length : -lines);
-  process.stderr.write(
-    `clusterkit: cluster ${name} is not running: ${primary} ended without stopping (killed or crashed). ` +
-      `${shown.length === found.length ? 'These' : `${shown.length} of the`} ${found.length} line${found.length === 1 ? '' : 's'} come from its workers, orphaned then, which stopped on their own ` +
-      `(kept in ${path} until the next "clusterkit run" of the name shows them in its log):\n`,
-  );
+  const count = `${shown.length === found.length ? 'These' : `${shown.length} of the`} ${found.length} line${found.length === 1 ? '' : 's'}`;
+  // Its last primary is blamed only when it left its socket and a lock of a dead pid; else the
+  // lines are of an earlier primary's orphans (H437).
+  const whose =
+    error.deadPrimary === undefined
+      ? `cluster ${name} is not running. ${count} come from workers orphaned by an earlier primary of it, which ended without stopping (killed or crashed); they stopped on their own `
+      : `cluster ${name} is not running: its last primary (pid ${error.deadPrimary.pid}) ended without stopping (killed or crashed). ${count} come from its workers, orphaned then, which stopped on their own `;
+  process.stderr.write(`clusterkit: ${whose}(kept in ${path} until the next "clusterkit run" of the name shows them in its log):\n`);
   for (const line of shown) {
     print.entry({ time: line.time, source: 'worker', ...(line.workerId === undefined ? {} : { workerId: line.workerId }), stream: 'stderr', level: 40, msg: `[clusterkit] WARN ${line.msg}` });
   }

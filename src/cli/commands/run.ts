@@ -123,6 +123,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   const updater = envUpdater(settings, logger, (env) => workerEnvOf(env, true));
   // Before the first fork: a code file saved from now until the watch is armed reloads (H389).
   const startedAt = Date.now();
+  /** The control directory, once the name is claimed: its orphans file is taken again at the stop (H437). */
+  let controlDir: string | undefined;
   const service = await startServicePrimary({
     name: settings.name,
     controlName: settings.name,
@@ -172,7 +174,10 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     // An app started with others: a stop during its start interrupts it (H209).
     onPrimary: launcher ? (primary) => launcher.starting(primary) : undefined,
     // What orphans of the name's previous primary left (H417), reported once the name is ours.
-    onNameClaimed: (socketPath) => reportOrphanLines(settings.name, dirname(socketPath), logger),
+    onNameClaimed: (socketPath) => {
+      controlDir = dirname(socketPath);
+      reportOrphanLines(settings.name, controlDir, logger);
+    },
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
       pipeWorkerOutput(
@@ -219,7 +224,14 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // has logged the interrupted start and exits; its code is 1, as for a failed start (H130).
   if (service === undefined) return 1;
   printed = undefined;
-  const finished = new Promise<number>((resolveExit) => service.primary.once('shutdownComplete', (report) => resolveExit(shutdownExitCode(report))));
+  const finished = new Promise<number>((resolveExit) =>
+    service.primary.once('shutdownComplete', (report) => {
+      // Lines an earlier primary's orphans, still draining, wrote while this one ran: reported
+      // now, so no file of them outlives this stop to blame it as killed (H437).
+      if (controlDir !== undefined) reportOrphanLines(settings.name, controlDir, logger, 'stop');
+      resolveExit(shutdownExitCode(report));
+    }),
+  );
   if (settings.watch) {
     // A change of the config file or env file is looked at again: its settings wait for a restart (H306).
     const configCheck = configChangeCheck(settings, logger, updater.inForce);

@@ -33,15 +33,20 @@ export function capConnections(server: Server, max: number): void {
 
 /**
  * Room for one more among `open` (oldest first, at most `max`): when full, the oldest idle
- * connection is closed and forgotten. False when every one is busy: the new one gets no room.
- * The control socket uses it too (control-server.ts), so 64 idle connections cannot lock `stop` out.
+ * connection is forgotten and `close`d (default: destroyed at once). False when every one is busy:
+ * the new one gets no room. The control socket uses it too (control-server.ts), so 64 idle
+ * connections cannot lock `stop` out; its `close` tells the client why before it closes.
  */
-export function makeRoom(open: Map<Socket, { isIdle(): boolean }>, max: number): boolean {
+export function makeRoom<State extends { isIdle(): boolean }>(
+  open: Map<Socket, State>,
+  max: number,
+  close: (socket: Socket, state: State) => void = (socket) => socket.destroy(),
+): boolean {
   if (open.size < max) return true;
   for (const [socket, state] of open) {
     if (!state.isIdle()) continue;
     open.delete(socket);
-    socket.destroy();
+    close(socket, state);
     return true;
   }
   return false;

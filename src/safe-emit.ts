@@ -47,12 +47,33 @@ export type EmitterSide = 'primary' | 'worker';
 export const kWarningType = 'ClusterkitWarning';
 
 /** Handler failures said as warnings per window, per emitter (`reportHandlerError`). */
-const kHandlerWarnings = 10;
-const kHandlerWarningWindowMs = 10_000;
+export interface HandlerWarningLimits {
+  /** At most this many said a window. @default 10 */
+  readonly count: number;
+  /** The window, in ms. @default 10 000 */
+  readonly windowMs: number;
+}
 
-export function safeEmitter(target: EventEmitter, side: EmitterSide): SafeEmitter {
+const kHandlerWarningLimits: HandlerWarningLimits = Object.freeze({ count: 10, windowMs: 10_000 });
+
+/** `limits`: how many handler failures are said a window (tests shorten the window). */
+export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: HandlerWarningLimits = kHandlerWarningLimits): SafeEmitter {
   const owner = side === 'primary' ? 'ClusterPrimary' : 'ClusterWorker';
+  const { count: kHandlerWarnings, windowMs: kHandlerWarningWindowMs } = limits;
   let handlerWarnings = { since: 0, said: 0, unsaid: 0 };
+  /** Says the count left unsaid when the window ends, if no failure said it first (H442). */
+  let unsaidTimer: NodeJS.Timeout | undefined;
+  const unsaidWords = () => `${handlerWarnings.unsaid} more handler failures were not said, at most ${kHandlerWarnings} are every ${kHandlerWarningWindowMs / 1000} s`;
+  const sayUnsaid = () => {
+    unsaidTimer = undefined;
+    if (handlerWarnings.unsaid === 0) return;
+    const words = unsaidWords();
+    handlerWarnings.unsaid = 0;
+    process.emitWarning(`${capitalize(words)}; nothing listens for 'error' on the ${owner}: add ${side}.on('error', ...) to handle them, or catch in the handler`, {
+      type: kWarningType,
+      code: 'CLUSTERKIT_HANDLER_THREW',
+    });
+  };
   const reportError = (error: Error, what = "an 'error' event was emitted"): void => {
     if (target.listenerCount('error') === 0) {
       process.nextTick(() => {
@@ -97,11 +118,16 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide): SafeEmitte
       if (now - handlerWarnings.since >= kHandlerWarningWindowMs) handlerWarnings = { since: now, said: 0, unsaid: handlerWarnings.unsaid };
       if (handlerWarnings.said >= kHandlerWarnings) {
         handlerWarnings.unsaid += 1;
+        // A burst that ends inside the window would leave its count unsaid for good: said when
+        // the window ends. Unref'd: it never keeps the process up.
+        unsaidTimer ??= setTimeout(sayUnsaid, Math.max(0, handlerWarnings.since + kHandlerWarningWindowMs - now)).unref();
         return;
       }
       handlerWarnings.said += 1;
-      const unsaid = handlerWarnings.unsaid === 0 ? '' : ` (${handlerWarnings.unsaid} more handler failures were not said, at most ${kHandlerWarnings} are every ${kHandlerWarningWindowMs / 1000} s)`;
+      const unsaid = handlerWarnings.unsaid === 0 ? '' : ` (${unsaidWords()})`;
       handlerWarnings.unsaid = 0;
+      clearTimeout(unsaidTimer);
+      unsaidTimer = undefined;
       const stack = readProperty(error, 'stack');
       process.emitWarning(
         `${capitalize(what)}: ${describeError(error)}. Nothing listens for 'error' on the ${owner}, so it is only said here: add ${side}.on('error', ...) to handle it, or catch in the handler${unsaid}`,

@@ -53,7 +53,7 @@ export function reportUnanswered(unanswered: readonly UnansweredEntry[], fold = 
     process.stderr.write(
       isOurs
         ? `clusterkit: did not ask cluster "${name}" for its status: ${why}. This says nothing about the cluster; try "clusterkit status ${shellWord(name)}".\n`
-        : `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": ${why}. ${advice}\n`,
+        : `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": ${why}.${advice === '' ? '' : ` ${advice}`}\n`,
     );
   }
   return unanswered.length > 0 ? 1 : 0;
@@ -96,8 +96,8 @@ function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boo
       return { isOurs: false, why: `no answer within ${wholeMs(waitedMs)} ms${brief}${tail}`, advice: retry };
     }
     case 'busy':
-      // Its message says it all: busy, the cap, try again (H430).
-      return { isOurs: false, why: `${error.message}${tail}`, advice: '' };
+      // Its message says it all: busy, the cap, try again (H430); its period is the line's (H440).
+      return { isOurs: false, why: `${error.message.replace(/\.$/, '')}${tail}`, advice: '' };
     case 'refused':
       return { isOurs: false, why: `it refused: ${(error as RemoteError).remoteMessage}${tail}`, advice: retry };
     default:

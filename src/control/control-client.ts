@@ -18,9 +18,6 @@ export { ownLimitWords, unanswered, type UnansweredDetail, unansweredDetail, typ
 
 let nextId = 1;
 
-/** Commands that change nothing: asked again when their connection closed before any answer (busy-retry.ts). */
-const kReadOnly: ReadonlySet<ControlCommand> = new Set<ControlCommand>(['status', 'describe', 'events']);
-
 /**
  * Sends `command` to the cluster `name` and resolves with the result.
  * @throws InvalidOptionError when `name` is not a cluster name.
@@ -45,8 +42,9 @@ export async function controlRequest(
     ...(options.updateEnv === true ? { updateEnv: true } : {}),
   };
   try {
-    // A primary at its connection cap is asked again for a while (H430); each ask a fresh id.
-    return await withBusyRetry(name, command, kReadOnly.has(command), () => requestOnce(path, { ...request, id: nextId++ }, options.timeoutMs, undefined, options.keepControlChars));
+    // A primary at its connection cap is asked again for a while (H430), only when it says so
+    // (H440); each ask a fresh id.
+    return await withBusyRetry(name, command, options.timeoutMs, (timeoutMs) => requestOnce(path, { ...request, id: nextId++ }, timeoutMs, undefined, options.keepControlChars));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') throw await notRunning(name, directory, code === 'ECONNREFUSED' ? path : undefined);
@@ -104,7 +102,7 @@ export const kQuickAskMs = 300;
 export async function surveyCluster(name: string, timeoutMs = 5_000, directory = controlDirectory()): Promise<{ statuses: ClusterStatus[]; unanswered: UnansweredCluster[] }> {
   const path = await clusterSocket(name, directory);
   try {
-    const status = await withBusyRetry(name, 'status', true, () => requestOnce(path, { id: nextId++, command: 'status' }, timeoutMs));
+    const status = await withBusyRetry(name, 'status', timeoutMs, (attemptMs) => requestOnce(path, { id: nextId++, command: 'status' }, attemptMs));
     return { statuses: [status as ClusterStatus], unanswered: [] };
   } catch (error) {
     if (isStale(error as Error)) throw await notRunning(name, directory, (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? path : undefined);

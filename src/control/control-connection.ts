@@ -25,15 +25,25 @@ import { drainedOrClosed } from './drained-or-closed.js';
 /** Longest request line: a request is a few fields; answers may be long, requests never are. */
 export const kMaxRequestChars = 64 * 1024;
 
-/**
- * Serves `socket` until it closes; `lineTimeoutMs`: see `ControlLimits.lineTimeoutMs`.
- * `isIdle()`: no request being answered and no `logs --follow`, so the connection may
- * make room for a new one when the socket is full (control-server.ts).
- */
-export function serveConnection(socket: net.Socket, handlers: ControlHandlers, idleTimeoutMs: number, lineTimeoutMs = 30_000): { isIdle(): boolean } {
+/** How long a connection closed to make room may take to end its side once told (ms): a client reads one line. */
+const kRoomLingerMs = 2_000;
+
+/** A served connection, as the control server keeps it (control-server.ts). */
+export interface ServedConnection {
+  /** No request being answered and no `logs --follow`: the connection may make room for a new one when the socket is full. */
+  isIdle(): boolean;
+  /**
+   * Closes this idle connection to make room, saying so first (`errorLine`, an id-0 error answer
+   * the client reads as "not asked, ask again"): no request it sent is answered after this.
+   */
+  closeForRoom(errorLine: string): void;
+}
+
+/** Serves `socket` until it closes; `lineTimeoutMs`: see `ControlLimits.lineTimeoutMs`. */
+export function serveConnection(socket: net.Socket, handlers: ControlHandlers, idleTimeoutMs: number, lineTimeoutMs = 30_000): ServedConnection {
   socket.on('error', () => {}); // a client that went away; nothing to report
   const queue: string[] = [];
-  const state: ConnectionState = { isPumping: false, isAnswering: false, isFollowing: false, isEnded: false };
+  const state: ConnectionState = { isPumping: false, isAnswering: false, isFollowing: false, isEnded: false, isClosingForRoom: false };
   // net re-arms the timer at every read and write; it fires only after real silence. (Not
   // setTimeout's callback: a one-time listener, gone after a timeout during a long request.)
   socket.setTimeout(idleTimeoutMs);
@@ -70,6 +80,8 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
   readLines(
     socket,
     (line) => {
+      // Closed to make room: what still comes is read and dropped (closeForRoom), never answered.
+      if (state.isClosingForRoom) return;
       queue.push(line);
       // Read no further until the queue is answered: what waits is at most one chunk.
       socket.pause();
@@ -82,12 +94,13 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
     kMaxRequestChars,
     {
       onPartial: (isPartial) => {
-        if (!isPartial) stopLineTimer();
+        if (!isPartial || state.isClosingForRoom) stopLineTimer();
         else if (lineTimer === undefined) lineTimer = setTimeout(onLineTimeout, lineTimeoutMs).unref();
       },
       onEnd: () => {
         stopLineTimer();
         state.isEnded = true;
+        if (state.isClosingForRoom) return void socket.destroy();
         // A follower that ended its side is gone (its process exited, Ctrl-C, a `timeout`): on a
         // quiet cluster nothing is written to it that would fail, and it held its follower slot
         // and descriptor for good (tester t21: 32 of them, then every `logs --follow` refused).
@@ -96,8 +109,28 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
       },
     },
   );
-  // A client that stops reading its answers (the queue waits for a drain) is idle too.
-  return { isIdle: () => !state.isAnswering && !state.isFollowing };
+  return {
+    // A client that stops reading its answers (the queue waits for a drain) is idle too.
+    isIdle: () => !state.isAnswering && !state.isFollowing,
+    closeForRoom: (errorLine) => {
+      if (socket.destroyed) return;
+      state.isClosingForRoom = true;
+      // A request read but waiting (for the client to read an earlier answer) was never run: dropped.
+      queue.length = 0;
+      stopLineTimer();
+      // Answers it has not read wait before the line: a client that reads none (a flood) would
+      // never get to it, and would hold the connection. Closed at once, as before the line.
+      if (socket.writableLength > 0) return void socket.destroy();
+      socket.end(errorLine);
+      // As a refusal (control-server.ts `refuse`): read and drop what the client sends, so a
+      // request it writes now succeeds and it reads the line, rather than its write failing
+      // (EPIPE) first; closed once the client ends its side. The room was made for a newer
+      // connection: this one is not held past kRoomLingerMs, whatever the client does.
+      socket.resume();
+      const linger = setTimeout(() => socket.destroy(), kRoomLingerMs).unref();
+      socket.once('close', () => clearTimeout(linger));
+    },
+  };
 }
 
 /** One error line (id 0: the request could not be read, so it has no id), then the connection closes. */
@@ -110,6 +143,8 @@ function closeWithError(socket: net.Socket, message: string): void {
 
 interface ConnectionState {
   isPumping: boolean;
+  /** Closed to make room for a newer connection: nothing more is read or answered. */
+  isClosingForRoom: boolean;
   /** A request other than `logs` is being served: the idle timeout waits. */
   isAnswering: boolean;
   /** A `logs --follow` stream writes to this connection (one at most). */

@@ -11,7 +11,8 @@ import { ClusterNameInUseError, ControlSocketError } from '../errors.js';
 import type { ClusterDescription, ClusterStatus, ControlResponse, EventsPage } from './control-protocol.js';
 import { kindOf } from '../file-kind.js';
 import { requestOnce } from './control-client.js';
-import { serveConnection } from './control-connection.js';
+import { kRoomMadeWords } from './busy-retry.js';
+import { type ServedConnection, serveConnection } from './control-connection.js';
 import type { LogSource, SlotSource } from './log-protocol.js';
 import { claimNameLock, isHolderAlive, readHolderQuietly, type LockHolder, type NameLock } from './name-lock.js';
 import { fileNameOf } from './cluster-name.js';
@@ -143,12 +144,15 @@ export async function startControlServer(name: string, handlers: ControlHandlers
 /** Listens on `path`; the server, and the socket file's identity (see `fileId`). */
 async function listen(name: string, path: string, limits: ControlLimits, handlers: ControlHandlers): Promise<{ server: net.Server; socketId: string }> {
   /** Open connections, oldest first. */
-  const connections = new Map<net.Socket, { isIdle(): boolean }>();
+  const connections = new Map<net.Socket, ServedConnection>();
+  // Said to an idle connection closed to make room, so its client asks again (busy-retry.ts):
+  // a bare close means the primary is exiting or dropped it, and is not asked again (H440).
+  const roomLine = `${JSON.stringify(roomMadeAnswer(limits.maxConnections))}\n`;
   // Half-open: a client may write its last request and shut its side down (`printf ... | nc -U`);
   // the connection ends once that request is answered (control-connection.ts).
   const server = net.createServer({ allowHalfOpen: true }, (socket) => {
     // When full, the oldest idle connection makes room: 64 idle ones refused every `stop` (H113).
-    if (!makeRoom(connections, limits.maxConnections)) return refuse(socket, limits.maxConnections, limits.idleTimeoutMs);
+    if (!makeRoom(connections, limits.maxConnections, (_idle, served) => served.closeForRoom(roomLine))) return refuse(socket, limits.maxConnections, limits.idleTimeoutMs);
     connections.set(socket, serveConnection(socket, handlers, limits.idleTimeoutMs, limits.lineTimeoutMs ?? kDefaultControlLimits.lineTimeoutMs));
     socket.once('close', () => connections.delete(socket));
   });
@@ -208,6 +212,16 @@ async function claimName(name: string, socketPath: string): Promise<NameLock> {
     const ageMs = Date.now() - (readHolderQuietly(lockPath)?.mtimeMs ?? Date.now());
     throw new ClusterNameInUseError(name, socketPath, error.pid, { unanswered: { lockPath, ageMs, graceMs: kLockGraceMs }, cause: error });
   }
+}
+
+/**
+ * What an idle connection closed to make room for a newer one is told (id 0, which every client
+ * reads as meant for it): its request was not run, and may be asked again. A client recognizes it
+ * by `kRoomMadeWords` (busy-retry.ts `isRoomMade`).
+ */
+function roomMadeAnswer(maxConnections: number): ControlResponse {
+  const message = `The cluster's control socket ${kRoomMadeWords} for a newer one (it serves at most ${maxConnections} at once); the request was not run, ask again.`;
+  return { id: 0, ok: false, error: { name: 'ControlSocketError', code: 'ERR_CONTROL_SOCKET', message } };
 }
 
 /** Every connection busy answering (none idle to make room): one error answer (id 0, which every client reads as meant for it), then close. */

@@ -73,5 +73,7 @@ describe('[H430] a control socket at its connection cap', () => {
     expect(code).toBe(1);
     expect(stderr).toMatch(/full's primary is busy: it already has 2 control connections open .*; try again/);
     expect(stderr).not.toMatch(/blocked/);
+    // One period, no empty advice after it (H440: it said `try again.. `).
+    expect(stderr).toMatch(/; try again\.\n$/);
   }, 90_000);
 });

@@ -24,6 +24,30 @@ describe('handler failure warnings', () => {
     expect(warnings.join('\n')).not.toContain('more handler failures');
   });
 
+  it('[H442] a burst that ends inside its window has its unsaid count said when the window ends', async () => {
+    const warnings: string[] = [];
+    let onCount!: () => void;
+    const counted = new Promise<void>((resolve) => (onCount = resolve));
+    jest.spyOn(process, 'emitWarning').mockImplementation(((message: string | Error) => {
+      warnings.push(String(message));
+      if (String(message).includes('more handler failures')) onCount();
+    }) as typeof process.emitWarning);
+    // A short window, so the test waits for the count's warning, not for 10 s.
+    const emitter = safeEmitter(new EventEmitter(), 'primary', { count: 10, windowMs: 300 });
+    for (let index = 0; index < 13; index++) emitter.reportHandlerError(new Error(`boom ${index}`), `the handler of notification "evt" from worker 1 (pid 1) threw`);
+    expect(warnings).toHaveLength(10);
+    // No failure follows: before, the 3 were never said. A generous bound, not a pace.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([counted, new Promise((resolve) => (timer = setTimeout(resolve, 10_000)))]);
+    clearTimeout(timer);
+    expect(warnings).toHaveLength(11);
+    expect(warnings[10]).toMatch(/^3 more handler failures were not said, at most 10 are every 0\.3 s; nothing listens for 'error' on the ClusterPrimary: add primary\.on\('error', \.\.\.\)/);
+    // Said once: the next failure, in a new window, counts none.
+    emitter.reportHandlerError(new Error('boom 13'), 'the handler threw');
+    expect(warnings).toHaveLength(12);
+    expect(warnings[11]).not.toContain('more handler failures');
+  });
+
   it('[H421] goes to the error listener, unbounded, when there is one', () => {
     const target = new EventEmitter();
     const heard: Error[] = [];

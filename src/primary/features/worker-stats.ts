@@ -190,7 +190,7 @@ export function cpuOf(record: WorkerRecord, silent: boolean, isMeasured = isCpuM
 }
 
 /** Its RSS: the primary's reading during its silence when newer than its last answer (H414), else the answer's. */
-function rssOf(record: WorkerRecord): number | undefined {
+export function rssOf(record: Pick<WorkerRecord, 'silentRss' | 'health'>): number | undefined {
   const silent = record.silentRss;
   return silent !== undefined && (record.health === undefined || silent.at > record.health.at) ? silent.bytes : record.health?.rssBytes;
 }

@@ -26,6 +26,7 @@ import { DescendantSnapshots } from '../pool/descendant-snapshot.js';
 import { nextMeasuredCpu, readCpuTicks } from '../pool/measured-cpu.js';
 import { measureRss } from '../pool/measured-rss.js';
 import { isBulkLost, isSilent } from '../pool/silence.js';
+import { measureSilentRss } from '../pool/silent-rss.js';
 import { markAnswering, markSilent } from '../pool/silent-steer.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
@@ -103,7 +104,7 @@ export class PrimaryHeartbeat {
       if ((record.state !== 'ready' && !isStopping) || record.isUnresponsive) continue;
       if (primaryStalled) record.lastSeenAt = now;
       this.#measureCpu(record);
-      if (isSilent(record, this.options, now)) this.#measureSilentRss(record);
+      if (isSilent(record, this.options, now)) void measureSilentRss(record);
       // A worker reading a backlog from us sends nothing and answers the ping only after it,
       // but its loop turns: our writes to it completing is a sign of life too.
       const silentMs = now - record.lastHeardAt();
@@ -156,23 +157,6 @@ export class PrimaryHeartbeat {
       record.isMeasuringCpu = false;
       if (ticks === undefined) record.isCpuUnreadable = record.measuredCpu === undefined;
       else record.measuredCpu = nextMeasuredCpu(record.measuredCpu, ticks, performance.now(), Date.now() - record.startedAt);
-    });
-  }
-
-  /**
-   * Reads a silent worker's RSS itself (Linux; measured-rss.ts, H414), one read at a time, for
-   * `stats()`: the answer's figure would stand for a worker whose loop is blocked while its memory
-   * grows. A read that fails leaves the figure shown before; `stats()` takes the newer of this
-   * reading and the last answer's (worker-stats.ts `rssOf`).
-   */
-  #measureSilentRss(record: WorkerRecord): void {
-    if (record.isMeasuringSilentRss) return;
-    const measuring = measureRss(record.pid);
-    if (measuring === undefined) return;
-    record.isMeasuringSilentRss = true;
-    void measuring.then((bytes) => {
-      record.isMeasuringSilentRss = false;
-      if (bytes !== undefined) record.silentRss = { bytes, at: Date.now() };
     });
   }
 

@@ -3,17 +3,17 @@
  * it connects, it checks the directory and the socket as the server does (ours, private), and
  * every string of an answer arrives without control characters (control-chars.ts).
  */
-import { ClusterNotRunningError, ControlSocketError } from '../errors.js';
-import type { ClusterStatus, ControlCommand, ControlRequest } from './control-protocol.js';
+import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
+import { type ClusterStatus, type ControlCommand, type ControlRequest, kAcknowledged } from './control-protocol.js';
 import { deadLockHolder } from './name-lock.js';
-import { requestOnce } from './request-once.js';
+import { type RequestHooks, requestOnce } from './request-once.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 import { surveyPool } from './survey-pool.js';
 import { withBusyRetry } from './busy-retry.js';
 import { unanswered } from './unanswered.js';
 
-export { requestOnce } from './request-once.js';
+export { type RequestHooks, requestOnce } from './request-once.js';
 export { ownLimitWords, unanswered, type UnansweredDetail, unansweredDetail, type UnansweredReason, unansweredReason } from './unanswered.js';
 
 let nextId = 1;
@@ -25,12 +25,17 @@ let nextId = 1;
  * @throws RemoteError when the primary ran the command and it failed (`remoteCode` says why).
  * @throws ControlSocketError when the directory or the socket is not this user's alone, the
  * connection broke, or `timeoutMs` passed without an answer.
+ *
+ * `hooks` (requestOnce): with `onAccepted`, a `stop`, `reload` or `scale` asks the primary to
+ * say at once that it read the request (`ack`). A primary of an older clusterkit refuses `ack`
+ * before it runs anything: the request is sent again without it, and `onAccepted` comes once
+ * that one is written (that primary just answered, so it reads its socket).
  */
 export async function controlRequest(
   name: string,
   command: ControlCommand,
   /** `keepControlChars`: see requestOnce. */
-  options: { count?: number; after?: number; updateEnv?: boolean; timeoutMs?: number; directory?: string; keepControlChars?: boolean } = {},
+  options: { count?: number; after?: number; updateEnv?: boolean; timeoutMs?: number; directory?: string; keepControlChars?: boolean; hooks?: RequestHooks } = {},
 ): Promise<unknown> {
   const directory = options.directory ?? controlDirectory();
   const path = await clusterSocket(name, directory);
@@ -41,10 +46,22 @@ export async function controlRequest(
     ...(options.after === undefined ? {} : { after: options.after }),
     ...(options.updateEnv === true ? { updateEnv: true } : {}),
   };
+  const hooks = options.hooks ?? {};
+  // A primary at its connection cap is asked again for a while (H430), only when it says so
+  // (H440); each ask a fresh id.
+  const send = (ack: boolean, sendHooks: RequestHooks) =>
+    withBusyRetry(name, command, options.timeoutMs, (timeoutMs) =>
+      requestOnce(path, { ...request, id: nextId++, ...(ack ? { ack: true } : {}) }, timeoutMs, undefined, options.keepControlChars, sendHooks),
+    );
   try {
-    // A primary at its connection cap is asked again for a while (H430), only when it says so
-    // (H440); each ask a fresh id.
-    return await withBusyRetry(name, command, options.timeoutMs, (timeoutMs) => requestOnce(path, { ...request, id: nextId++ }, timeoutMs, undefined, options.keepControlChars));
+    if (hooks.onAccepted === undefined || !kAcknowledged.has(command)) return await send(false, hooks);
+    try {
+      return await send(true, hooks);
+    } catch (error) {
+      if (!isAckRefused(error)) throw error;
+      // An older primary: it ran nothing; it reads its socket, so once written the request is taken.
+      return await send(false, { ...hooks, onSent: () => (hooks.onSent?.(), hooks.onAccepted?.()) });
+    }
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') throw await notRunning(name, directory, code === 'ECONNREFUSED' ? path : undefined);
@@ -53,6 +70,11 @@ export async function controlRequest(
     }
     throw error;
   }
+}
+
+/** A primary of an older clusterkit refused the `ack` field (before it ran anything). */
+function isAckRefused(error: unknown): boolean {
+  return error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_ARGUMENT' && error.remoteMessage.includes('does not take "ack"');
 }
 
 /**

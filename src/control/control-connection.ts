@@ -17,7 +17,15 @@ import { readProperty } from '../readable-error.js';
 import { toError } from '../to-error.js';
 import type { ControlHandlers } from './control-server.js';
 import { closest } from '../cli/suggest.js';
-import { type ControlCommand, type ControlErrorBody, type ControlRequest, type ControlResponse, readLines } from './control-protocol.js';
+import {
+  type ControlAcceptance,
+  type ControlCommand,
+  type ControlErrorBody,
+  type ControlRequest,
+  type ControlResponse,
+  kAcknowledged,
+  readLines,
+} from './control-protocol.js';
 import { checkLogsRequest } from './log-protocol.js';
 import { streamLogs } from './log-stream.js';
 import { drainedOrClosed } from './drained-or-closed.js';
@@ -177,6 +185,11 @@ async function answer(socket: net.Socket, line: string, handlers: ControlHandler
       return request.follow === true ? 'following' : undefined;
     }
     state.isAnswering = true;
+    // Said before the command runs (a stop may drain for minutes): the client knows it was read.
+    if (request.ack === true && !socket.destroyed) {
+      const acceptance: ControlAcceptance = { id: request.id, accepted: request.command };
+      socket.write(`${JSON.stringify(acceptance)}\n`);
+    }
     response = { id: request.id, ok: true, result: await dispatch(request, handlers) };
   } catch (error) {
     // A request that could not be read names no option of the primary: no `optionNames` (H385).
@@ -253,7 +266,14 @@ function parseRequest(line: string): ControlRequest {
   if (!kCommands.has(request.command)) {
     throw new InvalidArgumentError(`Unknown control command ${describeValue(request.command)}; the commands are ${[...kCommands].join(', ')}.`);
   }
-  checkRequestFields(request.command as ControlCommand, request as Record<string, unknown>);
+  // `ack` is the protocol's, as `id` is: the table and its messages leave it out (the dashboard's bodies do not take it).
+  const { ack, ...fields } = request as Record<string, unknown>;
+  if (kAcknowledged.has(request.command as ControlCommand) && Object.hasOwn(request, 'ack')) {
+    if (typeof ack !== 'boolean') throw new InvalidArgumentError(`"${request.command}" needs an "ack" that is true or false. Received ${describeValue(ack)}.`);
+    checkRequestFields(request.command as ControlCommand, fields);
+  } else {
+    checkRequestFields(request.command as ControlCommand, request as Record<string, unknown>);
+  }
   if (request.command === 'scale' && !(Number.isSafeInteger(request.count) && (request.count as number) >= 1)) {
     throw new InvalidArgumentError(`"scale" needs a "count" that is a positive integer. Received ${describeValue(request.count)}.`);
   }

@@ -41,6 +41,29 @@ export interface ControlRequest {
   output?: 'stdout' | 'stderr';
   /** For `events`: the `seq` of the last event the reader has (0 for all); see `EventsPage`. */
   after?: number;
+  /**
+   * For `stop`, `reload` and `scale`, which may take minutes: `true` asks the primary to say at
+   * once that it read the request and runs it (`ControlAcceptance`), before the answer, so a
+   * client tells a long run from a primary that reads nothing (stopped, blocked). A primary of an
+   * older clusterkit refuses the field (ERR_INVALID_ARGUMENT, `does not take "ack"`) and runs nothing.
+   */
+  ack?: boolean;
+}
+
+/** The commands that take `ack` (`ControlRequest.ack`). */
+export const kAcknowledged: ReadonlySet<ControlCommand> = new Set<ControlCommand>(['stop', 'reload', 'scale']);
+
+/**
+ * The line a primary writes, before the answer, for a request with `ack: true`: it read the
+ * request and runs it. No `ok` field: it is no answer, and the answer follows with the same id.
+ *
+ *   → {"id":3,"command":"stop","ack":true}
+ *   ← {"id":3,"accepted":"stop"}
+ *   ← {"id":3,"ok":true,"result":{...}}
+ */
+export interface ControlAcceptance {
+  id: number;
+  accepted: ControlCommand;
 }
 
 /** What `clusterkit status` shows for one cluster. */

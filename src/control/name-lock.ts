@@ -245,3 +245,19 @@ export function deadLockHolder(socketPath: string): { pid: number } | undefined 
     return undefined; // not a lock of ours to read: nothing more to say
   }
 }
+
+/**
+ * The pid of the live primary whose lock sits beside the control socket `socketPath`, for the
+ * words of a request it does not answer (its process stopped, or not). Undefined when unknown,
+ * or when that process is gone.
+ */
+export function liveLockHolder(socketPath: string): { pid: number } | undefined {
+  const lockPath = socketPath.replace(/\.sock$/, '.lock');
+  try {
+    const holder = readHolder(lockPath);
+    if (holder === undefined || holder.pid <= 0) return undefined;
+    return isHolderAlive(holder, lockPath) ? { pid: holder.pid } : undefined;
+  } catch {
+    return undefined; // not a lock of ours to read: nothing more to say
+  }
+}

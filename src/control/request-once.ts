@@ -7,6 +7,14 @@ import { parseStripped } from './control-chars.js';
 import { type ControlRequest, type ControlResponse, kMaxLineBytes, type OptionNames, readLines } from './control-protocol.js';
 import { ownLimitWords, unanswered } from './unanswered.js';
 
+/** What a caller learns of a request before its answer (`requestOnce`). */
+export interface RequestHooks {
+  /** The request is written to the connection (a stopped primary's socket takes it still, unread). */
+  onSent?(): void;
+  /** The primary read the request and runs it (`ack: true`, and a primary that acknowledges). */
+  onAccepted?(): void;
+}
+
 /**
  * How every answer of a clusterkit primary begins (`JSON.stringify` of `{ id, ok, ... }`, the
  * refusal of a connection included): bytes that cannot begin it are not the protocol.
@@ -21,9 +29,17 @@ const kAnswerHead = '{"id":';
  * `signal` aborts, it rejects with a `not-asked` `ControlSocketError` and closes the connection.
  * Every string of the answer has its control characters removed (control-chars.ts), unless
  * `keepControlChars`: then a result keeps them, for a caller that escapes or quotes what it prints
- * (`show`, H279); an error answer is stripped still.
+ * (`show`, H279); an error answer is stripped still. `hooks`: `onSent` once the request is
+ * written; `onAccepted` at the primary's acceptance of a request with `ack` (`ControlAcceptance`).
  */
-export function requestOnce(path: string, request: ControlRequest, timeoutMs?: number, signal?: AbortSignal, keepControlChars = false): Promise<unknown> {
+export function requestOnce(
+  path: string,
+  request: ControlRequest,
+  timeoutMs?: number,
+  signal?: AbortSignal,
+  keepControlChars = false,
+  hooks: RequestHooks = {},
+): Promise<unknown> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(path);
     let isSettled = false;
@@ -57,7 +73,7 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
     });
     if (signal?.aborted) queueMicrotask(onAbort);
     else signal?.addEventListener('abort', onAbort, { once: true });
-    socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`));
+    socket.once('connect', () => socket.write(`${JSON.stringify(request)}\n`, (error) => error || isSettled || hooks.onSent?.()));
     socket.on('error', (error: NodeJS.ErrnoException) => {
       // This process's own limit, not the peer's fault: say so, never blame the cluster (F3).
       const words = ownLimitWords(error.code);
@@ -76,6 +92,10 @@ export function requestOnce(path: string, request: ControlRequest, timeoutMs?: n
         const response = parseResponse(line, keepControlChars);
         // Every line of a clusterkit primary is a JSON object: anything else is another program's.
         if (!response) return settle(notProtocol('a line that is not a JSON object'));
+        // Not the answer: the primary says it read the request and runs it; the answer follows.
+        if (request.ack === true && response.id === request.id && !('ok' in response) && (response as { accepted?: unknown }).accepted === request.command) {
+          return void hooks.onAccepted?.();
+        }
         // Id 0: the server refused the connection itself (too many connections) or the request.
         if (response.id !== request.id && !(response.id === 0 && !response.ok)) return;
         if (response.ok) settle(undefined, response.result);

@@ -25,6 +25,7 @@ import { parseCommand } from '../parse-command.js';
 import { missingNameError } from '../missing-name.js';
 import { withReloadProgress } from '../reload-progress.js';
 import { UsageError } from '../usage-error.js';
+import { RequestWatch } from '../request-watch.js';
 
 /** How long `stop` waits for the primary process to be gone after it answered. */
 const kExitWaitMs = 10_000;
@@ -34,9 +35,19 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
   if (values.help) return 'help';
   const name = await checkedName('reload', positionals, 1);
   const updateEnv = values['update-env'] === true;
+  // A primary that does not read the request is named, and Ctrl-C says what goes on (H443, H444).
+  const watch = new RequestWatch(name[0], 'reload');
+  try {
+    return await reload(name, updateEnv, watch);
+  } finally {
+    watch.end();
+  }
+}
+
+async function reload(name: [string, ...string[]], updateEnv: boolean, watch: RequestWatch): Promise<number> {
   // Progress on stderr while it runs, one line per slot (H398); stdout keeps the one result line.
   const result = (await onceStarted(name[0], 'reload', () =>
-    withReloadProgress(name[0], () => controlRequest(name[0], 'reload', updateEnv ? { updateEnv } : {}), (line) => process.stderr.write(`${line}\n`)).catch((error: unknown) => {
+    withReloadProgress(name[0], () => watch.request((hooks) => controlRequest(name[0], 'reload', updateEnv ? { updateEnv, hooks } : { hooks })), (line) => process.stderr.write(`${line}\n`)).catch((error: unknown) => {
       // A primary of an older clusterkit refuses the field it does not know: nothing was reloaded (H336).
       if (updateEnv && error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_ARGUMENT' && error.remoteMessage.includes('"updateEnv"')) {
         throw new ControlCommandUnsupportedError(
@@ -57,8 +68,15 @@ export async function reloadCommand(args: string[]): Promise<number | 'help'> {
 export async function stopCommand(args: string[]): Promise<number | 'help'> {
   const name = await singleName('stop', args, 1);
   if (name === 'help') return 'help';
-  const result = (await controlRequest(name[0], 'stop')) as StopAnswer & { pid: number };
-  await waitForExit(result.pid);
+  // A stop may drain for minutes: no time limit, but a primary that does not read it is named (H443).
+  const watch = new RequestWatch(name[0], 'stop');
+  let result: StopAnswer & { pid: number };
+  try {
+    result = (await watch.request((hooks) => controlRequest(name[0], 'stop', { hooks }))) as StopAnswer & { pid: number };
+    await waitForExit(result.pid);
+  } finally {
+    watch.end();
+  }
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   // Workers stopped before they were ready cut nothing and did not fail a stop: the exit code leaves them out.
   const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, killedCause: _killedCause, ...counts } = result;
@@ -123,12 +141,19 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
   const [name] = parsed;
   // 0 is what a PM2 user types to stop the app's processes: a cluster keeps at least 1 (newcomer t31 L7).
   if (relative.length === 0 && /^[+]?0+$/.test(parsed[1]!)) throw new UsageError(`A cluster keeps at least 1 worker, so it cannot scale to ${parsed[1]}. To stop ${name} and its workers: clusterkit stop ${shellWord(name)}.`, 'scale');
-  const count = relative.length === 1 ? await relativeCount(name, relative[0]!) : parseCount(parsed[1]!, 'The worker count', 'scale');
-  const status = (await onceStarted(name, 'scale', () => controlRequest(name, 'scale', { count })).catch((error: unknown) => {
-    // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".
-    if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${remoteMessage(error)}`, 'scale');
-    throw error;
-  })) as ScaleReply;
+  const watch = new RequestWatch(name, 'scale');
+  let status: ScaleReply;
+  let count: number;
+  try {
+    count = relative.length === 1 ? await relativeCount(name, relative[0]!) : parseCount(parsed[1]!, 'The worker count', 'scale');
+    status = (await onceStarted(name, 'scale', () => watch.request((hooks) => controlRequest(name, 'scale', { count, hooks }))).catch((error: unknown) => {
+      // A count past the cluster's ceiling (its maxWorkers) is bad input, like a count of "many".
+      if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_OPTION') throw new UsageError(`${name} cannot scale to ${count}: ${remoteMessage(error)}`, 'scale');
+      throw error;
+    })) as ScaleReply;
+  } finally {
+    watch.end();
+  }
   process.stdout.write(`${describeScale(name, count, status)}\n`);
   return outcomeExitCode(scaleOutcome(status));
 }

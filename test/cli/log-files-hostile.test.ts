@@ -94,7 +94,7 @@ describe('clusterkit run: log files against a hostile worker or path', () => {
       return read(out) !== '';
     }, undefined, 'a new out.log');
     await run.waitFor(/created it again at its path/);
-    expect(run.stderr()).toContain(`the log file ${out} was deleted (its path named no file): created it again at its path`);
+    expect(run.stderr()).toContain(`the log file ${out} was moved or deleted (its path named no file): created it again at its path`);
     expect(read(out).split('\n')[0]).toMatch(/^\[first:1\] said n\d+$/);
     expect(statSync(out).mode & 0o777).toBe(0o640 & ~process.umask());
     process.kill(run.child.pid!, 'SIGTERM');

@@ -64,7 +64,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
     expect(await run.exited()).toBe(0);
   });
 
-  it('[H322] a log file deleted, then its directory removed, while running: opened again at its path with an INFO line; a WARN once while it cannot be, show says since when and why; it comes back once the directory does', async () => {
+  it('[H322][H445] a log file deleted, then its directory removed, while running: opened again at its path with an INFO line; a WARN once while it cannot be, show says since when and why; it comes back once the directory does', async () => {
     const runtime = runtimeDir();
     const project = tempProject({ 'server.cjs': kSayServer });
     const logs = join(project, 'logs');
@@ -86,8 +86,8 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
       return read(log).includes('said');
     }, undefined, 'a new all.log');
     // Read from run's stderr pipe, which may come after the file (under load it did).
-    await run.waitFor(/was deleted \(its path named no file\): created it again at its path/);
-    expect(run.stderr()).toContain(`the log file ${log} was deleted (its path named no file): created it again at its path`);
+    await run.waitFor(/was moved or deleted \(its path named no file\): created it again at its path/);
+    expect(run.stderr()).toContain(`the log file ${log} was moved or deleted (its path named no file): created it again at its path`);
 
     // The directory removed: one WARN, the lines go nowhere, show says so.
     rmSync(logs, { recursive: true, force: true });

@@ -463,7 +463,7 @@ class LogTarget {
           this.notes.info(
             wasFailed && failure !== undefined
               ? `the log file ${this.path} is written again: created it (lines since ${failure.since.toISOString()} are not in it)`
-              : `the log file ${this.path} was deleted (its path named no file): created it again at its path`,
+              : `the log file ${this.path} was moved or deleted (its path named no file): created it again at its path`,
             { path: this.path },
           );
         }

@@ -44,7 +44,7 @@ export class ReloadProgressLines {
         if (replacement === undefined || replacement === event.workerId || this.#said.has(event.slot!)) continue;
         this.#said.add(event.slot!);
         this.#done++;
-        lines.push(`slot ${event.slot}: worker ${replacement} ready, worker ${event.workerId} stopped (${this.#done}/${this.#total})`);
+        lines.push(`slot ${event.slot}: worker ${replacement} ready, worker ${event.workerId} ${howStopped(event)} (${this.#done}/${this.#total})`);
       } else if (event.type === 'reloadWaiting') {
         const option = optionNameFor('restart.startupWindowMs', this.optionNames);
         const pm2 = this.optionNames === 'flags' ? ", PM2's min_uptime" : '';
@@ -56,6 +56,19 @@ export class ReloadProgressLines {
     }
     return lines;
   }
+}
+
+/**
+ * How an old worker of a reload ended, as its `workerExit` event says: "stopped" only for one that
+ * stopped as asked. One the primary SIGKILLed (it had not stopped by the shutdown timeout) was
+ * called stopped, while the cluster's log said killed (H446).
+ */
+function howStopped(event: ClusterEvent): string {
+  if (event.killedByPrimary === true) return 'killed by the primary (SIGKILL: it had not stopped in time)';
+  if (event.stopUnfinished === true) return 'exited before its stop finished';
+  if (typeof event.signal === 'string') return `ended by ${event.signal}`;
+  if (typeof event.code === 'number' && event.code !== 0) return `stopped with exit code ${event.code}`;
+  return 'stopped';
 }
 
 /**

@@ -85,6 +85,8 @@ export interface OrphanStopInfo {
   readonly isOverrun: boolean;
   /** Its stop failed (`_destroy` threw or overran, handlers abandoned). */
   readonly failed: boolean;
+  /** Why, in a few words, when known (worker-lifecycle.ts): said in the line, where nothing else says it. */
+  readonly failure?: string;
 }
 
 /** The last line: how the orphan's stop ended. */
@@ -98,7 +100,10 @@ export function tellOrphanStopped(info: OrphanStopInfo): void {
   } else if (info.isOverrun) {
     say(`${self()} stopped on its own ${after}: its stop was still running past its ${wholeMs(info.timeoutMs)} ms; it exits now, what was still open cut off`);
   } else {
-    say(`${self()} stopped on its own ${after}: ${info.failed ? 'its stop did not finish cleanly (see the lines above), ' : ''}no request was cut off`);
+    // Its own lines on the failure went to its stderr, which its dead primary no longer reads:
+    // the reason is said here, never pointed at (H447).
+    const failed = info.failure === undefined ? 'its stop did not finish cleanly, ' : `its stop did not finish cleanly (${info.failure}), `;
+    say(`${self()} stopped on its own ${after}: ${info.failed ? failed : ''}no request was cut off`);
   }
 }
 

@@ -50,6 +50,7 @@ import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { kPrimaryPidEnv, kShutdownTimeoutEnv, kWatchdogEnv } from '../worker-env.js';
 import { shutdownTimeoutOf, tellOrphaned, tellOrphanStopped } from './orphan-stop.js';
+import { wholeMs } from '../whole-ms.js';
 import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
 import { reportCrashes } from './crash-report.js';
@@ -186,6 +187,11 @@ export class WorkerLifecycle {
   #shutdownTimeoutMs: number | undefined;
   /** Requests cut off by this worker's stop, as told (or not) to the primary: an orphan's last line says them. */
   #requestsCut = 0;
+  /**
+   * Why its stop did not finish cleanly, in a few words, for an orphan's last line: the lines
+   * that said it went to a stderr its dead primary no longer reads (H447).
+   */
+  #stopFailure: string | undefined;
 
   constructor(context: LifecycleContext, hooks: WorkerLifecycleHooks) {
     this.#context = context;
@@ -438,6 +444,7 @@ export class WorkerLifecycle {
       // As below: in a shutdown, keep-alive clients are told to go once the cluster stopped accepting.
       const beforeRelease = reason === 'primary' && spreadMs === 0 ? () => this.#syncWithPrimary(Date.now() + (deadline - Date.now()) / 4) : undefined;
       const code = await runScriptCleanup({ signal, isDelivered, startedAt, deadline, servers: this.#servers, tell, isStopped: () => this.#state === 'stopped', spreadMs, beforeRelease });
+      if (code !== 0) this.#stopFailure = `its own ${signal} listener had not ended the process by its deadline (${wholeMs(Math.max(0, deadline - startedAt))} ms)`;
       this.#finishStop();
       this.#tellStopped();
       return code;
@@ -467,6 +474,13 @@ export class WorkerLifecycle {
     this.#context.endpoint.flushNow();
     const slice = { reserveMs, graceMs: graceMs ?? destroyGraceMs(deadline - askedAt), drainDeadline, initEndedAt: wasStarting ? startedAt : undefined };
     const error = await this.#runDestroy(deadline, tell, slice);
+    this.#stopFailure = error
+      ? `_destroy: ${oneLine(error.message)}`
+      : handlersCut
+        ? 'message handlers were still running at its deadline'
+        : closed > 0
+          ? `its own code closed ${closed} response${closed === 1 ? '' : 's'} unfinished`
+          : undefined;
     this.#finishStop();
     this.#tellStopped();
     return error || cut > 0 || closed > 0 || handlersCut ? 1 : 0;
@@ -634,7 +648,7 @@ export class WorkerLifecycle {
     const tellStopped = (code?: number) => {
       if (hasToldStopped) return;
       hasToldStopped = true;
-      tellOrphanStopped({ elapsedMs: Date.now() - orphanedAt, timeoutMs, requestsCut: this.#requestsCut, isOverrun: code === undefined, failed: code !== undefined && code !== 0 });
+      tellOrphanStopped({ elapsedMs: Date.now() - orphanedAt, timeoutMs, requestsCut: this.#requestsCut, isOverrun: code === undefined, failed: code !== undefined && code !== 0, failure: this.#stopFailure });
     };
     const exit = (code?: number) => {
       if (isExiting) return;
@@ -695,4 +709,10 @@ export class WorkerLifecycle {
     this.#isCleanupBegun = true;
     this.#watchdog?.cleanupBegun();
   }
+}
+
+/** An error's message on one line, at most 200 characters: it ends a log line. */
+function oneLine(message: string): string {
+  const flat = message.replace(/\s+/g, ' ').trim();
+  return flat.length > 200 ? `${flat.slice(0, 199)}…` : flat;
 }

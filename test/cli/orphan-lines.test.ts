@@ -66,6 +66,21 @@ describe('clusterkit run: the lines of workers orphaned by a killed primary', ()
     for (const pid of pids) expect(all).toMatch(new RegExp(`orphaned worker, \\S+Z: worker \\d \\(pid ${pid}\\) stopped on its own`));
   });
 
+  it('[H447] an orphan whose stop did not finish cleanly says why in its last line, not "see the lines above" (lines nobody read)', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // Its SIGINT listener never ends the process: the stop fails at its deadline.
+    const run = startCli(['run', 'test/fixtures/cli-cleanup-script.mjs', '-w', '1', '--name', 'orph-why', '--shutdown-timeout', '1s'], { runtime, env: { PORT: String(port), CLEANUP: 'hang' } });
+    await run.waitFor(/service orph-why started: 1 worker/);
+    const pids = readyPids(run);
+    process.kill(run.child.pid!, 'SIGKILL');
+    await waitUntilGone(pids, 60_000);
+    const logs = await cli(['logs', 'orph-why'], { runtime });
+    // Before: `its stop did not finish cleanly (see the lines above)`, and no line above said why.
+    expect(logs.stderr).not.toContain('see the lines above');
+    expect(logs.stderr).toMatch(/stopped on its own \d+ ms after its primary was gone: its stop did not finish cleanly \(its own SIGINT listener had not ended the process by its deadline \(\d+ ms\)\), no request was cut off/);
+  });
+
   it('[H417] a link planted at the file\'s path is not followed: its target is left as it was, and `logs` shows nothing of it', async () => {
     const runtime = runtimeDir();
     const { run, pids } = await started('orph2', runtime);

@@ -66,6 +66,12 @@ const kChannelEndAfterExitMs = 2_000;
 /** How often a worker's exit checks whether all it wrote was delivered (ms). */
 const kChannelEndPollMs = 20;
 /**
+ * How long the verdict on a worker ended by a SIGINT or SIGTERM the primary did not send waits
+ * for the primary's own stop (ms; `#onProcessExit`): the same window as a repeated stop signal's
+ * (stop-signal-repeat.ts).
+ */
+const kGroupSignalWindowMs = 250;
+/**
  * A worker that read a backlog of the primary's messages this close to its exit had a busy
  * channel to the end: its own last notices may have waited behind a backlog too (H218).
  */
@@ -730,12 +736,21 @@ export class WorkerPool {
    * finished ... process.reallyExit()") and `clusterkit run` exited 1 (two under-load runs:
    * limits' [H4], drain-shutdown's [H48]). So the verdict waits until all it wrote was
    * delivered, at most `kChannelEndAfterExitMs`.
+   *
+   * A worker ended by a SIGINT or SIGTERM the primary did not send (one still booting, or a
+   * script that removed its listeners) may have had it from a stop of the whole process group
+   * (Ctrl-C, systemd, `timeout`), whose copy to the primary can be read after the worker's exit
+   * (clean-clone CI, apps-start-stop [H209]: `could not start: it was killed by SIGINT`, then
+   * `shutting down`). Its verdict waits `kGroupSignalWindowMs` for the primary's own stop: a stop
+   * that begins meanwhile takes it in (stopped before it was ready, no restart).
    */
   #onProcessExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     if (record.state === 'exited' || record.finishExit !== undefined) return;
-    const isDelivered = () => !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames;
-    if (isDelivered()) return this.#onExit(record, code, signal);
+    const mayBeGroupStop = (signal === 'SIGINT' || signal === 'SIGTERM') && !record.stopRequested && !record.isKilledByPrimary();
     const startedAt = Date.now();
+    const isDelivered = () =>
+      !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames && (!mayBeGroupStop || record.stopRequested || Date.now() - startedAt >= kGroupSignalWindowMs);
+    if (isDelivered()) return this.#onExit(record, code, signal);
     const finish = () => {
       clearInterval(poll);
       record.finishExit = undefined;

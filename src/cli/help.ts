@@ -249,10 +249,10 @@ Stops the cluster gracefully: workers stop taking connections, finish their requ
 exit; a worker still running after the shutdown timeout is killed. Returns once the primary
 has exited.
 
-Exit codes: 0 every worker stopped cleanly; 1 the stop failed;
-2 bad usage; 3 stopped, but a worker cut requests off or did not stop cleanly (the line says
-how many); 4 no cluster of that name is running (already stopped, or a misspelt name: the
-line names the clusters that run).
+Exit codes: 0 every worker stopped cleanly, or it was already stopped by a stop at most 60 s
+ago ("nothing to do"); 1 the stop failed; 2 bad usage; 3 stopped, but a worker cut requests off
+or did not stop cleanly (the line says how many); 4 no cluster of that name is running (never
+started, stopped longer ago, killed, or a misspelt name: the line names the clusters that run).
 
 Examples:
   clusterkit stop api

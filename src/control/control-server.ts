@@ -18,6 +18,7 @@ import { claimNameLock, isHolderAlive, readHolderQuietly, type LockHolder, type 
 import { fileNameOf } from './cluster-name.js';
 import { controlDirectory, ensureControlDirectory, isForeignFile, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
+import { clearStopRecord, writeStopRecord } from './stop-record.js';
 
 /**
  * A lock whose holder's pid is alive, but whose socket does not answer, is taken for stale once
@@ -94,6 +95,11 @@ export interface ControlServer {
   readonly path: string;
   /** Stops listening and removes the socket file. Idempotent. */
   close(): void;
+  /**
+   * The primary's shutdown, asked for, has ended: `close()` leaves a record of the clean stop
+   * (stop-record.ts), so a `clusterkit stop` a moment later says it was already stopped.
+   */
+  markStopped(): void;
 }
 
 /**
@@ -117,11 +123,16 @@ export async function startControlServer(name: string, handlers: ControlHandlers
     lock.release();
     throw error;
   }
+  // The name is ours: a record of the last primary's clean stop no longer is the last word (H453).
+  clearStopRecord(path);
   let isClosed = false;
+  let isStopped = false;
   const close = (): void => {
     if (isClosed) return;
     isClosed = true;
     process.off('exit', close);
+    // Written while the name is still ours: a stop that finds no socket finds the record.
+    if (isStopped) writeStopRecord(path);
     // The order keeps every step safe from a starter of the same name: while the lock is ours
     // the socket answers, so none deletes it; once the lock is released, a starter that claims
     // it finds the socket answering and stops, until we remove it (only if it still is ours:
@@ -138,7 +149,7 @@ export async function startControlServer(name: string, handlers: ControlHandlers
   };
   // process.exit() (after a signal-driven shutdown) skips every callback but 'exit' listeners.
   process.on('exit', close);
-  return { path, close };
+  return { path, close, markStopped: () => (isStopped = true) };
 }
 
 /** Listens on `path`; the server, and the socket file's identity (see `fileId`). */

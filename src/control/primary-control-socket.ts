@@ -10,6 +10,7 @@ import { clusterStatus } from './cluster-status.js';
 import type { ClusterStatus } from './control-protocol.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { recordClusterEvents } from './record-events.js';
+import { markAskedStop } from './stop-record.js';
 import { scaleWithCounts, stopCounts } from './stop-counts.js';
 import { controlReload } from './update-env.js';
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
@@ -57,6 +58,8 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
   // A worker's lone SIGHUP line names the command that reloads (H313).
   const lifecycle = lifecycleOf(primary);
   if (lifecycle) lifecycle.hangups.controlName = name;
+  // Listened to first: the record is marked before this closes the socket (H453).
+  markAskedStop(primary, () => server);
   primary.once('shutdownComplete', () => {
     server.close();
     recording.stop();

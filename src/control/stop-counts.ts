@@ -16,6 +16,8 @@ export interface StopCounts {
   readonly requestsCut: number;
   /** A stop's connections reset before any worker took them (`ShutdownReport.connectionsReset`, H358); absent when none. */
   readonly connectionsReset?: number;
+  /** A stop's restarts cancelled while they waited out their back-off (`ShutdownReport.restartsCancelled`, H454); absent when none. */
+  readonly restartsCancelled?: number;
   /** When the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`); for a reload, its old workers not ready yet. */
   readonly notStarted?: number;
   /** With a stop's `notStarted`: a start, a failed start, a scale-up or a replacement (`ShutdownReport.interrupted`). */
@@ -35,6 +37,7 @@ export function stopCounts(report: ShutdownReport): StopCounts {
     killed: report.killed.length,
     requestsCut: report.requestsCut,
     ...(report.connectionsReset === undefined ? {} : { connectionsReset: report.connectionsReset }),
+    ...(report.restartsCancelled === undefined ? {} : { restartsCancelled: report.restartsCancelled }),
     ...(failedCause === undefined ? {} : { failedCause }),
     ...(killedCause === undefined ? {} : { killedCause }),
   };
@@ -180,4 +183,9 @@ export function describeInterrupted(interrupted: unknown): string {
   if (interrupted === 'replacement') return 'a worker was still starting';
   if (interrupted === 'failed-start') return 'the start failed';
   return 'the start was interrupted';
+}
+
+/** `2 restarts waiting out their back-off were cancelled` (`ShutdownReport.restartsCancelled`, H454), as `clusterkit stop` and the primary's log say it. */
+export function describeCancelledRestarts(count: number): string {
+  return count === 1 ? '1 restart waiting out its back-off was cancelled' : `${count} restarts waiting out their back-off were cancelled`;
 }

@@ -314,6 +314,14 @@ export interface ShutdownReport {
    * uncounted, up to one per client under load while the report said `requestsCut: 0`).
    */
   readonly connectionsReset?: number;
+  /**
+   * On `shutdownComplete`: restarts the shutdown cancelled, of slots whose worker had exited
+   * and that were waiting out their back-off delay (`restart.delayMs` and its growth) before
+   * forking the next one: no worker of theirs was running to stop, and none will be. Set only
+   * when there was one (H454: before, a stop of such a cluster said `0 workers stopped
+   * gracefully`, and nothing of the restarts it cancelled).
+   */
+  readonly restartsCancelled?: number;
 }
 
 /**

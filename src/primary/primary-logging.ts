@@ -23,7 +23,7 @@ import { describeWorkerCount } from './worker-count-line.js';
 import { launcherPidOf } from './launched-by.js';
 import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../worker/end-descendants.js';
 import { isPaused } from '../worker/process-table.js';
-import { describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
+import { describeCancelledRestarts, describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
 import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
 import { isOnSteeredPort } from './pool/silent-steer.js';
@@ -487,6 +487,20 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
  * connections it had accepted (`connectionsReset`, H358).
  */
 function logReport(logger: Logger, report: ShutdownReport, fields: object, message: string): void {
+  const { restartsCancelled = 0 } = report;
+  if (restartsCancelled === 0) return logCounts(logger, report, fields, message);
+  // Said after the counts (H454): `shutdown complete: 2 restarts waiting out their back-off were cancelled`.
+  const said = (text: string) => `${text}${text === message ? ': ' : '; '}${describeCancelledRestarts(restartsCancelled)}`;
+  const withCancelled: Logger = {
+    debug: (object, text) => logger.debug(object, text),
+    info: (object, text = message) => logger.info({ ...object, restartsCancelled }, said(text)),
+    warn: (object, text = message) => logger.warn({ ...object, restartsCancelled }, said(text)),
+    error: (object, text) => logger.error(object, text),
+  };
+  logCounts(withCancelled, report, fields, message);
+}
+
+function logCounts(logger: Logger, report: ShutdownReport, fields: object, message: string): void {
   const { connectionsReset = 0 } = report;
   const counts = { ...fields, graceful: report.graceful.length, failed: report.failed.length, killed: report.killed.length, ...(connectionsReset > 0 ? { connectionsReset } : {}) };
   const requestsCut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';

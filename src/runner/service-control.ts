@@ -9,6 +9,7 @@ import type { LogSource } from '../control/log-protocol.js';
 import { recordClusterEvents } from '../control/record-events.js';
 import type { EventsPage } from '../control/event-log.js';
 import { SlotTracker } from '../control/slot-tracker.js';
+import { markAskedStop } from '../control/stop-record.js';
 import { scaleWithCounts, stopCounts } from '../control/stop-counts.js';
 import { controlReload, type EnvSource } from '../control/update-env.js';
 import type { PrimaryService } from './service-primary.js';
@@ -57,6 +58,8 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
       // A worker's lone SIGHUP line names the command that reloads (H313).
       const lifecycle = lifecycleOf(service.primary);
       if (lifecycle) lifecycle.hangups.controlName = name;
+      // A stop asked for leaves its record as the socket closes, for a `clusterkit stop` a moment later (H453).
+      markAskedStop(service.primary, () => server);
       return (server = started);
     },
     (error: unknown) => {

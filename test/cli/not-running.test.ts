@@ -44,11 +44,12 @@ describe('a cluster name that is not running', () => {
       expect((await cli(['stop', '--help'], { runtime })).stdout).toContain('4 no cluster of that name is running');
       expect((await cli(['stop', 'webapp'], { runtime })).code).toBe(0);
       await expect(run.exited()).resolves.toBe(0);
-      // Once stopped: a second stop is told apart from a failed one.
+      // Once stopped: a second stop is told apart from a failed one. Moments after the stop, it
+      // was already stopped, exit 0 (H453); a name that never ran keeps exit 4, as above.
       expect(await cli(['stop', 'webapp'], { runtime })).toEqual({
-        code: 4,
-        stdout: '',
-        stderr: 'clusterkit: No cluster named "webapp" is running. No cluster is running (for this user); start one with "clusterkit run".\n',
+        code: 0,
+        stdout: expect.stringMatching(/^webapp was already stopped, \d+(\.\d)? (ms|s) ago: nothing to do\n$/),
+        stderr: '',
       });
     } finally {
       cleanUpCli();

@@ -27,6 +27,9 @@ async function primarySide(primary: ClusterPrimary) {
     void [reason, wrong];
   });
   const cut: number = report.requestsCut;
+  // Restarts a shutdown cancelled while they waited out their back-off, set only when there was one (H454).
+  const cancelled: number | undefined = report.restartsCancelled;
+  void cancelled;
   new ClusterPrimary({ instanceVar: 'NODE_APP_INSTANCE' });
   // @ts-expect-error the variable's name is a string
   new ClusterPrimary({ instanceVar: true });

@@ -2,10 +2,12 @@
  * `clusterkit reload|stop|scale <name>`: one request to the cluster's control socket.
  */
 import { controlRequest } from '../../control/control-client.js';
-import { describeInterrupted } from '../../control/stop-counts.js';
+import { describeCancelledRestarts, describeInterrupted } from '../../control/stop-counts.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClusterStatus } from '../../control/control-protocol.js';
-import { ControlCommandUnsupportedError, ControlSocketError, RemoteError } from '../../errors.js';
+import { ClusterNotRunningError, ControlCommandUnsupportedError, ControlSocketError, RemoteError } from '../../errors.js';
+import { recentStop, type StopRecord } from '../../control/stop-record.js';
+import { formatElapsed } from '../../duration.js';
 import { shellWord } from '../../shell-word.js';
 import {
   describeReload,
@@ -74,13 +76,35 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   try {
     result = (await watch.request((hooks) => controlRequest(name[0], 'stop', { hooks }))) as StopAnswer & { pid: number };
     await waitForExit(result.pid);
+  } catch (error) {
+    // Another stop got there first, a moment ago (two typed at once): nothing to do, exit 0 (H453).
+    const stopped = alreadyStopped(name[0], error);
+    if (stopped === undefined) throw error;
+    await waitForExit(stopped.pid);
+    process.stdout.write(`${name[0]} was already stopped, ${formatElapsed(Math.max(0, Date.now() - stopped.at))} ago: nothing to do\n`);
+    return 0;
   } finally {
     watch.end();
   }
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   // Workers stopped before they were ready cut nothing and did not fail a stop: the exit code leaves them out.
-  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, killedCause: _killedCause, ...counts } = result;
+  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, killedCause: _killedCause, restartsCancelled: _restartsCancelled, ...counts } = result;
   return outcomeExitCode(stopOutcome(counts));
+}
+
+/**
+ * The recorded clean stop of `name` a `stop` that failed with `error` came just after
+ * (stop-record.ts): no socket (its primary closed it), or a connection its exiting primary
+ * dropped. Not after a primary that ended without stopping (its socket left behind, `deadPrimary`).
+ */
+function alreadyStopped(name: string, error: unknown): StopRecord | undefined {
+  const isGone = error instanceof ClusterNotRunningError ? error.deadPrimary === undefined : error instanceof ControlSocketError && isDropped(error.cause);
+  return isGone ? recentStop(name) : undefined;
+}
+
+function isDropped(cause: unknown): boolean {
+  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed (at the shutdown timeout, ...), 3 requests cut off`. */
@@ -91,6 +115,7 @@ interface StopAnswer {
   killed: number;
   requestsCut?: number;
   connectionsReset?: number;
+  restartsCancelled?: unknown;
   notStarted?: unknown;
   interrupted?: unknown;
   failedCause?: unknown;
@@ -100,7 +125,7 @@ interface StopAnswer {
 /** A cause longer than this is no clause of the primary's: the generic list is said instead. */
 const kMaxCauseChars = 200;
 
-function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connectionsReset, notStarted, interrupted, failedCause, killedCause }: StopAnswer): string {
+function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connectionsReset, restartsCancelled, notStarted, interrupted, failedCause, killedCause }: StopAnswer): string {
   // "0 workers stopped gracefully" is noise after an interrupted start's own part (newcomer t25);
   // without it, the next count names its noun itself.
   const hidesGraceful = graceful === 0 && notStarted !== undefined;
@@ -122,6 +147,8 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connecti
   if (connectionsReset !== undefined && Number.isSafeInteger(connectionsReset) && connectionsReset > 0) {
     parts.push(`${plural(connectionsReset, 'connection')} reset before any worker took ${connectionsReset === 1 ? 'it' : 'them'}`);
   }
+  // Slots whose worker had crashed, waiting to fork the next (H454): "0 workers stopped" alone hid them.
+  if (Number.isSafeInteger(restartsCancelled) && (restartsCancelled as number) > 0) parts.push(describeCancelledRestarts(restartsCancelled as number));
   return parts.join(', ');
 }
 

@@ -520,7 +520,8 @@ export class PrimaryLifecycle {
     // once silent past its timeout, not waited for until the shutdown's.
     // Workers still starting stop only once their _init() ends: the line says what the stop waits for (H423).
     const starting = [...pool.records].filter((record) => record.hasSaidHello && record.readyAt === undefined).length;
-    pool.close();
+    // Slots waiting out a crash back-off are cancelled: the report says how many (H454).
+    const restartsCancelled = pool.close();
     emit('shutdown', { timeoutMs, ...(signal ? { signal } : {}), requestedBy, starting });
     await this.#runHooks('start', timeoutMs);
     // The listening sockets close first, and what they accepted goes to the workers before they
@@ -538,7 +539,11 @@ export class PrimaryLifecycle {
     const stoppedWorkers: ShutdownReport = await stopAll(pool, [...killedBefore, ...pool.records], workersTimeoutMs, 0, true, timeoutMs);
     this.#heartbeat?.stop();
     const connectionsReset = pool.connectionsReset - resetBefore;
-    const stopped: ShutdownReport = connectionsReset > 0 ? { ...stoppedWorkers, connectionsReset } : stoppedWorkers;
+    const stopped: ShutdownReport = {
+      ...stoppedWorkers,
+      ...(connectionsReset > 0 ? { connectionsReset } : {}),
+      ...(restartsCancelled > 0 ? { restartsCancelled } : {}),
+    };
     // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.
     await pool.whenDescendantsEnded();
     const report =

@@ -87,10 +87,13 @@ export class Slot {
     if (record !== undefined && record !== previous) this.onServe(this, previous);
   }
 
-  cancelRestart(): void {
+  /** Cancels its pending restart; true when one was waiting out its back-off delay (said in a stop's report). */
+  cancelRestart(): boolean {
+    const wasWaiting = this.restartTimer !== undefined;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = undefined;
     this.#deferredRestart = undefined;
+    return wasWaiting;
   }
 
   /** A reload's replacement is starting for this slot: a restart due now waits for it (H345). */

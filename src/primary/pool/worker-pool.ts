@@ -382,12 +382,17 @@ export class WorkerPool {
     return intakes.length;
   }
 
-  /** Retires every slot and cancels pending restarts: nothing is forked from now on. */
-  close(): void {
+  /**
+   * Retires every slot and cancels pending restarts: nothing is forked from now on. Returns how
+   * many restarts were waiting out their back-off delay (the stop's report says so, H454).
+   */
+  close(): number {
     // A stopping cluster still shows the target it had (status's "workers 1/2").
     this.#closedTarget ??= this.targetCount;
     this.#isClosed = true;
-    for (const slot of this.#slots) this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no worker will be started.'));
+    let cancelled = 0;
+    for (const slot of this.#slots) if (this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no worker will be started.'))) cancelled++;
+    return cancelled;
   }
 
   /** The shutdown ended (its workers exited): the target is 0 from now on, as the workers are (L3 of tester t39: before, it stayed at the last one). */
@@ -437,15 +442,16 @@ export class WorkerPool {
     return this.#closedTarget ?? this.activeSlots().length + this.#givenUp.length;
   }
 
-  /** Stops restarting `slot`; its `fork()` waiters, if any, reject with `reason`. */
-  retire(slot: Slot, reason: Error): void {
+  /** Stops restarting `slot`; its `fork()` waiters, if any, reject with `reason`. True when a restart of it was waiting out its back-off. */
+  retire(slot: Slot, reason: Error): boolean {
     slot.isRetired = true;
-    slot.cancelRestart();
+    const wasWaiting = slot.cancelRestart();
     slot.failing = undefined;
     slot.firstReady.reject(reason);
     // Its number and name are free again once its last worker is gone.
     if (!slot.current || slot.current.state === 'exited') this.#slots.delete(slot);
     else void slot.current.whenExited.promise.then(() => this.#slots.delete(slot));
+    return wasWaiting;
   }
 
   get isClosed(): boolean {

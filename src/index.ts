@@ -54,5 +54,5 @@ export { StoreClient, type StoreWriteOptions, type WatchedChange } from './worke
 export * from './errors.js';
 export type * from './types.js';
 export { createLineLogger, createJsonLogger, silentLogger, type Logger, type LineLoggerOptions, type LogLevel, type LogStream } from './logger.js';
-export { startClusteredService, type ClusteredService, type ClusteredServiceOptions, type PrimaryService, type WorkerService, type WorkerModuleNamespace, type PrimaryStartupInfo, type PrimaryShutdownInfo, type WorkerSpawnedInfo, type WorkerCrashedInfo, type WorkerExitInfo, type WorkerStartupInfo, type WorkerShutdownInfo } from './runner/start-clustered-service.js';
+export { startClusteredService, type ClusteredService, type ClusteredServiceOptions, type PrimaryService, type WorkerService, type WorkerModuleNamespace, type PrimaryStartupInfo, type PrimaryShutdownInfo, type WorkerSpawnedInfo, type WorkerCrashedInfo, type WorkerExitInfo, type WorkerStartupInfo, type WorkerShutdownInfo, type ServiceHealthOptions } from './runner/start-clustered-service.js';
 export { defineConfig, type ClusterKitConfig, type AppConfig, type ConfigDuration, type ConfigSize } from './cli/config/define-config.js';

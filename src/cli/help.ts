@@ -119,6 +119,8 @@ Options:
       --health-port <port>    Serve /healthz, /readyz and /metrics there (Kubernetes
                               probes, Prometheus); from the primary, on its own port
       --health-host <addr>    The address of --health-port (default: every address)
+      --health-min-ready <n>  /readyz answers 200 only while at least n workers are
+                              ready (default: 1); more than --workers keeps it at 503
       --max-memory <size>     Replace a worker whose memory stays above this (512M, 1G;
                               at least 64M)
       --cron-restart <expr>   A rolling reload (no downtime) each time this cron

@@ -34,6 +34,7 @@ export const kRunOptions = {
   'wait-listen': { type: 'boolean' },
   'health-port': { type: 'string' },
   'health-host': { type: 'string' },
+  'health-min-ready': { type: 'string' },
   'max-memory': { type: 'string' },
   'cron-restart': { type: 'string' },
   'max-restarts': { type: 'string' },
@@ -93,6 +94,7 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
   }
   const isWatching = values.watch === true || watchPaths.length > 0;
   if (values['health-host'] !== undefined && values['health-port'] === undefined) throw new UsageError('--health-host only applies with --health-port.', 'run');
+  if (values['health-min-ready'] !== undefined && values['health-port'] === undefined) throw new UsageError('--health-min-ready only applies with --health-port.', 'run');
   if (!isWatching && (values['ignore-watch'] !== undefined || values['watch-delay'] !== undefined)) {
     throw new UsageError(`${values['ignore-watch'] ? '--ignore-watch' : '--watch-delay'} only applies with --watch.`, 'run');
   }
@@ -131,6 +133,8 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     waitListen: values['wait-listen'],
     healthPort: optional(values['health-port'], (value) => parsePort(value, '--health-port', 'run')),
     healthHost: values['health-host'],
+    // A number of workers, not a duration (--min-ready's): at least 1, else /readyz says nothing.
+    healthMinReady: optional(values['health-min-ready'], (value) => parseCount(value, '--health-min-ready', 'run')),
     maxMemoryMb: optional(values['max-memory'], (value) => parseMemoryLimitMb(value, '--max-memory', 'run')),
     // Checked now, by the parser the primary uses (H377).
     cronRestart: optional(values['cron-restart'], (value) => checkCronRestart(value, '--cron-restart', 'run')),

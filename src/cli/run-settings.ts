@@ -74,6 +74,8 @@ export interface RunSettings {
    */
   healthPort: number | undefined;
   healthHost: string | undefined;
+  /** `--health-min-ready` / `healthMinReady`: the ready workers `/readyz` needs (`listenHealth()`'s `minReady`); undefined for its default, 1. */
+  healthMinReady?: number | undefined;
   maxMemoryMb: number | undefined;
   /** `--cron-restart` / `cronRestart` (PM2's `cron_restart`, H377): a rolling reload at each match; undefined for none. */
   cronRestart?: string | undefined;
@@ -150,6 +152,7 @@ export interface RunLayer {
   waitListen?: boolean | undefined;
   healthPort?: number | undefined;
   healthHost?: string | undefined;
+  healthMinReady?: number | undefined;
   maxMemoryMb?: number | undefined;
   cronRestart?: string | undefined;
   maxRestarts?: number | undefined;
@@ -193,6 +196,8 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
   const name = given ?? fromFile!.name!;
   checkSocketRoom(name, 'run');
   const logFormat = flags.logFormat ?? base.logFormat ?? 'line';
+  // The file's minReady goes with the file's port, as its host: --health-port alone needs 1 ready worker, the default.
+  const healthMinReady = flags.healthPort === undefined ? (flags.healthMinReady ?? base.healthMinReady) : flags.healthMinReady;
   return {
     script,
     scriptArgs: flags.scriptArgs && flags.scriptArgs.length > 0 ? flags.scriptArgs : (base.scriptArgs ?? []),
@@ -215,6 +220,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     healthPort: flags.healthPort ?? base.healthPort,
     // The file's host goes with the file's port: --health-port alone listens everywhere.
     healthHost: flags.healthPort === undefined ? (flags.healthHost ?? base.healthHost) : flags.healthHost,
+    ...(healthMinReady === undefined ? {} : { healthMinReady }),
     maxMemoryMb: flags.maxMemoryMb ?? base.maxMemoryMb,
     ...((flags.cronRestart ?? base.cronRestart) === undefined ? {} : { cronRestart: flags.cronRestart ?? base.cronRestart }),
     restart: definedOnly<RestartSettings>({

@@ -14,6 +14,7 @@ import { nameFromFile } from '../control/cluster-name.js';
 import { booleanOption, knownOptions, kSafeIntegerRule } from '../validate.js';
 import { decideWorkerCount } from './worker-count.js';
 import { runnablePath, workerNodeOptionList } from '../typescript-sibling.js';
+import { serviceHealthOption, type ServiceHealthOptions } from './service-health-option.js';
 
 /** Any ES module namespace: what `import()` of the worker module returns. */
 export type WorkerModuleNamespace = Record<string, unknown>;
@@ -117,6 +118,21 @@ export interface ClusteredServiceOptions<Module extends object = WorkerModuleNam
    * @default true
    */
   trackServers?: boolean;
+  /**
+   * The primary's health endpoint, as `primary.listenHealth()` serves it (and `clusterkit run
+   * --health-port`): `GET /healthz` 200 while the primary answers (liveness); `GET /readyz` 200
+   * while at least `minReady` workers are ready and answer the heartbeat, 503 otherwise and from
+   * the moment shutdown begins; `GET /metrics`, the Prometheus text. It listens as the primary
+   * starts, before any fork (a port in use fails the start; `/readyz` answers 503 while the
+   * workers start), and closes when the shutdown completes.
+   * - `port`: TCP port, 0 to 65535 (0: any free port; `describe().settings.health` says which). Required.
+   * - `host`: address to listen on. @default every address
+   * - `minReady`: ready workers `/readyz` needs, an integer >= 0 (0: 200 with no worker at all;
+   *   more than `workers`: 503 until a scale-up brings that many). @default 1
+   * @default none
+   * @example health: { port: 9090, minReady: 2 }
+   */
+  health?: ServiceHealthOptions;
   /** In the primary, once every worker is ready. @default a log line */
   onPrimaryStartup?: (event: PrimaryStartupInfo) => MaybePromise;
   /** In the primary, when the shutdown begins; awaited before the primary exits. */
@@ -148,7 +164,7 @@ export const kCallbackNames = [
 ] as const;
 
 type CallbackName = (typeof kCallbackNames)[number];
-const kRunnerKeys = ['serviceName', 'workerModule', 'workers', 'dev', 'control', 'trackServers', ...kCallbackNames] as const;
+const kRunnerKeys = ['serviceName', 'workerModule', 'workers', 'dev', 'control', 'trackServers', 'health', ...kCallbackNames] as const;
 
 export interface NormalizedServiceOptions<Module extends object> {
   readonly serviceName: string | undefined;
@@ -165,6 +181,8 @@ export interface NormalizedServiceOptions<Module extends object> {
   readonly workerCountReason: string;
   readonly control: boolean;
   readonly trackServers: boolean;
+  /** `health` checked; undefined for no health endpoint. */
+  readonly health: ServiceHealthOptions | undefined;
   readonly ownsProcess: boolean;
   readonly callbacks: Readonly<Pick<ClusteredServiceOptions<Module>, CallbackName>>;
   /** Everything else, for `ClusterPrimary` (which validates it). */
@@ -216,6 +234,7 @@ export function normalizeServiceOptions<Module extends object>(input: ClusteredS
     workerCountReason: count.reason,
     control,
     trackServers: booleanOption(options.trackServers, 'trackServers', true),
+    health: serviceHealthOption(options.health),
     ownsProcess: booleanOption(options.handleSignals, 'handleSignals', true),
     callbacks: Object.freeze(callbacks) as NormalizedServiceOptions<Module>['callbacks'],
     primaryOptions: Object.freeze(primaryOptions),

@@ -67,8 +67,12 @@ export interface ServicePrimarySpec {
    * option names the service was given (`startClusteredService`'s `minReadyMs`), `'api'`.
    */
   readonly inFlagNames?: ((message: string) => string) | undefined;
-  /** `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork. */
-  /** `flag`: what set the port, for a refusal: `--health-port`, or `--health-port (healthPort in app.config.ts)`. */
+  /**
+   * `/healthz`, `/readyz` and `/metrics` (`listenHealth()`), opened before any fork, for
+   * `clusterkit run --health-port` and `startClusteredService`'s `health`. `flag`: what set the
+   * port, for a refusal: `--health-port`, `--health-port (healthPort in app.config.ts)`, or
+   * `the "health.port" option`.
+   */
   readonly health?: (HealthOptions & { readonly flag: string }) | undefined;
   /** Whether a worker wrote any output, for a caller that pipes it (the CLI): a failed start names its output only then. */
   readonly hasPrinted?: ((workerId: number) => boolean) | undefined;

@@ -13,8 +13,10 @@ import { normalizeServiceOptions, type ClusteredServiceOptions, type NormalizedS
 import { ServiceWorker } from './service-worker.js';
 import { useWorkerLogger } from '../worker/worker-logger.js';
 import { exitAfterStartFailure, isStartInterrupted } from './start-failure.js';
+import { kHealthPortOption } from './service-health-option.js';
 
 export type { PrimaryService } from './service-primary.js';
+export type { ServiceHealthOptions } from './service-health-option.js';
 export type {
   ClusteredServiceOptions,
   WorkerModuleNamespace,
@@ -87,6 +89,8 @@ async function startPrimary<Module extends object>(options: NormalizedServiceOpt
         ...primaryOptions,
       },
       callbacks: options.callbacks,
+      // Opened and closed by the code `clusterkit run --health-port` uses (service-primary.ts).
+      health: options.health === undefined ? undefined : { ...options.health, flag: kHealthPortOption },
     });
   } catch (error) {
     // A bad option is a bug in the calling code: it rejects like the runner's own option checks.

@@ -7,11 +7,12 @@ import { join } from 'node:path';
 import { freePort } from '../helpers/ports.js';
 import { readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
-export async function startWithGivenUpSlot(name: string): Promise<{ run: ReturnType<typeof startCli>; runtime: string; healthPort: number; flag: string; slot: number }> {
+/** `args`: more flags for `run` (`--health-min-ready 2`). */
+export async function startWithGivenUpSlot(name: string, args: string[] = []): Promise<{ run: ReturnType<typeof startCli>; runtime: string; healthPort: number; flag: string; slot: number }> {
   const runtime = runtimeDir();
   const healthPort = await freePort();
   const flag = join(tempProject({}), 'broken');
-  const run = startCli(['run', 'test/fixtures/cli-fails-on-reload.mjs', '-w', '2', '--name', name, '--health-port', String(healthPort), '--health-host', '127.0.0.1'], {
+  const run = startCli(['run', 'test/fixtures/cli-fails-on-reload.mjs', '-w', '2', '--name', name, '--health-port', String(healthPort), '--health-host', '127.0.0.1', ...args], {
     runtime,
     env: { CLI_FIXTURE_FLAG: flag },
   });

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { cleanUpCli, runtimeDir, startCli } from './cli-process.js';
+import { startWithGivenUpSlot } from './given-up-cluster.js';
 
 afterEach(() => {
   cleanUpCli();
@@ -69,5 +70,27 @@ describe('clusterkit run --health-port', () => {
     expect(JSON.parse((await get(port, '/?vars=CLUSTERKIT_HEALTH_PORT')).body)).toMatchObject({ env: { CLUSTERKIT_HEALTH_PORT: null } });
     process.kill(run.child.pid!, 'SIGTERM');
     await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H455] --health-min-ready 2: /readyz answers 503 once 1 of 2 worker slots gave up (before: 200 with 1 ready)', async () => {
+    const { run, healthPort } = await startWithGivenUpSlot('minready', ['--health-min-ready', '2']);
+    const ready = await get(healthPort, '/readyz');
+    expect(ready.status).toBe(503);
+    expect(JSON.parse(ready.body)).toMatchObject({ readyWorkers: 1, minReady: 2 });
+    expect(JSON.parse(ready.body).reason).toMatch(/^1 of 2 required workers ready/);
+    // Liveness is the primary's: it still answers.
+    expect((await get(healthPort, '/healthz')).status).toBe(200);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  it('[H455] refuses a --health-min-ready that is no positive integer, or without --health-port', async () => {
+    const runtime = runtimeDir();
+    const zero = startCli(['run', 'examples/demo/server.js', '--health-port', String(await freePort()), '--health-min-ready', '0'], { runtime });
+    await expect(zero.exited()).resolves.toBe(2);
+    expect(zero.output()).toContain('--health-min-ready must be a positive integer. Received "0".');
+    const alone = startCli(['run', 'examples/demo/server.js', '--health-min-ready', '2'], { runtime });
+    await expect(alone.exited()).resolves.toBe(2);
+    expect(alone.output()).toContain('--health-min-ready only applies with --health-port.');
   });
 });

@@ -71,6 +71,17 @@ describe('run settings', () => {
     expect(mergeRunLayers({ script: '/s.js' }, {}, '/').waitReady).toBe(false);
   });
 
+  it('[H455] takes healthMinReady (config) and --health-min-ready (flag), which go with the port that set them', () => {
+    const directory = project({ 'server.js': '' });
+    const file = join(directory, 'clusterkit.config.json');
+    expect(checkConfig({ apps: [{ script: './server.js', healthPort: 9090, healthMinReady: 2 }] }, file)[0]!.layer.healthMinReady).toBe(2);
+    expect(() => checkConfig({ apps: [{ script: './server.js', healthPort: 9090, healthMinReady: 0 }] }, file)).toThrow('"apps[0].healthMinReady" must be a positive integer. Received 0.');
+    // The file's minReady goes with the file's port, as its host: --health-port alone needs 1, the default.
+    expect(mergeRunLayers({ script: '/s.js', healthPort: 9090, healthMinReady: 2 }, {}, '/')).toMatchObject({ healthPort: 9090, healthMinReady: 2 });
+    expect(mergeRunLayers({ script: '/s.js', healthPort: 9090, healthMinReady: 2 }, { healthPort: 9091 }, '/').healthMinReady).toBeUndefined();
+    expect(mergeRunLayers({ script: '/s.js', healthPort: 9090, healthMinReady: 2 }, { healthPort: 9091, healthMinReady: 3 }, '/').healthMinReady).toBe(3);
+  });
+
   it('gives PM2\'s node_args the value shape nodeArgs needs, and takes the durations defineConfig\'s type takes', () => {
     const directory = project({ 'server.js': '' });
     const file = join(directory, 'clusterkit.config.json');

@@ -2,7 +2,7 @@
  * Compile-only checks (run by `npm run test:types`): the worker module's type flows into the
  * runner's callbacks and its result.
  */
-import { startClusteredService, type ClusteredServiceOptions } from '../../src/index.js';
+import { startClusteredService, type ClusteredServiceOptions, type ServiceHealthOptions } from '../../src/index.js';
 
 type HttpModule = typeof import('../fixtures/runner-http-module.js');
 
@@ -46,3 +46,16 @@ export const badOptions: Array<ClusteredServiceOptions> = [
   // @ts-expect-error workers is a number, 'auto' or 'max'
   { workerModule: './x.js', workers: 'all' },
 ];
+
+/** `health` (H455): `listenHealth()`'s port, host and minReady, checked by the compiler too. */
+export async function typedHealth(): Promise<void> {
+  const health: ServiceHealthOptions = { port: 9090, host: '0.0.0.0', minReady: 2 };
+  await startClusteredService({ workerModule: './server.js', health });
+  await startClusteredService({ workerModule: './server.js', health: { port: 0 } });
+  // @ts-expect-error the port is required
+  await startClusteredService({ workerModule: './server.js', health: { minReady: 2 } });
+  // @ts-expect-error minReady is a number of workers
+  await startClusteredService({ workerModule: './server.js', health: { port: 9090, minReady: '2s' } });
+  // @ts-expect-error role is listenHealth()'s alone: the runner forks no roles
+  await startClusteredService({ workerModule: './server.js', health: { port: 9090, role: 'web' } });
+}

@@ -41,3 +41,8 @@ defineConfig({ apps: [{ script: './server.js', logFormat: 'xml' }] });
 
 // @ts-expect-error env values are strings, numbers or booleans
 defineConfig({ apps: [{ script: './server.js', env: { PORT: { value: 1 } } }] });
+
+// healthMinReady (H455): a number of ready workers for /readyz, beside healthPort.
+defineConfig({ apps: [{ script: './server.js', healthPort: 9090, healthMinReady: 2 }] });
+// @ts-expect-error a number of workers, not a duration
+defineConfig({ apps: [{ script: './server.js', healthPort: 9090, healthMinReady: '2s' }] });

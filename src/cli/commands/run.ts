@@ -198,7 +198,15 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     readyTimeoutHint: settings.waitReady
       ? `With ${named('waitReady')}, a worker is ready only once its script calls process.send('ready'): check that it does, and within ${named('readyTimeoutMs')}.`
       : undefined,
-    health: settings.healthPort === undefined ? undefined : { port: settings.healthPort, ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }), flag: named('healthPort') },
+    health:
+      settings.healthPort === undefined
+        ? undefined
+        : {
+            port: settings.healthPort,
+            ...(settings.healthHost === undefined ? {} : { host: settings.healthHost }),
+            ...(settings.healthMinReady === undefined ? {} : { minReady: settings.healthMinReady }),
+            flag: named('healthPort'),
+          },
     // For `clusterkit show`: the names the user gave, not clusterkit's own internal variables.
     settings: {
       scriptArgs: settings.scriptArgs,

@@ -69,7 +69,7 @@ const kMaxStringLength = 128 * 1024 - 1;
 
 export const kAppKeys = [
   'name', 'script', 'args', 'nodeArgs', 'env', 'envFile', 'cwd', 'workers', 'maxWorkers', 'dev', 'shutdownTimeout', 'gradualDrain', 'minReady', 'heartbeatTimeout',
-  'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'maxMemory', 'cronRestart', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'time', 'timeFormat', 'watch', 'ignoreWatch', 'watchDelay',
+  'readyTimeout', 'waitReady', 'waitListen', 'healthPort', 'healthHost', 'healthMinReady', 'maxMemory', 'cronRestart', 'maxRestarts', 'restartWindow', 'startupWindow', 'maxStartupFailures', 'stableAfter', 'restartBackoff', 'logFormat', 'time', 'timeFormat', 'watch', 'ignoreWatch', 'watchDelay',
   'outFile', 'errorFile', 'logFile',
 ] as const;
 
@@ -233,6 +233,7 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     waitListen: optional(app.waitListen, (value) => checkBoolean(value, at('waitListen'))),
     healthPort: optional(app.healthPort, (value) => checkPort(value, at('healthPort'))),
     healthHost: optional(app.healthHost, (value) => checkString(value, at('healthHost'))),
+    healthMinReady: optional(app.healthMinReady, (value) => checkCount(value, at('healthMinReady'))),
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 'gradualDrain')),
     minReadyMs: optional(app.minReady, (value) => checkDuration(value, at('minReady'), 'minReady')),

@@ -87,6 +87,12 @@ export interface AppConfig {
   healthPort?: number;
   /** The address of `healthPort` (`'127.0.0.1'` for this machine only). @default every address */
   healthHost?: string;
+  /**
+   * The ready workers `/readyz` of `healthPort` needs to answer 200, an integer >= 1 (a number
+   * of workers; `minReady` is a duration). More than `workers` keeps it at 503 until a scale-up
+   * brings that many. @default 1
+   */
+  healthMinReady?: number;
   /** Replace a worker whose RSS stays above this (the replacement starts first). @default none */
   maxMemory?: ConfigSize;
   /**

@@ -198,6 +198,7 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   waitListen: 'waitListen',
   healthPort: 'healthPort',
   healthHost: 'healthHost',
+  healthMinReady: 'healthMinReady',
   maxMemoryMb: 'maxMemory',
   cronRestart: 'cronRestart',
   restart: (before, after) => restartChange(before.restart, after.restart),

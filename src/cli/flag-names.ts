@@ -78,6 +78,12 @@ const kConfigOnlyPhrases: readonly { readonly pattern: RegExp; readonly option: 
     text: (source) => `(within ${source ?? `stableAfter: ${formatElapsed(kDefaultStableAfterMs)} unless a config file sets it`})`,
   },
   {
+    // The served crash line whose restart backs off (H449): it says the value already.
+    pattern: /\(restart\.stableAfterMs\)/g,
+    option: 'restart.stableAfterMs',
+    text: (source) => `(${source ?? 'stableAfter in a config file'})`,
+  },
+  {
     pattern: /\(restart\.backoff\)/g,
     option: 'restart.backoff',
     text: (source) => `(${source ?? 'restartBackoff'}, doubled in a row${source === undefined ? `: ${formatElapsed(kDefaultBackoffInitialMs)} unless a config file sets it` : ''})`,

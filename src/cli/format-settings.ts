@@ -87,13 +87,13 @@ function instancesText(instances: unknown, description: ClusterDescription, name
   return `${instances.atStart} at start${reason}; ${now}`;
 }
 
-/** The backoff (and its two resets, H366), and the crash-loop limits, of a restart policy (PM2's max_restarts named only when the file's was used). */
+/** The backoff (and its reset: a served crash past the startup window no longer resets it, H449), and the crash-loop limits, of a restart policy (PM2's max_restarts named only when the file's was used). */
 function restartText(restart: unknown, isMaxRestartsIgnored: boolean, names: OptionNames): [string, string] {
   if (restart === false) return ['off', 'off: a worker that dies is not restarted'];
   if (!isObject(restart) || !isObject(restart.backoff)) return ['-', '-'];
   const { backoff } = restart;
   return [
-    `backoff ${msText(backoff.initialMs)}, ×${typeof backoff.factor === 'number' && Number.isFinite(backoff.factor) ? backoff.factor : '-'} each time, up to ${msText(backoff.maxMs)}; reset once a worker was ready ${msText(restart.stableAfterMs)} (${optionNameFor('restart.stableAfterMs', names)}), or ${msText(restart.startupWindowMs)} having served (startup window)`,
+    `backoff ${msText(backoff.initialMs)}, ×${typeof backoff.factor === 'number' && Number.isFinite(backoff.factor) ? backoff.factor : '-'} each time, up to ${msText(backoff.maxMs)}; reset once a worker was ready ${msText(restart.stableAfterMs)} (${optionNameFor('restart.stableAfterMs', names)})`,
     `${formatCount(restart.maxRestarts as number)} restarts in ${msText(restart.windowMs)}, or ${formatCount(restart.maxStartupFailures as number)} startup failures in a row (${isMaxRestartsIgnored ? '' : 'PM2: max_restarts; '}startup window ${msText(restart.startupWindowMs)}, PM2: min_uptime)`,
   ];
 }

@@ -55,8 +55,8 @@ const kPm2RunOptions: Readonly<Record<string, string>> = {
   '--only': `a positional here: clusterkit run <app> runs that app of the config file`,
   '--no-autorestart': `not available: a crashed worker is always restarted (with backoff)`,
   '--min-uptime': `--startup-window here: --startup-window 1s (the default; counted from ready, not from the spawn): a worker that dies sooner without having served a request failed to start, and --max-startup-failures (3) of those in a row stop its restarts; one that served backs off, without limit`,
-  '--restart-delay': `not needed: restarts back off on their own, from 100 ms doubling up to 30 s; a worker that served a request and stayed up past --startup-window restarts after 100 ms`,
-  '--exp-backoff-restart-delay': `not needed: restarts always back off, from 100 ms doubling up to 30 s, except after a worker that served a request and stayed up past --startup-window (100 ms)`,
+  '--restart-delay': `not needed: restarts back off on their own, from 100 ms doubling up to 30 s, reset once a worker stayed ready 30 s (stableAfter in a config file)`,
+  '--exp-backoff-restart-delay': `not needed: restarts always back off, from 100 ms doubling up to 30 s, reset once a worker stayed ready 30 s (stableAfter in a config file), as PM2's is after 30 s up`,
 };
 
 /** PM2's options, by the clusterkit command that takes their place. */

@@ -126,8 +126,9 @@ export interface WorkerCrashEvent {
   /**
    * It served (a request or connection on a tracked server, or a request message): it started,
    * however soon it died, and its restart counts toward no restart limit. It comes after
-   * `restart.backoff.initialMs` when the worker was ready `restart.startupWindowMs` or longer,
-   * else after the slot's growing backoff (`unstableCrashes`, H366).
+   * `restart.backoff.initialMs` when the worker was ready `restart.stableAfterMs` or longer,
+   * else after the slot's growing backoff (`restartAttempt`; `unstableCrashes` within
+   * `restart.startupWindowMs` of ready, H366, H449).
    */
   readonly hasServed: boolean;
   /**
@@ -136,6 +137,12 @@ export interface WorkerCrashEvent {
    * `restart: false`) and for a worker that was never ready (H366).
    */
   readonly restartDelayMs?: number;
+  /**
+   * The number of the restart that follows since the slot's backoff was last reset (1-based),
+   * as `workerRestart.attempt` will say: `restartDelayMs` is `backoff.initialMs` doubled
+   * `restartAttempt - 1` times, capped at `backoff.maxMs`. Set with `restartDelayMs` (H449).
+   */
+  readonly restartAttempt?: number;
   /**
    * Set for a worker that served and died within `restart.startupWindowMs` of ready: such
    * crashes of its slot in a row, this one included (PM2's unstable restarts). Its slot's

@@ -48,6 +48,15 @@ function unstableCrashText(unstableCrashes: number, restartDelayMs: number | und
   return `it had served, so it is no failed start and counts toward no limit; ${wait}: ${crashes} (restart.startupWindowMs), the backoff doubling until a worker stays ready longer`;
 }
 
+/**
+ * Of a crash after the worker served, past the startup window but before `stableAfterMs`, whose
+ * restart waits longer than the first (H449): the wait, and what resets it. Before: the served
+ * crash's words and a restart after 100 ms every time.
+ */
+function growingBackoffText(restartAttempt: number, restartDelayMs: number, stableAfter: string): string {
+  return `it had served, so it is no failed start and counts toward no limit; restarting in ${wholeMs(restartDelayMs)} ms: ${restartAttempt} restarts in a row with no worker ready ${stableAfter} (restart.stableAfterMs), the backoff doubling until one stays ready that long`;
+}
+
 /** `1 s`, `1.5 s`, `800 ms`: the startup window as the unstable crash line says it. */
 function windowText(ms: number): string {
   return ms >= 1_000 && ms % 1_000 === 0 ? `${ms / 1_000} s` : formatElapsed(ms);
@@ -224,7 +233,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
-  primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, isStartupFailure, hasServed, restartDelayMs, unstableCrashes, lostRequests, isLowerBound, resetConnections, error }) => {
+  // What the served crash line says: unstable within the window, a grown backoff past it (H449), else the plain words.
+  const servedText = (unstableCrashes: number | undefined, restartDelayMs: number | undefined, restartAttempt: number | undefined): string => {
+    const policy = primary.options.restart;
+    if (unstableCrashes !== undefined) return unstableCrashText(unstableCrashes, restartDelayMs, windowText(policy === false ? 0 : policy.startupWindowMs));
+    if (policy !== false && restartAttempt !== undefined && restartDelayMs !== undefined && restartAttempt > 1) return growingBackoffText(restartAttempt, restartDelayMs, windowText(policy.stableAfterMs));
+    return kServedCrash;
+  };
+  primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, isStartupFailure, hasServed, restartDelayMs, restartAttempt, unstableCrashes, lostRequests, isLowerBound, resetConnections, error }) => {
     // What its death cut: open as it exited (its own word) or at its last report ($openRequests, a heartbeat answer), and connections it was handed and never took.
     const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
     const lost = cut ? `; ${cut}` : '';
@@ -237,13 +253,13 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const counted = isStartupFailure
       ? ', before it served anything: counted as a failed start (restart.startupWindowMs)'
       : hasServed
-        ? `; ${unstableCrashes === undefined ? kServedCrash : unstableCrashText(unstableCrashes, restartDelayMs, windowText(primary.options.restart === false ? 0 : primary.options.restart.startupWindowMs))}`
+        ? `; ${servedText(unstableCrashes, restartDelayMs, restartAttempt)}`
         : '';
     // Of what, when the worker said (an uncaught error): its output says it too, but far from
     // this line. The field names the error (as the logger does an Error's), the line says it.
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
-      { ...ids(worker), uptimeMs, readyMs, ...(restartDelayMs === undefined ? {} : { restartDelayMs }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+      { ...ids(worker), uptimeMs, readyMs, ...(restartDelayMs === undefined ? {} : { restartDelayMs }), ...(restartAttempt === undefined ? {} : { restartAttempt }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
       `worker ${worker.id} ${died(signal, error)} ${formatUptime(readyMs)} after it became ready${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
     );
   });

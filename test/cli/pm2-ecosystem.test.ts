@@ -196,9 +196,9 @@ describe("PM2's restart delays, said at load", () => {
 
   // Before: "from 100 ms doubling up to 30 s" whatever the file's restartBackoff, which no line named (newcomer t24).
   it.each([
-    ['states the back-off the same app sets with restartBackoff', 'restartBackoff: 300, ', "from 300 ms (this app's restartBackoff)", '300 ms'],
-    ['names restartBackoff, the key that sets the back-off, in an app without it', '', 'from 100 ms (restartBackoff sets it)', '100 ms'],
-  ])('[H214][H391] %s', async (_, backoff, from, first) => {
+    ['states the back-off the same app sets with restartBackoff', 'restartBackoff: 300, ', "from 300 ms (this app's restartBackoff)"],
+    ['names restartBackoff, the key that sets the back-off, in an app without it', '', 'from 100 ms (restartBackoff sets it)'],
+  ])('[H214][H391] %s', async (_, backoff, from) => {
     const runtime = runtimeDir();
     const cwd = tempProject({
       'server.cjs': kServer,
@@ -207,8 +207,8 @@ describe("PM2's restart delays, said at load", () => {
     const run = startCli(['run', 'ecosystem.config.cjs'], { runtime, cwd });
     await run.waitFor(/service e2 started: 1 worker /);
     const file = join(cwd, 'ecosystem.config.cjs');
-    expect(count(run.stderr(), `clusterkit: warning: ${file}: apps[0] ("e2"): PM2's "restart_delay" (500) has no equivalent, and is not used: restarts back off on their own, ${from} doubling up to 30 s, and a worker that served a request and stayed up past min_uptime restarts after ${first}.\n`)).toBe(1);
-    expect(count(run.stderr(), `clusterkit: warning: ${file}: apps[0] ("e2"): PM2's "exp_backoff_restart_delay" (100) has no equivalent, and is not used: restarts always back off, ${from} doubling up to 30 s, except after a worker that served a request and stayed up past min_uptime (${first}).\n`)).toBe(1);
+    expect(count(run.stderr(), `clusterkit: warning: ${file}: apps[0] ("e2"): PM2's "restart_delay" (500) has no equivalent, and is not used: restarts back off on their own, ${from} doubling up to 30 s, reset once a worker stayed ready stableAfter (30 s unless set).\n`)).toBe(1);
+    expect(count(run.stderr(), `clusterkit: warning: ${file}: apps[0] ("e2"): PM2's "exp_backoff_restart_delay" (100) has no equivalent, and is not used: restarts always back off, ${from} doubling up to 30 s, reset once a worker stayed ready stableAfter (30 s unless set), as PM2's is after 30 s up.\n`)).toBe(1);
     process.kill(run.child.pid!, 'SIGINT');
     await expect(run.exited()).resolves.toBe(0);
   });

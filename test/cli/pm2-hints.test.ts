@@ -269,6 +269,12 @@ describe('flag names in messages from the library', () => {
     expect(inFlagNames('one at a time over 1.2 s (gradualDrainMs, at most half of shutdownTimeoutMs), then stops')).toBe('one at a time over 1.2 s (--gradual-drain, at most half of --shutdown-timeout), then stops');
   });
 
+  it('[H449] names stableAfter in the served crash line whose restart backs off', () => {
+    const line = 'restarting in 400 ms: 3 restarts in a row with no worker ready 30 s (restart.stableAfterMs), the backoff doubling until one stays ready that long';
+    expect(inFlagNames(line)).toBe('restarting in 400 ms: 3 restarts in a row with no worker ready 30 s (stableAfter in a config file), the backoff doubling until one stays ready that long');
+    expect(inFlagNames(line, { 'restart.stableAfterMs': 'stableAfter in ck.config.cjs' })).toContain('no worker ready 30 s (stableAfter in ck.config.cjs), the backoff');
+  });
+
   it('turns the memory-limit line of the primary into --max-memory', () => {
     const lines: string[] = [];
     const record = (_fields: object, message?: string) => lines.push(message ?? '');

@@ -112,7 +112,7 @@ describe('[H372] show: durations as set', () => {
     expect(row(text, 'ready timeout')).toBe('1.999s (PM2: listen_timeout)');
     expect(row(text, 'gradual drain')).toBe('750ms');
     expect(row(text, 'min ready')).toBe('1.999s: a replacement takes over once it stayed up this long (Kubernetes: minReadySeconds)');
-    expect(row(text, 'restarts')).toBe('backoff 150ms, ×2 each time, up to 1m 30.5s; reset once a worker was ready 30.25s (stableAfter), or 1.5s having served (startup window)');
+    expect(row(text, 'restarts')).toBe('backoff 150ms, ×2 each time, up to 1m 30.5s; reset once a worker was ready 30.25s (stableAfter)');
     expect(row(text, 'crash loop')).toBe('4 restarts in 1m 1.001s, or 3 startup failures in a row (PM2: max_restarts; startup window 1.5s, PM2: min_uptime)');
     expect(row(text, 'heartbeat')).toBe('every 1.25s, a worker silent 2.5s is killed (--heartbeat-timeout)');
     expect(row(text, 'watch')).toMatch(/; a reload 1\.1s after the last change$/);
@@ -122,7 +122,7 @@ describe('[H372] show: durations as set', () => {
     expect(row(whole, 'ready timeout')).toBe('none (PM2: listen_timeout)');
     expect(row(whole, 'gradual drain')).toBe('0ms');
     expect(row(whole, 'min ready')).toMatch(/^1\.5s: /);
-    expect(row(whole, 'restarts')).toBe('backoff 100ms, ×2 each time, up to 2h 5m; reset once a worker was ready 1h 0m 0.5s (stableAfter), or 1s having served (startup window)');
+    expect(row(whole, 'restarts')).toBe('backoff 100ms, ×2 each time, up to 2h 5m; reset once a worker was ready 1h 0m 0.5s (stableAfter)');
     expect(row(whole, 'crash loop')).toMatch(/^4 restarts in 1m 0s, /);
   });
 

@@ -152,16 +152,30 @@ describe('restart policy', () => {
       expect(isStartupFailure({ wasReady: false, readyMs: 0, hasServed: true }, defaults)).toBe(true);
     });
 
-    it('restarts 100 crashes in a minute past the startup window, each after initialMs, and trips no limit', () => {
+    it('[H449] backs off 100 crashes in a row past the startup window but before stableAfterMs, trips no limit, and resets after a worker ready stableAfterMs', () => {
+      // Before: each after initialMs, attempt 1, forever (a build crashing 1.5 s after ready was forked every 1.6 s).
       let history: RestartHistory = kFreshHistory;
+      const delays: number[] = [];
       for (let i = 0; i < 100; i++) {
-        const decision = decideRestart(history, { wasReady: true, readyMs: 1_000, hasServed: true }, defaults, i * 600);
+        const decision = decideRestart(history, { wasReady: true, readyMs: 1_500, hasServed: true }, defaults, i * 600);
         if (!decision.restart) throw new Error(`retired after ${i} served crashes: ${decision.reason}`);
-        expect(decision).toMatchObject({ delayMs: defaults.backoff.initialMs, attempt: 1 });
+        expect(decision.attempt).toBe(i + 1);
+        // Past the startup window: no unstable crash.
         expect(decision.unstableCrashes).toBeUndefined();
+        delays.push(decision.delayMs);
         history = decision.history;
       }
-      expect(history).toMatchObject({ startupFailures: 0, unstableCrashes: 0, restartTimes: [] });
+      expect(delays.slice(0, 10)).toEqual([100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 30_000]);
+      expect(delays.slice(10).every((delay) => delay === defaults.backoff.maxMs)).toBe(true);
+      expect(history).toMatchObject({ attempt: 100, startupFailures: 0, unstableCrashes: 0, restartTimes: [] });
+      // Just short of stableAfterMs (30 s): still growing. At it: initialMs again, then doubling anew.
+      expect(decideRestart(history, { wasReady: true, readyMs: defaults.stableAfterMs - 1, hasServed: true }, defaults, 70_000)).toMatchObject({ restart: true, delayMs: 30_000, attempt: 101 });
+      const stable = decideRestart(history, { wasReady: true, readyMs: defaults.stableAfterMs, hasServed: true }, defaults, 70_000);
+      expect(stable).toMatchObject({ restart: true, delayMs: 100, attempt: 1, history: { attempt: 1, unstableCrashes: 0 } });
+      expect(decideRestart(stable.history, { wasReady: true, readyMs: 1_500, hasServed: true }, defaults, 71_000)).toMatchObject({ restart: true, delayMs: 200, attempt: 2 });
+      // stableAfterMs 0 (with the window passed): every served crash restarts after initialMs, the rule before.
+      const noStable = normalizeRestartOptions({ stableAfterMs: 0 });
+      expect(decideRestart(history, { wasReady: true, readyMs: 1_500, hasServed: true }, noStable, 72_000)).toMatchObject({ restart: true, delayMs: 100, attempt: 1 });
     });
 
     it('[H366] backs off crashes within the startup window (unstable restarts, PM2\'s min_uptime) and trips no limit', () => {
@@ -178,8 +192,12 @@ describe('restart policy', () => {
       expect(delays.slice(0, 10)).toEqual([100, 200, 400, 800, 1_600, 3_200, 6_400, 12_800, 25_600, 30_000]);
       expect(delays.slice(10).every((delay) => delay === defaults.backoff.maxMs)).toBe(true);
       expect(history).toMatchObject({ startupFailures: 0, unstableCrashes: 100, restartTimes: [] });
-      // A worker that stayed ready past the window ends the series: initialMs again, then doubling anew.
-      const stable = decideRestart(history, { wasReady: true, readyMs: 1_000, hasServed: true }, defaults, 70_000);
+      // A worker that stayed ready past the window ends the series, but not the backoff (H449)...
+      const past = decideRestart(history, { wasReady: true, readyMs: 1_000, hasServed: true }, defaults, 70_000);
+      expect(past).toMatchObject({ restart: true, delayMs: 30_000, attempt: 101, history: { attempt: 101, unstableCrashes: 0 } });
+      expect(past.restart && past.unstableCrashes).toBeUndefined();
+      // ...one ready stableAfterMs resets it: initialMs again, then doubling anew.
+      const stable = decideRestart(history, { wasReady: true, readyMs: 30_000, hasServed: true }, defaults, 70_000);
       expect(stable).toMatchObject({ restart: true, delayMs: 100, attempt: 1, history: { attempt: 1, unstableCrashes: 0 } });
       const next = decideRestart(stable.history, { wasReady: true, readyMs: 300, hasServed: true }, defaults, 71_000);
       expect(next).toMatchObject({ restart: true, delayMs: 200, attempt: 2, unstableCrashes: 1 });
@@ -193,22 +211,23 @@ describe('restart policy', () => {
       expect(failed).toMatchObject({ restart: true, delayMs: 200, attempt: 2, history: { startupFailures: 1, unstableCrashes: 1 } });
       const served = decideRestart(failed.history, { wasReady: true, readyMs: 300, hasServed: true }, defaults, 2_000);
       expect(served).toMatchObject({ restart: true, delayMs: 400, attempt: 3, unstableCrashes: 2, history: { startupFailures: 0 } });
-      // With startupWindowMs 0, no crash after ready is unstable: initialMs every time, as before H366.
-      const noWindow = normalizeRestartOptions({ startupWindowMs: 0 });
+      // With startupWindowMs and stableAfterMs 0, no crash after ready is unstable nor short of stable: initialMs every time, as before H366.
+      const noWindow = normalizeRestartOptions({ startupWindowMs: 0, stableAfterMs: 0 });
       expect(decideRestart(served.history, { wasReady: true, readyMs: 0, hasServed: true }, noWindow, 3_000)).toMatchObject({ restart: true, delayMs: 100, attempt: 1 });
     });
 
-    it('resets the backoff and the startup failures counted before it', () => {
+    it('[H449] ends the startup failures counted before it, and resets the backoff once ready stableAfterMs', () => {
       let history: RestartHistory = kFreshHistory;
       for (let i = 0; i < 2; i++) {
         const decision = decideRestart(history, { wasReady: true, readyMs: 100, hasServed: false }, defaults, i * 1_000);
         history = decision.history;
       }
       expect(history).toMatchObject({ attempt: 2, startupFailures: 2 });
-      // Ready past the startup window (H366: a crash sooner backs off, from attempt 3 here).
-      const served = decideRestart(history, { wasReady: true, readyMs: 1_100, hasServed: true }, defaults, 2_000);
+      // Ready stableAfterMs (H366: a crash within the window backs off, from attempt 3 here; H449: so does one past it, before stableAfterMs).
+      const served = decideRestart(history, { wasReady: true, readyMs: 30_000, hasServed: true }, defaults, 2_000);
       expect(served).toMatchObject({ restart: true, delayMs: 100, attempt: 1, history: { attempt: 1, startupFailures: 0 } });
       expect(decideRestart(history, { wasReady: true, readyMs: 100, hasServed: true }, defaults, 2_000)).toMatchObject({ restart: true, delayMs: 400, attempt: 3, history: { startupFailures: 0 } });
+      expect(decideRestart(history, { wasReady: true, readyMs: 1_100, hasServed: true }, defaults, 2_000)).toMatchObject({ restart: true, delayMs: 400, attempt: 3, history: { startupFailures: 0, unstableCrashes: 0 } });
       // The next unserved crash backs off from there again.
       const next = decideRestart(served.history, { wasReady: true, readyMs: 5_000, hasServed: false }, defaults, 8_000);
       expect(next).toMatchObject({ restart: true, delayMs: 200, attempt: 2 });

@@ -125,9 +125,10 @@ function backOffText(key: 'restart_delay' | 'exp_backoff_restart_delay', restart
   const from = restartBackoffMs === undefined ? `from ${first} (restartBackoff sets it)` : `from ${first} (this app's restartBackoff)`;
   // The library's cap: 30 s, or the first back-off when that is longer.
   const cap = restartBackoffMs !== undefined && restartBackoffMs > 30_000 ? formatElapsed(restartBackoffMs) : '30 s';
+  // Reset only by a worker ready stableAfter, as PM2 resets its exponential back-off after 30 s up (H449).
   return key === 'restart_delay'
-    ? `restarts back off on their own, ${from} doubling up to ${cap}, and a worker that served a request and stayed up past min_uptime restarts after ${first}`
-    : `restarts always back off, ${from} doubling up to ${cap}, except after a worker that served a request and stayed up past min_uptime (${first})`;
+    ? `restarts back off on their own, ${from} doubling up to ${cap}, reset once a worker stayed ready stableAfter (30 s unless set)`
+    : `restarts always back off, ${from} doubling up to ${cap}, reset once a worker stayed ready stableAfter (30 s unless set), as PM2's is after 30 s up`;
 }
 
 /**

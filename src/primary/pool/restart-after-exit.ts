@@ -50,7 +50,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
       readyMs,
       isStartupFailure: startupFailure,
       hasServed: record.hasServed,
-      ...(decided?.restart ? { restartDelayMs: decided.delayMs, ...(decided.unstableCrashes === undefined ? {} : { unstableCrashes: decided.unstableCrashes }) } : {}),
+      ...(decided?.restart ? { restartDelayMs: decided.delayMs, restartAttempt: decided.attempt, ...(decided.unstableCrashes === undefined ? {} : { unstableCrashes: decided.unstableCrashes }) } : {}),
       ...(lostRequests === undefined ? {} : { lostRequests, ...lostBounds(record) }),
       ...(record.uncaughtError === undefined ? {} : { error: record.uncaughtError }),
     });

@@ -13,7 +13,8 @@ export interface RestartHistory {
   /**
    * Crashes in a row of workers that served but died within `startupWindowMs` of ready (PM2's
    * unstable restarts, H366): they back off, and count toward no limit. A crash of a worker
-   * that stayed ready longer sets it back to 0; a failed start between them leaves it as is.
+   * that stayed ready longer sets it back to 0 (its backoff still grows before `stableAfterMs`,
+   * H449); a failed start between them leaves it as is.
    */
   readonly unstableCrashes: number;
   /** Recent restarts, oldest first, for the `maxRestarts` per `windowMs` limit. */
@@ -52,7 +53,7 @@ export interface EndedWorker {
    * It served: a request or connection on a tracked server, or a user request message (`$served`).
    * Such a worker started, however soon it died: its crash counts toward neither
    * `maxStartupFailures` nor `maxRestarts`. It restarts after `backoff.initialMs` when it was
-   * ready `startupWindowMs` or longer, else with the slot's growing backoff (H366).
+   * ready `stableAfterMs` or longer, else with the slot's growing backoff (H366, H449).
    */
   hasServed: boolean;
   /** It exited with code 0, no signal: it ended its own process, no crash. Counted all the same (see `decideRestart`). */
@@ -95,12 +96,14 @@ export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartO
  * Decides whether and when to restart a slot whose worker ended unexpectedly at `now`.
  *
  * A worker that was ready and served counts toward no limit: like PM2's restarts, unbounded,
- * each one logged as a crash. When it was ready `startupWindowMs` or longer (PM2's
- * `min_uptime`), it is restarted after `backoff.initialMs`, its backoff reset (it did work).
- * One that died sooner is an unstable restart (H366: a poison build under traffic serves one
- * request and dies 300 ms after ready, and was forked again every 100 ms forever): the slot's
- * backoff grows (`initialMs`, doubling up to `maxMs`) until a worker of the slot stays ready
- * past the window. Still no give-up: a service under traffic serves between its crashes, and
+ * each one logged as a crash. Its slot's backoff grows (`initialMs`, doubling up to `maxMs`)
+ * with each such crash in a row, and is reset only by a worker ready `stableAfterMs` or longer,
+ * whose crash restarts after `initialMs` (PM2's `exp_backoff_restart_delay` and Kubernetes'
+ * CrashLoopBackOff reset after a while up, too; H449: a build crashing 1.5 s after ready, past
+ * the startup window, was forked again every 100 ms forever). One that died within
+ * `startupWindowMs` (PM2's `min_uptime`) of ready is besides an unstable restart
+ * (`unstableCrashes`, H366: a poison build under traffic serves one request and dies 300 ms
+ * after ready). Still no give-up: a service under traffic serves between its crashes, and
  * its slots come back by themselves once the cause is gone. Any other worker backs off
  * exponentially (reset after `stableAfterMs` ready), counts toward `maxRestarts` per
  * `windowMs`, and, as a failed start, toward `maxStartupFailures` in a row.
@@ -113,7 +116,12 @@ export function decideRestart(history: RestartHistory, ended: EndedWorker, optio
   // Restart times age out of the window in every case, so the record stays small.
   const restarts = history.restarts.filter((restart) => now - restart.at < options.windowMs);
   if (ended.wasReady && ended.hasServed) {
-    if (ended.readyMs >= options.startupWindowMs) return { restart: true, delayMs: backoffDelay(1, options), attempt: 1, history: restartHistory(1, 0, restarts) };
+    if (ended.readyMs >= options.startupWindowMs) {
+      // Past the window it started (no unstable crash), but only a run of stableAfterMs resets
+      // the backoff (H449: a build crashing 1.5 s after ready was forked every 100 ms forever).
+      const attempt = ended.readyMs >= options.stableAfterMs ? 1 : history.attempt + 1;
+      return { restart: true, delayMs: backoffDelay(attempt, options), attempt, history: restartHistory(attempt, 0, restarts) };
+    }
     const attempt = history.attempt + 1;
     const unstableCrashes = history.unstableCrashes + 1;
     return { restart: true, delayMs: backoffDelay(attempt, options), attempt, unstableCrashes, history: restartHistory(attempt, 0, restarts, unstableCrashes) };

@@ -39,7 +39,8 @@ export function reportOrphanLines(name: string, directory: string, logger: Logge
         : `workers orphaned by an earlier primary of ${name} (it ended without stopping: killed or crashed), which they wrote while this primary ran, still draining; kept in ${path} until this stop`;
     logger.warn({ orphanLines: lines.length }, `${lines.length} line${lines.length === 1 ? '' : 's'} from ${whose}:`);
     for (const line of lines) {
-      logger.warn({ workerId: line.workerId, pid: line.pid, orphanedAt: line.time }, `orphaned worker, ${new Date(line.time).toISOString()}: ${sanitizeLine(line.msg, false)}`);
+      // `writtenAt` is the line's own time; `orphanedAt`, when the worker found its primary gone (H451).
+      logger.warn({ workerId: line.workerId, pid: line.pid, writtenAt: line.time, ...(line.orphanedAt === undefined ? {} : { orphanedAt: line.orphanedAt }) }, `orphaned worker, ${new Date(line.time).toISOString()}: ${sanitizeLine(line.msg, false)}`);
     }
   } catch (error) {
     // The last net: the run goes on, and its log says what was not reported.

@@ -6,12 +6,13 @@
 import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
 import { type ClusterStatus, type ControlCommand, type ControlRequest, kAcknowledged } from './control-protocol.js';
 import { deadLockHolder } from './name-lock.js';
+import { deadAfterDrop } from './dead-after-drop.js';
 import { type RequestHooks, requestOnce } from './request-once.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
 import { surveyPool } from './survey-pool.js';
 import { withBusyRetry } from './busy-retry.js';
-import { unanswered } from './unanswered.js';
+import { unanswered, unansweredReason } from './unanswered.js';
 
 export { type RequestHooks, requestOnce } from './request-once.js';
 export { ownLimitWords, unanswered, type UnansweredDetail, unansweredDetail, type UnansweredReason, unansweredReason } from './unanswered.js';
@@ -65,11 +66,20 @@ export async function controlRequest(
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT' || code === 'ECONNREFUSED') throw await notRunning(name, directory, code === 'ECONNREFUSED' ? path : undefined);
+    // Dropped unanswered: a primary killed meanwhile (frozen, then kill -9) is said to be gone,
+    // as a refused connection says it (H450); a live one keeps the words below.
+    if (isDropped(error) && (await deadAfterDrop(path)) !== undefined) throw await notRunning(name, directory, path);
     if (code === 'ECONNRESET' || code === 'EPIPE') {
       throw new ControlSocketError(`The cluster "${name}" dropped the control connection before it answered "${command}"; its primary may be exiting.`, { cause: error });
     }
     throw error;
   }
+}
+
+/** The connection broke or closed before any answer (not a timeout, not a refusal). */
+function isDropped(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE' || (error instanceof ControlSocketError && unansweredReason(error) === 'closed');
 }
 
 /** A primary of an older clusterkit refused the `ack` field (before it ran anything). */
@@ -128,6 +138,7 @@ export async function surveyCluster(name: string, timeoutMs = 5_000, directory =
     return { statuses: [status as ClusterStatus], unanswered: [] };
   } catch (error) {
     if (isStale(error as Error)) throw await notRunning(name, directory, (error as NodeJS.ErrnoException).code === 'ECONNREFUSED' ? path : undefined);
+    if (isDropped(error) && (await deadAfterDrop(path)) !== undefined) throw await notRunning(name, directory, path);
     return { statuses: [], unanswered: [{ name, error: error as Error }] };
   }
 }

@@ -9,6 +9,7 @@ import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../erro
 import { stripControlChars } from './control-chars.js';
 import { liveNames } from './control-client.js';
 import { deadLockHolder } from './name-lock.js';
+import { deadAfterDrop } from './dead-after-drop.js';
 import { readLines } from './control-protocol.js';
 import { kSlotNoteReasons, type LogEntry, type LogsRequest, type SlotNote } from './log-protocol.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketPathFor } from './runtime-dir.js';
@@ -73,12 +74,23 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
         );
         return;
       }
-      settle(new ControlSocketError(`The cluster "${name}" dropped the control connection before it answered "logs": ${error.message}`, { cause: error }));
+      dropped(new ControlSocketError(`The cluster "${name}" dropped the control connection before it answered "logs": ${error.message}`, { cause: error }));
     });
     socket.once('close', () => {
       if (isLookingUp) return;
-      settle(isAnswered ? 'closed' : new ControlSocketError(`The cluster "${name}" closed the control connection before it answered "logs"; its primary may be exiting.`));
+      if (isAnswered) return settle('closed');
+      dropped(new ControlSocketError(`The cluster "${name}" closed the control connection before it answered "logs"; its primary may be exiting.`));
     });
+    // Dropped unanswered: a primary killed meanwhile (frozen, then kill -9) is said to be gone, as
+    // a refused connection says it (H450); a live one gets `error`'s words.
+    function dropped(error: ControlSocketError): void {
+      if (isLookingUp || isSettled) return;
+      isLookingUp = true;
+      void deadAfterDrop(path).then(async (dead) => {
+        if (dead === undefined) return settle(error);
+        settle(new ClusterNotRunningError(name, await liveNames(directory).catch(() => []), dead));
+      }, () => settle(error));
+    }
     readLines(
       socket,
       (line) => {

@@ -8,7 +8,8 @@
  * (`takeOrphanLines`), and again at its graceful stop, for lines orphans still draining wrote
  * while it ran (H437). Read back, the file is untrusted: every field is checked (H439).
  *
- * One JSON object a line: `{"time":<ms>,"workerId":1,"pid":123,"msg":"..."}`. Opened without
+ * One JSON object a line: `{"time":<ms>,"orphanedAt":<ms>,"workerId":1,"pid":123,"msg":"..."}`:
+ * `time` when the line was written, `orphanedAt` when the worker found its primary gone. Opened without
  * following a link (O_NOFOLLOW) and without blocking on a FIFO (O_NONBLOCK), created 0600; a
  * file that is not a regular file of this user is left alone. Capped at `kOrphanLinesMaxBytes`:
  * a line that would pass the cap is not appended, so many orphans of many runs cannot fill a
@@ -24,13 +25,18 @@ export const kOrphanLinesMaxBytes = 64 * 1024;
 /** The longest `msg` a line read back may have, in UTF-16 units (a worker's line is far shorter). */
 export const kOrphanLineMaxChars = 16 * 1024;
 
-/** The largest `time` a `Date` holds, in ms either side of the epoch (ECMA-262's time value range). */
-const kMaxTimeMs = 8.64e15;
+/** The earliest `time` a line may have (2020-01-01 UTC): no clusterkit primary ran before (H451). */
+export const kOrphanLineEarliestMs = Date.UTC(2020, 0, 1);
+
+/** How far past this host's clock a line's `time` may be, in ms (clocks of one host agree; a day of slack). */
+export const kOrphanLineAheadMs = 24 * 60 * 60 * 1000;
 
 /** One line an orphaned worker left. */
 export interface OrphanLine {
   /** When the worker wrote it, ms since the epoch. */
   readonly time: number;
+  /** When the worker found its primary gone, ms since the epoch; absent in lines of older workers. */
+  readonly orphanedAt?: number | undefined;
   readonly workerId?: number | undefined;
   readonly pid?: number | undefined;
   readonly msg: string;
@@ -82,8 +88,8 @@ export function readOrphanLines(path: string): OrphanLine[] | undefined {
 /**
  * The lines in `path` and the count of those skipped; undefined when there is no such file (or
  * it is a link, not a regular file, another user's). The file is untrusted input (anyone who can
- * write the control directory, or a bug, may have written it): each field is checked, `time` a
- * finite ms count a `Date` holds, `workerId`/`pid` absent or non-negative safe integers, `msg` a
+ * write the control directory, or a bug, may have written it): each field is checked, `time` (and
+ * `orphanedAt`, when there) a plausible ms count (from 2020-01-01 to a day past now, H451), `workerId`/`pid` absent or non-negative safe integers, `msg` a
  * string of at most `kOrphanLineMaxChars`; a line that fails is skipped and counted (H439).
  */
 export function readOrphanLineFile(path: string): OrphanLines | undefined {
@@ -127,11 +133,20 @@ function parseOrphanLine(text: string): OrphanLine | undefined {
     return undefined;
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
-  const { time, workerId, pid, msg } = value as Record<string, unknown>;
-  if (typeof time !== 'number' || !Number.isFinite(time) || Math.abs(time) > kMaxTimeMs) return undefined;
+  const { time, orphanedAt, workerId, pid, msg } = value as Record<string, unknown>;
+  if (!isPlausibleTime(time) || (orphanedAt !== undefined && !isPlausibleTime(orphanedAt))) return undefined;
   if (typeof msg !== 'string' || msg.length > kOrphanLineMaxChars) return undefined;
   if (!isIdOrAbsent(workerId) || !isIdOrAbsent(pid)) return undefined;
-  return { time, msg, workerId: workerId as number | undefined, pid: pid as number | undefined };
+  return { time: time as number, ...(orphanedAt === undefined ? {} : { orphanedAt: orphanedAt as number }), msg, workerId: workerId as number | undefined, pid: pid as number | undefined };
+}
+
+/**
+ * A time a worker of clusterkit could have written: ms since the epoch, from 2020-01-01 to a
+ * day past this host's clock. A negative or zero time printed as 1969 or 1970 (H451), one past
+ * Date's range threw (H439): both are the file's lies, not times.
+ */
+function isPlausibleTime(value: unknown): value is number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= kOrphanLineEarliestMs && value <= Date.now() + kOrphanLineAheadMs;
 }
 
 function isIdOrAbsent(value: unknown): boolean {

@@ -73,6 +73,7 @@ export function tellOrphaned(info: OrphanedInfo): void {
     : info.openRequests === undefined
       ? `its cleanup is given up to ${time}, then it exits`
       : `${plural(info.openRequests, 'request')} open, given up to ${time} to finish, then it exits`;
+  orphanedAt = Date.now();
   say(`${self()}: its primary (pid ${info.primaryPid}) is gone (killed or crashed: its IPC channel closed); it stops on its own (orphan protection): ${what}`);
 }
 
@@ -116,6 +117,9 @@ function plural(count: number, noun: string): string {
   return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
+/** When this worker found its primary gone (ms since the epoch), for each line of the orphans file (H451). */
+let orphanedAt: number | undefined;
+
 /** On the worker's stderr (its logger), and in `clusterkit run`'s log files when it writes any. */
 function say(message: string): void {
   try {
@@ -126,7 +130,7 @@ function say(message: string): void {
   if (orphanLog === undefined) return;
   const time = Date.now();
   // Never throws: the file is left alone past its cap, or when it cannot be written.
-  if (orphanLog.linesFile !== undefined) appendOrphanLine(orphanLog.linesFile, { time, workerId: cluster.worker?.id, pid: process.pid, msg: message });
+  if (orphanLog.linesFile !== undefined) appendOrphanLine(orphanLog.linesFile, { time, ...(orphanedAt === undefined ? {} : { orphanedAt }), workerId: cluster.worker?.id, pid: process.pid, msg: message });
   if (orphanLog.files.length === 0) return;
   const line = orphanLog.render(message, time);
   for (const file of orphanLog.files) {

@@ -51,10 +51,14 @@ describe('clusterkit run: the lines of workers orphaned by a killed primary', ()
     expect(logs.code).toBe(4); // not running, lines or none (H438)
     expect(logs.stderr).toContain(`clusterkit: cluster orph is not running: its last primary (pid ${run.child.pid}) ended without stopping (killed or crashed). These 4 lines come from its workers, orphaned then`);
     for (const pid of pids) {
-      expect(logs.stderr).toMatch(new RegExp(`\\[orph:\\d err\\] \\[clusterkit\\] WARN worker \\d \\(pid ${pid}\\): its primary \\(pid ${run.child.pid}\\) is gone \\(killed or crashed: its IPC channel closed\\); it stops on its own`));
-      expect(logs.stderr).toMatch(new RegExp(`\\[orph:\\d err\\] \\[clusterkit\\] WARN worker \\d \\(pid ${pid}\\) stopped on its own \\d+ ms after its primary was gone: no request was cut off`));
+      expect(logs.stdout).toMatch(new RegExp(`\\[orph:\\d err\\] \\[clusterkit\\] WARN worker \\d \\(pid ${pid}\\): its primary \\(pid ${run.child.pid}\\) is gone \\(killed or crashed: its IPC channel closed\\); it stops on its own`));
+      expect(logs.stdout).toMatch(new RegExp(`\\[orph:\\d err\\] \\[clusterkit\\] WARN worker \\d \\(pid ${pid}\\) stopped on its own \\d+ ms after its primary was gone: no request was cut off`));
     }
     expect(lstatSync(file).mode & 0o777).toBe(0o600);
+    // Each line has when its worker found its primary gone, no later than the line (H451).
+    for (const line of readFileSync(file, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as { time: number; orphanedAt: number })) {
+      expect(line.orphanedAt).toBeLessThanOrEqual(line.time);
+    }
 
     // The next primary of the name: the lines are the first of its log, then the file is gone.
     const again = await started('orph', runtime);
@@ -77,8 +81,8 @@ describe('clusterkit run: the lines of workers orphaned by a killed primary', ()
     await waitUntilGone(pids, 60_000);
     const logs = await cli(['logs', 'orph-why'], { runtime });
     // Before: `its stop did not finish cleanly (see the lines above)`, and no line above said why.
-    expect(logs.stderr).not.toContain('see the lines above');
-    expect(logs.stderr).toMatch(/stopped on its own \d+ ms after its primary was gone: its stop did not finish cleanly \(its own SIGINT listener had not ended the process by its deadline \(\d+ ms\)\), no request was cut off/);
+    expect(logs.stdout).not.toContain('see the lines above');
+    expect(logs.stdout).toMatch(/stopped on its own \d+ ms after its primary was gone: its stop did not finish cleanly \(its own SIGINT listener had not ended the process by its deadline \(\d+ ms\)\), no request was cut off/);
   });
 
   it('[H417] a link planted at the file\'s path is not followed: its target is left as it was, and `logs` shows nothing of it', async () => {
@@ -129,7 +133,7 @@ describe('clusterkit run: the lines of workers orphaned by a killed primary', ()
     const runtime = runtimeDir();
     plantOrphansFile(runtime, 'orph4', `${JSON.stringify({ time: Date.now(), workerId: 1, pid: 4242, msg: 'worker 1 (pid 4242) stopped on its own' })}\n`);
     const logs = await cli(['logs', 'orph4'], { runtime });
-    expect(logs.stderr).toContain('worker 1 (pid 4242) stopped on its own');
+    expect(logs.stdout).toContain('worker 1 (pid 4242) stopped on its own');
     expect(logs.code).toBe(4); // before: 0
     for (const args of [['--worker', '9'], ['--out'], ['-f']]) {
       const other = await cli(['logs', 'orph4', ...args], { runtime });
@@ -160,5 +164,44 @@ describe('clusterkit run: the lines of workers orphaned by a killed primary', ()
     const stop = await cli(['stop', 'orph5'], { runtime });
     expect(stop.code).toBe(0);
     expect(await run.exited()).toBe(0);
+  });
+
+  it('[H451] times no worker could have written (negative, zero, before 2020, far ahead) are skipped and counted; a line says when it was written and when its worker was orphaned', async () => {
+    const runtime = runtimeDir();
+    const orphanedAt = Date.now() - 2_000;
+    const time = orphanedAt + 500;
+    const file = plantOrphansFile(
+      runtime,
+      'orph6',
+      [
+        JSON.stringify({ time: -5, msg: 'neg' }),
+        JSON.stringify({ time: 0, msg: 'zero' }),
+        JSON.stringify({ time: Date.UTC(2019, 11, 31), msg: 'too early' }),
+        JSON.stringify({ time: Date.now() + 30 * 24 * 3600_000, msg: 'too late' }),
+        JSON.stringify({ time, orphanedAt: -1, msg: 'bad orphanedAt' }),
+        JSON.stringify({ time, orphanedAt, workerId: 1, pid: 4242, msg: 'the good line' }),
+      ].join('\n') + '\n',
+    );
+    // Before: the negative time was shown as 1969-12-31T23:59:59.995Z, with orphanedAt=-5.
+    const { run } = await started('orph6', runtime);
+    const output = run.output();
+    expect(output).toContain(`5 lines of ${file} did not read as an orphaned worker's line`);
+    expect(output).not.toMatch(/neg|zero|too early|too late|bad orphanedAt|1969|1970/);
+    const good = output.split('\n').find((line) => line.includes('the good line'))!;
+    expect(good).toContain(`writtenAt=${time}`);
+    expect(good).toContain(`orphanedAt=${orphanedAt}`);
+    const stop = await cli(['stop', 'orph6'], { runtime });
+    expect(stop.code).toBe(0);
+    expect(await run.exited()).toBe(0);
+  });
+
+  it('[H452] `clusterkit logs <name>` with no cluster running: the orphan lines on stdout (a redirect keeps them), the note alone on stderr, exit 4', async () => {
+    const runtime = runtimeDir();
+    plantOrphansFile(runtime, 'orph7', `${JSON.stringify({ time: Date.now(), workerId: 1, pid: 4242, msg: 'worker 1 (pid 4242) stopped on its own' })}\n`);
+    const logs = await cli(['logs', 'orph7'], { runtime });
+    expect(logs.code).toBe(4);
+    expect(logs.stdout).toMatch(/^\S.*worker 1 \(pid 4242\) stopped on its own\n$/); // before: ''
+    expect(logs.stderr).toContain('cluster orph7 is not running');
+    expect(logs.stderr).not.toContain('stopped on its own');
   });
 });

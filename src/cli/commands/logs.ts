@@ -151,8 +151,8 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
 
 /**
  * Prints the lines the orphaned workers of `name`'s last primary left in the control directory
- * (control/orphan-lines.ts, H417), as `run` would have printed them (worker stderr lines), after
- * a note on stderr that says where they come from; false when there is no such line (the
+ * (control/orphan-lines.ts, H417), as `run` would have printed them (worker stderr lines, kept
+ * by --err), on stdout after a note on stderr that says where they come from (H452); false when there is no such line (the
  * not-running error stands). Printed or all filtered out, `logs` exits as not running (H438). The next `clusterkit run` of the name reports them and removes them.
  */
 function printOrphanLines(
@@ -174,7 +174,8 @@ function printOrphanLines(
       : `cluster ${name} is not running: its last primary (pid ${error.deadPrimary.pid}) ended without stopping (killed or crashed). ${count} come from its workers, orphaned then, which stopped on their own `;
   process.stderr.write(`clusterkit: ${whose}(kept in ${path} until the next "clusterkit run" of the name shows them in its log):\n`);
   for (const line of shown) {
-    print.entry({ time: line.time, source: 'worker', ...(line.workerId === undefined ? {} : { workerId: line.workerId }), stream: 'stderr', level: 40, msg: `[clusterkit] WARN ${line.msg}` });
+    // On stdout, the note alone on stderr: `clusterkit logs <name> > file` keeps them (H452).
+    print.entry({ time: line.time, source: 'worker', ...(line.workerId === undefined ? {} : { workerId: line.workerId }), stream: 'stderr', level: 40, msg: `[clusterkit] WARN ${line.msg}` }, 'stdout');
   }
   return true;
 }
@@ -220,10 +221,9 @@ function printer(name: string, isJson: boolean, stamp: LinePrefixer) {
     return workerLinePrefix(name, entry.workerId, entry.stream, keepColors[to]);
   };
   return {
-    /** Writes one entry; false when the output is backed up. */
-    entry(entry: LogEntry): boolean {
+    /** Writes one entry, on `to` (default: where its output goes, `outputOf`); false when the output is backed up. */
+    entry(entry: LogEntry, to: LogOutput = outputOf(entry)): boolean {
       if (isJson) return process.stdout.write(`${terminalSafeJson({ name, ...withOutput(entry) })}\n`);
-      const to = outputOf(entry);
       return process[to].write(`${stamp === undefined ? '' : stamp(entry.time)}${prefix(entry, to)}${sanitizeLine(entry.msg, keepColors[to])}${entry.partial === true ? kPartialMark : ''}\n`);
     },
     dropped(count: number): void {

@@ -42,7 +42,11 @@ const followers = new WeakMap<LogSource, number>();
 export async function streamLogs(socket: net.Socket, request: LogsRequest & { id: number }, source: LogSource | undefined, slots?: SlotSource): Promise<void> {
   checkLogsRequest(request as unknown as Record<string, unknown>);
   if (!source) {
-    throw new InvalidStateError('This cluster keeps no log buffer: only clusters started with "clusterkit run" do; a startClusteredService primary writes its workers\' output to its own stdout.');
+    // Named for both library primaries (newcomer t49: a ClusterPrimary subclass read of startClusteredService only).
+    throw new InvalidStateError(
+      'This cluster keeps no log buffer: only clusters started with "clusterkit run" do. A primary of your own (a ClusterPrimary, or startClusteredService) ' +
+        "writes its workers' output to its own stdout and stderr: read them where its supervisor keeps them (journalctl, docker logs, kubectl logs), or start the script with clusterkit run.",
+    );
   }
   const { id } = request;
   const follow = request.follow ?? false;

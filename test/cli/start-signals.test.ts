@@ -32,8 +32,9 @@ function catches(pid: number, signal: number): boolean {
   }
 }
 
+/** What the control directory holds but the record of a clean stop (`<name>.stopped`, H453: a stop during the start writes one too). */
 function socketsLeft(runtime: string): string[] {
-  return existsSync(join(runtime, 'clusterkit')) ? readdirSync(join(runtime, 'clusterkit')) : [];
+  return existsSync(join(runtime, 'clusterkit')) ? readdirSync(join(runtime, 'clusterkit')).filter((entry) => !entry.endsWith('.stopped')) : [];
 }
 
 describeOnLinux('clusterkit run: signals during the start', () => {

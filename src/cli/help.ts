@@ -128,8 +128,9 @@ Options:
                               daily); 6 fields: seconds first (PM2's cron_restart)
       --max-restarts <n>      Crashes of one worker slot allowed within --restart-window
                               before it is no longer restarted (default: 10); a worker
-                              that served a request is always restarted, after 100 ms,
-                              backing off if it died within --startup-window
+                              that served a request is always restarted, after 100 ms
+                              doubling with each crash in a row until one stays ready
+                              30 s (stableAfter in a config file)
       --restart-window <d>    The window of --max-restarts (default: 60s)
       --startup-window <d>    A worker that dies this soon after ready, before serving a
                               request, failed to start; one that served backs off

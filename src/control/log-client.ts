@@ -49,6 +49,8 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
   const id = 1;
   const socket = net.connect(path);
   let isAnswered = false;
+  /** Set by `close()`: the connection this side ended is no drop to look into (review: it waited up to 1 s on a live primary). */
+  let isClosedHere = false;
   const done = new Promise<'complete' | 'closed'>((resolve, reject) => {
     let isSettled = false;
     const settle = (outcome: 'complete' | 'closed' | Error) => {
@@ -85,6 +87,7 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
     // a refused connection says it (H450); a live one gets `error`'s words.
     function dropped(error: ControlSocketError): void {
       if (isLookingUp || isSettled) return;
+      if (isClosedHere) return settle(error);
       isLookingUp = true;
       void deadAfterDrop(path).then(async (dead) => {
         if (dead === undefined) return settle(error);
@@ -128,7 +131,10 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
     done,
     pause: () => socket.pause(),
     resume: () => socket.resume(),
-    close: () => socket.destroy(),
+    close: () => {
+      isClosedHere = true;
+      socket.destroy();
+    },
   };
 }
 

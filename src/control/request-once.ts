@@ -64,6 +64,8 @@ export function requestOnce(
     const notProtocol = (what: string) =>
       unanswered('not-protocol', `The process listening on ${path} answered "${request.command}" with ${what}, which is not the clusterkit control protocol; it may not be a clusterkit primary.`, undefined, { what });
     let isAnyByte = false;
+    /** The primary acknowledged the request (`ack`): bytes that came were its, and a close after them is a close (review: a primary that exited or was killed after it, said "not the clusterkit control protocol"). */
+    let isAccepted = false;
     let head = '';
     socket.on('data', (chunk: Buffer) => {
       isAnyByte = true;
@@ -81,7 +83,7 @@ export function requestOnce(
     });
     socket.once('close', () =>
       settle(
-        isAnyByte
+        isAnyByte && !isAccepted
           ? notProtocol('bytes that hold no answer to it')
           : unanswered('closed', `The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary may have crashed.`),
       ),
@@ -94,6 +96,7 @@ export function requestOnce(
         if (!response) return settle(notProtocol('a line that is not a JSON object'));
         // Not the answer: the primary says it read the request and runs it; the answer follows.
         if (request.ack === true && response.id === request.id && !('ok' in response) && (response as { accepted?: unknown }).accepted === request.command) {
+          isAccepted = true;
           return void hooks.onAccepted?.();
         }
         // Id 0: the server refused the connection itself (too many connections) or the request.

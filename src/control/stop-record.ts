@@ -23,6 +23,9 @@ import { controlDirectory, socketPathFor } from './runtime-dir.js';
 /** A clean stop this recent (ms) counts for `clusterkit stop`: older, the name is "not running" again (exit 4). */
 export const kRecentStopMs = 60_000;
 
+/** How far ahead of this clock a record's time may be (ms): a clock stepped back by a moment. */
+const kFutureSlackMs = 5_000;
+
 /** The most a record holds: `{"pid":<10 digits>,"at":<16 digits>}` and a newline, with room. */
 const kMaxRecordBytes = 64;
 
@@ -46,7 +49,8 @@ export function writeStopRecord(socketPath: string): void {
   const path = socketPath.replace(/\.sock$/, '.stopped');
   const draft = `${path}.${process.pid}.draft`;
   try {
-    writeFileSync(draft, `${JSON.stringify({ pid: process.pid, at: Date.now() })}\n`, { mode: 0o600, flag: 'w' });
+    // Made new ('wx'): never written through a link left at the draft's name.
+    writeFileSync(draft, `${JSON.stringify({ pid: process.pid, at: Date.now() })}\n`, { mode: 0o600, flag: 'wx' });
     renameSync(draft, path);
   } catch {
     try {
@@ -73,7 +77,8 @@ export function clearStopRecord(socketPath: string): void {
 export function recentStop(name: string, directory = controlDirectory(), now = Date.now()): StopRecord | undefined {
   const record = readStopRecord(stopRecordPath(name, directory));
   if (record === undefined) return undefined;
-  return now - record.at <= kRecentStopMs ? record : undefined;
+  // A record from the future (a hostile or broken file; a clock stepped back by more than the slack) is none.
+  return now - record.at <= kRecentStopMs && record.at - now <= kFutureSlackMs ? record : undefined;
 }
 
 function readStopRecord(path: string): StopRecord | undefined {

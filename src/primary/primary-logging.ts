@@ -233,6 +233,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn(fields, `worker ${worker.id} did not stop cleanly: it ${describeExit(code, signal, worker.pid)}`);
     }
   });
+  // A crash before serving, past the startup window: its wait once grown, in the words (retest t49: only in the fields).
+  const unservedWait = (restartDelayMs: number | undefined, restartAttempt: number | undefined): string => {
+    const policy = primary.options.restart;
+    if (policy === false || restartAttempt === undefined || restartDelayMs === undefined || restartAttempt <= 1) return '';
+    return `; restarting in ${wholeMs(restartDelayMs)} ms: ${restartAttempt} exits of its slot in a row, the backoff doubling until a worker stays ready ${windowText(policy.stableAfterMs)} (restart.stableAfterMs)`;
+  };
   // What the served crash line says: unstable within the window, a grown backoff past it (H449), else the plain words.
   const servedText = (unstableCrashes: number | undefined, restartDelayMs: number | undefined, restartAttempt: number | undefined): string => {
     const policy = primary.options.restart;
@@ -254,7 +260,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       ? ', before it served anything: counted as a failed start (restart.startupWindowMs)'
       : hasServed
         ? `; ${servedText(unstableCrashes, restartDelayMs, restartAttempt)}`
-        : '';
+        : unservedWait(restartDelayMs, restartAttempt);
     // Of what, when the worker said (an uncaught error): its output says it too, but far from
     // this line. The field names the error (as the logger does an Error's), the line says it.
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;

@@ -63,3 +63,65 @@ describe('a control connection dropped unanswered', () => {
     }
   });
 });
+
+/** A socket that acknowledges the request (`accepted`), as a primary does at once, then closes unanswered: a primary that exited or was killed after reading it. */
+async function acknowledgingThenClosing(path: string): Promise<net.Server> {
+  const server = net.createServer((socket) => {
+    let text = '';
+    socket.on('data', (chunk) => {
+      text += chunk.toString('utf8');
+      const end = text.indexOf('\n');
+      if (end < 0) return;
+      const request = JSON.parse(text.slice(0, end)) as { id: number; command: string; ack?: boolean };
+      socket.end(request.ack === true ? `${JSON.stringify({ id: request.id, accepted: request.command })}\n` : '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(path, resolve));
+  return server;
+}
+
+describe('a control connection closed after the primary acknowledged the request', () => {
+  it('[H458] its primary gone (the lock names a dead pid): stop says not running, with that pid, exit 4, not "not the clusterkit control protocol"', async () => {
+    const runtime = runtimeDir();
+    const directory = join(runtime, 'clusterkit');
+    mkdirSync(directory, { mode: 0o700 });
+    const pid = await deadPid();
+    writeFileSync(join(directory, 'rt-m.lock'), `${pid}\n`, { mode: 0o600 });
+    const server = await acknowledgingThenClosing(join(directory, 'rt-m.sock'));
+    try {
+      const stop = await cli(['stop', 'rt-m'], { runtime });
+      // Before: `answered "stop" with bytes that hold no answer to it, which is not the clusterkit control protocol`, exit 1.
+      expect(stop.stderr).not.toContain('not the clusterkit control protocol');
+      expect(stop.stderr).toContain(`No cluster named "rt-m" is running. Its last primary (pid ${pid}) ended without stopping (killed or crashed)`);
+      expect(stop.code).toBe(4);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('[H458] after a clean stop just recorded (a stop it joined ended the process before the answer): stop says already stopped, exit 0', async () => {
+    const runtime = runtimeDir();
+    const directory = join(runtime, 'clusterkit');
+    mkdirSync(directory, { mode: 0o700 });
+    writeFileSync(join(directory, 'rt-n.stopped'), `${JSON.stringify({ pid: await deadPid(), at: Date.now() })}\n`, { mode: 0o600 });
+    const server = await acknowledgingThenClosing(join(directory, 'rt-n.sock'));
+    try {
+      const stop = await cli(['stop', 'rt-n'], { runtime });
+      expect(stop.stderr).not.toContain('not the clusterkit control protocol');
+      expect(stop.stdout).toMatch(/^rt-n was already stopped, .* ago: nothing to do\n$/);
+      expect(stop.code).toBe(0);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('[H458] a stop record from the future is no record: a stop of a name not running exits 4', async () => {
+    const runtime = runtimeDir();
+    const directory = join(runtime, 'clusterkit');
+    mkdirSync(directory, { mode: 0o700 });
+    writeFileSync(join(directory, 'rt-o.stopped'), `${JSON.stringify({ pid: 1, at: Date.now() + 3_600_000 })}\n`, { mode: 0o600 });
+    const stop = await cli(['stop', 'rt-o'], { runtime });
+    expect(stop.stdout).not.toContain('already stopped');
+    expect(stop.code).toBe(4);
+  });
+});

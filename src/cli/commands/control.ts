@@ -1,7 +1,7 @@
 /**
  * `clusterkit reload|stop|scale <name>`: one request to the cluster's control socket.
  */
-import { controlRequest } from '../../control/control-client.js';
+import { controlRequest, unansweredReason } from '../../control/control-client.js';
 import { describeCancelledRestarts, describeInterrupted } from '../../control/stop-counts.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClusterStatus } from '../../control/control-protocol.js';
@@ -80,7 +80,8 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
     // Another stop got there first, a moment ago (two typed at once): nothing to do, exit 0 (H453).
     const stopped = alreadyStopped(name[0], error);
     if (stopped === undefined) throw error;
-    await waitForExit(stopped.pid);
+    // Its process ends right after the record: waited for only then (a library primary may live on after its stop; its pid may be another's by now).
+    if (Date.now() - stopped.at < kFreshStopMs) await waitForExit(stopped.pid);
     process.stdout.write(`${name[0]} was already stopped, ${formatElapsed(Math.max(0, Date.now() - stopped.at))} ago: nothing to do\n`);
     return 0;
   } finally {
@@ -98,7 +99,9 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
  * dropped. Not after a primary that ended without stopping (its socket left behind, `deadPrimary`).
  */
 function alreadyStopped(name: string, error: unknown): StopRecord | undefined {
-  const isGone = error instanceof ClusterNotRunningError ? error.deadPrimary === undefined : error instanceof ControlSocketError && isDropped(error.cause);
+  // A close after the primary acknowledged the stop too: one it joined (a Ctrl-C's) ended its process before its answer.
+  const isGone =
+    error instanceof ClusterNotRunningError ? error.deadPrimary === undefined : error instanceof ControlSocketError && (isDropped(error.cause) || unansweredReason(error) === 'closed');
   return isGone ? recentStop(name) : undefined;
 }
 
@@ -255,6 +258,9 @@ async function checkedName(command: CommandName, positionals: readonly string[],
 }
 
 /** Polls until `pid` is gone: `stop` returns only once the primary has really exited. */
+/** A stop record this recent (ms) is of a primary that may still be exiting: `stop` waits for its pid to go. */
+const kFreshStopMs = 2_000;
+
 async function waitForExit(pid: number): Promise<void> {
   const deadline = Date.now() + kExitWaitMs;
   while (Date.now() < deadline) {

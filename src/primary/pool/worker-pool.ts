@@ -754,13 +754,23 @@ export class WorkerPool {
     if (record.state === 'exited' || record.finishExit !== undefined) return;
     const mayBeGroupStop = (signal === 'SIGINT' || signal === 'SIGTERM') && !record.stopRequested && !record.isKilledByPrimary();
     const startedAt = Date.now();
+    // The shutdown began once the pool closed: its stop of the workers (which marks them) comes after its hooks and intake drain.
+    const isStopping = () => record.stopRequested || this.#isClosed;
     const isDelivered = () =>
-      !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames && (!mayBeGroupStop || record.stopRequested || Date.now() - startedAt >= kGroupSignalWindowMs);
-    if (isDelivered()) return this.#onExit(record, code, signal);
+      !record.clusterWorker.isConnected() && !record.endpoint.isHoldingFrames && (!mayBeGroupStop || isStopping() || Date.now() - startedAt >= kGroupSignalWindowMs);
+    const verdict = () => {
+      // Taken into the shutdown that began (before its exit was read, or while its verdict waited): stopped, not a failed start or a crash.
+      if (mayBeGroupStop && this.#isClosed && !record.stopRequested) this.markStopping(record);
+      this.#onExit(record, code, signal);
+    };
+    if (isDelivered()) return verdict();
+    // Dead meanwhile: no pick (round-robin, `/readyz`) and no ready timeout for it while its verdict waits.
+    this.rotation.remove(record);
+    clearTimeout(record.readyTimer);
     const finish = () => {
       clearInterval(poll);
       record.finishExit = undefined;
-      this.#onExit(record, code, signal);
+      verdict();
     };
     // The channel's end is an event; frames released by bulk bytes are not: both are polled too.
     const poll = setInterval(() => {

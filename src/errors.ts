@@ -442,6 +442,26 @@ export class WorkerStartupError extends ClusterKitError {
 }
 
 /**
+ * A warning, once per worker: its process exited, but its IPC channel was still open
+ * `afterMs` later: another process holds the worker's end (one it started in a session of its
+ * own that inherited the channel's descriptor). The primary closed its own end: nothing more is
+ * read from it, and node:cluster hands it no more connections. `workerId`, `pid` (the worker's).
+ */
+export class ChannelHeldError extends ClusterKitError {
+  override readonly name = 'ChannelHeldError';
+  readonly code = 'ERR_CHANNEL_HELD';
+
+  constructor(
+    readonly workerId: number,
+    readonly pid: number | undefined,
+    readonly afterMs: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+/**
  * A worker of a slot whose last worker listened said it was ready but did not listen within the
  * ready timeout (H227): counted ready anyway, told once as a warning (a restart waits for its
  * listen only because its slot listened before; `waitListen` makes a missing listen a failed start).

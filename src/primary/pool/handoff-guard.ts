@@ -12,7 +12,9 @@
  * Each handoff the primary sends the child is noted by its sequence number (`noteSent`, called
  * from the channel guard's one wrapper of the child's `send`), its internal messages tell the
  * acknowledged ones, and the end of its channel closes the rest: the client
- * sees its connection close, as when the worker that held it dies. Not at the exit itself: an
+ * sees its connection close, as when the worker that held it dies; when the channel did not end
+ * (a process the worker started holds it, with the connection's descriptor in flight in it), the
+ * connection itself is shut down (end-connection.ts, H456). Not at the exit itself: an
  * acknowledgement the worker wrote just before dying may still be unread then, and node:cluster
  * acts on it when it is read (it closes the copy, or hands it to another worker).
  *
@@ -26,6 +28,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { ClusterListens } from './cluster-listens.js';
+import { endConnection } from './end-connection.js';
 import type { RoundRobinIntake } from './round-robin-intake.js';
 
 interface Closable {
@@ -104,6 +107,12 @@ export interface HandoffGuard {
   readonly noteSent: (message: unknown, handle: unknown) => void;
   /** See `MessageInspector.onConnectionsReset` (channel-guard.ts). */
   readonly onConnectionsReset?: (count: number) => void;
+  /**
+   * The child's process exited and its channel is about to be closed by the primary (another
+   * process held it open): the connections handed to it and never acknowledged are ended
+   * (end-connection.ts), counted as its exit cut them off.
+   */
+  readonly endUnacknowledged: () => void;
 }
 
 /**
@@ -149,10 +158,15 @@ export function guardHandoffs(
     // makes sure) has handed the refused connection back to the handle it came from.
     if (ack.isRefused) process.nextTick(() => listens.generation(handoff.key) !== handoff.generation && closeQuietly(handoff.handle));
   });
-  const closeUnacknowledged = (): void => {
+  // `isEnded`: the child's process exited and its channel is still open (another process holds
+  // it, with the connection's descriptor in flight in it): the connection itself is shut down,
+  // or its client waits until that process ends (H456). Not for a channel that ended: a live
+  // worker that disconnected may own the connection, and a dead one's copies are gone with it.
+  const closeUnacknowledged = (isEnded = false): void => {
     closedUnacknowledged += inFlight.size;
     for (const { handle, intake } of inFlight.values()) {
-      closeQuietly(handle);
+      if (isEnded) endConnection(handle);
+      else closeQuietly(handle);
       intake?.orphaned(handle as object);
     }
     inFlight.clear();
@@ -163,10 +177,10 @@ export function guardHandoffs(
   const orphan = (): void => {
     for (const { handle, intake } of inFlight.values()) intake?.orphaned(handle as object);
   };
-  child.once('disconnect', closeUnacknowledged);
+  child.once('disconnect', () => closeUnacknowledged());
   child.once('exit', () => {
     orphan();
-    setTimeout(closeUnacknowledged, kChannelEndGraceMs).unref();
+    setTimeout(() => closeUnacknowledged(child.connected), kChannelEndGraceMs).unref();
   });
-  return { unacknowledged: () => closedUnacknowledged + inFlight.size, beforeNode, noteSent, onConnectionsReset };
+  return { unacknowledged: () => closedUnacknowledged + inFlight.size, beforeNode, noteSent, onConnectionsReset, endUnacknowledged: () => closeUnacknowledged(true) };
 }

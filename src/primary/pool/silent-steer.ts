@@ -19,6 +19,8 @@
  *   (handoff-guard.ts);
  * - a worker leaving the handle (its server closed, it exited) is forgotten with it (`remove`):
  *   the connections queued go to the others, as node:cluster does.
+ * A worker whose process exited is passed over always (`markExited`), until node:cluster removes
+ * it: a connection handed to it would wait for a process that is gone.
  * The check on the accept path is a lookup in a set (`silentWorkers`) made for the worker
  * node:cluster picked: the silence is computed by the heartbeat, once per interval.
  *
@@ -56,6 +58,14 @@ function isRoundRobinHandle(value: unknown): value is RoundRobinHandle {
 
 /** The node:cluster workers the heartbeat reports silent now (every primary of the process). */
 const silentWorkers = new WeakSet<object>();
+/**
+ * The node:cluster workers whose process exited (every primary of the process): passed over
+ * always, even when no other worker of the handle answers (a connection queued for the next
+ * worker is served; one handed to a dead process is not). node:cluster keeps such a worker in its
+ * handles until its channel ends, which a process it started holding the channel delays for good
+ * (worker-pool.ts closes the channel then).
+ */
+const exitedWorkers = new WeakSet<object>();
 /** The round-robin handles steered, until node:cluster drops them (their last worker gone). */
 const steers = new Set<RoundRobinSteer>();
 
@@ -63,6 +73,13 @@ const steers = new Set<RoundRobinSteer>();
 export function markSilent(worker: ClusterWorker): void {
   if (silentWorkers.has(worker)) return;
   silentWorkers.add(worker);
+  for (const steer of steers) steer.rebalance();
+}
+
+/** `worker`'s process exited: no round-robin handle hands it a connection any more. */
+export function markExited(worker: ClusterWorker): void {
+  if (exitedWorkers.has(worker)) return;
+  exitedWorkers.add(worker);
   for (const steer of steers) steer.rebalance();
 }
 
@@ -98,13 +115,13 @@ class RoundRobinSteer {
 
   /** True when a worker of the handle other than `except` is not silent. */
   #isAnyAnswering(except?: ClusterWorker): boolean {
-    for (const worker of this.handle.all.values()) if (worker !== except && !silentWorkers.has(worker)) return true;
+    for (const worker of this.handle.all.values()) if (worker !== except && !silentWorkers.has(worker) && !exitedWorkers.has(worker)) return true;
     return false;
   }
 
   /** node:cluster's `handoff(worker)`: a silent worker is parked while another answers. */
   handoffSteered(worker: ClusterWorker): void {
-    if (silentWorkers.has(worker) && this.handle.all.has(worker.id) && this.#isAnyAnswering(worker)) {
+    if ((exitedWorkers.has(worker) || (silentWorkers.has(worker) && this.#isAnyAnswering(worker))) && this.handle.all.has(worker.id)) {
       this.#parked.set(worker.id, worker);
       return;
     }
@@ -126,15 +143,13 @@ class RoundRobinSteer {
    */
   rebalance(): void {
     const isAnyAnswering = this.#isAnyAnswering();
-    if (isAnyAnswering) {
-      for (const [id, worker] of this.handle.free) {
-        if (!silentWorkers.has(worker)) continue;
-        this.handle.free.delete(id);
-        this.#parked.set(id, worker);
-      }
+    for (const [id, worker] of this.handle.free) {
+      if (!exitedWorkers.has(worker) && !(isAnyAnswering && silentWorkers.has(worker))) continue;
+      this.handle.free.delete(id);
+      this.#parked.set(id, worker);
     }
     for (const [id, worker] of this.#parked) {
-      if (isAnyAnswering && silentWorkers.has(worker)) continue;
+      if (exitedWorkers.has(worker) || (isAnyAnswering && silentWorkers.has(worker))) continue;
       this.#parked.delete(id);
       this.handoff.call(this.handle, worker);
     }

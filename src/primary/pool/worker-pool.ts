@@ -7,6 +7,7 @@ import { capitalize } from '../../capitalize.js';
 import { formatElapsed } from '../../duration.js';
 import {
   ChannelCorruptError,
+  ChannelHeldError,
   type CrashLoopError,
   InvalidArgumentError,
   NoWorkerAvailableError,
@@ -27,6 +28,8 @@ import { countSignalledStop, countUnfinishedStop } from './stop-worker.js';
 import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs, kMaxRefusals } from './handoff-guard.js';
+import { closeHeldChannel } from './held-channel.js';
+import { markExited } from './silent-steer.js';
 import { describeListenKey } from './listen-key.js';
 import { RateLimitedWarning } from './rate-limited-warning.js';
 import { describeSpawnError, spawnWorker } from './spawn-worker.js';
@@ -486,6 +489,7 @@ export class WorkerPool {
       this.#onProtocolError(record, 'forged-listen', 'NODE_CLUSTER listening'),
     );
     record.unacknowledgedHandoffs = handoffs.unacknowledged;
+    record.endUnacknowledgedHandoffs = handoffs.endUnacknowledged;
     const bulkEnd = isBulkAvailable(this.#context.options.serialization) ? primaryBulkEnd(worker.process.stdio) : undefined;
     if (bulkEnd !== undefined) {
       record.bulkEnd = bulkEnd;
@@ -752,6 +756,9 @@ export class WorkerPool {
    */
   #onProcessExit(record: WorkerRecord, code: number | null, signal: NodeJS.Signals | null): void {
     if (record.state === 'exited' || record.finishExit !== undefined) return;
+    // No connection is handed to a process that is gone, from now: node:cluster would until its
+    // channel ends, which a process it started may delay for good (H456). What it wrote is still read.
+    markExited(record.clusterWorker);
     const mayBeGroupStop = (signal === 'SIGINT' || signal === 'SIGTERM') && !record.stopRequested && !record.isKilledByPrimary();
     const startedAt = Date.now();
     // The shutdown began once the pool closed: its stop of the workers (which marks them) comes after its hooks and intake drain.
@@ -800,6 +807,7 @@ export class WorkerPool {
     record.protocolWarning?.flush();
     record.stickyWarning?.flush();
     record.slowReads?.flush();
+    this.#closeHeldChannel(record);
     if (!wasReady) record.whenReady.reject(record.startupFailure(loadingStepsFor(this.#context.options.loadingSteps, record.env), workersLoaderHint(this.#context.options, record.env)));
     const killed = record.isKilledByPrimary();
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
@@ -839,6 +847,31 @@ export class WorkerPool {
     record.whenExited.resolve({ code, signal });
     record.whenStoppedAccepting.resolve();
     if (record.slot.current === record) restartAfterExit(this, this.#context, record, wasReady);
+  }
+
+  /**
+   * The worker's process exited and its channel did not end within `kChannelEndAfterExitMs`:
+   * another process holds the worker's end (one it started, in a session of its own, with the
+   * channel's descriptor). The primary closes its own end (held-channel.ts): node:cluster removes
+   * the worker from its round-robin handles, and nothing more is read from it (H457: a forged
+   * `listening` every 200 ms was warned about in the dead worker's name for as long as that
+   * process ran). The connections handed to it unacknowledged are ended first (H456). Told once.
+   */
+  #closeHeldChannel(record: WorkerRecord): void {
+    const child = record.clusterWorker.process;
+    if (!child.connected || (child.exitCode === null && child.signalCode === null)) return;
+    record.endUnacknowledgedHandoffs();
+    if (!closeHeldChannel(child)) return;
+    this.#context.reportWarning(
+      new ChannelHeldError(
+        record.id,
+        record.pid,
+        kChannelEndAfterExitMs,
+        `${capitalize(record.describe())} exited, but its IPC channel was still open ${kChannelEndAfterExitMs / 1000} s later: another process holds the worker's end of it ` +
+          '(one the worker started, in a session of its own, that inherited the channel\'s descriptor, NODE_CHANNEL_FD). The primary closed its own end: nothing more is read from it, ' +
+          'no connection is handed to it, and those handed to it and not taken were closed. Start such processes without the channel in their stdio (stdio "ignore", or a list without "ipc" and its descriptor).',
+      ),
+    );
   }
 
   /**

@@ -284,6 +284,8 @@ export class WorkerRecord {
   readonly bulkWait = new BulkWait();
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */
   unacknowledgedHandoffs: () => number = () => 0;
+  /** Ends the connections handed to it and never acknowledged (handoff-guard.ts `endUnacknowledged`): its process exited, its channel held by another. */
+  endUnacknowledgedHandoffs: () => void = () => {};
   /** The listening addresses (node:cluster handle keys) it holds now (channel-guard.ts). */
   listenKeys: ReadonlySet<string> = new Set();
   /** Set when the primary killed it for what it wrote on its channel (channel-guard.ts). */

@@ -15,6 +15,23 @@ import { cleanUpCli, cli, runtimeDir } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
+/** A fresh runtime directory and its control directory (made, 0700), as a primary makes it. */
+function controlDirectory(): { runtime: string; directory: string } {
+  const runtime = runtimeDir();
+  const directory = join(runtime, 'clusterkit');
+  mkdirSync(directory, { mode: 0o700 });
+  return { runtime, directory };
+}
+
+/** Runs `body`, then closes `server`. */
+async function closingAfter(server: net.Server, body: () => Promise<void>): Promise<void> {
+  try {
+    await body();
+  } finally {
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
+
 /** The pid of a process that has exited (and was reaped). */
 async function deadPid(): Promise<number> {
   const child = spawn(process.execPath, ['-e', '']);
@@ -24,9 +41,7 @@ async function deadPid(): Promise<number> {
 
 describe('a control connection dropped unanswered', () => {
   it('[H450] its primary gone (the lock names a dead pid): stop, status <name>, logs and scale say not running, with that pid, exit 4', async () => {
-    const runtime = runtimeDir();
-    const directory = join(runtime, 'clusterkit');
-    mkdirSync(directory, { mode: 0o700 });
+    const { runtime, directory } = controlDirectory();
     const pid = await deadPid();
     writeFileSync(join(directory, 'rt-k.lock'), `${pid}\n`, { mode: 0o600 });
     // What a dying primary's socket does: it takes the connection, then drops it unanswered.
@@ -45,9 +60,7 @@ describe('a control connection dropped unanswered', () => {
   });
 
   it('[H450] its primary alive (no lock of a dead pid): the words stay that it dropped the connection', async () => {
-    const runtime = runtimeDir();
-    const directory = join(runtime, 'clusterkit');
-    mkdirSync(directory, { mode: 0o700 });
+    const { runtime, directory } = controlDirectory();
     const dropping = net.createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => dropping.listen(join(directory, 'rt-l.sock'), resolve));
     try {
@@ -82,43 +95,33 @@ async function acknowledgingThenClosing(path: string): Promise<net.Server> {
 
 describe('a control connection closed after the primary acknowledged the request', () => {
   it('[H458] its primary gone (the lock names a dead pid): stop says not running, with that pid, exit 4, not "not the clusterkit control protocol"', async () => {
-    const runtime = runtimeDir();
-    const directory = join(runtime, 'clusterkit');
-    mkdirSync(directory, { mode: 0o700 });
+    const { runtime, directory } = controlDirectory();
     const pid = await deadPid();
     writeFileSync(join(directory, 'rt-m.lock'), `${pid}\n`, { mode: 0o600 });
     const server = await acknowledgingThenClosing(join(directory, 'rt-m.sock'));
-    try {
+    await closingAfter(server, async () => {
       const stop = await cli(['stop', 'rt-m'], { runtime });
       // Before: `answered "stop" with bytes that hold no answer to it, which is not the clusterkit control protocol`, exit 1.
       expect(stop.stderr).not.toContain('not the clusterkit control protocol');
       expect(stop.stderr).toContain(`No cluster named "rt-m" is running. Its last primary (pid ${pid}) ended without stopping (killed or crashed)`);
       expect(stop.code).toBe(4);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   it('[H458] after a clean stop just recorded (a stop it joined ended the process before the answer): stop says already stopped, exit 0', async () => {
-    const runtime = runtimeDir();
-    const directory = join(runtime, 'clusterkit');
-    mkdirSync(directory, { mode: 0o700 });
+    const { runtime, directory } = controlDirectory();
     writeFileSync(join(directory, 'rt-n.stopped'), `${JSON.stringify({ pid: await deadPid(), at: Date.now() })}\n`, { mode: 0o600 });
     const server = await acknowledgingThenClosing(join(directory, 'rt-n.sock'));
-    try {
+    await closingAfter(server, async () => {
       const stop = await cli(['stop', 'rt-n'], { runtime });
       expect(stop.stderr).not.toContain('not the clusterkit control protocol');
       expect(stop.stdout).toMatch(/^rt-n was already stopped, .* ago: nothing to do\n$/);
       expect(stop.code).toBe(0);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   it('[H458] a stop record from the future is no record: a stop of a name not running exits 4', async () => {
-    const runtime = runtimeDir();
-    const directory = join(runtime, 'clusterkit');
-    mkdirSync(directory, { mode: 0o700 });
+    const { runtime, directory } = controlDirectory();
     writeFileSync(join(directory, 'rt-o.stopped'), `${JSON.stringify({ pid: 1, at: Date.now() + 3_600_000 })}\n`, { mode: 0o600 });
     const stop = await cli(['stop', 'rt-o'], { runtime });
     expect(stop.stdout).not.toContain('already stopped');

@@ -11,17 +11,9 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { waitUntilGone } from '../helpers/processes.js';
 import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { kUnguardedStart } from './unguarded-start.js';
 
 afterEach(() => cleanUpCli());
-
-/** A worker with no SIGINT or SIGTERM listener that warms up for a minute before it listens. */
-const kUnguardedStart = `import http from 'node:http';
-process.removeAllListeners('SIGINT');
-process.removeAllListeners('SIGTERM');
-console.log('starting ' + process.pid);
-await new Promise((resolve) => setTimeout(resolve, 60_000));
-http.createServer((request, response) => response.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');
-`;
 
 /** In the primary only: a worker's death by a stop signal is followed by the same signal to the primary, read after that exit. */
 const kSignalAfterExit = `const cluster = require('node:cluster');

@@ -138,4 +138,21 @@ describe('a dead worker whose channel a process it started still holds', () => {
     await run.exited();
     expect(run.output().slice(closedAt)).not.toMatch(/listening/);
   });
+
+  it('[H459] bytes the ghost writes after the worker exited, before the primary closed its end, are not blamed on the worker', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-ghost-channel.mjs', '-w', '2', '--name', 'ghostg'], { runtime, env: { PORT: String(port), GHOST_WRITES: 'garbage' } });
+    await run.waitFor(/service ghostg started: 2 workers/);
+    expect(await request(port, '/ghost')).toMatchObject({ status: 200 });
+    await ghostPid(run);
+    await run.waitFor(/WARN Worker \d+ \(pid \d+\) exited, but its IPC channel was still open/);
+    await run.waitFor(/worker 3 replaces worker \d/);
+    expect(await cli(['stop', 'ghostg'], { runtime, ms: 60_000 })).toMatchObject({ code: 0 });
+    await run.exited();
+    // Before: `wrote bytes on its IPC channel that are not an IPC message`, then `exited with code 0
+    // as it was killed by the primary: its IPC channel carried what the primary cannot read`, and a grown backoff.
+    expect(run.output()).not.toMatch(/not an IPC message|killed by the primary|ChannelCorruptError/);
+    expect(run.output()).toMatch(/worker 3 replaces worker \d.*delayMs=100/);
+  });
 });

@@ -283,7 +283,7 @@ export class WorkerPool {
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.env = this.env;
     record.handle = new WorkerHandle(record);
-    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#context.reportHandlerError, this.#onProtocolError, (bad, reason) =>
+    record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#context.reportHandlerError, this.#onChannelProtocolError, (bad, reason) =>
       this.#onChannelCorrupt(bad, { kind: 'bulk-corrupt', reason }),
     );
     this.#records.set(record.id, record);
@@ -486,7 +486,7 @@ export class WorkerPool {
       (count) => (this.#connectionsReset += count),
     );
     record.listenKeys = guardInternalMessages(worker.process, (fault) => this.#onChannelCorrupt(record, fault), kMaxServersPerWorker, processListens, handoffs, () =>
-      this.#onProtocolError(record, 'forged-listen', 'NODE_CLUSTER listening'),
+      this.#onChannelProtocolError(record, 'forged-listen', 'NODE_CLUSTER listening'),
     );
     record.unacknowledgedHandoffs = handoffs.unacknowledged;
     record.endUnacknowledgedHandoffs = handoffs.endUnacknowledged;
@@ -558,7 +558,7 @@ export class WorkerPool {
    */
   #onUnexpectedHandle(record: WorkerRecord, handle: unknown): void {
     closeHandle(handle);
-    this.#onProtocolError(record, 'unexpected-handle');
+    this.#onChannelProtocolError(record, 'unexpected-handle');
   }
 
   #onProcessError(record: WorkerRecord, error: Error): void {
@@ -609,7 +609,9 @@ export class WorkerPool {
 
   /** Tells why (`workerError`) and kills the worker (SIGKILL); the restart policy starts a new one. */
   #killForChannel(record: WorkerRecord, error: ChannelCorruptError): void {
-    if (record.state === 'exited') return; // bytes a dead worker's descendant still writes
+    // Bytes a dead worker's descendant still writes, after its verdict or while it waits (ghost
+    // retest t49: garbage 1 s after the exit made it "killed by the primary" and grew its backoff).
+    if (record.state === 'exited' || isProcessGone(record)) return;
     record.protocolErrors++;
     record.isKilledForChannel = true;
     this.#context.emit('workerError', { worker: record.handle, error });
@@ -621,6 +623,16 @@ export class WorkerPool {
    * added up, and reported once such reads reach `kSlowReadMs`, rate-limited as protocol errors
    * are, the rest of each burst in the trailing report (slow-reads.ts).
    */
+  /**
+   * A protocol error read on the worker's channel: not told once its process exited (the
+   * verdict waits up to `kChannelEndAfterExitMs` for the channel's end): what comes then is a
+   * process it started that holds the channel (H456), not the worker, whose pid the line would
+   * name (ghost retest t49). The channel is closed at the verdict.
+   */
+  readonly #onChannelProtocolError: WorkerProtocolError = (record, problem, type) => {
+    if (!isProcessGone(record)) this.#onProtocolError(record, problem, type);
+  };
+
   #onSlowRead(record: WorkerRecord, readMs: number, bytes: number): void {
     record.slowReads ??= new SlowReadTally((reads) => {
       record.slowMessages += reads.count;
@@ -913,6 +925,12 @@ export class WorkerPool {
 }
 
 /** A write to a channel whose other end is gone: EPIPE, ECONNRESET, or Node's ERR_IPC_CHANNEL_CLOSED. */
+/** The worker's process exited ('exit' was emitted: Node sets these first), whatever its verdict waits for. */
+function isProcessGone(record: WorkerRecord): boolean {
+  const child = record.clusterWorker.process;
+  return child.exitCode !== null || child.signalCode !== null;
+}
+
 function isClosedChannelError(error: Error): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_IPC_CHANNEL_CLOSED';

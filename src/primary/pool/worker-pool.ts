@@ -871,7 +871,8 @@ export class WorkerPool {
    */
   #closeHeldChannel(record: WorkerRecord): void {
     const child = record.clusterWorker.process;
-    if (!child.connected || (child.exitCode === null && child.signalCode === null)) return;
+    // A spawn that failed (no pid; Node sets a negative exitCode) never had a process to hold its channel.
+    if (record.pid === undefined || !child.connected || (child.exitCode === null && child.signalCode === null)) return;
     record.endUnacknowledgedHandoffs();
     if (!closeHeldChannel(child)) return;
     this.#context.reportWarning(

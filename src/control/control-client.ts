@@ -12,10 +12,10 @@ import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, 
 import { probeSocket } from './socket-probe.js';
 import { surveyPool } from './survey-pool.js';
 import { withBusyRetry } from './busy-retry.js';
-import { unanswered, unansweredReason } from './unanswered.js';
+import { isDropped, unanswered } from './unanswered.js';
 
 export { type RequestHooks, requestOnce } from './request-once.js';
-export { ownLimitWords, unanswered, type UnansweredDetail, unansweredDetail, type UnansweredReason, unansweredReason } from './unanswered.js';
+export { isDropped, ownLimitWords, unanswered, type UnansweredDetail, unansweredDetail, type UnansweredReason, unansweredReason } from './unanswered.js';
 
 let nextId = 1;
 
@@ -74,12 +74,6 @@ export async function controlRequest(
     }
     throw error;
   }
-}
-
-/** The connection broke or closed before any answer (not a timeout, not a refusal). */
-function isDropped(error: unknown): boolean {
-  const code = (error as NodeJS.ErrnoException).code;
-  return code === 'ECONNRESET' || code === 'EPIPE' || (error instanceof ControlSocketError && unansweredReason(error) === 'closed');
 }
 
 /** A primary of an older clusterkit refused the `ack` field (before it ran anything). */

@@ -46,6 +46,18 @@ export function unansweredReason(error: Error): UnansweredReason {
 }
 
 /**
+ * Whether a request's connection broke or closed before any answer (not a timeout, not a
+ * refusal): `error` is the socket's own error (ECONNRESET, EPIPE), a `ControlSocketError`
+ * wrapping one, or one whose reason is `closed`. A dropped connection may hide a primary that
+ * died meanwhile (dead-after-drop.ts).
+ */
+export function isDropped(error: unknown): boolean {
+  if (error instanceof ControlSocketError && (unansweredReason(error) === 'closed' || isDropped(error.cause))) return true;
+  const code = (error as NodeJS.ErrnoException | undefined)?.code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}
+
+/**
  * Errors of this process's own connect, never the peer's: out of descriptors (per process, or
  * the whole system), or of kernel memory for a socket.
  */

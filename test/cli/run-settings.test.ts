@@ -82,6 +82,14 @@ describe('run settings', () => {
     expect(mergeRunLayers({ script: '/s.js', healthPort: 9090, healthMinReady: 2 }, { healthPort: 9091, healthMinReady: 3 }, '/').healthMinReady).toBe(3);
   });
 
+  it('[H460] refuses a file\'s healthHost or healthMinReady without its healthPort, which would do nothing', () => {
+    const directory = project({ 'server.js': '' });
+    const file = join(directory, 'clusterkit.config.json');
+    expect(() => checkConfig({ apps: [{ script: './server.js', healthMinReady: 2 }] }, file)).toThrow('"apps[0].healthMinReady" only applies with "apps[0].healthPort" (the health endpoint\'s port): add it, or remove "apps[0].healthMinReady".');
+    expect(() => checkConfig({ apps: [{ script: './server.js', healthHost: '127.0.0.1' }] }, file)).toThrow('"apps[0].healthHost" only applies with "apps[0].healthPort"');
+    expect(checkConfig({ apps: [{ script: './server.js', healthPort: 9090, healthHost: '127.0.0.1', healthMinReady: 2 }] }, file)[0]!.layer).toMatchObject({ healthPort: 9090, healthHost: '127.0.0.1', healthMinReady: 2 });
+  });
+
   it('gives PM2\'s node_args the value shape nodeArgs needs, and takes the durations defineConfig\'s type takes', () => {
     const directory = project({ 'server.js': '' });
     const file = join(directory, 'clusterkit.config.json');

@@ -1,7 +1,7 @@
 /**
  * `clusterkit reload|stop|scale <name>`: one request to the cluster's control socket.
  */
-import { controlRequest, unansweredReason } from '../../control/control-client.js';
+import { controlRequest, isDropped } from '../../control/control-client.js';
 import { describeCancelledRestarts, describeInterrupted } from '../../control/stop-counts.js';
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ClusterStatus } from '../../control/control-protocol.js';
@@ -101,13 +101,8 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
 function alreadyStopped(name: string, error: unknown): StopRecord | undefined {
   // A close after the primary acknowledged the stop too: one it joined (a Ctrl-C's) ended its process before its answer.
   const isGone =
-    error instanceof ClusterNotRunningError ? error.deadPrimary === undefined : error instanceof ControlSocketError && (isDropped(error.cause) || unansweredReason(error) === 'closed');
+    error instanceof ClusterNotRunningError ? error.deadPrimary === undefined : error instanceof ControlSocketError && isDropped(error);
   return isGone ? recentStop(name) : undefined;
-}
-
-function isDropped(cause: unknown): boolean {
-  const code = (cause as NodeJS.ErrnoException | undefined)?.code;
-  return code === 'ECONNRESET' || code === 'EPIPE';
 }
 
 /** `2 workers stopped gracefully, 1 did not stop cleanly (see the cluster's log), 1 killed (at the shutdown timeout, ...), 3 requests cut off`. */

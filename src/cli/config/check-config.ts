@@ -264,6 +264,10 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     errorFile: optional(app.errorFile, (value) => logPathOf(cwd ?? directory, checkLogPath(value, at('errorFile'), app.name))),
     logFile: optional(app.logFile, (value) => logPathOf(cwd ?? directory, checkLogPath(value, at('logFile'), app.name))),
   };
+  // The file's host and minimum go with the file's port (a --health-port flag brings its own): alone, they would do nothing.
+  for (const alone of ['healthHost', 'healthMinReady'] as const) {
+    if (app[alone] !== undefined && app.healthPort === undefined) problems.add(new UsageError(`"${at(alone)}" only applies with "${at('healthPort')}" (the health endpoint's port): add it, or remove "${at(alone)}".`));
+  }
   if (script === undefined || name === undefined) return undefined;
   // Each key the app sets, as the file wrote it: a message about its value names that key (H146).
   const keysWritten = Object.fromEntries(kAppKeys.filter((name) => app[name] !== undefined).map((name) => [name, Object.hasOwn(spelledAs, name) ? spelledAs[name]! : name]));

@@ -15,7 +15,8 @@ import net from 'node:net';
 /** How long the shutdown may take before the copy is closed anyway (ms). */
 const kShutdownBoundMs = 1_000;
 
-function closeQuietly(handle: { close?: () => void }): void {
+/** Closes `handle`, which may have closed meanwhile (a client's reset, the worker's exit). */
+export function closeQuietly(handle: { close?: () => void }): void {
   try {
     handle.close?.();
   } catch {

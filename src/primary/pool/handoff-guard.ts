@@ -28,7 +28,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import type { ClusterListens } from './cluster-listens.js';
-import { endConnection } from './end-connection.js';
+import { closeQuietly, endConnection } from './end-connection.js';
 import type { RoundRobinIntake } from './round-robin-intake.js';
 
 interface Closable {
@@ -56,14 +56,6 @@ function acknowledgement(message: unknown): { seq: number; isRefused: boolean } 
   if (typeof message !== 'object' || message === null) return undefined;
   const { cmd, ack, accepted } = message as Record<string, unknown>;
   return cmd === 'NODE_CLUSTER' && typeof ack === 'number' ? { seq: ack, isRefused: accepted === false } : undefined;
-}
-
-function closeQuietly(handle: Closable): void {
-  try {
-    handle.close();
-  } catch {
-    // closed meanwhile
-  }
 }
 
 /**

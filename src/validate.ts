@@ -106,8 +106,9 @@ function unknownOption(
     return new InvalidOptionError(`${prefix}${key}`, `renamed to "${newName}" (same values)`, readingOption(prefix + key, undefined, () => (options as Record<string, unknown>)[key]));
   }
   const nearest = (Object.hasOwn(synonyms, key) ? synonyms[key] : undefined) ?? closest(key, known);
+  // The likely name first: the list of the known ones may run to 40 names.
   const hint = nearest === undefined ? '' : `, probably "${prefix}${nearest}"`;
-  return new InvalidOptionError(`${prefix}${key}`, `one of the known options (${known.join(', ')})${hint}`, key);
+  return new InvalidOptionError(`${prefix}${key}`, `one of the known options${hint} (${known.join(', ')})`, key);
 }
 
 /** `value` as an options object: `undefined` becomes `{}`, anything else but a plain object throws. */

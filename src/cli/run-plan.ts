@@ -212,14 +212,18 @@ function environmentNotFound(name: string, apps: readonly ConfigApp[], configFil
   const known = [...new Set(apps.flatMap((app) => Object.keys(app.environments ?? {})))];
   const has = known.length === 0 ? 'none of its apps has an "env_<name>" object' : `its apps have ${known.map((known) => `"env_${known}"`).join(', ')}`;
   return new UsageError(
-    `--env ${name}: no app of ${configFile} has "env_${name}" (${has}).${nearMiss(name, known, (near) => `--env ${near}`)} --env <name> picks an app's "env_<name>", as PM2's --env does; to set a variable, write --env ${name}=<value>.`,
+    `--env ${name}: no app of ${configFile} has "env_${name}" (${has}).${nearMiss(name, known, (near) => `--env ${near}`, true)} --env <name> picks an app's "env_<name>", as PM2's --env does; to set a variable, write --env ${name}=<value>.`,
     'run',
   );
 }
 
-/** ` Did you mean clusterkit run api?` for a name one or two edits from a known one (H198); else nothing. */
-function nearMiss(typed: string, known: readonly string[], spelled: (near: string) => string): string {
-  const near = closest(typed, known);
+/**
+ * ` Did you mean clusterkit run api?` for a name one or two edits from a known one (H198); with
+ * `byPrefix`, also for the one known name the typed one begins (`--env prod`: production); else nothing.
+ */
+function nearMiss(typed: string, known: readonly string[], spelled: (near: string) => string, byPrefix = false): string {
+  const starting = byPrefix && typed.length > 0 ? known.filter((name) => name.startsWith(typed)) : [];
+  const near = closest(typed, known) ?? (starting.length === 1 ? starting[0] : undefined);
   return near === undefined ? '' : ` Did you mean ${spelled(near)}?`;
 }
 

@@ -497,8 +497,11 @@ export function normalizeRestartOptions(input: RestartOptions | undefined): Norm
   return normalizeOptions(input, kRestartOptions, 'restart', 'restart.');
 }
 
+/** The names `new ClusterPrimary()` takes (the service runner takes them too, but `workerCount`). */
+export const kPrimaryOptionNames: readonly string[] = Object.freeze(Object.keys(kPrimaryOptions));
+
 /** PM2's words (and a few common ones) for the primary's options: named as the likely option. */
-const kPrimarySynonyms: Readonly<Record<string, string>> = Object.freeze({
+export const kPrimarySynonyms: Readonly<Record<string, string>> = Object.freeze({
   name: 'serviceName',
   instances: 'workerCount',
   script: 'workerScript',

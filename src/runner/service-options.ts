@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidOptionError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import { maxWorkersOption } from '../primary/primary-options.js';
+import { kPrimaryOptionNames, kPrimarySynonyms, maxWorkersOption } from '../primary/primary-options.js';
 import type { PrimaryOptions } from '../primary/primary-options.js';
 import type { UncaughtError } from '../messaging/system-types.js';
 import { checkClusterName } from '../control/runtime-dir.js';
@@ -166,6 +166,12 @@ export const kCallbackNames = [
 type CallbackName = (typeof kCallbackNames)[number];
 const kRunnerKeys = ['serviceName', 'workerModule', 'workers', 'dev', 'control', 'trackServers', 'health', ...kCallbackNames] as const;
 
+/** What `startClusteredService` takes: its own options, then ClusterPrimary's (`workerCount` among them only to be refused with its name here). */
+const kServiceOptionNames: readonly string[] = [...kRunnerKeys, ...kPrimaryOptionNames.filter((name) => !(kRunnerKeys as readonly string[]).includes(name))];
+
+/** PM2's words for the runner's options, over ClusterPrimary's. */
+const kServiceSynonyms: Readonly<Record<string, string>> = { ...kPrimarySynonyms, instances: 'workers', script: 'workerModule', exec: 'workerModule' };
+
 export interface NormalizedServiceOptions<Module extends object> {
   readonly serviceName: string | undefined;
   /** `serviceName`, or the module's file name: the prefix of log lines. */
@@ -198,7 +204,8 @@ function workersOption(value: unknown): number {
 /** @throws InvalidOptionError naming the first invalid option. */
 export function normalizeServiceOptions<Module extends object>(input: ClusteredServiceOptions<Module>): NormalizedServiceOptions<Module> {
   // Read once, into a plain copy: a getter or Proxy trap that throws is an InvalidOptionError.
-  const options = knownOptions(input, 'any', 'options') as Partial<ClusteredServiceOptions<Module>> & Record<string, unknown>;
+  // A typo is named against the runner's own options and ClusterPrimary's, the runner's first, with its own words for PM2's.
+  const options = knownOptions(input, kServiceOptionNames, 'options', '', {}, kServiceSynonyms) as Partial<ClusteredServiceOptions<Module>> & Record<string, unknown>;
   if ('workerCount' in options) throw new InvalidOptionError('workerCount', 'left out: the service runner calls it "workers"', options.workerCount);
   // `new URL('./server.js', import.meta.url)` with only server.ts there, the workers loading TypeScript: import server.ts (H380).
   const modulePath = runnablePath(workerModuleOption(options.workerModule), workerNodeOptionList(givenExecArgv(options.execArgv), givenNodeOptions(options.env)));

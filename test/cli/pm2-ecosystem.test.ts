@@ -261,7 +261,7 @@ describe('an unknown name, answered with the nearest known one', () => {
     expect(await refused(['run', 'ecosystem.config.js', '--name', 'one'])).toContain('run one with "clusterkit run ecosystem.config.js <app>".');
   });
 
-  it('[H198] a clusterkit file\'s near miss of a PM2 key names clusterkit\'s key; the app, the --env name and the flags get theirs', async () => {
+  it('[H198][H467] a clusterkit file\'s near miss of a PM2 key names clusterkit\'s key; the app, the --env name and the flags get theirs', async () => {
     const project = tempProject({
       'server.cjs': kServer,
       'clusterkit.config.cjs': "module.exports = { apps: [{ name: 'api', script: 'server.cjs', max_memory_restar: '512M' }] };\n",
@@ -277,6 +277,8 @@ describe('an unknown name, answered with the nearest known one', () => {
     expect(await refused(['run', 'ecosystem.config.cjs', 'apu'])).toContain('"apu" is neither a script nor an app of');
     expect(await refused(['run', 'ecosystem.config.cjs', 'apu'])).toContain('(apps: api). Did you mean clusterkit run ecosystem.config.cjs api?');
     expect(await refused(['run', 'ecosystem.config.cjs', '--env', 'producton'])).toContain('its apps have "env_production"). Did you mean --env production? --env <name> picks');
+    // The start of a name is taken too (newcomer tester t50).
+    expect(await refused(['run', 'ecosystem.config.cjs', '--env', 'prod'])).toContain('its apps have "env_production"). Did you mean --env production? --env <name> picks');
     expect(await refused(['run', 'server.cjs', '--kill-timout', '5000'])).toContain(
       'Unknown option --kill-timout. Did you mean --kill-timeout? PM2\'s --kill-timeout is --shutdown-timeout here: --shutdown-timeout 5s',
     );

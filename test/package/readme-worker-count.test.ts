@@ -12,7 +12,7 @@ import { autoWorkerCount } from '../../src/primary/pool/cpu-limit.js';
 import { kRepoRoot } from '../helpers/spawn.js';
 
 describe("the README's library example", () => {
-  it("[H169] says that 'auto' is one worker per core in development too, as the library does", () => {
+  it("[H169][H467] says that 'auto' is one worker per core in development too, as the library does, and that the runner keeps its development mode", () => {
     const saved = process.env.NODE_ENV;
     try {
       delete process.env.NODE_ENV;
@@ -23,7 +23,9 @@ describe("the README's library example", () => {
     }
     const readme = readFileSync(join(kRepoRoot, 'README.md'), 'utf8');
     const example = readme.slice(readme.indexOf('## Use it in your project'), readme.indexOf("workerCount: 'auto'") + 200);
-    expect(example).toMatch(/the library has no development mode:\n`'auto'` is one worker per core with or without `NODE_ENV=production`/);
+    expect(example).toMatch(/`ClusterPrimary` has no development mode:\n`'auto'` is one worker per core with or without `NODE_ENV=production`/);
+    // The runner keeps its development mode, as the CLI does (newcomer tester t50: "the library has no development mode" read as the runner too).
+    expect(example).toMatch(/`startClusteredService`, like `clusterkit run`, starts 1 worker\nwithout `NODE_ENV=production`/);
     expect(example).toMatch(/new ClusterPrimary\(\{ workerCount: 'auto' \}\)\.start\(\); \/\/ one per core, in development too\n/);
   });
 });

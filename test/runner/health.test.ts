@@ -48,7 +48,7 @@ describe('startClusteredService({ health })', () => {
     [{ host: '127.0.0.1' }, 'The "health.port" option must be a port number from 0 to 65535 (0: any free port). Received undefined'],
     [{ port: 70_000 }, 'The "health.port" option must be a port number from 0 to 65535 (0: any free port). Received 70000'],
     [{ port: 0, minReady: -1 }, 'The "health.minReady" option must be a non-negative integer'],
-    [{ port: 0, minRedy: 2 }, 'The "health.minRedy" option must be one of the known options (port, host, minReady), probably "health.minReady"'],
+    [{ port: 0, minRedy: 2 }, 'The "health.minRedy" option must be one of the known options, probably "health.minReady" (port, host, minReady)'],
     [9090, 'The "health" option must be an object. Received 9090'],
   ])('[H455] rejects a bad health option %j at the call, before any fork', async (health, message) => {
     const service = startService({ RUNNER_OPTIONS: JSON.stringify({ workers: 1, health }), RUNNER_CATCH: '1' });

@@ -69,4 +69,15 @@ describe('service runner options', () => {
     expect(() => normalizeServiceOptions(input as never)).toThrow(InvalidOptionError);
     expect(() => normalizeServiceOptions(input as never)).toThrow(message);
   });
+
+  it('[H467] names a mistyped option against the runner\'s own options first, the likely one before the list', () => {
+    // Before, the list was ClusterPrimary's alone (no "workers", "workerModule", "health"...), the likely name at its end.
+    expect(() => normalizeServiceOptions({ workerModule, maxMemory: '200M' } as never)).toThrow('The "maxMemory" option must be one of the known options, probably "maxMemoryMb" (serviceName, workerModule, workers, dev, control, trackServers, health, ');
+    expect(() => normalizeServiceOptions({ workerModule, wokers: 2 } as never)).toThrow('The "wokers" option must be one of the known options, probably "workers" (');
+    // PM2's words get the runner's names.
+    expect(() => normalizeServiceOptions({ workerModule, instances: 2 } as never)).toThrow('The "instances" option must be one of the known options, probably "workers" (');
+    expect(() => normalizeServiceOptions({ workerModule, script: './server.js' } as never)).toThrow('probably "workerModule" (');
+    // Every option the runner takes is still taken.
+    expect(normalizeServiceOptions({ workerModule, workers: 2, health: { port: 0 }, maxMemoryMb: 200, shutdownTimeoutMs: 1_000 } as never).primaryOptions).toMatchObject({ maxMemoryMb: 200, shutdownTimeoutMs: 1_000 });
+  });
 });

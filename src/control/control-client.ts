@@ -153,7 +153,9 @@ export interface SurveyResult {
 
 /**
  * Asks every cluster socket of this user for its status, sorted by name. A socket nobody
- * listens on (ECONNREFUSED: its primary was killed) is stale and skipped. Any other failure
+ * listens on (ECONNREFUSED: its primary was killed) is stale and skipped, and so is one whose
+ * primary dropped the connection unanswered and is then dead (its lock's pid; looked at up to
+ * 1 s, dead-after-drop.ts: a primary frozen, then killed, resets what it had not answered). Any other failure
  * means a process holds the socket but did not answer (its primary is blocked, out of file
  * descriptors, or exiting): that cluster runs, and is in `unanswered`, never left out.
  *
@@ -174,29 +176,34 @@ export async function surveyClusters(
   options: { names?: readonly string[]; onResult?: (name: string, outcome: { status: ClusterStatus } | { error: Error } | undefined) => void; signal?: AbortSignal } = {},
 ): Promise<SurveyResult> {
   const names = options.names ?? ownSocketNames(directory);
-  type Outcome = { status: ClusterStatus } | { error: Error };
+  // `gone`: its primary dropped the connection unanswered and is dead (frozen, then kill -9):
+  // a stale socket, as a refused one is (H461). Looked at within the ask, so every dropped
+  // socket is looked at in parallel, and `onResult` never says first that it did not answer.
+  type Outcome = { status: ClusterStatus } | { error: Error } | { gone: true };
   const results = await surveyPool<Outcome>(names, {
     limit: kSurveyConcurrency,
     quickLimit: 2 * kSurveyConcurrency,
     timeoutMs,
     quickMs: Math.min(kQuickAskMs, timeoutMs),
     signal: options.signal,
-    ask: (name, waitMs) =>
-      requestOnce(socketPathFor(name, directory), { id: nextId++, command: 'status' }, waitMs, options.signal).then(
-        (status) => ({ status: status as ClusterStatus }),
-        (error: unknown) => ({ error: error as Error }),
-      ),
+    ask: (name, waitMs) => {
+      const path = socketPathFor(name, directory);
+      return requestOnce(path, { id: nextId++, command: 'status' }, waitMs, options.signal).then(
+        (status): Outcome => ({ status: status as ClusterStatus }),
+        async (error: unknown): Promise<Outcome> => (isDropped(error) && (await deadAfterDrop(path)) !== undefined ? { gone: true } : { error: error as Error }),
+      );
+    },
     isOutOfDescriptors: (outcome) => 'error' in outcome && ['EMFILE', 'ENFILE'].includes(((outcome.error.cause ?? outcome.error) as NodeJS.ErrnoException).code ?? ''),
     notAsked: (name) => ({
       error: unanswered('not-asked', `clusterkit did not ask the cluster "${name}" for its status: the ${2 * timeoutMs} ms of the survey were up before its turn, as too many sockets before it answered slowly.`),
     }),
-    onResult: (name, outcome) => options.onResult?.(name, 'error' in outcome && isStale(outcome.error) ? undefined : outcome),
+    onResult: (name, outcome) => options.onResult?.(name, 'gone' in outcome || ('error' in outcome && isStale(outcome.error)) ? undefined : outcome),
   });
   const statuses: ClusterStatus[] = [];
   const unansweredClusters: UnansweredCluster[] = [];
   results.forEach((result, index) => {
     if ('status' in result) statuses.push(result.status);
-    else if (!isStale(result.error)) unansweredClusters.push({ name: names[index]!, error: result.error });
+    else if ('error' in result && !isStale(result.error)) unansweredClusters.push({ name: names[index]!, error: result.error });
   });
   return { statuses, unanswered: unansweredClusters };
 }

@@ -7,11 +7,13 @@
  * the lock names a pid that has exited; a live listener with no lock keeps today's words.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { cleanUpCli, cli, runtimeDir } from './cli-process.js';
+import { onCleanup } from '../helpers/cleanup.js';
+import { freePort } from '../helpers/ports.js';
+import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -126,5 +128,62 @@ describe('a control connection closed after the primary acknowledged the request
     const stop = await cli(['stop', 'rt-o'], { runtime });
     expect(stop.stdout).not.toContain('already stopped');
     expect(stop.code).toBe(4);
+  });
+});
+
+/**
+ * How many connections to the socket `path` its listener holds, accepted or still in its backlog
+ * (a frozen primary accepts none): the server side of each names the path in /proc/net/unix, in
+ * a state other than the listener's (01).
+ */
+function connectionsTo(path: string): number {
+  return readFileSync('/proc/net/unix', 'utf8')
+    .split('\n')
+    .filter((line) => line.endsWith(` ${path}`) && line.trim().split(/\s+/)[5] !== '01').length;
+}
+
+/** Resolves once `check()` holds, looked at every 20 ms; rejects after `ms` (a generous upper bound). */
+async function until(check: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`Timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+describe('a survey (list, status with no name) whose connection a dying primary dropped', () => {
+  it('[H461] a real primary frozen (SIGSTOP) with list and status waiting on it, then kill -9: both say what they say of a primary killed plainly', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'rt-p'], { runtime, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/service rt-p started/);
+    const pid = run.child.pid!;
+    const socket = join(runtime, 'clusterkit', 'rt-p.sock');
+    process.kill(pid, 'SIGSTOP');
+    onCleanup(() => {
+      try {
+        process.kill(pid, 'SIGCONT');
+      } catch {
+        // killed below
+      }
+    });
+    const before = connectionsTo(socket);
+    const list = startCli(['list'], { runtime });
+    const status = startCli(['status'], { runtime });
+    // Both asked (the kernel took their connections; the frozen primary reads none), then killed:
+    // the kernel resets the two connections.
+    await until(() => connectionsTo(socket) >= before + 2, 'list and status to connect to the frozen primary');
+    process.kill(pid, 'SIGKILL');
+    const dropped = await Promise.all(
+      [list, status].map(async (one) => ({ code: await one.exited(), stdout: one.stdout(), stderr: one.stderr() })),
+    );
+    // A primary killed plainly: its socket refuses the connection (what these two see now).
+    const plain = [await cli(['list'], { runtime }), await cli(['status'], { runtime })];
+    expect(plain.map(({ code, stderr }) => ({ code, stderr }))).toEqual([
+      { code: 0, stderr: '' },
+      { code: 0, stderr: '' },
+    ]);
+    // Before: `rt-p ... closed the connection unanswered (ECONNRESET)` on stderr, exit 1.
+    expect(dropped).toEqual(plain);
+    expect(dropped.map(({ stdout }) => stdout).join('')).not.toContain('rt-p');
   });
 });

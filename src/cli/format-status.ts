@@ -245,7 +245,7 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
 }
 
 /** The states other than ready the `workers` figure names, in this order. */
-const kNotReady = ['starting', 'restarting', 'silent', 'stopped', 'stopping', 'errored'] as const;
+const kNotReady = ['starting', 'restarting', 'silent', 'stopped', 'stopping', 'exited', 'errored'] as const;
 
 /**
  * The `workers` figure: the ready workers over the target, `4/4`, when no live worker is in
@@ -254,7 +254,8 @@ const kNotReady = ['starting', 'restarting', 'silent', 'stopped', 'stopping', 'e
  * `0/1 ready (1 starting)`, `4/4 ready (1 starting)` during a reload, `1/2 ready (1 silent)`,
  * `1/2 ready (1 errored)` for a slot given up in a crash loop, `0/2 ready (2 restarting)` for
  * slots waiting out a restart's backoff (H396), `1/2 ready (1 stopped)` for a
- * silent worker whose process is stopped (kill -STOP: H327).
+ * silent worker whose process is stopped (kill -STOP: H327), `1/2 ready (1 exited)` for a worker
+ * whose process exited, its exit still being read (up to 2 s: H462).
  * A silent worker (a blocked event loop) serves nobody: not counted ready, as on the dashboard.
  */
 export function formatWorkerCounts(status: ClusterStatus): string {

@@ -291,9 +291,19 @@ export class ClusterPrimary<
       const record = resolveWorker(this.#context.pool, worker);
       // A worker that exited with no stop asked has nothing to stop: the same answer as send()
       // gives it (and an id of it gives NoWorkerAvailableError), not a 'failed' this stop never had.
-      if (record.state === 'exited' && record.stopping === undefined) throw new WorkerExitedError(record.exitDescription(), 'before stopWorker() was called: there was nothing to stop', {
+      const nothingToStop = () =>
+        new WorkerExitedError(record.exitDescription(), 'before stopWorker() was called: there was nothing to stop', {
           advice: 'Its exit was told on workerExit (and its restart, if any, on workerFork): stop the worker that took its slot, if that is what you meant.',
         });
+      if (record.state === 'exited' && record.stopping === undefined) throw nothingToStop();
+      // Its process exited already, the verdict on its exit waiting for its channel's end (at most
+      // 2 s): the same answer once that verdict came, and its slot is not retired for it (H462).
+      if (record.isProcessGone() && record.finishExit !== undefined && record.stopping === undefined) {
+        return record.whenExited.promise.then(() => {
+          if (record.stopping === undefined) throw nothingToStop();
+          return record.stopping;
+        });
+      }
       return this.#context.lifecycle.stopWorker(record, timeoutMs);
     } catch (error) {
       return Promise.reject(error);

@@ -250,7 +250,11 @@ export interface SlotChangeEvent {
   readonly reason: SlotChangeReason;
 }
 
-/** How the workers of a shutdown (or of a reload, their old workers) stopped. */
+/**
+ * How the workers of a shutdown (or of a reload, their old workers) stopped. A worker whose
+ * process had exited on its own before the stop (its exit still being read, at most 2 s) is in
+ * no list: the stop stopped nothing of it, and its `workerExit` tells how it ended.
+ */
 export interface ShutdownReport {
   /**
    * Workers that stopped cleanly: within the timeout, their stop ran to the end (servers

@@ -46,7 +46,8 @@ export class ClusterMetrics {
   async collect(timeoutMs: number): Promise<string> {
     const { pool, system } = this.context;
     // In slot order: prom-client's merge takes a family's help and aggregator from its first answer.
-    const workers = [...pool.records].filter((record) => record.state === 'ready').sort((a, b) => a.slot.index - b.slot.index);
+    // Not a worker whose process is gone (its verdict waiting for its channel, H462): nothing would answer.
+    const workers = [...pool.records].filter((record) => record.shownState() === 'ready').sort((a, b) => a.slot.index - b.slot.index);
     const answers = await Promise.allSettled(workers.map((record) => system.request(record, record.endpoint, kMetricsRequest, undefined, isAnyReply, timeoutMs)));
     const collected = new Map<number, MetricJson[]>();
     answers.forEach((answer, index) => {

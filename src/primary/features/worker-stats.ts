@@ -26,6 +26,11 @@ export interface WorkerStats {
    * among them); `[]` for none. `clusterkit status` shows them in a `roles` column (H362).
    */
   roles: string[];
+  /**
+   * `starting`, `ready`, `stopping`; `exited` for a worker whose process has exited while the
+   * primary still reads the end of its IPC channel (at most 2 s, longer than an instant only when
+   * a process it started holds that channel): it serves nothing, and its exit is told next.
+   */
   state: WorkerState;
   uptimeMs: number;
   /** Workers its slot had before this one: crash restarts and planned replacements (reloads, memory limit) alike. */
@@ -148,7 +153,8 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     slot: record.slot.index,
     name: record.slot.spec.name,
     roles: [...record.slot.spec.roles],
-    state: record.state,
+    // `exited` once its process is gone, while the verdict on its exit waits for its channel (H462).
+    state: record.shownState(),
     uptimeMs: now - record.startedAt,
     restarts: record.slot.restarts,
     crashes: record.slot.crashes,

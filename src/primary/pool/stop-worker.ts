@@ -96,6 +96,8 @@ export function killAll(pool: WorkerPool): WorkerRecord[] {
  * became ready and exited by itself with a failure (it crashed at import, its `_init` threw) is
  * in none of the lists: it failed to start, it was not stopped, and its start failure has its
  * own line. One the primary had to SIGKILL (hung in `_init` past the timeout) counts as killed.
+ * Nor is one whose process had exited on its own before the stop (`hasExitedBeforeStop`): its
+ * exit has its own line, a crash or an exit, as any other.
  * `isShutdown`: the primary's shutdown, whose report takes in the workers that a reload or a
  * scale-down was still stopping.
  */
@@ -112,7 +114,8 @@ export async function stopAll(
   // worker's fate is said once.
   if (isShutdown) for (const record of records) record.isInShutdownReport = true;
   const outcomes = await Promise.all(records.map((record) => stopWorker(pool, record, timeoutMs, spreadMs, shownTimeoutMs)));
-  const reported = (index: number) => isShutdown || !records[index]!.isInShutdownReport;
+  // One that exited on its own before its stop (H462) is in no list: the stop stopped nothing of it.
+  const reported = (index: number) => (isShutdown || !records[index]!.isInShutdownReport) && !records[index]!.hasExitedBeforeStop;
   const having = (outcome: StopOutcome) =>
     records.filter((record, index) => reported(index) && outcomes[index] === outcome && !(outcome === 'failed' && neverStarted(record))).map((record) => record.handle);
   const requestsCut = records.reduce((sum, record, index) => sum + (reported(index) ? requestsCutBy(record, outcomes[index]!) : 0), 0);
@@ -210,6 +213,15 @@ export function countSignalledStop(record: WorkerRecord, signal: NodeJS.Signals,
 
 async function runStop(pool: WorkerPool, record: WorkerRecord, timeoutMs: number, spreadMs: number, shownTimeoutMs: number): Promise<StopOutcome> {
   if (record.state === 'exited') return stopOutcome(record);
+  // Its process exited on its own before this stop, the verdict on that exit waiting for its
+  // channel's end (worker-pool.ts `#onProcessExit`, at most 2 s): nothing is left to stop, and
+  // its exit is told as what it was, not as stopped by this stop (H462: a crash then was counted
+  // stopped). Unless that verdict takes it into the shutdown (a stop signal to the process group).
+  if (record.isProcessGone() && record.finishExit !== undefined) {
+    await record.whenExited.promise;
+    if (!record.stopRequested) record.hasExitedBeforeStop = true;
+    return stopOutcome(record);
+  }
   pool.markStopping(record);
   if (record.isConnected) {
     record.isDrainingGradually = spreadMs > 0;

@@ -611,7 +611,7 @@ export class WorkerPool {
   #killForChannel(record: WorkerRecord, error: ChannelCorruptError): void {
     // Bytes a dead worker's descendant still writes, after its verdict or while it waits (ghost
     // retest t49: garbage 1 s after the exit made it "killed by the primary" and grew its backoff).
-    if (record.state === 'exited' || isProcessGone(record)) return;
+    if (record.state === 'exited' || record.isProcessGone()) return;
     record.protocolErrors++;
     record.isKilledForChannel = true;
     this.#context.emit('workerError', { worker: record.handle, error });
@@ -630,7 +630,7 @@ export class WorkerPool {
    * name (ghost retest t49). The channel is closed at the verdict.
    */
   readonly #onChannelProtocolError: WorkerProtocolError = (record, problem, type) => {
-    if (!isProcessGone(record)) this.#onProtocolError(record, problem, type);
+    if (!record.isProcessGone()) this.#onProtocolError(record, problem, type);
   };
 
   #onSlowRead(record: WorkerRecord, readMs: number, bytes: number): void {
@@ -926,12 +926,6 @@ export class WorkerPool {
 }
 
 /** A write to a channel whose other end is gone: EPIPE, ECONNRESET, or Node's ERR_IPC_CHANNEL_CLOSED. */
-/** The worker's process exited ('exit' was emitted: Node sets these first), whatever its verdict waits for. */
-function isProcessGone(record: WorkerRecord): boolean {
-  const child = record.clusterWorker.process;
-  return child.exitCode !== null || child.signalCode !== null;
-}
-
 function isClosedChannelError(error: Error): boolean {
   const code = (error as NodeJS.ErrnoException).code;
   return code === 'EPIPE' || code === 'ECONNRESET' || code === 'ERR_IPC_CHANNEL_CLOSED';

@@ -324,6 +324,12 @@ export class WorkerRecord {
   isKilledToStop = false;
   /** The stop's timeout (ms), when the primary SIGKILLed it for still running at it (stop-worker.ts). */
   killedAtStopTimeoutMs: number | undefined;
+  /**
+   * Set when a stop found its process already exited on its own, its verdict waiting for its
+   * channel's end (stop-worker.ts): that stop stopped nothing, and its report leaves it out;
+   * its exit is told as what it was, a crash or an exit (H462).
+   */
+  hasExitedBeforeStop = false;
   /** Set when its stop ended it with SIGTERM before its `$hello` (end-unstarted.ts). */
   isEndedUnstarted = false;
   /**
@@ -405,6 +411,25 @@ export class WorkerRecord {
 
   get pid(): number | undefined {
     return this.clusterWorker.process.pid;
+  }
+
+  /**
+   * Its process exited ('exit' was emitted: Node sets these first), whatever its verdict waits
+   * for: `state` turns `exited` at the verdict, which waits for the end of its IPC channel (up
+   * to 2 s when a process it started holds it: worker-pool.ts `#onProcessExit`).
+   */
+  isProcessGone(): boolean {
+    const child = this.clusterWorker.process;
+    return child.exitCode !== null || child.signalCode !== null;
+  }
+
+  /**
+   * Its state as `stats()` (so `clusterkit status`, the dashboard, `/metrics`) shows it:
+   * `exited` from its process's exit on, not the `ready` it had while its verdict waits (H462:
+   * status said `2/2` for 2 s with one process dead).
+   */
+  shownState(): WorkerState {
+    return this.isProcessGone() ? 'exited' : this.state;
   }
 
   get isConnected(): boolean {

@@ -7,6 +7,7 @@
 import { parseEnv } from 'node:util';
 import { readSmallFile } from './read-small-file.js';
 import { EnvFileError, UsageError } from './usage-error.js';
+import { setOwn } from '../set-own.js';
 
 /** Portable variable names, plus `.` and `-` that some tools use. */
 const kEnvNamePattern = /^[A-Za-z_][A-Za-z0-9_.-]{0,255}$/;
@@ -44,7 +45,7 @@ export function parseEnvFlags(values: readonly string[]): Record<string, string>
     const name = pair.slice(0, equals);
     const value = pair.slice(equals + 1);
     checkEnvVariable(name, value, '--env');
-    env[name] = value;
+    setOwn(env, name, value);
   }
   return env;
 }
@@ -88,7 +89,7 @@ export function readEnvFile(path: string, where: string): Record<string, string>
     }
     const value = parsed[name] ?? '';
     checkEnvVariable(name, value, `${where} ${path} line ${line}`, fileError(line));
-    env[name] = value;
+    setOwn(env, name, value);
   }
   return env;
 }
@@ -200,7 +201,7 @@ export function checkEnvObject(value: unknown, key: string): Record<string, stri
     const isScalar = typeof raw === 'string' || typeof raw === 'boolean' || (typeof raw === 'number' && Number.isFinite(raw));
     if (!isScalar) throw new UsageError(`"${key}.${truncate(name)}" must be a string, a number or a boolean. Received ${describe(raw)}.`, 'run');
     checkEnvVariable(name, String(raw), `"${key}"`);
-    env[name] = String(raw);
+    setOwn(env, name, String(raw));
   }
   return env;
 }

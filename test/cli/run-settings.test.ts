@@ -90,6 +90,16 @@ describe('run settings', () => {
     expect(checkConfig({ apps: [{ script: './server.js', healthPort: 9090, healthHost: '127.0.0.1', healthMinReady: 2 }] }, file)[0]!.layer).toMatchObject({ healthPort: 9090, healthHost: '127.0.0.1', healthMinReady: 2 });
   });
 
+  it('[H473] names a PM2 app\'s own "__proto__" key as an unknown key; it never becomes the app\'s prototype', () => {
+    const directory = project({ 'server.js': '' });
+    const file = join(directory, 'clusterkit.config.json');
+    // JSON.parse makes "__proto__" an own key; the PM2 translation's copy set it as the prototype: "must be an object with at least script".
+    const pm2 = JSON.parse('{"apps":[{"script":"./server.js","instances":2,"__proto__":{"watch":true,"instances":64}}]}') as unknown;
+    expect(() => checkConfig(pm2, file)).toThrow('Unknown key "apps[0].__proto__"');
+    const environment = JSON.parse('{"apps":[{"script":"./server.js","instances":2,"env___proto__":{"A":"1"}}]}') as unknown;
+    expect(checkConfig(environment, file)[0]!.environments).toEqual(JSON.parse('{"__proto__":{"A":"1"}}'));
+  });
+
   it('gives PM2\'s node_args the value shape nodeArgs needs, and takes the durations defineConfig\'s type takes', () => {
     const directory = project({ 'server.js': '' });
     const file = join(directory, 'clusterkit.config.json');

@@ -23,6 +23,7 @@ import { checkEnvObject, describe } from '../env-values.js';
 import { UsageError } from '../usage-error.js';
 import type { LoadNote } from './load-note.js';
 import { kPm2LogFileKeys } from './pm2-log-keys.js';
+import { setOwn } from '../../set-own.js';
 
 /** PM2's keys with a clusterkit twin whose value needs no conversion (PM2's aliases included). */
 const kSameValue: Readonly<Record<string, string>> = {
@@ -281,7 +282,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       return;
     }
     if (target !== from) spelledAs[target] = from;
-    app[target] = value;
+    setOwn(app, target, value);
   };
   for (const [name, value] of Object.entries(raw)) {
     if (Object.hasOwn(kSameValue, name)) set(kSameValue[name]!, name, value);
@@ -325,14 +326,14 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
     }
     else if (kPm2EnvironmentKey.test(name)) {
       const env = take(() => checkEnvObject(value, at(name)));
-      if (env !== undefined) environments[name.slice('env_'.length)] = env;
+      if (env !== undefined) setOwn(environments, name.slice('env_'.length), env);
     } else if (Object.hasOwn(kPm2KeysWithoutEquivalent, name)) {
       if (name === 'exec_mode') take(() => checkExecMode(value, at(name)));
       const instead = name === 'restart_delay' || name === 'exp_backoff_restart_delay' ? backOffText(name, restartBackoffMs) : kPm2KeysWithoutEquivalent[name]!;
       if (!isAlreadySo(name, value)) ignore(name, value, instead);
       // PM2 takes the string too (God.handleExit: `autorestart === "false"`).
       if (name === 'autorestart' && (value === false || value === 'false')) noAutorestart = true;
-    } else app[name] = value;
+    } else setOwn(app, name, value);
   }
   // PM2 sets PORT from `port`, over `env` (Common.prepareAppConf).
   if (raw.port !== undefined) {

@@ -9,6 +9,7 @@ import { kMaxDurationMs } from '../duration.js';
 import { kMinMaxMemoryMb } from '../primary/primary-options.js';
 import { cronRestartProblem, kCronRestartExample, kCronRestartRule } from '../primary/lifecycle/cron-restart.js';
 import { UsageError } from './usage-error.js';
+import { secondsHint } from './bare-duration-note.js';
 import { kConfigFilePath, notRunningHint } from './pm2-hints.js';
 
 const kDurationUnits: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000 };
@@ -31,11 +32,14 @@ export const kRunHeartbeatIntervalMs = 1_000;
 /**
  * `--heartbeat-timeout` / `heartbeatTimeout` (H367): how long a ready worker may stay silent
  * before the primary kills it; more than the heartbeat's interval (1 s), as the library requires.
+ * A bare number refused (`heartbeatTimeout: 10`, meant as seconds) is told how to write seconds
+ * (H463), as the config file writes it when `configFile` is given, else as the flag.
  * @throws UsageError naming `flag` (a flag, or a config key in quotes).
  */
-export function checkHeartbeatTimeout(ms: number, flag: string, received: string | number): number {
+export function checkHeartbeatTimeout(ms: number, flag: string, received: string | number, configFile?: string): number {
   if (ms <= kRunHeartbeatIntervalMs) {
-    throw new UsageError(`${flag} must be more than 1s, the heartbeat's interval (a ping every second): a worker silent that long is killed. Received ${JSON.stringify(received)}.`, 'run');
+    const hint = isUnitless(received) && ms > 0 ? ` ${secondsHint('heartbeatTimeout', ms, configFile)}` : '';
+    throw new UsageError(`${flag} must be more than 1s, the heartbeat's interval (a ping every second): a worker silent that long is killed. Received ${JSON.stringify(received)}.${hint}`, 'run');
   }
   return ms;
 }
@@ -73,7 +77,7 @@ export function parseDuration(value: string, flag: string, command: string, zero
 
 /**
  * A duration written without a unit (`5`, `'5'`): milliseconds, as every bare duration here,
- * where Kubernetes' `minReadySeconds: 5` counts seconds (H359).
+ * where Kubernetes' `minReadySeconds: 5` and a PM2 user's habit count seconds (H359, H463).
  */
 export function isUnitless(value: string | number): boolean {
   return typeof value === 'number' || /^\d+(?:\.\d+)?$/.test(value.trim());

@@ -118,6 +118,11 @@ const kLibraryAdvice: readonly { readonly pattern: RegExp; readonly text: string
 export interface RunFacts {
   /** `--heartbeat-timeout` / `heartbeatTimeout`; undefined for the default (10 s). */
   readonly heartbeatTimeoutMs?: number | undefined;
+  /**
+   * A `readyTimeout` under 1 s written without a unit: what a line about it (a failed start) ends
+   * with, how it was written and how to write seconds (H463).
+   */
+  readonly bareReadyTimeout?: string | undefined;
 }
 
 /** `10 s`, `2.5 s`: a timeout as set, never rounded. */
@@ -144,7 +149,9 @@ export function inFlagNames(message: string, sources: OptionSources = {}, facts:
   const also = (option: string) => (Object.hasOwn(sources, option) ? `; ${sources[option]}` : '');
   const configOnly = kConfigOnlyPhrases.reduce((text, { pattern, option, text: phrase }) => text.replace(pattern, () => phrase(Object.hasOwn(sources, option) ? sources[option] : undefined)), message);
   const advised = kLibraryAdvice.reduce((text, { pattern, text: advice }) => text.replace(pattern, (match: string) => (typeof advice === 'string' ? advice : advice(sources, facts, match))), configOnly);
-  return advised
+  // A failed start of a bare readyTimeout says how to write seconds (H463): its "raise the option" alone did not.
+  const bareNoted = facts.bareReadyTimeout !== undefined && advised.includes('(option "readyTimeoutMs")') ? `${advised} ${facts.bareReadyTimeout}` : advised;
+  return bareNoted
     .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
     // The gradual drain's line when the drain is shortened by the worker's deadline.

@@ -19,6 +19,7 @@ import { isNoLogFile } from './logs/log-files.js';
 import { scriptStoppingNodeArg } from '../primary/script-stopping-node-arg.js';
 import { capitalize } from '../capitalize.js';
 import { compileTimeFormat } from './logs/line-time.js';
+import { durationFlagOf, kDurationKeys, type DurationKey } from './bare-duration-note.js';
 
 export const kRunOptions = {
   workers: { type: 'string', short: 'w' },
@@ -124,8 +125,8 @@ export function parseRunFlags(args: string[], invocationDir: string): RunFlags {
     gradualDrainMs: optional(values['gradual-drain'], (value) => parseDuration(value, '--gradual-drain', 'run', 'gradualDrain')),
     // 0 turns it off: a replacement takes over as soon as it is ready (H349).
     minReadyMs: optional(values['min-ready'], (value) => parseDuration(value, '--min-ready', 'run', 'minReady')),
-    // `--min-ready 5` is 5 ms: the start says so (H359).
-    isMinReadyBare: optional(values['min-ready'], isUnitless),
+    // `--min-ready 5`, `--shutdown-timeout 30` are ms: the start says so (H359, H463).
+    bareDurations: bareDurationFlags(values),
     readyTimeoutMs: optional(values['ready-timeout'], (value) => parseDuration(value, '--ready-timeout', 'run')),
     // A hung worker is killed after this much silence (H367; the library's heartbeat.timeoutMs).
     heartbeatTimeoutMs: optional(values['heartbeat-timeout'], (value) => checkHeartbeatTimeout(parseDuration(value, '--heartbeat-timeout', 'run'), '--heartbeat-timeout', value)),
@@ -262,6 +263,16 @@ function logPathAt(flag: string, directory: string): (value: string) => string |
     if (value === '' || value.includes('\0')) throw new UsageError(`${flag} needs the path of a file, as in ${flag} logs/app.log.`, 'run');
     return isNoLogFile(value) ? undefined : resolve(directory, value);
   };
+}
+
+/** The duration flags given without a unit (`--shutdown-timeout 30`), by their config key. */
+function bareDurationFlags(values: Readonly<Record<string, unknown>>): DurationKey[] | undefined {
+  const bare = kDurationKeys.filter((key) => {
+    const flag = durationFlagOf(key);
+    const value = flag === undefined ? undefined : values[flag.slice(2)];
+    return typeof value === 'string' && isUnitless(value);
+  });
+  return bare.length === 0 ? undefined : bare;
 }
 
 function optional<T>(value: string | undefined, parse: (value: string) => T): T | undefined {

@@ -15,6 +15,7 @@ import { UsageError } from './usage-error.js';
 import { checkSocketRoom } from './arg-values.js';
 import type { LogFilePaths } from './logs/log-files.js';
 import { kDefaultTimeFormat } from './logs/line-time.js';
+import { isBareDurationSaid, kDurationKeys, type BareDuration, type DurationKey } from './bare-duration-note.js';
 
 /** Quiet time after the last change before a watch reload. */
 export const kDefaultWatchDelayMs = 300;
@@ -58,8 +59,11 @@ export interface RunSettings {
   minReadyMs: number | undefined;
   /** `--heartbeat-timeout` / `heartbeatTimeout`: the primary's `heartbeat.timeoutMs` (H367); undefined for its default (10 s). */
   heartbeatTimeoutMs: number | undefined;
-  /** `minReadyMs` was written without a unit (`--min-ready 5`, `minReady: 5`): under 1 s, the start warns (H359). */
-  isMinReadyBare?: boolean | undefined;
+  /**
+   * The durations in force from 1 to 999 ms that were written without a unit (`--min-ready 5`,
+   * `shutdownTimeout: 30`): the start warns of each (H359, H463); a PM2-spelled key is never one.
+   */
+  bareDurations?: readonly BareDuration[] | undefined;
   readyTimeoutMs: number | undefined;
   /**
    * `--wait-ready` / `waitReady` (PM2's wait_ready): a worker is ready when its script calls
@@ -145,8 +149,8 @@ export interface RunLayer {
   gradualDrainMs?: number | undefined;
   minReadyMs?: number | undefined;
   heartbeatTimeoutMs?: number | undefined;
-  /** `minReadyMs` was a number without a unit (H359). */
-  isMinReadyBare?: boolean | undefined;
+  /** The duration keys this layer wrote without a unit (`minReady: 5`, `--shutdown-timeout 30`), H359, H463. */
+  bareDurations?: readonly DurationKey[] | undefined;
   readyTimeoutMs?: number | undefined;
   waitReady?: boolean | undefined;
   waitListen?: boolean | undefined;
@@ -211,8 +215,7 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
     // `??`, not `||`: a 0 given (off) is a value, and wins over the file's.
     gradualDrainMs: flags.gradualDrainMs ?? base.gradualDrainMs,
     minReadyMs: flags.minReadyMs ?? base.minReadyMs,
-    // How the value in force was written: the flag's when given.
-    ...((flags.minReadyMs === undefined ? base.isMinReadyBare : flags.isMinReadyBare) === true ? { isMinReadyBare: true } : {}),
+    ...bareDurationsOf(base, flags, watch !== undefined && watch !== false),
     readyTimeoutMs: flags.readyTimeoutMs ?? base.readyTimeoutMs,
     heartbeatTimeoutMs: flags.heartbeatTimeoutMs ?? base.heartbeatTimeoutMs,
     waitReady: flags.waitReady ?? base.waitReady ?? false,
@@ -241,6 +244,22 @@ export function mergeRunLayers(file: RunLayer | undefined, flags: RunLayer, invo
       : undefined,
     logFiles: definedOnly<LogFilePaths>({ outFile: flags.outFile ?? base.outFile, errorFile: flags.errorFile ?? base.errorFile, logFile: flags.logFile ?? base.logFile }),
   };
+}
+
+/**
+ * The durations in force written without a unit, from 1 to 999 ms: each as the layer that set it
+ * wrote it (a flag's `--min-ready 5s` over the file's `minReady: 5` is silent). `watchDelay` only
+ * with a watch, which alone uses it.
+ */
+function bareDurationsOf(base: RunLayer, flags: RunLayer, isWatching: boolean): { bareDurations?: readonly BareDuration[] } {
+  const bare = kDurationKeys.flatMap((key): BareDuration[] => {
+    if (key === 'watchDelay' && !isWatching) return [];
+    const field = `${key}Ms` as const;
+    const isFromFile = flags[field] === undefined;
+    const ms = isFromFile ? base[field] : flags[field];
+    return isBareDurationSaid(ms) && ((isFromFile ? base : flags).bareDurations ?? []).includes(key) ? [{ key, ms, isFromFile }] : [];
+  });
+  return bare.length === 0 ? {} : { bareDurations: bare };
 }
 
 /** `time`, or a `timeFormat` alone (PM2's `log_date_format` implies its `time`); a flag's over the file's. */

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { checkConfig } from '../../src/cli/config/check-config.js';
 import { remoteMessage } from '../../src/cli/flag-names.js';
-import { bareMinReadyWarning } from '../../src/cli/min-ready-note.js';
+import { bareDurationWarning } from '../../src/cli/bare-duration-note.js';
 import { parseRunFlags } from '../../src/cli/run-flags.js';
 import { mergeRunLayers } from '../../src/cli/run-settings.js';
 import type { ClusterDescription } from '../../src/control/control-protocol.js';
@@ -151,21 +151,22 @@ describe('a minReady written without a unit', () => {
     const layerOf = (minReady: unknown) => checkConfig({ apps: [{ script: './server.js', minReady }] }, file)[0]!.layer;
     const warningOf = (minReady: unknown, flags: string[] = []) => {
       const settings = mergeRunLayers(layerOf(minReady), parseRunFlags(['x.js', ...flags], project).layer, project);
-      return bareMinReadyWarning(settings.minReadyMs, settings.isMinReadyBare, flags.length === 0 ? file : undefined);
+      const bare = settings.bareDurations?.find(({ key }) => key === 'minReady');
+      return bare === undefined ? undefined : bareDurationWarning(bare.key, bare.ms, bare.isFromFile ? file : undefined);
     };
     expect(warningOf(5)).toMatch(/^minReady: 5 in clusterkit\.config\.json is 5 ms /);
     expect(warningOf('5')).toMatch(/^minReady: 5 in clusterkit\.config\.json is 5 ms /);
     expect(warningOf(' 999 ')).toMatch(/^minReady: 999 in clusterkit\.config\.json is 999 ms .* write "minReady": "999s"; to keep 999 ms, write "minReady": "999ms"\./);
     // A JS or TS file's in JS quotes (H372).
-    for (const js of ['clusterkit.config.mjs', 'ecosystem.config.cjs', 'clusterkit.config.ts']) expect(bareMinReadyWarning(5, true, `${project}/${js}`)).toContain(`write minReady: '5s'; to keep 5 ms, write minReady: '5ms'.`);
+    for (const js of ['clusterkit.config.mjs', 'ecosystem.config.cjs', 'clusterkit.config.ts']) expect(bareDurationWarning('minReady', 5, `${project}/${js}`)).toContain(`write minReady: '5s'; to keep 5 ms, write minReady: '5ms'.`);
     for (const silent of [0, '0', 1_000, 5_000, '5s', '5ms', '5 ms', '0.5s']) expect({ silent, warning: warningOf(silent) }).toEqual({ silent, warning: undefined });
     expect(warningOf(undefined)).toBeUndefined();
     // The flag's value is the one in force: its own form decides.
     expect(warningOf(5, ['--min-ready', '5s'])).toBeUndefined();
     expect(warningOf('5s', ['--min-ready', '5'])).toMatch(/^--min-ready 5 is 5 ms .* write --min-ready 5s; to keep 5 ms, write --min-ready 5ms\./);
     expect(warningOf(5, ['--min-ready=0'])).toBeUndefined();
-    expect(parseRunFlags(['x.js', '--min-ready', '250'], project).layer).toMatchObject({ minReadyMs: 250, isMinReadyBare: true });
-    expect(parseRunFlags(['x.js', '--min-ready', '250ms'], project).layer).toMatchObject({ minReadyMs: 250, isMinReadyBare: false });
+    expect(parseRunFlags(['x.js', '--min-ready', '250'], project).layer).toMatchObject({ minReadyMs: 250, bareDurations: ['minReady'] });
+    expect(parseRunFlags(['x.js', '--min-ready', '250ms'], project).layer).toMatchObject({ minReadyMs: 250, bareDurations: undefined });
   });
 });
 

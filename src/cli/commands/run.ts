@@ -14,7 +14,7 @@ import { decideWorkerCount } from '../../runner/worker-count.js';
 import { takeLauncherLink } from '../launcher-link.js';
 import { inFlagNames, settingName, withFlagNames } from '../flag-names.js';
 import { dropOwnEnv } from '../own-env.js';
-import { bareMinReadyWarning } from '../min-ready-note.js';
+import { bareDurationSaid, bareDurationWarning, forSeconds } from '../bare-duration-note.js';
 import { LogBuffer } from '../logs/log-buffer.js';
 import { teeLogger } from '../logs/tee-logger.js';
 import { fileRoutedLogger, hasLogFiles, LogFiles, stopEarlyOutput, teeProcessOutput } from '../logs/log-files.js';
@@ -59,16 +59,14 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   let printed: Set<number> | undefined = new Set<number>();
   // The library's lines name its options (maxMemoryMb); the user typed flags (--max-memory), or
   // keys of a config file (listen_timeout), named too.
-  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)), settings.optionSources, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs });
+  const logger = withFlagNames(teeLogger(createLogger(settings), (entry) => logs.add(entry)), settings.optionSources, { heartbeatTimeoutMs: settings.heartbeatTimeoutMs, bareReadyTimeout: bareReadyTimeoutOf(settings) });
   // clusterkit's own variables are the primary's (H70): dropped, and said so once.
   const workerEnv = dropOwnEnv(settings.env);
   if (workerEnv.warning !== undefined) logger.warn({ ignored: workerEnv.ignored }, workerEnv.warning);
   // A name made of an odd file name is said before anything else is said under it (H261).
   if (settings.nameNote !== undefined) logger.warn({ name: settings.name }, settings.nameNote);
-  // `--min-ready 5` / `minReady: 5` is 5 ms, not 5 s: said before any worker starts (H359).
-  const fromFile = settings.optionSources?.minReadyMs === undefined ? undefined : settings.origin?.configFile;
-  const bareMinReady = bareMinReadyWarning(settings.minReadyMs, settings.isMinReadyBare, fromFile);
-  if (bareMinReady !== undefined) logger.warn({ minReadyMs: settings.minReadyMs }, bareMinReady);
+  // `--min-ready 5` / `shutdownTimeout: 30` is 5 / 30 ms, not seconds: said before any worker starts, once a key (H359, H463).
+  for (const bare of settings.bareDurations ?? []) logger.warn({ [`${bare.key}Ms`]: bare.ms }, bareDurationWarning(bare.key, bare.ms, bare.isFromFile ? settings.origin?.configFile : undefined));
   // Started by npm through a shell, not in a terminal: a SIGTERM to npm would not stop it (H307).
   // An app of several is the launcher's child: the launcher says it, once.
   const npm = launcher ? undefined : npmParentWarning('this cluster');
@@ -298,4 +296,15 @@ function createLogger(settings: RunSettings): Logger {
 function withNameSource(error: unknown, script: string | undefined): unknown {
   if (!(error instanceof ClusterNameInUseError) || script === undefined) return error;
   return new ClusterNameInUseError(error.clusterName, error.socketPath, error.pid, { runningName: error.runningName, script, cause: error });
+}
+
+/**
+ * A failed start of a bare `readyTimeout` (`readyTimeout: 30`, 30 ms) ends with how to write
+ * seconds (H463): `readyTimeout: 30 in x.json is 30 ms (...): for 30 seconds, write "readyTimeout": "30s".`
+ */
+function bareReadyTimeoutOf(settings: RunSettings): string | undefined {
+  const bare = settings.bareDurations?.find(({ key }) => key === 'readyTimeout');
+  if (bare === undefined) return undefined;
+  const file = bare.isFromFile ? settings.origin?.configFile : undefined;
+  return `${bareDurationSaid(bare.key, bare.ms, file)}: ${forSeconds(bare.key, bare.ms, file)}.`;
 }

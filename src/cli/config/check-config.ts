@@ -22,6 +22,7 @@ import { isNoLogFile } from '../logs/log-files.js';
 import { scriptStoppingNodeArg } from '../../primary/script-stopping-node-arg.js';
 import { capitalize } from '../../capitalize.js';
 import { killTimeoutNote } from './kill-timeout-note.js';
+import { kDurationKeys, type DurationKey } from '../bare-duration-note.js';
 import type { LoadNote } from './load-note.js';
 import { compileTimeFormat } from '../logs/line-time.js';
 import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, pm2KeyOf, translatePm2App } from './pm2-app.js';
@@ -82,7 +83,7 @@ const kNodeArgsExample = "['--max-old-space-size=256', '--import=tsx']";
 /** Checks the loaded file; returns its apps in order. */
 export function checkConfig(raw: unknown, file: string): ConfigApp[] {
   try {
-    return checkApps(raw, dirname(file), basename(file).startsWith('ecosystem'));
+    return checkApps(raw, file, basename(file).startsWith('ecosystem'));
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`${file}: ${error.headline}`, 'run', error.details);
     throw error;
@@ -130,7 +131,7 @@ class Problems {
   }
 }
 
-function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): ConfigApp[] {
+function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean): ConfigApp[] {
   if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describe(raw)}.`);
   const apps = raw.apps;
   const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && isPm2App(app)));
@@ -145,11 +146,11 @@ function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): 
   const list = apps as unknown[];
   const checked = list.map((app, index) => {
     const key = `apps[${index}]`;
-    if (!isPm2 || !isPlainObject(app)) return problems.take(() => checkApp(app, key, directory, problems));
+    if (!isPm2 || !isPlainObject(app)) return problems.take(() => checkApp(app, key, file, problems));
     // A PM2 app is named in each of its problems: PM2 users know their apps by name, not index.
     const name = typeof app.name === 'string' && app.name !== '' ? app.name : undefined;
     const scope = name === undefined ? problems : problems.scoped(`app "${name.length > 64 ? `${name.slice(0, 61)}...` : name}": `);
-    return scope.take(() => checkPm2App(app, key, directory, scope, fileWarnings));
+    return scope.take(() => checkPm2App(app, key, file, scope, fileWarnings));
   });
   // An app with other problems still has its name: a duplicate is said in the same run (H129).
   // Names that differ only in letter case too (H287): each app's start refused the other's at
@@ -179,14 +180,14 @@ function checkApps(raw: unknown, directory: string, isNamedEcosystem: boolean): 
  * process under PM2 (Common.sink.determineExecMode: `instances` defaults to 1), so it runs one
  * worker here too, whatever NODE_ENV says.
  */
-function checkPm2App(app: Record<string, unknown>, key: string, directory: string, problems: Problems, fileWarnings: readonly string[]): ConfigApp | undefined {
+function checkPm2App(app: Record<string, unknown>, key: string, file: string, problems: Problems, fileWarnings: readonly string[]): ConfigApp | undefined {
   const named = typeof app.name === 'string' && app.name !== '' ? ` ("${app.name.length > 64 ? `${app.name.slice(0, 61)}...` : app.name}")` : '';
   const label = `${key}${named}`;
   // Its restart_delay warnings state the back-off in force; a bad value is reported by checkApp.
   const restartBackoffMs = app.restartBackoff === undefined ? undefined : new Problems().take(() => checkDuration(app.restartBackoff, `${key}.restartBackoff`));
   const translated = translatePm2App(app, key, label, problems.take, restartBackoffMs);
   const plain = translated.app.workers === undefined && translated.app.dev === undefined ? { ...translated.app, workers: 1 } : translated.app;
-  const checked = checkApp(plain, key, directory, problems, translated.spelledAs, true);
+  const checked = checkApp(plain, key, file, problems, translated.spelledAs, true);
   if (!checked) return checked;
   const { shutdownTimeoutMs } = checked.layer;
   const note = translated.spelledAs.shutdownTimeout === 'kill_timeout' && shutdownTimeoutMs !== undefined ? { killTimeoutNote: killTimeoutNote(label, shutdownTimeoutMs) } : {};
@@ -207,7 +208,9 @@ function checkPm2App(app: Record<string, unknown>, key: string, directory: strin
  * to give. Only a bad `cwd` leaves something unchecked: the files named relative to it
  * (`script`, `envFile`) are not looked for in a directory that is not there.
  */
-function checkApp(app: unknown, key: string, directory: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}, isPm2 = false): ConfigApp | undefined {
+/** `file`: the config file's absolute path. */
+function checkApp(app: unknown, key: string, file: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}, isPm2 = false): ConfigApp | undefined {
+  const directory = dirname(file);
   if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describe(app)}.`);
   rejectUnknownKeys(app, kAppKeys, `${key}.`, problems, isPm2 ? kPm2AppHints : kAppHints);
   // A translated key is named as the file wrote it: "apps[0].kill_timeout", not "shutdownTimeout".
@@ -237,10 +240,13 @@ function checkApp(app: unknown, key: string, directory: string, problems: Proble
     shutdownTimeoutMs: optional(app.shutdownTimeout, (value) => checkDuration(value, at('shutdownTimeout'))),
     gradualDrainMs: optional(app.gradualDrain, (value) => checkDuration(value, at('gradualDrain'), 'gradualDrain')),
     minReadyMs: optional(app.minReady, (value) => checkDuration(value, at('minReady'), 'minReady')),
-    // `minReady: 5` is 5 ms: the start says so (H359).
-    isMinReadyBare: typeof app.minReady === 'number' || typeof app.minReady === 'string' ? isUnitless(app.minReady) : undefined,
+    // `minReady: 5`, `shutdownTimeout: 30` are ms: the start says so (H359, H463). PM2's own keys
+    // (kill_timeout, listen_timeout, min_uptime, watch_delay) are milliseconds in PM2 too: not said.
+    bareDurations: bareDurationKeys(app, spelledAs),
     readyTimeoutMs: optional(app.readyTimeout, (value) => checkDuration(value, at('readyTimeout'))),
-    heartbeatTimeoutMs: optional(app.heartbeatTimeout, (value) => checkHeartbeatTimeout(checkDuration(value, at('heartbeatTimeout')), `"${at('heartbeatTimeout')}"`, value as string | number)),
+    heartbeatTimeoutMs: optional(app.heartbeatTimeout, (value) =>
+      checkHeartbeatTimeout(checkDuration(value, at('heartbeatTimeout')), `"${at('heartbeatTimeout')}"`, value as string | number, file),
+    ),
     maxMemoryMb: optional(app.maxMemory, (value) => checkSize(value, at('maxMemory'))),
     cronRestart: optional(app.cronRestart, (value) => checkCronRestart(value, `"${at('cronRestart')}"`, 'run')),
     maxRestarts: optional(app.maxRestarts, (value) => checkCount(value, at('maxRestarts'))),
@@ -411,6 +417,15 @@ function checkDuration(value: unknown, key: string, zero?: ZeroDuration): number
     throw new UsageError(`"${key}" must be a duration such as '10s', '500ms' or '2m' (a number is milliseconds). Received ${describe(value)}.`);
   }
   return checkDurationMs(value === 0 ? 0 : value, Number.isInteger(value), value, `"${key}"`, 'run', zero);
+}
+
+/** The duration keys `app` wrote without a unit, in clusterkit's spelling (a PM2-spelled one is PM2's milliseconds). */
+function bareDurationKeys(app: Record<string, unknown>, spelledAs: Readonly<Record<string, string>>): DurationKey[] | undefined {
+  const bare = kDurationKeys.filter((key) => {
+    const value = app[key];
+    return (typeof value === 'number' || typeof value === 'string') && !Object.hasOwn(spelledAs, key) && isUnitless(value);
+  });
+  return bare.length === 0 ? undefined : bare;
 }
 
 /** A memory limit: a number of MiB or a string with a unit, as `--max-memory`. */

@@ -190,8 +190,8 @@ const kComparisons: { readonly [Key in keyof RunSettings]-?: Comparison } = {
   shutdownTimeoutMs: 'shutdownTimeout',
   gradualDrainMs: 'gradualDrain',
   minReadyMs: 'minReady',
-  // How minReady was written: its value is compared above.
-  isMinReadyBare: null,
+  // How the durations were written: their values are compared on their own.
+  bareDurations: null,
   readyTimeoutMs: 'readyTimeout',
   heartbeatTimeoutMs: 'heartbeatTimeout',
   waitReady: 'waitReady',

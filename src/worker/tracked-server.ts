@@ -56,6 +56,12 @@ export class TrackedServer {
   /** Open sockets, with their requests (HTTP only; none for raw TCP). */
   readonly #sockets = new Map<Socket, SocketState>();
   readonly #responses = new Set<ServerResponse>();
+  /**
+   * Responses ended by the application (their 'prefinish') whose 'close' has not come yet: those
+   * of them whose bytes all left the process are delivered (`isDelivered()`), not open. Small:
+   * a response stays here from its `end()` to its 'close', a tick unless its client reads slowly.
+   */
+  readonly #ended = new Set<ServerResponse>();
   /** Set by the first `release()` (a drain's, or a plain script's own close): responses from then on may say `Connection: close`. */
   #isDraining = false;
   /** Called whenever `openRequests` may have changed (a request or a connection began or ended). */
@@ -126,7 +132,19 @@ export class TrackedServer {
     // way) counts as one, as a plain TCP connection does: its requests are not seen one by one.
     if (isHttp2Server(this.#server)) return this.#streams + Math.max(0, this.#sockets.size - this.#sessions.size);
     if (!isHttpServer(this.#server)) return this.#sockets.size;
-    return this.#responses.size;
+    return this.#responses.size - this.#delivered();
+  }
+
+  /**
+   * Responses ended whose every byte left the process, still in `#responses` until their 'close':
+   * a `process.exit()` right after `res.end()` (a crash, a script's own exit) comes before the
+   * 'finish' and 'close' that Node emits a tick later, and the client got the whole response
+   * (H466). One with bytes still buffered in the process is cut off by an exit: not counted here.
+   */
+  #delivered(): number {
+    let delivered = 0;
+    for (const response of this.#ended) if (isDelivered(response)) delivered++;
+    return delivered;
   }
 
   /**
@@ -246,6 +264,8 @@ export class TrackedServer {
   get pendingRequests(): number {
     let open = this.openRequests;
     if (isHttpServer(this.#server)) {
+      // `responses`, not the undelivered ones: `bytesAtIdle` moves at a response's 'close', so a
+      // socket whose response is delivered, not closed yet, would count its own request again.
       for (const [socket, state] of this.#sockets) if (state.responses.size === 0 && socket.bytesRead > state.bytesAtIdle) open++;
     }
     return open;
@@ -330,12 +350,19 @@ export class TrackedServer {
     this.#responses.add(response);
     this.#onChange();
     this.#onBegin();
+    // Synchronous in `end()` once the response's bytes went to the socket: the count falls now,
+    // not a tick later at its 'close', which an exit or a blocked loop right after never reaches.
+    response.once('prefinish', () => {
+      this.#ended.add(response);
+      this.#onChange();
+    });
     response.once('close', () => {
       // O(1), in the listener every response already has: a cut by the worker's own code (it
       // destroyed or ended the connection first: `socket.end()` is answered by the client's
       // own end, which must not pass for the client leaving).
       if (this.#isCountingClosed && !response.writableFinished && state?.isPeerFirst !== true && (state !== undefined || (!socket.readableEnded && !socket.errored))) this.#closedResponses++;
       this.#responses.delete(response);
+      this.#ended.delete(response);
       this.#onChange();
       if (!state || !this.#sockets.has(socket)) return;
       state.responses.delete(response);
@@ -402,6 +429,15 @@ export class TrackedServer {
       }).unref();
     }, kIdleGraceMs).unref();
   }
+}
+
+/**
+ * A response delivered as far as this process can tell: ended, and every byte of it handed to
+ * the operating system (`writableFinished`: nothing left in the response nor in its socket's
+ * buffer), its socket not destroyed. Its 'finish' and 'close' may not have come yet.
+ */
+function isDelivered(response: ServerResponse): boolean {
+  return response.writableFinished && !response.destroyed && response.socket?.destroyed !== true;
 }
 
 /**

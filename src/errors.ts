@@ -1397,3 +1397,23 @@ function summarizeModuleProblem(modulePath: string, problem: WorkerModuleProblem
       return `the ${noun} ${modulePath} threw on import: ${detail}`;
   }
 }
+
+/**
+ * A warning (given to the primary's 'error' listeners as a warning, never thrown): the workers
+ * the cluster runs, `workers`, are fewer than the `minReady` of its health endpoint on `port`,
+ * so `/readyz` answers 503 for as long as that lasts and Kubernetes keeps the pod out of its
+ * Service. Told by `scale()` below it, and by `listenHealth()` when the worker count already is.
+ */
+export class ReadinessUnreachableError extends ClusterKitError {
+  override readonly name = 'ReadinessUnreachableError';
+  readonly code = 'ERR_READINESS_UNREACHABLE';
+
+  constructor(
+    readonly workers: number,
+    readonly minReady: number,
+    readonly port: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

@@ -12,7 +12,8 @@ import { differingInShell } from '../control/env-sums.js';
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
 export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
-export type ScaleReply = ClusterStatus & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
+/** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
+export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -55,6 +56,11 @@ function countOf(value: unknown): number {
 
 export function reloadOutcome(reply: ReloadReply): StopOutcome {
   return { unclean: countOf(reply.failed) + countOf(reply.killed), requestsCut: countOf(reply.requestsCut) };
+}
+
+/** The scale's warning, as its primary worded it; undefined when there is none. */
+export function scaleWarning(reply: ScaleReply): string | undefined {
+  return typeof reply.warning === 'string' && reply.warning !== '' ? reply.warning : undefined;
 }
 
 export function scaleOutcome(reply: ScaleReply): StopOutcome {

@@ -154,6 +154,8 @@ export function inFlagNames(message: string, sources: OptionSources = {}, facts:
   return bareNoted
     .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
+    // A scale or start below the health endpoint's minimum (H464): listenHealth()'s minReady is --health-min-ready.
+    .replace(/ requires \(minReady\)/, ' requires (--health-min-ready; healthMinReady in a config file)')
     // The gradual drain's line when the drain is shortened by the worker's deadline.
     .replace(/\(gradualDrainMs, at most half of shutdownTimeoutMs\)/, '(--gradual-drain, at most half of --shutdown-timeout)')
     // The primary's line for requests cut off at a worker's shutdown deadline.

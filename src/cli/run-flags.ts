@@ -5,7 +5,8 @@
  * `--watch` takes optional paths, which `util.parseArgs` cannot express: paths follow as
  * positionals (`run server.js --watch src lib`) or as `--watch=src`.
  */
-import { resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { checkCronRestart, checkHeartbeatTimeout, isUnitless, parseCount, parseDuration, parseMemoryLimitMb, parsePort, parseWorkers } from './arg-values.js';
 import { parseEnvFlags, readEnvFile } from './env-values.js';
@@ -13,7 +14,7 @@ import { configNameOf } from './config/config-file.js';
 import { parseCommand } from './parse-command.js';
 import type { RunLayer } from './run-settings.js';
 import { isPathCommand } from './command-script-hint.js';
-import { findScript, scriptNotFound } from './script-path.js';
+import { findScript, scriptCandidates, scriptNotFound } from './script-path.js';
 import { UsageError } from './usage-error.js';
 import { isNoLogFile } from './logs/log-files.js';
 import { scriptStoppingNodeArg } from '../primary/script-stopping-node-arg.js';
@@ -210,7 +211,15 @@ function configFileArg(typed: string | undefined, cwd: string | undefined, invoc
   if (typed === undefined) return undefined;
   const name = configNameOf(typed);
   const path = name && findScript(typed, cwd, invocationDir);
-  if (name === undefined || path === undefined) return undefined;
+  if (name === undefined) return undefined;
+  if (path === undefined) {
+    // A config file's name that is no file (H465): before, the directory's clusterkit.config.*
+    // was read instead, and its complaint (no env_production, no app of that name) hid the typo.
+    // Something there that is not a file (a directory) is said as a script's would be.
+    const candidates = scriptCandidates(typed, cwd, invocationDir);
+    if (candidates.some((candidate) => existsSync(candidate))) return undefined;
+    throw new UsageError(`No such config file: ${candidates.join(', nor ')} (a name ending in ${name.ending} is read as a config file, as in PM2).${configFilesBeside(candidates[0]!)}`, 'run');
+  }
   if (name.kind === 'yaml') {
     throw new UsageError(
       `${typed} is a YAML config file (PM2 reads a file named *${name.ending} as one); clusterkit reads config files in TypeScript, JavaScript or JSON: write its apps in clusterkit.config.ts (see docs/config.md), or as JSON in ${typed.slice(0, -name.ending.length)}.json, and run clusterkit run ${typed.slice(0, -name.ending.length)}.json.`,
@@ -218,6 +227,19 @@ function configFileArg(typed: string | undefined, cwd: string | undefined, invoc
     );
   }
   return { path, typed, ending: name.ending };
+}
+
+/** The config files in the directory of `missing`, to pick from (`ecosystem.config.cjs` for a typed `.js`), or what to check. */
+function configFilesBeside(missing: string): string {
+  let names: string[];
+  try {
+    names = readdirSync(dirname(missing)).filter((name) => configNameOf(name)?.kind === 'config' && name !== 'package.json' && !name.startsWith('tsconfig') && name.includes('config'));
+  } catch {
+    names = [];
+  }
+  if (names.length === 0) return ' Check the name and the directory.';
+  const shown = names.sort().slice(0, 5).map((name) => join(dirname(missing), name));
+  return ` ${dirname(missing)} has ${shown.join(', ')}${names.length > 5 ? ' and more' : ''}: name one of them, or run the config file of the directory (clusterkit.config.*) with "clusterkit run" alone.`;
 }
 
 /** What `--env` takes besides KEY=VALUE: the name of an environment (`env_production`). */

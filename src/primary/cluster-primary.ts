@@ -15,6 +15,7 @@ import { knownOptions, kSafeIntegerRule, workerNameArgument } from '../validate.
 import { ClusterMetrics, kDefaultScrapeTimeoutMs } from './features/cluster-metrics.js';
 import { observeOutcomes, OutcomeCounts } from './features/outcome-counts.js';
 import { listenHealth, type HealthListener, type HealthOptions } from './features/listen-health.js';
+import { healthMinimumWarning, trackHealthMinimum } from './features/health-minimum.js';
 import { listenSticky, type StickyListener, type StickyOptions } from './features/listen-sticky.js';
 import { registerRelay } from './features/relay.js';
 import { serveStore } from './features/serve-store.js';
@@ -235,7 +236,11 @@ export class ClusterPrimary<
    *   InvalidOptionError for one past `maxWorkers`.
    */
   async scale(count: number): Promise<WorkerHandle[]> {
-    await this.#context.lifecycle.scale(scaleCount(count));
+    const target = scaleCount(count);
+    await this.#context.lifecycle.scale(target);
+    // Below an open health endpoint's minReady, /readyz stays 503: said at the call (H464).
+    const warning = healthMinimumWarning(this, target, 'scale');
+    if (warning) this.#context.reportWarning(warning);
     return this.#context.pool.activeSlots().flatMap((slot) => (slot.current && slot.current.handle.state !== 'stopping' ? [slot.current.handle] : []));
   }
 
@@ -264,9 +269,16 @@ export class ClusterPrimary<
     return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options).then((listener) => {
       // For `clusterkit show`: the endpoint last opened, until it closes.
       this.#healthAddress = listener.address;
+      // A role's endpoint counts only some workers: only those that count every worker are checked (H464).
+      const untrack = options.role === undefined ? trackHealthMinimum(this, { minReady: options.minReady ?? 1, port: listener.address.port }) : () => {};
+      const { state } = this.#context.lifecycle;
+      const workers = state === 'created' ? this.#context.options.workerCount : this.#context.pool.targetCount;
+      const warning = state === 'stopping' || state === 'stopped' ? undefined : healthMinimumWarning(this, workers, 'start');
+      if (warning) this.#context.reportWarning(warning);
       return {
         address: listener.address,
         close: () => {
+          untrack();
           if (this.#healthAddress === listener.address) this.#healthAddress = undefined;
           return listener.close();
         },

@@ -165,8 +165,8 @@ describe('clusterkit run <config file>', () => {
       [['run', 'ecosystem.yml'], /^clusterkit: ecosystem\.yml is a YAML config file \(PM2 reads a file named \*\.yml as one\); clusterkit reads config files in TypeScript, JavaScript or JSON: .* run clusterkit run ecosystem\.json\.\n/],
       // A script named like a config is read as one, and the line above the error says why.
       [['run', 'app.config.js'], /^clusterkit: reading app\.config\.js as a config file .*; to run a script of that name, rename it\.\nclusterkit: \S+app\.config\.js: "apps" must be a non-empty array of apps\. Received undefined\.\n/m],
-      // Not there: a script (or an app) not found, as before.
-      [['run', 'missing.config.js'], /^clusterkit: Script not found: \S+missing\.config\.js /],
+      // Not there: a config file not found (H465: "Script not found" before), with the config files that are there.
+      [['run', 'missing.config.js'], /^clusterkit: No such config file: \S+missing\.config\.js \(a name ending in \.config\.js is read as a config file, as in PM2\)\. \S+ has \S+app\.config\.js, \S+ecosystem\.config\.json: name one of them/],
     ];
     const results = await Promise.all(cases.map(([args]) => cli(args, { runtime, cwd: project })));
     results.forEach((result, index) => {
@@ -192,6 +192,29 @@ describe('clusterkit run <config file>', () => {
       process.kill(run.child.pid!, 'SIGINT');
       await expect(run.exited()).resolves.toBe(0);
       expect(run.output().split(warning).length - 1).toBe(1);
+    }
+  });
+  it('[H465] a config file named that does not exist is "No such config file" (exit 2), not a complaint about the directory\'s clusterkit.config.mjs', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({
+      'server.mjs': kServer,
+      'clusterkit.config.mjs': `export default { apps: [{ name: 'here', script: './server.mjs' }] };\n`,
+    });
+    const results = await Promise.all([
+      cli(['run', 'ecosystem.config.js', '--env', 'production'], { runtime, cwd: project }),
+      cli(['run', 'ecosystem.config.js'], { runtime, cwd: project }),
+      cli(['run', 'apps.json', 'here'], { runtime, cwd: project }),
+    ]);
+    for (const [result, typed, ending] of [
+      [results[0]!, 'ecosystem.config.js', '.config.js'],
+      [results[1]!, 'ecosystem.config.js', '.config.js'],
+      [results[2]!, 'apps.json', '.json'],
+    ] as const) {
+      expect(result.code).toBe(2);
+      // Before: "no app of .../clusterkit.config.mjs has env_production", or "neither a script nor an app of" it.
+      expect(result.stderr).toMatch(new RegExp(`^clusterkit: No such config file: ${join(project, typed).replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(a name ending in \\${ending} is read as a config file`));
+      expect(result.stderr).not.toMatch(/env_production|neither a script nor an app/);
+      expect(result.stderr).toContain(`${project} has ${join(project, 'clusterkit.config.mjs')}: name one of them`);
     }
   });
 });

@@ -16,6 +16,7 @@ import {
   plural,
   reloadOutcome,
   scaleOutcome,
+  scaleWarning,
   stopOutcome,
   type ReloadReply,
   type ScaleReply,
@@ -180,6 +181,9 @@ export async function scaleCommand(args: string[]): Promise<number | 'help'> {
     watch.end();
   }
   process.stdout.write(`${describeScale(name, count, status)}\n`);
+  // Scaled all the same (exit code as without it): said on stderr, as the primary's log says it (H464).
+  const warning = scaleWarning(status);
+  if (warning !== undefined) process.stderr.write(`clusterkit: warning: ${warning}\n`);
   return outcomeExitCode(scaleOutcome(status));
 }
 

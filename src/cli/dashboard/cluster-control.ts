@@ -3,7 +3,7 @@
  * shows them: the counts and the sentence `clusterkit reload|scale` prints (control-outcome.ts).
  */
 import { controlRequest } from '../../control/control-client.js';
-import { describeReload, describeScale, reloadOutcome, scaleOutcome, servingWorkers, type ReloadReply, type ScaleReply, type StopOutcome } from '../control-outcome.js';
+import { describeReload, describeScale, reloadOutcome, scaleOutcome, scaleWarning, servingWorkers, type ReloadReply, type ScaleReply, type StopOutcome } from '../control-outcome.js';
 import type { DashboardControl } from './dashboard-server.js';
 
 /** `POST /api/reload` answers this (200). */
@@ -34,7 +34,7 @@ export function clusterControl(name: string, directory?: string): DashboardContr
     scale: async (count: number): Promise<ScaleAnswer> => {
       const reply = (await controlRequest(name, 'scale', { ...where, count })) as ScaleReply;
       const pids = Array.isArray(reply.workers) ? servingWorkers(reply.workers).map((worker) => worker.pid).filter((pid): pid is number => pid !== undefined) : [];
-      return { count, pids, ...scaleOutcome(reply), message: describeScale(name, count, reply) };
+      return { count, pids, ...scaleOutcome(reply), message: [describeScale(name, count, reply), scaleWarning(reply)].filter((line) => line !== undefined).join('; warning: ') };
     },
   };
 }

@@ -77,8 +77,9 @@ describe('a duration written without a unit', () => {
       expect(run.output().indexOf(said)).toBeLessThan(run.output().indexOf('starting 1 worker'));
     }
     expect((JSON.parse((await cli(['describe', 'bare', '--json'], { runtime })).stdout) as ClusterDescription).settings.shutdownTimeoutMs).toBe(30);
-    expect((await cli(['stop', 'bare'], { runtime })).code).toBe(0);
-    await expect(run.exited()).resolves.toBe(0);
+    // 30 ms is what the warning says it is: a worker on a busy machine may not stop within it, and is then killed (exit 3).
+    expect([0, 3]).toContain((await cli(['stop', 'bare'], { runtime })).code);
+    expect([0, 3]).toContain(await run.exited());
   });
 
   it('[H463] a start that fails on a bare readyTimeout: 30 says it was 30 ms and how to write seconds', async () => {

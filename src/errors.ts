@@ -1060,6 +1060,28 @@ export class UpdateEnvUnsupportedError extends ClusterKitError {
   }
 }
 
+/**
+ * A warning: the primary's own event loop was blocked (`blockedMs` in all, in stalls over
+ * `spanMs`): synchronous work in the primary (a hook, a scan, a huge synchronous send), a long
+ * garbage collection, or the process stopped (SIGSTOP). The workers' silence during it is not
+ * counted against them; nothing was killed for it.
+ */
+export class PrimaryBlockedError extends ClusterKitError {
+  override readonly name = 'PrimaryBlockedError';
+  readonly code = 'ERR_PRIMARY_BLOCKED';
+
+  constructor(
+    readonly blockedMs: number,
+    readonly spanMs: number,
+  ) {
+    const over = spanMs - blockedMs >= 1_000 ? ` (in stretches over ${wholeMs(spanMs)} ms)` : '';
+    super(
+      `The primary's own event loop was blocked for ${wholeMs(blockedMs)} ms${over}: no worker was heard or judged meanwhile, and their silence during it is not counted against them. ` +
+        `Move long synchronous work out of the primary (async I/O, a worker or a child process); a stop (SIGSTOP) or a long garbage collection of the primary shows here too.`,
+    );
+  }
+}
+
 /** A lifecycle hook (`_init`, `_destroy`) did not settle within its time limit. */
 export class HookTimeoutError extends ClusterKitError {
   override readonly name = 'HookTimeoutError';

@@ -15,8 +15,11 @@
  * hung worker's memory as it grows, not that of its last answer. Only for the reports: the
  * memory limit is checked on answers (a silent worker is the heartbeat timeout's to end).
  *
- * If the primary's own loop stalled (a huge synchronous send, a GC pause), silence that
- * overlaps the stall is not the workers' fault: the clocks restart instead of killing them.
+ * If the primary's own loop stalled (a huge synchronous send or scan, a GC pause, SIGSTOP),
+ * silence that overlaps the stall is not the workers' fault (H470): the stall is measured
+ * (primary-stall.ts) and given back to each worker before anyone is judged, so a worker is
+ * judged on the silence it had while the primary ran. One that was blocked is still killed at
+ * its timeout, counted without the stall.
  * Nor is a worker silent that is still reading a backlog of our messages (the ping waits behind
  * them): while our writes to it complete, its loop is turning.
  */
@@ -31,6 +34,7 @@ import { markAnswering, markSilent } from '../pool/silent-steer.js';
 import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
 import type { PingAnswer } from './checked-ping.js';
+import { PrimaryStall } from './primary-stall.js';
 
 /** Consecutive over-limit answers before a worker is replaced for memory. */
 export const kMemoryStrikes = 3;
@@ -48,12 +52,18 @@ export interface HeartbeatCallbacks {
   onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
   /** Its RSS reached `memoryHardLimitBytes` while its replacement was not ready (H163): backing off, starting or failed (H180). */
   onMemoryHardLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
+  /** The primary's own event loop was blocked for `blockedMs` ms in all, over `spanMs` ms (primary-stall.ts): at least `kReportStallMs`. */
+  onPrimaryBlocked(blockedMs: number, spanMs: number): void;
 }
+
+/** How often the primary checks its own stall (ms), at most: a stall is measured to within it. */
+const kStallPeriodMs = 250;
 
 export class PrimaryHeartbeat {
   /** Set between start() and stop(). */
   #timer: NodeJS.Timeout | undefined;
-  #lastTickAt = 0;
+  /** The primary's own stall (H470): checked first thing in each tick, and between ticks. */
+  readonly #stall: PrimaryStall;
   /** When each worker whose messages wait for bulk bytes was last probed (`#probe`). */
   readonly #probedAt = new WeakMap<WorkerRecord, number>();
   /** Each worker's processes as last seen, for its exit by a signal (H295). */
@@ -66,11 +76,16 @@ export class PrimaryHeartbeat {
     private readonly options: NormalizedHeartbeatOptions,
     private readonly maxMemoryMb: number | undefined,
     private readonly callbacks: HeartbeatCallbacks,
-  ) {}
+  ) {
+    this.#stall = new PrimaryStall(Math.min(options.intervalMs, kStallPeriodMs), {
+      onStall: (stalledMs, now) => this.#forgiveStall(stalledMs, now),
+      onLongStall: (blockedMs, spanMs) => callbacks.onPrimaryBlocked(blockedMs, spanMs),
+    });
+  }
 
   start(): void {
     if (this.#timer) return;
-    this.#lastTickAt = Date.now();
+    this.#stall.start();
     this.#timer = setInterval(() => this.#tick(), this.options.intervalMs);
     this.#timer.unref();
   }
@@ -90,28 +105,29 @@ export class PrimaryHeartbeat {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
+    this.#stall.stop();
     clearInterval(this.#snapshotTimer);
     this.#snapshotTimer = undefined;
   }
 
   #tick(): void {
     const now = Date.now();
-    const lagMs = now - this.#lastTickAt - this.options.intervalMs;
-    this.#lastTickAt = now;
-    const primaryStalled = lagMs > this.options.timeoutMs / 2;
+    // Before any judgement: this tick may be the first thing to run after a stall, the answers
+    // that came meanwhile still unread in the sockets.
+    this.#stall.check(now);
     for (const record of this.pool.records) {
       const isStopping = isWatchedStop(record);
       if ((record.state !== 'ready' && !isStopping) || record.isUnresponsive) continue;
-      if (primaryStalled) record.lastSeenAt = now;
       this.#measureCpu(record);
       if (isSilent(record, this.options, now)) void measureSilentRss(record);
       // A worker reading a backlog from us sends nothing and answers the ping only after it,
       // but its loop turns: our writes to it completing is a sign of life too.
+      // Judged less the primary's own stalls (H470); said as the wall clock counts it.
       const silentMs = now - record.lastHeardAt();
       if (!isStopping && isBulkLost(record, this.options, now)) {
         record.isUnresponsive = true;
         this.callbacks.onBulkLost(record, silentMs);
-      } else if (silentMs > this.options.timeoutMs) {
+      } else if (now - record.judgedSinceAt(now) > this.options.timeoutMs) {
         record.isUnresponsive = true;
         record.unresponsiveAfterMs = this.options.timeoutMs;
         this.callbacks.onUnresponsive(record, silentMs);
@@ -120,6 +136,23 @@ export class PrimaryHeartbeat {
         if (!record.isPinging) this.#ping(record);
         else if (record.endpoint.isHoldingFrames) this.#probe(record, now);
       }
+    }
+  }
+
+  /**
+   * Gives each worker back the `stalledMs` the primary did not run (H470): its silence as judged
+   * (`judgedSinceAt`, until it is heard again) and its ping's clock move on by it, never past
+   * `now`; its silence as shown (stats, the lines) stays the wall clock's, never shrinking. A
+   * worker that answered just before the stall is as fresh as then; one blocked before it keeps
+   * the silence it had, and is killed when that, without the stall, reaches the timeout. Its
+   * answers sent meanwhile are read right after.
+   */
+  #forgiveStall(stalledMs: number, now: number): void {
+    for (const record of this.pool.records) {
+      const heardAt = record.lastHeardAt();
+      const creditMs = heardAt === record.stallCredit.heardAt ? record.stallCredit.ms : 0;
+      record.stallCredit = { ms: Math.min(now - heardAt, creditMs + stalledMs), heardAt };
+      if (record.isPinging) record.pingSentAt = Math.min(now, record.pingSentAt + stalledMs);
     }
   }
 

@@ -3,7 +3,7 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { CrashLoopError, HookTimeoutError, InvalidOptionError, InvalidStateError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
+import { CrashLoopError, HookTimeoutError, InvalidOptionError, PrimaryBlockedError, InvalidStateError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
 import { deferred, type Deferred } from '../../deferred.js';
 import { toError } from '../../to-error.js';
@@ -188,6 +188,8 @@ export class PrimaryLifecycle {
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),
         onMemoryLimit: (record, rssBytes, limitBytes) => memoryLimit.onLimit(record, rssBytes, limitBytes),
         onMemoryHardLimit: (record, rssBytes, limitBytes) => memoryLimit.onHardLimit(record, rssBytes, limitBytes),
+        // The primary's own stall (H470): said as the primary's, no worker blamed.
+        onPrimaryBlocked: (blockedMs, spanMs) => context.reportWarning(new PrimaryBlockedError(blockedMs, spanMs)),
       });
     }
   }

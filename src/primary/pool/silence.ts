@@ -37,6 +37,15 @@ export function silenceOf(record: WorkerRecord, heartbeat: NormalizedHeartbeatOp
 }
 
 /**
+ * `silenceOf` less the primary's own stalls since it was last heard (H470): what the heartbeat
+ * judges it on, as the worker could not be heard while the primary did not run.
+ */
+export function judgedSilenceOf(record: WorkerRecord, heartbeat: NormalizedHeartbeatOptions | false, now: number): number | undefined {
+  if (!heartbeat || record.state !== 'ready') return undefined;
+  return Math.max(0, now - record.judgedSinceAt(now));
+}
+
+/**
  * True when `record` is ready and silent: unheard for over `silentAfterMs()`, while a ping of
  * ours has waited for its answer for all but the last interval of that time (or the heartbeat
  * already declared it unresponsive). The ping condition keeps the primary's own stall out of it:
@@ -45,7 +54,7 @@ export function silenceOf(record: WorkerRecord, heartbeat: NormalizedHeartbeatOp
  */
 export function isSilent(record: WorkerRecord, heartbeat: NormalizedHeartbeatOptions | false, now: number): boolean {
   const threshold = silentAfterMs(heartbeat);
-  const silentMs = silenceOf(record, heartbeat, now);
+  const silentMs = judgedSilenceOf(record, heartbeat, now);
   if (!heartbeat || threshold === undefined || silentMs === undefined) return false;
   if (record.isUnresponsive) return true;
   return silentMs > threshold && record.isPinging && now - record.pingSentAt >= threshold - heartbeat.intervalMs;
@@ -69,7 +78,7 @@ export function bulkMarginMs(heartbeat: NormalizedHeartbeatOptions | false): num
  */
 export function isBulkLost(record: WorkerRecord, heartbeat: NormalizedHeartbeatOptions | false, now: number): boolean {
   const threshold = silentAfterMs(heartbeat);
-  const silentMs = silenceOf(record, heartbeat, now);
+  const silentMs = judgedSilenceOf(record, heartbeat, now);
   if (threshold === undefined || silentMs === undefined || silentMs <= threshold) return false;
   return record.endpoint.isHoldingFrames && record.bulkWait.isLost(now, bulkMarginMs(heartbeat) / 2);
 }

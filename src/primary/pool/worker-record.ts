@@ -264,6 +264,18 @@ export class WorkerRecord {
     return Math.max(this.lastSeenAt, this.endpoint.channel.lastDrainAt);
   }
 
+  /**
+   * The primary's own stalls since it was last heard (H470, primary-heartbeat.ts): `ms` given
+   * back to it, void once it is heard after `heardAt`. Shown silences count the wall clock.
+   */
+  stallCredit = { ms: 0, heardAt: 0 };
+
+  /** When its silence as judged begins (ms since the epoch): `lastHeardAt()` moved on by the primary's stalls since, never past `now`. */
+  judgedSinceAt(now: number): number {
+    const heardAt = this.lastHeardAt();
+    return heardAt === this.stallCredit.heardAt ? Math.min(now, heardAt + this.stallCredit.ms) : heardAt;
+  }
+
   /** Set when its `$hello` came: it runs a ClusterWorker that started. */
   hasSaidHello = false;
   /**

@@ -1,0 +1,83 @@
+/**
+ * The primary's own stall, measured (H470): a timer that knows when it should have fired. Fired
+ * `late` ms after that, the primary was not running for at least those ms (a synchronous hook or
+ * scan, a huge synchronous send, a long GC, SIGSTOP), and no worker could be heard meanwhile: its
+ * answers waited in the socket. The heartbeat gives that time back to each worker (`onStall`)
+ * before it judges anyone, and one WARN names the primary's stall (`onLongStall`), not a worker.
+ */
+
+/** Lateness below this (ms) is a loaded machine's timer jitter, not a stall worth a credit. */
+const kJitterMs = 50;
+/** A stall at least this long (ms) is said, once per episode. */
+export const kReportStallMs = 1_000;
+/** Stalls less than this (ms) apart are one episode (a scan in synchronous chunks): said once, when it is over. */
+const kEpisodeGapMs = 1_000;
+
+export interface StallCallbacks {
+  /** The primary did not run for `stalledMs` ms, up to `now`: each worker's silence clocks move on by that. */
+  onStall(stalledMs: number, now: number): void;
+  /** An episode of stalls blocked the primary for `blockedMs` ms in all (at least `kReportStallMs`), over `spanMs` ms. */
+  onLongStall(blockedMs: number, spanMs: number): void;
+}
+
+export class PrimaryStall {
+  #timer: NodeJS.Timeout | undefined;
+  #lastCheckAt = 0;
+  /** The stalls of the episode not yet said. */
+  #episode: { startAt: number; endAt: number; blockedMs: number } | undefined;
+
+  /** `periodMs`: how often the clock checks itself; a stall is measured to within it. */
+  constructor(
+    private readonly periodMs: number,
+    private readonly callbacks: StallCallbacks,
+  ) {}
+
+  start(): void {
+    if (this.#timer) return;
+    this.#lastCheckAt = Date.now();
+    this.#timer = setInterval(() => this.check(), this.periodMs);
+    this.#timer.unref();
+  }
+
+  /** Says an episode not said yet: a shutdown does not hide the stall that preceded it. */
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    this.#sayEpisode();
+  }
+
+  /**
+   * Measures the stall up to `now`; the heartbeat calls it first thing in its tick, which may
+   * run before this clock's own timer after a stall (both wait in the same timers phase).
+   * Returns the stall found (ms), 0 when the primary ran on time.
+   */
+  check(now = Date.now()): number {
+    if (!this.#timer) return 0;
+    const gap = now - this.#lastCheckAt;
+    const late = gap - this.periodMs;
+    this.#lastCheckAt = now;
+    if (late <= kJitterMs) {
+      if (this.#episode !== undefined && now - this.#episode.endAt >= kEpisodeGapMs) this.#sayEpisode();
+      return 0;
+    }
+    // At least `late` ms, at most the whole gap: it began at some point in the period before.
+    // Up to twice `late`: a scan in chunks (each a stall) is given back nearly whole, not short
+    // of a period each time, and a timer a little late on a loaded machine is not given much.
+    const stalledMs = Math.min(gap, 2 * late);
+    const startAt = now - stalledMs;
+    if (this.#episode !== undefined && startAt - this.#episode.endAt >= kEpisodeGapMs) this.#sayEpisode();
+    if (this.#episode === undefined) this.#episode = { startAt, endAt: now, blockedMs: stalledMs };
+    else {
+      this.#episode.endAt = now;
+      this.#episode.blockedMs += stalledMs;
+    }
+    this.callbacks.onStall(stalledMs, now);
+    return stalledMs;
+  }
+
+  #sayEpisode(): void {
+    const episode = this.#episode;
+    this.#episode = undefined;
+    if (episode !== undefined && episode.blockedMs >= kReportStallMs) this.callbacks.onLongStall(episode.blockedMs, episode.endAt - episode.startAt);
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The primary's own event loop blocked (a synchronous hook or scan, a GC, SIGSTOP): no worker
+ * could be heard meanwhile, so none is called silent or killed for the silence, and the stall is
+ * said once as the primary's (`PrimaryBlockedError`). A worker that is really blocked is still
+ * killed, its silence counted without the primary's stall.
+ *
+ * The test process is the primary: the stall is a busy loop in it, run once a heartbeat answer
+ * came (a ping is then in flight, as in production).
+ */
+import { describe, expect, it } from '@jest/globals';
+import { PrimaryBlockedError, type WorkerHandle } from '../../src/index.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
+
+/**
+ * Blocks this process (the primary) for `chunks` stretches of `ms` each, from setImmediate: the
+ * loop turns between them, but its next turn runs the timers (the heartbeat's tick) before it
+ * reads the sockets (the workers' answers), as with a watcher's scan in its fs callbacks.
+ * Resolves when the last ended (ms since the epoch).
+ */
+function blockPrimary(ms: number, chunks = 1): Promise<number> {
+  return new Promise((resolve) => {
+    const next = (left: number) =>
+      setImmediate(() => {
+        const until = Date.now() + ms;
+        while (Date.now() < until) {
+          // the primary's event loop is blocked, as by a synchronous scan of a large directory
+        }
+        if (left > 1) next(left - 1);
+        else resolve(until);
+      });
+    next(chunks);
+  });
+}
+
+const isStallWarning = (error: unknown): error is PrimaryBlockedError => error instanceof PrimaryBlockedError;
+
+/** Two heartbeat answers after `at`: the workers' answers were read, the heartbeat judged meanwhile. */
+async function twoAnswersAfter(worker: WorkerHandle, at: number): Promise<void> {
+  await until(() => worker.health !== undefined && worker.health.at > at, 30_000, 'a heartbeat answer after the stall');
+  const first = worker.health!.at;
+  await until(() => worker.health!.at > first, 30_000, 'a second heartbeat answer after the stall');
+}
+
+describe('a primary whose own event loop was blocked', () => {
+  it.each([
+    // Under half the timeout, over the silence threshold (1 s): before, the worker was called silent.
+    ['0.4x the heartbeat timeout', { intervalMs: 100, timeoutMs: 5_000 }, 2_000],
+    // Past the timeout: before, the clocks restarted, and the stall went unsaid.
+    ['1.5x the heartbeat timeout', { intervalMs: 100, timeoutMs: 1_000 }, 1_500],
+    // Eight stretches of 0.2x the timeout, the loop turning between them without reading: before,
+    // the worker was killed once the silence passed the timeout.
+    ['8 stretches of 0.2x the heartbeat timeout', { intervalMs: 100, timeoutMs: 2_000 }, 400, 8],
+  ])('[H470] blocked for %s: no worker blamed or killed, the stall said once as the primary\'s', async (_what, heartbeat, stallMs, chunks = 1) => {
+    const primary = testPrimary({ heartbeat, workerCount: 2 });
+    const workers = await primary.start();
+    for (const worker of workers) await until(() => worker.health !== undefined, 30_000, 'first heartbeat');
+    const silent = record(primary, 'workerSilent');
+    const unresponsive = record(primary, 'workerUnresponsive');
+    const exits = record(primary, 'workerExit');
+    const errors = record(primary, 'error');
+    const said = onceEvent<PrimaryBlockedError>(primary, 'error', 30_000, isStallWarning);
+    const stalledUntil = await blockPrimary(stallMs, chunks);
+    for (const worker of workers) await twoAnswersAfter(worker, stalledUntil);
+    expect(silent.events).toEqual([]);
+    expect(unresponsive.events).toEqual([]);
+    expect(exits.events).toEqual([]);
+    const warning = await said;
+    expect(warning).toMatchObject({ code: 'ERR_PRIMARY_BLOCKED' });
+    expect(warning.blockedMs).toBeGreaterThanOrEqual(stallMs * chunks - 300);
+    expect(warning.message).toMatch(/^The primary's own event loop was blocked for \d+ ms/);
+    for (const worker of workers) await twoAnswersAfter(worker, Date.now());
+    expect(errors.events.filter(isStallWarning)).toHaveLength(1);
+    for (const worker of workers) await expect(primary.send(worker, 'echo', 'alive')).resolves.toBe('alive');
+  });
+
+  it('[H470] still kills a worker that is blocked itself, its silence counted without the primary\'s stall', async () => {
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_000 } });
+    const [worker] = await primary.start();
+    await until(() => worker!.health !== undefined, 30_000, 'first heartbeat');
+    record(primary, 'error');
+    const unresponsive = onceEvent(primary, 'workerUnresponsive');
+    const exit = onceEvent(primary, 'workerExit');
+    primary.notify(worker!, 'block', { ms: -1 });
+    await blockPrimary(1_500);
+    const { silentMs } = await unresponsive;
+    expect(silentMs).toBeGreaterThan(1_000);
+    await expect(exit).resolves.toMatchObject({ worker, signal: 'SIGKILL', expected: false });
+  });
+});

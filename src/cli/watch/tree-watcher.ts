@@ -18,9 +18,16 @@
  * - a root that is gone is said once (`lost`), listed by `missing` for `clusterkit show`, and
  *   watched again once it is back (`back`); one made again between two polls is a change
  *   (`replaced`), as chokidar may have told of nothing (H270).
+ *
+ * Symbolic links found inside the roots are not followed (H469), as webpack's watchpack and
+ * watchman do not: `ln -s / root` in the app's directory made the primary walk all of `/`
+ * (1 GB, tens of seconds, EACCES warnings from /proc). A root that is itself a link
+ * (`--watch src` with src -> ../shared/src) is still watched: chokidar is given its target, and
+ * each path it tells of is said under the root's own name, so the rest of `--watch` (the
+ * script, the roots, the ignore rules, `show`) sees the paths the user named.
  */
-import { statSync, unwatchFile, watchFile, type Stats } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { lstatSync, realpathSync, statSync, unwatchFile, watchFile, type Stats } from 'node:fs';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import type { FSWatcher } from 'chokidar';
 import { toError } from '../../to-error.js';
 
@@ -59,6 +66,8 @@ export class TreeWatcher {
   /** Checks and re-arms, one at a time. */
   #queue: Promise<unknown> = Promise.resolve();
   #isClosed = false;
+  /** The roots that are links, by their target (`[target, root]`), as the last arm resolved them (H469). */
+  #aliases: Array<[string, string]> = [];
 
   private constructor(roots: readonly string[], ignored: (path: string) => boolean, events: TreeWatcherEvents) {
     this.#roots = roots;
@@ -87,7 +96,7 @@ export class TreeWatcher {
     for (const [directory, names] of Object.entries(watched)) {
       for (const name of names) {
         const path = join(directory, name);
-        if (!Object.hasOwn(watched, path)) files.push(path);
+        if (!Object.hasOwn(watched, path)) files.push(this.#named(path));
       }
     }
     return files;
@@ -146,7 +155,7 @@ export class TreeWatcher {
     for (const root of this.#roots) inodes.set(root, inodeOf(root));
     // Read again: #watch() set it (narrowed to undefined above for the compiler).
     const current = this.#watcher as FSWatcher | undefined;
-    for (const directory of Object.keys(current?.getWatched() ?? {})) {
+    for (const directory of Object.keys(current === undefined ? {} : this.#watched())) {
       if (this.#isWithinRoot(directory)) inodes.set(directory, inodeOf(directory));
     }
     const replaced = this.#roots.filter((root) => {
@@ -167,11 +176,26 @@ export class TreeWatcher {
   async #watch(roots: string[]): Promise<void> {
     const { watch } = await import('chokidar');
     if (this.#isClosed) return;
-    const watcher = watch(roots, { ignoreInitial: true, ignored: this.#ignored, persistent: false });
+    // A root that is a link is watched through its target (chokidar, not following links,
+    // would watch the link alone); what is found inside is never followed out (H469).
+    this.#aliases = [];
+    const targets = roots.map((root) => {
+      const target = linkTarget(root);
+      if (target === undefined) return root;
+      this.#aliases.push([target, root]);
+      return target;
+    });
+    const ignored = (path: string) => this.#ignored(this.#named(path));
+    const watcher = watch(targets, { ignoreInitial: true, ignored, persistent: false, followSymlinks: false });
     // Current from now on: a change made during the scan counts.
     this.#watcher = watcher;
-    watcher.on('all', (event, path) => {
+    let isReady = false;
+    watcher.on('all', (event, target) => {
       if (this.#watcher !== watcher) return;
+      // chokidar (5.0) tells of each link it finds in its first scan as added, ignoreInitial or
+      // not: each started a reload at the start (H469).
+      if (!isReady && event === 'add' && isLink(target)) return;
+      const path = this.#named(target);
       if (event === 'unlinkDir') this.#hasRemoval = true;
       // Armed on this one now: a later change checks it against this inode.
       else if (event === 'addDir') this.#inodes.set(path, inodeOf(path));
@@ -187,7 +211,28 @@ export class TreeWatcher {
     watcher.on('error', (error) => {
       if (this.#watcher === watcher) this.#events.error(toError(error));
     });
-    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    await new Promise<void>((resolve) =>
+      watcher.once('ready', () => {
+        isReady = true;
+        resolve();
+      }),
+    );
+  }
+
+  /** What chokidar watches, by directory, with a linked root's paths said under the root's name. */
+  #watched(): Record<string, string[]> {
+    const watched = this.#watcher?.getWatched() ?? {};
+    if (this.#aliases.length === 0) return watched;
+    return Object.fromEntries(Object.entries(watched).map(([directory, names]) => [this.#named(directory), names]));
+  }
+
+  /** `path` under the name of the root it was found in: a linked root's target is said as the root (H469). */
+  #named(path: string): string {
+    for (const [target, root] of this.#aliases) {
+      if (path === target) return root;
+      if (path.startsWith(target + sep)) return root + path.slice(target.length);
+    }
+    return path;
   }
 
   #isWithinRoot(path: string): boolean {
@@ -195,6 +240,25 @@ export class TreeWatcher {
       const rel = relative(root, path);
       return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
     });
+  }
+}
+
+/** Whether `path` is a symbolic link now. */
+function isLink(path: string): boolean {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+  } catch {
+    return false;
+  }
+}
+
+/** The real path of `path` when it is a symbolic link (to a directory or file), else undefined. */
+function linkTarget(path: string): string | undefined {
+  try {
+    return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() ? realpathSync(path) : undefined;
+  } catch {
+    // A dangling link: watched as it is, a missing root.
+    return undefined;
   }
 }
 

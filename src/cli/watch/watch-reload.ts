@@ -199,13 +199,22 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     return modifiedAt !== undefined && modifiedAt >= startedAt - kMtimeSlackMs && modifiedAt <= endedAt;
   };
 
+  /**
+   * The watcher, once its first scan is done. Every callback below can run before then (H468): a
+   * file saved during the scan (a big tree, a slow disk) is told at once, and its reload read the
+   * watcher before it was assigned ("Cannot access 'tree' before initialization": the primary
+   * died, its workers orphaned). The reload waits for it instead, and reloads once.
+   * Assigned before chokidar can tell of anything (`open` has not awaited yet).
+   */
+  let opening: Promise<TreeWatcher | undefined> = Promise.resolve(undefined);
   const reload = async (isForced: boolean) => {
     timer = undefined;
     if (isReloading || isClosed) return;
     isReloading = true;
     // A directory removed or replaced meanwhile (a rebuild, a checkout) is watched afresh
     // before the reload reads the code (H256): chokidar would not see it again.
-    await tree.check();
+    const opened = await opening;
+    await opened?.check();
     isReloading = false;
     if (isClosed) return;
     const output = [...writtenDuringReload].filter((path) => changed.has(path));
@@ -425,7 +434,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     logger.info({}, `${early.slice(0, kListedChanges).map(shownPath).join(', ')}${more} changed while the workers started, before the watch was armed: a reload follows`);
     for (const path of early) onChange('change', path);
   };
-  const tree = await TreeWatcher.open(settings.paths, isIgnored, {
+  const treeOpening = TreeWatcher.open(settings.paths, isIgnored, {
     change: onChange,
     // A root made again in one go, which chokidar may not tell of: one reload, as for any change (H270).
     replaced: (roots) => {
@@ -451,6 +460,9 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       logger.warn({ code }, `watch error: ${error.message}${hint}`);
     },
   });
+  // A failed open is thrown below, where it is handled; a reload waiting for it does nothing.
+  opening = treeOpening.catch(() => undefined);
+  const tree = await treeOpening;
   // The settings' files the tree does not see: a `.env` (a dot entry), one outside the roots (H316).
   const isInTree = (file: string) => settings.paths.some((root) => file === root || isBelow(root, file)) && !isIgnored(file);
   const settingsFiles = options.onSettingsFileChange === undefined ? [] : [...new Set(options.settingsFiles ?? [])].filter((file) => !isInTree(file));

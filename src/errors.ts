@@ -247,10 +247,19 @@ export class MessageTimeoutError extends ClusterKitError {
     readonly timeoutMs: number,
     /** Who was asked, such as `worker 3 (pid 4242)` or `the primary`. */
     readonly peer: string,
+    /**
+     * Set when the request was never sent: how many requests to the same peer were ahead of it
+     * (awaiting replies, or queued before it) when its time ran out. Undefined when it was sent.
+     */
+    readonly queuedBehind?: number,
   ) {
     super(
-      `${capitalize(peer)} did not reply to "${messageType}" within ${wholeMs(timeoutMs)} ms. The handler may be slow or ` +
-        'its event loop blocked; raise "timeoutMs" for slow work, and a late reply will be ignored.',
+      queuedBehind === undefined
+        ? `${capitalize(peer)} did not reply to "${messageType}" within ${wholeMs(timeoutMs)} ms. The handler may be slow or ` +
+            'its event loop blocked; raise "timeoutMs" for slow work, and a late reply will be ignored.'
+        : `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms ran out while it was queued behind ${queuedBehind} ` +
+            `earlier ${queuedBehind === 1 ? 'request to it that awaits its reply' : 'requests to it that await replies'} (the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary, ` +
+            "and for sendTo() one sender's share of its target). Await earlier replies before sending more, or raise the limit.",
     );
   }
 }

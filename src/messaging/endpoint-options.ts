@@ -26,6 +26,12 @@ export interface EndpointOptions {
    * `maxPendingPerWorker` on the primary, `maxPending` on a worker. @default 'maxPending'
    */
   maxPendingOption?: 'maxPendingPerWorker' | 'maxPending';
+  /**
+   * Request types whose slot under `maxPending` stays taken after their caller's timeout or
+   * abort, until the peer answers: a worker's `$relay`, which the primary holds (and counts
+   * against `maxPendingPerWorker`) until it answers. @default none
+   */
+  keepsSlotUntilAnswered?: (type: string) => boolean;
   backpressure: 'reject' | 'wait';
   /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
   describePeer: () => string;

@@ -17,7 +17,7 @@ import { kNoPayload, kNotify, kReply, kRequest } from './envelope.js';
 import { checkPayload } from './payload-check.js';
 import { abortReason, nextRequestId, PendingRequests } from './pending.js';
 import { RecordReceiver } from './record-receiver.js';
-import { kMetricsRequest, kPingRequest, kShutdownRequest, kSyncRequest } from './system-types.js';
+import { kMetricsRequest, kPingRequest, kRelayedRequest, kShutdownRequest, kSyncRequest } from './system-types.js';
 import { isError } from '../readable-error.js';
 
 export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-options.js';
@@ -28,7 +28,14 @@ export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-
  * and a stopping worker's `$sync`, which its stop needs to be correct, is sent however many of its
  * `sendTo()` requests wait (H265: it waited for a slot, or was refused, and the stop went on without it).
  */
-const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest, kSyncRequest]);
+const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest, kSyncRequest, kRelayedRequest]);
+
+/**
+ * A worker's `sendTo()` relayed by the primary (relay.ts) neither waits in this queue nor takes
+ * the primary's own slots: relay.ts bounds each sender's share of the target, so that one sender's
+ * open requests cannot hold back another's, nor the primary's `send()` (H471).
+ */
+const isRelayed = (type: string): boolean => type === kRelayedRequest;
 
 /** Room left in a notice around the error it carries (`{ error: ... }`). */
 const kNoticeEnvelopeBytes = 64;
@@ -59,8 +66,11 @@ export class Endpoint {
       { held: options.held ?? false, deferUnderLoad: options.hasManyPeers ?? false },
     );
     this.#pending = new PendingRequests(
-      (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer()),
+      // One that never left the queue says so, and behind how many (H471): not that the peer is slow.
+      (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer(), request.isWaiting ? this.#pending.inFlight - this.#pending.separateInFlight : undefined),
       () => this.#admission.admitWaiting(),
+      isRelayed,
+      options.keepsSlotUntilAnswered,
     );
     this.#inbound = new Inbound({
       serialization: options.serialization,
@@ -79,7 +89,7 @@ export class Endpoint {
       maxPendingOption: options.maxPendingOption ?? 'maxPending',
       backpressure: options.backpressure,
       describePeer: options.describePeer,
-      pendingCount: () => this.#pending.inFlight,
+      pendingCount: () => this.#pending.inFlight - this.#pending.separateInFlight,
       queuedBytes: () => this.#channel.queuedBytes,
     });
     this.#receiver = new RecordReceiver({

@@ -55,7 +55,7 @@ export class PendingRequest {
     readonly type: string,
     readonly resolve: (value: unknown) => void,
     readonly reject: (error: Error) => void,
-    readonly group: TimeoutGroup | undefined,
+    public group: TimeoutGroup | undefined,
     readonly signal: AbortSignal | undefined,
   ) {}
 
@@ -67,6 +67,11 @@ export class PendingRequest {
   graceTimer: NodeJS.Timeout | undefined = undefined;
   /** True while it waits for admission: registered, not yet written. */
   isWaiting = false;
+  /**
+   * True once its caller was rejected (timeout, abort) while its slot stays taken until the peer
+   * answers (`keepsSlot`): the answer then settles nothing, and only frees the slot.
+   */
+  isAbandoned = false;
 }
 
 export class PendingRequests {
@@ -77,6 +82,8 @@ export class PendingRequests {
   #lastGroup: TimeoutGroup | undefined;
   /** Entries that are `isWaiting`. */
   #waiting = 0;
+  /** Entries written (not `isWaiting`) whose type `isSeparate` accepts. */
+  #separateInFlight = 0;
   /** Requests whose caller stopped waiting: rejected at their timeout or by their abort signal. */
   #givenUp = 0;
   /** Of `#givenUp`: aborted with a `WorkerExitedError`, their requester gone. */
@@ -91,7 +98,19 @@ export class PendingRequests {
     private readonly timeoutError: (request: PendingRequest, timeoutMs: number) => Error,
     /** Called after any request settles (reply, error, timeout, abort), to admit waiting sends. */
     private readonly onSettled: () => void = () => {},
+    /** Types counted apart in `separateInFlight` (a primary's relayed `sendTo()`, H471). */
+    private readonly isSeparate: (type: string) => boolean = () => false,
+    /**
+     * Types whose slot a timeout or abort does not free: it stays taken until the peer answers
+     * (a worker's `$relay`, which the primary always answers, and holds until then, H472).
+     */
+    private readonly keepsSlot: (type: string) => boolean = () => false,
   ) {}
+
+  /** Of `inFlight`, the requests of the types `isSeparate` accepts. */
+  get separateInFlight(): number {
+    return this.#separateInFlight;
+  }
 
   get size(): number {
     return this.#entries.size;
@@ -151,7 +170,7 @@ export class PendingRequests {
     if (isWaiting) {
       request.isWaiting = true;
       this.#waiting++;
-    }
+    } else if (this.isSeparate(type)) this.#separateInFlight++;
     this.#entries.set(id, request);
     if (group) group.unsettled++;
   }
@@ -171,6 +190,7 @@ export class PendingRequests {
     if (!request?.isWaiting) return false;
     request.isWaiting = false;
     this.#waiting--;
+    if (this.isSeparate(request.type)) this.#separateInFlight++;
     return true;
   }
 
@@ -182,7 +202,7 @@ export class PendingRequests {
     const request = this.#take(id, true);
     if (!request) return false;
     this.#noteAnswered(request);
-    request.resolve(value);
+    if (!request.isAbandoned) request.resolve(value);
     return true;
   }
 
@@ -220,7 +240,7 @@ export class PendingRequests {
     const request = this.#take(id);
     if (!request) return false;
     if (isAnswer) this.#noteAnswered(request);
-    request.reject(error);
+    if (!request.isAbandoned) request.reject(error);
     return true;
   }
 
@@ -236,6 +256,7 @@ export class PendingRequests {
     if (!request || (mustBeSent && request.isWaiting)) return undefined;
     this.#entries.delete(id);
     if (request.isWaiting) this.#waiting--;
+    else if (this.isSeparate(request.type)) this.#separateInFlight--;
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
     if (request.graceTimer) clearTimeout(request.graceTimer);
     const group = request.group;
@@ -282,13 +303,29 @@ export class PendingRequests {
     });
   }
 
+  /** Rejects `request`'s caller with `error`; its entry, and the slot it takes, stay until the peer answers. */
+  #abandon(request: PendingRequest, error: Error): void {
+    request.isAbandoned = true;
+    if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
+    request.onAbort = undefined;
+    if (request.graceTimer) clearTimeout(request.graceTimer);
+    request.graceTimer = undefined;
+    const group = request.group;
+    request.group = undefined;
+    if (group && --group.unsettled === 0 && !group.isOpen) group.finish();
+    request.reject(error);
+  }
+
   /** A reply announced before the deadline may finish arriving: `max(timeout, 2 s)` more, once. */
   #allowArrival(request: PendingRequest, timeoutMs: number): void {
     request.graceTimer = setTimeout(() => this.#giveUp(request.id, this.timeoutError(request, timeoutMs)), Math.max(timeoutMs, kMinArrivalGraceMs));
   }
 
   #giveUp(id: number, error: Error): void {
-    if (!this.reject(id, error)) return;
+    const request = this.#entries.get(id);
+    if (!request || request.isAbandoned) return;
+    if (!request.isWaiting && this.keepsSlot(request.type)) this.#abandon(request, error);
+    else if (!this.reject(id, error)) return;
     this.#givenUp++;
     if (error instanceof WorkerExitedError) this.#requesterExited++;
   }

@@ -45,7 +45,7 @@ export function reviveClusterKitError(error: unknown): unknown {
         options,
       );
     case 'ERR_MESSAGE_TIMEOUT':
-      return new MessageTimeoutError(String(data.messageType), Number(data.timeoutMs), String(data.peer));
+      return new MessageTimeoutError(String(data.messageType), Number(data.timeoutMs), String(data.peer), typeof data.queuedBehind === 'number' ? data.queuedBehind : undefined);
     case 'ERR_NO_HANDLER':
       return new NoHandlerError(String(data.messageType), String(data.peer), peerNearMiss(data, String(data.messageType)));
     case 'ERR_BACKPRESSURE':

@@ -359,6 +359,11 @@ export interface RelayPayload {
   readonly payload: unknown;
   /** The sender's timeout, in ms; `null` for none (JSON writes `Infinity` as `null`). */
   readonly timeoutMs: number | null;
+  /**
+   * When the sender called `sendTo()`, `Date.now()` (one host, one clock): the primary's wait ends
+   * before the sender's deadline however late the relay reached it (H472). Absent from older senders.
+   */
+  readonly calledAt?: number;
 }
 
 export interface RelayedPayload {
@@ -574,7 +579,8 @@ export function isRelayPayload(payload: unknown): payload is RelayPayload {
   return (
     (typeof target === 'string' || (typeof target === 'number' && Number.isSafeInteger(target))) &&
     checkUserType(type) === undefined &&
-    (timeoutMs === null || (typeof timeoutMs === 'number' && timeoutMs > 0))
+    (timeoutMs === null || (typeof timeoutMs === 'number' && timeoutMs > 0)) &&
+    (payload.calledAt === undefined || (typeof payload.calledAt === 'number' && Number.isFinite(payload.calledAt)))
   );
 }
 

@@ -156,11 +156,11 @@ export class ClusterWorker<
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
       const timeout = timeoutMs ?? this.#context.options.messageTimeoutMs;
       // JSON cannot write Infinity (it would arrive as null): no limit travels as null.
-      const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null };
+      const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null, calledAt: Date.now() };
       const deadline = performance.now() + timeout;
       return endpoint.request(kRelayRequest, relay, timeout, signal).catch((error: unknown) => {
         // Our own timer fired before the primary's answer: name the user's message and target.
-        if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`);
+        if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`, error.queuedBehind);
         // The relay's envelope is ours: a refused payload's path is the caller's `payload...` (H283).
         const revived = argumentPath(reviveClusterKitError(error), 'payload', 'payload');
         // The primary's timeout comes a little early, by design: held until the caller's deadline (H435).

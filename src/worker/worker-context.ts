@@ -8,7 +8,7 @@ import { ChannelCorruptError, PrimaryDisconnectedError } from '../errors.js';
 import { Endpoint } from '../messaging/endpoint.js';
 import { isSystemType } from '../messaging/envelope.js';
 import { SystemRouter } from '../messaging/system-router.js';
-import { kWorkerToPrimaryTypes } from '../messaging/system-types.js';
+import { kRelayRequest, kWorkerToPrimaryTypes } from '../messaging/system-types.js';
 import type { SafeEmitter } from '../safe-emit.js';
 import type { AnyMessageMap } from '../types.js';
 import { kPrimaryMaxMessageBytesEnv, kSerializationEnv } from '../worker-env.js';
@@ -58,6 +58,9 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     defaultTimeoutMs: options.messageTimeoutMs,
     maxPending: options.maxPending,
     maxPendingOption: 'maxPending',
+    // The primary answers every $relay, and holds it against maxPendingPerWorker until then: a
+    // slot freed at the sender's timeout let the next relays in before the primary let its go (H472).
+    keepsSlotUntilAnswered: (type) => type === kRelayRequest,
     backpressure: options.backpressure,
     describePeer: () => 'the primary',
     // System messages are told apart here, before user code: one prefix test per message.

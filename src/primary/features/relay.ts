@@ -8,6 +8,12 @@
  * The primary holds at most `maxPendingPerWorker` of one sender's relays at once (held-requests.ts),
  * and a sender's relays still held when it exits are withdrawn: nobody waits for their replies,
  * and a worker that restarts must not leave its relays queued at a busy target, one set per life.
+ *
+ * Fairness (H471): at one target, one sender has at most half of `maxPendingPerWorker` relays
+ * awaiting replies (`senderShare`). Its relays beyond that wait here, each sender in its own
+ * queue, behind its own earlier relays only: never in front of another sender's, nor of the
+ * primary's `send()`, which counts its own slots apart (endpoint.ts). A relay whose time runs out
+ * in that queue fails with a MessageTimeoutError that says it was never sent, and behind how many.
  */
 import { setMaxListeners } from 'node:events';
 import {
@@ -18,14 +24,91 @@ import {
   WorkerExitedError,
 } from '../../errors.js';
 import { isRelayPayload, kRelayedRequest, kRelayRequest, type RelayedPayload, type RelayPayload, type RelaySender } from '../../messaging/system-types.js';
+import { abortReason } from '../../messaging/pending.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 
-export function registerRelay({ pool, system }: Pick<PrimaryContext, 'pool' | 'system'>): void {
-  system.register(kRelayRequest, { kind: 'request', check: isRelayPayload, handle: (relay, sender) => forward(pool, relay, sender) });
+export function registerRelay({ pool, system, options }: Pick<PrimaryContext, 'pool' | 'system' | 'options'>): void {
+  const share = senderShare(options.maxPendingPerWorker);
+  system.register(kRelayRequest, { kind: 'request', check: isRelayPayload, handle: (relay, sender) => forward(pool, share, relay, sender) });
 }
 
-function forward(pool: PrimaryContext['pool'], { target, type, payload, timeoutMs }: RelayPayload, sender: WorkerRecord): Promise<unknown> {
+/** How many of one sender's relays one target may have awaiting replies at once: half of `maxPendingPerWorker`, at least 1. */
+export function senderShare(maxPendingPerWorker: number): number {
+  return Math.max(1, Math.floor(maxPendingPerWorker / 2));
+}
+
+/** One sender's relays to one target: those awaiting replies, and those waiting for one of them to settle. */
+interface Lane {
+  inFlight: number;
+  readonly queue: Array<{ readonly start: () => void; isGone: boolean }>;
+}
+
+/** Per target, per sender, its lane (entries go when empty). */
+const lanes = new WeakMap<WorkerRecord, Map<WorkerRecord, Lane>>();
+
+function laneOf(destination: WorkerRecord, sender: WorkerRecord): Lane {
+  let bySender = lanes.get(destination);
+  if (!bySender) lanes.set(destination, (bySender = new Map()));
+  let lane = bySender.get(sender);
+  if (!lane) bySender.set(sender, (lane = { inFlight: 0, queue: [] }));
+  return lane;
+}
+
+function dropIfIdle(destination: WorkerRecord, sender: WorkerRecord, lane: Lane): void {
+  if (lane.inFlight > 0 || lane.queue.length > 0) return;
+  const bySender = lanes.get(destination);
+  if (bySender?.get(sender) === lane) bySender.delete(sender);
+  if (bySender?.size === 0) lanes.delete(destination);
+}
+
+/**
+ * Runs `send` when `sender` has fewer than `share` relays awaiting `destination`'s replies, else
+ * once one of them settles, in order. Rejects, unsent, when `waitMs` pass first (`timeoutError`
+ * gets how many were ahead) or `signal` aborts.
+ */
+function inLane<T>(destination: WorkerRecord, sender: WorkerRecord, share: number, waitMs: number, signal: AbortSignal, send: () => Promise<T>, timeoutError: (ahead: number) => Error): Promise<T> {
+  const lane = laneOf(destination, sender);
+  const run = (): Promise<T> => {
+    lane.inFlight++;
+    return send().finally(() => {
+      lane.inFlight--;
+      while (lane.queue.length > 0 && lane.inFlight < share) {
+        const next = lane.queue.shift()!;
+        if (!next.isGone) next.start();
+      }
+      dropIfIdle(destination, sender, lane);
+    });
+  };
+  if (lane.inFlight < share && lane.queue.length === 0) return run();
+  if (signal.aborted) return Promise.reject(abortReason(signal));
+  return new Promise<T>((resolve, reject) => {
+    const ahead = lane.inFlight + lane.queue.length;
+    const leave = (error: Error): void => {
+      entry.isGone = true;
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+      const at = lane.queue.indexOf(entry);
+      if (at !== -1) lane.queue.splice(at, 1);
+      dropIfIdle(destination, sender, lane);
+      reject(error);
+    };
+    const onAbort = (): void => leave(abortReason(signal));
+    const entry = {
+      isGone: false,
+      start: (): void => {
+        clearTimeout(timer);
+        signal.removeEventListener('abort', onAbort);
+        run().then(resolve, reject);
+      },
+    };
+    const timer = Number.isFinite(waitMs) ? setTimeout(() => leave(timeoutError(ahead)), waitMs) : undefined;
+    signal.addEventListener('abort', onAbort, { once: true });
+    lane.queue.push(entry);
+  });
+}
+
+function forward(pool: PrimaryContext['pool'], share: number, { target, type, payload, timeoutMs, calledAt }: RelayPayload, sender: WorkerRecord): Promise<unknown> {
   const destination = typeof target === 'number' ? pool.record(target) : pool.recordByName(target);
   if (!destination || !isReachable(destination)) {
     const which = typeof target === 'number' ? `with id ${target}` : `named "${target}"`;
@@ -37,9 +120,20 @@ function forward(pool: PrimaryContext['pool'], { target, type, payload, timeoutM
   }
   const from: RelaySender = { workerId: sender.id, name: sender.slot.spec.name };
   const relayed: RelayedPayload = { from, type, payload };
-  return destination.endpoint.request(kRelayedRequest, relayed, forwardTimeout(timeoutMs ?? Number.POSITIVE_INFINITY), senderGone(sender)).catch((error: unknown) => {
-    throw renamed(error, type, destination, timeoutMs);
-  });
+  // Counted from the sender's call, not from our read of it (H472): a relay read late, or sent
+  // late from the sender's queue, is not held past the sender's deadline, when the sender takes
+  // its next relays in (a relay's slot in the sender is freed by our answer, worker-context.ts).
+  const waited = timeoutMs === null || calledAt === undefined ? 0 : Math.min(Math.max(0, Date.now() - calledAt), timeoutMs);
+  if (timeoutMs !== null && timeoutMs - waited <= 0) throw new MessageTimeoutError(type, timeoutMs, destination.describe());
+  const waitMs = forwardTimeout(timeoutMs === null ? Number.POSITIVE_INFINITY : timeoutMs - waited);
+  const started = performance.now();
+  const signal = senderGone(sender);
+  const send = (): Promise<unknown> =>
+    // What is left of the wait: a relay that waited in its lane does not outlive its sender's deadline.
+    destination.endpoint.request(kRelayedRequest, relayed, Math.max(1, waitMs - (performance.now() - started)), signal).catch((error: unknown) => {
+      throw renamed(error, type, destination, timeoutMs);
+    });
+  return inLane(destination, sender, share, waitMs, signal, send, (ahead) => new MessageTimeoutError(type, timeoutMs ?? waitMs, destination.describe(), ahead));
 }
 
 /** Per sender, a signal aborted when it exits: one listener on its exit, however many relays. */

@@ -11,7 +11,8 @@
  * `BackpressureError` (an error reply, so a legitimate sender learns why), and reported as a
  * `too-many-requests` protocol error, rate-limited per worker. A worker whose `maxPending` is at
  * most the primary's `maxPendingPerWorker` never reaches it: the primary releases a request
- * before its answer leaves, and a relay's forwarded request ends before the sender's timeout.
+ * before its answer leaves, and the worker frees a relay's slot only when that answer comes, not
+ * at its own timeout (H472: it sent its next relays while the primary still held the old ones).
  *
  * A request with the id of one of the worker's requests still held is a duplicate (clusterkit
  * numbers its requests and never reuses an id it waits on): it is dropped unanswered (an answer

@@ -9,22 +9,16 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, watch, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Logger } from '../../src/logger.js';
 import { maxWatchWaitMs, watchAndReload } from '../../src/cli/watch/watch-reload.js';
 import { kReloadLoopCount, reloadLoopDetector } from '../../src/cli/watch/reload-loop-detector.js';
 import { createIgnoreTest } from '../../src/cli/watch/watch-ignore.js';
 import { until } from '../helpers/wait.js';
+import { recordingLogger } from '../helpers/captured-logger.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (_fields: object, message?: string) => lines.push(`${level} ${message ?? ''}`);
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
-}
 
 async function watchedProject(delayMs: number, duringReload: (directory: string) => Promise<void> = async () => {}, script?: string) {
   const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));

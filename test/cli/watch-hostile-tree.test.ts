@@ -8,21 +8,15 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Logger } from '../../src/logger.js';
 import { watchAndReload, type Watching } from '../../src/cli/watch/watch-reload.js';
 import { TreeWatcher } from '../../src/cli/watch/tree-watcher.js';
 import { until } from '../helpers/wait.js';
+import { recordingLogger } from '../helpers/captured-logger.js';
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (_fields: object, message?: string) => lines.push(`${level} ${message ?? ''}`);
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
-}
 
 function tempDir(prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));

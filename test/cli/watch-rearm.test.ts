@@ -9,12 +9,12 @@ import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import type { Logger } from '../../src/logger.js';
 import { watchAndReload, type Watching } from '../../src/cli/watch/watch-reload.js';
 import { TreeWatcher } from '../../src/cli/watch/tree-watcher.js';
 import { freePort } from '../helpers/ports.js';
 import { killSpawned } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
+import { recordingLogger } from '../helpers/captured-logger.js';
 import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 const cleanups: Array<() => unknown> = [];
@@ -23,12 +23,6 @@ afterEach(async () => {
   killSpawned();
   cleanUpCli();
 });
-
-function recordingLogger(): { logger: Logger; lines: string[] } {
-  const lines: string[] = [];
-  const at = (level: string) => (_fields: object, message?: string) => lines.push(`${level} ${message ?? ''}`);
-  return { logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }, lines };
-}
 
 /** A project with `dist/server.js` and `dist/lib/util.js`, watching `dist` (or the project). */
 async function watchedBuild(watchRoot: 'dist' | '.'): Promise<{ project: string; reloads: () => number; lines: string[]; watching: Watching }> {

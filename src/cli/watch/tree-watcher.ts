@@ -230,7 +230,9 @@ export class TreeWatcher {
   #named(path: string): string {
     for (const [target, root] of this.#aliases) {
       if (path === target) return root;
-      if (path.startsWith(target + sep)) return root + path.slice(target.length);
+      // A target that ends in the separator already (a root linked to `/`) is not given a second one.
+      const prefix = target.endsWith(sep) ? target : target + sep;
+      if (path.startsWith(prefix)) return root + sep + path.slice(prefix.length);
     }
     return path;
   }

@@ -117,7 +117,8 @@ export class PrimaryHeartbeat {
     this.#stall.check(now);
     for (const record of this.pool.records) {
       const isStopping = isWatchedStop(record);
-      if ((record.state !== 'ready' && !isStopping) || record.isUnresponsive) continue;
+      // A process gone, its verdict waiting for its channel's end (worker-pool.ts), is no silent worker (retest t50).
+      if ((record.state !== 'ready' && !isStopping) || record.isUnresponsive || record.isProcessGone()) continue;
       this.#measureCpu(record);
       if (isSilent(record, this.options, now)) void measureSilentRss(record);
       // A worker reading a backlog from us sends nothing and answers the ping only after it,
@@ -151,8 +152,13 @@ export class PrimaryHeartbeat {
     for (const record of this.pool.records) {
       const heardAt = record.lastHeardAt();
       const creditMs = heardAt === record.stallCredit.heardAt ? record.stallCredit.ms : 0;
-      record.stallCredit = { ms: Math.min(now - heardAt, creditMs + stalledMs), heardAt };
-      if (record.isPinging) record.pingSentAt = Math.min(now, record.pingSentAt + stalledMs);
+      // At most one timeout in all per silence: timers late again and again (a CPU-throttled pod
+      // whose stuck worker takes the quota) never spare a blocked worker for good; it is killed
+      // by twice its timeout at worst (code review of H470).
+      const ms = Math.min(now - heardAt, creditMs + stalledMs, this.options.timeoutMs);
+      record.stallCredit = { ms, heardAt };
+      const granted = Math.max(0, ms - creditMs);
+      if (record.isPinging) record.pingSentAt = Math.min(now, record.pingSentAt + granted);
     }
   }
 

@@ -104,7 +104,7 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
     reportWarning(error) {
       warnings.add(error);
       if (target.listenerCount('error') > 0) reportError(error);
-      else process.emitWarning(error);
+      else emitWarningSafely(error);
     },
     reportHandlerError(error, what) {
       if (target.listenerCount('error') > 0) {
@@ -153,5 +153,19 @@ function writeStderr(line: string): void {
     process.stderr.write(line);
   } catch {
     // nothing to tell it on
+  }
+}
+
+/**
+ * `process.emitWarning(error)`, which throws a TypeError for an Error made in another realm (a
+ * `vm` context: Jest's, a REPL's), whose class is no `Error` of this one. Thrown from a timer
+ * (the heartbeat's stall warning), that ended the process: the warning goes as its text then.
+ */
+function emitWarningSafely(error: Error): void {
+  try {
+    process.emitWarning(error);
+  } catch {
+    const code = (error as { code?: unknown }).code;
+    process.emitWarning(String(error.message), { type: String(error.name), ...(typeof code === 'string' ? { code } : {}) });
   }
 }

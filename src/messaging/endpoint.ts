@@ -69,7 +69,7 @@ export class Endpoint {
     );
     this.#pending = new PendingRequests(
       // One that never left the queue says so, and behind how many (H471): not that the peer is slow.
-      (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer(), request.isWaiting ? this.#pending.inFlight - this.#pending.separateInFlight : undefined),
+      (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer(), request.isWaiting ? this.#pending.ownInFlight : undefined),
       () => this.#admission.admitWaiting(),
       isRelayed,
       options.keepsSlotUntilAnswered,
@@ -91,7 +91,7 @@ export class Endpoint {
       maxPendingOption: options.maxPendingOption ?? 'maxPending',
       backpressure: options.backpressure,
       describePeer: options.describePeer,
-      pendingCount: () => this.#pending.inFlight - this.#pending.separateInFlight,
+      pendingCount: () => this.#pending.ownInFlight,
       queuedBytes: () => this.#channel.queuedBytes,
     });
     this.#receiver = new RecordReceiver({

@@ -72,6 +72,8 @@ export class PendingRequest {
    * answers (`keepsSlot`): the answer then settles nothing, and only frees the slot.
    */
   isAbandoned = false;
+  /** Left out of `ownInFlight` while written (a relayed `sendTo()`): decided once, at registration. */
+  isSeparate = false;
 }
 
 export class PendingRequests {
@@ -98,7 +100,7 @@ export class PendingRequests {
     private readonly timeoutError: (request: PendingRequest, timeoutMs: number) => Error,
     /** Called after any request settles (reply, error, timeout, abort), to admit waiting sends. */
     private readonly onSettled: () => void = () => {},
-    /** Types counted apart in `separateInFlight` (a primary's relayed `sendTo()`, H471). */
+    /** Types left out of `ownInFlight` (a primary's relayed `sendTo()`, H471). */
     private readonly isSeparate: (type: string) => boolean = () => false,
     /**
      * Types whose slot a timeout or abort does not free: it stays taken until the peer answers
@@ -107,9 +109,9 @@ export class PendingRequests {
     private readonly keepsSlot: (type: string) => boolean = () => false,
   ) {}
 
-  /** Of `inFlight`, the requests of the types `isSeparate` accepts. */
-  get separateInFlight(): number {
-    return this.#separateInFlight;
+  /** `inFlight` without those counted apart: the requests `maxPending` bounds. */
+  get ownInFlight(): number {
+    return this.inFlight - this.#separateInFlight;
   }
 
   get size(): number {
@@ -160,6 +162,7 @@ export class PendingRequests {
   register(id: number, type: string, timeoutMs: number, signal: AbortSignal | undefined, resolve: (value: unknown) => void, reject: (error: Error) => void, isWaiting = false): void {
     const group = Number.isFinite(timeoutMs) ? this.#groupFor(timeoutMs) : undefined;
     const request = new PendingRequest(id, type, resolve, reject, group, signal);
+    request.isSeparate = this.isSeparate(type);
     if (signal) {
       // First: user code may have patched the signal's addEventListener to throw. The request
       // is then refused with it (the caller's catch), and nothing is left registered that
@@ -170,7 +173,7 @@ export class PendingRequests {
     if (isWaiting) {
       request.isWaiting = true;
       this.#waiting++;
-    } else if (this.isSeparate(type)) this.#separateInFlight++;
+    } else if (request.isSeparate) this.#separateInFlight++;
     this.#entries.set(id, request);
     if (group) group.unsettled++;
   }
@@ -190,7 +193,7 @@ export class PendingRequests {
     if (!request?.isWaiting) return false;
     request.isWaiting = false;
     this.#waiting--;
-    if (this.isSeparate(request.type)) this.#separateInFlight++;
+    if (request.isSeparate) this.#separateInFlight++;
     return true;
   }
 
@@ -256,7 +259,7 @@ export class PendingRequests {
     if (!request || (mustBeSent && request.isWaiting)) return undefined;
     this.#entries.delete(id);
     if (request.isWaiting) this.#waiting--;
-    else if (this.isSeparate(request.type)) this.#separateInFlight--;
+    else if (request.isSeparate) this.#separateInFlight--;
     if (request.onAbort) request.signal?.removeEventListener('abort', request.onAbort);
     if (request.graceTimer) clearTimeout(request.graceTimer);
     const group = request.group;

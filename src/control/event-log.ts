@@ -69,6 +69,8 @@ export interface ClusterEvent {
   attempt?: number;
   /** `workerUnresponsive`: how long it had been silent, in ms. */
   silentMs?: number;
+  /** `workerUnresponsive`: how many of `silentMs` the primary's own event loop was blocked (H474), in ms; missing when it was not. */
+  primaryBlockedMs?: number;
   /** `workerUnresponsive` of a worker whose heap was near its limit at its last answer (`nearHeapLimit`, H394): that heap used and limit, in bytes. */
   heapUsedBytes?: number;
   heapLimitBytes?: number;

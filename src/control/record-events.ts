@@ -33,7 +33,8 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     },
     workerRestart: ({ previous, worker: handle, delayMs, attempt }) =>
       log.append({ type: 'workerRestart', ...worker(handle), previousId: previous.id, delayMs, attempt }),
-    workerUnresponsive: ({ worker: handle, silentMs, nearHeapLimit }) => log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs, ...(nearHeapLimit ?? {}) }),
+    workerUnresponsive: ({ worker: handle, silentMs, primaryBlockedMs, nearHeapLimit }) =>
+      log.append({ type: 'workerUnresponsive', ...worker(handle), silentMs, ...(primaryBlockedMs === undefined ? {} : { primaryBlockedMs }), ...(nearHeapLimit ?? {}) }),
     workerMemoryLimit: ({ worker: handle, rssBytes, limitBytes, action }) =>
       log.append({ type: 'workerMemoryLimit', ...worker(handle), rssBytes, limitBytes, ...(action === 'restart' ? { restartedInPlace: true } : {}) }),
     workerDestroyTimeout: ({ worker: handle, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy }) =>

@@ -480,8 +480,12 @@ export interface PrimaryEvents<ToPrimary> {
    * (`stats().heapLimitBytes`), so the cause is most likely garbage collection running back to
    * back near the heap limit (a leak, or too small a `--max-old-space-size`), not a blocked loop:
    * that answer's heap used and limit, the worker's own word. Missing otherwise.
+   * `silentMs` is the wall clock's. `primaryBlockedMs` (H474): how many of those ms the primary's
+   * own event loop was blocked (measured, see `PrimaryBlockedError`), when it was: the worker's
+   * answers could not be read then, and the heartbeat judged its silence without them (at most
+   * one `timeoutMs` is given back per silence). Missing when the primary was not blocked.
    */
-  workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number; readonly nearHeapLimit?: HeapPressure }) => void;
+  workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number; readonly primaryBlockedMs?: number; readonly nearHeapLimit?: HeapPressure }) => void;
   /**
    * Processes a worker the primary killed (SIGKILL: its stop's timeout, the heartbeat, its
    * channel) had started did not end within 1 s of SIGTERM after its exit, and were killed

@@ -284,7 +284,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}), ...heapFields(paused ? undefined : nearHeapLimit) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: ${passedOver} pass it over until it answers`);
   });
   primary.on('workerSilenceEnd', ({ worker, silentMs }) => logger.info({ ...ids(worker), silentMs }, `worker ${worker.id} answers again after ${formatElapsed(silentMs)} silent`));
-  primary.on('workerUnresponsive', ({ worker, silentMs, nearHeapLimit }) => {
+  primary.on('workerUnresponsive', ({ worker, silentMs, primaryBlockedMs, nearHeapLimit }) => {
     const paused = worker.pid !== undefined && isPaused(worker.pid);
     const pausedText = paused ? ` (its process was stopped: ${kPausedBy})` : '';
     // Its heap near its limit at its last answer (H394): memory, most likely, not a busy loop.
@@ -294,11 +294,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const { heartbeat } = primary.options;
     const timeoutMs = worker.state === 'stopping' && heartbeat ? heartbeat.timeoutMs : undefined;
     const past = timeoutMs === undefined ? '' : `, past the heartbeat timeout (${formatElapsed(timeoutMs)}), so its stop was not waited for`;
-    killing.set(worker, { why: `it did not answer heartbeats for ${wholeMs(silentMs)} ms${pausedText}${past}${heapText}`, fields: { silentMs, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }), ...heapFields(pressure) } });
-    if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs, ...heapFields(pressure) }, `worker ${worker.id} unresponsive, killing it${heapText}`);
+    // The primary's own stall within that silence (H474): said, so the figure is not read as the worker's alone.
+    const blockedText = primaryBlockedMs === undefined ? '' : `, ${wholeMs(primaryBlockedMs)} ms of them while the primary itself was blocked (not counted against it)`;
+    const blockedField = primaryBlockedMs === undefined ? {} : { primaryBlockedMs };
+    killing.set(worker, { why: `it did not answer heartbeats for ${wholeMs(silentMs)} ms${blockedText}${pausedText}${past}${heapText}`, fields: { silentMs, ...blockedField, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }), ...heapFields(pressure) } });
+    if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs, ...blockedField, ...heapFields(pressure) }, `worker ${worker.id} unresponsive, killing it${heapText}`);
     else
       logger.error(
-        { ...ids(worker), silentMs, heartbeatTimeoutMs: timeoutMs, ...heapFields(pressure) },
+        { ...ids(worker), silentMs, ...blockedField, heartbeatTimeoutMs: timeoutMs, ...heapFields(pressure) },
         `worker ${worker.id} unresponsive during its stop (silent for ${formatElapsed(silentMs)}, past the heartbeat timeout of ${formatElapsed(timeoutMs)}), killing it: a blocked worker finishes nothing, and its stop would wait for its own timeout${heapText}`,
       );
   });

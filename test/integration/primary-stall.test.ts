@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { PrimaryBlockedError, type WorkerHandle } from '../../src/index.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
@@ -87,5 +88,40 @@ describe('a primary whose own event loop was blocked', () => {
     const { silentMs } = await unresponsive;
     expect(silentMs).toBeGreaterThan(1_000);
     await expect(exit).resolves.toMatchObject({ worker, signal: 'SIGKILL', expected: false });
+  });
+
+  it('[H474] a kill after the primary\'s own stall says how much of the silence was the primary\'s', async () => {
+    const log = capturedLogger('info');
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_000 }, logger: log.logger });
+    const [worker] = await primary.start();
+    await until(() => worker!.health !== undefined, 30_000, 'first heartbeat');
+    record(primary, 'error');
+    const unresponsive = onceEvent(primary, 'workerUnresponsive');
+    const exit = onceEvent(primary, 'workerExit');
+    primary.notify(worker!, 'block', { ms: -1 });
+    await blockPrimary(1_500);
+    const { silentMs, primaryBlockedMs } = await unresponsive;
+    await exit;
+    // Measured lateness: at least the stall less a check period and jitter, never more than the silence.
+    expect(primaryBlockedMs).toBeGreaterThanOrEqual(1_100);
+    expect(primaryBlockedMs).toBeLessThanOrEqual(silentMs);
+    await until(() => /was killed \(SIGKILL\) by the primary/.test(log.text()), 30_000, 'the kill line');
+    expect(log.text()).toMatch(new RegExp(`it did not answer heartbeats for ${silentMs} ms, ${primaryBlockedMs} ms of them while the primary itself was blocked \\(not counted against it\\)`));
+    expect(log.text()).toMatch(new RegExp(`silentMs=${silentMs} primaryBlockedMs=${primaryBlockedMs}`));
+  });
+
+  it('[H474] a kill with no stall of the primary names none', async () => {
+    const log = capturedLogger('info');
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_000 }, logger: log.logger });
+    const [worker] = await primary.start();
+    await until(() => worker!.health !== undefined, 30_000, 'first heartbeat');
+    const unresponsive = onceEvent(primary, 'workerUnresponsive');
+    const exit = onceEvent(primary, 'workerExit');
+    primary.notify(worker!, 'block', { ms: -1 });
+    const event = await unresponsive;
+    await exit;
+    expect(event).not.toHaveProperty('primaryBlockedMs');
+    await until(() => /was killed \(SIGKILL\) by the primary/.test(log.text()), 30_000, 'the kill line');
+    expect(log.text()).not.toMatch(/primary itself was blocked|primaryBlockedMs/);
   });
 });

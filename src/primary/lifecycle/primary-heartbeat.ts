@@ -42,7 +42,8 @@ export const kMemoryStrikes = 3;
 export interface HeartbeatCallbacks {
   /** Sends `$ping`; resolves with the checked answer, rejects on a timeout or a bad answer. */
   ping(record: WorkerRecord, timeoutMs: number): Promise<PingAnswer>;
-  onUnresponsive(record: WorkerRecord, silentMs: number): void;
+  /** `primaryBlockedMs`: how much of `silentMs` the primary itself was blocked (H474), 0 when none. */
+  onUnresponsive(record: WorkerRecord, silentMs: number, primaryBlockedMs: number): void;
   /** Silent only because its messages wait for bulk-pipe bytes that are lost (silence.ts `isBulkLost`): the pipe's fault. */
   onBulkLost(record: WorkerRecord, silentMs: number): void;
   /** It became silent (silence.ts): once per silence, however many picks pass it over. */
@@ -78,7 +79,7 @@ export class PrimaryHeartbeat {
     private readonly callbacks: HeartbeatCallbacks,
   ) {
     this.#stall = new PrimaryStall(Math.min(options.intervalMs, kStallPeriodMs), {
-      onStall: (stalledMs, now) => this.#forgiveStall(stalledMs, now),
+      onStall: (stalledMs, lateMs, now) => this.#forgiveStall(stalledMs, lateMs, now),
       onLongStall: (blockedMs, spanMs) => callbacks.onPrimaryBlocked(blockedMs, spanMs),
     });
   }
@@ -131,7 +132,7 @@ export class PrimaryHeartbeat {
       } else if (now - record.judgedSinceAt(now) > this.options.timeoutMs) {
         record.isUnresponsive = true;
         record.unresponsiveAfterMs = this.options.timeoutMs;
-        this.callbacks.onUnresponsive(record, silentMs);
+        this.callbacks.onUnresponsive(record, silentMs, record.primaryBlockedMs());
       } else {
         if (!isStopping) this.#noteSilence(record, now);
         if (!record.isPinging) this.#ping(record);
@@ -148,15 +149,18 @@ export class PrimaryHeartbeat {
    * the silence it had, and is killed when that, without the stall, reaches the timeout. Its
    * answers sent meanwhile are read right after.
    */
-  #forgiveStall(stalledMs: number, now: number): void {
+  #forgiveStall(stalledMs: number, lateMs: number, now: number): void {
     for (const record of this.pool.records) {
       const heardAt = record.lastHeardAt();
-      const creditMs = heardAt === record.stallCredit.heardAt ? record.stallCredit.ms : 0;
+      const isSameSilence = heardAt === record.stallCredit.heardAt;
+      const creditMs = isSameSilence ? record.stallCredit.ms : 0;
       // At most one timeout in all per silence: timers late again and again (a CPU-throttled pod
       // whose stuck worker takes the quota) never spare a blocked worker for good; it is killed
       // by twice its timeout at worst (code review of H470).
       const ms = Math.min(now - heardAt, creditMs + stalledMs, this.options.timeoutMs);
-      record.stallCredit = { ms, heardAt };
+      // What a kill line says of this silence (retest t50: `silentMs=4086` after a 1.5 s stall, unsaid): measured, never past the silence.
+      const blockedMs = Math.min(now - heardAt, (isSameSilence ? record.stallCredit.blockedMs : 0) + lateMs);
+      record.stallCredit = { ms, heardAt, blockedMs };
       const granted = Math.max(0, ms - creditMs);
       if (record.isPinging) record.pingSentAt = Math.min(now, record.pingSentAt + granted);
     }

@@ -175,14 +175,14 @@ export class PrimaryLifecycle {
         // Its heap near its limit at its last answer: most likely garbage collection, not a blocked loop (H394).
         onSilent: (record, silentMs) => context.emit('workerSilent', withHeapPressure(record, { worker: record.handle, silentMs })),
         onSilenceEnd: (record, silentMs) => context.emit('workerSilenceEnd', { worker: record.handle, silentMs }),
-        onUnresponsive: (record, silentMs) => {
+        onUnresponsive: (record, silentMs, primaryBlockedMs) => {
           // A shutdown began, and has not asked this one to stop yet (its sockets close first):
           // the shutdown's to report, killed, as the workers it stops (H376).
           if (this.#state === 'stopping' && !record.stopRequested) {
             context.pool.markStopping(record);
             this.#killedBeforeStop.push(record);
           }
-          context.emit('workerUnresponsive', withHeapPressure(record, { worker: record.handle, silentMs }));
+          context.emit('workerUnresponsive', withHeapPressure(record, { worker: record.handle, silentMs, ...(primaryBlockedMs > 0 ? { primaryBlockedMs } : {}) }));
           void killWorker(record);
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),

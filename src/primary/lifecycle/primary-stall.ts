@@ -16,8 +16,11 @@ const kOngoingSayMs = 10_000;
 const kEpisodeGapMs = 1_000;
 
 export interface StallCallbacks {
-  /** The primary did not run for `stalledMs` ms, up to `now`: each worker's silence clocks move on by that. */
-  onStall(stalledMs: number, now: number): void;
+  /**
+   * The primary did not run for `stalledMs` ms, up to `now`: each worker's silence clocks move on
+   * by that. `lateMs`: the lateness measured (at most `stalledMs`), the figure a report may say.
+   */
+  onStall(stalledMs: number, lateMs: number, now: number): void;
   /** An episode of stalls blocked the primary for `blockedMs` ms in all (at least `kReportStallMs`), over `spanMs` ms. */
   onLongStall(blockedMs: number, spanMs: number): void;
 }
@@ -81,7 +84,7 @@ export class PrimaryStall {
       this.#episode.isSaid = true;
       this.callbacks.onLongStall(this.#episode.blockedMs, this.#episode.endAt - this.#episode.startAt);
     }
-    this.callbacks.onStall(stalledMs, now);
+    this.callbacks.onStall(stalledMs, late, now);
     return stalledMs;
   }
 

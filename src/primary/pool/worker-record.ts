@@ -267,8 +267,14 @@ export class WorkerRecord {
   /**
    * The primary's own stalls since it was last heard (H470, primary-heartbeat.ts): `ms` given
    * back to it, void once it is heard after `heardAt`. Shown silences count the wall clock.
+   * `blockedMs`: the stalls' lateness as measured, what a report of the silence says (H474).
    */
-  stallCredit = { ms: 0, heardAt: 0 };
+  stallCredit = { ms: 0, heardAt: 0, blockedMs: 0 };
+
+  /** The ms of its current silence the primary itself was blocked (H474): 0 when none, or once it is heard again. */
+  primaryBlockedMs(): number {
+    return this.lastHeardAt() === this.stallCredit.heardAt ? Math.round(this.stallCredit.blockedMs) : 0;
+  }
 
   /** When its silence as judged begins (ms since the epoch): `lastHeardAt()` moved on by the primary's stalls since, never past `now`. */
   judgedSinceAt(now: number): number {

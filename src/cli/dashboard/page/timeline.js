@@ -82,6 +82,8 @@ export function describeEvent(event) {
     case 'workerUnresponsive':
       // Its heap near its limit at its last answer (H394): garbage collection, most likely.
       if (event.heapLimitBytes !== undefined) return `${worker(event)} silent for ${formatMs(event.silentMs)} ms, its heap at ${formatBytes(event.heapUsedBytes)} of ${formatBytes(event.heapLimitBytes)} (most likely garbage collection near its limit): killed and replaced`;
+      // The primary's own stall within that silence (H474), not the worker's.
+      if (event.primaryBlockedMs !== undefined) return `${worker(event)} silent for ${formatMs(event.silentMs)} ms (${formatMs(event.primaryBlockedMs)} ms of them while the primary was blocked): killed and replaced`;
       return `${worker(event)} silent for ${formatMs(event.silentMs)} ms: killed and replaced`;
     case 'workerMemoryLimit':
       if (event.restartedInPlace) return `${worker(event)} grew by the memory limit again (${formatBytes(event.rssBytes)}) while its replacement was not ready: stopped, restarted in place`;

@@ -258,10 +258,10 @@ export class MessageTimeoutError extends ClusterKitError {
         ? `${capitalize(peer)} did not reply to "${messageType}" within ${wholeMs(timeoutMs)} ms. The handler may be slow or ` +
             'its event loop blocked; raise "timeoutMs" for slow work, and a late reply will be ignored.'
         : queuedBehind === 0
-          ? // A relay read by the primary after its deadline (a busy primary, a backlogged channel): nothing was ahead of it.
-            `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms had run out when it reached the primary (it waited in the sender's own queue, or the primary or the sender's channel was busy). ` +
+          ? // None ahead of it at its turn: they timed out first, the channel's bytes held it (a backlog of earlier messages), or a relay reached the primary late.
+            `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms were (nearly) spent before it could be written (it waited for earlier requests to it to be answered or to time out, for room in a channel full of earlier messages' bytes, or, for sendTo(), in the sender's own queue or on a busy primary). ` +
             'Await earlier replies before sending more, or raise "timeoutMs".'
-          : `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms ran out while it was queued behind ${queuedBehind} ` +
+          : `"${messageType}" was never sent to ${peer}: its ${wholeMs(timeoutMs)} ms were (nearly) spent while it was queued behind ${queuedBehind} ` +
             `earlier ${queuedBehind === 1 ? 'request to it that awaits its reply' : 'requests to it that await replies'} (the limit is "maxPending" on a worker, "maxPendingPerWorker" on the primary, ` +
             "and for sendTo() one sender's share of its target). Await earlier replies before sending more, or raise the limit.",
     );
@@ -369,6 +369,13 @@ export class WorkerExitedError extends ClusterKitError {
   readonly how: string;
   /** The signal from outside clusterkit that ended it, when that is how it ended (H275). */
   readonly outsideSignal: NodeJS.Signals | undefined;
+  /**
+   * Set when the request was never sent to the worker (it waited in the primary's queue, under
+   * `maxPendingPerWorker`, when the worker exited): how many requests to it awaited replies
+   * ahead of it. It did not run: a retry cannot run it twice (as `MessageTimeoutError.queuedBehind`).
+   * Undefined when it was sent: it may have run.
+   */
+  readonly queuedBehind: number | undefined;
 
   constructor(
     exit: ExitDescription,
@@ -381,15 +388,20 @@ export class WorkerExitedError extends ClusterKitError {
       how?: string;
       /** The signal from outside clusterkit that ended it (see `WorkerStartupError.outsideSignal`). */
       outsideSignal?: NodeJS.Signals;
+      /** Set for a request that was never sent to it (see the field). */
+      queuedBehind?: number;
     },
   ) {
     const how = options?.how ?? describeExit(exit.exitCode, exit.signal, exit.pid);
     super(
-      `Worker ${exit.workerId} (pid ${exit.pid ?? 'none'}) ${how} ${context}. ` + (options?.advice ?? 'The request was not answered; retry it on another worker if it is safe to repeat.'),
+      `Worker ${exit.workerId} (pid ${exit.pid ?? 'none'}) ${how} ${context}. ` +
+        (options?.advice ??
+          (options?.queuedBehind === undefined ? 'The request was not answered; retry it on another worker if it is safe to repeat.' : 'It did not run there: retry it on another worker.')),
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.how = how;
     this.outsideSignal = options?.outsideSignal;
+    this.queuedBehind = options?.queuedBehind;
     this.workerId = exit.workerId;
     this.pid = exit.pid;
     this.exitCode = exit.exitCode;

@@ -25,7 +25,7 @@ const kSilentNote = 'silent: no answer to the heartbeat for that long (a blocked
  */
 const kSilentMeasuredNote = 'silent: no answer to the heartbeat for that long (a blocked event loop?); loop unknown until it answers, cpu as the primary reads it\n';
 /** Under the table when a silent worker's process is stopped (state T or t), not blocked (H327). */
-const kStoppedNote = 'stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked; the heartbeat kills it at its timeout unless resumed\n';
+const kStoppedNote = 'stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked, silent since its last answer; the heartbeat kills it at its timeout unless resumed\n';
 /** Numeric columns are right-aligned. */
 const kRightAligned = new Set(['id', 'pid', 'slot', 'restarts', 'crashes', 'rss', 'heap', 'loop mean/p99', 'cpu', 'msgs in*', 'msgs out*']);
 
@@ -336,9 +336,10 @@ function isPaused(worker: WorkerStats): boolean {
   return isSilent(worker) && (worker as { isPaused?: unknown }).isPaused === true;
 }
 
-/** `stopped 5.8s`: a silent worker whose process is stopped, for as long as it has been silent (H327). */
+/** `stopped, silent 5.8s`: a silent worker whose process is stopped, and for how long it has been silent (H327). */
 export function formatStopped(ms: unknown): string {
-  return formatSilence(ms).replace(/^silent/, 'stopped');
+  // Its silence, counted from its last answer, not from the stop, which the primary cannot see (chaos tester t51: `stopped 3.8s` read as stopped for 3.8 s).
+  return `stopped, ${formatSilence(ms)}`;
 }
 
 /** `silent 5.2s` (tenths: it grows while you watch), `silent 1m 5s`, or `silent`. */

@@ -27,6 +27,8 @@ export interface AdmissionLimits {
 
 interface Waiter {
   readonly bytes: number;
+  /** A relayed request (H471): it waits for room in the queue only, never for one of `maxPending`'s places. */
+  readonly isBytesOnly: boolean;
   readonly admit: () => void;
   /** True once the request settled while waiting (its deadline passed, it was aborted): it leaves the queue. */
   readonly isCancelled: () => boolean;
@@ -35,6 +37,12 @@ interface Waiter {
 export class Admission {
   readonly #limits: AdmissionLimits;
   #waiting: Waiter[] = [];
+  /**
+   * Relays waiting for room in the queue: apart from `#waiting`, so that none waits behind the
+   * primary's own requests, or for their places (code review of H471: a relay held back by the
+   * primary's `maxPendingPerWorker` sends to the same worker).
+   */
+  #bytesWaiting: Waiter[] = [];
   #reservedRequests = 0;
   #reservedBytes = 0;
 
@@ -47,6 +55,11 @@ export class Admission {
     return this.#waiting.length === 0 && this.#hasRoom(bytes);
   }
 
+  /** True when a relay of `bytes` may go out now: room in the queue, and no relay waiting for it. */
+  mayIssueBytesOnly(bytes: number): boolean {
+    return this.#bytesWaiting.length === 0 && this.hasQueueRoom(bytes);
+  }
+
   /** True when a notification of `bytes` fits the queue (notifications never wait). */
   hasQueueRoom(bytes: number): boolean {
     const queued = this.#limits.queuedBytes() + this.#reservedBytes;
@@ -57,30 +70,42 @@ export class Admission {
    * Resolves when a request of `bytes` may go out; rejects at once with `'reject'`. A waiter
    * whose `isCancelled()` turns true is dropped from the queue, unresolved.
    */
-  wait(bytes: number, isCancelled: () => boolean = () => false): Promise<void> {
+  wait(bytes: number, isCancelled: () => boolean = () => false, isBytesOnly = false): Promise<void> {
     if (this.#limits.backpressure === 'reject') return Promise.reject(this.error());
-    return new Promise<void>((resolve) => this.#waiting.push({ bytes, admit: resolve, isCancelled })).then(() => {
-      this.#reservedRequests--;
+    const queue = isBytesOnly ? this.#bytesWaiting : this.#waiting;
+    return new Promise<void>((resolve) => queue.push({ bytes, isBytesOnly, admit: resolve, isCancelled })).then(() => {
+      if (!isBytesOnly) this.#reservedRequests--;
       this.#reservedBytes -= bytes;
     });
   }
 
-  /** Admits waiting requests, in order, while there is room. Call when a request settles or the queue shrinks. */
+  /**
+   * Admits waiting requests, each queue in order, while there is room: the primary's own and
+   * the relays by turns, so neither takes all the room a flush freed. Call when a request
+   * settles or the queue shrinks.
+   */
   admitWaiting(): void {
-    while (this.#waiting.length > 0) {
-      const next = this.#waiting[0]!;
-      const isCancelled = next.isCancelled();
-      if (!isCancelled && !this.#hasRoom(next.bytes)) return;
-      this.#waiting.shift();
-      if (!isCancelled) this.#admit(next);
-    }
+    let isMoving = true;
+    while (isMoving) isMoving = this.#admitFirst(this.#waiting) || this.#admitFirst(this.#bytesWaiting);
   }
 
   /** Admits everyone (the peer is gone: they will fail at once). */
   admitAll(): void {
-    const waiting = this.#waiting;
+    const waiting = [...this.#waiting, ...this.#bytesWaiting];
     this.#waiting = [];
+    this.#bytesWaiting = [];
     for (const waiter of waiting) if (!waiter.isCancelled()) this.#admit(waiter);
+  }
+
+  /** Takes the first of `queue` out when it is cancelled or now fits (admitted then); false when it must wait. */
+  #admitFirst(queue: Waiter[]): boolean {
+    const next = queue[0];
+    if (next === undefined) return false;
+    const isCancelled = next.isCancelled();
+    if (!isCancelled && !(next.isBytesOnly ? this.hasQueueRoom(next.bytes) : this.#hasRoom(next.bytes))) return false;
+    queue.shift();
+    if (!isCancelled) this.#admit(next);
+    return true;
   }
 
   /** The error for a send refused now: which limit was hit. */
@@ -97,7 +122,7 @@ export class Admission {
   }
 
   #admit(waiter: Waiter): void {
-    this.#reservedRequests++;
+    if (!waiter.isBytesOnly) this.#reservedRequests++;
     this.#reservedBytes += waiter.bytes;
     waiter.admit();
   }

@@ -69,7 +69,8 @@ export class Endpoint {
     );
     this.#pending = new PendingRequests(
       // One that never left the queue says so, and behind how many (H471): not that the peer is slow.
-      (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer(), request.isWaiting ? this.#pending.ownInFlight : undefined),
+      // A relay waits for bytes only: none of the primary's own requests is ahead of it.
+      (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer(), request.isWaiting ? (request.isSeparate ? 0 : this.#pending.ownInFlight) : undefined),
       () => this.#admission.admitWaiting(),
       isRelayed,
       options.keepsSlotUntilAnswered,
@@ -220,7 +221,7 @@ export class Endpoint {
 
   /** Whether a request of `type` is written now rather than queued: system requests always; a relay when the bytes fit; others when admitted. */
   #mayGo(type: string, bytes: number): boolean {
-    return this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type) || (isRelayed(type) && this.#admission.hasQueueRoom(bytes));
+    return isRelayed(type) ? this.#admission.mayIssueBytesOnly(bytes) : this.#admission.mayIssue(bytes) || kUnqueuedTypes.has(type);
   }
 
   #admit(type: string, payload: unknown, bytes: number, timeout: number, signal: AbortSignal | undefined): Promise<unknown> {
@@ -280,14 +281,17 @@ export class Endpoint {
   }
 
   /**
-   * Rejects every pending and waiting request with `errorFor(type)` and refuses new ones:
-   * the peer is gone. Idempotent; the first reason wins.
+   * Rejects every pending and waiting request with `errorFor(type, queuedBehind)` and refuses
+   * new ones: the peer is gone. `queuedBehind` is set for a request never written (it waited
+   * for admission): how many requests awaited replies ahead of it; a caller can retry that one
+   * without running it twice (tester t51). Idempotent; the first reason wins.
    */
-  close(errorFor: (type: string) => Error): void {
+  close(errorFor: (type: string, queuedBehind?: number) => Error): void {
     if (this.#closedBy) return;
-    this.#closedBy = errorFor;
+    this.#closedBy = (type) => errorFor(type);
+    const ahead = this.#pending.ownInFlight;
     this.#admission.admitAll();
-    this.#pending.rejectAll((request) => errorFor(request.type));
+    this.#pending.rejectAll((request) => (request.isWaiting ? errorFor(request.type, request.isSeparate ? 0 : ahead) : errorFor(request.type)));
     for (const waiter of this.#roomWaiters.splice(0)) waiter.resolve();
   }
 
@@ -346,7 +350,7 @@ export class Endpoint {
     const id = nextRequestId();
     const reply = this.#pending.add(id, type, timeoutMs, signal, true);
     void this.#admission
-      .wait(bytes, () => !this.#pending.isWaiting(id))
+      .wait(bytes, () => !this.#pending.isWaiting(id), isRelayed(type))
       .then(() => {
         if (!this.#pending.issue(id)) return;
         this.stats.messagesOut++;

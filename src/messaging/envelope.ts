@@ -48,6 +48,8 @@ export const kRecordSize = 4;
 /** Fault codes of error replies. */
 export const kFaultNone = 0;
 export const kFaultNoHandler = 1;
+/** The receiver is shutting down and took no new message (tester t51): the requester gets a `ShutdownInProgressError`, not a `RemoteError`. */
+export const kFaultShutdown = 2;
 
 /** Replies this large (estimated bytes) are announced by a reply-ahead record: they take many reads. */
 export const kReplyAheadBytes = 64 * 1024;

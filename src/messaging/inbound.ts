@@ -3,10 +3,10 @@
  * the reply, a throw the error reply) and delivers its notifications; tracks the handlers still
  * running, so a stopping worker can wait for them.
  */
-import { MessageTooLargeError, NotSerializableError, type SerializedCause, type SerializedError } from '../errors.js';
+import { MessageTooLargeError, NotSerializableError, ShutdownInProgressError, type SerializedCause, type SerializedError } from '../errors.js';
 import type { Serialization } from '../types.js';
 import { isHandlerNotFound } from './route.js';
-import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
+import { isSystemType, kErrorReply, kFaultNoHandler, kFaultNone, kFaultShutdown, kReply, kReplyAhead, kReplyAheadBytes } from './envelope.js';
 import { kMinMaxMessageBytes } from './defaults.js';
 import { checkPayload } from './payload-check.js';
 import { cutText, serializeError } from './serialize-error.js';
@@ -166,7 +166,8 @@ export class Inbound {
     const bytes = errorReplyBytes(serialized);
     if (!this.#options.mayReply(bytes)) return;
     this.#options.countOut();
-    this.#options.write(kErrorReply, id, isHandlerNotFound(error) ? kFaultNoHandler : kFaultNone, serialized, bytes);
+    const fault = isHandlerNotFound(error) ? kFaultNoHandler : error instanceof ShutdownInProgressError ? kFaultShutdown : kFaultNone;
+    this.#options.write(kErrorReply, id, fault, serialized, bytes);
   }
 
   /** A user request's handler runs: counts it under its type, whose count it holds until it settles. */

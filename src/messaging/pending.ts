@@ -35,6 +35,18 @@ export function isIssuedRequestId(id: number): boolean {
  */
 export const kMinArrivalGraceMs = 2_000;
 
+/**
+ * A queued request whose turn comes with less than this share of its timeout left is not sent
+ * (tester t51): it could hardly be answered in time, and one sent then runs in its peer after its
+ * caller gave up, so a caller that retries on the timeout runs it twice. Said as never sent.
+ */
+const kMinShareLeftToSend = 1 / 20;
+
+/** True when a request with `leftMs` of its `timeoutMs` left is too late to send (`kMinShareLeftToSend`). */
+export function isTooLateToSend(leftMs: number, timeoutMs: number): boolean {
+  return leftMs <= 0 || leftMs < timeoutMs * kMinShareLeftToSend;
+}
+
 /** Process-unique, monotonic request ids: a stale reply can never match a newer request. */
 export function nextRequestId(): number {
   lastRequestId = lastRequestId === Number.MAX_SAFE_INTEGER ? 1 : lastRequestId + 1;
@@ -67,6 +79,8 @@ export class PendingRequest {
   graceTimer: NodeJS.Timeout | undefined = undefined;
   /** True while it waits for admission: registered, not yet written. */
   isWaiting = false;
+  /** Set for one that waited for admission: when its timeout ends (ms since the epoch), checked before it is written. */
+  deadlineAt: number | undefined = undefined;
   /**
    * True once its caller was rejected (timeout, abort) while its slot stays taken until the peer
    * answers (`keepsSlot`): the answer then settles nothing, and only frees the slot.
@@ -172,6 +186,7 @@ export class PendingRequests {
     }
     if (isWaiting) {
       request.isWaiting = true;
+      request.deadlineAt = Date.now() + timeoutMs;
       this.#waiting++;
     } else if (request.isSeparate) this.#separateInFlight++;
     this.#entries.set(id, request);
@@ -187,10 +202,18 @@ export class PendingRequests {
     return this.#entries.get(id)?.isWaiting === true;
   }
 
-  /** Marks waiting request `id` as written. Returns false when it settled meanwhile: do not write it. */
+  /**
+   * Marks waiting request `id` as written. Returns false when it settled meanwhile, or when its
+   * time is (nearly) up (`isTooLateToSend`: it is given up now, as never sent): do not write it.
+   */
   issue(id: number): boolean {
     const request = this.#entries.get(id);
     if (!request?.isWaiting) return false;
+    const timeoutMs = request.group?.timeoutMs;
+    if (timeoutMs !== undefined && request.deadlineAt !== undefined && isTooLateToSend(request.deadlineAt - Date.now(), timeoutMs)) {
+      this.#giveUp(id, this.timeoutError(request, timeoutMs));
+      return false;
+    }
     request.isWaiting = false;
     this.#waiting--;
     if (request.isSeparate) this.#separateInFlight++;
@@ -299,10 +322,14 @@ export class PendingRequests {
     // After the next poll: replies already in the socket are read first, and count.
     setImmediate(() => {
       const expired = [...this.#entries.values()].filter((request) => request.group === group);
-      for (const request of expired) {
-        if (request.isArriving) this.#allowArrival(request, group.timeoutMs);
-        else this.#giveUp(request.id, this.timeoutError(request, group.timeoutMs));
-      }
+      // Each error made before any settles: a queued one is said behind the requests that were
+      // ahead of it at the deadline, not behind none once they timed out first (tester t51: `queuedBehind=0`).
+      const errors = expired.map((request) => (request.isArriving ? undefined : this.timeoutError(request, group.timeoutMs)));
+      expired.forEach((request, index) => {
+        const error = errors[index];
+        if (error === undefined) this.#allowArrival(request, group.timeoutMs);
+        else this.#giveUp(request.id, error);
+      });
     });
   }
 

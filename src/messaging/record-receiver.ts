@@ -6,8 +6,8 @@
  * written, a second reply to a request answered already) is dropped, counted and reported to
  * `onProtocolError`; a late reply (its request had timed out) is only dropped and counted.
  */
-import { NoHandlerError, RemoteError, type ProtocolProblem, type SerializedError } from '../errors.js';
-import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kNoPayload, kNotify, kRecordSize, kReply, kReplyAhead, kRequest, readFrame } from './envelope.js';
+import { NoHandlerError, RemoteError, ShutdownInProgressError, type ProtocolProblem, type SerializedError } from '../errors.js';
+import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kFaultShutdown, kNoPayload, kNotify, kRecordSize, kReply, kReplyAhead, kRequest, readFrame } from './envelope.js';
 import type { Inbound } from './inbound.js';
 import { peerNearMiss } from './route.js';
 import { isIssuedRequestId, type PendingRequests } from './pending.js';
@@ -66,7 +66,7 @@ export class RecordReceiver {
         return;
       case kErrorReply:
         if (!isMessageId(id) || !isSerializedError(value)) break;
-        this.#receiveErrorReply(id, value, typeOrFault === kFaultNoHandler);
+        this.#receiveErrorReply(id, value, typeOrFault);
         return;
       case kReplyAhead:
         if (!isMessageId(id)) break;
@@ -77,7 +77,7 @@ export class RecordReceiver {
     this.#dropMalformed('malformed-record');
   }
 
-  #receiveErrorReply(id: number, error: SerializedError, isNoHandler: boolean): void {
+  #receiveErrorReply(id: number, error: SerializedError, fault: unknown): void {
     const { pending, stats } = this.#parts;
     const request = pending.get(id);
     if (!request || request.isWaiting) {
@@ -86,7 +86,7 @@ export class RecordReceiver {
     }
     stats.messagesIn++;
     const peer = this.#parts.describePeer();
-    pending.reject(id, isNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : new RemoteError(request.type, peer, error), true);
+    pending.reject(id, fault === kFaultNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : fault === kFaultShutdown ? shutdownRefusal(request.type, peer, error) : new RemoteError(request.type, peer, error), true);
   }
 
   #dropMalformed(problem: ProtocolProblem): void {
@@ -114,4 +114,13 @@ export class RecordReceiver {
 /** No reply to `id` can have been written by the peer: it was never issued, or not written yet. */
 function isForged(pending: PendingRequests, id: number): boolean {
   return !isIssuedRequestId(id) || pending.isWaiting(id);
+}
+
+/**
+ * A request the peer refused as it shuts down (tester t51: a `RemoteError` that `instanceof
+ * ShutdownInProgressError` missed): it was not handled, and its words say so. The peer's error
+ * is its `cause`.
+ */
+function shutdownRefusal(type: string, peer: string, error: SerializedError): ShutdownInProgressError {
+  return new ShutdownInProgressError(error.message, { cause: new RemoteError(type, peer, error) });
 }

@@ -16,6 +16,7 @@ import {
   StoreFullError,
   StoreWatchLimitError,
   WorkerExitedError,
+  ShutdownInProgressError,
 } from '../errors.js';
 import { peerNearMiss } from './route.js';
 
@@ -42,8 +43,12 @@ export function reviveClusterKitError(error: unknown): unknown {
       return new WorkerExitedError(
         { workerId: Number(data.workerId), pid: data.pid as number | undefined, exitCode: data.exitCode as number | null, signal: data.signal as NodeJS.Signals | null },
         String(data.context ?? 'before it replied'),
-        options,
+        // A request the worker never got (relayed, tester t51): still said, and safe to retry.
+        typeof data.queuedBehind === 'number' ? { ...options, queuedBehind: data.queuedBehind } : options,
       );
+    case 'ERR_SHUTDOWN_IN_PROGRESS':
+      // A relayed request its target refused as it shuts down (tester t51): not handled.
+      return new ShutdownInProgressError(error.remoteMessage, options);
     case 'ERR_MESSAGE_TIMEOUT':
       return new MessageTimeoutError(String(data.messageType), Number(data.timeoutMs), String(data.peer), typeof data.queuedBehind === 'number' ? data.queuedBehind : undefined);
     case 'ERR_NO_HANDLER':

@@ -482,8 +482,9 @@ export interface PrimaryEvents<ToPrimary> {
    * that answer's heap used and limit, the worker's own word. Missing otherwise.
    * `silentMs` is the wall clock's. `primaryBlockedMs` (H474): how many of those ms the primary's
    * own event loop was blocked (measured, see `PrimaryBlockedError`), when it was: the worker's
-   * answers could not be read then, and the heartbeat judged its silence without them (at most
-   * one `timeoutMs` is given back per silence). Missing when the primary was not blocked.
+   * answers could not be read then, and the heartbeat judged its silence without them (per
+   * silence, at most one `timeoutMs` or the stall measured, whichever is longer). Missing when
+   * the primary was not blocked.
    */
   workerUnresponsive: (event: { readonly worker: WorkerHandle; readonly silentMs: number; readonly primaryBlockedMs?: number; readonly nearHeapLimit?: HeapPressure }) => void;
   /**

@@ -295,7 +295,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const timeoutMs = worker.state === 'stopping' && heartbeat ? heartbeat.timeoutMs : undefined;
     const past = timeoutMs === undefined ? '' : `, past the heartbeat timeout (${formatElapsed(timeoutMs)}), so its stop was not waited for`;
     // The primary's own stall within that silence (H474): said, so the figure is not read as the worker's alone.
-    const blockedText = primaryBlockedMs === undefined ? '' : `, ${wholeMs(primaryBlockedMs)} ms of them while the primary itself was blocked (not counted against it)`;
+    const blockedText = primaryBlockedMs === undefined ? '' : `, ${wholeMs(primaryBlockedMs)} ms of them while the primary itself was blocked`;
     const blockedField = primaryBlockedMs === undefined ? {} : { primaryBlockedMs };
     killing.set(worker, { why: `it did not answer heartbeats for ${wholeMs(silentMs)} ms${blockedText}${pausedText}${past}${heapText}`, fields: { silentMs, ...blockedField, ...(paused ? { paused } : {}), ...(timeoutMs === undefined ? {} : { heartbeatTimeoutMs: timeoutMs }), ...heapFields(pressure) } });
     if (timeoutMs === undefined) logger.error({ ...ids(worker), silentMs, ...blockedField, ...heapFields(pressure) }, `worker ${worker.id} unresponsive, killing it${heapText}`);

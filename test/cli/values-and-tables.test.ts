@@ -221,7 +221,7 @@ describe('status rendering', () => {
     }
   });
 
-  it('[H327] shows a silent worker whose process is stopped (kill -STOP) as stopped, for how long, with a note of what resumes it', () => {
+  it('[H327][H482] shows a silent worker whose process is stopped (kill -STOP) as stopped, silent for how long, with a note of what resumes it', () => {
     const [ready] = status.workers as [WorkerStats, WorkerStats];
     const silent = { ...ready, id: 2, pid: 102, slot: 1, silentMs: 5_840, healthAgeMs: 5_900, isSilent: true };
     const stopped = { ...silent, id: 3, pid: 103, slot: 2, isPaused: true };
@@ -230,11 +230,11 @@ describe('status rendering', () => {
       'cluster api  pid 100  running  up 3m 12s  workers 1/3 ready (1 stopped)  node v20.19.0\n' +
         'script /srv/api/server.js\n' +
         '\n' +
-        'id  pid  slot  state         uptime  restarts  crashes       rss     heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
-        ' 1  101     0  ready         3m 12s         0        0  50.0 MiB  8.3 MiB   0.4 / 1.5 ms  3.3%       190        189\n' +
-        ' 3  103     2  stopped 5.8s  3m 12s         0        0  50.0 MiB  8.3 MiB              -     -       190        189\n' +
+        'id  pid  slot  state                 uptime  restarts  crashes       rss     heap  loop mean/p99   cpu  msgs in*  msgs out*\n' +
+        ' 1  101     0  ready                 3m 12s         0        0  50.0 MiB  8.3 MiB   0.4 / 1.5 ms  3.3%       190        189\n' +
+        ' 3  103     2  stopped, silent 5.8s  3m 12s         0        0  50.0 MiB  8.3 MiB              -     -       190        189\n' +
         '* IPC messages to and from the worker, heartbeats included\n' +
-        'stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked; the heartbeat kills it at its timeout unless resumed\n',
+        'stopped: its process is stopped (kill -STOP or a debugger; kill -CONT resumes it), not blocked, silent since its last answer; the heartbeat kills it at its timeout unless resumed\n',
     );
     // Beside a blocked one: both words, both notes.
     const both = formatStatus({ ...status, targetWorkers: 3, workers: [ready, silent, stopped] });
@@ -244,7 +244,7 @@ describe('status rendering', () => {
     // Only a silent worker's `true` counts: a worker that answers is ready, and an older primary sends no field.
     expect(formatStatus({ ...status, workers: [{ ...ready, isPaused: true }] })).not.toContain('stopped');
     for (const odd of [undefined, 'yes', 1]) expect(formatStatus({ ...status, workers: [{ ...stopped, isPaused: odd as never }] })).toContain(' silent 5.8s ');
-    expect(formatStopped(125_000)).toBe('stopped 2m 5s');
+    expect(formatStopped(125_000)).toBe('stopped, silent 2m 5s');
   });
 
   it('[H338] gives memory in MiB, the unit of the memory limit (show, --max-memory, the log\'s memory lines), never MB', () => {

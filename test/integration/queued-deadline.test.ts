@@ -4,9 +4,9 @@
  * with MessageTimeoutError then, and leaves the queue (it is never sent).
  */
 import { describe, expect, it } from '@jest/globals';
-import { MessageTimeoutError } from '../../src/index.js';
+import { MessageTimeoutError, WorkerExitedError } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
-import { record, until } from '../helpers/wait.js';
+import { onceEvent, record, until } from '../helpers/wait.js';
 
 describe('deadline of a request waiting for admission', () => {
   it('[H9] 100 sends to a silent worker with 10 slots all reject about timeoutMs after the call, each saying so', async () => {
@@ -25,7 +25,7 @@ describe('deadline of a request waiting for admission', () => {
     for (const { error, elapsedMs } of outcomes) {
       expect(error).toBeInstanceOf(MessageTimeoutError);
       // The 10 sent did not get a reply in time; the 90 never sent say so (H471).
-      expect((error as MessageTimeoutError).message).toMatch(new RegExp(`within ${timeoutMs} ms|its ${timeoutMs} ms ran out while it was queued behind|its ${timeoutMs} ms had run out when it reached the primary`));
+      expect((error as MessageTimeoutError).message).toMatch(new RegExp(`within ${timeoutMs} ms|its ${timeoutMs} ms were \\(nearly\\) spent while it was queued behind|its ${timeoutMs} ms were \\(nearly\\) spent before it could be written|its ${timeoutMs} ms had run out when it reached the primary`));
       expect(elapsedMs).toBeGreaterThanOrEqual(timeoutMs);
     }
     // Counted from admission, the last ones would reject after 10 x 1 s; counted from the call,
@@ -72,5 +72,28 @@ describe('deadline of a request waiting for admission', () => {
     await held;
     await expect(queued).resolves.toBe(1);
     expect(primary.workers.map((handle) => handle.pid)).toEqual([worker!.pid]);
+  });
+
+  it('[H478] requests still queued when their worker dies say they were never sent, and are safe to retry', async () => {
+    const primary = testPrimary({ maxPendingPerWorker: 2, heartbeat: false });
+    const [worker] = await primary.start();
+    const sent = [0, 1].map(() => primary.send(worker!, 'hang', undefined, { timeoutMs: 60_000 }).catch((error: unknown) => error));
+    const queued = [0, 1, 2].map(() => primary.send(worker!, 'hang', undefined, { timeoutMs: 60_000 }).catch((error: unknown) => error));
+    const exit = onceEvent(primary, 'workerExit');
+    process.kill(worker!.pid!, 'SIGKILL');
+    await exit;
+    for (const error of await Promise.all(sent)) {
+      expect(error).toBeInstanceOf(WorkerExitedError);
+      expect(error).toMatchObject({ queuedBehind: undefined });
+      expect((error as Error).message).toMatch(/before it replied to "hang"\. The request was not answered; retry it on another worker if it is safe to repeat\.$/);
+    }
+    // Before, the same words as the two it had (tester t51): a job system could not tell them apart.
+    for (const error of await Promise.all(queued)) {
+      expect(error).toBeInstanceOf(WorkerExitedError);
+      expect(error).toMatchObject({ queuedBehind: 2 });
+      expect((error as Error).message).toMatch(
+        new RegExp(`^Worker ${worker!.id} \\(pid ${worker!.pid}\\) was killed by SIGKILL .*before "hang" was sent to it: it waited in the primary's queue behind 2 earlier requests to it, and the worker never got it\\. It did not run there: retry it on another worker\\.$`),
+      );
+    }
   });
 });

@@ -73,6 +73,24 @@ describe('the heartbeat during a stop', () => {
     expect(text()).not.toContain('at the shutdown timeout');
   }, 60_000);
 
+  it('[H481] a worker stopped by SIGSTOP, killed by the heartbeat during a shutdown: the summary says its process was stopped', async () => {
+    const primary = testPrimary({ heartbeat: kHeartbeat, shutdownTimeoutMs: kStopMs });
+    const [worker] = await primary.start();
+    await until(() => worker!.health !== undefined, 20_000, 'first heartbeat');
+    process.kill(worker!.pid!, 'SIGSTOP');
+    onCleanup(() => {
+      try {
+        process.kill(worker!.pid!, 'SIGKILL');
+      } catch {
+        // gone already
+      }
+    });
+    const report = await primary.shutdown();
+    expect(report.killed).toEqual([worker]);
+    // Before: `(its event loop most likely blocked)`, while the log line said the process was stopped (chaos tester t51).
+    expect(stopCounts(report)).toMatchObject({ killed: 1, killedCause: 'silent past the heartbeat timeout, 1.0 s (its process was stopped: kill -STOP or a debugger)' });
+  }, 60_000);
+
   it('[H376] a hung worker the heartbeat kills while the shutdown still closes its sockets, before it asks the workers to stop, is in its report, killed', async () => {
     const { primary, worker, text } = await hungWithRequest({ shutdownTimeoutMs: 60_000 });
     // A close at the shutdown's start that lasts until the heartbeat's kill ended the worker, 5 s

@@ -23,7 +23,7 @@ describe('requests waiting for admission', () => {
     for (const error of await Promise.all(waiting)) {
       expect(error).toBeInstanceOf(MessageTimeoutError);
       // It was never sent, and says so rather than blaming a slow handler (H471).
-      expect((error as Error).message).toContain('its 50 ms ran out while it was queued behind 1 earlier request to it that awaits its reply');
+      expect((error as Error).message).toContain('its 50 ms were (nearly) spent while it was queued behind 1 earlier request to it that awaits its reply');
       expect(error).toMatchObject({ queuedBehind: 1 });
     }
     // Counted from admission they would never expire (the slot is held): any bound shows it.
@@ -34,6 +34,45 @@ describe('requests waiting for admission', () => {
     await expect(held).resolves.toBe('released');
     await expect(after).resolves.toBe('after');
     expect(seen).toEqual(['hold', 'after']);
+  });
+
+  it('[H476] are not sent with less than a twentieth of their time left: said as never sent', async () => {
+    const seen: unknown[] = [];
+    const { client } = endpointPair(
+      (_type, payload) => {
+        seen.push(payload);
+        // The first ten never answer: their slots free only at their deadline.
+        return payload === 'after' ? payload : new Promise(() => {});
+      },
+      { maxPending: 10 },
+    );
+    const timeoutMs = 4_000;
+    const first = Array.from({ length: 10 }, (_, index) => client.request('t', `first ${index}`, timeoutMs).catch((error: unknown) => error));
+    // 30 ms later, past the first ten's timeout group (10 ms): these wait, with deadlines 30 ms
+    // after theirs, so their turn comes, when the first ten time out, with about 20 ms of 4 s left.
+    const busyUntil = Date.now() + 30;
+    while (Date.now() < busyUntil) {
+      // a later call, as in a loop that sends more than the limit
+    }
+    const queued = Array.from({ length: 10 }, (_, index) => client.request('t', `queued ${index}`, timeoutMs).catch((error: unknown) => error));
+    for (const error of await Promise.all(first)) expect(error).toMatchObject({ queuedBehind: undefined });
+    for (const error of await Promise.all(queued)) {
+      // Before, each was written with ms to go, then timed out as "did not reply": its peer ran it after its caller gave up (tester t51).
+      expect(error).toBeInstanceOf(MessageTimeoutError);
+      expect((error as Error).message).toMatch(/^"t" was never sent to the peer: its 4000 ms were \(nearly\) spent/);
+    }
+    await expect(client.request('t', 'after')).resolves.toBe('after');
+    expect(seen.filter((payload) => String(payload).startsWith('queued'))).toEqual([]);
+  });
+
+  it('[H476] that time out with those ahead of them say how many were ahead, not none', async () => {
+    const { client } = pair(() => new Promise(() => {}), { maxPending: 3 });
+    // One timeout group: the three sent and the two queued expire together.
+    const all = Array.from({ length: 5 }, (_, index) => client.request('t', index, 200).catch((error: unknown) => error));
+    const errors = await Promise.all(all);
+    expect(errors.slice(0, 3).map((error) => (error as MessageTimeoutError).queuedBehind)).toEqual([undefined, undefined, undefined]);
+    // Before, the three were rejected first, and the two said "queued behind 0" (tester t51).
+    expect(errors.slice(3).map((error) => (error as MessageTimeoutError).queuedBehind)).toEqual([3, 3]);
   });
 
   it('reject at once when aborted while waiting', async () => {

@@ -24,7 +24,7 @@ import {
   WorkerExitedError,
 } from '../../errors.js';
 import { isRelayPayload, kRelayedRequest, kRelayRequest, type RelayedPayload, type RelayPayload, type RelaySender } from '../../messaging/system-types.js';
-import { abortReason } from '../../messaging/pending.js';
+import { abortReason, isTooLateToSend } from '../../messaging/pending.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 
@@ -132,7 +132,8 @@ function forward(pool: PrimaryContext['pool'], share: number, { target, type, pa
   // its next relays in (a relay's slot in the sender is freed by our answer, worker-context.ts).
   const waited = timeoutMs === null || calledAt === undefined ? 0 : Math.min(Math.max(0, Date.now() - calledAt), timeoutMs);
   // Never forwarded: said so, not as the target's slow handler (code review of H472).
-  if (timeoutMs !== null && timeoutMs - waited <= 0) throw new MessageTimeoutError(type, timeoutMs, destination.describe(), 0);
+  // Nor one with too little of its time left to be answered (tester t51): it would run after its caller gave up.
+  if (timeoutMs !== null && isTooLateToSend(timeoutMs - waited, timeoutMs)) throw new MessageTimeoutError(type, timeoutMs, destination.describe(), 0);
   const waitMs = forwardTimeout(timeoutMs === null ? Number.POSITIVE_INFINITY : timeoutMs - waited);
   const started = performance.now();
   const signal = senderGone(sender);
@@ -163,9 +164,11 @@ function senderGone(sender: WorkerRecord): AbortSignal {
 /** `timeoutMs`: the sender's own (null for none), which the message states. */
 function renamed(error: unknown, type: string, destination: WorkerRecord, timeoutMs: number | null | undefined): unknown {
   const peer = destination.describe();
-  if (error instanceof WorkerExitedError) return destination.unansweredError(type, error);
+  // One never written to the target says so, and is safe to retry (tester t51).
+  if (error instanceof WorkerExitedError) return error.queuedBehind === undefined ? destination.unansweredError(type, error) : destination.unsentError(type, error.queuedBehind);
   // The caller's figure, not the shorter one the relay waited (H425): the user gave that one.
-  if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, timeoutMs ?? error.timeoutMs, peer);
+  // One never written to the target says so (code review of H472): not that the target was slow.
+  if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, timeoutMs ?? error.timeoutMs, peer, error.queuedBehind);
   if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, error.nearMiss);
   if (error instanceof RemoteError) {
     // The target's cause chain, revived already, goes on to the sender (H352).

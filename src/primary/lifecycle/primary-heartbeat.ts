@@ -35,6 +35,7 @@ import type { WorkerPool } from '../pool/worker-pool.js';
 import type { WorkerHealth, WorkerRecord } from '../pool/worker-record.js';
 import type { PingAnswer } from './checked-ping.js';
 import { PrimaryStall } from './primary-stall.js';
+import { isPaused } from '../../worker/process-table.js';
 
 /** Consecutive over-limit answers before a worker is replaced for memory. */
 export const kMemoryStrikes = 3;
@@ -81,6 +82,7 @@ export class PrimaryHeartbeat {
     this.#stall = new PrimaryStall(Math.min(options.intervalMs, kStallPeriodMs), {
       onStall: (stalledMs, lateMs, now) => this.#forgiveStall(stalledMs, lateMs, now),
       onLongStall: (blockedMs, spanMs) => callbacks.onPrimaryBlocked(blockedMs, spanMs),
+      onClockJump: (jumpMs, now) => this.#skipClockJump(jumpMs, now),
     });
   }
 
@@ -132,6 +134,7 @@ export class PrimaryHeartbeat {
       } else if (now - record.judgedSinceAt(now) > this.options.timeoutMs) {
         record.isUnresponsive = true;
         record.unresponsiveAfterMs = this.options.timeoutMs;
+        record.wasPausedAtKill = record.pid !== undefined && isPaused(record.pid);
         this.callbacks.onUnresponsive(record, silentMs, record.primaryBlockedMs());
       } else {
         if (!isStopping) this.#noteSilence(record, now);
@@ -154,15 +157,37 @@ export class PrimaryHeartbeat {
       const heardAt = record.lastHeardAt();
       const isSameSilence = heardAt === record.stallCredit.heardAt;
       const creditMs = isSameSilence ? record.stallCredit.ms : 0;
-      // At most one timeout in all per silence: timers late again and again (a CPU-throttled pod
-      // whose stuck worker takes the quota) never spare a blocked worker for good; it is killed
-      // by twice its timeout at worst (code review of H470).
-      const ms = Math.min(now - heardAt, creditMs + stalledMs, this.options.timeoutMs);
       // What a kill line says of this silence (retest t50: `silentMs=4086` after a 1.5 s stall, unsaid): measured, never past the silence.
       const blockedMs = Math.min(now - heardAt, (isSameSilence ? record.stallCredit.blockedMs : 0) + lateMs);
-      record.stallCredit = { ms, heardAt, blockedMs };
+      // The credit, up to twice each lateness (a scan in chunks), is capped per silence at one
+      // timeout, or at the lateness measured in all when that is more: timers late again and
+      // again (a CPU-throttled pod whose stuck worker takes the quota) never spare a blocked worker
+      // for good (its silence still grows, by the time the primary ran), while one long stall
+      // (SIGSTOP of the primary for twice the timeout) is given back whole (chaos tester t51:
+      // every idle worker killed after `kill -STOP` of the primary for 4 s at a 2 s timeout).
+      const ms = Math.min(now - heardAt, creditMs + stalledMs, Math.max(this.options.timeoutMs, blockedMs));
+      record.stallCredit = { ms, heardAt, blockedMs, jumpMs: isSameSilence ? record.stallCredit.jumpMs : 0 };
       const granted = Math.max(0, ms - creditMs);
       if (record.isPinging) record.pingSentAt = Math.min(now, record.pingSentAt + granted);
+    }
+  }
+
+  /**
+   * Moves each worker's judged silence and its ping's clock on by a jump of the wall clock past
+   * the monotonic one (a suspend, an NTP step forward), never past `now`: uncapped, unlike a
+   * stall's credit, as no worker ran meanwhile either (or no time passed at all).
+   */
+  #skipClockJump(jumpMs: number, now: number): void {
+    for (const record of this.pool.records) {
+      const heardAt = record.lastHeardAt();
+      const isSameSilence = heardAt === record.stallCredit.heardAt;
+      record.stallCredit = {
+        ms: isSameSilence ? record.stallCredit.ms : 0,
+        heardAt,
+        blockedMs: isSameSilence ? record.stallCredit.blockedMs : 0,
+        jumpMs: Math.min(now - heardAt, (isSameSilence ? record.stallCredit.jumpMs : 0) + jumpMs),
+      };
+      if (record.isPinging) record.pingSentAt = Math.min(now, record.pingSentAt + jumpMs);
     }
   }
 

@@ -23,11 +23,20 @@ export interface StallCallbacks {
   onStall(stalledMs: number, lateMs: number, now: number): void;
   /** An episode of stalls blocked the primary for `blockedMs` ms in all (at least `kReportStallMs`), over `spanMs` ms. */
   onLongStall(blockedMs: number, spanMs: number): void;
+  /**
+   * The wall clock moved on `jumpMs` ms more than the monotonic one, up to `now`: the machine was
+   * suspended (a laptop's lid, a paused VM: every process stood still, the workers too) or the
+   * clock was stepped forward (NTP). No silence, no stall: the silences, counted on the wall
+   * clock, move on by it whole.
+   */
+  onClockJump(jumpMs: number, now: number): void;
 }
 
 export class PrimaryStall {
   #timer: NodeJS.Timeout | undefined;
   #lastCheckAt = 0;
+  /** The wall clock at the last check (ms since the epoch): the silences are counted on it. */
+  #lastWallAt = 0;
   /** The stalls of the episode not yet said. */
   #episode: { startAt: number; endAt: number; blockedMs: number; isSaid: boolean } | undefined;
 
@@ -40,6 +49,7 @@ export class PrimaryStall {
   start(): void {
     if (this.#timer) return;
     this.#lastCheckAt = performance.now();
+    this.#lastWallAt = Date.now();
     this.#timer = setInterval(() => this.check(), this.periodMs);
     this.#timer.unref();
   }
@@ -63,6 +73,12 @@ export class PrimaryStall {
     const gap = checkedAt - this.#lastCheckAt;
     const late = gap - this.periodMs;
     this.#lastCheckAt = checkedAt;
+    // The wall clock ahead of the monotonic one (a suspend, an NTP step): the workers' silences,
+    // counted on the wall clock, would pass every timeout at once (code review of H470: every
+    // worker killed after a laptop's resume). Given back whole, and no stall of the primary's.
+    const jumpMs = now - this.#lastWallAt - gap;
+    this.#lastWallAt = now;
+    if (jumpMs > kJitterMs) this.callbacks.onClockJump(jumpMs, now);
     if (late <= kJitterMs) {
       if (this.#episode !== undefined && now - this.#episode.endAt >= kEpisodeGapMs) this.#sayEpisode();
       return 0;

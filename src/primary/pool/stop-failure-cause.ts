@@ -33,7 +33,12 @@ function killCause(record: WorkerRecord): string | undefined {
   if (record.isKilledForChannel) return "for what it wrote on its IPC channel, which the primary cannot read: see the cluster's log";
   // Silent past the heartbeat's timeout during its stop, or before it (H376): the timeout, not each one's silence, so one cause holds for several.
   // Its heap near its limit at its last answer (H394): garbage collection, most likely, not a blocked loop.
-  if (record.isUnresponsive) return record.unresponsiveAfterMs === undefined ? 'for not answering heartbeats' : `silent past the heartbeat timeout, ${formatElapsed(record.unresponsiveAfterMs)} (${heapPressureOf(record.health) ? 'its heap near its limit: most likely garbage collection' : 'its event loop most likely blocked'})`;
+  // Its process stopped (SIGSTOP, a debugger) when killed: not a blocked loop (chaos tester t51; its log line said so already).
+  if (record.isUnresponsive) {
+    if (record.unresponsiveAfterMs === undefined) return 'for not answering heartbeats';
+    const why = record.wasPausedAtKill ? 'its process was stopped: kill -STOP or a debugger' : heapPressureOf(record.health) ? 'its heap near its limit: most likely garbage collection' : 'its event loop most likely blocked';
+    return `silent past the heartbeat timeout, ${formatElapsed(record.unresponsiveAfterMs)} (${why})`;
+  }
   if (record.killedAtStopTimeoutMs !== undefined) return `still running at the shutdown timeout, ${formatElapsed(record.killedAtStopTimeoutMs)}`;
   // Killed to stop, not at the timeout: a second stop signal forced it (stop-worker.ts killAll).
   if (record.isKilledToStop) return 'a second stop signal forced the stop';

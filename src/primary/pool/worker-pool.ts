@@ -657,7 +657,9 @@ export class WorkerPool {
     // No reply can arrive any more. The exit normally follows within milliseconds and says how
     // the worker died; a worker that lingers without its channel is useless and is killed.
     record.disconnectTimer = setTimeout(() => {
-      record.endpoint.close((type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`));
+      record.endpoint.close((type, queuedBehind) =>
+        queuedBehind === undefined ? new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`) : record.unsentError(type, queuedBehind),
+      );
       void killWorker(record);
     }, kDisconnectGraceMs);
   }
@@ -814,7 +816,7 @@ export class WorkerPool {
     if (!wasReady) this.#checkNodeOptions(record);
     this.rotation.remove(record);
     this.#records.delete(record.id);
-    record.endpoint.close((type) => record.unansweredError(type));
+    record.endpoint.close((type, queuedBehind) => (queuedBehind === undefined ? record.unansweredError(type) : record.unsentError(type, queuedBehind)));
     // What its rate-limited warnings held is told now, before its exit: nothing comes from it any more.
     record.protocolWarning?.flush();
     record.stickyWarning?.flush();

@@ -268,8 +268,9 @@ export class WorkerRecord {
    * The primary's own stalls since it was last heard (H470, primary-heartbeat.ts): `ms` given
    * back to it, void once it is heard after `heardAt`. Shown silences count the wall clock.
    * `blockedMs`: the stalls' lateness as measured, what a report of the silence says (H474).
+   * `jumpMs`: the wall clock's jumps past the monotonic one meanwhile (a suspend, an NTP step, H475), given back whole.
    */
-  stallCredit = { ms: 0, heardAt: 0, blockedMs: 0 };
+  stallCredit = { ms: 0, heardAt: 0, blockedMs: 0, jumpMs: 0 };
 
   /** The ms of its current silence the primary itself was blocked (H474): 0 when none, or once it is heard again. */
   primaryBlockedMs(): number {
@@ -279,7 +280,7 @@ export class WorkerRecord {
   /** When its silence as judged begins (ms since the epoch): `lastHeardAt()` moved on by the primary's stalls since, never past `now`. */
   judgedSinceAt(now: number): number {
     const heardAt = this.lastHeardAt();
-    return heardAt === this.stallCredit.heardAt ? Math.min(now, heardAt + this.stallCredit.ms) : heardAt;
+    return heardAt === this.stallCredit.heardAt ? Math.min(now, heardAt + this.stallCredit.ms + this.stallCredit.jumpMs) : heardAt;
   }
 
   /** Set when its `$hello` came: it runs a ClusterWorker that started. */
@@ -334,6 +335,8 @@ export class WorkerRecord {
   isUnresponsive = false;
   /** With `isUnresponsive`: the heartbeat timeout (ms) its silence passed, for the stop's kill cause (H376). */
   unresponsiveAfterMs: number | undefined;
+  /** Set when the heartbeat killed it while its process was stopped (SIGSTOP, a debugger): the stop's summary says so (chaos tester t51), not a blocked loop. */
+  wasPausedAtKill = false;
   /** Set by the first stop (stop-worker.ts); later stops share it. */
   stopping: Promise<StopOutcome> | undefined;
   /** Its stop releases its connections gradually (a reload, a scale-down); a shutdown hurries it (stop-worker.ts). */
@@ -472,6 +475,16 @@ export class WorkerRecord {
   unansweredError(type: string, cause?: unknown): WorkerExitedError {
     const cut = this.handlersCut !== undefined && !isSystemType(type) ? ": its handler was cut at the worker's stop deadline, still running" : '';
     return new WorkerExitedError(this.exitDescription(), `before it replied to "${type}"${cut}`, cause === undefined ? undefined : { cause });
+  }
+
+  /**
+   * For a request to it that was still queued in the primary (never written) when it exited
+   * (tester t51): it never got it, so a retry cannot run it twice. `queuedBehind`: the requests
+   * awaiting its replies ahead of it then.
+   */
+  unsentError(type: string, queuedBehind: number): WorkerExitedError {
+    const ahead = queuedBehind === 0 ? '' : ` behind ${queuedBehind} earlier ${queuedBehind === 1 ? 'request' : 'requests'} to it`;
+    return new WorkerExitedError(this.exitDescription(), `before "${type}" was sent to it: it waited in the primary's queue${ahead}, and the worker never got it`, { queuedBehind });
   }
 
   /**

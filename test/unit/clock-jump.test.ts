@@ -1,0 +1,38 @@
+/**
+ * The wall clock moving on further than the monotonic one (a suspended machine, an NTP step
+ * forward) is no stall of the primary: it is handed on as a jump, given back whole to every
+ * worker's silence, and never said as `ERR_PRIMARY_BLOCKED`.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { PrimaryStall } from '../../src/primary/lifecycle/primary-stall.js';
+
+describe('PrimaryStall and the wall clock', () => {
+  let stall: PrimaryStall | undefined;
+  afterEach(() => stall?.stop());
+
+  it('[H475] a wall clock 30 s ahead of the monotonic one is a jump, not a stall', () => {
+    const jumps: number[] = [];
+    const stalls: number[] = [];
+    const said: number[] = [];
+    stall = new PrimaryStall(250, { onStall: (ms) => stalls.push(ms), onLongStall: (ms) => said.push(ms), onClockJump: (ms) => jumps.push(ms) });
+    stall.start();
+    stall.check(Date.now() + 30_000);
+    expect(jumps).toHaveLength(1);
+    expect(jumps[0]).toBeGreaterThan(29_000);
+    expect(jumps[0]).toBeLessThanOrEqual(30_000);
+    expect(stalls).toEqual([]);
+    stall.stop();
+    stall = undefined;
+    expect(said).toEqual([]);
+  });
+
+  it('[H475] a wall clock stepped back is neither', () => {
+    const calls: string[] = [];
+    stall = new PrimaryStall(250, { onStall: () => calls.push('stall'), onLongStall: () => calls.push('said'), onClockJump: () => calls.push('jump') });
+    stall.start();
+    // The clock stays stepped back from then on.
+    stall.check(Date.now() - 30_000);
+    stall.check(Date.now() - 30_000);
+    expect(calls).toEqual([]);
+  });
+});

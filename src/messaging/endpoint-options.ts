@@ -72,6 +72,13 @@ export interface EndpointOptions {
   bytesRead?: () => number;
   /** The peer's bulk pipe broke the protocol (bulk-reader.ts); nothing more is read from it. Must not throw. */
   onBulkCorrupt?: (reason: string) => void;
+  /**
+   * Asked before a request of `type` is written, at its call and again at its turn when it waited
+   * for admission: an error refuses it, unwritten (the peer is stopping, and would not run it:
+   * retest t51). Undefined lets it go. Must not throw; checks the type itself (system requests
+   * must pass).
+   */
+  refuse?: (type: string) => Error | undefined;
 }
 
 export interface EndpointStats {

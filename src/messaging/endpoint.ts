@@ -70,7 +70,9 @@ export class Endpoint {
     this.#pending = new PendingRequests(
       // One that never left the queue says so, and behind how many (H471): not that the peer is slow.
       // A relay waits for bytes only: none of the primary's own requests is ahead of it.
-      (request, timeoutMs) => new MessageTimeoutError(request.type, timeoutMs, options.describePeer(), request.isWaiting ? (request.isSeparate ? 0 : this.#pending.ownInFlight) : undefined),
+      // Those ahead of it as it was queued, or at its deadline when more (retest t51: `behind 1` for one queued behind 100 that timed out first), never past the limit.
+      (request, timeoutMs) =>
+        new MessageTimeoutError(request.type, timeoutMs, options.describePeer(), request.isWaiting ? (request.isSeparate ? 0 : Math.min(options.maxPending, Math.max(this.#pending.ownInFlight, request.aheadWhenQueued))) : undefined),
       () => this.#admission.admitWaiting(),
       isRelayed,
       options.keepsSlotUntilAnswered,
@@ -159,6 +161,8 @@ export class Endpoint {
       if (this.#closedBy) return Promise.reject(this.#closedBy(type));
       if (!this.#channel.isConnected) return Promise.reject(this.#options.channelClosedError(type));
       if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const refusal = this.#options.refuse?.(type);
+      if (refusal !== undefined) return Promise.reject(refusal);
       const bytes = checkPayload(payload, this.#options.serialization, this.#options.maxMessageBytes, type);
       return this.#admit(type, payload, bytes, timeoutMs ?? this.#options.defaultTimeoutMs, signal);
     } catch (error) {
@@ -176,6 +180,8 @@ export class Endpoint {
       if (this.#closedBy) return Promise.reject(this.#closedBy(type));
       if (!this.#channel.isConnected) return Promise.reject(this.#options.channelClosedError(type));
       if (signal?.aborted) return Promise.reject(abortReason(signal));
+      const refusal = this.#options.refuse?.(type);
+      if (refusal !== undefined) return Promise.reject(refusal);
       return this.#admit(type, payload, bytes, timeoutMs ?? this.#options.defaultTimeoutMs, signal);
     } catch (error) {
       return Promise.reject(error);
@@ -196,6 +202,8 @@ export class Endpoint {
       if (this.#closedBy) return onError(this.#closedBy(type));
       if (!this.#channel.isConnected) return onError(this.#options.channelClosedError(type));
       if (signal?.aborted) return onError(abortReason(signal));
+      const refusal = this.#options.refuse?.(type);
+      if (refusal !== undefined) return onError(refusal);
       const timeout = timeoutMs ?? this.#options.defaultTimeoutMs;
       if (!this.#mayGo(type, bytes)) {
         this.#enqueue(type, payload, bytes, timeout, signal).then(onReply, onError);
@@ -349,9 +357,17 @@ export class Endpoint {
     if (this.#options.backpressure === 'reject') return Promise.reject(this.#admission.error());
     const id = nextRequestId();
     const reply = this.#pending.add(id, type, timeoutMs, signal, true);
+    const request = this.#pending.get(id);
+    if (request !== undefined && !request.isSeparate) request.aheadWhenQueued = this.#pending.ownInFlight;
     void this.#admission
       .wait(bytes, () => !this.#pending.isWaiting(id), isRelayed(type))
       .then(() => {
+        // Refused at its turn (its peer began stopping while it waited): never written, said so.
+        const refusal = this.#pending.isWaiting(id) ? this.#options.refuse?.(type) : undefined;
+        if (refusal !== undefined) {
+          this.#pending.reject(id, refusal);
+          return;
+        }
         if (!this.#pending.issue(id)) return;
         this.stats.messagesOut++;
         this.#write(kRequest, id, type, payload, bytes);

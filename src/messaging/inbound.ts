@@ -166,7 +166,7 @@ export class Inbound {
     const bytes = errorReplyBytes(serialized);
     if (!this.#options.mayReply(bytes)) return;
     this.#options.countOut();
-    const fault = isHandlerNotFound(error) ? kFaultNoHandler : error instanceof ShutdownInProgressError ? kFaultShutdown : kFaultNone;
+    const fault = isHandlerNotFound(error) ? kFaultNoHandler : isShutdownRefusal(error) ? kFaultShutdown : kFaultNone;
     this.#options.write(kErrorReply, id, fault, serialized, bytes);
   }
 
@@ -300,3 +300,11 @@ export function replyNotSerializable(error: unknown, what: string): Error {
   return notSerializable(error, what);
 }
 
+/** `instanceof ShutdownInProgressError`, false for a value it throws on (a revoked Proxy a handler threw: the under-load suite, unreadable-throws [H2]). */
+function isShutdownRefusal(error: unknown): boolean {
+  try {
+    return error instanceof ShutdownInProgressError;
+  } catch {
+    return false;
+  }
+}

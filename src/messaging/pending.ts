@@ -81,6 +81,8 @@ export class PendingRequest {
   isWaiting = false;
   /** Set for one that waited for admission: when its timeout ends (ms since the epoch), checked before it is written. */
   deadlineAt: number | undefined = undefined;
+  /** For one that waited for admission: the requests awaiting replies ahead of it as it was queued (its `queuedBehind` when those timed out first, retest t51). */
+  aheadWhenQueued = 0;
   /**
    * True once its caller was rejected (timeout, abort) while its slot stays taken until the peer
    * answers (`keepsSlot`): the answer then settles nothing, and only frees the slot.

@@ -302,7 +302,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     else
       logger.error(
         { ...ids(worker), silentMs, ...blockedField, heartbeatTimeoutMs: timeoutMs, ...heapFields(pressure) },
-        `worker ${worker.id} unresponsive during its stop (silent for ${formatElapsed(silentMs)}, past the heartbeat timeout of ${formatElapsed(timeoutMs)}), killing it: a blocked worker finishes nothing, and its stop would wait for its own timeout${heapText}`,
+        // Its process stopped (SIGSTOP, a debugger) is no blocked loop (retest t51): the line says which.
+        `worker ${worker.id} unresponsive during its stop (silent for ${formatElapsed(silentMs)}, past the heartbeat timeout of ${formatElapsed(timeoutMs)}${paused ? `; its process is stopped: ${kPausedBy}` : ''}), killing it: a ${paused ? 'stopped' : 'blocked'} worker finishes nothing, and its stop would wait for its own timeout${heapText}`,
       );
   });
   primary.on('workerDescendantsKilled', ({ worker, pids, count }) =>

@@ -42,18 +42,23 @@ describe('a save during the first scan [H468]', () => {
       opened = watching;
     });
     cleanups.push(async () => (await opening).close());
-    // Three saves 50 ms apart while chokidar still scans (the last ones after it saw app.js).
-    for (let save = 2; save <= 4; save++) {
+    // Saves 50 ms apart for as long as chokidar scans: those after it saw app.js are changes
+    // (a save before is the content its scan reads). A fixed count was all made before it saw
+    // app.js once, under load (the under-load suite): no change, no reload.
+    let saves = 0;
+    while (opened === undefined && saves < 1_000) {
       await new Promise((resolve) => setTimeout(resolve, 50));
-      writeFileSync(join(project, 'app.js'), `// v${save}\n`);
+      if (opened === undefined) writeFileSync(join(project, 'app.js'), `// v${++saves + 1}\n`);
     }
-    // Sanity: the scan was long enough for the saves to be made during it.
-    expect(opened).toBeUndefined();
-    await until(() => reloads === 1 || rejections.length > 0, 20_000, 'the reload of the save made during the scan');
+    // Sanity: the scan was long enough for saves to be made during it.
+    expect(saves).toBeGreaterThanOrEqual(2);
+    await until(() => reloads >= 1 || rejections.length > 0, 30_000, 'the reload of the saves made during the scan');
     expect(rejections).toEqual([]);
-    // Settled: the saves during the scan are one reload, not one each.
+    // Settled: the saves during the scan are one reload, not one each (two when the last one
+    // landed just as the scan ended, after it was read).
     await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(reloads).toBe(1);
+    expect(reloads).toBeGreaterThanOrEqual(1);
+    expect(reloads).toBeLessThanOrEqual(2);
   });
 });
 

@@ -73,8 +73,9 @@ describe('the heartbeat during a stop', () => {
     expect(text()).not.toContain('at the shutdown timeout');
   }, 60_000);
 
-  it('[H481] a worker stopped by SIGSTOP, killed by the heartbeat during a shutdown: the summary says its process was stopped', async () => {
-    const primary = testPrimary({ heartbeat: kHeartbeat, shutdownTimeoutMs: kStopMs });
+  it('[H481][H485] a worker stopped by SIGSTOP, killed by the heartbeat during a shutdown: the summary and the kill line say its process was stopped', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ heartbeat: kHeartbeat, shutdownTimeoutMs: kStopMs, logger });
     const [worker] = await primary.start();
     await until(() => worker!.health !== undefined, 20_000, 'first heartbeat');
     process.kill(worker!.pid!, 'SIGSTOP');
@@ -89,6 +90,8 @@ describe('the heartbeat during a stop', () => {
     expect(report.killed).toEqual([worker]);
     // Before: `(its event loop most likely blocked)`, while the log line said the process was stopped (chaos tester t51).
     expect(stopCounts(report)).toMatchObject({ killed: 1, killedCause: 'silent past the heartbeat timeout, 1.0 s (its process was stopped: kill -STOP or a debugger)' });
+    // [H485] Before: `killing it: a blocked worker finishes nothing` (retest t51).
+    expect(text()).toMatch(new RegExp(`ERROR worker ${worker!.id} unresponsive during its stop \\(silent for [\\d.]+ s, past the heartbeat timeout of 1\\.0 s; its process is stopped: kill -STOP or a debugger; kill -CONT resumes it\\), killing it: a stopped worker finishes nothing`));
   }, 60_000);
 
   it('[H376] a hung worker the heartbeat kills while the shutdown still closes its sockets, before it asks the workers to stop, is in its report, killed', async () => {

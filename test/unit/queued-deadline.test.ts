@@ -36,7 +36,7 @@ describe('requests waiting for admission', () => {
     expect(seen).toEqual(['hold', 'after']);
   });
 
-  it('[H476] are not sent with less than a twentieth of their time left: said as never sent', async () => {
+  it('[H476][H484] are not sent with less than a twentieth of their time left: said as never sent, behind those ahead as they were queued', async () => {
     const seen: unknown[] = [];
     const { client } = endpointPair(
       (_type, payload) => {
@@ -59,7 +59,9 @@ describe('requests waiting for admission', () => {
     for (const error of await Promise.all(queued)) {
       // Before, each was written with ms to go, then timed out as "did not reply": its peer ran it after its caller gave up (tester t51).
       expect(error).toBeInstanceOf(MessageTimeoutError);
-      expect((error as Error).message).toMatch(/^"t" was never sent to the peer: its 4000 ms were \(nearly\) spent/);
+      expect((error as Error).message).toMatch(/^"t" was never sent to the peer: its 4000 ms were \(nearly\) spent while it was queued behind 10 earlier requests/);
+      // The ten ahead as it was queued, though they had timed out first (retest t51: 0, 1 or 20 by timing).
+      expect(error).toMatchObject({ queuedBehind: 10 });
     }
     await expect(client.request('t', 'after')).resolves.toBe('after');
     expect(seen.filter((payload) => String(payload).startsWith('queued'))).toEqual([]);

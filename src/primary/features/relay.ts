@@ -21,12 +21,14 @@ import {
   NoHandlerError,
   NoWorkerAvailableError,
   RemoteError,
+  ShutdownInProgressError,
   WorkerExitedError,
 } from '../../errors.js';
 import { isRelayPayload, kRelayedRequest, kRelayRequest, type RelayedPayload, type RelayPayload, type RelaySender } from '../../messaging/system-types.js';
 import { abortReason, isTooLateToSend } from '../../messaging/pending.js';
 import type { PrimaryContext } from '../primary-context.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import { stoppingRefusal } from '../pool/worker-endpoint.js';
 
 export function registerRelay({ pool, system, options }: Pick<PrimaryContext, 'pool' | 'system' | 'options'>): void {
   const share = senderShare(options.maxPendingPerWorker);
@@ -170,6 +172,8 @@ function renamed(error: unknown, type: string, destination: WorkerRecord, timeou
   // One never written to the target says so (code review of H472): not that the target was slow.
   if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, timeoutMs ?? error.timeoutMs, peer, error.queuedBehind);
   if (error instanceof NoHandlerError) return new NoHandlerError(type, peer, error.nearMiss);
+  // Refused as its target stops (by the primary, unsent, or by the target): named by the user's type.
+  if (error instanceof ShutdownInProgressError) return stoppingRefusal(destination, type);
   if (error instanceof RemoteError) {
     // The target's cause chain, revived already, goes on to the sender (H352).
     const fields = { name: error.remoteName, message: error.remoteMessage, code: error.remoteCode, stack: error.remoteStack, data: error.data };

@@ -3,7 +3,10 @@
  * channel, with the primary's limits. The channel starts held: Node drops what reaches a worker
  * before it listens, so nothing goes out until the worker's `$hello` opens it.
  */
-import { WorkerExitedError, type ProtocolProblem } from '../../errors.js';
+import { ShutdownInProgressError, WorkerExitedError, type ProtocolProblem } from '../../errors.js';
+import { capitalize } from '../../capitalize.js';
+import { isSystemType } from '../../messaging/envelope.js';
+import { kRelayedRequest } from '../../messaging/system-types.js';
 import { Endpoint } from '../../messaging/endpoint.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import type { WorkerRecord } from './worker-record.js';
@@ -44,5 +47,17 @@ export function createWorkerEndpoint(
     hasManyPeers: true,
     onBulkCorrupt: (reason) => onBulkCorrupt(record, reason),
     bytesRead: () => record.ipcBytesRead,
+    // A worker asked to stop runs no new message (it refuses them, or has stopped reading): one
+    // sent or let out of the queue now is refused here, unwritten, and says so (retest t51: two
+    // let out as earlier replies freed their slots were told the worker may have run them).
+    refuse: (type) =>
+      record.stopRequested && (!isSystemType(type) || type === kRelayedRequest)
+        ? stoppingRefusal(record, type === kRelayedRequest ? 'the relayed message' : type)
+        : undefined,
   });
+}
+
+/** A message the primary did not send to `record`, which is stopping: it did not run there. */
+export function stoppingRefusal(record: WorkerRecord, type: string): ShutdownInProgressError {
+  return new ShutdownInProgressError(`${capitalize(record.describe())} is stopping and takes no new messages; "${type}" was not sent to it. It did not run there: send it to another worker.`);
 }

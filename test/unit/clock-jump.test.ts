@@ -19,7 +19,8 @@ describe('PrimaryStall and the wall clock', () => {
     stall.check(Date.now() + 30_000);
     expect(jumps).toHaveLength(1);
     expect(jumps[0]).toBeGreaterThan(29_000);
-    expect(jumps[0]).toBeLessThanOrEqual(30_000);
+    // The wall clock reads whole ms, the monotonic one fractions: the jump is 30 s within 1 ms (the under-load suite read 30000.57).
+    expect(jumps[0]).toBeLessThan(30_001);
     expect(stalls).toEqual([]);
     stall.stop();
     stall = undefined;

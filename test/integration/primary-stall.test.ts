@@ -34,6 +34,14 @@ function blockPrimary(ms: number, chunks = 1): Promise<number> {
   });
 }
 
+/** Two workers at a 1 s heartbeat timeout, each past its first heartbeat answer. */
+async function twoWorkersAnswering() {
+  const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_000 }, workerCount: 2 });
+  const workers = await primary.start();
+  for (const worker of workers) await until(() => worker.health !== undefined, 30_000, 'first heartbeat');
+  return { primary, workers };
+}
+
 const isStallWarning = (error: unknown): error is PrimaryBlockedError => error instanceof PrimaryBlockedError;
 
 /** Two heartbeat answers after `at`: the workers' answers were read, the heartbeat judged meanwhile. */
@@ -77,9 +85,7 @@ describe('a primary whose own event loop was blocked', () => {
   });
 
   it('[H480] blocked for 3x the heartbeat timeout (kill -STOP of the primary): no worker killed', async () => {
-    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_000 }, workerCount: 2 });
-    const workers = await primary.start();
-    for (const worker of workers) await until(() => worker.health !== undefined, 30_000, 'first heartbeat');
+    const { primary, workers } = await twoWorkersAnswering();
     const unresponsive = record(primary, 'workerUnresponsive');
     const exits = record(primary, 'workerExit');
     record(primary, 'error');
@@ -112,9 +118,7 @@ describe('a primary whose own event loop was blocked', () => {
   });
 
   it('[H475] a wall clock 30 s ahead (a resumed machine, an NTP step) kills no worker and is no stall', async () => {
-    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_000 }, workerCount: 2 });
-    const workers = await primary.start();
-    for (const worker of workers) await until(() => worker.health !== undefined, 30_000, 'first heartbeat');
+    const { primary, workers } = await twoWorkersAnswering();
     const silent = record(primary, 'workerSilent');
     const unresponsive = record(primary, 'workerUnresponsive');
     const exits = record(primary, 'workerExit');

@@ -103,6 +103,8 @@ export interface WorkerExitEvent {
 /** What the exit of a replacement that had not taken over its slot cut (`WorkerExitEvent.beforeTakeover`). */
 export interface UnreplacedExit {
   readonly readyMs: number;
+  /** As `WorkerCrashEvent.unseenMs`. */
+  readonly unseenMs?: number;
   readonly lostRequests?: number;
   readonly isLowerBound?: true;
   readonly resetConnections?: number;
@@ -113,10 +115,21 @@ export interface WorkerCrashEvent {
   readonly worker: WorkerHandle;
   readonly code: number | null;
   readonly signal: NodeJS.Signals | null;
-  /** Time since the fork, ms. */
+  /** Time since the fork, ms, up to when the primary saw its exit. */
   readonly uptimeMs: number;
-  /** Time it spent ready, ms; 0 if it never became ready. Stability counts from ready. */
+  /**
+   * Time it spent ready, ms; 0 if it never became ready. Stability counts from ready. A lower
+   * bound when `unseenMs` is set: counted up to the start of the primary's own stall.
+   */
   readonly readyMs: number;
+  /**
+   * Set when the primary itself was stalled (SIGSTOP, a long synchronous hook, a GC pause) or the
+   * machine suspended just before it saw this exit: the worker may have died at any point of
+   * those `unseenMs` ms, so it was ready from `readyMs` to `readyMs + unseenMs` ms (H486). The
+   * backoff is reset only when `readyMs` reaches `restart.stableAfterMs`; a failed start is
+   * counted only when `readyMs + unseenMs` is within `restart.startupWindowMs`. Needs the heartbeat (its stall clock).
+   */
+  readonly unseenMs?: number;
   /**
    * The restart policy counts this exit as a failed start, not a crash of a running worker: it
    * never became ready, or was ready for less than `restart.startupWindowMs` without serving

@@ -7,7 +7,7 @@
  * takes (its `_init` error, its exit, the crash, the restart): a failed start of N workers is
  * N lines, not a screenful per worker.
  */
-import { formatElapsed, formatUptime } from '../duration.js';
+import { formatElapsed } from '../duration.js';
 import { wholeMs } from '../whole-ms.js';
 import { formatBytes } from '../format-bytes.js';
 import { ChannelCorruptError, describeExit, diedOfFatalSignal, initFailureClause, isSelfFatalSignal, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
@@ -17,6 +17,7 @@ import type { WorkerHandle } from './pool/worker-handle.js';
 import type { ReloadRequester, ShutdownReport, ShutdownRequester } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
+import { readyFor } from './pool/ready-for.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
@@ -185,12 +186,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       logger.warn({ ...fields, stopSignal }, `worker ${worker.id} exited unexpectedly: it ${stoppedFromOutside(stopSignal)} and exited with code 0`);
     } else if (!expected && beforeTakeover !== undefined) {
       // A replacement gone before its takeover: no crash line follows, so this one says what a crash's does (H360).
-      const { readyMs, lostRequests, isLowerBound, resetConnections, error } = beforeTakeover;
+      const { readyMs, unseenMs, lostRequests, isLowerBound, resetConnections, error } = beforeTakeover;
       const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
       const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
       logger.warn(
-        { ...fields, readyMs, ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
-        `worker ${worker.id} exited unexpectedly: it ${describeExit(code, signal, worker.pid)} ${formatUptime(readyMs)} after it became ready${of}${cut ? `; ${cut}` : ''}. ` +
+        { ...fields, readyMs, ...(unseenMs === undefined ? {} : { unseenMs }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+        `worker ${worker.id} exited unexpectedly: it ${describeExit(code, signal, worker.pid)} ${readyFor(readyMs, unseenMs)}${of}${cut ? `; ${cut}` : ''}. ` +
           "It had not taken over its slot yet (a reload's or a memory replacement, serving beside the worker it was to replace), so it is not restarted: the replacement failed",
       );
     } else if (!expected) {
@@ -246,7 +247,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     if (policy !== false && restartAttempt !== undefined && restartDelayMs !== undefined && restartAttempt > 1) return growingBackoffText(restartAttempt, restartDelayMs, windowText(policy.stableAfterMs));
     return kServedCrash;
   };
-  primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, isStartupFailure, hasServed, restartDelayMs, restartAttempt, unstableCrashes, lostRequests, isLowerBound, resetConnections, error }) => {
+  primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, unseenMs, isStartupFailure, hasServed, restartDelayMs, restartAttempt, unstableCrashes, lostRequests, isLowerBound, resetConnections, error }) => {
     // What its death cut: open as it exited (its own word) or at its last report ($openRequests, a heartbeat answer), and connections it was handed and never took.
     const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
     const lost = cut ? `; ${cut}` : '';
@@ -265,8 +266,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // this line. The field names the error (as the logger does an Error's), the line says it.
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
-      { ...ids(worker), uptimeMs, readyMs, ...(restartDelayMs === undefined ? {} : { restartDelayMs }), ...(restartAttempt === undefined ? {} : { restartAttempt }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
-      `worker ${worker.id} ${died(signal, error)} ${formatUptime(readyMs)} after it became ready${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
+      { ...ids(worker), uptimeMs, readyMs, ...(unseenMs === undefined ? {} : { unseenMs }), ...(restartDelayMs === undefined ? {} : { restartDelayMs }), ...(restartAttempt === undefined ? {} : { restartAttempt }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+      `worker ${worker.id} ${died(signal, error)} ${readyFor(readyMs, unseenMs)}${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
     );
   });
   primary.on('workerRestart', ({ previous, worker, delayMs, attempt }) => {

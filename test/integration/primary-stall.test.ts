@@ -34,6 +34,11 @@ function blockPrimary(ms: number, chunks = 1): Promise<number> {
   });
 }
 
+/** Blocks this process (the primary) for `ms`, asleep (`Atomics.wait`): no CPU taken from the rest of the run. */
+function sleepPrimary(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
 /** Two workers at a 1 s heartbeat timeout, each past its first heartbeat answer. */
 async function twoWorkersAnswering() {
   const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_000 }, workerCount: 2 });
@@ -152,5 +157,33 @@ describe('a primary whose own event loop was blocked', () => {
     expect(event).not.toHaveProperty('primaryBlockedMs');
     await until(() => /was killed \(SIGKILL\) by the primary/.test(log.text()), 30_000, 'the kill line');
     expect(log.text()).not.toMatch(/primary itself was blocked|primaryBlockedMs/);
+  });
+
+  it('[H486] a crash seen only after a stall of the primary counts as ready up to the stall\'s start: no backoff reset on a guess', async () => {
+    const log = capturedLogger('info');
+    const restart = { stableAfterMs: 4_000, startupWindowMs: 0, backoff: { initialMs: 100, factor: 2, maxMs: 10_000 } };
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 60_000 }, restart, logger: log.logger });
+    const [first] = await primary.start();
+    record(primary, 'error');
+    const crashes = record(primary, 'workerCrash');
+    // A first crash, seen at once: the slot's backoff is at its first step.
+    let ready = onceEvent(primary, 'workerReady');
+    primary.notify(first!, 'exit', { code: 1 });
+    const { worker: second } = await ready;
+    expect(crashes.events).toMatchObject([{ restartAttempt: 1 }]);
+    expect(crashes.events[0]).not.toHaveProperty('unseenMs');
+    ready = onceEvent(primary, 'workerReady');
+    // It answers, exits 20 ms later: while the primary sleeps 5 s, past stableAfterMs.
+    await primary.send(second, 'exitSoon', { code: 1 });
+    sleepPrimary(5_000);
+    await ready;
+    const crash = crashes.events[1]!;
+    // Before, readyMs counted to the exit's sight (about 5 s), the backoff was reset (attempt 1).
+    expect(crash.unseenMs).toBeGreaterThanOrEqual(4_900);
+    expect(crash.readyMs).toBeLessThan(restart.stableAfterMs);
+    expect(crash.readyMs + crash.unseenMs!).toBeGreaterThanOrEqual(5_000);
+    expect(crash).toMatchObject({ restartAttempt: 2, restartDelayMs: 200 });
+    await until(() => /crashed at least/.test(log.text()), 30_000, 'the crash line');
+    expect(log.text()).toMatch(new RegExp(`at least ${crash.readyMs} ms after it became ready \\(its exit was seen only after the primary's own ${crash.unseenMs} ms stall\\)`));
   });
 });

@@ -36,4 +36,27 @@ describe('PrimaryStall and the wall clock', () => {
     stall.check(Date.now() - 30_000);
     expect(calls).toEqual([]);
   });
+
+  it('[H486] an exit seen just after a stall or a jump of 1 s or more may have come since its start; a short one, or one long over, hides nothing', () => {
+    stall = new PrimaryStall(250, { onStall: () => {}, onLongStall: () => {}, onClockJump: () => {} });
+    stall.start();
+    const now = Date.now();
+    expect(stall.unseenSince(now)).toBe(now);
+    // A 30 s jump: seen last at the start.
+    stall.check(now + 30_000);
+    expect(stall.unseenSince(now + 30_000)).toBeLessThanOrEqual(now);
+    expect(stall.unseenSince(now + 30_000)).toBeGreaterThan(now - 250);
+    // Long over (past kSeenWithinMs): the primary ran since, it would have seen an exit.
+    expect(stall.unseenSince(now + 31_000)).toBe(now + 31_000);
+    // Under a second: a loaded machine's lateness, not taken off.
+    const short = new PrimaryStall(250, { onStall: () => {}, onLongStall: () => {}, onClockJump: () => {} });
+    short.start();
+    try {
+      const at = Date.now();
+      short.check(at + 500);
+      expect(short.unseenSince(at + 500)).toBe(at + 500);
+    } finally {
+      short.stop();
+    }
+  });
 });

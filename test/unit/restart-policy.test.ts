@@ -301,4 +301,27 @@ describe('restart policy', () => {
     expect(decideRestart(started, { wasReady: true, readyMs: 300, hasServed: false }, options, 10_000)).toMatchObject({ restart: true });
     expect(decideRestart(history, { wasReady: true, readyMs: 300, hasServed: false }, options, 10_000)).toMatchObject({ restart: false, reason: 'startup-failures' });
   });
+
+  describe('[H486] a crash seen only after a stall of the primary (unseenMs)', () => {
+    it('resets the backoff only when the least it may have been ready reaches stableAfterMs', () => {
+      const history = decideRestart(kFreshHistory, crash, options, 0);
+      if (!history.restart) throw new Error('expected a restart');
+      // Ready from 10 s to 40 s: the stall may hide a crash 10 s after ready.
+      const unsure = decideRestart(history.history, { wasReady: true, readyMs: 10_000, unseenMs: 30_000, hasServed: true }, options, 50_000);
+      expect(unsure).toMatchObject({ restart: true, attempt: 2, delayMs: 200 });
+      const sure = decideRestart(history.history, { wasReady: true, readyMs: 30_000, unseenMs: 5_000, hasServed: true }, options, 50_000);
+      expect(sure).toMatchObject({ restart: true, attempt: 1, delayMs: 100 });
+      const unserved = decideRestart(history.history, { wasReady: true, readyMs: 10_000, unseenMs: 30_000, hasServed: false }, options, 50_000);
+      expect(unserved).toMatchObject({ restart: true, attempt: 2 });
+    });
+
+    it('counts a failed start, or an unstable crash, only when the most it may have been ready is within startupWindowMs', () => {
+      // Ready from 1 s to 6 s, the window 5 s: it may have started.
+      expect(isStartupFailure({ wasReady: true, readyMs: 1_000, unseenMs: 5_000, hasServed: false }, options)).toBe(false);
+      expect(isStartupFailure({ wasReady: true, readyMs: 1_000, unseenMs: 3_000, hasServed: false }, options)).toBe(true);
+      const served = decideRestart(kFreshHistory, { wasReady: true, readyMs: 1_000, unseenMs: 5_000, hasServed: true }, options, 0);
+      expect(served).toMatchObject({ restart: true, attempt: 1 });
+      expect(served).not.toHaveProperty('unstableCrashes');
+    });
+  });
 });

@@ -113,6 +113,15 @@ export class PrimaryHeartbeat {
     this.#snapshotTimer = undefined;
   }
 
+  /**
+   * Since when the primary may not have seen what happened up to `now` (ms since the epoch): its
+   * stall is checked first, as an exit may be read before the timers that would measure it.
+   */
+  unseenSince(now: number): number {
+    this.#stall.check(now);
+    return this.#stall.unseenSince(now);
+  }
+
   #tick(): void {
     const now = Date.now();
     // Before any judgement: this tick may be the first thing to run after a stall, the answers

@@ -191,6 +191,8 @@ export class PrimaryLifecycle {
         // The primary's own stall (H470): said as the primary's, no worker blamed.
         onPrimaryBlocked: (blockedMs, spanMs) => context.reportWarning(new PrimaryBlockedError(blockedMs, spanMs)),
       });
+      const heartbeatClock = this.#heartbeat;
+      context.pool.unseenSince = (now) => heartbeatClock.unseenSince(now);
     }
   }
 

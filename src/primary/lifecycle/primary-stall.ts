@@ -12,6 +12,11 @@ const kJitterMs = 100;
 export const kReportStallMs = 1_000;
 /** An episode still going on after this long (ms) is said then, with its figure so far, not only at its end. */
 const kOngoingSayMs = 10_000;
+/**
+ * An exit seen this soon (ms) after a stall ended may have come during it: what the stall held
+ * back (a SIGCHLD, the channel's end, the messages before them) is read in the loop's first turns after it.
+ */
+const kSeenWithinMs = 250;
 /** Stalls less than this (ms) apart are one episode (a scan in synchronous chunks): said once, when it is over. */
 const kEpisodeGapMs = 1_000;
 
@@ -37,6 +42,12 @@ export class PrimaryStall {
   #lastCheckAt = 0;
   /** The wall clock at the last check (ms since the epoch): the silences are counted on it. */
   #lastWallAt = 0;
+  /**
+   * The last time the primary could see nothing (wall clock, ms since the epoch): a stall it
+   * measured, or a jump of the wall clock. An exit seen just after it may have come at any point
+   * of it (`unseenSince`, H486).
+   */
+  #lastUnseen: { startAt: number; endAt: number } | undefined;
   /** The stalls of the episode not yet said. */
   #episode: { startAt: number; endAt: number; blockedMs: number; isSaid: boolean } | undefined;
 
@@ -78,7 +89,11 @@ export class PrimaryStall {
     // worker killed after a laptop's resume). Given back whole, and no stall of the primary's.
     const jumpMs = now - this.#lastWallAt - gap;
     this.#lastWallAt = now;
-    if (jumpMs > kJitterMs) this.callbacks.onClockJump(jumpMs, now);
+    if (jumpMs > kJitterMs) {
+      // Seen last at the previous check, on the wall clock.
+      this.#lastUnseen = { startAt: now - jumpMs - gap, endAt: now };
+      this.callbacks.onClockJump(jumpMs, now);
+    }
     if (late <= kJitterMs) {
       if (this.#episode !== undefined && now - this.#episode.endAt >= kEpisodeGapMs) this.#sayEpisode();
       return 0;
@@ -88,6 +103,7 @@ export class PrimaryStall {
     // of a period each time, and a timer a little late on a loaded machine is not given much.
     const stalledMs = Math.min(gap, 2 * late);
     const startAt = now - stalledMs;
+    this.#lastUnseen = { startAt: Math.min(startAt, this.#lastUnseen?.endAt === now ? this.#lastUnseen.startAt : startAt), endAt: now };
     if (this.#episode !== undefined && startAt - this.#episode.endAt >= kEpisodeGapMs) this.#sayEpisode();
     // Said as what was measured, `late`: the doubled figure is a credit given to workers, not a fact (retest t50: "2901 ms").
     if (this.#episode === undefined) this.#episode = { startAt, endAt: now, blockedMs: late, isSaid: false };
@@ -102,6 +118,18 @@ export class PrimaryStall {
     }
     this.callbacks.onStall(stalledMs, late, now);
     return stalledMs;
+  }
+
+  /**
+   * Since when the primary may not have seen what happened up to `at` (ms since the epoch): the
+   * start of a stall or clock jump of `kReportStallMs` or more that ended within `kSeenWithinMs` before `at`, else `at`
+   * itself. An exit seen then may have come at any time since (H486: a worker crashed while the
+   * primary was stopped 4 s was counted ready 4 s longer, past `stableAfterMs`). Call `check()` first.
+   */
+  unseenSince(at: number): number {
+    const unseen = this.#lastUnseen;
+    // Shorter ones are a loaded machine's (tens to hundreds of ms): said as a stall neither.
+    return unseen !== undefined && unseen.endAt - unseen.startAt >= kReportStallMs && at - unseen.endAt <= kSeenWithinMs && unseen.startAt < at ? unseen.startAt : at;
   }
 
   #sayEpisode(): void {

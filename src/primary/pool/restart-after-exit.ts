@@ -8,7 +8,7 @@ import { describeUncaughtError } from './crash-notice.js';
 import { lookForSender } from './outside-kill.js';
 import { typeScriptLoaderHint, workersLoaderHint } from './loader-hint.js';
 import { isNodeOptionFailure, workerNodeOptions } from './node-option-failure.js';
-import { formatUptime } from '../../duration.js';
+import { readyFor } from './ready-for.js';
 import { toError } from '../../to-error.js';
 import { decideRestart, isStartupFailure, type EndedWorker, type RestartDecision } from './restart-policy.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
@@ -24,15 +24,17 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   if (record.stopRequested && !record.isStoppedOverMemory) return;
   // Counted at the exit, not at the restart: a slot that backs off or gives up crashed all the same.
   if (!record.isStoppedOverMemory) slot.crashes++;
-  const uptimeMs = Date.now() - record.startedAt;
-  // Stability is time spent ready, not since the fork: a slow _init is no stable run.
-  const readyMs = record.readyAt === undefined ? 0 : Date.now() - record.readyAt;
-  const ended: EndedWorker = { wasReady, readyMs, hasServed: record.hasServed, isCleanExit: record.hasExitedCleanly() };
+  const uptimeMs = (record.exitSeen?.at ?? Date.now()) - record.startedAt;
+  // Stability is time spent ready, not since the fork: a slow _init is no stable run. Counted
+  // up to the start of a stall of the primary's that hid when it died (H486).
+  const { readyMs, unseenMs } = record.readySpan();
+  const ended: EndedWorker = { wasReady, readyMs, ...(unseenMs > 0 ? { unseenMs } : {}), hasServed: record.hasServed, isCleanExit: record.hasExitedCleanly() };
+  const readyText = readyFor(readyMs, unseenMs);
   if (record.isStoppedOverMemory) {
     // Stopped over its memory hard bound while its replacement was not ready (H163): restarted
     // in place as after a crash, backoff and crash-loop limits included. Its stop, not a crash,
     // ended it: `workerExit` said how, and its line why.
-    decideAndRestart(pool, context, record, ended, new WorkerExitedError(record.exitDescription(), `after the primary stopped it over the memory limit (maxMemoryMb), ${formatUptime(readyMs)} after it became ready`));
+    decideAndRestart(pool, context, record, ended, new WorkerExitedError(record.exitDescription(), `after the primary stopped it over the memory limit (maxMemoryMb), ${readyText}`));
     return;
   }
   // Decided before the crash is told, so that its line and event say the wait (H366); the same
@@ -48,6 +50,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
       signal: record.signal,
       uptimeMs,
       readyMs,
+      ...(unseenMs > 0 ? { unseenMs } : {}),
       isStartupFailure: startupFailure,
       hasServed: record.hasServed,
       ...(decided?.restart ? { restartDelayMs: decided.delayMs, restartAttempt: decided.attempt, ...(decided.unstableCrashes === undefined ? {} : { unstableCrashes: decided.unstableCrashes }) } : {}),
@@ -65,7 +68,7 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   // A signal from outside (a kill, or a stop signal it exited on) is said as such, with whom to look for (H275).
   const outside = record.uncaughtError === undefined ? record.outsideSignal() : undefined;
   const cause = wasReady
-    ? new WorkerExitedError(record.exitDescription(), `${formatUptime(readyMs)} after it became ready${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
+    ? new WorkerExitedError(record.exitDescription(), `${readyText}${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
     : record.startupFailure(loadingStepsFor(context.options.loadingSteps, record.env), workersLoaderHint(context.options, record.env));
   decideAndRestart(pool, context, record, ended, cause, decided);
 }
@@ -78,8 +81,10 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
 export function beforeTakeover(record: WorkerRecord, wasReady: boolean): UnreplacedExit | undefined {
   if (!wasReady || record.stopRequested || record.slot.current === record || record.readyAt === undefined) return undefined;
   const lostRequests = record.lostRequests();
+  const { readyMs, unseenMs } = record.readySpan();
   return {
-    readyMs: Date.now() - record.readyAt,
+    readyMs,
+    ...(unseenMs > 0 ? { unseenMs } : {}),
     ...(lostRequests === undefined ? {} : { lostRequests, ...lostBounds(record) }),
     ...(record.uncaughtError === undefined ? {} : { error: record.uncaughtError }),
   };

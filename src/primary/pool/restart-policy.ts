@@ -50,6 +50,13 @@ export interface EndedWorker {
    */
   readyMs: number;
   /**
+   * Set when the primary's own stall ended just before it saw the exit (H486): the worker may
+   * have been ready up to this many ms more than `readyMs` (which counts to the stall's start).
+   * A reset backoff needs `readyMs` past `stableAfterMs`; a failed start or an unstable crash,
+   * `readyMs + unseenMs` within `startupWindowMs`: neither is said on a guess.
+   */
+  unseenMs?: number;
+  /**
    * It served: a request or connection on a tracked server, or a user request message (`$served`).
    * Such a worker started, however soon it died: its crash counts toward neither
    * `maxStartupFailures` nor `maxRestarts`. It restarts after `backoff.initialMs` when it was
@@ -89,7 +96,12 @@ export type RestartDecision =
  * healthy slots (docs/supervision.md, "A failed start, or a crash?").
  */
 export function isStartupFailure(ended: EndedWorker, options: NormalizedRestartOptions): boolean {
-  return !ended.wasReady || (ended.readyMs < options.startupWindowMs && !ended.hasServed);
+  return !ended.wasReady || (readyAtMost(ended) < options.startupWindowMs && !ended.hasServed);
+}
+
+/** The most it may have been ready (ms): `readyMs`, and what the primary's stall hid (H486). */
+function readyAtMost(ended: EndedWorker): number {
+  return ended.readyMs + (ended.unseenMs ?? 0);
 }
 
 /**
@@ -116,7 +128,7 @@ export function decideRestart(history: RestartHistory, ended: EndedWorker, optio
   // Restart times age out of the window in every case, so the record stays small.
   const restarts = history.restarts.filter((restart) => now - restart.at < options.windowMs);
   if (ended.wasReady && ended.hasServed) {
-    if (ended.readyMs >= options.startupWindowMs) {
+    if (readyAtMost(ended) >= options.startupWindowMs) {
       // Past the window it started (no unstable crash), but only a run of stableAfterMs resets
       // the backoff (H449: a build crashing 1.5 s after ready was forked every 100 ms forever).
       const attempt = ended.readyMs >= options.stableAfterMs ? 1 : history.attempt + 1;

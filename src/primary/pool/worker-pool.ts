@@ -131,6 +131,12 @@ export class WorkerPool {
    */
   #connectionsReset = 0;
   readonly rotation = new RoundRobin<WorkerRecord>();
+  /**
+   * Since when the primary may not have seen what happened up to `now` (the heartbeat's stall
+   * clock, H486), set by the lifecycle when there is a heartbeat: a crash seen just after the
+   * primary's own stall may have come at any point of it.
+   */
+  unseenSince: ((now: number) => number) | undefined;
   #isClosed = false;
   /** The target when the pool closed (a shutdown retires every slot). */
   #closedTarget: number | undefined;
@@ -773,6 +779,8 @@ export class WorkerPool {
     // No connection is handed to a process that is gone, from now: node:cluster would until its
     // channel ends, which a process it started may delay for good (H456). What it wrote is still read.
     markExited(record.clusterWorker);
+    const seenAt = Date.now();
+    record.exitSeen = { at: seenAt, unseenSince: this.unseenSince?.(seenAt) ?? seenAt };
     const mayBeGroupStop = (signal === 'SIGINT' || signal === 'SIGTERM') && !record.stopRequested && !record.isKilledByPrimary();
     const startedAt = Date.now();
     // The shutdown began once the pool closed: its stop of the workers (which marks them) comes after its hooks and intake drain.

@@ -68,6 +68,12 @@ export class WorkerRecord {
   state: WorkerState = 'starting';
   readonly startedAt = Date.now();
   readyAt: number | undefined;
+  /**
+   * When the primary saw its process exit (ms since the epoch), and since when it may not have
+   * seen it: the start of its own stall or a clock jump that ended just before (H486), else the
+   * same time. Set at node:cluster's 'exit'; a verdict that waits for the channel's end counts from it.
+   */
+  exitSeen: { at: number; unseenSince: number } | undefined;
   /** The pool's `env` option it was forked with (a failed `reload({ env })` counts those of the new env, H340). */
   env: Readonly<Record<string, string | undefined>> | undefined;
   /**
@@ -271,6 +277,20 @@ export class WorkerRecord {
    * `jumpMs`: the wall clock's jumps past the monotonic one meanwhile (a suspend, an NTP step, H475), given back whole.
    */
   stallCredit = { ms: 0, heardAt: 0, blockedMs: 0, jumpMs: 0 };
+
+  /**
+   * Time it spent ready (ms) up to its exit as the primary saw it, 0 if it never was: `readyMs`
+   * at least, counted up to the start of the primary's own stall that hid when it died (H486);
+   * `unseenMs`, how much more it may have been (the restart policy's `stableAfterMs` reads the
+   * least, a failed start the most: neither a reset backoff nor a failed start is said unsure).
+   */
+  readySpan(): { readyMs: number; unseenMs: number } {
+    const seenAt = this.exitSeen?.at ?? Date.now();
+    if (this.readyAt === undefined) return { readyMs: 0, unseenMs: 0 };
+    const atMost = Math.max(0, seenAt - this.readyAt);
+    const atLeast = Math.max(0, Math.min(seenAt, this.exitSeen?.unseenSince ?? seenAt) - this.readyAt);
+    return { readyMs: atLeast, unseenMs: atMost - atLeast };
+  }
 
   /** The ms of its current silence the primary itself was blocked (H474): 0 when none, or once it is heard again. */
   primaryBlockedMs(): number {

@@ -1095,13 +1095,20 @@ export class PrimaryBlockedError extends ClusterKitError {
   override readonly name = 'PrimaryBlockedError';
   readonly code = 'ERR_PRIMARY_BLOCKED';
 
+  /**
+   * `blockedMs`: the stalls' lateness in all (ms); `spanMs`: from the first's start to the last's
+   * end (ms). `isOngoing`: said while the stalls go on (after 10 s), the figures so far; the same
+   * episode is said again at its end with its totals (H487).
+   */
   constructor(
     readonly blockedMs: number,
     readonly spanMs: number,
+    readonly isOngoing = false,
   ) {
     const over = spanMs - blockedMs >= 1_000 ? ` (in stretches over ${wholeMs(spanMs)} ms)` : '';
+    const was = isOngoing ? `has been blocked for ${wholeMs(blockedMs)} ms so far${over}, and still is` : `was blocked for ${wholeMs(blockedMs)} ms${over}`;
     super(
-      `The primary's own event loop was blocked for ${wholeMs(blockedMs)} ms${over}: no worker was heard or judged meanwhile, and their silence during it is not counted against them. ` +
+      `The primary's own event loop ${was}: no worker was heard or judged meanwhile, and their silence during it is not counted against them. ` +
         `Move long synchronous work out of the primary (async I/O, a worker or a child process); a stop (SIGSTOP) or a long garbage collection of the primary shows here too.`,
     );
   }

@@ -59,4 +59,28 @@ describe('PrimaryStall and the wall clock', () => {
       short.stop();
     }
   });
+
+  it('[H487] a stall said while it goes on is said again at its end, with its total', () => {
+    const said: Array<[number, number, boolean]> = [];
+    // Thresholds a tenth of the real ones (1 s said, 10 s ongoing, 1 s apart), so the test sleeps about 1.2 s, not 12.
+    stall = new PrimaryStall(50, { onStall: () => {}, onClockJump: () => {}, onLongStall: (blockedMs, spanMs, isOngoing) => said.push([blockedMs, spanMs, isOngoing]) }, { reportMs: 100, ongoingMs: 500, episodeGapMs: 1_000 });
+    stall.start();
+    // Stretches of 200 ms asleep, each checked at its end (as the heartbeat's tick does): late by about 150 ms each.
+    for (let i = 0; i < 6; i++) {
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+      stall.check();
+    }
+    expect(said).toHaveLength(1);
+    const [soFar, , isOngoing] = said[0]!;
+    expect(isOngoing).toBe(true);
+    // The end of the episode (here the primary's stop) says its total.
+    stall.stop();
+    stall = undefined;
+    expect(said).toHaveLength(2);
+    const [total, span, isFinal] = said[1]!;
+    expect(isFinal).toBe(false);
+    expect(total).toBeGreaterThan(soFar);
+    expect(total).toBeGreaterThanOrEqual(6 * 140);
+    expect(span).toBeGreaterThanOrEqual(total);
+  });
 });

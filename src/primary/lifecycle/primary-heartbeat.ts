@@ -54,8 +54,8 @@ export interface HeartbeatCallbacks {
   onMemoryLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
   /** Its RSS reached `memoryHardLimitBytes` while its replacement was not ready (H163): backing off, starting or failed (H180). */
   onMemoryHardLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
-  /** The primary's own event loop was blocked for `blockedMs` ms in all, over `spanMs` ms (primary-stall.ts): at least `kReportStallMs`. */
-  onPrimaryBlocked(blockedMs: number, spanMs: number): void;
+  /** The primary's own event loop was blocked for `blockedMs` ms in all, over `spanMs` ms (primary-stall.ts): at least `kReportStallMs`; `isOngoing`, so far. */
+  onPrimaryBlocked(blockedMs: number, spanMs: number, isOngoing: boolean): void;
 }
 
 /** How often the primary checks its own stall (ms), at most: a stall is measured to within it. */
@@ -81,7 +81,7 @@ export class PrimaryHeartbeat {
   ) {
     this.#stall = new PrimaryStall(Math.min(options.intervalMs, kStallPeriodMs), {
       onStall: (stalledMs, lateMs, now) => this.#forgiveStall(stalledMs, lateMs, now),
-      onLongStall: (blockedMs, spanMs) => callbacks.onPrimaryBlocked(blockedMs, spanMs),
+      onLongStall: (blockedMs, spanMs, isOngoing) => callbacks.onPrimaryBlocked(blockedMs, spanMs, isOngoing),
       onClockJump: (jumpMs, now) => this.#skipClockJump(jumpMs, now),
     });
   }

@@ -189,7 +189,7 @@ export class PrimaryLifecycle {
         onMemoryLimit: (record, rssBytes, limitBytes) => memoryLimit.onLimit(record, rssBytes, limitBytes),
         onMemoryHardLimit: (record, rssBytes, limitBytes) => memoryLimit.onHardLimit(record, rssBytes, limitBytes),
         // The primary's own stall (H470): said as the primary's, no worker blamed.
-        onPrimaryBlocked: (blockedMs, spanMs) => context.reportWarning(new PrimaryBlockedError(blockedMs, spanMs)),
+        onPrimaryBlocked: (blockedMs, spanMs, isOngoing) => context.reportWarning(new PrimaryBlockedError(blockedMs, spanMs, isOngoing)),
       });
       const heartbeatClock = this.#heartbeat;
       context.pool.unseenSince = (now) => heartbeatClock.unseenSince(now);

@@ -26,8 +26,12 @@ export interface StallCallbacks {
    * by that. `lateMs`: the lateness measured (at most `stalledMs`), the figure a report may say.
    */
   onStall(stalledMs: number, lateMs: number, now: number): void;
-  /** An episode of stalls blocked the primary for `blockedMs` ms in all (at least `kReportStallMs`), over `spanMs` ms. */
-  onLongStall(blockedMs: number, spanMs: number): void;
+  /**
+   * An episode of stalls blocked the primary for `blockedMs` ms in all (at least `kReportStallMs`),
+   * over `spanMs` ms. `isOngoing`: said while it goes on (past `kOngoingSayMs`), its figure so far;
+   * such an episode is said again at its end, with its total (H487).
+   */
+  onLongStall(blockedMs: number, spanMs: number, isOngoing: boolean): void;
   /**
    * The wall clock moved on `jumpMs` ms more than the monotonic one, up to `now`: the machine was
    * suspended (a laptop's lid, a paused VM: every process stood still, the workers too) or the
@@ -51,10 +55,14 @@ export class PrimaryStall {
   /** The stalls of the episode not yet said. */
   #episode: { startAt: number; endAt: number; blockedMs: number; isSaid: boolean } | undefined;
 
-  /** `periodMs`: how often the clock checks itself; a stall is measured to within it. */
+  /**
+   * `periodMs`: how often the clock checks itself; a stall is measured to within it. `limits`:
+   * the thresholds (ms), shorter only in tests, which would otherwise stall for 10 s.
+   */
   constructor(
     private readonly periodMs: number,
     private readonly callbacks: StallCallbacks,
+    private readonly limits = { reportMs: kReportStallMs, ongoingMs: kOngoingSayMs, episodeGapMs: kEpisodeGapMs },
   ) {}
 
   start(): void {
@@ -95,7 +103,7 @@ export class PrimaryStall {
       this.callbacks.onClockJump(jumpMs, now);
     }
     if (late <= kJitterMs) {
-      if (this.#episode !== undefined && now - this.#episode.endAt >= kEpisodeGapMs) this.#sayEpisode();
+      if (this.#episode !== undefined && now - this.#episode.endAt >= this.limits.episodeGapMs) this.#sayEpisode();
       return 0;
     }
     // At least `late` ms, at most the whole gap: it began at some point in the period before.
@@ -104,7 +112,7 @@ export class PrimaryStall {
     const stalledMs = Math.min(gap, 2 * late);
     const startAt = now - stalledMs;
     this.#lastUnseen = { startAt: Math.min(startAt, this.#lastUnseen?.endAt === now ? this.#lastUnseen.startAt : startAt), endAt: now };
-    if (this.#episode !== undefined && startAt - this.#episode.endAt >= kEpisodeGapMs) this.#sayEpisode();
+    if (this.#episode !== undefined && startAt - this.#episode.endAt >= this.limits.episodeGapMs) this.#sayEpisode();
     // Said as what was measured, `late`: the doubled figure is a credit given to workers, not a fact (retest t50: "2901 ms").
     if (this.#episode === undefined) this.#episode = { startAt, endAt: now, blockedMs: late, isSaid: false };
     else {
@@ -112,9 +120,9 @@ export class PrimaryStall {
       this.#episode.blockedMs += late;
     }
     // Lateness that keeps coming never ends an episode: past `kOngoingSayMs` it is said while it goes on (its figure so far).
-    if (!this.#episode.isSaid && this.#episode.blockedMs >= kReportStallMs && this.#episode.endAt - this.#episode.startAt >= kOngoingSayMs) {
+    if (!this.#episode.isSaid && this.#episode.blockedMs >= this.limits.reportMs && this.#episode.endAt - this.#episode.startAt >= this.limits.ongoingMs) {
       this.#episode.isSaid = true;
-      this.callbacks.onLongStall(this.#episode.blockedMs, this.#episode.endAt - this.#episode.startAt);
+      this.callbacks.onLongStall(this.#episode.blockedMs, this.#episode.endAt - this.#episode.startAt, true);
     }
     this.callbacks.onStall(stalledMs, late, now);
     return stalledMs;
@@ -129,12 +137,13 @@ export class PrimaryStall {
   unseenSince(at: number): number {
     const unseen = this.#lastUnseen;
     // Shorter ones are a loaded machine's (tens to hundreds of ms): said as a stall neither.
-    return unseen !== undefined && unseen.endAt - unseen.startAt >= kReportStallMs && at - unseen.endAt <= kSeenWithinMs && unseen.startAt < at ? unseen.startAt : at;
+    return unseen !== undefined && unseen.endAt - unseen.startAt >= this.limits.reportMs && at - unseen.endAt <= kSeenWithinMs && unseen.startAt < at ? unseen.startAt : at;
   }
 
   #sayEpisode(): void {
     const episode = this.#episode;
     this.#episode = undefined;
-    if (episode !== undefined && !episode.isSaid && episode.blockedMs >= kReportStallMs) this.callbacks.onLongStall(episode.blockedMs, episode.endAt - episode.startAt);
+    // One said while it went on is said again, with its total: its first figure was 10 s of what may have been minutes (code review t51).
+    if (episode !== undefined && episode.blockedMs >= this.limits.reportMs) this.callbacks.onLongStall(episode.blockedMs, episode.endAt - episode.startAt, false);
   }
 }

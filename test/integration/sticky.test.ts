@@ -1,4 +1,7 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
@@ -25,6 +28,25 @@ async function affinity(port: number, times = 4): Promise<Map<string, number>> {
     result.set(client, [...pids][0]!);
   }
   return result;
+}
+
+/**
+ * Opens a connection from `localAddress` and sends one GET: resolves with the body of its
+ * answer, or `closed` when the connection ends without one.
+ */
+function openRequest(port: number, localAddress: string): { connected: Promise<void>; outcome: Promise<string> } {
+  const socket = net.connect({ host: '127.0.0.1', port, localAddress });
+  onCleanup(() => abandon(socket));
+  const connected = new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const outcome = new Promise<string>((resolve) => {
+    let received = '';
+    socket.setEncoding('utf8');
+    socket.on('data', (chunk: string) => (received += chunk));
+    socket.on('error', () => {});
+    socket.on('close', () => resolve(/pid:\d+/.exec(received)?.[0] ?? 'closed'));
+    socket.write('GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+  });
+  return { connected, outcome };
 }
 
 describe('sticky sessions', () => {
@@ -56,6 +78,45 @@ describe('sticky sessions', () => {
     // The replacement took the dead worker's slot, but moved clients stay where they went.
     expect(await affinity(address.port)).toEqual(moved);
     expect(victim.state).toBe('exited');
+  });
+
+  it('[H488] hands the connections a dead worker\'s channel never wrote to another worker: none hangs, none is leaked', async () => {
+    const gates = mkdtempSync(join(tmpdir(), 'ck-sticky-'));
+    onCleanup(() => rmSync(gates, { recursive: true, force: true }));
+    // No heartbeat: the blocked worker stays the client's until it dies.
+    const primary = testPrimary({ workerCount: 2, heartbeat: false }, 'sticky-worker.ts');
+    const workers = await primary.start();
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const victimPid = await pidFor(address.port, clients[0]!);
+    const victim = workers.find((worker) => worker.pid === victimPid)!;
+    const other = workers.find((worker) => worker !== victim)!;
+    const otherClient = await (async () => {
+      for (const client of clients) if ((await pidFor(address.port, client)) === other.pid) return client;
+      throw new Error('no client address maps to the other worker');
+    })();
+    // Blocked, it acknowledges no handle: the first connection is written to its channel, the next wait in Node's queue.
+    const gate = join(gates, 'gate');
+    onCleanup(() => writeFileSync(gate, ''));
+    await expect(primary.send(victim, 'sleepUntilFile', { path: gate })).resolves.toBe('blocking');
+    const requests = Array.from({ length: 5 }, () => openRequest(address.port, clients[0]!));
+    await Promise.all(requests.map((request) => request.connected));
+    // Accepted in order: once a later connection is answered, the primary dispatched the five.
+    expect(await pidFor(address.port, otherClient)).toBe(other.pid);
+    const exited = onceEvent(primary, 'workerExit');
+    process.kill(victimPid, 'SIGKILL');
+    await exited;
+    // Before, the four queued hung for good (their sockets in CLOSE-WAIT in the primary).
+    const outcomes = await Promise.race([
+      Promise.all(requests.map((request) => request.outcome)),
+      new Promise<never>((_resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error('a connection handed to the dead worker hung')), 30_000);
+        onCleanup(() => clearTimeout(timer));
+      }),
+    ]);
+    // The one written to its channel is closed with it (its client reconnects); the others are answered by the live worker.
+    const answered = outcomes.filter((outcome) => outcome === `pid:${other.pid}`);
+    expect(answered.length).toBeGreaterThanOrEqual(4);
+    expect(outcomes.filter((outcome) => outcome !== `pid:${other.pid}`).every((outcome) => outcome === 'closed')).toBe(true);
   });
 
   it('passes HTTP upgrades (WebSocket) through to the chosen worker', async () => {

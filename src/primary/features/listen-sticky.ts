@@ -91,6 +91,14 @@ class StickyBalancer {
   readonly #hash = new RendezvousHash();
   /** Which worker each client address was last handed to; its insertion order is recency. */
   readonly #assignments = new Map<string, WorkerRecord>();
+  /**
+   * The connections handed to each worker's channel and not written to it yet (H488). Node sends
+   * one handle at a time and queues the next ones until the worker acknowledges the last; a
+   * worker that dies (a crash, a kill -9, a blocked worker killed) leaves that queue unsent, its
+   * sockets open in the primary and their clients waiting for good. At its channel's end they
+   * are handed to another worker, as a new connection of theirs would be.
+   */
+  readonly #unsent = new Map<WorkerRecord, Set<Socket>>();
   /** Rate-limited `stickyRefused`: the reason is read when it is told (a worker may have become ready since). */
   readonly #refusedWarning = new RateLimitedWarning<number>(
     (held, next) => (held ?? 0) + next,
@@ -118,11 +126,41 @@ class StickyBalancer {
       this.#reportRefused();
       return;
     }
+    const unsent = this.#unsentOf(worker);
+    unsent.add(socket);
     worker.clusterWorker.send(kStickyHandleMessage, socket, { keepOpen: false }, (error) => {
-      if (!error) return;
+      // Taken back at its worker's end (below): handed on already.
+      if (!unsent.delete(socket) || !error) return;
       this.#assignments.delete(key);
       socket.destroy();
     });
+  }
+
+  #unsentOf(worker: WorkerRecord): Set<Socket> {
+    let unsent = this.#unsent.get(worker);
+    if (unsent === undefined) {
+      unsent = new Set();
+      this.#unsent.set(worker, unsent);
+      // Its channel's end, not its exit: until then Node may still write the queue (an
+      // acknowledgement read after the exit). At the end the queue is dead for good.
+      worker.clusterWorker.once('disconnect', () => this.#takeBack(worker));
+    }
+    return unsent;
+  }
+
+  /** Hands the connections `worker`'s channel never wrote to the workers that serve (none: closed and told, as any refused). */
+  #takeBack(worker: WorkerRecord): void {
+    const unsent = this.#unsent.get(worker);
+    this.#unsent.delete(worker);
+    if (unsent === undefined) return;
+    const sockets = [...unsent];
+    unsent.clear();
+    for (const socket of sockets) {
+      // One written already gave its handle to Node's channel, which closes it at the end: its
+      // client sees the connection close, and reconnects (the worker may have read it).
+      if (!hasHandle(socket)) continue;
+      this.dispatch(socket);
+    }
   }
 
   #choose(key: string): WorkerRecord | undefined {
@@ -164,6 +202,15 @@ class StickyBalancer {
     this.#refusedWarning.note(1);
   }
 
+}
+
+/**
+ * Whether `socket` still holds its connection: Node's channel takes the handle out of a socket
+ * it writes (`socket._handle = null`, lib/internal/child_process.js), and a socket it only
+ * queued keeps it. No public API tells the two apart.
+ */
+function hasHandle(socket: Socket): boolean {
+  return (socket as unknown as { _handle: unknown })._handle != null && !socket.destroyed;
 }
 
 function normalizeStickyOptions(input: StickyOptions): Required<Omit<StickyOptions, 'host' | 'role'>> & { host: string | undefined; role: string | undefined } {

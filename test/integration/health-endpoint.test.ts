@@ -27,6 +27,27 @@ describe('health endpoint', () => {
     await expect(get(url('/nope'))).resolves.toMatchObject({ status: 404 });
   });
 
+  it('[H489] counts a worker that closed every server it listened on as not ready, and ready again once it listens', async () => {
+    const primary = testPrimary({ workerCount: 2, env: { PORT: '0' } }, 'workers/http-server.ts');
+    const workers = await primary.start();
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
+    const readyz = async () => {
+      const { status, body } = await get(`http://127.0.0.1:${address.port}/readyz`);
+      return { status, body: JSON.parse(body) as Record<string, unknown> };
+    };
+    await expect(readyz()).resolves.toMatchObject({ status: 200, body: { readyWorkers: 2 } });
+    // Node's close message travels before the answer, on the same channel.
+    await expect(primary.send(workers[0]!, 'closeServer')).resolves.toBe('closed');
+    await expect(readyz()).resolves.toMatchObject({ status: 200, body: { readyWorkers: 1, closedWorkers: 1 } });
+    await expect(primary.send(workers[1]!, 'closeServer')).resolves.toBe('closed');
+    // Before, 200 with readyWorkers 2 while the port refused every connection (k8s tester t52).
+    const closed = await readyz();
+    expect(closed).toMatchObject({ status: 503, body: { readyWorkers: 0, closedWorkers: 2 } });
+    expect(closed.body.reason).toBe('0 of 1 required workers ready, 2 closed their servers (they listened, and accept no connection now)');
+    await primary.send(workers[0]!, 'listen', { port: 0 });
+    await expect(readyz()).resolves.toMatchObject({ status: 200, body: { readyWorkers: 1, closedWorkers: 1 } });
+  });
+
   it('goes 503 on /readyz as soon as shutdown begins, keeps /healthz up, and closes when it ends', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

@@ -84,6 +84,8 @@ export interface ReadyCount {
   givenUp?: { count: number; isEvery: boolean } | undefined;
   /** Workers ready once, now stopped (SIGSTOP, Ctrl-Z, a debugger): not in `ready`, they serve nothing (H344). */
   paused?: number | undefined;
+  /** Workers that listened, then closed every server while their process runs on: not in `ready`, they accept nothing (H489). */
+  closed?: number | undefined;
   /**
    * Slots failing in a crash loop, not given up (yet): their workers exited since their last ready
    * one, and they restart (H396); `nextRestartInMs`: the soonest restart still waiting out its backoff.
@@ -210,7 +212,7 @@ async function route(source: HealthSource, options: { minReady: number; role: st
 /** The `/readyz` answer. */
 function readinessOf(source: HealthSource, minReady: number, role: string | undefined): { isReady: boolean; isHeldBySilence: boolean; body: object } {
   const state = source.state();
-  const { ready, silent, silentForMs, givenUp, paused, hasRoleWorkers, failing } = source.readyWorkers();
+  const { ready, silent, silentForMs, givenUp, paused, closed, hasRoleWorkers, failing } = source.readyWorkers();
   const silentCount = silent ?? 0;
   // `"web" workers` with a role, `workers` without.
   const workers = role === undefined ? 'workers' : `${JSON.stringify(role)} workers`;
@@ -226,7 +228,7 @@ function readinessOf(source: HealthSource, minReady: number, role: string | unde
   else if (isHeldBySilence && ready === 0) reason = `${silentCount === 1 ? `the only ready ${workers.slice(0, -1)}` : `all ${silentCount} ready ${workers}`} ${silence}: no answer to the heartbeat`;
   else if (ready < minReady) {
     const silentClause = silentCount > 0 ? `, ${silentCount} ${silence} (no answer to the heartbeat)` : '';
-    reason = `${ready} of ${minReady} required ${workers} ready${silentClause}${pausedClause(paused)}${failingClause(failing, workers.slice(0, -1))}${givenUpClause(givenUp, workers.slice(0, -1))}${hasRoleWorkers === false ? noRoleClause(role!) : ''}`;
+    reason = `${ready} of ${minReady} required ${workers} ready${silentClause}${pausedClause(paused)}${closedClause(closed)}${failingClause(failing, workers.slice(0, -1))}${givenUpClause(givenUp, workers.slice(0, -1))}${hasRoleWorkers === false ? noRoleClause(role!) : ''}`;
   }
   const body = {
     status: isReady ? 'ready' : 'not ready',
@@ -234,6 +236,7 @@ function readinessOf(source: HealthSource, minReady: number, role: string | unde
     readyWorkers: ready,
     ...(silent === undefined ? {} : { silentWorkers: silent }),
     ...(paused === undefined ? {} : { pausedWorkers: paused }),
+    ...(closed === undefined ? {} : { closedWorkers: closed }),
     ...(givenUp === undefined ? {} : { givenUpSlots: givenUp.count }),
     ...(failing === undefined ? {} : { failingSlots: failing.count }),
     minReady,
@@ -246,6 +249,12 @@ function readinessOf(source: HealthSource, minReady: number, role: string | unde
 function pausedClause(paused: number | undefined): string {
   if (paused === undefined || paused === 0) return '';
   return `, ${paused} stopped (SIGSTOP, Ctrl-Z or a debugger; kill -CONT resumes ${paused === 1 ? 'it' : 'them'})`;
+}
+
+/** `, 1 closed its servers (it listened, and accepts no connection now)` when ready workers did. */
+function closedClause(closed: number | undefined): string {
+  if (closed === undefined || closed === 0) return '';
+  return `, ${closed} closed ${closed === 1 ? 'its servers' : 'their servers'} (${closed === 1 ? 'it' : 'they'} listened, and ${closed === 1 ? 'accepts' : 'accept'} no connection now)`;
 }
 
 /**
@@ -291,9 +300,15 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
   let silent = 0;
   let silentForMs = Number.POSITIVE_INFINITY;
   let paused = 0;
+  let closed = 0;
   for (const record of pool.records) {
     if (!pool.rotation.has(record) || !hasRole(record.slot)) continue;
     members += 1;
+    // Listened, and closed all it listened on: node:cluster hands it nothing (k8s tester t52: /readyz 200, the port refusing).
+    if (record.isListening && record.openServers === 0) {
+      closed += 1;
+      continue;
+    }
     if (!pool.isSilent(record, now)) continue;
     // A stopped process answers nothing and serves nothing: not ready, whatever its last state
     // (retest t35 LOW-5: /readyz said 2 ready while status said 1/2 ready, 1 stopped). Read
@@ -310,8 +325,9 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
   const waits = failing.flatMap((slot) => (slot.restartInMs === undefined ? [] : [slot.restartInMs]));
   const activeSlots = pool.activeSlots().filter(hasRole).length;
   return {
-    ready: members - paused - silent,
+    ready: members - paused - silent - closed,
     ...(paused === 0 ? {} : { paused }),
+    ...(closed === 0 ? {} : { closed }),
     silent: heartbeat ? silent : undefined,
     silentForMs: silent > 0 ? silentForMs : undefined,
     ...(givenUp === 0 ? {} : { givenUp: { count: givenUp, isEvery: activeSlots === 0 } }),

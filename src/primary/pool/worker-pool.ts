@@ -532,8 +532,10 @@ export class WorkerPool {
       if (wasHolding || record.endpoint.isHoldingFrames) record.bulkWait.onMessage(wasHolding, record.endpoint.isHoldingFrames, Date.now(), this.#bulkMarginMs);
     });
     // Node's own protocol carries no handle from a worker either (a forged `cmd: 'NODE_...'`).
-    worker.process.on('internalMessage', (_message: unknown, handle: unknown) => {
+    worker.process.on('internalMessage', (message: unknown, handle: unknown) => {
       if (handle !== undefined) this.#onUnexpectedHandle(record, handle);
+      // A server of its own closed (node:cluster's child sends it from the server's close; no public event says it).
+      if (isServerClose(message)) record.openServers = Math.max(0, record.openServers - 1);
     });
     worker.on('online', () => {
       record.isOnline = true;
@@ -542,6 +544,7 @@ export class WorkerPool {
     worker.on('listening', (address: Address) => {
       const wasListening = record.isListening;
       record.isListening = true;
+      record.openServers += 1;
       this.#listens.noteListen(record.slot);
       record.whenListening.resolve();
       this.#context.emit('workerListening', { worker: record.handle, address });
@@ -956,4 +959,9 @@ function armWatchdog(record: WorkerRecord): void {
   if (record.isWatchdogArmed || !record.isConnected) return;
   record.isWatchdogArmed = true;
   record.endpoint.notify(kArmWatchdogNotice, undefined);
+}
+
+/** node:cluster's `{ cmd: 'NODE_CLUSTER', act: 'close' }`: a worker's server closed (lib/internal/cluster/child.js). A forged one only lowers its sender's own count. */
+function isServerClose(message: unknown): boolean {
+  return typeof message === 'object' && message !== null && (message as { cmd?: unknown }).cmd === 'NODE_CLUSTER' && (message as { act?: unknown }).act === 'close';
 }

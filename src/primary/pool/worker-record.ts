@@ -82,7 +82,14 @@ export class WorkerRecord {
    * start; its crash backs off only within the startup window (H366, restart-policy.ts).
    */
   hasServed = false;
+  /** Set at its first listen through node:cluster (`listening`): it has listened, whatever it closed since. */
   isListening = false;
+  /**
+   * Its servers listening through node:cluster now (H489): one more at each `listening`, one
+   * less at each close Node's protocol tells the primary (`NODE_CLUSTER` `close`). 0 after a
+   * listen: it closed every server while its process runs on, and accepts no connection.
+   */
+  openServers = 0;
   /**
    * Ready only once it listens (ready-on-listen.ts): decided at its fork, by `waitListen` or by
    * a listen of a worker before it in its slot (only the slot's own history counts).

@@ -158,9 +158,11 @@ describe('a silent worker in dispatch and readiness', () => {
     const replaced = onceEvent<{ worker: WorkerHandle }>(primary, 'workerReady', 30_000);
     await block(primary, hung, 'forever');
     await untilSilent(primary, [hung]);
-    // Silent after 1 s, killed after 5 s: four seconds for two local requests.
-    const silent = await readyz(address.port);
-    expect(silent.status).toBe(503);
+    // Silent after 1 s, killed after 5 s: four seconds for two local requests. Awaited, not read
+    // once: on a loaded machine the primary's own late timers give a silence back (primary-stall.ts),
+    // and one probe may find it just under the threshold again (helpers' load beside a test run).
+    let silent = await readyz(address.port);
+    await until(async () => (silent = await readyz(address.port)).status === 503, 30_000, '/readyz not ready while the only worker is silent');
     expect(silent.body).toMatchObject({ status: 'not ready', readyWorkers: 0, silentWorkers: 1 });
     expect(silent.body.reason).toMatch(/^the only ready worker silent for \d+\.\ds or more/);
     await expect(get(`http://127.0.0.1:${address.port}/healthz`)).resolves.toMatchObject({ status: 200 });

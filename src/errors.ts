@@ -1453,6 +1453,40 @@ function summarizeModuleProblem(modulePath: string, problem: WorkerModuleProblem
 }
 
 /**
+ * A warning (given to the primary's 'error' listeners as a warning, never thrown), said as the
+ * `cronRestart` schedule starts; the schedule runs anyway. `reason`: `'frequent'`, two matches
+ * less than a minute apart (`intervalMs`, the shortest seen), each a full rolling reload, so the
+ * workers are replaced back to back (H490); `'time-zone'`, `TZ` (`timeZone`) names no zone the
+ * primary's local time uses, which is then UTC, and so is the schedule's (H491).
+ */
+export class CronScheduleError extends ClusterKitError {
+  override readonly name = 'CronScheduleError';
+  readonly code = 'ERR_CRON_SCHEDULE';
+  readonly reason: 'frequent' | 'time-zone';
+  /** `'frequent'`: the shortest time between two matches, in ms. */
+  readonly intervalMs: number | undefined;
+  /** `'time-zone'`: the value of `TZ`, as set. */
+  readonly timeZone: string | undefined;
+
+  constructor(
+    readonly expression: string,
+    problem: { readonly reason: 'frequent'; readonly intervalMs: number } | { readonly reason: 'time-zone'; readonly timeZone: string },
+  ) {
+    super(
+      problem.reason === 'frequent'
+        ? `The schedule '${expression}' (cronRestart) matches as little as ${Math.max(1, Math.round(problem.intervalMs / 1_000))} s apart: each match is a full rolling reload, every worker replaced one after the other, ` +
+            'and a match during a reload joins it, so the workers are reloaded back to back for as long as the primary runs. ' +
+            "Give a schedule in minutes or hours, such as '0 3 * * *' (every day at 03:00): PM2's cron_restart serves for daily restarts."
+        : `TZ is ${JSON.stringify(problem.timeZone)}, no time zone the primary's local time can use: that time is UTC, and the schedule '${expression}' (cronRestart) runs in UTC. ` +
+            "Set TZ to a zone name of the IANA database, written as it is there, case included (such as Europe/Paris), or unset it for the system's time zone.",
+    );
+    this.reason = problem.reason;
+    this.intervalMs = problem.reason === 'frequent' ? problem.intervalMs : undefined;
+    this.timeZone = problem.reason === 'time-zone' ? problem.timeZone : undefined;
+  }
+}
+
+/**
  * A warning (given to the primary's 'error' listeners as a warning, never thrown): the workers
  * the cluster runs, `workers`, are fewer than the `minReady` of its health endpoint on `port`,
  * so `/readyz` answers 503 for as long as that lasts and Kubernetes keeps the pod out of its

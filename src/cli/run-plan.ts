@@ -11,7 +11,7 @@
  * Everything is checked here, before anything starts: bad input is a usage error (exit 2).
  */
 import { existsSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, join, relative, resolve } from 'node:path';
 import { escapeControlChars } from '../control/control-chars.js';
 import { clusterNameProblem, describeBadName } from '../control/cluster-name.js';
 import { defaultMaxWorkers } from '../primary/pool/cpu-limit.js';
@@ -62,7 +62,7 @@ export async function planRun(args: readonly string[], invocationDir: string, op
       return { kind: 'one', settings: { ...finish(mergeRunLayers(undefined, { ...flags.layer, script }, invocationDir)), workersSource: flagWorkersSource(flags.layer), origin } };
     }
   }
-  const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath);
+  const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath, relative(invocationDir, flags.configPath));
   if (configFile === undefined) {
     if (first === undefined) throw missingScript(invocationDir);
     // Something is there but is not a file (a directory, a device): say what it is.

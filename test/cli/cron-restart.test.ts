@@ -82,4 +82,61 @@ describe('cron restart', () => {
     expect((await cli(['stop', 'cfg392'], { runtime })).code).toBe(0);
     await expect(fromFlag.exited()).resolves.toBe(0);
   });
+
+  // Before: nothing at all, and a full rolling reload about every 2 s for good.
+  it('[H490] run --cron-restart every second warns once at the start, naming the flag, that each match is a full rolling reload, and what to give instead', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'server.cjs': kServer });
+    const run = startCli(['run', 'server.cjs', '--name', 'cron490', '-w', '1', '--cron-restart', '* * * * * *'], { runtime, cwd: project, env: { PORT: String(await freePort()) } });
+    await run.waitFor(/service cron490 started: 1 worker/);
+    await run.waitFor(/rolling reload complete/);
+    const warnings = run.output().split('\n').filter((line) => line.includes('ERR_CRON_SCHEDULE'));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toContain(
+      "[cron490] WARN The schedule '* * * * * *' (--cron-restart) matches as little as 1 s apart: each match is a full rolling reload, every worker replaced one after the other, " +
+        'and a match during a reload joins it, so the workers are reloaded back to back for as long as the primary runs. ' +
+        "Give a schedule in minutes or hours, such as '0 3 * * *' (every day at 03:00): PM2's cron_restart serves for daily restarts.",
+    );
+    expect((await cli(['stop', 'cron490'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
+  // Before: TZ=Nowhere/Bogus started without a word, and show said "next ... +00:00".
+  it('[H491] run --cron-restart under a TZ that names no zone warns that the schedule runs in UTC; under a TZ Node applies (:Europe/Paris), nothing', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'server.cjs': kServer });
+    const bogus = startCli(['run', 'server.cjs', '--name', 'tz491', '-w', '1', '--cron-restart', '0 3 * * *'], { runtime, cwd: project, env: { PORT: String(await freePort()), TZ: 'Nowhere/Bogus' } });
+    await bogus.waitFor(/service tz491 started: 1 worker/);
+    expect(bogus.output()).toContain(
+      `[tz491] WARN TZ is "Nowhere/Bogus", no time zone the primary's local time can use: that time is UTC, and the schedule '0 3 * * *' (--cron-restart) runs in UTC. ` +
+        "Set TZ to a zone name of the IANA database, written as it is there, case included (such as Europe/Paris), or unset it for the system's time zone. err=ERR_CRON_SCHEDULE",
+    );
+    expect((await cli(['show', 'tz491'], { runtime })).stdout).toMatch(/next \d{4}-\d\d-\d\d 03:00:00 \+00:00/);
+    expect((await cli(['stop', 'tz491'], { runtime })).code).toBe(0);
+    await expect(bogus.exited()).resolves.toBe(0);
+
+    const paris = startCli(['run', 'server.cjs', '--name', 'tz491ok', '-w', '1', '--cron-restart', '0 3 * * *'], { runtime, cwd: project, env: { PORT: String(await freePort()), TZ: ':Europe/Paris' } });
+    await paris.waitFor(/service tz491ok started: 1 worker/);
+    expect((await cli(['show', 'tz491ok'], { runtime })).stdout).toMatch(/next \d{4}-\d\d-\d\d 03:00:00 \+0[12]:00/);
+    expect(paris.output()).not.toMatch(/ERR_CRON_SCHEDULE|WARN/);
+    expect((await cli(['stop', 'tz491ok'], { runtime })).code).toBe(0);
+    await expect(paris.exited()).resolves.toBe(0);
+  });
+
+  // Before: "Config file not found: .../0 3 * * *" alone.
+  it("[H492] run -c with a cron expression (PM2's --cron) that is no file says that -c is --config here, and gives --cron-restart with the value", async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'server.cjs': kServer });
+    for (const value of ['0 3 * * *', '*/15 * * * *', '0 0 3 * * MON-FRI', '@daily']) {
+      const result = await cli(['run', 'server.cjs', '-c', value], { runtime, cwd: project });
+      expect(result.code).toBe(2);
+      expect(result.stderr).toContain(
+        `clusterkit: Config file not found: ${project}/${value}. "${value}" looks like a cron expression: PM2's -c is its --cron option, clusterkit's -c is --config; ` +
+          `a reload on that schedule is --cron-restart "${value}" (a rolling reload at each match, with no downtime).\n`,
+      );
+    }
+    // A file name is no cron expression.
+    const missing = await cli(['run', '-c', 'none.config.ts'], { runtime, cwd: project });
+    expect(missing.stderr).toContain(`clusterkit: Config file not found: ${project}/none.config.ts\n`);
+  });
 });

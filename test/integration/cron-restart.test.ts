@@ -4,7 +4,8 @@
  */
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, InvalidOptionError } from '../../src/index.js';
-import { CronRestart, cronRestartOption, nextCronRun } from '../../src/primary/lifecycle/cron-restart.js';
+import { CronRestart, cronRestartOption, cronScheduleWarnings, nextCronRun } from '../../src/primary/lifecycle/cron-restart.js';
+import { CronScheduleError } from '../../src/errors.js';
 import { checkCronRestart } from '../../src/cli/arg-values.js';
 import { UsageError } from '../../src/cli/usage-error.js';
 import { testOptions } from '../helpers/primary.js';
@@ -85,6 +86,44 @@ describe('cronRestart', () => {
     });
     await second;
     expect(runs).toBe(2);
+  });
+
+  // Before: a schedule every second was taken without a word, and reloaded the workers back to back for good.
+  it('[H490] a schedule whose matches come less than a minute apart is told (the shortest interval), one a minute apart or more is not', () => {
+    const from = new Date(2026, 0, 1, 12, 0, 30);
+    const cases: Array<[string, number | undefined]> = [
+      ['* * * * * *', 1_000],
+      ['*/30 * * * * *', 30_000],
+      // Two matches a second apart each minute, whatever "now" is.
+      ['0,59 * * * * *', 1_000],
+      ['* * * * *', undefined],
+      ['0 3 * * *', undefined],
+      ['@daily', undefined],
+    ];
+    for (const [expression, intervalMs] of cases) {
+      const warnings = cronScheduleWarnings(expression, undefined, from);
+      if (intervalMs === undefined) {
+        expect(warnings).toEqual([]);
+        continue;
+      }
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toBeInstanceOf(CronScheduleError);
+      expect(warnings[0]).toMatchObject({ code: 'ERR_CRON_SCHEDULE', reason: 'frequent', expression, intervalMs });
+      expect(warnings[0]!.message).toContain(`The schedule '${expression}' (cronRestart) matches as little as ${intervalMs / 1_000} s apart: each match is a full rolling reload`);
+      expect(warnings[0]!.message).toMatch(/Give a schedule in minutes or hours, such as '0 3 \* \* \*' \(every day at 03:00\): PM2's cron_restart serves for daily restarts\.$/);
+    }
+  });
+
+  // Before: TZ=Nowhere/Bogus left the local time, and so the schedule, in UTC without a word.
+  it('[H491] a TZ that leaves the local time in UTC is told (a name ICU does not know, or knows in another case); a zone Node applies, UTC or an unset TZ is not', async () => {
+    const values = ['Nowhere/Bogus', 'europe/paris', 'Z', ':Europe/Paris', 'Europe/Paris', 'UTC', 'utc', 'UTC0', 'JST-9', 'Africa/Abidjan', ''];
+    const run = spawnScript('test/fixtures/cron-time-zones.ts', { args: values });
+    expect(await run.exited()).toBe(0);
+    const told = jsonLines<{ timeZone: string; reasons: string[] }>(run.stdout()).filter((line) => line.reasons.includes('time-zone')).map((line) => line.timeZone);
+    expect(told).toEqual(['Nowhere/Bogus', 'europe/paris', 'Z']);
+    const warning = new CronScheduleError('0 3 * * *', { reason: 'time-zone', timeZone: 'Nowhere/Bogus' });
+    expect(warning).toMatchObject({ code: 'ERR_CRON_SCHEDULE', reason: 'time-zone', timeZone: 'Nowhere/Bogus', intervalMs: undefined });
+    expect(warning.message).toMatch(/^TZ is "Nowhere\/Bogus", no time zone the primary's local time can use: that time is UTC, and the schedule '0 3 \* \* \*' \(cronRestart\) runs in UTC\./);
   });
 
   it('[H377] a primary with cronRestart every second reloads on schedule (new pids, "its schedule asked for it"), and exits by itself after its shutdown', async () => {

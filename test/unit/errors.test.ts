@@ -70,6 +70,7 @@ function probeArguments(name: string): unknown[] {
     NotAWorkerError: [],
     ProtocolError: ['worker 1 (pid 2)', 'bad-reply', '$ping'],
     ConfigUnloadableError: [['clusterkit.config.ts'], 'ParseError: Unexpected token'],
+    CronScheduleError: ['* * * * * *', { reason: 'frequent', intervalMs: 1_000 }],
   };
   return byName[name] ?? ['message'];
 }

@@ -56,15 +56,18 @@ export function findConfigFile(directory: string): string | undefined {
   return found[0];
 }
 
-/** Checks a `--config` path: an existing file with a loadable extension. */
-export function checkConfigPath(path: string): string {
+/**
+ * Checks a `--config` path: an existing file with a loadable extension. `typed`: the value as
+ * typed, for the hint of PM2's `-c` (its `--cron`, H492).
+ */
+export function checkConfigPath(path: string, typed = path): string {
   let stats: Stats | undefined;
   try {
     stats = statSync(path);
   } catch {
     // reported below
   }
-  if (!stats) throw new UsageError(`Config file not found: ${path}`, 'run');
+  if (!stats) throw new UsageError(`Config file not found: ${path}${looksLikeCron(typed) ? pm2CronHint(typed) : ''}`, 'run');
   if (!stats.isFile()) throw new UsageError(`The config file ${path} is not a regular file (it is ${kindOf(stats)}).`, 'run');
   if (!kLoadable.has(extname(path))) throw new UsageError(`--config must be a .ts, .mts, .cts, .mjs, .js, .cjs or .json file. Received ${path}.`, 'run');
   return path;
@@ -150,4 +153,22 @@ async function defaultExport(namespace: { default?: unknown }, path: string): Pr
     throw new UsageError(`The config file ${path}: its default export cannot be read (reading "then" threw): ${describeError(error).split('\n')[0]}`, 'run');
   }
   return await value;
+}
+
+/** A cron field: digits, `*`, `?`, steps, ranges, lists, `L` `W` `#`, or month and day names (`MON-FRI`). */
+const kCronField = /^(?:[\d*?/,#LW-]+|[A-Za-z]{3}(?:[-,][A-Za-z]{3})*)$/i;
+/** croner's nicknames, as PM2 takes them. */
+const kCronNicknames = new Set(['@yearly', '@annually', '@monthly', '@weekly', '@daily', '@midnight', '@hourly']);
+
+/** Whether `value` reads as a cron expression: 5 or 6 fields of cron characters, or a nickname (`@daily`). */
+function looksLikeCron(value: string): boolean {
+  const trimmed = value.trim();
+  if (kCronNicknames.has(trimmed.toLowerCase())) return true;
+  const fields = trimmed.split(/\s+/);
+  return (fields.length === 5 || fields.length === 6) && fields.every((field) => kCronField.test(field));
+}
+
+/** What a PM2 user who typed `-c "0 3 * * *"` meant, and clusterkit's spelling of it. */
+function pm2CronHint(typed: string): string {
+  return `. ${JSON.stringify(typed)} looks like a cron expression: PM2's -c is its --cron option, clusterkit's -c is --config; a reload on that schedule is --cron-restart ${JSON.stringify(typed)} (a rolling reload at each match, with no downtime).`;
 }

@@ -7,11 +7,12 @@
  * croner is loaded on first use, synchronously (it ships CommonJS), and only by a primary given
  * the option: a worker that imports clusterkit never loads it (it would parse it on each start).
  */
-import { InvalidOptionError } from '../../errors.js';
+import { CronScheduleError, InvalidOptionError } from '../../errors.js';
 
 /** What clusterkit uses of croner's `Cron` (its own types stay out of clusterkit's declarations). */
 interface CronJob {
   nextRun(from?: Date): Date | null;
+  nextRuns(count: number, from?: Date): Date[];
   stop(): void;
 }
 interface CronOptions {
@@ -62,6 +63,52 @@ export function cronRestartOption(value: unknown, name: string): string | undefi
   const problem = cronRestartProblem(value);
   if (problem !== undefined) throw new InvalidOptionError(name, `${kCronRestartRule}, such as ${kCronRestartExample}; ${problem.reason}`, value, { cause: problem.cause });
   return value;
+}
+
+/** Two matches closer than this are said as the schedule starts (H490). */
+const kShortestQuietIntervalMs = 60_000;
+/** Matches looked at for the shortest interval: enough for the patterns that pair a few seconds (`0,59 * * * * *`). */
+const kMatchesLookedAt = 8;
+
+/**
+ * What the schedule of `expression` should be told about as it starts, in the primary's
+ * process: matches under a minute apart (H490); a `TZ` (`timeZone`, `process.env.TZ` by
+ * default) that left the local time, and so the schedule, in UTC (H491). A warning, never a
+ * refusal: a test setup may mean it.
+ */
+export function cronScheduleWarnings(expression: string, timeZone = process.env.TZ, now = new Date()): CronScheduleError[] {
+  const warnings: CronScheduleError[] = [];
+  const runs = new (loadCron())(expression, { paused: true, mode: '5-or-6-parts' }).nextRuns(kMatchesLookedAt, now);
+  const intervals = runs.slice(1).map((run, index) => run.getTime() - runs[index]!.getTime());
+  const shortest = Math.min(...intervals);
+  if (shortest < kShortestQuietIntervalMs) warnings.push(new CronScheduleError(expression, { reason: 'frequent', intervalMs: shortest }));
+  if (timeZone !== undefined && isUnusedTimeZone(timeZone, now)) warnings.push(new CronScheduleError(expression, { reason: 'time-zone', timeZone }));
+  return warnings;
+}
+
+/**
+ * Whether `TZ` was set to a zone the local time does not use, which is then UTC: a name ICU does
+ * not know (`Nowhere/Bogus`), or knows only in another case (`europe/paris`: Intl takes it, the
+ * C library's lookup of the file does not). Empty is UTC by POSIX; `:Europe/Paris` is read
+ * without its colon; a POSIX zone with its offset (`JST-9`, `UTC0`) is applied, though ICU has no
+ * name for it.
+ */
+function isUnusedTimeZone(timeZone: string, now: Date): boolean {
+  if (timeZone === '') return false;
+  const year = now.getUTCFullYear();
+  const seasons = [new Date(Date.UTC(year, 0, 1)), new Date(Date.UTC(year, 6, 1))];
+  // Not UTC: TZ was applied (or is unset, and the system's zone is).
+  if (seasons.some((date) => date.getTimezoneOffset() !== 0)) return false;
+  const name = timeZone.replace(/^:/, '');
+  const clock = (zone: string) => new Intl.DateTimeFormat('en', { timeZone: zone, hour: 'numeric', minute: 'numeric', hourCycle: 'h23' });
+  try {
+    const named = clock(name);
+    const utc = clock('UTC');
+    return seasons.some((date) => named.format(date) !== utc.format(date));
+  } catch (error) {
+    if (!(error instanceof RangeError)) return false;
+    return !/^(?:[A-Za-z]{3,}|<[^>]+>)[+-]?\d/.test(name);
+  }
 }
 
 /**

@@ -17,7 +17,7 @@ import type { ReloadRequester, ShutdownReport, ShutdownRequester } from '../prim
 import type { NormalizedForkOptions } from '../primary-options.js';
 import { checkedPing } from './checked-ping.js';
 import { MemoryLimit } from './memory-limit.js';
-import { CronRestart } from './cron-restart.js';
+import { CronRestart, cronScheduleWarnings } from './cron-restart.js';
 import { PrimaryHeartbeat } from './primary-heartbeat.js';
 import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
@@ -231,7 +231,11 @@ export class PrimaryLifecycle {
       pool.armWatchdogs();
       if (this.#state === 'starting') this.#state = 'running';
       this.#heartbeat?.start();
-      if (this.#state === 'running') this.#cronRestart?.start();
+      if (this.#state === 'running' && this.#cronRestart !== undefined) {
+        this.#cronRestart.start();
+        // Said as it starts, not refused (H490, H491): a schedule every second, or in UTC by a bad TZ.
+        for (const warning of cronScheduleWarnings(this.#context.options.cronRestart!)) this.#context.reportWarning(warning);
+      }
       return handles;
     } catch (error) {
       // The initial workers cannot come up: stop whatever did, so nothing is left behind.

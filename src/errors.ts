@@ -237,6 +237,33 @@ export class StoreWatchLimitError extends ClusterKitError {
   }
 }
 
+/**
+ * A worker's `store.watch()` callback threw, or returned a promise that rejected, as it was told
+ * of a change of `key`. Nobody waits for a callback's outcome, so it is reported as a throwing
+ * notification handler is: on the worker's 'error' event when something listens, else said as a
+ * process warning (`CLUSTERKIT_HANDLER_THREW`); the worker goes on. The key's other callbacks
+ * were told of the change all the same, and this one is told of the next. `cause` is what was
+ * thrown, as it was thrown.
+ */
+export class StoreWatcherError extends ClusterKitError {
+  override readonly name = 'StoreWatcherError';
+  readonly code = 'ERR_STORE_WATCHER_FAILED';
+
+  constructor(
+    /** The watched key whose change the callback was told of. */
+    readonly key: string,
+    /** Whether the callback returned a promise that rejected (`false`: it threw). */
+    readonly isRejection: boolean,
+    options: { cause: unknown },
+  ) {
+    super(
+      `A watch() callback of store key ${describeValue(key)} ${isRejection ? 'rejected' : 'threw'}: ${describeError(options.cause)}. The worker goes on: the key's other watch() callbacks were told of the change, and this one is told of the next. ` +
+        'Catch in the callback, or listen for \'error\' on the worker to handle it.',
+      options,
+    );
+  }
+}
+
 /** No reply arrived within the request's timeout. The request's pending entry is freed. */
 export class MessageTimeoutError extends ClusterKitError {
   override readonly name = 'MessageTimeoutError';

@@ -17,11 +17,14 @@ export interface SafeEmitter {
   listens(event: string): boolean;
   reportError(error: Error): void;
   /**
-   * Reports what a notification's handler threw (nobody waits for its outcome): on 'error' when
-   * heard, else said on stderr (a process warning naming `what` and the fix); never ends the process.
+   * Reports what a notification's handler (or a worker's store watch() callback) threw (nobody
+   * waits for its outcome): on 'error' when heard, else said on stderr (a process warning naming
+   * `what` and the fix); never ends the process.
    * @param what such as `the handler of notification "evt" from worker 2 (pid 4242) threw`.
+   * @param thrown what the warning describes and shows the stack of, when `error` wraps it (a
+   *   `StoreWatcherError` wraps what a watch() callback threw); default `error`.
    */
-  reportHandlerError(error: Error, what: string): void;
+  reportHandlerError(error: Error, what: string, thrown?: unknown): void;
   /**
    * Reports a failure the process must not die of (a store change that cannot reach a
    * watcher): on 'error' when heard, else as a process warning on stderr.
@@ -106,7 +109,7 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
       if (target.listenerCount('error') > 0) reportError(error);
       else emitWarningSafely(error);
     },
-    reportHandlerError(error, what) {
+    reportHandlerError(error, what, thrown: unknown = error) {
       if (target.listenerCount('error') > 0) {
         reportError(error);
         return;
@@ -128,9 +131,9 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
       handlerWarnings.unsaid = 0;
       clearTimeout(unsaidTimer);
       unsaidTimer = undefined;
-      const stack = readProperty(error, 'stack');
+      const stack = typeof thrown === 'object' && thrown !== null ? readProperty(thrown, 'stack') : undefined;
       process.emitWarning(
-        `${capitalize(what)}: ${describeError(error)}. Nothing listens for 'error' on the ${owner}, so it is only said here: add ${side}.on('error', ...) to handle it, or catch in the handler${unsaid}`,
+        `${capitalize(what)}: ${describeError(thrown)}. Nothing listens for 'error' on the ${owner}, so it is only said here: add ${side}.on('error', ...) to handle it, or catch in the handler${unsaid}`,
         { type: kWarningType, code: 'CLUSTERKIT_HANDLER_THREW', ...(typeof stack === 'string' ? { detail: stack } : {}) },
       );
     },

@@ -4,20 +4,19 @@
  * `compareAndSet` are atomic across workers.
  */
 import { closest } from '../cli/suggest.js';
-import { describeValue, InvalidArgumentError, MessageTooLargeError } from '../errors.js';
+import { describeValue, InvalidArgumentError, MessageTooLargeError, StoreWatcherError } from '../errors.js';
 import { argumentPath, storedValuePath } from '../messaging/payload-walk.js';
 import { reviveClusterKitError } from '../messaging/revive-error.js';
 import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOperation } from '../messaging/system-types.js';
 import { describeError } from '../readable-error.js';
 import { checkStoreKey, checkStorePrefix } from '../store-key.js';
-import { toError } from '../to-error.js';
 import type { WorkerContext } from './worker-context.js';
 
 /** The operation's fields that carry a caller's value, named as `set()` and `compareAndSet()` name their arguments. */
 const kValueFields = ['value', 'expected', 'next'] as const;
 
 /** What the store client takes from the worker's context. */
-type StoreContext = Pick<WorkerContext, 'endpoint' | 'system' | 'lifecycle' | 'reportError'>;
+type StoreContext = Pick<WorkerContext, 'endpoint' | 'system' | 'lifecycle' | 'reportHandlerError'>;
 
 /** What a `watch()` callback receives. */
 export interface WatchedChange {
@@ -106,7 +105,10 @@ export class StoreClient {
 
   /**
    * Calls `callback` whenever `key` changes, from any worker or the primary. Resolves with a
-   * function that stops watching.
+   * function that stops watching. The callback may be async. One that throws or rejects is
+   * reported as a notification handler's throw is, as a `StoreWatcherError` (`key`, `cause`):
+   * on the worker's 'error' event when something listens, else as a process warning; the worker
+   * goes on, the key's other callbacks are called, and this one is called for later changes.
    * @throws StoreWatchLimitError (as a rejection) when this worker would watch more than the
    *   primary's `maxStoreWatchesPerWorker` keys (10 000 by default) or count more than its
    *   `maxStoreBytes`; nothing changes.
@@ -157,11 +159,29 @@ export class StoreClient {
   #onChange(change: WatchedChange): void {
     for (const callback of this.#watchers.get(change.key) ?? []) {
       try {
-        callback(change);
+        const result: unknown = callback(change);
+        // Nobody waits for a callback: its rejection is reported as its throw is.
+        if (isThenable(result)) result.then(undefined, (error: unknown) => this.#reportWatcherError(change.key, error, true));
       } catch (error) {
-        this.#context.reportError(toError(error, `A watcher of "${change.key}" threw`));
+        // Reported, never thrown on: an 'error' nobody hears would end the worker over a callback's bug (H493).
+        this.#reportWatcherError(change.key, error, false);
       }
     }
+  }
+
+  #reportWatcherError(key: string, thrown: unknown, isRejection: boolean): void {
+    const what = `a watch() callback of store key ${describeValue(key)} ${isRejection ? 'rejected' : 'threw'}`;
+    this.#context.reportHandlerError(new StoreWatcherError(key, isRejection, { cause: thrown }), what, thrown);
+  }
+}
+
+/** Whether a callback returned a promise (or other thenable); never throws (a Proxy's trap may). */
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  if ((typeof value !== 'object' || value === null) && typeof value !== 'function') return false;
+  try {
+    return typeof (value as PromiseLike<unknown>).then === 'function';
+  } catch {
+    return false;
   }
 }
 

@@ -36,6 +36,11 @@ export interface WorkerContext {
   readonly emit: WorkerEmit;
   /** Reports a failure that belongs to no caller (on `error`; thrown when nobody listens). */
   readonly reportError: (error: Error) => void;
+  /**
+   * Reports what user code nobody waits for threw (a notification's handler, a store watch()
+   * callback): on `error` when heard, else a process warning; never ends the process.
+   */
+  readonly reportHandlerError: SafeEmitter['reportHandlerError'];
 }
 
 /** What the facade supplies: its hooks, and the delivery of user messages from the primary. */
@@ -84,7 +89,7 @@ export function createWorkerContext(options: NormalizedWorkerOptions, events: Sa
     },
   });
   const lifecycle = new WorkerLifecycle({ options, endpoint, system, emit, reportError }, hooks);
-  return Object.freeze({ options, endpoint, system, lifecycle, emit, reportError });
+  return Object.freeze({ options, endpoint, system, lifecycle, emit, reportError, reportHandlerError: events.reportHandlerError });
 }
 
 /** The primary's `maxMessageBytes` as it set it in this worker's environment; no bound when absent or malformed. */

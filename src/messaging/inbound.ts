@@ -12,6 +12,7 @@ import { checkPayload } from './payload-check.js';
 import { cutText, serializeError } from './serialize-error.js';
 import { toError } from '../to-error.js';
 import { describeThrown, isError } from '../readable-error.js';
+import { isThenable } from '../is-thenable.js';
 
 /** Size of an error reply's record around its error's fields. */
 const kErrorReplyOverheadBytes = 64;
@@ -271,18 +272,6 @@ function jsonLength(value: unknown): number {
     return JSON.stringify(value)?.length ?? 0;
   } catch {
     return 0;
-  }
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if ((typeof value !== 'object' || value === null) && typeof value !== 'function') return false;
-  // A handler's result may be anything, a Proxy whose traps throw included: reading `then`
-  // must not throw here (the reply check then names what cannot be sent). Read here rather
-  // than through readProperty(): this load sees only replies, so it stays fast.
-  try {
-    return typeof (value as PromiseLike<unknown>).then === 'function';
-  } catch {
-    return false;
   }
 }
 

@@ -11,6 +11,7 @@ import { isStoreChangePayload, kStoreChangeNotice, kStoreRequest, type StoreOper
 import { describeError } from '../readable-error.js';
 import { checkStoreKey, checkStorePrefix } from '../store-key.js';
 import type { WorkerContext } from './worker-context.js';
+import { isThenable } from '../is-thenable.js';
 
 /** The operation's fields that carry a caller's value, named as `set()` and `compareAndSet()` name their arguments. */
 const kValueFields = ['value', 'expected', 'next'] as const;
@@ -172,16 +173,6 @@ export class StoreClient {
   #reportWatcherError(key: string, thrown: unknown, isRejection: boolean): void {
     const what = `a watch() callback of store key ${describeValue(key)} ${isRejection ? 'rejected' : 'threw'}`;
     this.#context.reportHandlerError(new StoreWatcherError(key, isRejection, { cause: thrown }), what, thrown);
-  }
-}
-
-/** Whether a callback returned a promise (or other thenable); never throws (a Proxy's trap may). */
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  if ((typeof value !== 'object' || value === null) && typeof value !== 'function') return false;
-  try {
-    return typeof (value as PromiseLike<unknown>).then === 'function';
-  } catch {
-    return false;
   }
 }
 

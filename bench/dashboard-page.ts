@@ -149,7 +149,7 @@ function status(): ClusterStatus {
   const stats: WorkerStats[] = Array.from({ length: workers }, (_, slot) => ({
     id: slot + 1, pid: 10_000 + slot, slot, name: undefined, roles: [], state: 'ready', uptimeMs: 600_000, restarts: 0, crashes: 0,
     rssBytes: 64 * 1048576, heapUsedBytes: 8 * 1048576, heapTotalBytes: 16 * 1048576, eventLoopDelayMs: 0.6, eventLoopDelayP99Ms: 5,
-    cpuPercent: 20, healthAgeMs: 500, silentMs: 500, isSilent: false, isPaused: false, messagesIn: 1_000, messagesOut: 1_000, pending: 0, protocolErrors: 0,
+    cpuPercent: 20, healthAgeMs: 500, silentMs: 500, isSilent: false, isPaused: false, isClosed: false, messagesIn: 1_000, messagesOut: 1_000, pending: 0, protocolErrors: 0,
   }));
   return { name: 'bench', pid: process.pid, state: 'running', startedAt: 0, uptimeMs: 600_000, script: 'bench.js', targetWorkers: workers, nodeVersion: process.version, workers: stats, protocolErrors: 0 };
 }

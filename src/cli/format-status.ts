@@ -245,7 +245,7 @@ export function formatList(statuses: readonly ClusterStatus[]): string {
 }
 
 /** The states other than ready the `workers` figure names, in this order. */
-const kNotReady = ['starting', 'restarting', 'silent', 'stopped', 'stopping', 'exited', 'errored'] as const;
+const kNotReady = ['starting', 'restarting', 'silent', 'stopped', 'closed', 'stopping', 'exited', 'errored'] as const;
 
 /**
  * The `workers` figure: the ready workers over the target, `4/4`, when no live worker is in
@@ -261,7 +261,7 @@ const kNotReady = ['starting', 'restarting', 'silent', 'stopped', 'stopping', 'e
 export function formatWorkerCounts(status: ClusterStatus): string {
   const counts = new Map<string, number>();
   for (const worker of status.workers) {
-    const state = isSilent(worker) ? (isPaused(worker) ? 'stopped' : 'silent') : worker.state;
+    const state = isSilent(worker) ? (isPaused(worker) ? 'stopped' : 'silent') : isClosed(worker) ? 'closed' : worker.state;
     counts.set(state, (counts.get(state) ?? 0) + 1);
   }
   const errored = erroredSlots(status).length;
@@ -287,7 +287,7 @@ function workerRow(worker: WorkerStats): Row {
     formatCount(worker.id),
     formatCount(worker.pid),
     formatCount(worker.slot),
-    silent ? (isPaused(worker) ? formatStopped(worker.silentMs) : formatSilence(worker.silentMs)) : worker.state,
+    silent ? (isPaused(worker) ? formatStopped(worker.silentMs) : formatSilence(worker.silentMs)) : isClosed(worker) ? 'closed' : worker.state,
     formatDuration(worker.uptimeMs),
     formatCount(worker.restarts),
     // A primary of an older clusterkit sends no such field: `-`.
@@ -334,6 +334,14 @@ function isCpuMeasured(worker: WorkerStats): boolean {
  */
 function isPaused(worker: WorkerStats): boolean {
   return isSilent(worker) && (worker as { isPaused?: unknown }).isPaused === true;
+}
+
+/**
+ * A ready worker that closed every server it listened on (`WorkerStats.isClosed`): it accepts
+ * no connection. Only `true` counts: a primary of an older clusterkit sends no such field.
+ */
+function isClosed(worker: WorkerStats): boolean {
+  return worker.state === 'ready' && (worker as { isClosed?: unknown }).isClosed === true;
 }
 
 /** `stopped, silent 5.8s`: a silent worker whose process is stopped, and for how long it has been silent (H327). */

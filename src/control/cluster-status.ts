@@ -17,7 +17,8 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
   const now = Date.now();
   const workers = primary.stats();
   // Ready and answering the heartbeat: a silent worker serves nobody (as `status` counts).
-  const readyWorkers = workers.filter((worker) => worker.state === 'ready' && !worker.isSilent).length;
+  // One that closed every server it listened on accepts nothing (retest t52: status said ready, /readyz closed).
+  const readyWorkers = workers.filter((worker) => worker.state === 'ready' && !worker.isSilent && !worker.isClosed).length;
   const failingSlots = primary.failingSlots();
   // No worker ready while slots fail and restart: the service is down, not `running` (H396).
   const state = primary.state === 'running' && readyWorkers === 0 && failingSlots.length > 0 ? 'restarting' : primary.state;

@@ -102,6 +102,7 @@ describe('status rendering', () => {
         silentMs: 420,
         isSilent: false,
         isPaused: false,
+        isClosed: false,
         messagesIn: 190,
         messagesOut: 189,
         pending: 0,
@@ -127,6 +128,7 @@ describe('status rendering', () => {
         silentMs: undefined,
         isSilent: false,
         isPaused: false,
+        isClosed: false,
         messagesIn: 1,
         messagesOut: 0,
         pending: 0,
@@ -219,6 +221,16 @@ describe('status rendering', () => {
       expect(text).toMatch(/\n 2 +102 +1 +silent 5\.2s .* - +- +190 +189\n/);
       expect(text).toContain('loop and cpu unknown until it answers\n');
     }
+  });
+
+  it('[H494] counts a worker that closed every server it listened on as closed, not ready, as /readyz does', () => {
+    const [ready] = status.workers as [WorkerStats, WorkerStats];
+    const closed = { ...ready, id: 2, pid: 102, slot: 1, isClosed: true };
+    const text = formatStatus({ ...status, workers: [ready, closed] });
+    expect(text).toContain('workers 1/2 ready (1 closed)');
+    expect(text).toMatch(/\n 2 +102 +1 +closed +3m 12s /);
+    // An older primary sends no such field: ready as before.
+    expect(formatStatus({ ...status, workers: [ready, { ...closed, isClosed: undefined as never }] })).toContain('workers 2/2 ');
   });
 
   it('[H327][H482] shows a silent worker whose process is stopped (kill -STOP) as stopped, silent for how long, with a note of what resumes it', () => {

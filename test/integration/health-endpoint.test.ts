@@ -27,7 +27,7 @@ describe('health endpoint', () => {
     await expect(get(url('/nope'))).resolves.toMatchObject({ status: 404 });
   });
 
-  it('[H489] counts a worker that closed every server it listened on as not ready, and ready again once it listens', async () => {
+  it('[H489][H494] counts a worker that closed every server it listened on as not ready, and ready again once it listens', async () => {
     const primary = testPrimary({ workerCount: 2, env: { PORT: '0' } }, 'workers/http-server.ts');
     const workers = await primary.start();
     const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
@@ -44,6 +44,11 @@ describe('health endpoint', () => {
     const closed = await readyz();
     expect(closed).toMatchObject({ status: 503, body: { readyWorkers: 0, closedWorkers: 2 } });
     expect(closed.body.reason).toBe('0 of 1 required workers ready, 2 closed their servers (they listened, and accept no connection now)');
+    // [H494] stats(), /metrics and status count them so too (retest t52: status and metrics said ready).
+    expect(primary.stats().map((row) => row.isClosed)).toEqual([true, true]);
+    const metrics = await primary.metrics();
+    expect(metrics).toContain('clusterkit_workers{state="ready"} 0\nclusterkit_workers{state="silent"} 0\nclusterkit_workers{state="closed"} 2\n');
+    expect(metrics).not.toMatch(/clusterkit_worker_up\{slot="\d"\} 1/);
     await primary.send(workers[0]!, 'listen', { port: 0 });
     await expect(readyz()).resolves.toMatchObject({ status: 200, body: { readyWorkers: 1, closedWorkers: 1 } });
   });

@@ -72,7 +72,7 @@ describe('ready means the same everywhere [H375]', () => {
     // /metrics over HTTP: before, clusterkit_workers{state="ready"} 2 beside clusterkit_worker_up 0.
     const metrics = await get(`http://127.0.0.1:${lenient.address.port}/metrics`, 30_000);
     expect(metrics.status).toBe(200);
-    expect(metrics.body).toContain('clusterkit_workers{state="starting"} 0\nclusterkit_workers{state="ready"} 1\nclusterkit_workers{state="silent"} 1\nclusterkit_workers{state="stopping"} 0\n');
+    expect(metrics.body).toContain('clusterkit_workers{state="starting"} 0\nclusterkit_workers{state="ready"} 1\nclusterkit_workers{state="silent"} 1\nclusterkit_workers{state="closed"} 0\nclusterkit_workers{state="stopping"} 0\n');
     expect(sample(metrics.body, `clusterkit_worker_up{slot="${hung.slot}"}`)).toBe(0);
     expect(sample(metrics.body, `clusterkit_worker_up{slot="${healthy.slot}"}`)).toBe(1);
 

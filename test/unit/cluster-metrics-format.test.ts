@@ -14,7 +14,7 @@ function row(slot: number, state: WorkerStats['state'], silentMs: number | undef
   return {
     id: slot + 1, pid: 100 + slot, slot, name: undefined, roles: [], state, uptimeMs: 60_000, restarts: 0, crashes: 0,
     rssBytes: 64 * 1024 * 1024, heapUsedBytes: 8 * 1024 * 1024, heapTotalBytes: 16 * 1024 * 1024,
-    eventLoopDelayMs: 0.5, eventLoopDelayP99Ms: 2, cpuPercent: 1, healthAgeMs: silentMs, silentMs, isSilent, isPaused: false,
+    eventLoopDelayMs: 0.5, eventLoopDelayP99Ms: 2, cpuPercent: 1, healthAgeMs: silentMs, silentMs, isSilent, isPaused: false, isClosed: false,
     messagesIn: 10, messagesOut: 10, pending: 0, protocolErrors: 0,
   };
 }
@@ -30,7 +30,7 @@ describe('clusterkit metrics of a silent worker', () => {
     // Memory is the last reading, still the best there is: kept.
     expect(text).toContain(`clusterkit_worker_rss_bytes{slot="1"} ${64 * 1024 * 1024}`);
     // [H375] A silent worker is not counted ready (as status, the dashboard and /readyz count it), but silent: the states sum to the live workers.
-    expect(text).toContain('clusterkit_workers{state="starting"} 0\nclusterkit_workers{state="ready"} 1\nclusterkit_workers{state="silent"} 1\nclusterkit_workers{state="stopping"} 1\n');
+    expect(text).toContain('clusterkit_workers{state="starting"} 0\nclusterkit_workers{state="ready"} 1\nclusterkit_workers{state="silent"} 1\nclusterkit_workers{state="closed"} 0\nclusterkit_workers{state="stopping"} 1\n');
   });
 
   it('calls a worker silent after two heartbeat intervals, at least 1 s, at most the heartbeat timeout', () => {

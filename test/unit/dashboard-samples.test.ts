@@ -9,7 +9,7 @@ function stats(id: number, slot: number, state: WorkerStats['state'], messages =
     id, pid: 100 + id, slot, name: undefined, roles: [], state, uptimeMs: 1_000, restarts: 0, crashes: 0,
     rssBytes: health ? 64 * 1024 * 1024 : undefined, heapUsedBytes: health ? 8 * 1024 * 1024 : undefined, heapTotalBytes: undefined,
     eventLoopDelayMs: health ? 0.123 : undefined, eventLoopDelayP99Ms: health ? 4.567 : undefined, cpuPercent: health ? 12.34 : undefined,
-    healthAgeMs: health ? silentMs : undefined, silentMs, isSilent: silentMs > 2_000, isPaused: false,
+    healthAgeMs: health ? silentMs : undefined, silentMs, isSilent: silentMs > 2_000, isPaused: false, isClosed: false,
     messagesIn: messages, messagesOut: messages, pending: 0, protocolErrors: 0,
   };
 }

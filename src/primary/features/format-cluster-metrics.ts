@@ -28,9 +28,9 @@ interface Family {
 const kFamilies: Family[] = [
   {
     name: 'clusterkit_worker_up',
-    help: '1 while the worker in this slot is ready and answers the heartbeat; 0 while it starts, stops or is silent, and while the slot is given up in a crash loop.',
+    help: '1 while the worker in this slot is ready, answers the heartbeat and accepts connections; 0 while it starts, stops, is silent or has closed every server it listened on, and while the slot is given up in a crash loop.',
     type: 'gauge',
-    value: (row) => (row.state === 'ready' && !row.isSilent ? 1 : 0),
+    value: (row) => (row.state === 'ready' && !row.isSilent && !row.isClosed ? 1 : 0),
   },
   {
     name: 'clusterkit_worker_silent_seconds',
@@ -126,11 +126,11 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Iterabl
   const byState = new Map<string, number>();
   // A silent worker serves nobody: `silent`, not `ready`, as status, the dashboard and /readyz count it (H375).
   for (const row of stats) {
-    const state = row.state === 'ready' && row.isSilent ? 'silent' : row.state;
+    const state = row.state !== 'ready' ? row.state : row.isSilent ? 'silent' : row.isClosed ? 'closed' : 'ready';
     byState.set(state, (byState.get(state) ?? 0) + 1);
   }
-  out.family('clusterkit_workers', 'gauge', 'Live workers by state: ready (and answering the heartbeat), silent (ready, but its event loop most likely blocked: no heartbeat answer), starting, stopping. The states sum to the live workers.');
-  for (const state of ['starting', 'ready', 'silent', 'stopping']) out.sample([['state', state]], byState.get(state) ?? 0);
+  out.family('clusterkit_workers', 'gauge', 'Live workers by state: ready (and answering the heartbeat), silent (ready, but its event loop most likely blocked: no heartbeat answer), closed (ready, but it closed every server it listened on), starting, stopping. The states sum to the live workers.');
+  for (const state of ['starting', 'ready', 'silent', 'closed', 'stopping']) out.sample([['state', state]], byState.get(state) ?? 0);
   const serving = slotWorkers(stats);
   const servedSlots = new Set(serving.map((row) => row.slot));
   // A given-up slot has no worker; one that has a worker again (a moment of a reload) is that worker's.

@@ -305,7 +305,7 @@ function countReady(pool: PrimaryContext['pool'], heartbeat: PrimaryContext['opt
     if (!pool.rotation.has(record) || !hasRole(record.slot)) continue;
     members += 1;
     // Listened, and closed all it listened on: node:cluster hands it nothing (k8s tester t52: /readyz 200, the port refusing).
-    if (record.isListening && record.openServers === 0) {
+    if (record.hasClosedServers()) {
       closed += 1;
       continue;
     }

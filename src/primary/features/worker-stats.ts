@@ -126,6 +126,13 @@ export interface WorkerStats {
    * not silent, and where `/proc` cannot say (not Linux) (H327).
    */
   isPaused: boolean;
+  /**
+   * True while a ready worker that listened has closed every server it listened on, its process
+   * running on: node:cluster hands it no connection. Not counted ready, as a silent one is not:
+   * `/readyz` (`closedWorkers`), `clusterkit status` (`closed`), the dashboard and
+   * `clusterkit_workers{state="closed"}`. False again once it listens again.
+   */
+  isClosed: boolean;
   messagesIn: number;
   messagesOut: number;
   /** Requests to this worker still waiting for a reply. */
@@ -172,6 +179,7 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     isSilent: silent,
     // Read only for a silent worker: one /proc read, where the heartbeat's log line reads it too (H311).
     isPaused: silent && record.pid !== undefined && isProcessPaused(record.pid),
+    isClosed: record.hasClosedServers(),
     messagesIn: record.endpoint.stats.messagesIn,
     messagesOut: record.endpoint.stats.messagesOut,
     pending: record.endpoint.pendingCount,

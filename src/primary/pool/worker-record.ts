@@ -90,6 +90,11 @@ export class WorkerRecord {
    * listen: it closed every server while its process runs on, and accepts no connection.
    */
   openServers = 0;
+
+  /** Listened, then closed every server it listened on (H489): it accepts no connection. */
+  hasClosedServers(): boolean {
+    return this.isListening && this.openServers === 0;
+  }
   /**
    * Ready only once it listens (ready-on-listen.ts): decided at its fork, by `waitListen` or by
    * a listen of a worker before it in its slot (only the slot's own history counts).

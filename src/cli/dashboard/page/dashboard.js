@@ -73,7 +73,8 @@ function showStatus(status, notes) {
   $('cluster-script').title = status.script;
   const workers = status.workers;
   // A silent worker (blocked event loop) is not counted ready: it serves nobody.
-  const ready = workers.filter((worker) => worker.state === 'ready' && !isSilent(worker)).length;
+  // Nor is one that closed every server it listened on: it accepts nothing.
+  const ready = workers.filter((worker) => worker.state === 'ready' && !isSilent(worker) && !isClosed(worker)).length;
   $('fig-ready').textContent = `${ready} / ${status.targetWorkers}`;
   $('fig-ready').dataset.level = ready < status.targetWorkers ? 'warn' : 'ok';
   const restarts = sum(workers, (worker) => worker.restarts);
@@ -218,6 +219,11 @@ function createRow(worker) {
 
 const kSilentTitle = 'No answer to the heartbeat for that long: its event loop is likely blocked. Its loop delay and CPU are unknown; the primary kills it at the heartbeat timeout.';
 
+/** A ready worker that closed every server it listened on: node:cluster hands it no connection. */
+function isClosed(worker) {
+  return worker.state === 'ready' && worker.isClosed === true;
+}
+
 /** A ready worker unheard for over two heartbeat intervals: its loop delay and CPU are of an interval long past. */
 function isSilent(worker) {
   return worker.state === 'ready' && worker.isSilent === true;
@@ -283,7 +289,7 @@ function fillRow(row, worker) {
     null,
     null,
     worker.pid ?? '-',
-    silent ? silence(worker.silentMs) : worker.state,
+    silent ? silence(worker.silentMs) : isClosed(worker) ? 'closed' : worker.state,
     formatDuration(worker.uptimeMs),
     worker.restarts,
     worker.crashes ?? '-',
@@ -297,7 +303,7 @@ function fillRow(row, worker) {
   row.cells[0].lastChild.textContent = String(worker.slot);
   fillValues(row, values);
   fillIdentity(row, worker);
-  row.dataset.state = silent ? 'silent' : worker.state;
+  row.dataset.state = silent ? 'silent' : isClosed(worker) ? 'closed' : worker.state;
   const title = silent ? kSilentTitle : '';
   if (row.title !== title) row.title = title;
   row.classList.toggle('focused', charts.focused === worker.slot);

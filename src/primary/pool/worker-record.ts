@@ -300,7 +300,8 @@ export class WorkerRecord {
     const seenAt = this.exitSeen?.at ?? Date.now();
     if (this.readyAt === undefined) return { readyMs: 0, unseenMs: 0 };
     const atMost = Math.max(0, seenAt - this.readyAt);
-    const atLeast = Math.max(0, Math.min(seenAt, this.exitSeen?.unseenSince ?? seenAt) - this.readyAt);
+    // Whole ms, down: the stall's start is read on the monotonic clock (under-load suite: `readyMs=16.473388671875`).
+    const atLeast = Math.max(0, Math.floor(Math.min(seenAt, this.exitSeen?.unseenSince ?? seenAt)) - this.readyAt);
     return { readyMs: atLeast, unseenMs: atMost - atLeast };
   }
 

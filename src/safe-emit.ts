@@ -22,9 +22,10 @@ export interface SafeEmitter {
    * `what` and the fix); never ends the process.
    * @param what such as `the handler of notification "evt" from worker 2 (pid 4242) threw`.
    * @param thrown what the warning describes and shows the stack of, when `error` wraps it (a
-   *   `StoreWatcherError` wraps what a watch() callback threw); default `error`.
+   *   `StoreWatcherError` wraps what a watch() callback threw); default `error`. Given as
+   *   `undefined` (a callback that rejected with no value), it is that `undefined` that is described.
    */
-  reportHandlerError(error: Error, what: string, thrown?: unknown): void;
+  reportHandlerError(error: Error, what: string, ...thrown: [thrown?: unknown]): void;
   /**
    * Reports a failure the process must not die of (a store change that cannot reach a
    * watcher): on 'error' when heard, else as a process warning on stderr.
@@ -109,7 +110,10 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
       if (target.listenerCount('error') > 0) reportError(error);
       else emitWarningSafely(error);
     },
-    reportHandlerError(error, what, thrown: unknown = error) {
+    reportHandlerError(error, what, ...given) {
+      // By count, not a default: a default would put `error` for a given `undefined`, and the
+      // warning would say the wrapper's own words twice (retest t52).
+      const thrown = given.length > 0 ? given[0] : error;
       if (target.listenerCount('error') > 0) {
         reportError(error);
         return;

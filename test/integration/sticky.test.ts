@@ -234,6 +234,23 @@ describe('sticky sessions: only the workers that serve sticky take part', () => 
     for (const seen of (await outcomes(address.port, 1)).values()) expect([...seen]).toEqual([`pid:${web!.pid}`]);
   });
 
+  it('[H495] refusals held for the trailing stickyRefused keep the reason of the moment each was refused', async () => {
+    const primary = testPrimary({ workerCount: 0 }, 'sticky-worker.ts');
+    await primary.start();
+    const listener = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const seen = refusals(primary);
+    // No worker at all: the first refusal is told at once, the next two are held.
+    for (let index = 0; index < 3; index++) await expect(get(`http://127.0.0.1:${listener.address.port}/`, 10_000, '127.0.0.2')).rejects.toThrow();
+    // A ready worker that serves no sticky connection: a refusal of another reason, held too.
+    await primary.fork({ name: 'cache' });
+    await expect(get(`http://127.0.0.1:${listener.address.port}/`, 10_000, '127.0.0.2')).rejects.toThrow();
+    await listener.close(); // tells what is held
+    // Summed, as a late machine may end the 10 s interval between them and split the events otherwise.
+    const total = (reason: string) => seen.filter((event) => event.reason === reason).reduce((sum, event) => sum + event.count, 0);
+    expect({ noReady: total('no-ready-worker'), noSticky: total('no-sticky-worker') }).toEqual({ noReady: 3, noSticky: 1 });
+    expect(seen[0]).toEqual({ reason: 'no-ready-worker', count: 1 });
+  });
+
   it('[H63] a worker that cannot serve a sticky connection closes it, is reported once, and gets no more', async () => {
     const { logger, text } = capturedLogger();
     const primary = testPrimary({ workerCount: 0, logger }, 'sticky-worker.ts');

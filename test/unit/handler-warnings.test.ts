@@ -48,6 +48,19 @@ describe('handler failure warnings', () => {
     expect(warnings[11]).not.toContain('more handler failures');
   });
 
+  it('[H496] a watch() callback that rejected with undefined is said as undefined, not in its wrapper\'s words again', () => {
+    const warnings: string[] = [];
+    jest.spyOn(process, 'emitWarning').mockImplementation(((message: string | Error) => {
+      warnings.push(String(message));
+    }) as typeof process.emitWarning);
+    const emitter = safeEmitter(new EventEmitter(), 'worker');
+    const wrapper = new Error('A watch() callback of store key "k" rejected: undefined. The worker goes on');
+    emitter.reportHandlerError(wrapper, 'a watch() callback of store key "k" rejected', undefined);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/^A watch\(\) callback of store key "k" rejected: undefined\. Nothing listens/);
+    expect(warnings[0]).not.toContain('The worker goes on');
+  });
+
   it('[H421] goes to the error listener, unbounded, when there is one', () => {
     const target = new EventEmitter();
     const heard: Error[] = [];

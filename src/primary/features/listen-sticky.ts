@@ -99,13 +99,23 @@ class StickyBalancer {
    * are handed to another worker, as a new connection of theirs would be.
    */
   readonly #unsent = new Map<WorkerRecord, Set<Socket>>();
-  /** Rate-limited `stickyRefused`: the reason is read when it is told (a worker may have become ready since). */
-  readonly #refusedWarning = new RateLimitedWarning<number>(
-    (held, next) => (held ?? 0) + next,
-    (count) => {
-      let reason: StickyRefusedReason = 'no-ready-worker';
-      for (const record of this.#context.pool.records) if (record.state === 'ready' && record.isConnected) reason = 'no-sticky-worker';
-      this.#context.emit('stickyRefused', this.#role === undefined ? { reason, count } : { reason, role: this.#role, count });
+  /**
+   * Rate-limited `stickyRefused`, counted per reason. The reason is read at each refusal, not
+   * when the trailing event is told: a worker that became ready since would turn refusals made
+   * while none was ready into `no-sticky-worker` (retest t52).
+   */
+  readonly #refusedWarning = new RateLimitedWarning<RefusedCounts>(
+    (held, next) => {
+      if (held === undefined) return { ...next };
+      held['no-ready-worker'] += next['no-ready-worker'];
+      held['no-sticky-worker'] += next['no-sticky-worker'];
+      return held;
+    },
+    (counts) => {
+      for (const reason of ['no-ready-worker', 'no-sticky-worker'] as const) {
+        const count = counts[reason];
+        if (count > 0) this.#context.emit('stickyRefused', this.#role === undefined ? { reason, count } : { reason, role: this.#role, count });
+      }
     },
   );
 
@@ -199,10 +209,15 @@ class StickyBalancer {
 
   /** At most one `stickyRefused` per 10 s per listener, counting the connections since the previous one (a trailing one for the rest). */
   #reportRefused(): void {
-    this.#refusedWarning.note(1);
+    let reason: keyof RefusedCounts = 'no-ready-worker';
+    for (const record of this.#context.pool.records) if (record.state === 'ready' && record.isConnected) reason = 'no-sticky-worker';
+    this.#refusedWarning.note(reason === 'no-ready-worker' ? { 'no-ready-worker': 1, 'no-sticky-worker': 0 } : { 'no-ready-worker': 0, 'no-sticky-worker': 1 });
   }
 
 }
+
+/** Refused connections not told yet, by the reason each was refused for. */
+type RefusedCounts = Record<Exclude<StickyRefusedReason, 'worker-refused'>, number>;
 
 /**
  * Whether `socket` still holds its connection: Node's channel takes the handle out of a socket

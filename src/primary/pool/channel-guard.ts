@@ -136,7 +136,7 @@ function describeCommand(message: unknown): string {
  * A node:cluster `queryServer` (a worker's `listen()`) or `close` of a server: its handle key,
  * built as node:cluster builds it (lib/internal/cluster/primary.js); undefined for anything else.
  */
-function serverRequest(message: unknown): { act: 'queryServer' | 'close'; key: string } | undefined {
+export function serverRequest(message: unknown): { act: 'queryServer' | 'close'; key: string } | undefined {
   try {
     const { cmd, act, key, address, port, addressType, fd, index } = message as Record<string, unknown>;
     if (cmd !== 'NODE_CLUSTER') return undefined;

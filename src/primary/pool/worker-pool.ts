@@ -25,7 +25,7 @@ import { RoundRobin } from './round-robin.js';
 import { bulkMarginMs, isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
 import { countSignalledStop, countUnfinishedStop } from './stop-worker.js';
-import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, type ChannelFault } from './channel-guard.js';
+import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, serverRequest, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs, kMaxRefusals } from './handoff-guard.js';
 import { closeHeldChannel } from './held-channel.js';
@@ -534,8 +534,8 @@ export class WorkerPool {
     // Node's own protocol carries no handle from a worker either (a forged `cmd: 'NODE_...'`).
     worker.process.on('internalMessage', (message: unknown, handle: unknown) => {
       if (handle !== undefined) this.#onUnexpectedHandle(record, handle);
-      // A server of its own closed (node:cluster's child sends it from the server's close; no public event says it).
-      if (isServerClose(message)) record.openServers = Math.max(0, record.openServers - 1);
+      // A server of its own closed (node:cluster's child sends `{ cmd: 'NODE_CLUSTER', act: 'close' }` from the server's close; no public event says it). A forged one only lowers its sender's own count.
+      if (serverRequest(message)?.act === 'close') record.openServers = Math.max(0, record.openServers - 1);
     });
     worker.on('online', () => {
       record.isOnline = true;
@@ -961,7 +961,3 @@ function armWatchdog(record: WorkerRecord): void {
   record.endpoint.notify(kArmWatchdogNotice, undefined);
 }
 
-/** node:cluster's `{ cmd: 'NODE_CLUSTER', act: 'close' }`: a worker's server closed (lib/internal/cluster/child.js). A forged one only lowers its sender's own count. */
-function isServerClose(message: unknown): boolean {
-  return typeof message === 'object' && message !== null && (message as { cmd?: unknown }).cmd === 'NODE_CLUSTER' && (message as { act?: unknown }).act === 'close';
-}

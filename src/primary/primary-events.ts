@@ -463,7 +463,7 @@ export interface StickyRefusedEvent {
   readonly worker?: WorkerHandle;
   /** The listener's `role`, when it has one (`no-sticky-worker`, `no-ready-worker`). */
   readonly role?: string;
-  /** Connections refused since the previous such event (the first refusal: 1). */
+  /** Connections refused for this `reason` since the previous such event (the first refusal: 1). */
   readonly count: number;
 }
 

@@ -1398,7 +1398,9 @@ export class ClusterNotRunningError extends ClusterKitError {
     /** Its last primary, when it ended without stopping and left its control socket behind (killed, crashed). */
     readonly deadPrimary?: { readonly pid: number },
   ) {
-    const near = closest(clusterName, running);
+    // Not for PM2's `all` or a PM2 process id (`pm2 logs 0`): "Did you mean "api"?" to a user
+    // who meant every cluster, or a process, points at the wrong thing (pm2 tester t53).
+    const near = /^(?:all|\d+)$/i.test(clusterName) ? undefined : closest(clusterName, running);
     super(
       `No cluster named "${clusterName}" is running. ` +
         (deadPrimary === undefined

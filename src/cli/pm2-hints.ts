@@ -52,7 +52,7 @@ const kPm2RunOptions: Readonly<Record<string, string>> = {
   '--interpreter-args': `--node-arg here, one per Node option: --node-arg=--import=tsx`,
   '--log-type': `--log-format here: --log-format json`,
   '--log-date-format': `--time-format here: --time-format "YYYY-MM-DD HH:mm:ss Z" (the same tokens; it implies --time)`,
-  '--only': `a positional here: clusterkit run <app> runs that app of the config file`,
+  '--only': `a positional here: clusterkit run ecosystem.config.js <app> runs that app of the file (with a clusterkit.config.* in the directory, clusterkit run <app> does)`,
   '--no-autorestart': `not available: a crashed worker is always restarted (with backoff)`,
   '--min-uptime': `--startup-window here: --startup-window 1s (the default; counted from ready, not from the spawn): a worker that dies sooner without having served a request failed to start, and --max-startup-failures (3) of those in a row stop its restarts; one that served backs off, without limit`,
   '--restart-delay': `not needed: restarts back off on their own, from 100 ms doubling up to 30 s, reset once a worker stayed ready 30 s (stableAfter in a config file)`,
@@ -108,6 +108,11 @@ export function notRunningHint(name: string, command: string | undefined): strin
   const signal = verb === 'reload' ? ', or send SIGHUP to the clusterkit run of their config file: it reloads every app it started' : verb === 'stop' ? ', or send SIGTERM to the clusterkit run of their config file: it stops every app it started' : '';
   // `ALL` and `All` too (H372): PM2's is lower case, but a name so typed means the same.
   if (name.toLowerCase() === 'all') return ` There is no ${JSON.stringify(name)} here (PM2's pm2 ${verb} all): run ${each}${signal}.`;
+  // PM2 numbers its processes (`pm2 logs 0`); a cluster here is reached by its name, a worker of it by its slot.
+  if (/^\d+$/.test(name)) {
+    const slot = verb === 'logs' ? `; a worker's lines by its slot: clusterkit logs <name> --slot ${name}` : '';
+    return ` "${name}" looks like a PM2 process id: a cluster is named here, not numbered (clusterkit list names them)${slot}.`;
+  }
   if (kConfigFilePath.test(name)) return ` "${name}" looks like a config file, not a cluster's name: its apps run as clusters of their own names (the "name" of each app); run ${each}${signal}.`;
   return '';
 }

@@ -67,7 +67,8 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     if (first === undefined) throw missingScript(invocationDir);
     // Something is there but is not a file (a directory, a device): say what it is.
     const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
-    throw present === undefined ? scriptNotFound(first, flags.layer.cwd, invocationDir, flags.layer.scriptArgs) : scriptError(present);
+    if (present === undefined) throw ecosystemAppNotNamed(first, invocationDir) ?? scriptNotFound(first, flags.layer.cwd, invocationDir, flags.layer.scriptArgs);
+    throw scriptError(present);
   }
   if (flags.configArg && options.isRecheck !== true) writingAs('stdout', () => process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg!.typed, flags.configArg!.ending)}\n`));
   const apps = await loadConfig(configFile, undefined, options);
@@ -242,6 +243,23 @@ function missingScript(invocationDir: string): UsageError {
     return new UsageError(`Missing the script to run. ${ecosystem} is here: run its apps with clusterkit run ${ecosystem} (as pm2 start does: its PM2 keys are translated, and each one clusterkit does without is named in a warning), or name a script (clusterkit run server.js).`, 'run');
   }
   return new UsageError(`Missing the script to run. Name one (clusterkit run server.js), or put a clusterkit.config.ts in ${invocationDir}.`, 'run');
+}
+
+/**
+ * `run api` in a PM2 project: an app's name (no path, no script's ending) where no
+ * clusterkit.config.* is and a PM2 ecosystem file is. Only clusterkit.config.* is read without
+ * being named, so the app is run by naming the file (pm2 tester t53: "Script not found" named
+ * neither the file nor the command). Undefined when that is not the case.
+ */
+function ecosystemAppNotNamed(name: string, invocationDir: string): UsageError | undefined {
+  if (/[\\/]/.test(name) || /\.(?:[cm]?[jt]sx?|json)$/i.test(name)) return undefined;
+  const ecosystem = kEcosystemFiles.find((file) => existsSync(join(invocationDir, file)));
+  if (ecosystem === undefined) return undefined;
+  const shown = escapeControlChars(name);
+  return new UsageError(
+    `"${shown}" is not a script here, and no clusterkit.config.* is here to have an app of that name. ${ecosystem} is here: to run its app "${shown}", type clusterkit run ${ecosystem} ${shown} (a PM2 ecosystem file is read when it is named; only clusterkit.config.* is found without being named).`,
+    'run',
+  );
 }
 
 /** The key that lists the app's ignored paths: as the file wrote it, else in the file's style (H212). */

@@ -713,7 +713,7 @@ export function describeStartingAtShutdown(starting: number, timeoutMs: number, 
   const them = starting === 1 ? 'it' : 'them';
   const force = handlesSignals ? '; Ctrl-C again (a second SIGINT or SIGTERM) kills every worker at once' : '';
   return (
-    `${plural(starting, 'worker')} ${starting === 1 ? 'is' : 'are'} still starting (not ready yet): a worker may stop only once its start-up code ends (a ClusterWorker's _init()), ` +
+    `${plural(starting, 'worker')} ${starting === 1 ? 'is' : 'are'} still starting (not ready yet): a worker may stop only once its start-up code ends (a ClusterWorker's _init(); a clusterkit run script stops at once), ` +
     `so the shutdown may wait up to ${formatElapsed(timeoutMs)} for ${them}, then kills ${them}${force}`
   );
 }

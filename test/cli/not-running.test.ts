@@ -76,6 +76,28 @@ describe('a cluster name that is not running', () => {
     }
   });
 
+  it('[H498] "all" and a PM2 process id get no "Did you mean" of a running name; an id says clusters are named, and logs gives --slot', async () => {
+    const runtime = runtimeDir();
+    const run = startCli(['run', idle, '-w', '1', '--name', 'api'], { runtime });
+    try {
+      await run.waitFor(/service api started/);
+      const [reloadAll, logsId, stopId] = await Promise.all([cli(['reload', 'all'], { runtime }), cli(['logs', '0'], { runtime }), cli(['stop', '1'], { runtime })]);
+      // Before (pm2 tester t53): `Running: "api". Did you mean "api"? There is no "all" here`, and `logs 0` only `Did you mean "api"?`.
+      expect(reloadAll).toMatchObject({ code: 4, stderr: expect.stringContaining('Running: "api". There is no "all" here') });
+      expect(logsId).toEqual({
+        code: 4,
+        stdout: '',
+        stderr: 'clusterkit: No cluster named "0" is running. Running: "api". "0" looks like a PM2 process id: a cluster is named here, not numbered (clusterkit list names them); a worker\'s lines by its slot: clusterkit logs <name> --slot 0.\n',
+      });
+      expect(stopId).toMatchObject({ code: 4, stderr: expect.stringContaining('"1" looks like a PM2 process id: a cluster is named here, not numbered (clusterkit list names them).\n') });
+      for (const answer of [reloadAll, logsId, stopId]) expect(answer.stderr).not.toContain('Did you mean');
+      expect((await cli(['stop', 'api'], { runtime })).code).toBe(0);
+      await expect(run.exited()).resolves.toBe(0);
+    } finally {
+      cleanUpCli();
+    }
+  });
+
   it('[H367][H372] "all" (any case) and a config file\'s path, as a PM2 user types them: what to type instead (each name, or a signal to the run of the config file)', async () => {
     const runtime = runtimeDir();
     const run = startCli(['run', idle, '-w', '1', '--name', 'webapp'], { runtime });

@@ -318,3 +318,19 @@ console.log('slot vars', process.env.NODE_APP_INSTANCE, process.env.INSTANCE_ID,
     expect(bad.stderr).toContain('"apps[0].instance_var" must be an environment variable name (letters, digits and _, not starting with a digit), as "INSTANCE_ID": each worker gets its slot (0, 1...) in it. Received "INSTANCE ID".');
   });
 });
+
+describe('an app of an ecosystem file named alone (pm2 tester t53)', () => {
+  it('[H497] run <app> beside an ecosystem file and no clusterkit.config.* says the command that runs its app; --only says the same shape', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'ecosystem.config.cjs': "module.exports = { apps: [{ name: 'pm2api', script: './server.js' }] };\n", 'server.js': 'setInterval(() => {}, 1 << 30);\n' });
+    // Before: "Script not found: .../pm2api (relative to the current directory; ...)", naming neither the file nor the command.
+    const alone = await cli(['run', 'pm2api'], { runtime, cwd: project });
+    expect(alone).toMatchObject({ code: 2, stdout: '' });
+    expect(alone.stderr).toContain('clusterkit: "pm2api" is not a script here, and no clusterkit.config.* is here to have an app of that name. ecosystem.config.cjs is here: to run its app "pm2api", type clusterkit run ecosystem.config.cjs pm2api');
+    const only = await cli(['run', 'ecosystem.config.cjs', '--only', 'pm2api'], { runtime, cwd: project });
+    expect(only).toMatchObject({ code: 2 });
+    expect(only.stderr).toContain("PM2's --only is a positional here: clusterkit run ecosystem.config.js <app> runs that app of the file");
+    // A script's path keeps its own message.
+    expect((await cli(['run', 'missing.js'], { runtime, cwd: project })).stderr).toContain('Script not found: ');
+  });
+});

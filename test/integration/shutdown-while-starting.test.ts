@@ -21,7 +21,7 @@ describe('a shutdown while workers are starting', () => {
     const lines = text().split('\n');
     const at = lines.findIndex((line) => line.includes('shutting down'));
     expect(lines[at + 1]).toContain(
-      "[t] 1 worker is still starting (not ready yet): a worker may stop only once its start-up code ends (a ClusterWorker's _init()), so the shutdown may wait up to 2.0 s for it, then kills it",
+      "[t] 1 worker is still starting (not ready yet): a worker may stop only once its start-up code ends (a ClusterWorker's _init(); a clusterkit run script stops at once), so the shutdown may wait up to 2.0 s for it, then kills it",
     );
     // This primary does not handle signals: no Ctrl-C is promised.
     expect(lines[at + 1]).not.toContain('Ctrl-C');
@@ -29,7 +29,7 @@ describe('a shutdown while workers are starting', () => {
 
   it('[H423] promises the forced stop of a second Ctrl-C only where signals are handled', () => {
     expect(describeStartingAtShutdown(2, 10_000, true)).toBe(
-      "2 workers are still starting (not ready yet): a worker may stop only once its start-up code ends (a ClusterWorker's _init()), so the shutdown may wait up to 10.0 s for them, then kills them; Ctrl-C again (a second SIGINT or SIGTERM) kills every worker at once",
+      "2 workers are still starting (not ready yet): a worker may stop only once its start-up code ends (a ClusterWorker's _init(); a clusterkit run script stops at once), so the shutdown may wait up to 10.0 s for them, then kills them; Ctrl-C again (a second SIGINT or SIGTERM) kills every worker at once",
     );
   });
 });

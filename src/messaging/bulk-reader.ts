@@ -49,6 +49,8 @@ export class BulkReader {
   #heldHead = 0;
   #heldBytes = 0;
   #isCorrupt = false;
+  /** The bulk pipe ended (`end()`): no byte comes any more. */
+  #isEnded = false;
   #bytesDecoded = 0;
   /** Frames with bulk bytes joined so far: the number the next one's trailer must carry. */
   #bulkFrames = 0;
@@ -95,6 +97,9 @@ export class BulkReader {
       this.#onMalformed();
       return;
     }
+    // Its bytes can come no more (`end()`): what it was to carry is lost with the peer, as a
+    // message Node could not write before the process ended is.
+    if (lengths !== undefined && this.#isEnded) return;
     let total = 0;
     if (lengths !== undefined) {
       if (!Array.isArray(lengths) || lengths.length > kRecordSize * 1024 * 64) return this.#corrupt('a frame\'s bulk lengths are not a list');
@@ -114,6 +119,31 @@ export class BulkReader {
     const heldIpcBytes = readAt - this.#held[this.#heldHead]!.readAt;
     if (heldIpcBytes > this.#maxFrameBytes + kAheadBytes) return this.#corrupt(`${heldIpcBytes} bytes of messages waited for bulk bytes that did not come`);
     this.#release();
+  }
+
+  /**
+   * The bulk pipe ended (its EOF, read after every byte before it): the peer's process is gone,
+   * or it closed its end, and no byte comes any more. A frame waiting for bytes never completes:
+   * it is dropped, and so is each later one that names bulk bytes (they are read in order, behind
+   * it). Frames without bulk strings held behind it are delivered, in their order: a worker that
+   * exited right after writing a long reply had its exit, and its pending requests, waiting 2 s
+   * for bytes that could not come (hostile tester t53). Returns how many frames were dropped.
+   */
+  end(): number {
+    if (this.#isEnded || this.#isCorrupt) return 0;
+    this.#isEnded = true;
+    const held = this.#held.slice(this.#heldHead) as HeldFrame[];
+    this.#held = [];
+    this.#heldHead = 0;
+    this.#heldBytes = 0;
+    this.#chunks = [];
+    this.#buffered = 0;
+    let dropped = 0;
+    for (const frame of held) {
+      if (frame.lengths !== undefined) dropped++;
+      else this.#deliver(frame.message);
+    }
+    return dropped;
   }
 
   /** Bytes of the bulk records decoded so far: their strings' UTF-8 bytes and their JSON text. */

@@ -280,6 +280,11 @@ export class Endpoint {
     this.#bulkReader.push(chunk);
   }
 
+  /** The peer's bulk pipe ended: frames still waiting for its bytes are dropped (bulk-reader.ts `end()`); returns how many. */
+  endBulk(): number {
+    return this.#bulkReader.end();
+  }
+
   /**
    * Sends long strings on `port` from now on (the peer reads its bulk pipe): `json` endpoints
    * only, where they skip `JSON.stringify` (bulk-codec.ts); `undefined` stops it.

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { ChannelCorruptError, ClusterPrimary, type PrimaryOptions } from '../../src/index.js';
+import { ChannelCorruptError, ClusterPrimary, WorkerExitedError, type PrimaryOptions } from '../../src/index.js';
 import type { ToPrimary, ToWorker } from '../fixtures/protocol.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { testOptions, track } from '../helpers/primary.js';
@@ -94,5 +94,25 @@ describe('a worker whose messages wait for bytes on its bulk pipe', () => {
     await expect(unresponsive).resolves.toMatchObject({ worker });
     await exit;
     expect(primary.blamed.filter((blame) => blame.startsWith('workerError'))).toEqual([]);
+  });
+
+  it('[H499] a worker that exits while writing a long reply: its exit is told as soon as its bulk pipe ends, and the request rejects with its exit code', async () => {
+    const { primary, started } = start({ intervalMs: 1_000, timeoutMs: 20_000 });
+    const [worker] = await started;
+    const exit = onceEvent(primary, 'workerExit');
+    const replaced = onceEvent(primary, 'workerReady');
+    // 4 MB: more than the pipe takes at once, so the rest is lost with the process.
+    const answer = await primary.send(worker!, 'bigThenExit', { size: 4_000_000, code: 3 }, { timeoutMs: 30_000 }).then(
+      (reply) => ({ reply: reply.length }),
+      (error: unknown) => error,
+    );
+    // Before: the frame waited 2 s for bytes that could not come; meanwhile a 1 s timer rejected
+    // the request with "lost its IPC channel" (exitCode null), and the exit was told 2 s late.
+    expect(answer).toBeInstanceOf(WorkerExitedError);
+    expect(answer).toMatchObject({ code: 'ERR_WORKER_EXITED', workerId: worker!.id, exitCode: 3 });
+    expect((answer as Error).message).toContain('exited with code 3');
+    await expect(exit).resolves.toMatchObject({ code: 3, expected: false });
+    expect(worker!.state).toBe('exited');
+    await replaced;
   });
 });

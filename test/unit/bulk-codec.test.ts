@@ -150,6 +150,24 @@ describe('bulk reader', () => {
     expect(bytes).toEqual([expect.stringMatching(/^\d+ bytes of messages waited for bulk bytes that did not come$/)]);
   });
 
+  it('[H499] at the pipe\'s end, frames waiting for bytes are dropped and the plain frames behind them delivered in order; later bulk frames are dropped', () => {
+    const delivered: unknown[] = [];
+    const faults: string[] = [];
+    const reader = new BulkReader((message) => delivered.push((message as { m: unknown[] }).m[3]), () => faults.push('malformed'), (reason) => faults.push(reason), 1 << 20);
+    reader.enable();
+    reader.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [100] });
+    reader.push(Buffer.from('x'.repeat(10))); // part of its bytes: the rest never comes
+    reader.receive({ __ck: 1, m: [3, 0, 'type', 'plain 1'] });
+    reader.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [5] });
+    reader.receive({ __ck: 1, m: [3, 0, 'type', 'plain 2'] });
+    expect({ delivered, held: reader.heldFrames }).toEqual({ delivered: [], held: 4 });
+    expect(reader.end()).toBe(2);
+    expect({ delivered, held: reader.heldFrames, faults }).toEqual({ delivered: ['plain 1', 'plain 2'], held: 0, faults: [] });
+    reader.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [5] });
+    reader.receive({ __ck: 1, m: [3, 0, 'type', 'plain 3'] });
+    expect({ delivered, held: reader.heldFrames, again: reader.end() }).toEqual({ delivered: ['plain 1', 'plain 2', 'plain 3'], held: 0, again: 0 });
+  });
+
   it('delivers frames in order whether the bytes come before or after them, in any chunks', () => {
     const next = random(7);
     for (let round = 0; round < 50; round++) {

@@ -502,6 +502,15 @@ export class WorkerPool {
       record.endpoint.readBulk();
       // EPIPE or ECONNRESET as the worker dies: its exit is what gets reported.
       bulkEnd.on('error', () => {});
+      // Its end, once its process exited: the frames waiting for its bytes never complete, and
+      // are dropped, so the exit waiting for them is told at once, not 2 s later (H499). An end
+      // while it lives is its code closing the pipe (H86): held, for bulk-wait.ts to tell.
+      bulkEnd.on('end', () => {
+        record.isBulkEnded = true;
+        if (record.finishExit === undefined) return;
+        record.endpoint.endBulk();
+        record.finishExit();
+      });
       // Timed as the channel guard times reads of the IPC channel: the frames this releases are
       // decoded and handled here, and a costly one must be told (workerSlowMessage) as there.
       bulkEnd.on('data', (chunk: Buffer) => {
@@ -784,6 +793,8 @@ export class WorkerPool {
     markExited(record.clusterWorker);
     const seenAt = Date.now();
     record.exitSeen = { at: seenAt, unseenSince: this.unseenSince?.(seenAt) ?? seenAt };
+    // Its bulk pipe read to its end before the exit was seen: nothing more comes on it (H499).
+    if (record.isBulkEnded) record.endpoint.endBulk();
     const mayBeGroupStop = (signal === 'SIGINT' || signal === 'SIGTERM') && !record.stopRequested && !record.isKilledByPrimary();
     const startedAt = Date.now();
     // The shutdown began once the pool closed: its stop of the workers (which marks them) comes after its hooks and intake drain.

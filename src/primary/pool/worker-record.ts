@@ -332,6 +332,8 @@ export class WorkerRecord {
   lastFullReadAt = 0;
   /** The primary's end of the worker's bulk pipe (messaging/bulk-channel.ts), when it has one. */
   bulkEnd: Socket | undefined;
+  /** Its bulk pipe was read to its end (EOF): once its process exited, no byte comes any more (H499). */
+  isBulkEnded = false;
   /** Its messages waiting for their bulk bytes, and whether it kept talking meanwhile (bulk-wait.ts). */
   readonly bulkWait = new BulkWait();
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */

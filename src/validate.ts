@@ -290,6 +290,8 @@ const kOnlyBlank = /^[\s\u2800\u{16FE4}\u{1D159}]+$/u;
 /** A combining mark (`\p{M}`: U+0301, U+20DD...) as the first character (H372). */
 const leadingMark = unicodeRegExp('^\\p{M}');
 const onlyMarks = unicodeRegExp('^\\p{M}+$');
+/** A space carrying only combining marks at the end (`x \u0301`): it shows as `x` and a stray accent (H501). */
+const trailingMarkedSpace = unicodeRegExp(' \\p{M}+$');
 const loneSurrogate = unicodeRegExp('\\p{Cs}');
 const controlCharacter = unicodeRegExp('\\p{Cc}');
 const lineSeparator = unicodeRegExp('[\\p{Zl}\\p{Zp}]');
@@ -356,6 +358,10 @@ export function workerNameProblem(value: string, what: 'name' | 'role' = 'name')
   // column's padding in clusterkit status), and `\u0301a` shows as `a`.
   if (leadingMark().test(value)) return leadingMarkProblem(value, what);
   if (value.charCodeAt(value.length - 1) === 0x20) return `it ends with a space (U+0020 at index ${value.length - 1}): pass ${what}.trim()`;
+  const marked = trailingMarkedSpace().exec(value);
+  if (marked !== null) {
+    return `it ends with a space carrying only combining marks (U+0020 at index ${marked.index}, then ${codePointName(String.fromCodePoint(value.codePointAt(marked.index + 1)!))}): it shows as the ${what} before it with a stray mark; end it with a letter, digit or symbol`;
+  }
   const comma = what === 'role' ? value.indexOf(',') : -1;
   if (comma !== -1) return `it has a comma at index ${comma}, and roles travel comma-joined in CLUSTERKIT_ROLES`;
   return nfcProblem(value, what);

@@ -328,6 +328,8 @@ Examples:
 
 Grows the cluster to <count> workers (returns once the new ones are ready), or shrinks it:
 the most recently added workers stop gracefully, finishing their requests.
+<count> may be relative, as in PM2, from the current target: +2 adds two workers, -1 stops
+one (one that would leave no worker is refused).
 
 Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed;
 2 bad usage; 3 scaled down, but a stopped worker cut requests off or did not stop cleanly
@@ -336,6 +338,8 @@ Exit codes: 0 done, every stopped worker stopped cleanly; 1 failed;
 Examples:
   clusterkit scale api 8
   clusterkit scale api 2
+  clusterkit scale api +1
+  clusterkit scale api -1
 `,
 };
 

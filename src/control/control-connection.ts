@@ -85,6 +85,28 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
     if (state.isEnded && !state.isFollowing) socket.end();
     else socket.resume();
   };
+  /**
+   * Ends the connection with `errorLine`, answering nothing more: to make room for a newer
+   * connection, or after a request line over the limit.
+   */
+  const closeDraining = (errorLine: string): void => {
+    if (socket.destroyed) return;
+    state.isClosingForRoom = true;
+    // A request read but waiting (for the client to read an earlier answer) was never run: dropped.
+    queue.length = 0;
+    stopLineTimer();
+    // Answers it has not read wait before the line: a client that reads none (a flood) would
+    // never get to it, and would hold the connection. Closed at once, as before the line.
+    if (socket.writableLength > 0) return void socket.destroy();
+    socket.end(errorLine);
+    // As a refusal (control-server.ts `refuse`): read and drop what the client sends, so a
+    // request it writes now succeeds and it reads the line, rather than its write failing
+    // (EPIPE) first; closed once the client ends its side, and not held past kRoomLingerMs,
+    // whatever the client does.
+    socket.resume();
+    const linger = setTimeout(() => socket.destroy(), kRoomLingerMs).unref();
+    socket.once('close', () => clearTimeout(linger));
+  };
   readLines(
     socket,
     (line) => {
@@ -95,10 +117,9 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
       socket.pause();
       void pump();
     },
-    () => {
-      stopLineTimer();
-      closeWithError(socket, `A control request line is at most ${kMaxRequestChars} characters; the connection is closed.`);
-    },
+    // Read and dropped after its line, as a connection closed for room: a client still in the
+    // middle of one large write got EPIPE before the line (hostile tester t53: 10 MiB at once).
+    () => closeDraining(errorLineOf(`A control request line is at most ${kMaxRequestChars} characters; the connection is closed.`)),
     kMaxRequestChars,
     {
       onPartial: (isPartial) => {
@@ -120,38 +141,26 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
   return {
     // A client that stops reading its answers (the queue waits for a drain) is idle too.
     isIdle: () => !state.isAnswering && !state.isFollowing,
-    closeForRoom: (errorLine) => {
-      if (socket.destroyed) return;
-      state.isClosingForRoom = true;
-      // A request read but waiting (for the client to read an earlier answer) was never run: dropped.
-      queue.length = 0;
-      stopLineTimer();
-      // Answers it has not read wait before the line: a client that reads none (a flood) would
-      // never get to it, and would hold the connection. Closed at once, as before the line.
-      if (socket.writableLength > 0) return void socket.destroy();
-      socket.end(errorLine);
-      // As a refusal (control-server.ts `refuse`): read and drop what the client sends, so a
-      // request it writes now succeeds and it reads the line, rather than its write failing
-      // (EPIPE) first; closed once the client ends its side. The room was made for a newer
-      // connection: this one is not held past kRoomLingerMs, whatever the client does.
-      socket.resume();
-      const linger = setTimeout(() => socket.destroy(), kRoomLingerMs).unref();
-      socket.once('close', () => clearTimeout(linger));
-    },
+    closeForRoom: (errorLine) => closeDraining(errorLine),
   };
+}
+
+/** One error line (id 0: the request could not be read, so it has no id), as closeWithError writes it. */
+function errorLineOf(message: string): string {
+  const response: ControlResponse = { id: 0, ok: false, error: protocolErrorBody(new InvalidArgumentError(message)) };
+  return `${JSON.stringify(response)}\n`;
 }
 
 /** One error line (id 0: the request could not be read, so it has no id), then the connection closes. */
 function closeWithError(socket: net.Socket, message: string): void {
   if (socket.destroyed) return;
-  const response: ControlResponse = { id: 0, ok: false, error: protocolErrorBody(new InvalidArgumentError(message)) };
   socket.pause();
-  socket.end(`${JSON.stringify(response)}\n`, () => socket.destroy());
+  socket.end(errorLineOf(message), () => socket.destroy());
 }
 
 interface ConnectionState {
   isPumping: boolean;
-  /** Closed to make room for a newer connection: nothing more is read or answered. */
+  /** Closed to make room for a newer connection, or after a line over the limit: nothing more is read or answered. */
   isClosingForRoom: boolean;
   /** A request other than `logs` is being served: the idle timeout waits. */
   isAnswering: boolean;

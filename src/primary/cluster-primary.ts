@@ -5,6 +5,7 @@
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { EventEmitter } from 'eventemitter3';
+import { checkNoNotifyOptions } from '../messaging/notify-options.js';
 import { describeValue, InvalidArgumentError, InvalidOptionError, ShutdownInProgressError, WorkerExitedError } from '../errors.js';
 import { assertUserType } from '../messaging/envelope.js';
 import { routeUserMessage, type RoutedMessage } from '../messaging/route.js';
@@ -213,8 +214,11 @@ export class ClusterPrimary<
   /**
    * Sends a message to one worker without waiting for a reply.
    * @throws NotSerializableError, WorkerExitedError, NoWorkerAvailableError at once.
+   * @throws InvalidArgumentError at once for an argument after the payload: a notification
+   *   takes no options (no timeout, no signal: `send()` has them).
    */
   notify<K extends MessageType<ToWorker>>(worker: WorkerHandle | number, type: K, ...args: PayloadArg<ToWorker, K>): void {
+    if (args.length > 1) checkNoNotifyOptions((args as unknown[])[1]);
     this.#target(worker, type).endpoint.notify(type, args[0]);
   }
 

@@ -6,6 +6,7 @@ import cluster from 'node:cluster';
 import type { Server } from 'node:net';
 import { EventEmitter } from 'eventemitter3';
 import { isScriptStartUnderRun } from '../runner/run-marker.js';
+import { checkNoNotifyOptions } from '../messaging/notify-options.js';
 import { describeValue, InvalidArgumentError, InvalidStateError, MessageTimeoutError, NotAWorkerError, ShutdownInProgressError } from '../errors.js';
 import type { Endpoint } from '../messaging/endpoint.js';
 import { assertUserType } from '../messaging/envelope.js';
@@ -123,8 +124,13 @@ export class ClusterWorker<
     }
   }
 
-  /** Sends a message to the primary without waiting for a reply. Throws at once on bad input. */
+  /**
+   * Sends a message to the primary without waiting for a reply. Throws at once on bad input.
+   * @throws InvalidArgumentError at once for an argument after the payload: a notification
+   *   takes no options (no timeout, no signal: `send()` has them).
+   */
   notify<K extends MessageType<ToPrimary>>(type: K, ...args: PayloadArg<ToPrimary, K>): void {
+    if (args.length > 1) checkNoNotifyOptions((args as unknown[])[1]);
     this.#endpointFor(type).notify(type, args[0]);
   }
 

@@ -232,6 +232,29 @@ describe('control protocol', () => {
     expect(scaled).toEqual([]);
   });
 
+  it('[H502] a 10 MiB request line written at once gets the error line: what the client still writes is read and dropped, not cut with EPIPE', async () => {
+    const where = directory();
+    const server = await startControlServer('huge-line', handlers, where);
+    servers.push(server);
+    // Before (hostile tester t53): the server closed with the bytes unread; the client's write
+    // failed (EPIPE) and it never read the line.
+    const huge = await new Promise<{ received: string; errors: string[] }>((resolve) => {
+      let received = '';
+      const errors: string[] = [];
+      const socket = net.connect(server.path, () => socket.end(`{"id":9,"command":"status","pad":"${'x'.repeat(10 * 1024 * 1024)}"}\n`));
+      const release = onCleanup(() => abandon(socket));
+      socket.on('data', (chunk) => (received += chunk.toString()));
+      socket.on('error', (error: NodeJS.ErrnoException) => errors.push(error.code ?? error.message));
+      socket.on('close', () => {
+        release();
+        resolve({ received, errors });
+      });
+    });
+    expect(huge).toEqual({ received: expect.stringContaining('A control request line is at most 65536 characters; the connection is closed.'), errors: [] });
+    // The server goes on.
+    await expect(exchange(server.path, ['{"id":1,"command":"status"}'], 1)).resolves.toEqual([{ id: 1, ok: true, result: status }]);
+  });
+
   it('answers "events" with the page after the cursor, and refuses a cursor that is not a non-negative integer', async () => {
     const where = directory();
     const server = await serve('events', where);

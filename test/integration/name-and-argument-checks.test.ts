@@ -193,7 +193,7 @@ describe('names, message limits and arguments', () => {
   // were accepted (each is NFC): in clusterkit status the first's name and roles cells were
   // blank, the second showed as "a" with its accent on the column gap; workerByName('\u0301')
   // and roundRobin({ role: '\u0301' }) answered; serviceName '\u0301' named a cluster.
-  it('[H361][H372] refuses names and roles made of combining marks or starting with one, everywhere a name is checked, saying which mark and what to do', async () => {
+  it('[H361][H372][H501] refuses names and roles made of combining marks or starting with one, or ending with a space that carries marks, everywhere a name is checked, saying which mark and what to do', async () => {
     const primary = testPrimary({ workerCount: 0 });
     await primary.start();
     const marksOnly = 'it is made of combining marks only, the first U+0301 at index 0, so it would show as an empty name in clusterkit status: start it with a letter, digit or symbol';
@@ -215,6 +215,10 @@ describe('names, message limits and arguments', () => {
     expect((await failure(() => primary.listenSticky({ port: 0, host: '127.0.0.1', role: '\u0301io' }), InvalidOptionError)).message).toContain('it starts with a combining mark U+0301 at index 0');
     expect((await failure(() => primary.listenHealth({ port: 0, host: '127.0.0.1', role: '\u0301' }), InvalidOptionError)).option).toBe('role');
     expect(primary.workers).toEqual([]);
+    // A space at the end that carries only marks is a space at the end (H501; hostile tester t53: `x \u0301` was a name).
+    const spaceMarked = await failure(() => primary.fork({ name: 'x \u0301' }), InvalidOptionError);
+    expect(spaceMarked.message).toContain('it ends with a space carrying only combining marks (U+0020 at index 1, then U+0301): it shows as the name before it with a stray mark; end it with a letter, digit or symbol');
+    expect((await failure(() => primary.fork({ roles: ['io \u0301\u0323'] }), InvalidOptionError)).message).toContain('it ends with a space carrying only combining marks (U+0020 at index 2, then U+0301)');
     // A mark after another character is part of it, as before.
     const [marked] = await primary.fork({ name: 'x\u20dd', roles: ['r-\u0301'] });
     await expect(primary.send(marked!, 'whoami')).resolves.toMatchObject({ name: 'x\u20dd', roles: ['r-\u0301'] });
@@ -302,5 +306,20 @@ describe('names, message limits and arguments', () => {
     expect(outcome.error).toMatchObject({ name: 'NotSerializableError', message: expect.stringMatching(/^Cannot store the value of "hostile", at value\.pad: JSON serialization writes the elements of an array only/) });
     // A message still says it is one.
     expect(() => primary.notify(worker!, 'echo', () => 1)).toThrow('Cannot send payload: functions cannot be sent between processes');
+  });
+
+  it('[H500] notify() refuses an argument after its payload, on both sides, where it was ignored', async () => {
+    const primary = testPrimary();
+    const [worker] = await primary.start();
+    const heard: unknown[] = [];
+    for (const extra of [{ signal: AbortSignal.abort() }, { timeoutMs: -1 }, { bogus: 1 }, 5]) {
+      expect(() => (primary.notify as (...args: unknown[]) => void)(worker!, 'echo', 'x', extra)).toThrow(
+        expect.objectContaining({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/^notify\(\) takes no options after its payload: .* use send\(\) for those/) }),
+      );
+      heard.push(await primary.send(worker!, 'notifyPrimary', { type: 'x', payload: 1, options: extra }));
+    }
+    expect(heard).toEqual(Array.from({ length: 4 }, () => ({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/^notify\(\) takes no options after its payload/) })));
+    // undefined is no option: still sent.
+    expect(() => (primary.notify as (...args: unknown[]) => void)(worker!, 'echo', 'x', undefined)).not.toThrow();
   });
 });

@@ -49,8 +49,10 @@ export class BulkReader {
   #heldHead = 0;
   #heldBytes = 0;
   #isCorrupt = false;
-  /** The bulk pipe ended (`end()`): no byte comes any more. */
+  /** The bulk pipe ended (`end()`): no byte comes any more beyond those buffered. */
   #isEnded = false;
+  /** Ended, and a frame needed more bytes than came: it and every later frame with bulk strings are dropped. */
+  #isTruncated = false;
   #bytesDecoded = 0;
   /** Frames with bulk bytes joined so far: the number the next one's trailer must carry. */
   #bulkFrames = 0;
@@ -99,7 +101,7 @@ export class BulkReader {
     }
     // Its bytes can come no more (`end()`): what it was to carry is lost with the peer, as a
     // message Node could not write before the process ended is.
-    if (lengths !== undefined && this.#isEnded) return;
+    if (lengths !== undefined && this.#isTruncated) return;
     let total = 0;
     if (lengths !== undefined) {
       if (!Array.isArray(lengths) || lengths.length > kRecordSize * 1024 * 64) return this.#corrupt('a frame\'s bulk lengths are not a list');
@@ -123,15 +125,23 @@ export class BulkReader {
 
   /**
    * The bulk pipe ended (its EOF, read after every byte before it): the peer's process is gone,
-   * or it closed its end, and no byte comes any more. A frame waiting for bytes never completes:
-   * it is dropped, and so is each later one that names bulk bytes (they are read in order, behind
-   * it). Frames without bulk strings held behind it are delivered, in their order: a worker that
-   * exited right after writing a long reply had its exit, and its pending requests, waiting 2 s
-   * for bytes that could not come (hostile tester t53). Returns how many frames were dropped.
+   * or it closed its end, and no byte comes beyond those read. Bytes read ahead of their frame
+   * still meet it when it comes on the IPC channel. A frame that needs more than came never
+   * completes: it is dropped, and so is each later one that names bulk bytes (they are read in
+   * order, behind it); frames without bulk strings held behind it are delivered, in their order.
+   * Before, a worker that exited right after writing a long reply had its exit, and its pending
+   * requests, wait 2 s for bytes that could not come (hostile tester t53). Returns how many
+   * frames were dropped now.
    */
   end(): number {
     if (this.#isEnded || this.#isCorrupt) return 0;
     this.#isEnded = true;
+    return this.#heldHead < this.#held.length ? this.#truncate() : 0;
+  }
+
+  /** Ended with the oldest held frame short of its bytes: drops the frames with bulk strings, delivers the others. */
+  #truncate(): number {
+    this.#isTruncated = true;
     const held = this.#held.slice(this.#heldHead) as HeldFrame[];
     this.#held = [];
     this.#heldHead = 0;
@@ -159,7 +169,11 @@ export class BulkReader {
   #release(): void {
     while (this.#heldHead < this.#held.length && !this.#isCorrupt) {
       const frame = this.#held[this.#heldHead]!;
-      if (frame.total > this.#buffered) return;
+      if (frame.total > this.#buffered) {
+        // No more bytes come: this frame, and the bulk ones behind it, never complete.
+        if (this.#isEnded) this.#truncate();
+        return;
+      }
       this.#held[this.#heldHead++] = undefined; // not kept alive by the queue once delivered
       if (this.#heldHead === this.#held.length) {
         this.#held = [];

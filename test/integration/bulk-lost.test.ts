@@ -113,6 +113,11 @@ describe('a worker whose messages wait for bytes on its bulk pipe', () => {
     expect((answer as Error).message).toContain('exited with code 3');
     await expect(exit).resolves.toMatchObject({ code: 3, expected: false });
     expect(worker!.state).toBe('exited');
-    await replaced;
+    const [next] = await replaced.then(() => primary.workers);
+    // A long reply the pipe took whole is delivered, though its worker exits at once: bytes read
+    // before their frame, or the pipe's end before the frame, still meet it.
+    const delivered = onceEvent(primary, 'workerExit');
+    await expect(primary.send(next!, 'bigThenExit', { size: 20_000, code: 4 }, { timeoutMs: 30_000 })).resolves.toHaveLength(20_000);
+    await expect(delivered).resolves.toMatchObject({ code: 4 });
   });
 });

@@ -166,6 +166,19 @@ describe('bulk reader', () => {
     reader.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [5] });
     reader.receive({ __ck: 1, m: [3, 0, 'type', 'plain 3'] });
     expect({ delivered, held: reader.heldFrames, again: reader.end() }).toEqual({ delivered: ['plain 1', 'plain 2', 'plain 3'], held: 0, again: 0 });
+
+    // Bytes read whole before their frame: the frame still meets them after the end, and one
+    // short of its bytes is dropped when it comes.
+    const text = 'z'.repeat(20_000);
+    const early: unknown[] = [];
+    const ahead = new BulkReader((message) => early.push((message as { m: unknown[] }).m[3]), () => faults.push('malformed'), (reason) => faults.push(reason), 1 << 20);
+    ahead.enable();
+    ahead.push(withTrailer(Buffer.from(text), 0));
+    expect(ahead.end()).toBe(0);
+    ahead.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [text.length] });
+    ahead.receive({ __ck: 1, m: [3 | 16, 0, 'type', [null, 1]], b: [text.length] });
+    ahead.receive({ __ck: 1, m: [3, 0, 'type', 'plain'] });
+    expect({ early, held: ahead.heldFrames, faults }).toEqual({ early: [text, 'plain'], held: 0, faults: [] });
   });
 
   it('delivers frames in order whether the bytes come before or after them, in any chunks', () => {

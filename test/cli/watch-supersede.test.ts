@@ -25,7 +25,7 @@ async function stop(run: Spawned, name: string, runtime: string): Promise<void> 
 }
 
 describe('clusterkit run --watch: a newer save supersedes the reload [H388]', () => {
-  it('[H388] a module saved by truncate, then write, the replacement loading it empty in between: stopped at once, the save reloads, no 60 s stall', async () => {
+  it('[H388][H503] a module saved by truncate, then write, the replacement loading it empty in between: stopped at once, the save reloads, no 60 s stall', async () => {
     const runtime = runtimeDir();
     const [port, health] = [await freePort(), await freePort()];
     // The app listens with what its module exports: caught empty, it never listens.

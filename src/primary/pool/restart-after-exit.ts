@@ -155,6 +155,8 @@ function decideAndRestart(pool: WorkerPool, context: PoolContext, record: Worker
       error,
       remainingSlots,
     });
+    // No worker is left: the primary runs on with none, holding its process (H504).
+    if (remainingSlots === 0) pool.holdWithoutWorkers();
     return;
   }
   const restartNow = (): void => {

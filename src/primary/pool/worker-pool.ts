@@ -138,6 +138,8 @@ export class WorkerPool {
    */
   unseenSince: ((now: number) => number) | undefined;
   #isClosed = false;
+  /** Keeps the process alive while no worker is left (`holdWithoutWorkers`). */
+  #noWorkerHold: NodeJS.Timeout | undefined;
   /** The target when the pool closed (a shutdown retires every slot). */
   #closedTarget: number | undefined;
   /** Which slots and kinds of worker listened: their later workers are ready only once they listen. */
@@ -278,7 +280,25 @@ export class WorkerPool {
    * Forks a worker for `slot`. It becomes the slot's current worker unless `asIncoming`.
    * @throws {WorkerStartupError} when the operating system refuses the spawn at once (E2BIG).
    */
+  /**
+   * Holds the process while a running primary has no worker left, its last slot given up in a
+   * crash loop (H504): nothing of node:cluster keeps the process alive then, and a library
+   * primary's process ended with code 0, no `shutdown`, no `_destroy` (library tester t53). It
+   * runs on, as a listening server does, its given-up slots visible, until a worker is forked
+   * again (`reload()`, `fork()`, `scale()`) or its shutdown begins.
+   */
+  holdWithoutWorkers(): void {
+    if (this.#isClosed) return;
+    this.#noWorkerHold ??= setInterval(() => {}, 2 ** 30);
+  }
+
+  #releaseHold(): void {
+    clearInterval(this.#noWorkerHold);
+    this.#noWorkerHold = undefined;
+  }
+
   launch(slot: Slot, asIncoming = false): WorkerRecord {
+    this.#releaseHold();
     // A worker forked after the initial ones (a replacement, a restart, a scale-up) starts its
     // watchdog thread with the rest of its start-up, where its 30 to 40 ms of CPU compete with
     // nothing that serves (a replacement boots at a lower priority), rather than once ready,
@@ -399,6 +419,7 @@ export class WorkerPool {
     // A stopping cluster still shows the target it had (status's "workers 1/2").
     this.#closedTarget ??= this.targetCount;
     this.#isClosed = true;
+    this.#releaseHold();
     let cancelled = 0;
     for (const slot of this.#slots) if (this.retire(slot, new ShutdownInProgressError('The primary is shutting down; no worker will be started.'))) cancelled++;
     return cancelled;

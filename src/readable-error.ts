@@ -35,7 +35,8 @@ export function isError(value: unknown): value is Error {
  * objects are their JSON, or their `String()`, or their `[object Tag]`, whichever works first.
  */
 export function describeThrown(value: unknown): string {
-  if (typeof value === 'string') return truncate(value);
+  // An empty string said as such: `rejected: .` read as a cut line (retest t53).
+  if (typeof value === 'string') return value === '' ? 'an empty string ("")' : truncate(value);
   // String() of these never runs user code (a symbol's description is read directly).
   if (value === null || (typeof value !== 'object' && typeof value !== 'function')) return String(value);
   if (typeof value === 'function') {

@@ -52,7 +52,7 @@ const kPm2RunOptions: Readonly<Record<string, string>> = {
   '--interpreter-args': `--node-arg here, one per Node option: --node-arg=--import=tsx`,
   '--log-type': `--log-format here: --log-format json`,
   '--log-date-format': `--time-format here: --time-format "YYYY-MM-DD HH:mm:ss Z" (the same tokens; it implies --time)`,
-  '--only': `a positional here: clusterkit run ecosystem.config.js <app> runs that app of the file (with a clusterkit.config.* in the directory, clusterkit run <app> does)`,
+  '--only': `a positional here: clusterkit run ecosystem.config.js <app> runs that app of the file, one app a run (with a clusterkit.config.* in the directory, clusterkit run <app> does); leave the app out to run them all`,
   '--no-autorestart': `not available: a crashed worker is always restarted (with backoff)`,
   '--min-uptime': `--startup-window here: --startup-window 1s (the default; counted from ready, not from the spawn): a worker that dies sooner without having served a request failed to start, and --max-startup-failures (3) of those in a row stop its restarts; one that served backs off, without limit`,
   '--restart-delay': `not needed: restarts back off on their own, from 100 ms doubling up to 30 s, reset once a worker stayed ready 30 s (stableAfter in a config file)`,

@@ -234,7 +234,7 @@ function environmentMissing(app: ConfigApp, name: string): string {
 }
 
 /** PM2's config file names, looked for when nothing says what to run. */
-const kEcosystemFiles = ['ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.json'];
+const kEcosystemFiles = ['ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.json', 'process.json'];
 
 /** No script and no clusterkit config: a PM2 ecosystem file lying here is what was meant. */
 function missingScript(invocationDir: string): UsageError {
@@ -257,7 +257,7 @@ function ecosystemAppNotNamed(name: string, invocationDir: string): UsageError |
   if (ecosystem === undefined) return undefined;
   const shown = escapeControlChars(name);
   return new UsageError(
-    `"${shown}" is not a script here, and no clusterkit.config.* is here to have an app of that name. ${ecosystem} is here: to run its app "${shown}", type clusterkit run ${ecosystem} ${shown} (a PM2 ecosystem file is read when it is named; only clusterkit.config.* is found without being named).`,
+    `"${shown}" is not a script here, and no clusterkit.config.* is here to have an app of that name. ${ecosystem} is here: if "${shown}" is an app of it, type clusterkit run ${ecosystem} ${shown} (clusterkit run ${ecosystem} runs all its apps; a PM2 file is read when it is named, only clusterkit.config.* is found without being named).`,
     'run',
   );
 }

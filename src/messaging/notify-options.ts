@@ -6,10 +6,12 @@
  */
 import { describeValue, InvalidArgumentError } from '../errors.js';
 
-/** Throws InvalidArgumentError for anything but `undefined` after a notification's payload. */
-export function checkNoNotifyOptions(extra: unknown): void {
-  if (extra === undefined) return;
-  throw new InvalidArgumentError(
-    `notify() takes no options after its payload: a notification waits for no reply, so it has no timeout and no abort signal; use send() for those (it resolves with the reply). Received ${describeValue(extra)}.`,
-  );
+/** Throws InvalidArgumentError for anything but `undefined` after a notification's payload (`args[0]`), at any place. */
+export function checkNoNotifyOptions(args: readonly unknown[]): void {
+  for (let index = 1; index < args.length; index++) {
+    if (args[index] === undefined) continue;
+    throw new InvalidArgumentError(
+      `notify() takes no options after its payload: a notification waits for no reply, so it has no timeout and no abort signal; use send() for those (it resolves with the reply). Received ${describeValue(args[index])} after the payload.`,
+    );
+  }
 }

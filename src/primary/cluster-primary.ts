@@ -218,7 +218,7 @@ export class ClusterPrimary<
    *   takes no options (no timeout, no signal: `send()` has them).
    */
   notify<K extends MessageType<ToWorker>>(worker: WorkerHandle | number, type: K, ...args: PayloadArg<ToWorker, K>): void {
-    if (args.length > 1) checkNoNotifyOptions((args as unknown[])[1]);
+    if (args.length > 1) checkNoNotifyOptions(args as unknown[]);
     this.#target(worker, type).endpoint.notify(type, args[0]);
   }
 

@@ -456,7 +456,7 @@ export interface ShutdownForcedEvent {
  */
 export type StickyRefusedReason = 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused';
 
-/** `listenSticky()` connections closed unserved: their clients saw a reset. */
+/** `listenSticky()` connections closed unserved: their clients saw the connection closed with no answer. */
 export interface StickyRefusedEvent {
   readonly reason: StickyRefusedReason;
   /** The worker that refused them (`worker-refused` only); it gets no more sticky connections. */

@@ -130,7 +130,7 @@ export class ClusterWorker<
    *   takes no options (no timeout, no signal: `send()` has them).
    */
   notify<K extends MessageType<ToPrimary>>(type: K, ...args: PayloadArg<ToPrimary, K>): void {
-    if (args.length > 1) checkNoNotifyOptions((args as unknown[])[1]);
+    if (args.length > 1) checkNoNotifyOptions(args as unknown[]);
     this.#endpointFor(type).notify(type, args[0]);
   }
 

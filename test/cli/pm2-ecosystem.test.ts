@@ -326,7 +326,7 @@ describe('an app of an ecosystem file named alone (pm2 tester t53)', () => {
     // Before: "Script not found: .../pm2api (relative to the current directory; ...)", naming neither the file nor the command.
     const alone = await cli(['run', 'pm2api'], { runtime, cwd: project });
     expect(alone).toMatchObject({ code: 2, stdout: '' });
-    expect(alone.stderr).toContain('clusterkit: "pm2api" is not a script here, and no clusterkit.config.* is here to have an app of that name. ecosystem.config.cjs is here: to run its app "pm2api", type clusterkit run ecosystem.config.cjs pm2api');
+    expect(alone.stderr).toContain('clusterkit: "pm2api" is not a script here, and no clusterkit.config.* is here to have an app of that name. ecosystem.config.cjs is here: if "pm2api" is an app of it, type clusterkit run ecosystem.config.cjs pm2api (clusterkit run ecosystem.config.cjs runs all its apps');
     const only = await cli(['run', 'ecosystem.config.cjs', '--only', 'pm2api'], { runtime, cwd: project });
     expect(only).toMatchObject({ code: 2 });
     expect(only.stderr).toContain("PM2's --only is a positional here: clusterkit run ecosystem.config.js <app> runs that app of the file");

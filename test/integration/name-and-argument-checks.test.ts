@@ -319,7 +319,8 @@ describe('names, message limits and arguments', () => {
       heard.push(await primary.send(worker!, 'notifyPrimary', { type: 'x', payload: 1, options: extra }));
     }
     expect(heard).toEqual(Array.from({ length: 4 }, () => ({ name: 'InvalidArgumentError', code: 'ERR_INVALID_ARGUMENT', message: expect.stringMatching(/^notify\(\) takes no options after its payload/) })));
-    // undefined is no option: still sent.
+    // undefined is no option: still sent; one further on is refused too (retest t53).
     expect(() => (primary.notify as (...args: unknown[]) => void)(worker!, 'echo', 'x', undefined)).not.toThrow();
+    expect(() => (primary.notify as (...args: unknown[]) => void)(worker!, 'echo', 'x', undefined, 5)).toThrow(/^notify\(\) takes no options after its payload: .* Received 5 after the payload\.$/);
   });
 });

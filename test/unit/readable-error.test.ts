@@ -17,6 +17,8 @@ describe('reading thrown values', () => {
       expect(typeof isError(value)).toBe('boolean');
     }
     expect(describeThrown(10n)).toBe('10');
+    // An empty string, said as such (retest t53: `rejected: .`).
+    expect(describeThrown('')).toBe('an empty string ("")');
     expect(describeThrown(() => 1)).toBe('function (anonymous)');
     expect(describeThrown('x'.repeat(5_000))).toHaveLength(2_000);
     expect(describeValue(makeUnreadable('trappingProxy'))).toBe('an unreadable value');

@@ -100,24 +100,15 @@ class StickyBalancer {
    */
   readonly #unsent = new Map<WorkerRecord, Set<Socket>>();
   /**
-   * Rate-limited `stickyRefused`, counted per reason. The reason is read at each refusal, not
-   * when the trailing event is told: a worker that became ready since would turn refusals made
-   * while none was ready into `no-sticky-worker` (retest t52).
+   * Rate-limited `stickyRefused`, one window per reason: the reason is read at each refusal, not
+   * when the trailing event is told (a worker that became ready since turned refusals made while
+   * none was ready into `no-sticky-worker`, retest t52), and the first refusal of one reason is
+   * told at once, not held behind the other's window (retest t53).
    */
-  readonly #refusedWarning = new RateLimitedWarning<RefusedCounts>(
-    (held, next) => {
-      if (held === undefined) return { ...next };
-      held['no-ready-worker'] += next['no-ready-worker'];
-      held['no-sticky-worker'] += next['no-sticky-worker'];
-      return held;
-    },
-    (counts) => {
-      for (const reason of ['no-ready-worker', 'no-sticky-worker'] as const) {
-        const count = counts[reason];
-        if (count > 0) this.#context.emit('stickyRefused', this.#role === undefined ? { reason, count } : { reason, role: this.#role, count });
-      }
-    },
-  );
+  readonly #refusedWarnings: Record<RefusedReason, RateLimitedWarning<number>> = {
+    'no-ready-worker': this.#refusedWarning('no-ready-worker'),
+    'no-sticky-worker': this.#refusedWarning('no-sticky-worker'),
+  };
 
   constructor(context: Pick<StickyContext, 'pool' | 'emit'>, role: string | undefined) {
     this.#context = context;
@@ -125,7 +116,15 @@ class StickyBalancer {
   }
 
   flushWarnings(): void {
-    this.#refusedWarning.flush();
+    this.#refusedWarnings['no-ready-worker'].flush();
+    this.#refusedWarnings['no-sticky-worker'].flush();
+  }
+
+  #refusedWarning(reason: RefusedReason): RateLimitedWarning<number> {
+    return new RateLimitedWarning<number>(
+      (held, next) => (held ?? 0) + next,
+      (count) => this.#context.emit('stickyRefused', this.#role === undefined ? { reason, count } : { reason, role: this.#role, count }),
+    );
   }
 
   dispatch(socket: Socket): void {
@@ -209,15 +208,15 @@ class StickyBalancer {
 
   /** At most one `stickyRefused` per 10 s per listener, counting the connections since the previous one (a trailing one for the rest). */
   #reportRefused(): void {
-    let reason: keyof RefusedCounts = 'no-ready-worker';
+    let reason: RefusedReason = 'no-ready-worker';
     for (const record of this.#context.pool.records) if (record.state === 'ready' && record.isConnected) reason = 'no-sticky-worker';
-    this.#refusedWarning.note(reason === 'no-ready-worker' ? { 'no-ready-worker': 1, 'no-sticky-worker': 0 } : { 'no-ready-worker': 0, 'no-sticky-worker': 1 });
+    this.#refusedWarnings[reason].note(1);
   }
 
 }
 
-/** Refused connections not told yet, by the reason each was refused for. */
-type RefusedCounts = Record<Exclude<StickyRefusedReason, 'worker-refused'>, number>;
+/** Why the primary itself refused a sticky connection (a worker's own refusal is told per worker). */
+type RefusedReason = Exclude<StickyRefusedReason, 'worker-refused'>;
 
 /**
  * Whether `socket` still holds its connection: Node's channel takes the handle out of a socket

@@ -67,7 +67,9 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     if (first === undefined) throw missingScript(invocationDir);
     // Something is there but is not a file (a directory, a device): say what it is.
     const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
-    if (present === undefined) throw ecosystemAppNotNamed(first, invocationDir) ?? scriptNotFound(first, flags.layer.cwd, invocationDir, flags.layer.scriptArgs);
+    // An app is named alone: with arguments (`run npx next start`), it is a command's hint that helps.
+    const appHint = (flags.layer.scriptArgs ?? []).length === 0 ? ecosystemAppNotNamed(first, invocationDir) : undefined;
+    if (present === undefined) throw appHint ?? scriptNotFound(first, flags.layer.cwd, invocationDir, flags.layer.scriptArgs);
     throw scriptError(present);
   }
   if (flags.configArg && options.isRecheck !== true) writingAs('stdout', () => process.stderr.write(`clusterkit: ${configArgNotice(flags.configArg!.typed, flags.configArg!.ending)}\n`));

@@ -6,7 +6,7 @@
  * itself, its error as `cause`, when the stop was its own (a SIGTERM from outside).
  */
 import { describe, expect, it } from '@jest/globals';
-import { RemoteError, ShutdownInProgressError } from '../../src/index.js';
+import { ShutdownInProgressError } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { until } from '../helpers/wait.js';
 
@@ -45,7 +45,7 @@ describe('a message to a stopping worker', () => {
     await stopping;
   });
 
-  it('[H479] is refused by the worker as ShutdownInProgressError, its error as cause, when the stop was its own', async () => {
+  it('[H479][H505] is refused as ShutdownInProgressError when the stop was its own: unsent by the primary once the worker said it stops (H505)', async () => {
     const primary = testPrimary({ workerCount: 1 }, kFixture);
     const [worker] = await primary.start();
     // A stop from outside: the worker stops itself, the primary learns it from the worker.
@@ -63,9 +63,10 @@ describe('a message to a stopping worker', () => {
       'a refusal',
     );
     expect(refused).toBeInstanceOf(ShutdownInProgressError);
-    // Its own words: the primary did not ask it to stop.
-    expect((refused as Error).message).toBe(`Worker ${worker!.id} (pid ${worker!.pid}) is shutting down and takes no new messages; "echo" was not handled.`);
-    expect((refused as Error).cause).toBeInstanceOf(RemoteError);
+    // The worker said it stops ($stopSignal): the primary refuses the message unsent (H505).
+    // Before, the worker refused it in its own words (`is shutting down ... "echo" was not
+    // handled.`, its error as cause), or it was lost at its exit ("before it replied").
+    expect((refused as Error).message).toBe(`Worker ${worker!.id} (pid ${worker!.pid}) is stopping and takes no new messages; "echo" was not sent to it. It did not run there: send it to another worker.`);
     process.kill(worker!.pid!, 'SIGKILL');
   });
 });

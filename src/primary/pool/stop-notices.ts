@@ -173,6 +173,10 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
     when: (record) => record.stopSignal === undefined,
     handle: ({ signal }, record) => {
       record.stopSignal = signal;
+      // It stops on its own once its grace ends (worker-lifecycle.ts): no new pick goes to it,
+      // and a message sent to it from now is refused unsent, which says it did not run there,
+      // rather than lost at its exit as "exited before it replied" (retest t53).
+      pool.rotation.remove(record);
     },
   });
   // The answer travels behind any connection Node handed the worker before we read its

@@ -50,8 +50,9 @@ export function createWorkerEndpoint(
     // A worker asked to stop runs no new message (it refuses them, or has stopped reading): one
     // sent or let out of the queue now is refused here, unwritten, and says so (retest t51: two
     // let out as earlier replies freed their slots were told the worker may have run them).
+    // So does one stopping of a signal from outside (`$stopSignal`): it stops once its grace ends.
     refuse: (type) =>
-      record.stopRequested && (!isSystemType(type) || type === kRelayedRequest)
+      (record.stopRequested || record.stopSignal !== undefined) && (!isSystemType(type) || type === kRelayedRequest)
         ? stoppingRefusal(record, type === kRelayedRequest ? 'the relayed message' : type)
         : undefined,
   });

@@ -4,7 +4,7 @@
  * primary may be exiting" while `reload` at the same moment said it had ended without stopping.
  */
 import { existsSync } from 'node:fs';
-import { deadLockHolder, liveLockHolder } from './name-lock.js';
+import { lockHolder } from './name-lock.js';
 
 /** How long a dropped connection's primary is looked at until it reads as dead, in ms. */
 export const kDropLookMs = 1_000;
@@ -19,9 +19,10 @@ export const kDropLookMs = 1_000;
 export async function deadAfterDrop(socketPath: string, lookMs = kDropLookMs): Promise<{ pid: number } | undefined> {
   const deadline = Date.now() + lookMs;
   for (;;) {
-    const dead = deadLockHolder(socketPath);
-    if (dead !== undefined) return dead;
-    if (!existsSync(socketPath) || liveLockHolder(socketPath) === undefined || Date.now() > deadline) return undefined;
+    // One read of the lock a round: it dead, or it alive, never neither (H507).
+    const holder = lockHolder(socketPath);
+    if (holder?.isAlive === false) return { pid: holder.pid };
+    if (holder === undefined || !existsSync(socketPath) || Date.now() > deadline) return undefined;
     // Referenced: the request is over, and nothing else may keep the CLI alive meanwhile.
     await new Promise((resolve) => setTimeout(resolve, 25));
   }

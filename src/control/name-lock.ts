@@ -230,20 +230,31 @@ export function readHolderQuietly(path: string): LockHolder | undefined {
 }
 
 /**
- * The pid of the primary whose lock sits beside the control socket `socketPath`, when that
- * process is gone (it ended without stopping: killed, crashed), for the "not running" message
- * (newcomer t31 L2). Undefined when unknown, or when it is alive (a primary still starting).
+ * The primary whose lock sits beside the control socket `socketPath`, and whether it lives,
+ * read once: the two looked at in two reads could see it alive, then dead, and say neither
+ * (CI, [H461]: a primary dying between them read as one that did not answer). Undefined when no
+ * lock of ours names one.
  */
-export function deadLockHolder(socketPath: string): { pid: number } | undefined {
+export function lockHolder(socketPath: string): { pid: number; isAlive: boolean } | undefined {
   const lockPath = socketPath.replace(/\.sock$/, '.lock');
   try {
     const holder = readHolder(lockPath);
     if (holder === undefined || holder.pid <= 0) return undefined;
     // A primary just killed may not be reaped yet: a zombie answers kill(pid, 0), but is dead (isHolderAlive).
-    return isHolderAlive(holder, lockPath) ? undefined : { pid: holder.pid };
+    return { pid: holder.pid, isAlive: isHolderAlive(holder, lockPath) };
   } catch {
     return undefined; // not a lock of ours to read: nothing more to say
   }
+}
+
+/**
+ * The pid of the primary whose lock sits beside the control socket `socketPath`, when that
+ * process is gone (it ended without stopping: killed, crashed), for the "not running" message
+ * (newcomer t31 L2). Undefined when unknown, or when it is alive (a primary still starting).
+ */
+export function deadLockHolder(socketPath: string): { pid: number } | undefined {
+  const holder = lockHolder(socketPath);
+  return holder === undefined || holder.isAlive ? undefined : { pid: holder.pid };
 }
 
 /**
@@ -252,12 +263,6 @@ export function deadLockHolder(socketPath: string): { pid: number } | undefined 
  * or when that process is gone.
  */
 export function liveLockHolder(socketPath: string): { pid: number } | undefined {
-  const lockPath = socketPath.replace(/\.sock$/, '.lock');
-  try {
-    const holder = readHolder(lockPath);
-    if (holder === undefined || holder.pid <= 0) return undefined;
-    return isHolderAlive(holder, lockPath) ? { pid: holder.pid } : undefined;
-  } catch {
-    return undefined; // not a lock of ours to read: nothing more to say
-  }
+  const holder = lockHolder(socketPath);
+  return holder?.isAlive === true ? { pid: holder.pid } : undefined;
 }

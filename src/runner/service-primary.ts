@@ -306,23 +306,6 @@ function workersAgain(count: number): string {
 }
 
 /**
- * Keeps the process alive while it waits with no worker (H333): the watcher and the control
- * socket do not hold the event loop, and with no worker left (and no health server) it emptied,
- * and Node ended `run` with exit 13, its top-level await unsettled (retest t35 HIGH-1). Until a
- * worker forks again (the next change, `clusterkit reload`) or the cluster stops.
- */
-function holdWhileWaiting(primary: ClusterPrimary): void {
-  const hold = setInterval(() => {}, 2 ** 30);
-  const release = () => {
-    clearInterval(hold);
-    primary.off('workerFork', release);
-    primary.off('shutdown', release);
-  };
-  primary.on('workerFork', release);
-  primary.on('shutdown', release);
-}
-
-/**
  * Under --watch, the start went on with initial slots given up in a crash loop (H347: before,
  * run exited 1, and the saved fix brought nothing back). With every slot given up, the primary
  * waits with no worker, as after the start (H333): true. Else the others serve: false.
@@ -339,7 +322,7 @@ function waitAfterFailedStart(primary: ClusterPrimary, spec: ServicePrimarySpec)
         : `the start failed for ${count} worker slot${count === 1 ? '' : 's'} (crash loop); the other workers serve; ${again}`,
     );
   }
-  if (isEvery) holdWhileWaiting(primary);
+  // The pool holds the process meanwhile (WorkerPool.holdWithoutWorkers(), H504; H333 before it).
   return isEvery;
 }
 
@@ -361,7 +344,7 @@ function watchForLostService(primary: ClusterPrimary, spec: ServicePrimarySpec):
           `every worker crash-looped; waiting for a change to the watched files to start ${workersAgain(count)}; clusterkit reload ${shellWord(spec.name)} also starts ${count === 1 ? 'it' : 'them'}`,
         );
       }
-      holdWhileWaiting(primary);
+      // The pool holds the process until a worker forks again (H504; H333 before it).
       return;
     }
     if (spec.logger) spec.logger.error({}, `service ${spec.name} has no worker left: every slot failed too often (${error.message})`);

@@ -9,7 +9,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, rmSync, sy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { claimNameLock, isPidAlive, type LockHolder } from '../../src/control/name-lock.js';
+import { deadAfterDrop } from '../../src/control/dead-after-drop.js';
+import { claimNameLock, isPidAlive, lockHolder, type LockHolder } from '../../src/control/name-lock.js';
 import { ClusterNameInUseError, ControlSocketError } from '../../src/errors.js';
 
 const cleanups: Array<() => void> = [];
@@ -116,5 +117,28 @@ describe('[H112] claimNameLock', () => {
     await expect(claimNameLock('app', lock, join(where, 'app.sock'), alive(lock))).rejects.toThrow(
       `${lock} is a directory, not a lock file: clusterkit makes its locks as small regular files, so it did not put this there, and will not read it. Remove it (if no "clusterkit run" with this name is starting) and start again.`,
     );
+  });
+});
+
+describe('[H507] a dropped connection\'s primary, looked at as it dies', () => {
+  it('[H507] lockHolder reads the holder and its life at once; deadAfterDrop says dead for a holder that dies at any moment of the look', async () => {
+    const where = directory();
+    const socket = join(where, 'web.sock');
+    const lock = join(where, 'web.lock');
+    writeFileSync(socket, '');
+    expect(lockHolder(socket)).toBeUndefined();
+    const holder = await liveProcess();
+    writeFileSync(lock, `${holder.pid}\n`);
+    expect(lockHolder(socket)).toEqual({ pid: holder.pid, isAlive: true });
+    // Before: dead, then alive were two reads; a holder dying between them read as neither, and
+    // the drop was told as a primary that did not answer (CI, [H461]).
+    for (let round = 0; round < 20; round++) {
+      const dying = spawn(process.execPath, ['-e', `setTimeout(() => {}, ${round})`], { stdio: 'ignore' });
+      cleanups.push(() => dying.kill('SIGKILL'));
+      await once(dying, 'spawn');
+      writeFileSync(lock, `${dying.pid}\n`);
+      await expect(deadAfterDrop(socket, 20_000)).resolves.toEqual({ pid: dying.pid });
+      expect(lockHolder(socket)).toEqual({ pid: dying.pid, isAlive: false });
+    }
   });
 });

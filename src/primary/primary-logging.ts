@@ -353,11 +353,15 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         replacement === 'failed'
           ? 'The script leaks memory, and its replacement could not start (the warning above says why): fix both'
           : 'The script leaks memory faster than a new worker starts (the replacement may yet become ready): fix the leak, and if workers should start faster, look at what their start-up waits for (readyTimeoutMs)';
+      // No other worker serves meanwhile (pm2 tester t53 F2): said, or a 1-worker app's gap of
+      // about a second with no listener went unsaid.
+      const serving = primary.workers.filter((other) => other !== worker && other.state === 'ready').length;
+      const gap = serving === 0 ? ' No other worker is ready: until one is, nothing serves (run 2 workers or more to keep serving through this).' : '';
       // The one line of the hard bound (H163): the limit held nothing while replacements did not come.
       logger.error(
         { ...ids(worker), rssBytes, limitBytes, action, replacement, ...(replacementStartingMs === undefined ? {} : { replacementStartingMs }) },
         `worker ${worker.id} over the memory limit grew by the limit once more while ${why}: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb). ` +
-          'It is stopped without waiting for its replacement, and the slot restarts in place as after a crash, with its backoff and limits (restart.maxStartupFailures). ' +
+          `It is stopped without waiting for its replacement, and the slot restarts in place as after a crash, with its backoff and limits (restart.maxStartupFailures).${gap} ` +
           advice,
       );
       return;

@@ -93,7 +93,7 @@ describe('memory limit', () => {
     }
   });
 
-  it('[H163][H190] stops a worker that keeps growing while its replacement is not ready, and restarts its slot in place, saying how long the replacement had been starting', async () => {
+  it('[H163][H190][H508] stops a worker that keeps growing while its replacement is not ready, and restarts its slot in place, saying how long the replacement had been starting', async () => {
     const directory = mkdtempSync(join(tmpdir(), 'ck-leak-'));
     const { logger, text } = capturedLogger('info');
     // The first worker leaks 80 MiB/s (up to 320 MiB); its replacements hang in their start-up.
@@ -126,6 +126,8 @@ describe('memory limit', () => {
         new RegExp(
           `ERROR worker ${first!.id} over the memory limit grew by the limit once more while its replacement was still starting after \\d+(\\.\\d+)? m?s: RSS \\d+\\.\\d MiB, limit 64\\.0 MiB \\(maxMemoryMb\\)\\. ` +
             'It is stopped without waiting for its replacement, and the slot restarts in place as after a crash, with its backoff and limits \\(restart\\.maxStartupFailures\\)\\. ' +
+            // One worker: nothing serves until the next is ready, said (H508).
+            'No other worker is ready: until one is, nothing serves \\(run 2 workers or more to keep serving through this\\)\\. ' +
             // What was true then (H190): the replacement was slow, not necessarily stuck ("do not become ready" before).
             'The script leaks memory faster than a new worker starts \\(the replacement may yet become ready\\): fix the leak, and if workers should start faster, look at what their start-up waits for \\(readyTimeoutMs\\) ',
         ),

@@ -9,7 +9,7 @@ import { appendFileSync, existsSync, mkdirSync, mkdtempSync, rmSync, watch, writ
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { maxWatchWaitMs, watchAndReload } from '../../src/cli/watch/watch-reload.js';
+import { kLateEventMs, maxWatchWaitMs, watchAndReload } from '../../src/cli/watch/watch-reload.js';
 import { kCodeLoopCount, kReloadLoopCount, reloadLoopDetector } from '../../src/cli/watch/reload-loop-detector.js';
 import { createIgnoreTest } from '../../src/cli/watch/watch-ignore.js';
 import { until } from '../helpers/wait.js';
@@ -221,8 +221,11 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
     });
     writeFileSync(join(directory, 'server.js'), '// v2\n');
     await until(() => watching.dropped().length === 1, 20_000, 'debug.txt dropped');
+    const droppedSeenAt = Date.now();
     isAppending = false;
     await afterLastReload(reloads, ends);
+    // A person's save comes later than a reload's own echo (H511): more than kLateEventMs after the reload and the drop.
+    await until(() => Date.now() - Math.max(ends.at(-1)!, droppedSeenAt) > kLateEventMs + 50, 20_000, 'past the echo of the last reload');
     const before = reloads.length;
     writeFileSync(join(directory, 'debug.txt'), 'saved by hand\n');
     await until(() => reloads.length > before, 20_000, 'the reload of the save');
@@ -233,6 +236,68 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
     await afterLastReload(reloads, ends);
     writeFileSync(join(directory, 'debug.txt'), 'saved again\n');
     await until(() => reloads.length > before + 1, 20_000, 'the reload of the second save');
+  });
+
+  it('[H511] clusterkit logs -f > debug.txt in the project: the lines written just after each reload (its last, the one naming the file) are no save; it stops reloading', async () => {
+    // What the redirect does: each line logged (by the watch and by the reload) lands in
+    // debug.txt a moment later, after the reload's end for its last line. Before, the line that
+    // named the file landed in it and was taken for a person's save: watched again, reloaded,
+    // named again, every 2 s for good (watch tester t54).
+    const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
+    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+    writeFileSync(join(directory, 'server.js'), '// v1\n');
+    const debug = join(directory, 'debug.txt');
+    let isOpen = true;
+    cleanups.push(() => {
+      isOpen = false;
+    });
+    const echo = (line: string) => setTimeout(() => isOpen && appendFileSync(debug, `${line}\n`), 3);
+    const lines: string[] = [];
+    const at = (level: string) => (_fields: object, message?: string) => {
+      lines.push(`${level} ${message ?? ''}`);
+      echo(`${level} ${message ?? ''}`);
+    };
+    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+    const reloads: number[] = [];
+    const reload = async () => {
+      reloads.push(Date.now());
+      appendFileSync(debug, 'rolling reload started\n');
+      echo('rolling reload complete');
+    };
+    const watching = await watchAndReload({ paths: [directory], ignore: [], delayMs: 100 }, { reload }, directory, logger, {});
+    cleanups.push(() => watching.close());
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => lines.some((line) => line.startsWith('warn')), 20_000, 'the loop named');
+    const warnedAt = lines.length;
+    const reloadsAtWarning = reloads.length;
+    for (const version of [3, 4]) {
+      writeFileSync(join(directory, 'server.js'), `// v${version}\n`);
+      await until(() => reloads.length >= reloadsAtWarning + version - 2, 20_000, `the reload for v${version}`);
+    }
+    const after = lines.slice(warnedAt);
+    expect(after.filter((line) => line.includes('changed while no reload ran'))).toEqual([]);
+    expect(new Set(after.filter((line) => line.includes('change detected')))).toEqual(new Set(['info change detected in server.js: reloading the workers one by one']));
+    expect(watching.dropped()).toEqual([debug]);
+  });
+
+  it('[H511] a file found looping again after a change while no reload ran is left out for the rest of the run, said once', async () => {
+    // The app's output, written at each start and at any time between (every 400 ms).
+    const { directory, reloads, lines, watching } = await watchedProject(50, async (root) => appendFileSync(join(root, 'out.txt'), 'start\n'));
+    const writer = setInterval(() => appendFileSync(join(directory, 'out.txt'), 'tick\n'), 400);
+    cleanups.push(() => clearInterval(writer));
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => lines.some((line) => line.includes('Left out of the watch for the rest of this run')), 30_000, 'out.txt left out');
+    expect(lines.filter((line) => line.startsWith('warn') && line.includes('out.txt'))).toEqual([
+      expect.stringMatching(/^warn out\.txt was written while each of the last 3 reloads ran/),
+      'warn out.txt was again written while each of the last 3 reloads ran, after it changed while no reload ran: what writes it does so at any time, as an app\'s output does. ' +
+        'Left out of the watch for the rest of this run (clusterkit show lists it); a restart of clusterkit run watches it again. To leave it out for good: add --ignore-watch out.txt (ignoreWatch: ["out.txt"] in the config file)',
+    ]);
+    const leftOutAt = lines.length;
+    const before = reloads.length;
+    writeFileSync(join(directory, 'server.js'), '// v3\n');
+    await until(() => reloads.length > before, 20_000, 'the reload of v3');
+    expect(lines.slice(leftOutAt).filter((line) => line.includes('out.txt'))).toEqual([]);
+    expect(watching.dropped()).toEqual([join(directory, 'out.txt')]);
   });
 
   it('[H289] a code file written during each reload is listed as looping, its reloads back off, and it is cleared once a reload passes without it', async () => {
@@ -324,13 +389,16 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
     ]);
   });
 
-  it('[H290] the watched root gone with the script (rm -rf dist; sleep; build): no reload at the quiet time, one line, the return reloads', async () => {
+  it('[H290][H512] the watched root gone with the script (rm -rf dist; sleep; build): no reload at the quiet time, one line, the return reloads', async () => {
     const { dist, lines, exists, watching } = await watchedDist({ 'server.js': '// build 1\n', 'lib.js': '// build 1\n' });
     rmSync(dist, { recursive: true });
+    const goneAt = Date.now();
     await until(() => lines.some((line) => line.includes('the reload waits for it to come back')), 20_000, 'the wait for dist');
     // Past the quiet time and the maximum wait, and the root's poll: still no reload.
     await until(() => watching.missing().length === 1, 20_000, 'dist missing');
     expect(exists).toEqual([]);
+    // [H512] Gone past the maximum wait (`rm -rf dist; sleep 3; build`): its return starts a burst of its own.
+    await until(() => Date.now() - goneAt > maxWatchWaitMs(100) + 300, 10_000, 'past the maximum wait');
     mkdirSync(dist);
     writeFileSync(join(dist, 'lib.js'), '// build 2\n');
     writeFileSync(join(dist, 'server.js'), '// build 2\n');
@@ -339,6 +407,8 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
     expect(lines.filter((line) => line.includes('the reload waits for it to come back'))).toEqual([
       'info dist is gone, and dist/server.js, the script being run, with it: the reload waits for it to come back',
     ]);
+    // [H512] Its return, after a wait past the maximum, is no file that kept changing (watch tester t54).
+    expect(lines.filter((line) => line.includes('kept changing'))).toEqual([]);
   });
 });
 

@@ -144,6 +144,9 @@ describe('clusterkit run --watch: what is written during reloads [H269]', () => 
     expect(run.output()).not.toMatch(/written by the app/);
     expect((await cli(['show', 'sql'], { runtime })).stdout).toMatch(/changes during reloads ignored: \S*\/src\/q\.sql/);
     await until(() => count(run, /rolling reload (complete|failed|superseded)/) === count(run, /rolling reload started/), 30_000, 'the last reload over');
+    // A person's save, not the reload's own echo (H511): well past 1 s after the reload's end.
+    const overAt = Date.now();
+    await until(() => Date.now() - overAt > 1_500, 10_000, 'past the echo of the last reload');
     writeFileSync(join(project, 'src/q.sql'), 'by hand\n');
     await run.waitFor(/src\/q\.sql changed while no reload ran \(a person or a tool\): watching it fully again/);
     // A request may meet the worker being replaced (1 worker): asked again.

@@ -30,7 +30,7 @@ export const kListedDropped = 5;
  * How late chokidar may tell of a write made before a reload ended: such a write still counts
  * as made while the reload ran, by its mtime.
  */
-const kLateEventMs = 1_000;
+export const kLateEventMs = 1_000;
 
 /** How far behind Date.now() a file's mtime may be: Linux stamps it from a coarse clock (a tick, 4 ms at 250 Hz). */
 const kMtimeSlackMs = 20;
@@ -149,6 +149,14 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
    * change at another time is a person or a tool, and takes the path off (H288).
    */
   const dropped = new Set<string>();
+  /** When each dropped path was dropped (Date.now()): its line's own echo is no person's save (H511). */
+  const droppedAt = new Map<string, number>();
+  /** Paths dropped, then watched fully again: found looping once more, they are left out for the rest of the run (H511). */
+  const restored = new Set<string>();
+  /** Left out for the rest of the run, as --ignore-watch would: no change of theirs reloads (H511). */
+  const droppedForGood = new Set<string>();
+  /** When the last change came (Date.now()): a pause of the quiet time since then begins a new burst. */
+  let lastChangeAt: number | undefined;
   /** Paths that may be the app's output, written while the current or the last reload ran (H269). */
   const writtenDuringReload = new Set<string>();
   /** Code and config files written while the last reload ran: kept watched, named once when they loop. */
@@ -291,8 +299,18 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     logger.warn({}, `${shown.join(', ')}${more} kept changing for ${maxWaitMs} ms without a quiet ${settings.delayMs} ms: ${advice}`);
   };
   /** Paths that keep reloading the workers: named once, with the flag and key that leave them out. */
-  const warnAboutLoops = (paths: string[]) => {
-    for (const path of paths) dropped.add(path);
+  const warnAboutLoops = (found: string[]) => {
+    const now = Date.now();
+    for (const path of found) {
+      dropped.add(path);
+      droppedAt.set(path, now);
+    }
+    // Dropped once already, then changed while no reload ran, and looping again: what writes it
+    // does so at any time (an app's log line, a redirect of clusterkit logs -f), not a person (H511).
+    const again = found.filter((path) => restored.has(path));
+    if (again.length > 0) warnAboutLoopsAgain(again);
+    const paths = found.filter((path) => !restored.has(path));
+    if (paths.length === 0) return;
     // A few named, the rest counted: a storm of them made one line of 11.5 KB (H269).
     const shown = paths.slice(0, kListedDropped).map(shownPath);
     const more = paths.length > kListedDropped ? ` and ${paths.length - kListedDropped} more (clusterkit show --json lists them all)` : '';
@@ -305,6 +323,29 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
         `From now on, ${paths.length === 1 ? 'its changes' : 'their changes'} during a reload are ignored; a change at any other time reloads and watches ${them} fully again (clusterkit show lists ${them} meanwhile). ` +
         `If ${paths.length === 1 ? 'it is' : 'they are'} the app's output, leave ${them} out for good: ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
     );
+  };
+  /** Paths found looping a second time: left out for the rest of the run, said once (H511). */
+  const warnAboutLoopsAgain = (paths: string[]) => {
+    for (const path of paths) droppedForGood.add(path);
+    const shown = paths.slice(0, kListedDropped).map(shownPath);
+    const more = paths.length > kListedDropped ? ` and ${paths.length - kListedDropped} more (clusterkit show --json lists them all)` : '';
+    const them = paths.length === 1 ? 'it' : 'them';
+    logger.warn(
+      {},
+      `${shown.join(', ')}${more} ${paths.length === 1 ? 'was' : 'were'} again written while each of the last ${kReloadLoopCount} reloads ran, after ${paths.length === 1 ? 'it' : 'they'} changed while no reload ran: ` +
+        `what writes ${them} does so at any time, as an app's output does. Left out of the watch for the rest of this run (clusterkit show lists ${them}); a restart of clusterkit run watches ${them} again. ` +
+        `To leave ${them} out for good: ${ignorePathsAdvice(shown, settings.ignoreKey)}`,
+    );
+  };
+  /**
+   * Whether a dropped path's change comes too soon after a reload ended, or after the line that
+   * dropped it, to be a person's save: a redirect of clusterkit logs -f into the project writes
+   * each reload's last line, and the line naming the file, just after (H511: before, each was
+   * taken for a person, the file watched again, and the workers reloaded every 2 s for good).
+   */
+  const isEchoOfReload = (path: string) => {
+    const since = Math.max(lastReload?.endedAt ?? 0, droppedAt.get(path) ?? 0);
+    return Date.now() - since <= kLateEventMs;
   };
   /** Counts the code or config files written during the last reload; those looping now are listed by `show` (H289). */
   const noteCodeLoops = (code: string[]) => {
@@ -386,6 +427,12 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     target.supersedeReload({ files: [shownPath(path)], ...(changedAt === undefined ? {} : { changedAt }) });
   };
   const noteChange = (path: string, event = 'change') => {
+    const now = Date.now();
+    // A pause of the quiet time ends a burst: a change after a wait (a backed-off reload, a
+    // root's return) is no file that "kept changing", and waits its quiet time (H512, watch
+    // tester t54: dist back 3 s after it went was named as changing for 1000 ms and reloaded at once).
+    if (lastChangeAt !== undefined && now - lastChangeAt >= settings.delayMs) burstStartedAt = undefined;
+    lastChangeAt = now;
     if (isReloading && lastReload?.endedAt === undefined) isChangedDuringReload = true;
     supersede(path, event);
     changed.set(path, (changed.get(path) ?? 0) + 1);
@@ -400,10 +447,13 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     if (event === 'addDir' || isOwnOutput(path)) return;
     // Files only: a directory's removal is a build or a checkout, never the app's output.
     const isDuringReload = event !== 'unlinkDir' && !settings.paths.includes(path) && path !== script && isWrittenDuringReload(event, path);
+    if (droppedForGood.has(path)) return;
     if (dropped.has(path)) {
-      if (isDuringReload) return;
+      if (isDuringReload || isEchoOfReload(path)) return;
       // Changed while no reload ran: a person or a tool, not the reload's output (H288).
       dropped.delete(path);
+      droppedAt.delete(path);
+      restored.add(path);
       logger.info({}, `${shownPath(path)} changed while no reload ran (a person or a tool): watching it fully again`);
     }
     if (isDuringReload) (mayBeOutput(path) ? writtenDuringReload : codeWrittenDuringReload).add(path);

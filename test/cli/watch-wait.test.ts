@@ -60,7 +60,7 @@ async function expectWaiting(name: string, runtime: string, healthPort?: number)
   expect(probe.status).toBe(503);
   expect(probe.body.givenUpSlots).toBe(1);
   expect(probe.body.reason).toBe(
-    '0 of 1 required workers ready: the only worker slot was given up in a crash loop; a reload that succeeds starts it again (under clusterkit run --watch, so does the next change)',
+    '0 of 1 required workers ready: the only worker slot was given up in a crash loop; a reload that succeeds starts it again',
   );
 }
 

@@ -225,7 +225,8 @@ function readinessOf(source: HealthSource, minReady: number, role: string | unde
   let reason: string | undefined;
   if (state === 'stopping' || state === 'stopped') reason = 'shutting down';
   else if (state !== 'running') reason = 'starting';
-  else if (isHeldBySilence && ready === 0) reason = `${silentCount === 1 ? `the only ready ${workers.slice(0, -1)}` : `all ${silentCount} ready ${workers}`} ${silence}: no answer to the heartbeat`;
+  // Silent workers alone: with a stopped or closed one beside them, the general line says all (ops tester t54: "the only ready worker" of 2).
+  else if (isHeldBySilence && ready === 0 && (paused ?? 0) === 0 && (closed ?? 0) === 0) reason = `${silentCount === 1 ? `the only ready ${workers.slice(0, -1)}` : `all ${silentCount} ready ${workers}`} ${silence}: no answer to the heartbeat`;
   else if (ready < minReady) {
     const silentClause = silentCount > 0 ? `, ${silentCount} ${silence} (no answer to the heartbeat)` : '';
     reason = `${ready} of ${minReady} required ${workers} ready${silentClause}${pausedClause(paused)}${closedClause(closed)}${failingClause(failing, workers.slice(0, -1))}${givenUpClause(givenUp, workers.slice(0, -1))}${hasRoleWorkers === false ? noRoleClause(role!) : ''}`;
@@ -286,7 +287,7 @@ function givenUpClause(givenUp: ReadyCount['givenUp'], worker: string): string {
   // Retest t35 LOW-6: "every worker slots (2) were given up".
   const every = givenUp.count === 1 ? `the only ${worker} slot was` : `all ${givenUp.count} ${worker} slots were`;
   const which = givenUp.isEvery ? every : `${givenUp.count} ${worker} ${slots} ${givenUp.count === 1 ? 'was' : 'were'}`;
-  return `: ${which} given up in a crash loop; a reload that succeeds starts ${them} again (under clusterkit run --watch, so does the next change)`;
+  return `: ${which} given up in a crash loop; a reload that succeeds starts ${them} again`;
 }
 
 /**

@@ -471,12 +471,19 @@ export class WorkerStartupError extends ClusterKitError {
     readonly reason: 'spawn-failed' | 'init-failed' | 'exited' | 'ready-timeout' | 'bad-node-option',
     message: string,
     /** `hint`: what to change, the advice alone; the message ends with ` Hint: <hint>` (a TypeScript script without a loader). */
-    options?: { cause?: unknown; outsideSignal?: NodeJS.Signals; hint?: string | undefined },
+    options?: { cause?: unknown; outsideSignal?: NodeJS.Signals; hint?: string | undefined; isKilledByPrimary?: boolean },
   ) {
     super(`${message}${hintSuffix(options?.hint)}`, options?.cause === undefined ? undefined : { cause: options.cause });
     this.outsideSignal = options?.outsideSignal;
     this.hint = options?.hint;
+    this.isKilledByPrimary = options?.isKilledByPrimary === true;
   }
+
+  /**
+   * Set when the primary itself killed it, for the reason the message says (its IPC channel
+   * carried what the primary cannot read...): its output need not show an error (H510).
+   */
+  readonly isKilledByPrimary: boolean;
 
   /**
    * What to change, when clusterkit can tell: a TypeScript worker script with no loader in the

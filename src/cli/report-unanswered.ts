@@ -5,6 +5,7 @@
 import { ControlSocketError, RemoteError } from '../errors.js';
 import { ownLimitWords, type UnansweredCluster, unansweredDetail, unansweredReason } from '../control/control-client.js';
 import { shellWord } from '../shell-word.js';
+import { silentPrimaryWords } from './silent-primary.js';
 import { wholeMs } from '../whole-ms.js';
 
 /** How long `list` and `status` wait for one cluster's answer (ms). */
@@ -93,7 +94,10 @@ function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boo
       const waitedMs = detail.waitedMs ?? kStatusTimeoutMs;
       const brief =
         waitedMs < kStatusTimeoutMs ? `, the short ask a survey gives once its first ${kStatusTimeoutMs} ms are spent on sockets that answered slowly` : '';
-      return { isOurs: false, why: `no answer within ${wholeMs(waitedMs)} ms${brief}${tail}`, advice: retry };
+      // Its pid, and whether its process is stopped, as stop and scale say (ops tester t54).
+      const silent = silentPrimaryWords(name);
+      const advice = `${silent.charAt(0).toUpperCase()}${silent.slice(1)}; try "clusterkit status ${shellWord(name)}" again, and look at its logs.`;
+      return { isOurs: false, why: `no answer within ${wholeMs(waitedMs)} ms${brief}${tail}`, advice };
     }
     case 'busy':
       // Its message says it all: busy, the cap, try again (H430); its period is the line's (H440).

@@ -59,6 +59,8 @@ export function exitAfterStartFailure(error: unknown, logger: Logger | false): n
 function outputClause(startup: WorkerStartupError, hasPrinted: ((workerId: number) => boolean) | undefined): string {
   const printed = startup.workerId === undefined || hasPrinted === undefined ? undefined : hasPrinted(startup.workerId);
   if (startup.reason === 'ready-timeout') return printed === true ? '; its output above may say what it was doing' : '';
+  // Killed by the primary for the reason the sentence says: its output need not say anything (H510).
+  if (startup.isKilledByPrimary) return '';
   // Ended by a signal from outside clusterkit: its output need not show an error (H275).
   if (startup.outsideSignal !== undefined) return '; its output need not show an error: look for what sent the signal';
   return printed === false ? '' : '; its output above says why';

@@ -117,7 +117,7 @@ describe('a cluster whose primary does not answer', () => {
     const watch = startCli(['status', '--watch', '--interval', '50ms'], { runtime });
     try {
       const waiting = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer yet; still waiting, up to 5000 ms\. /;
-      const silent = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms; still silent, asked again every 10 s\. Its primary may be blocked/;
+      const silent = /clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": no answer within 5000 ms; still silent, asked again every 10 s\. Its primary \(pid \d+\) is stopped \(kill -STOP or a debugger; kill -CONT \d+ resumes it\)/;
       // While its ask is out, frames go on: web drawn in three of them, frozen named as not answered yet.
       await watch.waitFor(occurrencesAfter(0, 'cluster web  pid', 3));
       expect(watch.stderr()).toMatch(waiting);

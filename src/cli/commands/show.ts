@@ -6,7 +6,8 @@
 import { controlRequest } from '../../control/control-client.js';
 import { parseStripped, terminalSafeJson } from '../../control/control-chars.js';
 import type { ClusterDescription } from '../../control/control-protocol.js';
-import { ControlCommandUnsupportedError, RemoteError } from '../../errors.js';
+import { unansweredReason } from '../../control/unanswered.js';
+import { ControlCommandUnsupportedError, ControlSocketError, RemoteError } from '../../errors.js';
 import { parseClusterName } from '../arg-values.js';
 import { formatDescription, redactDescription } from '../format-settings.js';
 import type { CommandName } from '../help.js';
@@ -15,6 +16,7 @@ import { kStatusTimeoutMs } from '../report-unanswered.js';
 import { UsageError } from '../usage-error.js';
 import { missingNameError } from '../missing-name.js';
 import { shellWord } from '../../shell-word.js';
+import { silentPrimaryWords } from '../silent-primary.js';
 
 export function showCommand(command: Extract<CommandName, 'show' | 'describe'>): (args: string[]) => Promise<number | 'help'> {
   return async (args) => {
@@ -29,6 +31,10 @@ export function showCommand(command: Extract<CommandName, 'show' | 'describe'>):
       // A primary of a clusterkit before `show` refuses the command it does not know.
       if (error instanceof RemoteError && error.remoteCode === 'ERR_INVALID_ARGUMENT' && error.remoteMessage.startsWith('Unknown control command')) {
         throw new ControlCommandUnsupportedError(name, 'describe', `"clusterkit status ${shellWord(name)}" shows its workers; its settings are shown once it runs this clusterkit (restart it with it).`, { cause: error });
+      }
+      // Named, with its pid and state, not a socket path (ops tester t54).
+      if (error instanceof ControlSocketError && unansweredReason(error) === 'timeout') {
+        throw new ControlSocketError(`The cluster "${name}" did not answer "show" within ${kStatusTimeoutMs} ms: ${silentPrimaryWords(name)}; try again, and look at its logs.`, { cause: error });
       }
       throw error;
     })) as ClusterDescription;

@@ -23,6 +23,8 @@ import { HangupRecord } from './hangup-record.js';
 import { forceStop, installPrimarySignals } from './primary-signals.js';
 import { changedNames, ReloadProgress, rollingReload, type ReloadContext, type SupersedingChange } from './rolling-reload.js';
 import { killWorker } from '../pool/kill-worker.js';
+import { capitalize } from '../../capitalize.js';
+import { formatElapsed } from '../../duration.js';
 import { heapPressureOf, type HeapPressure } from '../pool/heap-pressure.js';
 import { withNotStarted } from './not-started.js';
 
@@ -183,6 +185,8 @@ export class PrimaryLifecycle {
             this.#killedBeforeStop.push(record);
           }
           context.emit('workerUnresponsive', withHeapPressure(record, { worker: record.handle, silentMs, ...(primaryBlockedMs > 0 ? { primaryBlockedMs } : {}) }));
+          // What a crash loop's summary says ended it (H510), not a bare "killed by SIGKILL".
+          record.killedFor ??= new Error(`${capitalize(record.describe())} did not answer heartbeats for ${formatElapsed(silentMs)}, so the primary killed it (SIGKILL) as unresponsive: its event loop was most likely blocked, or its process stopped.`);
           void killWorker(record);
         },
         onBulkLost: (record, silentMs) => context.pool.reportBulkLost(record, silentMs),

@@ -12,7 +12,7 @@ import { readyFor } from './ready-for.js';
 import { toError } from '../../to-error.js';
 import { decideRestart, isStartupFailure, type EndedWorker, type RestartDecision } from './restart-policy.js';
 import type { PoolContext, WorkerPool } from './worker-pool.js';
-import type { WorkerRecord } from './worker-record.js';
+import { splitKillReason, type WorkerRecord } from './worker-record.js';
 import type { UnreplacedExit } from '../primary-events.js';
 import { loadingStepsFor } from './loading-advice.js';
 import { oneLine } from '../features/given-up-stats.js';
@@ -67,10 +67,24 @@ export function restartAfterExit(pool: WorkerPool, context: PoolContext, record:
   const of = record.uncaughtError === undefined ? '' : `, of ${describeUncaughtError(record.uncaughtError)}`;
   // A signal from outside (a kill, or a stop signal it exited on) is said as such, with whom to look for (H275).
   const outside = record.uncaughtError === undefined ? record.outsideSignal() : undefined;
+  // Killed by the primary for a reason it told (its channel, the heartbeat): that reason, which its output need not show (H510).
+  const killed = record.primaryKillReason();
   const cause = wasReady
-    ? new WorkerExitedError(record.exitDescription(), `${readyText}${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
+    ? killed
+      ? killedAfterReady(record, readyText, killed)
+      : new WorkerExitedError(record.exitDescription(), `${readyText}${of}`, outside && { how: outside.how, outsideSignal: outside.signal, advice: `${lookForSender(outside.signal)}.` })
     : record.startupFailure(loadingStepsFor(context.options.loadingSteps, record.env), workersLoaderHint(context.options, record.env));
   decideAndRestart(pool, context, record, ended, cause, decided);
+}
+
+/**
+ * A ready worker the primary killed for `reason` (H510): `worker 3 (pid 42) was killed by SIGKILL
+ * 2.0 s after it became ready: it did not answer heartbeats for 10000 ms, so the primary killed
+ * it (SIGKILL)`, as a crash loop's "Last crash" and status's last failure say it.
+ */
+function killedAfterReady(record: WorkerRecord, readyText: string, reason: Error): WorkerExitedError {
+  const { clause, advice } = splitKillReason(reason);
+  return new WorkerExitedError(record.exitDescription(), `${readyText}: ${clause}`, { cause: reason, advice: advice === '' ? 'The primary killed it.' : advice });
 }
 
 /**

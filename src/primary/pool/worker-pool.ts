@@ -653,6 +653,8 @@ export class WorkerPool {
     if (record.state === 'exited' || record.isProcessGone()) return;
     record.protocolErrors++;
     record.isKilledForChannel = true;
+    // What a failed start's and a crash loop's summaries say ended it (H510).
+    record.killedFor ??= error;
     this.#context.emit('workerError', { worker: record.handle, error });
     void killWorker(record);
   }
@@ -698,6 +700,10 @@ export class WorkerPool {
     record.disconnectTimer = setTimeout(() => {
       record.endpoint.close((type, queuedBehind) =>
         queuedBehind === undefined ? new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`) : record.unsentError(type, queuedBehind),
+      );
+      record.killedFor ??= new Error(
+        `${capitalize(record.describe())} closed its IPC channel to the primary and had not exited ${kDisconnectGraceMs} ms later, so the primary killed it (SIGKILL): ` +
+          'a worker without its channel can neither be reached nor stopped. Remove the code in the worker that closes it (process.disconnect(), or one closing its file descriptor).',
       );
       void killWorker(record);
     }, kDisconnectGraceMs);

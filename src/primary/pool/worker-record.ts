@@ -126,6 +126,13 @@ export class WorkerRecord {
   stopSignal: 'SIGINT' | 'SIGTERM' | undefined;
   /** Why the worker could not start, when known (its `_init` error, spawn error, ready timeout). */
   startupError: Error | undefined;
+  /**
+   * Why the primary itself SIGKILLed it, when it knows (H510): the error it told (its channel's
+   * `ChannelCorruptError`), or one said for it (the heartbeat, its channel closed without an
+   * exit). Read through `primaryKillReason()`: a failed start's and a crash loop's summaries say
+   * it, never "check its output" (the primary killed it: its output need not say why).
+   */
+  killedFor: Error | undefined;
   /** What it said it died of (`$crash`: an uncaught exception or unhandled rejection), control characters escaped. */
   uncaughtError: UncaughtError | undefined;
   /** Set once it sent `$crash`: once per life, a second one is dropped. */
@@ -257,6 +264,14 @@ export class WorkerRecord {
    */
   isKilledByPrimary(): boolean {
     return this.signal === 'SIGKILL' && this.isSigkilledByPrimary;
+  }
+
+  /**
+   * Why the primary's own SIGKILL ended it (H510), when that is how it ended and the primary
+   * knows why (`killedFor`); undefined otherwise. Read once it exited.
+   */
+  primaryKillReason(): Error | undefined {
+    return this.isKilledByPrimary() ? this.killedFor : undefined;
   }
 
   /**
@@ -546,6 +561,11 @@ export class WorkerRecord {
     // did was still loading (loading-advice.ts).
     // Of what, when it said (`$crash`): the error and where it was thrown are then the whole story.
     const hint = loaderHint === undefined ? {} : { hint: loaderHint };
+    // The primary killed it, for a reason it told (its channel, ...): that reason, not "check its
+    // output", which need not say anything (H510: an IPC message over the limit read "killed by
+    // SIGKILL before it was ready. Check its output for the error").
+    const killed = this.primaryKillReason();
+    if (killed) return new WorkerStartupError(this.id, 'exited', withoutRestartClause(killed.message), { cause: killed, isKilledByPrimary: true });
     if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`, hint);
     // A kill the primary did not send, or a stop signal it did not send that the worker exited
     // on: no error of its script's to look for (H266, H273).
@@ -554,4 +574,24 @@ export class WorkerRecord {
     const advice = this.hasSaidHello ? 'Check its output for the error.' : endedWhileLoadingAdvice(loadingSteps, this.exitCode, this.signal);
     return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`, hint);
   }
+}
+
+/**
+ * A kill reason as a summary says it (H510): the error told at the kill says the restart policy
+ * starts a new worker, which a crash loop's summary, that says none is, must not repeat.
+ */
+export function withoutRestartClause(message: string): string {
+  return message.replace(/(?:[;,])? and the restart policy starts a new one|; the restart policy starts a new one/g, '');
+}
+
+/**
+ * A kill reason split for a summary that starts "worker 3 ... after it became ready: " (H510):
+ * `clause`, its first sentence as a clause (`it sent an IPC message of more than 16.1 MiB (...),
+ * so the primary ... killed the worker (SIGKILL) before running out of memory`); `advice`, the
+ * sentences after it (what to change), '' when there are none.
+ */
+export function splitKillReason(reason: Error): { clause: string; advice: string } {
+  const message = withoutRestartClause(reason.message).replace(/^Worker \d+(?: \(pid [^)]*\))? /, 'it ');
+  const end = message.indexOf('. ');
+  return end === -1 ? { clause: message.replace(/\.$/, ''), advice: '' } : { clause: message.slice(0, end), advice: message.slice(end + 2).trim() };
 }

@@ -22,12 +22,15 @@ export interface LogStreamHandlers {
   onSlotChange?(note: SlotNote): void;
   /** The request was answered (the backlog is written); `serving`: with `slot`, the worker serving it now, or null for none. */
   onAnswer?(answer: { serving: number | null | undefined }): void;
+  /** The primary's first message on the connection (a line, a notice, its answer or refusal): it read the request. */
+  onHeard?(): void;
 }
 
 export interface LogStream {
   /**
    * Resolves once the request is done: `complete` (without follow: all lines sent), `closed`
-   * (with follow: the cluster stopped, or `close()` was called).
+   * (with follow: the cluster stopped; or `close()` was called, answered or not: a connection
+   * this side ended is no word of the primary's, H509).
    * @throws ClusterNotRunningError, RemoteError (the primary refused), ControlSocketError.
    */
   readonly done: Promise<'complete' | 'closed'>;
@@ -49,8 +52,13 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
   const id = 1;
   const socket = net.connect(path);
   let isAnswered = false;
-  /** Set by `close()`: the connection this side ended is no drop to look into (review: it waited up to 1 s on a live primary). */
+  /**
+   * Set by `close()`: the connection this side ended is no drop to look into (review: it waited
+   * up to 1 s on a live primary), nor the primary's close: `done` resolves `closed`. Before, a
+   * Ctrl-C on a frozen primary said it "closed the control connection before it answered" (H509).
+   */
   let isClosedHere = false;
+  let isHeard = false;
   const done = new Promise<'complete' | 'closed'>((resolve, reject) => {
     let isSettled = false;
     const settle = (outcome: 'complete' | 'closed' | Error) => {
@@ -65,7 +73,7 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
     // while the running clusters are being listed for the message.
     let isLookingUp = false;
     socket.on('error', (error: NodeJS.ErrnoException) => {
-      if (isAnswered) return settle('closed');
+      if (isAnswered || isClosedHere) return settle('closed');
       if (error.code === 'ENOENT' || error.code === 'ECONNREFUSED') {
         isLookingUp = true;
         // A refused connection: its primary ended without stopping, said with its pid (H301).
@@ -80,14 +88,14 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
     });
     socket.once('close', () => {
       if (isLookingUp) return;
-      if (isAnswered) return settle('closed');
+      if (isAnswered || isClosedHere) return settle('closed');
       dropped(new ControlSocketError(`The cluster "${name}" closed the control connection before it answered "logs"; its primary may be exiting.`));
     });
     // Dropped unanswered: a primary killed meanwhile (frozen, then kill -9) is said to be gone, as
     // a refused connection says it (H450); a live one gets `error`'s words.
     function dropped(error: ControlSocketError): void {
       if (isLookingUp || isSettled) return;
-      if (isClosedHere) return settle(error);
+      if (isClosedHere) return settle('closed');
       isLookingUp = true;
       void deadAfterDrop(path).then(async (dead) => {
         if (dead === undefined) return settle(error);
@@ -99,6 +107,10 @@ export function openLogStream(name: string, request: LogsRequest, handlers: LogS
       (line) => {
         const message = parse(line);
         if (!message || message.id !== id) return;
+        if (!isHeard) {
+          isHeard = true;
+          handlers.onHeard?.();
+        }
         if (isEntry(message.log)) handlers.onEntry(message.log);
         else if (Number.isSafeInteger(message.dropped) && (message.dropped as number) > 0) handlers.onDropped(message.dropped as number);
         else if (message.slotChange !== undefined) {

@@ -4,26 +4,15 @@
  * blocked", and `show` named a socket path, not the cluster (ops tester t54).
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { onCleanup } from '../helpers/cleanup.js';
-import { freePort } from '../helpers/ports.js';
-import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, cli } from './cli-process.js';
+import { cluster, freeze } from './frozen-cluster.js';
 
 afterEach(() => cleanUpCli());
 
 describe('a frozen primary, as list, status and show tell it', () => {
   it('[H513] each names its pid and says its process is stopped, with kill -CONT; show names the cluster', async () => {
-    const runtime = runtimeDir();
-    const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', 'rt-f'], { runtime, env: { PORT: String(await freePort()) } });
-    await run.waitFor(/service rt-f started/);
-    const pid = run.child.pid!;
-    process.kill(pid, 'SIGSTOP');
-    onCleanup(() => {
-      try {
-        process.kill(pid, 'SIGCONT');
-      } catch {
-        // gone already
-      }
-    });
+    const { runtime, pid } = await cluster('rt-f');
+    freeze(pid);
     const [list, status, show] = await Promise.all([cli(['list'], { runtime }), cli(['status', 'rt-f'], { runtime }), cli(['show', 'rt-f'], { runtime })]);
     const stopped = `primary (pid ${pid}) is stopped (kill -STOP or a debugger; kill -CONT ${pid} resumes it)`;
     expect(list.code).toBe(1);

@@ -10,33 +10,12 @@ import { mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
-import { onCleanup } from '../helpers/cleanup.js';
 import { freePort } from '../helpers/ports.js';
+import { cluster, freeze, kStoppedWords } from './frozen-cluster.js';
 import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
-/** Starts a 1-worker cluster `name` and returns its `run` (the primary's process) and runtime directory. */
-async function cluster(name: string, extra: string[] = []): Promise<{ run: ReturnType<typeof startCli>; runtime: string; pid: number }> {
-  const runtime = runtimeDir();
-  const run = startCli(['run', 'examples/demo/server.js', '-w', '1', '--name', name, ...extra], { runtime, env: { PORT: String(await freePort()) } });
-  await run.waitFor(new RegExp(`service ${name} started`));
-  return { run, runtime, pid: run.child.pid! };
-}
-
-/** Stops the process `pid` (SIGSTOP) until the test ends, or until the returned function resumes it. */
-function freeze(pid: number): () => void {
-  process.kill(pid, 'SIGSTOP');
-  return onCleanup(() => {
-    try {
-      process.kill(pid, 'SIGCONT');
-    } catch {
-      // gone already
-    }
-  });
-}
-
-const kStoppedWords = (pid: number) => `its process is stopped (kill -STOP or a debugger; kill -CONT ${pid} resumes it)`;
 
 describe('a primary that does not read the request', () => {
   it('[H443] stop names the stopped primary after 5 s and waits on; once resumed, the stop runs and says so', async () => {

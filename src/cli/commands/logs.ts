@@ -32,6 +32,7 @@ import { missingNameError } from '../missing-name.js';
 import { compileTimeFormat, kDefaultTimeFormat, linePrefixer, type LinePrefixer } from '../logs/line-time.js';
 import { shellWord } from '../../shell-word.js';
 import { kExitNotRunning } from '../exit-not-running.js';
+import { LogsWait } from '../logs/logs-wait.js';
 
 export async function logsCommand(args: string[]): Promise<number | 'help'> {
   const { values, positionals } = parseCommand('logs', args, {
@@ -84,6 +85,9 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
   // A primary of an older clusterkit refuses "output": asked again without it, and filtered
   // here (its --lines then counts every line, not only those shown).
   let isFilteredHere = false;
+  // A primary that has not answered in 5 s (stopped by kill -STOP, blocked) is named once on
+  // stderr, and waited for: resumed, its lines print (H509).
+  const wait = new LogsWait(name);
   const open = (): ReturnType<typeof openLogStream> => openLogStream(name, { lines, follow, ...(isFilteredHere ? withoutOutput(filter) : filter) }, {
     onEntry: (entry) => {
       if (isFilteredHere && !matchesFilter(entry, { output })) return;
@@ -102,14 +106,30 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
         process.stderr.write(`clusterkit: slot ${slot} has no worker now; waiting for one (a scale-up starts it)\n`);
       }
     },
+    onHeard: () => {
+      wait.heard();
+      process.off('SIGTERM', onUnansweredSignal);
+    },
   });
-  stream = open();
   let isInterrupted = false;
-  const onInterrupt = () => {
+  // Before the primary answered, SIGINT or SIGTERM says so in one line and the command dies of
+  // it, as stop and reload do (H444); not "closed the control connection before it answered",
+  // which blamed a primary that had not closed anything (H509).
+  function onUnansweredSignal(signal: NodeJS.Signals): void {
+    process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onUnansweredSignal);
+    wait.interrupted(signal);
+    process.kill(process.pid, signal);
+  }
+  // Once it answered, Ctrl-C ends the reading: exit 0, silent (`logs -f` is ended this way).
+  function onInterrupt(): void {
+    if (!wait.isHeard) return onUnansweredSignal('SIGINT');
     isInterrupted = true;
     stream!.close();
-  };
+  }
   process.once('SIGINT', onInterrupt);
+  process.on('SIGTERM', onUnansweredSignal);
+  stream = open();
   try {
     let outcome: 'complete' | 'closed';
     try {
@@ -145,7 +165,9 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     }
     return 0;
   } finally {
+    wait.end();
     process.off('SIGINT', onInterrupt);
+    process.off('SIGTERM', onUnansweredSignal);
   }
 }
 

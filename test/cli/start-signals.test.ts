@@ -4,7 +4,7 @@
  * ended the process at once without a line (SIGHUP: exit 129), and a SIGHUP to a starting
  * primary was dropped without a word. The CLI binary run directly, as users run it.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
@@ -102,10 +102,14 @@ module.exports = { apps: [{ name: 'stopcfg', script: 'server.mjs', workers: 2, e
     const runtime = runtimeDir();
     const port = await freePort();
     const project = tempProject({
-      // The worker signals its primary from its script, before it listens: during the start.
-      'server.mjs': `process.kill(process.ppid, 'SIGHUP');\n${kServer}`,
+      // The worker signals its primary from its script, then listens only once the primary has
+      // said what it did with the signal: during the start, however late a busy machine runs the
+      // primary's signal handler (under load its ready came first, and the SIGHUP then reloaded).
+      'server.mjs': `import { existsSync } from 'node:fs';\nprocess.kill(process.ppid, 'SIGHUP');\nawait new Promise((resolve) => { const poll = setInterval(() => existsSync('heard') && (clearInterval(poll), resolve()), 20); });\n${kServer}`,
     });
     const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'hupstart'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/WARN SIGHUP ignored/);
+    writeFileSync(join(project, 'heard'), '');
     await run.waitFor(/service hupstart started: 1 worker/);
     // Before: the reload was refused (not started yet) without a word.
     expect(run.stderr()).toMatch(/\[hupstart\] WARN SIGHUP ignored: the service is still starting, and a rolling reload needs started workers to replace; each worker loads the code as it is when it starts\. Send SIGHUP again once the service has started if the code changed since\. signal=SIGHUP count=1\n/);

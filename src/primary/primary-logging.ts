@@ -355,7 +355,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
           : 'The script leaks memory faster than a new worker starts (the replacement may yet become ready): fix the leak, and if workers should start faster, look at what their start-up waits for (readyTimeoutMs)';
       // No other worker serves meanwhile (pm2 tester t53 F2): said, or a 1-worker app's gap of
       // about a second with no listener went unsaid.
-      const serving = primary.workers.filter((other) => other !== worker && other.state === 'ready').length;
+      // Ready and heard: a silent one (blocked, stopped) serves nothing either (retest t54).
+      const serving = primary.stats().filter((other) => other.id !== worker.id && other.state === 'ready' && !other.isSilent).length;
       const gap = serving === 0 ? ' No other worker is ready: until one is, nothing serves (run 2 workers or more to keep serving through this).' : '';
       // The one line of the hard bound (H163): the limit held nothing while replacements did not come.
       logger.error(

@@ -38,6 +38,42 @@ async function watchedProject(delayMs: number, duringReload: (directory: string)
 }
 
 /**
+ * A project whose every watch line, and each reload's start and end lines, land in `files` a
+ * moment later (3 ms), as `clusterkit logs -f > <file>` in the project writes them: the end's
+ * after the reload ended.
+ */
+async function redirectedProject(files: readonly string[]) {
+  const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
+  cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
+  writeFileSync(join(directory, 'server.js'), '// v1\n');
+  let isOpen = true;
+  cleanups.push(() => {
+    isOpen = false;
+  });
+  const write = (line: string) => {
+    for (const file of files) appendFileSync(join(directory, file), `${line}\n`);
+  };
+  const echo = (line: string) => setTimeout(() => isOpen && write(line), 3);
+  const lines: string[] = [];
+  const at = (level: string) => (_fields: object, message?: string) => {
+    lines.push(`${level} ${message ?? ''}`);
+    echo(`${level} ${message ?? ''}`);
+  };
+  const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
+  const reloads: number[] = [];
+  const ends: number[] = [];
+  const reload = async () => {
+    reloads.push(Date.now());
+    write('rolling reload started');
+    ends.push(Date.now());
+    echo('rolling reload complete');
+  };
+  const watching = await watchAndReload({ paths: [directory], ignore: [], delayMs: 100 }, { reload }, directory, logger, {});
+  cleanups.push(() => watching.close());
+  return { directory, reloads, ends, lines, watching };
+}
+
+/**
  * A project whose `dist` (holding `files`) is watched, running `dist/server.js`; each reload
  * records whether the script was there.
  */
@@ -243,29 +279,7 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
     // debug.txt a moment later, after the reload's end for its last line. Before, the line that
     // named the file landed in it and was taken for a person's save: watched again, reloaded,
     // named again, every 2 s for good (watch tester t54).
-    const directory = mkdtempSync(join(tmpdir(), 'ck-watch-'));
-    cleanups.push(() => rmSync(directory, { recursive: true, force: true }));
-    writeFileSync(join(directory, 'server.js'), '// v1\n');
-    const debug = join(directory, 'debug.txt');
-    let isOpen = true;
-    cleanups.push(() => {
-      isOpen = false;
-    });
-    const echo = (line: string) => setTimeout(() => isOpen && appendFileSync(debug, `${line}\n`), 3);
-    const lines: string[] = [];
-    const at = (level: string) => (_fields: object, message?: string) => {
-      lines.push(`${level} ${message ?? ''}`);
-      echo(`${level} ${message ?? ''}`);
-    };
-    const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-    const reloads: number[] = [];
-    const reload = async () => {
-      reloads.push(Date.now());
-      appendFileSync(debug, 'rolling reload started\n');
-      echo('rolling reload complete');
-    };
-    const watching = await watchAndReload({ paths: [directory], ignore: [], delayMs: 100 }, { reload }, directory, logger, {});
-    cleanups.push(() => watching.close());
+    const { directory, reloads, lines, watching } = await redirectedProject(['debug.txt']);
     writeFileSync(join(directory, 'server.js'), '// v2\n');
     await until(() => lines.some((line) => line.startsWith('warn')), 20_000, 'the loop named');
     const warnedAt = lines.length;
@@ -277,7 +291,21 @@ describe('the drop rule, second pass [H288] [H289] [H290]', () => {
     const after = lines.slice(warnedAt);
     expect(after.filter((line) => line.includes('changed while no reload ran'))).toEqual([]);
     expect(new Set(after.filter((line) => line.includes('change detected')))).toEqual(new Set(['info change detected in server.js: reloading the workers one by one']));
-    expect(watching.dropped()).toEqual([debug]);
+    expect(watching.dropped()).toEqual([join(directory, 'debug.txt')]);
+  });
+
+  it('[H514] two redirects: the line that watches one again, landing in the other, is no save of it', async () => {
+    const { directory, reloads, ends, lines, watching } = await redirectedProject(['a.txt', 'b.txt']);
+    writeFileSync(join(directory, 'server.js'), '// v2\n');
+    await until(() => watching.dropped().length === 2, 20_000, 'both named');
+    const droppedSeenAt = Date.now();
+    await until(() => ends.length === reloads.length && Date.now() - Math.max(ends.at(-1)!, droppedSeenAt) > kLateEventMs + 50, 20_000, 'past the echo of the last reload');
+    const before = reloads.length;
+    writeFileSync(join(directory, 'a.txt'), 'saved by hand\n');
+    await until(() => reloads.length > before, 20_000, 'the reload of the save');
+    // a.txt's line ("changed while no reload ran") landed in b.txt too: b.txt stays dropped.
+    expect(lines.filter((line) => line.includes('changed while no reload ran'))).toEqual(['info a.txt changed while no reload ran (a person or a tool): watching it fully again']);
+    expect(watching.dropped()).toEqual([join(directory, 'b.txt')]);
   });
 
   it('[H511] a file found looping again after a change while no reload ran is left out for the rest of the run, said once', async () => {

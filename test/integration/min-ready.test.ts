@@ -191,8 +191,10 @@ describe('minReadyMs', () => {
     await expect(completed).resolves.toMatchObject({ replaced: 2, stopped: { graceful: before, failed: [], killed: [] } });
     expect(takeovers.map(({ event }) => event.previous)).toEqual(before);
     for (const { event, at } of takeovers) {
-      // The old worker is stopped at the takeover, never before its replacement stayed up 300 ms.
-      expect(at - readyAt.get(event.worker.id)!).toBeGreaterThanOrEqual(300);
+      // The old worker is stopped at the takeover, never before its replacement stayed up 300 ms
+      // (less 5 ms: libuv counts a timer from the loop's cached time, which a busy tick leaves
+      // behind Date.now(); CI read 299).
+      expect(at - readyAt.get(event.worker.id)!).toBeGreaterThanOrEqual(295);
       expect(exits.get(event.previous!.id)!).toBeGreaterThanOrEqual(at);
     }
     expect(primary.workers.map((worker) => worker.id).sort()).toEqual(takeovers.map(({ event }) => event.worker.id).sort());

@@ -129,7 +129,20 @@ export interface WatchOptions {
 /**
  * Starts watching; resolves once the initial scan is done (changes from then on count).
  */
-export async function watchAndReload(settings: WatchSettings, target: Reloadable, cwd: string, logger: Logger, options: WatchOptions = {}): Promise<Watching> {
+export async function watchAndReload(settings: WatchSettings, target: Reloadable, cwd: string, output: Logger, options: WatchOptions = {}): Promise<Watching> {
+  /**
+   * When the watch last wrote a line (Date.now()): a redirect of the logs into the project
+   * writes it there a moment later, which is no person's save either (H514, retest t54: the
+   * line re-watching one redirect's file, landing in a second, re-watched that one too).
+   */
+  let lastLineAt = 0;
+  const said =
+    (level: keyof Logger) =>
+    (fields: object, message?: string): void => {
+      lastLineAt = Date.now();
+      output[level](fields, message);
+    };
+  const logger: Logger = { debug: said('debug'), info: said('info'), warn: said('warn'), error: said('error') };
   const isIgnored = createIgnoreTest(settings.paths, settings.ignore, cwd);
   const script = options.script === undefined ? undefined : resolve(cwd, options.script);
   const isOwnOutput = ownOutputTest(options.outputFiles ?? []);
@@ -338,13 +351,13 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     );
   };
   /**
-   * Whether a dropped path's change comes too soon after a reload ended, or after the line that
-   * dropped it, to be a person's save: a redirect of clusterkit logs -f into the project writes
+   * Whether a dropped path's change comes too soon after a reload ended, or after a line of the
+   * watch's (the one that dropped it, H514: any), to be a person's save: a redirect of clusterkit logs -f into the project writes
    * each reload's last line, and the line naming the file, just after (H511: before, each was
    * taken for a person, the file watched again, and the workers reloaded every 2 s for good).
    */
   const isEchoOfReload = (path: string) => {
-    const since = Math.max(lastReload?.endedAt ?? 0, droppedAt.get(path) ?? 0);
+    const since = Math.max(lastReload?.endedAt ?? 0, droppedAt.get(path) ?? 0, lastLineAt);
     return Date.now() - since <= kLateEventMs;
   };
   /** Counts the code or config files written during the last reload; those looping now are listed by `show` (H289). */

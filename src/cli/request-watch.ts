@@ -6,13 +6,11 @@
  * of it, and the command waits on (H443). On SIGINT or SIGTERM the command says in one line
  * whether the operation goes on in the primary, and then dies of the signal as before (H444).
  */
-import { liveLockHolder } from '../control/name-lock.js';
-import { controlDirectory, socketPathFor } from '../control/runtime-dir.js';
 import type { RequestHooks } from '../control/request-once.js';
 import { formatElapsed } from '../duration.js';
 import { RemoteError } from '../errors.js';
 import { shellWord } from '../shell-word.js';
-import { isPaused } from '../worker/process-table.js';
+import { silentPrimary, silentPrimaryState } from './silent-primary.js';
 import { kStatusTimeoutMs } from './report-unanswered.js';
 
 /** Where the request is: not sent (or refused: nothing runs), written but unread, read and running, answered. */
@@ -92,13 +90,10 @@ export class RequestWatch {
     this.#timer = undefined;
     if (this.#phase === 'accepted' || this.#phase === 'answered') return;
     this.#isNoted = true;
-    const pid = liveLockHolder(socketPathFor(this.name, controlDirectory()))?.pid;
-    const primary = `${this.name}'s primary${pid === undefined ? '' : ` (pid ${pid})`}`;
+    const silent = silentPrimary(this.name);
+    const primary = `${this.name}'s primary${silent.pid === undefined ? '' : ` (pid ${silent.pid})`}`;
     const seconds = formatElapsed(this.windowMs);
-    const why =
-      pid !== undefined && isPaused(pid)
-        ? `its process is stopped (kill -STOP or a debugger; kill -CONT ${pid} resumes it)`
-        : 'it may be blocked, out of file descriptors, or exiting; look at its logs';
+    const why = silent.isStopped ? silentPrimaryState(silent) : `${silentPrimaryState(silent)}; look at its logs`;
     this.write(
       this.#phase === 'sent'
         ? `clusterkit: ${primary} has not read the "${this.command}" request in ${seconds}: ${why}. Still waiting, with no time limit (a ${this.command} may take long); Ctrl-C ends the wait, not the ${this.command}: the primary runs it once it reads the request.`

@@ -7,12 +7,10 @@
  * line and dies of the signal, as `stop` and `reload` do; not the words of a primary that closed
  * the connection (before, Ctrl-C read as `closed the control connection before it answered`).
  */
-import { liveLockHolder } from '../../control/name-lock.js';
-import { controlDirectory, socketPathFor } from '../../control/runtime-dir.js';
 import { formatElapsed } from '../../duration.js';
 import { shellWord } from '../../shell-word.js';
-import { isPaused } from '../../worker/process-table.js';
 import { kStatusTimeoutMs } from '../report-unanswered.js';
+import { silentPrimary, silentPrimaryState } from '../silent-primary.js';
 
 export class LogsWait {
   #timer: NodeJS.Timeout | undefined;
@@ -72,13 +70,7 @@ export class LogsWait {
 
   /** `api's primary (pid 48200)` and, read from /proc now, what its process is doing. */
   #primary(): { primary: string; why: string } {
-    const pid = liveLockHolder(socketPathFor(this.name, controlDirectory()))?.pid;
-    return {
-      primary: `${this.name}'s primary${pid === undefined ? '' : ` (pid ${pid})`}`,
-      why:
-        pid !== undefined && isPaused(pid)
-          ? `its process is stopped (kill -STOP or a debugger; kill -CONT ${pid} resumes it)`
-          : 'it may be blocked, out of file descriptors, or exiting',
-    };
+    const silent = silentPrimary(this.name);
+    return { primary: `${this.name}'s primary${silent.pid === undefined ? '' : ` (pid ${silent.pid})`}`, why: silentPrimaryState(silent) };
   }
 }

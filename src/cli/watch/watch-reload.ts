@@ -162,8 +162,6 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
    * change at another time is a person or a tool, and takes the path off (H288).
    */
   const dropped = new Set<string>();
-  /** When each dropped path was dropped (Date.now()): its line's own echo is no person's save (H511). */
-  const droppedAt = new Map<string, number>();
   /** Paths dropped, then watched fully again: found looping once more, they are left out for the rest of the run (H511). */
   const restored = new Set<string>();
   /** Left out for the rest of the run, as --ignore-watch would: no change of theirs reloads (H511). */
@@ -313,11 +311,8 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   };
   /** Paths that keep reloading the workers: named once, with the flag and key that leave them out. */
   const warnAboutLoops = (found: string[]) => {
-    const now = Date.now();
-    for (const path of found) {
-      dropped.add(path);
-      droppedAt.set(path, now);
-    }
+    // Said below: the line's own echo is no person's save (`lastLineAt`, H511).
+    for (const path of found) dropped.add(path);
     // Dropped once already, then changed while no reload ran, and looping again: what writes it
     // does so at any time (an app's log line, a redirect of clusterkit logs -f), not a person (H511).
     const again = found.filter((path) => restored.has(path));
@@ -351,13 +346,13 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     );
   };
   /**
-   * Whether a dropped path's change comes too soon after a reload ended, or after a line of the
-   * watch's (the one that dropped it, H514: any), to be a person's save: a redirect of clusterkit logs -f into the project writes
+   * Whether a dropped path's change comes too soon after a reload ended, or after any line of the
+   * watch's (the one that dropped it among them, H514), to be a person's save: a redirect of clusterkit logs -f into the project writes
    * each reload's last line, and the line naming the file, just after (H511: before, each was
    * taken for a person, the file watched again, and the workers reloaded every 2 s for good).
    */
   const isEchoOfReload = (path: string) => {
-    const since = Math.max(lastReload?.endedAt ?? 0, droppedAt.get(path) ?? 0, lastLineAt);
+    const since = Math.max(lastReload?.endedAt ?? 0, lastLineAt);
     return Date.now() - since <= kLateEventMs;
   };
   /** Counts the code or config files written during the last reload; those looping now are listed by `show` (H289). */
@@ -457,15 +452,13 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     if (!isReloading) schedule();
   };
   const onChange = (event: string, path: string) => {
-    if (event === 'addDir' || isOwnOutput(path)) return;
+    if (event === 'addDir' || isOwnOutput(path) || droppedForGood.has(path)) return;
     // Files only: a directory's removal is a build or a checkout, never the app's output.
     const isDuringReload = event !== 'unlinkDir' && !settings.paths.includes(path) && path !== script && isWrittenDuringReload(event, path);
-    if (droppedForGood.has(path)) return;
     if (dropped.has(path)) {
       if (isDuringReload || isEchoOfReload(path)) return;
       // Changed while no reload ran: a person or a tool, not the reload's output (H288).
       dropped.delete(path);
-      droppedAt.delete(path);
       restored.add(path);
       logger.info({}, `${shownPath(path)} changed while no reload ran (a person or a tool): watching it fully again`);
     }

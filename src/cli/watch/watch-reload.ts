@@ -346,12 +346,12 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     );
   };
   /**
-   * Whether a dropped path's change comes too soon after a reload ended, or after any line of the
+   * Whether a dropped path's change, now, comes too soon after a reload ended, or after any line of the
    * watch's (the one that dropped it among them, H514), to be a person's save: a redirect of clusterkit logs -f into the project writes
    * each reload's last line, and the line naming the file, just after (H511: before, each was
    * taken for a person, the file watched again, and the workers reloaded every 2 s for good).
    */
-  const isEchoOfReload = (path: string) => {
+  const isEchoOfReload = () => {
     const since = Math.max(lastReload?.endedAt ?? 0, lastLineAt);
     return Date.now() - since <= kLateEventMs;
   };
@@ -456,7 +456,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     // Files only: a directory's removal is a build or a checkout, never the app's output.
     const isDuringReload = event !== 'unlinkDir' && !settings.paths.includes(path) && path !== script && isWrittenDuringReload(event, path);
     if (dropped.has(path)) {
-      if (isDuringReload || isEchoOfReload(path)) return;
+      if (isDuringReload || isEchoOfReload()) return;
       // Changed while no reload ran: a person or a tool, not the reload's output (H288).
       dropped.delete(path);
       restored.add(path);

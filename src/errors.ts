@@ -976,7 +976,7 @@ function describeProblem(problem: ProtocolProblem, type: string | undefined): st
   }
 }
 
-/** A rolling reload stopped because a replacement worker failed; old workers keep serving. */
+/** A rolling reload stopped because a replacement worker failed; old workers keep serving (unless `isNothingServing`). */
 export class ReloadError extends ClusterKitError {
   override readonly name = 'ReloadError';
   readonly code = 'ERR_RELOAD_FAILED';
@@ -988,11 +988,18 @@ export class ReloadError extends ClusterKitError {
    * no failure of the new code, and a reload for the change follows.
    */
   readonly isSuperseded: boolean;
+  /**
+   * The reload had no worker to replace (every slot had been given up in a crash loop) and none
+   * of the slots it started again with the new code stayed up the startup window (H517): no
+   * worker serves, so no old worker keeps serving either.
+   */
+  readonly isNothingServing: boolean;
 
-  constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean; isSuperseded?: boolean }) {
+  constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean; isSuperseded?: boolean; isNothingServing?: boolean }) {
     super(message, options);
     this.isShutdown = options?.isShutdown ?? false;
     this.isSuperseded = options?.isSuperseded ?? false;
+    this.isNothingServing = options?.isNothingServing ?? false;
   }
 }
 

@@ -10,7 +10,7 @@ import { describeEnvChanges } from '../control/env-changes.js';
 import { differingInShell } from '../control/env-sums.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 /** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
 export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
@@ -100,7 +100,10 @@ export function describeReload(name: string, reply: ReloadReply, shell?: Readonl
   const before = notReady === 0 ? '' : `; ${plural(notReady, 'old worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
   // Slots given up in a crash loop that the reload started again (H333): all of them when the cluster waited with none.
   const refilled = countOf(reply.refilled);
-  const again = refilled === 0 ? '' : `; ${plural(refilled, 'worker')} given up in a crash loop started again`;
+  // Those of them that did not stay up the startup window (H517): restarted, and given up again after their failed starts.
+  const failedAgain = Math.min(refilled, countOf(reply.refillsFailed));
+  const failedClause = failedAgain === 0 ? '' : `, ${failedAgain === refilled ? (refilled === 1 ? 'and it' : 'and all of them') : `${failedAgain} of which`} failed again (${failedAgain === 1 ? 'its' : 'their'} crash lines say why)`;
+  const again = refilled === 0 ? '' : `; ${plural(refilled, 'worker')} given up in a crash loop started again${failedClause}`;
   return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}${again}${describeEnvUpdate(reply.env, shell)}`;
 }
 

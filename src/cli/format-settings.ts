@@ -160,12 +160,15 @@ function watchText(watch: unknown): string {
   const missing = strings(watch.missing);
   // Nor of the paths dropped as the app's output (H269: `show` said "on" of them).
   const dropped = strings(watch.dropped);
+  // Nor of those left out for the run (H511), which no change watches again (H515: `show` said one did).
+  const leftOut = strings(watch.leftOut);
   const notes = [
     ...(missing.length === 0 ? [] : [`not watching: ${missing.join(', ')} ${missing.length === 1 ? 'is' : 'are'} gone (removed or moved away), watched again once back`]),
     // What was seen, not who wrote it; a change at another time takes it off (H288).
     ...(dropped.length === 0
       ? []
       : [`changes during reloads ignored: ${droppedText(dropped)} (written while each of 3 reloads in a row ran, as an app's output is; a change at another time watches it again)`]),
+    ...(leftOut.length === 0 ? [] : [leftOutText(leftOut)]),
     // Code that reloads the workers again and again (H289: show said nothing of it).
     ...loopingTexts(watch.looping),
   ];
@@ -182,6 +185,12 @@ function loopingTexts(value: unknown): string[] {
   const shown = looping.slice(0, kShownDropped).map(({ path, reloads }) => `${path} (written during each of the last ${reloads} reloads)`);
   const more = looping.length > kShownDropped ? ` and ${looping.length - kShownDropped} more (show --json lists them all)` : '';
   return [`reloading again and again: ${shown.join(', ')}${more}`];
+}
+
+/** The paths left out of the watch for the rest of the run (H511), apart from the dropped ones, which a change watches again (H515). */
+function leftOutText(paths: readonly string[]): string {
+  const [it, was] = paths.length === 1 ? ['it', 'it was'] : ['them', 'they were'];
+  return `left out of the watch for the rest of this run: ${droppedText(paths)} (found looping again after ${was} watched again; clusterkit run starts watching ${it} again when it restarts)`;
 }
 
 function droppedText(paths: readonly string[]): string {

@@ -52,7 +52,10 @@ export interface ClusterSettings {
   /**
    * `clusterkit run --watch`: false when off. `missing`: the watched paths that are gone (removed or moved away), not watched until they are back (H256).
    * `dropped`: the paths whose changes during a reload no longer reload, written while each of 3 reloads in a row ran (as an app's output is, H99, H269);
-   * a change at another time takes one off (H288). `looping`: code or config files written during each of the last reloads, each reloading again (H289).
+   * a change at another time takes one off (H288). `leftOut`: the paths dropped, watched again after a change at another time, and found looping
+   * again: no change of theirs reloads for the rest of the run, until `clusterkit run` starts again (H511); each path is in `dropped` or in
+   * `leftOut`, never both (H515); missing from an older primary, which listed them under `dropped`.
+   * `looping`: code or config files written during each of the last reloads, each reloading again (H289).
    */
   readonly watch:
     | false
@@ -62,6 +65,7 @@ export interface ClusterSettings {
         readonly delayMs: number;
         readonly missing: readonly string[];
         readonly dropped: readonly string[];
+        readonly leftOut?: readonly string[];
         readonly looping: readonly { readonly path: string; readonly reloads: number }[];
       };
   /** Where the health endpoint listens; null when there is none. */
@@ -122,7 +126,10 @@ export interface SettingsSource {
   /** Where `cronRestart` came from when a config file set it: `cron_restart in ecosystem.config.js` (H392). */
   readonly cronSource?: string | undefined;
   readonly waitReady?: boolean | undefined;
-  /** Only under `clusterkit run --watch`; `missing()`: the watched paths gone now, `dropped()`: the paths no longer watched during reloads, `looping()`: code reloading again and again, as `show` is asked. */
+  /**
+   * Only under `clusterkit run --watch`, each read as `show` is asked: `missing()`: the watched paths gone now, `dropped()`: the paths no longer
+   * watched during reloads, those left out for the rest of the run among them, `leftOut()`: those left out (H511), `looping()`: code reloading again and again.
+   */
   readonly watch?:
     | {
         readonly paths: readonly string[];
@@ -130,6 +137,7 @@ export interface SettingsSource {
         readonly delayMs: number;
         readonly missing?: (() => readonly string[]) | undefined;
         readonly dropped?: (() => readonly string[]) | undefined;
+        readonly leftOut?: (() => readonly string[]) | undefined;
         readonly looping?: (() => readonly { readonly path: string; readonly reloads: number }[]) | undefined;
       }
     | undefined;
@@ -169,21 +177,30 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
             stableAfterMs: ms(restart.stableAfterMs),
           },
     heartbeat: heartbeat === false ? false : { intervalMs: ms(heartbeat.intervalMs), timeoutMs: ms(heartbeat.timeoutMs) },
-    watch:
-      source.watch === undefined
-        ? false
-        : {
-            paths: [...source.watch.paths],
-            ignore: [...source.watch.ignore],
-            delayMs: source.watch.delayMs,
-            missing: [...(source.watch.missing?.() ?? [])],
-            dropped: [...(source.watch.dropped?.() ?? [])],
-            looping: [...(source.watch.looping?.() ?? [])],
-          },
+    watch: source.watch === undefined ? false : watchSettings(source.watch),
     health: source.health === undefined ? null : { host: source.health.address, port: source.health.port },
     envNames: [...source.envNames].sort(),
     ignoredPm2Keys: [...(source.ignoredPm2Keys ?? [])],
     ...(source.logFiles === undefined ? {} : { logFiles: logFileSettings(source.logFiles) }),
+  };
+}
+
+/**
+ * The watch's settings and state now. A path left out for the rest of the run is listed under
+ * `leftOut` alone (H515): under `dropped` too, `show` said a change at another time watches it
+ * again, which no change does.
+ */
+function watchSettings(watch: NonNullable<SettingsSource['watch']>): Exclude<ClusterSettings['watch'], false> {
+  const leftOut = [...(watch.leftOut?.() ?? [])];
+  const isLeftOut = new Set(leftOut);
+  return {
+    paths: [...watch.paths],
+    ignore: [...watch.ignore],
+    delayMs: watch.delayMs,
+    missing: [...(watch.missing?.() ?? [])],
+    dropped: (watch.dropped?.() ?? []).filter((path) => !isLeftOut.has(path)),
+    leftOut,
+    looping: [...(watch.looping?.() ?? [])],
   };
 }
 

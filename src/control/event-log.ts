@@ -84,6 +84,8 @@ export interface ClusterEvent {
   replaced?: number;
   /** `reloadComplete`: slots a scale-down removed before their replacement took over (H191). */
   retired?: number;
+  /** `reloadComplete`: slots given up in a crash loop that the reload started again and that did not stay up the startup window (H517); absent when none. */
+  refillsFailed?: number;
   /**
    * `reloadComplete`: how the old workers stopped, counted as in `ShutdownReport`;
    * `scaleComplete`: the same for the surplus workers of a scale-down.

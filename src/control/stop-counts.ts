@@ -56,7 +56,7 @@ export function stopCounts(report: ShutdownReport): StopCounts {
 export async function reloadWithCounts(
   primary: ClusterPrimary,
   reload: () => Promise<void>,
-): Promise<StopCounts & { workers: number; retired: number; joined: boolean; queued?: true; refilled?: number }> {
+): Promise<StopCounts & { workers: number; retired: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
   let retired = 0;
@@ -65,11 +65,13 @@ export async function reloadWithCounts(
   // Set once this request's reload began: at once for one it started or joined, at the next `reload` event for a queued one.
   let isOwn = true;
   let refilled = 0;
-  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport }) => {
+  let refillsFailed = 0;
+  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number }) => {
     if (!isOwn) return;
     stopped = event.stopped;
     replaced = event.replaced;
     retired = event.retired;
+    refillsFailed = event.refillsFailed ?? 0;
   };
   // Slots given up in a crash loop that the reload started again (H333: from `waiting`, "0 workers replaced" alone hid them).
   const onRefill = (event: { readonly slots: readonly number[] }) => {
@@ -111,7 +113,7 @@ export async function reloadWithCounts(
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
   // The workers this reload replaced, as its log line says: not the count running now, which a
   // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
-  return { workers: replaced ?? primary.workers.length, retired, joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }) };
+  return { workers: replaced ?? primary.workers.length, retired, joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }) };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */

@@ -653,15 +653,22 @@ export interface PrimaryEvents<ToPrimary> {
    * The reload finished: `replaced` workers, and how the old ones stopped; `retired`, slots a
    * scale-down removed before their replacement took over, which are not replaced (H191). A shutdown that
    * begins before the last old worker stopped takes its stop over and reports it: the reload
-   * then ends with `reloadFailed` (`ReloadError.isShutdown`) instead.
+   * then ends with `reloadFailed` (`ReloadError.isShutdown`) instead. `refillsFailed`: of the slots
+   * given up in a crash loop that the reload started again (`crashLoopRefill`), those that did
+   * not stay up the startup window (H517); only when there was one.
    */
-  reloadComplete: (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport }) => void;
+  reloadComplete: (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
   /**
-   * A reload succeeded while slots the crash-loop breaker gave up on were missing (their code
-   * crashed while it was broken): they start again with the new code and a fresh crash-loop
-   * budget, as PM2 restarts its errored processes on a reload (H259). `slots`: the numbers they
-   * had. Emitted after `reloadComplete`; a slot that fails again gives up again (`crashLoop`).
+   * A reload replaced its workers while slots the crash-loop breaker gave up on were missing
+   * (their code crashed while it was broken): once its replacements stayed up the startup window,
+   * they start again with the new code and a fresh crash-loop budget, as PM2 restarts its errored
+   * processes on a reload (H259). `slots`: the numbers they had. Emitted before `reloadComplete`:
+   * the reload ends once each of them was ready and stayed up the startup window, or failed
+   * (H517; `reloadComplete`'s `refillsFailed` counts those). A slot that fails again gives up
+   * again (`crashLoop`). When the reload replaced no worker (every slot had been given up) and
+   * none of them stayed up, nothing serves: the reload fails (`reloadFailed`,
+   * `ReloadError.isNothingServing`).
    */
   crashLoopRefill: (event: { readonly slots: readonly number[] }) => void;
   /**

@@ -463,7 +463,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('crashLoopRefill', ({ slots }) =>
     logger.info(
       { slots },
-      `the reload succeeded: starting ${slots.length === 1 ? `worker slot ${slots[0]}` : `worker slots ${slots.join(', ')}`} again, given up in a crash loop before it, with a fresh crash-loop budget`,
+      `starting ${slots.length === 1 ? `worker slot ${slots[0]}` : `worker slots ${slots.join(', ')}`} again with the reload's code, given up in a crash loop before it, with a fresh crash-loop budget; the reload ends once ${slots.length === 1 ? 'it' : 'they'} stayed up the startup window`,
     ),
   );
   primary.on('shutdown', ({ signal, timeoutMs, requestedBy, starting }) => {
@@ -476,9 +476,12 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env)}`));
-  primary.on('reloadComplete', ({ replaced, retired, stopped }) =>
-    logReport(logger, stopped, retired === 0 ? { replaced } : { replaced, retired }, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}`),
-  );
+  primary.on('reloadComplete', ({ replaced, retired, stopped, refillsFailed }) => {
+    // Slots started again that failed again (H517): their crash lines said why; the count here.
+    const failedAgain = refillsFailed === undefined ? '' : `${retired === 0 ? ':' : ';'} ${plural(refillsFailed, 'worker slot')} started again failed again`;
+    const fields = { replaced, ...(retired === 0 ? {} : { retired }), ...(refillsFailed === undefined ? {} : { refillsFailed }) };
+    logReport(logger, stopped, fields, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}${failedAgain}`);
+  });
   primary.on('reloadFailed', ({ error }) => {
     // An operator's stop during a reload is no failure to alert on: said at warn, as what happened.
     if (error instanceof ReloadError && error.isShutdown) logger.warn({ err: error }, `rolling reload stopped: ${error.message}`);

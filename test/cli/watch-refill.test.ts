@@ -47,8 +47,8 @@ describe('clusterkit run --watch after a crash loop [H259]', () => {
 
     // The fix: the surviving worker is replaced, and the given-up slot starts again.
     writeFileSync(join(project, 'app.cjs'), app('v3'));
+    await run.waitFor(new RegExp(`\\[refill\\] starting worker slot ${slot} again with the reload's code, given up in a crash loop before it, with a fresh crash-loop budget; the reload ends once it stayed up the startup window`));
     await run.waitFor(/rolling reload complete replaced=1/);
-    await run.waitFor(new RegExp(`\\[refill\\] the reload succeeded: starting worker slot ${slot} again, given up in a crash loop before it, with a fresh crash-loop budget`));
     await until(
       async () => {
         const status = JSON.parse((await cli(['status', 'refill', '--json'], { runtime })).stdout) as Status;

@@ -89,7 +89,7 @@ describe('clusterkit run --watch when every slot crash-loops [H333]', () => {
     // The fixed save starts the worker again, with the new code.
     const from = run.output().length;
     writeFileSync(join(project, 'server.cjs'), app('v3'));
-    await run.waitFor(occurrencesAfter(from, 'the reload succeeded: starting worker slot 0 again, given up in a crash loop before it, with a fresh crash-loop budget', 1));
+    await run.waitFor(occurrencesAfter(from, "starting worker slot 0 again with the reload's code, given up in a crash loop before it, with a fresh crash-loop budget", 1));
     await until(
       async () => {
         const status = await statusOf('waits', runtime);
@@ -107,7 +107,7 @@ describe('clusterkit run --watch when every slot crash-loops [H333]', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
-  it('[H333][H339] clusterkit reload from the waiting state starts the workers again; a stop while waiting stops at once', async () => {
+  it('[H333][H339][H517] clusterkit reload from the waiting state starts the workers again, and fails when none stays up; a stop while waiting stops at once', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     // The flag file lies outside the watched folder: its creation and removal reload nothing.
@@ -136,7 +136,7 @@ describe('clusterkit run --watch when every slot crash-loops [H333]', () => {
     const reloaded = await cli(['reload', 'waits2'], { runtime });
     expect(reloaded.code).toBe(0);
     expect(reloaded.stdout).toContain('1 worker given up in a crash loop started again');
-    await run.waitFor(/the reload succeeded: starting worker slot 0 again/);
+    await run.waitFor(/starting worker slot 0 again with the reload's code/);
     await until(async () => (await statusOf('waits2', runtime)).readyWorkers === 1, 30_000, 'a ready worker back');
     expect((await statusOf('waits2', runtime)).state).toBe('running');
     expect(await (await fetch(`http://127.0.0.1:${port}/`)).text()).toBe('ok');
@@ -147,6 +147,15 @@ describe('clusterkit run --watch when every slot crash-loops [H333]', () => {
     process.kill(readyPids(run).at(-1)!, 'SIGKILL');
     await run.waitFor(occurrencesAfter(from, 'every worker crash-looped; waiting for a change', 1));
     expect((await statusOf('waits2', runtime)).state).toBe('waiting');
+    // A reload with the code still broken (H517): it had nothing to replace, the slot it started
+    // again crashed in its startup window, so nothing serves: it fails, exit 1, and says so.
+    const failed = await cli(['reload', 'waits2'], { runtime, ms: 30_000 });
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).not.toContain('started again');
+    expect(failed.stderr).toContain('The reload had no worker to replace: every slot had been given up in a crash loop. It started worker slot 0 again with the new code, and none stayed up the 1.0 s startup window, so no worker serves.');
+    expect(failed.stderr).toMatch(/so no worker serves\. Worker \d+ \(pid \d+\) exited with code 1 \d+ ms after it was ready, of an uncaught Error: broken at [^\n]*, started again in worker slot 0 by the reload\. Its output says why\. The restart policy/);
+    expect(failed.stderr).toContain('fix the code, then reload again');
+    await run.waitFor(occurrencesAfter(from, 'every worker crash-looped; waiting for a change', 2));
     const stopped = await cli(['stop', 'waits2'], { runtime, ms: 10_000 });
     expect(stopped.code).toBe(0);
     await expect(run.exited(10_000)).resolves.toBe(0);
@@ -174,7 +183,7 @@ describe('clusterkit run --watch when the start fails in a crash loop [H347]', (
     // The fixed save starts the worker, with the code on disk.
     const from = run.output().length;
     writeFileSync(join(project, 'server.cjs'), app('fixed'));
-    await run.waitFor(occurrencesAfter(from, 'the reload succeeded: starting worker slot 0 again', 1));
+    await run.waitFor(occurrencesAfter(from, "starting worker slot 0 again with the reload's code", 1));
     await until(
       async () => {
         const status = await statusOf('waits3', runtime);

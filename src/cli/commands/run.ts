@@ -211,8 +211,14 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
       // Named as the file wrote it, as the instances row names its source (H392).
       cronSource: settings.optionSources?.cronRestart,
       waitReady: settings.waitReady,
-      // `show` says which watched paths are gone (H256) or dropped (H269), as it is asked.
-      watch: settings.watch && { ...settings.watch, missing: () => watching?.missing() ?? [], dropped: () => watching?.dropped() ?? [], looping: () => watching?.looping() ?? [] },
+      // `show` says which watched paths are gone (H256), dropped (H269) or left out for the run (H515), as it is asked.
+      watch: settings.watch && {
+        ...settings.watch,
+        missing: () => watching?.missing() ?? [],
+        dropped: () => watching?.dropped() ?? [],
+        leftOut: () => watching?.leftOut() ?? [],
+        looping: () => watching?.looping() ?? [],
+      },
       // The env in force: a `reload --update-env` changes it (H336).
       get envNames() {
         return Object.keys(dropOwnEnv(updater.inForce().env).env);

@@ -77,8 +77,15 @@ export interface Watching {
   /**
    * The paths (absolute) whose changes during a reload no longer reload, as written by each
    * reload (H99), for `clusterkit show` (H269); a change at another time takes one off (H288).
+   * Those left out for the rest of the run (`leftOut()`) are among them.
    */
   dropped(): string[];
+  /**
+   * The dropped paths (absolute) found looping again after a change at another time watched them
+   * again: no change of theirs reloads until `clusterkit run` starts again (H511). `show` names
+   * them apart (H515): it said "a change at another time watches it again" of them.
+   */
+  leftOut(): string[];
   /** Code or config files written during each of the last reloads, each reloading again, for `clusterkit show` (H289). */
   looping(): LoopingPath[];
   close(): Promise<void>;
@@ -280,6 +287,8 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       // Superseded by a newer change (H388): the primary said so, and that change's reload follows.
       if (error instanceof ReloadError && error.isSuperseded) isSuperseded = true;
       // The primary has logged why ("rolling reload failed: ..."); say what happens next.
+      // Every slot had been given up and none started again stayed up (H517): no old worker serves either.
+      else if (!isClosed && error instanceof ReloadError && error.isNothingServing) logger.warn({}, 'no worker serves until the code starts: the next change reloads again');
       else if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');
     } finally {
       wasSuperseded = isSuperseded;
@@ -544,6 +553,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   return {
     missing: () => tree.missing,
     dropped: () => [...dropped],
+    leftOut: () => [...droppedForGood],
     looping: () => [...looping].map(([path, reloads]) => ({ path, reloads })),
     close: async () => {
       isClosed = true;

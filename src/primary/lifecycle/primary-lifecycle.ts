@@ -453,7 +453,6 @@ export class PrimaryLifecycle {
     const { promise, settle, fail } = pending<void>();
     this.#reload = promise;
     rollingReload(this.#reloadContext, requestedBy, env, progress)
-      .then(() => this.#refillGivenUp())
       .finally(() => {
         this.#reload = undefined;
         this.#reloadProgress = undefined;
@@ -486,25 +485,6 @@ export class PrimaryLifecycle {
     this.#queuedReload = undefined;
     queued?.settled.reject(queuedReloadStopped());
   }
-
-  /**
-   * After a reload that succeeded, starts again the slots the crash-loop breaker gave up on
-   * (H259): their code crashed while it was broken, and the reload brought code that starts.
-   * Before, they stayed gone after the fix (a watch left the cluster at 1/2 until a scale). Each
-   * gets a fresh slot, so a fresh crash-loop budget; one that fails again gives up again
-   * (`crashLoop`), which does not fail the reload that already replaced the others.
-   */
-  async #refillGivenUp(): Promise<void> {
-    const { pool, emit, options } = this.#context;
-    const givenUp = pool.takeGivenUp();
-    if (givenUp.length === 0 || this.#state !== 'running') return;
-    const room = Math.max(0, options.maxWorkers - pool.activeSlots().length);
-    const refilled = givenUp.slice(0, room);
-    if (refilled.length === 0) return;
-    emit('crashLoopRefill', { slots: refilled.map((slot) => slot.index) });
-    await Promise.allSettled(refilled.map((slot) => pool.addSlots(1, slot.spec, false, slot)));
-  }
-
 
   async #runShutdown(timeoutMs: number, signal: NodeJS.Signals | undefined, requestedBy: ShutdownRequester): Promise<ShutdownReport> {
     const { pool, emit } = this.#context;

@@ -21,6 +21,7 @@ import { isSilent, silenceOf } from '../pool/silence.js';
 import { deferred } from '../../deferred.js';
 import { kDefaultStartupWindowMs } from '../primary-options.js';
 import { historyAtTakeover } from '../pool/restart-policy.js';
+import { nothingServesError, refillGivenUp, type RefillOutcome } from './refill-given-up.js';
 import { describeHeapFigures, heapPressureOf, kGcNearLimit } from '../pool/heap-pressure.js';
 
 /** How long a failed replacement may take to go away. */
@@ -151,6 +152,7 @@ export async function rollingReload(
   // The replacements that took over their slot: one that exits on its own before the reload
   // ended stops it, without `minReadyMs` too (H365).
   const taken = new TakenReplacements(slots.length, () => replaced);
+  let refill: RefillOutcome | undefined;
   try {
     for (const [index, slot] of slots.entries()) {
       if (!context.isRunning()) {
@@ -191,6 +193,16 @@ export async function rollingReload(
       );
     }
     taken.throwIfOneExited(context, undefined, waitedMs === 0 ? undefined : ` while it waited for its replacements to stay up ${window}`);
+    // The new code stayed up: the slots given up in a crash loop start again with it (H259), and
+    // the reload ends once they stayed up the window too, or failed (H517).
+    refill = await refillGivenUp(context, windowMs);
+    if (!context.isRunning()) {
+      throw new ReloadError(`The reload stopped because the primary began shutting down while it waited for the worker slots it started again to stay up ${window}; ${replaced} of ${slots.length} workers were replaced.`, {
+        isShutdown: true,
+      });
+    }
+    // With no worker replaced, they were its only proof of the new code: none up, nothing serves.
+    if (refill !== undefined && replaced === 0 && refill.failures.length === refill.slots.length) throw nothingServesError(refill, windowMs);
   } catch (error) {
     progress.end();
     let failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
@@ -210,7 +222,8 @@ export async function rollingReload(
     context.emit('reloadFailed', { error: failure });
     throw failure;
   }
-  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted } });
+  const refillsFailed = refill?.failures.length ?? 0;
+  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refillsFailed === 0 ? {} : { refillsFailed }) });
 }
 
 /**

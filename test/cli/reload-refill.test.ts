@@ -1,0 +1,70 @@
+/**
+ * A reload that starts again a slot given up in a crash loop (H259) ends once that slot stayed
+ * up the startup window, or failed, and says which (H517). Before, it ended as the slot was
+ * forked, and its answer read as if the slot was back. Real workers, a real crash loop.
+ */
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { killSpawned } from '../helpers/spawn.js';
+import { until } from '../helpers/wait.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { occurrencesAfter } from './occurrences-after.js';
+
+afterEach(() => {
+  killSpawned();
+  cleanUpCli();
+});
+
+interface Status {
+  readyWorkers: number;
+  workers: Array<{ slot: number; pid: number; state: string }>;
+  givenUpSlots?: Array<{ slot: number }>;
+}
+
+async function statusOf(name: string, runtime: string): Promise<Status> {
+  return JSON.parse((await cli(['status', name, '--json'], { runtime })).stdout) as Status;
+}
+
+describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
+  it('[H517] the slot started again crashes in its startup window: the reload succeeds for the slot it replaced and says the other failed again', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const flag = join(tempProject({}), 'broken');
+    // Slot 1 only, with the flag set, throws 200 ms after it listens: slot 0 replaces fine.
+    const project = tempProject({
+      'server.cjs':
+        `if (process.env.NODE_APP_INSTANCE === '1' && require('node:fs').existsSync(${JSON.stringify(flag)})) setTimeout(() => { throw new Error('slot one broken'); }, 200);\n` +
+        `require('node:http').createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT));\n`,
+    });
+    const run = startCli(['run', 'server.cjs', '-w', '2', '--name', 'refill2'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await until(() => readyPids(run).length === 2, 30_000, 'two workers ready');
+
+    writeFileSync(flag, '');
+    const before = await statusOf('refill2', runtime);
+    const slotOne = before.workers.find((worker) => worker.slot === 1)!;
+    process.kill(slotOne.pid, 'SIGKILL');
+    await run.waitFor(/ERROR worker slot 1 could not start 3 times in a row/);
+    await until(async () => (await statusOf('refill2', runtime)).givenUpSlots?.length === 1, 30_000, 'slot 1 given up');
+
+    const from = run.output().length;
+    const reloaded = await cli(['reload', 'refill2'], { runtime, ms: 30_000 });
+    expect(reloaded.code).toBe(0);
+    expect(reloaded.stdout).toMatch(/^reloaded refill2: 1 worker replaced, [^\n]*; 1 worker given up in a crash loop started again, and it failed again \(its crash lines say why\)\n$/);
+    await run.waitFor(occurrencesAfter(from, 'rolling reload complete', 1));
+    const after = run.output().slice(from);
+    expect(after).toContain("starting worker slot 1 again with the reload's code");
+    expect(after).toMatch(/rolling reload complete[^\n]*: 1 worker slot started again failed again[^\n]*refillsFailed=1/);
+
+    // Fixed: the next reload brings slot 1 back, and says nothing failed again.
+    await run.waitFor(occurrencesAfter(from, 'ERROR worker slot 1 could not start 3 times in a row', 1));
+    rmSync(flag);
+    const fixed = await cli(['reload', 'refill2'], { runtime, ms: 30_000 });
+    expect(fixed.code).toBe(0);
+    expect(fixed.stdout).toMatch(/; 1 worker given up in a crash loop started again\n$/);
+    await until(async () => (await statusOf('refill2', runtime)).readyWorkers === 2, 30_000, 'both slots served');
+    expect((await cli(['stop', 'refill2'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});

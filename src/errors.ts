@@ -844,8 +844,9 @@ export class ReservedMessageError extends ClusterKitError {
  * may hold (`too-many-servers` with `isClusterWide`: half the primary's open-file limit, 1024 where it cannot be read), or its bulk pipe (the second pipe for
  * long strings) carried what breaks its protocol (`bulk-corrupt`), or the long strings its messages announced never came on it while the worker kept
  * talking (`bulk-lost`: its code closed or reopened the pipe's descriptor; found by the heartbeat once the worker is silent). The primary stopped reading that
- * channel and killed the worker (SIGKILL); the restart policy starts a new one. Emitted as
- * `workerError`.
+ * channel and killed the worker (SIGKILL). Emitted as `workerError`. The message does not say
+ * whether a new worker starts: the restart policy decides that at the exit, and the lines after
+ * it say (a crash loop's last attempt starts none; H518: before, it said one always started).
  */
 export class ChannelCorruptError extends ClusterKitError {
   override readonly name = 'ChannelCorruptError';
@@ -869,42 +870,42 @@ export class ChannelCorruptError extends ClusterKitError {
       reason === 'too-many-servers' && options?.isClusterWide
         ? `${capitalize(peer)} asked the primary for one more listening address (node:cluster's "queryServer", one per listen() in a worker) when the workers together already held ${options.maxServers ?? 'the most'}, ` +
             'the cluster-wide bound (half the primary\'s open-file limit): each is a socket, a file descriptor, in the primary, which would run out of them and stop answering its control socket. ' +
-            'The worker was killed (SIGKILL) and the restart policy starts a new one. ' +
+            'The worker was killed (SIGKILL). ' +
             'Close the servers the workers no longer need, listen on fewer distinct addresses (workers listening on the same address share one socket), or raise the primary\'s open-file limit (ulimit -n).'
         : reason === 'too-many-servers'
         ? `${capitalize(peer)} asked the primary to listen on ${options?.servers ?? 'too many'} addresses at once (node:cluster's "queryServer", one per listen() in a worker), more than the ${options?.maxServers ?? 'limited number'} a worker may hold: ` +
-            'each is a socket, a file descriptor, in the primary, which would run out of them. The worker was killed (SIGKILL) and the restart policy starts a new one. ' +
+            'each is a socket, a file descriptor, in the primary, which would run out of them. The worker was killed (SIGKILL). ' +
             'Close the servers a worker no longer needs; a worker that must listen on that many ports can listen outside the cluster (listen({ port, exclusive: true })).'
         : reason === 'bad-node-message'
         ? `${capitalize(peer)} sent a message of Node's own cluster protocol (${JSON.stringify(options?.command ?? '').slice(0, 80)}) that Node's handler in the primary failed on (${quoteParserError(options?.cause)}). ` +
             'clusterkit and node:cluster never send such a message: something in the worker calls process.send() with a "cmd" starting with "NODE_". ' +
-            'The worker was killed (SIGKILL) before Node acted on more of them, and the restart policy starts a new one.'
+            'The worker was killed (SIGKILL) before Node acted on more of them.'
         : reason === 'bulk-failed'
         ? `This worker's bulk pipe, the second pipe clusterkit uses for long strings, failed as clusterkit wrote to it (${options?.detail ?? 'unknown error'}): ` +
             'code in this worker closed its file descriptor, or gave it to a process that did. The message whose strings were on it can never be read, nor any message after it, ' +
-            'so the worker exits (1) and the restart policy starts a new one. Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md), or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
+            'so the worker exits (1). Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md), or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
         : reason === 'bulk-lost'
         ? `${capitalize(peer)} kept sending messages, but the long strings they carry never came on its bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown wait'}). ` +
             'Its event loop was turning (it answered the heartbeat or sent more), so its bytes were lost, not late: ' +
             `code in the worker closed the pipe's file descriptor (fd ${options?.fd ?? '?'}) and opened another file on that number (/dev/null, a log file: open() takes the lowest free one), so clusterkit's writes went there; or it gave the descriptor to a process that reads it. ` +
-            'Its messages and every one after them can never be read, so the worker was killed (SIGKILL) and the restart policy starts a new one. ' +
+            'Its messages and every one after them can never be read, so the worker was killed (SIGKILL). ' +
             'Leave the pipe\'s descriptor alone (see "Long strings: the bulk pipe" in docs/messaging.md), or set CLUSTERKIT_BULK=0 in the primary\'s environment.'
         : reason === 'bulk-corrupt' && peer === 'the primary'
         ? `The primary broke the protocol of this worker's bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
-            'Messages after it could not be read in order, so the worker exits (1) and the restart policy starts a new one. ' +
+            'Messages after it could not be read in order, so the worker exits (1). ' +
             'Look first for code in this worker that reads from or writes to the pipe\'s file descriptor (a child process given it); if there is none, this is a bug in clusterkit: please report it, with this message.'
         : reason === 'bulk-corrupt'
         ? `${capitalize(peer)} broke the protocol of its bulk pipe, the second pipe clusterkit uses for long strings (${options?.detail ?? 'unknown fault'}). ` +
             'clusterkit never writes such bytes: something in the worker writes to the pipe\'s file descriptor directly, or a child process inherited it. ' +
-            'A pipe that lost its framing cannot be trusted again, so the worker was killed (SIGKILL) and the restart policy starts a new one.'
+            'A pipe that lost its framing cannot be trusted again, so the worker was killed (SIGKILL).'
         : reason === 'not-a-message'
         ? `${capitalize(peer)} wrote bytes on its IPC channel that are not an IPC message (${quoteParserError(options?.cause)}). ` +
             'Something in the worker writes to the channel\'s file descriptor directly, not through process.send(): a child process that inherited it, or a native module. ' +
-            'A channel that lost its framing cannot be trusted again, so the worker was killed (SIGKILL) and the restart policy starts a new one.'
+            'A channel that lost its framing cannot be trusted again, so the worker was killed (SIGKILL).'
         : `${capitalize(peer)} sent an IPC message of more than ${formatBytes(limitBytes)} (${
             options?.announcedBytes === undefined ? `${formatBytes(receivedBytes ?? limitBytes)} had arrived, and more was coming` : `its header announced ${formatBytes(options.announcedBytes)}`
           }), ` +
-            'so the primary stopped reading it and killed the worker (SIGKILL) before running out of memory; the restart policy starts a new one. ' +
+            'so the primary stopped reading it and killed the worker (SIGKILL) before running out of memory. ' +
             // Blaming process.send() holds: every message clusterkit writes in a worker is held to its
             // limit (min of its own and the primary's) before it is written: requests, notifications and
             // replies by checkPayload(), error replies by fitErrorReply() in inbound.ts (H330: before, a

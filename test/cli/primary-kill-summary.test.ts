@@ -37,7 +37,7 @@ describe('the summary of a failed start names the reason the primary killed the 
     }
   }, 150_000);
 
-  it('[H510] an IPC message over the limit soon after ready: "Last failure" says the primary killed it and why', async () => {
+  it('[H510][H518] an IPC message over the limit soon after ready: "Last failure" says the primary killed it and why', async () => {
     const runtime = runtimeDir();
     const project = tempProject({
       'latesend.cjs': `require('node:http').createServer((q, s) => s.end('ok')).listen(0, () => setTimeout(() => { ${kOversized}; }, 200));\n`,
@@ -46,5 +46,10 @@ describe('the summary of a failed start names the reason the primary killed the 
     const { crashLoop } = summaryLines(run.stderr);
     expect(crashLoop).toMatch(/Last failure: worker \d+ \(pid \d+\) was killed by SIGKILL [\d.]+ m?s after it became ready: it sent an IPC message of more than 16\.1 MiB .*killed the worker \(SIGKILL\)/);
     expect(crashLoop).not.toMatch(/the restart policy starts a new one/);
+    // [H518] Each kill's line says why, not what follows: the last attempt starts no new worker,
+    // and its line said "the restart policy starts a new one" all the same.
+    const killLines = `${run.stdout}\n${run.stderr}`.split('\n').filter((line) => /ERROR worker \d+ error: Worker \d+ \(pid \d+\) sent an IPC message of more than 16\.1 MiB/.test(line));
+    expect(killLines.length).toBeGreaterThanOrEqual(3);
+    for (const line of killLines) expect(line).not.toMatch(/restart policy starts a new one/);
   }, 150_000);
 });

@@ -565,7 +565,7 @@ export class WorkerRecord {
     // output", which need not say anything (H510: an IPC message over the limit read "killed by
     // SIGKILL before it was ready. Check its output for the error").
     const killed = this.primaryKillReason();
-    if (killed) return new WorkerStartupError(this.id, 'exited', withoutRestartClause(killed.message), { cause: killed, isKilledByPrimary: true });
+    if (killed) return new WorkerStartupError(this.id, 'exited', killed.message, { cause: killed, isKilledByPrimary: true });
     if (this.uncaughtError) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready, of ${describeUncaughtError(this.uncaughtError)}`, hint);
     // A kill the primary did not send, or a stop signal it did not send that the worker exited
     // on: no error of its script's to look for (H266, H273).
@@ -577,21 +577,13 @@ export class WorkerRecord {
 }
 
 /**
- * A kill reason as a summary says it (H510): the error told at the kill says the restart policy
- * starts a new worker, which a crash loop's summary, that says none is, must not repeat.
- */
-export function withoutRestartClause(message: string): string {
-  return message.replace(/(?:[;,])? and the restart policy starts a new one|; the restart policy starts a new one/g, '');
-}
-
-/**
  * A kill reason split for a summary that starts "worker 3 ... after it became ready: " (H510):
  * `clause`, its first sentence as a clause (`it sent an IPC message of more than 16.1 MiB (...),
  * so the primary ... killed the worker (SIGKILL) before running out of memory`); `advice`, the
  * sentences after it (what to change), '' when there are none.
  */
 export function splitKillReason(reason: Error): { clause: string; advice: string } {
-  const message = withoutRestartClause(reason.message).replace(/^Worker \d+(?: \(pid [^)]*\))? /, 'it ');
+  const message = reason.message.replace(/^Worker \d+(?: \(pid [^)]*\))? /, 'it ');
   const end = message.indexOf('. ');
   return end === -1 ? { clause: message.replace(/\.$/, ''), advice: '' } : { clause: message.slice(0, end), advice: message.slice(end + 2).trim() };
 }

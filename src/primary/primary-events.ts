@@ -43,6 +43,12 @@ export interface WorkerExitEvent {
    */
   readonly killed: boolean;
   /**
+   * With `killed`: why the primary killed it, when it knows (its channel closed without an exit
+   * for a second, what it wrote on its channel, the heartbeat). The same reason a failed start's
+   * or a crash loop's summary gives (H510, H519).
+   */
+  readonly killedFor?: Error;
+  /**
    * With `killed`, for a worker that was ready: the requests the kill cut off as far as the
    * primary knows, as `WorkerCrashEvent.lostRequests` counts them (open at its last report, and
    * connections handed to it it never took), with `isLowerBound` and `resetConnections` as

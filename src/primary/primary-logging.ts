@@ -7,6 +7,7 @@
  * takes (its `_init` error, its exit, the crash, the restart): a failed start of N workers is
  * N lines, not a screenful per worker.
  */
+import { splitKillReason } from './pool/worker-record.js';
 import { formatElapsed } from '../duration.js';
 import { wholeMs } from '../whole-ms.js';
 import { formatBytes } from '../format-bytes.js';
@@ -157,13 +158,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   const overranStop = new WeakMap<WorkerHandle, string>();
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
-  primary.on('workerExit', ({ worker, code, signal, expected, killed, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal, lostRequests, isLowerBound, resetConnections, beforeTakeover }) => {
+  primary.on('workerExit', ({ worker, code, signal, expected, killed, killedFor, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal, lostRequests, isLowerBound, resetConnections, beforeTakeover }) => {
     const fields = { ...ids(worker), code, signal };
     // What the primary's kill cut, on the kill's own line as on a crash's (H367).
     const cut = killed && lostRequests !== undefined ? describeLost(lostRequests, isLowerBound, resetConnections) : '';
     const lost = cut ? `; ${cut}` : '';
     const lostFields = lost ? { lostRequests, ...(resetConnections === undefined ? {} : { resetConnections }) } : {};
-    const kill = killing.get(worker);
+    // A kill no event told of before (H519: a worker that closed its channel and lingered read as killed from outside).
+    const kill = killing.get(worker) ?? (killed && killedFor !== undefined ? killReason(killedFor) : undefined);
     if (kill !== undefined && !expected && worker.readyAt !== undefined) {
       killedByPrimary.add(worker);
       const how = signal === 'SIGKILL' ? 'was killed (SIGKILL)' : `${describeExit(code, signal, worker.pid)} as it was killed`;
@@ -608,6 +610,12 @@ function reloadCause(requestedBy: ReloadRequester): string {
     default:
       return ": reload() was called in the primary's code";
   }
+}
+
+/** A kill's reason as the kill line says it after "by the primary: " (H519). */
+function killReason(error: Error): { why: string; fields: Record<string, unknown> } {
+  const { clause, advice } = splitKillReason(error);
+  return { why: advice === '' ? clause : `${clause}. ${advice.replace(/\.$/, '')}`, fields: {} };
 }
 
 /**

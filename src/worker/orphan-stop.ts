@@ -17,11 +17,20 @@
  *   from process.stdout/stderr as an uncaught error (console.log ignores it): an orphan whose
  *   script wrote a line while it drained died at once, its open requests cut. From the orphaning
  *   on, EPIPE on those two streams is ignored (the output has nowhere to go).
+ * - Its cause: a closed channel is not always a dead primary (H516). The worker's own code may
+ *   have closed it (`process.disconnect()`, node:cluster's `cluster.worker.disconnect()` or
+ *   `kill()`: own-disconnect.ts), or the primary's, which then runs on (primary-liveness.ts):
+ *   the line says which, and how long it has (the primary kills a worker left without its
+ *   channel `kDisconnectGraceMs` later). That primary still reads the worker's stderr and writes
+ *   it to its log files: the lines go there alone, not into the files a dead primary leaves.
  */
 import { appendFileSync } from 'node:fs';
 import cluster from 'node:cluster';
 import { appendOrphanLine } from '../control/orphan-lines.js';
+import { kDisconnectGraceMs } from '../disconnect-grace.js';
 import { wholeMs } from '../whole-ms.js';
+import type { OwnDisconnect } from './own-disconnect.js';
+import type { PrimaryLiveness } from './primary-liveness.js';
 import { workerLogger } from './worker-logger.js';
 
 /** The most a timeout handed down may be: what a timer takes (2^31 - 1 ms), as the option's own check. */
@@ -53,7 +62,31 @@ export function useOrphanLog(files: readonly string[], render: OrphanLineRendere
   orphanLog = files.length > 0 || linesFile !== undefined ? { files, render, linesFile } : undefined;
 }
 
+/**
+ * How the worker's IPC channel closed, as the worker can tell: its primary gone; its own code
+ * (`call`); or code in the primary, which still runs (`isAsked`: through node:cluster's
+ * disconnect, seen in the worker; otherwise by closing its end of the channel).
+ */
+export type ChannelEnd =
+  | { readonly by: 'primary-gone' }
+  | { readonly by: 'own-code'; readonly call: Exclude<OwnDisconnect, 'primary-asked'> }
+  | { readonly by: 'primary'; readonly isAsked: boolean };
+
+/**
+ * The channel's end from what closed it in the worker (`own`) and how the primary is now. A
+ * primary that is gone is told as gone, whatever else closed the channel. Where the primary's
+ * state is `unsure` (no /proc), a close by the worker's own code is told as its own (nothing
+ * else closed it), any other as the primary's death, its most likely cause.
+ */
+export function channelEndOf(own: OwnDisconnect | undefined, liveness: PrimaryLiveness): ChannelEnd {
+  if (liveness === 'gone') return { by: 'primary-gone' };
+  if (own === 'primary-asked') return { by: 'primary', isAsked: true };
+  if (own !== undefined) return { by: 'own-code', call: own };
+  return liveness === 'runs' ? { by: 'primary', isAsked: false } : { by: 'primary-gone' };
+}
+
 export interface OrphanedInfo {
+  readonly end: ChannelEnd;
   readonly primaryPid: number;
   /** Open requests on its tracked servers; undefined when it tracks none. */
   readonly openRequests: number | undefined;
@@ -64,17 +97,49 @@ export interface OrphanedInfo {
   readonly wasStopping: boolean;
 }
 
-/** The first line: the primary is gone, and what the worker does about it. */
+/** The first line: why its channel closed (its primary gone, most often), and what the worker does about it. */
 export function tellOrphaned(info: OrphanedInfo): void {
-  ignoreBrokenOutput();
-  const time = info.isDefault ? `${wholeMs(info.timeoutMs)} ms (its destroyTimeoutMs: its primary handed down no shutdown timeout)` : `${wholeMs(info.timeoutMs)} ms (the cluster's shutdown timeout)`;
-  const what = info.wasStopping
-    ? `its stop, begun before, goes on to its own deadline (at most ${time})`
-    : info.openRequests === undefined
-      ? `its cleanup is given up to ${time}, then it exits`
-      : `${plural(info.openRequests, 'request')} open, given up to ${time} to finish, then it exits`;
+  const { end, primaryPid } = info;
+  channelEnd = end;
   orphanedAt = Date.now();
-  say(`${self()}: its primary (pid ${info.primaryPid}) is gone (killed or crashed: its IPC channel closed); it stops on its own (orphan protection): ${what}`);
+  if (end.by === 'primary-gone') {
+    ignoreBrokenOutput();
+    say(`${self()}: its primary (pid ${primaryPid}) is gone (killed or crashed: its IPC channel closed); it stops on its own (orphan protection): ${whatItDoes(info)}`);
+    return;
+  }
+  // The primary runs on: it reads the worker's stderr, and writes it to its log files itself.
+  isRelayed = true;
+  const killed = `kills one still there ${kDisconnectGraceMs} ms later (SIGKILL)`;
+  if (end.by === 'primary') {
+    const how = end.isAsked ? "node:cluster's disconnect: worker.disconnect() or cluster.disconnect() in the primary's code" : "code in the primary closed its end, such as node:cluster's worker.kill() or the child process's disconnect()";
+    say(`${self()}: its primary (pid ${primaryPid}) closed its IPC channel and still runs (${how}); it cannot reach or stop a worker without the channel and ${killed}, so the worker stops on its own (orphan protection): ${whatItDoes(info)}`);
+    return;
+  }
+  if (end.call === 'cluster.worker.kill()') {
+    // node:cluster's own 'disconnect' listener exits the process right after this line: no drain.
+    const open = info.openRequests ? `: its ${plural(info.openRequests, 'request')} open are cut off` : '';
+    say(`${self()}: its own code called cluster.worker.kill() (or destroy()), which closed its IPC channel to its primary (pid ${primaryPid}, still running) and ends the process now, without a drain${open}. Remove that call from the worker's code`);
+    return;
+  }
+  const call = end.call === 'process.disconnect()' ? end.call : "cluster.worker.disconnect(), node:cluster's way for a worker to leave: it closed the worker's servers first";
+  say(
+    `${self()}: its own code closed its IPC channel to its primary (${call}); the primary (pid ${primaryPid}) still runs, but cannot reach or stop a worker without the channel and ${killed}, ` +
+      `so the worker stops on its own (orphan protection): ${whatItDoes(info)}. Remove that call from the worker's code`,
+  );
+}
+
+/** `1 request open, given up to 10000 ms (the cluster's shutdown timeout) to finish, then it exits`. */
+function whatItDoes(info: OrphanedInfo): string {
+  // A primary that runs on kills the worker `kDisconnectGraceMs` after the close: all it has, whatever its timeout (H516).
+  const time =
+    info.end.by !== 'primary-gone' && info.timeoutMs > kDisconnectGraceMs
+      ? `${kDisconnectGraceMs} ms`
+      : info.isDefault
+        ? `${wholeMs(info.timeoutMs)} ms (its destroyTimeoutMs: its primary handed down no shutdown timeout)`
+        : `${wholeMs(info.timeoutMs)} ms (the cluster's shutdown timeout)`;
+  if (info.wasStopping) return `its stop, begun before, goes on to its own deadline (at most ${time})`;
+  if (info.openRequests === undefined) return `its cleanup is given up to ${time}, then it exits`;
+  return `${plural(info.openRequests, 'request')} open, given up to ${time} to finish, then it exits`;
 }
 
 export interface OrphanStopInfo {
@@ -92,7 +157,12 @@ export interface OrphanStopInfo {
 
 /** The last line: how the orphan's stop ended. */
 export function tellOrphanStopped(info: OrphanStopInfo): void {
-  const after = `${wholeMs(info.elapsedMs)} ms after its primary was gone`;
+  const after = `${wholeMs(info.elapsedMs)} ms after ${channelEnd?.by === 'primary-gone' ? 'its primary was gone' : 'its IPC channel closed'}`;
+  if (channelEnd?.by === 'own-code' && channelEnd.call === 'cluster.worker.kill()') {
+    // Ended by node:cluster at the close, not by a deadline of its stop.
+    say(`${self()} exited ${after}, ended by cluster.worker.kill(): ${info.requestsCut > 0 ? `it cut off ${plural(info.requestsCut, 'request')} still open` : 'no request was cut off'}`);
+    return;
+  }
   if (info.requestsCut > 0) {
     say(
       `${self()} stopped on its own ${after}: it cut off ${plural(info.requestsCut, 'request')} still open at its deadline (${wholeMs(info.timeoutMs)} ms). ` +
@@ -119,15 +189,22 @@ function plural(count: number, noun: string): string {
 
 /** When this worker found its primary gone (ms since the epoch), for each line of the orphans file (H451). */
 let orphanedAt: number | undefined;
+/** How its channel closed: set by the first line, for the last. */
+let channelEnd: ChannelEnd | undefined;
+/** Its primary still runs (H516): it relays the worker's stderr, to its log files too. */
+let isRelayed = false;
 
-/** On the worker's stderr (its logger), and in `clusterkit run`'s log files when it writes any. */
+/**
+ * On the worker's stderr (its logger), and, its primary gone, in `clusterkit run`'s log files
+ * when it writes any.
+ */
 function say(message: string): void {
   try {
     workerLogger()?.warn({}, message);
   } catch {
     // A stderr closed or broken: the files below still get it.
   }
-  if (orphanLog === undefined) return;
+  if (orphanLog === undefined || isRelayed) return;
   const time = Date.now();
   // Never throws: the file is left alone past its cap, or when it cannot be written.
   if (orphanLog.linesFile !== undefined) appendOrphanLine(orphanLog.linesFile, { time, ...(orphanedAt === undefined ? {} : { orphanedAt }), workerId: cluster.worker?.id, pid: process.pid, msg: message });

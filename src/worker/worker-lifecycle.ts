@@ -49,7 +49,9 @@ import { destroyGraceMs, destroyReserveMs, stopMarginMs } from '../stop-margin.j
 import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { kPrimaryPidEnv, kShutdownTimeoutEnv, kWatchdogEnv } from '../worker-env.js';
-import { shutdownTimeoutOf, tellOrphaned, tellOrphanStopped } from './orphan-stop.js';
+import { channelEndOf, shutdownTimeoutOf, tellOrphaned, tellOrphanStopped } from './orphan-stop.js';
+import { ownDisconnect, watchOwnDisconnect } from './own-disconnect.js';
+import { primaryLiveness } from './primary-liveness.js';
 import { wholeMs } from '../whole-ms.js';
 import { ignoreWorkerSignals } from './worker-signals.js';
 import { HealthProbe } from './health-probe.js';
@@ -237,6 +239,8 @@ export class WorkerLifecycle {
     // Ahead of `$ready` on the channel: a worker that serves sticky from `_init` gets
     // connections as soon as the primary reads it is ready, not later.
     if (this.#isSticky) endpoint.notify(kStickyNotice, undefined);
+    // Before any code of the worker's runs: a close it makes itself is not its primary's death (H516).
+    watchOwnDisconnect();
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
     // What it dies of, if it dies of an uncaught error: the primary's crash line and crash-loop error say it.
     // With the requests open then: a crash soon after traffic began is not told with its last heartbeat's count.
@@ -618,9 +622,15 @@ export class WorkerLifecycle {
     process.exit(code);
   }
 
-  /** The primary is gone (or cut the channel): run `_destroy`, bounded, and exit. */
+  /**
+   * The channel closed: the primary is gone, or code closed it (the worker's, or the primary's,
+   * which then runs on: H516). Either way no stop can be asked any more: run `_destroy`,
+   * bounded, and exit.
+   */
   #onPrimaryDisconnect(): void {
     if (this.#state === 'stopped') return;
+    // Read first: a dying primary's state changes from one moment to the next.
+    const end = channelEndOf(ownDisconnect(), primaryLiveness(this.#primaryPid));
     // Node's own listener exits the process right after this event unless the disconnect was
     // planned; claim it as planned so _destroy gets its bounded chance first.
     if (cluster.worker) cluster.worker.exitedAfterDisconnect = true;
@@ -637,7 +647,7 @@ export class WorkerLifecycle {
     // Said on the worker's own stderr (and in `clusterkit run`'s log files, whose writer is gone):
     // the primary's lines about its workers died with it (orphan-stop.ts).
     const wasStopping = this.#stopping !== undefined;
-    tellOrphaned({ primaryPid: this.#primaryPid, openRequests: this.#servers.size > 0 ? this.#servers.pendingRequests : undefined, timeoutMs, isDefault: this.#shutdownTimeoutMs === undefined, wasStopping });
+    tellOrphaned({ end, primaryPid: this.#primaryPid, openRequests: this.#servers.size > 0 ? this.#servers.pendingRequests : undefined, timeoutMs, isDefault: this.#shutdownTimeoutMs === undefined, wasStopping });
     emit('primaryDisconnect', {});
     // An orphan's own children would be orphans too, and nobody is left to stop them: told to
     // go (SIGTERM) once `_destroy` had its chance to stop them its own way, killed if still

@@ -2,6 +2,7 @@
  * The primary's workers: slots, spawning, lifecycle bookkeeping, exit classification and
  * restarts. `ClusterPrimary` is the facade; this is the engine behind it.
  */
+import { kDisconnectGraceMs } from '../../disconnect-grace.js';
 import type { Address } from 'node:cluster';
 import { capitalize } from '../../capitalize.js';
 import { formatElapsed } from '../../duration.js';
@@ -59,8 +60,6 @@ const kMaxEventPids = 1_000;
 /** Processes left running the primary remembers having named, at most (H309): a bound on its memory. */
 const kMaxNamedLeft = 10_000;
 
-/** How long a worker whose IPC channel closed may take to exit before it is killed. */
-const kDisconnectGraceMs = 1_000;
 /**
  * How long the verdict on a worker's exit waits for the last of what it wrote (`#onProcessExit`),
  * at most: a process the worker started may hold a pipe's other end open, and then its end never comes.
@@ -702,8 +701,8 @@ export class WorkerPool {
         queuedBehind === undefined ? new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`) : record.unsentError(type, queuedBehind),
       );
       record.killedFor ??= new Error(
-        `${capitalize(record.describe())} closed its IPC channel to the primary and had not exited ${kDisconnectGraceMs} ms later, so the primary killed it (SIGKILL): ` +
-          'a worker without its channel can neither be reached nor stopped. Remove the code in the worker that closes it (process.disconnect(), or one closing its file descriptor).',
+        `${capitalize(record.describe())} closed its IPC channel to the primary and had not exited ${kDisconnectGraceMs} ms later; a worker without its channel can neither be reached nor stopped, so the primary killed it (SIGKILL). ` +
+          'Remove the code in the worker that closes it (process.disconnect(), or one closing its file descriptor).',
       );
       void killWorker(record);
     }, kDisconnectGraceMs);
@@ -891,6 +890,8 @@ export class WorkerPool {
       killed,
       // What the kill cut, on its own line (H367): the heartbeat's, the channel's, a stop's timeout.
       ...(killed ? killLoss(record) : {}),
+      // Why, when no earlier event told it (H519: a worker left without its channel read as killed from outside).
+      ...(killed && record.killedFor !== undefined ? { killedFor: record.killedFor } : {}),
       isStopUnfinished,
       ...(isEndedUnstarted ? { isEndedUnstarted } : {}),
       ...(record.stopSignal !== undefined && !record.stopRequested ? { stopSignal: record.stopSignal } : {}),

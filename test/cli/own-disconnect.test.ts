@@ -1,0 +1,85 @@
+/**
+ * A worker whose own code closes its IPC channel (`process.disconnect()`, node:cluster's
+ * `cluster.worker.disconnect()`) while its primary runs on (H516). Before, it said its primary
+ * "is gone (killed or crashed: its IPC channel closed)", a line that very primary relayed, and
+ * wrote it into the cluster's orphans file as well, which the primary then reported as lines
+ * "from workers orphaned by an earlier primary". The CLI binary run directly, real workers.
+ */
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+afterEach(() => cleanUpCli());
+
+/** Runs `script` under `clusterkit run` until the run ends (its slot given up); its output and primary's pid. */
+async function runToEnd(name: string, script: string): Promise<{ stderr: string; primaryPid: number }> {
+  const runtime = runtimeDir();
+  const project = tempProject({ 'app.cjs': script });
+  const run = startCli(['run', 'app.cjs', '-w', '1', '--name', name, '--max-restarts', '1'], { runtime, cwd: project });
+  await run.exited(120_000);
+  return { stderr: run.stderr(), primaryPid: run.child.pid! };
+}
+
+/** The worker's first line, as the primary relays it: `[name:1 err] [clusterkit] WARN worker 1 (pid N): ...`. */
+function firstLine(stderr: string, name: string): string {
+  const line = stderr.split('\n').find((text) => text.startsWith(`[${name}:1 err] [clusterkit] WARN worker 1 (pid `));
+  if (line === undefined) throw new Error(`No line of worker 1 in:\n${stderr}`);
+  return line;
+}
+
+describe('clusterkit run: a worker that closes its own IPC channel', () => {
+  it('[H516] process.disconnect() once it listens: it says its own code closed the channel and the primary still runs, never that the primary is gone', async () => {
+    const script = "require('node:http').createServer((q, s) => s.end('ok')).listen(0, () => setTimeout(() => process.disconnect(), 200));\n";
+    const { stderr, primaryPid } = await runToEnd('h516a', script);
+    expect(firstLine(stderr, 'h516a')).toMatch(
+      new RegExp(
+        `^\\[h516a:1 err\\] \\[clusterkit\\] WARN worker 1 \\(pid \\d+\\): its own code closed its IPC channel to its primary \\(process\\.disconnect\\(\\)\\); the primary \\(pid ${primaryPid}\\) still runs, ` +
+          'but cannot reach or stop a worker without the channel and kills one still there 1000 ms later \\(SIGKILL\\), so the worker stops on its own \\(orphan protection\\): ' +
+          "0 requests open, given up to 1000 ms to finish, then it exits\\. Remove that call from the worker's code$",
+      ),
+    );
+    expect(stderr).toMatch(/\[h516a:1 err\] \[clusterkit\] WARN worker 1 \(pid \d+\) stopped on its own \d+ ms after its IPC channel closed: no request was cut off\n/);
+    // Before: "its primary (pid N) is gone (killed or crashed: its IPC channel closed)".
+    expect(stderr).not.toContain('is gone');
+    expect(stderr).not.toContain('after its primary was gone');
+    // Nor written to the orphans file, which the primary read back as lines of orphans of an earlier primary.
+    expect(stderr).not.toContain('orphaned');
+  }, 150_000);
+
+  it('[H516] process.disconnect() at the top of the script, before it is ready: the failed start is not blamed on a primary that did not die', async () => {
+    const script = "process.disconnect();\nrequire('node:http').createServer((q, s) => s.end('ok')).listen(0);\n";
+    const { stderr, primaryPid } = await runToEnd('h516b', script);
+    expect(stderr).toContain('could not start');
+    expect(firstLine(stderr, 'h516b')).toContain(`: its own code closed its IPC channel to its primary (process.disconnect()); the primary (pid ${primaryPid}) still runs,`);
+    expect(stderr).not.toContain('is gone');
+    expect(stderr).not.toContain('orphaned');
+  }, 150_000);
+
+  it("[H516] cluster.worker.disconnect() once it listens: the same, named as node:cluster's way for a worker to leave", async () => {
+    const script = "require('node:http').createServer((q, s) => s.end('ok')).listen(0, () => setTimeout(() => require('node:cluster').worker.disconnect(), 200));\n";
+    const { stderr, primaryPid } = await runToEnd('h516c', script);
+    expect(firstLine(stderr, 'h516c')).toContain(
+      `: its own code closed its IPC channel to its primary (cluster.worker.disconnect(), node:cluster's way for a worker to leave: it closed the worker's servers first); the primary (pid ${primaryPid}) still runs,`,
+    );
+    expect(stderr).not.toContain('is gone');
+    expect(stderr).not.toContain('orphaned');
+  }, 150_000);
+
+  it('[H519] a worker that closed its channel and lingers past the second is killed by the primary, and the line says so and why, not "from outside clusterkit"', async () => {
+    // A request of 3 s keeps it past the 1 s the primary gives a worker without its channel.
+    const script =
+      "const http = require('node:http');\n" +
+      "const server = http.createServer((q, s) => setTimeout(() => s.end('ok'), 3000)).listen(0, () => {\n" +
+      "  http.get(`http://127.0.0.1:${server.address().port}/`, () => {}).on('error', () => {});\n" +
+      '  setTimeout(() => process.disconnect(), 200);\n' +
+      '});\n';
+    // It served (a request), so its restarts count toward no limit: the run goes on; the kill's line is waited for.
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'h519'], { runtime, cwd: tempProject({ 'app.cjs': script }) });
+    await run.waitFor(/WARN worker 1 (?:was killed|exited unexpectedly|was killed by SIGKILL)[^\n]*\n/);
+    const stderr = run.stderr();
+    expect(stderr).toMatch(
+      /WARN worker 1 was killed \(SIGKILL\) by the primary: it closed its IPC channel to the primary and had not exited 1000 ms later; a worker without its channel can neither be reached nor stopped, so the primary killed it \(SIGKILL\)\. Remove the code in the worker that closes it/,
+    );
+    expect(stderr).not.toContain('from outside clusterkit');
+  }, 150_000);
+});

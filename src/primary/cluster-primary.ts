@@ -364,7 +364,12 @@ export class ClusterPrimary<
    * A call while a reload is under way joins it while it still has slots to replace (and starts
    * its workers with the same env); else it is queued: one more reload starts when that one ends,
    * and settles the calls queued (H374; `reloadJoined`'s `queued`).
-   * @throws ReloadError when a replacement fails; the remaining old workers keep serving.
+   * Slots given up in a crash loop start again once the replacements stayed up the startup
+   * window, and the reload resolves once they stayed up it too, or failed (H517:
+   * `crashLoopRefill`, `reloadComplete`'s `refillsFailed`).
+   * @throws ReloadError when a replacement fails; the remaining old workers keep serving. Also
+   * when every slot had been given up and none of those started again stayed up
+   * (`isNothingServing`: no worker serves).
    * @throws ReloadInProgressError when `env` differs from that of a reload queued already.
    * @throws ShutdownInProgressError when the primary shuts down (a queued call too: its reload never starts).
    * @throws InvalidOptionError for an unknown option, a `requestedBy` value or an `env` refused.

@@ -2,7 +2,7 @@
  * Compile-only checks for what supervision reports: roles, stop outcomes, the new events, the
  * loggers. Each `@ts-expect-error` line must fail to compile.
  */
-import { ClusterPrimary, ClusterWorker, createJsonLogger, createLineLogger, type CrashLoopError, type LogLevel, type RequestsCutReason, type ShutdownReport, type WorkerHandle, type WorkerRequestsCutEvent } from '../../src/index.js';
+import { ClusterPrimary, ClusterWorker, ReloadError, createJsonLogger, createLineLogger, type CrashLoopError, type LogLevel, type RequestsCutReason, type ShutdownReport, type WorkerHandle, type WorkerRequestsCutEvent } from '../../src/index.js';
 
 async function primarySide(primary: ClusterPrimary) {
   const [io] = await primary.fork({ count: 1, roles: ['io'] });
@@ -35,6 +35,12 @@ async function primarySide(primary: ClusterPrimary) {
   new ClusterPrimary({ instanceVar: true });
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => void [signal, firstSignal?.toLowerCase(), killed.length, openRequests ?? 0]);
   primary.on('reloadComplete', ({ replaced, retired, stopped }) => void [replaced, retired, stopped.graceful, stopped.failed, stopped.killed]);
+  // Slots started again that failed again (H517): set only when there was one.
+  primary.on('reloadComplete', ({ refillsFailed }) => void ((refillsFailed satisfies number | undefined) ?? 0));
+  primary.on('workerExit', ({ killedFor }) => void (killedFor satisfies Error | undefined)?.message);
+  primary.on('reloadFailed', ({ error }) => {
+    if (error instanceof ReloadError) void [error.isNothingServing satisfies boolean, error.isShutdown, error.isSuperseded];
+  });
   primary.on('crashLoop', ({ reason, error }) => {
     const why: 'startup-failures' | 'too-many-restarts' | 'memory-limit' = reason;
     const hint: string | undefined = (error as CrashLoopError).hint;

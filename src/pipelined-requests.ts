@@ -13,23 +13,52 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 
-/** Requests a connection may have unanswered at once; one more closes the connection. */
+/** Requests a connection may have unanswered at once; one more ends the connection once they are answered. */
 export const kMaxPipelinedRequests = 8;
 
-const outstanding = new WeakMap<Socket, number>();
+/**
+ * Requests parsed past the bound before the connection stopped being read (the rest of the
+ * chunk it came in): past this many, the client is hostile and the connection is destroyed at once.
+ */
+const kMaxIgnoredRequests = 1_024;
+
+interface Tally {
+  /** Admitted requests not answered yet. */
+  outstanding: number;
+  /** Requests past the bound: never answered (0 while the bound was never passed). */
+  ignored: number;
+}
+
+const tallies = new WeakMap<Socket, Tally>();
 
 /**
- * Counts `request` against its connection: returns false, having destroyed the connection,
- * when it has more than `kMaxPipelinedRequests` unanswered (the caller must then not answer).
+ * Counts `request` against its connection. Past `kMaxPipelinedRequests` unanswered, returns
+ * false (the caller must then not answer it): the connection is no longer read, the requests
+ * admitted before are answered, and it ends then (H525: before, it was destroyed at once, and a
+ * ninth pipelined `GET /healthz` lost the eight answers before it).
  */
 export function admitPipelined(request: IncomingMessage, response: ServerResponse): boolean {
   const socket = request.socket;
-  const count = (outstanding.get(socket) ?? 0) + 1;
-  if (count > kMaxPipelinedRequests) {
-    socket.destroy();
+  let tally = tallies.get(socket);
+  if (tally === undefined) {
+    tally = { outstanding: 0, ignored: 0 };
+    tallies.set(socket, tally);
+  }
+  if (tally.outstanding >= kMaxPipelinedRequests || tally.ignored > 0) {
+    tally.ignored++;
+    // Node parses the rest of the chunk at hand whatever is paused: those requests come here too,
+    // and each holds a response object until the end, so their number is bounded.
+    if (tally.ignored > kMaxIgnoredRequests) socket.destroy();
+    else if (tally.ignored === 1) socket.pause();
+    if (tally.outstanding === 0) socket.end();
     return false;
   }
-  outstanding.set(socket, count);
-  response.once('close', () => outstanding.set(socket, (outstanding.get(socket) ?? 1) - 1));
+  tally.outstanding++;
+  const counted = tally;
+  response.once('close', () => {
+    counted.outstanding--;
+    // The last answer admitted is written: its bytes go before the FIN.
+    if (counted.ignored > 0 && counted.outstanding === 0) socket.end();
+  });
   return true;
 }

@@ -154,7 +154,7 @@ describe('health endpoint', () => {
     const probe = () => get(`http://127.0.0.1:${address.port}/healthz`).then((answer) => answer.status === 200, () => false);
     await until(probe, 30_000, 'a probe answered 200 after the flood');
   });
-  it('[H91] answers a few pipelined requests per connection and closes a connection that pipelines thousands of scrapes', async () => {
+  it('[H91][H525] answers a few pipelined requests per connection, the first eight of a longer pipeline, and closes a connection that pipelines thousands of scrapes', async () => {
     const primary = testPrimary({ workerCount: 2 });
     await primary.start();
     const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1' });
@@ -181,6 +181,9 @@ describe('health endpoint', () => {
     // memory for a client that never read them (3.9 GB with 120 such connections).
     const answered = await pipeline(5_000);
     expect(answered).toBeLessThanOrEqual(kMaxPipelinedRequests);
+    // [H525] One past the bound: the eight before it are answered, then the connection ends
+    // (before, it was destroyed at once: 9 pipelined scrapes got no answer at all).
+    await expect(pipeline(kMaxPipelinedRequests + 1)).resolves.toBe(kMaxPipelinedRequests);
     await expect(get(`http://127.0.0.1:${address.port}/healthz`)).resolves.toMatchObject({ status: 200 });
     await expect(get(`http://127.0.0.1:${address.port}/metrics`)).resolves.toMatchObject({ status: 200 });
   });

@@ -186,7 +186,13 @@ export class TreeWatcher {
       return target;
     });
     const ignored = (path: string) => this.#ignored(this.#named(path));
-    const watcher = watch(targets, { ignoreInitial: true, ignored, persistent: false, followSymlinks: false });
+    // Persistent, chokidar's default (H526): without it, a file's watch is its own fs.watch
+    // alone, with no event from its folder's watch to fall back on. A write and, within 5 ms, a
+    // rename over the file (a build step, then `sed -i` or an editor's atomic save) gave one
+    // event, the rename's was throttled as a repeat, and the watch stayed on the old inode: no
+    // later save of the file reloaded. `clusterkit run` closes the watcher at its shutdown and
+    // ends its process itself, so nothing is held open by it.
+    const watcher = watch(targets, { ignoreInitial: true, ignored, persistent: true, followSymlinks: false });
     // Current from now on: a change made during the scan counts.
     this.#watcher = watcher;
     let isReady = false;

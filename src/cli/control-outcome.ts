@@ -36,6 +36,16 @@ export function outcomeExitCode(outcome: StopOutcome): number {
 }
 
 /**
+ * `clusterkit reload`'s exit code: as a stop's (`outcomeExitCode`), and `kExitStopsUnclean` too
+ * when slots given up in a crash loop that it started again failed again (H527, deploy tester
+ * t55): the reload replaced its workers, but the cluster serves below its target, and
+ * `reload api && echo deployed` must not read that as a clean deploy.
+ */
+export function reloadExitCode(reply: ReloadReply): number {
+  return countOf(reply.refillsFailed) > 0 ? kExitStopsUnclean : outcomeExitCode(reloadOutcome(reply));
+}
+
+/**
  * How `clusterkit stop`'s answer went (counts of another process: see `countOf`). Connections
  * the primary reset before a worker took them (H358) lost their requests too: counted with those
  * cut off, for the exit code.

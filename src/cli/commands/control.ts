@@ -14,7 +14,7 @@ import {
   describeScale,
   outcomeExitCode,
   plural,
-  reloadOutcome,
+  reloadExitCode,
   scaleOutcome,
   scaleWarning,
   stopOutcome,
@@ -65,7 +65,7 @@ async function reload(name: [string, ...string[]], updateEnv: boolean, watch: Re
     }),
   )) as ReloadReply;
   process.stdout.write(`${describeReload(name[0], result, updateEnv ? process.env : undefined)}\n`);
-  return outcomeExitCode(reloadOutcome(result));
+  return reloadExitCode(result);
 }
 
 export async function stopCommand(args: string[]): Promise<number | 'help'> {

@@ -16,12 +16,22 @@ export interface PromClientModule {
 
 const kPromClient = 'prom-client';
 let loading: Promise<PromClientModule | undefined> | undefined;
+/** Why the import failed, set when `loading` resolved undefined: what the primary says when it drops workers' series for it (H523). */
+let loadError: Error | undefined;
 
-/** prom-client, or undefined when it is not installed. */
+/** prom-client, or undefined when it is not installed (or cannot be loaded: `promClientLoadError()` says why). */
 export function loadPromClient(): Promise<PromClientModule | undefined> {
   loading ??= import(kPromClient).then(
     (module: { default?: PromClientModule } & PromClientModule) => module.default ?? module,
-    () => undefined,
+    (error: unknown) => {
+      loadError = error instanceof Error ? error : new Error(String(error));
+      return undefined;
+    },
   );
   return loading;
+}
+
+/** The import's error once `loadPromClient()` resolved undefined (its message names where the package was looked for); undefined before, and when it loaded. */
+export function promClientLoadError(): Error | undefined {
+  return loadError;
 }

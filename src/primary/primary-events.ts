@@ -716,6 +716,23 @@ export interface PrimaryEvents<ToPrimary> {
    * default log line says the first, then at most one line a minute with the count since.
    */
   storeFull: (event: { readonly worker: WorkerHandle; readonly error: StoreFullError | StoreWatchLimitError }) => void;
+  /**
+   * A scrape (`primary.metrics()`, `/metrics`) left the workers' own metrics out of the
+   * exposition (H523): `reason: 'no-prom-client'`, the primary could not load prom-client,
+   * whose AggregatorRegistry merges them (a worker's `metricsRegistry` needs none in the worker,
+   * but its series need it in the primary). `workers` answered with `series` series of
+   * `metricCount` metrics, named in `metrics` (at most 100); `error`, the import's failure. Once
+   * per primary, at the first such scrape; `clusterkit_worker_series_dropped_total` counts the
+   * series left out at every scrape. The default logger writes a warning.
+   */
+  metricsDropped: (event: {
+    readonly reason: 'no-prom-client';
+    readonly workers: number;
+    readonly series: number;
+    readonly metrics: readonly string[];
+    readonly metricCount: number;
+    readonly error?: Error;
+  }) => void;
 
   /** Failures that belong to no call: a throwing listener, a failed write... Unheard, it is thrown. */
   error: (error: Error) => void;

@@ -22,6 +22,7 @@ import { readyFor } from './pool/ready-for.js';
 import { kMemoryLoopAt } from './pool/memory-policy.js';
 import { isNodeOptionFailure } from './pool/node-option-failure.js';
 import { describeWorkerCount } from './worker-count-line.js';
+import { describeUnmerged } from './features/unmerged-metrics.js';
 import { launcherPidOf } from './launched-by.js';
 import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../worker/end-descendants.js';
 import { isPaused } from '../worker/process-table.js';
@@ -121,6 +122,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     storeFullLoggedAt = now;
     storeFullSince = 0;
   });
+  // Once per primary (H523): the workers' series a scrape left out for want of prom-client, and what to do.
+  primary.on('metricsDropped', (event) => logger.warn({ reason: event.reason, workers: event.workers, series: event.series }, describeUnmerged(event, event.error)));
   primary.on('workerReady', ({ worker }) => {
     logger.info(ids(worker), `worker ${worker.id} ready`);
     const error = startupErrors.get(worker.id);
@@ -480,7 +483,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env)}`));
   primary.on('reloadComplete', ({ replaced, retired, stopped, refillsFailed }) => {
     // Slots started again that failed again (H517): their crash lines said why; the count here.
-    const failedAgain = refillsFailed === undefined ? '' : `${retired === 0 ? ':' : ';'} ${plural(refillsFailed, 'worker slot')} started again failed again`;
+    const failedAgain =
+      refillsFailed === undefined ? '' : `${retired === 0 ? ':' : ';'} ${plural(refillsFailed, 'worker slot')} given up in a crash loop and started again ${refillsFailed === 1 ? 'was' : 'were'} given up again or crashed (the crash lines above say why)`;
     const fields = { replaced, ...(retired === 0 ? {} : { retired }), ...(refillsFailed === undefined ? {} : { refillsFailed }) };
     logReport(logger, stopped, fields, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}${failedAgain}`);
   });

@@ -11,13 +11,17 @@
  * named as its own metric (a `metricName` naming clusterkit's series or another metric's, H308,
  * worker-series.ts), and a metric named as a series of another's histogram or summary or typed
  * unlike most workers type its name (H317); each is told as the worker's protocol error (`misnamed-series`).
+ * Answers the primary cannot merge because prom-client cannot be loaded in its process are left
+ * out too, never without a word (H523, unmerged-metrics.ts): counted in
+ * `clusterkit_worker_series_dropped_total{reason="no-prom-client"}` at each scrape, and told once
+ * per primary (`metricsDropped`, a WARN of the default logger).
  *
  * The deadline counts replies that reached the primary in time even when the primary was busy
  * (pending.ts): a large registry's reply is announced by its first bytes, and waited for.
  */
 import { completeMetrics, describeMetricsProblem, type MetricJson } from '../../messaging/metrics-reply.js';
 import { kMetricsRequest } from '../../messaging/system-types.js';
-import { loadPromClient, type PromClientModule } from '../../prom-client.js';
+import { loadPromClient, promClientLoadError, type PromClientModule } from '../../prom-client.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { formatClusterMetrics, kOwnFamilies, scrapeErrorKey, type ScrapeErrorCount } from './format-cluster-metrics.js';
@@ -26,6 +30,7 @@ import { OutcomeCounts } from './outcome-counts.js';
 import type { SharedStore } from './shared-store.js';
 import { collectStats } from './worker-stats.js';
 import { describeDroppedSeries, keepOwnSeries } from './worker-series.js';
+import { countUnmerged, type SeriesDroppedReason } from './unmerged-metrics.js';
 
 /** Takes any reply: a metrics answer is checked by `describeMetricsProblem`, which says what fails. */
 const isAnyReply = (_reply: unknown): _reply is unknown => true;
@@ -36,9 +41,13 @@ export const kDefaultScrapeTimeoutMs = 2_000;
 export class ClusterMetrics {
   /** Failed scrapes by slot and name (scrapeErrorKey), since the primary started (a Prometheus counter). */
   readonly #scrapeErrors = new Map<string, ScrapeErrorCount>();
+  /** Series of checked answers left out of the exposition, by reason, since the primary started (a Prometheus counter, H523). */
+  readonly #seriesDropped = new Map<SeriesDroppedReason, number>();
+  /** Set at the first scrape that left out series for want of prom-client: `metricsDropped` is emitted once per primary. */
+  #isDropTold = false;
 
   constructor(
-    private readonly context: Pick<PrimaryContext, 'pool' | 'system' | 'options'>,
+    private readonly context: Pick<PrimaryContext, 'pool' | 'system' | 'options' | 'emit'>,
     private readonly store: SharedStore,
     private readonly outcomes: OutcomeCounts = new OutcomeCounts(),
   ) {}
@@ -66,10 +75,17 @@ export class ClusterMetrics {
       system.reportDropped(record, 'misnamed-series', kMetricsRequest, describeDroppedSeries(dropped), dropped.length);
     }
     const promClient = collected.size > 0 ? await loadPromClient() : undefined;
+    if (collected.size > 0 && promClient === undefined) this.#dropUnmerged(collected);
     const aggregated = promClient ? await this.#aggregate(promClient, collected, workers) : undefined;
     const { maxStoreBytes, maxStoreKeys } = this.context.options;
     const store = { bytes: this.store.bytes, keys: this.store.size, maxBytes: maxStoreBytes, maxKeys: maxStoreKeys };
-    const figures = { targetWorkers: pool.targetCount, givenUp: collectGivenUp(pool), crashLoops: pool.crashLoops, outcomes: this.outcomes.figures(pool.connectionsReset) };
+    const figures = {
+      targetWorkers: pool.targetCount,
+      givenUp: collectGivenUp(pool),
+      crashLoops: pool.crashLoops,
+      outcomes: this.outcomes.figures(pool.connectionsReset),
+      seriesDropped: this.#seriesDropped,
+    };
     const own = formatClusterMetrics(collectStats(pool, this.context.options.heartbeat), this.#scrapeErrors.values(), store, figures);
     return aggregated === undefined ? own : `${aggregated.trimEnd()}\n${own}`;
   }
@@ -84,13 +100,33 @@ export class ClusterMetrics {
     try {
       return await merge([...collected.values()]);
     } catch {
-      const usable: MetricJson[][] = [];
+      const usable = new Map<number, MetricJson[]>();
       for (const [slot, metrics] of collected) {
-        if (await merge([metrics]).then(() => true, () => false)) usable.push(metrics);
+        if (await merge([metrics]).then(() => true, () => false)) usable.set(slot, metrics);
         else this.#countError(workers.find((worker) => worker.slot.index === slot)!);
       }
-      return usable.length > 0 ? merge(usable).catch(() => undefined) : undefined;
+      if (usable.size === 0) return undefined;
+      // Each merges alone but not with the others: left out as scrape errors, not without a word (H523).
+      return merge([...usable.values()]).catch(() => {
+        for (const slot of usable.keys()) this.#countError(workers.find((worker) => worker.slot.index === slot)!);
+        return undefined;
+      });
     }
+  }
+
+  /**
+   * The workers answered with series and prom-client cannot be loaded here to merge them: they
+   * are counted as left out at every scrape, and told once per primary with what to do (H523:
+   * before, they were dropped without a word, and /metrics looked healthy).
+   */
+  #dropUnmerged(collected: Map<number, MetricJson[]>): void {
+    const unmerged = countUnmerged(collected.values());
+    if (unmerged.series === 0) return;
+    this.#seriesDropped.set('no-prom-client', (this.#seriesDropped.get('no-prom-client') ?? 0) + unmerged.series);
+    if (this.#isDropTold) return;
+    this.#isDropTold = true;
+    const { workers, series, metrics, metricCount } = unmerged;
+    this.context.emit('metricsDropped', { reason: 'no-prom-client', workers, series, metrics, metricCount, error: promClientLoadError() });
   }
 
   /** One more failed scrape of the record's slot, under its name: the labels of the slot's other series (H351). */

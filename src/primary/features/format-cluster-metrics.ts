@@ -17,6 +17,7 @@ import type { GivenUpSlotStats } from './given-up-stats.js';
 import { kConnectionsResetReasons, kRequestsCutReasons, type OutcomeFigures } from './outcome-counts.js';
 import { slotWorkers } from './slot-workers.js';
 import type { WorkerStats } from './worker-stats.js';
+import { kSeriesDroppedReasons, type SeriesDroppedReason } from './unmerged-metrics.js';
 
 interface Family {
   name: string;
@@ -95,6 +96,8 @@ export interface PoolFigures {
   readonly crashLoops: number;
   /** Reloads, requests cut off and connections reset since the primary started (H375). */
   readonly outcomes?: OutcomeFigures;
+  /** Series of the workers' answers left out of the exposition since the primary started, by reason (H523). */
+  readonly seriesDropped?: ReadonlyMap<SeriesDroppedReason, number>;
 }
 
 /** The names of clusterkit's own families: a worker registry's metric of one of these names is left out of the merge. */
@@ -108,6 +111,7 @@ export const kOwnFamilies: ReadonlySet<string> = new Set([
   'clusterkit_connections_reset_total',
   ...kFamilies.map((family) => family.name),
   'clusterkit_worker_scrape_errors_total',
+  'clusterkit_worker_series_dropped_total',
   'clusterkit_store_bytes',
   'clusterkit_store_max_bytes',
   'clusterkit_store_keys',
@@ -158,6 +162,7 @@ export function formatClusterMetrics(stats: WorkerStats[], scrapeErrors: Iterabl
   for (const entry of scrapeErrors) counts.set(scrapeErrorKey(entry.slot, entry.name), entry);
   const errorRows = [...counts.values()].sort((a, b) => a.slot - b.slot || (a.name ?? '').localeCompare(b.name ?? ''));
   for (const { slot, name, count } of errorRows) out.sample(labels(slot, name), count);
+  if (pool?.seriesDropped !== undefined) writeSeriesDropped(out, pool.seriesDropped);
   // The budget beside the use, so an alert is one ratio: clusterkit_store_bytes / clusterkit_store_max_bytes > 0.8.
   out.single('clusterkit_store_bytes', 'gauge', 'Bytes the shared store holds, as counted against maxStoreBytes (keys, values and each entry\'s overhead).', store.bytes);
   out.single('clusterkit_store_max_bytes', 'gauge', 'The shared store\'s byte budget (maxStoreBytes).', store.maxBytes);
@@ -182,6 +187,20 @@ function writeOutcomes(out: ExpositionWriter, outcomes: OutcomeFigures): void {
   for (const reason of kRequestsCutReasons) out.sample([['reason', reason]], outcomes.requestsCut.get(reason) ?? 0);
   out.family('clusterkit_connections_reset_total', 'counter', 'Connections reset since the primary started, by reason: unaccepted (reset before any worker took them, as a shutdown closed the listening sockets), or idle keep-alive connections of a worker killed, crashed or exited unasked.');
   for (const reason of kConnectionsResetReasons) out.sample([['reason', reason]], outcomes.connectionsReset.get(reason) ?? 0);
+}
+
+/**
+ * Series the workers answered with that the exposition leaves out, by reason (H523: without
+ * prom-client in the primary they were dropped without a word, scrape errors at 0). Every reason
+ * from the first scrape, at 0, as the other counters: an alert on it needs its series to exist.
+ */
+function writeSeriesDropped(out: ExpositionWriter, dropped: ReadonlyMap<SeriesDroppedReason, number>): void {
+  out.family(
+    'clusterkit_worker_series_dropped_total',
+    'counter',
+    "Series of the workers' metrics answers left out of the exposition since the primary started, each worker's counted at each scrape, by reason: no-prom-client (the primary cannot load prom-client, which merges them: npm i prom-client in the primary's project).",
+  );
+  for (const reason of kSeriesDroppedReasons) out.sample([['reason', reason]], dropped.get(reason) ?? 0);
 }
 
 /** The series a given-up slot keeps, and their values: it is not up, and its counts stay. */

@@ -16,8 +16,8 @@ import type { ReloadContext } from './rolling-reload.js';
 export interface RefillOutcome {
   /** The numbers of the slots started again. */
   readonly slots: readonly number[];
-  /** Why each one that did not stay up failed (it gave up again before ready, or its worker exited within the startup window). */
-  readonly failures: readonly Error[];
+  /** Why each one that did not stay up failed (it gave up again before ready, or its worker exited within the startup window), by slot number. */
+  readonly failures: readonly { readonly slot: number; readonly error: Error }[];
 }
 
 /**
@@ -42,13 +42,14 @@ export async function refillGivenUp(context: ReloadContext, windowMs: number): P
       try {
         const [handle] = await pool.addSlots(1, slot.spec, false, slot);
         const record = handle === undefined ? undefined : pool.record(handle.id);
-        return record === undefined ? undefined : await stayedUp(context, record, windowMs);
+        const error = record === undefined ? undefined : await stayedUp(context, record, windowMs);
+        return error === undefined ? undefined : { slot: slot.index, error };
       } catch (error) {
-        return toError(error);
+        return { slot: slot.index, error: toError(error) };
       }
     }),
   );
-  return { slots, failures: results.filter((result): result is Error => result !== undefined) };
+  return { slots, failures: results.filter((result) => result !== undefined) };
 }
 
 /**
@@ -60,11 +61,12 @@ export function nothingServesError(outcome: RefillOutcome, windowMs: number): Re
   const count = outcome.slots.length;
   const them = count === 1 ? `worker slot ${outcome.slots[0]}` : `the ${count} worker slots (${outcome.slots.join(', ')})`;
   const first = outcome.failures[0];
-  const why = first === undefined ? '' : ` ${count === 1 ? '' : 'The first: '}${first.message}`;
+  // With several, each slot's own (one failure is a crash loop's give-up, another a crash: named by slot, not "the first").
+  const why = first === undefined ? '' : count === 1 ? ` ${first.error.message}` : ` Worker slot ${first.slot}: ${first.error.message}`;
   return new ReloadError(
     `The reload had no worker to replace: every slot had been given up in a crash loop. It started ${them} again with the new code, and none stayed up the ${formatElapsed(windowMs)} startup window, so no worker serves.${why} ` +
       `The restart policy restarts ${count === 1 ? 'it' : 'them'} as after any crash, until ${count === 1 ? 'it gives' : 'they give'} up again; fix the code, then reload again.`,
-    { ...(first === undefined ? {} : { cause: first }), isNothingServing: true },
+    { ...(first === undefined ? {} : { cause: first.error }), isNothingServing: true },
   );
 }
 

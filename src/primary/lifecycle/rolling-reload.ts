@@ -357,7 +357,8 @@ async function replaceInSlot(
     }
     // Ready, and serving, before it exited or went silent within minReadyMs: no failed start (retest t36 N3, H360).
     const failed = isProving ? 'became ready but did not stay up' : 'failed to start';
-    const failure = new ReloadError(`The replacement for worker slot ${slot.index} ${failed} (${reason}), so the reload stopped; ${progress}.`, { cause: error });
+    // Inside a sentence: `(worker 4 (pid 30834) could not start: ...)`, not `(Worker 4 ...` (deploy tester t55).
+    const failure = new ReloadError(`The replacement for worker slot ${slot.index} ${failed} (${reason.replace(/^Worker (?=\d)/, 'worker ')}), so the reload stopped; ${progress}.`, { cause: error });
     if (isProving) notStayedUp.add(failure);
     throw failure;
   }

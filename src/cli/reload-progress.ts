@@ -37,7 +37,17 @@ export class ReloadProgressLines {
         this.#said.clear();
         continue;
       }
-      if (this.#total === undefined || (event.slot === undefined && event.type !== 'reloadWaiting')) continue;
+      if (this.#total === undefined) continue;
+      // The slots given up in a crash loop, started again once the replacements stayed up (H528:
+      // before, nothing was said while the reload waited for them, the slots most likely to fail).
+      if (event.type === 'crashLoopRefill') {
+        const slots = Array.isArray(event.slots) ? event.slots.filter((slot) => Number.isSafeInteger(slot)) : [];
+        if (slots.length === 0) continue;
+        const named = slots.length === 1 ? `worker slot ${slots[0]}` : `worker slots ${slots.join(', ')}`;
+        lines.push(`starting ${named} again with the new code (given up in a crash loop before this reload); the reload ends once ${slots.length === 1 ? 'it' : 'they'} stayed up the startup window`);
+        continue;
+      }
+      if (event.slot === undefined && event.type !== 'reloadWaiting') continue;
       if (event.type === 'workerReady') this.#ready.set(event.slot!, event.workerId!);
       else if (event.type === 'workerExit' && event.expected === true) {
         const replacement = this.#ready.get(event.slot!);

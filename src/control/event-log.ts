@@ -33,6 +33,7 @@ export type ClusterEventType =
   | 'reloadFailed'
   | 'reloadJoined'
   | 'reloadWaiting'
+  | 'crashLoopRefill'
   | 'scale'
   | 'scaleComplete'
   | 'shutdown'
@@ -86,6 +87,8 @@ export interface ClusterEvent {
   retired?: number;
   /** `reloadComplete`: slots given up in a crash loop that the reload started again and that did not stay up the startup window (H517); absent when none. */
   refillsFailed?: number;
+  /** `crashLoopRefill`: the numbers of the slots given up in a crash loop that the reload starts again (H259, H528). */
+  slots?: number[];
   /**
    * `reloadComplete`: how the old workers stopped, counted as in `ShutdownReport`;
    * `scaleComplete`: the same for the surplus workers of a scale-down.

@@ -84,6 +84,8 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     reloadJoined: ({ queued }) => log.append({ type: 'reloadJoined', queued }),
     // `clusterkit reload` says the final wait as it begins (H398).
     reloadWaiting: ({ waitMs, windowMs }) => log.append({ type: 'reloadWaiting', waitMs, windowMs }),
+    // `clusterkit reload` says the slots it starts again, and waits for (H528).
+    crashLoopRefill: ({ slots }) => log.append({ type: 'crashLoopRefill', slots: [...slots] }),
     scale: ({ from, to }) => log.append({ type: 'scale', from, to }),
     scaleComplete: ({ from, to, stopped }) =>
       log.append({

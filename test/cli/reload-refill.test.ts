@@ -28,7 +28,7 @@ async function statusOf(name: string, runtime: string): Promise<Status> {
 }
 
 describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
-  it('[H517][H527] the slot started again crashes in its startup window: the reload succeeds for the slot it replaced, says the other failed again, and exits 3', async () => {
+  it('[H517][H527][H528] the slot started again crashes in its startup window: the reload succeeds for the slot it replaced, says the other failed again, and exits 3', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const flag = join(tempProject({}), 'broken');
@@ -53,6 +53,8 @@ describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
     // [H527] Exit 3, as for a reload that cut requests off: it did what was asked, but the
     // cluster serves below its target, and `reload && echo deployed` must not go on.
     expect(reloaded.code).toBe(3);
+    // [H528] Its progress says the slot it starts again, and waits for.
+    expect(reloaded.stderr).toContain('starting worker slot 1 again with the new code (given up in a crash loop before this reload); the reload ends once it stayed up the startup window');
     expect(reloaded.stdout).toMatch(/^reloaded refill2: 1 worker replaced, [^\n]*; 1 worker given up in a crash loop started again, and it failed again \(its crash lines say why\)\n$/);
     await run.waitFor(occurrencesAfter(from, 'rolling reload complete', 1));
     const after = run.output().slice(from);

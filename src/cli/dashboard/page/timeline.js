@@ -25,6 +25,7 @@ const kKinds = {
   reloadFailed: { tag: 'reload failed', color: '#ef4444', line: true },
   reloadJoined: { tag: 'reload joined', color: '#60a5fa', line: false },
   reloadWaiting: { tag: 'reload waiting', color: '#60a5fa', line: false },
+  crashLoopRefill: { tag: 'slots started again', color: '#60a5fa', line: false },
   scale: { tag: 'scale', color: '#2dd4bf', line: true },
   scaleComplete: { tag: 'scale done', color: '#2dd4bf', line: true },
   shutdown: { tag: 'shutdown', color: '#94a3b8', line: true },
@@ -135,6 +136,9 @@ export function describeEvent(event) {
     case 'reloadWaiting':
       // The reload's final wait (H371): its replacements must outlive the startup window (H398).
       return `rolling reload: waiting ${formatMs(event.waitMs)} ms until the replacements have been ready the ${formatMs(event.windowMs)} ms startup window`;
+    case 'crashLoopRefill':
+      // Slots given up in a crash loop, started again by the reload (H259, H528).
+      return `rolling reload: starting slot${Array.isArray(event.slots) && event.slots.length === 1 ? '' : 's'} ${Array.isArray(event.slots) ? event.slots.join(', ') : ''} again, given up in a crash loop before it`;
     case 'scale':
       return `scaling from ${event.from} to ${event.to} workers`;
     case 'scaleComplete':

@@ -23,6 +23,29 @@ type Refusal = (message: string) => UsageError;
 
 const refuseUsage: Refusal = (message) => new UsageError(message, 'run');
 
+/**
+ * Where a refused variable goes. A config file's `env` and `envFile` give each to the file's list
+ * of problems and go on, so that one run names them all (H524: one bad name per run before); by
+ * default the first one is thrown, as for --env and --env-file.
+ */
+export type EnvReport = (error: UsageError) => void;
+
+const throwIt: EnvReport = (error) => {
+  throw error;
+};
+
+/** Runs `check`, giving the `UsageError` it throws to `report`; whether it passed. */
+function passes(check: () => void, report: EnvReport): boolean {
+  try {
+    check();
+    return true;
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    report(error);
+    return false;
+  }
+}
+
 /** Checks one variable; `where` names its source in the message, `refuse` makes the error. */
 export function checkEnvVariable(name: string, value: string, where: string, refuse: Refusal = refuseUsage): void {
   // `env.__proto__ = value` sets no variable: it would be lost without a word (H316).
@@ -65,11 +88,11 @@ export function parseEnvFlags(values: readonly string[]): Record<string, string>
  * returned is compared with the names of those lines, so no variable is lost silently
  * whatever its quirks.
  */
-export function readEnvFile(path: string, where: string): Record<string, string> {
+export function readEnvFile(path: string, where: string, report: EnvReport = throwIt): Record<string, string> {
   // A regular file of at most 1 MiB: /dev/zero or a FIFO would otherwise eat memory or hang.
   const fileError = (line?: number) => (message: string, cause?: unknown) => new EnvFileError(message, path, line, 'run', cause === undefined ? undefined : { cause });
   const text = readSmallFile(path, kMaxEnvFileBytes, where, 'run', fileError());
-  const { plain, assignments } = scanEnvFile(text, `${where} ${path}`, path);
+  const { plain, assignments } = scanEnvFile(text, `${where} ${path}`, path, report);
   const parsed = parseEnv(plain);
   const names = Object.keys(parsed);
   if (names.length > kMaxVariables) throw fileError()(`${where}: ${path} sets ${names.length} variables; the limit is ${kMaxVariables}.`, 'run');
@@ -77,19 +100,21 @@ export function readEnvFile(path: string, where: string): Record<string, string>
   const lineOf = new Map(assignments.map(({ name, line }) => [name, line]));
   for (const [name, line] of lineOf) {
     if (!Object.hasOwn(parsed, name)) {
-      throw fileError(line)(`${where} ${path} line ${line}: Node's env-file parser (util.parseEnv) did not read ${name} from this line; write it as NAME=value on a line of its own, or tell us the file's lines.`);
+      report(fileError(line)(`${where} ${path} line ${line}: Node's env-file parser (util.parseEnv) did not read ${name} from this line; write it as NAME=value on a line of its own, or tell us the file's lines.`));
     }
   }
   const env: Record<string, string> = {};
+  let isStrayReported = false;
   for (const name of names) {
     const line = lineOf.get(name);
     if (line === undefined) {
-      // Its name is not quoted: it may be made of a value's text (H342).
-      throw fileError()(`${where} ${path}: Node's env-file parser (util.parseEnv) read a variable that no line of the file sets as NAME=value (its name is not shown: it may come from a value); check the file's quotes and lines.`);
+      // Its name is not quoted: it may be made of a value's text (H342). Said once: the lines would be alike.
+      if (!isStrayReported) report(fileError()(`${where} ${path}: Node's env-file parser (util.parseEnv) read a variable that no line of the file sets as NAME=value (its name is not shown: it may come from a value); check the file's quotes and lines.`));
+      isStrayReported = true;
+      continue;
     }
     const value = parsed[name] ?? '';
-    checkEnvVariable(name, value, `${where} ${path} line ${line}`, fileError(line));
-    setOwn(env, name, value);
+    if (passes(() => checkEnvVariable(name, value, `${where} ${path} line ${line}`, fileError(line)), report)) setOwn(env, name, value);
   }
   return env;
 }
@@ -104,10 +129,11 @@ interface EnvAssignment {
  * An env file's lines as Node's parser reads them (node/src/node_dotenv.cc, Node 20): CR
  * dropped; a value starting (after spaces) with `"`, `'` or a backtick runs to the next same
  * quote, across lines; lines starting with `#` are comments. Every other non-blank line must
- * be `NAME=value` (`export NAME=value` too), or an `EnvFileError` names the line. `plain` is the
- * file with those lines as `NAME=value`, blank lines empty and a final newline.
+ * be `NAME=value` (`export NAME=value` too), or an `EnvFileError` naming the line goes to
+ * `report`, and the line is left out (an empty line in `plain`): the next lines are still read.
+ * `plain` is the file with those lines as `NAME=value`, blank lines empty and a final newline.
  */
-function scanEnvFile(text: string, where: string, path: string): { plain: string; assignments: EnvAssignment[] } {
+function scanEnvFile(text: string, where: string, path: string, report: EnvReport): { plain: string; assignments: EnvAssignment[] } {
   const lines = text.replaceAll('\r', '').split('\n');
   const plain: string[] = [];
   const assignments: EnvAssignment[] = [];
@@ -123,39 +149,56 @@ function scanEnvFile(text: string, where: string, path: string): { plain: string
     const equals = trimmed.indexOf('=');
     // The line is never quoted whole: a mistyped `DB_PASSWORD: hunter2` holds a secret (H342).
     if (equals === -1) {
-      throw refuse(`${at}: ${redactedLine(trimmed)} is not NAME=value: write NAME=value, start the line with # to make it a comment, or remove it.`);
+      report(refuse(`${at}: ${redactedLine(trimmed)} is not NAME=value: write NAME=value, start the line with # to make it a comment, or remove it.`));
+      plain.push('');
+      continue;
     }
+    const value = trimmed.slice(equals + 1);
+    // A quoted value that closes on a later line: the lines up to its closing quote are the value's.
+    const quoted = value.replace(/^ +/, '');
+    const quote = quoted[0] === '"' || quoted[0] === "'" || quoted[0] === '`' ? quoted[0] : undefined;
+    const closesAt = quote === undefined ? -1 : quoted.indexOf(quote, 1);
+    const closing = quote === undefined || closesAt !== -1 ? -1 : lines.findIndex((later, laterIndex) => laterIndex > index && later.includes(quote));
+    /** The line is refused: said, and left out with the lines of its quoted value (not read as lines of their own). */
+    const leaveOut = (error: UsageError) => {
+      report(error);
+      const last = closing === -1 ? index : closing;
+      plain.push(...lines.slice(index, last + 1).map(() => ''));
+      index = last;
+    };
     const name = trimmed
       .slice(0, equals)
       .trim()
       .replace(/^export[ \t]+/, '');
-    if (name === '') throw refuse(`${at}: ${redactedLine(trimmed)} has no variable name before "="; write NAME=value, or remove the line.`);
-    if (name === '__proto__') checkEnvVariable(name, '', at, refuse);
-    if (!kEnvNamePattern.test(name)) {
-      throw refuse(`${at}: ${redactedLine(trimmed.replace(/^export[ \t]+/, ''))} does not start with a variable name (letters, digits and _, not starting with a digit) followed by "=": write NAME=value.`);
-    }
-    const value = trimmed.slice(equals + 1);
-    plain.push(`${name}=${value}`);
-    assignments.push({ name, line: index + 1 });
-    // A quoted value that closes on a later line: the lines up to its closing quote are the value's.
-    const quoted = value.replace(/^ +/, '');
-    const quote = quoted[0];
-    if (quote !== '"' && quote !== "'" && quote !== '`') continue;
-    const closesAt = quoted.indexOf(quote, 1);
-    if (closesAt !== -1) {
-      checkAfterQuote(quoted.slice(closesAt + 1), name, quote, at, refuse);
+    if (name === '') {
+      leaveOut(refuse(`${at}: ${redactedLine(trimmed)} has no variable name before "="; write NAME=value, or remove the line.`));
       continue;
     }
-    const closing = lines.findIndex((later, laterIndex) => laterIndex > index && later.includes(quote));
+    if (name === '__proto__' && !passes(() => checkEnvVariable(name, '', at, refuse), leaveOut)) continue;
+    if (!kEnvNamePattern.test(name)) {
+      leaveOut(refuse(`${at}: ${redactedLine(trimmed.replace(/^export[ \t]+/, ''))} does not start with a variable name (letters, digits and _, not starting with a digit) followed by "=": write NAME=value.`));
+      continue;
+    }
+    plain.push(`${name}=${value}`);
+    assignments.push({ name, line: index + 1 });
+    if (quote === undefined) continue;
+    if (closesAt !== -1) {
+      passes(() => checkAfterQuote(quoted.slice(closesAt + 1), name, quote, at, refuse), report);
+      continue;
+    }
     // Node keeps an unclosed quote as the value's first character (H385): refused, not changed.
+    // The next lines are read as lines of their own then, as Node's parser reads them.
     if (closing === -1) {
-      throw refuse(
-        `${at}: the value of ${name} opens a ${quote} quote that no later line closes, so Node's env-file parser would keep the quote as part of the value. ` +
-          `Close the quote, or remove it.`,
+      report(
+        refuse(
+          `${at}: the value of ${name} opens a ${quote} quote that no later line closes, so Node's env-file parser would keep the quote as part of the value. ` +
+            `Close the quote, or remove it.`,
+        ),
       );
+      continue;
     }
     const closingLine = lines[closing]!;
-    checkAfterQuote(closingLine.slice(closingLine.indexOf(quote) + 1), name, quote, `${where} line ${closing + 1}`, (message) => new EnvFileError(message, path, closing + 1));
+    passes(() => checkAfterQuote(closingLine.slice(closingLine.indexOf(quote) + 1), name, quote, `${where} line ${closing + 1}`, (message) => new EnvFileError(message, path, closing + 1)), report);
     plain.push(...lines.slice(index + 1, closing + 1));
     index = closing;
   }
@@ -191,17 +234,20 @@ export function redactedLine(line: string, what = 'the line'): string {
   return `${what} (not shown: it may hold a value)`;
 }
 
-/** The config file's `env` object: string, number and boolean values, as PM2 users write them. */
-export function checkEnvObject(value: unknown, key: string): Record<string, string> {
+/**
+ * The config file's `env` object (or a PM2 `env_<name>`): string, number and boolean values, as
+ * PM2 users write them. Each refused variable goes to `report`, one problem each (its name, else
+ * its value), and is left out; an `env` that is no object, or has too many variables, throws.
+ */
+export function checkEnvObject(value: unknown, key: string, report: EnvReport = throwIt): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`"${key}" must be an object of variables, as in { PORT: '3000' }.`, 'run');
   const entries = Object.entries(value);
   if (entries.length > kMaxVariables) throw new UsageError(`"${key}" has ${entries.length} variables; the limit is ${kMaxVariables}.`, 'run');
   const env: Record<string, string> = {};
   for (const [name, raw] of entries) {
     const isScalar = typeof raw === 'string' || typeof raw === 'boolean' || (typeof raw === 'number' && Number.isFinite(raw));
-    if (!isScalar) throw new UsageError(`"${key}.${truncate(name)}" must be a string, a number or a boolean. Received ${describe(raw)}.`, 'run');
-    checkEnvVariable(name, String(raw), `"${key}"`);
-    setOwn(env, name, String(raw));
+    if (!isScalar) report(new UsageError(`"${key}.${truncate(name)}" must be a string, a number or a boolean. Received ${describe(raw)}.`, 'run'));
+    else if (passes(() => checkEnvVariable(name, String(raw), `"${key}"`), report)) setOwn(env, name, String(raw));
   }
   return env;
 }

@@ -115,7 +115,33 @@ export async function planRun(args: readonly string[], invocationDir: string, op
   // the app's name lies in the directory; a config file named in place of a script becomes
   // its --config.
   const own = (args.includes('--') ? args.slice(0, args.indexOf('--')) : args).filter((_, index) => index !== flags.configArg?.index);
-  return { kind: 'apps', configFile, apps: apps.map(settingsOf), childArgs: (app) => [app, ...own, `--config=${configFile}`] };
+  return { kind: 'apps', configFile, apps: eachOrAllProblems(apps, settingsOf), childArgs: (app) => [app, ...own, `--config=${configFile}`] };
+}
+
+/**
+ * The settings of every app, or one `UsageError` listing every app's problems of the merged
+ * settings, each named by its app (H524: before, the first app's first one alone, one per run).
+ */
+function eachOrAllProblems(apps: readonly ConfigApp[], settingsOf: (app: ConfigApp) => RunSettings): RunSettings[] {
+  const problems: string[] = [];
+  const settings = apps.map((app) => {
+    try {
+      return settingsOf(app);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      const lines = error.details.length === 0 ? [error.headline] : error.details;
+      problems.push(...lines.map((line) => `app "${app.name}": ${line}`));
+      return undefined;
+    }
+  });
+  throwProblems(problems);
+  return settings as RunSettings[];
+}
+
+/** One problem as it is; several as `N problems:` with a line each, as a config file's (check-config.ts). */
+function throwProblems(problems: readonly string[]): void {
+  if (problems.length === 1) throw new UsageError(problems[0]!, 'run');
+  if (problems.length > 1) throw new UsageError(`${problems.length} problems:`, 'run', problems);
 }
 
 /**
@@ -153,25 +179,37 @@ function appCommand(app: string, configFile: string, flags: RunFlags): string {
 }
 
 /**
- * The checks that need the merged settings. `watchKey`: the config file's key that set the
+ * The checks that need the merged settings (a flag replaces the file's value: they run after the
+ * file's own checks, config-loader.ts). Every problem is said in one run (H524: each missing
+ * watched path was one run before). `watchKey`: the config file's key that set the
  * watched paths when no --watch replaced it (`watch in ecosystem.config.js`), for the message
  * of a missing one (H404: it named --watch, a flag never typed).
  */
 function finish(settings: RunSettings, watchKey?: string): RunSettings {
-  if (!isFile(settings.script)) throw scriptError(settings.script);
-  // A load that no retry can pass is refused once, with what to do (H411, H412).
-  checkScriptModuleSyntax(settings.script, settings.nodeArgs, settings.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS);
-  if (!isDirectory(settings.cwd)) throw new UsageError(`--cwd: no such directory: ${settings.cwd}`, 'run');
+  const problems: string[] = [];
+  const say = (error: UsageError) => problems.push(error.message);
+  if (!isFile(settings.script)) say(scriptError(settings.script));
+  else {
+    try {
+      // A load that no retry can pass is refused once, with what to do (H411, H412).
+      checkScriptModuleSyntax(settings.script, settings.nodeArgs, settings.env.NODE_OPTIONS ?? process.env.NODE_OPTIONS);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      say(error);
+    }
+  }
+  if (!isDirectory(settings.cwd)) say(new UsageError(`--cwd: no such directory: ${settings.cwd}`, 'run'));
   for (const path of settings.watch?.paths ?? []) {
-    if (!exists(path)) throw new UsageError(`${watchKey ?? '--watch'}: no such file or directory: ${path}`, 'run');
+    if (!exists(path)) say(new UsageError(`${watchKey ?? '--watch'}: no such file or directory: ${path}`, 'run'));
   }
   const maxWorkers = settings.maxWorkers ?? defaultMaxWorkers();
   if (typeof settings.workers === 'number' && settings.workers > maxWorkers) {
     const which = settings.maxWorkers === undefined ? 'by default 4 × the CPUs, at least 64' : 'from --max-workers or "maxWorkers"';
-    throw new UsageError(`${settings.workers} workers is more than the maximum, ${maxWorkers} (${which}); raise it with --max-workers (or "maxWorkers" in the config file) to run more.`, 'run');
+    say(new UsageError(`${settings.workers} workers is more than the maximum, ${maxWorkers} (${which}); raise it with --max-workers (or "maxWorkers" in the config file) to run more.`, 'run'));
   }
   const name = settings.name.normalize('NFC');
-  if (clusterNameProblem(name) !== undefined) throw new UsageError(describeBadName(settings.name, `--name ${JSON.stringify(settings.name)} is not a cluster name`), 'run');
+  if (clusterNameProblem(name) !== undefined) say(new UsageError(describeBadName(settings.name, `--name ${JSON.stringify(settings.name)} is not a cluster name`), 'run'));
+  throwProblems(problems);
   return { ...settings, name };
 }
 

@@ -222,12 +222,14 @@ function checkApp(app: unknown, key: string, file: string, problems: Problems, s
   const name = problems.take(() => checkName(app.name, at('name'), script));
   if (app.dev === true && app.workers !== undefined) problems.add(new UsageError(`"${key}" has both "dev" (a single worker) and "${at('workers').slice(key.length + 1)}"; keep one.`));
   const envFilePath = app.envFile === undefined || cwd === undefined ? undefined : problems.take(() => resolve(cwd, checkString(app.envFile, at('envFile'))));
-  const envFile = envFilePath === undefined ? {} : (problems.take(() => readEnvFile(envFilePath, `"${at('envFile')}"`)) ?? {});
-  const env = { ...envFile, ...(app.env === undefined ? {} : (problems.take(() => checkEnvObject(app.env, at('env'))) ?? {})) };
+  // Each bad variable and each bad line of the env file is a problem of its own (H524), as each bad entry of a list.
+  const report = (error: UsageError) => problems.add(error);
+  const envFile = envFilePath === undefined ? {} : (problems.take(() => readEnvFile(envFilePath, `"${at('envFile')}"`, report)) ?? {});
+  const env = { ...envFile, ...(app.env === undefined ? {} : (problems.take(() => checkEnvObject(app.env, at('env'), report)) ?? {})) };
   // Each key is checked even after another failed: every problem is reported at once.
   const optional = <T>(value: unknown, check: (value: unknown) => T): T | undefined => problems.take(() => optionalValue(value, check));
   const layer: Omit<RunLayer, 'script'> = {
-    scriptArgs: optional(app.args, (value) => checkStrings(value, at('args'))),
+    scriptArgs: optional(app.args, (value) => checkStrings(value, at('args'), undefined, report)),
     name,
     workers: optional(app.workers, (value) => checkWorkers(value, at('workers'))),
     maxWorkers: optional(app.maxWorkers, (value) => checkCount(value, at('maxWorkers'))),
@@ -255,15 +257,15 @@ function checkApp(app: unknown, key: string, file: string, problems: Problems, s
     maxStartupFailures: optional(app.maxStartupFailures, (value) => checkCount(value, at('maxStartupFailures'))),
     stableAfterMs: optional(app.stableAfter, (value) => checkDuration(value, at('stableAfter'))),
     restartBackoffMs: optional(app.restartBackoff, (value) => checkDuration(value, at('restartBackoff'))),
-    nodeArgs: optional(app.nodeArgs, (value) => checkNodeArgs(checkStrings(value, at('nodeArgs'), kNodeArgsExample), at('nodeArgs'))),
+    nodeArgs: optional(app.nodeArgs, (value) => checkNodeArgs(checkStrings(value, at('nodeArgs'), kNodeArgsExample, report), at('nodeArgs'))),
     logFormat: optional(app.logFormat, (value) => checkLogFormat(value, at('logFormat'))),
     time: optional(app.time, (value) => checkBoolean(value, at('time'))),
     // Compiled now: a token it does not know is refused by name, with the file's other problems (H335).
     timeFormat: optional(app.timeFormat, (value) => checkTimeFormat(value, at('timeFormat'))),
     env: Object.keys(env).length > 0 ? env : undefined,
     cwd,
-    watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd ?? directory)),
-    ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'), "['logs', '*.tmp']")),
+    watch: optional(app.watch, (value) => checkWatch(value, at('watch'), cwd ?? directory, report)),
+    ignoreWatch: optional(app.ignoreWatch, (value) => checkStrings(value, at('ignoreWatch'), "['logs', '*.tmp']", report)),
     watchDelayMs: optional(app.watchDelay, (value) => checkDuration(value, at('watchDelay'))),
     // Relative to the app's cwd, as envFile and watch (H314).
     outFile: optional(app.outFile, (value) => logPathOf(cwd ?? directory, checkLogPath(value, at('outFile'), app.name))),
@@ -370,11 +372,32 @@ function checkString(value: unknown, key: string): string {
   return value;
 }
 
-/** `example`: a value of that key, so that the advice fits it (Node options are no script args). */
-function checkStrings(value: unknown, key: string, example = "['--port', '3000']"): string[] {
+/**
+ * `example`: a value of that key, so that the advice fits it (Node options are no script args).
+ * Every bad entry is a problem (H524): each but the last goes to `report`, the last is thrown
+ * (so the list is not used); by default the first is thrown.
+ */
+function checkStrings(value: unknown, key: string, example = "['--port', '3000']", report: (error: UsageError) => void = throwIt): string[] {
   if (!Array.isArray(value)) throw new UsageError(`"${key}" must be an array of strings, as in ${example}. Received ${describe(value)}.`);
   if (value.length > kMaxListLength) throw new UsageError(`"${key}" has ${value.length} entries; the limit is ${kMaxListLength}.`);
-  return value.map((entry, index) => checkString(entry, `${key}[${index}]`));
+  const refused: UsageError[] = [];
+  const strings = value.map((entry, index) => {
+    try {
+      return checkString(entry, `${key}[${index}]`);
+    } catch (error) {
+      if (!(error instanceof UsageError)) throw error;
+      refused.push(error);
+      return '';
+    }
+  });
+  const last = refused.pop();
+  if (last === undefined) return strings;
+  for (const error of refused) report(error);
+  throw last;
+}
+
+function throwIt(error: UsageError): never {
+  throw error;
 }
 
 /** A config's Node options: none that stops Node from running the workers' script (H310). */
@@ -465,11 +488,11 @@ function checkLogPath(value: unknown, key: string, name: unknown): string {
   return checkString(value, key);
 }
 
-function checkWatch(value: unknown, key: string, cwd: string): string[] | false {
+function checkWatch(value: unknown, key: string, cwd: string, report: (error: UsageError) => void): string[] | false {
   if (value === true) return [];
   if (value === false) return false;
   if (!Array.isArray(value)) throw new UsageError(`"${key}" must be true or an array of paths. Received ${describe(value)}.`);
-  return checkStrings(value, key).map((path) => resolve(cwd, path));
+  return checkStrings(value, key, undefined, report).map((path) => resolve(cwd, path));
 }
 
 function checkDirectory(path: string, key: string): string {

@@ -273,12 +273,14 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   let noAutorestart = false;
   let instanceVar: string | undefined;
   const at = (name: string) => `${key}.${name}`;
+  /** Keeps `error` as a problem of the file, the check going on (an `env_<name>`'s bad variables, each one: H524). */
+  const keep = (error: UsageError) => void take(() => {
+    throw error;
+  });
   const set = (target: string, from: string, value: unknown) => {
     if (Object.hasOwn(spelledAs, target) || (Object.hasOwn(raw, target) && target !== from)) {
       const other = spelledAs[target] ?? target;
-      take(() => {
-        throw new UsageError(`"${key}" has both "${other}" and "${from}", which are the same setting ("${target}" here); keep one.`);
-      });
+      keep(new UsageError(`"${key}" has both "${other}" and "${from}", which are the same setting ("${target}" here); keep one.`));
       return;
     }
     if (target !== from) spelledAs[target] = from;
@@ -325,7 +327,7 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
       if (variable !== undefined && variable !== 'NODE_APP_INSTANCE') instanceVar = variable;
     }
     else if (kPm2EnvironmentKey.test(name)) {
-      const env = take(() => checkEnvObject(value, at(name)));
+      const env = take(() => checkEnvObject(value, at(name), keep));
       if (env !== undefined) setOwn(environments, name.slice('env_'.length), env);
     } else if (Object.hasOwn(kPm2KeysWithoutEquivalent, name)) {
       if (name === 'exec_mode') take(() => checkExecMode(value, at(name)));

@@ -25,11 +25,11 @@ describe('a channel closed by code in the primary', () => {
     const text = await closedByPrimary((worker) => worker.clusterWorker.process.disconnect());
     expect(text).toMatch(
       new RegExp(
-        `\\[clusterkit\\] WARN worker 1 \\(pid \\d+\\): its primary \\(pid ${process.pid}\\) closed its IPC channel and still runs \\(code in the primary closed its end, such as node:cluster's worker\\.kill\\(\\) or the child process's disconnect\\(\\)\\); ` +
+        `\\[clusterkit\\] WARN worker \\d+ \\(pid \\d+\\): its primary \\(pid ${process.pid}\\) closed its IPC channel and still runs \\(code in the primary closed its end, such as node:cluster's worker\\.kill\\(\\) or the child process's disconnect\\(\\)\\); ` +
           'it cannot reach or stop a worker without the channel and kills one still there 1000 ms later \\(SIGKILL\\), so the worker stops on its own \\(orphan protection\\): its cleanup is given up to 1000 ms, then it exits\\n',
       ),
     );
-    expect(text).toMatch(/WARN worker 1 \(pid \d+\) stopped on its own \d+ ms after its IPC channel closed/);
+    expect(text).toMatch(/WARN worker \d+ \(pid \d+\) stopped on its own \d+ ms after its IPC channel closed/);
     expect(text).not.toContain('is gone');
   });
 

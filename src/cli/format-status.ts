@@ -47,8 +47,36 @@ export function statusHeader(status: ClusterStatus): string {
     `script ${status.script}${status.cwd === undefined ? '' : `  cwd ${status.cwd}`}\n` +
     // Every slot given up under --watch: what brings the workers back (H333).
     (status.state === 'waiting' && typeof status.waiting === 'string' ? `waiting: ${status.waiting}\n` : '') +
+    lastReloadLine(status) +
     storeLine(status.store)
   );
+}
+
+/**
+ * `last reload: failed 12s ago, 1 of 2 workers replaced; worker 2 (slot 1) still runs the code
+ * from before it` (H529): after a reload that failed part way, two builds serve, and nothing
+ * else in `status` said so. Only for a failed one; another process's answer, checked.
+ */
+export function lastReloadLine(status: ClusterStatus): string {
+  const last: unknown = status.lastReload;
+  if (typeof last !== 'object' || last === null) return '';
+  const { outcome, startedAt, endedAt, workers, replaced } = last as Record<string, unknown>;
+  if (outcome !== 'failed' || !isFigure(startedAt) || !isFigure(endedAt) || !isFigure(status.startedAt) || !isFigure(status.uptimeMs)) return '';
+  // The primary's clock at its answer: each worker started its uptime before it.
+  const now = status.startedAt + status.uptimeMs;
+  const older = (Array.isArray(status.workers) ? status.workers : []).filter(
+    (worker) => isFigure(worker.uptimeMs) && isFigure(worker.id) && now - worker.uptimeMs < startedAt && worker.state !== 'stopping',
+  );
+  const counts = isFigure(workers) && isFigure(replaced) ? `, ${replaced} of ${workers} ${workers === 1 ? 'worker' : 'workers'} replaced` : '';
+  const named = older.map((worker) => `${worker.id}${isFigure(worker.slot) ? ` (slot ${worker.slot})` : ''}`);
+  const live = (Array.isArray(status.workers) ? status.workers : []).filter((worker) => worker.state !== 'stopping').length;
+  const mixed =
+    older.length === 0
+      ? ''
+      : older.length === live
+        ? '; every worker still runs the code from before it'
+        : `; ${older.length === 1 ? 'worker' : 'workers'} ${named.join(', ')} still ${older.length === 1 ? 'runs' : 'run'} the code from before it, the others the new code`;
+  return `last reload: failed ${formatDuration(Math.max(0, now - endedAt))} ago${counts}${mixed}\n`;
 }
 
 /** One row per worker, and the notes under them; `(no workers)` when there is none. */

@@ -3,6 +3,7 @@
  */
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ClusterStatus, OptionNames } from './control-protocol.js';
+import { lastReloadOf } from './last-reload.js';
 
 export interface StatusSource {
   readonly name: string;
@@ -40,5 +41,12 @@ export function clusterStatus(primary: ClusterPrimary, source: StatusSource): Cl
     protocolErrors: workers.reduce((total, worker) => total + worker.protocolErrors, 0),
     store: primary.store.stats(),
     optionNames: source.optionNames ?? 'api',
+    ...lastReloadField(primary),
   };
+}
+
+/** `lastReload`, when the primary ran one since its events were recorded (H529). */
+function lastReloadField(primary: ClusterPrimary): Pick<ClusterStatus, 'lastReload'> {
+  const last = lastReloadOf(primary);
+  return last === undefined ? {} : { lastReload: last };
 }

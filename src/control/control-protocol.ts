@@ -6,6 +6,7 @@
  *   ← {"id":1,"ok":true,"result":{...}}
  *   ← {"id":2,"ok":false,"error":{"name":"ReloadError","code":"ERR_RELOAD_FAILED","message":"..."}}
  */
+import type { LastReload } from './last-reload.js';
 import { StringDecoder } from 'node:string_decoder';
 import type { PrimaryState } from '../primary/lifecycle/primary-lifecycle.js';
 import type { StoreStats } from '../primary/features/store-stats.js';
@@ -101,6 +102,13 @@ export interface ClusterStatus {
   failingSlots?: FailingSlotStats[];
   /** The live workers ready to serve: not starting, stopping or silent (absent from older primaries). */
   readyWorkers?: number;
+  /**
+   * The last reload (H529): its `outcome` (`complete` or `failed`), when it began and ended,
+   * the workers it was to replace and those it replaced, and a failure's `error`. A live worker
+   * started before a failed reload's `startedAt` runs the code from before it. Absent before
+   * the first reload, and from older primaries.
+   */
+  lastReload?: LastReload;
   /** Malformed messages from the live workers, and replies that matched no request, dropped on arrival. */
   protocolErrors: number;
   /** The shared store's figures (`primary.store.stats()`; absent from older primaries). */

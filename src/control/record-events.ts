@@ -2,6 +2,7 @@
  * Feeds a primary's lifecycle events into an `EventLog`, for the control socket's `events`
  * request. One small object per event, no I/O: as cheap as the events themselves.
  */
+import { trackLastReload } from './last-reload.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { PrimaryEvents } from '../primary/primary-events.js';
 import type { WorkerHandle } from '../primary/pool/worker-handle.js';
@@ -105,5 +106,13 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
   const entries = Object.entries(listeners) as Array<[keyof Events, (payload: never) => void]>;
   const emitter = primary as unknown as { on(event: string, listener: (payload: never) => void): void; off(event: string, listener: (payload: never) => void): void };
   for (const [event, listener] of entries) emitter.on(event, listener);
-  return { log, stop: () => entries.forEach(([event, listener]) => emitter.off(event, listener)) };
+  // The last reload, for `status` (H529).
+  const untrackReload = trackLastReload(primary);
+  return {
+    log,
+    stop: () => {
+      entries.forEach(([event, listener]) => emitter.off(event, listener));
+      untrackReload();
+    },
+  };
 }

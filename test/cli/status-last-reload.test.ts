@@ -1,0 +1,51 @@
+/**
+ * After a reload that failed part way, the slots it replaced run the new code and the others the
+ * code from before it: `status` says so (H529, deploy tester t55 F4: `status`, `list`, `show` and
+ * `/readyz` all looked healthy over two builds). Real workers, a real failed reload.
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
+import { killSpawned } from '../helpers/spawn.js';
+import { until } from '../helpers/wait.js';
+import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
+
+afterEach(() => {
+  killSpawned();
+  cleanUpCli();
+});
+
+const good = (version: string) => `require('node:http').createServer((q, r) => r.end('${version}')).listen(Number(process.env.PORT));\n`;
+// Slot 1 throws as it loads: the reload replaces slot 0, then fails on slot 1.
+const slotOneBroken = `if (process.env.NODE_APP_INSTANCE === '1') throw new Error('slot one broken');\n${good('v2')}`;
+
+describe('clusterkit status after a reload that failed part way [H529]', () => {
+  it('[H529] names the workers that still run the code from before it, and says nothing once a reload completes', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({ 'app.cjs': good('v1') });
+    const run = startCli(['run', 'app.cjs', '-w', '2', '--name', 'mixed'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await until(() => readyPids(run).length === 2, 30_000, 'two workers ready');
+    const before = await cli(['status', 'mixed'], { runtime });
+    expect(before.stdout).not.toContain('last reload');
+
+    writeFileSync(join(project, 'app.cjs'), slotOneBroken);
+    const failed = await cli(['reload', 'mixed'], { runtime, ms: 30_000 });
+    expect(failed.code).toBe(1);
+    const status = await cli(['status', 'mixed'], { runtime });
+    expect(status.stdout).toMatch(/\nlast reload: failed [\d.]+m?s ago, 1 of 2 workers replaced; worker 2 \(slot 1\) still runs the code from before it, the others the new code\n/);
+    const json = JSON.parse((await cli(['status', 'mixed', '--json'], { runtime })).stdout) as { lastReload?: { outcome: string; workers: number; replaced: number; error?: string } };
+    expect(json.lastReload).toMatchObject({ outcome: 'failed', workers: 2, replaced: 1 });
+    expect(json.lastReload?.error).toContain('slot one broken');
+
+    writeFileSync(join(project, 'app.cjs'), good('v3'));
+    const fixed = await cli(['reload', 'mixed'], { runtime, ms: 30_000 });
+    expect(fixed.code).toBe(0);
+    expect((await cli(['status', 'mixed'], { runtime })).stdout).not.toContain('last reload');
+    const after = JSON.parse((await cli(['status', 'mixed', '--json'], { runtime })).stdout) as { lastReload?: { outcome: string } };
+    expect(after.lastReload).toMatchObject({ outcome: 'complete', workers: 2, replaced: 2 });
+    expect((await cli(['stop', 'mixed'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+});

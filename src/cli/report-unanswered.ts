@@ -5,7 +5,7 @@
 import { ControlSocketError, RemoteError } from '../errors.js';
 import { ownLimitWords, type UnansweredCluster, unansweredDetail, unansweredReason } from '../control/control-client.js';
 import { shellWord } from '../shell-word.js';
-import { silentPrimaryWords } from './silent-primary.js';
+import { type SilentPrimary, silentPrimary, silentPrimaryWordsOf } from './silent-primary.js';
 import { wholeMs } from '../whole-ms.js';
 
 /** How long `list` and `status` wait for one cluster's answer (ms). */
@@ -50,14 +50,40 @@ export function reportUnanswered(unanswered: readonly UnansweredEntry[], fold = 
   }
   for (const entry of unanswered) {
     const { name } = entry;
-    const { isOurs, why, advice } = words(entry);
+    const said = unansweredWords(entry);
     process.stderr.write(
-      isOurs
-        ? `clusterkit: did not ask cluster "${name}" for its status: ${why}. This says nothing about the cluster; try "clusterkit status ${shellWord(name)}".\n`
-        : `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": ${why}.${advice === '' ? '' : ` ${advice}`}\n`,
+      said.isOurs
+        ? `clusterkit: did not ask cluster "${name}" for its status: ${said.message}\n`
+        : `clusterkit: cluster "${name}" is running (a process listens on its control socket) but did not answer "status": ${said.message}\n`,
     );
   }
   return unanswered.length > 0 ? 1 : 0;
+}
+
+/**
+ * Why a cluster gave no status, in a word: `pending` (a watch's ask still out), `timeout`,
+ * `closed` (the connection closed unanswered), `refused` (the primary answered with an error),
+ * `busy` (its control socket was full for 10 s), `not-protocol` (something else answered), or
+ * this process's own: `own-limit` (it could not open a connection), `out-of-time` (the survey's
+ * time was up before its turn: `not-asked` in unanswered.ts). `--json` says it as `reason`
+ * (unanswered-json.ts).
+ */
+export type UnansweredKind = 'pending' | 'timeout' | 'closed' | 'refused' | 'busy' | 'not-protocol' | 'own-limit' | 'out-of-time';
+
+/** What is said of one cluster without a status: its kind, whether this process did not ask it, and the words after its name. */
+export interface UnansweredWords {
+  readonly kind: UnansweredKind;
+  /** This process did not ask it: nothing is said of the cluster. */
+  readonly isOurs: boolean;
+  /** What stderr says after `did not answer "status": ` (or `did not ask ... for its status: `): why, and what to do. */
+  readonly message: string;
+}
+
+/** The words of `entry`; `silent`: its primary as read now (its pid and whether it is stopped), read here when not given. */
+export function unansweredWords(entry: UnansweredEntry, silent?: SilentPrimary): UnansweredWords {
+  const { kind, isOurs, why, advice } = words(entry, silent);
+  const message = isOurs ? `${why}. This says nothing about the cluster; try "clusterkit status ${shellWord(entry.name)}".` : `${why}.${advice === '' ? '' : ` ${advice}`}`;
+  return { kind, isOurs, message };
 }
 
 /** `1 cluster is`, `3 clusters are`. */
@@ -66,9 +92,9 @@ function count(clusters: number): string {
 }
 
 /** Why one cluster has no status, and what to do; `isOurs`: this process did not ask it. */
-function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boolean; why: string; advice: string } {
+function words({ name, error, note, isPending }: UnansweredEntry, silentNow?: SilentPrimary): { kind: UnansweredKind; isOurs: boolean; why: string; advice: string } {
   if (isPending === true) {
-    return { isOurs: false, why: `no answer yet; still waiting, up to ${kStatusTimeoutMs} ms`, advice: `Its primary may be busy or blocked; the next rounds say which.` };
+    return { kind: 'pending', isOurs: false, why: `no answer yet; still waiting, up to ${kStatusTimeoutMs} ms`, advice: `Its primary may be busy or blocked; the next rounds say which.` };
   }
   const code = (error as NodeJS.ErrnoException).code;
   const reason = error instanceof RemoteError ? 'refused' : error instanceof ControlSocketError ? unansweredReason(error) : 'closed';
@@ -78,14 +104,16 @@ function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boo
   switch (reason) {
     case 'own-limit':
       return {
+        kind: reason,
         isOurs: true,
         why: `clusterkit could not open a connection: ${ownLimitWords((error.cause as NodeJS.ErrnoException | undefined)?.code) ?? 'this process lacked what it needs'}${tail}`,
         advice: '',
       };
     case 'not-asked':
-      return { isOurs: true, why: `the ${2 * kStatusTimeoutMs} ms of this survey were up before its turn, as too many sockets before it answered slowly${tail}`, advice: '' };
+      return { kind: 'out-of-time', isOurs: true, why: `the ${2 * kStatusTimeoutMs} ms of this survey were up before its turn, as too many sockets before it answered slowly${tail}`, advice: '' };
     case 'not-protocol':
       return {
+        kind: reason,
         isOurs: false,
         why: `it answered with something that is not the clusterkit control protocol${code ? ` (${code})` : ''}${detail.what === undefined ? '' : `: ${detail.what}`}${tail}`,
         advice: `The process listening on its socket may not be a clusterkit primary, or one of another version; look at what holds the socket, and remove it if no cluster "${name}" should run.`,
@@ -95,16 +123,16 @@ function words({ name, error, note, isPending }: UnansweredEntry): { isOurs: boo
       const brief =
         waitedMs < kStatusTimeoutMs ? `, the short ask a survey gives once its first ${kStatusTimeoutMs} ms are spent on sockets that answered slowly` : '';
       // Its pid, and whether its process is stopped, as stop and scale say (ops tester t54).
-      const silent = silentPrimaryWords(name);
+      const silent = silentPrimaryWordsOf(silentNow ?? silentPrimary(name));
       const advice = `${silent.charAt(0).toUpperCase()}${silent.slice(1)}; try "clusterkit status ${shellWord(name)}" again, and look at its logs.`;
-      return { isOurs: false, why: `no answer within ${wholeMs(waitedMs)} ms${brief}${tail}`, advice };
+      return { kind: reason, isOurs: false, why: `no answer within ${wholeMs(waitedMs)} ms${brief}${tail}`, advice };
     }
     case 'busy':
       // Its message says it all: busy, the cap, try again (H430); its period is the line's (H440).
-      return { isOurs: false, why: `${error.message.replace(/\.$/, '')}${tail}`, advice: '' };
+      return { kind: reason, isOurs: false, why: `${error.message.replace(/\.$/, '')}${tail}`, advice: '' };
     case 'refused':
-      return { isOurs: false, why: `it refused: ${(error as RemoteError).remoteMessage}${tail}`, advice: retry };
+      return { kind: reason, isOurs: false, why: `it refused: ${(error as RemoteError).remoteMessage}${tail}`, advice: retry };
     default:
-      return { isOurs: false, why: `it closed the connection unanswered${code ? ` (${code})` : ''}${tail}`, advice: retry };
+      return { kind: 'closed', isOurs: false, why: `it closed the connection unanswered${code ? ` (${code})` : ''}${tail}`, advice: retry };
   }
 }

@@ -24,7 +24,7 @@ async function frozenCluster(): Promise<{ runtime: string; frozen: net.Server }>
 }
 
 describe('a cluster whose primary does not answer', () => {
-  it('[H68] list and status say it is running but did not answer, and exit 1; once nobody listens, none is listed', async () => {
+  it('[H68][H521] list and status say it is running but did not answer, and exit 1; once nobody listens, none is listed', async () => {
     const { runtime, frozen } = await frozenCluster();
     try {
       for (const args of [['list'], ['status'], ['list', '--json']]) {
@@ -33,7 +33,8 @@ describe('a cluster whose primary does not answer', () => {
         expect(result.stdout).not.toContain('No cluster is running');
         expect(result.stderr).toMatch(/^clusterkit: cluster "frozen" is running \(a process listens on its control socket\) but did not answer "status": .*Its primary may be blocked, out of file descriptors, or exiting/);
       }
-      expect(JSON.parse((await cli(['list', '--json'], { runtime })).stdout)).toEqual([]);
+      // [H521] Listed as an entry that says it did not answer, not left out (`[]` read as "no clusters").
+      expect(JSON.parse((await cli(['list', '--json'], { runtime })).stdout)).toMatchObject([{ name: 'frozen', state: 'unanswered', reason: 'closed' }]);
     } finally {
       await new Promise((resolve) => frozen.close(resolve));
     }
@@ -71,10 +72,12 @@ describe('a cluster whose primary does not answer', () => {
       expect(watch.stderr().split('\n').filter(Boolean).every((text) => new RegExp(line.source).test(text))).toBe(true);
       expect(watch.output()).not.toContain('.sock');
       expect(watch.stdout()).toBe('');
-      // Once, without --watch: the same words, exit 1; --json prints nothing on stdout.
+      // Once, without --watch: the same words, exit 1; --json prints the entry that says so (H521).
       for (const args of [['status', 'frozen'], ['status', 'frozen', '--json']]) {
         const once = await cli(args, { runtime });
-        expect(once).toMatchObject({ code: 1, stdout: '' });
+        expect(once.code).toBe(1);
+        if (args.includes('--json')) expect(JSON.parse(once.stdout)).toMatchObject({ name: 'frozen', state: 'unanswered', reason: 'closed' });
+        else expect(once.stdout).toBe('');
         expect(once.stderr).toMatch(new RegExp(line.source, 'm'));
       }
     } finally {

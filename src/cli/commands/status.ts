@@ -9,6 +9,7 @@ import { parseClusterName, parseDuration } from '../arg-values.js';
 import { formatList, formatStatus } from '../format-status.js';
 import { parseCommand } from '../parse-command.js';
 import { kStatusTimeoutMs, reportUnanswered, type UnansweredEntry } from '../report-unanswered.js';
+import { surveyJson, unansweredJson } from '../unanswered-json.js';
 import { UsageError } from '../usage-error.js';
 import { WatchRounds } from '../watch-rounds.js';
 
@@ -29,9 +30,7 @@ export async function statusCommand(args: string[]): Promise<number | 'help'> {
   // "No cluster is running." only when none is: a cluster that did not answer still runs.
   const render = ({ statuses, unanswered }: Survey): string =>
     values.json
-      ? name !== undefined && statuses.length === 0
-        ? '' // named on stderr instead: no `undefined` line for a machine to choke on
-        : `${JSON.stringify(name === undefined ? statuses : statuses[0], null, values.watch ? 0 : 2)}\n`
+      ? jsonOf(name === undefined ? surveyJson(statuses, unanswered, (status) => status) : namedJson(statuses, unanswered), values.watch === true)
       : statuses.length > 0 || unanswered.length === 0
         ? renderText(statuses, name)
         : '';
@@ -48,8 +47,9 @@ export async function listCommand(args: string[]): Promise<number | 'help'> {
   if (values.help) return 'help';
   if (positionals.length > 0) throw new UsageError(`Unexpected argument "${positionals[0]}".`, 'list');
   const { statuses, unanswered } = await surveyClusters(undefined, kStatusTimeoutMs);
-  // "No cluster is running." only when none is: a cluster that did not answer still runs.
-  if (values.json) process.stdout.write(`${JSON.stringify(statuses.map(({ workers: _workers, ...summary }) => ({ ...summary, workers: _workers.length })), null, 2)}\n`);
+  // "No cluster is running." only when none is: a cluster that did not answer still runs; in
+  // the JSON too, as an entry that says so (H521: `[]` read as "no cluster" to a script).
+  if (values.json) process.stdout.write(`${JSON.stringify(surveyJson(statuses, unanswered, ({ workers, ...summary }) => ({ ...summary, workers: workers.length })), null, 2)}\n`);
   else if (statuses.length > 0 || unanswered.length === 0) process.stdout.write(formatList(statuses));
   return reportUnanswered(unanswered);
 }
@@ -66,6 +66,20 @@ interface Survey {
  */
 async function fetchStatuses(name: string | undefined): Promise<Survey> {
   return name === undefined ? surveyClusters(undefined, kStatusTimeoutMs) : surveyCluster(name, kStatusTimeoutMs);
+}
+
+/**
+ * The one cluster of `status <name> --json`: its status, or, when it gave none, the entry that
+ * says so (H521; stderr names it too). Before, nothing was printed, and `jq` read no value.
+ */
+function namedJson(statuses: readonly ClusterStatus[], unanswered: readonly UnansweredEntry[]): unknown {
+  const [entry] = unanswered;
+  return statuses[0] ?? (entry === undefined ? undefined : unansweredJson(entry));
+}
+
+/** `value` as JSON on its own line(s): one line per frame for a watch; nothing for no value. */
+function jsonOf(value: unknown, isWatch: boolean): string {
+  return value === undefined ? '' : `${JSON.stringify(value, null, isWatch ? 0 : 2)}\n`;
 }
 
 function renderText(statuses: ClusterStatus[], name: string | undefined): string {

@@ -241,7 +241,7 @@ describe('watch debounce', () => {
     await until(() => reloads.length >= 2, 20_000, 'the reload of build 2');
     expect(exists).not.toContain(false);
     expect(lines.filter((line) => line.includes('does not exist now'))).toEqual([
-      'info dist/server.js, the script being run, does not exist now (a build under way?): the reload waits for it, or for 1000 ms without a change',
+      'info dist/server.js, the script being run, does not exist now (a build under way?): the reload waits for it to be written',
     ]);
   });
 });

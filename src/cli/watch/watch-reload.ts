@@ -17,6 +17,7 @@ import type { WatchSettings } from '../run-settings.js';
 import { ignoreOptionAdvice, ignorePathsAdvice } from './ignore-advice.js';
 import { isCodeFile, kCodeLoopCount, kReloadLoopCount, reloadLoopDetector } from './reload-loop-detector.js';
 import { watchSettingsFiles } from './settings-file-watch.js';
+import { ScriptWait } from './script-wait.js';
 import { TreeWatcher } from './tree-watcher.js';
 import { createIgnoreTest } from './watch-ignore.js';
 
@@ -108,7 +109,7 @@ export const kStormPaths = 20;
 export const kMaxLoopBackoffMs = 30_000;
 
 export interface WatchOptions {
-  /** The script being run: never dropped (H269), and no reload is forced while it is missing (H271). */
+  /** The script being run: never dropped (H269), and no reload starts while it is missing (H271, H520). */
   readonly script?: string | undefined;
   /** Told the changed paths (absolute) of each reload, as it starts: the config file among them is looked at again (H306). */
   readonly onReload?: ((paths: readonly string[]) => void) | undefined;
@@ -190,8 +191,18 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
   let waitsForRoot = false;
   /** The last reload's `target.reload()`, from its call to its end (Date.now()); `endedAt` unset while it runs. */
   let lastReload: { startedAt: number; endedAt?: number } | undefined;
-  /** A forced reload waits for the script, missing now (H271). */
-  let waitsForScript = false;
+  /**
+   * The wait for the script while it is missing (H271, H520): no reload starts then. Its return
+   * found by the poll, with no change told of it, reloads after the quiet time, the maximum wait
+   * counted from then.
+   */
+  const scriptWait =
+    script === undefined
+      ? undefined
+      : new ScriptWait(script, () => {
+          burstStartedAt = undefined;
+          if (!isReloading && !isClosed && changed.size > 0) schedule();
+        });
   /**
    * When the first reload of the current busy row started (Date.now()): a reload started with no
    * change made while the one before ran begins a row. Superseding is allowed for
@@ -246,6 +257,12 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     await opened?.check();
     isReloading = false;
     if (isClosed) return;
+    // Gone while the tree was checked: the reload could only fail (H520).
+    if (scriptWait?.isMissing()) {
+      waitForScript();
+      return;
+    }
+    scriptWait?.end();
     const output = [...writtenDuringReload].filter((path) => changed.has(path));
     const outputLooping = loops.next(output);
     writtenDuringReload.clear();
@@ -271,7 +288,6 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     if (isForced) warnAboutBusyFiles([...changed].filter(([path, events]) => events > 2 && !namedAsBusy.has(path)).map(([path]) => path));
     changed.clear();
     burstStartedAt = undefined;
-    waitsForScript = false;
     waitsForRoot = false;
     isReloading = true;
     const more = files.length > kListedChanges ? ` and ${files.length - kListedChanges} more` : '';
@@ -407,27 +423,35 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     burstStartedAt ??= now;
     if (timer) clearTimeout(timer);
     const delayMs = quietMs();
-    // While the script is missing, only a quiet time reloads: a forced one could only fail (H271).
-    const left = waitsForScript ? Infinity : Math.max(0, burstStartedAt + Math.max(maxWaitMs, delayMs) - now);
+    // While the script is missing, nothing reloads (H271, H520): the maximum wait is counted from its return.
+    const left = scriptWait?.isWaiting === true ? Infinity : Math.max(0, burstStartedAt + Math.max(maxWaitMs, delayMs) - now);
     timer = setTimeout(() => fire(left < delayMs), Math.min(delayMs, left));
   };
   const fire = (isForced: boolean) => {
-    const gone = script !== undefined && !exists(script) ? settings.paths.filter((root) => !exists(root)) : [];
-    if (gone.length > 0) {
-      // `rm -rf dist; sleep 3; build`: a reload now can only fail; the root's return reloads (H290).
+    if (scriptWait?.isMissing()) {
       timer = undefined;
+      waitForScript();
+      return;
+    }
+    void reload(isForced);
+  };
+  /**
+   * The script is missing where a reload would start: none does, whatever asked for it (the
+   * quiet time, the maximum wait, a change made during the last reload), as the workers could
+   * only fail with "Cannot find module" (H271, H520: the folder back empty after `rm -rf dist;
+   * sleep 3; mkdir dist`, or `rm dist/server.js` before a copy, reloaded at the quiet time and
+   * failed). Said once each time it goes; its return reloads after the quiet time.
+   */
+  const waitForScript = () => {
+    scriptWait!.wait();
+    const gone = settings.paths.filter((root) => !exists(root));
+    if (gone.length > 0) {
+      // `rm -rf dist; sleep 3; build`: the root's return is a change of its own (H290).
       if (!waitsForRoot) logger.info({}, `${listed(gone.map(shownPath))} ${gone.length === 1 ? 'is' : 'are'} gone, and ${shownPath(script!)}, the script being run, with ${gone.length === 1 ? 'it' : 'them'}: the reload waits for ${gone.length === 1 ? 'it' : 'them'} to come back`);
       waitsForRoot = true;
       return;
     }
-    if (isForced && script !== undefined && !exists(script)) {
-      // A build that removes the folder first: each forced reload failed with "Cannot find module" (H271).
-      waitsForScript = true;
-      logger.info({}, `${shownPath(script)}, the script being run, does not exist now (a build under way?): the reload waits for it, or for ${settings.delayMs} ms without a change`);
-      schedule();
-      return;
-    }
-    void reload(isForced);
+    if (scriptWait!.isToBeSaid()) logger.info({}, `${shownPath(script!)}, the script being run, does not exist now (a build under way?): the reload waits for it to be written`);
   };
   /**
    * A change while the watch's reload runs (H388): a replacement forked before it and still
@@ -453,11 +477,8 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     if (isReloading && lastReload?.endedAt === undefined) isChangedDuringReload = true;
     supersede(path, event);
     changed.set(path, (changed.get(path) ?? 0) + 1);
-    if (waitsForScript && path === script && exists(script)) {
-      // Back: the maximum wait counts again, from now.
-      waitsForScript = false;
-      burstStartedAt = undefined;
-    }
+    // Back, whichever change told of it (the script's own, its folder's return): the maximum wait counts again, from now.
+    if (scriptWait?.noticeBack()) burstStartedAt = undefined;
     if (!isReloading) schedule();
   };
   const onChange = (event: string, path: string) => {
@@ -558,6 +579,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
     close: async () => {
       isClosed = true;
       if (timer) clearTimeout(timer);
+      scriptWait?.end();
       settingsWatch.close();
       await tree.close();
     },

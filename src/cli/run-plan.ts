@@ -64,7 +64,7 @@ export async function planRun(args: readonly string[], invocationDir: string, op
   }
   const configFile = flags.configPath === undefined ? findConfigFile(invocationDir) : checkConfigPath(flags.configPath, relative(invocationDir, flags.configPath));
   if (configFile === undefined) {
-    if (first === undefined) throw missingScript(invocationDir);
+    if (first === undefined) throw missingScript(invocationDir, flags.layer.scriptArgs);
     // Something is there but is not a file (a directory, a device): say what it is.
     const present = scriptCandidates(first, flags.layer.cwd, invocationDir).find((path) => statOf(path) !== undefined);
     // An app is named alone: with arguments (`run npx next start`), it is a command's hint that helps.
@@ -277,7 +277,16 @@ function environmentMissing(app: ConfigApp, name: string): string {
 const kEcosystemFiles = ['ecosystem.config.js', 'ecosystem.config.cjs', 'ecosystem.config.mjs', 'ecosystem.json', 'process.json'];
 
 /** No script and no clusterkit config: a PM2 ecosystem file lying here is what was meant. */
-function missingScript(invocationDir: string): UsageError {
+function missingScript(invocationDir: string, scriptArgs: readonly string[] = []): UsageError {
+  // `run --name api -- server.js`: the script came after "--", which passes what follows to the
+  // script as its arguments (hostile tester t55: the error did not say why it was not taken).
+  const [afterDash] = scriptArgs;
+  if (afterDash !== undefined) {
+    return new UsageError(
+      `Missing the script to run: ${JSON.stringify(escapeControlChars(afterDash))} came after "--", which passes what follows to the script as its arguments. Name the script before "--" (clusterkit run ${escapeControlChars(afterDash)} [options] -- [its arguments]).`,
+      'run',
+    );
+  }
   const ecosystem = kEcosystemFiles.find((name) => existsSync(join(invocationDir, name)));
   if (ecosystem !== undefined) {
     return new UsageError(`Missing the script to run. ${ecosystem} is here: run its apps with clusterkit run ${ecosystem} (as pm2 start does: its PM2 keys are translated, and each one clusterkit does without is named in a warning), or name a script (clusterkit run server.js).`, 'run');

@@ -345,7 +345,7 @@ describe('config file errors', () => {
     });
   });
 
-  it('says what is wrong with a file that cannot be used at all', async () => {
+  it('[H530] says what is wrong with a file that cannot be used at all, or with a script named after "--"', async () => {
     const runtime = runtimeDir();
     const cases: Array<[Record<string, string>, string[], RegExp]> = [
       [{ 'clusterkit.config.ts': 'export const apps = [];' }, ['run'], /has no default export; write "export default defineConfig/],
@@ -372,6 +372,8 @@ describe('config file errors', () => {
       [{}, ['run'], /^clusterkit: Missing the script to run\. Name one \(clusterkit run server\.js\), or put a clusterkit\.config\.ts in /],
       // A PM2 user's directory: the ecosystem file is what was meant.
       [{ 'ecosystem.config.cjs': 'module.exports = { apps: [] };\n' }, ['run'], /^clusterkit: Missing the script to run\. ecosystem\.config\.cjs is here: run its apps with clusterkit run ecosystem\.config\.cjs /],
+      // [H530] The script after "--" is an argument of the script: said so, not "name one".
+      [{ 'server.js': kServer }, ['run', '--name', 'x', '--', 'server.js'], /^clusterkit: Missing the script to run: "server\.js" came after "--", which passes what follows to the script as its arguments\. Name the script before "--" \(clusterkit run server\.js \[options\] -- \[its arguments\]\)\./],
     ];
     const results = await Promise.all(cases.map(([files, args]) => cli(args, { runtime, cwd: tempProject(files) })));
     results.forEach((result, index) => {

@@ -67,7 +67,7 @@ export function lastReloadLine(status: ClusterStatus): string {
   const older = (Array.isArray(status.workers) ? status.workers : []).filter(
     (worker) => isFigure(worker.uptimeMs) && isFigure(worker.id) && now - worker.uptimeMs < startedAt && worker.state !== 'stopping',
   );
-  const counts = isFigure(workers) && isFigure(replaced) ? `, ${replaced} of ${workers} ${workers === 1 ? 'worker' : 'workers'} replaced` : '';
+  const counts = !isFigure(workers) || !isFigure(replaced) ? '' : workers === 0 ? ', with no worker to replace' : `, ${replaced} of ${workers} ${workers === 1 ? 'worker' : 'workers'} replaced`;
   const named = older.map((worker) => `${worker.id}${isFigure(worker.slot) ? ` (slot ${worker.slot})` : ''}`);
   const live = (Array.isArray(status.workers) ? status.workers : []).filter((worker) => worker.state !== 'stopping').length;
   const mixed =

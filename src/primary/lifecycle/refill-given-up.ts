@@ -5,7 +5,7 @@
  * replaced nothing and proved nothing, yet said it succeeded while the refilled workers
  * crash-looped again and nothing served (ops tester t54).
  */
-import { ReloadError, WorkerExitedError } from '../../errors.js';
+import { CrashLoopError, ReloadError, WorkerExitedError } from '../../errors.js';
 import { formatElapsed, formatUptime } from '../../duration.js';
 import { toError } from '../../to-error.js';
 import { describeUncaughtError } from '../pool/crash-notice.js';
@@ -62,10 +62,16 @@ export function nothingServesError(outcome: RefillOutcome, windowMs: number): Re
   const them = count === 1 ? `worker slot ${outcome.slots[0]}` : `the ${count} worker slots (${outcome.slots.join(', ')})`;
   const first = outcome.failures[0];
   // With several, each slot's own (one failure is a crash loop's give-up, another a crash: named by slot, not "the first").
-  const why = first === undefined ? '' : count === 1 ? ` ${first.error.message}` : ` Worker slot ${first.slot}: ${first.error.message}`;
+  // Not "Worker slot 0: Worker slot 0 could not start ..." (retest t55): a crash loop's own message names its slot.
+  const named = count === 1 || first === undefined || first.error.message.startsWith(`Worker slot ${first.slot} `) ? '' : `Worker slot ${first.slot}: `;
+  const why = first === undefined ? '' : ` ${named}${first.error.message}`;
+  // Each gave up again already (its crash loop's error), or is still being restarted (a crash in its window).
+  const allGaveUp = outcome.failures.length > 0 && outcome.failures.every(({ error }) => error instanceof CrashLoopError);
+  const next = allGaveUp
+    ? `${count === 1 ? 'It was' : 'They were'} given up again; fix the code, then reload again.`
+    : `The restart policy restarts ${count === 1 ? 'it' : 'them'} as after any crash, until ${count === 1 ? 'it gives' : 'they give'} up again; fix the code, then reload again.`;
   return new ReloadError(
-    `The reload had no worker to replace: every slot had been given up in a crash loop. It started ${them} again with the new code, and none stayed up the ${formatElapsed(windowMs)} startup window, so no worker serves.${why} ` +
-      `The restart policy restarts ${count === 1 ? 'it' : 'them'} as after any crash, until ${count === 1 ? 'it gives' : 'they give'} up again; fix the code, then reload again.`,
+    `The reload had no worker to replace: every slot had been given up in a crash loop. It started ${them} again with the new code, and none stayed up the ${formatElapsed(windowMs)} startup window, so no worker serves.${why} ${next}`,
     { ...(first === undefined ? {} : { cause: first.error }), isNothingServing: true },
   );
 }

@@ -62,7 +62,7 @@ describe('clusterkit reload', () => {
     writeFileSync(`${runtime}/fail`, 'yes');
     const reload = await cli(['reload', 'flaky'], { runtime });
     expect(reload.code).toBe(1);
-    expect(reload.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(Worker \d+ \(pid \d+\) could not start: the script \S*cli-fails-on-reload\.mjs threw on import: Error: the new release is broken/);
+    expect(reload.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(worker \d+ \(pid \d+\) could not start: the script \S*cli-fails-on-reload\.mjs threw on import: Error: the new release is broken/);
     // A plain script has no _init(): the message speaks of the script only.
     expect(reload.stderr).not.toContain('_init()');
     expect(isAlive(pid!)).toBe(true);
@@ -77,7 +77,7 @@ describe('clusterkit reload', () => {
     writeFileSync(`${runtime}/fail`, 'yes');
     const reload = await cli(['reload', 'quits'], { runtime });
     expect(reload.code).toBe(1);
-    expect(reload.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(Worker \d+ \(pid \d+\) exited with code 3 before it was ready\. Check its output for the error\.\)/);
+    expect(reload.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(worker \d+ \(pid \d+\) exited with code 3 before it was ready\. Check its output for the error\.\)/);
     expect(reload.stderr).not.toContain('ClusterWorker');
     expect((await cli(['stop', 'quits'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
@@ -101,7 +101,7 @@ describe('clusterkit reload', () => {
     const result = await reload;
     expect(result.code).toBe(1);
     // Not ready until it listens (H227): it failed to start, at once, saying how it exited.
-    const reason = `Worker 3 \\(pid \\d+\\) ${how}`;
+    const reason = `worker 3 \\(pid \\d+\\) ${how}`;
     expect(result.stderr).toMatch(new RegExp(`^clusterkit: reload failed: The replacement for worker slot 0 failed to start \\(${reason}\\), so the reload stopped; 0 of 2 workers were replaced`));
     // Waited for: the cluster's stderr may arrive after the answer on the control socket.
     await run.waitFor(new RegExp(`ERROR rolling reload failed: .*${reason}`));
@@ -129,7 +129,7 @@ describe('clusterkit reload', () => {
     writeFileSync(`${flag}.go`, 'now');
     const [firstResult, secondResult] = await Promise.all([first, second]);
     expect(firstResult.code).toBe(1);
-    expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(Worker \d+ \(pid \d+\) exited with code 3/);
+    expect(firstResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start \(worker \d+ \(pid \d+\) exited with code 3/);
     // The queued reload ran after the failure, from the code on disk then (still broken): its own failure.
     expect(secondResult.code).toBe(1);
     expect(secondResult.stderr).toMatch(/^clusterkit: reload failed: The replacement for worker slot 0 failed to start/);

@@ -7,6 +7,7 @@
  * `process.send('ready')` (PM2's wait_ready, ready-message.ts). A script that listens for SIGINT or SIGTERM stops through its
  * own listeners instead (`useScriptCleanup`). Kept small: it is what every worker loads first.
  */
+import { usePromClientOf } from '../prom-client.js';
 import cluster from 'node:cluster';
 import { trackLineEnds } from '../line-start.js';
 import { kRunScriptMarker } from '../runner/run-marker.js';
@@ -22,6 +23,8 @@ import { loadScript } from './script-loader.js';
 
 const script = process.argv[2];
 if (!script) throw new Error('worker-main is started by "clusterkit run", with the script as its first argument.');
+// The app's prom-client, not a copy beside clusterkit's (a global install): its default registry is the one collected (H533).
+usePromClientOf(script);
 // The script sees the command line it would see under plain node: [node, script, ...args].
 process.argv.splice(1, 2, script);
 (globalThis as Record<symbol, unknown>)[kRunScriptMarker] = true;

@@ -4,6 +4,7 @@
  * its servers for draining. Supervision, signals and reload come from ClusterPrimary. What to
  * run (flags, config file) is worked out by run-plan.ts; several apps are run by run-apps.ts.
  */
+import { usePromClientOf } from '../../prom-client.js';
 import { createJsonLogger, createLineLogger, type Logger } from '../../logger.js';
 import { shutdownExitCode } from '../../primary/lifecycle/primary-signals.js';
 import { maxWorkersOption } from '../../primary/primary-options.js';
@@ -48,6 +49,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   for (const stream of [process.stdout, process.stderr]) stream.on('error', () => {});
   // The app's working directory is the primary's, so the workers inherit it.
   process.chdir(settings.cwd);
+  // The app's prom-client merges the workers' series, as the workers' own is the app's (H533).
+  usePromClientOf(settings.script);
   // The log files (--output, --error, --log) before any line is written: one that cannot be
   // opened is refused now (LogFileError, exit 2), before any worker forks (H314).
   // Its lines are said once the logger exists (a file's trouble comes from a later write, or a signal).

@@ -39,8 +39,19 @@ describe('sanitizeLine', () => {
   it('shows control characters as escapes, keeps colors only on a color terminal', () => {
     const line = 'a\x1b]0;title\x07b\x1b[31mred\x1b[0m\rc\u202edef\x9bz\ttab';
     expect(sanitizeLine(line, false)).toBe('a\\x1b]0;title\\x07bred\\x0dc\\u202edef\\x9bz\ttab');
-    expect(sanitizeLine(line, true)).toBe('a\\x1b]0;title\\x07b\x1b[31mred\x1b[0m\\x0dc\\u202edef\\x9bz\ttab');
+    expect(sanitizeLine(line, true)).toBe('a\\x1b]0;title\\x07b\x1b[31mred\x1b[0m\\x0dc\\u202edef\\x9bz\ttab\x1b[0m');
     expect(sanitizeLine('plain text, ünïcödé', false)).toBe('plain text, ünïcödé');
+  });
+
+  it('[H534] ends a line with its colors reset, and drops conceal, which hides text', () => {
+    // Never reset by the worker: before, black on black went on over every later line.
+    expect(sanitizeLine('\x1b[30;40mblack on black', true)).toBe('\x1b[30;40mblack on black\x1b[0m');
+    expect(sanitizeLine('\x1b[8mconceal starts', true)).toBe('conceal starts');
+    expect(sanitizeLine('\x1b[1;8;31mbold hidden red', true)).toBe('bold hidden red');
+    // 8 as a color index (38;5;8: grey) or an RGB component is no conceal.
+    expect(sanitizeLine('\x1b[38;5;8mgrey', true)).toBe('\x1b[38;5;8mgrey\x1b[0m');
+    expect(sanitizeLine('\x1b[38;2;8;8;8mdark', true)).toBe('\x1b[38;2;8;8;8mdark\x1b[0m');
+    expect(sanitizeLine('no color at all', true)).toBe('no color at all');
   });
 });
 

@@ -660,17 +660,12 @@ export class WorkerLifecycle {
       hasToldStopped = true;
       tellOrphanStopped({ elapsedMs: Date.now() - orphanedAt, timeoutMs, requestsCut: this.#requestsCut, isOverrun: code === undefined, failed: code !== undefined && code !== 0, failure: this.#stopFailure });
     };
-    // A primary that runs on (H516) reads this exit: 0 only when the stop ended in time and cut
-    // no request, so that it does not count the requests of the worker's last report before the
-    // close as cut (H531: a drained request read "cut off" and counted in requests_cut_total).
-    // An orphan's primary is gone: nobody reads it.
-    const exitCode = (code?: number) => (end.by === 'primary-gone' || (code === 0 && this.#requestsCut === 0) ? 0 : 1);
     const exit = (code?: number) => {
       if (isExiting) return;
       isExiting = true;
       tellStopped(code);
-      if (!options.orphanWatchdog) process.exit(exitCode(code));
-      void endDescendants(process.pid).then(() => process.exit(exitCode(code)));
+      if (!options.orphanWatchdog) process.exit(0);
+      void endDescendants(process.pid).then(() => process.exit(0));
     };
     setTimeout(() => exit(), timerDelay(timeoutMs + 250)).unref();
     this.#stop('primary-disconnected', deadline).then((code) => exit(code), () => exit(1));

@@ -693,7 +693,6 @@ export class WorkerPool {
     // Its exit came first and waits for this end of its channel (`#onProcessExit`).
     if (record.finishExit !== undefined) return record.finishExit();
     this.#context.emit('workerDisconnect', { worker: record.handle });
-    if (!record.stopRequested) record.channelClosedAt = Date.now();
     this.rotation.remove(record);
     // No reply can arrive any more. The exit normally follows within milliseconds and says how
     // the worker died; a worker that lingers without its channel is useless and is killed.

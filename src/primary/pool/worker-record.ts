@@ -173,12 +173,6 @@ export class WorkerRecord {
   readyTimer: NodeJS.Timeout | undefined;
   /** Armed when the IPC channel closes without an exit; cleared at exit. */
   disconnectTimer: NodeJS.Timeout | undefined;
-  /**
-   * When its channel closed while it ran, the primary not having asked it to stop (its own code's
-   * `process.disconnect()`, H516): a worker then drains on its own, and exits with code 0 only if
-   * it cut nothing (H531).
-   */
-  channelClosedAt: number | undefined;
   /** Set while its exit waits for the last of what it wrote (worker-pool.ts `#onProcessExit`): gives the verdict once all was delivered. */
   finishExit: (() => void) | undefined;
   /** Last time anything arrived from the worker (heartbeat). */
@@ -234,9 +228,7 @@ export class WorkerRecord {
    * here: with a hung worker, this is a lower bound.
    */
   lostRequests(): number | undefined {
-    // Drained on its own after its channel closed, and said so by its exit code 0 (H531): its
-    // last report, from before the close, is stale; the requests it held were answered.
-    const open = this.hasDrainedWithoutChannel() ? 0 : (this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests);
+    const open = this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests;
     const handoffs = this.unacknowledgedHandoffs();
     return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
   }
@@ -248,19 +240,10 @@ export class WorkerRecord {
    * it. Undefined when that word did not say (a stop's drain reports, an older worker).
    */
   resetConnections(): number | undefined {
-    if (this.hasDrainedWithoutChannel()) return undefined;
     if (this.openAtExit !== undefined) return this.idleAtExit;
     if (this.openRequests !== undefined) return undefined;
     if (this.openSaid !== undefined) return this.idleSaid;
     return this.health?.idleConnections;
-  }
-
-  /**
-   * Its channel closed while it ran (not at a stop the primary asked for), then it exited with
-   * code 0: its own stop drained what it held in time, cutting nothing (worker-lifecycle.ts, H531).
-   */
-  hasDrainedWithoutChannel(): boolean {
-    return this.channelClosedAt !== undefined && !this.stopRequested && this.exitCode === 0 && this.signal === null;
   }
 
   /**

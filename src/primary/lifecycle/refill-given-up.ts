@@ -8,6 +8,7 @@
 import { CrashLoopError, ReloadError, WorkerExitedError } from '../../errors.js';
 import { formatElapsed, formatUptime } from '../../duration.js';
 import { toError } from '../../to-error.js';
+import { settleWithin } from '../../wait.js';
 import { describeUncaughtError } from '../pool/crash-notice.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import type { ReloadContext } from './rolling-reload.js';
@@ -79,16 +80,7 @@ export function nothingServesError(outcome: RefillOutcome, windowMs: number): Re
 /** Undefined when `record` stayed up `windowMs` after its ready (or the primary began shutting down); its failure otherwise. */
 async function stayedUp(context: ReloadContext, record: WorkerRecord, windowMs: number): Promise<Error | undefined> {
   const readyAt = record.readyAt ?? Date.now();
-  const waitMs = Math.max(0, readyAt + windowMs - Date.now());
-  let timer: NodeJS.Timeout | undefined;
-  const elapsed = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, waitMs);
-  });
-  try {
-    await Promise.race([elapsed, record.whenExited.promise, context.whenStopping]);
-  } finally {
-    clearTimeout(timer);
-  }
+  await settleWithin(Promise.race([record.whenExited.promise, context.whenStopping]), Math.max(0, readyAt + windowMs - Date.now()));
   // A stop the primary asked for (a shutdown, a scale-down) is no failure of the code.
   if (record.state !== 'exited' || record.stopRequested) return undefined;
   const upMs = record.readyAt === undefined ? undefined : Math.max(0, Date.now() - record.readyAt);

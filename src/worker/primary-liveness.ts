@@ -10,7 +10,8 @@
  * descriptor; a pid that cannot be read is gone. Without /proc, a live pid is `unsure`: its
  * death may be under way.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { statFields } from './process-table.js';
 
 /** The kernel's PF_EXITING task flag (include/linux/sched.h): the task is in its exit. */
 const kPfExiting = 0x4;
@@ -20,16 +21,13 @@ export type PrimaryLiveness = 'runs' | 'gone' | 'unsure';
 /** How the primary `primaryPid`, this worker's parent at its start, is now. Never throws. */
 export function primaryLiveness(primaryPid: number): PrimaryLiveness {
   if (process.ppid !== primaryPid) return 'gone';
-  let stat: string;
-  try {
-    stat = readFileSync(`/proc/${primaryPid}/stat`, 'latin1');
-  } catch {
+  // `state ppid pgrp session tty_nr tpgid flags ...`, read after `(comm)`.
+  const fields = statFields(primaryPid);
+  if (fields === undefined) {
     // ENOENT, or ESRCH while its exit tears it down: gone, where /proc is there to read at all.
     if (existsSync('/proc/self/stat')) return 'gone';
     return isPidAlive(primaryPid) ? 'unsure' : 'gone';
   }
-  // `pid (comm) state ppid pgrp session tty_nr tpgid flags ...`; comm may hold spaces and parentheses.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const state = fields[0];
   const flags = Number(fields[6]);
   if (state === 'Z' || state === 'X' || state === 'x' || (flags & kPfExiting) !== 0) return 'gone';

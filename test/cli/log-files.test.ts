@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
+import { spawnScript } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
 import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
@@ -67,6 +68,16 @@ describe('clusterkit run: log files', () => {
     expect(all.indexOf('[files:1 err] said two')).toBeLessThan(all.indexOf('[files] shutting down'));
     // The primary's lines with the workers', in the order written.
     expect(all.indexOf('[files] starting 1 worker')).toBeLessThan(all.indexOf('[files:1] said one'));
+  });
+
+  it('[H535] process.exit() waits for a log file\'s write still on its way to the disk: every line is in the file, the last one last (before, it came first, or the rest was lost)', async () => {
+    const path = join(tempProject({}), 'out.log');
+    const writer = spawnScript('test/fixtures/log-files-exit-writer.ts', { args: [path], env: { UV_THREADPOOL_SIZE: '1' } });
+    expect(await writer.exited()).toBe(0);
+    const written = lines(read(path));
+    expect(written).toHaveLength(1001);
+    expect(written.at(-1)).toBe('last line');
+    expect(written.slice(0, 1000).every((line) => line === 'x'.repeat(99))).toBe(true);
   });
 
   it('[H314] a PM2 ecosystem file\'s out_file, err and log_file, relative to the config file\'s directory; merge_logs accepted silently; JSON lines too; show lists them', async () => {

@@ -23,8 +23,9 @@
  *   SIGUSR2.
  * - `reopen()` (SIGUSR2, as `pm2 reloadLogs`) opens each path again: after `mv app.log
  *   app.log.1`, the lines written before go to the moved file, the later ones to a new one.
- * - At the process's exit, what still waits is written synchronously (the exit paths call
- *   `process.exit`, which ends pending writes).
+ * - `process.exit()` waits (up to `kExitWriteWaitMs`) for a write on its way to the disk
+ *   (`exitAfterWrites`): an exit in its midst would lose it, or write the lines after it first.
+ *   At the exit, what still waits is written synchronously.
  *
  * Several apps may name the same file: each appends its own writes to it.
  */
@@ -35,6 +36,7 @@ import { outputOf } from '../../control/log-protocol.js';
 import { kLogLevels, type Logger } from '../../logger.js';
 import { LogFileError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
+import { exitAfterWrites } from './exit-after-writes.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -240,6 +242,8 @@ class LogTarget {
   /** Something else was put at the path: nothing is opened by itself, only a SIGUSR2 reopens (H341). */
   #isHeld = false;
   #reopened: Array<(ok: boolean) => void> = [];
+  /** Who waits for the file to have what was written (`written()`). */
+  #writtenWaiters: Array<() => void> = [];
   #checkedAt = Date.now();
   /** What a device did not take yet (EAGAIN), and the timer that tries again. */
   #retry: { buffer: Buffer; timer: NodeJS.Timeout } | undefined;
@@ -542,6 +546,18 @@ class LogTarget {
       this.#queuedChars = 0;
     }
     this.#pump();
+    if (!this.isWriting()) for (const resolve of this.#writtenWaiters.splice(0)) resolve();
+  }
+
+  /** Whether a write is on its way to the disk, or text waits for one. */
+  isWriting(): boolean {
+    return this.#isBusy || this.#queue.some((item) => typeof item === 'string');
+  }
+
+  /** Resolves once nothing is on its way to the file nor waits (at once when nothing is). */
+  written(): Promise<void> {
+    if (!this.isWriting()) return Promise.resolve();
+    return new Promise((resolve) => this.#writtenWaiters.push(resolve));
   }
 
   #fail(error: NodeJS.ErrnoException, when: 'write' | 'reopen' | 'recreate' = 'write'): void {
@@ -664,6 +680,16 @@ export class LogFiles {
 
   flushSync(): void {
     for (const target of this.#targets) target.flushSync();
+  }
+
+  /** Whether a write is on its way to a file, or text waits for one. */
+  isWriting(): boolean {
+    return this.#targets.some((target) => target.isWriting());
+  }
+
+  /** Resolves once every file has what was written to it so far (or could not take it). */
+  async written(): Promise<void> {
+    await Promise.all(this.#targets.map((target) => target.written()));
   }
 }
 
@@ -833,6 +859,7 @@ export function teeProcessOutput(files: LogFiles): () => void {
   const onExit = () => files.flushSync();
   process.on('exit', onExit);
   undo.push(() => process.off('exit', onExit));
+  undo.push(exitAfterWrites(files));
   return () => {
     for (const step of undo) step();
   };

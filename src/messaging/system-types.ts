@@ -63,6 +63,16 @@ export const kCrashNotice = '$crash';
 export const kExitingNotice = '$exiting';
 
 /**
+ * Worker -> primary, notify: the worker's own code closes its IPC channel now
+ * (`process.disconnect()`, `cluster.worker.disconnect()`: own-disconnect.ts), written just before
+ * the close. The worker then drains on its own and exits with code 0 only when it cut no
+ * request (worker-lifecycle.ts): the primary reads that 0 as nothing cut, not the requests of
+ * its last report before the close (H536). Without it (a `process.exit()`, a crash), an exit 0
+ * with requests open stays counted as cutting them. Once per worker life. No payload.
+ */
+export const kOwnCloseNotice = '$ownClose';
+
+/**
  * Worker -> primary, notify: the requests its tracked servers have open now, told as a request
  * begins (or one ends) when the count has gone unsaid for 100 ms, and written in that same tick:
  * a request that blocks the event loop for good (a `while (true)` in its handler) is counted by
@@ -403,7 +413,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kHangupRequest, kCrashNotice, kExitingNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kHangupRequest, kCrashNotice, kExitingNotice, kOwnCloseNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 

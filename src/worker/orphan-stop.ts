@@ -145,8 +145,10 @@ function whatItDoes(info: OrphanedInfo): string {
 export interface OrphanStopInfo {
   readonly elapsedMs: number;
   readonly timeoutMs: number;
-  /** Requests its stop cut off at its deadline. */
+  /** Requests its stop cut off: at its deadline, or at an exit of its own code's (`isOwnExit`). */
   readonly requestsCut: number;
+  /** The process was ended by the worker's own code (its `process.exit()`), not by its stop. */
+  readonly isOwnExit?: boolean;
   /** Its stop was still running `timeoutMs` + 250 ms after the orphaning: it exits anyway. */
   readonly isOverrun: boolean;
   /** Its stop failed (`_destroy` threw or overran, handlers abandoned). */
@@ -163,7 +165,10 @@ export function tellOrphanStopped(info: OrphanStopInfo): void {
     say(`${self()} exited ${after}, ended by cluster.worker.kill(): ${info.requestsCut > 0 ? `it cut off ${plural(info.requestsCut, 'request')} still open` : 'no request was cut off'}`);
     return;
   }
-  if (info.requestsCut > 0) {
+  if (info.requestsCut > 0 && info.isOwnExit === true) {
+    // Not the deadline's doing: no advice to raise it (H536).
+    say(`${self()} exited ${after}, ended by its own code (process.exit()) before its stop finished: it cut off ${plural(info.requestsCut, 'request')} still open`);
+  } else if (info.requestsCut > 0) {
     say(
       `${self()} stopped on its own ${after}: it cut off ${plural(info.requestsCut, 'request')} still open at its deadline (${wholeMs(info.timeoutMs)} ms). ` +
         "Raise the cluster's shutdown timeout (--shutdown-timeout, shutdownTimeoutMs, PM2's kill_timeout) if requests take longer",

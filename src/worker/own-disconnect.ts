@@ -26,6 +26,13 @@ export type OwnDisconnect = 'process.disconnect()' | 'cluster.worker.disconnect(
 /** Set at the first close seen, for good: the channel closes once. */
 let closedBy: OwnDisconnect | undefined;
 let isWatching = false;
+/** Told of the worker's own close just before it is made, while the channel is still open (H536). */
+let beforeOwnClose: ((by: OwnDisconnect) => void) | undefined;
+
+/** `listener` runs just before a close of the worker's own code, the channel still open: it may write a last message. */
+export function onOwnDisconnect(listener: (by: OwnDisconnect) => void): void {
+  beforeOwnClose = listener;
+}
 
 /**
  * Wraps `process.disconnect` (once per process): called by the worker's start, before any of
@@ -37,7 +44,14 @@ export function watchOwnDisconnect(): void {
   const original = process.disconnect;
   const wrapper = function disconnect(this: NodeJS.Process, ...args: unknown[]): void {
     // A call on a closed channel closes nothing (Node emits its error): the first close stands.
-    if (process.connected && closedBy === undefined && callerFile(wrapper) !== kChannelReader) closedBy = closerNow();
+    if (process.connected && closedBy === undefined && callerFile(wrapper) !== kChannelReader) {
+      closedBy = closerNow();
+      try {
+        beforeOwnClose?.(closedBy);
+      } catch {
+        // The close goes ahead whatever its listener did.
+      }
+    }
     Reflect.apply(original, this, args);
   };
   process.disconnect = wrapper as typeof process.disconnect;

@@ -29,6 +29,7 @@ import {
   kHelloNotice,
   kInitErrorNotice,
   kOpenRequestsNotice,
+  kOwnCloseNotice,
   kPingRequest,
   kReadyNotice,
   kRequestsCutNotice,
@@ -50,7 +51,7 @@ import { toError } from '../to-error.js';
 import { settleWithin } from '../wait.js';
 import { kPrimaryPidEnv, kShutdownTimeoutEnv, kWatchdogEnv } from '../worker-env.js';
 import { channelEndOf, shutdownTimeoutOf, tellOrphaned, tellOrphanStopped } from './orphan-stop.js';
-import { ownDisconnect, watchOwnDisconnect } from './own-disconnect.js';
+import { onOwnDisconnect, ownDisconnect, watchOwnDisconnect } from './own-disconnect.js';
 import { primaryLiveness } from './primary-liveness.js';
 import { wholeMs } from '../whole-ms.js';
 import { ignoreWorkerSignals } from './worker-signals.js';
@@ -189,6 +190,8 @@ export class WorkerLifecycle {
   #shutdownTimeoutMs: number | undefined;
   /** Requests cut off by this worker's stop, as told (or not) to the primary: an orphan's last line says them. */
   #requestsCut = 0;
+  /** `$ownClose` was written: the primary reads this worker's exit code 0 as a drain that cut nothing (H536). */
+  #hasToldOwnClose = false;
   /**
    * Why its stop did not finish cleanly, in a few words, for an orphan's last line: the lines
    * that said it went to a stderr its dead primary no longer reads (H447).
@@ -241,6 +244,14 @@ export class WorkerLifecycle {
     if (this.#isSticky) endpoint.notify(kStickyNotice, undefined);
     // Before any code of the worker's runs: a close it makes itself is not its primary's death (H516).
     watchOwnDisconnect();
+    // Said before the close, while the channel is open: the exit code of its drain then tells the
+    // primary what the drain cut (H536). Not for kill(): the process exits with the close.
+    onOwnDisconnect((by) => {
+      if (by !== 'process.disconnect()' && by !== 'cluster.worker.disconnect()') return;
+      this.#hasToldOwnClose = true;
+      this.#tellPrimary(kOwnCloseNotice, undefined);
+      this.#context.endpoint.flushNow();
+    });
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
     // What it dies of, if it dies of an uncaught error: the primary's crash line and crash-loop error say it.
     // With the requests open then: a crash soon after traffic began is not told with its last heartbeat's count.
@@ -655,22 +666,30 @@ export class WorkerLifecycle {
     let isExiting = false;
     let hasToldStopped = false;
     // `code`: the stop's exit code; none when the timer below ended a stop still running.
-    const tellStopped = (code?: number) => {
+    const tellStopped = (code?: number, isOwnExit = false) => {
       if (hasToldStopped) return;
       hasToldStopped = true;
-      tellOrphanStopped({ elapsedMs: Date.now() - orphanedAt, timeoutMs, requestsCut: this.#requestsCut, isOverrun: code === undefined, failed: code !== undefined && code !== 0, failure: this.#stopFailure });
+      tellOrphanStopped({ elapsedMs: Date.now() - orphanedAt, timeoutMs, requestsCut: this.#requestsCut, isOverrun: code === undefined, failed: code !== undefined && code !== 0, failure: this.#stopFailure, isOwnExit });
     };
+    // After `$ownClose`, the primary reads this exit: 0 only when the stop ended in time and cut no
+    // request (H536). Otherwise (the primary gone, or not told) nobody counts by it: 0, as before.
+    const exitCode = (code?: number) => (!this.#hasToldOwnClose || (code === 0 && this.#requestsCut === 0) ? 0 : 1);
     const exit = (code?: number) => {
       if (isExiting) return;
       isExiting = true;
       tellStopped(code);
-      if (!options.orphanWatchdog) process.exit(0);
-      void endDescendants(process.pid).then(() => process.exit(0));
+      if (!options.orphanWatchdog) process.exit(exitCode(code));
+      void endDescendants(process.pid).then(() => process.exit(exitCode(code)));
     };
     setTimeout(() => exit(), timerDelay(timeoutMs + 250)).unref();
     this.#stop('primary-disconnected', deadline).then((code) => exit(code), () => exit(1));
-    // A script that stops through its own signal listener ends the process itself (script-cleanup.ts).
-    process.once('exit', (code) => tellStopped(code));
+    process.once('exit', (code) => {
+      // A script that stops through its own signal listener ends the process itself (script-cleanup.ts).
+      tellStopped(code, !isExiting);
+      // Code of the worker's that ends the process during this drain (`process.exit(0)`) with
+      // requests still open cut them: exit code 0 would tell the primary nothing was (H536).
+      if (this.#hasToldOwnClose && !isExiting && !code && this.#servers.size > 0 && this.#servers.pendingRequests > 0) process.exitCode = 1;
+    });
   }
 
   /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */

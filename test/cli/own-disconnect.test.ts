@@ -6,6 +6,7 @@
  * "from workers orphaned by an earlier primary". The CLI binary run directly, real workers.
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
+import { freePort } from '../helpers/ports.js';
 import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
@@ -24,6 +25,15 @@ function firstLine(stderr: string, name: string): string {
   const line = stderr.split('\n').find((text) => text.startsWith(`[${name}:1 err] [clusterkit] WARN worker 1 (pid `));
   if (line === undefined) throw new Error(`No line of worker 1 in:\n${stderr}`);
   return line;
+}
+
+/** A run of 1 worker whose GET /slow runs `onSlow` (the request `q`, its response `s`), with a health port for /metrics; worker 1 ready. */
+async function startSlow(name: string, onSlow: string) {
+  const [port, healthPort] = [await freePort(), await freePort()];
+  const script = `require('node:http').createServer((q, s) => {\n  if (q.url !== '/slow') return s.end('ok');\n${onSlow}}).listen(Number(process.env.PORT));\n`;
+  const run = startCli(['run', 'app.cjs', '-w', '1', '--name', name, '--health-port', String(healthPort)], { runtime: runtimeDir(), cwd: tempProject({ 'app.cjs': script }), env: { PORT: String(port) } });
+  await run.waitFor(/worker 1 ready/);
+  return { run, port, healthPort };
 }
 
 describe('clusterkit run: a worker that closes its own IPC channel', () => {
@@ -82,4 +92,28 @@ describe('clusterkit run: a worker that closes its own IPC channel', () => {
     );
     expect(stderr).not.toContain('from outside clusterkit');
   }, 150_000);
+
+  it('[H536] a request it finishes within its second after closing its channel is not said, nor counted, cut off by the primary', async () => {
+    const { run, port, healthPort } = await startSlow('h536a', "  setTimeout(() => s.end('slow done'), 600);\n  setTimeout(() => process.disconnect(), 100);\n");
+    await expect((await fetch(`http://127.0.0.1:${port}/slow`)).text()).resolves.toBe('slow done');
+    await run.waitFor(/stopped on its own \d+ ms after its IPC channel closed: no request was cut off/);
+    // Its restart is ready: the exit was handled, and counted by then.
+    await run.waitFor(/worker 2 ready/);
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(metrics).toMatch(/clusterkit_requests_cut_total/);
+    expect(metrics).not.toMatch(/clusterkit_requests_cut_total\{[^}]*\} [1-9]/);
+    // Before: `exited with code 0 on its own with at least 1 request open: they were cut off`.
+    expect(run.output()).not.toMatch(/\[h536a\] [^\n]*cut off/);
+  }, 60_000);
+
+  it('[H536] its own process.exit(0) after closing its channel, with a request still open, still counts that request cut off', async () => {
+    const { run, port, healthPort } = await startSlow('h536b', "  setTimeout(() => s.end('slow done'), 5000);\n  setTimeout(() => process.disconnect(), 100);\n  setTimeout(() => process.exit(0), 300);\n");
+    await expect(fetch(`http://127.0.0.1:${port}/slow`)).rejects.toThrow();
+    await run.waitFor(/worker 2 ready/);
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    expect(metrics).toMatch(/clusterkit_requests_cut_total\{[^}]*\} 1\b/);
+    expect(run.stderr()).toMatch(/\[h536b\] WARN worker 1 [^\n]*cut off/);
+    // The worker's own line: its code's exit cut it, not the deadline (no advice to raise it).
+    expect(run.stderr()).toMatch(/\[h536b:1 err\] \[clusterkit\] WARN worker 1 \(pid \d+\) exited \d+ ms after its IPC channel closed, ended by its own code \(process\.exit\(\)\) before its stop finished: it cut off 1 request still open\n/);
+  }, 60_000);
 });

@@ -5,8 +5,11 @@
  * counted with the request that blocked it, which no heartbeat answer saw. A heartbeat answer
  * read after it is newer and replaces it (primary-heartbeat.ts `#placeAnswer`). Above
  * `kMaxOpenRequests` a count is dropped (`out-of-range`), as in every other notice.
+ *
+ * `$ownClose`: the worker's own code closes its channel now; its exit code 0 then says its drain
+ * cut nothing (`WorkerRecord.hasDrainedAfterOwnClose`, H536).
  */
-import { hasPlausibleOpenRequests, isExitingPayload, kOpenRequestsNotice } from '../../messaging/system-types.js';
+import { hasPlausibleOpenRequests, isExitingPayload, isNoPayload, kOpenRequestsNotice, kOwnCloseNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 
 export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'system'>): void {
@@ -20,6 +23,15 @@ export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'sys
       record.openSaid = openRequests;
       record.idleSaid = idleConnections;
       record.openSaidArrival = record.noteArrival();
+    },
+  });
+  // Once, while it runs: a close during a stop the primary asked for is that stop's (H536).
+  system.register(kOwnCloseNotice, {
+    kind: 'notification',
+    check: isNoPayload,
+    when: (record) => record.ownCloseAt === undefined && !record.stopRequested,
+    handle: (_payload, record) => {
+      record.ownCloseAt = Date.now();
     },
   });
 }

@@ -173,6 +173,11 @@ export class WorkerRecord {
   readyTimer: NodeJS.Timeout | undefined;
   /** Armed when the IPC channel closes without an exit; cleared at exit. */
   disconnectTimer: NodeJS.Timeout | undefined;
+  /**
+   * When its own code closed its channel, as it said just before (`$ownClose`, H536), the primary
+   * not having asked it to stop: it then drains on its own and exits with code 0 only if it cut nothing.
+   */
+  ownCloseAt: number | undefined;
   /** Set while its exit waits for the last of what it wrote (worker-pool.ts `#onProcessExit`): gives the verdict once all was delivered. */
   finishExit: (() => void) | undefined;
   /** Last time anything arrived from the worker (heartbeat). */
@@ -228,7 +233,8 @@ export class WorkerRecord {
    * here: with a hung worker, this is a lower bound.
    */
   lostRequests(): number | undefined {
-    const open = this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests;
+    // Its last report, from before its own close, is stale: the drain after it cut nothing (H536).
+    const open = this.hasDrainedAfterOwnClose() ? 0 : (this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests);
     const handoffs = this.unacknowledgedHandoffs();
     return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
   }
@@ -240,10 +246,19 @@ export class WorkerRecord {
    * it. Undefined when that word did not say (a stop's drain reports, an older worker).
    */
   resetConnections(): number | undefined {
+    if (this.hasDrainedAfterOwnClose()) return undefined;
     if (this.openAtExit !== undefined) return this.idleAtExit;
     if (this.openRequests !== undefined) return undefined;
     if (this.openSaid !== undefined) return this.idleSaid;
     return this.health?.idleConnections;
+  }
+
+  /**
+   * Its own code closed its channel (`$ownClose`), then it exited with code 0, the primary not
+   * having asked it to stop: its drain after the close cut nothing (worker-lifecycle.ts, H536).
+   */
+  hasDrainedAfterOwnClose(): boolean {
+    return this.ownCloseAt !== undefined && !this.stopRequested && this.exitCode === 0 && this.signal === null;
   }
 
   /**

@@ -36,9 +36,21 @@ export const kMaxRequestChars = 64 * 1024;
 /** How long a connection closed to make room may take to end its side once told (ms): a client reads one line. */
 const kRoomLingerMs = 2_000;
 
+/**
+ * How long a connection that holds something (requests read and waiting, half a request line,
+ * answers unread) must make no progress (no line read, no answer taken) before it counts as idle
+ * and may make room: 1 s (ms). A client flooding requests and reading its answers is busy
+ * (H522); one that stopped reading, or stopped mid-line, is idle after this (H113).
+ */
+export const kStalledMs = 1_000;
+
 /** A served connection, as the control server keeps it (control-server.ts). */
 export interface ServedConnection {
-  /** No request being answered and no `logs --follow`: the connection may make room for a new one when the socket is full. */
+  /**
+   * The connection may make room for a new one when the socket is full: no request being
+   * answered and no `logs --follow`, and either nothing of its client's held (no request
+   * waiting, no half line, no answer unread) or no progress for `kStalledMs`.
+   */
   isIdle(): boolean;
   /**
    * Closes this idle connection to make room, saying so first (`errorLine`, an id-0 error answer
@@ -52,6 +64,13 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
   socket.on('error', () => {}); // a client that went away; nothing to report
   const queue: string[] = [];
   const state: ConnectionState = { isPumping: false, isAnswering: false, isFollowing: false, isEnded: false, isClosingForRoom: false };
+  // Progress: a line read, or answers taken by the client (a drain). Half a line is none (H113).
+  let hasPartialLine = false;
+  let progressAt = Date.now();
+  const noteProgress = () => {
+    progressAt = Date.now();
+  };
+  socket.on('drain', noteProgress);
   // net re-arms the timer at every read and write; it fires only after real silence. (Not
   // setTimeout's callback: a one-time listener, gone after a timeout during a long request.)
   socket.setTimeout(idleTimeoutMs);
@@ -112,6 +131,7 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
     (line) => {
       // Closed to make room: what still comes is read and dropped (closeForRoom), never answered.
       if (state.isClosingForRoom) return;
+      noteProgress();
       queue.push(line);
       // Read no further until the queue is answered: what waits is at most one chunk.
       socket.pause();
@@ -123,6 +143,7 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
     kMaxRequestChars,
     {
       onPartial: (isPartial) => {
+        hasPartialLine = isPartial;
         if (!isPartial || state.isClosingForRoom) stopLineTimer();
         else if (lineTimer === undefined) lineTimer = setTimeout(onLineTimeout, lineTimeoutMs).unref();
       },
@@ -139,8 +160,14 @@ export function serveConnection(socket: net.Socket, handlers: ControlHandlers, i
     },
   );
   return {
-    // A client that stops reading its answers (the queue waits for a drain) is idle too.
-    isIdle: () => !state.isAnswering && !state.isFollowing,
+    // A client flooding requests and reading its answers holds some at every moment, and is busy
+    // (H522: before, it was closed as idle between two answers); one that stopped reading, or
+    // stopped mid-line, makes no progress, and is idle a second later (H113).
+    isIdle: () => {
+      if (state.isAnswering || state.isFollowing) return false;
+      const holdsNothing = queue.length === 0 && !hasPartialLine && socket.writableLength === 0;
+      return holdsNothing || Date.now() - progressAt >= kStalledMs;
+    },
     closeForRoom: (errorLine) => closeDraining(errorLine),
   };
 }

@@ -68,7 +68,9 @@ export const kExitingNotice = '$exiting';
  * the close. The worker then drains on its own and exits with code 0 only when it cut no
  * request (worker-lifecycle.ts): the primary reads that 0 as nothing cut, not the requests of
  * its last report before the close (H536). Without it (a `process.exit()`, a crash), an exit 0
- * with requests open stays counted as cutting them. Once per worker life. No payload.
+ * with requests open stays counted as cutting them. Once per worker life. Payload: what is open
+ * at the close, `{ openRequests, idleConnections }` as `$exiting`'s, from a worker that tracks
+ * servers; none from one that does not.
  */
 export const kOwnCloseNotice = '$ownClose';
 

@@ -249,8 +249,15 @@ export class WorkerLifecycle {
     onOwnDisconnect((by) => {
       if (by !== 'process.disconnect()' && by !== 'cluster.worker.disconnect()') return;
       this.#hasToldOwnClose = true;
-      this.#tellPrimary(kOwnCloseNotice, undefined);
+      // With what is open now: the primary's count if it dies before its drain could say more.
+      this.#tellPrimary(kOwnCloseNotice, this.#servers.size > 0 ? this.#openCounts() : undefined);
       this.#context.endpoint.flushNow();
+      // An exit of the worker's code with requests open cut them: exit code 0 would tell the
+      // primary nothing was. Set here, not at the 'disconnect' event: a `process.exit(0)` in the
+      // same tick as the close never lets that event come (newcomer tester t56).
+      process.once('exit', (code) => {
+        if (!code && this.#servers.size > 0 && this.#servers.pendingRequests > 0) process.exitCode = 1;
+      });
     });
     clusterWorker.on('disconnect', () => this.#onPrimaryDisconnect());
     // What it dies of, if it dies of an uncaught error: the primary's crash line and crash-loop error say it.
@@ -683,13 +690,8 @@ export class WorkerLifecycle {
     };
     setTimeout(() => exit(), timerDelay(timeoutMs + 250)).unref();
     this.#stop('primary-disconnected', deadline).then((code) => exit(code), () => exit(1));
-    process.once('exit', (code) => {
-      // A script that stops through its own signal listener ends the process itself (script-cleanup.ts).
-      tellStopped(code, !isExiting);
-      // Code of the worker's that ends the process during this drain (`process.exit(0)`) with
-      // requests still open cut them: exit code 0 would tell the primary nothing was (H536).
-      if (this.#hasToldOwnClose && !isExiting && !code && this.#servers.size > 0 && this.#servers.pendingRequests > 0) process.exitCode = 1;
-    });
+    // A script that stops through its own signal listener ends the process itself (script-cleanup.ts).
+    process.once('exit', (code) => tellStopped(code, !isExiting));
   }
 
   /** SIGINT/SIGTERM: wait for the primary's instruction; stop on our own if none comes. */

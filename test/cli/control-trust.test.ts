@@ -203,13 +203,20 @@ describe('[H5] the primary bounds what a local client can make it hold', () => {
     expect(memoryOf(pid).peak - before).toBeLessThan(32 * kMiB);
 
     // [H113] More connections than the cap: each takes the place of the oldest idle one (the
-    // flood, which reads no answer, then the quiet ones), so the primary holds at most 64 and a
-    // status still gets through. Before, the 65th and later were refused, and so was every `stop`.
+    // flood, which reads no answer, once it made no progress for a second (kStalledMs, H522),
+    // and the quiet ones), so the primary holds at most 64 and a status still gets through.
+    // Before, the 65th and later were refused, and so was every `stop`.
     flood.on('error', () => {}); // closed with its writes still going: EPIPE
-    const extra = await Promise.all(Array.from({ length: 70 }, () => connect(join(directory, 'bound.sock'))));
-    // Read, as every client does: one closed to make room is told so first (H440), and a client
-    // that never reads never sees the close behind that line.
-    for (const socket of extra) socket.resume();
+    const opened = async () => {
+      const socket = await connect(join(directory, 'bound.sock'));
+      // Read, as every client does: one closed to make room is told so first (H440), and a client
+      // that never reads never sees the close behind that line.
+      socket.resume();
+      return socket;
+    };
+    const extra = await Promise.all(Array.from({ length: 70 }, opened));
+    // Newcomers keep coming until the stalled flood is the oldest idle one and makes room.
+    await until(async () => (extra.push(await opened()), flood.closed), 30_000, 'the stalled flood closed to make room');
     const sockets = [flood, ...extra];
     await until(() => sockets.filter((socket) => socket.closed).length >= sockets.length - 64, 30_000, 'the oldest idle connections closed');
     expect(flood.closed).toBe(true);

@@ -116,4 +116,14 @@ describe('clusterkit run: a worker that closes its own IPC channel', () => {
     // The worker's own line: its code's exit cut it, not the deadline (no advice to raise it).
     expect(run.stderr()).toMatch(/\[h536b:1 err\] \[clusterkit\] WARN worker 1 \(pid \d+\) exited \d+ ms after its IPC channel closed, ended by its own code \(process\.exit\(\)\) before its stop finished: it cut off 1 request still open\n/);
   }, 60_000);
+
+  it('[H536] process.disconnect() then process.exit(0) in the same tick, with a request open: that request is counted cut off', async () => {
+    const { run, port, healthPort } = await startSlow('h536c', "  setTimeout(() => s.end('slow done'), 5000);\n  setTimeout(() => {\n    process.disconnect();\n    process.exit(0);\n  }, 100);\n");
+    await expect(fetch(`http://127.0.0.1:${port}/slow`)).rejects.toThrow();
+    await run.waitFor(/worker 2 ready/);
+    const metrics = await (await fetch(`http://127.0.0.1:${healthPort}/metrics`)).text();
+    // Before (newcomer tester t56): 0, the exit code 0 read as a drain that cut nothing.
+    expect(metrics).toMatch(/clusterkit_requests_cut_total\{[^}]*\} 1\b/);
+    expect(run.stderr()).toMatch(/\[h536c\] WARN worker 1 [^\n]*1 request cut off/);
+  }, 60_000);
 });

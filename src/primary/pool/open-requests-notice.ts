@@ -9,7 +9,7 @@
  * `$ownClose`: the worker's own code closes its channel now; its exit code 0 then says its drain
  * cut nothing (`WorkerRecord.hasDrainedAfterOwnClose`, H536).
  */
-import { hasPlausibleOpenRequests, isExitingPayload, isNoPayload, kOpenRequestsNotice, kOwnCloseNotice } from '../../messaging/system-types.js';
+import { type ExitingPayload, hasPlausibleOpenRequests, isExitingPayload, isNoPayload, kOpenRequestsNotice, kOwnCloseNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 
 export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'system'>): void {
@@ -28,10 +28,16 @@ export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'sys
   // Once, while it runs: a close during a stop the primary asked for is that stop's (H536).
   system.register(kOwnCloseNotice, {
     kind: 'notification',
-    check: isNoPayload,
+    // What is open at the close, from a worker with tracked servers; none from one without.
+    check: (payload: unknown): payload is ExitingPayload | undefined => isNoPayload(payload) || isExitingPayload(payload),
+    inRange: (payload) => payload === undefined || hasPlausibleOpenRequests(payload),
     when: (record) => record.ownCloseAt === undefined && !record.stopRequested,
-    handle: (_payload, record) => {
+    handle: (payload, record) => {
       record.ownCloseAt = Date.now();
+      if (payload === undefined) return;
+      record.openSaid = payload.openRequests;
+      record.idleSaid = payload.idleConnections;
+      record.openSaidArrival = record.noteArrival();
     },
   });
 }

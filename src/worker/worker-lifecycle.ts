@@ -247,6 +247,8 @@ export class WorkerLifecycle {
     // Said before the close, while the channel is open: the exit code of its drain then tells the
     // primary what the drain cut (H536). Not for kill(): the process exits with the close.
     onOwnDisconnect((by) => {
+      // Also in a stop the primary asked for (a SIGTERM listener's `server.close(); process.disconnect()`):
+      // the stop's `$stopped` cannot follow the close, and its exit code says how it ended.
       if (by !== 'process.disconnect()' && by !== 'cluster.worker.disconnect()') return;
       this.#hasToldOwnClose = true;
       // With what is open now: the primary's count if it dies before its drain could say more.

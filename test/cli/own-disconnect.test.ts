@@ -7,7 +7,7 @@
  */
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
-import { cleanUpCli, runtimeDir, startCli, tempProject } from './cli-process.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -125,5 +125,18 @@ describe('clusterkit run: a worker that closes its own IPC channel', () => {
     // Before (newcomer tester t56): 0, the exit code 0 read as a drain that cut nothing.
     expect(metrics).toMatch(/clusterkit_requests_cut_total\{[^}]*\} 1\b/);
     expect(run.stderr()).toMatch(/\[h536c\] WARN worker 1 [^\n]*1 request cut off/);
+  }, 60_000);
+
+  it("[H536] a SIGTERM listener's server.close(); process.disconnect() in a stop: each worker stopped gracefully, not said to have skipped Node's 'exit' event", async () => {
+    const script = "const server = require('node:http').createServer((q, s) => s.end('ok')).listen(0);\nprocess.on('SIGTERM', () => { server.close(); process.disconnect(); });\n";
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'app.cjs', '-w', '2', '--name', 'h536d'], { runtime, cwd: tempProject({ 'app.cjs': script }) });
+    await run.waitFor(/service h536d started/);
+    const stop = await cli(['stop', 'h536d'], { runtime });
+    // Before: `0 workers stopped gracefully, 2 did not stop cleanly`, each `exited with code 0 before its stop finished, in a way that skips Node's 'exit' event`.
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped h536d: 2 workers stopped gracefully\n' });
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.stderr()).toMatch(/\[h536d\] shutdown complete graceful=2 failed=0 killed=0/);
+    expect(run.stderr()).not.toContain('skips Node');
   }, 60_000);
 });

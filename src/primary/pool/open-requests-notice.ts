@@ -25,13 +25,14 @@ export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'sys
       record.openSaidArrival = record.noteArrival();
     },
   });
-  // Once, while it runs: a close during a stop the primary asked for is that stop's (H536).
+  // Once (the channel closes once). Also during a stop the primary asked for: its `$stopped`
+  // cannot come after the close, and its exit code says how it ended (stop-worker.ts `isStopUnfinished`).
   system.register(kOwnCloseNotice, {
     kind: 'notification',
     // What is open at the close, from a worker with tracked servers; none from one without.
     check: (payload: unknown): payload is ExitingPayload | undefined => isNoPayload(payload) || isExitingPayload(payload),
     inRange: (payload) => payload === undefined || hasPlausibleOpenRequests(payload),
-    when: (record) => record.ownCloseAt === undefined && !record.stopRequested,
+    when: (record) => record.ownCloseAt === undefined,
     handle: (payload, record) => {
       record.ownCloseAt = Date.now();
       if (payload === undefined) return;

@@ -177,10 +177,12 @@ export function stopOutcome(record: WorkerRecord): StopOutcome {
  * before the stop finished, in a way that skips Node's 'exit' event, where clusterkit's own
  * report of an early exit runs (`process.reallyExit()`, a native addon's `exit()`). Not graceful.
  * A worker still starting keeps the rule of its exit code; one the primary could not ask over
- * its channel (it had closed it) cannot say, and keeps it too.
+ * its channel (it had closed it) cannot say, and keeps it too; so does one whose own code closed
+ * its channel during the stop, as it said (`$ownClose`: a SIGTERM listener's
+ * `process.disconnect()`), which exits 1 when requests were still open (H536).
  */
 export function isStopUnfinished(record: WorkerRecord): boolean {
-  return record.isAskedToStop && record.readyAt !== undefined && !record.hasFinishedStop && record.requestsCut === undefined && record.hasExitedCleanly();
+  return record.isAskedToStop && record.readyAt !== undefined && !record.hasFinishedStop && record.requestsCut === undefined && record.ownCloseAt === undefined && record.hasExitedCleanly();
 }
 
 /**

@@ -174,8 +174,8 @@ export class WorkerRecord {
   /** Armed when the IPC channel closes without an exit; cleared at exit. */
   disconnectTimer: NodeJS.Timeout | undefined;
   /**
-   * When its own code closed its channel, as it said just before (`$ownClose`, H536), the primary
-   * not having asked it to stop: it then drains on its own and exits with code 0 only if it cut nothing.
+   * When its own code closed its channel, as it said just before (`$ownClose`, H536): it then
+   * drains on its own (or ends the stop it was in) and exits with code 0 only if it cut nothing.
    */
   ownCloseAt: number | undefined;
   /** Set while its exit waits for the last of what it wrote (worker-pool.ts `#onProcessExit`): gives the verdict once all was delivered. */
@@ -254,11 +254,11 @@ export class WorkerRecord {
   }
 
   /**
-   * Its own code closed its channel (`$ownClose`), then it exited with code 0, the primary not
-   * having asked it to stop: its drain after the close cut nothing (worker-lifecycle.ts, H536).
+   * Its own code closed its channel (`$ownClose`), then it exited with code 0: its drain after the
+   * close cut nothing (worker-lifecycle.ts makes an exit with requests open 1, H536).
    */
   hasDrainedAfterOwnClose(): boolean {
-    return this.ownCloseAt !== undefined && !this.stopRequested && this.exitCode === 0 && this.signal === null;
+    return this.ownCloseAt !== undefined && this.exitCode === 0 && this.signal === null;
   }
 
   /**

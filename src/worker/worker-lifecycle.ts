@@ -52,6 +52,7 @@ import { settleWithin } from '../wait.js';
 import { kPrimaryPidEnv, kShutdownTimeoutEnv, kWatchdogEnv } from '../worker-env.js';
 import { channelEndOf, shutdownTimeoutOf, tellOrphaned, tellOrphanStopped } from './orphan-stop.js';
 import { onOwnDisconnect, ownDisconnect, watchOwnDisconnect } from './own-disconnect.js';
+import { outputWritten } from '../output-written.js';
 import { primaryLiveness } from './primary-liveness.js';
 import { wholeMs } from '../whole-ms.js';
 import { ignoreWorkerSignals } from './worker-signals.js';
@@ -636,9 +637,12 @@ export class WorkerLifecycle {
     await this.#exit(1);
   }
 
-  /** Exits once queued messages are written, or `flushMs` passed. */
+  /** Exits once queued messages and the output (stdout, stderr) are written, or `flushMs` passed. */
   async #exit(code: number, flushMs = kExitFlushMs): Promise<never> {
+    const until = Date.now() + flushMs;
     await settleWithin(this.#context.endpoint.drain(), flushMs);
+    // The lines the worker wrote last (a burst in its stop) go out too, within the same bound (t56).
+    await settleWithin(outputWritten(), Math.max(0, until - Date.now()));
     process.exit(code);
   }
 

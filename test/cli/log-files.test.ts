@@ -80,6 +80,31 @@ describe('clusterkit run: log files', () => {
     expect(written.slice(0, 1000).every((line) => line === 'x'.repeat(99))).toBe(true);
   });
 
+  it('[H537] a worker\'s last burst of output before its stop reaches the terminal and the log file whole: its exit waits for its stdout', async () => {
+    const script = `
+const http = require('node:http');
+http.createServer((request, response) => {
+  for (let i = 0; i < 20000; i++) console.log('line ' + i + ' ' + 'x'.repeat(100));
+  console.log('END');
+  response.end('ok');
+}).listen(Number(process.env.PORT), '127.0.0.1');
+`;
+    const project = tempProject({ 'server.cjs': script });
+    const port = await freePort();
+    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'last', '-o', 'out.log'], { runtime: runtimeDir(), cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service last started/);
+    // Answered once every line was written by the script: most of them still wait in the worker.
+    await get(`http://127.0.0.1:${port}/`);
+    process.kill(run.child.pid!, 'SIGTERM');
+    expect(await run.exited()).toBe(0);
+    // Before: a few thousand of the 20 001 lines, the stop still said graceful (hostile tester t56).
+    const said = lines(run.stdout()).filter((line) => line.startsWith('[last:1] '));
+    expect(said).toHaveLength(20_001);
+    expect(said.at(-1)).toBe('[last:1] END');
+    expect(lines(read(join(project, 'out.log'))).filter((line) => line.startsWith('[last:1] '))).toEqual(said);
+    expect(run.stderr()).toMatch(/shutdown complete graceful=1 failed=0 killed=0/);
+  }, 60_000);
+
   it('[H314] a PM2 ecosystem file\'s out_file, err and log_file, relative to the config file\'s directory; merge_logs accepted silently; JSON lines too; show lists them', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

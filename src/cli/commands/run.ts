@@ -35,6 +35,7 @@ import { releaseStartSignals } from '../start-signals.js';
 import { runLoadingSteps } from '../loading-steps.js';
 import { npmParentWarning } from '../npm-parent-warning.js';
 import { shellWord } from '../../shell-word.js';
+import { waitForOwnOutputAtExit, waitForStreamsAtExit } from '../exit-waits.js';
 
 export type { RunSettings } from '../run-settings.js';
 
@@ -55,6 +56,8 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
   // opened is refused now (LogFileError, exit 2), before any worker forks (H314).
   // Its lines are said once the logger exists (a file's trouble comes from a later write, or a signal).
   const files = openLogFiles(settings, () => logger);
+  // The exit writes what is still on its way out: the run's own output, and each worker's (H537).
+  waitForOwnOutputAtExit();
   const logs = new LogBuffer();
   // `--time` / `time: true` (PM2's log_date_format): each line starts with its time (H335).
   const stamp = linePrefixer(settings.timeFormat);
@@ -181,6 +184,7 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     },
     onWorkerFork: (worker) => {
       const { stdout, stderr } = worker.clusterWorker.process;
+      waitForStreamsAtExit([stdout, stderr]);
       pipeWorkerOutput(
         { id: worker.id, slot: worker.slot, stdout, stderr },
         settings.name,

@@ -23,8 +23,8 @@
  *   SIGUSR2.
  * - `reopen()` (SIGUSR2, as `pm2 reloadLogs`) opens each path again: after `mv app.log
  *   app.log.1`, the lines written before go to the moved file, the later ones to a new one.
- * - `process.exit()` waits (up to `kExitWriteWaitMs`) for a write on its way to the disk
- *   (`exitAfterWrites`): an exit in its midst would lose it, or write the lines after it first.
+ * - `process.exit()` waits (up to 2 s, exit-waits.ts) for a write on its way to the disk: an
+ *   exit in its midst would lose it, or write the lines after it first (H535).
  *   At the exit, what still waits is written synchronously.
  *
  * Several apps may name the same file: each appends its own writes to it.
@@ -36,7 +36,7 @@ import { outputOf } from '../../control/log-protocol.js';
 import { kLogLevels, type Logger } from '../../logger.js';
 import { LogFileError } from '../../errors.js';
 import { formatBytes } from '../../format-bytes.js';
-import { exitAfterWrites } from './exit-after-writes.js';
+import { waitAtExit } from '../exit-waits.js';
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -859,7 +859,7 @@ export function teeProcessOutput(files: LogFiles): () => void {
   const onExit = () => files.flushSync();
   process.on('exit', onExit);
   undo.push(() => process.off('exit', onExit));
-  undo.push(exitAfterWrites(files));
+  undo.push(waitAtExit({ isPending: () => files.isWriting(), settled: () => files.written() }));
   return () => {
     for (const step of undo) step();
   };

@@ -1,0 +1,83 @@
+/**
+ * What `clusterkit run`'s `process.exit()` waits for: the output still on its way out when the
+ * run ends. Node's `process.exit()` drops what is queued in the process: a log file's write in
+ * flight (H535: the file then had `shutdown complete` before `worker 1 stopped`), the last of a
+ * worker's output still in the pipe from it, the run's own stdout queued for a slow pipe (H537:
+ * a worker's last burst lost, the stop said graceful). Each wait is registered by what holds
+ * output (`waitAtExit`); the exit waits for all in turn (a worker's lines then go to the files
+ * and the terminal), at most `kExitWaitMs` in all, then exits with the code it was called with.
+ * A second call while one waits (a second signal: stop now) exits at once with its own code.
+ */
+import type { Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { outputWritten } from '../output-written.js';
+
+/** Something that may hold output at the exit. */
+export interface ExitWait {
+  /** Whether it still holds output now. */
+  isPending(): boolean;
+  /** Resolves once it holds none (or can never write it). */
+  settled(): Promise<void>;
+}
+
+/** How long, at most, `process.exit()` waits for the output still on its way out: 2 s (ms). */
+export const kExitWaitMs = 2000;
+
+const waits = new Set<ExitWait>();
+let original: typeof process.exit | undefined;
+let isWaiting = false;
+
+/** Makes `process.exit()` wait for `wait` too; returns the undoing. */
+export function waitAtExit(wait: ExitWait): () => void {
+  waits.add(wait);
+  install();
+  return () => {
+    waits.delete(wait);
+  };
+}
+
+function isPending(): boolean {
+  for (const wait of waits) if (wait.isPending()) return true;
+  return false;
+}
+
+/** Until nothing holds output: a worker's last lines, once read, are queued for the files and the terminal. */
+async function settled(): Promise<void> {
+  for (let round = 0; round < 8 && isPending(); round++) await Promise.all([...waits].filter((wait) => wait.isPending()).map((wait) => wait.settled()));
+}
+
+function install(): void {
+  if (original !== undefined) return;
+  original = process.exit;
+  const exit = original;
+  process.exit = ((code?: number | string | null) => {
+    if (isWaiting || !isPending()) return exit.call(process, code);
+    isWaiting = true;
+    let timer: NodeJS.Timeout | undefined;
+    const bound = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, kExitWaitMs);
+    });
+    void Promise.race([settled().catch(() => undefined), bound]).then(() => {
+      clearTimeout(timer);
+      exit.call(process, code);
+    });
+    return undefined as never;
+  }) as typeof process.exit;
+}
+
+/**
+ * A wait for `streams` (a worker's stdout and stderr, read by the run) to end: the last of its
+ * output is then read. Released once they ended.
+ */
+export function waitForStreamsAtExit(streams: ReadonlyArray<Readable | null | undefined>): void {
+  const open = streams.filter((stream): stream is Readable => stream !== null && stream !== undefined);
+  const isEnded = (stream: Readable) => stream.readableEnded || stream.destroyed;
+  const ends = Promise.all(open.map((stream) => (isEnded(stream) ? undefined : finished(stream).catch(() => undefined)))).then(() => undefined);
+  const release = waitAtExit({ isPending: () => open.some((stream) => !isEnded(stream)), settled: () => ends });
+  void ends.then(release);
+}
+
+/** The run's own stdout and stderr: a pipe or socket queues what is written in the process (H537). */
+export function waitForOwnOutputAtExit(): void {
+  waitAtExit({ isPending: () => process.stdout.writableLength > 0 || process.stderr.writableLength > 0, settled: () => outputWritten() });
+}

@@ -122,6 +122,12 @@ export function tellOrphaned(info: OrphanedInfo): void {
     return;
   }
   const call = end.call === 'process.disconnect()' ? end.call : "cluster.worker.disconnect(), node:cluster's way for a worker to leave: it closed the worker's servers first";
+  if (info.wasStopping) {
+    // In a stop (a SIGTERM listener's `server.close(); process.disconnect()`): the worker was
+    // leaving anyway, and its exit code tells the primary how (H536). No call to remove.
+    say(`${self()}: its own code closed its IPC channel to its primary (${call}) during its stop; ${whatItDoes(info)}`);
+    return;
+  }
   say(
     `${self()}: its own code closed its IPC channel to its primary (${call}); the primary (pid ${primaryPid}) still runs, but cannot reach or stop a worker without the channel and ${killed}, ` +
       `so the worker stops on its own (orphan protection): ${whatItDoes(info)}. Remove that call from the worker's code`,

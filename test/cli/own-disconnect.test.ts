@@ -138,5 +138,8 @@ describe('clusterkit run: a worker that closes its own IPC channel', () => {
     await expect(run.exited()).resolves.toBe(0);
     expect(run.stderr()).toMatch(/\[h536d\] shutdown complete graceful=2 failed=0 killed=0/);
     expect(run.stderr()).not.toContain('skips Node');
+    // Its own line says the close came during its stop, with no call to remove.
+    expect(run.stderr()).toMatch(/\[h536d:\d err\] \[clusterkit\] WARN worker \d \(pid \d+\): its own code closed its IPC channel to its primary \(process\.disconnect\(\)\) during its stop; its stop, begun before, goes on/);
+    expect(run.stderr()).not.toContain('Remove that call');
   }, 60_000);
 });

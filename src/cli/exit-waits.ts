@@ -6,7 +6,9 @@
  * a worker's last burst lost, the stop said graceful). Each wait is registered by what holds
  * output (`waitAtExit`); the exit waits for all in turn (a worker's lines then go to the files
  * and the terminal), at most `kExitWaitMs` in all, then exits with the code it was called with.
- * A second call while one waits (a second signal: stop now) exits at once with its own code.
+ * A second call while one waits (a second signal: stop now) exits at once, with the first call's
+ * code: the first decision stands (a second signal's 143 after a shutdown that ended graceful is
+ * no kill; a shutdown ending after a second signal's force stop is not its 1: retest t56).
  */
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
@@ -25,7 +27,8 @@ export const kExitWaitMs = 2000;
 
 const waits = new Set<ExitWait>();
 let original: typeof process.exit | undefined;
-let isWaiting = false;
+/** The code of the exit that waits, once one does. */
+let waiting: { code: number | string | null | undefined } | undefined;
 
 /** Makes `process.exit()` wait for `wait` too; returns the undoing. */
 export function waitAtExit(wait: ExitWait): () => void {
@@ -51,8 +54,9 @@ function install(): void {
   original = process.exit;
   const exit = original;
   process.exit = ((code?: number | string | null) => {
-    if (isWaiting || !isPending()) return exit.call(process, code);
-    isWaiting = true;
+    if (waiting !== undefined) return exit.call(process, waiting.code);
+    if (!isPending()) return exit.call(process, code);
+    waiting = { code };
     let timer: NodeJS.Timeout | undefined;
     const bound = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, kExitWaitMs);

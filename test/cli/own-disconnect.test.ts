@@ -142,4 +142,22 @@ describe('clusterkit run: a worker that closes its own IPC channel', () => {
     expect(run.stderr()).toMatch(/\[h536d:\d err\] \[clusterkit\] WARN worker \d \(pid \d+\): its own code closed its IPC channel to its primary \(process\.disconnect\(\)\) during its stop; its stop, begun before, goes on/);
     expect(run.stderr()).not.toContain('Remove that call');
   }, 60_000);
+
+  it("[H536] a SIGTERM listener's process.disconnect(); process.exit(0) in a stop, with a request open: it is counted cut off", async () => {
+    const port = await freePort();
+    const script =
+      "const server = require('node:http').createServer((q, s) => { console.log('got ' + q.url); setTimeout(() => s.end('late'), 20000); }).listen(Number(process.env.PORT));\n" +
+      "process.on('SIGTERM', () => { server.close(); process.disconnect(); process.exit(0); });\n";
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'h536e'], { runtime, cwd: tempProject({ 'app.cjs': script }), env: { PORT: String(port) } });
+    await run.waitFor(/service h536e started/);
+    const slow = fetch(`http://127.0.0.1:${port}/slow`).then(() => 'answered', () => 'cut');
+    await run.waitFor(/got \/slow/);
+    const stop = await cli(['stop', 'h536e'], { runtime });
+    await expect(slow).resolves.toBe('cut');
+    await run.exited();
+    // Before (retest t56): "did not stop cleanly", with no request counted cut.
+    expect(stop.stdout).toContain('1 did not stop cleanly');
+    expect(run.stderr()).toMatch(/\[h536e\] [^\n]*1 request[^\n]*cut off/);
+  }, 60_000);
 });

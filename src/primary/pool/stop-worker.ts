@@ -255,3 +255,21 @@ function askToStop(record: WorkerRecord, timeoutMs: number, spreadMs: number): v
   const payload = spreadMs > 0 ? { timeoutMs, spreadMs, sentAt } : { timeoutMs, sentAt };
   record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
 }
+
+/**
+ * A worker whose own code closed its channel during its stop (`$ownClose`) and then exited with
+ * code 1 and no signal: its code ended the process with requests still open (the worker makes
+ * such an exit 1, H536), and no `$requestsCut` could follow the close. The requests known open
+ * (its stop's last report, or the count at the close) are counted cut, as an unfinished stop's
+ * (renewcomer retest t56: a SIGTERM listener's `process.disconnect(); process.exit(0)` with 3
+ * requests open read "did not stop cleanly" and counted none). Returns whether any was.
+ */
+export function countOwnCloseExit(record: WorkerRecord, emit: PoolContext['emit']): boolean {
+  if (!record.isAskedToStop || record.readyAt === undefined || record.ownCloseAt === undefined || record.requestsCut !== undefined) return false;
+  if (record.signal !== null || record.exitCode === 0) return false;
+  const lost = record.lostRequests();
+  if (!lost) return false;
+  record.requestsCut = lost;
+  emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'exit' });
+  return true;
+}

@@ -25,7 +25,7 @@ import { beforeTakeover, killLoss, restartAfterExit } from './restart-after-exit
 import { RoundRobin } from './round-robin.js';
 import { bulkMarginMs, isSilent } from './silence.js';
 import { Slot, type SlotSpec } from './slot.js';
-import { countSignalledStop, countUnfinishedStop } from './stop-worker.js';
+import { countOwnCloseExit, countSignalledStop, countUnfinishedStop } from './stop-worker.js';
 import { guardChannel, guardInternalMessages, kBusyReadMs, kMaxServersPerWorker, serverRequest, type ChannelFault } from './channel-guard.js';
 import { processListens } from './cluster-listens.js';
 import { guardHandoffs, kMaxRefusals } from './handoff-guard.js';
@@ -874,6 +874,7 @@ export class WorkerPool {
     const killed = record.isKilledByPrimary();
     // An exit with code 0 before its stop said it ended: its open requests are counted as cut.
     const isStopUnfinished = record.stopRequested && countUnfinishedStop(record, this.#context.emit);
+    if (record.stopRequested && !isStopUnfinished) countOwnCloseExit(record, this.#context.emit);
     if (record.stopRequested && signal !== null && !killed) countSignalledStop(record, signal, this.#context.emit);
     this.#tellDestroyFailed(record);
     const isEndedUnstarted = isEndedUnstartedExit(record);

@@ -25,6 +25,13 @@ onCleanup(() => rmSync(gates, { recursive: true, force: true }));
 /** procfs: where the primary reads a worker's CPU itself (H390). */
 const itOnLinux = process.platform === 'linux' ? it : it.skip;
 
+/**
+ * A spinning worker's CPU is above this (%); a quiet one's is a few %. Far from 100 %: on a
+ * loaded machine (two CPU hogs on two cores, test files in parallel) a spinner gets a fraction
+ * of a core, and a floor of 50 % failed there.
+ */
+const kBusyPercent = 20;
+
 /** Resolves after the primary's next poll phase: answers already waiting on the channels are read by then. */
 const afterReads = () => new Promise<void>((resolve) => setImmediate(resolve));
 
@@ -117,15 +124,16 @@ describe('ready means the same everywhere [H375]', () => {
       30_000,
       'the spinning worker shown silent',
     );
-    // Before: the last answer's quiet figure, whatever the worker burnt since.
+    // Before: the last answer's quiet figure (a few %), whatever the worker burnt since. Not a
+    // core's full 100 %: beside CPU hogs on a busy machine a spinning worker gets less of a core.
     let row = rowOf();
-    await until(() => (row = rowOf())!.isSilent && row!.cpuPercent! > 50, 30_000, 'the silent worker\'s CPU above 50 %');
+    await until(() => (row = rowOf())!.isSilent && row!.cpuPercent! > kBusyPercent, 30_000, `the silent worker's CPU above ${kBusyPercent} %`);
     expect(row!.healthAgeMs).toBeGreaterThan(900);
     // `clusterkit status --json` prints this answer.
     const status = JSON.parse(JSON.stringify(clusterStatus(primary, { name: 'metrics-truth', script: 'ready.ts', startedAt: Date.now(), targetWorkers: () => 1 }))) as ReturnType<typeof clusterStatus>;
     const shown = status.workers.find((entry) => entry.id === worker.id)!;
     expect(shown).toMatchObject({ state: 'ready', isSilent: true });
-    expect(shown.cpuPercent).toBeGreaterThan(50);
+    expect(shown.cpuPercent).toBeGreaterThan(kBusyPercent);
     // Nor are its loop delays repeated from an interval long past.
     expect(shown.eventLoopDelayMs).toBeUndefined();
     // The counter grows during the silence (before: it stood at the last answer's figure).

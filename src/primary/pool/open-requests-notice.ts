@@ -11,6 +11,7 @@
  */
 import { type ExitingPayload, hasPlausibleOpenRequests, isExitingPayload, isNoPayload, kOpenRequestsNotice, kOwnCloseNotice } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
+import type { WorkerRecord } from './worker-record.js';
 
 export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'system'>): void {
   system.register(kOpenRequestsNotice, {
@@ -19,11 +20,7 @@ export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'sys
     check: isExitingPayload,
     // As every count a worker claims: above kMaxOpenRequests, dropped as out-of-range (H122).
     inRange: hasPlausibleOpenRequests,
-    handle: ({ openRequests, idleConnections }, record) => {
-      record.openSaid = openRequests;
-      record.idleSaid = idleConnections;
-      record.openSaidArrival = record.noteArrival();
-    },
+    handle: (payload, record) => noteOpenSaid(record, payload),
   });
   // Once (the channel closes once). Also during a stop the primary asked for: its `$stopped`
   // cannot come after the close, and its exit code says how it ended (stop-worker.ts `isStopUnfinished`).
@@ -35,10 +32,14 @@ export function registerOpenRequestsNotice({ system }: Pick<PrimaryContext, 'sys
     when: (record) => record.ownCloseAt === undefined,
     handle: (payload, record) => {
       record.ownCloseAt = Date.now();
-      if (payload === undefined) return;
-      record.openSaid = payload.openRequests;
-      record.idleSaid = payload.idleConnections;
-      record.openSaidArrival = record.noteArrival();
+      if (payload !== undefined) noteOpenSaid(record, payload);
     },
   });
+}
+
+/** Keeps a worker's own count of what its servers have open, with where it arrived among its words. */
+function noteOpenSaid(record: WorkerRecord, { openRequests, idleConnections }: ExitingPayload): void {
+  record.openSaid = openRequests;
+  record.idleSaid = idleConnections;
+  record.openSaidArrival = record.noteArrival();
 }

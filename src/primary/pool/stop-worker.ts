@@ -193,11 +193,16 @@ export function isStopUnfinished(record: WorkerRecord): boolean {
  */
 export function countUnfinishedStop(record: WorkerRecord, emit: PoolContext['emit']): boolean {
   if (!isStopUnfinished(record)) return false;
+  countCutAtExit(record, emit);
+  return true;
+}
+
+/** The requests known open at its exit, counted in its stop's `requestsCut` and told (`reason: 'exit'`). Returns whether any were. */
+function countCutAtExit(record: WorkerRecord, emit: PoolContext['emit']): boolean {
   const lost = record.lostRequests();
-  if (lost) {
-    record.requestsCut = lost;
-    emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'exit' });
-  }
+  if (!lost) return false;
+  record.requestsCut = lost;
+  emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'exit' });
   return true;
 }
 
@@ -267,9 +272,5 @@ function askToStop(record: WorkerRecord, timeoutMs: number, spreadMs: number): v
 export function countOwnCloseExit(record: WorkerRecord, emit: PoolContext['emit']): boolean {
   if (!record.isAskedToStop || record.readyAt === undefined || record.ownCloseAt === undefined || record.requestsCut !== undefined) return false;
   if (record.signal !== null || record.exitCode === 0) return false;
-  const lost = record.lostRequests();
-  if (!lost) return false;
-  record.requestsCut = lost;
-  emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'exit' });
-  return true;
+  return countCutAtExit(record, emit);
 }

@@ -24,3 +24,13 @@ export function outputWritten(streams: readonly NodeJS.WritableStream[] = [proce
     ),
   ).then(() => undefined);
 }
+
+/** The bytes written to `streams` still held in the process, not yet handed to the operating system. */
+export function heldOutputBytes(streams: readonly NodeJS.WritableStream[] = [process.stdout, process.stderr]): number {
+  let bytes = 0;
+  for (const stream of streams) {
+    const state = stream as NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean };
+    if (state.destroyed !== true) bytes += state.writableLength ?? 0;
+  }
+  return bytes;
+}

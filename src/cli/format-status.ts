@@ -55,7 +55,8 @@ export function statusHeader(status: ClusterStatus): string {
 /**
  * `last reload: failed 12s ago, 1 of 2 workers replaced; worker 2 (slot 1) still runs the code
  * from before it` (H529): after a reload that failed part way, two builds serve, and nothing
- * else in `status` said so. Only for a failed one; another process's answer, checked.
+ * else in `status` said so; a slot restarting with the new code is named too (H541). Only for a
+ * failed one; another process's answer, checked.
  */
 export function lastReloadLine(status: ClusterStatus): string {
   const last: unknown = status.lastReload;
@@ -70,12 +71,18 @@ export function lastReloadLine(status: ClusterStatus): string {
   const counts = !isFigure(workers) || !isFigure(replaced) ? '' : workers === 0 ? ', with no worker to replace' : `, ${replaced} of ${workers} ${workers === 1 ? 'worker' : 'workers'} replaced`;
   const named = older.map((worker) => `${worker.id}${isFigure(worker.slot) ? ` (slot ${worker.slot})` : ''}`);
   const live = (Array.isArray(status.workers) ? status.workers : []).filter((worker) => worker.state !== 'stopping').length;
+  // A slot waiting out its restart's backoff has no worker, and restarts with the new code: "every
+  // worker still runs the code from before it" read as if the reload had changed nothing (newcomer t57).
+  const restarting = failingSlots(status)
+    .filter((slot) => slot.state === 'restarting')
+    .map((slot) => slot.slot);
+  const restartingText = restarting.length === 0 ? '' : `; ${restarting.length === 1 ? 'slot' : 'slots'} ${restarting.join(', ')} ${restarting.length === 1 ? 'restarts' : 'restart'} with the new code`;
   const mixed =
     older.length === 0
       ? ''
-      : older.length === live
+      : older.length === live && restarting.length === 0
         ? '; every worker still runs the code from before it'
-        : `; ${older.length === 1 ? 'worker' : 'workers'} ${named.join(', ')} still ${older.length === 1 ? 'runs' : 'run'} the code from before it, the others the new code`;
+        : `; ${older.length === 1 ? 'worker' : 'workers'} ${named.join(', ')} still ${older.length === 1 ? 'runs' : 'run'} the code from before it${older.length === live ? '' : ', the others the new code'}${restartingText}`;
   return `last reload: failed ${formatDuration(Math.max(0, now - endedAt))} ago${counts}${mixed}\n`;
 }
 

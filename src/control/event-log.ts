@@ -26,6 +26,7 @@ export type ClusterEventType =
   | 'workerDrain'
   | 'workerChannelCorrupt'
   | 'workerSlowMessage'
+  | 'workerOutputLost'
   | 'stickyRefused'
   | 'crashLoop'
   | 'reload'
@@ -118,7 +119,10 @@ export interface ClusterEvent {
   shortenedBy?: 'init' | 'blocked';
   /** `workerProtocolError`: messages dropped since the previous such event. */
   dropped?: number;
-  /** `workerSlowMessage`: how long reading the worker's channel kept the primary busy (ms), in how many reads, about how much the largest held (bytes), and times since the previous such event. */
+  /**
+   * `workerSlowMessage`: how long reading the worker's channel kept the primary busy (ms), in how many reads, about how much the largest held (bytes), and times since the previous such event.
+   * `workerOutputLost`: the bytes of output its exit dropped.
+   */
   readMs?: number;
   reads?: number;
   bytes?: number;

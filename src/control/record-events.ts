@@ -61,6 +61,7 @@ export function recordClusterEvents(primary: ClusterPrimary, log = new EventLog(
     stickyRefused: ({ reason, worker: handle, role, count }) =>
       log.append({ type: 'stickyRefused', ...(handle ? worker(handle) : {}), reason, ...(role === undefined ? {} : { role }), count }),
     workerSlowMessage: ({ worker: handle, readMs, reads, bytes, count }) => log.append({ type: 'workerSlowMessage', ...worker(handle), readMs, reads, bytes, count }),
+    workerOutputLost: ({ worker: handle, bytes }) => log.append({ type: 'workerOutputLost', ...worker(handle), bytes }),
     workerDrain: ({ worker: handle, connections, spreadMs }) => log.append({ type: 'workerDrain', ...worker(handle), connections, spreadMs }),
     // Only the errors that end the worker and that no other event explains: its exit says SIGKILL, this says why.
     workerError: ({ worker: handle, error }) => {

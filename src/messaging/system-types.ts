@@ -75,6 +75,18 @@ export const kExitingNotice = '$exiting';
 export const kOwnCloseNotice = '$ownClose';
 
 /**
+ * Worker -> primary, notify: it exits with output it wrote (stdout, stderr) still held in its
+ * process, not yet taken by whoever reads it (a full pipe, a slow terminal or log reader), when
+ * its exit's wait for it ended: `process.exit()` drops it. Payload `{ bytes }`, the bytes held.
+ */
+export const kOutputLostNotice = '$outputLost';
+
+export interface OutputLostPayload {
+  /** The bytes of its stdout and stderr still held in the process at its exit. */
+  readonly bytes: number;
+}
+
+/**
  * Worker -> primary, notify: the requests its tracked servers have open now, told as a request
  * begins (or one ends) when the count has gone unsaid for 100 ms, and written in that same tick:
  * a request that blocks the event loop for good (a `while (true)` in its handler) is counted by
@@ -415,7 +427,7 @@ export interface StoreChangePayload {
 export const kMetricsRequest = '$metrics';
 
 /** The system types a worker sends to the primary, never the reverse. */
-export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kHangupRequest, kCrashNotice, kExitingNotice, kOwnCloseNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
+export const kWorkerToPrimaryTypes: ReadonlySet<string> = new Set([kHelloNotice, kBulkNotice, kReadyNotice, kInitErrorNotice, kServedNotice, kStickyNotice, kStickyRefusedNotice, kDestroyFailedNotice, kDrainNotice, kStoppingNotice, kStoppedNotice, kRequestsCutNotice, kHandlersCutNotice, kScriptCleanupNotice, kStopSignalNotice, kHangupRequest, kCrashNotice, kExitingNotice, kOwnCloseNotice, kOutputLostNotice, kOpenRequestsNotice, kSyncRequest, kRelayRequest, kStoreRequest]);
 /** The system types the primary sends to a worker, never the reverse. */
 export const kPrimaryToWorkerTypes: ReadonlySet<string> = new Set([kShutdownRequest, kArmWatchdogNotice, kPingRequest, kRelayedRequest, kStoreChangeNotice, kMetricsRequest]);
 
@@ -567,6 +579,13 @@ export function isHandlersCutPayload(payload: unknown): payload is HandlersCutPa
 
 export function isScriptCleanupPayload(payload: unknown): payload is ScriptCleanupPayload {
   return isRecord(payload) && (payload.signal === 'SIGINT' || payload.signal === 'SIGTERM');
+}
+
+/** At most this many bytes held (1 TiB): a larger figure is no process's output. */
+const kMaxOutputLostBytes = 2 ** 40;
+
+export function isOutputLostPayload(payload: unknown): payload is OutputLostPayload {
+  return isRecord(payload) && Number.isSafeInteger(payload.bytes) && (payload.bytes as number) > 0 && (payload.bytes as number) <= kMaxOutputLostBytes;
 }
 
 export function isStopSignalPayload(payload: unknown): payload is StopSignalPayload {

@@ -11,6 +11,7 @@ import type { AnyMessageMap } from '../types.js';
 import { PrimaryLifecycle, type LifecycleHooks } from './lifecycle/primary-lifecycle.js';
 import { registerCrashNotice } from './pool/crash-notice.js';
 import { registerOpenRequestsNotice } from './pool/open-requests-notice.js';
+import { registerOutputLostNotice } from './pool/output-lost-notice.js';
 import { HeldRequests } from './pool/held-requests.js';
 import { protocolErrorReporter } from './pool/protocol-errors.js';
 import { registerStartupNotices } from './pool/startup-notices.js';
@@ -73,6 +74,7 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   registerStickyNotices({ system, emit });
   registerCrashNotice({ system });
   registerOpenRequestsNotice({ system });
+  registerOutputLostNotice({ system, emit });
   // A worker's SIGHUP: what the primary did with its own (H291).
   system.register(kHangupRequest, { kind: 'request', check: isNoPayload, handle: () => lifecycle.hangups.answer(options.handleSignals) });
   return Object.freeze({ options, pool, system, lifecycle, emit, listens: events.listens, reportError, reportWarning: events.reportWarning, reportHandlerError: events.reportHandlerError });

@@ -594,6 +594,14 @@ export interface PrimaryEvents<ToPrimary> {
    */
   workerRequestsCut: (event: WorkerRequestsCutEvent) => void;
   /**
+   * A worker exited with `bytes` bytes of the output it wrote (stdout, stderr) still held in its
+   * process, not yet taken by their reader, when its exit's wait for them ended (within its
+   * stop's time, at least 1 000 ms): its exit dropped them, its last lines are lost. The reader
+   * was slow or stopped (a full pipe, a paused terminal, a slow log shipper). Emitted once per
+   * worker, before its `workerExit`; the default logger writes it as a warning (H540).
+   */
+  workerOutputLost: (event: { readonly worker: WorkerHandle; readonly bytes: number }) => void;
+  /**
    * The worker sent messages that break clusterkit's protocol; they were dropped (counted in
    * `protocolErrors` of `stats()`). At most one event per worker per 10 s: `dropped` counts the
    * messages dropped since the previous one (`misnamed-series`: the samples and metrics left out), `error` describes the latest, and `problems` counts

@@ -426,6 +426,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.warn(fields, `worker ${worker.id}: ${what} within ${wholeMs(timeoutMs)} ms, the worker's own deadline; it exits with code 1${advice}`);
   });
   // One line per worker, so a reload or scale-down that takes gradualDrainMs longer says why.
+  // Its exit dropped output it had written: a stop that reads graceful lost its last lines (H540).
+  primary.on('workerOutputLost', ({ worker, bytes }) => {
+    logger.warn(
+      { ...ids(worker), bytes },
+      `worker ${worker.id} exited with ${formatBytes(bytes)} of its output (stdout, stderr) not yet taken by their reader: its last lines are lost. ` +
+        'The reader was slow or stopped (a full pipe, a paused terminal, a slow log shipper): read the output faster, or write less as the worker stops',
+    );
+  });
   primary.on('workerDrain', ({ worker, connections, spreadMs }) => {
     if (connections === 0) return;
     // Shorter than the option: half the time left to the worker's deadline (shutdownTimeoutMs).

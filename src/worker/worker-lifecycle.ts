@@ -30,6 +30,7 @@ import {
   kInitErrorNotice,
   kOpenRequestsNotice,
   kOwnCloseNotice,
+  kOutputLostNotice,
   kPingRequest,
   kReadyNotice,
   kRequestsCutNotice,
@@ -52,7 +53,7 @@ import { settleWithin } from '../wait.js';
 import { kPrimaryPidEnv, kShutdownTimeoutEnv, kWatchdogEnv } from '../worker-env.js';
 import { channelEndOf, shutdownTimeoutOf, tellOrphaned, tellOrphanStopped } from './orphan-stop.js';
 import { onOwnDisconnect, ownDisconnect, watchOwnDisconnect } from './own-disconnect.js';
-import { outputWritten } from '../output-written.js';
+import { heldOutputBytes, outputWritten } from '../output-written.js';
 import { primaryLiveness } from './primary-liveness.js';
 import { wholeMs } from '../whole-ms.js';
 import { ignoreWorkerSignals } from './worker-signals.js';
@@ -641,8 +642,18 @@ export class WorkerLifecycle {
   async #exit(code: number, flushMs = kExitFlushMs): Promise<never> {
     const until = Date.now() + flushMs;
     await settleWithin(this.#context.endpoint.drain(), flushMs);
-    // The lines the worker wrote last (a burst in its stop) go out too, within the same bound (t56).
-    await settleWithin(outputWritten(), Math.max(0, until - Date.now()));
+    // The lines the worker wrote last (a burst in its stop) go out too, within the same bound (t56),
+    // and in a stop the primary asked for never past the exit due before its SIGKILL (`#exitBy`):
+    // a reader that takes nothing (a full pipe) made a stop that ran to its deadline wait out the
+    // 1 s floor into the kill, read "killed at the shutdown timeout" (H540).
+    const outputBy = this.#exitBy === undefined ? until : Math.min(until, this.#exitBy);
+    await settleWithin(outputWritten(), Math.max(0, outputBy - Date.now()));
+    // What is still held is dropped by the exit: said, not lost silently while its stop reads graceful.
+    const held = heldOutputBytes();
+    if (held > 0) {
+      this.#tellPrimary(kOutputLostNotice, { bytes: held });
+      this.#context.endpoint.flushNow();
+    }
     process.exit(code);
   }
 

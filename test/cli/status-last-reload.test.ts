@@ -9,6 +9,8 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { freePort } from '../helpers/ports.js';
 import { killSpawned } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
+import { lastReloadLine } from '../../src/cli/format-status.js';
+import type { ClusterStatus } from '../../src/control/control-protocol.js';
 import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => {
@@ -47,5 +49,27 @@ describe('clusterkit status after a reload that failed part way [H529]', () => {
     expect(after.lastReload).toMatchObject({ outcome: 'complete', workers: 2, replaced: 2 });
     expect((await cli(['stop', 'mixed'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
+  });
+});
+
+describe('the last reload line with a slot restarting on the new code [H541]', () => {
+  // A reload that replaced slot 0, whose new worker then crashed: slot 0 waits out its backoff
+  // with no worker, worker 7 (slot 1) still runs the old code. Before: "1 of 2 workers replaced;
+  // every worker still runs the code from before it" (newcomer tester t57).
+  const failing = { slot: 0, state: 'restarting', restartInMs: 5_700, failures: 7, failedStarts: 0, restarts: 9, crashes: 7, lastFailure: 'worker 15 crashed: boom' };
+  const status = (failingSlots: unknown[]) =>
+    ({
+      name: 'api', pid: 1, state: 'running', startedAt: 0, uptimeMs: 60_000, script: 's.js', nodeVersion: 'v20.19.0',
+      lastReload: { outcome: 'failed', startedAt: 40_000, endedAt: 50_000, workers: 2, replaced: 1 },
+      workers: [{ id: 7, pid: 107, slot: 1, state: 'ready', uptimeMs: 30_000 }],
+      failingSlots,
+    }) as unknown as ClusterStatus;
+
+  it('[H541] names the worker still on the code from before it and the slot restarting with the new code', () => {
+    expect(lastReloadLine(status([failing]))).toBe('last reload: failed 10s ago, 1 of 2 workers replaced; worker 7 (slot 1) still runs the code from before it; slot 0 restarts with the new code\n');
+  });
+
+  it('[H541] says every worker still runs the code from before it only when no slot restarts with the new one', () => {
+    expect(lastReloadLine(status([]))).toBe('last reload: failed 10s ago, 1 of 2 workers replaced; every worker still runs the code from before it\n');
   });
 });

@@ -36,7 +36,7 @@ describe('clusterkit run --watch after a crash loop [H259]', () => {
 
     // Broken code: the reload fails, the old workers keep serving.
     writeFileSync(join(project, 'app.cjs'), `throw new Error('broken build');\n${app('v2')}`);
-    await run.waitFor(/the old workers keep serving; the next change reloads again/);
+    await run.waitFor(/the workers it did not replace keep serving the code from before it; the next change reloads again/);
     // A worker dies meanwhile: its restarts load the broken code, and the breaker gives its slot up.
     process.kill(readyPids(run)[0]!, 'SIGKILL');
     const [giveUp] = await run.waitFor(/ERROR worker slot \d could not start 3 times in a row[^\n]*/);

@@ -65,7 +65,7 @@ describe('clusterkit run --watch: a newer save supersedes the reload [H388]', ()
     await run.waitFor(/rolling reload complete/, 10_000);
     const metrics = await (await fetch(`http://127.0.0.1:${health}/metrics`)).text();
     expect(metrics).toContain('clusterkit_reloads_total{outcome="succeeded"} 1\nclusterkit_reloads_total{outcome="failed"} 0\nclusterkit_reloads_total{outcome="superseded"} 1\n');
-    expect(run.output()).not.toMatch(/rolling reload failed|the old workers keep serving; the next change/);
+    expect(run.output()).not.toMatch(/rolling reload failed|the workers it did not replace keep serving the code from before it; the next change/);
     await stop(run, 'trunc', runtime);
   });
 });
@@ -149,7 +149,7 @@ describe('clusterkit run --watch: a burst of saves, each a truncate then a write
     await until(async () => (await served()) === 'v5', 25_000, 'v5 served');
     expect(Date.now() - lastSaveAt).toBeLessThan(25_000);
     expect(run.output().match(/rolling reload superseded/g)?.length).toBeGreaterThanOrEqual(4);
-    expect(run.output()).not.toMatch(/rolling reload failed|the old workers keep serving; the next change|was written while each of the last/);
+    expect(run.output()).not.toMatch(/rolling reload failed|the workers it did not replace keep serving the code from before it; the next change|was written while each of the last/);
     await stop(run, 'burst', runtime);
   });
 });

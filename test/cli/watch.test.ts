@@ -50,7 +50,7 @@ describe('clusterkit run --watch', () => {
     // 2. A broken save: the new code fails to start, the old workers keep serving.
     writeFileSync(join(project, 'server.mjs'), `throw new Error('half-written code');\n${kServer}`);
     await run.waitFor(/rolling reload failed: The replacement for worker slot 0 failed to start .*half-written code/);
-    await run.waitFor(/the old workers keep serving; the next change reloads again/);
+    await run.waitFor(/the workers it did not replace keep serving the code from before it; the next change reloads again/);
 
     // Ignored: node_modules, dot entries, *.log and --ignore-watch; none of them is listed below.
     mkdirSync(join(project, 'node_modules/dep'), { recursive: true });

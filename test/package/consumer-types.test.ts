@@ -63,10 +63,14 @@ function writeCommonJsProject(project: string): string {
   return cjs;
 }
 
-/** ```ts blocks of a page that import clusterkit and no module of their own (those compile alone). */
+/**
+ * ```ts blocks of a page that import clusterkit and no module of their own (those compile alone),
+ * and its ```js ones too: a TypeScript user pastes them (newcomer t57: the README's `server.mjs`
+ * failed `tsc --strict` on `new Promise((resolve) => server.listen(3000, resolve))`).
+ */
 function standaloneExamples(page: string): string[] {
   const markdown = readFileSync(join(kRepoRoot, page), 'utf8');
-  return [...markdown.matchAll(/```ts\n([\s\S]*?)\n```/g)].map((match) => match[1]!).filter((code) => /from 'clusterkit(\/worker)?'/.test(code) && !/(from\s+|import\(\s*)['"]\.\.?\//.test(code));
+  return [...markdown.matchAll(/```(?:ts|js)\n([\s\S]*?)\n```/g)].map((match) => match[1]!).filter((code) => /from 'clusterkit(\/worker)?'/.test(code) && !/(from\s+|import\(\s*)['"]\.\.?\//.test(code));
 }
 
 function writeSources(project: string): void {
@@ -80,7 +84,8 @@ function writeSources(project: string): void {
   // The same, checking every declaration file too: clusterkit's against the compiler and @types/node.
   writeFileSync(join(project, 'tsconfig.strict-lib.json'), `${JSON.stringify({ extends: './tsconfig.strict.json', compilerOptions: { skipLibCheck: false } }, null, 2)}\n`);
 
-  const examples = [...standaloneExamples('docs/getting-started.md'), ...standaloneExamples('README.md')];
+  const pages = ['README.md', ...readdirSync(join(kRepoRoot, 'docs')).filter((file) => file.endsWith('.md')).map((file) => `docs/${file}`)];
+  const examples = pages.flatMap(standaloneExamples);
   expect(examples.length).toBeGreaterThanOrEqual(4);
   examples.forEach((code, index) => writeFileSync(join(src, `example-${index + 1}.ts`), `${code}\n`));
   for (const file of readdirSync(join(kRepoRoot, 'test/types'))) {

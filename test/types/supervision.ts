@@ -15,6 +15,9 @@ async function primarySide(primary: ClusterPrimary) {
   const failed: readonly WorkerHandle[] = report.failed;
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal }) => void [worker.id, timeoutMs + 1, signal satisfies 'SIGINT' | 'SIGTERM' | undefined]);
   primary.on('workerDrain', ({ worker, connections, spreadMs }) => void [worker.id, connections + 1, spreadMs + 1]);
+  primary.on('workerOutputLost', ({ worker, bytes }) => void [worker.id, bytes + 1]);
+  // @ts-expect-error bytes is a number
+  primary.on('workerOutputLost', ({ bytes }) => void bytes.toUpperCase());
   primary.on('workerSilent', ({ worker, silentMs }) => void [worker.id, silentMs + 1]);
   primary.on('workerSilenceEnd', ({ worker, silentMs }) => void [worker.id, silentMs + 1]);
   // @ts-expect-error a silence has no reason field

@@ -25,7 +25,8 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ type: 'workerDrain', ...worker, connections: 0, spreadMs: 1000 })).toBe('worker 7 (pid 4242, slot 1) stops: no open connection to release');
     expect(describeEvent({ type: 'workerDrain', ...worker, connections: 2, spreadMs: 1000 })).toBe('worker 7 (pid 4242, slot 1) drains gradually: releases its 2 open connections one at a time over 1000 ms');
     expect(describeEvent({ type: 'workerSlowMessage', ...worker, readMs: 2345, bytes: 15 * 1024 * 1024, count: 1 })).toBe('worker 7 (pid 4242, slot 1) sent a message that kept the primary busy 2345 ms (about 15.0 MiB)');
-    for (const type of ['workerDestroyTimeout', 'workerProtocolError', 'shutdownForced', 'workerDrain', 'workerChannelCorrupt']) expect(eventKind({ type }).tag).not.toBe('event');
+    expect(describeEvent({ type: 'workerOutputLost', ...worker, bytes: 3 * 1024 * 1024 })).toBe('worker 7 (pid 4242, slot 1) exited with 3.0 MiB of its output not yet read: its last lines are lost');
+    for (const type of ['workerDestroyTimeout', 'workerProtocolError', 'shutdownForced', 'workerDrain', 'workerChannelCorrupt', 'workerOutputLost']) expect(eventKind({ type }).tag).not.toBe('event');
     expect(describeEvent({ type: 'workerDrain', ...worker, connections: 23, spreadMs: 4000 })).toBe(
       'worker 7 (pid 4242, slot 1) drains gradually: releases its 23 open connections one at a time over 4000 ms',
     );

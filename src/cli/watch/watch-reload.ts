@@ -305,7 +305,7 @@ export async function watchAndReload(settings: WatchSettings, target: Reloadable
       // The primary has logged why ("rolling reload failed: ..."); say what happens next.
       // Every slot had been given up and none started again stayed up (H517): no old worker serves either.
       else if (!isClosed && error instanceof ReloadError && error.isNothingServing) logger.warn({}, 'no worker serves until the code starts: the next change reloads again');
-      else if (!isClosed) logger.warn({}, 'the old workers keep serving; the next change reloads again');
+      else if (!isClosed) logger.warn({}, 'the workers it did not replace keep serving the code from before it; the next change reloads again');
     } finally {
       wasSuperseded = isSuperseded;
       isReloading = false;

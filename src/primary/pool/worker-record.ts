@@ -178,6 +178,8 @@ export class WorkerRecord {
    * drains on its own (or ends the stop it was in) and exits with code 0 only if it cut nothing.
    */
   ownCloseAt: number | undefined;
+  /** The bytes of output it said its exit dropped (`$outputLost`, H540); undefined when it said none. */
+  outputLostBytes: number | undefined;
   /** Set while its exit waits for the last of what it wrote (worker-pool.ts `#onProcessExit`): gives the verdict once all was delivered. */
   finishExit: (() => void) | undefined;
   /** Last time anything arrived from the worker (heartbeat). */

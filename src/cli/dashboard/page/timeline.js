@@ -1,6 +1,6 @@
 // The event timeline: one line per lifecycle event, newest first, and the look of each event
 // kind, shared with the markers drawn on the charts' time axis.
-import { formatBytes, formatClock, formatMs } from './format.js';
+import { formatBytes, formatClock, formatMs, formatSize } from './format.js';
 
 /** Entries kept in the list; the charts keep their own markers for the whole history. */
 const kMaxEntries = 400;
@@ -18,6 +18,7 @@ const kKinds = {
   workerDrain: { tag: 'drain', color: '#a3e635', line: false },
   workerChannelCorrupt: { tag: 'channel corrupt', color: '#ef4444', line: true },
   workerSlowMessage: { tag: 'slow message', color: '#e879f9', line: false },
+  workerOutputLost: { tag: 'output lost', color: '#fbbf24', line: false },
   stickyRefused: { tag: 'sticky refused', color: '#f97316', line: false },
   crashLoop: { tag: 'crash loop', color: '#ef4444', line: true },
   reload: { tag: 'reload', color: '#60a5fa', line: true },
@@ -113,6 +114,8 @@ export function describeEvent(event) {
       return `${worker(event)} drains gradually: releases its ${event.connections} open connection${event.connections === 1 ? '' : 's'} one at a time over ${formatMs(event.spreadMs)} ms`;
     case 'workerSlowMessage':
       return `${worker(event)} sent ${event.reads > 1 ? `${event.reads} messages` : 'a message'} that kept the primary busy ${formatMs(event.readMs)} ms (${event.reads > 1 ? 'the largest ' : ''}about ${formatBytes(event.bytes)})${event.count > 1 ? `; ${event.count} times since the last` : ''}`;
+    case 'workerOutputLost':
+      return `${worker(event)} exited with ${formatSize(event.bytes)} of its output not yet read: its last lines are lost`;
     case 'stickyRefused': {
       const connections = `${event.count} sticky connection${event.count === 1 ? '' : 's'}`;
       if (event.reason === 'worker-refused') return `${worker(event)} had no sticky server: ${connections} closed; it gets no more`;

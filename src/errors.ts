@@ -995,12 +995,22 @@ export class ReloadError extends ClusterKitError {
    * worker serves, so no old worker keeps serving either.
    */
   readonly isNothingServing: boolean;
+  /**
+   * Of a rolling reload's failure (`reload()`, `reloadFailed`): the workers it was to replace, and
+   * those it replaced before it stopped (their slots run the new code; the others the code from
+   * before it), as its message says (`1 of 2 workers were replaced`). Undefined for a memory
+   * replacement's failure, which is no reload.
+   */
+  readonly workers: number | undefined;
+  readonly replaced: number | undefined;
 
-  constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean; isSuperseded?: boolean; isNothingServing?: boolean }) {
+  constructor(message: string, options?: { cause?: unknown; isShutdown?: boolean; isSuperseded?: boolean; isNothingServing?: boolean; workers?: number; replaced?: number }) {
     super(message, options);
     this.isShutdown = options?.isShutdown ?? false;
     this.isSuperseded = options?.isSuperseded ?? false;
     this.isNothingServing = options?.isNothingServing ?? false;
+    this.workers = options?.workers;
+    this.replaced = options?.replaced;
   }
 }
 

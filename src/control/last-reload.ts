@@ -38,11 +38,10 @@ export function trackLastReload(primary: ClusterPrimary): () => void {
   const onFailed = ({ error }: { readonly error: Error }) => {
     // Superseded by a newer save (H388): no failure of the code, and the next reload follows at once.
     if (running !== undefined && !(error instanceof ReloadError && error.isSuperseded)) {
-      // The reload's own count when its error gives it (`1 of 2 workers were replaced`): a slot
-      // whose old worker crashed during the reload is replaced with no `replace` slot change
-      // (retest t55 R2: `replaced: 1` beside an error saying 2 of 2).
-      const said = /\b(\d+) of (\d+) workers? (?:were|was) replaced\b/.exec(error.message);
-      const replaced = said === null ? running.replaced : Number(said[1]);
+      // The reload's own count (`ReloadError.replaced`, the one its message gives): a slot whose
+      // old worker crashed during the reload is replaced with no `replace` slot change (retest
+      // t55 R2: `replaced: 1` beside an error saying 2 of 2).
+      const replaced = error instanceof ReloadError && error.replaced !== undefined ? error.replaced : running.replaced;
       records.set(primary, { outcome: 'failed', startedAt: running.startedAt, endedAt: Date.now(), workers: running.workers, replaced, error: error.message });
     }
     running = undefined;

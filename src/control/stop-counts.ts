@@ -104,7 +104,8 @@ export async function reloadWithCounts(
     // one's is the failure of the reload that loaded its code (or a shutdown's refusal): its own.
     if (!joined || queued) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    throw new ReloadError(`A reload was already under way when this one was requested, so this request joined it, and it failed: ${message}`, { cause: error });
+    const counts = error instanceof ReloadError && error.workers !== undefined ? { workers: error.workers, ...(error.replaced === undefined ? {} : { replaced: error.replaced }) } : {};
+    throw new ReloadError(`A reload was already under way when this one was requested, so this request joined it, and it failed: ${message}`, { cause: error, ...counts });
   } finally {
     primary.off('reloadComplete', onComplete);
     primary.off('crashLoopRefill', onRefill);

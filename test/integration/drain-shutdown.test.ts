@@ -180,6 +180,7 @@ describe('a shutdown during a gradual drain', () => {
     expect(error).toBeInstanceOf(ReloadError);
     expect((error as ReloadError).isShutdown).toBe(true);
     expect((error as ReloadError).message).toBe('The reload stopped because the primary is shutting down; 1 of 1 workers were replaced, and the shutdown stopped the old ones still draining.');
+    expect(error).toMatchObject({ isShutdown: true, workers: 1, replaced: 1 });
     expect(completed).toEqual([]);
     expect(ids(report.graceful)).toContain(old!.id);
     expect(report.graceful).toHaveLength(2);

@@ -60,7 +60,8 @@ describe('a reload whose replacement exits after it took over', () => {
     const incoming = forks.events[0]!.worker;
     expect(crashes.events[0]!.worker).toBe(incoming);
     expect(error).toBeInstanceOf(ReloadError);
-    expect(error).toMatchObject({ code: 'ERR_RELOAD_FAILED', isShutdown: false });
+    // Its counts as fields too, as its message gives them: `status` reads these.
+    expect(error).toMatchObject({ code: 'ERR_RELOAD_FAILED', isShutdown: false, workers: 2, replaced: 1 });
     expect((error as Error).message).toMatch(
       new RegExp(
         `^The replacement for worker slot 0, worker ${incoming.id} \\(pid ${incoming.pid}\\), exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ` +
@@ -108,6 +109,7 @@ describe('a reload whose replacement exits after it took over', () => {
     const error = await reloading;
 
     expect(error).toBeInstanceOf(ReloadError);
+    expect(error).toMatchObject({ workers: 2, replaced: 2 });
     expect((error as Error).message).toMatch(
       new RegExp(
         `^The replacement for worker slot 1, worker ${last.id} \\(pid ${last.pid}\\), exited with code 1 (?:\\d+ ms|\\d+\\.\\d s) after it was ready, ` +
@@ -227,6 +229,7 @@ describe('a reload whose replacement exits after it took over', () => {
     );
     const last = changes.events.find((event) => event.slot === 1)!.worker;
     expect(error).toBeInstanceOf(ReloadError);
+    expect(error).toMatchObject({ workers: 2, replaced: 2 });
     expect((error as Error).message).toMatch(
       new RegExp(
         `^The replacement for worker slot 1, worker ${last.id} \\(pid ${last.pid}\\), exited with code 1 .*, so the reload stopped while it waited for its replacements to stay up ` +

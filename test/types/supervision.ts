@@ -42,7 +42,7 @@ async function primarySide(primary: ClusterPrimary) {
   primary.on('reloadComplete', ({ refillsFailed }) => void ((refillsFailed satisfies number | undefined) ?? 0));
   primary.on('workerExit', ({ killedFor }) => void (killedFor satisfies Error | undefined)?.message);
   primary.on('reloadFailed', ({ error }) => {
-    if (error instanceof ReloadError) void [error.isNothingServing satisfies boolean, error.isShutdown, error.isSuperseded];
+    if (error instanceof ReloadError) void [error.isNothingServing satisfies boolean, error.isShutdown, error.isSuperseded, error.workers satisfies number | undefined, error.replaced satisfies number | undefined];
   });
   primary.on('crashLoop', ({ reason, error }) => {
     const why: 'startup-failures' | 'too-many-restarts' | 'memory-limit' = reason;

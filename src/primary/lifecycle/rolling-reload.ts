@@ -205,7 +205,12 @@ export async function rollingReload(
     if (refill !== undefined && replaced === 0 && refill.failures.length === refill.slots.length) throw nothingServesError(refill, windowMs);
   } catch (error) {
     progress.end();
-    let failure = error instanceof ReloadError ? error : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning() });
+    // Its counts, as its message gives them: \`status\` reads them (last-reload.ts), not the message.
+    const counts = { workers: slots.length, replaced };
+    let failure =
+      error instanceof ReloadError
+        ? withCounts(error, counts)
+        : new ReloadError(toError(error).message, { cause: error, isShutdown: !context.isRunning(), ...counts });
     if (env !== undefined && context.pool.env === env) {
       // The env from before is in force again (H340): this one was never applied in full.
       context.pool.env = before;
@@ -216,6 +221,8 @@ export async function rollingReload(
           cause: failure.cause,
           isShutdown: failure.isShutdown,
           isSuperseded: failure.isSuperseded,
+          isNothingServing: failure.isNothingServing,
+          ...counts,
         });
       }
     }
@@ -224,6 +231,14 @@ export async function rollingReload(
   }
   const refillsFailed = refill?.failures.length ?? 0;
   context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refillsFailed === 0 ? {} : { refillsFailed }) });
+}
+
+/** `error` with the reload's counts: itself when it has them, else a copy with them (the same message, flags and cause). */
+function withCounts(error: ReloadError, counts: { workers: number; replaced: number }): ReloadError {
+  if (error.workers !== undefined) return error;
+  const copy = new ReloadError(error.message, { cause: error.cause, isShutdown: error.isShutdown, isSuperseded: error.isSuperseded, isNothingServing: error.isNothingServing, ...counts });
+  copy.stack = error.stack;
+  return copy;
 }
 
 /**

@@ -80,7 +80,7 @@ describe('sticky sessions', () => {
     expect(victim.state).toBe('exited');
   });
 
-  it('[H488] hands the connections a dead worker\'s channel never wrote to another worker: none hangs, none is leaked', async () => {
+  it('[H488][H542] hands the connections a dead worker\'s channel never wrote to another worker: none hangs, none is leaked; the one written to it is counted cut', async () => {
     const gates = mkdtempSync(join(tmpdir(), 'ck-sticky-'));
     onCleanup(() => rmSync(gates, { recursive: true, force: true }));
     // No heartbeat: the blocked worker stays the client's until it dies.
@@ -103,8 +103,10 @@ describe('sticky sessions', () => {
     // Accepted in order: once a later connection is answered, the primary dispatched the five.
     expect(await pidFor(address.port, otherClient)).toBe(other.pid);
     const exited = onceEvent(primary, 'workerExit');
+    const crashed = onceEvent(primary, 'workerCrash');
     process.kill(victimPid, 'SIGKILL');
     await exited;
+    const crash = await crashed;
     // Before, the four queued hung for good (their sockets in CLOSE-WAIT in the primary).
     const outcomes = await Promise.race([
       Promise.all(requests.map((request) => request.outcome)),
@@ -117,6 +119,8 @@ describe('sticky sessions', () => {
     const answered = outcomes.filter((outcome) => outcome === `pid:${other.pid}`);
     expect(answered.length).toBeGreaterThanOrEqual(4);
     expect(outcomes.filter((outcome) => outcome !== `pid:${other.pid}`).every((outcome) => outcome === 'closed')).toBe(true);
+    // [H542] The one closed with it is counted in what its death cut (before: lostRequests 0, hostile tester t57).
+    expect(crash.lostRequests ?? 0).toBe(outcomes.filter((outcome) => outcome === 'closed').length);
   });
 
   it('passes HTTP upgrades (WebSocket) through to the chosen worker', async () => {

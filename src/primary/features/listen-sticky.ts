@@ -139,7 +139,13 @@ class StickyBalancer {
     unsent.add(socket);
     worker.clusterWorker.send(kStickyHandleMessage, socket, { keepOpen: false }, (error) => {
       // Taken back at its worker's end (below): handed on already.
-      if (!unsent.delete(socket) || !error) return;
+      if (!unsent.delete(socket)) return;
+      // Written: its connection is the worker's once the worker acknowledges it. Until then its
+      // death closes it (Node's channel closes a handle still pending), and that is counted.
+      if (!error) {
+        worker.unacknowledgedSticky = 1;
+        return;
+      }
       this.#assignments.delete(key);
       socket.destroy();
     });
@@ -153,6 +159,7 @@ class StickyBalancer {
       // Its channel's end, not its exit: until then Node may still write the queue (an
       // acknowledgement read after the exit). At the end the queue is dead for good.
       worker.clusterWorker.once('disconnect', () => this.#takeBack(worker));
+      watchStickyAcknowledgements(worker);
     }
     return unsent;
   }
@@ -217,6 +224,25 @@ class StickyBalancer {
 
 /** Why the primary itself refused a sticky connection (a worker's own refusal is told per worker). */
 type RefusedReason = Exclude<StickyRefusedReason, 'worker-refused'>;
+
+/**
+ * Clears `record.unacknowledgedSticky` at each handle acknowledgement its process reads. Node
+ * writes one handle at a time, the next only once the last is acknowledged, and a sticky one's
+ * write callback runs after its write, so an acknowledgement read after that callback is that
+ * connection's (node:cluster's own handoffs share the queue; their acknowledgements come before).
+ * `internalMessage` is the event Node's own channel code reads `NODE_HANDLE_ACK` from.
+ */
+function watchStickyAcknowledgements(record: WorkerRecord): void {
+  const watched = stickyWatched;
+  if (watched.has(record)) return;
+  watched.add(record);
+  record.clusterWorker.process.on('internalMessage', (message: unknown) => {
+    if (typeof message === 'object' && message !== null && (message as { cmd?: unknown }).cmd === 'NODE_HANDLE_ACK') record.unacknowledgedSticky = 0;
+  });
+}
+
+/** The workers whose acknowledgements are watched: one listener each, whatever the number of sticky listeners. */
+const stickyWatched = new WeakSet<WorkerRecord>();
 
 /**
  * Whether `socket` still holds its connection: Node's channel takes the handle out of a socket

@@ -237,7 +237,7 @@ export class WorkerRecord {
   lostRequests(): number | undefined {
     // Its last report, from before its own close, is stale: the drain after it cut nothing (H536).
     const open = this.hasDrainedAfterOwnClose() ? 0 : (this.openAtExit ?? this.openRequests ?? this.openSaid ?? this.health?.openRequests);
-    const handoffs = this.unacknowledgedHandoffs();
+    const handoffs = this.unacknowledgedHandoffs() + this.unacknowledgedSticky;
     return open === undefined && handoffs === 0 ? undefined : (open ?? 0) + handoffs;
   }
 
@@ -368,6 +368,12 @@ export class WorkerRecord {
   isBulkEnded = false;
   /** Its messages waiting for their bulk bytes, and whether it kept talking meanwhile (bulk-wait.ts). */
   readonly bulkWait = new BulkWait();
+  /**
+   * Sticky connections written to its channel that it has not acknowledged yet (Node's
+   * `NODE_HANDLE_ACK`; listen-sticky.ts): Node closes them at the channel's end, so its death
+   * cut them (hostile tester t57). Node writes one handle at a time: 0 or 1.
+   */
+  unacknowledgedSticky = 0;
   /** Connections node:cluster handed to it that it never acknowledged (handoff-guard.ts). */
   unacknowledgedHandoffs: () => number = () => 0;
   /** Ends the connections handed to it and never acknowledged (handoff-guard.ts `endUnacknowledged`): its process exited, its channel held by another. */

@@ -97,13 +97,15 @@ export class Inbound {
       this.replyError(id, error);
       return;
     }
+    // System requests ($shutdown itself) are not work a stopping peer waits for, but one that
+    // carries a requester's work is: a relayed sendTo() waits as a send() does (H264). Its reply's
+    // errors name that work's type, not `$relayed` (hostile tester t57, H543).
+    const workType = isSystemType(type) ? this.#options.workTypeOf?.(type, payload) : type;
+    const replyType = workType ?? type;
     if (!isThenable(result)) {
-      if (result !== kNoReply) this.#reply(id, type, result);
+      if (result !== kNoReply) this.#reply(id, replyType, result);
       return;
     }
-    // System requests ($shutdown itself) are not work a stopping peer waits for, but one that
-    // carries a requester's work is: a relayed sendTo() waits as a send() does (H264).
-    const workType = isSystemType(type) ? this.#options.workTypeOf?.(type, payload) : type;
     const running = workType === undefined ? undefined : this.#start(workType);
     let promise: Promise<unknown>;
     try {
@@ -116,7 +118,7 @@ export class Inbound {
     promise.then(
       (value) => {
         if (running) this.#done(running);
-        this.#reply(id, type, value);
+        this.#reply(id, replyType, value);
       },
       (error: unknown) => {
         if (running) this.#done(running);

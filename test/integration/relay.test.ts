@@ -90,6 +90,14 @@ describe('worker-to-worker messages', () => {
     expect(byId.remoteMessage).not.toContain('primary.workers');
   });
 
+  it('[H543] a relayed reply that cannot be sent is named by its type, not by the relay\'s internal one', async () => {
+    const { primary, alice } = await relayPair();
+    const error = await primary.send(alice, 'relay', { target: 'bob', type: 'unsendableReply' }).catch((e: RemoteError) => e);
+    // Before: `Cannot send the reply to "$relayed", field reply.f: ...` (hostile tester t57).
+    expect((error as RemoteError).remoteMessage).toContain('the reply to "unsendableReply", field reply.f');
+    expect((error as RemoteError).remoteMessage).not.toContain('$relayed');
+  });
+
   it('revives the clusterkit error classes in the sending worker', async () => {
     // The fixture's relay handler rethrows what sendTo() rejected with; its name proves the class.
     const { primary, alice } = await relayPair();

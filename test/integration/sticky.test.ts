@@ -7,7 +7,7 @@ import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { abandon, get } from '../helpers/http.js';
 import { testPrimary } from '../helpers/primary.js';
-import { onceEvent } from '../helpers/wait.js';
+import { onceEvent, until } from '../helpers/wait.js';
 import type { StickyRefusedEvent } from '../../src/index.js';
 
 const clients = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9'];
@@ -256,6 +256,20 @@ describe('sticky sessions: only the workers that serve sticky take part', () => 
     const total = (reason: string) => seen.filter((event) => event.reason === reason).reduce((sum, event) => sum + event.count, 0);
     expect({ noReady: total('no-ready-worker'), noSticky: total('no-sticky-worker') }).toEqual({ noReady: 3, noSticky: 1 });
     expect(seen[0]).toEqual({ reason: 'no-ready-worker', count: 1 });
+  });
+
+  it('[H544] a $stickyRefused from a worker that was handed no sticky connection is forged: dropped and counted, never reported as a refusal', async () => {
+    const { logger, text } = capturedLogger();
+    // No sticky listener at all, and a worker that serves sticky (it said so): nothing was ever handed to it.
+    const primary = testPrimary({ workerCount: 1, logger }, 'sticky-worker.ts');
+    const [worker] = await primary.start();
+    let refusals = 0;
+    primary.on('stickyRefused', () => refusals++);
+    await expect(primary.send(worker!, 'forgeStickyRefused')).resolves.toBe('sent');
+    await until(() => (primary.stats().find((row) => row.id === worker!.id)?.protocolErrors ?? 0) >= 1, 30_000, 'the forged notice counted');
+    // Before: `WARN worker 1 closed a sticky connection it could not serve ...` and a stickyRefused event (hostile tester t57).
+    expect(refusals).toBe(0);
+    expect(text()).not.toContain('closed a sticky connection it could not serve');
   });
 
   it('[H63] a worker that cannot serve a sticky connection closes it, is reported once, and gets no more', async () => {

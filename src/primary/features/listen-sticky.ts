@@ -137,6 +137,7 @@ class StickyBalancer {
     }
     const unsent = this.#unsentOf(worker);
     unsent.add(socket);
+    worker.stickyHanded++;
     worker.clusterWorker.send(kStickyHandleMessage, socket, { keepOpen: false }, (error) => {
       // Taken back at its worker's end (below): handed on already.
       if (!unsent.delete(socket)) return;

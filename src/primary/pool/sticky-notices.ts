@@ -24,8 +24,10 @@ export function registerStickyNotices({ system, emit }: Pick<PrimaryContext, 'sy
     check: isNoPayload,
     // Only a worker that said it serves sticky is handed sticky connections; from any other
     // worker the notice is forged, dropped and counted. Later ones count the connections that
-    // were already on their way when it refused the first.
-    when: (record) => record.servesSticky || record.stickyRefused > 0,
+    // were already on their way when it refused the first. Each answers a connection handed to
+    // it: one more than it was handed is forged too (hostile tester t57: a worker that never got
+    // one, with no sticky listener at all, was reported refusing, H544).
+    when: (record) => (record.servesSticky || record.stickyRefused > 0) && record.stickyRefused < record.stickyHanded,
     handle: (_, record) => {
       record.servesSticky = false;
       record.stickyRefused++;

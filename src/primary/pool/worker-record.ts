@@ -110,6 +110,8 @@ export class WorkerRecord {
   servesSticky = false;
   /** Sticky connections it closed unserved (`$stickyRefused`). */
   stickyRefused = 0;
+  /** Sticky connections handed to it (listen-sticky.ts): each refusal answers one, so no more refusals than these are true (H544). */
+  stickyHanded = 0;
   /** Its rate-limited `stickyRefused` events (created at its first refusal). */
   stickyWarning: RateLimitedWarning<number> | undefined;
   /**

@@ -338,6 +338,8 @@ function workerNameRule(what: 'name' | 'role'): string {
  */
 export function workerNameProblem(value: string, what: 'name' | 'role' = 'name'): string | undefined {
   if (value.length === 0) return 'it is empty';
+  // The mark clusterkit status and the dashboard show for a worker with none (hostile tester t57, H545).
+  if (value === '-') return `it is "-", which clusterkit status shows for a worker with no ${what}`;
   if (value.length > kMaxWorkerNameLength) return `it has ${value.length} characters`;
   const found = unsafeNameCharacter().exec(value);
   if (found !== null) {
@@ -433,7 +435,7 @@ function checkedWorkerNameProblem(value: string, what: 'name' | 'role'): string 
   const checked = kCheckedNames[what];
   if (checked.has(value)) return undefined;
   // Most names (`cache`, `api-7`) are plain ASCII: one regular expression instead of the rest.
-  const plain = kPlainAsciiName.test(value) && (what === 'name' || !value.includes(','));
+  const plain = kPlainAsciiName.test(value) && (what === 'name' || !value.includes(',')) && value !== '-';
   const problem = plain ? undefined : workerNameProblem(value, what);
   if (problem === undefined) {
     if (checked.size >= kCheckedNamesMax) checked.clear();

@@ -24,7 +24,7 @@ describe('names, message limits and arguments', () => {
   // Before: `fork({ name: 'svc\ud800' })` was accepted, and the worker read its name from its
   // environment (UTF-8) as `svc\ufffd`: sendTo() failed under either spelling, even from the
   // worker itself. Invisible characters passed: `b` and `b\u200b` looked the same in status.
-  it('[H354] refuses names and roles with a lone surrogate or an invisible character, saying which and where', async () => {
+  it('[H354][H545] refuses names and roles with a lone surrogate or an invisible character, or "-", saying which and where', async () => {
     const primary = testPrimary({ workerCount: 0 });
     await primary.start();
     const refused: Array<[string, string]> = [
@@ -51,6 +51,10 @@ describe('names, message limits and arguments', () => {
     expect((await failure(() => primary.fork({ roles: ['w\u200deb'] }), InvalidOptionError)).message).toContain('U+200D at index 1');
     expect((await failure(() => primary.fork({ roles: ['a,b'] }), InvalidOptionError)).message).toContain('or commas (it has a comma at index 1, and roles travel comma-joined in CLUSTERKIT_ROLES).');
     expect((await failure(() => primary.listenSticky({ port: 0, role: 'web\u200b' }), InvalidOptionError)).option).toBe('role');
+    // [H545] "-" is what status shows for no name or no role (hostile tester t57: a worker named "-" looked unnamed).
+    expect((await failure(() => primary.fork({ name: '-' }), InvalidOptionError)).message).toContain('(it is "-", which clusterkit status shows for a worker with no name).');
+    expect((await failure(() => primary.fork({ roles: ['-'] }), InvalidOptionError)).message).toContain('it is "-", which clusterkit status shows for a worker with no role');
+    expect(() => primary.workerByName('-')).toThrow(InvalidArgumentError);
     expect(primary.workers).toEqual([]);
     // Letters of any language and an emoji (a surrogate pair) reach the worker as given, and
     // the worker reaches itself by the name it reads.

@@ -123,9 +123,11 @@ export function tellOrphaned(info: OrphanedInfo): void {
   }
   const call = end.call === 'process.disconnect()' ? end.call : "cluster.worker.disconnect(), node:cluster's way for a worker to leave: it closed the worker's servers first";
   if (info.wasStopping) {
-    // In a stop (a SIGTERM listener's `server.close(); process.disconnect()`): the worker was
-    // leaving anyway, and its exit code tells the primary how (H536). No call to remove.
-    say(`${self()}: its own code closed its IPC channel to its primary (${call}) during its stop; ${whatItDoes(info)}`);
+    // In a stop (a SIGTERM listener's `server.close(); process.disconnect()`, a pattern of many
+    // cluster guides): the worker was leaving anyway, its exit code tells the primary how (H536),
+    // and the primary's own line says it. No call to remove, and nothing to say here unless the
+    // stop ends badly (two WARN lines per worker per stop, for a graceful stop: H546).
+    ownCloseInStop = end.call === 'process.disconnect()' ? end.call : 'cluster.worker.disconnect()';
     return;
   }
   say(
@@ -165,7 +167,9 @@ export interface OrphanStopInfo {
 
 /** The last line: how the orphan's stop ended. */
 export function tellOrphanStopped(info: OrphanStopInfo): void {
-  const after = `${wholeMs(info.elapsedMs)} ms after ${channelEnd?.by === 'primary-gone' ? 'its primary was gone' : 'its IPC channel closed'}`;
+  if (ownCloseInStop !== undefined && info.requestsCut === 0 && !info.isOverrun && !info.failed) return;
+  const closed = ownCloseInStop === undefined ? 'its IPC channel closed' : `its own code closed its IPC channel during its stop (${ownCloseInStop})`;
+  const after = `${wholeMs(info.elapsedMs)} ms after ${channelEnd?.by === 'primary-gone' ? 'its primary was gone' : closed}`;
   if (channelEnd?.by === 'own-code' && channelEnd.call === 'cluster.worker.kill()') {
     // Ended by node:cluster at the close, not by a deadline of its stop.
     say(`${self()} exited ${after}, ended by cluster.worker.kill(): ${info.requestsCut > 0 ? `it cut off ${plural(info.requestsCut, 'request')} still open` : 'no request was cut off'}`);
@@ -200,6 +204,8 @@ function plural(count: number, noun: string): string {
 
 /** When this worker found its primary gone (ms since the epoch), for each line of the orphans file (H451). */
 let orphanedAt: number | undefined;
+/** Set when its own code closed its channel during a stop the primary asked for: its last line only if that stop ends badly. */
+let ownCloseInStop: string | undefined;
 /** How its channel closed: set by the first line, for the last. */
 let channelEnd: ChannelEnd | undefined;
 /** Its primary still runs (H516): it relays the worker's stderr, to its log files too. */

@@ -144,6 +144,25 @@ describe('clusterkit run: a worker that closes its own IPC channel', () => {
     expect(run.stderr()).not.toContain('Remove that call');
   }, 60_000);
 
+  it("[H547] a SIGTERM listener's server.close(); process.disconnect() in a stop lets a request that takes 2.5 s finish within the shutdown timeout: answered, graceful", async () => {
+    const port = await freePort();
+    // The request takes 2.5 s of the script's own time; the shutdown timeout is 10 s.
+    const script =
+      "const server = require('node:http').createServer((q, s) => { console.log('got ' + q.url); setTimeout(() => s.end('late'), 2500); }).listen(Number(process.env.PORT));\n" +
+      "process.on('SIGTERM', () => { server.close(); process.disconnect(); });\n";
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'h547'], { runtime, cwd: tempProject({ 'app.cjs': script }), env: { PORT: String(port) } });
+    await run.waitFor(/service h547 started/);
+    const slow = fetch(`http://127.0.0.1:${port}/slow`).then((response) => response.text(), () => 'cut');
+    await run.waitFor(/got \/slow/);
+    const stop = await cli(['stop', 'h547'], { runtime, ms: 30_000 });
+    // Before: the primary killed it 1 s after its channel closed, whatever the shutdown timeout: `cut`, killed.
+    await expect(slow).resolves.toBe('late');
+    expect(stop).toMatchObject({ code: 0, stdout: 'stopped h547: 1 worker stopped gracefully\n' });
+    await expect(run.exited()).resolves.toBe(0);
+    expect(run.stderr()).not.toContain('SIGKILL');
+  }, 60_000);
+
   it("[H536] a SIGTERM listener's process.disconnect(); process.exit(0) in a stop, with a request open: it is counted cut off", async () => {
     const port = await freePort();
     const script =

@@ -694,6 +694,10 @@ export class WorkerPool {
     if (record.finishExit !== undefined) return record.finishExit();
     this.#context.emit('workerDisconnect', { worker: record.handle });
     this.rotation.remove(record);
+    // Its own code closed its channel during a stop the primary asked for (`$ownClose`: a SIGTERM
+    // listener's `server.close(); process.disconnect()`): it drains, and that stop's timeout, not
+    // a second, bounds it (H547: a request of 2.5 s was cut at 1 s, with 10 s to stop).
+    if (record.isAskedToStop && record.ownCloseAt !== undefined) return;
     // No reply can arrive any more. The exit normally follows within milliseconds and says how
     // the worker died; a worker that lingers without its channel is useless and is killed.
     record.disconnectTimer = setTimeout(() => {

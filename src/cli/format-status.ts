@@ -61,29 +61,50 @@ export function statusHeader(status: ClusterStatus): string {
 export function lastReloadLine(status: ClusterStatus): string {
   const last: unknown = status.lastReload;
   if (typeof last !== 'object' || last === null) return '';
-  const { outcome, startedAt, endedAt, workers, replaced } = last as Record<string, unknown>;
+  const { outcome, startedAt, endedAt, workers, replaced, failedInRow, firstFailedAt } = last as Record<string, unknown>;
   if (outcome !== 'failed' || !isFigure(startedAt) || !isFigure(endedAt) || !isFigure(status.startedAt) || !isFigure(status.uptimeMs)) return '';
   // The primary's clock at its answer: each worker started its uptime before it.
   const now = status.startedAt + status.uptimeMs;
-  const older = (Array.isArray(status.workers) ? status.workers : []).filter(
-    (worker) => isFigure(worker.uptimeMs) && isFigure(worker.id) && now - worker.uptimeMs < startedAt && worker.state !== 'stopping',
-  );
+  const live = (Array.isArray(status.workers) ? status.workers : []).filter((worker) => worker.state !== 'stopping' && isFigure(worker.uptimeMs) && isFigure(worker.id));
+  const startOf = (worker: (typeof live)[number]) => now - (worker.uptimeMs as number);
   const counts = !isFigure(workers) || !isFigure(replaced) ? '' : workers === 0 ? ', with no worker to replace' : `, ${replaced} of ${workers} ${workers === 1 ? 'worker' : 'workers'} replaced`;
-  const named = older.map((worker) => `${worker.id}${isFigure(worker.slot) ? ` (slot ${worker.slot})` : ''}`);
-  const live = (Array.isArray(status.workers) ? status.workers : []).filter((worker) => worker.state !== 'stopping').length;
   // A slot waiting out its restart's backoff has no worker, and restarts with the new code: "every
   // worker still runs the code from before it" read as if the reload had changed nothing (newcomer t57).
   const restarting = failingSlots(status)
     .filter((slot) => slot.state === 'restarting')
     .map((slot) => slot.slot);
   const restartingText = restarting.length === 0 ? '' : `; ${restarting.length === 1 ? 'slot' : 'slots'} ${restarting.join(', ')} ${restarting.length === 1 ? 'restarts' : 'restart'} with the new code`;
+  const head = `last reload: failed ${formatDuration(Math.max(0, now - endedAt))} ago${counts}`;
+  // After several failed reloads in a row, the code that ran before them all is the last that
+  // completed, and each of them may have left some slots on its own build (ops tester t57: a
+  // second failed reload read "every worker still runs the code from before it" over two
+  // builds, H548). Each worker is told by when it started: before the first of them, during
+  // one of the earlier ones, or during the last.
+  if (isFigure(failedInRow) && failedInRow > 1 && isFigure(firstFailedAt) && firstFailedAt <= startedAt) {
+    const groups = [
+      { workers: live.filter((worker) => startOf(worker) < firstFailedAt), what: 'the code from before the first of them' },
+      { workers: live.filter((worker) => startOf(worker) >= firstFailedAt && startOf(worker) < startedAt), what: 'code an earlier one of them loaded' },
+      { workers: live.filter((worker) => startOf(worker) >= startedAt), what: 'the code of the last' },
+    ].filter((group) => group.workers.length > 0);
+    const row = `; ${failedInRow} reloads in a row failed`;
+    if (groups.length === 1 && groups[0]!.workers.length === live.length && restarting.length === 0) return `${head}${row}; every worker runs ${groups[0]!.what}\n`;
+    const said = groups.map((group) => `${describeWorkers(group.workers)} ${group.workers.length === 1 ? 'runs' : 'run'} ${group.what}`).join(', ');
+    return `${head}${row}${said === '' ? '' : `; ${said}`}${restartingText}\n`;
+  }
+  const older = live.filter((worker) => startOf(worker) < startedAt);
   const mixed =
     older.length === 0
       ? ''
-      : older.length === live && restarting.length === 0
+      : older.length === live.length && restarting.length === 0
         ? '; every worker still runs the code from before it'
-        : `; ${older.length === 1 ? 'worker' : 'workers'} ${named.join(', ')} still ${older.length === 1 ? 'runs' : 'run'} the code from before it${older.length === live ? '' : ', the others the new code'}${restartingText}`;
-  return `last reload: failed ${formatDuration(Math.max(0, now - endedAt))} ago${counts}${mixed}\n`;
+        : `; ${describeWorkers(older)} still ${older.length === 1 ? 'runs' : 'run'} the code from before it${older.length === live.length ? '' : ', the others the new code'}${restartingText}`;
+  return `${head}${mixed}\n`;
+}
+
+/** `worker 2 (slot 1)`, `workers 2 (slot 1), 3 (slot 0)`. */
+function describeWorkers(workers: readonly { id: unknown; slot: unknown }[]): string {
+  const named = workers.map((worker) => `${worker.id as number}${isFigure(worker.slot) ? ` (slot ${worker.slot})` : ''}`);
+  return `${workers.length === 1 ? 'worker' : 'workers'} ${named.join(', ')}`;
 }
 
 /** One row per worker, and the notes under them; `(no workers)` when there is none. */

@@ -19,6 +19,14 @@ export interface LastReload {
   readonly replaced: number;
   /** For `failed`: the reload's error message. */
   readonly error?: string;
+  /**
+   * For `failed`: the reloads that failed in a row, this one the last (since the last that
+   * completed, or the start), and when the first of them began (ms since the epoch). A live
+   * worker started before `firstFailedAt` runs the code from before them all; the others run
+   * code one of them loaded, which may differ from worker to worker (H548).
+   */
+  readonly failedInRow?: number;
+  readonly firstFailedAt?: number;
 }
 
 const records = new WeakMap<ClusterPrimary, LastReload>();
@@ -26,6 +34,8 @@ const records = new WeakMap<ClusterPrimary, LastReload>();
 /** Records `primary`'s reloads from now on (its event recording calls it); returns the function that stops. */
 export function trackLastReload(primary: ClusterPrimary): () => void {
   let running: { startedAt: number; workers: number; replaced: number } | undefined;
+  // The failed reloads since the last that completed: after two, a worker may run either's code.
+  let failedRow: { count: number; firstAt: number } | undefined;
   const onReload = ({ workers }: { readonly workers: number }) => (running = { startedAt: Date.now(), workers, replaced: 0 });
   // A replacement that took over its slot, during the reload (a memory replacement between reloads is none of its).
   const onSlotChange = ({ reason }: { readonly reason: string }) => {
@@ -34,6 +44,7 @@ export function trackLastReload(primary: ClusterPrimary): () => void {
   const onComplete = ({ replaced }: { readonly replaced: number }) => {
     if (running !== undefined) records.set(primary, { outcome: 'complete', startedAt: running.startedAt, endedAt: Date.now(), workers: running.workers, replaced });
     running = undefined;
+    failedRow = undefined;
   };
   const onFailed = ({ error }: { readonly error: Error }) => {
     // Superseded by a newer save (H388): no failure of the code, and the next reload follows at once.
@@ -42,7 +53,17 @@ export function trackLastReload(primary: ClusterPrimary): () => void {
       // old worker crashed during the reload is replaced with no `replace` slot change (retest
       // t55 R2: `replaced: 1` beside an error saying 2 of 2).
       const replaced = error instanceof ReloadError && error.replaced !== undefined ? error.replaced : running.replaced;
-      records.set(primary, { outcome: 'failed', startedAt: running.startedAt, endedAt: Date.now(), workers: running.workers, replaced, error: error.message });
+      failedRow = failedRow === undefined ? { count: 1, firstAt: running.startedAt } : { count: failedRow.count + 1, firstAt: failedRow.firstAt };
+      records.set(primary, {
+        outcome: 'failed',
+        startedAt: running.startedAt,
+        endedAt: Date.now(),
+        workers: running.workers,
+        replaced,
+        error: error.message,
+        failedInRow: failedRow.count,
+        firstFailedAt: failedRow.firstAt,
+      });
     }
     running = undefined;
   };

@@ -23,7 +23,7 @@ const good = (version: string) => `require('node:http').createServer((q, r) => r
 const slotOneBroken = `if (process.env.NODE_APP_INSTANCE === '1') throw new Error('slot one broken');\n${good('v2')}`;
 
 describe('clusterkit status after a reload that failed part way [H529]', () => {
-  it('[H529] names the workers that still run the code from before it, and says nothing once a reload completes', async () => {
+  it('[H529][H548] names the workers that still run the code from before it, also after a second failed reload, and says nothing once a reload completes', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const project = tempProject({ 'app.cjs': good('v1') });
@@ -40,6 +40,17 @@ describe('clusterkit status after a reload that failed part way [H529]', () => {
     const json = JSON.parse((await cli(['status', 'mixed', '--json'], { runtime })).stdout) as { lastReload?: { outcome: string; workers: number; replaced: number; error?: string } };
     expect(json.lastReload).toMatchObject({ outcome: 'failed', workers: 2, replaced: 1 });
     expect(json.lastReload?.error).toContain('slot one broken');
+
+    // [H548] A second failed reload (every slot's replacement throws): two builds still serve, and
+    // the line says which worker runs which (before: "every worker still runs the code from before it").
+    writeFileSync(join(project, 'app.cjs'), "throw new Error('all broken');\n");
+    expect((await cli(['reload', 'mixed'], { runtime, ms: 30_000 })).code).toBe(1);
+    const twice = await cli(['status', 'mixed'], { runtime });
+    expect(twice.stdout).toMatch(
+      /\nlast reload: failed [\d.]+m?s ago, 0 of 2 workers replaced; 2 reloads in a row failed; worker 2 \(slot 1\) runs the code from before the first of them, worker \d+ \(slot 0\) runs code an earlier one of them loaded\n/,
+    );
+    const twiceJson = JSON.parse((await cli(['status', 'mixed', '--json'], { runtime })).stdout) as { lastReload?: Record<string, unknown> };
+    expect(twiceJson.lastReload).toMatchObject({ outcome: 'failed', workers: 2, replaced: 0, failedInRow: 2, firstFailedAt: expect.any(Number) });
 
     writeFileSync(join(project, 'app.cjs'), good('v3'));
     const fixed = await cli(['reload', 'mixed'], { runtime, ms: 30_000 });
@@ -67,6 +78,12 @@ describe('the last reload line with a slot restarting on the new code [H541]', (
 
   it('[H541] names the worker still on the code from before it and the slot restarting with the new code', () => {
     expect(lastReloadLine(status([failing]))).toBe('last reload: failed 10s ago, 1 of 2 workers replaced; worker 7 (slot 1) still runs the code from before it; slot 0 restarts with the new code\n');
+  });
+
+  it('[H548] after reloads failed in a row, with every worker from before the first: every worker runs the code from before the first of them', () => {
+    const row = status([]);
+    (row as unknown as { lastReload: Record<string, unknown> }).lastReload = { outcome: 'failed', startedAt: 40_000, endedAt: 50_000, workers: 2, replaced: 0, failedInRow: 3, firstFailedAt: 35_000 };
+    expect(lastReloadLine(row)).toBe('last reload: failed 10s ago, 0 of 2 workers replaced; 3 reloads in a row failed; every worker runs the code from before the first of them\n');
   });
 
   it('[H541] says every worker still runs the code from before it only when no slot restarts with the new one', () => {

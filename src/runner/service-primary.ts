@@ -174,6 +174,8 @@ class RunningService implements PrimaryService {
             ...found,
             ...(found.givenUpSlots === undefined ? {} : { givenUpSlots: found.givenUpSlots.map((slot) => ({ ...slot, lastFailure: inFlagNames(slot.lastFailure) })) }),
             ...(found.failingSlots === undefined ? {} : { failingSlots: found.failingSlots.map((slot) => ({ ...slot, lastFailure: inFlagNames(slot.lastFailure) })) }),
+            // And the last reload's error, as `clusterkit reload` said it (ops tester t57: `minReadyMs` in `status --json`, `--min-ready` in the reload's output).
+            ...(found.lastReload?.error === undefined ? {} : { lastReload: { ...found.lastReload, error: inFlagNames(found.lastReload.error) } }),
           };
     // Every slot given up, under --watch: no worker, and waiting for a change (H333).
     const waiting = this.spec.waitsForChange === true ? waitingFor(this.primary, this.spec.name) : undefined;

@@ -100,6 +100,23 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     expect(run.stderr()).toMatch(/\[spin\] WARN shutdown complete: 1 worker did not stop cleanly graceful=0 failed=0 killed=1\n/);
   });
 
+  it('[H550] a worker that answered two requests in a row, then blocked for good: its kill cuts off no request', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-answers-then-blocks.mjs', '-w', '1', '--name', 'twospin', '--shutdown-timeout', '2s'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service twospin started: 1 worker/);
+    // A probe, then the request after which its loop blocks, within one 100 ms window of its counts.
+    await expect(get(`http://127.0.0.1:${port}/probe`, 20_000)).resolves.toMatchObject({ status: 200 });
+    await expect(get(`http://127.0.0.1:${port}/spin`, 20_000)).resolves.toMatchObject({ status: 200 });
+    const stop = await cli(['stop', 'twospin'], { runtime, ms: 30_000 });
+    // Before: the second request's end was the window's second fall, untold until the window's
+    // end, which the blocked loop never reached: "1 request cut off" (retest t57 R3).
+    expect(stop.code).toBe(3);
+    expect(stop.stdout).not.toMatch(/cut off/);
+    await run.exited(30_000);
+    expect(run.stderr()).toMatch(/\[twospin\] WARN shutdown complete: 1 worker did not stop cleanly graceful=0 failed=0 killed=1\n/);
+  });
+
   it('[H170] a worker that answered a request longer than 100 ms, then blocked for good: its kill cuts off no request', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

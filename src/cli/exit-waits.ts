@@ -10,8 +10,10 @@
  * code: the first decision stands (a second signal's 143 after a shutdown that ended graceful is
  * no kill; a shutdown ending after a second signal's force stop is not its 1: retest t56).
  */
+import { writeSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
+import { formatBytes } from '../format-bytes.js';
 import { outputWritten } from '../output-written.js';
 
 /** Something that may hold output at the exit. */
@@ -20,6 +22,10 @@ export interface ExitWait {
   isPending(): boolean;
   /** Resolves once it holds none (or can never write it). */
   settled(): Promise<void>;
+  /** The bytes it holds now, when it can tell (a stream's buffer); what the exit drops of it. */
+  heldBytes?(): number;
+  /** What it holds, for the line that says the exit dropped it: `the workers' output not read to its end`. */
+  readonly what?: string;
 }
 
 /** How long, at most, `process.exit()` waits for the output still on its way out: 2 s (ms). */
@@ -63,10 +69,29 @@ function install(): void {
     });
     void Promise.race([settled().catch(() => undefined), bound]).then(() => {
       clearTimeout(timer);
+      tellDropped();
       exit.call(process, code);
     });
     return undefined as never;
   }) as typeof process.exit;
+}
+
+/**
+ * What the exit drops after its wait ran out, said on stderr, written at once (its own queue may
+ * be what is held): a reader of the run's stdout that took nothing for 2 s (a full pipe, a
+ * paused terminal) lost the workers' last lines without a word (retest t57 R5, H551).
+ */
+function tellDropped(): void {
+  const pending = [...waits].filter((wait) => wait.isPending());
+  if (pending.length === 0) return;
+  const bytes = pending.reduce((sum, wait) => sum + (wait.heldBytes?.() ?? 0), 0);
+  const whats = [...new Set(pending.map((wait) => wait.what ?? 'output still on its way out'))].join('; ');
+  const held = bytes > 0 ? ` (${formatBytes(bytes)} known, at least)` : '';
+  try {
+    writeSync(2, `clusterkit: the run exits after waiting ${kExitWaitMs / 1000} s for its last output, and drops what is left${held}: ${whats}\n`);
+  } catch {
+    // Its stderr is full or closed too: nothing can say it.
+  }
 }
 
 /**
@@ -77,11 +102,21 @@ export function waitForStreamsAtExit(streams: ReadonlyArray<Readable | null | un
   const open = streams.filter((stream): stream is Readable => stream !== null && stream !== undefined);
   const isEnded = (stream: Readable) => stream.readableEnded || stream.destroyed;
   const ends = Promise.all(open.map((stream) => (isEnded(stream) ? undefined : finished(stream).catch(() => undefined)))).then(() => undefined);
-  const release = waitAtExit({ isPending: () => open.some((stream) => !isEnded(stream)), settled: () => ends });
+  const release = waitAtExit({
+    isPending: () => open.some((stream) => !isEnded(stream)),
+    settled: () => ends,
+    heldBytes: () => open.reduce((sum, stream) => sum + stream.readableLength, 0),
+    what: "a worker's output not read to its end (held back while the run's own output waited for its reader)",
+  });
   void ends.then(release);
 }
 
 /** The run's own stdout and stderr: a pipe or socket queues what is written in the process (H537). */
 export function waitForOwnOutputAtExit(): void {
-  waitAtExit({ isPending: () => process.stdout.writableLength > 0 || process.stderr.writableLength > 0, settled: () => outputWritten() });
+  waitAtExit({
+    isPending: () => process.stdout.writableLength > 0 || process.stderr.writableLength > 0,
+    settled: () => outputWritten(),
+    heldBytes: () => process.stdout.writableLength + process.stderr.writableLength,
+    what: 'its stdout or stderr not taken by their reader (a full pipe, a paused terminal, a slow log shipper)',
+  });
 }

@@ -123,6 +123,40 @@ describe('sticky sessions', () => {
     expect(crash.lostRequests ?? 0).toBe(outcomes.filter((outcome) => outcome === 'closed').length);
   });
 
+  it('[H552] at a shutdown, connections queued for a blocked worker killed at its timeout are counted reset, and told at once', async () => {
+    const gates = mkdtempSync(join(tmpdir(), 'ck-sticky-'));
+    onCleanup(() => rmSync(gates, { recursive: true, force: true }));
+    const primary = testPrimary({ workerCount: 2, heartbeat: false }, 'sticky-worker.ts');
+    const workers = await primary.start();
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const victimPid = await pidFor(address.port, clients[0]!);
+    const victim = workers.find((worker) => worker.pid === victimPid)!;
+    const other = workers.find((worker) => worker !== victim)!;
+    const otherClient = await (async () => {
+      for (const client of clients) if ((await pidFor(address.port, client)) === other.pid) return client;
+      throw new Error('no client address maps to the other worker');
+    })();
+    const gate = join(gates, 'gate');
+    onCleanup(() => writeFileSync(gate, ''));
+    await expect(primary.send(victim, 'sleepUntilFile', { path: gate })).resolves.toBe('blocking');
+    const requests = Array.from({ length: 5 }, () => openRequest(address.port, clients[0]!));
+    await Promise.all(requests.map((request) => request.connected));
+    // Accepted in order: once another client is answered, the primary dispatched the five.
+    expect(await pidFor(address.port, otherClient)).toBe(other.pid);
+    let refused = 0;
+    primary.on('stickyRefused', ({ count }) => (refused += count));
+    // The blocked worker is killed at the timeout; the others stop, so no worker takes the queued four.
+    const report = await primary.shutdown({ timeoutMs: 2_000 });
+    const outcomes = await Promise.all(requests.map((request) => request.outcome));
+    expect(outcomes.every((outcome) => outcome === 'closed')).toBe(true);
+    expect(report.killed).toEqual([victim]);
+    // The written one is the kill's (H542), the queued four reset before any worker took them.
+    // Before: requestsCut 1 (2 with a stale count), no connectionsReset, and 3 of the 4 told 10 s later.
+    expect(report.requestsCut + (report.connectionsReset ?? 0)).toBe(5);
+    expect(report.connectionsReset).toBe(4);
+    expect(refused).toBe(4);
+  });
+
   it('passes HTTP upgrades (WebSocket) through to the chosen worker', async () => {
     const primary = testPrimary({ workerCount: 2 }, 'sticky-worker.ts');
     await primary.start();

@@ -862,7 +862,7 @@ export function teeProcessOutput(files: LogFiles): () => void {
   const onExit = () => files.flushSync();
   process.on('exit', onExit);
   undo.push(() => process.off('exit', onExit));
-  undo.push(waitAtExit({ isPending: () => files.isWriting(), settled: () => files.written() }));
+  undo.push(waitAtExit({ isPending: () => files.isWriting(), settled: () => files.written(), what: 'a log file write still waiting for the disk' }));
   return () => {
     for (const step of undo) step();
   };

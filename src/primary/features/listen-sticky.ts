@@ -132,6 +132,9 @@ class StickyBalancer {
     const worker = this.#choose(key);
     if (!worker) {
       socket.destroy(); // no serving worker: refusing is better than holding the client forever
+      // Reset before any worker took it: counted where the shutdown's report and
+      // `clusterkit_connections_reset_total{reason="unaccepted"}` read (retest t57 R1, H552).
+      this.#context.pool.countConnectionsReset(1);
       this.#reportRefused();
       return;
     }
@@ -178,6 +181,9 @@ class StickyBalancer {
       if (!hasHandle(socket)) continue;
       this.dispatch(socket);
     }
+    // Those no worker could take are told now, not in a trailing line 10 s later, when a
+    // shutdown's primary has exited (retest t57 R1).
+    this.flushWarnings();
   }
 
   #choose(key: string): WorkerRecord | undefined {

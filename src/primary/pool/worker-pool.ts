@@ -382,6 +382,11 @@ export class WorkerPool {
     return this.#connectionsReset;
   }
 
+  /** Counts `count` connections a listener of the primary accepted and closed before any worker took them (a sticky one no worker serves). */
+  countConnectionsReset(count: number): void {
+    this.#connectionsReset += count;
+  }
+
   /**
    * A shutdown's first step (H358): closes the round-robin listening sockets held by these
    * workers alone (another primary of the process may share one: left open), so no client

@@ -13,7 +13,7 @@ import type { StickyRefusedEvent } from '../../src/index.js';
 const clients = ['127.0.0.2', '127.0.0.3', '127.0.0.4', '127.0.0.5', '127.0.0.6', '127.0.0.7', '127.0.0.8', '127.0.0.9'];
 
 async function pidFor(port: number, localAddress: string): Promise<number> {
-  const { status, body } = await get(`http://127.0.0.1:${port}/`, 5_000, localAddress);
+  const { status, body } = await get(`http://127.0.0.1:${port}/`, 20_000, localAddress);
   expect(status).toBe(200);
   return Number(body.slice('pid:'.length));
 }
@@ -49,6 +49,35 @@ function openRequest(port: number, localAddress: string): { connected: Promise<v
   return { connected, outcome };
 }
 
+/**
+ * Two sticky workers, one of them blocked (asleep until a gate file the cleanup writes), and five
+ * connections from its client: Node writes the first to its channel and queues the other four,
+ * which it never acknowledges. No heartbeat: the blocked worker stays the client's until it dies.
+ */
+async function fiveForABlockedWorker() {
+  const gates = mkdtempSync(join(tmpdir(), 'ck-sticky-'));
+  onCleanup(() => rmSync(gates, { recursive: true, force: true }));
+  const primary = testPrimary({ workerCount: 2, heartbeat: false }, 'sticky-worker.ts');
+  const workers = await primary.start();
+  const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+  const victimPid = await pidFor(address.port, clients[0]!);
+  const victim = workers.find((worker) => worker.pid === victimPid)!;
+  const other = workers.find((worker) => worker !== victim)!;
+  let otherClient: string | undefined;
+  for (const client of clients) if (otherClient === undefined && (await pidFor(address.port, client)) === other.pid) otherClient = client;
+  if (otherClient === undefined) throw new Error('no client address maps to the other worker');
+  const gate = join(gates, 'gate');
+  onCleanup(() => writeFileSync(gate, ''));
+  // Its count of open requests settled (the probes above were answered), then blocked at once.
+  await expect(primary.send(victim, 'settleCount')).resolves.toBe('settled');
+  await expect(primary.send(victim, 'sleepUntilFile', { path: gate })).resolves.toBe('blocking');
+  const requests = Array.from({ length: 5 }, () => openRequest(address.port, clients[0]!));
+  await Promise.all(requests.map((request) => request.connected));
+  // Accepted in order: once a later connection is answered, the primary dispatched the five.
+  expect(await pidFor(address.port, otherClient)).toBe(other.pid);
+  return { primary, victim, victimPid, other, requests };
+}
+
 describe('sticky sessions', () => {
   it('sends every connection from one client address to the same worker, spreading addresses', async () => {
     const primary = testPrimary({ workerCount: 3 }, 'sticky-worker.ts');
@@ -81,27 +110,7 @@ describe('sticky sessions', () => {
   });
 
   it('[H488][H542] hands the connections a dead worker\'s channel never wrote to another worker: none hangs, none is leaked; the one written to it is counted cut', async () => {
-    const gates = mkdtempSync(join(tmpdir(), 'ck-sticky-'));
-    onCleanup(() => rmSync(gates, { recursive: true, force: true }));
-    // No heartbeat: the blocked worker stays the client's until it dies.
-    const primary = testPrimary({ workerCount: 2, heartbeat: false }, 'sticky-worker.ts');
-    const workers = await primary.start();
-    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
-    const victimPid = await pidFor(address.port, clients[0]!);
-    const victim = workers.find((worker) => worker.pid === victimPid)!;
-    const other = workers.find((worker) => worker !== victim)!;
-    const otherClient = await (async () => {
-      for (const client of clients) if ((await pidFor(address.port, client)) === other.pid) return client;
-      throw new Error('no client address maps to the other worker');
-    })();
-    // Blocked, it acknowledges no handle: the first connection is written to its channel, the next wait in Node's queue.
-    const gate = join(gates, 'gate');
-    onCleanup(() => writeFileSync(gate, ''));
-    await expect(primary.send(victim, 'sleepUntilFile', { path: gate })).resolves.toBe('blocking');
-    const requests = Array.from({ length: 5 }, () => openRequest(address.port, clients[0]!));
-    await Promise.all(requests.map((request) => request.connected));
-    // Accepted in order: once a later connection is answered, the primary dispatched the five.
-    expect(await pidFor(address.port, otherClient)).toBe(other.pid);
+    const { primary, victimPid, other, requests } = await fiveForABlockedWorker();
     const exited = onceEvent(primary, 'workerExit');
     const crashed = onceEvent(primary, 'workerCrash');
     process.kill(victimPid, 'SIGKILL');
@@ -124,25 +133,7 @@ describe('sticky sessions', () => {
   });
 
   it('[H552] at a shutdown, connections queued for a blocked worker killed at its timeout are counted reset, and told at once', async () => {
-    const gates = mkdtempSync(join(tmpdir(), 'ck-sticky-'));
-    onCleanup(() => rmSync(gates, { recursive: true, force: true }));
-    const primary = testPrimary({ workerCount: 2, heartbeat: false }, 'sticky-worker.ts');
-    const workers = await primary.start();
-    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
-    const victimPid = await pidFor(address.port, clients[0]!);
-    const victim = workers.find((worker) => worker.pid === victimPid)!;
-    const other = workers.find((worker) => worker !== victim)!;
-    const otherClient = await (async () => {
-      for (const client of clients) if ((await pidFor(address.port, client)) === other.pid) return client;
-      throw new Error('no client address maps to the other worker');
-    })();
-    const gate = join(gates, 'gate');
-    onCleanup(() => writeFileSync(gate, ''));
-    await expect(primary.send(victim, 'sleepUntilFile', { path: gate })).resolves.toBe('blocking');
-    const requests = Array.from({ length: 5 }, () => openRequest(address.port, clients[0]!));
-    await Promise.all(requests.map((request) => request.connected));
-    // Accepted in order: once another client is answered, the primary dispatched the five.
-    expect(await pidFor(address.port, otherClient)).toBe(other.pid);
+    const { primary, victim, requests } = await fiveForABlockedWorker();
     let refused = 0;
     primary.on('stickyRefused', ({ count }) => (refused += count));
     // The blocked worker is killed at the timeout; the others stop, so no worker takes the queued four.

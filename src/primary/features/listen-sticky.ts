@@ -151,7 +151,15 @@ class StickyBalancer {
         return;
       }
       this.#assignments.delete(key);
+      // Not sent (the channel closed first, its queue failed): handed on as at its worker's end,
+      // or, with its handle gone, closed and counted reset before any worker took it (H552: one
+      // of a dead worker's queue failed here before its 'disconnect', closed uncounted).
+      if (hasHandle(socket)) {
+        this.dispatch(socket);
+        return;
+      }
       socket.destroy();
+      this.#context.pool.countConnectionsReset(1);
     });
   }
 

@@ -74,7 +74,7 @@ export function createPrimaryContext(options: NormalizedPrimaryOptions, events: 
   registerStickyNotices({ system, emit });
   registerCrashNotice({ system });
   registerOpenRequestsNotice({ system });
-  registerOutputLostNotice({ system, emit });
+  registerOutputLostNotice({ system });
   // A worker's SIGHUP: what the primary did with its own (H291).
   system.register(kHangupRequest, { kind: 'request', check: isNoPayload, handle: () => lifecycle.hangups.answer(options.handleSignals) });
   return Object.freeze({ options, pool, system, lifecycle, emit, listens: events.listens, reportError, reportWarning: events.reportWarning, reportHandlerError: events.reportHandlerError });

@@ -51,6 +51,20 @@ describe('output a worker holds at its exit [H540]', () => {
     expect(lost).toBe(1);
   });
 
+  it('[H540] a worker\'s $outputLost while it runs is no exit: told only at its exit, the last one it sent', async () => {
+    const primary = testPrimary({ silent: true, env: { OUTPUT_BYTES: String(kBytes) } }, kFixture);
+    const [worker] = (await primary.start()) as [WorkerHandle];
+    const lost: number[] = [];
+    primary.on('workerOutputLost', ({ bytes }) => lost.push(bytes));
+    // A forged notice while it runs (retest t57 R2: told at once as "exited", and the real one was then dropped).
+    await primary.send(worker, 'sendRaw', { message: { __ck: 1, m: [3, 0, '$outputLost', { bytes: 5 }] } });
+    await primary.send(worker, 'echo', 'after');
+    expect(lost).toEqual([]);
+    await primary.shutdown({ timeoutMs: 8_000 });
+    expect(lost).toHaveLength(1);
+    expect(lost[0]).toBeGreaterThan(kBytes / 2);
+  });
+
   it('[H540] a worker whose output is read to the end says nothing lost, and all of it arrives', async () => {
     const primary = testPrimary({ silent: true, env: { OUTPUT_BYTES: String(kBytes) } }, kFixture);
     const output = workerOutput(primary);

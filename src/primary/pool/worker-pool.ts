@@ -892,6 +892,8 @@ export class WorkerPool {
     const isReadingBacklog = Date.now() - record.lastFullReadAt < kBackloggedExitMs;
     const isChannelBacklogged = isStopUnfinished && (isReadingBacklog || Date.now() - record.endpoint.channel.lastDrainAt < kBackloggedExitMs);
     const unreplaced = beforeTakeover(record, wasReady);
+    // What its exit dropped of its output, as it said just before (output-lost-notice.ts).
+    if (record.outputLostBytes !== undefined) this.#context.emit('workerOutputLost', { worker: record.handle, bytes: record.outputLostBytes });
     this.#context.emit('workerExit', {
       worker: record.handle,
       code,

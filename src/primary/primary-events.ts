@@ -569,7 +569,9 @@ export interface PrimaryEvents<ToPrimary> {
    * `openRequests` (with `signal`): the requests still open at the worker's deadline, cut off
    * (`workerRequestsCut`, `reason: 'deadline'`, just before): most likely what the script's
    * listener was waiting for (`server.close()` waits for its open requests), not a listener that
-   * never ends the process.
+   * never ends the process. `heldOutputBytes` (with `signal`): the bytes of its output its reader
+   * had not taken at the deadline (a full pipe): a Node process waits for them before it ends, so
+   * most likely what held it (H553).
    */
   workerDestroyTimeout: (event: {
     readonly worker: WorkerHandle;
@@ -579,6 +581,7 @@ export interface PrimaryEvents<ToPrimary> {
     readonly reservedMs?: number;
     readonly shortenedBy?: 'init' | 'blocked';
     readonly openRequests?: number;
+    readonly heldOutputBytes?: number;
   }) => void;
   /**
    * A worker that others take over (a reload, a scale-down) began its gradual drain

@@ -380,7 +380,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
           `or it leaks memory from the start. It is replaced each time, after a back-off of ${formatElapsed(delayMs)} (restart.backoff); raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak`;
     logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow, delayMs }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
   });
-  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy, openRequests }) => {
+  primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy, openRequests, heldOutputBytes }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';
     const fields = {
       ...ids(worker),
@@ -390,6 +390,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       ...(reservedMs !== undefined ? { reservedMs } : {}),
       ...(shortenedBy !== undefined ? { shortenedBy } : {}),
       ...(openRequests !== undefined ? { openRequests } : {}),
+      ...(heldOutputBytes !== undefined ? { heldOutputBytes } : {}),
     };
     // The time kept for it was used up before it began (H350): said so, not blamed on `_destroy`.
     if (shortenedBy !== undefined && reservedMs !== undefined) {
@@ -415,6 +416,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         `worker ${worker.id}: the script's ${signal} listener ran but the process did not exit within ${wholeMs(timeoutMs)} ms, the worker's own deadline, ` +
           `most likely because its cleanup was still waiting for the ${plural(openRequests, 'request')} still open then, cut off (the line above: server.close() waits for open requests to end); ` +
           `it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer, or have the listener end long requests (streams, long polls) as it closes the server: the listener itself is not at fault`,
+      );
+      return;
+    }
+    // Its output waited for a reader that took nothing (a full pipe): a Node process does not end
+    // before it is written, so the listener was most likely not at fault (retest t57 R6, H553).
+    if (signal !== undefined && heldOutputBytes !== undefined) {
+      logger.warn(
+        fields,
+        `worker ${worker.id}: the script's ${signal} listener ran but the process did not exit within ${wholeMs(timeoutMs)} ms, the worker's own deadline, ` +
+          `most likely because ${formatBytes(heldOutputBytes)} of its output still waited for their reader (a full pipe, a paused terminal, a slow log shipper), and a Node process does not end before its output is written; ` +
+          `it exits with code 1, that output lost. Have its output read (what reads clusterkit run's stdout), or write less as it stops: the listener itself is most likely not at fault`,
       );
       return;
     }

@@ -9,6 +9,7 @@
  * the deadline). Enabled by the bootstrap (`useScriptCleanup`); a script without such
  * listeners, and every ClusterWorker, is drained as usual.
  */
+import { heldOutputBytes } from '../output-written.js';
 import { timerDelay } from '../duration.js';
 import { kDestroyFailedNotice, kDrainNotice, kRequestsCutNotice, kScriptCleanupNotice, kStoppedNotice } from '../messaging/system-types.js';
 import type { TrackedServers } from './tracked-servers.js';
@@ -104,6 +105,9 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
   const cut = servers.cutOff() + servers.closedResponses;
   const timeoutMs = Math.max(0, deadline - startedAt);
   if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs });
-  tell(kDestroyFailedNotice, { timeoutMs });
+  // Output its reader took nothing of (a full pipe) keeps a Node process alive: most likely what
+  // held it past the deadline, not its listener (retest t57 R6, H553).
+  const held = heldOutputBytes();
+  tell(kDestroyFailedNotice, held > 0 ? { timeoutMs, heldOutputBytes: held } : { timeoutMs });
   return 1;
 }

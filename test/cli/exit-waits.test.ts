@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from '@jest/globals';
 import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { spawnScript } from '../helpers/spawn.js';
-import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, cli, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -34,6 +34,25 @@ describe('clusterkit run: the exit that waits for output', () => {
     await run.waitFor(/clusterkit: the run exits after waiting 2 s for its last output, and drops what is left/, 30_000);
     // Before: nothing said it.
     expect(run.stderr()).toMatch(/drops what is left \([\d.]+ (?:B|KiB|MiB) known, at least\): its stdout or stderr not taken by their reader/);
+    run.child.stdout!.resume();
+    await run.exited(30_000);
+  });
+
+  it("[H553] a script's SIGTERM listener held past its deadline by output nobody reads: the line says the output held it, not the listener", async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    // The usual listener: write its last lines, close the server, let the process end by itself.
+    const script =
+      "const server = require('node:http').createServer((q, s) => s.end('ok')).listen(Number(process.env.PORT));\n" +
+      "process.on('SIGTERM', () => { for (let i = 0; i < 4000; i++) process.stdout.write('x'.repeat(1023) + '\\n'); server.close(); });\n";
+    const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'h553', '--shutdown-timeout', '2s'], { runtime, cwd: tempProject({ 'app.cjs': script }), env: { PORT: String(port) } });
+    await run.waitFor(/service h553 started/);
+    run.child.stdout!.pause();
+    await cli(['stop', 'h553'], { runtime, ms: 30_000 });
+    await run.waitFor(/shutdown complete/, 30_000);
+    // Before: "... did not exit within 1498 ms ... The listener must end the process once its cleanup is done (server.close(() => process.exit(0)))".
+    expect(run.stderr()).toMatch(/WARN worker 1: the script's SIGTERM listener ran but the process did not exit within \d+ ms, the worker's own deadline, most likely because [\d.]+ (?:KiB|MiB) of its output still waited for their reader/);
+    expect(run.stderr()).not.toContain('The listener must end the process');
     run.child.stdout!.resume();
     await run.exited(30_000);
   });

@@ -203,7 +203,7 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       // A claim: told at the exit it announces (code 1), not before (worker-pool.ts, H219).
       if ('timeoutMs' in payload) {
         const { cleanupSignal: signal } = record;
-        const { timeoutMs, reservedMs, shortenedBy } = payload;
+        const { timeoutMs, reservedMs, shortenedBy, heldOutputBytes } = payload;
         // Its deadline began at the primary's ask at the earliest (or at a signal it got a
         // little before): a longer one than the time since is not what happened (H221).
         const elapsedMs = Date.now() - (record.askedToStopAt ?? Date.now());
@@ -216,7 +216,9 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
           // The requests its script's listener was most likely waiting for (server.close() waits for them), cut at the deadline (H399).
           const { requestsCut, requestsCutAtMs } = record;
           const waited = signal !== undefined && requestsCut !== undefined && requestsCutAtMs !== undefined ? { openRequests: requestsCut } : {};
-          emit('workerDestroyTimeout', { worker: record.handle, timeoutMs, ...(signal ? { signal } : {}), ...(isBeyond ? { elapsedMs } : {}), ...slice, ...waited });
+          // Its output its reader took nothing of, which held the script's process (H553).
+          const held = signal !== undefined && heldOutputBytes !== undefined ? { heldOutputBytes } : {};
+          emit('workerDestroyTimeout', { worker: record.handle, timeoutMs, ...(signal ? { signal } : {}), ...(isBeyond ? { elapsedMs } : {}), ...slice, ...waited, ...held });
         };
         return;
       }

@@ -84,7 +84,7 @@ export function lastReloadLine(status: ClusterStatus): string {
     const groups = [
       { workers: live.filter((worker) => startOf(worker) < firstFailedAt), what: 'the code from before the first of them' },
       { workers: live.filter((worker) => startOf(worker) >= firstFailedAt && startOf(worker) < startedAt), what: 'code an earlier one of them loaded' },
-      { workers: live.filter((worker) => startOf(worker) >= startedAt), what: 'the code of the last' },
+      { workers: live.filter((worker) => startOf(worker) >= startedAt), what: 'the code the last of them loaded' },
     ].filter((group) => group.workers.length > 0);
     const row = `; ${failedInRow} reloads in a row failed`;
     if (groups.length === 1 && groups[0]!.workers.length === live.length && restarting.length === 0) return `${head}${row}; every worker runs ${groups[0]!.what}\n`;

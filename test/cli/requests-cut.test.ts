@@ -100,7 +100,7 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     expect(run.stderr()).toMatch(/\[spin\] WARN shutdown complete: 1 worker did not stop cleanly graceful=0 failed=0 killed=1\n/);
   });
 
-  it('[H550] a worker that answered two requests in a row, then blocked for good: its kill cuts off no request', async () => {
+  it('[H550][H554] a worker that answered two requests in a row, then blocked for good: its kill cuts off no request and resets no connection', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const run = startCli(['run', 'test/fixtures/cli-answers-then-blocks.mjs', '-w', '1', '--name', 'twospin', '--shutdown-timeout', '2s'], { runtime, env: { PORT: String(port) } });
@@ -115,6 +115,8 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     expect(stop.stdout).not.toMatch(/cut off/);
     await run.exited(30_000);
     expect(run.stderr()).toMatch(/\[twospin\] WARN shutdown complete: 1 worker did not stop cleanly graceful=0 failed=0 killed=1\n/);
+    // [H554] Nor a connection reset: the server was closing both (`Connection: close`).
+    expect(run.stderr()).not.toMatch(/connections? reset/);
   });
 
   it('[H170] a worker that answered a request longer than 100 ms, then blocked for good: its kill cuts off no request', async () => {

@@ -7,10 +7,7 @@
  * queued behind the rest, calls back once all before it went out (or the stream failed).
  */
 export function outputWritten(streams: readonly NodeJS.WritableStream[] = [process.stdout, process.stderr]): Promise<void> {
-  const pending = streams.filter((stream) => {
-    const state = stream as NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean };
-    return (state.writableLength ?? 0) > 0 && state.destroyed !== true;
-  });
+  const pending = streams.filter((stream) => heldBytesOf(stream) > 0);
   return Promise.all(
     pending.map(
       (stream) =>
@@ -27,10 +24,11 @@ export function outputWritten(streams: readonly NodeJS.WritableStream[] = [proce
 
 /** The bytes written to `streams` still held in the process, not yet handed to the operating system. */
 export function heldOutputBytes(streams: readonly NodeJS.WritableStream[] = [process.stdout, process.stderr]): number {
-  let bytes = 0;
-  for (const stream of streams) {
-    const state = stream as NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean };
-    if (state.destroyed !== true) bytes += state.writableLength ?? 0;
-  }
-  return bytes;
+  return streams.reduce((sum, stream) => sum + heldBytesOf(stream), 0);
+}
+
+/** What `stream` still holds in the process; 0 once destroyed (what it held is gone). */
+function heldBytesOf(stream: NodeJS.WritableStream): number {
+  const state = stream as NodeJS.WritableStream & { writableLength?: number; destroyed?: boolean };
+  return state.destroyed === true ? 0 : (state.writableLength ?? 0);
 }

@@ -148,6 +148,8 @@ export class MessageTooLargeError extends ClusterKitError {
   readonly code = 'ERR_MESSAGE_TOO_LARGE';
   /** True when the value over the limit was a reply, not the message sent. */
   readonly isReply: boolean;
+  /** How the size was counted when that is not plain (a sparse array's holes), as the message says it in parentheses; else undefined. */
+  readonly why: string | undefined;
 
   constructor(
     readonly messageType: string,
@@ -165,6 +167,7 @@ export class MessageTooLargeError extends ClusterKitError {
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.isReply = isReply;
+    this.why = options?.why;
   }
 }
 

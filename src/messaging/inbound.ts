@@ -150,7 +150,8 @@ export class Inbound {
     } catch (error) {
       // Too large is not unserializable: the requester gets MessageTooLargeError, saying it was the reply.
       if (isError(error) && error instanceof MessageTooLargeError) {
-        this.replyError(id, new MessageTooLargeError(type, error.estimatedBytes, error.limitBytes, { isReply: true, cause: error }));
+        // No `cause`: the size check's own error said "The payload of" the same reply (lib t58).
+        this.replyError(id, new MessageTooLargeError(type, error.estimatedBytes, error.limitBytes, { isReply: true, ...(error.why === undefined ? {} : { why: error.why }) }));
       } else this.replyError(id, replyNotSerializable(error, `the reply to "${type}"`));
       return;
     }
@@ -286,7 +287,10 @@ export function replyNotSerializable(error: unknown, what: string): Error {
   if (isError(error) && error instanceof NotSerializableError) {
     // `payload.user.id` in the reply is `reply.user.id`: keep the field, name the reply.
     const field = error.path === 'payload' ? '' : `, field ${error.path.replace(/^payload/, 'reply')}`;
-    return new NotSerializableError(`${what}${field}`, error.reason, { cause: error });
+    // No `cause`: the check's own error says the same in a payload's words ("Cannot send
+    // payload.f"), which contradicted the message above it (lib t58); a condition clusterkit
+    // noticed has none (errors.md). Its own `cause` (a throwing getter's error) stays.
+    return new NotSerializableError(`${what}${field}`, error.reason, error.cause === undefined ? undefined : { cause: error.cause });
   }
   return notSerializable(error, what);
 }

@@ -192,6 +192,8 @@ export class WorkerLifecycle {
   #shutdownTimeoutMs: number | undefined;
   /** Requests cut off by this worker's stop, as told (or not) to the primary: an orphan's last line says them. */
   #requestsCut = 0;
+  /** The deadline (ms after its stop began) at which its stop cut them, as its `$requestsCut` said; undefined for a cut at an exit. */
+  #requestsCutAtMs: number | undefined;
   /** `$ownClose` was written: the primary reads this worker's exit code 0 as a drain that cut nothing (H536). */
   #hasToldOwnClose = false;
   /**
@@ -430,7 +432,11 @@ export class WorkerLifecycle {
     // Stop notices go to a primary that asked for this stop, and so waits for it (stop-notices.ts):
     // also one that asks while a stop begun on a signal runs.
     const tell = (type: string, payload: unknown) => {
-      if (type === kRequestsCutNotice) this.#requestsCut += (payload as { openRequests: number }).openRequests;
+      if (type === kRequestsCutNotice) {
+        const { openRequests, timeoutMs } = payload as { openRequests: number; timeoutMs?: number };
+        this.#requestsCut += openRequests;
+        if (timeoutMs !== undefined) this.#requestsCutAtMs = timeoutMs;
+      }
       if (this.#isAskedToStop) this.#tellPrimary(type, payload);
     };
     // What is open now, written before any code of the user's runs: a worker that kills itself
@@ -693,7 +699,9 @@ export class WorkerLifecycle {
     const tellStopped = (code?: number, isOwnExit = false) => {
       if (hasToldStopped) return;
       hasToldStopped = true;
-      tellOrphanStopped({ elapsedMs: Date.now() - orphanedAt, timeoutMs, requestsCut: this.#requestsCut, isOverrun: code === undefined, failed: code !== undefined && code !== 0, failure: this.#stopFailure, isOwnExit });
+      // A stop begun before the close cut at its own deadline, not at the orphan's time (final retest t57 N2).
+      const cutAtMs = wasStopping ? this.#requestsCutAtMs : undefined;
+      tellOrphanStopped({ elapsedMs: Date.now() - orphanedAt, timeoutMs: cutAtMs ?? timeoutMs, requestsCut: this.#requestsCut, isOverrun: code === undefined, failed: code !== undefined && code !== 0, failure: this.#stopFailure, isOwnExit });
     };
     // After `$ownClose`, the primary reads this exit: 0 only when the stop ended in time and cut no
     // request (H536). Otherwise (the primary gone, or not told) nobody counts by it: 0, as before.

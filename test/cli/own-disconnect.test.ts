@@ -180,4 +180,27 @@ describe('clusterkit run: a worker that closes its own IPC channel', () => {
     expect(stop.stdout).toContain('1 did not stop cleanly');
     expect(run.stderr()).toMatch(/\[h536e\] [^\n]*1 request[^\n]*cut off/);
   }, 60_000);
+
+  it("[H555] a SIGTERM listener's server.close(); process.disconnect() in a stop, with a request longer than the stop: cut at the worker's deadline, said as that deadline by the primary and by the worker", async () => {
+    const port = await freePort();
+    const script =
+      "const server = require('node:http').createServer((q, s) => { console.log('got ' + q.url); setTimeout(() => s.end('late'), 20000); }).listen(Number(process.env.PORT));\n" +
+      "process.on('SIGTERM', () => { server.close(); process.disconnect(); });\n";
+    const runtime = runtimeDir();
+    const run = startCli(['run', 'app.cjs', '-w', '1', '--name', 'h555', '--shutdown-timeout', '4s'], { runtime, cwd: tempProject({ 'app.cjs': script }), env: { PORT: String(port) } });
+    await run.waitFor(/service h555 started/);
+    const slow = fetch(`http://127.0.0.1:${port}/slow`).then(() => 'answered', () => 'cut');
+    await run.waitFor(/got \/slow/);
+    const stop = await cli(['stop', 'h555'], { runtime, ms: 30_000 });
+    await expect(slow).resolves.toBe('cut');
+    await run.exited();
+    expect(stop.stdout).toContain('1 did not stop cleanly');
+    const stderr = run.stderr();
+    // Before (final retest t57 N2): `reason=exit`, "code in the worker exited before they finished:
+    // the script's own cleanup, a process.exit() ...", and the worker's own line said its deadline
+    // was 4000 ms, the shutdown timeout, where it was 3000 ms (the timeout less its quarter).
+    expect(stderr).toMatch(/\[h555\] WARN worker 1 cut off 1 request still open at its shutdown deadline \(3000 ms after its stop began\)/);
+    expect(stderr).not.toContain('a process.exit() during its stop');
+    expect(stderr).toMatch(/\[h555:1 err\] \[clusterkit\] WARN worker 1 \(pid \d+\) stopped on its own \d+ ms after its own code closed its IPC channel during its stop \(process\.disconnect\(\)\): it cut off 1 request still open at its deadline \((29\d\d|3000) ms\)/);
+  }, 60_000);
 });

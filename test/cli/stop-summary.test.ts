@@ -9,7 +9,7 @@ import { get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
 import { waitUntilGone } from '../helpers/processes.js';
 import { spawnNode } from '../helpers/spawn.js';
-import { cleanUpCli, cli, kCliPath, readyPids, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, cli, kCliPath, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 /** Process groups of `timeout` runs, killed after each test. */
 const timeoutGroups: number[] = [];
@@ -40,6 +40,17 @@ describe('clusterkit run: how the stop went', () => {
     expect(run.stderr()).toContain('[unclean] shutting down: clusterkit stop asked for it (the control socket) timeoutMs=10000\n');
     expect(run.stderr()).toMatch(/\[unclean\] WARN worker \d did not stop cleanly: it exited with code 3 workerId=\d workerPid=\d+ slot=0 code=3/);
     expect(run.stderr()).toContain('[unclean] WARN shutdown complete: 1 worker did not stop cleanly graceful=1 failed=1 killed=0\n');
+  });
+
+  it('[H556] the one cause said of several workers is said of them all: "they exited with code 3 during their stop", not "it ... its"', async () => {
+    const runtime = runtimeDir();
+    const script = "require('node:http').createServer((q, s) => s.end('ok')).listen(0);\nprocess.on('SIGTERM', () => process.exit(3));\n";
+    const run = startCli(['run', 'app.cjs', '-w', '2', '--name', 'unclean2'], { runtime, cwd: tempProject({ 'app.cjs': script }) });
+    await run.waitFor(/service unclean2 started: 2 workers/);
+    const stop = await cli(['stop', 'unclean2'], { runtime });
+    // Before (ops t57 F5): "2 did not stop cleanly (it exited with code 3 during its stop)".
+    expect(stop).toMatchObject({ code: 3, stdout: 'stopped unclean2: 0 workers stopped gracefully, 2 did not stop cleanly (they exited with code 3 during their stop)\n' });
+    await expect(run.exited()).resolves.toBe(1);
   });
 
   it.each([

@@ -4,7 +4,7 @@
  * a `roundRobin` tag that is not a string.
  */
 import { describe, expect, it } from '@jest/globals';
-import { InvalidArgumentError, ShutdownInProgressError } from '../../src/index.js';
+import { InvalidArgumentError, ShutdownInProgressError, WorkerExitedError } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 
 describe('refused late or wrong calls', () => {
@@ -31,5 +31,25 @@ describe('refused late or wrong calls', () => {
     expect(() => primary.roundRobin({ tag: {} as string })).toThrow(InvalidArgumentError);
     expect(() => primary.roundRobin({ tag: {} as string })).toThrow('The "tag" must be a string. Received an object.');
     expect(() => primary.roundRobin({ tag: 5 as unknown as string })).toThrow('The "tag" must be a string. Received 5.');
+  });
+
+  it('[H557] a send or notify to a worker that had exited says it was not sent (queuedBehind 0: it did not run); after shutdown() the primary says it has shut down', async () => {
+    const primary = testPrimary({ workerCount: 1, restart: false });
+    await primary.start();
+    const [worker] = primary.workers;
+    const exited = new Promise((resolve) => primary.once('workerExit', resolve));
+    process.kill(worker!.pid!, 'SIGKILL');
+    await exited;
+    // Before (lib t58): `before "echo" was sent` with `queuedBehind` undefined, which errors.md
+    // reads as "sent, and may have run", and "retry it ... if it is safe to repeat".
+    const sent = await primary.send(worker!, 'echo', 1).catch((error: unknown) => error);
+    expect(sent).toBeInstanceOf(WorkerExitedError);
+    expect(sent).toMatchObject({ code: 'ERR_WORKER_EXITED', queuedBehind: 0, signal: 'SIGKILL' });
+    expect((sent as Error).message).toMatch(/before "echo" was sent\. The request was not sent and did not run: send it to a worker that runs/);
+    expect(() => primary.notify(worker!, 'echo', 1)).toThrow(/before "echo" was sent\. The notification was not sent and did not run/);
+    await primary.shutdown();
+    // Before: "Worker 1 (pid N) exited with code ... before "echo" was sent", not why.
+    await expect(primary.send(worker!, 'echo', 1)).rejects.toThrow(ShutdownInProgressError);
+    expect(() => primary.notify(worker!, 'echo', 1)).toThrow('The primary has shut down; "echo" was not sent, and nothing can be sent to its workers.');
   });
 });

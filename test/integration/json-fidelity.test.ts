@@ -104,6 +104,23 @@ describe('json serialization changes nothing silently', () => {
     await expect(primary.send(worker, 'echo', 'still fine')).resolves.toBe('still fine');
   });
 
+  it('[H558] a reply refused by its check, unsendable or too large, has no cause that calls it a payload', async () => {
+    const { primary, worker } = await start('json');
+    const causes = (error: unknown): string[] => {
+      const messages: string[] = [];
+      for (let at = (error as Error).cause; at instanceof Error; at = at.cause) messages.push(at.message);
+      return messages;
+    };
+    // Before (lib t58): the cause said "Cannot send payload.ratio" under "Cannot send the reply to ... field reply.ratio".
+    const unsendable = await primary.send(worker, 'reply', { kind: 'nan' }).catch((e: unknown) => e);
+    expect((unsendable as RemoteError).remoteMessage).toMatch(/^Cannot send the reply to "reply", field reply\.ratio/);
+    expect(causes(unsendable).join('\n')).not.toMatch(/payload/);
+    // A getter's own throw is still the cause.
+    const getter = await primary.send(worker, 'reply', { kind: 'getter' }).catch((e: unknown) => e);
+    expect(causes(getter).join('\n')).toContain('locked');
+    expect(causes(getter).join('\n')).not.toMatch(/payload/);
+  });
+
   it('[H11] a getter, toJSON or Proxy that throws is a NotSerializableError with the path, in both serializations', async () => {
     for (const { primary, worker, serialization } of await Promise.all([start('json'), start('advanced')])) {
       for (const [what, payload, message] of throwingAccessors()) {

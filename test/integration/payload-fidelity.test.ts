@@ -66,6 +66,8 @@ describe('payload fidelity across IPC', () => {
     expect(error).toBeInstanceOf(RemoteError);
     expect(error).toMatchObject({ remoteName: 'MessageTooLargeError', remoteCode: 'ERR_MESSAGE_TOO_LARGE' });
     expect((error as RemoteError).message).toContain('The reply to "hostileReply" is about');
+    // [H558] Before (lib t58): its cause said "The payload of "hostileReply"" for the same reply.
+    expect(String((error as RemoteError).cause)).not.toContain('The payload of');
     // Smaller prefixes still work.
     await expect(primary.send(worker!, 'storeOp', { op: 'entries', args: ['big0'] })).resolves.toHaveLength(1);
   }, 90_000);

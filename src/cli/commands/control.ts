@@ -140,7 +140,7 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connecti
   // The one cause the primary knew for them all, when it said one (H240, H255); the possible ones otherwise.
   if (failed > 0) parts.push(`${count(failed)} did not stop cleanly (${causeOf(failedCause) ?? "requests cut off, _destroy timed out or threw, a kill, or a non-zero exit: see the cluster's log"})`);
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.
-  if (killed > 0) parts.push(`${count(killed)} killed (${causeOf(killedCause) ?? "at the shutdown timeout, or for what it wrote on its IPC channel: see the cluster's log"})`);
+  if (killed > 0) parts.push(`${count(killed)} killed (${causeOf(killedCause) ?? `at the shutdown timeout, or for what ${killed === 1 ? 'it' : 'they'} wrote on ${killed === 1 ? 'its' : 'their'} IPC channel: see the cluster's log`})`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
   // Reset before any worker took them (H358): the cluster's log says so too.
   if (connectionsReset !== undefined && Number.isSafeInteger(connectionsReset) && connectionsReset > 0) {

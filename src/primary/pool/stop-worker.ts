@@ -7,6 +7,7 @@
 import { timerDelay } from '../../duration.js';
 import { settleWithin } from '../../wait.js';
 import { kShutdownRequest } from '../../messaging/system-types.js';
+import { destroyReserveMs, stopMarginMs } from '../../stop-margin.js';
 import type { ShutdownReport } from '../primary-events.js';
 import { killWorker, killWorkerNow } from './kill-worker.js';
 import { killListed } from '../../worker/end-descendants.js';
@@ -257,6 +258,9 @@ function askToStop(record: WorkerRecord, timeoutMs: number, spreadMs: number): v
   record.askedToStopAt ??= Date.now();
   // When it was sent: the worker counts its own deadline from it, however late it reads it (H360).
   const sentAt = Date.now();
+  // The worker keeps the deadline of the first ask (worker-lifecycle.ts `#stopForPrimary`).
+  const deadlineMs = timeoutMs - stopMarginMs(timeoutMs);
+  record.stopDeadline ??= { at: sentAt + deadlineMs, ms: deadlineMs };
   const payload = spreadMs > 0 ? { timeoutMs, spreadMs, sentAt } : { timeoutMs, sentAt };
   record.endpoint.request(kShutdownRequest, payload, timerDelay(timeoutMs + kKillWaitMs)).catch(() => {});
 }
@@ -272,5 +276,17 @@ function askToStop(record: WorkerRecord, timeoutMs: number, spreadMs: number): v
 export function countOwnCloseExit(record: WorkerRecord, emit: PoolContext['emit']): boolean {
   if (!record.isAskedToStop || record.readyAt === undefined || record.ownCloseAt === undefined || record.requestsCut !== undefined) return false;
   if (record.signal !== null || record.exitCode === 0) return false;
-  return countCutAtExit(record, emit);
+  // An exit 1 at or after the worker's own deadline is its stop cutting what was open there, not
+  // an exit of its code's (final retest t57 N2: a SIGTERM listener's `server.close();
+  // process.disconnect()` and a request longer than the stop read `reason=exit`, "the script's
+  // own cleanup, a process.exit()"). A worker with a `_destroy` ends its drain a slice sooner
+  // (stop-margin.ts `destroyReserveMs`): from there on, too.
+  const deadline = record.stopDeadline;
+  if (deadline === undefined || Date.now() < deadline.at - destroyReserveMs(deadline.ms)) return countCutAtExit(record, emit);
+  const lost = record.lostRequests();
+  if (!lost) return false;
+  record.requestsCut = lost;
+  record.requestsCutAtMs = deadline.ms;
+  emit('workerRequestsCut', { worker: record.handle, openRequests: lost, timeoutMs: deadline.ms, reason: 'deadline' });
+  return true;
 }

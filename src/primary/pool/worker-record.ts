@@ -472,6 +472,13 @@ export class WorkerRecord {
    * deadline a `$destroyFailed` claims is checked against the time since (H221).
    */
   askedToStopAt: number | undefined;
+  /**
+   * The worker's own stop deadline for the first `$shutdown` it was sent (ms since the epoch, the
+   * primary's clock: the worker counts it from the request's `sentAt`, stop-margin.ts), and its
+   * span from that ask (ms). A worker whose own code closed its channel in the stop can send no
+   * `$requestsCut`: an exit 1 from then on tells a cut at this deadline from an exit of its code's.
+   */
+  stopDeadline: { readonly at: number; readonly ms: number } | undefined;
   /** Set when it said the stop the primary asked for ran to its end (`$stopped`); only then can that stop be `graceful`. */
   hasFinishedStop = false;
   /** Set when a plain script under `clusterkit run` stops through its own listeners of this signal (`$scriptCleanup`). */

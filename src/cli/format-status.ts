@@ -61,7 +61,7 @@ export function statusHeader(status: ClusterStatus): string {
 export function lastReloadLine(status: ClusterStatus): string {
   const last: unknown = status.lastReload;
   if (typeof last !== 'object' || last === null) return '';
-  const { outcome, startedAt, endedAt, workers, replaced, failedInRow, firstFailedAt } = last as Record<string, unknown>;
+  const { outcome, startedAt, endedAt, workers, replaced, failedInRow, firstFailedAt, supersededInRow } = last as Record<string, unknown>;
   if (outcome !== 'failed' || !isFigure(startedAt) || !isFigure(endedAt) || !isFigure(status.startedAt) || !isFigure(status.uptimeMs)) return '';
   // The primary's clock at its answer: each worker started its uptime before it.
   const now = status.startedAt + status.uptimeMs;
@@ -80,13 +80,17 @@ export function lastReloadLine(status: ClusterStatus): string {
   // second failed reload read "every worker still runs the code from before it" over two
   // builds, H548). Each worker is told by when it started: before the first of them, during
   // one of the earlier ones, or during the last.
-  if (isFigure(failedInRow) && failedInRow > 1 && isFigure(firstFailedAt) && firstFailedAt <= startedAt) {
+  // A reload superseded by a newer change after it replaced workers is in the row too: those run its code (hostile t58).
+  const superseded = isFigure(supersededInRow) && supersededInRow > 0 ? supersededInRow : 0;
+  if (isFigure(failedInRow) && (failedInRow > 1 || superseded > 0) && isFigure(firstFailedAt) && firstFailedAt <= startedAt) {
     const groups = [
       { workers: live.filter((worker) => startOf(worker) < firstFailedAt), what: 'the code from before the first of them' },
       { workers: live.filter((worker) => startOf(worker) >= firstFailedAt && startOf(worker) < startedAt), what: 'code an earlier one of them loaded' },
       { workers: live.filter((worker) => startOf(worker) >= startedAt), what: 'the code the last of them loaded' },
     ].filter((group) => group.workers.length > 0);
-    const row = `; ${failedInRow} reloads in a row failed`;
+    const failedText = failedInRow > 1 ? `${failedInRow} reloads in a row failed` : undefined;
+    const supersededText = superseded === 0 ? undefined : `${superseded === 1 ? 'a reload' : `${superseded} reloads`} before it superseded by a newer change after replacing workers`;
+    const row = `; ${[failedText, supersededText].filter((text) => text !== undefined).join(', ')}`;
     if (groups.length === 1 && groups[0]!.workers.length === live.length && restarting.length === 0) return `${head}${row}; every worker runs ${groups[0]!.what}\n`;
     const said = groups.map((group) => `${describeWorkers(group.workers)} ${group.workers.length === 1 ? 'runs' : 'run'} ${group.what}`).join(', ');
     return `${head}${row}${said === '' ? '' : `; ${said}`}${restartingText}\n`;

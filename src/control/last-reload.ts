@@ -27,6 +27,12 @@ export interface LastReload {
    */
   readonly failedInRow?: number;
   readonly firstFailedAt?: number;
+  /**
+   * For `failed`: reloads superseded by a newer `--watch` change after they had replaced some
+   * workers, since the last that completed, before this one; absent for none. Those workers run
+   * the superseded reload's code: `firstFailedAt` is when the first of them began (hostile t58).
+   */
+  readonly supersededInRow?: number;
 }
 
 const records = new WeakMap<ClusterPrimary, LastReload>();
@@ -35,7 +41,8 @@ const records = new WeakMap<ClusterPrimary, LastReload>();
 export function trackLastReload(primary: ClusterPrimary): () => void {
   let running: { startedAt: number; workers: number; replaced: number } | undefined;
   // The failed reloads since the last that completed: after two, a worker may run either's code.
-  let failedRow: { count: number; firstAt: number } | undefined;
+  // A reload superseded after it replaced workers is part of the row: they run its code (hostile t58).
+  let failedRow: { count: number; firstAt: number; superseded: number } | undefined;
   const onReload = ({ workers }: { readonly workers: number }) => (running = { startedAt: Date.now(), workers, replaced: 0 });
   // A replacement that took over its slot, during the reload (a memory replacement between reloads is none of its).
   const onSlotChange = ({ reason }: { readonly reason: string }) => {
@@ -47,13 +54,17 @@ export function trackLastReload(primary: ClusterPrimary): () => void {
     failedRow = undefined;
   };
   const onFailed = ({ error }: { readonly error: Error }) => {
-    // Superseded by a newer save (H388): no failure of the code, and the next reload follows at once.
-    if (running !== undefined && !(error instanceof ReloadError && error.isSuperseded)) {
-      // The reload's own count (`ReloadError.replaced`, the one its message gives): a slot whose
-      // old worker crashed during the reload is replaced with no `replace` slot change (retest
-      // t55 R2: `replaced: 1` beside an error saying 2 of 2).
-      const replaced = error instanceof ReloadError && error.replaced !== undefined ? error.replaced : running.replaced;
-      failedRow = failedRow === undefined ? { count: 1, firstAt: running.startedAt } : { count: failedRow.count + 1, firstAt: failedRow.firstAt };
+    // The reload's own count (`ReloadError.replaced`, the one its message gives): a slot whose
+    // old worker crashed during the reload is replaced with no `replace` slot change (retest
+    // t55 R2: `replaced: 1` beside an error saying 2 of 2).
+    const replaced = running === undefined ? 0 : error instanceof ReloadError && error.replaced !== undefined ? error.replaced : running.replaced;
+    if (running !== undefined && error instanceof ReloadError && error.isSuperseded) {
+      // Superseded by a newer save (H388): no failure of the code, and the next reload follows at
+      // once. The workers it replaced run its code, though, whatever the next one does: after a
+      // failed next one, "every worker still runs the code from before it" hid two builds (hostile t58).
+      if (replaced > 0) failedRow = { count: failedRow?.count ?? 0, firstAt: failedRow?.firstAt ?? running.startedAt, superseded: (failedRow?.superseded ?? 0) + 1 };
+    } else if (running !== undefined) {
+      failedRow = failedRow === undefined ? { count: 1, firstAt: running.startedAt, superseded: 0 } : { count: failedRow.count + 1, firstAt: failedRow.firstAt, superseded: failedRow.superseded };
       records.set(primary, {
         outcome: 'failed',
         startedAt: running.startedAt,
@@ -63,6 +74,7 @@ export function trackLastReload(primary: ClusterPrimary): () => void {
         error: error.message,
         failedInRow: failedRow.count,
         firstFailedAt: failedRow.firstAt,
+        ...(failedRow.superseded > 0 ? { supersededInRow: failedRow.superseded } : {}),
       });
     }
     running = undefined;

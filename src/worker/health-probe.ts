@@ -9,6 +9,7 @@
  */
 import { loadV8 } from '../builtins.js';
 import type { PingReport } from '../messaging/system-types.js';
+import { memoryUsage } from './memory-usage.js';
 
 /** Sampling period: how late the loop runs a timer of this period is its delay. */
 const kResolutionMs = 20;
@@ -26,7 +27,7 @@ export class HealthProbe {
     // count the time this answer itself took (reading memory on a busy machine) as lateness.
     const isFirst = this.#sampler === undefined;
     this.#sampler ??= new LatenessSampler();
-    const memory = process.memoryUsage();
+    const memory = memoryUsage();
     const delay = isFirst ? undefined : this.#sampler.takeWindow();
     return {
       rss: memory.rss,

@@ -63,6 +63,7 @@ import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog, type OrphanWatchdog } from './orphan-watchdog.js';
 import { endDescendants, kDescendantsGraceMs } from './end-descendants.js';
 import { endDescendantsAtExit } from './descendants-at-exit.js';
+import { memoryUsage } from './memory-usage.js';
 import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
 import type { StopReason } from './worker-events.js';
@@ -291,7 +292,7 @@ export class WorkerLifecycle {
     if (!isStopBegun) this.#state = 'ready';
     this.#initialized.resolve();
     if (isStopBegun) return;
-    const { rss, heapUsed, heapTotal } = process.memoryUsage();
+    const { rss, heapUsed, heapTotal } = memoryUsage();
     endpoint.notify(kReadyNotice, { pid: process.pid, memory: { rss, heapUsed, heapTotal } });
   }
 

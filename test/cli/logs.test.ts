@@ -1,4 +1,7 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { once } from 'node:events';
@@ -6,7 +9,8 @@ import { get } from '../helpers/http.js';
 import { memoryOf } from '../helpers/proc-memory.js';
 import { freePort } from '../helpers/ports.js';
 import { until } from '../helpers/wait.js';
-import { cleanUpCli, cli, runtimeDir, startCli } from './cli-process.js';
+import { cleanUpCli, cli, kCliPath, runtimeDir, startCli } from './cli-process.js';
+import { onCleanup } from '../helpers/cleanup.js';
 
 const sockets: net.Socket[] = [];
 afterEach(() => {
@@ -129,6 +133,33 @@ describe('clusterkit logs', () => {
     expect(delivered + dropped).toBeLessThanOrEqual(3000 + 2);
     expect(delivered).toBeLessThan(3000);
   });
+
+  it('[H559] logs --follow into a shell pipe that stops reading waits for one drain at a time: no MaxListenersExceededWarning, lines dropped and said', async () => {
+    const { runtime, port, run } = await startWriter('slowread', 1);
+    const files = mkdtempSync(join(tmpdir(), 'ck-slowread-'));
+    onCleanup(() => rmSync(files, { recursive: true, force: true }));
+    const [err, up, go] = ['err.txt', 'up', 'go'].map((file) => join(files, file)) as [string, string, string];
+    // A real pipe, as `clusterkit logs x --follow | slow-reader`: its reader takes one byte, then nothing until told.
+    const reader = `{ head -c 1 >/dev/null; echo > '${up}'; while [ ! -e '${go}' ]; do sleep 0.05; done; cat >/dev/null; }`;
+    const follow = spawn('sh', ['-c', `'${process.execPath}' '${kCliPath}' logs slowread --follow --lines 1 2>'${err}' | ${reader}`], { env: { ...process.env, XDG_RUNTIME_DIR: runtime }, stdio: 'ignore', detached: true });
+    onCleanup(() => {
+      try {
+        process.kill(-follow.pid!, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    });
+    await until(() => existsSync(up), 30_000, 'the follower reading');
+    await get(`http://127.0.0.1:${port}/flood?lines=3000`);
+    await run.waitFor(/\[slowread:1\] flood done/, 60_000);
+    writeFileSync(go, '');
+    await until(() => /lines? dropped: this reader fell behind/.test(readFileSync(err, 'utf8')), 60_000, 'the dropped notice');
+    const exited = once(follow, 'exit');
+    expect((await cli(['stop', 'slowread'], { runtime })).code).toBe(0);
+    await exited;
+    // Before (hostile t58): a 'drain' listener per line read while backed up, and Node's warning.
+    expect(readFileSync(err, 'utf8')).not.toContain('MaxListenersExceededWarning');
+  }, 120_000);
 
   it('[H5] streams a backlog only as fast as the client reads it: 48 connections that never read leave the primary small', async () => {
     const runtime = runtimeDir();

@@ -3,6 +3,7 @@
  * code from before it: `status` says so (H529, deploy tester t55 F4: `status`, `list`, `show` and
  * `/readyz` all looked healthy over two builds). Real workers, a real failed reload.
  */
+import { EventEmitter } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
@@ -11,6 +12,9 @@ import { killSpawned } from '../helpers/spawn.js';
 import { until } from '../helpers/wait.js';
 import { lastReloadLine } from '../../src/cli/format-status.js';
 import type { ClusterStatus } from '../../src/control/control-protocol.js';
+import { lastReloadOf, trackLastReload } from '../../src/control/last-reload.js';
+import { ReloadError } from '../../src/errors.js';
+import type { ClusterPrimary } from '../../src/primary/cluster-primary.js';
 import { cleanUpCli, cli, readyPids, runtimeDir, startCli, tempProject } from './cli-process.js';
 
 afterEach(() => {
@@ -84,6 +88,29 @@ describe('the last reload line with a slot restarting on the new code [H541]', (
     const row = status([]);
     (row as unknown as { lastReload: Record<string, unknown> }).lastReload = { outcome: 'failed', startedAt: 40_000, endedAt: 50_000, workers: 2, replaced: 0, failedInRow: 3, firstFailedAt: 35_000 };
     expect(lastReloadLine(row)).toBe('last reload: failed 10s ago, 0 of 2 workers replaced; 3 reloads in a row failed; every worker runs the code from before the first of them\n');
+  });
+
+  it('[H561] a reload superseded after it replaced a worker, then a failed one: each build named, not "every worker still runs the code from before it"', () => {
+    // The tracker, fed the events of a superseded reload that replaced slot 0 and a failed one that replaced none (hostile t58).
+    const primary = new EventEmitter() as unknown as ClusterPrimary;
+    const stop = trackLastReload(primary);
+    const emit = (event: string, payload: unknown) => (primary as unknown as EventEmitter).emit(event, payload);
+    emit('reload', { workers: 2 });
+    emit('slotChange', { reason: 'replace' });
+    emit('reloadFailed', { error: new ReloadError('superseded', { isSuperseded: true, workers: 2, replaced: 1 }) });
+    emit('reload', { workers: 2 });
+    emit('reloadFailed', { error: new ReloadError('SyntaxError', { workers: 2, replaced: 0 }) });
+    stop();
+    const last = lastReloadOf(primary)!;
+    expect(last).toMatchObject({ outcome: 'failed', replaced: 0, failedInRow: 1, supersededInRow: 1 });
+    expect(last.firstFailedAt).toBeLessThanOrEqual(last.startedAt);
+    // As status reads it: worker 8 (slot 0) started during the superseded reload, worker 7 (slot 1) before it.
+    const row = status([]);
+    (row as unknown as { lastReload: Record<string, unknown> }).lastReload = { outcome: 'failed', startedAt: 40_000, endedAt: 50_000, workers: 2, replaced: 0, failedInRow: 1, firstFailedAt: 35_000, supersededInRow: 1 };
+    (row as unknown as { workers: unknown[] }).workers = [{ id: 7, pid: 107, slot: 1, state: 'ready', uptimeMs: 30_000 }, { id: 8, pid: 108, slot: 0, state: 'ready', uptimeMs: 22_000 }];
+    expect(lastReloadLine(row)).toBe(
+      'last reload: failed 10s ago, 0 of 2 workers replaced; a reload before it superseded by a newer change after replacing workers; worker 7 (slot 1) runs the code from before the first of them, worker 8 (slot 0) runs code an earlier one of them loaded\n',
+    );
   });
 
   it('[H541] says every worker still runs the code from before it only when no slot restarts with the new one', () => {

@@ -238,6 +238,7 @@ const kReasons: Readonly<Record<SlotNote['reason'], string>> = {
 
 function printer(name: string, isJson: boolean, stamp: LinePrefixer) {
   const keepColors = { stdout: supportsColor(process.stdout), stderr: supportsColor(process.stderr) };
+  let isAwaitingDrain = false;
   const prefix = (entry: LogEntry, to: LogOutput) => {
     if (entry.source !== 'worker') return `[${name}] `;
     return workerLinePrefix(name, entry.workerId, entry.stream, keepColors[to]);
@@ -265,10 +266,20 @@ function printer(name: string, isJson: boolean, stamp: LinePrefixer) {
       }
     },
     whenDrained(resume: () => void): void {
+      // One wait at a time: the entries already read when the stream paused each find the output
+      // backed up, and a wait each piled up 'drain' listeners (hostile t58: MaxListenersExceededWarning).
+      if (isAwaitingDrain) return;
       const outputs = [process.stdout, process.stderr].filter((output) => output.writableNeedDrain);
       if (outputs.length === 0) return resume();
+      isAwaitingDrain = true;
       let waiting = outputs.length;
-      for (const output of outputs) output.once('drain', () => --waiting === 0 && resume());
+      for (const output of outputs) {
+        output.once('drain', () => {
+          if (--waiting > 0) return;
+          isAwaitingDrain = false;
+          resume();
+        });
+      }
     },
   };
 }

@@ -297,11 +297,13 @@ export class Endpoint {
    * Rejects every pending and waiting request with `errorFor(type, queuedBehind)` and refuses
    * new ones: the peer is gone. `queuedBehind` is set for a request never written (it waited
    * for admission): how many requests awaited replies ahead of it; a caller can retry that one
-   * without running it twice (tester t51). Idempotent; the first reason wins.
+   * without running it twice (tester t51). A message sent after the close gets
+   * `errorFor(type, undefined, true)`: it was never written either (lib t58: it read "before it
+   * replied"). Idempotent; the first reason wins.
    */
-  close(errorFor: (type: string, queuedBehind?: number) => Error): void {
+  close(errorFor: (type: string, queuedBehind?: number, isAfterClose?: boolean) => Error): void {
     if (this.#closedBy) return;
-    this.#closedBy = (type) => errorFor(type);
+    this.#closedBy = (type) => errorFor(type, undefined, true);
     const ahead = this.#pending.ownInFlight;
     this.#admission.admitAll();
     this.#pending.rejectAll((request) => (request.isWaiting ? errorFor(request.type, request.isSeparate ? 0 : ahead) : errorFor(request.type)));

@@ -205,7 +205,7 @@ export class ClusterPrimary<
     try {
       // Indexed, not destructured: V8 then elides the rest array on this hot path.
       const { timeoutMs, signal } = normalizeSendOptions(args[1] as SendOptions | undefined);
-      return this.#target(worker, type, true).endpoint.request(type, args[0], timeoutMs, signal) as Promise<ReplyOf<ToWorker, K>>;
+      return this.#target(worker, type).endpoint.request(type, args[0], timeoutMs, signal) as Promise<ReplyOf<ToWorker, K>>;
     } catch (error) {
       return Promise.reject(error);
     }
@@ -219,7 +219,7 @@ export class ClusterPrimary<
    */
   notify<K extends MessageType<ToWorker>>(worker: WorkerHandle | number, type: K, ...args: PayloadArg<ToWorker, K>): void {
     if (args.length > 1) checkNoNotifyOptions(args as unknown[]);
-    this.#target(worker, type, false).endpoint.notify(type, args[0]);
+    this.#target(worker, type).endpoint.notify(type, args[0]);
   }
 
   /** Sends a request to every ready worker; resolves with one settled result per worker. */
@@ -471,19 +471,16 @@ export class ClusterPrimary<
   /** Closes the primary's resources. Runs in `shutdown()` after every worker has exited. */
   protected async _destroy(): Promise<void> {}
 
-  #target(worker: WorkerHandle | number, type: string, isRequest: boolean): WorkerRecord {
+  #target(worker: WorkerHandle | number, type: string): WorkerRecord {
     assertUserType(type);
     const record = resolveWorker(this.#context.pool, worker);
     // The primary's own end first: after shutdown() every worker has exited, and "worker 1 exited
     // with code 1" alone did not say why (lib t58).
     if (this.#context.lifecycle.state === 'stopped') throw new ShutdownInProgressError(`The primary has shut down; "${type}" was not sent, and nothing can be sent to its workers.`);
-    if (record.state === 'exited') {
-      // Never written: `queuedBehind` (0: nothing ahead of it) tells the caller it did not run,
-      // as errors.md has it; the message said "before it was sent" while the field said "sent,
-      // may have run" (lib t58).
-      const what = isRequest ? 'request' : 'notification';
-      return throwExited(record, type, what);
-    }
+    // Never written: `queuedBehind` (0: nothing ahead of it) tells the caller it did not run, as
+    // errors.md has it; the message said "before it was sent" while the field said "sent, may
+    // have run" (lib t58).
+    if (record.state === 'exited') throw record.notSentError(type);
     return record;
   }
 
@@ -510,10 +507,3 @@ function scaleCount(count: unknown): number {
   return count;
 }
 
-/** A message of `type` for a worker that had exited before it was sent: it did not run there. */
-function throwExited(record: WorkerRecord, type: string, what: 'request' | 'notification'): never {
-  throw new WorkerExitedError(record.exitDescription(), `before "${type}" was sent`, {
-    queuedBehind: 0,
-    advice: `The ${what} was not sent and did not run: send it to a worker that runs (primary.workers, roundRobin()).`,
-  });
-}

@@ -8,7 +8,9 @@
  * (SIGABRT). Plain `node` never calls it for such a script; a clusterkit worker does at ready and
  * at each heartbeat, so every worker of the script died before it was ready (hostile t58).
  * Descriptors 0 to 2 found closed are first taken by `/dev/null`, as a daemon reopens them: what
- * the code writes there after closing them goes nowhere, as it meant.
+ * the code writes there after closing them goes nowhere, as it meant. The worker does the same
+ * before it opens descriptors of its own (its start, the orphan watchdog's thread, whose event
+ * loop's descriptors libuv closes the same way: retest t58).
  */
 import { closeSync, fstatSync, openSync } from 'node:fs';
 

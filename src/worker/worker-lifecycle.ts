@@ -63,7 +63,7 @@ import { runScriptCleanup, scriptCleanupSignal } from './script-cleanup.js';
 import { startOrphanWatchdog, type OrphanWatchdog } from './orphan-watchdog.js';
 import { endDescendants, kDescendantsGraceMs } from './end-descendants.js';
 import { endDescendantsAtExit } from './descendants-at-exit.js';
-import { memoryUsage } from './memory-usage.js';
+import { fillClosedStdio, memoryUsage } from './memory-usage.js';
 import { TrackedServers } from './tracked-servers.js';
 import type { WorkerContext } from './worker-context.js';
 import type { StopReason } from './worker-events.js';
@@ -240,6 +240,10 @@ export class WorkerLifecycle {
     this.#primaryPid = process.ppid;
     const { endpoint, emit, options } = this.#context;
     this.#shutdownTimeoutMs = shutdownTimeoutOf(process.env[kShutdownTimeoutEnv]);
+    // Code that ran before (a module that closed its stdout at import) may have left 0 to 2 free:
+    // the descriptors opened below (the bulk pipe, the watchdog thread's event loop) would take
+    // them, and libuv aborts closing one (retest t58: a reload's workers died of SIGABRT at shutdown).
+    fillClosedStdio();
     if (process.env[kWatchdogEnv] === 'early') this.#startWatchdog();
     this.#listen();
     endpoint.notify(kHelloNotice, undefined);
@@ -757,6 +761,8 @@ export class WorkerLifecycle {
     const { options } = this.#context;
     if (!options.orphanWatchdog || this.#isWatchdogStarted || this.#state === 'stopped') return;
     this.#isWatchdogStarted = true;
+    // Its thread's event loop opens descriptors of its own, closed with it (see start()).
+    fillClosedStdio();
     // A responsive orphan's own exit takes its stop (the cluster's shutdown timeout, H397) and its processes' grace (end-descendants.ts).
     this.#watchdog = startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: (this.#shutdownTimeoutMs ?? options.destroyTimeoutMs) + 100 + kDescendantsGraceMs });
     if (this.#isCleanupBegun) this.#watchdog.cleanupBegun();

@@ -45,8 +45,8 @@ describe('refused late or wrong calls', () => {
     const sent = await primary.send(worker!, 'echo', 1).catch((error: unknown) => error);
     expect(sent).toBeInstanceOf(WorkerExitedError);
     expect(sent).toMatchObject({ code: 'ERR_WORKER_EXITED', queuedBehind: 0, signal: 'SIGKILL' });
-    expect((sent as Error).message).toMatch(/before "echo" was sent\. The request was not sent and did not run: send it to a worker that runs/);
-    expect(() => primary.notify(worker!, 'echo', 1)).toThrow(/before "echo" was sent\. The notification was not sent and did not run/);
+    expect((sent as Error).message).toMatch(/before "echo" was sent\. It was not sent and did not run: send it to a worker that runs/);
+    expect(() => primary.notify(worker!, 'echo', 1)).toThrow(/before "echo" was sent\. It was not sent and did not run/);
     await primary.shutdown();
     // Before: "Worker 1 (pid N) exited with code ... before "echo" was sent", not why.
     await expect(primary.send(worker!, 'echo', 1)).rejects.toThrow(ShutdownInProgressError);

@@ -3,7 +3,7 @@
  * channel, with the primary's limits. The channel starts held: Node drops what reaches a worker
  * before it listens, so nothing goes out until the worker's `$hello` opens it.
  */
-import { ShutdownInProgressError, WorkerExitedError, type ProtocolProblem } from '../../errors.js';
+import { ShutdownInProgressError, type ProtocolProblem } from '../../errors.js';
 import { capitalize } from '../../capitalize.js';
 import { isSystemType } from '../../messaging/envelope.js';
 import { kRelayedRequest } from '../../messaging/system-types.js';
@@ -39,7 +39,8 @@ export function createWorkerEndpoint(
     backpressure: options.backpressure,
     describePeer: () => record.describe(),
     onInbound: (type, payload, isRequest, id) => onInbound(record, type, payload, isRequest, id),
-    channelClosedError: (type) => new WorkerExitedError(record.exitDescription(), `(its IPC channel is closed) before "${type}" was delivered`),
+    // Never written (lib t58): as for one sent once it exited.
+    channelClosedError: (type) => record.notSentError(type, '(its IPC channel is closed) '),
     onError: reportError,
     onHandlerError: (error, type) => reportHandlerError(error, `the handler of notification "${type}" from ${record.describe()} threw`),
     onProtocolError: (problem, type) => onProtocolError(record, problem, type),

@@ -706,8 +706,8 @@ export class WorkerPool {
     // No reply can arrive any more. The exit normally follows within milliseconds and says how
     // the worker died; a worker that lingers without its channel is useless and is killed.
     record.disconnectTimer = setTimeout(() => {
-      record.endpoint.close((type, queuedBehind) =>
-        queuedBehind === undefined ? new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`) : record.unsentError(type, queuedBehind),
+      record.endpoint.close((type, queuedBehind, isAfterClose) =>
+        isAfterClose ? record.notSentError(type) : queuedBehind === undefined ? new WorkerExitedError(record.exitDescription(), `(its IPC channel closed) before it replied to "${type}"`) : record.unsentError(type, queuedBehind),
       );
       record.killedFor ??= new Error(
         `${capitalize(record.describe())} closed its IPC channel to the primary and had not exited ${kDisconnectGraceMs} ms later; a worker without its channel can neither be reached nor stopped, so the primary killed it (SIGKILL). ` +
@@ -873,7 +873,7 @@ export class WorkerPool {
     if (!wasReady) this.#checkNodeOptions(record);
     this.rotation.remove(record);
     this.#records.delete(record.id);
-    record.endpoint.close((type, queuedBehind) => (queuedBehind === undefined ? record.unansweredError(type) : record.unsentError(type, queuedBehind)));
+    record.endpoint.close((type, queuedBehind, isAfterClose) => (isAfterClose ? record.notSentError(type) : queuedBehind === undefined ? record.unansweredError(type) : record.unsentError(type, queuedBehind)));
     // What its rate-limited warnings held is told now, before its exit: nothing comes from it any more.
     record.protocolWarning?.flush();
     record.stickyWarning?.flush();

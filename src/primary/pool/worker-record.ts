@@ -560,6 +560,18 @@ export class WorkerRecord {
   }
 
   /**
+   * For a message sent to it once it had exited, or its channel had closed (lib t58): never
+   * written, it did not run there. `queuedBehind` 0, as errors.md reads the field: the message
+   * had nothing ahead of it, and a retry cannot run it twice.
+   */
+  notSentError(type: string, channel = ''): WorkerExitedError {
+    return new WorkerExitedError(this.exitDescription(), `${channel}before "${type}" was sent`, {
+      queuedBehind: 0,
+      advice: 'It was not sent and did not run: send it to a worker that runs (primary.workers, roundRobin()).',
+    });
+  }
+
+  /**
    * For a request to it that was still queued in the primary (never written) when it exited
    * (tester t51): it never got it, so a retry cannot run it twice. `queuedBehind`: the requests
    * awaiting its replies ahead of it then.

@@ -626,7 +626,7 @@ export class CrashLoopError extends ClusterKitError {
         : options?.reason === 'too-many-restarts'
           ? `Worker slot ${slot} ${describeEndings(failures, options.cleanExits ?? 0)} within ${describeWindow(options.windowMs)} (restart.maxRestarts), so it is no longer restarted. ` +
             `${lastFailure(isCleanExit(options.cause) ? 'Last exit' : 'Last crash', options.cause, advice)}${hint}`
-          : `Worker slot ${slot} could not start ${failures === 1 ? 'once' : `${failures} times in a row`}, so it is no longer restarted. ${lastFailure('Last failure', options?.cause, advice)}${hint}`,
+          : `Worker slot ${slot} could not start${failures === 1 ? ', and one failed start is its limit' : ` ${failures} times in a row`}, so it is no longer restarted. ${lastFailure('Last failure', options?.cause, advice)}${hint}`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );
     this.reason = options?.reason ?? (memory ? 'memory-limit' : 'startup-failures');

@@ -110,6 +110,31 @@ describe('[H12] files the CLI reads', () => {
 });
 
 describe('[H13] config values that cannot be read', () => {
+  it('[H562] a value that cannot be read is one problem among the others: every problem of the file in one run', async () => {
+    const runtime = runtimeDir();
+    const config =
+      'export default { apps: [\n' +
+      "  { script: 'idle.mjs', name: 'a0', get env() { throw new Error('vault sealed'); } },\n" +
+      "  { script: 'idle.mjs', name: 'a1', workers: NaN },\n" +
+      "  { name: 'a2', get script() { throw new Error('script boom'); }, maxMemory: -5 },\n" +
+      "  { script: 'idle.mjs', name: 'a3', env: { get TOKEN() { throw 'no vault'; }, 'BAD NAME': 'y' } },\n" +
+      '] };\n';
+    const result = await cli(['run'], { runtime, cwd: tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.mjs': config }) });
+    expect(result.code).toBe(2);
+    // Before (hostile t58): the first getter's line alone.
+    expect(result.stderr).toContain('clusterkit.config.mjs: 6 problems:\n');
+    for (const problem of [
+      '"apps[0].env" cannot be read (its getter threw): Error: vault sealed',
+      '"apps[2].script" cannot be read (its getter threw): Error: script boom',
+      '"apps[3].env.TOKEN" cannot be read (its getter threw): no vault',
+      '"apps[1].workers" must be a positive integer',
+      '"apps[2].maxMemory" must be a memory size',
+      '"apps[3].env": "BAD NAME" is not a variable name',
+    ]) {
+      expect(result.stderr).toContain(`  - ${problem}`);
+    }
+  });
+
   it('[H13] names the file and the key path of a getter or a Proxy trap that throws (exit 2, not a bare message with exit 1)', async () => {
     const runtime = runtimeDir();
     const cases: Array<[string, string]> = [

@@ -172,7 +172,7 @@ describe("PM2's ecosystem keys", () => {
     expect(appOf({ max_memory_restart: '1G' }).layer.maxMemoryMb).toBe(1024);
   });
 
-  it('[H119] warns once per key clusterkit does without, saying what it does instead', () => {
+  it('[H119][H563] warns once per key clusterkit does without, saying what it does instead', () => {
     const app = appOf({
       name: 'api',
       exec_mode: 'fork',
@@ -189,7 +189,8 @@ describe("PM2's ecosystem keys", () => {
       'apps[0] ("api"): PM2\'s "exec_mode" ("fork") has no equivalent, and is not used: clusterkit always runs in cluster mode: "instances" workers under node:cluster, which share the ports the script listens on (instances: 1 for a single process).',
       // out_file is used (outFile, H314); disable_logs is not.
       `apps[0] ("api"): PM2's "disable_logs" (true) has no equivalent, and is not used: the output always goes to clusterkit run's stdout and stderr (and to clusterkit logs <name>); for no log file, leave out outFile, errorFile and logFile (out_file, error_file, log_file).`,
-      'apps[0] ("api"): PM2\'s "autorestart" (false) has no equivalent, and is not used: a crashed worker is always restarted (with backoff), so the pool keeps its size; the app itself, run with other apps of this file, is not started again when its primary exits (docs/config.md, "Running the apps").',
+      // [H563] Before (PM2 user t58): "has no equivalent, and is not used", while the app is kept down.
+      'apps[0] ("api"): PM2\'s "autorestart" (false) applies to the app, not to its workers: a crashed worker is always restarted (with backoff), so the pool keeps its size; the app itself, run with other apps of this file, is not started again when its primary exits (docs/config.md, "Running the apps").',
       // [H409] instance_var is used: each worker gets its slot in INSTANCE_ID too.
       'apps[0] ("api"): PM2\'s "increment_var" ("PORT") has no equivalent, and is not used: each worker has its slot (0, 1...) in NODE_APP_INSTANCE and CLUSTERKIT_SLOT; compute the value from it (3000 + Number(process.env.NODE_APP_INSTANCE)).',
       'apps[0] ("api"): PM2\'s "user" ("www") has no equivalent, and is not used: run clusterkit itself as that user (systemd User=, docker run --user).',

@@ -107,7 +107,7 @@ describe('restart policy flags and keys', () => {
     expect(stderr.match(/ERROR worker \d+ could not start: /g)).toHaveLength(1);
     // The failure in the user's words, said once, with one piece of advice.
     expect(stderr).toMatch(
-      /ERROR worker slot 0 could not start once, so it is no longer restarted\. Last failure: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+\)\. Fix that, then start it again\. slot=0/,
+      /ERROR worker slot 0 could not start, and one failed start is its limit, so it is no longer restarted\. Last failure: the script \S+cli-throwing-script\.mjs threw on import: Error: PORT is not configured \(at \S+\)\. Fix that, then start it again\. slot=0/,
     );
     expect(stderr).toMatch(/could not start: .*\(1 attempt of worker slot \d+\)\./);
   });

@@ -39,7 +39,7 @@ describe('a Node option the workers cannot start with', () => {
     expect(message).toContain('so it is not restarted');
     expect(message).toMatch(/Fix or remove that option where the workers' Node options are set \(clusterkit run: --node-arg; a config file: nodeArgs, or PM2's node_args; the library: the execArgv option\), then start again\.$/);
     expect(message).not.toContain('not-shown-value');
-    expect((error as Error).message).toContain('could not start once, so it is no longer restarted. Last failure: Worker ');
+    expect((error as Error).message).toContain('could not start, and one failed start is its limit, so it is no longer restarted. Last failure: Worker ');
     expect(errors.some((told) => told instanceof WorkerStartupError && told.reason === 'bad-node-option')).toBe(true);
     expect(restarts).toBe(0);
     expect(forks).toBeLessThanOrEqual(2); // one per slot, at most: none restarted

@@ -112,7 +112,8 @@ describe('the time kept for _destroy', () => {
 
   it("[H360] a request cut off after a 'shutdown' listener held the event loop past the drain's end: the line gives the time since the primary's ask and blames the held loop, not the timeout", async () => {
     const marker = markerPath();
-    const { primary, worker, long, text } = await withRequestInFlight({ MARKER: marker, BLOCK_MS: '2850' });
+    // A `_destroy` of 1 ms: its slice begins only 150 ms before the deadline here, and a 50 ms timer ran late past it on a loaded machine (full run, t58).
+    const { primary, worker, long, text } = await withRequestInFlight({ MARKER: marker, BLOCK_MS: '2850', DESTROY_MS: '1' });
     const cut = onceEvent<RequestsCut>(primary, 'workerRequestsCut', 30_000);
     const report = await primary.shutdown();
     expect(report).toEqual({ graceful: [], failed: [worker], killed: [], requestsCut: 1 });

@@ -26,6 +26,7 @@ import { kDurationKeys, type DurationKey } from '../bare-duration-note.js';
 import type { LoadNote } from './load-note.js';
 import { compileTimeFormat } from '../logs/line-time.js';
 import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, pm2KeyOf, translatePm2App } from './pm2-app.js';
+import { kUnreadable, type UnreadableValue } from './plain-config.js';
 
 export interface ConfigApp {
   readonly name: string;
@@ -81,9 +82,9 @@ const kOtherSpellings: Record<string, string> = { env_file: 'envFile' };
 const kNodeArgsExample = "['--max-old-space-size=256', '--import=tsx']";
 
 /** Checks the loaded file; returns its apps in order. */
-export function checkConfig(raw: unknown, file: string): ConfigApp[] {
+export function checkConfig(raw: unknown, file: string, unreadable: readonly UnreadableValue[] = []): ConfigApp[] {
   try {
-    return checkApps(raw, file, basename(file).startsWith('ecosystem'));
+    return checkApps(raw, file, basename(file).startsWith('ecosystem'), unreadable);
   } catch (error) {
     if (error instanceof UsageError) throw new UsageError(`${file}: ${error.headline}`, 'run', error.details);
     throw error;
@@ -100,6 +101,8 @@ class Problems {
   constructor(
     readonly messages: string[] = [],
     readonly prefix = '',
+    /** Key paths of values that could not be read (plain-config.ts): said once, as that; what the checks say of them is not kept. */
+    readonly unreadable: readonly string[] = [],
   ) {}
 
   /** What `check` returns; undefined when it threw a `UsageError`, whose message is kept. */
@@ -108,19 +111,25 @@ class Problems {
       return check();
     } catch (error) {
       if (!(error instanceof UsageError)) throw error;
-      this.messages.push(this.prefix + error.message);
+      this.#keep(error.message);
       return undefined;
     }
   };
 
   /** Keeps `error` as a problem found outside a `take()`. */
   add(error: UsageError): void {
-    this.messages.push(this.prefix + error.message);
+    this.#keep(error.message);
   }
 
   /** The same list, each message of this scope starting with `prefix`. */
   scoped(prefix: string): Problems {
-    return new Problems(this.messages, prefix);
+    return new Problems(this.messages, prefix, this.unreadable);
+  }
+
+  #keep(message: string): void {
+    // A check of the stand-in for an unreadable value (`"apps[0].env" must be an object`) repeats its problem.
+    if (this.unreadable.some((path) => message.includes(`"${path}"`) || message.includes(`"${path}.`) || message.includes(`"${path}[`))) return;
+    this.messages.push(this.prefix + message);
   }
 
   /** Throws one `UsageError` listing every problem kept, if any. */
@@ -131,11 +140,13 @@ class Problems {
   }
 }
 
-function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean): ConfigApp[] {
+function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean, unreadable: readonly UnreadableValue[]): ConfigApp[] {
+  if (raw === kUnreadable && unreadable.length > 0) throw new UsageError(unreadable[0]!.message);
   if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describe(raw)}.`);
   const apps = raw.apps;
   const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && isPm2App(app)));
-  const problems = new Problems();
+  // Each value that could not be read is one problem among the others (hostile t58: the first hid the rest).
+  const problems = new Problems(unreadable.map((value) => value.message), '', unreadable.map((value) => value.path));
   // A key of the file's own is reported with the apps' problems, not before them (H129).
   rejectUnknownKeys(raw, isPm2 ? ['apps', 'deploy'] : ['apps'], '', problems);
   const fileWarnings = isPm2 && raw.deploy !== undefined ? [`PM2's "deploy" has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.deploy}.`] : [];

@@ -55,7 +55,7 @@ import { commandOf, hasNoChildren, readProcessTable, readProcessTableNow, statFi
 import { UsageError } from '../usage-error.js';
 import { checkConfig, type ConfigApp } from './check-config.js';
 import { loadConfigFile } from './config-file.js';
-import { toPlainConfig } from './plain-config.js';
+import { type PlainConfig, toPlainConfig } from './plain-config.js';
 
 /** A config that computes itself (`export default await fetchSecrets()`) gets this long. */
 export const kLoadTimeoutMs = 10_000;
@@ -88,7 +88,7 @@ export async function loadConfigHere(path: string, onPhase: (phase: LoadPhase) =
   try {
     const value = await loadConfigFile(path);
     onPhase('loaded');
-    let plain: unknown;
+    let plain: PlainConfig;
     try {
       plain = toPlainConfig(value);
     } catch (error) {
@@ -96,7 +96,7 @@ export async function loadConfigHere(path: string, onPhase: (phase: LoadPhase) =
       throw error;
     }
     onPhase('read');
-    return { apps: checkConfig(plain, path) };
+    return { apps: checkConfig(plain.value, path, plain.unreadable) };
   } catch (error) {
     if (error instanceof UsageError) return { usage: error.headline, details: [...error.details] };
     return { failure: `Cannot check the config file ${path}: ${describeError(error).split('\n')[0]}` };

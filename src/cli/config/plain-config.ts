@@ -11,6 +11,11 @@
  * with more keys, a string longer than `kMaxChars` or more than `kMaxNodes` values in all are
  * refused here, at once.
  *
+ * A value that cannot be read is not the end of the check: it is kept as `kUnreadable`, its
+ * problem in `unreadable`, and the checker reports it with every other problem of the file
+ * (config.md: "Every problem of the file is reported in one run"; hostile t58: one throwing
+ * getter hid nine other problems).
+ *
  * The limits hold before anything walks the value: a list's `length` is the file's to say
  * (`a.length = 2 ** 32 - 1` makes an empty list of four billion holes; a Proxy may say 1e15),
  * and a builtin that walks it (`apps.some(...)`) runs for minutes in V8 code that nothing can
@@ -29,43 +34,76 @@ const kMaxNodes = 200_000;
 /** Past every string limit of the checker (128 KiB): a PM2 `args` string is split into a list. */
 const kMaxChars = 1024 * 1024;
 
-/** @throws UsageError naming the key path of a value that cannot be read (message without the file). */
-export function toPlainConfig(value: unknown): unknown {
-  const budget = { nodes: 0 };
-  return copy(value, '', 0, budget);
+/**
+ * What stands in the copy for a value that could not be read: the checker says nothing more of
+ * it. An object, not a symbol: the checks put values in messages, and a symbol in a template
+ * string throws.
+ */
+class UnreadableStandIn {
+  toString(): string {
+    return 'a value that cannot be read';
+  }
+}
+export const kUnreadable = Object.freeze(new UnreadableStandIn());
+
+/** A value that could not be read: its key path (`apps[0].env`), and the problem as said (`"apps[0].env" cannot be read ...`). */
+export interface UnreadableValue {
+  readonly path: string;
+  readonly message: string;
 }
 
-function copy(value: unknown, path: string, depth: number, budget: { nodes: number }): unknown {
+export interface PlainConfig {
+  readonly value: unknown;
+  readonly unreadable: readonly UnreadableValue[];
+}
+
+interface CopyState {
+  nodes: number;
+  readonly unreadable: UnreadableValue[];
+}
+
+/** @throws UsageError for a value past a limit (message without the file); a value that cannot be read is listed instead. */
+export function toPlainConfig(value: unknown): PlainConfig {
+  const state: CopyState = { nodes: 0, unreadable: [] };
+  return { value: copy(value, '', 0, state), unreadable: state.unreadable };
+}
+
+function copy(value: unknown, path: string, depth: number, budget: CopyState): unknown {
   if (++budget.nodes > kMaxNodes) throw new UsageError(`The config holds more than ${kMaxNodes} values; it is not a config.`);
   const at = path === '' ? 'The config' : `"${path}"`;
   if (typeof value === 'string' && value.length > kMaxChars) throw new UsageError(`${at} is a string of ${value.length} characters; the limit is ${kMaxChars}.`);
   if (typeof value !== 'object' || value === null) return value; // functions stay: the checker names them
-  const read = <T>(what: string, get: () => T, where = at): T => {
+  const read = <T>(what: string, get: () => T, where = at, wherePath = path): T | typeof kUnreadable => {
     try {
       return get();
     } catch (error) {
-      throw new UsageError(`${where} cannot be read (${what} threw): ${describeError(error).split('\n')[0]}`);
+      budget.unreadable.push({ path: wherePath, message: `${where} cannot be read (${what} threw): ${describeError(error).split('\n')[0]}` });
+      return kUnreadable;
     }
   };
   const isArray = read('checking whether it is an array', () => Array.isArray(value));
+  if (isArray === kUnreadable) return kUnreadable;
   if (isArray) {
     if (depth >= kMaxDepth) return [];
     const length = read('its length', () => (value as unknown[]).length as unknown);
+    if (length === kUnreadable) return kUnreadable;
     // A Proxy's length may be anything; a real list's is a whole number up to 2 ** 32 - 1.
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw new UsageError(`${at} is a list whose length is not a count of entries (${typeof length === 'number' ? String(length) : typeof length}).`);
     if (length > kMaxEntries) throw new UsageError(`${at} has ${length} entries; the limit is ${kMaxEntries}.`);
-    return Array.from({ length }, (_, index) => copy(read('its getter', () => (value as unknown[])[index], `"${path}[${index}]"`), `${path}[${index}]`, depth + 1, budget));
+    return Array.from({ length }, (_, index) => copy(read('its getter', () => (value as unknown[])[index], `"${path}[${index}]"`, `${path}[${index}]`), `${path}[${index}]`, depth + 1, budget));
   }
   const prototype = read('reading its prototype', () => Object.getPrototypeOf(value) as unknown);
+  if (prototype === kUnreadable) return kUnreadable;
   // Dates, Maps, class instances: not config values; the checker names them by their kind.
   if (prototype !== Object.prototype && prototype !== null) return value;
   if (depth >= kMaxDepth) return {};
   const keys = read('listing its keys', () => Object.keys(value));
+  if (keys === kUnreadable) return kUnreadable;
   if (keys.length > kMaxEntries) throw new UsageError(`${at} has ${keys.length} keys; the limit is ${kMaxEntries}.`);
   const plain: Record<string, unknown> = {};
   for (const key of keys) {
     const name = /^[A-Za-z_$][\w$]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key.length > 80 ? `${key.slice(0, 77)}...` : key)}]`;
-    const entry = read('its getter', () => (value as Record<string, unknown>)[key], `"${name}"`);
+    const entry = read('its getter', () => (value as Record<string, unknown>)[key], `"${name}"`, name);
     // defineProperty: a "__proto__" key (JSON.parse makes one) stays a key, not the prototype.
     Object.defineProperty(plain, key, { value: copy(entry, name, depth + 1, budget), enumerable: true, writable: true, configurable: true });
   }

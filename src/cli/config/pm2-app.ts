@@ -266,7 +266,11 @@ export function translatePm2App(raw: Record<string, unknown>, key: string, label
   const ignored: IgnoredSetting[] = [];
   const ignore = (name: string, value: unknown, instead: string) => {
     ignored.push({ key: name, value: describe(value), instead });
-    warnings.push(`${label}: PM2's "${name}" (${describe(value)}) has no equivalent, and is not used: ${instead}.`);
+    // `autorestart: false` is taken for the app, run with others (H331): "is not used" read as if
+    // the app would be started again (PM2 user t58).
+    const isAppOnly = name === 'autorestart' && (value === false || value === 'false');
+    const what = isAppOnly ? 'applies to the app, not to its workers' : 'has no equivalent, and is not used';
+    warnings.push(`${label}: PM2's "${name}" (${describe(value)}) ${what}: ${instead}.`);
   };
   let instancesNote: LoadNote | undefined;
   let instancesMeaning: string | undefined;

@@ -6,6 +6,7 @@
  * directory. A config app's script is relative to the app's `cwd` (check-config.ts).
  */
 import { isFile, pathExists } from '../file-kind.js';
+import { lstatSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { commandScriptHint } from './command-script-hint.js';
 import { UsageError } from './usage-error.js';
@@ -58,10 +59,41 @@ function siblingHint(script: string, cwd: string | undefined, invocationDir: str
  */
 export function scriptNotFound(script: string, cwd: string | undefined, invocationDir: string, args: readonly string[] = []): UsageError {
   const [first, second] = scriptCandidates(script, cwd, invocationDir);
+  // A name that is there but leads nowhere is no missing script (hostile t58: a loop of links read "Script not found").
+  const broken = [first!, ...(second === undefined ? [] : [second])].find(isBrokenLink);
+  if (broken !== undefined) return new UsageError(`The script ${broken} is a symbolic link that leads to no file (${brokenLinkWhy(broken)}); point it at the file your workers run.`, 'run');
   if (second !== undefined) {
     return new UsageError(`Script not found: ${first} (relative to --cwd ${cwd}), nor ${second} (relative to the current directory)${siblingHint(script, cwd, invocationDir)}.`, 'run');
   }
   const hint = isAbsolute(script) ? '' : cwd === undefined ? ' (relative to the current directory; with --cwd <dir>, to that directory first)' : ` (relative to --cwd ${cwd})`;
   const sibling = siblingHint(script, cwd, invocationDir);
   return new UsageError(`Script not found: ${first}${hint}${sibling === '' ? commandScriptHint(script, args, cwd ?? invocationDir) || '.' : `${sibling}.`}`, 'run');
+}
+
+/** A symbolic link whose target cannot be reached: missing, or a loop of links. */
+export function isBrokenLink(path: string): boolean {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return false;
+  } catch {
+    return false;
+  }
+  try {
+    statSync(path);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** `ELOOP: a loop of links`, `ENOENT: its target is missing`, or the code as it came. */
+export function brokenLinkWhy(path: string): string {
+  try {
+    statSync(path);
+    return 'unknown';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'ELOOP: a loop of links';
+    if (code === 'ENOENT') return 'ENOENT: its target is missing';
+    return String(code ?? 'unreadable');
+  }
 }

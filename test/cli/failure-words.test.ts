@@ -10,13 +10,16 @@ import { cleanUpCli, cli, runtimeDir, tempProject } from './cli-process.js';
 afterEach(() => cleanUpCli());
 
 describe('failure words that say only what is true', () => {
-  it('[H431] a worker that exits with code 0 before it was ready is not sent to its empty output', async () => {
+  it('[H431][H564] a worker that exits with code 0 before it was ready is not sent to its empty output', async () => {
     const runtime = runtimeDir();
     const project = tempProject({ 'exit0.cjs': 'process.exit(0);\n' });
     const run = await cli(['run', 'exit0.cjs', '-w', '1', '--name', 'exit0'], { runtime, cwd: project, ms: 120_000 });
     expect(run.code).not.toBe(0);
     expect(run.stderr).toMatch(/worker \d+ could not start: it exited with code 0 before it was ready: its script ended/);
     expect(run.stderr).not.toMatch(/its output says why/);
+    // [H564] The crash-loop line's last failure too (hostile t58: "... before it was ready. Check its output for the error.").
+    expect(run.stderr).toMatch(/no longer restarted\. Last failure: Worker \d+ \(pid \d+\) exited with code 0 before it was ready\. Its script ended \(process\.exit\(0\), or nothing left to keep it running\) without listening or becoming ready: no error to look for in its output\./);
+    expect(run.stderr).not.toContain('Check its output for the error');
   }, 150_000);
 
   it('[H432] a log file on /proc is refused as a special file system, not as a missing directory', async () => {

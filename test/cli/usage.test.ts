@@ -1,7 +1,8 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { helpText, kCommandNames } from '../../src/cli/help.js';
-import { cleanUpCli, cli, runtimeDir } from './cli-process.js';
+import { cleanUpCli, cli, runtimeDir, tempProject } from './cli-process.js';
 
 afterEach(() => cleanUpCli());
 
@@ -148,5 +149,23 @@ describe('help', () => {
     expect((await cli(['help', 'scale'], { runtime })).stdout).toBe(each[5]!.stdout);
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(await cli(['--version'], { runtime })).toEqual({ code: 0, stdout: `${version}\n`, stderr: '' });
+  });
+});
+
+describe('a script that is a symbolic link leading nowhere', () => {
+  it('[H565] is said to be one (a loop of links, a missing target), on the command line and in a config file, not "Script not found"', async () => {
+    const runtime = runtimeDir();
+    const project = tempProject({ 'readme.txt': 'links\n' });
+    symlinkSync('loop-b.js', join(project, 'loop-a.js'));
+    symlinkSync('loop-a.js', join(project, 'loop-b.js'));
+    const configured = tempProject({ 'clusterkit.config.mjs': "export default { apps: [{ name: 'dangling', script: './gone.js' }] };\n" });
+    symlinkSync('nowhere.js', join(configured, 'gone.js'));
+    const loop = await cli(['run', 'loop-a.js'], { runtime, cwd: project });
+    expect(loop.code).toBe(2);
+    // Before (hostile t58): `Script not found: .../loop-a.js`, for a name that is there.
+    expect(loop.stderr).toContain(`The script ${join(project, 'loop-a.js')} is a symbolic link that leads to no file (ELOOP: a loop of links); point it at the file your workers run.`);
+    const config = await cli(['run'], { runtime, cwd: configured });
+    expect(config.code).toBe(2);
+    expect(config.stderr).toContain(`"apps[0].script": a symbolic link that leads to no file (ENOENT: its target is missing): ${join(configured, 'gone.js')}`);
   });
 });

@@ -27,6 +27,7 @@ import type { LoadNote } from './load-note.js';
 import { compileTimeFormat } from '../logs/line-time.js';
 import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, pm2KeyOf, translatePm2App } from './pm2-app.js';
 import { kUnreadable, type UnreadableValue } from './plain-config.js';
+import { brokenLinkWhy, isBrokenLink } from '../script-path.js';
 
 export interface ConfigApp {
   readonly name: string;
@@ -305,6 +306,7 @@ function checkScript(app: Record<string, unknown>, key: string, at: (name: strin
   if (cwd === undefined) return undefined;
   const script = resolve(cwd, written);
   if (isFile(script)) return script;
+  if (isBrokenLink(script)) throw new UsageError(`"${at('script')}": a symbolic link that leads to no file (${brokenLinkWhy(script)}): ${script}`);
   if (existsAsOther(script)) throw new UsageError(`"${at('script')}": not a regular file: ${script}`);
   // `script: './server.js'` with only server.ts there: run it when the workers load TypeScript, else say how (H380).
   const sibling = typeScriptSiblingOf(script);

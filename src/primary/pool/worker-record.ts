@@ -615,7 +615,14 @@ export class WorkerRecord {
     // on: no error of its script's to look for (H266, H273).
     const outside = this.outsideSignal();
     if (outside) return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${outside.how} before it was ready. ${lookForSender(outside.signal)}.`, { outsideSignal: outside.signal });
-    const advice = this.hasSaidHello ? 'Check its output for the error.' : endedWhileLoadingAdvice(loadingSteps, this.exitCode, this.signal);
+    // Exit code 0 is no error: nothing in its output to point at (hostile t58: `process.exit(0)` at
+    // import; the per-attempt line said so already, H431, the crash-loop error did not).
+    const isCleanEnd = this.exitCode === 0 && this.signal === null;
+    const advice = !this.hasSaidHello
+      ? endedWhileLoadingAdvice(loadingSteps, this.exitCode, this.signal)
+      : isCleanEnd
+        ? 'Its script ended (process.exit(0), or nothing left to keep it running) without listening or becoming ready: no error to look for in its output.'
+        : 'Check its output for the error.';
     return new WorkerStartupError(this.id, 'exited', `${capitalize(this.describe())} ${describeExit(this.exitCode, this.signal, this.pid)} before it was ready. ${advice}`, hint);
   }
 }

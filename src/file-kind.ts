@@ -3,7 +3,7 @@
  * file, a script) and the control directory's (a lock, a socket) say so when refusing one
  * (`... is a FIFO`), so the user knows what is there and what to remove.
  */
-import { statSync, type Stats } from 'node:fs';
+import { lstatSync, statSync, type Stats } from 'node:fs';
 
 /** True when something (of any kind) is at `path`. */
 export function pathExists(path: string): boolean {
@@ -32,4 +32,30 @@ export function kindOf(stats: Stats): string {
   if (stats.isBlockDevice()) return 'a block device';
   if (stats.isSocket()) return 'a socket';
   return stats.isFile() ? 'a regular file' : 'not a file';
+}
+
+/** A symbolic link whose target cannot be reached: missing, or a loop of links. */
+export function isBrokenLink(path: string): boolean {
+  // A name that cannot be looked at (EACCES on its directory) is no link to tell of.
+  const isLink = (() => {
+    try {
+      return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
+    } catch {
+      return false;
+    }
+  })();
+  return isLink && !pathExists(path);
+}
+
+/** `ELOOP: a loop of links`, `ENOENT: its target is missing`, or the code as it came. */
+export function brokenLinkWhy(path: string): string {
+  try {
+    statSync(path);
+    return 'unknown';
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ELOOP') return 'ELOOP: a loop of links';
+    if (code === 'ENOENT') return 'ENOENT: its target is missing';
+    return String(code ?? 'unreadable');
+  }
 }

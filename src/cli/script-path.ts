@@ -5,8 +5,7 @@
  * typed in, so `run app/server.js --cwd app` keeps working. Without `--cwd` both are the same
  * directory. A config app's script is relative to the app's `cwd` (check-config.ts).
  */
-import { isFile, pathExists } from '../file-kind.js';
-import { lstatSync, statSync } from 'node:fs';
+import { brokenLinkWhy, isBrokenLink, isFile, pathExists } from '../file-kind.js';
 import { isAbsolute, resolve } from 'node:path';
 import { commandScriptHint } from './command-script-hint.js';
 import { UsageError } from './usage-error.js';
@@ -70,30 +69,3 @@ export function scriptNotFound(script: string, cwd: string | undefined, invocati
   return new UsageError(`Script not found: ${first}${hint}${sibling === '' ? commandScriptHint(script, args, cwd ?? invocationDir) || '.' : `${sibling}.`}`, 'run');
 }
 
-/** A symbolic link whose target cannot be reached: missing, or a loop of links. */
-export function isBrokenLink(path: string): boolean {
-  try {
-    if (!lstatSync(path).isSymbolicLink()) return false;
-  } catch {
-    return false;
-  }
-  try {
-    statSync(path);
-    return false;
-  } catch {
-    return true;
-  }
-}
-
-/** `ELOOP: a loop of links`, `ENOENT: its target is missing`, or the code as it came. */
-export function brokenLinkWhy(path: string): string {
-  try {
-    statSync(path);
-    return 'unknown';
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return 'ELOOP: a loop of links';
-    if (code === 'ENOENT') return 'ENOENT: its target is missing';
-    return String(code ?? 'unreadable');
-  }
-}

@@ -7,7 +7,7 @@
  * app's `cwd`.
  */
 import { statSync } from 'node:fs';
-import { isFile } from '../../file-kind.js';
+import { brokenLinkWhy, isBrokenLink, isFile } from '../../file-kind.js';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
@@ -27,7 +27,6 @@ import type { LoadNote } from './load-note.js';
 import { compileTimeFormat } from '../logs/line-time.js';
 import { clusterkitKeyOf, isPm2App, kPm2KeysTaken, kPm2KeysWithoutEquivalent, pm2KeyOf, translatePm2App } from './pm2-app.js';
 import { kUnreadable, type UnreadableValue } from './plain-config.js';
-import { brokenLinkWhy, isBrokenLink } from '../script-path.js';
 
 export interface ConfigApp {
   readonly name: string;

@@ -73,7 +73,7 @@ function copy(value: unknown, path: string, depth: number, budget: CopyState): u
   const at = path === '' ? 'The config' : `"${path}"`;
   if (typeof value === 'string' && value.length > kMaxChars) throw new UsageError(`${at} is a string of ${value.length} characters; the limit is ${kMaxChars}.`);
   if (typeof value !== 'object' || value === null) return value; // functions stay: the checker names them
-  const read = <T>(what: string, get: () => T, where = at, wherePath = path): T | typeof kUnreadable => {
+  const read = <T>(what: string, get: () => T, where = at, wherePath = path): T | UnreadableStandIn => {
     try {
       return get();
     } catch (error) {
@@ -82,23 +82,23 @@ function copy(value: unknown, path: string, depth: number, budget: CopyState): u
     }
   };
   const isArray = read('checking whether it is an array', () => Array.isArray(value));
-  if (isArray === kUnreadable) return kUnreadable;
+  if (isArray instanceof UnreadableStandIn) return kUnreadable;
   if (isArray) {
     if (depth >= kMaxDepth) return [];
     const length = read('its length', () => (value as unknown[]).length as unknown);
-    if (length === kUnreadable) return kUnreadable;
+    if (length instanceof UnreadableStandIn) return kUnreadable;
     // A Proxy's length may be anything; a real list's is a whole number up to 2 ** 32 - 1.
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw new UsageError(`${at} is a list whose length is not a count of entries (${typeof length === 'number' ? String(length) : typeof length}).`);
     if (length > kMaxEntries) throw new UsageError(`${at} has ${length} entries; the limit is ${kMaxEntries}.`);
     return Array.from({ length }, (_, index) => copy(read('its getter', () => (value as unknown[])[index], `"${path}[${index}]"`, `${path}[${index}]`), `${path}[${index}]`, depth + 1, budget));
   }
   const prototype = read('reading its prototype', () => Object.getPrototypeOf(value) as unknown);
-  if (prototype === kUnreadable) return kUnreadable;
+  if (prototype instanceof UnreadableStandIn) return kUnreadable;
   // Dates, Maps, class instances: not config values; the checker names them by their kind.
   if (prototype !== Object.prototype && prototype !== null) return value;
   if (depth >= kMaxDepth) return {};
   const keys = read('listing its keys', () => Object.keys(value));
-  if (keys === kUnreadable) return kUnreadable;
+  if (keys instanceof UnreadableStandIn) return kUnreadable;
   if (keys.length > kMaxEntries) throw new UsageError(`${at} has ${keys.length} keys; the limit is ${kMaxEntries}.`);
   const plain: Record<string, unknown> = {};
   for (const key of keys) {

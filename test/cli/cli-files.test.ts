@@ -110,7 +110,7 @@ describe('[H12] files the CLI reads', () => {
 });
 
 describe('[H13] config values that cannot be read', () => {
-  it('[H562] a value that cannot be read is one problem among the others: every problem of the file in one run', async () => {
+  it('[H562][H566] a value that cannot be read is one problem among the others: every problem of the file in one run', async () => {
     const runtime = runtimeDir();
     const config =
       'export default { apps: [\n' +
@@ -118,11 +118,13 @@ describe('[H13] config values that cannot be read', () => {
       "  { script: 'idle.mjs', name: 'a1', workers: NaN },\n" +
       "  { name: 'a2', get script() { throw new Error('script boom'); }, maxMemory: -5 },\n" +
       "  { script: 'idle.mjs', name: 'a3', env: { get TOKEN() { throw 'no vault'; }, 'BAD NAME': 'y' } },\n" +
+      "  { script: 'idle.mjs', name: 'a\\u0000b' },\n" +
+      "  { __proto__: { script: 'idle.mjs', name: 'inherited' } },\n" +
       '] };\n';
     const result = await cli(['run'], { runtime, cwd: tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.mjs': config }) });
     expect(result.code).toBe(2);
     // Before (hostile t58): the first getter's line alone.
-    expect(result.stderr).toContain('clusterkit.config.mjs: 6 problems:\n');
+    expect(result.stderr).toContain('clusterkit.config.mjs: 8 problems:\n');
     for (const problem of [
       '"apps[0].env" cannot be read (its getter threw): Error: vault sealed',
       '"apps[2].script" cannot be read (its getter threw): Error: script boom',
@@ -130,6 +132,10 @@ describe('[H13] config values that cannot be read', () => {
       '"apps[1].workers" must be a positive integer',
       '"apps[2].maxMemory" must be a memory size',
       '"apps[3].env": "BAD NAME" is not a variable name',
+      // [H566] Which of the two (before: "is longer than 131071 characters or contains a NUL byte").
+      '"apps[4].name" contains a NUL byte (U+0000, at character 2)',
+      // Before: "Received an object." for an object whose keys are inherited.
+      '"apps[5]" must be an object with at least "script". Received an object that is not a plain one (its keys inherited from a prototype, or a class instance)',
     ]) {
       expect(result.stderr).toContain(`  - ${problem}`);
     }

@@ -222,7 +222,7 @@ function checkPm2App(app: Record<string, unknown>, key: string, file: string, pr
 /** `file`: the config file's absolute path. */
 function checkApp(app: unknown, key: string, file: string, problems: Problems, spelledAs: Readonly<Record<string, string>> = {}, isPm2 = false): ConfigApp | undefined {
   const directory = dirname(file);
-  if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describe(app)}.`);
+  if (!isPlainObject(app)) throw new UsageError(`"${key}" must be an object with at least "script". Received ${describeNotPlain(app)}.`);
   rejectUnknownKeys(app, kAppKeys, `${key}.`, problems, isPm2 ? kPm2AppHints : kAppHints);
   // A translated key is named as the file wrote it: "apps[0].kill_timeout", not "shutdownTimeout".
   const at = (name: string) => `${key}.${Object.hasOwn(spelledAs, name) ? spelledAs[name] : name}`;
@@ -380,7 +380,9 @@ function rejectUnknownKeys(object: Record<string, unknown>, known: readonly stri
 
 function checkString(value: unknown, key: string): string {
   if (typeof value !== 'string' || value === '') throw new UsageError(`"${key}" must be a non-empty string. Received ${describe(value)}.`);
-  if (value.length > kMaxStringLength || value.includes('\0')) throw new UsageError(`"${key}" is longer than ${kMaxStringLength} characters or contains a NUL byte.`);
+  // Which of the two (hostile t58: "longer than ... or contains a NUL byte" did not say).
+  if (value.length > kMaxStringLength) throw new UsageError(`"${key}" is longer than ${kMaxStringLength} characters (${value.length}).`);
+  if (value.includes('\0')) throw new UsageError(`"${key}" contains a NUL byte (U+0000, at character ${value.indexOf('\0') + 1}), which no file name, argument or variable can hold.`);
   return value;
 }
 
@@ -540,4 +542,14 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 
 function optionalValue<T>(value: unknown, check: (value: unknown) => T): T | undefined {
   return value === undefined ? undefined : check(value);
+}
+
+/**
+ * What a value that is no plain object is, for "must be an object": an object whose keys are
+ * inherited (`{ __proto__: base }`, `Object.create(base)`) or a class instance read "Received an
+ * object" (hostile t58), which it is; its own keys are what the checks read.
+ */
+function describeNotPlain(value: unknown): string {
+  if (typeof value !== 'object' || value === null || Array.isArray(value) || value === kUnreadable) return describe(value);
+  return 'an object that is not a plain one (its keys inherited from a prototype, or a class instance): give each app its own keys, as in { script: \'./server.js\' }';
 }

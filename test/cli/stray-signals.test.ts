@@ -157,6 +157,22 @@ describeOnPosix('clusterkit run: stray signals', () => {
     await waitUntilGone(pids);
   });
 
+  it('[H567] SIGHUP while the primary shuts down is ignored with a line that says why; the stop goes on', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '1', '--name', 'hupstop'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service hupstop started: 1 worker/);
+    const request = get(`http://127.0.0.1:${port}/?ms=1500`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await run.waitFor(/draining \d+/);
+    process.kill(run.child.pid!, 'SIGHUP');
+    // Before (hostile t58): nothing said.
+    await run.waitFor(/\[hupstop\] WARN SIGHUP ignored: the primary is shutting down, so no reload runs; start the service again to run the new code\./);
+    await expect(run.exited()).resolves.toBe(0);
+    await expect(request).resolves.toHaveProperty('status', 200);
+  });
+
   it('[H76] under a config, two SIGINTs to the launcher: the app says "a second SIGINT" (the stop it was sent names the signal); exit 130', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

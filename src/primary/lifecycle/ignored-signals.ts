@@ -60,6 +60,11 @@ export function startingHangupLine(signal: string, since: string): string {
   );
 }
 
+/** The line for a SIGHUP that came while the primary was shutting down: no reload then (hostile t58: it was ignored without a word). */
+export function stoppingHangupLine(signal: string, since: string): string {
+  return `${signal} ignored${since}: the primary is shutting down, so no reload runs; start the service again to run the new code.`;
+}
+
 /**
  * A signal's line, told at most once per 10 s, the signals since added up in a trailing line
  * (`line`'s `since`: empty or ` (3 since the last such line)`). Note each signal with `note(1)`.

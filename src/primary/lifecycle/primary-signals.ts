@@ -15,7 +15,7 @@ import { createLineLogger, type Logger } from '../../logger.js';
 import type { LifecycleContext, PrimaryLifecycle } from './primary-lifecycle.js';
 import { killAll } from '../pool/stop-worker.js';
 import { stopSignalRepeats } from './stop-signal-repeat.js';
-import { ignoreSignals, signalWarning, startingHangupLine } from './ignored-signals.js';
+import { ignoreSignals, signalWarning, startingHangupLine, stoppingHangupLine } from './ignored-signals.js';
 import type { ShutdownReport } from '../primary-events.js';
 
 const kSignalExitCodes: Partial<Record<NodeJS.Signals, number>> = { SIGINT: 130, SIGTERM: 143 };
@@ -102,12 +102,17 @@ export function installPrimarySignals(lifecycle: PrimaryLifecycle, context: Pick
   const log = (): Logger | undefined => (logger ??= primaryLogger(context.options));
   // A reload needs started workers: one during the start was refused without a word (H195).
   const startingHangup = signalWarning('SIGHUP', startingHangupLine, (text, count) => log()?.warn({ signal: 'SIGHUP', count }, text));
+  const stoppingHangup = signalWarning('SIGHUP', stoppingHangupLine, (text, count) => log()?.warn({ signal: 'SIGHUP', count }, text));
   const onHangup = (): void => {
     const { state } = lifecycle;
     // Told to the workers that got it too, which word their own line by it (H291).
     lifecycle.hangups.note(state === 'starting' ? 'starting' : state === 'stopping' || state === 'stopped' ? 'stopping' : 'reload');
     if (state === 'starting') {
       startingHangup.note(1);
+      return;
+    }
+    if (state === 'stopping' || state === 'stopped') {
+      stoppingHangup.note(1);
       return;
     }
     // A failed reload is reported through the 'reloadFailed' event; the old workers keep serving.

@@ -163,7 +163,7 @@ function statsOf(record: WorkerRecord, now: number, heartbeat: NormalizedHeartbe
     // `exited` once its process is gone, while the verdict on its exit waits for its channel (H462).
     state: record.shownState(),
     uptimeMs: now - record.startedAt,
-    restarts: record.slot.restarts,
+    restarts: record.restartsBefore,
     crashes: record.slot.crashes,
     rssBytes: rssOf(record),
     heapUsedBytes: record.health?.heapUsedBytes,

@@ -63,7 +63,7 @@ export class WorkerHandle {
 
   /** How many workers this slot had before this one (restarts and replacements). */
   get restarts(): number {
-    return this.#record.slot.restarts;
+    return this.#record.restartsBefore;
   }
 
   /** How many of this slot's workers ended without the primary's asking (`WorkerStats.crashes`). */

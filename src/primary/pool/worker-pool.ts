@@ -307,6 +307,8 @@ export class WorkerPool {
     const clusterWorker = spawnWorker(this.#context.options, this.env, slot.index, slot.spec, isWatchdogEarly);
     const record = new WorkerRecord(clusterWorker, slot, this);
     record.env = this.env;
+    // A replacement becomes the slot's next worker at its takeover (rolling-reload.ts), a restart at its fork (restart-after-exit.ts).
+    record.restartsBefore = asIncoming ? slot.restarts + 1 : slot.restarts;
     record.handle = new WorkerHandle(record);
     record.endpoint = createWorkerEndpoint(record, this.#context.options, this.#onInbound, this.#context.reportError, this.#context.reportHandlerError, this.#onChannelProtocolError, (bad, reason) =>
       this.#onChannelCorrupt(bad, { kind: 'bulk-corrupt', reason }),

@@ -180,6 +180,12 @@ export class WorkerRecord {
    * drains on its own (or ends the stop it was in) and exits with code 0 only if it cut nothing.
    */
   ownCloseAt: number | undefined;
+  /**
+   * How many workers its slot had before this one (`WorkerStats.restarts`), set as it is forked:
+   * a reload's replacement counts the worker it is to replace from its start, not only once it
+   * took over (hostile t58: a starting replacement showed `restarts 0` beside its slot's `1`).
+   */
+  restartsBefore = 0;
   /** The bytes of output it said its exit dropped (`$outputLost`, H540); undefined when it said none. */
   outputLostBytes: number | undefined;
   /** Set while its exit waits for the last of what it wrote (worker-pool.ts `#onProcessExit`): gives the verdict once all was delivered. */

@@ -198,8 +198,9 @@ export class ClusterPrimary<
 
   /**
    * Sends a request to one worker; resolves with its `_onMessage_<type>` method's return value.
-   * Rejects with MessageTimeoutError, RemoteError, NoHandlerError, WorkerExitedError or
-   * NotSerializableError (see docs/errors.md).
+   * Rejects with MessageTimeoutError, RemoteError, NoHandlerError, WorkerExitedError (with
+   * `queuedBehind` set, 0 for a worker that had exited or lost its channel: it did not run),
+   * NotSerializableError, or ShutdownInProgressError after `shutdown()` (see docs/errors.md).
    */
   send<K extends MessageType<ToWorker>>(worker: WorkerHandle | number, type: K, ...args: SendArgs<ToWorker, K>): Promise<ReplyOf<ToWorker, K>> {
     try {
@@ -213,7 +214,8 @@ export class ClusterPrimary<
 
   /**
    * Sends a message to one worker without waiting for a reply.
-   * @throws NotSerializableError, WorkerExitedError, NoWorkerAvailableError at once.
+   * @throws NotSerializableError, WorkerExitedError, NoWorkerAvailableError at once;
+   *   ShutdownInProgressError after `shutdown()`.
    * @throws InvalidArgumentError at once for an argument after the payload: a notification
    *   takes no options (no timeout, no signal: `send()` has them).
    */

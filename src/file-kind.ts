@@ -4,6 +4,7 @@
  * (`... is a FIFO`), so the user knows what is there and what to remove.
  */
 import { lstatSync, statSync, type Stats } from 'node:fs';
+import { join, resolve, sep } from 'node:path';
 
 /** True when something (of any kind) is at `path`. */
 export function pathExists(path: string): boolean {
@@ -34,28 +35,32 @@ export function kindOf(stats: Stats): string {
   return stats.isFile() ? 'a regular file' : 'not a file';
 }
 
-/** A symbolic link whose target cannot be reached: missing, or a loop of links. */
-export function isBrokenLink(path: string): boolean {
-  // A name that cannot be looked at (EACCES on its directory) is no link to tell of.
-  const isLink = (() => {
-    try {
-      return lstatSync(path, { throwIfNoEntry: false })?.isSymbolicLink() === true;
-    } catch {
-      return false;
-    }
-  })();
-  return isLink && !pathExists(path);
-}
-
-/** `ELOOP: a loop of links`, `ENOENT: its target is missing`, or the code as it came. */
-export function brokenLinkWhy(path: string): string {
+/**
+ * Why a path that is not there cannot be reached, when that is not a plain absence: a loop of
+ * symbolic links in it (ELOOP), a link in it that leads nowhere, a file where a directory should
+ * be (ENOTDIR), a directory that cannot be searched (EACCES). Undefined when it is there, or
+ * simply missing. "Script not found" said of `loop/x.js` or of a dangling link was untrue
+ * (hostile t58, retest t58).
+ */
+export function unreachableWhy(path: string): string | undefined {
+  let code: string | undefined;
   try {
     statSync(path);
-    return 'unknown';
+    return undefined;
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ELOOP') return 'ELOOP: a loop of links';
-    if (code === 'ENOENT') return 'ENOENT: its target is missing';
-    return String(code ?? 'unreadable');
+    code = (error as NodeJS.ErrnoException).code;
   }
+  if (code === 'ELOOP') return 'a loop of symbolic links in its path (ELOOP)';
+  if (code === 'EACCES') return 'a directory in its path cannot be searched (EACCES)';
+  // The first part of the path that is a link to nothing, or a file used as a directory.
+  const parts = resolve(path).split(sep).filter((part) => part !== '');
+  let at: string = sep;
+  for (const [index, part] of parts.entries()) {
+    at = join(at, part);
+    const link = lstatSync(at, { throwIfNoEntry: false });
+    if (link === undefined) return undefined;
+    if (link.isSymbolicLink() && !pathExists(at)) return `${at} is a symbolic link that leads to no file (ENOENT: its target is missing)`;
+    if (index < parts.length - 1 && !statSync(at, { throwIfNoEntry: false })?.isDirectory()) return `${at} is not a directory (ENOTDIR)`;
+  }
+  return undefined;
 }

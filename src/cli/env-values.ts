@@ -241,6 +241,12 @@ export function redactedLine(line: string, what = 'the line'): string {
  */
 export function checkEnvObject(value: unknown, key: string, report: EnvReport = throwIt): Record<string, string> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new UsageError(`"${key}" must be an object of variables, as in { PORT: '3000' }.`, 'run');
+  // Only its own keys are read: one whose variables are inherited (`Object.create(base)`), or a
+  // Map, gave the workers none of them, without a word (retest t58).
+  const prototype = Object.getPrototypeOf(value) as unknown;
+  if (prototype !== Object.prototype && prototype !== null) {
+    throw new UsageError(`"${key}" must be a plain object of variables, as in { PORT: '3000' }. Received an object that is not a plain one (its keys inherited from a prototype, a Map, or a class instance), whose variables would not be read: give it its own keys.`, 'run');
+  }
   const entries = Object.entries(value);
   if (entries.length > kMaxVariables) throw new UsageError(`"${key}" has ${entries.length} variables; the limit is ${kMaxVariables}.`, 'run');
   const env: Record<string, string> = {};

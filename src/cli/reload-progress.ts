@@ -59,7 +59,7 @@ export class ReloadProgressLines {
         const option = optionNameFor('restart.startupWindowMs', this.optionNames);
         const pm2 = this.optionNames === 'flags' ? ", PM2's min_uptime" : '';
         lines.push(
-          `waiting ${formatElapsed(event.waitMs ?? 0)} until the new workers have been ready the ${formatElapsed(event.windowMs ?? 0)} startup window (${option}${pm2}): ` +
+          `waiting ${formatElapsed(event.waitMs ?? 0)} more, until the new workers have stayed up for the ${formatElapsed(event.windowMs ?? 0)} startup window (${option}${pm2}): ` +
             'a reload ends once its new workers outlived it, once per reload, not per slot, so that a build that crashes soon after ready fails the reload',
         );
       }

@@ -5,7 +5,7 @@
  * typed in, so `run app/server.js --cwd app` keeps working. Without `--cwd` both are the same
  * directory. A config app's script is relative to the app's `cwd` (check-config.ts).
  */
-import { brokenLinkWhy, isBrokenLink, isFile, pathExists } from '../file-kind.js';
+import { isFile, pathExists, unreachableWhy } from '../file-kind.js';
 import { isAbsolute, resolve } from 'node:path';
 import { commandScriptHint } from './command-script-hint.js';
 import { UsageError } from './usage-error.js';
@@ -58,9 +58,11 @@ function siblingHint(script: string, cwd: string | undefined, invocationDir: str
  */
 export function scriptNotFound(script: string, cwd: string | undefined, invocationDir: string, args: readonly string[] = []): UsageError {
   const [first, second] = scriptCandidates(script, cwd, invocationDir);
-  // A name that is there but leads nowhere is no missing script (hostile t58: a loop of links read "Script not found").
-  const broken = [first!, ...(second === undefined ? [] : [second])].find(isBrokenLink);
-  if (broken !== undefined) return new UsageError(`The script ${broken} is a symbolic link that leads to no file (${brokenLinkWhy(broken)}); point it at the file your workers run.`, 'run');
+  // A path that cannot be reached is no missing script (hostile t58: a loop of links read "Script not found").
+  for (const candidate of [first!, ...(second === undefined ? [] : [second])]) {
+    const why = unreachableWhy(candidate);
+    if (why !== undefined) return new UsageError(`The script ${candidate} cannot be reached: ${why}; point it at the file your workers run.`, 'run');
+  }
   if (second !== undefined) {
     return new UsageError(`Script not found: ${first} (relative to --cwd ${cwd}), nor ${second} (relative to the current directory)${siblingHint(script, cwd, invocationDir)}.`, 'run');
   }

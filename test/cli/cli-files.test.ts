@@ -120,11 +120,12 @@ describe('[H13] config values that cannot be read', () => {
       "  { script: 'idle.mjs', name: 'a3', env: { get TOKEN() { throw 'no vault'; }, 'BAD NAME': 'y' } },\n" +
       "  { script: 'idle.mjs', name: 'a\\u0000b' },\n" +
       "  { __proto__: { script: 'idle.mjs', name: 'inherited' } },\n" +
+      "  { script: 'idle.mjs', name: 'a6', env: Object.create({ INHERITED: 'yes' }) },\n" +
       '] };\n';
     const result = await cli(['run'], { runtime, cwd: tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.mjs': config }) });
     expect(result.code).toBe(2);
     // Before (hostile t58): the first getter's line alone.
-    expect(result.stderr).toContain('clusterkit.config.mjs: 8 problems:\n');
+    expect(result.stderr).toContain('clusterkit.config.mjs: 9 problems:\n');
     for (const problem of [
       '"apps[0].env" cannot be read (its getter threw): Error: vault sealed',
       '"apps[2].script" cannot be read (its getter threw): Error: script boom',
@@ -136,6 +137,8 @@ describe('[H13] config values that cannot be read', () => {
       '"apps[4].name" contains a NUL byte (U+0000, at character 2)',
       // Before: "Received an object." for an object whose keys are inherited.
       '"apps[5]" must be an object with at least "script". Received an object that is not a plain one (its keys inherited from a prototype, or a class instance)',
+      // One level down (retest t58): accepted before, and the workers got none of its variables.
+      '"apps[6].env" must be a plain object of variables',
     ]) {
       expect(result.stderr).toContain(`  - ${problem}`);
     }

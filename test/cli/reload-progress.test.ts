@@ -58,7 +58,7 @@ describe('clusterkit reload progress', () => {
     expect(lines[0]).toMatch(/^slot 0: worker \d+ ready, worker \d+ stopped \(1\/2\)$/);
     expect(lines[1]).toMatch(/^slot 1: worker \d+ ready, worker \d+ stopped \(2\/2\)$/);
     expect(lines[2]).toMatch(
-      /^waiting \d+(\.\d)?( ms| s) until the new workers have been ready the 3\.0 s startup window \(--startup-window, PM2's min_uptime\): a reload ends once its new workers outlived it, once per reload, not per slot, so that a build that crashes soon after ready fails the reload$/,
+      /^waiting \d+(\.\d)?( ms| s) more, until the new workers have stayed up for the 3\.0 s startup window \(--startup-window, PM2's min_uptime\): a reload ends once its new workers outlived it, once per reload, not per slot, so that a build that crashes soon after ready fails the reload$/,
     );
     expect(reload.stdout()).toBe('reloaded upt: 2 workers replaced, no request cut off\n');
     expect((await cli(['stop', 'upt'], { runtime })).code).toBe(0);

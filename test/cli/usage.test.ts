@@ -163,9 +163,15 @@ describe('a script that is a symbolic link leading nowhere', () => {
     const loop = await cli(['run', 'loop-a.js'], { runtime, cwd: project });
     expect(loop.code).toBe(2);
     // Before (hostile t58): `Script not found: .../loop-a.js`, for a name that is there.
-    expect(loop.stderr).toContain(`The script ${join(project, 'loop-a.js')} is a symbolic link that leads to no file (ELOOP: a loop of links); point it at the file your workers run.`);
+    expect(loop.stderr).toContain(`The script ${join(project, 'loop-a.js')} cannot be reached: a loop of symbolic links in its path (ELOOP); point it at the file your workers run.`);
+    // A link that leads nowhere, or a file, as a directory of the path (retest t58).
+    symlinkSync('nodir', join(project, 'dangling-dir'));
+    const inDangling = await cli(['run', 'dangling-dir/x.js'], { runtime, cwd: project });
+    expect(inDangling.stderr).toContain(`The script ${join(project, 'dangling-dir/x.js')} cannot be reached: ${join(project, 'dangling-dir')} is a symbolic link that leads to no file (ENOENT: its target is missing)`);
+    const inFile = await cli(['run', 'readme.txt/x.js'], { runtime, cwd: project });
+    expect(inFile.stderr).toContain(`The script ${join(project, 'readme.txt/x.js')} cannot be reached: ${join(project, 'readme.txt')} is not a directory (ENOTDIR)`);
     const config = await cli(['run'], { runtime, cwd: configured });
     expect(config.code).toBe(2);
-    expect(config.stderr).toContain(`"apps[0].script": a symbolic link that leads to no file (ENOENT: its target is missing): ${join(configured, 'gone.js')}`);
+    expect(config.stderr).toContain(`"apps[0].script": ${join(configured, 'gone.js')} cannot be reached: ${join(configured, 'gone.js')} is a symbolic link that leads to no file (ENOENT: its target is missing)`);
   });
 });

@@ -7,7 +7,7 @@
  * app's `cwd`.
  */
 import { statSync } from 'node:fs';
-import { brokenLinkWhy, isBrokenLink, isFile } from '../../file-kind.js';
+import { isFile, unreachableWhy } from '../../file-kind.js';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
@@ -142,7 +142,7 @@ class Problems {
 
 function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean, unreadable: readonly UnreadableValue[]): ConfigApp[] {
   if (raw === kUnreadable && unreadable.length > 0) throw new UsageError(unreadable[0]!.message);
-  if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describe(raw)}.`);
+  if (!isPlainObject(raw)) throw new UsageError(`The config must be an object with "apps", as in { apps: [{ name: 'api', script: './server.js' }] }. Received ${describeNotPlain(raw, "{ apps: [...] }")}.`);
   const apps = raw.apps;
   const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && isPm2App(app)));
   // Each value that could not be read is one problem among the others (hostile t58: the first hid the rest).
@@ -305,7 +305,8 @@ function checkScript(app: Record<string, unknown>, key: string, at: (name: strin
   if (cwd === undefined) return undefined;
   const script = resolve(cwd, written);
   if (isFile(script)) return script;
-  if (isBrokenLink(script)) throw new UsageError(`"${at('script')}": a symbolic link that leads to no file (${brokenLinkWhy(script)}): ${script}`);
+  const unreachable = unreachableWhy(script);
+  if (unreachable !== undefined) throw new UsageError(`"${at('script')}": ${script} cannot be reached: ${unreachable}`);
   if (existsAsOther(script)) throw new UsageError(`"${at('script')}": not a regular file: ${script}`);
   // `script: './server.js'` with only server.ts there: run it when the workers load TypeScript, else say how (H380).
   const sibling = typeScriptSiblingOf(script);
@@ -549,7 +550,7 @@ function optionalValue<T>(value: unknown, check: (value: unknown) => T): T | und
  * inherited (`{ __proto__: base }`, `Object.create(base)`) or a class instance read "Received an
  * object" (hostile t58), which it is; its own keys are what the checks read.
  */
-function describeNotPlain(value: unknown): string {
+function describeNotPlain(value: unknown, example = "{ script: './server.js' }"): string {
   if (typeof value !== 'object' || value === null || Array.isArray(value) || value === kUnreadable) return describe(value);
-  return 'an object that is not a plain one (its keys inherited from a prototype, or a class instance): give each app its own keys, as in { script: \'./server.js\' }';
+  return `an object that is not a plain one (its keys inherited from a prototype, or a class instance): give it its own keys, as in ${example}`;
 }

@@ -5,6 +5,8 @@
  *   npm install clusterkit tsx
  *   node --import tsx node_modules/clusterkit/examples/http-cluster/main.ts
  * In the clusterkit repository, after npm run build: node --import tsx examples/http-cluster/main.ts
+ * Copied into a project of your own, it runs as an ES module (top-level await): run
+ *   npm pkg set type=module   first.
  *
  * One primary, one worker per core, all serving one port; the primary counts requests through
  * messages. Ctrl-C (or SIGTERM) shuts down gracefully; SIGHUP reloads the workers one by one

@@ -7,6 +7,8 @@
  *   PORT=8080 HEALTH_PORT=9090 node --import tsx node_modules/clusterkit/examples/kubernetes/server.ts
  * In the clusterkit repository, after npm run build: PORT=8080 HEALTH_PORT=9090 node --import tsx examples/kubernetes/server.ts
  *   curl http://127.0.0.1:9090/readyz
+ * Copied into a project of your own, it runs as an ES module (top-level await): run
+ *   npm pkg set type=module   first.
  */
 import cluster from 'node:cluster';
 import http from 'node:http';

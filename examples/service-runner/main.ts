@@ -7,6 +7,8 @@
  *   npm install clusterkit tsx
  *   NODE_ENV=production node --import tsx node_modules/clusterkit/examples/service-runner/main.ts
  * In the clusterkit repository, after npm run build: NODE_ENV=production node --import tsx examples/service-runner/main.ts
+ * Copied into a project of your own, it runs as an ES module (top-level await): run
+ *   npm pkg set type=module   first.
  */
 import { startClusteredService } from 'clusterkit';
 

@@ -6,6 +6,8 @@
  *   npm install clusterkit tsx
  *   node --import tsx node_modules/clusterkit/examples/shared-store/main.ts
  * In the clusterkit repository, after npm run build: node --import tsx examples/shared-store/main.ts
+ * Copied into a project of your own, it runs as an ES module (top-level await): run
+ *   npm pkg set type=module   first.
  */
 import cluster from 'node:cluster';
 import { ClusterPrimary, ClusterWorker, type StoreChange, type WorkerHandlers } from 'clusterkit';

@@ -7,6 +7,8 @@
  *   PORT=3000 node --import tsx node_modules/clusterkit/examples/sticky-sessions/main.ts
  * In the clusterkit repository, after npm run build: PORT=3000 node --import tsx examples/sticky-sessions/main.ts
  *   curl http://127.0.0.1:3000/      # run it a few times: same worker, growing count
+ * Copied into a project of your own, it runs as an ES module (top-level await): run
+ *   npm pkg set type=module   first.
  */
 import cluster from 'node:cluster';
 import http from 'node:http';

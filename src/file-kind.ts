@@ -64,3 +64,21 @@ export function unreachableWhy(path: string): string | undefined {
   }
   return undefined;
 }
+
+/**
+ * What is wrong with `path` as a directory, for "--cwd: ...": `no such directory: /srv/x`, or,
+ * where something is there, what it is (`/srv/x.js is not a directory (it is a regular file)`)
+ * or why it cannot be reached (a loop of links, a link to nothing). "No such directory" said of
+ * a file that exists was untrue (final retest t58).
+ */
+export function notDirectoryText(path: string): string {
+  let stats: Stats | undefined;
+  try {
+    stats = statSync(path, { throwIfNoEntry: false });
+  } catch {
+    // unreachable: said below
+  }
+  if (stats !== undefined) return `${path} is not a directory (it is ${kindOf(stats)})`;
+  const why = unreachableWhy(path);
+  return why === undefined ? `no such directory: ${path}` : `${path} cannot be reached: ${why}`;
+}

@@ -22,7 +22,7 @@ import { loadConfig } from './config/config-loader.js';
 import { kConfigKeyOfOption, type OptionSources } from './flag-names.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
 import { mergeRunLayers, type RunLayer, type RunOrigin, type RunSettings } from './run-settings.js';
-import { kindOf } from '../file-kind.js';
+import { kindOf, notDirectoryText } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { addEarlyFileOutput, writingAs, type OutputStream } from './logs/log-files.js';
 import { findRunnableScript, scriptCandidates, scriptNotFound } from './script-path.js';
@@ -52,7 +52,7 @@ export async function planRun(args: readonly string[], invocationDir: string, op
   const envFiles = flags.envFiles ?? [];
   if (flags.isHelp) return { kind: 'help' };
   const [first] = flags.positionals;
-  if (flags.layer.cwd !== undefined && !isDirectory(flags.layer.cwd)) throw new UsageError(`--cwd: no such directory: ${flags.layer.cwd}`, 'run');
+  if (flags.layer.cwd !== undefined && !isDirectory(flags.layer.cwd)) throw new UsageError(`--cwd: ${notDirectoryText(flags.layer.cwd)}`, 'run');
   // A file named on the command line is a script, whatever config file lies around.
   if (first !== undefined && flags.configPath === undefined) {
     const script = findRunnableScript(first, flags.layer.cwd, invocationDir, flags.layer.nodeArgs);
@@ -198,7 +198,7 @@ function finish(settings: RunSettings, watchKey?: string): RunSettings {
       say(error);
     }
   }
-  if (!isDirectory(settings.cwd)) say(new UsageError(`--cwd: no such directory: ${settings.cwd}`, 'run'));
+  if (!isDirectory(settings.cwd)) say(new UsageError(`--cwd: ${notDirectoryText(settings.cwd)}`, 'run'));
   for (const path of settings.watch?.paths ?? []) {
     if (!exists(path)) say(new UsageError(`${watchKey ?? '--watch'}: no such file or directory: ${path}`, 'run'));
   }

@@ -540,7 +540,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     ),
   );
   primary.on('reloadWaiting', ({ waitMs, windowMs }) =>
-    logger.info({ waitMs, windowMs }, `rolling reload: the old workers have stopped; waiting ${formatElapsed(waitMs)} more, until the replacements have stayed up for the ${windowText(windowMs)} startup window (restart.startupWindowMs)`),
+    logger.info({ waitMs, windowMs }, `rolling reload: the old workers have stopped; waiting ${formatElapsed(waitMs)} more, until the new workers have stayed up for the ${windowText(windowMs)} startup window (restart.startupWindowMs)`),
   );
 }
 

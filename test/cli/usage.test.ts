@@ -170,6 +170,11 @@ describe('a script that is a symbolic link leading nowhere', () => {
     expect(inDangling.stderr).toContain(`The script ${join(project, 'dangling-dir/x.js')} cannot be reached: ${join(project, 'dangling-dir')} is a symbolic link that leads to no file (ENOENT: its target is missing)`);
     const inFile = await cli(['run', 'readme.txt/x.js'], { runtime, cwd: project });
     expect(inFile.stderr).toContain(`The script ${join(project, 'readme.txt/x.js')} cannot be reached: ${join(project, 'readme.txt')} is not a directory (ENOTDIR)`);
+    // The same for --cwd (final retest t58: "no such directory" of a file that is there).
+    const cwdFile = await cli(['run', 'x.js', '--cwd', 'readme.txt'], { runtime, cwd: project });
+    expect(cwdFile.stderr).toContain(`--cwd: ${join(project, 'readme.txt')} is not a directory (it is a regular file)`);
+    const cwdLoop = await cli(['run', 'x.js', '--cwd', 'loop-a.js'], { runtime, cwd: project });
+    expect(cwdLoop.stderr).toContain(`--cwd: ${join(project, 'loop-a.js')} cannot be reached: a loop of symbolic links in its path (ELOOP)`);
     const config = await cli(['run'], { runtime, cwd: configured });
     expect(config.code).toBe(2);
     expect(config.stderr).toContain(`"apps[0].script": ${join(configured, 'gone.js')} cannot be reached: ${join(configured, 'gone.js')} is a symbolic link that leads to no file (ENOENT: its target is missing)`);

@@ -51,7 +51,7 @@ describe('a reload asked for while one is under way (H374)', () => {
     expect(wait.windowMs).toBe(kWindowMs);
     expect(wait.waitMs).toBeGreaterThan(0);
     expect(wait.waitMs).toBeLessThanOrEqual(kWindowMs);
-    expect(text()).toMatch(/rolling reload: the old workers have stopped; waiting .+ more, until the replacements have stayed up for the 3 s startup window \(restart\.startupWindowMs\)/);
+    expect(text()).toMatch(/rolling reload: the old workers have stopped; waiting .+ more, until the new workers have stayed up for the 3 s startup window \(restart\.startupWindowMs\)/);
     const replacedByFirst = primary.workers.map((worker) => worker.pid);
     expect(replacedByFirst.some((pid) => initial.some((worker) => worker.pid === pid))).toBe(false);
     // Every replacement of the first reload runs already: joining it would load nothing new.

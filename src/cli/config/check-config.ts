@@ -7,7 +7,7 @@
  * app's `cwd`.
  */
 import { statSync } from 'node:fs';
-import { isFile, unreachableWhy } from '../../file-kind.js';
+import { isFile, notDirectoryText, unreachableWhy } from '../../file-kind.js';
 import { basename, dirname, resolve } from 'node:path';
 import type { IgnoredSetting } from '../../control/cluster-settings.js';
 import { clusterNameProblem, describeBadName, fileNameOf, nameFromFile, unnamedScript } from '../../control/cluster-name.js';
@@ -517,7 +517,7 @@ function checkDirectory(path: string, key: string): string {
   } catch {
     // reported below
   }
-  if (!isDirectory) throw new UsageError(`"${key}": no such directory: ${path}`);
+  if (!isDirectory) throw new UsageError(`"${key}": ${notDirectoryText(path)}`);
   return path;
 }
 

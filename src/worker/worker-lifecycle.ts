@@ -241,8 +241,7 @@ export class WorkerLifecycle {
     const { endpoint, emit, options } = this.#context;
     this.#shutdownTimeoutMs = shutdownTimeoutOf(process.env[kShutdownTimeoutEnv]);
     // Code that ran before (a module that closed its stdout at import) may have left 0 to 2 free:
-    // the descriptors opened below (the bulk pipe, the watchdog thread's event loop) would take
-    // them, and libuv aborts closing one (retest t58: a reload's workers died of SIGABRT at shutdown).
+    // the descriptors opened below (the bulk pipe, the watchdog thread's event loop) would take them.
     fillClosedStdio();
     if (process.env[kWatchdogEnv] === 'early') this.#startWatchdog();
     this.#listen();
@@ -761,7 +760,9 @@ export class WorkerLifecycle {
     const { options } = this.#context;
     if (!options.orphanWatchdog || this.#isWatchdogStarted || this.#state === 'stopped') return;
     this.#isWatchdogStarted = true;
-    // Its thread's event loop opens descriptors of its own, closed with it (see start()).
+    // Code that ran before (a module that closed its stdout at import) may have left 0 to 2
+    // free: the thread's event loop would take them, and libuv aborts closing one (retest t58: a
+    // reload's workers died of SIGABRT at shutdown).
     fillClosedStdio();
     // A responsive orphan's own exit takes its stop (the cluster's shutdown timeout, H397) and its processes' grace (end-descendants.ts).
     this.#watchdog = startOrphanWatchdog({ parentPid: this.#primaryPid, pollMs: kWatchdogPollMs, graceMs: (this.#shutdownTimeoutMs ?? options.destroyTimeoutMs) + 100 + kDescendantsGraceMs });

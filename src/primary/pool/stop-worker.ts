@@ -199,11 +199,17 @@ export function countUnfinishedStop(record: WorkerRecord, emit: PoolContext['emi
 }
 
 /** The requests known open at its exit, counted in its stop's `requestsCut` and told (`reason: 'exit'`). Returns whether any were. */
-function countCutAtExit(record: WorkerRecord, emit: PoolContext['emit']): boolean {
+function countCutAtExit(record: WorkerRecord, emit: PoolContext['emit'], deadlineMs?: number): boolean {
   const lost = record.lostRequests();
   if (!lost) return false;
   record.requestsCut = lost;
-  emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'exit' });
+  if (deadlineMs === undefined) {
+    emit('workerRequestsCut', { worker: record.handle, openRequests: lost, reason: 'exit' });
+    return true;
+  }
+  // Cut at the worker's own deadline (`countOwnCloseExit`): told as such, as its `$requestsCut` would have.
+  record.requestsCutAtMs = deadlineMs;
+  emit('workerRequestsCut', { worker: record.handle, openRequests: lost, timeoutMs: deadlineMs, reason: 'deadline' });
   return true;
 }
 
@@ -282,11 +288,6 @@ export function countOwnCloseExit(record: WorkerRecord, emit: PoolContext['emit'
   // own cleanup, a process.exit()"). A worker with a `_destroy` ends its drain a slice sooner
   // (stop-margin.ts `destroyReserveMs`): from there on, too.
   const deadline = record.stopDeadline;
-  if (deadline === undefined || Date.now() < deadline.at - destroyReserveMs(deadline.ms)) return countCutAtExit(record, emit);
-  const lost = record.lostRequests();
-  if (!lost) return false;
-  record.requestsCut = lost;
-  record.requestsCutAtMs = deadline.ms;
-  emit('workerRequestsCut', { worker: record.handle, openRequests: lost, timeoutMs: deadline.ms, reason: 'deadline' });
-  return true;
+  const isAtDeadline = deadline !== undefined && Date.now() >= deadline.at - destroyReserveMs(deadline.ms);
+  return countCutAtExit(record, emit, isAtDeadline ? deadline.ms : undefined);
 }

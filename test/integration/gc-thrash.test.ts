@@ -43,9 +43,12 @@ describe('a worker thrashing the garbage collector near its heap limit', () => {
     notify('fill');
     await filled;
     const filledAt = Date.now();
-    // An answer read after the heap was full: the figures the silence will be judged by.
-    await until(() => { const row = stats(); return row?.healthAgeMs !== undefined && Date.now() - row.healthAgeMs > filledAt; }, 30_000, 'an answer after the fill');
-    expect(stats()!.heapUsedBytes! / stats()!.heapLimitBytes!).toBeGreaterThanOrEqual(0.9);
+    // An answer read after the heap was full, at 90 % or more: the figures the silence will be
+    // judged by. The fixture keeps the heap there, so such an answer comes.
+    await until(() => {
+      const row = stats();
+      return row?.healthAgeMs !== undefined && Date.now() - row.healthAgeMs > filledAt && row.heapUsedBytes! / row.heapLimitBytes! >= 0.9;
+    }, 30_000, 'an answer after the fill with the heap at 90 % of its limit or more');
 
     const silent = onceEvent<{ worker: WorkerHandle; nearHeapLimit?: unknown }>(primary, 'workerSilent', 30_000);
     const unresponsive = onceEvent<{ worker: WorkerHandle; nearHeapLimit?: { heapUsedBytes: number; heapLimitBytes: number } }>(primary, 'workerUnresponsive', 30_000);

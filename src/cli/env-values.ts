@@ -278,10 +278,24 @@ export function describe(value: unknown): string {
       return 'a function';
     case 'object':
       if (value === null) return 'null';
-      return Array.isArray(value) ? 'an array' : 'an object';
+      return describeObject(value);
     default:
       // strings (quoted, control characters escaped) and booleans
       return truncate(JSON.stringify(value));
+  }
+}
+
+/** Built-in kinds named by their tag (retest t58: a Set of apps read "Received an object"). */
+const kNamedKinds: Readonly<Record<string, string>> = { Map: 'a Map', Set: 'a Set', WeakMap: 'a WeakMap', WeakSet: 'a WeakSet', Date: 'a Date', RegExp: 'a RegExp', Promise: 'a Promise', Error: 'an Error' };
+
+function describeObject(value: object): string {
+  try {
+    if (Array.isArray(value)) return 'an array';
+    // The internal tag: what a Proxy's Symbol.toStringTag says is read too, and may throw.
+    const tag = Object.prototype.toString.call(value).slice(8, -1);
+    return kNamedKinds[tag] ?? (ArrayBuffer.isView(value) ? `a ${tag}` : 'an object');
+  } catch {
+    return 'an object';
   }
 }
 

@@ -144,6 +144,24 @@ describe('[H13] config values that cannot be read', () => {
     }
   });
 
+  it('[H569] names a built-in kind given where a value or a list was expected (a Set, a Map, a Date), not "an object"', async () => {
+    const runtime = runtimeDir();
+    const cases: Array<[string, string[]]> = [
+      // Before (retest t58): "Received an object." for a Set of apps.
+      ["export default { apps: new Set([{ script: 'idle.mjs' }]) };", ['"apps" must be a non-empty array of apps. Received a Set.']],
+      [
+        "export default { apps: [{ script: 'idle.mjs', env: { A: new Map(), B: new Date(0), C: /x/, D: new Uint8Array(2), E: new (class Vault {})() } }] };",
+        ['"apps[0].env.A" must be a string, a number or a boolean. Received a Map.', '"apps[0].env.B" must be a string, a number or a boolean. Received a Date.', '"apps[0].env.C" must be a string, a number or a boolean. Received a RegExp.', '"apps[0].env.D" must be a string, a number or a boolean. Received a Uint8Array.', '"apps[0].env.E" must be a string, a number or a boolean. Received an object.'],
+      ],
+    ];
+    const projects = cases.map(([config]) => tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.mjs': config }));
+    const results = await Promise.all(projects.map((cwd) => cli(['run'], { runtime, cwd })));
+    results.forEach((result, index) => {
+      expect({ index, code: result.code }).toEqual({ index, code: 2 });
+      for (const problem of cases[index]![1]) expect(result.stderr).toContain(problem);
+    });
+  });
+
   it('[H13] names the file and the key path of a getter or a Proxy trap that throws (exit 2, not a bare message with exit 1)', async () => {
     const runtime = runtimeDir();
     const cases: Array<[string, string]> = [

@@ -94,6 +94,13 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     const say = (output: OutputStream, text: string) => (isLaunched ? addEarlyFileOutput(output, text) : writingAs(output, () => process.stderr.write(text)));
     const lines = new Set(chosen.flatMap((app) => [...(app.warnings ?? []), ...(environment !== undefined && app.environments?.[environment] === undefined ? [environmentMissing(app, environment)] : [])]));
     for (const line of lines) say('stderr', `clusterkit: warning: ${escapeControlChars(configFile)}: ${escapeControlChars(line)}\n`);
+    // A list of paths to ignore with no watch is most likely a watch left off by mistake (open item t58).
+    for (const app of chosen) {
+      const watch = flags.layer.watch ?? app.layer.watch;
+      if ((watch !== undefined && watch !== false) || (app.layer.ignoreWatch ?? []).length === 0) continue;
+      const { key } = ignoreKeyOf(app, configFile);
+      say('stderr', `clusterkit: warning: ${escapeControlChars(configFile)}: app "${escapeControlChars(app.name)}": "${key}" is not used: the app is not watched. Set watch: true in the file, or pass --watch, to reload it on changes.\n`);
+    }
     // kill_timeout and instances are used, and these say how; the flag that replaces one silences it.
     const notes = chosen.flatMap((app) => [
       ...(flags.layer.shutdownTimeoutMs === undefined && app.killTimeoutNote !== undefined ? [app.killTimeoutNote] : []),

@@ -12,6 +12,7 @@ import { describeError } from '../readable-error.js';
 import { checkStoreKey, checkStorePrefix } from '../store-key.js';
 import type { WorkerContext } from './worker-context.js';
 import { isThenable } from '../is-thenable.js';
+import { missingNextError } from '../store-missing-next.js';
 
 /** The operation's fields that carry a caller's value, named as `set()` and `compareAndSet()` name their arguments. */
 const kValueFields = ['value', 'expected', 'next'] as const;
@@ -91,10 +92,14 @@ export class StoreClient {
   /**
    * Sets `next` only if the current value deep-equals `expected` (`undefined`: absent);
    * atomic. With `{ ephemeral: true }`, a key it sets is removed when this worker exits.
+   * `next` undefined deletes the key (compare-and-delete: release a lock only if it is still
+   * yours); leaving `next` out is refused.
    * @throws StoreFullError (rejects) when `next` does not fit the store (see `set()`).
+   * @throws InvalidArgumentError (rejects) when called with no `next` argument.
    * @example const isLeader = await this.store.compareAndSet('leader', undefined, this.id, { ephemeral: true });
    */
   async compareAndSet(key: string, expected: unknown, next: unknown, options?: StoreWriteOptions): Promise<boolean> {
+    if (arguments.length < 3) throw missingNextError(key, expected);
     const ephemeral = ephemeralOption(options);
     return (await this.#run(ephemeral ? { op: 'compareAndSet', key, expected, next, ephemeral } : { op: 'compareAndSet', key, expected, next })) as boolean;
   }

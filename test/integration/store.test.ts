@@ -33,6 +33,24 @@ describe('shared store', () => {
     await expect(op('increment', 'user:1')).rejects.toMatchObject({ remoteName: 'InvalidArgumentError' });
   });
 
+  it('[H571] refuses compareAndSet with no next value, from a worker and the primary, deleting nothing; next undefined given deletes (compare-and-delete)', async () => {
+    // advanced: an explicit undefined in the arguments reaches the worker as one.
+    const primary = testPrimary({ serialization: 'advanced' });
+    const [worker] = await primary.start();
+    const op = (name: string, ...args: unknown[]) => primary.send(worker!, 'storeOp', { op: name, args });
+    primary.store.set('n', 5);
+    // Before (hostile t59): each deleted "n" and returned true, where set('n', undefined) is refused.
+    const refusal = 'compareAndSet("n", 5) was given no next value; nothing was changed. Pass the value to set, or undefined explicitly to delete the key if its value is still the expected one (compare-and-delete).';
+    await expect(op('compareAndSet', 'n', 5)).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: refusal });
+    expect(() => (primary.store as unknown as { compareAndSet(key: string, expected: unknown): boolean }).compareAndSet('n', 5)).toThrow(new InvalidArgumentError(refusal));
+    expect(primary.store.get('n')).toBe(5);
+    await expect(op('compareAndSet', 'n', 5, undefined)).resolves.toBe(true);
+    expect(primary.store.has('n')).toBe(false);
+    primary.store.set('m', 1);
+    expect(primary.store.compareAndSet('m', 1, undefined)).toBe(true);
+    expect(primary.store.has('m')).toBe(false);
+  });
+
   // Before: a value past 2^53 written by set() was exempt from the range check, so each
   // increment of it resolved with the same number (2^54 + 1 === 2^54): updates lost, silently.
   it('[H120] refuses to increment a value set() past Number.MAX_SAFE_INTEGER, from a worker and the primary, storing nothing', async () => {

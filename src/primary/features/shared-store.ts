@@ -19,6 +19,7 @@
  * (`readStored`, `storedEntries`): their reply is serialized anyway.
  */
 import { loadUtil, loadV8 } from '../../builtins.js';
+import { missingNextError } from '../../store-missing-next.js';
 import { describeValue, InvalidArgumentError, ShutdownInProgressError, StoreFullError } from '../../errors.js';
 import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { storedValuePath } from '../../messaging/payload-walk.js';
@@ -322,11 +323,14 @@ export class SharedStore {
 
   /**
    * Sets `next` only if the current value deep-equals `expected` (`undefined`: the key is
-   * absent). Returns whether it did.
+   * absent). Returns whether it did. `next` undefined deletes the key (compare-and-delete);
+   * leaving `next` out is refused.
    * @throws as `set()` does (StoreFullError included); nothing is changed then.
+   * @throws InvalidArgumentError when called with no `next` argument.
    * @param ephemeral @internal as for `set()`.
    */
   compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): boolean {
+    if (arguments.length < 3) throw missingNextError(key, expected);
     this.#checkOpen('compareAndSet', source);
     checkStoreKey(key);
     const current = this.#entries.get(key)?.value;

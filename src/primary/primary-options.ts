@@ -353,11 +353,12 @@ export interface RestartOptions {
 
 /** The `heartbeat` option: how often the primary pings workers and how long silence may last. */
 export interface HeartbeatOptions {
-  /** Time between pings to each ready worker. @default 1000 */
+  /** Time between pings to each ready worker, in ms: at least 10. @default 1000 */
   intervalMs?: number;
   /**
-   * A worker silent for this long (no pong, no message) is unresponsive: it is reported,
-   * killed with SIGKILL and replaced. Keep it several intervals long. @default 10000
+   * A worker silent for this long, in ms (no pong, no message), is unresponsive: it is
+   * reported, killed with SIGKILL and replaced. At least 100, and more than `intervalMs`; keep
+   * it several intervals long. @default 10000
    */
   timeoutMs?: number;
 }
@@ -404,10 +405,22 @@ const kRestartOptions = {
   windowMs: (value, name) => durationOption(value, name, 60_000),
 } satisfies OptionTable;
 
+/**
+ * The shortest heartbeat silence taken: a healthy worker is silent that long now and then (a
+ * garbage collection, a synchronous require). Below it every worker was killed as blocked, and
+ * every slot given up, with lines that blamed the worker's code (hostile t59: 1 and 2 ms).
+ */
+const kMinHeartbeatTimeoutMs = 100;
+/** The shortest interval between pings: one a millisecond to each worker is load, not a check. */
+const kMinHeartbeatIntervalMs = 10;
+
 const kHeartbeatOptions = {
-  intervalMs: (value, name) => durationOption(value, name, 1_000),
+  intervalMs: (value, name) => durationOption(value, name, 1_000, { min: kMinHeartbeatIntervalMs }),
   timeoutMs: (value, name, done) => {
     const intervalMs = done.intervalMs as number;
+    if (typeof value === 'number' && value < kMinHeartbeatTimeoutMs) {
+      throw new InvalidOptionError(name, `at least ${kMinHeartbeatTimeoutMs} ms: a healthy worker is silent that long now and then (a garbage collection, a synchronous require), and would be killed as blocked`, value);
+    }
     const timeoutMs = durationOption(value, name, timerDelay(Math.max(kDefaultHeartbeatTimeoutMs, intervalMs * 2)));
     if (timeoutMs <= intervalMs) throw new InvalidOptionError(name, `greater than heartbeat.intervalMs (${intervalMs})`, timeoutMs);
     return timeoutMs;
@@ -585,10 +598,21 @@ function workerScriptOption(value: unknown): string {
   throw new InvalidOptionError('workerScript', 'a path or a file: URL', value);
 }
 
+/** The words Node's `stdio` takes (child_process.spawn). */
+const kStdioWords: ReadonlySet<string> = new Set(['pipe', 'overlapped', 'ignore', 'inherit', 'ipc']);
+
 function stdioOption(value: unknown): WorkerStdio | undefined {
   if (value === undefined) return undefined;
-  if (!Array.isArray(value) || !value.includes('ipc')) {
-    throw new InvalidOptionError('stdio', 'an array with an "ipc" entry (the cluster channel)', value);
+  const what = 'an array with exactly one "ipc" entry (the cluster channel), the others "pipe", "inherit", "ignore", "overlapped", null, a file descriptor or a stream, as in ["inherit", "pipe", "pipe", "ipc"]';
+  if (!Array.isArray(value)) throw new InvalidOptionError('stdio', what, value);
+  const channels = value.filter((entry) => entry === 'ipc').length;
+  if (channels !== 1) throw new InvalidOptionError('stdio', `${what} (it has ${channels === 0 ? 'none' : channels})`, value);
+  // Checked here rather than by Node at the first fork (hostile t59: two "ipc" entries passed
+  // the constructor, and start() failed with "Child process can have only one IPC pipe").
+  for (const [index, entry] of value.entries()) {
+    const isValid =
+      entry === null || entry === undefined || (typeof entry === 'string' && kStdioWords.has(entry)) || (Number.isSafeInteger(entry) && (entry as number) >= 0) || (typeof entry === 'object' && !Array.isArray(entry));
+    if (!isValid) throw new InvalidOptionError(`stdio[${index}]`, what, entry);
   }
   return Object.freeze([...value]) as WorkerStdio;
 }

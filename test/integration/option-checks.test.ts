@@ -28,6 +28,31 @@ const throwing = (): never => {
 };
 
 describe('option checks', () => {
+  // Before (hostile t59): accepted; start() then failed with Node's "Child process can have only one IPC pipe".
+  it('[H572] refuses a stdio array without exactly one "ipc" entry, or with an entry Node does not take, naming it', async () => {
+    const cases: Array<[unknown, string, RegExp]> = [
+      [['ipc', 'ipc', 'ipc'], 'stdio', /exactly one "ipc" entry .* \(it has 3\)/],
+      [['inherit', 'pipe', 'pipe'], 'stdio', /\(it has none\)/],
+      [['inherit', 'bogus', 'pipe', 'ipc'], 'stdio[1]', /Received "bogus"$/],
+      [['inherit', -1, 'pipe', 'ipc'], 'stdio[1]', /Received -1$/],
+      ['inherit', 'stdio', /Received "inherit"$/],
+    ];
+    for (const [stdio, option, message] of cases) {
+      const error = await failure(() => new ClusterPrimary(testOptions('workers/ready.ts', { stdio: stdio as ['ipc'] })));
+      expect({ option: error.option, message: error.message }).toEqual({ option, message: expect.stringMatching(message) });
+    }
+    expect(() => new ClusterPrimary(testOptions('workers/ready.ts', { stdio: ['inherit', 1, null, 'ipc', process.stderr] }))).not.toThrow();
+  });
+
+  // Before (hostile t59): { intervalMs: 1, timeoutMs: 2 } was taken; every worker was killed as blocked and every slot given up.
+  it('[H572] refuses a heartbeat no healthy worker can meet: intervalMs under 10 ms, timeoutMs under 100 ms', async () => {
+    const short = await failure(() => new ClusterPrimary(testOptions('workers/ready.ts', { heartbeat: { intervalMs: 1, timeoutMs: 2 } })));
+    expect(short.option).toBe('heartbeat.intervalMs');
+    const timeout = await failure(() => new ClusterPrimary(testOptions('workers/ready.ts', { heartbeat: { intervalMs: 10, timeoutMs: 99 } })));
+    expect(timeout.message).toBe('The "heartbeat.timeoutMs" option must be at least 100 ms: a healthy worker is silent that long now and then (a garbage collection, a synchronous require), and would be killed as blocked. Received 99');
+    expect(new ClusterPrimary(testOptions('workers/ready.ts', { heartbeat: { intervalMs: 10, timeoutMs: 100 } })).options.heartbeat).toEqual({ intervalMs: 10, timeoutMs: 100 });
+  });
+
   // Before: accepted, and the workers saw A="B=x"; a NUL byte passed the constructor and
   // start() rejected with Node's raw TypeError.
   it('[H22] refuses env names with "=" or NUL, empty names, values with NUL or past the kernel limit', async () => {

@@ -120,6 +120,22 @@ describe('control protocol', () => {
     ]);
   });
 
+  // Before (hostile t59): JSON.parse kept the last "command", and the cluster stopped.
+  it('[H573] refuses a request that gives a field twice, running nothing', async () => {
+    let stops = 0;
+    const server = await startControlServer('twice', { ...handlers, stop: async () => (stops++, { stopped: true }) }, directory());
+    servers.push(server);
+    const lines = ['{"id":1,"command":"status","command":"stop"}', '{"id":2,"command":"scale","count":2,"count":3}', '{ "id" : 3 , "command":"status", "x\\"y":{"command":"a","command":"b"}, "l":["command","command"] }', '{"id":4,"command":"status"}'];
+    const responses = (await exchange(server.path, lines, lines.length)) as Array<{ id: number; ok: boolean; error?: { name: string; message: string } }>;
+    const byId = (id: number) => responses.find((response) => response.id === id)!;
+    expect(byId(1)).toMatchObject({ ok: false, error: { name: 'InvalidArgumentError', message: 'A control request gives "command" twice; JSON would keep the last one, so nothing was run: give each field once.' } });
+    expect(byId(2).error!.message).toContain('gives "count" twice');
+    // Repeats inside a value, and a string in a list, are not the request's own fields: refused only for the unknown field.
+    expect(byId(3).error!.message).toContain('"status" does not take "x\\"y"');
+    expect(byId(4)).toMatchObject({ ok: true });
+    expect(stops).toBe(0);
+  });
+
   // Before: "logs" (and every other command) took any field, so `"line": 5` silently meant 15.
   it('[H25] refuses a field a command does not take, for every command, with the same InvalidArgumentError', async () => {
     const where = directory();

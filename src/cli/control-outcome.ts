@@ -4,13 +4,13 @@
  * its page), so neither says "no request cut off" or "scaled" alone when requests were cut off.
  */
 import type { ClusterStatus } from '../control/control-protocol.js';
-import { describeNotReplaced, type StopCounts } from '../control/stop-counts.js';
+import { describeNotReplaced, describeVacant, type StopCounts } from '../control/stop-counts.js';
 import { shellWord } from '../shell-word.js';
 import { describeEnvChanges } from '../control/env-changes.js';
 import { differingInShell } from '../control/env-sums.js';
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 /** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
 export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
@@ -104,7 +104,9 @@ export function describeReload(name: string, reply: ReloadReply, shell?: Readonl
   // Slots a scale-down removed meanwhile (H191): the reload did what was asked for the slots that
   // remain (exit code 0), but "1 worker replaced" alone hid the 2 it did not replace.
   const retired = countOf(reply.retired);
-  const notReplaced = retired === 0 ? '' : `; ${describeNotReplaced(retired)}`;
+  // Slots with no worker at their turn (H574): nothing replaced there.
+  const vacant = countOf(reply.vacant);
+  const notReplaced = `${retired === 0 ? '' : `; ${describeNotReplaced(retired)}`}${vacant === 0 ? '' : `; ${describeVacant(vacant)}`}`;
   // Old workers that were not ready yet (a restart still booting) are said as such (H211).
   const notReady = countOf(reply.notStarted);
   const before = notReady === 0 ? '' : `; ${plural(notReady, 'old worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;

@@ -86,6 +86,8 @@ export interface ClusterEvent {
   replaced?: number;
   /** `reloadComplete`: slots a scale-down removed before their replacement took over (H191). */
   retired?: number;
+  /** `reloadComplete`: slots that had no worker at their turn, not replaced (H574); absent when none. */
+  vacant?: number;
   /** `reloadComplete`: slots given up in a crash loop that the reload started again and that did not stay up the startup window (H517); absent when none. */
   refillsFailed?: number;
   /** `crashLoopRefill`: the numbers of the slots given up in a crash loop that the reload starts again (H259, H528). */

@@ -60,17 +60,19 @@ export async function reloadWithCounts(
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
   let retired = 0;
+  let vacant = 0;
   let joined = false;
   let queued = false;
   // Set once this request's reload began: at once for one it started or joined, at the next `reload` event for a queued one.
   let isOwn = true;
   let refilled = 0;
   let refillsFailed = 0;
-  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number }) => {
+  const onComplete = (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number; readonly vacant?: number }) => {
     if (!isOwn) return;
     stopped = event.stopped;
     replaced = event.replaced;
     retired = event.retired;
+    vacant = event.vacant ?? 0;
     refillsFailed = event.refillsFailed ?? 0;
   };
   // Slots given up in a crash loop that the reload started again (H333: from `waiting`, "0 workers replaced" alone hid them).
@@ -114,7 +116,7 @@ export async function reloadWithCounts(
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
   // The workers this reload replaced, as its log line says: not the count running now, which a
   // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
-  return { workers: replaced ?? primary.workers.length, retired, joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }) };
+  return { workers: replaced ?? primary.workers.length, retired, ...(vacant === 0 ? {} : { vacant }), joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }) };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */
@@ -178,6 +180,16 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
  */
 export function describeNotReplaced(retired: number): string {
   return `${retired} not replaced: a scale-down removed ${retired === 1 ? 'its slot' : 'their slots'}`;
+}
+
+/**
+ * `1 not replaced: no worker ran in its slot at its turn (...)`: a reload's slots with no worker
+ * running to replace (`reloadComplete.vacant`, H574), as its log line and `clusterkit reload`
+ * say it.
+ */
+export function describeVacant(vacant: number): string {
+  const one = vacant === 1;
+  return `${vacant} not replaced: no worker ran in ${one ? 'its slot' : 'their slots'} at ${one ? 'its' : 'their'} turn (${one ? 'it' : 'they'} had exited, or not started yet), and ${one ? 'that slot runs' : 'those slots run'} the new code`;
 }
 
 /** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */

@@ -672,9 +672,12 @@ export interface PrimaryEvents<ToPrimary> {
    * begins before the last old worker stopped takes its stop over and reports it: the reload
    * then ends with `reloadFailed` (`ReloadError.isShutdown`) instead. `refillsFailed`: of the slots
    * given up in a crash loop that the reload started again (`crashLoopRefill`), those that did
-   * not stay up the startup window (H517); only when there was one.
+   * not stay up the startup window (H517); only when there was one. `vacant`: slots that had no
+   * worker running at their turn (it exited during the reload, its restart still waiting out its
+   * back-off, or a scale-up had not started it yet): started with the new code, not counted in
+   * `replaced`; only when there was one (H574).
    */
-  reloadComplete: (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number }) => void;
+  reloadComplete: (event: { readonly replaced: number; readonly retired: number; readonly stopped: ShutdownReport; readonly refillsFailed?: number; readonly vacant?: number }) => void;
   reloadFailed: (event: { readonly error: Error }) => void;
   /**
    * A reload replaced its workers while slots the crash-loop breaker gave up on were missing

@@ -26,7 +26,7 @@ import { describeUnmerged } from './features/unmerged-metrics.js';
 import { launcherPidOf } from './launched-by.js';
 import { describeKilledDescendants, describeLeftRunning, kPidsInLine } from '../worker/end-descendants.js';
 import { isPaused } from '../worker/process-table.js';
-import { describeCancelledRestarts, describeInterrupted, describeNotReplaced } from '../control/stop-counts.js';
+import { describeCancelledRestarts, describeInterrupted, describeNotReplaced, describeVacant } from '../control/stop-counts.js';
 import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
 import { isOnSteeredPort } from './pool/silent-steer.js';
@@ -501,12 +501,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env)}`));
-  primary.on('reloadComplete', ({ replaced, retired, stopped, refillsFailed }) => {
+  primary.on('reloadComplete', ({ replaced, retired, stopped, refillsFailed, vacant = 0 }) => {
+    // Slots not replaced (H191: scaled away; H574: no worker at their turn), each said.
+    const notReplaced = [...(retired === 0 ? [] : [describeNotReplaced(retired)]), ...(vacant === 0 ? [] : [describeVacant(vacant)])];
     // Slots started again that failed again (H517): their crash lines said why; the count here.
     const failedAgain =
-      refillsFailed === undefined ? '' : `${retired === 0 ? ':' : ';'} ${plural(refillsFailed, 'worker slot')} given up in a crash loop and started again ${refillsFailed === 1 ? 'was' : 'were'} given up again or crashed (the crash lines above say why)`;
-    const fields = { replaced, ...(retired === 0 ? {} : { retired }), ...(refillsFailed === undefined ? {} : { refillsFailed }) };
-    logReport(logger, stopped, fields, `rolling reload complete${retired === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${describeNotReplaced(retired)}`}${failedAgain}`);
+      refillsFailed === undefined ? '' : `${notReplaced.length === 0 ? ':' : ';'} ${plural(refillsFailed, 'worker slot')} given up in a crash loop and started again ${refillsFailed === 1 ? 'was' : 'were'} given up again or crashed (the crash lines above say why)`;
+    const fields = { replaced, ...(retired === 0 ? {} : { retired }), ...(vacant === 0 ? {} : { vacant }), ...(refillsFailed === undefined ? {} : { refillsFailed }) };
+    logReport(logger, stopped, fields, `rolling reload complete${notReplaced.length === 0 ? '' : `: ${plural(replaced, 'worker')} replaced, ${notReplaced.join('; ')}`}${failedAgain}`);
   });
   primary.on('reloadFailed', ({ error }) => {
     // An operator's stop during a reload is no failure to alert on: said at warn, as what happened.

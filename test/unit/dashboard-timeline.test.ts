@@ -18,6 +18,10 @@ describe('dashboard timeline', () => {
     expect(describeEvent({ type: 'reloadComplete', replaced: 2, graceful: 1, failed: 1, killed: 0 })).toBe(
       'rolling reload complete: 2 workers replaced; old workers: 1 graceful, 1 failed, 0 killed',
     );
+    // [H574] A slot with no worker running at its turn.
+    expect(describeEvent({ type: 'reloadComplete', replaced: 1, vacant: 1, graceful: 1, failed: 0, killed: 0 })).toBe(
+      "rolling reload complete: 1 worker replaced; old workers: 1 graceful, 0 failed, 0 killed; 1 not replaced: no worker ran in its slot at the reload's turn (exited, or not started yet), and that slot runs the new code",
+    );
     expect(describeEvent({ type: 'workerProtocolError', ...worker, dropped: 1, error: 'bad ping' })).toBe('worker 7 (pid 4242, slot 1) broke the protocol: 1 message dropped (bad ping)');
     expect(describeEvent({ type: 'stickyRefused', reason: 'no-sticky-worker', role: 'web', count: 3 })).toBe('3 sticky connections closed: no ready worker with role web serves sticky connections');
     expect(describeEvent({ type: 'stickyRefused', ...worker, reason: 'worker-refused', count: 1 })).toBe('worker 7 (pid 4242, slot 1) had no sticky server: 1 sticky connection closed; it gets no more');
@@ -75,7 +79,7 @@ describe('dashboard timeline', () => {
       "worker 7 (pid 4242, slot 1): the script's SIGINT listener ran but the process did not exit in 750 ms (exit 1)",
     );
     expect(describeEvent({ type: 'reloadComplete', replaced: 1, graceful: 0, failed: 1, killed: 0, requestsCut: 1 })).toBe(
-      'rolling reload complete: 1 workers replaced; old workers: 0 graceful, 1 failed, 0 killed, 1 request cut off',
+      'rolling reload complete: 1 worker replaced; old workers: 0 graceful, 1 failed, 0 killed, 1 request cut off',
     );
     expect(eventKind({ type: 'workerRequestsCut' }).tag).toBe('requests cut');
   });

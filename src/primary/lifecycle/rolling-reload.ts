@@ -147,6 +147,8 @@ export async function rollingReload(
   let replaced = 0;
   // Slots a scale-down removed before or during their turn: said, not left out of the count (H191).
   let retired = 0;
+  // Slots with no worker running at their turn: started with the new code, nothing replaced (H574).
+  let vacant = 0;
   const stopped = { graceful: [] as WorkerHandle[], failed: [] as WorkerHandle[], killed: [] as WorkerHandle[], requestsCut: 0 };
   const notStarted: WorkerHandle[] = [];
   // The replacements that took over their slot: one that exits on its own before the reload
@@ -161,6 +163,9 @@ export async function rollingReload(
       taken.throwIfOneExited(context);
       // Its replacement is forked synchronously in replaceInSlot: a reload() asked for from now on no longer loads its code in this slot.
       progress.forking(index);
+      // Its worker exited during the reload (a crash, a kill -9; its restart waits out its back-off):
+      // the replacement starts the slot again, but replaces nothing (hostile t59: counted as replaced).
+      const isVacant = slot.current === undefined || slot.current.state === 'exited';
       const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true, taken, progress);
       // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
       if (report === undefined) {
@@ -170,7 +175,8 @@ export async function rollingReload(
       for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
       notStarted.push(...(report.notStarted ?? []));
       stopped.requestsCut += report.requestsCut;
-      replaced++;
+      if (isVacant) vacant++;
+      else replaced++;
     }
     progress.end();
     // The shutdown took over the stop of the last old worker (it reports it): not a complete reload.
@@ -202,7 +208,7 @@ export async function rollingReload(
       });
     }
     // With no worker replaced, they were its only proof of the new code: none up, nothing serves.
-    if (refill !== undefined && replaced === 0 && refill.failures.length === refill.slots.length) throw nothingServesError(refill, windowMs);
+    if (refill !== undefined && replaced + vacant === 0 && refill.failures.length === refill.slots.length) throw nothingServesError(refill, windowMs);
   } catch (error) {
     progress.end();
     // Its counts, as its message gives them: \`status\` reads them (last-reload.ts), not the message.
@@ -230,7 +236,7 @@ export async function rollingReload(
     throw failure;
   }
   const refillsFailed = refill?.failures.length ?? 0;
-  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refillsFailed === 0 ? {} : { refillsFailed }) });
+  context.emit('reloadComplete', { replaced, retired, stopped: notStarted.length === 0 ? stopped : { ...stopped, notStarted }, ...(refillsFailed === 0 ? {} : { refillsFailed }), ...(vacant === 0 ? {} : { vacant }) });
 }
 
 /** `error` with the reload's counts: itself when it has them, else a copy with them (the same message, flags and cause). */

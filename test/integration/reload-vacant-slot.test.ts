@@ -1,0 +1,42 @@
+/**
+ * A reload that finds a slot with no worker running at its turn (its worker died during the
+ * reload, its restart still waiting out its back-off) starts the slot with the new code but
+ * replaces nothing there, and says so (H574): in its event, its line and the reload command's
+ * answer. Before, the slot counted as replaced.
+ */
+import { describe, expect, it } from '@jest/globals';
+import type { WorkerHandle } from '../../src/index.js';
+import { describeReload, outcomeExitCode, reloadOutcome } from '../../src/cli/control-outcome.js';
+import { reloadWithCounts } from '../../src/control/stop-counts.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { testPrimary } from '../helpers/primary.js';
+import { onceEvent } from '../helpers/wait.js';
+
+describe('a reload with a slot whose worker died during it', () => {
+  it('[H574] does not count that slot as replaced, and says why, in its event, its line and the reload command\'s answer', async () => {
+    const { logger, text } = capturedLogger('info');
+    // A back-off far longer than the reload: the slot is still empty at its turn, however slow the machine.
+    const primary = testPrimary({ workerCount: 2, logger, restart: { backoff: { initialMs: 60_000 } } });
+    const [, second] = await primary.start();
+    // The old worker of slot 1 dies from outside as slot 0's replacement forks: before slot 1's turn.
+    const onFork = ({ worker }: { worker: WorkerHandle }) => {
+      if (worker.slot === 0) process.kill(second!.pid!, 'SIGKILL');
+    };
+    primary.once('workerFork', onFork);
+    const exited = onceEvent<{ worker: WorkerHandle }>(primary, 'workerExit', 60_000, (event) => event.worker.id === second!.id);
+    const complete = onceEvent<{ replaced: number; vacant?: number }>(primary, 'reloadComplete', 60_000);
+    complete.catch(() => {});
+    const reply = reloadWithCounts(primary, () => primary.reload());
+    reply.catch(() => {});
+    await exited;
+    await expect(complete).resolves.toMatchObject({ replaced: 1, vacant: 1 });
+    const answer = await reply;
+    expect(answer).toMatchObject({ workers: 1, vacant: 1 });
+    // Before: "reloaded web: 2 workers replaced, no request cut off".
+    expect(describeReload('web', answer)).toBe('reloaded web: 1 worker replaced, no request cut off; 1 not replaced: no worker ran in its slot at its turn (it had exited, or not started yet), and that slot runs the new code');
+    expect(outcomeExitCode(reloadOutcome(answer))).toBe(0);
+    // The reload started the slot again with the new code: both slots serve, its restart not needed.
+    expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
+    expect(text()).toMatch(/rolling reload complete: 1 worker replaced, 1 not replaced: no worker ran in its slot at its turn/);
+  }, 90_000);
+});

@@ -53,7 +53,8 @@ export function checkEnvVariable(name: string, value: string, where: string, ref
   if (!kEnvNamePattern.test(name)) {
     throw refuse(`${where}: ${JSON.stringify(truncate(name))} is not a variable name (letters, digits and _, not starting with a digit).`);
   }
-  if (value.includes('\0')) throw refuse(`${where}: the value of ${name} contains a NUL byte.`);
+  // Where (open item t58: a long value with a NUL somewhere gave no place to look).
+  if (value.includes('\0')) throw refuse(`${where}: the value of ${name} contains a NUL byte (U+0000, at character ${value.indexOf('\0') + 1}), which no variable can hold.`);
   if (value.length > kMaxValueLength) throw refuse(`${where}: the value of ${name} is ${value.length} characters long; the limit is ${kMaxValueLength}.`);
 }
 

@@ -39,7 +39,7 @@ describe('a config file\'s bad variables, all in one run', () => {
     const result = await cli(['run', 'c2.config.json'], { runtime, cwd: join(project, 'cfg') });
     expect(result.code).toBe(2);
     expect(problemsOf(result.stderr)).toBe(
-      listed(`${join(project, 'cfg/c2.config.json')}: `, [`"apps[0].env": "A=B" ${kNotAName}`, `"apps[0].env": "" ${kNotAName}`, '"apps[0].env": the value of NUL contains a NUL byte.']),
+      listed(`${join(project, 'cfg/c2.config.json')}: `, [`"apps[0].env": "A=B" ${kNotAName}`, `"apps[0].env": "" ${kNotAName}`, '"apps[0].env": the value of NUL contains a NUL byte (U+0000, at character 2), which no variable can hold.']),
     );
     expect(result.stdout).toBe('');
   });
@@ -89,7 +89,7 @@ describe('a config file\'s bad variables, all in one run', () => {
           `${envFile} line 8: the line (not shown: it may hold a value) does not start with a variable name (letters, digits and _, not starting with a digit) followed by "=": write NAME=value.`,
           `${envFile} line 11: the line (not shown: it may hold a value) does not start with a variable name (letters, digits and _, not starting with a digit) followed by "=": write NAME=value.`,
           `"apps[0].env": "A B" ${kNotAName}`,
-          '"apps[0].env": the value of N contains a NUL byte.',
+          '"apps[0].env": the value of N contains a NUL byte (U+0000, at character 2), which no variable can hold.',
           '"apps[0].env.O" must be a string, a number or a boolean. Received an array.',
           '"apps[0].kill_timeout" must be a duration such as 10s, 500ms or 2m. Received "soon".',
           '"apps[0].node_args[1]" must be a non-empty string. Received 5.',
@@ -105,7 +105,7 @@ describe('a config file\'s bad variables, all in one run', () => {
         'Unknown key "services". Known keys: apps.',
         `"apps[0].env": "A=B" ${kNotAName}`,
         `"apps[0].env": "" ${kNotAName}`,
-        '"apps[0].env": the value of NUL contains a NUL byte.',
+        '"apps[0].env": the value of NUL contains a NUL byte (U+0000, at character 2), which no variable can hold.',
         '"apps[0].env.OBJ" must be a string, a number or a boolean. Received an array.',
         '"apps[0].args[0]" must be a non-empty string. Received 1.',
         '"apps[0].args[2]" must be a non-empty string. Received null.',

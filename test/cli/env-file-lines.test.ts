@@ -32,7 +32,8 @@ function read(text: string): Record<string, string> | string {
 }
 
 describe('env files: every line a variable or a named error [H316]', () => {
-  it('[H316] refuses a line with no name, no "=" or a bad name, with its line number', () => {
+  // [H575] The NUL's place in the value (before: "contains a NUL byte." alone).
+  it('[H316][H575] refuses a line with no name, no "=" or a bad name, with its line number', () => {
     expect(read('A=1\n=nv\nLAST=x\n')).toBe('--env-file t.env line 2: "=…" has no variable name before "="; write NAME=value, or remove the line.');
     expect(read('A=1\n  =\nLAST=x')).toBe('--env-file t.env line 2: "=…" has no variable name before "="; write NAME=value, or remove the line.');
     expect(read('A=1\r\nB\r\nLAST=x\r\n')).toBe('--env-file t.env line 2: the line (one word of 1 character, not shown: it may be a value) is not NAME=value: write NAME=value, start the line with # to make it a comment, or remove it.');
@@ -40,7 +41,7 @@ describe('env files: every line a variable or a named error [H316]', () => {
     // A tab before a quote is no quote to Node: the value is one line, and the next line is no variable.
     expect(read('A=\t"x\ny"\nB=1\n')).toMatch(/^--env-file t\.env line 2: the line \(one word of 2 characters, not shown: it may be a value\) is not NAME=value/);
     expect(read('__proto__=1\n')).toMatch(/^--env-file t\.env line 1: "__proto__" cannot be a variable name here/);
-    expect(read(`A=1\nB=x\0y\n`)).toBe('--env-file t.env line 2: the value of B contains a NUL byte.');
+    expect(read(`A=1\nB=x\0y\n`)).toBe('--env-file t.env line 2: the value of B contains a NUL byte (U+0000, at character 2), which no variable can hold.');
   });
 
   it('[H316] reads what parsed before as it did, and the lines Node 20 mangled as they are written', () => {
@@ -110,7 +111,7 @@ describe('env files: every line a variable or a named error [H316]', () => {
     writeFileSync(path, 'A=1\n=nv\n');
     expect(thrown(() => readEnvFile(path, '--env-file'))).toMatchObject({ name: 'EnvFileError', code: 'ERR_ENV_FILE', path, line: 2, command: 'run' });
     writeFileSync(path, 'A=1\nB=x\0y\n');
-    expect(thrown(() => readEnvFile(path, '--env-file'))).toMatchObject({ code: 'ERR_ENV_FILE', line: 2, message: `--env-file ${path} line 2: the value of B contains a NUL byte.` });
+    expect(thrown(() => readEnvFile(path, '--env-file'))).toMatchObject({ code: 'ERR_ENV_FILE', line: 2, message: `--env-file ${path} line 2: the value of B contains a NUL byte (U+0000, at character 2), which no variable can hold.` });
     writeFileSync(path, '1A=x\n');
     expect(thrown(() => readEnvFile(path, '--env-file'))).toMatchObject({ code: 'ERR_ENV_FILE', line: 1 });
     // The whole file: missing (the system's error is the cause), or no regular file.

@@ -162,13 +162,15 @@ describe('[H13] config values that cannot be read', () => {
     });
   });
 
-  it('[H13] names the file and the key path of a getter or a Proxy trap that throws (exit 2, not a bare message with exit 1)', async () => {
+  it('[H13][H576] names the file and the key path of a getter or a Proxy trap that throws (exit 2, not a bare message with exit 1)', async () => {
     const runtime = runtimeDir();
     const cases: Array<[string, string]> = [
       ["export default { get apps() { throw new Error('getter boom'); } };", '"apps" cannot be read (its getter threw): Error: getter boom'],
       ["export default { apps: [{ name: 'g1', get script() { throw new Error('script boom'); } }] };", '"apps[0].script" cannot be read (its getter threw): Error: script boom'],
       ["export default { apps: [{ script: 'idle.mjs', env: { get TOKEN() { throw 'no vault'; } } }] };", '"apps[0].env.TOKEN" cannot be read (its getter threw): no vault'],
       ["export default { apps: [new Proxy({}, { ownKeys() { throw new Error('ownKeys boom'); } })] };", '"apps[0]" cannot be read (listing its keys threw): Error: ownKeys boom'],
+      // [H576] Before: "(its getter threw)" of a Proxy's get trap.
+      ["export default { apps: [new Proxy({ script: 'idle.mjs' }, { get() { throw new Error('trap boom'); } })] };", '"apps[0].script" cannot be read (its Proxy\'s get trap threw): Error: trap boom'],
       ["const { proxy, revoke } = Proxy.revocable({}, {}); revoke(); export default { apps: [proxy] };", '"apps[0]" cannot be read (checking whether it is an array threw): TypeError:'],
       ["export default new Proxy({}, { get() { throw new Error('trap boom'); } });", 'its default export cannot be read (reading "then" threw): Error: trap boom'],
       ["const app = { script: 'idle.mjs' }; app.env = { self: app }; export default { apps: [app] };", '"apps[0].env.self" must be a string, a number or a boolean. Received an object.'],

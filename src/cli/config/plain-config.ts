@@ -23,6 +23,7 @@
  * limit is copied, not even as a placeholder of its length: every list the checker reads
  * (`apps`, `args`, `nodeArgs`, `watch`, `ignoreWatch`, a PM2 `env_<name>`'s keys) is short.
  */
+import { types } from 'node:util';
 import { describeError } from '../../readable-error.js';
 import { UsageError } from '../usage-error.js';
 
@@ -81,6 +82,8 @@ function copy(value: unknown, path: string, depth: number, budget: CopyState): u
       return kUnreadable;
     }
   };
+  // A Proxy's get trap is no getter of the key (open item t58: "its getter threw" of a Proxy).
+  const getter = types.isProxy(value) ? 'its Proxy\'s get trap' : 'its getter';
   const isArray = read('checking whether it is an array', () => Array.isArray(value));
   if (isArray instanceof UnreadableStandIn) return kUnreadable;
   if (isArray) {
@@ -90,7 +93,7 @@ function copy(value: unknown, path: string, depth: number, budget: CopyState): u
     // A Proxy's length may be anything; a real list's is a whole number up to 2 ** 32 - 1.
     if (typeof length !== 'number' || !Number.isSafeInteger(length) || length < 0) throw new UsageError(`${at} is a list whose length is not a count of entries (${typeof length === 'number' ? String(length) : typeof length}).`);
     if (length > kMaxEntries) throw new UsageError(`${at} has ${length} entries; the limit is ${kMaxEntries}.`);
-    return Array.from({ length }, (_, index) => copy(read('its getter', () => (value as unknown[])[index], `"${path}[${index}]"`, `${path}[${index}]`), `${path}[${index}]`, depth + 1, budget));
+    return Array.from({ length }, (_, index) => copy(read(getter, () => (value as unknown[])[index], `"${path}[${index}]"`, `${path}[${index}]`), `${path}[${index}]`, depth + 1, budget));
   }
   const prototype = read('reading its prototype', () => Object.getPrototypeOf(value) as unknown);
   if (prototype instanceof UnreadableStandIn) return kUnreadable;
@@ -103,7 +106,7 @@ function copy(value: unknown, path: string, depth: number, budget: CopyState): u
   const plain: Record<string, unknown> = {};
   for (const key of keys) {
     const name = /^[A-Za-z_$][\w$]*$/.test(key) ? (path === '' ? key : `${path}.${key}`) : `${path}[${JSON.stringify(key.length > 80 ? `${key.slice(0, 77)}...` : key)}]`;
-    const entry = read('its getter', () => (value as Record<string, unknown>)[key], `"${name}"`, name);
+    const entry = read(getter, () => (value as Record<string, unknown>)[key], `"${name}"`, name);
     // defineProperty: a "__proto__" key (JSON.parse makes one) stays a key, not the prototype.
     Object.defineProperty(plain, key, { value: copy(entry, name, depth + 1, budget), enumerable: true, writable: true, configurable: true });
   }

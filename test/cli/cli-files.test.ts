@@ -144,6 +144,15 @@ describe('[H13] config values that cannot be read', () => {
     }
   });
 
+  it('[H577] labels an unreadable value of a named PM2 app with the app, as its other problems are', async () => {
+    const config = "module.exports = { apps: [{ name: 'api', script: 'idle.mjs', get env() { throw new Error('vault sealed'); }, instances: 'x' }] };\n";
+    const result = await cli(['run', 'ecosystem.config.cjs'], { runtime: runtimeDir(), cwd: tempProject({ 'idle.mjs': kIdle, 'ecosystem.config.cjs': config }) });
+    expect(result.code).toBe(2);
+    // Before: '  - "apps[0].env" cannot be read ...' beside '  - app "api": "apps[0].instances" ...'.
+    expect(result.stderr).toContain('  - app "api": "apps[0].env" cannot be read (its getter threw): Error: vault sealed\n');
+    expect(result.stderr).toContain('  - app "api": "apps[0].instances" must be');
+  });
+
   it('[H569] names a built-in kind given where a value or a list was expected (a Set, a Map, a Date), not "an object"', async () => {
     const runtime = runtimeDir();
     const cases: Array<[string, string[]]> = [

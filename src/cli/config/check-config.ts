@@ -146,7 +146,7 @@ function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean, unread
   const apps = raw.apps;
   const isPm2 = isNamedEcosystem || Object.hasOwn(raw, 'deploy') || (Array.isArray(apps) && apps.some((app) => isPlainObject(app) && isPm2App(app)));
   // Each value that could not be read is one problem among the others (hostile t58: the first hid the rest).
-  const problems = new Problems(unreadable.map((value) => value.message), '', unreadable.map((value) => value.path));
+  const problems = new Problems(unreadable.map((value) => pm2AppLabel(isPm2 ? apps : undefined, value.path) + value.message), '', unreadable.map((value) => value.path));
   // A key of the file's own is reported with the apps' problems, not before them (H129).
   rejectUnknownKeys(raw, isPm2 ? ['apps', 'deploy'] : ['apps'], '', problems);
   const fileWarnings = isPm2 && raw.deploy !== undefined ? [`PM2's "deploy" has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.deploy}.`] : [];
@@ -191,6 +191,17 @@ function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean, unread
  * process under PM2 (Common.sink.determineExecMode: `instances` defaults to 1), so it runs one
  * worker here too, whatever NODE_ENV says.
  */
+/**
+ * `app "api": ` for a problem at `path` inside a PM2 app with a name, as its other problems are
+ * labelled (open item t58: an unreadable value's line had none); '' otherwise.
+ */
+function pm2AppLabel(apps: unknown, path: string): string {
+  const index = /^apps\[(\d+)\]/.exec(path)?.[1];
+  const app = index === undefined || !Array.isArray(apps) ? undefined : (apps as unknown[])[Number(index)];
+  if (!isPlainObject(app) || typeof app.name !== 'string' || app.name === '') return '';
+  return `app "${app.name.length > 64 ? `${app.name.slice(0, 61)}...` : app.name}": `;
+}
+
 function checkPm2App(app: Record<string, unknown>, key: string, file: string, problems: Problems, fileWarnings: readonly string[]): ConfigApp | undefined {
   const named = typeof app.name === 'string' && app.name !== '' ? ` ("${app.name.length > 64 ? `${app.name.slice(0, 61)}...` : app.name}")` : '';
   const label = `${key}${named}`;

@@ -13,7 +13,7 @@ import { differingInShell } from '../control/env-sums.js';
 export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 /** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
-export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
+export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -77,13 +77,32 @@ export function scaleOutcome(reply: ScaleReply): StopOutcome {
   return { unclean: countOf(reply.stops?.unclean), requestsCut: countOf(reply.stops?.requestsCut) };
 }
 
-/** `but 1 request cut off and 1 old worker did not stop cleanly (see the cluster's log)`, or undefined. */
-function describeStops(outcome: StopOutcome, workers: string): string | undefined {
+/**
+ * `but 1 request cut off and 1 old worker did not stop cleanly (see the cluster's log)`, or
+ * undefined. With `cause`, the one cause the primary gave for the unclean stops, it is said in
+ * place of the log (ops t59: `stop` said it, `reload` and `scale` sent the user to the log).
+ */
+function describeStops(outcome: StopOutcome, workers: string, cause?: string): string | undefined {
   const parts: string[] = [];
   // Not always at the timeout: a worker killed during its stop cut what it held then.
   if (outcome.requestsCut > 0) parts.push(`${plural(outcome.requestsCut, 'request')} cut off`);
   if (outcome.unclean > 0) parts.push(`${plural(outcome.unclean, workers)} did not stop cleanly`);
-  return parts.length === 0 ? undefined : `but ${parts.join(' and ')} (see the cluster's log)`;
+  return parts.length === 0 ? undefined : `but ${parts.join(' and ')} (${outcome.unclean > 0 && cause !== undefined ? cause : "see the cluster's log"})`;
+}
+
+/** Longest cause read from another process's answer that a line quotes. */
+const kMaxCauseChars = 300;
+
+/**
+ * The one cause of a reload's or a scale's unclean stops, from the primary's answer: its failed
+ * workers' when none was killed, its killed workers' when none failed (`failedCause`,
+ * `killedCause`, as `stop` says them); undefined otherwise, or from an older primary.
+ */
+function uncleanCause(failed: unknown, killed: unknown, failedCause: unknown, killedCause: unknown): string | undefined {
+  const isText = (value: unknown): value is string => typeof value === 'string' && value !== '' && value.length <= kMaxCauseChars;
+  if (countOf(failed) > 0 && countOf(killed) === 0 && isText(failedCause)) return failedCause;
+  if (countOf(killed) > 0 && countOf(failed) === 0 && isText(killedCause)) return `killed: ${killedCause}`;
+  return undefined;
 }
 
 /**
@@ -116,7 +135,7 @@ export function describeReload(name: string, reply: ReloadReply, shell?: Readonl
   const failedAgain = Math.min(refilled, countOf(reply.refillsFailed));
   const failedClause = failedAgain === 0 ? '' : `, ${failedAgain === refilled ? (refilled === 1 ? 'and it' : 'and all of them') : `${failedAgain} of which`} failed again (${failedAgain === 1 ? 'its' : 'their'} crash lines say why)`;
   const again = refilled === 0 ? '' : `; ${plural(refilled, 'worker')} given up in a crash loop started again${failedClause}`;
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker') ?? 'no request cut off'}${before}${notReplaced}${again}${describeEnvUpdate(reply.env, shell)}`;
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker', uncleanCause(reply.failed, reply.killed, reply.failedCause, reply.killedCause)) ?? 'no request cut off'}${before}${notReplaced}${again}${describeEnvUpdate(reply.env, shell)}`;
 }
 
 /**
@@ -176,7 +195,7 @@ function listed(items: readonly string[]): string {
 export function describeScale(name: string, count: number, reply: ScaleReply): string {
   const workers = Array.isArray(reply.workers) ? reply.workers : [];
   const pids = servingWorkers(workers).map((worker) => worker.pid).join(', ');
-  const stops = describeStops(scaleOutcome(reply), 'stopped worker');
+  const stops = describeStops(scaleOutcome(reply), 'stopped worker', uncleanCause(reply.stops?.failed, reply.stops?.killed, reply.stops?.failedCause, reply.stops?.killedCause));
   // The removed workers that were not ready yet are counted too (H211): before, in no count.
   const notReady = countOf(reply.stops?.notStarted);
   const before = notReady === 0 ? '' : `, ${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;

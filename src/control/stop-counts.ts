@@ -125,6 +125,11 @@ export interface ScaleStops {
   readonly unclean: number;
   /** Requests their stops cut off (`ShutdownReport.requestsCut`). */
   readonly requestsCut: number;
+  /** Of `unclean`, those that failed and those the primary killed, with one cause for each kind when one holds for all (as `StopCounts`); only when `unclean` is not 0. */
+  readonly failed?: number;
+  readonly killed?: number;
+  readonly failedCause?: string;
+  readonly killedCause?: string;
   /** Removed workers that were not ready yet, stopped before they ever were (`ShutdownReport.notStarted`, H211); only when there was one. */
   readonly notStarted?: number;
   /** The count of the last scale asked for while this one ran, if any: the pool is headed there now (H201). */
@@ -164,13 +169,21 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
     primary.off('scaleComplete', onComplete);
   }
   const stopped = complete?.stopped;
-  const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) } : { unclean: 0, requestsCut: 0 };
+  const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...uncleanOf(stopped), ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) } : { unclean: 0, requestsCut: 0 };
   return {
     ...counts,
     ...(laterScale === undefined ? {} : { laterScale }),
     ...(complete?.supersededBy === undefined ? {} : { supersededBy: complete.supersededBy }),
     ...(own !== undefined && own.from === own.to ? { already: true as const } : {}),
   };
+}
+
+/** A scale's failed and killed workers, with their causes (ops t59: its line now says them, as `stop`'s does). */
+function uncleanOf(stopped: ShutdownReport): Pick<ScaleStops, 'failed' | 'killed' | 'failedCause' | 'killedCause'> {
+  if (stopped.failed.length + stopped.killed.length === 0) return {};
+  const failedCause = describeStopFailures(stopped.failed);
+  const killedCause = describeKills(stopped.killed);
+  return { failed: stopped.failed.length, killed: stopped.killed.length, ...(failedCause === undefined ? {} : { failedCause }), ...(killedCause === undefined ? {} : { killedCause }) };
 }
 
 /**

@@ -47,12 +47,13 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     expect(drainMs).toBeGreaterThan(2_700); // a kept slice leaves at most 2 700 ms
   });
 
-  it('[H114][F53] reload: no "no request cut off" claim when a request was cut off, and exit 3; the replacement serves on', async () => {
+  it('[H114][F53][H578] reload: no "no request cut off" claim when a request was cut off, and exit 3; the replacement serves on', async () => {
     const { runtime, run, long, short } = await clusterWithRequests('cutreload');
     const reload = await cli(['reload', 'cutreload'], { runtime, ms: 30_000 });
     expect(reload).toMatchObject({
       code: 3,
-      stdout: "reloaded cutreload: 1 worker replaced, but 1 request cut off and 1 old worker did not stop cleanly (see the cluster's log)\n",
+      // [H578] The cause, as stop says it (before, ops t59: "(see the cluster's log)").
+      stdout: 'reloaded cutreload: 1 worker replaced, but 1 request cut off and 1 old worker did not stop cleanly (requests still open at its shutdown deadline were cut off, so it exited with code 1; raise the shutdown timeout if they take longer)\n',
     });
     await expect(short).resolves.toMatchObject({ status: 200 });
     await expect(long).resolves.toHaveProperty('code', 'ECONNRESET');
@@ -63,7 +64,7 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     await expect(run.exited(30_000)).resolves.toBe(0);
   });
 
-  it('[H114][F53] scale down: the line says the surplus worker cut requests off and did not stop cleanly, and exits 3', async () => {
+  it('[H114][F53][H578] scale down: the line says the surplus worker cut requests off and did not stop cleanly, and exits 3', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '2', '--name', 'cutscale', '--shutdown-timeout', '4s'], { runtime, env: { PORT: String(port) } });
@@ -73,7 +74,8 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     await run.waitFor(/(request \d+[^]*){4}/);
     const scale = await cli(['scale', 'cutscale', '1'], { runtime, ms: 30_000 });
     expect(scale.code).toBe(3);
-    expect(scale.stdout).toMatch(/^scaled cutscale to 1 worker \(pids \d+\), but \d+ requests? cut off and 1 stopped worker did not stop cleanly \(see the cluster's log\)\n$/);
+    // [H578] The cause, as stop says it (before, ops t59: "(see the cluster's log)").
+    expect(scale.stdout).toMatch(/^scaled cutscale to 1 worker \(pids \d+\), but \d+ requests? cut off and 1 stopped worker did not stop cleanly \(requests still open at its shutdown deadline were cut off, so it exited with code 1; raise the shutdown timeout if they take longer\)\n$/);
     // The cluster's log gives the cut its context: the scale, then how it went.
     // (waited for: the cluster's stderr may arrive after the answer on the control socket)
     await run.waitFor(/\[cutscale\] scaling from 2 to 1 workers from=2 to=1\n(.*\n)*.*cut off \d+ requests? still open at its shutdown deadline/);

@@ -30,7 +30,7 @@ describe('a worker thrashing the garbage collector near its heap limit', () => {
     );
     const output = workerOutput(primary);
     const [worker] = await primary.start();
-    const { log } = recordClusterEvents(primary); // what `clusterkit events` and the dashboard's timeline show
+    const { log } = recordClusterEvents(primary); // the event log the dashboard's timeline shows
     // This fixture's own messages, outside the test protocol's types.
     const notify = (type: 'fill' | 'thrash') => (primary as unknown as { notify(to: WorkerHandle, type: string): void }).notify(worker!, type);
     const stats = () => primary.stats().find((row) => row.id === worker!.id);

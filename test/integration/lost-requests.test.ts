@@ -175,7 +175,7 @@ describe('a worker killed by the hang detection', () => {
     const { logger, text } = capturedLogger();
     const port = await freePort();
     const primary = testPrimary({ env: { PORT: String(port) }, logger, heartbeat: { intervalMs: 200, timeoutMs: 2_000 } }, 'workers/slow-http.ts');
-    const { log, stop } = recordClusterEvents(primary); // what clusterkit events and the dashboard show
+    const { log, stop } = recordClusterEvents(primary); // the event log the dashboard's timeline shows
     onCleanup(stop);
     const [worker] = await primary.start();
     // Three keep-alive clients between requests, as the tester's load had 12: the kill resets them all.

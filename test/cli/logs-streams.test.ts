@@ -100,6 +100,21 @@ describe('clusterkit logs: stdout and stderr', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  // Ops t59: a crash's stack pushed out of the buffer by a chatty stdout was still in the -e file, unsaid.
+  it('[H579] --err with no stderr line in the buffer names the error file that keeps them, when the cluster writes one', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const project = tempProject({ 'server.mjs': "import http from 'node:http';\nhttp.createServer((q, r) => r.end('ok')).listen(Number(process.env.PORT), '127.0.0.1');\n" });
+    const run = startCli(['run', 'server.mjs', '-w', '1', '--name', 'quietfile', '-e', 'err.log'], { runtime, cwd: project, env: { PORT: String(port) } });
+    await run.waitFor(/service quietfile started/);
+    const err = await cli(['logs', 'quietfile', '--err', '--lines', '3'], { runtime });
+    expect(err).toMatchObject({ code: 0, stdout: '' });
+    expect(err.stderr).toMatch(/; leave out --err for every line; the cluster's error file keeps every such line: \/.*\/err\.log\n$/);
+    expect(err.stderr).toContain(join(project, 'err.log'));
+    expect((await cli(['stop', 'quietfile'], { runtime })).code).toBe(0);
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
   it('[H362] --json: a primary\'s INFO line was written to stderr (stream) and is printed on stdout and held by the -o file (output); its WARN line has output stderr, as -e holds it', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

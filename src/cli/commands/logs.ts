@@ -11,7 +11,8 @@
  * primary read it (the buffer keeps it), whatever the cluster prints (H335).
  */
 import { existsSync } from 'node:fs';
-import { terminalSafeJson } from '../../control/control-chars.js';
+import { escapeControlChars, terminalSafeJson } from '../../control/control-chars.js';
+import type { ClusterDescription } from '../../control/cluster-settings.js';
 import { controlRequest } from '../../control/control-client.js';
 import { openLogStream } from '../../control/log-client.js';
 import { deadLockHolder } from '../../control/name-lock.js';
@@ -161,7 +162,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     // A worker that ran but whose lines are gone (or that printed none), or an output with no
     // line (`--err` of a cluster that wrote none, H401): say why nothing came, not a silent exit 0.
     if (outcome === 'complete' && printed === 0 && lines > 0 && (workerId !== undefined || slot !== undefined || output !== undefined) && !values.json) {
-      process.stderr.write(`clusterkit: ${describeNoLine(name, { workerId, slot, output })}\n`);
+      process.stderr.write(`clusterkit: ${describeNoLine(name, { workerId, slot, output })}${await keptInFile(name, output)}\n`);
     }
     return 0;
   } finally {
@@ -316,6 +317,20 @@ async function deadPrimaryOf(path: string): Promise<{ pid: number } | undefined>
     // A referenced timer, not unrefDelay: the stream is closed and nothing else keeps the CLI alive.
     await new Promise((resolve) => setTimeout(resolve, 25));
   }
+}
+
+/**
+ * `; the cluster's error file keeps every such line: /srv/logs/err.log`, when the cluster writes
+ * the output asked for to a file (`clusterkit run -e`, `-o`, `-l`): a crash's stack pushed out of
+ * the buffer by a chatty stdout is still there (ops t59). '' when it has none, or does not say.
+ */
+async function keptInFile(name: string, output: LogOutput | undefined): Promise<string> {
+  const answer = (await controlRequest(name, 'describe', { timeoutMs: 2_000 }).catch(() => undefined)) as Partial<ClusterDescription> | undefined;
+  const files = answer?.settings?.logFiles;
+  const file = output === 'stderr' ? (files?.errorFile ?? files?.logFile) : output === 'stdout' ? (files?.outFile ?? files?.logFile) : files?.logFile;
+  if (typeof file !== 'string' || file === '') return '';
+  const kind = file === files?.logFile ? 'log file' : output === 'stderr' ? 'error file' : 'output file';
+  return `; the cluster's ${kind} keeps every such line: ${escapeControlChars(file)}`;
 }
 
 /**

@@ -22,6 +22,8 @@ export class ReloadProgressLines {
   /** The newest worker that became ready in each slot since the reload started: the replacement. */
   readonly #ready = new Map<number, number>();
   readonly #said = new Set<number>();
+  /** Each slot's worker that exited on its own since the reload started (retest t59: its slot had no line). */
+  readonly #exitedOnOwn = new Map<number, ClusterEvent>();
 
   constructor(readonly optionNames: OptionNames) {}
 
@@ -35,6 +37,7 @@ export class ReloadProgressLines {
         this.#done = 0;
         this.#ready.clear();
         this.#said.clear();
+        this.#exitedOnOwn.clear();
         continue;
       }
       if (this.#total === undefined) continue;
@@ -48,7 +51,16 @@ export class ReloadProgressLines {
         continue;
       }
       if (event.slot === undefined && event.type !== 'reloadWaiting') continue;
-      if (event.type === 'workerReady') this.#ready.set(event.slot!, event.workerId!);
+      if (event.type === 'workerReady') {
+        this.#ready.set(event.slot!, event.workerId!);
+        // A slot whose worker the reload did not stop (H574): its next ready worker serves it.
+        const exited = this.#exitedOnOwn.get(event.slot!);
+        if (exited !== undefined && !this.#said.has(event.slot!)) {
+          this.#said.add(event.slot!);
+          this.#done++;
+          lines.push(`slot ${event.slot}: worker ${exited.workerId} ${howExited(exited)}, not replaced; worker ${event.workerId} ready (${this.#done}/${this.#total})`);
+        }
+      } else if (event.type === 'workerExit' && event.expected !== true) this.#exitedOnOwn.set(event.slot!, event);
       else if (event.type === 'workerExit' && event.expected === true) {
         const replacement = this.#ready.get(event.slot!);
         if (replacement === undefined || replacement === event.workerId || this.#said.has(event.slot!)) continue;
@@ -66,6 +78,12 @@ export class ReloadProgressLines {
     }
     return lines;
   }
+}
+
+/** How a worker the reload did not stop ended: `exited on its own (ended by SIGKILL)`. */
+function howExited(event: ClusterEvent): string {
+  if (event.killedByPrimary === true) return 'was killed by the primary (see the cluster\'s log)';
+  return `exited on its own (${typeof event.signal === 'string' ? `ended by ${event.signal}` : `exit code ${typeof event.code === 'number' ? event.code : 'unknown'}`})`;
 }
 
 /**

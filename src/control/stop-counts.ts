@@ -196,13 +196,13 @@ export function describeNotReplaced(retired: number): string {
 }
 
 /**
- * `1 not replaced: no worker ran in its slot at its turn (...)`: a reload's slots with no worker
- * running to replace (`reloadComplete.vacant`, H574), as its log line and `clusterkit reload`
- * say it.
+ * `1 not replaced: its worker exited on its own during the reload (...)`: a reload's slots whose
+ * worker it did not stop (`reloadComplete.vacant`, H574), as its log line and `clusterkit
+ * reload` say it.
  */
 export function describeVacant(vacant: number): string {
   const one = vacant === 1;
-  return `${vacant} not replaced: no worker ran in ${one ? 'its slot' : 'their slots'} at ${one ? 'its' : 'their'} turn (${one ? 'it' : 'they'} had exited, or not started yet), and ${one ? 'that slot runs' : 'those slots run'} the new code`;
+  return `${vacant} not replaced: ${one ? 'its worker' : 'their workers'} exited on ${one ? 'its' : 'their'} own during the reload (or had not started yet), and ${one ? 'that slot runs' : 'those slots run'} the new code`;
 }
 
 /** What a shutdown interrupted (`ShutdownReport.interrupted`, or a stop's answer read from the socket), as lines say it. */

@@ -33,10 +33,28 @@ describe('a reload with a slot whose worker died during it', () => {
     const answer = await reply;
     expect(answer).toMatchObject({ workers: 1, vacant: 1 });
     // Before: "reloaded web: 2 workers replaced, no request cut off".
-    expect(describeReload('web', answer)).toBe('reloaded web: 1 worker replaced, no request cut off; 1 not replaced: no worker ran in its slot at its turn (it had exited, or not started yet), and that slot runs the new code');
+    expect(describeReload('web', answer)).toBe('reloaded web: 1 worker replaced, no request cut off; 1 not replaced: its worker exited on its own during the reload (or had not started yet), and that slot runs the new code');
     expect(outcomeExitCode(reloadOutcome(answer))).toBe(0);
     // The reload started the slot again with the new code: both slots serve, its restart not needed.
     expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
-    expect(text()).toMatch(/rolling reload complete: 1 worker replaced, 1 not replaced: no worker ran in its slot at its turn/);
+    expect(text()).toMatch(/rolling reload complete: 1 worker replaced, 1 not replaced: its worker exited on its own during the reload/);
+  }, 90_000);
+
+  it('[H574] does not count as replaced a worker killed while its own replacement starts (retest t59)', async () => {
+    // Each worker's _init takes 1 s: the replacement of slot 0 is still starting when its old worker dies.
+    const primary = testPrimary({ workerCount: 2, env: { INIT_DELAY_MS: '1000' }, restart: { backoff: { initialMs: 60_000 } } }, 'workers/init-slow.ts');
+    const [first] = await primary.start();
+    const onFork = ({ worker }: { worker: WorkerHandle }) => {
+      if (worker.slot === 0) process.kill(first!.pid!, 'SIGKILL');
+    };
+    primary.once('workerFork', onFork);
+    const complete = onceEvent<{ replaced: number; vacant?: number; stopped: { graceful: WorkerHandle[] } }>(primary, 'reloadComplete', 60_000);
+    complete.catch(() => {});
+    const reply = reloadWithCounts(primary, () => primary.reload());
+    reply.catch(() => {});
+    // Before: replaced 2, while the report's stopped workers were 1.
+    await expect(complete).resolves.toMatchObject({ replaced: 1, vacant: 1, stopped: { graceful: [expect.objectContaining({ slot: 1 })] } });
+    await expect(reply).resolves.toMatchObject({ workers: 1, vacant: 1, graceful: 1 });
+    expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
   }, 90_000);
 });

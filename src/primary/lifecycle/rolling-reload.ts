@@ -165,7 +165,7 @@ export async function rollingReload(
       progress.forking(index);
       // Its worker exited during the reload (a crash, a kill -9; its restart waits out its back-off):
       // the replacement starts the slot again, but replaces nothing (hostile t59: counted as replaced).
-      const isVacant = slot.current === undefined || slot.current.state === 'exited';
+      const old = slot.current;
       const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true, taken, progress);
       // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
       if (report === undefined) {
@@ -175,8 +175,11 @@ export async function rollingReload(
       for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
       notStarted.push(...(report.notStarted ?? []));
       stopped.requestsCut += report.requestsCut;
-      if (isVacant) vacant++;
-      else replaced++;
+      // Replaced: the reload stopped its old worker. One that exited on its own before its turn or
+      // while its replacement started (retest t59) is in no outcome of the report.
+      const stoppedIds = new Set([...report.graceful, ...report.failed, ...report.killed, ...(report.notStarted ?? [])].map((handle) => handle.id));
+      if (old !== undefined && stoppedIds.has(old.id)) replaced++;
+      else vacant++;
     }
     progress.end();
     // The shutdown took over the stop of the last old worker (it reports it): not a complete reload.

@@ -21,7 +21,9 @@
  * ignores it), `--inspect-brk` and `--inspect-wait` (they wait for a debugger, which is what
  * they are given for), `--snapshot-blob` without `--build-snapshot` (the script runs, from the
  * snapshot), and the options that only change those above (`--watch-preserve-output`,
- * `--test-*`, `--input-type`), which do nothing alone.
+ * `--test-*`), which do nothing alone. `--input-type` is refused: with a script it makes Node's
+ * ES module loader throw ERR_INPUT_TYPE_NOT_ALLOWED, and the worker's entry is loaded by it
+ * (retest t59: every start failed three times, "check its output").
  */
 
 /** What an option does to the worker's script, and what to do instead. */
@@ -33,6 +35,9 @@ interface Effect {
 const kLeaveOut = 'leave it out';
 const kPreload = 'to run code before the script, preload a module instead: --import=<module>, or --require=<module> for CommonJS';
 const kPrints = (what: string): Effect => ({ does: `prints ${what} and exits without running the worker's script`, instead: kLeaveOut });
+
+/** `--input-type`: for code given with --eval, --print or stdin, which the worker refuses on their own. */
+const kInputType: Effect = { does: "makes Node refuse to load the worker's script (ERR_INPUT_TYPE_NOT_ALLOWED: it applies only to code given with --eval, --print or stdin)", instead: 'leave it out; for ES modules, name the script .mjs or set "type": "module" in its package.json' };
 
 /** By the option's long name; `aliases` gives the short ones. */
 const kEffects: Readonly<Record<string, Effect>> = {
@@ -106,6 +111,8 @@ export interface ScriptStoppingNodeArg {
  * is fine; `tsx` alone, or `--inspect 9229`, is run as the script).
  */
 export function scriptStoppingNodeArg(args: readonly string[]): ScriptStoppingNodeArg | undefined {
+  // Said only when nothing else is: beside -e (a primary run with node -e) it is in its place.
+  let inputType: ScriptStoppingNodeArg | undefined;
   for (let index = 0; index < args.length; index += 1) {
     const arg = args[index]!;
     const found = (shown: string, problem: string, instead: string): ScriptStoppingNodeArg => ({ index, arg, shown, problem, instead });
@@ -121,6 +128,7 @@ export function scriptStoppingNodeArg(args: readonly string[]): ScriptStoppingNo
     const spelled = name === typed ? name : `${typed} (${name})`;
     const effect = Object.hasOwn(kEffects, name) ? kEffects[name] : undefined;
     if (effect !== undefined) return found(typed === arg ? arg : `${typed}=…`, `Node's ${spelled} ${effect.does}`, effect.instead);
+    if (name === '--input-type') inputType ??= found(arg, `Node's ${spelled} ${kInputType.does}`, kInputType.instead);
     if (typed !== arg || !kTakesValue.has(name)) continue;
     // The next argument is its value, even an empty one (--title "").
     const value = args[index + 1];
@@ -133,7 +141,7 @@ export function scriptStoppingNodeArg(args: readonly string[]): ScriptStoppingNo
     }
     index += 1;
   }
-  return undefined;
+  return inputType;
 }
 
 /** The problem and advice of a word that no option before it takes as its value. */

@@ -67,7 +67,7 @@ describe('Node options that stop the worker from running its script', () => {
     expectRefusals(cases);
   });
 
-  it('[H318] execArgv: a word no option takes as its value, and an option missing its value, are refused naming the option', () => {
+  it('[H318][H580] execArgv: a word no option takes as its value, and an option missing its value, are refused naming the option', () => {
     const cases: Array<[string[], string, string, RegExp]> = [
       // --inspect takes its port after "=" only: Node ran 9229 as the script (retest t33 LOW-B).
       [['--inspect', '9229'], 'execArgv[1]', '9229', /"9229" is no option, nor the value of one: --inspect before it takes no value as a separate argument, so Node runs "9229" as the script, in place of the worker's; if it is the value of --inspect, join them with "=": --inspect=9229\)/],
@@ -86,6 +86,9 @@ describe('Node options that stop the worker from running its script', () => {
       [['-C', '-'], 'execArgv[0]', '-C', /Node's -C \(--conditions\) takes a value, and "-" after it is an option/],
       // Node 20 builds a snapshot with it alone, as with --build-snapshot.
       [['--build-snapshot-config', 'snap.json'], 'execArgv[0]', '--build-snapshot-config', /Node's --build-snapshot-config builds a startup snapshot with the builder its file names, then exits without running the worker's script/],
+      // [H580] Before (retest t59): accepted, and every start failed on ERR_INPUT_TYPE_NOT_ALLOWED ("check its output").
+      [['--input-type=module'], 'execArgv[0]', '--input-type=module', /Node's --input-type makes Node refuse to load the worker's script \(ERR_INPUT_TYPE_NOT_ALLOWED/],
+      [['--input-type', 'commonjs'], 'execArgv[0]', '--input-type', /Node's --input-type makes Node refuse/],
     ];
     expectRefusals(cases);
   });
@@ -99,7 +102,7 @@ describe('Node options that stop the worker from running its script', () => {
       ['--inspect-port', '0', '--inspect'],
       ['--title', ''],
       ['--title', 'api', '--env-file', '.env', '--stack-trace-limit=50'],
-      ['--input-type', 'module', '--unhandled-rejections', 'strict', '--dns-result-order', 'ipv4first'],
+      ['--unhandled-rejections', 'strict', '--dns-result-order', 'ipv4first'],
       ['--env_file', '.env'],
       ['--inspect=9229', '--max-old-space-size=256'],
     ];
@@ -139,7 +142,6 @@ describe('Node options that stop the worker from running its script', () => {
       // They change --watch, --test or --eval, and do nothing alone.
       ['--watch-preserve-output'],
       ['--test-only', '--test-reporter=tap'],
-      ['--input-type=module'],
       ['--no-such-flag'],
     ];
     for (const execArgv of accepted) {

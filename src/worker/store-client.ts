@@ -84,6 +84,8 @@ export class StoreClient {
    * @throws StoreFullError (rejects) when `key` is new and the store is full (see `set()`).
    */
   increment(key: string, by = 1): Promise<number> {
+    // No options: `{ ephemeral: true }` there was dropped, and the "presence" counter outlived its worker (retest t59).
+    if (arguments.length > 2) return Promise.reject(new InvalidArgumentError(`increment() takes (key, by), and no options: an increment keeps the key's tie to a worker, or its lack of one; to tie a counter to this worker, set() it with { ephemeral: true } first. Received ${describeValue(arguments[2])} after them.`));
     // Checked here too: under JSON serialization NaN would be refused as not serializable.
     if (typeof by !== 'number' || !Number.isFinite(by)) return Promise.reject(new InvalidArgumentError(`increment() needs a finite number to add. Received ${describeValue(by)}.`));
     return this.#run({ op: 'increment', key, by }) as Promise<number>;

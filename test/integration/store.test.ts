@@ -51,6 +51,36 @@ describe('shared store', () => {
     expect(primary.store.has('m')).toBe(false);
   });
 
+  it('[H581] refuses write options where a call takes none: a worker\'s increment, the primary\'s set, compareAndSet, increment and delete; nothing changed', async () => {
+    const primary = testPrimary({ serialization: 'advanced' });
+    const [worker] = await primary.start();
+    const op = (name: string, ...args: unknown[]) => primary.send(worker!, 'storeOp', { op: name, args });
+    // Before (retest t59): accepted, the option dropped: the "presence" counter outlived its worker.
+    await expect(op('increment', 'presence', 1, { ephemeral: true })).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: expect.stringMatching(/^increment\(\) takes \(key, by\), and no options/) });
+    expect(primary.store.has('presence')).toBe(false);
+    // Before: the primary took each, stored, and tied nothing (a worker refuses them).
+    const store = primary.store as unknown as Record<string, (...args: unknown[]) => unknown>;
+    const calls: Array<[string, unknown[], string]> = [
+      ['set', ['k', 'x', { ephemeral: true }], 'set() takes (key, value)'],
+      ['set', ['k', 'x', null], 'set() takes (key, value)'],
+      ['set', ['k', 'x', 'ephemeral'], 'set() takes (key, value)'],
+      ['compareAndSet', ['k', undefined, 'b', null], 'compareAndSet() takes (key, expected, next)'],
+      ['increment', ['k', 1, {}], 'increment() takes (key, by)'],
+      ['delete', ['j', { force: true }], 'delete() takes (key)'],
+    ];
+    primary.store.set('j', 1);
+    for (const [name, args, says] of calls) {
+      expect(() => store[name]!.call(primary.store, ...args)).toThrow(new RegExp(`^The primary's store\\.${says.replace(/[()]/g, '\\$&')}; it was given more\\. Write options such as \\{ ephemeral: true \\} are a worker's`));
+    }
+    expect([primary.store.has('k'), primary.store.get('j')]).toEqual([false, 1]);
+    // Calls as documented still work.
+    primary.store.set('k', 'x');
+    expect(primary.store.increment('n', 2)).toBe(2);
+    expect(primary.store.compareAndSet('k', 'x', 'y')).toBe(true);
+    expect(primary.store.delete('j')).toBe(true);
+    await expect(op('increment', 'n', 1)).resolves.toBe(3);
+  });
+
   // Before: a value past 2^53 written by set() was exempt from the range check, so each
   // increment of it resolved with the same number (2^54 + 1 === 2^54): updates lost, silently.
   it('[H120] refuses to increment a value set() past Number.MAX_SAFE_INTEGER, from a worker and the primary, storing nothing', async () => {

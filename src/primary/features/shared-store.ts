@@ -24,7 +24,7 @@ import { describeValue, InvalidArgumentError, ShutdownInProgressError, StoreFull
 import { checkHeldPayload } from '../../messaging/payload-check.js';
 import { storedValuePath } from '../../messaging/payload-walk.js';
 import { checkStoreKey, checkStorePrefix } from '../../store-key.js';
-import type { WorkerHandle } from '../pool/worker-handle.js';
+import { WorkerHandle } from '../pool/worker-handle.js';
 import type { NormalizedPrimaryOptions } from '../primary-options.js';
 import { kEphemeralTieOverheadBytes, keyBytes, kStoreEntryOverheadBytes, kStoreValueHeapCost } from './store-overhead.js';
 import { kNoActivity, type StoreActivity, type StoreStats } from './store-stats.js';
@@ -88,6 +88,9 @@ interface Entry {
   readonly bytes: number;
 }
 
+
+/** The parameters of the primary's store writes, as a refusal names them. */
+const kParameters = { set: 'key, value', delete: 'key', increment: 'key, by', compareAndSet: 'key, expected, next' } as const;
 export class SharedStore {
   static {
     // Reached by serve-store.ts, not through the class: user code cannot get the stored objects.
@@ -125,7 +128,15 @@ export class SharedStore {
    * A write by the primary after `shutdown()` completed is refused, as `send()`, `fork()` and
    * `reload()` are then. Reads stay open: the final figures can still be read.
    */
-  #checkOpen(method: string, source: WorkerHandle | 'primary'): void {
+  #checkOpen(method: keyof typeof kParameters, source: WorkerHandle | 'primary', ephemeral: unknown = false): void {
+    // The parameters after the caller's are the primary's own (which worker wrote): a caller's
+    // write options there (`{ ephemeral: true }`, a worker's) were taken without a word and did
+    // nothing (retest t59).
+    if ((source !== 'primary' && !(source instanceof WorkerHandle)) || typeof ephemeral !== 'boolean') {
+      throw new InvalidArgumentError(
+        `The primary's store.${method}() takes (${kParameters[method]}); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received ${describeValue(source !== 'primary' && !(source instanceof WorkerHandle) ? source : ephemeral)} after them.`,
+      );
+    }
     if (source === 'primary' && this.#isClosed()) throw new ShutdownInProgressError(`The primary has shut down; store.${method}() is refused (nothing was stored). Reads still work.`);
   }
 
@@ -185,7 +196,7 @@ export class SharedStore {
    * @param ephemeral @internal a worker's ephemeral write, counted with the tie its caller makes next.
    */
   set(key: string, value: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): void {
-    this.#checkOpen('set', source);
+    this.#checkOpen('set', source, ephemeral);
     checkStoreKey(key);
     if (value === undefined) throw new InvalidArgumentError(`Cannot store undefined at "${key}"; use delete() to remove a key.`);
     const bytes = this.#entryBytes(key, value, ephemeral);
@@ -331,7 +342,7 @@ export class SharedStore {
    */
   compareAndSet(key: string, expected: unknown, next: unknown, source: WorkerHandle | 'primary' = 'primary', ephemeral = false): boolean {
     if (arguments.length < 3) throw missingNextError(key, expected);
-    this.#checkOpen('compareAndSet', source);
+    this.#checkOpen('compareAndSet', source, ephemeral);
     checkStoreKey(key);
     const current = this.#entries.get(key)?.value;
     if (!loadUtil().isDeepStrictEqual(current, expected)) return false;

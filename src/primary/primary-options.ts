@@ -4,6 +4,7 @@
  * normalized types are read from the tables, and the messaging defaults are shared with the
  * worker's options (messaging/defaults.ts).
  */
+import { fstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
 import { durationOption, timerDelay } from '../duration.js';
@@ -610,11 +611,33 @@ function stdioOption(value: unknown): WorkerStdio | undefined {
   // Checked here rather than by Node at the first fork (hostile t59: two "ipc" entries passed
   // the constructor, and start() failed with "Child process can have only one IPC pipe").
   for (const [index, entry] of value.entries()) {
-    const isValid =
-      entry === null || entry === undefined || (typeof entry === 'string' && kStdioWords.has(entry)) || (Number.isSafeInteger(entry) && (entry as number) >= 0) || (typeof entry === 'object' && !Array.isArray(entry));
-    if (!isValid) throw new InvalidOptionError(`stdio[${index}]`, what, entry);
+    if (entry === null || entry === undefined || (typeof entry === 'string' && kStdioWords.has(entry))) continue;
+    // A stream Node passes by its descriptor, or by its handle (a socket, a pipe): as child_process reads it.
+    const stream = typeof entry === 'object' && !Array.isArray(entry) ? (entry as { fd?: unknown; _handle?: unknown; handle?: unknown }) : undefined;
+    const fd = Number.isSafeInteger(entry) ? (entry as number) : typeof stream?.fd === 'number' ? stream.fd : undefined;
+    if (fd === undefined) {
+      if (stream !== undefined && (isObject(stream._handle) || isObject(stream.handle))) continue;
+      const isUnopened = stream !== undefined && stream.fd === null;
+      throw new InvalidOptionError(`stdio[${index}]`, isUnopened ? `${what}; this stream is not open yet (its fd is null): wait for its "open" event` : `${what}; a stream must be one Node can hand to a child: an open file, a socket or a pipe`, entry);
+    }
+    // Retest t59: a descriptor that is not open passed, and start() failed with "spawn EBADF".
+    if (fd < 0 || !isOpenDescriptor(fd)) throw new InvalidOptionError(`stdio[${index}]`, `${what}; file descriptor ${fd} is not open in the primary`, entry);
   }
   return Object.freeze([...value]) as WorkerStdio;
+}
+
+function isObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null;
+}
+
+/** Whether `fd` is an open descriptor of this process. BigInt stats: see worker/memory-usage.ts. */
+function isOpenDescriptor(fd: number): boolean {
+  try {
+    fstatSync(fd, { bigint: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 function loggerOption(value: unknown): Logger | false | undefined {

@@ -3,11 +3,13 @@
  * at the call with `InvalidOptionError` naming it, never thrown raw, never silently ignored,
  * never a crash loop later.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, rmSync } from 'node:fs';
+import { PassThrough } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ClusterPrimary, ClusterWorker, CrashLoopError, InvalidOptionError, startClusteredService } from '../../src/index.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { fixture, testOptions, testPrimary } from '../helpers/primary.js';
 
 /** The error `call` throws or rejects with. */
@@ -29,13 +31,24 @@ const throwing = (): never => {
 
 describe('option checks', () => {
   // Before (hostile t59): accepted; start() then failed with Node's "Child process can have only one IPC pipe".
-  it('[H572] refuses a stdio array without exactly one "ipc" entry, or with an entry Node does not take, naming it', async () => {
+  it('[H572][H582] refuses a stdio array without exactly one "ipc" entry, or with an entry Node does not take, naming it', async () => {
+    // Not open yet: the checks below await no I/O, so its open cannot complete before them.
+    const directory = mkdtempSync(join(tmpdir(), 'ck-stdio-'));
+    const unopened = createWriteStream(join(directory, 'out.log'));
+    onCleanup(async () => {
+      await new Promise((resolve) => unopened.destroy().once('close', resolve));
+      rmSync(directory, { recursive: true, force: true });
+    });
     const cases: Array<[unknown, string, RegExp]> = [
       [['ipc', 'ipc', 'ipc'], 'stdio', /exactly one "ipc" entry .* \(it has 3\)/],
       [['inherit', 'pipe', 'pipe'], 'stdio', /\(it has none\)/],
       [['inherit', 'bogus', 'pipe', 'ipc'], 'stdio[1]', /Received "bogus"$/],
       [['inherit', -1, 'pipe', 'ipc'], 'stdio[1]', /Received -1$/],
       ['inherit', 'stdio', /Received "inherit"$/],
+      // [H582] Retest t59: each passed, and start() failed with "spawn EBADF" or "The argument 'stdio' is invalid".
+      [['inherit', 'inherit', 'inherit', 'ipc', 4_000_000], 'stdio[4]', /file descriptor 4000000 is not open in the primary/],
+      [['inherit', new PassThrough(), 'inherit', 'ipc'], 'stdio[1]', /a stream must be one Node can hand to a child: an open file, a socket or a pipe/],
+      [['inherit', unopened, 'inherit', 'ipc'], 'stdio[1]', /this stream is not open yet \(its fd is null\): wait for its "open" event/],
     ];
     for (const [stdio, option, message] of cases) {
       const error = await failure(() => new ClusterPrimary(testOptions('workers/ready.ts', { stdio: stdio as ['ipc'] })));

@@ -4,11 +4,11 @@
  * normalized types are read from the tables, and the messaging defaults are shared with the
  * worker's options (messaging/defaults.ts).
  */
-import { fstatSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ClusterSettings } from 'node:cluster';
 import { durationOption, timerDelay } from '../duration.js';
 import { InvalidOptionError } from '../errors.js';
+import { isOpenDescriptor } from '../is-open-descriptor.js';
 import { checkClusterName } from '../control/runtime-dir.js';
 import type { Logger } from '../logger.js';
 import { kDefaultBackpressure, kDefaultMaxMessageBytes, kDefaultMaxPending, kDefaultMessageTimeoutMs } from '../messaging/defaults.js';
@@ -630,15 +630,6 @@ function isObject(value: unknown): boolean {
   return typeof value === 'object' && value !== null;
 }
 
-/** Whether `fd` is an open descriptor of this process. BigInt stats: see worker/memory-usage.ts. */
-function isOpenDescriptor(fd: number): boolean {
-  try {
-    fstatSync(fd, { bigint: true });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 function loggerOption(value: unknown): Logger | false | undefined {
   if (value === undefined || value === false) return value;

@@ -12,7 +12,8 @@
  * before it opens descriptors of its own (its start, the orphan watchdog's thread, whose event
  * loop's descriptors libuv closes the same way: retest t58).
  */
-import { closeSync, fstatSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { isOpenDescriptor } from '../is-open-descriptor.js';
 
 export function memoryUsage(): NodeJS.MemoryUsage {
   fillClosedStdio();
@@ -23,7 +24,7 @@ export function memoryUsage(): NodeJS.MemoryUsage {
 export function fillClosedStdio(): void {
   if (process.platform === 'win32') return;
   for (let fd = 0; fd <= 2; fd++) {
-    if (isOpen(fd)) continue;
+    if (isOpenDescriptor(fd)) continue;
     try {
       const opened = openSync('/dev/null', fd === 0 ? 'r' : 'w');
       // A lower hole was filled first, or another thread took it: keep none it did not mean to.
@@ -34,15 +35,3 @@ export function fillClosedStdio(): void {
   }
 }
 
-function isOpen(fd: number): boolean {
-  try {
-    // BigInt stats: on Node 20, a plain `fstatSync()` of a worker's stdio socket made a later
-    // `require()` of a package reached through a symbolic link (pnpm's layout, a linked package)
-    // skip its real path, and its own dependencies were not found (H533's test caught it: "Cannot
-    // find module 'tdigest'" from prom-client). The BigInt form reads into another array.
-    fstatSync(fd, { bigint: true });
-    return true;
-  } catch {
-    return false;
-  }
-}

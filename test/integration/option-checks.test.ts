@@ -36,7 +36,7 @@ describe('option checks', () => {
     const directory = mkdtempSync(join(tmpdir(), 'ck-stdio-'));
     const unopened = createWriteStream(join(directory, 'out.log'));
     onCleanup(async () => {
-      await new Promise((resolve) => unopened.destroy().once('close', resolve));
+      await new Promise<void>((resolve) => unopened.destroy().once('close', () => resolve()));
       rmSync(directory, { recursive: true, force: true });
     });
     const cases: Array<[unknown, string, RegExp]> = [

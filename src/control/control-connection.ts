@@ -12,7 +12,7 @@
  *   being served (a reload can take minutes) and a `logs --follow` reader are never cut.
  */
 import type net from 'node:net';
-import { repeatedTopLevelKey } from './repeated-key.js';
+import { repeatedKey } from './repeated-key.js';
 import { describeValue, InvalidArgumentError, InvalidStateError } from '../errors.js';
 import { readProperty } from '../readable-error.js';
 import { toError } from '../to-error.js';
@@ -296,7 +296,7 @@ function parseRequest(line: string): ControlRequest {
   if (!Number.isSafeInteger(request.id)) {
     throw new InvalidArgumentError(`A control request needs an "id" that is an integer within ±(2^53 - 1), so its answer can name it. Received ${describeId(request.id)}.`);
   }
-  const repeated = repeatedTopLevelKey(line);
+  const repeated = repeatedKey(line, { topLevelOnly: true })?.key;
   if (repeated !== undefined) {
     throw new InvalidArgumentError(`A control request gives ${JSON.stringify(repeated)} twice; JSON would keep the last one, so nothing was run: give each field once.`);
   }

@@ -153,6 +153,16 @@ describe('[H13] config values that cannot be read', () => {
     expect(result.stderr).toContain('  - app "api": "apps[0].instances" must be');
   });
 
+  it('[H583] refuses a JSON config that gives a key twice in one object, with its line; the same key in two objects is fine', async () => {
+    const runtime = runtimeDir();
+    const twice = '{ "apps": [\n  { "name": "d1", "script": "idle.mjs", "workers": 1, "env": { "A": "1" } },\n  { "name": "d2", "script": "idle.mjs",\n    "workers": 1, "workers": 2 } ] }\n';
+    const inEnv = '{ "apps": [ { "name": "d3", "script": "idle.mjs",\n "env": { "TOKEN": "a", "TOKEN": "b" } } ] }\n';
+    const [first, second] = await Promise.all([twice, inEnv].map((config) => cli(['run'], { runtime, cwd: tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.json': config }) })));
+    // Before (retest t59): "starting 2 workers", the first "workers" dropped without a word.
+    expect(first).toMatchObject({ code: 2, stderr: expect.stringMatching(/clusterkit\.config\.json gives "workers" twice in one object \(line 4\); JSON would keep the last, and the first may be the one meant: keep one\.\n/) });
+    expect(second).toMatchObject({ code: 2, stderr: expect.stringContaining('gives "TOKEN" twice in one object (line 2)') });
+  });
+
   it('[H569] names a built-in kind given where a value or a list was expected (a Set, a Map, a Date), not "an object"', async () => {
     const runtime = runtimeDir();
     const cases: Array<[string, string[]]> = [

@@ -7,6 +7,7 @@
  * when a `.ts` config is loaded, so other commands never pay for it.
  */
 import { existsSync, statSync, type Stats } from 'node:fs';
+import { repeatedKey } from '../../control/repeated-key.js';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { kindOf } from '../../file-kind.js';
@@ -122,14 +123,22 @@ function commonJsInModuleHint(path: string, reason: string): string {
 
 function loadJson(path: string): unknown {
   const text = readSmallFile(path, kMaxJsonBytes, 'The config file');
+  let value: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    value = JSON.parse(text) as unknown;
   } catch (error) {
     // V8 quotes the text around the mistake (`Unexpected token 'h', "{"key": hunter2}" is not
     // valid JSON`): a value may be a secret, so that part is cut (H342); the position stays.
     const reason = (error as Error).message.replace(/, (?:\.\.\.)?"[^]*"(?:\.\.\.)? is not valid JSON$/, ' (the text around it is not shown: it may hold a value)');
     throw new UsageError(`The config file ${path} is not valid JSON: ${reason}`, 'run');
   }
+  // JSON.parse keeps the last of a key given twice without a word (retest t59: `"workers": 1,
+  // "workers": 2` ran two); a synonym given twice is refused by the checker (H129).
+  const repeated = repeatedKey(text);
+  if (repeated !== undefined) {
+    throw new UsageError(`The config file ${path} gives ${JSON.stringify(repeated.key)} twice in one object (line ${repeated.line}); JSON would keep the last, and the first may be the one meant: keep one.`, 'run');
+  }
+  return value;
 }
 
 async function loadTypeScript(path: string): Promise<unknown> {

@@ -21,7 +21,7 @@ import { checkConfigPath, findConfigFile } from './config/config-file.js';
 import { loadConfig } from './config/config-loader.js';
 import { kConfigKeyOfOption, type OptionSources } from './flag-names.js';
 import { parseRunFlags, type RunFlags } from './run-flags.js';
-import { mergeRunLayers, type RunLayer, type RunOrigin, type RunSettings } from './run-settings.js';
+import { isTimed, mergeRunLayers, type RunLayer, type RunOrigin, type RunSettings } from './run-settings.js';
 import { kindOf, notDirectoryText } from '../file-kind.js';
 import { takeLauncherLink } from './launcher-link.js';
 import { addEarlyFileOutput, writingAs, type OutputStream } from './logs/log-files.js';
@@ -94,12 +94,21 @@ export async function planRun(args: readonly string[], invocationDir: string, op
     const say = (output: OutputStream, text: string) => (isLaunched ? addEarlyFileOutput(output, text) : writingAs(output, () => process.stderr.write(text)));
     const lines = new Set(chosen.flatMap((app) => [...(app.warnings ?? []), ...(environment !== undefined && app.environments?.[environment] === undefined ? [environmentMissing(app, environment)] : [])]));
     for (const line of lines) say('stderr', `clusterkit: warning: ${escapeControlChars(configFile)}: ${escapeControlChars(line)}\n`);
-    // A list of paths to ignore with no watch is most likely a watch left off by mistake (open item t58).
+    // A key that does nothing without another is most likely the other left off by mistake: a
+    // list of paths to ignore with no watch (open item t58), a watch delay, a time format with
+    // no time (retest t59).
     for (const app of chosen) {
+      const notUsed = (key: string, why: string) => say('stderr', `clusterkit: warning: ${escapeControlChars(configFile)}: app "${escapeControlChars(app.name)}": "${key}" is not used: ${why}\n`);
       const watch = flags.layer.watch ?? app.layer.watch;
-      if ((watch !== undefined && watch !== false) || (app.layer.ignoreWatch ?? []).length === 0) continue;
-      const { key } = ignoreKeyOf(app, configFile);
-      say('stderr', `clusterkit: warning: ${escapeControlChars(configFile)}: app "${escapeControlChars(app.name)}": "${key}" is not used: the app is not watched. Set watch: true in the file, or pass --watch, to reload it on changes.\n`);
+      const isWatched = watch !== undefined && watch !== false;
+      const toWatch = 'the app is not watched. Set watch: true in the file, or pass --watch, to reload it on changes.';
+      if (!isWatched && (app.layer.ignoreWatch ?? []).length > 0) notUsed(ignoreKeyOf(app, configFile).key, toWatch);
+      if (!isWatched && app.layer.watchDelayMs !== undefined) notUsed(app.keysWritten?.watchDelay ?? 'watchDelay', toWatch);
+      if (app.layer.timeFormat !== undefined && flags.layer.timeFormat === undefined) {
+        const key = app.keysWritten?.timeFormat ?? 'timeFormat';
+        if ((flags.layer.logFormat ?? app.layer.logFormat) === 'json') notUsed(key, 'JSON lines carry their time in their "time" field. Leave it out, or use logFormat: "line".');
+        else if (!isTimed(flags.layer, app.layer)) notUsed(key, 'lines carry no time, as "time" is false. Leave it out, or set time: true.');
+      }
     }
     // kill_timeout and instances are used, and these say how; the flag that replaces one silences it.
     const notes = chosen.flatMap((app) => [

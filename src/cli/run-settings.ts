@@ -263,7 +263,7 @@ function bareDurationsOf(base: RunLayer, flags: RunLayer, isWatching: boolean): 
 }
 
 /** `time`, or a `timeFormat` alone (PM2's `log_date_format` implies its `time`); a flag's over the file's. */
-function isTimed(flags: RunLayer, base: RunLayer): boolean {
+export function isTimed(flags: RunLayer, base: RunLayer): boolean {
   return flags.time ?? (flags.timeFormat !== undefined ? true : undefined) ?? base.time ?? base.timeFormat !== undefined;
 }
 

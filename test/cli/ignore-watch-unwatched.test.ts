@@ -35,4 +35,18 @@ describe('[H570] paths to ignore with no watch', () => {
     expect(ownErr).toContain(`clusterkit: warning: ${join(own, 'clusterkit.config.json')}: app "iw2": "ignoreWatch" is not used: the app is not watched.`);
     expect(watchedErr).not.toContain('is not used');
   });
+
+  it('[H584] a watch delay with no watch, and a time format with no time or with JSON lines, are said to be unused too', async () => {
+    const delayed = tempProject({ 'srv.cjs': kServer, 'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'iw4', script: 'srv.cjs', workers: 1, watchDelay: '1s', time: false, timeFormat: 'HH:mm' }] }) });
+    const json = tempProject({ 'srv.cjs': kServer, 'clusterkit.config.json': JSON.stringify({ apps: [{ name: 'iw5', script: 'srv.cjs', workers: 1, logFormat: 'json', timeFormat: 'HH:mm' }] }) });
+    const [delayedErr, jsonErr] = await Promise.all([
+      startedThenStopped(startCli(['run'], { runtime: runtimeDir(), cwd: delayed })),
+      startedThenStopped(startCli(['run'], { runtime: runtimeDir(), cwd: json })),
+    ]);
+    // Before (retest t59): nothing.
+    const file = join(delayed, 'clusterkit.config.json');
+    expect(delayedErr).toContain(`clusterkit: warning: ${file}: app "iw4": "watchDelay" is not used: the app is not watched.`);
+    expect(delayedErr).toContain(`clusterkit: warning: ${file}: app "iw4": "timeFormat" is not used: lines carry no time, as "time" is false. Leave it out, or set time: true.\n`);
+    expect(jsonErr).toContain(`app "iw5": "timeFormat" is not used: JSON lines carry their time in their "time" field. Leave it out, or use logFormat: "line".\n`);
+  });
 });

@@ -246,7 +246,10 @@ export function checkEnvObject(value: unknown, key: string, report: EnvReport = 
   // Map, gave the workers none of them, without a word (retest t58).
   const prototype = Object.getPrototypeOf(value) as unknown;
   if (prototype !== Object.prototype && prototype !== null) {
-    throw new UsageError(`"${key}" must be a plain object of variables, as in { PORT: '3000' }. Received an object that is not a plain one (its keys inherited from a prototype, a Map, or a class instance), whose variables would not be read: give it its own keys.`, 'run');
+    // A kind of its own is named (retest t59: `env: loadEnv()` without `await` is a Promise).
+    const kind = describe(value);
+    const received = kind === 'a Promise' ? 'a Promise: await it (env: await loadEnv())' : kind === 'an object' ? 'an object that is not a plain one (its keys inherited from a prototype, a Map, or a class instance), whose variables would not be read: give it its own keys' : `${kind}, whose variables would not be read: give it as an object of its own keys`;
+    throw new UsageError(`"${key}" must be a plain object of variables, as in { PORT: '3000' }. Received ${received}.`, 'run');
   }
   const entries = Object.entries(value);
   if (entries.length > kMaxVariables) throw new UsageError(`"${key}" has ${entries.length} variables; the limit is ${kMaxVariables}.`, 'run');
@@ -287,7 +290,7 @@ export function describe(value: unknown): string {
 }
 
 /** Built-in kinds named by their tag (retest t58: a Set of apps read "Received an object"). */
-const kNamedKinds: Readonly<Record<string, string>> = { Map: 'a Map', Set: 'a Set', WeakMap: 'a WeakMap', WeakSet: 'a WeakSet', Date: 'a Date', RegExp: 'a RegExp', Promise: 'a Promise', Error: 'an Error' };
+const kNamedKinds: Readonly<Record<string, string>> = { Number: 'a Number object', String: 'a String object', Boolean: 'a Boolean object', Map: 'a Map', Set: 'a Set', WeakMap: 'a WeakMap', WeakSet: 'a WeakSet', Date: 'a Date', RegExp: 'a RegExp', Promise: 'a Promise', Error: 'an Error' };
 
 function describeObject(value: object): string {
   try {

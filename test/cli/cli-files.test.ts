@@ -172,6 +172,11 @@ describe('[H13] config values that cannot be read', () => {
         "export default { apps: [{ script: 'idle.mjs', env: { A: new Map(), B: new Date(0), C: /x/, D: new Uint8Array(2), E: new (class Vault {})() } }] };",
         ['"apps[0].env.A" must be a string, a number or a boolean. Received a Map.', '"apps[0].env.B" must be a string, a number or a boolean. Received a Date.', '"apps[0].env.C" must be a string, a number or a boolean. Received a RegExp.', '"apps[0].env.D" must be a string, a number or a boolean. Received a Uint8Array.', '"apps[0].env.E" must be a string, a number or a boolean. Received an object.'],
       ],
+      // Retest t59: boxed values, and an env not awaited, read "an object".
+      [
+        "export default { apps: [{ script: 'idle.mjs', name: 'boxed', workers: new Number(2) }, { script: 'idle.mjs', name: 'later', env: Promise.resolve({ A: '1' }) }] };",
+        ['Received a Number object.', '"apps[1].env" must be a plain object of variables, as in { PORT: \'3000\' }. Received a Promise: await it (env: await loadEnv()).'],
+      ],
     ];
     const projects = cases.map(([config]) => tempProject({ 'idle.mjs': kIdle, 'clusterkit.config.mjs': config }));
     const results = await Promise.all(projects.map((cwd) => cli(['run'], { runtime, cwd })));

@@ -71,6 +71,8 @@ export class StoreClient {
 
   /** Removes `key`; resolves with whether it existed. */
   delete(key: string): Promise<boolean> {
+    // No options (retest t59: `delete(k, {})` was taken, where the primary's delete refuses it).
+    if (arguments.length > 1) return Promise.reject(new InvalidArgumentError(`delete() takes (key), and no options. Received ${describeValue(arguments[1])} after it.`));
     return this.#run({ op: 'delete', key }) as Promise<boolean>;
   }
 

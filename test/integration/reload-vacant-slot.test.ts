@@ -57,4 +57,31 @@ describe('a reload with a slot whose worker died during it', () => {
     await expect(reply).resolves.toMatchObject({ workers: 1, vacant: 1, graceful: 1 });
     expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);
   }, 90_000);
+
+  it('[H574] does not replace again a worker its slot started during the reload (a crash\'s restart): it runs the new code already (retest t59)', async () => {
+    // Replacements boot in 1 s; the crash's restart comes 100 ms after the crash: it starts, on the new code, before its slot's turn.
+    const primary = testPrimary({ workerCount: 2, env: { INIT_DELAY_MS: '1000' }, restart: { backoff: { initialMs: 100 } } }, 'workers/init-slow.ts');
+    const [, second] = await primary.start();
+    const onFork = ({ worker }: { worker: WorkerHandle }) => {
+      if (worker.slot === 0) process.kill(second!.pid!, 'SIGKILL');
+    };
+    primary.once('workerFork', onFork);
+    const forksInSlot1: number[] = [];
+    const onAnyFork = ({ worker }: { worker: WorkerHandle }) => {
+      if (worker.slot === 1) forksInSlot1.push(worker.id);
+    };
+    primary.on('workerFork', onAnyFork);
+    const complete = onceEvent<{ replaced: number; vacant?: number }>(primary, 'reloadComplete', 60_000);
+    complete.catch(() => {});
+    try {
+      const reply = reloadWithCounts(primary, () => primary.reload());
+      reply.catch(() => {});
+      await expect(complete).resolves.toMatchObject({ replaced: 1, vacant: 1 });
+      // Before: the restart was replaced in turn ("2 workers replaced"), a second start for nothing.
+      expect(forksInSlot1).toHaveLength(1);
+      await expect(reply).resolves.toMatchObject({ workers: 1, vacant: 1 });
+    } finally {
+      primary.off('workerFork', onAnyFork);
+    }
+  }, 90_000);
 });

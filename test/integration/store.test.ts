@@ -58,6 +58,10 @@ describe('shared store', () => {
     // Before (retest t59): accepted, the option dropped: the "presence" counter outlived its worker.
     await expect(op('increment', 'presence', 1, { ephemeral: true })).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: expect.stringMatching(/^increment\(\) takes \(key, by\), and no options/) });
     expect(primary.store.has('presence')).toBe(false);
+    primary.store.set('w', 1);
+    // Retest t59b: a worker's delete took any second argument, where the primary's refuses it.
+    await expect(op('delete', 'w', {})).rejects.toMatchObject({ remoteName: 'InvalidArgumentError', remoteMessage: 'delete() takes (key), and no options. Received an object after it.' });
+    expect(primary.store.get('w')).toBe(1);
     // Before: the primary took each, stored, and tied nothing (a worker refuses them).
     const store = primary.store as unknown as Record<string, (...args: unknown[]) => unknown>;
     const calls: Array<[string, unknown[], string]> = [

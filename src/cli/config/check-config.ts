@@ -517,7 +517,7 @@ function checkLogPath(value: unknown, key: string, name: unknown): string {
 function checkWatch(value: unknown, key: string, cwd: string, report: (error: UsageError) => void): string[] | false {
   if (value === true) return [];
   if (value === false) return false;
-  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be true or an array of paths. Received ${describe(value)}.`);
+  if (!Array.isArray(value)) throw new UsageError(`"${key}" must be true, false or an array of paths. Received ${describe(value)}.`);
   return checkStrings(value, key, undefined, report).map((path) => resolve(cwd, path));
 }
 

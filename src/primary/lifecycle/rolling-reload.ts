@@ -139,6 +139,9 @@ export async function rollingReload(
   progress = new ReloadProgress(),
 ): Promise<void> {
   const slots = [...context.pool.slots].filter((slot) => !slot.isRetired);
+  // The workers that ran the code from before: one a slot started since (a crash's restart) runs
+  // the reload's code already, and is not replaced again (retest t59: a needless second start).
+  const fromBefore = new Set(slots.map((slot) => slot.current));
   progress.begin(slots);
   const before = context.pool.env;
   const changed = env === undefined ? undefined : envChanges(before, env);
@@ -166,6 +169,10 @@ export async function rollingReload(
       // Its worker exited during the reload (a crash, a kill -9; its restart waits out its back-off):
       // the replacement starts the slot again, but replaces nothing (hostile t59: counted as replaced).
       const old = slot.current;
+      if (!slot.isRetired && old !== undefined && old.state !== 'exited' && !fromBefore.has(old)) {
+        vacant++;
+        continue;
+      }
       const report = slot.isRetired ? undefined : await replaceInSlot(context, slot, `${replaced} of ${slots.length} workers were replaced`, true, taken, progress);
       // Scaled away (or stopped) before its turn or while its replacement started: nothing left to replace there.
       if (report === undefined) {

@@ -182,10 +182,10 @@ export async function rollingReload(
       for (const outcome of ['graceful', 'failed', 'killed'] as const) stopped[outcome].push(...report[outcome]);
       notStarted.push(...(report.notStarted ?? []));
       stopped.requestsCut += report.requestsCut;
-      // Replaced: the reload stopped its old worker. One that exited on its own before its turn or
-      // while its replacement started (retest t59) is in no outcome of the report.
-      const stoppedIds = new Set([...report.graceful, ...report.failed, ...report.killed, ...(report.notStarted ?? [])].map((handle) => handle.id));
-      if (old !== undefined && stoppedIds.has(old.id)) replaced++;
+      // Replaced: its old worker was asked to stop (by the reload, or by a shutdown that took its stop
+      // over). One that exited on its own before its turn or while its replacement started
+      // (retest t59) never was.
+      if (old !== undefined && old.isAskedToStop) replaced++;
       else vacant++;
     }
     progress.end();

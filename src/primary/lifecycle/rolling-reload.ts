@@ -166,8 +166,8 @@ export async function rollingReload(
       taken.throwIfOneExited(context);
       // Its replacement is forked synchronously in replaceInSlot: a reload() asked for from now on no longer loads its code in this slot.
       progress.forking(index);
-      // Its worker exited during the reload (a crash, a kill -9; its restart waits out its back-off):
-      // the replacement starts the slot again, but replaces nothing (hostile t59: counted as replaced).
+      // A worker the slot started during the reload (a crash's restart) runs its code already:
+      // vacant, not replaced again (retest t59b).
       const old = slot.current;
       if (!slot.isRetired && old !== undefined && old.state !== 'exited' && !fromBefore.has(old)) {
         vacant++;

@@ -54,7 +54,10 @@ describe('report lines', () => {
 
   it('[H311] a worker stopped with SIGSTOP: silent because its process is stopped, not "most likely blocked", and the kill says so', async () => {
     const { logger, text } = capturedLogger();
-    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 1_500 }, logger });
+    // workerSilent comes at the first heartbeat tick that finds 1 s of silence, the kill at the
+    // timeout: a tick late by more than the gap between them goes straight to the kill. 1.5 s left
+    // 0.5 s, which a busy machine took once (under-load run, t59); 4 s leaves 3 s.
+    const primary = testPrimary({ heartbeat: { intervalMs: 100, timeoutMs: 4_000 }, logger });
     const [worker] = await primary.start();
     onCleanup(() => {
       try {

@@ -90,8 +90,13 @@ function describeStops(outcome: StopOutcome, workers: string, cause?: string): s
   return parts.length === 0 ? undefined : `but ${parts.join(' and ')} (${outcome.unclean > 0 && cause !== undefined ? cause : "see the cluster's log"})`;
 }
 
-/** Longest cause read from another process's answer that a line quotes. */
-const kMaxCauseChars = 300;
+/** A cause longer than this is no clause of the primary's: the generic words are said instead. */
+const kMaxCauseChars = 200;
+
+/** A stop's cause from the primary's answer (`failedCause`, `killedCause`), when it is a short text; else undefined. */
+export function causeOf(value: unknown): string | undefined {
+  return typeof value === 'string' && value !== '' && value.length <= kMaxCauseChars ? value : undefined;
+}
 
 /**
  * The one cause of a reload's or a scale's unclean stops, from the primary's answer: its failed
@@ -99,10 +104,9 @@ const kMaxCauseChars = 300;
  * `killedCause`, as `stop` says them); undefined otherwise, or from an older primary.
  */
 function uncleanCause(failed: unknown, killed: unknown, failedCause: unknown, killedCause: unknown): string | undefined {
-  const isText = (value: unknown): value is string => typeof value === 'string' && value !== '' && value.length <= kMaxCauseChars;
-  if (countOf(failed) > 0 && countOf(killed) === 0 && isText(failedCause)) return failedCause;
-  if (countOf(killed) > 0 && countOf(failed) === 0 && isText(killedCause)) return `killed: ${killedCause}`;
-  return undefined;
+  if (countOf(failed) > 0 && countOf(killed) === 0) return causeOf(failedCause);
+  const killedText = countOf(killed) > 0 && countOf(failed) === 0 ? causeOf(killedCause) : undefined;
+  return killedText === undefined ? undefined : `killed: ${killedText}`;
 }
 
 /**

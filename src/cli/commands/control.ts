@@ -10,6 +10,7 @@ import { recentStop, type StopRecord } from '../../control/stop-record.js';
 import { formatElapsed } from '../../duration.js';
 import { shellWord } from '../../shell-word.js';
 import {
+  causeOf,
   describeReload,
   describeScale,
   outcomeExitCode,
@@ -121,9 +122,6 @@ interface StopAnswer {
   killedCause?: unknown;
 }
 
-/** A cause longer than this is no clause of the primary's: the generic list is said instead. */
-const kMaxCauseChars = 200;
-
 function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connectionsReset, restartsCancelled, notStarted, interrupted, failedCause, killedCause }: StopAnswer): string {
   // "0 workers stopped gracefully" is noise after an interrupted start's own part (newcomer t25);
   // without it, the next count names its noun itself.
@@ -151,10 +149,6 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connecti
   return parts.join(', ');
 }
 
-/** A cause the primary sent (another process's answer): a short string, or nothing. */
-function causeOf(value: unknown): string | undefined {
-  return typeof value === 'string' && value !== '' && value.length <= kMaxCauseChars ? value : undefined;
-}
 
 /** PM2's relative count (`pm2 scale api +1`, `-1`): kept out of parseArgs, which reads `-1` as an option. */
 const kRelativeCount = /^[+-]\d+$/;

@@ -132,9 +132,10 @@ export class SharedStore {
     // The parameters after the caller's are the primary's own (which worker wrote): a caller's
     // write options there (`{ ephemeral: true }`, a worker's) were taken without a word and did
     // nothing (retest t59).
-    if ((source !== 'primary' && !(source instanceof WorkerHandle)) || typeof ephemeral !== 'boolean') {
+    const isForeignSource = source !== 'primary' && !(source instanceof WorkerHandle);
+    if (isForeignSource || typeof ephemeral !== 'boolean') {
       throw new InvalidArgumentError(
-        `The primary's store.${method}() takes (${kParameters[method]}); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received ${describeValue(source !== 'primary' && !(source instanceof WorkerHandle) ? source : ephemeral)} after them.`,
+        `The primary's store.${method}() takes (${kParameters[method]}); it was given more. Write options such as { ephemeral: true } are a worker's: a key the primary writes is tied to no worker. Received ${describeValue(isForeignSource ? source : ephemeral)} after them.`,
       );
     }
     if (source === 'primary' && this.#isClosed()) throw new ShutdownInProgressError(`The primary has shut down; store.${method}() is refused (nothing was stored). Reads still work.`);

@@ -521,17 +521,17 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('scale', ({ from, to }) => {
     if (from === to) logger.info({ from, to }, `scale to ${plural(to, 'worker')}: already ${from}, nothing to do`);
-    else logger.info({ from, to }, `scaling from ${from} to ${to} workers`);
+    else logger.info({ from, to }, `scaling from ${from} to ${plural(to, 'worker')}`);
   });
   primary.on('scaleComplete', ({ from, to, stopped, supersededBy }) => {
     if (from === to) return;
     if (supersededBy !== undefined) {
-      logger.info({ from, to, supersededBy }, `scaling from ${from} to ${to} workers superseded: the later scale to ${plural(supersededBy, 'worker')} removed new workers of it before they were ready`);
+      logger.info({ from, to, supersededBy }, `scaling from ${from} to ${plural(to, 'worker')} superseded: the later scale to ${plural(supersededBy, 'worker')} removed new workers of it before they were ready`);
       return;
     }
     // A scale-up stops nothing: its line carries no stop counts.
-    if (to > from) logger.info({ from, to }, `scaling from ${from} to ${to} workers complete`);
-    else logReport(logger, stopped, { from, to }, `scaling from ${from} to ${to} workers complete`);
+    if (to > from) logger.info({ from, to }, `scaling from ${from} to ${plural(to, 'worker')} complete`);
+    else logReport(logger, stopped, { from, to }, `scaling from ${from} to ${plural(to, 'worker')} complete`);
   });
   primary.on('reloadJoined', ({ queued }) =>
     logger.info(

@@ -78,8 +78,8 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     expect(scale.stdout).toMatch(/^scaled cutscale to 1 worker \(pids \d+\), but \d+ requests? cut off and 1 stopped worker did not stop cleanly \(requests still open at its shutdown deadline were cut off, so it exited with code 1; raise the shutdown timeout if they take longer\)\n$/);
     // The cluster's log gives the cut its context: the scale, then how it went.
     // (waited for: the cluster's stderr may arrive after the answer on the control socket)
-    await run.waitFor(/\[cutscale\] scaling from 2 to 1 workers from=2 to=1\n(.*\n)*.*cut off \d+ requests? still open at its shutdown deadline/);
-    await run.waitFor(/\[cutscale\] WARN scaling from 2 to 1 workers complete: 1 worker did not stop cleanly, \d+ requests? cut off from=2 to=1 graceful=0 failed=1 killed=0 requestsCut=\d+\n/);
+    await run.waitFor(/\[cutscale\] scaling from 2 to 1 worker from=2 to=1\n(.*\n)*.*cut off \d+ requests? still open at its shutdown deadline/);
+    await run.waitFor(/\[cutscale\] WARN scaling from 2 to 1 worker complete: 1 worker did not stop cleanly, \d+ requests? cut off from=2 to=1 graceful=0 failed=1 killed=0 requestsCut=\d+\n/);
     // The worker left holds long requests too: this stop cuts them off.
     await expect(cli(['stop', 'cutscale'], { runtime, ms: 30_000 })).resolves.toMatchObject({ code: 3 });
     await Promise.all(long);

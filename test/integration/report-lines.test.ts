@@ -24,8 +24,8 @@ describe('report lines', () => {
     const stopped = (await complete) as { from: number; to: number; stopped: { graceful: unknown[] } };
     expect(stopped).toMatchObject({ from: 3, to: 1 });
     expect(stopped.stopped.graceful).toHaveLength(2);
-    expect(text()).toContain('[t] scaling from 3 to 1 workers from=3 to=1\n');
-    expect(text()).toContain('[t] scaling from 3 to 1 workers complete from=3 to=1 graceful=2 failed=0 killed=0\n');
+    expect(text()).toContain('[t] scaling from 3 to 1 worker from=3 to=1\n');
+    expect(text()).toContain('[t] scaling from 3 to 1 worker complete from=3 to=1 graceful=2 failed=0 killed=0\n');
     expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'scaleComplete', from: 3, to: 1, graceful: 2, failed: 0, killed: 0, requestsCut: 0 }));
     await primary.scale(2);
     expect(text()).toContain('[t] scaling from 1 to 2 workers complete from=1 to=2\n');

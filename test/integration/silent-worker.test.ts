@@ -295,4 +295,18 @@ describe('a silent worker', () => {
     expect(primary.stats()).toEqual([expect.objectContaining({ state: 'ready', silentMs: undefined, healthAgeMs: undefined, isSilent: false })]);
     expect(await primary.metrics()).not.toContain('clusterkit_worker_silent_seconds{');
   });
+  it('[H585] whose heartbeat timeout is its silence threshold too is reported silent before it is killed, as events.md promises', async () => {
+    // Silent after min(timeout, max(2 intervals, 1 s)) = 3 s: the timeout itself. The tick that
+    // first finds the silence also kills (before: workerUnresponsive with no workerSilent). The
+    // same comes of a first late tick already past the timeout on a busy machine.
+    const primary = testPrimary({ serviceName: 'silent-kill', workerCount: 1, heartbeat: { intervalMs: 2_000, timeoutMs: 3_000 } });
+    const order: string[] = [];
+    primary.on('workerSilent', ({ worker }) => order.push(`silent ${worker.id}`));
+    primary.on('workerUnresponsive', ({ worker }) => order.push(`unresponsive ${worker.id}`));
+    const [hung] = (await primary.start()) as [WorkerHandle];
+    const killed = onceEvent(primary, 'workerUnresponsive', 60_000);
+    await block(primary, hung, 'silent-kill');
+    await killed;
+    expect(order).toEqual([`silent ${hung.id}`, `unresponsive ${hung.id}`]);
+  });
 });

@@ -85,9 +85,9 @@ describe('dashboard timeline', () => {
   });
 
   it('tells a scale from start to end, and a reload request that joined the one under way', () => {
-    expect(describeEvent({ type: 'scale', from: 3, to: 1 })).toBe('scaling from 3 to 1 workers');
+    expect(describeEvent({ type: 'scale', from: 3, to: 1 })).toBe('scaling from 3 to 1 worker');
     expect(describeEvent({ type: 'scaleComplete', from: 3, to: 1, graceful: 1, failed: 1, killed: 0, requestsCut: 4 })).toBe(
-      'scaling from 3 to 1 workers complete; stopped workers: 1 graceful, 1 failed, 0 killed, 4 requests cut off',
+      'scaling from 3 to 1 worker complete; stopped workers: 1 graceful, 1 failed, 0 killed, 4 requests cut off',
     );
     expect(describeEvent({ type: 'scaleComplete', from: 1, to: 2, graceful: 0, failed: 0, killed: 0, requestsCut: 0 })).toBe('scaling from 1 to 2 workers complete');
     expect(describeEvent({ type: 'reloadJoined' })).toBe('reload requested while a rolling reload is under way: joined to it');

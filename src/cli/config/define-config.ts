@@ -140,7 +140,7 @@ export interface AppConfig {
    * turns `time` on. @default 'YYYY-MM-DDTHH:mm:ss.SSSZ'
    */
   timeFormat?: string;
-  /** Reload the workers (rolling, zero-downtime) when a file changes: `true` watches `cwd`. @default false */
+  /** Reload the workers (rolling, zero-downtime) when a file changes: `true` (or `[]`, as in PM2) watches `cwd`; an array, those paths. @default false */
   watch?: boolean | readonly string[];
   /** More to ignore when watching: names (`'logs'`), paths relative to `cwd` (`'tmp/uploads'`) or `'*.ext'`. @default [] */
   ignoreWatch?: readonly string[];

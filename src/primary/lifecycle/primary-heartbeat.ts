@@ -144,6 +144,9 @@ export class PrimaryHeartbeat {
         record.isUnresponsive = true;
         record.unresponsiveAfterMs = this.options.timeoutMs;
         record.wasPausedAtKill = record.pid !== undefined && isPaused(record.pid);
+        // A first late tick already past the timeout (a busy machine) still says the silence
+        // before the kill: events.md promises workerSilent, then workerUnresponsive (H585).
+        if (!isStopping && record.silence === undefined) this.#reportSilence(record, now);
         this.callbacks.onUnresponsive(record, silentMs, record.primaryBlockedMs());
       } else {
         if (!isStopping) this.#noteSilence(record, now);
@@ -208,16 +211,19 @@ export class PrimaryHeartbeat {
    */
   #noteSilence(record: WorkerRecord, now: number): void {
     if (record.silence === undefined) {
-      if (!isSilent(record, this.options, now)) return;
-      record.silence = { since: record.lastHeardAt(), reportedAt: now };
-      markSilent(record.clusterWorker);
-      this.callbacks.onSilent(record, now - record.silence.since);
+      if (isSilent(record, this.options, now)) this.#reportSilence(record, now);
     } else if (record.health !== undefined && record.health.at > record.silence.reportedAt) {
       const silentMs = Math.max(0, record.health.at - record.silence.since);
       record.silence = undefined;
       markAnswering(record.clusterWorker);
       this.callbacks.onSilenceEnd(record, silentMs);
     }
+  }
+
+  #reportSilence(record: WorkerRecord, now: number): void {
+    record.silence = { since: record.lastHeardAt(), reportedAt: now };
+    markSilent(record.clusterWorker);
+    this.callbacks.onSilent(record, now - record.silence.since);
   }
 
   /**

@@ -144,9 +144,9 @@ export function describeEvent(event) {
       // Slots given up in a crash loop, started again by the reload (H259, H528).
       return `rolling reload: starting slot${Array.isArray(event.slots) && event.slots.length === 1 ? '' : 's'} ${Array.isArray(event.slots) ? event.slots.join(', ') : ''} again, given up in a crash loop before it`;
     case 'scale':
-      return `scaling from ${event.from} to ${event.to} workers`;
+      return `scaling from ${event.from} to ${event.to} worker${event.to === 1 ? '' : 's'}`;
     case 'scaleComplete':
-      return `scaling from ${event.from} to ${event.to} workers complete${stoppedSummary(event, 'stopped workers')}`;
+      return `scaling from ${event.from} to ${event.to} worker${event.to === 1 ? '' : 's'} complete${stoppedSummary(event, 'stopped workers')}`;
     case 'shutdown':
       return `shutdown began${event.reason ? ` (${event.reason})` : ''}`;
     case 'shutdownForced':

@@ -18,6 +18,7 @@ import { describeError, isError, readProperty, toReadableError, unreadableField 
 import { reviveRemoteCause } from './messaging/remote-cause.js';
 import { stackLocation } from './runner/error-location.js';
 import { escapeControlChars } from './control/control-chars.js';
+import { plural } from './plural.js';
 
 /** Where a worker's exit is described in errors: its id, pid and how it ended. */
 export interface ExitDescription {
@@ -196,10 +197,10 @@ export class StoreFullError extends ClusterKitError {
     options?: { cause?: unknown },
   ) {
     const [limitText, usedText] = formatBytesApart(limit, usedBytes);
-    const what = option === 'maxStoreKeys' ? `${limit} keys` : limitText;
+    const what = option === 'maxStoreKeys' ? plural(limit, 'key') : limitText;
     super(
       `The shared store is full: storing ${describeValue(key)} (about ${formatBytes(writeBytes)} with its key) would take it past ` +
-        `its limit of ${what} (option "${option}"); it holds ${option === 'maxStoreKeys' ? formatBytes(usedBytes) : usedText} in ${keyCount} keys. Nothing was stored. ` +
+        `its limit of ${what} (option "${option}"); it holds ${option === 'maxStoreKeys' ? formatBytes(usedBytes) : usedText} in ${plural(keyCount, 'key')}. Nothing was stored. ` +
         `Delete keys that are no longer needed (store.delete()), or raise the primary's "${option}" option.`,
       options,
     );
@@ -230,9 +231,9 @@ export class StoreWatchLimitError extends ClusterKitError {
     readonly watchedBytes: number,
     options?: { cause?: unknown },
   ) {
-    const what = option === 'maxStoreWatchesPerWorker' ? `${limit} keys` : `${formatBytes(limit)} of watches`;
+    const what = option === 'maxStoreWatchesPerWorker' ? plural(limit, 'key') : `${formatBytes(limit)} of watches`;
     super(
-      `Watching ${describeValue(key)} was refused: this worker already watches ${watchedKeys} keys (counted as ${formatBytes(watchedBytes)} of the primary's memory), ` +
+      `Watching ${describeValue(key)} was refused: this worker already watches ${plural(watchedKeys, 'key')} (counted as ${formatBytes(watchedBytes)} of the primary's memory), ` +
         `and one worker may watch at most ${what} (option "${option}" of the primary). Its other watches are unchanged. ` +
         'Stop watches it no longer needs (call the function watch() returned), or raise the option.',
       options,
@@ -671,11 +672,11 @@ export class BackpressureError extends ClusterKitError {
         ? `${capitalize(peer)} already has ${limit} "$sync" requests held by the primary on its behalf, more than a stop sends (one at a time), so this one was refused. ` +
             'clusterkit sends no more: code in the worker writes to its IPC channel directly (process.send).'
         : held !== undefined
-        ? `${capitalize(peer)} already has ${limit} requests held by the primary on its behalf (${held === '$relay' ? 'messages sent with sendTo() that wait for their target\'s reply or for room at a busy target' : 'requests the primary has not answered yet'}), ` +
+        ? `${capitalize(peer)} already has ${plural(limit, 'request')} held by the primary on its behalf (${held === '$relay' ? 'messages sent with sendTo() that wait for their target\'s reply or for room at a busy target' : 'requests the primary has not answered yet'}), ` +
             `the most the primary holds for one worker (its option "${option}"), so this ${JSON.stringify(held)} was refused. ` +
             'Await earlier replies before sending more, and keep the worker\'s "maxPending" no higher than the primary\'s "maxPendingPerWorker".'
         : queuedBytes === undefined
-        ? `${capitalize(peer)} already has ${limit} requests waiting for replies (option "${option}"). ` +
+        ? `${capitalize(peer)} already has ${plural(limit, 'request')} waiting for replies (option "${option}"). ` +
             'Await earlier replies before sending more, or set "backpressure" to "wait" to queue instead of failing.'
         : `${formatBytes(queuedBytes)} are already waiting to be written to ${peer}, which reads slower than it is sent to. ` +
             'Slow down: await replies, or yield to the event loop between bursts of notifications.',

@@ -8,6 +8,8 @@ import { describeNotReplaced, describeVacant, type StopCounts } from '../control
 import { shellWord } from '../shell-word.js';
 import { describeEnvChanges } from '../control/env-changes.js';
 import { differingInShell } from '../control/env-sums.js';
+import { plural } from '../plural.js';
+export { plural };
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
 export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
@@ -55,9 +57,6 @@ export function stopOutcome(reply: Partial<StopCounts>): StopOutcome {
   return { ...outcome, requestsCut: outcome.requestsCut + countOf(reply.connectionsReset) };
 }
 
-export function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 /** A count read from another process's answer: anything but a positive safe integer counts 0. */
 function countOf(value: unknown): number {

@@ -14,6 +14,7 @@
  * worker serves it now (`"serving":7`, or `null` for a slot with no worker yet).
  */
 import { describeValue, InvalidArgumentError } from '../errors.js';
+import { plural } from '../plural.js';
 
 /** One line of a cluster's output, as kept in the primary's buffer. */
 export interface LogEntry {
@@ -142,7 +143,7 @@ export interface SlotSource {
 export function describeSlots(active: readonly number[], whose = 'its'): string {
   if (active.length === 0) return 'no slot is served now';
   if (active.length === 1) return `${whose} only slot is ${active[0]}`;
-  if (active.every((slot, index) => slot === index)) return `${whose} slots are 0 to ${active.length - 1} (${active.length} workers)`;
+  if (active.every((slot, index) => slot === index)) return `${whose} slots are 0 to ${active.length - 1} (${plural(active.length, 'worker')})`;
   return `${whose} slots are ${active.slice(0, -1).join(', ')} and ${active.at(-1)}`;
 }
 

@@ -31,6 +31,7 @@ import { describeEnvChanges, type EnvChanges } from '../control/env-changes.js';
 import { isOutsideKillSignal, killedFromOutside, stoppedFromOutside } from './pool/outside-kill.js';
 import { isOnSteeredPort } from './pool/silent-steer.js';
 import { describeHeapFigures, describeHeapPressure, kGcNearLimit, type HeapPressure } from './pool/heap-pressure.js';
+import { plural } from '../plural.js';
 
 /** Who stops a process: the words of the silent and unresponsive lines for a worker in state T or t (H311). */
 const kPausedBy = 'kill -STOP or a debugger; kill -CONT resumes it';
@@ -701,9 +702,6 @@ function mib(bytes: number): string {
   return `${(bytes / (1024 * 1024)).toFixed(1)} MiB`;
 }
 
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
 
 /**
  * `at least 3 requests cut off (...) and 9 more open connections reset (...)`: what a worker's death cut,

@@ -32,6 +32,7 @@ import { wholeMs } from '../whole-ms.js';
 import type { OwnDisconnect } from './own-disconnect.js';
 import type { PrimaryLiveness } from './primary-liveness.js';
 import { workerLogger } from './worker-logger.js';
+import { plural } from '../plural.js';
 
 /** The most a timeout handed down may be: what a timer takes (2^31 - 1 ms), as the option's own check. */
 const kMaxTimeoutMs = 2 ** 31 - 1;
@@ -196,10 +197,6 @@ export function tellOrphanStopped(info: OrphanStopInfo): void {
 function self(): string {
   const id = cluster.worker?.id;
   return `worker ${id === undefined ? '' : `${id} `}(pid ${process.pid})`;
-}
-
-function plural(count: number, noun: string): string {
-  return `${count} ${noun}${count === 1 ? '' : 's'}`;
 }
 
 /** When this worker found its primary gone (ms since the epoch), for each line of the orphans file (H451). */

@@ -6,6 +6,7 @@
  * the operator's call, and a refusal would leave no way to do it without a restart.
  */
 import { ReadinessUnreachableError } from '../../errors.js';
+import { plural } from '../../plural.js';
 
 /** One endpoint's minimum. Endpoints with a `role` count only some workers: not tracked here. */
 export interface HealthMinimum {
@@ -34,7 +35,7 @@ export function healthMinimumWarning(primary: object, workers: number, at: 'scal
   const highest = short.reduce((a, b) => (b.minReady > a.minReady ? b : a));
   const count = `${workers} worker${workers === 1 ? '' : 's'}`;
   const what = at === 'scale' ? `Scaled to ${count}` : `The cluster runs ${count}`;
-  const rest = at === 'scale' ? `scale to ${highest.minReady} or more, or lower the minimum` : `run ${highest.minReady} workers or more, or lower the minimum`;
+  const rest = at === 'scale' ? `scale to ${highest.minReady} or more, or lower the minimum` : `run ${plural(highest.minReady, 'worker')} or more, or lower the minimum`;
   return new ReadinessUnreachableError(
     workers,
     highest.minReady,

@@ -8,6 +8,7 @@
  * (`clusterkit_worker_series_dropped_total{reason="no-prom-client"}`). Pure.
  */
 import type { MetricJson } from '../../messaging/metrics-reply.js';
+import { plural } from '../../plural.js';
 
 /** Why series of the workers' answers were left out of the exposition: the label `reason` of `clusterkit_worker_series_dropped_total`. */
 export const kSeriesDroppedReasons = ['no-prom-client'] as const;
@@ -75,6 +76,3 @@ function firstLine(text: string): string {
   return line.length > 300 ? `${line.slice(0, 300)}...` : line;
 }
 
-function plural(count: number, noun: string, plural = `${noun}s`): string {
-  return `${count} ${count === 1 ? noun : plural}`;
-}

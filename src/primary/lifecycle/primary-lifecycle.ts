@@ -27,6 +27,7 @@ import { capitalize } from '../../capitalize.js';
 import { formatElapsed } from '../../duration.js';
 import { heapPressureOf, type HeapPressure } from '../pool/heap-pressure.js';
 import { withNotStarted } from './not-started.js';
+import { plural } from '../../plural.js';
 
 /**
  * The longest a shutdown waits, with its listening sockets closed, for the connections they
@@ -61,7 +62,7 @@ function scaleCutShort(from: number, to: number, added: readonly Slot[], cause: 
       ? `none of the ${added.length} new workers had been started, and none will be`
       : `${forked.length} of the ${added.length} new workers had been started (${forked.length === 1 ? 'worker' : 'workers'} ${ids}, ${ready === 0 ? 'none' : ready} of them ready) and ${forked.length === 1 ? 'is' : 'are'} stopped with the rest` +
         (forked.length < added.length ? `; the other ${added.length - forked.length} will not be` : '');
-  return new ShutdownInProgressError(`The cluster is stopping: a stop came during the scale from ${from} to ${to} workers and cut it short: ${started}.`, { cause });
+  return new ShutdownInProgressError(`The cluster is stopping: a stop came during the scale from ${from} to ${plural(to, 'worker')} and cut it short: ${started}.`, { cause });
 }
 
 /**

@@ -125,9 +125,9 @@ export function describeEvent(event) {
     case 'workerChannelCorrupt':
       return `${worker(event)} killed: ${event.error}`;
     case 'crashLoop':
-      return `slot ${event.slot} gave up after ${event.failures} failures (${event.remainingSlots} slots left): ${event.error}`;
+      return `slot ${event.slot} gave up after ${event.failures} failures (${event.remainingSlots} slot${event.remainingSlots === 1 ? '' : 's'} left): ${event.error}`;
     case 'reload':
-      return `rolling reload started: ${event.workers} workers`;
+      return `rolling reload started: ${event.workers} worker${event.workers === 1 ? '' : 's'}`;
     case 'reloadComplete':
       // The slots a scale-down removed meanwhile are said (H191); the browser has no shared code, hence the phrase here.
       // And the slots with no worker running at their turn (H574).

@@ -1563,3 +1563,33 @@ export class ReadinessUnreachableError extends ClusterKitError {
     super(message);
   }
 }
+
+/**
+ * A warning (given to the primary's 'error' listeners as a warning, never thrown): a scale-down
+ * stopped named workers (`fork({ name })`). The highest slots go first (so the workers left keep
+ * NODE_APP_INSTANCE 0 to N-1), and a named worker forked after the first workers has one of the
+ * highest. Its name is free from then on: `sendTo(name)` and `workerByName(name)` find no worker,
+ * and a later scale-up starts unnamed workers, not it (newcomer tester t60: every request then
+ * failed with `NoWorkerAvailableError`). The scale itself is done.
+ */
+export class NamedWorkerStoppedError extends ClusterKitError {
+  override readonly name = 'NamedWorkerStoppedError';
+  readonly code = 'ERR_NAMED_WORKER_STOPPED';
+
+  constructor(
+    /** The names whose workers the scale stopped, in slot order. */
+    readonly names: readonly string[],
+    /** The scale's target: the worker count it stops down to. */
+    readonly to: number,
+    /** The count it started from. */
+    readonly from: number,
+  ) {
+    const quoted = names.map((name) => JSON.stringify(name));
+    const which = quoted.length === 1 ? `the named worker ${quoted[0]}` : `the named workers ${quoted.slice(0, -1).join(', ')} and ${quoted.at(-1)}`;
+    super(
+      `Scaling from ${from} to ${plural(to, 'worker')} stopped ${which}: a scale-down stops the highest slots first, named or not. ` +
+        `${quoted.length === 1 ? 'Its name is' : 'Their names are'} free from now on: sendTo() and workerByName() find no worker by ${quoted.length === 1 ? 'it' : 'them'}, and a later scale-up starts unnamed workers. ` +
+        `Start ${quoted.length === 1 ? 'it' : 'them'} again with fork({ name }), or keep named workers out of scale(): fork them before scaling the others, or scale to a count that keeps their slots.`,
+    );
+  }
+}

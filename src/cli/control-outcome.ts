@@ -189,7 +189,7 @@ function listed(items: readonly string[]): string {
 }
 
 /**
- * `scaled web to 1 worker (pids 3775), but 5 requests cut off (see the cluster's log)`. When a
+ * `scaled web to 1 worker (pid 3775), but 5 requests cut off (see the cluster's log)`. When a
  * later scale was asked while this one ran, the pool is no longer what this one asked for: the
  * line says so, and lists the workers as they are now, those still starting or stopping
  * labelled (H201: before, "scaled to 1 worker (pids 5513, 5981)"); a scale-up whose new workers
@@ -197,7 +197,7 @@ function listed(items: readonly string[]): string {
  */
 export function describeScale(name: string, count: number, reply: ScaleReply): string {
   const workers = Array.isArray(reply.workers) ? reply.workers : [];
-  const pids = servingWorkers(workers).map((worker) => worker.pid).join(', ');
+  const pids = describeServing(workers);
   const stops = describeStops(scaleOutcome(reply), 'stopped worker', uncleanCause(reply.stops?.failed, reply.stops?.killed, reply.stops?.failedCause, reply.stops?.killedCause));
   // The removed workers that were not ready yet are counted too (H211): before, in no count.
   const notReady = countOf(reply.stops?.notStarted);
@@ -212,7 +212,7 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
     // Said, so a scale to the target it has is not read as a retry of its errored slots (H284).
     const errored = Array.isArray(reply.givenUpSlots) ? reply.givenUpSlots.length : 0;
     const note = errored === 0 ? '' : `; ${errored} of them errored (given up in a crash loop): fix the code, then clusterkit reload ${shellWord(name)} starts ${errored === 1 ? 'it' : 'them'} again`;
-    return `${name} already has a target of ${plural(count, 'worker')}: nothing to do (pids ${pids === '' ? 'none' : pids})${note}`;
+    return `${name} already has a target of ${plural(count, 'worker')}: nothing to do (${pids})${note}`;
   }
   if (laterScale !== undefined && reply.state !== 'stopping' && reply.state !== 'stopped') {
     return `scaled ${name} to ${plural(count, 'worker')}${but}; since then, a later scale asks for ${plural(laterScale, 'worker')}: now ${describeNow(workers)}`;
@@ -225,7 +225,17 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
       : typeof reply.targetWorkers === 'number' && reply.targetWorkers !== count
         ? `; a later scale asks for ${plural(reply.targetWorkers, 'worker')}`
         : '';
-  return `scaled ${name} to ${plural(count, 'worker')} (pids ${pids === '' ? 'none' : pids})${but}${since}`;
+  return `scaled ${name} to ${plural(count, 'worker')} (${pids})${but}${since}`;
+}
+
+/**
+ * `pid 4242`, `pids 5513 (starting), 5981`, `no worker`: the worker serving each slot, one not
+ * ready yet (a restart in its back-off, a new worker) labelled (newcomer t60: "pids 1493" for one).
+ */
+function describeServing(workers: ClusterStatus['workers']): string {
+  const serving = servingWorkers(workers);
+  const label = (worker: (typeof workers)[number]) => (worker.state === 'ready' ? '' : ' (starting)');
+  return serving.length === 0 ? 'no worker' : `${serving.length === 1 ? 'pid' : 'pids'} ${serving.map((worker) => `${worker.pid}${label(worker)}`).join(', ')}`;
 }
 
 /** `pids 5513, 5981 (starting), 6008 (stopping)`: every live worker, those not serving yet or any more labelled. */

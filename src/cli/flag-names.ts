@@ -52,10 +52,11 @@ export const kConfigKeyOfOption: Readonly<Record<string, { readonly key: string;
   // Settings of the CLI alone, named in its own lines with `settingName` (H263).
   waitReady: { key: 'waitReady', field: 'waitReady' },
   healthPort: { key: 'healthPort', field: 'healthPort' },
+  watch: { key: 'watch', field: 'watch' },
 });
 
 /** The CLI's own settings -> their flag, for `settingName` (the library has no such option, so `inFlagNames` leaves them). */
-const kCliFlags: Readonly<Record<string, string>> = Object.freeze({ waitReady: '--wait-ready', healthPort: '--health-port' });
+const kCliFlags: Readonly<Record<string, string>> = Object.freeze({ waitReady: '--wait-ready', healthPort: '--health-port', watch: '--watch' });
 
 /**
  * `--wait-ready`, or `--wait-ready (wait_ready in eco2.config.cjs)` when a config file set it: a
@@ -154,6 +155,8 @@ export function inFlagNames(message: string, sources: OptionSources = {}, facts:
   return bareNoted
     .replace(kBothNames, (_, option: string, flag: string) => `(${flag}${also(option)})`)
     .replace(/^The "count" option must be/, 'The worker count must be')
+    // A watch a config file set says so, as a cron reload's line does (newcomer t60).
+    .replace(/^rolling reload started: a change under --watch asked for it/, () => `rolling reload started: a change under ${settingName('watch', sources)} asked for it`)
     // A scale or start below the health endpoint's minimum (H464): listenHealth()'s minReady is --health-min-ready.
     .replace(/ requires \(minReady\)/, ' requires (--health-min-ready; healthMinReady in a config file)')
     // The gradual drain's line when the drain is shortened by the worker's deadline.

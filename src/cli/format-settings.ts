@@ -121,9 +121,10 @@ function logFilesText(name: string, files: unknown, logKeys: readonly IgnoredSet
   }
   const file = (key: string, pm2: string) => `${path(key)} (PM2: ${pm2}${failing.get(path(key)!) ?? ''})`;
   const listed = [
-    ...(path('outFile') === undefined ? [] : [`stdout to ${file('outFile', 'out_file')}`]),
-    ...(path('errorFile') === undefined ? [] : [`stderr to ${file('errorFile', 'error_file')}`]),
-    ...(path('logFile') === undefined ? [] : [`both to ${file('logFile', 'log_file')}`]),
+    // What each file gets, as pm2-differences.md says: not PM2's plain stdout and stderr (newcomer t60).
+    ...(path('outFile') === undefined ? [] : [`the workers' stdout and the primary's info lines to ${file('outFile', 'out_file')}`]),
+    ...(path('errorFile') === undefined ? [] : [`the workers' stderr and the primary's warnings and errors to ${file('errorFile', 'error_file')}`]),
+    ...(path('logFile') === undefined ? [] : [`all of them to ${file('logFile', 'log_file')}`]),
   ];
   const keys = logKeys.map((entry) => `; PM2's ${entry.key} (${entry.value}) is not used: ${entry.instead}`).join('');
   if (listed.length > 0) return `${listed.join(', ')}; SIGUSR2 to the primary reopens them${keys}`;

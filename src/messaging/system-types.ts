@@ -168,7 +168,7 @@ export const kDestroyFailedNotice = '$destroyFailed';
 export type DestroyShortenedBy = 'init' | 'blocked';
 
 export type DestroyFailedPayload =
-  | { readonly timeoutMs: number; readonly reservedMs?: number; readonly shortenedBy?: DestroyShortenedBy; readonly heldOutputBytes?: number }
+  | { readonly timeoutMs: number; readonly reservedMs?: number; readonly shortenedBy?: DestroyShortenedBy; readonly heldOutputBytes?: number; readonly serversListening?: number }
   | { readonly error: SerializedError };
 
 /**
@@ -528,10 +528,11 @@ export function isShutdownPayload(payload: unknown): payload is ShutdownPayload 
 export function isDestroyFailedPayload(payload: unknown): payload is DestroyFailedPayload {
   if (!isRecord(payload)) return false;
   if ('timeoutMs' in payload) {
-    const { reservedMs, shortenedBy, heldOutputBytes } = payload;
+    const { reservedMs, shortenedBy, heldOutputBytes, serversListening } = payload;
     return (
       isMs(payload.timeoutMs) &&
       (reservedMs === undefined || isMs(reservedMs)) &&
+      (serversListening === undefined || (Number.isSafeInteger(serversListening) && (serversListening as number) > 0)) &&
       (heldOutputBytes === undefined || isOutputLostPayload({ bytes: heldOutputBytes })) &&
       (shortenedBy === undefined || shortenedBy === 'init' || shortenedBy === 'blocked')
     );

@@ -276,6 +276,7 @@ export class ClusterPrimary<
       // For `clusterkit show`: the endpoint last opened, until it closes.
       this.#healthAddress = listener.address;
       // A role's endpoint counts only some workers: only those that count every worker are checked (H464).
+      // Checked by the listen above: an object by now (no argument at all was refused there, hostile t60).
       const untrack = options.role === undefined ? trackHealthMinimum(this, { minReady: options.minReady ?? 1, port: listener.address.port }) : () => {};
       const { state } = this.#context.lifecycle;
       const workers = state === 'created' ? this.#context.options.workerCount : this.#context.pool.targetCount;

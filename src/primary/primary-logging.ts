@@ -165,7 +165,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('workerExit', ({ worker, code, signal, expected, killed, killedFor, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal, lostRequests, isLowerBound, resetConnections, beforeTakeover }) => {
     const fields = { ...ids(worker), code, signal };
     // What the primary's kill cut, on the kill's own line as on a crash's (H367).
-    const cut = killed && lostRequests !== undefined ? describeLost(lostRequests, isLowerBound, resetConnections) : '';
+    // A SIGKILL leaves the worker no count at its exit: what it cut is as its last report said.
+    const cut = killed && lostRequests !== undefined ? describeLost(lostRequests, isLowerBound, resetConnections, signal === 'SIGKILL') : '';
     const lost = cut ? `; ${cut}` : '';
     const lostFields = lost ? { lostRequests, ...(resetConnections === undefined ? {} : { resetConnections }) } : {};
     // A kill no event told of before (H519: a worker that closed its channel and lingered read as killed from outside).
@@ -255,7 +256,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   };
   primary.on('workerCrash', ({ worker, signal, uptimeMs, readyMs, unseenMs, isStartupFailure, hasServed, restartDelayMs, restartAttempt, unstableCrashes, lostRequests, isLowerBound, resetConnections, error }) => {
     // What its death cut: open as it exited (its own word) or at its last report ($openRequests, a heartbeat answer), and connections it was handed and never took.
-    const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections);
+    const cut = describeLost(lostRequests ?? 0, isLowerBound, resetConnections, signal === 'SIGKILL');
     const lost = cut ? `; ${cut}` : '';
     if (worker.readyAt === undefined) return;
     // Its kill line said what the kill cut (H367): no second line.
@@ -498,6 +499,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => {
+    // Each kill's own line names the forced stop, not the shutdown timeout it came before (ops t60).
+    for (const worker of killed) killing.set(worker, { why: `${describeForcedStop(signal, firstSignal)} forced the stop`, fields: { forcedBy: signal } });
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
@@ -708,10 +711,24 @@ function mib(bytes: number): string {
  * "at least" when the count is a lower bound, with the idle connections it reset (a keep-alive
  * client's next request on one fails); '' when it cut nothing known (H228).
  */
-function describeLost(lostRequests: number, isLowerBound: boolean | undefined, resetConnections: number | undefined): string {
+function describeLost(lostRequests: number, isLowerBound: boolean | undefined, resetConnections: number | undefined, isLastReport = false): string {
   const requests = lostRequests > 0 ? `${isLowerBound ? 'at least ' : ''}${plural(lostRequests, 'request')} cut off (open as it exited or at its last report, or handed to it and not taken yet)` : '';
   if (!resetConnections) return requests;
-  return requests ? `${requests} and ${describeReset(resetConnections, 'more ')}` : describeReset(resetConnections);
+  const reset = isLastReport ? describeResetAtLastReport(resetConnections, requests ? 'more ' : '') : describeReset(resetConnections, requests ? 'more ' : '');
+  return requests ? `${requests} and ${reset}` : reset;
+}
+
+/**
+ * A killed worker's connections, as its last report counted them (a SIGKILL leaves it no count
+ * at its exit): at least that many, and idle only then. A hung worker's clients kept sending on
+ * them (ops tester t60: `4 open connections reset (idle keep-alive connections ...)`,
+ * `lostRequests=0`, for 2 requests lost).
+ */
+function describeResetAtLastReport(connections: number, more: string): string {
+  return (
+    `at least ${connections} ${more}open connection${connections === 1 ? '' : 's'} reset, with no request on ${connections === 1 ? 'it' : 'them'} at its last report: ` +
+    'a request sent on one since (as to a hung worker) is lost too, and in no count'
+  );
 }
 
 /**

@@ -102,12 +102,15 @@ export async function runScriptCleanup({ signal, isDelivered, startedAt, deadlin
   process.once('exit', () => {
     process.exitCode = 1;
   });
+  // A server still listening at the deadline was never closed: the listener did not clean up, and
+  // the requests open then are not what held it (ops tester t60: a no-op SIGTERM listener).
+  const listening = servers.listening;
   const cut = servers.cutOff() + servers.closedResponses;
   const timeoutMs = Math.max(0, deadline - startedAt);
   if (cut > 0) tell(kRequestsCutNotice, { openRequests: cut, timeoutMs });
   // Output its reader took nothing of (a full pipe) keeps a Node process alive: most likely what
   // held it past the deadline, not its listener (retest t57 R6, H553).
   const held = heldOutputBytes();
-  tell(kDestroyFailedNotice, held > 0 ? { timeoutMs, heldOutputBytes: held } : { timeoutMs });
+  tell(kDestroyFailedNotice, { timeoutMs, ...(held > 0 ? { heldOutputBytes: held } : {}), ...(listening > 0 ? { serversListening: listening } : {}) });
   return 1;
 }

@@ -82,6 +82,11 @@ export class TrackedServer {
   /** HTTP/2 only: set once the drain began releasing sessions (after its gate, if any). */
   #isReleasing = false;
 
+  /** Whether the server still listens: no close() was called on it (a script's listener that closes nothing). */
+  get isListening(): boolean {
+    return this.#server.listening;
+  }
+
   constructor(server: NetServer, onChange: () => void = () => {}, onServe: () => void = () => {}, onBegin: () => void = () => {}) {
     this.#server = server;
     this.#onChange = onChange;

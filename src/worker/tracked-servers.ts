@@ -123,6 +123,11 @@ export class TrackedServers {
     return this.#servers.reduce((sum, server) => sum + server.openRequests, 0);
   }
 
+  /** How many of the servers still listen: none was closed by a script's own stop listener. */
+  get listening(): number {
+    return this.#servers.filter((server) => server.isListening).length;
+  }
+
   /** Open connections with no request known on them, on every server (see `TrackedServer.idleConnections`). */
   get idleConnections(): number {
     return this.#servers.reduce((sum, server) => sum + server.idleConnections, 0);

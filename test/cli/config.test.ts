@@ -205,7 +205,9 @@ describe('config file errors', () => {
     ['clusterkit.config.cjs', "module.exports = { apps: [{ script: 'server.mjs', shutdownTimeout: '10x' }] };", /^"apps\[0\]\.shutdownTimeout" must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "env": { "A": { "b": 1 } } }] }', /^"apps\[0\]\.env\.A" must be a string, a number or a boolean\. Received an object\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs" }, { "script": "server.mjs" }] }', /^"apps\[1\]" has the name "server", like "apps\[0\]"; each app needs its own name\./],
-    ['clusterkit.config.json', '{ "apps": [] }', /^"apps" must be a non-empty array of apps\. Received an array\./],
+    ['clusterkit.config.json', '{ "apps": [] }', /^"apps" must be a non-empty array of apps\. Received an empty array\./],
+    // A byte order mark first (a Windows editor's) is read past, as Node's require() does (H593): before, "not valid JSON: Unexpected token ''".
+    ['clusterkit.config.json', '\uFEFF{ "apps": [{ "script": "server.mjs", "wrkers": 2 }] }', /^Unknown key "apps\[0\]\.wrkers"\. Did you mean "workers"\?/],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "a/b" }] }', /^"apps\[0\]\.name" is not a cluster name \(received "a\/b"\): it has a "\/"; .* Try "a-b"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "cwd": "nowhere" }] }', /^"apps\[0\]\.cwd": no such directory: /],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "envFile": "missing.env" }] }', /^"apps\[0\]\.envFile": cannot read \S+\/missing\.env \(ENOENT\)\./],
@@ -255,7 +257,7 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "services": [] }', /^2 problems:\n {2}- Unknown key "services"\. Known keys: apps\.\n {2}- "apps" must be a non-empty array of apps\. Received undefined\.\n/],
   ];
 
-  it('[H39] exits 2 naming the key and the file, for each kind of mistake and each kind of file (every problem of a file at once)', async () => {
+  it('[H39][H593] exits 2 naming the key and the file, for each kind of mistake and each kind of file (every problem of a file at once)', async () => {
     const runtime = runtimeDir();
     const projects = kBad.map(([file, content]) => tempProject({ 'server.mjs': kServer, [file]: content }));
     const results = await Promise.all(projects.map((project) => cli(['run'], { runtime, cwd: project })));

@@ -97,7 +97,7 @@ describe('clusterkit run: log files that are FIFOs, deleted, or named twice', ()
     }, undefined, 'the WARN');
     expect(run.stderr()).toContain(`the log file ${log} is gone (deleted, or its directory removed) and cannot be created again (ENOENT): it gets no lines until it can`);
     const shown = await cli(['show', 'gone'], { runtime });
-    expect(shown.stdout).toMatch(new RegExp(`^log files +both to ${log.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(PM2: log_file; failing since \\d{4}-\\d\\d-\\d\\dT\\S+ \\(ENOENT\\): it gets no lines \\(its directory is gone: create it again \\(mkdir -p\\)\\); SIGUSR2 or fixing the path reopens it\\); SIGUSR2`, 'm'));
+    expect(shown.stdout).toMatch(new RegExp(`^log files +all of them to ${log.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} \\(PM2: log_file; failing since \\d{4}-\\d\\d-\\d\\dT\\S+ \\(ENOENT\\): it gets no lines \\(its directory is gone: create it again \\(mkdir -p\\)\\); SIGUSR2 or fixing the path reopens it\\); SIGUSR2`, 'm'));
     const json = await cli(['show', 'gone', '--json'], { runtime });
     const { logFiles } = (JSON.parse(json.stdout) as { settings: { logFiles: { states: Array<{ path: string; state: string; code?: string }> } } }).settings;
     expect(logFiles.states).toEqual([{ path: log, state: 'failing', since: expect.any(String), code: 'ENOENT' }]);

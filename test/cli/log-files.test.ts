@@ -119,7 +119,7 @@ http.createServer((request, response) => {
     const shown = await cli(['show', 'eco'], { runtime });
     expect(shown.code).toBe(0);
     const logs = join(project, 'app', 'logs');
-    expect(shown.stdout).toMatch(new RegExp(`^log files +stdout to ${logs}/eco-out\\.log \\(PM2: out_file\\), stderr to ${logs}/eco-err\\.log \\(PM2: error_file\\), both to ${logs}/eco\\.log \\(PM2: log_file\\); SIGUSR2 to the primary reopens them$`, 'm'));
+    expect(shown.stdout).toMatch(new RegExp(`^log files +the workers' stdout and the primary's info lines to ${logs}/eco-out\\.log \\(PM2: out_file\\), the workers' stderr and the primary's warnings and errors to ${logs}/eco-err\\.log \\(PM2: error_file\\), all of them to ${logs}/eco\\.log \\(PM2: log_file\\); SIGUSR2 to the primary reopens them$`, 'm'));
     process.kill(run.child.pid!, 'SIGTERM');
     expect(await run.exited()).toBe(0);
     // No warning of the log keys: each is used (merge_logs is what clusterkit does).

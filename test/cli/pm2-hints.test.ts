@@ -234,6 +234,14 @@ describe("PM2's ecosystem keys", () => {
 });
 
 describe('flag names in messages from the library', () => {
+  it('[H588] a reload asked for by a watch that a config file set names its key, as a cron reload\'s line does', () => {
+    // Newcomer t60: `rolling reload started: a change under --watch asked for it` with no --watch typed.
+    expect(inFlagNames('rolling reload started: a change under --watch asked for it', { watch: 'watch in ecosystem.config.cjs' })).toBe(
+      'rolling reload started: a change under --watch (watch in ecosystem.config.cjs) asked for it',
+    );
+    expect(inFlagNames('rolling reload started: a change under --watch asked for it')).toBe('rolling reload started: a change under --watch asked for it');
+  });
+
   it('[H146] rewrites the phrasings the library uses, and nothing else; a value from a config file is named by its key too', () => {
     expect(inFlagNames('The "count" option must be at most 2, the "maxWorkers" option (raise it to run more workers). Received 100000'))
       .toBe('The worker count must be at most 2, the --max-workers value (raise it to run more workers). Received 100000');
@@ -248,6 +256,7 @@ describe('flag names in messages from the library', () => {
     );
     // The dot is a dot: no other option name matches through it.
     expect(inFlagNames('(restartXmaxRestarts)')).toBe('(restartXmaxRestarts)');
+
     expect(inFlagNames('Worker 3 (slot 0) was not ready within 30000 ms (option "readyTimeoutMs"), so it was killed.')).toBe(
       'Worker 3 (slot 0) was not ready within 30000 ms (option --ready-timeout), so it was killed.',
     );

@@ -75,7 +75,7 @@ describe('clusterkit run: requests cut off at the shutdown deadline', () => {
     const scale = await cli(['scale', 'cutscale', '1'], { runtime, ms: 30_000 });
     expect(scale.code).toBe(3);
     // [H578] The cause, as stop says it (before, ops t59: "(see the cluster's log)").
-    expect(scale.stdout).toMatch(/^scaled cutscale to 1 worker \(pids \d+\), but \d+ requests? cut off and 1 stopped worker did not stop cleanly \(requests still open at its shutdown deadline were cut off, so it exited with code 1; raise the shutdown timeout if they take longer\)\n$/);
+    expect(scale.stdout).toMatch(/^scaled cutscale to 1 worker \(pid \d+\), but \d+ requests? cut off and 1 stopped worker did not stop cleanly \(requests still open at its shutdown deadline were cut off, so it exited with code 1; raise the shutdown timeout if they take longer\)\n$/);
     // The cluster's log gives the cut its context: the scale, then how it went.
     // (waited for: the cluster's stderr may arrive after the answer on the control socket)
     await run.waitFor(/\[cutscale\] scaling from 2 to 1 worker from=2 to=1\n(.*\n)*.*cut off \d+ requests? still open at its shutdown deadline/);

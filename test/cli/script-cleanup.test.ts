@@ -66,7 +66,8 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     const stop = await cli(['stop', 'stuckline'], { runtime, ms: 30_000 });
     expect(stop).toMatchObject({
       code: 3,
-      stdout: "stopped stuckline: 0 workers stopped gracefully, 1 did not stop cleanly (the script's SIGINT listener ran but did not end the process within the worker's own deadline, so it exited with code 1)\n",
+      // Its server still listened at the deadline (H591): the listener closed nothing.
+      stdout: "stopped stuckline: 0 workers stopped gracefully, 1 did not stop cleanly (the script's SIGINT listener closed no server and did not end the process by the worker's own deadline, so it exited with code 1; end it with server.close(() => process.exit(0)))\n",
     });
     await expect(run.exited(30_000)).resolves.toBe(1);
   });
@@ -174,6 +175,23 @@ describe('clusterkit run: a plain script with its own cleanup', () => {
     expect(run.stdout()).toMatch(/\[late:1\] closed \d+\n/);
     expect(run.stderr()).toMatch(/\[late\] WARN worker 1 did not stop cleanly: it exited with code 1 /);
     expect(run.stderr()).not.toMatch(/\[late\] worker 1 stopped /);
+  });
+
+  it('[H591] a listener that closes nothing, with a request open at the deadline: the lines and the stop blame the listener, not the open request', async () => {
+    const { runtime, run, port } = await startCleanupScript('noop', { CLEANUP: 'hang' });
+    const stuck = get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error);
+    await run.waitFor(/request \d+/);
+    const stop = await cli(['stop', 'noop'], { runtime, ms: 30_000 });
+    // Ops t60, before: "(requests still open at its shutdown deadline were cut off ...; raise the
+    // shutdown timeout if they take longer)" and "the listener itself is not at fault".
+    expect(stop.stdout).toBe(
+      "stopped noop: 0 workers stopped gracefully, 1 did not stop cleanly (the script's SIGINT listener closed no server and did not end the process by the worker's own deadline, so it exited with code 1; " +
+        'end it with server.close(() => process.exit(0))), 1 request cut off\n',
+    );
+    await expect(stuck).resolves.toHaveProperty('code', 'ECONNRESET');
+    await expect(run.exited(30_000)).resolves.toBe(1);
+    expect(run.stderr()).not.toContain('the listener itself is not at fault');
+    expect(run.stderr()).toMatch(/\[noop\] WARN worker 1: .* The listener must end the process once its cleanup is done \(server\.close\(\(\) => process\.exit\(0\)\)\), or be left out/);
   });
 
   it('[H65] under busy keep-alive clients, a reload of the script with the documented cleanup loses no request: its own server.close() releases idle connections after a grace, not at once (at most one reused-connection reset, which clients retry, on a starved machine)', async () => {

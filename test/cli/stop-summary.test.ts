@@ -83,6 +83,30 @@ describe('clusterkit run: how the stop went', () => {
     await waitUntilGone(pids);
   });
 
+  it('[H589] a second SIGTERM to the primary alone (kill -TERM <pid>, twice): the kill lines name the forced stop, and no "shutdown complete" follows; exit 143', async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const run = startCli(['run', 'test/fixtures/cli-slow-server.mjs', '-w', '2', '--name', 'forced2'], { runtime, env: { PORT: String(port) } });
+    await run.waitFor(/service forced2 started: 2 workers/);
+    const pids = readyPids(run);
+    const requests = [0, 1, 2, 3].map(() => get(`http://127.0.0.1:${port}/?ms=60000`, 60_000).catch((error: Error) => error));
+    await run.waitFor(/(?:[\s\S]*?request \d+){4}/);
+    process.kill(run.child.pid!, 'SIGTERM');
+    await run.waitFor(/shutting down signal=/);
+    const firstAt = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, firstAt + kRepeatWindowMs + 50 - Date.now())));
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(143);
+    expect(run.stderr()).toMatch(/ERROR a second SIGTERM forced the stop: 2 workers killed/);
+    for (const request of requests) await expect(request).resolves.toHaveProperty('code', 'ECONNRESET');
+    // Ops t60: "worker 1 was killed (SIGKILL) by the primary at the shutdown timeout" 1.5 s into a
+    // 10 s timeout, then "shutdown complete", where events.md says none follows a forced stop.
+    expect(run.stderr()).not.toContain('shutdown complete');
+    expect(run.stderr()).not.toContain('at the shutdown timeout');
+    for (const line of run.stderr().split('\n').filter((text) => /worker \d+ was killed/.test(text))) expect(line).toContain('a second SIGTERM forced the stop');
+    await waitUntilGone(pids);
+  });
+
   it('[F55] under coreutils timeout, a SIGTERM to timeout reaches the primary twice (directly, then through its group): one graceful stop, exit 0', async () => {
     const runtime = runtimeDir();
     const port = await freePort();

@@ -242,7 +242,7 @@ describe('dashboard server', () => {
     expect(cut.status).toBe(200);
     expect(JSON.parse(cut.body)).toEqual({
       count: 1, pids: [1001], unclean: 2, requestsCut: 5,
-      message: "scaled web to 1 worker (pids 1001), but 5 requests cut off and 2 stopped workers did not stop cleanly (see the cluster's log)",
+      message: "scaled web to 1 worker (pid 1001), but 5 requests cut off and 2 stopped workers did not stop cleanly (see the cluster's log)",
     });
     const clean = await request(port, '/api/scale', { method: 'POST', headers: bearer, body: '{"count":2}' });
     expect(JSON.parse(clean.body)).toMatchObject({ requestsCut: 0, unclean: 0, message: 'scaled web to 2 workers (pids 1001, 1002)' });

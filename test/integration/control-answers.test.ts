@@ -37,11 +37,27 @@ describe('control answers', () => {
     await primary.start();
     const status = clusterStatus(primary, { name: 'web', script: 'app.js', startedAt: Date.now(), targetWorkers: () => 1 });
     expect(describeScale('web', 1, { ...status, workers: [...status.workers, ...status.workers.map((worker) => ({ ...worker, id: worker.id + 10, state: 'stopping' as const }))] })).toBe(
-      `scaled web to 1 worker (pids ${primary.workers[0]!.pid})`,
+      `scaled web to 1 worker (pid ${primary.workers[0]!.pid})`,
     );
     // Overtaken by a later scale, or by a shutdown: said, rather than a count the cluster no longer has.
-    expect(describeScale('web', 1, { ...status, targetWorkers: 3 })).toBe(`scaled web to 1 worker (pids ${primary.workers[0]!.pid}); a later scale asks for 3 workers`);
-    expect(describeScale('web', 1, { ...status, state: 'stopping', workers: [] })).toBe('scaled web to 1 worker (pids none); since then, the cluster began shutting down');
+    expect(describeScale('web', 1, { ...status, targetWorkers: 3 })).toBe(`scaled web to 1 worker (pid ${primary.workers[0]!.pid}); a later scale asks for 3 workers`);
+    expect(describeScale('web', 1, { ...status, state: 'stopping', workers: [] })).toBe('scaled web to 1 worker (no worker); since then, the cluster began shutting down');
+  });
+
+  it('[H586] a scale\'s answer says "pid" for one, and labels a slot whose worker is not ready yet (a restart in its back-off)', async () => {
+    const primary = testPrimary({ workerCount: 1 });
+    await primary.start();
+    const status = clusterStatus(primary, { name: 'web', script: 'app.js', startedAt: Date.now(), targetWorkers: () => 3 });
+    const ready = status.workers[0]!;
+    // Newcomer t60: "scaled api to 1 worker (pids 1493)"; "(pids 2907, 2908, 2910)" with 2907 a restart not ready yet.
+    const workers = [
+      { ...ready, slot: 0, state: 'starting' as const, pid: 2907 },
+      { ...ready, id: 8, slot: 1, pid: 2908 },
+      { ...ready, id: 9, slot: 2, pid: 2910 },
+    ];
+    expect(describeScale('api', 3, { ...status, workers })).toBe('scaled api to 3 workers (pids 2907 (starting), 2908, 2910)');
+    expect(describeScale('api', 1, { ...status, targetWorkers: 1, workers: [{ ...ready, pid: 1493 }] })).toBe('scaled api to 1 worker (pid 1493)');
+    expect(describeScale('api', 1, { ...status, targetWorkers: 1, workers: [{ ...ready, pid: 1493 }], stops: { unclean: 0, requestsCut: 0, already: true } })).toBe('api already has a target of 1 worker: nothing to do (pid 1493)');
   });
 
   it('[H201] scales that overlap: the answer says a later scale was asked, with the workers labelled, and a superseded scale-up as such', async () => {

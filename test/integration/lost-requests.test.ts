@@ -198,10 +198,10 @@ describe('a worker killed by the hang detection', () => {
     expect(await blocked).toBe('ECONNRESET');
     await Promise.all(idle.map((client) => client.closed));
     const cutText =
-      lost === 1 ? 'at least 1 request cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\) and 3 more open connections reset' : '3 open connections reset';
+      lost === 1 ? 'at least 1 request cut off \\(open as it exited or at its last report, or handed to it and not taken yet\\) and at least 3 more open connections reset' : 'at least 3 open connections reset';
     expect(text()).toMatch(
       new RegExp(
-        `WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms(?:, \\d+ ms of them while the primary itself was blocked)?; ${cutText} \\(idle keep-alive connections: a request already sent on one is lost too\\) .*lostRequests=${lost} resetConnections=3`,
+        `WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms(?:, \\d+ ms of them while the primary itself was blocked)?; ${cutText}, with no request on them at its last report: a request sent on one since \\(as to a hung worker\\) is lost too, and in no count .*lostRequests=${lost} resetConnections=3`,
       ),
     );
     expect(text()).not.toContain(`worker ${worker!.id}'s kill`);
@@ -209,7 +209,7 @@ describe('a worker killed by the hang detection', () => {
     expect(log.read().events.filter((entry) => entry.type === 'workerRequestsCut' && entry.workerId === worker!.id)).toEqual([expect.objectContaining({ openRequests: lost, resetConnections: 3 })]);
   });
 
-  it('[H367] a kill that cut no request but reset idle connections is recorded as a cut too', async () => {
+  it('[H367][H590] a kill that cut no request but reset idle connections is recorded as a cut too, its line saying they were idle only at its last report', async () => {
     const { logger, text } = capturedLogger();
     const port = await freePort();
     // The tester's app: it answers, then blocks its loop a moment later, every request done.
@@ -230,6 +230,10 @@ describe('a worker killed by the hang detection', () => {
     await Promise.all(idle.map((client) => client.closed));
     await until(() => log.read().events.some((entry) => entry.type === 'workerRequestsCut' && entry.workerId === worker!.id), 20_000, 'the recorded cut');
     expect(text()).toMatch(new RegExp(`WARN worker ${worker!.id} was killed \\(SIGKILL\\) by the primary: it did not answer heartbeats for \\d+ ms(?:, \\d+ ms of them while the primary itself was blocked)?; .*open connections? reset`));
+    // Ops t60: "4 open connections reset (idle keep-alive connections ...)", lostRequests=0, where a
+    // hung worker's clients had sent 2 requests on them: idle at its last report only, at least that many.
+    expect(text()).toMatch(new RegExp(`by the primary: it did not answer heartbeats for .*; at least ${event.resetConnections} open connections reset, with no request on them at its last report: a request sent on one since \\(as to a hung worker\\) is lost too, and in no count`));
+    expect(text()).not.toContain('idle keep-alive connections');
   });
 });
 

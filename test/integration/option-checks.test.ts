@@ -143,6 +143,19 @@ describe('option checks', () => {
     await expect(primary.reload({ requestedBy: 'call' })).rejects.toMatchObject({ name: 'InvalidStateError' });
   });
 
+  it('[H592] listenHealth() and listenSticky() refuse a missing port, and say what a port is for every bad one', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    const port = { name: 'InvalidOptionError', code: 'ERR_INVALID_OPTION', option: 'port' };
+    // Hostile t60, before: listenHealth() threw a bare TypeError ("reading 'role'"); listenHealth({})
+    // listened on a random port, unsaid; port -1 said "at most Number.MAX_SAFE_INTEGER".
+    for (const options of [undefined, {}, { port: -1 }, { port: 'x' }, { port: 1.5 }, { port: 70_000 }]) {
+      const value = (options as { port?: unknown } | undefined)?.port;
+      const message = `The "port" option must be a port number from 0 to 65535 (0: any free port). Received ${value === undefined ? 'undefined' : JSON.stringify(value)}`;
+      await expect(primary.listenHealth(options as never)).rejects.toMatchObject({ ...port, message: expect.stringContaining(message) });
+      await expect(primary.listenSticky(options as never)).rejects.toMatchObject({ ...port, message: expect.stringContaining(message) });
+    }
+  });
+
   it('[H22] refuses unknown keys in every per-call options object, with the nearest known one', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();

@@ -133,7 +133,7 @@ describe('scales during a reload and each other', () => {
       expect(text()).toMatch(/\[t\] scaling from 3 to 1 worker complete: 2 workers stopped before they were ready \(the lines above say how\) from=3 to=1 graceful=0 failed=0 killed=0 notStarted=2\n/);
       expect(stops).toMatchObject({ unclean: 0, requestsCut: 0, notStarted: 2 });
       const status = clusterStatus(primary, { name: 'sc', script: 'app.js', startedAt: Date.now(), targetWorkers: () => 1 });
-      expect(describeScale('sc', 1, { ...status, stops })).toBe(`scaled sc to 1 worker (pids ${primary.workers[0]!.pid}), 2 workers stopped before they were ready`);
+      expect(describeScale('sc', 1, { ...status, stops })).toBe(`scaled sc to 1 worker (pid ${primary.workers[0]!.pid}), 2 workers stopped before they were ready`);
     } finally {
       completes.stop();
       forks.stop();

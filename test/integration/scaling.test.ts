@@ -38,6 +38,28 @@ describe('named workers and scaling', () => {
     await expect(primary.shutdown()).resolves.toMatchObject({ graceful: [cache] });
   });
 
+  it('[H587] a scale-down that stops a named worker says so: its name is free, and the scale-up after it starts unnamed workers', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const warnings: Error[] = [];
+    primary.on('error', (error) => warnings.push(error));
+    await primary.start();
+    const [cache] = await primary.fork({ name: 'cache' });
+    expect(cache!.slot).toBe(2);
+    // Newcomer t60: `clusterkit scale app 1` stopped "cache" without a word, then every sendTo('cache') failed.
+    await primary.scale(1);
+    expect(warnings).toEqual([expect.objectContaining({ name: 'NamedWorkerStoppedError', code: 'ERR_NAMED_WORKER_STOPPED', names: ['cache'], from: 3, to: 1 })]);
+    expect(warnings[0]!.message).toBe(
+      'Scaling from 3 to 1 worker stopped the named worker "cache": a scale-down stops the highest slots first, named or not. ' +
+        'Its name is free from now on: sendTo() and workerByName() find no worker by it, and a later scale-up starts unnamed workers. ' +
+        'Start it again with fork({ name }), or keep named workers out of scale(): fork them before scaling the others, or scale to a count that keeps their slots.',
+    );
+    expect(primary.workerByName('cache')).toBeUndefined();
+    // A scale-down of unnamed workers only says nothing.
+    await primary.scale(3);
+    await primary.scale(2);
+    expect(warnings).toHaveLength(1);
+  });
+
   it('scales up and down gracefully, reusing slot numbers', async () => {
     const primary = testPrimary({ workerCount: 2 });
     await primary.start();

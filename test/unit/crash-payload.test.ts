@@ -43,8 +43,12 @@ describe('$crash payload', () => {
     expect(own).toMatchObject({ origin: 'unhandledRejection', name: 'RangeError', message: 'r', location: expect.stringMatching(/crash-payload\.test\.ts:\d+:\d+$/) });
   });
 
-  it('[H103] says the error in a phrase: name, message without its final period, where', () => {
+  it('[H103][H594] says the error in a phrase: name, message without its final period, where', () => {
     expect(describeUncaughtError({ origin: 'uncaughtException', name: 'TypeError', message: 'x is undefined.', location: '/srv/a.js:3:7' })).toBe('an uncaught TypeError: x is undefined at /srv/a.js:3:7');
     expect(describeUncaughtError({ origin: 'unhandledRejection', name: 'Error', message: 'gone' })).toBe('an unhandled rejection with Error: gone');
+    // [H594] After a message of several sentences, the place is the throw's, not the last sentence's (newcomer t60).
+    expect(describeUncaughtError({ origin: 'unhandledRejection', name: 'NoWorkerAvailableError', message: 'No live worker named "cache". Ask a handler of the primary\'s.', location: '/srv/app.ts:21:57' })).toBe(
+      'an unhandled rejection with NoWorkerAvailableError: No live worker named "cache". Ask a handler of the primary\'s (thrown at /srv/app.ts:21:57)',
+    );
   });
 });

@@ -4,6 +4,7 @@
  * or a slot that may be one.
  */
 import { describe, expect, it } from '@jest/globals';
+// @ts-expect-error plain JavaScript served to the browser, no declarations
 import { describeEvent } from '../../src/cli/dashboard/page/timeline.js';
 import { BackpressureError, StoreFullError, StoreWatchLimitError } from '../../src/errors.js';
 import { plural } from '../../src/plural.js';

@@ -151,7 +151,7 @@ function checkApps(raw: unknown, file: string, isNamedEcosystem: boolean, unread
   rejectUnknownKeys(raw, isPm2 ? ['apps', 'deploy'] : ['apps'], '', problems);
   const fileWarnings = isPm2 && raw.deploy !== undefined ? [`PM2's "deploy" has no equivalent, and is not used: ${kPm2KeysWithoutEquivalent.deploy}.`] : [];
   if (!Array.isArray(apps) || apps.length === 0 || apps.length > kMaxApps) {
-    problems.add(new UsageError(Array.isArray(apps) && apps.length > 0 ? `"apps" has ${apps.length} apps; the limit is ${kMaxApps}.` : `"apps" must be a non-empty array of apps. Received ${describe(apps)}.`));
+    problems.add(new UsageError(Array.isArray(apps) && apps.length > 0 ? `"apps" has ${apps.length} apps; the limit is ${kMaxApps}.` : `"apps" must be a non-empty array of apps. Received ${Array.isArray(apps) ? 'an empty array' : describe(apps)}.`));
     problems.throwIfAny();
   }
   const list = apps as unknown[];

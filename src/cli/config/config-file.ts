@@ -122,7 +122,9 @@ function commonJsInModuleHint(path: string, reason: string): string {
 }
 
 function loadJson(path: string): unknown {
-  const text = readSmallFile(path, kMaxJsonBytes, 'The config file');
+  // A byte order mark first (Windows editors save one) is no mistake: Node's require() of a .json
+  // file drops it too (hostile t60: refused as "Unexpected token ''", the token invisible).
+  const text = readSmallFile(path, kMaxJsonBytes, 'The config file').replace(/^\uFEFF/, '');
   let value: unknown;
   try {
     value = JSON.parse(text) as unknown;

@@ -19,7 +19,7 @@ export interface ScaleAnswer extends StopOutcome {
   readonly count: number;
   /** The pids of the workers after the scale. */
   readonly pids: number[];
-  /** `scaled web to 1 worker (pids 3775)`, or what went wrong. */
+  /** `scaled web to 1 worker (pid 3775)`, or what went wrong. */
   readonly message: string;
 }
 

@@ -16,7 +16,7 @@
  * worker a connection is closed at once (as with no ready worker), and reported (`stickyRefused`).
  */
 import net, { type AddressInfo, type Socket } from 'node:net';
-import { InvalidOptionError, ShutdownInProgressError } from '../../errors.js';
+import { ShutdownInProgressError } from '../../errors.js';
 import { integerOption, knownOptions, portOption, stringOption, workerNameOption } from '../../validate.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { clientKey, RendezvousHash } from './rendezvous.js';
@@ -270,7 +270,6 @@ function hasHandle(socket: Socket): boolean {
 
 function normalizeStickyOptions(input: StickyOptions): Required<Omit<StickyOptions, 'host' | 'role'>> & { host: string | undefined; role: string | undefined } {
   const options = knownOptions(input, ['port', 'host', 'backlog', 'role'], 'listenSticky options');
-  if (options.port === undefined) throw new InvalidOptionError('port', 'a port number (0 for any free port)', undefined);
   return {
     port: portOption(options.port),
     host: stringOption(options.host, 'host'),

@@ -3,7 +3,7 @@
  * serialized by state: nothing forks after shutdown began, a second shutdown or reload returns
  * the first one's promise, and a reload during shutdown is refused.
  */
-import { CrashLoopError, HookTimeoutError, InvalidOptionError, PrimaryBlockedError, InvalidStateError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
+import { CrashLoopError, HookTimeoutError, InvalidOptionError, PrimaryBlockedError, InvalidStateError, NamedWorkerStoppedError, ReloadInProgressError, ShutdownInProgressError } from '../../errors.js';
 import { settleWithin } from '../../wait.js';
 import { deferred, type Deferred } from '../../deferred.js';
 import { toError } from '../../to-error.js';
@@ -140,6 +140,8 @@ export class PrimaryLifecycle {
   readonly #scaledAwayBy = new WeakMap<Slot, number>();
   /** The slots a scale-up under way adds: a stop during it reports their unready workers as `notStarted`. */
   #scalingSlots: readonly Slot[] | undefined;
+  /** Set by `forceStop`: the exit follows, and the shutdown under way reports nothing more. */
+  #isForced = false;
   /** The signal that started the shutdown (set with `#shutdown`; undefined for a call): `shutdownForced` names it. */
   #shutdownSignal: NodeJS.Signals | undefined;
   #reload: Promise<void> | undefined;
@@ -345,6 +347,9 @@ export class PrimaryLifecycle {
     for (const record of records) pool.retire(record.slot, new InvalidStateError(`${record.describe()} was stopped before it was ready.`));
     // Recorded (the target is `count`): a listener's call sees this scale (H406).
     emit('scale', { from, to: count });
+    // A named worker in a high slot goes like any other: said, as its name is gone with it (t60).
+    const names = surplus.flatMap((slot) => (slot.spec.name === undefined ? [] : [slot.spec.name])).reverse();
+    if (names.length > 0) this.#context.reportWarning(new NamedWorkerStoppedError(names, count, from));
     const { shutdownTimeoutMs, gradualDrainMs } = this.#context.options;
     // The replaced workers draining there are the reload's (or replacement's) to count.
     const starting = others.filter((record) => !record.stopRequested);
@@ -363,6 +368,7 @@ export class PrimaryLifecycle {
 
   /** Kills every worker at once, says so (`shutdownForced`) and exits: a stop signal during the shutdown. */
   forceStop(signal: NodeJS.Signals): never {
+    this.#isForced = true;
     return forceStop(this.#context, signal, this.#shutdownSignal);
   }
 
@@ -553,7 +559,9 @@ export class PrimaryLifecycle {
     this.#uninstallSignals?.();
     this.#uninstallSignals = undefined;
     pool.flushWarnings();
-    emit('shutdownComplete', report);
+    // A forced stop said how it ended (shutdownForced), and no shutdownComplete follows it
+    // (events.md): under clusterkit run the exit waits for output, and this came after (ops t60).
+    if (!this.#isForced) emit('shutdownComplete', report);
     await this.#runHooks('end', timeoutMs);
     return report;
   }

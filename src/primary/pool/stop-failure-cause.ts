@@ -60,6 +60,12 @@ function killCause(record: WorkerRecord, { its, it }: Words): string | undefined
 
 function stopFailureCause(record: WorkerRecord, words: Words): string | undefined {
   const { its, it } = words;
+  // A script's listener that left its server listening closed nothing: the requests open at the
+  // deadline did not hold it, and a longer timeout would not help (ops tester t60).
+  if (record.wasListeningAtDeadline && record.cleanupSignal !== undefined) {
+    // Within the 200 characters a stop's line takes of a cause (control-outcome.ts causeOf).
+    return `the script's ${record.cleanupSignal} ${words.listener} closed no server and did not end ${words.process} by ${words.worker} own deadline, so ${it} exited with code 1; end it with server.close(() => process.exit(0))`;
+  }
   // Requests (or message handlers) cut off come first: the stop's own count says how many. Cut
   // at its own deadline, and nothing else wrong, that is the cause (H367: two such workers read
   // "requests cut off, _destroy timed out or threw, a kill, or a non-zero exit").

@@ -203,7 +203,8 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
       // A claim: told at the exit it announces (code 1), not before (worker-pool.ts, H219).
       if ('timeoutMs' in payload) {
         const { cleanupSignal: signal } = record;
-        const { timeoutMs, reservedMs, shortenedBy, heldOutputBytes } = payload;
+        const { timeoutMs, reservedMs, shortenedBy, heldOutputBytes, serversListening } = payload;
+        record.wasListeningAtDeadline = signal !== undefined && serversListening !== undefined;
         // Its deadline began at the primary's ask at the earliest (or at a signal it got a
         // little before): a longer one than the time since is not what happened (H221).
         const elapsedMs = Date.now() - (record.askedToStopAt ?? Date.now());
@@ -215,7 +216,8 @@ export function registerStopNotices({ pool, system, emit }: Pick<PrimaryContext,
           if (isBeyond) system.reportDropped(record, 'out-of-range', kDestroyFailedNotice);
           // The requests its script's listener was most likely waiting for (server.close() waits for them), cut at the deadline (H399).
           const { requestsCut, requestsCutAtMs } = record;
-          const waited = signal !== undefined && requestsCut !== undefined && requestsCutAtMs !== undefined ? { openRequests: requestsCut } : {};
+          // Not when a server still listened at the deadline: the listener closed nothing, and is at fault (ops t60).
+          const waited = signal !== undefined && serversListening === undefined && requestsCut !== undefined && requestsCutAtMs !== undefined ? { openRequests: requestsCut } : {};
           // Its output its reader took nothing of, which held the script's process (H553).
           const held = signal !== undefined && heldOutputBytes !== undefined ? { heldOutputBytes } : {};
           emit('workerDestroyTimeout', { worker: record.handle, timeoutMs, ...(signal ? { signal } : {}), ...(isBeyond ? { elapsedMs } : {}), ...slice, ...waited, ...held });

@@ -466,6 +466,8 @@ export class WorkerRecord {
   stopRequestsSeen: number | undefined;
   /** Set once it said its `_destroy` failed (`$destroyFailed`): once per stop. */
   hasSaidDestroyFailed = false;
+  /** Its script's stop listener left a server listening at the deadline (`$destroyFailed`'s `serversListening`): it closed nothing. */
+  wasListeningAtDeadline = false;
   /**
    * What its `$destroyFailed` claims, told at its exit, and only if that exit bears it out
    * (a code other than 0, or a signal): a claim followed by an exit with code 0 is forged (H219).

@@ -381,6 +381,14 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         : `; ${inARow} replacements in a row, each soon after its worker started (within restart.stableAfterMs): the limit is below what the worker needs, ` +
           `or it leaks memory from the start. It is replaced each time, after a back-off of ${formatElapsed(delayMs)} (restart.backoff); raise the limit (maxMemoryMb; clusterkit run: --max-memory) or fix the leak`;
     logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow, delayMs }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
+    overMemory.add(worker);
+  });
+  /** Workers replaced for their memory: their replacement's takeover is said as a crash's restart is (ops t60). */
+  const overMemory = new WeakSet<WorkerHandle>();
+  primary.on('slotChange', ({ worker, previous, reason }) => {
+    if (reason !== 'replace' || previous === undefined || !overMemory.has(previous)) return;
+    overMemory.delete(previous);
+    logger.info({ ...ids(worker), previous: previous.id }, `worker ${worker.id} replaces worker ${previous.id} (over the memory limit)`);
   });
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy, openRequests, heldOutputBytes }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';

@@ -13,7 +13,7 @@ afterEach(() => cleanUpCli());
 const kHogScript = `${process.cwd()}/test/fixtures/cli-memory-hog.mjs`;
 
 describe('clusterkit run --max-memory', () => {
-  it('[H152] replaces a worker over the limit again and again while it serves, and says from the third what to change', async () => {
+  it('[H152][H595] replaces a worker over the limit again and again while it serves, says each takeover, and says from the third what to change', async () => {
     const port = await freePort();
     const run = startCli(['run', kHogScript, '-w', '1', '--name', 'hog', '--max-memory', '64M'], { runtime: runtimeDir(), env: { PORT: String(port) } });
     const overLimit = () => run.stderr().match(/WARN worker \d+ over the memory limit.*/g) ?? [];
@@ -41,6 +41,9 @@ describe('clusterkit run --max-memory', () => {
       );
       expect(lines[3]).toContain('; 4 replacements in a row');
       expect(run.stderr()).not.toMatch(/ERROR|no longer replaced|no worker left/);
+      // [H595] Each takeover is said, as a crash's restart is (ops t60: none was).
+      const first = /WARN worker (\d+) over the memory limit/.exec(run.stderr())![1];
+      await until(() => new RegExp(`\\[hog\\] worker \\d+ replaces worker ${first} \\(over the memory limit\\)`).test(run.stderr()), 60_000, 'the replacement line');
     } finally {
       isDone = true;
       await client;

@@ -5,7 +5,7 @@
  * process that grows until it dies, or a silent wait.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readSmallFile } from '../../src/cli/read-small-file.js';
@@ -67,9 +67,15 @@ describe('[H12] files the CLI reads', () => {
     });
   });
 
-  it('[H12] says a script or a config that is not a regular file is not one (not "not found")', async () => {
+  it('[H12][H596] says a script or a config that is not a regular file is not one (not "not found"), nor a link to nothing', async () => {
     const runtime = runtimeDir();
     const project = tempProject({ 'idle.mjs': kIdle });
+    // Hostile t60, before: a link to nothing, or a loop of links, was no config ("put a clusterkit.config.ts in ..."), or "not found" with --config.
+    const brokenLink = tempProject({ 'idle.mjs': kIdle });
+    symlinkSync('/nonexistent-ck.json', join(brokenLink, 'clusterkit.config.json'));
+    const linkLoop = tempProject({ 'idle.mjs': kIdle });
+    symlinkSync(join(linkLoop, 'b.json'), join(linkLoop, 'clusterkit.config.json'));
+    symlinkSync(join(linkLoop, 'clusterkit.config.json'), join(linkLoop, 'b.json'));
     mkdirSync(join(project, 'dir.mjs'));
     const fifoConfig = tempProject({ 'idle.mjs': kIdle });
     fifoIn(fifoConfig, 'clusterkit.config.mjs');
@@ -80,6 +86,9 @@ describe('[H12] files the CLI reads', () => {
       [['run', '--config', '/dev/zero'], project, /^clusterkit: The config file \/dev\/zero is not a regular file \(it is a character device\)\./],
       [['run'], fifoConfig, /^clusterkit: The config file \S+\/clusterkit\.config\.mjs is not a regular file \(it is a FIFO\)\./],
       [['run', '--config', 'c.json'], project, /"apps\[0\]\.script": not a regular file: \/dev\/null/],
+      [['run'], brokenLink, /^clusterkit: The config file \S+\/clusterkit\.config\.json is a symbolic link to "\/nonexistent-ck\.json", which does not exist; point it at the config file, or remove it\./],
+      [['run', '--config', 'clusterkit.config.json'], brokenLink, /^clusterkit: The config file \S*clusterkit\.config\.json is a symbolic link to "\/nonexistent-ck\.json", which does not exist/],
+      [['run'], linkLoop, /^clusterkit: The config file \S+\/clusterkit\.config\.json is a symbolic link in a loop of links; point it at the config file, or remove it\./],
     ];
     const results = await Promise.all(cases.map(([args, cwd]) => cli(args, { runtime, cwd })));
     results.forEach((result, index) => {

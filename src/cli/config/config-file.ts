@@ -6,7 +6,7 @@
  * imports the config's own dependencies (`clusterkit` itself) natively. It is imported only
  * when a `.ts` config is loaded, so other commands never pay for it.
  */
-import { existsSync, statSync, type Stats } from 'node:fs';
+import { existsSync, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { repeatedKey } from '../../control/repeated-key.js';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -50,11 +50,35 @@ export function configNameOf(path: string): { kind: 'config' | 'yaml'; ending: s
 
 /** The config file in `directory`, if there is one. Two of them is an error: which one counts would be a guess. */
 export function findConfigFile(directory: string): string | undefined {
-  const found = kConfigFileNames.map((name) => join(directory, name)).filter((path) => existsSync(path));
+  // A link to nothing (or a loop of links) is the user's config file all the same: said, not
+  // taken for no config at all (hostile t60: "put a clusterkit.config.ts in ...").
+  const found = kConfigFileNames.map((name) => join(directory, name)).filter((path) => existsSync(path) || brokenLinkOf(path) !== undefined);
   if (found.length > 1) {
     throw new UsageError(`${directory} has ${found.length} config files (${found.map((path) => path.slice(directory.length + 1)).join(', ')}); keep one, or choose with --config.`, 'run');
   }
-  return found[0];
+  return found[0] === undefined ? undefined : checkConfigPath(found[0]);
+}
+
+/** `to /gone.json, which does not exist` or `in a loop of links` for a symbolic link that leads nowhere; undefined otherwise. */
+function brokenLinkOf(path: string): string | undefined {
+  try {
+    if (!lstatSync(path).isSymbolicLink()) return undefined;
+  } catch {
+    return undefined;
+  }
+  try {
+    statSync(path);
+    return undefined;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ELOOP') return 'in a loop of links';
+    let target = '';
+    try {
+      target = readlinkSync(path);
+    } catch {
+      // said without it
+    }
+    return `to ${target === '' ? 'a path' : JSON.stringify(target)}, which does not exist`;
+  }
 }
 
 /**
@@ -68,7 +92,11 @@ export function checkConfigPath(path: string, typed = path): string {
   } catch {
     // reported below
   }
-  if (!stats) throw new UsageError(`Config file not found: ${path}${looksLikeCron(typed) ? pm2CronHint(typed) : ''}`, 'run');
+  if (!stats) {
+    const broken = brokenLinkOf(path);
+    if (broken !== undefined) throw new UsageError(`The config file ${path} is a symbolic link ${broken}; point it at the config file, or remove it.`, 'run');
+    throw new UsageError(`Config file not found: ${path}${looksLikeCron(typed) ? pm2CronHint(typed) : ''}`, 'run');
+  }
   if (!stats.isFile()) throw new UsageError(`The config file ${path} is not a regular file (it is ${kindOf(stats)}).`, 'run');
   if (!kLoadable.has(extname(path))) throw new UsageError(`--config must be a .ts, .mts, .cts, .mjs, .js, .cjs or .json file. Received ${path}.`, 'run');
   return path;

@@ -296,6 +296,9 @@ function parseRequest(line: string): ControlRequest {
   if (!Number.isSafeInteger(request.id)) {
     throw new InvalidArgumentError(`A control request needs an "id" that is an integer within ±(2^53 - 1), so its answer can name it. Received ${describeId(request.id)}.`);
   }
+  // 0 (and -0, which JSON writes as 0) names the errors about lines that could not be read: an
+  // answer to a request of that id could not be told from one (hostile t60).
+  if (request.id === 0) throw new InvalidArgumentError('A control request\'s "id" cannot be 0: the errors about lines that could not be read carry it. Use another integer, 1 or more.');
   const repeated = repeatedKey(line, { topLevelOnly: true })?.key;
   if (repeated !== undefined) {
     throw new InvalidArgumentError(`A control request gives ${JSON.stringify(repeated)} twice; JSON would keep the last one, so nothing was run: give each field once.`);

@@ -213,7 +213,7 @@ describe('control protocol', () => {
     await expect(exchange(server.path, ['{"id":1,"command":"status"}'], 1)).resolves.toEqual([{ id: 1, ok: true, result: status }]);
   });
 
-  it('[H31] refuses an id that is not a safe integer before doing anything, answers a last line sent without its newline, and says why it drops an over-long line', async () => {
+  it('[H31][H597] refuses an id that is not a safe integer, or 0, before doing anything, answers a last line sent without its newline, and says why it drops an over-long line', async () => {
     const where = directory();
     const scaled: number[] = [];
     const server = await startControlServer('oddities', { ...handlers, scale: async (count) => (scaled.push(count), { count }) }, where);
@@ -224,6 +224,10 @@ describe('control protocol', () => {
       expect(response).toMatchObject({ id: 0, ok: false, error: { code: 'ERR_INVALID_ARGUMENT', message: expect.stringContaining('needs an "id" that is an integer within') } });
     }
     expect(responses[0]!.error.message).toMatch(/Received Infinity\.$/);
+    expect(scaled).toEqual([]);
+    // [H597] 0 and -0 (written 0 in JSON) name the unreadable lines' errors: refused (hostile t60: answered as id 0).
+    const zero = (await exchange(server.path, ['{"id":0,"command":"scale","count":2}', '{"id":-0,"command":"scale","count":2}'], 2)) as Array<{ id: unknown; error: { message: string } }>;
+    for (const response of zero) expect(response).toMatchObject({ id: 0, ok: false, error: { code: 'ERR_INVALID_ARGUMENT', message: 'A control request\'s "id" cannot be 0: the errors about lines that could not be read carry it. Use another integer, 1 or more.' } });
     expect(scaled).toEqual([]);
 
     // `printf '{"id":1,"command":"status"}' | nc -U`: answered, then the server ends the connection.

@@ -35,7 +35,7 @@ const shared = {
 // bootstrap its workers run. Each is self-contained like dist/index.js; the bootstrap pulls in
 // only the worker side, so a `clusterkit run` worker loads less than a worker importing the
 // whole library. The CLI's optional parts stay runtime dependencies, imported only when used:
-// jiti (2 MB) for a .ts config file, chokidar for --watch.
+// jiti (2 MB) for a .ts config file, chokidar for --watch, picomatch for its ignore globs.
 // The library's two entries share their modules (esbuild's code splitting): `clusterkit/worker`
 // is the worker side alone, and a process that imports both entries gets one of each class.
 const library = await build({
@@ -53,7 +53,7 @@ for (const [entry, outfile, external] of [
   // The bin is small and loads the rest (run-cli.js) once it listens for signals: compiling the
   // whole CLI takes longer than Node's own start, and a signal then was a silent death (H195).
   ['src/cli/main.ts', 'dist/cli/main.js', ['./run-cli.js']],
-  ['src/cli/run-cli.ts', 'dist/cli/run-cli.js', ['jiti', 'chokidar']],
+  ['src/cli/run-cli.ts', 'dist/cli/run-cli.js', ['jiti', 'chokidar', 'picomatch']],
   ['src/cli/worker-main.ts', 'dist/cli/worker-main.js', []],
   // The thread that loads a config file, so a config that never finishes can be stopped.
   ['src/cli/config/config-worker.ts', 'dist/cli/config-worker.js', ['jiti']],

@@ -458,6 +458,33 @@ describe('a root lost without a word from chokidar [H294]', () => {
   });
 });
 
+describe('ignore patterns [H598]', () => {
+  it('[H598] takes PM2\'s globs in ignore_watch, as its watcher matched them, beside names, paths and *.ext', () => {
+    // Explorer t60, before: `data/*` was shown as ignored and matched nothing.
+    const ignored = createIgnoreTest(['/app'], ['data/*', 'uploads/**', '**/*.min.js', 'tmp-*', 'cache/{a,b}', 'logs', 'src/gen', '*.sqlite', '@types'], '/app');
+    const cases: Array<[string, boolean]> = [
+      ['/app/data/x.txt', true],
+      ['/app/data/a/b.txt', true],
+      ['/app/data', false],
+      ['/app/uploads/1/2/3.png', true],
+      ['/app/src/vendor/lib.min.js', true],
+      ['/app/src/lib.js', false],
+      ['/app/tmp-42/a.js', true],
+      ['/app/src/tmp-x.js', true],
+      ['/app/cache/a/k.json', true],
+      ['/app/cache/c/k.json', false],
+      ['/app/logs/x.js', true],
+      ['/app/src/gen/x.js', true],
+      ['/app/src/other/x.js', false],
+      ['/app/db/main.sqlite', true],
+      ['/app/node_modules/@types/x.d.ts', true],
+      ['/app/src/@types/x.d.ts', true],
+      ['/app/src/server.js', false],
+    ];
+    expect(cases.map(([path]) => [path, ignored(path)])).toEqual(cases);
+  });
+});
+
 describe('editor files and save storms [H257]', () => {
   it('[H257] ignores the files editors write beside the edited one, and nothing that looks like code', () => {
     const ignored = createIgnoreTest(['/app'], [], '/app');

@@ -142,7 +142,7 @@ export interface AppConfig {
   timeFormat?: string;
   /** Reload the workers (rolling, zero-downtime) when a file changes: `true` (or `[]`, as in PM2) watches `cwd`; an array, those paths. @default false */
   watch?: boolean | readonly string[];
-  /** More to ignore when watching: names (`'logs'`), paths relative to `cwd` (`'tmp/uploads'`) or `'*.ext'`. @default [] */
+  /** More to ignore when watching: names (`'logs'`), paths relative to `cwd` (`'tmp/uploads'`), `'*.ext'`, or globs (`'data/*'`, `'**\/*.min.js'`, picomatch's, as PM2's `ignore_watch`). @default [] */
   ignoreWatch?: readonly string[];
   /** Quiet time after the last change before the reload starts. @default '300ms' */
   watchDelay?: ConfigDuration;

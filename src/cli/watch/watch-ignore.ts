@@ -6,9 +6,15 @@
  *
  * - a name without a slash (`logs`, `coverage`): any file or directory of that name;
  * - a path relative to the app's cwd (`tmp/uploads`): that entry and everything below it;
- * - `*.ext` (`*.sqlite`): files ending with `.ext`.
+ * - `*.ext` (`*.sqlite`): files ending with `.ext`;
+ * - any other glob (`data/*`, `**\/*.tmp`, `uploads/**`, `{a,b}`), as PM2's `ignore_watch` takes
+ *   them (its watcher, chokidar 3, matched them with picomatch): matched with picomatch against
+ *   the path relative to the app's cwd, and, as a watcher does not go into an ignored
+ *   directory, against each directory above it (explorer tester t60: `data/*` was taken and
+ *   matched nothing).
  */
 import { isAbsolute, relative, sep } from 'node:path';
+import picomatch from 'picomatch';
 
 export type IgnoreTest = (path: string) => boolean;
 
@@ -108,11 +114,23 @@ export function createIgnoreTest(roots: readonly string[], patterns: readonly st
   };
 }
 
+/** What makes a pattern a glob (picomatch's), beyond the `*.ext` form: `@types` and `a+b` stay names. */
+const kGlobCharacters = /[*?[\]{}]|[!+@]\(/;
+
 function parsePattern(pattern: string): (segments: string[], fromCwd: string) => boolean {
   const clean = pattern.replace(/\\/g, '/').replace(/^\.\//, '').replace(/\/+$/, '');
-  if (clean.startsWith('*') && !clean.slice(1).includes('*') && !clean.includes('/')) {
+  if (clean.startsWith('*') && !clean.slice(1).includes('*') && !clean.includes('/') && !kGlobCharacters.test(clean.slice(1))) {
     const suffix = clean.slice(1);
     return (segments) => segments.length > 0 && segments.at(-1)!.endsWith(suffix);
+  }
+  if (kGlobCharacters.test(clean)) {
+    const isMatch = picomatch(clean, { dot: true });
+    // A glob without a slash (`*.min.js`, `tmp-*`) names an entry anywhere, as a plain name does.
+    if (!clean.includes('/')) return (segments) => segments.some((segment) => isMatch(segment));
+    return (_segments, fromCwd) => {
+      const parts = fromCwd.split('/');
+      return parts.some((_, index) => isMatch(parts.slice(0, index + 1).join('/')));
+    };
   }
   if (!clean.includes('/')) return (segments) => segments.includes(clean);
   return (_segments, fromCwd) => fromCwd === clean || fromCwd.startsWith(`${clean}/`);

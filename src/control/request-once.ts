@@ -85,7 +85,12 @@ export function requestOnce(
       settle(
         isAnyByte && !isAccepted
           ? notProtocol('bytes that hold no answer to it')
-          : unanswered('closed', `The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary may have crashed.`),
+          : unanswered(
+              'closed',
+              // A stop's primary also exits unanswered when a stop signal forces the stop (a second
+              // SIGTERM, Ctrl-C): it kills every worker and exits at once (retest t60: "may have crashed").
+              `The cluster at ${path} closed the control connection before it answered "${request.command}"; its primary ${request.command === 'stop' ? 'exited before the stop finished: a stop signal forced it (its log says "forced the stop"), or it crashed' : 'may have crashed'}.`,
+            ),
       ),
     );
     readLines(

@@ -14,7 +14,7 @@ import { formatBytes } from '../format-bytes.js';
 import { ChannelCorruptError, describeExit, diedOfFatalSignal, initFailureClause, isSelfFatalSignal, ReloadError, RemoteError, WorkerStartupError } from '../errors.js';
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
-import type { WorkerHandle } from './pool/worker-handle.js';
+import { recordOf, type WorkerHandle } from './pool/worker-handle.js';
 import type { ReloadRequester, ShutdownReport, ShutdownRequester } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
@@ -162,7 +162,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   const overranStop = new WeakMap<WorkerHandle, string>();
   /** Killed workers whose exit line was written: their `workerCrash` needs no second line. */
   const killedByPrimary = new WeakSet<WorkerHandle>();
+  /** Workers a forced stop killed (`shutdownForced`): its line said them, and the exit follows. */
+  const forcedKills = new WeakSet<WorkerHandle>();
   primary.on('workerExit', ({ worker, code, signal, expected, killed, killedFor, isStopUnfinished, isEndedUnstarted, isChannelBacklogged, backlogOf, stopSignal, lostRequests, isLowerBound, resetConnections, beforeTakeover }) => {
+    if (forcedKills.has(worker)) return;
     const fields = { ...ids(worker), code, signal };
     // What the primary's kill cut, on the kill's own line as on a crash's (H367).
     // A SIGKILL leaves the worker no count at its exit: what it cut is as its last report said.
@@ -289,7 +292,9 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const why = paused ? `its process is stopped (${kPausedBy}), not blocked` : nearHeapLimit ? `${describeHeapFigures(nearHeapLimit)}, ${kGcNearLimit}` : 'its event loop most likely blocked';
     // New connections too when it listens on a port whose connections the primary hands out (round-robin scheduling, H378).
     const passedOver = isOnSteeredPort(worker.clusterWorker) ? 'new connections, roundRobin() and sticky sessions' : 'roundRobin() and sticky sessions';
-    logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}), ...heapFields(paused ? undefined : nearHeapLimit) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: ${passedOver} pass it over until it answers`);
+    // Found silent on the tick that kills it (H585): no "until it answers" for a worker killed now (retest t60).
+    const then = recordOf(worker)?.isUnresponsive === true ? 'past the heartbeat timeout already, so it is killed now' : `${passedOver} pass it over until it answers`;
+    logger.warn({ ...ids(worker), silentMs, ...(paused ? { paused } : {}), ...heapFields(paused ? undefined : nearHeapLimit) }, `worker ${worker.id} silent for ${formatElapsed(silentMs)}, ${why}: ${then}`);
   });
   primary.on('workerSilenceEnd', ({ worker, silentMs }) => logger.info({ ...ids(worker), silentMs }, `worker ${worker.id} answers again after ${formatElapsed(silentMs)} silent`));
   primary.on('workerUnresponsive', ({ worker, silentMs, primaryBlockedMs, nearHeapLimit }) => {
@@ -425,7 +430,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         fields,
         `worker ${worker.id}: the script's ${signal} listener ran but the process did not exit within ${wholeMs(timeoutMs)} ms, the worker's own deadline, ` +
           `most likely because its cleanup was still waiting for the ${plural(openRequests, 'request')} still open then, cut off (the line above: server.close() waits for open requests to end); ` +
-          `it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer, or have the listener end long requests (streams, long polls) as it closes the server: the listener itself is not at fault`,
+          `it exits with code 1. Raise the shutdownTimeoutMs option if requests take longer, or have the listener end long requests (streams, long polls) as it closes the server; a listener that ends the process once its servers have closed (server.close(() => process.exit(0))) is not at fault`,
       );
       return;
     }
@@ -507,8 +512,10 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   });
   primary.on('shutdownComplete', (report) => logReport(logger, report, {}, 'shutdown complete'));
   primary.on('shutdownForced', ({ signal, firstSignal, killed, openRequests }) => {
-    // Each kill's own line names the forced stop, not the shutdown timeout it came before (ops t60).
-    for (const worker of killed) killing.set(worker, { why: `${describeForcedStop(signal, firstSignal)} forced the stop`, fields: { forcedBy: signal } });
+    // This line says the kills and what they cut, in all: the process exits now, and a worker's
+    // own exit line would come or not as the exit races it (retest t60: 0, 1 or 2 of 2), and said
+    // "at the shutdown timeout" before (ops t60). None is written.
+    for (const worker of killed) forcedKills.add(worker);
     const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });

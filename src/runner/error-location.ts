@@ -22,7 +22,9 @@ export function errorLocation(error: unknown, modulePath?: string): string | und
   // A module may throw anything: a revoked Proxy (`instanceof` throws), a throwing `stack` getter.
   const stack = isError(error) ? readProperty(error, 'stack') : undefined;
   if (typeof stack !== 'string' || !stack) return undefined;
-  const location = locationInStack(stack);
+  // The message is in the stack too: a path in it (`see /etc/x.conf:12`) is no frame (retest t60).
+  const message = readProperty(error as object, 'message');
+  const location = locationInStack(typeof message === 'string' && message !== '' ? stack.replace(message, '') : stack);
   if (location || !isSyntaxError(error) || !modulePath) return location;
   return syntaxErrorLocation(modulePath);
 }
@@ -35,7 +37,9 @@ export function errorLocation(error: unknown, modulePath?: string): string | und
  */
 export function stackLocation(stack: string | undefined): string | undefined {
   if (typeof stack !== 'string' || stack === '') return undefined;
-  const location = locationInStack(stack);
+  // Its frames only, when it has some: the lines before them are the error's own words.
+  const firstFrame = stack.search(/^\s+at /m);
+  const location = locationInStack(firstFrame > 0 ? stack.slice(firstFrame) : stack);
   if (location !== undefined) return location;
   const match = kFrameLine.exec(stack);
   if (!match) return undefined;

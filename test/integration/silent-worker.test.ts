@@ -18,6 +18,7 @@ import type { WorkerHandle, WorkerStats } from '../../src/index.js';
 import { isCpuMeasured } from '../../src/primary/pool/measured-cpu.js';
 import { cli, runtimeDir } from '../cli/cli-process.js';
 import { onCleanup } from '../helpers/cleanup.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent, record, until } from '../helpers/wait.js';
 
@@ -299,7 +300,8 @@ describe('a silent worker', () => {
     // Silent after min(timeout, max(2 intervals, 1 s)) = 3 s: the timeout itself. The tick that
     // first finds the silence also kills (before: workerUnresponsive with no workerSilent). The
     // same comes of a first late tick already past the timeout on a busy machine.
-    const primary = testPrimary({ serviceName: 'silent-kill', workerCount: 1, heartbeat: { intervalMs: 2_000, timeoutMs: 3_000 } });
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ serviceName: 'silent-kill', workerCount: 1, logger, heartbeat: { intervalMs: 2_000, timeoutMs: 3_000 } });
     const order: string[] = [];
     primary.on('workerSilent', ({ worker }) => order.push(`silent ${worker.id}`));
     primary.on('workerUnresponsive', ({ worker }) => order.push(`unresponsive ${worker.id}`));
@@ -308,5 +310,7 @@ describe('a silent worker', () => {
     await block(primary, hung, 'silent-kill');
     await killed;
     expect(order).toEqual([`silent ${hung.id}`, `unresponsive ${hung.id}`]);
+    // Its line says it is killed now, not "pass it over until it answers" (retest t60).
+    expect(text()).toMatch(new RegExp(`WARN worker ${hung.id} silent for [\\d.]+ s, its event loop most likely blocked: past the heartbeat timeout already, so it is killed now`));
   });
 });

@@ -185,7 +185,7 @@ function writeOutcomes(out: ExpositionWriter, outcomes: OutcomeFigures): void {
   out.sample([['outcome', 'succeeded']], outcomes.reloadsSucceeded).sample([['outcome', 'failed']], outcomes.reloadsFailed).sample([['outcome', 'superseded']], outcomes.reloadsSuperseded);
   out.family('clusterkit_requests_cut_total', 'counter', 'Requests cut off unfinished since the primary started, by reason: killed (a SIGKILL sent by the primary: heartbeat, stop timeout), crash, deadline (open at a stopping worker\'s deadline), exit, closed, signal, unexpected-exit, handlers (message handlers). A lower bound for kills and crashes.');
   for (const reason of kRequestsCutReasons) out.sample([['reason', reason]], outcomes.requestsCut.get(reason) ?? 0);
-  out.family('clusterkit_connections_reset_total', 'counter', 'Connections reset since the primary started, by reason: unaccepted (reset before any worker took them, as a shutdown closed the listening sockets, or a sticky connection no worker could take), or idle keep-alive connections of a worker killed, crashed or exited unasked.');
+  out.family('clusterkit_connections_reset_total', 'counter', 'Connections reset since the primary started, by reason: unaccepted (reset before any worker took them, as a shutdown closed the listening sockets, or a sticky connection no worker could take), or the open connections with no request known on them (as of its last report, for a SIGKILL) of a worker killed, crashed or exited unasked.');
   for (const reason of kConnectionsResetReasons) out.sample([['reason', reason]], outcomes.connectionsReset.get(reason) ?? 0);
 }
 

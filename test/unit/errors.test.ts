@@ -68,6 +68,7 @@ function probeArguments(name: string): unknown[] {
     CrashLoopError: [0, 3],
     BackpressureError: ['the primary', 1],
     HookTimeoutError: ['_destroy', 1],
+    NamedWorkerStoppedError: [['cache'], 1, 3],
     NotAWorkerError: [],
     ProtocolError: ['worker 1 (pid 2)', 'bad-reply', '$ping'],
     ConfigUnloadableError: [['clusterkit.config.ts'], 'ParseError: Unexpected token'],

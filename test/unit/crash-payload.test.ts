@@ -50,5 +50,7 @@ describe('$crash payload', () => {
     expect(describeUncaughtError({ origin: 'unhandledRejection', name: 'NoWorkerAvailableError', message: 'No live worker named "cache". Ask a handler of the primary\'s.', location: '/srv/app.ts:21:57' })).toBe(
       'an unhandled rejection with NoWorkerAvailableError: No live worker named "cache". Ask a handler of the primary\'s (thrown at /srv/app.ts:21:57)',
     );
+    // Several lines, escaped as the crash notice carries them: a wrapped error's stack (retest t60).
+    expect(describeUncaughtError({ origin: 'uncaughtException', name: 'Error', message: 'line one\\nline two', location: '/srv/a.js:3:7' })).toBe('an uncaught Error: line one\\nline two (thrown at /srv/a.js:3:7)');
   });
 });

@@ -70,7 +70,8 @@ function saysOwnExit(record: WorkerRecord): boolean {
 export function describeUncaughtError({ origin, name, message, location }: UncaughtError): string {
   // After a message of several sentences, a bare "at ..." read as part of its last one (newcomer
   // t60: "... to a handler of the primary's at app.ts:21:57"): said as the throw's place then.
-  const where = location === undefined ? '' : /[.!?;]\s+\S|\n/.test(message.replace(/\.$/, '')) ? ` (thrown at ${location})` : ` at ${location}`;
+  // So after one of several lines, escaped `\n` by now (a wrapped error's stack, retest t60).
+  const where = location === undefined ? '' : /[.!?;]\s+\S|\n|\\n/.test(message.replace(/\.$/, '')) ? ` (thrown at ${location})` : ` at ${location}`;
   // Messages end the sentence they are put in: their own final period would double it.
   const text = `${name}: ${message.replace(/\.$/, '')}${where}`;
   return origin === 'unhandledRejection' ? `an unhandled rejection with ${text}` : `an uncaught ${text}`;

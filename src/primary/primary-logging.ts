@@ -393,7 +393,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
   primary.on('slotChange', ({ worker, previous, reason }) => {
     if (reason !== 'replace' || previous === undefined || !overMemory.has(previous)) return;
     overMemory.delete(previous);
-    logger.info({ ...ids(worker), previous: previous.id }, `worker ${worker.id} replaces worker ${previous.id} (over the memory limit)`);
+    logger.info({ ...ids(worker), previous: previous.id }, `worker ${worker.id} replaces worker ${previous.id} (its memory limit)`);
   });
   primary.on('workerDestroyTimeout', ({ worker, timeoutMs, signal, elapsedMs, reservedMs, shortenedBy, openRequests, heldOutputBytes }) => {
     const what = signal ? `the script's ${signal} listener ran but the process did not exit` : '_destroy() did not finish';

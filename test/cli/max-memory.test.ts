@@ -43,7 +43,7 @@ describe('clusterkit run --max-memory', () => {
       expect(run.stderr()).not.toMatch(/ERROR|no longer replaced|no worker left/);
       // [H595] Each takeover is said, as a crash's restart is (ops t60: none was).
       const first = /WARN worker (\d+) over the memory limit/.exec(run.stderr())![1];
-      await until(() => new RegExp(`\\[hog\\] worker \\d+ replaces worker ${first} \\(over the memory limit\\)`).test(run.stderr()), 60_000, 'the replacement line');
+      await until(() => new RegExp(`\\[hog\\] worker \\d+ replaces worker ${first} \\(its memory limit\\)`).test(run.stderr()), 60_000, 'the replacement line');
     } finally {
       isDone = true;
       await client;

@@ -13,8 +13,19 @@
  *   directory, against each directory above it (explorer tester t60: `data/*` was taken and
  *   matched nothing).
  */
+import { createRequire } from 'node:module';
 import { isAbsolute, relative, sep } from 'node:path';
-import picomatch from 'picomatch';
+import type picomatchType from 'picomatch';
+
+/**
+ * picomatch, loaded on the first glob: a run without one (most, and every run without --watch)
+ * never loads it, as chokidar is loaded only for --watch (scripts/build.mjs keeps both external).
+ */
+let picomatch: typeof picomatchType | undefined;
+function globMatcher(pattern: string): (path: string) => boolean {
+  picomatch ??= createRequire(import.meta.url)('picomatch') as typeof picomatchType;
+  return picomatch(pattern, { dot: true });
+}
 
 export type IgnoreTest = (path: string) => boolean;
 
@@ -124,7 +135,7 @@ function parsePattern(pattern: string): (segments: string[], fromCwd: string) =>
     return (segments) => segments.length > 0 && segments.at(-1)!.endsWith(suffix);
   }
   if (kGlobCharacters.test(clean)) {
-    const isMatch = picomatch(clean, { dot: true });
+    const isMatch = globMatcher(clean);
     // A glob without a slash (`*.min.js`, `tmp-*`) names an entry anywhere, as a plain name does.
     if (!clean.includes('/')) return (segments) => segments.some((segment) => isMatch(segment));
     return (_segments, fromCwd) => {

@@ -355,6 +355,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         : `sticky connection closed: no worker${withRole} is ready`;
     logger.warn(fields, `${why}${more}`);
   });
+  /** Workers replaced for their memory: their replacement's takeover is said as a crash's restart is (ops t60). */
+  const overMemory = new WeakSet<WorkerHandle>();
   primary.on('workerMemoryLimit', ({ worker, rssBytes, limitBytes, inARow, delayMs, action, replacement, replacementStartingMs }) => {
     if (action === 'restart') {
       // What was the case then, not a guess (H180, H190): a replacement still starting may only
@@ -388,8 +390,6 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     logger.warn({ ...ids(worker), rssBytes, limitBytes, inARow, delayMs }, `worker ${worker.id} over the memory limit: RSS ${mib(rssBytes)}, limit ${mib(limitBytes)} (maxMemoryMb)${loop}`);
     overMemory.add(worker);
   });
-  /** Workers replaced for their memory: their replacement's takeover is said as a crash's restart is (ops t60). */
-  const overMemory = new WeakSet<WorkerHandle>();
   primary.on('slotChange', ({ worker, previous, reason }) => {
     if (reason !== 'replace' || previous === undefined || !overMemory.has(previous)) return;
     overMemory.delete(previous);
@@ -516,7 +516,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // own exit line would come or not as the exit races it (retest t60: 0, 1 or 2 of 2), and said
     // "at the shutdown timeout" before (ops t60). None is written.
     for (const worker of killed) forcedKills.add(worker);
-    const open = openRequests === undefined ? '' : `, ${openRequests} request${openRequests === 1 ? '' : 's'} still open`;
+    const open = openRequests === undefined ? '' : `, ${plural(openRequests, 'request')} still open`;
     logger.error({ signal, firstSignal, killed: killed.length, openRequests }, `${describeForcedStop(signal, firstSignal)} forced the stop: ${plural(killed.length, 'worker')} killed${open}`);
   });
   primary.on('reload', ({ workers, requestedBy, env }) => logger.info({ workers }, `rolling reload started${reloadCause(requestedBy)}${env === undefined ? '' : envClause(env)}`));
@@ -729,21 +729,8 @@ function mib(bytes: number): string {
 function describeLost(lostRequests: number, isLowerBound: boolean | undefined, resetConnections: number | undefined, isLastReport = false): string {
   const requests = lostRequests > 0 ? `${isLowerBound ? 'at least ' : ''}${plural(lostRequests, 'request')} cut off (open as it exited or at its last report, or handed to it and not taken yet)` : '';
   if (!resetConnections) return requests;
-  const reset = isLastReport ? describeResetAtLastReport(resetConnections, requests ? 'more ' : '') : describeReset(resetConnections, requests ? 'more ' : '');
+  const reset = describeReset(resetConnections, requests ? 'more ' : '', isLastReport);
   return requests ? `${requests} and ${reset}` : reset;
-}
-
-/**
- * A killed worker's connections, as its last report counted them (a SIGKILL leaves it no count
- * at its exit): at least that many, and idle only then. A hung worker's clients kept sending on
- * them (ops tester t60: `4 open connections reset (idle keep-alive connections ...)`,
- * `lostRequests=0`, for 2 requests lost).
- */
-function describeResetAtLastReport(connections: number, more: string): string {
-  return (
-    `at least ${connections} ${more}open connection${connections === 1 ? '' : 's'} reset, with no request on ${connections === 1 ? 'it' : 'them'} at its last report: ` +
-    'a request sent on one since (as to a hung worker) is lost too, and in no count'
-  );
 }
 
 /**
@@ -768,9 +755,17 @@ function describeHeld(shortenedBy: 'init' | 'blocked', heldMs: number, timeoutMs
   };
 }
 
-/** `9 open connections reset (idle keep-alive connections: a request already sent on one is lost too)`. */
-function describeReset(connections: number, more = ''): string {
-  return `${connections} ${more}open connection${connections === 1 ? '' : 's'} reset (idle keep-alive connections: a request already sent on one is lost too)`;
+/**
+ * `9 open connections reset (idle keep-alive connections: a request already sent on one is lost too)`.
+ * `isLastReport`: counted by the worker's last report, as for a SIGKILL, which leaves it no count at
+ * its exit: at least that many, idle only then, and a hung worker's clients kept sending on them
+ * (ops tester t60: `4 open connections reset (idle keep-alive connections ...)`, `lostRequests=0`,
+ * for 2 requests lost).
+ */
+function describeReset(connections: number, more = '', isLastReport = false): string {
+  const counted = `${connections} ${more}open connection${connections === 1 ? '' : 's'} reset`;
+  if (!isLastReport) return `${counted} (idle keep-alive connections: a request already sent on one is lost too)`;
+  return `at least ${counted}, with no request on ${connections === 1 ? 'it' : 'them'} at its last report: a request sent on one since (as to a hung worker) is lost too, and in no count`;
 }
 
 /** A near-limit heap's figures as a line's fields (H394): none otherwise. */

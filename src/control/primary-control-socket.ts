@@ -11,6 +11,7 @@ import type { ClusterStatus } from './control-protocol.js';
 import { startControlServer, type ControlServer } from './control-server.js';
 import { recordClusterEvents } from './record-events.js';
 import { markAskedStop } from './stop-record.js';
+import { scaleWarning } from './scale-warning.js';
 import { scaleWithCounts, stopCounts } from './stop-counts.js';
 import { controlReload } from './update-env.js';
 import { lifecycleOf } from '../primary/lifecycle/primary-lifecycle.js';
@@ -42,7 +43,9 @@ export async function openPrimaryControlSocket(primary: ClusterPrimary, name: st
       reload: ({ updateEnv }) => controlReload(primary, name, updateEnv, undefined, () => primary.reload({ requestedBy: 'control' })),
       scale: async (count) => {
         const stops = await scaleWithCounts(primary, () => primary.scale(count));
-        return { ...status(), stops };
+        // As `clusterkit run`'s socket answers (H601: a named worker stopped, a count under minReady).
+        const warning = scaleWarning(primary, count, stops);
+        return { ...status(), stops, ...(warning === undefined ? {} : { warning }) };
       },
       stop: async () => {
         const report = await primary.shutdown({ requestedBy: 'control' });

@@ -3,7 +3,7 @@
  * in `ShutdownReport`, so `clusterkit stop|reload` can say it (and never claim "no downtime"
  * when a request was cut off).
  */
-import { ReloadError } from '../errors.js';
+import { NamedWorkerStoppedError, ReloadError } from '../errors.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 import { describeKills, describeStopFailures } from '../primary/pool/stop-failure-cause.js';
@@ -170,12 +170,28 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
   }
   const stopped = complete?.stopped;
   const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...uncleanOf(stopped), ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) } : { unclean: 0, requestsCut: 0 };
-  return {
+  const stops: ScaleStops = {
     ...counts,
     ...(laterScale === undefined ? {} : { laterScale }),
     ...(complete?.supersededBy === undefined ? {} : { supersededBy: complete.supersededBy }),
     ...(own !== undefined && own.from === own.to ? { already: true as const } : {}),
   };
+  // The named workers it stopped, as the primary's warning names them (ERR_NAMED_WORKER_STOPPED),
+  // for the answer too: `clusterkit scale` said nothing of them (t60 LOW).
+  const named = stopped ? [...stopped.graceful, ...stopped.failed, ...stopped.killed, ...(stopped.notStarted ?? [])].filter((worker) => worker.name !== undefined) : [];
+  if (own !== undefined && named.length > 0) {
+    const names = named.sort((a, b) => a.slot - b.slot).map((worker) => worker.name!);
+    namedStops.set(stops, new NamedWorkerStoppedError(names, own.to, own.from));
+  }
+  return stops;
+}
+
+/** The warning of each scale's answer that stopped named workers, by its counts. */
+const namedStops = new WeakMap<ScaleStops, NamedWorkerStoppedError>();
+
+/** The `NamedWorkerStoppedError` the scale counted in `stops` gave (the primary's own warning, worded alike); undefined when it stopped no named worker. */
+export function namedStopWarning(stops: ScaleStops): NamedWorkerStoppedError | undefined {
+  return namedStops.get(stops);
 }
 
 /** A scale's failed and killed workers, with their causes (ops t59: its line now says them, as `stop`'s does). */

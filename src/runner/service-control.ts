@@ -10,7 +10,7 @@ import { recordClusterEvents } from '../control/record-events.js';
 import type { EventsPage } from '../control/event-log.js';
 import { SlotTracker } from '../control/slot-tracker.js';
 import { markAskedStop } from '../control/stop-record.js';
-import { healthMinimumWarning } from '../primary/features/health-minimum.js';
+import { scaleWarning } from '../control/scale-warning.js';
 import { scaleWithCounts, stopCounts } from '../control/stop-counts.js';
 import { controlReload, type EnvSource } from '../control/update-env.js';
 import type { PrimaryService } from './service-primary.js';
@@ -37,9 +37,9 @@ export function serveControl(name: string, service: PrimaryService, ownsProcess:
     reload: ({ updateEnv: isUpdate }) => controlReload(service.primary, name, isUpdate, updateEnv, (env) => service.reload({ requestedBy: 'control', ...(env === undefined ? {} : { env }) })),
     scale: async (count) => {
       const stops = await scaleWithCounts(service.primary, () => service.scale(count));
-      // Under the health endpoint's minReady, /readyz stays 503: the caller is told too, not only the log (H464).
-      const warning = healthMinimumWarning(service.primary, count, 'scale');
-      return { ...service.status(), stops, ...(warning === undefined ? {} : { warning: inFlagNames === undefined ? warning.message : inFlagNames(warning.message) }) };
+      // Named workers stopped, or under the health endpoint's minReady: the caller is told too, not only the log (H464, H601).
+      const warning = scaleWarning(service.primary, count, stops, inFlagNames);
+      return { ...service.status(), stops, ...(warning === undefined ? {} : { warning }) };
     },
     stop: async () => {
       stopReport = await service.primary.shutdown({ requestedBy: 'control' });

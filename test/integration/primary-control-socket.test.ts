@@ -51,6 +51,27 @@ describe('ClusterPrimary with a serviceName', () => {
     expect(existsSync(join(directory, 'bare.sock'))).toBe(false);
   });
 
+  it('[H601] a scale that stops a named worker says so in its answer, with a count under minReady after it, as the log does', async () => {
+    const directory = privateRuntime();
+    const primary = testPrimary({ serviceName: 'named', workerCount: 1 });
+    const warnings: Error[] = [];
+    primary.on('error', (error) => warnings.push(error));
+    await primary.start();
+    await primary.fork({ name: 'cache' });
+    const health = await primary.listenHealth({ port: 0, host: '127.0.0.1', minReady: 2 });
+    // t60: `clusterkit scale app 1` printed only "scaled app to 1 worker (pid ...)"; the stopped name was in the log alone.
+    const scaled = (await controlRequest('named', 'scale', { count: 1, directory })) as ClusterStatus & { warning?: string };
+    const [named, unreachable] = warnings;
+    expect(named).toMatchObject({ code: 'ERR_NAMED_WORKER_STOPPED', names: ['cache'] });
+    expect(unreachable).toMatchObject({ code: 'ERR_READINESS_UNREACHABLE' });
+    expect(scaled.warning).toBe(`${named!.message} ${unreachable!.message}`);
+    // A scale that stops no named worker, and leaves minReady met, has no warning.
+    const again = (await controlRequest('named', 'scale', { count: 2, directory })) as ClusterStatus & { warning?: string };
+    expect(again.warning).toBeUndefined();
+    await health.close();
+    await primary.shutdown();
+  });
+
   it('[H207] describes what it knows for `clusterkit show`: its options in force, the count\'s reason, the health endpoint while it listens, env names only', async () => {
     const directory = privateRuntime();
     const primary = testPrimary({ serviceName: 'lib', workerCount: 1, shutdownTimeoutMs: 4_000, restart: false, readyTimeoutMs: Infinity, env: { TOKEN: 'secret-value' } });

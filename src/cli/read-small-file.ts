@@ -15,7 +15,8 @@ import { UsageError } from './usage-error.js';
  * @param what names the file in messages: `--env-file /srv/.env`.
  * @param fail makes the error (an env file's is an `EnvFileError`); `cause` is the system's error.
  * @throws UsageError naming `what`: the file cannot be opened, is not a regular file (a FIFO,
- * a device, a directory, a socket), or is larger than `maxBytes`.
+ * a device, a directory, a socket), is larger than `maxBytes`, or is UTF-16 text (a byte order
+ * mark of UTF-16, or a NUL byte).
  */
 export function readSmallFile(
   path: string,
@@ -44,6 +45,10 @@ export function readSmallFile(
       length += read;
     }
     if (length > maxBytes) throw fail(limit);
+    const utf16 = utf16Evidence(buffer.subarray(0, length));
+    // Decoded as UTF-8, UTF-16 text reads as NULs and a U+FFFD or two: the error that followed
+    // quoted an unreadable token (t60 LOW). Windows PowerShell 5's `>` writes UTF-16.
+    if (utf16 !== undefined) throw fail(`${what}: ${path} ${utf16}, not UTF-8 text; save it as UTF-8 (in PowerShell 5, write it with Out-File -Encoding utf8 rather than >).`);
     return buffer.toString('utf8', 0, length);
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -51,6 +56,13 @@ export function readSmallFile(
   } finally {
     closeSync(fd);
   }
+}
+
+/** What says `bytes` are no UTF-8 text: a UTF-16 byte order mark, or a NUL byte (UTF-16's ASCII has one every other byte); undefined for neither. */
+function utf16Evidence(bytes: Buffer): string | undefined {
+  if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return 'is UTF-16 text (it begins with a UTF-16 byte order mark)';
+  const nul = bytes.indexOf(0);
+  return nul === -1 ? undefined : `holds a NUL byte (byte ${nul}): it is UTF-16 text or binary`;
 }
 
 function describeBytes(bytes: number): string {

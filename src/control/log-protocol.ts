@@ -105,13 +105,14 @@ export function outputOf(entry: Pick<LogEntry, 'source' | 'stream' | 'level'>): 
 
 /**
  * Why a slot's worker changed, as a `logs` reader is told: `start` (its first worker, at the
- * start), `scale-up` (its first worker, a scale-up's), `restart` (its worker exited and a new one was forked), `reload`, `memory-limit`
+ * start), `scale-up` (its first worker, a scale-up's), `restart` (its worker exited and a new one was forked), `restored` (a slot
+ * given up in a crash loop started again, by a reload or a watched change), `reload`, `memory-limit`
  * (a replacement of a worker over `--max-memory`), `replace` (another replacement); the slot is
  * gone (no `workerId`) after `scale-down`, `crash-loop` (it failed too often) or `stopped`.
  */
-export type SlotNoteReason = 'start' | 'scale-up' | 'restart' | 'reload' | 'memory-limit' | 'replace' | 'scale-down' | 'crash-loop' | 'stopped';
+export type SlotNoteReason = 'start' | 'scale-up' | 'restart' | 'restored' | 'reload' | 'memory-limit' | 'replace' | 'scale-down' | 'crash-loop' | 'stopped';
 
-export const kSlotNoteReasons: readonly SlotNoteReason[] = ['start', 'scale-up', 'restart', 'reload', 'memory-limit', 'replace', 'scale-down', 'crash-loop', 'stopped'];
+export const kSlotNoteReasons: readonly SlotNoteReason[] = ['start', 'scale-up', 'restart', 'restored', 'reload', 'memory-limit', 'replace', 'scale-down', 'crash-loop', 'stopped'];
 
 /** A slot is served by another worker (`workerId`), or by none any more. */
 export interface SlotNote {

@@ -29,6 +29,8 @@ export class SlotTracker implements SlotSource {
   #isReloading = false;
   /** Set between a `scale` and its `scaleComplete`: a slot started meanwhile is the scale-up's, a worker stopped the scale-down's. */
   #scaling: 'up' | 'down' | undefined;
+  /** Slots given up in a crash loop and not started again: a worker that starts one restores it. */
+  readonly #givenUp = new Set<number>();
   /** Workers replaced for their memory: their replacement's reason. */
   readonly #overMemory = new WeakSet<WorkerHandle>();
   readonly #stop: () => void;
@@ -37,8 +39,11 @@ export class SlotTracker implements SlotSource {
     this.maxSlots = primary.options.maxWorkers;
     const listeners = {
       slotChange: ({ slot, worker, previous, reason }) => {
+        // A slot given up in a crash loop starts again by a reload (or a watch change), not as new (explorer t60: "(started)").
+        const isRestored = reason === 'start' && this.#givenUp.delete(slot);
         const why: SlotNoteReason =
-          reason === 'start' ? (this.#scaling === 'up' ? 'scale-up' : 'start')
+          isRestored ? 'restored'
+          : reason === 'start' ? (this.#scaling === 'up' ? 'scale-up' : 'start')
           : reason === 'restart' ? 'restart'
           : previous && this.#overMemory.has(previous) ? 'memory-limit'
           : this.#isReloading ? 'reload' : 'replace';
@@ -53,13 +58,21 @@ export class SlotTracker implements SlotSource {
         if (!expected || primary.state !== 'running' || this.#serving.get(worker.slot) !== worker.id) return;
         this.#remove(worker.slot, this.#scaling === 'down' ? 'scale-down' : 'stopped');
       },
-      crashLoop: ({ slot }) => this.#remove(slot, 'crash-loop'),
+      crashLoop: ({ slot }) => {
+        this.#givenUp.add(slot);
+        this.#remove(slot, 'crash-loop');
+      },
       workerMemoryLimit: ({ worker }) => this.#overMemory.add(worker),
       reload: () => (this.#isReloading = true),
       reloadComplete: () => (this.#isReloading = false),
       reloadFailed: () => (this.#isReloading = false),
       scale: ({ from, to }) => (this.#scaling = to < from ? 'down' : to > from ? 'up' : undefined),
-      scaleComplete: () => (this.#scaling = undefined),
+      scaleComplete: () => {
+        this.#scaling = undefined;
+        // A scale-down drops given-up slots first: a later scale-up's worker in that slot is new.
+        const still = new Set(primary.givenUpSlots().map((given) => given.slot));
+        for (const slot of this.#givenUp) if (!still.has(slot)) this.#givenUp.delete(slot);
+      },
     } satisfies { [E in keyof Events]?: (payload: Parameters<Events[E]>[0]) => void };
     const entries = Object.entries(listeners) as Array<[keyof Events, (payload: never) => void]>;
     const emitter = primary as unknown as { on(event: string, listener: (payload: never) => void): void; off(event: string, listener: (payload: never) => void): void };

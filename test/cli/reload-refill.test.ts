@@ -28,7 +28,7 @@ async function statusOf(name: string, runtime: string): Promise<Status> {
 }
 
 describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
-  it('[H517][H527][H528] the slot started again crashes in its startup window: the reload succeeds for the slot it replaced, says the other failed again, and exits 3', async () => {
+  it('[H517][H527][H528][H603] the slot started again crashes in its startup window: the reload succeeds for the slot it replaced, says the other failed again, and exits 3', async () => {
     const runtime = runtimeDir();
     const port = await freePort();
     const flag = join(tempProject({}), 'broken');
@@ -48,6 +48,9 @@ describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
     await run.waitFor(/ERROR worker slot 1 could not start 3 times in a row/);
     await until(async () => (await statusOf('refill2', runtime)).givenUpSlots?.length === 1, 30_000, 'slot 1 given up');
 
+    // [H603] A reader of the given-up slot is told it started again as such, not "(started)" as a new slot.
+    // (It may connect after the first reload's start of the slot: the fixed reload's is waited for.)
+    const follower = startCli(['logs', 'refill2', '--slot', '1', '--follow', '--lines', '0'], { runtime });
     const from = run.output().length;
     const reloaded = await cli(['reload', 'refill2'], { runtime, ms: 30_000 });
     // [H527] Exit 3, as for a reload that cut requests off: it did what was asked, but the
@@ -68,6 +71,9 @@ describe('clusterkit reload and a slot given up in a crash loop [H517]', () => {
     expect(fixed.code).toBe(0);
     expect(fixed.stdout).toMatch(/; 1 worker given up in a crash loop started again\n$/);
     await until(async () => (await statusOf('refill2', runtime)).readyWorkers === 2, 30_000, 'both slots served');
+    await follower.waitFor(/\(started again after its crash loop\)/);
+    expect(follower.stderr()).toMatch(/clusterkit: slot 1 is now served by worker \d+ \(started again after its crash loop\)/);
+    expect(follower.stderr()).not.toContain('(started)');
     expect((await cli(['stop', 'refill2'], { runtime })).code).toBe(0);
     await expect(run.exited()).resolves.toBe(0);
   });

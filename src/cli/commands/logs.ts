@@ -229,6 +229,7 @@ const kReasons: Readonly<Record<SlotNote['reason'], string>> = {
   start: 'started',
   'scale-up': 'scale-up',
   restart: 'restart',
+  restored: 'started again after its crash loop',
   reload: 'reload',
   'memory-limit': 'replaced: over the memory limit',
   replace: 'replaced',

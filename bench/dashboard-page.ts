@@ -33,7 +33,7 @@ for (let i = 0; i < kHistory; i++) samples.push(sample((clock += 1_000)));
 for (let i = 0; i < 120; i++) events.push(event(samples[i * 5]!.t));
 const subscribers = new Set<(update: FeedUpdate) => void>();
 const feed = {
-  snapshot: (): FeedSnapshot => ({ name: 'bench', intervalMs: 1_000, historyMs: 600_000, samples, events, missed: 0, status: status(), slotNotes: [], offline: undefined }),
+  snapshot: (): FeedSnapshot => ({ name: 'bench', intervalMs: 1_000, historyMs: 600_000, samples, events, missed: 0, status: status(), slotNotes: [], offline: null }),
   subscribe(listener: (update: FeedUpdate) => void) {
     subscribers.add(listener);
     return () => subscribers.delete(listener);

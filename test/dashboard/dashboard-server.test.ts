@@ -155,12 +155,13 @@ describe('dashboard server', () => {
     expect((await request(port, '/%2e%2e/package.json')).status).toBe(404);
   });
 
-  it('streams a snapshot, then a sample every interval, and each new lifecycle event once', async () => {
+  it('[H604] streams a snapshot, then a sample every interval, and each new lifecycle event once', async () => {
     const { port, log } = await setUp();
     const stream = await openStream(port);
     cleanups.push(() => stream.close());
     const snapshot = await stream.next('snapshot');
-    expect(snapshot).toMatchObject({ name: 'web', allowControl: true, intervalMs: 50, historyMs: 600_000, missed: 0, events: [] });
+    // [H604] Every key, `offline` too (null while the cluster answers): before, absent.
+    expect(snapshot).toMatchObject({ name: 'web', allowControl: true, intervalMs: 50, historyMs: 600_000, missed: 0, events: [], offline: null });
     expect(snapshot.status.workers).toHaveLength(2);
     const { sample } = await stream.next('tick');
     // [slot, worker id, rss MB, heap MB, loop mean, loop p99, cpu %, messages/s]

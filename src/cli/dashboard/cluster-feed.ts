@@ -70,8 +70,8 @@ export interface FeedSnapshot {
    * given up (`errored`), each with the line the CLI prints; `[]` before the first status.
    */
   slotNotes: SlotNote[];
-  /** Why the cluster cannot be read right now; undefined while it answers. */
-  offline: string | undefined;
+  /** Why the cluster cannot be read right now; null while it answers (a key of every snapshot, explorer t60). */
+  offline: string | null;
 }
 
 export interface FeedOptions {
@@ -142,7 +142,7 @@ export class ClusterFeed {
       missed: this.#missed,
       status: this.#status,
       slotNotes: this.#status === undefined ? [] : slotNotes(this.#status),
-      offline: this.#offline,
+      offline: this.#offline ?? null,
     };
   }
 

@@ -103,7 +103,8 @@ export function argumentPath(error: unknown, field: string, argument: string): u
   if (!(error instanceof NotSerializableError)) return error;
   const envelope = `payload.${field}`;
   if (!error.path.startsWith(envelope) || !/^$|^[.[]/.test(error.path.slice(envelope.length, envelope.length + 1))) return error;
-  return new NotSerializableError(`${argument}${error.path.slice(envelope.length)}`, error.reason, { cause: error });
+  // The same refusal, renamed: the error it replaces is not its cause (its path was never the caller's), only that one's cause (newcomer t61).
+  return new NotSerializableError(`${argument}${error.path.slice(envelope.length)}`, error.reason, { cause: error.cause });
 }
 
 /**
@@ -114,5 +115,5 @@ export function argumentPath(error: unknown, field: string, argument: string): u
  */
 export function storedValuePath(error: unknown, from: string, argument: string, key: string): unknown {
   if (!(error instanceof NotSerializableError) || (error.storeKey === key && from === argument) || !error.path.startsWith(from) || !/^$|^[.[]/.test(error.path.slice(from.length, from.length + 1))) return error;
-  return new NotSerializableError(`${argument}${error.path.slice(from.length)}`, error.reason, { cause: error, storeKey: key });
+  return new NotSerializableError(`${argument}${error.path.slice(from.length)}`, error.reason, { cause: error.cause, storeKey: key });
 }

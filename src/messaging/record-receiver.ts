@@ -10,6 +10,7 @@ import { NoHandlerError, RemoteError, ShutdownInProgressError, type ProtocolProb
 import { isMessageId, isSerializedError, isTypeName, kErrorReply, kFaultNoHandler, kFaultShutdown, kNoPayload, kNotify, kRecordSize, kReply, kReplyAhead, kRequest, readFrame } from './envelope.js';
 import type { Inbound } from './inbound.js';
 import { peerNearMiss } from './route.js';
+import { systemAnswerMessage } from './system-answer.js';
 import { isIssuedRequestId, type PendingRequests } from './pending.js';
 
 export interface RecordReceiverParts {
@@ -86,7 +87,7 @@ export class RecordReceiver {
     }
     stats.messagesIn++;
     const peer = this.#parts.describePeer();
-    pending.reject(id, fault === kFaultNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : fault === kFaultShutdown ? shutdownRefusal(request.type, peer, error) : new RemoteError(request.type, peer, error), true);
+    pending.reject(id, fault === kFaultNoHandler ? new NoHandlerError(request.type, peer, peerNearMiss(error.data, request.type)) : fault === kFaultShutdown ? shutdownRefusal(request.type, peer, error) : new RemoteError(request.type, peer, error, systemAnswerMessage(request.type, peer, error)), true);
   }
 
   #dropMalformed(problem: ProtocolProblem): void {

@@ -296,7 +296,7 @@ describe('names, message limits and arguments', () => {
   });
 
   // Before: `Cannot send payload: functions cannot be sent between processes` for a store write.
-  it('[H356] a value a store write refuses says it is a store write, with its key, in the primary and from a worker', async () => {
+  it('[H356][H606] a value a store write refuses says it is a store write, with its key, in the primary and from a worker', async () => {
     const primary = testPrimary();
     const [worker] = await primary.start();
     const error = await failure(() => primary.store.set('f', () => 1), NotSerializableError);
@@ -308,6 +308,8 @@ describe('names, message limits and arguments', () => {
     expect(primary.store.get('c')).toBe(1);
     const outcome = await primary.send(worker!, 'tryHostile', { how: 'store', value: { kind: 'padded-array', padLength: 10 } });
     expect(outcome.error).toMatchObject({ name: 'NotSerializableError', message: expect.stringMatching(/^Cannot store the value of "hostile", at value\.pad: JSON serialization writes the elements of an array only/) });
+    // [H606] Refused in the worker itself: no cause. Before, two internal renamings of it, one at `payload.value` (newcomer t61).
+    expect(outcome.error!.causes).toEqual([]);
     // A message still says it is one.
     expect(() => primary.notify(worker!, 'echo', () => 1)).toThrow('Cannot send payload: functions cannot be sent between processes');
   });

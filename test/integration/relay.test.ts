@@ -12,6 +12,13 @@ async function relayPair() {
   return { primary, alice: alice!, bob: bob! };
 }
 
+/** `name: message` of each cause below `error` (revived plain errors from the worker), outermost first. */
+function causesOf(error: unknown): string[] {
+  const chain: string[] = [];
+  for (let cause = (error as Error).cause; cause instanceof Error && chain.length < 8; cause = cause.cause) chain.push(`${cause.name}: ${cause.message}`);
+  return chain;
+}
+
 describe('worker-to-worker messages', () => {
   it('relays a request by name or id and returns the target handler reply, with the sender in the context', async () => {
     const { primary, alice, bob } = await relayPair();
@@ -27,6 +34,7 @@ describe('worker-to-worker messages', () => {
     // The sender's sendTo rejected with NoWorkerAvailableError; the test sees it through the relay fixture.
     expect(unknown).toMatchObject({ remoteName: 'NoWorkerAvailableError', remoteCode: 'ERR_NO_WORKER_AVAILABLE' });
     expect((unknown as RemoteError).remoteMessage).toContain('named "carol"');
+    expect(causesOf(unknown)).toEqual([expect.stringMatching(/^RemoteError: The primary answered a sendTo\(\) it relays with NoWorkerAvailableError: .*named "carol"/)]);
     const failing = await primary.send(alice, 'relay', { target: 'bob', type: 'fail', payload: { message: 'bob refuses', code: 'E_BOB' } }).catch((e: RemoteError) => e);
     expect(failing).toMatchObject({ remoteName: 'RemoteError', remoteCode: 'ERR_REMOTE' });
     expect((failing as RemoteError).remoteMessage).toContain('bob refuses');
@@ -34,7 +42,7 @@ describe('worker-to-worker messages', () => {
     expect(missing).toMatchObject({ remoteName: NoHandlerError.name });
   });
 
-  it('rejects with WorkerExitedError when the target dies mid-request, at once', async () => {
+  it('[H605] rejects with WorkerExitedError when the target dies mid-request, at once', async () => {
     const { primary, alice, bob } = await relayPair();
     // bob's handler announces itself as it starts. Not bob's `pending` in stats(): a heartbeat
     // $ping counts there too, and under load the kill could overtake the relay still on its way.
@@ -47,6 +55,11 @@ describe('worker-to-worker messages', () => {
     expect(Date.now() - killedAt).toBeLessThan(5_000);
     expect(error).toMatchObject({ remoteName: WorkerExitedError.name, remoteCode: 'ERR_WORKER_EXITED' });
     expect((error as RemoteError).remoteMessage).toContain('before it replied to "slow"');
+    // [H605] Its cause says what the primary answered, in the caller's words; no internal type anywhere in the chain (newcomer t61:
+    // `Handler for "$relay" in the primary failed`, then an error about "$relayed").
+    const chain = causesOf(error);
+    expect(chain).toEqual([expect.stringMatching(/^RemoteError: The primary answered a sendTo\(\) it relays with WorkerExitedError: Worker \d+ \(pid \d+\) .*before it replied to "slow"/)]);
+    expect(chain.join('\n')).not.toContain('$relay');
   });
 
   it('applies the timeout end to end: a relay is never held forever', async () => {

@@ -167,7 +167,8 @@ function senderGone(sender: WorkerRecord): AbortSignal {
 function renamed(error: unknown, type: string, destination: WorkerRecord, timeoutMs: number | null | undefined): unknown {
   const peer = destination.describe();
   // One never written to the target says so, and is safe to retry (tester t51).
-  if (error instanceof WorkerExitedError) return error.queuedBehind === undefined ? destination.unansweredError(type, error) : destination.unsentError(type, error.queuedBehind);
+  // The error it replaces named the relay's own type ("$relayed"): not its cause, only its cause's (newcomer t61).
+  if (error instanceof WorkerExitedError) return error.queuedBehind === undefined ? destination.unansweredError(type, error.cause) : destination.unsentError(type, error.queuedBehind);
   // The caller's figure, not the shorter one the relay waited (H425): the user gave that one.
   // One never written to the target says so (code review of H472): not that the target was slow.
   if (error instanceof MessageTimeoutError) return new MessageTimeoutError(type, timeoutMs ?? error.timeoutMs, peer, error.queuedBehind);

@@ -210,6 +210,21 @@ describe('clusterkit run: --env and clusterkit variables', () => {
     await expect(run.exited()).resolves.toBe(0);
   });
 
+  it("[H608] clusterkit run's own variables (--wait-ready's, --health-port's, the orphan log's) from the shell or --env reach no worker", async () => {
+    const runtime = runtimeDir();
+    const port = await freePort();
+    const vars = ['CLUSTERKIT_WAIT_READY', 'CLUSTERKIT_HEALTH_PORT', 'CLUSTERKIT_ORPHAN_LOG'];
+    // Hostile t61: an inherited CLUSTERKIT_WAIT_READY=1 made every worker wait for a 'ready' message never sent, killed at the ready timeout.
+    const inherited = { PORT: String(port), CLUSTERKIT_WAIT_READY: '1', CLUSTERKIT_HEALTH_PORT: '1', CLUSTERKIT_ORPHAN_LOG: 'x' };
+    const run = startCli(['run', 'test/fixtures/cli-env-server.mjs', '-w', '1', '--name', 'ownvars', '--ready-timeout', '10s', '--env', 'CLUSTERKIT_WAIT_READY=1'], { runtime, env: inherited });
+    await run.waitFor(/service ownvars started: 1 worker/);
+    const answer = JSON.parse((await get(`http://127.0.0.1:${port}/?vars=${vars.join(',')}`)).body) as { env: Record<string, string | null> };
+    expect(answer.env).toEqual({ CLUSTERKIT_WAIT_READY: null, CLUSTERKIT_HEALTH_PORT: null, CLUSTERKIT_ORPHAN_LOG: null });
+    expect(run.output()).toContain("WARN CLUSTERKIT_WAIT_READY in the workers' env (--env, --env-file or the config's env) ignored: clusterkit sets its own variables in each worker.");
+    process.kill(run.child.pid!, 'SIGTERM');
+    await expect(run.exited()).resolves.toBe(0);
+  });
+
   it("[H78] clusterkit's own variables in a config's env and --env are dropped with one warning line that names them and what to use instead", async () => {
     const runtime = runtimeDir();
     const port = await freePort();

@@ -116,12 +116,13 @@ export async function runCommand(settings: RunSettings, workerMain: string): Pro
     const kept = dropOwnEnv(env);
     // clusterkit's own variables are dropped again, and said so (H70).
     if (isReload && kept.warning !== undefined) logger.warn({ ignored: kept.ignored }, kept.warning);
+    // Each set or removed (undefined): one inherited from the shell must not act in the workers (hostile t61).
     return {
       ...kept.env,
-      ...(settings.waitReady ? { [kWaitReadyEnv]: '1' } : {}),
-      ...(settings.healthPort ? { [kHealthPortEnv]: String(settings.healthPort) } : {}),
+      [kWaitReadyEnv]: settings.waitReady ? '1' : undefined,
+      [kHealthPortEnv]: settings.healthPort ? String(settings.healthPort) : undefined,
       // The files that get the workers' stderr: an orphan writes its own lines there (H397).
-      ...(orphanLog === undefined ? {} : { [kOrphanLogEnv]: orphanLog }),
+      [kOrphanLogEnv]: orphanLog,
     };
   };
   const updater = envUpdater(settings, logger, (env) => workerEnvOf(env, true));

@@ -15,7 +15,7 @@ export { plural };
 export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 /** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
-export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
+export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly killedConnectionsReset?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -23,6 +23,8 @@ export interface StopOutcome {
   readonly unclean: number;
   /** Requests the stops cut off. */
   readonly requestsCut: number;
+  /** Open connections the stops' kills reset, at least (H609); absent from older primaries' answers. */
+  readonly killedConnectionsReset?: number;
 }
 
 /**
@@ -64,7 +66,7 @@ function countOf(value: unknown): number {
 }
 
 export function reloadOutcome(reply: ReloadReply): StopOutcome {
-  return { unclean: countOf(reply.failed) + countOf(reply.killed), requestsCut: countOf(reply.requestsCut) };
+  return { unclean: countOf(reply.failed) + countOf(reply.killed), requestsCut: countOf(reply.requestsCut), ...killedResetsOf(reply.killedConnectionsReset) };
 }
 
 /** The scale's warning, as its primary worded it; undefined when there is none. */
@@ -73,7 +75,13 @@ export function scaleWarning(reply: ScaleReply): string | undefined {
 }
 
 export function scaleOutcome(reply: ScaleReply): StopOutcome {
-  return { unclean: countOf(reply.stops?.unclean), requestsCut: countOf(reply.stops?.requestsCut) };
+  return { unclean: countOf(reply.stops?.unclean), requestsCut: countOf(reply.stops?.requestsCut), ...killedResetsOf(reply.stops?.killedConnectionsReset) };
+}
+
+/** `{ killedConnectionsReset }` when the answer counts some (H609), else nothing: an answer's shape stays as before without them. */
+function killedResetsOf(value: unknown): { killedConnectionsReset?: number } {
+  const count = countOf(value);
+  return count > 0 ? { killedConnectionsReset: count } : {};
 }
 
 /**
@@ -86,7 +94,18 @@ function describeStops(outcome: StopOutcome, workers: string, cause?: string): s
   // Not always at the timeout: a worker killed during its stop cut what it held then.
   if (outcome.requestsCut > 0) parts.push(`${plural(outcome.requestsCut, 'request')} cut off`);
   if (outcome.unclean > 0) parts.push(`${plural(outcome.unclean, workers)} did not stop cleanly`);
-  return parts.length === 0 ? undefined : `but ${parts.join(' and ')} (${outcome.unclean > 0 && cause !== undefined ? cause : "see the cluster's log"})`;
+  if (parts.length === 0) return undefined;
+  return `but ${parts.join(' and ')} (${outcome.unclean > 0 && cause !== undefined ? cause : "see the cluster's log"})${describeKilledResets(outcome.killedConnectionsReset ?? 0)}`;
+}
+
+/**
+ * `, and at least 5 open connections reset by the kill (...)`: what the kills reset besides the
+ * requests counted (H609: ops t61, the clients of a killed hung worker lost 5 requests, and the
+ * line counted none); '' for none. Shared by `stop`, `reload` and `scale`.
+ */
+export function describeKilledResets(connections: number, lead = ', and '): string {
+  if (connections <= 0) return '';
+  return `${lead}at least ${plural(connections, 'open connection')} reset by the kill (idle at the killed worker's last report; a request sent on ${connections === 1 ? 'it' : 'one'} since is lost too)`;
 }
 
 /** A cause longer than this is no clause of the primary's: the generic words are said instead. */

@@ -7,6 +7,7 @@ import { NamedWorkerStoppedError, ReloadError } from '../errors.js';
 import type { ClusterPrimary } from '../primary/cluster-primary.js';
 import type { ShutdownReport } from '../primary/primary-events.js';
 import { describeKills, describeStopFailures } from '../primary/pool/stop-failure-cause.js';
+import { connectionsResetByKills } from '../primary/pool/killed-resets.js';
 
 export interface StopCounts {
   readonly graceful: number;
@@ -16,6 +17,8 @@ export interface StopCounts {
   readonly requestsCut: number;
   /** A stop's connections reset before any worker took them (`ShutdownReport.connectionsReset`, H358); absent when none. */
   readonly connectionsReset?: number;
+  /** Open connections the stop's kills reset, at least (`connectionsResetByKills`, H609); absent when none. */
+  readonly killedConnectionsReset?: number;
   /** A stop's restarts cancelled while they waited out their back-off (`ShutdownReport.restartsCancelled`, H454); absent when none. */
   readonly restartsCancelled?: number;
   /** When the stop interrupted the start: the initial workers stopped before they were ready (`ShutdownReport.notStarted`); for a reload, its old workers not ready yet. */
@@ -37,6 +40,7 @@ export function stopCounts(report: ShutdownReport): StopCounts {
     killed: report.killed.length,
     requestsCut: report.requestsCut,
     ...(report.connectionsReset === undefined ? {} : { connectionsReset: report.connectionsReset }),
+    ...killedResetsOf(report),
     ...(report.restartsCancelled === undefined ? {} : { restartsCancelled: report.restartsCancelled }),
     ...(failedCause === undefined ? {} : { failedCause }),
     ...(killedCause === undefined ? {} : { killedCause }),
@@ -132,6 +136,8 @@ export interface ScaleStops {
   readonly killedCause?: string;
   /** Removed workers that were not ready yet, stopped before they ever were (`ShutdownReport.notStarted`, H211); only when there was one. */
   readonly notStarted?: number;
+  /** As `StopCounts.killedConnectionsReset` (H609). */
+  readonly killedConnectionsReset?: number;
   /** The count of the last scale asked for while this one ran, if any: the pool is headed there now (H201). */
   readonly laterScale?: number;
   /** A scale-up whose new workers that later scale-down removed before they were ready (`scaleComplete`). */
@@ -169,7 +175,9 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
     primary.off('scaleComplete', onComplete);
   }
   const stopped = complete?.stopped;
-  const counts = stopped ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...uncleanOf(stopped), ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) } : { unclean: 0, requestsCut: 0 };
+  const counts = stopped
+    ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...uncleanOf(stopped), ...killedResetsOf(stopped), ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) }
+    : { unclean: 0, requestsCut: 0 };
   const stops: ScaleStops = {
     ...counts,
     ...(laterScale === undefined ? {} : { laterScale }),
@@ -232,4 +240,10 @@ export function describeInterrupted(interrupted: unknown): string {
 /** `2 restarts waiting out their back-off were cancelled` (`ShutdownReport.restartsCancelled`, H454), as `clusterkit stop` and the primary's log say it. */
 export function describeCancelledRestarts(count: number): string {
   return count === 1 ? '1 restart waiting out its back-off was cancelled' : `${count} restarts waiting out their back-off were cancelled`;
+}
+
+/** `{ killedConnectionsReset }` when the report's kills reset open connections (H609), else nothing. */
+function killedResetsOf(report: ShutdownReport): { killedConnectionsReset?: number } {
+  const reset = connectionsResetByKills(report.killed);
+  return reset > 0 ? { killedConnectionsReset: reset } : {};
 }

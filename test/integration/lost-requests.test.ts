@@ -9,6 +9,9 @@
 import { describe, expect, it } from '@jest/globals';
 import type { WorkerCrashEvent, WorkerExitEvent, WorkerHandle } from '../../src/index.js';
 import { recordClusterEvents } from '../../src/control/record-events.js';
+import { stopCounts } from '../../src/control/stop-counts.js';
+import { describeKilledResets } from '../../src/cli/control-outcome.js';
+import { recordOf } from '../../src/primary/pool/worker-handle.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
 import { freePort } from '../helpers/ports.js';
@@ -234,6 +237,27 @@ describe('a worker killed by the hang detection', () => {
     // hung worker's clients had sent 2 requests on them: idle at its last report only, at least that many.
     expect(text()).toMatch(new RegExp(`by the primary: it did not answer heartbeats for .*; at least ${event.resetConnections} open connections reset, with no request on them at its last report: a request sent on one since \\(as to a hung worker\\) is lost too, and in no count`));
     expect(text()).not.toContain('idle keep-alive connections');
+  });
+
+  it('[H609] a stop that kills a hung worker counts the open connections the kill reset, in its report line and its control answer', async () => {
+    const { logger, text } = capturedLogger();
+    const port = await freePort();
+    // No heartbeat kill: the stop's timeout kills it.
+    const primary = testPrimary({ env: { PORT: String(port) }, logger, heartbeat: { intervalMs: 200, timeoutMs: 120_000 }, shutdownTimeoutMs: 1_500 }, 'workers/slow-http.ts');
+    const [worker] = await primary.start();
+    const idle = await Promise.all([0, 1].map(() => keepAliveClient(port)));
+    // A heartbeat answer after the idle clients: 2 idle.
+    await until(() => (recordOf(worker)?.health?.idleConnections ?? 0) >= 2, 20_000, 'a heartbeat answer with the idle clients');
+    // Answered; then its loop blocks for good, the idle clients still connected.
+    expect(await get(port, '/?hangAfter=0')).toBe(200);
+    const report = await primary.shutdown();
+    expect(report.killed).toEqual([worker]);
+    await Promise.all(idle.map((client) => client.closed));
+    // Ops t61: `stopped api: 1 worker stopped gracefully, 1 killed (...)`, no word of the 5 requests its clients lost.
+    const counts = stopCounts(report);
+    expect(counts.killedConnectionsReset).toBeGreaterThanOrEqual(2);
+    expect(text()).toMatch(new RegExp(`shutdown complete: 1 worker did not stop cleanly, at least ${counts.killedConnectionsReset} open connections reset by the kill \\(no request on them at the killed worker's last report; one sent since is lost too\\).*killedConnectionsReset=${counts.killedConnectionsReset}`));
+    expect(describeKilledResets(counts.killedConnectionsReset!)).toBe(`, and at least ${counts.killedConnectionsReset} open connections reset by the kill (idle at the killed worker's last report; a request sent on one since is lost too)`);
   });
 });
 

@@ -18,6 +18,7 @@ import {
   reloadExitCode,
   scaleOutcome,
   scaleWarning,
+  describeKilledResets,
   stopOutcome,
   type ReloadReply,
   type ScaleReply,
@@ -91,7 +92,7 @@ export async function stopCommand(args: string[]): Promise<number | 'help'> {
   }
   process.stdout.write(`stopped ${name[0]}: ${describeStops(result)}\n`);
   // Workers stopped before they were ready cut nothing and did not fail a stop: the exit code leaves them out.
-  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, killedCause: _killedCause, restartsCancelled: _restartsCancelled, ...counts } = result;
+  const { notStarted: _notStarted, interrupted: _interrupted, failedCause: _failedCause, killedCause: _killedCause, restartsCancelled: _restartsCancelled, killedConnectionsReset: _killedReset, ...counts } = result;
   return outcomeExitCode(stopOutcome(counts));
 }
 
@@ -115,6 +116,7 @@ interface StopAnswer {
   killed: number;
   requestsCut?: number;
   connectionsReset?: number;
+  killedConnectionsReset?: unknown;
   restartsCancelled?: unknown;
   notStarted?: unknown;
   interrupted?: unknown;
@@ -122,7 +124,7 @@ interface StopAnswer {
   killedCause?: unknown;
 }
 
-function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connectionsReset, restartsCancelled, notStarted, interrupted, failedCause, killedCause }: StopAnswer): string {
+function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connectionsReset, killedConnectionsReset, restartsCancelled, notStarted, interrupted, failedCause, killedCause }: StopAnswer): string {
   // "0 workers stopped gracefully" is noise after an interrupted start's own part (newcomer t25);
   // without it, the next count names its noun itself.
   const hidesGraceful = graceful === 0 && notStarted !== undefined;
@@ -140,6 +142,8 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connecti
   // Mostly at the timeout; one that wrote what the primary cannot read on its channel is killed at once.
   if (killed > 0) parts.push(`${count(killed)} killed (${causeOf(killedCause) ?? `at the shutdown timeout, or for what ${killed === 1 ? 'it' : 'they'} wrote on ${killed === 1 ? 'its' : 'their'} IPC channel: see the cluster's log`})`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
+  // The killed workers' open connections (H609): their clients' next requests failed, in no count above.
+  if (Number.isSafeInteger(killedConnectionsReset) && (killedConnectionsReset as number) > 0) parts.push(describeKilledResets(killedConnectionsReset as number, ''));
   // Reset before any worker took them (H358): the cluster's log says so too.
   if (connectionsReset !== undefined && Number.isSafeInteger(connectionsReset) && connectionsReset > 0) {
     parts.push(`${plural(connectionsReset, 'connection')} reset before any worker took ${connectionsReset === 1 ? 'it' : 'them'}`);

@@ -12,7 +12,7 @@ import { plural } from '../plural.js';
 export { plural };
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
-export type ReloadReply = { readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
+export type ReloadReply = { readonly crashed?: unknown; readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 /** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
 export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly killedConnectionsReset?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
@@ -157,7 +157,30 @@ export function describeReload(name: string, reply: ReloadReply, shell?: Readonl
   const failedAgain = Math.min(refilled, countOf(reply.refillsFailed));
   const failedClause = failedAgain === 0 ? '' : `, ${failedAgain === refilled ? (refilled === 1 ? 'and it' : 'and all of them') : `${failedAgain} of which`} failed again (${failedAgain === 1 ? 'its' : 'their'} crash lines say why)`;
   const again = refilled === 0 ? '' : `; ${plural(refilled, 'worker')} given up in a crash loop started again${failedClause}`;
-  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${describeStops(reloadOutcome(reply), 'old worker', uncleanCause(reply.failed, reply.killed, reply.failedCause, reply.killedCause)) ?? 'no request cut off'}${before}${notReplaced}${again}${describeEnvUpdate(reply.env, shell)}`;
+  const crashed = describeCrashed(reply.crashed);
+  // "No request cut off" is the reload's stops': said so when a crash meanwhile cut some (ops t61).
+  const stops = describeStops(reloadOutcome(reply), 'old worker', uncleanCause(reply.failed, reply.killed, reply.failedCause, reply.killedCause)) ?? (crashed === '' ? 'no request cut off' : 'no request cut off by its stops');
+  return `reloaded ${name}${joined}: ${plural(reply.workers, 'worker')} replaced, ${stops}${before}${notReplaced}${again}${crashed}${describeEnvUpdate(reply.env, shell)}`;
+}
+
+/**
+ * `; meanwhile 1 worker crashed or was killed, not by the reload: at least 5 open connections
+ * reset (...)`: the workers that died on their own while it ran (`ReloadCrashes`, H610); '' for
+ * none or an older primary's answer.
+ */
+function describeCrashed(value: unknown): string {
+  if (typeof value !== 'object' || value === null) return '';
+  const { workers, requestsCut, connectionsReset, isLowerBound } = value as Record<string, unknown>;
+  const count = countOf(workers);
+  if (count === 0) return '';
+  const cut = countOf(requestsCut);
+  const reset = countOf(connectionsReset);
+  const parts = [
+    ...(cut > 0 ? [`${isLowerBound === true ? 'at least ' : ''}${plural(cut, 'request')} cut off`] : []),
+    ...(reset > 0 ? [`at least ${plural(reset, 'open connection')} reset (a request sent on ${reset === 1 ? 'it' : 'one'} since its last report is lost too)`] : []),
+  ];
+  const what = parts.length === 0 ? 'no request known cut off' : parts.join(' and ');
+  return `; meanwhile ${plural(count, 'worker')} crashed or ${count === 1 ? 'was' : 'were'} killed, not by the reload: ${what} (the cluster's log says how)`;
 }
 
 /**

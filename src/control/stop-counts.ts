@@ -51,6 +51,18 @@ export function stopCounts(report: ShutdownReport): StopCounts {
 }
 
 /**
+ * The workers that crashed, or were killed from outside clusterkit, while a reload ran (its
+ * `workerCrash` events): not stopped by the reload, and not in its counts, but said with them.
+ * `requestsCut` and `connectionsReset` as those events count them (`isLowerBound`: at least).
+ */
+export interface ReloadCrashes {
+  readonly workers: number;
+  readonly requestsCut: number;
+  readonly connectionsReset: number;
+  readonly isLowerBound?: true;
+}
+
+/**
  * Runs `reload` and answers with the workers replaced and how the old ones stopped (from the
  * `reloadComplete` event of that reload; a reload already under way is shared, and so is its
  * event). A request queued behind the reload under way (H374: every replacement of that one was
@@ -60,7 +72,7 @@ export function stopCounts(report: ShutdownReport): StopCounts {
 export async function reloadWithCounts(
   primary: ClusterPrimary,
   reload: () => Promise<void>,
-): Promise<StopCounts & { workers: number; retired: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number }> {
+): Promise<StopCounts & { workers: number; retired: number; joined: boolean; queued?: true; refilled?: number; refillsFailed?: number; crashed?: ReloadCrashes }> {
   let stopped: ShutdownReport | undefined;
   let replaced: number | undefined;
   let retired = 0;
@@ -83,6 +95,16 @@ export async function reloadWithCounts(
   const onRefill = (event: { readonly slots: readonly number[] }) => {
     if (isOwn) refilled += event.slots.length;
   };
+  // Workers that crashed or were killed from outside while it ran (ops t61: "no request cut off"
+  // while a kill -9 during the reload reset 5 connections): not the reload's stops, but said with them.
+  const crashes = { workers: 0, requestsCut: 0, connectionsReset: 0, isLowerBound: false };
+  const onCrash = (event: { readonly lostRequests?: number; readonly isLowerBound?: true; readonly resetConnections?: number }) => {
+    if (!isOwn || stopped !== undefined) return;
+    crashes.workers++;
+    crashes.requestsCut += event.lostRequests ?? 0;
+    crashes.connectionsReset += event.resetConnections ?? 0;
+    if (event.isLowerBound === true) crashes.isLowerBound = true;
+  };
   // The queued reload starts when the one under way ended: no other reload starts before it.
   const onStart = () => (isOwn = true);
   // Emitted synchronously inside reload() when it joins a reload under way, or is queued after it: only this call's.
@@ -96,6 +118,7 @@ export async function reloadWithCounts(
   };
   primary.on('reloadComplete', onComplete);
   primary.on('crashLoopRefill', onRefill);
+  primary.on('workerCrash', onCrash);
   primary.on('reloadJoined', onJoined);
   let running: Promise<void>;
   try {
@@ -115,12 +138,14 @@ export async function reloadWithCounts(
   } finally {
     primary.off('reloadComplete', onComplete);
     primary.off('crashLoopRefill', onRefill);
+    primary.off('workerCrash', onCrash);
     primary.off('reload', onStart);
   }
   const counts = stopped ? stopCounts(stopped) : { graceful: 0, failed: 0, killed: 0, requestsCut: 0 };
   // The workers this reload replaced, as its log line says: not the count running now, which a
   // scale during the reload changes (a slot it added starts on the new code, replacing nothing).
-  return { workers: replaced ?? primary.workers.length, retired, ...(vacant === 0 ? {} : { vacant }), joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }) };
+  const crashed = crashes.workers === 0 ? {} : { crashed: { workers: crashes.workers, requestsCut: crashes.requestsCut, connectionsReset: crashes.connectionsReset, ...(crashes.isLowerBound ? { isLowerBound: true as const } : {}) } };
+  return { workers: replaced ?? primary.workers.length, retired, ...(vacant === 0 ? {} : { vacant }), joined: joined && !queued, ...(queued ? { queued: true as const } : {}), ...counts, ...(refilled === 0 ? {} : { refilled }), ...(refillsFailed === 0 ? {} : { refillsFailed }), ...crashed };
 }
 
 /** What `scale` answers besides the status: how the surplus workers it stopped went. */

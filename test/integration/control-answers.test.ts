@@ -23,6 +23,27 @@ describe('control answers', () => {
     expect(primary.workers).toHaveLength(3);
   });
 
+  it('[H610] a reload answers with the workers that crashed or were killed meanwhile: its "no request cut off" is its own stops\'', async () => {
+    const primary = testPrimary({ workerCount: 2 });
+    const [, second] = await primary.start();
+    const started = onceEvent(primary, 'reload');
+    const crashed = onceEvent(primary, 'workerCrash');
+    const reload = reloadWithCounts(primary, () => primary.reload());
+    await started;
+    // Ops t61: a kill -9 during the reload; the answer said "no request cut off", the clients saw resets.
+    process.kill(second!.pid!, 'SIGKILL');
+    await crashed;
+    const answer = await reload;
+    expect(answer.crashed).toMatchObject({ workers: 1, requestsCut: 0 });
+    expect(describeReload('web', answer)).toMatch(/^reloaded web: \d workers? replaced, no request cut off by its stops; .*meanwhile 1 worker crashed or was killed, not by the reload: no request known cut off \(the cluster's log says how\)$/);
+    expect(describeReload('web', { ...answer, crashed: { workers: 1, requestsCut: 2, connectionsReset: 5, isLowerBound: true } })).toContain(
+      "meanwhile 1 worker crashed or was killed, not by the reload: at least 2 requests cut off and at least 5 open connections reset (a request sent on one since its last report is lost too) (the cluster's log says how)",
+    );
+    // An older primary's answer has none: as before.
+    const { crashed: _crashed, ...older } = answer;
+    expect(describeReload('web', older)).not.toContain('meanwhile');
+  });
+
   it('[H38] a scale answered mid-reload lists one pid per slot: the worker serving it', async () => {
     // Slot 0: its old worker serves while its replacement starts. Slot 1: the old one stops, the new serves.
     const workers = [

@@ -52,6 +52,9 @@ function ambiguousValue(flag: string, args: readonly string[], options: Options)
   if (at === -1) return `Option ${flag} needs a value; for a value that starts with "-", write it joined with "=", as in ${flag}=<value>.`;
   const value = args[at + 1]!;
   const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
+  // No option takes a number below 0 (counts, durations, sizes, ports): "join it with =" led to a
+  // second refusal of the same value (ops t61: --lines -3, then --lines=-3).
+  if (/^-\d+(?:\.\d+)?[a-zA-Z]*$/.test(value)) return `Option ${flag} is followed by "${shown}", a negative number, which ${flag} does not take: give 0 or more.`;
   return (
     `Option ${flag} is followed by "${shown}", which starts with "-", so it is read as an option, not as the value of ${flag} ` +
     `(the command's own options start with "-" too). If it is the value, join it with "=": ${flag}=${shown}.`

@@ -48,8 +48,11 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['run', 'npm', '--', 'start'], /Script not found: \/\S+\/npm \(relative to the current directory; with --cwd <dir>, to that directory first\): clusterkit runs a Node script, not a command from PATH\. Name the file "npm start" runs \(package\.json's scripts\.start: for "node server\.js", \.\/server\.js\) instead, with that file's own arguments\.\n/],
   [['run', demo, '-w'], /Option --workers needs a value\./],
   [['run', demo, '--shutdown-timeout', '10x'], /--shutdown-timeout must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
-  [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout is followed by "-1s", which starts with "-", so it is read as an option, not as the value of --ready-timeout .*If it is the value, join it with "=": --ready-timeout=-1s\./],
-  [['run', demo, '--gradual-drain', '-1'], /Option --gradual-drain is followed by "-1", which starts with "-".* join it with "=": --gradual-drain=-1\./],
+  // [H611] A negative number is said to be one: "join it with =" led to a second refusal (ops t61: logs --lines -3).
+  [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout is followed by "-1s", a negative number, which --ready-timeout does not take: give 0 or more\./],
+  [['run', demo, '--gradual-drain', '-1'], /Option --gradual-drain is followed by "-1", a negative number, which --gradual-drain does not take: give 0 or more\./],
+  [['logs', 'nothing-here', '--lines', '-3'], /Option --lines is followed by "-3", a negative number, which --lines does not take: give 0 or more\./],
+  [['run', demo, '--node-arg', '--max-old-space-size=256', '--bogus'], /Option --node-arg is followed by "--max-old-space-size=256", which starts with "-".* If it is the value, join it with "=": --node-arg=--max-old-space-size=256\./],
   [['run', demo, '--gradual-drain=-1'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "-1"\./],
   [['run', demo, '--gradual-drain', 'abc'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "abc"\./],
   // A fraction of a millisecond is refused, not rounded: rounded, 0.4ms would silently be 0 (off).
@@ -96,7 +99,7 @@ const kBadInput: Array<[string[], RegExp]> = [
 ];
 
 describe('bad input', () => {
-  it('exits 2 with a message (and the usage line) for every kind of bad input', async () => {
+  it('[H611] exits 2 with a message (and the usage line) for every kind of bad input', async () => {
     const runtime = runtimeDir();
     const results = await Promise.all(kBadInput.map(([args]) => cli(args, { runtime })));
     results.forEach((result, index) => {

@@ -1,11 +1,14 @@
 import { once } from 'node:events';
 import net from 'node:net';
 import { describe, expect, it } from '@jest/globals';
+import { ClusterPrimary, type Logger } from '../../src/index.js';
 import { kMaxHealthConnections } from '../../src/primary/features/listen-health.js';
+import { healthAnswers } from '../../src/primary/features/metrics-answers.js';
+import { kMaxUnsentBytes } from '../../src/primary/features/unsent-budget.js';
 import { kMaxPipelinedRequests } from '../../src/pipelined-requests.js';
 import { get } from '../helpers/http.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { testPrimary } from '../helpers/primary.js';
+import { testOptions, testPrimary, track } from '../helpers/primary.js';
 import { until } from '../helpers/wait.js';
 
 describe('health endpoint', () => {
@@ -186,5 +189,103 @@ describe('health endpoint', () => {
     await expect(pipeline(kMaxPipelinedRequests + 1)).resolves.toBe(kMaxPipelinedRequests);
     await expect(get(`http://127.0.0.1:${address.port}/healthz`)).resolves.toMatchObject({ status: 200 });
     await expect(get(`http://127.0.0.1:${address.port}/metrics`)).resolves.toMatchObject({ status: 200 });
+  });
+
+  it('[H607] holds at most 64 MiB of /metrics answers its clients do not read: past that a scrape gets 503 (Retry-After, Connection: close) while /healthz and /readyz answer, and a connection that has not taken its answer by the send deadline is reset', async () => {
+    const warnings: Array<{ count: number; message: string }> = [];
+    let onWarning = () => {};
+    const logger: Logger = {
+      debug: () => {},
+      info: () => {},
+      error: () => {},
+      warn: (fields, message = '') => {
+        if (!message.startsWith('health endpoint')) return;
+        warnings.push({ count: (fields as { count: number }).count, message });
+        onWarning();
+      },
+    };
+    const primary = track(new ClusterPrimary(testOptions('big-metrics-worker.ts', { workerCount: 2, logger })));
+    const workers = await primary.start();
+    // About 8.5 MB, as the tester's forged 7.6 MB: more than the kernel's buffers of a loopback
+    // connection take (about 4 MB), so an answer its client does not read waits in the primary.
+    await primary.send(workers[0]!, 'series', { count: 30_000, labelBytes: 250 });
+    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1', metricsTimeoutMs: 30_000 });
+    const url = (path: string) => `http://127.0.0.1:${address.port}${path}`;
+    // A scrape that reads gets the whole page.
+    const page = await get(url('/metrics'), 60_000);
+    expect(page.status).toBe(200);
+    const pageBytes = Buffer.byteLength(page.body);
+    expect(pageBytes).toBeGreaterThan(6 * 1024 * 1024);
+    const fit = Math.floor(kMaxUnsentBytes / pageBytes);
+    const sockets: net.Socket[] = [];
+    /** Bytes each socket received. */
+    const received = new Map<net.Socket, number>();
+    /** One GET /metrics, as the tester's clients: only the first chunk of the answer is read (its status), then nothing. */
+    const pausedScrape = () =>
+      new Promise<number>((resolve) => {
+        const socket = net.connect(address.port, '127.0.0.1', () => socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+        sockets.push(socket);
+        received.set(socket, 0);
+        socket.on('error', () => {});
+        socket.on('data', (chunk: Buffer) => received.set(socket, received.get(socket)! + chunk.length));
+        socket.once('data', (chunk: Buffer) => {
+          socket.pause();
+          resolve(Number(/^HTTP\/1\.1 (\d{3})/.exec(chunk.toString('latin1'))?.[1] ?? 0));
+        });
+        socket.once('close', () => resolve(0));
+      });
+    /** Reads the rest of what `socket` is sent, until it closes. */
+    const readRest = (socket: net.Socket) =>
+      new Promise<number>((resolve) => {
+        if (socket.destroyed) resolve(received.get(socket)!);
+        socket.once('close', () => resolve(received.get(socket)!));
+        socket.resume();
+      });
+    const deadlineMs = healthAnswers.deadlineMs;
+    healthAnswers.deadlineMs = 5_000;
+    try {
+      const statuses = await Promise.all(Array.from({ length: fit + 8 }, pausedScrape));
+      const held = sockets.filter((_, index) => statuses[index] === 200);
+      // Before: all 200, each answer held for as long as its client stayed (128 of 7.6 MB: about 1 GB).
+      expect(statuses.filter((status) => status === 503).length).toBeGreaterThanOrEqual(8);
+      expect(held.length).toBeGreaterThan(0);
+      expect(held.length).toBeLessThanOrEqual(fit);
+      expect(held.length + statuses.filter((status) => status === 503).length).toBe(statuses.length);
+      // A scrape that reads is refused too while they hold the budget: why, when to retry, and closed.
+      const refused = await new Promise<string>((resolve) => {
+        const socket = net.connect(address.port, '127.0.0.1', () => socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
+        sockets.push(socket);
+        let text = '';
+        socket.on('error', () => {});
+        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+        // Closed by the primary: the request asked for no close.
+        socket.once('close', () => resolve(text));
+      });
+      expect(refused).toMatch(/^HTTP\/1\.1 503 /);
+      expect(refused).toMatch(/\r\nretry-after: 5\r\n/i);
+      expect(refused).toMatch(/\r\nconnection: close\r\n/i);
+      expect(refused).toMatch(/\r\n\r\n\/metrics refused: [\d.]+ MiB of earlier answers are still unsent to clients that do not read them, and this one \([\d.]+ MiB\) would pass the 64\.0 MiB the primary holds at most\. Retry in 5 s/);
+      // Probes are answered all along.
+      await expect(get(url('/healthz'))).resolves.toMatchObject({ status: 200 });
+      await expect(get(url('/readyz'))).resolves.toMatchObject({ status: 200 });
+      expect(warnings[0]?.message).toMatch(/^health endpoint on port \d+: a \/metrics scrape refused \(503\): [\d.]+ MiB of answers wait for clients that do not read them/);
+      // Past the deadline each held connection is reset: the first told at once, the others in the line 10 s later.
+      const resets = () => warnings.filter((warning) => warning.message.includes('reset a connection')).reduce((sum, warning) => sum + warning.count, 0);
+      await new Promise<void>((resolve) => {
+        onWarning = () => resets() >= held.length && resolve();
+        onWarning();
+      });
+      expect(resets()).toBe(held.length);
+      expect(warnings.find((warning) => warning.message.includes('reset a connection'))?.message).toMatch(/^health endpoint on port \d+: reset a connection that had not taken its [\d.]+ MiB \/metrics answer within 5 s, to free it/);
+      // Each held client, reading again, finds its answer cut off.
+      for (const socket of held) expect(await readRest(socket)).toBeLessThan(pageBytes);
+      // Their answers freed, a scrape reads the whole page again.
+      const after = await get(url('/metrics'), 60_000);
+      expect(after.status).toBe(200);
+      expect(after.body).toContain('app_big{series="s29999",');
+    } finally {
+      healthAnswers.deadlineMs = deadlineMs;
+      for (const socket of sockets) socket.destroy();
+    }
   });
 });

@@ -11,7 +11,9 @@
  *   pod serves nothing until the heartbeat replaces them. `/healthz` never fails for them: the
  *   primary is alive, and a restarted pod would lose the replacements.
  *   With `role`, only the workers forked with that role count, in every figure (H357).
- * - `GET /metrics`: `primary.metrics()`, the Prometheus text exposition.
+ * - `GET /metrics`: `primary.metrics()`, the Prometheus text exposition. The answers written and
+ *   not yet taken by their clients are bounded in bytes (metrics-answers.ts, H607): past the
+ *   budget a scrape gets 503, and a connection that has not taken its answer in 30 s is reset.
  *
  * It keeps answering during shutdown and closes when shutdown completes.
  */
@@ -32,6 +34,8 @@ import { capConnections } from '../../connection-cap.js';
 import { listenServer } from './listen-server.js';
 import { isPaused } from '../../worker/process-table.js';
 import { collectFailing } from './given-up-stats.js';
+import { MetricsAnswers } from './metrics-answers.js';
+import type { Logger } from '../../logger.js';
 
 /** How long a client has to send its whole request, headers included (ms). */
 const kRequestTimeoutMs = 10_000;
@@ -110,6 +114,7 @@ export async function listenHealth(
   { lifecycle, pool, options: { heartbeat } }: Pick<PrimaryContext, 'lifecycle' | 'pool' | 'options'>,
   metrics: (timeoutMs: number) => Promise<string>,
   input: HealthOptions,
+  lines?: Pick<Logger, 'warn'>,
 ): Promise<HealthListener> {
   if (lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary has shut down; listenHealth() is refused.');
   const options = knownOptions(input, ['port', 'host', 'minReady', 'metricsTimeoutMs', 'role'], 'listenHealth options');
@@ -124,7 +129,7 @@ export async function listenHealth(
   // 10 s, not Node's 300 s (`requestTimeout`) and 60 s (`headersTimeout`).
   const server = loadHttp().createServer({ requestTimeout: kRequestTimeoutMs, headersTimeout: kRequestTimeoutMs, connectionsCheckingInterval: 1_000 }, (request, response) => {
     if (!admitPipelined(request, response)) return;
-    route(source, { minReady, role, metricsTimeoutMs, isLoopbackOnly }, request, response).catch((error: unknown) => {
+    route(source, { minReady, role, metricsTimeoutMs, isLoopbackOnly, answers }, request, response).catch((error: unknown) => {
       if (!response.headersSent) response.writeHead(500, { 'content-type': 'text/plain' });
       response.end(`${toError(error).message}\n`);
     });
@@ -135,6 +140,8 @@ export async function listenHealth(
   // that rebinds its DNS name to 127.0.0.1 could read /metrics, so its Host is refused. Bound
   // to a pod's address, any Host goes: the kubelet probes by IP.
   const isLoopbackOnly = isLoopbackAddress((server.address() as AddressInfo).address);
+  // Its warnings name the port: made once listening, before any request (as isLoopbackOnly).
+  const answers = new MetricsAnswers((server.address() as AddressInfo).port, lines);
   let closing: Promise<void> | undefined;
   const listener: HealthListener = {
     address: server.address() as AddressInfo,
@@ -142,6 +149,7 @@ export async function listenHealth(
       (closing ??= new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();
+        answers.flush();
       })),
   };
   lifecycle.onShutdown('end', `listenHealth({ port: ${listener.address.port} }).close`, () => listener.close());
@@ -164,7 +172,12 @@ function sharedCollection(collect: (timeoutMs: number) => Promise<string>): (tim
   };
 }
 
-async function route(source: HealthSource, options: { minReady: number; role: string | undefined; metricsTimeoutMs: number; isLoopbackOnly: boolean }, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function route(
+  source: HealthSource,
+  options: { minReady: number; role: string | undefined; metricsTimeoutMs: number; isLoopbackOnly: boolean; answers: MetricsAnswers },
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   // Parsed, not `new URL()`d: a malformed target is the client's mistake (400), not ours (500).
   const target = parseRequestTarget(request.url);
   if (target === undefined) {
@@ -200,8 +213,8 @@ async function route(source: HealthSource, options: { minReady: number; role: st
       return;
     }
     case '/metrics': {
-      const text = await source.metrics(options.metricsTimeoutMs);
-      response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
+      if (!options.answers.admit(response)) return;
+      options.answers.send(response, await source.metrics(options.metricsTimeoutMs), request.method === 'HEAD');
       return;
     }
     default:

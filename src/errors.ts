@@ -1434,7 +1434,7 @@ export class ClusterNotRunningError extends ClusterKitError {
       `No cluster named "${clusterName}" is running. ` +
         (deadPrimary === undefined
           ? ''
-          : `Its last primary (pid ${deadPrimary.pid}) ended without stopping (killed or crashed) and left its control socket behind; its workers end on their own (orphan protection), and the next "clusterkit run" of that name takes the socket over. `) +
+          : `Its last primary (pid ${deadPrimary.pid}) ended without stopping (killed or crashed) and left its control socket behind; its workers end on their own (orphan protection), and the next primary of that name (a "clusterkit run", or a ClusterPrimary with that serviceName) takes the socket over. `) +
         (running.length > 0 ? `Running: ${running.map((name) => JSON.stringify(name)).join(', ')}.${near === undefined ? '' : ` Did you mean "${near}"?`}` : 'No cluster is running (for this user); start one with "clusterkit run".'),
     );
   }

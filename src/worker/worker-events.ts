@@ -31,7 +31,7 @@ export type PrimaryMessageEvent<ToWorker> = {
 }[MessageType<ToWorker>];
 
 /** Why the worker is stopping. */
-export type StopReason = 'primary' | 'primary-disconnected' | 'signal' | 'self';
+export type StopReason = 'primary' | 'primary-disconnected' | 'signal';
 
 export interface WorkerEvents<ToWorker> {
   initialize: (event: Record<string, never>) => void;

@@ -2,7 +2,7 @@
  * Importing a worker module, with failures turned into `WorkerModuleError`s that name the
  * module, the cause and where it happened.
  */
-import { existsSync } from 'node:fs';
+import { accessSync } from 'node:fs';
 import { WorkerModuleError } from '../errors.js';
 import { isError } from '../readable-error.js';
 import { errorLocation } from './error-location.js';
@@ -19,11 +19,21 @@ export interface ModuleRef {
   readonly isCli?: boolean;
 }
 
-/** @throws WorkerModuleError (`not-found`) when there is no file at `ref.path`. */
+/**
+ * @throws WorkerModuleError: `not-found` when there is no file at `ref.path`, `unreadable` when
+ * the system refuses to look (EACCES on a directory on the way); `cause`: the system's error, as
+ * `ClusterPrimary`'s check of its `workerScript` gives it (newcomer t61: none here).
+ */
 export function checkModuleExists(ref: ModuleRef): void {
-  if (existsSync(ref.path)) return;
-  // `server.js` missing beside `server.ts`, and nothing loads TypeScript (else the sibling was taken, H380).
-  throw new WorkerModuleError(ref.path, 'not-found', { noun: ref.noun, advice: siblingAdvice(ref.path, ref.isCli === true), isRelative: ref.isRelative });
+  try {
+    accessSync(ref.path);
+    return;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new WorkerModuleError(ref.path, 'unreadable', { noun: ref.noun, cause: error });
+    // `server.js` missing beside `server.ts`, and nothing loads TypeScript (else the sibling was taken, H380).
+    throw new WorkerModuleError(ref.path, 'not-found', { noun: ref.noun, advice: siblingAdvice(ref.path, ref.isCli === true), isRelative: ref.isRelative, cause: error });
+  }
 }
 
 /** Runs `load` and wraps whatever it throws. */

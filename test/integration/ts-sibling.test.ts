@@ -69,10 +69,12 @@ describe('[H380] a .js worker path with only its .ts sibling there', () => {
     expect(primary.workers).toHaveLength(0);
   });
 
-  it('[H380] startClusteredService without a loader rejects naming server.ts', async () => {
+  it('[H380][H612] startClusteredService without a loader rejects naming server.ts, with the system\'s error as its cause', async () => {
     const starting = startClusteredService({ workerModule: new URL('./server.js', kDir), execArgv: [], env: { NODE_OPTIONS: undefined }, handleSignals: false, logger: false });
     const error = (await starting.catch((failure: unknown) => failure)) as WorkerModuleError;
     expect(error).toMatchObject({ name: 'WorkerModuleError', problem: 'not-found' });
+    // Newcomer t61: ClusterPrimary's not-found had the ENOENT as its cause, this one none.
+    expect(error.cause).toMatchObject({ code: 'ENOENT' });
     expect(error.message).toContain(`${new URL('./server.ts', kDir).pathname} exists: run the primary with a TypeScript loader (node --import tsx primary.ts`);
   });
 

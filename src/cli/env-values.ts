@@ -257,7 +257,10 @@ export function checkEnvObject(value: unknown, key: string, report: EnvReport = 
   for (const [name, raw] of entries) {
     const isScalar = typeof raw === 'string' || typeof raw === 'boolean' || (typeof raw === 'number' && Number.isFinite(raw));
     if (!isScalar) report(new UsageError(`"${key}.${truncate(name)}" must be a string, a number or a boolean. Received ${describe(raw)}.`, 'run'));
-    else if (passes(() => checkEnvVariable(name, String(raw), `"${key}"`), report)) setOwn(env, name, String(raw));
+    // Digits lost as the file was read, where no one sees them (hostile t61: 12345678901234567890 reached the worker as 12345678901234567000).
+    else if (typeof raw === 'number' && Number.isInteger(raw) && !Number.isSafeInteger(raw)) {
+      report(new UsageError(`"${key}.${truncate(name)}" is a number past 2^53 - 1 (${describe(raw)}), which a number cannot hold exactly: its last digits may be lost already. Write it as a string ("${truncate(name)}": "<its digits>").`, 'run'));
+    } else if (passes(() => checkEnvVariable(name, String(raw), `"${key}"`), report)) setOwn(env, name, String(raw));
   }
   return env;
 }

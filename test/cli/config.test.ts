@@ -208,6 +208,8 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "apps": [] }', /^"apps" must be a non-empty array of apps\. Received an empty array\./],
     // A byte order mark first (a Windows editor's) is read past, as Node's require() does (H593): before, "not valid JSON: Unexpected token ''".
     ['clusterkit.config.json', '\uFEFF{ "apps": [{ "script": "server.mjs", "wrkers": 2 }] }', /^Unknown key "apps\[0\]\.wrkers"\. Did you mean "workers"\?/],
+    // [H613] An integer JSON cannot hold exactly is refused, not passed on with its digits lost (hostile t61).
+    ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "env": { "BIG": 12345678901234567890 } }] }', /^"apps\[0\]\.env\.BIG" is a number past 2\^53 - 1 \(12345678901234567000\), which a number cannot hold exactly: its last digits may be lost already\. Write it as a string \("BIG": "<its digits>"\)\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "name": "a/b" }] }', /^"apps\[0\]\.name" is not a cluster name \(received "a\/b"\): it has a "\/"; .* Try "a-b"\./],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "cwd": "nowhere" }] }', /^"apps\[0\]\.cwd": no such directory: /],
     ['clusterkit.config.json', '{ "apps": [{ "script": "server.mjs", "envFile": "missing.env" }] }', /^"apps\[0\]\.envFile": cannot read \S+\/missing\.env \(ENOENT\)\./],
@@ -257,7 +259,7 @@ describe('config file errors', () => {
     ['clusterkit.config.json', '{ "services": [] }', /^2 problems:\n {2}- Unknown key "services"\. Known keys: apps\.\n {2}- "apps" must be a non-empty array of apps\. Received undefined\.\n/],
   ];
 
-  it('[H39][H593] exits 2 naming the key and the file, for each kind of mistake and each kind of file (every problem of a file at once)', async () => {
+  it('[H39][H593][H613] exits 2 naming the key and the file, for each kind of mistake and each kind of file (every problem of a file at once)', async () => {
     const runtime = runtimeDir();
     const projects = kBad.map(([file, content]) => tempProject({ 'server.mjs': kServer, [file]: content }));
     const results = await Promise.all(projects.map((project) => cli(['run'], { runtime, cwd: project })));

@@ -12,6 +12,7 @@ import { formatCount, formatDuration, isCount, statusHeader, workerTable } from 
 import { kHiddenValue, redactArgs } from './redact-args.js';
 import { redactText } from './redact-text.js';
 import { shellWord } from '../shell-word.js';
+import { stopMarginMs } from '../stop-margin.js';
 import { logFileAdvice } from './logs/log-files.js';
 import { optionNameFor, optionNamesOfAnswer } from './flag-names.js';
 import type { OptionNames } from '../control/control-protocol.js';
@@ -47,7 +48,7 @@ export function formatDescription(description: ClusterDescription): string {
     ['script args', argsText(settings.scriptArgs)],
     ['node', `${description.nodeVersion}  execArgv ${argsText(settings.execArgv)}`],
     ['primary', `pid ${formatCount(description.pid)}, up ${formatDuration(description.uptimeMs)}`],
-    ['shutdown timeout', `${msText(settings.shutdownTimeoutMs)} (PM2: kill_timeout)`],
+    ['shutdown timeout', describeShutdownTimeout(settings.shutdownTimeoutMs)],
     ['ready timeout', `${msText(settings.readyTimeoutMs)} (PM2: listen_timeout)${settings.waitReady === true ? "; ready at process.send('ready') (--wait-ready)" : ''}`],
     ['gradual drain', msText(settings.gradualDrainMs)],
     ['min ready', minReadyText(settings.minReadyMs)],
@@ -215,6 +216,16 @@ function minReadyText(ms: unknown): string {
 }
 
 /** A setting's duration, exactly (`settingDuration`); `none` for no limit (JSON's null for an infinite one), `-` for another shape. */
+/**
+ * `8s (PM2: kill_timeout; a stopping worker's requests get up to 6s)`: a worker ends its own stop
+ * sooner than the primary's deadline (stop-margin.ts), which a PM2 user reading `kill_timeout`
+ * takes for the requests' time (ops t61); the load-time line of a PM2 file says it too.
+ */
+function describeShutdownTimeout(ms: unknown): string {
+  if (!isCount(ms) || ms === 0) return `${msText(ms)} (PM2: kill_timeout)`;
+  return `${msText(ms)} (PM2: kill_timeout; a stopping worker's requests get up to ${msText(ms - stopMarginMs(ms))})`;
+}
+
 function msText(ms: unknown): string {
   if (ms === null) return 'none';
   return isCount(ms) ? settingDuration(ms) : '-';

@@ -24,7 +24,7 @@ describe('clusterkit run --heartbeat-timeout', () => {
     await run.waitFor(/service hbflag started: 1 worker/);
     const shown = (await cli(['show', 'hbflag'], { runtime })).stdout;
     expect(shown).toContain('\nheartbeat         every 1s, a worker silent 3.5s is killed (--heartbeat-timeout)\n');
-    expect(shown).toContain('\nshutdown timeout  2.5s (PM2: kill_timeout)\n');
+    expect(shown).toContain("\nshutdown timeout  2.5s (PM2: kill_timeout; a stopping worker's requests get up to 1.875s)\n");
     expect(shown).toContain('\nmin ready         1.999s: a replacement takes over once it stayed up this long (Kubernetes: minReadySeconds)\n');
     // Answered in full, then the loop blocks for good.
     await expect(get(`http://127.0.0.1:${port}/spin`, 20_000)).resolves.toMatchObject({ status: 200 });

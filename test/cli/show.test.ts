@@ -53,7 +53,7 @@ describe('clusterkit show', () => {
     expect(lines).toContain('\nscript args       --flag\n');
     expect(lines).toMatch(new RegExp(`\\nnode              ${process.version}  execArgv (\\S+ )*--max-old-space-size=300\\n`));
     expect(lines).toMatch(new RegExp(`\\nprimary           pid ${run.child.pid}, up \\S+\\n`));
-    expect(lines).toContain('\nshutdown timeout  7s (PM2: kill_timeout)\n');
+    expect(lines).toContain("\nshutdown timeout  7s (PM2: kill_timeout; a stopping worker's requests get up to 5.25s)\n");
     expect(lines).toContain('\nready timeout     9s (PM2: listen_timeout)\n');
     expect(lines).toContain('\nmemory limit      256 MiB (PM2: max_memory_restart)\n');
     expect(lines).toContain('\nrestarts          backoff 100ms, ×2 each time, up to 30s; reset once a worker was ready 30s (stableAfter)\n');

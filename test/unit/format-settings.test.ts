@@ -98,7 +98,7 @@ describe('[H372] show: durations as set', () => {
   }
   const row = (text: string, key: string) => new RegExp(`\\n${key} +(.*)\\n`).exec(text)?.[1];
 
-  it('[H372] shows every duration row exactly: no value loses the part under a second, nor under a minute', () => {
+  it('[H372][H614] shows every duration row exactly: no value loses the part under a second, nor under a minute', () => {
     const text = withSettings({
       shutdownTimeoutMs: 2_500,
       readyTimeoutMs: 1_999,
@@ -108,7 +108,8 @@ describe('[H372] show: durations as set', () => {
       heartbeat: { intervalMs: 1_250, timeoutMs: 2_500 },
       watch: { paths: ['src'], delayMs: 1_100 },
     });
-    expect(row(text, 'shutdown timeout')).toBe('2.5s (PM2: kill_timeout)');
+    // [H614] What a stopping worker's requests get, the worker's own deadline (ops t61: `8s` read as the requests' time).
+    expect(row(text, 'shutdown timeout')).toBe("2.5s (PM2: kill_timeout; a stopping worker's requests get up to 1.875s)");
     expect(row(text, 'ready timeout')).toBe('1.999s (PM2: listen_timeout)');
     expect(row(text, 'gradual drain')).toBe('750ms');
     expect(row(text, 'min ready')).toBe('1.999s: a replacement takes over once it stayed up this long (Kubernetes: minReadySeconds)');
@@ -118,7 +119,7 @@ describe('[H372] show: durations as set', () => {
     expect(row(text, 'watch')).toMatch(/; a reload 1\.1s after the last change$/);
     // Whole values as before: `1m 0s`, `2h 5m`, `none` for no limit.
     const whole = withSettings({ shutdownTimeoutMs: 7_000, readyTimeoutMs: null, gradualDrainMs: 0, minReadyMs: 1_500, restart: { backoff: { initialMs: 100, factor: 2, maxMs: 7_500_000 }, windowMs: 60_000, startupWindowMs: 1_000, stableAfterMs: 3_600_500, maxRestarts: 4, maxStartupFailures: 3 } });
-    expect(row(whole, 'shutdown timeout')).toBe('7s (PM2: kill_timeout)');
+    expect(row(whole, 'shutdown timeout')).toBe("7s (PM2: kill_timeout; a stopping worker's requests get up to 5.25s)");
     expect(row(whole, 'ready timeout')).toBe('none (PM2: listen_timeout)');
     expect(row(whole, 'gradual drain')).toBe('0ms');
     expect(row(whole, 'min ready')).toMatch(/^1\.5s: /);

@@ -15,7 +15,7 @@ export { plural };
 export type ReloadReply = { readonly crashed?: unknown; readonly workers: number; readonly retired?: number; readonly vacant?: number; readonly joined?: boolean; readonly queued?: boolean; readonly refilled?: number; readonly refillsFailed?: number; readonly env?: { readonly changed?: unknown; readonly added?: unknown; readonly removed?: unknown; readonly files?: unknown; readonly configFile?: unknown; readonly waiting?: unknown; readonly sums?: unknown } } & Partial<StopCounts>;
 /** What it answers to `scale`: the status, and how the surplus workers stopped (`ScaleStops`). */
 /** `warning`: what the scale leaves wrong, such as fewer workers than /readyz requires (H464); absent from older primaries. */
-export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly killedConnectionsReset?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
+export type ScaleReply = ClusterStatus & { readonly warning?: unknown } & { readonly stops?: { readonly unclean?: unknown; readonly killedConnectionsReset?: unknown; readonly graceful?: unknown; readonly failed?: unknown; readonly killed?: unknown; readonly failedCause?: unknown; readonly killedCause?: unknown; readonly requestsCut?: unknown; readonly laterScale?: unknown; readonly supersededBy?: unknown; readonly notStarted?: unknown; readonly already?: unknown } };
 
 /** How the workers a reload or scale stopped went: all zero when clean. */
 export interface StopOutcome {
@@ -243,7 +243,10 @@ export function describeScale(name: string, count: number, reply: ScaleReply): s
   const stops = describeStops(scaleOutcome(reply), 'stopped worker', uncleanCause(reply.stops?.failed, reply.stops?.killed, reply.stops?.failedCause, reply.stops?.killedCause));
   // The removed workers that were not ready yet are counted too (H211): before, in no count.
   const notReady = countOf(reply.stops?.notStarted);
-  const before = notReady === 0 ? '' : `, ${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
+  // Beside them, the ready ones it stopped gracefully (ops t61: "2 workers stopped before they were ready" alone, of 3 stopped).
+  const graceful = notReady === 0 ? 0 : countOf(reply.stops?.graceful);
+  const ready = graceful === 0 ? '' : `${plural(graceful, 'ready worker')} stopped gracefully and `;
+  const before = notReady === 0 ? '' : `, ${ready}${plural(notReady, 'worker')} stopped before ${notReady === 1 ? 'it was' : 'they were'} ready`;
   const but = `${before}${stops === undefined ? '' : `, ${stops}`}`;
   const laterScale = countOf(reply.stops?.laterScale) || undefined;
   const supersededBy = countOf(reply.stops?.supersededBy) || undefined;

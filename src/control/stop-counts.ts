@@ -163,6 +163,8 @@ export interface ScaleStops {
   readonly notStarted?: number;
   /** As `StopCounts.killedConnectionsReset` (H609). */
   readonly killedConnectionsReset?: number;
+  /** With `notStarted`: the ready workers it stopped gracefully, said beside those (H615). */
+  readonly graceful?: number;
   /** The count of the last scale asked for while this one ran, if any: the pool is headed there now (H201). */
   readonly laterScale?: number;
   /** A scale-up whose new workers that later scale-down removed before they were ready (`scaleComplete`). */
@@ -201,7 +203,7 @@ export async function scaleWithCounts(primary: ClusterPrimary, scale: () => Prom
   }
   const stopped = complete?.stopped;
   const counts = stopped
-    ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...uncleanOf(stopped), ...killedResetsOf(stopped), ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length }) }
+    ? { unclean: stopped.failed.length + stopped.killed.length, requestsCut: stopped.requestsCut, ...uncleanOf(stopped), ...killedResetsOf(stopped), ...(stopped.notStarted === undefined ? {} : { notStarted: stopped.notStarted.length, graceful: stopped.graceful.length }) }
     : { unclean: 0, requestsCut: 0 };
   const stops: ScaleStops = {
     ...counts,

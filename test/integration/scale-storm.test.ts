@@ -115,7 +115,7 @@ describe('scales during a reload and each other', () => {
       completes.stop();
     }
   }, 120_000);
-  it('[H211] a scale-down that removes workers not ready yet counts them as not started: line, reply and `clusterkit scale` answer', async () => {
+  it('[H211][H615] a scale-down that removes workers not ready yet counts them as not started: line, reply and `clusterkit scale` answer', async () => {
     const { logger, text } = capturedLogger();
     const primary = testPrimary({ workerCount: 1, shutdownTimeoutMs: 30_000, logger, env: slowBoots(1).env }, kSlow);
     await primary.start();
@@ -134,6 +134,11 @@ describe('scales during a reload and each other', () => {
       expect(stops).toMatchObject({ unclean: 0, requestsCut: 0, notStarted: 2 });
       const status = clusterStatus(primary, { name: 'sc', script: 'app.js', startedAt: Date.now(), targetWorkers: () => 1 });
       expect(describeScale('sc', 1, { ...status, stops })).toBe(`scaled sc to 1 worker (pid ${primary.workers[0]!.pid}), 2 workers stopped before they were ready`);
+      expect(stops).toMatchObject({ graceful: 0 });
+      // [H615] A ready worker it stopped too is said beside them (ops t61: scale 4, then scale 1 at once: the ready one in no count).
+      expect(describeScale('sc', 1, { ...status, stops: { ...stops, graceful: 1 } })).toBe(
+        `scaled sc to 1 worker (pid ${primary.workers[0]!.pid}), 1 ready worker stopped gracefully and 2 workers stopped before they were ready`,
+      );
     } finally {
       completes.stop();
       forks.stop();

@@ -36,7 +36,7 @@ function describeParseError(error: unknown, command: string, known: readonly str
   const flag = quoted ? (/--[\w-]+/.exec(quoted)?.[0] ?? quoted) : undefined;
   if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return `Unknown option ${quoted}.${optionHint(quoted, command, known)}`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message) && flag) return `Option ${flag} needs a value.`;
-  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(message) && flag) return ambiguousValue(flag, args, options);
+  if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(message) && flag) return ambiguousValue(flag, args, options, command);
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message) && flag) return `Option ${flag} does not take a value.`;
   return message;
 }
@@ -46,7 +46,7 @@ function describeParseError(error: unknown, command: string, known: readonly str
  * "-", so it may be an option of the command (`--node-arg --watch`: Node's --watch, or
  * clusterkit's?). It is refused, as util.parseArgs refuses it, with the `=` form to write (H318).
  */
-function ambiguousValue(flag: string, args: readonly string[], options: Options): string {
+function ambiguousValue(flag: string, args: readonly string[], options: Options, command: string): string {
   const short = options[flag.slice(2)]?.short;
   const at = args.findIndex((arg, index) => (arg === flag || (short !== undefined && arg === `-${short}`)) && isOptionLike(args[index + 1]));
   if (at === -1) return `Option ${flag} needs a value; for a value that starts with "-", write it joined with "=", as in ${flag}=<value>.`;
@@ -54,7 +54,7 @@ function ambiguousValue(flag: string, args: readonly string[], options: Options)
   const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
   // No option takes a number below 0 (counts, durations, sizes, ports): "join it with =" led to a
   // second refusal of the same value (ops t61: --lines -3, then --lines=-3).
-  if (/^-\d+(?:\.\d+)?[a-zA-Z]*$/.test(value)) return `Option ${flag} is followed by "${shown}", a negative number, which ${flag} does not take: give 0 or more.`;
+  if (/^-\d+(?:\.\d+)?[a-zA-Z]*$/.test(value)) return `Option ${flag} is followed by "${shown}", a negative number, which ${flag} does not take (its values: clusterkit ${command} --help).`;
   return (
     `Option ${flag} is followed by "${shown}", which starts with "-", so it is read as an option, not as the value of ${flag} ` +
     `(the command's own options start with "-" too). If it is the value, join it with "=": ${flag}=${shown}.`

@@ -48,7 +48,7 @@ export function readSmallFile(
     const utf16 = utf16Evidence(buffer.subarray(0, length));
     // Decoded as UTF-8, UTF-16 text reads as NULs and a U+FFFD or two: the error that followed
     // quoted an unreadable token (t60 LOW). Windows PowerShell 5's `>` writes UTF-16.
-    if (utf16 !== undefined) throw fail(`${what}: ${path} ${utf16}, not UTF-8 text; save it as UTF-8 (in PowerShell 5, write it with Out-File -Encoding utf8 rather than >).`);
+    if (utf16 !== undefined) throw fail(notUtf8Message(what, path, utf16));
     return buffer.toString('utf8', 0, length);
   } catch (error) {
     if (error instanceof UsageError) throw error;
@@ -59,7 +59,12 @@ export function readSmallFile(
 }
 
 /** What says `bytes` are no UTF-8 text: a UTF-16 byte order mark, or a NUL byte (UTF-16's ASCII has one every other byte); undefined for neither. */
-function utf16Evidence(bytes: Buffer): string | undefined {
+/** The refusal of a file `evidence` (utf16Evidence's) says is no UTF-8 text. */
+export function notUtf8Message(what: string, path: string, evidence: string): string {
+  return `${what}: ${path} ${evidence}, not UTF-8 text; save it as UTF-8 (in PowerShell 5, write it with Out-File -Encoding utf8 rather than >).`;
+}
+
+export function utf16Evidence(bytes: Buffer): string | undefined {
   if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return 'is UTF-16 text (it begins with a UTF-16 byte order mark)';
   const nul = bytes.indexOf(0);
   return nul === -1 ? undefined : `holds a NUL byte (byte ${nul}): it is UTF-16 text or binary`;

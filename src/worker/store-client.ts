@@ -158,9 +158,15 @@ export class StoreClient {
       const revived = operation.op === 'set' ? storedValuePath(named, 'value', 'value', operation.key) : operation.op === 'compareAndSet' ? storedValuePath(named, 'next', 'next', operation.key) : named;
       // The primary's reply (`entries()` of a large prefix, a large `get`) is over its
       // maxMessageBytes: name the call, not the internal message type.
-      if (revived instanceof MessageTooLargeError && revived.isReply) {
+      // A value too large to send is named by the call too (retest t61: `The payload of "$store" ...`).
+      if (revived instanceof MessageTooLargeError) {
         const argument = operation.op === 'entries' ? operation.prefix : operation.key;
-        throw new MessageTooLargeError(`store.${operation.op}('${argument}')`, revived.estimatedBytes, revived.limitBytes, { isReply: true, cause: error });
+        const cause = revived.isReply ? error : revived.cause;
+        throw new MessageTooLargeError(`store.${operation.op}('${argument}')`, revived.estimatedBytes, revived.limitBytes, {
+          isReply: revived.isReply,
+          ...(revived.why === undefined ? {} : { why: revived.why }),
+          ...(cause === undefined ? {} : { cause }),
+        });
       }
       throw revived;
     });

@@ -110,7 +110,7 @@ describe('clusterkit logs --slot', () => {
     }
 
     const waiting = startCli(['logs', 'range', '--slot', '3', '--follow'], { runtime });
-    await waiting.waitFor(/clusterkit: slot 3 has no worker now; waiting for one \(a scale-up starts it\)\n/);
+    await waiting.waitFor(/clusterkit: slot 3 has no worker now; waiting for one \(a scale-up starts a slot past the pool; one given up in a crash loop starts again with clusterkit reload \S+\)\n/);
     expect((await cli(['scale', 'range', '4'], { runtime })).code).toBe(0);
     const started = await waiting.waitFor(/clusterkit: slot 3 is now served by worker (\d+) \(scale-up\)\n/);
     await waiting.waitFor(new RegExp(`\\[range:${started[1]}\\] booted in slot 3\\n`));

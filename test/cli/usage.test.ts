@@ -49,9 +49,9 @@ const kBadInput: Array<[string[], RegExp]> = [
   [['run', demo, '-w'], /Option --workers needs a value\./],
   [['run', demo, '--shutdown-timeout', '10x'], /--shutdown-timeout must be a duration such as 10s, 500ms or 2m\. Received "10x"\./],
   // [H611] A negative number is said to be one: "join it with =" led to a second refusal (ops t61: logs --lines -3).
-  [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout is followed by "-1s", a negative number, which --ready-timeout does not take: give 0 or more\./],
-  [['run', demo, '--gradual-drain', '-1'], /Option --gradual-drain is followed by "-1", a negative number, which --gradual-drain does not take: give 0 or more\./],
-  [['logs', 'nothing-here', '--lines', '-3'], /Option --lines is followed by "-3", a negative number, which --lines does not take: give 0 or more\./],
+  [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout is followed by "-1s", a negative number, which --ready-timeout does not take \(its values: clusterkit run --help\)\./],
+  [['run', demo, '--gradual-drain', '-1'], /Option --gradual-drain is followed by "-1", a negative number, which --gradual-drain does not take \(its values: clusterkit run --help\)\./],
+  [['logs', 'nothing-here', '--lines', '-3'], /Option --lines is followed by "-3", a negative number, which --lines does not take \(its values: clusterkit logs --help\)\./],
   [['run', demo, '--node-arg', '--max-old-space-size=256', '--bogus'], /Option --node-arg is followed by "--max-old-space-size=256", which starts with "-".* If it is the value, join it with "=": --node-arg=--max-old-space-size=256\./],
   [['run', demo, '--gradual-drain=-1'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "-1"\./],
   [['run', demo, '--gradual-drain', 'abc'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "abc"\./],

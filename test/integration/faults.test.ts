@@ -127,6 +127,16 @@ describe('fault matrix', () => {
 
   // Before: `about 1100002 B, over the 1048576 B limit` for ASCII, `about 1.1 MiB, over the
   // 1.0 MiB limit` for `€` strings, and `The payload of "store value "big""` (F7).
+  it('[H616] a store write too large to send names the call, not the internal message type', async () => {
+    const primary = testPrimary({ env: { TEST_MAX_MESSAGE_BYTES: String(64 * 1024) } });
+    const [worker] = await primary.start();
+    const error = (await primary.send(worker!, 'storeOp', { op: 'set', args: ['big', 'x'.repeat(100_000)] }).catch((e: unknown) => e)) as { remoteName: string; remoteMessage: string };
+    // Retest t61: `The payload of "$store" is about 20.0 MiB ...`.
+    expect(error).toMatchObject({ remoteName: 'MessageTooLargeError', remoteCode: 'ERR_MESSAGE_TOO_LARGE' });
+    expect(error.remoteMessage).toMatch(/^The payload of "store\.set\('big'\)" is about 97\.7 KiB, over the 64\.0 KiB limit/);
+    expect(error.remoteMessage).not.toContain('$store');
+  });
+
   it('[F34] a payload over maxMessageBytes is told in one format, MiB against MiB, without nested quotes', async () => {
     const primary = testPrimary({ maxMessageBytes: 1024 * 1024 });
     const [worker] = await primary.start();

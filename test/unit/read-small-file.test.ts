@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { readSmallFile } from '../../src/cli/read-small-file.js';
 import { readEnvFile } from '../../src/cli/env-values.js';
+import { loadConfigFile } from '../../src/cli/config/config-file.js';
 
 let directory: string | undefined;
 afterEach(() => {
@@ -40,5 +41,15 @@ describe('readSmallFile', () => {
     // UTF-8, with its BOM or not, is read as it is.
     expect(readSmallFile(fileOf('ok.json', Buffer.from(`\uFEFF${json}`)), 1024, 'The config file')).toBe(`\uFEFF${json}`);
     expect(readEnvFile(fileOf('ok.env', Buffer.from('PORT=3000\nNAME=été\n')), '--env-file')).toEqual({ PORT: '3000', NAME: 'été' });
+  });
+
+  it('[H602] a JavaScript config file saved as UTF-16 is refused as such too, not as a syntax error (retest t61)', async () => {
+    const cjs = fileOf('ecosystem.config.cjs', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("module.exports = { apps: [{ script: 'server.js' }] };", 'utf16le')]));
+    await expect(loadConfigFile(cjs)).rejects.toThrow(`The config file: ${cjs} is UTF-16 text (it begins with a UTF-16 byte order mark), not UTF-8 text; save it as UTF-8`);
+    const mjs = fileOf('clusterkit.config.mjs', Buffer.from("export default { apps: [{ script: 'server.js' }] };", 'utf16le'));
+    await expect(loadConfigFile(mjs)).rejects.toThrow(`The config file: ${mjs} holds a NUL byte (byte 1)`);
+    // A JavaScript config's own syntax error is still said as one.
+    const broken = fileOf('broken.config.cjs', Buffer.from('module.exports = { apps: [ };'));
+    await expect(loadConfigFile(broken)).rejects.toThrow(/^Cannot load the config file /);
   });
 });

@@ -104,7 +104,7 @@ export async function logsCommand(args: string[]): Promise<number | 'help'> {
     onAnswer: ({ serving }) => {
       // A slot with no worker now (beyond the pool, a scale-up may start it): said, not silent.
       if (follow && slot !== undefined && serving === null && !values.json) {
-        process.stderr.write(`clusterkit: slot ${slot} has no worker now; waiting for one (a scale-up starts it)\n`);
+        process.stderr.write(`clusterkit: slot ${slot} has no worker now; waiting for one (a scale-up starts a slot past the pool; one given up in a crash loop starts again with clusterkit reload ${shellWord(name)})\n`);
       }
     },
     onHeard: () => {

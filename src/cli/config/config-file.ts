@@ -6,12 +6,12 @@
  * imports the config's own dependencies (`clusterkit` itself) natively. It is imported only
  * when a `.ts` config is loaded, so other commands never pay for it.
  */
-import { existsSync, lstatSync, readlinkSync, statSync, type Stats } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readSync, readlinkSync, statSync, type Stats } from 'node:fs';
 import { repeatedKey } from '../../control/repeated-key.js';
 import { basename, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { kindOf } from '../../file-kind.js';
-import { readSmallFile } from '../read-small-file.js';
+import { notUtf8Message, readSmallFile, utf16Evidence } from '../read-small-file.js';
 import { UsageError } from '../usage-error.js';
 import { describeError } from '../../readable-error.js';
 import { syntaxErrorLocation, throwLocation, withoutLocationLine } from './syntax-error-location.js';
@@ -123,6 +123,9 @@ async function load(path: string): Promise<unknown> {
     return await defaultExport(namespace, path);
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    // A JavaScript or TypeScript file saved as UTF-16 fails to parse on its first byte: said as the JSON's is (retest t61).
+    const utf16 = utf16EvidenceOf(path);
+    if (utf16 !== undefined) throw new UsageError(notUtf8Message('The config file', path, utf16), 'run');
     // A config may throw anything, even a value that cannot be read; jiti's "Error: ParseError: ..." is one error.
     const reason = withoutLocationLine(describeError(error), path).replace(/^Error: (?=\w+Error: )/, '');
     const location = syntaxErrorLocation(error, path);
@@ -147,6 +150,21 @@ function commonJsInModuleHint(path: string, reason: string): string {
     `. ${name} is an ES module here, because the nearest package.json has "type": "module": rename it ${name.slice(0, -'.js'.length)}.cjs ` +
     '(a .cjs file is CommonJS whatever package.json says), or write "export default { apps: [...] }" instead of "module.exports ="'
   );
+}
+
+/** `utf16Evidence` of the file's first 4 KiB; undefined when it has none or cannot be read. */
+function utf16EvidenceOf(path: string): string | undefined {
+  try {
+    const fd = openSync(path, 'r');
+    try {
+      const head = Buffer.alloc(4096);
+      return utf16Evidence(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
+    } finally {
+      closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
 }
 
 function loadJson(path: string): unknown {

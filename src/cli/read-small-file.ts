@@ -58,7 +58,7 @@ export function readSmallFile(
   }
 }
 
-/** What says `bytes` are no UTF-8 text: a UTF-16 byte order mark, or a NUL byte (UTF-16's ASCII has one every other byte); undefined for neither. */
+/** What says `bytes` are no UTF-8 text: a UTF-16 byte order mark, or NUL bytes in a quarter or more of its first 4 KiB; undefined for neither. */
 /** The refusal of a file `evidence` (utf16Evidence's) says is no UTF-8 text. */
 export function notUtf8Message(what: string, path: string, evidence: string): string {
   return `${what}: ${path} ${evidence}, not UTF-8 text; save it as UTF-8 (in PowerShell 5, write it with Out-File -Encoding utf8 rather than >).`;
@@ -66,8 +66,12 @@ export function notUtf8Message(what: string, path: string, evidence: string): st
 
 export function utf16Evidence(bytes: Buffer): string | undefined {
   if (bytes.length >= 2 && ((bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff))) return 'is UTF-16 text (it begins with a UTF-16 byte order mark)';
-  const nul = bytes.indexOf(0);
-  return nul === -1 ? undefined : `holds a NUL byte (byte ${nul}): it is UTF-16 text or binary`;
+  // Without a mark: UTF-16's ASCII has a NUL every other byte. A stray NUL is left to the
+  // parser, which names its line (an env file's "contains a NUL byte", H316).
+  const head = bytes.subarray(0, 4096);
+  let nuls = 0;
+  for (const byte of head) if (byte === 0) nuls++;
+  return nuls * 4 < head.length || nuls === 0 ? undefined : `holds NUL bytes (${nuls} of its first ${head.length} bytes): it is UTF-16 text or binary`;
 }
 
 function describeBytes(bytes: number): string {

@@ -34,7 +34,7 @@ describe('readSmallFile', () => {
     const be = fileOf('be.json', Buffer.concat([Buffer.from([0xfe, 0xff]), Buffer.from(json, 'utf16le').swap16()]));
     expect(() => readSmallFile(be, 1024 * 1024, 'The config file')).toThrow('is UTF-16 text (it begins with a UTF-16 byte order mark), not UTF-8 text');
     const bare = fileOf('bare.json', Buffer.from(json, 'utf16le'));
-    expect(() => readSmallFile(bare, 1024 * 1024, 'The config file')).toThrow(`The config file: ${bare} holds a NUL byte (byte 1): it is UTF-16 text or binary, not UTF-8 text; save it as UTF-8`);
+    expect(() => readSmallFile(bare, 1024 * 1024, 'The config file')).toThrow(`The config file: ${bare} holds NUL bytes (39 of its first 78 bytes): it is UTF-16 text or binary, not UTF-8 text; save it as UTF-8`);
     // An env file alike, as its own error class.
     const env = fileOf('.env', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('PORT=3000\n', 'utf16le')]));
     expect(() => readEnvFile(env, '--env-file')).toThrow(expect.objectContaining({ code: 'ERR_ENV_FILE', message: expect.stringContaining(`--env-file: ${env} is UTF-16 text`) }));
@@ -47,7 +47,7 @@ describe('readSmallFile', () => {
     const cjs = fileOf('ecosystem.config.cjs', Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from("module.exports = { apps: [{ script: 'server.js' }] };", 'utf16le')]));
     await expect(loadConfigFile(cjs)).rejects.toThrow(`The config file: ${cjs} is UTF-16 text (it begins with a UTF-16 byte order mark), not UTF-8 text; save it as UTF-8`);
     const mjs = fileOf('clusterkit.config.mjs', Buffer.from("export default { apps: [{ script: 'server.js' }] };", 'utf16le'));
-    await expect(loadConfigFile(mjs)).rejects.toThrow(`The config file: ${mjs} holds a NUL byte (byte 1)`);
+    await expect(loadConfigFile(mjs)).rejects.toThrow(`The config file: ${mjs} holds NUL bytes (`);
     // A JavaScript config's own syntax error is still said as one.
     const broken = fileOf('broken.config.cjs', Buffer.from('module.exports = { apps: [ };'));
     await expect(loadConfigFile(broken)).rejects.toThrow(/^Cannot load the config file /);

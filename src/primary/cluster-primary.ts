@@ -272,7 +272,7 @@ export class ClusterPrimary<
    * @example await primary.listenHealth({ port: 9090, minReady: 2, role: 'web' })
    */
   listenHealth(options: HealthOptions): Promise<HealthListener> {
-    // Its lines (answers refused or reset for clients that do not read them, H607) go to the primary's logger.
+    // Its lines (answers refused or reset for clients that have not taken them, H607) go to the primary's logger.
     return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options, this.#lines).then((listener) => {
       // For `clusterkit show`: the endpoint last opened, until it closes.
       this.#healthAddress = listener.address;

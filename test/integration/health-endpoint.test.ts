@@ -264,11 +264,11 @@ describe('health endpoint', () => {
       expect(refused).toMatch(/^HTTP\/1\.1 503 /);
       expect(refused).toMatch(/\r\nretry-after: 5\r\n/i);
       expect(refused).toMatch(/\r\nconnection: close\r\n/i);
-      expect(refused).toMatch(/\r\n\r\n\/metrics refused: [\d.]+ MiB of earlier answers are still unsent to clients that do not read them, and this one \([\d.]+ MiB\) would pass the 64\.0 MiB the primary holds at most\. Retry in 5 s/);
+      expect(refused).toMatch(/\r\n\r\n\/metrics refused: [\d.]+ MiB of earlier answers are still unsent to clients that have not taken them yet, and this one \([\d.]+ MiB\) would pass the 64\.0 MiB the primary holds at most\. Retry in 5 s/);
       // Probes are answered all along.
       await expect(get(url('/healthz'))).resolves.toMatchObject({ status: 200 });
       await expect(get(url('/readyz'))).resolves.toMatchObject({ status: 200 });
-      expect(warnings[0]?.message).toMatch(/^health endpoint on port \d+: a \/metrics scrape refused \(503\): [\d.]+ MiB of answers wait for clients that do not read them/);
+      expect(warnings[0]?.message).toMatch(/^health endpoint on port \d+: a \/metrics scrape refused \(503\): [\d.]+ MiB of answers wait for clients that have not taken them yet/);
       // Past the deadline each held connection is reset: the first told at once, the others in the line 10 s later.
       const resets = () => warnings.filter((warning) => warning.message.includes('reset a connection')).reduce((sum, warning) => sum + warning.count, 0);
       await new Promise<void>((resolve) => {

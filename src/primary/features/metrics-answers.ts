@@ -36,8 +36,8 @@ export class MetricsAnswers {
     this.#refused = new RateLimitedWarning(countLatest, ({ count, latest }) =>
       lines?.warn(
         fields(count, latest),
-        `health endpoint on port ${port}: a /metrics scrape refused (503): ${formatBytes(latest.unsentBytes)} of answers wait for clients that do not read them, and one more of ${formatBytes(latest.answerBytes)} would pass the ${formatBytes(healthAnswers.maxBytes)} the primary holds at most; ` +
-          `a client of this port sends scrapes and does not read the answers (a connection that has not taken its answer within ${deadline()} is reset)${more(count, 'scrapes')}`,
+        `health endpoint on port ${port}: a /metrics scrape refused (503): ${formatBytes(latest.unsentBytes)} of answers wait for clients that have not taken them yet, and one more of ${formatBytes(latest.answerBytes)} would pass the ${formatBytes(healthAnswers.maxBytes)} the primary holds at most; ` +
+          `clients of this port read their answers slowly or not at all, or scrape many times at once (a connection that has not taken its answer within ${deadline()} is reset)${more(count, 'scrapes')}`,
       ),
     );
     this.#late = new RateLimitedWarning(countLatest, ({ count, latest }) =>
@@ -80,8 +80,8 @@ export class MetricsAnswers {
     // By then every answer counted now is sent whole or its connection reset.
     const retryS = Math.ceil(healthAnswers.deadlineMs / 1000);
     const body =
-      `/metrics refused: ${formatBytes(unsentBytes)} of earlier answers are still unsent to clients that do not read them, and this one (${formatBytes(answerBytes)}) would pass the ${formatBytes(healthAnswers.maxBytes)} the primary holds at most. ` +
-      `Retry in ${retryS} s: by then each of them is sent or its connection reset. Clients of this port that send requests and never read the answers cause this.\n`;
+      `/metrics refused: ${formatBytes(unsentBytes)} of earlier answers are still unsent to clients that have not taken them yet, and this one (${formatBytes(answerBytes)}) would pass the ${formatBytes(healthAnswers.maxBytes)} the primary holds at most. ` +
+      `Retry in ${retryS} s: by then each of them is sent or its connection reset. Clients of this port that read their answers slowly or not at all, or many scrapes at once, cause this.\n`;
     response.writeHead(503, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store', 'retry-after': String(retryS), connection: 'close' });
     response.end(body);
   }

@@ -97,16 +97,22 @@ export async function reloadWithCounts(
   };
   // Workers that crashed or were killed from outside while it ran (ops t61: "no request cut off"
   // while a kill -9 during the reload reset 5 connections): not the reload's stops, but said with them.
+  // Only those that served before it began: one it started itself (a slot given up in a crash loop
+  // started again) that crashes has its own words in the answer (`refillsFailed`).
+  let before = new Set(primary.workers.map((worker) => worker.id));
   const crashes = { workers: 0, requestsCut: 0, connectionsReset: 0, isLowerBound: false };
-  const onCrash = (event: { readonly lostRequests?: number; readonly isLowerBound?: true; readonly resetConnections?: number }) => {
-    if (!isOwn || stopped !== undefined) return;
+  const onCrash = (event: { readonly worker: { readonly id: number }; readonly lostRequests?: number; readonly isLowerBound?: true; readonly resetConnections?: number }) => {
+    if (!isOwn || stopped !== undefined || !before.has(event.worker.id)) return;
     crashes.workers++;
     crashes.requestsCut += event.lostRequests ?? 0;
     crashes.connectionsReset += event.resetConnections ?? 0;
     if (event.isLowerBound === true) crashes.isLowerBound = true;
   };
   // The queued reload starts when the one under way ended: no other reload starts before it.
-  const onStart = () => (isOwn = true);
+  const onStart = () => {
+    isOwn = true;
+    before = new Set(primary.workers.map((worker) => worker.id));
+  };
   // Emitted synchronously inside reload() when it joins a reload under way, or is queued after it: only this call's.
   const onJoined = (event: { readonly queued: boolean }) => {
     joined = true;

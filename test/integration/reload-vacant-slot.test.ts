@@ -33,7 +33,10 @@ describe('a reload with a slot whose worker died during it', () => {
     const answer = await reply;
     expect(answer).toMatchObject({ workers: 1, vacant: 1 });
     // Before: "reloaded web: 2 workers replaced, no request cut off".
-    expect(describeReload('web', answer)).toBe('reloaded web: 1 worker replaced, no request cut off; 1 not replaced: its worker exited on its own during the reload (or had not started yet), and that slot runs the new code');
+    // H610: the worker killed during it is said after it, and "no request cut off" is the reload's own stops'.
+    expect(describeReload('web', answer)).toBe(
+      "reloaded web: 1 worker replaced, no request cut off by its stops; 1 not replaced: its worker exited on its own during the reload (or had not started yet), and that slot runs the new code; meanwhile 1 worker crashed or was killed, not by the reload: no request known cut off (the cluster's log says how)",
+    );
     expect(outcomeExitCode(reloadOutcome(answer))).toBe(0);
     // The reload started the slot again with the new code: both slots serve, its restart not needed.
     expect(primary.workers.map((worker) => worker.slot).sort()).toEqual([0, 1]);

@@ -458,16 +458,18 @@ export interface ShutdownForcedEvent {
  * Why sticky connections were closed unserved (`stickyRefused`): `no-ready-worker`, no worker
  * was ready; `no-sticky-worker`, workers were ready but none serves sticky connections (none
  * called `serveSticky()`, or none has the listener's `role`); `worker-refused`, the worker it
- * was handed to could not serve it (no `serveSticky()` server, or it had stopped) and closed it.
+ * was handed to could not serve it (no `serveSticky()` server, or it had stopped) and closed it;
+ * `queue-full`, the primary closed it as `listenSticky({ maxQueued })` connections already
+ * waited for the worker chosen for it (a flood, or a worker slow to take them).
  */
-export type StickyRefusedReason = 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused';
+export type StickyRefusedReason = 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' | 'queue-full';
 
 /** `listenSticky()` connections closed unserved: their clients saw the connection closed with no answer. */
 export interface StickyRefusedEvent {
   readonly reason: StickyRefusedReason;
-  /** The worker that refused them (`worker-refused` only); it gets no more sticky connections. */
+  /** The worker that refused them (`worker-refused`: it gets no more sticky connections), or whose queue was full (`queue-full`). */
   readonly worker?: WorkerHandle;
-  /** The listener's `role`, when it has one (`no-sticky-worker`, `no-ready-worker`). */
+  /** The listener's `role`, when it has one (`no-sticky-worker`, `no-ready-worker`, `queue-full`). */
   readonly role?: string;
   /** Connections refused for this `reason` since the previous such event (the first refusal: 1). */
   readonly count: number;

@@ -351,6 +351,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const why =
       reason === 'worker-refused'
         ? `worker ${worker?.id} closed a sticky connection it could not serve (it has no serveSticky() server, or it had stopped); it gets no more sticky connections`
+        : reason === 'queue-full'
+        ? `sticky connection closed: ${worker === undefined ? 'its worker' : `worker ${worker.id}`} had as many connections waiting to be handed to it as listenSticky({ maxQueued }) allows (4096 by default): a flood of connections, or a worker slow to take them. Its clients' retries reach it once those are taken; raise maxQueued if such bursts are legitimate`
         : reason === 'no-sticky-worker'
         ? `sticky connection closed: no ready worker${withRole} serves sticky connections; a worker takes part once it calls this.serveSticky(server), best in _init()`
         : `sticky connection closed: no worker${withRole} is ready`;

@@ -60,12 +60,15 @@ function openRequest(port: number, localAddress: string): { connected: Promise<v
  * connections from its client: Node writes the first to its channel and queues the other four,
  * which it never acknowledges. No heartbeat: the blocked worker stays the client's until it dies.
  */
-async function fiveForABlockedWorker() {
+async function fiveForABlockedWorker(stickyOptions: { maxQueued?: number } = {}) {
   const gates = mkdtempSync(join(tmpdir(), 'ck-sticky-'));
   onCleanup(() => rmSync(gates, { recursive: true, force: true }));
-  const primary = testPrimary({ workerCount: 2, heartbeat: false }, 'sticky-worker.ts');
+  const { logger, text } = capturedLogger();
+  const primary = testPrimary({ workerCount: 2, heartbeat: false, logger }, 'sticky-worker.ts');
   const workers = await primary.start();
-  const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+  const listener = await primary.listenSticky({ port: 0, host: '127.0.0.1', ...stickyOptions });
+  const { address } = listener;
+  const refused = refusals(primary);
   const victimPid = await pidFor(address.port, clients[0]!);
   const victim = workers.find((worker) => worker.pid === victimPid)!;
   const other = workers.find((worker) => worker !== victim)!;
@@ -81,7 +84,7 @@ async function fiveForABlockedWorker() {
   await Promise.all(requests.map((request) => request.connected));
   // Accepted in order: once a later connection is answered, the primary dispatched the five.
   expect(await pidFor(address.port, otherClient)).toBe(other.pid);
-  return { primary, victim, victimPid, other, requests };
+  return { primary, victim, victimPid, other, requests, listener, refused, text, gate };
 }
 
 describe('sticky sessions', () => {
@@ -221,6 +224,52 @@ function refusals(primary: { on(event: 'stickyRefused', listener: (event: Sticky
   onCleanup(() => primary.off('stickyRefused', listener));
   return events;
 }
+
+describe('sticky sessions under a flood of connections', () => {
+  it('[H617] closes a connection at once when maxQueued connections already wait for its worker, and tells it; those queued are served', async () => {
+    // The blocked worker's channel holds the first connection (written, never acknowledged) and
+    // queues the next: 2 may wait, so of 5, 2 or 3 are closed (3 when the first's write was not
+    // seen done yet as the third came).
+    const { victim, victimPid, requests, listener, refused, text, gate } = await fiveForABlockedWorker({ maxQueued: 2 });
+    await listener.close(); // tells the refusals held for the trailing event
+    const total = refused.filter((event) => event.reason === 'queue-full').reduce((sum, event) => sum + event.count, 0);
+    expect(total).toBeGreaterThanOrEqual(2);
+    expect(total).toBeLessThanOrEqual(3);
+    expect(refused.every((event) => event.reason === 'queue-full' && event.worker === victim)).toBe(true);
+    expect(text()).toContain(`WARN sticky connection closed: worker ${victim.id} had as many connections waiting to be handed to it as listenSticky({ maxQueued }) allows`);
+    // Unblocked, it serves those that waited; the refused ones were closed unanswered.
+    writeFileSync(gate, '');
+    const outcomes = await Promise.all(requests.map((request) => request.outcome));
+    expect(outcomes.filter((outcome) => outcome === 'closed')).toHaveLength(total);
+    expect(outcomes.filter((outcome) => outcome === `pid:${victimPid}`)).toHaveLength(5 - total);
+  });
+
+  it('[H617] a worker taking a flood of connections is not called silent while it acknowledges them: each acknowledgement is a sign of life', async () => {
+    // Silent after 1 s unheard. Before, its pings waited behind the connections queued for it
+    // (Node holds every message behind a handle until the handle is acknowledged): 15,000 idle
+    // connections from one address had its worker called silent, on a loaded machine killed.
+    const primary = testPrimary({ workerCount: 1, heartbeat: { intervalMs: 100, timeoutMs: 60_000 } }, 'sticky-worker.ts');
+    const [worker] = await primary.start();
+    const { address } = await primary.listenSticky({ port: 0, host: '127.0.0.1', maxQueued: 100_000 });
+    await until(() => primary.stats().every((row) => row.healthAgeMs !== undefined), 30_000, 'a heartbeat answer');
+    const silences: unknown[] = [];
+    primary.on('workerSilent', (event) => silences.push(event));
+    // Idle connections (no request: the worker says nothing of them), 50 opening at a time.
+    const sockets: net.Socket[] = [];
+    onCleanup(() => sockets.forEach((socket) => abandon(socket)));
+    const openOne = () =>
+      new Promise<void>((resolve) => {
+        const socket = net.connect({ host: '127.0.0.1', port: address.port, localAddress: '127.0.0.2' });
+        sockets.push(socket);
+        socket.on('error', () => resolve());
+        socket.once('connect', () => resolve());
+      });
+    for (let index = 0; index < 2_000; index += 50) await Promise.all(Array.from({ length: 50 }, openOne));
+    // Queued behind those connections, as every message is: answered once it took them all.
+    await expect(primary.send(worker!, 'settleCount', undefined, { timeoutMs: 60_000 })).resolves.toBe('settled');
+    expect(silences).toEqual([]);
+  });
+});
 
 describe('sticky sessions: only the workers that serve sticky take part', () => {
   it('[H63] hands no connection to a named worker or another role that never called serveSticky()', async () => {

@@ -84,10 +84,13 @@ async function primarySide(primary: ClusterPrimary<ToWorker>) {
   // @ts-expect-error port is required
   await primary.listenSticky({ host: '127.0.0.1' });
   await primary.listenSticky({ port: 0, role: 'web' });
+  await primary.listenSticky({ port: 0, maxQueued: 4096 });
+  // @ts-expect-error maxQueued is a count
+  await primary.listenSticky({ port: 0, maxQueued: '4096' });
   // @ts-expect-error a role is one string
   await primary.listenSticky({ port: 0, role: ['web'] });
   primary.on('stickyRefused', ({ reason, worker, role, count }) => {
-    const known: 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' = reason;
+    const known: 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' | 'queue-full' = reason;
     return void [known, worker?.id, role?.length, count + 1];
   });
   const health = await primary.listenHealth({ port: 9090, minReady: 2 });

@@ -31,6 +31,9 @@ type StickyContext = Pick<PrimaryContext, 'pool' | 'reportError' | 'lifecycle' |
 /** The IPC message that carries a sticky connection's socket as its handle. */
 export const kStickyHandleMessage = { __ck: 1, h: 'sticky' } as const;
 
+/** `maxQueued`'s default: sockets waiting in the primary for one worker's channel. */
+const kDefaultMaxQueued = 4096;
+
 /** Clients remembered at once; the least recently connected are forgotten first. */
 const kMaxAssignments = 100_000;
 
@@ -47,6 +50,16 @@ export interface StickyOptions {
    * @default every worker that serves sticky
    */
   role?: string;
+  /**
+   * Connections at most waiting in the primary for one worker (accepted, chosen for it, not yet
+   * written to its IPC channel, which carries one socket at a time, each acknowledged by the
+   * worker). Past it a new connection for that worker is closed at once and reported
+   * (`stickyRefused`, reason `queue-full`): a flood of connections, or a worker too slow to take
+   * them, costs the primary at most this many descriptors per worker. Each client's retry
+   * reaches its worker once the queue drains.
+   * @default 4096
+   */
+  maxQueued?: number;
 }
 
 export interface StickyListener {
@@ -61,7 +74,7 @@ export async function listenSticky(context: StickyContext, input: StickyOptions)
   const { lifecycle } = context;
   if (lifecycle.state === 'stopping' || lifecycle.state === 'stopped') throw new ShutdownInProgressError('The primary is shutting down; listenSticky() is refused.');
   const options = normalizeStickyOptions(input);
-  const balancer = new StickyBalancer(context, options.role);
+  const balancer = new StickyBalancer(context, options.role, options.maxQueued);
   const server = net.createServer({ pauseOnConnect: true }, (socket) => balancer.dispatch(socket));
   await listenServer(server, 'listenSticky', options.port, options.host, options.backlog);
   // Only now: a listen failure is the caller's rejection, not also an `error` event (H246).
@@ -88,6 +101,7 @@ export async function listenSticky(context: StickyContext, input: StickyOptions)
 class StickyBalancer {
   readonly #context: Pick<StickyContext, 'pool' | 'emit'>;
   readonly #role: string | undefined;
+  readonly #maxQueued: number;
   readonly #hash = new RendezvousHash();
   /** Which worker each client address was last handed to; its insertion order is recency. */
   readonly #assignments = new Map<string, WorkerRecord>();
@@ -110,14 +124,35 @@ class StickyBalancer {
     'no-sticky-worker': this.#refusedWarning('no-sticky-worker'),
   };
 
-  constructor(context: Pick<StickyContext, 'pool' | 'emit'>, role: string | undefined) {
+  /** Connections refused as their worker's queue was full (H617), told per worker as `worker-refused` is. */
+  readonly #queueFullWarnings = new Map<WorkerRecord, RateLimitedWarning<number>>();
+
+  constructor(context: Pick<StickyContext, 'pool' | 'emit'>, role: string | undefined, maxQueued: number) {
     this.#context = context;
     this.#role = role;
+    this.#maxQueued = maxQueued;
   }
 
   flushWarnings(): void {
     this.#refusedWarnings['no-ready-worker'].flush();
     this.#refusedWarnings['no-sticky-worker'].flush();
+    for (const warning of this.#queueFullWarnings.values()) warning.flush();
+  }
+
+  /** Closes `socket`, chosen for `worker` whose queue is full, and tells it (rate-limited per worker). */
+  #refuseQueueFull(socket: Socket, worker: WorkerRecord): void {
+    socket.destroy();
+    this.#context.pool.countConnectionsReset(1);
+    let warning = this.#queueFullWarnings.get(worker);
+    if (warning === undefined) {
+      const role = this.#role;
+      warning = new RateLimitedWarning<number>(
+        (held, next) => (held ?? 0) + next,
+        (count) => this.#context.emit('stickyRefused', role === undefined ? { reason: 'queue-full', worker: worker.handle, count } : { reason: 'queue-full', worker: worker.handle, role, count }),
+      );
+      this.#queueFullWarnings.set(worker, warning);
+    }
+    warning.note(1);
   }
 
   #refusedWarning(reason: RefusedReason): RateLimitedWarning<number> {
@@ -139,6 +174,10 @@ class StickyBalancer {
       return;
     }
     const unsent = this.#unsentOf(worker);
+    if (unsent.size >= this.#maxQueued) {
+      this.#refuseQueueFull(socket, worker);
+      return;
+    }
     unsent.add(socket);
     worker.stickyHanded++;
     worker.clusterWorker.send(kStickyHandleMessage, socket, { keepOpen: false }, (error) => {
@@ -192,6 +231,7 @@ class StickyBalancer {
     // Those no worker could take are told now, not in a trailing line 10 s later, when a
     // shutdown's primary has exited (retest t57 R1).
     this.flushWarnings();
+    this.#queueFullWarnings.delete(worker);
   }
 
   #choose(key: string): WorkerRecord | undefined {
@@ -238,7 +278,7 @@ class StickyBalancer {
 }
 
 /** Why the primary itself refused a sticky connection (a worker's own refusal is told per worker). */
-type RefusedReason = Exclude<StickyRefusedReason, 'worker-refused'>;
+type RefusedReason = Exclude<StickyRefusedReason, 'worker-refused' | 'queue-full'>;
 
 /**
  * Clears `record.unacknowledgedSticky` at each handle acknowledgement its process reads. Node
@@ -269,11 +309,12 @@ function hasHandle(socket: Socket): boolean {
 }
 
 function normalizeStickyOptions(input: StickyOptions): Required<Omit<StickyOptions, 'host' | 'role'>> & { host: string | undefined; role: string | undefined } {
-  const options = knownOptions(input, ['port', 'host', 'backlog', 'role'], 'listenSticky options');
+  const options = knownOptions(input, ['port', 'host', 'backlog', 'role', 'maxQueued'], 'listenSticky options');
   return {
     port: portOption(options.port),
     host: stringOption(options.host, 'host'),
     backlog: integerOption(options.backlog, 'backlog', 511),
     role: workerNameOption(options.role, 'role', 'role'),
+    maxQueued: integerOption(options.maxQueued, 'maxQueued', kDefaultMaxQueued),
   };
 }

@@ -570,6 +570,11 @@ export class WorkerPool {
     // Node's own protocol carries no handle from a worker either (a forged `cmd: 'NODE_...'`).
     worker.process.on('internalMessage', (message: unknown, handle: unknown) => {
       if (handle !== undefined) this.#onUnexpectedHandle(record, handle);
+      // Node's own messages show its loop turning too (H617): a worker taking a flood of sticky
+      // connections acknowledges each one (`NODE_HANDLE_ACK`) while our ping waits behind them in
+      // Node's handle queue, which holds every later message until the last handle's acknowledgement.
+      // 15,000 connections at once had both healthy workers called silent, then killed.
+      if (!record.endpoint.isHoldingFrames) record.lastSeenAt = Date.now();
       // A server of its own closed (node:cluster's child sends `{ cmd: 'NODE_CLUSTER', act: 'close' }` from the server's close; no public event says it). A forged one only lowers its sender's own count.
       if (serverRequest(message)?.act === 'close') record.openServers = Math.max(0, record.openServers - 1);
     });

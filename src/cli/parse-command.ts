@@ -30,11 +30,20 @@ export function parseCommand<O extends Options>(command: string, args: string[],
   }
 }
 
+/** A negative number, perhaps with a unit (`-3`, `-1.5`, `-2s`): no command takes one. */
+const kNegativeNumber = /^-\d+(?:\.\d+)?[a-zA-Z]*$/;
+
 function describeParseError(error: unknown, command: string, known: readonly string[], args: readonly string[], options: Options): string {
   const { code, message } = error as { code?: string; message: string };
   const quoted = /'([^']+)'/.exec(message)?.[1];
   const flag = quoted ? (/--[\w-]+/.exec(quoted)?.[0] ?? quoted) : undefined;
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) return `Unknown option ${quoted}.${optionHint(quoted, command, known)}`;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && quoted) {
+    // `scale app -1.5`: a negative number where a value goes is read as the short options -1, -., -5
+    // (retest t61: "Unknown option -1."). No value of a command is below 0.
+    const negative = args.find((arg) => arg.startsWith(quoted) && kNegativeNumber.test(arg));
+    if (negative !== undefined) return `"${negative.length > 60 ? `${negative.slice(0, 57)}...` : negative}" is a negative number, which clusterkit ${command} does not take (its values: clusterkit ${command} --help).`;
+    return `Unknown option ${quoted}.${optionHint(quoted, command, known)}`;
+  }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /argument missing/.test(message) && flag) return `Option ${flag} needs a value.`;
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /ambiguous/.test(message) && flag) return ambiguousValue(flag, args, options, command);
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && /does not take an argument/.test(message) && flag) return `Option ${flag} does not take a value.`;
@@ -54,7 +63,7 @@ function ambiguousValue(flag: string, args: readonly string[], options: Options,
   const shown = value.length > 60 ? `${value.slice(0, 57)}...` : value;
   // No option takes a number below 0 (counts, durations, sizes, ports): "join it with =" led to a
   // second refusal of the same value (ops t61: --lines -3, then --lines=-3).
-  if (/^-\d+(?:\.\d+)?[a-zA-Z]*$/.test(value)) return `Option ${flag} is followed by "${shown}", a negative number, which ${flag} does not take (its values: clusterkit ${command} --help).`;
+  if (kNegativeNumber.test(value)) return `Option ${flag} is followed by "${shown}", a negative number, which ${flag} does not take (its values: clusterkit ${command} --help).`;
   return (
     `Option ${flag} is followed by "${shown}", which starts with "-", so it is read as an option, not as the value of ${flag} ` +
     `(the command's own options start with "-" too). If it is the value, join it with "=": ${flag}=${shown}.`

@@ -42,9 +42,14 @@ const isRelayed = (type: string): boolean => type === kRelayedRequest;
 /** Room left in a notice around the error it carries (`{ error: ... }`). */
 const kNoticeEnvelopeBytes = 64;
 
+/** Distinct types `takeReadTypes()` keeps: a worker sending many types cannot grow it. */
+const kMaxReadTypes = 8;
+
 export class Endpoint {
   readonly #options: EndpointOptions;
   readonly #channel: Channel;
+  /** The types received since `takeReadTypes()` was last called. */
+  readonly #readTypes = new Set<string>();
   readonly #pending: PendingRequests;
   readonly #admission: Admission;
   /** Set by `close()`: the error every later request rejects with. */
@@ -103,6 +108,9 @@ export class Endpoint {
       stats: this.stats,
       describePeer: options.describePeer,
       onProtocolError: options.onProtocolError,
+      onType: (type) => {
+        if (this.#readTypes.size < kMaxReadTypes) this.#readTypes.add(type);
+      },
     });
     this.#bulkReader = new BulkReader(
       (message) => this.#receiver.receive(message),
@@ -271,6 +279,21 @@ export class Endpoint {
   }
 
   /** Bytes of the bulk records decoded so far (their JSON text and their strings): what a bulk read that released them worked on. */
+  /**
+   * The types of the messages received since the last call (at most `kMaxReadTypes`), and
+   * forgets them: what a read that kept the primary busy carried (workerSlowMessage), its own
+   * answers (`$metrics`) told apart from a script's messages (hostile tester t61b).
+   */
+  clearReadTypes(): void {
+    if (this.#readTypes.size > 0) this.#readTypes.clear();
+  }
+
+  takeReadTypes(): string[] {
+    const types = [...this.#readTypes];
+    this.#readTypes.clear();
+    return types;
+  }
+
   get bulkBytesDecoded(): number {
     return this.#bulkReader.bytesDecoded;
   }

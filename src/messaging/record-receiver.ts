@@ -21,6 +21,8 @@ export interface RecordReceiverParts {
   /** The peer in error messages: `worker 3 (pid 4242)` or `the primary`. */
   readonly describePeer: () => string;
   readonly onProtocolError: ((problem: ProtocolProblem, type?: string) => void) | undefined;
+  /** The type of each request, notification or reply (its request's type) received, as it is. */
+  readonly onType?: (type: string) => void;
 }
 
 export class RecordReceiver {
@@ -52,21 +54,25 @@ export class RecordReceiver {
     switch (kind & ~kNoPayload) {
       case kReply:
         if (!isMessageId(id)) break;
+        this.#noteReplyType(id);
         if (pending.resolve(id, payload)) stats.messagesIn++;
         else this.#dropUnmatched(id);
         return;
       case kRequest:
         if (!isMessageId(id) || !isTypeName(typeOrFault)) break;
         stats.messagesIn++;
+        this.#parts.onType?.(typeOrFault);
         inbound.answer(id, typeOrFault, payload);
         return;
       case kNotify:
         if (!isTypeName(typeOrFault)) break;
         stats.messagesIn++;
+        this.#parts.onType?.(typeOrFault);
         inbound.deliver(typeOrFault, payload);
         return;
       case kErrorReply:
         if (!isMessageId(id) || !isSerializedError(value)) break;
+        this.#noteReplyType(id);
         this.#receiveErrorReply(id, value, typeOrFault);
         return;
       case kReplyAhead:
@@ -76,6 +82,14 @@ export class RecordReceiver {
         return;
     }
     this.#dropMalformed('malformed-record');
+  }
+
+  /** A reply's type is its pending request's (none for a late or forged one). */
+  #noteReplyType(id: number): void {
+    const { onType, pending } = this.#parts;
+    if (onType === undefined) return;
+    const type = pending.get(id)?.type;
+    if (type !== undefined) onType(type);
   }
 
   #receiveErrorReply(id: number, error: SerializedError, fault: unknown): void {

@@ -632,6 +632,13 @@ export interface PrimaryEvents<ToPrimary> {
     readonly bytes: number;
     readonly count: number;
     readonly maxMessageBytes: number;
+    /**
+     * The types of the messages those reads carried, at most 8 (a reply: the type of the request
+     * it answers). `$metrics` with only clusterkit's small notices (a `$ping` answer): the worker's answers to scrapes of its metrics registry
+     * (`primary.metrics()`, `/metrics`), a large registry, not anything the script sent. Empty
+     * when none was whole yet.
+     */
+    readonly types: readonly string[];
   }) => void;
   /**
    * `listenSticky()` closed connections unserved (`reason`): no ready worker serves sticky

@@ -335,11 +335,22 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const mix = kinds.length > 1 ? ` Of the ${dropped} messages dropped, ${kinds.map(([problem, count]) => `${count} ${problem}`).join(', ')}; the above is the last.` : '';
     logger.warn({ ...ids(worker), dropped, problem: error.problem, ...(kinds.length > 1 ? { problems } : {}) }, `${error.message}${mix}`);
   });
-  primary.on('workerSlowMessage', ({ worker, readMs, reads, bytes, count, maxMessageBytes }) => {
+  primary.on('workerSlowMessage', ({ worker, readMs, reads, bytes, count, maxMessageBytes, types }) => {
     const more = count > 1 ? ` (${count} times since the last such line)` : '';
-    const what = reads > 1 ? `${reads} messages that took the primary ${formatElapsed(readMs)} to read in all (the largest about ${formatBytes(bytes)})` : `a message that took the primary ${formatElapsed(readMs)} to read (about ${formatBytes(bytes)})`;
+    // Its answers to scrapes of its registry, not anything the script sent (hostile tester t61b:
+    // the line had the operator look for a process.send() the script never made).
+    if (isMetricsAnswers(types)) {
+      const inReads = reads > 1 ? ` in ${reads} reads (the largest about ${formatBytes(bytes)})` : ` (about ${formatBytes(bytes)})`;
+      logger.warn(
+        { ...ids(worker), readMs, reads, bytes, count, types },
+        `worker ${worker.id}'s answers to metrics scrapes (primary.metrics(), /metrics) took the primary ${formatElapsed(readMs)} to read${inReads}: nothing else ran in the primary meanwhile${more}. ` +
+          'Its metrics registry is large: register fewer series (labels with many values), or scrape less often',
+      );
+      return;
+    }
+    const what = reads > 1 ? `messages that took the primary ${formatElapsed(readMs)} to read in ${reads} reads (the largest about ${formatBytes(bytes)})` : `a message that took the primary ${formatElapsed(readMs)} to read (about ${formatBytes(bytes)})`;
     logger.warn(
-      { ...ids(worker), readMs, reads, bytes, count },
+      { ...ids(worker), readMs, reads, bytes, count, ...(types.length > 0 ? { types } : {}) },
       `worker ${worker.id} sent ${what}: nothing else ran in the primary meanwhile${more}. ` +
         `Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes (${formatBytes(maxMessageBytes)}) if workers are not trusted`,
     );
@@ -352,7 +363,7 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
       reason === 'worker-refused'
         ? `worker ${worker?.id} closed a sticky connection it could not serve (it has no serveSticky() server, or it had stopped); it gets no more sticky connections`
         : reason === 'queue-full'
-        ? `sticky connection closed: ${worker === undefined ? 'its worker' : `worker ${worker.id}`} had as many connections waiting to be handed to it as listenSticky({ maxQueued }) allows (4096 by default): a flood of connections, or a worker slow to take them. Its clients' retries reach it once those are taken; raise maxQueued if such bursts are legitimate`
+        ? `sticky connection closed: the connections waiting in the primary to be handed to ${worker === undefined ? 'its worker' : `worker ${worker.id}`} reached listenSticky({ maxQueued }) (4096 by default), or those for all workers reached half the primary's open-file limit (ulimit -n): a flood of connections, or a worker slow to take them. Its clients' retries reach it once those are taken; raise maxQueued (or ulimit -n) if such bursts are legitimate`
         : reason === 'no-sticky-worker'
         ? `sticky connection closed: no ready worker${withRole} serves sticky connections; a worker takes part once it calls this.serveSticky(server), best in _init()`
         : `sticky connection closed: no worker${withRole} is ready`;
@@ -764,6 +775,20 @@ function describeHeld(shortenedBy: 'init' | 'blocked', heldMs: number, timeoutMs
       `or in a 'shutdown' listener, or a machine too busy to run it), ${left}`,
     advice: "Code that blocks the event loop delays every stop: keep long synchronous work out of 'shutdown' listeners and request and message handlers",
   };
+}
+
+/**
+ * Types of clusterkit's that carry what the script gave (a relayed message, a store value, an
+ * error): a slow read of one of them is the script's doing.
+ */
+const kScriptContentTypes: ReadonlySet<string> = new Set(['$relay', '$relayed', '$store', '$storeChange', '$crash', '$initError', '$destroyFailed']);
+
+/**
+ * Whether slow reads carried the worker's answers to metrics scrapes and otherwise only
+ * clusterkit's own small notices (a pong read with them): nothing the script sent (H618).
+ */
+function isMetricsAnswers(types: readonly string[]): boolean {
+  return types.includes('$metrics') && types.every((type) => type.startsWith('$') && !kScriptContentTypes.has(type));
 }
 
 /**

@@ -51,6 +51,8 @@ const kBadInput: Array<[string[], RegExp]> = [
   // [H611] A negative number is said to be one: "join it with =" led to a second refusal (ops t61: logs --lines -3).
   [['run', demo, '--ready-timeout', '-1s'], /Option --ready-timeout is followed by "-1s", a negative number, which --ready-timeout does not take \(its values: clusterkit run --help\)\./],
   [['run', demo, '--gradual-drain', '-1'], /Option --gradual-drain is followed by "-1", a negative number, which --gradual-drain does not take \(its values: clusterkit run --help\)\./],
+  // Where a positional value goes too (retest t61: `scale x -1.5` said "Unknown option -1.").
+  [['scale', 'nothing-here', '-1.5'], /"-1\.5" is a negative number, which clusterkit scale does not take \(its values: clusterkit scale --help\)\./],
   [['logs', 'nothing-here', '--lines', '-3'], /Option --lines is followed by "-3", a negative number, which --lines does not take \(its values: clusterkit logs --help\)\./],
   [['run', demo, '--node-arg', '--max-old-space-size=256', '--bogus'], /Option --node-arg is followed by "--max-old-space-size=256", which starts with "-".* If it is the value, join it with "=": --node-arg=--max-old-space-size=256\./],
   [['run', demo, '--gradual-drain=-1'], /--gradual-drain must be a duration such as 10s, 500ms or 2m\. Received "-1"\./],

@@ -14,7 +14,8 @@ import { guardChannel, kBusyReadMs, kSlowReadMs } from '../../src/primary/pool/c
 import { SlowReadTally, type SlowReads } from '../../src/primary/pool/slow-reads.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
-import { testPrimary } from '../helpers/primary.js';
+import { testOptions, testPrimary, track } from '../helpers/primary.js';
+import { ClusterPrimary } from '../../src/index.js';
 import { onceEvent, until } from '../helpers/wait.js';
 
 const kChild = fileURLToPath(new URL('../fixtures/slow-message-child.mjs', import.meta.url));
@@ -49,12 +50,32 @@ describe('a message slow to parse', () => {
     const [worker] = await primary.start();
     const { log, stop } = recordClusterEvents(primary);
     onCleanup(stop);
-    primary.emit('workerSlowMessage', { worker: worker!, readMs: 2_345, reads: 1, bytes: 15 * 1024 * 1024, count: 3, maxMessageBytes: 16 * 1024 * 1024 });
+    primary.emit('workerSlowMessage', { worker: worker!, readMs: 2_345, reads: 1, bytes: 15 * 1024 * 1024, count: 3, maxMessageBytes: 16 * 1024 * 1024, types: ['report'] });
     expect(text()).toContain(
       `[t] WARN worker ${worker!.id} sent a message that took the primary 2.3 s to read (about 15.0 MiB): nothing else ran in the primary meanwhile (3 times since the last such line). ` +
         'Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes (16.0 MiB) if workers are not trusted ',
     );
     expect(log.read().events).toContainEqual(expect.objectContaining({ type: 'workerSlowMessage', workerId: worker!.id, readMs: 2_345, reads: 1, bytes: 15 * 1024 * 1024, count: 3 }));
+  });
+
+  it('[H618] tells a worker\'s answers to metrics scrapes as such: not as messages its script sent', async () => {
+    // Hostile tester t61b: 30 scrapes of a 6.6 MB registry were told as messages "from
+    // process.send() in the script", to be removed: the script had no such call.
+    const { logger, text } = capturedLogger();
+    const primary = track(new ClusterPrimary(testOptions('big-metrics-worker.ts', { workerCount: 1, logger })));
+    const [worker] = await primary.start();
+    await primary.send(worker!, 'series', { count: 30_000, labelBytes: 250 }); // about 8.5 MB a page
+    const slow: Array<{ types: readonly string[] }> = [];
+    primary.on('workerSlowMessage', (event) => slow.push(event));
+    // Until its reads add up to a second (each answer takes this machine 100 ms or more to read).
+    for (let scrape = 0; scrape < 100 && slow.length === 0; scrape++) await primary.metrics({ timeoutMs: 60_000 });
+    expect(slow.length).toBeGreaterThan(0);
+    // Its answers, and perhaps a pong read with one: nothing of the script's.
+    expect(slow[0]!.types).toContain('$metrics');
+    expect(slow[0]!.types.every((type) => type === '$metrics' || type === '$ping')).toBe(true);
+    expect(text()).toMatch(new RegExp(`WARN worker ${worker!.id}'s answers to metrics scrapes \\(primary\\.metrics\\(\\), /metrics\\) took the primary [\\d.]+ m?s to read`));
+    expect(text()).toContain('Its metrics registry is large: register fewer series (labels with many values), or scrape less often');
+    expect(text()).not.toContain('Messages of many small values');
   });
 
   it('[H61] adds up messages that each take less than a second: a worker keeping the primary busy with many is reported too', async () => {

@@ -236,7 +236,7 @@ describe('sticky sessions under a flood of connections', () => {
     expect(total).toBeGreaterThanOrEqual(2);
     expect(total).toBeLessThanOrEqual(3);
     expect(refused.every((event) => event.reason === 'queue-full' && event.worker === victim)).toBe(true);
-    expect(text()).toContain(`WARN sticky connection closed: worker ${victim.id} had as many connections waiting to be handed to it as listenSticky({ maxQueued }) allows`);
+    expect(text()).toContain(`WARN sticky connection closed: the connections waiting in the primary to be handed to worker ${victim.id} reached listenSticky({ maxQueued })`);
     // Unblocked, it serves those that waited; the refused ones were closed unanswered.
     writeFileSync(gate, '');
     const outcomes = await Promise.all(requests.map((request) => request.outcome));

@@ -13,12 +13,18 @@ afterEach(() => {
   jest.useRealTimers();
 });
 
-function tally(limits?: SlowReadLimits): { told: SlowReads[]; tally: SlowReadTally } {
-  const told: SlowReads[] = [];
-  return { told, tally: new SlowReadTally((reads) => told.push({ ...reads }), limits) };
+/** A report as told, its types only when it has some (the tests of the times give none). */
+type Told = Omit<SlowReads, 'types'> & { types?: string[] };
+
+function tally(limits?: SlowReadLimits): { told: Told[]; tally: SlowReadTally } {
+  const told: Told[] = [];
+  return {
+    told,
+    tally: new SlowReadTally(({ types, ...reads }) => told.push(types.size > 0 ? { ...reads, types: [...types] } : reads), limits),
+  };
 }
 
-const sum = (told: SlowReads[], key: 'readMs' | 'reads') => told.reduce((total, reads) => total + reads[key], 0);
+const sum = (told: Told[], key: 'readMs' | 'reads') => told.reduce((total, reads) => total + reads[key], 0);
 
 describe('SlowReadTally', () => {
   it('[H81] tells the rest of a burst under 1 s in the trailing report: 1.4 s read is 1.4 s told', () => {
@@ -77,5 +83,13 @@ describe('SlowReadTally', () => {
     reads.add(300, 1);
     jest.advanceTimersByTime(60_000);
     expect(told).toEqual([{ readMs: 1_200, reads: 1, bytes: 1, count: 1 }]);
+  });
+
+  it('[H618] tells the types the reads carried, added up across them, at most 8', () => {
+    const { told, tally: reads } = tally();
+    reads.add(600, 1_000, ['$metrics']);
+    reads.add(500, 2_000, ['$metrics', '$ping', ...Array.from({ length: 10 }, (_, index) => `t${index}`)]);
+    expect(told).toHaveLength(1);
+    expect(told[0]!.types).toEqual(['$metrics', '$ping', 't0', 't1', 't2', 't3', 't4', 't5']);
   });
 });

@@ -23,6 +23,7 @@ import { clientKey, RendezvousHash } from './rendezvous.js';
 import { listenServer } from './listen-server.js';
 import { RateLimitedWarning } from '../pool/rate-limited-warning.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
+import { halfOpenFiles } from '../pool/cluster-listens.js';
 import type { StickyRefusedReason } from '../primary-events.js';
 
 /** What sticky sessions take from the primary's context. */
@@ -55,8 +56,9 @@ export interface StickyOptions {
    * written to its IPC channel, which carries one socket at a time, each acknowledged by the
    * worker). Past it a new connection for that worker is closed at once and reported
    * (`stickyRefused`, reason `queue-full`): a flood of connections, or a worker too slow to take
-   * them, costs the primary at most this many descriptors per worker. Each client's retry
-   * reaches its worker once the queue drains.
+   * them, costs the primary at most this many descriptors per worker. Whatever it says, those
+   * waiting for all workers together are at most half the process's open-file limit (H619).
+   * Each client's retry reaches its worker once the queue drains.
    * @default 4096
    */
   maxQueued?: number;
@@ -113,6 +115,13 @@ class StickyBalancer {
    * are handed to another worker, as a new connection of theirs would be.
    */
   readonly #unsent = new Map<WorkerRecord, Set<Socket>>();
+  /**
+   * The connections waiting in `#unsent` for all workers together may hold at most half the
+   * process's open-file limit (H619, hostile tester t62): past it libuv closes what it accepts
+   * with no word (its EMFILE fallback), and the primary cannot open anything else either.
+   */
+  readonly #maxQueuedInAll = halfOpenFiles() ?? Number.POSITIVE_INFINITY;
+  #queuedInAll = 0;
   /**
    * Rate-limited `stickyRefused`, one window per reason: the reason is read at each refusal, not
    * when the trailing event is told (a worker that became ready since turned refusals made while
@@ -174,15 +183,17 @@ class StickyBalancer {
       return;
     }
     const unsent = this.#unsentOf(worker);
-    if (unsent.size >= this.#maxQueued) {
+    if (unsent.size >= this.#maxQueued || this.#queuedInAll >= this.#maxQueuedInAll) {
       this.#refuseQueueFull(socket, worker);
       return;
     }
     unsent.add(socket);
+    this.#queuedInAll++;
     worker.stickyHanded++;
     worker.clusterWorker.send(kStickyHandleMessage, socket, { keepOpen: false }, (error) => {
       // Taken back at its worker's end (below): handed on already.
       if (!unsent.delete(socket)) return;
+      this.#queuedInAll--;
       // Written: its connection is the worker's once the worker acknowledges it. Until then its
       // death closes it (Node's channel closes a handle still pending), and that is counted.
       if (!error) {
@@ -221,6 +232,7 @@ class StickyBalancer {
     this.#unsent.delete(worker);
     if (unsent === undefined) return;
     const sockets = [...unsent];
+    this.#queuedInAll -= sockets.length;
     unsent.clear();
     for (const socket of sockets) {
       // One written already gave its handle to Node's channel, which closes it at the end: its

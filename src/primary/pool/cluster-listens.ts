@@ -28,6 +28,23 @@ export function halfOpenFileLimit(limits: string): number | undefined {
   return Math.max(1, Math.floor(Number(match[1]) / 2));
 }
 
+/**
+ * Half the process's open-file limit (ms: none; a count of descriptors), or undefined where it
+ * cannot be read (not Linux) or is unlimited. Read once: Node raised the soft limit at start.
+ */
+export function halfOpenFiles(): number | undefined {
+  if (halfOpenFilesRead === false) {
+    try {
+      halfOpenFilesRead = halfOpenFileLimit(readFileSync('/proc/self/limits', 'utf8'));
+    } catch {
+      halfOpenFilesRead = undefined;
+    }
+  }
+  return halfOpenFilesRead;
+}
+
+let halfOpenFilesRead: number | undefined | false = false;
+
 function readMaxClusterServers(): number {
   try {
     return halfOpenFileLimit(readFileSync('/proc/self/limits', 'utf8')) ?? kFallbackMaxClusterServers;

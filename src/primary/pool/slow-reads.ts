@@ -22,6 +22,15 @@ export interface SlowReads {
   bytes: number;
   /** Times they reached `kSlowReadMs`: 0 for the rest of a burst told alone. */
   count: number;
+  /** The types of the messages they carried (a reply: its request's), at most `kMaxTypes`. */
+  types: Set<string>;
+}
+
+/** Types a report keeps. */
+const kMaxTypes = 8;
+
+function addTypes(into: Set<string>, from: Iterable<string>): void {
+  for (const type of from) if (into.size < kMaxTypes) into.add(type);
 }
 
 /** The thresholds, in ms; tests shorten them. */
@@ -34,11 +43,12 @@ export interface SlowReadLimits {
 const kDefaultLimits: SlowReadLimits = Object.freeze({ slowMs: kSlowReadMs, windowMs: kSlowReadWindowMs, intervalMs: kWarningIntervalMs });
 
 /** Held to arm the trailing report when the rest of a burst arrives; the rest itself is taken when it is told. */
-const kNoReads: SlowReads = Object.freeze({ readMs: 0, reads: 0, bytes: 0, count: 0 });
+const kNoReads: SlowReads = Object.freeze({ readMs: 0, reads: 0, bytes: 0, count: 0, types: new Set<string>() });
 
 /** Adds `next` to `held` (mutated and returned; a copy of `next` for the first). */
 function addSlowReads(held: SlowReads | undefined, next: SlowReads): SlowReads {
-  if (held === undefined) return { ...next };
+  if (held === undefined) return { ...next, types: new Set(next.types) };
+  addTypes(held.types, next.types);
   held.readMs += next.readMs;
   held.reads += next.reads;
   held.bytes = Math.max(held.bytes, next.bytes);
@@ -68,22 +78,23 @@ export class SlowReadTally {
     );
   }
 
-  /** One read of `readMs` (costly: the caller's threshold) that held about `bytes` of its message. */
-  add(readMs: number, bytes: number): void {
+  /** One read of `readMs` (costly: the caller's threshold) that held about `bytes` of its message, and messages of `types`. */
+  add(readMs: number, bytes: number, types: Iterable<string> = []): void {
     const now = performance.now();
     if (this.#busy !== undefined && now - this.#busy.since > this.#limits.windowMs) {
       // Out of the window: forgotten, unless a report is pending, for which it is a burst's rest.
       const old = this.#takeBusy()!;
       if (this.#warning.isHolding) this.#warning.note(old);
     }
-    const busy = (this.#busy ??= { since: now, readMs: 0, reads: 0, bytes: 0, count: 0 });
+    const busy = (this.#busy ??= { since: now, readMs: 0, reads: 0, bytes: 0, count: 0, types: new Set<string>() });
+    addTypes(busy.types, types);
     busy.readMs += readMs;
     busy.reads++;
     busy.bytes = Math.max(busy.bytes, bytes);
     if (busy.readMs >= this.#limits.slowMs) {
       this.#takeBusy();
       this.#reachedAt = now;
-      this.#warning.note({ readMs: busy.readMs, reads: busy.reads, bytes: busy.bytes, count: 1 });
+      this.#warning.note({ readMs: busy.readMs, reads: busy.reads, bytes: busy.bytes, count: 1, types: busy.types });
     } else if (now - this.#reachedAt <= this.#limits.windowMs) {
       // The rest of a burst just reported: told by the trailing report, which this arms.
       this.#warning.note(kNoReads);
@@ -98,6 +109,6 @@ export class SlowReadTally {
   #takeBusy(): SlowReads | undefined {
     const busy = this.#busy;
     this.#busy = undefined;
-    return busy && { readMs: busy.readMs, reads: busy.reads, bytes: busy.bytes, count: 0 };
+    return busy && { readMs: busy.readMs, reads: busy.reads, bytes: busy.bytes, count: 0, types: busy.types };
   }
 }

@@ -508,6 +508,8 @@ export class WorkerPool {
       (readMs, bytes) => this.#onSlowRead(record, readMs, bytes),
       kBusyReadMs,
       (bytes) => {
+        // What the read carries is told with it, if it keeps the primary busy (onSlowRead).
+        record.endpoint.clearReadTypes();
         record.ipcBytesRead += bytes;
         if (bytes >= kFullReadBytes) record.lastFullReadAt = Date.now();
       },
@@ -543,6 +545,7 @@ export class WorkerPool {
       bulkEnd.on('data', (chunk: Buffer) => {
         const startedAt = performance.now();
         const decodedBefore = record.endpoint.bulkBytesDecoded;
+        record.endpoint.clearReadTypes();
         record.endpoint.receiveBulk(chunk);
         // Bytes coming are a sign of life, even before they complete a message: a worker sending
         // a long string slowly is not silent (its pongs wait behind that string).
@@ -694,10 +697,14 @@ export class WorkerPool {
         reads: reads.reads,
         bytes: reads.bytes,
         count: reads.count,
+        types: [...reads.types],
         maxMessageBytes: this.#context.options.maxMessageBytes,
       });
     });
-    record.slowReads.add(readMs, bytes);
+    const tally = record.slowReads;
+    // After the messages the read parsed are handled: Node emits them on the next tick
+    // (child_process's handleMessage), so their types are known only then.
+    process.nextTick(() => tally.add(readMs, bytes, record.endpoint.takeReadTypes()));
   }
 
   #onDisconnect(record: WorkerRecord): void {

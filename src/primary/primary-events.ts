@@ -460,14 +460,16 @@ export interface ShutdownForcedEvent {
  * called `serveSticky()`, or none has the listener's `role`); `worker-refused`, the worker it
  * was handed to could not serve it (no `serveSticky()` server, or it had stopped) and closed it;
  * `queue-full`, the primary closed it as `listenSticky({ maxQueued })` connections already
- * waited for the worker chosen for it (a flood, or a worker slow to take them).
+ * waited for the worker chosen for it (a flood, or a worker slow to take them); `not-received`,
+ * the worker's process could not take it (out of descriptors, most likely): Node sent it 4 times,
+ * then closed it.
  */
-export type StickyRefusedReason = 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' | 'queue-full';
+export type StickyRefusedReason = 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' | 'queue-full' | 'not-received';
 
 /** `listenSticky()` connections closed unserved: their clients saw the connection closed with no answer. */
 export interface StickyRefusedEvent {
   readonly reason: StickyRefusedReason;
-  /** The worker that refused them (`worker-refused`: it gets no more sticky connections), or whose queue was full (`queue-full`). */
+  /** The worker that refused them (`worker-refused`: it gets no more sticky connections), whose queue was full (`queue-full`), or that could not take them (`not-received`). */
   readonly worker?: WorkerHandle;
   /** The listener's `role`, when it has one (`no-sticky-worker`, `no-ready-worker`, `queue-full`). */
   readonly role?: string;

@@ -364,6 +364,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         ? `worker ${worker?.id} closed a sticky connection it could not serve (it has no serveSticky() server, or it had stopped); it gets no more sticky connections`
         : reason === 'queue-full'
         ? `sticky connection closed: the connections waiting in the primary to be handed to ${worker === undefined ? 'its worker' : `worker ${worker.id}`} reached listenSticky({ maxQueued }) (4096 by default), or those for all workers reached half the primary's open-file limit (ulimit -n): a flood of connections, or a worker slow to take them. Its clients' retries reach it once those are taken; raise maxQueued (or ulimit -n) if such bursts are legitimate`
+        : reason === 'not-received'
+        ? `sticky connection closed: worker ${worker?.id}'s process could not take it (Node passed it 4 times, then closed it; Node's SentHandleNotReceivedWarning is about it): most likely the worker is out of file descriptors (ulimit -n). Raise the limit, or close idle connections in the worker (server.headersTimeout, server.requestTimeout)`
         : reason === 'no-sticky-worker'
         ? `sticky connection closed: no ready worker${withRole} serves sticky connections; a worker takes part once it calls this.serveSticky(server), best in _init()`
         : `sticky connection closed: no worker${withRole} is ready`;

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -268,6 +269,36 @@ describe('sticky sessions under a flood of connections', () => {
     // Queued behind those connections, as every message is: answered once it took them all.
     await expect(primary.send(worker!, 'settleCount', undefined, { timeoutMs: 60_000 })).resolves.toBe('settled');
     expect(silences).toEqual([]);
+  });
+});
+
+describe('sticky sessions at a worker\'s open-file limit', () => {
+  it('[H620] a connection the worker\'s process cannot take is counted and told with its worker, not closed unsaid', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 1, heartbeat: false, logger }, 'sticky-worker.ts');
+    const [worker] = await primary.start();
+    const listener = await primary.listenSticky({ port: 0, host: '127.0.0.1' });
+    const seen = refusals(primary);
+    // Its open-file limit lowered to what it holds and 10 more: from about the 11th idle
+    // connection on, it cannot take one (EMFILE as it reads the handle), and Node gives it up.
+    const open = readdirSync(`/proc/${worker!.pid}/fd`).length;
+    execFileSync('prlimit', ['--pid', String(worker!.pid), `--nofile=${open + 10}:${open + 10}`]);
+    let closed = 0;
+    for (let index = 0; index < 40; index++) {
+      const socket = net.connect({ host: '127.0.0.1', port: listener.address.port, localAddress: '127.0.0.2' });
+      socket.on('error', () => {});
+      socket.on('close', () => closed++);
+      onCleanup(() => abandon(socket));
+    }
+    await until(() => closed >= 25, 60_000, 'the connections the worker could not take closed');
+    await listener.close(); // tells what is held for the trailing event
+    const total = seen.filter((event) => event.reason === 'not-received').reduce((sum, event) => sum + event.count, 0);
+    // Each counted before its client saw the close (Node closes it as it gives it up).
+    expect(total).toBeGreaterThanOrEqual(25);
+    expect(total).toBeLessThanOrEqual(40);
+    expect(seen.every((event) => event.reason === 'not-received' && event.worker === worker)).toBe(true);
+    expect(text()).toContain(`WARN sticky connection closed: worker ${worker!.id}'s process could not take it (Node passed it 4 times, then closed it`);
+    expect(worker!.state).toBe('ready');
   });
 });
 

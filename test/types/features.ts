@@ -90,7 +90,7 @@ async function primarySide(primary: ClusterPrimary<ToWorker>) {
   // @ts-expect-error a role is one string
   await primary.listenSticky({ port: 0, role: ['web'] });
   primary.on('stickyRefused', ({ reason, worker, role, count }) => {
-    const known: 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' | 'queue-full' = reason;
+    const known: 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' | 'queue-full' | 'not-received' = reason;
     return void [known, worker?.id, role?.length, count + 1];
   });
   const health = await primary.listenHealth({ port: 9090, minReady: 2 });

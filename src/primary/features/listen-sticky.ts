@@ -146,6 +146,20 @@ class StickyBalancer {
     this.#refusedWarnings['no-ready-worker'].flush();
     this.#refusedWarnings['no-sticky-worker'].flush();
     for (const warning of this.#queueFullWarnings.values()) warning.flush();
+    for (const record of this.#context.pool.records) record.stickyNotReceivedWarning?.flush();
+  }
+
+  /**
+   * A sticky connection written to `worker`'s channel that its process could not take (H620):
+   * Node closed it after its retries. Counted reset before any worker took it, and told per worker.
+   */
+  #reportNotReceived(worker: WorkerRecord): void {
+    this.#context.pool.countConnectionsReset(1);
+    worker.stickyNotReceivedWarning ??= new RateLimitedWarning<number>(
+      (held, next) => (held ?? 0) + next,
+      (count) => this.#context.emit('stickyRefused', { reason: 'not-received', worker: worker.handle, count }),
+    );
+    worker.stickyNotReceivedWarning.note(1);
   }
 
   /** Closes `socket`, chosen for `worker` whose queue is full, and tells it (rate-limited per worker). */
@@ -221,7 +235,7 @@ class StickyBalancer {
       // Its channel's end, not its exit: until then Node may still write the queue (an
       // acknowledgement read after the exit). At the end the queue is dead for good.
       worker.clusterWorker.once('disconnect', () => this.#takeBack(worker));
-      watchStickyAcknowledgements(worker);
+      watchStickyAcknowledgements(worker, () => this.#reportNotReceived(worker));
     }
     return unsent;
   }
@@ -290,7 +304,7 @@ class StickyBalancer {
 }
 
 /** Why the primary itself refused a sticky connection (a worker's own refusal is told per worker). */
-type RefusedReason = Exclude<StickyRefusedReason, 'worker-refused' | 'queue-full'>;
+type RefusedReason = Exclude<StickyRefusedReason, 'worker-refused' | 'queue-full' | 'not-received'>;
 
 /**
  * Clears `record.unacknowledgedSticky` at each handle acknowledgement its process reads. Node
@@ -298,14 +312,36 @@ type RefusedReason = Exclude<StickyRefusedReason, 'worker-refused' | 'queue-full
  * write callback runs after its write, so an acknowledgement read after that callback is that
  * connection's (node:cluster's own handoffs share the queue; their acknowledgements come before).
  * `internalMessage` is the event Node's own channel code reads `NODE_HANDLE_ACK` from.
+ *
+ * A process that cannot take a handle (out of descriptors: EMFILE in its read) answers
+ * `NODE_HANDLE_NACK`; Node sends it again, 3 times, then closes it with a process warning
+ * (`SentHandleNotReceivedWarning`) that names no worker, and nothing else (hostile tester t62:
+ * 2,001 connections closed unsaid at a worker's `ulimit -n`). Node handles the NACK before this
+ * listener runs: when it gave the handle up, its pending message is gone, or is the next
+ * handle's, sent 0 times again. `onNotReceived` is told of each sticky one given up (H620).
  */
-function watchStickyAcknowledgements(record: WorkerRecord): void {
+function watchStickyAcknowledgements(record: WorkerRecord, onNotReceived: () => void): void {
   const watched = stickyWatched;
   if (watched.has(record)) return;
   watched.add(record);
-  record.clusterWorker.process.on('internalMessage', (message: unknown) => {
-    if (typeof message === 'object' && message !== null && (message as { cmd?: unknown }).cmd === 'NODE_HANDLE_ACK') record.unacknowledgedSticky = 0;
+  const child = record.clusterWorker.process;
+  child.on('internalMessage', (message: unknown) => {
+    if (typeof message !== 'object' || message === null) return;
+    const { cmd } = message as { cmd?: unknown };
+    if (cmd === 'NODE_HANDLE_ACK') record.unacknowledgedSticky = 0;
+    else if (cmd === 'NODE_HANDLE_NACK' && record.unacknowledgedSticky === 1 && isHandleGivenUp(child)) {
+      record.unacknowledgedSticky = 0;
+      onNotReceived();
+    }
   });
+}
+
+/** Whether Node gave up the handle a NACK answered (see above); false where the shape is not Node's. */
+function isHandleGivenUp(child: unknown): boolean {
+  const internals = child as { _pendingMessage?: { retransmissions?: unknown } | null };
+  if (!('_pendingMessage' in (child as object))) return false;
+  const pending = internals._pendingMessage;
+  return pending === null || pending === undefined || pending.retransmissions === 0;
 }
 
 /** The workers whose acknowledgements are watched: one listener each, whatever the number of sticky listeners. */

@@ -891,6 +891,7 @@ export class WorkerPool {
     // What its rate-limited warnings held is told now, before its exit: nothing comes from it any more.
     record.protocolWarning?.flush();
     record.stickyWarning?.flush();
+    record.stickyNotReceivedWarning?.flush();
     record.slowReads?.flush();
     this.#closeHeldChannel(record);
     if (!wasReady) record.whenReady.reject(record.startupFailure(loadingStepsFor(this.#context.options.loadingSteps, record.env), workersLoaderHint(this.#context.options, record.env)));

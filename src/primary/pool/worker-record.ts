@@ -114,6 +114,8 @@ export class WorkerRecord {
   stickyHanded = 0;
   /** Its rate-limited `stickyRefused` events (created at its first refusal). */
   stickyWarning: RateLimitedWarning<number> | undefined;
+  /** Its rate-limited `stickyRefused` events of reason `not-received` (listen-sticky.ts, H620). */
+  stickyNotReceivedWarning: RateLimitedWarning<number> | undefined;
   /**
    * The primary asked this worker to stop (stop, shutdown, reload, replacement). Our own intent
    * flag: Node's `exitedAfterDisconnect` is false after `kill()` and can be spoofed by a worker.

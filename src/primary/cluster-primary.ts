@@ -69,7 +69,7 @@ export class ClusterPrimary<
   /** The logger its lines go to; undefined for `logger: false`. */
   readonly #lines: Logger | undefined;
   /** The health endpoint open (`listenHealth`), for `clusterkit show`. */
-  #healthAddress: AddressInfo | undefined;
+  #healthAddress: (AddressInfo & { readonly minReady: number }) | undefined;
 
   /**
    * @throws InvalidOptionError naming the first invalid option.
@@ -275,7 +275,9 @@ export class ClusterPrimary<
     // Its lines (answers refused or reset for clients that have not taken them, H607) go to the primary's logger.
     return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options, this.#lines).then((listener) => {
       // For `clusterkit show`: the endpoint last opened, until it closes.
-      this.#healthAddress = listener.address;
+      // Checked by the listen above: a safe integer >= 0 when given.
+      const shown = { ...listener.address, minReady: (options.minReady as number | undefined) ?? 1 };
+      this.#healthAddress = shown;
       // A role's endpoint counts only some workers: only those that count every worker are checked (H464).
       // Checked by the listen above: an object by now (no argument at all was refused there, hostile t60).
       const untrack = options.role === undefined ? trackHealthMinimum(this, { minReady: options.minReady ?? 1, port: listener.address.port }) : () => {};
@@ -287,7 +289,7 @@ export class ClusterPrimary<
         address: listener.address,
         close: () => {
           untrack();
-          if (this.#healthAddress === listener.address) this.#healthAddress = undefined;
+          if (this.#healthAddress === shown) this.#healthAddress = undefined;
           return listener.close();
         },
       };

@@ -134,7 +134,7 @@ class RunningService implements PrimaryService {
   /** Set once the control socket listens; closed at shutdown. */
   control: ControlServer | undefined;
   /** Set once the health endpoint listens. */
-  healthAddress: AddressInfo | undefined;
+  healthAddress: (AddressInfo & { readonly minReady: number }) | undefined;
 
   constructor(
     readonly primary: ClusterPrimary,
@@ -264,7 +264,7 @@ async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimary
   const { flag, ...options } = spec.health!;
   try {
     const { address } = await primary.listenHealth(options);
-    service.healthAddress = address;
+    service.healthAddress = { ...address, minReady: options.minReady ?? 1 };
     const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
     if (spec.logger) spec.logger.info({ healthPort: address.port }, `health endpoint on http://${host}:${address.port}: /healthz, /readyz, /metrics`);
   } catch (error) {

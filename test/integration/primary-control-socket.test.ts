@@ -87,7 +87,7 @@ describe('ClusterPrimary with a serviceName', () => {
       readyTimeoutMs: null,
       restart: false,
       watch: false,
-      health: { host: '127.0.0.1', port: health.address.port },
+      health: { host: '127.0.0.1', port: health.address.port, minReady: 1 },
       envNames: ['TOKEN'],
     });
     expect(JSON.stringify(described)).not.toContain('secret-value');

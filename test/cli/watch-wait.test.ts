@@ -117,7 +117,10 @@ describe('clusterkit run --watch when every slot crash-loops [H333]', () => {
       'server.cjs': `if (require('node:fs').existsSync(${JSON.stringify(flag)})) setTimeout(() => { throw new Error('broken'); }, 200);\n${app('ok')}`,
     });
     // No health server: before, nothing held the event loop once the last worker was given up, and run exited 13.
-    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'waits2', '--watch', 'lib'], {
+    // A 5 s startup window: the broken worker throws 200 ms after it loads, within the window
+    // even when a loaded machine runs its timer late (under load it once came past 1 s, and the
+    // reload below rightly said the worker had stayed up).
+    const run = startCli(['run', 'server.cjs', '-w', '1', '--name', 'waits2', '--watch', 'lib', '--startup-window', '5s'], {
       runtime,
       cwd: project,
       env: { PORT: String(port) },
@@ -152,7 +155,7 @@ describe('clusterkit run --watch when every slot crash-loops [H333]', () => {
     const failed = await cli(['reload', 'waits2'], { runtime, ms: 30_000 });
     expect(failed.code).toBe(1);
     expect(failed.stdout).not.toContain('started again');
-    expect(failed.stderr).toContain('The reload had no worker to replace: every slot had been given up in a crash loop. It started worker slot 0 again with the new code, and none stayed up the 1.0 s startup window, so no worker serves.');
+    expect(failed.stderr).toContain('The reload had no worker to replace: every slot had been given up in a crash loop. It started worker slot 0 again with the new code, and none stayed up the 5.0 s startup window, so no worker serves.');
     expect(failed.stderr).toMatch(/so no worker serves\. Worker \d+ \(pid \d+\) exited with code 1 \d+ ms after it was ready, of an uncaught Error: broken at [^\n]*, started again in worker slot 0 by the reload\. Its output says why\. The restart policy/);
     expect(failed.stderr).toContain('fix the code, then reload again');
     await run.waitFor(occurrencesAfter(from, 'every worker crash-looped; waiting for a change', 2));

@@ -42,7 +42,10 @@ describe('the summary of a failed start names the reason the primary killed the 
     const project = tempProject({
       'latesend.cjs': `require('node:http').createServer((q, s) => s.end('ok')).listen(0, () => setTimeout(() => { ${kOversized}; }, 200));\n`,
     });
-    const run = await cli(['run', 'latesend.cjs', '-w', '1', '--name', 'latesend'], { runtime, cwd: project, ms: 120_000 });
+    // A 10 s startup window: each kill (200 ms after ready, once 16 MiB arrived) is a failed start
+    // even on a loaded machine. Under load the 16 MiB took past the 1 s default, so the kills were
+    // crashes of a started worker, restarted with a growing backoff, and the run went on past 120 s.
+    const run = await cli(['run', 'latesend.cjs', '-w', '1', '--name', 'latesend', '--startup-window', '10s'], { runtime, cwd: project, ms: 120_000 });
     const { crashLoop } = summaryLines(run.stderr);
     expect(crashLoop).toMatch(/Last failure: worker \d+ \(pid \d+\) was killed by SIGKILL [\d.]+ m?s after it became ready: it sent an IPC message of more than 16\.1 MiB .*killed the worker \(SIGKILL\)/);
     expect(crashLoop).not.toMatch(/the restart policy starts a new one/);

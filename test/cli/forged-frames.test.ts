@@ -19,6 +19,8 @@ describe("a clusterkit run script's forged frames", () => {
     const go = join(runtime, 'go');
     const run = startCli(['run', 'test/fixtures/cli-forged-ready.mjs', '-w', '1', '--name', 'forger'], { runtime, env: { PORT: String(await freePort()), GO: go } });
     await run.waitFor(/own message callback: sent/);
+    // Its stderr (the WARN) and stdout are two pipes: under load the WARN was read after the last stdout line.
+    await run.waitFor(/WARN The script sent a "\$ready" message shaped as clusterkit's own IPC protocol/);
     const output = run.output();
     expect(output).toMatch(/forged send returned false/);
     expect(output).toMatch(/forged send callback: ReservedMessageError ERR_RESERVED_MESSAGE/);

@@ -61,6 +61,11 @@ export interface EndpointOptions {
   /** This process talks to several peers (the primary): coalesce writes across their frames. */
   hasManyPeers?: boolean;
   /**
+   * Notes the types of the messages received, for `takeReadTypes()` (the primary's slow-read
+   * reports, H618). Off in workers, which never take them: nothing added to their message path.
+   */
+  notesReadTypes?: boolean;
+  /**
    * The most bytes of one message the bulk reader accepts from the peer (bulk-reader.ts).
    * @default maxMessageBytes
    */

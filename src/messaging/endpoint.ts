@@ -108,9 +108,13 @@ export class Endpoint {
       stats: this.stats,
       describePeer: options.describePeer,
       onProtocolError: options.onProtocolError,
-      onType: (type) => {
-        if (this.#readTypes.size < kMaxReadTypes) this.#readTypes.add(type);
-      },
+      ...(options.notesReadTypes
+        ? {
+            onType: (type: string) => {
+              if (this.#readTypes.size < kMaxReadTypes) this.#readTypes.add(type);
+            },
+          }
+        : {}),
     });
     this.#bulkReader = new BulkReader(
       (message) => this.#receiver.receive(message),
@@ -278,22 +282,23 @@ export class Endpoint {
     return this.#bulkReader.heldFrames;
   }
 
-  /** Bytes of the bulk records decoded so far (their JSON text and their strings): what a bulk read that released them worked on. */
+  /** Forgets the types noted so far (`notesReadTypes`): a read begins. */
+  clearReadTypes(): void {
+    if (this.#readTypes.size > 0) this.#readTypes.clear();
+  }
+
   /**
    * The types of the messages received since the last call (at most `kMaxReadTypes`), and
    * forgets them: what a read that kept the primary busy carried (workerSlowMessage), its own
    * answers (`$metrics`) told apart from a script's messages (hostile tester t61b).
    */
-  clearReadTypes(): void {
-    if (this.#readTypes.size > 0) this.#readTypes.clear();
-  }
-
   takeReadTypes(): string[] {
     const types = [...this.#readTypes];
     this.#readTypes.clear();
     return types;
   }
 
+  /** Bytes of the bulk records decoded so far (their JSON text and their strings): what a bulk read that released them worked on. */
   get bulkBytesDecoded(): number {
     return this.#bulkReader.bytesDecoded;
   }

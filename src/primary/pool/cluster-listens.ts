@@ -29,7 +29,7 @@ export function halfOpenFileLimit(limits: string): number | undefined {
 }
 
 /**
- * Half the process's open-file limit (ms: none; a count of descriptors), or undefined where it
+ * Half the process's open-file limit (a count of descriptors), or undefined where it
  * cannot be read (not Linux) or is unlimited. Read once: Node raised the soft limit at start.
  */
 export function halfOpenFiles(): number | undefined {
@@ -46,11 +46,7 @@ export function halfOpenFiles(): number | undefined {
 let halfOpenFilesRead: number | undefined | false = false;
 
 function readMaxClusterServers(): number {
-  try {
-    return halfOpenFileLimit(readFileSync('/proc/self/limits', 'utf8')) ?? kFallbackMaxClusterServers;
-  } catch {
-    return kFallbackMaxClusterServers;
-  }
+  return halfOpenFiles() ?? kFallbackMaxClusterServers;
 }
 
 export class ClusterListens {

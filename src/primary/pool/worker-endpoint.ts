@@ -31,6 +31,7 @@ export function createWorkerEndpoint(
 ): Endpoint {
   return new Endpoint({
     port: record.clusterWorker.process,
+    notesReadTypes: true,
     serialization: options.serialization,
     maxMessageBytes: options.maxMessageBytes,
     defaultTimeoutMs: options.messageTimeoutMs,

@@ -13,8 +13,10 @@ afterEach(() => cleanUpCli());
 describe("a worker that floods its own channel in its cleanup", () => {
   it("[H235] is not said to skip Node's 'exit' event: the backlog of its own messages is named", async () => {
     const runtime = runtimeDir();
-    // A 60 s heartbeat timeout: under load the worker went unheard 10 s in its stop and was killed
-    // before its cleanup ran (no 'flood sent' at all), which is not what this test is about.
+    // A 60 s heartbeat timeout: the script's 200 synchronous 1 MiB sends block its event loop (Node
+    // writes what does not fit the pipe only when the loop turns). Under load they took ~75 ms each,
+    // 15 s in all, and the heartbeat rightly killed a worker blocked past its 10 s timeout, which is
+    // not what this test is about.
     const run = startCli(['run', 'test/fixtures/cli-cleanup-flood.mjs', '-w', '1', '--name', 'flooder', '--shutdown-timeout', '60s', '--heartbeat-timeout', '60s'], { runtime, env: { PORT: String(await freePort()) } });
     await run.waitFor(/service flooder started: 1 worker/);
     await cli(['stop', 'flooder'], { runtime, ms: 90_000 });

@@ -30,7 +30,7 @@ export interface ServerSentEvent {
 }
 
 /** Reads the event stream at `/api/stream`; `next(name)` waits for the next event of that name. */
-export function openStream(port: number, headers: Record<string, string> = {}): Promise<{ next(name: string, ms?: number): Promise<any>; close(): void }> {
+export function openStream(port: number, headers: Record<string, string> = {}): Promise<{ next(name: string, ms?: number): Promise<any>; close(): void; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {
     const received: ServerSentEvent[] = [];
     const waiters = new Set<() => void>();
@@ -56,7 +56,9 @@ export function openStream(port: number, headers: Record<string, string> = {}): 
         for (const waiter of waiters) waiter();
       });
       response.on('error', () => {});
+      const closed = new Promise<void>((resolveClosed) => response.once('close', () => resolveClosed()));
       resolve({
+        closed,
         next(name, ms = 5_000) {
           return new Promise((resolveEvent, rejectEvent) => {
             const check = () => {

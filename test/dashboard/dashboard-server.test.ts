@@ -17,7 +17,6 @@ import { kMaxConnections, kMaxQueuedBytes, kMaxStreams, startDashboardServer, ty
 import { isLoopbackAddress, RequestGuard } from '../../src/cli/dashboard/request-guard.js';
 import { testPrimary } from '../helpers/primary.js';
 import { rawRequest } from '../helpers/raw-http.js';
-import { until } from '../helpers/wait.js';
 import { onCleanup } from '../helpers/cleanup.js';
 import { openStream, request } from './dashboard-client.js';
 
@@ -95,19 +94,6 @@ async function setUp(
       control = await startControlServer('web', handlers, directory);
     },
   };
-}
-
-/** Tries to open a stream until one opens (it is closed after the test). */
-function untilStreamOpens(port: number, ms: number, what: string): Promise<void> {
-  return until(
-    () =>
-      openStream(port).then(
-        (stream) => (cleanups.push(() => stream.close()), true),
-        () => false,
-      ),
-    ms,
-    what,
-  );
 }
 
 const bearer = { Authorization: `Bearer ${kToken}`, 'Content-Type': 'application/json' };
@@ -387,15 +373,71 @@ describe('dashboard server', () => {
     expect(calls).toEqual([]);
   });
 
-  it('serves at most kMaxStreams pages at once, so no local client can make it hoard memory', async () => {
+  it('[H622] serves at most kMaxStreams pages at once: one more takes the place of the page open longest, so streams that never read cannot lock the page out', async () => {
     const { port } = await setUp();
-    const streams = await Promise.all(Array.from({ length: kMaxStreams }, () => openStream(port)));
+    const streams: Array<Awaited<ReturnType<typeof openStream>>> = [];
     cleanups.push(() => streams.forEach((stream) => stream.close()));
-    await Promise.all(streams.map((stream) => stream.next('snapshot')));
-    await expect(openStream(port)).rejects.toThrow('the stream answered 503');
-    streams.pop()!.close();
-    // Once a page has gone, another may open.
-    await untilStreamOpens(port, 5_000, 'a free stream');
+    // One at a time: their order is the order they opened in.
+    for (let index = 0; index < kMaxStreams; index++) {
+      streams.push(await openStream(port));
+      await streams.at(-1)!.next('snapshot');
+    }
+    // Before: 503 "32 pages are open already", for as long as the 32 stayed (they may never read).
+    const newest = await openStream(port);
+    cleanups.push(() => newest.close());
+    await newest.next('snapshot');
+    await streams[0]!.closed;
+    // The others stay, and get their updates.
+    await expect(streams[1]!.next('tick')).resolves.toBeDefined();
+    await expect(newest.next('tick')).resolves.toBeDefined();
+  });
+
+  it('[H622] refuses a snapshot (503, Retry-After) while earlier ones its clients have not taken hold 64 MiB, and serves the page and its stream all along', async () => {
+    const { port, log } = await setUp();
+    const reader = await openStream(port);
+    cleanups.push(() => reader.close());
+    await reader.next('snapshot');
+    // A snapshot of about 5 MB (the 1 000 events kept, of about 5 KB each): more than the kernel's
+    // buffers of a loopback connection take (about 4 MB), so one its client does not read waits in the dashboard.
+    for (let frame = 0; frame < 7; frame++) {
+      for (let event = 0; event < 150; event++) log.append({ type: 'workerExit', workerId: 1, pid: 1001, slot: 0, name: 'w'.repeat(5_000), code: 1, signal: null, expected: false });
+      expect((await reader.next('events', 10_000)).events).toHaveLength(150);
+    }
+    const sockets: net.Socket[] = [];
+    cleanups.push(() => sockets.forEach((socket) => socket.destroy()));
+    /** One GET /api/snapshot whose answer is read up to its status line, then not at all. */
+    const pausedSnapshot = () =>
+      new Promise<string>((resolve) => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET /api/snapshot HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+        sockets.push(socket);
+        let text = '';
+        socket.on('error', () => {});
+        socket.on('data', (chunk: Buffer) => {
+          text += chunk.toString('latin1');
+          // A 503 is read whole, up to its close; a 200 is paused at its first chunk.
+          if (text.startsWith('HTTP/1.1 200 ')) {
+            socket.pause();
+            resolve(text);
+          }
+        });
+        socket.once('close', () => resolve(text));
+      });
+    const answers = await Promise.all(Array.from({ length: 24 }, pausedSnapshot));
+    const held = answers.filter((answer) => answer.startsWith('HTTP/1.1 200 ')).length;
+    const refused = answers.filter((answer) => answer.startsWith('HTTP/1.1 503 '));
+    // Before: all 200, each held for as long as its client stayed (340 MB for the tester's 128 connections).
+    expect(held).toBeGreaterThan(0);
+    expect(held).toBeLessThanOrEqual(Math.ceil((64 * 1024 * 1024) / (4 * 1024 * 1024)));
+    expect(refused.length).toBe(answers.length - held);
+    expect(refused[0]).toMatch(/\r\nRetry-After: 30\r\n/i);
+    expect(refused[0]).toMatch(/\r\nConnection: close\r\n/i);
+    expect(refused[0]).toMatch(/"error":"Snapshot refused: [\d.]+ MiB of earlier snapshots are still unsent to clients that have not taken them yet, and one more would pass the 64\.0 MiB the dashboard holds at most\. Retry in 30 s/);
+    // The page, a new stream, and the reading stream are served all along.
+    expect((await request(port, '/')).status).toBe(200);
+    const stream = await openStream(port);
+    cleanups.push(() => stream.close());
+    await stream.next('snapshot', 10_000);
+    await expect(reader.next('tick')).resolves.toBeDefined();
   });
 
   it('[H109] answers a request while kMaxConnections idle connections are open: the oldest idle one makes room', async () => {
@@ -431,13 +473,17 @@ describe('dashboard server', () => {
     await reader.next('snapshot');
     // Every other slot: connections that ask for the stream and never read a byte (the socket's
     // buffer fills, then the kernel's, then the server's).
-    const silent = Array.from({ length: kMaxStreams - 1 }, () => {
-      const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
-      socket.on('error', () => {});
-      return socket;
-    });
+    const silent: net.Socket[] = [];
     cleanups.push(() => silent.forEach((socket) => socket.destroy()));
-    await until(() => openStream(port).then((stream) => (stream.close(), false), () => true), 10_000, 'every stream slot taken');
+    // Each read up to its first chunk (the stream's headers: it holds a slot), then not at all.
+    await Promise.all(
+      Array.from({ length: kMaxStreams - 1 }, () => {
+        const socket = net.connect(port, '127.0.0.1', () => socket.write(`GET /api/stream HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\n\r\n`));
+        silent.push(socket);
+        socket.on('error', () => {});
+        return new Promise<void>((resolve) => socket.once('data', () => (socket.pause(), resolve())));
+      }),
+    );
     // About 9 MiB of events to each page, in frames of about 450 KB (under the control
     // socket's 1 MiB line): more than the bound and the kernel's buffers, less than the 16 MiB
     // of buffer each page was allowed before.
@@ -447,8 +493,8 @@ describe('dashboard server', () => {
       for (let event = 0; event < 400; event++) log.append({ type: 'workerExit', workerId: 1, pid: 1001, slot: 0, name: 'w'.repeat(1_000), code: 1, signal: null, expected: false });
       expect((await reader.next('events', 10_000)).events).toHaveLength(400);
     }
-    // The silent pages are gone (a new page opens), the reading one still gets every update.
-    await untilStreamOpens(port, 10_000, 'a stream slot freed by a silent page');
+    // The silent pages are gone (closed by the server), the reading one still gets every update.
+    await Promise.all(silent.map((socket) => new Promise<void>((resolve) => (socket.destroyed ? resolve() : (socket.once('close', () => resolve()), socket.resume())))));
     log.append({ type: 'reload', workers: 2 });
     expect((await reader.next('events')).events).toEqual([expect.objectContaining({ type: 'reload' })]);
   });

@@ -191,7 +191,7 @@ describe('health endpoint', () => {
     await expect(get(`http://127.0.0.1:${address.port}/metrics`)).resolves.toMatchObject({ status: 200 });
   });
 
-  it('[H607] holds at most 64 MiB of /metrics answers its clients do not read: past that a scrape gets 503 (Retry-After, Connection: close) while /healthz and /readyz answer, and a connection that has not taken its answer by the send deadline is reset', async () => {
+  it('[H607][H622] holds at most 64 MiB of /metrics answers its clients do not read: past that a scrape gets 503 (Retry-After, Connection: close) while /healthz and /readyz answer, and a connection that has not taken its answer by the send deadline is reset', async () => {
     const warnings: Array<{ count: number; message: string }> = [];
     let onWarning = () => {};
     const logger: Logger = {
@@ -209,7 +209,8 @@ describe('health endpoint', () => {
     // About 8.5 MB, as the tester's forged 7.6 MB: more than the kernel's buffers of a loopback
     // connection take (about 4 MB), so an answer its client does not read waits in the primary.
     await primary.send(workers[0]!, 'series', { count: 30_000, labelBytes: 250 });
-    const { address } = await primary.listenHealth({ port: 0, host: '127.0.0.1', metricsTimeoutMs: 30_000 });
+    const health = await primary.listenHealth({ port: 0, host: '127.0.0.1', metricsTimeoutMs: 30_000 });
+    const { address } = health;
     const url = (path: string) => `http://127.0.0.1:${address.port}${path}`;
     // A scrape that reads gets the whole page.
     const page = await get(url('/metrics'), 60_000);
@@ -252,15 +253,19 @@ describe('health endpoint', () => {
       expect(held.length).toBeLessThanOrEqual(fit);
       expect(held.length + statuses.filter((status) => status === 503).length).toBe(statuses.length);
       // A scrape that reads is refused too while they hold the budget: why, when to retry, and closed.
-      const refused = await new Promise<string>((resolve) => {
-        const socket = net.connect(address.port, '127.0.0.1', () => socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'));
-        sockets.push(socket);
-        let text = '';
-        socket.on('error', () => {});
-        socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-        // Closed by the primary: the request asked for no close.
-        socket.once('close', () => resolve(text));
-      });
+      const readUntilClose = (requests: number) =>
+        new Promise<string>((resolve) => {
+          const socket = net.connect(address.port, '127.0.0.1', () => socket.write('GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n'.repeat(requests)));
+          sockets.push(socket);
+          let text = '';
+          socket.on('error', () => {});
+          socket.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+          // Closed by the primary: the request asked for no close.
+          socket.once('close', () => resolve(text));
+        });
+      // With 4 scrapes pipelined on one connection beside it: one refusal, its close ends the others (H622).
+      const [refused, pipelined] = await Promise.all([readUntilClose(1), readUntilClose(4)]);
+      expect(pipelined.match(/HTTP\/1\.1 503 /g)).toHaveLength(1);
       expect(refused).toMatch(/^HTTP\/1\.1 503 /);
       expect(refused).toMatch(/\r\nretry-after: 5\r\n/i);
       expect(refused).toMatch(/\r\nconnection: close\r\n/i);
@@ -283,6 +288,11 @@ describe('health endpoint', () => {
       const after = await get(url('/metrics'), 60_000);
       expect(after.status).toBe(200);
       expect(after.body).toContain('app_big{series="s29999",');
+      // Closed, the endpoint tells the refusals held for its next line: one per 503 sent (before,
+      // each scrape pipelined behind a refusal was counted: 4 for the connection of 4).
+      await health.close();
+      const refusals = warnings.filter((warning) => warning.message.includes('scrape refused')).reduce((sum, warning) => sum + warning.count, 0);
+      expect(refusals).toBe(statuses.filter((status) => status === 503).length + 2);
     } finally {
       healthAnswers.deadlineMs = deadlineMs;
       for (const socket of sockets) socket.destroy();

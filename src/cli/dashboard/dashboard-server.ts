@@ -16,6 +16,8 @@ import { toReadableError } from '../../readable-error.js';
 import { checkRequestFields } from '../../control/control-connection.js';
 import { admitPipelined } from '../../pipelined-requests.js';
 import { capConnections } from '../../connection-cap.js';
+import { UnsentBudget } from '../../primary/features/unsent-budget.js';
+import { formatBytes } from '../../format-bytes.js';
 
 /**
  * How far behind a page may fall: output not yet taken by its socket, beyond its first snapshot
@@ -24,7 +26,13 @@ import { capConnections } from '../../connection-cap.js';
  * in 2 s to a fresh snapshot; otherwise each such connection kept every later update in memory.
  */
 export const kMaxQueuedBytes = 1024 * 1024;
-/** Open pages (event streams) at once: each holds its snapshot and `kMaxQueuedBytes` at most. */
+/**
+ * Open pages (event streams) at once: each holds its snapshot and `kMaxQueuedBytes` at most. One
+ * more takes the place of the page open longest, whose EventSource reconnects in 2 s: connections
+ * that ask for the stream and never read cannot lock the page out (hostile tester t61b: 32 of
+ * them got every page 503 for as long as they stayed, as the kernel takes megabytes of a stream
+ * before the dashboard sees it behind).
+ */
 export const kMaxStreams = 32;
 /** A comment line this often keeps proxies and idle timeouts from closing the stream. */
 const kKeepAliveMs = 15_000;
@@ -89,12 +97,13 @@ export async function startDashboardServer(options: DashboardServerOptions): Pro
   const files = loadStaticFiles();
   const guard = new RequestGuard({ token: options.token, hostNames: options.hostNames, acceptsAnyAddress: options.acceptsAnyAddress ?? false });
   const streams = new Set<http.ServerResponse>();
+  const snapshots = new UnsentBudget();
   const timeoutMs = options.requestTimeoutMs ?? kRequestTimeoutMs;
   // The page's requests are tiny: a client trickling its headers or body is cut (408) after
   // 10 s, not Node's 60 s and 300 s. An open event stream is a response, not a request: it stays.
   const server = http.createServer({ requestTimeout: timeoutMs, headersTimeout: timeoutMs, connectionsCheckingInterval: Math.min(1_000, timeoutMs) }, (request, response) => {
     if (!admitPipelined(request, response)) return;
-    handle(request, response, { ...options, files, guard, streams }).catch((error: unknown) => {
+    handle(request, response, { ...options, files, guard, streams, snapshots }).catch((error: unknown) => {
       if (!response.headersSent) sendJson(response, 500, { error: toReadableError(error).message });
       else response.destroy();
     });
@@ -124,6 +133,8 @@ interface Context extends DashboardServerOptions {
   readonly files: Map<string, StaticFile>;
   readonly guard: RequestGuard;
   readonly streams: Set<http.ServerResponse>;
+  /** `/api/snapshot` answers written and not yet taken (H622), as the health endpoint's `/metrics` answers. */
+  readonly snapshots: UnsentBudget;
 }
 
 async function handle(request: http.IncomingMessage, response: http.ServerResponse, context: Context): Promise<void> {
@@ -150,16 +161,50 @@ async function handle(request: http.IncomingMessage, response: http.ServerRespon
   }
   if (facts.method !== 'GET' && facts.method !== 'HEAD') return sendJson(response, 405, { error: `${facts.method} is not served here.` });
   if (url.pathname === '/api/stream') return stream(request, response, context);
-  if (url.pathname === '/api/snapshot') return sendJson(response, 200, { ...context.feed.snapshot(), allowControl: context.token !== undefined });
+  if (url.pathname === '/api/snapshot') return sendSnapshot(response, context);
   const file = context.files.get(url.pathname);
   if (!file) return sendJson(response, 404, { error: `Nothing at ${url.pathname}.` });
   response.writeHead(200, { ...kSecurityHeaders, 'Content-Type': file.type, 'Content-Length': file.body.length, 'Cache-Control': 'no-cache' });
   response.end(facts.method === 'HEAD' ? undefined : file.body);
 }
 
+/**
+ * The snapshot as JSON, or 503 while the answers its clients have not taken yet hold the budget
+ * (64 MiB, unsent-budget.ts): a snapshot is as large as the cluster and its history (475 KB for 30
+ * workers), and 128 connections of 8 pipelined `GET /api/snapshot` each that did not read made the
+ * dashboard hold 340 MB and answer nothing for 5 s (hostile tester t61b). Refused before it is
+ * built while one as large as the last would not fit, so a flood of them costs no serializing.
+ */
+function sendSnapshot(response: http.ServerResponse, context: Context): void {
+  const { snapshots } = context;
+  if (snapshots.fits(snapshots.lastBytes)) {
+    const text = JSON.stringify({ ...context.feed.snapshot(), allowControl: context.token !== undefined });
+    const bytes = Buffer.byteLength(text);
+    // A connection that has not taken it in 30 s is reset to free it: its client gave up or never reads.
+    if (snapshots.take(response, bytes, () => {})) {
+      response.writeHead(200, { ...kSecurityHeaders, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': bytes });
+      return void response.end(text);
+    }
+  }
+  const retryS = Math.ceil(snapshots.deadlineMs / 1000);
+  response.setHeader('Retry-After', String(retryS));
+  response.setHeader('Connection', 'close');
+  sendJson(response, 503, {
+    error:
+      `Snapshot refused: ${formatBytes(snapshots.unsent)} of earlier snapshots are still unsent to clients that have not taken them yet, and one more would pass the ${formatBytes(snapshots.maxBytes)} the dashboard holds at most. ` +
+      `Retry in ${retryS} s: by then each of them is sent or its connection reset. Clients that read their answers slowly or not at all, or many requests at once, cause this.`,
+  });
+}
+
 /** Server-Sent Events: a snapshot first, then every update of the feed as it comes. */
 function stream(request: http.IncomingMessage, response: http.ServerResponse, context: Context): void {
-  if (context.streams.size >= kMaxStreams) return sendJson(response, 503, { error: `${kMaxStreams} pages are open already; close one.` });
+  // Set order is opening order: the first is the page open longest. Out of the set at once, as
+  // its 'close' comes later: a second page in the same tick takes the place of the next one.
+  const oldest = context.streams.size >= kMaxStreams ? context.streams.values().next().value : undefined;
+  if (oldest !== undefined) {
+    context.streams.delete(oldest);
+    oldest.destroy();
+  }
   response.writeHead(200, { ...kSecurityHeaders, 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-store', 'X-Accel-Buffering': 'no' });
   context.streams.add(response);
   let limit = kMaxQueuedBytes;

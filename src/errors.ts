@@ -1554,11 +1554,16 @@ export class ReadinessUnreachableError extends ClusterKitError {
   override readonly name = 'ReadinessUnreachableError';
   readonly code = 'ERR_READINESS_UNREACHABLE';
 
+  /**
+   * `workers`: the workers the endpoint counts (those with `role`, for an endpoint with one);
+   * `role`: the endpoint's `listenHealth({ role })`, undefined when it counts every worker.
+   */
   constructor(
     readonly workers: number,
     readonly minReady: number,
     readonly port: number,
     message: string,
+    readonly role?: string,
   ) {
     super(message);
   }

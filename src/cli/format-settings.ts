@@ -59,7 +59,7 @@ export function formatDescription(description: ClusterDescription): string {
     ['heartbeat', settings.heartbeat === false ? 'off' : isObject(settings.heartbeat) ? `every ${msText(settings.heartbeat.intervalMs)}, a worker silent ${msText(settings.heartbeat.timeoutMs)} is killed (${optionNameFor('heartbeat.timeoutMs', names)})` : '-'],
     ['watch', watchText(settings.watch)],
     ['log files', logFilesText(description.name, settings.logFiles, ignoredOn('log files'), names)],
-    ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz${readyzNeeds(settings.health.minReady)}, /metrics)` : settings.health === null ? 'off' : '-'],
+    ['health', isObject(settings.health) && typeof settings.health.host === 'string' && isCount(settings.health.port) ? `${healthUrl(settings.health.host, settings.health.port)} (/healthz, /readyz${readyzNeeds(settings.health.minReady, settings.health.role)}, /metrics)` : settings.health === null ? 'off' : '-'],
     ['env', Array.isArray(settings.envNames) ? (settings.envNames.length === 0 ? 'none set' : `${stringsText(settings.envNames, 'none', ', ')} (names only: values are not shown)`) : '-'],
     ...(ignoredOn('not used').length > 0 ? [['not used', ignoredOn('not used').map(ignoredText).join('; ')] as [string, string]] : []),
   ];
@@ -306,8 +306,10 @@ function isObject(value: unknown): value is Untrusted {
 }
 
 /** What `/readyz` needs, from a primary's answer (untrusted): ` ready with 2 workers or more`; '' when the answer has none (an older primary). */
-function readyzNeeds(minReady: unknown): string {
+function readyzNeeds(minReady: unknown, role: unknown): string {
   if (typeof minReady !== 'number' || !Number.isSafeInteger(minReady) || minReady < 0) return '';
   if (minReady === 0) return ': ready with no worker ready too (--health-min-ready 0)';
-  return `: ready with ${minReady} ready worker${minReady === 1 ? '' : 's'} or more`;
+  // A role's endpoint counts only its workers (newcomer t63: `status` showed 2 ready, /readyz needed 2 "web").
+  const kind = typeof role === 'string' ? ` ${JSON.stringify(role)}` : '';
+  return `: ready with ${minReady} ready${kind} worker${minReady === 1 ? '' : 's'} or more`;
 }

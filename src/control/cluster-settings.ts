@@ -70,10 +70,10 @@ export interface ClusterSettings {
       };
   /**
    * Where the health endpoint listens, and `minReady`: the ready workers `/readyz` needs to
-   * answer 200 (retest t61: `show` did not say it, so a 503 with 1 worker ready was a puzzle);
-   * null when there is none.
+   * answer 200 (retest t61: `show` did not say it, so a 503 with 1 worker ready was a puzzle),
+   * and `role` when it counts only the workers with that role (newcomer t63); null when there is none.
    */
-  readonly health: { readonly host: string; readonly port: number; readonly minReady: number } | null;
+  readonly health: { readonly host: string; readonly port: number; readonly minReady: number; readonly role?: string } | null;
   /** The names of the variables the cluster's settings add to the workers' environment (never their values). */
   readonly envNames: readonly string[];
   /**
@@ -145,7 +145,7 @@ export interface SettingsSource {
         readonly looping?: (() => readonly { readonly path: string; readonly reloads: number }[]) | undefined;
       }
     | undefined;
-  readonly health: (AddressInfo & { readonly minReady: number }) | undefined;
+  readonly health: (AddressInfo & { readonly minReady: number; readonly role?: string | undefined }) | undefined;
   /** The variables the user's settings added (the runner leaves its own internal ones out). */
   readonly envNames: readonly string[];
   /** The config file's keys that were not used (`clusterkit run` of a PM2 ecosystem file). */
@@ -182,7 +182,7 @@ export function clusterSettings(primary: ClusterPrimary, source: SettingsSource)
           },
     heartbeat: heartbeat === false ? false : { intervalMs: ms(heartbeat.intervalMs), timeoutMs: ms(heartbeat.timeoutMs) },
     watch: source.watch === undefined ? false : watchSettings(source.watch),
-    health: source.health === undefined ? null : { host: source.health.address, port: source.health.port, minReady: source.health.minReady },
+    health: source.health === undefined ? null : { host: source.health.address, port: source.health.port, minReady: source.health.minReady, ...(source.health.role === undefined ? {} : { role: source.health.role }) },
     envNames: [...source.envNames].sort(),
     ignoredPm2Keys: [...(source.ignoredPm2Keys ?? [])],
     ...(source.logFiles === undefined ? {} : { logFiles: logFileSettings(source.logFiles) }),

@@ -69,7 +69,7 @@ export class ClusterPrimary<
   /** The logger its lines go to; undefined for `logger: false`. */
   readonly #lines: Logger | undefined;
   /** The health endpoint open (`listenHealth`), for `clusterkit show`. */
-  #healthAddress: (AddressInfo & { readonly minReady: number }) | undefined;
+  #healthAddress: (AddressInfo & { readonly minReady: number; readonly role: string | undefined }) | undefined;
 
   /**
    * @throws InvalidOptionError naming the first invalid option.
@@ -276,11 +276,13 @@ export class ClusterPrimary<
     return listenHealth(this.#context, (timeoutMs) => this.#metrics.collect(timeoutMs), options, this.#lines).then((listener) => {
       // For `clusterkit show`: the endpoint last opened, until it closes.
       // Checked by the listen above: a safe integer >= 0 when given.
-      const shown = { ...listener.address, minReady: (options.minReady as number | undefined) ?? 1 };
+      const role = options.role as string | undefined;
+      const shown = { ...listener.address, minReady: (options.minReady as number | undefined) ?? 1, role };
       this.#healthAddress = shown;
-      // A role's endpoint counts only some workers: only those that count every worker are checked (H464).
+      // A scale below its minReady is said (H464); a role's endpoint counts the slots with its role (H623).
       // Checked by the listen above: an object by now (no argument at all was refused there, hostile t60).
-      const untrack = options.role === undefined ? trackHealthMinimum(this, { minReady: options.minReady ?? 1, port: listener.address.port }) : () => {};
+      const withRole = () => this.#context.pool.activeSlots().filter((slot) => role !== undefined && slot.spec.roles.includes(role)).length;
+      const untrack = trackHealthMinimum(this, { minReady: shown.minReady, port: listener.address.port, role, withRole });
       const { state } = this.#context.lifecycle;
       const workers = state === 'created' ? this.#context.options.workerCount : this.#context.pool.targetCount;
       const warning = state === 'stopping' || state === 'stopped' ? undefined : healthMinimumWarning(this, workers, 'start');

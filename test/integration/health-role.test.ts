@@ -149,4 +149,35 @@ describe('listenHealth({ role })', () => {
     const listener = await primary.listenHealth({ port: 0, host: '127.0.0.1', role: 'web' });
     expect(await probe(listener.address.port, '/readyz')).toMatchObject({ status: 503, body: { role: 'web', readyWorkers: 0 } });
   });
+
+  it('[H623] a scale that leaves fewer workers with the role than minReady warns (ReadinessUnreachableError with the role), the scale-up of role-less workers too; fork() with the role does not', async () => {
+    const primary = testPrimary({ workerCount: 0 });
+    const warnings: Error[] = [];
+    primary.on('error', (error) => warnings.push(error));
+    // Opened before any worker with the role exists, as the tester's service does: no warning then.
+    const health = await primary.listenHealth({ port: 0, host: '127.0.0.1', role: 'web', minReady: 2 });
+    await primary.start();
+    await primary.fork({ name: 'cache' });
+    await primary.fork({ count: 2, roles: ['web'] });
+    expect(warnings).toEqual([]);
+    expect((await probe(health.address.port, '/readyz')).status).toBe(200);
+    // Newcomer t63: `clusterkit scale app 2` stopped a "web" worker (the highest slot) without a word.
+    await primary.scale(2);
+    expect(warnings).toEqual([expect.objectContaining({ name: 'ReadinessUnreachableError', code: 'ERR_READINESS_UNREACHABLE', workers: 1, minReady: 2, port: health.address.port, role: 'web' })]);
+    expect(warnings[0]!.message).toBe(
+      `Scaled to 2 workers, 1 of them with the role "web", fewer than the 2 ready "web" workers the health endpoint on port ${health.address.port} requires (minReady, role): ` +
+        '/readyz answers 503 "1 of 2 required "web" workers ready" for as long as that lasts, and Kubernetes keeps the pod out of its Service. ' +
+        'A scale-up forks workers with no role: to have it ready, fork "web" workers (primary.fork({ roles: ["web"] })), or lower the minimum.',
+    );
+    expect((await probe(health.address.port, '/readyz')).status).toBe(503);
+    // Back to 3 workers, the new one with no role: still short, and said again.
+    await primary.scale(3);
+    expect(warnings).toHaveLength(2);
+    expect(warnings[1]!.message).toMatch(/^Scaled to 3 workers, 1 of them with the role "web", fewer than the 2 ready "web" workers/);
+    await primary.fork({ roles: ['web'] });
+    expect((await probe(health.address.port, '/readyz')).status).toBe(200);
+    // A scale that keeps 2 with the role says nothing.
+    await primary.scale(4);
+    expect(warnings).toHaveLength(2);
+  });
 });

@@ -98,6 +98,12 @@ describe('[H372] show: durations as set', () => {
   }
   const row = (text: string, key: string) => new RegExp(`\\n${key} +(.*)\\n`).exec(text)?.[1];
 
+  it('[H623] says what /readyz needs of a health endpoint with a role: that many ready workers with it', () => {
+    // Newcomer t63: "ready with 2 ready workers or more" while `status` showed 2 ready (a "cache" and a "web") and /readyz needed 2 "web".
+    expect(row(withSettings({ health: { host: '0.0.0.0', port: 9090, minReady: 2, role: 'web' } }), 'health')).toBe('http://0.0.0.0:9090 (/healthz, /readyz: ready with 2 ready "web" workers or more, /metrics)');
+    expect(row(withSettings({ health: { host: '0.0.0.0', port: 9090, minReady: 1 } }), 'health')).toBe('http://0.0.0.0:9090 (/healthz, /readyz: ready with 1 ready worker or more, /metrics)');
+  });
+
   it('[H372][H614] shows every duration row exactly: no value loses the part under a second, nor under a minute', () => {
     const text = withSettings({
       shutdownTimeoutMs: 2_500,

@@ -8,10 +8,17 @@
 import { ReadinessUnreachableError } from '../../errors.js';
 import { plural } from '../../plural.js';
 
-/** One endpoint's minimum. Endpoints with a `role` count only some workers: not tracked here. */
+/**
+ * One endpoint's minimum. An endpoint with a `role` counts only the workers of slots with that
+ * role: `withRole()` counts them (newcomer tester t63: a scale-down that stopped a "web" worker
+ * left `/readyz` at 503 for good, without a word, and a scale-up forks workers with no role).
+ */
 export interface HealthMinimum {
   readonly minReady: number;
   readonly port: number;
+  readonly role?: string | undefined;
+  /** Slots whose workers have `role` now, with a `role`. */
+  readonly withRole?: (() => number) | undefined;
 }
 
 const minima = new WeakMap<object, Set<HealthMinimum>>();
@@ -27,14 +34,33 @@ export function trackHealthMinimum(primary: object, minimum: HealthMinimum): () 
 /**
  * The warning for running `workers` workers under an open health endpoint of `primary`;
  * undefined when every endpoint can be ready. `at`: `'scale'` for a scale to that count,
- * `'start'` for the count the primary starts or runs with as the endpoint opens.
+ * `'start'` for the count the primary starts or runs with as the endpoint opens. A role's
+ * endpoint is checked at a scale only: its workers come from `fork()` calls after the endpoint
+ * opens, as often as not.
  */
 export function healthMinimumWarning(primary: object, workers: number, at: 'scale' | 'start'): ReadinessUnreachableError | undefined {
-  const short = [...(minima.get(primary) ?? [])].filter((minimum) => workers < minimum.minReady);
+  const short = [...(minima.get(primary) ?? [])].flatMap((minimum) => {
+    if (minimum.role !== undefined && at === 'start') return [];
+    const counted = minimum.role === undefined ? workers : (minimum.withRole?.() ?? 0);
+    return counted < minimum.minReady ? [{ minimum, counted }] : [];
+  });
   if (short.length === 0) return undefined;
-  const highest = short.reduce((a, b) => (b.minReady > a.minReady ? b : a));
+  const { minimum: highest, counted } = short.reduce((a, b) => (b.minimum.minReady - b.counted > a.minimum.minReady - a.counted ? b : a));
   const count = `${workers} worker${workers === 1 ? '' : 's'}`;
   const what = at === 'scale' ? `Scaled to ${count}` : `The cluster runs ${count}`;
+  if (highest.role !== undefined) {
+    const role = JSON.stringify(highest.role);
+    const withRole = `${counted === 0 ? 'none' : counted} of them with the role ${role}`;
+    return new ReadinessUnreachableError(
+      counted,
+      highest.minReady,
+      highest.port,
+      `${what}, ${withRole}, fewer than the ${highest.minReady} ready ${role} workers the health endpoint on port ${highest.port} requires (minReady, role): ` +
+        `/readyz answers 503 "${counted} of ${highest.minReady} required ${role} workers ready" for as long as that lasts, and Kubernetes keeps the pod out of its Service. ` +
+        `A scale-up forks workers with no role: to have it ready, fork ${role} workers (primary.fork({ roles: [${role}] })), or lower the minimum.`,
+      highest.role,
+    );
+  }
   const rest = at === 'scale' ? `scale to ${highest.minReady} or more, or lower the minimum` : `run ${plural(highest.minReady, 'worker')} or more, or lower the minimum`;
   return new ReadinessUnreachableError(
     workers,

@@ -1346,11 +1346,15 @@ export class ServiceStartError extends ClusterKitError {
     readonly serviceName: string,
     /** What went wrong, as a clause: `the worker module /srv/api.js threw on import: ...`. */
     readonly reason: string = 'its workers could not start',
-    /** `hint`: what to change, the advice alone; the message ends with ` Hint: <hint>`. */
-    options?: { cause?: unknown; hint?: string | undefined },
+    /**
+     * `hint`: what to change, the advice alone; the message ends with ` Hint: <hint>`.
+     * `beforeWorkers`: it failed before any worker was forked (its health endpoint's port), so
+     * nothing was being restarted (newcomer t63: the crash loop's words read as a lie there).
+     */
+    options?: { cause?: unknown; hint?: string | undefined; beforeWorkers?: boolean },
   ) {
     super(
-      `The service "${serviceName}" could not start: ${reason}. It was stopped instead of being restarted forever; ` +
+      `The service "${serviceName}" could not start: ${reason}. ${options?.beforeWorkers === true ? 'No worker was started' : 'It was stopped instead of being restarted forever'}; ` +
         `fix the cause and start it again.${hintSuffix(options?.hint)}`,
       options?.cause === undefined ? undefined : { cause: options.cause },
     );

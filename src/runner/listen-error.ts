@@ -15,7 +15,7 @@ const kMeanings: Readonly<Record<string, string>> = {
 
 /**
  * `error` itself, unless it is a TCP listen error with a port: then an Error saying
- * `listen EADDRINUSE: port 3501 (every address) is already in use`, with
+ * `listen EADDRINUSE: port 3501 (every address) is already in use on at least one of those addresses`, with
  * the same `code`, `syscall`, `address` and `port`, and `error` as its `cause`.
  */
 export function readableListenError(error: unknown): unknown {
@@ -28,7 +28,10 @@ export function readableListenError(error: unknown): unknown {
   if (address !== null && address !== undefined && typeof address !== 'string') return error;
   const where = `port ${port} (${describeAddress(address)})`;
   const meaning = Object.hasOwn(kMeanings, code) ? kMeanings[code]! : `could not be listened on`;
-  const readable = new Error(`listen ${code}: ${where} ${meaning}`, { cause: error });
+  // A wildcard address covers the others: one of them taken (127.0.0.1:port) fails it (newcomer t63 read "in use on every address").
+  const isWildcard = address === null || address === undefined || address === '' || address === '::' || address === '0.0.0.0';
+  const some = code === 'EADDRINUSE' && isWildcard ? ' on at least one of those addresses' : '';
+  const readable = new Error(`listen ${code}: ${where} ${meaning}${some}`, { cause: error });
   return Object.assign(readable, { code, syscall, address, port });
 }
 

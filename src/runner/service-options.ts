@@ -167,7 +167,8 @@ type CallbackName = (typeof kCallbackNames)[number];
 const kRunnerKeys = ['serviceName', 'workerModule', 'workers', 'dev', 'control', 'trackServers', 'health', ...kCallbackNames] as const;
 
 /** What `startClusteredService` takes: its own options, then ClusterPrimary's (`workerCount` among them only to be refused with its name here). */
-const kServiceOptionNames: readonly string[] = [...kRunnerKeys, ...kPrimaryOptionNames.filter((name) => !(kRunnerKeys as readonly string[]).includes(name))];
+// Not `workerCount`: the runner refuses it ("workers"), so a typo's list of known options must not offer it (newcomer t63).
+const kServiceOptionNames: readonly string[] = [...kRunnerKeys, ...kPrimaryOptionNames.filter((name) => name !== 'workerCount' && !(kRunnerKeys as readonly string[]).includes(name))];
 
 /** PM2's words for the runner's options, over ClusterPrimary's. */
 const kServiceSynonyms: Readonly<Record<string, string>> = { ...kPrimarySynonyms, instances: 'workers', script: 'workerModule', exec: 'workerModule' };
@@ -205,8 +206,8 @@ function workersOption(value: unknown): number {
 export function normalizeServiceOptions<Module extends object>(input: ClusteredServiceOptions<Module>): NormalizedServiceOptions<Module> {
   // Read once, into a plain copy: a getter or Proxy trap that throws is an InvalidOptionError.
   // A typo is named against the runner's own options and ClusterPrimary's, the runner's first, with its own words for PM2's.
-  const options = knownOptions(input, kServiceOptionNames, 'options', '', {}, kServiceSynonyms) as Partial<ClusteredServiceOptions<Module>> & Record<string, unknown>;
-  if ('workerCount' in options) throw new InvalidOptionError('workerCount', 'left out: the service runner calls it "workers"', options.workerCount);
+  // ClusterPrimary's `workerCount` is the runner's `workers`: named so, and not offered in the list of known options.
+  const options = knownOptions(input, kServiceOptionNames, 'options', '', { workerCount: 'workers' }, kServiceSynonyms) as Partial<ClusteredServiceOptions<Module>> & Record<string, unknown>;
   // `new URL('./server.js', import.meta.url)` with only server.ts there, the workers loading TypeScript: import server.ts (H380).
   const modulePath = runnablePath(workerModuleOption(options.workerModule), workerNodeOptionList(givenExecArgv(options.execArgv), givenNodeOptions(options.env)));
   const isModuleRelative = typeof options.workerModule === 'string' && !options.workerModule.startsWith('file:') && !isAbsolute(options.workerModule);

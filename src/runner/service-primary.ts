@@ -271,7 +271,7 @@ async function listenServiceHealth(primary: ClusterPrimary, spec: ServicePrimary
     service.control?.close();
     // The CLI names the flag itself: the Node error is the part to read.
     const reason = toError(readableListenError(error instanceof ListenError ? error.cause : error)).message;
-    throw new ServiceStartError(spec.name, `its health endpoint (port ${options.port}, ${flag}) could not listen: ${reason}`, { cause: error, hint: `Choose another port for ${flag}.` });
+    throw new ServiceStartError(spec.name, `its health endpoint (port ${options.port}, ${flag}) could not listen: ${reason}`, { cause: error, hint: `Choose another port for ${flag}.`, beforeWorkers: true });
   }
 }
 

@@ -56,7 +56,7 @@ describe('clusterkit run --health-port', () => {
     });
     await expect(run.exited()).resolves.toBe(1);
     // Before: "listen EADDRINUSE: port N (...) is already in use", and nothing said by whom.
-    const clash = `is already in use: --health-port ${port} is also the app's port (the primary's health endpoint holds it); pick another port for --health-port`;
+    const clash = `: --health-port ${port} is also the app's port (the primary's health endpoint holds it); pick another port for --health-port`;
     const lines = run.output().split('\n');
     expect(lines.filter((line) => line.includes('worker 1 could not start:'))[0]).toContain(clash);
     expect(lines.filter((line) => line.includes('could not start:') && line.includes('ERR_SERVICE_START'))[0]).toContain(clash);

@@ -20,10 +20,10 @@ describe('a listen error', () => {
   it('names the port and the address family, and keeps the code and the original as its cause', () => {
     const original = nodeListenError('EADDRINUSE', null, 3501);
     const readable = readableListenError(original) as Error & { code: string; port: number };
-    expect(readable.message).toBe('listen EADDRINUSE: port 3501 (every address) is already in use');
+    expect(readable.message).toBe('listen EADDRINUSE: port 3501 (every address) is already in use on at least one of those addresses');
     expect(readable).toMatchObject({ code: 'EADDRINUSE', port: 3501, syscall: 'bind', address: null, cause: original });
     expect((readableListenError(nodeListenError('EADDRINUSE', '::', 80, 'listen')) as Error).message).toBe(
-      'listen EADDRINUSE: port 80 (every IPv6 and IPv4 address, ::) is already in use',
+      'listen EADDRINUSE: port 80 (every IPv6 and IPv4 address, ::) is already in use on at least one of those addresses',
     );
     expect((readableListenError(nodeListenError('EADDRINUSE', '127.0.0.1', 8080)) as Error).message).toBe('listen EADDRINUSE: port 8080 (address 127.0.0.1, IPv4) is already in use');
     expect((readableListenError(nodeListenError('EACCES', null, 80)) as Error).message).toBe(
@@ -65,7 +65,7 @@ describe('a listen error', () => {
       const result = await cli(['run', 'app.cjs', '-w', '1', '--name', 'second', '--max-startup-failures', '1'], { runtime, cwd: project, env: { PORT: String(port) } });
       expect(result.code).not.toBe(0);
       expect(result.stderr).toMatch(
-        new RegExp(`failed to listen: Error: listen EADDRINUSE: port ${port} \\(every address\\) is already in use: the cluster "holder" \\(primary pid ${pid}\\) listens on it; stop it \\(clusterkit stop holder\\) or pick another port`),
+        new RegExp(`failed to listen: Error: listen EADDRINUSE: port ${port} \\(every address\\) is already in use on at least one of those addresses: the cluster "holder" \\(primary pid ${pid}\\) listens on it; stop it \\(clusterkit stop holder\\) or pick another port`),
       );
       expect((await cli(['stop', 'holder'], { runtime })).code).toBe(0);
       await expect(holder.exited()).resolves.toBe(0);

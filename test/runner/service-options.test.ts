@@ -64,7 +64,7 @@ describe('service runner options', () => {
     [{ workerModule, serviceName: 'a/b' }, 'The "serviceName" option must be a cluster name'],
     [{ workerModule, control: true }, 'The "control" option must be false (or left out) when there is no "serviceName" to name the socket. Received true'],
     [{ workerModule, onWorkerStartup: 'hello' }, 'The "onWorkerStartup" option must be a function. Received "hello"'],
-    [{ workerModule, workerCount: 2 }, 'The "workerCount" option must be left out: the service runner calls it "workers". Received 2'],
+    [{ workerModule, workerCount: 2 }, 'The "workerCount" option must be renamed to "workers" (same values). Received 2'],
   ])('rejects %p with a message naming the option', (input, message) => {
     expect(() => normalizeServiceOptions(input as never)).toThrow(InvalidOptionError);
     expect(() => normalizeServiceOptions(input as never)).toThrow(message);

@@ -123,6 +123,8 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
     stopWaiters.push(done);
   };
   let highest = 0;
+  /** Apps whose last run ended non-zero, for the launcher's last line: its exit code is theirs. */
+  const failedLast: string[] = [];
   /** The apps waiting to be started again (H331): a stop cancels each. */
   const restarts = new Map<string, { readonly timer: NodeJS.Timeout; readonly done: () => void }>();
   const othersText = () => (running.size > 0 && stopRequests === 0 ? `; ${[...running.keys()].join(', ')} keep${running.size === 1 ? 's' : ''} running` : '');
@@ -137,6 +139,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
         let restartCount = 0;
         const finish = (code: number) => {
           highest = Math.max(highest, code);
+          if (code !== 0) failedLast.push(`${app.name} (code ${code})`);
           resolve();
         };
         const launch = () => {
@@ -243,6 +246,8 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
             const done = () => {
               clearTimeout(timer);
               restarts.delete(app.name);
+              // Said, as its exit code counts in the launcher's (newcomer t63: a clean shutdown of the others, then exit 1 unexplained).
+              logger.warn(fields, `app ${app.name} is not started again: the stop came while it waited to restart; its last run ended with code ${status}`);
               finish(status);
             };
             const timer = setTimeout(() => {
@@ -298,6 +303,7 @@ export async function runApps(plan: AppsPlan, mainScript: string): Promise<numbe
   process.off('SIGHUP', onHangup);
   process.off('SIGUSR2', onReopen);
   unignore();
+  if (highest !== 0) logger.warn({ code: highest, apps: failedLast }, `exiting with code ${highest}, the highest exit code of the apps' last runs: ${failedLast.join(', ')}`);
   return highest;
 }
 

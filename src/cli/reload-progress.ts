@@ -60,7 +60,16 @@ export class ReloadProgressLines {
           this.#done++;
           lines.push(`slot ${event.slot}: worker ${exited.workerId} ${howExited(exited)}, not replaced; worker ${event.workerId} ready (${this.#done}/${this.#total})`);
         }
-      } else if (event.type === 'workerExit' && event.expected !== true) this.#exitedOnOwn.set(event.slot!, event);
+      } else if (event.type === 'workerExit' && event.expected !== true) {
+        this.#exitedOnOwn.set(event.slot!, event);
+        // Its slot's replacement was ready already, serving beside it (minReadyMs): that one takes the
+        // slot over, and no worker of the slot becomes ready after this exit (retest t61 M2: no line, "(1/2)" to the end).
+        const replacement = this.#ready.get(event.slot!);
+        if (replacement === undefined || replacement === event.workerId || this.#said.has(event.slot!)) continue;
+        this.#said.add(event.slot!);
+        this.#done++;
+        lines.push(`slot ${event.slot}: worker ${replacement} ready, worker ${event.workerId} ${howExited(event)} before its stop (${this.#done}/${this.#total})`);
+      }
       else if (event.type === 'workerExit' && event.expected === true) {
         const replacement = this.#ready.get(event.slot!);
         if (replacement === undefined || replacement === event.workerId || this.#said.has(event.slot!)) continue;

@@ -268,16 +268,23 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     // How the restart policy counts it: one that died soon after ready, before serving anything,
     // never got going (a failed start; the breaker's line follows if it trips); one that served
     // started, and its crash counts toward no limit.
+    // A reload's replacement, ready, serving beside it (its minReadyMs): that one takes the slot
+    // over, and the restart runs only if it fails (retest t61 M2: the line told of a restart that never came).
+    const incoming = recordOf(worker)?.slot.incoming;
+    const takesOver = incoming !== undefined && incoming.readyAt !== undefined && incoming.state !== 'exited';
+    const takeover = `; the reload's replacement for its slot, worker ${incoming?.id}, is ready and serves beside it: it takes the slot over, with no restart (one runs only if that replacement fails)`;
     const counted = isStartupFailure
-      ? ', before it served anything: counted as a failed start (restart.startupWindowMs)'
-      : hasServed
-        ? `; ${servedText(unstableCrashes, restartDelayMs, restartAttempt)}`
-        : unservedWait(restartDelayMs, restartAttempt);
+      ? `, before it served anything: counted as a failed start (restart.startupWindowMs)${takesOver ? takeover : ''}`
+      : takesOver
+        ? `${hasServed ? '; it had served, so it is no failed start' : ''}${takeover}`
+        : hasServed
+          ? `; ${servedText(unstableCrashes, restartDelayMs, restartAttempt)}`
+          : unservedWait(restartDelayMs, restartAttempt);
     // Of what, when the worker said (an uncaught error): its output says it too, but far from
     // this line. The field names the error (as the logger does an Error's), the line says it.
     const of = error === undefined ? '' : `, of ${describeUncaughtError(error)}`;
     logger.warn(
-      { ...ids(worker), uptimeMs, readyMs, ...(unseenMs === undefined ? {} : { unseenMs }), ...(restartDelayMs === undefined ? {} : { restartDelayMs }), ...(restartAttempt === undefined ? {} : { restartAttempt }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
+      { ...ids(worker), uptimeMs, readyMs, ...(unseenMs === undefined ? {} : { unseenMs }), ...(restartDelayMs === undefined || takesOver ? {} : { restartDelayMs }), ...(restartAttempt === undefined || takesOver ? {} : { restartAttempt }), ...(unstableCrashes === undefined ? {} : { unstableCrashes }), ...(lostRequests === undefined ? {} : { lostRequests }), ...(resetConnections === undefined ? {} : { resetConnections }), ...(error === undefined ? {} : { error: error.code ?? error.name }) },
       `worker ${worker.id} ${died(signal, error)} ${readyFor(readyMs, unseenMs)}${of}${of ? counted.replace(/^,/, ';') : counted}${lost}`,
     );
   });

@@ -263,4 +263,25 @@ describe('minReadyMs', () => {
     expect(() => new ClusterPrimary({ workerScript: 'x.js', minReadyMs: 0, logger: false })).not.toThrow();
     expect(new ClusterPrimary({ workerScript: 'x.js', logger: false }).options.minReadyMs).toBe(0);
   });
+
+  it('[H625] an old worker killed while its ready replacement serves beside it: its crash line says the replacement takes the slot over, and nothing restarts', async () => {
+    const { logger, text } = capturedLogger();
+    const { primary, before } = await startGood({ workerCount: 1, minReadyMs: 3_000, logger });
+    const restarts = record(primary, 'workerRestart');
+    const replacementReady = onceEvent<{ worker: WorkerHandle }>(primary, 'workerReady');
+    const reloading = primary.reload();
+    const { worker: incoming } = await replacementReady;
+    const crashed = onceEvent(primary, 'workerCrash', 30_000);
+    // Retest t61 M2: kill -9 of the old worker in its replacement's --min-ready window.
+    process.kill(before[0]!.pid!, 'SIGKILL');
+    await crashed;
+    await reloading;
+    // Before: "... its restart counts toward no limit restartDelayMs=100", and no restart came.
+    expect(text()).toMatch(
+      new RegExp(`worker ${before[0]!.id} was killed by SIGKILL .*; the reload's replacement for its slot, worker ${incoming.id}, is ready and serves beside it: it takes the slot over, with no restart \\(one runs only if that replacement fails\\)`),
+    );
+    expect(text()).not.toMatch(/restartDelayMs=/);
+    expect(restarts.events).toEqual([]);
+    expect(primary.workers).toEqual([incoming]);
+  });
 });

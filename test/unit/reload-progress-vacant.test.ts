@@ -20,4 +20,28 @@ describe('reload progress with a worker that exited on its own', () => {
       'slot 1: worker 4 ready, worker 2 stopped (2/2)',
     ]);
   });
+
+  it('[H625] says the slot whose old worker exited while its ready replacement served beside it (minReadyMs), counted with the others', () => {
+    // Retest t61 M2: kill -9 of slot 0's old worker in its replacement's --min-ready window: no line for slot 0, "(1/2)" to the end.
+    const events = [
+      { type: 'reload', workers: 2 },
+      { type: 'workerReady', slot: 0, workerId: 5 },
+      { type: 'workerExit', slot: 0, workerId: 3, expected: false, signal: 'SIGKILL' },
+      { type: 'workerReady', slot: 1, workerId: 6 },
+      { type: 'workerExit', slot: 1, workerId: 4, expected: true, code: 0 },
+    ] as unknown as ClusterEvent[];
+    expect(new ReloadProgressLines('flags').lines(events)).toEqual([
+      'slot 0: worker 5 ready, worker 3 exited on its own (ended by SIGKILL) before its stop (1/2)',
+      'slot 1: worker 6 ready, worker 4 stopped (2/2)',
+    ]);
+  });
+
+  it('[H625] says nothing more for a replacement that crashed in its window: it is no old worker', () => {
+    const events = [
+      { type: 'reload', workers: 1 },
+      { type: 'workerReady', slot: 0, workerId: 5 },
+      { type: 'workerExit', slot: 0, workerId: 5, expected: false, code: 1 },
+    ] as unknown as ClusterEvent[];
+    expect(new ReloadProgressLines('flags').lines(events)).toEqual([]);
+  });
 });

@@ -101,6 +101,11 @@ export class Slot {
     return this.#incoming !== undefined;
   }
 
+  /** The reload's replacement starting (or staying up its `minReadyMs`) for this slot; undefined when none. */
+  get incoming(): WorkerRecord | undefined {
+    return this.#incoming;
+  }
+
   /** A reload starts `record` to replace this slot's worker: restarts wait until `endReplacing`. */
   beginReplacing(record: WorkerRecord): void {
     this.#incoming = record;

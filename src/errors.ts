@@ -1156,17 +1156,27 @@ export class PrimaryBlockedError extends ClusterKitError {
    * end (ms). `isOngoing`: said while the stalls go on (after 10 s), the figures so far; the same
    * episode is said again at its end with its totals (H487).
    */
+  /**
+   * `ownWorkMs`: how much of the span went to clusterkit's own work (its merge of the workers'
+   * metrics pages for scrapes), told when it is half the block or more; `ownWork` says what it
+   * was and what to change (hostile tester t63: the warning blamed the user's code for it).
+   */
+  readonly ownWorkMs: number | undefined;
+
   constructor(
     readonly blockedMs: number,
     readonly spanMs: number,
     readonly isOngoing = false,
+    ownWork?: { readonly ms: number; readonly what: string; readonly advice: string },
   ) {
     const over = spanMs - blockedMs >= 1_000 ? ` (in stretches over ${wholeMs(spanMs)} ms)` : '';
     const was = isOngoing ? `has been blocked for ${wholeMs(blockedMs)} ms so far${over}, and still is` : `was blocked for ${wholeMs(blockedMs)} ms${over}`;
-    super(
-      `The primary's own event loop ${was}: no worker was heard or judged meanwhile, and their silence during it is not counted against them. ` +
-        `Move long synchronous work out of the primary (async I/O, a worker or a child process); a stop (SIGSTOP) or a long garbage collection of the primary shows here too.`,
-    );
+    const isOwn = ownWork !== undefined && ownWork.ms >= blockedMs / 2;
+    const advice = isOwn
+      ? `${wholeMs(Math.min(ownWork.ms, spanMs))} ms of it went to clusterkit's own work, ${ownWork.what}: ${ownWork.advice}.`
+      : `Move long synchronous work out of the primary (async I/O, a worker or a child process); a stop (SIGSTOP) or a long garbage collection of the primary shows here too.`;
+    super(`The primary's own event loop ${was}: no worker was heard or judged meanwhile, and their silence during it is not counted against them. ${advice}`);
+    this.ownWorkMs = isOwn ? Math.round(Math.min(ownWork.ms, spanMs)) : undefined;
   }
 }
 

@@ -5,7 +5,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { once } from 'node:events';
-import { describe, expect, it } from '@jest/globals';
+import { describe, expect, it, jest } from '@jest/globals';
 import { kIdleGraceMs, TrackedServer } from '../../src/worker/tracked-server.js';
 import { TrackedServers } from '../../src/worker/tracked-servers.js';
 import { onCleanup } from '../helpers/cleanup.js';
@@ -129,5 +129,39 @@ describe('TrackedServer drain', () => {
     expect(received).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
     expect(received.toLowerCase()).toContain('connection: close');
     await expect(drained).resolves.toBe(0);
+  });
+
+  it('[H626] reads the requests a cut-off would cut (a walk over every connection) only when the count told may have fallen: not at each idle connection\'s open and close', async () => {
+    const server = http.createServer((_request, response) => response.end('ok'));
+    const told: number[] = [];
+    const servers = new TrackedServers(() => {}, (openRequests) => told.push(openRequests));
+    servers.add(server);
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as net.AddressInfo;
+    const sockets: net.Socket[] = [];
+    onCleanup(() => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    });
+    const connections = () => new Promise<number>((resolve) => server.getConnections((_error, count) => resolve(count)));
+    // One request first: the count told moves (1, then 0), as in a worker that serves.
+    const answered = await new Promise<string>((resolve) => http.get({ host: '127.0.0.1', port, agent: false }, (response) => (response.resume(), response.on('end', () => resolve('ok')))));
+    expect(answered).toBe('ok');
+    const walks = jest.spyOn(TrackedServer.prototype, 'pendingRequests', 'get');
+    onCleanup(() => walks.mockRestore());
+    // Hostile t63: 15,537 idle connections closing at once blocked a worker 11.6 s (a walk over all of them at each close).
+    const count = 1_500;
+    for (let index = 0; index < count; index++) {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.on('error', () => {});
+      sockets.push(socket);
+    }
+    await until(async () => (await connections()) === count, 30_000, 'every connection accepted');
+    for (const socket of sockets) socket.destroy();
+    await until(async () => (await connections()) === 0, 30_000, 'every connection closed');
+    // Before: two walks per connection (3,000 here), each over up to 1,500 connections.
+    expect(walks.mock.calls.length).toBeLessThan(20);
+    expect(told.at(-1)).toBe(0);
   });
 });

@@ -31,6 +31,7 @@ import type { SharedStore } from './shared-store.js';
 import { collectStats } from './worker-stats.js';
 import { describeDroppedSeries, keepOwnSeries } from './worker-series.js';
 import { countUnmerged, type SeriesDroppedReason } from './unmerged-metrics.js';
+import { kMetricsMerge } from '../lifecycle/own-work.js';
 
 /** Takes any reply: a metrics answer is checked by `describeMetricsProblem`, which says what fails. */
 const isAnyReply = (_reply: unknown): _reply is unknown => true;
@@ -58,6 +59,9 @@ export class ClusterMetrics {
     // Not a worker whose process is gone (its verdict waiting for its channel, H462): nothing would answer.
     const workers = [...pool.records].filter((record) => record.shownState() === 'ready').sort((a, b) => a.slot.index - b.slot.index);
     const answers = await Promise.allSettled(workers.map((record) => system.request(record, record.endpoint, kMetricsRequest, undefined, isAnyReply, timeoutMs)));
+    // From here to the end the work is clusterkit's own, synchronous but for the awaits of cached
+    // modules and prom-client's microtasks: noted, so a stall of the primary it causes names it.
+    let startAt = Date.now();
     const collected = new Map<number, MetricJson[]>();
     answers.forEach((answer, index) => {
       const record = workers[index]!;
@@ -74,7 +78,10 @@ export class ClusterMetrics {
       // One protocol error per series (sample, or metric left out whole): `dropped=` counts them (H325).
       system.reportDropped(record, 'misnamed-series', kMetricsRequest, describeDroppedSeries(dropped), dropped.length);
     }
+    pool.ownWork.note(kMetricsMerge, startAt, Date.now());
     const promClient = collected.size > 0 ? await loadPromClient() : undefined;
+    // Its first load reads files: not counted.
+    startAt = Date.now();
     if (collected.size > 0 && promClient === undefined) this.#dropUnmerged(collected);
     const aggregated = promClient ? await this.#aggregate(promClient, collected, workers) : undefined;
     const { maxStoreBytes, maxStoreKeys } = this.context.options;
@@ -87,6 +94,7 @@ export class ClusterMetrics {
       seriesDropped: this.#seriesDropped,
     };
     const own = formatClusterMetrics(collectStats(pool, this.context.options.heartbeat), this.#scrapeErrors.values(), store, figures);
+    pool.ownWork.note(kMetricsMerge, startAt, Date.now());
     return aggregated === undefined ? own : `${aggregated.trimEnd()}\n${own}`;
   }
 

@@ -29,6 +29,9 @@ import { heapPressureOf, type HeapPressure } from '../pool/heap-pressure.js';
 import { withNotStarted } from './not-started.js';
 import { plural } from '../../plural.js';
 
+/** The stall's episode is measured to within a check period (250 ms): own work just before its start counts. */
+const kOwnWorkSlackMs = 250;
+
 /**
  * The longest a shutdown waits, with its listening sockets closed, for the connections they
  * accepted to be taken by a worker before it asks the workers to stop (H358): a round trip each,
@@ -196,7 +199,12 @@ export class PrimaryLifecycle {
         onMemoryLimit: (record, rssBytes, limitBytes) => memoryLimit.onLimit(record, rssBytes, limitBytes),
         onMemoryHardLimit: (record, rssBytes, limitBytes) => memoryLimit.onHardLimit(record, rssBytes, limitBytes),
         // The primary's own stall (H470): said as the primary's, no worker blamed.
-        onPrimaryBlocked: (blockedMs, spanMs, isOngoing) => context.reportWarning(new PrimaryBlockedError(blockedMs, spanMs, isOngoing)),
+        // With clusterkit's own share of it (a scrape's merge, own-work.ts): what to change then is not the user's code.
+        onPrimaryBlocked: (blockedMs, spanMs, isOngoing) => {
+          const now = Date.now();
+          const own = context.pool.ownWork.within(now - spanMs - kOwnWorkSlackMs, now);
+          context.reportWarning(new PrimaryBlockedError(blockedMs, spanMs, isOngoing, own === undefined ? undefined : { ms: own.ms, ...own.kind }));
+        },
       });
       const heartbeatClock = this.#heartbeat;
       context.pool.unseenSince = (now) => heartbeatClock.unseenSince(now);

@@ -2,6 +2,7 @@
  * The primary's workers: slots, spawning, lifecycle bookkeeping, exit classification and
  * restarts. `ClusterPrimary` is the facade; this is the engine behind it.
  */
+import { OwnWork } from '../lifecycle/own-work.js';
 import { kDisconnectGraceMs } from '../../disconnect-grace.js';
 import type { Address } from 'node:cluster';
 import { capitalize } from '../../capitalize.js';
@@ -104,6 +105,8 @@ function afterNextPoll(): Promise<void> {
 }
 
 export class WorkerPool {
+  /** clusterkit's own long synchronous work in the primary (a scrape's merge), for the report of its stalls. */
+  readonly ownWork = new OwnWork();
   readonly #context: PoolContext;
   /** Routes what workers send (system messages and user messages). */
   readonly #onInbound: WorkerInbound;

@@ -1,0 +1,64 @@
+/**
+ * clusterkit's own long synchronous work in the primary, kept for a while so that a report of the
+ * primary's blocked event loop (PrimaryBlockedError, H470) can say how much of the block was
+ * clusterkit's, and what to change. Hostile tester t63: 20 scrapes of 80,000 series per worker
+ * blocked the primary in stretches of 1.2 to 2.4 s, and the warning told the user to move long
+ * synchronous work out of the primary, when the only such work was clusterkit's merge of the
+ * workers' metrics pages.
+ */
+
+/** What the work was, in the report's words, and what to change. */
+export interface OwnWorkKind {
+  /** `merging the workers' metrics pages for scrapes (primary.metrics(), /metrics)`. */
+  readonly what: string;
+  /** `register fewer series in the workers ..., or scrape less often`. */
+  readonly advice: string;
+}
+
+/** The merge of the workers' registries for a scrape (cluster-metrics.ts). */
+export const kMetricsMerge: OwnWorkKind = {
+  what: "merging the workers' metrics pages for scrapes (primary.metrics(), /metrics)",
+  advice: 'register fewer series in the workers (labels with many values make many), or scrape less often',
+};
+
+/** Stretches kept: enough for an episode of stalls of many scrapes; the oldest go first. */
+const kKept = 256;
+/** A stretch shorter than this blocks nothing a report would tell (ms): not kept. */
+const kMinMs = 20;
+
+interface Stretch {
+  readonly kind: OwnWorkKind;
+  /** Wall clock (ms since the epoch), as the stall's episode is measured. */
+  readonly startAt: number;
+  readonly endAt: number;
+}
+
+export class OwnWork {
+  readonly #stretches: Stretch[] = [];
+
+  /** Notes `kind` of work from `startAt` to `endAt` (ms since the epoch, `Date.now()`). */
+  note(kind: OwnWorkKind, startAt: number, endAt: number): void {
+    if (endAt - startAt < kMinMs) return;
+    this.#stretches.push({ kind, startAt, endAt });
+    if (this.#stretches.length > kKept) this.#stretches.shift();
+  }
+
+  /**
+   * The work within `[fromAt, toAt]` (ms since the epoch), in ms, and the kind that took most of
+   * it; undefined for none.
+   */
+  within(fromAt: number, toAt: number): { ms: number; kind: OwnWorkKind } | undefined {
+    const byKind = new Map<OwnWorkKind, number>();
+    for (const { kind, startAt, endAt } of this.#stretches) {
+      const ms = Math.min(endAt, toAt) - Math.max(startAt, fromAt);
+      if (ms > 0) byKind.set(kind, (byKind.get(kind) ?? 0) + ms);
+    }
+    let most: { ms: number; kind: OwnWorkKind } | undefined;
+    let total = 0;
+    for (const [kind, ms] of byKind) {
+      total += ms;
+      if (most === undefined || ms > most.ms) most = { ms, kind };
+    }
+    return most === undefined ? undefined : { ms: total, kind: most.kind };
+  }
+}

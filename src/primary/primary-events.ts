@@ -143,7 +143,8 @@ export interface WorkerCrashEvent {
    */
   readonly isStartupFailure: boolean;
   /**
-   * It served (a request or connection on a tracked server, or a request message): it started,
+   * It served (a request on a tracked HTTP server, a connection on a plain TCP one, or a request
+   * message; a connection with no request on an HTTP server is none): it started,
    * however soon it died, and its restart counts toward no restart limit. It comes after
    * `restart.backoff.initialMs` when the worker was ready `restart.stableAfterMs` or longer,
    * else after the slot's growing backoff (`restartAttempt`; `unstableCrashes` within
@@ -475,6 +476,13 @@ export interface StickyRefusedEvent {
   readonly role?: string;
   /** Connections refused for this `reason` since the previous such event (the first refusal: 1). */
   readonly count: number;
+  /**
+   * `queue-full` only: the limit the latest refusal reached. `maxQueued`: the connections waiting
+   * for its worker reached `listenSticky({ maxQueued })`; `openFiles`: those waiting for all
+   * workers reached half the primary's open-file limit (`ulimit -n`). `limitValue`: that many connections.
+   */
+  readonly limit?: 'maxQueued' | 'openFiles';
+  readonly limitValue?: number;
 }
 
 export interface PrimaryEvents<ToPrimary> {

@@ -362,15 +362,20 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         `Messages of many small values parse slowly; send a file path or a store key instead, or lower maxMessageBytes (${formatBytes(maxMessageBytes)}) if workers are not trusted`,
     );
   });
-  primary.on('stickyRefused', ({ reason, worker, role, count }) => {
+  primary.on('stickyRefused', ({ reason, worker, role, count, limit, limitValue }) => {
     const more = count > 1 ? ` (${count} such connections since the last such line)` : '';
-    const fields = { ...(worker ? ids(worker) : {}), reason, count, ...(role === undefined ? {} : { role }) };
+    const fields = { ...(worker ? ids(worker) : {}), reason, count, ...(role === undefined ? {} : { role }), ...(limit === undefined ? {} : { limit, limitValue }) };
+    const waiting = `the connections waiting in the primary to be handed to ${worker === undefined ? 'its worker' : `worker ${worker.id}`}`;
+    const reached =
+      limit === 'openFiles'
+        ? `those waiting for all workers reached ${limitValue}, half the primary's open-file limit (ulimit -n): a flood of connections, or workers slow to take them. Its clients' retries reach it once those are taken; raise ulimit -n if such bursts are legitimate`
+        : `${waiting} reached listenSticky({ maxQueued })${limitValue === undefined ? ' (4096 by default)' : ` (${limitValue})`}: a flood of connections, or a worker slow to take them. Its clients' retries reach it once those are taken; raise maxQueued if such bursts are legitimate`;
     const withRole = role === undefined ? '' : ` with role '${role}'`;
     const why =
       reason === 'worker-refused'
         ? `worker ${worker?.id} closed a sticky connection it could not serve (it has no serveSticky() server, or it had stopped); it gets no more sticky connections`
         : reason === 'queue-full'
-        ? `sticky connection closed: the connections waiting in the primary to be handed to ${worker === undefined ? 'its worker' : `worker ${worker.id}`} reached listenSticky({ maxQueued }) (4096 by default), or those for all workers reached half the primary's open-file limit (ulimit -n): a flood of connections, or a worker slow to take them. Its clients' retries reach it once those are taken; raise maxQueued (or ulimit -n) if such bursts are legitimate`
+        ? `sticky connection closed: ${reached}`
         : reason === 'not-received'
         ? `sticky connection closed: worker ${worker?.id}'s process could not take it (Node passed it 4 times, then closed it; Node's SentHandleNotReceivedWarning is about it): most likely the worker is out of file descriptors (ulimit -n). Raise the limit, or close idle connections in the worker (server.headersTimeout, server.requestTimeout)`
         : reason === 'no-sticky-worker'

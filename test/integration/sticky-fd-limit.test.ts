@@ -26,7 +26,7 @@ function startUnderLimit(openFiles: number, dir: string) {
 }
 
 describe('sticky connections under a low open-file limit', () => {
-  it('[H619] at most half the open-file limit wait in the primary; past it each is refused and told, none closed unsaid', async () => {
+  it('[H619][H628] at most half the open-file limit wait in the primary; past it each is refused and told, none closed unsaid', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'ck-fdlimit-'));
     onCleanup(() => rmSync(dir, { recursive: true, force: true }));
     onCleanup(() => writeFileSync(join(dir, 'gate'), ''));
@@ -55,8 +55,10 @@ describe('sticky connections under a low open-file limit', () => {
     await until(() => closed >= 40, 60_000, 'connections past the bound closed');
     writeFileSync(join(dir, 'done'), '');
     await until(() => line('refused') !== undefined || primary.child.exitCode !== null, 60_000, 'the refusals told');
-    const { reasons, total } = line('refused') as unknown as { reasons: string[]; total: number };
+    const { reasons, limits, total } = line('refused') as unknown as { reasons: string[]; limits: string[]; total: number };
     expect(reasons).toEqual(['queue-full']);
+    // [H628] The limit reached is said: half of `ulimit -n 200`, not maxQueued (4096).
+    expect(limits).toEqual(['openFiles:100']);
     // Served once the worker unblocks: every connection of the 150 was either refused and told, or answered.
     const results = await Promise.all(outcomes);
     const refusedHere = results.filter((result) => result === 'closed').length;

@@ -227,7 +227,7 @@ function refusals(primary: { on(event: 'stickyRefused', listener: (event: Sticky
 }
 
 describe('sticky sessions under a flood of connections', () => {
-  it('[H617] closes a connection at once when maxQueued connections already wait for its worker, and tells it; those queued are served', async () => {
+  it('[H617][H628] closes a connection at once when maxQueued connections already wait for its worker, and tells it with that limit; those queued are served', async () => {
     // The blocked worker's channel holds the first connection (written, never acknowledged) and
     // queues the next: 2 may wait, so of 5, 2 or 3 are closed (3 when the first's write was not
     // seen done yet as the third came).
@@ -236,8 +236,11 @@ describe('sticky sessions under a flood of connections', () => {
     const total = refused.filter((event) => event.reason === 'queue-full').reduce((sum, event) => sum + event.count, 0);
     expect(total).toBeGreaterThanOrEqual(2);
     expect(total).toBeLessThanOrEqual(3);
-    expect(refused.every((event) => event.reason === 'queue-full' && event.worker === victim)).toBe(true);
-    expect(text()).toContain(`WARN sticky connection closed: the connections waiting in the primary to be handed to worker ${victim.id} reached listenSticky({ maxQueued })`);
+    // [H628] With the limit reached: this worker's maxQueued, not half the open-file limit.
+    expect(refused.every((event) => event.reason === 'queue-full' && event.worker === victim && event.limit === 'maxQueued' && event.limitValue === 2)).toBe(true);
+    expect(text()).toContain(`WARN sticky connection closed: the connections waiting in the primary to be handed to worker ${victim.id} reached listenSticky({ maxQueued }) (2): `);
+    expect(text()).toMatch(/raise maxQueued if such bursts are legitimate/);
+    expect(text()).not.toMatch(/open-file limit/);
     // Unblocked, it serves those that waited; the refused ones were closed unanswered.
     writeFileSync(gate, '');
     const outcomes = await Promise.all(requests.map((request) => request.outcome));

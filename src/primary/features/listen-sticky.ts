@@ -21,7 +21,7 @@ import { integerOption, knownOptions, portOption, stringOption, workerNameOption
 import type { PrimaryContext } from '../primary-context.js';
 import { clientKey, RendezvousHash } from './rendezvous.js';
 import { listenServer } from './listen-server.js';
-import { RateLimitedWarning } from '../pool/rate-limited-warning.js';
+import { countLatest, RateLimitedWarning, type Counted } from '../pool/rate-limited-warning.js';
 import type { WorkerRecord } from '../pool/worker-record.js';
 import { halfOpenFiles } from '../pool/cluster-listens.js';
 import type { StickyRefusedReason } from '../primary-events.js';
@@ -134,7 +134,7 @@ class StickyBalancer {
   };
 
   /** Connections refused as their worker's queue was full (H617), told per worker as `worker-refused` is. */
-  readonly #queueFullWarnings = new Map<WorkerRecord, RateLimitedWarning<number>>();
+  readonly #queueFullWarnings = new Map<WorkerRecord, RateLimitedWarning<Counted<QueueLimit>>>();
 
   constructor(context: Pick<StickyContext, 'pool' | 'emit'>, role: string | undefined, maxQueued: number) {
     this.#context = context;
@@ -162,20 +162,23 @@ class StickyBalancer {
     worker.stickyNotReceivedWarning.note(1);
   }
 
-  /** Closes `socket`, chosen for `worker` whose queue is full, and tells it (rate-limited per worker). */
-  #refuseQueueFull(socket: Socket, worker: WorkerRecord): void {
+  /**
+   * Closes `socket`, chosen for `worker` whose queue is full, and tells it (rate-limited per
+   * worker) with the limit reached: `maxQueued` for the worker, or half the open-file limit for
+   * all (hostile tester t63: the line named both, and advised raising `maxQueued` when the other was hit).
+   */
+  #refuseQueueFull(socket: Socket, worker: WorkerRecord, limit: QueueLimit): void {
     socket.destroy();
     this.#context.pool.countConnectionsReset(1);
     let warning = this.#queueFullWarnings.get(worker);
     if (warning === undefined) {
       const role = this.#role;
-      warning = new RateLimitedWarning<number>(
-        (held, next) => (held ?? 0) + next,
-        (count) => this.#context.emit('stickyRefused', role === undefined ? { reason: 'queue-full', worker: worker.handle, count } : { reason: 'queue-full', worker: worker.handle, role, count }),
+      warning = new RateLimitedWarning<Counted<QueueLimit>>(countLatest, ({ count, latest }) =>
+        this.#context.emit('stickyRefused', { reason: 'queue-full', worker: worker.handle, ...(role === undefined ? {} : { role }), count, limit: latest.limit, limitValue: latest.limitValue }),
       );
       this.#queueFullWarnings.set(worker, warning);
     }
-    warning.note(1);
+    warning.note({ count: 1, latest: limit });
   }
 
   #refusedWarning(reason: RefusedReason): RateLimitedWarning<number> {
@@ -197,10 +200,8 @@ class StickyBalancer {
       return;
     }
     const unsent = this.#unsentOf(worker);
-    if (unsent.size >= this.#maxQueued || this.#queuedInAll >= this.#maxQueuedInAll) {
-      this.#refuseQueueFull(socket, worker);
-      return;
-    }
+    if (unsent.size >= this.#maxQueued) return this.#refuseQueueFull(socket, worker, { limit: 'maxQueued', limitValue: this.#maxQueued });
+    if (this.#queuedInAll >= this.#maxQueuedInAll) return this.#refuseQueueFull(socket, worker, { limit: 'openFiles', limitValue: this.#maxQueuedInAll });
     unsent.add(socket);
     this.#queuedInAll++;
     worker.stickyHanded++;
@@ -304,6 +305,12 @@ class StickyBalancer {
 }
 
 /** Why the primary itself refused a sticky connection (a worker's own refusal is told per worker). */
+/** The queue limit a `queue-full` refusal reached (`StickyRefusedEvent.limit`, `limitValue`). */
+interface QueueLimit {
+  readonly limit: 'maxQueued' | 'openFiles';
+  readonly limitValue: number;
+}
+
 type RefusedReason = Exclude<StickyRefusedReason, 'worker-refused' | 'queue-full' | 'not-received'>;
 
 /**

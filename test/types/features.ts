@@ -89,9 +89,10 @@ async function primarySide(primary: ClusterPrimary<ToWorker>) {
   await primary.listenSticky({ port: 0, maxQueued: '4096' });
   // @ts-expect-error a role is one string
   await primary.listenSticky({ port: 0, role: ['web'] });
-  primary.on('stickyRefused', ({ reason, worker, role, count }) => {
+  primary.on('stickyRefused', ({ reason, worker, role, count, limit, limitValue }) => {
     const known: 'no-ready-worker' | 'no-sticky-worker' | 'worker-refused' | 'queue-full' | 'not-received' = reason;
-    return void [known, worker?.id, role?.length, count + 1];
+    const reached: 'maxQueued' | 'openFiles' | undefined = limit;
+    return void [known, worker?.id, role?.length, count + 1, reached, (limitValue ?? 0) + 1];
   });
   const health = await primary.listenHealth({ port: 9090, minReady: 2 });
   await health.close();

@@ -380,7 +380,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
         ? `sticky connection closed: worker ${worker?.id}'s process could not take it (Node passed it 4 times, then closed it; Node's SentHandleNotReceivedWarning is about it): most likely the worker is out of file descriptors (ulimit -n). Raise the limit, or close idle connections in the worker (server.headersTimeout, server.requestTimeout)`
         : reason === 'no-sticky-worker'
         ? `sticky connection closed: no ready worker${withRole} serves sticky connections; a worker takes part once it calls this.serveSticky(server), best in _init()`
-        : `sticky connection closed: no worker${withRole} is ready`;
+        : // During a shutdown that is why (hostile t62 F5: connections queued for a worker its stop killed read as a readiness problem).
+          `sticky connection closed: no worker${withRole} is ready${primary.state === 'stopping' || primary.state === 'stopped' ? ': the primary is shutting down, and its workers stop' : ''}`;
     logger.warn(fields, `${why}${more}`);
   });
   /** Workers replaced for their memory: their replacement's takeover is said as a crash's restart is (ops t60). */

@@ -145,8 +145,8 @@ describe('sticky sessions', () => {
     expect(crash.lostRequests ?? 0).toBe(outcomes.filter((outcome) => outcome === 'closed').length);
   });
 
-  it('[H552] at a shutdown, connections queued for a blocked worker killed at its timeout are counted reset, and told at once', async () => {
-    const { primary, victim, requests } = await fiveForABlockedWorker();
+  it('[H552][H629] at a shutdown, connections queued for a blocked worker killed at its timeout are counted reset, and told at once', async () => {
+    const { primary, victim, requests, text } = await fiveForABlockedWorker();
     let refused = 0;
     primary.on('stickyRefused', ({ count }) => (refused += count));
     // The blocked worker is killed at the timeout; the others stop, so no worker takes the queued four.
@@ -159,6 +159,8 @@ describe('sticky sessions', () => {
     expect(report.requestsCut + (report.connectionsReset ?? 0)).toBe(5);
     expect(report.connectionsReset).toBe(4);
     expect(refused).toBe(4);
+    // [H629] Said as the shutdown's, not as a readiness problem (hostile t62 F5: "no worker is ready", no more).
+    expect(text()).toContain('WARN sticky connection closed: no worker is ready: the primary is shutting down, and its workers stop');
   });
 
   it('passes HTTP upgrades (WebSocket) through to the chosen worker', async () => {

@@ -277,6 +277,6 @@ export function describeCancelledRestarts(count: number): string {
 
 /** `{ killedConnectionsReset }` when the report's kills reset open connections (H609), else nothing. */
 function killedResetsOf(report: ShutdownReport): { killedConnectionsReset?: number } {
-  const reset = connectionsResetByKills(report.killed);
+  const reset = report.killedConnectionsReset ?? connectionsResetByKills(report.killed);
   return reset > 0 ? { killedConnectionsReset: reset } : {};
 }

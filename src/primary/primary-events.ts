@@ -331,6 +331,14 @@ export interface ShutdownReport {
    */
   readonly interrupted?: 'start' | 'failed-start' | 'scale' | 'replacement';
   /**
+   * On `shutdownComplete` (and `shutdown()`'s result): open connections of the `killed` workers
+   * that their kills reset, at least (those with no request known on them at each worker's last
+   * report; a request sent on one since was lost too), as the `shutdown complete` line's
+   * `killedConnectionsReset`. Set only when there was one (retest t61 L7: the line had it, the
+   * report did not; H609).
+   */
+  readonly killedConnectionsReset?: number;
+  /**
    * On `shutdownComplete`: connections reset before any worker took them, with node:cluster's
    * round-robin scheduling (the default but on Windows); each client had most likely sent a
    * request, and got ECONNRESET. A shutdown closes the listening sockets first and hands what

@@ -615,7 +615,8 @@ function logReport(logger: Logger, report: ShutdownReport, fields: object, messa
 
 function logCounts(logger: Logger, report: ShutdownReport, fields: object, message: string): void {
   const { connectionsReset = 0 } = report;
-  const killedReset = connectionsResetByKills(report.killed);
+  // A shutdown's report has it (read once, at the stop); a reload's or a scale's is counted here.
+  const killedReset = report.killedConnectionsReset ?? connectionsResetByKills(report.killed);
   const counts = {
     ...fields,
     graceful: report.graceful.length,

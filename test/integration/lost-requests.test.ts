@@ -239,7 +239,7 @@ describe('a worker killed by the hang detection', () => {
     expect(text()).not.toContain('idle keep-alive connections');
   });
 
-  it('[H609] a stop that kills a hung worker counts the open connections the kill reset, in its report line and its control answer', async () => {
+  it('[H609][H630] a stop that kills a hung worker counts the open connections the kill reset, in its report line and its control answer', async () => {
     const { logger, text } = capturedLogger();
     const port = await freePort();
     // No heartbeat kill: the stop's timeout kills it.
@@ -256,6 +256,8 @@ describe('a worker killed by the hang detection', () => {
     // Ops t61: `stopped api: 1 worker stopped gracefully, 1 killed (...)`, no word of the 5 requests its clients lost.
     const counts = stopCounts(report);
     expect(counts.killedConnectionsReset).toBeGreaterThanOrEqual(2);
+    // [H630] In the library's report too (retest t61 L7: a library user had to add up workerExit.resetConnections).
+    expect(report.killedConnectionsReset).toBe(counts.killedConnectionsReset);
     expect(text()).toMatch(new RegExp(`shutdown complete: 1 worker did not stop cleanly, at least ${counts.killedConnectionsReset} open connections reset by the kill \\(no request on them at the killed worker's last report; one sent since is lost too\\).*killedConnectionsReset=${counts.killedConnectionsReset}`));
     expect(describeKilledResets(counts.killedConnectionsReset!)).toBe(`, and at least ${counts.killedConnectionsReset} open connections reset by the kill (idle at the killed worker's last report; a request sent on one since is lost too)`);
   });

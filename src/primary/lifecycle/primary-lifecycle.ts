@@ -28,6 +28,7 @@ import { formatElapsed } from '../../duration.js';
 import { heapPressureOf, type HeapPressure } from '../pool/heap-pressure.js';
 import { withNotStarted } from './not-started.js';
 import { plural } from '../../plural.js';
+import { connectionsResetByKills } from '../pool/killed-resets.js';
 
 /** The stall's episode is measured to within a check period (250 ms): own work just before its start counts. */
 const kOwnWorkSlackMs = 250;
@@ -546,9 +547,12 @@ export class PrimaryLifecycle {
     const stoppedWorkers: ShutdownReport = await stopAll(pool, [...killedBefore, ...pool.records], workersTimeoutMs, 0, true, timeoutMs);
     this.#heartbeat?.stop();
     const connectionsReset = pool.connectionsReset - resetBefore;
+    // Read now, as the killed workers last reported: the line and `clusterkit stop` take it from the report.
+    const killedConnectionsReset = connectionsResetByKills(stoppedWorkers.killed);
     const stopped: ShutdownReport = {
       ...stoppedWorkers,
       ...(connectionsReset > 0 ? { connectionsReset } : {}),
+      ...(killedConnectionsReset > 0 ? { killedConnectionsReset } : {}),
       ...(restartsCancelled > 0 ? { restartsCancelled } : {}),
     };
     // The processes of workers killed at the timeout end a grace later: not left running when the primary exits.

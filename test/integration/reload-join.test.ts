@@ -116,7 +116,9 @@ describe('a reload asked for while one is under way (H374)', () => {
 describe('the crash-loop breaker after a reload whose replacement crashed (H379)', () => {
   it('[H379] a slot whose worker came up after failed starts, then ran past the startup window, counts its reload replacement\'s crash as a first failed start, not a third', async () => {
     const behaviour = behaviourFile('throw');
-    const startupWindowMs = 600;
+    // Wide enough that the build's crash 150 ms after ready falls in it on a loaded machine too
+    // (with 600 ms, under load the crash came after the window: the reload had succeeded).
+    const startupWindowMs = 4_000;
     const primary = testPrimary(
       { workerCount: 1, env: { INIT_BEHAVIOUR_FILE: behaviour }, readyTimeoutMs: 30_000, restart: { backoff: { initialMs: 50 }, startupWindowMs } },
       'workers/init-from-file.ts',

@@ -28,9 +28,16 @@ export interface SafeEmitter {
   reportHandlerError(error: Error, what: string, ...thrown: [thrown?: unknown]): void;
   /**
    * Reports a failure the process must not die of (a store change that cannot reach a
-   * watcher): on 'error' when heard, else as a process warning on stderr.
+   * watcher): on 'error' when heard, else to the warning lines when set (`sayWarningsWith`),
+   * else as a process warning on stderr.
    */
   reportWarning(error: Error): void;
+  /**
+   * Where warnings nobody listens for go instead of a process warning: the primary's own logger
+   * (retest t61 L2: a library primary with the default logger printed `(node:13787)
+   * [ERR_NAMED_WORKER_STOPPED] NamedWorkerStoppedError: ...`, not a `[svc] WARN` line).
+   */
+  sayWarningsWith(say: (error: Error) => void): void;
 }
 
 /** Errors given to `reportWarning`: on 'error' too, but a condition to tell, not a fault. */
@@ -104,11 +111,16 @@ export function safeEmitter(target: EventEmitter, side: EmitterSide, limits: Han
         throw error;
       });
   });
+  let sayWarning: ((error: Error) => void) | undefined;
   return {
     reportWarning(error) {
       warnings.add(error);
       if (target.listenerCount('error') > 0) reportError(error);
+      else if (sayWarning !== undefined) sayWarning(error);
       else emitWarningSafely(error);
+    },
+    sayWarningsWith(say) {
+      sayWarning = say;
     },
     reportHandlerError(error, what, ...given) {
       // By count, not a default: a default would put `error` for a given `undefined`, and the

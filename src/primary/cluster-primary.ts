@@ -79,7 +79,8 @@ export class ClusterPrimary<
     super();
     // Reloads, requests cut and connections reset are counted for /metrics whether or not the app listens (H375).
     const outcomes = new OutcomeCounts();
-    const context = createPrimaryContext(normalizePrimaryOptions(options), observeOutcomes(safeEmitter(this as unknown as EventEmitter, 'primary'), outcomes), {
+    const events = safeEmitter(this as unknown as EventEmitter, 'primary');
+    const context = createPrimaryContext(normalizePrimaryOptions(options), observeOutcomes(events, outcomes), {
       init: () => this._init(),
       destroy: () => this._destroy(),
       onUserMessage: (record, type, payload, isRequest) => this.#onUserMessage(record, type, payload, isRequest),
@@ -100,6 +101,8 @@ export class ClusterPrimary<
       const lines = this.#lines;
       attachPrimaryLogging(this as unknown as ClusterPrimary, lines, countReason);
       attachPrimaryHookLogging(this as unknown as ClusterPrimary, lines);
+      // Warnings with no 'error' listener: a WARN line of its own log, not a process warning.
+      events.sayWarningsWith((error) => lines.warn({ err: error }, error.message));
     }
   }
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { InvalidArgumentError } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
+import { capturedLogger } from '../helpers/captured-logger.js';
+import { onCleanup } from '../helpers/cleanup.js';
 import { onceEvent } from '../helpers/wait.js';
 
 describe('named workers and scaling', () => {
@@ -58,6 +60,23 @@ describe('named workers and scaling', () => {
     await primary.scale(3);
     await primary.scale(2);
     expect(warnings).toHaveLength(1);
+  });
+
+  it('[H631] a warning nobody listens for is a WARN line of the primary\'s own log, not a process warning', async () => {
+    const { logger, text } = capturedLogger();
+    const primary = testPrimary({ workerCount: 1, logger });
+    const processWarnings: Error[] = [];
+    const onWarning = (warning: Error) => processWarnings.push(warning);
+    process.on('warning', onWarning);
+    onCleanup(() => process.off('warning', onWarning));
+    await primary.start();
+    await primary.fork({ name: 'cache' });
+    // Retest t61 L2: `(node:13787) [ERR_NAMED_WORKER_STOPPED] NamedWorkerStoppedError: ...`, no `[svc] WARN` line.
+    await primary.scale(1);
+    expect(text()).toMatch(/WARN Scaling from 2 to 1 worker stopped the named worker "cache": .* err=ERR_NAMED_WORKER_STOPPED/);
+    // A process warning is emitted on the next tick: one turn later, none came.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(processWarnings.filter((warning) => (warning as { code?: string }).code === 'ERR_NAMED_WORKER_STOPPED')).toEqual([]);
   });
 
   it('scales up and down gracefully, reusing slot numbers', async () => {

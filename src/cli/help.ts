@@ -227,7 +227,8 @@ start, the reload stops and the remaining workers keep serving; the command then
 The new workers keep the env the cluster started with, unless --update-env is given.
 Progress goes to stderr, one line per slot (slot 0: worker 5 ready, worker 2 stopped (1/4)),
 then the wait for the startup window (--startup-window, PM2's min_uptime) that ends a reload;
-the result is one line on stdout.
+the result is one line on stdout, or, for a reload that failed, on stderr (clusterkit: reload
+failed: ...) with exit 1.
 
 Options:
       --update-env    Load the config file (with the --env <name> of the run) and the

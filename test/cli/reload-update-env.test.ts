@@ -206,7 +206,7 @@ describe('clusterkit reload --update-env [H336]', () => {
     expect(failed.code).toBe(1);
     expect(failed.stderr).toMatch(
       // Slot 0's replacement took over: its progress line comes first (H398).
-      /^slot 0: worker \d+ ready, worker \d+ stopped \(1\/2\)\nclusterkit: reload failed: The replacement for worker slot 1 failed to start \([^\n]*bad config: BOOM[^\n]*\), so the reload stopped; 1 of 2 workers were replaced\. The env in force is still the one from before \(every later fork gets it\); 1 worker already started with the new one, and keeps it until it is replaced\./,
+      /^slot 0: worker \d+ ready, worker \d+ stopped \(1\/2\)\nclusterkit: reload failed: The replacement for worker slot 1 failed to start \([^\n]*bad config: BOOM[^\n]*\), so the reload stopped; 1 of 2 workers were replaced\. The env in force is still the one from before \(every later fork gets it\); 1 worker started with the new one runs on, and keeps it until it is replaced\./,
     );
     await run.waitFor(/ERROR rolling reload failed: [^\n]*The env in force is still the one from before/);
     await run.waitFor(/the new workers start with the updated env \(added: BOOM\)/);

@@ -156,7 +156,8 @@ export async function rollingReload(
   const notStarted: WorkerHandle[] = [];
   // The replacements that took over their slot: one that exits on its own before the reload
   // ended stops it, without `minReadyMs` too (H365).
-  const taken = new TakenReplacements(slots.length, () => replaced);
+  // A new env (`--update-env`) is put back at a failure: a slot's restart then gets the one from before.
+  const taken = new TakenReplacements(slots.length, () => replaced, changed !== undefined && changed.changed.length > 0);
   let refill: RefillOutcome | undefined;
   try {
     for (const [index, slot] of slots.entries()) {
@@ -232,7 +233,8 @@ export async function rollingReload(
       context.pool.env = before;
       if (changed !== undefined && changed.changed.length > 0) {
         const started = [...context.pool.records].filter((record) => record.env === env && record.state !== 'exited').length;
-        const already = started === 0 ? 'no worker started with the new one' : `${started} ${started === 1 ? 'worker' : 'workers'} already started with the new one, and ${started === 1 ? 'keeps it until it is' : 'keep it until they are'} replaced`;
+        // Not "no worker started with it": the replacement whose failure this is did (ops t63: it failed of the new env).
+        const already = started === 0 ? 'no worker runs with the new one now' : `${started} ${started === 1 ? 'worker' : 'workers'} started with the new one ${started === 1 ? 'runs' : 'run'} on, and ${started === 1 ? 'keeps it until it is' : 'keep it until they are'} replaced`;
         failure = new ReloadError(`${failure.message} The env in force is still the one from before (every later fork gets it); ${already}.`, {
           cause: failure.cause,
           isShutdown: failure.isShutdown,
@@ -500,6 +502,8 @@ class TakenReplacements {
   constructor(
     readonly total: number,
     readonly replaced: () => number,
+    /** The reload brings a new env: its failure puts the one from before back, for the restarts too. */
+    readonly changesEnv = false,
   ) {}
 
   /** Resolves with the first that exited on its own. */
@@ -573,7 +577,10 @@ class TakenReplacements {
     const kept = left === 0 ? 'none was left to replace' : `the old ${left === 1 ? 'worker' : 'workers'} of the ${left === 1 ? 'slot' : `${left} slots`} not replaced ${left === 1 ? 'keeps' : 'keep'} serving`;
     const now = record.slot.isRetired
       ? `worker slot ${slot} is not restarted (its crash line says why)`
-      : `worker slot ${slot} runs the new code and is being restarted with it, as after any crash`;
+      : this.changesEnv
+        ? // Ops t63: "runs the new code and is being restarted with it", when the restart got the env from before.
+          `worker slot ${slot} is being restarted, as after any crash, with the code on disk and the env from before this reload (its new env is not in force: below)`
+        : `worker slot ${slot} runs the new code and is being restarted with it, as after any crash`;
     const { minReadyMs } = context.options;
     const wait =
       minReadyMs > 0

@@ -6,24 +6,12 @@
  * "no worker started with the new one" and "worker slot 0 runs the new code and is being
  * restarted with it". Real workers; what each start does is what a file says.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { ReloadError, type WorkerHandle } from '../../src/index.js';
-import { onCleanup } from '../helpers/cleanup.js';
 import { recordOf } from '../../src/primary/pool/worker-handle.js';
 import { testPrimary } from '../helpers/primary.js';
 import { onceEvent } from '../helpers/wait.js';
-
-/** A file saying what a worker of init-from-file.ts does at its start; removed after the test. */
-function behaviourFile(behaviour: string): string {
-  const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
-  onCleanup(() => rmSync(directory, { recursive: true, force: true }));
-  const file = join(directory, 'init-behaviour');
-  writeFileSync(file, behaviour);
-  return file;
-}
+import { behaviourFile } from '../helpers/behaviour-file.js';
 
 describe('a reload with a new env that fails', () => {
   it('[H632] whose replacement fails to start: says no worker runs with the new env now, not that none started with it', async () => {

@@ -1,21 +1,11 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { writeFileSync } from 'node:fs';
 import { describe, expect, it } from '@jest/globals';
 import { ReloadError, ShutdownInProgressError, type WorkerHandle } from '../../src/index.js';
 import { testPrimary } from '../helpers/primary.js';
 import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { onCleanup } from '../helpers/cleanup.js';
-
-/** A file holding what the next worker's _init does (workers/init-from-file.ts); removed after the test. */
-function behaviourFile(behaviour: string): string {
-  const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
-  onCleanup(() => rmSync(directory, { recursive: true, force: true }));
-  const file = join(directory, 'init-behaviour');
-  writeFileSync(file, behaviour);
-  return file;
-}
+import { behaviourFile } from '../helpers/behaviour-file.js';
 
 /** Long enough that the final wait of a reload is still going on when the test asks for another. */
 const kWindowMs = 3_000;

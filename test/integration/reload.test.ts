@@ -1,6 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { getPriority, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { getPriority } from 'node:os';
 import { describe, expect, it } from '@jest/globals';
 import { ReloadError, ShutdownInProgressError, type WorkerHandle } from '../../src/index.js';
 import { freePort } from '../helpers/ports.js';
@@ -10,15 +9,7 @@ import { onCleanup } from '../helpers/cleanup.js';
 import { spawnScript } from '../helpers/spawn.js';
 import { kPatienceMs, onceEvent, record, until } from '../helpers/wait.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
-
-/** A file holding what the next worker's _init does (`ready`, `throw`, `hang`); removed after the test. */
-function behaviourFile(behaviour: string): string {
-  const directory = mkdtempSync(join(tmpdir(), 'clusterkit-'));
-  onCleanup(() => rmSync(directory, { recursive: true, force: true }));
-  const file = join(directory, 'init-behaviour');
-  writeFileSync(file, behaviour);
-  return file;
-}
+import { behaviourFile } from '../helpers/behaviour-file.js';
 
 describe('rolling reload', () => {
   it('[F12] replaces every worker one at a time, never dropping below the configured count', async () => {

@@ -1173,10 +1173,10 @@ export class PrimaryBlockedError extends ClusterKitError {
     const was = isOngoing ? `has been blocked for ${wholeMs(blockedMs)} ms so far${over}, and still is` : `was blocked for ${wholeMs(blockedMs)} ms${over}`;
     const isOwn = ownWork !== undefined && ownWork.ms >= blockedMs / 2;
     const advice = isOwn
-      ? `${wholeMs(Math.min(ownWork.ms, spanMs))} ms of it went to clusterkit's own work, ${ownWork.what}: ${ownWork.advice}.`
+      ? `${wholeMs(Math.min(ownWork.ms, blockedMs))} ms of it went to clusterkit's own work, ${ownWork.what}: ${ownWork.advice}.`
       : `Move long synchronous work out of the primary (async I/O, a worker or a child process); a stop (SIGSTOP) or a long garbage collection of the primary shows here too.`;
     super(`The primary's own event loop ${was}: no worker was heard or judged meanwhile, and their silence during it is not counted against them. ${advice}`);
-    this.ownWorkMs = isOwn ? Math.round(Math.min(ownWork.ms, spanMs)) : undefined;
+    this.ownWorkMs = isOwn ? Math.round(Math.min(ownWork.ms, blockedMs)) : undefined;
   }
 }
 

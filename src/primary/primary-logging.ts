@@ -368,8 +368,8 @@ export function attachPrimaryLogging(primary: ClusterPrimary, logger: Logger = c
     const waiting = `the connections waiting in the primary to be handed to ${worker === undefined ? 'its worker' : `worker ${worker.id}`}`;
     const reached =
       limit === 'openFiles'
-        ? `those waiting for all workers reached ${limitValue}, half the primary's open-file limit (ulimit -n): a flood of connections, or workers slow to take them. Its clients' retries reach it once those are taken; raise ulimit -n if such bursts are legitimate`
-        : `${waiting} reached listenSticky({ maxQueued })${limitValue === undefined ? ' (4096 by default)' : ` (${limitValue})`}: a flood of connections, or a worker slow to take them. Its clients' retries reach it once those are taken; raise maxQueued if such bursts are legitimate`;
+        ? `those waiting for all workers reached ${limitValue}, half the primary's open-file limit (ulimit -n): a flood of connections, or workers slow to take them. A client's retry gets through once those are taken; raise ulimit -n if such bursts are legitimate`
+        : `${waiting} reached listenSticky({ maxQueued })${limitValue === undefined ? ' (4096 by default)' : ` (${limitValue})`}: a flood of connections, or a worker slow to take them. A client's retry reaches ${worker === undefined ? 'its worker' : `worker ${worker.id}`} once those are taken; raise maxQueued if such bursts are legitimate`;
     const withRole = role === undefined ? '' : ` with role '${role}'`;
     const why =
       reason === 'worker-refused'

@@ -166,7 +166,7 @@ describe('listenHealth({ role })', () => {
     expect(warnings).toEqual([expect.objectContaining({ name: 'ReadinessUnreachableError', code: 'ERR_READINESS_UNREACHABLE', workers: 1, minReady: 2, port: health.address.port, role: 'web' })]);
     expect(warnings[0]!.message).toBe(
       `Scaled to 2 workers, 1 of them with the role "web", fewer than the 2 ready "web" workers the health endpoint on port ${health.address.port} requires (minReady, role): ` +
-        '/readyz answers 503 "1 of 2 required "web" workers ready" for as long as that lasts, and Kubernetes keeps the pod out of its Service. ' +
+        '/readyz answers 503 (\'1 of 2 required "web" workers ready\') for as long as that lasts, and Kubernetes keeps the pod out of its Service. ' +
         'A scale-up forks workers with no role: to have it ready, fork "web" workers (primary.fork({ roles: ["web"] })), or lower the minimum.',
     );
     expect((await probe(health.address.port, '/readyz')).status).toBe(503);

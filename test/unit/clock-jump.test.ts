@@ -83,4 +83,19 @@ describe('PrimaryStall and the wall clock', () => {
     expect(total).toBeGreaterThanOrEqual(6 * 140);
     expect(span).toBeGreaterThanOrEqual(total);
   });
+
+  it('[H627] a stall is said with the time its episode ended, not the time of the saying (which comes an episode gap later)', () => {
+    const said: Array<{ endAt: number; spanMs: number; saidAt: number }> = [];
+    stall = new PrimaryStall(50, { onStall: () => {}, onClockJump: () => {}, onLongStall: (_blockedMs, spanMs, _isOngoing, endAt) => said.push({ endAt, spanMs, saidAt: Date.now() }) }, { reportMs: 100, ongoingMs: 5_000, episodeGapMs: 300 });
+    stall.start();
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300);
+    const endedAt = Date.now();
+    stall.check(endedAt);
+    // On time again, past the episode gap: the episode is said now.
+    stall.check(endedAt + 400);
+    expect(said).toHaveLength(1);
+    // Retest t63: matched against the saying's time, clusterkit's own work in the episode was missed.
+    expect(said[0]!.endAt).toBe(endedAt);
+    expect(said[0]!.spanMs).toBeGreaterThan(0);
+  });
 });

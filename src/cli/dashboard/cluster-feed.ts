@@ -89,6 +89,8 @@ export class ClusterFeed {
   readonly #samples: Sample[] = [];
   readonly #events: TimelineEvent[] = [];
   readonly #subscribers = new Set<(update: FeedUpdate) => void>();
+  /** Updates published so far (`version`). */
+  #version = 0;
   #status: ClusterStatus | undefined;
   #offline: string | undefined;
   #missed = 0;
@@ -261,7 +263,13 @@ export class ClusterFeed {
   }
 
   #publish(update: FeedUpdate): void {
+    this.#version++;
     for (const subscriber of this.#subscribers) subscriber(update);
+  }
+
+  /** Moves at each update: a snapshot's JSON built at one version serves every request until the next (dashboard-server.ts). */
+  get version(): number {
+    return this.#version;
   }
 }
 

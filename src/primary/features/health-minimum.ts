@@ -56,7 +56,7 @@ export function healthMinimumWarning(primary: object, workers: number, at: 'scal
       highest.minReady,
       highest.port,
       `${what}, ${withRole}, fewer than the ${highest.minReady} ready ${role} workers the health endpoint on port ${highest.port} requires (minReady, role): ` +
-        `/readyz answers 503 "${counted} of ${highest.minReady} required ${role} workers ready" for as long as that lasts, and Kubernetes keeps the pod out of its Service. ` +
+        `/readyz answers 503 ('${counted} of ${highest.minReady} required ${role} workers ready') for as long as that lasts, and Kubernetes keeps the pod out of its Service. ` +
         `A scale-up forks workers with no role: to have it ready, fork ${role} workers (primary.fork({ roles: [${role}] })), or lower the minimum.`,
       highest.role,
     );

@@ -141,7 +141,7 @@ export async function listenHealth(
   // to a pod's address, any Host goes: the kubelet probes by IP.
   const isLoopbackOnly = isLoopbackAddress((server.address() as AddressInfo).address);
   // Its warnings name the port: made once listening, before any request (as isLoopbackOnly).
-  const answers = new MetricsAnswers((server.address() as AddressInfo).port, lines);
+  const answers = new MetricsAnswers((server.address() as AddressInfo).port, lines, pool.ownWork);
   let closing: Promise<void> | undefined;
   const listener: HealthListener = {
     address: server.address() as AddressInfo,

@@ -11,6 +11,7 @@ import { formatBytes } from '../../format-bytes.js';
 import type { Logger } from '../../logger.js';
 import { countLatest, RateLimitedWarning, type Counted } from '../pool/rate-limited-warning.js';
 import { UnsentBudget } from './unsent-budget.js';
+import { kMetricsMerge, type OwnWork } from '../lifecycle/own-work.js';
 
 /**
  * The answers of every health endpoint of the process: one budget, the memory being the
@@ -32,7 +33,12 @@ export class MetricsAnswers {
   readonly #refused: RateLimitedWarning<Counted<SendTrouble>>;
   readonly #late: RateLimitedWarning<Counted<SendTrouble>>;
 
-  constructor(port: number, lines: Pick<Logger, 'warn'> | undefined) {
+  /** `ownWork`: where the answers' writing is noted as clusterkit's own work (H627); none in tests. */
+  constructor(
+    port: number,
+    lines: Pick<Logger, 'warn'> | undefined,
+    private readonly ownWork?: OwnWork,
+  ) {
     const more = (count: number, what: string) => (count > 1 ? ` (${count} such ${what} since the last such line)` : '');
     const deadline = () => `${healthAnswers.deadlineMs / 1000} s`;
     const fields = (count: number, { answerBytes, unsentBytes }: SendTrouble) => ({ port, count, answerBytes, unsentBytes, maxUnsentBytes: healthAnswers.maxBytes });
@@ -67,7 +73,10 @@ export class MetricsAnswers {
     const bytes = isHead ? 0 : Buffer.byteLength(text);
     const onLate = () => this.#late.note({ count: 1, latest: { answerBytes: bytes, unsentBytes: healthAnswers.unsent } });
     if (!healthAnswers.take(response, bytes, onLate)) return this.#refuse(response, bytes);
+    const startAt = Date.now();
     response.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text);
+    // A large page copied out to many scrapers at once is clusterkit's work too (retest t63).
+    this.ownWork?.note(kMetricsMerge, startAt, Date.now());
   }
 
   /** Tells what is held for a trailing line now: its timer is unref'd, and the endpoint is closing. */

@@ -9,22 +9,22 @@
 
 /** What the work was, in the report's words, and what to change. */
 export interface OwnWorkKind {
-  /** `merging the workers' metrics pages for scrapes (primary.metrics(), /metrics)`. */
+  /** `reading, merging and sending the workers' metrics pages for scrapes (primary.metrics(), /metrics)`. */
   readonly what: string;
   /** `register fewer series in the workers ..., or scrape less often`. */
   readonly advice: string;
 }
 
-/** The merge of the workers' registries for a scrape (cluster-metrics.ts). */
+/** A scrape's work: the reads of the workers' answers (worker-pool.ts), their merge (cluster-metrics.ts), the answers' writing (metrics-answers.ts). */
 export const kMetricsMerge: OwnWorkKind = {
-  what: "merging the workers' metrics pages for scrapes (primary.metrics(), /metrics)",
+  what: "reading, merging and sending the workers' metrics pages for scrapes (primary.metrics(), /metrics)",
   advice: 'register fewer series in the workers (labels with many values make many), or scrape less often',
 };
 
 /** Stretches kept: enough for an episode of stalls of many scrapes; the oldest go first. */
 const kKept = 256;
-/** A stretch shorter than this blocks nothing a report would tell (ms): not kept. */
-const kMinMs = 20;
+/** A stretch shorter than this is not kept (ms): a slow read's threshold (channel-guard.ts `kBusyReadMs`). */
+const kMinMs = 10;
 
 interface Stretch {
   readonly kind: OwnWorkKind;

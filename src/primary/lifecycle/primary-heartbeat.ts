@@ -55,7 +55,7 @@ export interface HeartbeatCallbacks {
   /** Its RSS reached `memoryHardLimitBytes` while its replacement was not ready (H163): backing off, starting or failed (H180). */
   onMemoryHardLimit(record: WorkerRecord, rssBytes: number, limitBytes: number): void;
   /** The primary's own event loop was blocked for `blockedMs` ms in all, over `spanMs` ms (primary-stall.ts): at least `kReportStallMs`; `isOngoing`, so far. */
-  onPrimaryBlocked(blockedMs: number, spanMs: number, isOngoing: boolean): void;
+  onPrimaryBlocked(blockedMs: number, spanMs: number, isOngoing: boolean, endAt: number): void;
 }
 
 /** How often the primary checks its own stall (ms), at most: a stall is measured to within it. */
@@ -81,7 +81,7 @@ export class PrimaryHeartbeat {
   ) {
     this.#stall = new PrimaryStall(Math.min(options.intervalMs, kStallPeriodMs), {
       onStall: (stalledMs, lateMs, now) => this.#forgiveStall(stalledMs, lateMs, now),
-      onLongStall: (blockedMs, spanMs, isOngoing) => callbacks.onPrimaryBlocked(blockedMs, spanMs, isOngoing),
+      onLongStall: (blockedMs, spanMs, isOngoing, endAt) => callbacks.onPrimaryBlocked(blockedMs, spanMs, isOngoing, endAt),
       onClockJump: (jumpMs, now) => this.#skipClockJump(jumpMs, now),
     });
   }

@@ -31,7 +31,7 @@ export interface StallCallbacks {
    * over `spanMs` ms. `isOngoing`: said while it goes on (past `kOngoingSayMs`), its figure so far;
    * such an episode is said again at its end, with its total (H487).
    */
-  onLongStall(blockedMs: number, spanMs: number, isOngoing: boolean): void;
+  onLongStall(blockedMs: number, spanMs: number, isOngoing: boolean, endAt: number): void;
   /**
    * The wall clock moved on `jumpMs` ms more than the monotonic one, up to `now`: the machine was
    * suspended (a laptop's lid, a paused VM: every process stood still, the workers too) or the
@@ -122,7 +122,7 @@ export class PrimaryStall {
     // Lateness that keeps coming never ends an episode: past `kOngoingSayMs` it is said while it goes on (its figure so far).
     if (!this.#episode.isSaid && this.#episode.blockedMs >= this.limits.reportMs && this.#episode.endAt - this.#episode.startAt >= this.limits.ongoingMs) {
       this.#episode.isSaid = true;
-      this.callbacks.onLongStall(this.#episode.blockedMs, this.#episode.endAt - this.#episode.startAt, true);
+      this.callbacks.onLongStall(this.#episode.blockedMs, this.#episode.endAt - this.#episode.startAt, true, this.#episode.endAt);
     }
     this.callbacks.onStall(stalledMs, late, now);
     return stalledMs;
@@ -144,6 +144,6 @@ export class PrimaryStall {
     const episode = this.#episode;
     this.#episode = undefined;
     // One said while it went on is said again, with its total: its first figure was 10 s of what may have been minutes (code review t51).
-    if (episode !== undefined && episode.blockedMs >= this.limits.reportMs) this.callbacks.onLongStall(episode.blockedMs, episode.endAt - episode.startAt, false);
+    if (episode !== undefined && episode.blockedMs >= this.limits.reportMs) this.callbacks.onLongStall(episode.blockedMs, episode.endAt - episode.startAt, false, episode.endAt);
   }
 }

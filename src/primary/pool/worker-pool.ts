@@ -2,7 +2,7 @@
  * The primary's workers: slots, spawning, lifecycle bookkeeping, exit classification and
  * restarts. `ClusterPrimary` is the facade; this is the engine behind it.
  */
-import { OwnWork } from '../lifecycle/own-work.js';
+import { kMetricsMerge, OwnWork } from '../lifecycle/own-work.js';
 import { kDisconnectGraceMs } from '../../disconnect-grace.js';
 import type { Address } from 'node:cluster';
 import { capitalize } from '../../capitalize.js';
@@ -19,7 +19,7 @@ import {
 } from '../../errors.js';
 import { isBulkAvailable, primaryBulkEnd } from '../../messaging/bulk-channel.js';
 import { isClusterKitMessage } from '../../messaging/envelope.js';
-import { kArmWatchdogNotice, kCrashNotice, kDestroyFailedNotice } from '../../messaging/system-types.js';
+import { kArmWatchdogNotice, kCrashNotice, kDestroyFailedNotice, kMetricsRequest } from '../../messaging/system-types.js';
 import type { PrimaryContext } from '../primary-context.js';
 import { launchInTurns } from './launch-in-turns.js';
 import { beforeTakeover, killLoss, restartAfterExit } from './restart-after-exit.js';
@@ -705,9 +705,15 @@ export class WorkerPool {
       });
     });
     const tally = record.slowReads;
+    const endAt = Date.now();
     // After the messages the read parsed are handled: Node emits them on the next tick
     // (child_process's handleMessage), so their types are known only then.
-    process.nextTick(() => tally.add(readMs, bytes, record.endpoint.takeReadTypes()));
+    process.nextTick(() => {
+      const types = record.endpoint.takeReadTypes();
+      // A read of answers to scrapes is clusterkit's own work: a stall it causes names it (H627).
+      if (types.includes(kMetricsRequest)) this.ownWork.note(kMetricsMerge, endAt - readMs, endAt);
+      tally.add(readMs, bytes, types);
+    });
   }
 
   #onDisconnect(record: WorkerRecord): void {

@@ -9,6 +9,7 @@ import { shellWord } from '../shell-word.js';
 import { describeEnvChanges } from '../control/env-changes.js';
 import { differingInShell } from '../control/env-sums.js';
 import { plural } from '../plural.js';
+import { describeKilledResets } from '../primary/pool/killed-resets.js';
 export { plural };
 
 /** What the control socket answers to `reload` (a primary of an older version sends no counts). */
@@ -95,18 +96,9 @@ function describeStops(outcome: StopOutcome, workers: string, cause?: string): s
   if (outcome.requestsCut > 0) parts.push(`${plural(outcome.requestsCut, 'request')} cut off`);
   if (outcome.unclean > 0) parts.push(`${plural(outcome.unclean, workers)} did not stop cleanly`);
   if (parts.length === 0) return undefined;
-  return `but ${parts.join(' and ')} (${outcome.unclean > 0 && cause !== undefined ? cause : "see the cluster's log"})${describeKilledResets(outcome.killedConnectionsReset ?? 0)}`;
+  return `but ${parts.join(' and ')} (${outcome.unclean > 0 && cause !== undefined ? cause : "see the cluster's log"})${(outcome.killedConnectionsReset ?? 0) > 0 ? `, and ${describeKilledResets(outcome.killedConnectionsReset!)}` : ''}`;
 }
 
-/**
- * `, and at least 5 open connections reset by the kill (...)`: what the kills reset besides the
- * requests counted (H609: ops t61, the clients of a killed hung worker lost 5 requests, and the
- * line counted none); '' for none. Shared by `stop`, `reload` and `scale`.
- */
-export function describeKilledResets(connections: number, lead = ', and '): string {
-  if (connections <= 0) return '';
-  return `${lead}at least ${plural(connections, 'open connection')} reset by the kill (idle at the killed worker's last report; a request sent on ${connections === 1 ? 'it' : 'one'} since is lost too)`;
-}
 
 /** A cause longer than this is no clause of the primary's: the generic words are said instead. */
 const kMaxCauseChars = 200;

@@ -15,7 +15,7 @@ import { ChannelCorruptError, describeExit, diedOfFatalSignal, initFailureClause
 import { createLineLogger, type Logger } from '../logger.js';
 import type { ClusterPrimary } from './cluster-primary.js';
 import { recordOf, type WorkerHandle } from './pool/worker-handle.js';
-import { connectionsResetByKills } from './pool/killed-resets.js';
+import { connectionsResetByKills, describeKilledResets } from './pool/killed-resets.js';
 import type { ReloadRequester, ShutdownReport, ShutdownRequester } from './primary-events.js';
 import { describeForcedStop } from './lifecycle/primary-signals.js';
 import { describeUncaughtError } from './pool/crash-notice.js';
@@ -628,7 +628,7 @@ function logCounts(logger: Logger, report: ShutdownReport, fields: object, messa
   const requestsCut = report.requestsCut > 0 ? `, ${plural(report.requestsCut, 'request')} cut off` : '';
   // Reset before any worker took them: by node:cluster in the primary, or in the kernel's backlog as a listening socket closed (H358).
   const reset = connectionsReset > 0 ? `, ${plural(connectionsReset, 'connection')} reset before any worker took ${connectionsReset === 1 ? 'it' : 'them'}` : '';
-  const cut = `${requestsCut}${reset}${describeKilledResets(killedReset, report.killed.length)}`;
+  const cut = `${requestsCut}${reset}${killedReset > 0 ? `, ${describeKilledResets(killedReset, report.killed.length)}` : ''}`;
   if (report.notStarted !== undefined) {
     // Each worker once (H210): one killed before it was ready is in `killed` alone, said as such.
     const unclean = counts.failed + counts.killed > 0 ? `${plural(counts.failed + counts.killed, 'worker')} did not stop cleanly` : '';
@@ -807,15 +807,6 @@ function isMetricsAnswers(types: readonly string[]): boolean {
   return types.includes('$metrics') && types.every((type) => type.startsWith('$') && !kScriptContentTypes.has(type));
 }
 
-/**
- * `, at least 5 open connections of the killed workers reset (...)`: what the stop's kills reset
- * besides the requests counted (H609); '' for none.
- */
-export function describeKilledResets(connections: number, killed: number): string {
-  if (connections <= 0) return '';
-  const them = connections === 1 ? 'it' : 'them';
-  return `, at least ${plural(connections, 'open connection')} reset by the ${killed === 1 ? 'kill' : 'kills'} (no request on ${them} at the killed ${killed === 1 ? "worker's" : "workers'"} last report; one sent since is lost too)`;
-}
 
 /**
  * `9 open connections reset (idle keep-alive connections: a request already sent on one is lost too)`.

@@ -10,7 +10,7 @@ import { describe, expect, it } from '@jest/globals';
 import type { WorkerCrashEvent, WorkerExitEvent, WorkerHandle } from '../../src/index.js';
 import { recordClusterEvents } from '../../src/control/record-events.js';
 import { stopCounts } from '../../src/control/stop-counts.js';
-import { describeKilledResets } from '../../src/cli/control-outcome.js';
+import { describeKilledResets } from '../../src/primary/pool/killed-resets.js';
 import { recordOf } from '../../src/primary/pool/worker-handle.js';
 import { capturedLogger } from '../helpers/captured-logger.js';
 import { getStatus as get } from '../helpers/http.js';
@@ -258,8 +258,10 @@ describe('a worker killed by the hang detection', () => {
     expect(counts.killedConnectionsReset).toBeGreaterThanOrEqual(2);
     // [H630] In the library's report too (retest t61 L7: a library user had to add up workerExit.resetConnections).
     expect(report.killedConnectionsReset).toBe(counts.killedConnectionsReset);
-    expect(text()).toMatch(new RegExp(`shutdown complete: 1 worker did not stop cleanly, at least ${counts.killedConnectionsReset} open connections reset by the kill \\(no request on them at the killed worker's last report; one sent since is lost too\\).*killedConnectionsReset=${counts.killedConnectionsReset}`));
-    expect(describeKilledResets(counts.killedConnectionsReset!)).toBe(`, and at least ${counts.killedConnectionsReset} open connections reset by the kill (idle at the killed worker's last report; a request sent on one since is lost too)`);
+    expect(text()).toMatch(new RegExp(`shutdown complete: 1 worker did not stop cleanly, at least ${counts.killedConnectionsReset} open connections reset by the kill \\(idle at the killed worker's last report; a request sent on one since is lost too\\).*killedConnectionsReset=${counts.killedConnectionsReset}`));
+    // One text for the line and the CLI's answers (the CLI puts `, and ` before it).
+    expect(describeKilledResets(counts.killedConnectionsReset!)).toBe(`at least ${counts.killedConnectionsReset} open connections reset by the kill (idle at the killed worker's last report; a request sent on one since is lost too)`);
+    expect(describeKilledResets(3, 2)).toBe("at least 3 open connections reset by the kills (idle at the killed workers' last reports; a request sent on one since is lost too)");
   });
 });
 

@@ -18,12 +18,12 @@ import {
   reloadExitCode,
   scaleOutcome,
   scaleWarning,
-  describeKilledResets,
   stopOutcome,
   type ReloadReply,
   type ScaleReply,
 } from '../control-outcome.js';
 import { parseClusterName, parseCount } from '../arg-values.js';
+import { describeKilledResets } from '../../primary/pool/killed-resets.js';
 import type { CommandName } from '../help.js';
 import { remoteMessage } from '../flag-names.js';
 import { parseCommand } from '../parse-command.js';
@@ -143,7 +143,7 @@ function describeStops({ graceful, failed = 0, killed, requestsCut = 0, connecti
   if (killed > 0) parts.push(`${count(killed)} killed (${causeOf(killedCause) ?? `at the shutdown timeout, or for what ${killed === 1 ? 'it' : 'they'} wrote on ${killed === 1 ? 'its' : 'their'} IPC channel: see the cluster's log`})`);
   if (requestsCut > 0) parts.push(`${plural(requestsCut, 'request')} cut off`);
   // The killed workers' open connections (H609): their clients' next requests failed, in no count above.
-  if (Number.isSafeInteger(killedConnectionsReset) && (killedConnectionsReset as number) > 0) parts.push(describeKilledResets(killedConnectionsReset as number, ''));
+  if (Number.isSafeInteger(killedConnectionsReset) && (killedConnectionsReset as number) > 0) parts.push(describeKilledResets(killedConnectionsReset as number));
   // Reset before any worker took them (H358): the cluster's log says so too.
   if (connectionsReset !== undefined && Number.isSafeInteger(connectionsReset) && connectionsReset > 0) {
     parts.push(`${plural(connectionsReset, 'connection')} reset before any worker took ${connectionsReset === 1 ? 'it' : 'them'}`);
